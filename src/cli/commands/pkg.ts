@@ -1,0 +1,3 @@
+import type { CommandGroup } from '../command.js';
+
+export const pkgGroup: CommandGroup = { name: 'pkg', summary: 'Package manager', commands: [] };

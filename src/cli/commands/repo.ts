@@ -1,0 +1,3 @@
+import type { CommandGroup } from '../command.js';
+
+export const repoGroup: CommandGroup = { name: 'repo', summary: 'Publish a repository', commands: [] };

@@ -1,0 +1,62 @@
+import { type Layout, layout } from '../core/system/paths.js';
+
+/** What every command gets: where the root is, how to talk to the user, and how to emit results. */
+export interface Context {
+  root: string;
+  paths: Layout;
+  json: boolean;
+  yes: boolean;
+  quiet: boolean;
+  color: boolean;
+  /** stdin and stdout are terminals: prompts and progress bars are allowed. */
+  interactive: boolean;
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+  /** Human progress and notes: stderr, silenced by --json/--quiet so stdout stays one JSON document. */
+  info(line: string): void;
+  warn(line: string): void;
+  /** The command's answer: a JSON document with --json, the human text otherwise. */
+  result(data: unknown, human?: string | ((data: unknown) => string)): void;
+  /** Aborted on SIGINT/SIGTERM; long operations check it between steps. */
+  signal: AbortSignal;
+}
+
+export interface GlobalOptions {
+  root: string;
+  json: boolean;
+  yes: boolean;
+  quiet: boolean;
+  noColor: boolean;
+}
+
+export function createContext(opts: GlobalOptions, signal: AbortSignal): Context {
+  const stdout = process.stdout;
+  const stderr = process.stderr;
+  const color =
+    !opts.noColor && !process.env.NO_COLOR && process.env.TERM !== 'dumb' && Boolean(process.stderr.isTTY);
+  const say = (line: string) => {
+    if (!opts.json && !opts.quiet) stderr.write(`${line}\n`);
+  };
+  return {
+    root: opts.root,
+    paths: layout(opts.root),
+    json: opts.json,
+    yes: opts.yes,
+    quiet: opts.quiet,
+    color,
+    interactive: Boolean(process.stdin.isTTY && process.stdout.isTTY),
+    stdout,
+    stderr,
+    info: say,
+    warn: (line) => stderr.write(`${color ? '\x1b[33mwarning:\x1b[0m' : 'warning:'} ${line}\n`),
+    result(data, human) {
+      if (opts.json) {
+        stdout.write(`${JSON.stringify(data, null, 2)}\n`);
+        return;
+      }
+      const text = typeof human === 'function' ? human(data) : (human ?? '');
+      if (text) stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+    },
+    signal,
+  };
+}

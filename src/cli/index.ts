@@ -1,0 +1,193 @@
+import path from 'node:path';
+import { BlueprintError, ExitCode, InterruptedError, UsageError } from '../core/errors.js';
+import { VERSION } from '../core/version.js';
+import {
+  type CommandGroup,
+  type CommandSpec,
+  commandHelp,
+  groupHelp,
+  isGroup,
+  parseCommandArgs,
+} from './command.js';
+import { topLevel } from './commands/index.js';
+import { type Context, createContext, type GlobalOptions } from './context.js';
+
+const GLOBAL_HELP = `Global options (anywhere before \`--\`):
+  --root DIR        Operate on DIR instead of / (like dpkg --root); env BLUEPRINT_ROOT
+  --json            Print one JSON document on stdout; no prompts
+  -y, --yes         Answer yes to confirmations
+  -q, --quiet       Only print errors
+  --no-color        No colours (also NO_COLOR=1 or TERM=dumb)
+  -h, --help        Help for the program or a command
+  -V, --version     Print the version
+
+Exit codes: 0 ok, 1 failure, 2 bad usage, 3 not found, 4 verification refused (signature, hash,
+schema, unsafe archive), 5 conflict (dependency, lock), 6 container engine unavailable,
+7 storage (disk full, not writable), 130 interrupted.`;
+
+interface Split {
+  globals: GlobalOptions;
+  help: boolean;
+  version: boolean;
+  rest: string[];
+}
+
+/** Pulls the global options out of argv wherever they are (up to `--`), leaving the command's own. */
+export function splitGlobals(argv: string[], env: NodeJS.ProcessEnv): Split {
+  const globals: GlobalOptions = {
+    root: env.BLUEPRINT_ROOT || '/',
+    json: false,
+    yes: false,
+    quiet: false,
+    noColor: false,
+  };
+  let help = false;
+  let version = false;
+  const rest: string[] = [];
+  let seenCommand = false;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--') {
+      rest.push(...argv.slice(i));
+      break;
+    }
+    if (a === '--root') {
+      const v = argv[++i];
+      if (!v) throw new UsageError('--root needs a directory', 'Example: blueprint --root /tmp/box pkg list');
+      globals.root = v;
+    } else if (a.startsWith('--root=')) globals.root = a.slice(7);
+    else if (a === '--json') globals.json = true;
+    else if (a === '--yes' || a === '-y') globals.yes = true;
+    else if (a === '--quiet' || a === '-q') globals.quiet = true;
+    else if (a === '--no-color') globals.noColor = true;
+    else if (a === '--help' || a === '-h') help = true;
+    else if (!seenCommand && (a === '--version' || a === '-V')) version = true;
+    else {
+      if (!a.startsWith('-')) seenCommand = true;
+      rest.push(a);
+    }
+  }
+  if (!globals.root) throw new UsageError('--root needs a directory');
+  globals.root = path.resolve(globals.root);
+  return { globals, help, version, rest };
+}
+
+function topHelp(prog: string): string {
+  const width = Math.max(...topLevel.map((c) => c.name.length)) + 2;
+  return [
+    `Usage: ${prog} [global options] COMMAND [options]`,
+    '',
+    'BlueprintOS: manage this appliance (packages, sandboxed AI services, GPUs, setup).',
+    'With no command on a terminal, opens the interactive interface.',
+    '',
+    'Commands:',
+    ...topLevel.map((c) => `  ${c.name.padEnd(width)} ${c.summary}`),
+    '',
+    GLOBAL_HELP,
+    '',
+    `Run \`${prog} COMMAND --help\` for more.`,
+    '',
+  ].join('\n');
+}
+
+async function runSpec(ctx: Context, spec: CommandSpec, argv: string[], prog: string, help: boolean) {
+  if (help) {
+    ctx.stdout.write(commandHelp(spec, prog));
+    return ExitCode.ok;
+  }
+  const parsed = parseCommandArgs(spec, argv, prog);
+  return (await spec.run(ctx, parsed)) ?? ExitCode.ok;
+}
+
+async function dispatch(
+  ctx: Context,
+  target: CommandGroup | CommandSpec,
+  argv: string[],
+  prog: string,
+  help: boolean,
+) {
+  if (!isGroup(target)) return runSpec(ctx, target, argv, prog, help);
+  const [sub, ...rest] = argv;
+  if (!sub) {
+    ctx.stdout.write(groupHelp(target, prog));
+    return help ? ExitCode.ok : ExitCode.usage;
+  }
+  const spec = target.commands.find((c) => c.name === sub);
+  if (!spec)
+    throw new UsageError(`Unknown command: ${prog} ${sub}`, `Run \`${prog} --help\` to see the commands.`);
+  return runSpec(ctx, spec, rest, prog, help);
+}
+
+function reportError(ctx: Context | undefined, json: boolean, err: unknown): number {
+  const e =
+    err instanceof BlueprintError
+      ? err
+      : new BlueprintError(
+          (err as Error)?.message ?? String(err),
+          'internal',
+          'This is a bug in blueprint; please report it with the command you ran.',
+        );
+  if (json) process.stdout.write(`${JSON.stringify({ error: e.toJSON() }, null, 2)}\n`);
+  const color = ctx?.color ?? false;
+  process.stderr.write(`${color ? '\x1b[31merror:\x1b[0m' : 'error:'} ${e.message}\n`);
+  if (e.hint) process.stderr.write(`${color ? '\x1b[2m' : ''}hint: ${e.hint}${color ? '\x1b[0m' : ''}\n`);
+  if (e.code === 'internal' && process.env.BLUEPRINT_DEBUG) process.stderr.write(`${(err as Error).stack}\n`);
+  return e.exitCode;
+}
+
+/** Entry point: `argv0` decides the personality (multi-call: `bpkg` is `blueprint pkg`). */
+export async function runCli(argv: string[], argv0: string): Promise<number> {
+  const asBpkg = path.basename(argv0) === 'bpkg';
+  const prog = asBpkg ? 'bpkg' : 'blueprint';
+  let split: Split;
+  try {
+    split = splitGlobals(argv, process.env);
+  } catch (err) {
+    return reportError(undefined, argv.includes('--json'), err);
+  }
+  const { globals, rest } = split;
+  if (split.version) {
+    process.stdout.write(
+      globals.json
+        ? `${JSON.stringify({ version: VERSION, node: process.versions.node })}\n`
+        : `${prog} ${VERSION}\n`,
+    );
+    return ExitCode.ok;
+  }
+
+  const abort = new AbortController();
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (abort.signal.aborted) process.exit(ExitCode.interrupted);
+    abort.abort(new InterruptedError(`Interrupted by ${sig}`));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const ctx = createContext(globals, abort.signal);
+  try {
+    if (asBpkg) {
+      const { pkgGroup } = await import('./commands/pkg.js');
+      return await dispatch(ctx, pkgGroup, rest, prog, split.help);
+    }
+    const [name, ...args] = rest;
+    if (!name) {
+      if (split.help || globals.json || !ctx.interactive) {
+        ctx.stdout.write(topHelp(prog));
+        return split.help ? ExitCode.ok : ExitCode.usage;
+      }
+      const { tuiCommand } = await import('./commands/tui.js');
+      return await runSpec(ctx, tuiCommand, [], prog, false);
+    }
+    const entry = topLevel.find((c) => c.name === name);
+    if (!entry)
+      throw new UsageError(`Unknown command: ${name}`, `Run \`${prog} --help\` to see the commands.`);
+    const target = await entry.load();
+    return await dispatch(ctx, target, args, `${prog} ${name}`, split.help);
+  } catch (err) {
+    if (abort.signal.aborted && !(err instanceof BlueprintError))
+      return reportError(ctx, globals.json, abort.signal.reason);
+    return reportError(ctx, globals.json, err);
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}

@@ -1,0 +1,58 @@
+import path from 'node:path';
+
+/**
+ * Where everything lives, relative to a root directory (`/` on the appliance, a temp dir in tests).
+ * Every path the program touches comes from here.
+ */
+export interface Layout {
+  root: string;
+  etc: string;
+  keysDir: string;
+  reposDir: string;
+  stateDir: string;
+  pkgState: string;
+  listsDir: string;
+  installedDb: string;
+  journal: string;
+  lockFile: string;
+  filesDir: string;
+  cacheDir: string;
+  pkgCache: string;
+  optDir: string;
+  modulesData: string;
+  runDir: string;
+  setupMarker: string;
+  configFile: string;
+}
+
+export function layout(root: string): Layout {
+  const r = path.resolve(root);
+  const at = (...p: string[]) => path.join(r, ...p);
+  return {
+    root: r,
+    etc: at('etc/blueprint'),
+    keysDir: at('etc/blueprint/keys'),
+    reposDir: at('etc/blueprint/repos.d'),
+    configFile: at('etc/blueprint/config.json'),
+    stateDir: at('var/lib/blueprint'),
+    pkgState: at('var/lib/blueprint/pkg'),
+    listsDir: at('var/lib/blueprint/pkg/lists'),
+    installedDb: at('var/lib/blueprint/pkg/installed.json'),
+    journal: at('var/lib/blueprint/pkg/journal.json'),
+    lockFile: at('var/lib/blueprint/pkg/lock'),
+    filesDir: at('var/lib/blueprint/pkg/files'),
+    cacheDir: at('var/cache/blueprint'),
+    pkgCache: at('var/cache/blueprint/packages'),
+    optDir: at('opt/blueprint'),
+    modulesData: at('var/lib/blueprint/modules'),
+    runDir: at('run/blueprint'),
+    setupMarker: at('var/lib/blueprint/setup-done'),
+  };
+}
+
+/** Joins a path under a base and refuses anything that escapes it (`..`, absolute parts). */
+export function within(base: string, rel: string): string | undefined {
+  const full = path.resolve(base, rel);
+  const b = path.resolve(base);
+  return full === b || full.startsWith(b + path.sep) ? full : undefined;
+}
