@@ -28,3 +28,17 @@ export interface PackageHooks {
   /** After a version stopped being installed (removed, or replaced by an upgrade). Best effort. */
   afterRemove?(pkg: UnpackedPackage, opts: HookOptions): Promise<void>;
 }
+
+/** How `blueprint repo build` turns a package source folder into a package. */
+export interface BuildHooks {
+  /**
+   * Called once per source folder before archiving: may add payload files (e.g. build a container
+   * image and save it under payloadDir) and returns the manifest to sign (e.g. with the image digest).
+   */
+  prepareSource?(source: {
+    dir: string;
+    manifest: Manifest;
+    payloadDir: string;
+    info(line: string): void;
+  }): Promise<Manifest>;
+}
