@@ -188,9 +188,7 @@ export class PackageManager {
     return [...best.values()].sort((a, b) => a.name.localeCompare(b.name));
   }
 
-  async info(
-    name: string,
-  ): Promise<{
+  async info(name: string): Promise<{
     name: string;
     installed?: InstalledPackage;
     available: Array<IndexEntry & { repo: string }>;
