@@ -1,0 +1,77 @@
+import { randomBytes } from 'node:crypto';
+import { copyFile, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { parseManifest } from '../../src/core/pkg/format.js';
+import type { HookOptions, UnpackedPackage } from '../../src/core/pkg/hooks.js';
+import { chooseSocket, type Engine, openEngine } from '../../src/core/services/engine.js';
+import { createServiceHooks } from '../../src/core/services/hooks.js';
+import { buildModuleImage } from '../../src/core/services/images.js';
+
+export const repoRoot = path.resolve(import.meta.dirname, '../..');
+export const helloSource = path.join(repoRoot, 'modules/hello');
+
+/** Unique per run: tests of several people share one Podman engine. */
+export const uniqueName = (base: string) => `${base}-${randomBytes(3).toString('hex')}`;
+
+export const quietHook = (yes = false): HookOptions & { warnings: string[] } => {
+  const warnings: string[] = [];
+  return { yes, info: () => {}, warn: (l) => warnings.push(l), warnings };
+};
+
+export interface HelloBuild {
+  dir: string;
+  archive: string;
+  id: string;
+  manifest: Record<string, unknown> & { service: Record<string, unknown> };
+}
+
+/** Builds the hello module's image the way `blueprint repo build` does (podman build + save). */
+export async function buildHello(): Promise<HelloBuild> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'bp-svc-build-'));
+  const archive = path.join(dir, 'image.tar');
+  const id = await buildModuleImage(helloSource, `localhost/bp-svc-test/${uniqueName('hello')}:1`, archive);
+  const manifest = JSON.parse(await readFile(path.join(helloSource, 'manifest.json'), 'utf8'));
+  manifest.service.image = { archive: 'image.tar', id };
+  return { dir, archive, id, manifest };
+}
+
+export interface TestBox {
+  root: string;
+  engine: Engine;
+  hooks: ReturnType<typeof createServiceHooks>;
+  /** "Installs" a module the way the package manager's transaction does: unpack, then hooks. */
+  install(name: string, serviceOverrides?: Record<string, unknown>, yes?: boolean): Promise<UnpackedPackage>;
+  cleanup(): Promise<void>;
+}
+
+export async function makeBox(build: HelloBuild): Promise<TestBox> {
+  const root = await mkdtemp(path.join(os.tmpdir(), 'bp-svc-root-'));
+  const engine = await openEngine(chooseSocket(process.env).path);
+  const hooks = createServiceHooks({ root });
+  const installed: UnpackedPackage[] = [];
+  return {
+    root,
+    engine,
+    hooks,
+    async install(name, overrides = {}, yes = false) {
+      const manifest = parseManifest({
+        ...build.manifest,
+        name,
+        service: { ...build.manifest.service, ...overrides },
+      });
+      hooks.validateManifest!(manifest);
+      const prefix = path.join(root, 'opt/blueprint', name, manifest.version);
+      await mkdir(prefix, { recursive: true });
+      await copyFile(build.archive, path.join(prefix, 'image.tar'));
+      const pkg = { name, version: manifest.version, manifest, prefix };
+      await hooks.prepare!(pkg, quietHook(yes));
+      installed.push(pkg);
+      return pkg;
+    },
+    async cleanup() {
+      for (const pkg of installed) await hooks.afterRemove!(pkg, quietHook());
+      await rm(root, { recursive: true, force: true });
+    },
+  };
+}
