@@ -7,6 +7,8 @@
  *   hello probe [IP PORT] print what this process may do, as JSON (caps, seccomp, uid map, write /, ...)
  *   hello hog MB          allocate and touch MB mebibytes (the memory limit must stop it)
  *   hello forks N         try to keep N processes alive at once (the pids limit must stop it)
+ *   hello stubborn        ignore SIGTERM (stop must fall back to SIGKILL)
+ *   hello crash           exit with status 3 after a moment (the restart policy must restart it)
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -167,6 +169,16 @@ int main(int argc, char **argv) {
   if (!strcmp(mode, "probe")) return probe(argc - 2, argv + 2);
   if (!strcmp(mode, "hog") && argc > 2) return hog(atol(argv[2]));
   if (!strcmp(mode, "forks") && argc > 2) return forks(atol(argv[2]));
-  fprintf(stderr, "usage: hello [serve|health|probe [IP PORT]|hog MB|forks N]\n");
+  if (!strcmp(mode, "stubborn")) {
+    signal(SIGTERM, SIG_IGN);
+    logf_("ignoring SIGTERM", NULL);
+    for (;;) pause();
+  }
+  if (!strcmp(mode, "crash")) {
+    logf_("crashing", NULL);
+    usleep(200000);
+    return 3;
+  }
+  fprintf(stderr, "usage: hello [serve|health|probe [IP PORT]|hog MB|forks N|stubborn|crash]\n");
   return 2;
 }

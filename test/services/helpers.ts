@@ -75,3 +75,37 @@ export async function makeBox(build: HelloBuild): Promise<TestBox> {
     },
   };
 }
+
+const exe = path.join(repoRoot, 'dist/blueprint');
+
+/** Runs the built executable (`npm test` builds it first) and parses its --json answer. */
+export async function cli(
+  root: string,
+  args: string[],
+): Promise<{ code: number; json: Record<string, unknown> & Record<string, unknown>[]; stderr: string }> {
+  const { execFile } = await import('node:child_process');
+  return new Promise((resolve) => {
+    execFile(
+      exe,
+      ['--root', root, '--json', ...args],
+      { maxBuffer: 8 * 1024 * 1024 },
+      (err, stdout, stderr) => {
+        const code = err ? ((err as { code?: number }).code ?? 1) : 0;
+        resolve({
+          code: typeof code === 'number' ? code : 1,
+          json: stdout ? JSON.parse(stdout) : {},
+          stderr,
+        });
+      },
+    );
+  });
+}
+
+export async function podman(...args: string[]): Promise<string> {
+  const { execFile } = await import('node:child_process');
+  return new Promise((resolve, reject) =>
+    execFile('podman', args, (err, stdout, stderr) =>
+      err ? reject(new Error(stderr || err.message)) : resolve(stdout),
+    ),
+  );
+}

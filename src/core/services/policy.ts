@@ -49,6 +49,7 @@ export const containerName = (name: string) => `blueprint-${name}`;
 
 const CPU_PERIOD = 100_000;
 const TMP_SIZE = '64m';
+const USERNS_SIZE = 65536;
 const LOG_SIZE = 10 * 1024 * 1024;
 
 /** The libpod create body (SpecGenerator) plus the host directories to create first. */
@@ -149,7 +150,9 @@ export function sandboxPolicy(input: PolicyInput): ContainerPlan {
     seccomp_profile_path: input.seccompProfile,
     read_only_filesystem: true,
     mounts: ociMounts,
-    userns: { nsmode: 'auto', value: 'size=65536' },
+    // Both: the API does not derive the mapping from `userns` as the CLI does.
+    userns: { nsmode: 'auto', value: `size=${USERNS_SIZE}` },
+    idmappings: { AutoUserNs: true, AutoUserNsOpts: { Size: USERNS_SIZE } },
     netns: { nsmode: s.network === 'outbound' ? 'bridge' : 'none' },
     pidns: { nsmode: 'private' },
     ipcns: { nsmode: 'private' },
