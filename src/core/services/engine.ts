@@ -145,9 +145,12 @@ export async function openEngine(socket: string): Promise<Engine> {
   return { docker, socket, libpod, call };
 }
 
-/** Opens the engine and checks it answers, so callers fail early with the right hint. */
-export async function connectEngine(socket: string): Promise<Engine & { version: string }> {
+/**
+ * Opens the engine and checks it answers, so callers fail early with the right hint.
+ * `_ping`, not `/version`: Podman takes over a second to compose its version answer.
+ */
+export async function connectEngine(socket: string): Promise<Engine> {
   const engine = await openEngine(socket);
-  const v = await engine.call('asking the engine its version', () => engine.docker.version());
-  return { ...engine, version: v.Version };
+  await engine.call('reaching the engine', () => engine.docker.ping());
+  return engine;
 }
