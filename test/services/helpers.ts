@@ -47,7 +47,7 @@ export interface TestBox {
 
 export async function makeBox(build: HelloBuild): Promise<TestBox> {
   const root = await mkdtemp(path.join(os.tmpdir(), 'bp-svc-root-'));
-  const engine = await openEngine(chooseSocket(process.env).path);
+  const engine = openEngine(chooseSocket(process.env).path);
   const hooks = createServiceHooks({ root });
   const installed: UnpackedPackage[] = [];
   return {

@@ -156,3 +156,11 @@ describe('sandbox policy', () => {
     ).not.toBe(a);
   });
 });
+
+describe('registration versions', () => {
+  it('orders versions numerically, a pre-release before its release', async () => {
+    const { compareVersions } = await import('../../src/core/services/registry.js');
+    const sorted = ['1.10.0', '1.2.0', '1.2.0-rc.1', '0.9.9', '1.2.1'].sort(compareVersions);
+    expect(sorted).toEqual(['0.9.9', '1.2.0-rc.1', '1.2.0', '1.2.1', '1.10.0']);
+  });
+});

@@ -61,7 +61,7 @@ export async function runDoctor(root: string, env: NodeJS.ProcessEnv = process.e
   let engine: Engine;
   let info: LibpodInfo;
   try {
-    engine = await openEngine(socket);
+    engine = openEngine(socket);
     info = await engine.libpod<LibpodInfo>('GET', '/info');
     checks.push({ name: 'engine answers', ok: true, detail: `Podman ${info.version?.Version ?? '?'} API` });
   } catch (err) {

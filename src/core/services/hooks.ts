@@ -24,7 +24,7 @@ export interface ServiceHooksOptions {
  * and removing a version removes its containers and image.
  */
 export function createServiceHooks(opts: ServiceHooksOptions): PackageHooks {
-  let engine: Promise<Engine> | undefined;
+  let engine: Engine | undefined;
   const getEngine = () => {
     engine ??= openEngine(opts.socket ?? chooseSocket(process.env, layout(opts.root).configFile).path);
     return engine;
@@ -55,12 +55,12 @@ export function createServiceHooks(opts: ServiceHooksOptions): PackageHooks {
       if (!archive)
         throw new VerificationError('service.image.archive is outside the package', 'bad-service');
       hook.info(`${pkg.name}: loading image ${spec.image.id.slice(0, 19)}`);
-      await loadImageArchive(await getEngine(), archive, spec.image.id);
+      await loadImageArchive(getEngine(), archive, spec.image.id);
       await writeRegistration(opts.root, {
         name: pkg.name,
         version: pkg.version,
         prefix: pkg.prefix,
-        service: pkg.manifest.service,
+        spec,
         approvals: { outboundNetwork: spec.network === 'outbound' && hook.yes },
         imageId: spec.image.id,
       });
@@ -68,7 +68,7 @@ export function createServiceHooks(opts: ServiceHooksOptions): PackageHooks {
 
     async afterRemove(pkg: UnpackedPackage, hook: HookOptions) {
       if (pkg.manifest.service === undefined) return;
-      const eng = await getEngine();
+      const eng = getEngine();
       const spec = parseService(pkg.manifest.service);
       const info = await inspectContainer(eng, pkg.name);
       const wasRunning = info?.State.Running && info.Config.Labels[VERSION_LABEL] === pkg.version;

@@ -20,7 +20,7 @@ export async function loadImageArchive(engine: Engine, archive: string, expected
   if (!existsSync(archive))
     throw new VerificationError(`The package has no image archive at ${archive}`, 'image-missing');
   const output = await engine.call('loading the image archive', async () => {
-    const stream = await engine.docker.loadImage(createReadStream(archive), { quiet: true });
+    const stream = await (await engine.docker()).loadImage(createReadStream(archive), { quiet: true });
     let text = '';
     for await (const chunk of stream) text += chunk.toString();
     return text;
@@ -42,7 +42,9 @@ export async function loadImageArchive(engine: Engine, archive: string, expected
 
 async function imageId(engine: Engine, ref: string): Promise<string | undefined> {
   try {
-    const info = await engine.call(`inspecting image ${ref}`, () => engine.docker.getImage(ref).inspect());
+    const info = await engine.call(`inspecting image ${ref}`, async () =>
+      (await engine.docker()).getImage(ref).inspect(),
+    );
     return normalizeImageId(info.Id);
   } catch (err) {
     if (err instanceof NotFoundError) return undefined;
@@ -53,7 +55,7 @@ async function imageId(engine: Engine, ref: string): Promise<string | undefined>
 /** Removes an image; one already gone is fine, one still used by a container is left in place. */
 export async function removeImage(engine: Engine, id: string): Promise<boolean> {
   try {
-    await engine.call(`removing image ${id}`, () => engine.docker.getImage(id).remove());
+    await engine.call(`removing image ${id}`, async () => (await engine.docker()).getImage(id).remove());
     return true;
   } catch (err) {
     if (err instanceof NotFoundError) return false;

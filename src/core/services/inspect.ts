@@ -16,7 +16,8 @@ export interface ExecResult {
 /** Runs a command inside the running service, with the same sandbox as its main process. */
 export async function execInService(engine: Engine, name: string, cmd: string[]): Promise<ExecResult> {
   return engine.call(`running ${cmd[0]} in ${name}`, async () => {
-    const container = engine.docker.getContainer(containerName(name));
+    const docker = await engine.docker();
+    const container = docker.getContainer(containerName(name));
     const exec = await container.exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true });
     const stream = await exec.start({ hijack: true, stdin: false });
     const out = new PassThrough();
@@ -24,7 +25,7 @@ export async function execInService(engine: Engine, name: string, cmd: string[])
     const chunks = { stdout: [] as Buffer[], stderr: [] as Buffer[] };
     out.on('data', (c: Buffer) => chunks.stdout.push(c));
     err.on('data', (c: Buffer) => chunks.stderr.push(c));
-    engine.docker.modem.demuxStream(stream, out, err);
+    docker.modem.demuxStream(stream, out, err);
     await new Promise<void>((resolve, reject) => {
       stream.on('end', resolve);
       stream.on('close', resolve);

@@ -1,11 +1,10 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import http from 'node:http';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BlueprintError, NotFoundError } from '../errors.js';
 import type { PlanGpuAccess } from '../gpu/types.js';
 import { layout } from '../system/paths.js';
-import type { Engine } from './engine.js';
+import { type Engine, nodeHttp } from './engine.js';
 import {
   type ContainerPlan,
   containerName,
@@ -172,7 +171,7 @@ export function httpOverSocket(
   urlPath: string,
 ): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = http.get({ socketPath, path: urlPath, timeout: 2000 }, (res) => {
+    const req = nodeHttp().get({ socketPath, path: urlPath, timeout: 2000 }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (c) => {

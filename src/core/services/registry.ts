@@ -1,12 +1,11 @@
 import { existsSync } from 'node:fs';
 import { readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { compare, valid } from 'semver';
 import { NotFoundError } from '../errors.js';
 import { readJsonIfExists, writeJsonAtomic } from '../system/fs.js';
 import { layout } from '../system/paths.js';
 import type { AdminApprovals } from './policy.js';
-import { parseService, type ServiceSpec } from './schema.js';
+import type { ServiceSpec } from './schema.js';
 
 /**
  * What the package transaction told the services module about an installed module: its service
@@ -14,18 +13,33 @@ import { parseService, type ServiceSpec } from './schema.js';
  * (ROOT/var/lib/blueprint/services/NAME/VERSION.json) so an upgrade that aborts after `prepare`
  * leaves the old version's record intact; the highest version whose prefix exists wins.
  * Container state is never stored here: the engine is the source of truth for that.
+ * The service section is stored parsed (defaults filled in), so commands need not load the schema.
  */
 export interface Registration {
   name: string;
   version: string;
   prefix: string;
-  service: unknown;
+  spec: ServiceSpec;
   approvals: AdminApprovals;
   imageId: string;
 }
 
-export interface LoadedRegistration extends Registration {
-  spec: ServiceSpec;
+/** Kept as a name for readers of a registration that was found on disk. */
+export type LoadedRegistration = Registration;
+
+/** Orders release versions (x.y.z, a pre-release before its release) without loading semver. */
+export function compareVersions(a: string, b: string): number {
+  const parse = (v: string) => {
+    const [core, pre] = v.split(/-(.*)/s, 2);
+    return { nums: core!.split('.').map(Number), pre };
+  };
+  const x = parse(a);
+  const y = parse(b);
+  for (let i = 0; i < 3; i++) if (x.nums[i] !== y.nums[i]) return (x.nums[i] ?? 0) - (y.nums[i] ?? 0);
+  if (x.pre === y.pre) return 0;
+  if (x.pre === undefined) return 1;
+  if (y.pre === undefined) return -1;
+  return x.pre < y.pre ? -1 : 1;
 }
 
 const regDir = (root: string, name: string) => path.join(layout(root).stateDir, 'services', name);
@@ -43,15 +57,15 @@ async function versions(root: string, name: string): Promise<string[]> {
   return files
     .filter((f) => f.endsWith('.json'))
     .map((f) => f.slice(0, -5))
-    .filter((v) => valid(v))
-    .sort((a, b) => compare(b, a));
+    .filter((v) => /^\d+\.\d+\.\d+/.test(v))
+    .sort((a, b) => compareVersions(b, a));
 }
 
 /** The installed version of a module's service, or undefined when none is installed. */
 export async function findRegistration(root: string, name: string): Promise<LoadedRegistration | undefined> {
   for (const v of await versions(root, name)) {
     const reg = await readJsonIfExists<Registration>(path.join(regDir(root, name), `${v}.json`));
-    if (reg && existsSync(reg.prefix)) return { ...reg, spec: parseService(reg.service) };
+    if (reg && existsSync(reg.prefix)) return reg;
   }
   return undefined;
 }

@@ -104,7 +104,8 @@ export async function writeLogs(
   out: Writable,
   opts: LogOptions = {},
 ): Promise<void> {
-  const container = engine.docker.getContainer(containerName(name));
+  const docker = await engine.docker();
+  const container = docker.getContainer(containerName(name));
   const base = {
     stdout: true,
     stderr: true,
@@ -127,7 +128,7 @@ export async function writeLogs(
       resolve();
     };
     opts.signal?.addEventListener('abort', stop, { once: true });
-    engine.docker.modem.demuxStream(stream, out, out);
+    docker.modem.demuxStream(stream, out, out);
     stream.on('end', resolve);
     stream.on('error', (err) => (opts.signal?.aborted ? resolve() : reject(err)));
   });
