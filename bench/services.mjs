@@ -124,5 +124,5 @@ try {
   await bpkg('remove', name).catch(() => {});
   await podman('rm', '-f', `blueprint-${name}`).catch(() => {});
   rmSync(work, { recursive: true, force: true });
-  try {
 }
+
