@@ -25,16 +25,10 @@ command -v gcc >/dev/null || pkgs+=(gcc)
 [ ${#pkgs[@]} -eq 0 ] || apt_install "${pkgs[@]}"
 
 if [ "$(id -u)" = 0 ]; then
-  install -d -m 0755 /etc/containers
-  if ! cmp -s scripts/podman/containers.conf /etc/containers/containers.conf; then
-    install -m 0644 scripts/podman/containers.conf /etc/containers/containers.conf
-  fi
-  # Rootful `userns=auto` takes container ids from the `containers` user's subordinate range.
-  for f in /etc/subuid /etc/subgid; do
-    grep -q '^containers:' "$f" 2>/dev/null || echo 'containers:2147483647:2147483648' >>"$f"
-  done
-  # The API socket blueprint talks to (Podman's standard path). On the appliance a systemd socket
-  # unit (scripts/podman/blueprint-engine.socket) does this; here we start it in the background.
+  # Engine config, subordinate ids for `userns=auto`, podman.socket drop-ins: as on the appliance.
+  sh scripts/podman/install-into.sh /
+  # The API socket blueprint talks to (Podman's standard path). On the appliance systemd's
+  # podman.socket serves it; here (no systemd in CI containers) we start the service ourselves.
   sock=/run/podman/podman.sock
   if ! podman --url "unix://$sock" version >/dev/null 2>&1; then
     install -d -m 0700 /run/podman

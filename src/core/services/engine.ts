@@ -15,7 +15,7 @@ export class EngineError extends BlueprintError {
 }
 
 export const START_ENGINE_HINT =
-  'Start the Podman API: `systemctl enable --now blueprint-engine.socket` on the appliance, or ' +
+  'Start the Podman API: `systemctl enable --now podman.socket` on the appliance, or ' +
   '`sudo bash scripts/setup-host.sh` on a development host; `blueprint doctor` checks it.';
 
 export interface SocketChoice {
