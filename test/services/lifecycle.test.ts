@@ -2,7 +2,8 @@ import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MODULE_LABEL } from '../../src/core/services/policy.js';
+import { httpOverSocket } from '../../src/core/services/lifecycle.js';
+import { MODULE_LABEL, serviceDirs } from '../../src/core/services/policy.js';
 import { buildHello, cli, type HelloBuild, makeBox, podman, type TestBox, uniqueName } from './helpers.js';
 
 // The service commands of the real executable against the real engine, state read back from the
@@ -61,6 +62,56 @@ describe('blueprint service (real engine)', () => {
     const after = await logLines(name);
     expect(after.filter((l) => l.includes('stopping on SIGTERM'))).toHaveLength(1);
     expect(after.filter((l) => l.includes('listening on'))).toHaveLength(2);
+  });
+
+  it('logs -f prints new lines as they come, with timestamps, and stops on Ctrl-C', async () => {
+    const { spawn } = await import('node:child_process');
+    const child = spawn(path.join(import.meta.dirname, '../../dist/blueprint'), [
+      '--root',
+      box.root,
+      'service',
+      'logs',
+      '-f',
+      name,
+    ]);
+    let out = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+    });
+    const waitFor = async (text: string) => {
+      for (let i = 0; i < 200 && !out.includes(text); i++) await sleep(50);
+      expect(out).toContain(text);
+    };
+    await waitFor('listening on');
+    await httpOverSocket(path.join(serviceDirs(box.root, name).socketDir, 'hello.sock'), '/followed');
+    await waitFor('request GET /followed');
+    expect(out).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\S* hello: /m);
+    child.kill('SIGINT');
+    const code = await new Promise((r) => child.on('close', r));
+    expect(code).toBe(0);
+  });
+
+  it('inspect shows each rule asked for next to what the process has', async () => {
+    const { execFile } = await import('node:child_process');
+    const text = await new Promise<string>((resolve, reject) =>
+      execFile(
+        path.join(import.meta.dirname, '../../dist/blueprint'),
+        ['--root', box.root, 'service', 'inspect', name],
+        (err, stdout, stderr) => (err ? reject(new Error(stderr)) : resolve(stdout)),
+      ),
+    );
+    for (const line of [
+      'ok   CapEff 0000000000000000',
+      'ok   NoNewPrivs 1',
+      'ok   Seccomp 2',
+      'ok   root filesystem read-only',
+      'ok   interfaces lo',
+      'ok   memory limit 64 MiB',
+      'ok   pids limit 32',
+    ])
+      expect(text).toContain(line);
+    expect(text).not.toContain('FAIL');
+    expect(text).toMatch(/writeRoot\s+Read-only file system/);
   });
 
   it('stop falls back to SIGKILL after the timeout when SIGTERM is ignored', async () => {
