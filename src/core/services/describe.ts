@@ -1,4 +1,4 @@
-import type { ServiceInspection } from './inspect.js';
+import { parseNetDev, type ServiceInspection } from './inspect.js';
 
 const mib = (n: number | undefined) => (n === undefined ? '?' : `${Math.round(n / 1024 / 1024)} MiB`);
 const mark = (ok: boolean) => (ok ? 'ok  ' : 'FAIL');
@@ -39,7 +39,10 @@ export function formatInspection(i: ServiceInspection): string {
   );
   if (i.probe) {
     lines.push('', "From inside (the module's probe):");
-    for (const [key, v] of Object.entries(i.probe))
+    for (const [key, v] of Object.entries(i.probe)) {
+      const shown = key === 'netDev' ? parseNetDev(String(v)).join(', ') : String(v).trim().replace(/\s+/g, ' ');
+      lines.push(`  ${key.padEnd(14)} ${shown}`);
+    }
       lines.push(`  ${key.padEnd(14)} ${String(v).trim().replace(/\n/g, ' | ')}`);
   }
   return lines.join('\n');
