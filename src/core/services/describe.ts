@@ -40,10 +40,10 @@ export function formatInspection(i: ServiceInspection): string {
   if (i.probe) {
     lines.push('', "From inside (the module's probe):");
     for (const [key, v] of Object.entries(i.probe)) {
-      const shown = key === 'netDev' ? parseNetDev(String(v)).join(', ') : String(v).trim().replace(/\s+/g, ' ');
+      const shown =
+        key === 'netDev' ? parseNetDev(String(v)).join(', ') : String(v).trim().replace(/\s+/g, ' ');
       lines.push(`  ${key.padEnd(14)} ${shown}`);
     }
-      lines.push(`  ${key.padEnd(14)} ${String(v).trim().replace(/\n/g, ' | ')}`);
   }
   return lines.join('\n');
 }
