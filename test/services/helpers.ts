@@ -41,7 +41,11 @@ export interface TestBox {
   engine: Engine;
   hooks: ReturnType<typeof createServiceHooks>;
   /** "Installs" a module the way the package manager's transaction does: unpack, then hooks. */
-  install(name: string, serviceOverrides?: Record<string, unknown>, yes?: boolean): Promise<UnpackedPackage>;
+  install(
+    name: string,
+    serviceOverrides?: Record<string, unknown>,
+    opts?: { yes?: boolean; version?: string; hook?: HookOptions },
+  ): Promise<UnpackedPackage>;
   cleanup(): Promise<void>;
 }
 
@@ -54,10 +58,11 @@ export async function makeBox(build: HelloBuild): Promise<TestBox> {
     root,
     engine,
     hooks,
-    async install(name, overrides = {}, yes = false) {
+    async install(name, overrides = {}, { yes = false, version = '1.0.0', hook } = {}) {
       const manifest = parseManifest({
         ...build.manifest,
         name,
+        version,
         service: { ...build.manifest.service, ...overrides },
       });
       hooks.validateManifest!(manifest);
@@ -65,7 +70,7 @@ export async function makeBox(build: HelloBuild): Promise<TestBox> {
       await mkdir(prefix, { recursive: true });
       await copyFile(build.archive, path.join(prefix, 'image.tar'));
       const pkg = { name, version: manifest.version, manifest, prefix };
-      await hooks.prepare!(pkg, quietHook(yes));
+      await hooks.prepare!(pkg, hook ?? quietHook(yes));
       installed.push(pkg);
       return pkg;
     },

@@ -3,7 +3,16 @@ import { ExitCode } from '../../src/core/errors.js';
 import { auditNetwork } from '../../src/core/services/audit.js';
 import { startService } from '../../src/core/services/lifecycle.js';
 import { findRegistration } from '../../src/core/services/registry.js';
-import { buildHello, type HelloBuild, makeBox, podman, type TestBox, uniqueName } from './helpers.js';
+import { serviceStatus } from '../../src/core/services/status.js';
+import {
+  buildHello,
+  type HelloBuild,
+  makeBox,
+  podman,
+  quietHook,
+  type TestBox,
+  uniqueName,
+} from './helpers.js';
 
 // Installing through the package hooks: what is refused, what is checked, what is left behind.
 let build: HelloBuild;
@@ -56,6 +65,26 @@ describe('service package hooks', () => {
     const err = await rejection(box.install(name, { network: 'outbound' }));
     expect(err.code).toBe('network-not-approved');
     expect(err.message).toContain('outbound network');
+    expect(await findRegistration(box.root, name)).toBeUndefined();
+    // Approved (--yes): installed, the approval recorded, and the admin warned.
+    const hook = quietHook(true);
+    await box.install(name, { network: 'outbound' }, { hook });
+    expect(hook.warnings.join('\n')).toContain('outbound network approved by the admin');
+    expect((await findRegistration(box.root, name))?.approvals.outboundNetwork).toBe(true);
+  });
+
+  it('an upgrade replaces the running container with the new version and keeps the shared image', async () => {
+    const name = uniqueName('bpt-upgrade');
+    const deps = { engine: box.engine, root: box.root };
+    const old = await box.install(name);
+    await startService(deps, name);
+    await box.install(name, {}, { version: '1.1.0' });
+    // The package manager calls afterRemove for the version it replaced.
+    await box.hooks.afterRemove!(old, quietHook());
+    const st = await serviceStatus(deps, name);
+    expect(st).toMatchObject({ version: '1.1.0', containerVersion: '1.1.0' });
+    expect(st.state).toBe('running');
+    await podman('image', 'exists', build.id);
   });
 
   it('a running module adds no listener reachable from the network', async () => {
