@@ -6,7 +6,7 @@
 // (`npm run build`). Usage: node bench/services.mjs [--rounds N] [--json]
 // Prints a table, or with --json one JSON document: { blueprintMs, podmanRunMs, ratio, ... }.
 import { execFile } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
@@ -23,6 +23,10 @@ const name = `bench-hello-${process.pid}`;
 const work = mkdtempSync(path.join(os.tmpdir(), 'bp-bench-svc-'));
 const root = path.join(work, 'root');
 const say = (l) => asJson || console.error(l);
+if (!existsSync(exe)) {
+  console.error('bench/services: dist/blueprint is missing; run `npm run build` first');
+  process.exit(1);
+}
 
 const bp = (...a) => run(exe, ['--root', root, '--json', ...a], { maxBuffer: 1 << 24 }).then((r) => r.stdout);
 const bpkg = (...a) => run(exe, ['--root', root, '--json', '--yes', 'pkg', ...a]);
