@@ -1,4 +1,5 @@
 import type { Writable } from 'node:stream';
+import { NotFoundError } from '../errors.js';
 import type { Engine } from './engine.js';
 import { checkHealth, inspectContainer, type ServiceDeps } from './lifecycle.js';
 import { containerName, VERSION_LABEL } from './policy.js';
@@ -104,6 +105,11 @@ export async function writeLogs(
   out: Writable,
   opts: LogOptions = {},
 ): Promise<void> {
+  if (!(await inspectContainer(engine, name)))
+    throw new NotFoundError(
+      `${name} has never been started, so it has no logs`,
+      `Start it with \`blueprint service start ${name}\`.`,
+    );
   const docker = await engine.docker();
   const container = docker.getContainer(containerName(name));
   const base = {
