@@ -26,7 +26,7 @@ export function formatAccelerator(acc: Accelerator): string {
     ['memory', formatBytes(acc.memoryBytes)],
     ['driver', driver],
     ['nodes', acc.deviceNodes.join(' ') || 'none'],
-    [RUNTIME_NAMES[acc.container.runtime], readinessLine(acc)],
+    ['container', readinessLine(acc)],
   ];
   if (acc.uuid) rows.splice(3, 0, ['uuid', acc.uuid]);
   return [

@@ -50,7 +50,8 @@ export function execaRunner(opts: ExecaRunnerOptions = {}): ToolRunner {
       child.kill('SIGKILL');
       child.stdout?.destroy();
       child.stderr?.destroy();
-      (child as unknown as ChildProcess).unref();
+      // execa keeps the Node ChildProcess (which has unref) as an undocumented property.
+      (child as unknown as { nodeChildProcess?: ChildProcess }).nodeChildProcess?.unref();
       child.catch(() => {});
       return { status: 'timeout', detail: `${file} did not answer within ${timeoutMs} ms` };
     }
