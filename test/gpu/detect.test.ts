@@ -195,7 +195,11 @@ describe('not ready: the reason and the exact fix', () => {
   it('CDI spec that does not list this GPU', async () => {
     const root = await copyFixture('nvidia-h100');
     const spec = path.join(root, 'etc/cdi/nvidia.yaml');
-    await writeFile(spec, (await readFile(spec, 'utf8')).replaceAll('/dev/nvidia0', '/dev/nvidia1'));
+    // Written for another GPU: other node, other UUID.
+    const other = (await readFile(spec, 'utf8'))
+      .replaceAll('/dev/nvidia0', '/dev/nvidia1')
+      .replaceAll(H100_UUID, 'GPU-0');
+    await writeFile(spec, other);
     expect((await nvidia(root)).container.reason).toBe(
       'CDI spec /etc/cdi/nvidia.yaml does not list /dev/nvidia0 (generated before this GPU was added?)',
     );

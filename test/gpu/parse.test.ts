@@ -172,13 +172,22 @@ devices:
     expect(parsed.commonNodes).toEqual(['/dev/nvidiactl']);
     expect(parsed.libraryVersions).toEqual(['550.54.15']);
     // GPU 1 has its own device; GPU 0 only appears in `all`.
-    expect(findCdiDevice([parsed], 'nvidia.com/gpu', '/dev/nvidia1')).toMatchObject({
+    expect(findCdiDevice([parsed], 'nvidia.com/gpu', { node: '/dev/nvidia1' })).toMatchObject({
       device: 'nvidia.com/gpu=1',
       all: 'nvidia.com/gpu=all',
     });
-    expect(findCdiDevice([parsed], 'nvidia.com/gpu', '/dev/nvidia0')?.device).toBe('nvidia.com/gpu=all');
-    expect(findCdiDevice([parsed], 'nvidia.com/gpu', '/dev/nvidia2')).toBeUndefined();
-    expect(findCdiDevice([parsed], 'amd.com/gpu', '/dev/nvidia1')).toBeUndefined();
+    expect(findCdiDevice([parsed], 'nvidia.com/gpu', { node: '/dev/nvidia0' })?.device).toBe(
+      'nvidia.com/gpu=all',
+    );
+    expect(findCdiDevice([parsed], 'nvidia.com/gpu', { node: '/dev/nvidia2' })).toBeUndefined();
+    // nvidia-ctk --device-name-strategy=uuid names devices by the GPU's UUID.
+    expect(
+      findCdiDevice([{ ...parsed, entries: [{ name: 'GPU-1', nodes: [] }] }], 'nvidia.com/gpu', {
+        node: '/dev/nvidia2',
+        uuid: 'GPU-1',
+      })?.device,
+    ).toBe('nvidia.com/gpu=GPU-1');
+    expect(findCdiDevice([parsed], 'amd.com/gpu', { node: '/dev/nvidia1' })).toBeUndefined();
   });
 
   it('reads JSON specs too', () => {

@@ -93,11 +93,20 @@ export interface CdiMatch {
   all?: string;
 }
 
-/** Finds the usable spec of `kind` with a device that adds the host device node `node`. */
-export function findCdiDevice(specs: CdiSpec[], kind: string, node: string): CdiMatch | undefined {
+/**
+ * Finds the usable spec of `kind` with a device for this GPU: one that adds its host device node,
+ * or one named by its UUID (nvidia-ctk's `--device-name-strategy=uuid`).
+ */
+export function findCdiDevice(
+  specs: CdiSpec[],
+  kind: string,
+  gpu: { node: string; uuid?: string },
+): CdiMatch | undefined {
   for (const spec of specs) {
     if (spec.error || spec.kind !== kind) continue;
-    const adding = spec.entries.filter((e) => e.nodes.includes(node) || spec.commonNodes.includes(node));
+    const adding = spec.entries.filter(
+      (e) => e.nodes.includes(gpu.node) || spec.commonNodes.includes(gpu.node) || e.name === gpu.uuid,
+    );
     if (adding.length === 0) continue;
     const own = adding.find((e) => e.name !== 'all') ?? adding[0]!;
     const all = spec.entries.find((e) => e.name === 'all');

@@ -96,6 +96,7 @@ export async function detectWith(fs: HostFs, runner: ToolRunner | null): Promise
         pciAddress: f.acc.pciAddress,
         driver: f.acc.driver,
         nvidiaNode: f.nvidiaNode,
+        uuid: f.acc.uuid,
         present: f.present,
         renderNodes: f.renderNodes,
         cdiSpecs,

@@ -16,6 +16,7 @@ export interface ReadinessFacts {
   driver: GpuDriver | null;
   /** NVIDIA: /dev/nvidiaN of this GPU, when the driver reports its minor number. */
   nvidiaNode?: string;
+  uuid?: string;
   /** Every device node path that exists on the host (checked by detection). */
   present: Set<string>;
   /** Render nodes (/dev/dri/renderD*) of this PCI device that exist. */
@@ -81,7 +82,7 @@ function nvidiaReadiness(facts: ReadinessFacts): ContainerReadiness {
   const generate = (out: string) => `run \`nvidia-ctk cdi generate --output ${out}\``;
   if (nvidiaSpecs.length === 0)
     return notReady('cuda', 'NVIDIA driver loaded but no CDI spec', generate(DEFAULT_NVIDIA_SPEC));
-  const match = findCdiDevice(nvidiaSpecs, NVIDIA_CDI_KIND, facts.nvidiaNode);
+  const match = findCdiDevice(nvidiaSpecs, NVIDIA_CDI_KIND, { node: facts.nvidiaNode, uuid: facts.uuid });
   if (!match) {
     const broken = nvidiaSpecs.find((s) => s.error);
     const spec = broken ?? nvidiaSpecs[0]!;
