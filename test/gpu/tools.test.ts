@@ -1,7 +1,7 @@
 import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { detectGpus, execaRunner } from '../../src/core/gpu/index.js';
 import { FIXTURES, fixtureRoot } from './helpers.js';
 
@@ -77,6 +77,9 @@ describe('vendor tools through execa', () => {
     // Ignores SIGTERM, and leaves a child with our stdout pipe that lives longer than this test's
     // timeout: without the runner's own deadline, execa would wait for that pipe to close.
     await tool('nvidia-smi', `sleep 600 &\necho $! > '${bin}/child.pid'\ntrap '' TERM\nwait`);
+    const handles = () =>
+      process.getActiveResourcesInfo().filter((r) => r === 'PipeWrap' || r === 'ProcessWrap');
+    const before = handles();
     const report = await detectGpus(fixtureRoot('nvidia-h100'), {
       runner: execaRunner({ env: PATH_WITH(), timeoutMs: 300 }),
     });
@@ -87,6 +90,9 @@ describe('vendor tools through execa', () => {
       model: 'NVIDIA H100 80GB HBM3',
       container: { ready: true },
     });
+    // Nothing of the tool keeps Node alive: `blueprint gpu` exits although the child still runs.
+    // (Closing a destroyed pipe takes a few turns of the event loop.)
+    await vi.waitFor(() => expect(handles()).toEqual(before), { timeout: 5000 });
   }, 20_000);
 
   it('under a --root other than /, the host tools are not run by default', async () => {
