@@ -1,4 +1,5 @@
 /** Human text for `blueprint gpu` and the TUI's GPU panel. */
+import { VENDOR_NAMES, VENDOR_PREFERENCE } from './parse.js';
 import type { Accelerator, GpuReport, GpuRuntime } from './types.js';
 
 export const RUNTIME_NAMES: Record<GpuRuntime, string> = {
@@ -35,11 +36,12 @@ export function formatAccelerator(acc: Accelerator): string {
   ].join('\n');
 }
 
-/** One line for dashboards: the best accelerator and whether containers can use it. */
+/** One line for dashboards: the accelerator services would use, and whether they can. */
 export function gpuSummary(report: GpuReport): string {
   const accs = report.accelerators;
   if (accs.length === 0) return 'no GPU: services run on CPU';
-  const ready = accs.filter((a) => a.container.ready);
+  const rank = (a: Accelerator) => VENDOR_PREFERENCE.indexOf(a.vendor);
+  const ready = accs.filter((a) => a.container.ready).sort((a, b) => rank(a) - rank(b));
   const shown = ready[0] ?? accs[0]!;
   const more = accs.length > 1 ? ` (+${accs.length - 1} more)` : '';
   return ready.length > 0
@@ -59,4 +61,13 @@ export function formatReport(report: GpuReport): string {
     lines.push(`${report.accelerators.length} GPU(s), ${ready} usable by containers.`);
   }
   return lines.join('\n');
+}
+
+/** One row per GPU for tables (the TUI dashboard and setup wizard): vendor, model, readiness line. */
+export function gpuRows(report: GpuReport): { vendor: string; name: string; detail: string }[] {
+  return report.accelerators.map((a) => ({
+    vendor: VENDOR_NAMES[a.vendor],
+    name: a.model,
+    detail: readinessLine(a),
+  }));
 }

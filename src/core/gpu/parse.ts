@@ -6,6 +6,8 @@ import type { GpuVendor } from './types.js';
 
 const VENDOR_IDS: Record<number, GpuVendor> = { 4318: 'nvidia', 4098: 'amd', 32902: 'intel' };
 export const VENDOR_NAMES: Record<GpuVendor, string> = { nvidia: 'NVIDIA', amd: 'AMD', intel: 'Intel' };
+/** CUDA first: when a box has an NVIDIA card next to an integrated GPU, services want the card. */
+export const VENDOR_PREFERENCE: GpuVendor[] = ['nvidia', 'amd', 'intel'];
 
 /** sysfs writes ids as `0x10de\n`. */
 export function parseHex(text: string | undefined): number | undefined {

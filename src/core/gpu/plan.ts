@@ -5,10 +5,8 @@
  */
 import { BlueprintError } from '../errors.js';
 import { detectGpus } from './detect.js';
-import type { Accelerator, GpuAccessPlan, GpuNeed, GpuReport, GpuVendor, PlanGpuAccess } from './types.js';
-
-/** CUDA first: when a box has an NVIDIA card next to an integrated GPU, services want the card. */
-const PREFERENCE: GpuVendor[] = ['nvidia', 'amd', 'intel'];
+import { VENDOR_PREFERENCE } from './parse.js';
+import type { Accelerator, GpuAccessPlan, GpuNeed, GpuReport, PlanGpuAccess } from './types.js';
 
 export const NO_GPU_REASON = 'no usable GPU: running on CPU';
 
@@ -29,7 +27,7 @@ export const planGpuAccess: PlanGpuAccess = async (root, need) => {
 export function planFromReport(report: GpuReport, need: GpuNeed): GpuAccessPlan {
   if (need === 'none') return none('service does not use a GPU');
   const ready = report.accelerators.filter((a) => a.container.ready);
-  const vendor = PREFERENCE.find((v) => ready.some((a) => a.vendor === v));
+  const vendor = VENDOR_PREFERENCE.find((v) => ready.some((a) => a.vendor === v));
   if (!vendor) {
     if (need === 'required') throw gpuRequired(report.accelerators);
     return none(NO_GPU_REASON);
@@ -78,7 +76,7 @@ function gpuRequired(accelerators: Accelerator[]): BlueprintError {
   const why = accelerators.map((a) => `${a.model} (${a.pciAddress}): ${a.container.reason}`).join('; ');
   // Every accelerator that is not ready carries a fix; the preferred vendor's comes first.
   const fix =
-    PREFERENCE.map((v) => accelerators.find((a) => a.vendor === v)?.container.fix).find(Boolean) ?? '';
+    VENDOR_PREFERENCE.map((v) => accelerators.find((a) => a.vendor === v)?.container.fix).find(Boolean) ?? '';
   return new BlueprintError(
     `This service needs a GPU, but none is usable: ${why}`,
     'gpu-required',
