@@ -79,14 +79,17 @@ export async function detectWith(fs: HostFs, runner: ToolRunner | null): Promise
     if (vendor) found.push(await inspect(fs, dev, address, vendor, vendorId, deviceId, names));
   }
 
-  const tools: ToolReport[] = [];
-  if (runner) {
-    const nvidia = found.filter((f) => f.acc.driver?.name === 'nvidia');
-    const amd = found.filter((f) => f.acc.driver?.name === 'amdgpu');
-    if (nvidia.length > 0)
-      tools.push(await enrich(runner, 'nvidia-smi', NVIDIA_SMI_ARGS, parseNvidiaSmiCsv, nvidia));
-    if (amd.length > 0) tools.push(await enrich(runner, 'rocm-smi', ROCM_SMI_ARGS, parseRocmSmiJson, amd));
-  }
+  // Both tools at once: a box with both vendors waits for one deadline, not two.
+  const nvidia = found.filter((f) => f.acc.driver?.name === 'nvidia');
+  const amd = found.filter((f) => f.acc.driver?.name === 'amdgpu');
+  const tools: ToolReport[] = runner
+    ? await Promise.all([
+        ...(nvidia.length > 0
+          ? [enrich(runner, 'nvidia-smi', NVIDIA_SMI_ARGS, parseNvidiaSmiCsv, nvidia)]
+          : []),
+        ...(amd.length > 0 ? [enrich(runner, 'rocm-smi', ROCM_SMI_ARGS, parseRocmSmiJson, amd)] : []),
+      ])
+    : [];
 
   const accelerators = found.map(
     (f): Accelerator => ({
