@@ -22,6 +22,11 @@ export const topLevel: TopLevelEntry[] = [
     load: async () => (await import('./doctor.js')).doctorCommand,
   },
   {
+    name: 'gpu',
+    summary: 'GPUs on this box and whether services can use them (JSON with --json)',
+    load: async () => (await import('./gpu.js')).gpuCommand,
+  },
+  {
     name: 'pkg',
     summary: 'Package manager: install, remove, update, verify (also run as `bpkg`)',
     load: async () => (await import('./pkg.js')).pkgGroup,
