@@ -49,6 +49,8 @@ async function writeResource(root: string, r: Resource): Promise<void> {
       case 'dir': {
         const st = await lstat(full).catch(() => undefined);
         if (st && (!st.isDirectory() || st.isSymbolicLink())) await rm(full, { force: true });
+        // Parents get the usual 0755; only the managed directory gets its own mode.
+        await mkdir(path.dirname(full), { recursive: true });
         await mkdir(full, { recursive: true, mode: r.mode });
         await chmod(full, r.mode);
         const o = ownerOf(r);
