@@ -1,6 +1,6 @@
 import { access } from 'node:fs/promises';
 import type { ModuleOps } from '../core/setup/ops.js';
-import { moduleOpsFor } from '../core/setup/wire.js';
+import { moduleOpsFor, openManager } from '../core/setup/wire.js';
 import { type ExposureAudit, exposureAudit } from '../core/system/exposure.js';
 import { type HostFacts, hostFacts } from '../core/system/host.js';
 import { layout } from '../core/system/paths.js';
@@ -62,6 +62,22 @@ export type PackageAction = 'install' | 'remove' | 'upgrade';
 const notYet = (what: string) => async () =>
   ({ available: false, reason: `${what}: not available yet in this build` }) as const;
 
+const failed = (err: unknown) => ({ available: false, reason: (err as Error).message }) as const;
+
+/** What `bpkg` says, row by row: installed packages first, then what the repositories offer. */
+async function packageRows(root: string): Promise<PackageRow[]> {
+  const pm = openManager(root);
+  const installed = await pm.installed();
+  const have = new Set(installed.map((p) => p.name));
+  const offered = await pm.search('').catch(() => []);
+  return [
+    ...installed.map((p) => ({ name: p.name, version: p.version, installed: true, summary: p.summary })),
+    ...offered
+      .filter((h) => !have.has(h.name))
+      .map((h) => ({ name: h.name, version: h.version, installed: false, summary: h.summary })),
+  ];
+}
+
 export function coreSources(root: string): Sources {
   return {
     root,
@@ -69,14 +85,64 @@ export function coreSources(root: string): Sources {
     exposure: () => exposureAudit(root),
     gpus: notYet('GPU detection'),
     services: notYet('Services'),
-    updates: notYet('Update check'),
-    packages: notYet('Package manager'),
-    keys: notYet('Trusted keys'),
+    updates: () =>
+      openManager(root)
+        .upgradable()
+        .then((u) => ({ available: true, value: u.length }) as const, failed),
+    packages: () => packageRows(root).then((value) => ({ available: true, value }) as const, failed),
+    keys: () =>
+      openManager(root)
+        .keyring.list()
+        .then(
+          (keys) =>
+            ({
+              available: true,
+              value: keys.map((k) => ({
+                fingerprint: k.fingerprint.toUpperCase(),
+                name: `${k.userIds.join(', ')}${k.revoked ? ' [REVOKED]' : ''}`,
+              })),
+            }) as const,
+          failed,
+        ),
     setupDone: () =>
       access(layout(root).setupMarker).then(
         () => true,
         () => false,
       ),
     moduleOps: () => moduleOpsFor(root),
+    async packageAction(action, name, progress, signal) {
+      const pm = new (await import('../core/pkg/index.js')).PackageManager({
+        root,
+        yes: true,
+        signal,
+        info: progress,
+        warn: (l) => progress(`warning: ${l}`),
+        onProgress: (e) => progress(`${e.phase} ${e.name}${'bytes' in e ? ` ${e.bytes} bytes` : ''}`),
+      });
+      if (action === 'install') await pm.install([name]);
+      else if (action === 'remove') await pm.remove([name]);
+      else {
+        progress('checking the repositories');
+        await pm.update();
+        const done = await pm.upgrade();
+        progress(
+          done.length
+            ? done.map((c) => `${c.name} ${c.from} -> ${c.to}`).join(', ')
+            : 'everything is up to date',
+        );
+      }
+    },
+    async signerOf(name) {
+      const pm = openManager(root);
+      const best = (await pm.info(name)).available[0];
+      if (!best) throw new Error(`${name} is not offered by any repository; run bpkg update`);
+      const state = (await pm.repos.states()).find((s) => s.name === best.repo);
+      const key = (await pm.keyring.list()).find((k) => k.fingerprint === state?.signer.toLowerCase());
+      return {
+        version: `${best.version} from ${best.repo}`,
+        fingerprint: (state?.signer ?? 'unknown').toUpperCase(),
+        signer: key ? key.userIds.join(', ') : 'a key that is no longer trusted',
+      };
+    },
   };
 }

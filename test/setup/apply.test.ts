@@ -167,6 +167,7 @@ describe('setup apply on a temp root', () => {
         calls.push(`remove ${n}`);
         for (const x of n) installed.delete(x);
       },
+      servicesAvailable: true,
       running: async () => [...running],
       start: async (n) => {
         calls.push(`start ${n}`);

@@ -59,7 +59,7 @@ describe('the app', () => {
     await type(app, '?');
     expect(await frameWith(app, 'Everywhere')).toContain('Ctrl-C');
     await type(app, '?', '2');
-    expect(await frameWith(app, '[2 Packages]')).toContain('Package manager: not available yet');
+    expect(await frameWith(app, 'Packages (0)')).toContain('[2 Packages]');
     await type(app, 'q');
     await frameWith(app, '[1 Dashboard]');
     await type(app, 'q');
@@ -106,6 +106,8 @@ describe('the setup wizard', () => {
     await frameWith(app, 'URL of the package repository');
     await type(app, ENTER);
     await frameWith(app, 'GPU check');
+    await type(app, ENTER);
+    await frameWith(app, 'Modules to install');
     await type(app, ENTER);
     const summary = await frameWith(app, 'Apply these changes?');
     expect(summary).toContain('create    file       etc/hostname');

@@ -14,6 +14,8 @@ export interface ModuleOps {
   installed(): Promise<string[]>;
   install(names: string[]): Promise<void>;
   remove(names: string[]): Promise<void>;
+  /** False while this build has no services module: modules can be installed, not started. */
+  servicesAvailable: boolean;
   running(): Promise<string[]>;
   start(name: string): Promise<void>;
   stop(name: string): Promise<void>;

@@ -102,8 +102,13 @@ async function moduleChanges(
       changes: [],
       blocked: ['repositories and modules need the package manager and services, not available yet'],
     };
+  if (!ops.servicesAvailable && spec.modules.some((m) => m.state === 'running'))
+    return {
+      changes: [],
+      blocked: ['starting modules needs the services module, not available yet (use state: installed)'],
+    };
   const changes: Change[] = [];
-  const keys = new Set(await ops.trustedKeys());
+  const keys = new Set((await ops.trustedKeys()).map((k) => k.toUpperCase()));
   const known = new Map((await ops.repositories()).map((r) => [r.name, r.url]));
   for (const r of repos) {
     const k = r.key.fingerprint;
@@ -114,15 +119,17 @@ async function moduleChanges(
       what: `trust key of ${r.name}`,
     });
     const url = known.get(r.name);
+    // The package manager stores URLs without trailing slashes.
+    const same = url !== undefined && url.replace(/\/+$/, '') === r.url.replace(/\/+$/, '');
     changes.push({
-      action: url === r.url ? 'unchanged' : url ? 'update' : 'create',
+      action: same ? 'unchanged' : url ? 'update' : 'create',
       kind: 'repository',
       target: r.name,
       what: r.url,
     });
   }
   const installed = new Set(await ops.installed());
-  const running = new Set(await ops.running());
+  const running = new Set(ops.servicesAvailable ? await ops.running() : []);
   for (const m of spec.modules) {
     const want = m.state !== 'absent';
     const pkg: Change = {

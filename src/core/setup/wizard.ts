@@ -45,6 +45,8 @@ export interface WizardEnv {
   gpuSummary: string[];
   /** Package manager present: the modules step is offered. */
   modulesAvailable: boolean;
+  /** Services present: chosen modules are started, not only installed. */
+  servicesAvailable: boolean;
 }
 
 function fieldError(schema: z.ZodType, value: unknown): string | undefined {
@@ -177,7 +179,11 @@ export const STEPS: Step[] = [
     id: 'modules',
     title: 'Modules',
     kind: 'text',
-    prompt: () => 'Modules to install and start, separated by commas; leave empty for none',
+    prompt: () => 'Modules to install (and start), separated by commas; leave empty for none',
+    notes: (_d, env) =>
+      env.servicesAvailable
+        ? []
+        : ['Services are not available yet in this build: modules are installed, not started.'],
     initial: (d) => d.modules.join(', '),
     skip: (_d, env) => !env.modulesAvailable,
     async accept(v, d) {
@@ -205,7 +211,7 @@ export function initialDraft(hostname: string): Draft {
 }
 
 /** The draft as `setup --answers` input: the wizard and scripted mode then share one path. */
-export function draftToAnswers(d: Draft): AnswersInput {
+export function draftToAnswers(d: Draft, env: Pick<WizardEnv, 'servicesAvailable'>): AnswersInput {
   return {
     hostname: d.hostname,
     timezone: d.timezone,
@@ -221,7 +227,10 @@ export function draftToAnswers(d: Draft): AnswersInput {
           },
         }
       : {}),
-    modules: d.modules.map((name) => ({ name, state: 'running' as const })),
+    modules: d.modules.map((name) => ({
+      name,
+      state: env.servicesAvailable ? ('running' as const) : ('installed' as const),
+    })),
   };
 }
 

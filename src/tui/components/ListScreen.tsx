@@ -19,7 +19,7 @@ export function ListScreen<T>(
     columns: Column<T>[];
     /** Text the search matches against. */
     haystack(row: T): string;
-    onKey?(input: string, row: T | undefined, reload: () => void): void;
+    onKey?(input: string, row: T | undefined, reload: () => void, key: { return: boolean }): void;
     footer?: React.ReactNode;
     refreshMs?: number;
   },
@@ -40,7 +40,7 @@ export function ListScreen<T>(
       const moved = moveSelection(input, key, selected, rows.length, tableHeight);
       if (moved !== undefined) return setSelected(moved);
       if (input === '/') return setSearching(true);
-      props.onKey?.(input, rows[selected], data.refresh);
+      props.onKey?.(input, rows[selected], data.refresh, key);
     },
     { isActive: !searching },
   );

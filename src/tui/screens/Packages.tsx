@@ -67,12 +67,12 @@ export function Packages(props: ScreenProps) {
         { header: 'State', width: 10, get: (p) => (p.installed ? 'installed' : 'available') },
         { header: 'Summary', get: (p) => p.summary },
       ]}
-      onKey={(input, row) => {
+      onKey={(input, row, _reload, key) => {
         setNote('');
         if (!sources.packageAction) return setNote('Package actions: not available yet in this build.');
         if (input === 'u') return void ask('upgrade', row?.name ?? 'all');
         if (!row) return;
-        if (input === 'i' || input === '\r') void ask('install', row.name);
+        if (input === 'i' || key.return) void ask('install', row.name);
         if (input === 'x') void ask('remove', row.name);
       }}
       footer={note ? <Text>{note}</Text> : <Text dimColor>i install x remove u upgrade all / search</Text>}

@@ -78,14 +78,14 @@ export function Services(props: ScreenProps) {
         { header: 'Sandbox', width: 10, get: (s) => (s.sandboxed ? 'sandboxed' : 'NO') },
         { header: 'Detail', get: (s) => s.detail },
       ]}
-      onKey={(input, row, reload) => {
+      onKey={(input, row, reload, key) => {
         if (!row) return;
         if (!sources.serviceAction) return setNote('Service actions: not available yet in this build.');
         if (input === 's') void act('start', row.name, reload);
         if (input === 'S') void act('stop', row.name, reload);
         if (input === 'R') void act('restart', row.name, reload);
         if (input === 'l') setMode({ kind: 'logs', name: row.name });
-        if (input === '\r' && sources.inspect)
+        if (key.return && sources.inspect)
           void sources.inspect(row.name).then((lines) => setMode({ kind: 'inspect', name: row.name, lines }));
       }}
       footer={<Text dimColor>{note || 's start  S stop  R restart  l logs  Enter inspect'}</Text>}

@@ -55,7 +55,12 @@ export function Setup(props: ScreenProps) {
           ? gpus.value.map((g) => `${g.vendor} ${g.name}: ${g.detail}`)
           : ['No GPU found: modules run on the CPU.']
         : [`${gpus.reason}.`];
-      setEnv({ cwd: process.cwd(), gpuSummary, modulesAvailable: ops !== undefined });
+      setEnv({
+        cwd: process.cwd(),
+        gpuSummary,
+        modulesAvailable: ops !== undefined,
+        servicesAvailable: ops?.servicesAvailable ?? false,
+      });
       const d = initialDraft(host.hostname);
       setDraft(d);
       setValue(STEPS[0]!.initial?.(d) ?? '');
@@ -81,7 +86,7 @@ export function Setup(props: ScreenProps) {
   const summarize = async (d: Draft) => {
     setChecking(true);
     try {
-      const spec = answersToSpec(validate(answersSchema, draftToAnswers(d), 'the answers'));
+      const spec = answersToSpec(validate(answersSchema, draftToAnswers(d, env!), 'the answers'));
       const repos = await resolveRepositories(spec.repositories, process.cwd(), () => 'repository');
       setPhase({
         kind: 'summary',
