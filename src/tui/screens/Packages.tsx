@@ -75,7 +75,13 @@ export function Packages(props: ScreenProps) {
         if (input === 'i' || key.return) void ask('install', row.name);
         if (input === 'x') void ask('remove', row.name);
       }}
-      footer={note ? <Text>{note}</Text> : <Text dimColor>i install x remove u upgrade all / search</Text>}
+      footer={
+        note ? (
+          <Text>{note}</Text>
+        ) : (
+          <Text dimColor>{'i/Enter install  x remove  u upgrade all  / search'}</Text>
+        )
+      }
     />
   );
 }

@@ -203,7 +203,7 @@ export function Setup(props: ScreenProps) {
       </Box>
       {checking ? <Text>Checking...</Text> : null}
       {error ? <Text color={plain ? undefined : 'red'}>{`! ${error}`}</Text> : null}
-      <Text dimColor={!plain}>Enter accept Esc previous step Ctrl-U clear</Text>
+      <Text dimColor={!plain}>{'Enter accept  Esc previous step  Ctrl-U clear'}</Text>
     </Box>
   );
 }
