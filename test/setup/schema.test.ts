@@ -1,13 +1,19 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadAnswersFile, loadSpecFile, parsePublicKey } from '../../src/core/setup/index.js';
 import { sshKeygenFingerprint, sshPublicKey } from './helpers.js';
 
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'bp-tui-answers-'));
+});
+afterAll(() => rm(dir, { recursive: true, force: true }));
+
+let n = 0;
 async function answersFile(content: string, ext = 'yaml'): Promise<string> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'bp-tui-answers-'));
-  const file = path.join(dir, `answers.${ext}`);
+  const file = path.join(dir, `answers-${n++}.${ext}`);
   await writeFile(file, content);
   return file;
 }
@@ -18,7 +24,7 @@ describe('SSH public keys', () => {
     const k = parsePublicKey(`  ${line}\n`);
     if (typeof k === 'string') throw new Error(k);
     expect(k.line).toBe(line);
-    expect(k.fingerprint).toBe(sshKeygenFingerprint(line, path.dirname(await answersFile(''))));
+    expect(k.fingerprint).toBe(sshKeygenFingerprint(line, dir));
   });
 
   it('refuses DSA, truncated data and a type that does not match the data', () => {
@@ -60,7 +66,6 @@ describe('answers validation names the exact field', () => {
   it('requires the fingerprint of a repository key, and refuses a wrong one', async () => {
     const openpgp = await import('openpgp');
     const { publicKey } = await openpgp.generateKey({ userIDs: [{ name: 'Repo' }], format: 'armored' });
-    const dir = path.dirname(await answersFile(''));
     await writeFile(path.join(dir, 'repo.asc'), publicKey);
     const base = `hostname: box\nadmin: { name: admin, keys: ["${sshPublicKey()}"] }\n`;
     const noPin = path.join(dir, 'a.yaml');
