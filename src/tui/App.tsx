@@ -1,5 +1,5 @@
 import { Box, Text, useApp, useInput, useWindowSize } from 'ink';
-import { useCallback, useRef, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import { Dashboard } from './screens/Dashboard.js';
 import { Help } from './screens/Help.js';
 import { Keys } from './screens/Keys.js';
@@ -100,7 +100,9 @@ export function App(props: {
   );
 
   // Stopping finishes once the operation reports it is no longer busy.
-  if (stopping && !busy) queueMicrotask(() => quit(130));
+  useEffect(() => {
+    if (stopping && !busy) quit(130);
+  }, [stopping, busy, quit]);
 
   const width = Math.max(40, columns);
   const bodyHeight = Math.max(5, rows - 4);
