@@ -187,3 +187,25 @@ describe('setup apply on a temp root', () => {
     await expect(lstat(at('etc/blueprint/overrides/llm.json'))).rejects.toThrow(/ENOENT/);
   });
 });
+
+describe('pure parts', () => {
+  it('puts the host name on 127.0.1.1 in /etc/hosts and keeps the other lines', async () => {
+    const { hostsFile } = await import('../../src/core/setup/configs.js');
+    const debian = '127.0.0.1\tlocalhost\n127.0.1.1\tdebian\n10.0.0.5\tnas\n';
+    expect(hostsFile(debian, 'box-01')).toBe('127.0.0.1\tlocalhost\n127.0.1.1\tbox-01\n10.0.0.5\tnas\n');
+    expect(hostsFile('127.0.0.1 localhost\n', 'box-01')).toBe('127.0.0.1 localhost\n127.0.1.1\tbox-01\n');
+    expect(hostsFile(undefined, 'b')).toMatch(/^127\.0\.0\.1\tlocalhost\n127\.0\.1\.1\tb\n::1/);
+  });
+
+  it('lists the commands that make a live system pick the changes up', async () => {
+    const plan = await planSetup(root, spec(), []);
+    expect(plan.live).toEqual([
+      ['hostname', 'box-01'],
+      ['nft', '-f', '/etc/nftables.conf'],
+      ['systemctl', 'daemon-reload'],
+      ['systemctl', 'restart', 'ssh.service'],
+    ]);
+    await applyPlan(plan);
+    expect((await planSetup(root, spec(), [])).live).toEqual([]);
+  });
+});

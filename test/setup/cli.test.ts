@@ -89,3 +89,29 @@ describe('blueprint setup --answers and apply -f through the executable', () => 
     }
   });
 });
+
+describe('blueprint setup with flags instead of a file', () => {
+  it('names a missing answer, then sets the box up from flags', async () => {
+    const missing = await run(['--root', root, 'setup', '--admin', 'ops', '--key', key]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('Invalid setup flags: hostname: is required');
+    expect(await readdir(root)).toEqual([]);
+    const pubFile = path.join(work, 'ops.pub');
+    await writeFile(pubFile, `${key}\n`);
+    const r = await run([
+      '--root',
+      root,
+      'setup',
+      '--hostname',
+      'box-10',
+      '--admin',
+      'ops',
+      '--key',
+      pubFile,
+      '--ssh',
+    ]);
+    expect(r.code).toBe(0);
+    expect(await readFile(path.join(root, 'home/ops/.ssh/authorized_keys'), 'utf8')).toBe(`${key}\n`);
+    expect(await readFile(path.join(root, 'etc/hosts'), 'utf8')).toContain('127.0.1.1\tbox-10');
+  });
+});

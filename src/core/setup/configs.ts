@@ -89,3 +89,17 @@ export function sudoers(spec: ApplianceSpec): string | undefined {
   // Admins log in with keys only and have no password to type, so sudo must not ask for one.
   return `${HEADER}${admins.map((a) => `${a} ALL=(ALL:ALL) NOPASSWD: ALL`).join('\n')}\n`;
 }
+
+/**
+ * /etc/hosts with the host name on 127.0.1.1 (Debian's convention), so sudo and other tools can
+ * resolve it. Other lines are kept as they are.
+ */
+export function hostsFile(current: string | undefined, hostname: string): string {
+  const base = current ?? '127.0.0.1\tlocalhost\n::1\t\tlocalhost ip6-localhost ip6-loopback\n';
+  const lines = base.split('\n').filter((l, i, all) => !(i === all.length - 1 && l === ''));
+  const entry = `127.0.1.1\t${hostname}`;
+  const at = lines.findIndex((l) => /^127\.0\.1\.1\s/.test(l));
+  if (at >= 0) lines[at] = entry;
+  else lines.splice(lines.findIndex((l) => l.startsWith('127.0.0.1')) + 1, 0, entry);
+  return `${lines.join('\n')}\n`;
+}

@@ -23,7 +23,11 @@ export { type PublicKey, parsePublicKey } from './sshkey.js';
 export function describeIssues(error: z.ZodError): string {
   return error.issues
     .slice(0, 6)
-    .map((i) => `${i.path.length ? i.path.join('.') : '(top level)'}: ${i.message}`)
+    .map((i) => {
+      const message =
+        i.code === 'invalid_type' && /received undefined/.test(i.message) ? 'is required' : i.message;
+      return `${i.path.length ? i.path.join('.') : '(top level)'}: ${message}`;
+    })
     .join('; ');
 }
 
@@ -60,12 +64,16 @@ export interface LoadedSpec {
   repositories: ResolvedRepository[];
 }
 
+/** Checks answers (from a file or from flags); key files are read relative to `baseDir`. */
+export async function resolveAnswers(doc: unknown, baseDir: string, what: string): Promise<LoadedSpec> {
+  const spec = answersToSpec(validate(answersSchema, doc, what));
+  const repositories = await resolveRepositories(spec.repositories, baseDir, () => 'repository');
+  return { spec, repositories };
+}
+
 /** Reads `blueprint setup --answers FILE`: everything is checked before anything is written. */
 export async function loadAnswersFile(file: string): Promise<LoadedSpec> {
-  const answers = validate(answersSchema, await readDocument(file), path.basename(file));
-  const spec = answersToSpec(answers);
-  const repositories = await resolveRepositories(spec.repositories, path.dirname(file), () => 'repository');
-  return { spec, repositories };
+  return resolveAnswers(await readDocument(file), path.dirname(file), path.basename(file));
 }
 
 /** Reads `blueprint apply -f appliance.yaml`. */

@@ -172,7 +172,8 @@ export async function planSetup(
   repositories: ResolvedRepository[],
   ops?: ModuleOps,
 ): Promise<SetupPlan> {
-  const resources = [...desiredResources(spec, await readAccounts(root)), ...overrides(spec)];
+  const hosts = await readOr(path.join(root, 'etc/hosts'), undefined);
+  const resources = [...desiredResources(spec, await readAccounts(root), hosts), ...overrides(spec)];
   const changes: SetupPlan['changes'] = [];
   for (const r of resources)
     changes.push({

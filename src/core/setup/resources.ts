@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { type AccountFiles, planAccounts } from './accounts.js';
-import { loginHook, nftablesRules, sshdDropIn, sudoers } from './configs.js';
+import { hostsFile, loginHook, nftablesRules, sshdDropIn, sudoers } from './configs.js';
 import type { ApplianceSpec } from './schema.js';
 
 /** One thing on disk that setup manages, as it should be. Paths are relative to the root. */
@@ -41,11 +41,19 @@ function gidOf(group: string, name: string): number {
 }
 
 /** Everything on disk the spec implies, given the account files currently under the root. */
-export function desiredResources(spec: ApplianceSpec, current: AccountFiles): Resource[] {
+export function desiredResources(spec: ApplianceSpec, current: AccountFiles, hosts?: string): Resource[] {
   const { files, accounts } = planAccounts(current, spec.users);
   const shadowGid = gidOf(files.group, 'shadow');
   const out: Resource[] = [
     { kind: 'file', path: 'etc/hostname', content: `${spec.hostname}\n`, mode: 0o644, what: 'host name' },
+    {
+      kind: 'file',
+      path: 'etc/hosts',
+      content: hostsFile(hosts, spec.hostname),
+      mode: 0o644,
+      keepOwnership: true,
+      what: 'host name resolves locally',
+    },
     { kind: 'file', path: 'etc/timezone', content: `${spec.timezone}\n`, mode: 0o644, what: 'time zone' },
     {
       kind: 'symlink',
