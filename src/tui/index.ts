@@ -19,12 +19,16 @@ export async function openTui(ctx: Context, opts: TuiOptions = {}): Promise<numb
   // React is CommonJS: in the ESM bundle its exports sit on `default`.
   const createElement = react.default.createElement;
   let code = 0;
+  const sources = coreSources(ctx.root);
+  // A box that was never set up opens on the wizard (first boot on the console, or first login).
+  const initial = opts.screen ?? ((await sources.setupDone()) ? undefined : 'setup');
   const plain = isPlain(process.env, !ctx.color);
   const app = render(
     createElement(App, {
-      sources: coreSources(ctx.root),
+      sources,
       theme: { plain },
-      ...(opts.screen ? { initial: opts.screen, wizardOnly: opts.screen === 'setup' } : {}),
+      ...(initial ? { initial } : {}),
+      wizardOnly: opts.screen === 'setup',
       login: opts.login ?? false,
       onExit: (c: number) => {
         code = c;

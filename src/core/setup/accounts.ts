@@ -85,7 +85,8 @@ export function planAccounts(
     // "*" (no valid password) rather than "!" (locked): OpenSSH refuses key logins to locked accounts.
     const sh = find(shadow, u.name);
     if (!sh) shadow.push([u.name, '*', '', '0', '99999', '7', '', '', '']);
-    else if (sh[1] === '' || sh[1] === undefined) sh[1] = '*';
+    // A bare lock ("!", "!!") or empty field becomes "*": the spec lists the user to log in with keys.
+    else if (sh[1] === undefined || ['', '!', '!!'].includes(sh[1])) sh[1] = '*';
     const sudo = find(group, ADMIN_GROUP);
     if (sudo) setMember(sudo, 3, u.name, u.admin);
     const gsudo = gshadow && find(gshadow, ADMIN_GROUP);
