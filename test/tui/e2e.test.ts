@@ -1,12 +1,12 @@
 import { execFileSync } from 'node:child_process';
-import { readFile, readlink, stat, writeFile } from 'node:fs/promises';
+import { readFile, readlink, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openManager } from '../../src/core/setup/wire.js';
 import { buildRepo, makeKey, makeSource } from '../helpers/pkg.js';
 import { tempRoot } from '../setup/helpers.js';
-import { exe, Pane, requireExe } from './tmux.js';
+import { exe, keepScreen, Pane, requireExe } from './tmux.js';
 
 let root: string;
 let work: string;
@@ -27,12 +27,6 @@ function pane(...args: ConstructorParameters<typeof Pane>): Pane {
   const p = new Pane(...args);
   cleanups.push(() => p.kill());
   return p;
-}
-
-/** Keeps a screen for the docs/report when BP_TUI_SCREENS names a folder. */
-async function keep(name: string, screen: string) {
-  if (process.env.BP_TUI_SCREENS)
-    await writeFile(path.join(process.env.BP_TUI_SCREENS, `${name}.txt`), screen);
 }
 
 describe('dist/blueprint in tmux', () => {
@@ -75,7 +69,7 @@ describe('dist/blueprint in tmux', () => {
     await p.waitFor('Admin SSH key');
     p.text(path.join(work, 'id.pub')); // imported from a file, as from a USB stick
     p.keys('Enter');
-    await keep('wizard-ssh-step', await p.waitFor('Let SSH listen?'));
+    await keepScreen('wizard-ssh-step', await p.waitFor('Let SSH listen?'));
     p.keys('y');
     await p.waitFor('URL of the package repository');
     p.text(pathToFileURL(repoDir).href);
@@ -93,7 +87,7 @@ describe('dist/blueprint in tmux', () => {
     p.text('hello-module');
     p.keys('Enter');
     const summary = await p.waitFor('Apply these changes?');
-    await keep('wizard-summary', summary);
+    await keepScreen('wizard-summary', summary);
     expect(summary).toMatch(/create\s+file\s+etc\/hostname/);
     expect(summary).toMatch(/create\s+key\s+[0-9A-F]{40}/);
     p.keys('y');
@@ -111,7 +105,7 @@ describe('dist/blueprint in tmux', () => {
     // The dashboard at 80x24 on the box just set up.
     const d = pane([exe, '--root', root], { width: 80, height: 24 });
     const dash = await d.waitFor('Exposure');
-    await keep('dashboard', dash);
+    await keepScreen('dashboard', dash);
     expect(dash).toMatch(/Host\s+box-03/);
     expect(dash).toContain('firewall on (default deny, allows tcp 22)');
     expect(dash).toMatch(/Updates\s+up to date/);

@@ -5,7 +5,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureSshdPrivsep, hasSshd, tempRoot } from '../setup/helpers.js';
-import { exe, Pane, requireExe } from './tmux.js';
+import { exe, keepScreen, Pane, requireExe } from './tmux.js';
 
 /**
  * A real sshd on 127.0.0.1, configured by the drop-in that `blueprint setup` wrote, and a real
@@ -71,7 +71,18 @@ describe.skipIf(!runnable)('SSH management against a real sshd', () => {
     await chmod(work, 0o755);
     const home = path.join(root, 'home', user);
     execFileSync('useradd', ['-M', '-d', home, '-s', '/bin/bash', '-G', 'sudo', user]);
-    cleanups.push(() => void execFileSync('userdel', [user], { stdio: 'ignore' }));
+    cleanups.push(async () => {
+      // The login session's processes end a moment after its pane is killed; userdel refuses until then.
+      for (let i = 0; i < 100; i++) {
+        try {
+          execFileSync('userdel', [user], { stdio: 'ignore' });
+          return;
+        } catch {
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      }
+      execFileSync('userdel', ['-f', user], { stdio: 'ignore' });
+    });
     // "*" like setup writes: useradd's "!" is a locked account, which sshd refuses even for keys.
     execFileSync('usermod', ['-p', '*', user]);
     const [uid, gid] = execFileSync('id', ['-u', user])
@@ -142,8 +153,7 @@ describe.skipIf(!runnable)('SSH management against a real sshd', () => {
     const p = new Pane(['ssh', '-tt', ...sshArgs()], { width: 100, height: 30 });
     cleanups.push(() => p.kill());
     const screen = await p.waitFor('Exposure');
-    if (process.env.BP_TUI_SCREENS)
-      await writeFile(path.join(process.env.BP_TUI_SCREENS, 'ssh-login.txt'), screen);
+    await keepScreen('ssh-login', screen);
     expect(screen).toMatch(/Host\s+box-ssh/);
     expect(screen).toContain('! shell');
     p.keys('!');

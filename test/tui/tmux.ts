@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
 export const exe = path.resolve(import.meta.dirname, '../../dist/blueprint');
@@ -72,4 +73,12 @@ export class Pane {
       execFileSync('tmux', ['kill-session', '-t', this.name], { stdio: 'ignore' });
     } catch {}
   }
+}
+
+/** Keeps a captured screen for docs and reports when BP_TUI_SCREENS names a folder. */
+export async function keepScreen(name: string, screen: string): Promise<void> {
+  const dir = process.env.BP_TUI_SCREENS;
+  if (!dir) return;
+  await mkdir(dir, { recursive: true });
+  await writeFile(path.join(dir, `${name}.txt`), screen);
 }
