@@ -85,10 +85,12 @@ export function coreSources(root: string): Sources {
     exposure: () => exposureAudit(root),
     gpus: notYet('GPU detection'),
     services: notYet('Services'),
-    updates: () =>
-      openManager(root)
-        .upgradable()
-        .then((u) => ({ available: true, value: u.length }) as const, failed),
+    async updates() {
+      const pm = openManager(root);
+      if ((await pm.repos.list()).length === 0)
+        return { available: false, reason: 'no repository configured (bpkg repo add NAME URL)' };
+      return pm.upgradable().then((u) => ({ available: true, value: u.length }) as const, failed);
+    },
     packages: () => packageRows(root).then((value) => ({ available: true, value }) as const, failed),
     keys: () =>
       openManager(root)

@@ -110,6 +110,13 @@ describe('dist/blueprint in tmux', () => {
     expect(dash).toContain('firewall on (default deny, allows tcp 22)');
     expect(dash).toMatch(/Updates\s+up to date/);
     expect(dash.split('\n').every((l) => l.length <= 80)).toBe(true);
+    // Resizing redraws for the new size: the key line moves to the new last row.
+    d.resize(120, 40);
+    const big = await d.waitFor(/^(?:[^\n]*\n){39}\? help/);
+    expect(big.split('\n')[0]).toMatch(/^BlueprintOS/);
+    expect(big).toMatch(
+      /Exposure\s+firewall on \(default deny, allows tcp 22\); \d+ socket\(s\) listen beyond loopback/,
+    );
     d.keys('q');
     await d.waitFor('EXIT=0');
   });

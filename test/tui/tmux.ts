@@ -43,6 +43,10 @@ export class Pane {
     execFileSync('tmux', ['send-keys', '-t', this.name, '-l', s]);
   }
 
+  resize(width: number, height: number): void {
+    execFileSync('tmux', ['resize-window', '-t', this.name, '-x', String(width), '-y', String(height)]);
+  }
+
   screen(escapes = false): string {
     return execFileSync('tmux', [
       'capture-pane',
