@@ -3,14 +3,23 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { blueprintExe, bpkg, buildRepo, makeKey, makeSource, type TestKey, tempDir, trustingRoot } from '../helpers/pkg.js';
+import {
+  blueprintExe,
+  bpkg,
+  buildRepo,
+  makeKey,
+  makeSource,
+  type TestKey,
+  tempDir,
+  trustingRoot,
+} from '../helpers/pkg.js';
 
 let key: TestKey;
 let repo: string;
 
 /** Many files and a few MB, so kills land in the middle of real work. */
 function files(version: string): Record<string, Buffer | string> {
-  const out: Record<string, Buffer | string> = { 'VERSION': `${version}\n` };
+  const out: Record<string, Buffer | string> = { VERSION: `${version}\n` };
   for (let i = 0; i < 200; i++) out[`data/${i % 10}/f${i}.bin`] = randomBytes(20 * 1024);
   return out;
 }
@@ -26,7 +35,10 @@ beforeAll(async () => {
 });
 
 /** The state after a crash must be exactly `old` or `new` (undefined = not installed), and verified. */
-async function expectConsistent(root: string, allowed: Array<string | undefined>): Promise<string | undefined> {
+async function expectConsistent(
+  root: string,
+  allowed: Array<string | undefined>,
+): Promise<string | undefined> {
   const list = await bpkg(root, ['list', '--json']); // any bpkg run recovers first
   expect(list.code, list.stderr).toBe(0);
   const pkgs = JSON.parse(list.stdout) as Array<{ name: string; version: string }>;
@@ -55,7 +67,9 @@ describe('SIGKILL during a transaction leaves the old state or the new one', () 
       const root = await trustingRoot(key, repo);
       const r = await bpkg(root, ['install', 'crashy@1.0.0'], { BLUEPRINT_FAULT_INJECT: point });
       expect(r.code).toBe(137);
-      expect(await expectConsistent(root, [committed.has(point) ? '1.0.0' : undefined])).toBe(committed.has(point) ? '1.0.0' : undefined);
+      expect(await expectConsistent(root, [committed.has(point) ? '1.0.0' : undefined])).toBe(
+        committed.has(point) ? '1.0.0' : undefined,
+      );
     });
 
     it(`upgrade killed at "${point}"`, async () => {
@@ -82,7 +96,10 @@ describe('SIGKILL during a transaction leaves the old state or the new one', () 
     expect((await bpkg(root, ['install', 'crashy@1.0.0'])).code).toBe(0);
     const seen = new Set<string | undefined>();
     for (const delay of [5, 40, 80, 120, 160, 220, 300, 450, 700]) {
-      const child = spawn(blueprintExe, ['--root', root, 'install', 'crashy@2.0.0'], { argv0: 'bpkg', stdio: 'ignore' });
+      const child = spawn(blueprintExe, ['--root', root, 'install', 'crashy@2.0.0'], {
+        argv0: 'bpkg',
+        stdio: 'ignore',
+      });
       await new Promise((r) => setTimeout(r, delay));
       child.kill('SIGKILL');
       await new Promise((r) => child.on('close', r));
@@ -95,7 +112,10 @@ describe('SIGKILL during a transaction leaves the old state or the new one', () 
 
   it('Ctrl-C (SIGINT) cancels cleanly', async () => {
     const root = await trustingRoot(key, repo);
-    const child = spawn(blueprintExe, ['--root', root, 'install', 'crashy@1.0.0'], { argv0: 'bpkg', stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(blueprintExe, ['--root', root, 'install', 'crashy@1.0.0'], {
+      argv0: 'bpkg',
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     let stderr = '';
     child.stderr.on('data', (d) => (stderr += d));
     child.stderr.once('data', () => child.kill('SIGINT'));
@@ -124,13 +144,18 @@ describe('storage failures: clear error, state unchanged', () => {
     if (!canMount) t.skip('needs root and mount(2) to make a small tmpfs');
     const base = tempDir();
     const bigRepo = path.join(base, 'repo');
-    await buildRepo(bigRepo, key, [makeSource(base, { name: 'big', version: '1.0.0', files: { noise: randomBytes(8 * 1024 * 1024) } })]);
+    await buildRepo(bigRepo, key, [
+      makeSource(base, { name: 'big', version: '1.0.0', files: { noise: randomBytes(8 * 1024 * 1024) } }),
+    ]);
     const root = await trustingRoot(key, bigRepo);
     await exec(`mkdir -p ${root}/opt && mount -t tmpfs -o size=4m tmpfs ${root}/opt`);
     try {
       const r = await bpkg(root, ['--json', 'install', 'big']);
       expect(r.code).toBe(7);
-      expect(JSON.parse(r.stdout).error).toMatchObject({ code: 'disk-full', message: expect.stringContaining('No space left') });
+      expect(JSON.parse(r.stdout).error).toMatchObject({
+        code: 'disk-full',
+        message: expect.stringContaining('No space left'),
+      });
       expect(readdirSync(path.join(root, 'opt'))).toEqual(expect.not.arrayContaining(['blueprint/big']));
       expect(JSON.parse((await bpkg(root, ['list', '--json'])).stdout)).toEqual([]);
       expect(existsSync(path.join(root, 'opt/blueprint/.staging'))).toBe(false);
@@ -147,7 +172,10 @@ describe('storage failures: clear error, state unchanged', () => {
     try {
       const r = await bpkg(root, ['--json', 'repo', 'add', 'main', repo]);
       expect(r.code).toBe(7);
-      expect(JSON.parse(r.stdout).error).toMatchObject({ code: 'not-writable', hint: expect.stringContaining('--root') });
+      expect(JSON.parse(r.stdout).error).toMatchObject({
+        code: 'not-writable',
+        hint: expect.stringContaining('--root'),
+      });
     } finally {
       await exec(`umount ${root}`);
     }

@@ -2,13 +2,35 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildRepository, PackageManager } from '../../src/core/pkg/index.js';
-import { bpkg, buildRepo, exec, makeKey, makeSource, type TestKey, tempDir, trustingRoot } from '../helpers/pkg.js';
+import {
+  bpkg,
+  buildRepo,
+  exec,
+  makeKey,
+  makeSource,
+  type TestKey,
+  tempDir,
+  trustingRoot,
+} from '../helpers/pkg.js';
 
 /** A GnuPG home with an Ed25519 signing key made by gpg itself. */
 async function gpgKey(): Promise<{ home: string; fingerprint: string; publicKey: string }> {
   const home = tempDir('bp-gnupg-');
   const env = { ...process.env, GNUPGHOME: home };
-  await exec('gpg', ['--batch', '--passphrase', '', '--quick-gen-key', 'GnuPG Publisher <gpg@blueprintos.invalid>', 'ed25519', 'sign', '1y'], { env });
+  await exec(
+    'gpg',
+    [
+      '--batch',
+      '--passphrase',
+      '',
+      '--quick-gen-key',
+      'GnuPG Publisher <gpg@blueprintos.invalid>',
+      'ed25519',
+      'sign',
+      '1y',
+    ],
+    { env },
+  );
   const { stdout } = await exec('gpg', ['--batch', '--with-colons', '--list-keys'], { env });
   const fingerprint = /^fpr:+([0-9A-F]{40}):/m.exec(stdout)![1]!.toLowerCase();
   const { stdout: publicKey } = await exec('gpg', ['--batch', '--armor', '--export', fingerprint], { env });
@@ -50,11 +72,23 @@ describe('OpenPGP interop with GnuPG', () => {
     await buildRepo(repo, ours, [makeSource(base, { name: 'x', version: '1.0.0' })]);
     const keyring = path.join(base, 'ours.gpg');
     await exec('sh', ['-c', `gpg --dearmor < "${ours.publicFile}" > "${keyring}"`]);
-    const ok = await exec('gpgv', ['--keyring', keyring, path.join(repo, 'index.json.asc'), path.join(repo, 'index.json')]);
+    const ok = await exec('gpgv', [
+      '--keyring',
+      keyring,
+      path.join(repo, 'index.json.asc'),
+      path.join(repo, 'index.json'),
+    ]);
     expect(ok.stderr).toMatch(/Good signature/);
-    await exec('gpgv', ['--keyring', keyring, path.join(repo, 'pool/x/x_1.0.0_all.bpkg.asc'), path.join(repo, 'pool/x/x_1.0.0_all.bpkg')]);
+    await exec('gpgv', [
+      '--keyring',
+      keyring,
+      path.join(repo, 'pool/x/x_1.0.0_all.bpkg.asc'),
+      path.join(repo, 'pool/x/x_1.0.0_all.bpkg'),
+    ]);
     writeFileSync(path.join(repo, 'index.json'), '{"tampered": true}');
-    await expect(exec('gpgv', ['--keyring', keyring, path.join(repo, 'index.json.asc'), path.join(repo, 'index.json')])).rejects.toMatchObject({
+    await expect(
+      exec('gpgv', ['--keyring', keyring, path.join(repo, 'index.json.asc'), path.join(repo, 'index.json')]),
+    ).rejects.toMatchObject({
       stderr: expect.stringMatching(/BAD signature/),
     });
   });
@@ -71,7 +105,9 @@ describe('OpenPGP interop with GnuPG', () => {
     const pm = new PackageManager({ root });
     const [o] = await pm.update();
     expect(o).toMatchObject({ ok: true, rotatedKey: next.fingerprint });
-    expect((await pm.keyring.list()).map((k) => k.fingerprint).sort()).toEqual([ours.fingerprint, next.fingerprint].sort());
+    expect((await pm.keyring.list()).map((k) => k.fingerprint).sort()).toEqual(
+      [ours.fingerprint, next.fingerprint].sort(),
+    );
     await pm.install(['r']);
     expect((await pm.installed())[0]).toMatchObject({ version: '2.0.0', signer: next.fingerprint });
   });
@@ -83,7 +119,9 @@ describe('OpenPGP interop with GnuPG', () => {
     const root = await trustingRoot(ours, repo);
     const attacker = await makeKey(path.join(base, 'attacker'));
     const { announceKeyRotation } = await import('../../src/core/pkg/index.js');
-    await announceKeyRotation(repo, attacker.publicKey, attacker.fingerprint, { keyFile: attacker.privateFile });
+    await announceKeyRotation(repo, attacker.publicKey, attacker.fingerprint, {
+      keyFile: attacker.privateFile,
+    });
     const pm = new PackageManager({ root });
     const [o] = await pm.update();
     expect(o).toMatchObject({ ok: false, error: { code: 'untrusted-signer' } });

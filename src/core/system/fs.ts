@@ -15,7 +15,8 @@ export async function ensureDir(dir: string, mode = 0o755): Promise<void> {
         try {
           await mkdir(at, { mode });
         } catch (inner) {
-          if ((inner as NodeJS.ErrnoException).code !== 'EEXIST') throw storageErrorFrom(inner, `creating ${dir}`);
+          if ((inner as NodeJS.ErrnoException).code !== 'EEXIST')
+            throw storageErrorFrom(inner, `creating ${dir}`);
         }
       }
       return;
