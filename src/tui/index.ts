@@ -19,9 +19,10 @@ export async function openTui(ctx: Context, opts: TuiOptions = {}): Promise<numb
   // React is CommonJS: in the ESM bundle its exports sit on `default`.
   const createElement = react.default.createElement;
   let code = 0;
+  // The first-boot console unit runs `blueprint setup`; here a box not set up says so on the
+  // Dashboard ("press 5") rather than surprising an admin with the wizard.
   const sources = coreSources(ctx.root);
-  // A box that was never set up opens on the wizard (first boot on the console, or first login).
-  const initial = opts.screen ?? ((await sources.setupDone()) ? undefined : 'setup');
+  const initial = opts.screen;
   const plain = isPlain(process.env, !ctx.color);
   const app = render(
     createElement(App, {
