@@ -1,0 +1,84 @@
+/**
+ * Entry point of the embeddings service container. Configuration comes from the environment the
+ * services layer sets (see ../README.md); nothing is fetched from the network.
+ */
+import { readFile, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createEngine, type Device } from './engine.js';
+import { createApiServer, listenOnSocket } from './http.js';
+import { verifyModelFiles } from './verify.js';
+
+const log = (line: string) => process.stderr.write(`${new Date().toISOString()} embeddings: ${line}\n`);
+
+function intFromEnv(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const v = Number(raw);
+  if (!Number.isInteger(v) || v < 1) throw new Error(`${name}=${raw} must be a positive integer`);
+  return v;
+}
+
+async function readToken(path: string | undefined): Promise<string | undefined> {
+  if (!path) return undefined;
+  const token = (await readFile(path, 'utf8')).trim();
+  if (token.length < 16) throw new Error(`the access token in ${path} is shorter than 16 characters`);
+  return token;
+}
+
+async function main(): Promise<void> {
+  const env = process.env;
+  const socketPath = env.EMBEDDINGS_SOCKET ?? '/run/service/api.sock';
+  const modelDir = env.EMBEDDINGS_MODEL_DIR ?? '/models';
+  const model = env.EMBEDDINGS_MODEL;
+  if (!model)
+    throw new Error('EMBEDDINGS_MODEL (the model folder name under EMBEDDINGS_MODEL_DIR) is not set');
+  const device: Device = env.EMBEDDINGS_DEVICE === 'cuda' ? 'cuda' : 'cpu';
+
+  if (env.EMBEDDINGS_VERIFY !== 'off') {
+    const manifest = env.EMBEDDINGS_MANIFEST ?? '/etc/embeddings/manifest.json';
+    const count = await verifyModelFiles(manifest, env.EMBEDDINGS_FILES_ROOT ?? '/', join(modelDir, model));
+    log(`verified ${count} model files against the signed manifest`);
+  } else {
+    log('WARNING: model file verification is off (EMBEDDINGS_VERIFY=off)');
+  }
+
+  const engine = await createEngine({
+    modelDir,
+    model,
+    device,
+    maxTokens: env.EMBEDDINGS_MAX_TOKENS ? intFromEnv('EMBEDDINGS_MAX_TOKENS', 0) : undefined,
+    log,
+  });
+  const server = createApiServer(engine, {
+    maxBatch: intFromEnv('EMBEDDINGS_MAX_BATCH', 64),
+    maxBodyBytes: intFromEnv('EMBEDDINGS_MAX_BODY_BYTES', 4 * 1024 * 1024),
+    maxQueue: intFromEnv('EMBEDDINGS_MAX_QUEUE', 32),
+    token: await readToken(env.EMBEDDINGS_TOKEN_FILE),
+    log,
+  });
+  await listenOnSocket(server, socketPath);
+  const { info } = engine;
+  log(`serving ${info.model} (dimension ${info.dimension}, max ${info.maxTokens} tokens) on ${socketPath}`);
+  log(`device: ${info.device} (${info.deviceReason})`);
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) process.exit(1); // a second signal: the admin wants it gone now
+    stopping = true;
+    log(`${signal}: finishing open requests`);
+    server.close(() => {
+      unlink(socketPath)
+        .catch(() => undefined)
+        .then(() => engine.dispose())
+        .finally(() => process.exit(0));
+    });
+    server.closeIdleConnections();
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+main().catch((err: unknown) => {
+  log(`cannot start: ${(err as Error).message}`);
+  process.exit(1);
+});
