@@ -2,11 +2,12 @@
  * Entry point of the embeddings service container. Configuration comes from the environment the
  * services layer sets (see ../README.md); nothing is fetched from the network.
  */
+import { existsSync } from 'node:fs';
 import { readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createEngine, type Device } from './engine.js';
 import { createApiServer, listenOnSocket } from './http.js';
-import { verifyModelFiles } from './verify.js';
+import { parseFileHashes, verifyModelFiles } from './verify.js';
 
 const log = (line: string) => process.stderr.write(`${new Date().toISOString()} embeddings: ${line}\n`);
 
@@ -18,8 +19,22 @@ function intFromEnv(name: string, fallback: number): number {
   return v;
 }
 
+/**
+ * `auto` tries CUDA when the GPU pass-through put an NVIDIA device node in the container (the
+ * engine then falls back to CPU, with the reason logged, if the CUDA provider cannot load).
+ */
+function chooseDevice(setting: string): Device {
+  if (setting === 'cpu' || setting === 'cuda') return setting;
+  if (setting !== 'auto') throw new Error(`EMBEDDINGS_DEVICE=${setting} must be auto, cpu or cuda`);
+  return existsSync('/dev/nvidiactl') || existsSync('/dev/nvidia0') ? 'cuda' : 'cpu';
+}
+
+/** The token file is optional: without it every local client may use the API (logged). */
 async function readToken(path: string | undefined): Promise<string | undefined> {
-  if (!path) return undefined;
+  if (!path || !existsSync(path)) {
+    log(`no access token${path ? ` at ${path}` : ''}: any local client of the socket may use the API`);
+    return undefined;
+  }
   const token = (await readFile(path, 'utf8')).trim();
   if (token.length < 16) throw new Error(`the access token in ${path} is shorter than 16 characters`);
   return token;
@@ -27,16 +42,17 @@ async function readToken(path: string | undefined): Promise<string | undefined> 
 
 async function main(): Promise<void> {
   const env = process.env;
-  const socketPath = env.EMBEDDINGS_SOCKET ?? '/run/service/api.sock';
+  // BLUEPRINT_SOCKET: set by the services layer to the socket in its bind-mounted directory.
+  const socketPath = env.BLUEPRINT_SOCKET ?? env.EMBEDDINGS_SOCKET ?? '/run/embeddings/api.sock';
   const modelDir = env.EMBEDDINGS_MODEL_DIR ?? '/models';
   const model = env.EMBEDDINGS_MODEL;
   if (!model)
     throw new Error('EMBEDDINGS_MODEL (the model folder name under EMBEDDINGS_MODEL_DIR) is not set');
-  const device: Device = env.EMBEDDINGS_DEVICE === 'cuda' ? 'cuda' : 'cpu';
+  const device = chooseDevice(env.EMBEDDINGS_DEVICE ?? 'auto');
 
   if (env.EMBEDDINGS_VERIFY !== 'off') {
-    const manifest = env.EMBEDDINGS_MANIFEST ?? '/etc/embeddings/manifest.json';
-    const count = await verifyModelFiles(manifest, env.EMBEDDINGS_FILES_ROOT ?? '/', join(modelDir, model));
+    const files = parseFileHashes(env.EMBEDDINGS_FILES);
+    const count = await verifyModelFiles(files, env.EMBEDDINGS_FILES_ROOT ?? '/', join(modelDir, model));
     log(`verified ${count} model files against the signed manifest`);
   } else {
     log('WARNING: model file verification is off (EMBEDDINGS_VERIFY=off)');

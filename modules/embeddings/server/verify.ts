@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { join, relative, resolve, sep } from 'node:path';
 
 export class ModelVerificationError extends Error {}
@@ -16,27 +16,40 @@ async function listFiles(dir: string): Promise<string[]> {
   return entries.filter((e) => !e.isDirectory()).map((e) => join(e.parentPath, e.name));
 }
 
+/** Parses the `files` map of the signed manifest (relative path -> SHA-256) as passed in the environment. */
+export function parseFileHashes(json: string | undefined): Record<string, string> {
+  if (!json)
+    throw new ModelVerificationError("EMBEDDINGS_FILES (the signed manifest's file hashes) is not set");
+  let value: unknown;
+  try {
+    value = JSON.parse(json);
+  } catch (err) {
+    throw new ModelVerificationError(`EMBEDDINGS_FILES is not JSON: ${(err as Error).message}`);
+  }
+  const ok =
+    typeof value === 'object' &&
+    value !== null &&
+    !Array.isArray(value) &&
+    Object.values(value).every((v) => typeof v === 'string' && /^[0-9a-f]{64}$/.test(v));
+  if (!ok)
+    throw new ModelVerificationError(
+      'EMBEDDINGS_FILES must map relative paths to 64-hex-digit SHA-256 values',
+    );
+  return value as Record<string, string>;
+}
+
 /**
- * Checks the model folder against the signed package manifest before anything reads it: every file
- * the manifest lists under the folder must hash to its recorded SHA-256, and the folder must hold
- * no file the manifest does not list (an unlisted tokenizer.json would be just as dangerous as a
- * swapped model.onnx). Manifest paths are relative to `filesRoot` (the package's payload root).
- * Returns how many files were checked.
+ * Checks the model folder against the file hashes of the signed package manifest before anything
+ * reads it: every file listed under the folder must hash to its recorded SHA-256, and the folder
+ * must hold no file the manifest does not list (an unlisted tokenizer.json would be just as
+ * dangerous as a swapped model.onnx). Paths are relative to `filesRoot` (where the package payload
+ * appears). Returns how many files were checked.
  */
 export async function verifyModelFiles(
-  manifestPath: string,
+  files: Record<string, string>,
   filesRoot: string,
   modelFolder: string,
 ): Promise<number> {
-  let files: Record<string, string>;
-  try {
-    const manifest = JSON.parse(await readFile(manifestPath, 'utf8')) as { files?: Record<string, string> };
-    files = manifest.files ?? {};
-  } catch (err) {
-    throw new ModelVerificationError(
-      `cannot read the package manifest ${manifestPath}: ${(err as Error).message}`,
-    );
-  }
   const root = resolve(filesRoot);
   const folder = resolve(modelFolder);
   const prefix = relative(root, folder).split(sep).join('/');
