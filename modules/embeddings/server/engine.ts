@@ -46,13 +46,16 @@ export interface Embeddings {
   tokens: number[];
 }
 
+// Plain fields, not parameter properties: the bench imports this file with Node's type stripping.
 export class InputTooLongError extends Error {
-  constructor(
-    readonly index: number,
-    readonly length: number,
-    readonly max: number,
-  ) {
+  readonly index: number;
+  readonly length: number;
+  readonly max: number;
+  constructor(index: number, length: number, max: number) {
     super(`input ${index} has ${length} tokens, more than the maximum of ${max}`);
+    this.index = index;
+    this.length = length;
+    this.max = max;
   }
 }
 
