@@ -99,6 +99,8 @@ export interface SourceOptions {
   /** The package source folder to (re)create. */
   out: string;
   version?: string;
+  /** Package name (default "embeddings"); tests use unique names on the shared engine. */
+  name?: string;
 }
 
 export async function makePackageSource(
@@ -121,6 +123,7 @@ export async function makePackageSource(
   const service = manifest.service as { env: Record<string, string> };
   service.env = { ...service.env, EMBEDDINGS_MODEL: name, EMBEDDINGS_FILES: JSON.stringify(files) };
   manifest.version = opts.version ?? manifest.version;
+  manifest.name = opts.name ?? manifest.name;
   manifest.files = files;
   manifest.description = `${manifest.description} Model: ${name}.`;
   writeFileSync(join(out, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
