@@ -13,7 +13,7 @@
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { request } from 'node:http';
+import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -78,11 +78,20 @@ if (opts.worker === 'inproc') {
   process.exit(0);
 }
 
+// Keep-alive, as real clients (the OpenAI SDKs, requests.Session) do.
+const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+
 function post(socketPath, body) {
   return new Promise((done, fail) => {
     const payload = JSON.stringify(body);
     const req = request(
-      { socketPath, method: 'POST', path: '/v1/embeddings', headers: { 'content-type': 'application/json' } },
+      {
+        socketPath,
+        agent,
+        method: 'POST',
+        path: '/v1/embeddings',
+        headers: { 'content-type': 'application/json' },
+      },
       (res) => {
         const chunks = [];
         res.on('data', (c) => chunks.push(c));
@@ -236,6 +245,7 @@ try {
     rows.push(row);
   }
 } finally {
+  agent.destroy();
   if (useSandbox) execFileSync('podman', ['rmi', '-f', image], { stdio: 'ignore' });
   rmSync(work, { recursive: true, force: true });
 }
