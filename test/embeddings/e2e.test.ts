@@ -78,6 +78,7 @@ describe('embeddings module end to end (signed repository, Podman sandbox)', () 
     const status = readFileSync(`/proc/${inspect.State.Pid}/status`, 'utf8');
     expect(status).toMatch(/CapEff:\s+0000000000000000/);
     expect(status).toMatch(/NoNewPrivs:\s+1/);
+    expect(inspect.Config.User).toBe('1000:1000'); // not even root inside its user namespace
   });
 
   it('requires the access token once the admin sets one', async () => {

@@ -127,6 +127,14 @@ describe('HTTP API over a unix socket', () => {
     expect((await call(open, 'GET', '/health')).status).toBe(200);
   });
 
+  it('answers 413 to an oversized chunked upload without a content-length', async () => {
+    const r = await call(open, 'POST', '/v1/embeddings', JSON.stringify({ input: 'x'.repeat(70_000) }), {
+      'transfer-encoding': 'chunked',
+    });
+    expect(r.status).toBe(413);
+    expect((await call(open, 'GET', '/health')).status).toBe(200);
+  });
+
   it('requires the bearer token everywhere but /health when one is set', async () => {
     expect((await call(locked, 'GET', '/health')).status).toBe(200);
     const none = await call(locked, 'POST', '/v1/embeddings', { input: 'a' });

@@ -125,7 +125,7 @@ async function loadModel(
     }
   }
   const model = await AutoModel.from_pretrained(opts.model, { device: 'cpu', dtype: 'fp32' });
-  return { model, device: 'cpu', reason: 'CPU (no GPU requested)' };
+  return { model, device: 'cpu', reason: 'CPU: no GPU requested or passed to the container' };
 }
 
 function int64(rows: number[][], width: number, fill: (row: number[], t: number) => number): Tensor {

@@ -42,10 +42,9 @@ function readBody(req: IncomingMessage, max: number): Promise<unknown> {
     let size = 0;
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
-      if (size > max) {
-        reject(new ApiError(413, `request body over ${max} bytes`));
-        req.destroy();
-      } else chunks.push(chunk);
+      // Stop keeping it; the 413 goes out with `connection: close`, which ends the upload.
+      if (size > max) reject(new ApiError(413, `request body over ${max} bytes`));
+      else chunks.push(chunk);
     });
     req.on('end', () => {
       try {
@@ -137,7 +136,7 @@ export function createApiServer(engine: Engine, opts: ServerOptions): Server {
       const headers: Record<string, string> = apiErr.status === 401 ? { 'www-authenticate': 'Bearer' } : {};
       if (apiErr.status === 503) headers['retry-after'] = '1';
       if (res.headersSent) return res.destroy();
-      // Stop reading a body we refused, so a huge upload is not drained.
+      // Do not read the rest of a body we refused: close the connection after the answer.
       if (apiErr.status === 413) headers.connection = 'close';
       send(res, apiErr.status, path === '/embed' ? teiError(apiErr) : openAiError(apiErr), headers);
     });
