@@ -2,8 +2,9 @@
  * Entry point of the embeddings service container. Configuration comes from the environment the
  * services layer sets (see ../README.md); nothing is fetched from the network.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { readFile, unlink } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { createEngine, type Device } from './engine.js';
 import { createApiServer, listenOnSocket } from './http.js';
@@ -27,6 +28,29 @@ function chooseDevice(setting: string): Device {
   if (setting === 'cpu' || setting === 'cuda') return setting;
   if (setting !== 'auto') throw new Error(`EMBEDDINGS_DEVICE=${setting} must be auto, cpu or cuda`);
   return existsSync('/dev/nvidiactl') || existsSync('/dev/nvidia0') ? 'cuda' : 'cpu';
+}
+
+/**
+ * ONNX Runtime sizes its thread pool from the cores it sees, not from the container's CPU quota:
+ * 16 threads under a 2-CPU quota spend their time throttled. Read the quota (cgroup v2 or v1).
+ */
+function cpuQuota(): number | undefined {
+  const read = (f: string) => {
+    try {
+      return readFileSync(f, 'utf8').trim();
+    } catch {
+      return undefined;
+    }
+  };
+  const v2 = read('/sys/fs/cgroup/cpu.max')?.split(' ');
+  const [quota, period] = v2 ?? [
+    read('/sys/fs/cgroup/cpu/cpu.cfs_quota_us'),
+    read('/sys/fs/cgroup/cpu/cpu.cfs_period_us'),
+  ];
+  const q = Number(quota);
+  const p = Number(period);
+  if (!Number.isFinite(q) || !Number.isFinite(p) || q <= 0 || p <= 0) return undefined; // "max" or -1: no quota
+  return Math.max(1, Math.ceil(q / p));
 }
 
 /** The token file is optional: without it every local client may use the API (logged). */
@@ -58,11 +82,16 @@ async function main(): Promise<void> {
     log('WARNING: model file verification is off (EMBEDDINGS_VERIFY=off)');
   }
 
+  const threads = intFromEnv(
+    'EMBEDDINGS_THREADS',
+    Math.min(cpuQuota() ?? availableParallelism(), availableParallelism()),
+  );
   const engine = await createEngine({
     modelDir,
     model,
     device,
     maxTokens: env.EMBEDDINGS_MAX_TOKENS ? intFromEnv('EMBEDDINGS_MAX_TOKENS', 0) : undefined,
+    threads,
     log,
   });
   const server = createApiServer(engine, {
@@ -75,7 +104,7 @@ async function main(): Promise<void> {
   await listenOnSocket(server, socketPath);
   const { info } = engine;
   log(`serving ${info.model} (dimension ${info.dimension}, max ${info.maxTokens} tokens) on ${socketPath}`);
-  log(`device: ${info.device} (${info.deviceReason})`);
+  log(`device: ${info.device} (${info.deviceReason}), ${threads} inference threads`);
 
   let stopping = false;
   const stop = (signal: string) => {
