@@ -115,7 +115,12 @@ function specialTokens(tokenizer: PreTrainedTokenizer): { prefix: number[]; suff
 async function loadModel(
   opts: EngineOptions,
 ): Promise<{ model: PreTrainedModel; device: Device; reason: string }> {
-  const session_options = opts.threads ? { intraOpNumThreads: opts.threads, interOpNumThreads: 1 } : {};
+  // No spin-waiting between batches: spinning threads burn the container's CPU quota (and the
+  // cores other services on the box need) while the service waits for the next request.
+  const session_options = {
+    ...(opts.threads ? { intraOpNumThreads: opts.threads, interOpNumThreads: 1 } : {}),
+    extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } },
+  };
   const load = (device: Device) =>
     AutoModel.from_pretrained(opts.model, { device, dtype: 'fp32', session_options });
   if (opts.device === 'cuda') {
