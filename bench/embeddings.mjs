@@ -9,7 +9,7 @@
  *   sandbox      the same service in its Podman sandbox (read-only root, no caps, no network,
  *                user namespace, memory/pids limits), HTTP over the bind-mounted socket.
  * socket - in-process is the cost of the API; sandbox - socket the cost of the container.
- * Options: --json (one JSON document), --sentences N per pass (default 2048), --no-sandbox.
+ * Options: --json (one JSON document), --sentences N per pass (default 1024), --no-sandbox.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -23,7 +23,7 @@ const BATCH = 32;
 const { values: opts } = parseArgs({
   options: {
     json: { type: 'boolean' },
-    sentences: { type: 'string', default: '2048' },
+    sentences: { type: 'string', default: '1024' },
     'no-sandbox': { type: 'boolean' },
     worker: { type: 'string' },
     model: { type: 'string' },
@@ -48,16 +48,16 @@ function sentences(n) {
   );
 }
 
-/** Median of three timed passes (the box is shared and noisy), after a warm-up batch. */
+/** Best of five timed passes (the box is shared: the fastest pass is the least disturbed), after a warm-up pass. */
 async function timeBatches(texts, embedBatch) {
-  await embedBatch(texts.slice(0, BATCH));
+  for (let i = 0; i < texts.length; i += BATCH) await embedBatch(texts.slice(i, i + BATCH));
   const rates = [];
-  for (let round = 0; round < 3; round++) {
+  for (let round = 0; round < 5; round++) {
     const start = process.hrtime.bigint();
     for (let i = 0; i < texts.length; i += BATCH) await embedBatch(texts.slice(i, i + BATCH));
     rates.push(texts.length / (Number(process.hrtime.bigint() - start) / 1e9));
   }
-  return rates.sort((a, b) => a - b)[1];
+  return Math.max(...rates);
 }
 
 function memoryOf(pid) {
@@ -257,9 +257,7 @@ if (opts.json) {
     m
       ? `${m.sps.toFixed(0).padStart(7)} sent/s ${m.rssMiB.toFixed(0).padStart(5)} MiB RSS (peak ${m.peakMiB.toFixed(0)})`
       : 'skipped';
-  console.log(
-    `embeddings, batch ${BATCH}, median of 3 passes over ${opts.sentences} sentences of 6-24 words`,
-  );
+  console.log(`embeddings, batch ${BATCH}, best of 5 passes over ${opts.sentences} sentences of 6-24 words`);
   for (const r of rows) {
     console.log(`${r.model}`);
     for (const k of ['inProcess', 'socket', 'sandbox']) console.log(`  ${k.padEnd(10)} ${f(r[k])}`);
