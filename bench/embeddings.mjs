@@ -253,13 +253,16 @@ try {
 if (opts.json) {
   console.log(JSON.stringify({ bench: 'embeddings', rows }, null, 2));
 } else {
-  const f = (m) =>
+  // Ratios against the in-process run of the same model in this run: comparable across machines.
+  const f = (m, base) =>
     m
-      ? `${m.sps.toFixed(0).padStart(7)} sent/s ${m.rssMiB.toFixed(0).padStart(5)} MiB RSS (peak ${m.peakMiB.toFixed(0)})`
+      ? `${m.sps.toFixed(0).padStart(7)} sent/s (${(m.sps / base.sps).toFixed(2)}x)  ` +
+        `${m.rssMiB.toFixed(0).padStart(4)} MiB RSS (${(m.rssMiB / base.rssMiB).toFixed(2)}x)`
       : 'skipped';
   console.log(`embeddings, batch ${BATCH}, best of 5 passes over ${opts.sentences} sentences of 6-24 words`);
   for (const r of rows) {
     console.log(`${r.model}`);
-    for (const k of ['inProcess', 'socket', 'sandbox']) console.log(`  ${k.padEnd(10)} ${f(r[k])}`);
+    for (const k of ['inProcess', 'socket', 'sandbox'])
+      console.log(`  ${k.padEnd(10)} ${f(r[k], r.inProcess)}`);
   }
 }
