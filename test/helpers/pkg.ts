@@ -6,8 +6,8 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { Header } from 'tar';
-import { buildRepository, generateSigningKey } from '../../src/core/pkg/index.js';
 import { signFile } from '../../src/core/pkg/build.js';
+import { buildRepository, generateSigningKey } from '../../src/core/pkg/index.js';
 
 export const repoRoot = path.resolve(import.meta.dirname, '../..');
 export const blueprintExe = path.join(repoRoot, 'dist/blueprint');
@@ -27,7 +27,10 @@ export interface TestKey {
 }
 
 /** A throw-away signing key made for one test run (never committed). */
-export async function makeKey(dir: string, opts: { expiresInSeconds?: number; date?: Date; name?: string } = {}): Promise<TestKey> {
+export async function makeKey(
+  dir: string,
+  opts: { expiresInSeconds?: number; date?: Date; name?: string } = {},
+): Promise<TestKey> {
   const k = await generateSigningKey(opts.name ?? 'Test repository', 'test@blueprintos.invalid', opts);
   mkdirSync(dir, { recursive: true });
   const privateFile = path.join(dir, 'signing-key.asc');
@@ -62,7 +65,9 @@ export function makeSource(base: string, spec: SourceSpec): string {
       ...spec.manifestExtra,
     }),
   );
-  for (const [rel, content] of Object.entries(spec.files ?? { 'share/README': `${spec.name} ${spec.version}\n` })) {
+  for (const [rel, content] of Object.entries(
+    spec.files ?? { 'share/README': `${spec.name} ${spec.version}\n` },
+  )) {
     const f = path.join(dir, 'payload', rel);
     mkdirSync(path.dirname(f), { recursive: true });
     writeFileSync(f, content);
@@ -70,7 +75,12 @@ export function makeSource(base: string, spec: SourceSpec): string {
   return dir;
 }
 
-export async function buildRepo(repoDir: string, key: TestKey, sources: string[], extra: { now?: Date; expiresInDays?: number } = {}) {
+export async function buildRepo(
+  repoDir: string,
+  key: TestKey,
+  sources: string[],
+  extra: { now?: Date; expiresInDays?: number } = {},
+) {
   return buildRepository({ sources, repoDir, name: 'test', signer: { keyFile: key.privateFile }, ...extra });
 }
 
@@ -81,7 +91,10 @@ export interface RunResult {
 }
 
 /** Runs the built executable (dist/blueprint, or via a `bpkg` link) like a user would. */
-export function run(args: string[], opts: { env?: NodeJS.ProcessEnv; argv0?: string; input?: string } = {}): Promise<RunResult> {
+export function run(
+  args: string[],
+  opts: { env?: NodeJS.ProcessEnv; argv0?: string; input?: string } = {},
+): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(blueprintExe, args, {
       env: { PATH: '/usr/bin:/bin', HOME: os.tmpdir(), ...opts.env },
@@ -93,12 +106,15 @@ export function run(args: string[], opts: { env?: NodeJS.ProcessEnv; argv0?: str
     child.stdout.on('data', (d) => (stdout += d));
     child.stderr.on('data', (d) => (stderr += d));
     child.on('error', reject);
-    child.on('close', (code, signal) => resolve({ code: code ?? (signal === 'SIGKILL' ? 137 : 128), stdout, stderr }));
+    child.on('close', (code, signal) =>
+      resolve({ code: code ?? (signal === 'SIGKILL' ? 137 : 128), stdout, stderr }),
+    );
     child.stdin.end(opts.input ?? '');
   });
 }
 
-export const bpkg = (root: string, args: string[], env?: NodeJS.ProcessEnv) => run(['--root', root, ...args], { argv0: 'bpkg', ...(env ? { env } : {}) });
+export const bpkg = (root: string, args: string[], env?: NodeJS.ProcessEnv) =>
+  run(['--root', root, ...args], { argv0: 'bpkg', ...(env ? { env } : {}) });
 
 /** A box root that trusts `key` and has repository `main` at `repoDir`, updated. */
 export async function trustingRoot(key: TestKey, repoDir: string): Promise<string> {
@@ -154,7 +170,13 @@ export function rawTar(entries: RawEntry[], gzip = true): Buffer {
 }
 
 /** Puts a hand-made archive into a repository's pool as NAME_VERSION_all.bpkg, signed, and rebuilds the index. */
-export async function publishRaw(repoDir: string, key: TestKey, name: string, version: string, archive: Buffer) {
+export async function publishRaw(
+  repoDir: string,
+  key: TestKey,
+  name: string,
+  version: string,
+  archive: Buffer,
+) {
   const rel = `pool/${name}/${name}_${version}_all.bpkg`;
   const file = path.join(repoDir, rel);
   mkdirSync(path.dirname(file), { recursive: true });

@@ -1,6 +1,6 @@
 import { existsSync, readlinkSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
 import { readFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bpkg, buildRepo, makeKey, makeSource, run, type TestKey, tempDir } from '../helpers/pkg.js';
@@ -16,7 +16,12 @@ beforeAll(async () => {
   srcs = path.join(base, 'src');
   await buildRepo(repo, key, [
     makeSource(srcs, { name: 'libtiny', version: '1.0.0', files: { 'lib/tiny.txt': 'tiny 1\n' } }),
-    makeSource(srcs, { name: 'app', version: '1.0.0', depends: ['libtiny>=1.0.0'], files: { 'bin/app': '#!/bin/sh\necho app 1\n', 'share/doc': 'doc\n' } }),
+    makeSource(srcs, {
+      name: 'app',
+      version: '1.0.0',
+      depends: ['libtiny>=1.0.0'],
+      files: { 'bin/app': '#!/bin/sh\necho app 1\n', 'share/doc': 'doc\n' },
+    }),
   ]);
 });
 
@@ -34,7 +39,9 @@ describe('bpkg lifecycle through the executable', () => {
     const root = await freshRoot();
     const inst = await bpkg(root, ['--json', 'install', 'app']);
     expect(inst.code, inst.stderr).toBe(0);
-    const installed = JSON.parse(inst.stdout).changes.map((c: { name: string }) => c.name).sort();
+    const installed = JSON.parse(inst.stdout)
+      .changes.map((c: { name: string }) => c.name)
+      .sort();
     expect(installed).toEqual(['app', 'libtiny']);
 
     const list = JSON.parse((await bpkg(root, ['list', '--json'])).stdout);
@@ -53,7 +60,14 @@ describe('bpkg lifecycle through the executable', () => {
     expect(refused.stderr).toContain('needed by app');
 
     // a new version appears: upgrade keeps the old one for rollback
-    await buildRepo(repo, key, [makeSource(srcs, { name: 'app', version: '1.1.0', depends: ['libtiny'], files: { 'bin/app': '#!/bin/sh\necho app 2\n' } })]);
+    await buildRepo(repo, key, [
+      makeSource(srcs, {
+        name: 'app',
+        version: '1.1.0',
+        depends: ['libtiny'],
+        files: { 'bin/app': '#!/bin/sh\necho app 2\n' },
+      }),
+    ]);
     expect((await bpkg(root, ['update'])).code).toBe(0);
     const up = await bpkg(root, ['--json', 'upgrade']);
     expect(up.code, up.stderr).toBe(0);
@@ -82,7 +96,9 @@ describe('bpkg lifecycle through the executable', () => {
     const hits = JSON.parse((await bpkg(root, ['search', 'tiny', '--json'])).stdout);
     expect(hits.map((h: { name: string }) => h.name)).toEqual(['libtiny']);
     const info = JSON.parse((await bpkg(root, ['info', 'app', '--json'])).stdout);
-    expect(info.available.find((a: { version: string }) => a.version === '1.0.0').depends).toEqual(['libtiny>=1.0.0']);
+    expect(info.available.find((a: { version: string }) => a.version === '1.0.0').depends).toEqual([
+      'libtiny>=1.0.0',
+    ]);
     const missing = await bpkg(root, ['info', 'nope']);
     expect(missing.code).toBe(3);
     expect(missing.stderr).toMatch(/hint:/);
@@ -94,7 +110,11 @@ describe('bpkg lifecycle through the executable', () => {
     const file = path.join(repo, 'pool/libtiny/libtiny_1.0.0_all.bpkg');
     const r = await run(['--root', root, '--json', 'pkg', 'install', file]);
     expect(r.code, r.stderr).toBe(0);
-    expect(JSON.parse((await bpkg(root, ['list', '--json'])).stdout)[0]).toMatchObject({ name: 'libtiny', origin: 'file', signer: key.fingerprint });
+    expect(JSON.parse((await bpkg(root, ['list', '--json'])).stdout)[0]).toMatchObject({
+      name: 'libtiny',
+      origin: 'file',
+      signer: key.fingerprint,
+    });
   });
 
   it('works against a repository served over HTTP on 127.0.0.1', async () => {
@@ -136,7 +156,19 @@ describe('command line surface', () => {
   it('every command has --help, and bad usage exits 2 with a hint', async () => {
     const top = await run(['--help']);
     expect(top.code).toBe(0);
-    for (const cmd of ['install', 'remove', 'list', 'search', 'info', 'update', 'upgrade', 'rollback', 'verify', 'repo', 'key']) {
+    for (const cmd of [
+      'install',
+      'remove',
+      'list',
+      'search',
+      'info',
+      'update',
+      'upgrade',
+      'rollback',
+      'verify',
+      'repo',
+      'key',
+    ]) {
       const h = await run(['pkg', cmd, '--help']);
       expect(h.code).toBe(0);
       expect(h.stdout).toContain(`Usage: blueprint pkg ${cmd}`);
@@ -157,6 +189,9 @@ describe('command line surface', () => {
     expect(JSON.parse((await bpkg(root, ['list', '--json'])).stdout)).toEqual([]);
     const r = await bpkg(root, ['update', '--json']);
     expect(r.code).toBe(3);
-    expect(JSON.parse(r.stdout).error).toMatchObject({ code: 'not-found', hint: expect.stringContaining('bpkg repo add') });
+    expect(JSON.parse(r.stdout).error).toMatchObject({
+      code: 'not-found',
+      hint: expect.stringContaining('bpkg repo add'),
+    });
   });
 });

@@ -6,6 +6,7 @@ import {
   buildRepository,
   generateSigningKey,
   type Signer,
+  signFile,
 } from '../../core/pkg/index.js';
 import { ensureDir } from '../../core/system/fs.js';
 import type { CommandGroup, CommandSpec, Parsed } from '../command.js';
@@ -142,9 +143,25 @@ const rotate: CommandSpec = {
   },
 };
 
+const sign: CommandSpec = {
+  name: 'sign',
+  summary: 'Write FILE.asc, an armored detached signature (for hand-made indexes and packages)',
+  args: 'FILE...',
+  options: signerOptions,
+  async run(ctx, parsed) {
+    if (parsed.positionals.length === 0) throw new UsageError('Name the files to sign');
+    const signer = signerFrom(parsed);
+    for (const f of parsed.positionals) await signFile(path.resolve(f), signer);
+    ctx.result(
+      { signed: parsed.positionals },
+      parsed.positionals.map((f) => `signed ${f} -> ${f}.asc`).join('\n'),
+    );
+  },
+};
+
 export const repoGroup: CommandGroup = {
   name: 'repo',
   summary:
     'Publish a BlueprintOS repository: keys, signed packages and index. (Clients add repositories with `bpkg repo add`.)',
-  commands: [build, keygen, rotate],
+  commands: [build, sign, keygen, rotate],
 };

@@ -3,7 +3,6 @@ import { closeSync, createReadStream, mkdirSync, openSync, symlinkSync, writeSyn
 import { open } from 'node:fs/promises';
 import path from 'node:path';
 import { Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { Parser, type ReadEntry } from 'tar';
 import { BlueprintError, storageErrorFrom, VerificationError } from '../errors.js';
@@ -88,14 +87,13 @@ export async function extractPackage(
 
   const parser = new Parser({
     strict: true,
-    onwarn: (_code: string, message: string) => {
-      failure ??= unsafe(message);
-    },
+    onwarn: (_code: string, message: string) => fail(unsafe(message)),
   });
 
+  let stopReading: (err: unknown) => void = () => {};
   const fail = (err: unknown) => {
     failure ??= err;
-    parser.abort(err instanceof Error ? err : new Error(String(err)));
+    stopReading(err);
   };
 
   const handle = (entry: ReadEntry) => {
@@ -189,10 +187,33 @@ export async function extractPackage(
       cb(null, chunk);
     },
   });
-  const stages: NodeJS.ReadWriteStream[] = (await isGzip(file)) ? [createGunzip(), meter] : [meter];
+  const gzip = await isGzip(file);
   try {
-    const streams = [createReadStream(file), ...stages, parser] as unknown as NodeJS.ReadWriteStream[];
-    await pipeline(streams, { signal: signal ?? new AbortController().signal });
+    await new Promise<void>((resolve, reject) => {
+      const source = createReadStream(file);
+      const chain: Array<NodeJS.ReadableStream & { destroy(): void }> = gzip
+        ? [source, createGunzip(), meter]
+        : [source, meter];
+      let settled = false;
+      const finish = (err?: unknown) => {
+        if (settled) return;
+        settled = true;
+        for (const s of chain) s.destroy();
+        signal?.removeEventListener('abort', onAbort);
+        if (err) reject(err);
+        else resolve();
+      };
+      const onAbort = () => finish(signal?.reason);
+      signal?.addEventListener('abort', onAbort);
+      stopReading = finish;
+      for (const s of chain) s.on('error', finish);
+      parser.on('error', finish);
+      parser.on('end', () => finish(failure));
+      let tail: NodeJS.ReadableStream = chain[0]!;
+      for (const s of chain.slice(1))
+        tail = tail.pipe(s as unknown as NodeJS.WritableStream) as unknown as NodeJS.ReadableStream;
+      tail.pipe(parser as unknown as NodeJS.WritableStream);
+    });
   } catch (err) {
     failure ??= err;
   }
@@ -218,13 +239,27 @@ export async function readManifestBytes(file: string): Promise<Buffer> {
   const parts: Buffer[] = [];
   let found = false;
   const parser = new Parser({
-    filter: (p: string) => safeEntryPath(p) === 'manifest.json',
+    filter: (p: string) => p.replace(/^(\.\/)+/, '') === 'manifest.json',
     onReadEntry: (entry: ReadEntry) => {
       found = true;
       entry.on('data', (c: Buffer) => parts.push(c));
     },
   });
-  await pipeline(createReadStream(file), parser as unknown as NodeJS.WritableStream);
+  await new Promise<void>((resolve, reject) => {
+    const source = createReadStream(file);
+    source.on('error', reject);
+    parser.on('error', (err: Error) => {
+      source.destroy();
+      reject(
+        new VerificationError(
+          `Corrupt package archive ${path.basename(file)}: ${err.message}`,
+          'bad-archive',
+        ),
+      );
+    });
+    parser.on('end', () => resolve());
+    source.pipe(parser as unknown as NodeJS.WritableStream);
+  });
   if (!found) throw new VerificationError(`${path.basename(file)} has no manifest.json`, 'bad-archive');
   return Buffer.concat(parts);
 }
