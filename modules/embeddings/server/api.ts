@@ -146,15 +146,10 @@ export function teiResponse(out: Embeddings): number[][] {
   return out.vectors.map((v) => Array.from(v));
 }
 
+/** TEI's error body; its `error_type`s are Validation, Overloaded, Backend (and ours, Unauthorized). */
 export function teiError(err: ApiError) {
-  const type =
-    err.status === 413
-      ? 'Validation'
-      : err.status === 401
-        ? 'Unauthorized'
-        : err.status >= 500
-          ? 'Backend'
-          : 'Validation';
+  const types: Record<number, string> = { 401: 'Unauthorized', 503: 'Overloaded' };
+  const type = types[err.status] ?? (err.status >= 500 ? 'Backend' : 'Validation');
   return { error: err.message, error_type: type };
 }
 
