@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEngine, type Engine } from '../../modules/embeddings/server/engine.js';
-import { createApiServer, listenOnSocket } from '../../modules/embeddings/server/http.js';
+import { createApiServer, listenOnSocket, serialQueue } from '../../modules/embeddings/server/http.js';
 import { call, FIXTURE_MODELS, maxAbsDiff, type Reference } from './helpers.js';
 
 const ref = JSON.parse(readFileSync(join(FIXTURE_MODELS, 'tiny-bert.reference.json'), 'utf8')) as Reference;
@@ -155,5 +155,34 @@ describe('HTTP API over a unix socket', () => {
         maxAbsDiff((r.body as OpenAiBody).data[0]!.embedding as number[], ref.cases[i]!.embedding),
       ).toBeLessThan(1e-5);
     });
+  });
+});
+
+describe('inference queue', () => {
+  it('runs one job at a time in order and refuses more than it may hold with 503', async () => {
+    const enqueue = serialQueue(2);
+    const order: string[] = [];
+    let release!: () => void;
+    const first = enqueue(async () => {
+      order.push('first starts');
+      await new Promise<void>((r) => (release = r));
+      order.push('first ends');
+      return 1;
+    });
+    const second = enqueue(async () => {
+      order.push('second');
+      return 2;
+    });
+    await expect(enqueue(async () => 3)).rejects.toMatchObject({ status: 503 });
+    release();
+    expect(await Promise.all([first, second])).toEqual([1, 2]);
+    expect(order).toEqual(['first starts', 'first ends', 'second']);
+    await expect(enqueue(async () => 4)).resolves.toBe(4); // room again once they finished
+  });
+
+  it('keeps going after a job fails', async () => {
+    const enqueue = serialQueue(4);
+    await expect(enqueue(async () => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
+    await expect(enqueue(async () => 'next')).resolves.toBe('next');
   });
 });

@@ -66,7 +66,7 @@ function authorized(req: IncomingMessage, token: string | undefined): boolean {
 }
 
 /** One inference at a time: ONNX Runtime already uses every core for one batch. */
-function serialQueue(maxWaiting: number) {
+export function serialQueue(maxWaiting: number) {
   let tail: Promise<unknown> = Promise.resolve();
   let waiting = 0;
   return async <T>(job: () => Promise<T>): Promise<T> => {
