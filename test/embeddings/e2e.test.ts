@@ -60,9 +60,9 @@ describe('embeddings module end to end (signed repository, Podman sandbox)', () 
     });
     expect(r.status).toBe(200);
     const data = (r.body as { data: { embedding: number[] }[] }).data;
-    ref.cases.forEach((c, i) =>
-      expect(maxAbsDiff(data[i]!.embedding, c.embedding), c.text).toBeLessThan(1e-5),
-    );
+    ref.cases.forEach((c, i) => {
+      expect(maxAbsDiff(data[i]!.embedding, c.embedding), c.text).toBeLessThan(1e-5);
+    });
     const tei = await call(socket, 'POST', '/embed', { inputs: [ref.cases[0]!.text] });
     expect(cosine((tei.body as number[][])[0]!, ref.cases[0]!.embedding)).toBeGreaterThan(0.99999);
     expect((await call(socket, 'POST', '/embed', { inputs: 7 })).status).toBe(422);
