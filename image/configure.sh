@@ -6,7 +6,7 @@ set -eu
 # units on. SSH installed but off until the setup wizard turns it on.
 systemctl enable systemd-networkd.service systemd-resolved.service systemd-timesyncd.service \
   nftables.service apparmor.service auditd.service podman.socket \
-  blueprint-ssh-hostkeys.service blueprint-provision.service \
+  blueprint-ssh-hostkeys.service blueprint-provision.service blueprint-setup-done.path \
   blueprint-setup@tty1.service blueprint-setup@ttyS0.service blueprint-dashboard.service
 systemctl disable ssh.service ssh.socket
 # Nothing should ever start a debug shell on tty9, or reboot from Ctrl-Alt-Del on the console.

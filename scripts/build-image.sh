@@ -172,10 +172,11 @@ configure() {
 }
 
 cleanup() {
-  apt_in clean
+  # Unmount first: the downloaded .debs stay in the cache, not in the image.
   cleanup_mounts
   rm -f "$R/usr/sbin/policy-rc.d"
-  rm -rf "$R"/var/lib/apt/lists/* "$R"/var/cache/apt/*.bin "$R"/tmp/* "$R"/var/tmp/* "$R"/root/.bash_history
+  rm -rf "$R"/var/lib/apt/lists/* "$R"/var/cache/apt/*.bin "$R"/var/cache/apt/archives/*.deb \
+    "$R"/tmp/* "$R"/var/tmp/* "$R"/root/.bash_history
   # Per-box identity is made at first boot: machine-id, SSH host keys (blueprint-ssh-hostkeys.service).
   echo uninitialized >"$R/etc/machine-id"
   rm -f "$R/var/lib/dbus/machine-id" "$R"/etc/ssh/ssh_host_*
