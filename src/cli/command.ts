@@ -24,7 +24,7 @@ export interface CommandSpec {
   options?: Record<string, OptionSpec>;
   /** Extra help text: examples, exit codes. */
   details?: string;
-  run(ctx: Context, parsed: Parsed): Promise<number | undefined> | Promise<void>;
+  run(ctx: Context, parsed: Parsed): Promise<number | undefined | void>;
 }
 
 export interface CommandGroup {

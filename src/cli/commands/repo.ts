@@ -1,3 +1,167 @@
-import type { CommandGroup } from '../command.js';
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { UsageError } from '../../core/errors.js';
+import {
+  announceKeyRotation,
+  buildRepository,
+  generateSigningKey,
+  type Signer,
+  signFile,
+} from '../../core/pkg/index.js';
+import { ensureDir } from '../../core/system/fs.js';
+import type { CommandGroup, CommandSpec, Parsed } from '../command.js';
+import { optString } from '../command.js';
+import { openBuildHooks } from '../packages.js';
 
-export const repoGroup: CommandGroup = { name: 'repo', summary: 'Publish a repository', commands: [] };
+const signerOptions = {
+  key: { type: 'string', value: 'FILE', description: 'Armored OpenPGP private key file to sign with' },
+  'gpg-key': {
+    type: 'string',
+    value: 'ID',
+    description: 'Sign with this key from the GnuPG keyring instead (gpg --detach-sign)',
+  },
+} as const;
+
+function signerFrom(parsed: Parsed): Signer {
+  const keyFile = optString(parsed, 'key');
+  const gpgKey = optString(parsed, 'gpg-key');
+  if (keyFile)
+    return {
+      keyFile,
+      ...(process.env.BLUEPRINT_KEY_PASSPHRASE ? { passphrase: process.env.BLUEPRINT_KEY_PASSPHRASE } : {}),
+    };
+  if (gpgKey) return { gpgKey };
+  throw new UsageError(
+    'Say how to sign: --key FILE or --gpg-key ID',
+    'Make a key with `blueprint repo keygen --out DIR`.',
+  );
+}
+
+const build: CommandSpec = {
+  name: 'build',
+  summary: 'Build package source folders into a signed static repository',
+  args: 'SOURCE_DIR...',
+  options: {
+    repo: { type: 'string', value: 'DIR', description: 'Repository folder to create or extend (required)' },
+    name: {
+      type: 'string',
+      value: 'NAME',
+      description: 'Repository name recorded in index.json (default: folder name)',
+    },
+    'expires-days': {
+      type: 'string',
+      value: 'N',
+      description: 'Index validity in days (default 30); clients refuse it after',
+    },
+    ...signerOptions,
+  },
+  details:
+    'A source folder holds manifest.json and payload/. Packages already in the pool stay listed; the index version grows by one.\nExample: blueprint repo build modules/* --repo ./repo --key repo-key.asc',
+  async run(ctx, parsed) {
+    const repoDir = optString(parsed, 'repo');
+    if (!repoDir) throw new UsageError('--repo DIR is required');
+    const days = Number(optString(parsed, 'expires-days') ?? 30);
+    if (!Number.isFinite(days) || days <= 0) throw new UsageError('--expires-days must be a positive number');
+    const index = await buildRepository({
+      sources: parsed.positionals,
+      repoDir: path.resolve(repoDir),
+      name: optString(parsed, 'name') ?? path.basename(path.resolve(repoDir)),
+      signer: signerFrom(parsed),
+      expiresInDays: days,
+      hooks: await openBuildHooks(ctx),
+      info: ctx.info,
+    });
+    ctx.result(
+      {
+        repository: index.repository,
+        version: index.version,
+        expires: index.expires,
+        packages: index.packages.map((p) => `${p.name}@${p.version}`),
+      },
+      `repository ${index.repository} v${index.version}: ${index.packages.length} packages`,
+    );
+  },
+};
+
+const keygen: CommandSpec = {
+  name: 'keygen',
+  summary: 'Generate a repository signing key (Ed25519): private key, public key, revocation certificate',
+  options: {
+    out: {
+      type: 'string',
+      value: 'DIR',
+      description: 'Folder to write signing-key.asc, signing-key.pub.asc, revocation.asc',
+    },
+    name: { type: 'string', value: 'NAME', description: 'User id name (default "BlueprintOS repository")' },
+    email: {
+      type: 'string',
+      value: 'EMAIL',
+      description: 'User id email (default repo@blueprintos.invalid)',
+    },
+  },
+  async run(ctx, parsed) {
+    const out = optString(parsed, 'out');
+    if (!out) throw new UsageError('--out DIR is required');
+    const k = await generateSigningKey(
+      optString(parsed, 'name') ?? 'BlueprintOS repository',
+      optString(parsed, 'email') ?? 'repo@blueprintos.invalid',
+    );
+    await ensureDir(out, 0o700);
+    await writeFile(path.join(out, 'signing-key.asc'), k.privateKey, { mode: 0o600 });
+    await writeFile(path.join(out, 'signing-key.pub.asc'), k.publicKey, { mode: 0o644 });
+    await writeFile(path.join(out, 'revocation.asc'), k.revocationCertificate, { mode: 0o600 });
+    ctx.result(
+      { fingerprint: k.fingerprint, dir: path.resolve(out) },
+      `key ${k.fingerprint} written to ${out} (keep signing-key.asc and revocation.asc secret)`,
+    );
+  },
+};
+
+const rotate: CommandSpec = {
+  name: 'rotate-key',
+  summary: 'Announce a new signing key in a repository, signed by the current key',
+  options: {
+    repo: { type: 'string', value: 'DIR', description: 'Repository folder' },
+    'new-key': { type: 'string', value: 'FILE', description: 'Armored public key of the new signing key' },
+    ...signerOptions,
+  },
+  details:
+    'Clients that trust the current key start trusting the new one at their next `bpkg update`. Then rebuild with the new key.',
+  async run(ctx, parsed) {
+    const repoDir = optString(parsed, 'repo');
+    const newKey = optString(parsed, 'new-key');
+    if (!repoDir || !newKey) throw new UsageError('--repo DIR and --new-key FILE are required');
+    const armored = await readFile(newKey, 'utf8');
+    const { readPublicKeys } = await import('../../core/pkg/signature.js');
+    const [pub] = await readPublicKeys(armored);
+    if (!pub) throw new UsageError(`${newKey} holds no public key`);
+    await announceKeyRotation(path.resolve(repoDir), pub.armor(), pub.getFingerprint(), signerFrom(parsed));
+    ctx.result(
+      { fingerprint: pub.getFingerprint() },
+      `announced key ${pub.getFingerprint()} in ${repoDir}/keys/rotation.json`,
+    );
+  },
+};
+
+const sign: CommandSpec = {
+  name: 'sign',
+  summary: 'Write FILE.asc, an armored detached signature (for hand-made indexes and packages)',
+  args: 'FILE...',
+  options: signerOptions,
+  async run(ctx, parsed) {
+    if (parsed.positionals.length === 0) throw new UsageError('Name the files to sign');
+    const signer = signerFrom(parsed);
+    for (const f of parsed.positionals) await signFile(path.resolve(f), signer);
+    ctx.result(
+      { signed: parsed.positionals },
+      parsed.positionals.map((f) => `signed ${f} -> ${f}.asc`).join('\n'),
+    );
+  },
+};
+
+export const repoGroup: CommandGroup = {
+  name: 'repo',
+  summary:
+    'Publish a BlueprintOS repository: keys, signed packages and index. (Clients add repositories with `bpkg repo add`.)',
+  commands: [build, sign, keygen, rotate],
+};

@@ -7,6 +7,20 @@ export async function ensureDir(dir: string, mode = 0o755): Promise<void> {
   try {
     await mkdir(dir, { recursive: true, mode });
   } catch (err) {
+    // Recursive mkdir reports ENOENT on a read-only file system; walk down to get the real errno.
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+      let at = path.parse(path.resolve(dir)).root;
+      for (const part of path.resolve(dir).split(path.sep).filter(Boolean)) {
+        at = path.join(at, part);
+        try {
+          await mkdir(at, { mode });
+        } catch (inner) {
+          if ((inner as NodeJS.ErrnoException).code !== 'EEXIST')
+            throw storageErrorFrom(inner, `creating ${dir}`);
+        }
+      }
+      return;
+    }
     throw storageErrorFrom(err, `creating ${dir}`);
   }
 }

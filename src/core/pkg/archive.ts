@@ -1,0 +1,265 @@
+import { createHash } from 'node:crypto';
+import { closeSync, createReadStream, mkdirSync, openSync, symlinkSync, writeSync } from 'node:fs';
+import { open } from 'node:fs/promises';
+import path from 'node:path';
+import { Transform } from 'node:stream';
+import { createGunzip } from 'node:zlib';
+import { Parser, type ReadEntry } from 'tar';
+import { BlueprintError, storageErrorFrom, VerificationError } from '../errors.js';
+
+export interface FileRecord {
+  path: string;
+  sha256?: string;
+  size?: number;
+  mode?: number;
+  /** Symlink target (relative, inside the payload). */
+  link?: string;
+  dir?: boolean;
+}
+
+export interface ExtractLimits {
+  /** Most bytes the archive may expand to (decompression bombs). */
+  maxUnpackedBytes: number;
+  maxEntries: number;
+}
+
+export interface Extracted {
+  manifestBytes: Buffer;
+  /** Payload entries, paths relative to payload/. */
+  files: FileRecord[];
+  unpackedBytes: number;
+}
+
+const unsafe = (message: string) =>
+  new VerificationError(
+    `Unsafe package archive: ${message}`,
+    'unsafe-archive',
+    'Do not install this package; report it to its publisher.',
+  );
+
+/** Normalises a tar path; refuses absolute paths, `..`, NUL and backslashes. */
+export function safeEntryPath(raw: string): string {
+  if (raw.includes('\0') || raw.includes('\\'))
+    throw unsafe(`entry name ${JSON.stringify(raw)} has forbidden characters`);
+  if (raw.startsWith('/')) throw unsafe(`absolute path ${raw}`);
+  const parts = raw.split('/').filter((p) => p !== '' && p !== '.');
+  if (parts.includes('..')) throw unsafe(`path ${raw} climbs out with ..`);
+  return parts.join('/');
+}
+
+/** True when a relative symlink at `entry` pointing at `target` stays inside `payload/`. */
+function linkStaysInside(entry: string, target: string): boolean {
+  if (target.startsWith('/')) return false;
+  const resolved = path.posix.normalize(path.posix.join(path.posix.dirname(entry), target));
+  return resolved === 'payload' || resolved.startsWith('payload/');
+}
+
+async function isGzip(file: string): Promise<boolean> {
+  const fh = await open(file, 'r');
+  try {
+    const { buffer, bytesRead } = await fh.read(Buffer.alloc(2), 0, 2, 0);
+    return bytesRead === 2 && buffer[0] === 0x1f && buffer[1] === 0x8b;
+  } finally {
+    await fh.close();
+  }
+}
+
+/**
+ * Unpacks a `.bpkg` into `dest` (a fresh staging directory) in one streaming pass, hashing every
+ * file. Only `manifest.json` and `payload/...` are allowed; owners are never taken from the archive;
+ * modes become 0644/0755; any node-tar warning, device node, hard link, set-id bit, duplicate entry,
+ * escaping symlink or excess size aborts. The caller discards `dest` on failure.
+ */
+export async function extractPackage(
+  file: string,
+  dest: string,
+  limits: ExtractLimits,
+  signal?: AbortSignal,
+): Promise<Extracted> {
+  const files: FileRecord[] = [];
+  const seen = new Set<string>();
+  const symlinks = new Set<string>();
+  const manifestParts: Buffer[] = [];
+  let unpacked = 0;
+  let failure: unknown;
+  let entries = 0;
+  mkdirSync(dest, { recursive: true, mode: 0o755 });
+
+  const parser = new Parser({
+    strict: true,
+    onwarn: (_code: string, message: string) => fail(unsafe(message)),
+  });
+
+  let stopReading: (err: unknown) => void = () => {};
+  const fail = (err: unknown) => {
+    failure ??= err;
+    stopReading(err);
+  };
+
+  const handle = (entry: ReadEntry) => {
+    if (failure) return entry.resume();
+    const name = safeEntryPath(entry.path);
+    if (++entries > limits.maxEntries) throw unsafe(`more than ${limits.maxEntries} entries`);
+    if (seen.has(name)) throw unsafe(`duplicate entry ${name}`);
+    seen.add(name);
+    if (name !== 'manifest.json' && name !== 'payload' && !name.startsWith('payload/'))
+      throw unsafe(`unexpected entry ${name} (only manifest.json and payload/ are allowed)`);
+    const parts = name.split('/');
+    for (let i = 1; i < parts.length; i++)
+      if (symlinks.has(parts.slice(0, i).join('/'))) throw unsafe(`${name} goes through a symlink`);
+    const mode = entry.mode ?? 0o644;
+    if (mode & 0o7000) throw unsafe(`${name} has setuid/setgid/sticky bits (mode ${mode.toString(8)})`);
+    const target = path.join(dest, name);
+    const rel = name === 'payload' ? '' : name.slice('payload/'.length);
+    switch (entry.type) {
+      case 'Directory':
+        if (name === 'manifest.json') throw unsafe('manifest.json is a directory');
+        mkdirSync(target, { recursive: true, mode: 0o755 });
+        if (rel) files.push({ path: rel, dir: true });
+        return entry.resume();
+      case 'SymbolicLink': {
+        const link = entry.linkpath ?? '';
+        if (name === 'manifest.json' || !linkStaysInside(name, link))
+          throw unsafe(`symlink ${name} -> ${link} points outside the package`);
+        mkdirSync(path.dirname(target), { recursive: true, mode: 0o755 });
+        symlinkSync(link, target);
+        symlinks.add(name);
+        files.push({ path: rel, link });
+        return entry.resume();
+      }
+      case 'File':
+      case 'OldFile':
+      case 'ContiguousFile':
+        break;
+      case 'Link':
+        throw unsafe(`hard link ${name} -> ${entry.linkpath} (hard links are not allowed)`);
+      case 'CharacterDevice':
+      case 'BlockDevice':
+      case 'FIFO':
+        throw unsafe(`${name} is a device node or FIFO`);
+      default:
+        throw unsafe(`${name} has unsupported type ${entry.type}`);
+    }
+    unpacked += entry.size ?? 0;
+    if (unpacked > limits.maxUnpackedBytes)
+      throw unsafe(`expands past ${limits.maxUnpackedBytes} bytes (decompression bomb?)`);
+    if (name === 'manifest.json') {
+      if ((entry.size ?? 0) > 1024 * 1024) throw unsafe('manifest.json is larger than 1 MiB');
+      entry.on('data', (c: Buffer) => manifestParts.push(c));
+      return;
+    }
+    mkdirSync(path.dirname(target), { recursive: true, mode: 0o755 });
+    const executable = (mode & 0o111) !== 0;
+    const fd = openSync(target, 'wx', executable ? 0o755 : 0o644);
+    const hash = createHash('sha256');
+    let size = 0;
+    entry.on('data', (chunk: Buffer) => {
+      try {
+        hash.update(chunk);
+        size += chunk.length;
+        writeSync(fd, chunk);
+      } catch (err) {
+        fail(storageErrorFrom(err, `unpacking ${rel}`));
+      }
+    });
+    entry.on('end', () => {
+      closeSync(fd);
+      files.push({ path: rel, sha256: hash.digest('hex'), size, mode: executable ? 0o755 : 0o644 });
+    });
+  };
+
+  parser.on('entry', (entry: ReadEntry) => {
+    try {
+      handle(entry);
+    } catch (err) {
+      entry.resume();
+      fail(err);
+    }
+  });
+
+  // Count decompressed bytes ourselves: a bomb is stopped even if its tar headers lie.
+  let streamed = 0;
+  const meter = new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      streamed += chunk.length;
+      if (streamed > limits.maxUnpackedBytes + 1024 * 1024)
+        return cb(unsafe(`expands past ${limits.maxUnpackedBytes} bytes (decompression bomb?)`));
+      cb(null, chunk);
+    },
+  });
+  const gzip = await isGzip(file);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const source = createReadStream(file);
+      const chain: Array<NodeJS.ReadableStream & { destroy(): void }> = gzip
+        ? [source, createGunzip(), meter]
+        : [source, meter];
+      let settled = false;
+      const finish = (err?: unknown) => {
+        if (settled) return;
+        settled = true;
+        for (const s of chain) s.destroy();
+        signal?.removeEventListener('abort', onAbort);
+        if (err) reject(err);
+        else resolve();
+      };
+      const onAbort = () => finish(signal?.reason);
+      signal?.addEventListener('abort', onAbort);
+      stopReading = finish;
+      for (const s of chain) s.on('error', finish);
+      parser.on('error', finish);
+      parser.on('end', () => finish(failure));
+      let tail: NodeJS.ReadableStream = chain[0]!;
+      for (const s of chain.slice(1))
+        tail = tail.pipe(s as unknown as NodeJS.WritableStream) as unknown as NodeJS.ReadableStream;
+      tail.pipe(parser as unknown as NodeJS.WritableStream);
+    });
+  } catch (err) {
+    failure ??= err;
+  }
+  if (failure) {
+    if (failure instanceof BlueprintError) throw failure;
+    if (signal?.aborted) throw signal.reason;
+    const code = (failure as NodeJS.ErrnoException).code;
+    if (code === 'ENOSPC' || code === 'EACCES' || code === 'EROFS' || code === 'EDQUOT')
+      throw storageErrorFrom(failure, 'unpacking');
+    throw new VerificationError(
+      `Corrupt package archive: ${(failure as Error).message}`,
+      'bad-archive',
+      'Download it again; if it persists, report it to the publisher.',
+    );
+  }
+  if (!seen.has('manifest.json'))
+    throw new VerificationError('The package has no manifest.json', 'bad-archive');
+  return { manifestBytes: Buffer.concat(manifestParts), files, unpackedBytes: unpacked };
+}
+
+/** Reads only manifest.json from a package, without unpacking it. */
+export async function readManifestBytes(file: string): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  let found = false;
+  const parser = new Parser({
+    filter: (p: string) => p.replace(/^(\.\/)+/, '') === 'manifest.json',
+    onReadEntry: (entry: ReadEntry) => {
+      found = true;
+      entry.on('data', (c: Buffer) => parts.push(c));
+    },
+  });
+  await new Promise<void>((resolve, reject) => {
+    const source = createReadStream(file);
+    source.on('error', reject);
+    parser.on('error', (err: Error) => {
+      source.destroy();
+      reject(
+        new VerificationError(
+          `Corrupt package archive ${path.basename(file)}: ${err.message}`,
+          'bad-archive',
+        ),
+      );
+    });
+    parser.on('end', () => resolve());
+    source.pipe(parser as unknown as NodeJS.WritableStream);
+  });
+  if (!found) throw new VerificationError(`${path.basename(file)} has no manifest.json`, 'bad-archive');
+  return Buffer.concat(parts);
+}

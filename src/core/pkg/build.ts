@@ -1,0 +1,197 @@
+import { execFile } from 'node:child_process';
+import { cp, mkdtemp, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { create as createTar } from 'tar';
+import { BlueprintError, NotFoundError } from '../errors.js';
+import { ensureDir, readJsonIfExists, writeFileAtomic } from '../system/fs.js';
+import { readManifestBytes } from './archive.js';
+import {
+  type IndexEntry,
+  type Manifest,
+  packageFileName,
+  parseJsonBytes,
+  parseManifest,
+  type RepoIndex,
+} from './format.js';
+import type { BuildHooks } from './hooks.js';
+import { readPrivateKey, signDetached } from './signature.js';
+import { sha256File } from './transport.js';
+
+/** Signs with an armored private key file (OpenPGP.js) or a key in the GnuPG keyring. */
+export type Signer = { keyFile: string; passphrase?: string } | { gpgKey: string; gnupgHome?: string };
+
+export async function signFile(file: string, signer: Signer): Promise<void> {
+  if ('gpgKey' in signer) {
+    const args = [
+      '--batch',
+      '--yes',
+      '--local-user',
+      signer.gpgKey,
+      '--detach-sign',
+      '--armor',
+      '--output',
+      `${file}.asc`,
+      file,
+    ];
+    await promisify(execFile)('gpg', args, {
+      env: { ...process.env, ...(signer.gnupgHome ? { GNUPGHOME: signer.gnupgHome } : {}) },
+    }).catch((err) => {
+      throw new BlueprintError(
+        `gpg could not sign ${file}: ${(err as { stderr?: string }).stderr ?? err}`,
+        'sign-failed',
+        'Check the key id and that gpg has its secret key.',
+      );
+    });
+    return;
+  }
+  const key = await readPrivateKey(await readFile(signer.keyFile, 'utf8'), signer.passphrase);
+  await writeFileAtomic(`${file}.asc`, await signDetached({ file }, key));
+}
+
+/**
+ * Turns a package source folder (`manifest.json` + optional `payload/`) into a `.bpkg`: a gzip tar
+ * holding manifest.json first, then payload/. Owners are dropped (portable) so the archive does not
+ * depend on who built it.
+ */
+export async function buildPackage(
+  sourceDir: string,
+  outDir: string,
+  opts: { hooks?: BuildHooks; info?: (l: string) => void } = {},
+): Promise<{ file: string; manifest: Manifest }> {
+  const manifestPath = path.join(sourceDir, 'manifest.json');
+  const raw = await readFile(manifestPath, 'utf8').catch(() => {
+    throw new NotFoundError(
+      `${sourceDir} has no manifest.json`,
+      'A package source folder needs manifest.json and payload/.',
+    );
+  });
+  let manifest = parseManifest(parseJsonBytes(raw, manifestPath, 'bad-manifest'), manifestPath);
+  const work = await mkdtemp(path.join(os.tmpdir(), 'bpkg-build-'));
+  try {
+    const payload = path.join(work, 'payload');
+    await ensureDir(payload);
+    const srcPayload = path.join(sourceDir, 'payload');
+    if (
+      await stat(srcPayload).then(
+        () => true,
+        () => false,
+      )
+    )
+      await cp(srcPayload, payload, { recursive: true, verbatimSymlinks: true });
+    if (opts.hooks?.prepareSource)
+      manifest = await opts.hooks.prepareSource({
+        dir: sourceDir,
+        manifest,
+        payloadDir: payload,
+        info: opts.info ?? (() => {}),
+      });
+    await writeFileAtomic(path.join(work, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+    await ensureDir(outDir);
+    const file = path.join(outDir, packageFileName(manifest));
+    await createTar({ gzip: { level: 6 }, file: `${file}.tmp`, cwd: work, portable: true }, [
+      'manifest.json',
+      'payload',
+    ]);
+    await rename(`${file}.tmp`, file);
+    return { file, manifest };
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+async function listPool(poolDir: string): Promise<string[]> {
+  const out: string[] = [];
+  const walk = async (dir: string) => {
+    for (const e of await readdir(dir, { withFileTypes: true }).catch(() => [])) {
+      const full = path.join(dir, e.name);
+      if (e.isDirectory()) await walk(full);
+      else if (e.name.endsWith('.bpkg')) out.push(full);
+    }
+  };
+  await walk(poolDir);
+  return out.sort();
+}
+
+export interface RepoBuildOptions {
+  /** Package source folders to (re)build into the pool. */
+  sources: string[];
+  repoDir: string;
+  name: string;
+  signer: Signer;
+  expiresInDays?: number;
+  hooks?: BuildHooks;
+  info?: (line: string) => void;
+  now?: Date;
+}
+
+/**
+ * Builds a static repository: packages under pool/NAME/, each with its own signature, and a signed
+ * index.json listing every package in the pool. The index version is one more than the last.
+ */
+export async function buildRepository(opts: RepoBuildOptions): Promise<RepoIndex> {
+  const info = opts.info ?? (() => {});
+  const pool = path.join(opts.repoDir, 'pool');
+  for (const src of opts.sources) {
+    const { manifest } = await buildPackage(src, path.join(pool, '.incoming'), {
+      ...(opts.hooks ? { hooks: opts.hooks } : {}),
+      info,
+    });
+    const incoming = path.join(pool, '.incoming', packageFileName(manifest));
+    const dest = path.join(pool, manifest.name, packageFileName(manifest));
+    await ensureDir(path.dirname(dest));
+    await rename(incoming, dest);
+    await signFile(dest, opts.signer);
+    info(`built ${path.relative(opts.repoDir, dest)}`);
+  }
+  await rm(path.join(pool, '.incoming'), { recursive: true, force: true });
+  const packages: IndexEntry[] = [];
+  for (const file of await listPool(pool)) {
+    const m = parseManifest(parseJsonBytes(await readManifestBytes(file), file, 'bad-manifest'), file);
+    packages.push({
+      name: m.name,
+      version: m.version,
+      arch: m.arch,
+      summary: m.summary,
+      depends: m.depends,
+      size: (await stat(file)).size,
+      sha256: await sha256File(file),
+      path: path.relative(opts.repoDir, file).split(path.sep).join('/'),
+    });
+  }
+  const previous = await readJsonIfExists<RepoIndex>(path.join(opts.repoDir, 'index.json'));
+  const now = opts.now ?? new Date();
+  const index: RepoIndex = {
+    format: 1,
+    repository: opts.name,
+    version: (previous?.version ?? 0) + 1,
+    generated: now.toISOString(),
+    expires: new Date(now.getTime() + (opts.expiresInDays ?? 30) * 86_400_000).toISOString(),
+    packages,
+  };
+  const indexFile = path.join(opts.repoDir, 'index.json');
+  const tmp = path.join(opts.repoDir, '.index.json.new');
+  await writeFileAtomic(tmp, `${JSON.stringify(index, null, 2)}\n`);
+  await signFile(tmp, opts.signer);
+  // Signature first: a client racing the publish sees a mismatch and keeps its old index.
+  await rename(`${tmp}.asc`, `${indexFile}.asc`);
+  await rename(tmp, indexFile);
+  info(`index.json version ${index.version}: ${packages.length} packages, expires ${index.expires}`);
+  return index;
+}
+
+/** Writes keys/rotation.json (+ .asc, signed by the current key) announcing the next key. */
+export async function announceKeyRotation(
+  repoDir: string,
+  newPublicKey: string,
+  fingerprint: string,
+  signer: Signer,
+): Promise<void> {
+  const file = path.join(repoDir, 'keys', 'rotation.json');
+  await writeFileAtomic(
+    file,
+    `${JSON.stringify({ format: 1, fingerprint, newKey: newPublicKey, announced: new Date().toISOString() }, null, 2)}\n`,
+  );
+  await signFile(file, signer);
+}

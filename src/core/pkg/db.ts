@@ -1,0 +1,64 @@
+import path from 'node:path';
+import { readJsonIfExists, writeJsonAtomic } from '../system/fs.js';
+import type { Layout } from '../system/paths.js';
+import type { FileRecord } from './archive.js';
+import type { Manifest } from './format.js';
+
+export interface InstalledPackage {
+  name: string;
+  version: string;
+  arch: string;
+  summary: string;
+  depends: string[];
+  /** Repository it came from, or `file` for `bpkg install ./x.bpkg`. */
+  origin: string;
+  /** Fingerprint of the key whose signature was checked. */
+  signer: string;
+  installed: string;
+  /** The version kept on disk for `bpkg rollback`. */
+  previous?: string;
+  /** Installed as a dependency of another package (not asked for by name). */
+  auto?: boolean;
+}
+
+/** The installed-package database. Writing it (atomically) is the commit point of every transaction. */
+export interface Database {
+  format: 1;
+  /** Id of the last committed transaction. */
+  txid: string;
+  packages: Record<string, InstalledPackage>;
+}
+
+export const emptyDatabase = (): Database => ({ format: 1, txid: '', packages: {} });
+
+export async function loadDatabase(paths: Layout): Promise<Database> {
+  return (await readJsonIfExists<Database>(paths.installedDb)) ?? emptyDatabase();
+}
+
+export async function saveDatabase(paths: Layout, db: Database): Promise<void> {
+  await writeJsonAtomic(paths.installedDb, db);
+}
+
+/** Per-version record of unpacked files and their hashes, for `bpkg verify`. */
+export interface FileList {
+  name: string;
+  version: string;
+  manifest: Manifest;
+  files: FileRecord[];
+}
+
+export function fileListPath(paths: Layout, name: string, version: string): string {
+  return path.join(paths.filesDir, `${name}_${version}.json`);
+}
+
+export async function loadFileList(
+  paths: Layout,
+  name: string,
+  version: string,
+): Promise<FileList | undefined> {
+  return readJsonIfExists<FileList>(fileListPath(paths, name, version));
+}
+
+export async function saveFileList(paths: Layout, list: FileList): Promise<void> {
+  await writeJsonAtomic(fileListPath(paths, list.name, list.version), list);
+}

@@ -1,0 +1,25 @@
+export type { FileRecord } from './archive.js';
+export {
+  announceKeyRotation,
+  buildPackage,
+  buildRepository,
+  type RepoBuildOptions,
+  type Signer,
+  signFile,
+} from './build.js';
+export type { InstalledPackage } from './db.js';
+export { type IndexEntry, type Manifest, manifestSchema, parseManifest, type RepoIndex } from './format.js';
+export type { BuildHooks, HookOptions, PackageHooks, UnpackedPackage } from './hooks.js';
+export type { TrustedKey } from './keyring.js';
+export {
+  hostArch,
+  type ManagerOptions,
+  PackageManager,
+  type PlannedChange,
+  type ProgressEvent,
+  type SearchHit,
+  type VerifyReport,
+} from './manager.js';
+export type { RepoConfig, UpdateOutcome } from './repos.js';
+export { applyRevocation, generateSigningKey } from './signature.js';
+export { currentLink, versionDir } from './transaction.js';

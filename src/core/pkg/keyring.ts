@@ -1,0 +1,95 @@
+import { readdir, readFile, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { ConflictError, NotFoundError, VerificationError } from '../errors.js';
+import { writeFileAtomic } from '../system/fs.js';
+import { type PublicKey, readPublicKeys } from './signature.js';
+
+export interface TrustedKey {
+  fingerprint: string;
+  userIds: string[];
+  created: string;
+  expires?: string;
+  revoked: boolean;
+}
+
+const normalizeFpr = (f: string) => f.replace(/\s+/g, '').toLowerCase();
+
+/** The trusted publisher keys: one armored public key per file, named by fingerprint. */
+export class Keyring {
+  constructor(private readonly dir: string) {}
+
+  async keys(): Promise<PublicKey[]> {
+    let files: string[];
+    try {
+      files = (await readdir(this.dir)).filter((f) => f.endsWith('.asc'));
+    } catch {
+      return [];
+    }
+    const keys: PublicKey[] = [];
+    for (const f of files.sort())
+      keys.push(...(await readPublicKeys(await readFile(path.join(this.dir, f), 'utf8'))));
+    return keys;
+  }
+
+  async list(): Promise<TrustedKey[]> {
+    const out: TrustedKey[] = [];
+    for (const k of await this.keys()) {
+      const exp = await k.getExpirationTime();
+      out.push({
+        fingerprint: k.getFingerprint(),
+        userIds: k.getUserIDs(),
+        created: k.getCreationTime().toISOString(),
+        ...(exp instanceof Date ? { expires: exp.toISOString() } : {}),
+        revoked: await k.isRevoked(),
+      });
+    }
+    return out;
+  }
+
+  /** Reads a key without trusting it, so a caller can show its fingerprint and ask. */
+  async inspect(armored: string): Promise<TrustedKey> {
+    const [key, ...more] = await readPublicKeys(armored);
+    if (!key) throw new VerificationError('The file holds no OpenPGP key', 'bad-key');
+    if (more.length)
+      throw new VerificationError('The file holds more than one key; add them one by one', 'bad-key');
+    const exp = await key.getExpirationTime();
+    return {
+      fingerprint: key.getFingerprint(),
+      userIds: key.getUserIDs(),
+      created: key.getCreationTime().toISOString(),
+      ...(exp instanceof Date ? { expires: exp.toISOString() } : {}),
+      revoked: await key.isRevoked(),
+    };
+  }
+
+  /**
+   * Trusts a key. With `pin`, the key's fingerprint must equal it (refused otherwise): the way to add
+   * a key with no prompt. Adding a newer copy of a trusted key (e.g. with a revocation) replaces it.
+   */
+  async add(armored: string, pin?: string): Promise<TrustedKey> {
+    const info = await this.inspect(armored);
+    if (pin && normalizeFpr(pin) !== info.fingerprint)
+      throw new VerificationError(
+        `Key fingerprint ${info.fingerprint} does not match the expected ${normalizeFpr(pin)}`,
+        'fingerprint-mismatch',
+        'Check you have the right key file; nothing was added.',
+      );
+    const [key] = await readPublicKeys(armored);
+    await writeFileAtomic(path.join(this.dir, `${info.fingerprint}.asc`), key!.armor());
+    return info;
+  }
+
+  async remove(fingerprint: string): Promise<void> {
+    const fpr = normalizeFpr(fingerprint);
+    const matches = (await this.list()).filter((k) => k.fingerprint === fpr || k.fingerprint.endsWith(fpr));
+    if (matches.length === 0)
+      throw new NotFoundError(`No trusted key ${fingerprint}`, 'See `bpkg key list`.');
+    if (matches.length > 1)
+      throw new ConflictError(
+        `${fingerprint} matches several keys`,
+        'ambiguous',
+        'Give the full fingerprint.',
+      );
+    await rm(path.join(this.dir, `${matches[0]!.fingerprint}.asc`), { force: true });
+  }
+}

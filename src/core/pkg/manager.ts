@@ -1,0 +1,535 @@
+import { readFile, readlink, rename, rm, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { gt } from 'semver';
+import { ConflictError, NotFoundError, storageErrorFrom, VerificationError } from '../errors.js';
+import { ensureDir, exists } from '../system/fs.js';
+import { acquireLock } from '../system/lock.js';
+import { type Layout, layout } from '../system/paths.js';
+import { extractPackage, type FileRecord, readManifestBytes } from './archive.js';
+import { type Database, type InstalledPackage, loadDatabase, loadFileList, saveFileList } from './db.js';
+import { type IndexEntry, type Manifest, packageFileName, parseJsonBytes, parseManifest } from './format.js';
+import type { HookOptions, PackageHooks } from './hooks.js';
+import { Keyring } from './keyring.js';
+import { type RepoState, Repositories } from './repos.js';
+import { archMatches, type Candidate, dependentsOf, parseRequest, resolve } from './resolve.js';
+import { verifyDetached } from './signature.js';
+import {
+  type Change,
+  currentLink,
+  type RecoveryOutcome,
+  stagingRoot,
+  Transactions,
+  versionDir,
+} from './transaction.js';
+import { download, fetchBytes, joinUrl, sha256File } from './transport.js';
+
+export type ProgressEvent =
+  | { phase: 'download'; name: string; bytes: number; total?: number }
+  | { phase: 'verify' | 'unpack' | 'prepare' | 'switch' | 'remove'; name: string };
+
+export interface ManagerOptions {
+  root: string;
+  hooks?: PackageHooks;
+  now?: () => Date;
+  yes?: boolean;
+  info?: (line: string) => void;
+  warn?: (line: string) => void;
+  onProgress?: (e: ProgressEvent) => void;
+  signal?: AbortSignal;
+}
+
+export interface PlannedChange extends Change {
+  repo: string;
+  size: number;
+}
+
+export interface VerifyProblem {
+  path: string;
+  problem: 'missing' | 'modified' | 'link-changed' | 'not-current';
+}
+
+export interface VerifyReport {
+  name: string;
+  version: string;
+  ok: boolean;
+  problems: VerifyProblem[];
+}
+
+export interface SearchHit {
+  name: string;
+  version: string;
+  summary: string;
+  repo: string;
+  installed?: string;
+}
+
+/** Limits applied to every package archive. */
+const LIMITS = { maxUnpackedBytes: 16 * 1024 ** 3, maxEntries: 200_000 };
+const bombLimit = (size: number) => Math.min(LIMITS.maxUnpackedBytes, Math.max(256 * 1024 ** 2, size * 200));
+
+export const hostArch = (): string =>
+  process.arch === 'arm64' ? 'aarch64' : process.arch === 'x64' ? 'x86_64' : process.arch;
+
+/**
+ * The package manager behind `bpkg`: trusted keys, repositories, and crash-safe transactions
+ * over the installed-package database, all under one root directory.
+ */
+export class PackageManager {
+  readonly paths: Layout;
+  readonly keyring: Keyring;
+  readonly repos: Repositories;
+  private readonly tx: Transactions;
+  private readonly hooks: PackageHooks;
+  private readonly now: () => Date;
+  private readonly hookOpts: HookOptions;
+
+  constructor(private readonly opts: ManagerOptions) {
+    this.paths = layout(opts.root);
+    this.now = opts.now ?? (() => new Date());
+    this.hooks = opts.hooks ?? {};
+    this.keyring = new Keyring(this.paths.keysDir);
+    this.repos = new Repositories(this.paths, this.keyring, this.now);
+    this.hookOpts = { yes: opts.yes ?? false, info: opts.info ?? (() => {}), warn: opts.warn ?? (() => {}) };
+    this.tx = new Transactions(this.paths, this.hooks, this.hookOpts);
+  }
+
+  private progress(e: ProgressEvent) {
+    this.opts.onProgress?.(e);
+  }
+
+  /** Takes the lock, finishes any interrupted transaction, runs `fn`, releases the lock. */
+  async locked<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      await ensureDir(this.paths.pkgState);
+    } catch (err) {
+      throw storageErrorFrom(err, 'preparing the package database');
+    }
+    const release = await acquireLock(this.paths.lockFile, 'package operation');
+    try {
+      const outcome = await this.tx.recover();
+      if (outcome !== 'none')
+        this.hookOpts.info(
+          `An interrupted transaction was ${outcome === 'completed' ? 'completed' : 'rolled back'}.`,
+        );
+      return await fn();
+    } finally {
+      await release();
+    }
+  }
+
+  /** Finishes or rolls back an interrupted transaction, if any. */
+  async recover(): Promise<RecoveryOutcome> {
+    await ensureDir(this.paths.pkgState);
+    const release = await acquireLock(this.paths.lockFile, 'package operation');
+    try {
+      return await this.tx.recover();
+    } finally {
+      await release();
+    }
+  }
+
+  async installed(): Promise<InstalledPackage[]> {
+    if (await this.tx.pending()) await this.recover().catch(() => {});
+    const db = await loadDatabase(this.paths);
+    return Object.values(db.packages).sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  async update(): Promise<import('./repos.js').UpdateOutcome[]> {
+    const repos = await this.repos.list();
+    if (repos.length === 0)
+      throw new NotFoundError('No repositories configured', 'Add one: bpkg repo add NAME URL');
+    const out = [];
+    for (const r of repos) out.push(await this.repos.updateOne(r, this.opts.signal));
+    return out;
+  }
+
+  /** Verified indexes usable now; an expired one is refused for installs (freeze attack). */
+  private async usableStates(forInstall: boolean): Promise<RepoState[]> {
+    const states = await this.repos.states();
+    const usable: RepoState[] = [];
+    for (const s of states) {
+      if (Date.parse(s.index.expires) <= this.now().getTime()) {
+        if (forInstall)
+          throw new VerificationError(
+            `The index of repository ${s.name} expired on ${s.index.expires}`,
+            'index-expired',
+            'Run `bpkg update`; if it stays expired the repository is stale or frozen.',
+          );
+        this.hookOpts.warn(`index of ${s.name} expired on ${s.index.expires}; run \`bpkg update\``);
+      }
+      usable.push(s);
+    }
+    return usable;
+  }
+
+  private async candidates(forInstall: boolean): Promise<Candidate[]> {
+    return (await this.usableStates(forInstall)).flatMap((s) =>
+      s.index.packages.map((entry) => ({ entry, repo: s.name })),
+    );
+  }
+
+  async search(word: string): Promise<SearchHit[]> {
+    const w = word.toLowerCase();
+    const db = await loadDatabase(this.paths);
+    const best = new Map<string, SearchHit>();
+    for (const { entry, repo } of await this.candidates(false)) {
+      if (!entry.name.includes(w) && !entry.summary.toLowerCase().includes(w)) continue;
+      const have = best.get(entry.name);
+      if (have && !gt(entry.version, have.version)) continue;
+      const installed = db.packages[entry.name]?.version;
+      best.set(entry.name, {
+        name: entry.name,
+        version: entry.version,
+        summary: entry.summary,
+        repo,
+        ...(installed ? { installed } : {}),
+      });
+    }
+    return [...best.values()].sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  async info(name: string): Promise<{
+    name: string;
+    installed?: InstalledPackage;
+    available: Array<IndexEntry & { repo: string }>;
+  }> {
+    const db = await loadDatabase(this.paths);
+    const available = (await this.candidates(false))
+      .filter((c) => c.entry.name === name)
+      .map((c) => ({ ...c.entry, repo: c.repo }))
+      .sort((a, b) => (gt(a.version, b.version) ? -1 : 1));
+    const installed = db.packages[name];
+    if (!installed && available.length === 0)
+      throw new NotFoundError(`No package named ${name}`, 'Run `bpkg update`, then `bpkg search WORD`.');
+    return { name, ...(installed ? { installed } : {}), available };
+  }
+
+  /** A local `.bpkg` with its `.asc` beside it: verified before anything else is read. */
+  private async localCandidate(file: string): Promise<Candidate & { file: string; signer: string }> {
+    const abs = path.resolve(file);
+    const sig = await readFile(`${abs}.asc`).catch(() => {
+      throw new VerificationError(
+        `${file} has no signature ${file}.asc beside it`,
+        'no-signature',
+        'Copy the .asc file with the package.',
+      );
+    });
+    const check = await verifyDetached(
+      { file: abs },
+      sig,
+      await this.keyring.keys(),
+      path.basename(file),
+      this.now(),
+    );
+    const manifest = parseManifest(
+      parseJsonBytes(await readManifestBytes(abs), 'manifest.json', 'bad-manifest'),
+    );
+    const { size } = await stat(abs);
+    const entry: IndexEntry = {
+      name: manifest.name,
+      version: manifest.version,
+      arch: manifest.arch,
+      summary: manifest.summary,
+      depends: manifest.depends,
+      size,
+      sha256: await sha256File(abs),
+      path: path.basename(abs),
+    };
+    return { entry, repo: 'file', file: abs, signer: check.signer };
+  }
+
+  /** Works out what `install` would do, without changing anything. */
+  async plan(specs: string[], opts: { reinstall?: boolean } = {}): Promise<PlannedChange[]> {
+    return (await this.planWithSources(specs, opts)).changes;
+  }
+
+  private async planWithSources(specs: string[], opts: { reinstall?: boolean }) {
+    const db = await loadDatabase(this.paths);
+    const locals = [];
+    for (const s of specs.filter((s) => s.endsWith('.bpkg'))) locals.push(await this.localCandidate(s));
+    const requests = specs.filter((s) => !s.endsWith('.bpkg')).map(parseRequest);
+    const needIndex = requests.length > 0 || locals.some((l) => l.entry.depends.length > 0);
+    const available = needIndex ? await this.candidates(true) : [];
+    for (const l of locals)
+      if (!archMatches(l.entry.arch, hostArch()))
+        throw new ConflictError(
+          `${l.entry.name} is built for ${l.entry.arch}, this machine is ${hostArch()}`,
+          'wrong-arch',
+        );
+    const chosen = resolve(requests, available, db.packages, hostArch(), locals);
+    const changes = chosen
+      .filter((c) => opts.reinstall || db.packages[c.entry.name]?.version !== c.entry.version)
+      .map((c) => ({
+        name: c.entry.name,
+        ...(db.packages[c.entry.name] ? { from: db.packages[c.entry.name]!.version } : {}),
+        to: c.entry.version,
+        repo: c.repo,
+        size: c.entry.size,
+      }));
+    return { db, chosen, locals, requests, changes };
+  }
+
+  async install(specs: string[], opts: { reinstall?: boolean } = {}): Promise<PlannedChange[]> {
+    return this.locked(async () => {
+      const { db, chosen, locals, requests, changes } = await this.planWithSources(specs, opts);
+      if (changes.length === 0) return [];
+      const states = new Map((await this.repos.states()).map((s) => [s.name, s]));
+      const todo = chosen.filter((c) => changes.some((ch) => ch.name === c.entry.name));
+      // 1. Download and verify everything before touching the installed state.
+      const files = new Map<string, { file: string; signer: string }>();
+      for (const c of todo) {
+        const local = locals.find((l) => l.entry.name === c.entry.name);
+        files.set(c.entry.name, local ?? (await this.fetchPackage(c, states.get(c.repo)!)));
+      }
+      const requested = new Set([...requests.map((r) => r.name), ...locals.map((l) => l.entry.name)]);
+      const next: Database = structuredClone(db);
+      for (const c of todo) {
+        const prev = db.packages[c.entry.name];
+        next.packages[c.entry.name] = {
+          name: c.entry.name,
+          version: c.entry.version,
+          arch: c.entry.arch,
+          summary: c.entry.summary,
+          depends: c.entry.depends,
+          origin: c.repo,
+          signer: files.get(c.entry.name)!.signer,
+          installed: this.now().toISOString(),
+          ...(prev && prev.version !== c.entry.version
+            ? { previous: prev.version }
+            : prev?.previous
+              ? { previous: prev.previous }
+              : {}),
+          ...((prev ? prev.auto : !requested.has(c.entry.name)) ? { auto: true } : {}),
+        };
+      }
+      // 2. Unpack, then commit atomically.
+      await this.tx.run('install', changes, next, async () => {
+        let i = 0;
+        for (const c of todo) await this.stage(c.entry, files.get(c.entry.name)!.file, db, i++);
+      });
+      return changes;
+    });
+  }
+
+  private async fetchPackage(c: Candidate, state: RepoState): Promise<{ file: string; signer: string }> {
+    await ensureDir(this.paths.pkgCache);
+    const name = packageFileName(c.entry);
+    const dest = path.join(this.paths.pkgCache, name);
+    const url = joinUrl(state.url, c.entry.path);
+    const cached = (await exists(dest)) && (await sha256File(dest)) === c.entry.sha256;
+    if (!cached)
+      await download(url, dest, c.entry, {
+        ...(this.opts.signal ? { signal: this.opts.signal } : {}),
+        onProgress: (bytes, total) =>
+          this.progress({ phase: 'download', name: c.entry.name, bytes, ...(total ? { total } : {}) }),
+      });
+    this.progress({ phase: 'verify', name: c.entry.name });
+    const sig = await fetchBytes(`${url}.asc`, 64 * 1024, this.opts.signal).catch((err) => {
+      throw err instanceof NotFoundError
+        ? new VerificationError(
+            `${name} has no signature in repository ${c.repo}`,
+            'no-signature',
+            'Unsigned packages are never installed.',
+          )
+        : err;
+    });
+    try {
+      const check = await verifyDetached({ file: dest }, sig, await this.keyring.keys(), name, this.now());
+      return { file: dest, signer: check.signer };
+    } catch (err) {
+      await rm(dest, { force: true });
+      throw err;
+    }
+  }
+
+  /** Unpacks one package into NAME/VERSION through a staging directory and records its files. */
+  private async stage(entry: IndexEntry, file: string, db: Database, n: number): Promise<void> {
+    const target = versionDir(this.paths, entry.name, entry.version);
+    const kept = db.packages[entry.name];
+    if (await exists(target)) {
+      if (kept?.previous === entry.version || kept?.version === entry.version) {
+        const report = await this.verifyVersion(entry.name, entry.version);
+        if (report.ok) return; // Re-activating a kept version: its files are still as recorded.
+      }
+      await rm(target, { recursive: true, force: true });
+    }
+    const staging = path.join(stagingRoot(this.paths), `${n}-${entry.name}`);
+    await rm(staging, { recursive: true, force: true });
+    this.progress({ phase: 'unpack', name: entry.name });
+    const out = await extractPackage(
+      file,
+      staging,
+      { ...LIMITS, maxUnpackedBytes: bombLimit(entry.size) },
+      this.opts.signal,
+    ).catch((err) => {
+      throw storageErrorFrom(err, `unpacking ${entry.name}`);
+    });
+    const manifest = parseManifest(
+      parseJsonBytes(out.manifestBytes, `${entry.name} manifest.json`, 'bad-manifest'),
+    );
+    for (const field of ['name', 'version', 'arch'] as const)
+      if (manifest[field] !== entry[field])
+        throw new VerificationError(
+          `${entry.name}: manifest ${field} "${manifest[field]}" does not match the index ("${entry[field]}")`,
+          'manifest-mismatch',
+          'The repository or package is inconsistent; nothing was installed.',
+        );
+    this.hooks.validateManifest?.(manifest);
+    checkDeclaredHashes(manifest, out.files);
+    await ensureDir(path.dirname(target));
+    await ensureDir(path.join(staging, 'payload'));
+    try {
+      await rename(path.join(staging, 'payload'), target);
+    } catch (err) {
+      throw storageErrorFrom(err, `installing ${entry.name}`);
+    }
+    await saveFileList(this.paths, { name: entry.name, version: entry.version, manifest, files: out.files });
+    this.progress({ phase: 'prepare', name: entry.name });
+    await this.hooks.prepare?.(
+      { name: entry.name, version: entry.version, manifest, prefix: target },
+      this.hookOpts,
+    );
+  }
+
+  async remove(names: string[], opts: { force?: boolean } = {}): Promise<Change[]> {
+    return this.locked(async () => {
+      const db = await loadDatabase(this.paths);
+      for (const n of names)
+        if (!db.packages[n]) throw new NotFoundError(`${n} is not installed`, 'See `bpkg list`.');
+      const leaving = new Set(names);
+      if (!opts.force)
+        for (const n of names) {
+          const deps = dependentsOf(n, db.packages, leaving);
+          if (deps.length)
+            throw new ConflictError(
+              `${n} is needed by ${deps.join(', ')}`,
+              'has-dependents',
+              `Remove ${deps.join(', ')} too, or pass --force to break them.`,
+            );
+        }
+      const next = structuredClone(db);
+      const changes = names.map((n) => ({ name: n, from: db.packages[n]!.version }));
+      for (const n of names) delete next.packages[n];
+      await this.tx.run('remove', changes, next, async () => {});
+      return changes;
+    });
+  }
+
+  /** Installs newer versions of every installed package that came from a repository. */
+  async upgradable(): Promise<Array<{ name: string; from: string; to: string }>> {
+    const db = await loadDatabase(this.paths);
+    const out = [];
+    const available = await this.candidates(false);
+    for (const p of Object.values(db.packages)) {
+      if (p.origin === 'file') continue;
+      const newest = available
+        .filter((c) => c.entry.name === p.name && archMatches(c.entry.arch, hostArch()))
+        .reduce<string | undefined>(
+          (best, c) => (!best || gt(c.entry.version, best) ? c.entry.version : best),
+          undefined,
+        );
+      if (newest && gt(newest, p.version)) out.push({ name: p.name, from: p.version, to: newest });
+    }
+    return out;
+  }
+
+  async upgrade(): Promise<PlannedChange[]> {
+    const ups = await this.upgradable();
+    if (ups.length === 0) return [];
+    return this.install(ups.map((u) => `${u.name}@${u.to}`));
+  }
+
+  /** Makes the previous version current again (it is kept on disk by every upgrade). */
+  async rollback(name: string): Promise<Change> {
+    return this.locked(async () => {
+      const db = await loadDatabase(this.paths);
+      const p = db.packages[name];
+      if (!p) throw new NotFoundError(`${name} is not installed`, 'See `bpkg list`.');
+      if (!p.previous)
+        throw new NotFoundError(
+          `${name} has no previous version to roll back to`,
+          'Only upgraded packages can roll back.',
+          'no-previous',
+        );
+      const report = await this.verifyVersion(name, p.previous);
+      if (!report.ok)
+        throw new VerificationError(
+          `The kept version ${p.previous} of ${name} is damaged`,
+          'damaged',
+          `Reinstall it: bpkg install ${name}@${p.previous}`,
+        );
+      const next = structuredClone(db);
+      next.packages[name] = {
+        ...p,
+        version: p.previous,
+        previous: p.version,
+        installed: this.now().toISOString(),
+      };
+      const list = await loadFileList(this.paths, name, p.previous);
+      if (list)
+        Object.assign(next.packages[name]!, {
+          summary: list.manifest.summary,
+          depends: list.manifest.depends,
+        });
+      const change = { name, from: p.version, to: p.previous };
+      await this.tx.run('rollback', [change], next, async () => {});
+      return change;
+    });
+  }
+
+  private async verifyVersion(name: string, version: string): Promise<VerifyReport> {
+    const list = await loadFileList(this.paths, name, version);
+    const base = versionDir(this.paths, name, version);
+    const problems: VerifyProblem[] = [];
+    if (!list) return { name, version, ok: false, problems: [{ path: '(file list)', problem: 'missing' }] };
+    for (const f of list.files) problems.push(...(await checkFile(base, f)));
+    return { name, version, ok: problems.length === 0, problems };
+  }
+
+  /** Checks installed files against the hashes recorded at install, like debsums. */
+  async verify(name?: string): Promise<VerifyReport[]> {
+    const pkgs = await this.installed();
+    const chosen = name ? pkgs.filter((p) => p.name === name) : pkgs;
+    if (name && chosen.length === 0) throw new NotFoundError(`${name} is not installed`, 'See `bpkg list`.');
+    const out = [];
+    for (const p of chosen) {
+      const r = await this.verifyVersion(p.name, p.version);
+      const link = await readlink(currentLink(this.paths, p.name)).catch(() => undefined);
+      if (link !== p.version) r.problems.push({ path: `${p.name}/current`, problem: 'not-current' });
+      out.push({ ...r, ok: r.problems.length === 0 });
+    }
+    return out;
+  }
+}
+
+async function checkFile(base: string, f: FileRecord): Promise<VerifyProblem[]> {
+  const full = path.join(base, f.path);
+  if (f.dir)
+    return (await stat(full).then(
+      (s) => s.isDirectory(),
+      () => false,
+    ))
+      ? []
+      : [{ path: f.path, problem: 'missing' }];
+  if (f.link !== undefined) {
+    const target = await readlink(full).catch(() => undefined);
+    if (target === undefined) return [{ path: f.path, problem: 'missing' }];
+    return target === f.link ? [] : [{ path: f.path, problem: 'link-changed' }];
+  }
+  const hash = await sha256File(full).catch(() => undefined);
+  if (hash === undefined) return [{ path: f.path, problem: 'missing' }];
+  return hash === f.sha256 ? [] : [{ path: f.path, problem: 'modified' }];
+}
+
+/** The manifest's `files` map (e.g. model weights) must match what was unpacked. */
+function checkDeclaredHashes(manifest: Manifest, files: FileRecord[]): void {
+  for (const [rel, sha] of Object.entries(manifest.files ?? {})) {
+    const f = files.find((x) => x.path === rel);
+    if (!f || f.sha256 !== sha)
+      throw new VerificationError(
+        `${manifest.name}: payload file ${rel} ${f ? 'does not match its SHA-256 in the manifest' : 'is missing'} (files.${rel})`,
+        'hash-mismatch',
+        'The package is corrupt or was tampered with; nothing was installed.',
+      );
+  }
+}

@@ -1,0 +1,183 @@
+import { createReadStream } from 'node:fs';
+import { Readable } from 'node:stream';
+import * as openpgp from 'openpgp';
+import { VerificationError } from '../errors.js';
+
+export type PublicKey = openpgp.PublicKey;
+
+export interface SignatureCheck {
+  /** Fingerprint (lower-case hex) of the trusted primary key that made a good signature. */
+  signer: string;
+  created?: Date;
+}
+
+export async function readPublicKeys(armoredOrBinary: string | Uint8Array): Promise<openpgp.PublicKey[]> {
+  try {
+    const keys =
+      typeof armoredOrBinary === 'string'
+        ? await openpgp.readKeys({ armoredKeys: armoredOrBinary })
+        : await openpgp.readKeys({ binaryKeys: armoredOrBinary });
+    return keys.map((k) => (k.isPrivate() ? k.toPublic() : (k as openpgp.PublicKey)));
+  } catch (err) {
+    throw new VerificationError(
+      `Not an OpenPGP public key: ${(err as Error).message}`,
+      'bad-key',
+      'Export it with `gpg --export --armor FINGERPRINT`.',
+    );
+  }
+}
+
+async function readDetached(armored: string | Uint8Array): Promise<openpgp.Signature> {
+  try {
+    return typeof armored === 'string' || Buffer.from(armored.subarray(0, 5)).toString() === '-----'
+      ? await openpgp.readSignature({ armoredSignature: Buffer.from(armored).toString('utf8') })
+      : await openpgp.readSignature({ binarySignature: armored });
+  } catch (err) {
+    throw new VerificationError(`Unreadable signature: ${(err as Error).message}`, 'bad-signature');
+  }
+}
+
+/** Why a trusted key cannot vouch for anything now: revoked or expired (judged today, not at signing time). */
+async function keyUnusableNow(
+  key: openpgp.PublicKey,
+  keyID: openpgp.KeyID,
+  now: Date,
+): Promise<string | undefined> {
+  if (await key.isRevoked(undefined, undefined, now)) return 'revoked';
+  const expires = await key.getExpirationTime();
+  if (expires instanceof Date && expires.getTime() <= now.getTime())
+    return `expired on ${expires.toISOString()}`;
+  try {
+    await key.getSigningKey(keyID, now);
+  } catch (err) {
+    return `its signing key is not valid now (${(err as Error).message})`;
+  }
+  return undefined;
+}
+
+/**
+ * Verifies a detached signature over `data` (bytes or a file path, streamed) and requires at least
+ * one good signature by a trusted key that is valid now. OpenPGP.js resolves verify() even for bad
+ * signatures; only each `verified` promise rejects, so every one is awaited. Zero signature packets
+ * is a failure, not a vacuous success.
+ */
+export async function verifyDetached(
+  data: Uint8Array | { file: string },
+  signature: string | Uint8Array,
+  trusted: openpgp.PublicKey[],
+  what: string,
+  now = new Date(),
+): Promise<SignatureCheck> {
+  const sig = await readDetached(signature);
+  const ids = sig.getSigningKeyIDs();
+  if (ids.length === 0)
+    throw new VerificationError(`${what}: the signature file holds no signature`, 'no-signature');
+  const signerKeys = trusted.filter((k) => ids.some((id) => k.getKeys(id).length > 0));
+  if (signerKeys.length === 0)
+    throw new VerificationError(
+      `${what} is signed by an untrusted key (${ids.map((i) => i.toHex()).join(', ')})`,
+      'untrusted-signer',
+      'Trust the publisher key with `bpkg key add FILE --fingerprint FPR` if you know it is right.',
+    );
+  const message =
+    'file' in data
+      ? await openpgp.createMessage({
+          binary: Readable.toWeb(createReadStream(data.file)) as ReadableStream<Uint8Array>,
+        })
+      : await openpgp.createMessage({ binary: data });
+  const result = await openpgp.verify({
+    message,
+    signature: sig,
+    verificationKeys: signerKeys,
+    format: 'binary',
+  });
+  // With streamed input the data must be consumed before `verified` settles.
+  if (result.data instanceof ReadableStream) {
+    const reader = result.data.getReader();
+    while (!(await reader.read()).done) {}
+  }
+  const problems: string[] = [];
+  for (const s of result.signatures) {
+    try {
+      await s.verified;
+    } catch (err) {
+      problems.push(`${s.keyID.toHex()}: ${(err as Error).message}`);
+      continue;
+    }
+    const key = signerKeys.find((k) => k.getKeys(s.keyID).length > 0);
+    if (!key) continue;
+    const unusable = await keyUnusableNow(key, s.keyID, now);
+    if (unusable) {
+      problems.push(`key ${key.getFingerprint()} is ${unusable}`);
+      continue;
+    }
+    const packet = (await s.signature).packets[0];
+    return { signer: key.getFingerprint(), ...(packet?.created ? { created: packet.created } : {}) };
+  }
+  throw new VerificationError(
+    `${what}: no good signature by a trusted, valid key (${problems.join('; ') || 'none verified'})`,
+    problems.some((p) => / is (revoked|expired)/.test(p)) ? 'key-not-valid' : 'bad-signature',
+    'The file may have been tampered with, or the signing key revoked/expired. Do not install it; contact the publisher.',
+  );
+}
+
+export async function readPrivateKey(armored: string, passphrase?: string): Promise<openpgp.PrivateKey> {
+  let key = await openpgp.readPrivateKey({ armoredKey: armored });
+  if (!key.isDecrypted()) {
+    if (!passphrase)
+      throw new VerificationError(
+        'The signing key is protected by a passphrase',
+        'key-locked',
+        'Set BLUEPRINT_KEY_PASSPHRASE.',
+      );
+    key = await openpgp.decryptKey({ privateKey: key, passphrase });
+  }
+  return key;
+}
+
+/** An armored detached signature over `data` (bytes or a file path). */
+export async function signDetached(
+  data: Uint8Array | { file: string },
+  key: openpgp.PrivateKey,
+): Promise<string> {
+  const message =
+    'file' in data
+      ? await openpgp.createMessage({
+          binary: Readable.toWeb(createReadStream(data.file)) as ReadableStream<Uint8Array>,
+        })
+      : await openpgp.createMessage({ binary: data });
+  const sig = await openpgp.sign({ message, signingKeys: key, detached: true, format: 'armored' });
+  if (typeof sig === 'string') return sig;
+  let text = '';
+  const reader = (sig as ReadableStream<string>).getReader();
+  for (let r = await reader.read(); !r.done; r = await reader.read()) text += r.value;
+  return text;
+}
+
+export async function generateSigningKey(
+  name: string,
+  email: string,
+  opts: { expiresInSeconds?: number; date?: Date } = {},
+): Promise<{ privateKey: string; publicKey: string; revocationCertificate: string; fingerprint: string }> {
+  const { privateKey, publicKey, revocationCertificate } = await openpgp.generateKey({
+    type: 'ecc',
+    curve: 'curve25519Legacy',
+    userIDs: [{ name, email }],
+    format: 'armored',
+    ...(opts.expiresInSeconds ? { keyExpirationTime: opts.expiresInSeconds } : {}),
+    ...(opts.date ? { date: opts.date } : {}),
+  });
+  const fingerprint = (await openpgp.readKey({ armoredKey: publicKey })).getFingerprint();
+  return { privateKey, publicKey, revocationCertificate, fingerprint };
+}
+
+/** Applies a revocation certificate to a public key, giving the revoked key to store. */
+export async function applyRevocation(publicKey: string, revocationCertificate: string): Promise<string> {
+  const key = await openpgp.readKey({ armoredKey: publicKey });
+  const { publicKey: revoked } = await openpgp.revokeKey({
+    key,
+    revocationCertificate,
+    format: 'armored',
+  });
+  return revoked;
+}

@@ -1,0 +1,137 @@
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { open, rename, rm } from 'node:fs/promises';
+import { Readable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { BlueprintError, NotFoundError, storageErrorFrom, VerificationError } from '../errors.js';
+
+export type Progress = (bytes: number, total: number | undefined) => void;
+
+/** Opens `base/rel` of a static repository: a folder (file:// or a plain path) or an HTTP(S) host. */
+async function openStream(url: string, signal?: AbortSignal): Promise<{ body: Readable; length?: number }> {
+  if (url.startsWith('http://') || url.startsWith('https://')) {
+    let res: Response;
+    try {
+      res = await fetch(url, { signal: signal ?? null, redirect: 'follow' });
+    } catch (err) {
+      if (signal?.aborted) throw signal.reason;
+      throw new BlueprintError(
+        `Cannot reach ${url}: ${(err as Error).message}${(err as { cause?: Error }).cause ? ` (${(err as { cause?: Error }).cause?.message})` : ''}`,
+        'network',
+        'Check the network and the repository URL (`bpkg repo list`).',
+      );
+    }
+    if (res.status === 404)
+      throw new NotFoundError(
+        `${url} not found (HTTP 404)`,
+        'The repository may be incomplete; check its URL.',
+        'not-found-remote',
+      );
+    if (!res.ok || !res.body)
+      throw new BlueprintError(`${url}: HTTP ${res.status}`, 'network', 'Try again later.');
+    const len = Number(res.headers.get('content-length'));
+    return {
+      body: Readable.fromWeb(res.body as import('node:stream/web').ReadableStream),
+      ...(len >= 0 && Number.isFinite(len) && res.headers.has('content-length') ? { length: len } : {}),
+    };
+  }
+  const file = url.startsWith('file://') ? fileURLToPath(url) : url;
+  try {
+    const fh = await open(file, 'r');
+    const { size } = await fh.stat();
+    return { body: fh.createReadStream(), length: size };
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT')
+      throw new NotFoundError(`${file} not found`, 'Check the repository path.', 'not-found-remote');
+    throw err;
+  }
+}
+
+export function joinUrl(base: string, rel: string): string {
+  return base.endsWith('/') ? base + rel : `${base}/${rel}`;
+}
+
+/** Reads a small remote file fully, refusing anything longer than `max` bytes (endless-data attack). */
+export async function fetchBytes(url: string, max: number, signal?: AbortSignal): Promise<Uint8Array> {
+  const { body } = await openStream(url, signal);
+  const parts: Buffer[] = [];
+  let n = 0;
+  for await (const chunk of body) {
+    n += (chunk as Buffer).length;
+    if (n > max) {
+      body.destroy();
+      throw new VerificationError(
+        `${url} is larger than the ${max} bytes allowed`,
+        'too-large',
+        'The repository may be hostile or broken.',
+      );
+    }
+    parts.push(chunk as Buffer);
+  }
+  return Buffer.concat(parts);
+}
+
+/**
+ * Downloads to `dest` through a `.part` file, hashing as it goes. Stops reading as soon as the
+ * stream passes the expected size, and only renames into place when size and SHA-256 match.
+ */
+export async function download(
+  url: string,
+  dest: string,
+  expect: { size: number; sha256: string },
+  opts: { signal?: AbortSignal; onProgress?: Progress } = {},
+): Promise<void> {
+  const part = `${dest}.part`;
+  const { body } = await openStream(url, opts.signal);
+  const hash = createHash('sha256');
+  let n = 0;
+  let fh: import('node:fs/promises').FileHandle | undefined;
+  try {
+    fh = await open(part, 'w', 0o644);
+    for await (const chunk of body) {
+      if (opts.signal?.aborted) throw opts.signal.reason;
+      const buf = chunk as Buffer;
+      n += buf.length;
+      if (n > expect.size) {
+        body.destroy();
+        throw new VerificationError(
+          `${url} sent more than its declared ${expect.size} bytes`,
+          'size-mismatch',
+          'The mirror is broken or hostile; nothing was installed.',
+        );
+      }
+      hash.update(buf);
+      await fh.write(buf);
+      opts.onProgress?.(n, expect.size);
+    }
+    if (n !== expect.size)
+      throw new VerificationError(
+        `${url}: got ${n} bytes, the index says ${expect.size}`,
+        'size-mismatch',
+        'Run `bpkg update` and try again.',
+      );
+    const digest = hash.digest('hex');
+    if (digest !== expect.sha256)
+      throw new VerificationError(
+        `${url}: SHA-256 ${digest} differs from the signed index (${expect.sha256})`,
+        'hash-mismatch',
+        'The file was altered or the mirror is out of date; nothing was installed.',
+      );
+    await fh.sync();
+    await fh.close();
+    fh = undefined;
+    await rename(part, dest);
+  } catch (err) {
+    await fh?.close().catch(() => {});
+    await rm(part, { force: true });
+    throw err instanceof BlueprintError || opts.signal?.aborted
+      ? err
+      : storageErrorFrom(err, `downloading ${url}`);
+  }
+}
+
+export async function sha256File(file: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}

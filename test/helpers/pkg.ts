@@ -1,0 +1,195 @@
+import { execFile, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { gzipSync } from 'node:zlib';
+import { Header } from 'tar';
+import { signFile } from '../../src/core/pkg/build.js';
+import { buildRepository, generateSigningKey } from '../../src/core/pkg/index.js';
+
+export const repoRoot = path.resolve(import.meta.dirname, '../..');
+export const blueprintExe = path.join(repoRoot, 'dist/blueprint');
+
+export function tempDir(prefix = 'bp-test-'): string {
+  return mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+export interface TestKey {
+  dir: string;
+  privateFile: string;
+  publicFile: string;
+  publicKey: string;
+  privateKey: string;
+  revocationCertificate: string;
+  fingerprint: string;
+}
+
+/** A throw-away signing key made for one test run (never committed). */
+export async function makeKey(
+  dir: string,
+  opts: { expiresInSeconds?: number; date?: Date; name?: string } = {},
+): Promise<TestKey> {
+  const k = await generateSigningKey(opts.name ?? 'Test repository', 'test@blueprintos.invalid', opts);
+  mkdirSync(dir, { recursive: true });
+  const privateFile = path.join(dir, 'signing-key.asc');
+  const publicFile = path.join(dir, 'signing-key.pub.asc');
+  writeFileSync(privateFile, k.privateKey);
+  writeFileSync(publicFile, k.publicKey);
+  return { dir, privateFile, publicFile, ...k };
+}
+
+export interface SourceSpec {
+  name: string;
+  version: string;
+  arch?: string;
+  depends?: string[];
+  summary?: string;
+  files?: Record<string, string | Buffer>;
+  manifestExtra?: Record<string, unknown>;
+}
+
+/** Writes a package source folder (manifest.json + payload/). */
+export function makeSource(base: string, spec: SourceSpec): string {
+  const dir = path.join(base, `${spec.name}-${spec.version}`);
+  mkdirSync(path.join(dir, 'payload'), { recursive: true });
+  writeFileSync(
+    path.join(dir, 'manifest.json'),
+    JSON.stringify({
+      name: spec.name,
+      version: spec.version,
+      arch: spec.arch ?? 'all',
+      summary: spec.summary ?? `${spec.name} test package`,
+      depends: spec.depends ?? [],
+      ...spec.manifestExtra,
+    }),
+  );
+  for (const [rel, content] of Object.entries(
+    spec.files ?? { 'share/README': `${spec.name} ${spec.version}\n` },
+  )) {
+    const f = path.join(dir, 'payload', rel);
+    mkdirSync(path.dirname(f), { recursive: true });
+    writeFileSync(f, content);
+  }
+  return dir;
+}
+
+export async function buildRepo(
+  repoDir: string,
+  key: TestKey,
+  sources: string[],
+  extra: { now?: Date; expiresInDays?: number } = {},
+) {
+  return buildRepository({ sources, repoDir, name: 'test', signer: { keyFile: key.privateFile }, ...extra });
+}
+
+export interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the built executable (dist/blueprint, or via a `bpkg` link) like a user would. */
+export function run(
+  args: string[],
+  opts: { env?: NodeJS.ProcessEnv; argv0?: string; input?: string } = {},
+): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(blueprintExe, args, {
+      env: { PATH: '/usr/bin:/bin', HOME: os.tmpdir(), ...opts.env },
+      argv0: opts.argv0 ?? 'blueprint',
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code, signal) =>
+      resolve({ code: code ?? (signal === 'SIGKILL' ? 137 : 128), stdout, stderr }),
+    );
+    child.stdin.end(opts.input ?? '');
+  });
+}
+
+export const bpkg = (root: string, args: string[], env?: NodeJS.ProcessEnv) =>
+  run(['--root', root, ...args], { argv0: 'bpkg', ...(env ? { env } : {}) });
+
+/** A box root that trusts `key` and has repository `main` at `repoDir`, updated. */
+export async function trustingRoot(key: TestKey, repoDir: string): Promise<string> {
+  const root = tempDir('bp-root-');
+  const { PackageManager } = await import('../../src/core/pkg/index.js');
+  const pm = new PackageManager({ root });
+  await pm.keyring.add(key.publicKey, key.fingerprint);
+  await pm.repos.add('main', repoDir);
+  const [outcome] = await pm.update();
+  if (!outcome?.ok) throw new Error(`update failed: ${JSON.stringify(outcome)}`);
+  return root;
+}
+
+export interface RawEntry {
+  path: string;
+  type?: 'File' | 'Directory' | 'SymbolicLink' | 'Link' | 'CharacterDevice' | 'FIFO';
+  mode?: number;
+  data?: string | Buffer;
+  linkpath?: string;
+  size?: number;
+}
+
+/**
+ * Writes a tar archive entry by entry, with no safety of its own: the only way to make the hostile
+ * archives (`../`, absolute paths, devices, set-id bits, duplicates) that a package manager must refuse.
+ */
+export function rawTar(entries: RawEntry[], gzip = true): Buffer {
+  const blocks: Buffer[] = [];
+  for (const e of entries) {
+    const data = e.data === undefined ? Buffer.alloc(0) : Buffer.from(e.data);
+    const type = e.type ?? 'File';
+    const h = new Header({
+      path: e.path,
+      mode: e.mode ?? (type === 'Directory' ? 0o755 : 0o644),
+      size: type === 'File' ? (e.size ?? data.length) : 0,
+      type,
+      ...(e.linkpath ? { linkpath: e.linkpath } : {}),
+      mtime: new Date(0),
+      uid: 0,
+      gid: 0,
+      ...(type === 'CharacterDevice' ? { devmaj: 1, devmin: 3 } : {}),
+    });
+    const hb = Buffer.alloc(512);
+    h.encode(hb);
+    blocks.push(hb);
+    if (type === 'File' && data.length) {
+      blocks.push(data, Buffer.alloc((512 - (data.length % 512)) % 512));
+    }
+  }
+  blocks.push(Buffer.alloc(1024));
+  const tarBytes = Buffer.concat(blocks);
+  return gzip ? gzipSync(tarBytes) : tarBytes;
+}
+
+/** Puts a hand-made archive into a repository's pool as NAME_VERSION_all.bpkg, signed, and rebuilds the index. */
+export async function publishRaw(
+  repoDir: string,
+  key: TestKey,
+  name: string,
+  version: string,
+  archive: Buffer,
+) {
+  const rel = `pool/${name}/${name}_${version}_all.bpkg`;
+  const file = path.join(repoDir, rel);
+  mkdirSync(path.dirname(file), { recursive: true });
+  await writeFile(file, archive);
+  await signFile(file, { keyFile: key.privateFile });
+  return buildRepo(repoDir, key, []);
+}
+
+export const manifestJson = (name: string, version: string, extra: Record<string, unknown> = {}) =>
+  JSON.stringify({ name, version, arch: 'all', summary: 'hostile test package', ...extra });
+
+export async function readJson<T = unknown>(file: string): Promise<T> {
+  return JSON.parse(await readFile(file, 'utf8')) as T;
+}
+
+export const exec = promisify(execFile);
