@@ -83,7 +83,13 @@ export function coreSources(root: string): Sources {
     root,
     host: () => hostFacts(root),
     exposure: () => exposureAudit(root),
-    gpus: notYet('GPU detection'),
+    async gpus() {
+      const { detectGpus, gpuRows } = await import('../core/gpu/index.js');
+      return detectGpus(root).then(
+        (report) => ({ available: true, value: gpuRows(report) }) as const,
+        failed,
+      );
+    },
     services: notYet('Services'),
     async updates() {
       const pm = openManager(root);
