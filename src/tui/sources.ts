@@ -78,12 +78,24 @@ async function packageRows(root: string): Promise<PackageRow[]> {
   ];
 }
 
+const GPU_CACHE_MS = 60_000;
+
 export function coreSources(root: string): Sources {
+  let gpuCache: { at: number; value: ReturnType<Sources['gpus']> } | undefined;
   return {
     root,
     host: () => hostFacts(root),
     exposure: () => exposureAudit(root),
-    gpus: notYet('GPU detection'),
+    gpus() {
+      // The dashboard refreshes every 2 s; nvidia-smi is not that cheap and GPUs rarely change.
+      if (!gpuCache || Date.now() - gpuCache.at > GPU_CACHE_MS) {
+        const value = import('../core/gpu/index.js').then(({ detectGpus, gpuRows }) =>
+          detectGpus(root).then((report) => ({ available: true, value: gpuRows(report) }) as const, failed),
+        );
+        gpuCache = { at: Date.now(), value };
+      }
+      return gpuCache.value;
+    },
     services: notYet('Services'),
     async updates() {
       const pm = openManager(root);
