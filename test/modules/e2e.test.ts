@@ -63,7 +63,7 @@ describe('a scaffolded module on a real Podman', () => {
     installed = true;
 
     expect(await json(['--root', root, 'service', 'start', name])).toMatchObject({ name, healthy: true });
-    const socket = path.join(root, 'run/blueprint/services', name, `${name}.sock`);
+    const socket = path.join(root, 'run/blueprint/services', name, 'api.sock');
     expect(await get(socket, '/health')).toEqual({ status: 200, body: 'ok\n' });
     expect(await get(socket, '/')).toEqual({ status: 200, body: `hello from ${name}\n` });
     const imageId = (await podman('inspect', '--format', '{{.Image}}', `blueprint-${name}`)).trim();

@@ -25,7 +25,7 @@ fpr=$("$bp" --json repo keygen --out "$work/key" | grep -o '"fingerprint": *"[0-
 "$bp" --root "$root" pkg update
 "$bp" --root "$root" --yes pkg install ${name}
 "$bp" --root "$root" service start ${name}
-answer=$(curl -fsS --unix-socket "$root/run/blueprint/services/${name}/${name}.sock" http://${name}/health)
+answer=$(curl -fsS --unix-socket "$root/run/blueprint/services/${name}/api.sock" http://${name}/health)
 [ "$answer" = ok ] || { echo "GET /health answered: $answer" >&2; exit 1; }
 "$bp" --root "$root" --yes pkg remove ${name}
 left=$(podman ps -a -q --filter label=org.blueprintos.module=${name})
@@ -36,7 +36,8 @@ echo "${name}: test passed"
 export const workflow = (
   name: string,
 ) => `# CI for the ${name} module: lint, build the image and run the module's test on every push and pull
-# request; sign and publish the package to a static repository only from main.
+# request; sign and publish the package to a static repository only from main. A weekly run re-signs
+# the index, which boxes refuse once it expires (30 days).
 #
 # Set up once, in the repository's settings:
 # - Protect the branch main (pull requests with review; no force pushes).
@@ -54,6 +55,8 @@ on:
   push:
     branches: [main]
   pull_request:
+  schedule:
+    - cron: '17 3 * * 1'
 
 permissions:
   contents: read
@@ -81,8 +84,8 @@ jobs:
 
   publish:
     needs: test
-    # Only after a push to the protected branch; never for pull requests or other branches.
-    if: github.event_name == 'push' && github.ref == 'refs/heads/main'
+    # Only on the protected branch (a push, or the weekly re-signing); never for pull requests.
+    if: github.ref == 'refs/heads/main' && (github.event_name == 'push' || github.event_name == 'schedule')
     runs-on: ubuntu-24.04
     environment: release
     permissions:
@@ -112,6 +115,15 @@ jobs:
           key="$RUNNER_TEMP/signing-key.asc"
           trap 'rm -f "$key"' EXIT
           printf '%s\\n' "$BLUEPRINT_SIGNING_KEY" > "$key"
+          if [ "$GITHUB_EVENT_NAME" = schedule ]; then
+            blueprint repo build --repo site --name ${name} --key "$key"   # re-sign the index only
+            exit 0
+          fi
+          version=$(sed -n 's/^ *"version": *"\\([^"]*\\)".*/\\1/p' manifest.json | head -n 1)
+          if ls site/pool/${name}/${name}_"$version"_*.bpkg >/dev/null 2>&1; then
+            echo "${name} $version is already published: raise version in manifest.json" >&2
+            exit 1
+          fi
           blueprint repo build . --repo site --name ${name} --key "$key"
       - name: Publish
         working-directory: site

@@ -12,7 +12,7 @@ export const manifest = (name: string) => ({
   files: {},
   service: {
     network: 'loopback-socket',
-    socket: { dir: `/run/${name}`, file: `${name}.sock` },
+    socket: { dir: `/run/${name}`, file: 'api.sock' },
     resources: { memory: '64m', cpus: 0.5, pids: 32 },
     health: { http: '/health', startTimeout: 20 },
     stopTimeout: 5,
@@ -44,7 +44,7 @@ checks all of them; \`blueprint repo build\` signs the manifest with the package
 | --- | --- | --- |
 | \`image\` | (absent) | filled in by \`blueprint repo build\`: \`{archive, id}\` of the image built from \`Containerfile\` |
 | \`network\` | \`loopback-socket\` | \`none\` (default), \`loopback-socket\` (listen on a unix socket in a host folder blueprint creates, no network) or \`outbound\` (reach other hosts; the admin must approve it at install) |
-| \`socket\` | \`{dir, file}\` | where that folder is mounted in the container and the socket's name; the server gets its path in \`BLUEPRINT_SOCKET\`. On the box: \`/run/blueprint/services/${name}/${name}.sock\` |
+| \`socket\` | \`{dir, file}\` | where that folder is mounted in the container and the socket's name; the server gets its path in \`BLUEPRINT_SOCKET\`. On the box: \`/run/blueprint/services/${name}/api.sock\` |
 | \`resources\` | \`64m\`, \`0.5\`, \`32\` | memory, CPUs and process limits; defaults \`256m\`, \`1\`, \`256\` |
 | \`health\` | \`/health\` | blueprint GETs this path over the socket; a 2xx answer means ready. \`startTimeout\` in seconds |
 | \`stopTimeout\` | \`5\` | seconds between SIGTERM and SIGKILL |
@@ -103,7 +103,7 @@ sh test.sh                      # the whole path on this machine (needs podman, 
 \`\`\`sh
 bpkg install ${name}
 blueprint service start ${name}
-curl --unix-socket /run/blueprint/services/${name}/${name}.sock http://${name}/health
+curl --unix-socket /run/blueprint/services/${name}/api.sock http://${name}/health
 \`\`\`
 `;
 

@@ -22,7 +22,7 @@ export const serverC = (name: string) => `/*
 
 static const char *socket_path(void) {
   const char *p = getenv("BLUEPRINT_SOCKET");
-  return p && *p ? p : "/run/${name}/${name}.sock";
+  return p && *p ? p : "/run/${name}/api.sock";
 }
 
 static volatile sig_atomic_t stopping;
