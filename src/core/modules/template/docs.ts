@@ -88,8 +88,8 @@ the BlueprintOS sandbox. Say here what it does and for whom.
 - \`Containerfile\`: \`FROM scratch\` + the binary; no registry needed
 - \`payload/\`: files shipped in the package (models, data); hash them in \`files\`
 - \`test.sh\`: builds, signs, installs, starts, probes and removes the module on a real Podman
-- \`.github/workflows/module.yml\`: CI that lints, builds and tests on every push, and publishes
-  from \`main\` only
+- \`.github/workflows/module.yml\`: CI that lints, builds and tests on every push and pull request,
+  signs and publishes from \`main\` only, and re-signs the index weekly (set-up steps at its top)
 
 ## Develop
 
