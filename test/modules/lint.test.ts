@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { lintModule, scaffoldModule } from '../../src/core/modules/index.js';
 import { run, tempDir } from '../helpers/pkg.js';
 
@@ -10,9 +10,14 @@ const sha = (s: string) => createHash('sha256').update(s).digest('hex');
 type Section = Record<string, unknown>;
 type EditableManifest = Section & { service: Section & { resources: Section } };
 
+const made: string[] = [];
+afterAll(() => Promise.all(made.map((d) => rm(d, { recursive: true, force: true }))));
+
 /** A fresh scaffold whose manifest is changed by `edit`. */
 async function module(name: string, edit: (m: EditableManifest) => void): Promise<string> {
-  const dir = path.join(tempDir('bp-mod-lint-'), name);
+  const base = tempDir('bp-mod-lint-');
+  made.push(base);
+  const dir = path.join(base, name);
   await scaffoldModule(name, dir);
   const file = path.join(dir, 'manifest.json');
   const m = JSON.parse(await readFile(file, 'utf8'));

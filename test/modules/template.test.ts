@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -27,6 +27,7 @@ describe('the module template', () => {
       writeFileSync(file, files[name]!);
       expect(() => execFileSync('sh', ['-n', file])).not.toThrow();
     }
+    rmSync(dir, { recursive: true });
   });
 
   it('has a CI workflow that tests every change and signs only on the protected branch', () => {
