@@ -106,12 +106,12 @@ const readText = (p: string) => readFile(p, 'utf8').catch(() => undefined);
 const num = (s: string | undefined) => (s === undefined || Number.isNaN(Number(s)) ? undefined : Number(s));
 
 /**
- * Limits from the process's cgroups (v1 controllers or the v2 unified tree). First through the
- * container's own cgroup mount (/proc/PID/root/sys/fs/cgroup, its cgroup namespace root), which
- * holds even when blueprint itself runs in a nested cgroup namespace; else the host's tree at the
- * path /proc/PID/cgroup names.
+ * Where a process's cgroup files are: first through the container's own cgroup mount
+ * (/proc/PID/root/sys/fs/cgroup, its cgroup namespace root), which holds even when blueprint runs
+ * in a nested cgroup namespace (a CI container); else the host's tree at the path /proc/PID/cgroup
+ * names. Handles v1 controllers and the v2 unified tree.
  */
-async function cgroupLimits(pid: number): Promise<ProcessView['cgroup']> {
+async function cgroupFiles(pid: number) {
   const lines = ((await readText(`/proc/${pid}/cgroup`)) ?? '')
     .trim()
     .split('\n')
@@ -124,22 +124,41 @@ async function cgroupLimits(pid: number): Promise<ProcessView['cgroup']> {
     (ctrl: string) => (v1 ? `${inside}/${ctrl}` : inside),
     (ctrl: string) => `/sys/fs/cgroup${v1 ? `/${ctrl}` : ''}${hostPath(ctrl)}`,
   ];
-  for (const dir of views) {
-    const memory = num(await readText(`${dir('memory')}/${v1 ? 'memory.limit_in_bytes' : 'memory.max'}`));
-    if (memory === undefined) continue;
-    const pids = (await readText(`${dir('pids')}/pids.max`))?.trim();
-    let cpus: number | undefined;
-    if (v1) {
-      const quota = num(await readText(`${dir('cpu')}/cpu.cfs_quota_us`));
-      const period = num(await readText(`${dir('cpu')}/cpu.cfs_period_us`));
-      cpus = quota && period && quota > 0 ? quota / period : undefined;
-    } else {
-      const [quota, period] = ((await readText(`${dir('cpu')}/cpu.max`)) ?? '').trim().split(' ');
-      cpus = quota && quota !== 'max' ? Number(quota) / Number(period) : undefined;
-    }
-    return { memoryBytes: memory, pids: pids === 'max' ? 'max' : num(pids), cpus };
+  const memoryMax = v1 ? 'memory.limit_in_bytes' : 'memory.max';
+  for (const dir of views)
+    if ((await readText(`${dir('memory')}/${memoryMax}`)) !== undefined)
+      return { v1, read: (ctrl: string, file: string) => readText(`${dir(ctrl)}/${file}`) };
+  return undefined;
+}
+
+async function cgroupLimits(pid: number): Promise<ProcessView['cgroup']> {
+  const cg = await cgroupFiles(pid);
+  if (!cg) return {};
+  const pids = (await cg.read('pids', 'pids.max'))?.trim();
+  let cpus: number | undefined;
+  if (cg.v1) {
+    const quota = num(await cg.read('cpu', 'cpu.cfs_quota_us'));
+    const period = num(await cg.read('cpu', 'cpu.cfs_period_us'));
+    cpus = quota && period && quota > 0 ? quota / period : undefined;
+  } else {
+    const [quota, period] = ((await cg.read('cpu', 'cpu.max')) ?? '').trim().split(' ');
+    cpus = quota && quota !== 'max' ? Number(quota) / Number(period) : undefined;
   }
-  return {};
+  return {
+    memoryBytes: num(await cg.read('memory', cg.v1 ? 'memory.limit_in_bytes' : 'memory.max')),
+    pids: pids === 'max' ? 'max' : num(pids),
+    cpus,
+  };
+}
+
+/** Memory in use and live processes, from the same cgroup files the limits come from. */
+export async function cgroupUsage(pid: number): Promise<{ memoryBytes?: number; pids?: number }> {
+  const cg = await cgroupFiles(pid);
+  if (!cg) return {};
+  return {
+    memoryBytes: num(await cg.read('memory', cg.v1 ? 'memory.usage_in_bytes' : 'memory.current')),
+    pids: num(await cg.read('pids', 'pids.current')),
+  };
 }
 
 export async function processView(pid: number): Promise<ProcessView> {
