@@ -33,8 +33,9 @@ if [ "$(id -u)" = 0 ]; then
   if ! podman --url "unix://$sock" version >/dev/null 2>&1; then
     install -d -m 0700 /run/podman
     rm -f "$sock"
-    # From /: conmon writes files such as `oom` into the service's working directory.
-    (cd / && setsid nohup podman system service --time 0 "unix://$sock" >/var/log/podman-api.log 2>&1 </dev/null &)
+    # From /: conmon writes files such as `oom` into the service's working directory. `setsid -f`
+    # detaches it with no shell left waiting on it, and no inherited stdout to hold a CI pipe open.
+    (cd / && exec setsid -f podman system service --time 0 "unix://$sock" >/var/log/podman-api.log 2>&1 </dev/null)
     for _ in $(seq 1 50); do [ -S "$sock" ] && break; sleep 0.1; done
     podman --url "unix://$sock" version >/dev/null || { echo "setup-host: Podman API did not start, see /var/log/podman-api.log" >&2; exit 1; }
   fi

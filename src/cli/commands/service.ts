@@ -1,4 +1,5 @@
 import { UsageError } from '../../core/errors.js';
+import type { PlanGpuAccess } from '../../core/gpu/types.js';
 import {
   type CommandGroup,
   type CommandSpec,
@@ -9,12 +10,15 @@ import {
 } from '../command.js';
 import type { Context } from '../context.js';
 
+/** The GPU module's planner, loaded only for a service that asks for a GPU. */
+export const planGpu: PlanGpuAccess = async (root, need) =>
+  (await import('../../core/gpu/index.js')).planGpuAccess(root, need);
+
 /** Opens the engine for a command: the socket from CONTAINER_HOST/DOCKER_HOST/config/default. */
 async function deps(ctx: Context) {
   const { chooseSocket, connectEngine } = await import('../../core/services/engine.js');
-  const { planGpuAccess } = await import('../../core/gpu/index.js');
   const engine = await connectEngine(chooseSocket(process.env, ctx.paths.configFile).path);
-  return { engine, root: ctx.root, planGpu: planGpuAccess };
+  return { engine, root: ctx.root, planGpu };
 }
 
 const nameArg = (parsed: Parsed, cmd: string) =>

@@ -1,6 +1,7 @@
 import type { Writable } from 'node:stream';
 import { NotFoundError } from '../errors.js';
 import type { Engine } from './engine.js';
+import { cgroupUsage } from './inspect.js';
 import { checkHealth, inspectContainer, type ServiceDeps } from './lifecycle.js';
 import { containerName, VERSION_LABEL } from './policy.js';
 import { getRegistration, type LoadedRegistration, listRegistrations } from './registry.js';
@@ -49,19 +50,24 @@ async function statusOf(
     pids: null,
   };
   if (!running) return base;
-  const [healthy, stats] = await Promise.all([
+  // Memory and pids from the kernel's cgroup files (they work in nested cgroup namespaces, where
+  // the engine's stats come back empty); CPU% needs two samples, which the engine's stats keep.
+  const [healthy, usage, stats] = await Promise.all([
     reg.spec.health ? checkHealth(deps.root, reg) : Promise.resolve(false),
-    deps.engine.libpod<LibpodStats>('GET', '/containers/stats', {
-      query: { containers: containerName(reg.name), stream: false },
-    }),
+    cgroupUsage(info.State.Pid),
+    deps.engine
+      .libpod<LibpodStats>('GET', '/containers/stats', {
+        query: { containers: containerName(reg.name), stream: false },
+      })
+      .catch(() => undefined),
   ]);
-  const s = stats.Stats?.[0];
+  const s = stats?.Stats?.[0];
   return {
     ...base,
     health: reg.spec.health ? (healthy ? 'healthy' : 'unhealthy') : 'none',
-    memoryBytes: s?.MemUsage ?? null,
+    memoryBytes: usage.memoryBytes ?? s?.MemUsage ?? null,
     cpuPercent: s ? Math.round(s.CPU * 10) / 10 : null,
-    pids: s?.PIDs ?? null,
+    pids: usage.pids ?? s?.PIDs ?? null,
   };
 }
 
