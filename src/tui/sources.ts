@@ -66,7 +66,7 @@ const failed = (err: unknown) => ({ available: false, reason: (err as Error).mes
 
 /** What `bpkg` says, row by row: installed packages first, then what the repositories offer. */
 async function packageRows(root: string): Promise<PackageRow[]> {
-  const pm = openManager(root);
+  const pm = await openManager(root);
   const installed = await pm.installed();
   const have = new Set(installed.map((p) => p.name));
   const offered = await pm.search('').catch(() => []);
@@ -86,7 +86,7 @@ export function coreSources(root: string): Sources {
     gpus: notYet('GPU detection'),
     services: notYet('Services'),
     async updates() {
-      const pm = openManager(root);
+      const pm = await openManager(root);
       if ((await pm.repos.list()).length === 0)
         return { available: false, reason: 'no repository configured (bpkg repo add NAME URL)' };
       return pm.upgradable().then((u) => ({ available: true, value: u.length }) as const, failed);
@@ -94,7 +94,7 @@ export function coreSources(root: string): Sources {
     packages: () => packageRows(root).then((value) => ({ available: true, value }) as const, failed),
     keys: () =>
       openManager(root)
-        .keyring.list()
+        .then((pm) => pm.keyring.list())
         .then(
           (keys) =>
             ({
@@ -113,9 +113,7 @@ export function coreSources(root: string): Sources {
       ),
     moduleOps: () => moduleOpsFor(root),
     async packageAction(action, name, progress, signal) {
-      const pm = new (await import('../core/pkg/index.js')).PackageManager({
-        root,
-        yes: true,
+      const pm = await openManager(root, {
         signal,
         info: progress,
         warn: (l) => progress(`warning: ${l}`),
@@ -135,7 +133,7 @@ export function coreSources(root: string): Sources {
       }
     },
     async signerOf(name) {
-      const pm = openManager(root);
+      const pm = await openManager(root);
       const best = (await pm.info(name)).available[0];
       if (!best) throw new Error(`${name} is not offered by any repository; run bpkg update`);
       const state = (await pm.repos.states()).find((s) => s.name === best.repo);

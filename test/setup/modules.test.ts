@@ -48,7 +48,7 @@ describe('setup with a repository and modules, through the real package manager'
     expect(first.changed.map((c) => `${c.kind} ${c.action}`)).toEqual(
       expect.arrayContaining(['key create', 'repository create', 'package create']),
     );
-    const pm = openManager(root);
+    const pm = await openManager(root);
     expect((await pm.installed()).map((p) => `${p.name} ${p.version}`)).toEqual(['hello-module 1.0.0']);
     expect((await pm.keyring.list()).map((k) => k.fingerprint)).toEqual([
       loaded.repositories[0]!.key.fingerprint.toLowerCase(),
@@ -62,6 +62,6 @@ describe('setup with a repository and modules, through the real package manager'
     const plan = await planSetup(root, loaded.spec, loaded.repositories, ops);
     expect(plan.blocked.join()).toMatch(/services module, not available yet/);
     await expect(applyPlan(plan, { ops })).rejects.toMatchObject({ code: 'not-available' });
-    expect(await openManager(root).keyring.list()).toEqual([]);
+    expect(await (await openManager(root)).keyring.list()).toEqual([]);
   });
 });

@@ -100,7 +100,7 @@ describe('dist/blueprint in tmux', () => {
     expect(await readFile(path.join(root, 'home/operator/.ssh/authorized_keys'), 'utf8')).toBe(`${pub}\n`);
     expect((await stat(path.join(root, 'home/operator/.ssh/authorized_keys'))).mode & 0o777).toBe(0o600);
     expect(await readFile(path.join(root, 'etc/nftables.conf'), 'utf8')).toMatch(/tcp dport 22 ct state new/);
-    expect((await openManager(root).installed()).map((x) => x.name)).toEqual(['hello-module']);
+    expect((await (await openManager(root)).installed()).map((x) => x.name)).toEqual(['hello-module']);
 
     // The dashboard at 80x24 on the box just set up.
     const d = pane([exe, '--root', root], { width: 80, height: 24 });
