@@ -12,6 +12,21 @@ export interface TopLevelEntry {
 
 export const topLevel: TopLevelEntry[] = [
   {
+    name: 'audit',
+    summary: 'Security audits: listening sockets reachable from the network',
+    load: async () => (await import('./audit.js')).auditGroup,
+  },
+  {
+    name: 'doctor',
+    summary: 'Check the container engine and sandbox prerequisites, with exact fixes',
+    load: async () => (await import('./doctor.js')).doctorCommand,
+  },
+  {
+    name: 'gpu',
+    summary: 'GPUs on this box and whether services can use them (JSON with --json)',
+    load: async () => (await import('./gpu.js')).gpuCommand,
+  },
+  {
     name: 'pkg',
     summary: 'Package manager: install, remove, update, verify (also run as `bpkg`)',
     load: async () => (await import('./pkg.js')).pkgGroup,
@@ -25,6 +40,11 @@ export const topLevel: TopLevelEntry[] = [
     name: 'repo',
     summary: 'Publish a repository: generate keys, build and sign packages',
     load: async () => (await import('./repo.js')).repoGroup,
+  },
+  {
+    name: 'service',
+    summary: 'Sandboxed AI services: start, stop, restart, status, logs, inspect',
+    load: async () => (await import('./service.js')).serviceGroup,
   },
   {
     name: 'setup',

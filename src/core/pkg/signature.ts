@@ -82,7 +82,9 @@ export async function verifyDetached(
   const message =
     'file' in data
       ? await openpgp.createMessage({
-          binary: Readable.toWeb(createReadStream(data.file)) as ReadableStream<Uint8Array>,
+          binary: Readable.toWeb(
+            createReadStream(data.file, { highWaterMark: 1024 * 1024 }),
+          ) as ReadableStream<Uint8Array>,
         })
       : await openpgp.createMessage({ binary: data });
   const result = await openpgp.verify({
@@ -143,7 +145,9 @@ export async function signDetached(
   const message =
     'file' in data
       ? await openpgp.createMessage({
-          binary: Readable.toWeb(createReadStream(data.file)) as ReadableStream<Uint8Array>,
+          binary: Readable.toWeb(
+            createReadStream(data.file, { highWaterMark: 1024 * 1024 }),
+          ) as ReadableStream<Uint8Array>,
         })
       : await openpgp.createMessage({ binary: data });
   const sig = await openpgp.sign({ message, signingKeys: key, detached: true, format: 'armored' });

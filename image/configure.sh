@@ -1,0 +1,30 @@
+#!/bin/sh
+# Runs inside the image's chroot after the overlay is copied: the settings that are not plain files.
+set -eu
+
+# Services: the network stack, firewall, AppArmor, audit, the engine's API socket and the first-boot
+# units on. SSH installed but off until the setup wizard turns it on.
+systemctl enable systemd-networkd.service systemd-resolved.service systemd-timesyncd.service \
+  nftables.service apparmor.service auditd.service podman.socket \
+  blueprint-ssh-hostkeys.service blueprint-provision.service blueprint-setup-done.path \
+  blueprint-setup@tty1.service blueprint-setup@ttyS0.service blueprint-dashboard.service
+systemctl disable ssh.service ssh.socket
+# Nothing should ever start a debug shell on tty9, or reboot from Ctrl-Alt-Del on the console.
+systemctl mask debug-shell.service ctrl-alt-del.target
+
+# No default passwords: root is locked, and the only login is the admin the wizard creates (key only).
+passwd -l root
+chmod 0700 /root
+
+# Users' files private to their group by default; password ageing and hashing for any password set.
+sed -i -E \
+  -e 's/^UMASK\s.*/UMASK\t\t027/' \
+  -e 's/^PASS_MAX_DAYS\s.*/PASS_MAX_DAYS\t365/' \
+  -e 's/^PASS_MIN_DAYS\s.*/PASS_MIN_DAYS\t1/' \
+  /etc/login.defs
+grep -q '^SHA_CRYPT_MIN_ROUNDS' /etc/login.defs || printf 'SHA_CRYPT_MIN_ROUNDS\t500000\nSHA_CRYPT_MAX_ROUNDS\t1000000\n' >>/etc/login.defs
+
+# Rootful Podman maps each container's root to an unprivileged range from here (userns=auto).
+grep -q '^containers:' /etc/subuid 2>/dev/null || echo 'containers:2147483647:2147483648' >>/etc/subuid
+grep -q '^containers:' /etc/subgid 2>/dev/null || echo 'containers:2147483647:2147483648' >>/etc/subgid
+

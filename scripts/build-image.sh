@@ -1,0 +1,246 @@
+#!/usr/bin/env bash
+# Builds the BlueprintOS appliance image from Debian's packages and this repository alone:
+#   debootstrap minbase -> apt install (image/packages.txt) -> dist-upgrade -> initramfs -> overlay (image/overlay)
+#   -> dist/blueprint as /usr/local/bin/blueprint -> configure (image/configure.sh, in the chroot)
+#   -> cleanup -> mkfs.ext4 -d root.img -> kernel/initrd copies [-> UEFI disk.qcow2 with --uefi].
+# Runs as root, with no loop device and no mount of the image (only proc/sys/dev into the chroot).
+# Output: build/image/{root.img,vmlinuz,initrd.img,cmdline,rootfs/,timings.json} — written to a
+# temporary folder and renamed at the end, so an interrupted build never leaves a half image behind.
+#
+# Usage: scripts/build-image.sh [--uefi] [--fresh] [--if-stale] [--out DIR] [--bin FILE]
+#   --uefi      also assemble a GPT disk (ESP with systemd-boot + root) as disk.qcow2
+#   --fresh     ignore the cached debootstrap base and apt archives
+#   --if-stale  do nothing when DIR already holds an image built from the same inputs
+#   --bin FILE  the blueprint executable to install (default dist/blueprint)
+set -euo pipefail
+
+REPO=$(cd "$(dirname "$0")/.." && pwd)
+OUT="$REPO/build/image"
+CACHE="${BLUEPRINT_IMAGE_CACHE:-$REPO/build/image-cache}"
+SUITE=bookworm
+MIRROR="${DEBIAN_MIRROR:-http://deb.debian.org/debian}"
+SECURITY_MIRROR="${DEBIAN_SECURITY_MIRROR:-http://deb.debian.org/debian-security}"
+ROOT_SIZE=4G
+UEFI=0 FRESH=0 IF_STALE=0
+BIN="$REPO/dist/blueprint"
+
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --uefi) UEFI=1 ;;
+    --fresh) FRESH=1 ;;
+    --if-stale) IF_STALE=1 ;;
+    --out) OUT=$(realpath -m "$2"); shift ;;
+    --bin) BIN=$(realpath "$2"); shift ;;
+    -h|--help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "build-image: unknown option $1 (see --help)" >&2; exit 2 ;;
+  esac
+  shift
+done
+
+die() { echo "build-image: $1" >&2; [ -n "${2:-}" ] && echo "hint: $2" >&2; exit 1; }
+[ "$(id -u)" = 0 ] || die "must run as root (debootstrap and chroot)" "sudo scripts/build-image.sh"
+[ -x "$BIN" ] || die "$BIN is missing" "run 'npm run build' first"
+for tool in debootstrap mkfs.ext4 chroot; do
+  command -v "$tool" >/dev/null || die "$tool not found" "apt-get install debootstrap e2fsprogs"
+done
+
+# Everything the image is made of; a build with the same digest is the same image.
+inputs_digest() {
+  (cd "$REPO" && find image scripts/build-image.sh -type f -print0 | sort -z | xargs -0 sha256sum
+    sha256sum <"$BIN") | sha256sum | cut -d' ' -f1
+}
+DIGEST=$(inputs_digest)
+if [ "$IF_STALE" = 1 ] && [ -f "$OUT/inputs.sha256" ] && [ "$(cat "$OUT/inputs.sha256")" = "$DIGEST" ]; then
+  echo "build-image: $OUT is up to date (inputs $DIGEST)"
+  exit 0
+fi
+
+WORK="$OUT.tmp"
+R="$WORK/rootfs"
+MOUNTS=()
+cleanup_mounts() {
+  local i
+  for ((i = ${#MOUNTS[@]} - 1; i >= 0; i--)); do umount -l "${MOUNTS[$i]}" 2>/dev/null || true; done
+  MOUNTS=()
+}
+trap cleanup_mounts EXIT
+trap 'echo "build-image: interrupted; $WORK is left for inspection and is removed by the next build" >&2; exit 130' INT TERM
+
+bind() { mkdir -p "$2"; mount --bind "$1" "$2"; MOUNTS+=("$2"); }
+in_chroot() { chroot "$R" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin DEBIAN_FRONTEND=noninteractive LANG=C.UTF-8 "$@"; }
+apt_in() { in_chroot apt-get -y -q -o Dpkg::Options::=--force-confold -o Dpkg::Use-Pty=0 "$@"; }
+
+TIMINGS=()
+BUILD_START=$(date +%s)
+stage() {
+  local name=$1 t0 t1
+  shift
+  echo "==> $name"
+  t0=$(date +%s.%N)
+  "$@"
+  t1=$(date +%s.%N)
+  local secs
+  secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')
+  echo "<== $name: ${secs}s"
+  TIMINGS+=("\"$name\": $secs")
+}
+
+# A build killed hard may leave proc/sys/dev bound under the old work folder: unmount before rm -rf,
+# or it would delete the host's /dev.
+remove_work() {
+  local m
+  for m in $(awk -v w="$WORK/" 'index($2, w) == 1 { print $2 }' /proc/mounts | sort -r); do umount -l "$m"; done
+  rm -rf --one-file-system "$WORK"
+}
+
+base() {
+  local tarball="$CACHE/base-$SUITE-minbase.tar"
+  remove_work
+  mkdir -p "$R" "$CACHE/apt-archives/partial"
+  if [ "$FRESH" = 0 ] && [ -f "$tarball" ]; then
+    echo "    from cache $tarball"
+    tar -C "$R" -xpf "$tarball"
+  else
+    debootstrap --variant=minbase --include=ca-certificates "$SUITE" "$R" "$MIRROR"
+    tar -C "$R" -cpf "$tarball.tmp" . && mv "$tarball.tmp" "$tarball"
+  fi
+}
+
+chroot_mounts() {
+  bind /proc "$R/proc"
+  bind /sys "$R/sys"
+  bind /dev "$R/dev"
+  bind /dev/pts "$R/dev/pts"
+  # Downloaded .debs survive between builds; nothing of the host's apt state leaks in.
+  [ "$FRESH" = 1 ] && rm -rf "$CACHE/apt-archives"/*.deb
+  bind "$CACHE/apt-archives" "$R/var/cache/apt/archives"
+  # Services must not start inside the build chroot.
+  printf '#!/bin/sh\nexit 101\n' >"$R/usr/sbin/policy-rc.d"
+  chmod 755 "$R/usr/sbin/policy-rc.d"
+  # Each kernel, module or firmware package would rebuild the initramfs (minutes each on 2 busy
+  # cores): a no-op stands in for update-initramfs until the initramfs stage builds it once.
+  in_chroot dpkg-divert --quiet --local --rename --add /usr/sbin/update-initramfs
+  printf '#!/bin/sh\nexit 0\n' >"$R/usr/sbin/update-initramfs"
+  chmod 755 "$R/usr/sbin/update-initramfs"
+  host_resolver
+  cat >"$R/etc/apt/sources.list" <<EOF
+deb $MIRROR $SUITE main
+deb $MIRROR $SUITE-updates main
+deb $SECURITY_MIRROR $SUITE-security main
+EOF
+}
+
+# The build host's resolver, for apt in the chroot. Again before each apt stage: installing
+# systemd-resolved turns /etc/resolv.conf into a link to its stub, which does not run here.
+host_resolver() {
+  rm -f "$R/etc/resolv.conf"
+  cp /etc/resolv.conf "$R/etc/resolv.conf"
+}
+
+install_packages() {
+  chroot_mounts
+  apt_in update
+  # shellcheck disable=SC2046 # one package per word, comments stripped
+  apt_in install --no-install-recommends $(sed 's/#.*//' "$REPO/image/packages.txt")
+}
+
+upgrade() {
+  host_resolver
+  apt_in dist-upgrade
+}
+
+initramfs() {
+  rm -f "$R/usr/sbin/update-initramfs"
+  in_chroot dpkg-divert --quiet --local --rename --remove /usr/sbin/update-initramfs
+  in_chroot update-initramfs -c -k all
+}
+
+overlay() {
+  # Copied as root, so owned by root; modes are 0644/0755 from git, tightened in configure.sh.
+  cp -a --no-preserve=ownership "$REPO/image/overlay/." "$R/"
+}
+
+install_blueprint() {
+  install -D -m 0755 "$BIN" "$R/usr/local/bin/blueprint"
+  ln -sf blueprint "$R/usr/local/bin/bpkg"
+}
+
+configure() {
+  install -m 0755 "$REPO/image/configure.sh" "$R/root/configure.sh"
+  in_chroot /bin/sh /root/configure.sh
+  rm -f "$R/root/configure.sh"
+}
+
+cleanup() {
+  # Unmount first: the downloaded .debs stay in the cache, not in the image.
+  cleanup_mounts
+  rm -f "$R/usr/sbin/policy-rc.d"
+  rm -rf "$R"/var/lib/apt/lists/* "$R"/var/cache/apt/*.bin "$R"/var/cache/apt/archives/*.deb \
+    "$R"/tmp/* "$R"/var/tmp/* "$R"/root/.bash_history
+  # Per-box identity is made at first boot: machine-id, SSH host keys (blueprint-ssh-hostkeys.service).
+  echo uninitialized >"$R/etc/machine-id"
+  rm -f "$R/var/lib/dbus/machine-id" "$R"/etc/ssh/ssh_host_*
+  # The build host's resolver must not ship; systemd-resolved's stub answers on the box.
+  rm -f "$R/etc/resolv.conf"
+  ln -s ../run/systemd/resolve/stub-resolv.conf "$R/etc/resolv.conf"
+  find "$R/var/log" -type f -exec truncate -s 0 {} +
+}
+
+filesystem() {
+  local kver
+  kver=$(basename "$(ls -d "$R"/lib/modules/* | sort -V | tail -1)")
+  cp "$R/boot/vmlinuz-$kver" "$WORK/vmlinuz"
+  cp "$R/boot/initrd.img-$kver" "$WORK/initrd.img"
+  tr -s ' \n' ' ' <"$REPO/image/cmdline" | sed 's/ $//' >"$WORK/cmdline"
+  mkfs.ext4 -q -F -L root -d "$R" "$WORK/root.img" "$ROOT_SIZE"
+}
+
+uefi_disk() {
+  local esp="$WORK/esp.img" disk="$WORK/disk.raw" kver
+  for tool in mkfs.vfat mcopy sfdisk qemu-img; do
+    command -v "$tool" >/dev/null || die "$tool not found (needed by --uefi)" "apt-get install dosfstools mtools fdisk qemu-utils"
+  done
+  rm -f "$esp" && mkfs.vfat -q -n ESP -C "$esp" $((256 * 1024)) >/dev/null
+  mmd -i "$esp" ::/EFI ::/EFI/BOOT ::/loader ::/loader/entries
+  mcopy -i "$esp" "$R/usr/lib/systemd/boot/efi/systemd-bootx64.efi" ::/EFI/BOOT/BOOTX64.EFI
+  mcopy -i "$esp" "$WORK/vmlinuz" "$WORK/initrd.img" ::/
+  printf 'timeout 0\ndefault blueprint.conf\n' | mcopy -i "$esp" - ::/loader/loader.conf
+  printf 'title BlueprintOS\nlinux /vmlinuz\ninitrd /initrd.img\noptions %s\n' "$(cat "$WORK/cmdline")" |
+    mcopy -i "$esp" - ::/loader/entries/blueprint.conf
+  # GPT: 1 MiB gap, 256 MiB ESP, then the root filesystem as built.
+  local root_mib=$(($(stat -c %s "$WORK/root.img") / 1048576))
+  truncate -s $((1 + 256 + root_mib + 1))M "$disk"
+  printf 'label: gpt\nstart=1MiB, size=256MiB, type=uefi, name=esp\nstart=257MiB, size=%sMiB, type=linux, name=root\n' "$root_mib" |
+    sfdisk -q "$disk"
+  dd if="$esp" of="$disk" bs=1M seek=1 conv=notrunc,sparse status=none
+  dd if="$WORK/root.img" of="$disk" bs=1M seek=257 conv=notrunc,sparse status=none
+  qemu-img convert -c -O qcow2 "$disk" "$WORK/disk.qcow2"
+  rm -f "$esp" "$disk"
+}
+
+# One compound command, parsed whole before it runs: editing this file during a build is safe.
+{
+  stage debootstrap base
+  stage "apt install" install_packages
+  stage dist-upgrade upgrade
+  stage initramfs initramfs
+  stage overlay overlay
+  stage "install blueprint" install_blueprint
+  stage configure configure
+  stage cleanup cleanup
+  stage "mkfs.ext4 root.img" filesystem
+  [ "$UEFI" = 1 ] && stage "uefi disk.qcow2" uefi_disk
+
+  TOTAL=$(($(date +%s) - BUILD_START))
+  {
+    echo "{"
+    printf '  %s,\n' "${TIMINGS[@]}"
+    echo "  \"total\": $TOTAL"
+    echo "}"
+  } >"$WORK/timings.json"
+  echo "$DIGEST" >"$WORK/inputs.sha256"
+  rm -rf "$OUT"
+  mv "$WORK" "$OUT"
+  echo "build-image: done in ${TOTAL}s -> $OUT ($(du -sh --apparent-size "$OUT/root.img" | cut -f1) root.img, $(du -sh "$OUT/root.img" | cut -f1) used)"
+  exit 0
+}

@@ -1,0 +1,186 @@
+import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { imageDir } from './image.js';
+
+const run = promisify(execFile);
+
+/** Strips terminal escape sequences so screens drawn by a TUI can be matched as text. */
+export function plain(text: string): string {
+  return text
+    .replace(/\x1b\[[0-?]*[ -/]*[@-~]/g, '')
+    .replace(/\x1b[\]P^_][^\x07\x1b]*(\x07|\x1b\\)/g, '')
+    .replace(/\x1b[()][0-9A-Za-z]/g, '')
+    .replace(/\x1b[=>78cDEHM]/g, '')
+    .replace(/\r/g, '');
+}
+
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+export interface GuestOptions {
+  /** Extra disks (raw files), e.g. a BLUEPRINT provisioning disk. */
+  disks?: string[];
+  memoryMiB?: number;
+}
+
+/**
+ * The image booted under qemu (TCG: no KVM here) from a copy-on-write overlay, so the built
+ * root.img stays pristine. The serial console is a unix socket the test reads and types into;
+ * the guest's port 22 is forwarded to a free port on 127.0.0.1 only.
+ */
+export class Guest {
+  readonly dir = mkdtempSync(path.join(os.tmpdir(), 'blueprint-image-boot-'));
+  readonly sshPort: Promise<number> = freePort();
+  private qemu?: ChildProcess;
+  private socket?: net.Socket;
+  private raw = '';
+  private qemuLog = '';
+
+  async start(options: GuestOptions = {}): Promise<void> {
+    const overlay = path.join(this.dir, 'root.qcow2');
+    execFileSync('qemu-img', [
+      'create',
+      '-q',
+      '-f',
+      'qcow2',
+      '-F',
+      'raw',
+      '-b',
+      path.join(imageDir, 'root.img'),
+      overlay,
+    ]);
+    const serial = path.join(this.dir, 'serial.sock');
+    const cmdline = readFileSync(path.join(imageDir, 'cmdline'), 'utf8').trim();
+    const args = [
+      '-m',
+      String(options.memoryMiB ?? 1024),
+      '-smp',
+      '2',
+      '-accel',
+      'tcg',
+      '-display',
+      'none',
+      '-no-reboot',
+      '-monitor',
+      'none',
+      '-kernel',
+      path.join(imageDir, 'vmlinuz'),
+      '-initrd',
+      path.join(imageDir, 'initrd.img'),
+      '-append',
+      cmdline,
+      '-drive',
+      `file=${overlay},format=qcow2,if=virtio`,
+      ...(options.disks ?? []).flatMap((d) => ['-drive', `file=${d},format=raw,if=virtio,readonly=on`]),
+      '-nic',
+      `user,model=virtio-net-pci,hostfwd=tcp:127.0.0.1:${await this.sshPort}-:22`,
+      '-chardev',
+      `socket,id=s0,path=${serial},server=on,wait=off,logfile=${path.join(this.dir, 'serial.log')}`,
+      '-serial',
+      'chardev:s0',
+    ];
+    this.qemu = spawn('qemu-system-x86_64', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.qemu.stdout?.on('data', (d) => (this.qemuLog += d));
+    this.qemu.stderr?.on('data', (d) => (this.qemuLog += d));
+    const exited = new Promise<never>((_, reject) =>
+      this.qemu?.once('exit', (code) => reject(new Error(`qemu exited (${code}): ${this.qemuLog}`))),
+    );
+    exited.catch(() => {});
+    for (let i = 0; !existsSync(serial); i++) {
+      if (this.qemu.exitCode !== null || i > 100) throw new Error(`qemu did not start: ${this.qemuLog}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    this.socket = net.createConnection(serial);
+    this.socket.setEncoding('utf8');
+    this.socket.on('data', (d: string) => (this.raw += d));
+    await new Promise((resolve, reject) => this.socket?.once('connect', resolve).once('error', reject));
+  }
+
+  /** Everything the serial console showed so far, escape sequences removed. */
+  get console(): string {
+    return plain(this.raw);
+  }
+
+  /** Waits until the serial console shows `pattern` after position `from`; returns the match's end. */
+  async waitFor(pattern: RegExp, timeoutMs: number, from = 0): Promise<number> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const text = this.console.slice(from);
+      const match = pattern.exec(text);
+      if (match) return from + match.index + match[0].length;
+      if (this.qemu?.exitCode !== null) throw new Error(`qemu exited; console:\n${this.tail()}`);
+      if (Date.now() > deadline) {
+        throw new Error(
+          `timed out waiting for ${pattern} on the serial console; last lines:\n${this.tail()}`,
+        );
+      }
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+
+  /** Types on the serial console, a few bytes at a time as a person (or a slow UART) would. */
+  async type(text: string): Promise<void> {
+    for (const chunk of text.match(/[\s\S]{1,16}/g) ?? []) {
+      this.socket?.write(chunk);
+      await new Promise((r) => setTimeout(r, 30));
+    }
+  }
+
+  tail(lines = 40): string {
+    return this.console.split('\n').slice(-lines).join('\n');
+  }
+
+  /** Runs a command as `user` over SSH with `key`; resolves with its output and exit status. */
+  async ssh(
+    user: string,
+    args: string[],
+    sshOptions: string[] = [],
+  ): Promise<{ code: number; stdout: string; stderr: string }> {
+    const base = [
+      '-p',
+      String(await this.sshPort),
+      '-o',
+      'BatchMode=yes',
+      '-o',
+      'StrictHostKeyChecking=no',
+      '-o',
+      'UserKnownHostsFile=/dev/null',
+      '-o',
+      'ConnectTimeout=20',
+      '-o',
+      'LogLevel=ERROR',
+    ];
+    try {
+      const { stdout, stderr } = await run('ssh', [...base, ...sshOptions, `${user}@127.0.0.1`, ...args], {
+        timeout: 120_000,
+      });
+      return { code: 0, stdout, stderr };
+    } catch (err) {
+      const e = err as { code?: number; stdout?: string; stderr?: string };
+      return {
+        code: typeof e.code === 'number' ? e.code : -1,
+        stdout: e.stdout ?? '',
+        stderr: e.stderr ?? '',
+      };
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.socket?.destroy();
+    if (this.qemu && this.qemu.exitCode === null) {
+      const gone = new Promise((r) => this.qemu?.once('exit', r));
+      this.qemu.kill('SIGTERM');
+      await gone;
+    }
+    if (!process.env.BLUEPRINT_KEEP_BOOT) rmSync(this.dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,13 @@
+import { defineConfig } from 'vitest/config';
+
+// `npm run test:image`: checks of the built image (build/image, see scripts/build-image.sh) and a
+// boot under qemu. Kept out of `npm test`: building takes minutes and booting under TCG minutes more.
+export default defineConfig({
+  test: {
+    root: new URL('../..', import.meta.url).pathname,
+    include: ['test/image/**/*.test.ts'],
+    testTimeout: 120_000,
+    hookTimeout: 600_000,
+    fileParallelism: false,
+  },
+});
