@@ -1,6 +1,6 @@
 import { access } from 'node:fs/promises';
 import type { ModuleOps } from '../core/setup/ops.js';
-import { moduleOpsFor, openManager } from '../core/setup/wire.js';
+import { moduleOpsFor, openManager, serviceDeps } from '../core/setup/wire.js';
 import { type ExposureAudit, exposureAudit } from '../core/system/exposure.js';
 import { type HostFacts, hostFacts } from '../core/system/host.js';
 import { layout } from '../core/system/paths.js';
@@ -59,9 +59,6 @@ export interface Sources {
 
 export type PackageAction = 'install' | 'remove' | 'upgrade';
 
-const notYet = (what: string) => async () =>
-  ({ available: false, reason: `${what}: not available yet in this build` }) as const;
-
 const failed = (err: unknown) => ({ available: false, reason: (err as Error).message }) as const;
 
 /** What `bpkg` says, row by row: installed packages first, then what the repositories offer. */
@@ -78,13 +75,75 @@ async function packageRows(root: string): Promise<PackageRow[]> {
   ];
 }
 
+/** Services with their state; network mode as the badge (every service runs in the sandbox policy). */
+async function serviceRows(root: string): Promise<ServiceRow[]> {
+  const [{ listRegistrations }, { listServices }] = await Promise.all([
+    import('../core/services/registry.js'),
+    import('../core/services/status.js'),
+  ]);
+  const regs = await listRegistrations(root);
+  if (!regs.length) return [];
+  const status = new Map((await listServices(await serviceDeps(root))).map((s) => [s.name, s]));
+  return regs.map((r) => {
+    const s = status.get(r.name);
+    const mem = s?.memoryBytes ? ` ${Math.round(s.memoryBytes / 1024 / 1024)} MiB` : '';
+    return {
+      name: r.name,
+      state: s?.state ?? 'unknown',
+      sandboxed: true,
+      detail: `${r.version} net:${r.spec.network}${r.approvals.outboundNetwork ? ' (approved)' : ''} ${
+        s?.health ?? ''
+      }${mem}`,
+    };
+  });
+}
+
 export function coreSources(root: string): Sources {
+  // GPUs do not come and go while the console is open: detect once (nvidia-smi can be slow).
+  let gpuReport: Promise<Maybe<GpuRow[]>> | undefined;
   return {
     root,
     host: () => hostFacts(root),
     exposure: () => exposureAudit(root),
-    gpus: notYet('GPU detection'),
-    services: notYet('Services'),
+    gpus() {
+      gpuReport ??= import('../core/gpu/index.js').then(
+        async ({ detectGpus, gpuRows }) =>
+          ({ available: true, value: gpuRows(await detectGpus(root)) }) as const,
+        failed,
+      );
+      return gpuReport;
+    },
+    services: () => serviceRows(root).then((value) => ({ available: true, value }) as const, failed),
+    async serviceAction(action, name) {
+      const { startService, stopService } = await import('../core/services/lifecycle.js');
+      const deps = await serviceDeps(root);
+      if (action !== 'start') await stopService(deps, name);
+      if (action !== 'stop') await startService(deps, name);
+    },
+    async followLogs(name, onLine, signal) {
+      const [{ writeLogs }, { Writable }] = await Promise.all([
+        import('../core/services/status.js'),
+        import('node:stream'),
+      ]);
+      let rest = '';
+      const out = new Writable({
+        write(chunk, _enc, done) {
+          const lines = (rest + String(chunk)).split('\n');
+          rest = lines.pop() ?? '';
+          for (const l of lines) onLine(l);
+          done();
+        },
+      });
+      const deps = await serviceDeps(root);
+      await writeLogs(deps.engine, name, out, { follow: true, tail: 200, timestamps: true, signal });
+    },
+    async inspect(name) {
+      const [{ inspectService }, { formatInspection }] = await Promise.all([
+        import('../core/services/inspect.js'),
+        import('../core/services/describe.js'),
+      ]);
+      return formatInspection(await inspectService(await serviceDeps(root), name)).split('\n');
+    },
     async updates() {
       const pm = await openManager(root);
       if ((await pm.repos.list()).length === 0)

@@ -1,5 +1,6 @@
 import type { PackageManager, ProgressEvent } from '../pkg/index.js';
-import { type ModuleOps, NotAvailableError } from './ops.js';
+import type { ServiceDeps } from '../services/index.js';
+import type { ModuleOps } from './ops.js';
 
 export interface ManagerHooks {
   info?: (line: string) => void;
@@ -9,26 +10,41 @@ export interface ManagerHooks {
 }
 
 /**
- * The package manager for a root, as setup and the TUI open it (quiet unless told where to talk).
- * Loaded on first use: a setup with no repositories or modules never pays for OpenPGP.
+ * The package manager for a root as setup and the TUI open it: with the services module's hooks
+ * (validate the service section, load and check the image), like `bpkg`. `yes` stays false: a
+ * module asking for outbound network is refused here and needs `bpkg install --yes`, where the
+ * admin sees that question. Loaded on first use: a setup without modules never pays for OpenPGP.
  */
 export async function openManager(root: string, hooks: ManagerHooks = {}): Promise<PackageManager> {
-  const { PackageManager } = await import('../pkg/index.js');
-  return new PackageManager({ root, yes: true, ...hooks });
+  const [{ PackageManager }, { createServiceHooks }] = await Promise.all([
+    import('../pkg/index.js'),
+    import('../services/hooks.js'),
+  ]);
+  return new PackageManager({ root, hooks: createServiceHooks({ root }), yes: false, ...hooks });
 }
 
-/**
- * The package manager (src/core/pkg) and services as setup sees them. Services are not in this
- * build yet: `servicesAvailable` is false, and plans that start modules are blocked, not faked.
- */
+/** The container engine and the GPU planner, as `blueprint service` uses them. */
+export async function serviceDeps(root: string): Promise<ServiceDeps> {
+  const [{ chooseSocket, connectEngine }, { layout }, { planGpuAccess }] = await Promise.all([
+    import('../services/engine.js'),
+    import('../system/paths.js'),
+    import('../gpu/index.js'),
+  ]);
+  const engine = await connectEngine(chooseSocket(process.env, layout(root).configFile).path);
+  return { engine, root, planGpu: planGpuAccess };
+}
+
+/** The package manager (src/core/pkg) and the services module (src/core/services) as setup sees them. */
 export async function moduleOpsFor(root: string, hooks: ManagerHooks = {}): Promise<ModuleOps> {
   let manager: Promise<PackageManager> | undefined;
+  let services: Promise<ServiceDeps> | undefined;
   const pm = () => {
     manager ??= openManager(root, hooks);
     return manager;
   };
-  const noServices = async (): Promise<never> => {
-    throw new NotAvailableError('Starting and stopping services');
+  const deps = () => {
+    services ??= serviceDeps(root);
+    return services;
   };
   return {
     trustedKeys: async () => (await (await pm()).keyring.list()).map((k) => k.fingerprint.toUpperCase()),
@@ -47,9 +63,25 @@ export async function moduleOpsFor(root: string, hooks: ManagerHooks = {}): Prom
       await m.install(names);
     },
     remove: async (names) => void (await (await pm()).remove(names)),
-    servicesAvailable: false,
-    running: async () => [],
-    start: noServices,
-    stop: noServices,
+    servicesAvailable: true,
+    async registered() {
+      const { listRegistrations } = await import('../services/registry.js');
+      return (await listRegistrations(root)).map((r) => r.name);
+    },
+    async running() {
+      const { listServices } = await import('../services/status.js');
+      return (await listServices(await deps())).filter((s) => s.state === 'running').map((s) => s.name);
+    },
+    async start(name) {
+      const { listRegistrations } = await import('../services/registry.js');
+      // A module without a service section (data, models) is installed and that is all.
+      if (!(await listRegistrations(root)).some((r) => r.name === name)) return;
+      const { startService } = await import('../services/lifecycle.js');
+      await startService(await deps(), name, { ...(hooks.signal ? { signal: hooks.signal } : {}) });
+    },
+    async stop(name) {
+      const { stopService } = await import('../services/lifecycle.js');
+      await stopService(await deps(), name);
+    },
   };
 }
