@@ -91,8 +91,8 @@ async function serviceRows(root: string): Promise<ServiceRow[]> {
       name: r.name,
       state: s?.state ?? 'unknown',
       sandboxed: true,
-      detail: `${r.version} net:${r.spec.network}${r.approvals.outboundNetwork ? ' (approved)' : ''} ${
-        s?.health ?? ''
+      detail: `${r.version} net:${r.spec.network}${r.approvals.outboundNetwork ? ' (approved)' : ''}${
+        s?.state === 'running' && s.health !== 'none' ? ` ${s.health}` : ''
       }${mem}`,
     };
   });
