@@ -138,20 +138,24 @@ if (process.argv[1] && resolve(process.argv[1]) === import.meta.filename) {
       model: { type: 'string' },
       out: { type: 'string' },
       version: { type: 'string' },
+      name: { type: 'string' },
       help: { type: 'boolean' },
     },
   });
   if (values.help || !values.model || !values.out) {
     console.log(
-      'usage: node modules/embeddings/package.ts --model MODEL_DIR --out SOURCE_DIR [--version X.Y.Z]',
+      'usage: node modules/embeddings/package.ts --model MODEL_DIR --out SOURCE_DIR [--version X.Y.Z] [--name NAME]',
     );
-    console.log('then:  blueprint repo build --source SOURCE_DIR ... (see modules/embeddings/README.md)');
+    console.log(
+      'then:  blueprint repo build SOURCE_DIR --repo REPO_DIR --key KEY.asc (see modules/embeddings/README.md)',
+    );
     process.exit(values.help ? 0 : 2);
   }
   const { dir, manifest } = await makePackageSource({
     model: values.model,
     out: values.out,
     version: values.version,
+    name: values.name,
   });
   console.log(
     `${dir}: ${manifest.name} ${manifest.version}, ${Object.keys(manifest.files as object).length} model files`,

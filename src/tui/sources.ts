@@ -98,20 +98,23 @@ async function serviceRows(root: string): Promise<ServiceRow[]> {
   });
 }
 
+const GPU_CACHE_MS = 60_000;
+
 export function coreSources(root: string): Sources {
-  // GPUs do not come and go while the console is open: detect once (nvidia-smi can be slow).
-  let gpuReport: Promise<Maybe<GpuRow[]>> | undefined;
+  let gpuCache: { at: number; value: ReturnType<Sources['gpus']> } | undefined;
   return {
     root,
     host: () => hostFacts(root),
     exposure: () => exposureAudit(root),
     gpus() {
-      gpuReport ??= import('../core/gpu/index.js').then(
-        async ({ detectGpus, gpuRows }) =>
-          ({ available: true, value: gpuRows(await detectGpus(root)) }) as const,
-        failed,
-      );
-      return gpuReport;
+      // The dashboard refreshes every 2 s; nvidia-smi is not that cheap and GPUs rarely change.
+      if (!gpuCache || Date.now() - gpuCache.at > GPU_CACHE_MS) {
+        const value = import('../core/gpu/index.js').then(({ detectGpus, gpuRows }) =>
+          detectGpus(root).then((report) => ({ available: true, value: gpuRows(report) }) as const, failed),
+        );
+        gpuCache = { at: Date.now(), value };
+      }
+      return gpuCache.value;
     },
     services: () => serviceRows(root).then((value) => ({ available: true, value }) as const, failed),
     async serviceAction(action, name) {

@@ -67,6 +67,9 @@ describe('embeddings module end to end (signed repository, Podman sandbox)', () 
     expect(cosine((tei.body as number[][])[0]!, ref.cases[0]!.embedding)).toBeGreaterThan(0.99999);
     expect((await call(socket, 'POST', '/embed', { inputs: 7 })).status).toBe(422);
     expect((await call(socket, 'GET', '/health')).status).toBe(200);
+    const logs = JSON.stringify(await blueprint('service', 'logs', name));
+    expect(logs).toContain('verified 4 model files against the signed manifest');
+    expect(logs).toContain('2 inference threads'); // the manifest's 2 CPUs, not every host core
   });
 
   it('runs sandboxed: read-only root, no capabilities, no network', async () => {

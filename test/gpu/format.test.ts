@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { detectGpus, gpuRows, gpuSummary } from '../../src/core/gpu/index.js';
+import { coreSources } from '../../src/tui/sources.js';
 import { fixtureRoot, recordedRunner } from './helpers.js';
 
 const report = (name: string) => detectGpus(fixtureRoot(name), { runner: recordedRunner(name) });
@@ -22,5 +23,20 @@ describe('dashboard lines', () => {
         detail: 'ROCm ready: /dev/kfd + /dev/dri/renderD128 (groups video, render)',
       },
     ]);
+  });
+});
+
+describe('the TUI source', () => {
+  it('gives the GPU rows of the root it manages', async () => {
+    expect(await coreSources(fixtureRoot('intel-igpu')).gpus()).toEqual({
+      available: true,
+      value: [
+        {
+          vendor: 'Intel',
+          name: 'Intel Iris Xe Graphics',
+          detail: 'Level Zero ready: /dev/dri/renderD128 (group render)',
+        },
+      ],
+    });
   });
 });

@@ -1,27 +1,30 @@
 /**
- * GPU pass-through on the real engine, with no GPU: a CDI spec (cdiVersion 0.5.0) names a harmless
- * device node made for the test (major/minor of /dev/null). The plan comes from a fixture root
- * whose NVIDIA GPU is "ready" through that spec; the container created with the plan must show that
- * node and nothing else compared with the same container without a GPU, under the same sandbox.
+ * GPU pass-through through the services module on the real engine, with no GPU: a CDI spec
+ * (cdiVersion 0.5.0) names a harmless device node made for the test (major/minor of /dev/null).
+ * The box's root holds the nvidia-h100 fixture, whose GPU is "ready" through that spec; a module
+ * with `gpu: required` must start with that node visible inside and nothing else added compared
+ * with the same module under `gpu: none`, under the same sandbox. On a root with no GPU it must
+ * be refused before any container exists.
  *
  * Podman 4.3 reads CDI specs only from the host's /etc/cdi and /var/run/cdi (no cdi_spec_dirs), so
- * the spec is also written there under a unique name and removed afterwards.
+ * the spec is also written there under a unique name and removed afterwards. Under a user
+ * namespace runc bind-mounts device nodes from the same host path, so the node lives in /dev.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { planGpuAccess } from '../../src/core/gpu/index.js';
-import type { GpuAccessPlan } from '../../src/core/gpu/types.js';
-import { copyFixture, fixtureRoot, removeCopies } from './helpers.js';
-import { runToEnd } from './podman.js';
+import { execInService, inspectService } from '../../src/core/services/inspect.js';
+import { inspectContainer, startService } from '../../src/core/services/lifecycle.js';
+import { buildHello, cli, type HelloBuild, makeBox, type TestBox, uniqueName } from '../services/helpers.js';
+import { fixtureRoot } from './helpers.js';
 
 const id = randomBytes(4).toString('hex');
 const NODE = `/dev/bp-gpu-test-${id}`;
 const HOST_SPEC = `/etc/cdi/bp-gpu-test-${id}.yaml`;
-const IMAGE = `localhost/bp-gpu-test/devlist-${id}:1`;
 const H100_UUID = 'GPU-8f6e9a3c-5b21-4d7e-a0c4-2f1b9d3e7a56';
 
 // Named like nvidia-ctk names them (`all` and the GPU's UUID), pointing only at the test's node.
@@ -48,102 +51,108 @@ async function hostHasNvidiaSpec(): Promise<boolean> {
 }
 const skip = await hostHasNvidiaSpec();
 
-let work: string;
-let root: string;
+let build: HelloBuild;
+let gpuBox: TestBox;
+let cpuBox: TestBox;
+let tools: string;
+
+/** Installs a hello module whose package carries the /dev lister, mounted read-only at /tools. */
+async function install(box: TestBox, name: string, gpu: 'none' | 'optional' | 'required') {
+  const pkg = await box.install(name, { gpu, mounts: [{ source: 'tools', target: '/tools' }] });
+  // Readable by the container's mapped user, as a package's payload would be.
+  await cp(tools, path.join(pkg.prefix, 'tools'), { recursive: true });
+  await chmod(path.join(pkg.prefix, 'tools'), 0o755);
+}
+
+const deps = (box: TestBox) => ({ engine: box.engine, root: box.root, planGpu: planGpuAccess });
+
+async function devices(box: TestBox, name: string): Promise<string[]> {
+  const r = await execInService(box.engine, name, ['/tools/devlist']);
+  expect(r.exitCode, r.stderr).toBe(0);
+  return r.stdout.trim().split('\n').sort();
+}
 
 beforeAll(async () => {
   if (skip) return;
-  work = await mkdtemp(path.join(os.tmpdir(), 'bp-gpu-pass-'));
+  tools = await mkdtemp(path.join(os.tmpdir(), 'bp-gpu-tools-'));
   await execa('gcc', [
     '-static',
     '-O2',
     '-o',
-    path.join(work, 'devlist'),
+    path.join(tools, 'devlist'),
     path.join(import.meta.dirname, 'devlist/devlist.c'),
   ]);
-  await writeFile(
-    path.join(work, 'Containerfile'),
-    'FROM scratch\nCOPY devlist /devlist\nENTRYPOINT ["/devlist"]\n',
-  );
-  await execa('podman', ['build', '-q', '-t', IMAGE, work]);
   await execa('mknod', ['-m', '666', NODE, 'c', '1', '3']);
   await mkdir('/etc/cdi', { recursive: true });
   await writeFile(HOST_SPEC, SPEC);
-  root = await copyFixture('nvidia-h100');
-  await writeFile(path.join(root, 'etc/cdi/nvidia.yaml'), SPEC);
-}, 120_000);
+  build = await buildHello();
+  gpuBox = await makeBox(build);
+  await cp(fixtureRoot('nvidia-h100'), gpuBox.root, { recursive: true, verbatimSymlinks: true });
+  await writeFile(path.join(gpuBox.root, 'etc/cdi/nvidia.yaml'), SPEC);
+  cpuBox = await makeBox(build);
+  await cp(fixtureRoot('none'), cpuBox.root, { recursive: true, verbatimSymlinks: true });
+}, 180_000);
 
 afterAll(async () => {
   if (skip) return;
+  await gpuBox?.cleanup();
+  await cpuBox?.cleanup();
   await rm(HOST_SPEC, { force: true });
   await rm(NODE, { force: true });
-  await execa('podman', ['rmi', '-f', IMAGE], { reject: false });
-  await rm(work, { recursive: true, force: true });
-  await removeCopies();
+  await rm(tools, { recursive: true, force: true });
+  if (build) await rm(build.dir, { recursive: true, force: true });
 });
 
-/** The sandbox the services module creates (no capabilities, no-new-privileges, userns, no network) plus the plan. */
-function sandbox(plan: GpuAccessPlan): Record<string, unknown> {
-  return {
-    name: `bp-gpu-test-${id}-${randomBytes(2).toString('hex')}`,
-    image: IMAGE,
-    cap_drop: ['all'],
-    no_new_privileges: true,
-    read_only_filesystem: true,
-    userns: { nsmode: 'auto', value: 'size=65536' },
-    netns: { nsmode: 'none' },
-    ...(plan.use ? { devices: [...plan.cdiDevices, ...plan.devices].map((p) => ({ path: p })) } : {}),
-  };
-}
+describe.skipIf(skip)('GPU pass-through into a sandboxed service (Podman, CDI)', () => {
+  it('gpu: required starts with the CDI device visible inside and nothing else added', async () => {
+    const withGpu = uniqueName('bpt-gpu-req');
+    const without = uniqueName('bpt-gpu-none');
+    await install(gpuBox, withGpu, 'required');
+    await install(gpuBox, without, 'none');
+    // Through the executable, so the CLI's wiring of the GPU plan is what is tested.
+    const started = await cli(gpuBox.root, ['service', 'start', withGpu]);
+    expect(started.code, started.stderr).toBe(0);
+    expect((await startService(deps(gpuBox), without)).healthy).toBe(true);
 
-const lines = (output: string) => output.trim().split('\n').sort();
-
-describe.skipIf(skip)('GPU pass-through on Podman through CDI', () => {
-  it('gpu: required gets the spec device and nothing else; gpu: optional on a no-GPU box gets none', async () => {
-    const gpuPlan = await planGpuAccess(root, 'required');
-    expect(gpuPlan).toMatchObject({
-      use: true,
-      vendor: 'nvidia',
-      cdiDevices: ['nvidia.com/gpu=all'],
-      devices: [],
-    });
-    const cpuPlan = await planGpuAccess(fixtureRoot('none'), 'optional');
-    expect(cpuPlan).toMatchObject({ use: false, reason: 'no usable GPU: running on CPU' });
-
-    const withGpu = await runToEnd(sandbox(gpuPlan));
-    const withoutGpu = await runToEnd(sandbox(cpuPlan));
-    expect(withGpu.exitCode).toBe(0);
-    expect(withoutGpu.exitCode).toBe(0);
-
-    const added = lines(withGpu.output).filter((l) => !lines(withoutGpu.output).includes(l));
-    const removed = lines(withoutGpu.output).filter((l) => !lines(withGpu.output).includes(l));
-    expect(added).toEqual([`dev ${NODE} c 1:3`]);
-    expect(removed).toEqual([]);
-    // Same sandbox with and without the GPU.
-    expect(lines(withGpu.output)).toEqual(
+    const inside = await devices(gpuBox, withGpu);
+    const baseline = await devices(gpuBox, without);
+    expect(inside.filter((l) => !baseline.includes(l))).toEqual([`dev ${NODE} c 1:3`]);
+    expect(baseline.filter((l) => !inside.includes(l))).toEqual([]);
+    // The rest of the sandbox is unchanged (the status lines are in both listings, equal).
+    expect(inside).toEqual(
       expect.arrayContaining([
         'status CapEff:\t0000000000000000',
         'status NoNewPrivs:\t1',
         'status Seccomp:\t2',
       ]),
     );
+    expect((await inspectService(deps(gpuBox), withGpu)).policy.gpu).toBe(
+      'nvidia.com/gpu=all (NVIDIA H100 80GB HBM3 through CDI nvidia.com/gpu=all)',
+    );
   });
 
-  it('gpu: required on a box without a usable GPU is refused before any container exists', async () => {
-    await expect(planGpuAccess(fixtureRoot('none'), 'required')).rejects.toMatchObject({
-      code: 'gpu-required',
+  it('gpu: required on a box without a GPU is refused, naming what is missing, and no container is made', async () => {
+    const name = uniqueName('bpt-gpu-refused');
+    await install(cpuBox, name, 'required');
+    const refused = await cli(cpuBox.root, ['service', 'start', name]);
+    expect(refused.code).toBe(1);
+    expect(refused.json).toMatchObject({
+      error: {
+        code: 'gpu-required',
+        message: 'This service needs a GPU, but no NVIDIA, AMD or Intel GPU was found on this box',
+      },
     });
-    await expect(planGpuAccess(fixtureRoot('nvidia-nouveau'), 'required')).rejects.toMatchObject({
-      code: 'gpu-required',
-      message: expect.stringContaining('bound to nouveau'),
-    });
+    await expect(startService(deps(cpuBox), name)).rejects.toMatchObject({ code: 'gpu-required' });
+    expect(await inspectContainer(cpuBox.engine, name)).toBeUndefined();
   });
 
-  it('the engine refuses a CDI device no spec defines (what a stale plan would meet)', async () => {
-    const plan: GpuAccessPlan = {
-      ...(await planGpuAccess(root, 'required')),
-      cdiDevices: [`nvidia.com/gpu=${id}`],
-    };
-    await expect(runToEnd(sandbox(plan))).rejects.toThrow(/unresolvable CDI devices/);
+  it('gpu: optional on a box without a GPU starts on CPU and says so', async () => {
+    const name = uniqueName('bpt-gpu-opt');
+    await install(cpuBox, name, 'optional');
+    expect((await startService(deps(cpuBox), name)).healthy).toBe(true);
+    expect((await inspectService(deps(cpuBox), name)).policy.gpu).toBe(
+      'none (no usable GPU: running on CPU)',
+    );
+    expect((await devices(cpuBox, name)).filter((l) => l.includes('bp-gpu-test'))).toEqual([]);
   });
 });

@@ -12,8 +12,9 @@ import type { Context } from '../context.js';
 /** Opens the engine for a command: the socket from CONTAINER_HOST/DOCKER_HOST/config/default. */
 async function deps(ctx: Context) {
   const { chooseSocket, connectEngine } = await import('../../core/services/engine.js');
+  const { planGpuAccess } = await import('../../core/gpu/index.js');
   const engine = await connectEngine(chooseSocket(process.env, ctx.paths.configFile).path);
-  return { engine, root: ctx.root };
+  return { engine, root: ctx.root, planGpu: planGpuAccess };
 }
 
 const nameArg = (parsed: Parsed, cmd: string) =>

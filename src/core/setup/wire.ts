@@ -16,11 +16,17 @@ export interface ManagerHooks {
  * admin sees that question. Loaded on first use: a setup without modules never pays for OpenPGP.
  */
 export async function openManager(root: string, hooks: ManagerHooks = {}): Promise<PackageManager> {
-  const [{ PackageManager }, { createServiceHooks }] = await Promise.all([
+  const [{ PackageManager }, { createServiceHooks }, { planGpuAccess }] = await Promise.all([
     import('../pkg/index.js'),
     import('../services/hooks.js'),
+    import('../gpu/index.js'),
   ]);
-  return new PackageManager({ root, hooks: createServiceHooks({ root }), yes: false, ...hooks });
+  return new PackageManager({
+    root,
+    hooks: createServiceHooks({ root, planGpu: planGpuAccess }),
+    yes: false,
+    ...hooks,
+  });
 }
 
 /** The container engine and the GPU planner, as `blueprint service` uses them. */
