@@ -27,6 +27,11 @@ export const topLevel: TopLevelEntry[] = [
     load: async () => (await import('./gpu.js')).gpuCommand,
   },
   {
+    name: 'module',
+    summary: 'Write modules: `module new NAME` scaffolds one, `module lint PATH` checks it',
+    load: async () => (await import('./module.js')).moduleGroup,
+  },
+  {
     name: 'pkg',
     summary: 'Package manager: install, remove, update, verify (also run as `bpkg`)',
     load: async () => (await import('./pkg.js')).pkgGroup,

@@ -89,6 +89,12 @@ export const serviceSchema = z.strictObject({
   /** Seconds between SIGTERM and SIGKILL on stop. */
   stopTimeout: z.number().int().min(1).max(300).default(10),
   restart: z.enum(['no', 'on-failure', 'always']).default('on-failure'),
+  /**
+   * Why the module loosens the sandbox, for the reviewer and the admin: field path (`network`,
+   * `gpu`, `mounts`, `data`, `resources.memory`...) -> reason. `blueprint module lint` requires one
+   * per loosened field; it is signed with the manifest like the rest of it.
+   */
+  justification: z.record(z.string(), z.string().trim().min(1, 'must say why')).optional(),
   privileged: refused('privileged mode is never allowed'),
   capAdd: refused('capabilities cannot be added: the sandbox drops them all'),
   hostNetwork: refused('host network is never allowed; use network "loopback-socket"'),
@@ -101,22 +107,23 @@ export const serviceSchema = z.strictObject({
 
 export type ServiceSpec = z.output<typeof serviceSchema>;
 
+/** The schema plus the rules that tie fields together; `module lint` reads its issues one by one. */
+export const checkedServiceSchema = serviceSchema.superRefine((s, ctx) => {
+  if (s.network === 'loopback-socket' && !s.socket)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['socket'],
+      message: 'is required with network "loopback-socket"',
+    });
+  if (s.health && !s.socket)
+    ctx.addIssue({ code: 'custom', path: ['health'], message: 'http checks need a "socket"' });
+  const targets = [s.data, s.socket?.dir, ...s.mounts.map((m) => m.target)].filter(Boolean);
+  if (new Set(targets).size !== targets.length)
+    ctx.addIssue({ code: 'custom', path: ['mounts'], message: 'two mounts share one target' });
+});
+
 export function parseService(value: unknown, where = 'service'): ServiceSpec {
-  const r = serviceSchema
-    .superRefine((s, ctx) => {
-      if (s.network === 'loopback-socket' && !s.socket)
-        ctx.addIssue({
-          code: 'custom',
-          path: ['socket'],
-          message: 'is required with network "loopback-socket"',
-        });
-      if (s.health && !s.socket)
-        ctx.addIssue({ code: 'custom', path: ['health'], message: 'http checks need a "socket"' });
-      const targets = [s.data, s.socket?.dir, ...s.mounts.map((m) => m.target)].filter(Boolean);
-      if (new Set(targets).size !== targets.length)
-        ctx.addIssue({ code: 'custom', path: ['mounts'], message: 'two mounts share one target' });
-    })
-    .safeParse(value);
+  const r = checkedServiceSchema.safeParse(value);
   if (!r.success) {
     const withPrefix = new z.ZodError(r.error.issues.map((i) => ({ ...i, path: [where, ...i.path] })));
     throw new VerificationError(
