@@ -1,6 +1,6 @@
 import { access } from 'node:fs/promises';
 import type { ModuleOps } from '../core/setup/ops.js';
-import { moduleOpsFor, openManager } from '../core/setup/wire.js';
+import { moduleOpsFor, openManager, serviceDeps } from '../core/setup/wire.js';
 import { type ExposureAudit, exposureAudit } from '../core/system/exposure.js';
 import { type HostFacts, hostFacts } from '../core/system/host.js';
 import { layout } from '../core/system/paths.js';
@@ -59,14 +59,11 @@ export interface Sources {
 
 export type PackageAction = 'install' | 'remove' | 'upgrade';
 
-const notYet = (what: string) => async () =>
-  ({ available: false, reason: `${what}: not available yet in this build` }) as const;
-
 const failed = (err: unknown) => ({ available: false, reason: (err as Error).message }) as const;
 
 /** What `bpkg` says, row by row: installed packages first, then what the repositories offer. */
 async function packageRows(root: string): Promise<PackageRow[]> {
-  const pm = openManager(root);
+  const pm = await openManager(root);
   const installed = await pm.installed();
   const have = new Set(installed.map((p) => p.name));
   const offered = await pm.search('').catch(() => []);
@@ -76,6 +73,29 @@ async function packageRows(root: string): Promise<PackageRow[]> {
       .filter((h) => !have.has(h.name))
       .map((h) => ({ name: h.name, version: h.version, installed: false, summary: h.summary })),
   ];
+}
+
+/** Services with their state; network mode as the badge (every service runs in the sandbox policy). */
+async function serviceRows(root: string): Promise<ServiceRow[]> {
+  const [{ listRegistrations }, { listServices }] = await Promise.all([
+    import('../core/services/registry.js'),
+    import('../core/services/status.js'),
+  ]);
+  const regs = await listRegistrations(root);
+  if (!regs.length) return [];
+  const status = new Map((await listServices(await serviceDeps(root))).map((s) => [s.name, s]));
+  return regs.map((r) => {
+    const s = status.get(r.name);
+    const mem = s?.memoryBytes ? ` ${Math.round(s.memoryBytes / 1024 / 1024)} MiB` : '';
+    return {
+      name: r.name,
+      state: s?.state ?? 'unknown',
+      sandboxed: true,
+      detail: `${r.version} net:${r.spec.network}${r.approvals.outboundNetwork ? ' (approved)' : ''}${
+        s?.state === 'running' && s.health !== 'none' ? ` ${s.health}` : ''
+      }${mem}`,
+    };
+  });
 }
 
 const GPU_CACHE_MS = 60_000;
@@ -96,9 +116,39 @@ export function coreSources(root: string): Sources {
       }
       return gpuCache.value;
     },
-    services: notYet('Services'),
+    services: () => serviceRows(root).then((value) => ({ available: true, value }) as const, failed),
+    async serviceAction(action, name) {
+      const { startService, stopService } = await import('../core/services/lifecycle.js');
+      const deps = await serviceDeps(root);
+      if (action !== 'start') await stopService(deps, name);
+      if (action !== 'stop') await startService(deps, name);
+    },
+    async followLogs(name, onLine, signal) {
+      const [{ writeLogs }, { Writable }] = await Promise.all([
+        import('../core/services/status.js'),
+        import('node:stream'),
+      ]);
+      let rest = '';
+      const out = new Writable({
+        write(chunk, _enc, done) {
+          const lines = (rest + String(chunk)).split('\n');
+          rest = lines.pop() ?? '';
+          for (const l of lines) onLine(l);
+          done();
+        },
+      });
+      const deps = await serviceDeps(root);
+      await writeLogs(deps.engine, name, out, { follow: true, tail: 200, timestamps: true, signal });
+    },
+    async inspect(name) {
+      const [{ inspectService }, { formatInspection }] = await Promise.all([
+        import('../core/services/inspect.js'),
+        import('../core/services/describe.js'),
+      ]);
+      return formatInspection(await inspectService(await serviceDeps(root), name)).split('\n');
+    },
     async updates() {
-      const pm = openManager(root);
+      const pm = await openManager(root);
       if ((await pm.repos.list()).length === 0)
         return { available: false, reason: 'no repository configured (bpkg repo add NAME URL)' };
       return pm.upgradable().then((u) => ({ available: true, value: u.length }) as const, failed);
@@ -106,7 +156,7 @@ export function coreSources(root: string): Sources {
     packages: () => packageRows(root).then((value) => ({ available: true, value }) as const, failed),
     keys: () =>
       openManager(root)
-        .keyring.list()
+        .then((pm) => pm.keyring.list())
         .then(
           (keys) =>
             ({
@@ -125,9 +175,7 @@ export function coreSources(root: string): Sources {
       ),
     moduleOps: () => moduleOpsFor(root),
     async packageAction(action, name, progress, signal) {
-      const pm = new (await import('../core/pkg/index.js')).PackageManager({
-        root,
-        yes: true,
+      const pm = await openManager(root, {
         signal,
         info: progress,
         warn: (l) => progress(`warning: ${l}`),
@@ -147,7 +195,7 @@ export function coreSources(root: string): Sources {
       }
     },
     async signerOf(name) {
-      const pm = openManager(root);
+      const pm = await openManager(root);
       const best = (await pm.info(name)).available[0];
       if (!best) throw new Error(`${name} is not offered by any repository; run bpkg update`);
       const state = (await pm.repos.states()).find((s) => s.name === best.repo);

@@ -168,6 +168,7 @@ describe('setup apply on a temp root', () => {
         for (const x of n) installed.delete(x);
       },
       servicesAvailable: true,
+      registered: async () => [...installed],
       running: async () => [...running],
       start: async (n) => {
         calls.push(`start ${n}`);

@@ -48,7 +48,7 @@ describe('setup with a repository and modules, through the real package manager'
     expect(first.changed.map((c) => `${c.kind} ${c.action}`)).toEqual(
       expect.arrayContaining(['key create', 'repository create', 'package create']),
     );
-    const pm = openManager(root);
+    const pm = await openManager(root);
     expect((await pm.installed()).map((p) => `${p.name} ${p.version}`)).toEqual(['hello-module 1.0.0']);
     expect((await pm.keyring.list()).map((k) => k.fingerprint)).toEqual([
       loaded.repositories[0]!.key.fingerprint.toLowerCase(),
@@ -56,12 +56,13 @@ describe('setup with a repository and modules, through the real package manager'
     expect(pendingChanges(await planSetup(root, loaded.spec, loaded.repositories, ops))).toEqual([]);
   });
 
-  it('refuses to start modules while services are not in the build, before writing anything', async () => {
+  it('a module with no service section asked to run is installed once, and not "started" on every apply', async () => {
     const loaded = await loadAnswersFile(await answers('running'));
     const ops = await moduleOpsFor(root);
-    const plan = await planSetup(root, loaded.spec, loaded.repositories, ops);
-    expect(plan.blocked.join()).toMatch(/services module, not available yet/);
-    await expect(applyPlan(plan, { ops })).rejects.toMatchObject({ code: 'not-available' });
-    expect(await openManager(root).keyring.list()).toEqual([]);
+    const first = await applyPlan(await planSetup(root, loaded.spec, loaded.repositories, ops), { ops });
+    expect(first.changed.map((c) => `${c.kind} ${c.action} ${c.target}`)).toEqual(
+      expect.arrayContaining(['package create hello-module', 'service create hello-module']),
+    );
+    expect(pendingChanges(await planSetup(root, loaded.spec, loaded.repositories, ops))).toEqual([]);
   });
 });

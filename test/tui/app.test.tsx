@@ -29,7 +29,9 @@ describe('the app', () => {
     const frame = await frameWith(app, 'Memory');
     expect(frame).toMatch(/CPU\s+\d+% busy\s+\d+ cores/);
     expect(frame).toContain(`on ${root}`);
+    // The temp root has no /sys devices and no installed services: said plainly.
     expect(frame).toMatch(/GPUs\s+none found/);
+    expect(frame).toMatch(/Services\s+none installed/);
     expect(frame).toContain('(not set up: press 5)');
     expect(frame).toContain('firewall NOT CONFIGURED');
     app.unmount();

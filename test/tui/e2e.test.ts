@@ -1,5 +1,7 @@
 import { execFileSync } from 'node:child_process';
-import { readFile, readlink, stat } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { cp, readFile, readlink, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -100,7 +102,7 @@ describe('dist/blueprint in tmux', () => {
     expect(await readFile(path.join(root, 'home/operator/.ssh/authorized_keys'), 'utf8')).toBe(`${pub}\n`);
     expect((await stat(path.join(root, 'home/operator/.ssh/authorized_keys'))).mode & 0o777).toBe(0o600);
     expect(await readFile(path.join(root, 'etc/nftables.conf'), 'utf8')).toMatch(/tcp dport 22 ct state new/);
-    expect((await openManager(root).installed()).map((x) => x.name)).toEqual(['hello-module']);
+    expect((await (await openManager(root)).installed()).map((x) => x.name)).toEqual(['hello-module']);
 
     // The dashboard at 80x24 on the box just set up.
     const d = pane([exe, '--root', root], { width: 80, height: 24 });
@@ -147,4 +149,78 @@ describe('dist/blueprint in tmux', () => {
     }
     expect(out).toContain('No terminal for the wizard and no --answers file');
   });
+});
+
+describe('dist/blueprint in tmux with the container engine', () => {
+  const engineUp = existsSync('/run/podman/podman.sock');
+  it.skipIf(!engineUp)(
+    'installs and starts a sandboxed module from the wizard; the dashboard shows it running',
+    async () => {
+      // The example module under a unique name: several people's tests share one Podman engine.
+      const name = `tuie2e-${randomBytes(3).toString('hex')}`;
+      const src = path.join(work, name);
+      await cp(path.resolve(import.meta.dirname, '../../modules/hello'), src, { recursive: true });
+      const manifest = JSON.parse(await readFile(path.join(src, 'manifest.json'), 'utf8'));
+      await writeFile(path.join(src, 'manifest.json'), JSON.stringify({ ...manifest, name }));
+      const bp = (...args: string[]) =>
+        execFileSync(exe, args, { stdio: ['ignore', 'pipe', 'pipe'] }).toString();
+      const fpr = JSON.parse(
+        bp('--json', 'repo', 'keygen', '--out', path.join(work, 'key'), '--name', 'E2E'),
+      ).fingerprint;
+      const repo = path.join(work, 'repo');
+      bp(
+        'repo',
+        'build',
+        src,
+        '--repo',
+        repo,
+        '--name',
+        'e2e',
+        '--key',
+        path.join(work, 'key/signing-key.asc'),
+      );
+      cleanups.push(
+        () => void execFileSync(exe, ['--root', root, '--yes', 'pkg', 'remove', name], { stdio: 'ignore' }),
+      );
+      execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', path.join(work, 'id')]);
+
+      const p = pane([exe, '--root', root, 'setup'], { width: 100, height: 30 });
+      const answer = async (prompt: string, text: string) => {
+        await p.waitFor(prompt);
+        p.keys('C-u');
+        if (text) p.text(text);
+        p.keys('Enter');
+      };
+      await answer('Step 1 of', 'box-svc');
+      await answer('Time zone', 'UTC');
+      await answer('Admin user', 'admin');
+      await answer('Admin SSH key', path.join(work, 'id.pub'));
+      await p.waitFor('Let SSH listen?');
+      p.keys('n');
+      await answer('URL of the package repository', pathToFileURL(repo).href);
+      await answer("repository's public signing key", path.join(work, 'key/signing-key.pub.asc'));
+      expect((await p.waitFor('Does this fingerprint match')).replace(/\s/g, '')).toContain(
+        String(fpr).toUpperCase(),
+      );
+      p.keys('y');
+      await p.waitFor('GPU check');
+      p.keys('Enter');
+      await answer('Modules to install', name);
+      expect(await p.waitFor('Apply these changes?')).toMatch(
+        new RegExp(`create\\s+service\\s+${name}\\s+\\(running\\)`),
+      );
+      p.keys('y');
+      await p.waitFor('Done.', 1200);
+      p.keys('x');
+      await p.waitFor('EXIT=0');
+
+      const d = pane([exe, '--root', root], { width: 100, height: 30 });
+      const dash = await d.waitFor(new RegExp(`${name}\\s+running\\s+\\[sandboxed\\]`));
+      await keepScreen('dashboard-with-service', dash);
+      d.keys('q');
+      await d.waitFor('EXIT=0');
+      const status = JSON.parse(bp('--root', root, '--json', 'service', 'status', name));
+      expect(status).toMatchObject({ name, state: 'running', health: 'healthy' });
+    },
+  );
 });

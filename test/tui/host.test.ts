@@ -1,28 +1,31 @@
+import { mkdir, symlink, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseProcNet } from '../../src/core/system/exposure.js';
+import { sshPortOf } from '../../src/core/system/exposure.js';
 import { cpuBusy, formatBytes, formatDuration, parseMeminfo } from '../../src/core/system/host.js';
+import { tempRoot } from '../setup/helpers.js';
 
-describe('network exposure audit', () => {
-  it('reads listening sockets from /proc/net and tells loopback from exposed', () => {
-    const tcp = `  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
-   0: 00000000:0016 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 1 1
-   1: 0100007F:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 2 1
-   2: 020200C0:A664 507100CB:0050 01 00000000:00000000 00:00000000 00000000     0        0 3 1
-`;
-    expect(parseProcNet(tcp, 'tcp')).toEqual([
-      { proto: 'tcp', address: '0.0.0.0', port: 22, exposed: true },
-      { proto: 'tcp', address: '127.0.0.1', port: 8080, exposed: false },
-    ]);
-    const tcp6 = `  sl  local_address                         remote_address                        st
-   0: 00000000000000000000000001000000:0277 00000000000000000000000000000000:0000 0A
-   1: 00000000000000000000000000000000:0050 00000000000000000000000000000000:0000 0A
-   2: 0000000000000000FFFF00000100007F:0035 00000000000000000000000000000000:0000 0A
-`;
-    expect(parseProcNet(tcp6, 'tcp6')).toEqual([
-      { proto: 'tcp6', address: '::1', port: 631, exposed: false },
-      { proto: 'tcp6', address: '::', port: 80, exposed: true },
-      { proto: 'tcp6', address: '::ffff:127.0.0.1', port: 53, exposed: false },
-    ]);
+describe('network exposure', () => {
+  it('finds the SSH port of an enabled ssh.service in the drop-in first, as sshd does', async () => {
+    const { root, cleanup } = await tempRoot('sshport');
+    try {
+      expect(await sshPortOf(root)).toBeUndefined();
+      const wants = path.join(root, 'etc/systemd/system/multi-user.target.wants');
+      await mkdir(wants, { recursive: true });
+      // The link's target is outside this root: it must count anyway.
+      await symlink('/lib/systemd/system/ssh.service', path.join(wants, 'ssh.service'));
+      expect(await sshPortOf(root)).toBe(22);
+      await mkdir(path.join(root, 'etc/ssh/sshd_config.d'), { recursive: true });
+      await writeFile(path.join(root, 'etc/ssh/sshd_config'), 'Port 2022\n');
+      expect(await sshPortOf(root)).toBe(2022);
+      await writeFile(
+        path.join(root, 'etc/ssh/sshd_config.d/50-blueprint.conf'),
+        'Port 2200\nPermitRootLogin no\n',
+      );
+      expect(await sshPortOf(root)).toBe(2200);
+    } finally {
+      await cleanup();
+    }
   });
 });
 

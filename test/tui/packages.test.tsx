@@ -26,7 +26,7 @@ it('installs a package from the Packages screen after showing who signed it', as
   await buildRepo(repoDir, key, [
     makeSource(path.join(work, 'src'), { name: 'hello-module', version: '1.2.0', summary: 'says hello' }),
   ]);
-  const pm = openManager(root);
+  const pm = await openManager(root);
   await pm.keyring.add(key.publicKey, key.fingerprint);
   await pm.repos.add('main', pathToFileURL(repoDir).href);
   await pm.update();

@@ -1,23 +1,30 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { ExitCode, UsageError } from '../../core/errors.js';
-import { changesJson, formatChange, formatChanges } from '../../core/setup/format.js';
-import {
-  type AnswersInput,
-  applyPlan,
-  type LoadedSpec,
-  loadAnswersFile,
-  planSetup,
-  resolveAnswers,
-} from '../../core/setup/index.js';
-import { moduleOpsFor } from '../../core/setup/wire.js';
+import type { AnswersInput, LoadedSpec } from '../../core/setup/index.js';
 import { type CommandSpec, optBool, optString, optStrings, type Parsed } from '../command.js';
 import type { Context } from '../context.js';
 
-/** Plans, then applies (or only prints with --dry-run) a loaded spec. Shared by setup and apply. */
-export async function runSpec(ctx: Context, loaded: LoadedSpec, dryRun: boolean): Promise<number> {
+type SetupCore = typeof import('../../core/setup/index.js');
+
+/**
+ * Loads the spec with `load`, plans, then applies (or only prints with --dry-run). Shared by setup
+ * and apply. The core (zod, yaml, and OpenPGP when keys are involved) loads only here, so
+ * `--help` stays fast.
+ */
+export async function runSpec(
+  ctx: Context,
+  load: (core: SetupCore) => Promise<LoadedSpec>,
+  dryRun: boolean,
+): Promise<number> {
+  const [core, { moduleOpsFor }, { changesJson, formatChange, formatChanges }] = await Promise.all([
+    import('../../core/setup/index.js'),
+    import('../../core/setup/wire.js'),
+    import('../../core/setup/format.js'),
+  ]);
+  const loaded = await load(core);
   const ops = await moduleOpsFor(ctx.root);
-  const plan = await planSetup(ctx.root, loaded.spec, loaded.repositories, ops);
+  const plan = await core.planSetup(ctx.root, loaded.spec, loaded.repositories, ops);
   if (dryRun) {
     ctx.result(
       { dryRun: true, root: ctx.root, changes: changesJson(plan.changes), blocked: plan.blocked },
@@ -25,7 +32,7 @@ export async function runSpec(ctx: Context, loaded: LoadedSpec, dryRun: boolean)
     );
     return plan.blocked.length ? ExitCode.failure : ExitCode.ok;
   }
-  const result = await applyPlan(plan, {
+  const result = await core.applyPlan(plan, {
     ...(ops ? { ops } : {}),
     signal: ctx.signal,
     onChange: (c) => ctx.info(formatChange(c)),
@@ -125,7 +132,7 @@ Running it again with the same answers changes nothing.`,
     if (!file && ANSWER_FLAGS.some((f) => parsed.values[f] !== undefined))
       return runSpec(
         ctx,
-        await resolveAnswers(answersFromFlags(parsed), process.cwd(), 'setup flags'),
+        (core) => core.resolveAnswers(answersFromFlags(parsed), process.cwd(), 'setup flags'),
         dryRun,
       );
     if (!file) {
@@ -137,6 +144,6 @@ Running it again with the same answers changes nothing.`,
       const { openTui } = await import('../../tui/index.js');
       return openTui(ctx, { screen: 'setup' });
     }
-    return runSpec(ctx, await loadAnswersFile(file), dryRun);
+    return runSpec(ctx, (core) => core.loadAnswersFile(file), dryRun);
   },
 };

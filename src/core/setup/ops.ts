@@ -16,6 +16,8 @@ export interface ModuleOps {
   remove(names: string[]): Promise<void>;
   /** False while this build has no services module: modules can be installed, not started. */
   servicesAvailable: boolean;
+  /** Installed modules that are services (have a `service` section); no engine needed. */
+  registered(): Promise<string[]>;
   running(): Promise<string[]>;
   start(name: string): Promise<void>;
   stop(name: string): Promise<void>;

@@ -129,7 +129,17 @@ async function moduleChanges(
     });
   }
   const installed = new Set(await ops.installed());
-  const running = new Set(ops.servicesAvailable ? await ops.running() : []);
+  const registered = new Set(ops.servicesAvailable ? await ops.registered() : []);
+  const services = spec.modules.filter((m) => registered.has(m.name));
+  // With the engine down and no service to start, nothing runs that setup would have to stop.
+  const running = new Set(
+    services.length
+      ? await ops.running().catch((err) => {
+          if (services.some((m) => m.state === 'running')) throw err;
+          return [] as string[];
+        })
+      : [],
+  );
   for (const m of spec.modules) {
     const want = m.state !== 'absent';
     const pkg: Change = {
@@ -140,8 +150,10 @@ async function moduleChanges(
     };
     const run = m.state === 'running';
     const now = running.has(m.name);
+    // A module not installed yet may turn out to be a service; an installed one that is not never runs.
+    const maybeService = registered.has(m.name) || !installed.has(m.name);
     const svc: Change | undefined =
-      run || now
+      maybeService && (run || now)
         ? {
             action: run === now ? 'unchanged' : run ? 'create' : 'delete',
             kind: 'service',

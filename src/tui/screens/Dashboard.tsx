@@ -55,7 +55,7 @@ export function Dashboard({ sources, height }: ScreenProps) {
   if (!d) return <Text>{data.error ? `Cannot read the host: ${data.error}` : 'Reading the host...'}</Text>;
   const { host, exposure } = d;
   const used = host.memory.totalBytes - host.memory.availableBytes;
-  const exposed = exposure.listeners.filter((l) => l.exposed);
+  const exposed = exposure.listeners;
   const room = Math.max(1, height - 11);
   return (
     <Box flexDirection="column">
@@ -111,18 +111,21 @@ export function Dashboard({ sources, height }: ScreenProps) {
         </Text>
       </Row>
       {exposed.slice(0, room).map((l) => (
-        <Text key={`${l.proto}${l.address}${l.port}`} color={plain ? undefined : 'yellow'} wrap="truncate">
+        <Text
+          key={`${l.proto}${l.address}${l.port}`}
+          color={plain || !l.flagged ? undefined : 'yellow'}
+          wrap="truncate"
+        >
           {`           ${l.proto.padEnd(5)} ${`${l.address}:${l.port}`.padEnd(28)} ${
-            sources.root !== '/'
-              ? 'listening on this machine'
-              : exposure.firewall === 'blueprint' && !exposure.allowedPorts.includes(l.port)
-                ? 'blocked by firewall'
-                : 'reachable'
+            l.note ??
+            (exposure.firewall === 'blueprint' && !exposure.allowedPorts.includes(l.port ?? -1)
+              ? 'listening; blocked by the firewall'
+              : 'REACHABLE from the network')
           }`}
         </Text>
       ))}
       {exposed.length > room ? (
-        <Text>{`           ... ${exposed.length - room} more (blueprint status --json)`}</Text>
+        <Text>{`           ... ${exposed.length - room} more: blueprint audit network`}</Text>
       ) : null}
     </Box>
   );

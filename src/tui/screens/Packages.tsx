@@ -1,5 +1,5 @@
 import { Text } from 'ink';
-import { useCallback, useState } from 'react';
+import { useCallback, useEffect, useState } from 'react';
 import type { ScreenProps } from '../App.js';
 import { Confirm } from '../components/Confirm.js';
 import { ListScreen } from '../components/ListScreen.js';
@@ -15,6 +15,9 @@ export function Packages(props: ScreenProps) {
   const { sources } = props;
   const [mode, setMode] = useState<Mode>({ kind: 'list' });
   const [note, setNote] = useState('');
+  const { setCapture } = props;
+  // A dialog, a log view or an operation owns the keyboard: q and Esc close it, not the screen.
+  useEffect(() => setCapture(mode.kind !== 'list'), [mode.kind, setCapture]);
   const ask = async (action: PackageAction, name: string) => {
     const lines = [`${action} ${name}`];
     if (action === 'install' && sources.signerOf) {

@@ -41,6 +41,9 @@ export function Services(props: ScreenProps) {
   const { sources } = props;
   const [mode, setMode] = useState<Mode>({ kind: 'list' });
   const [note, setNote] = useState('');
+  const { setCapture } = props;
+  // A dialog, a log view or an operation owns the keyboard: q and Esc close it, not the screen.
+  useEffect(() => setCapture(mode.kind !== 'list'), [mode.kind, setCapture]);
   if (mode.kind === 'logs')
     return <Logs {...props} name={mode.name} onClose={() => setMode({ kind: 'list' })} />;
   if (mode.kind === 'inspect')
@@ -74,7 +77,7 @@ export function Services(props: ScreenProps) {
       haystack={(s) => `${s.name} ${s.state}`}
       columns={[
         { header: 'Service', width: 22, get: (s) => s.name },
-        { header: 'State', width: 10, get: (s) => s.state },
+        { header: 'State', width: 12, get: (s) => s.state },
         { header: 'Sandbox', width: 10, get: (s) => (s.sandboxed ? 'sandboxed' : 'NO') },
         { header: 'Detail', get: (s) => s.detail },
       ]}

@@ -70,10 +70,11 @@ export function Setup(props: ScreenProps) {
 
   const step = phase.kind === 'step' ? STEPS[phase.index] : undefined;
   const textStep = step?.kind === 'text';
+  // The wizard owns the keyboard: Esc steps back (and leaves from the first step), q is a letter.
   useEffect(() => {
-    setCapture(textStep === true);
+    setCapture(true);
     return () => setCapture(false);
-  }, [textStep, setCapture]);
+  }, [setCapture]);
 
   const goTo = (index: number, d: Draft) => {
     setError('');
