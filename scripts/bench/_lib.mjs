@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const exe = path.join(root, 'dist/blueprint');
 export const tmp = (p = 'bp-bench-') => mkdtempSync(path.join(os.tmpdir(), p));
 

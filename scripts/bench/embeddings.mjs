@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * Embeddings throughput and memory (Node 24: `npm run bench`, or `node bench/embeddings.mjs`).
+ * Embeddings throughput and memory (Node 24: `npm run bench`, or `node scripts/bench/embeddings.mjs`).
  *
  * For the tiny BERT fixture and the GloVe model, sentences per second at batch 32 and resident
  * memory of the serving process, three ways:
@@ -18,7 +18,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 
-const repo = resolve(import.meta.dirname, '..');
+const repo = resolve(import.meta.dirname, '../..');
 const BATCH = 32;
 const { values: opts } = parseArgs({
   options: {
@@ -68,7 +68,7 @@ function memoryOf(pid) {
 
 // --- in-process worker --------------------------------------------------------------------------
 if (opts.worker === 'inproc') {
-  const { createEngine } = await import('../modules/embeddings/server/engine.ts');
+  const { createEngine } = await import('../../modules/embeddings/server/engine.ts');
   const [dir, name] = [resolve(opts.model, '..'), opts.model.split('/').pop()];
   const engine = await createEngine({ modelDir: dir, model: name, device: 'cpu', log: () => {} });
   const sps = await timeBatches(sentences(Number(opts.sentences)), (b) =>
@@ -216,8 +216,8 @@ async function sandboxed(src, model, sockDir, image) {
   }
 }
 
-const { makePackageSource } = await import('../modules/embeddings/package.ts');
-const { ensureGloveModel, defaultModelCache } = await import('../scripts/models/glove.ts');
+const { makePackageSource } = await import('../../modules/embeddings/package.ts');
+const { ensureGloveModel, defaultModelCache } = await import('../models/glove.ts');
 const work = mkdtempSync(join(tmpdir(), 'blueprint-bench-emb-'));
 const image = `localhost/blueprint-bench-embeddings:${process.pid}`;
 let useSandbox = !opts['no-sandbox'];

@@ -3,7 +3,7 @@
 // which creates the sandboxed container, starts it and waits for /health over the unix socket)
 // against `podman run -d` of the same image with the same sandbox options, health polled the same
 // way. Each round starts from no container. Needs root, Podman's API socket, and dist/blueprint
-// (`npm run build`). Usage: node bench/services.mjs [--rounds N] [--json]
+// (`npm run build`). Usage: node scripts/bench/services.mjs [--rounds N] [--json]
 // Prints a table, or with --json one JSON document: { blueprintMs, podmanRunMs, ratio, ... }.
 import { execFile } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -13,7 +13,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const exe = path.join(repoRoot, 'dist/blueprint');
 const args = process.argv.slice(2);
 const rounds = Number(args[args.indexOf('--rounds') + 1] || 7) || 7;
@@ -24,7 +24,7 @@ const work = mkdtempSync(path.join(os.tmpdir(), 'bp-bench-svc-'));
 const root = path.join(work, 'root');
 const say = (l) => asJson || console.error(l);
 if (!existsSync(exe)) {
-  console.error('bench/services: dist/blueprint is missing; run `npm run build` first');
+  console.error('scripts/bench/services: dist/blueprint is missing; run `npm run build` first');
   process.exit(1);
 }
 
