@@ -15,7 +15,10 @@ const benches = readdirSync(path.join(root, 'scripts/bench'))
 let failed = 0;
 for (const b of benches) {
   console.log(`\n=== scripts/bench/${b} ===`);
-  const r = spawnSync(process.execPath, [path.join(root, 'scripts/bench', b)], { stdio: 'inherit', cwd: root });
+  const r = spawnSync(process.execPath, [path.join(root, 'scripts/bench', b)], {
+    stdio: 'inherit',
+    cwd: root,
+  });
   if (r.status !== 0) failed++;
 }
 process.exit(failed ? 1 : 0);

@@ -3,7 +3,7 @@
 //  2. update + search on a signed index of 10,000 packages (absolute, and vs `node -e 0`)
 //  3. `dist/blueprint --json version` cold start vs `node -e 0`
 import { execFileSync } from 'node:child_process';
-import { randomBytes, createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { compare, ensureBuilt, exe, fmt, root, timeRun, tmp } from './_lib.mjs';
@@ -23,8 +23,12 @@ execFileSync('sh', ['-c', `gpg --dearmor < "${pubFile}" > "${keyring}"`]);
 // --- 1. 100 MB install ---
 const src = path.join(work, 'src/big');
 mkdirSync(path.join(src, 'payload/data'), { recursive: true });
-writeFileSync(path.join(src, 'manifest.json'), JSON.stringify({ name: 'big', version: '1.0.0', arch: 'all', summary: '100 MB of data' }));
-for (let i = 0; i < 100; i++) writeFileSync(path.join(src, `payload/data/part${i}.bin`), randomBytes(1024 * 1024));
+writeFileSync(
+  path.join(src, 'manifest.json'),
+  JSON.stringify({ name: 'big', version: '1.0.0', arch: 'all', summary: '100 MB of data' }),
+);
+for (let i = 0; i < 100; i++)
+  writeFileSync(path.join(src, `payload/data/part${i}.bin`), randomBytes(1024 * 1024));
 const repo = path.join(work, 'repo');
 bp('repo', 'build', src, '--repo', repo, '--key', keyFile);
 const pkg = path.join(repo, 'pool/big/big_1.0.0_all.bpkg');
@@ -44,7 +48,10 @@ const install = compare(
   (i) => {
     const out = path.join(work, `floor${i}`);
     mkdirSync(out);
-    const ms = timeRun('sh', ['-c', `gpgv --keyring "${keyring}" "${pkg}.asc" "${pkg}" 2>/dev/null && sha256sum "${pkg}" >/dev/null && tar -xzf "${pkg}" -C "${out}"`]);
+    const ms = timeRun('sh', [
+      '-c',
+      `gpgv --keyring "${keyring}" "${pkg}.asc" "${pkg}" 2>/dev/null && sha256sum "${pkg}" >/dev/null && tar -xzf "${pkg}" -C "${out}"`,
+    ]);
     rmSync(out, { recursive: true, force: true });
     return ms;
   },
@@ -69,7 +76,14 @@ const packages = Array.from({ length: 10_000 }, (_, i) => ({
 }));
 writeFileSync(
   path.join(bigRepo, 'index.json'),
-  JSON.stringify({ format: 1, repository: 'bench', version: 1, generated: new Date(now).toISOString(), expires: new Date(now + 86400e3).toISOString(), packages }),
+  JSON.stringify({
+    format: 1,
+    repository: 'bench',
+    version: 1,
+    generated: new Date(now).toISOString(),
+    expires: new Date(now + 86400e3).toISOString(),
+    packages,
+  }),
 );
 bp('repo', 'sign', path.join(bigRepo, 'index.json'), '--key', keyFile);
 const sizeMb = (readFileSync(path.join(bigRepo, 'index.json')).length / 1024 / 1024).toFixed(1);
@@ -79,13 +93,16 @@ const upd = compare(
     const r = path.join(work, `u${i}`);
     bp('--root', r, 'pkg', 'key', 'add', pubFile, '--yes');
     bp('--root', r, 'pkg', 'repo', 'add', 'main', bigRepo);
-    const ms = timeRun(exe, ['--root', r, 'pkg', 'update']) + timeRun(exe, ['--root', r, 'pkg', 'search', 'vision']);
+    const ms =
+      timeRun(exe, ['--root', r, 'pkg', 'update']) + timeRun(exe, ['--root', r, 'pkg', 'search', 'vision']);
     rmSync(r, { recursive: true, force: true });
     return ms;
   },
   () => timeRun(node, ['-e', '0']),
 );
-console.log(`update + search, 10,000-package signed index (${sizeMb} MB): ${fmt(upd.candidate)} (${upd.ratio.toFixed(1)}x node -e 0 at ${fmt(upd.baseline)})`);
+console.log(
+  `update + search, 10,000-package signed index (${sizeMb} MB): ${fmt(upd.candidate)} (${upd.ratio.toFixed(1)}x node -e 0 at ${fmt(upd.baseline)})`,
+);
 
 // --- 3. cold start ---
 const start = compare(
@@ -93,5 +110,7 @@ const start = compare(
   () => timeRun(exe, ['--json', 'version']),
   () => timeRun(node, ['-e', '0']),
 );
-console.log(`cold start: dist/blueprint --json version ${fmt(start.candidate)} vs node -e 0 ${fmt(start.baseline)}: ${start.ratio.toFixed(2)}x (goal <= 1.5x)`);
+console.log(
+  `cold start: dist/blueprint --json version ${fmt(start.candidate)} vs node -e 0 ${fmt(start.baseline)}: ${start.ratio.toFixed(2)}x (goal <= 1.5x)`,
+);
 rmSync(work, { recursive: true, force: true });

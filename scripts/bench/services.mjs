@@ -55,11 +55,22 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 try {
   say('building and installing the hello module as a signed package...');
   const src = path.join(work, 'src');
-  cpSync(path.join(repoRoot, 'modules/hello'), src, { recursive: true, filter: (f) => !f.includes('/rootfs') });
+  cpSync(path.join(repoRoot, 'modules/hello'), src, {
+    recursive: true,
+    filter: (f) => !f.includes('/rootfs'),
+  });
   const manifest = JSON.parse(readFileSync(path.join(src, 'manifest.json'), 'utf8'));
   writeFileSync(path.join(src, 'manifest.json'), JSON.stringify({ ...manifest, name }));
   const key = JSON.parse(await bp('repo', 'keygen', '--out', path.join(work, 'key')));
-  await bp('repo', 'build', src, '--repo', path.join(work, 'repo'), '--key', path.join(work, 'key/signing-key.asc'));
+  await bp(
+    'repo',
+    'build',
+    src,
+    '--repo',
+    path.join(work, 'repo'),
+    '--key',
+    path.join(work, 'key/signing-key.asc'),
+  );
   mkdirSync(root, { recursive: true });
   await bpkg('key', 'add', path.join(work, 'key/signing-key.pub.asc'), '--fingerprint', key.fingerprint);
   await bpkg('repo', 'add', 'main', path.join(work, 'repo'));
@@ -71,20 +82,40 @@ try {
   mkdirSync(runDir, { recursive: true });
   const svc = manifest.service;
   const mem = svc.resources.memory;
-  const image = (await bp('service', 'start', name)) && (await podman('inspect', '--format', '{{.Image}}', `blueprint-${name}`));
+  const image =
+    (await bp('service', 'start', name)) &&
+    (await podman('inspect', '--format', '{{.Image}}', `blueprint-${name}`));
   await bp('service', 'stop', name);
   const podmanArgs = [
-    'run', '-d', '--name', `${name}-podman`, '--hostname', name,
-    '--cap-drop=all', '--security-opt=no-new-privileges',
+    'run',
+    '-d',
+    '--name',
+    `${name}-podman`,
+    '--hostname',
+    name,
+    '--cap-drop=all',
+    '--security-opt=no-new-privileges',
     `--security-opt=seccomp=${path.join(root, 'var/lib/blueprint/services/seccomp.json')}`,
-    '--read-only', '--read-only-tmpfs=false', '--tmpfs=/tmp:rw,nosuid,nodev,noexec,size=64m',
-    '--userns=auto:size=65536', '--network=none',
-    `--memory=${mem}`, `--memory-swap=${mem}`, `--cpus=${svc.resources.cpus}`, `--pids-limit=${svc.resources.pids}`,
-    '--ulimit=nofile=1024:1024', `--ulimit=nproc=${svc.resources.pids}:${svc.resources.pids}`,
-    '-v', `${runDir}:${svc.socket.dir}:U,nosuid,nodev`,
-    '--label', `org.blueprintos.module=${name}`,
-    '--log-driver=k8s-file', '--restart=on-failure:5', `--stop-timeout=${svc.stopTimeout}`,
-    '-e', `BLUEPRINT_SOCKET=${svc.socket.dir}/${svc.socket.file}`,
+    '--read-only',
+    '--read-only-tmpfs=false',
+    '--tmpfs=/tmp:rw,nosuid,nodev,noexec,size=64m',
+    '--userns=auto:size=65536',
+    '--network=none',
+    `--memory=${mem}`,
+    `--memory-swap=${mem}`,
+    `--cpus=${svc.resources.cpus}`,
+    `--pids-limit=${svc.resources.pids}`,
+    '--ulimit=nofile=1024:1024',
+    `--ulimit=nproc=${svc.resources.pids}:${svc.resources.pids}`,
+    '-v',
+    `${runDir}:${svc.socket.dir}:U,nosuid,nodev`,
+    '--label',
+    `org.blueprintos.module=${name}`,
+    '--log-driver=k8s-file',
+    '--restart=on-failure:5',
+    `--stop-timeout=${svc.stopTimeout}`,
+    '-e',
+    `BLUEPRINT_SOCKET=${svc.socket.dir}/${svc.socket.file}`,
     image,
   ];
 
@@ -104,7 +135,9 @@ try {
     await podman(...podmanArgs);
     await waitHealthy(path.join(runDir, svc.socket.file));
     podmanMs.push(performance.now() - t);
-    say(`round ${i + 1}: blueprint ${Math.round(blueprintMs[i])} ms, podman run ${Math.round(podmanMs[i])} ms`);
+    say(
+      `round ${i + 1}: blueprint ${Math.round(blueprintMs[i])} ms, podman run ${Math.round(podmanMs[i])} ms`,
+    );
   }
   const result = {
     bench: 'services: start-to-first-healthy (hello module, create + start + health over unix socket)',
@@ -129,4 +162,3 @@ try {
   await podman('rm', '-f', `blueprint-${name}`).catch(() => {});
   rmSync(work, { recursive: true, force: true });
 }
-
