@@ -118,6 +118,12 @@ describe('bpkg lifecycle through the executable', () => {
     const file = path.join(repo, 'pool/libtiny/libtiny_1.0.0_all.bpkg');
     const r = await run(['--root', root, '--json', 'pkg', 'install', file]);
     expect(r.code, r.stderr).toBe(0);
+    const status = await run(['--root', root, '--json', 'status']);
+    expect(status.code, status.stderr).toBe(0);
+    expect(JSON.parse(status.stdout)).toMatchObject({
+      setUp: false,
+      packages: [{ name: 'libtiny', version: '1.0.0' }],
+    });
     expect(JSON.parse((await bpkg(root, ['list', '--json'])).stdout)[0]).toMatchObject({
       name: 'libtiny',
       origin: 'file',
