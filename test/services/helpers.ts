@@ -7,8 +7,9 @@ import type { HookOptions, UnpackedPackage } from '../../src/core/pkg/hooks.js';
 import { chooseSocket, type Engine, openEngine } from '../../src/core/services/engine.js';
 import { createServiceHooks } from '../../src/core/services/hooks.js';
 import { buildModuleImage } from '../../src/core/services/images.js';
+import { exec, repoRoot, run } from '../helpers/pkg.js';
 
-export const repoRoot = path.resolve(import.meta.dirname, '../..');
+export { repoRoot };
 export const helloSource = path.join(repoRoot, 'modules/hello');
 
 /** Unique per run: tests of several people share one Podman engine. */
@@ -81,36 +82,15 @@ export async function makeBox(build: HelloBuild): Promise<TestBox> {
   };
 }
 
-const exe = path.join(repoRoot, 'dist/blueprint');
-
 /** Runs the built executable (`npm test` builds it first) and parses its --json answer. */
 export async function cli(
   root: string,
   args: string[],
 ): Promise<{ code: number; json: Record<string, unknown> & Record<string, unknown>[]; stderr: string }> {
-  const { execFile } = await import('node:child_process');
-  return new Promise((resolve) => {
-    execFile(
-      exe,
-      ['--root', root, '--json', ...args],
-      { maxBuffer: 8 * 1024 * 1024 },
-      (err, stdout, stderr) => {
-        const code = err ? ((err as { code?: number }).code ?? 1) : 0;
-        resolve({
-          code: typeof code === 'number' ? code : 1,
-          json: stdout ? JSON.parse(stdout) : {},
-          stderr,
-        });
-      },
-    );
-  });
+  const r = await run(['--root', root, '--json', ...args], { env: { PATH: process.env.PATH } });
+  return { code: r.code, json: r.stdout ? JSON.parse(r.stdout) : {}, stderr: r.stderr };
 }
 
 export async function podman(...args: string[]): Promise<string> {
-  const { execFile } = await import('node:child_process');
-  return new Promise((resolve, reject) =>
-    execFile('podman', args, (err, stdout, stderr) =>
-      err ? reject(new Error(stderr || err.message)) : resolve(stdout),
-    ),
-  );
+  return (await exec('podman', args)).stdout;
 }

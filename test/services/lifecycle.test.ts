@@ -4,6 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { httpOverSocket } from '../../src/core/services/lifecycle.js';
 import { MODULE_LABEL, serviceDirs } from '../../src/core/services/policy.js';
+import { blueprintExe, run } from '../helpers/pkg.js';
 import { buildHello, cli, type HelloBuild, makeBox, podman, type TestBox, uniqueName } from './helpers.js';
 
 // The service commands of the real executable against the real engine, state read back from the
@@ -66,14 +67,7 @@ describe('blueprint service (real engine)', () => {
 
   it('logs -f prints new lines as they come, with timestamps, and stops on Ctrl-C', async () => {
     const { spawn } = await import('node:child_process');
-    const child = spawn(path.join(import.meta.dirname, '../../dist/blueprint'), [
-      '--root',
-      box.root,
-      'service',
-      'logs',
-      '-f',
-      name,
-    ]);
+    const child = spawn(blueprintExe, ['--root', box.root, 'service', 'logs', '-f', name]);
     let out = '';
     child.stdout.on('data', (d) => {
       out += d;
@@ -92,14 +86,9 @@ describe('blueprint service (real engine)', () => {
   });
 
   it('inspect shows each rule asked for next to what the process has', async () => {
-    const { execFile } = await import('node:child_process');
-    const text = await new Promise<string>((resolve, reject) =>
-      execFile(
-        path.join(import.meta.dirname, '../../dist/blueprint'),
-        ['--root', box.root, 'service', 'inspect', name],
-        (err, stdout, stderr) => (err ? reject(new Error(stderr)) : resolve(stdout)),
-      ),
-    );
+    const r = await run(['--root', box.root, 'service', 'inspect', name]);
+    expect(r.code, r.stderr).toBe(0);
+    const text = r.stdout;
     for (const line of [
       'ok   CapEff 0000000000000000',
       'ok   NoNewPrivs 1',
@@ -140,15 +129,9 @@ describe('blueprint service (real engine)', () => {
   });
 
   it('an unreachable engine is exit code 6 with a hint', async () => {
-    const { execFile } = await import('node:child_process');
-    const r = await new Promise<{ code: number; stderr: string }>((resolve) =>
-      execFile(
-        path.join(import.meta.dirname, '../../dist/blueprint'),
-        ['--root', box.root, 'service', 'status', name],
-        { env: { ...process.env, CONTAINER_HOST: 'unix:///nonexistent/podman.sock' } },
-        (err, _o, stderr) => resolve({ code: (err as { code?: number } | null)?.code ?? 0, stderr }),
-      ),
-    );
+    const r = await run(['--root', box.root, 'service', 'status', name], {
+      env: { CONTAINER_HOST: 'unix:///nonexistent/podman.sock' },
+    });
     expect(r.code).toBe(6);
     expect(r.stderr).toContain('hint: Start the Podman API');
   });

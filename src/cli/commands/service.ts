@@ -14,10 +14,13 @@ import type { Context } from '../context.js';
 export const planGpu: PlanGpuAccess = async (root, need) =>
   (await import('../../core/gpu/index.js')).planGpuAccess(root, need);
 
-/** Opens the engine for a command: the socket from CONTAINER_HOST/DOCKER_HOST/config/default. */
+/**
+ * The engine for a command: the socket from CONTAINER_HOST/DOCKER_HOST/config/default. No ping
+ * first: every call maps an absent engine to exit code 6 with the fix, and start is quicker.
+ */
 async function deps(ctx: Context) {
-  const { chooseSocket, connectEngine } = await import('../../core/services/engine.js');
-  const engine = await connectEngine(chooseSocket(process.env, ctx.paths.configFile).path);
+  const { chooseSocket, openEngine } = await import('../../core/services/engine.js');
+  const engine = openEngine(chooseSocket(process.env, ctx.paths.configFile).path);
   return { engine, root: ctx.root, planGpu };
 }
 

@@ -90,11 +90,13 @@ export async function buildModuleImage(dir: string, tag: string, archive: string
     }
   };
   if (existsSync(path.join(dir, 'build.sh'))) await step('build.sh', 'sh', [path.join(dir, 'build.sh')]);
+  // --no-cache: a cached build returns the ID of an image another build (or an installed module)
+  // already has, and removing one would then remove the other's.
   const id = (
-    await step('podman build', 'podman', ['build', '-q', '-f', containerfile, '-t', tag, dir])
+    await step('podman build', 'podman', ['build', '-q', '--no-cache', '-f', containerfile, '-t', tag, dir])
   ).trim();
   await step('podman save', 'podman', ['save', '--format', 'docker-archive', '-o', archive, tag]);
   // Untag: the publisher's engine need not keep it; installing loads the archive again.
-  await step('podman untag', 'podman', ['untag', tag]);
+  await step('podman untag', 'podman', ['untag', tag]).catch(() => {});
   return normalizeImageId(id.split('\n').pop()!);
 }
