@@ -260,91 +260,41 @@ describe('signing keys that are no longer valid', () => {
   });
 });
 
+const evilManifest = { path: 'manifest.json', data: manifestJson('evil', '1.0.0') };
+
 describe('hostile archives are refused before anything is installed', () => {
   const cases: Array<[string, Parameters<typeof rawTar>[0], RegExp]> = [
-    [
-      '../ path',
-      [
-        { path: 'manifest.json', data: manifestJson('evil', '1.0.0') },
-        { path: 'payload/../../../etc/passwd', data: 'x' },
-      ],
-      /climbs out/,
-    ],
-    [
-      'absolute path',
-      [
-        { path: 'manifest.json', data: manifestJson('evil', '1.0.0') },
-        { path: '/etc/evil', data: 'x' },
-      ],
-      /absolute path/,
-    ],
+    ['../ path', [evilManifest, { path: 'payload/../../../etc/passwd', data: 'x' }], /climbs out/],
+    ['absolute path', [evilManifest, { path: '/etc/evil', data: 'x' }], /absolute path/],
     [
       'symlink pointing outside',
-      [
-        { path: 'manifest.json', data: manifestJson('evil', '1.0.0') },
-        { path: 'payload/link', type: 'SymbolicLink', linkpath: '../../../../etc' },
-      ],
+      [evilManifest, { path: 'payload/link', type: 'SymbolicLink', linkpath: '../../../../etc' }],
       /points outside/,
     ],
     [
       'absolute symlink',
-      [
-        { path: 'manifest.json', data: manifestJson('evil', '1.0.0') },
-        { path: 'payload/link', type: 'SymbolicLink', linkpath: '/etc/shadow' },
-      ],
+      [evilManifest, { path: 'payload/link', type: 'SymbolicLink', linkpath: '/etc/shadow' }],
       /points outside/,
     ],
     [
       'write through a symlink',
       [
-        { path: 'manifest.json', data: manifestJson('evil', '1.0.0') },
+        evilManifest,
         { path: 'payload/d', type: 'Directory' },
         { path: 'payload/l', type: 'SymbolicLink', linkpath: 'd' },
         { path: 'payload/l/x', data: 'x' },
       ],
       /through a symlink/,
     ],
-    [
-      'hard link',
-      [
-        { path: 'manifest.json', data: manifestJson('evil', '1.0.0') },
-        { path: 'payload/h', type: 'Link', linkpath: '/etc/passwd' },
-      ],
-      /hard link/,
-    ],
-    [
-      'device node',
-      [
-        { path: 'manifest.json', data: manifestJson('evil', '1.0.0') },
-        { path: 'payload/null', type: 'CharacterDevice' },
-      ],
-      /device node/,
-    ],
-    [
-      'setuid bit',
-      [
-        { path: 'manifest.json', data: manifestJson('evil', '1.0.0') },
-        { path: 'payload/su', data: 'x', mode: 0o4755 },
-      ],
-      /setuid/,
-    ],
+    ['hard link', [evilManifest, { path: 'payload/h', type: 'Link', linkpath: '/etc/passwd' }], /hard link/],
+    ['device node', [evilManifest, { path: 'payload/null', type: 'CharacterDevice' }], /device node/],
+    ['setuid bit', [evilManifest, { path: 'payload/su', data: 'x', mode: 0o4755 }], /setuid/],
     [
       'duplicate entries',
-      [
-        { path: 'manifest.json', data: manifestJson('evil', '1.0.0') },
-        { path: 'payload/a', data: '1' },
-        { path: 'payload/a', data: '2' },
-      ],
+      [evilManifest, { path: 'payload/a', data: '1' }, { path: 'payload/a', data: '2' }],
       /duplicate entry/,
     ],
-    [
-      'entry outside payload/',
-      [
-        { path: 'manifest.json', data: manifestJson('evil', '1.0.0') },
-        { path: 'etc/x', data: 'x' },
-      ],
-      /unexpected entry/,
-    ],
+    ['entry outside payload/', [evilManifest, { path: 'etc/x', data: 'x' }], /unexpected entry/],
   ];
 
   for (const [what, entries, message] of cases) {
