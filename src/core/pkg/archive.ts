@@ -201,7 +201,7 @@ export async function extractPackage(
         archiveSize += c.length;
       });
       const chain: Array<NodeJS.ReadableStream & { destroy(): void }> = gzip
-        ? [source, createGunzip(), meter]
+        ? [source, createGunzip({ chunkSize: 1024 * 1024 }), meter]
         : [source, meter];
       let settled = false;
       const finish = (err?: unknown) => {

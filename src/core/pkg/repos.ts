@@ -40,11 +40,12 @@ const MAX_SIG_BYTES = 64 * 1024;
 
 export function normalizeRepoUrl(url: string): string {
   if (/^(https?|file):\/\//.test(url)) return url.replace(/\/+$/, '');
-  if (url.startsWith('/') || url.startsWith('.')) return pathToFileURL(path.resolve(url)).href;
-  throw new UsageError(
-    `Unsupported repository URL ${url}`,
-    'Use https://…, http://…, file:///… or a local folder path.',
-  );
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(url))
+    throw new UsageError(
+      `Unsupported repository URL ${url}`,
+      'Use https://…, http://…, file:///… or a local folder path.',
+    );
+  return pathToFileURL(path.resolve(url)).href;
 }
 
 export class Repositories {
