@@ -35,6 +35,7 @@ export const statusCommand: CommandSpec = {
     }
     const data = {
       version: VERSION,
+      root: ctx.root,
       setUp: existsSync(ctx.paths.setupMarker),
       host,
       packages: packages.map((p) => ({ name: p.name, version: p.version })),
