@@ -52,7 +52,14 @@ await esbuild.build({
   chunkNames: 'chunk-[hash]',
   banner: { js: banner },
   define: { 'import.meta.url': '__bp_import_meta_url', 'process.env.DEV': 'false' },
-  alias: { 'react-devtools-core': path.join(root, 'scripts/stubs/react-devtools-core.mjs') },
+  alias: {
+    'react-devtools-core': path.join(root, 'scripts/stubs/react-devtools-core.mjs'),
+    // Engine transports blueprint never uses (see the stub).
+    ssh2: path.join(root, 'scripts/stubs/unused-transport.mjs'),
+    '@grpc/grpc-js': path.join(root, 'scripts/stubs/unused-transport.mjs'),
+    '@grpc/proto-loader': path.join(root, 'scripts/stubs/unused-transport.mjs'),
+    protobufjs: path.join(root, 'scripts/stubs/unused-transport.mjs'),
+  },
   external: ['*.node', 'cpu-features'],
   jsx: 'automatic',
   legalComments: 'none',

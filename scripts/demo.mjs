@@ -39,9 +39,24 @@ const bp = (...args) =>
 const key = JSON.parse(
   bp('--json', 'repo', 'keygen', '--out', path.join(demo, 'key'), '--name', 'BlueprintOS demo key'),
 ).fingerprint;
-const sources = readdirSync(path.join(root, 'modules'))
-  .map((m) => path.join(root, 'modules', m))
-  .filter((d) => existsSync(path.join(d, 'manifest.json')));
+// A module with a package.ts is a recipe: it writes the package source (the embeddings module adds
+// its model and image root). The demo feeds it the small test model; the production model slot is
+// described in modules/embeddings/README.md.
+const sources = readdirSync(path.join(root, 'modules')).flatMap((m) => {
+  const dir = path.join(root, 'modules', m);
+  if (!existsSync(path.join(dir, 'manifest.json'))) return [];
+  if (!existsSync(path.join(dir, 'package.ts'))) return [dir];
+  const out = path.join(demo, 'src', m);
+  say(`Preparing module ${m} from its recipe (test model test/fixtures/models/tiny-bert)`);
+  sh('node', [
+    path.join(dir, 'package.ts'),
+    '--model',
+    path.join(root, 'test/fixtures/models/tiny-bert'),
+    '--out',
+    out,
+  ]);
+  return [out];
+});
 say(`Building the demo repository from ${sources.length} module(s) in modules/, signed by ${key}`);
 sh(exe, [
   'repo',

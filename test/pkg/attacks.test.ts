@@ -11,6 +11,7 @@ import {
   manifestJson,
   publishRaw,
   rawTar,
+  serveDir,
   type TestKey,
   tempDir,
   trustingRoot,
@@ -129,20 +130,19 @@ describe('package download attacks install nothing', () => {
     const root = await trustingRoot(key, repo);
     // The mirror serves another signed build of the same name/version at the indexed path.
     const other = await freshRepo([{ name: 'good', version: '1.0.0', files: { a: 'two' } }]);
-    copyFileSync(
-      path.join(other, 'pool/good/good_1.0.0_all.bpkg'),
-      path.join(repo, 'pool/good/good_1.0.0_all.bpkg'),
-    );
+    for (const f of ['good_1.0.0_all.bpkg', 'good_1.0.0_all.bpkg.asc'])
+      copyFileSync(path.join(other, 'pool/good', f), path.join(repo, 'pool/good', f));
     const err = await new PackageManager({ root }).install(['good']).catch((e: BlueprintError) => e);
     expect(err).toBeInstanceOf(BlueprintError);
     expect(['size-mismatch', 'hash-mismatch']).toContain((err as BlueprintError).code);
-    expect((err as BlueprintError).message).toMatch(/signed index|the index says/);
+    expect((err as BlueprintError).message).toMatch(/signed index/);
     await expectNothingInstalled(root);
   });
 
-  it('package with the same size but other bytes', async () => {
+  it('package with the same size but other bytes, from an HTTP mirror', async () => {
     const repo = await freshRepo();
-    const root = await trustingRoot(key, repo);
+    const server = await serveDir(repo);
+    const root = await trustingRoot(key, server.url).finally(() => {});
     const f = path.join(repo, 'pool/good/good_1.0.0_all.bpkg');
     const bytes = readFileSync(f);
     bytes.writeUInt8(bytes.readUInt8(bytes.length - 10) ^ 0xff, bytes.length - 10);

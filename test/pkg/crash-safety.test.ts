@@ -95,7 +95,7 @@ describe('SIGKILL during a transaction leaves the old state or the new one', () 
     const root = await trustingRoot(key, repo);
     expect((await bpkg(root, ['install', 'crashy@1.0.0'])).code).toBe(0);
     const seen = new Set<string | undefined>();
-    for (const delay of [5, 40, 80, 120, 160, 220, 300, 450, 700]) {
+    for (const delay of [10, 80, 160, 300, 600]) {
       const child = spawn(blueprintExe, ['--root', root, 'install', 'crashy@2.0.0'], {
         argv0: 'bpkg',
         stdio: 'ignore',
@@ -108,7 +108,7 @@ describe('SIGKILL during a transaction leaves the old state or the new one', () 
       if (v === '2.0.0') expect((await bpkg(root, ['rollback', 'crashy'])).code).toBe(0);
     }
     expect(seen.size).toBeGreaterThan(0);
-  });
+  }, 300_000);
 
   it('Ctrl-C (SIGINT) cancels cleanly', async () => {
     const root = await trustingRoot(key, repo);

@@ -1,9 +1,17 @@
 import { existsSync, readlinkSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bpkg, buildRepo, makeKey, makeSource, run, type TestKey, tempDir } from '../helpers/pkg.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import {
+  bpkg,
+  buildRepo,
+  makeKey,
+  makeSource,
+  run,
+  serveDir,
+  type TestKey,
+  tempDir,
+} from '../helpers/pkg.js';
 
 let key: TestKey;
 let repo: string;
@@ -110,6 +118,12 @@ describe('bpkg lifecycle through the executable', () => {
     const file = path.join(repo, 'pool/libtiny/libtiny_1.0.0_all.bpkg');
     const r = await run(['--root', root, '--json', 'pkg', 'install', file]);
     expect(r.code, r.stderr).toBe(0);
+    const status = await run(['--root', root, '--json', 'status']);
+    expect(status.code, status.stderr).toBe(0);
+    expect(JSON.parse(status.stdout)).toMatchObject({
+      setUp: false,
+      packages: [{ name: 'libtiny', version: '1.0.0' }],
+    });
     expect(JSON.parse((await bpkg(root, ['list', '--json'])).stdout)[0]).toMatchObject({
       name: 'libtiny',
       origin: 'file',
@@ -118,21 +132,11 @@ describe('bpkg lifecycle through the executable', () => {
   });
 
   it('works against a repository served over HTTP on 127.0.0.1', async () => {
-    const server: Server = createServer(async (req, res) => {
-      try {
-        const body = await readFile(path.join(repo, decodeURIComponent(req.url ?? '/').replace(/^\/+/, '')));
-        res.writeHead(200, { 'content-length': body.length });
-        res.end(body);
-      } catch {
-        res.writeHead(404).end();
-      }
-    });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    const port = (server.address() as { port: number }).port;
+    const server = await serveDir(repo);
     try {
       const root = tempDir('bp-root-');
       await bpkg(root, ['key', 'add', key.publicFile, '--fingerprint', key.fingerprint]);
-      await bpkg(root, ['repo', 'add', 'web', `http://127.0.0.1:${port}/`]);
+      await bpkg(root, ['repo', 'add', 'web', `${server.url}/`]);
       expect((await bpkg(root, ['update'])).code).toBe(0);
       const r = await bpkg(root, ['install', 'libtiny']);
       expect(r.code, r.stderr).toBe(0);

@@ -12,14 +12,49 @@ export interface TopLevelEntry {
 
 export const topLevel: TopLevelEntry[] = [
   {
+    name: 'audit',
+    summary: 'Security audits: listening sockets reachable from the network',
+    load: async () => (await import('./audit.js')).auditGroup,
+  },
+  {
+    name: 'doctor',
+    summary: 'Check the container engine and sandbox prerequisites, with exact fixes',
+    load: async () => (await import('./doctor.js')).doctorCommand,
+  },
+  {
+    name: 'gpu',
+    summary: 'GPUs on this box and whether services can use them (JSON with --json)',
+    load: async () => (await import('./gpu.js')).gpuCommand,
+  },
+  {
+    name: 'module',
+    summary: 'Write modules: `module new NAME` scaffolds one, `module lint PATH` checks it',
+    load: async () => (await import('./module.js')).moduleGroup,
+  },
+  {
     name: 'pkg',
     summary: 'Package manager: install, remove, update, verify (also run as `bpkg`)',
     load: async () => (await import('./pkg.js')).pkgGroup,
   },
   {
+    name: 'apply',
+    summary: 'Make the box match appliance.yaml (hostname, users, SSH, repositories, modules)',
+    load: async () => (await import('./apply.js')).applyCommand,
+  },
+  {
     name: 'repo',
     summary: 'Publish a repository: generate keys, build and sign packages',
     load: async () => (await import('./repo.js')).repoGroup,
+  },
+  {
+    name: 'service',
+    summary: 'Sandboxed AI services: start, stop, restart, status, logs, inspect',
+    load: async () => (await import('./service.js')).serviceGroup,
+  },
+  {
+    name: 'setup',
+    summary: 'First-boot setup wizard (or --answers FILE for no prompts)',
+    load: async () => (await import('./setup.js')).setupCommand,
   },
   {
     name: 'status',

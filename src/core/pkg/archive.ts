@@ -24,6 +24,9 @@ export interface ExtractLimits {
 }
 
 export interface Extracted {
+  /** SHA-256 and size of the archive bytes as read, to check against the signed index. */
+  archiveSha256: string;
+  archiveSize: number;
   manifestBytes: Buffer;
   /** Payload entries, paths relative to payload/. */
   files: FileRecord[];
@@ -188,9 +191,15 @@ export async function extractPackage(
     },
   });
   const gzip = await isGzip(file);
+  const archiveHash = createHash('sha256');
+  let archiveSize = 0;
   try {
     await new Promise<void>((resolve, reject) => {
-      const source = createReadStream(file);
+      const source = createReadStream(file, { highWaterMark: 1024 * 1024 });
+      source.on('data', (c: Buffer | string) => {
+        archiveHash.update(c);
+        archiveSize += c.length;
+      });
       const chain: Array<NodeJS.ReadableStream & { destroy(): void }> = gzip
         ? [source, createGunzip(), meter]
         : [source, meter];
@@ -231,7 +240,13 @@ export async function extractPackage(
   }
   if (!seen.has('manifest.json'))
     throw new VerificationError('The package has no manifest.json', 'bad-archive');
-  return { manifestBytes: Buffer.concat(manifestParts), files, unpackedBytes: unpacked };
+  return {
+    archiveSha256: archiveHash.digest('hex'),
+    archiveSize,
+    manifestBytes: Buffer.concat(manifestParts),
+    files,
+    unpackedBytes: unpacked,
+  };
 }
 
 /** Reads only manifest.json from a package, without unpacking it. */

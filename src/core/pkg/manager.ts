@@ -1,5 +1,6 @@
 import { readFile, readlink, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { gt } from 'semver';
 import { ConflictError, NotFoundError, storageErrorFrom, VerificationError } from '../errors.js';
 import { ensureDir, exists } from '../system/fs.js';
@@ -311,18 +312,29 @@ export class PackageManager {
     });
   }
 
+  /**
+   * Makes a package available locally and checks its own signature. Packages in a local folder
+   * repository are read in place: their size and SHA-256 are checked against the signed index while
+   * they are unpacked (before commit), which saves copying them into the cache.
+   */
   private async fetchPackage(c: Candidate, state: RepoState): Promise<{ file: string; signer: string }> {
-    await ensureDir(this.paths.pkgCache);
     const name = packageFileName(c.entry);
-    const dest = path.join(this.paths.pkgCache, name);
     const url = joinUrl(state.url, c.entry.path);
-    const cached = (await exists(dest)) && (await sha256File(dest)) === c.entry.sha256;
-    if (!cached)
-      await download(url, dest, c.entry, {
-        ...(this.opts.signal ? { signal: this.opts.signal } : {}),
-        onProgress: (bytes, total) =>
-          this.progress({ phase: 'download', name: c.entry.name, bytes, ...(total ? { total } : {}) }),
-      });
+    let dest: string;
+    if (url.startsWith('file://')) {
+      dest = fileURLToPath(url);
+      this.progress({ phase: 'download', name: c.entry.name, bytes: c.entry.size, total: c.entry.size });
+    } else {
+      await ensureDir(this.paths.pkgCache);
+      dest = path.join(this.paths.pkgCache, name);
+      const cached = (await exists(dest)) && (await sha256File(dest)) === c.entry.sha256;
+      if (!cached)
+        await download(url, dest, c.entry, {
+          ...(this.opts.signal ? { signal: this.opts.signal } : {}),
+          onProgress: (bytes, total) =>
+            this.progress({ phase: 'download', name: c.entry.name, bytes, ...(total ? { total } : {}) }),
+        });
+    }
     this.progress({ phase: 'verify', name: c.entry.name });
     const sig = await fetchBytes(`${url}.asc`, 64 * 1024, this.opts.signal).catch((err) => {
       throw err instanceof NotFoundError
@@ -337,7 +349,7 @@ export class PackageManager {
       const check = await verifyDetached({ file: dest }, sig, await this.keyring.keys(), name, this.now());
       return { file: dest, signer: check.signer };
     } catch (err) {
-      await rm(dest, { force: true });
+      if (!url.startsWith('file://')) await rm(dest, { force: true });
       throw err;
     }
   }
@@ -364,6 +376,12 @@ export class PackageManager {
     ).catch((err) => {
       throw storageErrorFrom(err, `unpacking ${entry.name}`);
     });
+    if (out.archiveSize !== entry.size || out.archiveSha256 !== entry.sha256)
+      throw new VerificationError(
+        `${packageFileName(entry)}: ${out.archiveSize} bytes with SHA-256 ${out.archiveSha256}, the signed index says ${entry.size} bytes, ${entry.sha256}`,
+        out.archiveSize !== entry.size ? 'size-mismatch' : 'hash-mismatch',
+        'The file changed or the mirror is out of date; nothing was installed.',
+      );
     const manifest = parseManifest(
       parseJsonBytes(out.manifestBytes, `${entry.name} manifest.json`, 'bad-manifest'),
     );

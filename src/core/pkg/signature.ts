@@ -37,6 +37,17 @@ async function readDetached(armored: string | Uint8Array): Promise<openpgp.Signa
   }
 }
 
+/** The signed data as an OpenPGP message: bytes, or a file streamed in 1 MiB chunks. */
+async function messageOf(data: Uint8Array | { file: string }) {
+  return 'file' in data
+    ? openpgp.createMessage({
+        binary: Readable.toWeb(
+          createReadStream(data.file, { highWaterMark: 1024 * 1024 }),
+        ) as ReadableStream<Uint8Array>,
+      })
+    : openpgp.createMessage({ binary: data });
+}
+
 /** Why a trusted key cannot vouch for anything now: revoked or expired (judged today, not at signing time). */
 async function keyUnusableNow(
   key: openpgp.PublicKey,
@@ -79,12 +90,7 @@ export async function verifyDetached(
       'untrusted-signer',
       'Trust the publisher key with `bpkg key add FILE --fingerprint FPR` if you know it is right.',
     );
-  const message =
-    'file' in data
-      ? await openpgp.createMessage({
-          binary: Readable.toWeb(createReadStream(data.file)) as ReadableStream<Uint8Array>,
-        })
-      : await openpgp.createMessage({ binary: data });
+  const message = await messageOf(data);
   const result = await openpgp.verify({
     message,
     signature: sig,
@@ -140,12 +146,7 @@ export async function signDetached(
   data: Uint8Array | { file: string },
   key: openpgp.PrivateKey,
 ): Promise<string> {
-  const message =
-    'file' in data
-      ? await openpgp.createMessage({
-          binary: Readable.toWeb(createReadStream(data.file)) as ReadableStream<Uint8Array>,
-        })
-      : await openpgp.createMessage({ binary: data });
+  const message = await messageOf(data);
   const sig = await openpgp.sign({ message, signingKeys: key, detached: true, format: 'armored' });
   if (typeof sig === 'string') return sig;
   let text = '';

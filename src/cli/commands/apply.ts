@@ -1,0 +1,30 @@
+import { UsageError } from '../../core/errors.js';
+import { type CommandSpec, optBool, optString } from '../command.js';
+import { runSpec } from './setup.js';
+
+export const applyCommand: CommandSpec = {
+  name: 'apply',
+  summary: 'Make the box match a declarative description (appliance.yaml); idempotent',
+  options: {
+    file: { type: 'string', short: 'f', value: 'FILE', description: 'The description, YAML or JSON' },
+    'dry-run': { type: 'boolean', description: 'Print the plan; write nothing' },
+  },
+  details: `appliance.yaml:
+  hostname: box-01
+  timezone: UTC
+  users:
+    - { name: admin, admin: true, keys: ["ssh-ed25519 AAAA... ops@fleet"] }
+  ssh: { enabled: true, port: 22 }
+  repositories:
+    - { name: main, url: https://repo.example/bp, key: keys/main.asc, fingerprint: "ABCD..." }
+  modules:
+    - { name: llm, state: running, resources: { memory: 8g, cpus: 4 } }
+Applying twice changes nothing the second time. Exit codes: 0 applied or nothing to do,
+2 invalid file (the field is named), 4 key fingerprint mismatch.`,
+  async run(ctx, parsed) {
+    const file = optString(parsed, 'file') ?? parsed.positionals[0];
+    if (!file)
+      throw new UsageError('Missing -f FILE', 'Example: blueprint apply -f appliance.yaml --dry-run');
+    return runSpec(ctx, (core) => core.loadSpecFile(file), optBool(parsed, 'dry-run'));
+  },
+};

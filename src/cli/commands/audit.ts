@@ -1,0 +1,46 @@
+import { UsageError } from '../../core/errors.js';
+import { type CommandGroup, type CommandSpec, optBool, optString } from '../command.js';
+
+const network: CommandSpec = {
+  name: 'network',
+  summary: 'Every listening socket (from ROOT/proc/net); flags any reachable from the network',
+  options: {
+    'ssh-port': {
+      type: 'string',
+      value: 'PORT',
+      description: 'SSH is enabled on PORT (default: read from the system)',
+    },
+    all: { type: 'boolean', description: 'Also list unix sockets' },
+  },
+  details:
+    'Loopback listeners and unix sockets are fine; anything else is flagged, except SSH when the admin\n' +
+    'enabled it (ssh.service enabled under ROOT/etc/systemd; port from sshd_config).\n' +
+    'Exit codes: 0 nothing flagged, 1 a listener is reachable from the network.',
+  async run(ctx, parsed) {
+    const { auditNetwork, enabledSshPort } = await import('../../core/services/audit.js');
+    const port = optString(parsed, 'ssh-port');
+    if (port !== undefined && !/^\d+$/.test(port)) throw new UsageError('--ssh-port needs a port number');
+    const sshPort = port !== undefined ? Number(port) : await enabledSshPort(ctx.root);
+    const all = await auditNetwork(ctx.root, { sshPort });
+    const flagged = all.filter((l) => l.flagged);
+    const shown = optBool(parsed, 'all') ? all : all.filter((l) => l.proto !== 'unix');
+    ctx.result({ sshPort: sshPort ?? null, flagged: flagged.length, listeners: all }, () =>
+      [
+        ...shown.map(
+          (l) =>
+            `${l.flagged ? 'EXPOSED ' : 'ok      '} ${l.proto.padEnd(5)} ${l.port === null ? l.address : `${l.address}:${l.port}`}${l.note ? `  (${l.note})` : ''}`,
+        ),
+        flagged.length
+          ? `${flagged.length} listener(s) reachable from the network.`
+          : 'No listener reachable from the network.',
+      ].join('\n'),
+    );
+    return flagged.length ? 1 : 0;
+  },
+};
+
+export const auditGroup: CommandGroup = {
+  name: 'audit',
+  summary: 'Security audits of this box',
+  commands: [network],
+};

@@ -1,0 +1,41 @@
+import { UsageError } from '../../core/errors.js';
+import { detectGpus, formatReport } from '../../core/gpu/index.js';
+import { type CommandSpec, optBool, optString } from '../command.js';
+
+export const gpuCommand: CommandSpec = {
+  name: 'gpu',
+  summary: 'GPUs on this box and whether sandboxed services can use them',
+  options: {
+    'no-tools': {
+      type: 'boolean',
+      description: 'Read only the kernel view; do not run nvidia-smi or rocm-smi',
+    },
+    timeout: {
+      type: 'string',
+      value: 'MS',
+      description: 'How long nvidia-smi/rocm-smi may take before they are given up (default 5000)',
+    },
+  },
+  details: `
+Reads the kernel's view under --root (PCI devices in /sys, /proc/driver/nvidia, /dev nodes, CDI
+specs in /etc/cdi and /var/run/cdi), then asks nvidia-smi or rocm-smi for names and memory when
+they are installed (only when --root is /). For each GPU: vendor, model, PCI address, memory,
+driver, device nodes, and whether a container can use it, with the fix when it cannot.
+
+Examples:
+  blueprint gpu
+  blueprint gpu --json
+  blueprint --root /mnt/box gpu`,
+  async run(ctx, parsed) {
+    const timeout = optString(parsed, 'timeout');
+    const timeoutMs = timeout === undefined ? undefined : Number(timeout);
+    if (timeoutMs !== undefined && !(Number.isInteger(timeoutMs) && timeoutMs > 0))
+      throw new UsageError(`--timeout needs a whole number of milliseconds, not "${timeout}"`);
+    const report = await detectGpus(ctx.root, {
+      ...(optBool(parsed, 'no-tools') ? { runner: null } : {}),
+      timeoutMs,
+      signal: ctx.signal,
+    });
+    ctx.result(report, formatReport(report));
+  },
+};

@@ -1,0 +1,73 @@
+import path from 'node:path';
+import { ExitCode, UsageError } from '../../core/errors.js';
+import { type LintReport, lintModule, scaffoldModule } from '../../core/modules/index.js';
+import type { CommandGroup, CommandSpec } from '../command.js';
+import { optString } from '../command.js';
+
+const newModule: CommandSpec = {
+  name: 'new',
+  summary: 'Scaffold a module folder: manifest, FROM-scratch image, health check, test, CI workflow',
+  args: 'NAME',
+  options: {
+    dir: {
+      type: 'string',
+      value: 'DIR',
+      description: 'Folder to create (default: ./NAME); must not exist or be empty',
+    },
+  },
+  details:
+    'Writes manifest.json (explained field by field in manifest.md), server.c + build.sh + Containerfile (a static server FROM scratch), README.md, test.sh and .github/workflows/module.yml.\nExample: blueprint module new my-service && blueprint module lint my-service',
+  async run(ctx, parsed) {
+    const [name, extra] = parsed.positionals;
+    if (!name || extra)
+      throw new UsageError('Give one module name', 'Example: blueprint module new my-service');
+    const made = await scaffoldModule(name, optString(parsed, 'dir') ?? name);
+    const rel = path.relative(process.cwd(), made.dir);
+    const shown = !rel ? '.' : rel.startsWith('..') ? made.dir : rel;
+    ctx.result(
+      made,
+      `created module ${made.name} in ${made.dir}:\n${made.files.map((f) => `  ${f}`).join('\n')}\nNext: edit server.c and manifest.json, then \`blueprint module lint ${shown}\``,
+    );
+  },
+};
+
+function humanReport(r: LintReport): string {
+  const lines = [`module ${r.name ?? '(unnamed)'} in ${r.dir}`];
+  for (const e of r.errors) lines.push(`error:   ${e.field}: ${e.message}`);
+  for (const w of r.warnings) lines.push(`warning: ${w.field}: ${w.message}`);
+  if (r.loosened.length) {
+    lines.push('sandbox loosened (for the reviewer):');
+    for (const l of r.loosened)
+      lines.push(
+        `  service.${l.field} = ${l.value} (default: ${l.default}): ${l.justification ? `"${l.justification}"` : 'NOT JUSTIFIED'}`,
+      );
+  } else lines.push('sandbox: the defaults, nothing loosened');
+  lines.push(
+    r.ok
+      ? `ok (${r.warnings.length} warnings)`
+      : `${r.errors.length} errors, ${r.warnings.length} warnings: fix the errors before \`blueprint repo build\``,
+  );
+  return lines.join('\n');
+}
+
+const lint: CommandSpec = {
+  name: 'lint',
+  summary: 'Check a module folder before packaging: manifest, sandbox loosenings, image recipe, hashes',
+  args: 'PATH',
+  details:
+    'Each problem names its field in manifest.json. Anything that loosens the sandbox (outbound network, GPU, mounts, writable data, bigger limits) must be justified in service.justification.\nExit codes: 0 clean (warnings allowed), 4 errors found.',
+  async run(ctx, parsed) {
+    const [dir, extra] = parsed.positionals;
+    if (!dir || extra)
+      throw new UsageError('Give one module folder', 'Example: blueprint module lint modules/hello');
+    const report = await lintModule(dir);
+    ctx.result(report, humanReport(report));
+    return report.ok ? ExitCode.ok : ExitCode.verification;
+  },
+};
+
+export const moduleGroup: CommandGroup = {
+  name: 'module',
+  summary: 'Write modules: scaffold a new one, lint one before packaging',
+  commands: [newModule, lint],
+};

@@ -1,0 +1,149 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { ExitCode, UsageError } from '../../core/errors.js';
+import type { AnswersInput, LoadedSpec } from '../../core/setup/index.js';
+import { type CommandSpec, optBool, optString, optStrings, type Parsed } from '../command.js';
+import type { Context } from '../context.js';
+
+type SetupCore = typeof import('../../core/setup/index.js');
+
+/**
+ * Loads the spec with `load`, plans, then applies (or only prints with --dry-run). Shared by setup
+ * and apply. The core (zod, yaml, and OpenPGP when keys are involved) loads only here, so
+ * `--help` stays fast.
+ */
+export async function runSpec(
+  ctx: Context,
+  load: (core: SetupCore) => Promise<LoadedSpec>,
+  dryRun: boolean,
+): Promise<number> {
+  const [core, { moduleOpsFor }, { changesJson, formatChange, formatChanges }] = await Promise.all([
+    import('../../core/setup/index.js'),
+    import('../../core/setup/wire.js'),
+    import('../../core/setup/format.js'),
+  ]);
+  const loaded = await load(core);
+  const ops = await moduleOpsFor(ctx.root);
+  const plan = await core.planSetup(ctx.root, loaded.spec, loaded.repositories, ops);
+  if (dryRun) {
+    ctx.result(
+      { dryRun: true, root: ctx.root, changes: changesJson(plan.changes), blocked: plan.blocked },
+      [formatChanges(plan.changes), ...plan.blocked.map((b) => `blocked: ${b}`)].join('\n'),
+    );
+    return plan.blocked.length ? ExitCode.failure : ExitCode.ok;
+  }
+  const result = await core.applyPlan(plan, {
+    ...(ops ? { ops } : {}),
+    signal: ctx.signal,
+    onChange: (c) => ctx.info(formatChange(c)),
+  });
+  ctx.result(
+    { root: ctx.root, changed: changesJson(result.changed), commands: result.commands },
+    result.changed.length
+      ? `${result.changed.length} change(s) applied to ${ctx.root}.${
+          plan.root !== '/' ? ' Services pick them up at the next boot of that root.' : ''
+        }`
+      : 'Nothing to change: the box already matches.',
+  );
+  return ExitCode.ok;
+}
+
+const ANSWER_FLAGS = [
+  'hostname',
+  'timezone',
+  'admin',
+  'key',
+  'ssh',
+  'repo-url',
+  'repo-key',
+  'repo-fingerprint',
+  'module',
+];
+
+/** `--key` takes a key line or the path of a .pub file. */
+function keyArg(v: string): string {
+  if (/^(ssh-|ecdsa-|sk-)/.test(v)) return v;
+  try {
+    return readFileSync(path.resolve(v), 'utf8').trim().split('\n')[0] ?? '';
+  } catch {
+    throw new UsageError(`--key: ${v} is neither an SSH public key nor a readable file`);
+  }
+}
+
+/** The same answers as a file, from flags: missing ones are reported by the schema, by name. */
+function answersFromFlags(parsed: Parsed): AnswersInput {
+  const url = optString(parsed, 'repo-url');
+  return {
+    hostname: optString(parsed, 'hostname') as string,
+    ...(optString(parsed, 'timezone') ? { timezone: optString(parsed, 'timezone') } : {}),
+    admin: { name: optString(parsed, 'admin') ?? 'admin', keys: optStrings(parsed, 'key').map(keyArg) },
+    ssh: { enabled: optBool(parsed, 'ssh'), port: 22 },
+    ...(url
+      ? {
+          repository: {
+            name: 'main',
+            url,
+            key: optString(parsed, 'repo-key') as string,
+            ...(optString(parsed, 'repo-fingerprint')
+              ? { fingerprint: optString(parsed, 'repo-fingerprint') }
+              : {}),
+          },
+        }
+      : {}),
+    modules: optStrings(parsed, 'module').map((name) => ({ name })),
+  } as AnswersInput;
+}
+
+export const setupCommand: CommandSpec = {
+  name: 'setup',
+  summary: 'First-boot setup: host name, time zone, admin and SSH key, SSH, firewall, repository, modules',
+  options: {
+    answers: { type: 'string', value: 'FILE', description: 'Answers as YAML or JSON: no prompts' },
+    'dry-run': { type: 'boolean', description: 'Print what would change; write nothing' },
+    hostname: { type: 'string', value: 'NAME', description: 'Instead of a file: the host name' },
+    timezone: { type: 'string', value: 'ZONE', description: 'Time zone (default UTC)' },
+    admin: { type: 'string', value: 'USER', description: 'Admin user name (default admin)' },
+    key: {
+      type: 'string',
+      multiple: true,
+      value: 'KEY|FILE',
+      description: "Admin's SSH public key or .pub file",
+    },
+    ssh: { type: 'boolean', description: 'Let SSH listen (off by default)' },
+    'repo-url': { type: 'string', value: 'URL', description: 'Package repository URL' },
+    'repo-key': { type: 'string', value: 'FILE', description: "Repository's armored public key" },
+    'repo-fingerprint': { type: 'string', value: 'FPR', description: "That key's fingerprint (required)" },
+    module: { type: 'string', multiple: true, value: 'NAME', description: 'Module to install and start' },
+  },
+  details: `On a terminal with no --answers and no answer flags, opens the interactive wizard.
+Flags: blueprint setup --hostname box-01 --admin ops --key ~/.ssh/id_ed25519.pub --ssh
+Answers file (YAML or JSON):
+  hostname: box-01
+  timezone: Europe/Paris
+  admin: { name: admin, keys: ["ssh-ed25519 AAAA... me@laptop"] }
+  ssh: { enabled: true }                      # off by default; key-only, no root login
+  repository: { name: main, url: https://repo.example/bp, key: repo.asc, fingerprint: "ABCD..." }
+  modules: [{ name: llm, state: running }]
+Bad or missing answers fail with the field named, before anything is written (exit 2).
+Running it again with the same answers changes nothing.`,
+  async run(ctx, parsed) {
+    const file = optString(parsed, 'answers');
+    const dryRun = optBool(parsed, 'dry-run');
+    if (!file && ANSWER_FLAGS.some((f) => parsed.values[f] !== undefined))
+      return runSpec(
+        ctx,
+        (core) => core.resolveAnswers(answersFromFlags(parsed), process.cwd(), 'setup flags'),
+        dryRun,
+      );
+    if (!file) {
+      if (!ctx.interactive || ctx.json)
+        throw new UsageError(
+          'No terminal for the wizard and no --answers file',
+          'Run `blueprint setup --answers FILE` (see `blueprint setup --help` for the format).',
+        );
+      const { openTui } = await import('../../tui/index.js');
+      return openTui(ctx, { screen: 'setup' });
+    }
+    return runSpec(ctx, (core) => core.loadAnswersFile(file), dryRun);
+  },
+};

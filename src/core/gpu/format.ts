@@ -1,0 +1,73 @@
+/** Human text for `blueprint gpu` and the TUI's GPU panel. */
+import { VENDOR_NAMES, VENDOR_PREFERENCE } from './parse.js';
+import type { Accelerator, GpuReport, GpuRuntime } from './types.js';
+
+export const RUNTIME_NAMES: Record<GpuRuntime, string> = {
+  cuda: 'CUDA',
+  rocm: 'ROCm',
+  'level-zero': 'Level Zero',
+};
+
+export function formatBytes(bytes: number | null): string {
+  if (bytes === null) return 'unknown';
+  return bytes >= 2 ** 30 ? `${(bytes / 2 ** 30).toFixed(1)} GiB` : `${Math.round(bytes / 2 ** 20)} MiB`;
+}
+
+/** The container line: what is ready, or what is missing and the fix (`reason: fix`). */
+export function readinessLine(acc: Accelerator): string {
+  const c = acc.container;
+  return c.ready ? c.reason : `not ready: ${c.reason}${c.fix ? `: ${c.fix}` : ''}`;
+}
+
+export function formatAccelerator(acc: Accelerator): string {
+  const driver = acc.driver
+    ? `${acc.driver.name}${acc.driver.version ? ` ${acc.driver.version}` : ''}${acc.driver.inTree ? ' (in-tree)' : ''}`
+    : 'none bound';
+  const rows: [string, string][] = [
+    ['memory', formatBytes(acc.memoryBytes)],
+    ['driver', driver],
+    ['nodes', acc.deviceNodes.join(' ') || 'none'],
+    ['container', readinessLine(acc)],
+  ];
+  if (acc.uuid) rows.splice(3, 0, ['uuid', acc.uuid]);
+  return [
+    `${acc.pciAddress}  ${acc.model}  [${acc.pciId}]`,
+    ...rows.map(([k, v]) => `  ${k.padEnd(11)}${v}`),
+  ].join('\n');
+}
+
+/** One line for dashboards: the accelerator services would use, and whether they can. */
+export function gpuSummary(report: GpuReport): string {
+  const accs = report.accelerators;
+  if (accs.length === 0) return 'no GPU: services run on CPU';
+  const rank = (a: Accelerator) => VENDOR_PREFERENCE.indexOf(a.vendor);
+  const ready = accs.filter((a) => a.container.ready).sort((a, b) => rank(a) - rank(b));
+  const shown = ready[0] ?? accs[0]!;
+  const more = accs.length > 1 ? ` (+${accs.length - 1} more)` : '';
+  return ready.length > 0
+    ? `${shown.model}${more}: ${RUNTIME_NAMES[shown.container.runtime]} ready`
+    : `${shown.model}${more}: not usable (${shown.container.reason})`;
+}
+
+export function formatReport(report: GpuReport): string {
+  const lines: string[] = [];
+  if (report.accelerators.length === 0) lines.push('No GPU found: AI services run on CPU.');
+  for (const acc of report.accelerators) lines.push(formatAccelerator(acc), '');
+  for (const spec of report.cdiSpecs.filter((s) => s.error))
+    lines.push(`CDI spec ${spec.path} ignored: ${spec.error}`);
+  for (const t of report.tools.filter((t) => t.status !== 'ok')) lines.push(`${t.tool}: ${t.detail}`);
+  if (report.accelerators.length > 0) {
+    const ready = report.accelerators.filter((a) => a.container.ready).length;
+    lines.push(`${report.accelerators.length} GPU(s), ${ready} usable by containers.`);
+  }
+  return lines.join('\n');
+}
+
+/** One row per GPU for tables (the TUI dashboard and setup wizard): vendor, model, readiness line. */
+export function gpuRows(report: GpuReport): { vendor: string; name: string; detail: string }[] {
+  return report.accelerators.map((a) => ({
+    vendor: VENDOR_NAMES[a.vendor],
+    name: a.model,
+    detail: readinessLine(a),
+  }));
+}

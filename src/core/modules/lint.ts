@@ -1,0 +1,145 @@
+import { readdir, readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { NotFoundError } from '../errors.js';
+import { sha256File } from '../pkg/transport.js';
+import { within } from '../system/paths.js';
+import { checkManifest, type Finding, fieldPath, type Loosening } from './policy.js';
+
+export interface LintReport {
+  dir: string;
+  name?: string;
+  ok: boolean;
+  errors: Finding[];
+  warnings: Finding[];
+  /** What the module asks for beyond the sandbox's defaults, with the author's reasons. */
+  loosened: Loosening[];
+}
+
+const exists = (p: string) =>
+  stat(p).then(
+    () => true,
+    () => false,
+  );
+
+/** Regular files under `dir`, relative to `base`, sorted; symlinks are the archive checker's business. */
+async function filesUnder(dir: string, base: string): Promise<string[]> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true }).catch(() => []);
+  return entries
+    .filter((e) => e.isFile())
+    .map((e) => path.relative(base, path.join(e.parentPath, e.name)).split(path.sep).join('/'))
+    .sort();
+}
+
+/**
+ * The image recipe must exist and build offline: every stage FROM scratch (or FROM an earlier
+ * stage), since boxes and CI may have no registry.
+ */
+async function checkRecipe(dir: string, errors: Finding[], warnings: Finding[]): Promise<void> {
+  const found = (await exists(path.join(dir, 'Containerfile')))
+    ? 'Containerfile'
+    : (await exists(path.join(dir, 'Dockerfile')))
+      ? 'Dockerfile'
+      : undefined;
+  if (!found) {
+    errors.push({
+      field: 'Containerfile',
+      message: 'missing: a module with a service needs an image recipe (FROM scratch + COPY)',
+    });
+    return;
+  }
+  const stages = new Set<string>();
+  const lines = (await readFile(path.join(dir, found), 'utf8')).split('\n');
+  lines.forEach((line, i) => {
+    const m = /^\s*FROM\s+(?:--\S+\s+)*(\S+)(?:\s+AS\s+(\S+))?/i.exec(line);
+    if (!m) return;
+    const base = m[1]!.toLowerCase();
+    if (base !== 'scratch' && !stages.has(base))
+      warnings.push({
+        field: `${found}:${i + 1}`,
+        message: `FROM ${m[1]} needs a registry; boxes and CI may have none: build FROM scratch with a static or bundled program`,
+      });
+    if (m[2]) stages.add(m[2].toLowerCase());
+  });
+}
+
+/**
+ * Model and data files must be hashed in `files`: every file under a mounted payload folder (and
+ * payload/models) needs an entry, and every entry must match the file.
+ */
+async function checkHashes(
+  dir: string,
+  files: Record<string, string>,
+  mountSources: string[],
+  errors: Finding[],
+): Promise<void> {
+  const payload = path.join(dir, 'payload');
+  for (const [rel, sha] of Object.entries(files)) {
+    const full = within(payload, rel);
+    const actual = full && (await exists(full)) ? await sha256File(full) : undefined;
+    if (!actual) errors.push({ field: fieldPath(['files', rel]), message: `payload/${rel} does not exist` });
+    else if (actual !== sha)
+      errors.push({
+        field: fieldPath(['files', rel]),
+        message: `does not match payload/${rel}, whose SHA-256 is ${actual}`,
+      });
+  }
+  const dirs = new Set(mountSources);
+  if (await exists(path.join(payload, 'models'))) dirs.add('models');
+  for (const source of dirs)
+    for (const rel of await filesUnder(path.join(payload, source), payload))
+      if (!(rel in files))
+        errors.push({
+          field: fieldPath(['files', rel]),
+          message: `missing: payload/${rel} is a model/data file but has no SHA-256; add "${rel}": "${await sha256File(path.join(payload, rel))}"`,
+        });
+}
+
+/** Checks a module source folder before it is packaged; never changes it. */
+export async function lintModule(dir: string): Promise<LintReport> {
+  const abs = path.resolve(dir);
+  if (!(await exists(abs)))
+    throw new NotFoundError(`${dir} does not exist`, 'Give the module folder: blueprint module lint PATH');
+  const errors: Finding[] = [];
+  const warnings: Finding[] = [];
+  const report = (extra: Partial<LintReport> = {}): LintReport => ({
+    dir: abs,
+    ...extra,
+    ok: errors.length === 0,
+    errors,
+    warnings,
+    loosened: extra.loosened ?? [],
+  });
+  const text = await readFile(path.join(abs, 'manifest.json'), 'utf8').catch(() => undefined);
+  if (text === undefined) {
+    errors.push({ field: 'manifest.json', message: 'missing: a module folder needs manifest.json' });
+    return report();
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    errors.push({ field: 'manifest.json', message: `is not valid JSON: ${(err as Error).message}` });
+    return report();
+  }
+  const check = checkManifest(raw);
+  errors.push(...check.errors);
+  warnings.push(...check.warnings);
+  const service = (raw as { service?: unknown }).service;
+  if (service !== undefined) await checkRecipe(abs, errors, warnings);
+  const mounts = check.service?.mounts ?? [];
+  for (const [i, m] of mounts.entries())
+    if (!(await exists(path.join(abs, 'payload', m.source))))
+      errors.push({
+        field: fieldPath(['service', 'mounts', i, 'source']),
+        message: `payload/${m.source} does not exist`,
+      });
+  await checkHashes(
+    abs,
+    check.files ?? {},
+    mounts.map((m) => m.source),
+    errors,
+  );
+  if (!(await exists(path.join(abs, 'README.md'))))
+    warnings.push({ field: 'README.md', message: 'missing: say what the module does and how to use it' });
+  return report({ ...(check.name ? { name: check.name } : {}), loosened: check.loosened });
+}

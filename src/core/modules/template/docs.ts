@@ -1,0 +1,111 @@
+/** The scaffold's manifest, its field-by-field explanation (JSON has no comments) and README. */
+
+export const manifest = (name: string) => ({
+  format: 1,
+  name,
+  version: '0.1.0',
+  arch: 'x86_64',
+  summary: `${name}: say in one line what this module does`,
+  description: `A static server in a FROM-scratch image, answering on a unix socket with no network.`,
+  license: 'MIT',
+  depends: [],
+  files: {},
+  service: {
+    network: 'loopback-socket',
+    socket: { dir: `/run/${name}`, file: 'api.sock' },
+    resources: { memory: '64m', cpus: 0.5, pids: 32 },
+    health: { http: '/health', startTimeout: 20 },
+    stopTimeout: 5,
+    justification: {},
+  },
+});
+
+export const manifestMd = (name: string) => `# manifest.json, field by field
+
+JSON has no comments, so each field of \`manifest.json\` is explained here. \`blueprint module lint .\`
+checks all of them; \`blueprint repo build\` signs the manifest with the package.
+
+| field | in this module | meaning |
+| --- | --- | --- |
+| \`format\` | \`1\` | manifest format version; always 1 for now |
+| \`name\` | \`${name}\` | package and service name: lower-case letters, digits, dashes (max 63) |
+| \`version\` | \`0.1.0\` | semantic version; raise it for every release (boxes upgrade to higher versions) |
+| \`arch\` | \`x86_64\` | \`x86_64\`, \`aarch64\` or \`all\` (a compiled server is not \`all\`) |
+| \`summary\` | | one line, at most 200 characters, shown by \`bpkg search\` |
+| \`description\` | | optional, longer text for \`bpkg info\` |
+| \`license\` | \`MIT\` | optional SPDX identifier of the module's licence |
+| \`depends\` | \`[]\` | other packages, \`"name"\` or \`"name>=1.2.3"\` |
+| \`files\` | \`{}\` | \`"path/in/payload": "sha256"\` for every model or data file; checked at install and by \`bpkg verify\`. \`module lint\` requires an entry for each file under a mounted payload folder (\`sha256sum payload/models/*\`) |
+| \`service\` | | makes the package a sandboxed service (below) |
+
+## \`service\`
+
+| field | in this module | meaning |
+| --- | --- | --- |
+| \`image\` | (absent) | filled in by \`blueprint repo build\`: \`{archive, id}\` of the image built from \`Containerfile\` |
+| \`network\` | \`loopback-socket\` | \`none\` (default), \`loopback-socket\` (listen on a unix socket in a host folder blueprint creates, no network) or \`outbound\` (reach other hosts; the admin must approve it at install) |
+| \`socket\` | \`{dir, file}\` | where that folder is mounted in the container and the socket's name; the server gets its path in \`BLUEPRINT_SOCKET\`. On the box: \`/run/blueprint/services/${name}/api.sock\` |
+| \`resources\` | \`64m\`, \`0.5\`, \`32\` | memory, CPUs and process limits; defaults \`256m\`, \`1\`, \`256\` |
+| \`health\` | \`/health\` | blueprint GETs this path over the socket; a 2xx answer means ready. \`startTimeout\` in seconds |
+| \`stopTimeout\` | \`5\` | seconds between SIGTERM and SIGKILL |
+| \`justification\` | \`{}\` | why the module loosens the sandbox: one entry per loosened field (below) |
+
+Other fields, all optional: \`command\` (arguments after the entrypoint), \`env\` (variables), \`user\`
+(numeric \`uid[:gid]\`), \`gpu\` (\`none\`, \`optional\`, \`required\`), \`data\` (a container path where a
+persistent writable folder is mounted), \`mounts\` (\`[{source, target}]\`: payload folders mounted
+read-only, e.g. models), \`probe\`, \`restart\` (\`no\`, \`on-failure\`, \`always\`). Refused outright:
+\`privileged\`, \`capAdd\`, \`hostNetwork\`, \`volumes\`, \`ports\`, \`devices\`.
+
+## Loosening the sandbox
+
+The sandbox's defaults are: no network, no GPU, no mounts, no writable storage, 256 MiB, 1 CPU,
+256 processes. Asking for more is allowed but must be justified where the reviewer and the admin
+see it, in \`service.justification\`, keyed by the field:
+
+\`\`\`json
+"gpu": "optional",
+"resources": { "memory": "2g" },
+"justification": {
+  "gpu": "inference is 20x faster on a GPU; it runs on the CPU without one",
+  "resources.memory": "the model needs 1.3 GB resident"
+}
+\`\`\`
+
+\`blueprint module lint\` lists every loosened field with its justification and fails when one is
+missing. The keys are \`network\` (\`outbound\`), \`gpu\`, \`mounts\`, \`data\`, \`resources.memory\`,
+\`resources.cpus\` and \`resources.pids\`.
+`;
+
+export const readme = (name: string) => `# ${name}
+
+A BlueprintOS module: a static server in a FROM-scratch image, answering on a unix socket inside
+the BlueprintOS sandbox. Say here what it does and for whom.
+
+## Files
+
+- \`manifest.json\`: the package and its sandbox; every field is explained in \`manifest.md\`
+- \`server.c\`: the service (\`GET /\`, \`GET /health\`); \`build.sh\` compiles it statically
+- \`Containerfile\`: \`FROM scratch\` + the binary; no registry needed
+- \`payload/\`: files shipped in the package (models, data); hash them in \`files\`
+- \`test.sh\`: builds, signs, installs, starts, probes and removes the module on a real Podman
+- \`.github/workflows/module.yml\`: CI that lints, builds and tests on every push and pull request,
+  signs and publishes from \`main\` only, and re-signs the index weekly (set-up steps at its top)
+
+## Develop
+
+\`\`\`sh
+blueprint module lint .         # manifest, sandbox loosenings, image recipe, hashes
+sh test.sh                      # the whole path on this machine (needs podman, gcc, curl)
+\`\`\`
+
+## Use on a box
+
+\`\`\`sh
+bpkg install ${name}
+blueprint service start ${name}
+curl --unix-socket /run/blueprint/services/${name}/api.sock http://${name}/health
+\`\`\`
+`;
+
+export const gitignore = `rootfs/
+`;

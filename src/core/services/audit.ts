@@ -1,0 +1,123 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+
+/**
+ * `blueprint audit network`: every listening socket of the host, from ROOT/proc/net (so tests can
+ * feed fixture files), flagging those reachable from the network.
+ */
+export interface Listener {
+  proto: 'tcp' | 'tcp6' | 'udp' | 'udp6' | 'unix';
+  address: string;
+  port: number | null;
+  inode: number;
+  loopback: boolean;
+  /** Reachable from other hosts and not the admin-enabled SSH port. */
+  flagged: boolean;
+  note?: string;
+}
+
+const TCP_LISTEN = '0A';
+const UDP_UNCONNECTED = '07';
+const UNIX_ACCEPTCON = 0x10000;
+
+/** /proc/net addresses are hex in host byte order (little-endian here), per 32-bit word. */
+export function decodeAddress(hex: string): string {
+  const words = hex.match(/.{8}/g) ?? [];
+  const bytes = words.flatMap((w) => (w.match(/../g) ?? []).reverse().map((b) => Number.parseInt(b, 16)));
+  if (bytes.length === 4) return bytes.join('.');
+  const groups: string[] = [];
+  for (let i = 0; i < 16; i += 2) groups.push(((bytes[i]! << 8) | bytes[i + 1]!).toString(16));
+  const v4mapped = groups.slice(0, 5).every((g) => g === '0') && groups[5] === 'ffff';
+  if (v4mapped) return `::ffff:${bytes.slice(12).join('.')}`;
+  return compressIpv6(groups);
+}
+
+/** RFC 5952: the longest run of two or more zero groups becomes `::`. */
+function compressIpv6(groups: string[]): string {
+  let best = { at: -1, len: 1 };
+  for (let i = 0; i < groups.length; i++) {
+    let j = i;
+    while (j < groups.length && groups[j] === '0') j++;
+    if (j - i > best.len) best = { at: i, len: j - i };
+  }
+  if (best.at < 0) return groups.join(':');
+  return `${groups.slice(0, best.at).join(':')}::${groups.slice(best.at + best.len).join(':')}`;
+}
+
+export function isLoopback(addr: string): boolean {
+  return addr.startsWith('127.') || addr === '::1' || addr.startsWith('::ffff:127.');
+}
+
+function parseInet(text: string, proto: Listener['proto'], state: string): Omit<Listener, 'flagged'>[] {
+  return text
+    .split('\n')
+    .slice(1)
+    .map((l) => l.trim().split(/\s+/))
+    .filter((f) => f.length > 9 && f[3] === state)
+    .map((f) => {
+      const [addrHex, portHex] = f[1]!.split(':');
+      const address = decodeAddress(addrHex!);
+      return {
+        proto,
+        address,
+        port: Number.parseInt(portHex!, 16),
+        inode: Number(f[9]),
+        loopback: isLoopback(address),
+      };
+    });
+}
+
+function parseUnix(text: string): Omit<Listener, 'flagged'>[] {
+  return text
+    .split('\n')
+    .slice(1)
+    .map((l) => l.trim().split(/\s+/))
+    .filter((f) => f.length >= 7 && (Number.parseInt(f[3]!, 16) & UNIX_ACCEPTCON) !== 0)
+    .map((f) => ({
+      proto: 'unix' as const,
+      address: f[7] ?? '(unnamed)',
+      port: null,
+      inode: Number(f[6]),
+      loopback: true,
+    }));
+}
+
+export interface AuditOptions {
+  /** SSH is enabled by the admin: its port is expected to listen on the network. */
+  sshPort?: number;
+}
+
+export async function auditNetwork(root: string, opts: AuditOptions = {}): Promise<Listener[]> {
+  const read = (f: string) => readFile(path.join(root, 'proc/net', f), 'utf8').catch(() => '');
+  const [tcp, tcp6, udp, udp6, unix] = await Promise.all(['tcp', 'tcp6', 'udp', 'udp6', 'unix'].map(read));
+  const all = [
+    ...parseInet(tcp!, 'tcp', TCP_LISTEN),
+    ...parseInet(tcp6!, 'tcp6', TCP_LISTEN),
+    ...parseInet(udp!, 'udp', UDP_UNCONNECTED),
+    ...parseInet(udp6!, 'udp6', UDP_UNCONNECTED),
+    ...parseUnix(unix!),
+  ];
+  return all.map((l) => {
+    const ssh = opts.sshPort !== undefined && l.proto.startsWith('tcp') && l.port === opts.sshPort;
+    return {
+      ...l,
+      flagged: !l.loopback && !ssh,
+      ...(ssh && !l.loopback ? { note: 'SSH (enabled by the admin)' } : {}),
+    };
+  });
+}
+
+/**
+ * The SSH port when SSH is enabled on this root: the appliance enables ssh.service through systemd;
+ * the port comes from sshd_config (22 by default).
+ */
+export async function enabledSshPort(root: string): Promise<number | undefined> {
+  const wants = path.join(root, 'etc/systemd/system/multi-user.target.wants');
+  const enabled = await Promise.any(
+    ['ssh.service', 'sshd.service'].map((u) => readFile(path.join(wants, u)).then(() => true)),
+  ).catch(() => false);
+  if (!enabled) return undefined;
+  const config = await readFile(path.join(root, 'etc/ssh/sshd_config'), 'utf8').catch(() => '');
+  const m = /^\s*Port\s+(\d+)/im.exec(config);
+  return m ? Number(m[1]) : 22;
+}

@@ -1,0 +1,184 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import type Docker from 'dockerode';
+import { BlueprintError, ExitCode, NotFoundError } from '../errors.js';
+
+/** Podman's standard rootful API socket; `scripts/setup-host.sh` and the appliance's socket unit serve it. */
+export const DEFAULT_SOCKET = '/run/podman/podman.sock';
+/** libpod API prefix: Podman 4 and 5 answer it; the compat API lacks what the sandbox needs. */
+const LIBPOD = '/v4.0.0/libpod';
+
+export class EngineError extends BlueprintError {
+  constructor(message: string, code: string, hint?: string, options?: { cause?: unknown }) {
+    super(message, code, hint, ExitCode.engine, options);
+  }
+}
+
+export const START_ENGINE_HINT =
+  'Start the Podman API: `systemctl enable --now podman.socket` on the appliance, or ' +
+  '`sudo bash scripts/setup-host.sh` on a development host; `blueprint doctor` checks it.';
+
+export interface SocketChoice {
+  path: string;
+  /** Where the choice came from, shown by `blueprint doctor`. */
+  source: 'CONTAINER_HOST' | 'DOCKER_HOST' | 'config' | 'default';
+}
+
+/**
+ * Which socket to talk to, following the ecosystem's conventions: CONTAINER_HOST (Podman), then
+ * DOCKER_HOST, then `engine.socket` in ROOT/etc/blueprint/config.json, then Podman's default.
+ * Only unix sockets: the engine API is root-equivalent and must never be on a TCP port.
+ */
+export function chooseSocket(env: NodeJS.ProcessEnv, configFile?: string): SocketChoice {
+  for (const name of ['CONTAINER_HOST', 'DOCKER_HOST'] as const) {
+    const v = env[name];
+    if (!v) continue;
+    if (!v.startsWith('unix://'))
+      throw new EngineError(
+        `${name}=${v} is not a unix socket`,
+        'engine-not-unix',
+        `Use ${name}=unix:///run/podman/podman.sock; blueprint refuses TCP engine addresses.`,
+      );
+    return { path: v.slice('unix://'.length), source: name };
+  }
+  const fromConfig = configFile ? readConfigSocket(configFile) : undefined;
+  if (fromConfig) return { path: fromConfig, source: 'config' };
+  return { path: DEFAULT_SOCKET, source: 'default' };
+}
+
+function readConfigSocket(file: string): string | undefined {
+  try {
+    const v = (JSON.parse(readFileSync(file, 'utf8')) as { engine?: { socket?: unknown } }).engine?.socket;
+    return typeof v === 'string' && path.isAbsolute(v) ? v : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+interface HttpError extends Error {
+  statusCode?: number;
+  code?: string;
+  json?: { message?: string; cause?: string } | string | null;
+}
+
+/** Turns what dockerode throws into errors a user can act on. */
+export function engineErrorFrom(err: unknown, what: string, socket: string): BlueprintError {
+  if (err instanceof BlueprintError) return err;
+  const e = err as HttpError;
+  if (e.code === 'ENOENT' || e.code === 'ECONNREFUSED')
+    return new EngineError(
+      `The container engine is not running (no API at ${socket})`,
+      'engine-down',
+      START_ENGINE_HINT,
+      { cause: err },
+    );
+  if (e.code === 'EACCES')
+    return new EngineError(
+      `Permission denied on the engine socket ${socket}`,
+      'engine-denied',
+      'Run blueprint as root: the rootful engine is what enforces the resource limits.',
+      { cause: err },
+    );
+  const detail = typeof e.json === 'object' && e.json ? (e.json.message ?? e.json.cause) : undefined;
+  const message = `${what}: ${detail ?? e.message}`;
+  if (e.statusCode === 404) return new NotFoundError(message, undefined, 'engine-not-found');
+  return new EngineError(message, 'engine-failed', undefined, { cause: err });
+}
+
+export interface Engine {
+  socket: string;
+  /** dockerode, loaded on first use: image loads, exec and log streams need it; the hot paths do not. */
+  docker(): Promise<Docker>;
+  /** A JSON call to Podman's libpod API (`/libpod/...`), which has what the compat API cannot express. */
+  libpod<T>(method: 'GET' | 'POST' | 'DELETE', apiPath: string, opts?: LibpodCall): Promise<T>;
+  /** Runs an engine call and maps its failure to a typed error. */
+  call<T>(what: string, fn: () => Promise<T>): Promise<T>;
+}
+
+export interface LibpodCall {
+  query?: Record<string, string | number | boolean>;
+  body?: unknown;
+  /** Status codes that count as success besides 2xx. */
+  ok?: number[];
+}
+
+/**
+ * The engine client. The libpod calls that start, stop and inspect services go straight over the
+ * socket with node:http (the same requests dockerode's `modem.dial` makes): loading dockerode
+ * costs more CPU than the whole `service start` request, so it is loaded only when needed.
+ */
+export function openEngine(socket: string): Engine {
+  let docker: Promise<Docker> | undefined;
+  const call = async <T>(what: string, fn: () => Promise<T>): Promise<T> => {
+    try {
+      return await fn();
+    } catch (err) {
+      throw engineErrorFrom(err, what, socket);
+    }
+  };
+  const libpod = <T>(method: string, apiPath: string, opts: LibpodCall = {}): Promise<T> =>
+    call(`${method} ${apiPath}`, () => request<T>(socket, method, `${LIBPOD}${apiPath}`, opts));
+  return {
+    socket,
+    docker: () => {
+      docker ??= import('dockerode').then(({ default: Docker }) => new Docker({ socketPath: socket }));
+      return docker;
+    },
+    libpod,
+    call,
+  };
+}
+
+/**
+ * node:http without its ESM facade: `import 'node:http'` enumerates every export, which loads
+ * undici (~0.1 s of CPU at each command) for getters blueprint never reads.
+ */
+export const nodeHttp = () => process.getBuiltinModule('node:http');
+
+function request<T>(socket: string, method: string, apiPath: string, opts: LibpodCall): Promise<T> {
+  const query = opts.query
+    ? `?${new URLSearchParams(Object.entries(opts.query).map(([k, v]): [string, string] => [k, String(v)]))}`
+    : '';
+  const body = opts.body === undefined ? undefined : JSON.stringify(opts.body);
+  return new Promise((resolve, reject) => {
+    const req = nodeHttp().request(
+      {
+        socketPath: socket,
+        method,
+        path: apiPath + query,
+        headers: body
+          ? { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) }
+          : {},
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('error', reject);
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          let json: unknown;
+          try {
+            json = text ? JSON.parse(text) : undefined;
+          } catch {
+            json = text;
+          }
+          const status = res.statusCode ?? 0;
+          if ((status >= 200 && status < 300) || opts.ok?.includes(status)) return resolve(json as T);
+          const err: HttpError = new Error(`HTTP ${status}`);
+          err.statusCode = status;
+          err.json = json as HttpError['json'];
+          reject(err);
+        });
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/** Opens the engine and checks it answers (`_ping`: Podman takes over a second to answer `/version`). */
+export async function connectEngine(socket: string): Promise<Engine> {
+  const engine = openEngine(socket);
+  await engine.call('reaching the engine', () => request(socket, 'GET', '/_ping', {}));
+  return engine;
+}

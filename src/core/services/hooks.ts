@@ -1,0 +1,112 @@
+import path from 'node:path';
+import { VerificationError } from '../errors.js';
+import type { PlanGpuAccess } from '../gpu/types.js';
+import type { Manifest } from '../pkg/format.js';
+import type { BuildHooks, HookOptions, PackageHooks, UnpackedPackage } from '../pkg/hooks.js';
+import { layout, within } from '../system/paths.js';
+import { chooseSocket, type Engine, openEngine } from './engine.js';
+import { buildModuleImage, loadImageArchive, removeImage } from './images.js';
+import { inspectContainer, removeModuleContainers, startService } from './lifecycle.js';
+import { VERSION_LABEL } from './policy.js';
+import { deleteRegistration, findRegistration, imageStillUsed, writeRegistration } from './registry.js';
+import { parseService } from './schema.js';
+
+export interface ServiceHooksOptions {
+  root: string;
+  /** Engine socket; default: CONTAINER_HOST, DOCKER_HOST, config, /run/podman/podman.sock. */
+  socket?: string;
+  planGpu?: PlanGpuAccess;
+}
+
+/**
+ * How modules take part in package transactions: the service section is validated with the
+ * manifest, the image is loaded and checked against the signed ID before the transaction commits,
+ * and removing a version removes its containers and image.
+ */
+export function createServiceHooks(opts: ServiceHooksOptions): PackageHooks {
+  let engine: Engine | undefined;
+  const getEngine = () => {
+    engine ??= openEngine(opts.socket ?? chooseSocket(process.env, layout(opts.root).configFile).path);
+    return engine;
+  };
+  return {
+    validateManifest(manifest: Manifest) {
+      if (manifest.service !== undefined) parseService(manifest.service);
+    },
+
+    async prepare(pkg: UnpackedPackage, hook: HookOptions) {
+      if (pkg.manifest.service === undefined) return;
+      const spec = parseService(pkg.manifest.service);
+      if (spec.network === 'outbound') {
+        if (!hook.yes)
+          throw new VerificationError(
+            `${pkg.name} asks for outbound network access`,
+            'network-not-approved',
+            'Run the install again with --yes to approve outbound network for this module.',
+          );
+        hook.warn(`${pkg.name}: outbound network approved by the admin (--yes); it can reach other hosts`);
+      }
+      if (spec.gpu === 'required' && opts.planGpu) {
+        const plan = await opts.planGpu(opts.root, 'required');
+        if (!plan.use)
+          throw new VerificationError(`${pkg.name} requires a GPU: ${plan.reason}`, 'gpu-required');
+      }
+      const archive = within(pkg.prefix, spec.image.archive);
+      if (!archive)
+        throw new VerificationError('service.image.archive is outside the package', 'bad-service');
+      hook.info(`${pkg.name}: loading image ${spec.image.id.slice(0, 19)}`);
+      await loadImageArchive(getEngine(), archive, spec.image.id);
+      await writeRegistration(opts.root, {
+        name: pkg.name,
+        version: pkg.version,
+        prefix: pkg.prefix,
+        spec,
+        approvals: { outboundNetwork: spec.network === 'outbound' && hook.yes },
+        imageId: spec.image.id,
+      });
+    },
+
+    async afterRemove(pkg: UnpackedPackage, hook: HookOptions) {
+      if (pkg.manifest.service === undefined) return;
+      const eng = getEngine();
+      const spec = parseService(pkg.manifest.service);
+      const info = await inspectContainer(eng, pkg.name);
+      const wasRunning = info?.State.Running && info.Config.Labels[VERSION_LABEL] === pkg.version;
+      await deleteRegistration(opts.root, pkg.name, pkg.version);
+      const next = await findRegistration(opts.root, pkg.name);
+      // Containers of this module that belong to this version (or to nothing still installed).
+      if (!next || info?.Config.Labels[VERSION_LABEL] === pkg.version)
+        await removeModuleContainers(eng, pkg.name);
+      if (!(await imageStillUsed(opts.root, spec.image.id, pkg.name, pkg.version)))
+        await removeImage(eng, spec.image.id).catch((err) =>
+          hook.warn(`${pkg.name}: image left in the engine: ${(err as Error).message}`),
+        );
+      if (wasRunning && next) {
+        hook.info(`${pkg.name}: starting version ${next.version}`);
+        await startService({ engine: eng, root: opts.root, planGpu: opts.planGpu }, pkg.name, {
+          wait: false,
+        });
+      }
+    },
+  };
+}
+
+/** `blueprint repo build`: a module source folder becomes an image archive in the payload, its ID signed. */
+export function createBuildHooks(): BuildHooks {
+  return {
+    async prepareSource({ dir, manifest, payloadDir, info }) {
+      if (manifest.service === undefined) return manifest;
+      const service = manifest.service as Record<string, unknown>;
+      const archiveName = 'image.tar';
+      info(`${manifest.name}: building its image (podman build, FROM scratch)`);
+      const id = await buildModuleImage(
+        dir,
+        `localhost/blueprint-build/${manifest.name}:${manifest.version}`,
+        path.join(payloadDir, archiveName),
+      );
+      const withImage = { ...manifest, service: { ...service, image: { archive: archiveName, id } } };
+      parseService(withImage.service);
+      return withImage;
+    },
+  };
+}

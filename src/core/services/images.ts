@@ -1,0 +1,100 @@
+import { execFile } from 'node:child_process';
+import { createReadStream, existsSync } from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { BlueprintError, NotFoundError, VerificationError } from '../errors.js';
+import type { Engine } from './engine.js';
+
+const run = promisify(execFile);
+
+/** `sha256:HEX` whichever way the API spelled it. */
+export const normalizeImageId = (id: string) => (id.startsWith('sha256:') ? id : `sha256:${id}`);
+
+/**
+ * Loads an image archive (docker-archive, as `podman save` writes it) and checks that the image it
+ * contains is the one the signed manifest names. The image ID is the hash of the image's config,
+ * which names every layer by digest, so it survives save/load while the tar bytes do not.
+ * A mismatching image is removed again: nothing unverified stays in the engine.
+ */
+export async function loadImageArchive(engine: Engine, archive: string, expectedId: string): Promise<void> {
+  if (!existsSync(archive))
+    throw new VerificationError(`The package has no image archive at ${archive}`, 'image-missing');
+  const output = await engine.call('loading the image archive', async () => {
+    const stream = await (await engine.docker()).loadImage(createReadStream(archive), { quiet: true });
+    let text = '';
+    for await (const chunk of stream) text += chunk.toString();
+    return text;
+  });
+  const loaded = [...output.matchAll(/Loaded image(?:\(s\))?: ([^\s"\\]+)/g)].flatMap((m) =>
+    m[1]!.split(','),
+  );
+  if (loaded.length === 0)
+    throw new VerificationError(`The engine loaded no image from ${archive}: ${output}`, 'image-load');
+  const ids = await Promise.all(loaded.map((ref) => imageId(engine, ref)));
+  if (ids.includes(normalizeImageId(expectedId))) return;
+  await Promise.all(ids.map((id) => id && removeImage(engine, id)));
+  throw new VerificationError(
+    `The image in ${path.basename(archive)} is ${ids.join(', ')}, but the signed manifest says ${expectedId}`,
+    'image-digest-mismatch',
+    'The package was tampered with or built wrongly; it was not installed. Rebuild it with `blueprint repo build`.',
+  );
+}
+
+async function imageId(engine: Engine, ref: string): Promise<string | undefined> {
+  try {
+    const info = await engine.call(`inspecting image ${ref}`, async () =>
+      (await engine.docker()).getImage(ref).inspect(),
+    );
+    return normalizeImageId(info.Id);
+  } catch (err) {
+    if (err instanceof NotFoundError) return undefined;
+    throw err;
+  }
+}
+
+/** Removes an image; one already gone is fine, one still used by a container is left in place. */
+export async function removeImage(engine: Engine, id: string): Promise<boolean> {
+  try {
+    await engine.call(`removing image ${id}`, async () => (await engine.docker()).getImage(id).remove());
+    return true;
+  } catch (err) {
+    if (err instanceof NotFoundError) return false;
+    throw err;
+  }
+}
+
+/**
+ * Builds a module's image on the publisher's machine: runs the source's `build.sh` when there is
+ * one (e.g. to compile a static binary), `podman build` of its Containerfile (FROM scratch: no
+ * registry is needed), then `podman save --format docker-archive` into the payload.
+ * Returns the image ID to record in the manifest that gets signed.
+ */
+export async function buildModuleImage(dir: string, tag: string, archive: string): Promise<string> {
+  const containerfile = ['Containerfile', 'Dockerfile'].map((f) => path.join(dir, f)).find(existsSync);
+  if (!containerfile)
+    throw new BlueprintError(
+      `${dir} declares a service but has no Containerfile`,
+      'no-containerfile',
+      'Add a Containerfile (FROM scratch + COPY) next to manifest.json.',
+    );
+  const step = async (what: string, cmd: string, args: string[]) => {
+    try {
+      return (await run(cmd, args, { cwd: dir, maxBuffer: 16 * 1024 * 1024 })).stdout;
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException & { stderr?: string };
+      throw new BlueprintError(
+        `${what} failed: ${e.code === 'ENOENT' ? `${cmd} is not installed` : (e.stderr?.trim() ?? e.message)}`,
+        'image-build',
+        e.code === 'ENOENT' ? 'Install Podman: `sudo bash scripts/setup-host.sh`.' : undefined,
+      );
+    }
+  };
+  if (existsSync(path.join(dir, 'build.sh'))) await step('build.sh', 'sh', [path.join(dir, 'build.sh')]);
+  const id = (
+    await step('podman build', 'podman', ['build', '-q', '-f', containerfile, '-t', tag, dir])
+  ).trim();
+  await step('podman save', 'podman', ['save', '--format', 'docker-archive', '-o', archive, tag]);
+  // Untag: the publisher's engine need not keep it; installing loads the archive again.
+  await step('podman untag', 'podman', ['untag', tag]);
+  return normalizeImageId(id.split('\n').pop()!);
+}

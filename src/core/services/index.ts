@@ -1,0 +1,12 @@
+export {
+  chooseSocket,
+  connectEngine,
+  DEFAULT_SOCKET,
+  type Engine,
+  EngineError,
+  openEngine,
+} from './engine.js';
+export { createBuildHooks, createServiceHooks, type ServiceHooksOptions } from './hooks.js';
+export { type ServiceDeps, startService, stopService } from './lifecycle.js';
+export { type AdminApprovals, containerName, MODULE_LABEL, NO_GPU, sandboxPolicy } from './policy.js';
+export { parseService, type ServiceSpec, serviceSchema } from './schema.js';

@@ -1,0 +1,216 @@
+import { readFile } from 'node:fs/promises';
+import { PassThrough } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { BlueprintError } from '../errors.js';
+import type { Engine } from './engine.js';
+import { inspectContainer, planFor, type ServiceDeps } from './lifecycle.js';
+import { containerName, type PolicySummary } from './policy.js';
+import { getRegistration } from './registry.js';
+
+export interface ExecResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a command inside the running service, with the same sandbox as its main process. */
+export async function execInService(engine: Engine, name: string, cmd: string[]): Promise<ExecResult> {
+  return engine.call(`running ${cmd[0]} in ${name}`, async () => {
+    const docker = await engine.docker();
+    const container = docker.getContainer(containerName(name));
+    const exec = await container.exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true });
+    const stream = await exec.start({ hijack: true, stdin: false });
+    const out = new PassThrough();
+    const err = new PassThrough();
+    const chunks = { stdout: [] as Buffer[], stderr: [] as Buffer[] };
+    out.on('data', (c: Buffer) => chunks.stdout.push(c));
+    err.on('data', (c: Buffer) => chunks.stderr.push(c));
+    docker.modem.demuxStream(stream, out, err);
+    await new Promise<void>((resolve, reject) => {
+      stream.on('end', resolve);
+      stream.on('close', resolve);
+      stream.on('error', reject);
+    });
+    // The stream can end a moment before the engine records the exit code.
+    let info = await exec.inspect();
+    for (let i = 0; info.Running && i < 50; i++) {
+      await sleep(20);
+      info = await exec.inspect();
+    }
+    return {
+      exitCode: info.ExitCode ?? -1,
+      stdout: Buffer.concat(chunks.stdout).toString('utf8'),
+      stderr: Buffer.concat(chunks.stderr).toString('utf8'),
+    };
+  });
+}
+
+export interface IdMapRange {
+  inside: number;
+  outside: number;
+  count: number;
+}
+
+/** What the kernel enforces on a process: the same files the process reads as /proc/1/... inside. */
+export interface ProcessView {
+  pid: number;
+  capEff: string;
+  capBnd: string;
+  noNewPrivs: number;
+  /** 0 off, 1 strict, 2 filter. */
+  seccomp: number;
+  uidMap: IdMapRange[];
+  uidMapIsIdentity: boolean;
+  rootReadOnly: boolean;
+  interfaces: string[];
+  cgroup: { memoryBytes?: number; pids?: number | 'max'; cpus?: number };
+}
+
+export function parseStatus(text: string): Record<string, string> {
+  return Object.fromEntries(
+    text
+      .split('\n')
+      .map((l) => l.split(':\t'))
+      .filter((p) => p.length === 2)
+      .map(([k, v]) => [k!, v!.trim()]),
+  );
+}
+
+export function parseIdMap(text: string): IdMapRange[] {
+  return text
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => {
+      const [inside, outside, count] = l.trim().split(/\s+/).map(Number);
+      return { inside: inside!, outside: outside!, count: count! };
+    });
+}
+
+/** Mount options of the last mount stacked on `/` in a mountinfo file. */
+export function rootIsReadOnly(mountinfo: string): boolean {
+  const roots = mountinfo.split('\n').filter((l) => l.split(' ')[4] === '/');
+  const opts = roots.at(-1)?.split(' ')[5]?.split(',') ?? [];
+  return opts.includes('ro');
+}
+
+export function parseNetDev(text: string): string[] {
+  return text
+    .split('\n')
+    .slice(2)
+    .map((l) => l.split(':')[0]!.trim())
+    .filter(Boolean);
+}
+
+const readText = (p: string) => readFile(p, 'utf8').catch(() => undefined);
+const num = (s: string | undefined) => (s === undefined || Number.isNaN(Number(s)) ? undefined : Number(s));
+
+/**
+ * Where a process's cgroup files are: first through the container's own cgroup mount
+ * (/proc/PID/root/sys/fs/cgroup, its cgroup namespace root), which holds even when blueprint runs
+ * in a nested cgroup namespace (a CI container); else the host's tree at the path /proc/PID/cgroup
+ * names. Handles v1 controllers and the v2 unified tree.
+ */
+async function cgroupFiles(pid: number) {
+  const lines = ((await readText(`/proc/${pid}/cgroup`)) ?? '')
+    .trim()
+    .split('\n')
+    .map((l) => l.split(':'));
+  const v1 = lines.some((p) => p[1]?.split(',').includes('memory'));
+  const hostPath = (ctrl: string) =>
+    (v1 ? lines.find((p) => p[1]?.split(',').includes(ctrl)) : lines.find((p) => p[0] === '0'))?.[2] ?? '';
+  const inside = `/proc/${pid}/root/sys/fs/cgroup`;
+  const views = [
+    (ctrl: string) => (v1 ? `${inside}/${ctrl}` : inside),
+    (ctrl: string) => `/sys/fs/cgroup${v1 ? `/${ctrl}` : ''}${hostPath(ctrl)}`,
+  ];
+  const memoryMax = v1 ? 'memory.limit_in_bytes' : 'memory.max';
+  for (const dir of views)
+    if ((await readText(`${dir('memory')}/${memoryMax}`)) !== undefined)
+      return { v1, read: (ctrl: string, file: string) => readText(`${dir(ctrl)}/${file}`) };
+  return undefined;
+}
+
+async function cgroupLimits(pid: number): Promise<ProcessView['cgroup']> {
+  const cg = await cgroupFiles(pid);
+  if (!cg) return {};
+  const pids = (await cg.read('pids', 'pids.max'))?.trim();
+  let cpus: number | undefined;
+  if (cg.v1) {
+    const quota = num(await cg.read('cpu', 'cpu.cfs_quota_us'));
+    const period = num(await cg.read('cpu', 'cpu.cfs_period_us'));
+    cpus = quota && period && quota > 0 ? quota / period : undefined;
+  } else {
+    const [quota, period] = ((await cg.read('cpu', 'cpu.max')) ?? '').trim().split(' ');
+    cpus = quota && quota !== 'max' ? Number(quota) / Number(period) : undefined;
+  }
+  return {
+    memoryBytes: num(await cg.read('memory', cg.v1 ? 'memory.limit_in_bytes' : 'memory.max')),
+    pids: pids === 'max' ? 'max' : num(pids),
+    cpus,
+  };
+}
+
+/** Memory in use and live processes, from the same cgroup files the limits come from. */
+export async function cgroupUsage(pid: number): Promise<{ memoryBytes?: number; pids?: number }> {
+  const cg = await cgroupFiles(pid);
+  if (!cg) return {};
+  return {
+    memoryBytes: num(await cg.read('memory', cg.v1 ? 'memory.usage_in_bytes' : 'memory.current')),
+    pids: num(await cg.read('pids', 'pids.current')),
+  };
+}
+
+export async function processView(pid: number): Promise<ProcessView> {
+  const status = parseStatus((await readText(`/proc/${pid}/status`)) ?? '');
+  const uidMap = parseIdMap((await readText(`/proc/${pid}/uid_map`)) ?? '');
+  return {
+    pid,
+    capEff: status.CapEff ?? '?',
+    capBnd: status.CapBnd ?? '?',
+    noNewPrivs: Number(status.NoNewPrivs ?? -1),
+    seccomp: Number(status.Seccomp ?? -1),
+    uidMap,
+    uidMapIsIdentity: uidMap.some((r) => r.inside === 0 && r.outside === 0),
+    rootReadOnly: rootIsReadOnly((await readText(`/proc/${pid}/mountinfo`)) ?? ''),
+    interfaces: parseNetDev((await readText(`/proc/${pid}/net/dev`)) ?? ''),
+    cgroup: await cgroupLimits(pid),
+  };
+}
+
+export interface ServiceInspection {
+  name: string;
+  version: string;
+  state: string;
+  policy: PolicySummary;
+  /** The kernel's record of the container's pid 1 (what it actually has). */
+  process?: ProcessView;
+  /** The module's own probe, run inside the container (e.g. trying to write /). */
+  probe?: Record<string, unknown>;
+}
+
+export async function inspectService(deps: ServiceDeps, name: string): Promise<ServiceInspection> {
+  const reg = await getRegistration(deps.root, name);
+  const plan = await planFor(deps, reg);
+  const info = await inspectContainer(deps.engine, name);
+  const result: ServiceInspection = {
+    name,
+    version: reg.version,
+    state: info?.State.Status ?? 'not created',
+    policy: plan.summary,
+  };
+  if (!info?.State.Running) return result;
+  result.process = await processView(info.State.Pid);
+  if (reg.spec.probe) {
+    const r = await execInService(deps.engine, name, reg.spec.probe);
+    try {
+      result.probe = JSON.parse(r.stdout);
+    } catch {
+      throw new BlueprintError(
+        `The probe of ${name} printed no JSON (exit ${r.exitCode}): ${r.stderr || r.stdout}`.trim(),
+        'probe-failed',
+      );
+    }
+  }
+  return result;
+}

@@ -1,0 +1,206 @@
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { BlueprintError, NotFoundError } from '../errors.js';
+import type { PlanGpuAccess } from '../gpu/types.js';
+import { layout } from '../system/paths.js';
+import { type Engine, nodeHttp } from './engine.js';
+import {
+  type ContainerPlan,
+  containerName,
+  NO_GPU,
+  SPEC_LABEL,
+  sandboxPolicy,
+  serviceDirs,
+} from './policy.js';
+import { getRegistration, type LoadedRegistration } from './registry.js';
+import seccompProfile from './seccomp.json' with { type: 'json' };
+
+export interface ServiceDeps {
+  engine: Engine;
+  root: string;
+  /** The GPU module's planner; without one, services get no GPU. */
+  planGpu?: PlanGpuAccess;
+}
+
+/** The sandbox for an installed module, exactly as `start` would create it. */
+export async function planFor(deps: ServiceDeps, reg: LoadedRegistration): Promise<ContainerPlan> {
+  const gpu = reg.spec.gpu === 'none' || !deps.planGpu ? NO_GPU : await deps.planGpu(deps.root, reg.spec.gpu);
+  if (reg.spec.gpu === 'required' && !gpu.use)
+    throw new BlueprintError(`${reg.name} requires a GPU: ${gpu.reason}`, 'gpu-required');
+  return sandboxPolicy({
+    root: deps.root,
+    name: reg.name,
+    version: reg.version,
+    prefix: reg.prefix,
+    service: reg.spec,
+    approvals: reg.approvals,
+    gpu,
+    seccompProfile: seccompPath(deps.root),
+  });
+}
+
+const seccompPath = (root: string) => path.join(layout(root).stateDir, 'services', 'seccomp.json');
+
+/** The engine reads the profile from a host path; blueprint carries it inside and writes it out. */
+async function writeSeccomp(root: string): Promise<void> {
+  const file = seccompPath(root);
+  const text = JSON.stringify(seccompProfile);
+  if ((await readFile(file, 'utf8').catch(() => '')) === text) return;
+  await mkdir(path.dirname(file), { recursive: true });
+  await writeFile(file, text, { mode: 0o644 });
+}
+
+export interface ContainerInfo {
+  Id: string;
+  State: {
+    Status: string;
+    Running: boolean;
+    Pid: number;
+    ExitCode: number;
+    StartedAt: string;
+    FinishedAt: string;
+    OOMKilled: boolean;
+  };
+  RestartCount: number;
+  Config: { Labels: Record<string, string> };
+}
+
+export async function inspectContainer(engine: Engine, name: string): Promise<ContainerInfo | undefined> {
+  try {
+    return (
+      (await engine.libpod<ContainerInfo>('GET', `/containers/${containerName(name)}/json`)) ?? undefined
+    );
+  } catch (err) {
+    if (err instanceof NotFoundError) return undefined;
+    throw err;
+  }
+}
+
+/** Remove answers 500 "device or resource busy" now and then although the container is gone: retry; 404 is done. */
+export async function removeContainer(engine: Engine, idOrName: string): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await engine.libpod('DELETE', `/containers/${idOrName}`, {
+        query: { force: true, v: true },
+        ok: [404],
+      });
+      return;
+    } catch (err) {
+      if (attempt >= 5 || !/busy/i.test((err as Error).message)) throw err;
+      await sleep(200 * (attempt + 1));
+    }
+  }
+}
+
+/** Creates the container unless one built from the same spec exists (the spec hash is a label). */
+async function ensureContainer(deps: ServiceDeps, reg: LoadedRegistration): Promise<ContainerPlan> {
+  const plan = await planFor(deps, reg);
+  const want = (plan.spec.labels as Record<string, string>)[SPEC_LABEL];
+  const existing = await inspectContainer(deps.engine, reg.name);
+  if (existing?.Config.Labels[SPEC_LABEL] === want) return plan;
+  if (existing) await removeContainer(deps.engine, existing.Id);
+  for (const dir of plan.hostDirs) await mkdir(dir, { recursive: true, mode: 0o750 });
+  await mkdir(path.dirname(serviceDirs(deps.root, reg.name).logFile), { recursive: true, mode: 0o750 });
+  await writeSeccomp(deps.root);
+  await deps.engine.libpod('POST', '/containers/create', { body: plan.spec });
+  return plan;
+}
+
+export interface StartResult {
+  name: string;
+  version: string;
+  healthy: boolean | null;
+  /** Milliseconds from the start request to the first healthy answer. */
+  startToHealthyMs: number | null;
+}
+
+export async function startService(
+  deps: ServiceDeps,
+  name: string,
+  opts: { wait?: boolean; signal?: AbortSignal } = {},
+): Promise<StartResult> {
+  const reg = await getRegistration(deps.root, name);
+  await ensureContainer(deps, reg);
+  const t0 = performance.now();
+  // 304: already running.
+  await deps.engine.libpod('POST', `/containers/${containerName(name)}/start`, { ok: [304] });
+  const result: StartResult = { name, version: reg.version, healthy: null, startToHealthyMs: null };
+  if (opts.wait === false || !reg.spec.health) return result;
+  await waitHealthy(deps, reg, opts.signal);
+  return { ...result, healthy: true, startToHealthyMs: Math.round(performance.now() - t0) };
+}
+
+/** Polls the health endpoint until it answers 2xx; fails early when the container exits. */
+async function waitHealthy(deps: ServiceDeps, reg: LoadedRegistration, signal?: AbortSignal): Promise<void> {
+  const deadline = Date.now() + reg.spec.health!.startTimeout * 1000;
+  for (let i = 0; ; i++) {
+    signal?.throwIfAborted();
+    if (await checkHealth(deps.root, reg)) return;
+    if (i % 20 === 19) {
+      const info = await inspectContainer(deps.engine, reg.name);
+      if (!info?.State.Running && info?.State.Status !== 'created')
+        throw new BlueprintError(
+          `${reg.name} exited with code ${info?.State.ExitCode ?? '?'} before it became healthy`,
+          'service-exited',
+          `See \`blueprint service logs ${reg.name}\`.`,
+        );
+    }
+    if (Date.now() > deadline)
+      throw new BlueprintError(
+        `${reg.name} did not become healthy within ${reg.spec.health!.startTimeout}s`,
+        'service-unhealthy',
+        `It is still running; see \`blueprint service logs ${reg.name}\` and \`blueprint service status ${reg.name}\`.`,
+      );
+    await sleep(i < 40 ? 10 : 100);
+  }
+}
+
+/** GET the health path over the service's unix socket (no TCP anywhere). */
+export function checkHealth(root: string, reg: LoadedRegistration): Promise<boolean> {
+  const { health, socket } = reg.spec;
+  if (!health || !socket) return Promise.resolve(false);
+  return httpOverSocket(path.join(serviceDirs(root, reg.name).socketDir, socket.file), health.http).then(
+    (r) => r.status >= 200 && r.status < 300,
+    () => false,
+  );
+}
+
+export function httpOverSocket(
+  socketPath: string,
+  urlPath: string,
+): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = nodeHttp().get({ socketPath, path: urlPath, timeout: 2000 }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c) => {
+        body += c;
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', reject);
+  });
+}
+
+/** SIGTERM, then SIGKILL after the timeout (the manifest's stopTimeout unless given). */
+export async function stopService(deps: ServiceDeps, name: string, timeout?: number): Promise<boolean> {
+  const reg = await getRegistration(deps.root, name);
+  const info = await inspectContainer(deps.engine, name);
+  if (!info?.State.Running) return false;
+  await deps.engine.libpod('POST', `/containers/${containerName(name)}/stop`, {
+    query: { timeout: timeout ?? reg.spec.stopTimeout },
+    ok: [304],
+  });
+  return true;
+}
+
+/** Removes every container carrying the module's label (also ones left by older blueprint versions). */
+export async function removeModuleContainers(engine: Engine, name: string): Promise<number> {
+  const list = await engine.libpod<{ Id: string }[]>('GET', '/containers/json', {
+    query: { all: true, filters: JSON.stringify({ label: [`org.blueprintos.module=${name}`] }) },
+  });
+  for (const c of list) await removeContainer(engine, c.Id);
+  return list.length;
+}

@@ -1,0 +1,210 @@
+import { createHash } from 'node:crypto';
+import path from 'node:path';
+import { VerificationError } from '../errors.js';
+import type { GpuAccessPlan } from '../gpu/types.js';
+import { layout, within } from '../system/paths.js';
+import type { ServiceSpec } from './schema.js';
+
+export const MODULE_LABEL = 'org.blueprintos.module';
+export const VERSION_LABEL = 'org.blueprintos.version';
+export const SPEC_LABEL = 'org.blueprintos.spec';
+
+/** Flags only an admin sets, at install (`--yes` to the question) — never the manifest. */
+export interface AdminApprovals {
+  outboundNetwork: boolean;
+}
+
+export interface PolicyInput {
+  root: string;
+  name: string;
+  version: string;
+  /** The package prefix (read-only mounts come from here). */
+  prefix: string;
+  service: ServiceSpec;
+  approvals: AdminApprovals;
+  gpu: GpuAccessPlan;
+  /** Host path of the seccomp profile the engine loads. */
+  seccompProfile: string;
+}
+
+export const NO_GPU: GpuAccessPlan = {
+  use: false,
+  cdiDevices: [],
+  devices: [],
+  groups: [],
+  reason: 'not requested',
+};
+
+/** Host paths blueprint owns for one service. */
+export function serviceDirs(root: string, name: string) {
+  const l = layout(root);
+  return {
+    socketDir: path.join(l.runDir, 'services', name),
+    dataDir: path.join(l.modulesData, name),
+    logFile: path.join(l.root, 'var/log/blueprint/services', `${name}.log`),
+  };
+}
+
+export const containerName = (name: string) => `blueprint-${name}`;
+
+const CPU_PERIOD = 100_000;
+const TMP_SIZE = '64m';
+const USERNS_SIZE = 65536;
+const LOG_SIZE = 10 * 1024 * 1024;
+
+/** The libpod create body (SpecGenerator) plus the host directories to create first. */
+export interface ContainerPlan {
+  spec: Record<string, unknown>;
+  hostDirs: string[];
+  /** What was asked for, in words the admin reads in `service inspect`. */
+  summary: PolicySummary;
+}
+
+export interface PolicySummary {
+  capabilities: 'all dropped';
+  noNewPrivileges: true;
+  seccomp: string;
+  rootFilesystem: 'read-only';
+  tmp: string;
+  userNamespace: string;
+  network: ServiceSpec['network'];
+  memoryBytes: number;
+  cpus: number;
+  pids: number;
+  ulimits: { nofile: number; nproc: number };
+  mounts: { source: string; target: string; mode: 'ro' | 'rw' }[];
+  gpu: string;
+  restart: string;
+  stopTimeoutSeconds: number;
+}
+
+/**
+ * The sandbox: from a validated service section, the admin's approvals and the GPU plan, the exact
+ * container the engine creates. Pure: no I/O, same input gives the same spec (its hash is a label,
+ * so `service start` knows when an installed upgrade needs a new container). Nothing in the
+ * manifest can turn off what is fixed here.
+ */
+export function sandboxPolicy(input: PolicyInput): ContainerPlan {
+  const { service: s, name, gpu } = input;
+  if (s.network === 'outbound' && !input.approvals.outboundNetwork)
+    throw new VerificationError(
+      `service.network: ${name} asks for outbound network, which the admin has not approved`,
+      'network-not-approved',
+      `Reinstall with --yes to approve outbound network for ${name}, or use a module that needs none.`,
+    );
+  const dirs = serviceDirs(input.root, name);
+  const mounts: PolicySummary['mounts'] = [];
+  const ociMounts: Record<string, unknown>[] = [
+    {
+      destination: '/tmp',
+      type: 'tmpfs',
+      source: 'tmpfs',
+      options: ['rw', 'nosuid', 'nodev', 'noexec', `size=${TMP_SIZE}`],
+    },
+  ];
+  const bind = (source: string, target: string, mode: 'ro' | 'rw', chown: boolean) => {
+    mounts.push({ source, target, mode });
+    // U: chown the host directory to the container's mapped uid so the sandboxed user can write.
+    ociMounts.push({
+      destination: target,
+      type: 'bind',
+      source,
+      options: ['rbind', mode, 'nosuid', 'nodev', ...(chown ? ['U'] : [])],
+    });
+  };
+  const hostDirs: string[] = [];
+  if (s.socket) {
+    bind(dirs.socketDir, s.socket.dir, 'rw', true);
+    hostDirs.push(dirs.socketDir);
+  }
+  if (s.data) {
+    bind(dirs.dataDir, s.data, 'rw', true);
+    hostDirs.push(dirs.dataDir);
+  }
+  for (const m of s.mounts) {
+    const source = within(input.prefix, m.source);
+    if (!source)
+      throw new VerificationError(`service.mounts: ${m.source} is outside the package`, 'bad-service');
+    bind(source, m.target, 'ro', false);
+  }
+
+  const memory = s.resources.memory;
+  const nofile = 1024;
+  const nproc = s.resources.pids;
+  const env = {
+    ...s.env,
+    ...(s.socket ? { BLUEPRINT_SOCKET: path.posix.join(s.socket.dir, s.socket.file) } : {}),
+  };
+  const spec: Record<string, unknown> = {
+    name: containerName(name),
+    hostname: name,
+    image: input.service.image.id,
+    ...(s.command ? { command: s.command } : {}),
+    env,
+    ...(s.user ? { user: s.user } : {}),
+    labels: { [MODULE_LABEL]: name, [VERSION_LABEL]: input.version },
+    privileged: false,
+    cap_drop: ['all'],
+    no_new_privileges: true,
+    seccomp_policy: 'default',
+    seccomp_profile_path: input.seccompProfile,
+    read_only_filesystem: true,
+    mounts: ociMounts,
+    // Both: the API does not derive the mapping from `userns` as the CLI does.
+    userns: { nsmode: 'auto', value: `size=${USERNS_SIZE}` },
+    idmappings: { AutoUserNs: true, AutoUserNsOpts: { Size: USERNS_SIZE } },
+    netns: { nsmode: s.network === 'outbound' ? 'bridge' : 'none' },
+    pidns: { nsmode: 'private' },
+    ipcns: { nsmode: 'private' },
+    utsns: { nsmode: 'private' },
+    cgroupns: { nsmode: 'private' },
+    resource_limits: {
+      memory: { limit: memory, swap: memory },
+      cpu: { quota: Math.round(s.resources.cpus * CPU_PERIOD), period: CPU_PERIOD },
+      pids: { limit: s.resources.pids },
+    },
+    r_limits: [
+      { type: 'nofile', soft: nofile, hard: nofile },
+      { type: 'nproc', soft: nproc, hard: nproc },
+    ],
+    restart_policy: s.restart,
+    ...(s.restart === 'on-failure' ? { restart_tries: 5 } : {}),
+    stop_signal: 15,
+    stop_timeout: s.stopTimeout,
+    log_configuration: { driver: 'k8s-file', path: dirs.logFile, size: LOG_SIZE },
+    ...(gpu.use
+      ? {
+          devices: [...gpu.cdiDevices, ...gpu.devices].map((p) => ({ path: p })),
+          ...(gpu.groups.length ? { groups: gpu.groups } : {}),
+        }
+      : {}),
+  };
+  (spec.labels as Record<string, string>)[SPEC_LABEL] = specHash(spec);
+  return {
+    spec,
+    hostDirs,
+    summary: {
+      capabilities: 'all dropped',
+      noNewPrivileges: true,
+      seccomp: input.seccompProfile,
+      rootFilesystem: 'read-only',
+      tmp: `tmpfs ${TMP_SIZE} noexec`,
+      userNamespace: 'auto, 65536 ids from the containers subordinate range',
+      network: s.network,
+      memoryBytes: memory,
+      cpus: s.resources.cpus,
+      pids: s.resources.pids,
+      ulimits: { nofile, nproc },
+      mounts,
+      gpu: gpu.use
+        ? `${[...gpu.cdiDevices, ...gpu.devices].join(', ')} (${gpu.reason})`
+        : `none (${gpu.reason})`,
+      restart: s.restart === 'on-failure' ? 'on-failure, 5 tries' : s.restart,
+      stopTimeoutSeconds: s.stopTimeout,
+    },
+  };
+}
+
+export function specHash(spec: Record<string, unknown>): string {
+  return createHash('sha256').update(JSON.stringify(spec)).digest('hex').slice(0, 16);
+}

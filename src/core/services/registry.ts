@@ -1,0 +1,112 @@
+import { existsSync } from 'node:fs';
+import { readdir, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { NotFoundError } from '../errors.js';
+import { readJsonIfExists, writeJsonAtomic } from '../system/fs.js';
+import { layout } from '../system/paths.js';
+import type { AdminApprovals } from './policy.js';
+import type { ServiceSpec } from './schema.js';
+
+/**
+ * What the package transaction told the services module about an installed module: its service
+ * section, where its files are, and what the admin approved at install. One file per version
+ * (ROOT/var/lib/blueprint/services/NAME/VERSION.json) so an upgrade that aborts after `prepare`
+ * leaves the old version's record intact; the highest version whose prefix exists wins.
+ * Container state is never stored here: the engine is the source of truth for that.
+ * The service section is stored parsed (defaults filled in), so commands need not load the schema.
+ */
+export interface Registration {
+  name: string;
+  version: string;
+  prefix: string;
+  spec: ServiceSpec;
+  approvals: AdminApprovals;
+  imageId: string;
+}
+
+/** Kept as a name for readers of a registration that was found on disk. */
+export type LoadedRegistration = Registration;
+
+/** Orders release versions (x.y.z, a pre-release before its release) without loading semver. */
+export function compareVersions(a: string, b: string): number {
+  const parse = (v: string) => {
+    const [core, pre] = v.split(/-(.*)/s, 2);
+    return { nums: core!.split('.').map(Number), pre };
+  };
+  const x = parse(a);
+  const y = parse(b);
+  for (let i = 0; i < 3; i++) if (x.nums[i] !== y.nums[i]) return (x.nums[i] ?? 0) - (y.nums[i] ?? 0);
+  if (x.pre === y.pre) return 0;
+  if (x.pre === undefined) return 1;
+  if (y.pre === undefined) return -1;
+  return x.pre < y.pre ? -1 : 1;
+}
+
+const regDir = (root: string, name: string) => path.join(layout(root).stateDir, 'services', name);
+
+export async function writeRegistration(root: string, reg: Registration): Promise<void> {
+  await writeJsonAtomic(path.join(regDir(root, reg.name), `${reg.version}.json`), reg);
+}
+
+export async function deleteRegistration(root: string, name: string, version: string): Promise<void> {
+  await rm(path.join(regDir(root, name), `${version}.json`), { force: true });
+}
+
+async function versions(root: string, name: string): Promise<string[]> {
+  const files = await readdir(regDir(root, name)).catch(() => [] as string[]);
+  return files
+    .filter((f) => f.endsWith('.json'))
+    .map((f) => f.slice(0, -5))
+    .filter((v) => /^\d+\.\d+\.\d+/.test(v))
+    .sort((a, b) => compareVersions(b, a));
+}
+
+/** The installed version of a module's service, or undefined when none is installed. */
+export async function findRegistration(root: string, name: string): Promise<LoadedRegistration | undefined> {
+  for (const v of await versions(root, name)) {
+    const reg = await readJsonIfExists<Registration>(path.join(regDir(root, name), `${v}.json`));
+    if (reg && existsSync(reg.prefix)) return reg;
+  }
+  return undefined;
+}
+
+export async function getRegistration(root: string, name: string): Promise<LoadedRegistration> {
+  const reg = await findRegistration(root, name);
+  if (!reg)
+    throw new NotFoundError(
+      `No installed module named ${name} has a service`,
+      'Install it with `bpkg install NAME`; `blueprint service list` shows the installed services.',
+    );
+  return reg;
+}
+
+export async function listRegistrations(root: string): Promise<LoadedRegistration[]> {
+  const names = await readdir(path.join(layout(root).stateDir, 'services')).catch(() => [] as string[]);
+  const regs = await Promise.all(names.sort().map((n) => findRegistration(root, n)));
+  return regs.filter((r): r is LoadedRegistration => r !== undefined);
+}
+
+/** Other registered versions still using an image (an upgrade that kept the same image). */
+export async function imageStillUsed(
+  root: string,
+  imageId: string,
+  name: string,
+  version: string,
+): Promise<boolean> {
+  for (const reg of await listAllVersions(root)) {
+    if (reg.imageId === imageId && !(reg.name === name && reg.version === version)) return true;
+  }
+  return false;
+}
+
+async function listAllVersions(root: string): Promise<Registration[]> {
+  const base = path.join(layout(root).stateDir, 'services');
+  const out: Registration[] = [];
+  for (const name of await readdir(base).catch(() => [] as string[])) {
+    for (const v of await versions(root, name)) {
+      const reg = await readJsonIfExists<Registration>(path.join(base, name, `${v}.json`));
+      if (reg) out.push(reg);
+    }
+  }
+  return out;
+}

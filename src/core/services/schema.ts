@@ -1,0 +1,136 @@
+import path from 'node:path';
+import { z } from 'zod';
+import { VerificationError } from '../errors.js';
+import { describeIssues } from '../pkg/format.js';
+
+/**
+ * The manifest's `service` section. Strict: an unknown key is an error, and the keys that would
+ * loosen the sandbox (privileged, host network, host paths...) have their own refusal message.
+ */
+
+/** `256m`, `1g`, `512k` or a number of bytes. */
+const byteSize = z
+  .union([z.number().int().positive(), z.string().regex(/^\d+(\.\d+)?[kmg]i?b?$/i)])
+  .transform((v, ctx) => {
+    const bytes = parseBytes(v);
+    if (bytes < 4 * 1024 * 1024) ctx.addIssue({ code: 'custom', message: 'must be at least 4m' });
+    return bytes;
+  });
+
+export function parseBytes(v: number | string): number {
+  if (typeof v === 'number') return v;
+  const m = /^(\d+(?:\.\d+)?)([kmg])/i.exec(v)!;
+  const unit = { k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[m[2]!.toLowerCase() as 'k' | 'm' | 'g'];
+  return Math.round(Number(m[1]) * unit);
+}
+
+const containerPath = z
+  .string()
+  .refine((p) => path.posix.isAbsolute(p) && path.posix.normalize(p) === p && p !== '/', {
+    message: 'must be an absolute, normalised path inside the container (not /)',
+  })
+  .refine((p) => !/^\/(proc|sys|dev)(\/|$)/.test(p), { message: 'must not be under /proc, /sys or /dev' });
+
+const packagePath = z
+  .string()
+  .refine((p) => !p.startsWith('/'), {
+    message: 'host paths are refused: give a path relative to the package (its models or data)',
+  })
+  .refine((p) => !p.split('/').includes('..'), { message: 'must not contain ..' });
+
+const refused = (why: string) => z.never({ error: why }).optional();
+
+const command = z.array(z.string().min(1)).min(1);
+
+export const serviceSchema = z.strictObject({
+  image: z.strictObject({
+    /** The image archive in the package payload (docker-archive from `podman save`). */
+    archive: packagePath.default('image.tar'),
+    /** The image ID (sha256 of its config) recorded at build time and covered by the signature. */
+    id: z.string().regex(/^sha256:[0-9a-f]{64}$/, 'must be sha256: and 64 hex digits'),
+  }),
+  command: command.optional(),
+  env: z
+    .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a variable name'), z.string())
+    .default({}),
+  /** Numeric `uid[:gid]` inside the container; default: the image's user. */
+  user: z
+    .string()
+    .regex(/^\d+(:\d+)?$/, 'must be a numeric uid or uid:gid')
+    .optional(),
+  resources: z
+    .strictObject({
+      memory: byteSize.default(256 * 1024 * 1024),
+      cpus: z.number().positive().max(256).default(1),
+      pids: z.number().int().min(8).max(32768).default(256),
+    })
+    .prefault({}),
+  gpu: z.enum(['none', 'optional', 'required']).default('none'),
+  network: z
+    .enum(['none', 'loopback-socket', 'outbound'], {
+      error: 'must be none, loopback-socket or outbound (host network is never allowed)',
+    })
+    .default('none'),
+  /** Where the service listens (loopback-socket): a host directory blueprint creates is mounted at `dir`. */
+  socket: z.strictObject({ dir: containerPath, file: z.string().regex(/^[\w.-]+$/) }).optional(),
+  /** Persistent writable directory: ROOT/var/lib/blueprint/modules/NAME mounted at this path. */
+  data: containerPath.optional(),
+  /** Read-only files from the package (models, data), e.g. {source: "models", target: "/models"}. */
+  mounts: z.array(z.strictObject({ source: packagePath, target: containerPath })).default([]),
+  health: z
+    .strictObject({
+      /** GET this path over the service's unix socket; 2xx is healthy. */
+      http: z.string().startsWith('/'),
+      startTimeout: z.number().positive().max(600).default(30),
+    })
+    .optional(),
+  /** A command in the image that prints the sandbox seen from inside as JSON (see modules/hello). */
+  probe: command.optional(),
+  /** Seconds between SIGTERM and SIGKILL on stop. */
+  stopTimeout: z.number().int().min(1).max(300).default(10),
+  restart: z.enum(['no', 'on-failure', 'always']).default('on-failure'),
+  /**
+   * Why the module loosens the sandbox, for the reviewer and the admin: field path (`network`,
+   * `gpu`, `mounts`, `data`, `resources.memory`...) -> reason. `blueprint module lint` requires one
+   * per loosened field; it is signed with the manifest like the rest of it.
+   */
+  justification: z.record(z.string(), z.string().trim().min(1, 'must say why')).optional(),
+  privileged: refused('privileged mode is never allowed'),
+  capAdd: refused('capabilities cannot be added: the sandbox drops them all'),
+  hostNetwork: refused('host network is never allowed; use network "loopback-socket"'),
+  volumes: refused(
+    'host paths are refused: use "data" for a writable directory and "mounts" for package files',
+  ),
+  ports: refused('published ports are refused: services listen on a unix socket (network "loopback-socket")'),
+  devices: refused('devices come only from the GPU plan ("gpu": "optional" or "required")'),
+});
+
+export type ServiceSpec = z.output<typeof serviceSchema>;
+
+/** The schema plus the rules that tie fields together; `module lint` reads its issues one by one. */
+export const checkedServiceSchema = serviceSchema.superRefine((s, ctx) => {
+  if (s.network === 'loopback-socket' && !s.socket)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['socket'],
+      message: 'is required with network "loopback-socket"',
+    });
+  if (s.health && !s.socket)
+    ctx.addIssue({ code: 'custom', path: ['health'], message: 'http checks need a "socket"' });
+  const targets = [s.data, s.socket?.dir, ...s.mounts.map((m) => m.target)].filter(Boolean);
+  if (new Set(targets).size !== targets.length)
+    ctx.addIssue({ code: 'custom', path: ['mounts'], message: 'two mounts share one target' });
+});
+
+export function parseService(value: unknown, where = 'service'): ServiceSpec {
+  const r = checkedServiceSchema.safeParse(value);
+  if (!r.success) {
+    const withPrefix = new z.ZodError(r.error.issues.map((i) => ({ ...i, path: [where, ...i.path] })));
+    throw new VerificationError(
+      `Invalid manifest: ${describeIssues(withPrefix)}`,
+      'bad-service',
+      'The module asks for something the sandbox does not allow; fix its manifest and rebuild the package.',
+    );
+  }
+  return r.data;
+}

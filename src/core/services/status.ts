@@ -1,0 +1,147 @@
+import type { Writable } from 'node:stream';
+import { NotFoundError } from '../errors.js';
+import type { Engine } from './engine.js';
+import { cgroupUsage } from './inspect.js';
+import { checkHealth, inspectContainer, type ServiceDeps } from './lifecycle.js';
+import { containerName, VERSION_LABEL } from './policy.js';
+import { getRegistration, type LoadedRegistration, listRegistrations } from './registry.js';
+
+export interface ServiceStatus {
+  name: string;
+  /** Installed version; `containerVersion` differs after an upgrade until the next start. */
+  version: string;
+  containerVersion: string | null;
+  state: string;
+  startedAt: string | null;
+  uptimeSeconds: number | null;
+  restarts: number;
+  exitCode: number | null;
+  oomKilled: boolean;
+  health: 'healthy' | 'unhealthy' | 'none';
+  memoryBytes: number | null;
+  cpuPercent: number | null;
+  pids: number | null;
+}
+
+interface LibpodStats {
+  Stats: { MemUsage: number; CPU: number; PIDs: number }[] | null;
+}
+
+async function statusOf(
+  deps: ServiceDeps,
+  reg: LoadedRegistration,
+  now = Date.now(),
+): Promise<ServiceStatus> {
+  const info = await inspectContainer(deps.engine, reg.name);
+  const running = info?.State.Running === true;
+  const base: ServiceStatus = {
+    name: reg.name,
+    version: reg.version,
+    containerVersion: info?.Config.Labels[VERSION_LABEL] ?? null,
+    state: info?.State.Status ?? 'not created',
+    startedAt: running ? info.State.StartedAt : null,
+    uptimeSeconds: running ? Math.max(0, Math.round((now - Date.parse(info.State.StartedAt)) / 1000)) : null,
+    restarts: info?.RestartCount ?? 0,
+    exitCode: info && !running && info.State.Status !== 'created' ? info.State.ExitCode : null,
+    oomKilled: info?.State.OOMKilled ?? false,
+    health: reg.spec.health ? 'unhealthy' : 'none',
+    memoryBytes: null,
+    cpuPercent: null,
+    pids: null,
+  };
+  if (!running) return base;
+  // Memory and pids from the kernel's cgroup files (they work in nested cgroup namespaces, where
+  // the engine's stats come back empty); CPU% needs two samples, which the engine's stats keep.
+  const [healthy, usage, stats] = await Promise.all([
+    reg.spec.health ? checkHealth(deps.root, reg) : Promise.resolve(false),
+    cgroupUsage(info.State.Pid),
+    deps.engine
+      .libpod<LibpodStats>('GET', '/containers/stats', {
+        query: { containers: containerName(reg.name), stream: false },
+      })
+      .catch(() => undefined),
+  ]);
+  const s = stats?.Stats?.[0];
+  return {
+    ...base,
+    health: reg.spec.health ? (healthy ? 'healthy' : 'unhealthy') : 'none',
+    memoryBytes: usage.memoryBytes ?? s?.MemUsage ?? null,
+    cpuPercent: s ? Math.round(s.CPU * 10) / 10 : null,
+    pids: usage.pids ?? s?.PIDs ?? null,
+  };
+}
+
+export async function serviceStatus(deps: ServiceDeps, name: string): Promise<ServiceStatus> {
+  return statusOf(deps, await getRegistration(deps.root, name));
+}
+
+export async function listServices(deps: ServiceDeps): Promise<ServiceStatus[]> {
+  return Promise.all((await listRegistrations(deps.root)).map((r) => statusOf(deps, r)));
+}
+
+/** Splits the engine's multiplexed log frames (8-byte header: stream, 0, 0, 0, size). */
+export function demuxFrames(buf: Buffer): { stream: 'stdout' | 'stderr'; text: string }[] {
+  const out: { stream: 'stdout' | 'stderr'; text: string }[] = [];
+  for (let i = 0; i + 8 <= buf.length; ) {
+    const size = buf.readUInt32BE(i + 4);
+    out.push({
+      stream: buf[i] === 2 ? 'stderr' : 'stdout',
+      text: buf.subarray(i + 8, i + 8 + size).toString('utf8'),
+    });
+    i += 8 + size;
+  }
+  return out;
+}
+
+export interface LogOptions {
+  follow?: boolean;
+  /** Last N lines; all when absent. */
+  tail?: number;
+  timestamps?: boolean;
+  signal?: AbortSignal;
+}
+
+/**
+ * Writes the service's logs (kept by the engine in a bounded k8s-file under
+ * ROOT/var/log/blueprint/services, so they survive restarts and re-creation) to `out`.
+ */
+export async function writeLogs(
+  engine: Engine,
+  name: string,
+  out: Writable,
+  opts: LogOptions = {},
+): Promise<void> {
+  if (!(await inspectContainer(engine, name)))
+    throw new NotFoundError(
+      `${name} has never been started, so it has no logs`,
+      `Start it with \`blueprint service start ${name}\`.`,
+    );
+  const docker = await engine.docker();
+  const container = docker.getContainer(containerName(name));
+  const base = {
+    stdout: true,
+    stderr: true,
+    timestamps: opts.timestamps ?? true,
+    ...(opts.tail !== undefined ? { tail: opts.tail } : {}),
+  };
+  if (!opts.follow) {
+    const buf = await engine.call(`reading the logs of ${name}`, () =>
+      container.logs({ ...base, follow: false }),
+    );
+    for (const f of demuxFrames(buf)) out.write(f.text);
+    return;
+  }
+  const stream = await engine.call(`following the logs of ${name}`, () =>
+    container.logs({ ...base, follow: true }),
+  );
+  await new Promise<void>((resolve, reject) => {
+    const stop = () => {
+      (stream as unknown as { destroy(): void }).destroy();
+      resolve();
+    };
+    opts.signal?.addEventListener('abort', stop, { once: true });
+    docker.modem.demuxStream(stream, out, out);
+    stream.on('end', resolve);
+    stream.on('error', (err) => (opts.signal?.aborted ? resolve() : reject(err)));
+  });
+}

@@ -1,0 +1,143 @@
+import { execFile } from 'node:child_process';
+import { chmod, chown, lstat, mkdir, rename, rm, symlink } from 'node:fs/promises';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { BlueprintError, InterruptedError, storageErrorFrom } from '../errors.js';
+import { writeFileAtomic } from '../system/fs.js';
+import { acquireLock } from '../system/lock.js';
+import { layout } from '../system/paths.js';
+import type { ModuleOps, Runner } from './ops.js';
+import { type Change, markerContent, pendingChanges, type SetupPlan } from './plan.js';
+import type { Resource } from './resources.js';
+
+export interface ApplyOptions {
+  ops?: ModuleOps;
+  runner?: Runner;
+  signal?: AbortSignal;
+  /** Called before each change is made, for progress. */
+  onChange?(change: Change): void;
+}
+
+export interface ApplyResult {
+  changed: Change[];
+  commands: string[][];
+}
+
+export const systemRunner: Runner = {
+  async run(argv) {
+    try {
+      await promisify(execFile)(argv[0]!, argv.slice(1));
+    } catch (err) {
+      throw new BlueprintError(
+        `\`${argv.join(' ')}\` failed: ${(err as { stderr?: string }).stderr?.trim() || (err as Error).message}`,
+        'command-failed',
+        'The files are written; fix the cause and run the same command again (it is idempotent).',
+      );
+    }
+  },
+};
+
+async function writeResource(root: string, r: Resource): Promise<void> {
+  const full = path.join(root, r.path);
+  const ownerOf = (x: { uid?: number; gid?: number }) =>
+    x.uid === undefined ? undefined : [x.uid, x.gid ?? x.uid];
+  try {
+    switch (r.kind) {
+      case 'absent':
+        await rm(full, { force: true, recursive: false });
+        return;
+      case 'dir': {
+        const st = await lstat(full).catch(() => undefined);
+        if (st && (!st.isDirectory() || st.isSymbolicLink())) await rm(full, { force: true });
+        // Parents get the usual 0755; only the managed directory gets its own mode.
+        await mkdir(path.dirname(full), { recursive: true });
+        await mkdir(full, { recursive: true, mode: r.mode });
+        await chmod(full, r.mode);
+        const o = ownerOf(r);
+        if (o) await chown(full, o[0]!, o[1]!);
+        return;
+      }
+      case 'symlink': {
+        await mkdir(path.dirname(full), { recursive: true });
+        // Make the link beside the target and rename it over: the path is never missing.
+        const tmp = `${full}.blueprint-tmp`;
+        await rm(tmp, { force: true });
+        await symlink(r.target, tmp);
+        await rename(tmp, full);
+        return;
+      }
+      case 'file': {
+        const st = await lstat(full).catch(() => undefined);
+        const keep = r.keepOwnership && st?.isFile();
+        await writeFileAtomic(full, r.content, keep ? st!.mode & 0o7777 : r.mode);
+        await chmod(full, keep ? st!.mode & 0o7777 : r.mode);
+        const o = keep ? [st!.uid, st!.gid] : ownerOf(r);
+        if (o) await chown(full, o[0]!, o[1]!);
+        return;
+      }
+    }
+  } catch (err) {
+    throw storageErrorFrom(err, `writing ${r.path}`);
+  }
+}
+
+/**
+ * Makes the root match the plan. Each file is replaced atomically and the setup marker is written
+ * last, so an interrupted apply leaves no half-written file and the next run finishes the job.
+ * A plan with nothing pending writes nothing.
+ */
+export async function applyPlan(plan: SetupPlan, opts: ApplyOptions = {}): Promise<ApplyResult> {
+  if (plan.blocked.length)
+    throw new BlueprintError(
+      `Cannot apply: ${plan.blocked.join('; ')}`,
+      'not-available',
+      'Leave `repositories` and `modules` out for now; nothing was written.',
+    );
+  const todo = pendingChanges(plan);
+  if (!todo.length) return { changed: [], commands: [] };
+  const release = await acquireLock(path.join(layout(plan.root).stateDir, 'setup.lock'), 'setup');
+  const check = () => {
+    if (opts.signal?.aborted) throw new InterruptedError('Setup interrupted; run it again to finish');
+  };
+  try {
+    for (const c of todo) {
+      check();
+      opts.onChange?.(c);
+      const r = plan.changes.find((x) => x === c)?.resource;
+      if (r) await writeResource(plan.root, r);
+      else if (c.kind !== 'marker') await applyModuleChange(plan, c, opts.ops!);
+    }
+    const marker = todo.find((c) => c.kind === 'marker');
+    if (marker) await writeFileAtomic(path.join(plan.root, marker.target), markerContent(plan.spec));
+    const commands: string[][] = [];
+    if (plan.root === '/') {
+      for (const argv of plan.live) {
+        check();
+        await (opts.runner ?? systemRunner).run(argv);
+        commands.push(argv);
+      }
+    }
+    return { changed: todo, commands };
+  } finally {
+    await release();
+  }
+}
+
+async function applyModuleChange(plan: SetupPlan, c: Change, ops: ModuleOps): Promise<void> {
+  switch (c.kind) {
+    case 'key': {
+      const repo = plan.repositories.find((r) => r.key.fingerprint === c.target)!;
+      await ops.trustKey(repo.key.armored);
+      return;
+    }
+    case 'repository':
+      await ops.addRepository(c.target, c.what);
+      return;
+    case 'package':
+      await (c.action === 'delete' ? ops.remove([c.target]) : ops.install([c.target]));
+      return;
+    case 'service':
+      await (c.action === 'delete' ? ops.stop(c.target) : ops.start(c.target));
+      return;
+  }
+}

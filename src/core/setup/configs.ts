@@ -1,0 +1,105 @@
+import type { ApplianceSpec } from './schema.js';
+
+/** Text of the configuration files setup manages. Pure: the same spec gives the same bytes. */
+
+const HEADER = '# Managed by `blueprint setup` / `blueprint apply`: edits here are overwritten.\n';
+
+/**
+ * sshd reads drop-ins before the rest of sshd_config and keeps the first value it sees, so these
+ * settings win over Debian's defaults. Algorithms: only AEAD ciphers, encrypt-then-MAC, and
+ * curve25519/sntrup KEX (what ssh-audit recommends for OpenSSH 9.2).
+ */
+export function sshdDropIn(spec: ApplianceSpec): string {
+  const admins = spec.users.map((u) => u.name);
+  return `${HEADER}${spec.ssh.port !== 22 ? `Port ${spec.ssh.port}\n` : ''}PermitRootLogin no
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+PermitEmptyPasswords no
+PubkeyAuthentication yes
+AuthenticationMethods publickey
+${admins.length ? `AllowUsers ${admins.join(' ')}\n` : ''}MaxAuthTries 3
+MaxSessions 4
+LoginGraceTime 30
+ClientAliveInterval 300
+ClientAliveCountMax 2
+X11Forwarding no
+AllowTcpForwarding no
+AllowAgentForwarding no
+AllowStreamLocalForwarding no
+PermitTunnel no
+GatewayPorts no
+PermitUserEnvironment no
+LogLevel VERBOSE
+KexAlgorithms sntrup761x25519-sha512@openssh.com,curve25519-sha256,curve25519-sha256@libssh.org
+Ciphers chacha20-poly1305@openssh.com,aes256-gcm@openssh.com,aes128-gcm@openssh.com
+MACs hmac-sha2-512-etm@openssh.com,hmac-sha2-256-etm@openssh.com
+HostKeyAlgorithms ssh-ed25519,sk-ssh-ed25519@openssh.com,rsa-sha2-512,rsa-sha2-256
+`;
+}
+
+/** Default-deny firewall: loopback, replies, ICMP needed for a working network, SSH only when on. */
+export function nftablesRules(spec: ApplianceSpec): string {
+  const ssh = spec.ssh.enabled
+    ? `    tcp dport ${spec.ssh.port} ct state new limit rate 15/minute burst 10 packets accept\n`
+    : '';
+  return `#!/usr/sbin/nft -f
+${HEADER}flush ruleset
+
+table inet blueprint {
+  chain input {
+    type filter hook input priority filter; policy drop;
+    iif "lo" accept
+    ct state established,related accept
+    ct state invalid drop
+    ip protocol icmp icmp type { echo-request, destination-unreachable, time-exceeded } limit rate 10/second accept
+    ip6 nexthdr ipv6-icmp icmpv6 type { echo-request, destination-unreachable, packet-too-big, time-exceeded, nd-router-advert, nd-neighbor-solicit, nd-neighbor-advert } accept
+    udp dport 68 udp sport 67 accept
+    udp dport 546 udp sport 547 accept
+${ssh}  }
+  chain forward {
+    type filter hook forward priority filter; policy drop;
+  }
+  chain output {
+    type filter hook output priority filter; policy accept;
+  }
+}
+`;
+}
+
+/**
+ * Opens the console when an admin logs in interactively over SSH. `ssh box CMD` runs a non-login
+ * shell and never reads this, so scripted use (Ansible, `ssh box blueprint --json status`) is
+ * untouched. Quitting the console ends the session; "Drop to a shell" (key `!`, exit code 10)
+ * or any failure of the console continues into the normal shell, so an admin is never locked out.
+ */
+export function loginHook(): string {
+  return `# shellcheck shell=sh
+${HEADER}if [ -n "$SSH_TTY" ] && [ -z "$SSH_ORIGINAL_COMMAND" ] && [ -z "$BLUEPRINT_NO_CONSOLE" ] \\
+  && [ -t 0 ] && [ -t 1 ] && command -v blueprint >/dev/null 2>&1 \\
+  && id -Gn 2>/dev/null | tr ' ' '\\n' | grep -qx sudo; then
+  BLUEPRINT_NO_CONSOLE=1 blueprint tui --login
+  if [ $? -eq 0 ]; then exit 0; fi
+fi
+`;
+}
+
+export function sudoers(spec: ApplianceSpec): string | undefined {
+  const admins = spec.users.filter((u) => u.admin).map((u) => u.name);
+  if (!admins.length) return undefined;
+  // Admins log in with keys only and have no password to type, so sudo must not ask for one.
+  return `${HEADER}${admins.map((a) => `${a} ALL=(ALL:ALL) NOPASSWD: ALL`).join('\n')}\n`;
+}
+
+/**
+ * /etc/hosts with the host name on 127.0.1.1 (Debian's convention), so sudo and other tools can
+ * resolve it. Other lines are kept as they are.
+ */
+export function hostsFile(current: string | undefined, hostname: string): string {
+  const base = current ?? '127.0.0.1\tlocalhost\n::1\t\tlocalhost ip6-localhost ip6-loopback\n';
+  const lines = base.split('\n').filter((l, i, all) => !(i === all.length - 1 && l === ''));
+  const entry = `127.0.1.1\t${hostname}`;
+  const at = lines.findIndex((l) => /^127\.0\.1\.1\s/.test(l));
+  if (at >= 0) lines[at] = entry;
+  else lines.splice(lines.findIndex((l) => l.startsWith('127.0.0.1')) + 1, 0, entry);
+  return `${lines.join('\n')}\n`;
+}

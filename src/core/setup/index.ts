@@ -1,0 +1,88 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import type { z } from 'zod';
+import { UsageError } from '../errors.js';
+import { type ResolvedRepository, resolveRepositories } from './keys.js';
+import { type ApplianceSpec, answersSchema, answersToSpec, specSchema } from './schema.js';
+
+export { type ApplyOptions, type ApplyResult, applyPlan, systemRunner } from './apply.js';
+export {
+  describeKey,
+  type KeyInfo,
+  loadKeyText,
+  type ResolvedRepository,
+  resolveRepositories,
+} from './keys.js';
+export { type ModuleOps, NotAvailableError, type Runner } from './ops.js';
+export { type Change, pendingChanges, planSetup, type SetupPlan } from './plan.js';
+export * from './schema.js';
+export { type PublicKey, parsePublicKey } from './sshkey.js';
+
+/** `field.path: message` for each issue, so the user sees exactly which answer is wrong. */
+export function describeIssues(error: z.ZodError): string {
+  return error.issues
+    .slice(0, 6)
+    .map((i) => {
+      const message =
+        i.code === 'invalid_type' && /received undefined/.test(i.message) ? 'is required' : i.message;
+      return `${i.path.length ? i.path.join('.') : '(top level)'}: ${message}`;
+    })
+    .join('; ');
+}
+
+export function validate<T extends z.ZodType>(schema: T, value: unknown, what: string): z.output<T> {
+  const r = schema.safeParse(value);
+  if (!r.success)
+    throw new UsageError(
+      `Invalid ${what}: ${describeIssues(r.error)}`,
+      `Fix the field named above in ${what}.`,
+    );
+  return r.data;
+}
+
+async function readDocument(file: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    throw new UsageError(
+      `Cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+      'Check the path given with -f/--answers.',
+    );
+  }
+  try {
+    // YAML 1.2 is a superset of JSON: one parser for both.
+    return parseYaml(text);
+  } catch (err) {
+    throw new UsageError(`${file} is not valid YAML or JSON: ${(err as Error).message.split('\n')[0]}`);
+  }
+}
+
+export interface LoadedSpec {
+  spec: ApplianceSpec;
+  repositories: ResolvedRepository[];
+}
+
+/** Checks answers (from a file or from flags); key files are read relative to `baseDir`. */
+export async function resolveAnswers(doc: unknown, baseDir: string, what: string): Promise<LoadedSpec> {
+  const spec = answersToSpec(validate(answersSchema, doc, what));
+  const repositories = await resolveRepositories(spec.repositories, baseDir, () => 'repository');
+  return { spec, repositories };
+}
+
+/** Reads `blueprint setup --answers FILE`: everything is checked before anything is written. */
+export async function loadAnswersFile(file: string): Promise<LoadedSpec> {
+  return resolveAnswers(await readDocument(file), path.dirname(file), path.basename(file));
+}
+
+/** Reads `blueprint apply -f appliance.yaml`. */
+export async function loadSpecFile(file: string): Promise<LoadedSpec> {
+  const spec = validate(specSchema, await readDocument(file), path.basename(file));
+  const repositories = await resolveRepositories(
+    spec.repositories,
+    path.dirname(file),
+    (i) => `repositories.${i}`,
+  );
+  return { spec, repositories };
+}

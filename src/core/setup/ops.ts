@@ -1,0 +1,39 @@
+import { BlueprintError } from '../errors.js';
+
+/**
+ * What setup needs from the package manager and the services module. Kept this small so apply
+ * can be tested with a recording implementation and wired to src/core/pkg and src/core/services
+ * without setup knowing their internals.
+ */
+export interface ModuleOps {
+  trustedKeys(): Promise<string[]>;
+  /** Trusts an armored public key; returns its fingerprint. */
+  trustKey(armored: string): Promise<string>;
+  repositories(): Promise<{ name: string; url: string }[]>;
+  addRepository(name: string, url: string): Promise<void>;
+  installed(): Promise<string[]>;
+  install(names: string[]): Promise<void>;
+  remove(names: string[]): Promise<void>;
+  /** False while this build has no services module: modules can be installed, not started. */
+  servicesAvailable: boolean;
+  /** Installed modules that are services (have a `service` section); no engine needed. */
+  registered(): Promise<string[]>;
+  running(): Promise<string[]>;
+  start(name: string): Promise<void>;
+  stop(name: string): Promise<void>;
+}
+
+/** Commands that change a running system (systemctl, nft). Only used when the root is `/`. */
+export interface Runner {
+  run(argv: string[]): Promise<void>;
+}
+
+export class NotAvailableError extends BlueprintError {
+  constructor(what: string) {
+    super(
+      `${what} is not available in this build of blueprint yet`,
+      'not-available',
+      'Leave `repositories` and `modules` out of the answers for now, or update blueprint.',
+    );
+  }
+}

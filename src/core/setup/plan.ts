@@ -1,0 +1,226 @@
+import { createHash } from 'node:crypto';
+import { lstat, readFile, readlink } from 'node:fs/promises';
+import path from 'node:path';
+import { layout } from '../system/paths.js';
+import type { AccountFiles } from './accounts.js';
+import type { ResolvedRepository } from './keys.js';
+import type { ModuleOps } from './ops.js';
+import {
+  BASE_ACCOUNTS,
+  desiredResources,
+  NFT_RULES,
+  type Resource,
+  SSH_DROP_IN,
+  SSH_SOCKET_WANTS,
+  SSH_WANTS,
+} from './resources.js';
+import type { ApplianceSpec } from './schema.js';
+
+export type Action = 'create' | 'update' | 'delete' | 'unchanged';
+
+export interface Change {
+  action: Action;
+  kind: Resource['kind'] | 'key' | 'repository' | 'package' | 'service' | 'marker';
+  /** A path relative to the root, or a name (key fingerprint, repository, module). */
+  target: string;
+  what: string;
+  detail?: string;
+}
+
+export interface SetupPlan {
+  root: string;
+  spec: ApplianceSpec;
+  repositories: ResolvedRepository[];
+  /** Disk changes, in the order they are applied; `resource` is undefined for non-disk changes. */
+  changes: (Change & { resource?: Resource })[];
+  /** Commands that make a running system pick the changes up; run only when the root is `/`. */
+  live: string[][];
+  /** Why apply cannot proceed (a part it needs is missing); empty when it can. */
+  blocked: string[];
+}
+
+async function readOr(file: string, fallback: string | undefined): Promise<string | undefined> {
+  return readFile(file, 'utf8').catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') return fallback;
+    throw err;
+  });
+}
+
+export async function readAccounts(root: string): Promise<AccountFiles> {
+  const at = (f: string) => path.join(root, 'etc', f);
+  const passwd = await readOr(at('passwd'), undefined);
+  if (passwd === undefined) return { ...BASE_ACCOUNTS };
+  return {
+    passwd,
+    group: (await readOr(at('group'), '')) ?? '',
+    shadow: (await readOr(at('shadow'), '')) ?? '',
+    gshadow: await readOr(at('gshadow'), undefined),
+  };
+}
+
+const octal = (m: number) => `0${(m & 0o7777).toString(8)}`;
+
+/** Compares one resource with what is on disk. */
+export async function diffResource(root: string, r: Resource): Promise<{ action: Action; detail?: string }> {
+  const full = path.join(root, r.path);
+  const st = await lstat(full).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') return undefined;
+    throw err;
+  });
+  if (r.kind === 'absent') return st ? { action: 'delete' } : { action: 'unchanged' };
+  if (!st) return { action: 'create' };
+  if (r.kind === 'symlink') {
+    if (!st.isSymbolicLink()) return { action: 'update', detail: 'replaces a non-link' };
+    const target = await readlink(full);
+    return target === r.target ? { action: 'unchanged' } : { action: 'update', detail: `was -> ${target}` };
+  }
+  const wantDir = r.kind === 'dir';
+  if (st.isDirectory() !== wantDir || st.isSymbolicLink())
+    return { action: 'update', detail: `replaces a ${st.isDirectory() ? 'directory' : 'non-directory'}` };
+  const notes: string[] = [];
+  if (r.kind === 'file' && (await readFile(full, 'utf8')) !== r.content) notes.push('content');
+  const keep = r.kind === 'file' && r.keepOwnership;
+  if (!keep && (st.mode & 0o7777) !== r.mode) notes.push(`mode ${octal(st.mode)} -> ${octal(r.mode)}`);
+  if (!keep && r.uid !== undefined && (st.uid !== r.uid || st.gid !== (r.gid ?? r.uid)))
+    notes.push(`owner ${st.uid}:${st.gid} -> ${r.uid}:${r.gid ?? r.uid}`);
+  return notes.length ? { action: 'update', detail: notes.join(', ') } : { action: 'unchanged' };
+}
+
+export function markerContent(spec: ApplianceSpec): string {
+  const digest = createHash('sha256').update(JSON.stringify(spec)).digest('hex');
+  return `${JSON.stringify({ format: 1, hostname: spec.hostname, spec: digest }, null, 2)}\n`;
+}
+
+async function moduleChanges(
+  spec: ApplianceSpec,
+  repos: ResolvedRepository[],
+  ops: ModuleOps | undefined,
+): Promise<{ changes: Change[]; blocked: string[] }> {
+  if (!repos.length && !spec.modules.length) return { changes: [], blocked: [] };
+  if (!ops)
+    return {
+      changes: [],
+      blocked: ['repositories and modules need the package manager and services, not available yet'],
+    };
+  if (!ops.servicesAvailable && spec.modules.some((m) => m.state === 'running'))
+    return {
+      changes: [],
+      blocked: ['starting modules needs the services module, not available yet (use state: installed)'],
+    };
+  const changes: Change[] = [];
+  const keys = new Set((await ops.trustedKeys()).map((k) => k.toUpperCase()));
+  const known = new Map((await ops.repositories()).map((r) => [r.name, r.url]));
+  for (const r of repos) {
+    const k = r.key.fingerprint;
+    changes.push({
+      action: keys.has(k) ? 'unchanged' : 'create',
+      kind: 'key',
+      target: k,
+      what: `trust key of ${r.name}`,
+    });
+    const url = known.get(r.name);
+    // The package manager stores URLs without trailing slashes.
+    const same = url !== undefined && url.replace(/\/+$/, '') === r.url.replace(/\/+$/, '');
+    changes.push({
+      action: same ? 'unchanged' : url ? 'update' : 'create',
+      kind: 'repository',
+      target: r.name,
+      what: r.url,
+    });
+  }
+  const installed = new Set(await ops.installed());
+  const registered = new Set(ops.servicesAvailable ? await ops.registered() : []);
+  const services = spec.modules.filter((m) => registered.has(m.name));
+  // With the engine down and no service to start, nothing runs that setup would have to stop.
+  const running = new Set(
+    services.length
+      ? await ops.running().catch((err) => {
+          if (services.some((m) => m.state === 'running')) throw err;
+          return [] as string[];
+        })
+      : [],
+  );
+  for (const m of spec.modules) {
+    const want = m.state !== 'absent';
+    const pkg: Change = {
+      action: want === installed.has(m.name) ? 'unchanged' : want ? 'create' : 'delete',
+      kind: 'package',
+      target: m.name,
+      what: want ? 'installed' : 'removed',
+    };
+    const run = m.state === 'running';
+    const now = running.has(m.name);
+    // A module not installed yet may turn out to be a service; an installed one that is not never runs.
+    const maybeService = registered.has(m.name) || !installed.has(m.name);
+    const svc: Change | undefined =
+      maybeService && (run || now)
+        ? {
+            action: run === now ? 'unchanged' : run ? 'create' : 'delete',
+            kind: 'service',
+            target: m.name,
+            what: run ? 'running' : 'stopped',
+          }
+        : undefined;
+    // Install before starting; stop before removing.
+    changes.push(...(want ? [pkg, svc] : [svc, pkg]).filter((c): c is Change => c !== undefined));
+  }
+  return { changes, blocked: [] };
+}
+
+function overrides(spec: ApplianceSpec): Resource[] {
+  return spec.modules.map((m): Resource => {
+    const p = `etc/blueprint/overrides/${m.name}.json`;
+    if (!m.resources || m.state === 'absent')
+      return { kind: 'absent', path: p, what: `no overrides for ${m.name}` };
+    const content = `${JSON.stringify(m.resources, null, 2)}\n`;
+    return { kind: 'file', path: p, content, mode: 0o644, what: `resource overrides of ${m.name}` };
+  });
+}
+
+/** Everything apply would change, computed without writing anything. */
+export async function planSetup(
+  root: string,
+  spec: ApplianceSpec,
+  repositories: ResolvedRepository[],
+  ops?: ModuleOps,
+): Promise<SetupPlan> {
+  const hosts = await readOr(path.join(root, 'etc/hosts'), undefined);
+  const resources = [...desiredResources(spec, await readAccounts(root), hosts), ...overrides(spec)];
+  const changes: SetupPlan['changes'] = [];
+  for (const r of resources)
+    changes.push({
+      ...(await diffResource(root, r)),
+      kind: r.kind,
+      target: r.path,
+      what: r.what,
+      resource: r,
+    });
+  const mods = await moduleChanges(spec, repositories, ops);
+  changes.push(...mods.changes);
+  const marker = path.relative(root, layout(root).setupMarker);
+  const m = await diffResource(root, {
+    kind: 'file',
+    path: marker,
+    content: markerContent(spec),
+    mode: 0o644,
+    what: '',
+  });
+  changes.push({ ...m, kind: 'marker', target: marker, what: 'setup done' });
+
+  const changed = (...paths: string[]) =>
+    changes.some((c) => paths.includes(c.target) && c.action !== 'unchanged');
+  const live: string[][] = [];
+  if (changed('etc/hostname')) live.push(['hostname', spec.hostname]);
+  if (changed(NFT_RULES)) live.push(['nft', '-f', '/etc/nftables.conf']);
+  if (changed(SSH_DROP_IN, SSH_WANTS, SSH_SOCKET_WANTS)) {
+    live.push(['systemctl', 'daemon-reload']);
+    live.push(
+      spec.ssh.enabled ? ['systemctl', 'restart', 'ssh.service'] : ['systemctl', 'stop', 'ssh.service'],
+    );
+  }
+  return { root, spec, repositories, changes, live, blocked: mods.blocked };
+}
+
+export function pendingChanges(plan: SetupPlan): Change[] {
+  return plan.changes.filter((c) => c.action !== 'unchanged');
+}

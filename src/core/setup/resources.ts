@@ -1,0 +1,154 @@
+import path from 'node:path';
+import { type AccountFiles, planAccounts } from './accounts.js';
+import { hostsFile, loginHook, nftablesRules, sshdDropIn, sudoers } from './configs.js';
+import type { ApplianceSpec } from './schema.js';
+
+/** One thing on disk that setup manages, as it should be. Paths are relative to the root. */
+export type Resource =
+  | {
+      kind: 'file';
+      path: string;
+      content: string;
+      mode: number;
+      uid?: number;
+      gid?: number;
+      /** Existing mode and owner are kept (passwd, shadow): only the content is managed. */
+      keepOwnership?: boolean;
+      what: string;
+    }
+  | { kind: 'dir'; path: string; mode: number; uid?: number; gid?: number; what: string }
+  | { kind: 'symlink'; path: string; target: string; what: string }
+  | { kind: 'absent'; path: string; what: string };
+
+export const SSH_DROP_IN = 'etc/ssh/sshd_config.d/50-blueprint.conf';
+export const SSH_WANTS = 'etc/systemd/system/multi-user.target.wants/ssh.service';
+export const SSH_SOCKET_WANTS = 'etc/systemd/system/sockets.target.wants/ssh.socket';
+export const NFT_RULES = 'etc/nftables.conf';
+export const NFT_WANTS = 'etc/systemd/system/sysinit.target.wants/nftables.service';
+export const LOGIN_HOOK = 'etc/profile.d/blueprint-console.sh';
+export const SUDOERS = 'etc/sudoers.d/50-blueprint';
+
+/** What a bare root gets so the account files are never written without root's own entries. */
+export const BASE_ACCOUNTS: AccountFiles = {
+  passwd: 'root:x:0:0:root:/root:/bin/bash\n',
+  group: 'root:x:0:\nshadow:x:42:\n',
+  shadow: 'root:*:::::::\n',
+};
+
+function gidOf(group: string, name: string): number {
+  const row = group.split('\n').find((l) => l.startsWith(`${name}:`));
+  return row ? Number(row.split(':')[2]) : 0;
+}
+
+/** Everything on disk the spec implies, given the account files currently under the root. */
+export function desiredResources(spec: ApplianceSpec, current: AccountFiles, hosts?: string): Resource[] {
+  const { files, accounts } = planAccounts(current, spec.users);
+  const shadowGid = gidOf(files.group, 'shadow');
+  const out: Resource[] = [
+    { kind: 'file', path: 'etc/hostname', content: `${spec.hostname}\n`, mode: 0o644, what: 'host name' },
+    {
+      kind: 'file',
+      path: 'etc/hosts',
+      content: hostsFile(hosts, spec.hostname),
+      mode: 0o644,
+      keepOwnership: true,
+      what: 'host name resolves locally',
+    },
+    { kind: 'file', path: 'etc/timezone', content: `${spec.timezone}\n`, mode: 0o644, what: 'time zone' },
+    {
+      kind: 'symlink',
+      path: 'etc/localtime',
+      target: `/usr/share/zoneinfo/${spec.timezone}`,
+      what: 'time zone',
+    },
+    {
+      kind: 'file',
+      path: 'etc/passwd',
+      content: files.passwd,
+      mode: 0o644,
+      keepOwnership: true,
+      what: 'accounts',
+    },
+    {
+      kind: 'file',
+      path: 'etc/group',
+      content: files.group,
+      mode: 0o644,
+      keepOwnership: true,
+      what: 'groups',
+    },
+    {
+      kind: 'file',
+      path: 'etc/shadow',
+      content: files.shadow,
+      mode: 0o640,
+      uid: 0,
+      gid: shadowGid,
+      keepOwnership: true,
+      what: 'accounts (no passwords)',
+    },
+  ];
+  if (files.gshadow !== undefined)
+    out.push({
+      kind: 'file',
+      path: 'etc/gshadow',
+      content: files.gshadow,
+      mode: 0o640,
+      uid: 0,
+      gid: shadowGid,
+      keepOwnership: true,
+      what: 'groups',
+    });
+  for (const a of accounts) {
+    const user = spec.users.find((u) => u.name === a.name)!;
+    const home = a.home.replace(/^\/+/, '');
+    const own = { uid: a.uid, gid: a.gid };
+    out.push(
+      { kind: 'dir', path: home, mode: 0o750, ...own, what: `home of ${a.name}` },
+      { kind: 'dir', path: path.join(home, '.ssh'), mode: 0o700, ...own, what: `SSH directory of ${a.name}` },
+      {
+        kind: 'file',
+        path: path.join(home, '.ssh/authorized_keys'),
+        content: `${user.keys.join('\n')}\n`,
+        mode: 0o600,
+        ...own,
+        what: `SSH keys of ${a.name} (${user.keys.length})`,
+      },
+    );
+  }
+  const sudo = sudoers(spec);
+  out.push(
+    sudo
+      ? {
+          kind: 'file',
+          path: SUDOERS,
+          content: sudo,
+          mode: 0o440,
+          uid: 0,
+          gid: 0,
+          what: 'passwordless sudo for admins',
+        }
+      : { kind: 'absent', path: SUDOERS, what: 'no admins: no sudo rule' },
+    {
+      kind: 'file',
+      path: SSH_DROP_IN,
+      content: sshdDropIn(spec),
+      mode: 0o644,
+      what: 'hardened SSH server settings',
+    },
+    { kind: 'file', path: LOGIN_HOOK, content: loginHook(), mode: 0o644, what: 'console on admin SSH login' },
+    { kind: 'file', path: NFT_RULES, content: nftablesRules(spec), mode: 0o755, what: 'firewall rules' },
+    {
+      kind: 'symlink',
+      path: NFT_WANTS,
+      target: '/lib/systemd/system/nftables.service',
+      what: 'firewall at boot',
+    },
+  );
+  if (spec.ssh.enabled)
+    out.push({ kind: 'symlink', path: SSH_WANTS, target: '/lib/systemd/system/ssh.service', what: 'SSH on' });
+  else out.push({ kind: 'absent', path: SSH_WANTS, what: 'SSH off' });
+  // Debian can start sshd from a socket unit too: off in both cases, ssh.service is the one switch.
+  out.push({ kind: 'absent', path: SSH_SOCKET_WANTS, what: 'no socket-activated SSH' });
+  return out;
+}

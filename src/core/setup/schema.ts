@@ -1,0 +1,140 @@
+import { z } from 'zod';
+import { parsePublicKey } from './sshkey.js';
+
+/**
+ * The declarative description of a box (`blueprint apply -f appliance.yaml`) and the answers of the
+ * setup wizard (`blueprint setup --answers FILE`). Objects are strict so a misspelt field is named
+ * instead of silently ignored.
+ */
+
+/** RFC 1123 host name: dot-separated labels of letters, digits and inner dashes. */
+export const hostnameField = z
+  .string()
+  .max(253, 'must be at most 253 characters')
+  .regex(
+    /^(?!-)[a-z0-9-]{1,63}(?<!-)(\.(?!-)[a-z0-9-]{1,63}(?<!-))*$/i,
+    'must be letters, digits and dashes (labels of 1-63, not starting or ending with a dash), e.g. "box-01"',
+  );
+
+const knownZones = new Set([...Intl.supportedValuesOf('timeZone'), 'UTC', 'Etc/UTC']);
+export const timezoneField = z
+  .string()
+  .refine((tz) => knownZones.has(tz), 'must be an IANA time zone like "UTC" or "Europe/Paris"');
+
+/** Names useradd accepts on Debian (NAME_REGEX), minus names of system accounts. */
+const RESERVED = new Set(['root', 'daemon', 'bin', 'sys', 'sync', 'nobody', 'sshd', 'blueprint']);
+export const userNameField = z
+  .string()
+  .regex(/^[a-z_][a-z0-9_-]{0,31}$/, 'must start with a lower-case letter or _, then letters, digits, - or _')
+  .refine((n) => !RESERVED.has(n), 'is a system account name; choose another (e.g. "admin")');
+
+export const sshKeyField = z.string().transform((text, ctx) => {
+  const k = parsePublicKey(text);
+  if (typeof k === 'string') {
+    ctx.addIssue({ code: 'custom', message: k });
+    return z.NEVER;
+  }
+  return k.line;
+});
+
+export const userSchema = z.strictObject({
+  name: userNameField,
+  /** Admins get the sudo group, passwordless sudo and the console on SSH login. */
+  admin: z.boolean().default(true),
+  keys: z.array(sshKeyField).min(1, 'needs at least one SSH public key (password login is off)'),
+});
+
+/** OpenPGP fingerprint: 40 (v4) or 64 (v6) hex digits; spaces allowed as people copy them. */
+export const fingerprintField = z
+  .string()
+  .transform((s) => s.replace(/\s+/g, '').toUpperCase())
+  .pipe(z.string().regex(/^([0-9A-F]{40}|[0-9A-F]{64})$/, 'must be 40 or 64 hex digits'));
+
+export const repositorySchema = z.strictObject({
+  name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be lower-case letters, digits and dashes'),
+  url: z
+    .string()
+    .refine((u) => /^(https?|file):\/\//.test(u) && URL.canParse(u), 'must be an http(s):// or file:// URL'),
+  /** Armored public key, or the path of a file holding it (relative to the answers file). */
+  key: z.string().min(1, 'must be the signing key (armored text or a file path)'),
+  /** Pins the key: required in scripted mode so nothing is trusted on first use. */
+  fingerprint: fingerprintField.optional(),
+});
+
+const sizeField = z.string().regex(/^\d+(\.\d+)?[kmgKMG]?$/, 'must be a size like "512m" or "4g"');
+export const moduleSchema = z.strictObject({
+  name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be a package name (lower-case, digits, dashes)'),
+  state: z.enum(['installed', 'running', 'absent']).default('running'),
+  resources: z
+    .strictObject({
+      memory: sizeField.optional(),
+      cpus: z.number().positive().max(1024).optional(),
+      gpu: z.enum(['none', 'optional', 'required']).optional(),
+    })
+    .optional(),
+});
+
+export const sshSchema = z.strictObject({
+  enabled: z.boolean().default(false),
+  port: z.number().int().min(1).max(65535).default(22),
+});
+
+function unique<T>(items: T[], key: (t: T) => string, ctx: z.RefinementCtx, field: string) {
+  const seen = new Set<string>();
+  items.forEach((item, i) => {
+    const k = key(item);
+    if (seen.has(k))
+      ctx.addIssue({ code: 'custom', path: [field, i, 'name'], message: `"${k}" appears twice` });
+    seen.add(k);
+  });
+}
+
+export const specSchema = z
+  .strictObject({
+    hostname: hostnameField,
+    timezone: timezoneField.default('UTC'),
+    users: z.array(userSchema).default([]),
+    ssh: sshSchema.default({ enabled: false, port: 22 }),
+    repositories: z.array(repositorySchema).default([]),
+    modules: z.array(moduleSchema).default([]),
+  })
+  .superRefine((s, ctx) => {
+    unique(s.users, (u) => u.name, ctx, 'users');
+    unique(s.repositories, (r) => r.name, ctx, 'repositories');
+    unique(s.modules, (m) => m.name, ctx, 'modules');
+    if (s.ssh.enabled && !s.users.some((u) => u.admin))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['ssh', 'enabled'],
+        message: 'SSH needs an admin user with a key (root login is off)',
+      });
+  });
+
+/** The wizard's answers: one admin, at most one repository. Turned into a spec by `answersToSpec`. */
+export const answersSchema = z.strictObject({
+  hostname: hostnameField,
+  timezone: timezoneField.default('UTC'),
+  admin: z.strictObject({ name: userNameField, keys: userSchema.shape.keys }),
+  ssh: sshSchema.default({ enabled: false, port: 22 }),
+  repository: repositorySchema.optional(),
+  modules: z.array(moduleSchema).default([]),
+});
+
+export type ApplianceSpec = z.output<typeof specSchema>;
+export type SpecInput = z.input<typeof specSchema>;
+export type Answers = z.output<typeof answersSchema>;
+export type AnswersInput = z.input<typeof answersSchema>;
+export type UserSpec = ApplianceSpec['users'][number];
+export type RepositorySpec = ApplianceSpec['repositories'][number];
+export type ModuleSpec = ApplianceSpec['modules'][number];
+
+export function answersToSpec(a: Answers): ApplianceSpec {
+  return {
+    hostname: a.hostname,
+    timezone: a.timezone,
+    users: [{ name: a.admin.name, admin: true, keys: a.admin.keys }],
+    ssh: a.ssh,
+    repositories: a.repository ? [a.repository] : [],
+    modules: a.modules,
+  };
+}

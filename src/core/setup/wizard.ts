@@ -1,0 +1,241 @@
+import { readFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { z } from 'zod';
+import { describeKey, type KeyInfo } from './keys.js';
+import { type AnswersInput, hostnameField, moduleSchema, timezoneField, userNameField } from './schema.js';
+import { parsePublicKey } from './sshkey.js';
+
+/**
+ * The setup wizard as data: each step has a prompt, a default and a validation that uses the same
+ * schema fields as `setup --answers`, so the interactive and scripted paths refuse the same input.
+ * The Ink screen only renders a step and feeds it keystrokes.
+ */
+export interface Draft {
+  hostname: string;
+  timezone: string;
+  admin: string;
+  key: string;
+  keyFingerprint: string;
+  ssh: boolean;
+  repoUrl: string;
+  repoKey?: KeyInfo;
+  modules: string[];
+}
+
+export type StepKind = 'text' | 'confirm' | 'info';
+
+export interface Step {
+  id: string;
+  title: string;
+  kind: StepKind;
+  prompt(d: Draft): string;
+  /** Lines shown under the prompt (what the answer means, what was detected). */
+  notes?(d: Draft, env: WizardEnv): string[];
+  initial?(d: Draft): string;
+  skip?(d: Draft, env: WizardEnv): boolean;
+  /** Returns the new draft, or the reason the answer is refused. */
+  accept(value: string, d: Draft, env: WizardEnv): Promise<Draft | string>;
+}
+
+export interface WizardEnv {
+  /** Where files named in answers are read from (an SSH key on a USB stick, a repository key). */
+  cwd: string;
+  /** GPU detection result, or why there is none to show. */
+  gpuSummary: string[];
+  /** Package manager present: the modules step is offered. */
+  modulesAvailable: boolean;
+  /** Services present: chosen modules are started, not only installed. */
+  servicesAvailable: boolean;
+}
+
+function fieldError(schema: z.ZodType, value: unknown): string | undefined {
+  const r = schema.safeParse(value);
+  return r.success ? undefined : (r.error.issues[0]?.message ?? 'is not valid');
+}
+
+const looksLikePath = (v: string) => /^(\/|\.\/|\.\.\/|~\/)/.test(v) || /\.(pub|asc|gpg)$/.test(v);
+
+async function readNamedFile(v: string, cwd: string): Promise<string | { error: string }> {
+  const file = v.startsWith('~/') ? path.join(os.homedir(), v.slice(2)) : path.resolve(cwd, v);
+  try {
+    return await readFile(file, 'utf8');
+  } catch (err) {
+    return { error: `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` };
+  }
+}
+
+const yes = (v: string) => /^(y|yes)$/i.test(v.trim());
+const yesNo = (v: string) => /^(y|yes|n|no)$/i.test(v.trim());
+
+export const STEPS: Step[] = [
+  {
+    id: 'hostname',
+    title: 'Host name',
+    kind: 'text',
+    prompt: () => 'Name of this box on the network',
+    initial: (d) => d.hostname,
+    accept: async (v, d) => fieldError(hostnameField, v.trim()) ?? { ...d, hostname: v.trim() },
+  },
+  {
+    id: 'timezone',
+    title: 'Time zone',
+    kind: 'text',
+    prompt: () => 'IANA time zone (UTC, Europe/Paris, America/New_York...)',
+    initial: (d) => d.timezone,
+    accept: async (v, d) => fieldError(timezoneField, v.trim()) ?? { ...d, timezone: v.trim() },
+  },
+  {
+    id: 'admin',
+    title: 'Admin user',
+    kind: 'text',
+    prompt: () => 'User name of the administrator (logs in with an SSH key; no password)',
+    initial: (d) => d.admin,
+    accept: async (v, d) => fieldError(userNameField, v.trim()) ?? { ...d, admin: v.trim() },
+  },
+  {
+    id: 'key',
+    title: 'Admin SSH key',
+    kind: 'text',
+    prompt: (d) => `Paste ${d.admin}'s SSH public key, or type the path of a .pub file (e.g. on a USB stick)`,
+    initial: (d) => d.key,
+    async accept(v, d, env) {
+      let text = v.trim();
+      if (looksLikePath(text)) {
+        const read = await readNamedFile(text, env.cwd);
+        if (typeof read !== 'string') return read.error;
+        text = read.trim().split('\n')[0] ?? '';
+      }
+      const k = parsePublicKey(text);
+      return typeof k === 'string' ? k : { ...d, key: k.line, keyFingerprint: k.fingerprint };
+    },
+  },
+  {
+    id: 'ssh',
+    title: 'SSH',
+    kind: 'confirm',
+    prompt: () => 'Let SSH listen? (y/n)',
+    notes: (d) => [
+      `Key-only, no root login, at most 3 tries, no forwarding; only ${d.admin || 'the admin'} may log in.`,
+      'The firewall drops everything else. Off by default: answer y to manage this box over SSH.',
+    ],
+    initial: (d) => (d.ssh ? 'y' : 'n'),
+    accept: async (v, d) => (yesNo(v) ? { ...d, ssh: yes(v) } : 'answer y or n'),
+  },
+  {
+    id: 'repoUrl',
+    title: 'Repository',
+    kind: 'text',
+    prompt: () => 'URL of the package repository (https:// or file://); leave empty to skip',
+    initial: (d) => d.repoUrl,
+    async accept(v, d) {
+      const url = v.trim();
+      if (!url) return { ...d, repoUrl: '', repoKey: undefined };
+      return /^(https?|file):\/\//.test(url) && URL.canParse(url)
+        ? { ...d, repoUrl: url }
+        : 'must be an http(s):// or file:// URL';
+    },
+  },
+  {
+    id: 'repoKey',
+    title: 'Repository key',
+    kind: 'text',
+    prompt: () => "Path of the repository's public signing key (armored .asc)",
+    skip: (d) => !d.repoUrl,
+    async accept(v, d, env) {
+      const read = await readNamedFile(v.trim(), env.cwd);
+      if (typeof read !== 'string') return read.error;
+      try {
+        return { ...d, repoKey: await describeKey(read) };
+      } catch (err) {
+        return (err as Error).message.replace(/^key: /, '');
+      }
+    },
+  },
+  {
+    id: 'repoTrust',
+    title: 'Trust the repository key?',
+    kind: 'confirm',
+    prompt: () => 'Does this fingerprint match the one the publisher gave you? (y/n)',
+    notes: (d) => [
+      `Fingerprint: ${(d.repoKey?.fingerprint ?? '').replace(/(.{4})/g, '$1 ').trim()}`,
+      ...(d.repoKey?.userIds ?? []).map((u) => `Signer: ${u}`),
+    ],
+    skip: (d) => !d.repoUrl,
+    async accept(v, d) {
+      if (!yesNo(v)) return 'answer y or n';
+      return yes(v) ? d : 'not trusted: go back (Esc) and give another key, or clear the URL to skip';
+    },
+  },
+  {
+    id: 'gpu',
+    title: 'GPU check',
+    kind: 'info',
+    prompt: () => 'Press Enter to continue',
+    notes: (_d, env) => env.gpuSummary,
+    accept: async (_v, d) => d,
+  },
+  {
+    id: 'modules',
+    title: 'Modules',
+    kind: 'text',
+    prompt: () => 'Modules to install (and start), separated by commas; leave empty for none',
+    notes: (_d, env) =>
+      env.servicesAvailable
+        ? []
+        : ['Services are not available yet in this build: modules are installed, not started.'],
+    initial: (d) => d.modules.join(', '),
+    skip: (_d, env) => !env.modulesAvailable,
+    async accept(v, d) {
+      const names = v.split(/[\s,]+/).filter(Boolean);
+      for (const name of names) {
+        const err = fieldError(moduleSchema.shape.name, name);
+        if (err) return `"${name}" ${err}`;
+      }
+      return { ...d, modules: names };
+    },
+  },
+];
+
+export function initialDraft(hostname: string): Draft {
+  return {
+    hostname,
+    timezone: 'UTC',
+    admin: 'admin',
+    key: '',
+    keyFingerprint: '',
+    ssh: false,
+    repoUrl: '',
+    modules: [],
+  };
+}
+
+/** The draft as `setup --answers` input: the wizard and scripted mode then share one path. */
+export function draftToAnswers(d: Draft, env: Pick<WizardEnv, 'servicesAvailable'>): AnswersInput {
+  return {
+    hostname: d.hostname,
+    timezone: d.timezone,
+    admin: { name: d.admin, keys: [d.key] },
+    ssh: { enabled: d.ssh, port: 22 },
+    ...(d.repoUrl && d.repoKey
+      ? {
+          repository: {
+            name: 'main',
+            url: d.repoUrl,
+            key: d.repoKey.armored,
+            fingerprint: d.repoKey.fingerprint,
+          },
+        }
+      : {}),
+    modules: d.modules.map((name) => ({
+      name,
+      state: env.servicesAvailable ? ('running' as const) : ('installed' as const),
+    })),
+  };
+}
+
+export function nextStep(from: number, d: Draft, env: WizardEnv, dir: 1 | -1 = 1): number {
+  let i = from + dir;
+  while (i >= 0 && i < STEPS.length && STEPS[i]!.skip?.(d, env)) i += dir;
+  return i;
+}

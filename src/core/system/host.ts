@@ -1,0 +1,88 @@
+import { readFile, statfs } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+
+/** Facts about the machine for the dashboard and `status`. Read-only, cheap, no subprocesses. */
+export interface HostFacts {
+  hostname: string;
+  kernel: string;
+  uptimeSeconds: number;
+  cpu: { model: string; cores: number; load: [number, number, number] };
+  memory: { totalBytes: number; availableBytes: number };
+  /** The file system holding the root. */
+  disk: { path: string; totalBytes: number; freeBytes: number };
+}
+
+/** MemAvailable (what can be used without swapping) rather than MemFree, which counts no cache. */
+export function parseMeminfo(text: string): { totalBytes: number; availableBytes: number } | undefined {
+  const kb = (key: string) => {
+    const m = new RegExp(`^${key}:\\s+(\\d+) kB$`, 'm').exec(text);
+    return m ? Number(m[1]) * 1024 : undefined;
+  };
+  const total = kb('MemTotal');
+  const available = kb('MemAvailable');
+  return total !== undefined && available !== undefined
+    ? { totalBytes: total, availableBytes: available }
+    : undefined;
+}
+
+/** The root's host name: its etc/hostname when it has one (a box being prepared), else this machine's. */
+async function hostnameOf(root: string): Promise<string> {
+  if (root === '/') return os.hostname();
+  const text = await readFile(path.join(root, 'etc/hostname'), 'utf8').catch(() => '');
+  return text.trim() || os.hostname();
+}
+
+export async function hostFacts(root: string): Promise<HostFacts> {
+  const cpus = os.cpus();
+  const mem = parseMeminfo(await readFile('/proc/meminfo', 'utf8').catch(() => '')) ?? {
+    totalBytes: os.totalmem(),
+    availableBytes: os.freemem(),
+  };
+  const fs = await statfs(root);
+  const [l1, l5, l15] = os.loadavg();
+  return {
+    hostname: await hostnameOf(root),
+    kernel: `${os.type()} ${os.release()}`,
+    uptimeSeconds: Math.round(os.uptime()),
+    cpu: {
+      model: cpus[0]?.model.trim() ?? 'unknown',
+      cores: cpus.length,
+      load: [l1 ?? 0, l5 ?? 0, l15 ?? 0],
+    },
+    memory: mem,
+    disk: { path: root, totalBytes: fs.blocks * fs.bsize, freeBytes: fs.bavail * fs.bsize },
+  };
+}
+
+/** CPU busy share between two `os.cpus()` samples, 0..1. */
+export function cpuBusy(prev: os.CpuInfo[], next: os.CpuInfo[]): number {
+  let idle = 0;
+  let total = 0;
+  next.forEach((c, i) => {
+    const p = prev[i];
+    if (!p) return;
+    const t = (x: os.CpuInfo) => x.times.user + x.times.nice + x.times.sys + x.times.irq + x.times.idle;
+    total += t(c) - t(p);
+    idle += c.times.idle - p.times.idle;
+  });
+  return total > 0 ? Math.min(1, Math.max(0, 1 - idle / total)) : 0;
+}
+
+export function formatBytes(n: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let i = 0;
+  let v = n;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return `${v >= 10 || i === 0 ? Math.round(v) : v.toFixed(1)} ${units[i]}`;
+}
+
+export function formatDuration(seconds: number): string {
+  const d = Math.floor(seconds / 86400);
+  const h = Math.floor((seconds % 86400) / 3600);
+  const m = Math.floor((seconds % 3600) / 60);
+  return d ? `${d}d ${h}h` : h ? `${h}h ${m}m` : `${m}m`;
+}

@@ -1,0 +1,89 @@
+import { Box, Text, useInput } from 'ink';
+import { useEffect, useState } from 'react';
+import type { ScreenProps } from '../App.js';
+import { moveSelection } from '../keys.js';
+import type { Maybe } from '../sources.js';
+import { useTheme } from '../theme.js';
+import { usePoll } from '../usePoll.js';
+import { type Column, Table } from './Table.js';
+import { TextInput } from './TextInput.js';
+
+/**
+ * A searchable list over one core call: `/` filters as you type, j/k/arrows move, and the
+ * screen's own keys act on the selected row. Shows the reason when the data is not available.
+ */
+export function ListScreen<T>(
+  props: ScreenProps & {
+    title: string;
+    load(): Promise<Maybe<T[]>>;
+    columns: Column<T>[];
+    /** Text the search matches against. */
+    haystack(row: T): string;
+    onKey?(input: string, row: T | undefined, reload: () => void, key: { return: boolean }): void;
+    footer?: React.ReactNode;
+    refreshMs?: number;
+  },
+) {
+  const { plain } = useTheme();
+  const data = usePoll(props.load, props.refreshMs ?? 5000);
+  const [query, setQuery] = useState('');
+  const [searching, setSearching] = useState(false);
+  const [selected, setSelected] = useState(0);
+  const { setCapture } = props;
+  useEffect(() => setCapture(searching), [searching, setCapture]);
+  const all = data.value?.available ? data.value.value : [];
+  const q = query.toLowerCase();
+  const rows = q ? all.filter((r) => props.haystack(r).toLowerCase().includes(q)) : all;
+  const tableHeight = Math.max(3, props.height - 4);
+  useInput(
+    (input, key) => {
+      const moved = moveSelection(input, key, selected, rows.length, tableHeight);
+      if (moved !== undefined) return setSelected(moved);
+      if (input === '/') return setSearching(true);
+      props.onKey?.(input, rows[selected], data.refresh, key);
+    },
+    { isActive: !searching },
+  );
+  if (!data.value) return <Text>{data.error ? `Error: ${data.error}` : 'Loading...'}</Text>;
+  if (!data.value.available)
+    return (
+      <Box flexDirection="column">
+        <Text bold={!plain}>{props.title}</Text>
+        <Text>{data.value.reason}.</Text>
+      </Box>
+    );
+  return (
+    <Box flexDirection="column">
+      <Box>
+        <Text bold={!plain}>{`${props.title} (${rows.length}${q ? ` of ${all.length}` : ''})  `}</Text>
+        {searching ? (
+          <>
+            <Text>/</Text>
+            <TextInput
+              value={query}
+              onChange={(v) => {
+                setQuery(v);
+                setSelected(0);
+              }}
+              onSubmit={() => setSearching(false)}
+              onCancel={() => {
+                setQuery('');
+                setSearching(false);
+              }}
+            />
+          </>
+        ) : query ? (
+          <Text>{`filter: ${query}`}</Text>
+        ) : null}
+      </Box>
+      <Table
+        columns={props.columns}
+        rows={rows}
+        selected={selected}
+        height={tableHeight}
+        width={props.width}
+      />
+      {props.footer}
+    </Box>
+  );
+}

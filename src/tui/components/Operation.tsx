@@ -1,0 +1,50 @@
+import { Box, Text, useInput } from 'ink';
+import { useEffect, useState } from 'react';
+import { useTheme } from '../theme.js';
+import { useLines } from '../useLines.js';
+
+/**
+ * Runs one long operation with its progress lines on screen. The screen stays responsive; Ctrl-C
+ * is handled by the App, which aborts `signal` and waits for the operation to return.
+ */
+export function Operation(props: {
+  title: string;
+  run(progress: (line: string) => void): Promise<void>;
+  setBusy(on: boolean): void;
+  height: number;
+  onClose(): void;
+}) {
+  const { plain } = useTheme();
+  const [lines, addLine] = useLines();
+  const [outcome, setOutcome] = useState<{ ok: boolean; message: string } | undefined>();
+  const { run, setBusy } = props;
+  useEffect(() => {
+    setBusy(true);
+    run(addLine)
+      .then(
+        () => setOutcome({ ok: true, message: 'Done.' }),
+        (err: Error & { hint?: string }) =>
+          setOutcome({ ok: false, message: `${err.message}${err.hint ? `\nhint: ${err.hint}` : ''}` }),
+      )
+      .finally(() => setBusy(false));
+  }, [run, setBusy, addLine]);
+  useInput(() => {
+    if (outcome) props.onClose();
+  });
+  return (
+    <Box flexDirection="column">
+      <Text bold={!plain}>{props.title}</Text>
+      {lines.slice(-Math.max(1, props.height - 4)).map((l) => (
+        <Text key={l.id} wrap="truncate">{`  ${l.text}`}</Text>
+      ))}
+      {outcome ? (
+        <>
+          <Text color={plain ? undefined : outcome.ok ? 'green' : 'red'}>{outcome.message}</Text>
+          <Text>Press any key.</Text>
+        </>
+      ) : (
+        <Text>Working...</Text>
+      )}
+    </Box>
+  );
+}

@@ -1,0 +1,51 @@
+/** Every key of the interface, as `?` shows them. Screens add their own section. */
+export const GLOBAL_KEYS: [string, string][] = [
+  ['1-5 / Tab', 'switch screen: Dashboard, Packages, Services, Keys, Setup'],
+  ['Up/Down, j/k', 'move'],
+  ['PgUp/PgDn, g/G', 'page, first, last'],
+  ['/', 'search (type to filter, Enter keeps it, Esc clears)'],
+  ['?', 'this help'],
+  ['q, Esc', 'back; quit from the Dashboard'],
+  ['Ctrl-C', 'quit; a running operation finishes its current step first'],
+];
+
+export const SCREEN_KEYS: Record<string, [string, string][]> = {
+  dashboard: [['r', 'refresh now']],
+  packages: [
+    ['Enter / i', 'install the selected package (shows the signer key first)'],
+    ['x', 'remove the selected package'],
+    ['u', 'upgrade everything'],
+  ],
+  services: [
+    ['s / S / R', 'start / stop / restart the selected service'],
+    ['l', 'live logs (follow)'],
+    ['Enter', 'inspect'],
+  ],
+  keys: [],
+  setup: [
+    ['Enter', 'accept the answer'],
+    ['Esc', 'previous step'],
+    ['Ctrl-U', 'clear the field'],
+  ],
+};
+
+export const LOGIN_KEYS: [string, string][] = [['!', 'leave the console for a shell']];
+
+/** Moves a selection for j/k/arrows/paging keys; returns undefined when the key is not a move. */
+export function moveSelection(
+  input: string,
+  key: { upArrow?: boolean; downArrow?: boolean; pageUp?: boolean; pageDown?: boolean },
+  current: number,
+  count: number,
+  page: number,
+): number | undefined {
+  const last = Math.max(0, count - 1);
+  const clamp = (n: number) => Math.min(last, Math.max(0, n));
+  if (key.upArrow || input === 'k') return clamp(current - 1);
+  if (key.downArrow || input === 'j') return clamp(current + 1);
+  if (key.pageUp) return clamp(current - page);
+  if (key.pageDown) return clamp(current + page);
+  if (input === 'g') return 0;
+  if (input === 'G') return last;
+  return undefined;
+}

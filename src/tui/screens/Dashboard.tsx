@@ -1,0 +1,132 @@
+import os from 'node:os';
+import { Box, Text, useInput } from 'ink';
+import { useRef } from 'react';
+import { cpuBusy, formatBytes, formatDuration } from '../../core/system/host.js';
+import type { ScreenProps } from '../App.js';
+import type { Maybe } from '../sources.js';
+import { useTheme } from '../theme.js';
+import { usePoll } from '../usePoll.js';
+
+function Row(props: { label: string; children: React.ReactNode }) {
+  const { plain } = useTheme();
+  return (
+    <Box>
+      <Box width={11} flexShrink={0}>
+        <Text bold={!plain}>{props.label}</Text>
+      </Box>
+      <Box flexGrow={1}>{props.children}</Box>
+    </Box>
+  );
+}
+
+function Unavailable({ reason }: { reason: string }) {
+  const { plain } = useTheme();
+  return <Text dimColor={!plain}>{reason}</Text>;
+}
+
+function maybe<T>(m: Maybe<T> | undefined, show: (v: T) => React.ReactNode) {
+  if (!m) return <Text>...</Text>;
+  return m.available ? show(m.value) : <Unavailable reason={m.reason} />;
+}
+
+const pct = (part: number, whole: number) => (whole ? `${Math.round((part / whole) * 100)}%` : '?');
+
+export function Dashboard({ sources, height }: ScreenProps) {
+  const { plain } = useTheme();
+  const lastCpu = useRef(os.cpus());
+  const data = usePoll(async () => {
+    const [host, exposure, gpus, services, updates, setupDone] = await Promise.all([
+      sources.host(),
+      sources.exposure(),
+      sources.gpus(),
+      sources.services(),
+      sources.updates(),
+      sources.setupDone(),
+    ]);
+    const now = os.cpus();
+    const busy = cpuBusy(lastCpu.current, now);
+    lastCpu.current = now;
+    return { host, exposure, gpus, services, updates, setupDone, busy };
+  }, 2000);
+  useInput((input) => {
+    if (input === 'r') data.refresh();
+  });
+  const d = data.value;
+  if (!d) return <Text>{data.error ? `Cannot read the host: ${data.error}` : 'Reading the host...'}</Text>;
+  const { host, exposure } = d;
+  const used = host.memory.totalBytes - host.memory.availableBytes;
+  const exposed = exposure.listeners;
+  const room = Math.max(1, height - 11);
+  return (
+    <Box flexDirection="column">
+      <Row label="Host">
+        <Text wrap="truncate">{`${host.hostname}  ${host.kernel}  up ${formatDuration(host.uptimeSeconds)}${
+          d.setupDone ? '' : '  (not set up: press 5)'
+        }`}</Text>
+      </Row>
+      <Row label="CPU">
+        <Text wrap="truncate">{`${pct(d.busy, 1)} busy  ${host.cpu.cores} cores  load ${host.cpu.load
+          .map((l) => l.toFixed(2))
+          .join(' ')}  ${host.cpu.model}`}</Text>
+      </Row>
+      <Row label="Memory">
+        <Text>{`${formatBytes(used)} used of ${formatBytes(host.memory.totalBytes)} (${pct(used, host.memory.totalBytes)})`}</Text>
+      </Row>
+      <Row label="Disk">
+        <Text wrap="truncate">{`${formatBytes(host.disk.freeBytes)} free of ${formatBytes(host.disk.totalBytes)} on ${host.disk.path}`}</Text>
+      </Row>
+      <Row label="GPUs">
+        {maybe(d.gpus, (g) => (
+          <Text wrap="truncate">
+            {g.length ? g.map((x) => `${x.name} (${x.detail})`).join(', ') : 'none found'}
+          </Text>
+        ))}
+      </Row>
+      <Row label="Updates">
+        {maybe(d.updates, (n) => (
+          <Text>{n ? `${n} available (press 2)` : 'up to date'}</Text>
+        ))}
+      </Row>
+      <Row label="Services">
+        {maybe(d.services, (list) => (
+          <Box flexDirection="column">
+            {list.length === 0 ? <Text>none installed</Text> : null}
+            {list.slice(0, 4).map((s) => (
+              <Text key={s.name} wrap="truncate">{`${s.name.padEnd(20)} ${s.state.padEnd(9)} ${
+                s.sandboxed ? '[sandboxed]' : '[NOT SANDBOXED]'
+              }`}</Text>
+            ))}
+          </Box>
+        ))}
+      </Row>
+      <Row label="Exposure">
+        <Text wrap="truncate">
+          {`firewall ${
+            exposure.firewall === 'blueprint'
+              ? `on (default deny${exposure.allowedPorts.length ? `, allows tcp ${exposure.allowedPorts.join(',')}` : ''})`
+              : exposure.firewall === 'other'
+                ? 'rules not managed by blueprint'
+                : 'NOT CONFIGURED'
+          }; ${exposed.length} socket(s) listen beyond loopback`}
+        </Text>
+      </Row>
+      {exposed.slice(0, room).map((l) => (
+        <Text
+          key={`${l.proto}${l.address}${l.port}`}
+          color={plain || !l.flagged ? undefined : 'yellow'}
+          wrap="truncate"
+        >
+          {`           ${l.proto.padEnd(5)} ${`${l.address}:${l.port}`.padEnd(28)} ${
+            l.note ??
+            (exposure.firewall === 'blueprint' && !exposure.allowedPorts.includes(l.port ?? -1)
+              ? 'listening; blocked by the firewall'
+              : 'REACHABLE from the network')
+          }`}
+        </Text>
+      ))}
+      {exposed.length > room ? (
+        <Text>{`           ... ${exposed.length - room} more: blueprint audit network`}</Text>
+      ) : null}
+    </Box>
+  );
+}

@@ -1,0 +1,90 @@
+import { Text } from 'ink';
+import { useCallback, useEffect, useState } from 'react';
+import type { ScreenProps } from '../App.js';
+import { Confirm } from '../components/Confirm.js';
+import { ListScreen } from '../components/ListScreen.js';
+import { Operation } from '../components/Operation.js';
+import type { PackageAction, PackageRow } from '../sources.js';
+
+type Mode =
+  | { kind: 'list' }
+  | { kind: 'confirm'; action: PackageAction; name: string; lines: string[] }
+  | { kind: 'run'; action: PackageAction; name: string };
+
+export function Packages(props: ScreenProps) {
+  const { sources } = props;
+  const [mode, setMode] = useState<Mode>({ kind: 'list' });
+  const [note, setNote] = useState('');
+  const { setCapture } = props;
+  // A dialog, a log view or an operation owns the keyboard: q and Esc close it, not the screen.
+  useEffect(() => setCapture(mode.kind !== 'list'), [mode.kind, setCapture]);
+  const ask = async (action: PackageAction, name: string) => {
+    const lines = [`${action} ${name}`];
+    if (action === 'install' && sources.signerOf) {
+      const s = await sources.signerOf(name).catch((err: Error) => ({ error: err.message }));
+      if ('error' in s) return setNote(s.error);
+      lines.push(
+        `version ${s.version}`,
+        `signed by ${s.signer}`,
+        `key ${s.fingerprint.replace(/(.{4})/g, '$1 ')}`,
+      );
+    }
+    setMode({ kind: 'confirm', action, name, lines });
+  };
+  const run = useCallback(
+    (progress: (l: string) => void) =>
+      mode.kind === 'run' && sources.packageAction
+        ? sources.packageAction(mode.action, mode.name, progress, props.signal)
+        : Promise.resolve(),
+    [mode, sources, props.signal],
+  );
+  if (mode.kind === 'confirm')
+    return (
+      <Confirm
+        title={`Confirm: ${mode.action} ${mode.name}?`}
+        lines={mode.lines}
+        onAnswer={(yes) =>
+          setMode(yes ? { kind: 'run', action: mode.action, name: mode.name } : { kind: 'list' })
+        }
+      />
+    );
+  if (mode.kind === 'run')
+    return (
+      <Operation
+        title={`${mode.action} ${mode.name}`}
+        run={run}
+        setBusy={props.setBusy}
+        height={props.height}
+        onClose={() => setMode({ kind: 'list' })}
+      />
+    );
+  return (
+    <ListScreen<PackageRow>
+      {...props}
+      title="Packages"
+      load={sources.packages}
+      haystack={(p) => `${p.name} ${p.summary}`}
+      columns={[
+        { header: 'Name', width: 22, get: (p) => p.name },
+        { header: 'Version', width: 12, get: (p) => p.version },
+        { header: 'State', width: 10, get: (p) => (p.installed ? 'installed' : 'available') },
+        { header: 'Summary', get: (p) => p.summary },
+      ]}
+      onKey={(input, row, _reload, key) => {
+        setNote('');
+        if (!sources.packageAction) return setNote('Package actions: not available yet in this build.');
+        if (input === 'u') return void ask('upgrade', row?.name ?? 'all');
+        if (!row) return;
+        if (input === 'i' || key.return) void ask('install', row.name);
+        if (input === 'x') void ask('remove', row.name);
+      }}
+      footer={
+        note ? (
+          <Text>{note}</Text>
+        ) : (
+          <Text dimColor>{'i/Enter install  x remove  u upgrade all  / search'}</Text>
+        )
+      }
+    />
+  );
+}

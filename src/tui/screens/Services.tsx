@@ -1,0 +1,111 @@
+import { Box, Text, useInput } from 'ink';
+import { useEffect, useState } from 'react';
+import type { ScreenProps } from '../App.js';
+import { ListScreen } from '../components/ListScreen.js';
+import type { ServiceRow } from '../sources.js';
+import { useTheme } from '../theme.js';
+import { useLines } from '../useLines.js';
+
+type Mode =
+  | { kind: 'list' }
+  | { kind: 'logs'; name: string }
+  | { kind: 'inspect'; name: string; lines: string[] };
+
+function Logs(props: ScreenProps & { name: string; onClose(): void }) {
+  const { plain } = useTheme();
+  const [lines, addLine] = useLines();
+  const [error, setError] = useState('');
+  const { sources, name } = props;
+  useEffect(() => {
+    const stop = new AbortController();
+    sources.followLogs?.(name, addLine, stop.signal).catch((err: Error) => setError(err.message));
+    return () => stop.abort();
+  }, [sources, name, addLine]);
+  useInput((input, key) => {
+    if (input === 'q' || key.escape || input === 'l') props.onClose();
+  });
+  return (
+    <Box flexDirection="column">
+      <Text bold={!plain}>{`Logs of ${name} (following; q back)`}</Text>
+      {lines.slice(-(props.height - 2)).map((l) => (
+        <Text key={l.id} wrap="truncate">
+          {l.text}
+        </Text>
+      ))}
+      {error ? <Text>{error}</Text> : null}
+    </Box>
+  );
+}
+
+export function Services(props: ScreenProps) {
+  const { sources } = props;
+  const [mode, setMode] = useState<Mode>({ kind: 'list' });
+  const [note, setNote] = useState('');
+  const { setCapture } = props;
+  // A dialog, a log view or an operation owns the keyboard: q and Esc close it, not the screen.
+  useEffect(() => setCapture(mode.kind !== 'list'), [mode.kind, setCapture]);
+  if (mode.kind === 'logs')
+    return <Logs {...props} name={mode.name} onClose={() => setMode({ kind: 'list' })} />;
+  if (mode.kind === 'inspect')
+    return (
+      <InspectView
+        lines={mode.lines}
+        name={mode.name}
+        height={props.height}
+        onClose={() => setMode({ kind: 'list' })}
+      />
+    );
+  const act = async (action: 'start' | 'stop' | 'restart', name: string, reload: () => void) => {
+    setNote(`${action} ${name}...`);
+    props.setBusy(true);
+    try {
+      await sources.serviceAction!(action, name);
+      setNote(`${action} ${name}: done`);
+    } catch (err) {
+      setNote(`${action} ${name}: ${(err as Error).message}`);
+    } finally {
+      props.setBusy(false);
+      reload();
+    }
+  };
+  return (
+    <ListScreen<ServiceRow>
+      {...props}
+      title="Services"
+      load={sources.services}
+      refreshMs={2000}
+      haystack={(s) => `${s.name} ${s.state}`}
+      columns={[
+        { header: 'Service', width: 22, get: (s) => s.name },
+        { header: 'State', width: 12, get: (s) => s.state },
+        { header: 'Sandbox', width: 10, get: (s) => (s.sandboxed ? 'sandboxed' : 'NO') },
+        { header: 'Detail', get: (s) => s.detail },
+      ]}
+      onKey={(input, row, reload, key) => {
+        if (!row) return;
+        if (!sources.serviceAction) return setNote('Service actions: not available yet in this build.');
+        if (input === 's') void act('start', row.name, reload);
+        if (input === 'S') void act('stop', row.name, reload);
+        if (input === 'R') void act('restart', row.name, reload);
+        if (input === 'l') setMode({ kind: 'logs', name: row.name });
+        if (key.return && sources.inspect)
+          void sources.inspect(row.name).then((lines) => setMode({ kind: 'inspect', name: row.name, lines }));
+      }}
+      footer={<Text dimColor>{note || 's start  S stop  R restart  l logs  Enter inspect'}</Text>}
+    />
+  );
+}
+
+function InspectView(props: { name: string; lines: string[]; height: number; onClose(): void }) {
+  useInput(() => props.onClose());
+  return (
+    <Box flexDirection="column">
+      <Text bold>{`Inspect ${props.name} (any key: back)`}</Text>
+      {props.lines.slice(0, props.height - 2).map((l) => (
+        <Text key={l} wrap="truncate">
+          {l}
+        </Text>
+      ))}
+    </Box>
+  );
+}

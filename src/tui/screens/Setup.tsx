@@ -1,0 +1,210 @@
+import { Box, Text, useInput } from 'ink';
+import { useCallback, useEffect, useState } from 'react';
+import { formatChange } from '../../core/setup/format.js';
+import {
+  answersSchema,
+  answersToSpec,
+  applyPlan,
+  pendingChanges,
+  planSetup,
+  resolveRepositories,
+  type SetupPlan,
+  validate,
+} from '../../core/setup/index.js';
+import {
+  type Draft,
+  draftToAnswers,
+  initialDraft,
+  nextStep,
+  STEPS,
+  type WizardEnv,
+} from '../../core/setup/wizard.js';
+import type { ScreenProps } from '../App.js';
+import { Operation } from '../components/Operation.js';
+import { fitCell } from '../components/Table.js';
+import { TextInput } from '../components/TextInput.js';
+import { useTheme } from '../theme.js';
+
+type Phase =
+  | { kind: 'step'; index: number }
+  | { kind: 'summary'; plan: SetupPlan }
+  | { kind: 'apply'; plan: SetupPlan };
+
+/** The first-boot wizard: one question per step, a summary of every change, then apply. */
+export function Setup(props: ScreenProps) {
+  const { plain } = useTheme();
+  const { sources, setCapture } = props;
+  const [env, setEnv] = useState<WizardEnv | undefined>();
+  const [draft, setDraft] = useState<Draft | undefined>();
+  const [phase, setPhase] = useState<Phase>({ kind: 'step', index: 0 });
+  const [value, setValue] = useState('');
+  const [error, setError] = useState('');
+  const [checking, setChecking] = useState(false);
+  const [wasDone, setWasDone] = useState(false);
+
+  useEffect(() => {
+    void (async () => {
+      const [host, gpus, ops, done] = await Promise.all([
+        sources.host(),
+        sources.gpus(),
+        sources.moduleOps(),
+        sources.setupDone(),
+      ]);
+      const gpuSummary = gpus.available
+        ? gpus.value.length
+          ? gpus.value.map((g) => `${g.vendor} ${g.name}: ${g.detail}`)
+          : ['No GPU found: modules run on the CPU.']
+        : [`${gpus.reason}.`];
+      setEnv({
+        cwd: process.cwd(),
+        gpuSummary,
+        modulesAvailable: ops !== undefined,
+        servicesAvailable: ops?.servicesAvailable ?? false,
+      });
+      const d = initialDraft(host.hostname);
+      setDraft(d);
+      setValue(STEPS[0]!.initial?.(d) ?? '');
+      setWasDone(done);
+    })();
+  }, [sources]);
+
+  const step = phase.kind === 'step' ? STEPS[phase.index] : undefined;
+  const textStep = step?.kind === 'text';
+  // The wizard owns the keyboard: Esc steps back (and leaves from the first step), q is a letter.
+  useEffect(() => {
+    setCapture(true);
+    return () => setCapture(false);
+  }, [setCapture]);
+
+  const goTo = (index: number, d: Draft) => {
+    setError('');
+    if (index < 0) return props.onLeave();
+    if (index >= STEPS.length) return void summarize(d);
+    setPhase({ kind: 'step', index });
+    setValue(STEPS[index]!.initial?.(d) ?? '');
+  };
+
+  const summarize = async (d: Draft) => {
+    setChecking(true);
+    try {
+      const spec = answersToSpec(validate(answersSchema, draftToAnswers(d, env!), 'the answers'));
+      const repos = await resolveRepositories(spec.repositories, process.cwd(), () => 'repository');
+      setPhase({
+        kind: 'summary',
+        plan: await planSetup(sources.root, spec, repos, await sources.moduleOps()),
+      });
+    } catch (err) {
+      setError((err as Error).message);
+    } finally {
+      setChecking(false);
+    }
+  };
+
+  const submit = async (v: string) => {
+    if (!step || !draft || !env || checking) return;
+    setChecking(true);
+    const r = await step.accept(v, draft, env).finally(() => setChecking(false));
+    if (typeof r === 'string') return setError(r);
+    setDraft(r);
+    goTo(nextStep(STEPS.indexOf(step), r, env), r);
+  };
+
+  useInput(
+    (input, key) => {
+      if (!draft || !env) return;
+      if (phase.kind === 'summary') {
+        if (input === 'y' && !phase.plan.blocked.length) setPhase({ kind: 'apply', plan: phase.plan });
+        if (key.escape || input === 'n') goTo(nextStep(STEPS.length, draft, env, -1), draft);
+        return;
+      }
+      if (!step || step.kind === 'text') return;
+      if (key.escape) return goTo(nextStep(STEPS.indexOf(step), draft, env, -1), draft);
+      if (step.kind === 'confirm' && /^[yn]$/i.test(input)) void submit(input);
+      if (step.kind === 'info' && key.return) void submit('');
+    },
+    { isActive: !textStep && phase.kind !== 'apply' },
+  );
+
+  const run = useCallback(
+    async (progress: (l: string) => void) => {
+      if (phase.kind !== 'apply') return;
+      const ops = await sources.moduleOps();
+      const r = await applyPlan(phase.plan, {
+        ...(ops ? { ops } : {}),
+        signal: props.signal,
+        onChange: (c) => progress(formatChange(c)),
+      });
+      progress(`${r.changed.length} change(s) written under ${phase.plan.root}.`);
+    },
+    [phase, sources, props.signal],
+  );
+
+  if (!draft || !env) return <Text>Reading the host...</Text>;
+  if (phase.kind === 'apply')
+    return (
+      <Operation
+        title="Applying setup"
+        run={run}
+        setBusy={props.setBusy}
+        height={props.height}
+        onClose={() => (props.onDone ? props.onDone() : goTo(0, draft))}
+      />
+    );
+  if (phase.kind === 'summary') {
+    const todo = pendingChanges(phase.plan);
+    const room = Math.max(3, props.height - 4);
+    return (
+      <Box flexDirection="column">
+        <Text bold={!plain}>{`Summary: ${todo.length} change(s) under ${phase.plan.root}`}</Text>
+        <Text>{`Admin ${draft.admin}, key ${draft.keyFingerprint}; SSH ${draft.ssh ? 'on' : 'off'}`}</Text>
+        {todo.slice(0, room).map((c) => (
+          <Text key={`${c.kind}${c.target}`}>{fitCell(formatChange(c), props.width)}</Text>
+        ))}
+        {todo.length > room ? <Text>{`... and ${todo.length - room} more`}</Text> : null}
+        {phase.plan.blocked.map((b) => (
+          <Text key={b} color={plain ? undefined : 'red'}>{`Cannot apply: ${b}`}</Text>
+        ))}
+        <Text bold={!plain}>
+          {phase.plan.blocked.length ? 'Esc: back' : 'Apply these changes? y apply, n/Esc back'}
+        </Text>
+      </Box>
+    );
+  }
+  const s = step!;
+  const number = STEPS.filter((x, i) => i <= phase.index && !x.skip?.(draft, env)).length;
+  const total = STEPS.filter((x) => !x.skip?.(draft, env)).length;
+  return (
+    <Box flexDirection="column">
+      {wasDone ? <Text dimColor={!plain}>This box is set up already: answers here update it.</Text> : null}
+      <Text bold={!plain}>{`Step ${number} of ${total}: ${s.title}`}</Text>
+      <Text>{s.prompt(draft)}</Text>
+      {(s.notes?.(draft, env) ?? []).map((n) => (
+        <Text key={n} dimColor={!plain}>
+          {n}
+        </Text>
+      ))}
+      {s.id === 'key' && draft.keyFingerprint ? (
+        <Text dimColor={!plain}>{`Current: ${draft.keyFingerprint}`}</Text>
+      ) : null}
+      <Box marginTop={1}>
+        <Text>{'> '}</Text>
+        {s.kind === 'text' ? (
+          <TextInput
+            value={value}
+            onChange={(v) => {
+              setValue(v);
+              setError('');
+            }}
+            onSubmit={(v) => void submit(v)}
+            onCancel={() => goTo(nextStep(phase.index, draft, env, -1), draft)}
+          />
+        ) : (
+          <Text>{s.kind === 'confirm' ? 'y / n' : 'Enter'}</Text>
+        )}
+      </Box>
+      {checking ? <Text>Checking...</Text> : null}
+      {error ? <Text color={plain ? undefined : 'red'}>{`! ${error}`}</Text> : null}
+      <Text dimColor={!plain}>{'Enter accept  Esc previous step  Ctrl-U clear'}</Text>
+    </Box>
+  );
+}

@@ -1,0 +1,116 @@
+import { randomBytes } from 'node:crypto';
+import { copyFile, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { parseManifest } from '../../src/core/pkg/format.js';
+import type { HookOptions, UnpackedPackage } from '../../src/core/pkg/hooks.js';
+import { chooseSocket, type Engine, openEngine } from '../../src/core/services/engine.js';
+import { createServiceHooks } from '../../src/core/services/hooks.js';
+import { buildModuleImage } from '../../src/core/services/images.js';
+
+export const repoRoot = path.resolve(import.meta.dirname, '../..');
+export const helloSource = path.join(repoRoot, 'modules/hello');
+
+/** Unique per run: tests of several people share one Podman engine. */
+export const uniqueName = (base: string) => `${base}-${randomBytes(3).toString('hex')}`;
+
+export const quietHook = (yes = false): HookOptions & { warnings: string[] } => {
+  const warnings: string[] = [];
+  return { yes, info: () => {}, warn: (l) => warnings.push(l), warnings };
+};
+
+export interface HelloBuild {
+  dir: string;
+  archive: string;
+  id: string;
+  manifest: Record<string, unknown> & { service: Record<string, unknown> };
+}
+
+/** Builds the hello module's image the way `blueprint repo build` does (podman build + save). */
+export async function buildHello(): Promise<HelloBuild> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'bp-svc-build-'));
+  const archive = path.join(dir, 'image.tar');
+  const id = await buildModuleImage(helloSource, `localhost/bp-svc-test/${uniqueName('hello')}:1`, archive);
+  const manifest = JSON.parse(await readFile(path.join(helloSource, 'manifest.json'), 'utf8'));
+  manifest.service.image = { archive: 'image.tar', id };
+  return { dir, archive, id, manifest };
+}
+
+export interface TestBox {
+  root: string;
+  engine: Engine;
+  hooks: ReturnType<typeof createServiceHooks>;
+  /** "Installs" a module the way the package manager's transaction does: unpack, then hooks. */
+  install(
+    name: string,
+    serviceOverrides?: Record<string, unknown>,
+    opts?: { yes?: boolean; version?: string; hook?: HookOptions },
+  ): Promise<UnpackedPackage>;
+  cleanup(): Promise<void>;
+}
+
+export async function makeBox(build: HelloBuild): Promise<TestBox> {
+  const root = await mkdtemp(path.join(os.tmpdir(), 'bp-svc-root-'));
+  const engine = openEngine(chooseSocket(process.env).path);
+  const hooks = createServiceHooks({ root });
+  const installed: UnpackedPackage[] = [];
+  return {
+    root,
+    engine,
+    hooks,
+    async install(name, overrides = {}, { yes = false, version = '1.0.0', hook } = {}) {
+      const manifest = parseManifest({
+        ...build.manifest,
+        name,
+        version,
+        service: { ...build.manifest.service, ...overrides },
+      });
+      hooks.validateManifest!(manifest);
+      const prefix = path.join(root, 'opt/blueprint', name, manifest.version);
+      await mkdir(prefix, { recursive: true });
+      await copyFile(build.archive, path.join(prefix, 'image.tar'));
+      const pkg = { name, version: manifest.version, manifest, prefix };
+      await hooks.prepare!(pkg, hook ?? quietHook(yes));
+      installed.push(pkg);
+      return pkg;
+    },
+    async cleanup() {
+      for (const pkg of installed) await hooks.afterRemove!(pkg, quietHook());
+      await rm(root, { recursive: true, force: true });
+    },
+  };
+}
+
+const exe = path.join(repoRoot, 'dist/blueprint');
+
+/** Runs the built executable (`npm test` builds it first) and parses its --json answer. */
+export async function cli(
+  root: string,
+  args: string[],
+): Promise<{ code: number; json: Record<string, unknown> & Record<string, unknown>[]; stderr: string }> {
+  const { execFile } = await import('node:child_process');
+  return new Promise((resolve) => {
+    execFile(
+      exe,
+      ['--root', root, '--json', ...args],
+      { maxBuffer: 8 * 1024 * 1024 },
+      (err, stdout, stderr) => {
+        const code = err ? ((err as { code?: number }).code ?? 1) : 0;
+        resolve({
+          code: typeof code === 'number' ? code : 1,
+          json: stdout ? JSON.parse(stdout) : {},
+          stderr,
+        });
+      },
+    );
+  });
+}
+
+export async function podman(...args: string[]): Promise<string> {
+  const { execFile } = await import('node:child_process');
+  return new Promise((resolve, reject) =>
+    execFile('podman', args, (err, stdout, stderr) =>
+      err ? reject(new Error(stderr || err.message)) : resolve(stdout),
+    ),
+  );
+}

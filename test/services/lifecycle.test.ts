@@ -1,0 +1,163 @@
+import { readdir } from 'node:fs/promises';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { httpOverSocket } from '../../src/core/services/lifecycle.js';
+import { MODULE_LABEL, serviceDirs } from '../../src/core/services/policy.js';
+import { buildHello, cli, type HelloBuild, makeBox, podman, type TestBox, uniqueName } from './helpers.js';
+
+// The service commands of the real executable against the real engine, state read back from the
+// engine each time (a new blueprint process per command: nothing lives in blueprint's memory).
+let build: HelloBuild;
+let box: TestBox;
+const name = uniqueName('bpt-life');
+const stubborn = uniqueName('bpt-stubborn');
+const crashy = uniqueName('bpt-crash');
+
+const logLines = async (n: string) => {
+  const r = await cli(box.root, ['service', 'logs', n]);
+  expect(r.code, r.stderr).toBe(0);
+  return (r.json.lines as { time: string; line: string }[]).map((l) => l.line);
+};
+
+beforeAll(async () => {
+  build = await buildHello();
+  box = await makeBox(build);
+  await box.install(name);
+  await box.install(stubborn, { command: ['stubborn'], health: undefined, stopTimeout: 1 });
+  await box.install(crashy, { command: ['crash'], health: undefined });
+});
+afterAll(async () => {
+  await box?.cleanup();
+});
+
+describe('blueprint service (real engine)', () => {
+  it('start waits until healthy; status reports state, health and resource use', async () => {
+    const s = await cli(box.root, ['service', 'start', name]);
+    expect(s.code, s.stderr).toBe(0);
+    expect(s.json.healthy).toBe(true);
+    const st = await cli(box.root, ['service', 'status', name]);
+    expect(st.json).toMatchObject({ name, state: 'running', health: 'healthy', restarts: 0 });
+    expect(st.json.memoryBytes as number).toBeGreaterThan(0);
+    expect(st.json.pids as number).toBeGreaterThanOrEqual(1);
+    const list = await cli(box.root, ['service', 'list']);
+    expect((list.json as unknown as { name: string }[]).map((r) => r.name).sort()).toEqual(
+      [name, stubborn, crashy].sort(),
+    );
+  });
+
+  it('labels the container so other tools find it', async () => {
+    const out = await podman('ps', '--filter', `label=${MODULE_LABEL}=${name}`, '--format', '{{.Names}}');
+    expect(out.trim()).toBe(`blueprint-${name}`);
+  });
+
+  it('stop sends SIGTERM (the service logs it and exits 0); logs survive a restart', async () => {
+    const before = await logLines(name);
+    expect(before.some((l) => l.includes('listening on'))).toBe(true);
+    const stop = await cli(box.root, ['service', 'stop', name]);
+    expect(stop.json.stopped).toBe(true);
+    const st = await cli(box.root, ['service', 'status', name]);
+    expect(st.json).toMatchObject({ state: 'exited', exitCode: 0 });
+    expect(await cli(box.root, ['service', 'restart', name])).toMatchObject({ code: 0 });
+    const after = await logLines(name);
+    expect(after.filter((l) => l.includes('stopping on SIGTERM'))).toHaveLength(1);
+    expect(after.filter((l) => l.includes('listening on'))).toHaveLength(2);
+  });
+
+  it('logs -f prints new lines as they come, with timestamps, and stops on Ctrl-C', async () => {
+    const { spawn } = await import('node:child_process');
+    const child = spawn(path.join(import.meta.dirname, '../../dist/blueprint'), [
+      '--root',
+      box.root,
+      'service',
+      'logs',
+      '-f',
+      name,
+    ]);
+    let out = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+    });
+    const waitFor = async (text: string) => {
+      for (let i = 0; i < 200 && !out.includes(text); i++) await sleep(50);
+      expect(out).toContain(text);
+    };
+    await waitFor('listening on');
+    await httpOverSocket(path.join(serviceDirs(box.root, name).socketDir, 'hello.sock'), '/followed');
+    await waitFor('request GET /followed');
+    expect(out).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\S* hello: /m);
+    child.kill('SIGINT');
+    const code = await new Promise((r) => child.on('close', r));
+    expect(code).toBe(0);
+  });
+
+  it('inspect shows each rule asked for next to what the process has', async () => {
+    const { execFile } = await import('node:child_process');
+    const text = await new Promise<string>((resolve, reject) =>
+      execFile(
+        path.join(import.meta.dirname, '../../dist/blueprint'),
+        ['--root', box.root, 'service', 'inspect', name],
+        (err, stdout, stderr) => (err ? reject(new Error(stderr)) : resolve(stdout)),
+      ),
+    );
+    for (const line of [
+      'ok   CapEff 0000000000000000',
+      'ok   NoNewPrivs 1',
+      'ok   Seccomp 2',
+      'ok   root filesystem read-only',
+      'ok   interfaces lo',
+      'ok   memory limit 64 MiB',
+      'ok   pids limit 32',
+    ])
+      expect(text).toContain(line);
+    expect(text).not.toContain('FAIL');
+    expect(text).toMatch(/writeRoot\s+Read-only file system/);
+  });
+
+  it('stop falls back to SIGKILL after the timeout when SIGTERM is ignored', async () => {
+    expect((await cli(box.root, ['service', 'start', stubborn])).code).toBe(0);
+    await sleep(300);
+    expect((await cli(box.root, ['service', 'stop', stubborn])).json.stopped).toBe(true);
+    const st = await cli(box.root, ['service', 'status', stubborn]);
+    expect(st.json).toMatchObject({ state: 'exited', exitCode: 137 });
+  });
+
+  it('a crashing service is restarted by the engine and reported honestly', async () => {
+    expect((await cli(box.root, ['service', 'start', crashy])).code).toBe(0);
+    let st = await cli(box.root, ['service', 'status', crashy]);
+    for (let i = 0; i < 100 && (st.json.restarts as number) < 2; i++) {
+      await sleep(100);
+      st = await cli(box.root, ['service', 'status', crashy]);
+    }
+    expect(st.json.restarts as number).toBeGreaterThanOrEqual(2);
+    expect((await logLines(crashy)).filter((l) => l.includes('crashing')).length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('refuses unknown services with exit code 3 and a hint', async () => {
+    const r = await cli(box.root, ['service', 'start', 'no-such-module']);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain('hint:');
+  });
+
+  it('an unreachable engine is exit code 6 with a hint', async () => {
+    const { execFile } = await import('node:child_process');
+    const r = await new Promise<{ code: number; stderr: string }>((resolve) =>
+      execFile(
+        path.join(import.meta.dirname, '../../dist/blueprint'),
+        ['--root', box.root, 'service', 'status', name],
+        { env: { ...process.env, CONTAINER_HOST: 'unix:///nonexistent/podman.sock' } },
+        (err, _o, stderr) => resolve({ code: (err as { code?: number } | null)?.code ?? 0, stderr }),
+      ),
+    );
+    expect(r.code).toBe(6);
+    expect(r.stderr).toContain('hint: Start the Podman API');
+  });
+
+  it('removing the package leaves no container, image or record behind', async () => {
+    await box.cleanup();
+    const left = await podman('ps', '-a', '--filter', `label=${MODULE_LABEL}`, '--format', '{{.Names}}');
+    for (const n of [name, stubborn, crashy]) expect(left).not.toContain(n);
+    await expect(podman('image', 'exists', build.id)).rejects.toThrow();
+    expect(await readdir(path.join(box.root, 'var/lib/blueprint/services')).catch(() => [])).toEqual([]);
+  });
+});

@@ -1,0 +1,39 @@
+import { execFileSync } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+
+/** A fresh OpenSSH ed25519 public key line, built from a key made by Node's crypto. */
+export function sshPublicKey(comment = 'test@blueprint'): string {
+  const { publicKey } = generateKeyPairSync('ed25519');
+  const raw = Buffer.from(publicKey.export({ format: 'jwk' }).x!, 'base64url');
+  const part = (b: Buffer) => {
+    const len = Buffer.alloc(4);
+    len.writeUInt32BE(b.length);
+    return Buffer.concat([len, b]);
+  };
+  const blob = Buffer.concat([part(Buffer.from('ssh-ed25519')), part(raw)]);
+  return `ssh-ed25519 ${blob.toString('base64')} ${comment}`;
+}
+
+export async function tempRoot(tag: string): Promise<{ root: string; cleanup: () => Promise<void> }> {
+  const root = await mkdtemp(path.join(os.tmpdir(), `bp-tui-${tag}-`));
+  return { root, cleanup: () => rm(root, { recursive: true, force: true }) };
+}
+
+export const hasSshd = existsSync('/usr/sbin/sshd');
+export const hasNft = existsSync('/usr/sbin/nft');
+
+/** What `ssh-keygen -lf` says the fingerprint of a key line is. */
+export function sshKeygenFingerprint(line: string, dir: string): string {
+  const file = path.join(dir, 'k.pub');
+  execFileSync('sh', ['-c', `printf '%s\\n' "$1" > "$2"`, 'sh', line, file]);
+  return execFileSync('ssh-keygen', ['-lf', file]).toString().split(' ')[1]!;
+}
+
+/** sshd refuses to start without its privilege-separation directory (systemd makes it at boot). */
+export function ensureSshdPrivsep(): void {
+  execFileSync('mkdir', ['-p', '-m', '0755', '/run/sshd']);
+}

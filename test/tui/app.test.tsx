@@ -1,0 +1,125 @@
+import { readFile, readlink, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { fitCell, windowStart } from '../../src/tui/components/Table.js';
+import { sshPublicKey, tempRoot } from '../setup/helpers.js';
+import { frameWith, renderApp, sourcesFor, type } from './helpers.js';
+
+let root: string;
+let cleanup: () => Promise<void>;
+beforeEach(async () => ({ root, cleanup } = await tempRoot('ink')));
+afterEach(() => cleanup());
+
+const ENTER = '\r';
+const ESC = '\x1b';
+
+describe('Table helpers', () => {
+  it('cuts cells with an ellipsis and keeps the selection in the window', () => {
+    expect(fitCell('abcdef', 4)).toBe('abc…');
+    expect(fitCell('ab', 4)).toBe('ab  ');
+    expect(windowStart(0, 5, 100)).toBe(0);
+    expect(windowStart(50, 5, 100)).toBe(48);
+    expect(windowStart(99, 5, 100)).toBe(95);
+  });
+});
+
+describe('the app', () => {
+  it('shows real host facts on the dashboard and says what is not available', async () => {
+    const app = renderApp(sourcesFor(root));
+    const frame = await frameWith(app, 'Memory');
+    expect(frame).toMatch(/CPU\s+\d+% busy\s+\d+ cores/);
+    expect(frame).toContain(`on ${root}`);
+    // The temp root has no /sys devices and no installed services: said plainly.
+    expect(frame).toMatch(/GPUs\s+none found/);
+    expect(frame).toMatch(/Services\s+none installed/);
+    expect(frame).toContain('(not set up: press 5)');
+    expect(frame).toContain('firewall NOT CONFIGURED');
+    app.unmount();
+  });
+
+  it('lists services with their sandbox badge when the source has them', async () => {
+    const app = renderApp(
+      sourcesFor(root, {
+        services: async () => ({
+          available: true,
+          value: [
+            { name: 'llm', state: 'running', sandboxed: true, detail: '' },
+            { name: 'legacy', state: 'stopped', sandboxed: false, detail: '' },
+          ],
+        }),
+      }),
+    );
+    const frame = await frameWith(app, 'legacy');
+    expect(frame).toMatch(/llm\s+running\s+\[sandboxed\]/);
+    expect(frame).toMatch(/legacy\s+stopped\s+\[NOT SANDBOXED\]/);
+    app.unmount();
+  });
+
+  it('opens help with ?, switches screens with numbers, and quits with q from the dashboard', async () => {
+    const app = renderApp(sourcesFor(root));
+    await frameWith(app, 'Memory');
+    await type(app, '?');
+    expect(await frameWith(app, 'Everywhere')).toContain('Ctrl-C');
+    await type(app, '?', '2');
+    expect(await frameWith(app, 'Packages (0)')).toContain('[2 Packages]');
+    await type(app, 'q');
+    await frameWith(app, '[1 Dashboard]');
+    await type(app, 'q');
+    expect(app.exits).toEqual([0]);
+  });
+
+  it('filters a list as you type after /', async () => {
+    const value = ['alpha', 'beta', 'alphabet'].map((name) => ({
+      name,
+      version: '1.0.0',
+      installed: false,
+      summary: `${name} module`,
+    }));
+    const app = renderApp(sourcesFor(root, { packages: async () => ({ available: true, value }) }));
+    await type(app, '2');
+    await frameWith(app, 'Packages (3)');
+    await type(app, '/', 'a', 'l', 'p');
+    const frame = await frameWith(app, 'Packages (2 of 3)');
+    expect(frame).not.toContain('beta module');
+    await type(app, ESC);
+    await frameWith(app, 'Packages (3)');
+    app.unmount();
+  });
+});
+
+describe('the setup wizard', () => {
+  it('refuses a bad host name with the reason, then writes the box', async () => {
+    const app = renderApp(sourcesFor(root), { initial: 'setup', wizardOnly: true });
+    await frameWith(app, 'Step 1 of');
+    await type(app, '\x15', '-bad', ENTER);
+    expect(await frameWith(app, '! must be letters')).toContain('Host name');
+    await type(app, '\x15', 'box-07', ENTER);
+    await frameWith(app, 'Time zone');
+    await type(app, '\x15', 'Europe/Berlin', ENTER);
+    await frameWith(app, 'Admin user');
+    await type(app, ENTER); // default "admin"
+    await frameWith(app, 'Admin SSH key');
+    await type(app, 'ssh-ed25519 AAAAnotakey', ENTER);
+    await frameWith(app, '! ');
+    const key = sshPublicKey('ops@laptop');
+    await type(app, '\x15', key, ENTER);
+    await frameWith(app, 'Let SSH listen?');
+    await type(app, 'y');
+    await frameWith(app, 'URL of the package repository');
+    await type(app, ENTER);
+    await frameWith(app, 'GPU check');
+    await type(app, ENTER);
+    await frameWith(app, 'Modules to install');
+    await type(app, ENTER);
+    const summary = await frameWith(app, 'Apply these changes?');
+    expect(summary).toContain('create    file       etc/hostname');
+    await type(app, 'y');
+    await frameWith(app, 'Done.');
+    expect(await readFile(path.join(root, 'etc/hostname'), 'utf8')).toBe('box-07\n');
+    expect(await readlink(path.join(root, 'etc/localtime'))).toBe('/usr/share/zoneinfo/Europe/Berlin');
+    expect(await readFile(path.join(root, 'home/admin/.ssh/authorized_keys'), 'utf8')).toBe(`${key}\n`);
+    expect((await stat(path.join(root, 'home/admin/.ssh/authorized_keys'))).mode & 0o777).toBe(0o600);
+    await type(app, 'x');
+    expect(app.exits).toEqual([0]);
+  });
+});

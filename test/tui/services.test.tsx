@@ -1,0 +1,49 @@
+import { existsSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { buildHello, type HelloBuild, makeBox, type TestBox, uniqueName } from '../services/helpers.js';
+import { frameWith, renderApp, sourcesFor, type } from './helpers.js';
+
+/** The Services screen over the real services module and the shared Podman engine. */
+const engineUp = existsSync(process.env.CONTAINER_HOST?.replace('unix://', '') ?? '/run/podman/podman.sock');
+let build: HelloBuild;
+let box: TestBox;
+const name = uniqueName('tuihello');
+
+beforeAll(async () => {
+  if (!engineUp) return;
+  build = await buildHello();
+  box = await makeBox(build);
+  await box.install(name);
+});
+afterAll(async () => {
+  await box?.cleanup();
+  if (build) await rm(build.dir, { recursive: true, force: true });
+});
+
+it.skipIf(!engineUp)(
+  'lists, starts, inspects and stops a sandboxed service from the Services screen',
+  async () => {
+    const app = renderApp(sourcesFor(box.root));
+    await type(app, '3');
+    expect(await frameWith(app, name)).toMatch(
+      new RegExp(`${name}\\s+not created\\s+sandboxed\\s+1\\.0\\.0 net:loopback-socket`),
+    );
+    await type(app, 's');
+    await frameWith(app, `start ${name}: done`, 600);
+    expect(await frameWith(app, new RegExp(`${name}\\s+running`), 400)).toContain('healthy');
+    await type(app, 'l');
+    await frameWith(app, `Logs of ${name} (following; q back)`);
+    await type(app, 'q');
+    await frameWith(app, 'Services (1)');
+    await type(app, '\r');
+    const inspected = await frameWith(app, `Inspect ${name}`, 400);
+    expect(inspected).toMatch(/CapEff|capabilit/i);
+    await type(app, 'x');
+    await frameWith(app, 'Services (1)');
+    await type(app, 'S');
+    await frameWith(app, `stop ${name}: done`, 600);
+    await frameWith(app, new RegExp(`${name}\\s+(exited|stopped)`), 400);
+    app.unmount();
+  },
+);
