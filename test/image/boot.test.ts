@@ -88,9 +88,8 @@ describe('first boot under qemu', () => {
       await new Promise((r) => setTimeout(r, 3000)); // sshd may still be starting
       result = await asAdmin('blueprint', '--json', 'status');
     }
-    expect(result.stderr).toBe('');
-    expect(result.code).toBe(0);
-    expect(JSON.parse(result.stdout)).toMatchObject({ hostname: HOSTNAME });
+    expect(result.code, result.stderr).toBe(0);
+    expect(JSON.parse(result.stdout)).toMatchObject({ setUp: true, host: { hostname: HOSTNAME } });
   });
 
   it('refuses password login: the server offers public keys only', async () => {

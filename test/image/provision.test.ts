@@ -44,8 +44,8 @@ describe('headless provisioning from a BLUEPRINT disk', () => {
         ['-i', key, '-o', 'IdentitiesOnly=yes'],
       );
     }
-    expect(result.code).toBe(0);
-    expect(JSON.parse(result.stdout)).toMatchObject({ hostname: HOSTNAME });
+    expect(result.code, result.stderr).toBe(0);
+    expect(JSON.parse(result.stdout)).toMatchObject({ setUp: true, host: { hostname: HOSTNAME } });
     // The console wizard never ran: its condition (no setup marker) was false by then.
     expect(guest.console).not.toMatch(/Name of this box on the network/);
     const unit = await guest.ssh(
