@@ -21,8 +21,11 @@ cp -a /usr/share/lynis/include /usr/share/lynis/db /etc/lynis/plugins /etc/lynis
 cat >"$WORK/disk/run" <<'GUEST'
 #!/bin/sh
 exec >/dev/ttyS0 2>&1
-for unit in nftables apparmor auditd systemd-networkd blueprint-ssh-hostkeys; do
-  while ! systemctl is-active -q "$unit" && ! systemctl is-failed -q "$unit"; do sleep 2; done
+for unit in nftables apparmor auditd systemd-networkd podman.socket; do
+  i=0
+  while ! systemctl is-active -q "$unit" && ! systemctl is-failed -q "$unit" && [ $i -lt 150 ]; do
+    sleep 2; i=$((i + 1))
+  done
 done
 sleep 20
 cp -a /mnt/lynis-disk /run/lynis && cd /run/lynis

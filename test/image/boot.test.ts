@@ -11,6 +11,7 @@ import { Guest } from './qemu.js';
 const HOSTNAME = 'bp-e2e';
 const ENTER = '\r';
 const CTRL_U = '\x15';
+const literal = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 describe('first boot under qemu', () => {
   const guest = new Guest();
@@ -28,39 +29,53 @@ describe('first boot under qemu', () => {
   const asAdmin = (...command: string[]) =>
     guest.ssh('admin', command, ['-i', key, '-o', 'IdentitiesOnly=yes', '-o', 'PasswordAuthentication=no']);
 
-  /** Waits for a wizard step's title, then gives the answer. */
-  async function answer(title: RegExp, keys: string, from: number): Promise<number> {
-    const at = await guest.waitFor(title, 120_000, from);
-    await new Promise((r) => setTimeout(r, 500)); // let Ink finish drawing the step before typing
-    await guest.type(keys);
+  const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+  /**
+   * Waits for a wizard step, then answers it. Text is typed over the step's default (Ctrl-U) and
+   * sent only once the screen shows it back, so nothing typed before the wizard reads its terminal
+   * is lost silently. Returns the console position after the step's prompt.
+   */
+  async function answer(prompt: RegExp, from: number, text?: string, key = ENTER): Promise<number> {
+    const at = await guest.waitFor(prompt, 180_000, from);
+    await pause(1500);
+    if (text !== undefined) {
+      await guest.type(CTRL_U + text);
+      // Drawn by the wizard after its ">" prompt (a terminal's own echo would not have it); long
+      // values wrap, so the end is matched on its own.
+      if (text) await guest.waitFor(new RegExp(`>\\s*${literal(text.slice(0, 12))}`), 60_000, at);
+      if (text) await guest.waitFor(new RegExp(literal(text.slice(-8))), 60_000, at);
+    }
+    await guest.type(key);
     return at;
   }
 
   let pos = 0;
-  it('shows the setup wizard on the serial console', { timeout: 420_000 }, async () => {
-    pos = await guest.waitFor(/Name of this box on the network/, 400_000);
+  it('shows the setup wizard on the serial console', { timeout: 600_000 }, async () => {
+    pos = await guest.waitFor(/Step 1 of \d+: Host name[\s\S]*Name of this box on the network/, 580_000);
     console.info(
       `image boot: wizard on the serial console after ${((Date.now() - started) / 1000).toFixed(0)}s`,
     );
   });
 
-  it('takes the answers: host name, admin key, SSH on', { timeout: 600_000 }, async () => {
-    await guest.type(`${CTRL_U}${HOSTNAME}`);
-    await guest.type(ENTER);
-    pos = await answer(/IANA time zone/, ENTER, pos);
-    pos = await answer(/User name of the administrator/, ENTER, pos);
-    pos = await answer(/Paste admin's SSH public key/, readFileSync(`${key}.pub`, 'utf8').trim(), pos);
-    await guest.type(ENTER);
-    pos = await answer(/Let SSH listen\?/, 'y', pos);
-    pos = await answer(/URL of the package repository/, ENTER, pos);
-    pos = await answer(/GPU check[\s\S]*Press Enter to continue/, ENTER, pos);
-    // The modules step is offered only when the package manager can reach a repository.
-    const next = await guest.waitFor(/Modules to install and start|Apply these changes\?/, 120_000, pos);
+  it('takes the answers: host name, admin key, SSH on', { timeout: 900_000 }, async () => {
+    pos = await answer(/Name of this box on the network/, 0, HOSTNAME);
+    pos = await answer(/IANA time zone/, pos, 'UTC');
+    pos = await answer(/User name of the administrator/, pos, 'admin');
+    pos = await answer(/Paste admin's SSH public key/, pos, readFileSync(`${key}.pub`, 'utf8').trim());
+    pos = await answer(/Let SSH listen\?/, pos, undefined, 'y');
+    pos = await answer(/URL of the package repository/, pos, '');
+    pos = await answer(/GPU check/, pos);
+    // The modules step, when offered, is left empty.
+    const next = await guest.waitFor(/Modules to install|Apply these changes\?/, 180_000, pos);
     if (/Modules to install/.test(guest.console.slice(pos, next)))
-      pos = await answer(/Modules to/, ENTER, pos);
-    const summary = await guest.waitFor(/Apply these changes\?/, 120_000, pos);
-    expect(guest.console.slice(pos, summary)).toMatch(/SSH on/);
-    pos = await answer(/Apply these changes\?/, 'y', pos);
+      pos = await answer(/Modules to install/, pos, '');
+    const summary = await guest.waitFor(/Apply these changes\?/, 180_000, pos);
+    const fingerprint = execFileSync('ssh-keygen', ['-l', '-f', `${key}.pub`], { encoding: 'utf8' }).split(
+      ' ',
+    )[1];
+    expect(guest.console.slice(pos, summary)).toContain(`key ${fingerprint}; SSH on`);
+    pos = await answer(/Apply these changes\?/, pos, undefined, 'y');
     // Setup writes the marker last; the console then closes the wizard for the login prompt.
     await guest.waitFor(/change\(s\) written|login:/, 300_000, pos);
     await guest.type(ENTER); // closes the wizard's last screen, if it is still open
@@ -73,9 +88,8 @@ describe('first boot under qemu', () => {
       await new Promise((r) => setTimeout(r, 3000)); // sshd may still be starting
       result = await asAdmin('blueprint', '--json', 'status');
     }
-    expect(result.stderr).toBe('');
-    expect(result.code).toBe(0);
-    expect(JSON.parse(result.stdout)).toMatchObject({ hostname: HOSTNAME });
+    expect(result.code, result.stderr).toBe(0);
+    expect(JSON.parse(result.stdout)).toMatchObject({ setUp: true, host: { hostname: HOSTNAME } });
   });
 
   it('refuses password login: the server offers public keys only', async () => {
@@ -97,25 +111,36 @@ describe('first boot under qemu', () => {
       .trim()
       .split('\n')
       .map((line) => line.trim().split(/\s+/))
-      .map(([proto, , , local]) => ({ proto, local: local ?? '' }))
+      .map(([proto, , , , local]) => ({ proto, local: local ?? '' }))
       .filter(({ local }) => !/^(127\.|\[::1\]|::1)/.test(local) && !local.startsWith('127.0.0.53%lo'))
       .map(({ proto, local }) => `${proto} ${local}`);
-    const expected = /^(tcp (0\.0\.0\.0|\*|\[::\]):22|udp \S+:68)$/;
+    // sshd on every address; the DHCP clients' sockets bound to the leased address.
+    const expected = /^(tcp (0\.0\.0\.0|\*|\[::\]):22|udp \S+:(68|546))$/;
     expect(exposed.filter((l) => !expected.test(l))).toEqual([]);
     expect(exposed.some((l) => /^tcp .*:22$/.test(l))).toBe(true);
   });
 
   it('runs with the firewall, the sysctls and AppArmor in force', async () => {
-    const live = await asAdmin(
-      'sudo',
-      '-n',
-      'sh',
-      '-c',
-      'nft -j list chain inet blueprint input; sysctl -n kernel.kptr_restrict fs.protected_fifos kernel.unprivileged_bpf_disabled; cat /sys/module/apparmor/parameters/enabled; systemctl is-enabled ssh.service; test -e /var/lib/blueprint/setup-done && echo set-up',
+    // ssh joins its arguments into one command line for the remote shell: pass one string.
+    const asRoot = (command: string) => asAdmin(`sudo -n sh -c '${command}'`);
+    const nft = await asRoot('nft -j list ruleset');
+    expect(nft.stderr).toBe('');
+    const rules = JSON.parse(nft.stdout).nftables as Record<string, Record<string, unknown>>[];
+    expect(rules.find((o) => o.chain?.name === 'input')?.chain).toMatchObject({ policy: 'drop' });
+    expect(rules.find((o) => o.chain?.name === 'forward')?.chain).toMatchObject({ policy: 'drop' });
+    expect(rules.filter((o) => o.rule && JSON.stringify(o.rule).includes('"right":22'))).toHaveLength(1);
+
+    const sysctl = await asRoot(
+      'sysctl -n kernel.kptr_restrict fs.protected_fifos kernel.unprivileged_bpf_disabled',
     );
-    expect(live.code).toBe(0);
-    const [nft = '', ...rest] = live.stdout.trim().split('\n');
-    expect(JSON.stringify(JSON.parse(nft))).toMatch(/"policy":"drop"/);
-    expect(rest).toEqual(['2', '2', '1', 'Y', 'enabled', 'set-up']);
+    expect(sysctl.stdout.trim().split('\n')).toEqual(['2', '2', '1']);
+    const apparmor = await asRoot(
+      'cat /sys/module/apparmor/parameters/enabled; aa-status --enabled && echo on',
+    );
+    expect(apparmor.stdout.trim().split('\n')).toEqual(['Y', 'on']);
+    const state = await asRoot(
+      'systemctl is-active nftables.service ssh.service; ls /var/lib/blueprint/setup-done',
+    );
+    expect(state.stdout.trim().split('\n')).toEqual(['active', 'active', '/var/lib/blueprint/setup-done']);
   });
 });

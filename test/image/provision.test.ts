@@ -1,0 +1,64 @@
+// Headless provisioning: a disk labelled BLUEPRINT (FAT, like a USB stick) with answers.json sets
+// the box up at first boot with nobody at the console; the admin then logs in over SSH.
+import { execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { requireImage } from './image.js';
+import { Guest } from './qemu.js';
+
+const HOSTNAME = 'bp-headless';
+
+describe('headless provisioning from a BLUEPRINT disk', () => {
+  const guest = new Guest();
+  const key = path.join(guest.dir, 'admin_ed25519');
+
+  beforeAll(async () => {
+    requireImage();
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'admin@headless', '-f', key]);
+    const answers = path.join(guest.dir, 'answers.json');
+    writeFileSync(
+      answers,
+      JSON.stringify({
+        hostname: HOSTNAME,
+        admin: { name: 'admin', keys: [readFileSync(`${key}.pub`, 'utf8').trim()] },
+        ssh: { enabled: true },
+      }),
+    );
+    // A FAT image made without mounting anything, as a stick prepared on a laptop would be.
+    const disk = path.join(guest.dir, 'blueprint.img');
+    execFileSync('mkfs.vfat', ['-q', '-n', 'BLUEPRINT', '-C', disk, String(8 * 1024)]);
+    execFileSync('mcopy', ['-i', disk, answers, '::/answers.json']);
+    await guest.start({ disks: [disk] });
+  });
+  afterAll(() => guest.stop());
+
+  it('sets the box up with no prompt and lets the admin in over SSH', { timeout: 600_000 }, async () => {
+    await guest.waitFor(/setting up from answers\.json on the BLUEPRINT disk/, 400_000);
+    let result = { code: -1, stdout: '', stderr: '' };
+    for (let i = 0; result.code !== 0 && i < 60; i++) {
+      if (i) await new Promise((r) => setTimeout(r, 3000));
+      result = await guest.ssh(
+        'admin',
+        ['blueprint', '--json', 'status'],
+        ['-i', key, '-o', 'IdentitiesOnly=yes'],
+      );
+    }
+    expect(result.code, result.stderr).toBe(0);
+    expect(JSON.parse(result.stdout)).toMatchObject({ setUp: true, host: { hostname: HOSTNAME } });
+    // The console wizard never ran: its condition (no setup marker) was false by then.
+    expect(guest.console).not.toMatch(/Name of this box on the network/);
+    const unit = await guest.ssh(
+      'admin',
+      ['systemctl', 'show', '-p', 'ConditionResult', '--value', 'blueprint-setup@ttyS0.service'],
+      ['-i', key, '-o', 'IdentitiesOnly=yes'],
+    );
+    expect(unit.stdout.trim()).toBe('no');
+  });
+
+  it('unmounted the stick after use', async () => {
+    const mounts = await guest.ssh('admin', ['cat', '/proc/mounts'], ['-i', key, '-o', 'IdentitiesOnly=yes']);
+    expect(mounts.code).toBe(0);
+    expect(mounts.stdout).not.toMatch(/provision/);
+  });
+});
