@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { ExitCode, UsageError } from '../../core/errors.js';
 import type { CommandGroup, CommandSpec } from '../command.js';
-import { optBool, optString } from '../command.js';
+import { optBool, optString, requirePositionals } from '../command.js';
 import { openPackageManager } from '../packages.js';
 import { confirm } from '../prompt.js';
 
@@ -110,8 +110,7 @@ const info: CommandSpec = {
   summary: 'Show a package: installed version, available versions, dependencies',
   args: 'NAME',
   async run(ctx, parsed) {
-    const name = parsed.positionals[0];
-    if (!name) throw new UsageError('Name a package', 'Example: bpkg info embeddings');
+    const name = requirePositionals(parsed, 1, 'a package NAME', 'bpkg info')[0]!;
     const r = await (await openPackageManager(ctx)).info(name);
     const newest = r.available[0];
     const lines = [
@@ -178,8 +177,7 @@ const rollback: CommandSpec = {
   summary: 'Make the previous version of a package current again',
   args: 'NAME',
   async run(ctx, parsed) {
-    const name = parsed.positionals[0];
-    if (!name) throw new UsageError('Name a package', 'Example: bpkg rollback embeddings');
+    const name = requirePositionals(parsed, 1, 'a package NAME', 'bpkg rollback')[0]!;
     const c = await (await openPackageManager(ctx)).rollback(name);
     ctx.result(c, `${c.name}: ${c.from} -> ${c.to}`);
   },
