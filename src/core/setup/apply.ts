@@ -107,8 +107,6 @@ export async function applyPlan(plan: SetupPlan, opts: ApplyOptions = {}): Promi
       if (r) await writeResource(plan.root, r);
       else if (c.kind !== 'marker') await applyModuleChange(plan, c, opts.ops!);
     }
-    const marker = todo.find((c) => c.kind === 'marker');
-    if (marker) await writeFileAtomic(path.join(plan.root, marker.target), markerContent(plan.spec));
     const commands: string[][] = [];
     if (plan.root === '/') {
       for (const argv of plan.live) {
@@ -117,6 +115,11 @@ export async function applyPlan(plan: SetupPlan, opts: ApplyOptions = {}): Promi
         commands.push(argv);
       }
     }
+    // The marker is the very last step: the image closes every console's wizard once it appears,
+    // which would kill a live command (e.g. restarting sshd) still running; and if a live command
+    // fails, the missing marker makes the next boot offer setup again.
+    const marker = todo.find((c) => c.kind === 'marker');
+    if (marker) await writeFileAtomic(path.join(plan.root, marker.target), markerContent(plan.spec));
     return { changed: todo, commands };
   } finally {
     await release();
