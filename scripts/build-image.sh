@@ -200,7 +200,7 @@ uefi_disk() {
   for tool in mkfs.vfat mcopy sfdisk qemu-img; do
     command -v "$tool" >/dev/null || die "$tool not found (needed by --uefi)" "apt-get install dosfstools mtools fdisk qemu-utils"
   done
-  rm -f "$esp" && mkfs.vfat -q -n ESP -C "$esp" $((256 * 1024)) >/dev/null
+  rm -f "$esp" && mkfs.vfat -n ESP -C "$esp" $((256 * 1024)) >/dev/null
   mmd -i "$esp" ::/EFI ::/EFI/BOOT ::/loader ::/loader/entries
   mcopy -i "$esp" "$R/usr/lib/systemd/boot/efi/systemd-bootx64.efi" ::/EFI/BOOT/BOOTX64.EFI
   mcopy -i "$esp" "$WORK/vmlinuz" "$WORK/initrd.img" ::/

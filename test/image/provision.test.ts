@@ -27,7 +27,7 @@ describe('headless provisioning from a BLUEPRINT disk', () => {
     );
     // A FAT image made without mounting anything, as a stick prepared on a laptop would be.
     const disk = path.join(guest.dir, 'blueprint.img');
-    execFileSync('mkfs.vfat', ['-q', '-n', 'BLUEPRINT', '-C', disk, String(8 * 1024)]);
+    execFileSync('mkfs.vfat', ['-n', 'BLUEPRINT', '-C', disk, String(8 * 1024)]);
     execFileSync('mcopy', ['-i', disk, answers, '::/answers.json']);
     await guest.start({ disks: [disk] });
   });
