@@ -36,7 +36,10 @@ export async function openTui(ctx: Context, opts: TuiOptions = {}): Promise<numb
       },
     }),
     // Ctrl-C is the App's: it lets a running operation finish its step instead of dying mid-write.
-    { exitOnCtrlC: false, alternateScreen: !plain },
+    // `interactive`: the CLI opens the TUI only on a terminal, so a CI=true inherited from an
+    // automation job (Ink reads it as "no live screen, paint the last frame at exit") must not
+    // leave a person looking at a blank terminal.
+    { exitOnCtrlC: false, alternateScreen: !plain, interactive: true },
   );
   await app.waitUntilExit();
   return code;

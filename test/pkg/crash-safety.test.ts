@@ -100,9 +100,11 @@ describe('SIGKILL during a transaction leaves the old state or the new one', () 
         argv0: 'bpkg',
         stdio: 'ignore',
       });
+      // Listen before waiting: on a fast machine the install may be over before the kill.
+      const closed = new Promise((r) => child.once('close', r));
       await new Promise((r) => setTimeout(r, delay));
       child.kill('SIGKILL');
-      await new Promise((r) => child.on('close', r));
+      await closed;
       const v = await expectConsistent(root, ['1.0.0', '2.0.0']);
       seen.add(v);
       if (v === '2.0.0') expect((await bpkg(root, ['rollback', 'crashy'])).code).toBe(0);

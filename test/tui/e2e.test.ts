@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { cp, readFile, readlink, stat, writeFile } from 'node:fs/promises';
@@ -124,7 +124,8 @@ describe('dist/blueprint in tmux', () => {
   });
 
   it('is plain text with NO_COLOR and TERM=dumb, on the Dashboard and the wizard; Ctrl-C quits', async () => {
-    const p = pane([exe, '--root', root], { env: { NO_COLOR: '1', TERM: 'dumb' } });
+    // CI=true as an automation job may leave it: Ink would otherwise paint nothing until exit.
+    const p = pane([exe, '--root', root], { env: { NO_COLOR: '1', TERM: 'dumb', CI: 'true' } });
     await p.waitFor('(not set up: press 5)');
     // No SGR colour or inverse codes at all.
     expect(p.screen(true)).not.toMatch(/\x1b\[[0-9;]*m/);
@@ -179,9 +180,10 @@ describe('dist/blueprint in tmux with the container engine', () => {
         '--key',
         path.join(work, 'key/signing-key.asc'),
       );
-      cleanups.push(
-        () => void execFileSync(exe, ['--root', root, '--yes', 'pkg', 'remove', name], { stdio: 'ignore' }),
-      );
+      // Removes what the test installed; a test that failed before installing leaves nothing.
+      cleanups.push(() => {
+        spawnSync(exe, ['--root', root, '--yes', 'pkg', 'remove', name], { stdio: 'ignore' });
+      });
       execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', path.join(work, 'id')]);
 
       const p = pane([exe, '--root', root, 'setup'], { width: 100, height: 30 });
