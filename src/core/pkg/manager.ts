@@ -276,11 +276,21 @@ export class PackageManager {
       if (changes.length === 0) return [];
       const states = new Map((await this.repos.states()).map((s) => [s.name, s]));
       const todo = chosen.filter((c) => changes.some((ch) => ch.name === c.entry.name));
-      // 1. Download and verify everything before touching the installed state.
-      const files = new Map<string, { file: string; signer: string }>();
+      // 1. Download everything and start checking each package's signature. The checks run while
+      //    the packages unpack into staging (two cores instead of one); each must pass before its
+      //    package is moved into place, prepared (image loaded) or committed.
+      const files = new Map<string, { file: string; signer: Promise<string> }>();
       for (const c of todo) {
         const local = locals.find((l) => l.entry.name === c.entry.name);
-        files.set(c.entry.name, local ?? (await this.fetchPackage(c, states.get(c.repo)!)));
+        if (local) {
+          files.set(c.entry.name, { file: local.file, signer: Promise.resolve(local.signer) });
+          continue;
+        }
+        const state = states.get(c.repo)!;
+        const file = await this.fetchPackage(c, state);
+        const signer = this.checkPackageSignature(c, state, file);
+        signer.catch(() => {}); // awaited in stage(); this only keeps an early failure from going unhandled
+        files.set(c.entry.name, { file, signer });
       }
       const requested = new Set([...requests.map((r) => r.name), ...locals.map((l) => l.entry.name)]);
       const next: Database = structuredClone(db);
@@ -293,7 +303,7 @@ export class PackageManager {
           summary: c.entry.summary,
           depends: c.entry.depends,
           origin: c.repo,
-          signer: files.get(c.entry.name)!.signer,
+          signer: '', // set once the package's signature check passes, before the commit
           installed: this.now().toISOString(),
           ...(prev && prev.version !== c.entry.version
             ? { previous: prev.version }
@@ -306,56 +316,73 @@ export class PackageManager {
       // 2. Unpack, then commit atomically.
       await this.tx.run('install', changes, next, async () => {
         let i = 0;
-        for (const c of todo) await this.stage(c.entry, files.get(c.entry.name)!.file, db, i++);
+        for (const c of todo) {
+          const { file, signer } = files.get(c.entry.name)!;
+          await this.stage(c.entry, file, db, i++, signer);
+          next.packages[c.entry.name]!.signer = await signer;
+        }
       });
       return changes;
     });
   }
 
   /**
-   * Makes a package available locally and checks its own signature. Packages in a local folder
-   * repository are read in place: their size and SHA-256 are checked against the signed index while
-   * they are unpacked (before commit), which saves copying them into the cache.
+   * Makes a package available locally. Packages in a local folder repository are read in place:
+   * their size and SHA-256 are checked against the signed index while they are unpacked (before
+   * commit), which saves copying them into the cache.
    */
-  private async fetchPackage(c: Candidate, state: RepoState): Promise<{ file: string; signer: string }> {
+  private async fetchPackage(c: Candidate, state: RepoState): Promise<string> {
+    const url = joinUrl(state.url, c.entry.path);
+    if (url.startsWith('file://')) {
+      this.progress({ phase: 'download', name: c.entry.name, bytes: c.entry.size, total: c.entry.size });
+      return fileURLToPath(url);
+    }
+    await ensureDir(this.paths.pkgCache);
+    const dest = path.join(this.paths.pkgCache, packageFileName(c.entry));
+    const cached = (await exists(dest)) && (await sha256File(dest)) === c.entry.sha256;
+    if (!cached)
+      await download(url, dest, c.entry, {
+        ...(this.opts.signal ? { signal: this.opts.signal } : {}),
+        onProgress: (bytes, total) =>
+          this.progress({ phase: 'download', name: c.entry.name, bytes, ...(total ? { total } : {}) }),
+      });
+    return dest;
+  }
+
+  /** Checks a fetched package's own detached signature; resolves with the signer's fingerprint. */
+  private async checkPackageSignature(c: Candidate, state: RepoState, file: string): Promise<string> {
     const name = packageFileName(c.entry);
     const url = joinUrl(state.url, c.entry.path);
-    let dest: string;
-    if (url.startsWith('file://')) {
-      dest = fileURLToPath(url);
-      this.progress({ phase: 'download', name: c.entry.name, bytes: c.entry.size, total: c.entry.size });
-    } else {
-      await ensureDir(this.paths.pkgCache);
-      dest = path.join(this.paths.pkgCache, name);
-      const cached = (await exists(dest)) && (await sha256File(dest)) === c.entry.sha256;
-      if (!cached)
-        await download(url, dest, c.entry, {
-          ...(this.opts.signal ? { signal: this.opts.signal } : {}),
-          onProgress: (bytes, total) =>
-            this.progress({ phase: 'download', name: c.entry.name, bytes, ...(total ? { total } : {}) }),
-        });
-    }
     this.progress({ phase: 'verify', name: c.entry.name });
-    const sig = await fetchBytes(`${url}.asc`, 64 * 1024, this.opts.signal).catch((err) => {
-      throw err instanceof NotFoundError
-        ? new VerificationError(
-            `${name} has no signature in repository ${c.repo}`,
-            'no-signature',
-            'Unsigned packages are never installed.',
-          )
-        : err;
-    });
     try {
-      const check = await verifyDetached({ file: dest }, sig, await this.keyring.keys(), name, this.now());
-      return { file: dest, signer: check.signer };
+      const sig = await fetchBytes(`${url}.asc`, 64 * 1024, this.opts.signal).catch((err) => {
+        throw err instanceof NotFoundError
+          ? new VerificationError(
+              `${name} has no signature in repository ${c.repo}`,
+              'no-signature',
+              'Unsigned packages are never installed.',
+            )
+          : err;
+      });
+      const check = await verifyDetached({ file }, sig, await this.keyring.keys(), name, this.now());
+      return check.signer;
     } catch (err) {
-      if (!url.startsWith('file://')) await rm(dest, { force: true });
+      if (!url.startsWith('file://')) await rm(file, { force: true });
       throw err;
     }
   }
 
-  /** Unpacks one package into NAME/VERSION through a staging directory and records its files. */
-  private async stage(entry: IndexEntry, file: string, db: Database, n: number): Promise<void> {
+  /**
+   * Unpacks one package into NAME/VERSION through a staging directory and records its files.
+   * Nothing leaves staging until `signed` (the package's signature check) has passed.
+   */
+  private async stage(
+    entry: IndexEntry,
+    file: string,
+    db: Database,
+    n: number,
+    signed: Promise<string>,
+  ): Promise<void> {
     const target = versionDir(this.paths, entry.name, entry.version);
     const kept = db.packages[entry.name];
     if (await exists(target)) {
@@ -373,15 +400,24 @@ export class PackageManager {
       staging,
       { ...LIMITS, maxUnpackedBytes: bombLimit(entry.size) },
       this.opts.signal,
-    ).catch((err) => {
-      throw storageErrorFrom(err, `unpacking ${entry.name}`);
-    });
-    if (out.archiveSize !== entry.size || out.archiveSha256 !== entry.sha256)
-      throw new VerificationError(
-        `${packageFileName(entry)}: ${out.archiveSize} bytes with SHA-256 ${out.archiveSha256}, the signed index says ${entry.size} bytes, ${entry.sha256}`,
-        out.archiveSize !== entry.size ? 'size-mismatch' : 'hash-mismatch',
-        'The file changed or the mirror is out of date; nothing was installed.',
-      );
+    )
+      .catch((err) => {
+        throw storageErrorFrom(err, `unpacking ${entry.name}`);
+      })
+      .then((out) => {
+        if (out.archiveSize !== entry.size || out.archiveSha256 !== entry.sha256)
+          throw new VerificationError(
+            `${packageFileName(entry)}: ${out.archiveSize} bytes with SHA-256 ${out.archiveSha256}, the signed index says ${entry.size} bytes, ${entry.sha256}`,
+            out.archiveSize !== entry.size ? 'size-mismatch' : 'hash-mismatch',
+            'The file changed or the mirror is out of date; nothing was installed.',
+          );
+        return out;
+      })
+      .catch(async (err) => {
+        await signed; // a bad signature is the better answer for a tampered package: it wins
+        throw err;
+      });
+    await signed;
     const manifest = parseManifest(
       parseJsonBytes(out.manifestBytes, `${entry.name} manifest.json`, 'bad-manifest'),
     );

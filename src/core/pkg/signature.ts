@@ -1,5 +1,4 @@
-import { createReadStream } from 'node:fs';
-import { Readable } from 'node:stream';
+import { type FileHandle, open } from 'node:fs/promises';
 import * as openpgp from 'openpgp';
 import { VerificationError } from '../errors.js';
 
@@ -37,15 +36,47 @@ async function readDetached(armored: string | Uint8Array): Promise<openpgp.Signa
   }
 }
 
-/** The signed data as an OpenPGP message: bytes, or a file streamed in 1 MiB chunks. */
+/**
+ * A file as a web stream of 4 MiB chunks read straight into fresh buffers. OpenPGP.js hashes each
+ * chunk natively; with Node's Readable.toWeb adapter and 1 MiB chunks the stream plumbing cost
+ * twice the hashing (measured on a 100 MB package).
+ */
+function fileChunks(file: string, chunkBytes = 4 * 1024 * 1024): ReadableStream<Uint8Array> {
+  let handle: FileHandle | undefined;
+  const close = async () => {
+    const h = handle;
+    handle = undefined;
+    await h?.close();
+  };
+  return new ReadableStream<Uint8Array>(
+    {
+      async start() {
+        handle = await open(file, 'r');
+      },
+      async pull(controller) {
+        try {
+          const buf = Buffer.allocUnsafe(chunkBytes);
+          const { bytesRead } = await handle!.read(buf, 0, chunkBytes, null);
+          if (bytesRead === 0) {
+            await close();
+            controller.close();
+          } else {
+            controller.enqueue(new Uint8Array(buf.buffer, buf.byteOffset, bytesRead));
+          }
+        } catch (err) {
+          await close();
+          controller.error(err);
+        }
+      },
+      cancel: close,
+    },
+    { highWaterMark: 2 },
+  );
+}
+
+/** The signed data as an OpenPGP message: bytes, or a file streamed in chunks. */
 async function messageOf(data: Uint8Array | { file: string }) {
-  return 'file' in data
-    ? openpgp.createMessage({
-        binary: Readable.toWeb(
-          createReadStream(data.file, { highWaterMark: 1024 * 1024 }),
-        ) as ReadableStream<Uint8Array>,
-      })
-    : openpgp.createMessage({ binary: data });
+  return openpgp.createMessage({ binary: 'file' in data ? fileChunks(data.file) : data });
 }
 
 /** Why a trusted key cannot vouch for anything now: revoked or expired (judged today, not at signing time). */
