@@ -18,8 +18,8 @@ export {
   type PlannedChange,
   type ProgressEvent,
   type SearchHit,
-  type VerifyReport,
 } from './manager.js';
 export type { RepoConfig, UpdateOutcome } from './repos.js';
 export { applyRevocation, generateSigningKey } from './signature.js';
 export { currentLink, versionDir } from './transaction.js';
+export type { VerifyReport } from './verify-files.js';

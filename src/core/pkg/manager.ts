@@ -1,19 +1,18 @@
-import { readFile, readlink, rename, rm, stat } from 'node:fs/promises';
+import { readlink, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { gt } from 'semver';
 import { ConflictError, NotFoundError, storageErrorFrom, VerificationError } from '../errors.js';
 import { ensureDir, exists } from '../system/fs.js';
 import { acquireLock } from '../system/lock.js';
 import { type Layout, layout } from '../system/paths.js';
-import { extractPackage, type FileRecord, readManifestBytes } from './archive.js';
+import { extractPackage } from './archive.js';
 import { type Database, type InstalledPackage, loadDatabase, loadFileList, saveFileList } from './db.js';
-import { type IndexEntry, type Manifest, packageFileName, parseJsonBytes, parseManifest } from './format.js';
+import { checkPackageSignature, type FetchContext, fetchPackage, readLocalPackage } from './fetch.js';
+import { type IndexEntry, packageFileName, parseJsonBytes, parseManifest } from './format.js';
 import type { HookOptions, PackageHooks } from './hooks.js';
 import { Keyring } from './keyring.js';
 import { type RepoState, Repositories } from './repos.js';
 import { archMatches, type Candidate, dependentsOf, parseRequest, resolve } from './resolve.js';
-import { verifyDetached } from './signature.js';
 import {
   type Change,
   currentLink,
@@ -22,7 +21,7 @@ import {
   Transactions,
   versionDir,
 } from './transaction.js';
-import { download, fetchBytes, joinUrl, sha256File } from './transport.js';
+import { checkDeclaredHashes, checkFile, type VerifyProblem, type VerifyReport } from './verify-files.js';
 
 export type ProgressEvent =
   | { phase: 'download'; name: string; bytes: number; total?: number }
@@ -42,18 +41,6 @@ export interface ManagerOptions {
 export interface PlannedChange extends Change {
   repo: string;
   size: number;
-}
-
-export interface VerifyProblem {
-  path: string;
-  problem: 'missing' | 'modified' | 'link-changed' | 'not-current';
-}
-
-export interface VerifyReport {
-  name: string;
-  version: string;
-  ok: boolean;
-  problems: VerifyProblem[];
 }
 
 export interface SearchHit {
@@ -96,6 +83,16 @@ export class PackageManager {
 
   private progress(e: ProgressEvent) {
     this.opts.onProgress?.(e);
+  }
+
+  private get fetchContext(): FetchContext {
+    return {
+      cacheDir: this.paths.pkgCache,
+      trusted: () => this.keyring.keys(),
+      now: this.now,
+      progress: (e) => this.progress(e),
+      ...(this.opts.signal ? { signal: this.opts.signal } : {}),
+    };
   }
 
   /** Takes the lock, finishes any interrupted transaction, runs `fn`, releases the lock. */
@@ -205,40 +202,6 @@ export class PackageManager {
     return { name, ...(installed ? { installed } : {}), available };
   }
 
-  /** A local `.bpkg` with its `.asc` beside it: verified before anything else is read. */
-  private async localCandidate(file: string): Promise<Candidate & { file: string; signer: string }> {
-    const abs = path.resolve(file);
-    const sig = await readFile(`${abs}.asc`).catch(() => {
-      throw new VerificationError(
-        `${file} has no signature ${file}.asc beside it`,
-        'no-signature',
-        'Copy the .asc file with the package.',
-      );
-    });
-    const check = await verifyDetached(
-      { file: abs },
-      sig,
-      await this.keyring.keys(),
-      path.basename(file),
-      this.now(),
-    );
-    const manifest = parseManifest(
-      parseJsonBytes(await readManifestBytes(abs), 'manifest.json', 'bad-manifest'),
-    );
-    const { size } = await stat(abs);
-    const entry: IndexEntry = {
-      name: manifest.name,
-      version: manifest.version,
-      arch: manifest.arch,
-      summary: manifest.summary,
-      depends: manifest.depends,
-      size,
-      sha256: await sha256File(abs),
-      path: path.basename(abs),
-    };
-    return { entry, repo: 'file', file: abs, signer: check.signer };
-  }
-
   /** Works out what `install` would do, without changing anything. */
   async plan(specs: string[], opts: { reinstall?: boolean } = {}): Promise<PlannedChange[]> {
     return (await this.planWithSources(specs, opts)).changes;
@@ -247,7 +210,8 @@ export class PackageManager {
   private async planWithSources(specs: string[], opts: { reinstall?: boolean }) {
     const db = await loadDatabase(this.paths);
     const locals = [];
-    for (const s of specs.filter((s) => s.endsWith('.bpkg'))) locals.push(await this.localCandidate(s));
+    for (const s of specs.filter((s) => s.endsWith('.bpkg')))
+      locals.push(await readLocalPackage(this.fetchContext, s));
     const requests = specs.filter((s) => !s.endsWith('.bpkg')).map(parseRequest);
     const needIndex = requests.length > 0 || locals.some((l) => l.entry.depends.length > 0);
     const available = needIndex ? await this.candidates(true) : [];
@@ -287,8 +251,8 @@ export class PackageManager {
           continue;
         }
         const state = states.get(c.repo)!;
-        const file = await this.fetchPackage(c, state);
-        const signer = this.checkPackageSignature(c, state, file);
+        const file = await fetchPackage(this.fetchContext, c, state);
+        const signer = checkPackageSignature(this.fetchContext, c, state, file);
         signer.catch(() => {}); // awaited in stage(); this only keeps an early failure from going unhandled
         files.set(c.entry.name, { file, signer });
       }
@@ -324,52 +288,6 @@ export class PackageManager {
       });
       return changes;
     });
-  }
-
-  /**
-   * Makes a package available locally. Packages in a local folder repository are read in place:
-   * their size and SHA-256 are checked against the signed index while they are unpacked (before
-   * commit), which saves copying them into the cache.
-   */
-  private async fetchPackage(c: Candidate, state: RepoState): Promise<string> {
-    const url = joinUrl(state.url, c.entry.path);
-    if (url.startsWith('file://')) {
-      this.progress({ phase: 'download', name: c.entry.name, bytes: c.entry.size, total: c.entry.size });
-      return fileURLToPath(url);
-    }
-    await ensureDir(this.paths.pkgCache);
-    const dest = path.join(this.paths.pkgCache, packageFileName(c.entry));
-    const cached = (await exists(dest)) && (await sha256File(dest)) === c.entry.sha256;
-    if (!cached)
-      await download(url, dest, c.entry, {
-        ...(this.opts.signal ? { signal: this.opts.signal } : {}),
-        onProgress: (bytes, total) =>
-          this.progress({ phase: 'download', name: c.entry.name, bytes, ...(total ? { total } : {}) }),
-      });
-    return dest;
-  }
-
-  /** Checks a fetched package's own detached signature; resolves with the signer's fingerprint. */
-  private async checkPackageSignature(c: Candidate, state: RepoState, file: string): Promise<string> {
-    const name = packageFileName(c.entry);
-    const url = joinUrl(state.url, c.entry.path);
-    this.progress({ phase: 'verify', name: c.entry.name });
-    try {
-      const sig = await fetchBytes(`${url}.asc`, 64 * 1024, this.opts.signal).catch((err) => {
-        throw err instanceof NotFoundError
-          ? new VerificationError(
-              `${name} has no signature in repository ${c.repo}`,
-              'no-signature',
-              'Unsigned packages are never installed.',
-            )
-          : err;
-      });
-      const check = await verifyDetached({ file }, sig, await this.keyring.keys(), name, this.now());
-      return check.signer;
-    } catch (err) {
-      if (!url.startsWith('file://')) await rm(file, { force: true });
-      throw err;
-    }
   }
 
   /**
@@ -553,37 +471,5 @@ export class PackageManager {
       out.push({ ...r, ok: r.problems.length === 0 });
     }
     return out;
-  }
-}
-
-async function checkFile(base: string, f: FileRecord): Promise<VerifyProblem[]> {
-  const full = path.join(base, f.path);
-  if (f.dir)
-    return (await stat(full).then(
-      (s) => s.isDirectory(),
-      () => false,
-    ))
-      ? []
-      : [{ path: f.path, problem: 'missing' }];
-  if (f.link !== undefined) {
-    const target = await readlink(full).catch(() => undefined);
-    if (target === undefined) return [{ path: f.path, problem: 'missing' }];
-    return target === f.link ? [] : [{ path: f.path, problem: 'link-changed' }];
-  }
-  const hash = await sha256File(full).catch(() => undefined);
-  if (hash === undefined) return [{ path: f.path, problem: 'missing' }];
-  return hash === f.sha256 ? [] : [{ path: f.path, problem: 'modified' }];
-}
-
-/** The manifest's `files` map (e.g. model weights) must match what was unpacked. */
-function checkDeclaredHashes(manifest: Manifest, files: FileRecord[]): void {
-  for (const [rel, sha] of Object.entries(manifest.files ?? {})) {
-    const f = files.find((x) => x.path === rel);
-    if (!f || f.sha256 !== sha)
-      throw new VerificationError(
-        `${manifest.name}: payload file ${rel} ${f ? 'does not match its SHA-256 in the manifest' : 'is missing'} (files.${rel})`,
-        'hash-mismatch',
-        'The package is corrupt or was tampered with; nothing was installed.',
-      );
   }
 }
