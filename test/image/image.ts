@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 /** The image under test: `BLUEPRINT_IMAGE_DIR`, or what scripts/build-image.sh wrote to build/image. */
@@ -92,4 +92,24 @@ export function unitSettings(rel: string): Map<string, string> {
     settings.set(key, settings.has(key) ? `${settings.get(key)} ${value}` : value);
   }
   return settings;
+}
+
+/** The answers a headless box is provisioned with: host name, one admin with `publicKey`, SSH on. */
+export interface ProvisionAnswers {
+  hostname: string;
+  admin: { name: string; keys: string[] };
+  ssh: { enabled: boolean };
+}
+
+/**
+ * A FAT disk labelled BLUEPRINT holding answers.json, made without mounting anything, as a stick
+ * prepared on a laptop would be. Returns the disk image's path.
+ */
+export function provisioningDisk(dir: string, answers: ProvisionAnswers): string {
+  const file = path.join(dir, 'answers.json');
+  writeFileSync(file, JSON.stringify(answers));
+  const disk = path.join(dir, 'blueprint.img');
+  execFileSync('mkfs.vfat', ['-n', 'BLUEPRINT', '-C', disk, String(8 * 1024)]);
+  execFileSync('mcopy', ['-i', disk, file, '::/answers.json']);
+  return disk;
 }

@@ -1,10 +1,10 @@
 // Headless provisioning: a disk labelled BLUEPRINT (FAT, like a USB stick) with answers.json sets
 // the box up at first boot with nobody at the console; the admin then logs in over SSH.
 import { execFileSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { requireImage } from './image.js';
+import { provisioningDisk, requireImage } from './image.js';
 import { Guest } from './qemu.js';
 
 const HOSTNAME = 'bp-headless';
@@ -16,19 +16,11 @@ describe('headless provisioning from a BLUEPRINT disk', () => {
   beforeAll(async () => {
     requireImage();
     execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'admin@headless', '-f', key]);
-    const answers = path.join(guest.dir, 'answers.json');
-    writeFileSync(
-      answers,
-      JSON.stringify({
-        hostname: HOSTNAME,
-        admin: { name: 'admin', keys: [readFileSync(`${key}.pub`, 'utf8').trim()] },
-        ssh: { enabled: true },
-      }),
-    );
-    // A FAT image made without mounting anything, as a stick prepared on a laptop would be.
-    const disk = path.join(guest.dir, 'blueprint.img');
-    execFileSync('mkfs.vfat', ['-n', 'BLUEPRINT', '-C', disk, String(8 * 1024)]);
-    execFileSync('mcopy', ['-i', disk, answers, '::/answers.json']);
+    const disk = provisioningDisk(guest.dir, {
+      hostname: HOSTNAME,
+      admin: { name: 'admin', keys: [readFileSync(`${key}.pub`, 'utf8').trim()] },
+      ssh: { enabled: true },
+    });
     await guest.start({ disks: [disk] });
   });
   afterAll(() => guest.stop());

@@ -1,12 +1,9 @@
-import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { imageDir } from './image.js';
-
-const run = promisify(execFile);
 
 /** Strips terminal escape sequences so screens drawn by a TUI can be matched as text. */
 export function plain(text: string): string {
@@ -139,11 +136,15 @@ export class Guest {
     return this.console.split('\n').slice(-lines).join('\n');
   }
 
-  /** Runs a command as `user` over SSH with `key`; resolves with its output and exit status. */
+  /**
+   * Runs a command as `user` over SSH; resolves with its output and exit status. `input` is
+   * written to its stdin (e.g. a tar stream); `timeoutMs` bounds the whole command.
+   */
   async ssh(
     user: string,
     args: string[],
     sshOptions: string[] = [],
+    options: { input?: Buffer; timeoutMs?: number } = {},
   ): Promise<{ code: number; stdout: string; stderr: string }> {
     const base = [
       '-p',
@@ -159,19 +160,32 @@ export class Guest {
       '-o',
       'LogLevel=ERROR',
     ];
-    try {
-      const { stdout, stderr } = await run('ssh', [...base, ...sshOptions, `${user}@127.0.0.1`, ...args], {
-        timeout: 120_000,
-      });
-      return { code: 0, stdout, stderr };
-    } catch (err) {
-      const e = err as { code?: number; stdout?: string; stderr?: string };
-      return {
-        code: typeof e.code === 'number' ? e.code : -1,
-        stdout: e.stdout ?? '',
-        stderr: e.stderr ?? '',
-      };
+    const child = spawn('ssh', [...base, ...sshOptions, `${user}@127.0.0.1`, ...args], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+      timeout: options.timeoutMs ?? 120_000,
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.stdin.on('error', () => {}); // ssh may exit before reading all of it
+    child.stdin.end(options.input ?? '');
+    const code = await new Promise<number>((resolve) => {
+      child.once('error', () => resolve(-1));
+      child.once('close', (c) => resolve(c ?? -1));
+    });
+    return { code, stdout, stderr };
+  }
+
+  /** Polls until `user` can log in with the SSH options given (setup may still be running). */
+  async waitForSsh(user: string, sshOptions: string[], tries = 60): Promise<void> {
+    let last = { code: -1, stdout: '', stderr: '' };
+    for (let i = 0; i < tries; i++) {
+      last = await this.ssh(user, ['true'], sshOptions);
+      if (last.code === 0) return;
+      await new Promise((r) => setTimeout(r, 3000));
     }
+    throw new Error(`no SSH login as ${user}: ${last.stderr}\nconsole:\n${this.tail()}`);
   }
 
   async stop(): Promise<void> {
