@@ -241,7 +241,7 @@ export class PackageManager {
       const states = new Map((await this.repos.states()).map((s) => [s.name, s]));
       const todo = chosen.filter((c) => changes.some((ch) => ch.name === c.entry.name));
       // 1. Download everything and start checking each package's signature. The checks run while
-      //    the packages unpack into staging (two cores instead of one); each must pass before its
+      //    the packages unpack into staging, so reads and gunzip overlap; each must pass before its
       //    package is moved into place, prepared (image loaded) or committed.
       const files = new Map<string, { file: string; signer: Promise<string> }>();
       for (const c of todo) {
