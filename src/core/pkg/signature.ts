@@ -1,6 +1,7 @@
 import { type FileHandle, open } from 'node:fs/promises';
 import * as openpgp from 'openpgp';
 import { VerificationError } from '../errors.js';
+import { canDigest, digestFile } from './file-digest.js';
 
 export type PublicKey = openpgp.PublicKey;
 
@@ -79,6 +80,45 @@ async function messageOf(data: Uint8Array | { file: string }) {
   return openpgp.createMessage({ binary: 'file' in data ? fileChunks(data.file) : data });
 }
 
+/** What of OpenPGP.js's signature packet this module relies on (not in its type definitions). */
+interface SignaturePacketInternals {
+  version: number;
+  signatureType: number;
+  hashAlgorithm: number;
+  /** Version, type, algorithms and hashed subpackets: what the signature hashes after the data. */
+  signatureData: Uint8Array;
+  hashed?: Promise<Uint8Array>;
+}
+
+/**
+ * Hands the hashing of a large signed file to a worker thread. A v4 signature over binary data
+ * signs H(file || signature data || 0x04 0xFF || its length as 4 bytes) (RFC 4880, 5.2.4).
+ * OpenPGP.js then checks the digest (its leading bytes, then the public-key signature) as it does
+ * for one-pass signed messages, whose digest it also computes ahead (`hashed`). Other packet
+ * versions or hashes keep the streamed path. Returns whether every packet was handed off (only
+ * then may the message be left empty).
+ */
+function hashFileOffThread(sig: openpgp.Signature, file: string): boolean {
+  const packets = [...sig.packets] as unknown as SignaturePacketInternals[];
+  const hashName = (p: SignaturePacketInternals) =>
+    openpgp.enums.read(openpgp.enums.hash, p.hashAlgorithm) as string;
+  const eligible = (p: SignaturePacketInternals) =>
+    p.version === 4 &&
+    p.signatureType === openpgp.enums.signature.binary &&
+    p.signatureData instanceof Uint8Array &&
+    canDigest(hashName(p));
+  if (packets.length === 0 || !packets.every(eligible)) return false;
+  for (const p of packets) {
+    const trailer = Buffer.alloc(6);
+    trailer.writeUInt8(4, 0);
+    trailer.writeUInt8(0xff, 1);
+    trailer.writeUInt32BE(p.signatureData.length, 2);
+    p.hashed = digestFile(file, hashName(p), Buffer.concat([p.signatureData, trailer]));
+    p.hashed.catch(() => {}); // awaited by verify(); a packet it skips must not fail the process
+  }
+  return true;
+}
+
 /** Why a trusted key cannot vouch for anything now: revoked or expired (judged today, not at signing time). */
 async function keyUnusableNow(
   key: openpgp.PublicKey,
@@ -121,7 +161,10 @@ export async function verifyDetached(
       'untrusted-signer',
       'Trust the publisher key with `bpkg key add FILE --fingerprint FPR` if you know it is right.',
     );
-  const message = await messageOf(data);
+  const hashedElsewhere = 'file' in data && hashFileOffThread(sig, data.file);
+  const message = hashedElsewhere
+    ? await openpgp.createMessage({ binary: new Uint8Array(0) })
+    : await messageOf(data);
   const result = await openpgp.verify({
     message,
     signature: sig,
