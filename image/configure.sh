@@ -5,7 +5,7 @@ set -eu
 # Services: the network stack, firewall, AppArmor, audit, the engine's API socket and the first-boot
 # units on. SSH installed but off until the setup wizard turns it on.
 systemctl enable systemd-networkd.service systemd-resolved.service systemd-timesyncd.service \
-  nftables.service apparmor.service auditd.service podman.socket \
+  nftables.service apparmor.service auditd.service podman.socket blueprint-services.service \
   blueprint-ssh-hostkeys.service blueprint-provision.service blueprint-setup-done.path \
   blueprint-setup@tty1.service blueprint-setup@ttyS0.service blueprint-dashboard.service
 systemctl disable ssh.service ssh.socket

@@ -89,7 +89,8 @@ async function serviceRows(root: string): Promise<ServiceRow[]> {
     const mem = s?.memoryBytes ? ` ${Math.round(s.memoryBytes / 1024 / 1024)} MiB` : '';
     return {
       name: r.name,
-      state: s?.state ?? 'unknown',
+      // Fits the screen's 12-character column; `blueprint service status` says more.
+      state: !s ? 'unknown' : s.gaveUp ? 'crash-looped' : s.restartAt ? 'restarting' : s.state,
       sandboxed: true,
       detail: `${r.version} net:${r.spec.network}${r.approvals.outboundNetwork ? ' (approved)' : ''}${
         s?.state === 'running' && s.health !== 'none' ? ` ${s.health}` : ''

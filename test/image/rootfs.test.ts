@@ -235,6 +235,13 @@ describe('first boot', () => {
     expect(readRoot('usr/local/lib/blueprint/provision-from-disk')).toMatch(/by-label\/BLUEPRINT/);
   });
 
+  it('restarts crashed services with backoff through blueprint service watch', () => {
+    expect(enabledUnits().has('blueprint-services.service')).toBe(true);
+    const unit = unitSettings('etc/systemd/system/blueprint-services.service');
+    expect(unit.get('ExecStart')).toBe('/usr/local/bin/blueprint service watch');
+    expect(unit.get('Requires')).toBe('podman.socket');
+  });
+
   it('shows the dashboard on tty1 afterwards, unprivileged', () => {
     expect(enabledUnits().has('blueprint-dashboard.service')).toBe(true);
     const unit = unitSettings('etc/systemd/system/blueprint-dashboard.service');

@@ -4,6 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { httpOverSocket } from '../../src/core/services/lifecycle.js';
 import { MODULE_LABEL, serviceDirs } from '../../src/core/services/policy.js';
+import { superviseOnce, type WatchEvent, watchServices } from '../../src/core/services/watch.js';
 import { blueprintExe, run } from '../helpers/pkg.js';
 import { buildHello, cli, type HelloBuild, makeBox, podman, type TestBox, uniqueName } from './helpers.js';
 
@@ -111,15 +112,63 @@ describe('blueprint service (real engine)', () => {
     expect(st.json).toMatchObject({ state: 'exited', exitCode: 137 });
   });
 
-  it('a crashing service is restarted by the engine and reported honestly', async () => {
-    expect((await cli(box.root, ['service', 'start', crashy])).code).toBe(0);
-    let st = await cli(box.root, ['service', 'status', crashy]);
-    for (let i = 0; i < 100 && (st.json.restarts as number) < 2; i++) {
-      await sleep(100);
-      st = await cli(box.root, ['service', 'status', crashy]);
+  it('a crashing service is restarted with backoff by the watcher, then left stopped and reported', async () => {
+    const backoff = { baseMs: 100, maxMs: 1000, resetAfterMs: 60_000, onFailureTries: 3 };
+    const deps = { engine: box.engine, root: box.root };
+    const events: WatchEvent[] = [];
+    const stopWatching = new AbortController();
+    // The watcher first: exits from before it started count as a shutdown, not a crash.
+    const watching = watchServices(deps, {
+      signal: stopWatching.signal,
+      intervalMs: 50,
+      backoff,
+      onEvent: (e) => events.push(e),
+    });
+    try {
+      expect((await cli(box.root, ['service', 'start', crashy])).code).toBe(0);
+      for (let i = 0; i < 600 && !events.some((e) => e.name === crashy && e.kind === 'gave-up'); i++)
+        await sleep(50);
+    } finally {
+      stopWatching.abort();
+      await watching;
     }
-    expect(st.json.restarts as number).toBeGreaterThanOrEqual(2);
-    expect((await logLines(crashy)).filter((l) => l.includes('crashing')).length).toBeGreaterThanOrEqual(2);
+    const mine = events.filter((e) => e.name === crashy);
+    expect(mine.filter((e) => e.kind === 'scheduled').map((e) => e.delayMs)).toEqual([100, 200, 400]);
+    expect(mine.filter((e) => e.kind === 'restarted')).toHaveLength(3);
+    expect(mine.at(-1)).toMatchObject({ kind: 'gave-up', exitCode: 3, crashes: 4 });
+    const st = await cli(box.root, ['service', 'status', crashy]);
+    expect(st.json).toMatchObject({
+      state: 'exited',
+      exitCode: 3,
+      restarts: 3,
+      gaveUp: true,
+      restartAt: null,
+    });
+    expect((await logLines(crashy)).filter((l) => l.includes('crashing'))).toHaveLength(4);
+    // The engine restarted nothing by itself: the container has no restart policy of its own.
+    expect((await podman('inspect', '--format', '{{.RestartCount}}', `blueprint-${crashy}`)).trim()).toBe(
+      '0',
+    );
+  });
+
+  it('a service the admin stopped stays stopped, however long the watcher waits', async () => {
+    const deps = { engine: box.engine, root: box.root };
+    const started = Date.now();
+    expect((await cli(box.root, ['service', 'start', crashy])).code).toBe(0);
+    // Wait for its crash, so a restart is due as far as the backoff goes.
+    for (let i = 0; i < 100; i++) {
+      const st = await cli(box.root, ['service', 'status', crashy]);
+      if (st.json.state === 'exited') break;
+      await sleep(50);
+    }
+    expect((await cli(box.root, ['service', 'stop', crashy])).code).toBe(0);
+    const anHourOn = Date.now() + 3600_000;
+    const events = await superviseOnce(deps, started, undefined, anHourOn);
+    expect(events.filter((e) => e.name === crashy)).toEqual([]);
+    expect((await cli(box.root, ['service', 'status', crashy])).json).toMatchObject({
+      state: 'exited',
+      restartAt: null,
+    });
   });
 
   it('refuses unknown services with exit code 3 and a hint', async () => {

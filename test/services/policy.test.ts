@@ -85,7 +85,7 @@ describe('sandbox policy', () => {
       ],
       stop_signal: 15,
       stop_timeout: 10,
-      restart_policy: 'on-failure',
+      restart_policy: 'no', // blueprint service watch restarts, with backoff (restarts.ts)
       log_configuration: { driver: 'k8s-file', path: '/box/var/log/blueprint/services/demo.log' },
     });
     expect(spec).not.toHaveProperty('portmappings');

@@ -49,7 +49,7 @@ function statusTable(rows: Status[]): string {
     r.containerVersion && r.containerVersion !== r.version
       ? `${r.version} (running ${r.containerVersion})`
       : r.version,
-    r.state === 'exited' ? `exited (${r.exitCode}${r.oomKilled ? ', OOM' : ''})` : r.state,
+    stateText(r),
     r.health,
     fmtUptime(r.uptimeSeconds),
     String(r.restarts),
@@ -67,6 +67,49 @@ function statusTable(rows: Status[]): string {
     )
     .join('\n');
 }
+
+function stateText(r: Status): string {
+  if (r.state !== 'exited') return r.state;
+  const exited = `exited (${r.exitCode}${r.oomKilled ? ', OOM' : ''})`;
+  if (r.gaveUp) return `${exited}, not restarted after ${r.restarts} restarts`;
+  if (r.restartAt)
+    return `${exited}, restart in ${fmtUptime(Math.max(0, Math.ceil((Date.parse(r.restartAt) - Date.now()) / 1000)))}`;
+  return exited;
+}
+
+type WatchEvent = import('../../core/services/watch.js').WatchEvent;
+
+function eventText(e: WatchEvent): string {
+  switch (e.kind) {
+    case 'scheduled':
+      return `${e.name} exited with ${e.exitCode} (crash ${e.crashes} in a row); restarting in ${e.delayMs / 1000} s`;
+    case 'restarted':
+      return `${e.name} restarted (${e.restarts} since it was last started by hand)`;
+    case 'started':
+      return `${e.name} started (restart policy always)`;
+    case 'gave-up':
+      return `${e.name} exited with ${e.exitCode} after ${e.crashes - 1} restarts in a row; left stopped. See \`blueprint service logs ${e.name}\`, then \`blueprint service start ${e.name}\`.`;
+    case 'error':
+      return `${e.name}: ${e.message}`;
+  }
+}
+
+const watch: CommandSpec = {
+  name: 'watch',
+  summary: 'Restart crashed services with backoff, until stopped (blueprint-services.service on the box)',
+  details: `A service that crashes comes back after 1 s, then 2 s, 4 s... up to 5 min; with restart
+"on-failure" (the default) at most 5 times in a row, then it is left stopped and \`service status\`
+says so. A run of 10 minutes clears the count; \`service stop\` holds a service until started again.
+Services with restart "always" are also started when the watcher starts (after a reboot).
+Prints one line per event; with --json one JSON object per line. Ctrl-C or SIGTERM stops it.`,
+  async run(ctx) {
+    const { watchServices } = await import('../../core/services/watch.js');
+    await watchServices(await deps(ctx), {
+      ...(ctx.signal ? { signal: ctx.signal } : {}),
+      onEvent: (e) => ctx.stdout.write(`${ctx.json ? JSON.stringify(e) : eventText(e)}\n`),
+    });
+  },
+};
 
 const start: CommandSpec = {
   name: 'start',
@@ -216,5 +259,5 @@ const inspect: CommandSpec = {
 export const serviceGroup: CommandGroup = {
   name: 'service',
   summary: 'Sandboxed AI services: start, stop, restart, status, logs, inspect',
-  commands: [start, stop, restart, status, list, logs, inspect],
+  commands: [start, stop, restart, status, list, logs, inspect, watch],
 };

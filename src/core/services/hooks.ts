@@ -9,6 +9,7 @@ import { buildModuleImage, loadImageArchive, removeImage } from './images.js';
 import { inspectContainer, removeModuleContainers, startService } from './lifecycle.js';
 import { VERSION_LABEL } from './policy.js';
 import { deleteRegistration, findRegistration, imageStillUsed, writeRegistration } from './registry.js';
+import { clearRestartRecord } from './restarts.js';
 import { parseService } from './schema.js';
 
 export interface ServiceHooksOptions {
@@ -77,6 +78,7 @@ export function createServiceHooks(opts: ServiceHooksOptions): PackageHooks {
       // Containers of this module that belong to this version (or to nothing still installed).
       if (!next || info?.Config.Labels[VERSION_LABEL] === pkg.version)
         await removeModuleContainers(eng, pkg.name);
+      if (!next) await clearRestartRecord(opts.root, pkg.name);
       if (!(await imageStillUsed(opts.root, spec.image.id, pkg.name, pkg.version)))
         await removeImage(eng, spec.image.id).catch((err) =>
           hook.warn(`${pkg.name}: image left in the engine: ${(err as Error).message}`),

@@ -14,6 +14,7 @@ import {
   serviceDirs,
 } from './policy.js';
 import { getRegistration, type LoadedRegistration } from './registry.js';
+import { clearRestartRecord, holdRestarts } from './restarts.js';
 import seccompProfile from './seccomp.json' with { type: 'json' };
 
 export interface ServiceDeps {
@@ -121,6 +122,7 @@ export async function startService(
   opts: { wait?: boolean; signal?: AbortSignal } = {},
 ): Promise<StartResult> {
   const reg = await getRegistration(deps.root, name);
+  await clearRestartRecord(deps.root, name); // an admin's start: a fresh count of crashes
   await ensureContainer(deps, reg);
   const t0 = performance.now();
   // 304: already running.
@@ -129,6 +131,12 @@ export async function startService(
   if (opts.wait === false || !reg.spec.health) return result;
   await waitHealthy(deps, reg, opts.signal);
   return { ...result, healthy: true, startToHealthyMs: Math.round(performance.now() - t0) };
+}
+
+/** The watcher's restart after a crash (restarts.ts decides when): no health wait, no new count. */
+export async function restartCrashed(deps: ServiceDeps, reg: LoadedRegistration): Promise<void> {
+  await ensureContainer(deps, reg);
+  await deps.engine.libpod('POST', `/containers/${containerName(reg.name)}/start`, { ok: [304] });
 }
 
 /** Polls the health endpoint until it answers 2xx; fails early when the container exits. */
@@ -187,6 +195,7 @@ export function httpOverSocket(
 /** SIGTERM, then SIGKILL after the timeout (the manifest's stopTimeout unless given). */
 export async function stopService(deps: ServiceDeps, name: string, timeout?: number): Promise<boolean> {
   const reg = await getRegistration(deps.root, name);
+  await holdRestarts(deps.root, name); // also one waiting for its next restart after a crash
   const info = await inspectContainer(deps.engine, name);
   if (!info?.State.Running) return false;
   await deps.engine.libpod('POST', `/containers/${containerName(name)}/stop`, {

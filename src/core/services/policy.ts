@@ -167,8 +167,9 @@ export function sandboxPolicy(input: PolicyInput): ContainerPlan {
       { type: 'nofile', soft: nofile, hard: nofile },
       { type: 'nproc', soft: nproc, hard: nproc },
     ],
-    restart_policy: s.restart,
-    ...(s.restart === 'on-failure' ? { restart_tries: 5 } : {}),
+    // Podman restarts at once, with no delay between tries: `blueprint service watch` restarts
+    // with backoff instead (restarts.ts), so the engine's own policy stays off.
+    restart_policy: 'no',
     stop_signal: 15,
     stop_timeout: s.stopTimeout,
     log_configuration: { driver: 'k8s-file', path: dirs.logFile, size: LOG_SIZE },
@@ -199,7 +200,10 @@ export function sandboxPolicy(input: PolicyInput): ContainerPlan {
       gpu: gpu.use
         ? `${[...gpu.cdiDevices, ...gpu.devices].join(', ')} (${gpu.reason})`
         : `none (${gpu.reason})`,
-      restart: s.restart === 'on-failure' ? 'on-failure, 5 tries' : s.restart,
+      restart:
+        s.restart === 'no'
+          ? 'no'
+          : `${s.restart === 'on-failure' ? 'on-failure, at most 5 in a row' : 'always'}, after 1 s doubling to 5 min (blueprint service watch)`,
       stopTimeoutSeconds: s.stopTimeout,
     },
   };

@@ -5,6 +5,7 @@ import { cgroupUsage } from './inspect.js';
 import { checkHealth, inspectContainer, type ServiceDeps } from './lifecycle.js';
 import { containerName, VERSION_LABEL } from './policy.js';
 import { getRegistration, type LoadedRegistration, listRegistrations } from './registry.js';
+import { readRestartRecord } from './restarts.js';
 
 export interface ServiceStatus {
   name: string;
@@ -14,7 +15,12 @@ export interface ServiceStatus {
   state: string;
   startedAt: string | null;
   uptimeSeconds: number | null;
+  /** Restarts after crashes since the admin last started it (by `blueprint service watch`). */
   restarts: number;
+  /** When the watcher will start it again after a crash; null when it will not. */
+  restartAt: string | null;
+  /** Crashed again after 5 restarts in a row (`on-failure`): left stopped until started. */
+  gaveUp: boolean;
   exitCode: number | null;
   oomKilled: boolean;
   health: 'healthy' | 'unhealthy' | 'none';
@@ -32,7 +38,10 @@ async function statusOf(
   reg: LoadedRegistration,
   now = Date.now(),
 ): Promise<ServiceStatus> {
-  const info = await inspectContainer(deps.engine, reg.name);
+  const [info, record] = await Promise.all([
+    inspectContainer(deps.engine, reg.name),
+    readRestartRecord(deps.root, reg.name),
+  ]);
   const running = info?.State.Running === true;
   const base: ServiceStatus = {
     name: reg.name,
@@ -41,7 +50,9 @@ async function statusOf(
     state: info?.State.Status ?? 'not created',
     startedAt: running ? info.State.StartedAt : null,
     uptimeSeconds: running ? Math.max(0, Math.round((now - Date.parse(info.State.StartedAt)) / 1000)) : null,
-    restarts: info?.RestartCount ?? 0,
+    restarts: record.restarts,
+    restartAt: !running && record.restartAt ? record.restartAt : null,
+    gaveUp: record.gaveUp ?? false,
     exitCode: info && !running && info.State.Status !== 'created' ? info.State.ExitCode : null,
     oomKilled: info?.State.OOMKilled ?? false,
     health: reg.spec.health ? 'unhealthy' : 'none',
