@@ -128,7 +128,7 @@ describe('first boot under qemu', () => {
     expect(exposed.some((l) => /^tcp .*:22$/.test(l))).toBe(true);
   });
 
-  it('runs with the firewall, the sysctls and AppArmor in force', async () => {
+  it('runs with the firewall, the sysctls, AppArmor and the service watcher in force', async () => {
     // ssh joins its arguments into one command line for the remote shell: pass one string.
     const asRoot = (command: string) => asAdmin(`sudo -n sh -c '${command}'`);
     const nft = await asRoot('nft -j list ruleset');
@@ -147,8 +147,13 @@ describe('first boot under qemu', () => {
     );
     expect(apparmor.stdout.trim().split('\n')).toEqual(['Y', 'on']);
     const state = await asRoot(
-      'systemctl is-active nftables.service ssh.service; ls /var/lib/blueprint/setup-done',
+      'systemctl is-active nftables.service ssh.service blueprint-services.service; ls /var/lib/blueprint/setup-done',
     );
-    expect(state.stdout.trim().split('\n')).toEqual(['active', 'active', '/var/lib/blueprint/setup-done']);
+    expect(state.stdout.trim().split('\n')).toEqual([
+      'active',
+      'active',
+      'active',
+      '/var/lib/blueprint/setup-done',
+    ]);
   });
 });
