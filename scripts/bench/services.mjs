@@ -112,7 +112,7 @@ try {
     '--label',
     `org.blueprintos.module=${name}`,
     '--log-driver=k8s-file',
-    '--restart=on-failure:5',
+    '--restart=no', // as blueprint creates it: service watch restarts with backoff
     `--stop-timeout=${svc.stopTimeout}`,
     '-e',
     `BLUEPRINT_SOCKET=${svc.socket.dir}/${svc.socket.file}`,
