@@ -22,6 +22,8 @@ command -v podman >/dev/null || pkgs+=(podman)
 command -v runc >/dev/null || pkgs+=(runc)
 command -v gcc >/dev/null || pkgs+=(gcc)
 [ -e /usr/lib/x86_64-linux-gnu/libc.a ] || [ -e /usr/lib/aarch64-linux-gnu/libc.a ] || pkgs+=(libc6-dev)
+# setfacl: a GPU service's group gets an ACL entry on the render nodes it is given (device-access.ts).
+command -v setfacl >/dev/null || pkgs+=(acl)
 [ ${#pkgs[@]} -eq 0 ] || apt_install "${pkgs[@]}"
 
 if [ "$(id -u)" = 0 ]; then

@@ -146,7 +146,7 @@ describe('detection on fixture roots (kernel view + recorded vendor tools)', () 
         container: {
           runtime: 'rocm',
           ready: true,
-          reason: 'ROCm ready: /dev/kfd + /dev/dri/renderD128 (groups video, render)',
+          reason: 'ROCm ready: /dev/kfd + /dev/dri/renderD128',
         },
       },
     ]);

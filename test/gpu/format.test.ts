@@ -20,7 +20,7 @@ describe('dashboard lines', () => {
       {
         vendor: 'AMD',
         name: 'AMD Instinct MI210',
-        detail: 'ROCm ready: /dev/kfd + /dev/dri/renderD128 (groups video, render)',
+        detail: 'ROCm ready: /dev/kfd + /dev/dri/renderD128',
       },
     ]);
   });

@@ -18,13 +18,16 @@ import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { planGpuAccess } from '../../src/core/gpu/index.js';
 import { execInService, inspectService } from '../../src/core/services/inspect.js';
-import { inspectContainer, startService } from '../../src/core/services/lifecycle.js';
+import { inspectContainer, removeModuleContainers, startService } from '../../src/core/services/lifecycle.js';
 import { buildHello, cli, type HelloBuild, makeBox, type TestBox, uniqueName } from '../services/helpers.js';
 import { fixtureRoot } from './helpers.js';
 
 const id = randomBytes(4).toString('hex');
 const NODE = `/dev/bp-gpu-test-${id}`;
 const HOST_SPEC = `/etc/cdi/bp-gpu-test-${id}.yaml`;
+// An AMD/Intel-style render node: 0660 and owned by a group the container does not have.
+const RENDER_NODE = `/dev/bp-gpu-test-${id}-render`;
+const RENDER_GID = 40000 + (Number.parseInt(id.slice(0, 4), 16) % 20000);
 const H100_UUID = 'GPU-8f6e9a3c-5b21-4d7e-a0c4-2f1b9d3e7a56';
 
 // Named like nvidia-ctk names them (`all` and the GPU's UUID), pointing only at the test's node.
@@ -83,6 +86,8 @@ beforeAll(async () => {
     path.join(import.meta.dirname, 'devlist/devlist.c'),
   ]);
   await execa('mknod', ['-m', '666', NODE, 'c', '1', '3']);
+  await execa('mknod', ['-m', '660', RENDER_NODE, 'c', '1', '3']);
+  await execa('chown', [`root:${RENDER_GID}`, RENDER_NODE]);
   await mkdir('/etc/cdi', { recursive: true });
   await writeFile(HOST_SPEC, SPEC);
   build = await buildHello();
@@ -99,6 +104,7 @@ afterAll(async () => {
   await cpuBox?.cleanup();
   await rm(HOST_SPEC, { force: true });
   await rm(NODE, { force: true });
+  await rm(RENDER_NODE, { force: true });
   await rm(tools, { recursive: true, force: true });
   if (build) await rm(build.dir, { recursive: true, force: true });
 });
@@ -116,7 +122,7 @@ describe.skipIf(skip)('GPU pass-through into a sandboxed service (Podman, CDI)',
 
     const inside = await devices(gpuBox, withGpu);
     const baseline = await devices(gpuBox, without);
-    expect(inside.filter((l) => !baseline.includes(l))).toEqual([`dev ${NODE} c 1:3`]);
+    expect(inside.filter((l) => !baseline.includes(l))).toEqual([`dev ${NODE} c 1:3`, `open ${NODE} ok`]);
     expect(baseline.filter((l) => !inside.includes(l))).toEqual([]);
     // The rest of the sandbox is unchanged (the status lines are in both listings, equal).
     expect(inside).toEqual(
@@ -129,6 +135,31 @@ describe.skipIf(skip)('GPU pass-through into a sandboxed service (Podman, CDI)',
     expect((await inspectService(deps(gpuBox), withGpu)).policy.gpu).toBe(
       'nvidia.com/gpu=all (NVIDIA H100 80GB HBM3 through CDI nvidia.com/gpu=all)',
     );
+  });
+
+  it('AMD/Intel-style nodes of the host render group are usable inside by ACL, until the container goes', async () => {
+    const name = uniqueName('bpt-gpu-render');
+    await install(gpuBox, name, 'required');
+    // The plan an AMD box gets (device nodes, no CDI), for the test's node.
+    const amd = {
+      ...deps(gpuBox),
+      planGpu: async () => ({
+        use: true,
+        vendor: 'amd' as const,
+        cdiDevices: [],
+        devices: [RENDER_NODE],
+        reason: 'test render node',
+      }),
+    };
+    expect((await startService(amd, name)).healthy).toBe(true);
+    expect(await devices(gpuBox, name)).toEqual(
+      expect.arrayContaining([`dev ${RENDER_NODE} c 1:3`, `open ${RENDER_NODE} ok`]),
+    );
+    const acl = async () => (await execa('getfacl', ['-n', '-p', RENDER_NODE])).stdout;
+    const entry = /^group:(\d+):rw-$/m.exec(await acl());
+    expect(Number(entry?.[1])).toBeGreaterThanOrEqual(2147483647); // the container's mapped group
+    await removeModuleContainers(gpuBox.engine, name);
+    expect(await acl()).not.toMatch(/^group:\d+:/m);
   });
 
   it('gpu: required on a box without a GPU is refused, naming what is missing, and no container is made', async () => {

@@ -14,7 +14,6 @@ describe('planGpuAccess', () => {
       vendor: 'nvidia',
       cdiDevices: ['nvidia.com/gpu=all'],
       devices: [],
-      groups: [],
       reason: 'NVIDIA H100 80GB HBM3 through CDI nvidia.com/gpu=all',
     });
   });
@@ -36,18 +35,16 @@ describe('planGpuAccess', () => {
       vendor: 'intel',
       cdiDevices: [],
       devices: ['/dev/dri/renderD128'],
-      groups: ['render'],
       reason: 'Intel UHD Graphics 770 through /dev/dri/renderD128',
     });
   });
 
-  it('AMD: /dev/kfd and the render node, groups video and render', async () => {
+  it('AMD: /dev/kfd and the render node', async () => {
     expect(await planGpuAccess(fixtureRoot('amd-mi210'), 'required')).toEqual({
       use: true,
       vendor: 'amd',
       cdiDevices: [],
       devices: ['/dev/kfd', '/dev/dri/renderD128'],
-      groups: ['video', 'render'],
       reason: 'AMD Instinct MI210 through /dev/kfd, /dev/dri/renderD128',
     });
   });
@@ -57,7 +54,6 @@ describe('planGpuAccess', () => {
       use: true,
       vendor: 'intel',
       devices: ['/dev/dri/renderD128'],
-      groups: ['render'],
     });
   });
 
@@ -67,7 +63,6 @@ describe('planGpuAccess', () => {
         use: false,
         cdiDevices: [],
         devices: [],
-        groups: [],
         reason: 'no usable GPU: running on CPU',
       });
   });

@@ -138,12 +138,16 @@ describe('sandbox policy', () => {
       vendor: 'nvidia',
       cdiDevices: ['nvidia.com/gpu=all'],
       devices: ['/dev/dri/renderD128'],
-      groups: ['44'],
       reason: 'test',
     };
-    const { spec } = policy({ gpu: 'optional' }, { gpu });
+    const plan = policy({ gpu: 'optional', user: '1000:1000' }, { gpu });
+    const { spec } = plan;
     expect(spec.devices).toEqual([{ path: 'nvidia.com/gpu=all' }, { path: '/dev/dri/renderD128' }]);
-    expect(spec.groups).toEqual(['44']);
+    // No group names (a FROM scratch image has no /etc/group): the nodes are shared by ACL with
+    // the container's own group, recorded for removal.
+    expect(spec).not.toHaveProperty('groups');
+    expect(plan.deviceNodes).toEqual(['/dev/dri/renderD128']);
+    expect((spec.labels as Record<string, string>)['org.blueprintos.device-gid']).toBe('1000');
     expect(spec.cap_drop).toEqual(['all']);
     expect(policy({}).spec).not.toHaveProperty('devices');
   });

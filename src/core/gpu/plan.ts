@@ -1,7 +1,7 @@
 /**
  * What a service's container gets for GPU access. The services module applies the plan verbatim:
- * CDI names go to the libpod create call's `devices`, device nodes are passed through as they are,
- * groups become supplementary groups. Nothing else about the sandbox changes.
+ * CDI names go to the libpod create call's `devices`; device nodes are passed through as they are,
+ * and the container's group gets an ACL entry on them. Nothing else about the sandbox changes.
  */
 import { BlueprintError } from '../errors.js';
 import { detectGpus } from './detect.js';
@@ -14,7 +14,6 @@ const none = (reason: string): GpuAccessPlan => ({
   use: false,
   cdiDevices: [],
   devices: [],
-  groups: [],
   reason,
 });
 
@@ -48,19 +47,16 @@ export function planFromReport(report: GpuReport, need: GpuNeed): GpuAccessPlan 
       vendor,
       cdiDevices,
       devices: [],
-      groups: [],
       reason: `${names} through CDI ${cdiDevices.join(', ')}`,
     };
   }
   const render = chosen.flatMap((a) => a.deviceNodes.filter((n) => n.startsWith('/dev/dri/renderD')));
   const devices = vendor === 'amd' ? ['/dev/kfd', ...render] : render;
-  const groups = vendor === 'amd' ? ['video', 'render'] : ['render'];
   return {
     use: true,
     vendor,
     cdiDevices: [],
     devices,
-    groups,
     reason: `${names} through ${devices.join(', ')}`,
   };
 }

@@ -128,7 +128,7 @@ function amdReadiness(facts: ReadinessFacts): ContainerReadiness {
   return {
     runtime: 'rocm',
     ready: true,
-    reason: `ROCm ready: /dev/kfd + ${facts.renderNodes.join(' ')} (groups video, render)`,
+    reason: `ROCm ready: /dev/kfd + ${facts.renderNodes.join(' ')}`,
   };
 }
 

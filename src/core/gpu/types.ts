@@ -11,10 +11,12 @@ export interface GpuAccessPlan {
   vendor?: 'nvidia' | 'amd' | 'intel';
   /** CDI device names for the libpod create call, e.g. `nvidia.com/gpu=all`. */
   cdiDevices: string[];
-  /** Host device nodes to pass through, e.g. /dev/kfd, /dev/dri/renderD128. */
+  /**
+   * Host device nodes to pass through, e.g. /dev/kfd, /dev/dri/renderD128. They belong to the
+   * host's render/video groups, which a user namespace cannot carry in: the services module lets
+   * the container's own group use them instead (device-access.ts).
+   */
   devices: string[];
-  /** Supplementary groups the process needs for those nodes (video, render). */
-  groups: string[];
   /** One line for logs and `service inspect`: why this plan (or why no GPU). */
   reason: string;
 }

@@ -4,6 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { BlueprintError, NotFoundError } from '../errors.js';
 import type { PlanGpuAccess } from '../gpu/types.js';
 import { layout } from '../system/paths.js';
+import { DEVICE_GID_LABEL, grantDeviceAccess, hostGid, revokeDeviceAccess } from './device-access.js';
 import { type Engine, nodeHttp } from './engine.js';
 import {
   type ContainerPlan,
@@ -65,6 +66,12 @@ export interface ContainerInfo {
   };
   RestartCount: number;
   Config: { Labels: Record<string, string> };
+  HostConfig?: {
+    IDMappings?: { GidMap?: string[] };
+    /** PathOnHost is whichever node Podman finds first with the same major:minor; blueprint
+     * passes nodes at their host path, so PathInContainer is the one that was given. */
+    Devices?: { PathInContainer: string }[];
+  };
 }
 
 export async function inspectContainer(engine: Engine, name: string): Promise<ContainerInfo | undefined> {
@@ -80,6 +87,15 @@ export async function inspectContainer(engine: Engine, name: string): Promise<Co
 
 /** Remove answers 500 "device or resource busy" now and then although the container is gone: retry; 404 is done. */
 export async function removeContainer(engine: Engine, idOrName: string): Promise<void> {
+  const info = await engine
+    .libpod<ContainerInfo>('GET', `/containers/${idOrName}/json`)
+    .catch(() => undefined);
+  const gid = info && deviceGid(info);
+  if (info && gid !== undefined)
+    await revokeDeviceAccess(
+      (info.HostConfig?.Devices ?? []).map((d) => d.PathInContainer),
+      gid,
+    );
   for (let attempt = 0; ; attempt++) {
     try {
       await engine.libpod('DELETE', `/containers/${idOrName}`, {
@@ -99,13 +115,35 @@ async function ensureContainer(deps: ServiceDeps, reg: LoadedRegistration): Prom
   const plan = await planFor(deps, reg);
   const want = (plan.spec.labels as Record<string, string>)[SPEC_LABEL];
   const existing = await inspectContainer(deps.engine, reg.name);
-  if (existing?.Config.Labels[SPEC_LABEL] === want) return plan;
-  if (existing) await removeContainer(deps.engine, existing.Id);
-  for (const dir of plan.hostDirs) await mkdir(dir, { recursive: true, mode: 0o750 });
-  await mkdir(path.dirname(serviceDirs(deps.root, reg.name).logFile), { recursive: true, mode: 0o750 });
-  await writeSeccomp(deps.root);
-  await deps.engine.libpod('POST', '/containers/create', { body: plan.spec });
+  if (existing?.Config.Labels[SPEC_LABEL] !== want) {
+    if (existing) await removeContainer(deps.engine, existing.Id);
+    for (const dir of plan.hostDirs) await mkdir(dir, { recursive: true, mode: 0o750 });
+    await mkdir(path.dirname(serviceDirs(deps.root, reg.name).logFile), { recursive: true, mode: 0o750 });
+    await writeSeccomp(deps.root);
+    await deps.engine.libpod('POST', '/containers/create', { body: plan.spec });
+  }
+  // At every start: /dev is made afresh at boot, and with it the nodes' ACLs.
+  if (plan.deviceNodes.length) await shareDevices(deps.engine, reg.name, plan.deviceNodes);
   return plan;
+}
+
+/** The GPU nodes a container was given become usable by its group (see device-access.ts). */
+async function shareDevices(engine: Engine, name: string, nodes: string[]): Promise<void> {
+  const info = await inspectContainer(engine, name);
+  const gid = info && deviceGid(info);
+  if (gid === undefined)
+    throw new BlueprintError(
+      `${name}: the engine did not report the user namespace of its container`,
+      'gpu-access',
+      'Run `blueprint doctor`; the engine must run containers with `userns=auto`.',
+    );
+  await grantDeviceAccess(nodes, gid);
+}
+
+/** The host gid a container's device ACL entries were made for, if it has any. */
+function deviceGid(info: ContainerInfo): number | undefined {
+  const label = info.Config.Labels[DEVICE_GID_LABEL];
+  return label === undefined ? undefined : hostGid(info.HostConfig?.IDMappings?.GidMap, Number(label));
 }
 
 export interface StartResult {

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { VerificationError } from '../errors.js';
 import type { GpuAccessPlan } from '../gpu/types.js';
 import { layout, within } from '../system/paths.js';
+import { containerGid, DEVICE_GID_LABEL } from './device-access.js';
 import type { ServiceSpec } from './schema.js';
 
 export const MODULE_LABEL = 'org.blueprintos.module';
@@ -31,7 +32,6 @@ export const NO_GPU: GpuAccessPlan = {
   use: false,
   cdiDevices: [],
   devices: [],
-  groups: [],
   reason: 'not requested',
 };
 
@@ -56,6 +56,8 @@ const LOG_SIZE = 10 * 1024 * 1024;
 export interface ContainerPlan {
   spec: Record<string, unknown>;
   hostDirs: string[];
+  /** Host device nodes whose access the container's group gets by ACL (device-access.ts). */
+  deviceNodes: string[];
   /** What was asked for, in words the admin reads in `service inspect`. */
   summary: PolicySummary;
 }
@@ -176,14 +178,16 @@ export function sandboxPolicy(input: PolicyInput): ContainerPlan {
     ...(gpu.use
       ? {
           devices: [...gpu.cdiDevices, ...gpu.devices].map((p) => ({ path: p })),
-          ...(gpu.groups.length ? { groups: gpu.groups } : {}),
         }
       : {}),
   };
+  if (gpu.use && gpu.devices.length)
+    (spec.labels as Record<string, string>)[DEVICE_GID_LABEL] = String(containerGid(s.user));
   (spec.labels as Record<string, string>)[SPEC_LABEL] = specHash(spec);
   return {
     spec,
     hostDirs,
+    deviceNodes: gpu.use ? gpu.devices : [],
     summary: {
       capabilities: 'all dropped',
       noNewPrivileges: true,
