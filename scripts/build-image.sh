@@ -47,7 +47,8 @@ done
 # Everything the image is made of; a build with the same digest is the same image.
 inputs_digest() {
   (cd "$REPO" && find image scripts/build-image.sh -type f -print0 | sort -z | xargs -0 sha256sum
-    sha256sum <"$BIN") | sha256sum | cut -d' ' -f1
+    sha256sum <"$BIN"
+    echo "uefi=$UEFI") | sha256sum | cut -d' ' -f1
 }
 DIGEST=$(inputs_digest)
 if [ "$IF_STALE" = 1 ] && [ -f "$OUT/inputs.sha256" ] && [ "$(cat "$OUT/inputs.sha256")" = "$DIGEST" ]; then

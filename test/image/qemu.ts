@@ -1,5 +1,5 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -27,7 +27,12 @@ export interface GuestOptions {
   /** Extra disks (raw files), e.g. a BLUEPRINT provisioning disk. */
   disks?: string[];
   memoryMiB?: number;
+  /** Boot disk.qcow2 (GPT, ESP with systemd-boot) under OVMF instead of the kernel directly. */
+  uefi?: boolean;
 }
+
+const OVMF_CODE = '/usr/share/OVMF/OVMF_CODE_4M.fd';
+const OVMF_VARS = '/usr/share/OVMF/OVMF_VARS_4M.fd';
 
 /**
  * The image booted under qemu (TCG: no KVM here) from a copy-on-write overlay, so the built
@@ -44,19 +49,38 @@ export class Guest {
 
   async start(options: GuestOptions = {}): Promise<void> {
     const overlay = path.join(this.dir, 'root.qcow2');
+    const [base, baseFormat] = options.uefi ? ['disk.qcow2', 'qcow2'] : ['root.img', 'raw'];
     execFileSync('qemu-img', [
       'create',
       '-q',
       '-f',
       'qcow2',
       '-F',
-      'raw',
+      baseFormat,
       '-b',
-      path.join(imageDir, 'root.img'),
+      path.join(imageDir, base),
       overlay,
     ]);
+    const boot = options.uefi
+      ? (() => {
+          const vars = path.join(this.dir, 'OVMF_VARS.fd');
+          copyFileSync(OVMF_VARS, vars);
+          return [
+            '-drive',
+            `if=pflash,format=raw,readonly=on,file=${OVMF_CODE}`,
+            '-drive',
+            `if=pflash,format=raw,file=${vars}`,
+          ];
+        })()
+      : [
+          '-kernel',
+          path.join(imageDir, 'vmlinuz'),
+          '-initrd',
+          path.join(imageDir, 'initrd.img'),
+          '-append',
+          readFileSync(path.join(imageDir, 'cmdline'), 'utf8').trim(),
+        ];
     const serial = path.join(this.dir, 'serial.sock');
-    const cmdline = readFileSync(path.join(imageDir, 'cmdline'), 'utf8').trim();
     const args = [
       '-m',
       String(options.memoryMiB ?? 1024),
@@ -69,12 +93,7 @@ export class Guest {
       '-no-reboot',
       '-monitor',
       'none',
-      '-kernel',
-      path.join(imageDir, 'vmlinuz'),
-      '-initrd',
-      path.join(imageDir, 'initrd.img'),
-      '-append',
-      cmdline,
+      ...boot,
       '-drive',
       `file=${overlay},format=qcow2,if=virtio`,
       ...(options.disks ?? []).flatMap((d) => ['-drive', `file=${d},format=raw,if=virtio,readonly=on`]),
