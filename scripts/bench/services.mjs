@@ -31,6 +31,17 @@ if (!existsSync(exe)) {
 const bp = (...a) => run(exe, ['--root', root, '--json', ...a], { maxBuffer: 1 << 24 }).then((r) => r.stdout);
 const bpkg = (...a) => run(exe, ['--root', root, '--json', '--yes', 'pkg', ...a]);
 const podman = (...a) => run('podman', a).then((r) => r.stdout.trim());
+// Podman's remove now and then answers "device or resource busy" although the container is gone.
+async function removeContainer(name) {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await podman('rm', '-f', name);
+    } catch (err) {
+      if (attempt >= 5 || !/busy/.test(err.stderr ?? '')) throw err;
+      await new Promise((r) => setTimeout(r, 200 * (attempt + 1)));
+    }
+  }
+}
 
 function healthy(socketPath) {
   return new Promise((resolve) => {
@@ -124,13 +135,13 @@ try {
   const podmanMs = [];
   for (let i = 0; i < rounds; i++) {
     // Alternate, from no container each time, so both see the same machine load.
-    await podman('rm', '-f', `blueprint-${name}`);
+    await removeContainer(`blueprint-${name}`);
     let t = performance.now();
     const r = JSON.parse(await bp('service', 'start', name));
     blueprintMs.push(performance.now() - t);
     engineMs.push(r.startToHealthyMs);
 
-    await podman('rm', '-f', `${name}-podman`);
+    await removeContainer(`${name}-podman`);
     t = performance.now();
     await podman(...podmanArgs);
     await waitHealthy(path.join(runDir, svc.socket.file));
