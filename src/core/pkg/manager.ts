@@ -5,7 +5,7 @@ import { ConflictError, NotFoundError, storageErrorFrom, VerificationError } fro
 import { ensureDir, exists } from '../system/fs.js';
 import { acquireLock } from '../system/lock.js';
 import { type Layout, layout } from '../system/paths.js';
-import { extractPackage } from './archive.js';
+import { type Extracted, extractPackage } from './archive.js';
 import { type Database, type InstalledPackage, loadDatabase, loadFileList, saveFileList } from './db.js';
 import { checkPackageSignature, type FetchContext, fetchPackage, readLocalPackage } from './fetch.js';
 import { type IndexEntry, packageFileName, parseJsonBytes, parseManifest } from './format.js';
@@ -70,6 +70,7 @@ export class PackageManager {
   private readonly hooks: PackageHooks;
   private readonly now: () => Date;
   private readonly hookOpts: HookOptions;
+  private readonly fetchContext: FetchContext;
 
   constructor(private readonly opts: ManagerOptions) {
     this.paths = layout(opts.root);
@@ -79,20 +80,17 @@ export class PackageManager {
     this.repos = new Repositories(this.paths, this.keyring, this.now);
     this.hookOpts = { yes: opts.yes ?? false, info: opts.info ?? (() => {}), warn: opts.warn ?? (() => {}) };
     this.tx = new Transactions(this.paths, this.hooks, this.hookOpts);
-  }
-
-  private progress(e: ProgressEvent) {
-    this.opts.onProgress?.(e);
-  }
-
-  private get fetchContext(): FetchContext {
-    return {
+    this.fetchContext = {
       cacheDir: this.paths.pkgCache,
       trusted: () => this.keyring.keys(),
       now: this.now,
       progress: (e) => this.progress(e),
-      ...(this.opts.signal ? { signal: this.opts.signal } : {}),
+      ...(opts.signal ? { signal: opts.signal } : {}),
     };
+  }
+
+  private progress(e: ProgressEvent) {
+    this.opts.onProgress?.(e);
   }
 
   /** Takes the lock, finishes any interrupted transaction, runs `fn`, releases the lock. */
@@ -313,28 +311,26 @@ export class PackageManager {
     const staging = path.join(stagingRoot(this.paths), `${n}-${entry.name}`);
     await rm(staging, { recursive: true, force: true });
     this.progress({ phase: 'unpack', name: entry.name });
-    const out = await extractPackage(
-      file,
-      staging,
-      { ...LIMITS, maxUnpackedBytes: bombLimit(entry.size) },
-      this.opts.signal,
-    )
-      .catch((err) => {
+    let out: Extracted;
+    try {
+      out = await extractPackage(
+        file,
+        staging,
+        { ...LIMITS, maxUnpackedBytes: bombLimit(entry.size) },
+        this.opts.signal,
+      ).catch((err) => {
         throw storageErrorFrom(err, `unpacking ${entry.name}`);
-      })
-      .then((out) => {
-        if (out.archiveSize !== entry.size || out.archiveSha256 !== entry.sha256)
-          throw new VerificationError(
-            `${packageFileName(entry)}: ${out.archiveSize} bytes with SHA-256 ${out.archiveSha256}, the signed index says ${entry.size} bytes, ${entry.sha256}`,
-            out.archiveSize !== entry.size ? 'size-mismatch' : 'hash-mismatch',
-            'The file changed or the mirror is out of date; nothing was installed.',
-          );
-        return out;
-      })
-      .catch(async (err) => {
-        await signed; // a bad signature is the better answer for a tampered package: it wins
-        throw err;
       });
+      if (out.archiveSize !== entry.size || out.archiveSha256 !== entry.sha256)
+        throw new VerificationError(
+          `${packageFileName(entry)}: ${out.archiveSize} bytes with SHA-256 ${out.archiveSha256}, the signed index says ${entry.size} bytes, ${entry.sha256}`,
+          out.archiveSize !== entry.size ? 'size-mismatch' : 'hash-mismatch',
+          'The file changed or the mirror is out of date; nothing was installed.',
+        );
+    } catch (err) {
+      await signed; // a bad signature is the better answer for a tampered package: it wins
+      throw err;
+    }
     await signed;
     const manifest = parseManifest(
       parseJsonBytes(out.manifestBytes, `${entry.name} manifest.json`, 'bad-manifest'),
