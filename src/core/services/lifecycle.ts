@@ -85,11 +85,19 @@ export async function inspectContainer(engine: Engine, name: string): Promise<Co
   }
 }
 
-/** Remove answers 500 "device or resource busy" now and then although the container is gone: retry; 404 is done. */
-export async function removeContainer(engine: Engine, idOrName: string): Promise<void> {
-  const info = await engine
-    .libpod<ContainerInfo>('GET', `/containers/${idOrName}/json`)
-    .catch(() => undefined);
+/**
+ * Removes a container and the device ACL entries made for it (`info`: its inspect, when the caller
+ * has it). Remove answers 500 "device or resource busy" now and then although the container is
+ * gone: retry; 404 is done.
+ */
+export async function removeContainer(
+  engine: Engine,
+  idOrName: string,
+  known?: ContainerInfo,
+): Promise<void> {
+  const info =
+    known ??
+    (await engine.libpod<ContainerInfo>('GET', `/containers/${idOrName}/json`).catch(() => undefined));
   const gid = info && deviceGid(info);
   if (info && gid !== undefined)
     await revokeDeviceAccess(
@@ -114,22 +122,23 @@ export async function removeContainer(engine: Engine, idOrName: string): Promise
 async function ensureContainer(deps: ServiceDeps, reg: LoadedRegistration): Promise<ContainerPlan> {
   const plan = await planFor(deps, reg);
   const want = (plan.spec.labels as Record<string, string>)[SPEC_LABEL];
-  const existing = await inspectContainer(deps.engine, reg.name);
-  if (existing?.Config.Labels[SPEC_LABEL] !== want) {
-    if (existing) await removeContainer(deps.engine, existing.Id);
+  let container = await inspectContainer(deps.engine, reg.name);
+  if (container?.Config.Labels[SPEC_LABEL] !== want) {
+    if (container) await removeContainer(deps.engine, container.Id, container);
     for (const dir of plan.hostDirs) await mkdir(dir, { recursive: true, mode: 0o750 });
     await mkdir(path.dirname(serviceDirs(deps.root, reg.name).logFile), { recursive: true, mode: 0o750 });
     await writeSeccomp(deps.root);
     await deps.engine.libpod('POST', '/containers/create', { body: plan.spec });
+    // The user namespace is chosen at create: only a new container's inspect has its GID map.
+    if (plan.deviceNodes.length) container = await inspectContainer(deps.engine, reg.name);
   }
   // At every start: /dev is made afresh at boot, and with it the nodes' ACLs.
-  if (plan.deviceNodes.length) await shareDevices(deps.engine, reg.name, plan.deviceNodes);
+  if (plan.deviceNodes.length) await shareDevices(reg.name, container, plan.deviceNodes);
   return plan;
 }
 
 /** The GPU nodes a container was given become usable by its group (see device-access.ts). */
-async function shareDevices(engine: Engine, name: string, nodes: string[]): Promise<void> {
-  const info = await inspectContainer(engine, name);
+async function shareDevices(name: string, info: ContainerInfo | undefined, nodes: string[]): Promise<void> {
   const gid = info && deviceGid(info);
   if (gid === undefined)
     throw new BlueprintError(

@@ -4,6 +4,7 @@ import { VerificationError } from '../errors.js';
 import type { GpuAccessPlan } from '../gpu/types.js';
 import { layout, within } from '../system/paths.js';
 import { containerGid, DEVICE_GID_LABEL } from './device-access.js';
+import { DEFAULT_BACKOFF } from './restarts.js';
 import type { ServiceSpec } from './schema.js';
 
 export const MODULE_LABEL = 'org.blueprintos.module';
@@ -204,13 +205,18 @@ export function sandboxPolicy(input: PolicyInput): ContainerPlan {
       gpu: gpu.use
         ? `${[...gpu.cdiDevices, ...gpu.devices].join(', ')} (${gpu.reason})`
         : `none (${gpu.reason})`,
-      restart:
-        s.restart === 'no'
-          ? 'no'
-          : `${s.restart === 'on-failure' ? 'on-failure, at most 5 in a row' : 'always'}, after 1 s doubling to 5 min (blueprint service watch)`,
+      restart: restartSummary(s.restart),
       stopTimeoutSeconds: s.stopTimeout,
     },
   };
+}
+
+/** The restart policy in words, from the backoff `blueprint service watch` applies. */
+function restartSummary(policy: ServiceSpec['restart']): string {
+  if (policy === 'no') return 'no';
+  const b = DEFAULT_BACKOFF;
+  const limit = policy === 'on-failure' ? `on-failure, at most ${b.onFailureTries} in a row` : 'always';
+  return `${limit}, after ${b.baseMs / 1000} s doubling to ${b.maxMs / 60_000} min (blueprint service watch)`;
 }
 
 export function specHash(spec: Record<string, unknown>): string {

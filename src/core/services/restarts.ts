@@ -84,7 +84,8 @@ export interface Observed {
 /**
  * What to do about one service now: a pure function of the policy, what the engine reports, the
  * record and the time. `watchStarted`: exits from before the watcher ran (a shutdown, a reboot)
- * are not crashes; an `always` service is started again anyway.
+ * are not crashes; an `always` service is started again anyway. `crashed`: this call counted a new
+ * crash (the record then says whether a restart is due, or that the watcher gave up).
  */
 export function decide(
   policy: RestartPolicy,
@@ -93,20 +94,23 @@ export function decide(
   now: number,
   watchStarted: number,
   b: Backoff = DEFAULT_BACKOFF,
-): { record: RestartRecord; start: boolean } {
+): { record: RestartRecord; start: boolean; crashed: boolean } {
   if (seen.running) {
     const settled = record.crashes > 0 && now - seen.startedAt >= b.resetAfterMs;
-    return { record: settled ? { ...record, crashes: 0, delaysMs: [] } : record, start: false };
+    return {
+      record: settled ? { ...record, crashes: 0, delaysMs: [] } : record,
+      start: false,
+      crashed: false,
+    };
   }
-  if (record.held || record.gaveUp || policy === 'no') return { record, start: false };
+  if (record.held || record.gaveUp || policy === 'no') return { record, start: false, crashed: false };
+  let crashed = false;
   if (record.lastExit !== seen.finishedAtText) {
     const beforeWatch = seen.finishedAt < watchStarted;
     const failed = seen.exitCode !== 0;
     if (beforeWatch || (policy === 'on-failure' && !failed)) {
       const next = { ...record, lastExit: seen.finishedAtText, lastExitCode: seen.exitCode };
-      return policy === 'always' && beforeWatch
-        ? { record: next, start: true }
-        : { record: next, start: false };
+      return { record: next, start: policy === 'always' && beforeWatch, crashed: false };
     }
     const ranLong = seen.finishedAt - seen.startedAt >= b.resetAfterMs;
     const crashes = ranLong ? 1 : record.crashes + 1;
@@ -119,8 +123,9 @@ export function decide(
     };
     if (policy === 'on-failure' && crashes > b.onFailureTries) {
       const { restartAt: _, ...rest } = base;
-      return { record: { ...rest, gaveUp: true }, start: false };
+      return { record: { ...rest, gaveUp: true }, start: false, crashed: true };
     }
+    crashed = true;
     const delay = backoffDelay(crashes, b);
     record = {
       ...base,
@@ -130,7 +135,7 @@ export function decide(
   }
   if (record.restartAt && now >= Date.parse(record.restartAt)) {
     const { restartAt: _, ...rest } = record;
-    return { record: { ...rest, restarts: record.restarts + 1 }, start: true };
+    return { record: { ...rest, restarts: record.restarts + 1 }, start: true, crashed };
   }
-  return { record, start: false };
+  return { record, start: false, crashed };
 }

@@ -1,14 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { inspectContainer, restartCrashed, type ServiceDeps } from './lifecycle.js';
 import { listRegistrations } from './registry.js';
-import {
-  type Backoff,
-  DEFAULT_BACKOFF,
-  decide,
-  type RestartRecord,
-  readRestartRecord,
-  writeRestartRecord,
-} from './restarts.js';
+import { type Backoff, DEFAULT_BACKOFF, decide, readRestartRecord, writeRestartRecord } from './restarts.js';
 
 export type WatchEvent =
   | { kind: 'scheduled'; name: string; exitCode: number; crashes: number; delayMs: number }
@@ -41,10 +34,21 @@ export async function superviseOnce(
         finishedAt: Date.parse(info.State.FinishedAt),
         finishedAtText: info.State.FinishedAt,
       };
-      const { record, start } = decide(reg.spec.restart, seen, before, now, watchStarted, backoff);
+      const { record, start, crashed } = decide(reg.spec.restart, seen, before, now, watchStarted, backoff);
       if (JSON.stringify(record) !== JSON.stringify(before))
         await writeRestartRecord(deps.root, reg.name, record);
-      events.push(...changes(reg.name, before, record, seen.exitCode));
+      if (crashed)
+        events.push(
+          record.gaveUp
+            ? { kind: 'gave-up', name: reg.name, exitCode: seen.exitCode, crashes: record.crashes }
+            : {
+                kind: 'scheduled',
+                name: reg.name,
+                exitCode: seen.exitCode,
+                crashes: record.crashes,
+                delayMs: record.delaysMs?.at(-1) ?? 0,
+              },
+        );
       if (start) {
         await restartCrashed(deps, reg);
         events.push(
@@ -58,25 +62,6 @@ export async function superviseOnce(
     }
   }
   return events;
-}
-
-function changes(name: string, before: RestartRecord, after: RestartRecord, exitCode: number): WatchEvent[] {
-  if (after.gaveUp && !before.gaveUp) return [{ kind: 'gave-up', name, exitCode, crashes: after.crashes }];
-  // A crash was counted: a new exit and one more delay (its restart may already be due).
-  const counted =
-    after.lastExit !== before.lastExit &&
-    JSON.stringify(after.delaysMs ?? []) !== JSON.stringify(before.delaysMs ?? []);
-  if (counted)
-    return [
-      {
-        kind: 'scheduled',
-        name,
-        exitCode,
-        crashes: after.crashes,
-        delayMs: after.delaysMs?.at(-1) ?? 0,
-      },
-    ];
-  return [];
 }
 
 /**
