@@ -212,3 +212,17 @@ export async function serveDir(dir: string): Promise<{ url: string; close: () =>
     close: () => server.close(),
   };
 }
+
+/** A GnuPG home with one signing key made by gpg itself (Ed25519 unless `algo` says otherwise). */
+export async function gpgKey(
+  algo = 'ed25519',
+  uid = 'GnuPG Publisher <gpg@blueprintos.invalid>',
+): Promise<{ home: string; fingerprint: string; publicKey: string }> {
+  const home = tempDir('bp-gnupg-');
+  const env = { ...process.env, GNUPGHOME: home };
+  await exec('gpg', ['--batch', '--passphrase', '', '--quick-gen-key', uid, algo, 'sign', '1y'], { env });
+  const { stdout } = await exec('gpg', ['--batch', '--with-colons', '--list-keys'], { env });
+  const fingerprint = /^fpr:+([0-9A-F]{40}):/m.exec(stdout)![1]!.toLowerCase();
+  const { stdout: publicKey } = await exec('gpg', ['--batch', '--armor', '--export', fingerprint], { env });
+  return { home, fingerprint, publicKey };
+}

@@ -6,36 +6,13 @@ import {
   bpkg,
   buildRepo,
   exec,
+  gpgKey,
   makeKey,
   makeSource,
   type TestKey,
   tempDir,
   trustingRoot,
 } from '../helpers/pkg.js';
-
-/** A GnuPG home with an Ed25519 signing key made by gpg itself. */
-async function gpgKey(): Promise<{ home: string; fingerprint: string; publicKey: string }> {
-  const home = tempDir('bp-gnupg-');
-  const env = { ...process.env, GNUPGHOME: home };
-  await exec(
-    'gpg',
-    [
-      '--batch',
-      '--passphrase',
-      '',
-      '--quick-gen-key',
-      'GnuPG Publisher <gpg@blueprintos.invalid>',
-      'ed25519',
-      'sign',
-      '1y',
-    ],
-    { env },
-  );
-  const { stdout } = await exec('gpg', ['--batch', '--with-colons', '--list-keys'], { env });
-  const fingerprint = /^fpr:+([0-9A-F]{40}):/m.exec(stdout)![1]!.toLowerCase();
-  const { stdout: publicKey } = await exec('gpg', ['--batch', '--armor', '--export', fingerprint], { env });
-  return { home, fingerprint, publicKey };
-}
 
 describe('OpenPGP interop with GnuPG', () => {
   let ours: TestKey;

@@ -13,23 +13,20 @@ import {
   signDetached,
   verifyDetached,
 } from '../../src/core/pkg/signature.js';
-import { exec, tempDir } from '../helpers/pkg.js';
+import { exec, gpgKey, tempDir } from '../helpers/pkg.js';
 
 const dir = tempDir('bp-sig-');
 const file = path.join(dir, 'payload.bin');
 
-/** A GnuPG home with one signing key of the given algorithm; returns a signer over `file`. */
+/** A key made by gpg of the given algorithm, and detached signatures by gpg over `file`. */
 async function gpgSigner(algo: string) {
-  const home = tempDir('bp-gnupg-');
-  const env = { ...process.env, GNUPGHOME: home };
-  const gpg = (args: string[]) => exec('gpg', ['--batch', '--passphrase', '', ...args], { env });
-  await gpg(['--quick-gen-key', `Signer ${algo} <s@blueprintos.invalid>`, algo, 'sign', '1y']);
-  const publicKey = (await gpg(['--armor', '--export'])).stdout;
+  const { home, publicKey } = await gpgKey(algo, `Signer ${algo} <s@blueprintos.invalid>`);
   return {
     keys: await readPublicKeys(publicKey),
     sign: async (extra: string[], what = file) => {
       const out = path.join(dir, `${algo}-${extra.join('')}.asc`);
-      await gpg(['--yes', '--armor', '--detach-sign', ...extra, '--output', out, what]);
+      const args = ['--batch', '--yes', '--armor', '--detach-sign', ...extra, '--output', out, what];
+      await exec('gpg', args, { env: { ...process.env, GNUPGHOME: home } });
       return readFileSync(out, 'utf8');
     },
   };
