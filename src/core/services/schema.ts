@@ -8,12 +8,23 @@ import { describeIssues } from '../pkg/format.js';
  * loosen the sandbox (privileged, host network, host paths...) have their own refusal message.
  */
 
+/**
+ * The most memory a manifest may ask for: 1 TiB. A manifest is signed once and installed on many
+ * boxes, so this bound is about what is plausible at all, not what fits this box (start-time
+ * admission judges that). This appliance runs on edge boxes, which have far less than 1 TiB; a
+ * manifest asking for more (`4096g`, or a byte count past 2^53 that is no longer exact) is broken
+ * or hostile, and it is refused at install like any other schema error.
+ */
+export const MAX_MEMORY_BYTES = 1024 ** 4;
+
 /** `256m`, `1g`, `512k` or a number of bytes. */
 const byteSize = z
   .union([z.number().int().positive(), z.string().regex(/^\d+(\.\d+)?[kmg]i?b?$/i)])
   .transform((v, ctx) => {
     const bytes = parseBytes(v);
     if (bytes < 4 * 1024 * 1024) ctx.addIssue({ code: 'custom', message: 'must be at least 4m' });
+    if (!(bytes <= MAX_MEMORY_BYTES))
+      ctx.addIssue({ code: 'custom', message: 'must be at most 1024g (1 TiB)' });
     return bytes;
   });
 

@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest';
+import { BlueprintError, ExitCode } from '../../src/core/errors.js';
+import { createServiceHooks } from '../../src/core/services/hooks.js';
+import { parseService } from '../../src/core/services/schema.js';
+
+// Issue 11, finding 8: `resources.memory` had no upper bound, so `4096g` was accepted.
+const base = { image: { id: `sha256:${'a'.repeat(64)}` } };
+const withMemory = (memory: unknown) => ({ ...base, resources: { memory } });
+const GiB = 1024 ** 3;
+
+function refusal(service: unknown): BlueprintError {
+  try {
+    parseService(service);
+  } catch (err) {
+    expect(err).toBeInstanceOf(BlueprintError);
+    return err as BlueprintError;
+  }
+  throw new Error('accepted');
+}
+
+describe('resources.memory has an upper bound (1 TiB)', () => {
+  it('refuses 4096g with a message naming the field and the bound', () => {
+    const err = refusal(withMemory('4096g'));
+    expect(err.exitCode).toBe(ExitCode.verification);
+    expect(err.code).toBe('bad-service');
+    expect(err.message).toMatch(/service\.resources\.memory/);
+    expect(err.message).toMatch(/at most 1024g \(1 TiB\)/);
+  });
+
+  it('refuses just over the bound, in every spelling: 1025g, 1048577m, bytes', () => {
+    expect(refusal(withMemory('1025g')).message).toMatch(/at most 1024g/);
+    expect(refusal(withMemory('1048577m')).message).toMatch(/at most 1024g/);
+    expect(refusal(withMemory(1024 * GiB + 1)).message).toMatch(/at most 1024g/);
+    expect(refusal(withMemory(Number.MAX_SAFE_INTEGER)).message).toMatch(/at most 1024g/);
+  });
+
+  it('accepts 512m, 64g and exactly 1 TiB, and keeps the 4m floor', () => {
+    expect(parseService(withMemory('512m')).resources.memory).toBe(512 * 1024 ** 2);
+    expect(parseService(withMemory('64g')).resources.memory).toBe(64 * GiB);
+    expect(parseService(withMemory('1024g')).resources.memory).toBe(1024 * GiB);
+    expect(parseService(withMemory(1024 * GiB)).resources.memory).toBe(1024 * GiB);
+    expect(parseService(base).resources.memory).toBe(256 * 1024 ** 2);
+    expect(refusal(withMemory('1m')).message).toMatch(/at least 4m/);
+  });
+
+  it('is refused at install: the package hook that validates manifests throws', () => {
+    const hooks = createServiceHooks({ root: '/nonexistent-root' });
+    const manifest = { name: 'big', version: '1.0.0', service: withMemory('4096g') };
+    expect(() => hooks.validateManifest?.(manifest as never)).toThrow(/at most 1024g/);
+    expect(() =>
+      hooks.validateManifest?.({ ...manifest, service: withMemory('64g') } as never),
+    ).not.toThrow();
+  });
+});
