@@ -12,32 +12,72 @@ const arch = z.enum(['x86_64', 'aarch64', 'all']);
 export const dependency = z
   .string()
   .regex(
-    /^[a-z0-9][a-z0-9-]{0,62}\s*((>=|<=|=|>|<)\s*\d+\.\d+\.\d+\S*)?$/,
+    /^[a-z0-9][a-z0-9-]{0,62} *((>=|<=|=|>|<) *\d+\.\d+\.\d+[0-9A-Za-z.+-]*)?$/,
     'must look like "name" or "name>=1.2.3"',
   );
 const sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lower-case hex digits');
 const isoDate = z.string().refine((v) => !Number.isNaN(Date.parse(v)), 'must be an ISO-8601 date');
+
+/**
+ * Characters a terminal acts on instead of showing: C0 and C1 controls and DEL (cursor moves,
+ * window titles, erasing lines), and the bidirectional overrides and isolates that reorder what
+ * is shown. Publishers have no use for them in a summary or a path, so they are refused at parse
+ * time; what reaches a terminal anyway (older records, key user IDs) is escaped by the CLI and TUI.
+ */
+const CONTROL = /[\p{Cc}\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/u;
+/** The same, but a multi-line text may keep its newlines and tabs. */
+const CONTROL_BUT_LINES = /(?![\n\t])[\p{Cc}\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/u;
+const NO_CONTROL = 'must not contain control characters or bidirectional overrides';
+/** One line of text shown to people. */
+const line = (max: number, min = 0) =>
+  z
+    .string()
+    .min(min)
+    .max(max)
+    .refine((v) => !CONTROL.test(v), NO_CONTROL);
+const text = z.string().refine((v) => !CONTROL_BUT_LINES.test(v), NO_CONTROL);
+
+/** A path inside the payload (the manifest's `files`): relative, no `..`, no controls. */
 const relPath = z
   .string()
   .refine(
     (p) => !p.startsWith('/') && !p.split('/').includes('..') && !p.includes('\\'),
     'must be a relative path without ..',
+  )
+  .refine((p) => !CONTROL.test(p), NO_CONTROL);
+
+/**
+ * A package's path in the repository, which becomes part of a URL. URL parsers (and
+ * `fileURLToPath`) decode `%2e%2e` into `..` and `%2f` into `/`, so a percent sign is refused
+ * outright rather than judged before decoding; `?` and `#` would end the path, and `.`/`..`/empty
+ * segments have no place in what `repo build` writes (`pool/NAME/NAME_VERSION_ARCH.bpkg`).
+ */
+const repoPath = z
+  .string()
+  .min(1)
+  .max(1024)
+  .refine(
+    (p) =>
+      !CONTROL.test(p) &&
+      !/[%?#\\]/.test(p) &&
+      p.split('/').every((seg) => seg !== '' && seg !== '.' && seg !== '..'),
+    'must be a relative path inside the repository: no "..", ".", empty segments, "%", "?", "#" or "\\"',
   );
 
 export const indexEntrySchema = z.strictObject({
   name: packageName,
   version: semverString,
   arch,
-  summary: z.string().max(200),
+  summary: line(200),
   depends: z.array(dependency).default([]),
   size: z.number().int().nonnegative(),
   sha256,
-  path: relPath,
+  path: repoPath,
 });
 
 export const indexSchema = z.strictObject({
   format: z.literal(1),
-  repository: z.string().min(1).max(100),
+  repository: line(100, 1),
   version: z.number().int().nonnegative(),
   generated: isoDate,
   expires: isoDate,
@@ -49,9 +89,9 @@ export const manifestSchema = z.object({
   name: packageName,
   version: semverString,
   arch,
-  summary: z.string().max(200),
-  description: z.string().optional(),
-  license: z.string().optional(),
+  summary: line(200),
+  description: text.optional(),
+  license: line(500).optional(),
   depends: z.array(dependency).default([]),
   /** Owned by the services module (validated through PackageHooks.validateManifest). */
   service: z.unknown().optional(),

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { open, rename, rm } from 'node:fs/promises';
+import path from 'node:path';
 import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { BlueprintError, NotFoundError, storageErrorFrom, VerificationError } from '../errors.js';
@@ -47,8 +48,38 @@ async function openStream(url: string, signal?: AbortSignal): Promise<{ body: Re
   }
 }
 
+/**
+ * `base/rel`, refused unless it stays inside `base`. The index schema already refuses such paths;
+ * this is the last check before anything is opened, judged the way the opener will read the URL:
+ * segments are percent-decoded (`%2e%2e` is `..` to URL parsers and `fileURLToPath`), and the
+ * joined URL, once parsed and normalised, must still lie under the repository's own path.
+ */
 export function joinUrl(base: string, rel: string): string {
-  return base.endsWith('/') ? base + rel : `${base}/${rel}`;
+  const outside = () =>
+    new VerificationError(
+      `Repository path ${JSON.stringify(rel)} leads outside the repository`,
+      'path-outside-repository',
+      'The repository index is hostile or broken; nothing was fetched.',
+    );
+  let decoded: string[];
+  try {
+    decoded = rel.split('/').map((seg) => decodeURIComponent(seg));
+  } catch {
+    throw outside();
+  }
+  if (
+    rel.startsWith('/') ||
+    decoded.some((seg) => seg === '..' || seg === '.' || /[/\\?#]/.test(seg) || seg.includes('%'))
+  )
+    throw outside();
+  const dir = base.endsWith('/') ? base : `${base}/`;
+  const joined = dir + rel;
+  if (/^(file|https?):\/\//.test(dir)) {
+    const b = new URL(dir);
+    const j = new URL(joined);
+    if (j.origin !== b.origin || !j.pathname.startsWith(b.pathname)) throw outside();
+  } else if (!path.resolve(joined).startsWith(path.resolve(dir) + path.sep)) throw outside();
+  return joined;
 }
 
 /** Reads a small remote file fully, refusing anything longer than `max` bytes (endless-data attack). */
