@@ -6,6 +6,7 @@ import { Transform } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { Parser, type ReadEntry } from 'tar';
 import { BlueprintError, storageErrorFrom, VerificationError } from '../errors.js';
+import { resolveInside } from '../system/beneath.js';
 
 export interface FileRecord {
   path: string;
@@ -50,11 +51,32 @@ export function safeEntryPath(raw: string): string {
   return parts.join('/');
 }
 
-/** True when a relative symlink at `entry` pointing at `target` stays inside `payload/`. */
+/**
+ * A first, text-only filter: true when a relative symlink at `entry` pointing at `target` reads as
+ * inside `payload/`. Never enough alone (links before it change what its text means): every link
+ * is judged again on disk by `checkLinksOnDisk` once the whole archive is unpacked.
+ */
 function linkStaysInside(entry: string, target: string): boolean {
   if (target.startsWith('/')) return false;
   const resolved = path.posix.normalize(path.posix.join(path.posix.dirname(entry), target));
   return resolved === 'payload' || resolved.startsWith('payload/');
+}
+
+/**
+ * Every symlink, resolved through all the others as they now are on disk (`resolveInside`: each
+ * step, dangling tails and the kernel's own answer), must land inside payload/. Done after the
+ * last entry, since a later link can change where an earlier one leads.
+ */
+function checkLinksOnDisk(dest: string, files: FileRecord[]): void {
+  const payload = path.join(dest, 'payload');
+  for (const f of files) {
+    if (f.link === undefined) continue;
+    const r = resolveInside(payload, f.path);
+    if (!r.inside)
+      throw unsafe(
+        `symlink payload/${f.path} -> ${f.link} points outside the package once links are followed (${r.reason})`,
+      );
+  }
 }
 
 async function isGzip(file: string): Promise<boolean> {
@@ -71,7 +93,8 @@ async function isGzip(file: string): Promise<boolean> {
  * Unpacks a `.bpkg` into `dest` (a fresh staging directory) in one streaming pass, hashing every
  * file. Only `manifest.json` and `payload/...` are allowed; owners are never taken from the archive;
  * modes become 0644/0755; any node-tar warning, device node, hard link, set-id bit, duplicate entry,
- * escaping symlink or excess size aborts. The caller discards `dest` on failure.
+ * entry through a symlink, symlink that resolves outside payload/ (through any other link) or
+ * excess size aborts. The caller discards `dest` on failure.
  */
 export async function extractPackage(
   file: string,
@@ -122,7 +145,7 @@ export async function extractPackage(
         return entry.resume();
       case 'SymbolicLink': {
         const link = entry.linkpath ?? '';
-        if (name === 'manifest.json' || !linkStaysInside(name, link))
+        if (name === 'manifest.json' || name === 'payload' || !linkStaysInside(name, link))
           throw unsafe(`symlink ${name} -> ${link} points outside the package`);
         mkdirSync(path.dirname(target), { recursive: true, mode: 0o755 });
         symlinkSync(link, target);
@@ -240,6 +263,7 @@ export async function extractPackage(
   }
   if (!seen.has('manifest.json'))
     throw new VerificationError('The package has no manifest.json', 'bad-archive');
+  checkLinksOnDisk(dest, files);
   return {
     archiveSha256: archiveHash.digest('hex'),
     archiveSize,

@@ -1,13 +1,15 @@
-import { readlink, stat } from 'node:fs/promises';
+import { lstat, readlink } from 'node:fs/promises';
 import path from 'node:path';
 import { VerificationError } from '../errors.js';
+import { resolveInside } from '../system/beneath.js';
 import type { FileRecord } from './archive.js';
 import type { Manifest } from './format.js';
 import { sha256File } from './transport.js';
 
 export interface VerifyProblem {
   path: string;
-  problem: 'missing' | 'modified' | 'link-changed' | 'not-current';
+  /** `link-escapes`: the path, with every link on it followed, lands outside the package. */
+  problem: 'missing' | 'modified' | 'link-changed' | 'link-escapes' | 'not-current';
 }
 
 export interface VerifyReport {
@@ -17,16 +19,19 @@ export interface VerifyReport {
   problems: VerifyProblem[];
 }
 
-/** One installed file, directory or link against its record from install time (like debsums). */
+/**
+ * One installed file, directory or link against its record from install time (like debsums).
+ * Judged where it really leads: a link (or a folder swapped for one) whose resolution, through
+ * every link on the way, leaves `base` is reported even when its text is the recorded one.
+ */
 export async function checkFile(base: string, f: FileRecord): Promise<VerifyProblem[]> {
   const full = path.join(base, f.path);
-  if (f.dir)
-    return (await stat(full).then(
-      (s) => s.isDirectory(),
-      () => false,
-    ))
-      ? []
-      : [{ path: f.path, problem: 'missing' }];
+  // Install refuses entries through links, so a link met on the way to any record was planted.
+  if (!resolveInside(base, f.path).inside) return [{ path: f.path, problem: 'link-escapes' }];
+  const st = await lstat(full).catch(() => undefined);
+  if (st?.isSymbolicLink() && f.link === undefined)
+    return [{ path: f.path, problem: f.dir ? 'missing' : 'modified' }];
+  if (f.dir) return st?.isDirectory() ? [] : [{ path: f.path, problem: 'missing' }];
   if (f.link !== undefined) {
     const target = await readlink(full).catch(() => undefined);
     if (target === undefined) return [{ path: f.path, problem: 'missing' }];
