@@ -121,7 +121,7 @@ describe('sandbox policy', () => {
       destination: '/models',
       type: 'bind',
       source: '/box/opt/blueprint/demo/1.2.3/models/small',
-      options: ['rbind', 'ro', 'nosuid', 'nodev'],
+      options: ['bind', 'ro', 'nosuid', 'nodev'],
     });
     expect((spec.env as Record<string, string>).BLUEPRINT_SOCKET).toBe('/run/demo/api.sock');
   });

@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { VerificationError } from '../errors.js';
 import type { GpuAccessPlan } from '../gpu/types.js';
-import { layout, within } from '../system/paths.js';
+import { resolveInside } from '../system/beneath.js';
+import { layout } from '../system/paths.js';
 import { containerGid, DEVICE_GID_LABEL } from './device-access.js';
 import { DEFAULT_BACKOFF } from './restarts.js';
 import type { ServiceSpec } from './schema.js';
@@ -83,9 +84,9 @@ export interface PolicySummary {
 
 /**
  * The sandbox: from a validated service section, the admin's approvals and the GPU plan, the exact
- * container the engine creates. Pure: no I/O, same input gives the same spec (its hash is a label,
- * so `service start` knows when an installed upgrade needs a new container). Nothing in the
- * manifest can turn off what is fixed here.
+ * container the engine creates. Its only I/O is resolving the package's mount sources on disk;
+ * otherwise the same input gives the same spec (its hash is a label, so `service start` knows when
+ * an installed upgrade needs a new container). Nothing in the manifest can turn off what is fixed here.
  */
 export function sandboxPolicy(input: PolicyInput): ContainerPlan {
   const { service: s, name, gpu } = input;
@@ -108,11 +109,15 @@ export function sandboxPolicy(input: PolicyInput): ContainerPlan {
   const bind = (source: string, target: string, mode: 'ro' | 'rw', chown: boolean) => {
     mounts.push({ source, target, mode });
     // U: chown the host directory to the container's mapped uid so the sandboxed user can write.
+    // A read-only mount is a plain `bind`: `rbind` + `ro` makes only the top read-only and brings
+    // every host mount below it along writable (Podman 4.3 has no `rro`). A package folder has no
+    // sub-mount a module needs; where one exists, runc refuses the start (EINVAL) in our user
+    // namespace rather than uncover it, which is the safe answer.
     ociMounts.push({
       destination: target,
       type: 'bind',
       source,
-      options: ['rbind', mode, 'nosuid', 'nodev', ...(chown ? ['U'] : [])],
+      options: [mode === 'ro' ? 'bind' : 'rbind', mode, 'nosuid', 'nodev', ...(chown ? ['U'] : [])],
     });
   };
   const hostDirs: string[] = [];
@@ -125,10 +130,16 @@ export function sandboxPolicy(input: PolicyInput): ContainerPlan {
     hostDirs.push(dirs.dataDir);
   }
   for (const m of s.mounts) {
-    const source = within(input.prefix, m.source);
-    if (!source)
-      throw new VerificationError(`service.mounts: ${m.source} is outside the package`, 'bad-service');
-    bind(source, m.target, 'ro', false);
+    // Judged where it really leads, every link on the way followed (a link chain to the host's /
+    // reads as inside when only its text is judged), and mounted by that resolved path.
+    const source = resolveInside(input.prefix, m.source);
+    if (!source.inside)
+      throw new VerificationError(
+        `service.mounts: ${m.source} is outside the package once its links are followed`,
+        'bad-service',
+        'Do not start this module; report it to its publisher.',
+      );
+    bind(source.path, m.target, 'ro', false);
   }
 
   const memory = s.resources.memory;
