@@ -1,11 +1,19 @@
 import { execFile } from 'node:child_process';
-import { chmod, chown, lstat, mkdir, rename, rm, symlink } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { BlueprintError, InterruptedError, storageErrorFrom } from '../errors.js';
-import { writeFileAtomic } from '../system/fs.js';
 import { acquireLock } from '../system/lock.js';
 import { layout } from '../system/paths.js';
+import {
+  ensureDirAt,
+  namedInError,
+  openDirBeneath,
+  removeAt,
+  splitName,
+  symlinkAt,
+  writeFileAt,
+} from '../system/safe-write.js';
 import type { ModuleOps, Runner } from './ops.js';
 import { type Change, markerContent, pendingChanges, type SetupPlan } from './plan.js';
 import type { Resource } from './resources.js';
@@ -37,47 +45,43 @@ export const systemRunner: Runner = {
   },
 };
 
+/**
+ * Writes one resource. Homes and ~/.ssh belong to their users, who can put links in them: every
+ * folder is opened by descriptor without following links there, and files get their owner and
+ * mode on the descriptor before they are renamed into place (see system/safe-write.ts).
+ */
 async function writeResource(root: string, r: Resource): Promise<void> {
-  const full = path.join(root, r.path);
-  const ownerOf = (x: { uid?: number; gid?: number }) =>
-    x.uid === undefined ? undefined : [x.uid, x.gid ?? x.uid];
+  const owner = (x: { uid?: number; gid?: number }) =>
+    x.uid === undefined ? undefined : ([x.uid, x.gid ?? x.uid] as const);
+  let dir: FileHandle | undefined;
   try {
+    const { dir: parent, name } = splitName(r.path);
+    // Parents get the usual 0755; only the managed directory gets its own mode.
+    dir = await openDirBeneath(root, parent, r.kind !== 'absent');
+    if (!dir) return; // nothing to remove where the folder does not exist
     switch (r.kind) {
       case 'absent':
-        await rm(full, { force: true, recursive: false });
+        await removeAt(dir, name);
         return;
-      case 'dir': {
-        const st = await lstat(full).catch(() => undefined);
-        if (st && (!st.isDirectory() || st.isSymbolicLink())) await rm(full, { force: true });
-        // Parents get the usual 0755; only the managed directory gets its own mode.
-        await mkdir(path.dirname(full), { recursive: true });
-        await mkdir(full, { recursive: true, mode: r.mode });
-        await chmod(full, r.mode);
-        const o = ownerOf(r);
-        if (o) await chown(full, o[0]!, o[1]!);
+      case 'dir':
+        await ensureDirAt(dir, name, r.mode, owner(r), r.path);
         return;
-      }
-      case 'symlink': {
-        await mkdir(path.dirname(full), { recursive: true });
-        // Make the link beside the target and rename it over: the path is never missing.
-        const tmp = `${full}.blueprint-tmp`;
-        await rm(tmp, { force: true });
-        await symlink(r.target, tmp);
-        await rename(tmp, full);
+      case 'symlink':
+        // Made beside the target and renamed over it: the path is never missing.
+        await symlinkAt(dir, name, r.target);
         return;
-      }
-      case 'file': {
-        const st = await lstat(full).catch(() => undefined);
-        const keep = r.keepOwnership && st?.isFile();
-        await writeFileAtomic(full, r.content, keep ? st!.mode & 0o7777 : r.mode);
-        await chmod(full, keep ? st!.mode & 0o7777 : r.mode);
-        const o = keep ? [st!.uid, st!.gid] : ownerOf(r);
-        if (o) await chown(full, o[0]!, o[1]!);
+      case 'file':
+        await writeFileAt(dir, name, r.content, {
+          mode: r.mode,
+          owner: owner(r),
+          keepExisting: r.keepOwnership,
+        });
         return;
-      }
     }
   } catch (err) {
-    throw storageErrorFrom(err, `writing ${r.path}`);
+    throw storageErrorFrom(namedInError(err, path.join(root, r.path)), `writing ${r.path}`);
+  } finally {
+    await dir?.close();
   }
 }
 
@@ -119,7 +123,14 @@ export async function applyPlan(plan: SetupPlan, opts: ApplyOptions = {}): Promi
     // which would kill a live command (e.g. restarting sshd) still running; and if a live command
     // fails, the missing marker makes the next boot offer setup again.
     const marker = todo.find((c) => c.kind === 'marker');
-    if (marker) await writeFileAtomic(path.join(plan.root, marker.target), markerContent(plan.spec));
+    if (marker)
+      await writeResource(plan.root, {
+        kind: 'file',
+        path: marker.target,
+        content: markerContent(plan.spec),
+        mode: 0o644,
+        what: marker.what,
+      });
     return { changed: todo, commands };
   } finally {
     await release();

@@ -1,0 +1,239 @@
+import { randomBytes } from 'node:crypto';
+import { constants } from 'node:fs';
+import { type FileHandle, lstat, mkdir, open, rename, rm, stat, symlink, unlink } from 'node:fs/promises';
+import { StorageError, VerificationError } from '../errors.js';
+
+/**
+ * Writing as root into folders that other users own (a user's ~/.ssh) without following links
+ * they plant. Node has no openat/renameat/fchownat, so a directory is held open and the names in
+ * it are reached as /proc/self/fd/N/NAME: the kernel finds the folder by its descriptor, so
+ * swapping a folder on the way for a link after it was opened changes nothing. Every folder is
+ * opened with O_NOFOLLOW, new files with O_CREAT|O_EXCL|O_NOFOLLOW, and owner and mode are set on
+ * the descriptor before the file is renamed into place, never afterwards by name.
+ */
+
+const { O_RDONLY, O_WRONLY, O_CREAT, O_EXCL, O_DIRECTORY, O_NOFOLLOW } = constants;
+const DIR_NOFOLLOW = O_RDONLY | O_DIRECTORY | O_NOFOLLOW;
+
+/** The path of `name` in the directory held open by `dir`, resolved through its descriptor. */
+export const inDir = (dir: FileHandle, name?: string): string =>
+  name === undefined ? `/proc/self/fd/${dir.fd}` : `/proc/self/fd/${dir.fd}/${name}`;
+
+/**
+ * A system error names the /proc/self/fd/N/... path it was given, which means nothing to a user:
+ * name `shown` (the path as the user knows it) instead.
+ */
+export function namedInError(err: unknown, shown: string): unknown {
+  const e = err as NodeJS.ErrnoException;
+  if (typeof e?.path === 'string' && e.path.startsWith('/proc/self/fd/')) {
+    e.message = e.message.replaceAll(e.path, shown);
+    e.path = shown;
+  }
+  return err;
+}
+
+const errno = (err: unknown) => (err as NodeJS.ErrnoException).code;
+
+function unsafeLink(where: string): VerificationError {
+  return new VerificationError(
+    `${where} is a symbolic link in a folder another user can change; it was not followed`,
+    'unsafe-link',
+    `Nothing was written through it. Look at who made ${where}, replace it with a real folder, and run the command again.`,
+  );
+}
+
+/**
+ * Only root (or we) can have put a link in a folder that root (or we) own and nobody else can
+ * write: such a link is the admin's and is followed; anywhere else a link is refused.
+ */
+async function linksTrusted(dir: FileHandle): Promise<boolean> {
+  const st = await dir.stat();
+  const me = process.geteuid?.() ?? 0;
+  return (st.uid === 0 || st.uid === me) && (st.mode & 0o022) === 0;
+}
+
+function namesOf(rel: string): string[] {
+  const names = rel.split('/').filter((n) => n !== '' && n !== '.');
+  if (names.includes('..'))
+    throw new VerificationError(`${rel} climbs out with ..`, 'unsafe-path', 'Give a path below the root.');
+  return names;
+}
+
+/** Opens `root` itself (the admin chose it, so links on the way to it are followed). */
+async function openRoot(root: string): Promise<FileHandle> {
+  const fh = await open(root, O_RDONLY | O_DIRECTORY);
+  // Without /proc every name below would read as missing: say so instead.
+  const [byFd, own] = await Promise.all([stat(inDir(fh)).catch(() => undefined), fh.stat()]);
+  if (!byFd || byFd.ino !== own.ino || byFd.dev !== own.dev) {
+    await fh.close();
+    throw new StorageError(
+      'Cannot reach open folders through /proc/self/fd',
+      'no-proc',
+      'Mount /proc (mount -t proc proc /proc) and run the command again; nothing was changed.',
+    );
+  }
+  return fh;
+}
+
+/**
+ * Opens the folder `rel` below `root` one name at a time, each with O_NOFOLLOW. A link is followed
+ * only where linksTrusted() says root put it; elsewhere it is refused as `unsafe-link`. Missing
+ * folders are made (0755, owned by us) when `create`; otherwise the answer is undefined.
+ */
+export async function openDirBeneath(
+  root: string,
+  rel: string,
+  create: boolean,
+): Promise<FileHandle | undefined> {
+  let cur = await openRoot(root);
+  try {
+    const walked: string[] = [];
+    for (const name of namesOf(rel)) {
+      walked.push(name);
+      let next: FileHandle | undefined;
+      for (let attempt = 0; !next; attempt++) {
+        try {
+          next = await open(inDir(cur, name), DIR_NOFOLLOW);
+        } catch (err) {
+          const code = errno(err);
+          if (code === 'ENOENT' && create && attempt === 0) {
+            await mkdir(inDir(cur, name), 0o755).catch((e) => {
+              if (errno(e) !== 'EEXIST') throw e;
+            });
+            continue;
+          }
+          if (code === 'ENOENT' && !create) return undefined;
+          // O_NOFOLLOW|O_DIRECTORY answers ENOTDIR or ELOOP for a link: look at what it is.
+          if ((code !== 'ELOOP' && code !== 'ENOTDIR') || !(await lstat(inDir(cur, name))).isSymbolicLink())
+            throw err;
+          if (!(await linksTrusted(cur))) throw unsafeLink(walked.join('/'));
+          next = await open(inDir(cur, name), O_RDONLY | O_DIRECTORY);
+        }
+      }
+      await cur.close();
+      cur = next;
+    }
+    return cur;
+  } catch (err) {
+    await cur.close().catch(() => {});
+    throw err;
+  }
+}
+
+/** The last name of `rel` and the folder that holds it, opened as openDirBeneath does. */
+export function splitName(rel: string): { dir: string; name: string } {
+  const names = namesOf(rel);
+  const name = names.pop();
+  if (name === undefined)
+    throw new VerificationError(
+      `${rel || '(empty)'} names the root itself`,
+      'unsafe-path',
+      'Give a path below the root.',
+    );
+  return { dir: names.join('/'), name };
+}
+
+const tempName = (name: string) => `.${name}.${randomBytes(8).toString('hex')}.tmp`;
+
+export interface FileWrite {
+  mode: number;
+  /** Owner [uid, gid]; undefined keeps ours. */
+  owner?: readonly [number, number];
+  /** Keep the mode and owner of the file already there (if it is a plain file). */
+  keepExisting?: boolean;
+}
+
+/**
+ * Replaces `name` in `dir` atomically: a new file made with O_EXCL|O_NOFOLLOW under a random name,
+ * written, given its owner and mode through the descriptor, synced, then renamed over the name
+ * (rename replaces a link, it does not follow it) and the folder synced.
+ */
+export async function writeFileAt(
+  dir: FileHandle,
+  name: string,
+  data: string | Uint8Array,
+  opts: FileWrite,
+): Promise<void> {
+  let { mode, owner } = opts;
+  if (opts.keepExisting) {
+    const st = await lstat(inDir(dir, name)).catch((err) => {
+      if (errno(err) === 'ENOENT') return undefined;
+      throw err;
+    });
+    if (st?.isFile()) {
+      mode = st.mode & 0o7777;
+      owner = [st.uid, st.gid];
+    }
+  }
+  const tmp = tempName(name);
+  const fh = await open(inDir(dir, tmp), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600);
+  try {
+    try {
+      await fh.writeFile(data);
+      // chown before chmod: a chown clears set-id bits the mode may ask for.
+      if (owner) await fh.chown(owner[0], owner[1]);
+      await fh.chmod(mode);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await rename(inDir(dir, tmp), inDir(dir, name));
+  } catch (err) {
+    await unlink(inDir(dir, tmp)).catch(() => {});
+    throw err;
+  }
+  await dir.sync();
+}
+
+/**
+ * Makes `name` in `dir` a real folder with this mode and owner. Whatever else is there (a link, a
+ * file) is removed first, not followed; the folder is then opened with O_NOFOLLOW and changed
+ * through its descriptor, so a link swapped in meanwhile is refused instead.
+ */
+export async function ensureDirAt(
+  dir: FileHandle,
+  name: string,
+  mode: number,
+  owner?: readonly [number, number],
+  where = name,
+): Promise<void> {
+  const st = await lstat(inDir(dir, name)).catch((err) => {
+    if (errno(err) === 'ENOENT') return undefined;
+    throw err;
+  });
+  if (st && !st.isDirectory()) await unlink(inDir(dir, name));
+  if (!st?.isDirectory())
+    await mkdir(inDir(dir, name), mode).catch((err) => {
+      if (errno(err) !== 'EEXIST') throw err;
+    });
+  let fh: FileHandle;
+  try {
+    fh = await open(inDir(dir, name), DIR_NOFOLLOW);
+  } catch (err) {
+    if (errno(err) === 'ELOOP' || errno(err) === 'ENOTDIR') throw unsafeLink(where);
+    throw err;
+  }
+  try {
+    if (owner) await fh.chown(owner[0], owner[1]);
+    await fh.chmod(mode);
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Points `name` in `dir` at `target`: a link made under a random name, renamed over the name. */
+export async function symlinkAt(dir: FileHandle, name: string, target: string): Promise<void> {
+  const tmp = tempName(name);
+  await symlink(target, inDir(dir, tmp));
+  try {
+    await rename(inDir(dir, tmp), inDir(dir, name));
+  } catch (err) {
+    await unlink(inDir(dir, tmp)).catch(() => {});
+    throw err;
+  }
+}
+
+/** Removes `name` (not a folder) from `dir`; a link is removed, never its target. */
+export async function removeAt(dir: FileHandle, name: string): Promise<void> {
+  await rm(inDir(dir, name), { force: true, recursive: false });
+}
