@@ -15,6 +15,7 @@ import { BlueprintError } from '../../src/core/errors.js';
 import { PackageManager } from '../../src/core/pkg/index.js';
 import { MAX_LINK_HOPS, resolveBeneath, resolveInside } from '../../src/core/system/beneath.js';
 import {
+  bpkg,
   makeKey,
   manifestJson,
   publishRaw,
@@ -171,6 +172,20 @@ describe('symlink chains in a package archive are resolved, not read as text', (
     expect(readFileSync(path.join(cur, 'alias'), 'utf8')).toBe('data\n');
     const [report] = await new PackageManager({ root }).verify('evil');
     expect(report).toMatchObject({ ok: true, problems: [] });
+  });
+});
+
+describe('the audit, replayed with the built executable (bpkg)', () => {
+  it('bpkg install refuses the chain; current/etc is never the host /etc', async () => {
+    const repo = tempDir();
+    await publishRaw(repo, key, 'evil', '1.0.0', rawTar(auditChain()));
+    const root = await trustingRoot(key, repo);
+    const r = await bpkg(root, ['install', 'evil']);
+    expect(r.code, r.stdout).not.toBe(0);
+    expect(r.stderr).toMatch(/Unsafe package archive: symlink payload\/\S+ -> \S+ points outside/);
+    expect(existsSync(path.join(root, 'opt/blueprint/evil/current'))).toBe(false);
+    const v = await bpkg(root, ['verify']);
+    expect(v.code, v.stderr).toBe(0); // nothing installed, nothing to report
   });
 });
 
