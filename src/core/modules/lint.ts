@@ -2,6 +2,8 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { NotFoundError } from '../errors.js';
 import { sha256File } from '../pkg/transport.js';
+import { profileName } from '../services/apparmor.js';
+import { factsFromService, type Rating, rateService } from '../services/rating.js';
 import { within } from '../system/paths.js';
 import { checkManifest, type Finding, fieldPath, type Loosening } from './policy.js';
 
@@ -13,6 +15,11 @@ export interface LintReport {
   warnings: Finding[];
   /** What the module asks for beyond the sandbox's defaults, with the author's reasons. */
   loosened: Loosening[];
+  /**
+   * The security rating the module would get on the appliance (AppArmor on, so its own profile;
+   * signed by `blueprint repo build`); absent when the service section does not parse.
+   */
+  rating?: Rating;
 }
 
 const exists = (p: string) =>
@@ -141,5 +148,17 @@ export async function lintModule(dir: string): Promise<LintReport> {
   );
   if (!(await exists(path.join(abs, 'README.md'))))
     warnings.push({ field: 'README.md', message: 'missing: say what the module does and how to use it' });
-  return report({ ...(check.name ? { name: check.name } : {}), loosened: check.loosened });
+  const rating =
+    check.service &&
+    rateService(
+      factsFromService(check.service, {
+        apparmor: { mode: 'own-profile', profile: profileName(check.name ?? 'module'), assumed: true },
+        signer: 'at-build',
+      }),
+    );
+  return report({
+    ...(check.name ? { name: check.name } : {}),
+    loosened: check.loosened,
+    ...(rating ? { rating } : {}),
+  });
 }

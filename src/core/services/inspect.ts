@@ -1,11 +1,15 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, readlink } from 'node:fs/promises';
 import { PassThrough } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BlueprintError } from '../errors.js';
+import { loadDatabase } from '../pkg/db.js';
+import { layout } from '../system/paths.js';
+import { type AppArmorPlan, apparmorSupport, processLabel, profileName } from './apparmor.js';
 import type { Engine } from './engine.js';
-import { inspectContainer, planFor, type ServiceDeps } from './lifecycle.js';
-import { containerName, type PolicySummary } from './policy.js';
-import { getRegistration } from './registry.js';
+import { type ContainerInfo, inspectContainer, planFor, type ServiceDeps } from './lifecycle.js';
+import { type ContainerPlan, containerName, type PolicySummary } from './policy.js';
+import { containerFacts, factsFromService, type Rating, rateService } from './rating.js';
+import { getRegistration, type LoadedRegistration } from './registry.js';
 
 export interface ExecResult {
   exitCode: number;
@@ -64,6 +68,11 @@ export interface ProcessView {
   rootReadOnly: boolean;
   interfaces: string[];
   cgroup: { memoryBytes?: number; pids?: number | 'max'; cpus?: number };
+  /** The AppArmor label (`blueprint-NAME (enforce)`); null when the kernel has no AppArmor. */
+  apparmor: string | null;
+  /** In the PID / network namespace of the caller (the host's, for blueprint). */
+  sharesHostPid: boolean;
+  sharesHostNet: boolean;
 }
 
 export function parseStatus(text: string): Record<string, string> {
@@ -161,6 +170,14 @@ export async function cgroupUsage(pid: number): Promise<{ memoryBytes?: number; 
   };
 }
 
+/** Whether a process is in the same namespace of a kind as this one (both links name the inode). */
+async function sameNamespace(pid: number, kind: 'pid' | 'net'): Promise<boolean> {
+  const [theirs, ours] = await Promise.all(
+    [`/proc/${pid}/ns/${kind}`, `/proc/self/ns/${kind}`].map((p) => readlink(p).catch(() => undefined)),
+  );
+  return theirs !== undefined && theirs === ours;
+}
+
 export async function processView(pid: number): Promise<ProcessView> {
   const status = parseStatus((await readText(`/proc/${pid}/status`)) ?? '');
   const uidMap = parseIdMap((await readText(`/proc/${pid}/uid_map`)) ?? '');
@@ -175,7 +192,43 @@ export async function processView(pid: number): Promise<ProcessView> {
     rootReadOnly: rootIsReadOnly((await readText(`/proc/${pid}/mountinfo`)) ?? ''),
     interfaces: parseNetDev((await readText(`/proc/${pid}/net/dev`)) ?? ''),
     cgroup: await cgroupLimits(pid),
+    apparmor: await processLabel(pid),
+    sharesHostPid: await sameNamespace(pid, 'pid'),
+    sharesHostNet: await sameNamespace(pid, 'net'),
   };
+}
+
+/** The key that signed the installed package of this version, from the package database. */
+async function signerOf(root: string, reg: LoadedRegistration): Promise<string | null> {
+  const db = await loadDatabase(layout(root)).catch(() => undefined);
+  const entry = db?.packages[reg.name];
+  return entry && entry.version === reg.version && entry.signer ? entry.signer : null;
+}
+
+/**
+ * The security rating (rating.ts): from the manifest and the plan, and from the running
+ * container's inspect data and the kernel's view of its pid 1 when it runs. `gpuKnown`: the plan
+ * carries the GPU planner's answer (else the manifest's request counts).
+ */
+export async function ratingOf(
+  root: string,
+  reg: LoadedRegistration,
+  apparmor: AppArmorPlan,
+  plan: ContainerPlan | undefined,
+  gpuKnown: boolean,
+  running?: { info: ContainerInfo; view: ProcessView },
+): Promise<Rating> {
+  const manifest = factsFromService(reg.spec, {
+    apparmor,
+    signer: await signerOf(root, reg),
+    ...(plan ? { sources: Object.fromEntries(plan.summary.mounts.map((m) => [m.target, m.source])) } : {}),
+    ...(plan && gpuKnown
+      ? { devices: ((plan.spec.devices ?? []) as { path: string }[]).map((d) => d.path) }
+      : {}),
+  });
+  if (!running) return rateService(manifest);
+  const facts = containerFacts(running.info, running.view, await apparmorSupport(), profileName(reg.name));
+  return rateService(manifest, facts);
 }
 
 export interface ServiceInspection {
@@ -187,6 +240,8 @@ export interface ServiceInspection {
   process?: ProcessView;
   /** The module's own probe, run inside the container (e.g. trying to write /). */
   probe?: Record<string, unknown>;
+  /** The security rating, point by point; from the running container when it runs. */
+  rating: Rating;
 }
 
 export async function inspectService(deps: ServiceDeps, name: string): Promise<ServiceInspection> {
@@ -198,9 +253,14 @@ export async function inspectService(deps: ServiceDeps, name: string): Promise<S
     version: reg.version,
     state: info?.State.Status ?? 'not created',
     policy: plan.summary,
+    rating: await ratingOf(deps.root, reg, plan.summary.apparmor, plan, true),
   };
   if (!info?.State.Running) return result;
   result.process = await processView(info.State.Pid);
+  result.rating = await ratingOf(deps.root, reg, plan.summary.apparmor, plan, true, {
+    info,
+    view: result.process,
+  });
   if (reg.spec.probe) {
     const r = await execInService(deps.engine, name, reg.spec.probe);
     try {

@@ -2,8 +2,9 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BlueprintError, NotFoundError } from '../errors.js';
-import type { PlanGpuAccess } from '../gpu/types.js';
+import type { GpuAccessPlan, PlanGpuAccess } from '../gpu/types.js';
 import { layout } from '../system/paths.js';
+import { type AppArmorPlan, apparmorProfile, loadProfile, planAppArmor } from './apparmor.js';
 import { DEVICE_GID_LABEL, grantDeviceAccess, hostGid, revokeDeviceAccess } from './device-access.js';
 import { type Engine, nodeHttp } from './engine.js';
 import {
@@ -30,16 +31,39 @@ export async function planFor(deps: ServiceDeps, reg: LoadedRegistration): Promi
   const gpu = reg.spec.gpu === 'none' || !deps.planGpu ? NO_GPU : await deps.planGpu(deps.root, reg.spec.gpu);
   if (reg.spec.gpu === 'required' && !gpu.use)
     throw new BlueprintError(`${reg.name} requires a GPU: ${gpu.reason}`, 'gpu-required');
+  return planWith(deps.root, reg, gpu, await planAppArmor(reg.name));
+}
+
+/** The sandbox with a given GPU plan and AppArmor plan (no I/O). */
+export function planWith(
+  root: string,
+  reg: LoadedRegistration,
+  gpu: GpuAccessPlan,
+  apparmor: AppArmorPlan,
+): ContainerPlan {
   return sandboxPolicy({
-    root: deps.root,
+    root,
     name: reg.name,
     version: reg.version,
     prefix: reg.prefix,
     service: reg.spec,
     approvals: reg.approvals,
     gpu,
-    seccompProfile: seccompPath(deps.root),
+    seccompProfile: seccompPath(root),
+    apparmor,
   });
+}
+
+/** Writes and loads the service's own AppArmor profile, when the plan has one (apparmor.ts). */
+async function applyAppArmor(root: string, reg: LoadedRegistration, plan: ContainerPlan): Promise<void> {
+  if (plan.summary.apparmor.mode !== 'own-profile') return;
+  const text = apparmorProfile({
+    name: reg.name,
+    network: reg.spec.network,
+    writable: plan.summary.mounts.filter((m) => m.mode === 'rw').map((m) => m.target),
+    devices: ((plan.spec.devices ?? []) as { path: string }[]).map((d) => d.path),
+  });
+  await loadProfile(root, reg.name, text);
 }
 
 const seccompPath = (root: string) => path.join(layout(root).stateDir, 'services', 'seccomp.json');
@@ -66,12 +90,19 @@ export interface ContainerInfo {
   };
   RestartCount: number;
   Config: { Labels: Record<string, string> };
+  /** The profile the engine asked the runtime for (the kernel's answer is /proc/PID/attr/current). */
+  AppArmorProfile?: string;
   HostConfig?: {
     IDMappings?: { GidMap?: string[] };
     /** PathOnHost is whichever node Podman finds first with the same major:minor; blueprint
      * passes nodes at their host path, so PathInContainer is the one that was given. */
     Devices?: { PathInContainer: string }[];
+    NetworkMode?: string;
+    PidMode?: string;
+    Privileged?: boolean;
+    PortBindings?: Record<string, unknown[] | null> | null;
   };
+  Mounts?: { Type?: string; Source: string; Destination: string; RW: boolean }[] | null;
 }
 
 export async function inspectContainer(engine: Engine, name: string): Promise<ContainerInfo | undefined> {
@@ -121,6 +152,8 @@ export async function removeContainer(
 /** Creates the container unless one built from the same spec exists (the spec hash is a label). */
 async function ensureContainer(deps: ServiceDeps, reg: LoadedRegistration): Promise<ContainerPlan> {
   const plan = await planFor(deps, reg);
+  // Before create and at every start: the kernel forgets loaded profiles at reboot.
+  await applyAppArmor(deps.root, reg, plan);
   const want = (plan.spec.labels as Record<string, string>)[SPEC_LABEL];
   let container = await inspectContainer(deps.engine, reg.name);
   if (container?.Config.Labels[SPEC_LABEL] !== want) {

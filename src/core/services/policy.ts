@@ -4,6 +4,7 @@ import { VerificationError } from '../errors.js';
 import type { GpuAccessPlan } from '../gpu/types.js';
 import { resolveInside } from '../system/beneath.js';
 import { layout } from '../system/paths.js';
+import type { AppArmorPlan } from './apparmor.js';
 import { containerGid, DEVICE_GID_LABEL } from './device-access.js';
 import { DEFAULT_BACKOFF } from './restarts.js';
 import type { ServiceSpec } from './schema.js';
@@ -28,6 +29,8 @@ export interface PolicyInput {
   gpu: GpuAccessPlan;
   /** Host path of the seccomp profile the engine loads. */
   seccompProfile: string;
+  /** The service's own AppArmor profile, or why there is none (apparmor.ts); default: none. */
+  apparmor?: AppArmorPlan;
 }
 
 export const NO_GPU: GpuAccessPlan = {
@@ -68,6 +71,7 @@ export interface PolicySummary {
   capabilities: 'all dropped';
   noNewPrivileges: true;
   seccomp: string;
+  apparmor: AppArmorPlan;
   rootFilesystem: 'read-only';
   tmp: string;
   userNamespace: string;
@@ -162,6 +166,7 @@ export function sandboxPolicy(input: PolicyInput): ContainerPlan {
     no_new_privileges: true,
     seccomp_policy: 'default',
     seccomp_profile_path: input.seccompProfile,
+    ...(input.apparmor?.mode === 'own-profile' ? { apparmor_profile: input.apparmor.profile } : {}),
     read_only_filesystem: true,
     mounts: ociMounts,
     // Both: the API does not derive the mapping from `userns` as the CLI does.
@@ -204,6 +209,7 @@ export function sandboxPolicy(input: PolicyInput): ContainerPlan {
       capabilities: 'all dropped',
       noNewPrivileges: true,
       seccomp: input.seccompProfile,
+      apparmor: input.apparmor ?? { mode: 'off', reason: 'kernel-has-no-apparmor' },
       rootFilesystem: 'read-only',
       tmp: `tmpfs ${TMP_SIZE} noexec`,
       userNamespace: 'auto, 65536 ids from the containers subordinate range',

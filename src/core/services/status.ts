@@ -1,9 +1,11 @@
 import type { Writable } from 'node:stream';
 import { NotFoundError } from '../errors.js';
+import { planAppArmor } from './apparmor.js';
 import type { Engine } from './engine.js';
-import { cgroupUsage } from './inspect.js';
-import { checkHealth, inspectContainer, type ServiceDeps } from './lifecycle.js';
-import { containerName, VERSION_LABEL } from './policy.js';
+import { cgroupUsage, processView, ratingOf } from './inspect.js';
+import { checkHealth, inspectContainer, planWith, type ServiceDeps } from './lifecycle.js';
+import { type ContainerPlan, containerName, NO_GPU, VERSION_LABEL } from './policy.js';
+import type { Rating } from './rating.js';
 import { getRegistration, type LoadedRegistration, listRegistrations } from './registry.js';
 import { readRestartRecord } from './restarts.js';
 
@@ -27,6 +29,8 @@ export interface ServiceStatus {
   memoryBytes: number | null;
   cpuPercent: number | null;
   pids: number | null;
+  /** The security rating; from the running container's facts when it runs (rating.ts). */
+  rating: Rating;
 }
 
 interface LibpodStats {
@@ -43,6 +47,23 @@ async function statusOf(
     readRestartRecord(deps.root, reg.name),
   ]);
   const running = info?.State.Running === true;
+  // Without the GPU planner (it may probe hardware; the TUI asks every 2 s): the manifest's request
+  // counts until the container runs, whose devices are then read from the engine.
+  const apparmor = await planAppArmor(reg.name);
+  let plan: ContainerPlan | undefined;
+  try {
+    plan = planWith(deps.root, reg, NO_GPU, apparmor);
+  } catch {
+    // A registration the sandbox refuses is rated from its manifest alone; `start` says why.
+  }
+  const rating = await ratingOf(
+    deps.root,
+    reg,
+    apparmor,
+    plan,
+    false,
+    running ? { info, view: await processView(info.State.Pid) } : undefined,
+  );
   const base: ServiceStatus = {
     name: reg.name,
     version: reg.version,
@@ -59,6 +80,7 @@ async function statusOf(
     memoryBytes: null,
     cpuPercent: null,
     pids: null,
+    rating,
   };
   if (!running) return base;
   // Memory and pids from the kernel's cgroup files (they work in nested cgroup namespaces, where
