@@ -170,6 +170,18 @@ describe.skipIf(process.getuid?.() !== 0)(
       await expectOwnKeysWritten(key);
     });
 
+    it("the dry-run plan does not read through a ~/.ssh link: root's keys file is not described", async () => {
+      await firstApply();
+      await mkdir(at('root/.ssh'), { recursive: true, mode: 0o700 });
+      await writeFile(at('root/.ssh/authorized_keys'), 'ssh-ed25519 AAAA root-only\n', { mode: 0o600 });
+      asMallory(`rm -r .ssh; ln -s "${at('root/.ssh')}" .ssh`);
+      const plan = await planSetup(root, spec(sshPublicKey('mallory@new')), []);
+      const keys = plan.changes.find((c) => c.target === `${SSH}/authorized_keys`);
+      // Through the link the plan would compare with root's file (owner 0:0, mode 0600).
+      expect(keys?.action).toBe('create');
+      expect(keys?.detail ?? '').not.toMatch(/owner 0:0|0600/);
+    });
+
     it('a link root put in a folder only root can write (home -> var/home) is still followed', async () => {
       await mkdir(at('var/home'), { recursive: true, mode: 0o755 });
       await symlink('var/home', at('home'));

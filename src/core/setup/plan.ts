@@ -1,7 +1,12 @@
 import { createHash } from 'node:crypto';
+import { constants } from 'node:fs';
 import { lstat, readFile, readlink } from 'node:fs/promises';
 import path from 'node:path';
 import { layout } from '../system/paths.js';
+import { inDir, openDirBeneath, splitName } from '../system/safe-write.js';
+
+const NOFOLLOW = constants.O_RDONLY | constants.O_NOFOLLOW;
+
 import type { AccountFiles } from './accounts.js';
 import type { ResolvedRepository } from './keys.js';
 import type { ModuleOps } from './ops.js';
@@ -62,7 +67,24 @@ const octal = (m: number) => `0${(m & 0o7777).toString(8)}`;
 
 /** Compares one resource with what is on disk. */
 export async function diffResource(root: string, r: Resource): Promise<{ action: Action; detail?: string }> {
-  const full = path.join(root, r.path);
+  // Read the way apply writes (safe-write.ts): the folder is opened name by name without following
+  // links another user planted, so a plan never describes a file reached through such a link.
+  const { dir: parent, name } = splitName(r.path);
+  const dir = await openDirBeneath(root, parent, false).catch((err: unknown) => {
+    if ((err as { code?: string }).code === 'unsafe-link') return 'unsafe' as const;
+    throw err;
+  });
+  if (dir === 'unsafe')
+    return r.kind === 'absent' ? { action: 'delete' } : { action: 'create', detail: 'replaces a link' };
+  if (!dir) return r.kind === 'absent' ? { action: 'unchanged' } : { action: 'create' };
+  try {
+    return await diffIn(inDir(dir, name), r);
+  } finally {
+    await dir.close();
+  }
+}
+
+async function diffIn(full: string, r: Resource): Promise<{ action: Action; detail?: string }> {
   const st = await lstat(full).catch((err: NodeJS.ErrnoException) => {
     if (err.code === 'ENOENT') return undefined;
     throw err;
@@ -78,7 +100,8 @@ export async function diffResource(root: string, r: Resource): Promise<{ action:
   if (st.isDirectory() !== wantDir || st.isSymbolicLink())
     return { action: 'update', detail: `replaces a ${st.isDirectory() ? 'directory' : 'non-directory'}` };
   const notes: string[] = [];
-  if (r.kind === 'file' && (await readFile(full, 'utf8')) !== r.content) notes.push('content');
+  if (r.kind === 'file' && (await readFile(full, { encoding: 'utf8', flag: NOFOLLOW })) !== r.content)
+    notes.push('content');
   const keep = r.kind === 'file' && r.keepOwnership;
   if (!keep && (st.mode & 0o7777) !== r.mode) notes.push(`mode ${octal(st.mode)} -> ${octal(r.mode)}`);
   if (!keep && r.uid !== undefined && (st.uid !== r.uid || st.gid !== (r.gid ?? r.uid)))
