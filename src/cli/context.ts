@@ -1,4 +1,5 @@
 import { type Layout, layout } from '../core/system/paths.js';
+import { escapeJson, escapeText } from '../present/escape.js';
 
 /** What every command gets: where the root is, how to talk to the user, and how to emit results. */
 export interface Context {
@@ -12,7 +13,12 @@ export interface Context {
   interactive: boolean;
   stdout: NodeJS.WritableStream;
   stderr: NodeJS.WritableStream;
-  /** Human progress and notes: stderr, silenced by --json/--quiet so stdout stays one JSON document. */
+  /**
+   * Human progress and notes: stderr, silenced by --json/--quiet so stdout stays one JSON document.
+   * `info`, `warn` and `result` show control characters as visible text (`\x1b`): what they print
+   * often carries untrusted text (summaries, key user IDs, a hostile index's error), so no command
+   * can forget to escape it. Newlines and tabs stay.
+   */
   info(line: string): void;
   warn(line: string): void;
   /** The command's answer: a JSON document with --json, the human text otherwise. */
@@ -35,7 +41,7 @@ export function createContext(opts: GlobalOptions, signal: AbortSignal): Context
   const color =
     !opts.noColor && !process.env.NO_COLOR && process.env.TERM !== 'dumb' && Boolean(process.stderr.isTTY);
   const say = (line: string) => {
-    if (!opts.json && !opts.quiet) stderr.write(`${line}\n`);
+    if (!opts.json && !opts.quiet) stderr.write(`${escapeText(line)}\n`);
   };
   return {
     root: opts.root,
@@ -48,13 +54,13 @@ export function createContext(opts: GlobalOptions, signal: AbortSignal): Context
     stdout,
     stderr,
     info: say,
-    warn: (line) => stderr.write(`${color ? '\x1b[33mwarning:\x1b[0m' : 'warning:'} ${line}\n`),
+    warn: (line) => stderr.write(`${color ? '\x1b[33mwarning:\x1b[0m' : 'warning:'} ${escapeText(line)}\n`),
     result(data, human) {
       if (opts.json) {
-        stdout.write(`${JSON.stringify(data, null, 2)}\n`);
+        stdout.write(`${escapeJson(JSON.stringify(data, null, 2))}\n`);
         return;
       }
-      const text = typeof human === 'function' ? human(data) : (human ?? '');
+      const text = escapeText(typeof human === 'function' ? human(data) : (human ?? ''));
       if (text) stdout.write(text.endsWith('\n') ? text : `${text}\n`);
     },
     signal,

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { BlueprintError, ExitCode, InterruptedError, UsageError } from '../core/errors.js';
 import { VERSION } from '../core/version.js';
+import { escapeJson, escapeText } from '../present/escape.js';
 import {
   type CommandGroup,
   type CommandSpec,
@@ -127,10 +128,12 @@ function reportError(ctx: Context | undefined, json: boolean, err: unknown): num
           'internal',
           'This is a bug in blueprint; please report it with the command you ran.',
         );
-  if (json) process.stdout.write(`${JSON.stringify({ error: e.toJSON() }, null, 2)}\n`);
+  if (json) process.stdout.write(`${escapeJson(JSON.stringify({ error: e.toJSON() }, null, 2))}\n`);
   const color = ctx?.color ?? false;
-  process.stderr.write(`${color ? '\x1b[31merror:\x1b[0m' : 'error:'} ${e.message}\n`);
-  if (e.hint) process.stderr.write(`${color ? '\x1b[2m' : ''}hint: ${e.hint}${color ? '\x1b[0m' : ''}\n`);
+  // Messages quote untrusted text (a hostile index's keys, a server's answer): escaped.
+  process.stderr.write(`${color ? '\x1b[31merror:\x1b[0m' : 'error:'} ${escapeText(e.message)}\n`);
+  if (e.hint)
+    process.stderr.write(`${color ? '\x1b[2m' : ''}hint: ${escapeText(e.hint)}${color ? '\x1b[0m' : ''}\n`);
   if (e.code === 'internal' && process.env.BLUEPRINT_DEBUG) process.stderr.write(`${(err as Error).stack}\n`);
   return e.exitCode;
 }

@@ -1,4 +1,5 @@
 import type { ProgressEvent } from '../core/pkg/index.js';
+import { escapeLine } from '../present/escape.js';
 import type { Context } from './context.js';
 
 const mb = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MB`;
@@ -9,7 +10,9 @@ export function progressReporter(ctx: Context): (e: ProgressEvent) => void {
   const tty = Boolean((ctx.stderr as NodeJS.WriteStream).isTTY);
   let lastQuarter = -1;
   let lastDraw = 0;
-  return (e) => {
+  return (event) => {
+    // The bar is drawn with its own escapes: the package name in it must not carry any.
+    const e = { ...event, name: escapeLine(event.name) };
     if (e.phase !== 'download') {
       if (tty) ctx.stderr.write('\r\x1b[K');
       ctx.info(

@@ -1,5 +1,6 @@
 import { createInterface } from 'node:readline/promises';
 import { UsageError } from '../core/errors.js';
+import { escapeText } from '../present/escape.js';
 import type { Context } from './context.js';
 
 /** Asks yes/no on a terminal; `--yes` answers for the user. Refuses (no hang) when nobody can answer. */
@@ -15,7 +16,7 @@ export async function confirm(
   }
   const rl = createInterface({ input: process.stdin, output: process.stderr });
   try {
-    const answer = (await rl.question(`${question} [y/N] `)).trim().toLowerCase();
+    const answer = (await rl.question(`${escapeText(question)} [y/N] `)).trim().toLowerCase();
     return answer === 'y' || answer === 'yes';
   } finally {
     rl.close();

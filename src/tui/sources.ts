@@ -4,6 +4,7 @@ import { moduleOpsFor, openManager, serviceDeps } from '../core/setup/wire.js';
 import { type ExposureAudit, exposureAudit } from '../core/system/exposure.js';
 import { type HostFacts, hostFacts } from '../core/system/host.js';
 import { layout } from '../core/system/paths.js';
+import { escapeData, escapeText } from '../present/escape.js';
 
 /** What a screen gets: real data, or the reason there is none (never made-up rows). */
 export type Maybe<T> = { available: true; value: T } | { available: false; reason: string };
@@ -101,9 +102,57 @@ async function serviceRows(root: string): Promise<ServiceRow[]> {
 
 const GPU_CACHE_MS = 60_000;
 
-export function coreSources(root: string): Sources {
-  let gpuCache: { at: number; value: ReturnType<Sources['gpus']> } | undefined;
+/**
+ * What the screens get from core, escaped: every string a source returns, every error it throws
+ * and every progress or log line it reports may carry text from a repository, a key or a
+ * container, and Ink passes escape sequences straight to the terminal.
+ */
+function escapedSources(s: Sources): Sources {
+  const clean = (err: unknown) => {
+    if (err instanceof Error) {
+      err.message = escapeText(err.message);
+      const e = err as Error & { hint?: unknown };
+      if (typeof e.hint === 'string') e.hint = escapeText(e.hint);
+    }
+    return err;
+  };
+  const wrap =
+    <A extends unknown[], R>(fn: (...a: A) => Promise<R>) =>
+    (...a: A): Promise<R> =>
+      fn(...a).then(escapeData, (err) => {
+        throw clean(err);
+      });
+  const line = (f: (l: string) => void) => (l: string) => f(escapeText(l));
   return {
+    ...s,
+    host: wrap(s.host),
+    exposure: wrap(s.exposure),
+    gpus: wrap(s.gpus),
+    services: wrap(s.services),
+    updates: wrap(s.updates),
+    packages: wrap(s.packages),
+    keys: wrap(s.keys),
+    ...(s.signerOf ? { signerOf: wrap(s.signerOf) } : {}),
+    ...(s.inspect ? { inspect: wrap(s.inspect) } : {}),
+    ...(s.serviceAction ? { serviceAction: wrap(s.serviceAction) } : {}),
+    ...(s.packageAction
+      ? {
+          packageAction: wrap((action, name, progress, signal) =>
+            s.packageAction!(action, name, line(progress), signal),
+          ),
+        }
+      : {}),
+    ...(s.followLogs
+      ? { followLogs: wrap((name, onLine, signal) => s.followLogs!(name, line(onLine), signal)) }
+      : {}),
+  };
+}
+
+export function coreSources(root: string): Sources {
+  // The signer each package's confirmation showed, to compare with the one the install verified.
+  const shownSigner = new Map<string, string>();
+  let gpuCache: { at: number; value: ReturnType<Sources['gpus']> } | undefined;
+  return escapedSources({
     root,
     host: () => hostFacts(root),
     exposure: () => exposureAudit(root),
@@ -182,8 +231,19 @@ export function coreSources(root: string): Sources {
         warn: (l) => progress(`warning: ${l}`),
         onProgress: (e) => progress(`${e.phase} ${e.name}${'bytes' in e ? ` ${e.bytes} bytes` : ''}`),
       });
-      if (action === 'install') await pm.install([name]);
-      else if (action === 'remove') await pm.remove([name]);
+      if (action === 'install') {
+        await pm.install([name]);
+        const signer = (await pm.installed()).find((p) => p.name === name)?.signer;
+        const shown = shownSigner.get(name);
+        if (signer) {
+          const key = (await pm.keyring.list()).find((k) => k.fingerprint === signer);
+          progress(`verified: signed by ${signer.toUpperCase()}${key ? ` (${key.userIds.join(', ')})` : ''}`);
+          if (shown !== undefined && shown !== signer)
+            progress(
+              `warning: this is not the key shown before installing (${shown.toUpperCase() || 'none'})`,
+            );
+        }
+      } else if (action === 'remove') await pm.remove([name]);
       else {
         progress('checking the repositories');
         await pm.update();
@@ -195,17 +255,29 @@ export function coreSources(root: string): Sources {
         );
       }
     },
+    /**
+     * The package's own signer, not the index's: the trusted key its detached signature names
+     * (a few KB fetched; the package itself is not downloaded before the admin says yes). The
+     * install verifies that signature over the bytes it unpacks, and `packageAction` reports the
+     * key it verified.
+     */
     async signerOf(name) {
       const pm = await openManager(root);
       const best = (await pm.info(name)).available[0];
       if (!best) throw new Error(`${name} is not offered by any repository; run bpkg update`);
       const state = (await pm.repos.states()).find((s) => s.name === best.repo);
-      const key = (await pm.keyring.list()).find((k) => k.fingerprint === state?.signer.toLowerCase());
+      if (!state) throw new Error(`repository ${best.repo} has no verified index; run bpkg update`);
+      const { fetchBytes, joinUrl } = await import('../core/pkg/transport.js');
+      const signature = await fetchBytes(`${joinUrl(state.url, best.path)}.asc`, 64 * 1024);
+      const keys = await pm.keyring.namedBy(signature);
+      shownSigner.set(name, keys[0]?.fingerprint ?? '');
       return {
         version: `${best.version} from ${best.repo}`,
-        fingerprint: (state?.signer ?? 'unknown').toUpperCase(),
-        signer: key ? key.userIds.join(', ') : 'a key that is no longer trusted',
+        fingerprint: keys[0] ? keys[0].fingerprint.toUpperCase() : 'none',
+        signer: keys.length
+          ? keys.map((k) => k.userIds.join(', ')).join('; ')
+          : 'no trusted key (the install will be refused)',
       };
     },
-  };
+  });
 }

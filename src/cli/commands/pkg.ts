@@ -1,11 +1,14 @@
 import { readFile } from 'node:fs/promises';
 import { ExitCode, UsageError } from '../../core/errors.js';
+import { escapeLine } from '../../present/escape.js';
 import type { CommandGroup, CommandSpec } from '../command.js';
 import { optBool, optString, requirePositionals } from '../command.js';
 import { openPackageManager } from '../packages.js';
 import { confirm } from '../prompt.js';
 
-const table = (rows: string[][]): string => {
+const table = (cells: string[][]): string => {
+  // One cell, one line: a newline or escape in a summary must not fake or redraw a row.
+  const rows = cells.map((r) => r.map(escapeLine));
   if (rows.length === 0) return '';
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
   return rows
@@ -275,7 +278,7 @@ const key: CommandSpec = {
       if (!pin) {
         const k = await pm.keyring.inspect(armored);
         ctx.info(
-          `Key ${k.fingerprint}\n  ${k.userIds.join('\n  ')}\n  created ${k.created}${k.expires ? `, expires ${k.expires}` : ''}`,
+          `Key ${k.fingerprint}\n  ${k.userIds.map(escapeLine).join('\n  ')}\n  created ${k.created}${k.expires ? `, expires ${k.expires}` : ''}`,
         );
         if (!ctx.yes && !ctx.interactive)
           throw new UsageError(
@@ -285,7 +288,7 @@ const key: CommandSpec = {
         if (!(await confirm(ctx, 'Trust this key to sign packages for this box?'))) return ExitCode.failure;
       }
       const k = await pm.keyring.add(armored, pin);
-      return ctx.result(k, `trusted ${k.fingerprint} (${k.userIds.join(', ')})`);
+      return ctx.result(k, `trusted ${k.fingerprint} (${k.userIds.map(escapeLine).join(', ')})`);
     }
     if (action === 'remove' && arg) {
       await pm.keyring.remove(arg);
@@ -299,7 +302,7 @@ const key: CommandSpec = {
           ? keys
               .map(
                 (k) =>
-                  `${k.fingerprint}${k.revoked ? ' [REVOKED]' : ''}${k.expires ? ` (expires ${k.expires})` : ''}\n  ${k.userIds.join(', ')}`,
+                  `${k.fingerprint}${k.revoked ? ' [REVOKED]' : ''}${k.expires ? ` (expires ${k.expires})` : ''}\n  ${k.userIds.map(escapeLine).join(', ')}`,
               )
               .join('\n')
           : 'No trusted keys.',

@@ -1,5 +1,6 @@
 import { readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
+import * as openpgp from 'openpgp';
 import { ConflictError, NotFoundError, VerificationError } from '../errors.js';
 import { writeFileAtomic } from '../system/fs.js';
 import { type PublicKey, readPublicKeys } from './signature.js';
@@ -12,9 +13,24 @@ export interface TrustedKey {
   revoked: boolean;
 }
 
+export async function describe(k: PublicKey): Promise<TrustedKey> {
+  const exp = await k.getExpirationTime();
+  return {
+    fingerprint: k.getFingerprint(),
+    userIds: k.getUserIDs(),
+    created: k.getCreationTime().toISOString(),
+    ...(exp instanceof Date ? { expires: exp.toISOString() } : {}),
+    revoked: await k.isRevoked(),
+  };
+}
+
 const normalizeFpr = (f: string) => f.replace(/\s+/g, '').toLowerCase();
 
-/** The trusted publisher keys: one armored public key per file, named by fingerprint. */
+/**
+ * The trusted publisher keys: one armored public key per file, named by fingerprint. Trust here is
+ * the set of keys a repository may be bound to; which repository each key may sign is the
+ * repository's `keys` (see repos.ts), so a key trusted for one repository vouches for no other.
+ */
 export class Keyring {
   constructor(private readonly dir: string) {}
 
@@ -33,16 +49,29 @@ export class Keyring {
 
   async list(): Promise<TrustedKey[]> {
     const out: TrustedKey[] = [];
-    for (const k of await this.keys()) {
-      const exp = await k.getExpirationTime();
-      out.push({
-        fingerprint: k.getFingerprint(),
-        userIds: k.getUserIDs(),
-        created: k.getCreationTime().toISOString(),
-        ...(exp instanceof Date ? { expires: exp.toISOString() } : {}),
-        revoked: await k.isRevoked(),
-      });
+    for (const k of await this.keys()) out.push(await describe(k));
+    return out;
+  }
+
+  /**
+   * The trusted keys a detached signature names as its signers (issuer key IDs, subkeys
+   * included), so a caller can say whose signature a package carries before fetching it. Not a
+   * verification: the install still checks the signature itself over the bytes it unpacks.
+   */
+  async namedBy(signature: Uint8Array): Promise<TrustedKey[]> {
+    let ids: openpgp.KeyID[];
+    try {
+      const text = Buffer.from(signature.subarray(0, 5)).toString() === '-----';
+      const sig = text
+        ? await openpgp.readSignature({ armoredSignature: Buffer.from(signature).toString('utf8') })
+        : await openpgp.readSignature({ binarySignature: signature });
+      ids = sig.getSigningKeyIDs();
+    } catch (err) {
+      throw new VerificationError(`Unreadable signature: ${(err as Error).message}`, 'bad-signature');
     }
+    const out: TrustedKey[] = [];
+    for (const k of await this.keys())
+      if (ids.some((id) => k.getKeys(id).length > 0)) out.push(await describe(k));
     return out;
   }
 
@@ -52,14 +81,7 @@ export class Keyring {
     if (!key) throw new VerificationError('The file holds no OpenPGP key', 'bad-key');
     if (more.length)
       throw new VerificationError('The file holds more than one key; add them one by one', 'bad-key');
-    const exp = await key.getExpirationTime();
-    return {
-      fingerprint: key.getFingerprint(),
-      userIds: key.getUserIDs(),
-      created: key.getCreationTime().toISOString(),
-      ...(exp instanceof Date ? { expires: exp.toISOString() } : {}),
-      revoked: await key.isRevoked(),
-    };
+    return describe(key);
   }
 
   /**

@@ -1,7 +1,8 @@
 import { Box, Text, useInput } from 'ink';
+import { escapeLine } from '../../present/escape.js';
 import { useTheme } from '../theme.js';
 
-/** A yes/no question; nothing happens until the answer is y (Enter is not yes). */
+/** A yes/no question; nothing happens until the answer is y (Enter is not yes). Lines are shown escaped. */
 export function Confirm(props: { title: string; lines: string[]; onAnswer(yes: boolean): void }) {
   const { plain } = useTheme();
   useInput((input, key) => {
@@ -10,9 +11,10 @@ export function Confirm(props: { title: string; lines: string[]; onAnswer(yes: b
   });
   return (
     <Box flexDirection="column" borderStyle={plain ? undefined : 'round'} paddingX={1}>
-      <Text bold={!plain}>{props.title}</Text>
-      {props.lines.map((l) => (
-        <Text key={l}>{l}</Text>
+      <Text bold={!plain}>{escapeLine(props.title)}</Text>
+      {props.lines.map((l, i) => (
+        // biome-ignore lint/suspicious/noArrayIndexKey: the lines are fixed for the dialog's life
+        <Text key={i}>{escapeLine(l)}</Text>
       ))}
       <Text>y yes, n no</Text>
     </Box>

@@ -1,5 +1,6 @@
 import { Box, Text, useInput } from 'ink';
 import { useEffect, useState } from 'react';
+import { escapeLine, escapeText } from '../../present/escape.js';
 import type { ScreenProps } from '../App.js';
 import { moveSelection } from '../keys.js';
 import type { Maybe } from '../sources.js';
@@ -44,12 +45,12 @@ export function ListScreen<T>(
     },
     { isActive: !searching },
   );
-  if (!data.value) return <Text>{data.error ? `Error: ${data.error}` : 'Loading...'}</Text>;
+  if (!data.value) return <Text>{data.error ? `Error: ${escapeText(data.error)}` : 'Loading...'}</Text>;
   if (!data.value.available)
     return (
       <Box flexDirection="column">
         <Text bold={!plain}>{props.title}</Text>
-        <Text>{data.value.reason}.</Text>
+        <Text>{escapeText(data.value.reason)}.</Text>
       </Box>
     );
   return (
@@ -73,7 +74,7 @@ export function ListScreen<T>(
             />
           </>
         ) : query ? (
-          <Text>{`filter: ${query}`}</Text>
+          <Text>{`filter: ${escapeLine(query)}`}</Text>
         ) : null}
       </Box>
       <Table

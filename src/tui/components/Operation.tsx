@@ -1,5 +1,6 @@
 import { Box, Text, useInput } from 'ink';
 import { useEffect, useState } from 'react';
+import { escapeLine, escapeText } from '../../present/escape.js';
 import { useTheme } from '../theme.js';
 import { useLines } from '../useLines.js';
 
@@ -33,13 +34,13 @@ export function Operation(props: {
   });
   return (
     <Box flexDirection="column">
-      <Text bold={!plain}>{props.title}</Text>
+      <Text bold={!plain}>{escapeLine(props.title)}</Text>
       {lines.slice(-Math.max(1, props.height - 4)).map((l) => (
-        <Text key={l.id} wrap="truncate">{`  ${l.text}`}</Text>
+        <Text key={l.id} wrap="truncate">{`  ${escapeLine(l.text)}`}</Text>
       ))}
       {outcome ? (
         <>
-          <Text color={plain ? undefined : outcome.ok ? 'green' : 'red'}>{outcome.message}</Text>
+          <Text color={plain ? undefined : outcome.ok ? 'green' : 'red'}>{escapeText(outcome.message)}</Text>
           <Text>Press any key.</Text>
         </>
       ) : (

@@ -1,4 +1,5 @@
 import { Box, Text } from 'ink';
+import { escapeLine } from '../../present/escape.js';
 import { useTheme } from '../theme.js';
 
 export interface Column<T> {
@@ -8,10 +9,13 @@ export interface Column<T> {
   get(row: T): string;
 }
 
-/** Cuts a cell to its width with an ellipsis, and pads it. */
+/**
+ * Cuts a cell to its width with an ellipsis, and pads it. Control characters are shown escaped
+ * (`\x1b`) first: Ink passes escape sequences through, and a cell holds untrusted text.
+ */
 export function fitCell(text: string, width: number): string {
   if (width <= 0) return '';
-  const t = text.replace(/[\r\n\t]+/g, ' ');
+  const t = escapeLine(text.replace(/[\r\n\t]+/g, ' '));
   return t.length > width ? `${t.slice(0, Math.max(0, width - 1))}…` : t.padEnd(width);
 }
 

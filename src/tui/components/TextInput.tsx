@@ -1,5 +1,6 @@
 import { Text, useInput, usePaste } from 'ink';
 import { useRef } from 'react';
+import { escapeLine } from '../../present/escape.js';
 import { useTheme } from '../theme.js';
 
 /**
@@ -51,7 +52,11 @@ export function TextInput(props: {
   const empty = props.value === '';
   return (
     <Text>
-      {empty && props.placeholder ? <Text dimColor={!plain}>{props.placeholder}</Text> : props.value}
+      {empty && props.placeholder ? (
+        <Text dimColor={!plain}>{props.placeholder}</Text>
+      ) : (
+        escapeLine(props.value)
+      )}
       <Text inverse={!plain}>{plain ? '_' : ' '}</Text>
     </Text>
   );

@@ -1,0 +1,59 @@
+/**
+ * Untrusted text on its way to a terminal. A package summary, a key's user ID, an index's error
+ * message or a container's log line can carry escape sequences: cursor moves that rewrite what was
+ * printed before (a trust prompt showing another fingerprint), window titles, or bidirectional
+ * overrides that reorder a line. Everything the CLI prints and the TUI renders goes through here,
+ * so such characters are shown as visible `\xNN` / `\u{NNNN}` text instead of being acted on.
+ *
+ * Deliberately dependency-free: the CLI's output functions, the TUI and tests all use it.
+ */
+
+/** C0, DEL and C1 controls (`\p{Cc}`), the Arabic letter mark, LRM/RLM, the line/paragraph separators, and the bidi embeddings, overrides and isolates. */
+const UNSAFE = /[\p{Cc}\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/gu;
+
+function visible(c: string): string {
+  const cp = c.codePointAt(0)!;
+  return cp <= 0xff ? `\\x${cp.toString(16).padStart(2, '0')}` : `\\u{${cp.toString(16)}}`;
+}
+
+/** One value on one line (a cell, a name, a user ID): every control character is made visible, newlines too. */
+export function escapeLine(text: string): string {
+  return text.replace(UNSAFE, visible);
+}
+
+/** A block of output lines: newlines and tabs stay, every other control character is made visible. */
+export function escapeText(text: string): string {
+  return text.replace(UNSAFE, (c) => (c === '\n' || c === '\t' ? c : visible(c)));
+}
+
+/** Does `text` hold anything a terminal would act on (other than newline and tab)? */
+export function hasControl(text: string): boolean {
+  return escapeText(text) !== text;
+}
+
+/**
+ * A JSON document for a terminal. JSON.stringify already writes C0 controls as `\u00NN`, but not
+ * DEL, C1 (U+009B is a one-character CSI on many terminals) or the bidi controls; outside strings
+ * JSON has no such characters, so rewriting them everywhere keeps the document valid and equal.
+ */
+export function escapeJson(json: string): string {
+  return json.replace(UNSAFE, (c) =>
+    c.charCodeAt(0) < 0x20 ? c : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
+}
+
+/**
+ * A copy of plain data (strings, arrays, plain objects) with every string passed through
+ * escapeText (newlines stay: a screen lays them out); anything else (numbers, dates, functions, class instances) is kept as it is. For
+ * values that only ever reach a screen, such as the rows the TUI shows.
+ */
+export function escapeData<T>(value: T): T {
+  if (typeof value === 'string') return escapeText(value) as T;
+  if (Array.isArray(value)) return value.map((v) => escapeData(v)) as T;
+  if (value && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = escapeData(v);
+    return out as T;
+  }
+  return value;
+}
