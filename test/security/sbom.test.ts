@@ -1,0 +1,111 @@
+/**
+ * Issue 11, supply chain: the executable carries a CycloneDX SBOM of what it was built from, and
+ * `blueprint audit sbom` prints it. The single file must carry it (a box has no dist/ folder), its
+ * versions must be the ones package-lock.json pinned, and nothing only used to build or test it may
+ * be listed as shipped. Needs the built executable (`npm run build`, which `npm test` runs first).
+ */
+import { copyFileSync, mkdtempSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { blueprintExe, repoRoot, run } from '../helpers/pkg.js';
+
+interface Component {
+  'bom-ref'?: string;
+  type: string;
+  name: string;
+  version?: string;
+  purl?: string;
+  cpe?: string;
+}
+interface Bom {
+  bomFormat: string;
+  specVersion: string;
+  serialNumber?: string;
+  metadata?: { timestamp?: string; component?: Component };
+  components: Component[];
+  dependencies?: { ref: string; dependsOn?: string[] }[];
+}
+
+const lock = JSON.parse(readFileSync(path.join(repoRoot, 'package-lock.json'), 'utf8')) as {
+  packages: Record<string, { version?: string; dev?: boolean }>;
+};
+const locked = (name: string) => lock.packages[`node_modules/${name}`]?.version;
+
+describe('blueprint audit sbom', () => {
+  let bom: Bom;
+  let printed: string;
+  beforeAll(async () => {
+    const result = await run(['audit', 'sbom']);
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    printed = result.stdout;
+    bom = JSON.parse(printed);
+  });
+
+  it('prints a CycloneDX document', () => {
+    expect(bom.bomFormat).toBe('CycloneDX');
+    expect(bom.specVersion).toMatch(/^1\.\d+$/);
+    expect(bom.metadata?.component).toMatchObject({ type: 'application', name: 'blueprintos' });
+    expect(bom.components.length).toBeGreaterThan(10);
+  });
+
+  // yaml: `npm sbom --omit dev` leaves it out because vite (a dev tool) needs it too, yet it is bundled.
+  it('lists openpgp, dockerode, ink and yaml at the versions package-lock.json pinned', () => {
+    for (const name of ['openpgp', 'dockerode', 'ink', 'zod', 'tar', 'yaml']) {
+      const found = bom.components.filter((c) => c.name === name);
+      expect(
+        found.map((c) => c.version),
+        name,
+      ).toEqual([locked(name)]);
+      expect(found[0]?.purl).toBe(`pkg:npm/${name}@${locked(name)}`);
+    }
+  });
+
+  it('lists the Node runtime the executable is, so its CVEs are found too', async () => {
+    const version = JSON.parse((await run(['--json', 'version'])).stdout).node as string;
+    const node = bom.components.find((c) => c.name === 'node');
+    expect(node).toMatchObject({ version, purl: `pkg:generic/node@${version}` });
+    expect(node?.cpe).toBe(`cpe:2.3:a:nodejs:node.js:${version}:*:*:*:*:*:*:*`);
+  });
+
+  it('lists nothing that is only used to build or test it', () => {
+    // name@version of each package the lock marks dev-only, unless the same version also ships.
+    const id = ([where, p]: [string, { version?: string }]) =>
+      `${where.slice(where.lastIndexOf('node_modules/') + 'node_modules/'.length)}@${p.version}`;
+    const entries = Object.entries(lock.packages).filter(([where]) => where.startsWith('node_modules/'));
+    const shipped = new Set(entries.filter(([, p]) => !p.dev).map(id));
+    const devOnly = entries
+      .filter(([, p]) => p.dev)
+      .map(id)
+      .filter((x) => !shipped.has(x));
+    expect(devOnly).toContain(`vitest@${locked('vitest')}`);
+    const listed = new Set(bom.components.map((c) => `${c.name}@${c.version}`));
+    expect(devOnly.filter((x) => listed.has(x))).toEqual([]);
+  });
+
+  it('keeps its dependency graph closed: every reference names a listed component', () => {
+    const refs = new Set([bom.metadata?.component?.['bom-ref'], ...bom.components.map((c) => c['bom-ref'])]);
+    const dangling = (bom.dependencies ?? []).flatMap((d) =>
+      [d.ref, ...(d.dependsOn ?? [])].filter((ref) => !refs.has(ref)),
+    );
+    expect(dangling).toEqual([]);
+  });
+
+  it('is reproducible: no build time or random serial number in it', () => {
+    expect(bom.metadata?.timestamp).toBeUndefined();
+    // A serial number derived from the content, so two builds of the same tree ship the same bytes.
+    expect(bom.serialNumber).toMatch(
+      /^urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
+    );
+  });
+
+  it('is carried inside the single executable, not read from a file beside it', async () => {
+    const alone = path.join(mkdtempSync(path.join(os.tmpdir(), 'bp-sbom-')), 'blueprint');
+    copyFileSync(blueprintExe, alone);
+    const { spawnSync } = await import('node:child_process');
+    const copy = spawnSync(alone, ['audit', 'sbom'], { encoding: 'utf8', env: { PATH: '/usr/bin:/bin' } });
+    expect(copy.status, copy.stderr).toBe(0);
+    expect(copy.stdout).toBe(printed);
+  });
+});
