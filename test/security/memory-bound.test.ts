@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { BlueprintError, ExitCode } from '../../src/core/errors.js';
 import { createServiceHooks } from '../../src/core/services/hooks.js';
 import { parseService } from '../../src/core/services/schema.js';
+import { specSchema } from '../../src/core/setup/index.js';
+import { sshPublicKey } from '../setup/helpers.js';
 
 // Issue 11, finding 8: `resources.memory` had no upper bound, so `4096g` was accepted.
 const base = { image: { id: `sha256:${'a'.repeat(64)}` } };
@@ -50,5 +52,24 @@ describe('resources.memory has an upper bound (1 TiB)', () => {
     expect(() =>
       hooks.validateManifest?.({ ...manifest, service: withMemory('64g') } as never),
     ).not.toThrow();
+  });
+});
+
+describe('setup and apply files: a module override has the same bound', () => {
+  const overrideMemory = (memory: string) =>
+    specSchema.safeParse({
+      hostname: 'box-01',
+      timezone: 'UTC',
+      users: [{ name: 'admin', keys: [sshPublicKey('ops@laptop')] }],
+      modules: [{ name: 'hello', resources: { memory } }],
+    });
+
+  it('refuses 4096g and 1025g, accepts 64g and 512m', () => {
+    for (const bad of ['4096g', '1025g', String(2 * 1024 ** 4)]) {
+      const r = overrideMemory(bad);
+      expect(r.success, bad).toBe(false);
+      expect(JSON.stringify(r.error?.issues)).toContain('at most 1024g');
+    }
+    for (const good of ['64g', '512m', '1024g']) expect(overrideMemory(good).success, good).toBe(true);
   });
 });

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MAX_MEMORY_BYTES, parseBytes } from '../services/schema.js';
 import { parsePublicKey } from './sshkey.js';
 
 /**
@@ -61,7 +62,14 @@ export const repositorySchema = z.strictObject({
   fingerprint: fingerprintField.optional(),
 });
 
-const sizeField = z.string().regex(/^\d+(\.\d+)?[kmgKMG]?$/, 'must be a size like "512m" or "4g"');
+const sizeField = z
+  .string()
+  .regex(/^\d+(\.\d+)?[kmgKMG]?$/, 'must be a size like "512m" or "4g"')
+  // The same bound as a manifest's own request (services/schema.ts says why).
+  .refine(
+    (v) => (/[kmg]$/i.test(v) ? parseBytes(v) : Number(v)) <= MAX_MEMORY_BYTES,
+    'must be at most 1024g (1 TiB)',
+  );
 export const moduleSchema = z.strictObject({
   name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be a package name (lower-case, digits, dashes)'),
   state: z.enum(['installed', 'running', 'absent']).default('running'),
