@@ -14,6 +14,8 @@ export interface ServiceRow {
   state: string;
   sandboxed: boolean;
   detail: string;
+  /** The security rating (score and reasons), from the running container when it runs. */
+  rating?: import('../core/services/rating.js').Rating;
 }
 export interface PackageRow {
   name: string;
@@ -96,6 +98,7 @@ async function serviceRows(root: string): Promise<ServiceRow[]> {
       detail: `${r.version} net:${r.spec.network}${r.approvals.outboundNetwork ? ' (approved)' : ''}${
         s?.state === 'running' && s.health !== 'none' ? ` ${s.health}` : ''
       }${mem}`,
+      ...(s ? { rating: s.rating } : {}),
     };
   });
 }
@@ -193,7 +196,7 @@ export function coreSources(root: string): Sources {
     async inspect(name) {
       const [{ inspectService }, { formatInspection }] = await Promise.all([
         import('../core/services/inspect.js'),
-        import('../core/services/describe.js'),
+        import('../cli/describe.js'),
       ]);
       return formatInspection(await inspectService(await serviceDeps(root), name)).split('\n');
     },

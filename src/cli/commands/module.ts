@@ -3,6 +3,7 @@ import { ExitCode, UsageError } from '../../core/errors.js';
 import { type LintReport, lintModule, scaffoldModule } from '../../core/modules/index.js';
 import type { CommandGroup, CommandSpec } from '../command.js';
 import { optString } from '../command.js';
+import { ratingLines } from '../rating-text.js';
 
 const newModule: CommandSpec = {
   name: 'new',
@@ -42,6 +43,7 @@ function humanReport(r: LintReport): string {
         `  service.${l.field} = ${l.value} (default: ${l.default}): ${l.justification ? `"${l.justification}"` : 'NOT JUSTIFIED'}`,
       );
   } else lines.push('sandbox: the defaults, nothing loosened');
+  if (r.rating) lines.push(...ratingLines(r.rating));
   lines.push(
     r.ok
       ? `ok (${r.warnings.length} warnings)`
@@ -55,7 +57,7 @@ const lint: CommandSpec = {
   summary: 'Check a module folder before packaging: manifest, sandbox loosenings, image recipe, hashes',
   args: 'PATH',
   details:
-    'Each problem names its field in manifest.json. Anything that loosens the sandbox (outbound network, GPU, mounts, writable data, bigger limits) must be justified in service.justification.\nExit codes: 0 clean (warnings allowed), 4 errors found.',
+    'Each problem names its field in manifest.json. Anything that loosens the sandbox (outbound network, GPU, mounts, writable data, bigger limits) must be justified in service.justification.\nThe security rating (1 to 8, docs/security-rating.md) is the one the module gets on the appliance: AppArmor on (its own profile) and signed by `blueprint repo build`.\nExit codes: 0 clean (warnings allowed), 4 errors found.',
   async run(ctx, parsed) {
     const [dir, extra] = parsed.positionals;
     if (!dir || extra)

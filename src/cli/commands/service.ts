@@ -9,6 +9,7 @@ import {
   requirePositionals,
 } from '../command.js';
 import type { Context } from '../context.js';
+import { ratingLines, ratingShort } from '../rating-text.js';
 
 /** The GPU module's planner, loaded only for a service that asks for a GPU. */
 export const planGpu: PlanGpuAccess = async (root, need) =>
@@ -43,7 +44,18 @@ type Status = Awaited<ReturnType<typeof import('../../core/services/status.js').
 
 function statusTable(rows: Status[]): string {
   if (rows.length === 0) return 'No services installed. Install a module with `bpkg install NAME`.';
-  const head = ['NAME', 'VERSION', 'STATE', 'HEALTH', 'UPTIME', 'RESTARTS', 'MEMORY', 'CPU%', 'PIDS'];
+  const head = [
+    'NAME',
+    'VERSION',
+    'STATE',
+    'HEALTH',
+    'UPTIME',
+    'RESTARTS',
+    'MEMORY',
+    'CPU%',
+    'PIDS',
+    'SECURITY',
+  ];
   const body = rows.map((r) => [
     r.name,
     r.containerVersion && r.containerVersion !== r.version
@@ -56,6 +68,7 @@ function statusTable(rows: Status[]): string {
     fmtBytes(r.memoryBytes),
     r.cpuPercent === null ? '-' : String(r.cpuPercent),
     r.pids === null ? '-' : String(r.pids),
+    ratingShort(r.rating),
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
   return [head, ...body]
@@ -172,15 +185,17 @@ const restart: CommandSpec = {
 
 const status: CommandSpec = {
   name: 'status',
-  summary: 'State, uptime, restarts, health and resource use (all services without NAME)',
+  summary: 'State, uptime, restarts, health, resource use and security rating (all services without NAME)',
   args: '[NAME]',
+  details:
+    'SECURITY is the rating from 1 to 8 (docs/security-rating.md), from the running container when it runs; with NAME, every point and its reason follows the table.',
   async run(ctx, parsed) {
     const { listServices, serviceStatus } = await import('../../core/services/status.js');
     const d = await deps(ctx);
     const name = parsed.positionals[0];
     if (name) {
       const s = await serviceStatus(d, name);
-      ctx.result(s, statusTable([s]));
+      ctx.result(s, [statusTable([s]), '', ...ratingLines(s.rating)].join('\n'));
     } else {
       const all = await listServices(d);
       ctx.result(all, statusTable(all));
@@ -245,12 +260,12 @@ const logs: CommandSpec = {
 const inspect: CommandSpec = {
   name: 'inspect',
   summary:
-    'The sandbox asked for, and what the running process actually has (read from the kernel and from inside)',
+    'The sandbox asked for, what the running process actually has (read from the kernel and from inside), and the security rating point by point',
   args: 'NAME',
   async run(ctx, parsed) {
     const name = nameArg(parsed, 'inspect');
     const { inspectService } = await import('../../core/services/inspect.js');
-    const { formatInspection } = await import('../../core/services/describe.js');
+    const { formatInspection } = await import('../describe.js');
     const i = await inspectService(await deps(ctx), name);
     ctx.result(i, formatInspection(i));
   },

@@ -134,6 +134,9 @@ export function rateService(manifest: SandboxFacts, container?: ContainerFacts):
     source: RatingItem['source'] = src,
   ) => items.push({ code, points, source, ...(data ? { data } : {}) });
 
+  // A container shows no interfaces but lo for both `none` and `loopback-socket`: the manifest says which.
+  const network =
+    f.network === 'none' && manifest.network === 'loopback-socket' ? manifest.network : f.network;
   const aa = f.apparmor;
   if (aa.mode === 'own-profile')
     add('apparmor-own-profile', 1, { profile: aa.profile, ...(aa.assumed ? { assumed: true } : {}) });
@@ -168,7 +171,7 @@ export function rateService(manifest: SandboxFacts, container?: ContainerFacts):
   if (f.noNewPrivileges) add('no-new-privileges', 0);
   else add('new-privileges', -1);
   if (f.network === 'outbound') add('outbound-network', -1);
-  else if (f.network !== 'host') add('no-network', 0, { network: f.network });
+  else if (f.network !== 'host') add('no-network', 0, { network });
   if (f.devices.length) add('gpu-devices', -1, { devices: f.devices.join(', ') });
   else add('no-devices', 0);
 

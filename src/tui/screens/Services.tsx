@@ -1,5 +1,6 @@
 import { Box, Text, useInput } from 'ink';
 import { useEffect, useState } from 'react';
+import { ratingShort } from '../../cli/rating-text.js';
 import type { ScreenProps } from '../App.js';
 import { ListScreen } from '../components/ListScreen.js';
 import type { ServiceRow } from '../sources.js';
@@ -79,7 +80,11 @@ export function Services(props: ScreenProps) {
         { header: 'Service', width: 22, get: (s) => s.name },
         { header: 'State', width: 12, get: (s) => s.state },
         { header: 'Sandbox', width: 10, get: (s) => (s.sandboxed ? 'sandboxed' : 'NO') },
-        { header: 'Detail', get: (s) => s.detail },
+        // The security rating last, after the detail (Enter shows it point by point).
+        {
+          header: 'Detail',
+          get: (s) => `${s.detail}${s.rating ? `  security ${ratingShort(s.rating)}` : ''}`,
+        },
       ]}
       onKey={(input, row, reload, key) => {
         if (!row) return;
@@ -91,7 +96,11 @@ export function Services(props: ScreenProps) {
         if (key.return && sources.inspect)
           void sources.inspect(row.name).then((lines) => setMode({ kind: 'inspect', name: row.name, lines }));
       }}
-      footer={<Text dimColor>{note || 's start  S stop  R restart  l logs  Enter inspect'}</Text>}
+      footer={
+        <Text dimColor>
+          {note || 's start  S stop  R restart  l logs  Enter inspect and security rating'}
+        </Text>
+      }
     />
   );
 }

@@ -1,9 +1,20 @@
-import { parseNetDev, type ServiceInspection } from './inspect.js';
+import type { AppArmorPlan } from '../core/services/apparmor.js';
+import { parseNetDev, type ServiceInspection } from '../core/services/inspect.js';
+import { ratingLines } from './rating-text.js';
 
 const mib = (n: number | undefined) => (n === undefined ? '?' : `${Math.round(n / 1024 / 1024)} MiB`);
 const mark = (ok: boolean) => (ok ? 'ok  ' : 'FAIL');
 
-/** Human text for `blueprint service inspect`: each rule asked for next to what the process has. */
+function apparmorText(a: AppArmorPlan): string {
+  if (a.mode === 'own-profile') return `own profile ${a.profile}`;
+  if (a.mode === 'engine-default') return "the engine's default profile (apparmor_parser is missing)";
+  return a.reason === 'kernel-has-no-apparmor' ? 'off: this kernel has no AppArmor' : 'off: disabled at boot';
+}
+
+/**
+ * Human text for `blueprint service inspect` (and the TUI's inspect view): each rule asked for
+ * next to what the process has, then the security rating point by point.
+ */
 export function formatInspection(i: ServiceInspection): string {
   const p = i.policy;
   const lines = [
@@ -13,6 +24,7 @@ export function formatInspection(i: ServiceInspection): string {
     `  capabilities     ${p.capabilities}`,
     `  privileges       no-new-privileges`,
     `  seccomp          ${p.seccomp}`,
+    `  apparmor         ${apparmorText(p.apparmor)}`,
     `  root filesystem  ${p.rootFilesystem}, /tmp ${p.tmp}`,
     `  user namespace   ${p.userNamespace}`,
     `  network          ${p.network}`,
@@ -22,7 +34,14 @@ export function formatInspection(i: ServiceInspection): string {
     ...p.mounts.map((m) => `  mount            ${m.source} -> ${m.target} (${m.mode})`),
   ];
   const k = i.process;
-  if (!k) return [...lines, '', 'Not running: start it to see what the process actually has.'].join('\n');
+  if (!k)
+    return [
+      ...lines,
+      '',
+      'Not running: start it to see what the process actually has.',
+      '',
+      ...ratingLines(i.rating),
+    ].join('\n');
   const c = k.cgroup;
   lines.push(
     '',
@@ -36,6 +55,7 @@ export function formatInspection(i: ServiceInspection): string {
     `  ${mark(c.memoryBytes === p.memoryBytes)} memory limit ${mib(c.memoryBytes)}`,
     `  ${mark(c.pids === p.pids)} pids limit ${c.pids ?? '?'}`,
     `  ${mark(c.cpus === p.cpus)} cpu limit ${c.cpus ?? '?'}`,
+    `  ${mark(p.apparmor.mode !== 'own-profile' || k.apparmor === `${p.apparmor.profile} (enforce)`)} apparmor ${k.apparmor ?? '(none: the kernel has no AppArmor)'}`,
   );
   if (i.probe) {
     lines.push('', "From inside (the module's probe):");
@@ -45,5 +65,6 @@ export function formatInspection(i: ServiceInspection): string {
       lines.push(`  ${key.padEnd(14)} ${shown}`);
     }
   }
+  lines.push('', ...ratingLines(i.rating));
   return lines.join('\n');
 }
