@@ -24,6 +24,9 @@ command -v gcc >/dev/null || pkgs+=(gcc)
 [ -e /usr/lib/x86_64-linux-gnu/libc.a ] || [ -e /usr/lib/aarch64-linux-gnu/libc.a ] || pkgs+=(libc6-dev)
 # setfacl: a GPU service's group gets an ACL entry on the render nodes it is given (device-access.ts).
 command -v setfacl >/dev/null || pkgs+=(acl)
+# apparmor_parser: each service's own AppArmor profile is compiled by the real parser in the tests
+# (test/security/apparmor.test.ts), and loaded at start where the kernel has AppArmor.
+[ -x /usr/sbin/apparmor_parser ] || [ -x /sbin/apparmor_parser ] || pkgs+=(apparmor)
 [ ${#pkgs[@]} -eq 0 ] || apt_install "${pkgs[@]}"
 
 if [ "$(id -u)" = 0 ]; then
