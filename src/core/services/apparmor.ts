@@ -159,7 +159,9 @@ export function apparmorProfile(input: ProfileInput): string {
     '  deny capability,',
     '  deny ptrace (trace),',
     `  ptrace (read, readby) peer=${name},`,
-    '  signal (receive) peer=unconfined,',
+    // The engine's stop: unconfined, or under the unconfined-mode profiles some distributions give
+    // the runtime and the engine (Ubuntu 24.04's runc, crun, podman).
+    '  signal (receive) peer={unconfined,runc,crun,podman,conmon},',
     `  signal (send, receive) peer=${name},`,
     '}',
     '',
