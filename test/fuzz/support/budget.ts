@@ -24,7 +24,8 @@ export function fuzzParams<T>(examples: T[] = []): FcParameters<T> {
     plugins: [fc.interruptAfterTimeLimit(seconds * 1000) as fc.Plugin<T>],
     // Seeds from the corpus run first, every time.
     examples,
-    verbose: 1,
+    // The minimal counterexample only; the list of every failure on the way is noise.
+    verbose: 0,
   };
 }
 
