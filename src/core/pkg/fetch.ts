@@ -1,7 +1,8 @@
-import { readFile, rm, stat } from 'node:fs/promises';
+import { createHash, randomUUID } from 'node:crypto';
+import { constants } from 'node:fs';
+import { type FileHandle, open, readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { NotFoundError, VerificationError } from '../errors.js';
+import { NotFoundError, storageErrorFrom, VerificationError } from '../errors.js';
 import { ensureDir, exists } from '../system/fs.js';
 import { readManifestBytes } from './archive.js';
 import { type IndexEntry, packageFileName, parseJsonBytes, parseManifest } from './format.js';
@@ -20,7 +21,81 @@ export interface FetchContext {
   signal?: AbortSignal;
 }
 
-/** A local `.bpkg` with its `.asc` beside it: verified before anything else is read. */
+/** `readLocalPackage`'s private copies: `.local-PID-UUID.bpkg`, removed by `discardLocalCopy`. */
+const LOCAL_COPY = /^\.local-([0-9]+)-[0-9a-f-]{36}\.bpkg$/;
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Reads an untrusted file exactly once, into a fresh file in `dir` (created with O_EXCL and
+ * O_NOFOLLOW, so nothing planted there is written through), hashing the bytes on the way. A hostile
+ * USB stick or NFS server can serve different bytes on every read, so everything that follows
+ * (signature, manifest, SHA-256, unpacking) must read this copy, never the original.
+ */
+async function copyOnce(src: string, dir: string): Promise<{ copy: string; size: number; sha256: string }> {
+  // O_NONBLOCK: opening a FIFO named x.bpkg must not hang; it is refused below as not a file.
+  const input = await open(src, constants.O_RDONLY | constants.O_NONBLOCK).catch((err) => {
+    throw (err as NodeJS.ErrnoException).code === 'ENOENT'
+      ? new NotFoundError(`${src} not found`, 'Check the path of the package file.')
+      : storageErrorFrom(err, `reading ${src}`);
+  });
+  const copy = path.join(dir, `.local-${process.pid}-${randomUUID()}.bpkg`);
+  let output: FileHandle | undefined;
+  try {
+    const st = await input.stat();
+    if (!st.isFile())
+      throw new VerificationError(
+        `${src} is not a regular file`,
+        'not-a-file',
+        'Install a package from a .bpkg file, not a device, pipe or folder.',
+      );
+    await ensureDir(dir);
+    output = await open(
+      copy,
+      constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
+      0o600,
+    );
+    const hash = createHash('sha256');
+    const buf = Buffer.allocUnsafe(4 * 1024 * 1024);
+    let size = 0;
+    for (;;) {
+      const n = (await input.read(buf, 0, buf.length, null)).bytesRead;
+      if (n === 0) break;
+      size += n;
+      // A file that grows while read (or a server that never stops) is not what was handed over.
+      if (size > st.size)
+        throw new VerificationError(
+          `${src} changed while it was read`,
+          'changed-while-reading',
+          'Copy the package to a local disk and try again; nothing was installed.',
+        );
+      hash.update(buf.subarray(0, n));
+      for (let off = 0; off < n; ) off += (await output.write(buf, off, n - off)).bytesWritten;
+    }
+    await output.close();
+    output = undefined;
+    return { copy, size, sha256: hash.digest('hex') };
+  } catch (err) {
+    await output?.close().catch(() => {});
+    await rm(copy, { force: true });
+    throw storageErrorFrom(err, `copying ${src}`);
+  } finally {
+    await input.close();
+  }
+}
+
+/**
+ * A local `.bpkg` with its `.asc` beside it. Its bytes are read once, into a private copy in the
+ * cache, and the signature, manifest, size and SHA-256 all come from that copy, which is also what
+ * gets unpacked (`file`). The caller removes it with `discardLocalCopy` when done.
+ */
 export async function readLocalPackage(
   ctx: FetchContext,
   file: string,
@@ -33,39 +108,63 @@ export async function readLocalPackage(
       'Copy the .asc file with the package.',
     );
   });
-  const check = await verifyDetached({ file: abs }, sig, await ctx.trusted(), path.basename(file), ctx.now());
-  const manifest = parseManifest(
-    parseJsonBytes(await readManifestBytes(abs), 'manifest.json', 'bad-manifest'),
-  );
-  const { size } = await stat(abs);
-  const entry: IndexEntry = {
-    name: manifest.name,
-    version: manifest.version,
-    arch: manifest.arch,
-    summary: manifest.summary,
-    depends: manifest.depends,
-    size,
-    sha256: await sha256File(abs),
-    path: path.basename(abs),
-  };
-  return { entry, repo: 'file', file: abs, signer: check.signer };
+  const { copy, size, sha256 } = await copyOnce(abs, ctx.cacheDir);
+  try {
+    const check = await verifyDetached(
+      { file: copy },
+      sig,
+      await ctx.trusted(),
+      path.basename(file),
+      ctx.now(),
+    );
+    const manifest = parseManifest(
+      parseJsonBytes(await readManifestBytes(copy), 'manifest.json', 'bad-manifest'),
+    );
+    const entry: IndexEntry = {
+      name: manifest.name,
+      version: manifest.version,
+      arch: manifest.arch,
+      summary: manifest.summary,
+      depends: manifest.depends,
+      size,
+      sha256,
+      path: path.basename(abs),
+    };
+    return { entry, repo: 'file', file: copy, signer: check.signer };
+  } catch (err) {
+    await rm(copy, { force: true });
+    throw err;
+  }
+}
+
+/** Removes a private copy made by `readLocalPackage` (and nothing else). */
+export async function discardLocalCopy(ctx: FetchContext, file: string): Promise<void> {
+  if (path.dirname(file) === ctx.cacheDir && LOCAL_COPY.test(path.basename(file)))
+    await rm(file, { force: true });
+}
+
+/** Removes private copies left by processes that died before discarding them (SIGKILL, power cut). */
+export async function pruneLocalCopies(ctx: FetchContext): Promise<void> {
+  for (const name of await readdir(ctx.cacheDir).catch(() => [])) {
+    const pid = LOCAL_COPY.exec(name)?.[1];
+    if (pid && !alive(Number(pid))) await rm(path.join(ctx.cacheDir, name), { force: true });
+  }
 }
 
 /**
- * Makes a package available locally. Packages in a local folder repository are read in place:
- * their size and SHA-256 are checked against the signed index while they are unpacked (before
- * commit), which saves copying them into the cache.
+ * Makes a package available locally: copied into the cache (from a folder repository as from an
+ * HTTP one), with its size and SHA-256 checked against the signed index on that one read. Its
+ * signature is then checked on, and it is unpacked from, the cached copy: a folder on a USB stick
+ * or an NFS server may serve different bytes on every read, so it is never read twice.
  */
 export async function fetchPackage(ctx: FetchContext, c: Candidate, state: RepoState): Promise<string> {
   const url = joinUrl(state.url, c.entry.path);
-  if (url.startsWith('file://')) {
-    ctx.progress({ phase: 'download', name: c.entry.name, bytes: c.entry.size, total: c.entry.size });
-    return fileURLToPath(url);
-  }
   await ensureDir(ctx.cacheDir);
   const dest = path.join(ctx.cacheDir, packageFileName(c.entry));
   const cached = (await exists(dest)) && (await sha256File(dest)) === c.entry.sha256;
-  if (!cached)
+  if (cached)
+    ctx.progress({ phase: 'download', name: c.entry.name, bytes: c.entry.size, total: c.entry.size });
+  else
     await download(url, dest, c.entry, {
       ...(ctx.signal ? { signal: ctx.signal } : {}),
       onProgress: (bytes, total) =>
@@ -76,7 +175,7 @@ export async function fetchPackage(ctx: FetchContext, c: Candidate, state: RepoS
 
 /**
  * Checks a fetched package's own detached signature; resolves with the signer's fingerprint.
- * A downloaded copy that fails is deleted from the cache.
+ * The cached copy that fails is deleted.
  */
 export async function checkPackageSignature(
   ctx: FetchContext,
@@ -99,7 +198,7 @@ export async function checkPackageSignature(
     });
     return (await verifyDetached({ file }, sig, await ctx.trusted(), name, ctx.now())).signer;
   } catch (err) {
-    if (!url.startsWith('file://')) await rm(file, { force: true });
+    await rm(file, { force: true });
     throw err;
   }
 }

@@ -2,12 +2,19 @@ import { readlink, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { gt } from 'semver';
 import { ConflictError, NotFoundError, storageErrorFrom, VerificationError } from '../errors.js';
-import { ensureDir, exists } from '../system/fs.js';
+import { assertInsideRoot, ensureDir, exists } from '../system/fs.js';
 import { acquireLock } from '../system/lock.js';
-import { type Layout, layout } from '../system/paths.js';
+import { type Layout, layout, managedDirs } from '../system/paths.js';
 import { type Extracted, extractPackage } from './archive.js';
 import { type Database, type InstalledPackage, loadDatabase, loadFileList, saveFileList } from './db.js';
-import { checkPackageSignature, type FetchContext, fetchPackage, readLocalPackage } from './fetch.js';
+import {
+  checkPackageSignature,
+  discardLocalCopy,
+  type FetchContext,
+  fetchPackage,
+  pruneLocalCopies,
+  readLocalPackage,
+} from './fetch.js';
 import { type IndexEntry, packageFileName, parseJsonBytes, parseManifest } from './format.js';
 import type { HookOptions, PackageHooks } from './hooks.js';
 import { Keyring } from './keyring.js';
@@ -93,8 +100,18 @@ export class PackageManager {
     this.opts.onProgress?.(e);
   }
 
+  /**
+   * Refuses a root whose folders lead out of it through symlinks (`ROOT/opt/blueprint -> /srv`):
+   * every write, rename and recursive delete below would land there. Judged before anything is
+   * written, package folders under opt/blueprint included.
+   */
+  private async checkRoot(): Promise<void> {
+    await assertInsideRoot(this.paths.root, managedDirs(this.paths), { children: [this.paths.optDir] });
+  }
+
   /** Takes the lock, finishes any interrupted transaction, runs `fn`, releases the lock. */
   async locked<T>(fn: () => Promise<T>): Promise<T> {
+    await this.checkRoot();
     try {
       await ensureDir(this.paths.pkgState);
     } catch (err) {
@@ -103,6 +120,7 @@ export class PackageManager {
     const release = await acquireLock(this.paths.lockFile, 'package operation');
     try {
       const outcome = await this.tx.recover();
+      await pruneLocalCopies(this.fetchContext);
       if (outcome !== 'none')
         this.hookOpts.info(
           `An interrupted transaction was ${outcome === 'completed' ? 'completed' : 'rolled back'}.`,
@@ -115,10 +133,13 @@ export class PackageManager {
 
   /** Finishes or rolls back an interrupted transaction, if any. */
   async recover(): Promise<RecoveryOutcome> {
+    await this.checkRoot();
     await ensureDir(this.paths.pkgState);
     const release = await acquireLock(this.paths.lockFile, 'package operation');
     try {
-      return await this.tx.recover();
+      const outcome = await this.tx.recover();
+      await pruneLocalCopies(this.fetchContext);
+      return outcome;
     } finally {
       await release();
     }
@@ -131,6 +152,7 @@ export class PackageManager {
   }
 
   async update(): Promise<import('./repos.js').UpdateOutcome[]> {
+    await this.checkRoot();
     const repos = await this.repos.list();
     if (repos.length === 0)
       throw new NotFoundError('No repositories configured', 'Add one: bpkg repo add NAME URL');
@@ -202,14 +224,30 @@ export class PackageManager {
 
   /** Works out what `install` would do, without changing anything. */
   async plan(specs: string[], opts: { reinstall?: boolean } = {}): Promise<PlannedChange[]> {
-    return (await this.planWithSources(specs, opts)).changes;
+    await this.checkRoot();
+    const copies: Array<{ file: string }> = [];
+    return (await this.planWithSources(specs, opts, copies).finally(() => this.discardLocals(copies)))
+      .changes;
   }
 
-  private async planWithSources(specs: string[], opts: { reinstall?: boolean }) {
+  /** Local `.bpkg` files are read once into private copies in the cache; this removes them. */
+  private async discardLocals(locals: Array<{ file: string }>): Promise<void> {
+    for (const l of locals) await discardLocalCopy(this.fetchContext, l.file);
+  }
+
+  /** `copies` collects the private copies of local `.bpkg` files, for the caller to discard. */
+  private async planWithSources(
+    specs: string[],
+    opts: { reinstall?: boolean },
+    copies: Array<{ file: string }>,
+  ) {
     const db = await loadDatabase(this.paths);
     const locals = [];
-    for (const s of specs.filter((s) => s.endsWith('.bpkg')))
-      locals.push(await readLocalPackage(this.fetchContext, s));
+    for (const s of specs.filter((s) => s.endsWith('.bpkg'))) {
+      const local = await readLocalPackage(this.fetchContext, s);
+      copies.push(local);
+      locals.push(local);
+    }
     const requests = specs.filter((s) => !s.endsWith('.bpkg')).map(parseRequest);
     const needIndex = requests.length > 0 || locals.some((l) => l.entry.depends.length > 0);
     const available = needIndex ? await this.candidates(true) : [];
@@ -233,8 +271,9 @@ export class PackageManager {
   }
 
   async install(specs: string[], opts: { reinstall?: boolean } = {}): Promise<PlannedChange[]> {
+    const copies: Array<{ file: string }> = [];
     return this.locked(async () => {
-      const { db, chosen, locals, requests, changes } = await this.planWithSources(specs, opts);
+      const { db, chosen, locals, requests, changes } = await this.planWithSources(specs, opts, copies);
       if (changes.length === 0) return [];
       const states = new Map((await this.repos.states()).map((s) => [s.name, s]));
       const todo = chosen.filter((c) => changes.some((ch) => ch.name === c.entry.name));
@@ -285,7 +324,7 @@ export class PackageManager {
         }
       });
       return changes;
-    });
+    }).finally(() => this.discardLocals(copies));
   }
 
   /**

@@ -126,7 +126,7 @@ export async function download(
       if (n > expect.size) {
         body.destroy();
         throw new VerificationError(
-          `${url} sent more than its declared ${expect.size} bytes`,
+          `${url} sent more than its declared ${expect.size} bytes (the signed index's size)`,
           'size-mismatch',
           'The mirror is broken or hostile; nothing was installed.',
         );
@@ -137,7 +137,7 @@ export async function download(
     }
     if (n !== expect.size)
       throw new VerificationError(
-        `${url}: got ${n} bytes, the index says ${expect.size}`,
+        `${url}: got ${n} bytes, the signed index says ${expect.size}`,
         'size-mismatch',
         'Run `bpkg update` and try again.',
       );

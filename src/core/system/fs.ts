@@ -1,7 +1,7 @@
 import { constants } from 'node:fs';
-import { mkdir, open, readFile, rename, rm, unlink } from 'node:fs/promises';
+import { lstat, mkdir, open, readdir, readFile, realpath, rename, rm, unlink } from 'node:fs/promises';
 import path from 'node:path';
-import { storageErrorFrom } from '../errors.js';
+import { StorageError, storageErrorFrom } from '../errors.js';
 
 export async function ensureDir(dir: string, mode = 0o755): Promise<void> {
   try {
@@ -88,4 +88,76 @@ export async function removeIfExists(p: string): Promise<void> {
   await unlink(p).catch((err: NodeJS.ErrnoException) => {
     if (err.code !== 'ENOENT') throw err;
   });
+}
+
+const missing = (err: unknown) => {
+  const code = (err as NodeJS.ErrnoException).code;
+  return code === 'ENOENT' || code === 'ENOTDIR';
+};
+
+/**
+ * Where `p` really is: the kernel's real path (fs.promises.realpath is realpath(3), not the
+ * JavaScript walk of realpathSync) of its deepest existing ancestor, with the names that do not
+ * exist yet appended. `undefined` when a dangling symlink is on the way: writing through it would
+ * create its target, wherever that is.
+ */
+export async function realPathOfExisting(p: string): Promise<string | undefined> {
+  const rest: string[] = [];
+  for (let cur = path.resolve(p); ; ) {
+    try {
+      return path.join(await realpath(cur), ...rest.reverse());
+    } catch (err) {
+      if (!missing(err)) throw err;
+      if (
+        await lstat(cur).then(
+          (st) => st.isSymbolicLink(),
+          () => false,
+        )
+      )
+        return undefined;
+      const parent = path.dirname(cur);
+      if (parent === cur) throw err;
+      rest.push(path.basename(cur));
+      cur = parent;
+    }
+  }
+}
+
+/**
+ * Refuses, before anything is written, when one of `dirs` (folders under `root` that the caller
+ * writes) really lies outside `root`: a symlink on the way (`ROOT/opt/blueprint -> /srv`) would
+ * carry every write, rename and recursive delete there. Links that stay inside the root are fine
+ * (judged after resolving them). With `children`, the entries of those folders that are symlinks
+ * are judged too (package folders under opt/blueprint).
+ */
+export async function assertInsideRoot(
+  root: string,
+  dirs: string[],
+  opts: { children?: string[] } = {},
+): Promise<void> {
+  const realRoot = await realPathOfExisting(root);
+  const inside = (real: string | undefined) =>
+    real !== undefined &&
+    realRoot !== undefined &&
+    (real === realRoot || real.startsWith(realRoot.endsWith(path.sep) ? realRoot : realRoot + path.sep));
+  const check = async (p: string) => {
+    const real = await realPathOfExisting(p);
+    if (inside(real)) return;
+    const rel = path.relative(path.resolve(root), path.resolve(p)) || '.';
+    throw new StorageError(
+      real === undefined
+        ? `${p} goes through a dangling symbolic link inside ${root}`
+        : `${p} is really ${real}, outside ${root}: a symbolic link on the way leads out of it`,
+      'link-outside-root',
+      `Make ${rel} a real folder inside ${root} (remove the link), or pass the intended --root; nothing was changed.`,
+    );
+  };
+  for (const dir of dirs) await check(dir);
+  for (const dir of opts.children ?? []) {
+    const entries = await readdir(dir, { withFileTypes: true }).catch((err) => {
+      if (missing(err)) return [];
+      throw err;
+    });
+    for (const e of entries) if (e.isSymbolicLink()) await check(path.join(dir, e.name));
+  }
 }

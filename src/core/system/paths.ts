@@ -50,6 +50,27 @@ export function layout(root: string): Layout {
   };
 }
 
+/**
+ * The folders under the root that the package manager creates and writes. Each must really lie
+ * inside the root (see `assertInsideRoot`): a symlink among them must not carry writes elsewhere.
+ */
+export function managedDirs(l: Layout): string[] {
+  return [
+    l.etc,
+    l.keysDir,
+    l.reposDir,
+    l.stateDir,
+    l.pkgState,
+    l.listsDir,
+    l.filesDir,
+    l.modulesData,
+    l.cacheDir,
+    l.pkgCache,
+    l.optDir,
+    l.runDir,
+  ];
+}
+
 /** Joins a path under a base and refuses anything that escapes it (`..`, absolute parts). */
 export function within(base: string, rel: string): string | undefined {
   const full = path.resolve(base, rel);

@@ -1,0 +1,205 @@
+// vi.mock calls are hoisted above the imports: every module below sees the wrapped fs.
+/**
+ * Issue 11, finding 2: an untrusted package file is read once. A hostile USB stick or NFS server
+ * needs no race to beat a verify-then-read-again design: it can serve different bytes on each open.
+ * This file simulates exactly that. Every way the code under test can open a file in this process
+ * (node:fs and node:fs/promises) is wrapped: the first open of the hostile path is served the
+ * signed package, every later open the unsigned one (which is also what a plain stat or read of
+ * the path sees). Signature hashing normally runs on a worker thread whose opens cannot be
+ * wrapped, so the digest worker is switched off here; the signature is then checked on this
+ * thread, by the same code, through the wrapped opens.
+ */
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { BlueprintError } from '../../src/core/errors.js';
+import { buildPackage, signFile } from '../../src/core/pkg/build.js';
+import { PackageManager } from '../../src/core/pkg/index.js';
+import { buildRepo, makeKey, makeSource, type TestKey, tempDir, trustingRoot } from '../helpers/pkg.js';
+
+const hostile = vi.hoisted(() => {
+  const state = { path: '', first: '', opens: 0 };
+  /** The path to really open: the first open of the hostile file gets the signed bytes. */
+  const redirect = (p: unknown): unknown => {
+    if (!state.path || (typeof p !== 'string' && !(p instanceof URL))) return p;
+    const s = p instanceof URL ? decodeURIComponent(p.pathname) : p;
+    if (s !== state.path) return p;
+    state.opens++;
+    return state.opens === 1 ? state.first : p;
+  };
+  return { state, redirect };
+});
+
+vi.mock('node:fs', async (importOriginal) => {
+  const real = await importOriginal<typeof import('node:fs')>();
+  const r = hostile.redirect as (p: unknown) => string;
+  const wrapped = {
+    createReadStream: (p: unknown, ...a: unknown[]) =>
+      (real.createReadStream as (...x: unknown[]) => unknown)(r(p), ...a),
+    openSync: (p: unknown, ...a: unknown[]) => (real.openSync as (...x: unknown[]) => unknown)(r(p), ...a),
+    readFileSync: (p: unknown, ...a: unknown[]) =>
+      (real.readFileSync as (...x: unknown[]) => unknown)(r(p), ...a),
+    copyFileSync: (p: unknown, ...a: unknown[]) =>
+      (real.copyFileSync as (...x: unknown[]) => unknown)(r(p), ...a),
+  };
+  return { ...real, ...wrapped, default: { ...real, ...wrapped } };
+});
+
+vi.mock('node:fs/promises', async (importOriginal) => {
+  const real = await importOriginal<typeof import('node:fs/promises')>();
+  const r = hostile.redirect as (p: unknown) => string;
+  const wrapped = {
+    open: (p: unknown, ...a: unknown[]) => (real.open as (...x: unknown[]) => unknown)(r(p), ...a),
+    readFile: (p: unknown, ...a: unknown[]) => (real.readFile as (...x: unknown[]) => unknown)(r(p), ...a),
+    copyFile: (p: unknown, ...a: unknown[]) => (real.copyFile as (...x: unknown[]) => unknown)(r(p), ...a),
+    cp: (p: unknown, ...a: unknown[]) => (real.cp as (...x: unknown[]) => unknown)(r(p), ...a),
+  };
+  return { ...real, ...wrapped, default: { ...real, ...wrapped } };
+});
+
+vi.mock('../../src/core/pkg/file-digest.js', () => ({
+  canDigest: () => false,
+  digestFile: () => Promise.reject(new Error('the digest worker is off in this test')),
+}));
+
+const SIGNED = 'signed by the publisher\n';
+const UNSIGNED = 'UNSIGNED content the publisher never saw\n';
+
+let key: TestKey;
+beforeAll(async () => {
+  key = await makeKey(path.join(tempDir(), 'key'));
+});
+
+/** Builds `tool 1.0.0` with `content` in share/README into a folder of its own. */
+async function buildTool(content: string): Promise<string> {
+  const base = tempDir();
+  const src = makeSource(base, { name: 'tool', version: '1.0.0', files: { 'share/README': content } });
+  return (await buildPackage(src, path.join(base, 'out'))).file;
+}
+
+/** Runs `fn` while `file` serves the bytes of `first` on its first open and its own bytes after. */
+async function whileHostile<T>(
+  file: string,
+  first: string,
+  fn: () => Promise<T>,
+): Promise<{ value?: T; error?: unknown; opens: number }> {
+  Object.assign(hostile.state, { path: file, first, opens: 0 });
+  try {
+    const result = await fn().then(
+      (value): { value?: T; error?: unknown } => ({ value }),
+      (error: unknown) => ({ error }),
+    );
+    return { ...result, opens: hostile.state.opens };
+  } finally {
+    Object.assign(hostile.state, { path: '', first: '', opens: 0 });
+  }
+}
+
+/** Safe outcomes only: refused with nothing installed, or the signed bytes installed. */
+function expectOnlySignedBytes(root: string, outcome: { error?: unknown }) {
+  const readme = path.join(root, 'opt/blueprint/tool/current/share/README');
+  if (outcome.error !== undefined) {
+    expect(outcome.error).toBeInstanceOf(BlueprintError);
+    expect(existsSync(readme)).toBe(false);
+  } else {
+    expect(readFileSync(readme, 'utf8')).toBe(SIGNED);
+  }
+}
+
+describe('an untrusted package file is read once (finding 2)', () => {
+  it('a local .bpkg that serves different bytes on each open installs only what was verified', async () => {
+    const good = await buildTool(SIGNED);
+    await signFile(good, { keyFile: key.privateFile });
+    const evil = await buildTool(UNSIGNED);
+    const stick = tempDir('bp-usb-');
+    const file = path.join(stick, 'tool_1.0.0_all.bpkg');
+    copyFileSync(evil, file);
+    copyFileSync(`${good}.asc`, `${file}.asc`);
+    const root = tempDir('bp-root-');
+    const pm = new PackageManager({ root });
+    await pm.keyring.add(key.publicKey, key.fingerprint);
+
+    const outcome = await whileHostile(file, good, () => pm.install([file]));
+
+    expectOnlySignedBytes(root, outcome);
+    expect(outcome.error, String(outcome.error)).toBeUndefined();
+    expect((await pm.installed())[0]).toMatchObject({
+      name: 'tool',
+      origin: 'file',
+      signer: key.fingerprint,
+    });
+    expect((await pm.verify('tool'))[0]?.ok).toBe(true);
+    expect(outcome.opens, 'the untrusted file must be opened exactly once').toBe(1);
+    // The private copy it was read into is gone once the install is over.
+    expect(readdirSync(path.join(root, 'var/cache/blueprint/packages'))).toEqual([]);
+  });
+
+  it('a dry-run plan of a hostile local .bpkg also opens it once and leaves no copy behind', async () => {
+    const good = await buildTool(SIGNED);
+    await signFile(good, { keyFile: key.privateFile });
+    const file = path.join(tempDir('bp-usb-'), 'tool_1.0.0_all.bpkg');
+    copyFileSync(good, file);
+    copyFileSync(`${good}.asc`, `${file}.asc`);
+    const root = tempDir('bp-root-');
+    const pm = new PackageManager({ root });
+    await pm.keyring.add(key.publicKey, key.fingerprint);
+
+    const outcome = await whileHostile(file, good, () => pm.plan([file]));
+
+    expect(outcome.error, String(outcome.error)).toBeUndefined();
+    expect(outcome.opens).toBe(1);
+    const cache = path.join(root, 'var/cache/blueprint/packages');
+    expect(existsSync(cache) ? readdirSync(cache) : []).toEqual([]);
+  });
+
+  it('copies left by a process that died are removed by the next operation, live ones are kept', async () => {
+    const root = tempDir('bp-root-');
+    const cache = path.join(root, 'var/cache/blueprint/packages');
+    mkdirSync(cache, { recursive: true });
+    const uuid = '0f0e0d0c-0b0a-4908-8706-050403020100';
+    const dead = `.local-2147483646-${uuid}.bpkg`; // above any pid_max: no such process
+    const live = `.local-${process.pid}-${uuid}.bpkg`;
+    const other = 'tool_1.0.0_all.bpkg';
+    for (const f of [dead, live, other]) writeFileSync(path.join(cache, f), 'x');
+    await new PackageManager({ root }).recover();
+    expect(readdirSync(cache).sort()).toEqual([live, other].sort());
+  });
+
+  it('a package in a folder repository that changes between opens is never installed as signed', async () => {
+    // The publisher's signed package, then a pool whose index lists the unsigned build (e.g. a
+    // stale or tampered index on the same stick) while the pool file serves the signed build first.
+    const base = tempDir();
+    const repo = path.join(base, 'repo');
+    await buildRepo(repo, key, [
+      makeSource(path.join(base, 'src'), {
+        name: 'tool',
+        version: '1.0.0',
+        files: { 'share/README': SIGNED },
+      }),
+    ]);
+    const pooled = path.join(repo, 'pool/tool/tool_1.0.0_all.bpkg');
+    const good = path.join(base, 'good.bpkg');
+    copyFileSync(pooled, good);
+    copyFileSync(await buildTool(UNSIGNED), pooled);
+    await buildRepo(repo, key, []); // re-indexes the pool; the package's .asc still signs the good bytes
+    const root = await trustingRoot(key, repo);
+    const pm = new PackageManager({ root });
+
+    const outcome = await whileHostile(pooled, good, () => pm.install(['tool']));
+
+    expectOnlySignedBytes(root, outcome);
+    if (outcome.error === undefined)
+      expect((await pm.installed())[0]).toMatchObject({ name: 'tool', signer: key.fingerprint });
+    expect(outcome.opens, 'the untrusted file must be opened exactly once').toBe(1);
+  });
+
+  it('the wrapper really serves different bytes on each open (the test can fail)', async () => {
+    const a = path.join(tempDir(), 'a');
+    const b = path.join(tempDir(), 'b');
+    writeFileSync(a, 'first');
+    writeFileSync(b, 'later');
+    const { readFile } = await import('node:fs/promises');
+    const seen = await whileHostile(b, a, async () => [await readFile(b, 'utf8'), await readFile(b, 'utf8')]);
+    expect(seen).toMatchObject({ value: ['first', 'later'], opens: 2 });
+  });
+});
