@@ -4,7 +4,7 @@ import { NotFoundError } from '../errors.js';
 import { sha256File } from '../pkg/transport.js';
 import { profileName } from '../services/apparmor.js';
 import { factsFromService, type Rating, rateService } from '../services/rating.js';
-import { within } from '../system/paths.js';
+import { resolveInside } from '../system/beneath.js';
 import { checkManifest, type Finding, fieldPath, type Loosening } from './policy.js';
 
 export interface LintReport {
@@ -81,9 +81,14 @@ async function checkHashes(
 ): Promise<void> {
   const payload = path.join(dir, 'payload');
   for (const [rel, sha] of Object.entries(files)) {
-    const full = within(payload, rel);
+    // Judged on disk, links resolved: the text of a path says nothing about where it leads.
+    const found = resolveInside(payload, rel);
+    const full = found.inside && found.exists ? found.path : undefined;
     const actual = full && (await exists(full)) ? await sha256File(full) : undefined;
-    if (!actual) errors.push({ field: fieldPath(['files', rel]), message: `payload/${rel} does not exist` });
+    if (!found.inside)
+      errors.push({ field: fieldPath(['files', rel]), message: `payload/${rel} leads outside payload/` });
+    else if (!actual)
+      errors.push({ field: fieldPath(['files', rel]), message: `payload/${rel} does not exist` });
     else if (actual !== sha)
       errors.push({
         field: fieldPath(['files', rel]),

@@ -3,7 +3,8 @@ import { VerificationError } from '../errors.js';
 import type { PlanGpuAccess } from '../gpu/types.js';
 import type { Manifest } from '../pkg/format.js';
 import type { BuildHooks, HookOptions, PackageHooks, UnpackedPackage } from '../pkg/hooks.js';
-import { layout, within } from '../system/paths.js';
+import { resolveInside } from '../system/beneath.js';
+import { layout } from '../system/paths.js';
 import { chooseSocket, type Engine, openEngine } from './engine.js';
 import { buildModuleImage, loadImageArchive, removeImage } from './images.js';
 import { inspectContainer, removeModuleContainers, startService } from './lifecycle.js';
@@ -52,9 +53,11 @@ export function createServiceHooks(opts: ServiceHooksOptions): PackageHooks {
         if (!plan.use)
           throw new VerificationError(`${pkg.name} requires a GPU: ${plan.reason}`, 'gpu-required');
       }
-      const archive = within(pkg.prefix, spec.image.archive);
-      if (!archive)
+      // Judged on disk with every link resolved, not by its text (issue 11, finding 1).
+      const found = resolveInside(pkg.prefix, spec.image.archive);
+      if (!found.inside)
         throw new VerificationError('service.image.archive is outside the package', 'bad-service');
+      const archive = found.path;
       hook.info(`${pkg.name}: loading image ${spec.image.id.slice(0, 19)}`);
       await loadImageArchive(getEngine(), archive, spec.image.id);
       await writeRegistration(opts.root, {
