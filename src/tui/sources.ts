@@ -126,8 +126,21 @@ function escapedSources(s: Sources): Sources {
         throw clean(err);
       });
   const line = (f: (l: string) => void) => (l: string) => f(escapeText(l));
+  // The wizard's operations feed its plan (names, URLs are compared): only their errors are escaped.
+  const ops = (o: ModuleOps): ModuleOps => {
+    const out: Record<string, unknown> = { ...o };
+    for (const [k, v] of Object.entries(o))
+      if (typeof v === 'function')
+        out[k] = (...a: unknown[]) =>
+          (v as (...a: unknown[]) => Promise<unknown>).apply(o, a).catch((err) => {
+            throw clean(err);
+          });
+    return out as unknown as ModuleOps;
+  };
   return {
     ...s,
+    moduleOps: () => s.moduleOps().then((o) => o && ops(o)),
+
     host: wrap(s.host),
     exposure: wrap(s.exposure),
     gpus: wrap(s.gpus),

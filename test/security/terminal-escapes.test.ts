@@ -215,6 +215,24 @@ describe('the TUI shows untrusted text escaped', () => {
     app.unmount();
   });
 
+  it("errors core throws reach the screens escaped, the wizard's included", async () => {
+    const sources = sourcesFor(root);
+    const hostile = 'nope\x1b]0;title\x07';
+    const err = await sources.packageAction!('install', hostile, () => {}, new AbortController().signal).then(
+      () => undefined,
+      (e: Error) => e,
+    );
+    expect(err?.message).toContain('nope\\x1b]0;title\\x07');
+    expect(err?.message).not.toMatch(RAW);
+    const ops = await sources.moduleOps();
+    const wizardErr = await ops!.remove([hostile]).then(
+      () => undefined,
+      (e: Error) => e,
+    );
+    expect(wizardErr?.message).toContain('nope\\x1b]0;title\\x07');
+    expect(wizardErr?.message).not.toMatch(RAW);
+  });
+
   it('whatever a source hands the screens: table cells, dialogs, progress and errors', async () => {
     const app = renderApp(
       sourcesFor(root, {
