@@ -22,6 +22,8 @@ export interface PackageRow {
   version: string;
   installed: boolean;
   summary: string;
+  /** Installed: the repository it came from and upgrades from; available: the one offering it. */
+  origin?: string;
 }
 export interface KeyRow {
   fingerprint: string;
@@ -71,10 +73,22 @@ async function packageRows(root: string): Promise<PackageRow[]> {
   const have = new Set(installed.map((p) => p.name));
   const offered = await pm.search('').catch(() => []);
   return [
-    ...installed.map((p) => ({ name: p.name, version: p.version, installed: true, summary: p.summary })),
+    ...installed.map((p) => ({
+      name: p.name,
+      version: p.version,
+      installed: true,
+      summary: p.summary,
+      origin: p.origin,
+    })),
     ...offered
       .filter((h) => !have.has(h.name))
-      .map((h) => ({ name: h.name, version: h.version, installed: false, summary: h.summary })),
+      .map((h) => ({
+        name: h.name,
+        version: h.version,
+        installed: false,
+        summary: h.summary,
+        origin: h.repo,
+      })),
   ];
 }
 
@@ -279,7 +293,9 @@ export function coreSources(root: string): Sources {
      */
     async signerOf(name) {
       const pm = await openManager(root);
-      const best = (await pm.info(name)).available[0];
+      // What install takes: from the package's origin when it is installed (see PackageManager.plan).
+      const info = await pm.info(name);
+      const best = info.available.find((a) => !info.upgradesFrom || a.repo === info.upgradesFrom);
       if (!best) throw new Error(`${name} is not offered by any repository; run bpkg update`);
       const state = (await pm.repos.states()).find((s) => s.name === best.repo);
       if (!state) throw new Error(`repository ${best.repo} has no verified index; run bpkg update`);

@@ -20,14 +20,22 @@ const install: CommandSpec = {
   name: 'install',
   summary: 'Install packages from the repositories, or local ./NAME.bpkg files (with .asc beside)',
   args: 'NAME[@VERSION]... | FILE.bpkg...',
-  options: { reinstall: { type: 'boolean', description: 'Install again even if this version is installed' } },
+  options: {
+    reinstall: { type: 'boolean', description: 'Install again even if this version is installed' },
+    from: {
+      type: 'string',
+      value: 'REPO',
+      description: 'Take the named packages from this repository; upgrades follow it from now on',
+    },
+  },
   details:
-    'Every package is checked against the signed index (size, SHA-256) and its own signature before anything is unpacked.',
+    'Every package is checked against the signed index (size, SHA-256) and its own signature before anything is unpacked.\nAn installed package is upgraded only from the repository it came from (see `bpkg list`); --from switches it on purpose.\nA new dependency comes from the repository of the package that needs it when that one has a fitting version.',
   async run(ctx, parsed) {
     if (parsed.positionals.length === 0)
       throw new UsageError('Name at least one package', 'Example: bpkg install embeddings');
     const pm = await openPackageManager(ctx);
-    const opts = { reinstall: optBool(parsed, 'reinstall') };
+    const from = optString(parsed, 'from');
+    const opts = { reinstall: optBool(parsed, 'reinstall'), ...(from !== undefined ? { from } : {}) };
     if (ctx.interactive && !ctx.yes && !ctx.json) {
       const plan = await pm.plan(parsed.positionals, opts);
       if (plan.length === 0) return ctx.result({ changes: [] }, 'Nothing to do: already installed.');
@@ -48,7 +56,9 @@ const install: CommandSpec = {
       { changes },
       changes.length === 0
         ? 'Nothing to do: already installed.'
-        : changes.map((c) => `installed ${c.name} ${c.to}${c.from ? ` (was ${c.from})` : ''}`).join('\n'),
+        : changes
+            .map((c) => `installed ${c.name} ${c.to} from ${c.repo}${c.from ? ` (was ${c.from})` : ''}`)
+            .join('\n'),
     );
   },
 };
@@ -120,6 +130,11 @@ const info: CommandSpec = {
       `Package: ${r.name}`,
       `Installed: ${r.installed ? `${r.installed.version} (from ${r.installed.origin}, signed by ${r.installed.signer})` : 'no'}`,
       ...(r.installed?.previous ? [`Rollback to: ${r.installed.previous}`] : []),
+      ...(r.installed
+        ? [
+            `Upgrades from: ${r.upgradesFrom ?? `unknown (choose: bpkg install ${r.name} --from REPO)`}${r.upgradesFrom === 'file' ? ' (a local file: not upgraded from repositories)' : ''}`,
+          ]
+        : []),
       `Available: ${r.available.map((a) => `${a.version} (${a.repo})`).join(', ') || 'none'}`,
       ...(newest
         ? [
@@ -146,7 +161,7 @@ const update: CommandSpec = {
       outcomes
         .map((o) =>
           o.ok
-            ? `${o.repo}: ${o.changed ? 'updated to' : 'unchanged at'} version ${o.version} (${o.packages} packages)${o.rotatedKey ? `; now trusts rotated key ${o.rotatedKey}` : ''}`
+            ? `${o.repo}: ${o.changed ? 'updated to' : 'unchanged at'} version ${o.version} (${o.packages} packages)${o.boundKey ? `; bound to key ${o.boundKey}, the only trusted key` : ''}${o.rotatedKey ? `; now trusts rotated key ${o.rotatedKey} for it` : ''}`
             : `${o.repo}: REFUSED: ${o.error?.message}${o.error?.hint ? `\n  hint: ${o.error.hint}` : ''}`,
         )
         .join('\n'),
@@ -162,7 +177,7 @@ const upgrade: CommandSpec = {
     const pm = await openPackageManager(ctx);
     const ups = await pm.upgradable();
     if (ups.length && ctx.interactive && !ctx.json) {
-      ctx.info(ups.map((u) => `${u.name} ${u.from} -> ${u.to}`).join('\n'));
+      ctx.info(ups.map((u) => `${u.name} ${u.from} -> ${u.to} (from ${u.repo})`).join('\n'));
       if (!(await confirm(ctx, 'Upgrade these packages?'))) return ExitCode.failure;
     }
     const changes = await pm.upgrade();
@@ -208,16 +223,39 @@ const verify: CommandSpec = {
 
 const repo: CommandSpec = {
   name: 'repo',
-  summary: 'Manage repositories: repo add NAME URL | repo list | repo remove NAME',
-  args: 'add NAME URL | list | remove NAME',
+  summary:
+    'Manage repositories: repo add NAME URL --key FPR | repo set-key NAME FPR... | repo list | repo remove NAME',
+  args: 'add NAME URL | set-key NAME FPR... | list | remove NAME',
+  options: {
+    key: {
+      type: 'string',
+      multiple: true,
+      value: 'FPR',
+      description: 'repo add: the trusted key that signs this repository (repeat for several)',
+    },
+    repository: {
+      type: 'string',
+      value: 'NAME',
+      description: 'repo add: the name its index must carry (default: the name in its first index)',
+    },
+  },
   details:
-    'URL: a folder (path or file:///…), or an HTTP(S)/S3-style static host. Run `bpkg update` after adding.',
+    'URL: a folder (path or file:///…), or an HTTP(S)/S3-style static host. Run `bpkg update` after adding.\nA repository is signed only by its own keys (trust them first with `bpkg key add`): a key trusted for one repository signs nothing in another.\nA repository added without --key is bound at its first update if exactly one key is trusted; otherwise bind it with `repo set-key`.',
   async run(ctx, parsed) {
-    const [action, name, url] = parsed.positionals;
+    const [action, name, url, ...more] = parsed.positionals;
     const pm = await openPackageManager(ctx);
-    if (action === 'add' && name && url) {
-      const r = await pm.repos.add(name, url);
-      return ctx.result(r, `added repository ${r.name} (${r.url}); run \`bpkg update\``);
+    if (action === 'add' && name && url && more.length === 0) {
+      const keys = (parsed.values.key as string[] | undefined) ?? [];
+      const repository = optString(parsed, 'repository');
+      const r = await pm.repos.add(name, url, { keys, ...(repository !== undefined ? { repository } : {}) });
+      return ctx.result(
+        r,
+        `added repository ${r.name} (${r.url})${r.keys?.length ? `, signed by ${r.keys.join(', ')}` : ''}; run \`bpkg update\``,
+      );
+    }
+    if (action === 'set-key' && name && url) {
+      const r = await pm.repos.setKeys(name, [url, ...more]);
+      return ctx.result(r, `repository ${r.name} is now signed by ${r.keys!.join(', ')} only`);
     }
     if (action === 'remove' && name) {
       await pm.repos.remove(name);
@@ -244,17 +282,20 @@ const repo: CommandSpec = {
         rows,
         rows.length
           ? table([
-              ['NAME', 'URL', 'INDEX'],
+              ['NAME', 'URL', 'INDEX', 'SIGNED BY'],
               ...rows.map((r) => [
                 r.name,
                 r.url,
                 'version' in r ? `v${r.version}, ${r.packages} pkgs` : 'not fetched',
+                r.keys?.length ? r.keys.join(', ') : 'no key bound',
               ]),
             ])
-          : 'No repositories. Add one: bpkg repo add NAME URL',
+          : 'No repositories. Add one: bpkg repo add NAME URL --key FPR',
       );
     }
-    throw new UsageError('Usage: repo add NAME URL | repo list | repo remove NAME');
+    throw new UsageError(
+      'Usage: repo add NAME URL --key FPR | repo set-key NAME FPR... | repo list | repo remove NAME',
+    );
   },
 };
 

@@ -1,7 +1,7 @@
 import { readlink, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { gt } from 'semver';
-import { ConflictError, NotFoundError, storageErrorFrom, VerificationError } from '../errors.js';
+import { ConflictError, NotFoundError, storageErrorFrom, UsageError, VerificationError } from '../errors.js';
 import { assertInsideRoot, ensureDir, exists } from '../system/fs.js';
 import { acquireLock } from '../system/lock.js';
 import { type Layout, layout, managedDirs } from '../system/paths.js';
@@ -19,7 +19,15 @@ import { type IndexEntry, packageFileName, parseJsonBytes, parseManifest } from 
 import type { HookOptions, PackageHooks } from './hooks.js';
 import { Keyring } from './keyring.js';
 import { type RepoState, Repositories } from './repos.js';
-import { archMatches, type Candidate, dependentsOf, parseRequest, resolve } from './resolve.js';
+import {
+  archMatches,
+  type Candidate,
+  dependentsOf,
+  originOf,
+  type Pins,
+  parseRequest,
+  resolve,
+} from './resolve.js';
 import {
   type Change,
   currentLink,
@@ -43,6 +51,12 @@ export interface ManagerOptions {
   warn?: (line: string) => void;
   onProgress?: (e: ProgressEvent) => void;
   signal?: AbortSignal;
+}
+
+export interface InstallOptions {
+  reinstall?: boolean;
+  /** Take the named packages from this repository, and make it their origin from now on. */
+  from?: string;
 }
 
 export interface PlannedChange extends Change {
@@ -148,7 +162,25 @@ export class PackageManager {
   async installed(): Promise<InstalledPackage[]> {
     if (await this.tx.pending()) await this.recover().catch(() => {});
     const db = await loadDatabase(this.paths);
-    return Object.values(db.packages).sort((a, b) => a.name.localeCompare(b.name));
+    // Records from before origins were kept show the origin they are upgraded from (see originOf).
+    const origins = Object.values(db.packages).some((p) => !p.origin)
+      ? await this.origins(db, await this.repos.states())
+      : undefined;
+    return Object.values(db.packages)
+      .map((p) => (p.origin || !origins ? p : { ...p, origin: origins.get(p.name) ?? 'unknown' }))
+      .sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  /** Where each installed package is upgraded from; absent when unknown (see `originOf`). */
+  private async origins(db: Database, states: RepoState[]): Promise<Map<string, string>> {
+    const offers = states.flatMap((s) => s.index.packages.map((entry) => ({ entry, repo: s.name })));
+    const keys = new Map(states.map((s) => [s.name, s.keys]));
+    const out = new Map<string, string>();
+    for (const p of Object.values(db.packages)) {
+      const o = originOf(p, offers, (r) => keys.get(r) ?? []);
+      if (o) out.set(p.name, o);
+    }
+    return out;
   }
 
   async update(): Promise<import('./repos.js').UpdateOutcome[]> {
@@ -166,6 +198,11 @@ export class PackageManager {
     const states = await this.repos.states();
     const usable: RepoState[] = [];
     for (const s of states) {
+      const problem = this.repos.stateProblem(s);
+      if (problem) {
+        this.hookOpts.warn(`${problem.message}; not used. ${problem.hint}`);
+        continue;
+      }
       if (Date.parse(s.index.expires) <= this.now().getTime()) {
         if (forInstall)
           throw new VerificationError(
@@ -209,6 +246,8 @@ export class PackageManager {
   async info(name: string): Promise<{
     name: string;
     installed?: InstalledPackage;
+    /** The repository an installed package is upgraded from (see `originOf`). */
+    upgradesFrom?: string;
     available: Array<IndexEntry & { repo: string }>;
   }> {
     const db = await loadDatabase(this.paths);
@@ -216,14 +255,15 @@ export class PackageManager {
       .filter((c) => c.entry.name === name)
       .map((c) => ({ ...c.entry, repo: c.repo }))
       .sort((a, b) => (gt(a.version, b.version) ? -1 : 1));
-    const installed = db.packages[name];
+    const installed = db.packages[name] && (await this.installed()).find((p) => p.name === name);
     if (!installed && available.length === 0)
       throw new NotFoundError(`No package named ${name}`, 'Run `bpkg update`, then `bpkg search WORD`.');
-    return { name, ...(installed ? { installed } : {}), available };
+    const from = installed && installed.origin !== 'unknown' ? installed.origin : undefined;
+    return { name, ...(installed ? { installed } : {}), ...(from ? { upgradesFrom: from } : {}), available };
   }
 
   /** Works out what `install` would do, without changing anything. */
-  async plan(specs: string[], opts: { reinstall?: boolean } = {}): Promise<PlannedChange[]> {
+  async plan(specs: string[], opts: InstallOptions = {}): Promise<PlannedChange[]> {
     await this.checkRoot();
     const copies: Array<{ file: string }> = [];
     return (await this.planWithSources(specs, opts, copies).finally(() => this.discardLocals(copies)))
@@ -238,7 +278,7 @@ export class PackageManager {
   /** `copies` collects the private copies of local `.bpkg` files, for the caller to discard. */
   private async planWithSources(
     specs: string[],
-    opts: { reinstall?: boolean },
+    opts: InstallOptions,
     copies: Array<{ file: string }>,
   ) {
     const db = await loadDatabase(this.paths);
@@ -250,16 +290,23 @@ export class PackageManager {
     }
     const requests = specs.filter((s) => !s.endsWith('.bpkg')).map(parseRequest);
     const needIndex = requests.length > 0 || locals.some((l) => l.entry.depends.length > 0);
-    const available = needIndex ? await this.candidates(true) : [];
+    const states = needIndex ? await this.usableStates(true) : [];
+    const available = states.flatMap((s) => s.index.packages.map((entry) => ({ entry, repo: s.name })));
+    const { pins, origins } = await this.pinsFor(db, states, requests, locals.length > 0, opts.from);
     for (const l of locals)
       if (!archMatches(l.entry.arch, hostArch()))
         throw new ConflictError(
           `${l.entry.name} is built for ${l.entry.arch}, this machine is ${hostArch()}`,
           'wrong-arch',
         );
-    const chosen = resolve(requests, available, db.packages, hostArch(), locals);
+    const chosen = resolve(requests, available, db.packages, hostArch(), locals, pins);
+    // --from switches the origin even to the same version: it is reinstalled from that repository.
+    const switching = (c: Candidate) =>
+      opts.from !== undefined &&
+      requests.some((r) => r.name === c.entry.name) &&
+      origins.get(c.entry.name) !== c.repo;
     const changes = chosen
-      .filter((c) => opts.reinstall || db.packages[c.entry.name]?.version !== c.entry.version)
+      .filter((c) => opts.reinstall || db.packages[c.entry.name]?.version !== c.entry.version || switching(c))
       .map((c) => ({
         name: c.entry.name,
         ...(db.packages[c.entry.name] ? { from: db.packages[c.entry.name]!.version } : {}),
@@ -270,7 +317,34 @@ export class PackageManager {
     return { db, chosen, locals, requests, changes };
   }
 
-  async install(specs: string[], opts: { reinstall?: boolean } = {}): Promise<PlannedChange[]> {
+  /**
+   * Installed packages are pinned to their origin; `from` pins the requested ones to that
+   * repository instead (the admin's explicit switch).
+   */
+  private async pinsFor(
+    db: Database,
+    states: RepoState[],
+    requests: Array<{ name: string }>,
+    hasLocals: boolean,
+    from: string | undefined,
+  ): Promise<{ pins: Pins; origins: Map<string, string> }> {
+    const origins = await this.origins(db, states);
+    // A package whose origin is unknown is pinned to nothing: only --from can say where it comes from.
+    const pins: Pins = Object.fromEntries(Object.keys(db.packages).map((n) => [n, origins.get(n) ?? '']));
+    if (from !== undefined) {
+      if (hasLocals)
+        throw new UsageError('--from applies to packages named from repositories, not to .bpkg files');
+      if (!states.some((s) => s.name === from))
+        throw new NotFoundError(
+          `No usable repository named ${from}`,
+          'See `bpkg repo list`; run `bpkg update` if it was never fetched.',
+        );
+      for (const r of requests) pins[r.name] = from;
+    }
+    return { pins, origins };
+  }
+
+  async install(specs: string[], opts: InstallOptions = {}): Promise<PlannedChange[]> {
     const copies: Array<{ file: string }> = [];
     return this.locked(async () => {
       const { db, chosen, locals, requests, changes } = await this.planWithSources(specs, opts, copies);
@@ -289,7 +363,10 @@ export class PackageManager {
         }
         const state = states.get(c.repo)!;
         const file = await fetchPackage(this.fetchContext, c, state);
-        const signer = checkPackageSignature(this.fetchContext, c, state, file);
+        // Like its index, a package must be signed by one of its own repository's keys.
+        const signer = checkPackageSignature(this.fetchContext, c, state, file).then((s) =>
+          this.repos.requireOwnSigner(state, s, packageFileName(c.entry)),
+        );
         signer.catch(() => {}); // awaited in stage(); this only keeps an early failure from going unhandled
         files.set(c.entry.name, { file, signer });
       }
@@ -422,20 +499,33 @@ export class PackageManager {
     });
   }
 
-  /** Installs newer versions of every installed package that came from a repository. */
-  async upgradable(): Promise<Array<{ name: string; from: string; to: string }>> {
+  /**
+   * Newer versions of installed packages, each from the repository it came from only (its origin):
+   * a newer version elsewhere is not an upgrade. Local-file installs and unknown origins are skipped.
+   */
+  async upgradable(): Promise<Array<{ name: string; from: string; to: string; repo: string }>> {
     const db = await loadDatabase(this.paths);
     const out = [];
-    const available = await this.candidates(false);
+    const states = await this.usableStates(false);
+    const available = states.flatMap((s) => s.index.packages.map((entry) => ({ entry, repo: s.name })));
+    const origins = await this.origins(db, states);
     for (const p of Object.values(db.packages)) {
-      if (p.origin === 'file') continue;
+      const origin = origins.get(p.name);
+      if (origin === 'file') continue;
+      if (origin === undefined) {
+        this.hookOpts.warn(
+          `${p.name}: no repository offers its installed version ${p.version}, so where it upgrades from is unknown; choose: bpkg install ${p.name} --from REPO`,
+        );
+        continue;
+      }
       const newest = available
-        .filter((c) => c.entry.name === p.name && archMatches(c.entry.arch, hostArch()))
+        .filter((c) => c.repo === origin && c.entry.name === p.name && archMatches(c.entry.arch, hostArch()))
         .reduce<string | undefined>(
           (best, c) => (!best || gt(c.entry.version, best) ? c.entry.version : best),
           undefined,
         );
-      if (newest && gt(newest, p.version)) out.push({ name: p.name, from: p.version, to: newest });
+      if (newest && gt(newest, p.version))
+        out.push({ name: p.name, from: p.version, to: newest, repo: origin });
     }
     return out;
   }

@@ -6,12 +6,20 @@ import { readJsonIfExists, writeFileAtomic, writeJsonAtomic } from '../system/fs
 import type { Layout } from '../system/paths.js';
 import { parseIndex, parseJsonBytes, type RepoIndex } from './format.js';
 import type { Keyring } from './keyring.js';
-import { verifyDetached } from './signature.js';
+import { type PublicKey, type SignatureCheck, verifyDetached } from './signature.js';
 import { fetchBytes, joinUrl } from './transport.js';
 
 export interface RepoConfig {
   name: string;
   url: string;
+  /**
+   * Fingerprints of the trusted keys allowed to sign this repository (apt's Signed-By). A key
+   * trusted for one repository vouches for nothing in another. Absent in configurations written
+   * before keys were bound: see `bindingFor`.
+   */
+  keys?: string[];
+  /** The `repository` its index must name: given at `repo add`, else pinned at the first update. */
+  repository?: string;
 }
 
 /** What was last accepted from a repository: its verified index and where it came from. */
@@ -21,6 +29,8 @@ export interface RepoState {
   index: RepoIndex;
   signer: string;
   fetched: string;
+  /** The keys bound to the repository now (from its configuration). */
+  keys: string[];
 }
 
 export interface UpdateOutcome {
@@ -31,12 +41,22 @@ export interface UpdateOutcome {
   packages?: number;
   error?: { code: string; message: string; hint?: string };
   rotatedKey?: string;
+  /** A configuration with no bound key was bound to this one (the only trusted key). */
+  boundKey?: string;
+}
+
+/** What `repo add` may say beyond name and URL. */
+export interface RepoAddOptions {
+  keys?: string[];
+  repository?: string;
 }
 
 /** Clock skew tolerated for an index dated in the future. */
 export const MAX_CLOCK_SKEW_MS = 5 * 60 * 1000;
 const MAX_INDEX_BYTES = 64 * 1024 * 1024;
 const MAX_SIG_BYTES = 64 * 1024;
+
+const normalizeFpr = (f: string) => f.replace(/\s+/g, '').toLowerCase();
 
 export function normalizeRepoUrl(url: string): string {
   if (/^(https?|file):\/\//.test(url)) return url.replace(/\/+$/, '');
@@ -68,22 +88,118 @@ export class Repositories {
     return out;
   }
 
-  async add(name: string, url: string): Promise<RepoConfig> {
+  /**
+   * Adds a repository. `keys` binds it to those trusted keys; without them it is bound at its first
+   * update only if exactly one key is trusted then (see `bindingFor`). Adding it again with the
+   * same URL keeps its binding and pinned name unless new ones are given.
+   */
+  async add(name: string, url: string, opts: RepoAddOptions = {}): Promise<RepoConfig> {
     if (!/^[a-z0-9][a-z0-9._-]{0,62}$/.test(name))
       throw new UsageError(
         `Bad repository name ${name}`,
         'Use lower-case letters, digits, dot, dash, underscore.',
       );
+    if (opts.repository !== undefined && !/^\S.{0,99}$/.test(opts.repository))
+      throw new UsageError(`Bad published repository name ${JSON.stringify(opts.repository)}`);
     const existing = (await this.list()).find((r) => r.name === name);
-    const config = { name, url: normalizeRepoUrl(url) };
+    const keys = opts.keys?.length ? await this.trustedFingerprints(opts.keys) : existing?.keys;
+    const repository = opts.repository ?? existing?.repository;
+    const config: RepoConfig = {
+      name,
+      url: normalizeRepoUrl(url),
+      ...(keys?.length ? { keys } : {}),
+      ...(repository ? { repository } : {}),
+    };
     if (existing && existing.url !== config.url)
       throw new ConflictError(
         `Repository ${name} already exists with URL ${existing.url}`,
         'repo-exists',
         `Remove it first: bpkg repo remove ${name}`,
       );
-    await writeJsonAtomic(path.join(this.paths.reposDir, `${name}.json`), config);
+    await this.save(config);
     return config;
+  }
+
+  /** Binds a repository to exactly these trusted keys (replacing any binding). */
+  async setKeys(name: string, fingerprints: string[]): Promise<RepoConfig> {
+    const existing = (await this.list()).find((r) => r.name === name);
+    if (!existing) throw new NotFoundError(`No repository named ${name}`, 'See `bpkg repo list`.');
+    if (fingerprints.length === 0)
+      throw new UsageError('Name at least one key', `Example: bpkg repo set-key ${name} FPR`);
+    const config = { ...existing, keys: await this.trustedFingerprints(fingerprints) };
+    await this.save(config);
+    return config;
+  }
+
+  private save(config: RepoConfig): Promise<void> {
+    return writeJsonAtomic(path.join(this.paths.reposDir, `${config.name}.json`), config);
+  }
+
+  /** Full fingerprints of keys in the keyring; anything else (unknown, partial) is refused. */
+  private async trustedFingerprints(given: string[]): Promise<string[]> {
+    const trusted = new Set((await this.keyring.list()).map((k) => k.fingerprint));
+    const out: string[] = [];
+    for (const g of given) {
+      const fpr = normalizeFpr(g);
+      if (!/^([0-9a-f]{40}|[0-9a-f]{64})$/.test(fpr))
+        throw new UsageError(
+          `${g} is not a full key fingerprint`,
+          'Give all 40 (or 64) hex digits, as `bpkg key list` shows them.',
+        );
+      if (!trusted.has(fpr))
+        throw new NotFoundError(
+          `Key ${fpr} is not trusted on this box`,
+          'Trust it first: bpkg key add FILE --fingerprint FPR',
+          'key-not-trusted',
+        );
+      if (!out.includes(fpr)) out.push(fpr);
+    }
+    return out;
+  }
+
+  /**
+   * The keys allowed to sign `repo`. A configuration from before keys were bound (no `keys`) is
+   * bound to the only trusted key when exactly one is trusted: then no other key exists that could
+   * be confused with it. With several trusted keys it is refused until the admin says which
+   * (`bpkg repo set-key`); with none, verification fails as untrusted, as before.
+   */
+  private async bindingFor(repo: RepoConfig): Promise<{ keys: string[]; bound?: string }> {
+    if (repo.keys?.length) return { keys: repo.keys };
+    const trusted = await this.keyring.list();
+    if (trusted.length === 1) return { keys: [trusted[0]!.fingerprint], bound: trusted[0]!.fingerprint };
+    if (trusted.length === 0) return { keys: [] };
+    throw new VerificationError(
+      `Repository ${repo.name} is not bound to a signing key, and ${trusted.length} keys are trusted`,
+      'repo-key-unbound',
+      `Say which key signs it: bpkg repo set-key ${repo.name} FPR (fingerprints: bpkg key list)`,
+    );
+  }
+
+  private async keysFor(fingerprints: string[]): Promise<PublicKey[]> {
+    return (await this.keyring.keys()).filter((k) => fingerprints.includes(k.getFingerprint()));
+  }
+
+  /**
+   * Verifies a detached signature by one of the repository's own keys. A good signature by a key
+   * trusted only for another repository is that other repository's file served here: it gets its
+   * own error, so the admin does not mistake it for an unknown key.
+   */
+  private async verifyFor(
+    repo: RepoConfig,
+    keys: string[],
+    data: Uint8Array,
+    sig: Uint8Array,
+    what: string,
+  ): Promise<SignatureCheck> {
+    try {
+      return await verifyDetached(data, sig, await this.keysFor(keys), what, this.now());
+    } catch (err) {
+      if (!(err instanceof VerificationError) || err.code !== 'untrusted-signer') throw err;
+      const others = (await this.keyring.keys()).filter((k) => !keys.includes(k.getFingerprint()));
+      const foreign = await verifyDetached(data, sig, others, what, this.now()).catch(() => undefined);
+      if (!foreign) throw err;
+      throw foreignKeyError(repo.name, what, foreign.signer);
+    }
   }
 
   async remove(name: string): Promise<void> {
@@ -97,18 +213,38 @@ export class Repositories {
   async states(): Promise<RepoState[]> {
     const out: RepoState[] = [];
     for (const r of await this.list()) {
-      const s = await this.state(r.name);
+      const s = await this.state(r);
       if (s) out.push(s);
     }
     return out;
   }
 
-  private async state(name: string): Promise<RepoState | undefined> {
-    const dir = path.join(this.paths.listsDir, name);
-    const meta = await readJsonIfExists<Omit<RepoState, 'index'>>(path.join(dir, 'meta.json'));
+  private async state(repo: RepoConfig): Promise<RepoState | undefined> {
+    const dir = path.join(this.paths.listsDir, repo.name);
+    const meta = await readJsonIfExists<Omit<RepoState, 'index' | 'keys'>>(path.join(dir, 'meta.json'));
     if (!meta) return undefined;
     const bytes = await readFile(path.join(dir, 'index.json'));
-    return { ...meta, index: parseIndex(bytes) };
+    return { ...meta, index: parseIndex(bytes), keys: repo.keys ?? [] };
+  }
+
+  /**
+   * Why a kept index must not be used now: accepted before the repository was bound to its keys
+   * (by another key, or naming another repository). `bpkg update` replaces it.
+   */
+  stateProblem(s: RepoState): VerificationError | undefined {
+    if (!s.keys.includes(s.signer.toLowerCase()))
+      return new VerificationError(
+        `The kept index of repository ${s.name} was signed by ${s.signer}, not a key bound to it`,
+        s.keys.length ? 'wrong-repository-key' : 'repo-key-unbound',
+        `Run \`bpkg update\`${s.keys.length ? '' : `, or bind its key: bpkg repo set-key ${s.name} FPR`}.`,
+      );
+    return undefined;
+  }
+
+  /** A package of `s` must be signed by one of the repository's own keys, like its index. */
+  requireOwnSigner(s: RepoState, signer: string, what: string): string {
+    if (s.keys.includes(signer.toLowerCase())) return signer;
+    throw foreignKeyError(s.name, what, signer);
   }
 
   /** Refuses an index that is stale (freeze), from the future, or older than the last one (rollback). */
@@ -148,7 +284,9 @@ export class Repositories {
   async updateOne(repo: RepoConfig, signal?: AbortSignal): Promise<UpdateOutcome> {
     const dir = path.join(this.paths.listsDir, repo.name);
     try {
-      const rotated = await this.acceptRotation(repo, signal);
+      const binding = await this.bindingFor(repo);
+      const keys = [...binding.keys];
+      const rotated = await this.acceptRotation(repo, keys, signal);
       const bytes = await fetchBytes(joinUrl(repo.url, 'index.json'), MAX_INDEX_BYTES, signal);
       let sig: Uint8Array;
       try {
@@ -163,11 +301,26 @@ export class Repositories {
         throw err;
       }
       const what = `The index of repository ${repo.name}`;
-      const check = await verifyDetached(bytes, sig, await this.keyring.keys(), what, this.now());
+      const check = await this.verifyFor(repo, keys, bytes, sig, what);
       const index = parseIndex(bytes);
+      if (repo.repository !== undefined && index.repository !== repo.repository)
+        throw new VerificationError(
+          `${what} names repository ${JSON.stringify(index.repository)}, not ${JSON.stringify(repo.repository)}`,
+          'repository-mismatch',
+          'This URL serves another repository’s index (a mirror mix-up or an attack); the current index stays in use. If the publisher really renamed it, remove and add the repository again.',
+        );
+      // The last accepted index is the rollback baseline only if it is this repository's own:
+      // one accepted before keys were bound (by another key, for another name) must not lock out
+      // the real one.
       const prevBytes = await readFile(path.join(dir, 'index.json')).catch(() => undefined);
-      const previous = prevBytes ? parseIndex(prevBytes) : undefined;
-      const same = prevBytes ? Buffer.compare(prevBytes, Buffer.from(bytes)) === 0 : false;
+      const prevMeta = await readJsonIfExists<{ signer?: string }>(path.join(dir, 'meta.json'));
+      let previous = prevBytes ? parseIndex(prevBytes) : undefined;
+      if (
+        previous &&
+        (!keys.includes(prevMeta?.signer?.toLowerCase() ?? '') || previous.repository !== index.repository)
+      )
+        previous = undefined;
+      const same = previous && prevBytes ? Buffer.compare(prevBytes, Buffer.from(bytes)) === 0 : false;
       this.checkFreshness(index, previous, what, same);
       if (!same) {
         await writeFileAtomic(path.join(dir, 'index.json.asc'), sig);
@@ -179,6 +332,13 @@ export class Repositories {
         signer: check.signer,
         fetched: this.now().toISOString(),
       });
+      // Bindings learnt from this update: the only trusted key, a vouched-for rotated key, the name.
+      if (
+        keys.length !== (repo.keys?.length ?? 0) ||
+        !keys.every((k) => repo.keys?.includes(k)) ||
+        repo.repository === undefined
+      )
+        await this.save({ ...repo, keys, repository: index.repository });
       return {
         repo: repo.name,
         ok: true,
@@ -186,6 +346,7 @@ export class Repositories {
         version: index.version,
         packages: index.packages.length,
         ...(rotated ? { rotatedKey: rotated } : {}),
+        ...(binding.bound ? { boundKey: binding.bound } : {}),
       };
     } catch (err) {
       if (signal?.aborted) throw err;
@@ -197,9 +358,15 @@ export class Repositories {
 
   /**
    * Key rotation: a repository may publish `keys/rotation.json` (with `.asc`) signed by a key we
-   * trust, announcing its next key. The new key becomes trusted because the old one vouched for it.
+   * trust for that repository, announcing its next key. The new key becomes trusted, for that
+   * repository only (added to `keys`, which the caller saves once the index verifies), because the
+   * old one vouched for it.
    */
-  private async acceptRotation(repo: RepoConfig, signal?: AbortSignal): Promise<string | undefined> {
+  private async acceptRotation(
+    repo: RepoConfig,
+    keys: string[],
+    signal?: AbortSignal,
+  ): Promise<string | undefined> {
     let bytes: Uint8Array;
     try {
       bytes = await fetchBytes(joinUrl(repo.url, 'keys/rotation.json'), MAX_SIG_BYTES * 4, signal);
@@ -208,13 +375,7 @@ export class Repositories {
       throw err;
     }
     const sig = await fetchBytes(joinUrl(repo.url, 'keys/rotation.json.asc'), MAX_SIG_BYTES, signal);
-    await verifyDetached(
-      bytes,
-      sig,
-      await this.keyring.keys(),
-      `Key rotation notice of ${repo.name}`,
-      this.now(),
-    );
+    await this.verifyFor(repo, keys, bytes, sig, `Key rotation notice of ${repo.name}`);
     const notice = parseJsonBytes(bytes, 'Key rotation notice', 'bad-rotation') as {
       newKey?: string;
       fingerprint?: string;
@@ -222,8 +383,18 @@ export class Repositories {
     if (typeof notice.newKey !== 'string' || typeof notice.fingerprint !== 'string')
       throw new VerificationError('Key rotation notice lacks newKey/fingerprint', 'bad-rotation');
     const fingerprint = notice.fingerprint.toLowerCase();
-    if ((await this.keyring.list()).some((k) => k.fingerprint === fingerprint)) return undefined;
-    const added = await this.keyring.add(notice.newKey, fingerprint);
-    return added.fingerprint;
+    if (keys.includes(fingerprint)) return undefined;
+    if (!(await this.keyring.list()).some((k) => k.fingerprint === fingerprint))
+      await this.keyring.add(notice.newKey, fingerprint);
+    keys.push(fingerprint);
+    return fingerprint;
   }
+}
+
+function foreignKeyError(repo: string, what: string, signer: string): VerificationError {
+  return new VerificationError(
+    `${what} is signed by ${signer}, which is not a key trusted for repository ${repo}`,
+    'wrong-repository-key',
+    `This URL may serve another repository's files (a mirror mix-up or an attack); nothing was used. Only if the publisher of ${repo} confirms it moved to that key: bpkg repo set-key ${repo} ${signer}`,
+  );
 }

@@ -27,9 +27,40 @@ export function rangeOf(dep: string): { name: string; range: string } {
 export const archMatches = (arch: string, host: string) => arch === 'all' || arch === host;
 
 /**
+ * Where each package may come from: its origin (the repository it was installed from), or the
+ * repository named by `install --from`. A pinned package is never taken from another repository.
+ */
+export type Pins = Record<string, string>;
+
+/**
+ * The repository an installed package upgrades from. Records written before origins were kept
+ * have none: then it is the repository that offers exactly the installed version, preferring one
+ * bound to the key that signed it; when that is not one repository, it is unknown (undefined).
+ */
+export function originOf(
+  p: InstalledPackage,
+  offers: Candidate[],
+  keysOf: (repo: string) => string[],
+): string | undefined {
+  if (p.origin) return p.origin;
+  const exact = [
+    ...new Set(
+      offers
+        .filter((c) => c.entry.name === p.name && c.entry.version === p.version && c.entry.arch === p.arch)
+        .map((c) => c.repo),
+    ),
+  ];
+  const signed = exact.filter((r) => keysOf(r).includes(p.signer?.toLowerCase()));
+  if (signed.length === 1) return signed[0];
+  return exact.length === 1 ? exact[0] : undefined;
+}
+
+/**
  * Picks the packages to install for the requests plus their dependencies: the newest version in
  * the verified indexes that satisfies every constraint met so far. Installed packages that already
- * satisfy a dependency are kept. Pure: takes the candidates and the installed set, returns a plan.
+ * satisfy a dependency are kept. A pinned package (`pins`) comes only from its repository; a new
+ * dependency comes from the repository of the package that needs it when that one offers a
+ * fitting version, else from any. Pure: takes the candidates and the installed set, returns a plan.
  */
 export function resolve(
   requests: Request[],
@@ -37,6 +68,7 @@ export function resolve(
   installed: Record<string, InstalledPackage>,
   hostArch: string,
   preset: Candidate[] = [],
+  pins: Pins = {},
 ): Candidate[] {
   const chosen = new Map<string, Candidate>(preset.map((c) => [c.entry.name, c]));
   const constraints = new Map<string, string[]>();
@@ -61,15 +93,26 @@ export function resolve(
       );
     const have = installed[name];
     if (!picked && by && have && fits(have.version)) continue;
-    const options = available
+    const pin = pins[name];
+    const fitting = available
       .filter((c) => c.entry.name === name && archMatches(c.entry.arch, hostArch) && fits(c.entry.version))
       .sort((a, b) => rcompare(a.entry.version, b.entry.version));
-    const best = options[0];
+    const options = pin === undefined ? fitting : fitting.filter((c) => c.repo === pin);
+    const needer = by === undefined ? undefined : chosen.get(by)?.repo;
+    const best = options.find((c) => c.repo === needer) ?? options[0];
+    if (!best && pin !== undefined && fitting.length) {
+      const elsewhere = [...new Set(fitting.map((c) => c.repo))];
+      throw new ConflictError(
+        `${name} comes from repository ${pin}, which offers no version satisfying ${ranges.join(', ')}${by ? ` (needed by ${by})` : ''}; ${elsewhere.join(', ')} ${elsewhere.length > 1 ? 'offer' : 'offers'} ${fitting.map((c) => `${c.entry.version} (${c.repo})`).join(', ')}`,
+        'origin-pinned',
+        `A package is only upgraded from the repository it came from. To take it from another on purpose: bpkg install ${name} --from ${elsewhere[0]}`,
+      );
+    }
     if (!best) {
-      const any = available.filter((c) => c.entry.name === name);
+      const any = available.filter((c) => c.entry.name === name && (pin === undefined || c.repo === pin));
       if (any.length === 0)
         throw new NotFoundError(
-          `No package ${name}${by ? ` (needed by ${by})` : ''} in the verified indexes`,
+          `No package ${name}${by ? ` (needed by ${by})` : ''} in the verified ${pin === undefined ? 'indexes' : `index of ${pin}`}`,
           'Run `bpkg update`, or check the name with `bpkg search`.',
         );
       throw new ConflictError(

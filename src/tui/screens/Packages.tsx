@@ -67,7 +67,12 @@ export function Packages(props: ScreenProps) {
       columns={[
         { header: 'Name', width: 22, get: (p) => p.name },
         { header: 'Version', width: 12, get: (p) => p.version },
-        { header: 'State', width: 10, get: (p) => (p.installed ? 'installed' : 'available') },
+        // An installed package shows the repository it came from (and upgrades from only).
+        {
+          header: 'State',
+          width: 24,
+          get: (p) => (p.installed ? `installed${p.origin ? ` (${p.origin})` : ''}` : 'available'),
+        },
         { header: 'Summary', get: (p) => p.summary },
       ]}
       onKey={(input, row, _reload, key) => {
