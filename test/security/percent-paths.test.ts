@@ -119,3 +119,43 @@ it('a signed index whose path climbs out with %2e%2e is refused at update and no
   await expect(pm.install(['evil'])).rejects.toBeInstanceOf(BlueprintError);
   expect(await pm.installed()).toEqual([]);
 });
+
+describe('an index stored by an older version, which accepted such paths', () => {
+  async function boxWithStoredIndex(version: number) {
+    const base = tempDir('bp-pct-old-');
+    const repo = path.join(base, 'repo');
+    const src = makeSource(path.join(base, 'src'), { name: 'evil', version: '1.0.0' });
+    await buildRepo(repo, key, [src]);
+    const root = tempDir('bp-pct-old-root-');
+    const pm = new PackageManager({ root });
+    await pm.keyring.add(key.publicKey, key.fingerprint);
+    await pm.repos.add('main', pathToFileURL(repo).href);
+    expect((await pm.update())[0]?.ok).toBe(true);
+    // What the old parser let through and kept as the verified copy.
+    const stored = path.join(root, 'var/lib/blueprint/pkg/lists/main/index.json');
+    const idx = JSON.parse(readFileSync(stored, 'utf8'));
+    idx.version = version;
+    idx.packages[0].path = '%2e%2e/%2e%2e/elsewhere/evil_1.0.0_all.bpkg';
+    writeFileSync(stored, JSON.stringify(idx));
+    return { pm, repo };
+  }
+
+  it('is not used to fetch anything, and does not lock the box out of the fixed index', async () => {
+    const { pm, repo } = await boxWithStoredIndex(1);
+    expect(await pm.search('')).toEqual([]);
+    await expect(pm.install(['evil'])).rejects.toBeInstanceOf(BlueprintError);
+    await buildRepo(repo, key, []); // the publisher re-signs: version 2, paths as `repo build` writes them
+    const [outcome] = await pm.update();
+    expect(outcome?.ok, JSON.stringify(outcome)).toBe(true);
+    await pm.install(['evil']);
+    expect((await pm.installed()).map((p) => p.name)).toEqual(['evil']);
+  });
+
+  it('still guards against a rollback to an older index version', async () => {
+    const { pm, repo } = await boxWithStoredIndex(7);
+    await buildRepo(repo, key, []); // version 2 < the stored 7
+    const [outcome] = await pm.update();
+    expect(outcome?.ok).toBe(false);
+    expect(outcome?.error?.code).toMatch(/rollback/);
+  });
+});

@@ -146,6 +146,23 @@ export function parseIndex(bytes: Uint8Array): RepoIndex {
   );
 }
 
+/**
+ * The verified copy of an index kept under `lists/`. One stored by an older version may hold what
+ * the schema now refuses (a `%2e%2e` path, an escape in a summary): its entries are dropped, so
+ * nothing is fetched or shown from it, but its name, version and dates still count, so freshness
+ * and rollback checks hold and the fixed index the publisher signs next is accepted.
+ */
+export function parseStoredIndex(bytes: Uint8Array): RepoIndex {
+  try {
+    return parseIndex(bytes);
+  } catch (err) {
+    const json = parseJsonBytes(bytes, 'Stored index', 'bad-index');
+    const header = indexSchema.safeParse({ ...(json as object), packages: [] });
+    if (!header.success) throw err;
+    return header.data;
+  }
+}
+
 export function packageFileName(e: { name: string; version: string; arch: string }): string {
   return `${e.name}_${e.version}_${e.arch}.bpkg`;
 }

@@ -4,7 +4,7 @@ import { pathToFileURL } from 'node:url';
 import { BlueprintError, ConflictError, NotFoundError, UsageError, VerificationError } from '../errors.js';
 import { readJsonIfExists, writeFileAtomic, writeJsonAtomic } from '../system/fs.js';
 import type { Layout } from '../system/paths.js';
-import { parseIndex, parseJsonBytes, type RepoIndex } from './format.js';
+import { parseIndex, parseJsonBytes, parseStoredIndex, type RepoIndex } from './format.js';
 import type { Keyring } from './keyring.js';
 import { type PublicKey, type SignatureCheck, verifyDetached } from './signature.js';
 import { fetchBytes, joinUrl } from './transport.js';
@@ -224,7 +224,7 @@ export class Repositories {
     const meta = await readJsonIfExists<Omit<RepoState, 'index' | 'keys'>>(path.join(dir, 'meta.json'));
     if (!meta) return undefined;
     const bytes = await readFile(path.join(dir, 'index.json'));
-    return { ...meta, index: parseIndex(bytes), keys: repo.keys ?? [] };
+    return { ...meta, index: parseStoredIndex(bytes), keys: repo.keys ?? [] };
   }
 
   /**
@@ -314,7 +314,7 @@ export class Repositories {
       // the real one.
       const prevBytes = await readFile(path.join(dir, 'index.json')).catch(() => undefined);
       const prevMeta = await readJsonIfExists<{ signer?: string }>(path.join(dir, 'meta.json'));
-      let previous = prevBytes ? parseIndex(prevBytes) : undefined;
+      let previous = prevBytes ? parseStoredIndex(prevBytes) : undefined;
       if (
         previous &&
         (!keys.includes(prevMeta?.signer?.toLowerCase() ?? '') || previous.repository !== index.repository)
