@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { constants } from 'node:fs';
-import { type FileHandle, open, readdir, readFile, rm } from 'node:fs/promises';
+import { type FileHandle, open, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { NotFoundError, storageErrorFrom, VerificationError } from '../errors.js';
 import { ensureDir, exists } from '../system/fs.js';
@@ -91,6 +91,44 @@ async function copyOnce(src: string, dir: string): Promise<{ copy: string; size:
   }
 }
 
+/** The most a detached signature may take: the same bound as a signature fetched from a repository. */
+export const MAX_SIGNATURE_BYTES = 64 * 1024;
+
+/**
+ * A `.asc` beside a local package is untrusted too: a regular file of at most MAX_SIGNATURE_BYTES,
+ * read through one descriptor (a pipe or /dev/zero must not hang or fill memory).
+ */
+async function readSignatureFile(abs: string, shown: string): Promise<Buffer> {
+  const fh = await open(abs, constants.O_RDONLY | constants.O_NONBLOCK).catch(() => {
+    throw new VerificationError(
+      `${shown.replace(/\.asc$/, '')} has no signature ${shown} beside it`,
+      'no-signature',
+      'Copy the .asc file with the package.',
+    );
+  });
+  try {
+    const st = await fh.stat();
+    if (!st.isFile() || st.size > MAX_SIGNATURE_BYTES)
+      throw new VerificationError(
+        `${shown} is not a signature (${st.isFile() ? `${st.size} bytes` : 'not a regular file'})`,
+        'bad-signature',
+        `A detached signature is a regular file of at most ${MAX_SIGNATURE_BYTES / 1024} KiB; copy the publisher's .asc again.`,
+      );
+    const buf = Buffer.alloc(MAX_SIGNATURE_BYTES + 1);
+    let n = 0;
+    for (;;) {
+      const { bytesRead } = await fh.read(buf, n, buf.length - n, n);
+      if (bytesRead === 0) break;
+      n += bytesRead;
+      if (n > MAX_SIGNATURE_BYTES)
+        throw new VerificationError(`${shown} grew while it was read`, 'changed-while-reading');
+    }
+    return buf.subarray(0, n);
+  } finally {
+    await fh.close();
+  }
+}
+
 /**
  * A local `.bpkg` with its `.asc` beside it. Its bytes are read once, into a private copy in the
  * cache, and the signature, manifest, size and SHA-256 all come from that copy, which is also what
@@ -101,13 +139,7 @@ export async function readLocalPackage(
   file: string,
 ): Promise<Candidate & { file: string; signer: string }> {
   const abs = path.resolve(file);
-  const sig = await readFile(`${abs}.asc`).catch(() => {
-    throw new VerificationError(
-      `${file} has no signature ${file}.asc beside it`,
-      'no-signature',
-      'Copy the .asc file with the package.',
-    );
-  });
+  const sig = await readSignatureFile(`${abs}.asc`, `${file}.asc`);
   const { copy, size, sha256 } = await copyOnce(abs, ctx.cacheDir);
   try {
     const check = await verifyDetached(
