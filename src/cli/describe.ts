@@ -8,7 +8,9 @@ const mark = (ok: boolean) => (ok ? 'ok  ' : 'FAIL');
 function apparmorText(a: AppArmorPlan): string {
   if (a.mode === 'own-profile') return `own profile ${a.profile}`;
   if (a.mode === 'engine-default') return "the engine's default profile (apparmor_parser is missing)";
-  return a.reason === 'kernel-has-no-apparmor' ? 'off: this kernel has no AppArmor' : 'off: disabled at boot';
+  if (a.reason === 'kernel-has-no-apparmor') return 'off: this kernel has no AppArmor';
+  if (a.reason === 'no-securityfs') return 'off: securityfs is not mounted here (a container?)';
+  return 'off: disabled at boot';
 }
 
 /**

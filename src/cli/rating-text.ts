@@ -8,6 +8,7 @@ import type { Rating, RatingItem } from '../core/services/rating.js';
 const APPARMOR_REASONS: Record<string, string> = {
   'kernel-has-no-apparmor': 'this kernel has no AppArmor',
   'apparmor-disabled': 'AppArmor is disabled on the kernel command line',
+  'no-securityfs': "AppArmor's control files (securityfs) are not mounted here, e.g. inside a container",
   unconfined: 'the process runs unconfined',
   'complain-mode': 'the profile only logs (complain mode), it does not enforce',
   'parser-missing': 'apparmor_parser is missing, so the engine applied its default profile',

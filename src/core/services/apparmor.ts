@@ -4,7 +4,7 @@ import { access, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { BlueprintError, VerificationError } from '../errors.js';
-import { writeFileAtomic } from '../system/fs.js';
+import { ensureDir, writeFileAtomic } from '../system/fs.js';
 import { layout } from '../system/paths.js';
 import type { ServiceSpec } from './schema.js';
 
@@ -24,7 +24,12 @@ export const profileFile = (root: string, service: string) =>
 
 const cacheDir = (root: string) => path.join(layout(root).cacheDir, 'apparmor');
 
-export type AppArmorOffReason = 'kernel-has-no-apparmor' | 'apparmor-disabled';
+/**
+ * Why no profile: the kernel was built without AppArmor; it was turned off at boot; or its control
+ * files (securityfs) are not mounted where blueprint runs (a container), so nothing can be loaded
+ * and the engine confines nothing either.
+ */
+export type AppArmorOffReason = 'kernel-has-no-apparmor' | 'apparmor-disabled' | 'no-securityfs';
 
 /** What a service start does about AppArmor on this box. */
 export type AppArmorPlan =
@@ -41,7 +46,13 @@ export async function apparmorSupport(sys = '/sys'): Promise<AppArmorSupport> {
     () => undefined,
   );
   if (flag === undefined) return { enabled: false, reason: 'kernel-has-no-apparmor' };
-  return flag.trim() === 'Y' ? { enabled: true } : { enabled: false, reason: 'apparmor-disabled' };
+  if (flag.trim() !== 'Y') return { enabled: false, reason: 'apparmor-disabled' };
+  // What Podman and runc check too: with no securityfs, no profile is loaded or applied.
+  const control = await access(path.join(sys, 'kernel/security/apparmor')).then(
+    () => true,
+    () => false,
+  );
+  return control ? { enabled: true } : { enabled: false, reason: 'no-securityfs' };
 }
 
 /** The parser from the `apparmor` package, where Debian puts it (or on PATH). */
@@ -188,6 +199,7 @@ export async function loadProfile(root: string, service: string, text: string): 
   const same = (await readFile(file, 'utf8').catch(() => undefined)) === text;
   if (same && (await loadedInKernel(profile))) return;
   if (!same) await writeFileAtomic(file, text, 0o644);
+  await ensureDir(cacheDir(root));
   const parser = await findParser();
   if (!parser)
     throw new BlueprintError(
