@@ -59,8 +59,9 @@ const hostileValue: fc.Arbitrary<unknown> = fc.oneof(
 );
 
 type Json = unknown;
+/** Plain objects only: a YAML seed may hold a Uint8Array (!!binary) or a Set, left as they are. */
 const isObj = (v: Json): v is Record<string, Json> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
+  typeof v === 'object' && v !== null && [Object.prototype, null].includes(Object.getPrototypeOf(v));
 
 /** Every spot in a document: [container, key] pairs, the root as [holder, 'root']. */
 function spots(doc: Json): Array<[Record<string, Json> | Json[], string | number]> {
