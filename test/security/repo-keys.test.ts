@@ -214,3 +214,38 @@ describe('finding 4: binding keys, and the migration of repositories added befor
     expect(saved).toMatchObject({ keys: [keyA.fingerprint] });
   });
 });
+
+describe('finding 4: setup binds each repository to the key pinned beside it', () => {
+  it('an appliance file with two repositories and two keys installs from both', async () => {
+    const { writeFile } = await import('node:fs/promises');
+    const { pathToFileURL } = await import('node:url');
+    const { applyPlan, loadSpecFile, planSetup } = await import('../../src/core/setup/index.js');
+    const { moduleOpsFor } = await import('../../src/core/setup/wire.js');
+    const work = tempDir();
+    const repoA = path.join(work, 'a');
+    const repoB = path.join(work, 'b');
+    await publish(repoA, 'a', keyA, [['alpha', '1.0.0']]);
+    await publish(repoB, 'b', keyB, [['beta', '1.0.0']]);
+    const file = path.join(work, 'appliance.yaml');
+    await writeFile(
+      file,
+      [
+        'hostname: box-04',
+        'repositories:',
+        `  - { name: a, url: "${pathToFileURL(repoA).href}", key: ${keyA.publicFile}, fingerprint: "${keyA.fingerprint.toUpperCase()}" }`,
+        `  - { name: b, url: "${pathToFileURL(repoB).href}", key: ${keyB.publicFile}, fingerprint: "${keyB.fingerprint.toUpperCase()}" }`,
+        'modules: [{ name: alpha, state: installed }, { name: beta, state: installed }]',
+      ].join('\n'),
+    );
+    const root = tempDir('bp-root-');
+    const loaded = await loadSpecFile(file);
+    const ops = await moduleOpsFor(root);
+    await applyPlan(await planSetup(root, loaded.spec, loaded.repositories, ops), { ops });
+    const pm = new PackageManager({ root });
+    expect((await pm.installed()).map((p) => `${p.name}@${p.origin}:${p.signer}`)).toEqual([
+      `alpha@a:${keyA.fingerprint}`,
+      `beta@b:${keyB.fingerprint}`,
+    ]);
+    expect((await pm.repos.list()).map((r) => r.keys)).toEqual([[keyA.fingerprint], [keyB.fingerprint]]);
+  });
+});

@@ -145,7 +145,9 @@ async function applyModuleChange(plan: SetupPlan, c: Change, ops: ModuleOps): Pr
       return;
     }
     case 'repository':
-      await ops.addRepository(c.target, c.what);
+      await ops.addRepository(c.target, c.what, [
+        plan.repositories.find((r) => r.name === c.target)!.key.fingerprint,
+      ]);
       return;
     case 'package':
       await (c.action === 'delete' ? ops.remove([c.target]) : ops.install([c.target]));

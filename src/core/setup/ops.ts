@@ -9,8 +9,9 @@ export interface ModuleOps {
   trustedKeys(): Promise<string[]>;
   /** Trusts an armored public key; returns its fingerprint. */
   trustKey(armored: string): Promise<string>;
-  repositories(): Promise<{ name: string; url: string }[]>;
-  addRepository(name: string, url: string): Promise<void>;
+  repositories(): Promise<{ name: string; url: string; keys?: string[] }[]>;
+  /** `keys`: fingerprints of the trusted keys that sign it (the repository is bound to them). */
+  addRepository(name: string, url: string, keys?: string[]): Promise<void>;
   installed(): Promise<string[]>;
   install(names: string[]): Promise<void>;
   remove(names: string[]): Promise<void>;

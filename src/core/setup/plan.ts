@@ -132,7 +132,7 @@ async function moduleChanges(
     };
   const changes: Change[] = [];
   const keys = new Set((await ops.trustedKeys()).map((k) => k.toUpperCase()));
-  const known = new Map((await ops.repositories()).map((r) => [r.name, r.url]));
+  const known = new Map((await ops.repositories()).map((r) => [r.name, r]));
   for (const r of repos) {
     const k = r.key.fingerprint;
     changes.push({
@@ -141,9 +141,11 @@ async function moduleChanges(
       target: k,
       what: `trust key of ${r.name}`,
     });
-    const url = known.get(r.name);
-    // The package manager stores URLs without trailing slashes.
-    const same = url !== undefined && url.replace(/\/+$/, '') === r.url.replace(/\/+$/, '');
+    const url = known.get(r.name)?.url;
+    const bound = known.get(r.name)?.keys?.includes(k.toLowerCase()) ?? false;
+    // The package manager stores URLs without trailing slashes. A repository not yet bound to its
+    // pinned key (added before repositories had keys) is added again, bound.
+    const same = bound && url !== undefined && url.replace(/\/+$/, '') === r.url.replace(/\/+$/, '');
     changes.push({
       action: same ? 'unchanged' : url ? 'update' : 'create',
       kind: 'repository',

@@ -56,11 +56,11 @@ export async function moduleOpsFor(root: string, hooks: ManagerHooks = {}): Prom
     trustedKeys: async () => (await (await pm()).keyring.list()).map((k) => k.fingerprint.toUpperCase()),
     trustKey: async (armored) => (await (await pm()).keyring.add(armored)).fingerprint.toUpperCase(),
     repositories: async () => (await pm()).repos.list(),
-    async addRepository(name, url) {
+    async addRepository(name, url, keys) {
       const m = await pm();
       // Declarative: a repository whose URL changed is replaced, not refused.
       if ((await m.repos.list()).some((r) => r.name === name)) await m.repos.remove(name);
-      await m.repos.add(name, url);
+      await m.repos.add(name, url, keys ? { keys } : {});
     },
     installed: async () => (await (await pm()).installed()).map((p) => p.name),
     async install(names) {
