@@ -3,7 +3,7 @@
  * as text, and `fileURLToPath` (or any URL parser) decoded it into `..`: the package was read from
  * outside the repository folder. Paths are judged after decoding, and percent-encoding is refused.
  */
-import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -158,4 +158,40 @@ describe('an index stored by an older version, which accepted such paths', () =>
     expect(outcome?.ok).toBe(false);
     expect(outcome?.error?.code).toMatch(/rollback/);
   });
+});
+
+it('a file:// repository whose folder links a package path outside itself is refused at install', async () => {
+  const base = tempDir('bp-pct-link-');
+  const repo = path.join(base, 'repo');
+  await buildRepo(repo, key, [makeSource(path.join(base, 'src'), { name: 'evil', version: '1.0.0' })]);
+  // pool/evil becomes a link to a folder outside the repository holding the same files.
+  const outside = path.join(base, 'outside');
+  renameSync(path.join(repo, 'pool/evil'), outside);
+  symlinkSync(outside, path.join(repo, 'pool/evil'));
+  const root = tempDir('bp-pct-link-root-');
+  const pm = new PackageManager({ root });
+  await pm.keyring.add(key.publicKey, key.fingerprint);
+  await pm.repos.add('main', pathToFileURL(repo).href);
+  expect((await pm.update())[0]?.ok).toBe(true);
+  const err = await pm.install(['evil']).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(BlueprintError);
+  expect((err as BlueprintError).code).toBe('path-outside-repository');
+  expect(await pm.installed()).toEqual([]);
+});
+
+it('a repository reached through a linked folder still works (links are resolved on both sides)', async () => {
+  const base = tempDir('bp-pct-link-');
+  const real = path.join(base, 'real-repo');
+  await buildRepo(real, key, [makeSource(path.join(base, 'src'), { name: 'good', version: '1.0.0' })]);
+  symlinkSync(real, path.join(base, 'repo'));
+  const root = tempDir('bp-pct-link-root-');
+  const pm = new PackageManager({ root });
+  await pm.keyring.add(key.publicKey, key.fingerprint);
+  await pm.repos.add('main', pathToFileURL(path.join(base, 'repo')).href);
+  expect((await pm.update())[0]?.ok).toBe(true);
+  await pm.install(['good']);
+  expect((await pm.installed()).map((p) => p.name)).toEqual(['good']);
 });

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { createReadStream, realpathSync } from 'node:fs';
 import { open, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -79,8 +79,41 @@ export function joinUrl(base: string, rel: string): string {
     const j = new URL(joined);
     if (j.origin !== b.origin || !j.pathname.startsWith(b.pathname)) throw outside();
   } else if (!path.resolve(joined).startsWith(path.resolve(dir) + path.sep)) throw outside();
+  // A folder repository is judged on the real filesystem too: a link inside it (`pool/x -> /`)
+  // must not lead the reader out of it. (Whoever can swap links in the folder between this check
+  // and the open could also replace the files; the signature and the hashes still decide.)
+  if (!/^https?:\/\//.test(dir)) {
+    const folder = dir.startsWith('file://') ? fileURLToPath(dir) : path.resolve(dir);
+    const root = realOrNothing(folder);
+    if (root !== undefined && !isWithin(root, realBeneath(path.join(folder, rel)))) throw outside();
+  }
   return joined;
 }
+
+function realOrNothing(p: string): string | undefined {
+  try {
+    return realpathSync.native(p);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The real path of `p`: its longest existing prefix with every link resolved, then the rest. */
+function realBeneath(p: string): string {
+  const rest: string[] = [];
+  let at = p;
+  for (;;) {
+    const real = realOrNothing(at);
+    if (real !== undefined) return path.join(real, ...rest.reverse());
+    const up = path.dirname(at);
+    if (up === at) return p;
+    rest.push(path.basename(at));
+    at = up;
+  }
+}
+
+const isWithin = (root: string, p: string) =>
+  p === root || p.startsWith(root.endsWith(path.sep) ? root : root + path.sep);
 
 /** Reads a small remote file fully, refusing anything longer than `max` bytes (endless-data attack). */
 export async function fetchBytes(url: string, max: number, signal?: AbortSignal): Promise<Uint8Array> {
