@@ -154,7 +154,6 @@ function escapedSources(s: Sources): Sources {
   return {
     ...s,
     moduleOps: () => s.moduleOps().then((o) => o && ops(o)),
-
     host: wrap(s.host),
     exposure: wrap(s.exposure),
     gpus: wrap(s.gpus),
