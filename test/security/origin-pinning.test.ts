@@ -142,3 +142,27 @@ describe('finding 5: packages stay with the repository they came from', () => {
     expect(info.available.map((a) => `${a.version}@${a.repo}`)).toEqual(['9.0.0@third', '1.0.0@official']);
   });
 });
+
+describe('finding 5: the bpkg commands', () => {
+  it('install --from switches the origin; list and info show it; upgrade stays with it', async () => {
+    const { bpkg } = await import('../helpers/pkg.js');
+    const { root, t } = await box([{ name: 'foo', version: '1.0.0' }], []);
+    expect((await bpkg(root, ['update'])).code).toBe(0);
+    expect((await bpkg(root, ['--yes', 'install', 'foo'])).code).toBe(0);
+    await publish(t, 'third', third, [{ name: 'foo', version: '9.0.0' }]);
+    expect((await bpkg(root, ['update'])).code).toBe(0);
+    const up = await bpkg(root, ['--yes', 'upgrade']);
+    expect(up.code, up.stderr).toBe(0);
+    expect(up.stdout).toMatch(/Everything is up to date/);
+    expect((await bpkg(root, ['list'])).stdout).toMatch(/foo\s+1\.0\.0\s+official/);
+    expect((await bpkg(root, ['info', 'foo'])).stdout).toMatch(/Upgrades from: official/);
+    const refused = await bpkg(root, ['--yes', 'install', 'foo@9.0.0']);
+    expect(refused.code).toBe(5);
+    expect(refused.stderr).toMatch(/--from third/);
+    const sw = await bpkg(root, ['--yes', 'install', 'foo', '--from', 'third']);
+    expect(sw.code, sw.stderr).toBe(0);
+    expect(sw.stdout).toMatch(/installed foo 9\.0\.0 from third \(was 1\.0\.0\)/);
+    expect((await bpkg(root, ['list'])).stdout).toMatch(/foo\s+9\.0\.0\s+third/);
+    expect((await bpkg(root, ['info', 'foo'])).stdout).toMatch(/Upgrades from: third/);
+  });
+});

@@ -249,3 +249,44 @@ describe('finding 4: setup binds each repository to the key pinned beside it', (
     expect((await pm.repos.list()).map((r) => r.keys)).toEqual([[keyA.fingerprint], [keyB.fingerprint]]);
   });
 });
+
+describe('finding 4: the bpkg commands', () => {
+  it('repo add --key, a refused foreign index with its hint, repo list and repo set-key', async () => {
+    const { bpkg } = await import('../helpers/pkg.js');
+    const base = tempDir();
+    const repoA = path.join(base, 'a');
+    const repoB = path.join(base, 'b');
+    await publish(repoA, 'a', keyA, [['alpha', '1.0.0']]);
+    await publish(repoB, 'b', keyB, [['beta', '1.0.0']]);
+    await publish(repoB, 'b', keyB, []);
+    const root = tempDir('bp-root-');
+    for (const k of [keyA, keyB])
+      expect((await bpkg(root, ['key', 'add', k.publicFile, '--fingerprint', k.fingerprint])).code).toBe(0);
+    expect(
+      (await bpkg(root, ['repo', 'add', 'a', repoA, '--key', keyA.fingerprint.toUpperCase()])).code,
+    ).toBe(0);
+    expect((await bpkg(root, ['repo', 'add', 'b', repoB, '--key', keyB.fingerprint])).code).toBe(0);
+    const partial = await bpkg(root, ['repo', 'add', 'c', repoA, '--key', keyA.fingerprint.slice(-16)]);
+    expect(partial.code).toBe(2);
+    const stranger = await makeKey(path.join(base, 'stranger'));
+    const unknown = await bpkg(root, ['repo', 'add', 'c', repoA, '--key', stranger.fingerprint]);
+    expect(unknown.code).toBe(3);
+    expect(unknown.stderr).toMatch(/bpkg key add/);
+    expect((await bpkg(root, ['update'])).code).toBe(0);
+    copyIndex(repoB, repoA);
+    const up = await bpkg(root, ['update']);
+    expect(up.code).toBe(4);
+    expect(up.stdout).toMatch(/a: REFUSED: .*not a key trusted for repository a/);
+    expect(up.stdout).toMatch(/hint: .*bpkg repo set-key a/);
+    const list = JSON.parse((await bpkg(root, ['--json', 'repo', 'list'])).stdout);
+    expect(list.map((r: { name: string; keys: string[] }) => [r.name, r.keys])).toEqual([
+      ['a', [keyA.fingerprint]],
+      ['b', [keyB.fingerprint]],
+    ]);
+    expect((await bpkg(root, ['repo', 'list'])).stdout).toMatch(/SIGNED BY/);
+    const set = await bpkg(root, ['repo', 'set-key', 'a', keyA.fingerprint, keyB.fingerprint]);
+    expect(set.code, set.stderr).toBe(0);
+    const after = JSON.parse((await bpkg(root, ['--json', 'repo', 'list'])).stdout);
+    expect(after[0].keys).toEqual([keyA.fingerprint, keyB.fingerprint]);
+  });
+});
