@@ -26,6 +26,7 @@ import {
   type TestBox,
   uniqueName,
 } from '../services/helpers.js';
+import { frameWith, renderApp, sourcesFor, type } from '../tui/helpers.js';
 
 const IMAGE = { archive: 'image.tar', id: `sha256:${'a'.repeat(64)}` };
 const hello = parseService({
@@ -328,6 +329,20 @@ describe.skipIf(!engineUp)('the rating of a running service (real Podman)', () =
     expect(i.rating.score).toBe(sum(i.rating));
     const s = await serviceStatus(deps, name);
     expect(s.rating).toEqual(i.rating);
+
+    // The console: the score on the service's row, every point behind Enter.
+    const app = renderApp(sourcesFor(box.root));
+    await type(app, '3');
+    expect(await frameWith(app, name, 400)).toMatch(
+      new RegExp(`${name}\\s+running\\s+${i.rating.score}/8\\s+1\\.0\\.0`),
+    );
+    await type(app, '\r');
+    await frameWith(app, `Inspect ${name}`, 400);
+    await type(app, ' ', ' ', ' '); // a page down each: the rating is at the end
+    const shown = await frameWith(app, /Security rating: \d of 8/, 400);
+    expect(shown).toContain(`Security rating: ${i.rating.score} of 8 (from the running container`);
+    expect(shown).toMatch(/\+2 +no host network and no published ports/);
+    app.unmount();
   }, 120_000);
 
   it('counts what a container swapped in under the service name really has', async () => {

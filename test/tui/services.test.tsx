@@ -27,7 +27,7 @@ it.skipIf(!engineUp)(
     const app = renderApp(sourcesFor(box.root));
     await type(app, '3');
     expect(await frameWith(app, name)).toMatch(
-      new RegExp(`${name}\\s+not created\\s+sandboxed\\s+1\\.0\\.0 net:loopback-socket`),
+      new RegExp(`${name}\\s+not created\\s+\\d/8\\s+1\\.0\\.0 net:loopback-socket`),
     );
     await type(app, 's');
     await frameWith(app, `start ${name}: done`, 600);

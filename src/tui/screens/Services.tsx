@@ -79,12 +79,13 @@ export function Services(props: ScreenProps) {
       columns={[
         { header: 'Service', width: 22, get: (s) => s.name },
         { header: 'State', width: 12, get: (s) => s.state },
-        { header: 'Sandbox', width: 10, get: (s) => (s.sandboxed ? 'sandboxed' : 'NO') },
-        // The security rating last, after the detail (Enter shows it point by point).
+        // Every service runs in the sandbox: its security rating says how tight (Enter: point by point).
         {
-          header: 'Detail',
-          get: (s) => `${s.detail}${s.rating ? `  security ${ratingShort(s.rating)}` : ''}`,
+          header: 'Security',
+          width: 10,
+          get: (s) => (s.rating ? ratingShort(s.rating) : s.sandboxed ? 'sandboxed' : 'NO'),
         },
+        { header: 'Detail', get: (s) => s.detail },
       ]}
       onKey={(input, row, reload, key) => {
         if (!row) return;
@@ -106,12 +107,22 @@ export function Services(props: ScreenProps) {
 }
 
 function InspectView(props: { name: string; lines: string[]; height: number; onClose(): void }) {
-  useInput(() => props.onClose());
+  // The inspection (sandbox, kernel view, probe, security rating) is longer than a screen: scroll.
+  const page = Math.max(1, props.height - 2);
+  const last = Math.max(0, props.lines.length - page);
+  const [top, setTop] = useState(0);
+  useInput((input, key) => {
+    if (key.downArrow || input === 'j') setTop((t) => Math.min(last, t + 1));
+    else if (key.upArrow || input === 'k') setTop((t) => Math.max(0, t - 1));
+    else if (key.pageDown || input === ' ') setTop((t) => Math.min(last, t + page));
+    else if (key.pageUp) setTop((t) => Math.max(0, t - page));
+    else props.onClose();
+  });
   return (
     <Box flexDirection="column">
-      <Text bold>{`Inspect ${props.name} (any key: back)`}</Text>
-      {props.lines.slice(0, props.height - 2).map((l) => (
-        <Text key={l} wrap="truncate">
+      <Text bold>{`Inspect ${props.name} (arrows, space, PgUp/PgDn scroll; any other key: back)`}</Text>
+      {props.lines.slice(top, top + page).map((l, i) => (
+        <Text key={`${top + i}`} wrap="truncate">
           {l}
         </Text>
       ))}
