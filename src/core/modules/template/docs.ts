@@ -100,7 +100,13 @@ sh test.sh                      # the whole path on this machine (needs podman, 
 
 ## Use on a box
 
+Trust the publisher's key, add the repository bound to it, then install (see
+\`docs/repository-format.md\` in BlueprintOS):
+
 \`\`\`sh
+bpkg key add signing-key.pub.asc --fingerprint FPR    # the 40-hex fingerprint the publisher gives
+bpkg repo add ${name} https://example.org/${name} --key FPR
+bpkg update
 bpkg install ${name}
 blueprint service start ${name}
 curl --unix-socket /run/blueprint/services/${name}/api.sock http://${name}/health
