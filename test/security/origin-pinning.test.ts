@@ -116,6 +116,30 @@ describe('finding 5: packages stay with the repository they came from', () => {
     expect(await versions(pm)).toEqual({ foo: '1.1.0@official' });
   });
 
+  it('a record with no origin that two repositories could have given is not upgraded until --from says', async () => {
+    const { root, o, t, pm } = await box(
+      [{ name: 'foo', version: '1.0.0' }],
+      [{ name: 'foo', version: '1.0.0' }],
+    );
+    await pm.update();
+    await pm.install(['foo'], { from: 'official' });
+    const dbFile = path.join(root, 'var/lib/blueprint/pkg/installed.json');
+    const db = JSON.parse(readFileSync(dbFile, 'utf8'));
+    delete db.packages.foo.origin;
+    db.packages.foo.signer = 'f'.repeat(40); // a key neither repository is bound to
+    writeFileSync(dbFile, JSON.stringify(db));
+    await publish(t, 'third', third, [{ name: 'foo', version: '9.0.0' }]);
+    await publish(o, 'official', official, [{ name: 'foo', version: '1.1.0' }]);
+    const warnings: string[] = [];
+    const warned = new PackageManager({ root, warn: (l) => warnings.push(l) });
+    await warned.update();
+    expect(await warned.upgradable()).toEqual([]);
+    expect(warnings.join('\n')).toMatch(/foo: .*unknown; choose: bpkg install foo --from REPO/);
+    await expect(warned.install(['foo'])).rejects.toMatchObject({ code: 'origin-pinned' });
+    await warned.install(['foo'], { from: 'official' });
+    expect(await versions(warned)).toEqual({ foo: '1.1.0@official' });
+  });
+
   it('a new dependency comes from the repository of the package that needs it', async () => {
     const { pm } = await box(
       [

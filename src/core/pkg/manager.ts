@@ -514,7 +514,7 @@ export class PackageManager {
       if (origin === 'file') continue;
       if (origin === undefined) {
         this.hookOpts.warn(
-          `${p.name}: no repository offers its installed version ${p.version}, so where it upgrades from is unknown; choose: bpkg install ${p.name} --from REPO`,
+          `${p.name}: not one repository offers its installed version ${p.version}, so where it upgrades from is unknown; choose: bpkg install ${p.name} --from REPO`,
         );
         continue;
       }

@@ -103,7 +103,7 @@ export function resolve(
     if (!best && pin !== undefined && fitting.length) {
       const elsewhere = [...new Set(fitting.map((c) => c.repo))];
       throw new ConflictError(
-        `${name} comes from repository ${pin}, which offers no version satisfying ${ranges.join(', ')}${by ? ` (needed by ${by})` : ''}; ${elsewhere.join(', ')} ${elsewhere.length > 1 ? 'offer' : 'offers'} ${fitting.map((c) => `${c.entry.version} (${c.repo})`).join(', ')}`,
+        `${name} comes from ${pin === '' ? 'an unknown repository' : pin === 'file' ? 'a local file' : `repository ${pin}`}, which offers no version satisfying ${ranges.join(', ')}${by ? ` (needed by ${by})` : ''}; ${elsewhere.join(', ')} ${elsewhere.length > 1 ? 'offer' : 'offers'} ${fitting.map((c) => `${c.entry.version} (${c.repo})`).join(', ')}`,
         'origin-pinned',
         `A package is only upgraded from the repository it came from. To take it from another on purpose: bpkg install ${name} --from ${elsewhere[0]}`,
       );
