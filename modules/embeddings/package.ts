@@ -47,7 +47,8 @@ function sharedLibraries(binary: string): string[] {
   return [...out.matchAll(/(?:=>\s*)?(\/\S+)\s+\(0x/g)].map((m) => m[1]!);
 }
 
-async function bundleServer(outFile: string): Promise<void> {
+/** The server and its worker, one ES module (the worker thread loads the same file). */
+export async function bundleServer(outFile: string): Promise<void> {
   await build({
     entryPoints: [join(here, 'server/main.ts')],
     outfile: outFile,

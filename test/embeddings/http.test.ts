@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEngine, type Engine } from '../../modules/embeddings/server/engine.js';
-import { createApiServer, listenOnSocket, serialQueue } from '../../modules/embeddings/server/http.js';
+import { createApiServer } from '../../modules/embeddings/server/http.js';
+import { createLog, type KitServer } from '../../modules/kit/server/index.js';
 import { call, FIXTURE_MODELS, maxAbsDiff, type Reference } from './helpers.js';
 
 const ref = JSON.parse(readFileSync(join(FIXTURE_MODELS, 'tiny-bert.reference.json'), 'utf8')) as Reference;
@@ -12,17 +13,18 @@ const dir = mkdtempSync(join(tmpdir(), 'emb-http-'));
 const open = join(dir, 'open.sock');
 const locked = join(dir, 'locked.sock');
 let engine: Engine;
-const servers: import('node:http').Server[] = [];
+const servers: KitServer[] = [];
 
 beforeAll(async () => {
   engine = await createEngine({ modelDir: FIXTURE_MODELS, model: 'tiny-bert', device: 'cpu', log: () => {} });
-  const limits = { maxBatch: 4, maxBodyBytes: 64 * 1024, maxQueue: 8, log: () => {} };
+  const log = createLog({ name: 'test', write: () => {} });
+  const limits = { maxBatch: 4, maxInputChars: 4096, maxBodyBytes: 64 * 1024, maxQueue: 8, log };
   servers.push(createApiServer(engine, limits), createApiServer(engine, { ...limits, token: TOKEN }));
-  await listenOnSocket(servers[0]!, open);
-  await listenOnSocket(servers[1]!, locked);
+  await servers[0]!.listen(open);
+  await servers[1]!.listen(locked);
 });
 afterAll(async () => {
-  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+  await Promise.all(servers.map((s) => s.drain(1000)));
   await engine?.dispose();
   rmSync(dir, { recursive: true, force: true });
 });
@@ -113,6 +115,8 @@ describe('HTTP API over a unix socket', () => {
       ['POST', '/v1/embeddings', { input: ['a', 'b', 'c', 'd', 'e'] }, 413, /maximum batch of 4/],
       ['POST', '/v1/embeddings', [1, 2], 400, /JSON object/],
       ['POST', '/v1/embeddings', { input: 'x'.repeat(70_000) }, 413, /over 65536 bytes/],
+      ['POST', '/v1/embeddings', { input: ['a', 'x'.repeat(5000)] }, 413, /'input\[1\]' has 5000 characters/],
+      ['POST', '/embed', { inputs: 'a\udc00' }, 422, /lone surrogate/],
       ['POST', '/embed', { inputs: 'a', truncate: 'yes' }, 422, /'truncate' must be a boolean/],
       ['POST', '/embed', { inputs: 'a', truncation_direction: 'middle' }, 422, /truncation_direction/],
       ['GET', '/v1/embeddings', undefined, 405, /takes POST/],
@@ -155,34 +159,5 @@ describe('HTTP API over a unix socket', () => {
         maxAbsDiff((r.body as OpenAiBody).data[0]!.embedding as number[], ref.cases[i]!.embedding),
       ).toBeLessThan(1e-5);
     });
-  });
-});
-
-describe('inference queue', () => {
-  it('runs one job at a time in order and refuses more than it may hold with 503', async () => {
-    const enqueue = serialQueue(2);
-    const order: string[] = [];
-    let release!: () => void;
-    const first = enqueue(async () => {
-      order.push('first starts');
-      await new Promise<void>((r) => (release = r));
-      order.push('first ends');
-      return 1;
-    });
-    const second = enqueue(async () => {
-      order.push('second');
-      return 2;
-    });
-    await expect(enqueue(async () => 3)).rejects.toMatchObject({ status: 503 });
-    release();
-    expect(await Promise.all([first, second])).toEqual([1, 2]);
-    expect(order).toEqual(['first starts', 'first ends', 'second']);
-    await expect(enqueue(async () => 4)).resolves.toBe(4); // room again once they finished
-  });
-
-  it('keeps going after a job fails', async () => {
-    const enqueue = serialQueue(4);
-    await expect(enqueue(async () => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
-    await expect(enqueue(async () => 'next')).resolves.toBe('next');
   });
 });

@@ -2,21 +2,19 @@
  * Request validation and response shapes of the two APIs the service speaks. Pure functions: the
  * HTTP layer turns an ApiError into its status code and the endpoint's error body.
  */
+import { HttpError as ApiError, hasLoneSurrogate } from '../../kit/server/index.js';
 import type { Embeddings, EmbedOptions, ModelInfo } from './engine.js';
 
-export class ApiError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-    readonly param?: string,
-  ) {
-    super(message);
-  }
-}
+export { ApiError };
 
 export interface Limits {
   /** Most inputs in one request; more get 413. */
   maxBatch: number;
+  /**
+   * Most characters in one input; more get 413 before any tokenising. Truncation happens after
+   * tokenising, so without this bound a 1M-character input costs a second of work to keep 256 tokens.
+   */
+  maxInputChars: number;
 }
 
 export interface EmbedRequest {
@@ -48,6 +46,21 @@ function textList(value: unknown, param: string, limits: Limits, status: number)
       throw new ApiError(status, `'${param}[${i}]' must be a string${hint}`, param);
     }
     if (item.length === 0) throw new ApiError(status, `'${param}[${i}]' must not be an empty string`, param);
+    if (item.length > limits.maxInputChars) {
+      throw new ApiError(
+        413,
+        `'${param}[${i}]' has ${item.length} characters, more than the maximum of ${limits.maxInputChars}: split the text`,
+        param,
+      );
+    }
+    // "\ud800" is valid JSON but not text: refused, as text-embeddings-inference does.
+    if (hasLoneSurrogate(item)) {
+      throw new ApiError(
+        status,
+        `'${param}[${i}]' contains a lone surrogate (an unpaired \\uD800-\\uDFFF escape): send valid Unicode`,
+        param,
+      );
+    }
   });
   return list as string[];
 }
@@ -161,6 +174,7 @@ export function infoResponse(info: ModelInfo, limits: Limits) {
     dimension: info.dimension,
     max_tokens: info.maxTokens,
     max_batch: limits.maxBatch,
+    max_input_chars: limits.maxInputChars,
     device: info.device,
     device_reason: info.deviceReason,
     pooling: 'mean',

@@ -55,6 +55,7 @@ export class InputTooLongError extends Error {
   readonly max: number;
   constructor(index: number, length: number, max: number) {
     super(`input ${index} has ${length} tokens, more than the maximum of ${max}`);
+    this.name = 'InputTooLongError'; // it crosses the worker boundary by name
     this.index = index;
     this.length = length;
     this.max = max;

@@ -6,19 +6,17 @@ import { existsSync, readFileSync } from 'node:fs';
 import { readFile, unlink } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { createEngine, type Device } from './engine.js';
-import { createApiServer, listenOnSocket } from './http.js';
+import { isMainThread } from 'node:worker_threads';
+import { createLog, defaultLimits, drainOnSignals, intFromEnv } from '../../kit/server/index.js';
+import type { Device } from './engine.js';
+import { runEngineWorker, startEngineWorker } from './engine-worker.js';
+import { createApiServer } from './http.js';
 import { parseFileHashes, verifyModelFiles } from './verify.js';
 
-const log = (line: string) => process.stderr.write(`${new Date().toISOString()} embeddings: ${line}\n`);
-
-function intFromEnv(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const v = Number(raw);
-  if (!Number.isInteger(v) || v < 1) throw new Error(`${name}=${raw} must be a positive integer`);
-  return v;
-}
+const log = createLog({
+  name: 'embeddings',
+  recordEveryBytes: intFromEnv('KIT_LOG_RECORD_EVERY_BYTES', 1024 * 1024),
+});
 
 /**
  * `auto` tries CUDA when the GPU pass-through put an NVIDIA device node in the container (the
@@ -56,7 +54,9 @@ function cpuQuota(): number | undefined {
 /** The token file is optional: without it every local client may use the API (logged). */
 async function readToken(path: string | undefined): Promise<string | undefined> {
   if (!path || !existsSync(path)) {
-    log(`no access token${path ? ` at ${path}` : ''}: any local client of the socket may use the API`);
+    log.startup(
+      `no access token${path ? ` at ${path}` : ''}: any local client of the socket may use the API`,
+    );
     return undefined;
   }
   const token = (await readFile(path, 'utf8')).trim();
@@ -77,53 +77,68 @@ async function main(): Promise<void> {
   if (env.EMBEDDINGS_VERIFY !== 'off') {
     const files = parseFileHashes(env.EMBEDDINGS_FILES);
     const count = await verifyModelFiles(files, env.EMBEDDINGS_FILES_ROOT ?? '/', join(modelDir, model));
-    log(`verified ${count} model files against the signed manifest`);
+    log.startup(`verified ${count} model files against the signed manifest`);
   } else {
-    log('WARNING: model file verification is off (EMBEDDINGS_VERIFY=off)');
+    log.startup('WARNING: model file verification is off (EMBEDDINGS_VERIFY=off)');
   }
 
   const threads = intFromEnv(
     'EMBEDDINGS_THREADS',
     Math.min(cpuQuota() ?? availableParallelism(), availableParallelism()),
   );
-  const engine = await createEngine({
-    modelDir,
-    model,
-    device,
-    maxTokens: env.EMBEDDINGS_MAX_TOKENS ? intFromEnv('EMBEDDINGS_MAX_TOKENS', 0) : undefined,
-    threads,
+  // The model loads and runs in a worker thread started from this same file (the bundle).
+  const engine = await startEngineWorker(
+    new URL(import.meta.url),
+    {
+      modelDir,
+      model,
+      device,
+      maxTokens: env.EMBEDDINGS_MAX_TOKENS ? intFromEnv('EMBEDDINGS_MAX_TOKENS', 0) : undefined,
+      threads,
+    },
     log,
-  });
-  const server = createApiServer(engine, {
+    // Bounds the worker's JavaScript heap (tokens, pooled vectors); a worker over it is restarted.
+    { maxOldGenerationSizeMb: intFromEnv('EMBEDDINGS_WORKER_HEAP_MB', 512) },
+  );
+  const { info } = engine;
+  const kit = createApiServer(engine, {
     maxBatch: intFromEnv('EMBEDDINGS_MAX_BATCH', 64),
+    // Generous for text (4-5 characters a token in English), small enough to tokenise in milliseconds.
+    maxInputChars: intFromEnv('EMBEDDINGS_MAX_INPUT_CHARS', info.maxTokens * 64),
     maxBodyBytes: intFromEnv('EMBEDDINGS_MAX_BODY_BYTES', 4 * 1024 * 1024),
     maxQueue: intFromEnv('EMBEDDINGS_MAX_QUEUE', 32),
     token: await readToken(env.EMBEDDINGS_TOKEN_FILE),
     log,
+    healthy: engine.healthy,
+    limits: {
+      maxConnections: intFromEnv('EMBEDDINGS_MAX_CONNECTIONS', defaultLimits().maxConnections),
+      maxQueuedPerConnection: intFromEnv('EMBEDDINGS_MAX_QUEUE_PER_CONNECTION', 4),
+      maxBufferedBytes: intFromEnv('EMBEDDINGS_MAX_BUFFERED_BYTES', 32 * 1024 * 1024),
+    },
   });
-  await listenOnSocket(server, socketPath);
-  const { info } = engine;
-  log(`serving ${info.model} (dimension ${info.dimension}, max ${info.maxTokens} tokens) on ${socketPath}`);
-  log(`device: ${info.device} (${info.deviceReason}), ${threads} inference threads`);
-
-  let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) process.exit(1); // a second signal: the admin wants it gone now
-    stopping = true;
-    log(`${signal}: finishing open requests`);
-    server.close(() => {
-      unlink(socketPath)
-        .catch(() => undefined)
-        .then(() => engine.dispose())
-        .finally(() => process.exit(0));
-    });
-    server.closeIdleConnections();
-  };
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
+  await kit.listen(socketPath);
+  log.startup(
+    `serving ${info.model} (dimension ${info.dimension}, max ${info.maxTokens} tokens) on ${socketPath}`,
+  );
+  log.startup(`device: ${info.device} (${info.deviceReason}), ${threads} inference threads`);
+  const l = kit.limits;
+  log.startup(
+    `limits: ${l.maxConnections} connections, ${l.maxQueued} queued (${l.maxQueuedPerConnection} per connection), ` +
+      `${l.maxBodyBytes} bytes a body, ${l.maxBufferedBytes} buffered`,
+  );
+  // Within the manifest's stopTimeout (10 s) less time to unlink and exit.
+  drainOnSignals(kit, log, 7_000, async () => {
+    log.flush();
+    await unlink(socketPath).catch(() => undefined);
+    await engine.dispose();
+  });
 }
 
-main().catch((err: unknown) => {
-  log(`cannot start: ${(err as Error).message}`);
-  process.exit(1);
-});
+if (isMainThread) {
+  main().catch((err: unknown) => {
+    log(`cannot start: ${(err as Error).message}`);
+    process.exit(1);
+  });
+} else {
+  runEngineWorker();
+}

@@ -1,0 +1,133 @@
+/**
+ * The main-thread side of the worker pool: starts `size` worker threads from one module file,
+ * hands each job to an idle worker, and restarts a worker that dies (out of memory under its
+ * `resourceLimits`, or a crash), failing only the job it was running with a 503.
+ */
+import { type ResourceLimits, Worker } from 'node:worker_threads';
+import { busy, HttpError } from './errors.js';
+import type { WorkerMessage } from './worker.js';
+
+export interface PoolOptions<I> {
+  /** The module file the workers run; it calls serveJobs() when not on the main thread. */
+  file: URL | string;
+  /** Given to serveJobs' init in every worker. */
+  data: I;
+  size?: number;
+  /** Bounds each worker's JavaScript heap (native memory, e.g. ONNX Runtime's, is not counted). */
+  resourceLimits?: ResourceLimits;
+  log(line: string): void;
+}
+
+/** An error a job threw in the worker, with its name and own fields. */
+export class WorkerJobError extends Error {
+  readonly fields: Record<string, unknown>;
+  constructor(name: string, message: string, fields: Record<string, unknown>) {
+    super(message);
+    this.name = name;
+    this.fields = fields;
+  }
+}
+
+interface Slot {
+  worker: Worker;
+  job?: { id: number; resolve(v: unknown): void; reject(e: Error): void };
+}
+
+export interface Pool<R> {
+  ready: R;
+  run(payload: unknown): Promise<unknown>;
+  /** False while a worker is being restarted. */
+  healthy(): boolean;
+  close(): Promise<void>;
+}
+
+export async function startPool<I, R>(opts: PoolOptions<I>): Promise<Pool<R>> {
+  const slots: Slot[] = [];
+  const waiting: { payload: unknown; resolve(v: unknown): void; reject(e: Error): void }[] = [];
+  let nextId = 1;
+  let closing = false;
+  let restarting = 0;
+  let ready: R | undefined;
+
+  const dispatch = () => {
+    for (const slot of slots) {
+      if (slot.job || waiting.length === 0) continue;
+      const w = waiting.shift()!;
+      slot.job = { id: nextId++, resolve: w.resolve, reject: w.reject };
+      slot.worker.postMessage({ id: slot.job.id, payload: w.payload });
+    }
+  };
+
+  const spawn = (slot: Partial<Slot>): Promise<R> =>
+    new Promise<R>((resolve, reject) => {
+      const worker = new Worker(opts.file, {
+        workerData: { data: opts.data },
+        resourceLimits: opts.resourceLimits,
+        stdout: false,
+        stderr: false,
+      });
+      slot.worker = worker;
+      let started = false;
+      worker.on('message', (m: WorkerMessage) => {
+        if (m.type === 'log') return opts.log(m.line);
+        if (m.type === 'ready') {
+          started = true;
+          return resolve(m.value as R);
+        }
+        if (m.type === 'fatal') return reject(new Error(m.message));
+        const job = slot.job;
+        if (!job || job.id !== m.id) return;
+        slot.job = undefined;
+        if (m.type === 'done') job.resolve(m.value);
+        else job.reject(new WorkerJobError(m.error.name, m.error.message, m.error.fields));
+        dispatch();
+      });
+      worker.on('error', (err) => {
+        if (!started) reject(err);
+        else opts.log(`worker error: ${err.message}`);
+      });
+      worker.on('exit', (code) => {
+        if (!started) return reject(new Error(`the worker exited with ${code} while starting`));
+        const job = slot.job;
+        slot.job = undefined;
+        job?.reject(busy(`the worker stopped (exit ${code}) and is restarting; retry shortly`, 2));
+        if (closing) return;
+        opts.log(`worker exited with ${code}; restarting it`);
+        restarting++;
+        spawn(slot)
+          .then(
+            () => opts.log('worker restarted'),
+            (err: Error) => {
+              opts.log(`cannot restart the worker: ${err.message}`);
+              process.exitCode = 1;
+              process.kill(process.pid, 'SIGTERM');
+            },
+          )
+          .finally(() => {
+            restarting--;
+            dispatch();
+          });
+      });
+    });
+
+  const size = opts.size ?? 1;
+  for (let i = 0; i < size; i++) {
+    const slot = {} as Slot;
+    slots.push(slot);
+    ready = await spawn(slot);
+  }
+  return {
+    ready: ready as R,
+    run: (payload) =>
+      new Promise((resolve, reject) => {
+        if (closing) return reject(new HttpError(503, 'the service is stopping'));
+        waiting.push({ payload, resolve, reject });
+        dispatch();
+      }),
+    healthy: () => restarting === 0 && !closing,
+    close: async () => {
+      closing = true;
+      await Promise.all(slots.map((s) => s.worker.terminate()));
+    },
+  };
+}
