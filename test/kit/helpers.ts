@@ -1,0 +1,83 @@
+import { mkdtempSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  createKitServer,
+  createLog,
+  type KitLimits,
+  type KitServer,
+  type Pool,
+  startPool,
+} from '../../modules/kit/server/index.js';
+
+export const STUB_WORKER = new URL('./stub-worker.mjs', import.meta.url);
+
+export interface Stub {
+  kit: KitServer;
+  pool: Pool<{ name: string }>;
+  socket: string;
+  logged: string[];
+  close(): Promise<void>;
+}
+
+/** A kit server with one route, POST /work {ms, echo, crash}, whose work runs in the stub worker. */
+export async function stubServer(limits: Partial<KitLimits> = {}, token?: string): Promise<Stub> {
+  const logged: string[] = [];
+  const log = createLog({ name: 'stub', write: (t) => logged.push(t) });
+  const pool = await startPool<{ name: string }, { name: string }>({
+    file: STUB_WORKER,
+    data: { name: 'stub' },
+    log,
+  });
+  const kit = createKitServer({
+    log,
+    token,
+    healthy: pool.healthy,
+    limits,
+    errorBody: (err) => ({ error: { message: err.message, status: err.status } }),
+    routes: {
+      '/work': {
+        method: 'POST',
+        handle: async (ctx) => {
+          const body = (await ctx.json()) as { ms?: number; echo?: string; crash?: boolean };
+          const out = (await ctx.queue(() => pool.run(body))) as { echo: string; vector: Float32Array };
+          return { body: { echo: out.echo, vector: Array.from(out.vector) } };
+        },
+      },
+    },
+  });
+  const socket = join(mkdtempSync(join(tmpdir(), 'kit-')), 'api.sock');
+  await kit.listen(socket);
+  return {
+    kit,
+    pool,
+    socket,
+    logged,
+    close: async () => {
+      await kit.drain(2000);
+      await pool.close();
+    },
+  };
+}
+
+/** Sends raw bytes and collects every HTTP answer on that connection until it closes or `ms` pass. */
+export function rawExchange(socketPath: string, bytes: string | Buffer, ms = 3000): Promise<string> {
+  return new Promise((done) => {
+    const s: Socket = connect(socketPath);
+    let got = '';
+    const t = setTimeout(() => s.destroy(), ms);
+    s.on('data', (c: Buffer) => {
+      got += c.toString('latin1');
+    });
+    s.on('error', () => undefined);
+    s.on('close', () => {
+      clearTimeout(t);
+      done(got);
+    });
+    s.write(bytes);
+  });
+}
+
+export const post = (path: string, body: string, extra = '') =>
+  `POST ${path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${extra}\r\n${body}`;
