@@ -82,7 +82,7 @@ describe('the module server kit', () => {
     expect(Date.now() - t0).toBeLessThan(600);
     const answers = await flood;
     expect(answers.match(/HTTP\/1\.1 200/g)?.length).toBeGreaterThanOrEqual(4);
-    expect(answers).toMatch(/HTTP\/1\.1 503[^]*retry-after: 1/i);
+    expect(answers).toMatch(/HTTP\/1\.1 503[\s\S]*retry-after: 1/i);
   });
 
   it('refuses an oversized body with 413 before reading it, and counts chunked ones', async () => {
@@ -91,7 +91,7 @@ describe('the module server kit', () => {
       stub.socket,
       'POST /work HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 50000000\r\n\r\n{',
     );
-    expect(declared).toMatch(/^HTTP\/1\.1 413 [^]*connection: close[^]*over 1000 bytes/i);
+    expect(declared).toMatch(/^HTTP\/1\.1 413 [\s\S]*connection: close[\s\S]*over 1000 bytes/i);
     const chunk = JSON.stringify({ echo: 'x'.repeat(3000) });
     const chunked = await rawExchange(
       stub.socket,
@@ -123,12 +123,12 @@ describe('the module server kit', () => {
     const bad = Buffer.concat([Buffer.from('{"echo": "a'), Buffer.from([0xc3, 0x28]), Buffer.from('"}')]);
     const head = `POST /work HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nConnection: close\r\nContent-Length: ${bad.length}\r\n\r\n`;
     expect(await rawExchange(stub.socket, Buffer.concat([Buffer.from(head), bad]))).toMatch(
-      /^HTTP\/1\.1 400 [^]*not valid UTF-8/,
+      /^HTTP\/1\.1 400 [\s\S]*not valid UTF-8/,
     );
     const bom = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('{"echo": "bom"}')]);
     const head2 = head.replace(`${bad.length}`, `${bom.length}`);
     expect(await rawExchange(stub.socket, Buffer.concat([Buffer.from(head2), bom]))).toMatch(
-      /^HTTP\/1\.1 200 [^]*"echo":"bom"/,
+      /^HTTP\/1\.1 200 [\s\S]*"echo":"bom"/,
     );
   });
 
