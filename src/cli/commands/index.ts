@@ -13,7 +13,7 @@ export interface TopLevelEntry {
 export const topLevel: TopLevelEntry[] = [
   {
     name: 'audit',
-    summary: 'Security audits: listening sockets reachable from the network',
+    summary: 'Security audits: listening sockets reachable from the network, the SBOM',
     load: async () => (await import('./audit.js')).auditGroup,
   },
   {
