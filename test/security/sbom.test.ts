@@ -4,7 +4,7 @@
  * versions must be the ones package-lock.json pinned, and nothing only used to build or test it may
  * be listed as shipped. Needs the built executable (`npm run build`, which `npm test` runs first).
  */
-import { copyFileSync, mkdtempSync, readFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -107,5 +107,56 @@ describe('blueprint audit sbom', () => {
     const copy = spawnSync(alone, ['audit', 'sbom'], { encoding: 'utf8', env: { PATH: '/usr/bin:/bin' } });
     expect(copy.status, copy.stderr).toBe(0);
     expect(copy.stdout).toBe(printed);
+  });
+});
+
+describe('scripts/sbom.mjs', () => {
+  type MakeSbom = (o: { root: string; metafile: { inputs: object }; nodeVersion: string }) => string;
+  const load = async () => (await import(path.join(repoRoot, 'scripts/sbom.mjs'))).makeSbom as MakeSbom;
+
+  /** A project whose lock pins a@1.0.0 and @s/b@2.0.0, with `installedA` installed as a. */
+  function project(installedA: string): string {
+    const root = mkdtempSync(path.join(os.tmpdir(), 'bp-sbom-tree-'));
+    const write = (rel: string, data: object) => {
+      mkdirSync(path.dirname(path.join(root, rel)), { recursive: true });
+      writeFileSync(path.join(root, rel), JSON.stringify(data));
+    };
+    write('package.json', { name: 'p', version: '1.0.0', dependencies: { a: '^1.0.0', '@s/b': '^2.0.0' } });
+    write('package-lock.json', {
+      packages: {
+        '': { name: 'p' },
+        'node_modules/a': { version: '1.0.0', dependencies: { '@s/b': '^2.0.0' }, license: 'MIT' },
+        'node_modules/@s/b': { version: '2.0.0', license: 'ISC' },
+      },
+    });
+    write('node_modules/a/package.json', { name: 'a', version: installedA });
+    write('node_modules/@s/b/package.json', { name: '@s/b', version: '2.0.0' });
+    return root;
+  }
+  const metafile = {
+    inputs: { 'node_modules/a/index.js': {}, 'node_modules/@s/b/lib/x.js': {}, 'src/main.ts': {} },
+  };
+
+  it('makes the same bytes from the same tree, and another serial number from another', async () => {
+    const makeSbom = await load();
+    const root = project('1.0.0');
+    const once = makeSbom({ root, metafile, nodeVersion: '24.0.0' });
+    expect(makeSbom({ root, metafile, nodeVersion: '24.0.0' })).toBe(once);
+    const bom = JSON.parse(once) as Bom;
+    expect(bom.components.map((c) => c.purl)).toEqual([
+      'pkg:npm/%40s/b@2.0.0',
+      'pkg:npm/a@1.0.0',
+      'pkg:generic/node@24.0.0',
+    ]);
+    expect(bom.dependencies).toContainEqual({ ref: 'a@1.0.0', dependsOn: ['@s/b@2.0.0'] });
+    const other = JSON.parse(makeSbom({ root, metafile, nodeVersion: '24.0.1' })) as Bom;
+    expect(other.serialNumber).not.toBe(bom.serialNumber);
+  });
+
+  it('refuses a bundled package whose installed version is not the one the lock pins', async () => {
+    const makeSbom = await load();
+    expect(() => makeSbom({ root: project('1.0.1'), metafile, nodeVersion: '24.0.0' })).toThrow(
+      /node_modules\/a@1\.0\.1 is bundled but package-lock\.json says 1\.0\.0/,
+    );
   });
 });
