@@ -76,7 +76,8 @@ async function statusOf(
     gaveUp: record.gaveUp ?? false,
     exitCode: info && !running && info.State.Status !== 'created' ? info.State.ExitCode : null,
     oomKilled: info?.State.OOMKilled ?? false,
-    health: reg.spec.health ? 'unhealthy' : 'none',
+    // Health is judged only while it runs: a stopped service is not unhealthy (issue 12).
+    health: 'none',
     memoryBytes: null,
     cpuPercent: null,
     pids: null,
