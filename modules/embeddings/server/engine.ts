@@ -121,6 +121,9 @@ async function loadModel(
   const session_options = {
     ...(opts.threads ? { intraOpNumThreads: opts.threads, interOpNumThreads: 1 } : {}),
     extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } },
+    // No arena: ONNX Runtime's CPU arena keeps the largest batch's buffers for the process's life
+    // (issue 14, finding 7); without it each run's tensors are freed when the run ends.
+    enableCpuMemArena: false,
   };
   const load = (device: Device) =>
     AutoModel.from_pretrained(opts.model, { device, dtype: 'fp32', session_options });

@@ -1,0 +1,217 @@
+#!/usr/bin/env node
+/**
+ * The module server kit under load, on the embeddings service (Node 24: `npm run bench -- kit`, or
+ * `node scripts/bench/kit.mjs`). The service runs as the container runs it: the esbuild bundle in
+ * its own process with nofile 1024, tiny BERT, one inference thread, its worker thread.
+ *
+ * For 1, 8, 32 and 64 keep-alive clients, each sending POST /v1/embeddings (8 sentences) in a loop
+ * for --seconds: requests/s answered 200, share answered 503, latency p50/p95/p99, and /health's
+ * p99 measured on fresh connections meanwhile. Then 8 large requests (64 inputs at the per-input
+ * character limit). Memory (RSS) before, at peak (VmHWM) and --settle seconds after the load.
+ * Options: --json, --seconds N (default 5), --settle N (default 30), --log (print the service's log).
+ */
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { Agent, request } from 'node:http';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+
+const repo = resolve(import.meta.dirname, '../..');
+const { values: opts } = parseArgs({
+  options: {
+    json: { type: 'boolean' },
+    seconds: { type: 'string', default: '5' },
+    settle: { type: 'string', default: '30' },
+    log: { type: 'boolean' },
+  },
+});
+const SECONDS = Number(opts.seconds);
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+function memoryOf(pid) {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (k) => Number(new RegExp(`${k}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
+  return { rssMiB: kb('VmRSS') / 1024, peakMiB: kb('VmHWM') / 1024 };
+}
+
+function post(socketPath, agent, body) {
+  return new Promise((done) => {
+    const t0 = performance.now();
+    const req = request(
+      {
+        socketPath,
+        agent,
+        method: 'POST',
+        path: '/v1/embeddings',
+        headers: { 'content-type': 'application/json' },
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => done({ status: res.statusCode, ms: performance.now() - t0 }));
+      },
+    );
+    req.on('error', () => done({ status: 0, ms: performance.now() - t0 }));
+    req.end(body);
+  });
+}
+
+function health(socketPath) {
+  return new Promise((done) => {
+    const t0 = performance.now();
+    const req = request({ socketPath, path: '/health', agent: false }, (res) => {
+      res.resume();
+      res.on('end', () => done(res.statusCode === 200 ? performance.now() - t0 : Number.POSITIVE_INFINITY));
+    });
+    req.on('error', () => done(Number.POSITIVE_INFINITY));
+    req.end();
+  });
+}
+
+const pct = (sorted, p) =>
+  sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))] : NaN;
+
+async function level(socketPath, clients) {
+  const body = JSON.stringify({
+    input: Array.from({ length: 8 }, (_, i) => `a cat sits on the mat number ${i} while stock prices fell`),
+  });
+  const latencies = [];
+  const healthMs = [];
+  let ok = 0;
+  let busy = 0;
+  let other = 0;
+  const end = Date.now() + SECONDS * 1000;
+  const agents = Array.from({ length: clients }, () => new Agent({ keepAlive: true, maxSockets: 1 }));
+  const probe = (async () => {
+    while (Date.now() < end) {
+      healthMs.push(await health(socketPath));
+      await sleep(100);
+    }
+  })();
+  await Promise.all(
+    agents.map(async (agent) => {
+      while (Date.now() < end) {
+        const r = await post(socketPath, agent, body);
+        if (r.status === 200) {
+          ok++;
+          latencies.push(r.ms);
+        } else if (r.status === 503) {
+          busy++;
+          await sleep(20); // Retry-After says 1 s; a tight loop here would only measure refusals
+        } else other++;
+      }
+    }),
+  );
+  await probe;
+  for (const a of agents) a.destroy();
+  latencies.sort((a, b) => a - b);
+  healthMs.sort((a, b) => a - b);
+  return {
+    clients,
+    rps: ok / SECONDS,
+    refusedShare: busy / Math.max(1, ok + busy + other),
+    errors: other,
+    p50: pct(latencies, 50),
+    p95: pct(latencies, 95),
+    p99: pct(latencies, 99),
+    healthP99: pct(healthMs, 99),
+  };
+}
+
+const { bundleServer } = await import('../../modules/embeddings/package.ts');
+const cache = join(repo, 'node_modules/.cache/blueprint-bench-kit');
+mkdirSync(cache, { recursive: true });
+const work = mkdtempSync(join(cache, 'b-'));
+const file = join(work, 'server.mjs');
+await bundleServer(file);
+const socketPath = join(work, 'api.sock');
+let log = '';
+const child = spawn('prlimit', ['--nofile=1024:1024', '--', process.execPath, file], {
+  env: {
+    PATH: process.env.PATH,
+    BLUEPRINT_SOCKET: socketPath,
+    EMBEDDINGS_MODEL_DIR: join(repo, 'test/fixtures/models'),
+    EMBEDDINGS_MODEL: 'tiny-bert',
+    EMBEDDINGS_VERIFY: 'off',
+    EMBEDDINGS_DEVICE: 'cpu',
+    EMBEDDINGS_THREADS: '1',
+    // The allocator settings the manifest gives the container (they bound memory after a burst).
+    ...Object.fromEntries(
+      Object.entries(
+        JSON.parse(readFileSync(join(repo, 'modules/embeddings/manifest.json'), 'utf8')).service.env,
+      ).filter(([k]) => k.startsWith('MALLOC_')),
+    ),
+    ...JSON.parse(process.env.BENCH_KIT_ENV ?? '{}'),
+  },
+  stdio: ['ignore', 'ignore', 'pipe'],
+});
+child.stderr.on('data', (c) => {
+  log += c;
+});
+const result = { bench: 'kit', model: 'tiny-bert', seconds: SECONDS, levels: [] };
+try {
+  for (let i = 0; !/serving /.test(log); i++) {
+    if (i > 600 || child.exitCode !== null) throw new Error(`the service did not start: ${log}`);
+    await sleep(100);
+  }
+  const pid =
+    Number(readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8').trim()) || child.pid;
+  await level(socketPath, 1); // warm-up
+  result.memoryBefore = memoryOf(pid).rssMiB;
+  for (const clients of [1, 8, 32, 64])
+    result.levels.push({ ...(await level(socketPath, clients)), rssMiB: memoryOf(pid).rssMiB });
+  // Large inputs: 64 inputs at the character limit, 8 at once.
+  const info = await new Promise((done) => {
+    request({ socketPath, path: '/info' }, (res) => {
+      let t = '';
+      res.on('data', (c) => (t += c));
+      res.on('end', () => done(JSON.parse(t)));
+    }).end();
+  });
+  const big = JSON.stringify({
+    input: Array.from({ length: 64 }, () => 'word '.repeat(info.max_input_chars / 5).trim()),
+  });
+  const t0 = performance.now();
+  const bigAgents = Array.from({ length: 8 }, () => new Agent({ keepAlive: false }));
+  const bigReplies = await Promise.all(bigAgents.map((a) => post(socketPath, a, big)));
+  result.large = {
+    requests: 8,
+    bytesEach: big.length,
+    statuses: bigReplies.map((r) => r.status),
+    seconds: (performance.now() - t0) / 1000,
+  };
+  const m = memoryOf(pid);
+  result.memoryPeak = m.peakMiB;
+  result.memoryAtEnd = m.rssMiB;
+  await sleep(Number(opts.settle) * 1000);
+  result.memoryAfter = memoryOf(pid).rssMiB;
+  result.settleSeconds = Number(opts.settle);
+  result.logLines = log.split('\n').length - 1;
+} finally {
+  child.kill('SIGTERM');
+  await new Promise((r) => child.once('exit', r));
+  rmSync(work, { recursive: true, force: true });
+}
+
+if (opts.log) process.stderr.write(log);
+if (opts.json) console.log(JSON.stringify(result, null, 2));
+else {
+  const f = (x) => (Number.isFinite(x) ? x.toFixed(1) : String(x));
+  console.log(
+    `kit load on embeddings (tiny-bert, 1 thread, nofile 1024), ${SECONDS} s per level, 8 sentences a request`,
+  );
+  console.log(
+    '| clients | requests/s | 503 share | p50 ms | p95 ms | p99 ms | /health p99 ms | RSS after, MiB |',
+  );
+  console.log('| --- | --- | --- | --- | --- | --- | --- | --- |');
+  for (const l of result.levels)
+    console.log(
+      `| ${l.clients} | ${l.rps.toFixed(0)} | ${(l.refusedShare * 100).toFixed(0)}% | ${f(l.p50)} | ${f(l.p95)} | ${f(l.p99)} | ${f(l.healthP99)} | ${f(l.rssMiB)} |`,
+    );
+  console.log(
+    `large: 8 × ${(result.large.bytesEach / 1e6).toFixed(2)} MB at once → ${result.large.statuses.join(',')} in ${result.large.seconds.toFixed(1)} s`,
+  );
+  console.log(
+    `memory (RSS of the service): before ${f(result.memoryBefore)} MiB, peak ${f(result.memoryPeak)} MiB, ` +
+      `at the end ${f(result.memoryAtEnd)} MiB, ${result.settleSeconds} s after ${f(result.memoryAfter)} MiB; ${result.logLines} log lines`,
+  );
+}
