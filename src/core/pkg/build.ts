@@ -3,8 +3,9 @@ import { cp, mkdtemp, readdir, readFile, rename, rm, stat } from 'node:fs/promis
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { satisfies } from 'semver';
 import { create as createTar } from 'tar';
-import { BlueprintError, NotFoundError } from '../errors.js';
+import { BlueprintError, ConflictError, NotFoundError } from '../errors.js';
 import { ensureDir, readJsonIfExists, writeFileAtomic } from '../system/fs.js';
 import { readManifestBytes } from './archive.js';
 import {
@@ -16,6 +17,7 @@ import {
   type RepoIndex,
 } from './format.js';
 import type { BuildHooks } from './hooks.js';
+import { rangeOf } from './resolve.js';
 import { readPrivateKey, signDetached } from './signature.js';
 import { sha256File } from './transport.js';
 
@@ -134,7 +136,8 @@ export async function buildRepository(opts: RepoBuildOptions): Promise<RepoIndex
   const info = opts.info ?? (() => {});
   const pool = path.join(opts.repoDir, 'pool');
   for (const src of opts.sources) {
-    const { manifest } = await buildPackage(src, path.join(pool, '.incoming'), {
+    // Absolute: a build step (a module's build.sh) runs inside the source folder.
+    const { manifest } = await buildPackage(path.resolve(src), path.join(pool, '.incoming'), {
       ...(opts.hooks ? { hooks: opts.hooks } : {}),
       info,
     });
@@ -160,6 +163,7 @@ export async function buildRepository(opts: RepoBuildOptions): Promise<RepoIndex
       path: path.relative(opts.repoDir, file).split(path.sep).join('/'),
     });
   }
+  checkDependencies(packages);
   const previous = await readJsonIfExists<RepoIndex>(path.join(opts.repoDir, 'index.json'));
   const now = opts.now ?? new Date();
   const index: RepoIndex = {
@@ -179,6 +183,25 @@ export async function buildRepository(opts: RepoBuildOptions): Promise<RepoIndex
   await rename(tmp, indexFile);
   info(`index.json version ${index.version}: ${packages.length} packages, expires ${index.expires}`);
   return index;
+}
+
+/**
+ * A dependency on a package of this repository must be satisfiable by a version in it: a box could
+ * never install the dependent. One on a package the repository does not have is left to the
+ * repositories the box also uses.
+ */
+function checkDependencies(packages: IndexEntry[]): void {
+  for (const p of packages)
+    for (const dep of p.depends) {
+      const { name, range } = rangeOf(dep);
+      const versions = packages.filter((q) => q.name === name).map((q) => q.version);
+      if (versions.length && !versions.some((v) => satisfies(v, range, { includePrerelease: true })))
+        throw new ConflictError(
+          `${p.name} ${p.version} needs ${dep}, and this repository has only ${name} ${versions.join(', ')}`,
+          'dependency-conflict',
+          `Build a version of ${name} that fits, or fix the depends of ${p.name}; nothing was published.`,
+        );
+    }
 }
 
 /** Writes keys/rotation.json (+ .asc, signed by the current key) announcing the next key. */

@@ -1,4 +1,4 @@
-import { valid as validSemver } from 'semver';
+import { minVersion, validRange, valid as validSemver } from 'semver';
 import { z } from 'zod';
 import { VerificationError } from '../errors.js';
 
@@ -8,13 +8,27 @@ export const packageName = z
   .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be lower-case letters, digits and dashes (max 63)');
 const semverString = z.string().refine((v) => validSemver(v) === v, 'must be a semantic version like 1.2.3');
 const arch = z.enum(['x86_64', 'aarch64', 'all']);
-/** `name`, `name>=1.2`, `name=1.0.0`, `name<2`. */
+/**
+ * `name`, `name>=1.2.3`, or a range of comparators that must all hold, separated by commas:
+ * `name>=1.0.0,<2.0.0`. Each version is a full semantic version. A range that no version can
+ * satisfy (`>=2.0.0,<1.0.0`) is refused here, so what an index or manifest accepts is exactly what
+ * the resolver can answer.
+ */
+const COMPARATOR = /^(>=|<=|=|>|<) *(\S+)$/;
 export const dependency = z
   .string()
   .regex(
-    /^[a-z0-9][a-z0-9-]{0,62} *((>=|<=|=|>|<) *\d+\.\d+\.\d+[0-9A-Za-z.+-]*)?$/,
-    'must look like "name" or "name>=1.2.3"',
-  );
+    /^[a-z0-9][a-z0-9-]{0,62} *((>=|<=|=|>|<) *\d+\.\d+\.\d+[0-9A-Za-z.+-]*( *, *(>=|<=|=|>|<) *\d+\.\d+\.\d+[0-9A-Za-z.+-]*)*)?$/,
+    'must look like "name", "name>=1.2.3" or "name>=1.0.0,<2.0.0" (comparators separated by commas)',
+  )
+  .refine(
+    (d) => parseDependency(d).comparators.every((c) => validSemver(COMPARATOR.exec(c)?.[2] ?? '') !== null),
+    'each version in a range must be a semantic version like 1.2.3',
+  )
+  .refine((d) => {
+    const { range } = parseDependency(d);
+    return validRange(range) !== null && minVersion(range) !== null;
+  }, 'no version can satisfy this range');
 const sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lower-case hex digits');
 const isoDate = z.string().refine((v) => !Number.isNaN(Date.parse(v)), 'must be an ISO-8601 date');
 
@@ -167,9 +181,18 @@ export function packageFileName(e: { name: string; version: string; arch: string
   return `${e.name}_${e.version}_${e.arch}.bpkg`;
 }
 
-/** Splits `name>=1.2.3` into its parts. */
-export function parseDependency(dep: string): { name: string; op?: string; version?: string } {
-  const m = /^([a-z0-9][a-z0-9-]*)\s*(>=|<=|=|>|<)?\s*(\S+)?$/.exec(dep.trim());
-  if (!m) return { name: dep };
-  return { name: m[1]!, ...(m[2] ? { op: m[2], version: m[3] } : {}) };
+/**
+ * Splits `name>=1.0.0,<2.0.0` into the name, its comparators (`>=1.0.0`, `<2.0.0`) and the
+ * semver range they make together (`>=1.0.0 <2.0.0`, or `*` for any version).
+ */
+export function parseDependency(dep: string): { name: string; comparators: string[]; range: string } {
+  const m = /^([a-z0-9][a-z0-9-]*)\s*(.*)$/.exec(dep.trim());
+  if (!m) return { name: dep, comparators: [], range: '*' };
+  const comparators = m[2]!
+    .split(',')
+    .map((c) => c.replace(/\s+/g, ''))
+    .filter((c) => c !== '');
+  // `=1.0.0` is semver's exact `1.0.0`; the other operators mean the same in semver.
+  const range = comparators.map((c) => (c.startsWith('=') ? c.slice(1) : c)).join(' ') || '*';
+  return { name: m[1]!, comparators, range };
 }

@@ -20,8 +20,8 @@ export function parseRequest(spec: string): Request {
 }
 
 export function rangeOf(dep: string): { name: string; range: string } {
-  const d = parseDependency(dep);
-  return { name: d.name, range: d.op ? `${d.op === '=' ? '' : d.op}${d.version}` : '*' };
+  const { name, range } = parseDependency(dep);
+  return { name, range };
 }
 
 export const archMatches = (arch: string, host: string) => arch === 'all' || arch === host;
@@ -110,10 +110,13 @@ export function resolve(
     }
     if (!best) {
       const any = available.filter((c) => c.entry.name === name && (pin === undefined || c.repo === pin));
+      const local = preset.find((c) => c.entry.name === by);
       if (any.length === 0)
         throw new NotFoundError(
           `No package ${name}${by ? ` (needed by ${by})` : ''} in the verified ${pin === undefined ? 'indexes' : `index of ${pin}`}`,
-          'Run `bpkg update`, or check the name with `bpkg search`.',
+          local
+            ? `Pass the dependency's package file too: bpkg install ./${local.entry.path} ./${name}_VERSION_ARCH.bpkg (or add a repository that has it and run \`bpkg update\`).`
+            : 'Run `bpkg update`, or check the name with `bpkg search`.',
         );
       throw new ConflictError(
         `No version of ${name} satisfies ${ranges.join(', ')}${by ? ` (needed by ${by})` : ''}; available: ${any
@@ -127,7 +130,25 @@ export function resolve(
     chosen.set(name, best);
     for (const d of best.entry.depends) queue.push({ ...rangeOf(d), by: name });
   }
-  return [...chosen.values()];
+  return dependenciesFirst([...chosen.values()]);
+}
+
+/** Orders a plan so that each package comes after what it depends on (installed, and shown, first). */
+export function dependenciesFirst(plan: Candidate[]): Candidate[] {
+  const byName = new Map(plan.map((c) => [c.entry.name, c]));
+  const out: Candidate[] = [];
+  const seen = new Set<string>();
+  const visit = (c: Candidate) => {
+    if (seen.has(c.entry.name)) return;
+    seen.add(c.entry.name);
+    for (const d of c.entry.depends) {
+      const dep = byName.get(rangeOf(d).name);
+      if (dep) visit(dep);
+    }
+    out.push(c);
+  };
+  for (const c of plan) visit(c);
+  return out;
 }
 
 /** Installed packages that depend on `name` and would break without it. */
