@@ -79,11 +79,28 @@ function checkLinksOnDisk(dest: string, files: FileRecord[]): void {
   }
 }
 
+/** Compressions a publisher may reach for, by their magic bytes; only gzip is accepted. */
+const OTHER_COMPRESSION: Array<[string, number[]]> = [
+  ['xz', [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]],
+  ['zstd', [0x28, 0xb5, 0x2f, 0xfd]],
+  ['bzip2', [0x42, 0x5a, 0x68]],
+  ['lzma', [0x5d, 0x00, 0x00]],
+];
+
+/** True for gzip, false for a plain tar; refuses another compression by name. */
 async function isGzip(file: string): Promise<boolean> {
   const fh = await open(file, 'r');
   try {
-    const { buffer, bytesRead } = await fh.read(Buffer.alloc(2), 0, 2, 0);
-    return bytesRead === 2 && buffer[0] === 0x1f && buffer[1] === 0x8b;
+    const { buffer, bytesRead } = await fh.read(Buffer.alloc(6), 0, 6, 0);
+    const head = buffer.subarray(0, bytesRead);
+    const other = OTHER_COMPRESSION.find(([, magic]) => magic.every((b, i) => head[i] === b));
+    if (other)
+      throw new VerificationError(
+        `The package archive is compressed with ${other[0]}; a package is a tar archive, gzip-compressed or plain`,
+        'bad-archive',
+        'Only gzip is accepted: tar -czf NAME_VERSION_ARCH.bpkg manifest.json payload',
+      );
+    return bytesRead >= 2 && head[0] === 0x1f && head[1] === 0x8b;
   } finally {
     await fh.close();
   }
@@ -129,7 +146,9 @@ export async function extractPackage(
     if (seen.has(name)) throw unsafe(`duplicate entry ${name}`);
     seen.add(name);
     if (name !== 'manifest.json' && name !== 'payload' && !name.startsWith('payload/'))
-      throw unsafe(`unexpected entry ${name} (only manifest.json and payload/ are allowed)`);
+      throw unsafe(
+        `unexpected entry ${JSON.stringify(entry.path)} (only manifest.json and payload/ are allowed)${name === '' ? `: the archive's own folder, added by \`tar -C DIR .\`; archive the two entries by name: tar -C DIR -czf NAME_VERSION_ARCH.bpkg manifest.json payload` : ''}`,
+      );
     const parts = name.split('/');
     for (let i = 1; i < parts.length; i++)
       if (symlinks.has(parts.slice(0, i).join('/'))) throw unsafe(`${name} goes through a symlink`);
@@ -275,6 +294,7 @@ export async function extractPackage(
 
 /** Reads only manifest.json from a package, without unpacking it. */
 export async function readManifestBytes(file: string): Promise<Buffer> {
+  await isGzip(file); // refuses xz, zstd, bzip2 by name before the tar parser calls them unrecognized
   const parts: Buffer[] = [];
   let found = false;
   const parser = new Parser({

@@ -1,7 +1,7 @@
 import { readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import * as openpgp from 'openpgp';
-import { ConflictError, NotFoundError, VerificationError } from '../errors.js';
+import { ConflictError, NotFoundError, UsageError, VerificationError } from '../errors.js';
 import { writeFileAtomic } from '../system/fs.js';
 import { type PublicKey, readPublicKeys } from './signature.js';
 
@@ -24,7 +24,7 @@ export async function describe(k: PublicKey): Promise<TrustedKey> {
   };
 }
 
-const normalizeFpr = (f: string) => f.replace(/\s+/g, '').toLowerCase();
+const normalizeFpr = (f: string) => f.replace(/\s+/g, '').replace(/^0x/i, '').toLowerCase();
 
 /**
  * The trusted publisher keys: one armored public key per file, named by fingerprint. Trust here is
@@ -90,6 +90,11 @@ export class Keyring {
    */
   async add(armored: string, pin?: string): Promise<TrustedKey> {
     const info = await this.inspect(armored);
+    if (pin && !/^[0-9a-f]{40}([0-9a-f]{24})?$/.test(normalizeFpr(pin)))
+      throw new UsageError(
+        `--fingerprint ${pin} is not a full fingerprint: give all 40 hex digits (a key ID or short form is not enough to pin a key)`,
+        'gpg --fingerprint KEY shows it (spaces and a leading 0x are fine); nothing was added.',
+      );
     if (pin && normalizeFpr(pin) !== info.fingerprint)
       throw new VerificationError(
         `Key fingerprint ${info.fingerprint} does not match the expected ${normalizeFpr(pin)}`,

@@ -157,10 +157,17 @@ export async function verifyDetached(
   const signerKeys = trusted.filter((k) => ids.some((id) => k.getKeys(id).length > 0));
   if (signerKeys.length === 0)
     throw new VerificationError(
-      `${what} is signed by an untrusted key (${ids.map((i) => i.toHex()).join(', ')})`,
+      `${what} is signed by an untrusted key (key ID ${ids.map((i) => i.toHex()).join(', ')}: the last 16 hex digits of the signing key's fingerprint, or of a subkey's)`,
       'untrusted-signer',
-      'Trust the publisher key with `bpkg key add FILE --fingerprint FPR` if you know it is right.',
+      'Trust the publisher key with `bpkg key add FILE --fingerprint FPR` if you know it is right; `gpg --list-keys --with-subkey-fingerprints` shows which primary key holds a subkey.',
     );
+  /** The primary fingerprint the admin trusted, and the subkey when a subkey signed. */
+  const named = (id: openpgp.KeyID) => {
+    const key = signerKeys.find((k) => k.getKeys(id).length > 0);
+    if (!key) return id.toHex();
+    const fpr = key.getFingerprint();
+    return fpr.endsWith(id.toHex()) ? `key ${fpr}` : `key ${fpr} (subkey ${id.toHex()})`;
+  };
   const hashedElsewhere = 'file' in data && hashFileOffThread(sig, data.file);
   const message = hashedElsewhere
     ? await openpgp.createMessage({ binary: new Uint8Array(0) })
@@ -181,14 +188,14 @@ export async function verifyDetached(
     try {
       await s.verified;
     } catch (err) {
-      problems.push(`${s.keyID.toHex()}: ${(err as Error).message}`);
+      problems.push(`${named(s.keyID)}: ${(err as Error).message}`);
       continue;
     }
     const key = signerKeys.find((k) => k.getKeys(s.keyID).length > 0);
     if (!key) continue;
     const unusable = await keyUnusableNow(key, s.keyID, now);
     if (unusable) {
-      problems.push(`key ${key.getFingerprint()} is ${unusable}`);
+      problems.push(`${named(s.keyID)} is ${unusable}`);
       continue;
     }
     const packet = (await s.signature).packets[0];

@@ -8,8 +8,17 @@ import { sha256File } from './transport.js';
 
 export interface VerifyProblem {
   path: string;
-  /** `link-escapes`: the path, with every link on it followed, lands outside the package. */
-  problem: 'missing' | 'modified' | 'link-changed' | 'link-escapes' | 'not-current';
+  /**
+   * `link-escapes`: the path, with every link on it followed, lands outside the package.
+   * `unsatisfied-dependency`: `path` is a dependency (as written) that the installed set breaks.
+   */
+  problem:
+    | 'missing'
+    | 'modified'
+    | 'link-changed'
+    | 'link-escapes'
+    | 'not-current'
+    | 'unsatisfied-dependency';
 }
 
 export interface VerifyReport {
@@ -46,6 +55,14 @@ export async function checkFile(base: string, f: FileRecord): Promise<VerifyProb
 export function checkDeclaredHashes(manifest: Manifest, files: FileRecord[]): void {
   for (const [rel, sha] of Object.entries(manifest.files ?? {})) {
     const f = files.find((x) => x.path === rel);
+    // `payload/x` for `x`: the publisher's path form, not tampering; say which form is right.
+    const within = rel.replace(/^(\.\/)*payload\//, '');
+    if (!f && within !== rel)
+      throw new VerificationError(
+        `${manifest.name}: files.${rel} names no file: paths in files are relative to payload/, so payload/${within} is written "${within}"`,
+        'bad-manifest',
+        `Write "${within}" in the manifest's files and rebuild the package.`,
+      );
     if (!f || f.sha256 !== sha)
       throw new VerificationError(
         `${manifest.name}: payload file ${rel} ${f ? 'does not match its SHA-256 in the manifest' : 'is missing'} (files.${rel})`,
