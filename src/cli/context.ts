@@ -23,6 +23,12 @@ export interface Context {
   warn(line: string): void;
   /** The command's answer: a JSON document with --json, the human text otherwise. */
   result(data: unknown, human?: string | ((data: unknown) => string)): void;
+  /**
+   * What a command that changes something did ("installed …", "trusted …"): like `result`, but
+   * --quiet silences the human text (`-q`: only errors). The answer of a command that shows
+   * something (list, info, search) is its `result` and stays.
+   */
+  report(data: unknown, human?: string | ((data: unknown) => string)): void;
   /** Aborted on SIGINT/SIGTERM; long operations check it between steps. */
   signal: AbortSignal;
 }
@@ -43,6 +49,14 @@ export function createContext(opts: GlobalOptions, signal: AbortSignal): Context
   const say = (line: string) => {
     if (!opts.json && !opts.quiet) stderr.write(`${escapeText(line)}\n`);
   };
+  const result = (data: unknown, human?: string | ((data: unknown) => string)) => {
+    if (opts.json) {
+      stdout.write(`${escapeJson(JSON.stringify(data, null, 2))}\n`);
+      return;
+    }
+    const text = escapeText(typeof human === 'function' ? human(data) : (human ?? ''));
+    if (text) stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+  };
   return {
     root: opts.root,
     paths: layout(opts.root),
@@ -55,14 +69,8 @@ export function createContext(opts: GlobalOptions, signal: AbortSignal): Context
     stderr,
     info: say,
     warn: (line) => stderr.write(`${color ? '\x1b[33mwarning:\x1b[0m' : 'warning:'} ${escapeText(line)}\n`),
-    result(data, human) {
-      if (opts.json) {
-        stdout.write(`${escapeJson(JSON.stringify(data, null, 2))}\n`);
-        return;
-      }
-      const text = escapeText(typeof human === 'function' ? human(data) : (human ?? ''));
-      if (text) stdout.write(text.endsWith('\n') ? text : `${text}\n`);
-    },
+    result,
+    report: (data, human) => (opts.quiet && !opts.json ? undefined : result(data, human)),
     signal,
   };
 }

@@ -19,7 +19,10 @@ export async function openPackageManager(ctx: Context): Promise<PackageManager> 
 }
 
 /** How `blueprint repo build` prepares package sources (modules build their container image here). */
-export async function openBuildHooks(_ctx: Context): Promise<import('../core/pkg/index.js').BuildHooks> {
+export async function openBuildHooks(
+  _ctx: Context,
+  opts: { lint?: boolean } = {},
+): Promise<import('../core/pkg/index.js').BuildHooks> {
   const { createBuildHooks } = await import('../core/services/hooks.js');
-  return createBuildHooks();
+  return createBuildHooks(opts);
 }

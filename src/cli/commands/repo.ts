@@ -10,7 +10,7 @@ import {
 } from '../../core/pkg/index.js';
 import { ensureDir } from '../../core/system/fs.js';
 import type { CommandGroup, CommandSpec, Parsed } from '../command.js';
-import { optString } from '../command.js';
+import { optBool, optString } from '../command.js';
 import { openBuildHooks } from '../packages.js';
 
 const signerOptions = {
@@ -53,10 +53,14 @@ const build: CommandSpec = {
       value: 'N',
       description: 'Index validity in days (default 30); clients refuse it after',
     },
+    'no-lint': {
+      type: 'boolean',
+      description: 'Build a module even when `blueprint module lint` finds errors',
+    },
     ...signerOptions,
   },
   details:
-    'A source folder holds manifest.json and payload/. Packages already in the pool stay listed; the index version grows by one.\nExample: blueprint repo build modules/* --repo ./repo --key repo-key.asc',
+    'A module (a source with a service) is linted first and refused on lint errors.\nA source folder holds manifest.json and payload/. Packages already in the pool stay listed; the index version grows by one.\nExample: blueprint repo build modules/* --repo ./repo --key repo-key.asc',
   async run(ctx, parsed) {
     const repoDir = optString(parsed, 'repo');
     if (!repoDir) throw new UsageError('--repo DIR is required');
@@ -68,10 +72,10 @@ const build: CommandSpec = {
       name: optString(parsed, 'name') ?? path.basename(path.resolve(repoDir)),
       signer: signerFrom(parsed),
       expiresInDays: days,
-      hooks: await openBuildHooks(ctx),
+      hooks: await openBuildHooks(ctx, { lint: !optBool(parsed, 'no-lint') }),
       info: ctx.info,
     });
-    ctx.result(
+    ctx.report(
       {
         repository: index.repository,
         version: index.version,
@@ -136,7 +140,7 @@ const rotate: CommandSpec = {
     const [pub] = await readPublicKeys(armored);
     if (!pub) throw new UsageError(`${newKey} holds no public key`);
     await announceKeyRotation(path.resolve(repoDir), pub.armor(), pub.getFingerprint(), signerFrom(parsed));
-    ctx.result(
+    ctx.report(
       { fingerprint: pub.getFingerprint() },
       `announced key ${pub.getFingerprint()} in ${repoDir}/keys/rotation.json`,
     );
@@ -152,7 +156,7 @@ const sign: CommandSpec = {
     if (parsed.positionals.length === 0) throw new UsageError('Name the files to sign');
     const signer = signerFrom(parsed);
     for (const f of parsed.positionals) await signFile(path.resolve(f), signer);
-    ctx.result(
+    ctx.report(
       { signed: parsed.positionals },
       parsed.positionals.map((f) => `signed ${f} -> ${f}.asc`).join('\n'),
     );

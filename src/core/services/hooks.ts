@@ -96,11 +96,25 @@ export function createServiceHooks(opts: ServiceHooksOptions): PackageHooks {
   };
 }
 
-/** `blueprint repo build`: a module source folder becomes an image archive in the payload, its ID signed. */
-export function createBuildHooks(): BuildHooks {
+/**
+ * `blueprint repo build`: a module source folder becomes an image archive in the payload, its ID
+ * signed. A module is linted first (`lint: false` skips it): one with lint errors is refused
+ * before anything is built or signed.
+ */
+export function createBuildHooks(opts: { lint?: boolean } = {}): BuildHooks {
   return {
     async prepareSource({ dir, manifest, payloadDir, info }) {
       if (manifest.service === undefined) return manifest;
+      if (opts.lint !== false) {
+        const { lintModule } = await import('../modules/lint.js');
+        const report = await lintModule(dir);
+        if (report.errors.length)
+          throw new VerificationError(
+            `${manifest.name} fails module lint (${report.errors.length} ${report.errors.length === 1 ? 'error' : 'errors'}): ${report.errors.map((e) => `${e.field}: ${e.message}`).join('; ')}`,
+            'lint-failed',
+            `Fix them (blueprint module lint ${dir}), or build anyway with --no-lint.`,
+          );
+      }
       const service = manifest.service as Record<string, unknown>;
       const archiveName = 'image.tar';
       info(`${manifest.name}: building its image (podman build, FROM scratch)`);

@@ -69,7 +69,9 @@ export async function removeImage(engine: Engine, id: string): Promise<boolean> 
  * registry is needed), then `podman save --format docker-archive` into the payload.
  * Returns the image ID to record in the manifest that gets signed.
  */
-export async function buildModuleImage(dir: string, tag: string, archive: string): Promise<string> {
+export async function buildModuleImage(source: string, tag: string, archive: string): Promise<string> {
+  // Absolute: build.sh runs with the source as its working directory (`repo build mymod`).
+  const dir = path.resolve(source);
   const containerfile = ['Containerfile', 'Dockerfile'].map((f) => path.join(dir, f)).find(existsSync);
   if (!containerfile)
     throw new BlueprintError(
@@ -95,8 +97,15 @@ export async function buildModuleImage(dir: string, tag: string, archive: string
   const id = (
     await step('podman build', 'podman', ['build', '-q', '--no-cache', '-f', containerfile, '-t', tag, dir])
   ).trim();
-  await step('podman save', 'podman', ['save', '--format', 'docker-archive', '-o', archive, tag]);
-  // Untag: the publisher's engine need not keep it; installing loads the archive again.
-  await step('podman untag', 'podman', ['untag', tag]).catch(() => {});
-  return normalizeImageId(id.split('\n').pop()!);
+  const imageId = id.split('\n').pop()!;
+  try {
+    await step('podman save', 'podman', ['save', '--format', 'docker-archive', '-o', archive, tag]);
+  } finally {
+    // The publisher's engine need not keep the image or its layers: installing loads the archive
+    // again. Built --no-cache, the ID is this build's own, so removing it removes no one else's.
+    await step('podman rmi', 'podman', ['rmi', '--force', imageId]).catch(() =>
+      step('podman untag', 'podman', ['untag', tag]).catch(() => {}),
+    );
+  }
+  return normalizeImageId(imageId);
 }
