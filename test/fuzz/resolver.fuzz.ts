@@ -181,14 +181,14 @@ describe('fuzz: dependency resolver', () => {
   it('ends in bounded steps; a plan meets its requests, its own dependencies, arch and pins', () => {
     fc.assert(
       fc.property(world, (w) => checkResolve(w, false)),
-      fuzzParams(examples),
+      fuzzParams(examples, 0.5),
     );
   });
 
   it('a plan does not break a dependency an installed package had met', () => {
     fc.assert(
       fc.property(world, (w) => checkResolve(w, true)),
-      fuzzParams(examples),
+      fuzzParams(examples, 0.5),
     );
   });
 });

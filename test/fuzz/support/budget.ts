@@ -14,14 +14,15 @@ export const useCorpus = process.env.FUZZ_NO_CORPUS !== '1';
 
 /**
  * fast-check settings: run until the time budget is spent (or a counterexample is found). `examples`
- * are argument tuples, e.g. `[[seed1], [seed2]]` for a one-argument property.
+ * are argument tuples, e.g. `[[seed1], [seed2]]` for a one-argument property; `share` is the part
+ * of the target's time this property gets (a target with several properties splits its budget).
  */
-export function fuzzParams<T>(examples: T[] = []): FcParameters<T> {
+export function fuzzParams<T>(examples: T[] = [], share = 1): FcParameters<T> {
   return {
     seed,
     ...(replayPath ? { path: replayPath } : {}),
     numRuns: replayPath ? 1 : 10_000_000,
-    plugins: [fc.interruptAfterTimeLimit(seconds * 1000) as fc.Plugin<T>],
+    plugins: [fc.interruptAfterTimeLimit(seconds * 1000 * share) as fc.Plugin<T>],
     // Seeds from the corpus run first, every time.
     examples,
     // The minimal counterexample only; the list of every failure on the way is noise.

@@ -104,14 +104,15 @@ export function mutatedJson(seeds: Json[]): fc.Arbitrary<Json> {
       const put = (v: Json) => {
         (box as Record<string | number, Json>)[key] = v;
       };
-      if (e.op === 'set') put(e.value);
+      // Values are copied in: fast-check may hand the same instance to two edits (a cycle).
+      if (e.op === 'set') put(structuredClone(e.value));
       else if (e.op === 'splice' && typeof cur === 'string') {
         const at = e.pos % (cur.length + 1);
         put(cur.slice(0, at) + e.text + cur.slice(at));
       } else if (e.op === 'drop') {
         if (Array.isArray(box)) box.splice(key as number, 1);
         else delete (box as Record<string, Json>)[key as string];
-      } else if (e.op === 'add' && isObj(cur)) cur[e.key] = e.value;
+      } else if (e.op === 'add' && isObj(cur)) cur[e.key] = structuredClone(e.value);
       else if (e.op === 'dup' && Array.isArray(cur) && cur.length) cur.push(structuredClone(cur[0]));
       else if (e.op === 'retype') put(typeof cur === 'string' ? [cur] : String(cur));
     }
