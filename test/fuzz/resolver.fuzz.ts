@@ -21,14 +21,17 @@ const OPS = ['', '>=', '<=', '=', '>', '<'];
 const REPOS = ['main', 'third'];
 const HOST = 'x86_64';
 
-const dependency = fc
+const comparator = fc
   .tuple(
-    fc.constantFrom(...NAMES, ...NAMES, 'missing'),
-    fc.constantFrom(...OPS),
+    fc.constantFrom(...OPS.filter(Boolean)),
     fc.constantFrom(...VERSIONS),
-    fc.constantFrom('', ' ', '+build', '-x'),
+    fc.constantFrom('', '', ' ', '+build', '-x'),
   )
-  .map(([n, op, v, odd]) => (op ? `${n}${odd === ' ' ? ' ' : ''}${op}${v}${odd === ' ' ? '' : odd}` : n));
+  .map(([op, v, odd]) => (odd === ' ' ? ` ${op} ${v}` : `${op}${v}${odd}`));
+/** `name`, `name>=1.0.0`, or comparators joined by commas (`name>=1.0.0,<2.0.0`), some never satisfiable. */
+const dependency = fc
+  .tuple(fc.constantFrom(...NAMES, ...NAMES, 'missing'), fc.array(comparator, { maxLength: 2 }))
+  .map(([n, cs]) => n + cs.join(','));
 
 const entry = fc.record({
   name: fc.constantFrom(...NAMES),
@@ -88,6 +91,14 @@ const toEntry = (c: World['candidates'][number]): IndexEntry | undefined => {
 };
 
 class StepLimit extends Error {}
+
+/** The manager's check of a whole installed set; absent before it existed (then nothing refuses). */
+type Constraints = {
+  newlyBroken(before: Record<string, unknown>, after: Record<string, unknown>): unknown[];
+};
+const constraints = (await import('../../src/core/pkg/constraints.js' as string).catch(() => undefined)) as
+  | Constraints
+  | undefined;
 
 function checkResolve(w: World, keepInstalled: boolean): void {
   // Only what the index schema accepts reaches the resolver.
@@ -165,12 +176,24 @@ function checkResolve(w: World, keepInstalled: boolean): void {
   for (const c of plan)
     for (const d of c.entry.depends)
       if (!met(d, after)) problems.push(`${c.entry.name} ${c.entry.version} needs ${d}`);
-  if (keepInstalled)
+  if (keepInstalled) {
+    // resolve() picks versions; the manager then refuses a plan that breaks what installed
+    // packages had (constraints.ts, newlyBroken). Together they must never leave one broken.
+    const breaks: string[] = [];
     for (const p of Object.values(installed))
       if (!chosen.has(p.name))
         for (const d of p.depends)
-          if (met(d, before) && !met(d, after))
-            problems.push(`installed ${p.name} ${p.version} needs ${d}: the plan breaks it`);
+          if (met(d, before) && !met(d, after)) breaks.push(`installed ${p.name} ${p.version} needs ${d}`);
+    const refused =
+      constraints !== undefined &&
+      constraints.newlyBroken(
+        installed,
+        Object.fromEntries(
+          [...Object.values(installed), ...plan.map((c) => c.entry)].map((p) => [p.name, p]),
+        ),
+      ).length > 0;
+    if (breaks.length && !refused) problems.push(...breaks.map((b) => `${b}: the plan breaks it, unrefused`));
+  }
   expect(problems).toEqual([]);
 }
 
@@ -185,7 +208,7 @@ describe('fuzz: dependency resolver', () => {
     );
   });
 
-  it('a plan does not break a dependency an installed package had met', () => {
+  it('a plan that breaks a dependency an installed package had met is refused by the manager check', () => {
     fc.assert(
       fc.property(world, (w) => checkResolve(w, true)),
       fuzzParams(examples, 0.5),
