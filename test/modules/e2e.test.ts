@@ -10,7 +10,10 @@ import { podman, uniqueName } from '../services/helpers.js';
 // into a signed repository (key from `repo keygen`), install, start, GET /health through the
 // socket, stop, remove, and nothing left in the engine. Then the scaffold's own test.sh.
 const name = uniqueName('bpt-mod');
-const env = { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' };
+// node_modules/.bin: the scaffold's build.sh bundles its kit server with esbuild and Node 24.
+const env = {
+  PATH: `${path.resolve(import.meta.dirname, '../../node_modules/.bin')}:/usr/sbin:/usr/bin:/sbin:/bin`,
+};
 const work = tempDir('bp-mod-e2e-');
 const src = path.join(work, name);
 const root = path.join(work, 'root');
@@ -64,8 +67,8 @@ describe('a scaffolded module on a real Podman', () => {
 
     expect(await json(['--root', root, 'service', 'start', name])).toMatchObject({ name, healthy: true });
     const socket = path.join(root, 'run/blueprint/services', name, 'api.sock');
-    expect(await get(socket, '/health')).toEqual({ status: 200, body: 'ok\n' });
-    expect(await get(socket, '/')).toEqual({ status: 200, body: `hello from ${name}\n` });
+    expect(await get(socket, '/health')).toEqual({ status: 200, body: '{"status":"ok"}' });
+    expect(await get(socket, '/')).toEqual({ status: 200, body: `{"hello":"from ${name}"}` });
     const imageId = (await podman('inspect', '--format', '{{.Image}}', `blueprint-${name}`)).trim();
 
     await json(['--root', root, 'service', 'stop', name]);

@@ -3,7 +3,7 @@
 export const testSh = (name: string) => `#!/bin/sh
 # The module's test, on a real Podman: lint, build into a throw-away signed repository, install
 # into a temporary root, start, GET /health through the unix socket, remove, check nothing is left.
-# Needs blueprint (or BLUEPRINT=/path/to/blueprint), podman (as root), gcc with a static libc, curl.
+# Needs blueprint (or BLUEPRINT=/path/to/blueprint), podman (as root), Node 24 with npx, curl.
 # Leaves the box's own installation (root /) alone, but do not run it where ${name} is running.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
@@ -26,7 +26,7 @@ fpr=$("$bp" --json repo keygen --out "$work/key" | grep -o '"fingerprint": *"[0-
 "$bp" --root "$root" --yes pkg install ${name}
 "$bp" --root "$root" service start ${name}
 answer=$(curl -fsS --unix-socket "$root/run/blueprint/services/${name}/api.sock" http://${name}/health)
-[ "$answer" = ok ] || { echo "GET /health answered: $answer" >&2; exit 1; }
+[ "$answer" = '{"status":"ok"}' ] || { echo "GET /health answered: $answer" >&2; exit 1; }
 "$bp" --root "$root" --yes pkg remove ${name}
 left=$(podman ps -a -q --filter label=org.blueprintos.module=${name})
 [ -z "$left" ] || { echo "containers left behind: $left" >&2; exit 1; }
@@ -66,13 +66,16 @@ jobs:
     runs-on: ubuntu-24.04
     steps:
       - uses: actions/checkout@v4
-      - name: Install podman, gcc, curl and blueprint
+      - uses: actions/setup-node@v4
+        with:
+          node-version: 24
+      - name: Install podman, curl and blueprint
         env:
           BLUEPRINT_URL: \${{ vars.BLUEPRINT_URL }}
           BLUEPRINT_SHA256: \${{ vars.BLUEPRINT_SHA256 }}
         run: |
           sudo apt-get update
-          sudo apt-get install -y podman gcc libc6-dev curl
+          sudo apt-get install -y podman curl
           curl -fsSL "$BLUEPRINT_URL" -o "$RUNNER_TEMP/blueprint"
           echo "$BLUEPRINT_SHA256  $RUNNER_TEMP/blueprint" | sha256sum -c -
           sudo install -m 0755 "$RUNNER_TEMP/blueprint" /usr/local/bin/blueprint
@@ -80,7 +83,7 @@ jobs:
       - name: Lint
         run: blueprint module lint .
       - name: Build the image, install, start, probe and remove it
-        run: sudo BLUEPRINT=/usr/local/bin/blueprint sh test.sh
+        run: sudo env PATH="$PATH" BLUEPRINT=/usr/local/bin/blueprint sh test.sh
 
   publish:
     needs: test
@@ -96,13 +99,16 @@ jobs:
       - name: Check out the published repository (branch gh-pages)
         run: |
           git fetch origin gh-pages && git worktree add site origin/gh-pages || git worktree add --orphan -b gh-pages site
-      - name: Install podman, gcc and blueprint
+      - uses: actions/setup-node@v4
+        with:
+          node-version: 24
+      - name: Install podman and blueprint
         env:
           BLUEPRINT_URL: \${{ vars.BLUEPRINT_URL }}
           BLUEPRINT_SHA256: \${{ vars.BLUEPRINT_SHA256 }}
         run: |
           sudo apt-get update
-          sudo apt-get install -y podman gcc libc6-dev
+          sudo apt-get install -y podman
           curl -fsSL "$BLUEPRINT_URL" -o "$RUNNER_TEMP/blueprint"
           echo "$BLUEPRINT_SHA256  $RUNNER_TEMP/blueprint" | sha256sum -c -
           sudo install -m 0755 "$RUNNER_TEMP/blueprint" /usr/local/bin/blueprint

@@ -6,14 +6,14 @@ export const manifest = (name: string) => ({
   version: '0.1.0',
   arch: 'x86_64',
   summary: `${name}: say in one line what this module does`,
-  description: `A static server in a FROM-scratch image, answering on a unix socket with no network.`,
+  description: `A server on the BlueprintOS module server kit in a FROM-scratch image, answering on a unix socket with no network.`,
   license: 'MIT',
   depends: [],
   files: {},
   service: {
     network: 'loopback-socket',
     socket: { dir: `/run/${name}`, file: 'api.sock' },
-    resources: { memory: '64m', cpus: 0.5, pids: 32 },
+    resources: { memory: '128m', cpus: 0.5, pids: 32 },
     health: { http: '/health', startTimeout: 20 },
     stopTimeout: 5,
     justification: {},
@@ -45,7 +45,7 @@ checks all of them; \`blueprint repo build\` signs the manifest with the package
 | \`image\` | (absent) | filled in by \`blueprint repo build\`: \`{archive, id}\` of the image built from \`Containerfile\` |
 | \`network\` | \`loopback-socket\` | \`none\` (default), \`loopback-socket\` (listen on a unix socket in a host folder blueprint creates, no network) or \`outbound\` (reach other hosts; the admin must approve it at install) |
 | \`socket\` | \`{dir, file}\` | where that folder is mounted in the container and the socket's name; the server gets its path in \`BLUEPRINT_SOCKET\`. On the box: \`/run/blueprint/services/${name}/api.sock\` |
-| \`resources\` | \`64m\`, \`0.5\`, \`32\` | memory, CPUs and process limits; defaults \`256m\`, \`1\`, \`256\` |
+| \`resources\` | \`128m\`, \`0.5\`, \`32\` | memory, CPUs and process limits; defaults \`256m\`, \`1\`, \`256\` |
 | \`health\` | \`/health\` | blueprint GETs this path over the socket; a 2xx answer means ready. \`startTimeout\` in seconds |
 | \`stopTimeout\` | \`5\` | seconds between SIGTERM and SIGKILL |
 | \`justification\` | \`{}\` | why the module loosens the sandbox: one entry per loosened field (below) |
@@ -78,14 +78,19 @@ missing. The keys are \`network\` (\`outbound\`), \`gpu\`, \`mounts\`, \`data\`,
 
 export const readme = (name: string) => `# ${name}
 
-A BlueprintOS module: a static server in a FROM-scratch image, answering on a unix socket inside
-the BlueprintOS sandbox. Say here what it does and for whom.
+A BlueprintOS module: a server on the module server kit in a FROM-scratch image, answering on a
+unix socket inside the BlueprintOS sandbox. Say here what it does and for whom.
 
 ## Files
 
 - \`manifest.json\`: the package and its sandbox; every field is explained in \`manifest.md\`
-- \`server.c\`: the service (\`GET /\`, \`GET /health\`); \`build.sh\` compiles it statically
-- \`Containerfile\`: \`FROM scratch\` + the binary; no registry needed
+- \`server/main.ts\`: the service (\`GET /\`, \`POST /work\`; \`GET /health\` comes with the kit);
+  its heavy work runs in a worker thread
+- \`kit/\`: the module server kit (connection cap, timeouts, body limits, fair queue, worker
+  threads, access token, rate-limited logs, graceful stop; see \`kit/README.md\`), a copy of
+  \`modules/kit\` in the BlueprintOS repository: take a newer one from there, do not fork it
+- \`build.sh\`: bundles \`server/main.ts\` with esbuild and copies Node (24+) and its libraries
+- \`Containerfile\`: \`FROM scratch\` + that root; no registry needed
 - \`payload/\`: files shipped in the package (models, data); hash them in \`files\`
 - \`test.sh\`: builds, signs, installs, starts, probes and removes the module on a real Podman
 - \`.github/workflows/module.yml\`: CI that lints, builds and tests on every push and pull request,
@@ -95,7 +100,7 @@ the BlueprintOS sandbox. Say here what it does and for whom.
 
 \`\`\`sh
 blueprint module lint .         # manifest, sandbox loosenings, image recipe, hashes
-sh test.sh                      # the whole path on this machine (needs podman, gcc, curl)
+sh test.sh                      # the whole path on this machine (needs podman, node 24, curl)
 \`\`\`
 
 ## Use on a box

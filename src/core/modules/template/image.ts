@@ -1,104 +1,103 @@
 /**
- * The scaffold's image recipe: a static C server in a FROM-scratch image, the way modules/hello is
- * built, so `blueprint repo build` needs no registry and the image holds one file.
+ * The scaffold's server and image recipe: a TypeScript server on the module server kit (kit/, a
+ * copy of modules/kit), bundled by esbuild into one file and run by the Node binary of the build
+ * machine in a FROM-scratch image with the libraries it links, the way modules/embeddings is built.
  * Kept as strings because blueprint ships as one executable: nothing is read from the checkout.
  */
 
-export const serverC = (name: string) => `/*
- * ${name}: a BlueprintOS module. A small HTTP/1.0 server on a unix socket (the sandbox has no network).
- *   server [serve]   answer GET / and GET /health on $BLUEPRINT_SOCKET
- *   server health    exit 0 when the running server answers GET /health (for scripts and tests)
- * Replace handle() with your service. Statically linked so the image can be FROM scratch.
+export const serverTs = (name: string) => `/**
+ * ${name}: a BlueprintOS module server on the kit (kit/README.md): HTTP on the unix socket in
+ * $BLUEPRINT_SOCKET with a connection cap, timeouts, body limits, a fair queue, a worker thread for
+ * the heavy work, a /health nothing can block, rate-limited logs and a graceful stop.
+ *   GET /        a greeting
+ *   POST /work   {"text": "..."} -> {"length", "upper"}, computed in the worker thread
+ * Replace the routes and the worker's handle() with your service.
  */
-#define _GNU_SOURCE
-#include <signal.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
-#include <unistd.h>
+import { isMainThread } from 'node:worker_threads';
+import { createKitServer, createLog, drainOnSignals, HttpError, serveJobs, startPool } from '../kit/index.js';
 
-static const char *socket_path(void) {
-  const char *p = getenv("BLUEPRINT_SOCKET");
-  return p && *p ? p : "/run/${name}/api.sock";
+const log = createLog({ name: '${name}' });
+
+/** The worker thread: load models or data once here, then handle one job at a time. */
+function worker(): void {
+  serveJobs<Record<string, never>, { ready: true }>(async () => ({
+    ready: { ready: true },
+    handle: (payload) => {
+      const { text } = payload as { text: string };
+      return { length: text.length, upper: text.toUpperCase() };
+    },
+  }));
 }
 
-static volatile sig_atomic_t stopping;
-static void on_term(int sig) { (void)sig; stopping = 1; }
-
-/* One request, one answer: returns the status line and sets the body. */
-static const char *handle(const char *req, const char **body) {
-  if (strncmp(req, "GET /health ", 12) == 0) return *body = "ok\\n", "200 OK";
-  if (strncmp(req, "GET / ", 6) == 0) return *body = "hello from ${name}\\n", "200 OK";
-  return *body = "not found\\n", "404 Not Found";
+async function main(): Promise<void> {
+  const socket = process.env.BLUEPRINT_SOCKET || '/run/${name}/api.sock';
+  // The worker runs this same file (the bundle); isMainThread tells the two apart.
+  const pool = await startPool({
+    file: new URL(import.meta.url),
+    data: {},
+    log,
+    resourceLimits: { maxOldGenerationSizeMb: 64 },
+  });
+  const kit = createKitServer({
+    log,
+    healthy: pool.healthy,
+    limits: { maxBodyBytes: 64 * 1024, maxBufferedBytes: 4 * 1024 * 1024 },
+    errorBody: (err) => ({ error: { message: err.message, param: err.param ?? null } }),
+    routes: {
+      '/': { method: 'GET', handle: () => ({ body: { hello: 'from ${name}' } }) },
+      '/work': {
+        method: 'POST',
+        handle: async (ctx) => {
+          const body = (await ctx.json()) as { text?: unknown };
+          if (typeof body?.text !== 'string') throw new HttpError(400, "'text' must be a string", 'text');
+          return { body: await ctx.queue(() => pool.run({ text: body.text })) };
+        },
+      },
+    },
+  });
+  await kit.listen(socket);
+  log.startup(\`listening on \${socket}\`);
+  // Within the manifest's stopTimeout (5 s).
+  drainOnSignals(kit, log, 3_000, () => pool.close());
 }
 
-static int serve(void) {
-  const char *path = socket_path();
-  struct sockaddr_un addr = {.sun_family = AF_UNIX};
-  if (strlen(path) >= sizeof addr.sun_path) return fprintf(stderr, "socket path too long\\n"), 2;
-  strcpy(addr.sun_path, path);
-  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  unlink(path);
-  if (fd < 0 || bind(fd, (struct sockaddr *)&addr, sizeof addr) < 0 || listen(fd, 16) < 0)
-    return perror("${name}: listen"), 1;
-  chmod(path, 0666); /* the host connects as another uid than the container's mapped one */
-  /* No SA_RESTART: SIGTERM must interrupt accept() so that stop is quick. */
-  struct sigaction sa = {.sa_handler = on_term};
-  sigaction(SIGTERM, &sa, NULL);
-  sigaction(SIGINT, &sa, NULL);
-  printf("${name}: listening on %s\\n", path);
-  fflush(stdout);
-  while (!stopping) {
-    int c = accept4(fd, NULL, NULL, SOCK_CLOEXEC);
-    if (c < 0) continue;
-    char req[1024] = {0};
-    const char *body = "";
-    const char *status = read(c, req, sizeof req - 1) > 0 ? handle(req, &body) : "400 Bad Request";
-    dprintf(c, "HTTP/1.0 %s\\r\\nContent-Type: text/plain\\r\\nContent-Length: %zu\\r\\n\\r\\n%s", status,
-            strlen(body), body);
-    close(c);
-  }
-  unlink(path);
-  return 0;
-}
-
-static int health(void) {
-  struct sockaddr_un addr = {.sun_family = AF_UNIX};
-  strncpy(addr.sun_path, socket_path(), sizeof addr.sun_path - 1);
-  int fd = socket(AF_UNIX, SOCK_STREAM, 0);
-  char buf[64] = {0};
-  if (fd < 0 || connect(fd, (struct sockaddr *)&addr, sizeof addr) < 0) return 1;
-  dprintf(fd, "GET /health HTTP/1.0\\r\\n\\r\\n");
-  return read(fd, buf, sizeof buf - 1) > 0 && strstr(buf, " 200 ") ? 0 : 1;
-}
-
-int main(int argc, char **argv) {
-  const char *mode = argc > 1 ? argv[1] : "serve";
-  if (!strcmp(mode, "serve")) return serve();
-  if (!strcmp(mode, "health")) return health();
-  fprintf(stderr, "usage: server [serve|health]\\n");
-  return 2;
+if (isMainThread) {
+  main().catch((err: unknown) => {
+    log(\`cannot start: \${(err as Error).message}\`);
+    process.exit(1);
+  });
+} else {
+  worker();
 }
 `;
 
 export const containerfile = (
   name: string,
-) => `# The ${name} image: one static binary and the directories it needs; no shell, no libc, no registry.
+) => `# The ${name} image: Node, the libraries it links and the bundled server; no shell, no registry.
 FROM scratch
 COPY rootfs/ /
-ENTRYPOINT ["/server"]
-CMD ["serve"]
+ENTRYPOINT ["/usr/bin/node", "/app/server.mjs"]
 `;
 
 export const buildSh = (name: string) => `#!/bin/sh
-# Builds the static server and the image's root; \`blueprint repo build\` runs this before podman build.
+# Bundles the server (server/main.ts + kit/) and assembles the image's root: the build machine's
+# Node (24 or later) and the shared libraries it links. \`blueprint repo build\` runs this before
+# podman build.
 set -eu
 cd "$(dirname "$0")"
+node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 24 ? 0 : 1)' ||
+  { echo "build.sh needs Node 24 or later" >&2; exit 1; }
 rm -rf rootfs
-mkdir -p rootfs/tmp rootfs/run/${name}
+mkdir -p rootfs/app rootfs/usr/bin rootfs/tmp rootfs/run/${name}
 chmod 1777 rootfs/tmp
-gcc -static -Os -s -Wall -Wextra -o rootfs/server server.c
+# esbuild from PATH if there is one (e.g. node_modules/.bin), else this pinned version through npx.
+if command -v esbuild >/dev/null 2>&1; then esbuild=esbuild; else esbuild="npx --yes esbuild@0.28.2"; fi
+$esbuild server/main.ts --bundle --platform=node --format=esm --target=node24 \\
+  --outfile=rootfs/app/server.mjs --log-level=warning
+node=$(node -p 'process.execPath')
+cp "$node" rootfs/usr/bin/node
+for lib in $(ldd "$node" | grep -o '/[^ ]*'); do
+  mkdir -p "rootfs$(dirname "$lib")"
+  cp -L "$lib" "rootfs$lib"
+done
 `;

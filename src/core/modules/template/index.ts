@@ -1,6 +1,7 @@
 import { testSh, workflow } from './ci.js';
 import { gitignore, manifest, manifestMd, readme } from './docs.js';
-import { buildSh, containerfile, serverC } from './image.js';
+import { buildSh, containerfile, serverTs } from './image.js';
+import { kitFiles } from './kit-files.js';
 
 export interface TemplateFile {
   path: string;
@@ -17,7 +18,9 @@ export function templateFiles(name: string): TemplateFile[] {
     file('README.md', readme(name)),
     file('Containerfile', containerfile(name)),
     file('build.sh', buildSh(name), 0o755),
-    file('server.c', serverC(name)),
+    file('server/main.ts', serverTs(name)),
+    // The module server kit (modules/kit in the BlueprintOS repository), bundled with the server.
+    ...Object.entries(kitFiles).map(([f, text]) => file(`kit/${f}`, text)),
     file('test.sh', testSh(name), 0o755),
     file('payload/.keep', ''),
     file('.gitignore', gitignore),
