@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { ExitCode, UsageError } from '../../core/errors.js';
+import type { VerifyReport } from '../../core/pkg/index.js';
 import { escapeLine } from '../../present/escape.js';
 import type { CommandGroup, CommandSpec } from '../command.js';
 import { optBool, optString, requirePositionals } from '../command.js';
@@ -52,7 +53,7 @@ const install: CommandSpec = {
       if (!(await confirm(ctx, 'Install these packages?'))) return ExitCode.failure;
     }
     const changes = await pm.install(parsed.positionals, opts);
-    ctx.result(
+    ctx.report(
       { changes },
       changes.length === 0
         ? 'Nothing to do: already installed.'
@@ -74,7 +75,7 @@ const remove: CommandSpec = {
     const pm = await openPackageManager(ctx);
     if (!(await confirm(ctx, `Remove ${parsed.positionals.join(', ')}?`))) return ExitCode.failure;
     const changes = await pm.remove(parsed.positionals, { force: optBool(parsed, 'force') });
-    ctx.result({ changes }, changes.map((c) => `removed ${c.name} ${c.from}`).join('\n'));
+    ctx.report({ changes }, changes.map((c) => `removed ${c.name} ${c.from}`).join('\n'));
   },
 };
 
@@ -156,12 +157,13 @@ const update: CommandSpec = {
     'A repository whose new index fails verification keeps its previous verified index; the command then exits 4.',
   async run(ctx) {
     const outcomes = await (await openPackageManager(ctx)).update();
-    ctx.result(
+    // A refusal is an error: it is printed even with -q.
+    (outcomes.every((o) => o.ok) ? ctx.report : ctx.result)(
       outcomes,
       outcomes
         .map((o) =>
           o.ok
-            ? `${o.repo}: ${o.changed ? 'updated to' : 'unchanged at'} version ${o.version} (${o.packages} packages)${o.boundKey ? `; bound to key ${o.boundKey}, the only trusted key` : ''}${o.rotatedKey ? `; now trusts rotated key ${o.rotatedKey} for it` : ''}`
+            ? `${o.repo}: ${o.changed ? 'updated to' : 'unchanged at'} version ${o.version} (${o.packages} ${o.packages === 1 ? 'package' : 'packages'})${o.boundKey ? `; bound to key ${o.boundKey}, the only trusted key` : ''}${o.rotatedKey ? `; now trusts rotated key ${o.rotatedKey} for it` : ''}`
             : `${o.repo}: REFUSED: ${o.error?.message}${o.error?.hint ? `\n  hint: ${o.error.hint}` : ''}`,
         )
         .join('\n'),
@@ -181,7 +183,7 @@ const upgrade: CommandSpec = {
       if (!(await confirm(ctx, 'Upgrade these packages?'))) return ExitCode.failure;
     }
     const changes = await pm.upgrade();
-    ctx.result(
+    ctx.report(
       { changes },
       changes.length
         ? changes.map((c) => `upgraded ${c.name} ${c.from} -> ${c.to}`).join('\n')
@@ -192,14 +194,30 @@ const upgrade: CommandSpec = {
 
 const rollback: CommandSpec = {
   name: 'rollback',
-  summary: 'Make the previous version of a package current again',
-  args: 'NAME',
+  summary: 'Make the previous version of packages current again (swaps with the kept version)',
+  args: 'NAME...',
+  details:
+    'Each package swaps to the other version kept on disk; the next `bpkg upgrade` goes forward again.\nRefused (exit 5) when it would break what an installed package needs: name the dependents too to roll them back together.',
   async run(ctx, parsed) {
-    const name = requirePositionals(parsed, 1, 'a package NAME', 'bpkg rollback')[0]!;
-    const c = await (await openPackageManager(ctx)).rollback(name);
-    ctx.result(c, `${c.name}: ${c.from} -> ${c.to}`);
+    const names = requirePositionals(parsed, 1, 'a package NAME', 'bpkg rollback');
+    const changes = await (await openPackageManager(ctx)).rollbackAll(names);
+    ctx.report(
+      names.length === 1 ? changes[0] : { changes },
+      changes.map((c) => `${c.name}: ${c.from} -> ${c.to}`).join('\n'),
+    );
   },
 };
+
+/** What fixes a failed verify: files come back by reinstalling, a dependency by installing it. */
+function repairHint(r: VerifyReport): string {
+  const deps = r.problems.filter((p) => p.problem === 'unsatisfied-dependency').map((p) => p.path);
+  return [
+    ...(r.problems.length > deps.length ? [`bpkg install ${r.name} --reinstall restores its files`] : []),
+    ...(deps.length
+      ? [`it needs ${deps.join(', ')}: install a version that fits (bpkg install NAME@VERSION) or roll back`]
+      : []),
+  ].join('; ');
+}
 
 const verify: CommandSpec = {
   name: 'verify',
@@ -213,7 +231,7 @@ const verify: CommandSpec = {
         .map((r) =>
           r.ok
             ? `${r.name} ${r.version}: OK`
-            : `${r.name} ${r.version}: FAILED\n${r.problems.map((p) => `  ${p.problem}: ${p.path}`).join('\n')}`,
+            : `${r.name} ${r.version}: FAILED\n${r.problems.map((p) => `  ${p.problem}: ${p.path}`).join('\n')}\n  hint: ${repairHint(r)}`,
         )
         .join('\n') || 'No packages installed.',
     );
@@ -248,18 +266,18 @@ const repo: CommandSpec = {
       const keys = (parsed.values.key as string[] | undefined) ?? [];
       const repository = optString(parsed, 'repository');
       const r = await pm.repos.add(name, url, { keys, ...(repository !== undefined ? { repository } : {}) });
-      return ctx.result(
+      return ctx.report(
         r,
         `added repository ${r.name} (${r.url})${r.keys?.length ? `, signed by ${r.keys.join(', ')}` : ''}; run \`bpkg update\``,
       );
     }
     if (action === 'set-key' && name && url) {
       const r = await pm.repos.setKeys(name, [url, ...more]);
-      return ctx.result(r, `repository ${r.name} is now signed by ${r.keys!.join(', ')} only`);
+      return ctx.report(r, `repository ${r.name} is now signed by ${r.keys!.join(', ')} only`);
     }
     if (action === 'remove' && name) {
       await pm.repos.remove(name);
-      return ctx.result({ removed: name }, `removed repository ${name}`);
+      return ctx.report({ removed: name }, `removed repository ${name}`);
     }
     if (action === 'list' || !action) {
       const repos = await pm.repos.list();
@@ -329,11 +347,11 @@ const key: CommandSpec = {
         if (!(await confirm(ctx, 'Trust this key to sign packages for this box?'))) return ExitCode.failure;
       }
       const k = await pm.keyring.add(armored, pin);
-      return ctx.result(k, `trusted ${k.fingerprint} (${k.userIds.map(escapeLine).join(', ')})`);
+      return ctx.report(k, `trusted ${k.fingerprint} (${k.userIds.map(escapeLine).join(', ')})`);
     }
     if (action === 'remove' && arg) {
       await pm.keyring.remove(arg);
-      return ctx.result({ removed: arg }, `no longer trusting ${arg}`);
+      return ctx.report({ removed: arg }, `no longer trusting ${arg}`);
     }
     if (action === 'list' || !action) {
       const keys = await pm.keyring.list();
@@ -358,7 +376,7 @@ const recover: CommandSpec = {
   summary: 'Finish or roll back an interrupted transaction (every command also does this first)',
   async run(ctx) {
     const outcome = await (await openPackageManager(ctx)).recover();
-    ctx.result(
+    ctx.report(
       { outcome },
       outcome === 'none' ? 'No interrupted transaction.' : `Interrupted transaction ${outcome}.`,
     );

@@ -1,5 +1,6 @@
 import { lt, rcompare, satisfies } from 'semver';
-import { rangeOf } from './resolve.js';
+import { ConflictError } from '../errors.js';
+import { type Candidate, rangeOf } from './resolve.js';
 
 /** What a constraint check needs of a package: installed, planned or kept for rollback. */
 export interface Versioned {
@@ -130,4 +131,21 @@ export function sameDepends(a: string[], b: string[]): boolean {
   const x = norm(a);
   const y = norm(b);
   return x.length === y.length && x.every((d, i) => d === y[i]);
+}
+
+/**
+ * A plan must not break what an installed package that stays needs (`greeter` pins
+ * `greetdata=1.0.0`, the plan brings greetdata 2.0.0): refused, the dependents named.
+ */
+export function refuseBreaking(installed: Record<string, Versioned>, chosen: Candidate[]): void {
+  const after: Record<string, Versioned> = { ...installed };
+  for (const c of chosen) after[c.entry.name] = c.entry;
+  const broken = newlyBroken(installed, after);
+  if (broken.length === 0) return;
+  const dependents = [...new Set(broken.map((b) => b.dependent))];
+  throw new ConflictError(
+    `This would break what installed packages need: ${broken.map((b) => describeConstraint(b)).join('; ')}`,
+    'dependency-conflict',
+    `Choose a version that ${dependents.join(', ')} ${dependents.length > 1 ? 'accept' : 'accepts'}, or upgrade ${dependents.join(', ')} with it (bpkg install ${dependents.join(' ')} NAME@VERSION).`,
+  );
 }

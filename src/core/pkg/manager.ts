@@ -6,6 +6,16 @@ import { assertInsideRoot, ensureDir, exists } from '../system/fs.js';
 import { acquireLock } from '../system/lock.js';
 import { type Layout, layout, managedDirs } from '../system/paths.js';
 import { type Extracted, extractPackage } from './archive.js';
+import {
+  brokenConstraints,
+  describeConstraint,
+  type HeldBack,
+  newlyBroken,
+  planUpgrade,
+  refuseBreaking,
+  sameDepends,
+  type Versioned,
+} from './constraints.js';
 import { type Database, type InstalledPackage, loadDatabase, loadFileList, saveFileList } from './db.js';
 import {
   checkPackageSignature,
@@ -276,11 +286,7 @@ export class PackageManager {
   }
 
   /** `copies` collects the private copies of local `.bpkg` files, for the caller to discard. */
-  private async planWithSources(
-    specs: string[],
-    opts: InstallOptions,
-    copies: Array<{ file: string }>,
-  ) {
+  private async planWithSources(specs: string[], opts: InstallOptions, copies: Array<{ file: string }>) {
     const db = await loadDatabase(this.paths);
     const locals = [];
     for (const s of specs.filter((s) => s.endsWith('.bpkg'))) {
@@ -300,6 +306,7 @@ export class PackageManager {
           'wrong-arch',
         );
     const chosen = resolve(requests, available, db.packages, hostArch(), locals, pins);
+    refuseBreaking(db.packages, chosen);
     // --from switches the origin even to the same version: it is reinstalled from that repository.
     const switching = (c: Candidate) =>
       opts.from !== undefined &&
@@ -458,6 +465,12 @@ export class PackageManager {
           'manifest-mismatch',
           'The repository or package is inconsistent; nothing was installed.',
         );
+    if (!sameDepends(manifest.depends, entry.depends))
+      throw new VerificationError(
+        `${entry.name}: manifest depends [${manifest.depends.join(', ')}] does not match the index ([${entry.depends.join(', ')}])`,
+        'manifest-mismatch',
+        'The index entry must list the same depends as the manifest; nothing was installed. Publishers: copy depends from manifest.json into index.json.',
+      );
     this.hooks.validateManifest?.(manifest);
     checkDeclaredHashes(manifest, out.files);
     await ensureDir(path.dirname(target));
@@ -502,75 +515,114 @@ export class PackageManager {
   /**
    * Newer versions of installed packages, each from the repository it came from only (its origin):
    * a newer version elsewhere is not an upgrade. Local-file installs and unknown origins are skipped.
+   * The versions keep every installed dependent's constraints (see `planUpgrade`): what a dependent
+   * refuses is held back (`held`), or goes forward with the dependent's own upgrade.
    */
-  async upgradable(): Promise<Array<{ name: string; from: string; to: string; repo: string }>> {
+  async upgradePlan(): Promise<{
+    ups: Array<{ name: string; from: string; to: string; repo: string }>;
+    held: Array<HeldBack & { from: string }>;
+  }> {
     const db = await loadDatabase(this.paths);
-    const out = [];
     const states = await this.usableStates(false);
     const available = states.flatMap((s) => s.index.packages.map((entry) => ({ entry, repo: s.name })));
     const origins = await this.origins(db, states);
+    const offers: Record<string, Versioned[]> = {};
     for (const p of Object.values(db.packages)) {
       const origin = origins.get(p.name);
       if (origin === 'file') continue;
       if (origin === undefined) {
         this.hookOpts.warn(
-          `${p.name}: not one repository offers its installed version ${p.version}, so where it upgrades from is unknown; choose: bpkg install ${p.name} --from REPO`,
+          `${p.name}: no repository offers its installed version ${p.version}, so where it upgrades from is unknown; choose: bpkg install ${p.name} --from REPO`,
         );
         continue;
       }
-      const newest = available
+      offers[p.name] = available
         .filter((c) => c.repo === origin && c.entry.name === p.name && archMatches(c.entry.arch, hostArch()))
-        .reduce<string | undefined>(
-          (best, c) => (!best || gt(c.entry.version, best) ? c.entry.version : best),
-          undefined,
-        );
-      if (newest && gt(newest, p.version))
-        out.push({ name: p.name, from: p.version, to: newest, repo: origin });
+        .map((c) => c.entry);
     }
-    return out;
+    const { targets, held } = planUpgrade(db.packages, offers);
+    const ups = Object.values(db.packages)
+      .filter((p) => gt(targets[p.name]!.version, p.version))
+      .map((p) => ({
+        name: p.name,
+        from: p.version,
+        to: targets[p.name]!.version,
+        repo: origins.get(p.name)!,
+      }));
+    return { ups, held: held.map((h) => ({ ...h, from: db.packages[h.name]!.version })) };
+  }
+
+  async upgradable(): Promise<Array<{ name: string; from: string; to: string; repo: string }>> {
+    return (await this.upgradePlan()).ups;
   }
 
   async upgrade(): Promise<PlannedChange[]> {
-    const ups = await this.upgradable();
+    const { ups, held } = await this.upgradePlan();
+    for (const h of held)
+      this.hookOpts.warn(
+        `${h.name} ${h.newest} held back (${h.to === h.from ? `stays at ${h.from}` : `upgraded to ${h.to} only`}): ${describeConstraint(h.because)}`,
+      );
     if (ups.length === 0) return [];
     return this.install(ups.map((u) => `${u.name}@${u.to}`));
   }
 
   /** Makes the previous version current again (it is kept on disk by every upgrade). */
   async rollback(name: string): Promise<Change> {
+    return (await this.rollbackAll([name]))[0]!;
+  }
+
+  /**
+   * Swaps each named package to its other kept version, in one transaction. Refused when the
+   * result breaks what an installed package needs: the hint names what to roll back together.
+   */
+  async rollbackAll(names: string[]): Promise<Change[]> {
     return this.locked(async () => {
       const db = await loadDatabase(this.paths);
-      const p = db.packages[name];
-      if (!p) throw new NotFoundError(`${name} is not installed`, 'See `bpkg list`.');
-      if (!p.previous)
-        throw new NotFoundError(
-          `${name} has no previous version to roll back to`,
-          'Only upgraded packages can roll back.',
-          'no-previous',
-        );
-      const report = await this.verifyVersion(name, p.previous);
-      if (!report.ok)
-        throw new VerificationError(
-          `The kept version ${p.previous} of ${name} is damaged`,
-          'damaged',
-          `Reinstall it: bpkg install ${name}@${p.previous}`,
-        );
       const next = structuredClone(db);
-      next.packages[name] = {
-        ...p,
-        version: p.previous,
-        previous: p.version,
-        installed: this.now().toISOString(),
-      };
-      const list = await loadFileList(this.paths, name, p.previous);
-      if (list)
-        Object.assign(next.packages[name]!, {
-          summary: list.manifest.summary,
-          depends: list.manifest.depends,
-        });
-      const change = { name, from: p.version, to: p.previous };
-      await this.tx.run('rollback', [change], next, async () => {});
-      return change;
+      const changes: Change[] = [];
+      for (const name of new Set(names)) {
+        const p = db.packages[name];
+        if (!p) throw new NotFoundError(`${name} is not installed`, 'See `bpkg list`.');
+        if (!p.previous)
+          throw new NotFoundError(
+            `${name} has no previous version to roll back to`,
+            'Only upgraded packages can roll back.',
+            'no-previous',
+          );
+        const report = await this.verifyVersion(name, p.previous);
+        if (!report.ok)
+          throw new VerificationError(
+            `The kept version ${p.previous} of ${name} is damaged`,
+            'damaged',
+            `Reinstall it: bpkg install ${name}@${p.previous}`,
+          );
+        next.packages[name] = {
+          ...p,
+          version: p.previous,
+          previous: p.version,
+          installed: this.now().toISOString(),
+        };
+        const list = await loadFileList(this.paths, name, p.previous);
+        if (list)
+          Object.assign(next.packages[name]!, {
+            summary: list.manifest.summary,
+            depends: list.manifest.depends,
+          });
+        changes.push({ name, from: p.version, to: p.previous });
+      }
+      const broken = newlyBroken(db.packages, next.packages);
+      if (broken.length) {
+        const together = [...new Set([...names, ...broken.flatMap((b) => [b.dependent, b.name])])];
+        throw new ConflictError(
+          `Rolling back ${names.join(', ')} would break what installed packages need: ${broken.map((b) => describeConstraint(b)).join('; ')}`,
+          'dependency-conflict',
+          together.every((n) => db.packages[n]?.previous)
+            ? `Roll them back together: bpkg rollback ${together.join(' ')}`
+            : `Upgrade or remove ${[...new Set(broken.map((b) => b.dependent))].join(', ')} first.`,
+        );
+      }
+      await this.tx.run('rollback', changes, next, async () => {});
+      return changes;
     });
   }
 
@@ -589,10 +641,13 @@ export class PackageManager {
     const chosen = name ? pkgs.filter((p) => p.name === name) : pkgs;
     if (name && chosen.length === 0) throw new NotFoundError(`${name} is not installed`, 'See `bpkg list`.');
     const out = [];
+    const broken = brokenConstraints(Object.fromEntries(pkgs.map((p) => [p.name, p])));
     for (const p of chosen) {
       const r = await this.verifyVersion(p.name, p.version);
       const link = await readlink(currentLink(this.paths, p.name)).catch(() => undefined);
       if (link !== p.version) r.problems.push({ path: `${p.name}/current`, problem: 'not-current' });
+      for (const b of broken.filter((b) => b.dependent === p.name))
+        r.problems.push({ path: b.dependency, problem: 'unsatisfied-dependency' });
       out.push({ ...r, ok: r.problems.length === 0 });
     }
     return out;
