@@ -125,7 +125,12 @@ const file = join(work, 'server.mjs');
 await bundleServer(file);
 const socketPath = join(work, 'api.sock');
 let log = '';
-const child = spawn('prlimit', ['--nofile=1024:1024', '--', process.execPath, file], {
+// Node's flags from the image's ENTRYPOINT, so the process is the one the container runs.
+const entry = JSON.parse(
+  /^ENTRYPOINT\s+(\[.*\])/m.exec(readFileSync(join(repo, 'modules/embeddings/Containerfile'), 'utf8'))[1],
+);
+const nodeFlags = entry.slice(1, -1);
+const child = spawn('prlimit', ['--nofile=1024:1024', '--', process.execPath, ...nodeFlags, file], {
   env: {
     PATH: process.env.PATH,
     BLUEPRINT_SOCKET: socketPath,
