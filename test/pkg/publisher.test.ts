@@ -402,6 +402,7 @@ describe('error messages that say what to do', () => {
     await bpkg(root, ['key', 'add', key.publicFile, '--fingerprint', key.fingerprint]);
     await bpkg(root, ['repo', 'add', 'main', repo, '--key', key.fingerprint]);
     expect((await bpkg(root, ['update'])).stdout).toContain('(1 package)');
+    expect((await bpkg(root, ['repo', 'list'])).stdout).toContain('v1, 1 package ');
     await buildRepo(repo, key, [pkg(srcs, 'greeter', '1.0.0', ['greetdata'])]);
     expect((await bpkg(root, ['update'])).stdout).toContain('(2 packages)');
     const inst = await bpkg(root, ['--yes', 'install', 'greeter']);

@@ -140,7 +140,7 @@ const info: CommandSpec = {
       ...(newest
         ? [
             `Summary: ${newest.summary}`,
-            `Depends: ${newest.depends.join(', ') || 'none'}`,
+            `Depends: ${newest.depends.join('; ') || 'none'}`,
             `Size: ${newest.size} bytes`,
             `SHA-256: ${newest.sha256}`,
           ]
@@ -304,7 +304,7 @@ const repo: CommandSpec = {
               ...rows.map((r) => [
                 r.name,
                 r.url,
-                'version' in r ? `v${r.version}, ${r.packages} pkgs` : 'not fetched',
+                'version' in r ? `v${r.version}, ${r.packages} ${r.packages === 1 ? 'package' : 'packages'}` : 'not fetched',
                 r.keys?.length ? r.keys.join(', ') : 'no key bound',
               ]),
             ])

@@ -82,7 +82,7 @@ const build: CommandSpec = {
         expires: index.expires,
         packages: index.packages.map((p) => `${p.name}@${p.version}`),
       },
-      `repository ${index.repository} v${index.version}: ${index.packages.length} packages`,
+      `repository ${index.repository} v${index.version}: ${index.packages.length} ${index.packages.length === 1 ? 'package' : 'packages'}`,
     );
   },
 };
