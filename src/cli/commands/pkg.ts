@@ -304,7 +304,9 @@ const repo: CommandSpec = {
               ...rows.map((r) => [
                 r.name,
                 r.url,
-                'version' in r ? `v${r.version}, ${r.packages} ${r.packages === 1 ? 'package' : 'packages'}` : 'not fetched',
+                'version' in r
+                  ? `v${r.version}, ${r.packages} ${r.packages === 1 ? 'package' : 'packages'}`
+                  : 'not fetched',
                 r.keys?.length ? r.keys.join(', ') : 'no key bound',
               ]),
             ])

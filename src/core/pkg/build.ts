@@ -181,7 +181,9 @@ export async function buildRepository(opts: RepoBuildOptions): Promise<RepoIndex
   // Signature first: a client racing the publish sees a mismatch and keeps its old index.
   await rename(`${tmp}.asc`, `${indexFile}.asc`);
   await rename(tmp, indexFile);
-  info(`index.json version ${index.version}: ${packages.length} ${packages.length === 1 ? 'package' : 'packages'}, expires ${index.expires}`);
+  info(
+    `index.json version ${index.version}: ${packages.length} ${packages.length === 1 ? 'package' : 'packages'}, expires ${index.expires}`,
+  );
   return index;
 }
 
