@@ -17,9 +17,10 @@ export function whereItLeads(p: string, hops = 0): string | undefined {
     if (code !== 'ENOENT' && code !== 'ENOTDIR') throw err;
   }
   if (hops > 40) return undefined;
-  // Walk component by component from the root.
+  // Walk component by component from the root. Never path.resolve/join a link's target onto what
+  // follows: they normalise `up/..` as text, which is exactly the mistake under test.
   let cur = '/';
-  const parts = path.resolve(p).split('/').filter(Boolean);
+  const parts = (path.isAbsolute(p) ? p : `${process.cwd()}/${p}`).split('/').filter(Boolean);
   for (let i = 0; i < parts.length; i++) {
     const part = parts[i]!;
     if (part === '.') continue;
@@ -27,7 +28,7 @@ export function whereItLeads(p: string, hops = 0): string | undefined {
       cur = path.dirname(cur);
       continue;
     }
-    const next = path.join(cur, part);
+    const next = cur === '/' ? `/${part}` : `${cur}/${part}`;
     let st: ReturnType<typeof lstatSync> | undefined;
     try {
       st = lstatSync(next);
@@ -35,9 +36,10 @@ export function whereItLeads(p: string, hops = 0): string | undefined {
       st = undefined;
     }
     if (st?.isSymbolicLink()) {
+      const link = readlinkSync(next);
       const rest = parts.slice(i + 1).join('/');
-      const target = path.resolve(cur, readlinkSync(next));
-      return whereItLeads(rest ? path.join(target, rest) : target, hops + 1);
+      const target = link.startsWith('/') ? link : `${cur}/${link}`;
+      return whereItLeads(rest ? `${target}/${rest}` : target, hops + 1);
     }
     cur = next;
   }
