@@ -112,9 +112,16 @@ export function mutatedJson(seeds: Json[]): fc.Arbitrary<Json> {
       } else if (e.op === 'drop') {
         if (Array.isArray(box)) box.splice(key as number, 1);
         else delete (box as Record<string, Json>)[key as string];
-      } else if (e.op === 'add' && isObj(cur)) cur[e.key] = structuredClone(e.value);
+      } else if (e.op === 'add' && isObj(cur))
+        // An own property even for '__proto__' (as JSON.parse makes it), not a new prototype.
+        Object.defineProperty(cur, e.key, {
+          value: structuredClone(e.value),
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
       else if (e.op === 'dup' && Array.isArray(cur) && cur.length) cur.push(structuredClone(cur[0]));
-      else if (e.op === 'retype') put(typeof cur === 'string' ? [cur] : String(cur));
+      else if (e.op === 'retype') put(typeof cur === 'string' ? [cur] : (JSON.stringify(cur) ?? 'null'));
     }
     return holder.root;
   });
