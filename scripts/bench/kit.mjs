@@ -173,7 +173,9 @@ try {
     }).end();
   });
   const big = JSON.stringify({
-    input: Array.from({ length: 64 }, () => 'word '.repeat(info.max_input_chars / 5).trim()),
+    input: Array.from({ length: 64 }, () =>
+      'word '.repeat((info.max_input_chars ?? info.max_tokens * 64) / 5).trim(),
+    ),
   });
   const t0 = performance.now();
   const bigAgents = Array.from({ length: 8 }, () => new Agent({ keepAlive: false }));
@@ -202,7 +204,8 @@ if (opts.json) console.log(JSON.stringify(result, null, 2));
 else {
   const f = (x) => (Number.isFinite(x) ? x.toFixed(1) : String(x));
   console.log(
-    `kit load on embeddings (tiny-bert, 1 thread, nofile 1024), ${SECONDS} s per level, 8 sentences a request`,
+    `kit load on embeddings (tiny-bert, 1 thread, nofile 1024, node ${nodeFlags.join(' ')}), ` +
+      `${SECONDS} s per level, 8 sentences a request`,
   );
   console.log(
     '| clients | requests/s | 503 share | p50 ms | p95 ms | p99 ms | /health p99 ms | RSS after, MiB |',

@@ -143,4 +143,15 @@ describe('the embeddings service under load and faults (issue 14)', () => {
     expect(s.log()).not.toMatch(/internal error/);
     expect(s.log()).toMatch(/client closed the connection/);
   });
+
+  it('drains on SIGTERM: the request in flight is answered, then the service exits 0', async () => {
+    const s = await start({ EMBEDDINGS_MAX_INPUT_CHARS: '1100000' });
+    const big = Array.from({ length: 2 }, (_, i) => `${'word '.repeat(100_000)}${i}`);
+    const heavy = call(s.socket, 'POST', '/embed', { inputs: big, truncate: true });
+    await sleep(150);
+    process.kill(s.pid, 'SIGTERM');
+    expect((await heavy).status).toBe(200);
+    expect(await s.exited).toBe(0);
+    expect(s.log()).toMatch(/SIGTERM: finishing open requests/);
+  }, 30_000);
 });

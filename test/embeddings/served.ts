@@ -25,6 +25,8 @@ export interface Served {
   pid: number;
   /** Everything the service wrote to stderr so far (its log). */
   log(): string;
+  /** The exit code, once it exits. */
+  exited: Promise<number | null>;
   stop(): Promise<number | null>;
 }
 
@@ -59,7 +61,9 @@ export async function serve(serverFile: string, env: Record<string, string> = {}
     socket,
     pid: child.pid!,
     log: () => text,
+    exited,
     stop: async () => {
+      if (child.exitCode !== null) return child.exitCode;
       child.kill('SIGTERM');
       const t = setTimeout(() => child.kill('SIGKILL'), 10_000);
       const code = await exited;

@@ -151,7 +151,12 @@ export function createKitServer(opts: KitOptions): KitServer {
     // Malformed requests, header/request timeouts: Node's own 400/408, one log line per kind.
     log.event(`client error ${err.code ?? ''}`, `client error: ${err.code ?? err.message}`);
     if (socket.writable && !socket.destroyed) {
-      const status = err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
+      const status =
+        err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+          ? '408 Request Timeout'
+          : err.code === 'HPE_HEADER_OVERFLOW'
+            ? '431 Request Header Fields Too Large'
+            : '400 Bad Request';
       socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
     } else socket.destroy();
   });
