@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the BlueprintOS appliance image from Debian's packages and this repository alone:
 #   debootstrap minbase -> apt install (image/packages.txt) -> dist-upgrade -> initramfs -> overlay (image/overlay)
-#   -> dist/blueprint as /usr/local/bin/blueprint -> configure (image/configure.sh, in the chroot)
+#   -> dist/blueprint as /usr/local/bin/blueprint (+ its SBOM) -> configure (image/configure.sh, in the chroot)
 #   -> cleanup -> mkfs.ext4 -d root.img -> kernel/initrd copies [-> UEFI disk.qcow2 with --uefi].
 # Runs as root, with no loop device and no mount of the image (only proc/sys/dev into the chroot).
 # Output: build/image/{root.img,vmlinuz,initrd.img,cmdline,rootfs/,timings.json} — written to a
@@ -164,6 +164,12 @@ overlay() {
 install_blueprint() {
   install -D -m 0755 "$BIN" "$R/usr/local/bin/blueprint"
   ln -sf blueprint "$R/usr/local/bin/bpkg"
+  # The SBOM the executable carries, also as a file where scanners of the root filesystem find it
+  # (*.cdx.json). Taken from the executable itself, so the two cannot differ; none, no image.
+  local doc="$R/usr/local/share/doc/blueprint"
+  install -d -m 0755 "$doc"
+  "$BIN" audit sbom >"$doc/sbom.cdx.json"
+  chmod 0644 "$doc/sbom.cdx.json"
 }
 
 configure() {

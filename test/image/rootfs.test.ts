@@ -1,7 +1,7 @@
 // Each secure default of the image, checked against the root filesystem that build-image.sh made.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -15,6 +15,7 @@ import {
   rootfs,
   unitSettings,
 } from './image.js';
+import { readme, tableAfter } from './kernel-table.js';
 
 beforeAll(requireImage);
 
@@ -49,6 +50,17 @@ describe('kernel and userspace sysctls', () => {
     const wrong = Object.entries(required).filter(([key, want]) => values.get(key) !== want);
     expect(wrong.map(([key, want]) => `${key}=${values.get(key)} (want ${want})`)).toEqual([]);
     expect(Number(values.get('kernel.perf_event_paranoid'))).toBeGreaterThanOrEqual(2);
+  });
+
+  it('match what the kernel configuration table of image/README.md says Debian ships', () => {
+    const config = readRoot(
+      `boot/${readdirSync(path.join(rootfs, 'boot')).find((f) => f.startsWith('config-'))}`,
+    );
+    const value = (option: string) => new RegExp(`^${option}=(.*)$`, 'm').exec(config)?.[1] ?? 'not set';
+    const rows = tableAfter(readme(new URL('../../', import.meta.url)), '### Kernel configuration (KSPP)');
+    expect(rows.length).toBeGreaterThan(10);
+    const wrong = rows.filter((r) => value(r.setting) !== r.cells[0]);
+    expect(wrong.map((r) => `${r.setting}: table ${r.cells[0]}, kernel ${value(r.setting)}`)).toEqual([]);
   });
 
   it('are not merely present: Debian defaults would fail the check', () => {
@@ -271,6 +283,12 @@ describe('contents and identity', () => {
     expect(sha(path.join(rootfs, 'usr/local/bin/blueprint'))).toBe(sha(source));
     expect(JSON.parse(inRoot('/usr/local/bin/blueprint', ['--json', 'version']))).toHaveProperty('version');
     expect(inRoot('/usr/bin/readlink', ['/usr/local/bin/bpkg']).trim()).toBe('blueprint');
+  });
+
+  it('ships the SBOM the executable carries, as a file scanners of the root filesystem find', () => {
+    const shipped = readRoot('usr/local/share/doc/blueprint/sbom.cdx.json');
+    expect(JSON.parse(shipped)).toMatchObject({ bomFormat: 'CycloneDX' });
+    expect(inRoot('/usr/local/bin/blueprint', ['audit', 'sbom'])).toBe(shipped);
   });
 
   it('leaves per-box identity and the build host behind', () => {
