@@ -179,12 +179,23 @@ try {
   });
   const t0 = performance.now();
   const bigAgents = Array.from({ length: 8 }, () => new Agent({ keepAlive: false }));
+  let bigDone = false;
+  const bigHealth = [];
+  const bigProbe = (async () => {
+    while (!bigDone) {
+      bigHealth.push(await health(socketPath));
+      await sleep(50);
+    }
+  })();
   const bigReplies = await Promise.all(bigAgents.map((a) => post(socketPath, a, big)));
+  bigDone = true;
+  await bigProbe;
   result.large = {
     requests: 8,
     bytesEach: big.length,
     statuses: bigReplies.map((r) => r.status),
     seconds: (performance.now() - t0) / 1000,
+    healthMaxMs: Math.max(...bigHealth),
   };
   const m = memoryOf(pid);
   result.memoryPeak = m.peakMiB;
@@ -216,7 +227,7 @@ else {
       `| ${l.clients} | ${l.rps.toFixed(0)} | ${(l.refusedShare * 100).toFixed(0)}% | ${f(l.p50)} | ${f(l.p95)} | ${f(l.p99)} | ${f(l.healthP99)} | ${f(l.rssMiB)} |`,
     );
   console.log(
-    `large: 8 × ${(result.large.bytesEach / 1e6).toFixed(2)} MB at once → ${result.large.statuses.join(',')} in ${result.large.seconds.toFixed(1)} s`,
+    `large: 8 × ${(result.large.bytesEach / 1e6).toFixed(2)} MB at once → ${result.large.statuses.join(',')} in ${result.large.seconds.toFixed(1)} s; /health meanwhile at most ${f(result.large.healthMaxMs)} ms`,
   );
   console.log(
     `memory (RSS of the service): before ${f(result.memoryBefore)} MiB, peak ${f(result.memoryPeak)} MiB, ` +
