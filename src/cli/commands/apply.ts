@@ -15,6 +15,7 @@ export const applyCommand: CommandSpec = {
   users:
     - { name: admin, admin: true, keys: ["ssh-ed25519 AAAA... ops@fleet"] }
   ssh: { enabled: true, port: 22 }
+  dashboard: { enabled: true }     # off by default: blueprint-web.service, unix socket only
   repositories:
     - { name: main, url: https://repo.example/bp, key: keys/main.asc, fingerprint: "ABCD..." }
   modules:

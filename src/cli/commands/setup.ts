@@ -54,6 +54,7 @@ const ANSWER_FLAGS = [
   'admin',
   'key',
   'ssh',
+  'dashboard',
   'repo-url',
   'repo-key',
   'repo-fingerprint',
@@ -78,6 +79,7 @@ function answersFromFlags(parsed: Parsed): AnswersInput {
     ...(optString(parsed, 'timezone') ? { timezone: optString(parsed, 'timezone') } : {}),
     admin: { name: optString(parsed, 'admin') ?? 'admin', keys: optStrings(parsed, 'key').map(keyArg) },
     ssh: { enabled: optBool(parsed, 'ssh'), port: 22 },
+    dashboard: { enabled: optBool(parsed, 'dashboard') },
     ...(url
       ? {
           repository: {
@@ -110,6 +112,10 @@ export const setupCommand: CommandSpec = {
       description: "Admin's SSH public key or .pub file",
     },
     ssh: { type: 'boolean', description: 'Let SSH listen (off by default)' },
+    dashboard: {
+      type: 'boolean',
+      description: 'Turn on the web dashboard (unix socket only; admins reach it with ssh -L)',
+    },
     'repo-url': { type: 'string', value: 'URL', description: 'Package repository URL' },
     'repo-key': { type: 'string', value: 'FILE', description: "Repository's armored public key" },
     'repo-fingerprint': { type: 'string', value: 'FPR', description: "That key's fingerprint (required)" },
@@ -122,6 +128,7 @@ Answers file (YAML or JSON):
   timezone: Europe/Paris
   admin: { name: admin, keys: ["ssh-ed25519 AAAA... me@laptop"] }
   ssh: { enabled: true }                      # off by default; key-only, no root login
+  dashboard: { enabled: true }                # off by default; ssh -L 8080:/run/blueprint/dashboard.sock
   repository: { name: main, url: https://repo.example/bp, key: repo.asc, fingerprint: "ABCD..." }
   modules: [{ name: llm, state: running }]
 Bad or missing answers fail with the field named, before anything is written (exit 2).

@@ -34,6 +34,30 @@ KexAlgorithms sntrup761x25519-sha512@openssh.com,curve25519-sha256,curve25519-sh
 Ciphers chacha20-poly1305@openssh.com,aes256-gcm@openssh.com,aes128-gcm@openssh.com
 MACs hmac-sha2-512-etm@openssh.com,hmac-sha2-256-etm@openssh.com
 HostKeyAlgorithms ssh-ed25519,sk-ssh-ed25519@openssh.com,rsa-sha2-512,rsa-sha2-256
+${dashboardForwarding(spec)}`;
+}
+
+/**
+ * With the web dashboard on, admins may forward a local port to a unix socket on the box
+ * (`ssh -L 8080:/run/blueprint/dashboard.sock admin@box`) and nothing else: no TCP forwarding
+ * either way, no remote (-R) socket forwarding, no agent, X11 or tunnel. The image's hardening
+ * drop-in says `DisableForwarding yes` globally; a Match block's values win over global ones for
+ * the users it matches (sshd scopes a Match in an included file to that file). Which socket is
+ * reachable is then the filesystem's call: dashboard.sock is root:sudo 0660.
+ */
+function dashboardForwarding(spec: ApplianceSpec): string {
+  const admins = spec.users.filter((u) => u.admin).map((u) => u.name);
+  if (!spec.dashboard.enabled || admins.length === 0) return '';
+  return `Match User ${admins.join(',')}
+	DisableForwarding no
+	AllowStreamLocalForwarding local
+	AllowTcpForwarding no
+	PermitOpen none
+	PermitListen none
+	GatewayPorts no
+	AllowAgentForwarding no
+	X11Forwarding no
+	PermitTunnel no
 `;
 }
 

@@ -12,6 +12,7 @@ import type { ResolvedRepository } from './keys.js';
 import type { ModuleOps } from './ops.js';
 import {
   BASE_ACCOUNTS,
+  DASHBOARD_WANTS,
   desiredResources,
   NFT_RULES,
   type Resource,
@@ -242,6 +243,10 @@ export async function planSetup(
     live.push(
       spec.ssh.enabled ? ['systemctl', 'restart', 'ssh.service'] : ['systemctl', 'stop', 'ssh.service'],
     );
+  }
+  if (changed(DASHBOARD_WANTS)) {
+    if (!live.some((c) => c[1] === 'daemon-reload')) live.push(['systemctl', 'daemon-reload']);
+    live.push(['systemctl', spec.dashboard.enabled ? 'start' : 'stop', 'blueprint-web.service']);
   }
   return { root, spec, repositories, changes, live, blocked: mods.blocked };
 }

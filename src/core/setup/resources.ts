@@ -25,6 +25,9 @@ export const SSH_WANTS = 'etc/systemd/system/multi-user.target.wants/ssh.service
 export const SSH_SOCKET_WANTS = 'etc/systemd/system/sockets.target.wants/ssh.socket';
 export const NFT_RULES = 'etc/nftables.conf';
 export const NFT_WANTS = 'etc/systemd/system/sysinit.target.wants/nftables.service';
+/** The web dashboard's unit ships in the image, off; setup or apply turns it on. */
+export const DASHBOARD_UNIT = '/etc/systemd/system/blueprint-web.service';
+export const DASHBOARD_WANTS = 'etc/systemd/system/multi-user.target.wants/blueprint-web.service';
 export const LOGIN_HOOK = 'etc/profile.d/blueprint-console.sh';
 export const SUDOERS = 'etc/sudoers.d/50-blueprint';
 
@@ -148,6 +151,16 @@ export function desiredResources(spec: ApplianceSpec, current: AccountFiles, hos
   if (spec.ssh.enabled)
     out.push({ kind: 'symlink', path: SSH_WANTS, target: '/lib/systemd/system/ssh.service', what: 'SSH on' });
   else out.push({ kind: 'absent', path: SSH_WANTS, what: 'SSH off' });
+  out.push(
+    spec.dashboard.enabled
+      ? {
+          kind: 'symlink',
+          path: DASHBOARD_WANTS,
+          target: DASHBOARD_UNIT,
+          what: 'web dashboard on (unix socket)',
+        }
+      : { kind: 'absent', path: DASHBOARD_WANTS, what: 'web dashboard off' },
+  );
   // Debian can start sshd from a socket unit too: off in both cases, ssh.service is the one switch.
   out.push({ kind: 'absent', path: SSH_SOCKET_WANTS, what: 'no socket-activated SSH' });
   return out;

@@ -87,6 +87,14 @@ export const sshSchema = z.strictObject({
   port: z.number().int().min(1).max(65535).default(22),
 });
 
+/**
+ * The web dashboard (`blueprint dashboard`, unit blueprint-web.service): off by default. On, it
+ * serves a unix socket only, and the SSH policy lets admins forward exactly that kind of socket.
+ */
+export const dashboardSchema = z.strictObject({
+  enabled: z.boolean().default(false),
+});
+
 function unique<T>(items: T[], key: (t: T) => string, ctx: z.RefinementCtx, field: string) {
   const seen = new Set<string>();
   items.forEach((item, i) => {
@@ -103,6 +111,7 @@ export const specSchema = z
     timezone: timezoneField.default('UTC'),
     users: z.array(userSchema).default([]),
     ssh: sshSchema.default({ enabled: false, port: 22 }),
+    dashboard: dashboardSchema.default({ enabled: false }),
     repositories: z.array(repositorySchema).default([]),
     modules: z.array(moduleSchema).default([]),
   })
@@ -124,6 +133,7 @@ export const answersSchema = z.strictObject({
   timezone: timezoneField.default('UTC'),
   admin: z.strictObject({ name: userNameField, keys: userSchema.shape.keys }),
   ssh: sshSchema.default({ enabled: false, port: 22 }),
+  dashboard: dashboardSchema.default({ enabled: false }),
   repository: repositorySchema.optional(),
   modules: z.array(moduleSchema).default([]),
 });
@@ -142,6 +152,7 @@ export function answersToSpec(a: Answers): ApplianceSpec {
     timezone: a.timezone,
     users: [{ name: a.admin.name, admin: true, keys: a.admin.keys }],
     ssh: a.ssh,
+    dashboard: a.dashboard,
     repositories: a.repository ? [a.repository] : [],
     modules: a.modules,
   };
