@@ -1,10 +1,11 @@
 #!/usr/bin/env node
-// `npm run fuzz [-- --seconds N] [--seed S] [--only archive,http] [--path P] [--no-corpus]`
+// `npm run fuzz [-- --seconds N] [--seed S] [--only archive,http] [--test NAME] [--path P] [--no-corpus]`
 //
 // Runs the property-based fuzz targets in test/fuzz/*.fuzz.ts (fast-check under vitest) for a
 // bounded time: --seconds is the total (default 60), shared evenly by the targets. The seed is
 // printed first; with the same seed a run generates the same inputs, and --seed S --path P (both
-// printed by fast-check on a failure) replays one counterexample directly.
+// printed by fast-check on a failure) replays one counterexample directly; a target with several
+// properties needs --test (part of the failing test's name, as vitest printed it) with --path.
 import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
@@ -17,6 +18,7 @@ const { values } = parseArgs({
     seed: { type: 'string' },
     only: { type: 'string' },
     path: { type: 'string' },
+    test: { type: 'string' },
     'no-corpus': { type: 'boolean', default: false },
   },
 });
@@ -54,6 +56,7 @@ const r = spawnSync(
     '--config',
     'test/fuzz/vitest.config.ts',
     ...only.map((t) => `test/fuzz/${t}.fuzz.ts`),
+    ...(values.test ? ['-t', values.test] : []),
   ],
   {
     cwd: root,
@@ -69,7 +72,9 @@ const r = spawnSync(
 );
 if (r.status !== 0) {
   console.error(`fuzz: FAILED with seed ${seed}. The counterexample above is minimal; replay it with`);
-  console.error(`  ${replay} --path <the "path" fast-check printed>`);
+  console.error(
+    `  ${replay} --only TARGET --test '<the failing test's name>' --path '<the "path" fast-check printed>'`,
+  );
   console.error('and add it as a deterministic case to test/security/fuzz-regressions.test.ts.');
 }
 process.exit(r.status ?? 1);
