@@ -13,6 +13,7 @@ import {
   apparmorSupport,
   findParser,
   type ProfileInput,
+  profileFile,
   profileName,
 } from '../../src/core/services/apparmor.js';
 import { inspectService } from '../../src/core/services/inspect.js';
@@ -53,6 +54,8 @@ describe('the profile generated from a manifest', () => {
   it('names the service and allows writes only to its own folders, /tmp and /dev/shm', () => {
     const text = apparmorProfile(hello);
     expect(profileName('hello')).toBe('blueprint-hello');
+    // Beside the system's profiles (root-relative), in a folder apparmor.service does not load by itself.
+    expect(profileFile('/r', 'hello')).toBe('/r/etc/apparmor.d/blueprint/blueprint-hello');
     expect(text).toMatch(/^profile blueprint-hello flags=\(attach_disconnected,mediate_deleted\) \{$/m);
     // Every rule that grants w/a/l, one per line: only the declared rw mounts, /tmp, /dev/shm, /dev nodes.
     const writeRules = text

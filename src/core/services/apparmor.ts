@@ -20,7 +20,7 @@ export const profileName = (service: string) => `blueprint-${service}`;
 
 /** Where the profile text is kept (root-relative), for the admin and for `apparmor_parser`. */
 export const profileFile = (root: string, service: string) =>
-  path.join(layout(root).etc, 'apparmor.d', 'blueprint', profileName(service));
+  path.join(layout(root).root, 'etc/apparmor.d/blueprint', profileName(service));
 
 const cacheDir = (root: string) => path.join(layout(root).cacheDir, 'apparmor');
 
