@@ -43,6 +43,9 @@ describe('kernel and userspace sysctls', () => {
     'net.ipv4.conf.all.accept_source_route': '0',
     'net.ipv6.conf.all.accept_source_route': '0',
     'net.ipv4.tcp_syncookies': '1',
+    // The KSPP review (image/README.md) added these.
+    'vm.mmap_min_addr': '65536',
+    'kernel.oops_limit': '100',
   };
 
   it('end with the hardened values once every sysctl.d file is applied in order', () => {
