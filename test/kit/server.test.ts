@@ -49,6 +49,28 @@ describe('the module server kit', () => {
     }
   });
 
+  it('closes slow clients in seconds: a silent connection, a partial head, a partial body', async () => {
+    stub = await stubServer({ headersTimeoutMs: 500, requestTimeoutMs: 1500 });
+    const closedAfter = (bytes: string) =>
+      new Promise<number>((done) => {
+        const t0 = Date.now();
+        const c = connect(stub!.socket);
+        c.on('error', () => undefined);
+        c.on('close', () => done(Date.now() - t0));
+        c.resume(); // read the 408, or 'close' never comes
+        if (bytes) c.write(bytes);
+      });
+    const [silent, head, body] = await Promise.all([
+      closedAfter(''),
+      closedAfter('POST /work HTTP/1.1\r\nHost: x\r\n'),
+      closedAfter('POST /work HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{"echo":'),
+    ]);
+    expect(silent).toBeLessThan(1500);
+    expect(head).toBeLessThan(1500);
+    expect(body).toBeGreaterThanOrEqual(1400);
+    expect(body).toBeLessThan(3000);
+  });
+
   it('answers /health within 100 ms while the worker is busy for 1.5 s', async () => {
     stub = await stubServer();
     let done = false;

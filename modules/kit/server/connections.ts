@@ -41,7 +41,7 @@ export interface ConnectionGuard {
 export function guardConnections(
   server: Server,
   max: number,
-  /** A connection that has not sent a whole request head by then is closed (Node times only started ones). */
+  /** A connection without a whole request head by then is closed (Node's own check runs only every second). */
   firstRequestMs: number,
   holdsWork: (socket: Socket) => boolean,
   onEvict: (why: string) => void,

@@ -150,15 +150,18 @@ export function createKitServer(opts: KitOptions): KitServer {
   server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
     // Malformed requests, header/request timeouts: Node's own 400/408, one log line per kind.
     log.event(`client error ${err.code ?? ''}`, `client error: ${err.code ?? err.message}`);
-    if (socket.writable && !socket.destroyed) {
-      const status =
-        err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
-          ? '408 Request Timeout'
-          : err.code === 'HPE_HEADER_OVERFLOW'
-            ? '431 Request Header Fields Too Large'
-            : '400 Bad Request';
-      socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
-    } else socket.destroy();
+    // Sockets of an HTTP server are half-open: end() alone would wait for the client to close.
+    if (!socket.writable || socket.destroyed) return socket.destroy();
+    const status =
+      err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? '408 Request Timeout'
+        : err.code === 'HPE_HEADER_OVERFLOW'
+          ? '431 Request Header Fields Too Large'
+          : '400 Bad Request';
+    socket.write(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`, () =>
+      socket.destroy(),
+    );
+    setTimeout(() => socket.destroy(), 1000).unref(); // a client that does not read
   });
 
   async function route(req: IncomingMessage, res: ServerResponse, path: string, signal: AbortSignal) {
