@@ -69,6 +69,16 @@ export class InterruptedError extends BlueprintError {
   }
 }
 
+/**
+ * The admin said no to a question an operation asked before changing anything (the `confirm`
+ * callback of `openBox` answered false). Nothing was changed; front ends exit 1 without a message.
+ */
+export class DeclinedError extends BlueprintError {
+  constructor(what: string) {
+    super(`${what}: declined, nothing was changed`, 'declined', undefined, ExitCode.failure);
+  }
+}
+
 /** Turns ENOSPC/EACCES/EROFS from the file system into errors a user can act on. */
 export function storageErrorFrom(err: unknown, what: string): BlueprintError {
   if (err instanceof BlueprintError) return err;

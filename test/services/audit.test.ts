@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { auditNetwork, decodeAddress, enabledSshPort } from '../../src/core/services/audit.js';
+import { auditNetwork, decodeAddress, sshPortOf as enabledSshPort } from '../../src/core/system/network.js';
 
 const TCP_HEAD =
   '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n';

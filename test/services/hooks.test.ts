@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ExitCode } from '../../src/core/errors.js';
-import { auditNetwork } from '../../src/core/services/audit.js';
 import { startService } from '../../src/core/services/lifecycle.js';
 import { findRegistration } from '../../src/core/services/registry.js';
 import { serviceStatus } from '../../src/core/services/status.js';
+import { auditNetwork } from '../../src/core/system/network.js';
 import {
   buildHello,
   type HelloBuild,

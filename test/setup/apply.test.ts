@@ -145,7 +145,7 @@ describe('setup apply on a temp root', () => {
 
   it('refuses before writing anything when modules are asked for and no package manager is wired', async () => {
     const plan = await planSetup(root, spec({ modules: [{ name: 'llm', state: 'running' }] }), []);
-    await expect(applyPlan(plan)).rejects.toMatchObject({ code: 'not-available' });
+    await expect(applyPlan(plan)).rejects.toMatchObject({ code: 'blocked' });
     await expect(lstat(at('etc'))).rejects.toThrow(/ENOENT/);
   });
 
@@ -167,7 +167,6 @@ describe('setup apply on a temp root', () => {
         calls.push(`remove ${n}`);
         for (const x of n) installed.delete(x);
       },
-      servicesAvailable: true,
       registered: async () => [...installed],
       running: async () => [...running],
       start: async (n) => {

@@ -1,8 +1,8 @@
 import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { sshPortOf } from '../../src/core/system/exposure.js';
 import { cpuBusy, formatBytes, formatDuration, parseMeminfo } from '../../src/core/system/host.js';
+import { sshPortOf } from '../../src/core/system/network.js';
 import { tempRoot } from '../setup/helpers.js';
 
 describe('network exposure', () => {

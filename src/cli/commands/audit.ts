@@ -1,4 +1,5 @@
-import { UsageError } from '../../core/errors.js';
+import { UsageError } from '../../app/index.js';
+import { cliBox } from '../box.js';
 import { type CommandGroup, type CommandSpec, optBool, optString } from '../command.js';
 
 const network: CommandSpec = {
@@ -17,11 +18,11 @@ const network: CommandSpec = {
     'enabled it (ssh.service enabled under ROOT/etc/systemd; port from sshd_config).\n' +
     'Exit codes: 0 nothing flagged, 1 a listener is reachable from the network.',
   async run(ctx, parsed) {
-    const { auditNetwork, enabledSshPort } = await import('../../core/services/audit.js');
     const port = optString(parsed, 'ssh-port');
     if (port !== undefined && !/^\d+$/.test(port)) throw new UsageError('--ssh-port needs a port number');
-    const sshPort = port !== undefined ? Number(port) : await enabledSshPort(ctx.root);
-    const all = await auditNetwork(ctx.root, { sshPort });
+    const { sshPort, listeners: all } = await cliBox(ctx).audit.network(
+      port !== undefined ? { sshPort: Number(port) } : {},
+    );
     const flagged = all.filter((l) => l.flagged);
     const shown = optBool(parsed, 'all') ? all : all.filter((l) => l.proto !== 'unix');
     ctx.result({ sshPort: sshPort ?? null, flagged: flagged.length, listeners: all }, () =>
@@ -48,8 +49,7 @@ const sbom: CommandSpec = {
     '`blueprint audit sbom > bom.json && grype sbom:bom.json`. The image also keeps a copy in\n' +
     '/usr/local/share/doc/blueprint/sbom.cdx.json.',
   async run(ctx) {
-    const { embeddedSbom } = await import('../../core/system/sbom.js');
-    const { text, document } = embeddedSbom();
+    const { text, document } = await cliBox(ctx).audit.sbom();
     // The document as built, byte for byte; --json prints the same document.
     ctx.result(document, () => text);
     return 0;

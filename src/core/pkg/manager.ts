@@ -1,7 +1,14 @@
 import { readlink, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { gt } from 'semver';
-import { ConflictError, NotFoundError, storageErrorFrom, UsageError, VerificationError } from '../errors.js';
+import {
+  ConflictError,
+  DeclinedError,
+  NotFoundError,
+  storageErrorFrom,
+  UsageError,
+  VerificationError,
+} from '../errors.js';
 import { assertInsideRoot, ensureDir, exists } from '../system/fs.js';
 import { acquireLock } from '../system/lock.js';
 import { type Layout, layout, managedDirs } from '../system/paths.js';
@@ -67,6 +74,16 @@ export interface InstallOptions {
   reinstall?: boolean;
   /** Take the named packages from this repository, and make it their origin from now on. */
   from?: string;
+  /**
+   * Asked with the plan, under the package lock, before anything is downloaded: false refuses
+   * (`DeclinedError`). The plan shown is the plan carried out: nothing is resolved or read twice.
+   */
+  confirm?: (changes: PlannedChange[]) => Promise<boolean>;
+  /**
+   * The changes the admin saw (from `plan`): refused (`plan-changed`) unless the plan made under
+   * the lock is the same, e.g. when another install ran in between.
+   */
+  expected?: PlannedChange[];
 }
 
 export interface PlannedChange extends Change {
@@ -85,6 +102,14 @@ export interface SearchHit {
 /** Limits applied to every package archive. */
 const LIMITS = { maxUnpackedBytes: 16 * 1024 ** 3, maxEntries: 200_000 };
 const bombLimit = (size: number) => Math.min(LIMITS.maxUnpackedBytes, Math.max(256 * 1024 ** 2, size * 200));
+
+/** Same packages, versions, origins and sizes, in any order. */
+const samePlan = (a: PlannedChange[], b: PlannedChange[]): boolean => {
+  const key = (c: PlannedChange) => `${c.name} ${c.from ?? ''} ${c.to} ${c.repo} ${c.size}`;
+  const x = a.map(key).sort();
+  const y = b.map(key).sort();
+  return x.length === y.length && x.every((k, i) => k === y[i]);
+};
 
 export const hostArch = (): string =>
   process.arch === 'arm64' ? 'aarch64' : process.arch === 'x64' ? 'x86_64' : process.arch;
@@ -355,7 +380,14 @@ export class PackageManager {
     const copies: Array<{ file: string }> = [];
     return this.locked(async () => {
       const { db, chosen, locals, requests, changes } = await this.planWithSources(specs, opts, copies);
+      if (opts.expected && !samePlan(opts.expected, changes))
+        throw new ConflictError(
+          'The packages to install changed since the plan was shown',
+          'plan-changed',
+          'Look at the new plan and confirm again.',
+        );
       if (changes.length === 0) return [];
+      if (opts.confirm && !(await opts.confirm(changes))) throw new DeclinedError('install');
       const states = new Map((await this.repos.states()).map((s) => [s.name, s]));
       const todo = chosen.filter((c) => changes.some((ch) => ch.name === c.entry.name));
       // 1. Download everything and start checking each package's signature. The checks run while
@@ -556,14 +588,18 @@ export class PackageManager {
     return (await this.upgradePlan()).ups;
   }
 
-  async upgrade(): Promise<PlannedChange[]> {
+  /** `confirm`: asked with the upgrade's plan before anything is downloaded (see `InstallOptions`). */
+  async upgrade(opts: Pick<InstallOptions, 'confirm'> = {}): Promise<PlannedChange[]> {
     const { ups, held } = await this.upgradePlan();
     for (const h of held)
       this.hookOpts.warn(
         `${h.name} ${h.newest} held back (${h.to === h.from ? `stays at ${h.from}` : `upgraded to ${h.to} only`}): ${describeConstraint(h.because)}`,
       );
     if (ups.length === 0) return [];
-    return this.install(ups.map((u) => `${u.name}@${u.to}`));
+    return this.install(
+      ups.map((u) => `${u.name}@${u.to}`),
+      opts.confirm ? { confirm: opts.confirm } : {},
+    );
   }
 
   /** Makes the previous version current again (it is kept on disk by every upgrade). */

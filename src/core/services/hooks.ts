@@ -17,6 +17,8 @@ export interface ServiceHooksOptions {
   root: string;
   /** Engine socket; default: CONTAINER_HOST, DOCKER_HOST, config, /run/podman/podman.sock. */
   socket?: string;
+  /** The box's one engine connection (src/app opens it); else one is opened on first use. */
+  engine?: () => Engine;
   planGpu?: PlanGpuAccess;
 }
 
@@ -28,6 +30,7 @@ export interface ServiceHooksOptions {
 export function createServiceHooks(opts: ServiceHooksOptions): PackageHooks {
   let engine: Engine | undefined;
   const getEngine = () => {
+    if (opts.engine) return opts.engine();
     engine ??= openEngine(opts.socket ?? chooseSocket(process.env, layout(opts.root).configFile).path);
     return engine;
   };

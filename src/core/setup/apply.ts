@@ -92,11 +92,7 @@ async function writeResource(root: string, r: Resource): Promise<void> {
  */
 export async function applyPlan(plan: SetupPlan, opts: ApplyOptions = {}): Promise<ApplyResult> {
   if (plan.blocked.length)
-    throw new BlueprintError(
-      `Cannot apply: ${plan.blocked.join('; ')}`,
-      'not-available',
-      'Leave `repositories` and `modules` out for now; nothing was written.',
-    );
+    throw new BlueprintError(`Cannot apply: ${plan.blocked.join('; ')}`, 'blocked', 'Nothing was written.');
   const todo = pendingChanges(plan);
   if (!todo.length) return { changed: [], commands: [] };
   const release = await acquireLock(path.join(layout(plan.root).stateDir, 'setup.lock'), 'setup');

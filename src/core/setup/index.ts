@@ -14,7 +14,7 @@ export {
   type ResolvedRepository,
   resolveRepositories,
 } from './keys.js';
-export { type ModuleOps, NotAvailableError, type Runner } from './ops.js';
+export type { ModuleOps, Runner } from './ops.js';
 export { type Change, pendingChanges, planSetup, type SetupPlan } from './plan.js';
 export * from './schema.js';
 export { type PublicKey, parsePublicKey } from './sshkey.js';

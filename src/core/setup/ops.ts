@@ -1,5 +1,3 @@
-import { BlueprintError } from '../errors.js';
-
 /**
  * What setup needs from the package manager and the services module. Kept this small so apply
  * can be tested with a recording implementation and wired to src/core/pkg and src/core/services
@@ -15,8 +13,6 @@ export interface ModuleOps {
   installed(): Promise<string[]>;
   install(names: string[]): Promise<void>;
   remove(names: string[]): Promise<void>;
-  /** False while this build has no services module: modules can be installed, not started. */
-  servicesAvailable: boolean;
   /** Installed modules that are services (have a `service` section); no engine needed. */
   registered(): Promise<string[]>;
   running(): Promise<string[]>;
@@ -27,14 +23,4 @@ export interface ModuleOps {
 /** Commands that change a running system (systemctl, nft). Only used when the root is `/`. */
 export interface Runner {
   run(argv: string[]): Promise<void>;
-}
-
-export class NotAvailableError extends BlueprintError {
-  constructor(what: string) {
-    super(
-      `${what} is not available in this build of blueprint yet`,
-      'not-available',
-      'Leave `repositories` and `modules` out of the answers for now, or update blueprint.',
-    );
-  }
 }

@@ -121,15 +121,11 @@ async function moduleChanges(
   ops: ModuleOps | undefined,
 ): Promise<{ changes: Change[]; blocked: string[] }> {
   if (!repos.length && !spec.modules.length) return { changes: [], blocked: [] };
+  // Planning without the module operations (a unit test, a plan of files only) cannot say.
   if (!ops)
     return {
       changes: [],
-      blocked: ['repositories and modules need the package manager and services, not available yet'],
-    };
-  if (!ops.servicesAvailable && spec.modules.some((m) => m.state === 'running'))
-    return {
-      changes: [],
-      blocked: ['starting modules needs the services module, not available yet (use state: installed)'],
+      blocked: ['repositories and modules need the package manager: plan through openBox (src/app)'],
     };
   const changes: Change[] = [];
   const keys = new Set((await ops.trustedKeys()).map((k) => k.toUpperCase()));
@@ -155,7 +151,7 @@ async function moduleChanges(
     });
   }
   const installed = new Set(await ops.installed());
-  const registered = new Set(ops.servicesAvailable ? await ops.registered() : []);
+  const registered = new Set(await ops.registered());
   const services = spec.modules.filter((m) => registered.has(m.name));
   // With the engine down and no service to start, nothing runs that setup would have to stop.
   const running = new Set(

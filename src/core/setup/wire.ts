@@ -69,7 +69,6 @@ export async function moduleOpsFor(root: string, hooks: ManagerHooks = {}): Prom
       await m.install(names);
     },
     remove: async (names) => void (await (await pm()).remove(names)),
-    servicesAvailable: true,
     async registered() {
       const { listRegistrations } = await import('../services/registry.js');
       return (await listRegistrations(root)).map((r) => r.name);

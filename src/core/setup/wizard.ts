@@ -43,10 +43,6 @@ export interface WizardEnv {
   cwd: string;
   /** GPU detection result, or why there is none to show. */
   gpuSummary: string[];
-  /** Package manager present: the modules step is offered. */
-  modulesAvailable: boolean;
-  /** Services present: chosen modules are started, not only installed. */
-  servicesAvailable: boolean;
 }
 
 function fieldError(schema: z.ZodType, value: unknown): string | undefined {
@@ -180,12 +176,7 @@ export const STEPS: Step[] = [
     title: 'Modules',
     kind: 'text',
     prompt: () => 'Modules to install (and start), separated by commas; leave empty for none',
-    notes: (_d, env) =>
-      env.servicesAvailable
-        ? []
-        : ['Services are not available yet in this build: modules are installed, not started.'],
     initial: (d) => d.modules.join(', '),
-    skip: (_d, env) => !env.modulesAvailable,
     async accept(v, d) {
       const names = v.split(/[\s,]+/).filter(Boolean);
       for (const name of names) {
@@ -211,7 +202,7 @@ export function initialDraft(hostname: string): Draft {
 }
 
 /** The draft as `setup --answers` input: the wizard and scripted mode then share one path. */
-export function draftToAnswers(d: Draft, env: Pick<WizardEnv, 'servicesAvailable'>): AnswersInput {
+export function draftToAnswers(d: Draft): AnswersInput {
   return {
     hostname: d.hostname,
     timezone: d.timezone,
@@ -229,7 +220,7 @@ export function draftToAnswers(d: Draft, env: Pick<WizardEnv, 'servicesAvailable
       : {}),
     modules: d.modules.map((name) => ({
       name,
-      state: env.servicesAvailable ? ('running' as const) : ('installed' as const),
+      state: 'running' as const,
     })),
   };
 }

@@ -1,6 +1,6 @@
-import { lstat, readdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { auditNetwork, type Listener } from '../services/audit.js';
+import { auditNetwork, type Listener, sshPortOf } from './network.js';
 
 export type { Listener };
 
@@ -13,31 +13,6 @@ export interface ExposureAudit {
   allowedPorts: number[];
   /** The SSH port when ssh.service is enabled under the root. */
   sshPort?: number;
-}
-
-/**
- * SSH's port when it is enabled under the root. The unit link is checked with lstat, as its target
- * (/lib/systemd/...) is outside a root that is not `/`; the port is read from the drop-ins first,
- * as sshd does (first value wins).
- */
-export async function sshPortOf(root: string): Promise<number | undefined> {
-  const link = path.join(root, 'etc/systemd/system/multi-user.target.wants/ssh.service');
-  if (
-    !(await lstat(link).then(
-      () => true,
-      () => false,
-    ))
-  )
-    return undefined;
-  const dropDir = path.join(root, 'etc/ssh/sshd_config.d');
-  const dropIns = (await readdir(dropDir).catch(() => [] as string[]))
-    .filter((f) => f.endsWith('.conf'))
-    .sort();
-  for (const f of [...dropIns.map((d) => path.join(dropDir, d)), path.join(root, 'etc/ssh/sshd_config')]) {
-    const m = /^\s*Port\s+(\d+)/im.exec(await readFile(f, 'utf8').catch(() => ''));
-    if (m) return Number(m[1]);
-  }
-  return 22;
 }
 
 export async function exposureAudit(root: string): Promise<ExposureAudit> {

@@ -58,8 +58,6 @@ export function Setup(props: ScreenProps) {
       setEnv({
         cwd: process.cwd(),
         gpuSummary,
-        modulesAvailable: ops !== undefined,
-        servicesAvailable: ops?.servicesAvailable ?? false,
       });
       const d = initialDraft(host.hostname);
       setDraft(d);
@@ -87,7 +85,7 @@ export function Setup(props: ScreenProps) {
   const summarize = async (d: Draft) => {
     setChecking(true);
     try {
-      const spec = answersToSpec(validate(answersSchema, draftToAnswers(d, env!), 'the answers'));
+      const spec = answersToSpec(validate(answersSchema, draftToAnswers(d), 'the answers'));
       const repos = await resolveRepositories(spec.repositories, process.cwd(), () => 'repository');
       setPhase({
         kind: 'summary',

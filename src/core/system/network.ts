@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { lstat, readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 
 /**
@@ -108,16 +108,27 @@ export async function auditNetwork(root: string, opts: AuditOptions = {}): Promi
 }
 
 /**
- * The SSH port when SSH is enabled on this root: the appliance enables ssh.service through systemd;
- * the port comes from sshd_config (22 by default).
+ * SSH's port when it is enabled under the root (ssh.service or sshd.service wanted by
+ * multi-user.target). The unit link is checked with lstat, as its target (/lib/systemd/...) is
+ * outside a root that is not `/`; the port is read from the drop-ins first, as sshd does (first
+ * value wins), then sshd_config; 22 by default.
  */
-export async function enabledSshPort(root: string): Promise<number | undefined> {
+export async function sshPortOf(root: string): Promise<number | undefined> {
   const wants = path.join(root, 'etc/systemd/system/multi-user.target.wants');
   const enabled = await Promise.any(
-    ['ssh.service', 'sshd.service'].map((u) => readFile(path.join(wants, u)).then(() => true)),
-  ).catch(() => false);
+    ['ssh.service', 'sshd.service'].map((u) => lstat(path.join(wants, u))),
+  ).then(
+    () => true,
+    () => false,
+  );
   if (!enabled) return undefined;
-  const config = await readFile(path.join(root, 'etc/ssh/sshd_config'), 'utf8').catch(() => '');
-  const m = /^\s*Port\s+(\d+)/im.exec(config);
-  return m ? Number(m[1]) : 22;
+  const dropDir = path.join(root, 'etc/ssh/sshd_config.d');
+  const dropIns = (await readdir(dropDir).catch(() => [] as string[]))
+    .filter((f) => f.endsWith('.conf'))
+    .sort();
+  for (const f of [...dropIns.map((d) => path.join(dropDir, d)), path.join(root, 'etc/ssh/sshd_config')]) {
+    const m = /^\s*Port\s+(\d+)/im.exec(await readFile(f, 'utf8').catch(() => ''));
+    if (m) return Number(m[1]);
+  }
+  return 22;
 }

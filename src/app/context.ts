@@ -1,0 +1,70 @@
+import type { PlanGpuAccess } from '../core/gpu/types.js';
+import type { PackageManager } from '../core/pkg/index.js';
+import { chooseSocket, type Engine, openEngine } from '../core/services/engine.js';
+import type { ServiceDeps } from '../core/services/lifecycle.js';
+import { type Layout, layout } from '../core/system/paths.js';
+import type { BoxOptions, CallOptions, Question } from './index.js';
+
+/** What every group of operations shares: the root, the one engine, the one way of asking. */
+export interface BoxContext {
+  root: string;
+  paths: Layout;
+  options: BoxOptions;
+  /** The box's answer to a question: `yes`, else `confirm`, else yes (a key needs a pin: see keys). */
+  ask(q: Question): Promise<boolean>;
+  /**
+   * The one engine connection, made on first use: the socket from CONTAINER_HOST, DOCKER_HOST, the
+   * config file, else Podman's (a TCP address is refused). No ping first: every call maps an absent
+   * engine to an `EngineError` (exit 6) with the fix, and a start is quicker.
+   */
+  engine(): Engine;
+  /** The container engine and the GPU planner, as the services module takes them. */
+  serviceDeps(): Promise<ServiceDeps>;
+  /** A package manager for one call: this root, the services hooks on the box's engine, these callbacks. */
+  manager(call?: CallOptions & { yes?: boolean }): Promise<PackageManager>;
+}
+
+/** The GPU module's planner, loaded only for a service that asks for a GPU. */
+const planGpu: PlanGpuAccess = async (root, need) =>
+  (await import('../core/gpu/plan.js')).planGpuAccess(root, need);
+
+export function makeContext(root: string, options: BoxOptions): BoxContext {
+  const paths = layout(root);
+  let engine: Engine | undefined;
+  const ctx: BoxContext = {
+    root,
+    paths,
+    options,
+    async ask(q) {
+      if (options.yes) return true;
+      return options.confirm ? options.confirm(q) : true;
+    },
+    engine() {
+      engine ??= openEngine(chooseSocket(options.env ?? process.env, paths.configFile).path);
+      return engine;
+    },
+    async serviceDeps() {
+      return { engine: ctx.engine(), root, planGpu };
+    },
+    async manager(call = {}) {
+      const [{ PackageManager }, { createServiceHooks }] = await Promise.all([
+        import('../core/pkg/index.js'),
+        import('../core/services/hooks.js'),
+      ]);
+      const signal = call.signal ?? options.signal;
+      const info = call.info ?? options.info;
+      const warn = call.warn ?? options.warn;
+      const onProgress = call.onProgress ?? options.onProgress;
+      return new PackageManager({
+        root,
+        hooks: createServiceHooks({ root, engine: ctx.engine, planGpu }),
+        yes: call.yes ?? options.yes ?? false,
+        ...(info ? { info } : {}),
+        ...(warn ? { warn } : {}),
+        ...(onProgress ? { onProgress } : {}),
+        ...(signal ? { signal } : {}),
+      });
+    },
+  };
+  return ctx;
+}

@@ -1,0 +1,234 @@
+import { DeclinedError, NotFoundError, UsageError } from '../core/errors.js';
+import type {
+  IndexEntry,
+  InstalledPackage,
+  PlannedChange,
+  RepoConfig,
+  SearchHit,
+  TrustedKey,
+  UpdateOutcome,
+  VerifyReport,
+} from '../core/pkg/index.js';
+import type { BoxContext } from './context.js';
+import type { CallOptions } from './index.js';
+
+export interface PackageInfo {
+  name: string;
+  installed?: InstalledPackage;
+  /** The repository an installed package is upgraded from; absent when unknown. */
+  upgradesFrom?: string;
+  /** Every version the verified indexes offer, newest first. */
+  available: Array<IndexEntry & { repo: string }>;
+}
+
+/** A package to install as the admin should see it before saying yes: what, from where, signed by whom. */
+export interface OfferedPackage {
+  name: string;
+  version: string;
+  repo: string;
+  /** Fingerprint (upper case) of the trusted key that signed the package itself; 'none' when none. */
+  fingerprint: string;
+  /** That key's user IDs; says the install will be refused when no trusted key signed it. */
+  signer: string;
+}
+
+export interface InstallOptions extends CallOptions {
+  /** Install again even if this version is installed. */
+  reinstall?: boolean;
+  /** Take the named packages from this repository; upgrades follow it from now on. */
+  from?: string;
+  /**
+   * The changes the admin was shown (from `plan`): the install is refused (`plan-changed`,
+   * exit 5) unless the plan made under the package lock is the same. Then `confirm` is not asked.
+   */
+  expected?: PlannedChange[];
+}
+
+/** bpkg. Names may be `NAME`, `NAME@VERSION` or paths of local `.bpkg` files (`.asc` beside). */
+export interface PackageOps {
+  /** Installed packages, by name, with origin and signer. */
+  list(): Promise<InstalledPackage[]>;
+  /** The newest offer of each package whose name or summary contains `word` ('' for all). */
+  search(word: string): Promise<SearchHit[]>;
+  /** One package: installed record, where it upgrades from, versions offered. NotFoundError if unknown. */
+  info(name: string): Promise<PackageInfo>;
+  /** What `install` would do, without changing anything (show it, then pass it as `expected`). */
+  plan(specs: string[], opts?: Omit<InstallOptions, 'expected'>): Promise<PlannedChange[]>;
+  /**
+   * Plans under the package lock, asks `confirm({ kind: 'install', changes })` (unless `expected`
+   * is given), then carries out that same plan: downloads, verifies signatures, unpacks, commits.
+   * Returns the changes made ([] when already installed). DeclinedError when the admin says no.
+   */
+  install(specs: string[], opts?: InstallOptions): Promise<PlannedChange[]>;
+  /** Asks `confirm({ kind: 'remove', names })`, then removes; refuses to break a dependent unless `force`. */
+  remove(
+    names: string[],
+    opts?: CallOptions & { force?: boolean },
+  ): Promise<{ name: string; from?: string }[]>;
+  /** Newer versions from each installed package's own repository (no download). */
+  upgradable(): Promise<Array<{ name: string; from: string; to: string; repo: string }>>;
+  /** Asks `confirm({ kind: 'upgrade', changes })` when there is something to do, then upgrades. */
+  upgrade(opts?: CallOptions): Promise<PlannedChange[]>;
+  /** Swaps each named package to its kept previous version, in one transaction. */
+  rollback(names: string[], opts?: CallOptions): Promise<{ name: string; from?: string; to?: string }[]>;
+  /** Installed files against the hashes recorded at install, like debsums (all without a name). */
+  verify(name?: string): Promise<VerifyReport[]>;
+  /** Fetches and verifies every repository's signed index; a refused one keeps its previous index. */
+  update(opts?: CallOptions): Promise<UpdateOutcome[]>;
+  /** Finishes or rolls back an interrupted transaction. */
+  recover(): Promise<'none' | 'completed' | 'rolled-back' | string>;
+  /**
+   * Who signed what `install NAME` would take (the package's own detached signature, fetched
+   * alone: a few KB, the package is not downloaded): shown before asking to install.
+   */
+  offered(name: string): Promise<OfferedPackage>;
+  /** The installed package's verified signer, with the key's user IDs when still trusted. */
+  signerOf(name: string): Promise<{ fingerprint: string; userIds: string[] } | undefined>;
+}
+
+export function packageOps(ctx: BoxContext): PackageOps {
+  const pm = (call?: CallOptions) => ctx.manager(call);
+  return {
+    list: async () => (await pm()).installed(),
+    search: async (word) => (await pm()).search(word),
+    info: async (name) => (await pm()).info(name),
+    plan: async (specs, opts = {}) => (await pm(opts)).plan(specs, installOpts(opts)),
+    async install(specs, opts = {}) {
+      if (specs.length === 0)
+        throw new UsageError('Name at least one package', 'Example: bpkg install embeddings');
+      return (await pm(opts)).install(specs, {
+        ...installOpts(opts),
+        ...(opts.expected
+          ? { expected: opts.expected }
+          : { confirm: (changes: PlannedChange[]) => ctx.ask({ kind: 'install', changes }) }),
+      });
+    },
+    async remove(names, opts = {}) {
+      if (names.length === 0)
+        throw new UsageError('Name at least one package', 'Example: bpkg remove embeddings');
+      const m = await pm(opts);
+      if (!(await ctx.ask({ kind: 'remove', names }))) throw new DeclinedError('remove');
+      return m.remove(names, { force: opts.force ?? false });
+    },
+    upgradable: async () => (await pm()).upgradable(),
+    upgrade: async (opts = {}) =>
+      (await pm(opts)).upgrade({ confirm: (changes) => ctx.ask({ kind: 'upgrade', changes }) }),
+    rollback: async (names, opts = {}) => (await pm(opts)).rollbackAll(names),
+    verify: async (name) => (await pm()).verify(name),
+    update: async (opts = {}) => (await pm(opts)).update(),
+    recover: async () => (await pm()).recover(),
+    async offered(name) {
+      const m = await pm();
+      // What install takes: from the package's origin when it is installed (see PackageManager.plan).
+      const info = await m.info(name);
+      const best = info.available.find((a) => !info.upgradesFrom || a.repo === info.upgradesFrom);
+      if (!best) throw new NotFoundError(`${name} is not offered by any repository`, 'Run `bpkg update`.');
+      const state = (await m.repos.states()).find((s) => s.name === best.repo);
+      if (!state)
+        throw new NotFoundError(`Repository ${best.repo} has no verified index`, 'Run `bpkg update`.');
+      const { fetchBytes, joinUrl } = await import('../core/pkg/transport.js');
+      const signature = await fetchBytes(`${joinUrl(state.url, best.path)}.asc`, 64 * 1024);
+      const keys = await m.keyring.namedBy(signature);
+      return {
+        name,
+        version: best.version,
+        repo: best.repo,
+        fingerprint: keys[0] ? keys[0].fingerprint.toUpperCase() : 'none',
+        signer: keys.length
+          ? keys.map((k) => k.userIds.join(', ')).join('; ')
+          : 'no trusted key (the install will be refused)',
+      };
+    },
+    async signerOf(name) {
+      const m = await pm();
+      const signer = (await m.installed()).find((p) => p.name === name)?.signer;
+      if (!signer) return undefined;
+      const key = (await m.keyring.list()).find((k) => k.fingerprint === signer);
+      return { fingerprint: signer.toUpperCase(), userIds: key?.userIds ?? [] };
+    },
+  };
+}
+
+const installOpts = (o: { reinstall?: boolean; from?: string }) => ({
+  ...(o.reinstall ? { reinstall: true } : {}),
+  ...(o.from !== undefined ? { from: o.from } : {}),
+});
+
+/** Trusted publisher keys (`bpkg key`). Fingerprints are 40 hex digits. */
+export interface KeyOps {
+  list(): Promise<TrustedKey[]>;
+  /** Reads an armored public key without trusting it (to show its fingerprint and user IDs). */
+  inspect(armored: string): Promise<TrustedKey>;
+  /**
+   * Trusts a key. With `fingerprint` the key must have it (no question); without one the admin is
+   * asked `confirm({ kind: 'trust-key', key })`, and with no `confirm` (and no `yes`) it is refused.
+   */
+  trust(armored: string, opts?: { fingerprint?: string }): Promise<TrustedKey>;
+  remove(fingerprint: string): Promise<void>;
+}
+
+export function keyOps(ctx: BoxContext): KeyOps {
+  return {
+    list: async () => (await ctx.manager()).keyring.list(),
+    inspect: async (armored) => (await ctx.manager()).keyring.inspect(armored),
+    async trust(armored, opts = {}) {
+      const m = await ctx.manager();
+      if (!opts.fingerprint) {
+        const key = await m.keyring.inspect(armored);
+        if (!ctx.options.yes && !ctx.options.confirm)
+          throw new UsageError(
+            'Refusing to trust a key without its fingerprint',
+            `Pass --fingerprint ${key.fingerprint} after checking it with the publisher (or --yes).`,
+          );
+        if (!(await ctx.ask({ kind: 'trust-key', key }))) throw new DeclinedError('trust key');
+      }
+      return m.keyring.add(armored, opts.fingerprint);
+    },
+    remove: async (fingerprint) => (await ctx.manager()).keyring.remove(fingerprint),
+  };
+}
+
+/** A configured repository with what its last verified index says (absent: never fetched). */
+export type RepoRow = RepoConfig & {
+  version?: number;
+  expires?: string;
+  /** Fingerprint of the key that signed the verified index. */
+  signer?: string;
+  packages?: number;
+};
+
+/** Configured repositories (`bpkg repo`). */
+export interface RepoOps {
+  list(): Promise<RepoRow[]>;
+  /** `keys`: fingerprints of trusted keys that sign it; `repository`: the name its index must carry. */
+  add(name: string, url: string, opts?: { keys?: string[]; repository?: string }): Promise<RepoConfig>;
+  /** Replaces the repository's bound keys. */
+  setKeys(name: string, fingerprints: string[]): Promise<RepoConfig>;
+  remove(name: string): Promise<void>;
+}
+
+export function repoOps(ctx: BoxContext): RepoOps {
+  return {
+    async list() {
+      const m = await ctx.manager();
+      const [repos, states] = await Promise.all([m.repos.list(), m.repos.states()]);
+      return repos.map((r) => {
+        const s = states.find((x) => x.name === r.name);
+        return {
+          ...r,
+          ...(s
+            ? {
+                version: s.index.version,
+                expires: s.index.expires,
+                signer: s.signer,
+                packages: s.index.packages.length,
+              }
+            : {}),
+        };
+      });
+    },
+    add: async (name, url, opts = {}) => (await ctx.manager()).repos.add(name, url, opts),
+    setKeys: async (name, fps) => (await ctx.manager()).repos.setKeys(name, fps),
+    remove: async (name) => (await ctx.manager()).repos.remove(name),
+  };
+}

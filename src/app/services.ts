@@ -1,0 +1,127 @@
+import type { Writable } from 'node:stream';
+import type { ServiceInspection } from '../core/services/inspect.js';
+import type { StartResult } from '../core/services/lifecycle.js';
+import type { ServiceStatus } from '../core/services/status.js';
+import type { WatchEvent } from '../core/services/watch.js';
+import type { BoxContext } from './context.js';
+
+/** One log line: the engine's timestamp (RFC 3339) and the text. */
+export interface LogLine {
+  time: string;
+  line: string;
+}
+
+export interface LogOptions {
+  /** Only the last N lines (default: all; `followLogs` defaults to 200). */
+  tail?: number;
+  /** Prefix each line with its timestamp (default true). */
+  timestamps?: boolean;
+  signal?: AbortSignal;
+}
+
+/**
+ * Sandboxed services (installed modules with a `service` section). Every operation talks to the
+ * box's one engine connection; an absent engine is an `EngineError` (exit 6) with the fix, an
+ * unknown service a `NotFoundError` (exit 3). Names and states may carry untrusted text.
+ */
+export interface ServiceOps {
+  /** Names of installed services, from their registrations (no engine needed). */
+  registered(): Promise<string[]>;
+  /** Every installed service: state, health, uptime, restarts, resources, security rating. */
+  list(): Promise<ServiceStatus[]>;
+  status(name: string): Promise<ServiceStatus>;
+  /** Starts in the sandbox and (unless `wait: false`) waits until its health check answers. */
+  start(name: string, opts?: { wait?: boolean; signal?: AbortSignal }): Promise<StartResult>;
+  /** SIGTERM, then SIGKILL after `timeoutSeconds` (default: the manifest's). False: was not running. */
+  stop(name: string, opts?: { timeoutSeconds?: number }): Promise<boolean>;
+  /** Stop, then start (picks up an upgraded version), waiting for health. */
+  restart(name: string, opts?: { signal?: AbortSignal }): Promise<StartResult>;
+  /** The logs so far (bounded on disk, kept across restarts). NotFoundError if never started. */
+  logs(name: string, opts?: LogOptions): Promise<LogLine[]>;
+  /**
+   * Follows the logs: `onLine` gets each new line (with its timestamp unless `timestamps: false`,
+   * starting with the last `tail`, default 200) until `signal` aborts (then it resolves) or the
+   * container's log ends.
+   */
+  followLogs(
+    name: string,
+    onLine: (line: string) => void,
+    opts: LogOptions & { signal: AbortSignal },
+  ): Promise<void>;
+  /** The logs as the engine sends them, written to `out` (the CLI streams to stdout). */
+  writeLogs(name: string, out: Writable, opts?: LogOptions & { follow?: boolean }): Promise<void>;
+  /** The sandbox asked for, what the running process has (from the kernel), and the rating point by point. */
+  inspect(name: string): Promise<ServiceInspection>;
+  /** Supervises crashed services with backoff until `signal` aborts (`blueprint service watch`). */
+  watch(opts: { signal?: AbortSignal; onEvent: (e: WatchEvent) => void }): Promise<void>;
+}
+
+export function serviceOps(ctx: BoxContext): ServiceOps {
+  const deps = () => ctx.serviceDeps();
+  const status = () => import('../core/services/status.js');
+  const lifecycle = () => import('../core/services/lifecycle.js');
+  const ops: ServiceOps = {
+    async registered() {
+      const { listRegistrations } = await import('../core/services/registry.js');
+      return (await listRegistrations(ctx.root)).map((r) => r.name);
+    },
+    list: async () => (await status()).listServices(await deps()),
+    status: async (name) => (await status()).serviceStatus(await deps(), name),
+    start: async (name, opts = {}) => (await lifecycle()).startService(await deps(), name, opts),
+    stop: async (name, opts = {}) => (await lifecycle()).stopService(await deps(), name, opts.timeoutSeconds),
+    async restart(name, opts = {}) {
+      const { startService, stopService } = await lifecycle();
+      const d = await deps();
+      await stopService(d, name);
+      return startService(d, name, opts.signal ? { signal: opts.signal } : {});
+    },
+    async logs(name, opts = {}) {
+      const { PassThrough } = await import('node:stream');
+      const buf = new PassThrough();
+      let text = '';
+      buf.on('data', (c) => {
+        text += c;
+      });
+      await ops.writeLogs(name, buf, { ...opts, timestamps: true, follow: false });
+      return text
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => {
+          const i = l.indexOf(' ');
+          return { time: l.slice(0, i), line: l.slice(i + 1) };
+        });
+    },
+    async followLogs(name, onLine, opts) {
+      const { Writable } = await import('node:stream');
+      let rest = '';
+      const out = new Writable({
+        write(chunk, _enc, done) {
+          const lines = (rest + String(chunk)).split('\n');
+          rest = lines.pop() ?? '';
+          for (const l of lines) onLine(l);
+          done();
+        },
+      });
+      await ops.writeLogs(name, out, { tail: 200, ...opts, follow: true });
+    },
+    async writeLogs(name, out, opts = {}) {
+      const { getRegistration } = await import('../core/services/registry.js');
+      await getRegistration(ctx.root, name);
+      await (await status()).writeLogs(ctx.engine(), name, out, {
+        timestamps: opts.timestamps ?? true,
+        ...(opts.follow ? { follow: true } : {}),
+        ...(opts.tail !== undefined ? { tail: opts.tail } : {}),
+        ...(opts.signal ? { signal: opts.signal } : {}),
+      });
+    },
+    inspect: async (name) => (await import('../core/services/inspect.js')).inspectService(await deps(), name),
+    async watch(opts) {
+      const { watchServices } = await import('../core/services/watch.js');
+      await watchServices(await deps(), {
+        ...(opts.signal ? { signal: opts.signal } : {}),
+        onEvent: opts.onEvent,
+      });
+    },
+  };
+  return ops;
+}

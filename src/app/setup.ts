@@ -1,0 +1,100 @@
+import { access } from 'node:fs/promises';
+import type { AnswersInput, ApplyResult, LoadedSpec, ModuleOps, SetupPlan } from '../core/setup/index.js';
+import type { Change } from '../core/setup/plan.js';
+import type { BoxContext } from './context.js';
+
+/**
+ * First-boot setup and `blueprint apply`: answers or a spec are loaded and checked (every field,
+ * before anything is written), planned against the root, then applied. Module installs and starts
+ * go through this box's packages and services (its engine, its confirmation callbacks).
+ */
+export interface SetupOps {
+  /** Setup answers (the wizard's, or flags): key files are read relative to `baseDir`. UsageError names the field. */
+  fromAnswers(answers: AnswersInput, baseDir: string, what: string): Promise<LoadedSpec>;
+  /** `blueprint setup --answers FILE` (YAML or JSON). */
+  fromAnswersFile(file: string): Promise<LoadedSpec>;
+  /** `blueprint apply -f appliance.yaml`. */
+  fromSpecFile(file: string): Promise<LoadedSpec>;
+  /** Every change apply would make, computed without writing; `blocked` lists what refuses it. */
+  plan(loaded: LoadedSpec): Promise<SetupPlan>;
+  /** The changes of a plan that are not `unchanged`. */
+  pending(plan: SetupPlan): Promise<Change[]>;
+  /** Makes the root match the plan; `onChange` hears each change as it is made. */
+  apply(
+    plan: SetupPlan,
+    opts?: { signal?: AbortSignal; onChange?: (c: Change) => void },
+  ): Promise<ApplyResult>;
+  /** Setup has run on this root (its marker exists). */
+  done(): Promise<boolean>;
+  /** What setup needs from the package manager and the services module, wired to this box. */
+  moduleOps(): Promise<ModuleOps>;
+}
+
+export function setupOps(ctx: BoxContext): SetupOps {
+  const core = () => import('../core/setup/index.js');
+  let ops: ModuleOps | undefined;
+  const moduleOps = async () => {
+    ops ??= await moduleOpsFor(ctx);
+    return ops;
+  };
+  return {
+    fromAnswers: async (answers, baseDir, what) => (await core()).resolveAnswers(answers, baseDir, what),
+    fromAnswersFile: async (file) => (await core()).loadAnswersFile(file),
+    fromSpecFile: async (file) => (await core()).loadSpecFile(file),
+    plan: async (loaded) =>
+      (await core()).planSetup(ctx.root, loaded.spec, loaded.repositories, await moduleOps()),
+    pending: async (plan) => (await core()).pendingChanges(plan),
+    async apply(plan, opts = {}) {
+      const signal = opts.signal ?? ctx.options.signal;
+      return (await core()).applyPlan(plan, {
+        ops: await moduleOps(),
+        ...(signal ? { signal } : {}),
+        ...(opts.onChange ? { onChange: opts.onChange } : {}),
+      });
+    },
+    done: () =>
+      access(ctx.paths.setupMarker).then(
+        () => true,
+        () => false,
+      ),
+    moduleOps,
+  };
+}
+
+/**
+ * The package manager (src/core/pkg) and the services module (src/core/services) as setup sees
+ * them, on this box's engine.
+ */
+async function moduleOpsFor(ctx: BoxContext): Promise<ModuleOps> {
+  const { serviceOps } = await import('./services.js');
+  const services = serviceOps(ctx);
+  // Setup never approves outbound network, even under --yes: `bpkg install --yes` is where it is asked.
+  const pm = () => ctx.manager({ yes: false });
+  return {
+    trustedKeys: async () => (await (await pm()).keyring.list()).map((k) => k.fingerprint.toUpperCase()),
+    trustKey: async (armored) => (await (await pm()).keyring.add(armored)).fingerprint.toUpperCase(),
+    repositories: async () => (await pm()).repos.list(),
+    async addRepository(name, url, keys) {
+      const m = await pm();
+      // Declarative: a repository whose URL changed is replaced, not refused.
+      if ((await m.repos.list()).some((r) => r.name === name)) await m.repos.remove(name);
+      await m.repos.add(name, url, keys ? { keys } : {});
+    },
+    installed: async () => (await (await pm()).installed()).map((p) => p.name),
+    async install(names) {
+      const m = await pm();
+      // The setup plan the admin confirmed is the question: no second one per package.
+      await m.update();
+      await m.install(names);
+    },
+    remove: async (names) => void (await (await pm()).remove(names)),
+    registered: () => services.registered(),
+    running: async () => (await services.list()).filter((s) => s.state === 'running').map((s) => s.name),
+    async start(name) {
+      // A module without a service section (data, models) is installed and that is all.
+      if (!(await services.registered()).includes(name)) return;
+      await services.start(name, ctx.options.signal ? { signal: ctx.options.signal } : {});
+    },
+    stop: async (name) => void (await services.stop(name)),
+  };
+}

@@ -1,0 +1,120 @@
+import { access } from 'node:fs/promises';
+import type { GpuReport } from '../core/gpu/types.js';
+import type { Check } from '../core/services/doctor.js';
+import type { ServiceStatus } from '../core/services/status.js';
+import type { ExposureAudit, Listener } from '../core/system/exposure.js';
+import type { HostFacts } from '../core/system/host.js';
+import { VERSION } from '../core/version.js';
+import type { BoxContext } from './context.js';
+
+/** GPUs (`blueprint gpu`). */
+export interface GpuOps {
+  /**
+   * The kernel's view under the root, then nvidia-smi/rocm-smi (only when the root is `/` and
+   * `tools` is not false). `maxAgeMs`: reuse this box's last report when younger (dashboards
+   * refresh every few seconds; the tools are not that cheap).
+   */
+  detect(opts?: {
+    tools?: boolean;
+    timeoutMs?: number;
+    signal?: AbortSignal;
+    maxAgeMs?: number;
+  }): Promise<GpuReport>;
+}
+
+export function gpuOps(ctx: BoxContext): GpuOps {
+  let cached: { at: number; report: Promise<GpuReport> } | undefined;
+  return {
+    async detect(opts = {}) {
+      if (opts.maxAgeMs !== undefined && cached && Date.now() - cached.at <= opts.maxAgeMs)
+        return cached.report;
+      const { detectGpus } = await import('../core/gpu/detect.js');
+      const report = detectGpus(ctx.root, {
+        ...(opts.tools === false ? { runner: null } : {}),
+        ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
+        ...(opts.signal ? { signal: opts.signal } : {}),
+      });
+      cached = { at: Date.now(), report };
+      report.catch(() => {
+        if (cached?.report === report) cached = undefined;
+      });
+      return report;
+    },
+  };
+}
+
+/** Security audits of the box. */
+export interface AuditOps {
+  /**
+   * Every listening socket under ROOT/proc/net; `flagged` when reachable from the network (SSH on
+   * its enabled port is not). `sshPort`: default, the port of the SSH the root enables.
+   */
+  network(opts?: { sshPort?: number }): Promise<{ sshPort: number | undefined; listeners: Listener[] }>;
+  /** What the box exposes: listeners beyond loopback, the firewall, the ports it lets in. */
+  exposure(): Promise<ExposureAudit>;
+  /** The CycloneDX SBOM built into the executable: its bytes and the parsed document. */
+  sbom(): Promise<{ text: string; document: unknown }>;
+  /** Engine and sandbox prerequisites, each with the exact fix when it fails. */
+  doctor(): Promise<Check[]>;
+  /** Host facts: name, kernel, uptime, CPU and load, memory, the root's disk. */
+  host(): Promise<HostFacts>;
+}
+
+export function auditOps(ctx: BoxContext): AuditOps {
+  return {
+    async network(opts = {}) {
+      const { auditNetwork, sshPortOf } = await import('../core/system/network.js');
+      const sshPort = opts.sshPort ?? (await sshPortOf(ctx.root));
+      return { sshPort, listeners: await auditNetwork(ctx.root, sshPort === undefined ? {} : { sshPort }) };
+    },
+    exposure: async () => (await import('../core/system/exposure.js')).exposureAudit(ctx.root),
+    sbom: async () => (await import('../core/system/sbom.js')).embeddedSbom(),
+    doctor: async () => (await import('../core/services/doctor.js')).runDoctor(ctx.root, ctx.options.env),
+    host: async () => (await import('../core/system/host.js')).hostFacts(ctx.root),
+  };
+}
+
+/** `blueprint status`: the box at a glance. A part that cannot be read says why instead of failing. */
+export interface BoxStatus {
+  version: string;
+  root: string;
+  /** First-boot setup has run (its marker exists). */
+  setUp: boolean;
+  host: HostFacts;
+  packages: { name: string; version: string }[];
+  /** Upgrades available from each package's own repository ([] when unknown). */
+  updates: Array<{ name: string; from: string; to: string; repo: string }>;
+  /** Every service's status, or why they could not be read (no engine). */
+  services: ServiceStatus[] | { error: string };
+  exposure: ExposureAudit;
+}
+
+export async function boxStatus(ctx: BoxContext): Promise<BoxStatus> {
+  const { packageOps } = await import('./packages.js');
+  const { serviceOps } = await import('./services.js');
+  const audit = auditOps(ctx);
+  const pkgs = packageOps(ctx);
+  const [host, packages, exposure, updates, services, setUp] = await Promise.all([
+    audit.host(),
+    pkgs.list(),
+    audit.exposure(),
+    pkgs.upgradable().catch(() => []),
+    serviceOps(ctx)
+      .list()
+      .catch((err: Error) => ({ error: err.message })),
+    access(ctx.paths.setupMarker).then(
+      () => true,
+      () => false,
+    ),
+  ]);
+  return {
+    version: VERSION,
+    root: ctx.root,
+    setUp,
+    host,
+    packages: packages.map((p) => ({ name: p.name, version: p.version })),
+    updates,
+    services,
+    exposure,
+  };
+}

@@ -1,0 +1,48 @@
+import { type Box, openBox, type Question, UsageError } from '../app/index.js';
+import { table } from '../present/table.js';
+import { bytes } from '../present/units.js';
+import type { Context } from './context.js';
+import { progressReporter } from './progress.js';
+import { confirm } from './prompt.js';
+
+/**
+ * The box as the CLI uses it: this root, this user's output, one way of confirming. `--yes`
+ * answers every question; with no terminal (or --json) changes go ahead, except trusting a key
+ * without its fingerprint, which is refused; on a terminal the plan is shown and the admin asked.
+ */
+export function cliBox(ctx: Context): Box {
+  return openBox(ctx.root, {
+    yes: ctx.yes,
+    confirm: (q) => confirmOnTerminal(ctx, q),
+    info: ctx.info,
+    warn: ctx.warn,
+    onProgress: progressReporter(ctx),
+    signal: ctx.signal,
+  });
+}
+
+async function confirmOnTerminal(ctx: Context, q: Question): Promise<boolean> {
+  const onTerminal = ctx.interactive && !ctx.json;
+  if (q.kind === 'trust-key') {
+    const k = q.key;
+    ctx.info(
+      `Key ${k.fingerprint}\n  ${k.userIds.join('\n  ')}\n  created ${k.created}${k.expires ? `, expires ${k.expires}` : ''}`,
+    );
+    if (!ctx.interactive)
+      throw new UsageError(
+        'Refusing to trust a key without its fingerprint',
+        `Pass --fingerprint ${k.fingerprint} after checking it with the publisher (or --yes).`,
+      );
+    return confirm(ctx, 'Trust this key to sign packages for this box?');
+  }
+  if (q.kind === 'remove') return confirm(ctx, `Remove ${q.names.join(', ')}?`);
+  if (!onTerminal) return true;
+  if (q.kind === 'upgrade') {
+    ctx.info(q.changes.map((u) => `${u.name} ${u.from} -> ${u.to} (from ${u.repo})`).join('\n'));
+    return confirm(ctx, 'Upgrade these packages?');
+  }
+  ctx.info(
+    table(q.changes.map((c) => [c.name, c.from ? `${c.from} -> ${c.to}` : `${c.to}`, c.repo, bytes(c.size)])),
+  );
+  return confirm(ctx, 'Install these packages?');
+}
