@@ -122,6 +122,16 @@ describe("manifest's service section (schemas target)", () => {
     ...over,
   });
 
+  it('a memory size past any box (or past a float: Infinity bytes) is refused', () => {
+    // Found on 5df5124 (seeds 11, 13): "1" + 400 zeros + "g" was accepted as Infinity bytes,
+    // "10000000000000000000g" as 1.05e28 (finding 8).
+    for (const memory of [`1${'0'.repeat(400)}g`, '10000000000000000000g', 2 ** 60])
+      expect(refusal(() => parseService(service({ resources: { memory } })))).toBeInstanceOf(
+        VerificationError,
+      );
+    expect(parseService(service({ resources: { memory: '1g' } })).resources.memory).toBe(1024 ** 3);
+  });
+
   it.runIf(open)('OPEN: control characters in a justification or in health.http are refused', () => {
     // Found on 7fcf14f (seeds 1, 12): both were accepted; health.http goes on an HTTP request line.
     expect(
