@@ -1,0 +1,111 @@
+import { createHash } from 'node:crypto';
+
+/**
+ * The dashboard's only static files, embedded as strings so the single executable serves them on
+ * an air-gapped box (no CDN, no fonts, no images from elsewhere). Served from /assets/ under
+ * `script-src 'self'` and `style-src 'self'`: there is no inline script or style to allow.
+ */
+
+const CSS = `
+:root { color-scheme: light dark; --fg: #1b1f24; --bg: #f6f7f9; --card: #fff; --muted: #5b6470;
+  --line: #d5d9df; --accent: #0b5cad; --ok: #1a7f37; --bad: #b42318; --warn: #8a5a00; }
+@media (prefers-color-scheme: dark) { :root { --fg: #e6e8eb; --bg: #111418; --card: #1a1e24;
+  --muted: #9aa3ad; --line: #2e353d; --accent: #6cb6ff; --ok: #4ac26b; --bad: #ff7b72; --warn: #d29922; } }
+* { box-sizing: border-box; }
+body { margin: 0; font: 15px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif;
+  color: var(--fg); background: var(--bg); }
+a { color: var(--accent); }
+:focus-visible { outline: 3px solid var(--accent); outline-offset: 2px; }
+.skip { position: absolute; left: -999px; } .skip:focus { left: 8px; top: 8px; background: var(--card); padding: 6px; }
+header { display: flex; flex-wrap: wrap; align-items: center; gap: 4px 16px; padding: 8px 16px;
+  background: var(--card); border-bottom: 1px solid var(--line); }
+header .brand { font-weight: 700; margin-right: 8px; }
+nav ul { display: flex; flex-wrap: wrap; gap: 2px 4px; list-style: none; margin: 0; padding: 0; }
+nav a { display: block; padding: 6px 10px; border-radius: 6px; text-decoration: none; }
+nav a[aria-current="page"] { background: var(--accent); color: var(--card); }
+main { max-width: 1200px; margin: 0 auto; padding: 16px; }
+h1 { font-size: 1.4rem; margin: 4px 0 12px; } h2 { font-size: 1.1rem; margin: 18px 0 8px; }
+.card { background: var(--card); border: 1px solid var(--line); border-radius: 8px; padding: 12px 16px; margin-bottom: 12px; }
+.grid { display: grid; grid-template-columns: repeat(auto-fit, minmax(260px, 1fr)); gap: 12px; }
+dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: 4px 16px; margin: 0; }
+dl.facts dt { font-weight: 600; } dl.facts dd { margin: 0; overflow-wrap: anywhere; }
+.table { width: 100%; overflow-x: auto; }
+table { border-collapse: collapse; width: 100%; }
+th, td { text-align: left; padding: 6px 8px; border-bottom: 1px solid var(--line); vertical-align: top; }
+td.wrap { overflow-wrap: anywhere; }
+.muted { color: var(--muted); } .ok { color: var(--ok); } .bad { color: var(--bad); } .warn { color: var(--warn); }
+.badge { display: inline-block; padding: 0 8px; border-radius: 10px; border: 1px solid currentColor; font-size: .85rem; }
+form.inline { display: inline; }
+.actions { display: flex; flex-wrap: wrap; gap: 8px; align-items: center; }
+button, .button { font: inherit; padding: 6px 14px; border-radius: 6px; border: 1px solid var(--accent);
+  background: var(--accent); color: var(--card); cursor: pointer; text-decoration: none; display: inline-block; }
+button.secondary { background: transparent; color: var(--accent); }
+button.danger { background: var(--bad); border-color: var(--bad); }
+button:disabled { opacity: .6; cursor: progress; }
+input[type=search], input[type=text] { font: inherit; padding: 6px 8px; border: 1px solid var(--line);
+  border-radius: 6px; background: var(--card); color: var(--fg); min-width: 0; width: 18rem; max-width: 100%; }
+pre.log { background: #0d1117; color: #e6edf3; padding: 10px; border-radius: 6px; max-height: 60vh;
+  overflow: auto; white-space: pre-wrap; overflow-wrap: anywhere; font-size: 13px; margin: 0; }
+code, pre { font-family: ui-monospace, "DejaVu Sans Mono", monospace; }
+.error { border-color: var(--bad); } .notice { border-color: var(--ok); }
+@media (max-width: 600px) { main { padding: 8px; } th, td { padding: 4px; }
+  table.stack thead { display: none; } table.stack tr { display: block; border-bottom: 1px solid var(--line); padding: 4px 0; }
+  table.stack td { display: block; border: 0; padding: 2px 4px; } }
+`;
+
+const JS = `'use strict';
+// Live text: a <pre data-stream="URL"> follows a server-sent event stream; lines are added as
+// text nodes, never as markup. 'state' events update [data-state]; 'end' closes the stream.
+for (const pre of document.querySelectorAll('pre[data-stream]')) {
+  const es = new EventSource(pre.dataset.stream);
+  const max = 2000;
+  const add = (text) => {
+    const atEnd = pre.scrollTop + pre.clientHeight >= pre.scrollHeight - 4;
+    pre.append(document.createTextNode(text + '\\n'));
+    while (pre.childNodes.length > max) pre.firstChild.remove();
+    if (atEnd) pre.scrollTop = pre.scrollHeight;
+  };
+  es.onmessage = (e) => add(e.data);
+  es.addEventListener('state', (e) => {
+    for (const el of document.querySelectorAll('[data-state]')) el.textContent = e.data;
+  });
+  es.addEventListener('end', (e) => {
+    es.close();
+    for (const el of document.querySelectorAll('[data-state]')) el.textContent = e.data;
+    for (const el of document.querySelectorAll('[data-when-done]')) el.hidden = false;
+  });
+}
+// A service's state, polled while its page is open: the badge follows start, stop and crashes.
+for (const el of document.querySelectorAll('[data-poll]')) {
+  const tick = async () => {
+    try {
+      const r = await fetch(el.dataset.poll, { headers: { accept: 'application/json' } });
+      if (r.ok) { const s = await r.json(); el.textContent = s.state; el.className = 'badge ' + s.tone; }
+    } catch {}
+  };
+  setInterval(tick, 2000);
+}
+// One click, one action: a submitted form's buttons are disabled while the next page loads.
+for (const form of document.querySelectorAll('form[method="post"]')) {
+  form.addEventListener('submit', () => {
+    setTimeout(() => { for (const b of form.querySelectorAll('button')) b.disabled = true; }, 0);
+  });
+}
+`;
+
+export interface Asset {
+  type: string;
+  body: string;
+  etag: string;
+}
+
+const asset = (type: string, body: string): Asset => ({
+  type,
+  body,
+  etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 16)}"`,
+});
+
+export const assets: Record<string, Asset> = {
+  '/assets/app.css': asset('text/css; charset=utf-8', CSS),
+  '/assets/app.js': asset('text/javascript; charset=utf-8', JS),
+};

@@ -1,0 +1,107 @@
+import { chmod, chown, lstat, mkdir, readFile, unlink } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import net from 'node:net';
+import path from 'node:path';
+import type { DashboardOps } from './ops.js';
+import { ensureTokenDir, issueLoginToken, sweepLoginTokens } from './security.js';
+import { createHandler } from './server.js';
+
+export type { DashboardOps } from './ops.js';
+export { issueLoginToken } from './security.js';
+
+/** Where the dashboard lives under a root's run directory (`/run/blueprint` on the box). */
+export function dashboardPaths(runDir: string) {
+  return { socket: path.join(runDir, 'dashboard.sock'), tokenDir: path.join(runDir, 'dashboard-login') };
+}
+
+/** The group whose members may connect: the admins' group (sudo), as the root's group file says. */
+export async function adminGid(root: string, group = 'sudo'): Promise<number | undefined> {
+  const text = await readFile(path.join(root, 'etc/group'), 'utf8').catch(() => '');
+  const row = text.split('\n').find((l) => l.startsWith(`${group}:`));
+  const gid = row ? Number(row.split(':')[2]) : Number.NaN;
+  return Number.isInteger(gid) ? gid : undefined;
+}
+
+/** Is something answering on this socket? (A second dashboard must not steal a live one's path.) */
+function alive(socket: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const c = net.connect(socket, () => {
+      c.end();
+      resolve(true);
+    });
+    c.on('error', () => resolve(false));
+  });
+}
+
+export interface DashboardOptions {
+  runDir: string;
+  ops: DashboardOps;
+  /** Group allowed to connect (mode 0660); undefined leaves the socket to its owner alone (0600). */
+  gid?: number;
+}
+
+export interface Dashboard {
+  server: Server;
+  socket: string;
+  tokenDir: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Serves the dashboard on a unix socket and nowhere else. The socket is made under a umask that
+ * leaves it to its owner, and only then given to the admin group: no moment where another local
+ * user could connect. There is no TCP listener to turn on.
+ */
+export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
+  const { socket, tokenDir } = dashboardPaths(o.runDir);
+  await mkdir(o.runDir, { recursive: true, mode: 0o755 });
+  const dir = await lstat(o.runDir);
+  if (!dir.isDirectory() || dir.uid !== (process.getuid?.() ?? 0) || (dir.mode & 0o022) !== 0)
+    throw new Error(`${o.runDir} must be a folder owned by this user and writable by no one else`);
+  await ensureTokenDir(tokenDir);
+  await sweepLoginTokens(tokenDir);
+  const existing = await lstat(socket).catch(() => undefined);
+  if (existing) {
+    if (!existing.isSocket()) throw new Error(`${socket} exists and is not a socket; remove it`);
+    if (await alive(socket)) throw new Error(`a dashboard is already running on ${socket}`);
+    await unlink(socket);
+  }
+  const handler = createHandler({ ops: o.ops, tokenDir });
+  const server = createServer({ requestTimeout: 0, headersTimeout: 30_000 }, (req, res) => {
+    handler(req, res).catch(() => {
+      if (!res.headersSent) res.writeHead(500);
+      res.end();
+    });
+  });
+  const old = process.umask(0o177);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(socket, () => resolve());
+    });
+  } finally {
+    process.umask(old);
+  }
+  if (o.gid !== undefined) {
+    await chown(socket, process.getuid?.() ?? 0, o.gid);
+    await chmod(socket, 0o660);
+  }
+  const sweep = setInterval(() => void sweepLoginTokens(tokenDir), 60_000);
+  sweep.unref();
+  return {
+    server,
+    socket,
+    tokenDir,
+    async close() {
+      clearInterval(sweep);
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+      await unlink(socket).catch(() => {});
+    },
+  };
+}
+
+/** A login link for a dashboard forwarded to `port` on the admin's machine. */
+export async function loginUrl(tokenDir: string, port: number): Promise<string> {
+  return `http://localhost:${port}/login?token=${await issueLoginToken(tokenDir)}`;
+}

@@ -1,0 +1,119 @@
+/**
+ * What the dashboard's pages ask of the box. `app-ops.ts` answers it with `src/app` (the same
+ * calls the CLI and the TUI make); tests answer it with a fake. Plain data only: every string here
+ * may come from a repository, a key or a container and is escaped when a page renders it.
+ */
+
+export type Maybe<T> = { available: true; value: T } | { available: false; reason: string };
+
+export interface HostView {
+  hostname: string;
+  kernel: string;
+  uptime: string;
+  cpu: string;
+  memory: string;
+  disk: string;
+}
+
+export interface ListenerView {
+  proto: string;
+  address: string;
+  port?: number;
+  note?: string;
+  flagged?: boolean;
+}
+
+export interface ExposureView {
+  firewall: string;
+  listeners: ListenerView[];
+}
+
+export interface ServiceView {
+  name: string;
+  version: string;
+  /** running, exited, restarting, crash-looped, ... */
+  state: string;
+  health?: string;
+  network?: string;
+  memory?: string;
+  rating?: { score: number; max: number; reasons: string[] };
+}
+
+export interface ServiceDetail extends ServiceView {
+  /** The sandbox as `blueprint service inspect` shows it, line by line. */
+  inspection: string[];
+}
+
+export interface PackageView {
+  name: string;
+  version: string;
+  installed: boolean;
+  summary: string;
+  /** The repository it came from (installed) or that offers it. */
+  origin?: string;
+  /** Fingerprint of the key that signed the installed package. */
+  signer?: string;
+  /** A newer version its origin offers. */
+  upgrade?: string;
+}
+
+export interface SignerView {
+  version: string;
+  origin: string;
+  fingerprint: string;
+  signer: string;
+}
+
+export interface GpuView {
+  name: string;
+  vendor: string;
+  detail: string;
+}
+
+export interface KeyView {
+  fingerprint: string;
+  name: string;
+  state?: string;
+}
+
+export interface RepoView {
+  name: string;
+  url: string;
+  keys: string[];
+  state?: string;
+}
+
+export interface Overview {
+  host: HostView;
+  setupDone: boolean;
+  gpus: Maybe<GpuView[]>;
+  services: Maybe<ServiceView[]>;
+  updates: Maybe<number>;
+  exposure: ExposureView;
+}
+
+export type ServiceAction = 'start' | 'stop' | 'restart';
+export type PackageAction = 'install' | 'remove' | 'upgrade';
+
+export interface DashboardOps {
+  overview(): Promise<Overview>;
+  services(): Promise<ServiceView[]>;
+  service(name: string): Promise<ServiceDetail>;
+  serviceAction(action: ServiceAction, name: string): Promise<void>;
+  /** Follows a service's log (the last lines first) until the signal aborts. */
+  followLogs(name: string, onLine: (line: string) => void, signal: AbortSignal): Promise<void>;
+  packages(query: string): Promise<PackageView[]>;
+  /** Who signed what `install NAME` would install, shown before the admin confirms. */
+  signerOf(name: string): Promise<SignerView>;
+  /** `name` is ignored by upgrade (everything upgradable is upgraded, as `bpkg upgrade` does). */
+  packageAction(
+    action: PackageAction,
+    name: string,
+    progress: (line: string) => void,
+    signal: AbortSignal,
+  ): Promise<void>;
+  gpus(): Promise<Maybe<GpuView[]>>;
+  keys(): Promise<KeyView[]>;
+  repos(): Promise<RepoView[]>;
+  exposure(): Promise<ExposureView>;
+}

@@ -1,0 +1,179 @@
+import { html, type Part } from './html.js';
+import { actionButton, badge, csrfField, maybe } from './layout.js';
+import type {
+  ExposureView,
+  GpuView,
+  KeyView,
+  Maybe,
+  Overview,
+  PackageView,
+  RepoView,
+  ServiceDetail,
+  ServiceView,
+  SignerView,
+} from './ops.js';
+
+/** The pages' bodies: pure functions of the data (and the session's CSRF token for forms). */
+
+const enc = encodeURIComponent;
+
+function exposureLines(e: ExposureView): Part {
+  return html`<p>Firewall: <strong>${e.firewall}</strong>; ${e.listeners.length} socket(s) listen beyond loopback.</p>
+${
+  e.listeners.length
+    ? html`<div class="table"><table class="stack"><thead><tr><th>Protocol</th><th>Address</th><th>Note</th></tr></thead><tbody>${e.listeners.map(
+        (l) =>
+          html`<tr><td>${l.proto}</td><td class="wrap">${l.address}${l.port !== undefined ? `:${l.port}` : ''}</td><td class="${l.flagged ? 'warn' : ''}">${l.note ?? (l.flagged ? 'REACHABLE from the network' : '')}</td></tr>`,
+      )}</tbody></table></div>`
+    : ''
+}`;
+}
+
+export function overviewBody(o: Overview): Part {
+  const h = o.host;
+  return html`<div class="grid">
+<section class="card" aria-labelledby="h-host"><h2 id="h-host">Host</h2><dl class="facts">
+<dt>Name</dt><dd>${h.hostname}</dd><dt>Kernel</dt><dd>${h.kernel}</dd><dt>Up</dt><dd>${h.uptime}</dd>
+<dt>CPU</dt><dd>${h.cpu}</dd><dt>Memory</dt><dd>${h.memory}</dd><dt>Disk</dt><dd>${h.disk}</dd>
+<dt>Setup</dt><dd>${o.setupDone ? 'done' : html`<span class="warn">not set up: run <code>blueprint setup</code></span>`}</dd>
+</dl></section>
+<section class="card" aria-labelledby="h-svc"><h2 id="h-svc">Services</h2>${maybe(o.services, (list) =>
+    list.length
+      ? html`<ul>${list.map(
+          (s) =>
+            html`<li><a href="/services/${enc(s.name)}">${s.name}</a> ${badge(s.state)} <span class="muted">sandboxed</span></li>`,
+        )}</ul>`
+      : html`<p>none installed (<a href="/packages">packages</a>)</p>`,
+  )}</section>
+<section class="card" aria-labelledby="h-upd"><h2 id="h-upd">Updates</h2><p>${maybe(o.updates, (n) =>
+    n ? html`<a href="/packages">${n} available</a>` : 'up to date',
+  )}</p>
+<h2>GPUs</h2><p>${maybe(o.gpus, (g) => (g.length ? g.map((x) => `${x.name} (${x.detail})`).join(', ') : 'none found'))}</p></section>
+</div>
+<section class="card" aria-labelledby="h-exp"><h2 id="h-exp">Network exposure</h2>${exposureLines(o.exposure)}</section>`;
+}
+
+const rating = (s: ServiceView) =>
+  s.rating
+    ? html`<span title="security rating">${s.rating.score}/${s.rating.max}</span>`
+    : html`<span class="muted">-</span>`;
+
+export function servicesBody(list: ServiceView[], csrf: string): Part {
+  if (!list.length)
+    return html`<p class="card">No service is installed. Modules are installed from <a href="/packages">Packages</a>.</p>`;
+  return html`<div class="table card"><table class="stack"><thead><tr><th>Service</th><th>State</th><th>Health</th><th>Network</th><th>Rating</th><th>Actions</th></tr></thead><tbody>${list.map(
+    (s) => html`<tr>
+<td><a href="/services/${enc(s.name)}">${s.name}</a> <span class="muted">${s.version}</span></td>
+<td>${badge(s.state)}</td><td>${s.health ?? ''}</td><td>${s.network ?? ''}</td><td>${rating(s)}</td>
+<td class="actions">${serviceButtons(s, csrf)}</td></tr>`,
+  )}</tbody></table></div>`;
+}
+
+function serviceButtons(s: ServiceView, csrf: string): Part {
+  const base = `/services/${enc(s.name)}`;
+  const running = s.state === 'running' || s.state === 'restarting';
+  return [
+    running ? '' : actionButton(csrf, `${base}/start`, 'Start'),
+    running ? actionButton(csrf, `${base}/stop`, 'Stop', 'danger') : '',
+    actionButton(csrf, `${base}/restart`, 'Restart', 'secondary'),
+  ];
+}
+
+export function serviceBody(s: ServiceDetail, csrf: string): Part {
+  const base = `/services/${enc(s.name)}`;
+  return html`<section class="card" aria-labelledby="h-state"><h2 id="h-state">State</h2>
+<p>State: <span class="badge" data-poll="${base}/state" data-testid="state">${s.state}</span>
+${s.health ? html` health: ${s.health}` : ''}${s.memory ? html` · memory ${s.memory}` : ''} · version ${s.version}</p>
+<div class="actions">${serviceButtons(s, csrf)}</div></section>
+<section class="card" aria-labelledby="h-logs"><h2 id="h-logs">Live log</h2>
+<pre class="log" data-stream="${base}/logs" aria-live="polite" tabindex="0" data-testid="log"></pre>
+<p class="muted">The last 200 lines, then new ones as they are written (needs JavaScript; <code>blueprint service logs -f ${s.name}</code> shows the same).</p></section>
+<section class="card" aria-labelledby="h-rating"><h2 id="h-rating">Security rating</h2>${
+    s.rating
+      ? html`<p><strong>${s.rating.score} of ${s.rating.max}</strong></p><ul>${s.rating.reasons.map((r) => html`<li>${r}</li>`)}</ul>`
+      : html`<p class="muted">Rated from the running container: start the service to see it.</p>`
+  }</section>
+<section class="card" aria-labelledby="h-sandbox"><h2 id="h-sandbox">Sandbox</h2><pre>${s.inspection.join('\n')}</pre></section>`;
+}
+
+export function packagesBody(list: PackageView[], query: string, csrf: string): Part {
+  const row = (p: PackageView) => html`<tr>
+<td><strong>${p.name}</strong><br><span class="muted">${p.summary}</span></td>
+<td>${p.version}${p.upgrade ? html`<br><span class="warn">${p.upgrade} available</span>` : ''}</td>
+<td>${p.installed ? 'installed' : 'available'}</td>
+<td class="wrap">${p.origin ?? ''}</td>
+<td class="wrap"><code>${p.signer ?? ''}</code></td>
+<td class="actions">${
+    p.installed
+      ? html`<a class="button" href="/packages/${enc(p.name)}/remove">Remove…</a>`
+      : html`<a class="button" href="/packages/${enc(p.name)}/install">Install…</a>`
+  }</td></tr>`;
+  return html`<div class="card actions">
+<form method="get" action="/packages" role="search"><label for="q">Search</label> <input type="search" id="q" name="q" value="${query}"> <button type="submit" class="secondary">Search</button></form>
+${actionButton(csrf, '/packages/upgrade', 'Update and upgrade all')}</div>
+<div class="table card"><table class="stack"><thead><tr><th>Package</th><th>Version</th><th>Status</th><th>Origin</th><th>Signer</th><th>Action</th></tr></thead>
+<tbody>${list.length ? list.map(row) : html`<tr><td colspan="6">No package ${query ? 'matches' : 'is installed or offered'}.</td></tr>`}</tbody></table></div>`;
+}
+
+/** Shown before an install: what will be installed, from where, signed by whom. */
+export function confirmInstallBody(name: string, s: SignerView, csrf: string): Part {
+  return html`<section class="card"><dl class="facts">
+<dt>Package</dt><dd>${name} ${s.version}</dd><dt>Origin</dt><dd>${s.origin}</dd>
+<dt>Signed by</dt><dd>${s.signer}</dd><dt>Key</dt><dd><code>${s.fingerprint}</code></dd></dl>
+<p>The package's own signature is checked again, over the bytes installed.</p>
+<div class="actions"><form method="post" action="/packages/${enc(name)}/install">${csrfField(csrf)}<button type="submit" autofocus>Install ${name}</button></form>
+<a href="/packages">Cancel</a></div></section>`;
+}
+
+export function confirmRemoveBody(name: string, csrf: string): Part {
+  return html`<section class="card"><p>Remove <strong>${name}</strong>? Its containers and image are removed; its data folder is kept.</p>
+<div class="actions"><form method="post" action="/packages/${enc(name)}/remove">${csrfField(csrf)}<button type="submit" class="danger" autofocus>Remove ${name}</button></form>
+<a href="/packages">Cancel</a></div></section>`;
+}
+
+export function jobBody(id: string, title: string, lines: string[], state: string): Part {
+  return html`<section class="card"><p>${title}: <strong data-state data-testid="job-state">${state}</strong></p>
+<pre class="log" data-stream="/jobs/${enc(id)}/events" aria-live="polite" tabindex="0" data-testid="progress"></pre>
+<noscript><pre class="log">${lines.join('\n')}</pre><p><a href="/jobs/${enc(id)}">Reload</a> to see more.</p></noscript>
+<p data-when-done hidden><a href="/packages">Back to packages</a> · <a href="/services">Services</a></p></section>`;
+}
+
+export function gpuBody(g: Maybe<GpuView[]>): Part {
+  return html`<section class="card">${maybe(g, (list) =>
+    list.length
+      ? html`<div class="table"><table class="stack"><thead><tr><th>GPU</th><th>Vendor</th><th>Use by services</th></tr></thead><tbody>${list.map(
+          (x) => html`<tr><td>${x.name}</td><td>${x.vendor}</td><td>${x.detail}</td></tr>`,
+        )}</tbody></table></div>`
+      : html`<p>No GPU found. Services that ask for one optionally run on the CPU.</p>`,
+  )}</section>`;
+}
+
+export function keysBody(keys: KeyView[], repos: RepoView[]): Part {
+  return html`<section class="card" aria-labelledby="h-keys"><h2 id="h-keys">Trusted keys</h2>${
+    keys.length
+      ? html`<div class="table"><table class="stack"><thead><tr><th>Fingerprint</th><th>Name</th><th>State</th></tr></thead><tbody>${keys.map(
+          (k) =>
+            html`<tr><td class="wrap"><code>${k.fingerprint}</code></td><td>${k.name}</td><td>${k.state ?? ''}</td></tr>`,
+        )}</tbody></table></div>`
+      : html`<p>No key is trusted: nothing can be installed. Add one with <code>bpkg key add FILE --fingerprint FPR</code>.</p>`
+  }</section>
+<section class="card" aria-labelledby="h-repos"><h2 id="h-repos">Repositories</h2>${
+    repos.length
+      ? html`<div class="table"><table class="stack"><thead><tr><th>Name</th><th>URL</th><th>Keys</th><th>Index</th></tr></thead><tbody>${repos.map(
+          (r) =>
+            html`<tr><td>${r.name}</td><td class="wrap">${r.url}</td><td class="wrap"><code>${r.keys.join(' ')}</code></td><td>${r.state ?? ''}</td></tr>`,
+        )}</tbody></table></div>`
+      : html`<p>No repository is configured (<code>bpkg repo add NAME URL</code>).</p>`
+  }<p class="muted">Keys and repositories are changed with <code>bpkg</code> on the box, where the fingerprint is checked.</p></section>`;
+}
+
+export function auditBody(e: ExposureView): Part {
+  return html`<section class="card">${exposureLines(e)}
+<p class="muted">The same audit as <code>blueprint audit network</code>. This dashboard listens on a unix socket only and adds no line here.</p></section>`;
+}
+
+export function loginBody(reason: string): Part {
+  return html`<section class="card"><p>${reason}</p>
+<p>On the box, as root: <code>blueprint dashboard url</code> prints a one-time login link (valid 10 minutes).</p>
+<form method="post" action="/login"><label for="token">Login token</label> <input type="text" id="token" name="token" autocomplete="off" autofocus> <button type="submit">Log in</button></form></section>`;
+}

@@ -1,0 +1,377 @@
+import { randomBytes } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { escapeText } from '../present/escape.js';
+import { assets } from './assets.js';
+import { type PageOptions, page, stateTone } from './layout.js';
+import type { DashboardOps, PackageAction, ServiceAction } from './ops.js';
+import * as P from './pages.js';
+import {
+  allowedHost,
+  clearedCookie,
+  csrfMatches,
+  redeemLoginToken,
+  SECURITY_HEADERS,
+  type Session,
+  Sessions,
+  sameOrigin,
+  sessionCookie,
+} from './security.js';
+
+/**
+ * The dashboard's request handler: checks, then routes. Every answer carries the security
+ * headers; every change is a POST that passed the Host, origin, session and CSRF checks, in that
+ * order, and then makes the one `DashboardOps` call the CLI's command of the same name makes.
+ */
+export interface HandlerOptions {
+  ops: DashboardOps;
+  tokenDir: string;
+}
+
+interface Job {
+  id: string;
+  title: string;
+  lines: string[];
+  state: 'running' | 'done' | 'failed';
+  listeners: Set<(event: string, data: string) => void>;
+}
+
+const MAX_BODY = 16 * 1024;
+const enc = encodeURIComponent;
+
+export function createHandler(o: HandlerOptions) {
+  const sessions = new Sessions();
+  const jobs = new Map<string, Job>();
+  let packageJob: Job | undefined;
+
+  const send = (
+    res: ServerResponse,
+    status: number,
+    body: string,
+    headers: Record<string, string> = {},
+  ): void => {
+    res.writeHead(status, {
+      ...SECURITY_HEADERS,
+      'Cache-Control': 'no-store',
+      'Content-Type': 'text/html; charset=utf-8',
+      ...headers,
+    });
+    res.end(body);
+  };
+  const redirect = (res: ServerResponse, to: string, headers: Record<string, string> = {}) =>
+    send(res, 303, '', { Location: to, ...headers });
+  const refuse = (res: ServerResponse, status: number, text: string) =>
+    send(res, status, `${text}\n`, { 'Content-Type': 'text/plain; charset=utf-8' });
+
+  const view = (res: ServerResponse, o2: PageOptions, status = 200) => send(res, status, page(o2));
+
+  const errorText = (err: unknown) => {
+    const e = err as Error & { hint?: string };
+    return `${e.message}${typeof e.hint === 'string' && e.hint ? ` (${e.hint})` : ''}`;
+  };
+
+  function startJob(
+    title: string,
+    run: (progress: (l: string) => void, signal: AbortSignal) => Promise<void>,
+  ): Job {
+    const job: Job = {
+      id: randomBytes(9).toString('base64url'),
+      title,
+      lines: [],
+      state: 'running',
+      listeners: new Set(),
+    };
+    const emit = (event: string, data: string) => {
+      for (const l of job.listeners) l(event, data);
+    };
+    const progress = (line: string) => {
+      for (const l of escapeText(line).split('\n')) {
+        job.lines.push(l);
+        if (job.lines.length > 2000) job.lines.shift();
+        emit('message', l);
+      }
+    };
+    jobs.set(job.id, job);
+    packageJob = job;
+    run(progress, new AbortController().signal).then(
+      () => {
+        job.state = 'done';
+        emit('end', 'done');
+      },
+      (err) => {
+        progress(`error: ${errorText(err)}`);
+        job.state = 'failed';
+        emit('end', 'failed');
+      },
+    );
+    return job;
+  }
+
+  /** A text/event-stream answer; `lines` are sent one `data:` line each (no newlines inside). */
+  function stream(req: IncomingMessage, res: ServerResponse) {
+    res.writeHead(200, {
+      ...SECURITY_HEADERS,
+      'Content-Type': 'text/event-stream; charset=utf-8',
+      'Cache-Control': 'no-store',
+      'X-Accel-Buffering': 'no',
+    });
+    res.write(': stream\n\n');
+    const ac = new AbortController();
+    req.on('close', () => ac.abort());
+    const event = (name: string, data: string) => {
+      if (res.writableEnded) return;
+      for (const l of escapeText(data).split(/\r?\n|\r/))
+        res.write(`${name === 'message' ? '' : `event: ${name}\n`}data: ${l}\n\n`);
+    };
+    return {
+      event,
+      signal: ac.signal,
+      end: (): void => {
+        res.end();
+      },
+    };
+  }
+
+  async function readForm(req: IncomingMessage): Promise<URLSearchParams | undefined> {
+    const type = String(req.headers['content-type'] ?? '')
+      .split(';')[0]!
+      .trim();
+    if (type !== 'application/x-www-form-urlencoded') return undefined;
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const c of req) {
+      size += (c as Buffer).length;
+      if (size > MAX_BODY) return undefined;
+      chunks.push(c as Buffer);
+    }
+    return new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
+  }
+
+  async function get(
+    path: string,
+    url: URL,
+    req: IncomingMessage,
+    res: ServerResponse,
+    s: Session,
+  ): Promise<void> {
+    const base = { csrf: s.csrf };
+    const flash = url.searchParams.get('error')
+      ? ({ kind: 'error', text: url.searchParams.get('error')! } as const)
+      : url.searchParams.get('done')
+        ? ({ kind: 'notice', text: url.searchParams.get('done')! } as const)
+        : undefined;
+    const common = { ...base, ...(flash ? { flash } : {}) };
+    const at = (re: RegExp) => path.match(re);
+    let m: RegExpMatchArray | null;
+    if (path === '/')
+      return view(res, {
+        ...common,
+        title: 'Overview',
+        section: '/',
+        body: P.overviewBody(await o.ops.overview()),
+      });
+    if (path === '/services')
+      return view(res, {
+        ...common,
+        title: 'Services',
+        section: '/services',
+        body: P.servicesBody(await o.ops.services(), s.csrf),
+      });
+    m = at(/^\/services\/([^/]+)$/);
+    if (m) {
+      const d = await o.ops.service(decodeURIComponent(m[1]!));
+      return view(res, {
+        ...common,
+        title: `Service ${d.name}`,
+        section: '/services',
+        body: P.serviceBody(d, s.csrf),
+      });
+    }
+    m = at(/^\/services\/([^/]+)\/state$/);
+    if (m) {
+      const name = decodeURIComponent(m[1]!);
+      const d = (await o.ops.services()).find((x) => x.name === name);
+      const state = d?.state ?? 'unknown';
+      return send(res, 200, JSON.stringify({ state, tone: stateTone(state) }), {
+        'Content-Type': 'application/json',
+      });
+    }
+    m = at(/^\/services\/([^/]+)\/logs$/);
+    if (m) {
+      const st = stream(req, res);
+      await o.ops
+        .followLogs(decodeURIComponent(m[1]!), (l) => st.event('message', l), st.signal)
+        .catch((err) => st.event('message', `error: ${errorText(err)}`));
+      st.event('end', 'log closed');
+      return st.end();
+    }
+    if (path === '/packages') {
+      const q = url.searchParams.get('q') ?? '';
+      return view(res, {
+        ...common,
+        title: 'Packages',
+        section: '/packages',
+        body: P.packagesBody(await o.ops.packages(q), q, s.csrf),
+      });
+    }
+    m = at(/^\/packages\/([^/]+)\/install$/);
+    if (m) {
+      const name = decodeURIComponent(m[1]!);
+      return view(res, {
+        ...common,
+        title: `Install ${name}?`,
+        section: '/packages',
+        body: P.confirmInstallBody(name, await o.ops.signerOf(name), s.csrf),
+      });
+    }
+    m = at(/^\/packages\/([^/]+)\/remove$/);
+    if (m) {
+      const name = decodeURIComponent(m[1]!);
+      return view(res, {
+        ...common,
+        title: `Remove ${name}?`,
+        section: '/packages',
+        body: P.confirmRemoveBody(name, s.csrf),
+      });
+    }
+    m = at(/^\/jobs\/([^/]+)(\/events)?$/);
+    if (m) {
+      const job = jobs.get(decodeURIComponent(m[1]!));
+      if (!job) return refuse(res, 404, 'No such job');
+      if (!m[2])
+        return view(res, {
+          ...common,
+          title: job.title,
+          section: '/packages',
+          body: P.jobBody(job.id, job.title, job.lines, job.state),
+        });
+      const st = stream(req, res);
+      for (const l of job.lines) st.event('message', l);
+      if (job.state !== 'running') {
+        st.event('end', job.state);
+        return st.end();
+      }
+      const listener = (event: string, data: string) => {
+        st.event(event, data);
+        if (event === 'end') st.end();
+      };
+      job.listeners.add(listener);
+      st.signal.addEventListener('abort', () => job.listeners.delete(listener));
+      return;
+    }
+    if (path === '/gpu')
+      return view(res, { ...common, title: 'GPU', section: '/gpu', body: P.gpuBody(await o.ops.gpus()) });
+    if (path === '/keys') {
+      const [keys, repos] = await Promise.all([o.ops.keys(), o.ops.repos()]);
+      return view(res, {
+        ...common,
+        title: 'Keys and repositories',
+        section: '/keys',
+        body: P.keysBody(keys, repos),
+      });
+    }
+    if (path === '/audit')
+      return view(res, {
+        ...common,
+        title: 'Audit',
+        section: '/audit',
+        body: P.auditBody(await o.ops.exposure()),
+      });
+    return refuse(res, 404, 'Not found');
+  }
+
+  async function post(path: string, res: ServerResponse, s: Session): Promise<void> {
+    const at = (re: RegExp) => path.match(re);
+    let m: RegExpMatchArray | null;
+    if (path === '/logout') {
+      sessions.end(s);
+      return redirect(res, '/login', { 'Set-Cookie': clearedCookie });
+    }
+    m = at(/^\/services\/([^/]+)\/(start|stop|restart)$/);
+    if (m) {
+      const name = decodeURIComponent(m[1]!);
+      const action = m[2] as ServiceAction;
+      const back = `/services/${enc(name)}`;
+      try {
+        await o.ops.serviceAction(action, name);
+        return redirect(res, `${back}?done=${enc(`${action} ${name}: done`)}`);
+      } catch (err) {
+        return redirect(res, `${back}?error=${enc(errorText(err))}`);
+      }
+    }
+    m = at(/^\/packages\/([^/]+)\/(install|remove)$/);
+    if (path === '/packages/upgrade' || m) {
+      if (packageJob?.state === 'running') return redirect(res, `/jobs/${enc(packageJob.id)}`);
+      const action: PackageAction = m ? (m[2] as PackageAction) : 'upgrade';
+      const name = m ? decodeURIComponent(m[1]!) : '';
+      const job = startJob(
+        action === 'upgrade'
+          ? 'Update and upgrade'
+          : `${action === 'install' ? 'Install' : 'Remove'} ${name}`,
+        (progress, signal) => o.ops.packageAction(action, name, progress, signal),
+      );
+      return redirect(res, `/jobs/${enc(job.id)}`);
+    }
+    return refuse(res, 404, 'Not found');
+  }
+
+  return async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    // DNS rebinding: a page of evil.example that made its name resolve to 127.0.0.1 sends its own
+    // name here. Refused before anything else, assets included.
+    if (!allowedHost(req.headers.host))
+      return refuse(res, 421, 'Refused: this dashboard answers to localhost only (Host header)');
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const path = url.pathname;
+    const method = req.method ?? 'GET';
+    const asset = assets[path];
+    if (asset && (method === 'GET' || method === 'HEAD')) {
+      if (req.headers['if-none-match'] === asset.etag) return send(res, 304, '', { ETag: asset.etag });
+      return send(res, 200, asset.body, {
+        'Content-Type': asset.type,
+        ETag: asset.etag,
+        'Cache-Control': 'private, max-age=86400',
+      });
+    }
+    if (method === 'POST' && !sameOrigin(req))
+      return refuse(res, 403, 'Refused: a change must come from this dashboard (Origin)');
+    if (path === '/login') {
+      const form = method === 'POST' ? await readForm(req) : undefined;
+      const token = method === 'POST' ? form?.get('token') : url.searchParams.get('token');
+      if (token) {
+        if (await redeemLoginToken(o.tokenDir, token.trim())) {
+          const s = sessions.create();
+          return redirect(res, '/', { 'Set-Cookie': sessionCookie(s) });
+        }
+        return view(
+          res,
+          { title: 'Log in', body: P.loginBody('That login token is unknown, used or expired.') },
+          401,
+        );
+      }
+      return view(res, { title: 'Log in', body: P.loginBody('Log in with a one-time token.') }, 401);
+    }
+    const session = sessions.fromRequest(req);
+    if (!session) {
+      if (method === 'GET' && req.headers.accept?.includes('text/html'))
+        return view(res, { title: 'Log in', body: P.loginBody('You are not logged in.') }, 401);
+      return refuse(res, 401, 'Not logged in: run `blueprint dashboard url` on the box for a login link');
+    }
+    try {
+      if (method === 'GET' || method === 'HEAD') return await get(path, url, req, res, session);
+      if (method !== 'POST') return refuse(res, 405, 'Method not allowed');
+      const form = await readForm(req);
+      if (!form || !csrfMatches(session, form.get('_csrf') ?? undefined))
+        return refuse(res, 403, 'Refused: missing or wrong CSRF token');
+      return await post(path, res, session);
+    } catch (err) {
+      if (res.headersSent) {
+        res.end();
+        return;
+      }
+      return view(
+        res,
+        { title: 'Error', csrf: session.csrf, flash: { kind: 'error', text: errorText(err) }, body: '' },
+        500,
+      );
+    }
+  };
+}

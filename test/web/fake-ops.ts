@@ -1,0 +1,80 @@
+import http from 'node:http';
+import type { DashboardOps, ServiceView } from '../../src/web/ops.js';
+
+/** A box in memory: what the pages show, and a record of every change asked of it. */
+export function fakeOps(): DashboardOps & { calls: string[]; hostile: string } {
+  const hostile = '<img src=x onerror=alert(1)>\x1b]0;owned\x07"\'';
+  const calls: string[] = [];
+  const svc: ServiceView = { name: 'hello', version: '1.0.0', state: 'exited', network: 'loopback-socket' };
+  return {
+    calls,
+    hostile,
+    overview: async () => ({
+      host: {
+        hostname: 'box',
+        kernel: '6.1',
+        uptime: '1h',
+        cpu: '2 cores',
+        memory: '1 GiB of 2 GiB',
+        disk: '1 GiB free',
+      },
+      setupDone: true,
+      gpus: { available: true, value: [] },
+      services: { available: true, value: [svc] },
+      updates: { available: false, reason: 'no repository configured' },
+      exposure: { firewall: 'on', listeners: [] },
+    }),
+    services: async () => [svc],
+    service: async (name) => ({ ...svc, name, inspection: ['no capabilities', hostile] }),
+    async serviceAction(action, name) {
+      calls.push(`${action} ${name}`);
+      svc.state = action === 'stop' ? 'exited' : 'running';
+    },
+    async followLogs(_name, onLine, signal) {
+      onLine('first line');
+      onLine(`evil\n\nevent: end\ndata: ${hostile}`);
+      await new Promise((r) => signal.addEventListener('abort', r));
+    },
+    packages: async () => [
+      { name: 'greet', version: '1.0.0', installed: false, summary: hostile, origin: 'main' },
+    ],
+    signerOf: async () => ({ version: '1.0.0', origin: 'main', fingerprint: 'ABCD', signer: hostile }),
+    async packageAction(action, name, progress) {
+      calls.push(`${action} ${name}`);
+      progress(`fetch ${name}`);
+    },
+    gpus: async () => ({ available: true, value: [] }),
+    keys: async () => [{ fingerprint: 'ABCD', name: hostile }],
+    repos: async () => [{ name: 'main', url: 'https://repo.invalid/', keys: ['ABCD'] }],
+    exposure: async () => ({ firewall: 'on', listeners: [] }),
+  };
+}
+
+export interface Answer {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+}
+
+/** One HTTP request over the dashboard's unix socket. */
+export function request(
+  socketPath: string,
+  path: string,
+  o: { method?: string; headers?: Record<string, string>; body?: string } = {},
+): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      { socketPath, path, method: o.method ?? 'GET', headers: { host: 'localhost:8080', ...o.headers } },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (c) => {
+          body += c;
+        });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+      },
+    );
+    req.on('error', reject);
+    req.end(o.body);
+  });
+}
