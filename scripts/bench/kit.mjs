@@ -7,12 +7,14 @@
  * For 1, 8, 32 and 64 keep-alive clients, each sending POST /v1/embeddings (8 sentences) in a loop
  * for --seconds: requests/s answered 200, share answered 503, latency p50/p95/p99, and /health's
  * p99 measured on fresh connections meanwhile. Then 8 large requests (64 inputs at the per-input
- * character limit). Memory (RSS) before, at peak (VmHWM) and --settle seconds after the load.
+ * character limit), and issue 14's abuse at full scale (1,100 idle connections, then /health; 100
+ * pipelined requests on one connection beside a second client). Memory (RSS) before, at peak (VmHWM) and --settle seconds after the load.
  * Options: --json, --seconds N (default 5), --settle N (default 30), --log (print the service's log).
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:http';
+import { connect } from 'node:net';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 
@@ -117,6 +119,67 @@ async function level(socketPath, clients) {
   };
 }
 
+/**
+ * Issue 14's abuse at full scale: 1,100 idle connections (over the container's nofile 1024), then
+ * /health on a fresh one; and 100 requests pipelined on one connection, then a second client.
+ */
+async function abuse(socketPath) {
+  const idle = [];
+  let closedByServer = 0;
+  for (let i = 0; i < 1100; i += 50) {
+    await Promise.all(
+      Array.from({ length: 50 }, () => {
+        return new Promise((done) => {
+          const s = connect(socketPath);
+          s.on('error', () => undefined);
+          s.on('close', () => closedByServer++);
+          s.once('connect', done);
+          s.once('close', done);
+          s.resume();
+          idle.push(s);
+        });
+      }),
+    );
+  }
+  const idleHealthMs = await health(socketPath);
+  const closedBefore = closedByServer; // by the service, at its connection cap
+  for (const s of idle) s.destroy();
+  await sleep(200);
+  const flood = connect(socketPath);
+  let answers = '';
+  flood.on('data', (c) => {
+    answers += c;
+  });
+  flood.on('error', () => undefined);
+  await new Promise((r) => flood.once('connect', r));
+  const one = JSON.stringify({ input: Array.from({ length: 32 }, (_, i) => `pipelined text number ${i}`) });
+  flood.write(
+    `POST /v1/embeddings HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${one.length}\r\n\r\n${one}`.repeat(
+      100,
+    ),
+  );
+  await sleep(20);
+  const t0 = performance.now();
+  const second = await post(
+    socketPath,
+    new Agent({ keepAlive: false }),
+    JSON.stringify({ input: 'second client' }),
+  );
+  const secondMs = performance.now() - t0;
+  await sleep(1500);
+  flood.destroy();
+  return {
+    idleConnections: 1100,
+    closedByServer: closedBefore,
+    idleHealthMs,
+    pipelined: 100,
+    pipelinedOk: answers.match(/HTTP\/1\.1 200/g)?.length ?? 0,
+    pipelinedBusy: answers.match(/HTTP\/1\.1 503/g)?.length ?? 0,
+    secondStatus: second.status,
+    secondMs,
+  };
+}
+
 const { bundleServer } = await import('../../modules/embeddings/package.ts');
 const cache = join(repo, 'node_modules/.cache/blueprint-bench-kit');
 mkdirSync(cache, { recursive: true });
@@ -164,6 +227,7 @@ try {
   result.memoryBefore = memoryOf(pid).rssMiB;
   for (const clients of [1, 8, 32, 64])
     result.levels.push({ ...(await level(socketPath, clients)), rssMiB: memoryOf(pid).rssMiB });
+  result.abuse = await abuse(socketPath);
   // Large inputs: 64 inputs at the character limit, 8 at once.
   const info = await new Promise((done) => {
     request({ socketPath, path: '/info' }, (res) => {
@@ -226,6 +290,12 @@ else {
     console.log(
       `| ${l.clients} | ${l.rps.toFixed(0)} | ${(l.refusedShare * 100).toFixed(0)}% | ${f(l.p50)} | ${f(l.p95)} | ${f(l.p99)} | ${f(l.healthP99)} | ${f(l.rssMiB)} |`,
     );
+  const a = result.abuse;
+  console.log(
+    `abuse: ${a.idleConnections} idle connections (${a.closedByServer} closed by the service) → /health in ${f(a.idleHealthMs)} ms; ` +
+      `${a.pipelined} pipelined on one connection → ${a.pipelinedOk} × 200, ${a.pipelinedBusy} × 503; ` +
+      `a second client meanwhile → ${a.secondStatus} in ${f(a.secondMs)} ms`,
+  );
   console.log(
     `large: 8 × ${(result.large.bytesEach / 1e6).toFixed(2)} MB at once → ${result.large.statuses.join(',')} in ${result.large.seconds.toFixed(1)} s; /health meanwhile at most ${f(result.large.healthMaxMs)} ms`,
   );
