@@ -1,6 +1,13 @@
 import fc from 'fast-check';
 import { afterAll, describe, it } from 'vitest';
-import { type ArchiveCase, deepChain, hostileEntry, linkProgram, mutated } from './support/archive-arbs.js';
+import {
+  type ArchiveCase,
+  deepChain,
+  hostileEntry,
+  linkProgram,
+  manifestTricks,
+  mutated,
+} from './support/archive-arbs.js';
 import { corpusJson, fuzzParams, summary } from './support/budget.js';
 import { checkArchive, fromSeed, type SeedEntry } from './support/check-archive.js';
 import type { RawEntry } from './support/tar.js';
@@ -31,6 +38,11 @@ const anyArchive = fc.oneof(
   { weight: 3, arbitrary: archiveCase(linkProgram) },
   { weight: 2, arbitrary: archiveCase(deepChain) },
   { weight: 2, arbitrary: archiveCase(fc.array(hostileEntry, { maxLength: 8 })) },
+  // Half of these have no plain manifest.json, so that the trick is the only one.
+  {
+    weight: 1,
+    arbitrary: fc.record({ entries: manifestTricks, manifest: fc.boolean(), gzip: fc.boolean() }),
+  },
   ...(seeds.length ? [{ weight: 2, arbitrary: archiveCase(mutated(seeds)) }] : []),
 );
 

@@ -105,6 +105,29 @@ export const manifestEntry: RawEntry = {
   data: Buffer.from('{"name":"fz","version":"1.0.0","arch":"all","summary":"fuzz"}'),
 };
 
+const other = Buffer.from('{"name":"other","version":"6.6.6","arch":"all","summary":"the other manifest"}');
+/**
+ * A second manifest.json spelt so that one reader may take it and the other not: `./`, `.//`,
+ * a PAX or GNU name, a directory or a link of that name (readManifestBytes and extractPackage
+ * must never accept two different manifests from one file).
+ */
+export const manifestTricks: fc.Arbitrary<RawEntry[]> = fc.array(
+  fc.constantFrom<RawEntry>(
+    { path: './manifest.json', type: '0', data: other },
+    { path: './/manifest.json', type: '0', data: other },
+    { path: '././manifest.json', type: '0', data: other },
+    { path: 'payload/x', type: '0', data: other, pax: { path: 'manifest.json' } },
+    { path: 'payload/x', type: '0', data: other, pax: { path: './manifest.json' } },
+    { path: `${'./'.repeat(60)}manifest.json`, type: '0', data: other, longNames: 'gnu' },
+    { path: 'manifest.json/', type: '5' },
+    { path: 'manifest.json', type: '2', linkpath: 'payload/m' },
+    { path: 'manifest.json', type: '7', data: other },
+    { path: 'manifest.json', type: '0', data: other, declaredSize: 5 },
+    { path: 'payload/m', type: '0', data: other },
+  ),
+  { minLength: 1, maxLength: 3 },
+);
+
 /**
  * A sequence of directories, files and links where each link's target is spelt through what was
  * made before it (`../x/up/../..`): the shape of a symlink chain that reads as inside but is not.
