@@ -1,4 +1,6 @@
+import { rmSync } from 'node:fs';
 import { connect } from 'node:net';
+import { dirname } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call } from './helpers.js';
 import { bundle, healthLatency, idleConnections, rawRequest, type Served, serve } from './served.js';
@@ -18,6 +20,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await Promise.all(running.map((s) => s.stop()));
+  if (file) rmSync(dirname(file), { recursive: true, force: true });
 });
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
