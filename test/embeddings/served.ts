@@ -63,9 +63,11 @@ export async function serve(serverFile: string, env: Record<string, string> = {}
     log: () => text,
     exited,
     stop: async () => {
-      if (child.exitCode !== null) return child.exitCode;
-      child.kill('SIGTERM');
-      const t = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      let t: NodeJS.Timeout | undefined;
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGTERM');
+        t = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      }
       const code = await exited;
       clearTimeout(t);
       rmSync(dir, { recursive: true, force: true });
