@@ -1,4 +1,4 @@
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { dirname } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -32,6 +32,13 @@ const embedRequest = (inputs: unknown) => {
 describe('the embeddings service under load and faults (issue 14)', () => {
   it('finding 1: answers /health after 1,100 idle connections, with nofile 1024', async () => {
     const s = await start();
+    // The service has the container's limit; this process needs room for 1,100 client sockets.
+    const nofile = (pid: number | 'self') =>
+      Number(/^Max open files\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/limits`, 'utf8'))?.[1]);
+    expect(nofile(s.pid)).toBe(1024);
+    expect(nofile('self'), 'raise the hard open-file limit of the test process (ulimit -Hn)').toBeGreaterThan(
+      1300,
+    );
     const idle = await idleConnections(s.socket, 1100);
     try {
       expect(await healthLatency(s.socket)).toBeLessThan(2000);
