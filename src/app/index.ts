@@ -135,7 +135,7 @@ export type {
   TrustedKey,
 } from '../core/pkg/index.js';
 export type { KeyOps, PackageInfo, PackageOps, RepoOps, RepoRow } from './packages.js';
-export type { LogLine, ServiceOps } from './services.js';
+export type { LogLine, ServiceOps, ServiceRegistration } from './services.js';
 export type { SetupOps } from './setup.js';
 export type { AuditOps, BoxStatus, GpuOps } from './system.js';
 export * from './types.js';

@@ -67,8 +67,11 @@ export interface PackageOps {
   ): Promise<{ name: string; from?: string }[]>;
   /** Newer versions from each installed package's own repository (no download). */
   upgradable(): Promise<Array<{ name: string; from: string; to: string; repo: string }>>;
-  /** Asks `confirm({ kind: 'upgrade', changes })` when there is something to do, then upgrades. */
-  upgrade(opts?: CallOptions): Promise<PlannedChange[]>;
+  /**
+   * Asks `confirm({ kind: 'upgrade', changes })` when there is something to do, then upgrades.
+   * `refresh`: fetch and verify the indexes first (`bpkg update && bpkg upgrade`; the TUI's `u`).
+   */
+  upgrade(opts?: CallOptions & { refresh?: boolean }): Promise<PlannedChange[]>;
   /** Swaps each named package to its kept previous version, in one transaction. */
   rollback(names: string[], opts?: CallOptions): Promise<{ name: string; from?: string; to?: string }[]>;
   /** Installed files against the hashes recorded at install, like debsums (all without a name). */
@@ -111,8 +114,14 @@ export function packageOps(ctx: BoxContext): PackageOps {
       return m.remove(names, { force: opts.force ?? false });
     },
     upgradable: async () => (await pm()).upgradable(),
-    upgrade: async (opts = {}) =>
-      (await pm(opts)).upgrade({ confirm: (changes) => ctx.ask({ kind: 'upgrade', changes }) }),
+    async upgrade(opts = {}) {
+      const m = await pm(opts);
+      if (opts.refresh) {
+        opts.info?.('checking the repositories');
+        await m.update();
+      }
+      return m.upgrade({ confirm: (changes) => ctx.ask({ kind: 'upgrade', changes }) });
+    },
     rollback: async (names, opts = {}) => (await pm(opts)).rollbackAll(names),
     verify: async (name) => (await pm()).verify(name),
     update: async (opts = {}) => (await pm(opts)).update(),

@@ -24,9 +24,21 @@ export interface LogOptions {
  * box's one engine connection; an absent engine is an `EngineError` (exit 6) with the fix, an
  * unknown service a `NotFoundError` (exit 3). Names and states may carry untrusted text.
  */
+/** An installed service as registered at install (no engine needed). */
+export interface ServiceRegistration {
+  name: string;
+  version: string;
+  /** The manifest's network mode: none, loopback-socket, outbound. */
+  network: string;
+  /** Outbound network was approved by the admin at install (`--yes`). */
+  outboundApproved: boolean;
+}
+
 export interface ServiceOps {
   /** Names of installed services, from their registrations (no engine needed). */
   registered(): Promise<string[]>;
+  /** Installed services with their version and network mode (no engine needed). */
+  registrations(): Promise<ServiceRegistration[]>;
   /** Every installed service: state, health, uptime, restarts, resources, security rating. */
   list(): Promise<ServiceStatus[]>;
   status(name: string): Promise<ServiceStatus>;
@@ -64,6 +76,15 @@ export function serviceOps(ctx: BoxContext): ServiceOps {
     async registered() {
       const { listRegistrations } = await import('../core/services/registry.js');
       return (await listRegistrations(ctx.root)).map((r) => r.name);
+    },
+    async registrations() {
+      const { listRegistrations } = await import('../core/services/registry.js');
+      return (await listRegistrations(ctx.root)).map((r) => ({
+        name: r.name,
+        version: r.version,
+        network: r.spec.network,
+        outboundApproved: r.approvals.outboundNetwork,
+      }));
     },
     list: async () => (await status()).listServices(await deps()),
     status: async (name) => (await status()).serviceStatus(await deps(), name),

@@ -31,6 +31,17 @@ export type {
   ModuleOps,
   SetupPlan,
 } from '../core/setup/index.js';
+export {
+  type Draft,
+  draftToAnswers,
+  initialDraft,
+  nextStep,
+  STEPS,
+  type Step,
+  type WizardEnv,
+} from '../core/setup/wizard.js';
 export type { ExposureAudit, Listener } from '../core/system/exposure.js';
 export type { HostFacts } from '../core/system/host.js';
+export { cpuBusy } from '../core/system/host.js';
+export { type Layout, layout } from '../core/system/paths.js';
 export { VERSION } from '../core/version.js';

@@ -24,14 +24,11 @@ export function cliBox(ctx: Context): Box {
 async function confirmOnTerminal(ctx: Context, q: Question): Promise<boolean> {
   const onTerminal = ctx.interactive && !ctx.json;
   if (q.kind === 'trust-key') {
-    const k = q.key;
-    ctx.info(
-      `Key ${k.fingerprint}\n  ${k.userIds.join('\n  ')}\n  created ${k.created}${k.expires ? `, expires ${k.expires}` : ''}`,
-    );
+    // `bpkg key add` has shown the key; with nobody to answer, only a fingerprint pin trusts it.
     if (!ctx.interactive)
       throw new UsageError(
         'Refusing to trust a key without its fingerprint',
-        `Pass --fingerprint ${k.fingerprint} after checking it with the publisher (or --yes).`,
+        `Pass --fingerprint ${q.key.fingerprint} after checking it with the publisher (or --yes).`,
       );
     return confirm(ctx, 'Trust this key to sign packages for this box?');
   }

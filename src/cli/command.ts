@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { UsageError } from '../core/errors.js';
+import { UsageError } from '../app/index.js';
 import type { Context } from './context.js';
 
 export interface OptionSpec {

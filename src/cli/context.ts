@@ -1,4 +1,4 @@
-import { type Layout, layout } from '../core/system/paths.js';
+import { type Layout, layout } from '../app/index.js';
 import { escapeJson, escapeText } from '../present/escape.js';
 
 /** What every command gets: where the root is, how to talk to the user, and how to emit results. */

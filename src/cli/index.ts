@@ -1,6 +1,12 @@
 import path from 'node:path';
-import { BlueprintError, ExitCode, InterruptedError, UsageError } from '../core/errors.js';
-import { VERSION } from '../core/version.js';
+import {
+  BlueprintError,
+  DeclinedError,
+  ExitCode,
+  InterruptedError,
+  UsageError,
+  VERSION,
+} from '../app/index.js';
 import { escapeJson, escapeText } from '../present/escape.js';
 import {
   type CommandGroup,
@@ -120,6 +126,8 @@ async function dispatch(
 }
 
 function reportError(ctx: Context | undefined, json: boolean, err: unknown): number {
+  // The admin answered no: nothing changed, and they know it.
+  if (err instanceof DeclinedError) return err.exitCode;
   const e =
     err instanceof BlueprintError
       ? err

@@ -1,8 +1,7 @@
-import type { ProgressEvent } from '../core/pkg/index.js';
+import type { ProgressEvent } from '../app/index.js';
 import { escapeLine } from '../present/escape.js';
+import { bytes as mb } from '../present/units.js';
 import type { Context } from './context.js';
-
-const mb = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MB`;
 
 /** Package progress: a redrawn bar on a terminal, a few plain lines otherwise, nothing with --json. */
 export function progressReporter(ctx: Context): (e: ProgressEvent) => void {

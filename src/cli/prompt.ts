@@ -1,5 +1,5 @@
 import { createInterface } from 'node:readline/promises';
-import { UsageError } from '../core/errors.js';
+import { UsageError } from '../app/index.js';
 import { escapeText } from '../present/escape.js';
 import type { Context } from './context.js';
 

@@ -1,5 +1,8 @@
+export { SCREENS, type ScreenName, type ScreenProps } from './screen.js';
+
 import { Box, Text, useApp, useInput, useWindowSize } from 'ink';
 import { useCallback, useEffect, useRef, useState } from 'react';
+import { SCREENS, type ScreenName, type ScreenProps } from './screen.js';
 import { Dashboard } from './screens/Dashboard.js';
 import { Help } from './screens/Help.js';
 import { Keys } from './screens/Keys.js';
@@ -9,8 +12,6 @@ import { Setup } from './screens/Setup.js';
 import type { Sources } from './sources.js';
 import { type Theme, ThemeContext } from './theme.js';
 
-export const SCREENS = ['dashboard', 'packages', 'services', 'keys', 'setup'] as const;
-export type ScreenName = (typeof SCREENS)[number];
 const TITLES: Record<ScreenName, string> = {
   dashboard: 'Dashboard',
   packages: 'Packages',
@@ -21,23 +22,6 @@ const TITLES: Record<ScreenName, string> = {
 
 /** Exit code that tells the SSH login hook to continue into a shell. */
 export const EXIT_TO_SHELL = 10;
-
-export interface ScreenProps {
-  sources: Sources;
-  width: number;
-  /** Rows available to the screen's body. */
-  height: number;
-  /** A text field has the keyboard: global keys (q, 1-5, ?) are off. */
-  setCapture(on: boolean): void;
-  /** A long operation runs: Ctrl-C waits for its current step. */
-  setBusy(on: boolean): void;
-  /** Aborted when the user asks to quit during an operation. */
-  signal: AbortSignal;
-  /** The wizard finished: a standalone `blueprint setup` quits. */
-  onDone?(): void;
-  /** Leave this screen (Esc on a first step): back to the Dashboard, or quit the standalone wizard. */
-  onLeave(): void;
-}
 
 export function App(props: {
   sources: Sources;

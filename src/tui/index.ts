@@ -1,14 +1,15 @@
-import type { Context } from '../cli/context.js';
-import type { ScreenName } from './App.js';
+import type { ScreenName } from './screen.js';
 
 export interface TuiOptions {
   screen?: ScreenName;
   /** Opened by the SSH login hook. */
   login?: boolean;
+  /** Colours allowed (the CLI's --no-color, NO_COLOR, TERM=dumb say no). */
+  color?: boolean;
 }
 
-/** Opens the Ink interface; resolves with the exit code when the user quits. */
-export async function openTui(ctx: Context, opts: TuiOptions = {}): Promise<number> {
+/** Opens the Ink interface on the box at `root`; resolves with the exit code when the user quits. */
+export async function openTui(root: string, opts: TuiOptions = {}): Promise<number> {
   const [{ render }, react, { App }, { coreSources }, { isPlain }] = await Promise.all([
     import('ink'),
     import('react'),
@@ -21,9 +22,9 @@ export async function openTui(ctx: Context, opts: TuiOptions = {}): Promise<numb
   let code = 0;
   // The first-boot console unit runs `blueprint setup`; here a box not set up says so on the
   // Dashboard ("press 5") rather than surprising an admin with the wizard.
-  const sources = coreSources(ctx.root);
+  const sources = coreSources(root);
   const initial = opts.screen;
-  const plain = isPlain(process.env, !ctx.color);
+  const plain = isPlain(process.env, !(opts.color ?? true));
   const app = render(
     createElement(App, {
       sources,

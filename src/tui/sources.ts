@@ -1,10 +1,19 @@
-import { access } from 'node:fs/promises';
-import type { ModuleOps } from '../core/setup/ops.js';
-import { moduleOpsFor, openManager, serviceDeps } from '../core/setup/wire.js';
-import { type ExposureAudit, exposureAudit } from '../core/system/exposure.js';
-import { type HostFacts, hostFacts } from '../core/system/host.js';
-import { layout } from '../core/system/paths.js';
+import {
+  type AnswersInput,
+  type ApplyResult,
+  type Box,
+  type ExposureAudit,
+  type HostFacts,
+  type ModuleOps,
+  openBox,
+  type Rating,
+  type SetupChange,
+  type SetupPlan,
+} from '../app/index.js';
 import { escapeData, escapeText } from '../present/escape.js';
+import { gpuRows } from '../present/gpu.js';
+import { formatInspection, stateWord } from '../present/services.js';
+import { bytes } from '../present/units.js';
 
 /** What a screen gets: real data, or the reason there is none (never made-up rows). */
 export type Maybe<T> = { available: true; value: T } | { available: false; reason: string };
@@ -15,7 +24,7 @@ export interface ServiceRow {
   sandboxed: boolean;
   detail: string;
   /** The security rating (score and reasons), from the running container when it runs. */
-  rating?: import('../core/services/rating.js').Rating;
+  rating?: Rating;
 }
 export interface PackageRow {
   name: string;
@@ -46,8 +55,12 @@ export interface Sources {
   packages(): Promise<Maybe<PackageRow[]>>;
   keys(): Promise<Maybe<KeyRow[]>>;
   setupDone(): Promise<boolean>;
-  moduleOps(): Promise<ModuleOps | undefined>;
-  /** Package actions; undefined while the package manager is not in this build. */
+  moduleOps(): Promise<ModuleOps>;
+  /** The wizard's answers checked (every field) and planned against the box: nothing written. */
+  planSetup(answers: AnswersInput): Promise<SetupPlan>;
+  /** Makes the box match the plan; `onChange` hears each change as it is made. */
+  applySetup(plan: SetupPlan, onChange: (c: SetupChange) => void, signal: AbortSignal): Promise<ApplyResult>;
+  /** Package actions, the calls `bpkg install|remove|upgrade` make. */
   packageAction?: (
     action: PackageAction,
     name: string,
@@ -67,11 +80,10 @@ export type PackageAction = 'install' | 'remove' | 'upgrade';
 const failed = (err: unknown) => ({ available: false, reason: (err as Error).message }) as const;
 
 /** What `bpkg` says, row by row: installed packages first, then what the repositories offer. */
-async function packageRows(root: string): Promise<PackageRow[]> {
-  const pm = await openManager(root);
-  const installed = await pm.installed();
+async function packageRows(box: Box): Promise<PackageRow[]> {
+  const installed = await box.packages.list();
   const have = new Set(installed.map((p) => p.name));
-  const offered = await pm.search('').catch(() => []);
+  const offered = await box.packages.search('').catch(() => []);
   return [
     ...installed.map((p) => ({
       name: p.name,
@@ -93,23 +105,19 @@ async function packageRows(root: string): Promise<PackageRow[]> {
 }
 
 /** Services with their state; network mode as the badge (every service runs in the sandbox policy). */
-async function serviceRows(root: string): Promise<ServiceRow[]> {
-  const [{ listRegistrations }, { listServices }] = await Promise.all([
-    import('../core/services/registry.js'),
-    import('../core/services/status.js'),
-  ]);
-  const regs = await listRegistrations(root);
+async function serviceRows(box: Box): Promise<ServiceRow[]> {
+  const regs = await box.services.registrations();
   if (!regs.length) return [];
-  const status = new Map((await listServices(await serviceDeps(root))).map((s) => [s.name, s]));
+  const status = new Map((await box.services.list()).map((s) => [s.name, s]));
   return regs.map((r) => {
     const s = status.get(r.name);
-    const mem = s?.memoryBytes ? ` ${Math.round(s.memoryBytes / 1024 / 1024)} MiB` : '';
+    const mem = s?.memoryBytes ? ` ${bytes(s.memoryBytes)}` : '';
     return {
       name: r.name,
       // Fits the screen's 12-character column; `blueprint service status` says more.
-      state: !s ? 'unknown' : s.gaveUp ? 'crash-looped' : s.restartAt ? 'restarting' : s.state,
+      state: stateWord(s),
       sandboxed: true,
-      detail: `${r.version} net:${r.spec.network}${r.approvals.outboundNetwork ? ' (approved)' : ''}${
+      detail: `${r.version} net:${r.network}${r.outboundApproved ? ' (approved)' : ''}${
         s?.state === 'running' && s.health !== 'none' ? ` ${s.health}` : ''
       }${mem}`,
       ...(s ? { rating: s.rating } : {}),
@@ -153,7 +161,16 @@ function escapedSources(s: Sources): Sources {
   };
   return {
     ...s,
-    moduleOps: () => s.moduleOps().then((o) => o && ops(o)),
+    moduleOps: () => s.moduleOps().then((o) => ops(o)),
+    // The plan carries file contents to write: only its errors are escaped (the screen escapes lines).
+    planSetup: (answers) =>
+      s.planSetup(answers).catch((err) => {
+        throw clean(err);
+      }),
+    applySetup: (plan, onChange, signal) =>
+      s.applySetup(plan, onChange, signal).catch((err) => {
+        throw clean(err);
+      }),
     host: wrap(s.host),
     exposure: wrap(s.exposure),
     gpus: wrap(s.gpus),
@@ -177,106 +194,80 @@ function escapedSources(s: Sources): Sources {
   };
 }
 
-export function coreSources(root: string): Sources {
+/**
+ * The screens' sources over a box (src/app): the same operations `blueprint` and the web
+ * dashboard call. A root opens a box with no prompts of its own: the screens ask first.
+ */
+export function coreSources(at: string | Box): Sources {
+  const box = typeof at === 'string' ? openBox(at) : at;
   // The signer each package's confirmation showed, to compare with the one the install verified.
   const shownSigner = new Map<string, string>();
-  let gpuCache: { at: number; value: ReturnType<Sources['gpus']> } | undefined;
   return escapedSources({
-    root,
-    host: () => hostFacts(root),
-    exposure: () => exposureAudit(root),
-    gpus() {
-      // The dashboard refreshes every 2 s; nvidia-smi is not that cheap and GPUs rarely change.
-      if (!gpuCache || Date.now() - gpuCache.at > GPU_CACHE_MS) {
-        const value = import('../core/gpu/index.js').then(({ detectGpus, gpuRows }) =>
-          detectGpus(root).then((report) => ({ available: true, value: gpuRows(report) }) as const, failed),
-        );
-        gpuCache = { at: Date.now(), value };
-      }
-      return gpuCache.value;
-    },
-    services: () => serviceRows(root).then((value) => ({ available: true, value }) as const, failed),
+    root: box.root,
+    host: () => box.audit.host(),
+    exposure: () => box.audit.exposure(),
+    // The dashboard refreshes every 2 s; nvidia-smi is not that cheap and GPUs rarely change.
+    gpus: () =>
+      box.gpu
+        .detect({ maxAgeMs: GPU_CACHE_MS })
+        .then((report) => ({ available: true, value: gpuRows(report) }) as const, failed),
+    services: () => serviceRows(box).then((value) => ({ available: true, value }) as const, failed),
     async serviceAction(action, name) {
-      const { startService, stopService } = await import('../core/services/lifecycle.js');
-      const deps = await serviceDeps(root);
-      if (action !== 'start') await stopService(deps, name);
-      if (action !== 'stop') await startService(deps, name);
+      if (action === 'start') await box.services.start(name);
+      else if (action === 'stop') await box.services.stop(name);
+      else await box.services.restart(name);
     },
-    async followLogs(name, onLine, signal) {
-      const [{ writeLogs }, { Writable }] = await Promise.all([
-        import('../core/services/status.js'),
-        import('node:stream'),
-      ]);
-      let rest = '';
-      const out = new Writable({
-        write(chunk, _enc, done) {
-          const lines = (rest + String(chunk)).split('\n');
-          rest = lines.pop() ?? '';
-          for (const l of lines) onLine(l);
-          done();
-        },
-      });
-      const deps = await serviceDeps(root);
-      await writeLogs(deps.engine, name, out, { follow: true, tail: 200, timestamps: true, signal });
-    },
-    async inspect(name) {
-      const [{ inspectService }, { formatInspection }] = await Promise.all([
-        import('../core/services/inspect.js'),
-        import('../cli/describe.js'),
-      ]);
-      return formatInspection(await inspectService(await serviceDeps(root), name)).split('\n');
-    },
+    followLogs: (name, onLine, signal) => box.services.followLogs(name, onLine, { signal }),
+    inspect: async (name) => formatInspection(await box.services.inspect(name)).split('\n'),
     async updates() {
-      const pm = await openManager(root);
-      if ((await pm.repos.list()).length === 0)
+      if ((await box.repos.list()).length === 0)
         return { available: false, reason: 'no repository configured (bpkg repo add NAME URL)' };
-      return pm.upgradable().then((u) => ({ available: true, value: u.length }) as const, failed);
+      return box.packages.upgradable().then((u) => ({ available: true, value: u.length }) as const, failed);
     },
-    packages: () => packageRows(root).then((value) => ({ available: true, value }) as const, failed),
+    packages: () => packageRows(box).then((value) => ({ available: true, value }) as const, failed),
     keys: () =>
-      openManager(root)
-        .then((pm) => pm.keyring.list())
-        .then(
-          (keys) =>
-            ({
-              available: true,
-              value: keys.map((k) => ({
-                fingerprint: k.fingerprint.toUpperCase(),
-                name: `${k.userIds.join(', ')}${k.revoked ? ' [REVOKED]' : ''}`,
-              })),
-            }) as const,
-          failed,
-        ),
-    setupDone: () =>
-      access(layout(root).setupMarker).then(
-        () => true,
-        () => false,
+      box.keys.list().then(
+        (keys) =>
+          ({
+            available: true,
+            value: keys.map((k) => ({
+              fingerprint: k.fingerprint.toUpperCase(),
+              name: `${k.userIds.join(', ')}${k.revoked ? ' [REVOKED]' : ''}`,
+            })),
+          }) as const,
+        failed,
       ),
-    moduleOps: () => moduleOpsFor(root),
+    setupDone: () => box.setup.done(),
+    moduleOps: () => box.setup.moduleOps(),
+    planSetup: async (answers) =>
+      box.setup.plan(await box.setup.fromAnswers(answers, process.cwd(), 'the answers')),
+    applySetup: (plan, onChange, signal) => box.setup.apply(plan, { signal, onChange }),
     async packageAction(action, name, progress, signal) {
-      const pm = await openManager(root, {
+      const call = {
         signal,
         info: progress,
-        warn: (l) => progress(`warning: ${l}`),
-        onProgress: (e) => progress(`${e.phase} ${e.name}${'bytes' in e ? ` ${e.bytes} bytes` : ''}`),
-      });
+        warn: (l: string) => progress(`warning: ${l}`),
+        onProgress: (e: { phase: string; name: string; bytes?: number }) =>
+          progress(`${e.phase} ${e.name}${e.bytes !== undefined ? ` ${e.bytes} bytes` : ''}`),
+      };
       if (action === 'install') {
-        await pm.install([name]);
-        const signer = (await pm.installed()).find((p) => p.name === name)?.signer;
+        // The screen asked, showing the signer: the box carries out the plan without asking again.
+        await box.packages.install([name], call);
+        const signer = await box.packages.signerOf(name);
         const shown = shownSigner.get(name);
         if (signer) {
-          const key = (await pm.keyring.list()).find((k) => k.fingerprint === signer);
-          progress(`verified: signed by ${signer.toUpperCase()}${key ? ` (${key.userIds.join(', ')})` : ''}`);
-          if (shown !== undefined && shown !== signer)
+          progress(
+            `verified: signed by ${signer.fingerprint}${signer.userIds.length ? ` (${signer.userIds.join(', ')})` : ''}`,
+          );
+          if (shown !== undefined && shown.toUpperCase() !== signer.fingerprint)
             progress(
               `warning: this is not the key shown before installing (${shown.toUpperCase() || 'none'})`,
             );
         }
-      } else if (action === 'remove') await pm.remove([name]);
+      } else if (action === 'remove') await box.packages.remove([name], call);
       else {
-        progress('checking the repositories');
-        await pm.update();
-        const done = await pm.upgrade();
+        // `u` fetches the indexes first: `bpkg update && bpkg upgrade` in one key.
+        const done = await box.packages.upgrade({ ...call, refresh: true });
         progress(
           done.length
             ? done.map((c) => `${c.name} ${c.from} -> ${c.to}`).join(', ')
@@ -285,30 +276,13 @@ export function coreSources(root: string): Sources {
       }
     },
     /**
-     * The package's own signer, not the index's: the trusted key its detached signature names
-     * (a few KB fetched; the package itself is not downloaded before the admin says yes). The
-     * install verifies that signature over the bytes it unpacks, and `packageAction` reports the
-     * key it verified.
+     * The package's own signer, not the index's (`packages.offered`): shown before the admin says
+     * yes; `packageAction` then reports the key the install verified.
      */
     async signerOf(name) {
-      const pm = await openManager(root);
-      // What install takes: from the package's origin when it is installed (see PackageManager.plan).
-      const info = await pm.info(name);
-      const best = info.available.find((a) => !info.upgradesFrom || a.repo === info.upgradesFrom);
-      if (!best) throw new Error(`${name} is not offered by any repository; run bpkg update`);
-      const state = (await pm.repos.states()).find((s) => s.name === best.repo);
-      if (!state) throw new Error(`repository ${best.repo} has no verified index; run bpkg update`);
-      const { fetchBytes, joinUrl } = await import('../core/pkg/transport.js');
-      const signature = await fetchBytes(`${joinUrl(state.url, best.path)}.asc`, 64 * 1024);
-      const keys = await pm.keyring.namedBy(signature);
-      shownSigner.set(name, keys[0]?.fingerprint ?? '');
-      return {
-        version: `${best.version} from ${best.repo}`,
-        fingerprint: keys[0] ? keys[0].fingerprint.toUpperCase() : 'none',
-        signer: keys.length
-          ? keys.map((k) => k.userIds.join(', ')).join('; ')
-          : 'no trusted key (the install will be refused)',
-      };
+      const o = await box.packages.offered(name);
+      shownSigner.set(name, o.fingerprint === 'none' ? '' : o.fingerprint);
+      return { version: `${o.version} from ${o.repo}`, fingerprint: o.fingerprint, signer: o.signer };
     },
   });
 }

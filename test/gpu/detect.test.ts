@@ -1,7 +1,8 @@
 import { readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { detectGpus, readinessLine } from '../../src/core/gpu/index.js';
+import { detectGpus } from '../../src/core/gpu/index.js';
+import { readinessLine } from '../../src/present/gpu.js';
 import { copyFixture, fixtureRoot, recordedRunner, removeCopies } from './helpers.js';
 
 afterEach(removeCopies);

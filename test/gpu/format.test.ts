@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { detectGpus, gpuRows, gpuSummary } from '../../src/core/gpu/index.js';
+import { detectGpus } from '../../src/core/gpu/index.js';
+import { gpuRows, gpuSummary } from '../../src/present/gpu.js';
 import { coreSources } from '../../src/tui/sources.js';
 import { fixtureRoot, recordedRunner } from './helpers.js';
 

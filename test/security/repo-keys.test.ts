@@ -220,7 +220,7 @@ describe('finding 4: setup binds each repository to the key pinned beside it', (
     const { writeFile } = await import('node:fs/promises');
     const { pathToFileURL } = await import('node:url');
     const { applyPlan, loadSpecFile, planSetup } = await import('../../src/core/setup/index.js');
-    const { moduleOpsFor } = await import('../../src/core/setup/wire.js');
+    const { moduleOpsFor } = await import('../helpers/box.js');
     const work = tempDir();
     const repoA = path.join(work, 'a');
     const repoB = path.join(work, 'b');

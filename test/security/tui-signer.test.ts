@@ -7,7 +7,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterEach, expect, it } from 'vitest';
 import { signFile } from '../../src/core/pkg/build.js';
-import { openManager } from '../../src/core/setup/wire.js';
+import { openManager } from '../helpers/box.js';
 import { buildRepo, makeKey, makeSource, tempDir } from '../helpers/pkg.js';
 import { frameWith, renderApp, sourcesFor, type } from '../tui/helpers.js';
 

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { applyPlan, loadAnswersFile, pendingChanges, planSetup } from '../../src/core/setup/index.js';
-import { moduleOpsFor, openManager } from '../../src/core/setup/wire.js';
+import { moduleOpsFor, openManager } from '../helpers/box.js';
 import { buildRepo, makeKey, makeSource } from '../helpers/pkg.js';
 import { sshPublicKey, tempRoot } from './helpers.js';
 

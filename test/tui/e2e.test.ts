@@ -5,7 +5,7 @@ import { cp, readFile, readlink, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openManager } from '../../src/core/setup/wire.js';
+import { openManager } from '../helpers/box.js';
 import { buildRepo, makeKey, makeSource } from '../helpers/pkg.js';
 import { tempRoot } from '../setup/helpers.js';
 import { exe, keepScreen, Pane, requireExe } from './tmux.js';

@@ -1,8 +1,9 @@
 import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cpuBusy, formatBytes, formatDuration, parseMeminfo } from '../../src/core/system/host.js';
+import { cpuBusy, parseMeminfo } from '../../src/core/system/host.js';
 import { sshPortOf } from '../../src/core/system/network.js';
+import { bytes as formatBytes, duration as formatDuration } from '../../src/present/units.js';
 import { tempRoot } from '../setup/helpers.js';
 
 describe('network exposure', () => {

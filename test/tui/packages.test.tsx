@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterEach, beforeEach, expect, it } from 'vitest';
-import { openManager } from '../../src/core/setup/wire.js';
+import { openManager } from '../helpers/box.js';
 import { buildRepo, makeKey, makeSource } from '../helpers/pkg.js';
 import { tempRoot } from '../setup/helpers.js';
 import { frameWith, renderApp, sourcesFor, type } from './helpers.js';

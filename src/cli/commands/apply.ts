@@ -1,4 +1,4 @@
-import { UsageError } from '../../core/errors.js';
+import { UsageError } from '../../app/index.js';
 import { type CommandSpec, optBool, optString } from '../command.js';
 import { runSpec } from './setup.js';
 
@@ -26,6 +26,6 @@ Applying twice changes nothing the second time. Exit codes: 0 applied or nothing
     const file = optString(parsed, 'file') ?? parsed.positionals[0];
     if (!file)
       throw new UsageError('Missing -f FILE', 'Example: blueprint apply -f appliance.yaml --dry-run');
-    return runSpec(ctx, (core) => core.loadSpecFile(file), optBool(parsed, 'dry-run'));
+    return runSpec(ctx, (setup) => setup.fromSpecFile(file), optBool(parsed, 'dry-run'));
   },
 };

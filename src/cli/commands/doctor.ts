@@ -1,4 +1,5 @@
-import { ExitCode } from '../../core/errors.js';
+import { ExitCode } from '../../app/index.js';
+import { cliBox } from '../box.js';
 import type { CommandSpec } from '../command.js';
 
 export const doctorCommand: CommandSpec = {
@@ -6,8 +7,7 @@ export const doctorCommand: CommandSpec = {
   summary: 'Check the container engine and sandbox prerequisites; print the exact fix for each problem',
   details: 'Exit codes: 0 all good, 6 the engine is missing or unreachable, 1 another check failed.',
   async run(ctx) {
-    const { runDoctor } = await import('../../core/services/doctor.js');
-    const checks = await runDoctor(ctx.root);
+    const checks = await cliBox(ctx).audit.doctor();
     const ok = checks.every((c) => c.ok);
     ctx.result({ ok, checks }, () =>
       checks

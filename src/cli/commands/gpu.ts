@@ -1,5 +1,6 @@
-import { UsageError } from '../../core/errors.js';
-import { detectGpus, formatReport } from '../../core/gpu/index.js';
+import { UsageError } from '../../app/index.js';
+import { formatReport } from '../../present/gpu.js';
+import { cliBox } from '../box.js';
 import { type CommandSpec, optBool, optString } from '../command.js';
 
 export const gpuCommand: CommandSpec = {
@@ -31,9 +32,9 @@ Examples:
     const timeoutMs = timeout === undefined ? undefined : Number(timeout);
     if (timeoutMs !== undefined && !(Number.isInteger(timeoutMs) && timeoutMs > 0))
       throw new UsageError(`--timeout needs a whole number of milliseconds, not "${timeout}"`);
-    const report = await detectGpus(ctx.root, {
-      ...(optBool(parsed, 'no-tools') ? { runner: null } : {}),
-      timeoutMs,
+    const report = await cliBox(ctx).gpu.detect({
+      ...(optBool(parsed, 'no-tools') ? { tools: false } : {}),
+      ...(timeoutMs !== undefined ? { timeoutMs } : {}),
       signal: ctx.signal,
     });
     ctx.result(report, formatReport(report));

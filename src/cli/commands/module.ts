@@ -1,9 +1,9 @@
 import path from 'node:path';
-import { ExitCode, UsageError } from '../../core/errors.js';
-import { type LintReport, lintModule, scaffoldModule } from '../../core/modules/index.js';
+import { ExitCode, type LintReport, UsageError } from '../../app/index.js';
+import { lintModule, scaffoldModule } from '../../app/publish.js';
+import { ratingLines } from '../../present/rating.js';
 import type { CommandGroup, CommandSpec } from '../command.js';
 import { optString } from '../command.js';
-import { ratingLines } from '../rating-text.js';
 
 const newModule: CommandSpec = {
   name: 'new',

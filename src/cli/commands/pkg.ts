@@ -1,21 +1,11 @@
 import { readFile } from 'node:fs/promises';
-import { ExitCode, UsageError } from '../../core/errors.js';
-import type { VerifyReport } from '../../core/pkg/index.js';
+import { ExitCode, UsageError, type VerifyReport } from '../../app/index.js';
 import { escapeLine } from '../../present/escape.js';
+import { packageCount } from '../../present/packages.js';
+import { table } from '../../present/table.js';
+import { cliBox } from '../box.js';
 import type { CommandGroup, CommandSpec } from '../command.js';
 import { optBool, optString, requirePositionals } from '../command.js';
-import { openPackageManager } from '../packages.js';
-import { confirm } from '../prompt.js';
-
-const table = (cells: string[][]): string => {
-  // One cell, one line: a newline or escape in a summary must not fake or redraw a row.
-  const rows = cells.map((r) => r.map(escapeLine));
-  if (rows.length === 0) return '';
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
-  return rows
-    .map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  '))
-    .join('\n');
-};
 
 const install: CommandSpec = {
   name: 'install',
@@ -32,27 +22,11 @@ const install: CommandSpec = {
   details:
     'Every package is checked against the signed index (size, SHA-256) and its own signature before anything is unpacked.\nAn installed package is upgraded only from the repository it came from (see `bpkg list`); --from switches it on purpose.\nA new dependency comes from the repository of the package that needs it when that one has a fitting version.',
   async run(ctx, parsed) {
-    if (parsed.positionals.length === 0)
-      throw new UsageError('Name at least one package', 'Example: bpkg install embeddings');
-    const pm = await openPackageManager(ctx);
     const from = optString(parsed, 'from');
-    const opts = { reinstall: optBool(parsed, 'reinstall'), ...(from !== undefined ? { from } : {}) };
-    if (ctx.interactive && !ctx.yes && !ctx.json) {
-      const plan = await pm.plan(parsed.positionals, opts);
-      if (plan.length === 0) return ctx.result({ changes: [] }, 'Nothing to do: already installed.');
-      ctx.info(
-        table(
-          plan.map((c) => [
-            c.name,
-            c.from ? `${c.from} -> ${c.to}` : `${c.to}`,
-            c.repo,
-            `${(c.size / 1024 / 1024).toFixed(1)} MB`,
-          ]),
-        ),
-      );
-      if (!(await confirm(ctx, 'Install these packages?'))) return ExitCode.failure;
-    }
-    const changes = await pm.install(parsed.positionals, opts);
+    const changes = await cliBox(ctx).packages.install(parsed.positionals, {
+      reinstall: optBool(parsed, 'reinstall'),
+      ...(from !== undefined ? { from } : {}),
+    });
     ctx.report(
       { changes },
       changes.length === 0
@@ -70,11 +44,9 @@ const remove: CommandSpec = {
   args: 'NAME...',
   options: { force: { type: 'boolean', description: 'Remove even if other packages depend on it' } },
   async run(ctx, parsed) {
-    if (parsed.positionals.length === 0)
-      throw new UsageError('Name at least one package', 'Example: bpkg remove embeddings');
-    const pm = await openPackageManager(ctx);
-    if (!(await confirm(ctx, `Remove ${parsed.positionals.join(', ')}?`))) return ExitCode.failure;
-    const changes = await pm.remove(parsed.positionals, { force: optBool(parsed, 'force') });
+    const changes = await cliBox(ctx).packages.remove(parsed.positionals, {
+      force: optBool(parsed, 'force'),
+    });
     ctx.report({ changes }, changes.map((c) => `removed ${c.name} ${c.from}`).join('\n'));
   },
 };
@@ -83,7 +55,7 @@ const list: CommandSpec = {
   name: 'list',
   summary: 'List installed packages',
   async run(ctx) {
-    const pkgs = await (await openPackageManager(ctx)).installed();
+    const pkgs = await cliBox(ctx).packages.list();
     ctx.result(
       pkgs,
       pkgs.length
@@ -101,7 +73,7 @@ const search: CommandSpec = {
   summary: 'Search the verified indexes by name or summary',
   args: 'WORD',
   async run(ctx, parsed) {
-    const hits = await (await openPackageManager(ctx)).search(parsed.positionals[0] ?? '');
+    const hits = await cliBox(ctx).packages.search(parsed.positionals[0] ?? '');
     ctx.result(
       hits,
       hits.length
@@ -125,7 +97,7 @@ const info: CommandSpec = {
   args: 'NAME',
   async run(ctx, parsed) {
     const name = requirePositionals(parsed, 1, 'a package NAME', 'bpkg info')[0]!;
-    const r = await (await openPackageManager(ctx)).info(name);
+    const r = await cliBox(ctx).packages.info(name);
     const newest = r.available[0];
     const lines = [
       `Package: ${r.name}`,
@@ -156,14 +128,14 @@ const update: CommandSpec = {
   details:
     'A repository whose new index fails verification keeps its previous verified index; the command then exits 4.',
   async run(ctx) {
-    const outcomes = await (await openPackageManager(ctx)).update();
+    const outcomes = await cliBox(ctx).packages.update();
     // A refusal is an error: it is printed even with -q.
     (outcomes.every((o) => o.ok) ? ctx.report : ctx.result)(
       outcomes,
       outcomes
         .map((o) =>
           o.ok
-            ? `${o.repo}: ${o.changed ? 'updated to' : 'unchanged at'} version ${o.version} (${o.packages} ${o.packages === 1 ? 'package' : 'packages'})${o.boundKey ? `; bound to key ${o.boundKey}, the only trusted key` : ''}${o.rotatedKey ? `; now trusts rotated key ${o.rotatedKey} for it` : ''}`
+            ? `${o.repo}: ${o.changed ? 'updated to' : 'unchanged at'} version ${o.version} (${packageCount(o.packages ?? 0)})${o.boundKey ? `; bound to key ${o.boundKey}, the only trusted key` : ''}${o.rotatedKey ? `; now trusts rotated key ${o.rotatedKey} for it` : ''}`
             : `${o.repo}: REFUSED: ${o.error?.message}${o.error?.hint ? `\n  hint: ${o.error.hint}` : ''}`,
         )
         .join('\n'),
@@ -176,13 +148,7 @@ const upgrade: CommandSpec = {
   name: 'upgrade',
   summary: 'Install the newest version of every installed package (previous versions are kept for rollback)',
   async run(ctx) {
-    const pm = await openPackageManager(ctx);
-    const ups = await pm.upgradable();
-    if (ups.length && ctx.interactive && !ctx.json) {
-      ctx.info(ups.map((u) => `${u.name} ${u.from} -> ${u.to} (from ${u.repo})`).join('\n'));
-      if (!(await confirm(ctx, 'Upgrade these packages?'))) return ExitCode.failure;
-    }
-    const changes = await pm.upgrade();
+    const changes = await cliBox(ctx).packages.upgrade();
     ctx.report(
       { changes },
       changes.length
@@ -200,7 +166,7 @@ const rollback: CommandSpec = {
     'Each package swaps to the other version kept on disk; the next `bpkg upgrade` goes forward again.\nRefused (exit 5) when it would break what an installed package needs: name the dependents too to roll them back together.',
   async run(ctx, parsed) {
     const names = requirePositionals(parsed, 1, 'a package NAME', 'bpkg rollback');
-    const changes = await (await openPackageManager(ctx)).rollbackAll(names);
+    const changes = await cliBox(ctx).packages.rollback(names);
     ctx.report(
       names.length === 1 ? changes[0] : { changes },
       changes.map((c) => `${c.name}: ${c.from} -> ${c.to}`).join('\n'),
@@ -224,7 +190,7 @@ const verify: CommandSpec = {
   summary: 'Check installed files against the hashes recorded at install (like debsums)',
   args: '[NAME]',
   async run(ctx, parsed) {
-    const reports = await (await openPackageManager(ctx)).verify(parsed.positionals[0]);
+    const reports = await cliBox(ctx).packages.verify(parsed.positionals[0]);
     ctx.result(
       reports,
       reports
@@ -261,41 +227,26 @@ const repo: CommandSpec = {
     'URL: a folder (path or file:///…), or an HTTP(S)/S3-style static host. Run `bpkg update` after adding.\nA repository is signed only by its own keys (trust them first with `bpkg key add`): a key trusted for one repository signs nothing in another.\nA repository added without --key is bound at its first update if exactly one key is trusted; otherwise bind it with `repo set-key`.',
   async run(ctx, parsed) {
     const [action, name, url, ...more] = parsed.positionals;
-    const pm = await openPackageManager(ctx);
+    const repos = cliBox(ctx).repos;
     if (action === 'add' && name && url && more.length === 0) {
       const keys = (parsed.values.key as string[] | undefined) ?? [];
       const repository = optString(parsed, 'repository');
-      const r = await pm.repos.add(name, url, { keys, ...(repository !== undefined ? { repository } : {}) });
+      const r = await repos.add(name, url, { keys, ...(repository !== undefined ? { repository } : {}) });
       return ctx.report(
         r,
         `added repository ${r.name} (${r.url})${r.keys?.length ? `, signed by ${r.keys.join(', ')}` : ''}; run \`bpkg update\``,
       );
     }
     if (action === 'set-key' && name && url) {
-      const r = await pm.repos.setKeys(name, [url, ...more]);
+      const r = await repos.setKeys(name, [url, ...more]);
       return ctx.report(r, `repository ${r.name} is now signed by ${r.keys!.join(', ')} only`);
     }
     if (action === 'remove' && name) {
-      await pm.repos.remove(name);
+      await repos.remove(name);
       return ctx.report({ removed: name }, `removed repository ${name}`);
     }
     if (action === 'list' || !action) {
-      const repos = await pm.repos.list();
-      const states = await pm.repos.states();
-      const rows = repos.map((r) => {
-        const s = states.find((x) => x.name === r.name);
-        return {
-          ...r,
-          ...(s
-            ? {
-                version: s.index.version,
-                expires: s.index.expires,
-                signer: s.signer,
-                packages: s.index.packages.length,
-              }
-            : {}),
-        };
-      });
+      const rows = await repos.list();
       return ctx.result(
         rows,
         rows.length
@@ -304,9 +255,7 @@ const repo: CommandSpec = {
               ...rows.map((r) => [
                 r.name,
                 r.url,
-                'version' in r
-                  ? `v${r.version}, ${r.packages} ${r.packages === 1 ? 'package' : 'packages'}`
-                  : 'not fetched',
+                r.version !== undefined ? `v${r.version}, ${packageCount(r.packages ?? 0)}` : 'not fetched',
                 r.keys?.length ? r.keys.join(', ') : 'no key bound',
               ]),
             ])
@@ -332,35 +281,29 @@ const key: CommandSpec = {
   },
   async run(ctx, parsed) {
     const [action, arg] = parsed.positionals;
-    const pm = await openPackageManager(ctx);
+    const keys = cliBox(ctx).keys;
     if (action === 'add' && arg) {
       const armored = await readFile(arg === '-' ? '/dev/stdin' : arg, 'utf8');
       const pin = optString(parsed, 'fingerprint');
       if (!pin) {
-        const k = await pm.keyring.inspect(armored);
+        const k = await keys.inspect(armored);
         ctx.info(
           `Key ${k.fingerprint}\n  ${k.userIds.map(escapeLine).join('\n  ')}\n  created ${k.created}${k.expires ? `, expires ${k.expires}` : ''}`,
         );
-        if (!ctx.yes && !ctx.interactive)
-          throw new UsageError(
-            'Refusing to trust a key without its fingerprint',
-            `Pass --fingerprint ${k.fingerprint} after checking it with the publisher (or --yes).`,
-          );
-        if (!(await confirm(ctx, 'Trust this key to sign packages for this box?'))) return ExitCode.failure;
       }
-      const k = await pm.keyring.add(armored, pin);
+      const k = await keys.trust(armored, pin ? { fingerprint: pin } : {});
       return ctx.report(k, `trusted ${k.fingerprint} (${k.userIds.map(escapeLine).join(', ')})`);
     }
     if (action === 'remove' && arg) {
-      await pm.keyring.remove(arg);
+      await keys.remove(arg);
       return ctx.report({ removed: arg }, `no longer trusting ${arg}`);
     }
     if (action === 'list' || !action) {
-      const keys = await pm.keyring.list();
+      const list = await keys.list();
       return ctx.result(
-        keys,
-        keys.length
-          ? keys
+        list,
+        list.length
+          ? list
               .map(
                 (k) =>
                   `${k.fingerprint}${k.revoked ? ' [REVOKED]' : ''}${k.expires ? ` (expires ${k.expires})` : ''}\n  ${k.userIds.map(escapeLine).join(', ')}`,
@@ -377,7 +320,7 @@ const recover: CommandSpec = {
   name: 'recover',
   summary: 'Finish or roll back an interrupted transaction (every command also does this first)',
   async run(ctx) {
-    const outcome = await (await openPackageManager(ctx)).recover();
+    const outcome = await cliBox(ctx).packages.recover();
     ctx.report(
       { outcome },
       outcome === 'none' ? 'No interrupted transaction.' : `Interrupted transaction ${outcome}.`,

@@ -1,17 +1,16 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { UsageError } from '../../core/errors.js';
+import { type Signer, UsageError } from '../../app/index.js';
 import {
   announceKeyRotation,
   buildRepository,
-  generateSigningKey,
-  type Signer,
+  readPublicKey,
   signFile,
-} from '../../core/pkg/index.js';
-import { ensureDir } from '../../core/system/fs.js';
+  writeSigningKey,
+} from '../../app/publish.js';
+import { packageCount } from '../../present/packages.js';
 import type { CommandGroup, CommandSpec, Parsed } from '../command.js';
 import { optBool, optString } from '../command.js';
-import { openBuildHooks } from '../packages.js';
 
 const signerOptions = {
   key: { type: 'string', value: 'FILE', description: 'Armored OpenPGP private key file to sign with' },
@@ -68,11 +67,11 @@ const build: CommandSpec = {
     if (!Number.isFinite(days) || days <= 0) throw new UsageError('--expires-days must be a positive number');
     const index = await buildRepository({
       sources: parsed.positionals,
-      repoDir: path.resolve(repoDir),
+      repoDir,
       name: optString(parsed, 'name') ?? path.basename(path.resolve(repoDir)),
       signer: signerFrom(parsed),
       expiresInDays: days,
-      hooks: await openBuildHooks(ctx, { lint: !optBool(parsed, 'no-lint') }),
+      lint: !optBool(parsed, 'no-lint'),
       info: ctx.info,
     });
     ctx.report(
@@ -82,7 +81,7 @@ const build: CommandSpec = {
         expires: index.expires,
         packages: index.packages.map((p) => `${p.name}@${p.version}`),
       },
-      `repository ${index.repository} v${index.version}: ${index.packages.length} ${index.packages.length === 1 ? 'package' : 'packages'}`,
+      `repository ${index.repository} v${index.version}: ${packageCount(index.packages.length)}`,
     );
   },
 };
@@ -106,18 +105,12 @@ const keygen: CommandSpec = {
   async run(ctx, parsed) {
     const out = optString(parsed, 'out');
     if (!out) throw new UsageError('--out DIR is required');
-    const k = await generateSigningKey(
+    const k = await writeSigningKey(
+      out,
       optString(parsed, 'name') ?? 'BlueprintOS repository',
       optString(parsed, 'email') ?? 'repo@blueprintos.invalid',
     );
-    await ensureDir(out, 0o700);
-    await writeFile(path.join(out, 'signing-key.asc'), k.privateKey, { mode: 0o600 });
-    await writeFile(path.join(out, 'signing-key.pub.asc'), k.publicKey, { mode: 0o644 });
-    await writeFile(path.join(out, 'revocation.asc'), k.revocationCertificate, { mode: 0o600 });
-    ctx.result(
-      { fingerprint: k.fingerprint, dir: path.resolve(out) },
-      `key ${k.fingerprint} written to ${out} (keep signing-key.asc and revocation.asc secret)`,
-    );
+    ctx.result(k, `key ${k.fingerprint} written to ${out} (keep signing-key.asc and revocation.asc secret)`);
   },
 };
 
@@ -136,13 +129,12 @@ const rotate: CommandSpec = {
     const newKey = optString(parsed, 'new-key');
     if (!repoDir || !newKey) throw new UsageError('--repo DIR and --new-key FILE are required');
     const armored = await readFile(newKey, 'utf8');
-    const { readPublicKeys } = await import('../../core/pkg/signature.js');
-    const [pub] = await readPublicKeys(armored);
+    const pub = await readPublicKey(armored);
     if (!pub) throw new UsageError(`${newKey} holds no public key`);
-    await announceKeyRotation(path.resolve(repoDir), pub.armor(), pub.getFingerprint(), signerFrom(parsed));
+    await announceKeyRotation(repoDir, pub.armor, pub.fingerprint, signerFrom(parsed));
     ctx.report(
-      { fingerprint: pub.getFingerprint() },
-      `announced key ${pub.getFingerprint()} in ${repoDir}/keys/rotation.json`,
+      { fingerprint: pub.fingerprint },
+      `announced key ${pub.fingerprint} in ${repoDir}/keys/rotation.json`,
     );
   },
 };
@@ -155,7 +147,7 @@ const sign: CommandSpec = {
   async run(ctx, parsed) {
     if (parsed.positionals.length === 0) throw new UsageError('Name the files to sign');
     const signer = signerFrom(parsed);
-    for (const f of parsed.positionals) await signFile(path.resolve(f), signer);
+    for (const f of parsed.positionals) await signFile(f, signer);
     ctx.report(
       { signed: parsed.positionals },
       parsed.positionals.map((f) => `signed ${f} -> ${f}.asc`).join('\n'),

@@ -1,5 +1,7 @@
-import { UsageError } from '../../core/errors.js';
-import type { PlanGpuAccess } from '../../core/gpu/types.js';
+import { UsageError } from '../../app/index.js';
+import { ratingLines } from '../../present/rating.js';
+import { eventText, formatInspection, statusTable } from '../../present/services.js';
+import { cliBox } from '../box.js';
 import {
   type CommandGroup,
   type CommandSpec,
@@ -8,104 +10,9 @@ import {
   type Parsed,
   requirePositionals,
 } from '../command.js';
-import type { Context } from '../context.js';
-import { ratingLines, ratingShort } from '../rating-text.js';
-
-/** The GPU module's planner, loaded only for a service that asks for a GPU. */
-export const planGpu: PlanGpuAccess = async (root, need) =>
-  (await import('../../core/gpu/index.js')).planGpuAccess(root, need);
-
-/**
- * The engine for a command: the socket from CONTAINER_HOST/DOCKER_HOST/config/default. No ping
- * first: every call maps an absent engine to exit code 6 with the fix, and start is quicker.
- */
-async function deps(ctx: Context) {
-  const { chooseSocket, openEngine } = await import('../../core/services/engine.js');
-  const engine = openEngine(chooseSocket(process.env, ctx.paths.configFile).path);
-  return { engine, root: ctx.root, planGpu };
-}
 
 const nameArg = (parsed: Parsed, cmd: string) =>
   requirePositionals(parsed, 1, 'a service NAME', `blueprint service ${cmd}`)[0]!;
-
-function fmtBytes(n: number | null): string {
-  if (n === null) return '-';
-  return n >= 1024 ** 3 ? `${(n / 1024 ** 3).toFixed(1)}G` : `${(n / 1024 ** 2).toFixed(1)}M`;
-}
-
-function fmtUptime(s: number | null): string {
-  if (s === null) return '-';
-  if (s < 120) return `${s}s`;
-  if (s < 7200) return `${Math.round(s / 60)}m`;
-  return `${Math.round(s / 3600)}h`;
-}
-
-type Status = Awaited<ReturnType<typeof import('../../core/services/status.js').serviceStatus>>;
-
-function statusTable(rows: Status[]): string {
-  if (rows.length === 0) return 'No services installed. Install a module with `bpkg install NAME`.';
-  const head = [
-    'NAME',
-    'VERSION',
-    'STATE',
-    'HEALTH',
-    'UPTIME',
-    'RESTARTS',
-    'MEMORY',
-    'CPU%',
-    'PIDS',
-    'SECURITY',
-  ];
-  const body = rows.map((r) => [
-    r.name,
-    r.containerVersion && r.containerVersion !== r.version
-      ? `${r.version} (running ${r.containerVersion})`
-      : r.version,
-    stateText(r),
-    r.health,
-    fmtUptime(r.uptimeSeconds),
-    String(r.restarts),
-    fmtBytes(r.memoryBytes),
-    r.cpuPercent === null ? '-' : String(r.cpuPercent),
-    r.pids === null ? '-' : String(r.pids),
-    ratingShort(r.rating),
-  ]);
-  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
-  return [head, ...body]
-    .map((r) =>
-      r
-        .map((c, i) => c.padEnd(widths[i]!))
-        .join('  ')
-        .trimEnd(),
-    )
-    .join('\n');
-}
-
-function stateText(r: Status): string {
-  if (r.state !== 'exited') return r.state;
-  const exited = `exited (${r.exitCode}${r.oomKilled ? ', OOM' : ''})`;
-  if (r.gaveUp) return `${exited}, not restarted after ${r.restarts} restarts`;
-  if (r.restartAt)
-    return `${exited}, restart in ${fmtUptime(Math.max(0, Math.ceil((Date.parse(r.restartAt) - Date.now()) / 1000)))}`;
-  return exited;
-}
-
-type WatchEvent = import('../../core/services/watch.js').WatchEvent;
-
-function eventText(e: WatchEvent): string {
-  switch (e.kind) {
-    case 'scheduled':
-      return `${e.name} exited with ${e.exitCode} (crash ${e.crashes} in a row); restarting in ${e.delayMs / 1000} s`;
-    case 'restarted':
-      return `${e.name} restarted (${e.restarts} since it was last started by hand)`;
-    case 'started':
-      return `${e.name} started (restart policy always)`;
-    case 'gave-up':
-      return `${e.name} exited with ${e.exitCode} after ${e.crashes - 1} restarts in a row; left stopped. See \`blueprint service logs ${e.name}\`, then \`blueprint service start ${e.name}\`.`;
-    case 'error':
-      return `${e.name}: ${e.message}`;
-  }
-}
 
 const watch: CommandSpec = {
   name: 'watch',
@@ -116,8 +23,7 @@ says so. A run of 10 minutes clears the count; \`service stop\` holds a service 
 Services with restart "always" are also started when the watcher starts (after a reboot).
 Prints one line per event; with --json one JSON object per line. Ctrl-C or SIGTERM stops it.`,
   async run(ctx) {
-    const { watchServices } = await import('../../core/services/watch.js');
-    await watchServices(await deps(ctx), {
+    await cliBox(ctx).services.watch({
       ...(ctx.signal ? { signal: ctx.signal } : {}),
       onEvent: (e) => ctx.stdout.write(`${ctx.json ? JSON.stringify(e) : eventText(e)}\n`),
     });
@@ -132,8 +38,7 @@ const start: CommandSpec = {
   details: 'Exit codes: 3 not installed, 6 engine unavailable, 1 failed to become healthy.',
   async run(ctx, parsed) {
     const name = nameArg(parsed, 'start');
-    const { startService } = await import('../../core/services/lifecycle.js');
-    const r = await startService(await deps(ctx), name, {
+    const r = await cliBox(ctx).services.start(name, {
       wait: !optBool(parsed, 'no-wait'),
       signal: ctx.signal,
     });
@@ -160,8 +65,10 @@ const stop: CommandSpec = {
     const t = optString(parsed, 'timeout');
     if (t !== undefined && !/^\d+$/.test(t))
       throw new UsageError('--timeout needs a whole number of seconds');
-    const { stopService } = await import('../../core/services/lifecycle.js');
-    const stopped = await stopService(await deps(ctx), name, t === undefined ? undefined : Number(t));
+    const stopped = await cliBox(ctx).services.stop(
+      name,
+      t === undefined ? {} : { timeoutSeconds: Number(t) },
+    );
     ctx.result({ name, stopped }, stopped ? `${name} stopped` : `${name} was not running`);
   },
 };
@@ -172,10 +79,7 @@ const restart: CommandSpec = {
   args: 'NAME',
   async run(ctx, parsed) {
     const name = nameArg(parsed, 'restart');
-    const { startService, stopService } = await import('../../core/services/lifecycle.js');
-    const d = await deps(ctx);
-    await stopService(d, name);
-    const r = await startService(d, name, { signal: ctx.signal });
+    const r = await cliBox(ctx).services.restart(name, { signal: ctx.signal });
     ctx.result(
       r,
       `${name} ${r.version} restarted${r.healthy ? `, healthy after ${r.startToHealthyMs} ms` : ''}`,
@@ -190,14 +94,13 @@ const status: CommandSpec = {
   details:
     'SECURITY is the rating from 1 to 8 (docs/security-rating.md), from the running container when it runs; with NAME, every point and its reason follows the table.',
   async run(ctx, parsed) {
-    const { listServices, serviceStatus } = await import('../../core/services/status.js');
-    const d = await deps(ctx);
+    const services = cliBox(ctx).services;
     const name = parsed.positionals[0];
     if (name) {
-      const s = await serviceStatus(d, name);
+      const s = await services.status(name);
       ctx.result(s, [statusTable([s]), '', ...ratingLines(s.rating)].join('\n'));
     } else {
-      const all = await listServices(d);
+      const all = await services.list();
       ctx.result(all, statusTable(all));
     }
   },
@@ -223,34 +126,12 @@ const logs: CommandSpec = {
     const name = nameArg(parsed, 'logs');
     const tail = optString(parsed, 'tail');
     if (tail !== undefined && !/^\d+$/.test(tail)) throw new UsageError('--tail needs a number of lines');
-    const { getRegistration } = await import('../../core/services/registry.js');
-    await getRegistration(ctx.root, name);
-    const { writeLogs } = await import('../../core/services/status.js');
-    const d = await deps(ctx);
-    if (ctx.json) {
-      const { PassThrough } = await import('node:stream');
-      const buf = new PassThrough();
-      let text = '';
-      buf.on('data', (c) => {
-        text += c;
-      });
-      await writeLogs(d.engine, name, buf, {
-        tail: tail === undefined ? undefined : Number(tail),
-        timestamps: true,
-      });
-      const lines = text
-        .split('\n')
-        .filter(Boolean)
-        .map((l) => {
-          const i = l.indexOf(' ');
-          return { time: l.slice(0, i), line: l.slice(i + 1) };
-        });
-      ctx.result({ name, lines });
-      return;
-    }
-    await writeLogs(d.engine, name, ctx.stdout as NodeJS.WritableStream & import('node:stream').Writable, {
+    const services = cliBox(ctx).services;
+    const n = tail === undefined ? {} : { tail: Number(tail) };
+    if (ctx.json) return ctx.result({ name, lines: await services.logs(name, n) });
+    await services.writeLogs(name, ctx.stdout as NodeJS.WritableStream & import('node:stream').Writable, {
+      ...n,
       follow: optBool(parsed, 'follow'),
-      tail: tail === undefined ? undefined : Number(tail),
       timestamps: !optBool(parsed, 'no-timestamps'),
       signal: ctx.signal,
     });
@@ -264,9 +145,7 @@ const inspect: CommandSpec = {
   args: 'NAME',
   async run(ctx, parsed) {
     const name = nameArg(parsed, 'inspect');
-    const { inspectService } = await import('../../core/services/inspect.js');
-    const { formatInspection } = await import('../describe.js');
-    const i = await inspectService(await deps(ctx), name);
+    const i = await cliBox(ctx).services.inspect(name);
     ctx.result(i, formatInspection(i));
   },
 };

@@ -1,11 +1,10 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { ExitCode, UsageError } from '../../core/errors.js';
-import type { AnswersInput, LoadedSpec } from '../../core/setup/index.js';
+import { type AnswersInput, ExitCode, type LoadedSpec, type SetupOps, UsageError } from '../../app/index.js';
+import { changesJson, formatChange, formatChanges } from '../../present/setup.js';
+import { cliBox } from '../box.js';
 import { type CommandSpec, optBool, optString, optStrings, type Parsed } from '../command.js';
 import type { Context } from '../context.js';
-
-type SetupCore = typeof import('../../core/setup/index.js');
 
 /**
  * Loads the spec with `load`, plans, then applies (or only prints with --dry-run). Shared by setup
@@ -14,17 +13,11 @@ type SetupCore = typeof import('../../core/setup/index.js');
  */
 export async function runSpec(
   ctx: Context,
-  load: (core: SetupCore) => Promise<LoadedSpec>,
+  load: (setup: SetupOps) => Promise<LoadedSpec>,
   dryRun: boolean,
 ): Promise<number> {
-  const [core, { moduleOpsFor }, { changesJson, formatChange, formatChanges }] = await Promise.all([
-    import('../../core/setup/index.js'),
-    import('../../core/setup/wire.js'),
-    import('../../core/setup/format.js'),
-  ]);
-  const loaded = await load(core);
-  const ops = await moduleOpsFor(ctx.root);
-  const plan = await core.planSetup(ctx.root, loaded.spec, loaded.repositories, ops);
+  const setup = cliBox(ctx).setup;
+  const plan = await setup.plan(await load(setup));
   if (dryRun) {
     ctx.result(
       { dryRun: true, root: ctx.root, changes: changesJson(plan.changes), blocked: plan.blocked },
@@ -32,11 +25,7 @@ export async function runSpec(
     );
     return plan.blocked.length ? ExitCode.failure : ExitCode.ok;
   }
-  const result = await core.applyPlan(plan, {
-    ...(ops ? { ops } : {}),
-    signal: ctx.signal,
-    onChange: (c) => ctx.info(formatChange(c)),
-  });
+  const result = await setup.apply(plan, { signal: ctx.signal, onChange: (c) => ctx.info(formatChange(c)) });
   ctx.result(
     { root: ctx.root, changed: changesJson(result.changed), commands: result.commands },
     result.changed.length
@@ -139,7 +128,7 @@ Running it again with the same answers changes nothing.`,
     if (!file && ANSWER_FLAGS.some((f) => parsed.values[f] !== undefined))
       return runSpec(
         ctx,
-        (core) => core.resolveAnswers(answersFromFlags(parsed), process.cwd(), 'setup flags'),
+        (setup) => setup.fromAnswers(answersFromFlags(parsed), process.cwd(), 'setup flags'),
         dryRun,
       );
     if (!file) {
@@ -148,9 +137,9 @@ Running it again with the same answers changes nothing.`,
           'No terminal for the wizard and no --answers file',
           'Run `blueprint setup --answers FILE` (see `blueprint setup --help` for the format).',
         );
-      const { openTui } = await import('../../tui/index.js');
-      return openTui(ctx, { screen: 'setup' });
+      const { openConsole } = await import('./tui.js');
+      return openConsole(ctx, { screen: 'setup' });
     }
-    return runSpec(ctx, (core) => core.loadAnswersFile(file), dryRun);
+    return runSpec(ctx, (setup) => setup.fromAnswersFile(file), dryRun);
   },
 };

@@ -1,5 +1,19 @@
-import { UsageError } from '../../core/errors.js';
+import { UsageError } from '../../app/index.js';
 import { type CommandSpec, optBool } from '../command.js';
+import type { Context } from '../context.js';
+
+/**
+ * Opens the console (src/tui) on this command's box: the one place the CLI reaches the TUI (the
+ * `tui` command, a bare `blueprint` on a terminal, and `blueprint setup`'s wizard).
+ */
+export async function openConsole(
+  ctx: Context,
+  opts: { screen?: 'setup'; login?: boolean } = {},
+): Promise<number> {
+  const { openTui } = await import('../../tui/index.js');
+  // The console asks its own questions on its own screen: it opens its box without the CLI's prompts.
+  return openTui(ctx.root, { ...opts, color: ctx.color });
+}
 
 export const tuiCommand: CommandSpec = {
   name: 'tui',
@@ -19,7 +33,6 @@ Plain text with NO_COLOR=1, TERM=dumb or --no-color. Every action is also a comm
         'The interactive interface needs a terminal',
         'Use the commands instead, e.g. `blueprint --json status`.',
       );
-    const { openTui } = await import('../../tui/index.js');
-    return openTui(ctx, { login: optBool(parsed, 'login') });
+    return openConsole(ctx, { login: optBool(parsed, 'login') });
   },
 };

@@ -1,4 +1,4 @@
-import { VERSION } from '../../core/version.js';
+import { VERSION } from '../../app/index.js';
 import type { CommandSpec } from '../command.js';
 
 export const versionCommand: CommandSpec = {

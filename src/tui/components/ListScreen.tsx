@@ -1,8 +1,8 @@
 import { Box, Text, useInput } from 'ink';
 import { useEffect, useState } from 'react';
 import { escapeLine, escapeText } from '../../present/escape.js';
-import type { ScreenProps } from '../App.js';
 import { moveSelection } from '../keys.js';
+import type { ScreenProps } from '../screen.js';
 import type { Maybe } from '../sources.js';
 import { useTheme } from '../theme.js';
 import { usePoll } from '../usePoll.js';

@@ -1,8 +1,9 @@
 import os from 'node:os';
 import { Box, Text, useInput } from 'ink';
 import { useRef } from 'react';
-import { cpuBusy, formatBytes, formatDuration } from '../../core/system/host.js';
-import type { ScreenProps } from '../App.js';
+import { cpuBusy } from '../../app/index.js';
+import { bytes as formatBytes, duration as formatDuration } from '../../present/units.js';
+import type { ScreenProps } from '../screen.js';
 import type { Maybe } from '../sources.js';
 import { useTheme } from '../theme.js';
 import { usePoll } from '../usePoll.js';

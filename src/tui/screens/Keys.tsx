@@ -1,5 +1,5 @@
-import type { ScreenProps } from '../App.js';
 import { ListScreen } from '../components/ListScreen.js';
+import type { ScreenProps } from '../screen.js';
 import type { KeyRow } from '../sources.js';
 
 const spaced = (fp: string) => fp.replace(/(.{4})/g, '$1 ').trim();

@@ -1,9 +1,9 @@
 import { Text } from 'ink';
 import { useCallback, useEffect, useState } from 'react';
-import type { ScreenProps } from '../App.js';
 import { Confirm } from '../components/Confirm.js';
 import { ListScreen } from '../components/ListScreen.js';
 import { Operation } from '../components/Operation.js';
+import type { ScreenProps } from '../screen.js';
 import type { PackageAction, PackageRow } from '../sources.js';
 
 type Mode =

@@ -1,8 +1,8 @@
 import { Box, Text, useInput } from 'ink';
 import { useEffect, useState } from 'react';
-import { ratingShort } from '../../cli/rating-text.js';
-import type { ScreenProps } from '../App.js';
+import { ratingShort } from '../../present/rating.js';
 import { ListScreen } from '../components/ListScreen.js';
+import type { ScreenProps } from '../screen.js';
 import type { ServiceRow } from '../sources.js';
 import { useTheme } from '../theme.js';
 import { useLines } from '../useLines.js';

@@ -1,28 +1,19 @@
 import { Box, Text, useInput } from 'ink';
 import { useCallback, useEffect, useState } from 'react';
-import { formatChange } from '../../core/setup/format.js';
-import {
-  answersSchema,
-  answersToSpec,
-  applyPlan,
-  pendingChanges,
-  planSetup,
-  resolveRepositories,
-  type SetupPlan,
-  validate,
-} from '../../core/setup/index.js';
 import {
   type Draft,
   draftToAnswers,
   initialDraft,
   nextStep,
+  type SetupPlan,
   STEPS,
   type WizardEnv,
-} from '../../core/setup/wizard.js';
-import type { ScreenProps } from '../App.js';
+} from '../../app/index.js';
+import { formatChange } from '../../present/setup.js';
 import { Operation } from '../components/Operation.js';
 import { fitCell } from '../components/Table.js';
 import { TextInput } from '../components/TextInput.js';
+import type { ScreenProps } from '../screen.js';
 import { useTheme } from '../theme.js';
 
 type Phase =
@@ -44,12 +35,7 @@ export function Setup(props: ScreenProps) {
 
   useEffect(() => {
     void (async () => {
-      const [host, gpus, ops, done] = await Promise.all([
-        sources.host(),
-        sources.gpus(),
-        sources.moduleOps(),
-        sources.setupDone(),
-      ]);
+      const [host, gpus, done] = await Promise.all([sources.host(), sources.gpus(), sources.setupDone()]);
       const gpuSummary = gpus.available
         ? gpus.value.length
           ? gpus.value.map((g) => `${g.vendor} ${g.name}: ${g.detail}`)
@@ -85,12 +71,7 @@ export function Setup(props: ScreenProps) {
   const summarize = async (d: Draft) => {
     setChecking(true);
     try {
-      const spec = answersToSpec(validate(answersSchema, draftToAnswers(d), 'the answers'));
-      const repos = await resolveRepositories(spec.repositories, process.cwd(), () => 'repository');
-      setPhase({
-        kind: 'summary',
-        plan: await planSetup(sources.root, spec, repos, await sources.moduleOps()),
-      });
+      setPhase({ kind: 'summary', plan: await sources.planSetup(draftToAnswers(d)) });
     } catch (err) {
       setError((err as Error).message);
     } finally {
@@ -126,12 +107,7 @@ export function Setup(props: ScreenProps) {
   const run = useCallback(
     async (progress: (l: string) => void) => {
       if (phase.kind !== 'apply') return;
-      const ops = await sources.moduleOps();
-      const r = await applyPlan(phase.plan, {
-        ...(ops ? { ops } : {}),
-        signal: props.signal,
-        onChange: (c) => progress(formatChange(c)),
-      });
+      const r = await sources.applySetup(phase.plan, (c) => progress(formatChange(c)), props.signal);
       progress(`${r.changed.length} change(s) written under ${phase.plan.root}.`);
     },
     [phase, sources, props.signal],
@@ -149,7 +125,7 @@ export function Setup(props: ScreenProps) {
       />
     );
   if (phase.kind === 'summary') {
-    const todo = pendingChanges(phase.plan);
+    const todo = phase.plan.changes.filter((c) => c.action !== 'unchanged');
     const room = Math.max(3, props.height - 4);
     return (
       <Box flexDirection="column">

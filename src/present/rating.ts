@@ -1,4 +1,4 @@
-import type { Rating, RatingItem } from '../core/services/rating.js';
+import type { Rating, RatingItem } from '../app/index.js';
 
 /**
  * The security rating in words (core gives codes and data: src/core/services/rating.ts). Shared by

@@ -1,4 +1,4 @@
-import type { Change } from './plan.js';
+import type { SetupChange as Change } from '../app/index.js';
 
 const SIGN: Record<Change['action'], string> = { create: '+', update: '~', delete: '-', unchanged: '=' };
 

@@ -1,8 +1,9 @@
-import type { AppArmorPlan } from '../core/services/apparmor.js';
-import { parseNetDev, type ServiceInspection } from '../core/services/inspect.js';
-import { ratingLines } from './rating-text.js';
+import type { AppArmorPlan, ServiceInspection, ServiceStatus, WatchEvent } from '../app/index.js';
+import { parseNetDev } from '../core/services/inspect.js';
+import { ratingLines, ratingShort } from './rating.js';
+import { bytes, shortDuration } from './units.js';
 
-const mib = (n: number | undefined) => (n === undefined ? '?' : `${Math.round(n / 1024 / 1024)} MiB`);
+const mib = (n: number | undefined) => bytes(n, '?');
 const mark = (ok: boolean) => (ok ? 'ok  ' : 'FAIL');
 
 function apparmorText(a: AppArmorPlan): string {
@@ -69,4 +70,78 @@ export function formatInspection(i: ServiceInspection): string {
   }
   lines.push('', ...ratingLines(i.rating));
   return lines.join('\n');
+}
+
+/**
+ * A service's state in a few words, the same in `service status`, the TUI and the web: an exited
+ * service says its exit code, OOM, and whether the watcher restarts it (when) or gave up.
+ */
+export function stateText(r: ServiceStatus, now = Date.now()): string {
+  if (r.state !== 'exited') return r.state;
+  const exited = `exited (${r.exitCode}${r.oomKilled ? ', OOM' : ''})`;
+  if (r.gaveUp) return `${exited}, not restarted after ${r.restarts} restarts`;
+  if (r.restartAt)
+    return `${exited}, restart in ${shortDuration(Math.max(0, Math.ceil((Date.parse(r.restartAt) - now) / 1000)))}`;
+  return exited;
+}
+
+/** The state for a narrow column (the TUI's 12 characters): `crash-looped`, `restarting`, or the state. */
+export function stateWord(r: ServiceStatus | undefined): string {
+  return !r ? 'unknown' : r.gaveUp ? 'crash-looped' : r.restartAt ? 'restarting' : r.state;
+}
+
+/** `blueprint service status`: one row per service. */
+export function statusTable(rows: ServiceStatus[]): string {
+  if (rows.length === 0) return 'No services installed. Install a module with `bpkg install NAME`.';
+  const head = [
+    'NAME',
+    'VERSION',
+    'STATE',
+    'HEALTH',
+    'UPTIME',
+    'RESTARTS',
+    'MEMORY',
+    'CPU%',
+    'PIDS',
+    'SECURITY',
+  ];
+  const body = rows.map((r) => [
+    r.name,
+    r.containerVersion && r.containerVersion !== r.version
+      ? `${r.version} (running ${r.containerVersion})`
+      : r.version,
+    stateText(r),
+    r.health,
+    shortDuration(r.uptimeSeconds),
+    String(r.restarts),
+    bytes(r.memoryBytes, '-'),
+    r.cpuPercent === null ? '-' : String(r.cpuPercent),
+    r.pids === null ? '-' : String(r.pids),
+    ratingShort(r.rating),
+  ]);
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
+  return [head, ...body]
+    .map((r) =>
+      r
+        .map((c, i) => c.padEnd(widths[i]!))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
+}
+
+/** `blueprint service watch`: one line per event. */
+export function eventText(e: WatchEvent): string {
+  switch (e.kind) {
+    case 'scheduled':
+      return `${e.name} exited with ${e.exitCode} (crash ${e.crashes} in a row); restarting in ${e.delayMs / 1000} s`;
+    case 'restarted':
+      return `${e.name} restarted (${e.restarts} since it was last started by hand)`;
+    case 'started':
+      return `${e.name} started (restart policy always)`;
+    case 'gave-up':
+      return `${e.name} exited with ${e.exitCode} after ${e.crashes - 1} restarts in a row; left stopped. See \`blueprint service logs ${e.name}\`, then \`blueprint service start ${e.name}\`.`;
+    case 'error':
+      return `${e.name}: ${e.message}`;
+  }
 }

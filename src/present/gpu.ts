@@ -1,17 +1,14 @@
-/** Human text for `blueprint gpu` and the TUI's GPU panel. */
-import { VENDOR_NAMES, VENDOR_PREFERENCE } from './parse.js';
-import type { Accelerator, GpuReport, GpuRuntime } from './types.js';
+/** Human text for `blueprint gpu`, the TUI's GPU panel and the web's GPU page. */
+import type { Accelerator, GpuReport } from '../app/index.js';
+import { VENDOR_NAMES, VENDOR_PREFERENCE } from '../core/gpu/parse.js';
+import type { GpuRuntime } from '../core/gpu/types.js';
+import { bytes } from './units.js';
 
 export const RUNTIME_NAMES: Record<GpuRuntime, string> = {
   cuda: 'CUDA',
   rocm: 'ROCm',
   'level-zero': 'Level Zero',
 };
-
-export function formatBytes(bytes: number | null): string {
-  if (bytes === null) return 'unknown';
-  return bytes >= 2 ** 30 ? `${(bytes / 2 ** 30).toFixed(1)} GiB` : `${Math.round(bytes / 2 ** 20)} MiB`;
-}
 
 /** The container line: what is ready, or what is missing and the fix (`reason: fix`). */
 export function readinessLine(acc: Accelerator): string {
@@ -24,7 +21,7 @@ export function formatAccelerator(acc: Accelerator): string {
     ? `${acc.driver.name}${acc.driver.version ? ` ${acc.driver.version}` : ''}${acc.driver.inTree ? ' (in-tree)' : ''}`
     : 'none bound';
   const rows: [string, string][] = [
-    ['memory', formatBytes(acc.memoryBytes)],
+    ['memory', bytes(acc.memoryBytes)],
     ['driver', driver],
     ['nodes', acc.deviceNodes.join(' ') || 'none'],
     ['container', readinessLine(acc)],

@@ -1,0 +1,97 @@
+/**
+ * Publishing and module authoring: what runs on a developer's machine, not on a box (no root, no
+ * engine connection). `blueprint repo` and `blueprint module` use these; modules are built into
+ * their container image and linted here, through the services module's build hooks.
+ */
+import path from 'node:path';
+import type { RepoIndex, Signer } from '../core/pkg/index.js';
+
+export interface BuildOptions {
+  /** Package source folders (manifest.json and payload/). */
+  sources: string[];
+  repoDir: string;
+  /** The repository name recorded in index.json. */
+  name: string;
+  signer: Signer;
+  expiresInDays: number;
+  /** Lint modules first and refuse one with errors (default true). */
+  lint?: boolean;
+  info?: (line: string) => void;
+}
+
+/** `blueprint repo build`: builds, signs and indexes packages into a static repository folder. */
+export async function buildRepository(opts: BuildOptions): Promise<RepoIndex> {
+  const [{ buildRepository: build }, { createBuildHooks }] = await Promise.all([
+    import('../core/pkg/build.js'),
+    import('../core/services/hooks.js'),
+  ]);
+  return build({
+    sources: opts.sources,
+    repoDir: path.resolve(opts.repoDir),
+    name: opts.name,
+    signer: opts.signer,
+    expiresInDays: opts.expiresInDays,
+    hooks: createBuildHooks({ lint: opts.lint ?? true }),
+    info: opts.info ?? (() => {}),
+  });
+}
+
+/** `blueprint repo sign`: FILE.asc, an armored detached signature. */
+export async function signFile(file: string, signer: Signer): Promise<void> {
+  return (await import('../core/pkg/build.js')).signFile(path.resolve(file), signer);
+}
+
+/**
+ * `blueprint repo keygen`: an Ed25519 signing key written to `out` (made 0700): signing-key.asc and
+ * revocation.asc (0600, secret), signing-key.pub.asc (0644).
+ */
+export async function writeSigningKey(
+  out: string,
+  name: string,
+  email: string,
+): Promise<{ fingerprint: string; dir: string }> {
+  const [{ generateSigningKey }, { ensureDir }, { writeFile }] = await Promise.all([
+    import('../core/pkg/signature.js'),
+    import('../core/system/fs.js'),
+    import('node:fs/promises'),
+  ]);
+  const k = await generateSigningKey(name, email);
+  await ensureDir(out, 0o700);
+  await writeFile(path.join(out, 'signing-key.asc'), k.privateKey, { mode: 0o600 });
+  await writeFile(path.join(out, 'signing-key.pub.asc'), k.publicKey, { mode: 0o644 });
+  await writeFile(path.join(out, 'revocation.asc'), k.revocationCertificate, { mode: 0o600 });
+  return { fingerprint: k.fingerprint, dir: path.resolve(out) };
+}
+
+/** The first public key in an armored text: its armor and fingerprint; undefined when none. */
+export async function readPublicKey(
+  armored: string,
+): Promise<{ armor: string; fingerprint: string } | undefined> {
+  const [pub] = await (await import('../core/pkg/signature.js')).readPublicKeys(armored);
+  return pub ? { armor: pub.armor(), fingerprint: pub.getFingerprint() } : undefined;
+}
+
+/** `blueprint repo rotate-key`: announces a new key in the repository, signed by the current one. */
+export async function announceKeyRotation(
+  repoDir: string,
+  armored: string,
+  fingerprint: string,
+  signer: Signer,
+): Promise<void> {
+  return (await import('../core/pkg/build.js')).announceKeyRotation(
+    path.resolve(repoDir),
+    armored,
+    fingerprint,
+    signer,
+  );
+}
+
+/** `blueprint module new`: a module folder from the template. */
+export async function scaffoldModule(name: string, dir: string) {
+  return (await import('../core/modules/index.js')).scaffoldModule(name, dir);
+}
+
+/** `blueprint module lint`: manifest, sandbox loosenings, image recipe, hashes, the rating. */
+export async function lintModule(dir: string) {
+  return (await import('../core/modules/index.js')).lintModule(dir);
+}

@@ -1,0 +1,23 @@
+import type { BoxStatus } from '../app/index.js';
+import { packageCount } from './packages.js';
+import { bytes, duration } from './units.js';
+
+/** A service list in one line: `hello running, embeddings exited`, or why it is unknown. */
+export function servicesLine(services: BoxStatus['services']): string {
+  if (!Array.isArray(services)) return `unknown (${services.error})`;
+  return services.length ? services.map((s) => `${s.name} ${s.state}`).join(', ') : 'none installed';
+}
+
+/** `blueprint status` for people: the same facts as the TUI dashboard and the web overview. */
+export function statusText(s: BoxStatus): string {
+  const { host } = s;
+  return [
+    `${host.hostname}: blueprint ${s.version}${s.setUp ? '' : ' (not set up: run `blueprint setup`)'}`,
+    `  up ${duration(host.uptimeSeconds)}, load ${host.cpu.load.join(' ')}, memory ${bytes(host.memory.totalBytes - host.memory.availableBytes)} of ${bytes(host.memory.totalBytes)}`,
+    `  packages: ${s.packages.map((p) => `${p.name} ${p.version}`).join(', ') || 'none'}${s.updates.length ? ` (${s.updates.length} upgradable)` : ''}`,
+    `  services: ${servicesLine(s.services)}`,
+    `  exposure: ${s.exposure.listeners.length} socket(s) beyond loopback; firewall ${s.exposure.firewall}`,
+  ].join('\n');
+}
+
+export { packageCount };

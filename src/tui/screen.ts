@@ -1,0 +1,24 @@
+import type { Sources } from './sources.js';
+
+/**
+ * What App gives each screen. Its own module, so screens and App do not import each other
+ * (App imports the screens; the screens import this).
+ */
+export const SCREENS = ['dashboard', 'packages', 'services', 'keys', 'setup'] as const;
+export type ScreenName = (typeof SCREENS)[number];
+export interface ScreenProps {
+  sources: Sources;
+  width: number;
+  /** Rows available to the screen's body. */
+  height: number;
+  /** A text field has the keyboard: global keys (q, 1-5, ?) are off. */
+  setCapture(on: boolean): void;
+  /** A long operation runs: Ctrl-C waits for its current step. */
+  setBusy(on: boolean): void;
+  /** Aborted when the user asks to quit during an operation. */
+  signal: AbortSignal;
+  /** The wizard finished: a standalone `blueprint setup` quits. */
+  onDone?(): void;
+  /** Leave this screen (Esc on a first step): back to the Dashboard, or quit the standalone wizard. */
+  onLeave(): void;
+}
