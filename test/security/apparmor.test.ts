@@ -13,12 +13,15 @@ import {
   apparmorSupport,
   findParser,
   type ProfileInput,
+  planAppArmor,
   profileFile,
   profileName,
 } from '../../src/core/services/apparmor.js';
 import { inspectService } from '../../src/core/services/inspect.js';
 import { inspectContainer, planFor, startService } from '../../src/core/services/lifecycle.js';
+import { NO_GPU, sandboxPolicy } from '../../src/core/services/policy.js';
 import { getRegistration } from '../../src/core/services/registry.js';
+import { parseService } from '../../src/core/services/schema.js';
 import { buildHello, type HelloBuild, makeBox, type TestBox, uniqueName } from '../services/helpers.js';
 
 const run = promisify(execFile);
@@ -116,6 +119,52 @@ describe('the profile generated from a manifest', () => {
       expect(() => apparmorProfile({ ...hello, writable: [bad] }), bad).toThrow(/cannot be written/);
     expect(() => apparmorProfile({ ...hello, devices: ['/dev/x,\n  /** w'] })).toThrow(/cannot be written/);
     expect(() => apparmorProfile({ ...hello, name: 'x { /** w, }' })).toThrow(/cannot be written/);
+  });
+});
+
+describe('the container spec', () => {
+  const input = {
+    root: '/box',
+    name: 'hello',
+    version: '1.0.0',
+    prefix: '/box/opt/blueprint/hello/1.0.0',
+    service: parseService({
+      image: { archive: 'image.tar', id: `sha256:${'a'.repeat(64)}` },
+      network: 'loopback-socket',
+      socket: { dir: '/run/hello', file: 'hello.sock' },
+    }),
+    approvals: { outboundNetwork: false },
+    gpu: NO_GPU,
+    seccompProfile: '/box/seccomp.json',
+  };
+
+  it('names the own profile for the engine only when the plan has one, and says why not otherwise', () => {
+    const own = sandboxPolicy({ ...input, apparmor: { mode: 'own-profile', profile: 'blueprint-hello' } });
+    expect(own.spec.apparmor_profile).toBe('blueprint-hello');
+    expect(own.summary.apparmor).toEqual({ mode: 'own-profile', profile: 'blueprint-hello' });
+    const off = sandboxPolicy({ ...input, apparmor: { mode: 'off', reason: 'kernel-has-no-apparmor' } });
+    expect(off.spec).not.toHaveProperty('apparmor_profile');
+    expect(off.summary.apparmor).toEqual({ mode: 'off', reason: 'kernel-has-no-apparmor' });
+    // A change of plan is a new spec: the container is made again at the next start.
+    expect(own.spec.labels).not.toEqual(off.spec.labels);
+  });
+
+  it('plans the own profile where the kernel enforces AppArmor and the parser is there', async () => {
+    const sys = await mkdtemp(path.join(os.tmpdir(), 'bp-aa-sys-'));
+    try {
+      expect(await planAppArmor('hello', sys)).toEqual({ mode: 'off', reason: 'kernel-has-no-apparmor' });
+      await mkdir(path.join(sys, 'module/apparmor/parameters'), { recursive: true });
+      await mkdir(path.join(sys, 'kernel/security/apparmor'), { recursive: true });
+      await writeFile(path.join(sys, 'module/apparmor/parameters/enabled'), 'Y\n');
+      const parser = await findParser();
+      expect(await planAppArmor('hello', sys)).toEqual(
+        parser
+          ? { mode: 'own-profile', profile: 'blueprint-hello' }
+          : { mode: 'engine-default', reason: 'parser-missing' },
+      );
+    } finally {
+      await rm(sys, { recursive: true, force: true });
+    }
   });
 });
 
