@@ -51,5 +51,12 @@ fi
 # --- TUI / setup / SSH tests: a real sshd, and nft to check the rules setup writes ---
 { [ -x /usr/sbin/sshd ] && [ -x /usr/sbin/nft ]; } || apt_install --no-install-recommends openssh-server openssh-client nftables
 
+# python3-numpy (Debian's, for /usr/bin/python3): scripts/models/make-tiny-llama.py writes the llm
+# module's test model and its reference forward pass.
+/usr/bin/python3 -c 'import numpy' 2>/dev/null || apt_install python3-numpy
+
 export ONNXRUNTIME_NODE_INSTALL=skip  # see .npmrc
+# node-llama-cpp (llm module) uses the prebuilt llama.cpp binaries of its registry packages; never
+# let its postinstall try a download or a source build (offline CI).
+export NODE_LLAMA_CPP_SKIP_DOWNLOAD=true
 npm install --no-audit --no-fund
