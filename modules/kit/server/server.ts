@@ -55,6 +55,8 @@ export interface RequestContext {
   path: string;
   /** The body as strict-UTF-8 JSON (400 otherwise), within the size limits. */
   json(): Promise<unknown>;
+  /** The raw body (e.g. an uploaded file), within the same size limits and budget as json(). */
+  bytes(): Promise<Buffer>;
   /** Runs heavy work in its turn in the fair queue (503 when full; rejects if the client leaves). */
   queue<T>(work: () => Promise<T>): Promise<T>;
   /** Aborted when the client closes the connection before its answer. */
@@ -63,12 +65,13 @@ export interface RequestContext {
 
 export interface Reply {
   status?: number;
+  /** Sent as JSON; a Uint8Array is sent as is (application/octet-stream unless headers say otherwise). */
   body: unknown;
   headers?: Record<string, string>;
 }
 
 export interface Route {
-  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   /** Default true: the route needs the access token when one is set. */
   auth?: boolean;
   handle(ctx: RequestContext): Promise<Reply> | Reply;
@@ -77,6 +80,12 @@ export interface Route {
 export interface KitOptions {
   log: KitLog;
   routes: Record<string, Route>;
+  /**
+   * Paths with parameters (REST APIs such as Qdrant's /collections/{name}/points): consulted when
+   * no exact route matches; returns the route for this method and path (it may throw an HttpError,
+   * e.g. 405), or undefined for 404.
+   */
+  match?(method: string, path: string): Route | undefined;
   /** The module's error body for an error on `path` (APIs differ: OpenAI, TEI, …). */
   errorBody(err: HttpError, path: string): unknown;
   /** When set, every route with auth needs `Authorization: Bearer TOKEN`. */
@@ -105,6 +114,14 @@ function authorized(req: IncomingMessage, token: string | undefined): boolean {
 
 function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) {
   if (res.headersSent || res.destroyed) return;
+  if (body instanceof Uint8Array) {
+    res.writeHead(status, {
+      'content-type': 'application/octet-stream',
+      'content-length': body.byteLength,
+      ...headers,
+    });
+    return res.end(body);
+  }
   const text = JSON.stringify(body);
   res.writeHead(status, {
     'content-type': 'application/json',
@@ -112,6 +129,33 @@ function send(res: ServerResponse, status: number, body: unknown, headers: Recor
     ...headers,
   });
   res.end(text);
+}
+
+async function writeStream(res: ServerResponse, reply: Reply, signal: AbortSignal, draining: boolean) {
+  const it = reply.stream![Symbol.asyncIterator]();
+  try {
+    if (signal.aborted) throw new ClientGoneError();
+    res.writeHead(reply.status ?? 200, { ...reply.headers, ...(draining ? { connection: 'close' } : {}) });
+    res.flushHeaders();
+    for (;;) {
+      const next = await it.next();
+      if (next.done) break;
+      if (signal.aborted) throw new ClientGoneError();
+      if (!res.write(next.value))
+        await new Promise<void>((drained) => {
+          const done = () => {
+            res.off('drain', done);
+            signal.removeEventListener('abort', done);
+            drained();
+          };
+          res.on('drain', done);
+          signal.addEventListener('abort', done, { once: true });
+        });
+    }
+    res.end();
+  } finally {
+    await it.return?.();
+  }
 }
 
 export function createKitServer(opts: KitOptions): KitServer {
@@ -171,7 +215,7 @@ export function createKitServer(opts: KitOptions): KitServer {
       const ok = !draining && (opts.healthy?.() ?? true);
       return send(res, ok ? 200 : 503, { status: ok ? 'ok' : 'unavailable' });
     }
-    const r = opts.routes[path];
+    const r = Object.hasOwn(opts.routes, path) ? opts.routes[path] : opts.match?.(method, path);
     if (!r) {
       const known = Object.entries(opts.routes).map(([p, x]) => `${x.method} ${p}`);
       throw new HttpError(404, `no route ${path}; try ${known.join(', ')}`);
@@ -186,9 +230,11 @@ export function createKitServer(opts: KitOptions): KitServer {
       path,
       signal,
       json: async () => parseJson(await readBody(req, limits.maxBodyBytes, budget, charge)),
+      bytes: () => readBody(req, limits.maxBodyBytes, budget, charge),
       queue: (work) => queue.run(req.socket, work, signal),
     };
     const reply = await r.handle(ctx);
+    if (reply.stream) return writeStream(res, reply, signal, draining);
     if (signal.aborted) throw new ClientGoneError();
     send(res, reply.status ?? 200, reply.body, {
       ...reply.headers,
