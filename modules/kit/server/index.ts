@@ -15,6 +15,7 @@ export {
   type RequestContext,
   type Route,
 } from './server.js';
+export { ModelVerificationError, parseFileHashes, verifyModelFiles } from './verify.js';
 export { serveJobs } from './worker.js';
 
 /** A positive integer from the environment, or the fallback when unset. */
