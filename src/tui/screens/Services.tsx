@@ -122,6 +122,7 @@ function InspectView(props: { name: string; lines: string[]; height: number; onC
     <Box flexDirection="column">
       <Text bold>{`Inspect ${props.name} (arrows, space, PgUp/PgDn scroll; any other key: back)`}</Text>
       {props.lines.slice(top, top + page).map((l, i) => (
+        // biome-ignore lint/suspicious/noArrayIndexKey: a line's place in the whole text is its identity
         <Text key={`${top + i}`} wrap="truncate">
           {l}
         </Text>
