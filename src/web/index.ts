@@ -23,7 +23,7 @@ export async function adminGid(root: string, group = 'sudo'): Promise<number | u
 }
 
 /** Is something answering on this socket? (A second dashboard must not steal a live one's path.) */
-function alive(socket: string): Promise<boolean> {
+export function isRunning(socket: string): Promise<boolean> {
   return new Promise((resolve) => {
     const c = net.connect(socket, () => {
       c.end();
@@ -63,7 +63,7 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
   const existing = await lstat(socket).catch(() => undefined);
   if (existing) {
     if (!existing.isSocket()) throw new Error(`${socket} exists and is not a socket; remove it`);
-    if (await alive(socket)) throw new Error(`a dashboard is already running on ${socket}`);
+    if (await isRunning(socket)) throw new Error(`a dashboard is already running on ${socket}`);
     await unlink(socket);
   }
   const handler = createHandler({ ops: o.ops, tokenDir });

@@ -62,6 +62,8 @@ export interface SignerView {
   origin: string;
   fingerprint: string;
   signer: string;
+  /** What the install will do, dependencies first: the plan it then carries out as shown. */
+  changes?: string[];
 }
 
 export interface GpuView {

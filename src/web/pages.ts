@@ -119,7 +119,8 @@ ${actionButton(csrf, '/packages/upgrade', 'Update and upgrade all')}</div>
 export function confirmInstallBody(name: string, s: SignerView, csrf: string): Part {
   return html`<section class="card"><dl class="facts">
 <dt>Package</dt><dd>${name} ${s.version}</dd><dt>Origin</dt><dd>${s.origin}</dd>
-<dt>Signed by</dt><dd>${s.signer}</dd><dt>Key</dt><dd><code>${s.fingerprint}</code></dd></dl>
+<dt>Signed by</dt><dd>${s.signer}</dd><dt>Key</dt><dd><code>${s.fingerprint}</code></dd>
+${s.changes?.length ? html`<dt>Changes</dt><dd><ul>${s.changes.map((c) => html`<li>${c}</li>`)}</ul></dd>` : ''}</dl>
 <p>The package's own signature is checked again, over the bytes installed.</p>
 <div class="actions"><form method="post" action="/packages/${enc(name)}/install">${csrfField(csrf)}<button type="submit" autofocus>Install ${name}</button></form>
 <a href="/packages">Cancel</a></div></section>`;

@@ -17,6 +17,11 @@ export const topLevel: TopLevelEntry[] = [
     load: async () => (await import('./audit.js')).auditGroup,
   },
   {
+    name: 'dashboard',
+    summary: 'Web dashboard on a unix socket, reached with ssh -L (`dashboard url`: a login link)',
+    load: async () => (await import('./dashboard.js')).dashboardCommand,
+  },
+  {
     name: 'doctor',
     summary: 'Check the container engine and sandbox prerequisites, with exact fixes',
     load: async () => (await import('./doctor.js')).doctorCommand,

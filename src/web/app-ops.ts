@@ -1,0 +1,218 @@
+import {
+  type Box,
+  type ExposureAudit,
+  type GpuReport,
+  openBox,
+  type PlannedChange,
+  type ServiceStatus,
+} from '../app/index.js';
+import { ratingLines, reasonText } from '../present/rating.js';
+import { formatInspection, stateWord } from '../present/services.js';
+import { bytes, duration } from '../present/units.js';
+import type { DashboardOps, ExposureView, GpuView, Maybe, ServiceView } from './ops.js';
+
+/**
+ * The dashboard's operations, each the `src/app` call the CLI and the TUI make for the same
+ * action (`blueprint service start`, `bpkg install`, ...), on one `Box` for the server's life.
+ * Only the shaping into rows for the pages happens here; no decision is made twice.
+ */
+
+const failed = (err: unknown) => ({ available: false, reason: (err as Error).message }) as const;
+
+function firewallText(e: ExposureAudit): string {
+  if (e.firewall === 'blueprint')
+    return `on (default deny${e.allowedPorts.length ? `, allows tcp ${e.allowedPorts.join(',')}` : ''})`;
+  return e.firewall === 'other' ? 'rules not managed by blueprint' : 'NOT CONFIGURED';
+}
+
+function exposureView(e: ExposureAudit): ExposureView {
+  return {
+    firewall: firewallText(e),
+    listeners: e.listeners.map((l) => ({
+      proto: l.proto,
+      address: l.address,
+      ...(l.port !== null ? { port: l.port } : {}),
+      flagged: l.flagged,
+      note:
+        l.note ??
+        (e.firewall === 'blueprint' && !e.allowedPorts.includes(l.port ?? -1)
+          ? 'listening; blocked by the firewall'
+          : 'REACHABLE from the network'),
+    })),
+  };
+}
+
+function serviceView(s: ServiceStatus): ServiceView {
+  return {
+    name: s.name,
+    version: s.version,
+    state: stateWord(s),
+    ...(s.state === 'running' && s.health !== 'none' ? { health: s.health } : {}),
+    ...(s.memoryBytes ? { memory: bytes(s.memoryBytes) } : {}),
+    rating: { score: s.rating.score, max: s.rating.max, reasons: s.rating.items.map(reasonText) },
+  };
+}
+
+function gpuViews(report: GpuReport): GpuView[] {
+  return report.accelerators.map((a) => ({
+    name: a.model,
+    vendor: a.vendor,
+    detail: `${a.pciAddress}${a.memoryBytes ? `, ${bytes(a.memoryBytes)}` : ''}; ${
+      a.container.ready ? `ready for services: ${a.container.reason}` : `not ready: ${a.container.reason}`
+    }${a.container.fix ? ` (fix: ${a.container.fix})` : ''}`,
+  }));
+}
+
+const changeText = (c: PlannedChange) =>
+  `${c.name} ${c.from ? `${c.from} -> ${c.to}` : c.to} from ${c.repo} (${bytes(c.size)})`;
+
+export function appOps(root: string, env: NodeJS.ProcessEnv = process.env): DashboardOps {
+  // The admin confirmed on the page before the POST; the box asks nothing more. `yes` stays false:
+  // a module that asks for outbound network is refused here, with the CLI's --yes as the hint.
+  const box: Box = openBox(root, { confirm: async () => true, env });
+  // The plan each install page showed, carried out as shown (or refused when it changed).
+  const shown = new Map<string, PlannedChange[]>();
+  const gpus = (): Promise<Maybe<GpuView[]>> =>
+    box.gpu
+      .detect({ maxAgeMs: 60_000 })
+      .then((r) => ({ available: true, value: gpuViews(r) }) as const, failed);
+  return {
+    async overview() {
+      const [st, g] = await Promise.all([box.status(), gpus()]);
+      const h = st.host;
+      const used = h.memory.totalBytes - h.memory.availableBytes;
+      const repos = await box.repos.list().catch(() => []);
+      return {
+        host: {
+          hostname: h.hostname,
+          kernel: h.kernel,
+          uptime: duration(h.uptimeSeconds),
+          cpu: `${h.cpu.cores} cores, load ${h.cpu.load.map((l) => l.toFixed(2)).join(' ')}, ${h.cpu.model}`,
+          memory: `${bytes(used)} used of ${bytes(h.memory.totalBytes)}`,
+          disk: `${bytes(h.disk.freeBytes)} free of ${bytes(h.disk.totalBytes)} on ${h.disk.path}`,
+        },
+        setupDone: st.setUp,
+        gpus: g,
+        services: Array.isArray(st.services)
+          ? { available: true, value: st.services.map(serviceView) }
+          : { available: false, reason: st.services.error },
+        updates: repos.length
+          ? { available: true, value: st.updates.length }
+          : { available: false, reason: 'no repository configured (bpkg repo add NAME URL)' },
+        exposure: exposureView(st.exposure),
+      };
+    },
+    services: async () => (await box.services.list()).map(serviceView),
+    async service(name) {
+      const [st, inspection] = await Promise.all([box.services.status(name), box.services.inspect(name)]);
+      return {
+        ...serviceView(st),
+        rating: {
+          score: inspection.rating.score,
+          max: inspection.rating.max,
+          reasons: ratingLines(inspection.rating, '').slice(1),
+        },
+        inspection: formatInspection(inspection).split('\n'),
+      };
+    },
+    async serviceAction(action, name) {
+      if (action === 'start') await box.services.start(name);
+      else if (action === 'stop') await box.services.stop(name);
+      else await box.services.restart(name);
+    },
+    followLogs: (name, onLine, signal) => box.services.followLogs(name, onLine, { signal }),
+    async packages(query) {
+      const [installed, offered, upgradable] = await Promise.all([
+        box.packages.list(),
+        box.packages.search(query).catch(() => []),
+        box.packages.upgradable().catch(() => []),
+      ]);
+      const q = query.toLowerCase();
+      const have = new Set(installed.map((p) => p.name));
+      return [
+        ...installed
+          .filter((p) => !q || p.name.includes(q) || p.summary.toLowerCase().includes(q))
+          .map((p) => {
+            const up = upgradable.find((u) => u.name === p.name);
+            return {
+              name: p.name,
+              version: p.version,
+              installed: true,
+              summary: p.summary,
+              ...(p.origin ? { origin: p.origin } : {}),
+              ...(p.signer ? { signer: p.signer.toUpperCase() } : {}),
+              ...(up ? { upgrade: up.to } : {}),
+            };
+          }),
+        ...offered
+          .filter((h) => !have.has(h.name))
+          .map((h) => ({
+            name: h.name,
+            version: h.version,
+            installed: false,
+            summary: h.summary,
+            origin: h.repo,
+          })),
+      ];
+    },
+    async signerOf(name) {
+      const [offer, plan] = await Promise.all([box.packages.offered(name), box.packages.plan([name])]);
+      shown.set(name, plan);
+      return {
+        version: offer.version,
+        origin: offer.repo,
+        fingerprint: offer.fingerprint,
+        signer: offer.signer,
+        changes: plan.map(changeText),
+      };
+    },
+    async packageAction(action, name, progress, signal) {
+      const call = {
+        signal,
+        info: progress,
+        warn: (l: string) => progress(`warning: ${l}`),
+        onProgress: (e: { phase: string; name: string; bytes?: number }) =>
+          progress(`${e.phase} ${e.name}${e.bytes !== undefined ? ` ${bytes(e.bytes)}` : ''}`),
+      };
+      if (action === 'install') {
+        const expected = shown.get(name);
+        shown.delete(name);
+        const done = await box.packages.install([name], { ...call, ...(expected ? { expected } : {}) });
+        progress(
+          done.length ? `installed: ${done.map(changeText).join(', ')}` : `${name} is already installed`,
+        );
+        const signer = await box.packages.signerOf(name);
+        if (signer)
+          progress(
+            `verified: signed by ${signer.fingerprint}${signer.userIds.length ? ` (${signer.userIds.join(', ')})` : ''}`,
+          );
+      } else if (action === 'remove') {
+        const done = await box.packages.remove([name], call);
+        progress(`removed: ${done.map((r) => `${r.name} ${r.from ?? ''}`.trim()).join(', ') || 'nothing'}`);
+      } else {
+        progress('checking the repositories');
+        await box.packages.update(call);
+        const done = await box.packages.upgrade(call);
+        progress(done.length ? done.map(changeText).join(', ') : 'everything is up to date');
+      }
+    },
+    gpus,
+    keys: async () =>
+      (await box.keys.list()).map((k) => ({
+        fingerprint: k.fingerprint.toUpperCase(),
+        name: k.userIds.join(', '),
+        state: k.revoked ? 'REVOKED' : 'trusted',
+      })),
+    repos: async () =>
+      (await box.repos.list()).map((r) => ({
+        name: r.name,
+        url: r.url,
+        keys: (r.keys ?? []).map((k) => k.toUpperCase()),
+        state:
+          r.version !== undefined
+            ? `version ${r.version}, ${r.packages ?? 0} package(s)${r.expires ? `, expires ${r.expires}` : ''}`
+            : 'never fetched (bpkg update)',
+      })),
+    exposure: async () => exposureView(await box.audit.exposure()),
+  };
+}
