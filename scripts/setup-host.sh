@@ -51,6 +51,10 @@ fi
 # --- TUI / setup / SSH tests: a real sshd, and nft to check the rules setup writes ---
 { [ -x /usr/sbin/sshd ] && [ -x /usr/sbin/nft ]; } || apt_install --no-install-recommends openssh-server openssh-client nftables
 
+# --- Web dashboard tests (test/web/browser.test.ts): Debian's Chromium, driven by puppeteer-core
+# (no browser download); the test skips without it.
+[ -x /usr/bin/chromium ] || apt_install chromium
+
 # python3-numpy (Debian's, for /usr/bin/python3): scripts/models/make-tiny-llama.py writes the llm
 # module's test model and its reference forward pass.
 /usr/bin/python3 -c 'import numpy' 2>/dev/null || apt_install python3-numpy
