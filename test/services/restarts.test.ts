@@ -91,12 +91,91 @@ describe('restart backoff', () => {
     );
   });
 
-  it('exits from before the watcher started are a shutdown, not a crash: only always starts again', () => {
+  it('exits from before this boot are a shutdown, not a crash: the service comes back once, uncounted', () => {
+    const booted = T0;
     const old = exit(T0 - 5000, 143);
-    const always = decide('always', old, EMPTY_RECORD, T0, T0, b);
-    expect(always).toMatchObject({ start: true, record: { crashes: 0 } });
-    const onFailure = decide('on-failure', old, EMPTY_RECORD, T0, T0, b);
-    expect(onFailure).toMatchObject({ start: false, record: { crashes: 0 } });
+    for (const policy of ['always', 'on-failure'] as const) {
+      const first = decide(policy, old, EMPTY_RECORD, T0 + 1000, booted, b);
+      expect(first).toMatchObject({ start: true, crashed: false, record: { crashes: 0, restarts: 0 } });
+      // Tried once per boot: a start that fails is not retried every second.
+      expect(decide(policy, old, first.record, T0 + 2000, booted, b).start).toBe(false);
+      // Already seen in the previous boot (a clean exit under on-failure): it comes back all the same.
+      const seenBefore = { ...EMPTY_RECORD, lastExit: old.finishedAtText, lastExitCode: 143 };
+      expect(decide(policy, old, seenBefore, T0 + 1000, booted, b).start).toBe(true);
+    }
+    expect(decide('no', old, EMPTY_RECORD, T0 + 1000, booted, b).start).toBe(false);
+    expect(decide('always', old, { ...EMPTY_RECORD, held: true }, T0 + 1000, booted, b).start).toBe(false);
+    expect(decide('always', old, { ...EMPTY_RECORD, gaveUp: true }, T0 + 1000, booted, b).start).toBe(false);
+  });
+
+  it('a container the engine reset at boot (configured, started before) comes back like a shutdown exit', () => {
+    const lost: Observed = { ...exit(T0 - 9000, 0), lost: true };
+    // Its FinishedAt is an older exit the watcher already counted: still started again.
+    const counted = { ...EMPTY_RECORD, crashes: 1, restarts: 1, lastExit: lost.finishedAtText };
+    expect(decide('on-failure', lost, counted, T0 + 1000, T0, b)).toMatchObject({
+      start: true,
+      crashed: false,
+      record: { crashes: 1, restarts: 1 },
+    });
+  });
+
+  it('a crash after boot that no watcher saw (it started later) is counted and restarted at once', () => {
+    const booted = T0;
+    const watcherStarts = T0 + 60_000;
+    const missed = exit(T0 + 10_000, 137);
+    const r = decide('on-failure', missed, EMPTY_RECORD, watcherStarts, booted, b);
+    expect(r).toMatchObject({
+      start: true,
+      crashed: true,
+      record: { crashes: 1, restarts: 1, lastExitCode: 137 },
+    });
+    // A clean exit under on-failure stays down, as it would have with the watcher running.
+    expect(decide('on-failure', exit(T0 + 10_000, 0), EMPTY_RECORD, watcherStarts, booted, b).start).toBe(
+      false,
+    );
+  });
+
+  it('a running service that fails its health check N times in a row is stopped and restarted with backoff', () => {
+    const since = T0;
+    const hw = { intervalMs: 10_000, failures: 3 };
+    let record: RestartRecord = { ...EMPTY_RECORD };
+    const check = (health: 'ok' | 'failed', at: number) => {
+      const r = decide('on-failure', { ...running(since), health }, record, at, T0 - 1, b, hw);
+      record = r.record;
+      return r;
+    };
+    expect(check('failed', T0 + 1000)).toMatchObject({ stop: false, crashed: false });
+    expect(check('ok', T0 + 2000)).toMatchObject({ stop: false });
+    expect(record.healthFailures ?? 0).toBe(0); // a pass breaks the run
+    check('failed', T0 + 3000);
+    check('failed', T0 + 4000);
+    const third = check('failed', T0 + 5000);
+    expect(third).toMatchObject({ stop: true, crashed: true, start: false });
+    expect(record).toMatchObject({ crashes: 1, lastCause: 'unhealthy', delaysMs: [1000] });
+    expect(Date.parse(record.restartAt!)).toBe(T0 + 5000 + 1000);
+    // The stop's own exit is not one more crash; the restart comes when the delay is over.
+    const stopped = exit(T0 + 5500, 0);
+    record = { ...record, lastExit: stopped.finishedAtText, lastExitCode: 0 };
+    expect(decide('on-failure', stopped, record, T0 + 5900, T0 - 1, b, hw).start).toBe(false);
+    const due = decide('on-failure', stopped, record, T0 + 6000, T0 - 1, b, hw);
+    expect(due).toMatchObject({ start: true, crashed: false, record: { crashes: 1, restarts: 1 } });
+    expect(due.record.healthFailures ?? 0).toBe(0);
+  });
+
+  it('unhealthy under on-failure gives up like a crash loop; no, held and gave-up are left alone', () => {
+    const hw = { intervalMs: 10_000, failures: 1 };
+    const tired: RestartRecord = { ...EMPTY_RECORD, crashes: 3, restarts: 3 };
+    const r = decide('on-failure', { ...running(T0), health: 'failed' }, tired, T0 + 1000, T0 - 1, b, hw);
+    expect(r).toMatchObject({ stop: true, crashed: true, record: { gaveUp: true, lastCause: 'unhealthy' } });
+    expect(r.record.restartAt).toBeUndefined();
+    for (const [policy, rec] of [
+      ['no', EMPTY_RECORD],
+      ['always', { ...EMPTY_RECORD, held: true }],
+      ['always', { ...EMPTY_RECORD, gaveUp: true }],
+    ] as const) {
+      const x = decide(policy, { ...running(T0), health: 'failed' }, rec, T0 + 1000, T0 - 1, b, hw);
+      expect(x).toMatchObject({ stop: false, crashed: false });
+    }
   });
 
   it('a long enough run clears the count, whether seen running or after it exits', () => {

@@ -6,7 +6,8 @@ import { layout } from '../system/paths.js';
  * How crashed services come back. Podman restarts a container the moment it exits, with no delay
  * between tries, so the engine's own policy is off and `blueprint service watch` restarts instead:
  * after 1 s, then 2 s, 4 s… up to 5 min; `on-failure` restarts at most 5 times in a row, then
- * leaves the service stopped; a run of 10 min clears the count.
+ * leaves the service stopped; a run of 10 min clears the count. A service that stays unhealthy
+ * (see `HealthWatch`) counts as a crash: stopped, then restarted with the same backoff.
  */
 export interface Backoff {
   baseMs: number;
@@ -21,6 +22,19 @@ export const DEFAULT_BACKOFF: Backoff = {
   resetAfterMs: 10 * 60_000,
   onFailureTries: 5,
 };
+
+/**
+ * When a running service counts as failed although its process lives: its health check failed
+ * `failures` times in a row, `intervalMs` apart, once its `health.startTimeout` is over (a hung
+ * server, a deadlock, a lost GPU). 3 × 10 s as Docker's HEALTHCHECK retries, at a third of
+ * Docker's interval: a box serving a few clients notices a dead service within half a minute.
+ */
+export interface HealthWatch {
+  intervalMs: number;
+  failures: number;
+}
+
+export const DEFAULT_HEALTH_WATCH: HealthWatch = { intervalMs: 10_000, failures: 3 };
 
 export type RestartPolicy = 'no' | 'on-failure' | 'always';
 
@@ -41,6 +55,12 @@ export interface RestartRecord {
   held?: boolean;
   /** The delays used so far in this run of crashes, for status and for tests. */
   delaysMs?: number[];
+  /** Why the last crash was counted: the process exited, or it stayed unhealthy (then stopped). */
+  lastCause?: 'exit' | 'unhealthy';
+  /** Failed health checks in a row of the running container (reset by a passing one). */
+  healthFailures?: number;
+  /** The boot (its time, ISO) at which the watcher brought the service back after a shutdown. */
+  bootStart?: string;
 }
 
 export const EMPTY_RECORD: RestartRecord = { crashes: 0, restarts: 0 };
@@ -79,63 +99,101 @@ export interface Observed {
   finishedAt: number;
   /** The engine's FinishedAt, as it wrote it: the identity of this exit. */
   finishedAtText: string;
+  /**
+   * The engine reset the container at boot (Podman's refresh: "configured" again, although it had
+   * run): the process went with the previous boot, whatever FinishedAt says.
+   */
+  lost?: boolean;
+  /** Running, and its health check was just asked: passed or failed. Absent: not asked this time. */
+  health?: 'ok' | 'failed';
 }
 
 /**
  * What to do about one service now: a pure function of the policy, what the engine reports, the
- * record and the time. `watchStarted`: exits from before the watcher ran (a shutdown, a reboot)
- * are not crashes; an `always` service is started again anyway. `crashed`: this call counted a new
- * crash (the record then says whether a restart is due, or that the watcher gave up).
+ * record and the time.
+ * - `bootedAt`: when this boot began. An exit from before it is the shutdown, not a crash: the
+ *   service comes back once (unless stopped by an admin, given up on, or `no`), uncounted.
+ * - Any later exit is a crash if the policy says so, whether a watcher saw it happen or finds it
+ *   when it starts (it ran not at all, or was restarted by an upgrade): counted, and restarted
+ *   when its delay, counted from the exit, is over; an old crash at once.
+ * - A running service whose health check failed `hw.failures` times in a row is a crash too:
+ *   `stop` asks the watcher to stop it now (it serves nothing) and restart it after the delay.
+ * `crashed`: this call counted a new crash (the record then says whether a restart is due, or that
+ * the watcher gave up).
  */
 export function decide(
   policy: RestartPolicy,
   seen: Observed,
   record: RestartRecord,
   now: number,
-  watchStarted: number,
+  bootedAt: number,
   b: Backoff = DEFAULT_BACKOFF,
-): { record: RestartRecord; start: boolean; crashed: boolean } {
+  hw: HealthWatch = DEFAULT_HEALTH_WATCH,
+): { record: RestartRecord; start: boolean; crashed: boolean; stop: boolean } {
+  const leave = { record, start: false, crashed: false, stop: false };
   if (seen.running) {
     const settled = record.crashes > 0 && now - seen.startedAt >= b.resetAfterMs;
+    let next = settled ? { ...record, crashes: 0, delaysMs: [] } : record;
+    if (seen.health === 'ok' && next.healthFailures) {
+      const { healthFailures: _, ...rest } = next;
+      next = rest;
+    }
+    if (seen.health !== 'failed' || record.held || record.gaveUp || policy === 'no')
+      return { ...leave, record: next };
+    const failures = (next.healthFailures ?? 0) + 1;
+    if (failures < hw.failures) return { ...leave, record: { ...next, healthFailures: failures } };
+    const counted = countCrash(policy, next, now, b, settled);
     return {
-      record: settled ? { ...record, crashes: 0, delaysMs: [] } : record,
+      record: { ...counted, lastCause: 'unhealthy', healthFailures: 0 },
       start: false,
-      crashed: false,
+      crashed: true,
+      stop: true,
     };
   }
-  if (record.held || record.gaveUp || policy === 'no') return { record, start: false, crashed: false };
+  if (record.held || record.gaveUp || policy === 'no') return leave;
+  const bootId = new Date(bootedAt).toISOString();
+  if ((seen.lost || seen.finishedAt < bootedAt) && record.bootStart !== bootId) {
+    // The shutdown stopped it (or it was lost with the boot): bring it back once, as it was.
+    const { restartAt: _, healthFailures: __, ...rest } = record;
+    const next = { ...rest, lastExit: seen.finishedAtText, lastExitCode: seen.exitCode, bootStart: bootId };
+    return { record: next, start: true, crashed: false, stop: false };
+  }
   let crashed = false;
-  if (record.lastExit !== seen.finishedAtText) {
-    const beforeWatch = seen.finishedAt < watchStarted;
+  if (record.lastExit !== seen.finishedAtText && !seen.lost && seen.finishedAt >= bootedAt) {
     const failed = seen.exitCode !== 0;
-    if (beforeWatch || (policy === 'on-failure' && !failed)) {
+    if (policy === 'on-failure' && !failed) {
       const next = { ...record, lastExit: seen.finishedAtText, lastExitCode: seen.exitCode };
-      return { record: next, start: policy === 'always' && beforeWatch, crashed: false };
+      return { ...leave, record: next };
     }
     const ranLong = seen.finishedAt - seen.startedAt >= b.resetAfterMs;
-    const crashes = ranLong ? 1 : record.crashes + 1;
-    const base = {
-      ...record,
-      crashes,
-      lastExit: seen.finishedAtText,
-      lastExitCode: seen.exitCode,
-      delaysMs: ranLong ? [] : (record.delaysMs ?? []),
-    };
-    if (policy === 'on-failure' && crashes > b.onFailureTries) {
-      const { restartAt: _, ...rest } = base;
-      return { record: { ...rest, gaveUp: true }, start: false, crashed: true };
-    }
+    const counted = countCrash(policy, record, seen.finishedAt, b, ranLong);
+    record = { ...counted, lastExit: seen.finishedAtText, lastExitCode: seen.exitCode, lastCause: 'exit' };
+    if (record.gaveUp) return { record, start: false, crashed: true, stop: false };
     crashed = true;
-    const delay = backoffDelay(crashes, b);
-    record = {
-      ...base,
-      restartAt: new Date(seen.finishedAt + delay).toISOString(),
-      delaysMs: [...base.delaysMs, delay],
-    };
   }
   if (record.restartAt && now >= Date.parse(record.restartAt)) {
-    const { restartAt: _, ...rest } = record;
-    return { record: { ...rest, restarts: record.restarts + 1 }, start: true, crashed };
+    const { restartAt: _, healthFailures: __, ...rest } = record;
+    return { record: { ...rest, restarts: record.restarts + 1 }, start: true, crashed, stop: false };
   }
-  return { record, start: false, crashed };
+  return { record, start: false, crashed, stop: false };
+}
+
+/**
+ * One more crash at `at`: the next delay and when the restart is due, or, past `on-failure`'s
+ * tries, given up. `fresh`: it had run long enough to start a new count.
+ */
+function countCrash(
+  policy: RestartPolicy,
+  record: RestartRecord,
+  at: number,
+  b: Backoff,
+  fresh: boolean,
+): RestartRecord {
+  const crashes = fresh ? 1 : record.crashes + 1;
+  const delays = fresh ? [] : (record.delaysMs ?? []);
+  const { restartAt: _, ...rest } = record;
+  if (policy === 'on-failure' && crashes > b.onFailureTries)
+    return { ...rest, crashes, delaysMs: delays, gaveUp: true };
+  const delay = backoffDelay(crashes, b);
+  return { ...rest, crashes, delaysMs: [...delays, delay], restartAt: new Date(at + delay).toISOString() };
 }

@@ -1,56 +1,158 @@
+import { readFile } from 'node:fs/promises';
+import os from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { inspectContainer, restartCrashed, type ServiceDeps } from './lifecycle.js';
-import { listRegistrations } from './registry.js';
-import { type Backoff, DEFAULT_BACKOFF, decide, readRestartRecord, writeRestartRecord } from './restarts.js';
+import {
+  type ContainerInfo,
+  checkHealth,
+  inspectContainer,
+  restartCrashed,
+  type ServiceDeps,
+} from './lifecycle.js';
+import { containerName } from './policy.js';
+import { type LoadedRegistration, listRegistrations } from './registry.js';
+import {
+  type Backoff,
+  DEFAULT_BACKOFF,
+  DEFAULT_HEALTH_WATCH,
+  decide,
+  type HealthWatch,
+  type Observed,
+  readRestartRecord,
+  writeRestartRecord,
+} from './restarts.js';
+
+export type CrashCause = 'exit' | 'unhealthy';
 
 export type WatchEvent =
-  | { kind: 'scheduled'; name: string; exitCode: number; crashes: number; delayMs: number }
+  | {
+      kind: 'scheduled';
+      name: string;
+      /** `unhealthy`: it still ran, but failed `failures` health checks in a row; the watcher stopped it. */
+      cause: CrashCause;
+      exitCode: number;
+      failures?: number;
+      crashes: number;
+      delayMs: number;
+    }
   | { kind: 'restarted'; name: string; restarts: number }
+  /** Brought back after the shutdown of the previous boot (not a crash: nothing counted). */
   | { kind: 'started'; name: string }
-  | { kind: 'gave-up'; name: string; exitCode: number; crashes: number }
+  | { kind: 'gave-up'; name: string; cause: CrashCause; exitCode: number; crashes: number }
   | { kind: 'error'; name: string; message: string };
 
+export interface SuperviseOptions {
+  health?: HealthWatch;
+  /** When each service's health was last asked (the watcher keeps it between looks). */
+  lastChecked?: Map<string, number>;
+}
+
+const NEVER = '0001-01-01';
+
+/** What the engine reports, as `decide` reads it; undefined: nothing to judge (never started, paused, stopping). */
+function observe(info: ContainerInfo): Observed | undefined {
+  const s = info.State;
+  const everStarted = !s.StartedAt.startsWith(NEVER);
+  // Podman's refresh after a reboot turns containers that were running into "configured" ones.
+  const lost = (s.Status === 'configured' || s.Status === 'created') && everStarted;
+  if (!s.Running && s.Status !== 'exited' && s.Status !== 'stopped' && !lost) return undefined;
+  return {
+    running: s.Running,
+    exitCode: s.ExitCode,
+    startedAt: Date.parse(s.StartedAt),
+    finishedAt: Date.parse(s.FinishedAt),
+    finishedAtText: s.FinishedAt,
+    ...(lost ? { lost } : {}),
+  };
+}
+
+/** Asks the health check of a running service when it is due: after its start timeout, then every interval. */
+async function healthNow(
+  deps: ServiceDeps,
+  reg: LoadedRegistration,
+  seen: Observed,
+  now: number,
+  hw: HealthWatch,
+  lastChecked: Map<string, number> | undefined,
+): Promise<'ok' | 'failed' | undefined> {
+  const health = reg.spec.health;
+  if (!seen.running || !health || reg.spec.restart === 'no') return undefined;
+  if (now - seen.startedAt < health.startTimeout * 1000) return undefined;
+  const last = lastChecked?.get(reg.name);
+  if (last !== undefined && now - last < hw.intervalMs) return undefined;
+  lastChecked?.set(reg.name, now);
+  return (await checkHealth(deps.root, reg)) ? 'ok' : 'failed';
+}
+
 /**
- * One look at every installed service: counts new exits, restarts those whose delay is over.
- * `watchStarted`: exits before it are a shutdown or a reboot, not crashes (see `decide`).
+ * One look at every installed service: counts new exits and failed health checks, stops services
+ * that stayed unhealthy, restarts those whose delay is over. The same look at start as later: a
+ * crash from before the watcher ran is found like one that happens while it runs.
+ * `bootedAt`: exits before it are the shutdown of an earlier boot, not crashes (see `decide`).
  */
 export async function superviseOnce(
   deps: ServiceDeps,
-  watchStarted: number,
+  bootedAt: number,
   backoff: Backoff = DEFAULT_BACKOFF,
   now = Date.now(),
+  opts: SuperviseOptions = {},
 ): Promise<WatchEvent[]> {
+  const hw = opts.health ?? DEFAULT_HEALTH_WATCH;
   const events: WatchEvent[] = [];
   for (const reg of await listRegistrations(deps.root)) {
     try {
       const info = await inspectContainer(deps.engine, reg.name);
-      // Never started (or removed): nothing to bring back.
-      if (!info || info.State.Status === 'created' || info.State.Status === 'configured') continue;
+      const observed = info && observe(info);
+      if (!observed) continue;
       const before = await readRestartRecord(deps.root, reg.name);
-      const seen = {
-        running: info.State.Running,
-        exitCode: info.State.ExitCode,
-        startedAt: Date.parse(info.State.StartedAt),
-        finishedAt: Date.parse(info.State.FinishedAt),
-        finishedAtText: info.State.FinishedAt,
-      };
-      const { record, start, crashed } = decide(reg.spec.restart, seen, before, now, watchStarted, backoff);
+      const health =
+        before.held || before.gaveUp
+          ? undefined
+          : await healthNow(deps, reg, observed, now, hw, opts.lastChecked);
+      const seen: Observed = health ? { ...observed, health } : observed;
+      let { record, start, crashed, stop } = decide(
+        reg.spec.restart,
+        seen,
+        before,
+        now,
+        bootedAt,
+        backoff,
+        hw,
+      );
+      let exitCode = seen.exitCode;
+      if (stop) {
+        // Counted first, so a watcher killed during the stop still restarts it when due.
+        await writeRestartRecord(deps.root, reg.name, record);
+        await deps.engine.libpod('POST', `/containers/${containerName(reg.name)}/stop`, {
+          query: { timeout: reg.spec.stopTimeout },
+          ok: [304],
+        });
+        // The stop's own exit is this crash, not another one.
+        const after = await inspectContainer(deps.engine, reg.name);
+        if (after) {
+          exitCode = after.State.ExitCode;
+          record = { ...record, lastExit: after.State.FinishedAt, lastExitCode: exitCode };
+        }
+      }
       if (JSON.stringify(record) !== JSON.stringify(before))
         await writeRestartRecord(deps.root, reg.name, record);
+      const cause = record.lastCause ?? 'exit';
       if (crashed)
         events.push(
           record.gaveUp
-            ? { kind: 'gave-up', name: reg.name, exitCode: seen.exitCode, crashes: record.crashes }
+            ? { kind: 'gave-up', name: reg.name, cause, exitCode, crashes: record.crashes }
             : {
                 kind: 'scheduled',
                 name: reg.name,
-                exitCode: seen.exitCode,
+                cause,
+                exitCode,
+                ...(cause === 'unhealthy' ? { failures: hw.failures } : {}),
                 crashes: record.crashes,
                 delayMs: record.delaysMs?.at(-1) ?? 0,
               },
         );
       if (start) {
         await restartCrashed(deps, reg);
+        opts.lastChecked?.delete(reg.name);
         events.push(
           record.restarts > before.restarts
             ? { kind: 'restarted', name: reg.name, restarts: record.restarts }
@@ -64,9 +166,17 @@ export async function superviseOnce(
   return events;
 }
 
+/** When this boot began: the kernel's btime (whole seconds, the same for every process). */
+export async function bootTime(): Promise<number> {
+  const stat = await readFile('/proc/stat', 'utf8').catch(() => '');
+  const btime = /^btime (\d+)$/m.exec(stat);
+  return btime ? Number(btime[1]) * 1000 : Math.floor((Date.now() - os.uptime() * 1000) / 1000) * 1000;
+}
+
 /**
  * `blueprint service watch`: the restart supervisor (blueprint-services.service on the box). All
- * it knows is on disk or in the engine, so it can be stopped and started at any time.
+ * it knows is on disk or in the engine, so it can be stopped and started at any time: its first
+ * look reconciles what happened while none ran.
  */
 export async function watchServices(
   deps: ServiceDeps,
@@ -74,13 +184,19 @@ export async function watchServices(
     signal?: AbortSignal;
     intervalMs?: number;
     backoff?: Backoff;
+    health?: HealthWatch;
     onEvent?: (e: WatchEvent) => void;
   } = {},
 ): Promise<void> {
-  const started = Date.now();
+  const bootedAt = await bootTime();
+  const lastChecked = new Map<string, number>();
   const lastError = new Map<string, string>(); // an engine that is down is said once, not every second
   while (!opts.signal?.aborted) {
-    for (const e of await superviseOnce(deps, started, opts.backoff)) {
+    const events = await superviseOnce(deps, bootedAt, opts.backoff, Date.now(), {
+      lastChecked,
+      ...(opts.health ? { health: opts.health } : {}),
+    });
+    for (const e of events) {
       if (e.kind === 'error') {
         if (lastError.get(e.name) === e.message) continue;
         lastError.set(e.name, e.message);
