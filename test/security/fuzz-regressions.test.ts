@@ -17,10 +17,8 @@ import { sshPublicKey } from '../setup/helpers.js';
 
 /**
  * Every crash or escape `npm run fuzz` found (test/fuzz), as a fixed, quick case. Each names the
- * target and seed that found it. Cases for findings still open (their fix belongs to another
- * file's owner) run with BP_OPEN_FINDINGS=1 until fixed, then lose that condition.
+ * target and seed that found it.
  */
-const open = process.env.BP_OPEN_FINDINGS === '1';
 
 const index = (over: Record<string, unknown>, pkg: Record<string, unknown> = {}) =>
   Buffer.from(
@@ -106,7 +104,7 @@ describe('index (schemas target)', () => {
     ).toBeInstanceOf(VerificationError);
   });
 
-  it.runIf(open)('OPEN: a control character in generated/expires is refused (Date.parse skips it)', () => {
+  it('a control character in generated/expires is refused (Date.parse skips it)', () => {
     // Found on 7fcf14f (seed 12): "2026-11-01T00:00:00\u0000Z" parses as a date and is accepted.
     for (const v of ['2026-11-01T00:00:00\u0000Z', '202\u00006-11-01T00:00:00Z', '2026-11-01\u001b[2J'])
       for (const field of ['generated', 'expires'])
@@ -132,7 +130,7 @@ describe("manifest's service section (schemas target)", () => {
     expect(parseService(service({ resources: { memory: '1g' } })).resources.memory).toBe(1024 ** 3);
   });
 
-  it.runIf(open)('OPEN: control characters in a justification or in health.http are refused', () => {
+  it('control characters in a justification or in health.http are refused', () => {
     // Found on 7fcf14f (seeds 1, 12): both were accepted; health.http goes on an HTTP request line.
     expect(
       refusal(() =>
@@ -151,7 +149,7 @@ describe("manifest's service section (schemas target)", () => {
 describe('apply/setup files (setup target)', () => {
   const key = sshPublicKey('ops@fleet');
 
-  it.runIf(open)("OPEN: a module's memory that is not a size is a UsageError, not a TypeError", () => {
+  it("OPEN: a module's memory that is not a size is a UsageError, not a TypeError", () => {
     // Found on b71bebf (seed 1): sizeField's bound check runs even when its regex failed, and
     // parseBytes dereferences a failed match: "Cannot read properties of null (reading '2')".
     for (const memory of ['\u00002g', 'xg', '1.2.3g'])
@@ -162,7 +160,7 @@ describe('apply/setup files (setup target)', () => {
       ).toBeInstanceOf(BlueprintError);
   });
 
-  it.runIf(open)('OPEN: an SSH key comment or a repository URL with control characters is refused', () => {
+  it('an SSH key comment or a repository URL with control characters is refused', () => {
     // Found on b71bebf (seeds 2, 3): both accepted; the key line is written to authorized_keys and
     // shown by setup, the URL is shown by repo list.
     const withKey = { hostname: 'box', users: [{ name: 'admin', keys: [`${key} \u001b]0;pwned\u0007x`] }] };

@@ -1,6 +1,7 @@
 import { minVersion, validRange, valid as validSemver } from 'semver';
 import { z } from 'zod';
 import { VerificationError } from '../errors.js';
+import { hasControl, hasControlButLines, NO_CONTROL } from '../system/text.js';
 
 /** Package names: lower-case, digits, dashes; used in paths and container labels. */
 export const packageName = z
@@ -30,26 +31,25 @@ export const dependency = z
     return validRange(range) !== null && minVersion(range) !== null;
   }, 'no version can satisfy this range');
 const sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lower-case hex digits');
-const isoDate = z.string().refine((v) => !Number.isNaN(Date.parse(v)), 'must be an ISO-8601 date');
+// Written out as ISO-8601 (what `repo build` writes): Date.parse alone skips stray characters,
+// and a date is printed in messages ("expired on ...").
+const isoDate = z
+  .string()
+  .refine(
+    (v) =>
+      /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/.test(v) &&
+      !Number.isNaN(Date.parse(v)),
+    'must be an ISO-8601 date like 2026-11-29T12:00:00Z',
+  );
 
-/**
- * Characters a terminal acts on instead of showing: C0 and C1 controls and DEL (cursor moves,
- * window titles, erasing lines), and the bidirectional overrides and isolates that reorder what
- * is shown. Publishers have no use for them in a summary or a path, so they are refused at parse
- * time; what reaches a terminal anyway (older records, key user IDs) is escaped by the CLI and TUI.
- */
-const CONTROL = /[\p{Cc}\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/u;
-/** The same, but a multi-line text may keep its newlines and tabs. */
-const CONTROL_BUT_LINES = /(?![\n\t])[\p{Cc}\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/u;
-const NO_CONTROL = 'must not contain control characters or bidirectional overrides';
 /** One line of text shown to people. */
 const line = (max: number, min = 0) =>
   z
     .string()
     .min(min)
     .max(max)
-    .refine((v) => !CONTROL.test(v), NO_CONTROL);
-const text = z.string().refine((v) => !CONTROL_BUT_LINES.test(v), NO_CONTROL);
+    .refine((v) => !hasControl(v), NO_CONTROL);
+const text = z.string().refine((v) => !hasControlButLines(v), NO_CONTROL);
 
 /** A path inside the payload (the manifest's `files`): relative, no `..`, no controls. */
 const relPath = z
@@ -58,7 +58,7 @@ const relPath = z
     (p) => !p.startsWith('/') && !p.split('/').includes('..') && !p.includes('\\'),
     'must be a relative path without ..',
   )
-  .refine((p) => !CONTROL.test(p), NO_CONTROL);
+  .refine((p) => !hasControl(p), NO_CONTROL);
 
 /**
  * A package's path in the repository, which becomes part of a URL. URL parsers (and
@@ -72,7 +72,7 @@ const repoPath = z
   .max(1024)
   .refine(
     (p) =>
-      !CONTROL.test(p) &&
+      !hasControl(p) &&
       !/[%?#\\]/.test(p) &&
       p.split('/').every((seg) => seg !== '' && seg !== '.' && seg !== '..'),
     'must be a relative path inside the repository: no "..", ".", empty segments, "%", "?", "#" or "\\"',

@@ -2,6 +2,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { VerificationError } from '../errors.js';
 import { describeIssues } from '../pkg/format.js';
+import { hasControl, hasControlButLines, NO_CONTROL } from '../system/text.js';
 
 /**
  * The manifest's `service` section. Strict: an unknown key is an error, and the keys that would
@@ -91,7 +92,11 @@ export const serviceSchema = z.strictObject({
   health: z
     .strictObject({
       /** GET this path over the service's unix socket; 2xx is healthy. */
-      http: z.string().startsWith('/'),
+      // It becomes an HTTP request line: printable URL characters only (RFC 3986), no spaces.
+      http: z
+        .string()
+        .max(1024)
+        .regex(/^\/[A-Za-z0-9\-._~!$&'()*+,;=:@/%?]*$/, 'must be a URL path like "/health"'),
       startTimeout: z.number().positive().max(600).default(30),
     })
     .optional(),
@@ -105,7 +110,16 @@ export const serviceSchema = z.strictObject({
    * `gpu`, `mounts`, `data`, `resources.memory`...) -> reason. `blueprint module lint` requires one
    * per loosened field; it is signed with the manifest like the rest of it.
    */
-  justification: z.record(z.string(), z.string().trim().min(1, 'must say why')).optional(),
+  justification: z
+    .record(
+      z.string().refine((k) => !hasControl(k), NO_CONTROL),
+      z
+        .string()
+        .trim()
+        .min(1, 'must say why')
+        .refine((v) => !hasControlButLines(v), NO_CONTROL),
+    )
+    .optional(),
   privileged: refused('privileged mode is never allowed'),
   capAdd: refused('capabilities cannot be added: the sandbox drops them all'),
   hostNetwork: refused('host network is never allowed; use network "loopback-socket"'),

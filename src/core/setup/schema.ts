@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { MAX_MEMORY_BYTES, parseBytes } from '../services/schema.js';
+import { hasControl, NO_CONTROL } from '../system/text.js';
 import { parsePublicKey } from './sshkey.js';
 
 /**
@@ -55,7 +56,8 @@ export const repositorySchema = z.strictObject({
   name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be lower-case letters, digits and dashes'),
   url: z
     .string()
-    .refine((u) => /^(https?|file):\/\//.test(u) && URL.canParse(u), 'must be an http(s):// or file:// URL'),
+    .refine((u) => /^(https?|file):\/\//.test(u) && URL.canParse(u), 'must be an http(s):// or file:// URL')
+    .refine((u) => !hasControl(u), NO_CONTROL),
   /** Armored public key, or the path of a file holding it (relative to the answers file). */
   key: z.string().min(1, 'must be the signing key (armored text or a file path)'),
   /** Pins the key: required in scripted mode so nothing is trusted on first use. */
@@ -64,7 +66,7 @@ export const repositorySchema = z.strictObject({
 
 const sizeField = z
   .string()
-  .regex(/^\d+(\.\d+)?[kmgKMG]?$/, 'must be a size like "512m" or "4g"')
+  .regex(/^\d+(\.\d+)?[kmgKMG]?$/, { message: 'must be a size like "512m" or "4g"', abort: true })
   // The same bound as a manifest's own request (services/schema.ts says why).
   .refine(
     (v) => (/[kmg]$/i.test(v) ? parseBytes(v) : Number(v)) <= MAX_MEMORY_BYTES,

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { hasControl, NO_CONTROL } from '../system/text.js';
 
 /** Key types we accept for the admin. DSA is broken; RSA is accepted from 3072 bits up. */
 const TYPES = new Set([
@@ -58,6 +59,8 @@ export function parsePublicKey(text: string): PublicKey | string {
     if (bits < 3072) return `RSA keys need at least 3072 bits (this one has about ${bits}); use ssh-ed25519`;
   }
   const comment = rest.join(' ');
+  // The line is written to authorized_keys and shown by setup: no terminal controls in it.
+  if (hasControl(comment)) return `the key's comment ${NO_CONTROL}`;
   const fingerprint = `SHA256:${createHash('sha256').update(blob).digest('base64').replace(/=+$/, '')}`;
   return { type, line: `${type} ${b64}${comment ? ` ${comment}` : ''}`, fingerprint, comment };
 }
