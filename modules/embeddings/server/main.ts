@@ -2,12 +2,12 @@
  * Entry point of the embeddings service container. Configuration comes from the environment the
  * services layer sets (see ../README.md); nothing is fetched from the network.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { readFile, unlink } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { isMainThread } from 'node:worker_threads';
-import { createLog, defaultLimits, drainOnSignals, intFromEnv } from '../../kit/server/index.js';
+import { cpuQuota, createLog, defaultLimits, drainOnSignals, intFromEnv } from '../../kit/server/index.js';
 import type { Device } from './engine.js';
 import { runEngineWorker, startEngineWorker } from './engine-worker.js';
 import { createApiServer } from './http.js';
@@ -26,29 +26,6 @@ function chooseDevice(setting: string): Device {
   if (setting === 'cpu' || setting === 'cuda') return setting;
   if (setting !== 'auto') throw new Error(`EMBEDDINGS_DEVICE=${setting} must be auto, cpu or cuda`);
   return existsSync('/dev/nvidiactl') || existsSync('/dev/nvidia0') ? 'cuda' : 'cpu';
-}
-
-/**
- * ONNX Runtime sizes its thread pool from the cores it sees, not from the container's CPU quota:
- * 16 threads under a 2-CPU quota spend their time throttled. Read the quota (cgroup v2 or v1).
- */
-function cpuQuota(): number | undefined {
-  const read = (f: string) => {
-    try {
-      return readFileSync(f, 'utf8').trim();
-    } catch {
-      return undefined;
-    }
-  };
-  const v2 = read('/sys/fs/cgroup/cpu.max')?.split(' ');
-  const [quota, period] = v2 ?? [
-    read('/sys/fs/cgroup/cpu/cpu.cfs_quota_us'),
-    read('/sys/fs/cgroup/cpu/cpu.cfs_period_us'),
-  ];
-  const q = Number(quota);
-  const p = Number(period);
-  if (!Number.isFinite(q) || !Number.isFinite(p) || q <= 0 || p <= 0) return undefined; // "max" or -1: no quota
-  return Math.max(1, Math.ceil(q / p));
 }
 
 /** The token file is optional: without it every local client may use the API (logged). */

@@ -1,6 +1,7 @@
 /** The module server kit: one hardened HTTP-on-a-unix-socket server for every module. See ../README.md. */
 export { ByteBudget, hasLoneSurrogate, parseJson } from './body.js';
 export { defaultMaxConnections, openFileLimit } from './connections.js';
+export { cpuQuota, inferenceThreads } from './cpu.js';
 export { busy, ClientGoneError, HttpError } from './errors.js';
 export { createLog, type KitLog } from './log.js';
 export { type Pool, startPool, WorkerJobError } from './pool.js';

@@ -68,6 +68,12 @@ export interface Reply {
   /** Sent as JSON; a Uint8Array is sent as is (application/octet-stream unless headers say otherwise). */
   body: unknown;
   headers?: Record<string, string>;
+  /**
+   * A streamed answer (e.g. server-sent events): written chunk by chunk, waiting for the client to
+   * read (backpressure), instead of `body`. Always iterated to its end or closed (`return()`), so a
+   * generator's `finally` frees what it holds even when the client leaves.
+   */
+  stream?: AsyncIterable<string>;
 }
 
 export interface Route {
