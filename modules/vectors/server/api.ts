@@ -1,0 +1,472 @@
+/**
+ * The Qdrant REST API subset (see ../README.md) on the module server kit: same paths, bodies,
+ * answers ({"result", "status": "ok", "time"}) and errors ({"status": {"error"}, "time"}).
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import {
+  createKitServer,
+  HttpError,
+  type KitLimits,
+  type KitLog,
+  type KitServer,
+  parseJson,
+  type RequestContext,
+  type Route,
+} from '../../kit/server/index.js';
+import type { Collection } from './collection.js';
+import { parseFilter } from './filter.js';
+import { parsePointId } from './ids.js';
+import {
+  bad,
+  body,
+  int,
+  isObject,
+  parseCollectionConfig,
+  parseIds,
+  parseSelector,
+  parseUpsert,
+  parseVector,
+  parseWithPayload,
+  parseWithVector,
+} from './parse.js';
+import { snapshotRoutes } from './snapshots.js';
+import type { Store } from './store.js';
+
+export const API_VERSION = '1.19.0';
+
+export interface ApiOptions {
+  log: KitLog;
+  token?: string;
+  limits?: Partial<KitLimits>;
+}
+
+export type Handler = (
+  ctx: RequestContext,
+  params: string[],
+  query: URLSearchParams,
+) => Promise<unknown> | unknown;
+export type RouteTable = [string, RegExp, Handler][];
+
+const digest = (s: string) => createHash('sha256').update(s).digest();
+/** Qdrant's two ways to send the key: "api-key: KEY" and "Authorization: Bearer KEY". */
+function authorized(req: IncomingMessage, token: string | undefined): boolean {
+  if (token === undefined) return true;
+  const given = req.headers['api-key'] ?? /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '')?.[1];
+  return typeof given === 'string' && timingSafeEqual(digest(given), digest(token));
+}
+
+export async function jsonBody(ctx: RequestContext): Promise<unknown> {
+  const raw = await ctx.bytes();
+  return raw.length === 0 ? {} : parseJson(raw);
+}
+
+export function need(store: Store, name: string): Collection {
+  const c = store.get(name);
+  if (!c) throw new HttpError(404, `Not found: Collection \`${name}\` doesn't exist!`);
+  return c;
+}
+
+const updated = (seq: number) => ({ operation_id: seq, status: 'completed' });
+
+export function createVectorsServer(store: Store, opts: ApiOptions): KitServer {
+  const record = (
+    c: Collection,
+    label: number,
+    withPayload: (p: Record<string, unknown> | undefined) => unknown,
+    withVector: boolean,
+  ) => ({
+    id: c.ids[label]!,
+    payload: withPayload(c.payloads[label]),
+    vector: withVector ? Array.from(c.vectorOf(label)) : null,
+    shard_key: null,
+    order_value: null,
+  });
+
+  function search(c: Collection, b: unknown, kind: 'search' | 'query') {
+    const allowed = [
+      'filter',
+      'limit',
+      'offset',
+      'with_payload',
+      'with_vector',
+      'score_threshold',
+      'params',
+      kind === 'search' ? 'vector' : 'query',
+      'using',
+    ];
+    const o = body(b, allowed, kind);
+    if (o.using !== undefined && o.using !== null && o.using !== '')
+      throw bad('named vectors ("using") are not supported');
+    let vector: unknown = kind === 'search' ? o.vector : o.query;
+    if (kind === 'query' && isObject(vector)) {
+      if (!('nearest' in vector))
+        throw bad(
+          `query ${Object.keys(vector).join(', ')} is not supported; give a vector or {"nearest": vector}`,
+        );
+      vector = vector.nearest;
+    }
+    if (isObject(vector) && 'vector' in vector && kind === 'search') vector = vector.vector;
+    const filter = o.filter === undefined || o.filter === null ? undefined : parseFilter(o.filter);
+    const limit = int(o.limit, 'limit', 10, 1, 100_000);
+    const offset = int(o.offset, 'offset', 0, 0, 1_000_000);
+    const withPayload = parseWithPayload(o.with_payload, false);
+    const withVector = parseWithVector(o.with_vector);
+    const params =
+      o.params === undefined || o.params === null
+        ? {}
+        : body(o.params, ['hnsw_ef', 'exact', 'indexed_only'], 'params');
+    if (
+      o.score_threshold !== undefined &&
+      o.score_threshold !== null &&
+      (typeof o.score_threshold !== 'number' || !Number.isFinite(o.score_threshold))
+    )
+      throw bad('score_threshold must be a number');
+    let labels: { label: number; score: number }[];
+    if (kind === 'query' && (vector === undefined || vector === null)) {
+      labels = c
+        .matching(filter)
+        .slice(offset, offset + limit)
+        .map((label) => ({ label, score: 0 }));
+    } else {
+      if (typeof vector === 'number' || typeof vector === 'string') {
+        const l = c.labelOf(parsePointId(vector));
+        if (l === undefined) throw new HttpError(404, `Not found: No point with id ${vector} found`);
+        vector = Array.from(c.vectorOf(l));
+      }
+      const q = parseVector(vector, c.config.size);
+      labels = c
+        .search(q, limit + offset, {
+          filter,
+          ef:
+            params.hnsw_ef === undefined || params.hnsw_ef === null
+              ? undefined
+              : int(params.hnsw_ef, 'params.hnsw_ef', 128, 1, 100_000),
+          exact: params.exact === true,
+          threshold: o.score_threshold as number | undefined,
+        })
+        .slice(offset);
+    }
+    return labels.map(({ label, score }) => ({
+      version: c.versions[label] ?? 0,
+      score,
+      ...record(c, label, withPayload, withVector),
+    }));
+  }
+
+  function selected(c: Collection, o: Record<string, unknown>) {
+    const sel = parseSelector(o);
+    if (sel.ids) return sel.ids.filter((id) => c.labelOf(id) !== undefined);
+    return c.matching(sel.filter).map((l) => c.ids[l]!);
+  }
+
+  const table: RouteTable = [
+    [
+      'GET',
+      /^\/$/,
+      () => ({ title: 'qdrant - vector search engine', version: API_VERSION, commit: 'blueprint-vectors' }),
+    ],
+    ['GET', /^\/(healthz|livez|readyz)$/, () => 'healthz check passed'],
+    [
+      'GET',
+      /^\/collections$/,
+      () => ({ collections: [...store.collections.keys()].sort().map((name) => ({ name })) }),
+    ],
+    ['GET', /^\/collections\/([^/]+)\/exists$/, (_c, [n]) => ({ exists: store.get(n!) !== undefined })],
+    ['GET', /^\/collections\/([^/]+)$/, (_c, [n]) => info(need(store, n!))],
+    [
+      'PUT',
+      /^\/collections\/([^/]+)$/,
+      async (ctx, [n]) => {
+        const config = parseCollectionConfig(await jsonBody(ctx));
+        if (!/^[^/\\\0]{1,255}$/.test(n!) || n === '.' || n === '..')
+          throw bad(`collection name ${JSON.stringify(n)} is not allowed`);
+        if (store.get(n!)) throw new HttpError(409, `Wrong input: Collection \`${n}\` already exists!`);
+        await store.commit({ t: 'create', name: n!, config });
+        return true;
+      },
+    ],
+    [
+      'PATCH',
+      /^\/collections\/([^/]+)$/,
+      async (ctx, [n]) => {
+        need(store, n!);
+        body(await jsonBody(ctx), [], 'update collection');
+        return true;
+      },
+    ],
+    [
+      'DELETE',
+      /^\/collections\/([^/]+)$/,
+      async (_ctx, [n]) => {
+        if (!store.get(n!)) return false;
+        await store.commit({ t: 'drop', name: n! });
+        return true;
+      },
+    ],
+    [
+      'PUT',
+      /^\/collections\/([^/]+)\/points$/,
+      async (ctx, [n]) => {
+        const c = need(store, n!);
+        const points = parseUpsert(await jsonBody(ctx), c.config.size);
+        return updated(await store.commit({ t: 'upsert', c: n!, points }));
+      },
+    ],
+    [
+      'POST',
+      /^\/collections\/([^/]+)\/points$/,
+      async (ctx, [n]) => {
+        const c = need(store, n!);
+        const o = body(await jsonBody(ctx), ['ids', 'with_payload', 'with_vector'], 'retrieve');
+        const wp = parseWithPayload(o.with_payload, true);
+        const wv = parseWithVector(o.with_vector);
+        return parseIds(o.ids, 'ids').flatMap((id) => {
+          const l = c.labelOf(id);
+          return l === undefined ? [] : [record(c, l, wp, wv)];
+        });
+      },
+    ],
+    [
+      'GET',
+      /^\/collections\/([^/]+)\/points\/([^/]+)$/,
+      (_ctx, [n, id]) => {
+        const c = need(store, n!);
+        const pid = /^\d+$/.test(id!) ? Number(id) : id;
+        const l = c.labelOf(parsePointId(pid));
+        if (l === undefined) throw new HttpError(404, `Not found: No point with id ${id} found`);
+        return record(c, l, parseWithPayload(true, true), true);
+      },
+    ],
+    [
+      'POST',
+      /^\/collections\/([^/]+)\/points\/delete$/,
+      async (ctx, [n]) => {
+        const c = need(store, n!);
+        const ids = selected(c, body(await jsonBody(ctx), ['points', 'filter'], 'delete points'));
+        return updated(await store.commit({ t: 'delete', c: n!, ids }));
+      },
+    ],
+    ...(['POST', 'PUT'] as const).map((method): [string, RegExp, Handler] => [
+      method,
+      /^\/collections\/([^/]+)\/points\/payload$/,
+      async (ctx, [n]) => {
+        const c = need(store, n!);
+        const o = body(await jsonBody(ctx), ['payload', 'points', 'filter'], 'set payload');
+        if (!isObject(o.payload)) throw bad('"payload" must be a JSON object');
+        const ids = selected(c, o);
+        return updated(
+          await store.commit({
+            t: 'payload',
+            c: n!,
+            ids,
+            mode: method === 'POST' ? 'set' : 'overwrite',
+            payload: o.payload,
+          }),
+        );
+      },
+    ]),
+    [
+      'POST',
+      /^\/collections\/([^/]+)\/points\/payload\/delete$/,
+      async (ctx, [n]) => {
+        const c = need(store, n!);
+        const o = body(await jsonBody(ctx), ['keys', 'points', 'filter'], 'delete payload');
+        if (!Array.isArray(o.keys) || !o.keys.every((k) => typeof k === 'string'))
+          throw bad('"keys" must be a list of field names');
+        return updated(
+          await store.commit({ t: 'unset', c: n!, ids: selected(c, o), keys: o.keys as string[] }),
+        );
+      },
+    ],
+    [
+      'POST',
+      /^\/collections\/([^/]+)\/points\/payload\/clear$/,
+      async (ctx, [n]) => {
+        const c = need(store, n!);
+        const ids = selected(c, body(await jsonBody(ctx), ['points', 'filter'], 'clear payload'));
+        return updated(await store.commit({ t: 'payload', c: n!, ids, mode: 'clear' }));
+      },
+    ],
+    [
+      'POST',
+      /^\/collections\/([^/]+)\/points\/scroll$/,
+      async (ctx, [n]) => {
+        const c = need(store, n!);
+        const o = body(
+          await jsonBody(ctx),
+          ['offset', 'limit', 'filter', 'with_payload', 'with_vector'],
+          'scroll',
+        );
+        const limit = int(o.limit, 'limit', 10, 1, 100_000);
+        let labels = c.matching(
+          o.filter === undefined || o.filter === null ? undefined : parseFilter(o.filter),
+        );
+        if (o.offset !== undefined && o.offset !== null) {
+          const from = parsePointId(o.offset);
+          const { compareIds } = await import('./ids.js');
+          labels = labels.filter((l) => compareIds(c.ids[l]!, from) >= 0);
+        }
+        const wp = parseWithPayload(o.with_payload, true);
+        const wv = parseWithVector(o.with_vector);
+        return {
+          points: labels.slice(0, limit).map((l) => record(c, l, wp, wv)),
+          next_page_offset: labels.length > limit ? c.ids[labels[limit]!] : null,
+        };
+      },
+    ],
+    [
+      'POST',
+      /^\/collections\/([^/]+)\/points\/count$/,
+      async (ctx, [n]) => {
+        const c = need(store, n!);
+        const o = body(await jsonBody(ctx), ['filter', 'exact'], 'count');
+        return { count: o.filter ? c.matching(parseFilter(o.filter)).length : c.count };
+      },
+    ],
+    [
+      'POST',
+      /^\/collections\/([^/]+)\/points\/search$/,
+      async (ctx, [n]) => search(need(store, n!), await jsonBody(ctx), 'search'),
+    ],
+    [
+      'POST',
+      /^\/collections\/([^/]+)\/points\/search\/batch$/,
+      async (ctx, [n]) => {
+        const c = need(store, n!);
+        const o = body(await jsonBody(ctx), ['searches'], 'search batch');
+        if (!Array.isArray(o.searches)) throw bad('"searches" must be a list');
+        return o.searches.map((s) => search(c, s, 'search'));
+      },
+    ],
+    [
+      'POST',
+      /^\/collections\/([^/]+)\/points\/query$/,
+      async (ctx, [n]) => ({ points: search(need(store, n!), await jsonBody(ctx), 'query') }),
+    ],
+    [
+      'POST',
+      /^\/collections\/([^/]+)\/points\/query\/batch$/,
+      async (ctx, [n]) => {
+        const c = need(store, n!);
+        const o = body(await jsonBody(ctx), ['searches'], 'query batch');
+        if (!Array.isArray(o.searches)) throw bad('"searches" must be a list');
+        return o.searches.map((s) => ({ points: search(c, s, 'query') }));
+      },
+    ],
+    [
+      'PUT',
+      /^\/collections\/([^/]+)\/index$/,
+      async (ctx, [n]) => {
+        need(store, n!);
+        const o = body(await jsonBody(ctx), ['field_name', 'field_schema', 'field_type'], 'create index');
+        if (typeof o.field_name !== 'string' || o.field_name === '')
+          throw bad('"field_name" must be a field name');
+        const schema = o.field_schema ?? o.field_type;
+        const type = isObject(schema) ? schema.type : schema;
+        if (
+          !['keyword', 'integer', 'float', 'bool', 'geo', 'datetime', 'text', 'uuid'].includes(type as string)
+        )
+          throw bad('"field_schema" must be keyword, integer, float, bool, geo, datetime, text or uuid');
+        return updated(await store.commit({ t: 'index', c: n!, field: o.field_name, schema }));
+      },
+    ],
+    [
+      'DELETE',
+      /^\/collections\/([^/]+)\/index\/([^/]+)$/,
+      async (_ctx, [n, f]) => {
+        need(store, n!);
+        return updated(await store.commit({ t: 'index', c: n!, field: f!, schema: null }));
+      },
+    ],
+    ...snapshotRoutes(store),
+  ];
+
+  function info(c: Collection) {
+    const schema = Object.fromEntries(
+      Object.entries(c.payloadSchema).map(([f, s]) => [
+        f,
+        {
+          data_type: isObject(s) ? s.type : s,
+          ...(isObject(s) ? { params: s } : {}),
+          points: c.matching((_id, p) => p !== undefined && f in p).length,
+        },
+      ]),
+    );
+    return {
+      status: 'green',
+      optimizer_status: 'ok',
+      indexed_vectors_count: c.count > c.config.fullScanThreshold ? c.count : 0,
+      points_count: c.count,
+      segments_count: 1,
+      config: {
+        params: {
+          vectors: { size: c.config.size, distance: c.config.distance },
+          shard_number: 1,
+          replication_factor: 1,
+          write_consistency_factor: 1,
+          on_disk_payload: false,
+        },
+        hnsw_config: {
+          m: c.config.m,
+          ef_construct: c.config.efConstruct,
+          full_scan_threshold: c.config.fullScanThreshold,
+          max_indexing_threads: 0,
+          on_disk: false,
+        },
+        optimizer_config: {
+          deleted_threshold: 0.2,
+          vacuum_min_vector_number: 1000,
+          default_segment_number: 1,
+          max_segment_size: null,
+          memmap_threshold: null,
+          indexing_threshold: c.config.fullScanThreshold,
+          flush_interval_sec: 5,
+          max_optimization_threads: null,
+        },
+        wal_config: { wal_capacity_mb: 64, wal_segments_ahead: 0 },
+        quantization_config: null,
+      },
+      payload_schema: schema,
+    };
+  }
+
+  function match(method: string, path: string): Route | undefined {
+    let known = false;
+    for (const [m, re, handler] of table) {
+      const hit = re.exec(path);
+      if (!hit) continue;
+      known = true;
+      if (m !== method) continue;
+      let params: string[];
+      try {
+        params = hit.slice(1).map((s) => decodeURIComponent(s));
+      } catch {
+        throw bad('the path is not valid percent-encoding');
+      }
+      return {
+        method: m as Route['method'],
+        auth: false, // checked here: Qdrant clients send "api-key", which the kit does not know
+        handle: async (ctx) => {
+          if (!authorized(ctx.req, opts.token))
+            throw new HttpError(401, 'Must provide an API key or an Authorization bearer token');
+          const started = performance.now();
+          const query = new URL(ctx.req.url ?? '/', 'http://x').searchParams;
+          const result = await handler(ctx, params, query);
+          if (result instanceof Uint8Array) return { body: result };
+          return { body: { result, status: 'ok', time: (performance.now() - started) / 1000 } };
+        },
+      };
+    }
+    if (known) throw new HttpError(405, `Method ${method} is not allowed on ${path}`);
+    return undefined;
+  }
+
+  return createKitServer({
+    log: opts.log,
+    routes: {},
+    match,
+    errorBody: (err) => ({ status: { error: err.message }, time: 0 }),
+    limits: { maxBodyBytes: 32 * 1024 * 1024, maxBufferedBytes: 96 * 1024 * 1024, ...opts.limits },
+  });
+}

@@ -1,0 +1,143 @@
+/**
+ * Qdrant filters (must / should / must_not of match, range, is_empty, is_null, has_id and nested
+ * filters) parsed once into a predicate over a point. Anything else is a 400, never ignored.
+ */
+import { HttpError } from '../../kit/server/index.js';
+import { type PointId, parsePointId, pointKey } from './ids.js';
+
+export type Payload = Record<string, unknown>;
+export type Predicate = (id: PointId, payload: Payload | undefined) => boolean;
+
+const bad = (message: string) => new HttpError(400, `Wrong input: ${message}`);
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function onlyKeys(o: Record<string, unknown>, allowed: string[], what: string): void {
+  for (const k of Object.keys(o))
+    if (!allowed.includes(k) && o[k] !== undefined && o[k] !== null)
+      throw bad(`${what}: "${k}" is not supported by this server (supported: ${allowed.join(', ')})`);
+}
+
+/** The values at a payload path ("a.b", "a[].b", "a.b[0]"): arrays are flattened, as Qdrant does. */
+export function valuesAt(payload: Payload | undefined, key: string): unknown[] {
+  let level: unknown[] = [payload];
+  for (const raw of key.split('.')) {
+    const m = /^(.*?)(\[\]|\[(\d+)\])?$/.exec(raw)!;
+    const name = m[1]!;
+    const next: unknown[] = [];
+    for (const v of level) {
+      if (!isObject(v) || !Object.hasOwn(v, name)) continue;
+      const child = v[name];
+      if (m[3] !== undefined) {
+        if (Array.isArray(child) && Number(m[3]) < child.length) next.push(child[Number(m[3])]);
+      } else if (Array.isArray(child)) next.push(...child);
+      else next.push(child);
+    }
+    level = next;
+  }
+  return level.flatMap((v) => (Array.isArray(v) ? v : [v]));
+}
+
+type Scalar = string | number | boolean;
+const isScalar = (v: unknown): v is Scalar =>
+  typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v));
+
+function parseMatch(key: string, m: unknown): (vals: unknown[]) => boolean {
+  if (!isObject(m)) throw bad(`match of "${key}" must be an object`);
+  const kinds = Object.keys(m);
+  if (kinds.length !== 1) throw bad(`match of "${key}" takes one of value, any, except, text`);
+  const kind = kinds[0]!;
+  const arg = m[kind];
+  if (kind === 'value') {
+    if (!isScalar(arg)) throw bad(`match.value of "${key}" must be a string, number or boolean`);
+    return (vals) => vals.some((v) => v === arg);
+  }
+  if (kind === 'any' || kind === 'except') {
+    if (!Array.isArray(arg) || !arg.every(isScalar))
+      throw bad(`match.${kind} of "${key}" must be a list of strings or numbers`);
+    const set = new Set<unknown>(arg);
+    return kind === 'any' ? (vals) => vals.some((v) => set.has(v)) : (vals) => !vals.some((v) => set.has(v));
+  }
+  if (kind === 'text') {
+    if (typeof arg !== 'string') throw bad(`match.text of "${key}" must be a string`);
+    return (vals) => vals.some((v) => typeof v === 'string' && v.includes(arg));
+  }
+  throw bad(`match.${kind} is not supported by this server (supported: value, any, except, text)`);
+}
+
+function parseRange(key: string, r: unknown): (vals: unknown[]) => boolean {
+  if (!isObject(r)) throw bad(`range of "${key}" must be an object`);
+  onlyKeys(r, ['gt', 'gte', 'lt', 'lte'], `range of "${key}"`);
+  const bounds: [string, number][] = [];
+  let dates = false;
+  for (const op of ['gt', 'gte', 'lt', 'lte']) {
+    const b = r[op];
+    if (b === undefined || b === null) continue;
+    if (typeof b === 'number' && Number.isFinite(b)) bounds.push([op, b]);
+    else if (typeof b === 'string' && !Number.isNaN(Date.parse(b))) {
+      dates = true; // Qdrant's datetime range: RFC 3339 strings
+      bounds.push([op, Date.parse(b)]);
+    } else throw bad(`range.${op} of "${key}" must be a number or an RFC 3339 date`);
+  }
+  const inRange = (x: number) =>
+    bounds.every(([op, b]) => (op === 'gt' ? x > b : op === 'gte' ? x >= b : op === 'lt' ? x < b : x <= b));
+  return (vals) =>
+    vals.some((v) => {
+      if (dates) return typeof v === 'string' && !Number.isNaN(Date.parse(v)) && inRange(Date.parse(v));
+      return typeof v === 'number' && inRange(v);
+    });
+}
+
+function parseCondition(c: unknown): Predicate {
+  if (!isObject(c)) throw bad('a filter condition must be an object');
+  if ('must' in c || 'should' in c || 'must_not' in c || 'min_should' in c) return parseFilter(c);
+  if ('has_id' in c) {
+    onlyKeys(c, ['has_id'], 'has_id condition');
+    if (!Array.isArray(c.has_id)) throw bad('has_id must be a list of point ids');
+    const keys = new Set(c.has_id.map((id) => pointKey(parsePointId(id))));
+    return (id) => keys.has(pointKey(id));
+  }
+  if ('is_empty' in c || 'is_null' in c) {
+    const kind = 'is_empty' in c ? 'is_empty' : 'is_null';
+    onlyKeys(c, [kind], `${kind} condition`);
+    const arg = c[kind];
+    if (!isObject(arg) || typeof arg.key !== 'string') throw bad(`${kind} takes {"key": "field"}`);
+    const key = arg.key;
+    if (kind === 'is_empty') return (_id, p) => valuesAt(p, key).every((v) => v === null);
+    return (_id, p) => valuesAt(p, key).includes(null);
+  }
+  if ('nested' in c) throw bad('nested conditions are not supported by this server; use "a[].b" keys');
+  if (typeof c.key !== 'string' || c.key === '') throw bad('a field condition needs "key"');
+  onlyKeys(c, ['key', 'match', 'range'], `condition on "${c.key}"`);
+  const key = c.key;
+  const tests: ((vals: unknown[]) => boolean)[] = [];
+  if (c.match !== undefined && c.match !== null) tests.push(parseMatch(key, c.match));
+  if (c.range !== undefined && c.range !== null) tests.push(parseRange(key, c.range));
+  if (tests.length === 0) throw bad(`condition on "${key}" needs "match" or "range"`);
+  return (_id, p) => {
+    const vals = valuesAt(p, key);
+    return tests.every((t) => t(vals));
+  };
+}
+
+function conditions(v: unknown, what: string): Predicate[] {
+  if (v === undefined || v === null) return [];
+  const list = Array.isArray(v) ? v : [v];
+  if (list.length > 10_000) throw bad(`${what}: too many conditions`);
+  return list.map(parseCondition);
+}
+
+/** A Qdrant Filter object; null/undefined means every point. */
+export function parseFilter(f: unknown, depth = 0): Predicate {
+  if (f === undefined || f === null) return () => true;
+  if (!isObject(f)) throw bad('filter must be an object with must, should and/or must_not');
+  if (depth > 32) throw bad('filter is nested too deeply');
+  onlyKeys(f, ['must', 'should', 'must_not'], 'filter');
+  const must = conditions(f.must, 'must');
+  const should = conditions(f.should, 'should');
+  const mustNot = conditions(f.must_not, 'must_not');
+  return (id, p) =>
+    must.every((c) => c(id, p)) &&
+    (should.length === 0 || should.some((c) => c(id, p))) &&
+    !mustNot.some((c) => c(id, p));
+}

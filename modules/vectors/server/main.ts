@@ -1,0 +1,65 @@
+/**
+ * Entry point of the vectors service container: opens the store in the data folder (replaying the
+ * write-ahead log), serves the Qdrant REST subset on the socket, checkpoints periodically and on
+ * SIGTERM. Configuration from the environment the services layer sets (see ../README.md).
+ */
+import { existsSync } from 'node:fs';
+import { readFile, unlink } from 'node:fs/promises';
+import { createLog, drainOnSignals, intFromEnv } from '../../kit/server/index.js';
+import { createVectorsServer } from './api.js';
+import { Store } from './store.js';
+
+const log = createLog({
+  name: 'vectors',
+  recordEveryBytes: intFromEnv('KIT_LOG_RECORD_EVERY_BYTES', 1024 * 1024),
+});
+
+async function readToken(path: string | undefined): Promise<string | undefined> {
+  if (!path || !existsSync(path)) {
+    log.startup(
+      `no access token${path ? ` at ${path}` : ''}: any local client of the socket may use the API`,
+    );
+    return undefined;
+  }
+  const token = (await readFile(path, 'utf8')).trim();
+  if (token.length < 16) throw new Error(`the access token in ${path} is shorter than 16 characters`);
+  return token;
+}
+
+async function main(): Promise<void> {
+  const env = process.env;
+  const socketPath = env.BLUEPRINT_SOCKET ?? env.VECTORS_SOCKET ?? '/run/vectors/api.sock';
+  const dataDir = env.VECTORS_DATA_DIR ?? '/var/lib/vectors/db';
+  const store = await Store.open(dataDir, log);
+  store.checkpointBytes = intFromEnv('VECTORS_CHECKPOINT_BYTES', 64 * 1024 * 1024);
+  const kit = createVectorsServer(store, {
+    log,
+    token: await readToken(env.VECTORS_TOKEN_FILE),
+    limits: {
+      maxBodyBytes: intFromEnv('VECTORS_MAX_BODY_BYTES', 32 * 1024 * 1024),
+      maxBufferedBytes: intFromEnv('VECTORS_MAX_BUFFERED_BYTES', 96 * 1024 * 1024),
+    },
+  });
+  await kit.listen(socketPath);
+  log.startup(`serving the Qdrant REST API subset on ${socketPath}, data in ${dataDir}`);
+  // A checkpoint bounds replay time at the next start; changes are durable without it (the log).
+  const every = intFromEnv('VECTORS_CHECKPOINT_SECONDS', 300) * 1000;
+  let lastSeq = store.seq;
+  const timer = setInterval(() => {
+    if (store.seq === lastSeq) return;
+    lastSeq = store.seq;
+    store.checkpoint().catch((err: Error) => log(`checkpoint failed: ${err.message}`));
+  }, every);
+  timer.unref();
+  drainOnSignals(kit, log, 7_000, async () => {
+    clearInterval(timer);
+    await store.close();
+    log.flush();
+    await unlink(socketPath).catch(() => undefined);
+  });
+}
+
+main().catch((err: unknown) => {
+  log(`cannot start: ${(err as Error).message}`);
+  process.exit(1);
+});

@@ -1,0 +1,175 @@
+/** Request bodies of the Qdrant API checked field by field: unknown or unsupported fields are a 400. */
+import { HttpError } from '../../kit/server/index.js';
+import type { CollectionConfig, Distance } from './collection.js';
+import { type Payload, type Predicate, parseFilter } from './filter.js';
+import { type PointId, parsePointId } from './ids.js';
+
+export const bad = (message: string) => new HttpError(400, `Wrong input: ${message}`);
+export const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Fields a client may send that change nothing here (one node, one shard, always waited for). */
+const harmless = ['consistency', 'timeout', 'ordering', 'read_consistency', 'wait'];
+
+export function body(v: unknown, allowed: string[], what: string): Record<string, unknown> {
+  if (!isObject(v)) throw bad(`${what}: the body must be a JSON object`);
+  for (const [k, x] of Object.entries(v)) {
+    if (x === undefined || x === null || allowed.includes(k) || harmless.includes(k)) continue;
+    throw bad(`${what}: field "${k}" is not supported by this server (supported: ${allowed.join(', ')})`);
+  }
+  return v;
+}
+
+export function int(v: unknown, name: string, dflt: number, min = 0, max = 1_000_000): number {
+  if (v === undefined || v === null) return dflt;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max)
+    throw bad(`${name} must be an integer from ${min} to ${max}`);
+  return v;
+}
+
+export function parseCollectionConfig(b: unknown): CollectionConfig {
+  const o = body(
+    b,
+    [
+      'vectors',
+      'hnsw_config',
+      'on_disk_payload',
+      'optimizers_config',
+      'wal_config',
+      'shard_number',
+      'replication_factor',
+      'write_consistency_factor',
+    ],
+    'create collection',
+  );
+  const v = o.vectors;
+  if (!isObject(v) || !('size' in v))
+    throw bad(
+      '"vectors" must be {"size": N, "distance": "Cosine" | "Dot" | "Euclid"} (named vectors are not supported)',
+    );
+  const vb = body(v, ['size', 'distance', 'hnsw_config', 'on_disk'], 'vectors');
+  const size = int(vb.size, 'vectors.size', 0, 1, 65_536);
+  const distance = vb.distance as Distance;
+  if (!['Cosine', 'Dot', 'Euclid'].includes(distance))
+    throw bad(
+      `vectors.distance must be Cosine, Dot or Euclid (got ${JSON.stringify(vb.distance)}; Manhattan is not supported)`,
+    );
+  const hnsw = {
+    ...(isObject(o.hnsw_config) ? o.hnsw_config : {}),
+    ...(isObject(vb.hnsw_config) ? vb.hnsw_config : {}),
+  };
+  body(hnsw, ['m', 'ef_construct', 'full_scan_threshold', 'on_disk', 'max_indexing_threads'], 'hnsw_config');
+  for (const [k, n] of [
+    ['shard_number', 1],
+    ['replication_factor', 1],
+    ['write_consistency_factor', 1],
+  ] as const)
+    if (o[k] !== undefined && o[k] !== null && o[k] !== n)
+      throw bad(`${k} other than ${n} is not supported (one node, one shard)`);
+  return {
+    size,
+    distance,
+    m: int(hnsw.m, 'hnsw_config.m', 16, 4, 128),
+    efConstruct: int(hnsw.ef_construct, 'hnsw_config.ef_construct', 100, 4, 4096),
+    // Qdrant counts this in kilobytes of vectors (default 10000 KB); here it is points.
+    fullScanThreshold: int(
+      hnsw.full_scan_threshold,
+      'hnsw_config.full_scan_threshold',
+      10_000,
+      0,
+      10_000_000,
+    ),
+  };
+}
+
+export function parseVector(v: unknown, size: number, what = 'vector'): number[] {
+  if (isObject(v))
+    throw bad(`${what}: named and sparse vectors are not supported; send a list of ${size} numbers`);
+  if (!Array.isArray(v)) throw bad(`${what} must be a list of ${size} numbers`);
+  if (v.length !== size) throw bad(`Vector dimension error: expected dim: ${size}, got ${v.length}`);
+  for (const x of v)
+    if (typeof x !== 'number' || !Number.isFinite(x)) throw bad(`${what} must hold finite numbers only`);
+  return v as number[];
+}
+
+function payloadOf(v: unknown, what: string): Payload | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (!isObject(v)) throw bad(`${what} must be a JSON object`);
+  return v;
+}
+
+export function parseUpsert(
+  b: unknown,
+  size: number,
+): { id: PointId; vector: number[]; payload?: Payload }[] {
+  const o = body(b, ['points', 'batch'], 'upsert');
+  if (Array.isArray(o.points)) {
+    return o.points.map((p, i) => {
+      const q = body(p, ['id', 'vector', 'payload'], `points[${i}]`);
+      return {
+        id: parsePointId(q.id),
+        vector: parseVector(q.vector, size, `points[${i}].vector`),
+        payload: payloadOf(q.payload, `points[${i}].payload`),
+      };
+    });
+  }
+  if (isObject(o.batch)) {
+    const bt = body(o.batch, ['ids', 'vectors', 'payloads'], 'batch');
+    if (!Array.isArray(bt.ids) || !Array.isArray(bt.vectors) || bt.ids.length !== bt.vectors.length)
+      throw bad('batch needs "ids" and "vectors" of the same length');
+    const payloads = bt.payloads;
+    if (
+      payloads !== undefined &&
+      payloads !== null &&
+      (!Array.isArray(payloads) || payloads.length !== bt.ids.length)
+    )
+      throw bad('batch.payloads must have one entry per id');
+    return bt.ids.map((id, i) => ({
+      id: parsePointId(id),
+      vector: parseVector((bt.vectors as unknown[])[i], size, `batch.vectors[${i}]`),
+      payload: payloadOf((payloads as unknown[] | undefined)?.[i], `batch.payloads[${i}]`),
+    }));
+  }
+  throw bad('upsert needs "points": [{"id", "vector", "payload"}] or "batch"');
+}
+
+export function parseIds(v: unknown, what: string): PointId[] {
+  if (!Array.isArray(v)) throw bad(`${what} must be a list of point ids`);
+  return v.map(parsePointId);
+}
+
+/** Points chosen by "points" (ids) or "filter" (delete, payload changes). */
+export function parseSelector(o: Record<string, unknown>): { ids?: PointId[]; filter?: Predicate } {
+  if (o.points !== undefined && o.points !== null) {
+    if (isObject(o.points) && 'filter' in o.points) return { filter: parseFilter(o.points.filter) };
+    return { ids: parseIds(o.points, 'points') };
+  }
+  if (o.filter !== undefined && o.filter !== null) return { filter: parseFilter(o.filter) };
+  throw bad('give "points" (a list of ids) or "filter"');
+}
+
+export type PayloadSelector = (p: Payload | undefined) => Payload | null;
+
+export function parseWithPayload(v: unknown, dflt: boolean): PayloadSelector {
+  if (v === undefined || v === null) v = dflt;
+  if (v === true) return (p) => p ?? {};
+  if (v === false) return () => null;
+  const pick = (p: Payload | undefined, keys: string[]) =>
+    Object.fromEntries(keys.filter((k) => p && Object.hasOwn(p, k)).map((k) => [k, p![k]]));
+  if (Array.isArray(v) && v.every((k) => typeof k === 'string')) return (p) => pick(p, v as string[]);
+  if (isObject(v)) {
+    const o = body(v, ['include', 'exclude'], 'with_payload');
+    if (Array.isArray(o.include)) return (p) => pick(p, o.include as string[]);
+    if (Array.isArray(o.exclude)) {
+      const ex = new Set(o.exclude as string[]);
+      return (p) => Object.fromEntries(Object.entries(p ?? {}).filter(([k]) => !ex.has(k)));
+    }
+  }
+  throw bad('with_payload must be true, false, a list of fields or {"include"|"exclude": [...]}');
+}
+
+export function parseWithVector(v: unknown): boolean {
+  if (v === undefined || v === null) return false;
+  if (typeof v === 'boolean') return v;
+  throw bad('with_vector must be true or false (named vectors are not supported)');
+}

@@ -1,0 +1,205 @@
+/**
+ * On-disk forms: a collection file (checkpoints and snapshots) and the write-ahead log.
+ *
+ * Collection file: "BPVEC1\n", u32 header length, header JSON (name, config, ids, labels, payloads,
+ * versions), the vectors as little-endian float32 in header order, u32 CRC-32 of everything before.
+ * WAL record: u32 length, u32 CRC-32 of the body, body (JSON). A record that is short or fails its
+ * CRC ends the log: it is the torn tail of a write that was never acknowledged.
+ */
+import { closeSync, fsyncSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
+import { crc32 } from 'node:zlib';
+import { Collection, type CollectionConfig } from './collection.js';
+import type { Payload } from './filter.js';
+import type { PointId } from './ids.js';
+
+const MAGIC = Buffer.from('BPVEC1\n');
+
+interface Header {
+  name: string;
+  config: CollectionConfig;
+  payloadSchema: Record<string, unknown>;
+  capacity: number;
+  labels: number[];
+  ids: PointId[];
+  payloads: (Payload | null)[];
+  versions: number[];
+}
+
+export function serializeCollection(c: Collection): Buffer {
+  const labels = [...c.byKey.values()].sort((a, b) => a - b);
+  const header: Header = {
+    name: c.name,
+    config: c.config,
+    payloadSchema: c.payloadSchema,
+    capacity: c.index.getMaxElements(),
+    labels,
+    ids: labels.map((l) => c.ids[l]!),
+    payloads: labels.map((l) => c.payloads[l] ?? null),
+    versions: labels.map((l) => c.versions[l] ?? 0),
+  };
+  const h = Buffer.from(JSON.stringify(header));
+  const d = c.config.size;
+  const vecs = new Float32Array(labels.length * d);
+  for (const [i, l] of labels.entries()) vecs.set(c.vectorOf(l), i * d);
+  const body = Buffer.concat([
+    MAGIC,
+    u32(h.length),
+    h,
+    Buffer.from(vecs.buffer, vecs.byteOffset, vecs.byteLength),
+  ]);
+  return Buffer.concat([body, u32(crc32(body))]);
+}
+
+/**
+ * Reads a collection file. With `indexFile` (a checkpoint written at the same moment) the HNSW
+ * graph is loaded from it and labels kept; otherwise (a snapshot) the graph is rebuilt.
+ */
+export function deserializeCollection(
+  buf: Buffer,
+  opts: { name?: string; indexFile?: string } = {},
+): Collection {
+  if (buf.length < MAGIC.length + 8 || !buf.subarray(0, MAGIC.length).equals(MAGIC))
+    throw new Error('not a vectors collection file');
+  const body = buf.subarray(0, buf.length - 4);
+  if (crc32(body) !== buf.readUInt32LE(buf.length - 4)) throw new Error('collection file checksum mismatch');
+  const hlen = body.readUInt32LE(MAGIC.length);
+  const start = MAGIC.length + 4;
+  const header = JSON.parse(body.subarray(start, start + hlen).toString('utf8')) as Header;
+  const d = header.config.size;
+  const raw = body.subarray(start + hlen);
+  if (raw.length !== header.ids.length * d * 4)
+    throw new Error('collection file has the wrong vector data length');
+  const vecs = new Float32Array(raw.length / 4);
+  Buffer.from(vecs.buffer).set(raw);
+  const c = new Collection(opts.name ?? header.name, header.config, Math.max(1024, header.capacity));
+  c.payloadSchema = header.payloadSchema ?? {};
+  if (opts.indexFile) {
+    c.index.readIndexSync(opts.indexFile);
+    const cap = c.index.getMaxElements();
+    const next = new Float32Array(cap * d);
+    const used = new Set<number>();
+    header.labels.forEach((l, i) => {
+      next.set(vecs.subarray(i * d, (i + 1) * d), l * d);
+      c.ids[l] = header.ids[i];
+      c.payloads[l] = header.payloads[i] ?? undefined;
+      c.versions[l] = header.versions[i]!;
+      c.byKey.set(typeof header.ids[i] === 'number' ? `n${header.ids[i]}` : `u${header.ids[i]}`, l);
+      used.add(l);
+    });
+    c.vectors = next;
+    (c as unknown as { capacity: number }).capacity = cap;
+    const top = header.labels.length ? Math.max(...header.labels) + 1 : 0;
+    for (let l = 0; l < top; l++) if (!used.has(l)) c.free.push(l);
+    c.ids.length = Math.max(c.ids.length, top);
+  } else {
+    header.ids.forEach((id, i) => {
+      c.upsert(
+        { id, vector: vecs.subarray(i * d, (i + 1) * d), payload: header.payloads[i] ?? undefined },
+        header.versions[i]!,
+      );
+    });
+  }
+  return c;
+}
+
+export function u32(n: number): Buffer {
+  const b = Buffer.alloc(4);
+  b.writeUInt32LE(n >>> 0);
+  return b;
+}
+
+/** Writes a file and makes it durable before returning (tmp + fsync + rename is the caller's). */
+export function writeDurable(path: string, data: Buffer | string): void {
+  writeFileSync(path, data);
+  fsyncPath(path);
+}
+
+export function fsyncPath(path: string): void {
+  const fd = openSync(path, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+export function walRecord(op: unknown): Buffer {
+  const body = Buffer.from(JSON.stringify(op));
+  return Buffer.concat([u32(body.length), u32(crc32(body)), body]);
+}
+
+/** The records of a log file and the length of its valid prefix (a torn tail is cut off). */
+export function readWal(path: string): { ops: unknown[]; validBytes: number; torn: boolean } {
+  const buf = readFileSync(path);
+  const ops: unknown[] = [];
+  let at = 0;
+  while (at + 8 <= buf.length) {
+    const len = buf.readUInt32LE(at);
+    const end = at + 8 + len;
+    if (end > buf.length) break;
+    const body = buf.subarray(at + 8, end);
+    if (crc32(body) !== buf.readUInt32LE(at + 4)) break;
+    try {
+      ops.push(JSON.parse(body.toString('utf8')));
+    } catch {
+      break;
+    }
+    at = end;
+  }
+  return { ops, validBytes: at, torn: at !== buf.length };
+}
+
+/**
+ * Appends records with group commit: every append waits for one fdatasync that covers it, and
+ * appends that arrive while a sync runs share the next one.
+ */
+export class WalWriter {
+  readonly fh: FileHandle;
+  bytes = 0;
+  private pending: Buffer[] = [];
+  private waiters: { resolve: () => void; reject: (e: Error) => void }[] = [];
+  private flushing = false;
+  failed: Error | undefined;
+
+  constructor(fh: FileHandle, bytes: number) {
+    this.fh = fh;
+    this.bytes = bytes;
+  }
+
+  append(record: Buffer): Promise<void> {
+    if (this.failed) return Promise.reject(this.failed);
+    this.pending.push(record);
+    this.bytes += record.length;
+    const p = new Promise<void>((resolve, reject) => this.waiters.push({ resolve, reject }));
+    if (!this.flushing) void this.flush();
+    return p;
+  }
+
+  private async flush(): Promise<void> {
+    this.flushing = true;
+    while (this.pending.length > 0) {
+      const bufs = this.pending;
+      const waiters = this.waiters;
+      this.pending = [];
+      this.waiters = [];
+      try {
+        await this.fh.writev(bufs);
+        await this.fh.datasync();
+        for (const w of waiters) w.resolve();
+      } catch (err) {
+        // A write that failed may be partly on disk: refuse everything after it (the service restarts).
+        this.failed = err as Error;
+        for (const w of [...waiters, ...this.waiters]) w.reject(this.failed);
+        this.waiters = [];
+        this.pending = [];
+      }
+    }
+    this.flushing = false;
+  }
+
+  /** Resolves when everything appended so far is on disk. */
+  async idle(): Promise<void> {
+    while (this.flushing) await new Promise((r) => setTimeout(r, 2));
+  }
+}

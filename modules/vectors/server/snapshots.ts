@@ -1,0 +1,164 @@
+/**
+ * Collection snapshots (Qdrant's create, list, download, delete, recover from a file:// location
+ * inside the snapshots folder, and upload). A snapshot is the collection file of persist.ts, written
+ * tmp + fsync + rename under DATA/snapshots/HEX(collection)/. Restoring replaces the collection and
+ * checkpoints before answering, so the restore never depends on the snapshot file staying there.
+ */
+import { createHash } from 'node:crypto';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import { realpath } from 'node:fs/promises';
+import { join, relative, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { HttpError } from '../../kit/server/index.js';
+import { jsonBody, need, type RouteTable } from './api.js';
+import { bad, body } from './parse.js';
+import { deserializeCollection, fsyncPath, serializeCollection, writeDurable } from './persist.js';
+import type { Store } from './store.js';
+
+const hex = (s: string) => Buffer.from(s).toString('hex');
+const nameRe = /^[A-Za-z0-9][A-Za-z0-9._-]{0,200}\.snapshot$/;
+
+function describe(dir: string, name: string) {
+  const path = join(dir, name);
+  const st = statSync(path);
+  return {
+    name,
+    creation_time: st.mtime.toISOString().replace(/Z$/, ''),
+    size: st.size,
+    checksum: createHash('sha256').update(readFileSync(path)).digest('hex'),
+  };
+}
+
+/** The first file part of a multipart/form-data body (Qdrant's upload sends one, "snapshot"). */
+function multipartFile(contentType: string | undefined, raw: Buffer): Buffer {
+  const m = /boundary=(?:"([^"]+)"|([^;\s]+))/i.exec(contentType ?? '');
+  if (!m) return raw; // a plain body: the snapshot itself
+  const boundary = Buffer.from(`--${m[1] ?? m[2]}`);
+  const start = raw.indexOf(boundary);
+  const headEnd = raw.indexOf('\r\n\r\n', start);
+  const end = raw.indexOf(Buffer.from(`\r\n${boundary.toString()}`), headEnd);
+  if (start < 0 || headEnd < 0 || end < 0) throw bad('the multipart upload has no snapshot part');
+  return raw.subarray(headEnd + 4, end);
+}
+
+export function snapshotRoutes(store: Store): RouteTable {
+  const root = join(store.dir, 'snapshots');
+  const dirOf = (c: string) => join(root, hex(c));
+  const list = (c: string) => {
+    try {
+      return readdirSync(dirOf(c))
+        .filter((f) => nameRe.test(f))
+        .sort();
+    } catch {
+      return [];
+    }
+  };
+
+  function write(c: string, name: string, data: Buffer) {
+    const dir = dirOf(c);
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    writeDurable(join(dir, `${name}.tmp`), data);
+    renameSync(join(dir, `${name}.tmp`), join(dir, name));
+    fsyncPath(dir);
+  }
+
+  async function restore(c: string, file: string) {
+    let restored: ReturnType<typeof deserializeCollection>;
+    try {
+      restored = deserializeCollection(readFileSync(join(root, file)), { name: c });
+    } catch (err) {
+      throw bad(`the snapshot cannot be read: ${(err as Error).message}`);
+    }
+    void restored;
+    await store.commit({ t: 'restore', name: c, file });
+    await store.checkpoint();
+    return true;
+  }
+
+  return [
+    [
+      'POST',
+      /^\/collections\/([^/]+)\/snapshots$/,
+      (_ctx, [c]) => {
+        const col = need(store, c!);
+        const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+        const name = `${hex(c!).slice(0, 64)}-${stamp}-${process.hrtime.bigint() % 1000000n}.snapshot`;
+        write(c!, name, serializeCollection(col));
+        return describe(dirOf(c!), name);
+      },
+    ],
+    [
+      'GET',
+      /^\/collections\/([^/]+)\/snapshots$/,
+      (_ctx, [c]) => {
+        need(store, c!);
+        return list(c!).map((f) => describe(dirOf(c!), f));
+      },
+    ],
+    [
+      'PUT',
+      /^\/collections\/([^/]+)\/snapshots\/recover$/,
+      async (ctx, [c]) => {
+        const o = body(
+          await jsonBody(ctx),
+          ['location', 'priority', 'checksum', 'api_key'],
+          'recover snapshot',
+        );
+        if (typeof o.location !== 'string') throw bad('"location" must be a file:// URL of a snapshot');
+        if (!o.location.startsWith('file://'))
+          throw bad(
+            'only file:// locations under the snapshots folder can be recovered (this service has no network)',
+          );
+        let real: string;
+        try {
+          real = await realpath(fileURLToPath(o.location));
+        } catch {
+          throw new HttpError(404, `Not found: snapshot ${o.location}`);
+        }
+        const rel = relative(await realpath(root), real);
+        if (rel.startsWith('..') || rel.startsWith(sep) || rel === '')
+          throw bad(`the snapshot must be under ${root}`);
+        if (
+          typeof o.checksum === 'string' &&
+          createHash('sha256').update(readFileSync(real)).digest('hex') !== o.checksum
+        )
+          throw bad('Snapshot checksum mismatch');
+        return restore(c!, rel);
+      },
+    ],
+    [
+      'POST',
+      /^\/collections\/([^/]+)\/snapshots\/upload$/,
+      async (ctx, [c]) => {
+        const data = multipartFile(ctx.req.headers['content-type'], await ctx.bytes());
+        const name = `upload-${Date.now()}-${process.hrtime.bigint() % 1000000n}.snapshot`;
+        try {
+          deserializeCollection(data);
+        } catch (err) {
+          throw bad(`the snapshot cannot be read: ${(err as Error).message}`);
+        }
+        write(c!, name, data);
+        return restore(c!, join(hex(c!), name));
+      },
+    ],
+    [
+      'GET',
+      /^\/collections\/([^/]+)\/snapshots\/([^/]+)$/,
+      (_ctx, [c, s]) => {
+        if (!nameRe.test(s!) || !list(c!).includes(s!))
+          throw new HttpError(404, `Not found: Snapshot ${s} not found`);
+        return readFileSync(join(dirOf(c!), s!));
+      },
+    ],
+    [
+      'DELETE',
+      /^\/collections\/([^/]+)\/snapshots\/([^/]+)$/,
+      (_ctx, [c, s]) => {
+        if (!nameRe.test(s!) || !list(c!).includes(s!))
+          throw new HttpError(404, `Not found: Snapshot ${s} not found`);
+        rmSync(join(dirOf(c!), s!));
+        return true;
+      },
+    ],
+  ];
+}

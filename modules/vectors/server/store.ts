@@ -1,0 +1,237 @@
+/**
+ * The database: collections in memory, made durable by a write-ahead log in the data folder.
+ * A change is validated, applied in memory in log order, appended to the log, and answered only
+ * after the fdatasync that covers it (group commit). Checkpoints write every collection and its
+ * HNSW graph to checkpoint/, then the manifest (tmp + fsync + rename), then drop the old logs; at
+ * open the newest manifest is loaded and the logs after it replayed, a torn tail cut off.
+ */
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, truncateSync } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { KitLog } from '../../kit/server/index.js';
+import { Collection, type CollectionConfig, type Point } from './collection.js';
+import type { Payload } from './filter.js';
+import type { PointId } from './ids.js';
+import {
+  deserializeCollection,
+  fsyncPath,
+  readWal,
+  serializeCollection,
+  WalWriter,
+  walRecord,
+  writeDurable,
+} from './persist.js';
+
+export type Op =
+  | { t: 'create'; name: string; config: CollectionConfig }
+  | { t: 'drop'; name: string }
+  | { t: 'upsert'; c: string; points: { id: PointId; vector: number[]; payload?: Payload }[] }
+  | { t: 'delete'; c: string; ids: PointId[] }
+  | { t: 'payload'; c: string; ids: PointId[]; mode: 'set' | 'overwrite' | 'clear'; payload?: Payload }
+  | { t: 'unset'; c: string; ids: PointId[]; keys: string[] }
+  | { t: 'index'; c: string; field: string; schema: unknown | null }
+  | { t: 'restore'; name: string; file: string };
+
+interface Manifest {
+  seq: number;
+  collections: Record<string, { file: string; index: string }>;
+}
+
+const hex = (s: string) => Buffer.from(s).toString('hex');
+
+export class Store {
+  readonly dir: string;
+  readonly collections = new Map<string, Collection>();
+  seq = 0;
+  private wal!: WalWriter;
+  private walFiles: string[] = [];
+  private checkpointing: Promise<void> | undefined;
+  private log: KitLog;
+  checkpointBytes = 64 * 1024 * 1024;
+
+  private constructor(dir: string, log: KitLog) {
+    this.dir = dir;
+    this.log = log;
+  }
+
+  static async open(dir: string, log: KitLog): Promise<Store> {
+    const s = new Store(dir, log);
+    for (const d of ['wal', 'checkpoint', 'snapshots'])
+      mkdirSync(join(dir, d), { recursive: true, mode: 0o700 });
+    await s.load();
+    return s;
+  }
+
+  private async load(): Promise<void> {
+    const cp = join(this.dir, 'checkpoint');
+    const manifestPath = join(cp, 'manifest.json');
+    let manifest: Manifest = { seq: 0, collections: {} };
+    if (existsSync(manifestPath)) manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as Manifest;
+    for (const [name, f] of Object.entries(manifest.collections)) {
+      const indexFile = join(cp, f.index);
+      this.collections.set(
+        name,
+        deserializeCollection(readFileSync(join(cp, f.file)), {
+          indexFile: existsSync(indexFile) ? indexFile : undefined,
+        }),
+      );
+    }
+    this.seq = manifest.seq;
+    const walDir = join(this.dir, 'wal');
+    const files = readdirSync(walDir)
+      .filter((f) => /^\d{16}\.log$/.test(f))
+      .sort();
+    let replayed = 0;
+    for (const [i, f] of files.entries()) {
+      const path = join(walDir, f);
+      const { ops, validBytes, torn } = readWal(path);
+      for (const op of ops as (Op & { seq: number })[]) {
+        if (op.seq <= this.seq) continue;
+        this.apply(op, op.seq);
+        this.seq = op.seq;
+        replayed++;
+      }
+      if (torn) {
+        if (i !== files.length - 1) throw new Error(`write-ahead log ${path} is damaged before its end`);
+        this.log.startup(`write-ahead log: cut a torn tail of an unacknowledged write off ${f}`);
+        truncateSync(path, validBytes);
+      }
+    }
+    this.walFiles = files;
+    this.log.startup(
+      `opened ${this.collections.size} collections at operation ${this.seq} (checkpoint ${manifest.seq}, ${replayed} replayed from the log)`,
+    );
+    await this.rotate();
+  }
+
+  /** A new log file for operations after this.seq. */
+  private async rotate(): Promise<void> {
+    const name = `${String(this.seq + 1).padStart(16, '0')}.log`;
+    const path = join(this.dir, 'wal', name);
+    const fh = await open(path, 'a', 0o600);
+    const size = (await fh.stat()).size;
+    fsyncPath(join(this.dir, 'wal')); // the new file's name is durable too
+    this.wal = new WalWriter(fh, size);
+    if (!this.walFiles.includes(name)) this.walFiles.push(name);
+  }
+
+  get(name: string): Collection | undefined {
+    return this.collections.get(name);
+  }
+
+  /** Applies a validated change now (in log order) and resolves once it is on disk. */
+  async commit(op: Op): Promise<number> {
+    const seq = ++this.seq;
+    this.apply(op, seq);
+    await this.wal.append(walRecord({ ...op, seq }));
+    if (this.wal.bytes > this.checkpointBytes && !this.checkpointing) void this.checkpoint();
+    return seq;
+  }
+
+  private apply(op: Op, seq: number): void {
+    switch (op.t) {
+      case 'create':
+        this.collections.set(op.name, new Collection(op.name, op.config));
+        return;
+      case 'drop':
+        this.collections.delete(op.name);
+        return;
+      case 'restore': {
+        const file = join(this.dir, 'snapshots', op.file);
+        if (!existsSync(file)) {
+          this.log(`replay: snapshot ${op.file} is gone; collection ${op.name} not restored`);
+          return;
+        }
+        this.collections.set(op.name, deserializeCollection(readFileSync(file), { name: op.name }));
+        return;
+      }
+    }
+    const c = this.collections.get(op.c);
+    if (!c) return; // validated before logging; during replay a later drop may already be applied
+    switch (op.t) {
+      case 'upsert':
+        for (const p of op.points) c.upsert(p as Point, seq);
+        return;
+      case 'delete':
+        for (const id of op.ids) c.delete(id);
+        return;
+      case 'payload':
+        for (const id of op.ids) {
+          const l = c.labelOf(id);
+          if (l === undefined) continue;
+          c.payloads[l] =
+            op.mode === 'set'
+              ? { ...c.payloads[l], ...op.payload }
+              : op.mode === 'clear'
+                ? {}
+                : { ...op.payload };
+          c.versions[l] = seq;
+        }
+        return;
+      case 'unset':
+        for (const id of op.ids) {
+          const l = c.labelOf(id);
+          if (l === undefined) continue;
+          const p = { ...c.payloads[l] };
+          for (const k of op.keys) delete p[k];
+          c.payloads[l] = p;
+          c.versions[l] = seq;
+        }
+        return;
+      case 'index':
+        if (op.schema === null) delete c.payloadSchema[op.field];
+        else c.payloadSchema[op.field] = op.schema;
+        return;
+    }
+  }
+
+  /** Writes every collection and graph, then the manifest, then drops the logs it covers. */
+  checkpoint(): Promise<void> {
+    if (this.checkpointing) return this.checkpointing.then(() => this.checkpoint());
+    this.checkpointing = this.doCheckpoint().finally(() => {
+      this.checkpointing = undefined;
+    });
+    return this.checkpointing;
+  }
+
+  private async doCheckpoint(): Promise<void> {
+    const started = Date.now();
+    const cp = join(this.dir, 'checkpoint');
+    const seq = this.seq;
+    // Everything below up to rotate() runs in one turn of the event loop: no change interleaves.
+    const manifest: Manifest = { seq, collections: {} };
+    const written: string[] = [];
+    for (const [name, c] of this.collections) {
+      const base = `${hex(name)}.${seq}`;
+      writeDurable(join(cp, `${base}.bin`), serializeCollection(c));
+      c.index.writeIndexSync(join(cp, `${base}.hnsw`));
+      fsyncPath(join(cp, `${base}.hnsw`));
+      manifest.collections[name] = { file: `${base}.bin`, index: `${base}.hnsw` };
+      written.push(`${base}.bin`, `${base}.hnsw`);
+    }
+    const oldWal = this.wal;
+    // The file in use now may get records after `seq` while the new one opens: kept until next time.
+    const current = this.walFiles.at(-1);
+    const oldFiles = this.walFiles.slice(0, -1);
+    this.walFiles = current ? [current] : [];
+    await this.rotate();
+    await oldWal.idle();
+    await oldWal.fh.close();
+    writeDurable(join(cp, 'manifest.tmp'), JSON.stringify(manifest));
+    renameSync(join(cp, 'manifest.tmp'), join(cp, 'manifest.json'));
+    fsyncPath(cp);
+    // Only now are the old logs and the previous checkpoint's files not needed.
+    for (const f of oldFiles) rmSync(join(this.dir, 'wal', f), { force: true });
+    for (const f of readdirSync(cp))
+      if (f !== 'manifest.json' && !written.includes(f)) rmSync(join(cp, f), { force: true });
+    this.log(
+      `checkpoint at operation ${seq}: ${this.collections.size} collections in ${Date.now() - started} ms`,
+    );
+  }
+
+  async close(): Promise<void> {
+    await this.checkpoint();
+    await this.wal.idle();
+    await this.wal.fh.close();
+  }
+}
