@@ -130,6 +130,16 @@ describe("manifest's service section (schemas target)", () => {
     expect(parseService(service({ resources: { memory: '1g' } })).resources.memory).toBe(1024 ** 3);
   });
 
+  it('control characters in package and container paths are refused', () => {
+    // Found on f4f8f52 (seed 632129387): image.archive "\u001b]0;pwned\u0007image.tar" was accepted.
+    for (const over of [
+      { image: { id: `sha256:${'ab'.repeat(32)}`, archive: '\u001b]0;pwned\u0007image.tar' } },
+      { mounts: [{ source: 'models\u0000', target: '/models' }] },
+      { data: '/var/lib/x\u009b2J' },
+    ])
+      expect(refusal(() => parseService(service(over)))).toBeInstanceOf(VerificationError);
+  });
+
   it('control characters in a justification or in health.http are refused', () => {
     // Found on 7fcf14f (seeds 1, 12): both were accepted; health.http goes on an HTTP request line.
     expect(

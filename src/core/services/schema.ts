@@ -41,14 +41,16 @@ const containerPath = z
   .refine((p) => path.posix.isAbsolute(p) && path.posix.normalize(p) === p && p !== '/', {
     message: 'must be an absolute, normalised path inside the container (not /)',
   })
-  .refine((p) => !/^\/(proc|sys|dev)(\/|$)/.test(p), { message: 'must not be under /proc, /sys or /dev' });
+  .refine((p) => !/^\/(proc|sys|dev)(\/|$)/.test(p), { message: 'must not be under /proc, /sys or /dev' })
+  .refine((p) => !hasControl(p), NO_CONTROL);
 
 const packagePath = z
   .string()
   .refine((p) => !p.startsWith('/'), {
     message: 'host paths are refused: give a path relative to the package (its models or data)',
   })
-  .refine((p) => !p.split('/').includes('..'), { message: 'must not contain ..' });
+  .refine((p) => !p.split('/').includes('..'), { message: 'must not contain ..' })
+  .refine((p) => !hasControl(p), NO_CONTROL);
 
 const refused = (why: string) => z.never({ error: why }).optional();
 
