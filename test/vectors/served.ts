@@ -1,0 +1,112 @@
+/**
+ * The vectors service as the container runs it: the esbuild bundle in its own Node 24 process on a
+ * unix socket, with its data folder; and a loopback TCP bridge to that socket for clients (such as
+ * @qdrant/js-client-rest) that build their own undici Agent and take no socket path.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { connect, createServer, type Server } from 'node:net';
+import { join, resolve } from 'node:path';
+import { bundleServer } from '../../modules/vectors/package.js';
+
+const repo = resolve(import.meta.dirname, '../..');
+// Inside node_modules so that the bundle's external hnswlib-node resolves as in the image.
+const cache = join(repo, 'node_modules/.cache/blueprint-vectors-test');
+
+export async function bundle(): Promise<string> {
+  mkdirSync(cache, { recursive: true });
+  const file = join(mkdtempSync(join(cache, 'b-')), 'server.mjs');
+  await bundleServer(file);
+  return file;
+}
+
+export const newDataDir = () => {
+  mkdirSync(cache, { recursive: true });
+  return mkdtempSync(join(cache, 'd-'));
+};
+
+export interface Served {
+  socket: string;
+  dataDir: string;
+  pid: number;
+  log(): string;
+  exited: Promise<number | null>;
+  kill(): Promise<void>;
+  stop(): Promise<number | null>;
+}
+
+export async function serve(
+  serverFile: string,
+  dataDir: string,
+  env: Record<string, string> = {},
+): Promise<Served> {
+  const dir = mkdtempSync(join(cache, 's-'));
+  const socket = join(dir, 'api.sock');
+  let text = '';
+  const child: ChildProcess = spawn(process.execPath, [serverFile], {
+    env: {
+      PATH: process.env.PATH ?? '/usr/bin:/bin',
+      BLUEPRINT_SOCKET: socket,
+      VECTORS_DATA_DIR: dataDir,
+      ...env,
+    },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  child.stderr!.on('data', (c: Buffer) => {
+    text += c.toString('utf8');
+  });
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  const deadline = Date.now() + 60_000;
+  while (!/serving /.test(text)) {
+    if (child.exitCode !== null || Date.now() > deadline)
+      throw new Error(`the service did not start: ${text}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return {
+    socket,
+    dataDir,
+    pid: child.pid!,
+    log: () => text,
+    exited,
+    kill: async () => {
+      child.kill('SIGKILL');
+      await exited;
+      rmSync(dir, { recursive: true, force: true });
+    },
+    stop: async () => {
+      let t: NodeJS.Timeout | undefined;
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGTERM');
+        t = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      }
+      const code = await exited;
+      clearTimeout(t);
+      rmSync(dir, { recursive: true, force: true });
+      return code;
+    },
+  };
+}
+
+/** 127.0.0.1:PORT → the unix socket, one socket pair per connection (test only). */
+export async function bridge(socketPath: string): Promise<{ url: string; close(): Promise<void> }> {
+  const open = new Set<import('node:net').Socket>();
+  const server: Server = createServer((c) => {
+    const u = connect(socketPath);
+    open.add(c).add(u);
+    c.once('close', () => open.delete(c));
+    u.once('close', () => open.delete(u));
+    c.pipe(u).pipe(c);
+    c.on('error', () => u.destroy());
+    u.on('error', () => c.destroy());
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const port = (server.address() as { port: number }).port;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise<void>((r) => {
+        server.close(() => r());
+        for (const s of open) s.destroy(); // idle keep-alive pipes
+      }),
+  };
+}
