@@ -1,0 +1,27 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+
+export const FIXTURE_MODELS = resolve(import.meta.dirname, '../fixtures/models');
+export const F32 = resolve(FIXTURE_MODELS, 'tiny-llama/tiny-llama-f32.gguf');
+export const Q8 = resolve(FIXTURE_MODELS, 'tiny-llama-q8/tiny-llama-q8_0.gguf');
+
+/** What scripts/models/make-tiny-llama.py computed with its own numpy forward pass. */
+export interface Reference {
+  vocab_size: number;
+  context_length: number;
+  prompt_text: string;
+  prompt_tokens: number[];
+  /** Logits of every prompt position (next-token scores), float64 rounded to 6 decimals. */
+  logits: number[][];
+  greedy_tokens: number[];
+}
+
+export const reference = (): Reference =>
+  JSON.parse(readFileSync(resolve(FIXTURE_MODELS, 'tiny-llama.reference.json'), 'utf8')) as Reference;
+
+/** log-softmax: llama.cpp reports probabilities, which fix the logits up to a constant. */
+export function logSoftmax(row: number[]): number[] {
+  const m = Math.max(...row);
+  const lse = m + Math.log(row.reduce((s, x) => s + Math.exp(x - m), 0));
+  return row.map((x) => x - lse);
+}
