@@ -124,7 +124,7 @@ export function appOps(root: string, env: NodeJS.ProcessEnv = process.env): Dash
     async packages(query) {
       const [installed, offered, upgradable] = await Promise.all([
         box.packages.list(),
-        box.packages.search(query).catch(() => []),
+        box.packages.search(query),
         box.packages.upgradable().catch(() => []),
       ]);
       const q = query.toLowerCase();

@@ -292,9 +292,19 @@ describe.skipIf(!runnable)('the web dashboard through an SSH tunnel, in Chromium
     expect((await viaTunnel(new URL(loginUrl).pathname + new URL(loginUrl).search)).status).toBe(401);
   });
 
+  it('`blueprint dashboard url` gives a fresh one-time link to the running dashboard', async () => {
+    const r = await run(['--root', root, '--json', 'dashboard', 'url', '--port', String(port)], { env });
+    expect(r.code, r.stderr).toBe(0);
+    const url = new URL(JSON.parse(r.stdout).url);
+    expect(url.host).toBe(`localhost:${port}`);
+    const first = await viaTunnel(url.pathname + url.search);
+    expect(first.status).toBe(303);
+    expect((await viaTunnel(url.pathname + url.search)).status).toBe(401);
+  });
+
   it('installs the hello module, showing its signer and origin, with progress', async () => {
     await page.goto(`http://localhost:${port}/packages?q=${pkg}`);
-    expect(await page.content()).toContain(pkg);
+    expect(await page.$(`a[href="/packages/${pkg}/install"]`), await page.content()).not.toBeNull();
     await shot('packages');
     await Promise.all([page.waitForNavigation(), page.click(`a[href="/packages/${pkg}/install"]`)]);
     const confirm = await page.content();
