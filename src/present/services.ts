@@ -78,7 +78,7 @@ export function formatInspection(i: ServiceInspection): string {
  */
 export function stateText(r: ServiceStatus, now = Date.now()): string {
   if (r.state !== 'exited') return r.state;
-  const exited = `exited (${r.exitCode}${r.oomKilled ? ', OOM' : ''})`;
+  const exited = `exited (${r.exitCode}${r.oomKilled ? ', OOM' : ''}${r.restartCause === 'unhealthy' ? ', was unhealthy' : ''})`;
   if (r.gaveUp) return `${exited}, not restarted after ${r.restarts} restarts`;
   if (r.restartAt)
     return `${exited}, restart in ${shortDuration(Math.max(0, Math.ceil((Date.parse(r.restartAt) - now) / 1000)))}`;
@@ -134,13 +134,15 @@ export function statusTable(rows: ServiceStatus[]): string {
 export function eventText(e: WatchEvent): string {
   switch (e.kind) {
     case 'scheduled':
-      return `${e.name} exited with ${e.exitCode} (crash ${e.crashes} in a row); restarting in ${e.delayMs / 1000} s`;
+      return e.cause === 'unhealthy'
+        ? `${e.name} failed its health check ${e.failures} times in a row; stopped (crash ${e.crashes} in a row), restarting in ${e.delayMs / 1000} s`
+        : `${e.name} exited with ${e.exitCode} (crash ${e.crashes} in a row); restarting in ${e.delayMs / 1000} s`;
     case 'restarted':
       return `${e.name} restarted (${e.restarts} since it was last started by hand)`;
     case 'started':
-      return `${e.name} started (restart policy always)`;
+      return `${e.name} started again (it was running before the shutdown)`;
     case 'gave-up':
-      return `${e.name} exited with ${e.exitCode} after ${e.crashes - 1} restarts in a row; left stopped. See \`blueprint service logs ${e.name}\`, then \`blueprint service start ${e.name}\`.`;
+      return `${e.name} ${e.cause === 'unhealthy' ? 'stayed unhealthy' : `exited with ${e.exitCode}`} after ${e.crashes - 1} restarts in a row; left stopped. See \`blueprint service logs ${e.name}\`, then \`blueprint service start ${e.name}\`.`;
     case 'error':
       return `${e.name}: ${e.message}`;
   }

@@ -6,6 +6,7 @@ import {
   backoffDelay,
   decide,
   EMPTY_RECORD,
+  freshStart,
   type Observed,
   type RestartRecord,
 } from '../../src/core/services/restarts.js';
@@ -183,5 +184,14 @@ describe('restart backoff', () => {
     expect(decide('on-failure', running(T0), crashed, T0 + 60_000, T0, b).record.crashes).toBe(0);
     const late = decide('on-failure', exit(T0 + 70_000, 1, 65_000), crashed, T0 + 70_000, T0, b).record;
     expect(late).toMatchObject({ crashes: 1, delaysMs: [1000] });
+  });
+  it("an admin's start acknowledges the exit it starts over: a watcher looking meanwhile neither counts nor starts it", () => {
+    for (const seen of [exit(T0 + 10, 3), exit(T0 - 5000, 143), { ...exit(T0 - 5000, 0), lost: true }]) {
+      const record = freshStart(seen, T0);
+      expect(record).toMatchObject({ crashes: 0, restarts: 0 });
+      for (const policy of ['always', 'on-failure'] as const)
+        expect(decide(policy, seen, record, T0 + 9e6, T0, b)).toMatchObject({ start: false, crashed: false });
+    }
+    expect(freshStart(undefined, T0)).toEqual(EMPTY_RECORD);
   });
 });

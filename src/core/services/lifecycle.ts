@@ -16,7 +16,7 @@ import {
   serviceDirs,
 } from './policy.js';
 import { getRegistration, type LoadedRegistration } from './registry.js';
-import { clearRestartRecord, holdRestarts } from './restarts.js';
+import { holdRestarts, startRestartRecord } from './restarts.js';
 import seccompProfile from './seccomp.json' with { type: 'json' };
 
 export interface ServiceDeps {
@@ -202,7 +202,8 @@ export async function startService(
   opts: { wait?: boolean; signal?: AbortSignal } = {},
 ): Promise<StartResult> {
   const reg = await getRegistration(deps.root, name);
-  await clearRestartRecord(deps.root, name); // an admin's start: a fresh count of crashes
+  // An admin's start: a fresh count of crashes, and the exit it starts over is not one.
+  await startRestartRecord(deps.root, name, await inspectContainer(deps.engine, name));
   await ensureContainer(deps, reg);
   const t0 = performance.now();
   // 304: already running.

@@ -1,6 +1,9 @@
+import { readFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { readJsonIfExists, removeIfExists, writeJsonAtomic } from '../system/fs.js';
 import { layout } from '../system/paths.js';
+import type { ContainerInfo } from './lifecycle.js';
 
 /**
  * How crashed services come back. Podman restarts a container the moment it exits, with no delay
@@ -76,7 +79,7 @@ export async function writeRestartRecord(root: string, name: string, r: RestartR
   await writeJsonAtomic(recordFile(root, name), r);
 }
 
-/** An admin's start: a fresh count. An admin's stop: held until started again. */
+/** Removing the last version: nothing left to count. An admin's stop: held until started again. */
 export async function clearRestartRecord(root: string, name: string): Promise<void> {
   await removeIfExists(recordFile(root, name));
 }
@@ -85,6 +88,32 @@ export async function holdRestarts(root: string, name: string): Promise<void> {
   const r = await readRestartRecord(root, name);
   const { restartAt: _, ...rest } = r;
   await writeRestartRecord(root, name, { ...rest, held: true });
+}
+
+/**
+ * What an admin's start writes: a fresh count that knows the exit it starts over, so a watcher
+ * looking between this and the start neither counts it as a crash nor starts it a second time.
+ */
+export function freshStart(seen: Observed | undefined, bootedAt: number): RestartRecord {
+  if (!seen || seen.running) return { ...EMPTY_RECORD };
+  return {
+    ...EMPTY_RECORD,
+    lastExit: seen.finishedAtText,
+    lastExitCode: seen.exitCode,
+    bootStart: new Date(bootedAt).toISOString(),
+  };
+}
+
+export async function startRestartRecord(root: string, name: string, info: ContainerInfo | undefined) {
+  const seen = info && observe(info);
+  await writeRestartRecord(root, name, freshStart(seen, await bootTime()));
+}
+
+/** When this boot began: the kernel's btime (whole seconds, the same for every process). */
+export async function bootTime(): Promise<number> {
+  const stat = await readFile('/proc/stat', 'utf8').catch(() => '');
+  const btime = /^btime (\d+)$/m.exec(stat);
+  return btime ? Number(btime[1]) * 1000 : Math.floor((Date.now() - os.uptime() * 1000) / 1000) * 1000;
 }
 
 export function backoffDelay(crashes: number, b: Backoff = DEFAULT_BACKOFF): number {
@@ -106,6 +135,25 @@ export interface Observed {
   lost?: boolean;
   /** Running, and its health check was just asked: passed or failed. Absent: not asked this time. */
   health?: 'ok' | 'failed';
+}
+
+const NEVER = '0001-01-01';
+
+/** What the engine reports, as `decide` reads it; undefined: nothing to judge (never started, paused, stopping). */
+export function observe(info: ContainerInfo): Observed | undefined {
+  const s = info.State;
+  const everStarted = !s.StartedAt.startsWith(NEVER);
+  // Podman's refresh after a reboot turns containers that were running into "configured" ones.
+  const lost = (s.Status === 'configured' || s.Status === 'created') && everStarted;
+  if (!s.Running && s.Status !== 'exited' && s.Status !== 'stopped' && !lost) return undefined;
+  return {
+    running: s.Running,
+    exitCode: s.ExitCode,
+    startedAt: Date.parse(s.StartedAt),
+    finishedAt: Date.parse(s.FinishedAt),
+    finishedAtText: s.FinishedAt,
+    ...(lost ? { lost } : {}),
+  };
 }
 
 /**

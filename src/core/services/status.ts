@@ -23,6 +23,8 @@ export interface ServiceStatus {
   restartAt: string | null;
   /** Crashed again after 5 restarts in a row (`on-failure`): left stopped until started. */
   gaveUp: boolean;
+  /** Why the watcher last counted a crash: it exited, or it stayed unhealthy and was stopped. */
+  restartCause: 'exit' | 'unhealthy' | null;
   exitCode: number | null;
   oomKilled: boolean;
   health: 'healthy' | 'unhealthy' | 'none';
@@ -74,6 +76,7 @@ async function statusOf(
     restarts: record.restarts,
     restartAt: !running && record.restartAt ? record.restartAt : null,
     gaveUp: record.gaveUp ?? false,
+    restartCause: record.crashes > 0 || record.gaveUp ? (record.lastCause ?? 'exit') : null,
     exitCode: info && !running && info.State.Status !== 'created' ? info.State.ExitCode : null,
     oomKilled: info?.State.OOMKilled ?? false,
     // Health is judged only while it runs: a stopped service is not unhealthy (issue 12).

@@ -1,22 +1,16 @@
-import { readFile } from 'node:fs/promises';
-import os from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
-import {
-  type ContainerInfo,
-  checkHealth,
-  inspectContainer,
-  restartCrashed,
-  type ServiceDeps,
-} from './lifecycle.js';
+import { checkHealth, inspectContainer, restartCrashed, type ServiceDeps } from './lifecycle.js';
 import { containerName } from './policy.js';
 import { type LoadedRegistration, listRegistrations } from './registry.js';
 import {
   type Backoff,
+  bootTime,
   DEFAULT_BACKOFF,
   DEFAULT_HEALTH_WATCH,
   decide,
   type HealthWatch,
   type Observed,
+  observe,
   readRestartRecord,
   writeRestartRecord,
 } from './restarts.js';
@@ -44,25 +38,6 @@ export interface SuperviseOptions {
   health?: HealthWatch;
   /** When each service's health was last asked (the watcher keeps it between looks). */
   lastChecked?: Map<string, number>;
-}
-
-const NEVER = '0001-01-01';
-
-/** What the engine reports, as `decide` reads it; undefined: nothing to judge (never started, paused, stopping). */
-function observe(info: ContainerInfo): Observed | undefined {
-  const s = info.State;
-  const everStarted = !s.StartedAt.startsWith(NEVER);
-  // Podman's refresh after a reboot turns containers that were running into "configured" ones.
-  const lost = (s.Status === 'configured' || s.Status === 'created') && everStarted;
-  if (!s.Running && s.Status !== 'exited' && s.Status !== 'stopped' && !lost) return undefined;
-  return {
-    running: s.Running,
-    exitCode: s.ExitCode,
-    startedAt: Date.parse(s.StartedAt),
-    finishedAt: Date.parse(s.FinishedAt),
-    finishedAtText: s.FinishedAt,
-    ...(lost ? { lost } : {}),
-  };
 }
 
 /** Asks the health check of a running service when it is due: after its start timeout, then every interval. */
@@ -164,13 +139,6 @@ export async function superviseOnce(
     }
   }
   return events;
-}
-
-/** When this boot began: the kernel's btime (whole seconds, the same for every process). */
-export async function bootTime(): Promise<number> {
-  const stat = await readFile('/proc/stat', 'utf8').catch(() => '');
-  const btime = /^btime (\d+)$/m.exec(stat);
-  return btime ? Number(btime[1]) * 1000 : Math.floor((Date.now() - os.uptime() * 1000) / 1000) * 1000;
 }
 
 /**
