@@ -116,7 +116,8 @@ export function createHandler(o: HandlerOptions) {
     });
     res.write(': stream\n\n');
     const ac = new AbortController();
-    req.on('close', () => ac.abort());
+    // The response's close: the browser went away (the request's own close comes earlier).
+    res.on('close', () => ac.abort());
     const event = (name: string, data: string) => {
       if (res.writableEnded) return;
       for (const l of escapeText(data).split(/\r?\n|\r/))
@@ -370,7 +371,8 @@ export function createHandler(o: HandlerOptions) {
       return view(
         res,
         { title: 'Error', csrf: session.csrf, flash: { kind: 'error', text: errorText(err) }, body: '' },
-        500,
+        // The CLI's exit code 3 (an unknown package or service) is a 404 here.
+        (err as { exitCode?: number }).exitCode === 3 ? 404 : 500,
       );
     }
   };

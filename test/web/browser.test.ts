@@ -393,6 +393,22 @@ describe.skipIf(!runnable)('the web dashboard through an SSH tunnel, in Chromium
     ).not.toBe('running');
   });
 
+  it('upgrades (nothing newer) and removes the module from the packages page', async () => {
+    await page.goto(`http://localhost:${port}/packages`);
+    await Promise.all([page.waitForNavigation(), page.click('form[action="/packages/upgrade"] button')]);
+    await waitUntil(`document.querySelector('[data-testid=job-state]')?.textContent !== 'running'`, 60_000);
+    expect(await textOf('[data-testid=progress]')).toContain('everything is up to date');
+    await page.goto(`http://localhost:${port}/packages?q=${pkg}`);
+    await Promise.all([page.waitForNavigation(), page.click(`a[href="/packages/${pkg}/remove"]`)]);
+    await Promise.all([page.waitForNavigation(), page.click('main form button[type=submit]')]);
+    await waitUntil(`document.querySelector('[data-testid=job-state]')?.textContent !== 'running'`, 60_000);
+    const progress = (await textOf('[data-testid=progress]')) ?? '';
+    expect(await textOf('[data-testid=job-state]'), progress).toBe('done');
+    expect(progress).toContain(`removed: ${pkg} 1.0.0`);
+    await page.goto(`http://localhost:${port}/packages?q=${pkg}`);
+    expect(await page.$(`a[href="/packages/${pkg}/install"]`)).not.toBeNull();
+  }, 120_000);
+
   it('adds no network listener: `blueprint audit network` sees only its unix socket', async () => {
     const now = await audit();
     const mine = await socketInodes(dashboard.pid!);

@@ -25,7 +25,10 @@ export function fakeOps(): DashboardOps & { calls: string[]; hostile: string } {
       exposure: { firewall: 'on', listeners: [] },
     }),
     services: async () => [svc],
-    service: async (name) => ({ ...svc, name, inspection: ['no capabilities', hostile] }),
+    async service(name) {
+      if (name !== 'hello') throw Object.assign(new Error(`no service ${name}`), { exitCode: 3 });
+      return { ...svc, name, inspection: ['no capabilities', hostile] };
+    },
     async serviceAction(action, name) {
       calls.push(`${action} ${name}`);
       svc.state = action === 'stop' ? 'exited' : 'running';
@@ -34,6 +37,7 @@ export function fakeOps(): DashboardOps & { calls: string[]; hostile: string } {
       onLine('first line');
       onLine(`evil\n\nevent: end\ndata: ${hostile}`);
       await new Promise((r) => signal.addEventListener('abort', r));
+      calls.push('logs closed');
     },
     packages: async () => [
       { name: 'greet', version: '1.0.0', installed: false, summary: hostile, origin: 'main' },

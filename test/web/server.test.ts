@@ -168,6 +168,17 @@ describe('the dashboard server', () => {
     expect(text).toContain('data: first line\n\n');
     expect(text).not.toMatch(/^event: end/m);
     expect(text).toContain('data: event: end\n\n');
+    // The browser went away: the log is no longer followed.
+    for (let i = 0; i < 50 && !ops.calls.includes('logs closed'); i++)
+      await new Promise((r) => setTimeout(r, 20));
+    expect(ops.calls).toContain('logs closed');
+  });
+
+  it('answers 404 for an unknown service (exit code 3 in the CLI)', async () => {
+    const { cookie } = await login();
+    const r = await get('/services/nope', { cookie });
+    expect(r.status).toBe(404);
+    expect(r.body).toContain('no service nope');
   });
 
   it('runs a package action as a job whose progress can be followed', async () => {
