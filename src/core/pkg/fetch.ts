@@ -6,7 +6,7 @@ import { NotFoundError, storageErrorFrom, VerificationError } from '../errors.js
 import { ensureDir, exists } from '../system/fs.js';
 import { readManifestBytes } from './archive.js';
 import { type IndexEntry, packageFileName, parseJsonBytes, parseManifest } from './format.js';
-import type { ProgressEvent } from './manager.js';
+import type { ProgressEvent } from './parts.js';
 import type { RepoState } from './repos.js';
 import type { Candidate } from './resolve.js';
 import { type PublicKey, verifyDetached } from './signature.js';

@@ -1,63 +1,39 @@
-import { readlink, rename, rm } from 'node:fs/promises';
-import path from 'node:path';
+import { readlink } from 'node:fs/promises';
 import { gt } from 'semver';
-import {
-  ConflictError,
-  DeclinedError,
-  NotFoundError,
-  storageErrorFrom,
-  UsageError,
-  VerificationError,
-} from '../errors.js';
-import { assertInsideRoot, ensureDir, exists } from '../system/fs.js';
+import { ConflictError, NotFoundError, storageErrorFrom, VerificationError } from '../errors.js';
+import { assertInsideRoot, ensureDir } from '../system/fs.js';
 import { acquireLock } from '../system/lock.js';
 import { type Layout, layout, managedDirs } from '../system/paths.js';
-import { type Extracted, extractPackage } from './archive.js';
 import {
   brokenConstraints,
   describeConstraint,
   type HeldBack,
   newlyBroken,
   planUpgrade,
-  refuseBreaking,
-  sameDepends,
   type Versioned,
 } from './constraints.js';
-import { type Database, type InstalledPackage, loadDatabase, loadFileList, saveFileList } from './db.js';
+import { type InstalledPackage, loadDatabase, loadFileList } from './db.js';
+import { pruneLocalCopies } from './fetch.js';
+import type { IndexEntry } from './format.js';
+import type { PackageHooks } from './hooks.js';
 import {
-  checkPackageSignature,
-  discardLocalCopy,
-  type FetchContext,
-  fetchPackage,
-  pruneLocalCopies,
-  readLocalPackage,
-} from './fetch.js';
-import { type IndexEntry, packageFileName, parseJsonBytes, parseManifest } from './format.js';
-import type { HookOptions, PackageHooks } from './hooks.js';
+  discardLocals,
+  hostArch,
+  type InstallOptions,
+  installLocked,
+  type PlannedChange,
+  planWithSources,
+} from './install.js';
 import { Keyring } from './keyring.js';
-import { type RepoState, Repositories } from './repos.js';
-import {
-  archMatches,
-  type Candidate,
-  dependentsOf,
-  originOf,
-  type Pins,
-  parseRequest,
-  resolve,
-} from './resolve.js';
-import {
-  type Change,
-  currentLink,
-  type RecoveryOutcome,
-  stagingRoot,
-  Transactions,
-  versionDir,
-} from './transaction.js';
-import { checkDeclaredHashes, checkFile, type VerifyProblem, type VerifyReport } from './verify-files.js';
+import type { ManagerParts, ProgressEvent } from './parts.js';
+import { Repositories } from './repos.js';
+import { archMatches, dependentsOf } from './resolve.js';
+import { candidates, originsOf, usableStates, verifyVersion } from './states.js';
+import { type Change, currentLink, type RecoveryOutcome, Transactions } from './transaction.js';
+import type { VerifyReport } from './verify-files.js';
 
-export type ProgressEvent =
-  | { phase: 'download'; name: string; bytes: number; total?: number }
-  | { phase: 'verify' | 'unpack' | 'prepare' | 'switch' | 'remove'; name: string };
+export { hostArch, type InstallOptions, type PlannedChange } from './install.js';
+export type { ProgressEvent } from './parts.js';
 
 export interface ManagerOptions {
   root: string;
@@ -70,27 +46,6 @@ export interface ManagerOptions {
   signal?: AbortSignal;
 }
 
-export interface InstallOptions {
-  reinstall?: boolean;
-  /** Take the named packages from this repository, and make it their origin from now on. */
-  from?: string;
-  /**
-   * Asked with the plan, under the package lock, before anything is downloaded: false refuses
-   * (`DeclinedError`). The plan shown is the plan carried out: nothing is resolved or read twice.
-   */
-  confirm?: (changes: PlannedChange[]) => Promise<boolean>;
-  /**
-   * The changes the admin saw (from `plan`): refused (`plan-changed`) unless the plan made under
-   * the lock is the same, e.g. when another install ran in between.
-   */
-  expected?: PlannedChange[];
-}
-
-export interface PlannedChange extends Change {
-  repo: string;
-  size: number;
-}
-
 export interface SearchHit {
   name: string;
   version: string;
@@ -98,21 +53,6 @@ export interface SearchHit {
   repo: string;
   installed?: string;
 }
-
-/** Limits applied to every package archive. */
-const LIMITS = { maxUnpackedBytes: 16 * 1024 ** 3, maxEntries: 200_000 };
-const bombLimit = (size: number) => Math.min(LIMITS.maxUnpackedBytes, Math.max(256 * 1024 ** 2, size * 200));
-
-/** Same packages, versions, origins and sizes, in any order. */
-const samePlan = (a: PlannedChange[], b: PlannedChange[]): boolean => {
-  const key = (c: PlannedChange) => `${c.name} ${c.from ?? ''} ${c.to} ${c.repo} ${c.size}`;
-  const x = a.map(key).sort();
-  const y = b.map(key).sort();
-  return x.length === y.length && x.every((k, i) => k === y[i]);
-};
-
-export const hostArch = (): string =>
-  process.arch === 'arm64' ? 'aarch64' : process.arch === 'x64' ? 'x86_64' : process.arch;
 
 /**
  * The package manager behind `bpkg`: trusted keys, repositories, and crash-safe transactions
@@ -122,31 +62,36 @@ export class PackageManager {
   readonly paths: Layout;
   readonly keyring: Keyring;
   readonly repos: Repositories;
-  private readonly tx: Transactions;
-  private readonly hooks: PackageHooks;
-  private readonly now: () => Date;
-  private readonly hookOpts: HookOptions;
-  private readonly fetchContext: FetchContext;
+  private readonly parts: ManagerParts;
 
   constructor(private readonly opts: ManagerOptions) {
-    this.paths = layout(opts.root);
-    this.now = opts.now ?? (() => new Date());
-    this.hooks = opts.hooks ?? {};
-    this.keyring = new Keyring(this.paths.keysDir);
-    this.repos = new Repositories(this.paths, this.keyring, this.now);
-    this.hookOpts = { yes: opts.yes ?? false, info: opts.info ?? (() => {}), warn: opts.warn ?? (() => {}) };
-    this.tx = new Transactions(this.paths, this.hooks, this.hookOpts);
-    this.fetchContext = {
-      cacheDir: this.paths.pkgCache,
-      trusted: () => this.keyring.keys(),
-      now: this.now,
-      progress: (e) => this.progress(e),
+    const paths = layout(opts.root);
+    const now = opts.now ?? (() => new Date());
+    const hooks = opts.hooks ?? {};
+    const keyring = new Keyring(paths.keysDir);
+    const hookOpts = { yes: opts.yes ?? false, info: opts.info ?? (() => {}), warn: opts.warn ?? (() => {}) };
+    const progress = (e: ProgressEvent) => opts.onProgress?.(e);
+    this.paths = paths;
+    this.keyring = keyring;
+    this.repos = new Repositories(paths, keyring, now);
+    this.parts = {
+      paths,
+      keyring,
+      repos: this.repos,
+      tx: new Transactions(paths, hooks, hookOpts),
+      hooks,
+      hookOpts,
+      now,
+      progress,
+      fetchContext: {
+        cacheDir: paths.pkgCache,
+        trusted: () => keyring.keys(),
+        now,
+        progress,
+        ...(opts.signal ? { signal: opts.signal } : {}),
+      },
       ...(opts.signal ? { signal: opts.signal } : {}),
     };
-  }
-
-  private progress(e: ProgressEvent) {
-    this.opts.onProgress?.(e);
   }
 
   /**
@@ -168,10 +113,10 @@ export class PackageManager {
     }
     const release = await acquireLock(this.paths.lockFile, 'package operation');
     try {
-      const outcome = await this.tx.recover();
-      await pruneLocalCopies(this.fetchContext);
+      const outcome = await this.parts.tx.recover();
+      await pruneLocalCopies(this.parts.fetchContext);
       if (outcome !== 'none')
-        this.hookOpts.info(
+        this.parts.hookOpts.info(
           `An interrupted transaction was ${outcome === 'completed' ? 'completed' : 'rolled back'}.`,
         );
       return await fn();
@@ -186,8 +131,8 @@ export class PackageManager {
     await ensureDir(this.paths.pkgState);
     const release = await acquireLock(this.paths.lockFile, 'package operation');
     try {
-      const outcome = await this.tx.recover();
-      await pruneLocalCopies(this.fetchContext);
+      const outcome = await this.parts.tx.recover();
+      await pruneLocalCopies(this.parts.fetchContext);
       return outcome;
     } finally {
       await release();
@@ -195,27 +140,15 @@ export class PackageManager {
   }
 
   async installed(): Promise<InstalledPackage[]> {
-    if (await this.tx.pending()) await this.recover().catch(() => {});
+    if (await this.parts.tx.pending()) await this.recover().catch(() => {});
     const db = await loadDatabase(this.paths);
     // Records from before origins were kept show the origin they are upgraded from (see originOf).
     const origins = Object.values(db.packages).some((p) => !p.origin)
-      ? await this.origins(db, await this.repos.states())
+      ? originsOf(db, await this.repos.states())
       : undefined;
     return Object.values(db.packages)
       .map((p) => (p.origin || !origins ? p : { ...p, origin: origins.get(p.name) ?? 'unknown' }))
       .sort((a, b) => a.name.localeCompare(b.name));
-  }
-
-  /** Where each installed package is upgraded from; absent when unknown (see `originOf`). */
-  private async origins(db: Database, states: RepoState[]): Promise<Map<string, string>> {
-    const offers = states.flatMap((s) => s.index.packages.map((entry) => ({ entry, repo: s.name })));
-    const keys = new Map(states.map((s) => [s.name, s.keys]));
-    const out = new Map<string, string>();
-    for (const p of Object.values(db.packages)) {
-      const o = originOf(p, offers, (r) => keys.get(r) ?? []);
-      if (o) out.set(p.name, o);
-    }
-    return out;
   }
 
   async update(): Promise<import('./repos.js').UpdateOutcome[]> {
@@ -228,41 +161,11 @@ export class PackageManager {
     return out;
   }
 
-  /** Verified indexes usable now; an expired one is refused for installs (freeze attack). */
-  private async usableStates(forInstall: boolean): Promise<RepoState[]> {
-    const states = await this.repos.states();
-    const usable: RepoState[] = [];
-    for (const s of states) {
-      const problem = this.repos.stateProblem(s);
-      if (problem) {
-        this.hookOpts.warn(`${problem.message}; not used. ${problem.hint}`);
-        continue;
-      }
-      if (Date.parse(s.index.expires) <= this.now().getTime()) {
-        if (forInstall)
-          throw new VerificationError(
-            `The index of repository ${s.name} expired on ${s.index.expires}`,
-            'index-expired',
-            'Run `bpkg update`; if it stays expired the repository is stale or frozen.',
-          );
-        this.hookOpts.warn(`index of ${s.name} expired on ${s.index.expires}; run \`bpkg update\``);
-      }
-      usable.push(s);
-    }
-    return usable;
-  }
-
-  private async candidates(forInstall: boolean): Promise<Candidate[]> {
-    return (await this.usableStates(forInstall)).flatMap((s) =>
-      s.index.packages.map((entry) => ({ entry, repo: s.name })),
-    );
-  }
-
   async search(word: string): Promise<SearchHit[]> {
     const w = word.toLowerCase();
     const db = await loadDatabase(this.paths);
     const best = new Map<string, SearchHit>();
-    for (const { entry, repo } of await this.candidates(false)) {
+    for (const { entry, repo } of await candidates(this.parts, false)) {
       if (!entry.name.includes(w) && !entry.summary.toLowerCase().includes(w)) continue;
       const have = best.get(entry.name);
       if (have && !gt(entry.version, have.version)) continue;
@@ -286,7 +189,7 @@ export class PackageManager {
     available: Array<IndexEntry & { repo: string }>;
   }> {
     const db = await loadDatabase(this.paths);
-    const available = (await this.candidates(false))
+    const available = (await candidates(this.parts, false))
       .filter((c) => c.entry.name === name)
       .map((c) => ({ ...c.entry, repo: c.repo }))
       .sort((a, b) => (gt(a.version, b.version) ? -1 : 1));
@@ -301,222 +204,19 @@ export class PackageManager {
   async plan(specs: string[], opts: InstallOptions = {}): Promise<PlannedChange[]> {
     await this.checkRoot();
     const copies: Array<{ file: string }> = [];
-    return (await this.planWithSources(specs, opts, copies).finally(() => this.discardLocals(copies)))
-      .changes;
-  }
-
-  /** Local `.bpkg` files are read once into private copies in the cache; this removes them. */
-  private async discardLocals(locals: Array<{ file: string }>): Promise<void> {
-    for (const l of locals) await discardLocalCopy(this.fetchContext, l.file);
-  }
-
-  /** `copies` collects the private copies of local `.bpkg` files, for the caller to discard. */
-  private async planWithSources(specs: string[], opts: InstallOptions, copies: Array<{ file: string }>) {
-    const db = await loadDatabase(this.paths);
-    const locals = [];
-    for (const s of specs.filter((s) => s.endsWith('.bpkg'))) {
-      const local = await readLocalPackage(this.fetchContext, s);
-      copies.push(local);
-      locals.push(local);
-    }
-    const requests = specs.filter((s) => !s.endsWith('.bpkg')).map(parseRequest);
-    const needIndex = requests.length > 0 || locals.some((l) => l.entry.depends.length > 0);
-    const states = needIndex ? await this.usableStates(true) : [];
-    const available = states.flatMap((s) => s.index.packages.map((entry) => ({ entry, repo: s.name })));
-    const { pins, origins } = await this.pinsFor(db, states, requests, locals.length > 0, opts.from);
-    for (const l of locals)
-      if (!archMatches(l.entry.arch, hostArch()))
-        throw new ConflictError(
-          `${l.entry.name} is built for ${l.entry.arch}, this machine is ${hostArch()}`,
-          'wrong-arch',
-        );
-    const chosen = resolve(requests, available, db.packages, hostArch(), locals, pins);
-    refuseBreaking(db.packages, chosen);
-    // --from switches the origin even to the same version: it is reinstalled from that repository.
-    const switching = (c: Candidate) =>
-      opts.from !== undefined &&
-      requests.some((r) => r.name === c.entry.name) &&
-      origins.get(c.entry.name) !== c.repo;
-    const changes = chosen
-      .filter((c) => opts.reinstall || db.packages[c.entry.name]?.version !== c.entry.version || switching(c))
-      .map((c) => ({
-        name: c.entry.name,
-        ...(db.packages[c.entry.name] ? { from: db.packages[c.entry.name]!.version } : {}),
-        to: c.entry.version,
-        repo: c.repo,
-        size: c.entry.size,
-      }));
-    return { db, chosen, locals, requests, changes };
+    return (
+      await planWithSources(this.parts, specs, opts, copies).finally(() => discardLocals(this.parts, copies))
+    ).changes;
   }
 
   /**
-   * Installed packages are pinned to their origin; `from` pins the requested ones to that
-   * repository instead (the admin's explicit switch).
+   * Plans under the package lock (see `InstallOptions.confirm` and `expected`), then carries out
+   * that plan: downloads, signature checks, unpacking, one committed transaction.
    */
-  private async pinsFor(
-    db: Database,
-    states: RepoState[],
-    requests: Array<{ name: string }>,
-    hasLocals: boolean,
-    from: string | undefined,
-  ): Promise<{ pins: Pins; origins: Map<string, string> }> {
-    const origins = await this.origins(db, states);
-    // A package whose origin is unknown is pinned to nothing: only --from can say where it comes from.
-    const pins: Pins = Object.fromEntries(Object.keys(db.packages).map((n) => [n, origins.get(n) ?? '']));
-    if (from !== undefined) {
-      if (hasLocals)
-        throw new UsageError('--from applies to packages named from repositories, not to .bpkg files');
-      if (!states.some((s) => s.name === from))
-        throw new NotFoundError(
-          `No usable repository named ${from}`,
-          'See `bpkg repo list`; run `bpkg update` if it was never fetched.',
-        );
-      for (const r of requests) pins[r.name] = from;
-    }
-    return { pins, origins };
-  }
-
   async install(specs: string[], opts: InstallOptions = {}): Promise<PlannedChange[]> {
     const copies: Array<{ file: string }> = [];
-    return this.locked(async () => {
-      const { db, chosen, locals, requests, changes } = await this.planWithSources(specs, opts, copies);
-      if (opts.expected && !samePlan(opts.expected, changes))
-        throw new ConflictError(
-          'The packages to install changed since the plan was shown',
-          'plan-changed',
-          'Look at the new plan and confirm again.',
-        );
-      if (changes.length === 0) return [];
-      if (opts.confirm && !(await opts.confirm(changes))) throw new DeclinedError('install');
-      const states = new Map((await this.repos.states()).map((s) => [s.name, s]));
-      const todo = chosen.filter((c) => changes.some((ch) => ch.name === c.entry.name));
-      // 1. Download everything and start checking each package's signature. The checks run while
-      //    the packages unpack into staging, so reads and gunzip overlap; each must pass before its
-      //    package is moved into place, prepared (image loaded) or committed.
-      const files = new Map<string, { file: string; signer: Promise<string> }>();
-      for (const c of todo) {
-        const local = locals.find((l) => l.entry.name === c.entry.name);
-        if (local) {
-          files.set(c.entry.name, { file: local.file, signer: Promise.resolve(local.signer) });
-          continue;
-        }
-        const state = states.get(c.repo)!;
-        const file = await fetchPackage(this.fetchContext, c, state);
-        // Like its index, a package must be signed by one of its own repository's keys.
-        const signer = checkPackageSignature(this.fetchContext, c, state, file).then((s) =>
-          this.repos.requireOwnSigner(state, s, packageFileName(c.entry)),
-        );
-        signer.catch(() => {}); // awaited in stage(); this only keeps an early failure from going unhandled
-        files.set(c.entry.name, { file, signer });
-      }
-      const requested = new Set([...requests.map((r) => r.name), ...locals.map((l) => l.entry.name)]);
-      const next: Database = structuredClone(db);
-      for (const c of todo) {
-        const prev = db.packages[c.entry.name];
-        next.packages[c.entry.name] = {
-          name: c.entry.name,
-          version: c.entry.version,
-          arch: c.entry.arch,
-          summary: c.entry.summary,
-          depends: c.entry.depends,
-          origin: c.repo,
-          signer: '', // set once the package's signature check passes, before the commit
-          installed: this.now().toISOString(),
-          ...(prev && prev.version !== c.entry.version
-            ? { previous: prev.version }
-            : prev?.previous
-              ? { previous: prev.previous }
-              : {}),
-          ...((prev ? prev.auto : !requested.has(c.entry.name)) ? { auto: true } : {}),
-        };
-      }
-      // 2. Unpack, then commit atomically.
-      await this.tx.run('install', changes, next, async () => {
-        let i = 0;
-        for (const c of todo) {
-          const { file, signer } = files.get(c.entry.name)!;
-          await this.stage(c.entry, file, db, i++, signer);
-          next.packages[c.entry.name]!.signer = await signer;
-        }
-      });
-      return changes;
-    }).finally(() => this.discardLocals(copies));
-  }
-
-  /**
-   * Unpacks one package into NAME/VERSION through a staging directory and records its files.
-   * Nothing leaves staging until `signed` (the package's signature check) has passed.
-   */
-  private async stage(
-    entry: IndexEntry,
-    file: string,
-    db: Database,
-    n: number,
-    signed: Promise<string>,
-  ): Promise<void> {
-    const target = versionDir(this.paths, entry.name, entry.version);
-    const kept = db.packages[entry.name];
-    if (await exists(target)) {
-      if (kept?.previous === entry.version || kept?.version === entry.version) {
-        const report = await this.verifyVersion(entry.name, entry.version);
-        if (report.ok) return; // Re-activating a kept version: its files are still as recorded.
-      }
-      await rm(target, { recursive: true, force: true });
-    }
-    const staging = path.join(stagingRoot(this.paths), `${n}-${entry.name}`);
-    await rm(staging, { recursive: true, force: true });
-    this.progress({ phase: 'unpack', name: entry.name });
-    let out: Extracted;
-    try {
-      out = await extractPackage(
-        file,
-        staging,
-        { ...LIMITS, maxUnpackedBytes: bombLimit(entry.size) },
-        this.opts.signal,
-      ).catch((err) => {
-        throw storageErrorFrom(err, `unpacking ${entry.name}`);
-      });
-      if (out.archiveSize !== entry.size || out.archiveSha256 !== entry.sha256)
-        throw new VerificationError(
-          `${packageFileName(entry)}: ${out.archiveSize} bytes with SHA-256 ${out.archiveSha256}, the signed index says ${entry.size} bytes, ${entry.sha256}`,
-          out.archiveSize !== entry.size ? 'size-mismatch' : 'hash-mismatch',
-          'The file changed or the mirror is out of date; nothing was installed.',
-        );
-    } catch (err) {
-      await signed; // a bad signature is the better answer for a tampered package: it wins
-      throw err;
-    }
-    await signed;
-    const manifest = parseManifest(
-      parseJsonBytes(out.manifestBytes, `${entry.name} manifest.json`, 'bad-manifest'),
-    );
-    for (const field of ['name', 'version', 'arch'] as const)
-      if (manifest[field] !== entry[field])
-        throw new VerificationError(
-          `${entry.name}: manifest ${field} "${manifest[field]}" does not match the index ("${entry[field]}")`,
-          'manifest-mismatch',
-          'The repository or package is inconsistent; nothing was installed.',
-        );
-    if (!sameDepends(manifest.depends, entry.depends))
-      throw new VerificationError(
-        `${entry.name}: manifest depends [${manifest.depends.join(', ')}] does not match the index ([${entry.depends.join(', ')}])`,
-        'manifest-mismatch',
-        'The index entry must list the same depends as the manifest; nothing was installed. Publishers: copy depends from manifest.json into index.json.',
-      );
-    this.hooks.validateManifest?.(manifest);
-    checkDeclaredHashes(manifest, out.files);
-    await ensureDir(path.dirname(target));
-    await ensureDir(path.join(staging, 'payload'));
-    try {
-      await rename(path.join(staging, 'payload'), target);
-    } catch (err) {
-      throw storageErrorFrom(err, `installing ${entry.name}`);
-    }
-    await saveFileList(this.paths, { name: entry.name, version: entry.version, manifest, files: out.files });
-    this.progress({ phase: 'prepare', name: entry.name });
-    await this.hooks.prepare?.(
-      { name: entry.name, version: entry.version, manifest, prefix: target },
-      this.hookOpts,
+    return this.locked(() => installLocked(this.parts, specs, opts, copies)).finally(() =>
+      discardLocals(this.parts, copies),
     );
   }
 
@@ -539,7 +239,7 @@ export class PackageManager {
       const next = structuredClone(db);
       const changes = names.map((n) => ({ name: n, from: db.packages[n]!.version }));
       for (const n of names) delete next.packages[n];
-      await this.tx.run('remove', changes, next, async () => {});
+      await this.parts.tx.run('remove', changes, next, async () => {});
       return changes;
     });
   }
@@ -555,15 +255,15 @@ export class PackageManager {
     held: Array<HeldBack & { from: string }>;
   }> {
     const db = await loadDatabase(this.paths);
-    const states = await this.usableStates(false);
+    const states = await usableStates(this.parts, false);
     const available = states.flatMap((s) => s.index.packages.map((entry) => ({ entry, repo: s.name })));
-    const origins = await this.origins(db, states);
+    const origins = originsOf(db, states);
     const offers: Record<string, Versioned[]> = {};
     for (const p of Object.values(db.packages)) {
       const origin = origins.get(p.name);
       if (origin === 'file') continue;
       if (origin === undefined) {
-        this.hookOpts.warn(
+        this.parts.hookOpts.warn(
           `${p.name}: no repository offers its installed version ${p.version}, so where it upgrades from is unknown; choose: bpkg install ${p.name} --from REPO`,
         );
         continue;
@@ -589,10 +289,10 @@ export class PackageManager {
   }
 
   /** `confirm`: asked with the upgrade's plan before anything is downloaded (see `InstallOptions`). */
-  async upgrade(opts: Pick<InstallOptions, 'confirm'> = {}): Promise<PlannedChange[]> {
+  async upgrade(opts: { confirm?: InstallOptions['confirm'] } = {}): Promise<PlannedChange[]> {
     const { ups, held } = await this.upgradePlan();
     for (const h of held)
-      this.hookOpts.warn(
+      this.parts.hookOpts.warn(
         `${h.name} ${h.newest} held back (${h.to === h.from ? `stays at ${h.from}` : `upgraded to ${h.to} only`}): ${describeConstraint(h.because)}`,
       );
     if (ups.length === 0) return [];
@@ -625,7 +325,7 @@ export class PackageManager {
             'Only upgraded packages can roll back.',
             'no-previous',
           );
-        const report = await this.verifyVersion(name, p.previous);
+        const report = await verifyVersion(this.parts, name, p.previous);
         if (!report.ok)
           throw new VerificationError(
             `The kept version ${p.previous} of ${name} is damaged`,
@@ -636,7 +336,7 @@ export class PackageManager {
           ...p,
           version: p.previous,
           previous: p.version,
-          installed: this.now().toISOString(),
+          installed: this.parts.now().toISOString(),
         };
         const list = await loadFileList(this.paths, name, p.previous);
         if (list)
@@ -657,18 +357,9 @@ export class PackageManager {
             : `Upgrade or remove ${[...new Set(broken.map((b) => b.dependent))].join(', ')} first.`,
         );
       }
-      await this.tx.run('rollback', changes, next, async () => {});
+      await this.parts.tx.run('rollback', changes, next, async () => {});
       return changes;
     });
-  }
-
-  private async verifyVersion(name: string, version: string): Promise<VerifyReport> {
-    const list = await loadFileList(this.paths, name, version);
-    const base = versionDir(this.paths, name, version);
-    const problems: VerifyProblem[] = [];
-    if (!list) return { name, version, ok: false, problems: [{ path: '(file list)', problem: 'missing' }] };
-    for (const f of list.files) problems.push(...(await checkFile(base, f)));
-    return { name, version, ok: problems.length === 0, problems };
   }
 
   /** Checks installed files against the hashes recorded at install, like debsums. */
@@ -679,7 +370,7 @@ export class PackageManager {
     const out = [];
     const broken = brokenConstraints(Object.fromEntries(pkgs.map((p) => [p.name, p])));
     for (const p of chosen) {
-      const r = await this.verifyVersion(p.name, p.version);
+      const r = await verifyVersion(this.parts, p.name, p.version);
       const link = await readlink(currentLink(this.paths, p.name)).catch(() => undefined);
       if (link !== p.version) r.problems.push({ path: `${p.name}/current`, problem: 'not-current' });
       for (const b of broken.filter((b) => b.dependent === p.name))

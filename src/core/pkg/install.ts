@@ -1,0 +1,284 @@
+/** Planning an install and carrying it out: resolve, download, verify, unpack, commit. */
+import { rename, rm } from 'node:fs/promises';
+import path from 'node:path';
+import {
+  ConflictError,
+  DeclinedError,
+  NotFoundError,
+  storageErrorFrom,
+  UsageError,
+  VerificationError,
+} from '../errors.js';
+import { ensureDir, exists } from '../system/fs.js';
+import { type Extracted, extractPackage } from './archive.js';
+import { refuseBreaking, sameDepends } from './constraints.js';
+import { type Database, loadDatabase, saveFileList } from './db.js';
+import { checkPackageSignature, discardLocalCopy, fetchPackage, readLocalPackage } from './fetch.js';
+import { type IndexEntry, packageFileName, parseJsonBytes, parseManifest } from './format.js';
+import type { ManagerParts } from './parts.js';
+import type { RepoState } from './repos.js';
+import { archMatches, type Candidate, type Pins, parseRequest, resolve } from './resolve.js';
+import { originsOf, usableStates, verifyVersion } from './states.js';
+import { type Change, stagingRoot, versionDir } from './transaction.js';
+import { checkDeclaredHashes } from './verify-files.js';
+
+export interface InstallOptions {
+  reinstall?: boolean;
+  /** Take the named packages from this repository, and make it their origin from now on. */
+  from?: string;
+  /**
+   * Asked with the plan, under the package lock, before anything is downloaded: false refuses
+   * (`DeclinedError`). The plan shown is the plan carried out: nothing is resolved or read twice.
+   */
+  confirm?: (changes: PlannedChange[]) => Promise<boolean>;
+  /**
+   * The changes the admin saw (from `plan`): refused (`plan-changed`) unless the plan made under
+   * the lock is the same, e.g. when another install ran in between.
+   */
+  expected?: PlannedChange[];
+}
+
+export interface PlannedChange extends Change {
+  repo: string;
+  size: number;
+}
+
+/** Limits applied to every package archive. */
+const LIMITS = { maxUnpackedBytes: 16 * 1024 ** 3, maxEntries: 200_000 };
+const bombLimit = (size: number) => Math.min(LIMITS.maxUnpackedBytes, Math.max(256 * 1024 ** 2, size * 200));
+
+/** Same packages, versions, origins and sizes, in any order. */
+const samePlan = (a: PlannedChange[], b: PlannedChange[]): boolean => {
+  const key = (c: PlannedChange) => `${c.name} ${c.from ?? ''} ${c.to} ${c.repo} ${c.size}`;
+  const x = a.map(key).sort();
+  const y = b.map(key).sort();
+  return x.length === y.length && x.every((k, i) => k === y[i]);
+};
+
+export const hostArch = (): string =>
+  process.arch === 'arm64' ? 'aarch64' : process.arch === 'x64' ? 'x86_64' : process.arch;
+
+/** `copies` collects the private copies of local `.bpkg` files, for the caller to discard. */
+export async function planWithSources(
+  p: ManagerParts,
+  specs: string[],
+  opts: InstallOptions,
+  copies: Array<{ file: string }>,
+) {
+  const db = await loadDatabase(p.paths);
+  const locals = [];
+  for (const s of specs.filter((s) => s.endsWith('.bpkg'))) {
+    const local = await readLocalPackage(p.fetchContext, s);
+    copies.push(local);
+    locals.push(local);
+  }
+  const requests = specs.filter((s) => !s.endsWith('.bpkg')).map(parseRequest);
+  const needIndex = requests.length > 0 || locals.some((l) => l.entry.depends.length > 0);
+  const states = needIndex ? await usableStates(p, true) : [];
+  const available = states.flatMap((s) => s.index.packages.map((entry) => ({ entry, repo: s.name })));
+  const { pins, origins } = await pinsFor(p, db, states, requests, locals.length > 0, opts.from);
+  for (const l of locals)
+    if (!archMatches(l.entry.arch, hostArch()))
+      throw new ConflictError(
+        `${l.entry.name} is built for ${l.entry.arch}, this machine is ${hostArch()}`,
+        'wrong-arch',
+      );
+  const chosen = resolve(requests, available, db.packages, hostArch(), locals, pins);
+  refuseBreaking(db.packages, chosen);
+  // --from switches the origin even to the same version: it is reinstalled from that repository.
+  const switching = (c: Candidate) =>
+    opts.from !== undefined &&
+    requests.some((r) => r.name === c.entry.name) &&
+    origins.get(c.entry.name) !== c.repo;
+  const changes = chosen
+    .filter((c) => opts.reinstall || db.packages[c.entry.name]?.version !== c.entry.version || switching(c))
+    .map((c) => ({
+      name: c.entry.name,
+      ...(db.packages[c.entry.name] ? { from: db.packages[c.entry.name]!.version } : {}),
+      to: c.entry.version,
+      repo: c.repo,
+      size: c.entry.size,
+    }));
+  return { db, chosen, locals, requests, changes };
+}
+
+/**
+ * Installed packages are pinned to their origin; `from` pins the requested ones to that
+ * repository instead (the admin's explicit switch).
+ */
+export async function pinsFor(
+  p: ManagerParts,
+  db: Database,
+  states: RepoState[],
+  requests: Array<{ name: string }>,
+  hasLocals: boolean,
+  from: string | undefined,
+): Promise<{ pins: Pins; origins: Map<string, string> }> {
+  const origins = originsOf(db, states);
+  // A package whose origin is unknown is pinned to nothing: only --from can say where it comes from.
+  const pins: Pins = Object.fromEntries(Object.keys(db.packages).map((n) => [n, origins.get(n) ?? '']));
+  if (from !== undefined) {
+    if (hasLocals)
+      throw new UsageError('--from applies to packages named from repositories, not to .bpkg files');
+    if (!states.some((s) => s.name === from))
+      throw new NotFoundError(
+        `No usable repository named ${from}`,
+        'See `bpkg repo list`; run `bpkg update` if it was never fetched.',
+      );
+    for (const r of requests) pins[r.name] = from;
+  }
+  return { pins, origins };
+}
+
+/** Local `.bpkg` files are read once into private copies in the cache; this removes them. */
+export async function discardLocals(p: ManagerParts, locals: Array<{ file: string }>): Promise<void> {
+  for (const l of locals) await discardLocalCopy(p.fetchContext, l.file);
+}
+
+/**
+ * Unpacks one package into NAME/VERSION through a staging directory and records its files.
+ * Nothing leaves staging until `signed` (the package's signature check) has passed.
+ */
+export async function stage(
+  p: ManagerParts,
+  entry: IndexEntry,
+  file: string,
+  db: Database,
+  n: number,
+  signed: Promise<string>,
+): Promise<void> {
+  const target = versionDir(p.paths, entry.name, entry.version);
+  const kept = db.packages[entry.name];
+  if (await exists(target)) {
+    if (kept?.previous === entry.version || kept?.version === entry.version) {
+      const report = await verifyVersion(p, entry.name, entry.version);
+      if (report.ok) return; // Re-activating a kept version: its files are still as recorded.
+    }
+    await rm(target, { recursive: true, force: true });
+  }
+  const staging = path.join(stagingRoot(p.paths), `${n}-${entry.name}`);
+  await rm(staging, { recursive: true, force: true });
+  p.progress({ phase: 'unpack', name: entry.name });
+  let out: Extracted;
+  try {
+    out = await extractPackage(
+      file,
+      staging,
+      { ...LIMITS, maxUnpackedBytes: bombLimit(entry.size) },
+      p.signal,
+    ).catch((err) => {
+      throw storageErrorFrom(err, `unpacking ${entry.name}`);
+    });
+    if (out.archiveSize !== entry.size || out.archiveSha256 !== entry.sha256)
+      throw new VerificationError(
+        `${packageFileName(entry)}: ${out.archiveSize} bytes with SHA-256 ${out.archiveSha256}, the signed index says ${entry.size} bytes, ${entry.sha256}`,
+        out.archiveSize !== entry.size ? 'size-mismatch' : 'hash-mismatch',
+        'The file changed or the mirror is out of date; nothing was installed.',
+      );
+  } catch (err) {
+    await signed; // a bad signature is the better answer for a tampered package: it wins
+    throw err;
+  }
+  await signed;
+  const manifest = parseManifest(
+    parseJsonBytes(out.manifestBytes, `${entry.name} manifest.json`, 'bad-manifest'),
+  );
+  for (const field of ['name', 'version', 'arch'] as const)
+    if (manifest[field] !== entry[field])
+      throw new VerificationError(
+        `${entry.name}: manifest ${field} "${manifest[field]}" does not match the index ("${entry[field]}")`,
+        'manifest-mismatch',
+        'The repository or package is inconsistent; nothing was installed.',
+      );
+  if (!sameDepends(manifest.depends, entry.depends))
+    throw new VerificationError(
+      `${entry.name}: manifest depends [${manifest.depends.join(', ')}] does not match the index ([${entry.depends.join(', ')}])`,
+      'manifest-mismatch',
+      'The index entry must list the same depends as the manifest; nothing was installed. Publishers: copy depends from manifest.json into index.json.',
+    );
+  p.hooks.validateManifest?.(manifest);
+  checkDeclaredHashes(manifest, out.files);
+  await ensureDir(path.dirname(target));
+  await ensureDir(path.join(staging, 'payload'));
+  try {
+    await rename(path.join(staging, 'payload'), target);
+  } catch (err) {
+    throw storageErrorFrom(err, `installing ${entry.name}`);
+  }
+  await saveFileList(p.paths, { name: entry.name, version: entry.version, manifest, files: out.files });
+  p.progress({ phase: 'prepare', name: entry.name });
+  await p.hooks.prepare?.({ name: entry.name, version: entry.version, manifest, prefix: target }, p.hookOpts);
+}
+
+/**
+ * Install under the lock: plan, check it against what was shown (`expected`) or ask (`confirm`),
+ * then carry out that same plan. `copies` collects local packages' private copies to discard.
+ */
+export async function installLocked(
+  p: ManagerParts,
+  specs: string[],
+  opts: InstallOptions,
+  copies: Array<{ file: string }>,
+): Promise<PlannedChange[]> {
+  const { db, chosen, locals, requests, changes } = await planWithSources(p, specs, opts, copies);
+  if (opts.expected && !samePlan(opts.expected, changes))
+    throw new ConflictError(
+      'The packages to install changed since the plan was shown',
+      'plan-changed',
+      'Look at the new plan and confirm again.',
+    );
+  if (changes.length === 0) return [];
+  if (opts.confirm && !(await opts.confirm(changes))) throw new DeclinedError('install');
+  const states = new Map((await p.repos.states()).map((s) => [s.name, s]));
+  const todo = chosen.filter((c) => changes.some((ch) => ch.name === c.entry.name));
+  // 1. Download everything and start checking each package's signature. The checks run while
+  //    the packages unpack into staging, so reads and gunzip overlap; each must pass before its
+  //    package is moved into place, prepared (image loaded) or committed.
+  const files = new Map<string, { file: string; signer: Promise<string> }>();
+  for (const c of todo) {
+    const local = locals.find((l) => l.entry.name === c.entry.name);
+    if (local) {
+      files.set(c.entry.name, { file: local.file, signer: Promise.resolve(local.signer) });
+      continue;
+    }
+    const state = states.get(c.repo)!;
+    const file = await fetchPackage(p.fetchContext, c, state);
+    // Like its index, a package must be signed by one of its own repository's keys.
+    const signer = checkPackageSignature(p.fetchContext, c, state, file).then((s) =>
+      p.repos.requireOwnSigner(state, s, packageFileName(c.entry)),
+    );
+    signer.catch(() => {}); // awaited in stage(); this only keeps an early failure from going unhandled
+    files.set(c.entry.name, { file, signer });
+  }
+  const requested = new Set([...requests.map((r) => r.name), ...locals.map((l) => l.entry.name)]);
+  const next: Database = structuredClone(db);
+  for (const c of todo) {
+    const prev = db.packages[c.entry.name];
+    next.packages[c.entry.name] = {
+      name: c.entry.name,
+      version: c.entry.version,
+      arch: c.entry.arch,
+      summary: c.entry.summary,
+      depends: c.entry.depends,
+      origin: c.repo,
+      signer: '', // set once the package's signature check passes, before the commit
+      installed: p.now().toISOString(),
+      ...(prev && prev.version !== c.entry.version
+        ? { previous: prev.version }
+        : prev?.previous
+          ? { previous: prev.previous }
+          : {}),
+      ...((prev ? prev.auto : !requested.has(c.entry.name)) ? { auto: true } : {}),
+    };
+  }
+  // 2. Unpack, then commit atomically.
+  await p.tx.run('install', changes, next, async () => {
+    let i = 0;
+    for (const c of todo) {
+      const { file, signer } = files.get(c.entry.name)!;
+      await stage(p, c.entry, file, db, i++, signer);
+      next.packages[c.entry.name]!.signer = await signer;
+    }
+  });
+  return changes;
+}

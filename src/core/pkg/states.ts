@@ -1,0 +1,61 @@
+import { VerificationError } from '../errors.js';
+import type { Database } from './db.js';
+import { loadFileList } from './db.js';
+import type { ManagerParts } from './parts.js';
+import type { RepoState } from './repos.js';
+import { type Candidate, originOf } from './resolve.js';
+import { versionDir } from './transaction.js';
+import { checkFile, type VerifyProblem, type VerifyReport } from './verify-files.js';
+
+/** What the package manager reads of the verified indexes and the installed versions' files. */
+
+/** Verified indexes usable now; an expired one is refused for installs (freeze attack). */
+export async function usableStates(p: ManagerParts, forInstall: boolean): Promise<RepoState[]> {
+  const states = await p.repos.states();
+  const usable: RepoState[] = [];
+  for (const s of states) {
+    const problem = p.repos.stateProblem(s);
+    if (problem) {
+      p.hookOpts.warn(`${problem.message}; not used. ${problem.hint}`);
+      continue;
+    }
+    if (Date.parse(s.index.expires) <= p.now().getTime()) {
+      if (forInstall)
+        throw new VerificationError(
+          `The index of repository ${s.name} expired on ${s.index.expires}`,
+          'index-expired',
+          'Run `bpkg update`; if it stays expired the repository is stale or frozen.',
+        );
+      p.hookOpts.warn(`index of ${s.name} expired on ${s.index.expires}; run \`bpkg update\``);
+    }
+    usable.push(s);
+  }
+  return usable;
+}
+
+export async function candidates(p: ManagerParts, forInstall: boolean): Promise<Candidate[]> {
+  return (await usableStates(p, forInstall)).flatMap((s) =>
+    s.index.packages.map((entry) => ({ entry, repo: s.name })),
+  );
+}
+
+/** Where each installed package is upgraded from; absent when unknown (see `originOf`). Pure. */
+export function originsOf(db: Database, states: RepoState[]): Map<string, string> {
+  const offers = states.flatMap((s) => s.index.packages.map((entry) => ({ entry, repo: s.name })));
+  const keys = new Map(states.map((s) => [s.name, s.keys]));
+  const out = new Map<string, string>();
+  for (const p of Object.values(db.packages)) {
+    const o = originOf(p, offers, (r) => keys.get(r) ?? []);
+    if (o) out.set(p.name, o);
+  }
+  return out;
+}
+
+export async function verifyVersion(p: ManagerParts, name: string, version: string): Promise<VerifyReport> {
+  const list = await loadFileList(p.paths, name, version);
+  const base = versionDir(p.paths, name, version);
+  const problems: VerifyProblem[] = [];
+  if (!list) return { name, version, ok: false, problems: [{ path: '(file list)', problem: 'missing' }] };
+  for (const f of list.files) problems.push(...(await checkFile(base, f)));
+  return { name, version, ok: problems.length === 0, problems };
+}
