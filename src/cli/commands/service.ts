@@ -1,4 +1,5 @@
 import { UsageError } from '../../app/index.js';
+import { serviceStatusError, serviceStatusExit } from '../../app/service-exit.js';
 import { ratingLines } from '../../present/rating.js';
 import { eventText, formatInspection, statusTable } from '../../present/services.js';
 import { cliBox } from '../box.js';
@@ -20,7 +21,10 @@ const watch: CommandSpec = {
   details: `A service that crashes comes back after 1 s, then 2 s, 4 s... up to 5 min; with restart
 "on-failure" (the default) at most 5 times in a row, then it is left stopped and \`service status\`
 says so. A run of 10 minutes clears the count; \`service stop\` holds a service until started again.
-Services with restart "always" are also started when the watcher starts (after a reboot).
+A running service whose health check fails 3 times in a row, 10 s apart (after its startTimeout),
+counts as a crash: it is stopped and restarted with the same backoff. Its first look finds what
+happened while no watcher ran: a crash since boot is restarted like one it saw; services that were
+running when the box shut down (restart "on-failure" or "always") are started again.
 Prints one line per event; with --json one JSON object per line. Ctrl-C or SIGTERM stops it.`,
   async run(ctx) {
     await cliBox(ctx).services.watch({
@@ -91,14 +95,24 @@ const status: CommandSpec = {
   name: 'status',
   summary: 'State, uptime, restarts, health, resource use and security rating (all services without NAME)',
   args: '[NAME]',
-  details:
-    'SECURITY is the rating from 1 to 8 (docs/security-rating.md), from the running container when it runs; with NAME, every point and its reason follows the table.',
+  details: `SECURITY is the rating from 1 to 8 (docs/security-rating.md), from the running container when it runs; with NAME, every point and its reason follows the table.
+
+Exit codes with NAME (as systemctl is-active and LSB status; for scripts and Ansible):
+  0    running, and healthy or without a health check
+  150  running but unhealthy (its health check fails, also while it is starting)
+  3    not running (stopped, exited, waiting for its restart, given up on, never started)
+  4    not installed
+  6    the container engine does not answer (state unknown)
+Without NAME: 0 once every service was read. With --json the state is in "state" and "health".`,
   async run(ctx, parsed) {
     const services = cliBox(ctx).services;
     const name = parsed.positionals[0];
     if (name) {
-      const s = await services.status(name);
+      const s = await services.status(name).catch((err) => {
+        throw serviceStatusError(err);
+      });
       ctx.result(s, [statusTable([s]), '', ...ratingLines(s.rating)].join('\n'));
+      return serviceStatusExit(s);
     } else {
       const all = await services.list();
       ctx.result(all, statusTable(all));
