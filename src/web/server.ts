@@ -107,7 +107,7 @@ export function createHandler(o: HandlerOptions) {
   }
 
   /** A text/event-stream answer; `lines` are sent one `data:` line each (no newlines inside). */
-  function stream(req: IncomingMessage, res: ServerResponse) {
+  function stream(res: ServerResponse) {
     res.writeHead(200, {
       ...SECURITY_HEADERS,
       'Content-Type': 'text/event-stream; charset=utf-8',
@@ -147,13 +147,7 @@ export function createHandler(o: HandlerOptions) {
     return new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
   }
 
-  async function get(
-    path: string,
-    url: URL,
-    req: IncomingMessage,
-    res: ServerResponse,
-    s: Session,
-  ): Promise<void> {
+  async function get(path: string, url: URL, res: ServerResponse, s: Session): Promise<void> {
     const base = { csrf: s.csrf };
     const flash = url.searchParams.get('error')
       ? ({ kind: 'error', text: url.searchParams.get('error')! } as const)
@@ -198,7 +192,7 @@ export function createHandler(o: HandlerOptions) {
     }
     m = at(/^\/services\/([^/]+)\/logs$/);
     if (m) {
-      const st = stream(req, res);
+      const st = stream(res);
       await o.ops
         .followLogs(decodeURIComponent(m[1]!), (l) => st.event('message', l), st.signal)
         .catch((err) => st.event('message', `error: ${errorText(err)}`));
@@ -245,7 +239,7 @@ export function createHandler(o: HandlerOptions) {
           section: '/packages',
           body: P.jobBody(job.id, job.title, job.lines, job.state),
         });
-      const st = stream(req, res);
+      const st = stream(res);
       for (const l of job.lines) st.event('message', l);
       if (job.state !== 'running') {
         st.event('end', job.state);
@@ -357,7 +351,7 @@ export function createHandler(o: HandlerOptions) {
       return refuse(res, 401, 'Not logged in: run `blueprint dashboard url` on the box for a login link');
     }
     try {
-      if (method === 'GET' || method === 'HEAD') return await get(path, url, req, res, session);
+      if (method === 'GET' || method === 'HEAD') return await get(path, url, res, session);
       if (method !== 'POST') return refuse(res, 405, 'Method not allowed');
       const form = await readForm(req);
       if (!form || !csrfMatches(session, form.get('_csrf') ?? undefined))
