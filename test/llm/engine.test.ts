@@ -2,7 +2,7 @@
  * llama.cpp (through node-llama-cpp, as the llm service runs it) against an independent float64
  * numpy forward pass of the same random weights (scripts/models/make-tiny-llama.py).
  */
-import { getLlama, type Llama, LlamaLogLevel, type LlamaModel } from 'node-llama-cpp';
+import { getLlama, type Llama, LlamaLogLevel, type LlamaModel, type Token } from 'node-llama-cpp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { F32, logSoftmax, Q8, reference } from './helpers.js';
 
@@ -29,10 +29,12 @@ async function logProbs(model: LlamaModel): Promise<number[][]> {
   try {
     const out = await ctx
       .getSequence()
-      .controlledEvaluate(ref.prompt_tokens.map((t) => [t, { generateNext: { probabilities: true } }]));
+      .controlledEvaluate(
+        (ref.prompt_tokens as Token[]).map((t) => [t, { generateNext: { probabilities: true } }] as const),
+      );
     return out.map((o) => {
       const p = o!.next.probabilities!;
-      return Array.from({ length: ref.vocab_size }, (_, t) => Math.log(p.get(t) ?? 0));
+      return Array.from({ length: ref.vocab_size }, (_, t) => Math.log(p.get(t as Token) ?? 0));
     });
   } finally {
     await ctx.dispose();
@@ -43,7 +45,7 @@ async function greedy(model: LlamaModel, steps: number): Promise<number[]> {
   const ctx = await model.createContext({ contextSize: 256, flashAttention: false, threads: 1 });
   try {
     const got: number[] = [];
-    for await (const t of ctx.getSequence().evaluate(ref.prompt_tokens, { temperature: 0 })) {
+    for await (const t of ctx.getSequence().evaluate(ref.prompt_tokens as Token[], { temperature: 0 })) {
       got.push(t);
       if (got.length === steps) break;
     }

@@ -1,0 +1,368 @@
+/**
+ * The OpenAI-compatible HTTP API of the llm service on the module server kit: request checks (every
+ * bad input is a 4xx in OpenAI's error shape, never a crash), answers and server-sent events.
+ */
+import { randomUUID } from 'node:crypto';
+import {
+  createKitServer,
+  HttpError,
+  hasLoneSurrogate,
+  type KitLimits,
+  type KitLog,
+  type KitServer,
+  type Reply,
+  type RequestContext,
+} from '../../kit/server/index.js';
+import {
+  type ChatMessage,
+  ContextOverflowError,
+  type Engine,
+  type Generation,
+  type Sampling,
+  SchemaError,
+} from './engine.js';
+
+export interface ApiOptions {
+  log: KitLog;
+  token?: string;
+  limits?: Partial<KitLimits>;
+  /** The model packages installed (GET /v1/models); the served one first. */
+  models: string[];
+  /** Largest max_tokens a request may ask for. */
+  maxTokensCap: number;
+}
+
+type Obj = Record<string, unknown>;
+const bad = (message: string, param?: string) => new HttpError(400, message, param);
+
+function text(v: unknown, param: string): string {
+  if (typeof v !== 'string') throw bad(`'${param}' must be a string`, param);
+  if (hasLoneSurrogate(v)) throw bad(`'${param}' contains a lone surrogate: send valid Unicode`, param);
+  return v;
+}
+
+function num(body: Obj, key: string, min: number, max: number, int = false): number | undefined {
+  const v = body[key];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max || (int && !Number.isInteger(v)))
+    throw bad(`'${key}' must be ${int ? 'an integer' : 'a number'} from ${min} to ${max}`, key);
+  return v;
+}
+
+function sampling(body: Obj, cap: number): Sampling {
+  const stop = body.stop;
+  const stops =
+    stop === undefined || stop === null
+      ? []
+      : typeof stop === 'string'
+        ? [stop]
+        : Array.isArray(stop) && stop.length <= 4
+          ? stop.map((s, i) => text(s, `stop[${i}]`))
+          : (() => {
+              throw bad("'stop' must be a string or an array of at most 4 strings", 'stop');
+            })();
+  if (stops.some((s) => s.length === 0)) throw bad("'stop' strings must not be empty", 'stop');
+  const maxTokens = num(body, 'max_completion_tokens', 1, cap, true) ?? num(body, 'max_tokens', 1, cap, true);
+  let jsonSchema: Obj | undefined;
+  const rf = body.response_format as Obj | undefined;
+  if (rf !== undefined && rf !== null) {
+    if (typeof rf !== 'object' || Array.isArray(rf))
+      throw bad("'response_format' must be an object", 'response_format');
+    if (rf.type === 'json_schema') {
+      const js = rf.json_schema as Obj | undefined;
+      if (!js || typeof js !== 'object' || typeof js.schema !== 'object' || js.schema === null)
+        throw bad("'response_format.json_schema.schema' must be a JSON schema object", 'response_format');
+      jsonSchema = js.schema as Obj;
+    } else if (rf.type === 'json_object') {
+      jsonSchema = { type: 'object', additionalProperties: true };
+    } else if (rf.type !== 'text') {
+      throw bad("'response_format.type' must be text, json_object or json_schema", 'response_format');
+    }
+  }
+  return {
+    maxTokens,
+    // OpenAI's default is 1; 0 means greedy decoding.
+    temperature: num(body, 'temperature', 0, 2) ?? 1,
+    topP: num(body, 'top_p', 0, 1),
+    seed: num(body, 'seed', 0, 2 ** 32 - 1, true),
+    stop: stops,
+    jsonSchema,
+  };
+}
+
+function messages(v: unknown): ChatMessage[] {
+  if (!Array.isArray(v) || v.length === 0) throw bad("'messages' must be a non-empty array", 'messages');
+  if (v.length > 1024) throw bad("'messages' has more than 1024 entries", 'messages');
+  return v.map((m: Obj, i) => {
+    const p = `messages[${i}]`;
+    if (!m || typeof m !== 'object') throw bad(`'${p}' must be an object`, p);
+    const role = m.role === 'developer' ? 'system' : m.role;
+    if (role !== 'system' && role !== 'user' && role !== 'assistant')
+      throw bad(`'${p}.role' must be system, developer, user or assistant`, `${p}.role`);
+    // Content as a string or as text parts (what the SDKs send for multi-part messages).
+    const c = m.content;
+    const content = Array.isArray(c)
+      ? c
+          .map((part: Obj, j) => {
+            if (part?.type !== 'text') throw bad(`'${p}.content[${j}]' must be a text part`, `${p}.content`);
+            return text(part.text, `${p}.content[${j}].text`);
+          })
+          .join('')
+      : text(c, `${p}.content`);
+    return { role, content };
+  });
+}
+
+export function openAiError(err: HttpError): unknown {
+  const type =
+    err.status === 401
+      ? 'authentication_error'
+      : err.status === 404
+        ? 'not_found_error'
+        : err.status === 503
+          ? 'server_busy'
+          : err.status >= 500
+            ? 'server_error'
+            : 'invalid_request_error';
+  const code = err.message.includes('context') && err.status === 400 ? 'context_length_exceeded' : null;
+  return { error: { message: err.message, type, param: err.param ?? null, code } };
+}
+
+/** Holds a slot of the kit's fair queue until release() (a stream keeps it until its last event). */
+function acquire(ctx: RequestContext): Promise<() => void> {
+  return new Promise((got, fail) => {
+    ctx.queue(() => new Promise<void>((release) => got(release))).catch(fail);
+  });
+}
+
+/**
+ * A generator closed before its first next() never runs its body, so its `finally` cannot free the
+ * slot: this wrapper does that case (the kit closes a stream whose client left before it began).
+ */
+function startedOrReleased(gen: AsyncGenerator<string>, release: () => void): AsyncIterable<string> {
+  let started = false;
+  return {
+    [Symbol.asyncIterator]: () => ({
+      next: () => {
+        started = true;
+        return gen.next();
+      },
+      return: async () => {
+        if (!started) release();
+        return gen.return(undefined);
+      },
+    }),
+  };
+}
+
+const sse = (data: unknown) => `data: ${JSON.stringify(data)}\n\n`;
+
+/** Pushes text chunks from the engine's callback to an async generator. */
+function channel() {
+  const items: string[] = [];
+  let wake: (() => void) | undefined;
+  return {
+    push(t: string) {
+      items.push(t);
+      wake?.();
+    },
+    take(): string[] {
+      return items.splice(0);
+    },
+    wait(p: Promise<unknown>): Promise<unknown> {
+      if (items.length) return Promise.resolve();
+      return Promise.race([p, new Promise<void>((r) => (wake = r))]);
+    },
+  };
+}
+
+type Kind = 'chat' | 'text';
+
+export function createApiServer(engine: Engine, opts: ApiOptions): KitServer {
+  const served = engine.info.model;
+
+  function checkModel(body: Obj) {
+    if (body.model !== undefined && typeof body.model !== 'string')
+      throw bad("'model' must be a string", 'model');
+    // Any name of an installed model package is accepted for the one being served; others are 404.
+    if (typeof body.model === 'string' && body.model !== served && !opts.models.includes(body.model))
+      throw new HttpError(
+        404,
+        `model '${body.model}' is not installed; this service serves '${served}'`,
+        'model',
+      );
+  }
+
+  function run(kind: Kind, body: Obj, s: Sampling, signal: AbortSignal, onText?: (t: string) => void) {
+    const work =
+      kind === 'chat'
+        ? engine.chat(messages(body.messages), s, signal, onText)
+        : engine.complete(text(body.prompt, 'prompt'), s, signal, onText);
+    return work.catch((err: unknown) => {
+      if (err instanceof ContextOverflowError)
+        throw bad(err.message, kind === 'chat' ? 'messages' : 'prompt');
+      if (err instanceof SchemaError) throw bad(err.message, 'response_format');
+      throw err;
+    });
+  }
+
+  function usage(g: Generation) {
+    return {
+      prompt_tokens: g.promptTokens,
+      completion_tokens: g.completionTokens,
+      total_tokens: g.promptTokens + g.completionTokens,
+    };
+  }
+
+  function final(kind: Kind, id: string, created: number, g: Generation) {
+    const choice =
+      kind === 'chat'
+        ? {
+            index: 0,
+            message: { role: 'assistant', content: g.text, refusal: null },
+            logprobs: null,
+            finish_reason: g.finishReason,
+          }
+        : { index: 0, text: g.text, logprobs: null, finish_reason: g.finishReason };
+    return {
+      id,
+      object: kind === 'chat' ? 'chat.completion' : 'text_completion',
+      created,
+      model: served,
+      choices: [choice],
+      usage: usage(g),
+    };
+  }
+
+  async function* stream(
+    kind: Kind,
+    body: Obj,
+    s: Sampling,
+    ctx: RequestContext,
+    release: () => void,
+    id: string,
+    created: number,
+  ) {
+    const object = kind === 'chat' ? 'chat.completion.chunk' : 'text_completion';
+    const chunk = (delta: Obj | string, finish: string | null) => ({
+      id,
+      object,
+      created,
+      model: served,
+      choices: [
+        kind === 'chat'
+          ? { index: 0, delta, logprobs: null, finish_reason: finish }
+          : { index: 0, text: delta, logprobs: null, finish_reason: finish },
+      ],
+    });
+    const includeUsage = (body.stream_options as Obj | undefined)?.include_usage === true;
+    const abort = new AbortController();
+    const onGone = () => abort.abort();
+    ctx.signal.addEventListener('abort', onGone, { once: true });
+    const ch = channel();
+    let result: Generation | undefined;
+    let failure: unknown;
+    const done = run(kind, body, s, abort.signal, (t) => ch.push(t)).then(
+      (g) => {
+        result = g;
+      },
+      (err: unknown) => {
+        failure = err;
+      },
+    );
+    try {
+      if (kind === 'chat') yield sse(chunk({ role: 'assistant', content: '' }, null));
+      for (;;) {
+        await ch.wait(done);
+        for (const t of ch.take()) yield sse(chunk(kind === 'chat' ? { content: t } : t, null));
+        if (result || failure) break;
+      }
+      for (const t of ch.take()) yield sse(chunk(kind === 'chat' ? { content: t } : t, null));
+      if (failure) {
+        const e =
+          failure instanceof HttpError
+            ? failure
+            : new HttpError(500, `internal error: ${(failure as Error).message}`);
+        opts.log.event(`stream error ${e.status}`, `${ctx.path}: error during a stream: ${e.message}`);
+        yield sse(openAiError(e));
+      } else if (result) {
+        yield sse(chunk(kind === 'chat' ? {} : '', result.finishReason));
+        if (includeUsage)
+          yield sse({ id, object, created, model: served, choices: [], usage: usage(result) });
+      }
+      yield 'data: [DONE]\n\n';
+    } finally {
+      // The client left (or the stream ended): stop generating, then free the slot.
+      abort.abort();
+      ctx.signal.removeEventListener('abort', onGone);
+      await done;
+      release();
+    }
+  }
+
+  async function generate(kind: Kind, ctx: RequestContext): Promise<Reply> {
+    const raw = await ctx.json();
+    if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw bad('the body must be a JSON object');
+    const body = raw as Obj;
+    checkModel(body);
+    const s = sampling(body, opts.maxTokensCap);
+    // Checked before queueing, so a bad request never waits for a slot.
+    if (kind === 'chat') messages(body.messages);
+    else text(body.prompt, 'prompt');
+    const n = num(body, 'n', 1, 1, true);
+    void n; // only n = 1 is served
+    const id = `${kind === 'chat' ? 'chatcmpl' : 'cmpl'}-${randomUUID()}`;
+    const created = Math.floor(Date.now() / 1000);
+    const release = await acquire(ctx);
+    if (body.stream === true) {
+      return {
+        body: undefined,
+        headers: {
+          'content-type': 'text/event-stream',
+          'cache-control': 'no-store',
+          'x-accel-buffering': 'no',
+        },
+        stream: startedOrReleased(stream(kind, body, s, ctx, release, id, created), release),
+      };
+    }
+    try {
+      return { body: final(kind, id, created, await run(kind, body, s, ctx.signal)) };
+    } finally {
+      release();
+    }
+  }
+
+  return createKitServer({
+    log: opts.log,
+    token: opts.token,
+    limits: { concurrency: engine.info.parallel, ...opts.limits },
+    errorBody: (err) => openAiError(err),
+    routes: {
+      '/v1/chat/completions': { method: 'POST', handle: (ctx) => generate('chat', ctx) },
+      '/v1/completions': { method: 'POST', handle: (ctx) => generate('text', ctx) },
+      '/v1/models': {
+        method: 'GET',
+        handle: () => ({
+          body: {
+            object: 'list',
+            data: [served, ...opts.models.filter((m) => m !== served)].map((id) => ({
+              id,
+              object: 'model',
+              created: 0,
+              owned_by: 'local',
+            })),
+          },
+        }),
+      },
+      '/info': {
+        method: 'GET',
+        handle: () => ({
+          body: {
+            ...engine.info,
+            models: opts.models,
+          },
+        }),
+      },
+    },
+  });
+}

@@ -1,0 +1,311 @@
+/**
+ * The inference engine of the llm service: llama.cpp through node-llama-cpp. One model, one context
+ * with `parallel` sequences; each request takes a free sequence for its whole generation (the
+ * kit's fair queue, with concurrency = parallel, guarantees one is free).
+ *
+ * Why not the kit's worker thread: node-llama-cpp already runs every evaluation on llama.cpp's own
+ * native threads (the addon's async work), so the event loop that accepts connections and answers
+ * /health never waits on a matrix product; a worker would only add a copy of every streamed token
+ * between threads. Tokenising and sampling set-up on the main thread take microseconds for the
+ * prompts the body limit allows.
+ */
+import {
+  type ChatHistoryItem,
+  getLlama,
+  type Llama,
+  LlamaChat,
+  type LlamaChatResponse,
+  LlamaCompletion,
+  type LlamaCompletion as LlamaCompletionT,
+  type LlamaContext,
+  type LlamaContextSequence,
+  type LlamaGrammar,
+  LlamaLogLevel,
+  type LlamaModel,
+} from 'node-llama-cpp';
+
+export type Device = 'cpu' | 'cuda';
+
+export interface EngineOptions {
+  modelPath: string;
+  /** Name served as `model` (the model package's name). */
+  name: string;
+  device: Device;
+  contextSize: number;
+  parallel: number;
+  threads: number;
+  /** Test hook: F32 KV cache, so logits can be compared with a float64 reference. */
+  exactKvCache?: boolean;
+}
+
+export interface EngineInfo {
+  model: string;
+  contextLength: number;
+  trainedContextLength: number;
+  quantisation: string;
+  parameters: number;
+  sizeBytes: number;
+  device: Device;
+  deviceReason: string;
+  gpuLayers: number;
+  threads: number;
+  parallel: number;
+}
+
+export interface ChatMessage {
+  role: 'system' | 'user' | 'assistant';
+  content: string;
+}
+
+export interface Sampling {
+  maxTokens?: number;
+  temperature: number;
+  topP?: number;
+  seed?: number;
+  stop: string[];
+  /** A JSON schema the answer must follow (enforced by a grammar). */
+  jsonSchema?: Record<string, unknown>;
+}
+
+export type FinishReason = 'stop' | 'length';
+
+export interface Generation {
+  text: string;
+  finishReason: FinishReason;
+  promptTokens: number;
+  completionTokens: number;
+}
+
+/** The request does not fit the context window (a 400, not a 500). */
+export class ContextOverflowError extends Error {}
+/** A json_schema node-llama-cpp cannot turn into a grammar (a 400). */
+export class SchemaError extends Error {}
+
+const GGML_TYPES: Record<number, string> = {
+  0: 'F32',
+  1: 'F16',
+  2: 'Q4_0',
+  3: 'Q4_1',
+  7: 'Q8_0',
+  8: 'Q5_0',
+  9: 'Q5_1',
+  10: 'Q2_K',
+  11: 'Q3_K_S',
+  12: 'Q3_K_M',
+  13: 'Q3_K_L',
+  14: 'Q4_K_S',
+  15: 'Q4_K_M',
+  16: 'Q5_K_S',
+  17: 'Q5_K_M',
+  18: 'Q6_K',
+  32: 'BF16',
+}; // llama_ftype values (general.file_type); others are shown as "type N"
+
+export class Engine {
+  readonly info: EngineInfo;
+  /** Tokens generated since start, all requests together (a stopped generation stops counting). */
+  generated = 0;
+  private readonly free: LlamaContextSequence[];
+  private readonly llama: Llama;
+  private readonly model: LlamaModel;
+  private readonly context: LlamaContext;
+
+  private constructor(llama: Llama, model: LlamaModel, context: LlamaContext, info: EngineInfo) {
+    this.llama = llama;
+    this.model = model;
+    this.context = context;
+    this.info = info;
+    this.free = Array.from({ length: info.parallel }, () => context.getSequence());
+  }
+
+  static async load(opts: EngineOptions, log: (line: string) => void = () => undefined): Promise<Engine> {
+    let llama: Llama | undefined;
+    let deviceReason = 'no NVIDIA GPU was passed to the service';
+    let device: Device = 'cpu';
+    if (opts.device === 'cuda') {
+      try {
+        llama = await getLlama({ gpu: 'cuda', build: 'never', logLevel: LlamaLogLevel.error });
+        device = 'cuda';
+        deviceReason = `CUDA: ${(await llama.getGpuDeviceNames()).join(', ') || 'a GPU'}`;
+      } catch (err) {
+        deviceReason = `the CUDA build did not load (${(err as Error).message.split('\n')[0]}); using the CPU`;
+        log(deviceReason);
+      }
+    } else if (opts.device === 'cpu') deviceReason = 'LLM_DEVICE=cpu';
+    llama ??= await getLlama({ gpu: false, build: 'never', logLevel: LlamaLogLevel.error });
+    const model = await llama.loadModel({
+      modelPath: opts.modelPath,
+      gpuLayers: device === 'cuda' ? 'max' : 0,
+      // The verified file is read once into memory rather than mapped: a file changed after the
+      // check cannot change the weights under a running model.
+      useMmap: false,
+    });
+    const trained = model.trainContextSize;
+    const contextSize = Math.min(opts.contextSize, trained);
+    const context = await model.createContext({
+      contextSize: contextSize * opts.parallel,
+      sequences: opts.parallel,
+      threads: opts.threads,
+      flashAttention: false,
+      ...(opts.exactKvCache
+        ? { experimentalKvCacheKeyType: 'F32', experimentalKvCacheValueType: 'F32' }
+        : {}),
+    });
+    const ftype = model.fileInfo.metadata.general?.file_type as number | undefined;
+    const info: EngineInfo = {
+      model: opts.name,
+      contextLength: contextSize,
+      trainedContextLength: trained,
+      quantisation: ftype === undefined ? 'unknown' : (GGML_TYPES[ftype] ?? `type ${ftype}`),
+      parameters: model.fileInsights.totalParameters ?? 0,
+      sizeBytes: model.size,
+      device,
+      deviceReason,
+      gpuLayers: model.gpuLayers,
+      threads: context.currentThreads,
+      parallel: opts.parallel,
+    };
+    return new Engine(llama, model, context, info);
+  }
+
+  detokenize(tokens: readonly number[]): string {
+    // biome-ignore lint/suspicious/noExplicitAny: Token is a branded number
+    return this.model.detokenize(tokens as any);
+  }
+
+  /** Tokens of a plain prompt as the completion endpoint evaluates it (with BOS when the model adds one). */
+  tokenize(text: string) {
+    return this.model.tokenize(text);
+  }
+
+  async grammar(schema: Record<string, unknown>): Promise<LlamaGrammar> {
+    try {
+      // biome-ignore lint/suspicious/noExplicitAny: node-llama-cpp validates the schema itself
+      return await this.llama.createGrammarForJsonSchema(schema as any);
+    } catch (err) {
+      throw new SchemaError(`response_format.json_schema.schema is not supported: ${(err as Error).message}`);
+    }
+  }
+
+  private budget(promptTokens: number, maxTokens: number | undefined): number {
+    const room = this.info.contextLength - promptTokens;
+    if (room <= 0)
+      throw new ContextOverflowError(
+        `the prompt is ${promptTokens} tokens; this model's context is ${this.info.contextLength} tokens`,
+      );
+    if (maxTokens !== undefined && maxTokens > room)
+      throw new ContextOverflowError(
+        `the prompt (${promptTokens} tokens) plus max_tokens (${maxTokens}) is more than this model's context of ${this.info.contextLength} tokens`,
+      );
+    return maxTokens ?? room;
+  }
+
+  private async withSequence<T>(work: (seq: LlamaContextSequence) => Promise<T>): Promise<T> {
+    const seq = this.free.pop();
+    if (!seq) throw new Error('no free sequence (the queue allows only `parallel` requests at once)');
+    try {
+      return await work(seq);
+    } finally {
+      this.free.push(seq);
+    }
+  }
+
+  /** Chat: the model's own chat template (from the GGUF) renders the messages. */
+  async chat(
+    messages: ChatMessage[],
+    s: Sampling,
+    signal: AbortSignal,
+    onText: (text: string) => void = () => undefined,
+  ): Promise<Generation> {
+    const history: ChatHistoryItem[] = messages.map((m) =>
+      m.role === 'assistant' ? { type: 'model', response: [m.content] } : { type: m.role, text: m.content },
+    );
+    history.push({ type: 'model', response: [] });
+    const grammar = s.jsonSchema ? await this.grammar(s.jsonSchema) : undefined;
+    return this.withSequence(async (seq) => {
+      const chat = new LlamaChat({ contextSequence: seq, autoDisposeSequence: false });
+      try {
+        const promptTokens = chat.chatWrapper
+          .generateContextState({ chatHistory: history })
+          .contextText.tokenize(this.model.tokenizer).length;
+        const maxTokens = this.budget(promptTokens, s.maxTokens);
+        let completionTokens = 0;
+        const r: LlamaChatResponse = await chat.generateResponse(history, {
+          maxTokens,
+          temperature: s.temperature,
+          topP: s.topP,
+          seed: s.seed,
+          customStopTriggers: s.stop.length ? s.stop : undefined,
+          grammar,
+          signal,
+          stopOnAbortSignal: false,
+          onTextChunk: onText,
+          onToken: (t) => {
+            completionTokens += t.length;
+            this.generated += t.length;
+          },
+          // Never drop the start of the conversation silently: overflow was refused above.
+          contextShift: { strategy: 'eraseFirstResponseAndKeepFirstSystem' },
+        });
+        return {
+          text: r.response,
+          finishReason: r.metadata.stopReason === 'maxTokens' ? 'length' : 'stop',
+          promptTokens,
+          completionTokens,
+        };
+      } finally {
+        chat.dispose({ disposeSequence: false });
+      }
+    });
+  }
+
+  /** Plain completion of a prompt. */
+  async complete(
+    prompt: string,
+    s: Sampling,
+    signal: AbortSignal,
+    onText: (text: string) => void = () => undefined,
+  ): Promise<Generation> {
+    const tokens = this.model.tokenize(prompt);
+    // LlamaCompletion puts BOS in front of the prompt when the model wants one: count it.
+    const promptTokens = tokens.length + (this.model.tokens.shouldPrependBosToken ? 1 : 0);
+    const maxTokens = this.budget(promptTokens, s.maxTokens);
+    const grammar = s.jsonSchema ? await this.grammar(s.jsonSchema) : undefined;
+    return this.withSequence(async (seq) => {
+      const c: LlamaCompletionT = new LlamaCompletion({ contextSequence: seq, autoDisposeSequence: false });
+      try {
+        let completionTokens = 0;
+        const r = await c.generateCompletionWithMeta(tokens, {
+          maxTokens,
+          temperature: s.temperature,
+          topP: s.topP,
+          seed: s.seed,
+          customStopTriggers: s.stop.length ? s.stop : undefined,
+          grammar,
+          signal,
+          stopOnAbortSignal: false,
+          onTextChunk: onText,
+          onToken: (t) => {
+            completionTokens += t.length;
+            this.generated += t.length;
+          },
+          disableContextShift: true,
+        });
+        return {
+          text: r.response,
+          finishReason: r.metadata.stopReason === 'maxTokens' ? 'length' : 'stop',
+          promptTokens,
+          completionTokens,
+        };
+      } finally {
+        c.dispose({ disposeSequence: false });
+      }
+    });
+  }
+
+  async dispose(): Promise<void> {
+    await this.context.dispose();
+    await this.model.dispose();
+    await this.llama.dispose();
+  }
+}
