@@ -1,0 +1,129 @@
+import { execFile } from 'node:child_process';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { QdrantClient } from '@qdrant/js-client-rest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makePackageSource } from '../../modules/vectors/package.js';
+import { bpkg, makeKey, run, tempDir } from '../helpers/pkg.js';
+import { bridge } from './served.js';
+
+// The whole path a user takes, on the real engine: build and sign a repository holding the module
+// (FROM-scratch image with the hnswlib addon), install it with bpkg, start it, use it through the
+// Qdrant client on its unix socket, kill -9 the container during writes, restart, remove.
+const name = `vectors-e2e-${process.pid}`;
+const work = tempDir('bp-vec-e2e-');
+const root = join(work, 'root');
+const socket = join(root, 'run/blueprint/services', name, 'api.sock');
+const data = join(root, 'var/lib/blueprint/modules', name);
+const container = `blueprint-${name}`;
+const podman = async (...args: string[]) => (await promisify(execFile)('podman', args)).stdout.trim();
+const blueprint = async (...args: string[]) => {
+  const r = await run(['--root', root, '--json', ...args]);
+  if (r.code !== 0) throw new Error(`blueprint ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
+  return JSON.parse(r.stdout || '{}') as Record<string, unknown>;
+};
+async function connect(headers?: Record<string, string>) {
+  const b = await bridge(socket);
+  return { b, client: new QdrantClient({ url: b.url, checkCompatibility: false, headers }) };
+}
+
+beforeAll(async () => {
+  const key = await makeKey(join(work, 'key'));
+  const { dir } = await makePackageSource({ out: join(work, 'src'), name });
+  const repo = join(work, 'repo');
+  const built = await run(['repo', 'build', dir, '--repo', repo, '--key', key.privateFile]);
+  expect(built.code, built.stderr).toBe(0);
+  for (const args of [
+    ['key', 'add', key.publicFile, '--fingerprint', key.fingerprint],
+    ['repo', 'add', 'main', repo],
+    ['update'],
+    ['install', name],
+  ]) {
+    const r = await bpkg(root, args);
+    expect(r.code, `bpkg ${args.join(' ')}: ${r.stderr}`).toBe(0);
+  }
+}, 300_000);
+
+afterAll(async () => {
+  await bpkg(root, ['remove', name]).catch(() => undefined);
+  rmSync(work, { recursive: true, force: true });
+});
+
+describe('vectors module end to end (signed repository, Podman sandbox)', () => {
+  it('starts healthy, serves the Qdrant client, and keeps every acknowledged point through kill -9', async () => {
+    expect(await blueprint('service', 'start', name)).toMatchObject({ healthy: true });
+    let { b, client } = await connect();
+    await client.createCollection('docs', { vectors: { size: 4, distance: 'Cosine' } });
+    await client.upsert('docs', {
+      points: [
+        { id: 1, vector: [1, 0, 0, 0], payload: { lang: 'en' } },
+        { id: 2, vector: [0, 1, 0, 0], payload: { lang: 'de' } },
+      ],
+    });
+    const hit = await client.query('docs', {
+      query: [0.9, 0.1, 0, 0],
+      limit: 1,
+      with_payload: true,
+      filter: { must: [{ key: 'lang', match: { value: 'en' } }] },
+    });
+    expect(hit.points[0]).toMatchObject({ id: 1, payload: { lang: 'en' } });
+    // A stream of writes, then kill -9 of the container while they run.
+    const acked: number[] = [];
+    let stop = false;
+    const writer = async (w: number) => {
+      for (let i = 0; !stop; i++) {
+        const id = 1000 + w * 100_000 + i;
+        try {
+          await client.upsert('docs', { points: [{ id, vector: [w, i, 1, 1], payload: { w, i } }] });
+          acked.push(id);
+        } catch {
+          return;
+        }
+      }
+    };
+    const writers = [0, 1, 2, 3].map(writer);
+    await new Promise((r) => setTimeout(r, 1500));
+    await podman('kill', '-s', 'KILL', container);
+    stop = true;
+    await Promise.all(writers);
+    await b.close();
+    expect(acked.length).toBeGreaterThan(20);
+    await blueprint('service', 'stop', name).catch(() => undefined);
+    expect(await blueprint('service', 'start', name)).toMatchObject({ healthy: true });
+    ({ b, client } = await connect());
+    const got = await client.retrieve('docs', { ids: acked });
+    expect(got.map((p) => p.id).sort()).toEqual([...acked].sort());
+    await b.close();
+  }, 120_000);
+
+  it('runs sandboxed: read-only root, no capabilities, no network, its data in the module folder', async () => {
+    const inspect = JSON.parse(await podman('inspect', container))[0];
+    expect(inspect.HostConfig.ReadonlyRootfs).toBe(true);
+    expect(inspect.HostConfig.NetworkMode).toBe('none');
+    expect(inspect.Config.User).toBe('1000:1000');
+    expect(existsSync(join(data, 'db/wal'))).toBe(true);
+  });
+
+  it('requires the access token once the admin sets one (api-key header or bearer)', async () => {
+    const token = 'e2e-token-0123456789abcdef';
+    writeFileSync(join(data, 'access-token'), `${token}\n`);
+    await blueprint('service', 'restart', name);
+    let { b, client } = await connect();
+    await expect(client.getCollections()).rejects.toMatchObject({ status: 401 });
+    await b.close();
+    ({ b, client } = await connect({ 'api-key': token }));
+    expect((await client.getCollections()).collections.map((c) => c.name)).toEqual(['docs']);
+    await b.close();
+    rmSync(join(data, 'access-token'));
+  });
+
+  it('stops cleanly; bpkg remove keeps the database', async () => {
+    await blueprint('service', 'stop', name);
+    expect(existsSync(socket)).toBe(false);
+    const r = await bpkg(root, ['remove', name]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(await podman('ps', '-a', '--filter', `name=${container}`, '--format', '{{.Names}}')).toBe('');
+    expect(existsSync(join(data, 'db/checkpoint/manifest.json'))).toBe(true);
+  });
+});
