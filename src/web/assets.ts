@@ -50,7 +50,9 @@ code, pre { font-family: ui-monospace, "DejaVu Sans Mono", monospace; }
 .error { border-color: var(--bad); } .notice { border-color: var(--ok); }
 @media (max-width: 600px) { main { padding: 8px; } th, td { padding: 4px; }
   table.stack thead { display: none; } table.stack tr { display: block; border-bottom: 1px solid var(--line); padding: 4px 0; }
-  table.stack td { display: block; border: 0; padding: 2px 4px; } }
+  table.stack td { display: block; border: 0; padding: 2px 4px; }
+  table.stack td[data-label]::before { content: attr(data-label) ": "; color: var(--muted); }
+  table.stack td.actions { display: flex; } }
 `;
 
 const JS = `'use strict';

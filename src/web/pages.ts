@@ -64,7 +64,7 @@ export function servicesBody(list: ServiceView[], csrf: string): Part {
   return html`<div class="table card"><table class="stack"><thead><tr><th>Service</th><th>State</th><th>Health</th><th>Network</th><th>Rating</th><th>Actions</th></tr></thead><tbody>${list.map(
     (s) => html`<tr>
 <td><a href="/services/${enc(s.name)}">${s.name}</a> <span class="muted">${s.version}</span></td>
-<td>${badge(s.state)}</td><td>${s.health ?? ''}</td><td>${s.network ?? ''}</td><td>${rating(s)}</td>
+<td data-label="State">${badge(s.state)}</td><td data-label="Health">${s.health ?? ''}</td><td data-label="Network">${s.network ?? ''}</td><td data-label="Rating">${rating(s)}</td>
 <td class="actions">${serviceButtons(s, csrf)}</td></tr>`,
   )}</tbody></table></div>`;
 }
@@ -99,10 +99,10 @@ ${s.health ? html` health: ${s.health}` : ''}${s.memory ? html` · memory ${s.me
 export function packagesBody(list: PackageView[], query: string, csrf: string): Part {
   const row = (p: PackageView) => html`<tr>
 <td><strong>${p.name}</strong><br><span class="muted">${p.summary}</span></td>
-<td>${p.version}${p.upgrade ? html`<br><span class="warn">${p.upgrade} available</span>` : ''}</td>
-<td>${p.installed ? 'installed' : 'available'}</td>
-<td class="wrap">${p.origin ?? ''}</td>
-<td class="wrap"><code>${p.signer ?? ''}</code></td>
+<td data-label="Version">${p.version}${p.upgrade ? html`<br><span class="warn">${p.upgrade} available</span>` : ''}</td>
+<td data-label="Status">${p.installed ? 'installed' : 'available'}</td>
+<td class="wrap" data-label="Origin">${p.origin ?? ''}</td>
+<td class="wrap" data-label="Signer"><code>${p.signer ?? ''}</code></td>
 <td class="actions">${
     p.installed
       ? html`<a class="button" href="/packages/${enc(p.name)}/remove">Remove…</a>`

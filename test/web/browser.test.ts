@@ -310,6 +310,7 @@ describe.skipIf(!runnable)('the web dashboard through an SSH tunnel, in Chromium
     const confirm = await page.content();
     expect(confirm).toMatch(/<dt>Origin<\/dt><dd>main<\/dd>/);
     expect(confirm).toContain(fingerprint.toUpperCase());
+    await shot('confirm');
     await Promise.all([page.waitForNavigation(), page.click('main form button[type=submit]')]);
     expect(page.url(), await page.content()).toMatch(/\/jobs\//);
     await waitUntil(`document.querySelector('[data-testid=job-state]')?.textContent !== 'running'`, 180_000);
