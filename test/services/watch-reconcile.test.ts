@@ -4,6 +4,7 @@
  * just booted) and act on a service that keeps failing its health check, not only on exits; an
  * admin's `service stop` still holds. Real engine (Podman), the hello module.
  */
+import { spawn } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -14,6 +15,7 @@ import {
 } from '../../src/core/services/lifecycle.js';
 import { readRestartRecord } from '../../src/core/services/restarts.js';
 import { type WatchEvent, watchServices } from '../../src/core/services/watch.js';
+import { blueprintExe } from '../helpers/pkg.js';
 import { buildHello, makeBox, podman, type TestBox, uniqueName } from './helpers.js';
 
 let box: TestBox;
@@ -129,5 +131,31 @@ describe('service watch reconciles at start and acts on health', () => {
     const after = await inspect(held);
     expect(after.State).toMatchObject({ Running: false, Status: 'exited', FinishedAt: stoppedAt });
     expect(await readRestartRecord(box.root, held)).toMatchObject({ held: true });
+  });
+  it('blueprint service watch (the built executable), started after a kill, restarts the service', async () => {
+    const first = await inspect(killed);
+    expect(first.State.Running).toBe(true);
+    await podman('kill', `blueprint-${killed}`);
+    await until('it exited', async () => (await inspect(killed)).State.Status === 'exited');
+    const child = spawn(blueprintExe, ['--root', box.root, '--json', 'service', 'watch']);
+    let out = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+    });
+    try {
+      // The default backoff: crash 2 in a row, 2 s after the exit.
+      await until('the engine reports it running again', async () => (await inspect(killed)).State.Running);
+    } finally {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.on('close', r));
+    }
+    const events = out
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as WatchEvent);
+    expect(events.filter((e) => e.name === killed)).toEqual([
+      { kind: 'scheduled', name: killed, cause: 'exit', exitCode: 137, crashes: 2, delayMs: 2000 },
+      { kind: 'restarted', name: killed, restarts: 2 },
+    ]);
   });
 });
