@@ -40,6 +40,7 @@ let loginUrl: string;
 let browser: Browser;
 let fingerprint: string;
 let page: Page;
+let sshOpts: string[];
 
 async function freePort(): Promise<number> {
   const srv = net.createServer().listen(0, '127.0.0.1');
@@ -219,30 +220,25 @@ describe.skipIf(!runnable)('the web dashboard through an SSH tunnel, in Chromium
     for (const d of ['run', 'run/blueprint']) await chmod(path.join(root, d), 0o755);
 
     port = await freePort();
-    const tunnel = spawn(
-      'ssh',
-      [
-        '-N',
-        '-L',
-        `${port}:${sock}`,
-        '-i',
-        path.join(work, 'id'),
-        '-p',
-        String(sshPort),
-        '-o',
-        'StrictHostKeyChecking=no',
-        '-o',
-        'UserKnownHostsFile=/dev/null',
-        '-o',
-        'BatchMode=yes',
-        '-o',
-        'ExitOnForwardFailure=yes',
-        '-o',
-        'LogLevel=ERROR',
-        `${user}@127.0.0.1`,
-      ],
-      { stdio: 'ignore' },
-    );
+    sshOpts = [
+      '-i',
+      path.join(work, 'id'),
+      '-p',
+      String(sshPort),
+      '-o',
+      'StrictHostKeyChecking=no',
+      '-o',
+      'UserKnownHostsFile=/dev/null',
+      '-o',
+      'BatchMode=yes',
+      '-o',
+      'ExitOnForwardFailure=yes',
+      '-o',
+      'LogLevel=ERROR',
+      `${user}@127.0.0.1`,
+    ];
+    // The README's command: ssh -L 8080:/run/blueprint/dashboard.sock admin@box
+    const tunnel = spawn('ssh', ['-N', '-L', `${port}:${sock}`, ...sshOpts], { stdio: 'ignore' });
     cleanups.push(() => tunnel.kill());
     await waitFor('the tunnel', () => connects(port));
     loginUrl = `http://localhost:${port}/login?token=${token}`;
@@ -409,6 +405,38 @@ describe.skipIf(!runnable)('the web dashboard through an SSH tunnel, in Chromium
     await page.goto(`http://localhost:${port}/packages?q=${pkg}`);
     expect(await page.$(`a[href="/packages/${pkg}/install"]`)).not.toBeNull();
   }, 120_000);
+
+  it('lets the admin forward nothing else: no remote forward, no socket the admin cannot open', async () => {
+    // -R: sshd refuses (PermitListen none), so ssh exits at once (ExitOnForwardFailure).
+    const remote = await new Promise<{ code: number | null; err: string }>((resolve) => {
+      const c = spawn('ssh', ['-N', '-R', `127.0.0.1:${port + 1}:127.0.0.1:22`, ...sshOpts]);
+      let err = '';
+      c.stderr.on('data', (d) => (err += d));
+      const timer = setTimeout(() => c.kill(), 15_000);
+      c.on('exit', (code) => {
+        clearTimeout(timer);
+        resolve({ code, err });
+      });
+    });
+    expect(remote.code).not.toBe(0);
+    expect(remote.err).toMatch(/remote port forwarding failed/i);
+    // -L to the engine's socket (root's alone): the forward opens locally, sshd cannot connect.
+    const enginePort = await freePort();
+    const fwd = spawn('ssh', ['-N', '-L', `${enginePort}:/run/podman/podman.sock`, ...sshOpts], {
+      stdio: 'ignore',
+    });
+    cleanups.push(() => fwd.kill());
+    await waitFor('the second forward', () => connects(enginePort));
+    const answer = await new Promise<string>((resolve) => {
+      const c = net.connect(enginePort, '127.0.0.1', () => c.write('GET /_ping HTTP/1.0\r\nHost: d\r\n\r\n'));
+      let got = '';
+      c.on('data', (d) => (got += d));
+      c.on('close', () => resolve(got));
+      c.on('error', () => resolve(got));
+    });
+    expect(answer).toBe('');
+    fwd.kill();
+  }, 60_000);
 
   it('adds no network listener: `blueprint audit network` sees only its unix socket', async () => {
     const now = await audit();
