@@ -134,7 +134,15 @@ export type {
   SearchHit,
   TrustedKey,
 } from '../core/pkg/index.js';
-export type { KeyOps, PackageInfo, PackageOps, RepoOps, RepoRow } from './packages.js';
+export type {
+  KeyOps,
+  OfferedPackage,
+  PackageInfo,
+  PackageOps,
+  PackageRow,
+  RepoOps,
+  RepoRow,
+} from './packages.js';
 export type { LogLine, ServiceOps, ServiceRegistration } from './services.js';
 export type { SetupOps } from './setup.js';
 export type { AuditOps, BoxStatus, GpuOps } from './system.js';

@@ -44,10 +44,29 @@ export interface InstallOptions extends CallOptions {
   expected?: PlannedChange[];
 }
 
+/** A row of a packages screen: installed first, then what the repositories offer besides. */
+export interface PackageRow {
+  name: string;
+  version: string;
+  installed: boolean;
+  summary: string;
+  /** Installed: the repository it came from and upgrades from; offered: the one offering it. */
+  origin?: string;
+  /** Installed: the fingerprint (upper case) of the key its package signature was verified with. */
+  signer?: string;
+  /** Installed: the newer version its own repository offers. */
+  upgrade?: string;
+}
+
 /** bpkg. Names may be `NAME`, `NAME@VERSION` or paths of local `.bpkg` files (`.asc` beside). */
 export interface PackageOps {
   /** Installed packages, by name, with origin and signer. */
   list(): Promise<InstalledPackage[]>;
+  /**
+   * What a packages screen lists (the TUI's, the web's): installed packages with origin, signer and
+   * upgrade, then the newest offer of every package not installed. Unreadable indexes offer nothing.
+   */
+  rows(): Promise<PackageRow[]>;
   /** The newest offer of each package whose name or summary contains `word` ('' for all). */
   search(word: string): Promise<SearchHit[]>;
   /** One package: installed record, where it upgrades from, versions offered. NotFoundError if unknown. */
@@ -93,6 +112,38 @@ export function packageOps(ctx: BoxContext): PackageOps {
   const pm = (call?: CallOptions) => ctx.manager(call);
   return {
     list: async () => (await pm()).installed(),
+    async rows() {
+      const m = await pm();
+      const installed = await m.installed();
+      const have = new Set(installed.map((p) => p.name));
+      const [offered, upgradable] = await Promise.all([
+        m.search('').catch(() => []),
+        installed.length ? m.upgradable().catch(() => []) : [],
+      ]);
+      return [
+        ...installed.map((p) => {
+          const up = upgradable.find((u) => u.name === p.name);
+          return {
+            name: p.name,
+            version: p.version,
+            installed: true,
+            summary: p.summary,
+            ...(p.origin ? { origin: p.origin } : {}),
+            ...(p.signer ? { signer: p.signer.toUpperCase() } : {}),
+            ...(up ? { upgrade: up.to } : {}),
+          };
+        }),
+        ...offered
+          .filter((h) => !have.has(h.name))
+          .map((h) => ({
+            name: h.name,
+            version: h.version,
+            installed: false,
+            summary: h.summary,
+            origin: h.repo,
+          })),
+      ];
+    },
     search: async (word) => (await pm()).search(word),
     info: async (name) => (await pm()).info(name),
     plan: async (specs, opts = {}) => (await pm(opts)).plan(specs, installOpts(opts)),

@@ -81,27 +81,13 @@ const failed = (err: unknown) => ({ available: false, reason: (err as Error).mes
 
 /** What `bpkg` says, row by row: installed packages first, then what the repositories offer. */
 async function packageRows(box: Box): Promise<PackageRow[]> {
-  const installed = await box.packages.list();
-  const have = new Set(installed.map((p) => p.name));
-  const offered = await box.packages.search('').catch(() => []);
-  return [
-    ...installed.map((p) => ({
-      name: p.name,
-      version: p.version,
-      installed: true,
-      summary: p.summary,
-      origin: p.origin,
-    })),
-    ...offered
-      .filter((h) => !have.has(h.name))
-      .map((h) => ({
-        name: h.name,
-        version: h.version,
-        installed: false,
-        summary: h.summary,
-        origin: h.repo,
-      })),
-  ];
+  return (await box.packages.rows()).map((r) => ({
+    name: r.name,
+    version: r.version,
+    installed: r.installed,
+    summary: r.summary,
+    ...(r.origin !== undefined ? { origin: r.origin } : {}),
+  }));
 }
 
 /** Services with their state; network mode as the badge (every service runs in the sandbox policy). */

@@ -4,6 +4,7 @@ import { type FileHandle, open, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { NotFoundError, storageErrorFrom, VerificationError } from '../errors.js';
 import { ensureDir, exists } from '../system/fs.js';
+import { alive } from '../system/lock.js';
 import { readManifestBytes } from './archive.js';
 import { type IndexEntry, packageFileName, parseJsonBytes, parseManifest } from './format.js';
 import type { ProgressEvent } from './parts.js';
@@ -23,15 +24,6 @@ export interface FetchContext {
 
 /** `readLocalPackage`'s private copies: `.local-PID-UUID.bpkg`, removed by `discardLocalCopy`. */
 const LOCAL_COPY = /^\.local-([0-9]+)-[0-9a-f-]{36}\.bpkg$/;
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /**
  * Reads an untrusted file exactly once, into a fresh file in `dir` (created with O_EXCL and

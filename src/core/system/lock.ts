@@ -3,7 +3,8 @@ import path from 'node:path';
 import { ConflictError } from '../errors.js';
 import { ensureDir } from './fs.js';
 
-function alive(pid: number): boolean {
+/** The process exists (EPERM: it does, as another user's). */
+export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
