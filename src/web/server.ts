@@ -91,6 +91,8 @@ export function createHandler(o: HandlerOptions) {
       }
     };
     jobs.set(job.id, job);
+    // Keep the last 20 jobs' progress; older pages say "No such job".
+    for (const id of [...jobs.keys()].slice(0, Math.max(0, jobs.size - 20))) jobs.delete(id);
     packageJob = job;
     run(progress, new AbortController().signal).then(
       () => {
