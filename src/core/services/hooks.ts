@@ -10,7 +10,7 @@ import { buildModuleImage, loadImageArchive, removeImage } from './images.js';
 import { inspectContainer, removeModuleContainers, startService } from './lifecycle.js';
 import { VERSION_LABEL } from './policy.js';
 import { deleteRegistration, findRegistration, imageStillUsed, writeRegistration } from './registry.js';
-import { clearRestartRecord } from './restarts.js';
+import { clearRestartRecord, holdRestarts } from './restarts.js';
 import { parseService } from './schema.js';
 
 export interface ServiceHooksOptions {
@@ -81,6 +81,9 @@ export function createServiceHooks(opts: ServiceHooksOptions): PackageHooks {
       const wasRunning = info?.State.Running && info.Config.Labels[VERSION_LABEL] === pkg.version;
       await deleteRegistration(opts.root, pkg.name, pkg.version);
       const next = await findRegistration(opts.root, pkg.name);
+      // Replacing a running version is the admin's doing: a watcher that looks between the
+      // removal and the new version's start must not count the old container's end as a crash.
+      if (wasRunning && next) await holdRestarts(opts.root, pkg.name);
       // Containers of this module that belong to this version (or to nothing still installed).
       if (!next || info?.Config.Labels[VERSION_LABEL] === pkg.version)
         await removeModuleContainers(eng, pkg.name);
