@@ -58,6 +58,9 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
   const dir = await lstat(o.runDir);
   if (!dir.isDirectory() || dir.uid !== (process.getuid?.() ?? 0) || (dir.mode & 0o022) !== 0)
     throw new Error(`${o.runDir} must be a folder owned by this user and writable by no one else`);
+  // A service's start may have made it 0750 (mkdir -p of its socket folder): admins must be able to
+  // pass through to the socket, whose own mode (0660 root:sudo) is what admits them. Search only.
+  if ((dir.mode & 0o001) === 0) await chmod(o.runDir, (dir.mode & 0o7777) | 0o001);
   await ensureTokenDir(tokenDir);
   await sweepLoginTokens(tokenDir);
   const existing = await lstat(socket).catch(() => undefined);
