@@ -1,3 +1,6 @@
+import { existsSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { RestartRecord } from '../../src/core/services/restarts.js';
 import { readRestartRecord } from '../../src/core/services/restarts.js';
@@ -48,5 +51,22 @@ describe('an upgrade of a running module and the services watcher', () => {
     expect(after.held).toBeFalsy();
     expect(after.crashes).toBe(0);
     expect((await serviceStatus(deps, name)).state).toBe('running');
+  });
+});
+
+describe('removing the last version of a module', () => {
+  it("deletes its AppArmor profile file and the parser's cached copy", async () => {
+    const { profileFile, profileName } = await import('../../src/core/services/apparmor.js');
+    const name = uniqueName('bpt-aaremove');
+    const pkg = await box.install(name);
+    const file = profileFile(box.root, name);
+    const cached = path.join(box.root, 'var/cache/blueprint/apparmor/abc123.0', profileName(name));
+    for (const f of [file, cached]) {
+      await mkdir(path.dirname(f), { recursive: true });
+      await writeFile(f, 'profile text');
+    }
+    await box.hooks.afterRemove!(pkg, quietHook());
+    expect(existsSync(file)).toBe(false);
+    expect(existsSync(cached)).toBe(false);
   });
 });

@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { constants } from 'node:fs';
-import { access, readFile } from 'node:fs/promises';
+import { access, readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { BlueprintError, VerificationError } from '../errors.js';
@@ -219,6 +219,23 @@ export async function loadProfile(root: string, service: string, text: string): 
       { cause: err },
     );
   }
+}
+
+/**
+ * Undoes loadProfile when a module's last version is removed: unloads the profile where the kernel
+ * has it (best effort: a profile still in use by a process stays loaded until it ends) and deletes
+ * its file and cached binary, so nothing of a removed module is left to load or read.
+ */
+export async function removeProfile(root: string, service: string): Promise<void> {
+  const file = profileFile(root, service);
+  const parser = (await loadedInKernel(profileName(service))) ? await findParser() : undefined;
+  if (parser) await run(parser, ['-R', file]).catch(() => {});
+  await rm(file, { force: true });
+  // apparmor_parser keeps its cache in a subfolder named after the kernel's features.
+  const cached = await readdir(cacheDir(root), { recursive: true }).catch(() => [] as string[]);
+  for (const rel of cached)
+    if (path.basename(rel) === profileName(service))
+      await rm(path.join(cacheDir(root), rel), { force: true });
 }
 
 /** Reads the AppArmor label of a process from the host; null when the kernel has no AppArmor. */

@@ -5,6 +5,7 @@ import type { Manifest } from '../pkg/format.js';
 import type { BuildHooks, HookOptions, PackageHooks, UnpackedPackage } from '../pkg/hooks.js';
 import { resolveInside } from '../system/beneath.js';
 import { layout } from '../system/paths.js';
+import { removeProfile } from './apparmor.js';
 import { chooseSocket, type Engine, openEngine } from './engine.js';
 import { buildModuleImage, loadImageArchive, removeImage } from './images.js';
 import { inspectContainer, removeModuleContainers, startService } from './lifecycle.js';
@@ -87,7 +88,10 @@ export function createServiceHooks(opts: ServiceHooksOptions): PackageHooks {
       // Containers of this module that belong to this version (or to nothing still installed).
       if (!next || info?.Config.Labels[VERSION_LABEL] === pkg.version)
         await removeModuleContainers(eng, pkg.name);
-      if (!next) await clearRestartRecord(opts.root, pkg.name);
+      if (!next) {
+        await clearRestartRecord(opts.root, pkg.name);
+        await removeProfile(opts.root, pkg.name);
+      }
       if (!(await imageStillUsed(opts.root, spec.image.id, pkg.name, pkg.version)))
         await removeImage(eng, spec.image.id).catch((err) =>
           hook.warn(`${pkg.name}: image left in the engine: ${(err as Error).message}`),
