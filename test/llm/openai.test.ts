@@ -28,6 +28,7 @@ beforeAll(async () => {
     modelPath: F32,
     name: 'tiny-llama',
     device: 'cpu',
+    deviceReason: 'test',
     contextSize: 256,
     parallel: 1,
     threads: 1,

