@@ -1,6 +1,6 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { chmod, cp, mkdir, mkdtemp, readdir, readFile, readlink, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import net from 'node:net';
@@ -18,7 +18,8 @@ import { ensureSshdPrivsep, hasSshd } from '../setup/helpers.js';
  * drop-in, `ssh -L PORT:/…/dashboard.sock` as the README says, and Debian's Chromium driven by
  * puppeteer-core. It logs in with the printed token, installs the hello module from a signed
  * repository (real Podman), starts it, watches its log lines arrive, stops it, and tries the
- * attacks a forwarded socket invites. Screenshots go to docs/img/dashboard-*.png.
+ * attacks a forwarded socket invites. Screenshots go to a temp folder; with
+ * BP_UPDATE_SCREENSHOTS=1 they replace docs/img/dashboard-*.png, the ones the README shows.
  */
 const CHROMIUM = '/usr/bin/chromium';
 const runnable =
@@ -30,7 +31,11 @@ const runnable =
 const env = { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' };
 const user = `bpw${randomBytes(3).toString('hex')}`;
 const pkg = uniqueName('bpt-web');
-const shots = path.join(repoRoot, 'docs/img');
+// A test run must not rewrite tracked files: the README's screenshots are updated on request.
+const shots =
+  process.env.BP_UPDATE_SCREENSHOTS === '1'
+    ? path.join(repoRoot, 'docs/img')
+    : mkdtempSync(path.join(os.tmpdir(), 'bp-dashboard-shots-'));
 const cleanups: (() => unknown)[] = [];
 let root: string;
 let work: string;
