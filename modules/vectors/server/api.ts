@@ -16,7 +16,7 @@ import {
 } from '../../kit/server/index.js';
 import type { Collection } from './collection.js';
 import { parseFilter } from './filter.js';
-import { parsePointId } from './ids.js';
+import { compareIds, parsePointId } from './ids.js';
 import {
   bad,
   body,
@@ -304,7 +304,6 @@ export function createVectorsServer(store: Store, opts: ApiOptions): KitServer {
         );
         if (o.offset !== undefined && o.offset !== null) {
           const from = parsePointId(o.offset);
-          const { compareIds } = await import('./ids.js');
           labels = labels.filter((l) => compareIds(c.ids[l]!, from) >= 0);
         }
         const wp = parseWithPayload(o.with_payload, true);
