@@ -58,6 +58,9 @@ fi
 # python3-numpy (Debian's, for /usr/bin/python3): scripts/models/make-tiny-llama.py writes the llm
 # module's test model and its reference forward pass.
 /usr/bin/python3 -c 'import numpy' 2>/dev/null || apt_install python3-numpy
+# docker-registry (the CNCF distribution registry) and htpasswd (bcrypt entries): the OCI repository
+# tests start a real registry on 127.0.0.1 with TLS and basic auth (test/pkg/oci.test.ts).
+{ [ -x /usr/bin/docker-registry ] && command -v htpasswd >/dev/null; } || apt_install docker-registry apache2-utils
 
 export ONNXRUNTIME_NODE_INSTALL=skip  # see .npmrc
 # node-llama-cpp (llm module) uses the prebuilt llama.cpp binaries of its registry packages; never
