@@ -15,6 +15,7 @@ import {
   parseJsonBytes,
   parseManifest,
   type RepoIndex,
+  requirements,
 } from './format.js';
 import type { BuildHooks } from './hooks.js';
 import { rangeOf } from './resolve.js';
@@ -157,7 +158,7 @@ export async function buildRepository(opts: RepoBuildOptions): Promise<RepoIndex
       version: m.version,
       arch: m.arch,
       summary: m.summary,
-      depends: m.depends,
+      depends: requirements(m),
       size: (await stat(file)).size,
       sha256: await sha256File(file),
       path: path.relative(opts.repoDir, file).split(path.sep).join('/'),

@@ -6,7 +6,7 @@ import { NotFoundError, storageErrorFrom, VerificationError } from '../errors.js
 import { ensureDir, exists } from '../system/fs.js';
 import { alive } from '../system/lock.js';
 import { readManifestBytes } from './archive.js';
-import { type IndexEntry, packageFileName, parseJsonBytes, parseManifest } from './format.js';
+import { type IndexEntry, packageFileName, parseJsonBytes, parseManifest, requirements } from './format.js';
 import type { ProgressEvent } from './parts.js';
 import type { RepoState } from './repos.js';
 import type { Candidate } from './resolve.js';
@@ -149,7 +149,7 @@ export async function readLocalPackage(
       version: manifest.version,
       arch: manifest.arch,
       summary: manifest.summary,
-      depends: manifest.depends,
+      depends: requirements(manifest),
       size,
       sha256,
       path: path.basename(abs),

@@ -98,22 +98,54 @@ export const indexSchema = z.strictObject({
   packages: z.array(indexEntrySchema),
 });
 
-export const manifestSchema = z.object({
-  format: z.literal(1).default(1),
-  name: packageName,
-  version: semverString,
-  arch,
-  summary: line(200),
-  description: text.optional(),
-  license: line(500).optional(),
-  depends: z.array(dependency).default([]),
-  /** Owned by the services module (validated through PackageHooks.validateManifest). */
-  service: z.unknown().optional(),
-  /** SHA-256 of payload files that must match before use (e.g. model weights): relative path -> hex. */
-  files: z.record(relPath, sha256).optional(),
-});
+export const manifestSchema = z
+  .object({
+    format: z.literal(1).default(1),
+    name: packageName,
+    version: semverString,
+    arch,
+    summary: line(200),
+    description: text.optional(),
+    license: line(500).optional(),
+    depends: z.array(dependency).default([]),
+    /**
+     * Modules whose APIs this one calls through their sockets, in the `depends` syntax
+     * (`llm>=0.1.0,<1.0.0`). Each is also a dependency (`requirements`); the services module mounts
+     * exactly these modules' socket folders into this one's sandbox (docs/modules.md, "Using other modules").
+     */
+    uses: z.array(dependency).max(32).default([]),
+    /** Owned by the services module (validated through PackageHooks.validateManifest). */
+    service: z.unknown().optional(),
+    /** SHA-256 of payload files that must match before use (e.g. model weights): relative path -> hex. */
+    files: z.record(relPath, sha256).optional(),
+  })
+  .superRefine(checkUses);
 
 export type IndexEntry = z.infer<typeof indexEntrySchema>;
+
+/** A module cannot use itself, and names a module once (one range says it all). */
+function checkUses(m: { name: string; uses: string[] }, ctx: z.RefinementCtx): void {
+  const seen = new Set<string>();
+  m.uses.forEach((u, i) => {
+    const { name } = parseDependency(u);
+    if (name === m.name)
+      ctx.addIssue({ code: 'custom', path: ['uses', i], message: 'a module cannot use itself' });
+    else if (seen.has(name))
+      ctx.addIssue({ code: 'custom', path: ['uses', i], message: `names ${name} twice; give one range` });
+    seen.add(name);
+  });
+}
+
+/**
+ * Everything a package needs installed: its `depends` and its `uses`. The index entry's `depends`
+ * is this list (`repo build` writes it so), so the resolver, the constraint checks and older
+ * clients need not know `uses` at all.
+ */
+export function requirements(m: { depends: string[]; uses?: string[] }): string[] {
+  // Both ranges hold when a module names another in both lists: the resolver and the constraint
+  // checks take every entry.
+  return [...new Set([...m.depends, ...(m.uses ?? [])])];
+}
 export type RepoIndex = z.infer<typeof indexSchema>;
 export type Manifest = z.infer<typeof manifestSchema>;
 

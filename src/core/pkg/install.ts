@@ -14,7 +14,7 @@ import { type Extracted, extractPackage } from './archive.js';
 import { refuseBreaking, sameDepends } from './constraints.js';
 import { type Database, loadDatabase, saveFileList } from './db.js';
 import { checkPackageSignature, discardLocalCopy, fetchPackage, readLocalPackage } from './fetch.js';
-import { type IndexEntry, packageFileName, parseJsonBytes, parseManifest } from './format.js';
+import { type IndexEntry, packageFileName, parseJsonBytes, parseManifest, requirements } from './format.js';
 import type { ManagerParts } from './parts.js';
 import type { RepoState } from './repos.js';
 import { archMatches, type Candidate, type Pins, parseRequest, resolve } from './resolve.js';
@@ -190,11 +190,11 @@ export async function stage(
         'manifest-mismatch',
         'The repository or package is inconsistent; nothing was installed.',
       );
-  if (!sameDepends(manifest.depends, entry.depends))
+  if (!sameDepends(requirements(manifest), entry.depends))
     throw new VerificationError(
-      `${entry.name}: manifest depends [${manifest.depends.join(', ')}] does not match the index ([${entry.depends.join(', ')}])`,
+      `${entry.name}: manifest depends and uses [${requirements(manifest).join(', ')}] do not match the index ([${entry.depends.join(', ')}])`,
       'manifest-mismatch',
-      'The index entry must list the same depends as the manifest; nothing was installed. Publishers: copy depends from manifest.json into index.json.',
+      'The index entry must list the same depends as the manifest; nothing was installed. Publishers: the index entry lists the manifest depends and uses (blueprint repo build writes them).',
     );
   p.hooks.validateManifest?.(manifest);
   checkDeclaredHashes(manifest, out.files);

@@ -14,7 +14,7 @@ import {
 } from './constraints.js';
 import { type InstalledPackage, loadDatabase, loadFileList } from './db.js';
 import { pruneLocalCopies } from './fetch.js';
-import type { IndexEntry } from './format.js';
+import { type IndexEntry, requirements } from './format.js';
 import type { PackageHooks } from './hooks.js';
 import {
   discardLocals,
@@ -342,7 +342,7 @@ export class PackageManager {
         if (list)
           Object.assign(next.packages[name]!, {
             summary: list.manifest.summary,
-            depends: list.manifest.depends,
+            depends: requirements(list.manifest),
           });
         changes.push({ name, from: p.version, to: p.previous });
       }
