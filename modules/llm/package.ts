@@ -161,12 +161,16 @@ export async function makePackageSource(
     LLM_FILES: JSON.stringify(files),
   };
   service.resources.memory = await memoryFor(join(model, ggufs[0]!), context, parallel);
+  // At or under the sandbox's default (256 MiB) the limit loosens nothing and needs no reason.
+  const justification = (manifest.service as { justification: Record<string, string> }).justification;
+  if (Number.parseInt(service.resources.memory, 10) <= 256) delete justification['resources.memory'];
   manifest.version = opts.version ?? manifest.version;
   manifest.name = opts.name ?? manifest.name;
   manifest.files = files;
   manifest.description = `${manifest.description} Model: ${name}.`;
   writeFileSync(join(out, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   cpSync(join(here, 'Containerfile'), join(out, 'Containerfile'));
+  cpSync(join(here, 'README.md'), join(out, 'README.md'));
   await assembleRootfs(join(out, 'rootfs'));
   return { dir: out, manifest };
 }

@@ -91,7 +91,7 @@ describe('llm module end to end (signed repository, Podman sandbox)', () => {
     expect(text).toBe(whole.choices[0]!.message.content);
     const logs = JSON.stringify(await blueprint('service', 'logs', name));
     expect(logs).toContain('verified 1 model files against the signed manifest');
-    expect(logs).toMatch(/memory: needs \d+ MiB/);
+    expect(logs).toMatch(/memory: needs \d+ MiB \(weights .*\) of 256 MiB/); // the container's cgroup limit
   });
 
   it('runs sandboxed: read-only root, no capabilities, no network, its memory limit from the model', async () => {

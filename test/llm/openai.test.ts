@@ -188,7 +188,10 @@ describe('llm API with the openai client on a unix socket', () => {
       req.end(JSON.stringify({ prompt: 'Hello', max_tokens: 4, stream: true, seed: 1 }));
     });
     expect(body.endsWith('data: [DONE]\n\n')).toBe(true);
-    expect(body.split('\n\n').filter((e) => e.startsWith('data: {')).length).toBe(5); // 4 tokens + finish
+    const events = body.split('\n\n').filter((e) => e.startsWith('data: {'));
+    // Text events (pieces that arrive together may share one), then the finish event.
+    expect(events.length).toBeGreaterThanOrEqual(2);
+    expect(JSON.parse(events.at(-1)!.slice(6)).choices[0].finish_reason).toBe('length');
   });
 
   it('response_format json_schema: the answer always parses and follows the schema', async () => {

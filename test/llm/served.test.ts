@@ -1,0 +1,77 @@
+/**
+ * The service's bundle as its own process (as in the container, without the sandbox): refusals at
+ * start — a model that does not fit under the memory limit, a model file that does not match the
+ * signed manifest's hash — each with a message that says why.
+ */
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bundleServer, placeRuntimeFiles } from '../../modules/llm/package.js';
+import { F32, FIXTURE_MODELS } from './helpers.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'llm-served-'));
+const server = join(dir, 'app/llm/dist/server.mjs');
+const sha = createHash('sha256').update(readFileSync(F32)).digest('hex');
+const files = { 'tiny-llama/tiny-llama-f32.gguf': sha };
+
+beforeAll(async () => {
+  await bundleServer(server);
+  placeRuntimeFiles(join(dir, 'app'));
+}, 60_000);
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** Starts the service; resolves with its exit code and log once it exits (or is stopped after `ms`). */
+function start(env: Record<string, string>, ms = 20_000): Promise<{ code: number | null; log: string }> {
+  return new Promise((done) => {
+    const child = execFile(
+      process.execPath,
+      [server],
+      {
+        env: {
+          PATH: process.env.PATH ?? '/usr/bin:/bin',
+          BLUEPRINT_SOCKET: join(dir, 'api.sock'),
+          LLM_MODEL_DIR: FIXTURE_MODELS,
+          LLM_MODEL: 'tiny-llama',
+          LLM_FILES_ROOT: FIXTURE_MODELS,
+          LLM_FILES: JSON.stringify(files),
+          LLM_DEVICE: 'cpu',
+          LLM_THREADS: '1',
+          ...env,
+        },
+        timeout: ms,
+      },
+      (_err, _out, stderr) => done({ code: child.exitCode, log: stderr }),
+    );
+  });
+}
+
+describe('llm service start-up checks', () => {
+  it('refuses a model that does not fit under the memory limit, giving both numbers and what to do', async () => {
+    const r = await start({ LLM_MEMORY_LIMIT: String(100 * 1024 * 1024) });
+    expect(r.code).toBe(1);
+    expect(r.log).toMatch(
+      /cannot start: the model needs \d+ MiB \(weights 1 MiB \+ KV cache \d+ MiB \+ overhead \d+ MiB\) but only 100 MiB is available; try .*smaller quantisation/,
+    );
+    expect(r.log).toContain('verified 1 model files'); // checked first, then measured, never loaded
+    expect(r.log).not.toContain('serving');
+  });
+
+  it('refuses a model file whose SHA-256 is not the manifest’s, naming the file', async () => {
+    const wrong = { 'tiny-llama/tiny-llama-f32.gguf': '0'.repeat(64) };
+    const r = await start({ LLM_FILES: JSON.stringify(wrong) });
+    expect(r.code).toBe(1);
+    expect(r.log).toMatch(
+      /tiny-llama\/tiny-llama-f32\.gguf: sha256 [0-9a-f]{64} but the manifest says 0{64}/,
+    );
+  });
+
+  it('starts with the memory it needs and logs the admission', async () => {
+    const child = start({ LLM_MEMORY_LIMIT: String(1024 * 1024 * 1024) }, 5_000);
+    const r = await child;
+    expect(r.log).toMatch(/memory: needs \d+ MiB \(weights .*\) of 1024 MiB/);
+    expect(r.log).toContain('serving tiny-llama (F32');
+  });
+});
