@@ -201,7 +201,13 @@ describe('pure parts', () => {
     const plan = await planSetup(root, spec(), []);
     expect(plan.live).toEqual([
       ['hostname', 'box-01'],
+      // Default-deny egress (issue 19): DHCP, resolver, clock, firewall, then the name sets' filler.
+      ['networkctl', 'reload'],
+      ['systemctl', 'restart', 'systemd-resolved.service'],
+      ['systemctl', 'restart', 'systemd-timesyncd.service'],
       ['nft', '-f', '/etc/nftables.conf'],
+      ['systemctl', 'restart', 'dnsmasq.service'],
+      ['systemctl', 'try-restart', 'apt-daily.timer', 'apt-daily-upgrade.timer'],
       ['systemctl', 'daemon-reload'],
       ['systemctl', 'restart', 'ssh.service'],
     ]);

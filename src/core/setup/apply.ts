@@ -50,7 +50,7 @@ export const systemRunner: Runner = {
  * folder is opened by descriptor without following links there, and files get their owner and
  * mode on the descriptor before they are renamed into place (see system/safe-write.ts).
  */
-async function writeResource(root: string, r: Resource): Promise<void> {
+export async function writeResource(root: string, r: Resource): Promise<void> {
   const owner = (x: { uid?: number; gid?: number }) =>
     x.uid === undefined ? undefined : ([x.uid, x.gid ?? x.uid] as const);
   let dir: FileHandle | undefined;

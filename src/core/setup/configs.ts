@@ -1,3 +1,4 @@
+import { type Destination, egressTableParts } from './egress.js';
 import type { ApplianceSpec } from './schema.js';
 
 /** Text of the configuration files setup manages. Pure: the same spec gives the same bytes. */
@@ -65,8 +66,12 @@ function dashboardForwarding(spec: ApplianceSpec): string {
 `;
 }
 
-/** Default-deny firewall: loopback, replies, ICMP needed for a working network, SSH only when on. */
-export function nftablesRules(spec: ApplianceSpec): string {
+/**
+ * Default-deny firewall, both ways: in, loopback, replies, ICMP needed for a working network, SSH
+ * only when on; out, the allow-list `egress` (egress.ts), everything else dropped and counted.
+ */
+export function nftablesRules(spec: Pick<ApplianceSpec, 'ssh'>, egress: Destination[]): string {
+  const out = egressTableParts(egress);
   const ssh = spec.ssh.enabled
     ? `    tcp dport ${spec.ssh.port} ct state new limit rate 15/minute burst 10 packets accept\n`
     : '';
@@ -74,6 +79,7 @@ export function nftablesRules(spec: ApplianceSpec): string {
 ${HEADER}flush ruleset
 
 table inet blueprint {
+${out.declarations}
   chain input {
     type filter hook input priority filter; policy drop;
     iif "lo" accept
@@ -87,9 +93,7 @@ ${ssh}  }
   chain forward {
     type filter hook forward priority filter; policy drop;
   }
-  chain output {
-    type filter hook output priority filter; policy accept;
-  }
+${out.output}
 }
 `;
 }

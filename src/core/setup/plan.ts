@@ -8,17 +8,19 @@ import { inDir, openDirBeneath, splitName } from '../system/safe-write.js';
 const NOFOLLOW = constants.O_RDONLY | constants.O_NOFOLLOW;
 
 import type { AccountFiles } from './accounts.js';
+import type { Destination } from './egress.js';
+import { configuredRepositories, egressLive } from './egress-disk.js';
 import type { ResolvedRepository } from './keys.js';
 import type { ModuleOps } from './ops.js';
 import {
   BASE_ACCOUNTS,
   DASHBOARD_WANTS,
   desiredResources,
-  NFT_RULES,
   type Resource,
   SSH_DROP_IN,
   SSH_SOCKET_WANTS,
   SSH_WANTS,
+  specDestinations,
 } from './resources.js';
 import type { ApplianceSpec } from './schema.js';
 
@@ -43,6 +45,8 @@ export interface SetupPlan {
   live: string[][];
   /** Why apply cannot proceed (a part it needs is missing); empty when it can. */
   blocked: string[];
+  /** Everything the box may contact once applied (issue 19); all else is dropped and counted. */
+  egress: Destination[];
 }
 
 async function readOr(file: string, fallback: string | undefined): Promise<string | undefined> {
@@ -207,7 +211,11 @@ export async function planSetup(
   ops?: ModuleOps,
 ): Promise<SetupPlan> {
   const hosts = await readOr(path.join(root, 'etc/hosts'), undefined);
-  const resources = [...desiredResources(spec, await readAccounts(root), hosts), ...overrides(spec)];
+  const configured = await configuredRepositories(root);
+  const resources = [
+    ...desiredResources(spec, await readAccounts(root), hosts, configured),
+    ...overrides(spec),
+  ];
   const changes: SetupPlan['changes'] = [];
   for (const r of resources)
     changes.push({
@@ -233,7 +241,7 @@ export async function planSetup(
     changes.some((c) => paths.includes(c.target) && c.action !== 'unchanged');
   const live: string[][] = [];
   if (changed('etc/hostname')) live.push(['hostname', spec.hostname]);
-  if (changed(NFT_RULES)) live.push(['nft', '-f', '/etc/nftables.conf']);
+  live.push(...egressLive(changes));
   if (changed(SSH_DROP_IN, SSH_WANTS, SSH_SOCKET_WANTS)) {
     live.push(['systemctl', 'daemon-reload']);
     live.push(
@@ -244,7 +252,8 @@ export async function planSetup(
     if (!live.some((c) => c[1] === 'daemon-reload')) live.push(['systemctl', 'daemon-reload']);
     live.push(['systemctl', spec.dashboard.enabled ? 'start' : 'stop', 'blueprint-web.service']);
   }
-  return { root, spec, repositories, changes, live, blocked: mods.blocked };
+  const egress = specDestinations(spec, configured);
+  return { root, spec, repositories, changes, live, blocked: mods.blocked, egress };
 }
 
 export function pendingChanges(plan: SetupPlan): Change[] {

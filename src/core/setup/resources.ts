@@ -1,6 +1,15 @@
 import path from 'node:path';
 import { type AccountFiles, planAccounts } from './accounts.js';
 import { hostsFile, loginHook, nftablesRules, sshdDropIn, sudoers } from './configs.js';
+import {
+  autoUpgradesConf,
+  type Destination,
+  dnsmasqConf,
+  egressDestinations,
+  networkdDropIn,
+  resolvedConf,
+  timesyncdConf,
+} from './egress.js';
 import type { ApplianceSpec } from './schema.js';
 
 /** One thing on disk that setup manages, as it should be. Paths are relative to the root. */
@@ -24,6 +33,14 @@ export const SSH_DROP_IN = 'etc/ssh/sshd_config.d/50-blueprint.conf';
 export const SSH_WANTS = 'etc/systemd/system/multi-user.target.wants/ssh.service';
 export const SSH_SOCKET_WANTS = 'etc/systemd/system/sockets.target.wants/ssh.socket';
 export const NFT_RULES = 'etc/nftables.conf';
+export const DNSMASQ_CONF = 'etc/dnsmasq.d/50-blueprint.conf';
+export const RESOLV_CONF = 'etc/resolv.conf';
+export const RESOLVED_CONF = 'etc/systemd/resolved.conf.d/60-blueprint-dns.conf';
+export const TIMESYNCD_CONF = 'etc/systemd/timesyncd.conf.d/60-blueprint-ntp.conf';
+export const NETWORKD_DROP_IN = 'etc/systemd/network/80-blueprint-dhcp.network.d/60-blueprint.conf';
+export const AUTO_UPGRADES = 'etc/apt/apt.conf.d/21blueprint-auto-upgrades';
+/** The choices the egress files are built from, so `bpkg repo add` can build them again. */
+export const NETWORK_CHOICES = 'etc/blueprint/network.json';
 export const NFT_WANTS = 'etc/systemd/system/sysinit.target.wants/nftables.service';
 /** The web dashboard's unit ships in the image, off; setup or apply turns it on. */
 export const DASHBOARD_UNIT = '/etc/systemd/system/blueprint-web.service';
@@ -43,8 +60,74 @@ function gidOf(group: string, name: string): number {
   return row ? Number(row.split(':')[2]) : 0;
 }
 
+/** What the box may contact: the spec's choices and repositories plus those configured on disk. */
+export function specDestinations(
+  spec: Pick<ApplianceSpec, 'network' | 'repositories'>,
+  configured: { name: string; url: string }[],
+): Destination[] {
+  const names = new Set(spec.repositories.map((r) => r.name));
+  return egressDestinations(spec.network, [
+    ...spec.repositories,
+    ...configured.filter((r) => !names.has(r.name)),
+  ]);
+}
+
+/** The files of default-deny egress (issue 19), built from the choices and the destinations. */
+export function egressResources(
+  spec: Pick<ApplianceSpec, 'network' | 'ssh'>,
+  dests: Destination[],
+): Resource[] {
+  const f = (p: string, content: string, what: string): Resource => ({
+    kind: 'file',
+    path: p,
+    content,
+    mode: 0o644,
+    what,
+  });
+  const dns = spec.network.dns.servers.length
+    ? `DNS: ${spec.network.dns.servers.join(', ')}${spec.network.dns.tls ? ' over TLS' : ''}`
+    : 'DNS: servers from DHCP';
+  return [
+    f(
+      NETWORK_CHOICES,
+      `${JSON.stringify({ network: spec.network, ssh: spec.ssh }, null, 2)}\n`,
+      'network choices',
+    ),
+    {
+      kind: 'file',
+      path: NFT_RULES,
+      content: nftablesRules(spec, dests),
+      mode: 0o755,
+      what: `firewall rules (${dests.length} allowed destinations)`,
+    },
+    f(DNSMASQ_CONF, dnsmasqConf(dests), 'local resolver that lets allowed names through'),
+    f(
+      RESOLV_CONF,
+      'nameserver 127.0.0.1\noptions edns0 trust-ad\n',
+      'programs resolve through the local resolver',
+    ),
+    f(RESOLVED_CONF, resolvedConf(spec.network), dns),
+    f(
+      TIMESYNCD_CONF,
+      timesyncdConf(spec.network),
+      spec.network.ntp === 'none' ? 'NTP: none' : `NTP: ${spec.network.ntp.join(', ')}`,
+    ),
+    f(NETWORKD_DROP_IN, networkdDropIn(spec.network), 'DHCP gives addresses, not servers'),
+    f(
+      AUTO_UPGRADES,
+      autoUpgradesConf(spec.network),
+      `unattended upgrades ${spec.network.unattendedUpgrades ? 'on' : 'off'}`,
+    ),
+  ];
+}
+
 /** Everything on disk the spec implies, given the account files currently under the root. */
-export function desiredResources(spec: ApplianceSpec, current: AccountFiles, hosts?: string): Resource[] {
+export function desiredResources(
+  spec: ApplianceSpec,
+  current: AccountFiles,
+  hosts?: string,
+  configured: { name: string; url: string }[] = [],
+): Resource[] {
   const { files, accounts } = planAccounts(current, spec.users);
   const shadowGid = gidOf(files.group, 'shadow');
   const out: Resource[] = [
@@ -140,7 +223,7 @@ export function desiredResources(spec: ApplianceSpec, current: AccountFiles, hos
       what: 'hardened SSH server settings',
     },
     { kind: 'file', path: LOGIN_HOOK, content: loginHook(), mode: 0o644, what: 'console on admin SSH login' },
-    { kind: 'file', path: NFT_RULES, content: nftablesRules(spec), mode: 0o755, what: 'firewall rules' },
+    ...egressResources(spec, specDestinations(spec, configured)),
     {
       kind: 'symlink',
       path: NFT_WANTS,

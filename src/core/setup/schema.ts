@@ -1,6 +1,8 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { MAX_MEMORY_BYTES, parseBytes } from '../services/schema.js';
 import { hasControl, NO_CONTROL } from '../system/text.js';
+import { DEFAULT_DEBIAN_MIRRORS, DEFAULT_NTP, dnsServerAddress } from './egress.js';
 import { parsePublicKey } from './sshkey.js';
 
 /**
@@ -97,6 +99,42 @@ export const dashboardSchema = z.strictObject({
   enabled: z.boolean().default(false),
 });
 
+/** A DNS server: an address, with `#name` (the TLS certificate's name) for DNS-over-TLS. */
+const dnsServerField = z
+  .string()
+  .refine(
+    (v) => isIP(dnsServerAddress(v)) !== 0 && /^[^#\s]+(#[a-z0-9.-]+)?$/i.test(v),
+    'must be an IP address, optionally with #name for DNS-over-TLS (e.g. "9.9.9.9#dns.quad9.net")',
+  );
+const ntpServerField = z
+  .string()
+  .refine((v) => isIP(v) !== 0 || hostnameField.safeParse(v).success, 'must be a host name or an IP address');
+
+/**
+ * What the box may talk to (issue 19): everything else is dropped by the firewall's output chain.
+ * DNS servers empty: the ones DHCP gives. NTP "none": no time servers at all.
+ */
+export const networkSchema = z
+  .strictObject({
+    dns: z
+      .strictObject({ servers: z.array(dnsServerField).default([]), tls: z.boolean().default(false) })
+      .default({ servers: [], tls: false }),
+    ntp: z.union([z.literal('none'), z.array(ntpServerField).min(1)]).default(DEFAULT_NTP),
+    unattendedUpgrades: z.boolean().default(true),
+    debianMirrors: z
+      .array(z.string().refine((u) => /^https?:\/\//.test(u) && URL.canParse(u), 'must be an http(s):// URL'))
+      .default(DEFAULT_DEBIAN_MIRRORS),
+  })
+  .superRefine((n, ctx) => {
+    if (n.dns.tls && !n.dns.servers.length)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['dns', 'servers'],
+        message: 'DNS-over-TLS needs servers to name',
+      });
+  });
+export const DEFAULT_NETWORK = networkSchema.parse({});
+
 function unique<T>(items: T[], key: (t: T) => string, ctx: z.RefinementCtx, field: string) {
   const seen = new Set<string>();
   items.forEach((item, i) => {
@@ -114,6 +152,7 @@ export const specSchema = z
     users: z.array(userSchema).default([]),
     ssh: sshSchema.default({ enabled: false, port: 22 }),
     dashboard: dashboardSchema.default({ enabled: false }),
+    network: networkSchema.default(DEFAULT_NETWORK),
     repositories: z.array(repositorySchema).default([]),
     modules: z.array(moduleSchema).default([]),
   })
@@ -136,6 +175,7 @@ export const answersSchema = z.strictObject({
   admin: z.strictObject({ name: userNameField, keys: userSchema.shape.keys }),
   ssh: sshSchema.default({ enabled: false, port: 22 }),
   dashboard: dashboardSchema.default({ enabled: false }),
+  network: networkSchema.default(DEFAULT_NETWORK),
   repository: repositorySchema.optional(),
   modules: z.array(moduleSchema).default([]),
 });
@@ -155,6 +195,7 @@ export function answersToSpec(a: Answers): ApplianceSpec {
     users: [{ name: a.admin.name, admin: true, keys: a.admin.keys }],
     ssh: a.ssh,
     dashboard: a.dashboard,
+    network: a.network,
     repositories: a.repository ? [a.repository] : [],
     modules: a.modules,
   };

@@ -1,0 +1,91 @@
+import { readdir } from 'node:fs/promises';
+import path from 'node:path';
+import { readJsonIfExists } from '../system/fs.js';
+import { acquireLock } from '../system/lock.js';
+import { layout } from '../system/paths.js';
+import type { Runner } from './ops.js';
+import type { Action } from './plan.js';
+import {
+  AUTO_UPGRADES,
+  DNSMASQ_CONF,
+  egressResources,
+  NETWORK_CHOICES,
+  NETWORKD_DROP_IN,
+  NFT_RULES,
+  RESOLVED_CONF,
+  specDestinations,
+  TIMESYNCD_CONF,
+} from './resources.js';
+import { type ApplianceSpec, networkSchema, sshSchema } from './schema.js';
+
+/**
+ * The egress files on disk, built again when the repositories change (`bpkg repo add`/`remove`):
+ * the allow-list follows the repositories the package manager is configured with.
+ */
+
+/** The repositories the package manager has (etc/blueprint/repos.d), name and URL. */
+export async function configuredRepositories(root: string): Promise<{ name: string; url: string }[]> {
+  const dir = layout(root).reposDir;
+  const files = await readdir(dir).catch(() => [] as string[]);
+  const out: { name: string; url: string }[] = [];
+  for (const f of files.filter((x) => x.endsWith('.json')).sort()) {
+    const c = await readJsonIfExists<{ name?: unknown; url?: unknown }>(path.join(dir, f)).catch(
+      () => undefined,
+    );
+    if (c && typeof c.name === 'string' && typeof c.url === 'string') out.push({ name: c.name, url: c.url });
+  }
+  return out;
+}
+
+/** Commands that make a running box pick changed egress files up, in order. */
+export function egressLive(changes: { target: string; action: Action }[]): string[][] {
+  const changed = (p: string) => changes.some((c) => c.target === p && c.action !== 'unchanged');
+  const live: string[][] = [];
+  if (changed(NETWORKD_DROP_IN)) live.push(['networkctl', 'reload']);
+  if (changed(RESOLVED_CONF)) live.push(['systemctl', 'restart', 'systemd-resolved.service']);
+  if (changed(TIMESYNCD_CONF)) live.push(['systemctl', 'restart', 'systemd-timesyncd.service']);
+  // Loading the rules empties the name sets; dnsmasq fills them only from fresh answers, so it
+  // restarts (an empty cache) after every load.
+  if (changed(NFT_RULES)) live.push(['nft', '-f', '/etc/nftables.conf']);
+  if (changed(NFT_RULES) || changed(DNSMASQ_CONF)) live.push(['systemctl', 'restart', 'dnsmasq.service']);
+  if (changed(AUTO_UPGRADES))
+    live.push(['systemctl', 'try-restart', 'apt-daily.timer', 'apt-daily-upgrade.timer']);
+  return live;
+}
+
+/**
+ * Builds the egress files again from the stored choices and the repositories now configured, and
+ * writes those that changed. Before setup has run (no stored choices) it does nothing: the image's
+ * own rules stay. Commands run only when the root is `/`.
+ */
+export async function rebuildEgress(
+  root: string,
+  runner?: Runner,
+): Promise<{ changed: string[]; commands: string[][] }> {
+  const stored = await readJsonIfExists<{ network?: unknown; ssh?: unknown }>(
+    path.join(root, NETWORK_CHOICES),
+  );
+  if (!stored) return { changed: [], commands: [] };
+  const spec: Pick<ApplianceSpec, 'network' | 'ssh' | 'repositories'> = {
+    network: networkSchema.parse(stored.network ?? {}),
+    ssh: sshSchema.parse(stored.ssh ?? {}),
+    repositories: [],
+  };
+  const { diffResource } = await import('./plan.js');
+  const { writeResource, systemRunner } = await import('./apply.js');
+  const release = await acquireLock(path.join(layout(root).stateDir, 'setup.lock'), 'setup');
+  try {
+    const changes: { target: string; action: Action }[] = [];
+    for (const r of egressResources(spec, specDestinations(spec, await configuredRepositories(root)))) {
+      const { action } = await diffResource(root, r);
+      if (action === 'unchanged') continue;
+      await writeResource(root, r);
+      changes.push({ target: r.path, action });
+    }
+    const commands = root === '/' ? egressLive(changes) : [];
+    for (const argv of commands) await (runner ?? systemRunner).run(argv);
+    return { changed: changes.map((c) => c.target), commands };
+  } finally {
+    await release();
+  }
+}

@@ -1,0 +1,288 @@
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { nftablesRules } from '../../src/core/setup/configs.js';
+import { dnsmasqConf, egressDestinations } from '../../src/core/setup/egress.js';
+import { rebuildEgress } from '../../src/core/setup/egress-disk.js';
+import { type ApplianceSpec, planSetup, specSchema } from '../../src/core/setup/index.js';
+import { specDestinations } from '../../src/core/setup/resources.js';
+import { hasNft, sshPublicKey, tempRoot } from './helpers.js';
+
+const key = sshPublicKey('ops@laptop');
+const spec = (over: Record<string, unknown> = {}): ApplianceSpec =>
+  specSchema.parse({
+    hostname: 'box-01',
+    users: [{ name: 'admin', keys: [key] }],
+    ssh: { enabled: true },
+    ...over,
+  });
+const hosts = (s: ApplianceSpec, configured: { name: string; url: string }[] = []) =>
+  specDestinations(s, configured).map((d) => `${d.purpose} ${d.proto} ${d.host}:${d.port}`);
+
+describe('the egress allow-list built from the configuration', () => {
+  it('defaults: DNS from DHCP on port 53, Debian NTP pool, Debian mirror for unattended upgrades', () => {
+    expect(hosts(spec())).toEqual([
+      'dns udp *:53',
+      'dns tcp *:53',
+      'ntp udp 0.debian.pool.ntp.org:123',
+      'ntp udp 1.debian.pool.ntp.org:123',
+      'ntp udp 2.debian.pool.ntp.org:123',
+      'ntp udp 3.debian.pool.ntp.org:123',
+      'updates tcp deb.debian.org:80',
+    ]);
+  });
+
+  it('chosen DNS over TLS, no NTP, no unattended upgrades, repositories from the spec and from disk', () => {
+    const s = spec({
+      network: {
+        dns: { servers: ['9.9.9.9#dns.quad9.net', '2620:fe::fe#dns.quad9.net'], tls: true },
+        ntp: 'none',
+        unattendedUpgrades: false,
+      },
+      repositories: [{ name: 'main', url: 'https://repo.example.org/stable/', key: 'K' }],
+    });
+    expect(
+      hosts(s, [
+        { name: 'lab', url: 'http://[fd00::5]:8080/r' },
+        { name: 'local', url: 'file:///srv/r' },
+      ]),
+    ).toEqual([
+      'dns tcp 9.9.9.9:853',
+      'dns tcp 2620:fe::fe:853',
+      'repositories tcp repo.example.org:443',
+      'repositories tcp fd00::5:8080',
+    ]);
+  });
+
+  it('refuses DNS-over-TLS without servers and a DNS server that is a name', () => {
+    expect(() => spec({ network: { dns: { tls: true } } })).toThrow(/DNS-over-TLS needs servers/);
+    expect(() => spec({ network: { dns: { servers: ['dns.example'] } } })).toThrow(/must be an IP address/);
+  });
+
+  it('dnsmasq fills the sets of a name and of every listed name it is under', () => {
+    const d = egressDestinations(spec().network, [
+      { name: 'a', url: 'https://example.org' },
+      { name: 'b', url: 'http://pkg.example.org:8080' },
+    ]);
+    const conf = dnsmasqConf(d);
+    expect(conf).toContain(
+      'nftset=/example.org/4#inet#blueprint#repositories_tcp_443_v4,6#inet#blueprint#repositories_tcp_443_v6\n',
+    );
+    const pkg = conf.split('\n').find((l) => l.startsWith('nftset=/pkg.example.org/'));
+    expect(pkg).toContain('#repositories_tcp_8080_v4');
+    expect(pkg).toContain('#repositories_tcp_443_v4');
+    expect(conf).not.toContain('nftset=/*/');
+    expect(conf).toContain('listen-address=127.0.0.1\n');
+  });
+
+  it('the plan lists the destinations and each choice names what it adds', async () => {
+    const { root, cleanup } = await tempRoot('egress-plan');
+    try {
+      const plan = await planSetup(
+        root,
+        spec({ network: { ntp: ['time.example.org'], unattendedUpgrades: false } }),
+        [],
+      );
+      expect(plan.egress.map((d) => d.host)).toEqual(['*', '*', 'time.example.org']);
+      const whats = plan.changes.map((c) => c.what);
+      expect(whats).toContain('NTP: time.example.org');
+      expect(whats).toContain('unattended upgrades off');
+      expect(whats).toContain('firewall rules (3 allowed destinations)');
+    } finally {
+      await cleanup();
+    }
+  });
+});
+
+describe.skipIf(!hasNft)('the generated ruleset, checked by nft itself', () => {
+  it.each([
+    ['defaults', spec()],
+    [
+      'everything',
+      spec({
+        network: {
+          dns: { servers: ['9.9.9.9#dns.quad9.net', '2620:fe::fe'], tls: true },
+          ntp: ['192.0.2.1', 'time.example.org'],
+        },
+        repositories: [
+          { name: 'a', url: 'https://repo.example.org', key: 'K' },
+          { name: 'b', url: 'http://[2001:db8::1]:8080', key: 'K' },
+        ],
+      }),
+    ],
+  ])('nft -c accepts the rules (%s)', async (_n, s) => {
+    const { root, cleanup } = await tempRoot('egress-nft');
+    try {
+      const file = path.join(root, 'rules.nft');
+      await writeFile(file, nftablesRules(s, specDestinations(s, [])));
+      execFileSync('nft', ['-c', '-f', file]);
+    } finally {
+      await cleanup();
+    }
+  });
+
+  it('bpkg repo add makes the rules again: the new repository is allowed', async () => {
+    const { root, cleanup } = await tempRoot('egress-rebuild');
+    try {
+      await planSetup(root, spec(), []).then(async (p) =>
+        (await import('../../src/core/setup/apply.js')).applyPlan(p),
+      );
+      const rules = () => readFile(path.join(root, 'etc/nftables.conf'), 'utf8');
+      expect(await rules()).not.toContain('203.0.113.7');
+      await mkdir(path.join(root, 'etc/blueprint/repos.d'), { recursive: true });
+      await writeFile(
+        path.join(root, 'etc/blueprint/repos.d/lab.json'),
+        JSON.stringify({ name: 'lab', url: 'http://203.0.113.7:8080' }),
+      );
+      const r = await rebuildEgress(root);
+      expect(r.changed).toEqual(['etc/nftables.conf']);
+      expect(await rules()).toContain('ip daddr { 203.0.113.7 } tcp dport 8080');
+      expect((await rebuildEgress(root)).changed).toEqual([]);
+    } finally {
+      await cleanup();
+    }
+  });
+});
+
+/**
+ * The rules applied for real, in network namespaces this test makes: "box" (the rules, dnsmasq
+ * with the generated nftset= lines) and "net" (a DNS server that knows repo.test, and TCP servers
+ * on an allowed and on a not-allowed address). Nothing outside the two namespaces is touched.
+ */
+const canNetns =
+  hasNft && process.getuid?.() === 0 && existsSync('/usr/sbin/dnsmasq') && existsSync('/usr/sbin/ip');
+describe.skipIf(!canNetns)('default-deny egress applied in a namespace', () => {
+  const tag = `bpeg${process.pid}`;
+  const box = `${tag}-box`;
+  const net = `${tag}-net`;
+  const procs: ChildProcess[] = [];
+  let root: string;
+  let cleanup: () => Promise<void>;
+  const sh = (ns: string, ...argv: string[]) => execFileSync('ip', ['netns', 'exec', ns, ...argv]).toString();
+  const bg = (ns: string, ...argv: string[]) => {
+    const p = spawn('ip', ['netns', 'exec', ns, ...argv], { stdio: 'ignore' });
+    procs.push(p);
+    return p;
+  };
+  /** From inside the box: 'ok' when the server answered, else the error code (a drop times out). */
+  const connect = (host: string, port: number) =>
+    sh(
+      box,
+      process.execPath,
+      '-e',
+      `const s=require('net').connect({host:${JSON.stringify(host)},port:${port},timeout:1500});` +
+        `s.on('data',d=>{console.log(String(d));s.destroy()});s.on('timeout',()=>{console.log('timeout');s.destroy()});` +
+        `s.on('error',e=>console.log(e.code))`,
+    ).trim();
+  const resolve = (name: string) =>
+    sh(
+      box,
+      process.execPath,
+      '-e',
+      `const r=new (require('dns').promises.Resolver)({timeout:2000,tries:1});r.setServers(['127.0.0.1']);` +
+        `r.resolve4(${JSON.stringify(name)}).then(a=>console.log(a.join(',')),e=>console.log(e.code))`,
+    ).trim();
+  const counter = (name: string) =>
+    JSON.parse(sh(box, 'nft', '-j', 'list', 'counter', 'inet', 'blueprint', name)).nftables[1].counter
+      .packets as number;
+  const setElems = (name: string) =>
+    JSON.stringify(JSON.parse(sh(box, 'nft', '-j', 'list', 'set', 'inet', 'blueprint', name)));
+
+  beforeAll(async () => {
+    ({ root, cleanup } = await tempRoot('egress-ns'));
+    execFileSync('ip', ['netns', 'add', box]);
+    execFileSync('ip', ['netns', 'add', net]);
+    execFileSync('ip', [
+      'link',
+      'add',
+      `${tag}a`,
+      'netns',
+      box,
+      'type',
+      'veth',
+      'peer',
+      'name',
+      `${tag}b`,
+      'netns',
+      net,
+    ]);
+    sh(box, 'ip', 'addr', 'add', '10.199.0.2/24', 'dev', `${tag}a`);
+    sh(net, 'ip', 'addr', 'add', '10.199.0.1/24', 'dev', `${tag}b`);
+    sh(net, 'ip', 'addr', 'add', '10.199.0.3/24', 'dev', `${tag}b`);
+    for (const [ns, dev] of [
+      [box, `${tag}a`],
+      [net, `${tag}b`],
+    ] as const) {
+      sh(ns, 'ip', 'link', 'set', dev, 'up');
+      sh(ns, 'ip', 'link', 'set', 'lo', 'up');
+    }
+    // The outside: a DNS server that says repo.test is 10.199.0.1, a TCP server answering on both addresses.
+    bg(
+      net,
+      'dnsmasq',
+      '-k',
+      '-C',
+      '/dev/null',
+      '--no-resolv',
+      '--no-hosts',
+      '--listen-address=10.199.0.1',
+      '--bind-interfaces',
+      '--pid-file=',
+      '-u',
+      'root',
+      '--address=/repo.test/10.199.0.1',
+    );
+    bg(
+      net,
+      process.execPath,
+      '-e',
+      `require('net').createServer(s=>s.end('hello from '+s.localAddress)).listen(8080,'0.0.0.0')`,
+    );
+    // The box: the generated rules and dnsmasq, whose upstream stands for systemd-resolved's stub.
+    const s = spec({
+      network: { dns: { servers: ['10.199.0.1'] }, ntp: 'none', unattendedUpgrades: false },
+      repositories: [{ name: 'lab', url: 'http://repo.test:8080/', key: 'K' }],
+    });
+    const dests = specDestinations(s, []);
+    await writeFile(path.join(root, 'rules.nft'), nftablesRules(s, dests));
+    sh(box, 'nft', '-f', path.join(root, 'rules.nft'));
+    await writeFile(
+      path.join(root, 'dnsmasq.conf'),
+      dnsmasqConf(dests).replace('server=127.0.0.53', 'server=10.199.0.1'),
+    );
+    bg(box, 'dnsmasq', '-k', '-C', path.join(root, 'dnsmasq.conf'), '--pid-file=', '-u', 'root');
+    await new Promise((r) => setTimeout(r, 700));
+  });
+  afterAll(async () => {
+    for (const p of procs) p.kill();
+    for (const ns of [box, net]) execFileSync('ip', ['netns', 'del', ns]);
+    await cleanup();
+  });
+
+  it('a repository address is dropped until its name is resolved, then it answers', () => {
+    const blocked = counter('out_blocked');
+    expect(connect('10.199.0.1', 8080)).toBe('timeout');
+    expect(counter('out_blocked')).toBeGreaterThan(blocked);
+    expect(resolve('repo.test')).toBe('10.199.0.1');
+    expect(setElems('repositories_tcp_8080_v4')).toContain('10.199.0.1');
+    expect(connect('10.199.0.1', 8080)).toBe('hello from 10.199.0.1');
+    expect(counter('out_repositories')).toBeGreaterThan(0);
+    expect(counter('out_dns')).toBeGreaterThan(0);
+  });
+
+  it('any other address is dropped and counted, and remembered by destination', () => {
+    const blocked = counter('out_blocked');
+    expect(connect('10.199.0.3', 8080)).toBe('timeout');
+    expect(counter('out_blocked')).toBeGreaterThan(blocked);
+    const elems = setElems('blocked_v4');
+    expect(elems).toContain('10.199.0.3');
+    expect(elems).toMatch(/"packets":\s*[1-9]/);
+  });
+
+  it('loopback stays open', () => {
+    expect(resolve('repo.test')).toBe('10.199.0.1');
+    expect(counter('out_loopback')).toBeGreaterThan(0);
+  });
+});
