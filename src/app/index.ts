@@ -7,7 +7,9 @@
  *
  * Nothing here prints or prompts: questions go to `options.confirm`, progress to `onProgress`,
  * notes to `info`/`warn`; failures are typed `BlueprintError`s with a hint (re-exported below).
- * Heavy libraries (openpgp, dockerode) load on the first operation that needs them.
+ * Heavy libraries (openpgp, dockerode) load on the first operation that needs them: each group's
+ * module loads on its first call, and imports the core files it uses one by one, lazily, rather
+ * than a core folder's whole index.ts (`blueprint --help` and `blueprint gpu` stay fast).
  */
 import type { PlannedChange, ProgressEvent } from '../core/pkg/index.js';
 import { type Layout, layout } from '../core/system/paths.js';

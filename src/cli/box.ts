@@ -11,6 +11,18 @@ import { confirm } from './prompt.js';
  * without its fingerprint, which is refused; on a terminal the plan is shown and the admin asked.
  */
 export function cliBox(ctx: Context): Box {
+  let box = boxes.get(ctx);
+  if (!box) {
+    box = openCliBox(ctx);
+    boxes.set(ctx, box);
+  }
+  return box;
+}
+
+/** One box per command run: one engine connection, however many times a command asks for it. */
+const boxes = new WeakMap<Context, Box>();
+
+function openCliBox(ctx: Context): Box {
   return openBox(ctx.root, {
     yes: ctx.yes,
     confirm: (q) => confirmOnTerminal(ctx, q),
