@@ -7,7 +7,9 @@ import type { Layout } from '../system/paths.js';
 import { parseIndex, parseJsonBytes, parseStoredIndex, type RepoIndex } from './format.js';
 import type { Keyring } from './keyring.js';
 import { type PublicKey, type SignatureCheck, verifyDetached } from './signature.js';
-import { fetchBytes, joinUrl } from './transport.js';
+import { configureTransports, fetchBytes, joinUrl } from './transport.js';
+import { parseOciUrl } from './transports/oci.js';
+import { parseS3Url } from './transports/s3.js';
 
 export interface RepoConfig {
   name: string;
@@ -60,10 +62,18 @@ const normalizeFpr = (f: string) => f.replace(/\s+/g, '').toLowerCase();
 
 export function normalizeRepoUrl(url: string): string {
   if (/^(https?|file):\/\//.test(url)) return url.replace(/\/+$/, '');
+  if (url.startsWith('oci://')) {
+    parseOciUrl(url);
+    return url;
+  }
+  if (url.startsWith('s3://')) {
+    parseS3Url(url.replace(/\/+$/, ''));
+    return url.replace(/\/+$/, '');
+  }
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(url))
     throw new UsageError(
       `Unsupported repository URL ${url}`,
-      'Use https://…, http://…, file:///… or a local folder path.',
+      'Use https://…, http://…, oci://…, s3://…, file:///… or a local folder path.',
     );
   return pathToFileURL(path.resolve(url)).href;
 }
@@ -73,7 +83,10 @@ export class Repositories {
     private readonly paths: Layout,
     private readonly keyring: Keyring,
     private readonly now: () => Date,
-  ) {}
+  ) {
+    // Registry logins and AWS settings are read from this root's /etc/blueprint (root-only files).
+    configureTransports({ etc: paths.etc });
+  }
 
   async list(): Promise<RepoConfig[]> {
     let files: string[] = [];

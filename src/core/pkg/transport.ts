@@ -2,50 +2,75 @@ import { createHash } from 'node:crypto';
 import { createReadStream, realpathSync } from 'node:fs';
 import { open, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { BlueprintError, NotFoundError, storageErrorFrom, VerificationError } from '../errors.js';
+import { httpTransport } from './transports/http.js';
+import { ociTransport } from './transports/oci.js';
+import { s3Transport } from './transports/s3.js';
+import type { Opened, Transport, TransportOptions } from './transports/types.js';
+
+export type { Transport, TransportOptions } from './transports/types.js';
 
 export type Progress = (bytes: number, total: number | undefined) => void;
 
-/** Opens `base/rel` of a static repository: a folder (file:// or a plain path) or an HTTP(S) host. */
-async function openStream(url: string, signal?: AbortSignal): Promise<{ body: Readable; length?: number }> {
-  if (url.startsWith('http://') || url.startsWith('https://')) {
-    let res: Response;
+let options: TransportOptions = {};
+
+/**
+ * Settings for every transport from now on (merged into what was set): where the root-only
+ * credentials live (ROOT/etc/blueprint), extra CAs, the stall timeout.
+ */
+export function configureTransports(o: TransportOptions): void {
+  options = { ...options, ...o };
+}
+
+const fileTransport: Transport = {
+  async open(base) {
+    const file = base.startsWith('file://') ? fileURLToPath(base) : base;
     try {
-      res = await fetch(url, { signal: signal ?? null, redirect: 'follow' });
+      const fh = await open(file, 'r');
+      const { size } = await fh.stat();
+      return { body: fh.createReadStream(), length: size };
     } catch (err) {
-      if (signal?.aborted) throw signal.reason;
-      throw new BlueprintError(
-        `Cannot reach ${url}: ${(err as Error).message}${(err as { cause?: Error }).cause ? ` (${(err as { cause?: Error }).cause?.message})` : ''}`,
-        'network',
-        'Check the network and the repository URL (`bpkg repo list`).',
-      );
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT')
+        throw new NotFoundError(`${file} not found`, 'Check the repository path.', 'not-found-remote');
+      throw err;
     }
-    if (res.status === 404)
-      throw new NotFoundError(
-        `${url} not found (HTTP 404)`,
-        'The repository may be incomplete; check its URL.',
-        'not-found-remote',
-      );
-    if (!res.ok || !res.body)
-      throw new BlueprintError(`${url}: HTTP ${res.status}`, 'network', 'Try again later.');
-    const len = Number(res.headers.get('content-length'));
-    return {
-      body: Readable.fromWeb(res.body as import('node:stream/web').ReadableStream),
-      ...(len >= 0 && Number.isFinite(len) && res.headers.has('content-length') ? { length: len } : {}),
-    };
+  },
+};
+
+const transports: Record<string, Transport> = {
+  file: fileTransport,
+  http: httpTransport(() => options),
+  https: httpTransport(() => options),
+  oci: ociTransport(() => options),
+  s3: s3Transport(() => options),
+};
+
+/** The transport of a URL's scheme (a plain path is a folder). */
+export function transportFor(url: string): Transport {
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(url)?.[1]?.toLowerCase() ?? 'file';
+  const t = transports[scheme];
+  if (!t) throw new BlueprintError(`No transport for ${scheme}:// URLs`, 'usage');
+  return t;
+}
+
+/**
+ * Opens a URL made by `joinUrl`. An OCI URL carries the file's path after `#` (a registry name may
+ * hold slashes, so it cannot be split otherwise); every other scheme's URL is the file's own.
+ */
+async function openStream(url: string, signal?: AbortSignal): Promise<Opened> {
+  const t = transportFor(url);
+  if (url.startsWith('oci://')) {
+    const at = url.indexOf('#');
+    if (at < 0) throw new NotFoundError(`${url} names no file`, undefined, 'not-found-remote');
+    return t.open(url.slice(0, at), url.slice(at + 1), signal);
   }
-  const file = url.startsWith('file://') ? fileURLToPath(url) : url;
-  try {
-    const fh = await open(file, 'r');
-    const { size } = await fh.stat();
-    return { body: fh.createReadStream(), length: size };
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT')
-      throw new NotFoundError(`${file} not found`, 'Check the repository path.', 'not-found-remote');
-    throw err;
+  if (url.startsWith('s3://')) {
+    const m = /^(s3:\/\/[^/]+)\/(.+)$/.exec(url);
+    if (!m) throw new NotFoundError(`${url} names no file`, undefined, 'not-found-remote');
+    return t.open(m[1]!, m[2]!, signal);
   }
+  return t.open(url, '', signal);
 }
 
 /**
@@ -72,8 +97,10 @@ export function joinUrl(base: string, rel: string): string {
     decoded.some((seg) => seg === '..' || seg === '.' || /[/\\?#]/.test(seg) || seg.includes('%'))
   )
     throw outside();
+  if (base.startsWith('oci://')) return `${base}#${rel}`;
   const dir = base.endsWith('/') ? base : `${base}/`;
   const joined = dir + rel;
+  if (dir.startsWith('s3://')) return joined;
   if (/^(file|https?):\/\//.test(dir)) {
     const b = new URL(dir);
     const j = new URL(joined);

@@ -1,0 +1,148 @@
+import { constants } from 'node:fs';
+import { open } from 'node:fs/promises';
+import path from 'node:path';
+import { BlueprintError } from '../../errors.js';
+import type { TransportOptions } from './types.js';
+
+const MAX_CREDENTIALS_BYTES = 256 * 1024;
+
+/**
+ * Reads a secret file only if it is a regular file owned by this process's user (root on a box)
+ * and readable by nobody else: a credential another user could read or swap is refused, not used.
+ * Opened with O_NOFOLLOW and checked on the open descriptor. Absent: undefined.
+ */
+export async function readSecretFile(file: string): Promise<string | undefined> {
+  let fh: import('node:fs/promises').FileHandle;
+  try {
+    fh = await open(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new BlueprintError(
+      `Cannot open credentials file ${file}: ${(err as Error).message}`,
+      'credentials-unsafe',
+      'It must be a regular file (not a link), owned by root, mode 0600.',
+    );
+  }
+  try {
+    const st = await fh.stat();
+    const uid = process.geteuid?.() ?? 0;
+    if (!st.isFile() || st.uid !== uid || (st.mode & 0o077) !== 0)
+      throw new BlueprintError(
+        `Credentials file ${file} is readable or owned by another user`,
+        'credentials-unsafe',
+        `Make it root's alone: chown root:root ${file} && chmod 600 ${file}`,
+      );
+    if (st.size > MAX_CREDENTIALS_BYTES)
+      throw new BlueprintError(`Credentials file ${file} is too large`, 'credentials-unsafe');
+    return (await fh.readFile()).toString('utf8');
+  } finally {
+    await fh.close();
+  }
+}
+
+export interface BasicCredentials {
+  username: string;
+  password: string;
+}
+
+/**
+ * Registry logins from ETC/credentials.json: `{"registries": {"ghcr.io": {"username": …,
+ * "password": …}}}` (for GitHub, a token with read:packages or write:packages as the password).
+ */
+export async function registryCredentials(
+  opts: TransportOptions,
+  host: string,
+): Promise<BasicCredentials | undefined> {
+  if (!opts.etc) return undefined;
+  const file = path.join(opts.etc, 'credentials.json');
+  const text = await readSecretFile(file);
+  if (text === undefined) return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new BlueprintError(`${file} is not valid JSON`, 'credentials-bad');
+  }
+  const entry = (parsed as { registries?: Record<string, unknown> })?.registries?.[host] as
+    | Partial<BasicCredentials>
+    | undefined;
+  if (!entry) return undefined;
+  if (typeof entry.username !== 'string' || typeof entry.password !== 'string')
+    throw new BlueprintError(
+      `${file}: registry ${host} needs username and password strings`,
+      'credentials-bad',
+    );
+  return { username: entry.username, password: entry.password };
+}
+
+/** An INI file's section as a map (AWS's shared credentials and config files). */
+export function iniSection(text: string, section: string): Record<string, string> | undefined {
+  let current: string | undefined;
+  let out: Record<string, string> | undefined;
+  for (const raw of text.split(/\r?\n/)) {
+    const line = raw.trim();
+    if (!line || line.startsWith('#') || line.startsWith(';')) continue;
+    const head = /^\[\s*(.+?)\s*\]$/.exec(line);
+    if (head) {
+      current = head[1];
+      if (current === section) out ??= {};
+      continue;
+    }
+    const kv = /^([A-Za-z0-9_]+)\s*=\s*(.*)$/.exec(line);
+    if (kv && current === section && out) out[kv[1]!.toLowerCase()] = kv[2]!;
+  }
+  return out;
+}
+
+export interface AwsSettings {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken?: string;
+  region: string;
+  endpoint?: string;
+}
+
+/**
+ * AWS credentials the AWS way: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY(/AWS_SESSION_TOKEN) in the
+ * environment, else the profile (AWS_PROFILE, default "default") of the shared credentials file
+ * (AWS_SHARED_CREDENTIALS_FILE, else ETC/aws/credentials), which must be root's alone. Region and
+ * endpoint: AWS_REGION / AWS_DEFAULT_REGION, AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL, else the
+ * profile's `region` / `endpoint_url` in the config file (AWS_CONFIG_FILE, else ETC/aws/config).
+ */
+export async function awsSettings(opts: TransportOptions): Promise<AwsSettings> {
+  const env = opts.env ?? process.env;
+  const profile = env.AWS_PROFILE || 'default';
+  let id = env.AWS_ACCESS_KEY_ID;
+  let secret = env.AWS_SECRET_ACCESS_KEY;
+  let token = env.AWS_SESSION_TOKEN;
+  if (!id || !secret) {
+    const file = env.AWS_SHARED_CREDENTIALS_FILE || (opts.etc && path.join(opts.etc, 'aws', 'credentials'));
+    const text = file ? await readSecretFile(file) : undefined;
+    const sec = text !== undefined ? iniSection(text, profile) : undefined;
+    id = sec?.aws_access_key_id;
+    secret = sec?.aws_secret_access_key;
+    token = sec?.aws_session_token;
+  }
+  if (!id || !secret)
+    throw new BlueprintError(
+      'No AWS credentials for the S3 repository',
+      'credentials-missing',
+      'Set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or write /etc/blueprint/aws/credentials (root only, mode 0600).',
+    );
+  const confFile = env.AWS_CONFIG_FILE || (opts.etc && path.join(opts.etc, 'aws', 'config'));
+  const confText = confFile ? await readSecretFile(confFile) : undefined;
+  const conf =
+    (confText !== undefined &&
+      (iniSection(confText, profile === 'default' ? 'default' : `profile ${profile}`) ??
+        iniSection(confText, profile))) ||
+    {};
+  const region = env.AWS_REGION || env.AWS_DEFAULT_REGION || conf.region || 'us-east-1';
+  const endpoint = env.AWS_ENDPOINT_URL_S3 || env.AWS_ENDPOINT_URL || conf.endpoint_url;
+  return {
+    accessKeyId: id,
+    secretAccessKey: secret,
+    ...(token ? { sessionToken: token } : {}),
+    region,
+    ...(endpoint ? { endpoint: endpoint.replace(/\/+$/, '') } : {}),
+  };
+}

@@ -1,0 +1,147 @@
+import { createReadStream } from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
+import type { Readable } from 'node:stream';
+import tls from 'node:tls';
+import { BlueprintError, NotFoundError } from '../../errors.js';
+import type { Opened, Transport, TransportOptions } from './types.js';
+
+export interface HttpResponse {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: Readable;
+  /** The URL that answered (after redirects). */
+  url: string;
+}
+
+export interface HttpRequest {
+  method?: string;
+  url: string;
+  headers?: Record<string, string>;
+  /** A buffer, or a local file streamed as the body. */
+  body?: Uint8Array | { file: string; size: number };
+  signal?: AbortSignal | undefined;
+  /** Redirects to follow for GET/HEAD (registries send blobs to a storage host). */
+  redirects?: number;
+}
+
+const DEFAULT_TIMEOUT_MS = 30_000;
+
+/**
+ * One HTTP(S) exchange over node:http(s), so the CA list, time limits and redirects are ours to
+ * decide. Authorization never follows a redirect to another origin (a storage host must not see
+ * the registry's credentials).
+ */
+export async function request(req: HttpRequest, opts: TransportOptions = {}): Promise<HttpResponse> {
+  let url = new URL(req.url);
+  let headers = { ...(req.headers ?? {}) };
+  const method = req.method ?? 'GET';
+  for (let hop = 0; ; hop++) {
+    const res = await once(method, url, headers, req.body, req.signal, opts);
+    const loc = res.headers.location;
+    if (res.status >= 300 && res.status < 400 && loc && (method === 'GET' || method === 'HEAD')) {
+      res.body.resume();
+      if (hop >= (req.redirects ?? 5))
+        throw new BlueprintError(`${req.url}: too many redirects`, 'network', 'The server is misconfigured.');
+      const next = new URL(loc, url);
+      if (next.protocol !== 'https:' && next.protocol !== 'http:')
+        throw new BlueprintError(`${req.url}: redirect to ${next.protocol}`, 'network');
+      if (next.origin !== url.origin) {
+        const { authorization: _a, Authorization: _b, ...rest } = headers;
+        headers = rest;
+      }
+      url = next;
+      continue;
+    }
+    return { ...res, url: url.href };
+  }
+}
+
+function once(
+  method: string,
+  url: URL,
+  headers: Record<string, string>,
+  body: HttpRequest['body'],
+  signal: AbortSignal | undefined,
+  opts: TransportOptions,
+): Promise<Omit<HttpResponse, 'url'>> {
+  const mod = url.protocol === 'https:' ? https : http;
+  return new Promise((resolve, reject) => {
+    const fail = (err: Error) =>
+      reject(
+        signal?.aborted
+          ? signal.reason
+          : new BlueprintError(
+              `Cannot reach ${url.origin}${url.pathname}: ${err.message}`,
+              'network',
+              'Check the network and the repository URL (`bpkg repo list`).',
+            ),
+      );
+    const extra = body && !(body instanceof Uint8Array) ? { 'content-length': String(body.size) } : {};
+    const r = mod.request(
+      url,
+      {
+        method,
+        headers: { ...extra, ...headers },
+        ...(url.protocol === 'https:' && opts.ca?.length
+          ? { ca: [...tls.rootCertificates, ...opts.ca] }
+          : {}),
+        ...(signal ? { signal } : {}),
+        timeout: opts.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+      },
+      (res) => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: res }),
+    );
+    r.on('timeout', () => r.destroy(new Error('timed out')));
+    r.on('error', fail);
+    if (body instanceof Uint8Array) r.end(body);
+    else if (body) createReadStream(body.file).on('error', fail).pipe(r);
+    else r.end();
+  });
+}
+
+/** Reads a small response body (error texts, JSON) up to `max` bytes; more is cut off. */
+export async function readSmall(body: Readable, max: number): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  let n = 0;
+  for await (const chunk of body) {
+    const b = chunk as Buffer;
+    if (n + b.length > max) {
+      parts.push(b.subarray(0, max - n));
+      body.destroy();
+      break;
+    }
+    n += b.length;
+    parts.push(b);
+  }
+  return Buffer.concat(parts);
+}
+
+export function lengthOf(headers: http.IncomingHttpHeaders): number | undefined {
+  const v = headers['content-length'];
+  if (v === undefined || !/^[0-9]{1,15}$/.test(v)) return undefined;
+  return Number(v);
+}
+
+/** Plain static HTTP(S) hosts (and public S3 websites): GET base/rel. */
+export function httpTransport(opts: () => TransportOptions): Transport {
+  return {
+    async open(base, rel, signal): Promise<Opened> {
+      const url = rel ? `${base.replace(/\/+$/, '')}/${rel}` : base;
+      const res = await request({ url, signal }, opts());
+      if (res.status === 404) {
+        res.body.resume();
+        throw new NotFoundError(
+          `${url} not found (HTTP 404)`,
+          'The repository may be incomplete; check its URL.',
+          'not-found-remote',
+        );
+      }
+      if (res.status < 200 || res.status >= 300) {
+        res.body.resume();
+        throw new BlueprintError(`${url}: HTTP ${res.status}`, 'network', 'Try again later.');
+      }
+      const length = lengthOf(res.headers);
+      return { body: res.body, ...(length !== undefined ? { length } : {}) };
+    },
+  };
+}

@@ -1,0 +1,313 @@
+/**
+ * OCI registries (GitHub Packages, the CNCF distribution registry, …) as repositories. A repository
+ * `oci://REGISTRY/NAME[:TAG]` (tag default `latest`) is one OCI artifact, as ORAS stores files:
+ * an image manifest with `artifactType` application/vnd.blueprintos.repository.v1, the empty
+ * config, and one layer per file whose `org.opencontainers.image.title` is the file's path in the
+ * repository (index.json, index.json.asc, pool/…). Each package is also pushed as its own artifact
+ * (tag NAME-VERSION). Reading a file = the manifest, then its blob by digest; the registry is only
+ * transport: the blob's digest is checked while it streams, then size, SHA-256 and signature as for
+ * any repository.
+ */
+import { createHash } from 'node:crypto';
+import { Transform } from 'node:stream';
+import { BlueprintError, NotFoundError, UsageError, VerificationError } from '../../errors.js';
+import { registryCredentials } from './credentials.js';
+import { type HttpResponse, readSmall, request } from './http.js';
+import type { Opened, PublishedFile, Transport, TransportOptions } from './types.js';
+
+export const MEDIA = {
+  manifest: 'application/vnd.oci.image.manifest.v1+json',
+  repository: 'application/vnd.blueprintos.repository.v1',
+  package: 'application/vnd.blueprintos.package.v1',
+  index: 'application/vnd.blueprintos.repository.index.v1+json',
+  bpkg: 'application/vnd.blueprintos.package.v1.bpkg',
+  signature: 'application/pgp-signature',
+  json: 'application/json',
+  empty: 'application/vnd.oci.empty.v1+json',
+} as const;
+const EMPTY = { digest: 'sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a', size: 2 };
+const TITLE = 'org.opencontainers.image.title';
+/** Registries cap manifests at 4 MiB; more from one is hostile. */
+const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
+
+export interface OciRef {
+  registry: string;
+  name: string;
+  tag: string;
+}
+
+/** `oci://REGISTRY/NAME[:TAG]` by the distribution spec's grammar; anything else is refused. */
+export function parseOciUrl(base: string): OciRef {
+  const m =
+    /^oci:\/\/([a-z0-9.-]+(?::[0-9]{1,5})?)\/([a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*)(?::([A-Za-z0-9_][A-Za-z0-9._-]{0,127}))?$/.exec(
+      base,
+    );
+  if (!m)
+    throw new UsageError(
+      `Bad OCI repository URL ${base}`,
+      'Use oci://REGISTRY/NAMESPACE/REPO[:TAG] in lower case, e.g. oci://ghcr.io/owner/modules',
+    );
+  return { registry: m[1]!, name: m[2]!, tag: m[3] ?? 'latest' };
+}
+
+interface Layer {
+  mediaType: string;
+  digest: string;
+  size: number;
+  annotations?: Record<string, string>;
+}
+
+/** A registry client for one repository: bearer tokens (GitHub's flow) or basic auth. */
+class Registry {
+  private auth: string | undefined;
+  constructor(
+    private readonly ref: OciRef,
+    private readonly opts: TransportOptions,
+    private readonly push = false,
+  ) {}
+
+  private url(p: string) {
+    return `https://${this.ref.registry}/v2/${this.ref.name}/${p}`;
+  }
+
+  /** One request, answering a 401 challenge once (Bearer: token endpoint; Basic: the login). */
+  async send(
+    method: string,
+    url: string,
+    extra: { headers?: Record<string, string>; body?: Uint8Array | { file: string; size: number } } = {},
+    signal?: AbortSignal,
+  ): Promise<HttpResponse> {
+    for (let attempt = 0; ; attempt++) {
+      const headers = { ...(extra.headers ?? {}), ...(this.auth ? { authorization: this.auth } : {}) };
+      const res = await request(
+        { method, url, headers, ...(extra.body ? { body: extra.body } : {}), signal },
+        this.opts,
+      );
+      if (res.status === 401 || res.status === 403) res.body.resume();
+      if (res.status === 403 || (res.status === 401 && attempt > 0))
+        throw this.denied(`HTTP ${res.status}${this.auth ? ' with the login given' : ''}`);
+      if (res.status !== 401) return res;
+      const challenge = String(res.headers['www-authenticate'] ?? '');
+      this.auth = await this.answer(challenge, signal);
+    }
+  }
+
+  private async answer(challenge: string, signal?: AbortSignal): Promise<string> {
+    const login = await registryCredentials(this.opts, this.ref.registry);
+    const basic = login && `Basic ${Buffer.from(`${login.username}:${login.password}`).toString('base64')}`;
+    if (/^basic\b/i.test(challenge)) {
+      if (!basic) throw this.denied('the registry wants a login');
+      return basic;
+    }
+    if (!/^bearer\b/i.test(challenge)) throw this.denied('unknown authentication challenge');
+    const params = Object.fromEntries(
+      [...challenge.matchAll(/([a-z]+)="([^"]*)"/gi)].map((m) => [m[1]!.toLowerCase(), m[2]!]),
+    );
+    if (!params.realm || !/^https:\/\//.test(params.realm)) throw this.denied('bad token realm');
+    const realm = new URL(params.realm);
+    if (params.service) realm.searchParams.set('service', params.service);
+    realm.searchParams.set('scope', `repository:${this.ref.name}:${this.push ? 'pull,push' : 'pull'}`);
+    const res = await request(
+      { url: realm.href, headers: basic ? { authorization: basic } : {}, signal },
+      this.opts,
+    );
+    const body = await readSmall(res.body, 64 * 1024);
+    if (res.status !== 200) throw this.denied(`token endpoint said HTTP ${res.status}`);
+    let token: unknown;
+    try {
+      const j = JSON.parse(body.toString('utf8')) as { token?: unknown; access_token?: unknown };
+      token = j.token ?? j.access_token;
+    } catch {}
+    if (typeof token !== 'string' || !/^[\x21-\x7e]{1,16384}$/.test(token))
+      throw this.denied('no token given');
+    return `Bearer ${token}`;
+  }
+
+  private denied(why: string) {
+    return new BlueprintError(
+      `Registry ${this.ref.registry} refused access to ${this.ref.name}: ${why}`,
+      'access-denied',
+      `Give a login for ${this.ref.registry} in /etc/blueprint/credentials.json (root only, mode 0600).`,
+    );
+  }
+
+  async manifest(ref: string, signal?: AbortSignal): Promise<{ layers: Layer[] }> {
+    const res = await this.send(
+      'GET',
+      this.url(`manifests/${ref}`),
+      { headers: { accept: MEDIA.manifest } },
+      signal,
+    );
+    if (res.status === 404) {
+      res.body.resume();
+      throw new NotFoundError(
+        `oci://${this.ref.registry}/${this.ref.name}:${ref} not found`,
+        'Check the repository URL, or publish it first.',
+        'not-found-remote',
+      );
+    }
+    const bytes = await readSmall(res.body, MAX_MANIFEST_BYTES + 1);
+    if (res.status !== 200) throw failed(this.ref, `manifest: HTTP ${res.status}`);
+    if (bytes.length > MAX_MANIFEST_BYTES)
+      throw new VerificationError(`The manifest of ${this.ref.name} is too large`, 'too-large');
+    let m: { layers?: unknown };
+    try {
+      m = JSON.parse(bytes.toString('utf8'));
+    } catch {
+      throw new VerificationError(`The manifest of ${this.ref.name} is not JSON`, 'bad-manifest');
+    }
+    if (!Array.isArray(m.layers))
+      throw new VerificationError(`The manifest of ${this.ref.name} has no layers`, 'bad-manifest');
+    const layers = m.layers.filter(
+      (l): l is Layer =>
+        typeof l === 'object' &&
+        l !== null &&
+        typeof (l as Layer).digest === 'string' &&
+        /^sha256:[0-9a-f]{64}$/.test((l as Layer).digest) &&
+        Number.isSafeInteger((l as Layer).size) &&
+        (l as Layer).size >= 0,
+    );
+    return { layers };
+  }
+
+  /** A blob whose bytes are checked against its digest as they stream (and cut at its size). */
+  async blob(layer: Layer, signal?: AbortSignal): Promise<Opened> {
+    const res = await this.send('GET', this.url(`blobs/${layer.digest}`), {}, signal);
+    if (res.status !== 200) {
+      res.body.resume();
+      throw failed(this.ref, `blob ${layer.digest}: HTTP ${res.status}`);
+    }
+    const hash = createHash('sha256');
+    let n = 0;
+    const want = layer.digest.slice(7);
+    const check = new Transform({
+      transform(chunk: Buffer, _enc, cb) {
+        n += chunk.length;
+        if (n > layer.size)
+          return cb(
+            new VerificationError(`Blob ${layer.digest} is longer than its manifest says`, 'size-mismatch'),
+          );
+        hash.update(chunk);
+        cb(null, chunk);
+      },
+      flush(cb) {
+        if (n !== layer.size || hash.digest('hex') !== want)
+          return cb(
+            new VerificationError(
+              `Blob ${layer.digest} does not match its digest`,
+              'hash-mismatch',
+              'The registry is broken or hostile.',
+            ),
+          );
+        cb();
+      },
+    });
+    res.body.on('error', (e) => check.destroy(e));
+    return { body: res.body.pipe(check), length: layer.size };
+  }
+
+  async hasBlob(digest: string): Promise<boolean> {
+    const res = await this.send('HEAD', this.url(`blobs/${digest}`));
+    res.body.resume();
+    return res.status === 200;
+  }
+
+  /** Monolithic upload: POST for a session, PUT the bytes with ?digest= (distribution spec). */
+  async pushBlob(digest: string, body: Uint8Array | { file: string; size: number }): Promise<void> {
+    if (await this.hasBlob(digest)) return;
+    const start = await this.send('POST', this.url('blobs/uploads/'), { headers: { 'content-length': '0' } });
+    start.body.resume();
+    const loc = start.headers.location;
+    if (start.status !== 202 || !loc) throw failed(this.ref, `upload start: HTTP ${start.status}`);
+    const at = new URL(loc, `https://${this.ref.registry}/`);
+    if (at.origin !== `https://${this.ref.registry}`)
+      throw failed(this.ref, 'upload location on another host');
+    at.searchParams.set('digest', digest);
+    const size = body instanceof Uint8Array ? body.length : body.size;
+    const res = await this.send('PUT', at.href, {
+      headers: { 'content-type': 'application/octet-stream', 'content-length': String(size) },
+      body,
+    });
+    const text = await readSmall(res.body, 4096);
+    if (res.status !== 201)
+      throw failed(this.ref, `upload ${digest}: HTTP ${res.status} ${text.toString('utf8').slice(0, 200)}`);
+  }
+
+  async pushManifest(tag: string, artifactType: string, layers: Layer[]): Promise<void> {
+    const body = Buffer.from(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: MEDIA.manifest,
+        artifactType,
+        config: { mediaType: MEDIA.empty, ...EMPTY, data: 'e30=' },
+        layers,
+        annotations: { 'org.opencontainers.image.created': new Date().toISOString() },
+      }),
+    );
+    const res = await this.send('PUT', this.url(`manifests/${tag}`), {
+      headers: { 'content-type': MEDIA.manifest },
+      body,
+    });
+    const text = await readSmall(res.body, 4096);
+    if (res.status !== 201)
+      throw failed(this.ref, `manifest ${tag}: HTTP ${res.status} ${text.toString('utf8').slice(0, 200)}`);
+  }
+}
+
+function failed(ref: OciRef, what: string) {
+  return new BlueprintError(`Registry ${ref.registry} (${ref.name}): ${what}`, 'network', 'Try again later.');
+}
+
+export function mediaTypeOf(rel: string): string {
+  if (rel === 'index.json') return MEDIA.index;
+  if (rel.endsWith('.asc')) return MEDIA.signature;
+  if (rel.endsWith('.bpkg')) return MEDIA.bpkg;
+  return MEDIA.json;
+}
+
+export function ociTransport(opts: () => TransportOptions): Transport {
+  return {
+    async open(base, rel, signal) {
+      const ref = parseOciUrl(base);
+      const reg = new Registry(ref, opts());
+      const { layers } = await reg.manifest(ref.tag, signal);
+      const layer = layers.find((l) => l.annotations?.[TITLE] === rel);
+      if (!layer)
+        throw new NotFoundError(
+          `${rel} is not in ${base}`,
+          'The repository may be incomplete.',
+          'not-found-remote',
+        );
+      return reg.blob(layer, signal);
+    },
+    async put(base, _rel, file, sha256, size) {
+      const ref = parseOciUrl(base);
+      await new Registry(ref, opts(), true).pushBlob(`sha256:${sha256}`, { file, size });
+    },
+    async commit(base, files: PublishedFile[]) {
+      const ref = parseOciUrl(base);
+      const reg = new Registry(ref, opts(), true);
+      await reg.pushBlob(EMPTY.digest, Buffer.from('{}'));
+      const layer = (f: PublishedFile): Layer => ({
+        mediaType: mediaTypeOf(f.rel),
+        digest: `sha256:${f.sha256}`,
+        size: f.size,
+        annotations: { [TITLE]: f.rel },
+      });
+      // Each package on its own too (tag from its file name), so a registry's UI lists them.
+      for (const f of files.filter((x) => x.rel.endsWith('.bpkg'))) {
+        const sig = files.find((x) => x.rel === `${f.rel}.asc`);
+        const tag = f.rel
+          .split('/')
+          .pop()!
+          .replace(/\.bpkg$/, '')
+          .replace(/[^A-Za-z0-9._-]/g, '-')
+          .replace(/^[.-]+/, '')
+          .slice(0, 128);
+        if (tag) await reg.pushManifest(tag, MEDIA.package, [layer(f), ...(sig ? [layer(sig)] : [])]);
+      }
+      // Last, the repository's own manifest: readers switch to the new index in one step.
+      await reg.pushManifest(ref.tag, MEDIA.repository, files.map(layer));
+    },
+  };
+}

@@ -1,0 +1,100 @@
+/**
+ * S3 buckets (and S3-compatible stores) as repositories: `s3://BUCKET/PREFIX`, each file the object
+ * PREFIX/REL. Requests are signed (Signature V4) by aws4fetch, not by hand; credentials, region and
+ * endpoint come the AWS way (see awsSettings). An endpoint given means path-style addressing
+ * (MinIO, Ceph, s3rver); without one, AWS's virtual-hosted https://BUCKET.s3.REGION.amazonaws.com.
+ */
+import { AwsClient } from 'aws4fetch';
+import { BlueprintError, NotFoundError, UsageError } from '../../errors.js';
+import { type AwsSettings, awsSettings } from './credentials.js';
+import { lengthOf, readSmall, request } from './http.js';
+import type { Transport, TransportOptions } from './types.js';
+
+export function parseS3Url(base: string): { bucket: string; prefix: string } {
+  const m = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])((?:\/[A-Za-z0-9._~-]+)*)\/?$/.exec(base);
+  if (!m)
+    throw new UsageError(
+      `Bad S3 repository URL ${base}`,
+      'Use s3://BUCKET/PREFIX (letters, digits, dot, dash, underscore, tilde in the prefix).',
+    );
+  return { bucket: m[1]!, prefix: m[2]!.replace(/^\//, '') };
+}
+
+function objectUrl(s: AwsSettings, bucket: string, key: string): string {
+  const k = key.split('/').map(encodeURIComponent).join('/');
+  return s.endpoint ? `${s.endpoint}/${bucket}/${k}` : `https://${bucket}.s3.${s.region}.amazonaws.com/${k}`;
+}
+
+async function signed(s: AwsSettings, url: string, method: string, headers: Record<string, string> = {}) {
+  const client = new AwsClient({
+    accessKeyId: s.accessKeyId,
+    secretAccessKey: s.secretAccessKey,
+    ...(s.sessionToken ? { sessionToken: s.sessionToken } : {}),
+    service: 's3',
+    region: s.region,
+  });
+  const req = await client.sign(url, { method, headers });
+  const out: Record<string, string> = {};
+  req.headers.forEach((v, k) => {
+    out[k] = v;
+  });
+  return out;
+}
+
+/** An S3 error reply's Code (XML), for the message; never trusted for anything else. */
+async function s3Code(body: import('node:stream').Readable): Promise<string> {
+  const text = (await readSmall(body, 8192)).toString('utf8');
+  return /<Code>([A-Za-z]{1,64})<\/Code>/.exec(text)?.[1] ?? 'unknown';
+}
+
+export function s3Transport(opts: () => TransportOptions): Transport {
+  const key = (prefix: string, rel: string) => (prefix ? `${prefix}/${rel}` : rel);
+  return {
+    async open(base, rel, signal) {
+      const { bucket, prefix } = parseS3Url(base);
+      const s = await awsSettings(opts());
+      const url = objectUrl(s, bucket, key(prefix, rel));
+      const res = await request({ url, headers: await signed(s, url, 'GET'), signal, redirects: 0 }, opts());
+      if (res.status === 200) {
+        const length = lengthOf(res.headers);
+        return { body: res.body, ...(length !== undefined ? { length } : {}) };
+      }
+      const code = await s3Code(res.body);
+      if (res.status === 404)
+        throw new NotFoundError(
+          `${base}/${rel} not found (${code})`,
+          'The repository may be incomplete.',
+          'not-found-remote',
+        );
+      if (res.status === 403)
+        throw new BlueprintError(
+          `S3 refused ${base}/${rel}: ${code}`,
+          'access-denied',
+          'Check the AWS credentials (environment or /etc/blueprint/aws/credentials) and the bucket policy.',
+        );
+      throw new BlueprintError(
+        `S3 ${base}/${rel}: HTTP ${res.status} ${code}`,
+        'network',
+        'Try again later.',
+      );
+    },
+    async put(base, rel, file, sha256, size) {
+      const { bucket, prefix } = parseS3Url(base);
+      const s = await awsSettings(opts());
+      const url = objectUrl(s, bucket, key(prefix, rel));
+      const headers = await signed(s, url, 'PUT', {
+        'x-amz-content-sha256': sha256,
+        'content-length': String(size),
+        'content-type': 'application/octet-stream',
+      });
+      const res = await request({ method: 'PUT', url, headers, body: { file, size } }, opts());
+      if (res.status === 200) return void res.body.resume();
+      const code = await s3Code(res.body);
+      throw new BlueprintError(
+        `S3 refused to store ${base}/${rel}: HTTP ${res.status} ${code}`,
+        res.status === 403 ? 'access-denied' : 'network',
+        'Check the AWS credentials and that they may write to the bucket.',
+      );
+    },
+  };
+}

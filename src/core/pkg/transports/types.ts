@@ -1,0 +1,37 @@
+import type { Readable } from 'node:stream';
+
+/** What a transport opens: a body to read once, and its length when the server says it. */
+export interface Opened {
+  body: Readable;
+  length?: number;
+}
+
+/** Settings that reach every transport: where credentials live, extra CAs, time limits. */
+export interface TransportOptions {
+  /** ROOT/etc/blueprint: credentials.json and aws/{credentials,config} live here (root-only). */
+  etc?: string;
+  /** Extra trusted CA certificates (PEM) for HTTPS, added to the system's. */
+  ca?: string[];
+  /** The environment that AWS settings are read from (default process.env). */
+  env?: NodeJS.ProcessEnv;
+  /** A request that sends no header within this time fails (a stalled mirror must not freeze the box). */
+  timeoutMs?: number;
+}
+
+/**
+ * One URL scheme. `open` reads `rel` (a checked, repository-relative path) below `base`; `put`
+ * stores a local file there (publishing). Every byte a transport returns is untrusted: the caller
+ * checks sizes, hashes and OpenPGP signatures.
+ */
+export interface Transport {
+  open(base: string, rel: string, signal?: AbortSignal): Promise<Opened>;
+  put?(base: string, rel: string, file: string, sha256: string, size: number): Promise<void>;
+  /** Called once after a publish's files are all `put`: e.g. the OCI manifest that names them. */
+  commit?(base: string, files: PublishedFile[]): Promise<void>;
+}
+
+export interface PublishedFile {
+  rel: string;
+  sha256: string;
+  size: number;
+}

@@ -1,0 +1,137 @@
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PackageManager } from '../../src/core/pkg/index.js';
+import { publishRepository } from '../../src/core/pkg/publish-remote.js';
+import { configureTransports } from '../../src/core/pkg/transport.js';
+import { buildRepo, makeKey, makeSource, type TestKey, tempDir } from '../helpers/pkg.js';
+import { haveRegistry, type Registry, startRegistry } from '../helpers/registry.js';
+
+let key: TestKey;
+let reg: Registry;
+let open: Registry;
+const users = { publisher: 'publisher-secret', reader: 'reader-secret' };
+
+function etcWith(creds: unknown, mode = 0o600): string {
+  const root = tempDir('bp-root-');
+  const etc = path.join(root, 'etc/blueprint');
+  mkdirSync(etc, { recursive: true });
+  writeFileSync(path.join(etc, 'credentials.json'), JSON.stringify(creds), { mode });
+  chmodSync(path.join(etc, 'credentials.json'), mode);
+  return root;
+}
+
+const login = (host: string, user: keyof typeof users) => ({
+  registries: { [host]: { username: user, password: users[user] } },
+});
+
+async function builtRepo(version: string) {
+  const base = tempDir();
+  const repo = path.join(base, 'repo');
+  await buildRepo(repo, key, [
+    makeSource(path.join(base, 'src'), { name: 'good', version, files: { 'a.txt': `v${version}\n` } }),
+  ]);
+  // A private key left in the folder must never be published.
+  writeFileSync(path.join(repo, 'signing-key.asc'), key.privateKey);
+  return repo;
+}
+
+async function box(root: string, url: string) {
+  const pm = new PackageManager({ root });
+  await pm.keyring.add(key.publicKey, key.fingerprint);
+  await pm.repos.add('main', url, { keys: [key.fingerprint] });
+  return pm;
+}
+
+describe.skipIf(!haveRegistry)(
+  'OCI registry repositories (docker-registry on 127.0.0.1, TLS, htpasswd)',
+  () => {
+    beforeAll(async () => {
+      key = await makeKey(path.join(tempDir(), 'key'));
+      reg = await startRegistry({ users });
+      open = await startRegistry();
+      configureTransports({ ca: [reg.caPem, open.caPem] });
+    }, 60_000);
+    afterAll(() => {
+      reg?.stop();
+      open?.stop();
+    });
+
+    it('publishes a repository with basic auth and a box installs from it with its own root-only login', async () => {
+      const url = `${reg.url}/blueprint/modules`;
+      configureTransports({ etc: path.join(etcWith(login(reg.host, 'publisher')), 'etc/blueprint') });
+      const out = await publishRepository(await builtRepo('1.0.0'), url);
+      expect(out.files.map((f) => f.rel)).toEqual([
+        'pool/good/good_1.0.0_all.bpkg',
+        'pool/good/good_1.0.0_all.bpkg.asc',
+        'index.json',
+        'index.json.asc',
+      ]);
+      const root = etcWith(login(reg.host, 'reader'));
+      const pm = await box(root, url);
+      const [o] = await pm.update();
+      expect(o).toMatchObject({ ok: true, version: 1, packages: 1 });
+      await pm.install(['good']);
+      expect((await pm.installed()).map((p) => `${p.name}@${p.version}`)).toEqual(['good@1.0.0']);
+    });
+
+    it('without a login, or with a login file others can read, the registry is not used', async () => {
+      const url = `${reg.url}/blueprint/modules`;
+      const none = tempDir('bp-root-');
+      const [o1] = await (await box(none, url)).update();
+      expect(o1).toMatchObject({ ok: false, error: { code: 'access-denied' } });
+      const loose = etcWith(login(reg.host, 'reader'), 0o644);
+      const [o2] = await (await box(loose, url)).update();
+      expect(o2).toMatchObject({ ok: false, error: { code: 'credentials-unsafe' } });
+      const wrong = etcWith({ registries: { [reg.host]: { username: 'reader', password: 'nope' } } });
+      const [o3] = await (await box(wrong, url)).update();
+      expect(o3).toMatchObject({ ok: false, error: { code: 'access-denied' } });
+    });
+
+    it('anonymous pull from an open registry; a new publish is a new index, packages before the index', async () => {
+      const url = `${open.url}/acme/repo:stable`;
+      configureTransports({ etc: tempDir() });
+      await publishRepository(await builtRepo('1.0.0'), url);
+      const pm = await box(tempDir('bp-root-'), url);
+      expect((await pm.update())[0]).toMatchObject({ ok: true, version: 1 });
+      const repo2 = await builtRepo('1.0.0');
+      await buildRepo(repo2, key, [makeSource(tempDir(), { name: 'good', version: '2.0.0' })]);
+      await publishRepository(repo2, url);
+      expect((await pm.update())[0]).toMatchObject({ ok: true, changed: true, packages: 2 });
+      await pm.install(['good']);
+      expect((await pm.installed())[0]?.version).toBe('2.0.0');
+      // Each package is an artifact of its own too, with the documented media types.
+      const res = await fetchManifest(open, 'acme/repo', 'good_2.0.0_all');
+      expect(res.artifactType).toBe('application/vnd.blueprintos.package.v1');
+      expect(res.layers.map((l: { mediaType: string }) => l.mediaType)).toEqual([
+        'application/vnd.blueprintos.package.v1.bpkg',
+        'application/pgp-signature',
+      ]);
+      const repoManifest = await fetchManifest(open, 'acme/repo', 'stable');
+      expect(repoManifest.artifactType).toBe('application/vnd.blueprintos.repository.v1');
+      const titles = repoManifest.layers.map(
+        (l: { annotations: Record<string, string> }) => l.annotations['org.opencontainers.image.title'],
+      );
+      expect(titles).not.toContain('signing-key.asc');
+      expect(titles.slice(-2)).toEqual(['index.json', 'index.json.asc']);
+    });
+
+    it('a missing repository is not found', async () => {
+      const pm = await box(tempDir('bp-root-'), `${open.url}/nobody/here`);
+      expect((await pm.update())[0]).toMatchObject({ ok: false, error: { code: 'not-found-remote' } });
+    });
+  },
+);
+
+async function fetchManifest(r: Registry, name: string, tag: string) {
+  const { request, readSmall } = await import('../../src/core/pkg/transports/http.js');
+  const res = await request(
+    {
+      url: `https://${r.host}/v2/${name}/manifests/${tag}`,
+      headers: { accept: 'application/vnd.oci.image.manifest.v1+json' },
+    },
+    { ca: [r.caPem] },
+  );
+  expect(res.status).toBe(200);
+  return JSON.parse((await readSmall(res.body, 1 << 20)).toString('utf8'));
+}
