@@ -9,6 +9,8 @@
  *   hello forks N         try to keep N processes alive at once (the pids limit must stop it)
  *   hello stubborn        ignore SIGTERM (stop must fall back to SIGKILL)
  *   hello crash           exit with status 3 after a moment (the restart policy must restart it)
+ *   hello connect PATH    GET /health over the unix socket PATH; prints {"connect":"ok"} or the error
+ *   hello read PATH       prints the first line of file PATH as {"read":"..."} or the error
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -72,6 +74,33 @@ static int serve(void) {
   }
   unlink(path);
   logf_("stopping on SIGTERM", NULL);
+  return 0;
+}
+
+/* Another module's socket, as a module that uses it connects (module wiring, issue 17). */
+static int connect_to(const char *path) {
+  struct sockaddr_un addr = {.sun_family = AF_UNIX};
+  if (strlen(path) >= sizeof addr.sun_path) return printf("{\"connect\":\"path too long\"}\n"), 2;
+  strcpy(addr.sun_path, path);
+  int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+  char buf[64] = {0};
+  if (connect(fd, (struct sockaddr *)&addr, sizeof addr) < 0)
+    return printf("{\"connect\":\"%s\"}\n", strerror(errno)), 1;
+  dprintf(fd, "GET /health HTTP/1.0\r\n\r\n");
+  int ok = read(fd, buf, sizeof buf - 1) > 0 && strstr(buf, " 200 ");
+  printf("{\"connect\":\"%s\"}\n", ok ? "ok" : "no answer");
+  return ok ? 0 : 1;
+}
+
+static int read_file(const char *path) {
+  char buf[256] = {0};
+  int fd = open(path, O_RDONLY);
+  if (fd < 0) return printf("{\"read\":\"%s\"}\n", strerror(errno)), 1;
+  ssize_t n = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  if (n < 0) return printf("{\"read\":\"%s\"}\n", strerror(errno)), 1;
+  buf[strcspn(buf, "\r\n\"\\")] = 0;
+  printf("{\"read\":\"%s\",\"ok\":true}\n", buf);
   return 0;
 }
 
@@ -169,6 +198,8 @@ int main(int argc, char **argv) {
   if (!strcmp(mode, "probe")) return probe(argc - 2, argv + 2);
   if (!strcmp(mode, "hog") && argc > 2) return hog(atol(argv[2]));
   if (!strcmp(mode, "forks") && argc > 2) return forks(atol(argv[2]));
+  if (!strcmp(mode, "connect") && argc > 2) return connect_to(argv[2]);
+  if (!strcmp(mode, "read") && argc > 2) return read_file(argv[2]);
   if (!strcmp(mode, "stubborn")) {
     signal(SIGTERM, SIG_IGN);
     logf_("ignoring SIGTERM", NULL);
@@ -179,6 +210,6 @@ int main(int argc, char **argv) {
     usleep(200000);
     return 3;
   }
-  fprintf(stderr, "usage: hello [serve|health|probe [IP PORT]|hog MB|forks N|stubborn|crash]\n");
+  fprintf(stderr, "usage: hello [serve|health|probe [IP PORT]|hog MB|forks N|stubborn|crash|connect PATH|read PATH]\n");
   return 2;
 }

@@ -44,8 +44,12 @@ export interface ServiceOps {
   status(name: string): Promise<ServiceStatus>;
   /** Starts in the sandbox and (unless `wait: false`) waits until its health check answers. */
   start(name: string, opts?: { wait?: boolean; signal?: AbortSignal }): Promise<StartResult>;
-  /** SIGTERM, then SIGKILL after `timeoutSeconds` (default: the manifest's). False: was not running. */
-  stop(name: string, opts?: { timeoutSeconds?: number }): Promise<boolean>;
+  /**
+   * SIGTERM, then SIGKILL after `timeoutSeconds` (default: the manifest's). False: was not running.
+   * A module that running services use (`uses`) is refused (ConflictError `in-use`, naming them)
+   * unless `force`.
+   */
+  stop(name: string, opts?: { timeoutSeconds?: number; force?: boolean }): Promise<boolean>;
   /** Stop, then start (picks up an upgraded version), waiting for health. */
   restart(name: string, opts?: { signal?: AbortSignal }): Promise<StartResult>;
   /** The logs so far (bounded on disk, kept across restarts). NotFoundError if never started. */
@@ -89,11 +93,15 @@ export function serviceOps(ctx: BoxContext): ServiceOps {
     list: async () => (await status()).listServices(await deps()),
     status: async (name) => (await status()).serviceStatus(await deps(), name),
     start: async (name, opts = {}) => (await lifecycle()).startService(await deps(), name, opts),
-    stop: async (name, opts = {}) => (await lifecycle()).stopService(await deps(), name, opts.timeoutSeconds),
+    stop: async (name, opts = {}) =>
+      (await lifecycle()).stopService(await deps(), name, opts.timeoutSeconds, {
+        force: opts.force === true,
+      }),
     async restart(name, opts = {}) {
       const { startService, stopService } = await lifecycle();
       const d = await deps();
-      await stopService(d, name);
+      // A restart of a used module is the admin's doing and brief: its users are not asked about.
+      await stopService(d, name, undefined, { force: true });
       return startService(d, name, opts.signal ? { signal: opts.signal } : {});
     },
     async logs(name, opts = {}) {

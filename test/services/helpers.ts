@@ -45,7 +45,7 @@ export interface TestBox {
   install(
     name: string,
     serviceOverrides?: Record<string, unknown>,
-    opts?: { yes?: boolean; version?: string; hook?: HookOptions },
+    opts?: { yes?: boolean; version?: string; hook?: HookOptions; manifest?: Record<string, unknown> },
   ): Promise<UnpackedPackage>;
   cleanup(): Promise<void>;
 }
@@ -59,9 +59,10 @@ export async function makeBox(build: HelloBuild): Promise<TestBox> {
     root,
     engine,
     hooks,
-    async install(name, overrides = {}, { yes = false, version = '1.0.0', hook } = {}) {
+    async install(name, overrides = {}, { yes = false, version = '1.0.0', hook, manifest: extra } = {}) {
       const manifest = parseManifest({
         ...build.manifest,
+        ...extra,
         name,
         version,
         service: { ...build.manifest.service, ...overrides },

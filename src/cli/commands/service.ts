@@ -63,16 +63,20 @@ const stop: CommandSpec = {
       value: 'SECONDS',
       description: "Seconds before SIGKILL (default: the manifest's)",
     },
+    force: {
+      type: 'boolean',
+      description: 'Stop it even when running services use it (their uses in the manifest)',
+    },
   },
   async run(ctx, parsed) {
     const name = nameArg(parsed, 'stop');
     const t = optString(parsed, 'timeout');
     if (t !== undefined && !/^\d+$/.test(t))
       throw new UsageError('--timeout needs a whole number of seconds');
-    const stopped = await cliBox(ctx).services.stop(
-      name,
-      t === undefined ? {} : { timeoutSeconds: Number(t) },
-    );
+    const stopped = await cliBox(ctx).services.stop(name, {
+      ...(t === undefined ? {} : { timeoutSeconds: Number(t) }),
+      force: optBool(parsed, 'force'),
+    });
     ctx.result({ name, stopped }, stopped ? `${name} stopped` : `${name} was not running`);
   },
 };

@@ -85,6 +85,8 @@ export interface ProfileInput {
   writable: string[];
   /** What the GPU plan passes in: host device nodes, or CDI names such as nvidia.com/gpu=all. */
   devices: string[];
+  /** Sockets of the modules it uses (module wiring): connect() needs write on the socket path. */
+  sockets?: string[];
 }
 
 // AppArmor reads globs (* ? [ ] { }), variables (@{...}), quotes, commas and white space in a
@@ -151,6 +153,7 @@ export function apparmorProfile(input: ProfileInput): string {
     '  /dev/pts/* rw,',
     '  owner /proc/*/task/*/comm rw,',
     ...devices.map((d) => `  ${d}`),
+    ...[...new Set((input.sockets ?? []).map(safePath))].sort().map((s) => `  ${s} w,`),
     '',
     '  # Never: kernel memory, firmware, security settings.',
     '  deny /proc/kcore rwklx,',

@@ -71,6 +71,7 @@ export function createServiceHooks(opts: ServiceHooksOptions): PackageHooks {
         spec,
         approvals: { outboundNetwork: spec.network === 'outbound' && hook.yes },
         imageId: spec.image.id,
+        uses: pkg.manifest.uses ?? [],
       });
     },
 

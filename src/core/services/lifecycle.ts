@@ -1,7 +1,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { BlueprintError, NotFoundError } from '../errors.js';
+import { BlueprintError, ConflictError, NotFoundError } from '../errors.js';
 import type { GpuAccessPlan, PlanGpuAccess } from '../gpu/types.js';
 import { layout } from '../system/paths.js';
 import { type AppArmorPlan, apparmorProfile, loadProfile, planAppArmor } from './apparmor.js';
@@ -14,10 +14,21 @@ import {
   SPEC_LABEL,
   sandboxPolicy,
   serviceDirs,
+  USES_DIRS_LABEL,
+  USES_GID_LABEL,
 } from './policy.js';
 import { getRegistration, type LoadedRegistration } from './registry.js';
 import { holdRestarts, startRestartRecord } from './restarts.js';
 import seccompProfile from './seccomp.json' with { type: 'json' };
+import {
+  planUses,
+  shareWiring,
+  type UsedModule,
+  unshareWiring,
+  usersOf,
+  usesOf,
+  writeTokenCopies,
+} from './wiring.js';
 
 export interface ServiceDeps {
   engine: Engine;
@@ -31,7 +42,7 @@ export async function planFor(deps: ServiceDeps, reg: LoadedRegistration): Promi
   const gpu = reg.spec.gpu === 'none' || !deps.planGpu ? NO_GPU : await deps.planGpu(deps.root, reg.spec.gpu);
   if (reg.spec.gpu === 'required' && !gpu.use)
     throw new BlueprintError(`${reg.name} requires a GPU: ${gpu.reason}`, 'gpu-required');
-  return planWith(deps.root, reg, gpu, await planAppArmor(reg.name));
+  return planWith(deps.root, reg, gpu, await planAppArmor(reg.name), await planUses(deps.root, reg));
 }
 
 /** The sandbox with a given GPU plan and AppArmor plan (no I/O). */
@@ -40,6 +51,7 @@ export function planWith(
   reg: LoadedRegistration,
   gpu: GpuAccessPlan,
   apparmor: AppArmorPlan,
+  uses: UsedModule[] = [],
 ): ContainerPlan {
   return sandboxPolicy({
     root,
@@ -51,6 +63,7 @@ export function planWith(
     gpu,
     seccompProfile: seccompPath(root),
     apparmor,
+    uses,
   });
 }
 
@@ -62,6 +75,7 @@ async function applyAppArmor(root: string, reg: LoadedRegistration, plan: Contai
     network: reg.spec.network,
     writable: plan.summary.mounts.filter((m) => m.mode === 'rw').map((m) => m.target),
     devices: ((plan.spec.devices ?? []) as { path: string }[]).map((d) => d.path),
+    sockets: plan.uses.map((u) => u.socket),
   });
   await loadProfile(root, reg.name, text);
 }
@@ -135,6 +149,9 @@ export async function removeContainer(
       (info.HostConfig?.Devices ?? []).map((d) => d.PathInContainer),
       gid,
     );
+  const usesGid = info && labelGid(info, USES_GID_LABEL);
+  if (info && usesGid !== undefined)
+    await unshareWiring(JSON.parse(info.Config.Labels[USES_DIRS_LABEL] ?? '[]') as string[], usesGid);
   for (let attempt = 0; ; attempt++) {
     try {
       await engine.libpod('DELETE', `/containers/${idOrName}`, {
@@ -159,11 +176,25 @@ async function ensureContainer(deps: ServiceDeps, reg: LoadedRegistration): Prom
   if (container?.Config.Labels[SPEC_LABEL] !== want) {
     if (container) await removeContainer(deps.engine, container.Id, container);
     for (const dir of plan.hostDirs) await mkdir(dir, { recursive: true, mode: 0o750 });
+    // Bind sources must exist at create; a provider not started yet has no socket folder.
+    for (const u of plan.uses) await mkdir(u.socketDir, { recursive: true, mode: 0o750 });
+    await writeTokenCopies(deps.root, reg.name, plan.uses);
     await mkdir(path.dirname(serviceDirs(deps.root, reg.name).logFile), { recursive: true, mode: 0o750 });
     await writeSeccomp(deps.root);
     await deps.engine.libpod('POST', '/containers/create', { body: plan.spec });
     // The user namespace is chosen at create: only a new container's inspect has its GID map.
-    if (plan.deviceNodes.length) container = await inspectContainer(deps.engine, reg.name);
+    if (plan.deviceNodes.length || plan.uses.length)
+      container = await inspectContainer(deps.engine, reg.name);
+  }
+  if (plan.uses.length) {
+    const gid = container && labelGid(container, USES_GID_LABEL);
+    if (gid === undefined)
+      throw new BlueprintError(
+        `${reg.name}: the engine did not report the user namespace of its container`,
+        'uses-access',
+        'Run `blueprint doctor`; the engine must run containers with `userns=auto`.',
+      );
+    await shareWiring(plan.uses, gid);
   }
   // At every start: /dev is made afresh at boot, and with it the nodes' ACLs.
   if (plan.deviceNodes.length) await shareDevices(reg.name, container, plan.deviceNodes);
@@ -184,7 +215,12 @@ async function shareDevices(name: string, info: ContainerInfo | undefined, nodes
 
 /** The host gid a container's device ACL entries were made for, if it has any. */
 function deviceGid(info: ContainerInfo): number | undefined {
-  const label = info.Config.Labels[DEVICE_GID_LABEL];
+  return labelGid(info, DEVICE_GID_LABEL);
+}
+
+/** The host gid of the container gid a label records (ACL entries are made for it). */
+function labelGid(info: ContainerInfo, name: string): number | undefined {
+  const label = info.Config.Labels[name];
   return label === undefined ? undefined : hostGid(info.HostConfig?.IDMappings?.GidMap, Number(label));
 }
 
@@ -199,9 +235,10 @@ export interface StartResult {
 export async function startService(
   deps: ServiceDeps,
   name: string,
-  opts: { wait?: boolean; signal?: AbortSignal } = {},
+  opts: { wait?: boolean; signal?: AbortSignal; chain?: string[] } = {},
 ): Promise<StartResult> {
   const reg = await getRegistration(deps.root, name);
+  await startUsed(deps, reg, opts.chain ?? [], opts.signal);
   // An admin's start: a fresh count of crashes, and the exit it starts over is not one.
   await startRestartRecord(deps.root, name, await inspectContainer(deps.engine, name));
   await ensureContainer(deps, reg);
@@ -212,6 +249,34 @@ export async function startService(
   if (opts.wait === false || !reg.spec.health) return result;
   await waitHealthy(deps, reg, opts.signal);
   return { ...result, healthy: true, startToHealthyMs: Math.round(performance.now() - t0) };
+}
+
+/**
+ * What a service uses is running and healthy before it starts: each is started (and waited for)
+ * unless it runs already. A loop of `uses` is refused rather than followed.
+ */
+async function startUsed(
+  deps: ServiceDeps,
+  reg: LoadedRegistration,
+  chain: string[],
+  signal?: AbortSignal,
+): Promise<void> {
+  const here = [...chain, reg.name];
+  for (const { name } of usesOf(reg)) {
+    if (here.includes(name))
+      throw new ConflictError(
+        `Modules use each other in a loop: ${[...here, name].join(' → ')}`,
+        'uses-loop',
+        'A module cannot wait for one that waits for it; its publisher must break the loop.',
+      );
+    const info = await inspectContainer(deps.engine, name);
+    const used = await getRegistration(deps.root, name);
+    if (info?.State.Running) {
+      if (used.spec.health) await waitHealthy(deps, used, signal);
+      continue;
+    }
+    await startService(deps, name, { chain: here, ...(signal ? { signal } : {}) });
+  }
 }
 
 /** The watcher's restart after a crash (restarts.ts decides when): no health wait, no new count. */
@@ -273,9 +338,26 @@ export function httpOverSocket(
   });
 }
 
-/** SIGTERM, then SIGKILL after the timeout (the manifest's stopTimeout unless given). */
-export async function stopService(deps: ServiceDeps, name: string, timeout?: number): Promise<boolean> {
+/**
+ * SIGTERM, then SIGKILL after the timeout (the manifest's stopTimeout unless given). A module that
+ * running services use is not stopped unless `force`: the error names them.
+ */
+export async function stopService(
+  deps: ServiceDeps,
+  name: string,
+  timeout?: number,
+  opts: { force?: boolean } = {},
+): Promise<boolean> {
   const reg = await getRegistration(deps.root, name);
+  if (!opts.force) {
+    const users = await runningUsersOf(deps, name);
+    if (users.length)
+      throw new ConflictError(
+        `${name} is in use by ${users.join(', ')}`,
+        'in-use',
+        `Stop ${users.join(', ')} first, or stop ${name} anyway with --force (they lose its API until it starts again).`,
+      );
+  }
   await holdRestarts(deps.root, name); // also one waiting for its next restart after a crash
   const info = await inspectContainer(deps.engine, name);
   if (!info?.State.Running) return false;
@@ -284,6 +366,14 @@ export async function stopService(deps: ServiceDeps, name: string, timeout?: num
     ok: [304],
   });
   return true;
+}
+
+/** Running services that declare they use `name`. */
+export async function runningUsersOf(deps: ServiceDeps, name: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const user of await usersOf(deps.root, name))
+    if ((await inspectContainer(deps.engine, user))?.State.Running) out.push(user);
+  return out;
 }
 
 /** Removes every container carrying the module's label (also ones left by older blueprint versions). */

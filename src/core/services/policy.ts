@@ -8,10 +8,14 @@ import type { AppArmorPlan } from './apparmor.js';
 import { containerGid, DEVICE_GID_LABEL } from './device-access.js';
 import { DEFAULT_BACKOFF } from './restarts.js';
 import type { ServiceSpec } from './schema.js';
+import type { UsedModule } from './wiring.js';
 
 export const MODULE_LABEL = 'org.blueprintos.module';
 export const VERSION_LABEL = 'org.blueprintos.version';
 export const SPEC_LABEL = 'org.blueprintos.spec';
+/** The used modules' host socket folders (JSON) and the container gid their ACL entries are for. */
+export const USES_DIRS_LABEL = 'org.blueprintos.uses-dirs';
+export const USES_GID_LABEL = 'org.blueprintos.uses-gid';
 
 /** Flags only an admin sets, at install (`--yes` to the question) — never the manifest. */
 export interface AdminApprovals {
@@ -31,6 +35,8 @@ export interface PolicyInput {
   seccompProfile: string;
   /** The service's own AppArmor profile, or why there is none (apparmor.ts); default: none. */
   apparmor?: AppArmorPlan;
+  /** The modules its manifest's `uses` names, checked against what is installed (wiring.ts). */
+  uses?: UsedModule[];
 }
 
 export const NO_GPU: GpuAccessPlan = {
@@ -63,6 +69,8 @@ export interface ContainerPlan {
   hostDirs: string[];
   /** Host device nodes whose access the container's group gets by ACL (device-access.ts). */
   deviceNodes: string[];
+  /** The modules it uses: their socket folders get an ACL entry for its group (wiring.ts). */
+  uses: UsedModule[];
   /** What was asked for, in words the admin reads in `service inspect`. */
   summary: PolicySummary;
 }
@@ -82,6 +90,8 @@ export interface PolicySummary {
   ulimits: { nofile: number; nproc: number };
   mounts: { source: string; target: string; mode: 'ro' | 'rw' }[];
   gpu: string;
+  /** The modules it uses and the socket it reaches each through (inside the container). */
+  uses: { name: string; range: string; version: string; socket: string; token: boolean }[];
   restart: string;
   stopTimeoutSeconds: number;
 }
@@ -145,6 +155,19 @@ export function sandboxPolicy(input: PolicyInput): ContainerPlan {
       );
     bind(source.path, m.target, 'ro', false);
   }
+  // Exactly the socket folders the manifest declared, read-only (connect() needs write permission
+  // on the socket, not a writable mount), and each one's token copy when the admin set a token.
+  const uses = input.uses ?? [];
+  const usesEnv: Record<string, string> = {};
+  for (const u of uses) {
+    bind(u.socketDir, u.target, 'ro', false);
+    const key = `BLUEPRINT_USES_${u.name.toUpperCase().replace(/-/g, '_')}`;
+    usesEnv[`${key}_SOCKET`] = u.socket;
+    if (u.tokenFile && u.tokenTarget) {
+      bind(u.tokenFile, u.tokenTarget, 'ro', false);
+      usesEnv[`${key}_TOKEN_FILE`] = u.tokenTarget;
+    }
+  }
 
   const memory = s.resources.memory;
   const nofile = 1024;
@@ -152,6 +175,7 @@ export function sandboxPolicy(input: PolicyInput): ContainerPlan {
   const env = {
     ...s.env,
     ...(s.socket ? { BLUEPRINT_SOCKET: path.posix.join(s.socket.dir, s.socket.file) } : {}),
+    ...usesEnv,
   };
   const spec: Record<string, unknown> = {
     name: containerName(name),
@@ -200,11 +224,16 @@ export function sandboxPolicy(input: PolicyInput): ContainerPlan {
   };
   if (gpu.use && gpu.devices.length)
     (spec.labels as Record<string, string>)[DEVICE_GID_LABEL] = String(containerGid(s.user));
+  if (uses.length) {
+    (spec.labels as Record<string, string>)[USES_DIRS_LABEL] = JSON.stringify(uses.map((u) => u.socketDir));
+    (spec.labels as Record<string, string>)[USES_GID_LABEL] = String(containerGid(s.user));
+  }
   (spec.labels as Record<string, string>)[SPEC_LABEL] = specHash(spec);
   return {
     spec,
     hostDirs,
     deviceNodes: gpu.use ? gpu.devices : [],
+    uses,
     summary: {
       capabilities: 'all dropped',
       noNewPrivileges: true,
@@ -222,6 +251,13 @@ export function sandboxPolicy(input: PolicyInput): ContainerPlan {
       gpu: gpu.use
         ? `${[...gpu.cdiDevices, ...gpu.devices].join(', ')} (${gpu.reason})`
         : `none (${gpu.reason})`,
+      uses: uses.map((u) => ({
+        name: u.name,
+        range: u.range,
+        version: u.version,
+        socket: u.socket,
+        token: u.tokenFile !== undefined,
+      })),
       restart: restartSummary(s.restart),
       stopTimeoutSeconds: s.stopTimeout,
     },

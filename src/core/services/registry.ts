@@ -22,6 +22,8 @@ export interface Registration {
   spec: ServiceSpec;
   approvals: AdminApprovals;
   imageId: string;
+  /** The manifest's `uses` as written (`llm>=0.1.0`); absent in registrations from before it. */
+  uses?: string[];
 }
 
 /** Kept as a name for readers of a registration that was found on disk. */

@@ -1,0 +1,113 @@
+import { execFile } from 'node:child_process';
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { inspectContainer, startService, stopService } from '../../src/core/services/lifecycle.js';
+import { serviceDirs } from '../../src/core/services/policy.js';
+import { buildHello, type HelloBuild, makeBox, podman, type TestBox, uniqueName } from './helpers.js';
+
+// Module wiring (issue 17) with the real engine: a module that declares `uses: [A]` gets A's socket
+// folder and token, read-only, and reaches A through it; the socket of a module it did not declare
+// is not there for it to reach, and another user namespace that got A's folder anyway is refused.
+
+let build: HelloBuild;
+let box: TestBox;
+const a = uniqueName('bpt-wa'); // used by c
+const b = uniqueName('bpt-wb'); // not declared by c
+const c = uniqueName('bpt-wc');
+const token = 'wiring-token-0123456789abcdef';
+
+const deps = () => ({ engine: box.engine, root: box.root });
+const inC = async (...cmd: string[]) => {
+  const r = await promisify(execFile)('podman', ['exec', `blueprint-${c}`, '/hello', ...cmd]).catch(
+    (e: { stdout: string }) => e,
+  );
+  return JSON.parse(r.stdout) as Record<string, unknown>;
+};
+
+beforeAll(async () => {
+  build = await buildHello();
+  box = await makeBox(build);
+  await box.install(a);
+  await box.install(b);
+  await box.install(c, {}, { manifest: { uses: [`${a}>=1.0.0,<2.0.0`] } });
+  // The admin sets a's access token, as the embeddings/llm/vectors READMEs say.
+  const data = serviceDirs(box.root, a).dataDir;
+  await mkdir(data, { recursive: true });
+  await writeFile(path.join(data, 'access-token'), `${token}\n`, { mode: 0o600 });
+}, 300_000);
+afterAll(async () => {
+  await box?.cleanup();
+});
+
+describe('module wiring (real engine)', () => {
+  it('starting a consumer starts what it uses first and waits for its health', async () => {
+    await startService(deps(), b);
+    const r = await startService(deps(), c);
+    expect(r.healthy).toBe(true);
+    expect((await inspectContainer(box.engine, a))?.State.Running).toBe(true);
+  }, 120_000);
+
+  it('the consumer reaches the declared socket and reads its token, read-only', async () => {
+    expect(await inC('connect', `/run/blueprint/uses/${a}/hello.sock`)).toEqual({ connect: 'ok' });
+    expect(await inC('read', `/run/blueprint/tokens/${a}`)).toEqual({ read: token, ok: true });
+    const env = JSON.parse(await podman('inspect', `blueprint-${c}`, '--format', '{{json .Config.Env}}'));
+    const key = a.toUpperCase().replace(/-/g, '_');
+    expect(env).toContain(`BLUEPRINT_USES_${key}_SOCKET=/run/blueprint/uses/${a}/hello.sock`);
+    expect(env).toContain(`BLUEPRINT_USES_${key}_TOKEN_FILE=/run/blueprint/tokens/${a}`);
+  });
+
+  it('attack: an undeclared socket is unreachable from inside, and nothing else is mounted', async () => {
+    for (const p of [
+      `/run/blueprint/uses/${b}/hello.sock`,
+      path.join(serviceDirs(box.root, b).socketDir, 'hello.sock'),
+      `/run/blueprint/services/${b}/hello.sock`,
+    ])
+      expect(await inC('connect', p)).toEqual({ connect: 'No such file or directory' });
+    expect((await inC('read', `/run/blueprint/tokens/${b}`)).ok).toBeUndefined();
+    const info = await inspectContainer(box.engine, c);
+    const mounts = (info?.Mounts ?? []).filter((m) => m.Type === 'bind').map((m) => [m.Destination, m.RW]);
+    expect(mounts.sort()).toEqual(
+      [
+        ['/run/blueprint/tokens/' + a, false],
+        ['/run/blueprint/uses/' + a, false],
+        ['/run/hello', true],
+        ['/var/lib/hello', true],
+      ].sort(),
+    );
+    // No network was added for the wiring.
+    expect(info?.HostConfig?.NetworkMode).toBe('none');
+    // Read-only: the consumer cannot replace the provider's socket.
+    expect((await inC('probe')).ok).not.toBe(false);
+  });
+
+  it("attack: another user namespace given a's socket folder anyway cannot connect (the folder's ACL names c only)", async () => {
+    const dir = serviceDirs(box.root, a).socketDir;
+    const out = await promisify(execFile)('podman', [
+      'run',
+      '--rm',
+      '--userns=auto',
+      '--network=none',
+      '-v',
+      `${dir}:/x:ro`,
+      build.id.replace(/^sha256:/, ''), // its entrypoint is /hello
+      'connect',
+      '/x/hello.sock',
+    ]).catch((e: { stdout: string; stderr: string }) => e);
+    expect(out.stdout, 'stderr' in out ? out.stderr : '').not.toBe('');
+    expect(JSON.parse(out.stdout)).toEqual({ connect: 'Permission denied' });
+  }, 60_000);
+
+  it('stop of a used module names who uses it and refuses unless forced', async () => {
+    await expect(stopService(deps(), a)).rejects.toMatchObject({
+      code: 'in-use',
+      message: expect.stringContaining(c),
+    });
+    expect((await inspectContainer(box.engine, a))?.State.Running).toBe(true);
+    expect(await stopService(deps(), a, undefined, { force: true })).toBe(true);
+    // The consumer keeps running; a later start of it brings a back.
+    await startService(deps(), c);
+    expect((await inspectContainer(box.engine, a))?.State.Running).toBe(true);
+  }, 120_000);
+});
