@@ -138,3 +138,93 @@ export async function startRegistry(
   }
   return { url: `oci://${host}`, host, caPem: tls.caPem, stop: () => child.kill('SIGTERM') };
 }
+
+/**
+ * A token service the way GitHub's registry uses one (the registry is the real docker-registry):
+ * `GET /token?service=…&scope=repository:NAME:ACTIONS` answers `{"token": JWT}`, ES256-signed with
+ * a key whose certificate the registry trusts (x5c header). Anonymous callers get pull on `public`
+ * names only; a caller with the right basic login gets what it asks. It records what it was asked.
+ */
+export async function startTokenRegistry(login: { username: string; password: string }) {
+  const { createServer: httpsServer } = await import('node:https');
+  const { createSign, randomUUID } = await import('node:crypto');
+  const dir = tempDir('bp-token-');
+  const tls = testCa(dir);
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-keyout',
+      'jwt.key',
+      '-out',
+      'jwt.pem',
+      '-days',
+      '2',
+      '-subj',
+      '/CN=token signer',
+    ],
+    { cwd: dir, stdio: 'pipe' },
+  );
+  const jwtKey = readFileSync(path.join(dir, 'jwt.key'), 'utf8');
+  const der = execFileSync('openssl', ['x509', '-in', 'jwt.pem', '-outform', 'DER'], { cwd: dir }).toString(
+    'base64',
+  );
+  const asked: { scope: string; authorized: boolean }[] = [];
+  const b64 = (x: unknown) => Buffer.from(JSON.stringify(x)).toString('base64url');
+  const server = httpsServer({ cert: readFileSync(tls.cert), key: readFileSync(tls.key) }, (req, res) => {
+    const u = new URL(req.url ?? '/', 'https://x');
+    const scope = u.searchParams.get('scope') ?? '';
+    const auth = req.headers.authorization ?? '';
+    const authorized =
+      auth === `Basic ${Buffer.from(`${login.username}:${login.password}`).toString('base64')}`;
+    asked.push({ scope, authorized });
+    if (auth && !authorized) {
+      res.writeHead(401).end();
+      return;
+    }
+    const m = /^repository:([^:]+):(.+)$/.exec(scope);
+    const wanted = m ? m[2]!.split(',') : [];
+    const actions = authorized
+      ? wanted
+      : m?.[1]?.startsWith('public/')
+        ? wanted.filter((a) => a === 'pull')
+        : [];
+    const now = Math.floor(Date.now() / 1000);
+    const head = b64({ typ: 'JWT', alg: 'ES256', x5c: [der] });
+    const body = b64({
+      iss: 'test-issuer',
+      sub: authorized ? login.username : '',
+      aud: 'test-registry',
+      exp: now + 300,
+      nbf: now - 10,
+      iat: now,
+      jti: randomUUID(),
+      access: m ? [{ type: 'repository', name: m[1], actions }] : [],
+    });
+    const sig = createSign('SHA256')
+      .update(`${head}.${body}`)
+      .sign({ key: jwtKey, dsaEncoding: 'ieee-p1363' });
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ token: `${head}.${body}.${sig.toString('base64url')}` }));
+  });
+  const port = await freePort();
+  await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
+  const reg = await startRegistry({
+    tls,
+    auth: `auth:\n  token:\n    realm: https://127.0.0.1:${port}/token\n    service: test-registry\n    issuer: test-issuer\n    rootcertbundle: ${path.join(dir, 'jwt.pem')}\n`,
+  });
+  return {
+    ...reg,
+    asked,
+    stop: () => {
+      reg.stop();
+      server.close();
+    },
+  };
+}

@@ -5,7 +5,7 @@ import { PackageManager } from '../../src/core/pkg/index.js';
 import { publishRepository } from '../../src/core/pkg/publish-remote.js';
 import { configureTransports } from '../../src/core/pkg/transport.js';
 import { buildRepo, makeKey, makeSource, type TestKey, tempDir } from '../helpers/pkg.js';
-import { haveRegistry, type Registry, startRegistry } from '../helpers/registry.js';
+import { haveRegistry, type Registry, startRegistry, startTokenRegistry } from '../helpers/registry.js';
 
 let key: TestKey;
 let reg: Registry;
@@ -115,6 +115,44 @@ describe.skipIf(!haveRegistry)(
       expect(titles).not.toContain('signing-key.asc');
       expect(titles.slice(-2)).toEqual(['index.json', 'index.json.asc']);
     });
+
+    it('the token flow GitHub uses: anonymous pull of a public name, login for push and private names', async () => {
+      const tok = await startTokenRegistry({ username: 'ci', password: 'ghp-test-token' });
+      try {
+        configureTransports({ ca: [reg.caPem, open.caPem, tok.caPem] });
+        const pub = `${tok.url}/public/modules`;
+        const priv = `${tok.url}/private/modules`;
+        configureTransports({
+          etc: path.join(
+            etcWith({ registries: { [tok.host]: { username: 'ci', password: 'ghp-test-token' } } }),
+            'etc/blueprint',
+          ),
+        });
+        await publishRepository(await builtRepo('1.0.0'), pub);
+        await publishRepository(await builtRepo('1.0.0'), priv);
+        expect(tok.asked.some((a) => a.authorized && a.scope === 'repository:public/modules:pull,push')).toBe(
+          true,
+        );
+        // A box with no login reads the public repository through an anonymous token …
+        const anon = await box(tempDir('bp-root-'), pub);
+        expect((await anon.update())[0]).toMatchObject({ ok: true, version: 1 });
+        expect(tok.asked.some((a) => !a.authorized && a.scope === 'repository:public/modules:pull')).toBe(
+          true,
+        );
+        // … but not the private one; with its login it does.
+        const none = await box(tempDir('bp-root-'), priv);
+        expect((await none.update())[0]).toMatchObject({ ok: false, error: { code: 'access-denied' } });
+        const withLogin = await box(
+          etcWith({ registries: { [tok.host]: { username: 'ci', password: 'ghp-test-token' } } }),
+          priv,
+        );
+        expect((await withLogin.update())[0]).toMatchObject({ ok: true, version: 1 });
+        await withLogin.install(['good']);
+        expect((await withLogin.installed())[0]?.version).toBe('1.0.0');
+      } finally {
+        tok.stop();
+      }
+    }, 60_000);
 
     it('a missing repository is not found', async () => {
       const pm = await box(tempDir('bp-root-'), `${open.url}/nobody/here`);
