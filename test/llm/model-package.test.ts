@@ -1,0 +1,81 @@
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { makeModelPackageSource } from '../../modules/llm/model-package.js';
+import { bpkg, makeKey, run, tempDir } from '../helpers/pkg.js';
+import { FIXTURE_MODELS, Q8 } from './helpers.js';
+
+// A model as a signed package of its own: model-NAME with the GGUF, the chat template and every
+// file's SHA-256 in the manifest, built and installed with the real tools.
+const work = tempDir('bp-llm-model-');
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+describe('model-NAME packages', () => {
+  it('carries the GGUF and its chat template, hashed, and installs verified', async () => {
+    const { dir, manifest } = await makeModelPackageSource({
+      model: join(FIXTURE_MODELS, 'tiny-llama-q8'),
+      out: join(work, 'src'),
+      name: 'tiny-llama-q8',
+      license: 'MIT (random test weights)',
+    });
+    expect(manifest).toMatchObject({
+      name: 'model-tiny-llama-q8',
+      arch: 'all',
+      license: 'MIT (random test weights)',
+    });
+    expect(Object.keys(manifest.files as object)).toEqual([
+      'models/tiny-llama-q8/chat_template.jinja',
+      'models/tiny-llama-q8/tiny-llama-q8_0.gguf',
+    ]);
+    // The template written out is the one inside the GGUF.
+    expect(readFileSync(join(dir, 'payload/models/tiny-llama-q8/chat_template.jinja'), 'utf8')).toContain(
+      "'<|assistant|>\\n'",
+    );
+    const key = await makeKey(join(work, 'key'));
+    const repo = join(work, 'repo');
+    const built = await run(['repo', 'build', dir, '--repo', repo, '--key', key.privateFile]);
+    expect(built.code, built.stderr).toBe(0);
+    const root = join(work, 'root');
+    for (const args of [
+      ['key', 'add', key.publicFile, '--fingerprint', key.fingerprint],
+      ['repo', 'add', 'main', repo],
+      ['update'],
+      ['install', 'model-tiny-llama-q8'],
+    ]) {
+      const r = await bpkg(root, args);
+      expect(r.code, `bpkg ${args.join(' ')}: ${r.stderr}`).toBe(0);
+    }
+    const installed = join(
+      root,
+      'opt/blueprint/model-tiny-llama-q8/1.0.0/models/tiny-llama-q8/tiny-llama-q8_0.gguf',
+    );
+    expect(readFileSync(installed).equals(readFileSync(Q8))).toBe(true);
+  }, 120_000);
+
+  it('a payload file that does not match its manifest hash is refused at install, named', async () => {
+    const { dir } = await makeModelPackageSource({
+      model: join(FIXTURE_MODELS, 'tiny-llama-q8'),
+      out: join(work, 'bad'),
+      name: 'tiny-llama-bad',
+    });
+    const gguf = join(dir, 'payload/models/tiny-llama-bad/tiny-llama-q8_0.gguf');
+    const b = readFileSync(gguf);
+    b.writeUInt8(b.readUInt8(b.length - 1) ^ 1, b.length - 1);
+    writeFileSync(gguf, b);
+    const key = await makeKey(join(work, 'key2'));
+    const repo = join(work, 'repo2');
+    const built = await run(['repo', 'build', dir, '--repo', repo, '--key', key.privateFile]);
+    expect(built.code, built.stderr).toBe(0);
+    const root = join(work, 'root2');
+    for (const args of [
+      ['key', 'add', key.publicFile, '--fingerprint', key.fingerprint],
+      ['repo', 'add', 'main', repo],
+      ['update'],
+    ])
+      expect((await bpkg(root, args)).code).toBe(0);
+    const r = await bpkg(root, ['install', 'model-tiny-llama-bad']);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/tiny-llama-q8_0\.gguf does not match its SHA-256/);
+    expect(existsSync(join(root, 'opt/blueprint/model-tiny-llama-bad'))).toBe(false);
+  }, 60_000);
+});
