@@ -86,6 +86,33 @@ export async function announceKeyRotation(
   );
 }
 
+/**
+ * `blueprint repo publish DIR --to oci://…|s3://…`: uploads a built repository, packages first.
+ * Registry logins: BLUEPRINT_REGISTRY_USER/BLUEPRINT_REGISTRY_PASSWORD (CI secrets) or a
+ * credentials.json only its owner can read; S3: the AWS environment or shared files.
+ */
+export async function publishRepository(
+  dir: string,
+  to: string,
+  opts: { credentials?: string; env?: NodeJS.ProcessEnv; info?: (rel: string) => void } = {},
+) {
+  const [{ publishRepository: publish }, { configureTransports }] = await Promise.all([
+    import('../core/pkg/publish-remote.js'),
+    import('../core/pkg/transport.js'),
+  ]);
+  const env = opts.env ?? process.env;
+  configureTransports({
+    env,
+    ...(opts.credentials ? { credentialsFile: path.resolve(opts.credentials) } : {}),
+    ...(env.BLUEPRINT_REGISTRY_USER && env.BLUEPRINT_REGISTRY_PASSWORD
+      ? {
+          registryLogin: { username: env.BLUEPRINT_REGISTRY_USER, password: env.BLUEPRINT_REGISTRY_PASSWORD },
+        }
+      : {}),
+  });
+  return publish(path.resolve(dir), to, opts.info);
+}
+
 /** `blueprint module new`: a module folder from the template. */
 export async function scaffoldModule(name: string, dir: string) {
   return (await import('../core/modules/index.js')).scaffoldModule(name, dir);

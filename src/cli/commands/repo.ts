@@ -4,6 +4,7 @@ import { type Signer, UsageError } from '../../app/index.js';
 import {
   announceKeyRotation,
   buildRepository,
+  publishRepository,
   readPublicKey,
   signFile,
   writeSigningKey,
@@ -155,9 +156,44 @@ const sign: CommandSpec = {
   },
 };
 
+const publish: CommandSpec = {
+  name: 'publish',
+  summary: 'Upload a built repository to an OCI registry or an S3 bucket (packages first, index last)',
+  args: 'DIR',
+  options: {
+    to: {
+      type: 'string',
+      value: 'URL',
+      description: 'oci://REGISTRY/NAMESPACE/REPO[:TAG] or s3://BUCKET/PREFIX',
+    },
+    credentials: {
+      type: 'string',
+      value: 'FILE',
+      description:
+        'Registry logins (credentials.json, readable by you only); or BLUEPRINT_REGISTRY_USER/_PASSWORD',
+    },
+  },
+  details:
+    'Only what the index names (each package with its .asc), keys/rotation.json(.asc) and the signed index are uploaded.\nS3 credentials, region and endpoint come the AWS way: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION, AWS_ENDPOINT_URL_S3, or the shared files.\nExample: blueprint repo publish ./repo --to oci://ghcr.io/OWNER/modules',
+  async run(ctx, parsed) {
+    const [dir] = parsed.positionals;
+    const to = optString(parsed, 'to');
+    if (!dir || !to) throw new UsageError('Usage: blueprint repo publish DIR --to URL');
+    const credentials = optString(parsed, 'credentials');
+    const out = await publishRepository(dir, to, {
+      ...(credentials ? { credentials } : {}),
+      info: (rel) => ctx.info(`uploaded ${rel}`),
+    });
+    ctx.report(
+      { to: out.to, files: out.files.map((f) => f.rel) },
+      `published ${out.files.length} files to ${out.to}`,
+    );
+  },
+};
+
 export const repoGroup: CommandGroup = {
   name: 'repo',
   summary:
     'Publish a BlueprintOS repository: keys, signed packages and index. (Clients add repositories with `bpkg repo add`.)',
-  commands: [build, sign, keygen, rotate],
+  commands: [build, sign, keygen, rotate, publish],
 };

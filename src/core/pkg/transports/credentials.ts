@@ -53,8 +53,9 @@ export async function registryCredentials(
   opts: TransportOptions,
   host: string,
 ): Promise<BasicCredentials | undefined> {
-  if (!opts.etc) return undefined;
-  const file = path.join(opts.etc, 'credentials.json');
+  if (opts.registryLogin) return opts.registryLogin;
+  const file = opts.credentialsFile ?? (opts.etc && path.join(opts.etc, 'credentials.json'));
+  if (!file) return undefined;
   const text = await readSecretFile(file);
   if (text === undefined) return undefined;
   let parsed: unknown;

@@ -10,6 +10,10 @@ export interface Opened {
 export interface TransportOptions {
   /** ROOT/etc/blueprint: credentials.json and aws/{credentials,config} live here (root-only). */
   etc?: string;
+  /** A credentials.json elsewhere (a publisher's, owner-only); default ETC/credentials.json. */
+  credentialsFile?: string;
+  /** A registry login given by the environment (CI secrets), used for every registry. */
+  registryLogin?: { username: string; password: string };
   /** Extra trusted CA certificates (PEM) for HTTPS, added to the system's. */
   ca?: string[];
   /** The environment that AWS settings are read from (default process.env). */
