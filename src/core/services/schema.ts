@@ -85,6 +85,24 @@ export const serviceSchema = z.strictObject({
       error: 'must be none, loopback-socket or outbound (host network is never allowed)',
     })
     .default('none'),
+  /**
+   * With network "outbound": the only hosts the container may reach, "host:port" (a name, an IPv4
+   * address or a [IPv6] address). The admin approves this list at install; everything else is
+   * refused from inside the container (outbound.ts). Empty: nothing is reachable.
+   */
+  outbound: z
+    .array(
+      z
+        .string()
+        .max(260)
+        .regex(
+          /^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*|\d{1,3}(\.\d{1,3}){3}|\[[0-9a-f:.]+\]):([1-9]\d{0,4})$/i,
+          'must be "host:port", e.g. "api.example.org:443" (IPv6 as "[2001:db8::1]:443")',
+        )
+        .refine((v) => Number(v.slice(v.lastIndexOf(':') + 1)) <= 65535, 'port must be at most 65535'),
+    )
+    .max(64)
+    .default([]),
   /** Where the service listens (loopback-socket): a host directory blueprint creates is mounted at `dir`. */
   socket: z.strictObject({ dir: containerPath, file: z.string().regex(/^[\w.-]+$/) }).optional(),
   /** Persistent writable directory: ROOT/var/lib/blueprint/modules/NAME mounted at this path. */
@@ -142,6 +160,8 @@ export const checkedServiceSchema = serviceSchema.superRefine((s, ctx) => {
       path: ['socket'],
       message: 'is required with network "loopback-socket"',
     });
+  if (s.outbound.length && s.network !== 'outbound')
+    ctx.addIssue({ code: 'custom', path: ['outbound'], message: 'needs network "outbound"' });
   if (s.health && !s.socket)
     ctx.addIssue({ code: 'custom', path: ['health'], message: 'http checks need a "socket"' });
   const targets = [s.data, s.socket?.dir, ...s.mounts.map((m) => m.target)].filter(Boolean);

@@ -1,0 +1,188 @@
+import { execFile } from 'node:child_process';
+import { lookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
+import { BlueprintError } from '../errors.js';
+import type { Engine } from './engine.js';
+
+/**
+ * A module with network "outbound" reaches the hosts its manifest declares (`outbound`, approved
+ * by the admin at install) and nothing else (issue 19). The rules live in the container's own
+ * network namespace, in a table of their own, loaded from the host with `nsenter -t PID -n nft`:
+ * the container has no capability over that namespace (CapDrop ALL, and the namespace belongs to
+ * the host's user namespace), so it cannot change them. Refused connections are rejected, not
+ * dropped, so a module learns at once; both kinds are counted for `audit outbound`.
+ */
+
+export const MODULE_TABLE = 'blueprint_outbound';
+
+export interface OutboundTarget {
+  host: string;
+  port: number;
+}
+
+/** "api.example.org:443", "192.0.2.1:80", "[2001:db8::1]:443" (the manifest schema checked the form). */
+export function parseOutbound(entry: string): OutboundTarget {
+  const at = entry.lastIndexOf(':');
+  return {
+    host: entry
+      .slice(0, at)
+      .replace(/^\[|\]$/g, '')
+      .toLowerCase(),
+    port: Number(entry.slice(at + 1)),
+  };
+}
+
+export interface ResolvedTarget extends OutboundTarget {
+  addresses: string[];
+}
+
+/**
+ * The addresses each declared host has now, resolved on the host (through the box's resolver),
+ * when the container starts. A name that does not resolve allows nothing (and is reported).
+ */
+export async function resolveOutbound(
+  entries: string[],
+  resolve: (host: string) => Promise<string[]> = async (h) =>
+    (await lookup(h, { all: true })).map((a) => a.address),
+): Promise<{ targets: ResolvedTarget[]; unresolved: string[] }> {
+  const targets: ResolvedTarget[] = [];
+  const unresolved: string[] = [];
+  for (const t of entries.map(parseOutbound)) {
+    const addresses = isIP(t.host) ? [t.host] : await resolve(t.host).catch(() => [] as string[]);
+    if (!addresses.length) unresolved.push(`${t.host}:${t.port}`);
+    targets.push({ ...t, addresses });
+  }
+  return { targets, unresolved };
+}
+
+/** The container's rules: loopback, replies, the declared destinations; the rest refused and counted. */
+export function outboundRuleset(targets: ResolvedTarget[], nameservers: string[] = []): string {
+  const v = (a: string) => (isIP(a) === 6 ? 'ip6' : 'ip');
+  const allow = targets.flatMap((t) =>
+    t.addresses.map(
+      (a) =>
+        `    ${v(a)} daddr ${a} tcp dport ${t.port} update @allowed_${v(a)} { ${v(a)} daddr . meta l4proto . th dport counter } counter name "allowed" accept`,
+    ),
+  );
+  const dns = nameservers.map(
+    (a) => `    ${v(a)} daddr ${a} meta l4proto { tcp, udp } th dport 53 counter name "dns" accept`,
+  );
+  const set = (name: string, family: 'ip' | 'ip6') =>
+    `  set ${name}_${family} { type ${family === 'ip' ? 'ipv4_addr' : 'ipv6_addr'} . inet_proto . inet_service; flags dynamic,timeout; timeout 7d; size 1024; }`;
+  return `table inet ${MODULE_TABLE}
+delete table inet ${MODULE_TABLE}
+table inet ${MODULE_TABLE} {
+  counter allowed { }
+  counter dns { }
+  counter refused { }
+${set('allowed', 'ip')}
+${set('allowed', 'ip6')}
+${set('refused', 'ip')}
+${set('refused', 'ip6')}
+  chain output {
+    type filter hook output priority filter; policy drop;
+    oif "lo" accept
+    ct state established,related accept
+    ct state invalid drop
+${[...dns, ...allow].join('\n')}${dns.length + allow.length ? '\n' : ''}    meta nfproto ipv4 update @refused_ip { ip daddr . meta l4proto . th dport counter }
+    meta nfproto ipv6 update @refused_ip6 { ip6 daddr . meta l4proto . th dport counter }
+    meta l4proto tcp counter name "refused" reject with tcp reset
+    counter name "refused" reject with icmpx admin-prohibited
+  }
+}
+`;
+}
+
+/** Runs nft in the network namespace of process `pid` (a container's first process). */
+export async function nftInNetns(pid: number, args: string[], input?: string): Promise<string> {
+  if (!Number.isInteger(pid) || pid <= 1)
+    throw new BlueprintError(
+      `No process to enter (pid ${pid})`,
+      'no-container-pid',
+      'Start the service first.',
+    );
+  return new Promise((resolve, reject) => {
+    const child = execFile('nsenter', ['-t', String(pid), '-n', 'nft', ...args], (err, stdout, stderr) => {
+      if (err)
+        reject(
+          new BlueprintError(
+            `Could not set the container's network rules: ${stderr.trim() || err.message}`,
+            'outbound-rules',
+            'The container was left without network rules of its own; stop it, then check that nftables is installed.',
+          ),
+        );
+      else resolve(stdout);
+    });
+    if (input !== undefined) child.stdin?.end(input);
+  });
+}
+
+/** Loads the rules into the container's namespace (replacing any from an earlier start). */
+export async function applyOutbound(pid: number, targets: ResolvedTarget[], nameservers: string[] = []) {
+  await nftInNetns(pid, ['-f', '-'], outboundRuleset(targets, nameservers));
+}
+
+/** One destination a module contacted or was refused, from its namespace's sets. */
+export interface ModuleFlow {
+  verdict: 'allowed' | 'refused';
+  address: string;
+  proto: string;
+  port: number;
+  packets: number;
+  bytes: number;
+}
+
+type NftElem = { elem?: { val?: { concat?: unknown[] }; counter?: { packets: number; bytes: number } } };
+
+/** Elements of the dynamic sets of a `nft -j list table` answer, as flows. */
+export function flowsFromNftJson(json: string, sets: Record<string, ModuleFlow['verdict']>): ModuleFlow[] {
+  const out: ModuleFlow[] = [];
+  for (const item of (JSON.parse(json) as { nftables?: Record<string, unknown>[] }).nftables ?? []) {
+    const set = item.set as { name?: string; elem?: NftElem[] } | undefined;
+    const verdict = set?.name ? sets[set.name] : undefined;
+    if (!verdict) continue;
+    for (const e of set!.elem ?? []) {
+      const [address, proto, port] = (e.elem?.val?.concat ?? []) as [string, string | number, number];
+      out.push({
+        verdict,
+        address: String(address),
+        proto: String(proto),
+        port: Number(port),
+        packets: e.elem?.counter?.packets ?? 0,
+        bytes: e.elem?.counter?.bytes ?? 0,
+      });
+    }
+  }
+  return out;
+}
+
+/** What the module in process `pid`'s namespace contacted and was refused. */
+export async function moduleFlows(pid: number): Promise<ModuleFlow[]> {
+  const json = await nftInNetns(pid, ['-j', 'list', 'table', 'inet', MODULE_TABLE]);
+  return flowsFromNftJson(json, {
+    allowed_ip: 'allowed',
+    allowed_ip6: 'allowed',
+    refused_ip: 'refused',
+    refused_ip6: 'refused',
+  });
+}
+
+/**
+ * Prepares a created container of a module with network "outbound" so that its first instruction
+ * already runs under the rules: `init` makes the namespaces and the network (the OCI "created"
+ * state: nothing of the module has run yet), the rules are loaded into its namespace, then the
+ * caller starts it. `container` is the engine's name of the container. Answers the hosts whose
+ * names did not resolve (allowed nothing).
+ */
+export async function initWithOutbound(
+  engine: Pick<Engine, 'libpod'>,
+  container: string,
+  outbound: string[],
+  opts: { nameservers?: string[]; resolve?: (host: string) => Promise<string[]> } = {},
+): Promise<{ unresolved: string[]; pid: number }> {
+  const { targets, unresolved } = await resolveOutbound(outbound, opts.resolve);
+  await engine.libpod('POST', `/containers/${container}/init`, { ok: [304] });
+  const info = await engine.libpod<{ State: { Pid: number } }>('GET', `/containers/${container}/json`);
+  await applyOutbound(info.State.Pid, targets, opts.nameservers);
+  return { unresolved, pid: info.State.Pid };
+}

@@ -1,0 +1,159 @@
+import { execFileSync } from 'node:child_process';
+import { createServer, type Server } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chooseSocket, openEngine } from '../../src/core/services/engine.js';
+import {
+  initWithOutbound,
+  moduleFlows,
+  outboundRuleset,
+  parseOutbound,
+  resolveOutbound,
+} from '../../src/core/services/outbound.js';
+import { parseService } from '../../src/core/services/schema.js';
+import { buildHello, type HelloBuild, podman, uniqueName } from './helpers.js';
+
+describe('a module declares the hosts it reaches', () => {
+  it('takes host:port entries with network "outbound" only', () => {
+    const s = parseService({
+      image: { archive: 'i.tar', id: `sha256:${'a'.repeat(64)}` },
+      network: 'outbound',
+      outbound: ['api.example.org:443', '192.0.2.1:80', '[2001:db8::1]:8443'],
+    });
+    expect(s.outbound.map(parseOutbound)).toEqual([
+      { host: 'api.example.org', port: 443 },
+      { host: '192.0.2.1', port: 80 },
+      { host: '2001:db8::1', port: 8443 },
+    ]);
+    expect(() =>
+      parseService({
+        image: { archive: 'i.tar', id: `sha256:${'a'.repeat(64)}` },
+        outbound: ['api.example.org:443'],
+      }),
+    ).toThrow(/needs network "outbound"/);
+    for (const bad of ['api.example.org', 'http://x:80', 'x:0', 'x:70000', '*:443'])
+      expect(() =>
+        parseService({
+          image: { archive: 'i.tar', id: `sha256:${'a'.repeat(64)}` },
+          network: 'outbound',
+          outbound: [bad],
+        }),
+      ).toThrow(/outbound/);
+  });
+
+  it('names are resolved when the container starts; one that does not resolve allows nothing', async () => {
+    const r = await resolveOutbound(['a.example:443', 'gone.example:80', '192.0.2.9:25'], async (h) => {
+      if (h === 'a.example') return ['192.0.2.1', '2001:db8::1'];
+      throw new Error('ENOTFOUND');
+    });
+    expect(r.unresolved).toEqual(['gone.example:80']);
+    const rules = outboundRuleset(r.targets);
+    expect(rules).toContain('ip daddr 192.0.2.1 tcp dport 443');
+    expect(rules).toContain('ip6 daddr 2001:db8::1 tcp dport 443');
+    expect(rules).toContain('ip daddr 192.0.2.9 tcp dport 25');
+    expect(rules).not.toContain('dport 80 ');
+    expect(rules).toContain('policy drop');
+  });
+});
+
+/**
+ * From inside a real container (the hello module's image, no capabilities, read-only root) on
+ * Podman's bridge: servers of this test on the bridge's host address, one port declared, one not.
+ */
+const hasPodman = (() => {
+  try {
+    execFileSync('podman', ['--version']);
+    return process.getuid?.() === 0;
+  } catch {
+    return false;
+  }
+})();
+describe.skipIf(!hasPodman)('the container reaches its declared hosts and nothing else (real engine)', () => {
+  let build: HelloBuild;
+  const names: string[] = [];
+  const servers: Server[] = [];
+  let gateway: string;
+  let allowedPort: number;
+  let otherPort: number;
+  let pid: number;
+
+  const create = async (name: string) => {
+    names.push(name);
+    await podman(
+      'create',
+      '--name',
+      name,
+      '--network',
+      'podman',
+      '--cap-drop',
+      'all',
+      '--security-opt',
+      'no-new-privileges',
+      '--read-only',
+      '--tmpfs',
+      '/run/hello',
+      build.id,
+      'serve',
+    );
+  };
+  const listen = (port = 0) =>
+    new Promise<number>((resolve) => {
+      const s = createServer((c) => c.on('error', () => undefined).end('hi')).listen(port, gateway, () =>
+        resolve((s.address() as { port: number }).port),
+      );
+      servers.push(s);
+    });
+  /** The hello binary's probe connects from inside the container and says how it went. */
+  const probe = async (name: string, addr: string, port: number) =>
+    JSON.parse(await podman('exec', name, '/hello', 'probe', addr, String(port))).connect as string;
+
+  beforeAll(async () => {
+    build = await buildHello();
+    await podman('load', '-i', build.archive);
+    const net = JSON.parse(await podman('network', 'inspect', 'podman'))[0];
+    gateway = net.subnets[0].gateway;
+    const name = uniqueName('bpt-outbound');
+    await create(name);
+    const engine = openEngine(chooseSocket(process.env).path);
+    // The bridge's host address exists once a container is on it: the rules name the port now,
+    // the servers listen once init has brought the bridge up.
+    allowedPort = 20000 + Math.floor(Math.random() * 20000);
+    ({ pid } = await initWithOutbound(engine, name, [`${gateway}:${allowedPort}`]));
+    await listen(allowedPort);
+    otherPort = await listen();
+    await podman('start', name);
+  }, 120_000);
+  afterAll(async () => {
+    for (const n of names) await podman('rm', '-f', '-t', '0', n).catch(() => undefined);
+    for (const s of servers) s.close();
+  });
+
+  it('the declared host and port answer; another port of the same host and another address are refused', async () => {
+    const c = names[0]!;
+    expect(await probe(c, gateway, allowedPort)).toBe('ok');
+    expect(await probe(c, gateway, otherPort)).toBe('Connection refused');
+    expect(await probe(c, '192.0.2.1', 80)).toBe('Connection refused');
+    const flows = await moduleFlows(pid);
+    expect(flows).toContainEqual(
+      expect.objectContaining({ verdict: 'allowed', address: gateway, port: allowedPort }),
+    );
+    expect(flows).toContainEqual(
+      expect.objectContaining({ verdict: 'refused', address: gateway, port: otherPort }),
+    );
+    expect(flows).toContainEqual(
+      expect.objectContaining({ verdict: 'refused', address: '192.0.2.1', port: 80 }),
+    );
+  }, 60_000);
+
+  it('control: the same container without the rules reaches the other port (the refusal was the rules)', async () => {
+    const control = uniqueName('bpt-outbound-control');
+    await create(control);
+    await podman('start', control);
+    expect(await probe(control, gateway, otherPort)).toBe('ok');
+  }, 60_000);
+
+  it('the module cannot change its rules from inside (no capability over its namespace)', async () => {
+    // The image has no nft; the kernel's answer to the module is what counts: it holds no CAP_NET_ADMIN.
+    const status = await podman('exec', names[0]!, '/hello', 'probe');
+    expect(JSON.parse(status).CapEff).toMatch(/^0+$/);
+  });
+});
