@@ -118,7 +118,20 @@ export async function scaffoldModule(name: string, dir: string) {
   return (await import('../core/modules/index.js')).scaffoldModule(name, dir);
 }
 
-/** `blueprint module lint`: manifest, sandbox loosenings, image recipe, hashes, the rating. */
-export async function lintModule(dir: string) {
-  return (await import('../core/modules/index.js')).lintModule(dir);
+/**
+ * `blueprint module lint`: manifest, sandbox loosenings, image recipe, hashes, the rating. With a
+ * box's `root`, the modules its manifest `uses` may also be ones installed or offered there.
+ */
+export async function lintModule(dir: string, opts: { root?: string } = {}) {
+  const known: string[] = [];
+  if (opts.root) {
+    const { PackageManager } = await import('../core/pkg/index.js');
+    const pm = new PackageManager({ root: opts.root });
+    const [installed, offered] = await Promise.all([
+      pm.installed().catch(() => []),
+      pm.search('').catch(() => []),
+    ]);
+    known.push(...installed.map((p) => p.name), ...offered.map((p) => p.name));
+  }
+  return (await import('../core/modules/index.js')).lintModule(dir, { known });
 }

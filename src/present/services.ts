@@ -35,6 +35,11 @@ export function formatInspection(i: ServiceInspection): string {
     `  gpu              ${p.gpu}`,
     `  restart          ${p.restart}; stop: SIGTERM, SIGKILL after ${p.stopTimeoutSeconds}s`,
     ...p.mounts.map((m) => `  mount            ${m.source} -> ${m.target} (${m.mode})`),
+    ...(p.uses ?? []).map(
+      (u) =>
+        `  uses             ${u.name} ${u.version} (${u.range}) through ${u.socket}${u.token ? `, token /run/blueprint/tokens/${u.name}` : ''}`,
+    ),
+    ...(i.usedBy?.length ? [`  used by          ${i.usedBy.join(', ')}`] : []),
   ];
   const k = i.process;
   if (!k)

@@ -1,8 +1,11 @@
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { lintModule } from '../../src/core/modules/lint.js';
 import { parseManifest, requirements } from '../../src/core/pkg/format.js';
 import { PackageManager } from '../../src/core/pkg/index.js';
+import { NO_GPU, sandboxPolicy } from '../../src/core/services/policy.js';
+import { parseService } from '../../src/core/services/schema.js';
 import { buildRepo, makeKey, makeSource, tempDir, trustingRoot } from '../helpers/pkg.js';
 
 /** `uses` (issue 17, module wiring): a module's used modules are dependencies like `depends`. */
@@ -59,5 +62,70 @@ describe('bpkg installs what a module uses', () => {
     // An upgrade holds llm back: rag's range admits no 1.x.
     await pm.upgrade();
     expect((await pm.installed()).find((p) => p.name === 'llm')?.version).toBe('0.1.0');
+  });
+});
+
+describe('module lint checks uses', () => {
+  it('names a module in a sibling folder or one the box knows; anything else is an error', async () => {
+    const catalog = tempDir('bp-wiring-lint-');
+    const write = async (name: string, extra: Record<string, unknown> = {}) => {
+      await mkdir(path.join(catalog, name), { recursive: true });
+      await writeFile(path.join(catalog, name, 'manifest.json'), JSON.stringify({ ...base, name, ...extra }));
+      await writeFile(path.join(catalog, name, 'README.md'), 'x\n');
+    };
+    await write('llm');
+    await write('rag', { uses: ['llm>=0.1.0', 'vectors', 'ghost'] });
+    const report = await lintModule(path.join(catalog, 'rag'), { known: ['vectors'] });
+    expect(report.errors.map((e) => e.field)).toEqual(['uses[2]']);
+    expect(report.errors[0]?.message).toMatch(/^ghost is not a module known here/);
+  });
+});
+
+describe('sandboxPolicy with uses', () => {
+  const policy = (
+    service: Record<string, unknown>,
+    uses = [] as Parameters<typeof sandboxPolicy>[0]['uses'],
+  ) =>
+    sandboxPolicy({
+      root: '/box',
+      name: 'rag',
+      version: '1.0.0',
+      prefix: '/box/opt/blueprint/rag/1.0.0',
+      service: parseService({ image: { id: `sha256:${'a'.repeat(64)}` }, ...service }),
+      approvals: { outboundNetwork: false },
+      gpu: NO_GPU,
+      seccompProfile: '/box/seccomp.json',
+      ...(uses ? { uses } : {}),
+    });
+  const llm = {
+    name: 'llm',
+    range: '*',
+    version: '0.1.0',
+    socketDir: '/box/run/blueprint/services/llm',
+    target: '/run/blueprint/uses/llm',
+    socket: '/run/blueprint/uses/llm/api.sock',
+    tokenFile: '/box/run/blueprint/wiring/rag/llm.token',
+    tokenTarget: '/run/blueprint/tokens/llm',
+  };
+
+  it('mounts exactly the used socket folders and tokens, read-only, and says where; no network', () => {
+    const p = policy({}, [llm]);
+    expect(p.summary.mounts).toEqual([
+      { source: llm.socketDir, target: llm.target, mode: 'ro' },
+      { source: llm.tokenFile, target: llm.tokenTarget, mode: 'ro' },
+    ]);
+    expect(p.spec.env).toMatchObject({
+      BLUEPRINT_USES_LLM_SOCKET: llm.socket,
+      BLUEPRINT_USES_LLM_TOKEN_FILE: llm.tokenTarget,
+    });
+    expect(p.spec.netns).toEqual({ nsmode: 'none' });
+    expect(policy({}).summary.mounts).toEqual([]);
+  });
+
+  it("refuses a module's own folders under /run/blueprint (where another module's socket goes)", () => {
+    expect(() => policy({ data: '/run/blueprint/uses/llm' })).toThrow(/kept for the modules a service uses/);
+    expect(() =>
+      policy({ network: 'loopback-socket', socket: { dir: '/run/blueprint', file: 's' } }),
+    ).toThrow(/under \/run\/blueprint/);
   });
 });

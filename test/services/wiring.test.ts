@@ -3,6 +3,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { inspectService } from '../../src/core/services/inspect.js';
 import { inspectContainer, startService, stopService } from '../../src/core/services/lifecycle.js';
 import { serviceDirs } from '../../src/core/services/policy.js';
 import { buildHello, type HelloBuild, makeBox, podman, type TestBox, uniqueName } from './helpers.js';
@@ -97,6 +98,21 @@ describe('module wiring (real engine)', () => {
     ]).catch((e: { stdout: string; stderr: string }) => e);
     expect(out.stdout, 'stderr' in out ? out.stderr : '').not.toBe('');
     expect(JSON.parse(out.stdout)).toEqual({ connect: 'Permission denied' });
+  }, 60_000);
+
+  it('service inspect shows the wiring both ways', async () => {
+    const ic = await inspectService(deps(), c);
+    expect(ic.policy.uses).toEqual([
+      {
+        name: a,
+        range: '>=1.0.0 <2.0.0',
+        version: '1.0.0',
+        socket: `/run/blueprint/uses/${a}/hello.sock`,
+        token: true,
+      },
+    ]);
+    expect(ic.usedBy).toEqual([]);
+    expect((await inspectService(deps(), a)).usedBy).toEqual([c]);
   }, 60_000);
 
   it('stop of a used module names who uses it and refuses unless forced', async () => {

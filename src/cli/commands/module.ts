@@ -62,7 +62,7 @@ const lint: CommandSpec = {
     const [dir, extra] = parsed.positionals;
     if (!dir || extra)
       throw new UsageError('Give one module folder', 'Example: blueprint module lint modules/hello');
-    const report = await lintModule(dir);
+    const report = await lintModule(dir, { root: ctx.root });
     ctx.result(report, humanReport(report));
     return report.ok ? ExitCode.ok : ExitCode.verification;
   },

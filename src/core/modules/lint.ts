@@ -106,8 +106,43 @@ async function checkHashes(
         });
 }
 
-/** Checks a module source folder before it is packaged; never changes it. */
-export async function lintModule(dir: string): Promise<LintReport> {
+/** Names of the modules in the folders next to `dir` (a catalog such as this repository's modules/). */
+async function siblingModules(dir: string): Promise<string[]> {
+  const parent = path.dirname(dir);
+  const names: string[] = [];
+  for (const e of await readdir(parent, { withFileTypes: true }).catch(() => []))
+    if (e.isDirectory() && path.join(parent, e.name) !== dir) {
+      const m = await readFile(path.join(parent, e.name, 'manifest.json'), 'utf8').catch(() => undefined);
+      try {
+        const name = m && (JSON.parse(m) as { name?: unknown }).name;
+        if (typeof name === 'string') names.push(name);
+      } catch {}
+    }
+  return names;
+}
+
+/**
+ * Each module `uses` names must be a real module: one in a sibling folder (the catalog the module
+ * is written in), or one the caller knows (`known`: installed or offered on this box).
+ */
+async function checkUses(dir: string, uses: unknown, known: string[], errors: Finding[]): Promise<void> {
+  if (!Array.isArray(uses) || uses.length === 0) return;
+  const real = new Set([...known, ...(await siblingModules(dir))]);
+  for (const [i, u] of uses.entries()) {
+    const name = typeof u === 'string' ? /^[a-z0-9][a-z0-9-]*/.exec(u.trim())?.[0] : undefined;
+    if (name && !real.has(name))
+      errors.push({
+        field: fieldPath(['uses', i]),
+        message: `${name} is not a module known here: no folder next to this one has it, and it is neither installed nor offered by a repository of this box`,
+      });
+  }
+}
+
+/**
+ * Checks a module source folder before it is packaged; never changes it. `known`: module names
+ * that exist besides the folders next to it (the box's installed and offered packages).
+ */
+export async function lintModule(dir: string, opts: { known?: string[] } = {}): Promise<LintReport> {
   const abs = path.resolve(dir);
   if (!(await exists(abs)))
     throw new NotFoundError(`${dir} does not exist`, 'Give the module folder: blueprint module lint PATH');
@@ -138,6 +173,7 @@ export async function lintModule(dir: string): Promise<LintReport> {
   warnings.push(...check.warnings);
   const service = (raw as { service?: unknown }).service;
   if (service !== undefined) await checkRecipe(abs, errors, warnings);
+  await checkUses(abs, (raw as { uses?: unknown }).uses, opts.known ?? [], errors);
   const mounts = check.service?.mounts ?? [];
   for (const [i, m] of mounts.entries())
     if (!(await exists(path.join(abs, 'payload', m.source))))

@@ -10,6 +10,7 @@ import { type ContainerInfo, inspectContainer, planFor, type ServiceDeps } from 
 import { type ContainerPlan, containerName, type PolicySummary } from './policy.js';
 import { containerFacts, factsFromService, type Rating, rateService } from './rating.js';
 import { getRegistration, type LoadedRegistration } from './registry.js';
+import { usersOf } from './wiring.js';
 
 export interface ExecResult {
   exitCode: number;
@@ -242,6 +243,8 @@ export interface ServiceInspection {
   probe?: Record<string, unknown>;
   /** The security rating, point by point; from the running container when it runs. */
   rating: Rating;
+  /** Installed services whose manifest uses this one (its `policy.uses` is the other direction). */
+  usedBy: string[];
 }
 
 export async function inspectService(deps: ServiceDeps, name: string): Promise<ServiceInspection> {
@@ -254,6 +257,7 @@ export async function inspectService(deps: ServiceDeps, name: string): Promise<S
     state: info?.State.Status ?? 'not created',
     policy: plan.summary,
     rating: await ratingOf(deps.root, reg, plan.summary.apparmor, plan, true),
+    usedBy: await usersOf(deps.root, name),
   };
   if (!info?.State.Running) return result;
   result.process = await processView(info.State.Pid);

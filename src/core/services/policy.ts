@@ -110,6 +110,15 @@ export function sandboxPolicy(input: PolicyInput): ContainerPlan {
       'network-not-approved',
       `Reinstall with --yes to approve outbound network for ${name}, or use a module that needs none.`,
     );
+  // /run/blueprint/ inside a container is where the wiring mounts what a module uses: a module's
+  // own folders there could stand in for another module's socket.
+  for (const t of [s.data, s.socket?.dir, ...s.mounts.map((m) => m.target)])
+    if (t === '/run/blueprint' || t?.startsWith('/run/blueprint/'))
+      throw new VerificationError(
+        `service: ${t} is under /run/blueprint, which is kept for the modules a service uses`,
+        'bad-service',
+        'Mount the module’s own folders elsewhere (e.g. /run/NAME) and rebuild the package.',
+      );
   const dirs = serviceDirs(input.root, name);
   const mounts: PolicySummary['mounts'] = [];
   const ociMounts: Record<string, unknown>[] = [
