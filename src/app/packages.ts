@@ -1,4 +1,4 @@
-import { DeclinedError, NotFoundError, UsageError } from '../core/errors.js';
+import { DeclinedError, UsageError } from '../core/errors.js';
 import type {
   IndexEntry,
   InstalledPackage,
@@ -178,24 +178,14 @@ export function packageOps(ctx: BoxContext): PackageOps {
     update: async (opts = {}) => (await pm(opts)).update(),
     recover: async () => (await pm()).recover(),
     async offered(name) {
-      const m = await pm();
-      // What install takes: from the package's origin when it is installed (see PackageManager.plan).
-      const info = await m.info(name);
-      const best = info.available.find((a) => !info.upgradesFrom || a.repo === info.upgradesFrom);
-      if (!best) throw new NotFoundError(`${name} is not offered by any repository`, 'Run `bpkg update`.');
-      const state = (await m.repos.states()).find((s) => s.name === best.repo);
-      if (!state)
-        throw new NotFoundError(`Repository ${best.repo} has no verified index`, 'Run `bpkg update`.');
-      const { fetchBytes, joinUrl } = await import('../core/pkg/transport.js');
-      const signature = await fetchBytes(`${joinUrl(state.url, best.path)}.asc`, 64 * 1024);
-      const keys = await m.keyring.namedBy(signature);
+      const o = await (await pm()).offeredSigners(name);
       return {
         name,
-        version: best.version,
-        repo: best.repo,
-        fingerprint: keys[0] ? keys[0].fingerprint.toUpperCase() : 'none',
-        signer: keys.length
-          ? keys.map((k) => k.userIds.join(', ')).join('; ')
+        version: o.version,
+        repo: o.repo,
+        fingerprint: o.keys[0] ? o.keys[0].fingerprint.toUpperCase() : 'none',
+        signer: o.keys.length
+          ? o.keys.map((k) => k.userIds.join(', ')).join('; ')
           : 'no trusted key (the install will be refused)',
       };
     },

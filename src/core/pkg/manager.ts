@@ -24,12 +24,13 @@ import {
   type PlannedChange,
   planWithSources,
 } from './install.js';
-import { Keyring } from './keyring.js';
+import { Keyring, type TrustedKey } from './keyring.js';
 import type { ManagerParts, ProgressEvent } from './parts.js';
 import { Repositories } from './repos.js';
 import { archMatches, dependentsOf } from './resolve.js';
 import { candidates, originsOf, usableStates, verifyVersion } from './states.js';
 import { type Change, currentLink, type RecoveryOutcome, Transactions } from './transaction.js';
+import { fetchBytes, joinUrl } from './transport.js';
 import type { VerifyReport } from './verify-files.js';
 
 export { hostArch, type InstallOptions, type PlannedChange } from './install.js';
@@ -198,6 +199,23 @@ export class PackageManager {
       throw new NotFoundError(`No package named ${name}`, 'Run `bpkg update`, then `bpkg search WORD`.');
     const from = installed && installed.origin !== 'unknown' ? installed.origin : undefined;
     return { name, ...(installed ? { installed } : {}), ...(from ? { upgradesFrom: from } : {}), available };
+  }
+
+  /**
+   * Who signed what `install NAME` would take: the trusted keys its own detached signature names
+   * (the `.asc` alone is fetched, a few KB; the package is not downloaded). Install verifies that
+   * signature over the bytes it unpacks; this is what to show before the admin says yes.
+   */
+  async offeredSigners(name: string): Promise<{ version: string; repo: string; keys: TrustedKey[] }> {
+    // What install takes: from the package's origin when it is installed (see `plan`).
+    const info = await this.info(name);
+    const best = info.available.find((a) => !info.upgradesFrom || a.repo === info.upgradesFrom);
+    if (!best) throw new NotFoundError(`${name} is not offered by any repository`, 'Run `bpkg update`.');
+    const state = (await this.repos.states()).find((s) => s.name === best.repo);
+    if (!state)
+      throw new NotFoundError(`Repository ${best.repo} has no verified index`, 'Run `bpkg update`.');
+    const signature = await fetchBytes(`${joinUrl(state.url, best.path)}.asc`, 64 * 1024);
+    return { version: best.version, repo: best.repo, keys: await this.keyring.namedBy(signature) };
   }
 
   /** Works out what `install` would do, without changing anything. */
