@@ -1,0 +1,129 @@
+/**
+ * S3 repositories against s3rver on 127.0.0.1 (an S3 implementation we did not write). s3rver
+ * checks that the access key is known but does NOT verify SigV4 signatures (see
+ * ../shared/ENVIRONMENT.md), so nothing here claims to test signature verification: requests are
+ * signed by aws4fetch, and these tests cover addressing, credentials lookup, refusal of an unknown
+ * key, missing objects and the upload order.
+ */
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { AwsClient } from 'aws4fetch';
+import S3rver from 's3rver';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PackageManager } from '../../src/core/pkg/index.js';
+import { publishRepository } from '../../src/core/pkg/publish-remote.js';
+import { configureTransports } from '../../src/core/pkg/transport.js';
+import { buildRepo, makeKey, makeSource, type TestKey, tempDir } from '../helpers/pkg.js';
+import { freePort } from '../helpers/registry.js';
+
+let key: TestKey;
+let server: S3rver;
+let endpoint: string;
+const puts: string[] = [];
+
+/** A box root whose /etc/blueprint/aws holds the shared credentials and config files. */
+function awsRoot(accessKey: string, mode = 0o600): string {
+  const root = tempDir('bp-root-');
+  const aws = path.join(root, 'etc/blueprint/aws');
+  mkdirSync(aws, { recursive: true });
+  writeFileSync(
+    path.join(aws, 'credentials'),
+    `[default]\naws_access_key_id = ${accessKey}\naws_secret_access_key = S3RVER\n`,
+  );
+  chmodSync(path.join(aws, 'credentials'), mode);
+  writeFileSync(path.join(aws, 'config'), `[default]\nregion = eu-west-1\nendpoint_url = ${endpoint}\n`, {
+    mode: 0o600,
+  });
+  return root;
+}
+
+async function box(root: string, url: string) {
+  const pm = new PackageManager({ root });
+  await pm.keyring.add(key.publicKey, key.fingerprint);
+  await pm.repos.add('main', url, { keys: [key.fingerprint] });
+  return pm;
+}
+
+async function builtRepo(versions: string[]) {
+  const base = tempDir();
+  const repo = path.join(base, 'repo');
+  for (const version of versions)
+    await buildRepo(repo, key, [makeSource(path.join(base, 'src'), { name: 'good', version })]);
+  return repo;
+}
+
+describe('S3 repositories (s3rver on 127.0.0.1)', () => {
+  beforeAll(async () => {
+    key = await makeKey(path.join(tempDir(), 'key'));
+    const port = await freePort();
+    server = new S3rver({
+      address: '127.0.0.1',
+      port,
+      silent: true,
+      directory: tempDir('bp-s3rver-'),
+      configureBuckets: [{ name: 'blueprint-repo', configs: [] }],
+    });
+    await server.run();
+    endpoint = `http://127.0.0.1:${port}`;
+    server.on('event', (e: { Records: { eventName: string; s3: { object: { key: string } } }[] }) => {
+      for (const r of e.Records) if (r.eventName.startsWith('ObjectCreated')) puts.push(r.s3.object.key);
+    });
+    // The publisher signs with credentials from its environment, the AWS way.
+    configureTransports({
+      env: { AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER', AWS_ENDPOINT_URL_S3: endpoint },
+    });
+    await publishRepository(await builtRepo(['1.0.0', '2.0.0']), 's3://blueprint-repo/stable/modules');
+  }, 60_000);
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  it('publishes packages before the index, and a box installs with its root-only shared credentials', async () => {
+    expect(puts).toEqual([
+      'stable/modules/pool/good/good_1.0.0_all.bpkg',
+      'stable/modules/pool/good/good_1.0.0_all.bpkg.asc',
+      'stable/modules/pool/good/good_2.0.0_all.bpkg',
+      'stable/modules/pool/good/good_2.0.0_all.bpkg.asc',
+      'stable/modules/index.json',
+      'stable/modules/index.json.asc',
+    ]);
+    configureTransports({ env: {} });
+    const pm = await box(awsRoot('S3RVER'), 's3://blueprint-repo/stable/modules');
+    expect((await pm.update())[0]).toMatchObject({ ok: true, version: 2, packages: 2 });
+    await pm.install(['good']);
+    expect((await pm.installed())[0]?.version).toBe('2.0.0');
+  });
+
+  it('an unknown access key is refused (403), and a credentials file others can read is not used', async () => {
+    configureTransports({ env: {} });
+    const [o] = await (await box(awsRoot('NOT-A-KEY'), 's3://blueprint-repo/stable/modules')).update();
+    expect(o).toMatchObject({ ok: false, error: { code: 'access-denied' } });
+    expect(o?.error?.message).toMatch(/InvalidAccessKeyId/);
+    const [loose] = await (
+      await box(awsRoot('S3RVER', 0o644), 's3://blueprint-repo/stable/modules')
+    ).update();
+    expect(loose).toMatchObject({ ok: false, error: { code: 'credentials-unsafe' } });
+    const [none] = await (await box(tempDir('bp-root-'), 's3://blueprint-repo/stable/modules')).update();
+    expect(none).toMatchObject({ ok: false, error: { code: 'credentials-missing' } });
+  });
+
+  it('a missing index or package object is reported as not found, and nothing is installed', async () => {
+    configureTransports({ env: {} });
+    const [o] = await (await box(awsRoot('S3RVER'), 's3://blueprint-repo/nothing/here')).update();
+    expect(o).toMatchObject({ ok: false, error: { code: 'not-found-remote' } });
+    const pm = await box(awsRoot('S3RVER'), 's3://blueprint-repo/stable/modules');
+    expect((await pm.update())[0]).toMatchObject({ ok: true });
+    const aws = new AwsClient({
+      accessKeyId: 'S3RVER',
+      secretAccessKey: 'S3RVER',
+      service: 's3',
+      region: 'us-east-1',
+    });
+    const del = await aws.fetch(`${endpoint}/blueprint-repo/stable/modules/pool/good/good_2.0.0_all.bpkg`, {
+      method: 'DELETE',
+    });
+    expect(del.status).toBe(204);
+    await expect(pm.install(['good'])).rejects.toMatchObject({ code: 'not-found-remote' });
+    expect(await pm.installed()).toEqual([]);
+  });
+});
