@@ -8,6 +8,7 @@ import { dnsmasqConf, egressDestinations } from '../../src/core/setup/egress.js'
 import { rebuildEgress } from '../../src/core/setup/egress-disk.js';
 import { type ApplianceSpec, planSetup, specSchema } from '../../src/core/setup/index.js';
 import { specDestinations } from '../../src/core/setup/resources.js';
+import { auditOutbound, mergeFlows, type OutboundFlow } from '../../src/core/system/egress-audit.js';
 import { hasNft, sshPublicKey, tempRoot } from './helpers.js';
 
 const key = sshPublicKey('ops@laptop');
@@ -146,6 +147,46 @@ describe.skipIf(!hasNft)('the generated ruleset, checked by nft itself', () => {
   });
 });
 
+describe('the audit history on disk', () => {
+  const flow = (
+    address: string,
+    lastSeen: string,
+    packets: number,
+  ): Omit<OutboundFlow, 'firstSeen' | 'seenPackets' | 'seenBytes'> => ({
+    who: 'box',
+    verdict: 'blocked',
+    address,
+    proto: 'tcp',
+    port: 443,
+    packets,
+    bytes: packets * 60,
+    lastSeen,
+  });
+  it('adds what the kernel counted since the last reading, also across a reload of the rules', () => {
+    let h = mergeFlows([], [flow('192.0.2.1', '2026-01-01T00:00:00.000Z', 3)]);
+    h = mergeFlows(h, [flow('192.0.2.1', '2026-01-02T00:00:00.000Z', 5)]);
+    expect(h[0]).toMatchObject({
+      packets: 5,
+      firstSeen: '2026-01-01T00:00:00.000Z',
+      lastSeen: '2026-01-02T00:00:00.000Z',
+    });
+    h = mergeFlows(h, [flow('192.0.2.1', '2026-01-03T00:00:00.000Z', 2)]); // counters started again
+    expect(h[0]).toMatchObject({ packets: 7, lastSeen: '2026-01-03T00:00:00.000Z' });
+  });
+  it('is bounded: the flows seen longest ago go first', () => {
+    const h = mergeFlows(
+      [],
+      [
+        flow('192.0.2.1', '2026-01-01T00:00:00.000Z', 1),
+        flow('192.0.2.2', '2026-01-05T00:00:00.000Z', 1),
+        flow('192.0.2.3', '2026-01-03T00:00:00.000Z', 1),
+      ],
+      2,
+    );
+    expect(h.map((f) => f.address)).toEqual(['192.0.2.2', '192.0.2.3']);
+  });
+});
+
 /**
  * The rules applied for real, in network namespaces this test makes: "box" (the rules, dnsmasq
  * with the generated nftset= lines) and "net" (a DNS server that knows repo.test, and TCP servers
@@ -160,6 +201,7 @@ describe.skipIf(!canNetns)('default-deny egress applied in a namespace', () => {
   const procs: ChildProcess[] = [];
   let root: string;
   let cleanup: () => Promise<void>;
+  let dests: ReturnType<typeof specDestinations>;
   const sh = (ns: string, ...argv: string[]) => execFileSync('ip', ['netns', 'exec', ns, ...argv]).toString();
   const bg = (ns: string, ...argv: string[]) => {
     const p = spawn('ip', ['netns', 'exec', ns, ...argv], { stdio: 'ignore' });
@@ -245,7 +287,7 @@ describe.skipIf(!canNetns)('default-deny egress applied in a namespace', () => {
       network: { dns: { servers: ['10.199.0.1'] }, ntp: 'none', unattendedUpgrades: false },
       repositories: [{ name: 'lab', url: 'http://repo.test:8080/', key: 'K' }],
     });
-    const dests = specDestinations(s, []);
+    dests = specDestinations(s, []);
     await writeFile(path.join(root, 'rules.nft'), nftablesRules(s, dests));
     sh(box, 'nft', '-f', path.join(root, 'rules.nft'));
     await writeFile(
@@ -279,6 +321,30 @@ describe.skipIf(!canNetns)('default-deny egress applied in a namespace', () => {
     const elems = setElems('blocked_v4');
     expect(elems).toContain('10.199.0.3');
     expect(elems).toMatch(/"packets":\s*[1-9]/);
+  });
+
+  it('audit outbound lists both, which rule allowed the allowed one, and keeps them on disk', async () => {
+    const boxTable = async () => sh(box, 'nft', '-j', 'list', 'table', 'inet', 'blueprint');
+    const a = await auditOutbound(root, { boxTable, destinations: dests });
+    const find = (verdict: string, address: string, port: number) =>
+      a.flows.find((f) => f.verdict === verdict && f.address === address && f.port === port);
+    expect(find('allowed', '10.199.0.1', 8080)).toMatchObject({
+      who: 'box',
+      proto: 'tcp',
+      rule: 'repositories',
+    });
+    expect(find('allowed', '10.199.0.1', 53)).toMatchObject({ rule: 'dns', proto: 'udp' });
+    expect(find('blocked', '10.199.0.3', 8080)?.packets).toBeGreaterThan(0);
+    expect(a.counters.out_blocked!.packets).toBeGreaterThan(0);
+    const stored = JSON.parse(
+      await readFile(path.join(root, 'var/lib/blueprint/audit/outbound.json'), 'utf8'),
+    );
+    expect(stored.flows.length).toBe(a.flows.length);
+    // Read again with nothing new: the counts do not double.
+    const again = await auditOutbound(root, { boxTable, destinations: dests });
+    const blocked = (x: typeof a) =>
+      x.flows.find((f) => f.verdict === 'blocked' && f.address === '10.199.0.3')!.packets;
+    expect(blocked(again)).toBe(blocked(a));
   });
 
   it('loopback stays open', () => {

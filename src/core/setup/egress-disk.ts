@@ -37,6 +37,16 @@ export async function configuredRepositories(root: string): Promise<{ name: stri
   return out;
 }
 
+/** What the box allows now, from the stored choices and the repositories (none before setup). */
+export async function currentDestinations(root: string) {
+  const stored = await readJsonIfExists<{ network?: unknown }>(path.join(root, NETWORK_CHOICES)).catch(
+    () => undefined,
+  );
+  if (!stored) return [];
+  const spec = { network: networkSchema.parse(stored.network ?? {}), repositories: [] };
+  return specDestinations(spec, await configuredRepositories(root));
+}
+
 /** Commands that make a running box pick changed egress files up, in order. */
 export function egressLive(changes: { target: string; action: Action }[]): string[][] {
   const changed = (p: string) => changes.some((c) => c.target === p && c.action !== 'unchanged');
