@@ -7,7 +7,7 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import OpenAI from 'openai';
-import { Agent } from 'undici';
+import { Agent, fetch as undiciFetch } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLog, type KitServer } from '../../modules/kit/server/index.js';
 import { createApiServer } from '../../modules/llm/server/api.js';
@@ -245,6 +245,22 @@ describe('llm API with the openai client on a unix socket', () => {
     expect(engine.generated - before).toBeLessThan(52);
   });
 
+  it('/health answers at once while a generation runs (inference is off the event loop)', async () => {
+    const long = raw('/v1/completions', { prompt: 'Count', max_tokens: 200, temperature: 1 });
+    await until(() => kit.stats().running === 1);
+    const times: number[] = [];
+    const healthAgent = new Agent({ connect: { socketPath: socket } });
+    while (kit.stats().running === 1 && times.length < 20) {
+      const t0 = performance.now();
+      const r = await undiciFetch('http://localhost/health', { dispatcher: healthAgent });
+      expect(r.status).toBe(200);
+      times.push(performance.now() - t0);
+    }
+    await long;
+    expect(times.length).toBeGreaterThan(0);
+    expect(Math.max(...times)).toBeLessThan(100);
+  });
+
   it('a full queue answers 503 with Retry-After', async () => {
     const many = await Promise.all(
       Array.from({ length: 8 }, () =>
@@ -267,6 +283,13 @@ describe('llm API with the openai client on a unix socket', () => {
     await expect(
       client.chat.completions.create({ model: 'tiny-llama', messages: [{ role: 'user', content: long }] }),
     ).rejects.toMatchObject({ status: 400 });
+    // Streamed too: refused before any event, as a plain 400 (not an error inside a 200 stream).
+    const streamed = await raw('/v1/chat/completions', {
+      messages: [{ role: 'user', content: long }],
+      stream: true,
+    });
+    expect(streamed.status).toBe(400);
+    expect(streamed.body.error.code).toBe('context_length_exceeded');
     for (const body of [
       {},
       { messages: [] },

@@ -136,10 +136,11 @@ function acquire(ctx: RequestContext): Promise<() => void> {
 }
 
 /**
- * A generator closed before its first next() never runs its body, so its `finally` cannot free the
- * slot: this wrapper does that case (the kit closes a stream whose client left before it began).
+ * A generator closed before its first next() never runs its body, so its `finally` cannot stop the
+ * generation and free the slot: this wrapper does that case (the kit closes a stream whose client
+ * left before it began).
  */
-function startedOrReleased(gen: AsyncGenerator<string>, release: () => void): AsyncIterable<string> {
+function startedOrCleaned(gen: AsyncGenerator<string>, cleanup: () => Promise<void>): AsyncIterable<string> {
   let started = false;
   return {
     [Symbol.asyncIterator]: () => ({
@@ -148,7 +149,7 @@ function startedOrReleased(gen: AsyncGenerator<string>, release: () => void): As
         return gen.next();
       },
       return: async () => {
-        if (!started) release();
+        if (!started) await cleanup();
         return gen.return(undefined);
       },
     }),
@@ -234,7 +235,12 @@ export function createApiServer(engine: Engine, opts: ApiOptions): KitServer {
     };
   }
 
-  async function* stream(
+  /**
+   * Starts a streamed generation and waits for its first text (or its end) before any header is
+   * sent, so a request refused by the engine (context overflow, a schema the grammar builder
+   * cannot take) is still a plain 400, not an error event inside a 200 stream.
+   */
+  async function startStream(
     kind: Kind,
     body: Obj,
     s: Sampling,
@@ -242,7 +248,7 @@ export function createApiServer(engine: Engine, opts: ApiOptions): KitServer {
     release: () => void,
     id: string,
     created: number,
-  ) {
+  ): Promise<AsyncIterable<string>> {
     const object = kind === 'chat' ? 'chat.completion.chunk' : 'text_completion';
     const chunk = (delta: Obj | string, finish: string | null) => ({
       id,
@@ -255,6 +261,7 @@ export function createApiServer(engine: Engine, opts: ApiOptions): KitServer {
           : { index: 0, text: delta, logprobs: null, finish_reason: finish },
       ],
     });
+    const text = (t: string) => sse(chunk(kind === 'chat' ? { content: t } : t, null));
     const includeUsage = (body.stream_options as Obj | undefined)?.include_usage === true;
     const abort = new AbortController();
     const onGone = () => abort.abort();
@@ -270,38 +277,51 @@ export function createApiServer(engine: Engine, opts: ApiOptions): KitServer {
         failure = err;
       },
     );
-    try {
-      if (kind === 'chat') yield sse(chunk({ role: 'assistant', content: '' }, null));
-      for (;;) {
-        await ch.wait(done);
-        // Text that arrived while the last event was written goes out as one event: fewer writes
-        // when the engine is faster than the socket (any chunking is valid SSE for the clients).
-        const t = ch.take().join('');
-        if (t) yield sse(chunk(kind === 'chat' ? { content: t } : t, null));
-        if (result || failure) break;
-      }
-      const rest = ch.take().join('');
-      if (rest) yield sse(chunk(kind === 'chat' ? { content: rest } : rest, null));
-      if (failure) {
-        const e =
-          failure instanceof HttpError
-            ? failure
-            : new HttpError(500, `internal error: ${(failure as Error).message}`);
-        opts.log.event(`stream error ${e.status}`, `${ctx.path}: error during a stream: ${e.message}`);
-        yield sse(openAiError(e));
-      } else if (result) {
-        yield sse(chunk(kind === 'chat' ? {} : '', result.finishReason));
-        if (includeUsage)
-          yield sse({ id, object, created, model: served, choices: [], usage: usage(result) });
-      }
-      yield 'data: [DONE]\n\n';
-    } finally {
-      // The client left (or the stream ended): stop generating, then free the slot.
-      abort.abort();
-      ctx.signal.removeEventListener('abort', onGone);
-      await done;
-      release();
+    let cleaned: Promise<void> | undefined;
+    // The client left (or the stream ended): stop generating, then free the slot. Once.
+    const cleanup = () =>
+      (cleaned ??= (async () => {
+        abort.abort();
+        ctx.signal.removeEventListener('abort', onGone);
+        await done;
+        release();
+      })());
+    await ch.wait(done);
+    if (failure) {
+      await cleanup();
+      throw failure;
     }
+    async function* events() {
+      try {
+        if (kind === 'chat') yield sse(chunk({ role: 'assistant', content: '' }, null));
+        for (;;) {
+          // Text that arrived while the last event was written goes out as one event: fewer
+          // writes when the engine is faster than the socket (any chunking is valid SSE).
+          const t = ch.take().join('');
+          if (t) yield text(t);
+          if (result || failure) break;
+          await ch.wait(done);
+        }
+        const rest = ch.take().join('');
+        if (rest) yield text(rest);
+        if (failure) {
+          const e =
+            failure instanceof HttpError
+              ? failure
+              : new HttpError(500, `internal error: ${(failure as Error).message}`);
+          opts.log.event(`stream error ${e.status}`, `${ctx.path}: error during a stream: ${e.message}`);
+          yield sse(openAiError(e));
+        } else if (result) {
+          yield sse(chunk(kind === 'chat' ? {} : '', result.finishReason));
+          if (includeUsage)
+            yield sse({ id, object, created, model: served, choices: [], usage: usage(result) });
+        }
+        yield 'data: [DONE]\n\n';
+      } finally {
+        await cleanup();
+      }
+    }
+    return startedOrCleaned(events(), cleanup);
   }
 
   async function generate(kind: Kind, ctx: RequestContext): Promise<Reply> {
@@ -326,7 +346,7 @@ export function createApiServer(engine: Engine, opts: ApiOptions): KitServer {
           'cache-control': 'no-store',
           'x-accel-buffering': 'no',
         },
-        stream: startedOrReleased(stream(kind, body, s, ctx, release, id, created), release),
+        stream: await startStream(kind, body, s, ctx, release, id, created),
       };
     }
     try {
