@@ -2,6 +2,7 @@ import { access } from 'node:fs/promises';
 import type { GpuReport } from '../core/gpu/types.js';
 import type { Check } from '../core/services/doctor.js';
 import type { ServiceStatus } from '../core/services/status.js';
+import type { OutboundAudit } from '../core/system/egress-audit.js';
 import type { ExposureAudit, Listener } from '../core/system/exposure.js';
 import type { HostFacts } from '../core/system/host.js';
 import { VERSION } from '../core/version.js';
@@ -54,6 +55,11 @@ export interface AuditOps {
   exposure(): Promise<ExposureAudit>;
   /** The CycloneDX SBOM built into the executable: its bytes and the parsed document. */
   sbom(): Promise<{ text: string; document: unknown }>;
+  /**
+   * What the box contacted and what its default-deny egress blocked (issue 19), from the firewall's
+   * counters, merged into a bounded history under ROOT/var/lib/blueprint/audit.
+   */
+  outbound(): Promise<OutboundAudit>;
   /** Engine and sandbox prerequisites, each with the exact fix when it fails. */
   doctor(): Promise<Check[]>;
   /** Host facts: name, kernel, uptime, CPU and load, memory, the root's disk. */
@@ -69,6 +75,11 @@ export function auditOps(ctx: BoxContext): AuditOps {
     },
     exposure: async () => (await import('../core/system/exposure.js')).exposureAudit(ctx.root),
     sbom: async () => (await import('../core/system/sbom.js')).embeddedSbom(),
+    async outbound() {
+      const { auditOutbound } = await import('../core/system/egress-audit.js');
+      const { currentDestinations } = await import('../core/setup/egress-disk.js');
+      return auditOutbound(ctx.root, { destinations: await currentDestinations(ctx.root) });
+    },
     doctor: async () => (await import('../core/services/doctor.js')).runDoctor(ctx.root, ctx.options.env),
     host: async () => (await import('../core/system/host.js')).hostFacts(ctx.root),
   };

@@ -173,6 +173,27 @@ describe('the audit history on disk', () => {
     h = mergeFlows(h, [flow('192.0.2.1', '2026-01-03T00:00:00.000Z', 2)]); // counters started again
     expect(h[0]).toMatchObject({ packets: 7, lastSeen: '2026-01-03T00:00:00.000Z' });
   });
+  it.skipIf(!existsSync('dist/blueprint'))(
+    'blueprint audit outbound --json answers the history kept under the root',
+    async () => {
+      const { root, cleanup } = await tempRoot('egress-cli');
+      try {
+        await mkdir(path.join(root, 'var/lib/blueprint/audit'), { recursive: true });
+        const flows = mergeFlows([], [flow('192.0.2.1', '2026-01-01T00:00:00.000Z', 3)]);
+        await writeFile(
+          path.join(root, 'var/lib/blueprint/audit/outbound.json'),
+          JSON.stringify({ format: 1, flows }),
+        );
+        const out = JSON.parse(
+          execFileSync('dist/blueprint', ['--root', root, '--json', 'audit', 'outbound']).toString(),
+        );
+        expect(out.live).toBe(false);
+        expect(out.flows).toEqual(flows);
+      } finally {
+        await cleanup();
+      }
+    },
+  );
   it('is bounded: the flows seen longest ago go first', () => {
     const h = mergeFlows(
       [],

@@ -40,6 +40,32 @@ const network: CommandSpec = {
   },
 };
 
+const outbound: CommandSpec = {
+  name: 'outbound',
+  summary: 'What the box contacted and what its firewall blocked (from the firewall, kept on disk)',
+  details:
+    "Reads the firewall's counters (nft, on the running system) and adds them to the history in\n" +
+    'ROOT/var/lib/blueprint/audit/outbound.json (bounded: the flows seen longest ago go first).\n' +
+    'Each flow: who (the box or a module), allowed or blocked, destination, packets, first and last\n' +
+    'seen, and for an allowed one the rule that let it through (dns, ntp, repositories, updates).',
+  async run(ctx) {
+    const a = await cliBox(ctx).audit.outbound();
+    ctx.result(a, () =>
+      [
+        a.live ? '' : 'The firewall was not read (not the running system, or no rules): history only.',
+        ...a.flows.map(
+          (f) =>
+            `${f.verdict.padEnd(8)} ${f.who.padEnd(12)} ${f.proto} ${f.address}:${f.port}  ${f.packets} packets  ${f.firstSeen} .. ${f.lastSeen}${f.rule ? `  (${f.rule})` : ''}`,
+        ),
+        `${a.flows.filter((f) => f.verdict === 'blocked').length} blocked, ${a.flows.filter((f) => f.verdict === 'allowed').length} allowed destination(s).`,
+      ]
+        .filter(Boolean)
+        .join('\n'),
+    );
+    return 0;
+  },
+};
+
 const sbom: CommandSpec = {
   name: 'sbom',
   summary: 'The software bill of materials of this executable (CycloneDX JSON)',
@@ -59,5 +85,5 @@ const sbom: CommandSpec = {
 export const auditGroup: CommandGroup = {
   name: 'audit',
   summary: 'Security audits of this box',
-  commands: [network, sbom],
+  commands: [network, outbound, sbom],
 };
