@@ -5,7 +5,11 @@ import { bytes, duration } from './units.js';
 /** A service list in one line: `hello running, embeddings exited`, or why it is unknown. */
 export function servicesLine(services: BoxStatus['services']): string {
   if (!Array.isArray(services)) return `unknown (${services.error})`;
-  return services.length ? services.map((s) => `${s.name} ${s.state}`).join(', ') : 'none installed';
+  return services.length
+    ? services
+        .map((s) => `${s.name} ${s.state}${s.usedBy?.length ? ` (used by ${s.usedBy.join(', ')})` : ''}`)
+        .join(', ')
+    : 'none installed';
 }
 
 /** `blueprint status` for people: the same facts as the TUI dashboard and the web overview. */

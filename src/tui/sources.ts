@@ -105,7 +105,9 @@ async function serviceRows(box: Box): Promise<ServiceRow[]> {
       sandboxed: true,
       detail: `${r.version} net:${r.network}${r.outboundApproved ? ' (approved)' : ''}${
         s?.state === 'running' && s.health !== 'none' ? ` ${s.health}` : ''
-      }${mem}`,
+      }${mem}${s?.uses.length ? ` uses:${s.uses.join(',')}` : ''}${
+        s?.usedBy.length ? ` used-by:${s.usedBy.join(',')}` : ''
+      }`,
       ...(s ? { rating: s.rating } : {}),
     };
   });

@@ -6,6 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inspectService } from '../../src/core/services/inspect.js';
 import { inspectContainer, startService, stopService } from '../../src/core/services/lifecycle.js';
 import { serviceDirs } from '../../src/core/services/policy.js';
+import { listServices } from '../../src/core/services/status.js';
+import { servicesLine } from '../../src/present/host.js';
 import { buildHello, type HelloBuild, makeBox, podman, type TestBox, uniqueName } from './helpers.js';
 
 // Module wiring (issue 17) with the real engine: a module that declares `uses: [A]` gets A's socket
@@ -113,6 +115,13 @@ describe('module wiring (real engine)', () => {
     ]);
     expect(ic.usedBy).toEqual([]);
     expect((await inspectService(deps(), a)).usedBy).toEqual([c]);
+  }, 60_000);
+
+  it('service status (and blueprint status, the TUI) show who uses whom', async () => {
+    const rows = (await listServices(deps())).filter((s) => [a, b, c].includes(s.name));
+    const byName = Object.fromEntries(rows.map((s) => [s.name, [s.uses, s.usedBy]]));
+    expect(byName).toEqual({ [a]: [[], [c]], [b]: [[], []], [c]: [[a], []] });
+    expect(servicesLine(rows)).toContain(`${a} running (used by ${c})`);
   }, 60_000);
 
   it('stop of a used module names who uses it and refuses unless forced', async () => {

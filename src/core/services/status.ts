@@ -8,6 +8,7 @@ import { type ContainerPlan, containerName, NO_GPU, VERSION_LABEL } from './poli
 import type { Rating } from './rating.js';
 import { getRegistration, type LoadedRegistration, listRegistrations } from './registry.js';
 import { readRestartRecord } from './restarts.js';
+import { planUses, usesOf } from './wiring.js';
 
 export interface ServiceStatus {
   name: string;
@@ -33,6 +34,9 @@ export interface ServiceStatus {
   pids: number | null;
   /** The security rating; from the running container's facts when it runs (rating.ts). */
   rating: Rating;
+  /** The modules its manifest uses (module wiring), and the installed services that use it. */
+  uses: string[];
+  usedBy: string[];
 }
 
 interface LibpodStats {
@@ -42,6 +46,7 @@ interface LibpodStats {
 async function statusOf(
   deps: ServiceDeps,
   reg: LoadedRegistration,
+  all: LoadedRegistration[],
   now = Date.now(),
 ): Promise<ServiceStatus> {
   const [info, record] = await Promise.all([
@@ -54,7 +59,7 @@ async function statusOf(
   const apparmor = await planAppArmor(reg.name);
   let plan: ContainerPlan | undefined;
   try {
-    plan = planWith(deps.root, reg, NO_GPU, apparmor);
+    plan = planWith(deps.root, reg, NO_GPU, apparmor, await planUses(deps.root, reg));
   } catch {
     // A registration the sandbox refuses is rated from its manifest alone; `start` says why.
   }
@@ -85,6 +90,8 @@ async function statusOf(
     cpuPercent: null,
     pids: null,
     rating,
+    uses: usesOf(reg).map((u) => u.name),
+    usedBy: all.filter((r) => usesOf(r).some((u) => u.name === reg.name)).map((r) => r.name),
   };
   if (!running) return base;
   // Memory and pids from the kernel's cgroup files (they work in nested cgroup namespaces, where
@@ -109,11 +116,12 @@ async function statusOf(
 }
 
 export async function serviceStatus(deps: ServiceDeps, name: string): Promise<ServiceStatus> {
-  return statusOf(deps, await getRegistration(deps.root, name));
+  return statusOf(deps, await getRegistration(deps.root, name), await listRegistrations(deps.root));
 }
 
 export async function listServices(deps: ServiceDeps): Promise<ServiceStatus[]> {
-  return Promise.all((await listRegistrations(deps.root)).map((r) => statusOf(deps, r)));
+  const all = await listRegistrations(deps.root);
+  return Promise.all(all.map((r) => statusOf(deps, r, all)));
 }
 
 /** Splits the engine's multiplexed log frames (8-byte header: stream, 0, 0, 0, size). */
