@@ -111,7 +111,7 @@ export const manifestSchema = z
     /**
      * Modules whose APIs this one calls through their sockets, in the `depends` syntax
      * (`llm>=0.1.0,<1.0.0`). Each is also a dependency (`requirements`); the services module mounts
-     * exactly these modules' socket folders into this one's sandbox (docs/modules.md, "Using other modules").
+     * exactly these modules' socket folders into this one's sandbox (docs/module-wiring.md).
      */
     uses: z.array(dependency).max(32).default([]),
     /** Owned by the services module (validated through PackageHooks.validateManifest). */

@@ -35,6 +35,7 @@ checks all of them; \`blueprint repo build\` signs the manifest with the package
 | \`description\` | | optional, longer text for \`bpkg info\` |
 | \`license\` | \`MIT\` | optional SPDX identifier of the module's licence |
 | \`depends\` | \`[]\` | other packages, \`"name"\` or \`"name>=1.2.3"\` |
+| \`uses\` | \`[]\` | other modules whose APIs this one calls, in the \`depends\` syntax (\`"llm>=0.1.0"\`): installed with it, started before it, their socket folders mounted read-only at \`/run/blueprint/uses/NAME\` (\`BLUEPRINT_USES_NAME_SOCKET\`) and their tokens at \`/run/blueprint/tokens/NAME\`; nothing else is reachable. See docs/module-wiring.md in the BlueprintOS sources |
 | \`files\` | \`{}\` | \`"path/in/payload": "sha256"\` for every model or data file; checked at install and by \`bpkg verify\`. \`module lint\` requires an entry for each file under a mounted payload folder (\`sha256sum payload/models/*\`) |
 | \`service\` | | makes the package a sandboxed service (below) |
 
