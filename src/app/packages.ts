@@ -257,6 +257,10 @@ export interface RepoOps {
   remove(name: string): Promise<void>;
 }
 
+async function rebuildEgressOf(root: string): Promise<void> {
+  await (await import('../core/setup/egress-disk.js')).rebuildEgress(root);
+}
+
 export function repoOps(ctx: BoxContext): RepoOps {
   return {
     async list() {
@@ -277,8 +281,17 @@ export function repoOps(ctx: BoxContext): RepoOps {
         };
       });
     },
-    add: async (name, url, opts = {}) => (await ctx.manager()).repos.add(name, url, opts),
+    // The firewall's allow-list follows the repositories (issue 19): built again after each change.
+    add: async (name, url, opts = {}) => {
+      const added = await (await ctx.manager()).repos.add(name, url, opts);
+      await rebuildEgressOf(ctx.root);
+      return added;
+    },
     setKeys: async (name, fps) => (await ctx.manager()).repos.setKeys(name, fps),
-    remove: async (name) => (await ctx.manager()).repos.remove(name),
+    remove: async (name) => {
+      const removed = await (await ctx.manager()).repos.remove(name);
+      await rebuildEgressOf(ctx.root);
+      return removed;
+    },
   };
 }

@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openBox } from '../../src/app/index.js';
 import { nftablesRules } from '../../src/core/setup/configs.js';
 import { dnsmasqConf, egressDestinations } from '../../src/core/setup/egress.js';
 import { rebuildEgress } from '../../src/core/setup/egress-disk.js';
@@ -131,6 +132,11 @@ describe.skipIf(!hasNft)('the generated ruleset, checked by nft itself', () => {
         (await import('../../src/core/setup/apply.js')).applyPlan(p),
       );
       const rules = () => readFile(path.join(root, 'etc/nftables.conf'), 'utf8');
+      expect(await rules()).not.toContain('203.0.113.7');
+      // bpkg repo add: the app's call, which builds the egress files again.
+      await openBox(root, { yes: true }).repos.add('lab', 'http://203.0.113.7:8080');
+      expect(await rules()).toContain('ip daddr { 203.0.113.7 } tcp dport 8080');
+      await openBox(root, { yes: true }).repos.remove('lab');
       expect(await rules()).not.toContain('203.0.113.7');
       await mkdir(path.join(root, 'etc/blueprint/repos.d'), { recursive: true });
       await writeFile(
