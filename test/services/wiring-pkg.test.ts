@@ -1,4 +1,5 @@
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { lintModule } from '../../src/core/modules/lint.js';
@@ -6,6 +7,7 @@ import { parseManifest, requirements } from '../../src/core/pkg/format.js';
 import { PackageManager } from '../../src/core/pkg/index.js';
 import { NO_GPU, sandboxPolicy } from '../../src/core/services/policy.js';
 import { parseService } from '../../src/core/services/schema.js';
+import { readToken } from '../../src/core/services/wiring.js';
 import { buildRepo, makeKey, makeSource, tempDir, trustingRoot } from '../helpers/pkg.js';
 
 /** `uses` (issue 17, module wiring): a module's used modules are dependencies like `depends`. */
@@ -127,5 +129,23 @@ describe('sandboxPolicy with uses', () => {
     expect(() =>
       policy({ network: 'loopback-socket', socket: { dir: '/run/blueprint', file: 's' } }),
     ).toThrow(/under \/run\/blueprint/);
+  });
+});
+
+describe('the access token a user gets is read safely from the folder its provider owns', () => {
+  it('a link (to a host secret), a FIFO or an oversized file gives no token; a regular file does', async () => {
+    const root = tempDir('bp-wiring-token-');
+    const data = (n: string) => path.join(root, 'var/lib/blueprint/modules', n);
+    for (const n of ['linked', 'fifo', 'big', 'good']) await mkdir(data(n), { recursive: true });
+    await writeFile(path.join(root, 'secret'), 'host secret\n');
+    await symlink(path.join(root, 'secret'), path.join(data('linked'), 'access-token'));
+    execFileSync('mkfifo', [path.join(data('fifo'), 'access-token')]);
+    await writeFile(path.join(data('big'), 'access-token'), 'x'.repeat(5000));
+    await writeFile(path.join(data('good'), 'access-token'), 'token-0123456789abcdef\n');
+    expect(await readToken(root, 'linked')).toBeUndefined();
+    expect(await readToken(root, 'fifo')).toBeUndefined();
+    expect(await readToken(root, 'big')).toBeUndefined();
+    expect(await readToken(root, 'none')).toBeUndefined();
+    expect((await readToken(root, 'good'))?.toString()).toBe('token-0123456789abcdef\n');
   });
 });
