@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { createServer, type Server } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chooseSocket, openEngine } from '../../src/core/services/engine.js';
+import { startService, stopService } from '../../src/core/services/lifecycle.js';
 import {
   initWithOutbound,
   moduleFlows,
@@ -10,7 +11,15 @@ import {
   resolveOutbound,
 } from '../../src/core/services/outbound.js';
 import { parseService } from '../../src/core/services/schema.js';
-import { buildHello, type HelloBuild, podman, uniqueName } from './helpers.js';
+import {
+  buildHello,
+  type HelloBuild,
+  makeBox,
+  podman,
+  quietHook,
+  type TestBox,
+  uniqueName,
+} from './helpers.js';
 
 describe('a module declares the hosts it reaches', () => {
   it('takes host:port entries with network "outbound" only', () => {
@@ -157,3 +166,61 @@ describe.skipIf(!hasPodman)('the container reaches its declared hosts and nothin
     expect(JSON.parse(status).CapEff).toMatch(/^0+$/);
   });
 });
+
+describe.skipIf(!hasPodman)(
+  'service start applies the approved hosts (real engine, the module sandbox)',
+  () => {
+    let build: HelloBuild;
+    let box: TestBox;
+    const servers: Server[] = [];
+    const name = uniqueName('bpt-out-svc');
+    beforeAll(async () => {
+      build = await buildHello();
+      box = await makeBox(build);
+    }, 120_000);
+    afterAll(async () => {
+      await stopService({ engine: box.engine, root: box.root }, name).catch(() => undefined);
+      for (const s of servers) s.close();
+      await box?.cleanup();
+    });
+
+    it('an outbound module the admin has not approved is refused, naming its hosts', async () => {
+      const err = await box
+        .install(uniqueName('bpt-out-no'), { network: 'outbound', outbound: ['api.example.org:443'] })
+        .then(
+          () => undefined,
+          (e: Error) => e,
+        );
+      expect(err?.message).toContain('asks for outbound network access to api.example.org:443');
+    });
+
+    it('approved, it reaches the approved host:port from inside its sandbox and nothing else', async () => {
+      const gateway = JSON.parse(await podman('network', 'inspect', 'podman'))[0].subnets[0]
+        .gateway as string;
+      const port = 20000 + Math.floor(Math.random() * 20000);
+      const hook = quietHook(true);
+      await box.install(name, { network: 'outbound', outbound: [`${gateway}:${port}`] }, { hook });
+      expect(hook.warnings.join('\n')).toContain(`it can reach ${gateway}:${port} and nothing else`);
+      await startService({ engine: box.engine, root: box.root }, name);
+      const listen = (p: number) =>
+        new Promise<number>((resolve) => {
+          const s = createServer((c) => c.on('error', () => undefined).end('hi')).listen(p, gateway, () =>
+            resolve((s.address() as { port: number }).port),
+          );
+          servers.push(s);
+        });
+      await listen(port);
+      const other = await listen(0);
+      const probe = async (addr: string, p: number) =>
+        JSON.parse(await podman('exec', `blueprint-${name}`, '/hello', 'probe', addr, String(p)))
+          .connect as string;
+      expect(await probe(gateway, port)).toBe('ok');
+      expect(await probe(gateway, other)).toBe('Connection refused');
+      // Stopped and started again: a new namespace, the rules again.
+      await stopService({ engine: box.engine, root: box.root }, name);
+      await startService({ engine: box.engine, root: box.root }, name);
+      expect(await probe(gateway, other)).toBe('Connection refused');
+      expect(await probe(gateway, port)).toBe('ok');
+    }, 120_000);
+  },
+);

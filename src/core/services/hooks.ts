@@ -44,13 +44,16 @@ export function createServiceHooks(opts: ServiceHooksOptions): PackageHooks {
       if (pkg.manifest.service === undefined) return;
       const spec = parseService(pkg.manifest.service);
       if (spec.network === 'outbound') {
+        const hosts = spec.outbound.length ? spec.outbound.join(', ') : 'no host (it declares none)';
         if (!hook.yes)
           throw new VerificationError(
-            `${pkg.name} asks for outbound network access`,
+            `${pkg.name} asks for outbound network access to ${hosts}`,
             'network-not-approved',
             'Run the install again with --yes to approve outbound network for this module.',
           );
-        hook.warn(`${pkg.name}: outbound network approved by the admin (--yes); it can reach other hosts`);
+        hook.warn(
+          `${pkg.name}: outbound network approved by the admin (--yes); it can reach ${hosts} and nothing else`,
+        );
       }
       if (spec.gpu === 'required' && opts.planGpu) {
         const plan = await opts.planGpu(opts.root, 'required');
@@ -69,7 +72,10 @@ export function createServiceHooks(opts: ServiceHooksOptions): PackageHooks {
         version: pkg.version,
         prefix: pkg.prefix,
         spec,
-        approvals: { outboundNetwork: spec.network === 'outbound' && hook.yes },
+        approvals: {
+          outboundNetwork: spec.network === 'outbound' && hook.yes,
+          outbound: spec.network === 'outbound' && hook.yes ? spec.outbound : [],
+        },
         imageId: spec.image.id,
         uses: pkg.manifest.uses ?? [],
       });

@@ -7,6 +7,7 @@ import { layout } from '../system/paths.js';
 import { type AppArmorPlan, apparmorProfile, loadProfile, planAppArmor } from './apparmor.js';
 import { DEVICE_GID_LABEL, grantDeviceAccess, hostGid, revokeDeviceAccess } from './device-access.js';
 import { type Engine, nodeHttp } from './engine.js';
+import { initWithOutbound } from './outbound.js';
 import {
   type ContainerPlan,
   containerName,
@@ -244,7 +245,7 @@ export async function startService(
   await ensureContainer(deps, reg);
   const t0 = performance.now();
   // 304: already running.
-  await deps.engine.libpod('POST', `/containers/${containerName(name)}/start`, { ok: [304] });
+  await startContainer(deps, reg);
   const result: StartResult = { name, version: reg.version, healthy: null, startToHealthyMs: null };
   if (opts.wait === false || !reg.spec.health) return result;
   await waitHealthy(deps, reg, opts.signal);
@@ -282,7 +283,25 @@ async function startUsed(
 /** The watcher's restart after a crash (restarts.ts decides when): no health wait, no new count. */
 export async function restartCrashed(deps: ServiceDeps, reg: LoadedRegistration): Promise<void> {
   await ensureContainer(deps, reg);
-  await deps.engine.libpod('POST', `/containers/${containerName(reg.name)}/start`, { ok: [304] });
+  await startContainer(deps, reg);
+}
+
+/**
+ * Starts the container. A module with outbound network gets its rules first (issue 19): the
+ * container is initialised, its namespace receives the hosts the admin approved, then it starts,
+ * so nothing of the module runs before the rules do. A running one keeps the rules it started with.
+ */
+async function startContainer(deps: ServiceDeps, reg: LoadedRegistration): Promise<void> {
+  const c = containerName(reg.name);
+  if (reg.spec.network === 'outbound' && !(await inspectContainer(deps.engine, reg.name))?.State.Running) {
+    const approved = reg.approvals.outbound ?? [];
+    await initWithOutbound(
+      deps.engine,
+      c,
+      reg.spec.outbound.filter((h) => approved.includes(h)),
+    );
+  }
+  await deps.engine.libpod('POST', `/containers/${c}/start`, { ok: [304] });
 }
 
 /** Polls the health endpoint until it answers 2xx; fails early when the container exits. */

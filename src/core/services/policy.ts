@@ -20,6 +20,8 @@ export const USES_GID_LABEL = 'org.blueprintos.uses-gid';
 /** Flags only an admin sets, at install (`--yes` to the question) — never the manifest. */
 export interface AdminApprovals {
   outboundNetwork: boolean;
+  /** The manifest's `outbound` hosts as the admin approved them at install (issue 19). */
+  outbound?: string[];
 }
 
 export interface PolicyInput {
