@@ -5,6 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { lintModule } from '../../src/core/modules/lint.js';
 import { parseManifest, requirements } from '../../src/core/pkg/format.js';
 import { PackageManager } from '../../src/core/pkg/index.js';
+import { apparmorProfile } from '../../src/core/services/apparmor.js';
 import { NO_GPU, sandboxPolicy } from '../../src/core/services/policy.js';
 import { parseService } from '../../src/core/services/schema.js';
 import { readToken } from '../../src/core/services/wiring.js';
@@ -147,5 +148,17 @@ describe('the access token a user gets is read safely from the folder its provid
     expect(await readToken(root, 'big')).toBeUndefined();
     expect(await readToken(root, 'none')).toBeUndefined();
     expect((await readToken(root, 'good'))?.toString()).toBe('token-0123456789abcdef\n');
+  });
+});
+
+describe('AppArmor and the sockets a module uses', () => {
+  it('allows connect (w) on exactly the used socket paths, and refuses a path that would add rules', () => {
+    const input = { name: 'rag', network: 'loopback-socket' as const, writable: ['/run/rag'], devices: [] };
+    const text = apparmorProfile({ ...input, sockets: ['/run/blueprint/uses/llm/api.sock'] });
+    expect(text).toContain('  /run/blueprint/uses/llm/api.sock w,\n');
+    expect(apparmorProfile(input)).not.toContain('/run/blueprint/uses');
+    expect(() => apparmorProfile({ ...input, sockets: ['/run/blueprint/uses/*/x, /** w'] })).toThrow(
+      /cannot be written into an AppArmor profile/,
+    );
   });
 });

@@ -4,7 +4,12 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inspectService } from '../../src/core/services/inspect.js';
-import { inspectContainer, startService, stopService } from '../../src/core/services/lifecycle.js';
+import {
+  inspectContainer,
+  removeContainer,
+  startService,
+  stopService,
+} from '../../src/core/services/lifecycle.js';
 import { serviceDirs } from '../../src/core/services/policy.js';
 import { listServices } from '../../src/core/services/status.js';
 import { servicesLine } from '../../src/present/host.js';
@@ -148,5 +153,19 @@ describe('module wiring (real engine)', () => {
     // The consumer keeps running; a later start of it brings a back.
     await startService(deps(), c);
     expect((await inspectContainer(box.engine, a))?.State.Running).toBe(true);
+    // The provider's restart (its folder chowned again by the U option) keeps the consumer's entry.
+    expect(await inC('connect', `/run/blueprint/uses/${a}/hello.sock`)).toEqual({ connect: 'ok' });
   }, 120_000);
+
+  it("the consumer's ACL entry leaves the provider's folder with its container", async () => {
+    const dir = serviceDirs(box.root, a).socketDir;
+    const named = async () =>
+      (await promisify(execFile)('getfacl', ['-pn', dir])).stdout
+        .split('\n')
+        .filter((l) => /^group:\d+:/.test(l));
+    expect(await named()).toHaveLength(1);
+    expect((await named())[0]).toMatch(/:--x$/);
+    await removeContainer(box.engine, `blueprint-${c}`);
+    expect(await named()).toEqual([]);
+  }, 60_000);
 });
