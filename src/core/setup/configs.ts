@@ -76,7 +76,10 @@ export function nftablesRules(spec: Pick<ApplianceSpec, 'ssh'>, egress: Destinat
     ? `    tcp dport ${spec.ssh.port} ct state new limit rate 15/minute burst 10 packets accept\n`
     : '';
   return `#!/usr/sbin/nft -f
-${HEADER}flush ruleset
+${HEADER}# Only this table is replaced: a whole-ruleset flush would also drop the NAT rules netavark
+# keeps for running containers.
+table inet blueprint
+delete table inet blueprint
 
 table inet blueprint {
 ${out.declarations}
@@ -92,6 +95,10 @@ ${out.declarations}
 ${ssh}  }
   chain forward {
     type filter hook forward priority filter; policy drop;
+    ct state established,related accept
+    # Containers of modules with outbound network (Podman's bridges): each container's own table
+    # allows only its approved hosts (services/outbound.ts); here they are counted.
+    iifname "podman*" ct state new counter name "out_modules" accept
   }
 ${out.output}
 }
