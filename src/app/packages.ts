@@ -251,7 +251,11 @@ export type RepoRow = RepoConfig & {
 export interface RepoOps {
   list(): Promise<RepoRow[]>;
   /** `keys`: fingerprints of trusted keys that sign it; `repository`: the name its index must carry. */
-  add(name: string, url: string, opts?: { keys?: string[]; repository?: string }): Promise<RepoConfig>;
+  add(
+    name: string,
+    url: string,
+    opts?: { keys?: string[]; repository?: string; mirrors?: string[] },
+  ): Promise<RepoConfig>;
   /** Replaces the repository's bound keys. */
   setKeys(name: string, fingerprints: string[]): Promise<RepoConfig>;
   remove(name: string): Promise<void>;

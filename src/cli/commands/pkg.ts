@@ -135,7 +135,7 @@ const update: CommandSpec = {
       outcomes
         .map((o) =>
           o.ok
-            ? `${o.repo}: ${o.changed ? 'updated to' : 'unchanged at'} version ${o.version} (${packageCount(o.packages ?? 0)})${o.boundKey ? `; bound to key ${o.boundKey}, the only trusted key` : ''}${o.rotatedKey ? `; now trusts rotated key ${o.rotatedKey} for it` : ''}`
+            ? `${o.repo}: ${o.changed ? 'updated to' : 'unchanged at'} version ${o.version} (${packageCount(o.packages ?? 0)})${o.boundKey ? `; bound to key ${o.boundKey}, the only trusted key` : ''}${o.rotatedKey ? `; now trusts rotated key ${o.rotatedKey} for it` : ''}${(o.skipped ?? []).map((m) => `\n  warning: skipped mirror ${escapeLine(m.url)}: ${escapeLine(m.message)}`).join('')}`
             : `${o.repo}: REFUSED: ${o.error?.message}${o.error?.hint ? `\n  hint: ${o.error.hint}` : ''}`,
         )
         .join('\n'),
@@ -222,16 +222,27 @@ const repo: CommandSpec = {
       value: 'NAME',
       description: 'repo add: the name its index must carry (default: the name in its first index)',
     },
+    mirror: {
+      type: 'string',
+      multiple: true,
+      value: 'URL',
+      description: 'repo add: another URL serving the same repository (repeat for several)',
+    },
   },
   details:
-    'URL: a folder (path or file:///…), or an HTTP(S)/S3-style static host. Run `bpkg update` after adding.\nA repository is signed only by its own keys (trust them first with `bpkg key add`): a key trusted for one repository signs nothing in another.\nA repository added without --key is bound at its first update if exactly one key is trusted; otherwise bind it with `repo set-key`.',
+    'URL: a folder (path or file:///…), an HTTP(S) host, oci://REGISTRY/NAME[:TAG] or s3://BUCKET/PREFIX. Run `bpkg update` after adding.\nMirrors: every URL is tried at each update and the newest index that verifies wins; a mirror that is down, stale or serving garbage is skipped with a warning.\nA repository is signed only by its own keys (trust them first with `bpkg key add`): a key trusted for one repository signs nothing in another.\nA repository added without --key is bound at its first update if exactly one key is trusted; otherwise bind it with `repo set-key`.',
   async run(ctx, parsed) {
     const [action, name, url, ...more] = parsed.positionals;
     const repos = cliBox(ctx).repos;
     if (action === 'add' && name && url && more.length === 0) {
       const keys = (parsed.values.key as string[] | undefined) ?? [];
       const repository = optString(parsed, 'repository');
-      const r = await repos.add(name, url, { keys, ...(repository !== undefined ? { repository } : {}) });
+      const mirrors = (parsed.values.mirror as string[] | undefined) ?? [];
+      const r = await repos.add(name, url, {
+        keys,
+        mirrors,
+        ...(repository !== undefined ? { repository } : {}),
+      });
       return ctx.report(
         r,
         `added repository ${r.name} (${r.url})${r.keys?.length ? `, signed by ${r.keys.join(', ')}` : ''}; run \`bpkg update\``,

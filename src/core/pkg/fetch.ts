@@ -182,19 +182,41 @@ export async function pruneLocalCopies(ctx: FetchContext): Promise<void> {
  * or an NFS server may serve different bytes on every read, so it is never read twice.
  */
 export async function fetchPackage(ctx: FetchContext, c: Candidate, state: RepoState): Promise<string> {
-  const url = joinUrl(state.url, c.entry.path);
   await ensureDir(ctx.cacheDir);
   const dest = path.join(ctx.cacheDir, packageFileName(c.entry));
   const cached = (await exists(dest)) && (await sha256File(dest)) === c.entry.sha256;
-  if (cached)
+  if (cached) {
     ctx.progress({ phase: 'download', name: c.entry.name, bytes: c.entry.size, total: c.entry.size });
-  else
-    await download(url, dest, c.entry, {
+    return dest;
+  }
+  // Each mirror in turn: one that is down or serves other bytes than the signed index names is
+  // skipped (download checks size and SHA-256 before anything is kept).
+  await fromMirrors(state, ctx.signal, (base) =>
+    download(joinUrl(base, c.entry.path), dest, c.entry, {
       ...(ctx.signal ? { signal: ctx.signal } : {}),
       onProgress: (bytes, total) =>
         ctx.progress({ phase: 'download', name: c.entry.name, bytes, ...(total ? { total } : {}) }),
-    });
+    }),
+  );
   return dest;
+}
+
+/** Runs `f` on each of the repository's URLs until one succeeds; throws the first error. */
+async function fromMirrors<T>(
+  state: RepoState,
+  signal: AbortSignal | undefined,
+  f: (base: string) => Promise<T>,
+): Promise<T> {
+  let first: unknown;
+  for (const base of state.urls ?? [state.url]) {
+    try {
+      return await f(base);
+    } catch (err) {
+      if (signal?.aborted) throw err;
+      first ??= err;
+    }
+  }
+  throw first;
 }
 
 /**
@@ -208,19 +230,23 @@ export async function checkPackageSignature(
   file: string,
 ): Promise<string> {
   const name = packageFileName(c.entry);
-  const url = joinUrl(state.url, c.entry.path);
   ctx.progress({ phase: 'verify', name: c.entry.name });
   try {
-    const sig = await fetchBytes(`${url}.asc`, 64 * 1024, ctx.signal).catch((err) => {
-      throw err instanceof NotFoundError
-        ? new VerificationError(
-            `${name} has no signature in repository ${c.repo}`,
-            'no-signature',
-            'Unsigned packages are never installed.',
-          )
-        : err;
+    const trusted = await ctx.trusted();
+    return await fromMirrors(state, ctx.signal, async (base) => {
+      const sig = await fetchBytes(`${joinUrl(base, c.entry.path)}.asc`, 64 * 1024, ctx.signal).catch(
+        (err) => {
+          throw err instanceof NotFoundError
+            ? new VerificationError(
+                `${name} has no signature in repository ${c.repo}`,
+                'no-signature',
+                'Unsigned packages are never installed.',
+              )
+            : err;
+        },
+      );
+      return (await verifyDetached({ file }, sig, trusted, name, ctx.now())).signer;
     });
-    return (await verifyDetached({ file }, sig, await ctx.trusted(), name, ctx.now())).signer;
   } catch (err) {
     await rm(file, { force: true });
     throw err;

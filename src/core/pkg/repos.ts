@@ -15,6 +15,11 @@ export interface RepoConfig {
   name: string;
   url: string;
   /**
+   * Further URLs serving the same repository (any scheme). Every URL is tried at each update and
+   * the newest index that verifies wins: a mirror that is down, stale or hostile is skipped.
+   */
+  mirrors?: string[];
+  /**
    * Fingerprints of the trusted keys allowed to sign this repository (apt's Signed-By). A key
    * trusted for one repository vouches for nothing in another. Absent in configurations written
    * before keys were bound: see `bindingFor`.
@@ -27,7 +32,10 @@ export interface RepoConfig {
 /** What was last accepted from a repository: its verified index and where it came from. */
 export interface RepoState {
   name: string;
+  /** Where the accepted index came from. */
   url: string;
+  /** Where its packages are fetched from, in order: `url` first, then the other mirrors. */
+  urls: string[];
   index: RepoIndex;
   signer: string;
   fetched: string;
@@ -45,11 +53,17 @@ export interface UpdateOutcome {
   rotatedKey?: string;
   /** A configuration with no bound key was bound to this one (the only trusted key). */
   boundKey?: string;
+  /** The URL whose index was accepted (when mirrors are listed). */
+  url?: string;
+  /** Mirrors skipped in this update, and why. */
+  skipped?: { url: string; code: string; message: string }[];
 }
 
 /** What `repo add` may say beyond name and URL. */
 export interface RepoAddOptions {
   keys?: string[];
+  /** Mirror URLs of the same repository. */
+  mirrors?: string[];
   repository?: string;
 }
 
@@ -117,9 +131,13 @@ export class Repositories {
     const existing = (await this.list()).find((r) => r.name === name);
     const keys = opts.keys?.length ? await this.trustedFingerprints(opts.keys) : existing?.keys;
     const repository = opts.repository ?? existing?.repository;
+    const mirrors = opts.mirrors?.length
+      ? [...new Set(opts.mirrors.map(normalizeRepoUrl))].filter((m) => m !== normalizeRepoUrl(url))
+      : existing?.mirrors;
     const config: RepoConfig = {
       name,
       url: normalizeRepoUrl(url),
+      ...(mirrors?.length ? { mirrors } : {}),
       ...(keys?.length ? { keys } : {}),
       ...(repository ? { repository } : {}),
     };
@@ -234,10 +252,13 @@ export class Repositories {
 
   private async state(repo: RepoConfig): Promise<RepoState | undefined> {
     const dir = path.join(this.paths.listsDir, repo.name);
-    const meta = await readJsonIfExists<Omit<RepoState, 'index' | 'keys'>>(path.join(dir, 'meta.json'));
+    const meta = await readJsonIfExists<Omit<RepoState, 'index' | 'keys' | 'urls'>>(
+      path.join(dir, 'meta.json'),
+    );
     if (!meta) return undefined;
     const bytes = await readFile(path.join(dir, 'index.json'));
-    return { ...meta, index: parseStoredIndex(bytes), keys: repo.keys ?? [] };
+    const urls = [meta.url, ...urlsOf(repo).filter((u) => u !== meta.url)];
+    return { ...meta, urls, index: parseStoredIndex(bytes), keys: repo.keys ?? [] };
   }
 
   /**
@@ -290,58 +311,49 @@ export class Repositories {
       );
   }
 
+  /** How long one mirror may take to serve its index (a stalled mirror must not freeze updates). */
+  mirrorDeadlineMs = 2 * 60 * 1000;
+
   /**
-   * Fetches and verifies one repository's index. On any failure the previous verified index stays
-   * in use and the error is reported in the outcome.
+   * Fetches and verifies one repository's index from each of its URLs, and accepts the newest that
+   * verifies. On any failure of all of them the previous verified index stays in use and the error
+   * is reported in the outcome; a failing mirror beside a good one is only reported as skipped.
    */
   async updateOne(repo: RepoConfig, signal?: AbortSignal): Promise<UpdateOutcome> {
     const dir = path.join(this.paths.listsDir, repo.name);
+    const urls = urlsOf(repo);
     try {
       const binding = await this.bindingFor(repo);
-      const keys = [...binding.keys];
-      const rotated = await this.acceptRotation(repo, keys, signal);
-      const bytes = await fetchBytes(joinUrl(repo.url, 'index.json'), MAX_INDEX_BYTES, signal);
-      let sig: Uint8Array;
-      try {
-        sig = await fetchBytes(joinUrl(repo.url, 'index.json.asc'), MAX_SIG_BYTES, signal);
-      } catch (err) {
-        if (err instanceof NotFoundError)
-          throw new VerificationError(
-            `Repository ${repo.name} has no index.json.asc signature`,
-            'no-signature',
-            'Unsigned repositories are never used.',
-          );
-        throw err;
-      }
-      const what = `The index of repository ${repo.name}`;
-      const check = await this.verifyFor(repo, keys, bytes, sig, what);
-      const index = parseIndex(bytes);
-      if (repo.repository !== undefined && index.repository !== repo.repository)
-        throw new VerificationError(
-          `${what} names repository ${JSON.stringify(index.repository)}, not ${JSON.stringify(repo.repository)}`,
-          'repository-mismatch',
-          'This URL serves another repository’s index (a mirror mix-up or an attack); the current index stays in use. If the publisher really renamed it, remove and add the repository again.',
-        );
       // The last accepted index is the rollback baseline only if it is this repository's own:
       // one accepted before keys were bound (by another key, for another name) must not lock out
       // the real one.
       const prevBytes = await readFile(path.join(dir, 'index.json')).catch(() => undefined);
       const prevMeta = await readJsonIfExists<{ signer?: string }>(path.join(dir, 'meta.json'));
-      let previous = prevBytes ? parseStoredIndex(prevBytes) : undefined;
-      if (
-        previous &&
-        (!keys.includes(prevMeta?.signer?.toLowerCase() ?? '') || previous.repository !== index.repository)
-      )
-        previous = undefined;
-      const same = previous && prevBytes ? Buffer.compare(prevBytes, Buffer.from(bytes)) === 0 : false;
-      this.checkFreshness(index, previous, what, same);
+      const skipped: NonNullable<UpdateOutcome['skipped']> = [];
+      let best: (Fetched & { url: string }) | undefined;
+      let firstError: unknown;
+      for (const url of urls) {
+        const deadline = AbortSignal.timeout(this.mirrorDeadlineMs);
+        const s = signal ? AbortSignal.any([signal, deadline]) : deadline;
+        try {
+          const got = await this.fetchFrom(repo, url, binding.keys, prevBytes, prevMeta?.signer, s);
+          if (!best || got.index.version > best.index.version) best = { ...got, url };
+        } catch (err) {
+          if (signal?.aborted) throw err;
+          const e = asBlueprintError(deadline.aborted ? timedOut(url) : err);
+          firstError ??= e;
+          skipped.push({ url, code: e.code, message: e.message });
+        }
+      }
+      if (!best) throw firstError;
+      const { bytes, sig, check, index, same, keys, rotated } = best;
       if (!same) {
         await writeFileAtomic(path.join(dir, 'index.json.asc'), sig);
         await writeFileAtomic(path.join(dir, 'index.json'), bytes);
       }
       await writeJsonAtomic(path.join(dir, 'meta.json'), {
         name: repo.name,
-        url: repo.url,
+        url: best.url,
         signer: check.signer,
         fetched: this.now().toISOString(),
       });
@@ -360,13 +372,57 @@ export class Repositories {
         packages: index.packages.length,
         ...(rotated ? { rotatedKey: rotated } : {}),
         ...(binding.bound ? { boundKey: binding.bound } : {}),
+        ...(urls.length > 1 ? { url: best.url } : {}),
+        ...(skipped.length ? { skipped } : {}),
       };
     } catch (err) {
       if (signal?.aborted) throw err;
-      const e =
-        err instanceof BlueprintError ? err : new BlueprintError((err as Error).message, 'update-failed');
-      return { repo: repo.name, ok: false, changed: false, error: e.toJSON() };
+      return { repo: repo.name, ok: false, changed: false, error: asBlueprintError(err).toJSON() };
     }
+  }
+
+  /** One URL's index: signed by the repository's keys, naming it, fresh, not older than the last. */
+  private async fetchFrom(
+    repo: RepoConfig,
+    url: string,
+    boundKeys: string[],
+    prevBytes: Buffer | undefined,
+    prevSigner: string | undefined,
+    signal: AbortSignal,
+  ): Promise<Fetched> {
+    const keys = [...boundKeys];
+    const rotated = await this.acceptRotation(repo, url, keys, signal);
+    const bytes = await fetchBytes(joinUrl(url, 'index.json'), MAX_INDEX_BYTES, signal);
+    let sig: Uint8Array;
+    try {
+      sig = await fetchBytes(joinUrl(url, 'index.json.asc'), MAX_SIG_BYTES, signal);
+    } catch (err) {
+      if (err instanceof NotFoundError)
+        throw new VerificationError(
+          `Repository ${repo.name} has no index.json.asc signature`,
+          'no-signature',
+          'Unsigned repositories are never used.',
+        );
+      throw err;
+    }
+    const what = `The index of repository ${repo.name}`;
+    const check = await this.verifyFor(repo, keys, bytes, sig, what);
+    const index = parseIndex(bytes);
+    if (repo.repository !== undefined && index.repository !== repo.repository)
+      throw new VerificationError(
+        `${what} names repository ${JSON.stringify(index.repository)}, not ${JSON.stringify(repo.repository)}`,
+        'repository-mismatch',
+        'This URL serves another repository’s index (a mirror mix-up or an attack); the current index stays in use. If the publisher really renamed it, remove and add the repository again.',
+      );
+    let previous = prevBytes ? parseStoredIndex(prevBytes) : undefined;
+    if (
+      previous &&
+      (!keys.includes(prevSigner?.toLowerCase() ?? '') || previous.repository !== index.repository)
+    )
+      previous = undefined;
+    const same = previous && prevBytes ? Buffer.compare(prevBytes, Buffer.from(bytes)) === 0 : false;
+    this.checkFreshness(index, previous, what, same);
+    return { bytes, sig, check, index, same, keys, ...(rotated ? { rotated } : {}) };
   }
 
   /**
@@ -377,17 +433,18 @@ export class Repositories {
    */
   private async acceptRotation(
     repo: RepoConfig,
+    url: string,
     keys: string[],
     signal?: AbortSignal,
   ): Promise<string | undefined> {
     let bytes: Uint8Array;
     try {
-      bytes = await fetchBytes(joinUrl(repo.url, 'keys/rotation.json'), MAX_SIG_BYTES * 4, signal);
+      bytes = await fetchBytes(joinUrl(url, 'keys/rotation.json'), MAX_SIG_BYTES * 4, signal);
     } catch (err) {
       if (err instanceof NotFoundError) return undefined;
       throw err;
     }
-    const sig = await fetchBytes(joinUrl(repo.url, 'keys/rotation.json.asc'), MAX_SIG_BYTES, signal);
+    const sig = await fetchBytes(joinUrl(url, 'keys/rotation.json.asc'), MAX_SIG_BYTES, signal);
     await this.verifyFor(repo, keys, bytes, sig, `Key rotation notice of ${repo.name}`);
     const notice = parseJsonBytes(bytes, 'Key rotation notice', 'bad-rotation') as {
       newKey?: string;
@@ -402,6 +459,34 @@ export class Repositories {
     keys.push(fingerprint);
     return fingerprint;
   }
+}
+
+interface Fetched {
+  bytes: Uint8Array;
+  sig: Uint8Array;
+  check: SignatureCheck;
+  index: RepoIndex;
+  same: boolean;
+  /** The bound keys, with a rotated key this URL's notice vouched for. */
+  keys: string[];
+  rotated?: string;
+}
+
+/** A repository's URLs: its own first, then its mirrors. */
+export function urlsOf(repo: RepoConfig): string[] {
+  return [repo.url, ...(repo.mirrors ?? []).filter((m) => m !== repo.url)];
+}
+
+function asBlueprintError(err: unknown): BlueprintError {
+  return err instanceof BlueprintError ? err : new BlueprintError((err as Error).message, 'update-failed');
+}
+
+function timedOut(url: string): BlueprintError {
+  return new BlueprintError(
+    `${url} did not serve its index in time`,
+    'mirror-timeout',
+    'The mirror is down or stalling; other mirrors were tried.',
+  );
 }
 
 function foreignKeyError(repo: string, what: string, signer: string): VerificationError {
