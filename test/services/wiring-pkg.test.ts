@@ -8,7 +8,7 @@ import { PackageManager } from '../../src/core/pkg/index.js';
 import { apparmorProfile } from '../../src/core/services/apparmor.js';
 import { NO_GPU, sandboxPolicy } from '../../src/core/services/policy.js';
 import { parseService } from '../../src/core/services/schema.js';
-import { readToken } from '../../src/core/services/wiring.js';
+import { meets, readToken, usesOf } from '../../src/core/services/wiring.js';
 import { buildRepo, makeKey, makeSource, tempDir, trustingRoot } from '../helpers/pkg.js';
 
 /** `uses` (issue 17, module wiring): a module's used modules are dependencies like `depends`. */
@@ -160,5 +160,22 @@ describe('AppArmor and the sockets a module uses', () => {
     expect(() => apparmorProfile({ ...input, sockets: ['/run/blueprint/uses/*/x, /** w'] })).toThrow(
       /cannot be written into an AppArmor profile/,
     );
+  });
+});
+
+describe('the services side reads uses without semver', () => {
+  it('parses the ranges the schema let in and judges versions as semver does', () => {
+    const reg = { uses: ['llm>=0.1.0,<1.0.0', 'vectors', 'kit = 1.2.3'] } as Parameters<typeof usesOf>[0];
+    expect(usesOf(reg).map((u) => [u.name, u.range])).toEqual([
+      ['llm', '>=0.1.0 <1.0.0'],
+      ['vectors', '*'],
+      ['kit', '=1.2.3'],
+    ]);
+    const llm = usesOf(reg)[0]!.comparators;
+    expect(['0.1.0', '0.9.9'].map((v) => meets(v, llm))).toEqual([true, true]);
+    expect(['0.0.9', '1.0.0', '0.1.0-rc.1'].map((v) => meets(v, llm))).toEqual([false, false, false]);
+    expect(meets('1.2.3', ['=1.2.3'])).toBe(true);
+    expect(meets('1.2.4', ['=1.2.3'])).toBe(false);
+    expect(meets('5.0.0', [])).toBe(true);
   });
 });

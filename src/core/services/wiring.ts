@@ -1,13 +1,11 @@
 import { constants } from 'node:fs';
 import { chmod, chown, mkdir, open, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { satisfies } from 'semver';
 import { BlueprintError, ConflictError, NotFoundError } from '../errors.js';
-import { parseDependency } from '../pkg/format.js';
 import { writeFileAtomic } from '../system/fs.js';
 import { layout } from '../system/paths.js';
 import { serviceDirs } from './policy.js';
-import { findRegistration, type LoadedRegistration, listRegistrations } from './registry.js';
+import { compareVersions, findRegistration, type LoadedRegistration, listRegistrations } from './registry.js';
 
 /**
  * Module wiring: a module that declares `uses: ["llm>=0.1.0"]` in its manifest gets, read-only,
@@ -51,11 +49,29 @@ export const usesEnv = (name: string) => `BLUEPRINT_USES_${name.toUpperCase().re
 const tokenCopy = (root: string, consumer: string, provider: string) =>
   path.join(layout(root).runDir, 'wiring', consumer, `${provider}.token`);
 
-/** The names and ranges a registration uses (registrations from before `uses` have none). */
-export function usesOf(reg: LoadedRegistration): { name: string; range: string }[] {
+/**
+ * The names and ranges a registration uses (registrations from before `uses` have none). The
+ * entries passed the manifest schema at install (`name>=1.0.0,<2.0.0`); read here without zod or
+ * semver, which `service status` (the TUI asks every 2 s) does not load.
+ */
+export function usesOf(reg: LoadedRegistration): { name: string; range: string; comparators: string[] }[] {
   return (reg.uses ?? []).map((u) => {
-    const { name, range } = parseDependency(u);
-    return { name, range };
+    const m = /^([a-z0-9][a-z0-9-]*)\s*(.*)$/.exec(u.trim());
+    const comparators = (m?.[2] ?? '')
+      .split(',')
+      .map((c) => c.replace(/\s+/g, ''))
+      .filter((c) => c !== '');
+    return { name: m?.[1] ?? u, range: comparators.join(' ') || '*', comparators };
+  });
+}
+
+/** Whether `version` meets every comparator (`>=1.0.0`, `<2.0.0`, `=1.2.3`). */
+export function meets(version: string, comparators: string[]): boolean {
+  return comparators.every((c) => {
+    const m = /^(>=|<=|=|>|<)(.+)$/.exec(c);
+    if (!m) return false;
+    const d = compareVersions(version, m[2]!);
+    return { '>=': d >= 0, '<=': d <= 0, '=': d === 0, '>': d > 0, '<': d < 0 }[m[1] as '>='];
   });
 }
 
@@ -65,7 +81,7 @@ export function usesOf(reg: LoadedRegistration): { name: string; range: string }
  */
 export async function planUses(root: string, reg: LoadedRegistration): Promise<UsedModule[]> {
   const out: UsedModule[] = [];
-  for (const { name, range } of usesOf(reg)) {
+  for (const { name, range, comparators } of usesOf(reg)) {
     const p = await findRegistration(root, name);
     if (!p)
       throw new NotFoundError(
@@ -73,7 +89,7 @@ export async function planUses(root: string, reg: LoadedRegistration): Promise<U
         `Install it: bpkg install ${name}`,
         'uses-missing',
       );
-    if (!satisfies(p.version, range, { includePrerelease: true }))
+    if (!meets(p.version, comparators))
       throw new ConflictError(
         `${reg.name} uses ${name} ${range}, but ${name} ${p.version} is installed`,
         'uses-version',
