@@ -369,7 +369,11 @@ export async function stopService(
 ): Promise<boolean> {
   const reg = await getRegistration(deps.root, name);
   if (!opts.force) {
-    const users = await runningUsersOf(deps, name);
+    const users = await usersOf(
+      deps.root,
+      name,
+      async (u) => (await inspectContainer(deps.engine, u))?.State.Running === true,
+    );
     if (users.length)
       throw new ConflictError(
         `${name} is in use by ${users.join(', ')}`,
@@ -385,14 +389,6 @@ export async function stopService(
     ok: [304],
   });
   return true;
-}
-
-/** Running services that declare they use `name`. */
-export async function runningUsersOf(deps: ServiceDeps, name: string): Promise<string[]> {
-  const out: string[] = [];
-  for (const user of await usersOf(deps.root, name))
-    if ((await inspectContainer(deps.engine, user))?.State.Running) out.push(user);
-  return out;
 }
 
 /** Removes every container carrying the module's label (also ones left by older blueprint versions). */

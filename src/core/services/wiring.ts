@@ -184,9 +184,16 @@ export async function unshareWiring(socketDirs: string[], gid: number): Promise<
   await execa('setfacl', ['-x', `g:${gid}`, ...socketDirs], { reject: false });
 }
 
-/** Installed services that declare they use `name`. */
-export async function usersOf(root: string, name: string): Promise<string[]> {
-  return (await listRegistrations(root))
+/** Installed services that declare they use `name` (those for which `keep` says yes, when given). */
+export async function usersOf(
+  root: string,
+  name: string,
+  keep?: (user: string) => Promise<boolean>,
+): Promise<string[]> {
+  const users = (await listRegistrations(root))
     .filter((r) => usesOf(r).some((u) => u.name === name))
     .map((r) => r.name);
+  const out: string[] = [];
+  for (const u of users) if (!keep || (await keep(u))) out.push(u);
+  return out;
 }
