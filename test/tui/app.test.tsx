@@ -107,6 +107,13 @@ describe('the setup wizard', () => {
     await type(app, 'y');
     await frameWith(app, 'URL of the package repository');
     await type(app, ENTER);
+    // Network choices (issue 19): each step shows what it adds to the firewall's allow-list.
+    expect(await frameWith(app, 'DNS server addresses')).toContain('any address:53');
+    await type(app, ENTER);
+    expect(await frameWith(app, 'NTP servers')).toContain('0.debian.pool.ntp.org:123');
+    await type(app, '\x15', 'none', ENTER);
+    expect(await frameWith(app, 'Debian security updates')).toContain('deb.debian.org:80');
+    await type(app, 'n');
     await frameWith(app, 'GPU check');
     await type(app, ENTER);
     await frameWith(app, 'Modules to install');
@@ -116,6 +123,12 @@ describe('the setup wizard', () => {
     await type(app, 'y');
     await frameWith(app, 'Done.');
     expect(await readFile(path.join(root, 'etc/hostname'), 'utf8')).toBe('box-07\n');
+    const timesync = await readFile(
+      path.join(root, 'etc/systemd/timesyncd.conf.d/60-blueprint-ntp.conf'),
+      'utf8',
+    );
+    expect(timesync).toContain('NTP=\n');
+    expect(await readFile(path.join(root, 'etc/nftables.conf'), 'utf8')).not.toContain('deb.debian.org');
     expect(await readlink(path.join(root, 'etc/localtime'))).toBe('/usr/share/zoneinfo/Europe/Berlin');
     expect(await readFile(path.join(root, 'home/admin/.ssh/authorized_keys'), 'utf8')).toBe(`${key}\n`);
     expect((await stat(path.join(root, 'home/admin/.ssh/authorized_keys'))).mode & 0o777).toBe(0o600);

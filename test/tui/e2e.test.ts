@@ -51,7 +51,7 @@ describe('dist/blueprint in tmux', () => {
     ]);
     const pub = (await readFile(path.join(work, 'id.pub'), 'utf8')).trim();
 
-    const p = pane([exe, '--root', root, 'setup'], { width: 100, height: 30 });
+    const p = pane([exe, '--root', root, 'setup'], { width: 100, height: 50 });
     await p.waitFor('Step 1 of');
     p.keys('C-u');
     p.text('box-03');
@@ -82,6 +82,12 @@ describe('dist/blueprint in tmux', () => {
     const trust = await p.waitFor('Does this fingerprint match');
     expect(trust.replace(/\s/g, '')).toContain(key.fingerprint.toUpperCase());
     expect(trust).toContain('Signer: Fleet Repo');
+    p.keys('y');
+    await p.waitFor('DNS server addresses');
+    p.keys('Enter');
+    await p.waitFor('NTP servers');
+    p.keys('Enter');
+    await p.waitFor('Debian security updates');
     p.keys('y');
     await p.waitFor('GPU check');
     p.keys('Enter');
@@ -186,7 +192,7 @@ describe('dist/blueprint in tmux with the container engine', () => {
       });
       execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', path.join(work, 'id')]);
 
-      const p = pane([exe, '--root', root, 'setup'], { width: 100, height: 30 });
+      const p = pane([exe, '--root', root, 'setup'], { width: 100, height: 50 });
       const answer = async (prompt: string, text: string) => {
         await p.waitFor(prompt);
         p.keys('C-u');
@@ -205,6 +211,10 @@ describe('dist/blueprint in tmux with the container engine', () => {
         String(fpr).toUpperCase(),
       );
       p.keys('y');
+      await answer('DNS server addresses', '');
+      await answer('NTP servers', 'none');
+      await p.waitFor('Debian security updates');
+      p.keys('n');
       await p.waitFor('GPU check');
       p.keys('Enter');
       await answer('Modules to install', name);

@@ -2,8 +2,17 @@ import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { z } from 'zod';
+import { DEFAULT_NTP, type Destination, egressDestinations } from './egress.js';
 import { describeKey, type KeyInfo } from './keys.js';
-import { type AnswersInput, hostnameField, moduleSchema, timezoneField, userNameField } from './schema.js';
+import {
+  type AnswersInput,
+  DEFAULT_NETWORK,
+  hostnameField,
+  moduleSchema,
+  networkSchema,
+  timezoneField,
+  userNameField,
+} from './schema.js';
 import { parsePublicKey } from './sshkey.js';
 
 /**
@@ -21,6 +30,11 @@ export interface Draft {
   repoUrl: string;
   repoKey?: KeyInfo;
   modules: string[];
+  /** DNS servers (empty: the ones DHCP gives), over TLS or not; NTP servers or none; updates. */
+  dns: string[];
+  dnsTls: boolean;
+  ntp: string[] | 'none';
+  updates: boolean;
 }
 
 export type StepKind = 'text' | 'confirm' | 'info';
@@ -59,6 +73,27 @@ async function readNamedFile(v: string, cwd: string): Promise<string | { error: 
   } catch (err) {
     return { error: `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` };
   }
+}
+
+const list = (v: string) => v.split(/[\s,]+/).filter(Boolean);
+const networkOf = (d: Draft) => ({
+  ...DEFAULT_NETWORK,
+  dns: { servers: d.dns, tls: d.dnsTls },
+  ntp: d.ntp,
+  unattendedUpgrades: d.updates,
+});
+/** The destinations one choice adds to the firewall's allow-list, one line each. */
+function adds(d: Draft, purpose: Destination['purpose']): string[] {
+  const lines = egressDestinations(networkOf(d), [])
+    .filter((x) => x.purpose === purpose)
+    .map((x) => `  ${x.proto} ${x.host === '*' ? 'any address' : x.host}:${x.port}`);
+  return lines.length
+    ? ['The firewall will allow out:', ...lines]
+    : ['The firewall will allow nothing out for this.'];
+}
+function networkError(d: Draft): string | undefined {
+  const r = networkSchema.safeParse(networkOf(d));
+  return r.success ? undefined : (r.error.issues[0]?.message ?? 'is not valid');
 }
 
 const yes = (v: string) => /^(y|yes)$/i.test(v.trim());
@@ -164,6 +199,54 @@ export const STEPS: Step[] = [
     },
   },
   {
+    id: 'dns',
+    title: 'DNS servers',
+    kind: 'text',
+    prompt: () => 'DNS server addresses, separated by commas (e.g. 9.9.9.9#dns.quad9.net); empty: from DHCP',
+    notes: (d) => [
+      'Everything the box contacts that is not listed in setup is dropped; names are resolved on the box.',
+      ...adds(d, 'dns'),
+    ],
+    initial: (d) => d.dns.join(', '),
+    async accept(v, d) {
+      const next = { ...d, dns: list(v), dnsTls: list(v).length ? d.dnsTls : false };
+      return networkError(next) ?? next;
+    },
+  },
+  {
+    id: 'dnsTls',
+    title: 'DNS over TLS',
+    kind: 'confirm',
+    prompt: () => 'Ask the DNS servers over TLS (port 853)? (y/n)',
+    notes: (d) => adds({ ...d, dnsTls: true }, 'dns'),
+    skip: (d) => !d.dns.length,
+    initial: (d) => (d.dnsTls ? 'y' : 'n'),
+    accept: async (v, d) => (yesNo(v) ? { ...d, dnsTls: yes(v) } : 'answer y or n'),
+  },
+  {
+    id: 'ntp',
+    title: 'Time servers',
+    kind: 'text',
+    prompt: () =>
+      'NTP servers, separated by commas, or "none" (the clock is then never set from the network)',
+    notes: (d) => adds(d, 'ntp'),
+    initial: (d) => (d.ntp === 'none' ? 'none' : d.ntp.join(', ')),
+    async accept(v, d) {
+      const next = { ...d, ntp: v.trim() === 'none' ? ('none' as const) : list(v) };
+      if (next.ntp !== 'none' && !next.ntp.length) return 'give at least one server, or "none"';
+      return networkError(next) ?? next;
+    },
+  },
+  {
+    id: 'updates',
+    title: 'Unattended upgrades',
+    kind: 'confirm',
+    prompt: () => 'Install Debian security updates automatically? (y/n)',
+    notes: (d) => adds({ ...d, updates: true }, 'updates'),
+    initial: (d) => (d.updates ? 'y' : 'n'),
+    accept: async (v, d) => (yesNo(v) ? { ...d, updates: yes(v) } : 'answer y or n'),
+  },
+  {
     id: 'gpu',
     title: 'GPU check',
     kind: 'info',
@@ -198,6 +281,10 @@ export function initialDraft(hostname: string): Draft {
     ssh: false,
     repoUrl: '',
     modules: [],
+    dns: [],
+    dnsTls: false,
+    ntp: [...DEFAULT_NTP],
+    updates: true,
   };
 }
 
@@ -208,6 +295,7 @@ export function draftToAnswers(d: Draft): AnswersInput {
     timezone: d.timezone,
     admin: { name: d.admin, keys: [d.key] },
     ssh: { enabled: d.ssh, port: 22 },
+    network: { dns: { servers: d.dns, tls: d.dnsTls }, ntp: d.ntp, unattendedUpgrades: d.updates },
     ...(d.repoUrl && d.repoKey
       ? {
           repository: {
