@@ -168,4 +168,22 @@ describe('module wiring (real engine)', () => {
     await removeContainer(box.engine, `blueprint-${c}`);
     expect(await named()).toEqual([]);
   }, 60_000);
+
+  it('a loop of uses is refused before anything starts; a used module not installed is named', async () => {
+    const x = uniqueName('bpt-wx');
+    const y = uniqueName('bpt-wy');
+    const lone = uniqueName('bpt-wl');
+    await box.install(x, {}, { manifest: { uses: [y] } });
+    await box.install(y, {}, { manifest: { uses: [x] } });
+    await box.install(lone, {}, { manifest: { uses: ['bpt-not-installed'] } });
+    await expect(startService(deps(), x)).rejects.toMatchObject({
+      code: 'uses-loop',
+      message: expect.stringContaining(`${x} → ${y} → ${x}`),
+    });
+    await expect(startService(deps(), lone)).rejects.toMatchObject({
+      code: 'uses-missing',
+      hint: 'Install it: bpkg install bpt-not-installed',
+    });
+    for (const n of [x, y, lone]) expect(await inspectContainer(box.engine, n)).toBeUndefined();
+  }, 120_000);
 });

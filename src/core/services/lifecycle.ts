@@ -263,6 +263,7 @@ async function startUsed(
   signal?: AbortSignal,
 ): Promise<void> {
   const here = [...chain, reg.name];
+  await planUses(deps.root, reg); // each installed, in range, with a socket; else say which
   for (const { name } of usesOf(reg)) {
     if (here.includes(name))
       throw new ConflictError(
