@@ -179,7 +179,8 @@ export function createVectorsServer(store: Store, opts: ApiOptions): KitServer {
       /^\/collections\/([^/]+)$/,
       async (ctx, [n]) => {
         const config = parseCollectionConfig(await jsonBody(ctx));
-        if (!/^[^/\\\0]{1,255}$/.test(n!) || n === '.' || n === '..')
+        // Names become hex in file names (255 bytes at most): 100 bytes of UTF-8 leave room.
+        if (!/^[^/\\\0]+$/.test(n!) || Buffer.byteLength(n!) > 100 || n === '.' || n === '..')
           throw bad(`collection name ${JSON.stringify(n)} is not allowed`);
         if (store.get(n!)) throw new HttpError(409, `Wrong input: Collection \`${n}\` already exists!`);
         await store.commit({ t: 'create', name: n!, config });
@@ -464,6 +465,8 @@ export function createVectorsServer(store: Store, opts: ApiOptions): KitServer {
   return createKitServer({
     log: opts.log,
     routes: {},
+    // After a failed log write nothing more is accepted: /health says so until the service restarts.
+    healthy: () => store.writable,
     match,
     errorBody: (err) => ({ status: { error: err.message }, time: 0 }),
     limits: { maxBodyBytes: 32 * 1024 * 1024, maxBufferedBytes: 96 * 1024 * 1024, ...opts.limits },

@@ -8,7 +8,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, truncateSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { KitLog } from '../../kit/server/index.js';
+import { HttpError, type KitLog } from '../../kit/server/index.js';
 import { Collection, type CollectionConfig, type Point } from './collection.js';
 import type { Payload } from './filter.js';
 import type { PointId } from './ids.js';
@@ -115,12 +115,21 @@ export class Store {
     if (!this.walFiles.includes(name)) this.walFiles.push(name);
   }
 
+  get writable(): boolean {
+    return this.wal.failed === undefined;
+  }
+
   get(name: string): Collection | undefined {
     return this.collections.get(name);
   }
 
   /** Applies a validated change now (in log order) and resolves once it is on disk. */
   async commit(op: Op): Promise<number> {
+    if (this.wal.failed)
+      throw new HttpError(
+        503,
+        `Service internal error: the write-ahead log failed (${this.wal.failed.message}); restart the service`,
+      );
     const seq = ++this.seq;
     this.apply(op, seq);
     await this.wal.append(walRecord({ ...op, seq }));
