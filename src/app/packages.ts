@@ -97,6 +97,12 @@ export interface PackageOps {
   verify(name?: string): Promise<VerifyReport[]>;
   /** Fetches and verifies every repository's signed index; a refused one keeps its previous index. */
   update(opts?: CallOptions): Promise<UpdateOutcome[]>;
+  /** Writes the named packages (with dependencies, signatures, the signed index) for an offline box. */
+  bundle(
+    names: string[],
+    out: string,
+    opts?: CallOptions,
+  ): Promise<import('../core/pkg/bundle.js').BundleResult>;
   /** Finishes or rolls back an interrupted transaction. */
   recover(): Promise<'none' | 'completed' | 'rolled-back' | string>;
   /**
@@ -176,6 +182,7 @@ export function packageOps(ctx: BoxContext): PackageOps {
     rollback: async (names, opts = {}) => (await pm(opts)).rollbackAll(names),
     verify: async (name) => (await pm()).verify(name),
     update: async (opts = {}) => (await pm(opts)).update(),
+    bundle: async (names, out, opts = {}) => (await pm(opts)).bundle(names, out),
     recover: async () => (await pm()).recover(),
     async offered(name) {
       const o = await (await pm()).offeredSigners(name);

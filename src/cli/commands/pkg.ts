@@ -205,6 +205,27 @@ const verify: CommandSpec = {
   },
 };
 
+const bundle: CommandSpec = {
+  name: 'bundle',
+  summary:
+    'Write packages with their dependencies, signatures and the signed index to a folder (a USB stick)',
+  args: 'NAME...',
+  options: { out: { type: 'string', value: 'DIR', description: 'New or empty folder to write (required)' } },
+  details:
+    'For a box with no network: OUT/REPO holds the publisher-signed index, the packages and their own signatures, and the publisher key.\nOn that box: bpkg key add OUT/REPO/keys/FPR.pub.asc --fingerprint FPR; bpkg repo add usb OUT/REPO --key FPR; bpkg update; bpkg install NAME.',
+  async run(ctx, parsed) {
+    const out = optString(parsed, 'out');
+    if (!out || parsed.positionals.length === 0) throw new UsageError('Usage: bpkg bundle NAME... --out DIR');
+    const r = await cliBox(ctx).packages.bundle(parsed.positionals, out);
+    ctx.report(
+      r,
+      r.repositories
+        .map((x) => `${x.dir}: ${x.packages.join(', ')} (signed by ${x.keys.join(', ')})`)
+        .join('\n'),
+    );
+  },
+};
+
 const repo: CommandSpec = {
   name: 'repo',
   summary:
@@ -342,5 +363,19 @@ const recover: CommandSpec = {
 export const pkgGroup: CommandGroup = {
   name: 'pkg',
   summary: 'bpkg: the BlueprintOS package manager. Every byte is OpenPGP-verified against trusted keys.',
-  commands: [install, remove, list, search, info, update, upgrade, rollback, verify, repo, key, recover],
+  commands: [
+    install,
+    remove,
+    list,
+    search,
+    info,
+    update,
+    upgrade,
+    rollback,
+    verify,
+    bundle,
+    repo,
+    key,
+    recover,
+  ],
 };

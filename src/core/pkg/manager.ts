@@ -152,6 +152,11 @@ export class PackageManager {
       .sort((a, b) => a.name.localeCompare(b.name));
   }
 
+  /** A signed, self-contained subset of the repositories for an air-gapped box (see bundle.ts). */
+  async bundle(names: string[], out: string): Promise<import('./bundle.js').BundleResult> {
+    return (await import('./bundle.js')).bundle(this.parts, names, out);
+  }
+
   async update(): Promise<import('./repos.js').UpdateOutcome[]> {
     await this.checkRoot();
     const repos = await this.repos.list();
