@@ -43,6 +43,10 @@ describe('blueprint setup --answers and apply -f through the executable', () => 
     const planned = JSON.parse(dry.stdout).changes as { action: string; target: string }[];
     expect(planned).toContainEqual(expect.objectContaining({ action: 'create', target: 'etc/hostname' }));
     expect(await readdir(root)).toEqual([]);
+    // What the firewall will let out, before anything is applied (issue 19).
+    expect(JSON.parse(dry.stdout).egress).toContainEqual(
+      expect.objectContaining({ purpose: 'updates', host: 'deb.debian.org', proto: 'tcp', port: 80 }),
+    );
 
     const first = await run(['--root', root, '--json', 'setup', '--answers', file]);
     expect(first.code).toBe(0);
@@ -52,7 +56,8 @@ describe('blueprint setup --answers and apply -f through the executable', () => 
     const again = await run(['--root', root, 'setup', '--answers', file]);
     expect(again.stdout).toContain('Nothing to change: the box already matches.');
     // SSH stays off unless asked: no unit link, and the firewall lets nothing new in.
-    expect(await readFile(path.join(root, 'etc/nftables.conf'), 'utf8')).not.toMatch(/tcp dport/);
+    const rules = await readFile(path.join(root, 'etc/nftables.conf'), 'utf8');
+    expect(rules.slice(rules.indexOf('chain input'), rules.indexOf('chain forward'))).not.toMatch(/tcp dport/);
   });
 
   it('apply -f turns SSH on for a fleet description, idempotently', async () => {

@@ -20,14 +20,25 @@ export async function runSpec(
   const plan = await setup.plan(await load(setup));
   if (dryRun) {
     ctx.result(
-      { dryRun: true, root: ctx.root, changes: changesJson(plan.changes), blocked: plan.blocked },
-      [formatChanges(plan.changes), ...plan.blocked.map((b) => `blocked: ${b}`)].join('\n'),
+      {
+        dryRun: true,
+        root: ctx.root,
+        changes: changesJson(plan.changes),
+        blocked: plan.blocked,
+        egress: plan.egress,
+      },
+      [
+        formatChanges(plan.changes),
+        // What the firewall will let out (issue 19): everything else is dropped and counted.
+        `allowed out: ${plan.egress.map((d) => `${d.proto} ${d.host === '*' ? 'any' : d.host}:${d.port} (${d.purpose})`).join(', ') || 'nothing'}`,
+        ...plan.blocked.map((b) => `blocked: ${b}`),
+      ].join('\n'),
     );
     return plan.blocked.length ? ExitCode.failure : ExitCode.ok;
   }
   const result = await setup.apply(plan, { signal: ctx.signal, onChange: (c) => ctx.info(formatChange(c)) });
   ctx.result(
-    { root: ctx.root, changed: changesJson(result.changed), commands: result.commands },
+    { root: ctx.root, changed: changesJson(result.changed), commands: result.commands, egress: plan.egress },
     result.changed.length
       ? `${result.changed.length} change(s) applied to ${ctx.root}.${
           plan.root !== '/' ? ' Services pick them up at the next boot of that root.' : ''
