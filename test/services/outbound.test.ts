@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chooseSocket, openEngine } from '../../src/core/services/engine.js';
@@ -126,7 +127,14 @@ describe.skipIf(!hasPodman)('the container reaches its declared hosts and nothin
     // The bridge's host address exists once a container is on it: the rules name the port now,
     // the servers listen once init has brought the bridge up.
     allowedPort = 20000 + Math.floor(Math.random() * 20000);
-    ({ pid } = await initWithOutbound(engine, name, [`${gateway}:${allowedPort}`]));
+    ({ pid } = await initWithOutbound(
+      engine,
+      name,
+      [`${gateway}:${allowedPort}`, `gw.outbound.test:${allowedPort}`],
+      {
+        resolve: async (h) => (h === 'gw.outbound.test' ? [gateway] : []),
+      },
+    ));
     await listen(allowedPort);
     otherPort = await listen();
     await podman('start', name);
@@ -152,6 +160,12 @@ describe.skipIf(!hasPodman)('the container reaches its declared hosts and nothin
       expect.objectContaining({ verdict: 'refused', address: '192.0.2.1', port: 80 }),
     );
   }, 60_000);
+
+  it('a declared name resolves inside to the address the host resolved (the module has no DNS)', async () => {
+    // The container's own view of the file (its mount namespace), read through its first process.
+    const hosts = await readFile(`/proc/${pid}/root/etc/hosts`, 'utf8');
+    expect(hosts).toContain(`${gateway}\tgw.outbound.test`);
+  });
 
   it('control: the same container without the rules reaches the other port (the refusal was the rules)', async () => {
     const control = uniqueName('bpt-outbound-control');

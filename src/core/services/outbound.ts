@@ -1,5 +1,7 @@
 import { execFile } from 'node:child_process';
 import { lookup } from 'node:dns/promises';
+import { constants } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { BlueprintError } from '../errors.js';
 import type { Engine } from './engine.js';
@@ -93,6 +95,25 @@ ${[...dns, ...allow].join('\n')}${dns.length + allow.length ? '\n' : ''}    meta
 `;
 }
 
+/**
+ * The declared names, as the host resolved them, in the container's /etc/hosts: the module has no
+ * DNS of its own (its rules allow none), so its names resolve to exactly the allowed addresses.
+ * The file is Podman's (root's, in its run folder), written before the module runs; opened without
+ * following a link.
+ */
+async function addHosts(file: string, targets: ResolvedTarget[]): Promise<void> {
+  const lines = targets
+    .filter((t) => !isIP(t.host))
+    .flatMap((t) => t.addresses.map((a) => `${a}\t${t.host}\n`));
+  if (!lines.length) return;
+  const fh = await open(file, constants.O_WRONLY | constants.O_APPEND | constants.O_NOFOLLOW);
+  try {
+    await fh.writeFile([...new Set(lines)].join(''));
+  } finally {
+    await fh.close();
+  }
+}
+
 /** Runs nft in the network namespace of process `pid` (a container's first process). */
 export async function nftInNetns(pid: number, args: string[], input?: string): Promise<string> {
   if (!Number.isInteger(pid) || pid <= 1)
@@ -182,7 +203,11 @@ export async function initWithOutbound(
 ): Promise<{ unresolved: string[]; pid: number }> {
   const { targets, unresolved } = await resolveOutbound(outbound, opts.resolve);
   await engine.libpod('POST', `/containers/${container}/init`, { ok: [304] });
-  const info = await engine.libpod<{ State: { Pid: number } }>('GET', `/containers/${container}/json`);
+  const info = await engine.libpod<{ State: { Pid: number }; HostsPath?: string }>(
+    'GET',
+    `/containers/${container}/json`,
+  );
   await applyOutbound(info.State.Pid, targets, opts.nameservers);
+  if (info.HostsPath) await addHosts(info.HostsPath, targets);
   return { unresolved, pid: info.State.Pid };
 }
