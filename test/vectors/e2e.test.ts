@@ -28,8 +28,9 @@ async function connect(headers?: Record<string, string>) {
   return { b, client: new QdrantClient({ url: b.url, checkCompatibility: false, headers }) };
 }
 
+let key: Awaited<ReturnType<typeof makeKey>>;
 beforeAll(async () => {
-  const key = await makeKey(join(work, 'key'));
+  key = await makeKey(join(work, 'key'));
   const { dir } = await makePackageSource({ out: join(work, 'src'), name });
   const repo = join(work, 'repo');
   const built = await run(['repo', 'build', dir, '--repo', repo, '--key', key.privateFile]);
@@ -117,6 +118,22 @@ describe('vectors module end to end (signed repository, Podman sandbox)', () => 
     await b.close();
     rmSync(join(data, 'access-token'));
   });
+
+  it('an upgrade of the module keeps the database', async () => {
+    const { dir } = await makePackageSource({ out: join(work, 'src2'), name, version: '0.1.1' });
+    const built = await run(['repo', 'build', dir, '--repo', join(work, 'repo'), '--key', key.privateFile]);
+    expect(built.code, built.stderr).toBe(0);
+    expect((await bpkg(root, ['update'])).code).toBe(0);
+    const up = await bpkg(root, ['--json', 'upgrade']);
+    expect(up.code, up.stderr).toBe(0);
+    expect(JSON.parse(up.stdout).changes).toMatchObject([{ name, from: '0.1.0', to: '0.1.1' }]);
+    await blueprint('service', 'stop', name).catch(() => undefined);
+    expect(await blueprint('service', 'start', name)).toMatchObject({ healthy: true });
+    const { b, client } = await connect();
+    expect((await client.count('docs')).count).toBeGreaterThan(20);
+    expect((await client.retrieve('docs', { ids: [1] }))[0]!.payload).toEqual({ lang: 'en' });
+    await b.close();
+  }, 300_000);
 
   it('stops cleanly; bpkg remove keeps the database', async () => {
     await blueprint('service', 'stop', name);
