@@ -56,7 +56,7 @@ export function testCa(dir: string): { ca: string; cert: string; key: string; ca
     '-subj',
     '/CN=127.0.0.1',
   ]);
-  writeFileSync(path.join(dir, 'ext.cnf'), 'subjectAltName=IP:127.0.0.1\n');
+  writeFileSync(path.join(dir, 'ext.cnf'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\n');
   o([
     'x509',
     '-req',

@@ -173,3 +173,96 @@ async function fetchManifest(r: Registry, name: string, tag: string) {
   expect(res.status).toBe(200);
   return JSON.parse((await readSmall(res.body, 1 << 20)).toString('utf8'));
 }
+
+/**
+ * A hostile registry (a stand-in we wrote: the attacks need a server that lies). Blobs that do not
+ * match their digest, oversized manifests, and a redirect to another host that must not receive the
+ * registry login.
+ */
+describe('a hostile registry', () => {
+  it('blob bytes that differ from the digest, and an endless manifest, are refused; a redirect does not carry the login', async () => {
+    const { createServer } = await import('node:https');
+    const { createHash } = await import('node:crypto');
+    const { testCa, freePort } = await import('../helpers/registry.js');
+    const dir = tempDir();
+    const tls = testCa(dir);
+    const { readFileSync } = await import('node:fs');
+    const k = await makeKey(path.join(tempDir(), 'key'));
+    key = k;
+    const repoDir = await builtRepo('1.0.0');
+    const index = readFileSync(path.join(repoDir, 'index.json'));
+    const digest = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
+    let mode: 'tamper' | 'huge' | 'redirect' = 'tamper';
+    const seenAuth: { host: string; auth?: string }[] = [];
+    const port = await freePort();
+    const server = createServer({ cert: readFileSync(tls.cert), key: readFileSync(tls.key) }, (req, res) => {
+      seenAuth.push({
+        host: String(req.headers.host),
+        ...(req.headers.authorization ? { auth: req.headers.authorization } : {}),
+      });
+      if (req.url?.startsWith('/elsewhere/')) {
+        res.writeHead(200).end(index);
+        return;
+      }
+      if (!req.headers.authorization) {
+        res.writeHead(401, { 'www-authenticate': 'Basic realm="x"' }).end();
+        return;
+      }
+      if (req.url?.includes('/manifests/')) {
+        if (mode === 'huge') {
+          res.writeHead(200);
+          const chunk = Buffer.alloc(1 << 20, 0x20);
+          let n = 0;
+          const pump = () => {
+            while (n++ < 64) if (!res.write(chunk)) return void res.once('drain', pump);
+            res.end();
+          };
+          pump();
+          return;
+        }
+        const layer = {
+          mediaType: 'x',
+          digest: digest(index),
+          size: index.length,
+          annotations: { 'org.opencontainers.image.title': 'index.json' },
+        };
+        res.writeHead(200).end(JSON.stringify({ schemaVersion: 2, layers: [layer] }));
+        return;
+      }
+      if (mode === 'redirect') {
+        // To "another host": localhost is another origin than 127.0.0.1.
+        res.writeHead(307, { location: `https://localhost:${port}/elsewhere/blob` }).end();
+        return;
+      }
+      const evil = Buffer.from(index);
+      evil[0] = 0x20;
+      res.writeHead(200).end(evil);
+    });
+    await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
+    try {
+      const { fetchBytes, configureTransports: conf } = await import('../../src/core/pkg/transport.js');
+      conf({
+        ca: [tls.caPem],
+        etc: path.join(
+          etcWith({ registries: { [`127.0.0.1:${port}`]: { username: 'u', password: 'p' } } }),
+          'etc/blueprint',
+        ),
+      });
+      const url = `oci://127.0.0.1:${port}/evil/repo#index.json`;
+      await expect(fetchBytes(url, 1 << 20)).rejects.toMatchObject({ code: 'hash-mismatch' });
+      mode = 'huge';
+      await expect(fetchBytes(url, 1 << 20)).rejects.toMatchObject({ code: 'too-large' });
+      mode = 'redirect';
+      seenAuth.length = 0;
+      // The blob is served from another origin (as GHCR sends blobs to its storage host): it is
+      // fetched and checked, and the login went to the registry only.
+      expect(Buffer.from(await fetchBytes(url, 1 << 20)).equals(index)).toBe(true);
+      expect(seenAuth.filter((s) => s.host.startsWith('127.0.0.1')).some((s) => s.auth)).toBe(true);
+      const elsewhere = seenAuth.filter((s) => s.host.startsWith('localhost'));
+      expect(elsewhere.length).toBe(1);
+      expect(elsewhere[0]?.auth).toBeUndefined();
+    } finally {
+      server.close();
+    }
+  }, 30_000);
+});
