@@ -78,7 +78,10 @@ export function auditOps(ctx: BoxContext): AuditOps {
     async outbound() {
       const { auditOutbound } = await import('../core/system/egress-audit.js');
       const { currentDestinations } = await import('../core/setup/egress-disk.js');
-      return auditOutbound(ctx.root, { destinations: await currentDestinations(ctx.root) });
+      const { outboundModules } = await import('../core/services/outbound-audit.js');
+      // With the engine down, the modules' flows are not read now; their history stays on disk.
+      const modules = await outboundModules(ctx.root, ctx.engine()).catch(() => []);
+      return auditOutbound(ctx.root, { destinations: await currentDestinations(ctx.root), modules });
     },
     doctor: async () => (await import('../core/services/doctor.js')).runDoctor(ctx.root, ctx.options.env),
     host: async () => (await import('../core/system/host.js')).hostFacts(ctx.root),

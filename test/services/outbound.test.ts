@@ -11,7 +11,9 @@ import {
   parseOutbound,
   resolveOutbound,
 } from '../../src/core/services/outbound.js';
+import { outboundModules } from '../../src/core/services/outbound-audit.js';
 import { parseService } from '../../src/core/services/schema.js';
+import { auditOutbound } from '../../src/core/system/egress-audit.js';
 import {
   buildHello,
   type HelloBuild,
@@ -230,6 +232,17 @@ describe.skipIf(!hasPodman)(
           .connect as string;
       expect(await probe(gateway, port)).toBe('ok');
       expect(await probe(gateway, other)).toBe('Connection refused');
+      // audit outbound: the module's flows, by module, from its namespace's counters.
+      const audit = await auditOutbound(box.root, {
+        boxTable: async () => undefined,
+        modules: await outboundModules(box.root, box.engine),
+      });
+      expect(audit.flows).toContainEqual(
+        expect.objectContaining({ who: name, verdict: 'allowed', address: gateway, port, rule: 'modules' }),
+      );
+      expect(audit.flows).toContainEqual(
+        expect.objectContaining({ who: name, verdict: 'blocked', address: gateway, port: other }),
+      );
       // Stopped and started again: a new namespace, the rules again.
       await stopService({ engine: box.engine, root: box.root }, name);
       await startService({ engine: box.engine, root: box.root }, name);
