@@ -1,0 +1,112 @@
+/** In-process checks of the parts with many edge cases: filters, point ids, the log's framing. */
+import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseFilter, valuesAt } from '../../modules/vectors/server/filter.js';
+import { compareIds, parsePointId } from '../../modules/vectors/server/ids.js';
+import { readWal, walRecord } from '../../modules/vectors/server/persist.js';
+
+const p = {
+  city: { name: 'Berlin', tags: ['a', 'b'] },
+  list: [{ n: 1 }, { n: 5 }],
+  price: 10,
+  none: null,
+  empty: [],
+  when: '2024-05-01T10:00:00Z',
+};
+
+describe('filters', () => {
+  it('reads paths as Qdrant does: dots, [] and arrays that match when any element does', () => {
+    expect(valuesAt(p, 'city.name')).toEqual(['Berlin']);
+    expect(valuesAt(p, 'city.tags')).toEqual(['a', 'b']);
+    expect(valuesAt(p, 'list[].n')).toEqual([1, 5]);
+    expect(valuesAt(p, 'list.n')).toEqual([1, 5]);
+    expect(valuesAt(p, 'missing.x')).toEqual([]);
+  });
+
+  it('match, range, is_empty, is_null, has_id, must/should/must_not', () => {
+    const t = (f: unknown, id: number | string = 1) => parseFilter(f)(id, p);
+    expect(t({ must: [{ key: 'city.tags', match: { value: 'b' } }] })).toBe(true);
+    expect(t({ must: [{ key: 'city.tags', match: { any: ['x', 'a'] } }] })).toBe(true);
+    expect(t({ must: [{ key: 'city.tags', match: { except: ['a'] } }] })).toBe(false);
+    expect(t({ must: [{ key: 'city.name', match: { text: 'erl' } }] })).toBe(true);
+    expect(t({ must: [{ key: 'list[].n', range: { gt: 4, lte: 5 } }] })).toBe(true);
+    expect(t({ must: [{ key: 'price', range: { lt: 10 } }] })).toBe(false);
+    expect(t({ must: [{ key: 'when', range: { gte: '2024-01-01T00:00:00Z' } }] })).toBe(true);
+    expect(
+      t({
+        must: [
+          { is_empty: { key: 'empty' } },
+          { is_empty: { key: 'missing' } },
+          { is_null: { key: 'none' } },
+        ],
+      }),
+    ).toBe(true);
+    expect(t({ must: [{ is_empty: { key: 'price' } }] })).toBe(false);
+    expect(t({ should: [{ has_id: [2] }, { key: 'price', match: { value: 10 } }] })).toBe(true);
+    expect(t({ should: [{ has_id: [2] }] })).toBe(false);
+    expect(t({ must_not: [{ must: [{ key: 'price', match: { value: 10 } }] }] })).toBe(false);
+    expect(t({ must: { key: 'price', match: { value: 10 } } })).toBe(true); // one condition, not a list
+    expect(
+      t(
+        { must: [{ has_id: ['00000000-0000-4000-8000-000000000001'] }] },
+        '00000000-0000-4000-8000-000000000001',
+      ),
+    ).toBe(true);
+  });
+
+  it('refuses what it does not know, with the reason', () => {
+    expect(() => parseFilter({ must: [{ key: 'a', geo_radius: {} }] })).toThrow(
+      /"geo_radius" is not supported/,
+    );
+    expect(() => parseFilter({ min_should: { conditions: [], min_count: 1 } })).toThrow(
+      /"min_should" is not supported/,
+    );
+    expect(() => parseFilter({ must: [{ key: 'a', match: { value: {} } }] })).toThrow(/match.value/);
+    expect(() => parseFilter({ must: [{ key: 'a', range: { gt: 'soon' } }] })).toThrow(/range.gt/);
+    expect(() => parseFilter('x')).toThrow(/filter must be an object/);
+  });
+});
+
+describe('point ids', () => {
+  it('integers and UUIDs in canonical form; anything else refused', () => {
+    expect(parsePointId(7)).toBe(7);
+    expect(parsePointId('5C56C79369F34FBF87E6C4BF54C28C26')).toBe('5c56c793-69f3-4fbf-87e6-c4bf54c28c26');
+    expect(() => parsePointId(1.5)).toThrow(/unsigned integer/);
+    expect(() => parsePointId(2 ** 53)).toThrow(/unsigned integer/);
+    expect(() => parsePointId('12')).toThrow(/Unable to parse UUID/);
+    expect(() => parsePointId(null)).toThrow(/unsigned integer or a UUID/);
+    expect([uuidOf(1), 3, 1].sort(compareIds)).toEqual([1, 3, uuidOf(1)]);
+  });
+});
+const uuidOf = (i: number) => `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`;
+
+describe('write-ahead log framing', () => {
+  it('stops at a short or corrupt record and reports the valid length', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vec-wal-'));
+    try {
+      const f = join(dir, 'w.log');
+      const a = walRecord({ seq: 1 });
+      const b = walRecord({ seq: 2, big: 'x'.repeat(100) });
+      writeFileSync(f, Buffer.concat([a, b]));
+      expect(readWal(f)).toEqual({
+        ops: [{ seq: 1 }, { seq: 2, big: 'x'.repeat(100) }],
+        validBytes: a.length + b.length,
+        torn: false,
+      });
+      appendFileSync(f, walRecord({ seq: 3 }).subarray(0, 9)); // cut mid-record
+      expect(readWal(f)).toMatchObject({
+        ops: [{ seq: 1 }, { seq: 2 }],
+        validBytes: a.length + b.length,
+        torn: true,
+      });
+      const flipped = Buffer.concat([a, b]);
+      flipped[a.length + 12] ^= 1; // a bit flip inside the second record's body
+      writeFileSync(f, flipped);
+      expect(readWal(f)).toMatchObject({ ops: [{ seq: 1 }], validBytes: a.length, torn: true });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
