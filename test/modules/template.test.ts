@@ -51,6 +51,15 @@ describe('the module template', () => {
     const signing = publish.steps.find((s) => s.env?.BLUEPRINT_SIGNING_KEY)!;
     expect(signing.run).toMatch(/umask 077/);
     expect(signing.run).toMatch(/blueprint repo build \. --repo site/);
+    // GitHub Packages: pushed with the job's own token from the environment, never on the command line.
+    const ghcr = publish.steps.find((s) =>
+      s.run?.includes('blueprint repo publish site --to "oci://ghcr.io/'),
+    )!;
+    expect(ghcr.env).toEqual({
+      BLUEPRINT_REGISTRY_USER: '${{ github.actor }}',
+      BLUEPRINT_REGISTRY_PASSWORD: '${{ secrets.GITHUB_TOKEN }}',
+    });
+    expect(ghcr.run).not.toMatch(/GITHUB_TOKEN|PASSWORD/);
   });
 
   it('embeds the name everywhere it is needed, and nothing else varies', () => {

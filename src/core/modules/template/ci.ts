@@ -49,6 +49,8 @@ export const workflow = (
 #   executable and its SHA-256 (the download is refused if it differs).
 # - The static repository is the branch gh-pages (serve it with GitHub Pages, or copy it anywhere):
 #   boxes add it with \`bpkg repo add NAME https://OWNER.github.io/REPO\` and pin your key.
+# - It is also published to GitHub Packages (oci://ghcr.io/OWNER/${name}, with the job's own
+#   GITHUB_TOKEN): boxes can add that as the repository or as a mirror (--mirror).
 name: module
 
 on:
@@ -93,6 +95,7 @@ jobs:
     environment: release
     permissions:
       contents: write
+      packages: write
     concurrency: publish
     steps:
       - uses: actions/checkout@v4
@@ -137,4 +140,11 @@ jobs:
           git add -A
           git -c user.name=ci -c user.email=ci@invalid commit -m "${name} \${{ github.sha }}"
           git push origin HEAD:gh-pages
+      - name: Publish to GitHub Packages
+        env:
+          BLUEPRINT_REGISTRY_USER: \${{ github.actor }}
+          BLUEPRINT_REGISTRY_PASSWORD: \${{ secrets.GITHUB_TOKEN }}
+        run: |
+          owner=$(printf '%s' "$GITHUB_REPOSITORY_OWNER" | tr 'A-Z' 'a-z')
+          blueprint repo publish site --to "oci://ghcr.io/$owner/${name}"
 `;
