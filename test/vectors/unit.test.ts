@@ -102,7 +102,7 @@ describe('write-ahead log framing', () => {
         torn: true,
       });
       const flipped = Buffer.concat([a, b]);
-      flipped[a.length + 12] ^= 1; // a bit flip inside the second record's body
+      flipped[a.length + 12]! ^= 1; // a bit flip inside the second record's body
       writeFileSync(f, flipped);
       expect(readWal(f)).toMatchObject({ ops: [{ seq: 1 }], validBytes: a.length, torn: true });
     } finally {
