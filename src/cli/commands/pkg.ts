@@ -286,7 +286,7 @@ const repo: CommandSpec = {
               ['NAME', 'URL', 'INDEX', 'SIGNED BY'],
               ...rows.map((r) => [
                 r.name,
-                r.url,
+                [r.url, ...(r.mirrors ?? [])].join(' '),
                 r.version !== undefined ? `v${r.version}, ${packageCount(r.packages ?? 0)}` : 'not fetched',
                 r.keys?.length ? r.keys.join(', ') : 'no key bound',
               ]),

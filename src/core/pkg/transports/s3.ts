@@ -70,7 +70,7 @@ export function s3Transport(opts: () => TransportOptions): Transport {
         throw new BlueprintError(
           `S3 refused ${base}/${rel}: ${code}`,
           'access-denied',
-          'Check the AWS credentials (environment or /etc/blueprint/aws/credentials) and the bucket policy.',
+          'Check the AWS credentials (environment or /etc/blueprint/aws/credentials) and the bucket policy: readers need s3:GetObject, and s3:ListBucket on the prefix so that a missing object (keys/rotation.json) is answered 404, not 403.',
         );
       throw new BlueprintError(
         `S3 ${base}/${rel}: HTTP ${res.status} ${code}`,
