@@ -187,8 +187,9 @@ export function egressTableParts(dests: Destination[]): { declarations: string; 
  * dnsmasq, on 127.0.0.1 only, forwarding to systemd-resolved's stub: each answer for a listed
  * name (or a name under it) adds its addresses to that name's sets. dnsmasq applies only the
  * longest matching `nftset=` line to a name, so each line carries the sets of every listed
- * name it is under too. It fills the sets from upstream answers, not from its cache, so nothing
- * stays in its cache longer than half the time an address stays in a set.
+ * name it is under too. It fills the sets from upstream answers only, never from its cache, and
+ * adding an address already in a set does not renew its timeout: so dnsmasq keeps no cache
+ * (systemd-resolved, its upstream, has one) and every lookup puts an expired address back.
  */
 export function dnsmasqConf(dests: Destination[]): string {
   const names = [...new Set(dests.filter((d) => isName(d.host)).map((d) => d.host))].sort();
@@ -206,8 +207,7 @@ bind-interfaces
 no-resolv
 no-hosts
 server=127.0.0.53
-cache-size=1000
-max-cache-ttl=${Math.floor(NAME_TTL_S / 2)}
+cache-size=0
 ${lines.join('\n')}${lines.length ? '\n' : ''}`;
 }
 
