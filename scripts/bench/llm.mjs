@@ -35,13 +35,12 @@ async function inProcess() {
   const ctx = await model.createContext({ contextSize: Math.min(model.trainContextSize, 4096), threads });
   const seq = ctx.getSequence();
   return {
-    async run() {
-      seq.clearHistory();
+    async run(i) {
       const c = new LlamaCompletion({ contextSequence: seq, autoDisposeSequence: false });
       const t0 = performance.now();
       let first = 0;
       let n = 0;
-      await c.generateCompletion(prompt, {
+      await c.generateCompletion(`${i} ${prompt}`, {
         maxTokens: gen,
         temperature: 0,
         onToken: (t) => {
@@ -85,7 +84,7 @@ async function served() {
   for (let i = 0; i < 600 && !/serving /.test(log); i++) await new Promise((r) => setTimeout(r, 50));
   if (!/serving /.test(log)) throw new Error(`the service did not start: ${log}`);
   return {
-    run: () =>
+    run: (i) =>
       new Promise((done, fail) => {
         const t0 = performance.now();
         let first = 0;
@@ -122,7 +121,7 @@ async function served() {
         req.on('error', fail);
         req.end(
           JSON.stringify({
-            prompt,
+            prompt: `${i} ${prompt}`,
             max_tokens: gen,
             temperature: 0,
             stream: true,
@@ -144,13 +143,14 @@ async function served() {
 
 const a = await inProcess();
 const b = await served();
-await a.run();
-await b.run(); // warm-up
+await a.run(-1);
+await b.run(-1); // warm-up
 const ra = [];
 const rb = [];
 for (let i = 0; i < runs; i++) {
-  ra.push(await a.run());
-  rb.push(await b.run());
+  // A different first word each run, so neither side reuses the previous prompt's KV cache.
+  ra.push(await a.run(i));
+  rb.push(await b.run(i));
 }
 const m = (rs, k) => median(rs.map((r) => r[k]));
 const row = (label, rs, rss) =>

@@ -3,6 +3,7 @@
 
 Run with Debian's interpreter (needs python3-numpy):
     /usr/bin/python3 scripts/models/make-tiny-llama.py test/fixtures/models
+    /usr/bin/python3 scripts/models/make-tiny-llama.py --shape qwen05 CACHE_DIR   (benchmarks only)
 
 Output: OUT/tiny-llama/tiny-llama-f32.gguf, OUT/tiny-llama-q8/tiny-llama-q8_0.gguf and
 OUT/tiny-llama.reference.json. Deterministic (fixed seed): running it again gives the same bytes.
@@ -130,20 +131,22 @@ def make_weights():
     return w
 
 
-def write_gguf(gguf, path, name, w, vocab, quant):
+def write_gguf(gguf, path, name, w, vocab, quant, cfg=None):
+    c = cfg or {"context": CONTEXT, "embd": EMBD, "layers": LAYERS, "ffn": FFN, "heads": HEADS,
+                "heads_kv": HEADS_KV, "vocab": VOCAB}
     ftype = gguf.LlamaFileType.MOSTLY_Q8_0 if quant else gguf.LlamaFileType.ALL_F32
     wr = gguf.GGUFWriter(path, "llama")
     wr.add_name(name)
-    wr.add_context_length(CONTEXT)
-    wr.add_embedding_length(EMBD)
-    wr.add_block_count(LAYERS)
-    wr.add_feed_forward_length(FFN)
-    wr.add_head_count(HEADS)
-    wr.add_head_count_kv(HEADS_KV)
+    wr.add_context_length(c["context"])
+    wr.add_embedding_length(c["embd"])
+    wr.add_block_count(c["layers"])
+    wr.add_feed_forward_length(c["ffn"])
+    wr.add_head_count(c["heads"])
+    wr.add_head_count_kv(c["heads_kv"])
     wr.add_layer_norm_rms_eps(EPS)
-    wr.add_rope_dimension_count(EMBD // HEADS)
+    wr.add_rope_dimension_count(c["embd"] // c["heads"])
     wr.add_rope_freq_base(ROPE_BASE)
-    wr.add_vocab_size(VOCAB)
+    wr.add_vocab_size(c["vocab"])
     wr.add_file_type(ftype)
     wr.add_tokenizer_model("llama")
     wr.add_tokenizer_pre("default")
@@ -157,7 +160,9 @@ def write_gguf(gguf, path, name, w, vocab, quant):
     wr.add_add_eos_token(False)
     wr.add_chat_template(CHAT_TEMPLATE)
     for k, t in w.items():
-        if quant and t.ndim == 2:
+        if isinstance(t, tuple):  # already quantised (the large shapes quantise as they go)
+            wr.add_tensor(k, t[0], raw_dtype=gguf.GGMLQuantizationType.Q8_0)
+        elif quant and t.ndim == 2:
             wr.add_tensor(k, gguf.quantize(t, gguf.GGMLQuantizationType.Q8_0),
                           raw_dtype=gguf.GGMLQuantizationType.Q8_0)
         else:
@@ -168,25 +173,79 @@ def write_gguf(gguf, path, name, w, vocab, quant):
     wr.close()
 
 
-def read_vocab(gguf, path):
+def read_vocab(gguf, path, n=VOCAB):
     r = gguf.GGUFReader(path)
 
     def val(key):
         return r.fields[key].contents()
 
-    tokens = val("tokenizer.ggml.tokens")[:VOCAB]
+    tokens = val("tokenizer.ggml.tokens")[:n]
     return {
         "tokens": tokens,
-        "scores": [float(s) for s in val("tokenizer.ggml.scores")[:VOCAB]],
-        "types": [int(t) for t in val("tokenizer.ggml.token_type")[:VOCAB]],
+        "scores": [float(s) for s in val("tokenizer.ggml.scores")[:n]],
+        "types": [int(t) for t in val("tokenizer.ggml.token_type")[:n]],
         "bos": int(val("tokenizer.ggml.bos_token_id")),
         "eos": int(val("tokenizer.ggml.eos_token_id")),
         "unk": int(val("tokenizer.ggml.unknown_token_id")),
     }
 
 
+# Shapes of real models, for benchmarks of real compute cost (random weights, Q8_0, no reference).
+# Qwen2.5-0.5B: 24 layers, 896 dimensions, 14 heads with 2 KV heads, FFN 4864 (its vocabulary of
+# 151,936 is replaced by the 32,000 SentencePiece pieces, which only makes the output layer smaller).
+SHAPES = {"qwen05": {"context": 4096, "embd": 896, "layers": 24, "ffn": 4864, "heads": 14, "heads_kv": 2,
+                     "vocab": 32000}}
+
+
+def write_shaped(gguf, src, out, shape):
+    c = SHAPES[shape]
+    vocab = read_vocab(gguf, os.path.join(src, "models", "ggml-vocab-llama-spm.gguf"), c["vocab"])
+    rng = np.random.default_rng(SEED)
+    hd = c["embd"] // c["heads"]
+    q8 = gguf.GGMLQuantizationType.Q8_0
+
+    def mat(rows, cols, scale=1.0):
+        t = (rng.standard_normal((rows, cols), dtype=np.float32) * (scale / np.sqrt(cols))).astype(np.float32)
+        return (gguf.quantize(t, q8), (cols, rows))
+
+    def norm(n):
+        return np.ones(n, dtype=np.float32)
+
+    e, f = c["embd"], c["ffn"]
+    w = {"token_embd.weight": mat(c["vocab"], e, np.sqrt(e))}
+    for i in range(c["layers"]):
+        p = f"blk.{i}."
+        w[p + "attn_norm.weight"] = norm(e)
+        w[p + "attn_q.weight"] = mat(e, e)
+        w[p + "attn_k.weight"] = mat(c["heads_kv"] * hd, e)
+        w[p + "attn_v.weight"] = mat(c["heads_kv"] * hd, e)
+        w[p + "attn_output.weight"] = mat(e, e)
+        w[p + "ffn_norm.weight"] = norm(e)
+        w[p + "ffn_gate.weight"] = mat(f, e)
+        w[p + "ffn_up.weight"] = mat(f, e)
+        w[p + "ffn_down.weight"] = mat(e, f)
+    w["output_norm.weight"] = norm(e)
+    w["output.weight"] = mat(c["vocab"], e, 3.0)
+    path = os.path.join(out, f"{shape}-shaped", f"{shape}-shaped-q8_0.gguf")
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    write_gguf(gguf, path, f"{shape}-shaped", w, vocab, quant=True, cfg=c)
+    print(f"{path}: {os.path.getsize(path)} bytes")
+
+
 def main():
-    out = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else os.path.join(REPO, "test/fixtures/models"))
+    args = sys.argv[1:]
+    shape = None
+    if len(args) >= 2 and args[0] == "--shape":
+        shape, args = args[1], args[2:]
+    out = os.path.abspath(args[0] if args else os.path.join(REPO, "test/fixtures/models"))
+    if shape:
+        with tempfile.TemporaryDirectory() as tmp:
+            src = llama_source(tmp)
+            sys.path.insert(0, os.path.join(src, "gguf-py"))
+            import gguf  # noqa: E402
+
+            write_shaped(gguf, src, out, shape)
+        return
     with tempfile.TemporaryDirectory() as tmp:
         src = llama_source(tmp)
         sys.path.insert(0, os.path.join(src, "gguf-py"))
