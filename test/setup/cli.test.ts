@@ -57,7 +57,9 @@ describe('blueprint setup --answers and apply -f through the executable', () => 
     expect(again.stdout).toContain('Nothing to change: the box already matches.');
     // SSH stays off unless asked: no unit link, and the firewall lets nothing new in.
     const rules = await readFile(path.join(root, 'etc/nftables.conf'), 'utf8');
-    expect(rules.slice(rules.indexOf('chain input'), rules.indexOf('chain forward'))).not.toMatch(/tcp dport/);
+    expect(rules.slice(rules.indexOf('chain input'), rules.indexOf('chain forward'))).not.toMatch(
+      /tcp dport/,
+    );
   });
 
   it('apply -f turns SSH on for a fleet description, idempotently', async () => {
