@@ -37,6 +37,8 @@ interface Manifest {
   collections: Record<string, { file: string; index: string }>;
 }
 
+/** Points of one upsert applied between two turns of the event loop. */
+const SLICE = 64;
 const hex = (s: string) => Buffer.from(s).toString('hex');
 
 export class Store {
@@ -46,6 +48,9 @@ export class Store {
   private wal!: WalWriter;
   private walFiles: string[] = [];
   private checkpointing: Promise<void> | undefined;
+  /** The last operation applied in memory; below seq while a large upsert is applied in slices. */
+  private applied = 0;
+  private applying: Promise<unknown> = Promise.resolve();
   private log: KitLog;
   checkpointBytes = 64 * 1024 * 1024;
 
@@ -98,6 +103,7 @@ export class Store {
       }
     }
     this.walFiles = files;
+    this.applied = this.seq;
     this.log.startup(
       `opened ${this.collections.size} collections at operation ${this.seq} (checkpoint ${manifest.seq}, ${replayed} replayed from the log)`,
     );
@@ -131,10 +137,33 @@ export class Store {
         `Service internal error: the write-ahead log failed (${this.wal.failed.message}); restart the service`,
       );
     const seq = ++this.seq;
-    this.apply(op, seq);
-    await this.wal.append(walRecord({ ...op, seq }));
+    // Logged now, in sequence order; applied in the same order (below), answered when both are done.
+    const durable = this.wal.append(walRecord({ ...op, seq }));
+    let applied: Promise<void> | undefined;
+    if (this.applied === seq - 1 && !(op.t === 'upsert' && op.points.length > SLICE)) {
+      this.apply(op, seq);
+      this.applied = seq;
+    } else {
+      applied = this.applying.then(() => this.applyInSlices(op, seq));
+      this.applying = applied.catch((err: Error) => this.log(`applying operation ${seq}: ${err.message}`));
+    }
+    await Promise.all([durable, applied]);
     if (this.wal.bytes > this.checkpointBytes && !this.checkpointing) void this.checkpoint();
     return seq;
+  }
+
+  /**
+   * A large upsert is applied SLICE points at a time, yielding between slices, so that /health
+   * and searches are answered while the graph takes the inserts (searches may see part of it).
+   */
+  private async applyInSlices(op: Op, seq: number): Promise<void> {
+    if (op.t === 'upsert') {
+      for (let i = 0; i < op.points.length; i += SLICE) {
+        this.apply({ ...op, points: op.points.slice(i, i + SLICE) }, seq);
+        if (i + SLICE < op.points.length) await new Promise((r) => setImmediate(r));
+      }
+    } else this.apply(op, seq);
+    this.applied = seq;
   }
 
   private apply(op: Op, seq: number): void {
@@ -206,6 +235,8 @@ export class Store {
   private async doCheckpoint(): Promise<void> {
     const started = Date.now();
     const cp = join(this.dir, 'checkpoint');
+    // Wait for every logged operation to be applied, then (no await until rotate) write them out.
+    while (this.applied !== this.seq) await new Promise((r) => setImmediate(r));
     const seq = this.seq;
     // Everything below up to rotate() runs in one turn of the event loop: no change interleaves.
     const manifest: Manifest = { seq, collections: {} };
