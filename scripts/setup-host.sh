@@ -61,6 +61,8 @@ fi
 # docker-registry (the CNCF distribution registry) and htpasswd (bcrypt entries): the OCI repository
 # tests start a real registry on 127.0.0.1 with TLS and basic auth (test/pkg/oci.test.ts).
 { [ -x /usr/bin/docker-registry ] && command -v htpasswd >/dev/null; } || apt_install docker-registry apache2-utils
+# ansible-playbook: test/fleet/ansible.test.ts runs the playbook of docs/fleet.md against a real sshd.
+command -v ansible-playbook >/dev/null || apt_install ansible
 
 export ONNXRUNTIME_NODE_INSTALL=skip  # see .npmrc
 # node-llama-cpp (llm module) uses the prebuilt llama.cpp binaries of its registry packages; never

@@ -1,0 +1,71 @@
+#!/usr/bin/python3
+# Ansible module: make a BlueprintOS box match its description with `blueprint --json apply`, and
+# report it the Ansible way: changed/ok from the changes blueprint made, --check from its
+# --dry-run plan, --diff as one line per change, a failed task naming the bad field.
+from __future__ import annotations
+
+import json
+
+from ansible.module_utils.basic import AnsibleModule
+
+DOCUMENTATION = r"""
+module: blueprint_apply
+short_description: Apply a BlueprintOS appliance description (blueprint apply)
+options:
+  src:
+    description: Path of appliance.yaml on the box.
+    type: path
+    required: true
+  root:
+    description: The root the description is applied to (an image tree, or / on a live box).
+    type: path
+    default: /
+  executable:
+    description: The blueprint executable on the box.
+    type: path
+    default: blueprint
+"""
+
+
+def line(change: dict) -> str:
+    return f"{change.get('action')} {change.get('target')} ({change.get('what', '')})"
+
+
+def main() -> None:
+    module = AnsibleModule(
+        argument_spec=dict(
+            src=dict(type="path", required=True),
+            root=dict(type="path", default="/"),
+            executable=dict(type="path", default="blueprint"),
+        ),
+        supports_check_mode=True,
+    )
+    p = module.params
+    cmd = [p["executable"], "--root", p["root"], "--json", "apply", "-f", p["src"]]
+    if module.check_mode:
+        cmd.append("--dry-run")
+    rc, out, err = module.run_command(cmd, environ_update={"LC_ALL": "C.UTF-8"})
+    try:
+        doc = json.loads(out)
+    except ValueError:
+        module.fail_json(msg="blueprint apply printed no JSON", rc=rc, stdout=out, stderr=err)
+    if "error" in doc:
+        e = doc["error"]
+        module.fail_json(msg=e.get("message", "blueprint apply failed"), hint=e.get("hint"), code=e.get("code"), rc=rc)
+    if doc.get("blocked"):
+        module.fail_json(msg="; ".join(doc["blocked"]), rc=rc)
+    if rc != 0:
+        module.fail_json(msg=f"blueprint apply exited {rc}", rc=rc, stderr=err)
+    changes = [c for c in doc.get("changes" if module.check_mode else "changed", []) if c.get("action") != "unchanged"]
+    result = dict(changed=bool(changes), changes=changes, commands=doc.get("commands", []), egress=doc.get("egress", []))
+    if module._diff and changes:
+        result["diff"] = dict(
+            before_header=p["src"],
+            after_header=p["root"],
+            prepared="\n".join(line(c) for c in changes) + "\n",
+        )
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()
