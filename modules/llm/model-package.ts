@@ -106,5 +106,7 @@ if (process.argv[1] && resolve(process.argv[1]) === import.meta.filename) {
     version: values.version,
     license: values.license,
   });
-  console.log(`${dir}: ${manifest.name} ${manifest.version}, ${Object.keys(manifest.files as object).length} files`);
+  console.log(
+    `${dir}: ${manifest.name} ${manifest.version}, ${Object.keys(manifest.files as object).length} files`,
+  );
 }

@@ -72,6 +72,7 @@ describe('llm module end to end (signed repository, Podman sandbox)', () => {
       device: 'cpu',
     });
     expect(info.threads).toBe(2); // the manifest's 2 CPUs, not every host core
+    expect(info.memory).toMatchObject({ limitBytes: 256 * 1024 * 1024 }); // read from its cgroup
     const whole = await c.chat.completions.create({
       model: 'tiny-llama',
       messages: [{ role: 'user', content: 'Hello there' }],

@@ -30,6 +30,8 @@ export interface ApiOptions {
   models: string[];
   /** Largest max_tokens a request may ask for. */
   maxTokensCap: number;
+  /** The start's memory admission, shown by /info (estimate from the GGUF, container limit). */
+  memory?: { needBytes: number; limitBytes: number | null };
 }
 
 type Obj = Record<string, unknown>;
@@ -384,6 +386,7 @@ export function createApiServer(engine: Engine, opts: ApiOptions): KitServer {
           body: {
             ...engine.info,
             models: opts.models,
+            ...(opts.memory ? { memory: opts.memory } : {}),
           },
         }),
       },

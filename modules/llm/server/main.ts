@@ -59,7 +59,11 @@ async function ggufIn(folder: string, named: string | undefined): Promise<string
  * container's memory limit. Refusing here, with both numbers and what to do, beats the kernel's
  * OOM killer in the middle of loading (which leaves only "exited 137" in the log).
  */
-async function checkMemory(modelPath: string, context: number, parallel: number): Promise<void> {
+async function checkMemory(
+  modelPath: string,
+  context: number,
+  parallel: number,
+): Promise<{ needBytes: number; limitBytes: number | null }> {
   const gguf = await readGgufFileInfo(modelPath, { readTensorInfo: false, logWarnings: false });
   const meta = gguf.metadata as unknown as Record<string, unknown>;
   const trained = (
@@ -80,11 +84,12 @@ async function checkMemory(modelPath: string, context: number, parallel: number)
     log.startup(
       `memory: needs about ${Math.ceil(needs.total / 2 ** 20)} MiB; no memory limit to check against`,
     );
-    return;
+    return { needBytes: needs.total, limitBytes: null };
   }
   const a = admit(needs, limit, [], ctx);
   if (!a.ok) throw new Error(describeAdmission(a, needs));
   log.startup(describeAdmission(a, needs));
+  return { needBytes: needs.total, limitBytes: limit };
 }
 
 async function main(): Promise<void> {
@@ -108,7 +113,7 @@ async function main(): Promise<void> {
   const modelPath = await ggufIn(folder, env.LLM_MODEL_FILE);
   const contextSize = intFromEnv('LLM_CONTEXT', 4096);
   const parallel = intFromEnv('LLM_PARALLEL', 1);
-  await checkMemory(modelPath, contextSize, parallel);
+  const memory = await checkMemory(modelPath, contextSize, parallel);
   const engine = await Engine.load(
     {
       modelPath,
@@ -126,6 +131,7 @@ async function main(): Promise<void> {
     log,
     token: await readToken(env.LLM_TOKEN_FILE),
     models: (env.LLM_MODELS ?? model).split(',').filter(Boolean),
+    memory,
     maxTokensCap: intFromEnv('LLM_MAX_TOKENS', info.contextLength),
     limits: {
       maxQueued: intFromEnv('LLM_MAX_QUEUE', 16),
