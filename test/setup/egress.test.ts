@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openBox } from '../../src/app/index.js';
 import { nftablesRules } from '../../src/core/setup/configs.js';
 import { dnsmasqConf, egressDestinations } from '../../src/core/setup/egress.js';
-import { rebuildEgress } from '../../src/core/setup/egress-disk.js';
+import { configuredRepositories, rebuildEgress } from '../../src/core/setup/egress-disk.js';
 import { type ApplianceSpec, planSetup, specSchema } from '../../src/core/setup/index.js';
 import { specDestinations } from '../../src/core/setup/resources.js';
 import { auditOutbound, mergeFlows, type OutboundFlow } from '../../src/core/system/egress-audit.js';
@@ -56,6 +56,40 @@ describe('the egress allow-list built from the configuration', () => {
       'repositories tcp repo.example.org:443',
       'repositories tcp fd00::5:8080',
     ]);
+  });
+
+  it("every mirror of a repository, OCI registries and S3 buckets (region from the box's AWS config)", async () => {
+    const { root, cleanup } = await tempRoot('egress-repos');
+    try {
+      const d = path.join(root, 'etc/blueprint/repos.d');
+      await mkdir(d, { recursive: true });
+      const repo = (name: string, url: string, mirrors?: string[]) =>
+        writeFile(
+          path.join(d, `${name}.json`),
+          JSON.stringify({ name, url, ...(mirrors ? { mirrors } : {}) }),
+        );
+      await repo('a', 'https://one.example.org/r', ['http://two.example.org:8080/r', 'file:///media/usb/r']);
+      await repo('b', 'oci://ghcr.io/acme/modules');
+      await repo('c', 'oci://registry.example.org:5000/m');
+      await repo('d', 's3://my-bucket/stable');
+      await mkdir(path.join(root, 'etc/blueprint/aws'), { recursive: true });
+      await writeFile(
+        path.join(root, 'etc/blueprint/aws/config'),
+        '[profile x]\nregion = us-west-2\n[default]\nregion = eu-west-3\n',
+      );
+      const s = spec({ network: { ntp: 'none', unattendedUpgrades: false } });
+      expect(
+        hosts(s, await configuredRepositories(root)).filter((h) => h.startsWith('repositories')),
+      ).toEqual([
+        'repositories tcp one.example.org:443',
+        'repositories tcp two.example.org:8080',
+        'repositories tcp ghcr.io:443',
+        'repositories tcp registry.example.org:5000',
+        'repositories tcp my-bucket.s3.eu-west-3.amazonaws.com:443',
+      ]);
+    } finally {
+      await cleanup();
+    }
   });
 
   it('refuses DNS-over-TLS without servers and a DNS server that is a name', () => {

@@ -1,4 +1,4 @@
-import { readdir } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { readJsonIfExists } from '../system/fs.js';
 import { acquireLock } from '../system/lock.js';
@@ -23,18 +23,50 @@ import { type ApplianceSpec, networkSchema, sshSchema } from './schema.js';
  * the allow-list follows the repositories the package manager is configured with.
  */
 
-/** The repositories the package manager has (etc/blueprint/repos.d), name and URL. */
+/**
+ * The repositories the package manager has (etc/blueprint/repos.d): each URL and mirror, with an
+ * s3:// one as the HTTPS endpoint the S3 transport asks (transports/s3.ts).
+ */
 export async function configuredRepositories(root: string): Promise<{ name: string; url: string }[]> {
   const dir = layout(root).reposDir;
   const files = await readdir(dir).catch(() => [] as string[]);
   const out: { name: string; url: string }[] = [];
+  let s3: { region: string; endpoint?: string } | undefined;
   for (const f of files.filter((x) => x.endsWith('.json')).sort()) {
-    const c = await readJsonIfExists<{ name?: unknown; url?: unknown }>(path.join(dir, f)).catch(
-      () => undefined,
-    );
-    if (c && typeof c.name === 'string' && typeof c.url === 'string') out.push({ name: c.name, url: c.url });
+    const c = await readJsonIfExists<{ name?: unknown; url?: unknown; mirrors?: unknown }>(
+      path.join(dir, f),
+    ).catch(() => undefined);
+    if (!c || typeof c.name !== 'string' || typeof c.url !== 'string') continue;
+    const mirrors = Array.isArray(c.mirrors)
+      ? c.mirrors.filter((m): m is string => typeof m === 'string')
+      : [];
+    for (const url of [c.url, ...mirrors]) {
+      const bucket = url.match(/^s3:\/\/([a-z0-9.-]+)/)?.[1];
+      if (!bucket) {
+        out.push({ name: c.name, url });
+        continue;
+      }
+      s3 ??= await s3Settings(root);
+      out.push({ name: c.name, url: s3.endpoint ?? `https://${bucket}.s3.${s3.region}.amazonaws.com/` });
+    }
   }
   return out;
+}
+
+/**
+ * Region and endpoint of S3 repositories from the box's AWS config (ETC/aws/config, default
+ * profile), as the S3 transport reads them when no environment variable says otherwise.
+ */
+async function s3Settings(root: string): Promise<{ region: string; endpoint?: string }> {
+  const text = await readFile(path.join(layout(root).etc, 'aws', 'config'), 'utf8').catch(() => '');
+  const section = text.split(/^\s*\[/m).find((p) => /^default\s*\]/.test(p)) ?? '';
+  const value = (k: string) =>
+    section
+      .split('\n')
+      .map((l) => l.match(/^\s*([\w-]+)\s*=\s*(\S+)/))
+      .find((m) => m?.[1] === k)?.[2];
+  const endpoint = value('endpoint_url');
+  return { region: value('region') ?? 'us-east-1', ...(endpoint ? { endpoint } : {}) };
 }
 
 /** What the box allows now, from the stored choices and the repositories (none before setup). */

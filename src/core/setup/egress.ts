@@ -51,8 +51,13 @@ export function dnsServerAddress(server: string): string {
   return server.split('#')[0]!.replace(/^\[|\]$/g, '');
 }
 
-/** Host and port of an http(s) URL; file:// and other local sources need no network. */
+/**
+ * Host and port of a repository URL: http(s), and oci://REGISTRY[:PORT]/NAME (HTTPS to the
+ * registry). file:// and other local sources need no network; s3:// is turned into its HTTPS
+ * endpoint by the caller (egress-disk.ts), which knows the region.
+ */
 export function urlDestination(url: string): { host: string; port: number } | undefined {
+  if (url.startsWith('oci://')) return urlDestination(`https://${url.slice('oci://'.length)}`);
   if (!URL.canParse(url)) return undefined;
   const u = new URL(url);
   if (u.protocol !== 'http:' && u.protocol !== 'https:') return undefined;
