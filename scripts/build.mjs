@@ -63,6 +63,8 @@ const { metafile } = await esbuild.build({
     '@grpc/grpc-js': path.join(root, 'scripts/stubs/unused-transport.mjs'),
     '@grpc/proto-loader': path.join(root, 'scripts/stubs/unused-transport.mjs'),
     protobufjs: path.join(root, 'scripts/stubs/unused-transport.mjs'),
+    // An optional import of debug's that only a dev dependency installs (see the stub).
+    'supports-color': path.join(root, 'scripts/stubs/supports-color.mjs'),
   },
   external: ['*.node', 'cpu-features'],
   jsx: 'automatic',

@@ -77,6 +77,9 @@ export function makeSbom({ root, metafile, nodeVersion }) {
         `${location}@${installed} is bundled but package-lock.json says ${entry?.version ?? 'nothing'}: run npm ci`,
       );
     }
+    // Only what a production install has may ship: a package the lock marks dev-only got in through
+    // an optional import that a dev tool happens to satisfy (stub it in build.mjs).
+    if (entry.dev) throw new Error(`${location} is bundled but package-lock.json marks it dev-only`);
     const ref = `${name}@${entry.version}`;
     refOf.set(location, ref);
     const [alg, digest] = (entry.integrity ?? '').split('-');

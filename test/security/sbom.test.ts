@@ -153,6 +153,20 @@ describe('scripts/sbom.mjs', () => {
     expect(other.serialNumber).not.toBe(bom.serialNumber);
   });
 
+  // debug bundled supports-color, which only a dev tool installs: the executable then depended on
+  // whether devDependencies were present. The build stubs it, and refuses any such package.
+  it('refuses a bundled package the lock marks dev-only', async () => {
+    const makeSbom = await load();
+    const root = project('1.0.0');
+    const lockFile = path.join(root, 'package-lock.json');
+    const lockData = JSON.parse(readFileSync(lockFile, 'utf8'));
+    lockData.packages['node_modules/@s/b'].dev = true;
+    writeFileSync(lockFile, JSON.stringify(lockData));
+    expect(() => makeSbom({ root, metafile, nodeVersion: '24.0.0' })).toThrow(
+      /node_modules\/@s\/b is bundled but package-lock\.json marks it dev-only/,
+    );
+  });
+
   it('refuses a bundled package whose installed version is not the one the lock pins', async () => {
     const makeSbom = await load();
     expect(() => makeSbom({ root: project('1.0.1'), metafile, nodeVersion: '24.0.0' })).toThrow(
