@@ -1,0 +1,197 @@
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { nftablesRules } from '../../src/core/setup/configs.js';
+import { dnsmasqConf } from '../../src/core/setup/egress.js';
+import { type ApplianceSpec, specSchema } from '../../src/core/setup/index.js';
+import { specDestinations } from '../../src/core/setup/resources.js';
+import { auditOutbound } from '../../src/core/system/egress-audit.js';
+import { hasNft, sshPublicKey, tempRoot } from './helpers.js';
+
+const key = sshPublicKey('ops@laptop');
+const spec = (over: Record<string, unknown> = {}): ApplianceSpec =>
+  specSchema.parse({
+    hostname: 'box-01',
+    users: [{ name: 'admin', keys: [key] }],
+    ssh: { enabled: true },
+    ...over,
+  });
+
+/**
+ * The rules applied for real, in network namespaces this test makes: "box" (the rules, dnsmasq
+ * with the generated nftset= lines) and "net" (a DNS server that knows repo.test, and TCP servers
+ * on an allowed and on a not-allowed address). Nothing outside the two namespaces is touched.
+ */
+const canNetns =
+  hasNft && process.getuid?.() === 0 && existsSync('/usr/sbin/dnsmasq') && existsSync('/usr/sbin/ip');
+describe.skipIf(!canNetns)('default-deny egress applied in a namespace', () => {
+  const tag = `bpeg${process.pid}`;
+  const box = `${tag}-box`;
+  const net = `${tag}-net`;
+  const procs: ChildProcess[] = [];
+  let root: string;
+  let cleanup: () => Promise<void>;
+  let dests: ReturnType<typeof specDestinations>;
+  const sh = (ns: string, ...argv: string[]) => execFileSync('ip', ['netns', 'exec', ns, ...argv]).toString();
+  const bg = (ns: string, ...argv: string[]) => {
+    const p = spawn('ip', ['netns', 'exec', ns, ...argv], { stdio: 'ignore' });
+    procs.push(p);
+    return p;
+  };
+  /** From inside the box: 'ok' when the server answered, else the error code (a drop times out). */
+  const connect = (host: string, port: number) =>
+    sh(
+      box,
+      process.execPath,
+      '-e',
+      `const s=require('net').connect({host:${JSON.stringify(host)},port:${port},timeout:1500});` +
+        `s.on('data',d=>{console.log(String(d));s.destroy()});s.on('timeout',()=>{console.log('timeout');s.destroy()});` +
+        `s.on('error',e=>console.log(e.code))`,
+    ).trim();
+  const resolve = (name: string) =>
+    sh(
+      box,
+      process.execPath,
+      '-e',
+      `const r=new (require('dns').promises.Resolver)({timeout:2000,tries:1});r.setServers(['127.0.0.1']);` +
+        `r.resolve4(${JSON.stringify(name)}).then(a=>console.log(a.join(',')),e=>console.log(e.code))`,
+    ).trim();
+  const counter = (name: string) =>
+    JSON.parse(sh(box, 'nft', '-j', 'list', 'counter', 'inet', 'blueprint', name)).nftables[1].counter
+      .packets as number;
+  const setElems = (name: string) =>
+    JSON.stringify(JSON.parse(sh(box, 'nft', '-j', 'list', 'set', 'inet', 'blueprint', name)));
+
+  beforeAll(async () => {
+    ({ root, cleanup } = await tempRoot('egress-ns'));
+    execFileSync('ip', ['netns', 'add', box]);
+    execFileSync('ip', ['netns', 'add', net]);
+    execFileSync('ip', [
+      'link',
+      'add',
+      `${tag}a`,
+      'netns',
+      box,
+      'type',
+      'veth',
+      'peer',
+      'name',
+      `${tag}b`,
+      'netns',
+      net,
+    ]);
+    sh(box, 'ip', 'addr', 'add', '10.199.0.2/24', 'dev', `${tag}a`);
+    sh(net, 'ip', 'addr', 'add', '10.199.0.1/24', 'dev', `${tag}b`);
+    sh(net, 'ip', 'addr', 'add', '10.199.0.3/24', 'dev', `${tag}b`);
+    for (const [ns, dev] of [
+      [box, `${tag}a`],
+      [net, `${tag}b`],
+    ] as const) {
+      sh(ns, 'ip', 'link', 'set', dev, 'up');
+      sh(ns, 'ip', 'link', 'set', 'lo', 'up');
+    }
+    // The outside: a DNS server that says repo.test is 10.199.0.1, a TCP server answering on both addresses.
+    bg(
+      net,
+      'dnsmasq',
+      '-k',
+      '-C',
+      '/dev/null',
+      '--no-resolv',
+      '--no-hosts',
+      '--listen-address=10.199.0.1',
+      '--bind-interfaces',
+      '--pid-file=',
+      '-u',
+      'root',
+      '--address=/repo.test/10.199.0.1',
+      '--local-ttl=7200', // longer than an address stays in a set
+    );
+    bg(
+      net,
+      process.execPath,
+      '-e',
+      `require('net').createServer(s=>s.end('hello from '+s.localAddress)).listen(8080,'0.0.0.0')`,
+    );
+    // The box: the generated rules and dnsmasq, whose upstream stands for systemd-resolved's stub.
+    const s = spec({
+      network: { dns: { servers: ['10.199.0.1'] }, ntp: 'none', unattendedUpgrades: false },
+      repositories: [{ name: 'lab', url: 'http://repo.test:8080/', key: 'K' }],
+    });
+    dests = specDestinations(s, []);
+    await writeFile(path.join(root, 'rules.nft'), nftablesRules(s, dests));
+    sh(box, 'nft', '-f', path.join(root, 'rules.nft'));
+    await writeFile(
+      path.join(root, 'dnsmasq.conf'),
+      dnsmasqConf(dests).replace('server=127.0.0.53', 'server=10.199.0.1'),
+    );
+    bg(box, 'dnsmasq', '-k', '-C', path.join(root, 'dnsmasq.conf'), '--pid-file=', '-u', 'root');
+    await new Promise((r) => setTimeout(r, 700));
+  });
+  afterAll(async () => {
+    for (const p of procs) p.kill();
+    for (const ns of [box, net]) execFileSync('ip', ['netns', 'del', ns]);
+    await cleanup();
+  });
+
+  it('a repository address is dropped until its name is resolved, then it answers', () => {
+    const blocked = counter('out_blocked');
+    expect(connect('10.199.0.1', 8080)).toBe('timeout');
+    expect(counter('out_blocked')).toBeGreaterThan(blocked);
+    expect(resolve('repo.test')).toBe('10.199.0.1');
+    expect(setElems('repositories_tcp_8080_v4')).toContain('10.199.0.1');
+    expect(connect('10.199.0.1', 8080)).toBe('hello from 10.199.0.1');
+    expect(counter('out_repositories')).toBeGreaterThan(0);
+    expect(counter('out_dns')).toBeGreaterThan(0);
+  });
+
+  it('any other address is dropped and counted, and remembered by destination', () => {
+    const blocked = counter('out_blocked');
+    expect(connect('10.199.0.3', 8080)).toBe('timeout');
+    expect(counter('out_blocked')).toBeGreaterThan(blocked);
+    const elems = setElems('blocked_v4');
+    expect(elems).toContain('10.199.0.3');
+    expect(elems).toMatch(/"packets":\s*[1-9]/);
+  });
+
+  it('audit outbound lists both, which rule allowed the allowed one, and keeps them on disk', async () => {
+    const boxTable = async () => sh(box, 'nft', '-j', 'list', 'table', 'inet', 'blueprint');
+    const a = await auditOutbound(root, { boxTable, destinations: dests });
+    const find = (verdict: string, address: string, port: number) =>
+      a.flows.find((f) => f.verdict === verdict && f.address === address && f.port === port);
+    expect(find('allowed', '10.199.0.1', 8080)).toMatchObject({
+      who: 'box',
+      proto: 'tcp',
+      rule: 'repositories',
+    });
+    expect(find('allowed', '10.199.0.1', 53)).toMatchObject({ rule: 'dns', proto: 'udp' });
+    expect(find('blocked', '10.199.0.3', 8080)?.packets).toBeGreaterThan(0);
+    expect(a.counters.out_blocked!.packets).toBeGreaterThan(0);
+    const stored = JSON.parse(
+      await readFile(path.join(root, 'var/lib/blueprint/audit/outbound.json'), 'utf8'),
+    );
+    expect(stored.flows.length).toBe(a.flows.length);
+    // Read again with nothing new: the counts do not double.
+    const again = await auditOutbound(root, { boxTable, destinations: dests });
+    const blocked = (x: typeof a) =>
+      x.flows.find((f) => f.verdict === 'blocked' && f.address === '10.199.0.3')!.packets;
+    expect(blocked(again)).toBe(blocked(a));
+  });
+
+  it('every lookup puts an expired address back (dnsmasq keeps no cache of its own)', () => {
+    // As if the address had expired: dnsmasq fills a set only from answers it asks upstream for,
+    // and the upstream here says 7200 s, longer than an address stays in a set.
+    sh(box, 'nft', 'flush', 'set', 'inet', 'blueprint', 'repositories_tcp_8080_v4');
+    expect(connect('10.199.0.1', 8080)).toBe('timeout');
+    expect(resolve('repo.test')).toBe('10.199.0.1');
+    expect(setElems('repositories_tcp_8080_v4')).toContain('10.199.0.1');
+    expect(connect('10.199.0.1', 8080)).toBe('hello from 10.199.0.1');
+  });
+
+  it('loopback stays open', () => {
+    expect(resolve('repo.test')).toBe('10.199.0.1');
+    expect(counter('out_loopback')).toBeGreaterThan(0);
+  });
+});
