@@ -84,12 +84,26 @@ describe('the egress allow-list built from the configuration', () => {
         'repositories tcp one.example.org:443',
         'repositories tcp two.example.org:8080',
         'repositories tcp ghcr.io:443',
+        'repositories tcp pkg-containers.githubusercontent.com:443',
         'repositories tcp registry.example.org:5000',
         'repositories tcp my-bucket.s3.eu-west-3.amazonaws.com:443',
       ]);
     } finally {
       await cleanup();
     }
+  });
+
+  it('destinations the admin allows, each checked', () => {
+    const s = spec({
+      network: {
+        ntp: 'none',
+        unattendedUpgrades: false,
+        allow: ['objects.example.org:443', '[2001:db8::7]:8443'],
+      },
+    });
+    expect(hosts(s).slice(2)).toEqual(['admin tcp objects.example.org:443', 'admin tcp 2001:db8::7:8443']);
+    expect(() => spec({ network: { allow: ['objects.example.org:70000'] } })).toThrow(/at most 65535/);
+    expect(() => spec({ network: { allow: ['https://x.example'] } })).toThrow(/host:port/);
   });
 
   it('refuses DNS-over-TLS without servers and a DNS server that is a name', () => {
@@ -141,6 +155,7 @@ describe.skipIf(!hasNft)('the generated ruleset, checked by nft itself', () => {
         network: {
           dns: { servers: ['9.9.9.9#dns.quad9.net', '2620:fe::fe'], tls: true },
           ntp: ['192.0.2.1', 'time.example.org'],
+          allow: ['objects.example.org:443', '[2001:db8::7]:8443'],
         },
         repositories: [
           { name: 'a', url: 'https://repo.example.org', key: 'K' },

@@ -14,7 +14,7 @@ export const NAME_TTL_S = 3600;
 /** How many destinations each audit set remembers (the kernel evicts none: a full set adds none). */
 export const AUDIT_SET_SIZE = 4096;
 
-export type Purpose = 'dns' | 'ntp' | 'repositories' | 'updates' | 'modules';
+export type Purpose = 'dns' | 'ntp' | 'repositories' | 'updates' | 'modules' | 'admin';
 
 /** One allowed destination. `host` is an IPv4 or IPv6 address, a DNS name, or `*` (any address). */
 export interface Destination {
@@ -33,7 +33,20 @@ export interface NetworkChoices {
   unattendedUpgrades: boolean;
   /** The Debian mirrors apt and unattended-upgrades fetch from (the image's sources). */
   debianMirrors: string[];
+  /** More destinations the admin allows, "host:port" (TCP), e.g. where a repository redirects. */
+  allow: string[];
 }
+
+/**
+ * Hosts a registry sends its clients to besides itself: its token service and the storage its
+ * blob downloads redirect to. Others an admin adds with `network.allow`.
+ */
+export const REGISTRY_HOSTS: Record<string, string[]> = {
+  'ghcr.io': ['pkg-containers.githubusercontent.com'],
+  'docker.io': ['registry-1.docker.io', 'auth.docker.io', 'production.cloudflare.docker.com'],
+  'registry-1.docker.io': ['auth.docker.io', 'production.cloudflare.docker.com'],
+  'quay.io': ['cdn.quay.io', 'cdn01.quay.io', 'cdn02.quay.io', 'cdn03.quay.io'],
+};
 
 export const DEFAULT_NTP = [
   '0.debian.pool.ntp.org',
@@ -95,7 +108,30 @@ export function egressDestinations(
       add({ purpose: 'ntp', host: s.toLowerCase(), proto: 'udp', port: 123, source: `NTP server ${s}` });
   for (const r of repositories) {
     const d = urlDestination(r.url);
-    if (d) add({ purpose: 'repositories', ...d, proto: 'tcp', source: `repository ${r.name}` });
+    if (!d) continue;
+    add({ purpose: 'repositories', ...d, proto: 'tcp', source: `repository ${r.name}` });
+    for (const host of REGISTRY_HOSTS[d.host] ?? [])
+      add({
+        purpose: 'repositories',
+        host,
+        port: 443,
+        proto: 'tcp',
+        source: `repository ${r.name} (${d.host})`,
+      });
+  }
+  for (const entry of net.allow) {
+    const at = entry.lastIndexOf(':');
+    const host = entry
+      .slice(0, at)
+      .replace(/^\[|\]$/g, '')
+      .toLowerCase();
+    add({
+      purpose: 'admin',
+      host,
+      port: Number(entry.slice(at + 1)),
+      proto: 'tcp',
+      source: 'allowed by the admin',
+    });
   }
   if (net.unattendedUpgrades)
     for (const m of net.debianMirrors) {
@@ -151,7 +187,7 @@ function allowRules(dests: Destination[]): string[] {
   return rules;
 }
 
-const PURPOSES: Purpose[] = ['dns', 'ntp', 'repositories', 'updates', 'modules'];
+const PURPOSES: Purpose[] = ['dns', 'ntp', 'repositories', 'updates', 'modules', 'admin'];
 
 /** Counters, sets and the output chain of the `blueprint` table (the input chain is setup's). */
 export function egressTableParts(dests: Destination[]): { declarations: string; output: string } {

@@ -124,6 +124,19 @@ export const networkSchema = z
     debianMirrors: z
       .array(z.string().refine((u) => /^https?:\/\//.test(u) && URL.canParse(u), 'must be an http(s):// URL'))
       .default(DEFAULT_DEBIAN_MIRRORS),
+    /** More destinations the admin allows (TCP), e.g. where a repository redirects downloads. */
+    allow: z
+      .array(
+        z
+          .string()
+          .regex(
+            /^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*|\d{1,3}(\.\d{1,3}){3}|\[[0-9a-f:.]+\]):([1-9]\d{0,4})$/i,
+            'must be "host:port", e.g. "objects.example.org:443"',
+          )
+          .refine((v) => Number(v.slice(v.lastIndexOf(':') + 1)) <= 65535, 'port must be at most 65535'),
+      )
+      .max(256)
+      .default([]),
   })
   .superRefine((n, ctx) => {
     if (n.dns.tls && !n.dns.servers.length)
