@@ -11,7 +11,9 @@
  */
 import {
   type ChatHistoryItem,
+  type ChatWrapper,
   getLlama,
+  JinjaTemplateChatWrapper,
   type Llama,
   LlamaChat,
   type LlamaChatResponse,
@@ -36,6 +38,11 @@ export interface EngineOptions {
   contextSize: number;
   parallel: number;
   threads: number;
+  /**
+   * The chat template (Jinja) from the model package's chat_template.jinja, checked against the
+   * signed manifest with the weights; without one, node-llama-cpp uses the GGUF's own.
+   */
+  chatTemplate?: string;
   /** Test hook: F32 KV cache, so logits can be compared with a float64 reference. */
   exactKvCache?: boolean;
 }
@@ -111,8 +118,16 @@ export class Engine {
   private readonly llama: Llama;
   private readonly model: LlamaModel;
   private readonly context: LlamaContext;
+  private readonly chatWrapper: ChatWrapper | 'auto';
 
-  private constructor(llama: Llama, model: LlamaModel, context: LlamaContext, info: EngineInfo) {
+  private constructor(
+    llama: Llama,
+    model: LlamaModel,
+    context: LlamaContext,
+    info: EngineInfo,
+    chatWrapper: ChatWrapper | 'auto',
+  ) {
+    this.chatWrapper = chatWrapper;
     this.llama = llama;
     this.model = model;
     this.context = context;
@@ -167,7 +182,10 @@ export class Engine {
       threads: context.currentThreads,
       parallel: opts.parallel,
     };
-    return new Engine(llama, model, context, info);
+    const chatWrapper = opts.chatTemplate
+      ? new JinjaTemplateChatWrapper({ template: opts.chatTemplate })
+      : 'auto';
+    return new Engine(llama, model, context, info, chatWrapper);
   }
 
   detokenize(tokens: readonly number[]): string {
@@ -225,7 +243,11 @@ export class Engine {
     history.push({ type: 'model', response: [] });
     const grammar = s.jsonSchema ? await this.grammar(s.jsonSchema) : undefined;
     return this.withSequence(async (seq) => {
-      const chat = new LlamaChat({ contextSequence: seq, autoDisposeSequence: false });
+      const chat = new LlamaChat({
+        contextSequence: seq,
+        autoDisposeSequence: false,
+        chatWrapper: this.chatWrapper,
+      });
       try {
         const promptTokens = chat.chatWrapper
           .generateContextState({ chatHistory: history })

@@ -118,6 +118,10 @@ async function main(): Promise<void> {
     {
       modelPath,
       name: model,
+      // Verified above with the weights; the GGUF's own template when the package has none.
+      chatTemplate: existsSync(join(folder, 'chat_template.jinja'))
+        ? await readFile(join(folder, 'chat_template.jinja'), 'utf8')
+        : undefined,
       ...chooseDevice(env.LLM_DEVICE ?? 'auto'),
       contextSize,
       parallel,
