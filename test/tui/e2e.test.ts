@@ -84,12 +84,14 @@ describe('dist/blueprint in tmux', () => {
     expect(trust).toContain('Signer: Fleet Repo');
     p.keys('y');
     await p.waitFor('DNS server addresses');
+    await new Promise((r) => setTimeout(r, 1100)); // a bare Enter sooner would belong to the y/n
     p.keys('Enter');
     await p.waitFor('NTP servers');
     p.keys('Enter');
     await p.waitFor('Debian security updates');
     p.keys('y');
     await p.waitFor('GPU check');
+    await new Promise((r) => setTimeout(r, 1100)); // a bare Enter sooner would belong to the y/n
     p.keys('Enter');
     await p.waitFor('Modules to install');
     p.text('hello-module');
@@ -216,6 +218,7 @@ describe('dist/blueprint in tmux with the container engine', () => {
       await p.waitFor('Debian security updates');
       p.keys('n');
       await p.waitFor('GPU check');
+      await new Promise((r) => setTimeout(r, 1100)); // a bare Enter sooner would belong to the y/n
       p.keys('Enter');
       await answer('Modules to install', name);
       expect(await p.waitFor('Apply these changes?')).toMatch(

@@ -1,5 +1,5 @@
 import { Box, Text, useInput } from 'ink';
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import {
   type Draft,
   draftToAnswers,
@@ -15,6 +15,9 @@ import { fitCell } from '../components/Table.js';
 import { TextInput } from '../components/TextInput.js';
 import type { ScreenProps } from '../screen.js';
 import { useTheme } from '../theme.js';
+
+/** How soon after a y/n letter a bare Enter still belongs to it. */
+const LETTER_ENTER_MS = 1000;
 
 type Phase =
   | { kind: 'step'; index: number }
@@ -32,6 +35,15 @@ export function Setup(props: ScreenProps) {
   const [error, setError] = useState('');
   const [checking, setChecking] = useState(false);
   const [wasDone, setWasDone] = useState(false);
+  // When a y/n letter answered a step: people type the letter and then Enter, and that Enter must
+  // not also answer the next step (it skipped the repository URL unseen on the image). A bare Enter
+  // this soon after, with no other key between, is taken as part of the letter's answer.
+  const letterAt = useRef(0);
+  const echoOfLetter = () => {
+    const soon = Date.now() - letterAt.current < LETTER_ENTER_MS;
+    letterAt.current = 0;
+    return soon;
+  };
 
   useEffect(() => {
     void (async () => {
@@ -53,7 +65,6 @@ export function Setup(props: ScreenProps) {
   }, [sources]);
 
   const step = phase.kind === 'step' ? STEPS[phase.index] : undefined;
-  const textStep = step?.kind === 'text';
   // The wizard owns the keyboard: Esc steps back (and leaves from the first step), q is a letter.
   useEffect(() => {
     setCapture(true);
@@ -96,12 +107,22 @@ export function Setup(props: ScreenProps) {
         if (key.escape || input === 'n') goTo(nextStep(STEPS.length, draft, env, -1), draft);
         return;
       }
-      if (!step || step.kind === 'text') return;
+      if (!step) return;
+      if (step.kind === 'text') {
+        if (!key.return) letterAt.current = 0; // another key first: a later Enter is meant
+        return;
+      }
       if (key.escape) return goTo(nextStep(STEPS.indexOf(step), draft, env, -1), draft);
-      if (step.kind === 'confirm' && /^[yn]$/i.test(input)) void submit(input);
-      if (step.kind === 'info' && key.return) void submit('');
+      // "y" and Enter may come in one chunk (fast typing, a paste): one answer.
+      const letter = /^([yn])\r?$/i.exec(input)?.[1];
+      if (step.kind === 'confirm' && letter) {
+        letterAt.current = Date.now();
+        void submit(letter.toLowerCase());
+        return;
+      }
+      if (step.kind === 'info' && key.return && !echoOfLetter()) void submit('');
     },
-    { isActive: !textStep && phase.kind !== 'apply' },
+    { isActive: phase.kind !== 'apply' },
   );
 
   const run = useCallback(
@@ -169,7 +190,9 @@ export function Setup(props: ScreenProps) {
               setValue(v);
               setError('');
             }}
-            onSubmit={(v) => void submit(v)}
+            onSubmit={(v) => {
+              if (!echoOfLetter()) void submit(v);
+            }}
             onCancel={() => goTo(nextStep(phase.index, draft, env, -1), draft)}
           />
         ) : (

@@ -1,0 +1,90 @@
+/**
+ * Found by trying the image as a new user would: at "Let SSH listen? (y/n)" people type `y` and
+ * then Enter. The `y` answered the step and the Enter then answered the next one (the repository
+ * URL) empty, unseen. A confirm step now takes its answer and waits for Enter, so one answer is
+ * one step, however it is typed.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { sshPublicKey, tempRoot } from '../setup/helpers.js';
+import { frameWith, renderApp, sourcesFor, type } from './helpers.js';
+
+let root: string;
+let cleanup: () => Promise<void>;
+beforeEach(async () => ({ root, cleanup } = await tempRoot('ink-keys')));
+afterEach(() => cleanup());
+
+const ENTER = '\r';
+
+async function toSshStep() {
+  const app = renderApp(sourcesFor(root), { initial: 'setup', wizardOnly: true });
+  await frameWith(app, 'Step 1 of');
+  await type(app, '\x15', 'box-07', ENTER);
+  await frameWith(app, 'Time zone');
+  await type(app, '\x15', 'UTC', ENTER);
+  await frameWith(app, 'Admin user');
+  await type(app, ENTER);
+  await frameWith(app, 'Admin SSH key');
+  await type(app, '\x15', sshPublicKey('ops@laptop'), ENTER);
+  await frameWith(app, 'Let SSH listen?');
+  return app;
+}
+
+describe('a confirm step in the setup wizard', () => {
+  it('y then Enter answers the SSH step only: the repository URL step is shown, not skipped', async () => {
+    const app = await toSshStep();
+    // As a person types: Enter comes a moment after the letter, once the screen has moved on.
+    await type(app, 'y');
+    await new Promise((r) => setTimeout(r, 250));
+    await type(app, ENTER);
+    await frameWith(app, 'URL of the package repository');
+    // Give a wrongly forwarded Enter time to land: the URL step must still be on screen.
+    await new Promise((r) => setTimeout(r, 300));
+    expect(app.lastFrame()).toContain('URL of the package repository');
+    expect(app.lastFrame()).not.toContain('DNS server addresses');
+    app.unmount();
+  });
+
+  it('y and Enter in one chunk (fast typing, a paste) answer one step too', async () => {
+    const app = await toSshStep();
+    await type(app, 'y\r');
+    await frameWith(app, 'URL of the package repository');
+    await new Promise((r) => setTimeout(r, 300));
+    expect(app.lastFrame()).toContain('URL of the package repository');
+    app.unmount();
+  });
+
+  it('the letter alone answers; an Enter typed later, or after another key, answers the next step', async () => {
+    const app = await toSshStep();
+    await type(app, 'y');
+    await frameWith(app, 'URL of the package repository');
+    await new Promise((r) => setTimeout(r, 1200));
+    await type(app, ENTER); // meant: the URL left empty on purpose
+    await frameWith(app, 'DNS server addresses');
+    app.unmount();
+    const again = await toSshStep();
+    await type(again, 'n');
+    await frameWith(again, 'URL of the package repository');
+    await type(again, 'x', '\x7f', ENTER); // typed, erased, Enter: meant too
+    await frameWith(again, 'DNS server addresses');
+    again.unmount();
+  });
+
+  it('after the last y/n step, its Enter does not also pass the GPU check page', async () => {
+    const app = await toSshStep();
+    await type(app, 'n');
+    await frameWith(app, 'URL of the package repository');
+    await type(app, '\x15', ENTER); // clear, accept: another key first, so this Enter is meant
+    await frameWith(app, 'DNS server addresses');
+    await type(app, ENTER);
+    await frameWith(app, 'NTP servers');
+    await type(app, ENTER);
+    await frameWith(app, 'Debian security updates');
+    await type(app, 'y');
+    await new Promise((r) => setTimeout(r, 200));
+    await type(app, ENTER);
+    await frameWith(app, 'GPU check');
+    await new Promise((r) => setTimeout(r, 300));
+    expect(app.lastFrame()).toContain('GPU check');
+    app.unmount();
+  });
+});
