@@ -45,6 +45,12 @@ export interface InstallOptions extends CallOptions {
 }
 
 /** A row of a packages screen: installed first, then what the repositories offer besides. */
+/**
+ * A change an install made; for a module with outbound network, the hosts the admin approved
+ * (issue 19): the only destinations its container reaches.
+ */
+export type InstalledChange = PlannedChange & { outbound?: string[] };
+
 export interface PackageRow {
   name: string;
   version: string;
@@ -78,7 +84,7 @@ export interface PackageOps {
    * is given), then carries out that same plan: downloads, verifies signatures, unpacks, commits.
    * Returns the changes made ([] when already installed). DeclinedError when the admin says no.
    */
-  install(specs: string[], opts?: InstallOptions): Promise<PlannedChange[]>;
+  install(specs: string[], opts?: InstallOptions): Promise<InstalledChange[]>;
   /** Asks `confirm({ kind: 'remove', names })`, then removes; refuses to break a dependent unless `force`. */
   remove(
     names: string[],
@@ -156,12 +162,19 @@ export function packageOps(ctx: BoxContext): PackageOps {
     async install(specs, opts = {}) {
       if (specs.length === 0)
         throw new UsageError('Name at least one package', 'Example: bpkg install embeddings');
-      return (await pm(opts)).install(specs, {
+      const changes = await (await pm(opts)).install(specs, {
         ...installOpts(opts),
         ...(opts.expected
           ? { expected: opts.expected }
           : { confirm: (changes: PlannedChange[]) => ctx.ask({ kind: 'install', changes }) }),
       });
+      const { findRegistration } = await import('../core/services/registry.js');
+      return Promise.all(
+        changes.map(async (c): Promise<InstalledChange> => {
+          const reg = await findRegistration(ctx.root, c.name).catch(() => undefined);
+          return reg?.spec.network === 'outbound' ? { ...c, outbound: reg.approvals.outbound ?? [] } : c;
+        }),
+      );
     },
     async remove(names, opts = {}) {
       if (names.length === 0)

@@ -32,7 +32,12 @@ const install: CommandSpec = {
       changes.length === 0
         ? 'Nothing to do: already installed.'
         : changes
-            .map((c) => `installed ${c.name} ${c.to} from ${c.repo}${c.from ? ` (was ${c.from})` : ''}`)
+            .map(
+              (c) =>
+                `installed ${c.name} ${c.to} from ${c.repo}${c.from ? ` (was ${c.from})` : ''}${
+                  c.outbound ? `; may reach ${c.outbound.join(', ') || 'nothing'}` : ''
+                }`,
+            )
             .join('\n'),
     );
   },
