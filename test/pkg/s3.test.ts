@@ -127,3 +127,25 @@ describe('S3 repositories (s3rver on 127.0.0.1)', () => {
     expect(await pm.installed()).toEqual([]);
   });
 });
+
+describe('remote repository paths', () => {
+  it('a path from the index cannot leave an S3 prefix or an OCI repository, encoded or not', async () => {
+    const { joinUrl } = await import('../../src/core/pkg/transport.js');
+    for (const base of ['s3://blueprint-repo/stable/modules', 'oci://127.0.0.1:5000/acme/repo'])
+      for (const rel of ['../x', 'pool/../../x', '%2e%2e/x', '/etc/passwd', 'pool/a#b', 'pool/a?x=1'])
+        expect(() => joinUrl(base, rel), `${base} + ${rel}`).toThrow(/outside the repository/);
+    expect(joinUrl('s3://blueprint-repo/stable/modules', 'pool/a/a_1_all.bpkg')).toBe(
+      's3://blueprint-repo/stable/modules/pool/a/a_1_all.bpkg',
+    );
+    expect(joinUrl('oci://127.0.0.1:5000/acme/repo:stable', 'index.json')).toBe(
+      'oci://127.0.0.1:5000/acme/repo:stable#index.json',
+    );
+  });
+
+  it('refuses malformed repository URLs at repo add', async () => {
+    const { normalizeRepoUrl } = await import('../../src/core/pkg/repos.js');
+    for (const bad of ['oci://Registry/UPPER', 'oci://ghcr.io', 's3://x', 's3://bucket/pre fix', 'ftp://x/y'])
+      expect(() => normalizeRepoUrl(bad), bad).toThrow();
+    expect(normalizeRepoUrl('s3://my-bucket/a/b/')).toBe('s3://my-bucket/a/b');
+  });
+});
