@@ -203,6 +203,8 @@ class Registry {
       },
     });
     res.body.on('error', (e) => check.destroy(e));
+    // A reader that stops early (a size limit) must not leave the registry's socket open.
+    check.on('close', () => res.body.destroy());
     return { body: res.body.pipe(check), length: layer.size };
   }
 
