@@ -50,6 +50,17 @@ describe.skipIf(!canNetns)('default-deny egress applied in a namespace', () => {
         `s.on('data',d=>{console.log(String(d));s.destroy()});s.on('timeout',()=>{console.log('timeout');s.destroy()});` +
         `s.on('error',e=>console.log(e.code))`,
     ).trim();
+  /** 'open' when a TCP connection is made, as `uid` (default root, the resolver's uid here). */
+  const open = (host: string, port: number, uid?: number) =>
+    sh(
+      box,
+      ...(uid === undefined ? [] : ['setpriv', `--reuid=${uid}`, `--regid=${uid}`, '--clear-groups']),
+      process.execPath,
+      '-e',
+      `const s=require('net').connect({host:${JSON.stringify(host)},port:${port},timeout:1500});` +
+        `s.on('connect',()=>{console.log('open');s.destroy()});s.on('timeout',()=>{console.log('timeout');s.destroy()});` +
+        `s.on('error',e=>console.log(e.code))`,
+    ).trim();
   const resolve = (name: string) =>
     sh(
       box,
@@ -121,7 +132,7 @@ describe.skipIf(!canNetns)('default-deny egress applied in a namespace', () => {
       repositories: [{ name: 'lab', url: 'http://repo.test:8080/', key: 'K' }],
     });
     dests = specDestinations(s, []);
-    await writeFile(path.join(root, 'rules.nft'), nftablesRules(s, dests));
+    await writeFile(path.join(root, 'rules.nft'), nftablesRules(s, dests, { resolverUid: 0 }));
     sh(box, 'nft', '-f', path.join(root, 'rules.nft'));
     await writeFile(
       path.join(root, 'dnsmasq.conf'),
@@ -188,6 +199,11 @@ describe.skipIf(!canNetns)('default-deny egress applied in a namespace', () => {
     expect(resolve('repo.test')).toBe('10.199.0.1');
     expect(setElems('repositories_tcp_8080_v4')).toContain('10.199.0.1');
     expect(connect('10.199.0.1', 8080)).toBe('hello from 10.199.0.1');
+  });
+
+  it("DNS servers are reached by the resolver's user only: for anyone else port 53 is no way out", () => {
+    expect(open('10.199.0.1', 53)).toBe('open');
+    expect(open('10.199.0.1', 53, 65534)).toBe('timeout');
   });
 
   it('loopback stays open', () => {

@@ -127,6 +127,30 @@ describe('the egress allow-list built from the configuration', () => {
     expect(conf).toContain('listen-address=127.0.0.1\n');
   });
 
+  it("with systemd-resolve in the root's passwd, DNS leaves from its uid only (checked by nft)", async () => {
+    const { root, cleanup } = await tempRoot('egress-uid');
+    try {
+      await mkdir(path.join(root, 'etc'), { recursive: true });
+      await writeFile(
+        path.join(root, 'etc/passwd'),
+        'root:x:0:0:root:/root:/bin/bash\nsystemd-resolve:x:996:996:systemd Resolver:/:/usr/sbin/nologin\n',
+      );
+      const plan = await planSetup(root, spec(), []);
+      const rules = plan.changes.find((c) => c.target === 'etc/nftables.conf')?.resource;
+      const text = rules?.kind === 'file' ? rules.content : '';
+      expect(text).toContain('meta nfproto ipv4 meta skuid 996 udp dport 53');
+      expect(text.match(/dport 53 /g)?.length).toBe(
+        text.match(/meta skuid 996 (udp|tcp) dport 53 /g)?.length,
+      );
+      if (hasNft) {
+        await writeFile(path.join(root, 'rules.nft'), text);
+        execFileSync('nft', ['-c', '-f', path.join(root, 'rules.nft')]);
+      }
+    } finally {
+      await cleanup();
+    }
+  });
+
   it('the plan lists the destinations and each choice names what it adds', async () => {
     const { root, cleanup } = await tempRoot('egress-plan');
     try {

@@ -1,4 +1,4 @@
-import { type Destination, egressTableParts } from './egress.js';
+import { type Destination, type EgressOwners, egressTableParts } from './egress.js';
 import type { ApplianceSpec } from './schema.js';
 
 /** Text of the configuration files setup manages. Pure: the same spec gives the same bytes. */
@@ -70,8 +70,12 @@ function dashboardForwarding(spec: ApplianceSpec): string {
  * Default-deny firewall, both ways: in, loopback, replies, ICMP needed for a working network, SSH
  * only when on; out, the allow-list `egress` (egress.ts), everything else dropped and counted.
  */
-export function nftablesRules(spec: Pick<ApplianceSpec, 'ssh'>, egress: Destination[]): string {
-  const out = egressTableParts(egress);
+export function nftablesRules(
+  spec: Pick<ApplianceSpec, 'ssh'>,
+  egress: Destination[],
+  owners: EgressOwners = {},
+): string {
+  const out = egressTableParts(egress, owners);
   const ssh = spec.ssh.enabled
     ? `    tcp dport ${spec.ssh.port} ct state new limit rate 15/minute burst 10 packets accept\n`
     : '';

@@ -113,12 +113,15 @@ export async function rebuildEgress(
     ssh: sshSchema.parse(stored.ssh ?? {}),
     repositories: [],
   };
-  const { diffResource } = await import('./plan.js');
+  const { diffResource, readAccounts } = await import('./plan.js');
+  const { resolverUid } = await import('./egress.js');
   const { writeResource, systemRunner } = await import('./apply.js');
   const release = await acquireLock(path.join(layout(root).stateDir, 'setup.lock'), 'setup');
   try {
     const changes: { target: string; action: Action }[] = [];
-    for (const r of egressResources(spec, specDestinations(spec, await configuredRepositories(root)))) {
+    const owners = { resolverUid: resolverUid((await readAccounts(root)).passwd) };
+    const dests = specDestinations(spec, await configuredRepositories(root));
+    for (const r of egressResources(spec, dests, owners)) {
       const { action } = await diffResource(root, r);
       if (action === 'unchanged') continue;
       await writeResource(root, r);

@@ -167,11 +167,27 @@ function groups(dests: Destination[]): Group[] {
 const track = (v: 4 | 6) =>
   `update @allowed_v${v} { ${v === 4 ? 'ip' : 'ip6'} daddr . meta l4proto . th dport counter }`;
 
+/** The uid of systemd-resolve in a passwd file's text, if it has that user. */
+export function resolverUid(passwd: string): number | undefined {
+  const row = passwd.split('\n').find((l) => l.startsWith('systemd-resolve:'));
+  const uid = row ? Number(row.split(':')[2]) : Number.NaN;
+  return Number.isInteger(uid) && uid > 0 ? uid : undefined;
+}
+
+/** Who may send what: DNS leaves the box from systemd-resolved alone when its user id is known. */
+export interface EgressOwners {
+  /** The uid of systemd-resolve (from the root's /etc/passwd). */
+  resolverUid?: number;
+}
+
 /** The output chain's rules for the allowed destinations, one per group, family and kind of host. */
-function allowRules(dests: Destination[]): string[] {
+function allowRules(dests: Destination[], owners: EgressOwners): string[] {
   const rules: string[] = [];
   for (const g of groups(dests)) {
-    const pp = `${g.proto} dport ${g.port}`;
+    // Port 53 to any address would otherwise be a way out for every process.
+    const who =
+      g.purpose === 'dns' && owners.resolverUid !== undefined ? `meta skuid ${owners.resolverUid} ` : '';
+    const pp = `${who}${g.proto} dport ${g.port}`;
     const end = (v: 4 | 6) => `${track(v)} counter name "out_${g.purpose}" accept`;
     if (g.hosts.includes('*')) {
       rules.push(`meta nfproto ipv4 ${pp} ${end(4)}`, `meta nfproto ipv6 ${pp} ${end(6)}`);
@@ -190,7 +206,10 @@ function allowRules(dests: Destination[]): string[] {
 const PURPOSES: Purpose[] = ['dns', 'ntp', 'repositories', 'updates', 'modules', 'admin'];
 
 /** Counters, sets and the output chain of the `blueprint` table (the input chain is setup's). */
-export function egressTableParts(dests: Destination[]): { declarations: string; output: string } {
+export function egressTableParts(
+  dests: Destination[],
+  owners: EgressOwners = {},
+): { declarations: string; output: string } {
   const decl: string[] = [];
   for (const p of [...PURPOSES, 'loopback', 'replies', 'network', 'blocked'])
     decl.push(`  counter out_${p} { }`);
@@ -212,7 +231,7 @@ export function egressTableParts(dests: Destination[]): { declarations: string; 
     'udp sport 68 udp dport 67 counter name "out_network" accept',
     'udp sport 546 udp dport 547 counter name "out_network" accept',
     'icmpv6 type { nd-router-solicit, nd-neighbor-solicit, nd-neighbor-advert, mld-listener-report, mld2-listener-report } counter name "out_network" accept',
-    ...allowRules(dests),
+    ...allowRules(dests, owners),
     `meta nfproto ipv4 update @blocked_v4 { ip daddr . meta l4proto . th dport counter }`,
     `meta nfproto ipv6 update @blocked_v6 { ip6 daddr . meta l4proto . th dport counter }`,
     'limit rate 6/minute burst 5 packets log prefix "blueprint egress blocked: " level info',

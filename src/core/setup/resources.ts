@@ -5,9 +5,11 @@ import {
   autoUpgradesConf,
   type Destination,
   dnsmasqConf,
+  type EgressOwners,
   egressDestinations,
   networkdDropIn,
   resolvedConf,
+  resolverUid,
   timesyncdConf,
 } from './egress.js';
 import type { ApplianceSpec } from './schema.js';
@@ -76,6 +78,7 @@ export function specDestinations(
 export function egressResources(
   spec: Pick<ApplianceSpec, 'network' | 'ssh'>,
   dests: Destination[],
+  owners: EgressOwners = {},
 ): Resource[] {
   const f = (p: string, content: string, what: string): Resource => ({
     kind: 'file',
@@ -96,7 +99,7 @@ export function egressResources(
     {
       kind: 'file',
       path: NFT_RULES,
-      content: nftablesRules(spec, dests),
+      content: nftablesRules(spec, dests, owners),
       mode: 0o755,
       what: `firewall rules (${dests.length} allowed destinations)`,
     },
@@ -223,7 +226,9 @@ export function desiredResources(
       what: 'hardened SSH server settings',
     },
     { kind: 'file', path: LOGIN_HOOK, content: loginHook(), mode: 0o644, what: 'console on admin SSH login' },
-    ...egressResources(spec, specDestinations(spec, configured)),
+    ...egressResources(spec, specDestinations(spec, configured), {
+      resolverUid: resolverUid(files.passwd),
+    }),
     {
       kind: 'symlink',
       path: NFT_WANTS,
