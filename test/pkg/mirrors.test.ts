@@ -6,6 +6,7 @@ import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { downloadLimits } from '../../src/core/pkg/fetch.js';
 import { PackageManager } from '../../src/core/pkg/index.js';
 import { buildRepo, makeKey, makeSource, serveDir, type TestKey, tempDir } from '../helpers/pkg.js';
 import { freePort } from '../helpers/registry.js';
@@ -125,6 +126,44 @@ describe('mirrors', () => {
     await pm.install(['good']);
     expect((await pm.installed())[0]?.version).toBe('1.0.0');
   });
+
+  it('a mirror that serves its index but drips a package is given up, and the next one serves it', async () => {
+    const good = await repoWith(['1.0.0']);
+    // The index and signatures at once, the package one byte at a time (a freezing mirror).
+    const server = createServer((req, res) => {
+      const file = path.join(good, decodeURIComponent(req.url ?? '/').replace(/^\/+/, ''));
+      let body: Buffer;
+      try {
+        body = readFileSync(file);
+      } catch {
+        res.writeHead(404).end();
+        return;
+      }
+      res.writeHead(200, { 'content-length': body.length });
+      if (!file.endsWith('.bpkg')) return void res.end(body);
+      let i = 0;
+      const drip = setInterval(() => {
+        if (i >= body.length || res.destroyed) return void clearInterval(drip);
+        res.write(body.subarray(i, ++i));
+      }, 100);
+      res.on('close', () => clearInterval(drip));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    closers.push(() => server.close());
+    const slow = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    const pm = await box(slow, [good]);
+    expect((await pm.update())[0]).toMatchObject({ ok: true, url: slow });
+    const saved = { ...downloadLimits };
+    Object.assign(downloadLimits, { baseMs: 1500, minBytesPerSecond: 1e9 });
+    try {
+      const t0 = Date.now();
+      await pm.install(['good']);
+      expect(Date.now() - t0).toBeLessThan(15_000);
+    } finally {
+      Object.assign(downloadLimits, saved);
+    }
+    expect((await pm.installed())[0]?.version).toBe('1.0.0');
+  }, 60_000);
 
   it('when every mirror fails the update fails and the previous index stays', async () => {
     const good = await repoWith(['1.0.0']);

@@ -2,7 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { constants } from 'node:fs';
 import { type FileHandle, open, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { NotFoundError, storageErrorFrom, VerificationError } from '../errors.js';
+import { BlueprintError, NotFoundError, storageErrorFrom, VerificationError } from '../errors.js';
 import { ensureDir, exists } from '../system/fs.js';
 import { alive } from '../system/lock.js';
 import { readManifestBytes } from './archive.js';
@@ -189,17 +189,37 @@ export async function fetchPackage(ctx: FetchContext, c: Candidate, state: RepoS
     ctx.progress({ phase: 'download', name: c.entry.name, bytes: c.entry.size, total: c.entry.size });
     return dest;
   }
-  // Each mirror in turn: one that is down or serves other bytes than the signed index names is
-  // skipped (download checks size and SHA-256 before anything is kept).
-  await fromMirrors(state, ctx.signal, (base) =>
-    download(joinUrl(base, c.entry.path), dest, c.entry, {
-      ...(ctx.signal ? { signal: ctx.signal } : {}),
-      onProgress: (bytes, total) =>
-        ctx.progress({ phase: 'download', name: c.entry.name, bytes, ...(total ? { total } : {}) }),
-    }),
-  );
+  // Each mirror in turn: one that is down, serves other bytes than the signed index names, or
+  // drips them slower than any real link (a mirror freezing the box) is skipped; download checks
+  // size and SHA-256 before anything is kept.
+  await fromMirrors(state, ctx.signal, async (base) => {
+    const ms = Math.ceil(downloadLimits.baseMs + (c.entry.size / downloadLimits.minBytesPerSecond) * 1000);
+    const deadline = AbortSignal.timeout(ms);
+    const signal = ctx.signal ? AbortSignal.any([ctx.signal, deadline]) : deadline;
+    try {
+      await download(joinUrl(base, c.entry.path), dest, c.entry, {
+        signal,
+        onProgress: (bytes, total) =>
+          ctx.progress({ phase: 'download', name: c.entry.name, bytes, ...(total ? { total } : {}) }),
+      });
+    } catch (err) {
+      if (deadline.aborted && !ctx.signal?.aborted)
+        throw new BlueprintError(
+          `${base} did not serve ${packageFileName(c.entry)} within ${Math.round(ms / 1000)} s`,
+          'mirror-timeout',
+          'The mirror is stalling; other mirrors were tried.',
+        );
+      throw err;
+    }
+  });
   return dest;
 }
+
+/**
+ * How long one mirror may take for a package: a base plus the package's size at a rate slower
+ * than any real link (16 KiB/s), so a mirror that drips bytes is given up, not waited on forever.
+ */
+export const downloadLimits = { baseMs: 60_000, minBytesPerSecond: 16 * 1024 };
 
 /** Runs `f` on each of the repository's URLs until one succeeds; throws the first error. */
 async function fromMirrors<T>(
