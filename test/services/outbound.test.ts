@@ -246,6 +246,10 @@ describe.skipIf(!hasPodman)(
       // Stopped and started again: a new namespace, the rules again.
       await stopService({ engine: box.engine, root: box.root }, name);
       await startService({ engine: box.engine, root: box.root }, name);
+      // Podman may have taken the bridge (and its host address) down and up meanwhile: listen again.
+      await Promise.all(servers.splice(0).map((sv) => new Promise((r) => sv.close(r))));
+      await listen(port);
+      await listen(other);
       expect(await probe(gateway, other)).toBe('Connection refused');
       expect(await probe(gateway, port)).toBe('ok');
     }, 120_000);
