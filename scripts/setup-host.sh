@@ -50,6 +50,9 @@ fi
 
 # --- TUI / setup / SSH tests: a real sshd, and nft to check the rules setup writes ---
 { [ -x /usr/sbin/sshd ] && [ -x /usr/sbin/nft ]; } || apt_install --no-install-recommends openssh-server openssh-client nftables
+# dnsmasq (its nftset= fills the egress allow-list's name sets; test/setup/egress-netns.test.ts runs it
+# in network namespaces it makes, nothing listens on the host) (issue 19).
+[ -x /usr/sbin/dnsmasq ] || apt_install --no-install-recommends dnsmasq-base
 
 # --- Web dashboard tests (test/web/browser.test.ts): Debian's Chromium, driven by puppeteer-core
 # (no browser download); the test skips without it.
