@@ -182,6 +182,14 @@ describe.skipIf(process.getuid?.() !== 0)(
       expect(keys?.detail ?? '').not.toMatch(/owner 0:0|0600/);
     });
 
+    it('planning a fresh root leaves no folder open (missing folders close what was opened)', async () => {
+      const fds = () => readdir('/proc/self/fd').then((l) => l.length);
+      await planSetup(root, spec(sshPublicKey('mallory@new')), []);
+      const before = await fds();
+      await planSetup(root, spec(sshPublicKey('mallory@new')), []);
+      expect(await fds()).toBe(before);
+    });
+
     it('a link root put in a folder only root can write (home -> var/home) is still followed', async () => {
       await mkdir(at('var/home'), { recursive: true, mode: 0o755 });
       await symlink('var/home', at('home'));

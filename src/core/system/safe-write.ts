@@ -102,7 +102,10 @@ export async function openDirBeneath(
             });
             continue;
           }
-          if (code === 'ENOENT' && !create) return undefined;
+          if (code === 'ENOENT' && !create) {
+            await cur.close();
+            return undefined;
+          }
           // O_NOFOLLOW|O_DIRECTORY answers ENOTDIR or ELOOP for a link: look at what it is.
           if ((code !== 'ELOOP' && code !== 'ENOTDIR') || !(await lstat(inDir(cur, name))).isSymbolicLink())
             throw err;
