@@ -71,8 +71,9 @@ export interface PackageOps {
   /**
    * What a packages screen lists (the TUI's, the web's): installed packages with origin, signer and
    * upgrade, then the newest offer of every package not installed. Unreadable indexes offer nothing.
+   * `query` keeps the rows whose name or summary contains it (case-insensitive; '' for all).
    */
-  rows(): Promise<PackageRow[]>;
+  rows(query?: string): Promise<PackageRow[]>;
   /** The newest offer of each package whose name or summary contains `word` ('' for all). */
   search(word: string): Promise<SearchHit[]>;
   /** One package: installed record, where it upgrades from, versions offered. NotFoundError if unknown. */
@@ -124,12 +125,14 @@ export function packageOps(ctx: BoxContext): PackageOps {
   const pm = (call?: CallOptions) => ctx.manager(call);
   return {
     list: async () => (await pm()).installed(),
-    async rows() {
+    async rows(query = '') {
       const m = await pm();
-      const installed = await m.installed();
-      const have = new Set(installed.map((p) => p.name));
+      const all = await m.installed();
+      const have = new Set(all.map((p) => p.name));
+      const q = query.toLowerCase();
+      const installed = all.filter((p) => !q || p.name.includes(q) || p.summary.toLowerCase().includes(q));
       const [offered, upgradable] = await Promise.all([
-        m.search('').catch(() => []),
+        m.search(query).catch(() => []),
         installed.length ? m.upgradable().catch(() => []) : [],
       ]);
       return [

@@ -121,40 +121,7 @@ export function appOps(root: string, env: NodeJS.ProcessEnv = process.env): Dash
       else await box.services.restart(name);
     },
     followLogs: (name, onLine, signal) => box.services.followLogs(name, onLine, { signal }),
-    async packages(query) {
-      const [installed, offered, upgradable] = await Promise.all([
-        box.packages.list(),
-        box.packages.search(query),
-        box.packages.upgradable().catch(() => []),
-      ]);
-      const q = query.toLowerCase();
-      const have = new Set(installed.map((p) => p.name));
-      return [
-        ...installed
-          .filter((p) => !q || p.name.includes(q) || p.summary.toLowerCase().includes(q))
-          .map((p) => {
-            const up = upgradable.find((u) => u.name === p.name);
-            return {
-              name: p.name,
-              version: p.version,
-              installed: true,
-              summary: p.summary,
-              ...(p.origin ? { origin: p.origin } : {}),
-              ...(p.signer ? { signer: p.signer.toUpperCase() } : {}),
-              ...(up ? { upgrade: up.to } : {}),
-            };
-          }),
-        ...offered
-          .filter((h) => !have.has(h.name))
-          .map((h) => ({
-            name: h.name,
-            version: h.version,
-            installed: false,
-            summary: h.summary,
-            origin: h.repo,
-          })),
-      ];
-    },
+    packages: (query) => box.packages.rows(query),
     async signerOf(name) {
       const [offer, plan] = await Promise.all([box.packages.offered(name), box.packages.plan([name])]);
       shown.set(name, plan);
