@@ -93,5 +93,17 @@ export async function cli(
 }
 
 export async function podman(...args: string[]): Promise<string> {
-  return (await exec('podman', args)).stdout;
+  // Podman 4.3 sometimes answers a removal with "device or resource busy" although the container is
+  // going (../shared/ENVIRONMENT.md): retry it, and a container already gone is removed.
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return (await exec('podman', args)).stdout;
+    } catch (err) {
+      const text = String((err as { stderr?: string }).stderr ?? (err as Error).message);
+      const removal = args[0] === 'rm' || (args[0] === 'container' && args[1] === 'rm');
+      if (removal && attempt > 0 && /no such container/i.test(text)) return '';
+      if (!removal || attempt >= 5 || !/device or resource busy/.test(text)) throw err;
+      await new Promise((r) => setTimeout(r, 300 * (attempt + 1)));
+    }
+  }
 }
