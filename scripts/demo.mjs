@@ -39,19 +39,23 @@ const bp = (...args) =>
 const key = JSON.parse(
   bp('--json', 'repo', 'keygen', '--out', path.join(demo, 'key'), '--name', 'BlueprintOS demo key'),
 ).fingerprint;
-// A module with a package.ts is a recipe: it writes the package source (the embeddings module adds
-// its model and image root). The demo feeds it the small test model; the production model slot is
-// described in modules/embeddings/README.md.
+// A module with a package.ts is a recipe: it writes the package source (its image root, and for
+// the model modules the small test model of this repository; the production model slots are
+// described in each module's README).
+const testModels = {
+  embeddings: 'test/fixtures/models/tiny-bert',
+  llm: 'test/fixtures/models/tiny-llama',
+};
 const sources = readdirSync(path.join(root, 'modules')).flatMap((m) => {
   const dir = path.join(root, 'modules', m);
   if (!existsSync(path.join(dir, 'manifest.json'))) return [];
   if (!existsSync(path.join(dir, 'package.ts'))) return [dir];
   const out = path.join(demo, 'src', m);
-  say(`Preparing module ${m} from its recipe (test model test/fixtures/models/tiny-bert)`);
+  const model = testModels[m];
+  say(`Preparing module ${m} from its recipe${model ? ` (test model ${model})` : ''}`);
   sh('node', [
     path.join(dir, 'package.ts'),
-    '--model',
-    path.join(root, 'test/fixtures/models/tiny-bert'),
+    ...(model ? ['--model', path.join(root, model)] : []),
     '--out',
     out,
   ]);
@@ -70,7 +74,7 @@ sh(exe, [
   path.join(demo, 'key/signing-key.asc'),
 ]);
 bp('--root', box, 'pkg', 'key', 'add', path.join(demo, 'key/signing-key.pub.asc'), '--fingerprint', key);
-bp('--root', box, 'pkg', 'repo', 'add', 'demo', path.join(demo, 'repo'));
+bp('--root', box, 'pkg', 'repo', 'add', 'demo', path.join(demo, 'repo'), '--key', key);
 sh(exe, ['--root', box, 'pkg', 'update']);
 
 const args = ['--root', box, ...process.argv.slice(2)];
