@@ -6,6 +6,11 @@ export interface TuiOptions {
   login?: boolean;
   /** Colours allowed (the CLI's --no-color, NO_COLOR, TERM=dumb say no). */
   color?: boolean;
+  /**
+   * Aborted when the process is asked to stop (the CLI's SIGTERM/SIGINT signal): the interface
+   * closes at once and the answer is 130. The image stops the other console's wizard this way.
+   */
+  signal?: AbortSignal;
 }
 
 /** Opens the Ink interface on the box at `root`; resolves with the exit code when the user quits. */
@@ -42,6 +47,16 @@ export async function openTui(root: string, opts: TuiOptions = {}): Promise<numb
     // leave a person looking at a blank terminal.
     { exitOnCtrlC: false, alternateScreen: !plain, interactive: true },
   );
-  await app.waitUntilExit();
+  const onAbort = () => {
+    code = 130;
+    app.unmount();
+  };
+  if (opts.signal?.aborted) onAbort();
+  else opts.signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    await app.waitUntilExit();
+  } finally {
+    opts.signal?.removeEventListener('abort', onAbort);
+  }
   return code;
 }

@@ -12,7 +12,7 @@ export async function openConsole(
 ): Promise<number> {
   const { openTui } = await import('../../tui/index.js');
   // The console asks its own questions on its own screen: it opens its box without the CLI's prompts.
-  return openTui(ctx.root, { ...opts, color: ctx.color });
+  return openTui(ctx.root, { ...opts, color: ctx.color, signal: ctx.signal });
 }
 
 export const tuiCommand: CommandSpec = {
