@@ -76,18 +76,21 @@ describe('first boot under qemu', () => {
     // A yes/no step draws the typed answer after "y / n: ". Typed while the previous step is still
     // checking the key, it is lost: type it again until the screen shows it, then Enter. (No Ctrl-U
     // first: a yes/no step takes only y or n.)
-    const ssh = await guest.waitFor(/Let SSH listen\?/, 180_000, pos);
-    for (let i = 0; i < 8 && !/y \/ n: y/.test(guest.console.slice(ssh)); i++) {
-      await pause(2000);
-      await guest.type('y');
-    }
-    pos = await answer(/Let SSH listen\?/, pos);
+    const yes = async (question: RegExp) => {
+      const at = await guest.waitFor(question, 180_000, pos);
+      for (let i = 0; i < 8 && !/y \/ n: y/.test(guest.console.slice(at)); i++) {
+        await pause(2000);
+        await guest.type('y');
+      }
+      pos = await answer(question, pos);
+    };
+    await yes(/Let SSH listen\?/);
     pos = await answer(/URL of the package repository/, pos, '');
     // The network steps: DNS from DHCP (so no DNS-over-TLS step), the default time servers and
     // unattended upgrades as offered.
     pos = await answer(/DNS server addresses/, pos, '');
     pos = await answer(/NTP servers/, pos);
-    pos = await answer(/Install Debian security updates automatically\?/, pos);
+    await yes(/Install Debian security updates automatically\?/);
     pos = await answer(/GPU check/, pos);
     // The modules step, when offered, is left empty.
     const next = await guest.waitFor(/Modules to install|Apply these changes\?/, 180_000, pos);
