@@ -1,6 +1,6 @@
 import type { Writable } from 'node:stream';
 import type { ServiceInspection } from '../core/services/inspect.js';
-import type { StartResult } from '../core/services/lifecycle.js';
+import type { ServiceDeps, StartResult } from '../core/services/lifecycle.js';
 import type { ServiceStatus } from '../core/services/status.js';
 import type { WatchEvent } from '../core/services/watch.js';
 import type { BoxContext } from './context.js';
@@ -42,16 +42,21 @@ export interface ServiceOps {
   /** Every installed service: state, health, uptime, restarts, resources, security rating. */
   list(): Promise<ServiceStatus[]>;
   status(name: string): Promise<ServiceStatus>;
-  /** Starts in the sandbox and (unless `wait: false`) waits until its health check answers. */
-  start(name: string, opts?: { wait?: boolean; signal?: AbortSignal }): Promise<StartResult>;
+  /**
+   * Starts in the sandbox and (unless `wait: false`) waits until its health check answers. First,
+   * memory admission (core/services/admission.ts): its memory limit must fit in what the box has
+   * left, else `AdmissionError` (exit 5) with both numbers and what to do, nothing created; `force`
+   * starts it anyway.
+   */
+  start(name: string, opts?: { wait?: boolean; signal?: AbortSignal; force?: boolean }): Promise<StartResult>;
   /**
    * SIGTERM, then SIGKILL after `timeoutSeconds` (default: the manifest's). False: was not running.
    * A module that running services use (`uses`) is refused (ConflictError `in-use`, naming them)
    * unless `force`.
    */
   stop(name: string, opts?: { timeoutSeconds?: number; force?: boolean }): Promise<boolean>;
-  /** Stop, then start (picks up an upgraded version), waiting for health. */
-  restart(name: string, opts?: { signal?: AbortSignal }): Promise<StartResult>;
+  /** Stop, then start (picks up an upgraded version), waiting for health; admitted as `start` is. */
+  restart(name: string, opts?: { signal?: AbortSignal; force?: boolean }): Promise<StartResult>;
   /** The logs so far (bounded on disk, kept across restarts). NotFoundError if never started. */
   logs(name: string, opts?: LogOptions): Promise<LogLine[]>;
   /**
@@ -70,6 +75,13 @@ export interface ServiceOps {
   inspect(name: string): Promise<ServiceInspection>;
   /** Supervises crashed services with backoff until `signal` aborts (`blueprint service watch`). */
   watch(opts: { signal?: AbortSignal; onEvent: (e: WatchEvent) => void }): Promise<void>;
+}
+
+/** Memory admission (core/services/admission.ts): throws `AdmissionError` when it does not fit. */
+async function admit(deps: ServiceDeps, name: string, except: string[] = []): Promise<void> {
+  const { AdmissionError, admitStart } = await import('../core/services/admission.js');
+  const verdict = await admitStart(deps, name, undefined, except);
+  if (!verdict.ok) throw new AdmissionError(verdict);
 }
 
 export function serviceOps(ctx: BoxContext): ServiceOps {
@@ -92,7 +104,11 @@ export function serviceOps(ctx: BoxContext): ServiceOps {
     },
     list: async () => (await status()).listServices(await deps()),
     status: async (name) => (await status()).serviceStatus(await deps(), name),
-    start: async (name, opts = {}) => (await lifecycle()).startService(await deps(), name, opts),
+    async start(name, { force, ...opts } = {}) {
+      const d = await deps();
+      if (!force) await admit(d, name);
+      return (await lifecycle()).startService(d, name, opts);
+    },
     stop: async (name, opts = {}) =>
       (await lifecycle()).stopService(await deps(), name, opts.timeoutSeconds, {
         force: opts.force === true,
@@ -100,6 +116,8 @@ export function serviceOps(ctx: BoxContext): ServiceOps {
     async restart(name, opts = {}) {
       const { startService, stopService } = await lifecycle();
       const d = await deps();
+      // Judged before it stops (its own memory counts as free): a refused restart leaves it running.
+      if (!opts.force) await admit(d, name, [name]);
       // A restart of a used module is the admin's doing and brief: its users are not asked about.
       await stopService(d, name, undefined, { force: true });
       return startService(d, name, opts.signal ? { signal: opts.signal } : {});

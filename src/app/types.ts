@@ -16,6 +16,7 @@ export {
 export type { Accelerator, GpuReport } from '../core/gpu/types.js';
 export type { LintReport } from '../core/modules/index.js';
 export type { BuildHooks, RepoConfig, Signer, UpdateOutcome, VerifyReport } from '../core/pkg/index.js';
+export type { AdmissionError, AdmissionVerdict } from '../core/services/admission.js';
 export type { AppArmorPlan } from '../core/services/apparmor.js';
 export type { Check } from '../core/services/doctor.js';
 export type { ServiceInspection } from '../core/services/inspect.js';

@@ -38,13 +38,21 @@ const start: CommandSpec = {
   name: 'start',
   summary: 'Start a service in its sandbox and wait until it is healthy',
   args: 'NAME',
-  options: { 'no-wait': { type: 'boolean', description: 'Return once started, without waiting for health' } },
-  details: 'Exit codes: 3 not installed, 6 engine unavailable, 1 failed to become healthy.',
+  options: {
+    'no-wait': { type: 'boolean', description: 'Return once started, without waiting for health' },
+    force: { type: 'boolean', description: 'Start even when its memory limit does not fit in what is left' },
+  },
+  details: `Memory admission: the service's memory limit (for llm, set from its model) must fit in what
+the box has left: MemAvailable less what the running services may still take (each one's limit
+less its current use). Otherwise it is refused with both numbers and nothing is created; stop a
+service, choose a smaller model or context, or pass --force.
+Exit codes: 3 not installed, 5 memory does not fit, 6 engine unavailable, 1 failed to become healthy.`,
   async run(ctx, parsed) {
     const name = nameArg(parsed, 'start');
     const r = await cliBox(ctx).services.start(name, {
       wait: !optBool(parsed, 'no-wait'),
       signal: ctx.signal,
+      force: optBool(parsed, 'force'),
     });
     ctx.result(
       r,
@@ -85,9 +93,16 @@ const restart: CommandSpec = {
   name: 'restart',
   summary: 'Stop then start a service (picks up an upgraded version)',
   args: 'NAME',
+  options: {
+    force: { type: 'boolean', description: 'Restart even when its memory limit does not fit (see start)' },
+  },
+  details: 'Memory admission as for start, judged before it stops: a refused restart leaves it running.',
   async run(ctx, parsed) {
     const name = nameArg(parsed, 'restart');
-    const r = await cliBox(ctx).services.restart(name, { signal: ctx.signal });
+    const r = await cliBox(ctx).services.restart(name, {
+      signal: ctx.signal,
+      force: optBool(parsed, 'force'),
+    });
     ctx.result(
       r,
       `${name} ${r.version} restarted${r.healthy ? `, healthy after ${r.startToHealthyMs} ms` : ''}`,

@@ -1,0 +1,189 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { BlueprintError, ExitCode } from '../errors.js';
+import { layout } from '../system/paths.js';
+import { cgroupUsage } from './inspect.js';
+import { type ContainerInfo, inspectContainer, type ServiceDeps } from './lifecycle.js';
+import { getRegistration, type LoadedRegistration, listRegistrations } from './registry.js';
+import { usesOf } from './wiring.js';
+
+/**
+ * Memory admission at `service start` (issue 15): a service is started only when its memory limit
+ * fits in what the box has left, so a model too big for the box is refused with numbers before it
+ * is loaded, instead of the kernel's OOM killer choosing a victim minutes later. What is left:
+ * the kernel's MemAvailable minus what the running services may still take — each one's limit
+ * less what it uses now (MemAvailable already excludes what it uses). The pure part (parse,
+ * judge) is apart from the reads (meminfo, registrations, cgroups) so each is tested alone.
+ */
+
+export interface MemInfo {
+  totalBytes: number;
+  availableBytes: number;
+}
+
+/** `/proc/meminfo` (kB lines). MemAvailable is the kernel's own estimate (Linux ≥ 3.14). */
+export function parseMeminfo(text: string): MemInfo {
+  const field = (name: string) => {
+    const m = new RegExp(`^${name}:\\s+(\\d+)\\s*kB\\s*$`, 'm').exec(text);
+    return m ? Number(m[1]) * 1024 : undefined;
+  };
+  const totalBytes = field('MemTotal');
+  const availableBytes = field('MemAvailable');
+  if (totalBytes === undefined || availableBytes === undefined)
+    throw new BlueprintError(
+      'The memory figures of this box (MemTotal, MemAvailable in /proc/meminfo) could not be read',
+      'meminfo-unreadable',
+      'Start the service anyway with --force, or check that /proc is mounted.',
+    );
+  return { totalBytes, availableBytes };
+}
+
+/** Where the box's memory figures come from; tests give their own. */
+export interface MemInfoSource {
+  read(): Promise<MemInfo>;
+}
+
+/**
+ * ROOT/proc/meminfo, else this host's /proc/meminfo. On the box the root is `/`; a test root
+ * plants a proc/meminfo of its own to stand for a box with less memory. A root without one (a
+ * test root, an image being prepared) runs its services on this host, so this host's figures
+ * are the ones that matter.
+ */
+export function procMeminfo(root: string): MemInfoSource {
+  return {
+    async read() {
+      const inRoot = path.join(layout(root).root, 'proc/meminfo');
+      const text = await readFile(inRoot, 'utf8').catch(() => readFile('/proc/meminfo', 'utf8'));
+      return parseMeminfo(text);
+    },
+  };
+}
+
+export interface RunningService {
+  name: string;
+  limitBytes: number;
+  /** What it uses now (its cgroup's memory.current); null when unreadable (counted as 0). */
+  usageBytes: number | null;
+}
+
+export interface AdmissionVerdict {
+  ok: boolean;
+  /** The service asked about. */
+  name: string;
+  /** Its memory limit, plus those of the services it uses that are not running yet. */
+  needBytes: number;
+  /** Those services, started with it. */
+  alsoStarting: string[];
+  availableBytes: number;
+  /** What the running services may still take: each one's limit less its current use. */
+  reservedBytes: number;
+  /** availableBytes − reservedBytes (never below 0). */
+  leftBytes: number;
+  running: RunningService[];
+}
+
+/** The verdict, from figures alone. */
+export function judgeAdmission(
+  want: { name: string; needBytes: number; alsoStarting?: string[] },
+  availableBytes: number,
+  running: RunningService[],
+): AdmissionVerdict {
+  const reservedBytes = running.reduce((s, r) => s + Math.max(0, r.limitBytes - (r.usageBytes ?? 0)), 0);
+  const leftBytes = Math.max(0, availableBytes - reservedBytes);
+  return {
+    ok: want.needBytes <= leftBytes,
+    name: want.name,
+    needBytes: want.needBytes,
+    alsoStarting: want.alsoStarting ?? [],
+    availableBytes,
+    reservedBytes,
+    leftBytes,
+    running,
+  };
+}
+
+const gib = (n: number) => `${(n / 1024 ** 3).toFixed(n < 10 * 1024 ** 3 ? 2 : 1)} GiB`;
+
+/** A start refused for memory: both numbers, the running services, what to do. Exit 5 (conflict). */
+export class AdmissionError extends BlueprintError {
+  constructor(readonly verdict: AdmissionVerdict) {
+    const v = verdict;
+    const with_ = v.alsoStarting.length ? ` with ${v.alsoStarting.join(', ')}, which it uses` : '';
+    const running = v.running.length
+      ? `; running: ${v.running
+          .map(
+            (r) =>
+              `${r.name} limit ${gib(r.limitBytes)}${r.usageBytes === null ? '' : ` (uses ${gib(r.usageBytes)})`}`,
+          )
+          .join(', ')}`
+      : '';
+    super(
+      `${v.name} needs ${gib(v.needBytes)} of memory (its limit${with_}), and the box has ${gib(v.leftBytes)} left ` +
+        `(${gib(v.availableBytes)} available, ${gib(v.reservedBytes)} of it held for running services${running})`,
+      'memory-admission',
+      `Stop a service (blueprint service stop NAME), or use a smaller model, quantisation or context ` +
+        `(for llm: a smaller model-NAME package or LLM_CONTEXT), or start it anyway with --force ` +
+        `(the kernel may then kill a service when memory runs out).`,
+      ExitCode.conflict,
+    );
+  }
+
+  override toJSON() {
+    return { ...super.toJSON(), admission: this.verdict };
+  }
+}
+
+/**
+ * Judges starting `name` on this box: its limit (and those of the modules it uses that are not
+ * running yet, which start with it) against MemAvailable less the other running services'
+ * unused limits. `except`: a service being restarted, whose memory comes back before it starts.
+ */
+export async function admitStart(
+  deps: ServiceDeps,
+  name: string,
+  meminfo: MemInfoSource = procMeminfo(deps.root),
+  except: string[] = [],
+): Promise<AdmissionVerdict> {
+  const regs = await listRegistrations(deps.root);
+  const state = new Map<string, ContainerInfo | undefined>();
+  const info = async (n: string) => {
+    if (!state.has(n)) state.set(n, except.includes(n) ? undefined : await inspectContainer(deps.engine, n));
+    return state.get(n);
+  };
+  const reg = await getRegistration(deps.root, name);
+  const { availableBytes } = await meminfo.read();
+  // Already running: `start` does nothing, so there is nothing to admit.
+  if ((await info(name))?.State.Running) return judgeAdmission({ name, needBytes: 0 }, availableBytes, []);
+  // What starts with it: the modules it uses, transitively, that are not running.
+  const starting: LoadedRegistration[] = [];
+  const walk = async (r: LoadedRegistration) => {
+    if (starting.some((s) => s.name === r.name)) return;
+    starting.push(r);
+    for (const u of usesOf(r)) {
+      const used = regs.find((x) => x.name === u.name);
+      if (used && !(await info(used.name))?.State.Running) await walk(used);
+    }
+  };
+  await walk(reg);
+  const running: RunningService[] = [];
+  for (const r of regs) {
+    if (starting.some((s) => s.name === r.name)) continue;
+    const c = await info(r.name);
+    if (!c?.State.Running) continue;
+    const usage = await cgroupUsage(c.State.Pid);
+    running.push({
+      name: r.name,
+      limitBytes: r.spec.resources.memory,
+      usageBytes: usage.memoryBytes ?? null,
+    });
+  }
+  return judgeAdmission(
+    {
+      name,
+      needBytes: starting.reduce((s, r) => s + r.spec.resources.memory, 0),
+      alsoStarting: starting.slice(1).map((r) => r.name),
+    },
+    availableBytes,
+    running,
+  );
+}
