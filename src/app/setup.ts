@@ -1,4 +1,5 @@
 import { access } from 'node:fs/promises';
+import type { Catalog } from '../core/setup/catalog.js';
 import type { AnswersInput, ApplyResult, LoadedSpec, ModuleOps, SetupPlan } from '../core/setup/index.js';
 import type { Change } from '../core/setup/plan.js';
 import type { BoxContext } from './context.js';
@@ -28,6 +29,11 @@ export interface SetupOps {
   done(): Promise<boolean>;
   /** What setup needs from the package manager and the services module, wired to this box. */
   moduleOps(): Promise<ModuleOps>;
+  /**
+   * The image's offline module catalog (ROOT/usr/share/blueprint/catalog, its index verified with
+   * its own key) with what each module needs; undefined when the box has none (issue 18).
+   */
+  catalog(): Promise<Catalog | undefined>;
 }
 
 export function setupOps(ctx: BoxContext): SetupOps {
@@ -58,6 +64,7 @@ export function setupOps(ctx: BoxContext): SetupOps {
         () => false,
       ),
     moduleOps,
+    catalog: async () => (await import('../core/setup/catalog.js')).readCatalog(ctx.root),
   };
 }
 
@@ -81,6 +88,7 @@ async function moduleOpsFor(ctx: BoxContext): Promise<ModuleOps> {
       await m.repos.add(name, url, keys ? { keys } : {});
     },
     installed: async () => (await (await pm()).installed()).map((p) => p.name),
+    offered: async () => (await (await pm()).search('')).map((h) => h.name),
     async install(names) {
       const m = await pm();
       // The setup plan the admin confirmed is the question: no second one per package.

@@ -11,6 +11,8 @@ export interface ModuleOps {
   /** `keys`: fingerprints of the trusted keys that sign it (the repository is bound to them). */
   addRepository(name: string, url: string, keys?: string[]): Promise<void>;
   installed(): Promise<string[]>;
+  /** Names the configured repositories' verified indexes offer (to refuse an unknown module early). */
+  offered?(): Promise<string[]>;
   install(names: string[]): Promise<void>;
   remove(names: string[]): Promise<void>;
   /** Installed modules that are services (have a `service` section); no engine needed. */

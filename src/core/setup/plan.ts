@@ -225,7 +225,12 @@ export async function planSetup(
       what: r.what,
       resource: r,
     });
-  const mods = await moduleChanges(spec, repositories, ops);
+  // Modules picked from the image's offline catalog bring the catalog as a repository (issue 18).
+  // Loaded here only: reading it verifies a signature (openpgp), which a plan of files never needs.
+  const repos = spec.modules.length
+    ? await (await import('./catalog.js')).withCatalog(root, spec, repositories, ops)
+    : repositories;
+  const mods = await moduleChanges(spec, repos, ops);
   changes.push(...mods.changes);
   const marker = path.relative(root, layout(root).setupMarker);
   const m = await diffResource(root, {
@@ -253,7 +258,7 @@ export async function planSetup(
     live.push(['systemctl', spec.dashboard.enabled ? 'start' : 'stop', 'blueprint-web.service']);
   }
   const egress = specDestinations(spec, configured);
-  return { root, spec, repositories, changes, live, blocked: mods.blocked, egress };
+  return { root, spec, repositories: repos, changes, live, blocked: mods.blocked, egress };
 }
 
 export function pendingChanges(plan: SetupPlan): Change[] {

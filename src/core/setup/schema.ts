@@ -86,6 +86,9 @@ export const moduleSchema = z.strictObject({
     .optional(),
 });
 
+/** A module as `{ name, state, resources }`, or just its name (installed and running). */
+const moduleEntry = z.preprocess((v) => (typeof v === 'string' ? { name: v } : v), moduleSchema);
+
 export const sshSchema = z.strictObject({
   enabled: z.boolean().default(false),
   port: z.number().int().min(1).max(65535).default(22),
@@ -167,7 +170,7 @@ export const specSchema = z
     dashboard: dashboardSchema.default({ enabled: false }),
     network: networkSchema.default(DEFAULT_NETWORK),
     repositories: z.array(repositorySchema).default([]),
-    modules: z.array(moduleSchema).default([]),
+    modules: z.array(moduleEntry).default([]),
   })
   .superRefine((s, ctx) => {
     unique(s.users, (u) => u.name, ctx, 'users');
@@ -190,7 +193,7 @@ export const answersSchema = z.strictObject({
   dashboard: dashboardSchema.default({ enabled: false }),
   network: networkSchema.default(DEFAULT_NETWORK),
   repository: repositorySchema.optional(),
-  modules: z.array(moduleSchema).default([]),
+  modules: z.array(moduleEntry).default([]),
 });
 
 export type ApplianceSpec = z.output<typeof specSchema>;

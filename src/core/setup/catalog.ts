@@ -1,0 +1,244 @@
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { open, readdir } from 'node:fs/promises';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { rcompare } from 'semver';
+import { Parser, type ReadEntry } from 'tar';
+import { UsageError, VerificationError } from '../errors.js';
+import { type IndexEntry, parseIndex, parseJsonBytes, parseManifest } from '../pkg/format.js';
+import { readPublicKeys, verifyDetached } from '../pkg/signature.js';
+import { parseService } from '../services/schema.js';
+import { resolveInside } from '../system/beneath.js';
+import { describeKey, type KeyInfo, type ResolvedRepository } from './keys.js';
+import type { ModuleOps } from './ops.js';
+import type { ApplianceSpec } from './schema.js';
+
+/**
+ * The offline catalog the image carries (issue 18): the official modules built into a signed
+ * folder repository at ROOT/usr/share/blueprint/catalog, its public key in `keys/` beside the index
+ * (the layout `bpkg bundle` writes). Setup offers it as a checklist and, when the admin picks from
+ * it, adds it as the repository `catalog`, bound to that key alone, so the key signs nothing else.
+ */
+export const CATALOG_DIR = 'usr/share/blueprint/catalog';
+/** The repository name setup gives the catalog. */
+export const CATALOG_REPO = 'catalog';
+
+const MAX_INDEX_BYTES = 16 * 1024 * 1024;
+const MAX_MANIFEST_BYTES = 1024 * 1024;
+
+export interface CatalogEntry {
+  name: string;
+  version: string;
+  summary: string;
+  /** The package file's size (from the signed index). */
+  packageBytes: number;
+  /** What its files take once unpacked. */
+  installedBytes: number;
+  /** The container image it loads into the engine's storage (0 without a service). */
+  imageBytes: number;
+  /** The memory its service asks for (service.resources.memory; 0 without a service). */
+  memoryBytes: number;
+  gpu: 'none' | 'optional' | 'required';
+  /** Hosts an outbound module declares (approved at install, `bpkg install --yes`). */
+  outbound: string[];
+  /** Why this entry cannot be installed (its file does not match the signed index...). */
+  problem?: string;
+}
+
+export interface Catalog {
+  /** The catalog folder, links resolved. */
+  dir: string;
+  /** The URL the repository `catalog` points at. */
+  url: string;
+  key: KeyInfo;
+  entries: CatalogEntry[];
+}
+
+/** Bytes of a file read once through one descriptor, refused past `max`. */
+async function readBounded(file: string, max: number, what: string): Promise<Buffer> {
+  const fh = await open(file, 'r');
+  try {
+    const size = (await fh.stat()).size;
+    if (size > max)
+      throw new VerificationError(`${what} is ${size} bytes, more than ${max}`, 'catalog-too-big');
+    const buf = Buffer.alloc(size);
+    const { bytesRead } = await fh.read(buf, 0, size, 0);
+    return buf.subarray(0, bytesRead);
+  } finally {
+    await fh.close();
+  }
+}
+
+/**
+ * One pass over a package file: its SHA-256, what its entries take unpacked, and its manifest.
+ * Only shown to the admin: the install checks everything again through the package manager.
+ */
+async function scanPackage(
+  file: string,
+): Promise<{
+  sha256: string;
+  size: number;
+  installed: number;
+  entries: Map<string, number>;
+  manifest: Buffer;
+}> {
+  const hash = createHash('sha256');
+  let size = 0;
+  let installed = 0;
+  const entries = new Map<string, number>();
+  const manifest: Buffer[] = [];
+  let manifestBytes = 0;
+  const parser = new Parser({
+    onReadEntry: (entry: ReadEntry) => {
+      const name = entry.path.replace(/^(\.\/)+/, '');
+      installed += entry.size;
+      entries.set(name, entry.size);
+      if (name === 'manifest.json')
+        entry.on('data', (c: Buffer) => {
+          manifestBytes += c.length;
+          if (manifestBytes <= MAX_MANIFEST_BYTES) manifest.push(c);
+        });
+      else entry.resume();
+    },
+  });
+  await new Promise<void>((resolve, reject) => {
+    const source = createReadStream(file);
+    source.on('data', (c) => {
+      hash.update(c as Buffer);
+      size += c.length;
+    });
+    source.on('error', reject);
+    parser.on('error', (err: Error) => {
+      source.destroy();
+      reject(new VerificationError(`${path.basename(file)}: ${err.message}`, 'bad-archive'));
+    });
+    parser.on('end', () => resolve());
+    source.pipe(parser as unknown as NodeJS.WritableStream);
+  });
+  return { sha256: hash.digest('hex'), size, installed, entries, manifest: Buffer.concat(manifest) };
+}
+
+async function describeEntry(dir: string, e: IndexEntry): Promise<CatalogEntry> {
+  const base: CatalogEntry = {
+    name: e.name,
+    version: e.version,
+    summary: e.summary,
+    packageBytes: e.size,
+    installedBytes: 0,
+    imageBytes: 0,
+    memoryBytes: 0,
+    gpu: 'none',
+    outbound: [],
+  };
+  const found = resolveInside(dir, e.path);
+  if (!found.inside || !found.exists) return { ...base, problem: 'its package file is missing' };
+  try {
+    const scan = await scanPackage(found.path);
+    if (scan.size !== e.size || scan.sha256 !== e.sha256)
+      return { ...base, problem: 'its package file does not match the signed index' };
+    const manifest = parseManifest(parseJsonBytes(scan.manifest, `${e.name} manifest.json`, 'bad-manifest'));
+    if (manifest.service === undefined) return { ...base, installedBytes: scan.installed };
+    const spec = parseService(manifest.service);
+    return {
+      ...base,
+      installedBytes: scan.installed,
+      imageBytes: scan.entries.get(`payload/${spec.image.archive.replace(/^(\.\/)+/, '')}`) ?? 0,
+      memoryBytes: spec.resources.memory,
+      gpu: spec.gpu,
+      outbound: spec.network === 'outbound' ? spec.outbound : [],
+    };
+  } catch (err) {
+    return { ...base, problem: (err as Error).message };
+  }
+}
+
+/**
+ * The catalog under `root`, or undefined when the box has none. Its index must be signed by the
+ * catalog's own key; each package file is read once to say what it needs (memory, disk, GPU).
+ */
+export async function readCatalog(root: string): Promise<Catalog | undefined> {
+  const found = resolveInside(root, CATALOG_DIR);
+  if (!found.inside)
+    throw new VerificationError(`${CATALOG_DIR} leads outside the root`, 'catalog-link-escapes');
+  if (!found.exists) return undefined;
+  const dir = found.path;
+  const keyFiles = (await readdir(path.join(dir, 'keys')).catch(() => [] as string[])).filter((f) =>
+    f.endsWith('.pub.asc'),
+  );
+  if (keyFiles.length !== 1)
+    throw new VerificationError(
+      `The offline catalog ${dir} must hold exactly one key in keys/ (found ${keyFiles.length})`,
+      'catalog-key',
+      'The image is broken: rebuild it (scripts/build-image.sh), or remove the catalog folder.',
+    );
+  const keyText = (
+    await readBounded(path.join(dir, 'keys', keyFiles[0]!), 1024 * 1024, 'the catalog key')
+  ).toString('utf8');
+  const key = await describeKey(keyText, 'catalog key');
+  const indexBytes = await readBounded(path.join(dir, 'index.json'), MAX_INDEX_BYTES, 'the catalog index');
+  const sig = await readBounded(path.join(dir, 'index.json.asc'), 1024 * 1024, 'the catalog signature');
+  await verifyDetached(indexBytes, sig, await readPublicKeys(keyText), 'the offline catalog index');
+  const index = parseIndex(indexBytes);
+  const newest = new Map<string, IndexEntry>();
+  const arch = process.arch === 'arm64' ? 'aarch64' : process.arch === 'x64' ? 'x86_64' : process.arch;
+  const usable = index.packages.filter((e) => e.arch === 'all' || e.arch === arch);
+  for (const e of [...usable].sort((a, b) => rcompare(a.version, b.version)))
+    if (!newest.has(e.name)) newest.set(e.name, e);
+  const entries = await Promise.all(
+    [...newest.values()].sort((a, b) => a.name.localeCompare(b.name)).map((e) => describeEntry(dir, e)),
+  );
+  return { dir, url: pathToFileURL(dir).href, key, entries };
+}
+
+/** What the chosen entries need together: memory of their services, disk for files and images. */
+export function catalogNeeds(entries: CatalogEntry[]): { memoryBytes: number; diskBytes: number } {
+  return {
+    memoryBytes: entries.reduce((n, e) => n + e.memoryBytes, 0),
+    diskBytes: entries.reduce((n, e) => n + e.installedBytes + e.imageBytes, 0),
+  };
+}
+
+/**
+ * The repositories a setup plan uses: the ones given, plus the catalog when a module to install is
+ * in it (added as `catalog`, bound to the catalog's key only). A module that no source offers is
+ * refused here, naming the field, rather than failing halfway through apply.
+ */
+export async function withCatalog(
+  root: string,
+  spec: ApplianceSpec,
+  repositories: ResolvedRepository[],
+  ops: ModuleOps | undefined,
+): Promise<ResolvedRepository[]> {
+  if (!ops || !spec.modules.some((m) => m.state !== 'absent')) return repositories;
+  const installed = new Set(await ops.installed());
+  const missing = spec.modules
+    .map((m, i) => ({ ...m, field: `modules.${i}.name` }))
+    .filter((m) => m.state !== 'absent' && !installed.has(m.name));
+  if (!missing.length) return repositories;
+  const catalog = await readCatalog(root);
+  const inCatalog = new Set(catalog?.entries.filter((e) => !e.problem).map((e) => e.name) ?? []);
+  const configured = await ops.repositories();
+  // A repository the spec brings that the box has not fetched yet may offer anything: not judged.
+  // So may any repository when the operations cannot list what is offered.
+  const unknownRepo = repositories.some((r) => !configured.some((c) => c.name === r.name));
+  if (!unknownRepo && ops.offered) {
+    const offered = new Set(await ops.offered());
+    const unknown = missing.filter((m) => !inCatalog.has(m.name) && !offered.has(m.name));
+    if (unknown.length)
+      throw new UsageError(
+        unknown
+          .map(
+            (m) =>
+              `${m.field}: "${m.name}" is not in the offline catalog (${
+                catalog ? [...inCatalog].join(', ') || 'empty' : 'this box has none'
+              }) nor in a configured repository`,
+          )
+          .join('; '),
+        'Check the name (`bpkg search WORD` lists what the repositories offer), or add the repository that has it.',
+      );
+  }
+  if (!catalog || !missing.some((m) => inCatalog.has(m.name))) return repositories;
+  if (repositories.some((r) => r.name === CATALOG_REPO)) return repositories;
+  return [...repositories, { name: CATALOG_REPO, url: catalog.url, key: catalog.key }];
+}

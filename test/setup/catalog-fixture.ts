@@ -1,0 +1,53 @@
+import { copyFile, mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { buildRepo, makeKey, makeSource, type TestKey } from '../helpers/pkg.js';
+
+export const CATALOG = 'usr/share/blueprint/catalog';
+
+/**
+ * An offline catalog as the image carries it (issue 18): a signed folder repository under
+ * ROOT/usr/share/blueprint/catalog with its public key in keys/ (the `bpkg bundle` layout).
+ * `alpha` is a plain package; `beta` a service asking for 1 GiB and an optional GPU, with an
+ * image archive of `imageBytes` (never loaded: these tests do not start it).
+ */
+export async function makeCatalog(
+  root: string,
+  work: string,
+  opts: { imageBytes?: number } = {},
+): Promise<{ key: TestKey; dir: string }> {
+  const key = await makeKey(path.join(work, 'catalog-key'), { name: 'BlueprintOS catalog' });
+  const dir = path.join(root, CATALOG);
+  await mkdir(path.dirname(dir), { recursive: true });
+  await buildRepo(dir, key, [
+    makeSource(path.join(work, 'src'), {
+      name: 'alpha',
+      version: '1.0.0',
+      summary: 'Alpha, a plain package',
+      files: { 'share/alpha.txt': 'a'.repeat(5000) },
+    }),
+    makeSource(path.join(work, 'src'), {
+      name: 'beta',
+      version: '2.1.0',
+      summary: 'Beta, a service',
+      files: { 'image.tar': Buffer.alloc(opts.imageBytes ?? 300_000, 7) },
+      manifestExtra: {
+        service: {
+          image: { id: `sha256:${'a'.repeat(64)}` },
+          resources: { memory: '1g' },
+          gpu: 'optional',
+        },
+      },
+    }),
+  ]);
+  await mkdir(path.join(dir, 'keys'));
+  await copyFile(key.publicFile, path.join(dir, 'keys', `${key.fingerprint}.pub.asc`));
+  return { key, dir };
+}
+
+export async function writeAnswers(file: string, modules: string, ssh: string): Promise<string> {
+  await writeFile(
+    file,
+    ['hostname: box-18', `admin: { name: admin, keys: ["${ssh}"] }`, `modules: ${modules}`].join('\n'),
+  );
+  return file;
+}
