@@ -215,11 +215,41 @@ describe('points', () => {
     expect((await client.count('p')).count).toBe(188);
   });
 
-  it('payload field indexes are accepted, listed and removed', async () => {
+  it('payload field indexes: listed, used for filters (telemetry), same answers, removed', async () => {
+    const stats = async () =>
+      (await raw('GET', '/telemetry')).json.result.collections.collections.find(
+        (c: { id: string }) => c.id === 'p',
+      );
+    const filter = {
+      must: [
+        { key: 'group', match: { value: 'b' } },
+        { key: 'nested.v', range: { lt: 900 } },
+      ],
+    };
+    const ask = async () => ({
+      query: await client.query('p', { query: vec(rng(9), 8), filter, limit: 5, with_payload: true }),
+      count: await client.count('p', { filter }),
+      scroll: await client.scroll('p', { filter, limit: 100 }),
+    });
+    const plain = await ask();
+    expect(plain.count.count).toBeGreaterThan(0);
+    const before = await stats();
     await client.createPayloadIndex('p', { field_name: 'group', field_schema: 'keyword', wait: true });
-    expect((await client.getCollection('p')).payload_schema.group).toMatchObject({ data_type: 'keyword' });
+    await client.createPayloadIndex('p', { field_name: 'nested.v', field_schema: 'integer', wait: true });
+    const info = await client.getCollection('p');
+    const withGroup = await client.count('p', { filter: { must_not: [{ is_empty: { key: 'group' } }] } });
+    expect(info.payload_schema.group).toMatchObject({ data_type: 'keyword', points: withGroup.count });
+    expect(info.payload_schema['nested.v']).toMatchObject({ data_type: 'integer' });
+    expect(await ask()).toEqual(plain);
+    const after = await stats();
+    expect(after.payload_indexes).toEqual({ group: { distinct_values: 3 }, 'nested.v': expect.anything() });
+    expect(after.filters.by_payload_index - before.filters.by_payload_index).toBe(3);
+    expect(after.filters.by_scan - before.filters.by_scan).toBe(1); // the is_empty count above
     await client.deletePayloadIndex('p', 'group');
+    await client.deletePayloadIndex('p', 'nested.v');
     expect((await client.getCollection('p')).payload_schema).toEqual({});
+    expect(await ask()).toEqual(plain);
+    expect((await stats()).filters.by_scan - after.filters.by_scan).toBe(3);
   });
 });
 

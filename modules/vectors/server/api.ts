@@ -15,7 +15,7 @@ import {
   type Route,
 } from '../../kit/server/index.js';
 import type { Collection } from './collection.js';
-import { parseFilter } from './filter.js';
+import { parseFilter, valuesAt } from './filter.js';
 import { compareIds, parsePointId } from './ids.js';
 import {
   bad,
@@ -167,6 +167,27 @@ export function createVectorsServer(store: Store, opts: ApiOptions): KitServer {
       () => ({ title: 'qdrant - vector search engine', version: API_VERSION, commit: 'blueprint-vectors' }),
     ],
     ['GET', /^\/(healthz|livez|readyz)$/, () => 'healthz check passed'],
+    // Qdrant's path; the contents are this server's own: how filters and searches were served.
+    [
+      'GET',
+      /^\/telemetry$/,
+      () => ({
+        id: 'blueprint-vectors',
+        app: { name: 'qdrant', version: API_VERSION },
+        collections: {
+          number_of_collections: store.collections.size,
+          collections: [...store.collections].map(([id, c]) => ({
+            id,
+            points: c.count,
+            payload_indexes: Object.fromEntries(
+              [...c.fieldIndexes].map(([f, idx]) => [f, { distinct_values: idx.size }]),
+            ),
+            filters: { by_payload_index: c.stats.indexedFilters, by_scan: c.stats.scannedFilters },
+            searches: { exact: c.stats.exactSearches, hnsw: c.stats.hnswSearches },
+          })),
+        },
+      }),
+    ],
     [
       'GET',
       /^\/collections$/,
@@ -389,7 +410,7 @@ export function createVectorsServer(store: Store, opts: ApiOptions): KitServer {
         {
           data_type: isObject(s) ? s.type : s,
           ...(isObject(s) ? { params: s } : {}),
-          points: c.matching((_id, p) => p !== undefined && f in p).length,
+          points: c.scan((_id, p) => valuesAt(p, f).length > 0).length,
         },
       ]),
     );

@@ -1,11 +1,13 @@
 /**
  * One collection in memory: vectors in one Float32Array arena, payloads, ids, and an HNSW graph
  * (hnswlib-node) over the same labels. Exact search when the collection (or what a filter leaves)
- * is small; HNSW with the filter applied inside the graph walk otherwise. Mutations here are
- * synchronous and only called for operations already validated and written to the WAL (store.ts).
+ * is small; HNSW with the filter applied inside the graph walk otherwise. A payload index on a
+ * field (value → labels) gives a filter its candidates without reading every payload. Mutations
+ * here are synchronous and only called for operations already validated and written to the WAL
+ * (store.ts); the payload indexes are derived state, rebuilt from `payloadSchema` at load.
  */
 import { createRequire } from 'node:module';
-import type { Payload, Predicate } from './filter.js';
+import { type Filter, type Payload, type Predicate, valuesAt } from './filter.js';
 import { compareIds, type PointId, pointKey } from './ids.js';
 
 const require = createRequire(import.meta.url);
@@ -43,8 +45,13 @@ export class Collection {
   vectors: Float32Array;
   byKey = new Map<string, number>();
   free: number[] = [];
-  /** Field name → schema, as created by PUT /index (used for the collection info; filters scan). */
+  /** Field name → schema, as created by PUT /index (persisted; the value indexes below follow it). */
   payloadSchema: Record<string, unknown> = {};
+  /** Field → scalar value at that path → labels whose payload has it (all scalar types, whatever
+   * the schema says, so that a lookup finds exactly what a scan would). */
+  readonly fieldIndexes = new Map<string, Map<unknown, Set<number>>>();
+  /** How filters and searches were served since start (GET /telemetry; tests check the index is used). */
+  readonly stats = { indexedFilters: 0, scannedFilters: 0, exactSearches: 0, hnswSearches: 0 };
   index: Hnsw;
   private capacity: number;
   private sorted: number[] | undefined;
@@ -100,7 +107,7 @@ export class Collection {
     }
     const v = this.prepare(p.vector);
     this.vectors.set(v, label * this.config.size);
-    this.payloads[label] = p.payload;
+    this.setPayload(label, p.payload);
     this.versions[label] = version;
     // Same label again: hnswlib updates the vector in place (and unmarks it if it was deleted).
     this.index.addPoint(Array.from(v), label);
@@ -111,8 +118,8 @@ export class Collection {
     const label = this.byKey.get(key);
     if (label === undefined) return false;
     this.byKey.delete(key);
+    this.setPayload(label, undefined);
     this.ids[label] = undefined;
-    this.payloads[label] = undefined;
     this.free.push(label);
     this.index.markDelete(label);
     this.sorted = undefined;
@@ -123,6 +130,56 @@ export class Collection {
     return this.byKey.get(pointKey(id));
   }
 
+  /** The one way a payload changes, so that the field indexes follow. */
+  setPayload(label: number, payload: Payload | undefined): void {
+    this.indexPayload(label, -1);
+    this.payloads[label] = payload;
+    this.indexPayload(label, 1);
+  }
+
+  private indexPayload(label: number, sign: 1 | -1, indexes = this.fieldIndexes): void {
+    const p = this.payloads[label];
+    if (!p) return;
+    for (const [field, idx] of indexes) {
+      for (const v of valuesAt(p, field)) {
+        if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean') continue;
+        const set = idx.get(v);
+        if (sign > 0) {
+          if (set) set.add(label);
+          else idx.set(v, new Set([label]));
+        } else if (set?.delete(label) && set.size === 0) idx.delete(v);
+      }
+    }
+  }
+
+  /** Builds the value index of a field from the payloads there now (PUT /index, load, restore). */
+  createFieldIndex(field: string): void {
+    const idx = new Map<unknown, Set<number>>();
+    this.fieldIndexes.set(field, idx);
+    const only = new Map([[field, idx]]);
+    for (const label of this.byKey.values()) this.indexPayload(label, 1, only);
+  }
+
+  /**
+   * The labels a filter can match, from the field indexes (intersection over the filter's hints on
+   * indexed fields, each a union over the index's values that pass); undefined when no hint is on
+   * an indexed field. A superset: the filter is applied to them afterwards.
+   */
+  private candidates(filter: Filter): Set<number> | undefined {
+    const sets: Set<number>[] = [];
+    for (const h of filter.hints ?? []) {
+      const idx = this.fieldIndexes.get(h.key);
+      if (!idx) continue;
+      const set = new Set<number>();
+      for (const [value, labels] of idx) if (h.test(value)) for (const l of labels) set.add(l);
+      sets.push(set);
+    }
+    if (sets.length === 0) return undefined;
+    sets.sort((a, b) => a.size - b.size);
+    const [first, ...rest] = sets;
+    return rest.length === 0 ? first : new Set([...first!].filter((l) => rest.every((s) => s.has(l))));
+  }
+
   /** Live labels in Qdrant's id order (cached until the set of ids changes). */
   orderedLabels(): number[] {
     if (!this.sorted) {
@@ -131,9 +188,22 @@ export class Collection {
     return this.sorted;
   }
 
-  matching(filter: Predicate | undefined): number[] {
-    const all = this.orderedLabels();
-    return filter ? all.filter((l) => filter(this.ids[l]!, this.payloads[l])) : all;
+  /** The live labels a filter matches, in id order: from the field indexes when it can, else a scan. */
+  matching(filter: Filter | undefined): number[] {
+    if (!filter) return this.orderedLabels();
+    const test = (l: number) => filter(this.ids[l]!, this.payloads[l]);
+    const cand = this.candidates(filter);
+    if (!cand) {
+      this.stats.scannedFilters++;
+      return this.orderedLabels().filter(test);
+    }
+    this.stats.indexedFilters++;
+    return [...cand].filter(test).sort((a, b) => compareIds(this.ids[a]!, this.ids[b]!));
+  }
+
+  /** Live labels that pass a predicate, scanned (for the collection info; counts as no filter). */
+  scan(pred: Predicate): number[] {
+    return this.orderedLabels().filter((l) => pred(this.ids[l]!, this.payloads[l]));
   }
 
   score(q: Float32Array, label: number): number {
@@ -160,42 +230,45 @@ export class Collection {
   search(
     vector: ArrayLike<number>,
     k: number,
-    opts: { filter?: Predicate; ef?: number; exact?: boolean; threshold?: number },
+    opts: { filter?: Filter; ef?: number; exact?: boolean; threshold?: number },
   ): Hit[] {
     const q = this.prepare(vector);
     const live = this.count;
     if (k <= 0 || live === 0) return [];
     let hits: Hit[];
-    const small = live <= this.config.fullScanThreshold;
-    let candidates: number[] | undefined;
-    // A filter that leaves few points: score those exactly instead of walking the graph around them.
-    if (!small && !opts.exact && opts.filter) {
-      const c = this.matching(opts.filter);
-      if (c.length <= this.config.fullScanThreshold) candidates = c;
-    }
-    if (opts.exact || small || candidates) {
-      hits = this.exact(q, k, candidates ?? this.matching(opts.filter));
+    // The points a filter leaves (from a field index when there is one, else by reading every
+    // payload): few of them are scored exactly instead of walking the graph around them.
+    const matching = opts.filter ? this.matching(opts.filter) : undefined;
+    if (opts.exact || (matching?.length ?? live) <= this.config.fullScanThreshold) {
+      this.stats.exactSearches++;
+      hits = this.exact(q, k, matching ?? this.orderedLabels());
     } else {
-      const filter = opts.filter;
+      this.stats.hnswSearches++;
+      const allowed = matching && new Set(matching);
       this.index.setEf(Math.max(opts.ef ?? 128, k));
       const res = this.index.searchKnn(
         Array.from(q),
         Math.min(k, live),
-        filter ? (l) => filter(this.ids[l]!, this.payloads[l]) : undefined,
+        allowed ? (l) => allowed.has(l) : undefined,
       );
       // Scores from the stored vectors, so exact and graph search agree to the last bit.
       hits = res.neighbors.map((label) => ({ label, score: this.score(q, label) }));
-      hits.sort((a, b) => (this.better(a.score, b.score) ? -1 : this.better(b.score, a.score) ? 1 : 0));
+      hits.sort((a, b) => (this.worse(a, b) ? 1 : this.worse(b, a) ? -1 : 0));
     }
     const t = opts.threshold;
     if (t !== undefined) hits = hits.filter((h) => h.score === t || this.better(h.score, t));
     return hits;
   }
 
+  /** Lower score first, and among equal scores the higher label: one order whatever the input order. */
+  private worse(a: Hit, b: Hit): boolean {
+    return this.better(b.score, a.score) || (a.score === b.score && a.label > b.label);
+  }
+
   private exact(q: Float32Array, k: number, labels: number[]): Hit[] {
     // A bounded heap of the k best, worst on top.
     const heap: Hit[] = [];
-    const worse = (a: Hit, b: Hit) => this.better(b.score, a.score);
+    const worse = (a: Hit, b: Hit) => this.worse(a, b);
     const up = (i: number) => {
       while (i > 0) {
         const p = (i - 1) >> 1;
@@ -226,6 +299,6 @@ export class Collection {
         down(0);
       }
     }
-    return heap.sort((a, b) => (this.better(a.score, b.score) ? -1 : this.better(b.score, a.score) ? 1 : 0));
+    return heap.sort((a, b) => (worse(a, b) ? 1 : worse(b, a) ? -1 : 0));
   }
 }

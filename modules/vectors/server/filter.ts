@@ -7,6 +7,16 @@ import { type PointId, parsePointId, pointKey } from './ids.js';
 
 export type Payload = Record<string, unknown>;
 export type Predicate = (id: PointId, payload: Payload | undefined) => boolean;
+/**
+ * A condition every matching point meets: some value at `key` passes `test`. A payload index on
+ * `key` turns it into candidates (the points under the values that pass); the filter itself is
+ * still applied to them, so an index never changes an answer.
+ */
+export interface Hint {
+  key: string;
+  test(value: unknown): boolean;
+}
+export type Filter = Predicate & { hints?: Hint[] };
 
 const bad = (message: string) => new HttpError(400, `Wrong input: ${message}`);
 const isObject = (v: unknown): v is Record<string, unknown> =>
@@ -42,7 +52,14 @@ type Scalar = string | number | boolean;
 const isScalar = (v: unknown): v is Scalar =>
   typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v));
 
-function parseMatch(key: string, m: unknown): (vals: unknown[]) => boolean {
+/** A test over the values at a key; `one` when it means "some value passes one" (indexable). */
+interface ValuesTest {
+  all: (vals: unknown[]) => boolean;
+  one?: (v: unknown) => boolean;
+}
+const some = (one: (v: unknown) => boolean): ValuesTest => ({ all: (vals) => vals.some(one), one });
+
+function parseMatch(key: string, m: unknown): ValuesTest {
   if (!isObject(m)) throw bad(`match of "${key}" must be an object`);
   const kinds = Object.keys(m);
   if (kinds.length !== 1) throw bad(`match of "${key}" takes one of value, any, except, text`);
@@ -50,22 +67,23 @@ function parseMatch(key: string, m: unknown): (vals: unknown[]) => boolean {
   const arg = m[kind];
   if (kind === 'value') {
     if (!isScalar(arg)) throw bad(`match.value of "${key}" must be a string, number or boolean`);
-    return (vals) => vals.some((v) => v === arg);
+    return some((v) => v === arg);
   }
   if (kind === 'any' || kind === 'except') {
     if (!Array.isArray(arg) || !arg.every(isScalar))
       throw bad(`match.${kind} of "${key}" must be a list of strings or numbers`);
     const set = new Set<unknown>(arg);
-    return kind === 'any' ? (vals) => vals.some((v) => set.has(v)) : (vals) => !vals.some((v) => set.has(v));
+    // "except" also matches a point with no value at all: no index lookup can find those.
+    return kind === 'any' ? some((v) => set.has(v)) : { all: (vals) => !vals.some((v) => set.has(v)) };
   }
   if (kind === 'text') {
     if (typeof arg !== 'string') throw bad(`match.text of "${key}" must be a string`);
-    return (vals) => vals.some((v) => typeof v === 'string' && v.includes(arg));
+    return some((v) => typeof v === 'string' && v.includes(arg));
   }
   throw bad(`match.${kind} is not supported by this server (supported: value, any, except, text)`);
 }
 
-function parseRange(key: string, r: unknown): (vals: unknown[]) => boolean {
+function parseRange(key: string, r: unknown): ValuesTest {
   if (!isObject(r)) throw bad(`range of "${key}" must be an object`);
   onlyKeys(r, ['gt', 'gte', 'lt', 'lte'], `range of "${key}"`);
   const bounds: [string, number][] = [];
@@ -81,14 +99,13 @@ function parseRange(key: string, r: unknown): (vals: unknown[]) => boolean {
   }
   const inRange = (x: number) =>
     bounds.every(([op, b]) => (op === 'gt' ? x > b : op === 'gte' ? x >= b : op === 'lt' ? x < b : x <= b));
-  return (vals) =>
-    vals.some((v) => {
-      if (dates) return typeof v === 'string' && !Number.isNaN(Date.parse(v)) && inRange(Date.parse(v));
-      return typeof v === 'number' && inRange(v);
-    });
+  return some((v) => {
+    if (dates) return typeof v === 'string' && !Number.isNaN(Date.parse(v)) && inRange(Date.parse(v));
+    return typeof v === 'number' && inRange(v);
+  });
 }
 
-function parseCondition(c: unknown): Predicate {
+function parseCondition(c: unknown): Filter {
   if (!isObject(c)) throw bad('a filter condition must be an object');
   if ('must' in c || 'should' in c || 'must_not' in c || 'min_should' in c) return parseFilter(c);
   if ('has_id' in c) {
@@ -110,17 +127,19 @@ function parseCondition(c: unknown): Predicate {
   if (typeof c.key !== 'string' || c.key === '') throw bad('a field condition needs "key"');
   onlyKeys(c, ['key', 'match', 'range'], `condition on "${c.key}"`);
   const key = c.key;
-  const tests: ((vals: unknown[]) => boolean)[] = [];
+  const tests: ValuesTest[] = [];
   if (c.match !== undefined && c.match !== null) tests.push(parseMatch(key, c.match));
   if (c.range !== undefined && c.range !== null) tests.push(parseRange(key, c.range));
   if (tests.length === 0) throw bad(`condition on "${key}" needs "match" or "range"`);
-  return (_id, p) => {
+  const pred: Filter = (_id, p) => {
     const vals = valuesAt(p, key);
-    return tests.every((t) => t(vals));
+    return tests.every((t) => t.all(vals));
   };
+  pred.hints = tests.flatMap((t) => (t.one ? [{ key, test: t.one }] : []));
+  return pred;
 }
 
-function conditions(v: unknown, what: string): Predicate[] {
+function conditions(v: unknown, what: string): Filter[] {
   if (v === undefined || v === null) return [];
   const list = Array.isArray(v) ? v : [v];
   if (list.length > 10_000) throw bad(`${what}: too many conditions`);
@@ -128,7 +147,7 @@ function conditions(v: unknown, what: string): Predicate[] {
 }
 
 /** A Qdrant Filter object; null/undefined means every point. */
-export function parseFilter(f: unknown, depth = 0): Predicate {
+export function parseFilter(f: unknown, depth = 0): Filter {
   if (f === undefined || f === null) return () => true;
   if (!isObject(f)) throw bad('filter must be an object with must, should and/or must_not');
   if (depth > 32) throw bad('filter is nested too deeply');
@@ -136,8 +155,11 @@ export function parseFilter(f: unknown, depth = 0): Predicate {
   const must = conditions(f.must, 'must');
   const should = conditions(f.should, 'should');
   const mustNot = conditions(f.must_not, 'must_not');
-  return (id, p) =>
+  const pred: Filter = (id, p) =>
     must.every((c) => c(id, p)) &&
     (should.length === 0 || should.some((c) => c(id, p))) &&
     !mustNot.some((c) => c(id, p));
+  // What every "must" condition (nested filters too) requires, every matching point requires.
+  pred.hints = must.flatMap((c) => c.hints ?? []);
+  return pred;
 }

@@ -73,7 +73,6 @@ export function deserializeCollection(
   const vecs = new Float32Array(raw.length / 4);
   Buffer.from(vecs.buffer).set(raw);
   const c = new Collection(opts.name ?? header.name, header.config, Math.max(1024, header.capacity));
-  c.payloadSchema = header.payloadSchema ?? {};
   if (opts.indexFile) {
     c.index.readIndexSync(opts.indexFile);
     const cap = c.index.getMaxElements();
@@ -82,7 +81,7 @@ export function deserializeCollection(
     header.labels.forEach((l, i) => {
       next.set(vecs.subarray(i * d, (i + 1) * d), l * d);
       c.ids[l] = header.ids[i];
-      c.payloads[l] = header.payloads[i] ?? undefined;
+      c.payloads[l] = header.payloads[i] ?? undefined; // indexed below, once all are in
       c.versions[l] = header.versions[i]!;
       c.byKey.set(typeof header.ids[i] === 'number' ? `n${header.ids[i]}` : `u${header.ids[i]}`, l);
       used.add(l);
@@ -100,6 +99,9 @@ export function deserializeCollection(
       );
     });
   }
+  // The field indexes are not in the file: rebuilt from the schema, as the log's "index" op does.
+  c.payloadSchema = header.payloadSchema ?? {};
+  for (const field of Object.keys(c.payloadSchema)) c.createFieldIndex(field);
   return c;
 }
 

@@ -197,12 +197,14 @@ export class Store {
         for (const id of op.ids) {
           const l = c.labelOf(id);
           if (l === undefined) continue;
-          c.payloads[l] =
+          c.setPayload(
+            l,
             op.mode === 'set'
               ? { ...c.payloads[l], ...op.payload }
               : op.mode === 'clear'
                 ? {}
-                : { ...op.payload };
+                : { ...op.payload },
+          );
           c.versions[l] = seq;
         }
         return;
@@ -212,13 +214,18 @@ export class Store {
           if (l === undefined) continue;
           const p = { ...c.payloads[l] };
           for (const k of op.keys) delete p[k];
-          c.payloads[l] = p;
+          c.setPayload(l, p);
           c.versions[l] = seq;
         }
         return;
       case 'index':
-        if (op.schema === null) delete c.payloadSchema[op.field];
-        else c.payloadSchema[op.field] = op.schema;
+        if (op.schema === null) {
+          delete c.payloadSchema[op.field];
+          c.fieldIndexes.delete(op.field);
+        } else {
+          c.payloadSchema[op.field] = op.schema;
+          c.createFieldIndex(op.field);
+        }
         return;
     }
   }
