@@ -1,5 +1,6 @@
 import type { AppArmorPlan, ServiceInspection, ServiceStatus, WatchEvent } from '../app/index.js';
 import { parseNetDev } from '../core/services/inspect.js';
+import { escapeLine } from './escape.js';
 import { ratingLines, ratingShort } from './rating.js';
 import { bytes, shortDuration } from './units.js';
 
@@ -65,6 +66,8 @@ export function formatInspection(i: ServiceInspection): string {
     `  ${mark(c.cpus === p.cpus)} cpu limit ${c.cpus ?? '?'}`,
     `  ${mark(p.apparmor.mode !== 'own-profile' || k.apparmor === `${p.apparmor.profile} (enforce)`)} apparmor ${k.apparmor ?? '(none: the kernel has no AppArmor)'}`,
   );
+  const served = moduleInfoText(i.info);
+  if (served) lines.push('', `The module says (its /info): ${served}`);
   if (i.probe) {
     lines.push('', "From inside (the module's probe):");
     for (const [key, v] of Object.entries(i.probe)) {
@@ -95,9 +98,44 @@ export function stateWord(r: ServiceStatus | undefined): string {
   return !r ? 'unknown' : r.gaveUp ? 'crash-looped' : r.restartAt ? 'restarting' : r.state;
 }
 
-/** `blueprint service status`: one row per service. */
+/**
+ * What a running module said about itself (its `GET /info`) in a few words: `model tiny-llama,
+ * context 4096, device cpu (no GPU passed through)`; '' when it said nothing of these. The text
+ * comes from the module (untrusted): each value is escaped here, whatever the caller does after.
+ * `short` leaves out why that device (the console's one-line detail).
+ */
+export function moduleInfoText(info: ServiceStatus['info'] | undefined, short = false): string {
+  if (!info) return '';
+  const get = (...keys: string[]) => {
+    const k = keys.find((key) => info[key] !== undefined && info[key] !== '');
+    return k === undefined ? undefined : escapeLine(String(info[k]));
+  };
+  const model = get('model');
+  const context = get('contextLength', 'context_length');
+  const dimension = get('dimension');
+  const device = get('device');
+  const reason = short ? undefined : get('deviceReason', 'device_reason');
+  return [
+    model && `model ${model}`,
+    context && `context ${context}`,
+    dimension && `dimension ${dimension}`,
+    device && `device ${device}${reason ? ` (${reason})` : ''}`,
+  ]
+    .filter(Boolean)
+    .join(', ');
+}
+
+/** `blueprint service status`: one row per service, then what each running module says it serves. */
 export function statusTable(rows: ServiceStatus[]): string {
   if (rows.length === 0) return 'No services installed. Install a module with `bpkg install NAME`.';
+  const served = rows
+    .map((r) => [r.name, moduleInfoText(r.info)] as const)
+    .filter(([, text]) => text !== '')
+    .map(([name, text]) => `${name}: ${text}`);
+  return served.length ? `${table(rows)}\n\n${served.join('\n')}` : table(rows);
+}
+
+function table(rows: ServiceStatus[]): string {
   const head = [
     'NAME',
     'VERSION',

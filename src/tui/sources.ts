@@ -2,6 +2,7 @@ import {
   type AnswersInput,
   type ApplyResult,
   type Box,
+  type Catalog,
   type ExposureAudit,
   type HostFacts,
   type ModuleOps,
@@ -12,7 +13,7 @@ import {
 } from '../app/index.js';
 import { escapeData, escapeText } from '../present/escape.js';
 import { gpuRows } from '../present/gpu.js';
-import { formatInspection, stateWord } from '../present/services.js';
+import { formatInspection, moduleInfoText, stateWord } from '../present/services.js';
 import { bytes } from '../present/units.js';
 
 /** What a screen gets: real data, or the reason there is none (never made-up rows). */
@@ -56,6 +57,8 @@ export interface Sources {
   keys(): Promise<Maybe<KeyRow[]>>;
   setupDone(): Promise<boolean>;
   moduleOps(): Promise<ModuleOps>;
+  /** The image's offline module catalog for the wizard's checklist (issue 18); undefined: none. */
+  catalog?: () => Promise<Catalog | undefined>;
   /** The wizard's answers checked (every field) and planned against the box: nothing written. */
   planSetup(answers: AnswersInput): Promise<SetupPlan>;
   /** Makes the box match the plan; `onChange` hears each change as it is made. */
@@ -98,12 +101,14 @@ async function serviceRows(box: Box): Promise<ServiceRow[]> {
   return regs.map((r) => {
     const s = status.get(r.name);
     const mem = s?.memoryBytes ? ` ${bytes(s.memoryBytes)}` : '';
+    // What the module serves (llm: model, context, device), from its own /info: escaped there.
+    const served = moduleInfoText(s?.info, true);
     return {
       name: r.name,
       // Fits the screen's 12-character column; `blueprint service status` says more.
       state: stateWord(s),
       sandboxed: true,
-      detail: `${r.version} net:${r.network}${r.outboundApproved ? ' (approved)' : ''}${
+      detail: `${r.version} net:${r.network}${r.outboundApproved ? ' (approved)' : ''}${served ? ` ${served}` : ''}${
         s?.state === 'running' && s.health !== 'none' ? ` ${s.health}` : ''
       }${mem}${s?.uses.length ? ` uses:${s.uses.join(',')}` : ''}${
         s?.usedBy.length ? ` used-by:${s.usedBy.join(',')}` : ''
@@ -167,6 +172,7 @@ function escapedSources(s: Sources): Sources {
     packages: wrap(s.packages),
     keys: wrap(s.keys),
     ...(s.signerOf ? { signerOf: wrap(s.signerOf) } : {}),
+    ...(s.catalog ? { catalog: wrap(s.catalog) } : {}),
     ...(s.inspect ? { inspect: wrap(s.inspect) } : {}),
     ...(s.serviceAction ? { serviceAction: wrap(s.serviceAction) } : {}),
     ...(s.packageAction
@@ -227,6 +233,7 @@ export function coreSources(at: string | Box): Sources {
       ),
     setupDone: () => box.setup.done(),
     moduleOps: () => box.setup.moduleOps(),
+    catalog: () => box.setup.catalog(),
     planSetup: async (answers) =>
       box.setup.plan(await box.setup.fromAnswers(answers, process.cwd(), 'the answers')),
     applySetup: (plan, onChange, signal) => box.setup.apply(plan, { signal, onChange }),

@@ -7,6 +7,7 @@ import { layout } from '../system/paths.js';
 import { type AppArmorPlan, apparmorSupport, processLabel, profileName } from './apparmor.js';
 import type { Engine } from './engine.js';
 import { type ContainerInfo, inspectContainer, planFor, type ServiceDeps } from './lifecycle.js';
+import { type ModuleInfo, readModuleInfo } from './module-info.js';
 import { type ContainerPlan, containerName, type PolicySummary } from './policy.js';
 import { containerFacts, factsFromService, type Rating, rateService } from './rating.js';
 import { getRegistration, type LoadedRegistration } from './registry.js';
@@ -245,6 +246,8 @@ export interface ServiceInspection {
   rating: Rating;
   /** Installed services whose manifest uses this one (its `policy.uses` is the other direction). */
   usedBy: string[];
+  /** What the running module says about itself (GET /info; untrusted text): module-info.ts. */
+  info?: ModuleInfo | null;
 }
 
 export async function inspectService(deps: ServiceDeps, name: string): Promise<ServiceInspection> {
@@ -260,7 +263,10 @@ export async function inspectService(deps: ServiceDeps, name: string): Promise<S
     usedBy: await usersOf(deps.root, name),
   };
   if (!info?.State.Running) return result;
-  result.process = await processView(info.State.Pid);
+  [result.process, result.info] = await Promise.all([
+    processView(info.State.Pid),
+    readModuleInfo(deps.root, reg),
+  ]);
   result.rating = await ratingOf(deps.root, reg, plan.summary.apparmor, plan, true, {
     info,
     view: result.process,

@@ -4,6 +4,7 @@ import { planAppArmor } from './apparmor.js';
 import type { Engine } from './engine.js';
 import { cgroupUsage, processView, ratingOf } from './inspect.js';
 import { checkHealth, inspectContainer, planWith, type ServiceDeps } from './lifecycle.js';
+import { type ModuleInfo, readModuleInfo } from './module-info.js';
 import { type ContainerPlan, containerName, NO_GPU, VERSION_LABEL } from './policy.js';
 import type { Rating } from './rating.js';
 import { getRegistration, type LoadedRegistration, listRegistrations } from './registry.js';
@@ -34,6 +35,12 @@ export interface ServiceStatus {
   pids: number | null;
   /** The security rating; from the running container's facts when it runs (rating.ts). */
   rating: Rating;
+  /**
+   * What the running module says about itself (`GET /info` on its socket: for llm the model,
+   * context length, device and why); null when not running or it gives none. Untrusted text:
+   * escape it before showing it (module-info.ts).
+   */
+  info: ModuleInfo | null;
   /** The modules its manifest uses (module wiring), and the installed services that use it. */
   uses: string[];
   usedBy: string[];
@@ -89,6 +96,7 @@ async function statusOf(
     memoryBytes: null,
     cpuPercent: null,
     pids: null,
+    info: null,
     rating,
     uses: usesOf(reg).map((u) => u.name),
     usedBy: all.filter((r) => usesOf(r).some((u) => u.name === reg.name)).map((r) => r.name),
@@ -96,7 +104,7 @@ async function statusOf(
   if (!running) return base;
   // Memory and pids from the kernel's cgroup files (they work in nested cgroup namespaces, where
   // the engine's stats come back empty); CPU% needs two samples, which the engine's stats keep.
-  const [healthy, usage, stats] = await Promise.all([
+  const [healthy, usage, stats, moduleInfo] = await Promise.all([
     reg.spec.health ? checkHealth(deps.root, reg) : Promise.resolve(false),
     cgroupUsage(info.State.Pid),
     deps.engine
@@ -104,6 +112,7 @@ async function statusOf(
         query: { containers: containerName(reg.name), stream: false },
       })
       .catch(() => undefined),
+    readModuleInfo(deps.root, reg),
   ]);
   const s = stats?.Stats?.[0];
   return {
@@ -112,6 +121,7 @@ async function statusOf(
     memoryBytes: usage.memoryBytes ?? s?.MemUsage ?? null,
     cpuPercent: s ? Math.round(s.CPU * 10) / 10 : null,
     pids: usage.pids ?? s?.PIDs ?? null,
+    info: moduleInfo,
   };
 }
 

@@ -1,0 +1,117 @@
+import type { IncomingMessage } from 'node:http';
+import path from 'node:path';
+import { nodeHttp } from './engine.js';
+import { serviceDirs } from './policy.js';
+import type { LoadedRegistration } from './registry.js';
+import { readToken } from './wiring.js';
+
+/**
+ * What a running module says about itself: `GET /info` on its unix socket (the kit's modules
+ * answer it: llm gives its model, context length, device and why; embeddings its model and
+ * dimension), for `service status` and the console's services screen.
+ *
+ * The answer is untrusted: the module may be compromised, slow or hostile. So the read is
+ * bounded (time, bytes), only flat scalar fields with plain names are kept (a few, each string
+ * cut short), and front ends escape the text before a terminal sees it (src/present/escape.ts).
+ * Any failure is "no info", never an error: status must not fail because a module misbehaves.
+ */
+
+/** Top-level scalar fields of the module's /info answer, as it gave them. */
+export type ModuleInfo = Record<string, string | number | boolean>;
+
+export interface InfoReadOptions {
+  /** Whole request, connect to last byte (default 1 s: the console refreshes every 2 s). */
+  timeoutMs?: number;
+  /** Most bytes of body read (default 64 KiB); a longer answer is dropped. */
+  maxBytes?: number;
+}
+
+export const INFO_PATH = '/info';
+const MAX_FIELDS = 32;
+const MAX_STRING = 200;
+const FIELD_NAME = /^[A-Za-z][A-Za-z0-9_]{0,47}$/;
+
+/** Keeps what can be shown: plain-named scalar fields, strings cut to 200 characters. Pure. */
+export function pickInfo(value: unknown): ModuleInfo | null {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return null;
+  const out: ModuleInfo = {};
+  let n = 0;
+  for (const [k, v] of Object.entries(value)) {
+    if (n >= MAX_FIELDS) break;
+    if (!FIELD_NAME.test(k)) continue;
+    if (typeof v === 'string') out[k] = v.length > MAX_STRING ? `${v.slice(0, MAX_STRING - 1)}…` : v;
+    else if (typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v))) out[k] = v;
+    else continue;
+    n++;
+  }
+  return out;
+}
+
+/** GET `urlPath` on a unix socket: status and body, bounded in time and size; undefined on any failure. */
+export function boundedGet(
+  socketPath: string,
+  urlPath: string,
+  opts: InfoReadOptions & { token?: string } = {},
+): Promise<{ status: number; body: Buffer } | undefined> {
+  const timeoutMs = opts.timeoutMs ?? 1000;
+  const maxBytes = opts.maxBytes ?? 64 * 1024;
+  return new Promise((resolve) => {
+    let done = false;
+    const finish = (r: { status: number; body: Buffer } | undefined) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      req.destroy();
+      resolve(r);
+    };
+    const req = nodeHttp().get(
+      {
+        socketPath,
+        path: urlPath,
+        headers: {
+          accept: 'application/json',
+          ...(opts.token ? { authorization: `Bearer ${opts.token}` } : {}),
+        },
+      },
+      (res: IncomingMessage) => {
+        const declared = Number(res.headers['content-length']);
+        if (declared > maxBytes) return finish(undefined);
+        const chunks: Buffer[] = [];
+        let size = 0;
+        res.on('data', (c: Buffer) => {
+          size += c.length;
+          if (size > maxBytes) return finish(undefined);
+          chunks.push(c);
+        });
+        res.on('end', () => finish({ status: res.statusCode ?? 0, body: Buffer.concat(chunks) }));
+        res.on('error', () => finish(undefined));
+      },
+    );
+    // One deadline for everything: a module that trickles a byte a second is cut off too.
+    const timer = setTimeout(() => finish(undefined), timeoutMs);
+    req.on('error', () => finish(undefined));
+  });
+}
+
+/** The module's /info, or null when it has no socket, no /info, or answers anything unusable. */
+export async function readModuleInfo(
+  root: string,
+  reg: LoadedRegistration,
+  opts: InfoReadOptions = {},
+): Promise<ModuleInfo | null> {
+  const socket = reg.spec.socket;
+  if (!socket) return null;
+  const token = (await readToken(root, reg.name))?.toString('utf8').trim();
+  // A token no header can carry is the module's misconfiguration: ask without it (401, no info).
+  const sendable = token && /^[\x21-\x7e]+$/.test(token) ? token : undefined;
+  const r = await boundedGet(path.join(serviceDirs(root, reg.name).socketDir, socket.file), INFO_PATH, {
+    ...opts,
+    ...(sendable ? { token: sendable } : {}),
+  });
+  if (r?.status !== 200) return null;
+  try {
+    return pickInfo(JSON.parse(r.body.toString('utf8')));
+  } catch {
+    return null;
+  }
+}
