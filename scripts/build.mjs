@@ -20,10 +20,13 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
+import { bundleOptions } from './build-options.mjs';
 import { makeSbom } from './sbom.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const dist = path.join(root, 'dist');
+// --out DIR: build elsewhere than dist/ (benchmarks compare two builds without disturbing dist/).
+const outArg = process.argv.indexOf('--out');
+const dist = outArg > 0 ? path.resolve(process.argv[outArg + 1]) : path.join(root, 'dist');
 const bundleDir = path.join(dist, 'bundle');
 const bundleOnly = process.argv.includes('--bundle-only');
 const started = Date.now();
@@ -31,47 +34,7 @@ const started = Date.now();
 rmSync(bundleDir, { recursive: true, force: true });
 mkdirSync(bundleDir, { recursive: true });
 
-// The bundle runs as ES modules whose URL is not a file (sea:/...). These globals give CommonJS
-// dependencies what they expect, pointing at the executable itself.
-const banner = [
-  "import { createRequire as __bpCreateRequire } from 'node:module';",
-  "import { pathToFileURL as __bpToUrl } from 'node:url';",
-  'const __bp_import_meta_url = import.meta.url.startsWith("file:") ? import.meta.url : __bpToUrl(process.execPath).href;',
-  'const require = __bpCreateRequire(__bp_import_meta_url);',
-  'const __filename = process.execPath;',
-  "const __dirname = process.execPath.slice(0, process.execPath.lastIndexOf('/'));",
-].join('\n');
-
-const { metafile } = await esbuild.build({
-  absWorkingDir: root,
-  metafile: true,
-  entryPoints: { blueprint: path.join(root, 'src/main.ts') },
-  bundle: true,
-  splitting: true,
-  format: 'esm',
-  platform: 'node',
-  target: 'node24',
-  outdir: bundleDir,
-  outExtension: { '.js': '.mjs' },
-  chunkNames: 'chunk-[hash]',
-  banner: { js: banner },
-  define: { 'import.meta.url': '__bp_import_meta_url', 'process.env.DEV': 'false' },
-  alias: {
-    'react-devtools-core': path.join(root, 'scripts/stubs/react-devtools-core.mjs'),
-    // Engine transports blueprint never uses (see the stub).
-    ssh2: path.join(root, 'scripts/stubs/unused-transport.mjs'),
-    '@grpc/grpc-js': path.join(root, 'scripts/stubs/unused-transport.mjs'),
-    '@grpc/proto-loader': path.join(root, 'scripts/stubs/unused-transport.mjs'),
-    protobufjs: path.join(root, 'scripts/stubs/unused-transport.mjs'),
-    // An optional import of debug's that only a dev dependency installs (see the stub).
-    'supports-color': path.join(root, 'scripts/stubs/supports-color.mjs'),
-  },
-  external: ['*.node', 'cpu-features'],
-  jsx: 'automatic',
-  legalComments: 'none',
-  minifySyntax: true,
-  logLevel: 'warning',
-});
+const { metafile } = await esbuild.build(bundleOptions(root, bundleDir));
 
 const chunks = readdirSync(bundleDir).filter((f) => f.endsWith('.mjs'));
 console.log(`bundle: ${chunks.length} modules in dist/bundle (${Date.now() - started} ms)`);

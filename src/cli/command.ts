@@ -1,5 +1,4 @@
-import { parseArgs } from 'node:util';
-import { UsageError } from '../app/index.js';
+import { UsageError } from '../app/base.js';
 import type { Context } from './context.js';
 
 export interface OptionSpec {
@@ -39,6 +38,9 @@ export function isGroup(c: CommandSpec | CommandGroup): c is CommandGroup {
 
 export function parseCommandArgs(spec: CommandSpec, argv: string[], prog: string): Parsed {
   try {
+    // process.getBuiltinModule, not `import … from 'node:util'`: an ES import of node:util reads
+    // every export, which loads streams, workers and more (~3 ms on every start).
+    const { parseArgs } = process.getBuiltinModule('node:util');
     const { values, positionals } = parseArgs({
       args: argv,
       options: Object.fromEntries(

@@ -1,4 +1,4 @@
-import { type Layout, layout } from '../app/index.js';
+import { type Layout, layout } from '../app/base.js';
 import { escapeJson, escapeText } from '../present/escape.js';
 
 /** What every command gets: where the root is, how to talk to the user, and how to emit results. */
@@ -44,8 +44,13 @@ export interface GlobalOptions {
 export function createContext(opts: GlobalOptions, signal: AbortSignal): Context {
   const stdout = process.stdout;
   const stderr = process.stderr;
-  const color =
-    !opts.noColor && !process.env.NO_COLOR && process.env.TERM !== 'dumb' && Boolean(process.stderr.isTTY);
+  // Asked on first use: process.stdin on a file or /dev/null loads fs streams, readline and more
+  // (~4 ms), which `blueprint --json version` and most scripted commands never need.
+  let color: boolean | undefined;
+  let interactive: boolean | undefined;
+  const isColor = () =>
+    (color ??=
+      !opts.noColor && !process.env.NO_COLOR && process.env.TERM !== 'dumb' && Boolean(process.stderr.isTTY));
   const say = (line: string) => {
     if (!opts.json && !opts.quiet) stderr.write(`${escapeText(line)}\n`);
   };
@@ -63,12 +68,18 @@ export function createContext(opts: GlobalOptions, signal: AbortSignal): Context
     json: opts.json,
     yes: opts.yes,
     quiet: opts.quiet,
-    color,
-    interactive: Boolean(process.stdin.isTTY && process.stdout.isTTY),
+    get color() {
+      return isColor();
+    },
+    get interactive() {
+      interactive ??= Boolean(process.stdin.isTTY && process.stdout.isTTY);
+      return interactive;
+    },
     stdout,
     stderr,
     info: say,
-    warn: (line) => stderr.write(`${color ? '\x1b[33mwarning:\x1b[0m' : 'warning:'} ${escapeText(line)}\n`),
+    warn: (line) =>
+      stderr.write(`${isColor() ? '\x1b[33mwarning:\x1b[0m' : 'warning:'} ${escapeText(line)}\n`),
     result,
     report: (data, human) => (opts.quiet && !opts.json ? undefined : result(data, human)),
     signal,

@@ -6,7 +6,7 @@ import {
   InterruptedError,
   UsageError,
   VERSION,
-} from '../app/index.js';
+} from '../app/base.js';
 import { escapeJson, escapeText } from '../present/escape.js';
 import {
   type CommandGroup,

@@ -1,4 +1,4 @@
-import { VERSION } from '../../app/index.js';
+import { VERSION } from '../../app/base.js';
 import type { CommandSpec } from '../command.js';
 
 export const versionCommand: CommandSpec = {
