@@ -1,5 +1,8 @@
 import { access } from 'node:fs/promises';
 import type { Catalog } from '../core/setup/catalog.js';
+
+export type { Catalog, CatalogEntry } from '../core/setup/catalog.js';
+
 import type { AnswersInput, ApplyResult, LoadedSpec, ModuleOps, SetupPlan } from '../core/setup/index.js';
 import type { Change } from '../core/setup/plan.js';
 import type { BoxContext } from './context.js';

@@ -74,9 +74,7 @@ async function readBounded(file: string, max: number, what: string): Promise<Buf
  * One pass over a package file: its SHA-256, what its entries take unpacked, and its manifest.
  * Only shown to the admin: the install checks everything again through the package manager.
  */
-async function scanPackage(
-  file: string,
-): Promise<{
+async function scanPackage(file: string): Promise<{
   sha256: string;
   size: number;
   installed: number;
@@ -189,14 +187,6 @@ export async function readCatalog(root: string): Promise<Catalog | undefined> {
     [...newest.values()].sort((a, b) => a.name.localeCompare(b.name)).map((e) => describeEntry(dir, e)),
   );
   return { dir, url: pathToFileURL(dir).href, key, entries };
-}
-
-/** What the chosen entries need together: memory of their services, disk for files and images. */
-export function catalogNeeds(entries: CatalogEntry[]): { memoryBytes: number; diskBytes: number } {
-  return {
-    memoryBytes: entries.reduce((n, e) => n + e.memoryBytes, 0),
-    diskBytes: entries.reduce((n, e) => n + e.installedBytes + e.imageBytes, 0),
-  };
 }
 
 /**

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { z } from 'zod';
+import type { Catalog, CatalogEntry } from './catalog.js';
 import { DEFAULT_NTP, type Destination, egressDestinations } from './egress.js';
 import { describeKey, type KeyInfo } from './keys.js';
 import {
@@ -37,7 +38,8 @@ export interface Draft {
   updates: boolean;
 }
 
-export type StepKind = 'text' | 'confirm' | 'info';
+/** `checklist`: pick any of `choices` (Space), Enter accepts; the value is the names joined by commas. */
+export type StepKind = 'text' | 'confirm' | 'info' | 'checklist';
 
 export interface Step {
   id: string;
@@ -48,6 +50,8 @@ export interface Step {
   notes?(d: Draft, env: WizardEnv): string[];
   initial?(d: Draft): string;
   skip?(d: Draft, env: WizardEnv): boolean;
+  /** A checklist's entries, in order (the screen words what each needs). */
+  choices?(d: Draft, env: WizardEnv): CatalogEntry[];
   /** Returns the new draft, or the reason the answer is refused. */
   accept(value: string, d: Draft, env: WizardEnv): Promise<Draft | string>;
 }
@@ -57,7 +61,16 @@ export interface WizardEnv {
   cwd: string;
   /** GPU detection result, or why there is none to show. */
   gpuSummary: string[];
+  /** The image's offline module catalog (issue 18); absent when the box has none. */
+  catalog?: Catalog;
+  /** Why the catalog the box carries cannot be used (a bad signature...), to say so. */
+  catalogProblem?: string;
 }
+
+/** The catalog's installable entries: those whose file matched the signed index. */
+const catalogEntries = (env: WizardEnv): CatalogEntry[] =>
+  env.catalog?.entries.filter((e) => !e.problem) ?? [];
+const inCatalog = (env: WizardEnv, name: string) => catalogEntries(env).some((e) => e.name === name);
 
 function fieldError(schema: z.ZodType, value: unknown): string | undefined {
   const r = schema.safeParse(value);
@@ -255,13 +268,40 @@ export const STEPS: Step[] = [
     accept: async (_v, d) => d,
   },
   {
+    id: 'catalog',
+    title: 'Modules',
+    kind: 'checklist',
+    prompt: () => 'Modules to install from the offline catalog (Space choose, Enter accept)',
+    choices: (_d, env) => env.catalog?.entries ?? [],
+    skip: (_d, env) => !env.catalog?.entries.length,
+    initial: (d) => d.modules.join(','),
+    async accept(v, d, env) {
+      const names = list(v);
+      for (const name of names) {
+        const e = env.catalog?.entries.find((x) => x.name === name);
+        if (!e) return `"${name}" is not in the catalog`;
+        if (e.problem) return `${name} cannot be installed: ${e.problem}`;
+      }
+      // Modules typed for a repository (the next step) are kept.
+      return { ...d, modules: [...names, ...d.modules.filter((m) => !inCatalog(env, m))] };
+    },
+  },
+  {
     id: 'modules',
     title: 'Modules',
     kind: 'text',
     prompt: () => 'Modules to install (and start), separated by commas; leave empty for none',
+    notes: (_d, env) =>
+      env.catalog?.entries.length
+        ? ['Modules from the repository above, and the ones chosen from the catalog.']
+        : env.catalogProblem
+          ? [`The offline module catalog cannot be used: ${env.catalogProblem}`]
+          : ['No offline module catalog on this box: modules come from a repository.'],
+    // With a catalog and no repository, the checklist was the whole choice.
+    skip: (d, env) => Boolean(env.catalog?.entries.length) && !d.repoUrl,
     initial: (d) => d.modules.join(', '),
     async accept(v, d) {
-      const names = v.split(/[\s,]+/).filter(Boolean);
+      const names = [...new Set(v.split(/[\s,]+/).filter(Boolean))];
       for (const name of names) {
         const err = fieldError(moduleSchema.shape.name, name);
         if (err) return `"${name}" ${err}`;

@@ -15,6 +15,7 @@ import { fitCell } from '../components/Table.js';
 import { TextInput } from '../components/TextInput.js';
 import type { ScreenProps } from '../screen.js';
 import { useTheme } from '../theme.js';
+import { SetupCatalog } from './SetupCatalog.js';
 
 /** How soon after a y/n letter a bare Enter still belongs to it. */
 const LETTER_ENTER_MS = 1000;
@@ -35,6 +36,10 @@ export function Setup(props: ScreenProps) {
   const [error, setError] = useState('');
   const [checking, setChecking] = useState(false);
   const [wasDone, setWasDone] = useState(false);
+  const [box, setBox] = useState({ memoryBytes: 0, freeDiskBytes: 0 });
+  // The catalog is read while the first steps are answered (each package is read once for its
+  // sizes); the step before the checklist waits for it, so the steps never change under the admin.
+  const catalogRead = useRef<Promise<Pick<WizardEnv, 'catalog' | 'catalogProblem'>>>(Promise.resolve({}));
   // When a y/n letter answered a step: people type the letter and then Enter, and that Enter must
   // not also answer the next step (it skipped the repository URL unseen on the image). A bare Enter
   // this soon after, with no other key between, is taken as part of the letter's answer.
@@ -46,6 +51,10 @@ export function Setup(props: ScreenProps) {
   };
 
   useEffect(() => {
+    catalogRead.current = (sources.catalog?.() ?? Promise.resolve(undefined)).then(
+      (catalog) => (catalog ? { catalog } : {}),
+      (err: Error) => ({ catalogProblem: err.message }),
+    );
     void (async () => {
       const [host, gpus, done] = await Promise.all([sources.host(), sources.gpus(), sources.setupDone()]);
       const gpuSummary = gpus.available
@@ -53,6 +62,7 @@ export function Setup(props: ScreenProps) {
           ? gpus.value.map((g) => `${g.vendor} ${g.name}: ${g.detail}`)
           : ['No GPU found: modules run on the CPU.']
         : [`${gpus.reason}.`];
+      setBox({ memoryBytes: host.memory.totalBytes, freeDiskBytes: host.disk.freeBytes });
       setEnv({
         cwd: process.cwd(),
         gpuSummary,
@@ -95,8 +105,10 @@ export function Setup(props: ScreenProps) {
     setChecking(true);
     const r = await step.accept(v, draft, env).finally(() => setChecking(false));
     if (typeof r === 'string') return setError(r);
+    const withCatalog = { ...env, ...(await catalogRead.current) };
+    setEnv(withCatalog);
     setDraft(r);
-    goTo(nextStep(STEPS.indexOf(step), r, env), r);
+    goTo(nextStep(STEPS.indexOf(step), r, withCatalog), r);
   };
 
   useInput(
@@ -107,7 +119,7 @@ export function Setup(props: ScreenProps) {
         if (key.escape || input === 'n') goTo(nextStep(STEPS.length, draft, env, -1), draft);
         return;
       }
-      if (!step) return;
+      if (!step || step.kind === 'checklist') return; // SetupCatalog reads its own keys
       if (step.kind === 'text') {
         if (!key.return) letterAt.current = 0; // another key first: a later Enter is meant
         return;
@@ -181,7 +193,18 @@ export function Setup(props: ScreenProps) {
       {s.id === 'key' && draft.keyFingerprint ? (
         <Text dimColor={!plain}>{`Current: ${draft.keyFingerprint}`}</Text>
       ) : null}
-      <Box marginTop={1}>
+      {s.kind === 'checklist' ? (
+        <SetupCatalog
+          entries={s.choices?.(draft, env) ?? []}
+          initial={draft.modules}
+          box={box}
+          width={props.width}
+          isEcho={echoOfLetter}
+          onSubmit={(names) => void submit(names.join(','))}
+          onBack={() => goTo(nextStep(phase.index, draft, env, -1), draft)}
+        />
+      ) : null}
+      <Box marginTop={1} display={s.kind === 'checklist' ? 'none' : 'flex'}>
         <Text>{'> '}</Text>
         {s.kind === 'text' ? (
           <TextInput
@@ -201,7 +224,9 @@ export function Setup(props: ScreenProps) {
       </Box>
       {checking ? <Text>Checking...</Text> : null}
       {error ? <Text color={plain ? undefined : 'red'}>{`! ${error}`}</Text> : null}
-      <Text dimColor={!plain}>{'Enter accept  Esc previous step  Ctrl-U clear'}</Text>
+      {s.kind === 'checklist' ? null : (
+        <Text dimColor={!plain}>{'Enter accept  Esc previous step  Ctrl-U clear'}</Text>
+      )}
     </Box>
   );
 }

@@ -1,0 +1,107 @@
+/**
+ * Issue 18: the wizard's module step offers the image's offline catalog as a checklist, each
+ * module with what it needs, and the choice against what the box has; what is chosen is installed
+ * from the catalog at the end of setup. Without a catalog the free-text step says there is none.
+ */
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { makeCatalog } from '../setup/catalog-fixture.js';
+import { sshPublicKey, tempRoot } from '../setup/helpers.js';
+import { frameWith, renderApp, sourcesFor, type } from './helpers.js';
+
+let root: string;
+let work: string;
+const cleanups: (() => Promise<void>)[] = [];
+beforeEach(async () => {
+  const a = await tempRoot('ink-cat');
+  const b = await tempRoot('ink-cat-work');
+  root = a.root;
+  work = b.root;
+  cleanups.push(a.cleanup, b.cleanup);
+});
+afterEach(async () => {
+  for (const c of cleanups.splice(0)) await c();
+});
+
+const ENTER = '\r';
+const SPACE = ' ';
+const DOWN = '\x1b[B';
+
+/** Answers every step up to the module step: no SSH, no repository, defaults elsewhere. */
+async function toModuleStep() {
+  const app = renderApp(sourcesFor(root), { initial: 'setup', wizardOnly: true });
+  await frameWith(app, 'Step 1 of');
+  await type(app, '\x15', 'box-18', ENTER);
+  await frameWith(app, 'Time zone');
+  await type(app, ENTER);
+  await frameWith(app, 'Admin user');
+  await type(app, ENTER);
+  await frameWith(app, 'Admin SSH key');
+  await type(app, '\x15', sshPublicKey('ops@laptop'), ENTER);
+  await frameWith(app, 'Let SSH listen?');
+  await type(app, 'n');
+  await frameWith(app, 'URL of the package repository');
+  await type(app, '\x15', ENTER);
+  await frameWith(app, 'DNS server addresses');
+  await type(app, ENTER);
+  await frameWith(app, 'NTP servers');
+  await type(app, '\x15', 'none', ENTER);
+  await frameWith(app, 'Debian security updates');
+  await type(app, 'n');
+  await frameWith(app, 'GPU check');
+  await new Promise((r) => setTimeout(r, 1100)); // a bare Enter this soon would belong to the n
+  await type(app, ENTER);
+  return app;
+}
+
+describe('the setup wizard with the offline catalog', () => {
+  it('shows each module with its needs and the box, installs what was chosen from the catalog', async () => {
+    await makeCatalog(root, work, { imageBytes: 300_000 });
+    const app = await toModuleStep();
+    const step = await frameWith(app, 'Modules to install from the offline catalog');
+    // No repository was given: the checklist is the whole module choice, in the same 11 steps.
+    expect(step).toContain('Step 11 of 11: Modules');
+    expect(step).toMatch(/> \[ \] alpha 1\.0\.0 {2}Alpha, a plain package/);
+    expect(step).toMatch(/\[ \] beta 2\.1\.0 {2}Beta, a service/);
+    expect(step).toMatch(/needs 1\.0 GiB memory, \d+(\.\d)? KiB disk, uses a GPU if there is one/);
+    expect(step).toMatch(/This box: .+ memory, .+ free disk\./);
+    expect(step).toContain('Chosen: 0 module(s), 0 B memory, 0 B disk.');
+    // Choose beta, then change the mind: choose alpha only.
+    await type(app, DOWN, SPACE);
+    expect(await frameWith(app, '[x] beta')).toContain('Chosen: 1 module(s), 1.0 GiB memory');
+    await type(app, SPACE, '\x1b[A', SPACE);
+    const chosen = await frameWith(app, '[x] alpha');
+    expect(chosen).toContain('[ ] beta');
+    expect(chosen).toMatch(/Chosen: 1 module\(s\), 0 B memory, \d+(\.\d)? KiB disk\./);
+    await type(app, ENTER);
+    await frameWith(app, 'Apply these changes?');
+    await type(app, 'y');
+    await frameWith(app, 'Done.');
+    const installed = await readFile(path.join(root, 'var/lib/blueprint/pkg/installed.json'), 'utf8');
+    expect(installed).toMatch(/"name": ?"alpha"[\s\S]*"origin": ?"catalog"/);
+    expect(installed).not.toContain('"beta"');
+    app.unmount();
+  });
+
+  it('Enter with nothing chosen installs no module', async () => {
+    await makeCatalog(root, work);
+    const app = await toModuleStep();
+    await frameWith(app, 'Modules to install from the offline catalog');
+    await type(app, ENTER);
+    await frameWith(app, 'Apply these changes?');
+    await type(app, 'y');
+    await frameWith(app, 'Done.');
+    await expect(readFile(path.join(root, 'var/lib/blueprint/pkg/installed.json'), 'utf8')).rejects.toThrow();
+    await expect(readFile(path.join(root, 'etc/blueprint/repos.d/catalog.json'))).rejects.toThrow();
+    app.unmount();
+  });
+
+  it('without a catalog the module step is the free-text one and says there is none', async () => {
+    const app = await toModuleStep();
+    const step = await frameWith(app, 'Modules to install (and start)');
+    expect(step).toContain('No offline module catalog on this box: modules come from a repository.');
+    expect(step).toContain('Step 11 of 11: Modules');
+    app.unmount();
+  });
+});
