@@ -1,55 +1,28 @@
-import { execFile } from 'node:child_process';
 import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { QdrantClient } from '@qdrant/js-client-rest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { makePackageSource } from '../../modules/vectors/package.js';
-import { bpkg, makeKey, run, tempDir } from '../helpers/pkg.js';
+import { moduleE2E, podman } from '../helpers/module-e2e.js';
 import { bridge } from './served.js';
 
 // The whole path a user takes, on the real engine: build and sign a repository holding the module
 // (FROM-scratch image with the hnswlib addon), install it with bpkg, start it, use it through the
 // Qdrant client on its unix socket, kill -9 the container during writes, restart, remove.
 const name = `vectors-e2e-${process.pid}`;
-const work = tempDir('bp-vec-e2e-');
-const root = join(work, 'root');
-const socket = join(root, 'run/blueprint/services', name, 'api.sock');
-const data = join(root, 'var/lib/blueprint/modules', name);
+const e = moduleE2E({
+  prefix: 'bp-vec-e2e-',
+  install: [name],
+  sources: async (work) => [(await makePackageSource({ out: join(work, 'src'), name })).dir],
+});
+const socket = e.socket(name);
+const data = e.data(name);
 const container = `blueprint-${name}`;
-const podman = async (...args: string[]) => (await promisify(execFile)('podman', args)).stdout.trim();
-const blueprint = async (...args: string[]) => {
-  const r = await run(['--root', root, '--json', ...args]);
-  if (r.code !== 0) throw new Error(`blueprint ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
-  return JSON.parse(r.stdout || '{}') as Record<string, unknown>;
-};
+const blueprint = e.blueprint;
 async function connect(headers?: Record<string, string>) {
   const b = await bridge(socket);
   return { b, client: new QdrantClient({ url: b.url, checkCompatibility: false, headers }) };
 }
-
-let key: Awaited<ReturnType<typeof makeKey>>;
-beforeAll(async () => {
-  key = await makeKey(join(work, 'key'));
-  const { dir } = await makePackageSource({ out: join(work, 'src'), name });
-  const repo = join(work, 'repo');
-  const built = await run(['repo', 'build', dir, '--repo', repo, '--key', key.privateFile]);
-  expect(built.code, built.stderr).toBe(0);
-  for (const args of [
-    ['key', 'add', key.publicFile, '--fingerprint', key.fingerprint],
-    ['repo', 'add', 'main', repo],
-    ['update'],
-    ['install', name],
-  ]) {
-    const r = await bpkg(root, args);
-    expect(r.code, `bpkg ${args.join(' ')}: ${r.stderr}`).toBe(0);
-  }
-}, 300_000);
-
-afterAll(async () => {
-  await bpkg(root, ['remove', name]).catch(() => undefined);
-  rmSync(work, { recursive: true, force: true });
-});
 
 describe('vectors module end to end (signed repository, Podman sandbox)', () => {
   it('starts healthy, serves the Qdrant client, and keeps every acknowledged point through kill -9', async () => {
@@ -120,11 +93,9 @@ describe('vectors module end to end (signed repository, Podman sandbox)', () => 
   });
 
   it('an upgrade of the module keeps the database', async () => {
-    const { dir } = await makePackageSource({ out: join(work, 'src2'), name, version: '0.1.1' });
-    const built = await run(['repo', 'build', dir, '--repo', join(work, 'repo'), '--key', key.privateFile]);
-    expect(built.code, built.stderr).toBe(0);
-    expect((await bpkg(root, ['update'])).code).toBe(0);
-    const up = await bpkg(root, ['--json', 'upgrade']);
+    const { dir } = await makePackageSource({ out: join(e.work, 'src2'), name, version: '0.1.1' });
+    await e.publish(dir);
+    const up = await e.bpkg(['--json', 'upgrade']);
     expect(up.code, up.stderr).toBe(0);
     expect(JSON.parse(up.stdout).changes).toMatchObject([{ name, from: '0.1.0', to: '0.1.1' }]);
     await blueprint('service', 'stop', name).catch(() => undefined);
@@ -138,9 +109,11 @@ describe('vectors module end to end (signed repository, Podman sandbox)', () => 
   it('stops cleanly; bpkg remove keeps the database', async () => {
     await blueprint('service', 'stop', name);
     expect(existsSync(socket)).toBe(false);
-    const r = await bpkg(root, ['remove', name]);
+    const r = await e.bpkg(['remove', name]);
     expect(r.code, r.stderr).toBe(0);
-    expect(await podman('ps', '-a', '--filter', `name=${container}`, '--format', '{{.Names}}')).toBe('');
+    expect((await podman('ps', '-a', '--filter', `name=${container}`, '--format', '{{.Names}}')).trim()).toBe(
+      '',
+    );
     expect(existsSync(join(data, 'db/checkpoint/manifest.json'))).toBe(true);
   });
 });
