@@ -15,6 +15,7 @@ import type { PlannedChange, ProgressEvent } from '../core/pkg/index.js';
 import { type Layout, layout } from '../core/system/paths.js';
 import { type BoxContext, makeContext } from './context.js';
 import type { KeyOps, PackageOps, RepoOps } from './packages.js';
+import type { RagOps } from './rag.js';
 import type { ServiceOps } from './services.js';
 import type { SetupOps } from './setup.js';
 import type { AuditOps, BoxStatus, GpuOps } from './system.js';
@@ -78,6 +79,8 @@ export interface Box {
   readonly repos: RepoOps;
   /** Sandboxed services: list, status, start, stop, restart, logs, followLogs, inspect, watch. */
   readonly services: ServiceOps;
+  /** The installed `rag` module's API (documents in, answers with sources out) through its socket. */
+  readonly rag: RagOps;
   /** GPUs and whether services can use them. */
   readonly gpu: GpuOps;
   /** First-boot setup and `apply`: load answers or a spec, plan, apply; the wizard's operations. */
@@ -102,6 +105,7 @@ export function openBox(root: string, options: BoxOptions = {}): Box {
     keys: lazyOps(() => import('./packages.js').then((m) => m.keyOps(ctx))),
     repos: lazyOps(() => import('./packages.js').then((m) => m.repoOps(ctx))),
     services: lazyOps(() => import('./services.js').then((m) => m.serviceOps(ctx))),
+    rag: lazyOps(() => import('./rag.js').then((m) => m.ragOps(ctx))),
     gpu: lazyOps(() => import('./system.js').then((m) => m.gpuOps(ctx))),
     setup: lazyOps(() => import('./setup.js').then((m) => m.setupOps(ctx))),
     audit: lazyOps(() => import('./system.js').then((m) => m.auditOps(ctx))),
@@ -145,6 +149,7 @@ export type {
   RepoOps,
   RepoRow,
 } from './packages.js';
+export type { IngestReport, IngestResult, RagAnswer, RagDocument, RagOps, RagSource } from './rag.js';
 export type { LogLine, ServiceOps, ServiceRegistration } from './services.js';
 export type { Catalog, CatalogEntry, SetupOps } from './setup.js';
 export type { AuditOps, BoxStatus, GpuOps } from './system.js';

@@ -47,6 +47,12 @@ export const topLevel: TopLevelEntry[] = [
     load: async () => (await import('./apply.js')).applyCommand,
   },
   {
+    name: 'rag',
+    summary:
+      'Documents in, answers with sources out: `rag ingest PATH...`, `rag ask QUESTION` (the rag module)',
+    load: async () => (await import('./rag.js')).ragGroup,
+  },
+  {
     name: 'repo',
     summary: 'Publish a repository: generate keys, build and sign packages',
     load: async () => (await import('./repo.js')).repoGroup,

@@ -1,0 +1,237 @@
+/**
+ * A client for an installed module's HTTP API on its unix socket, as an admin on the box uses it:
+ * the socket is the one the services layer made for it (ROOT/run/blueprint/services/NAME/FILE),
+ * the bearer token the one the admin set (read as the wiring reads it: no link, no FIFO, 4 KiB).
+ * Generic on purpose: `blueprint rag` is built on it, and any later module command (`llm chat`)
+ * can be, without a second socket client.
+ *
+ * Everything a module answers is untrusted: bodies are bounded (MAX_BODY, MAX_EVENT), an error's
+ * message is cut to 500 characters, and front ends escape what they show. Errors are typed:
+ * not running (with the start command), not found (exit 3), refused input, busy (503).
+ */
+import type { IncomingMessage } from 'node:http';
+import path from 'node:path';
+import { BlueprintError, InterruptedError, NotFoundError } from '../core/errors.js';
+
+/** A JSON answer larger than this is refused (a document list of ~100k entries fits). */
+const MAX_BODY = 64 * 1024 * 1024;
+/** One server-sent event at most this long (a chunk of a streamed answer is a few bytes). */
+const MAX_EVENT = 1024 * 1024;
+
+/** The module answered with an HTTP error: `status` and its (untrusted, cut) message. */
+export class ModuleApiError extends BlueprintError {
+  constructor(
+    readonly module: string,
+    readonly status: number,
+    message: string,
+    code: string,
+    hint?: string,
+  ) {
+    super(`${module}: ${message}`, code, hint, status === 404 ? 3 : 1);
+  }
+}
+
+export interface ModuleRequest {
+  /** JSON (serialised here) or raw bytes with `contentType`. */
+  body?: unknown;
+  contentType?: string;
+  signal?: AbortSignal;
+  /**
+   * Server-sent events: each event's `data` as it arrives, when the answer is `text/event-stream`;
+   * the request's promise resolves after the stream ends (its body is then undefined).
+   */
+  onEvent?: (data: string) => void;
+}
+
+export interface ModuleApi {
+  readonly name: string;
+  /** The socket on the host. */
+  readonly socket: string;
+  /** One request; resolves with a status below 400 and the parsed JSON body, else throws `ModuleApiError`. */
+  request<T = unknown>(
+    method: string,
+    urlPath: string,
+    opts?: ModuleRequest,
+  ): Promise<{ status: number; body: T }>;
+}
+
+/** The API of installed module `name` (NotFoundError when it is not installed or has no socket). */
+export async function openModuleApi(root: string, name: string): Promise<ModuleApi> {
+  const [{ getRegistration }, { serviceDirs }, { readToken }] = await Promise.all([
+    import('../core/services/registry.js'),
+    import('../core/services/policy.js'),
+    import('../core/services/wiring.js'),
+  ]);
+  const reg = await getRegistration(root, name);
+  if (!reg.spec.socket)
+    throw new NotFoundError(
+      `${name} has no API socket`,
+      'Only modules with a service socket answer requests.',
+    );
+  const socket = path.join(serviceDirs(root, name).socketDir, reg.spec.socket.file);
+  const token = (await readToken(root, name))?.toString('utf8').trim();
+  return {
+    name,
+    socket,
+    request: (method, urlPath, opts = {}) => send(name, socket, token, method, urlPath, opts),
+  };
+}
+
+async function send<T>(
+  name: string,
+  socket: string,
+  token: string | undefined,
+  method: string,
+  urlPath: string,
+  opts: ModuleRequest,
+): Promise<{ status: number; body: T }> {
+  const { request } = await import('node:http');
+  const raw = opts.body;
+  const payload =
+    raw === undefined ? undefined : Buffer.isBuffer(raw) ? raw : Buffer.from(JSON.stringify(raw), 'utf8');
+  const headers: Record<string, string> = {};
+  if (payload) {
+    headers['content-type'] = opts.contentType ?? 'application/json';
+    headers['content-length'] = String(payload.length);
+  }
+  if (token) headers.authorization = `Bearer ${token}`;
+  if (opts.signal?.aborted) throw new InterruptedError();
+  return new Promise((resolve, reject) => {
+    let answer: IncomingMessage | undefined;
+    const req = request({ socketPath: socket, method, path: urlPath, headers }, (res) => {
+      answer = res;
+      const type = String(res.headers['content-type'] ?? '');
+      const status = res.statusCode ?? 0;
+      if (status < 400 && opts.onEvent && type.startsWith('text/event-stream')) {
+        readEvents(res, opts.onEvent).then(() => resolve({ status, body: undefined as T }), reject);
+        return;
+      }
+      readBody(res).then((text) => {
+        let body: unknown = text;
+        try {
+          body = text ? JSON.parse(text) : undefined;
+        } catch {}
+        if (status >= 400) reject(httpError(name, status, body));
+        else if (typeof body === 'string')
+          reject(new ModuleApiError(name, status, 'answered with no JSON', 'module-bad-answer'));
+        else resolve({ status, body: body as T });
+      }, reject);
+    });
+    const onAbort = () => {
+      answer?.destroy(new InterruptedError());
+      req.destroy(new InterruptedError());
+    };
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
+    const done = () => opts.signal?.removeEventListener('abort', onAbort);
+    req.on('close', done);
+    req.on('error', (err) => reject(connectError(name, socket, err)));
+    req.end(payload);
+  });
+}
+
+function readBody(res: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    res.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > MAX_BODY)
+        res.destroy(new BlueprintError(`answer larger than ${MAX_BODY} bytes`, 'module-bad-answer'));
+      else chunks.push(c);
+    });
+    res.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    res.on('error', reject);
+  });
+}
+
+/** Server-sent events (the WHATWG format): `data:` lines joined by newlines, an event per blank line. */
+function readEvents(res: IncomingMessage, onEvent: (data: string) => void): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let pending = '';
+    let data: string[] = [];
+    const line = (l: string) => {
+      if (l === '') {
+        if (data.length) onEvent(data.join('\n'));
+        data = [];
+      } else if (l.startsWith('data:')) data.push(l.slice(l[5] === ' ' ? 6 : 5));
+    };
+    res.setEncoding('utf8');
+    res.on('data', (text: string) => {
+      pending += text;
+      const lines = pending.split(/\r\n|\r|\n/);
+      pending = lines.pop() ?? '';
+      try {
+        for (const l of lines) line(l);
+      } catch (err) {
+        res.destroy(err as Error);
+        return;
+      }
+      if (pending.length + data.reduce((n, d) => n + d.length, 0) > MAX_EVENT)
+        res.destroy(new BlueprintError(`an event larger than ${MAX_EVENT} bytes`, 'module-bad-answer'));
+    });
+    res.on('end', () => {
+      try {
+        if (pending) line(pending);
+        line('');
+        resolve();
+      } catch (err) {
+        reject(err);
+      }
+    });
+    res.on('error', reject);
+  });
+}
+
+function httpError(name: string, status: number, body: unknown): ModuleApiError {
+  const e = (body as { error?: { message?: unknown; code?: unknown } } | undefined)?.error;
+  const said = typeof e?.message === 'string' ? e.message.slice(0, 500) : `HTTP ${status}`;
+  if (status === 404) return new ModuleApiError(name, status, said, 'module-not-found');
+  if (status === 401 || status === 403)
+    return new ModuleApiError(
+      name,
+      status,
+      said,
+      'module-unauthorized',
+      `The module wants its access token: run as root so that ROOT/var/lib/blueprint/modules/${name}/access-token can be read.`,
+    );
+  if (status === 503 || status === 429)
+    return new ModuleApiError(
+      name,
+      status,
+      said,
+      'module-busy',
+      `Try again shortly; \`blueprint service status\` shows whether ${name} and what it uses are running.`,
+    );
+  if (status === 413)
+    return new ModuleApiError(name, status, said, 'module-too-large', 'Send a smaller file.');
+  if (status >= 400 && status < 500) return new ModuleApiError(name, status, said, 'module-refused');
+  return new ModuleApiError(
+    name,
+    status,
+    said,
+    'module-error',
+    `\`blueprint service logs ${name}\` may say more.`,
+  );
+}
+
+function connectError(name: string, socket: string, err: unknown): BlueprintError {
+  if (err instanceof BlueprintError) return err;
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT' || code === 'ECONNREFUSED')
+    return new BlueprintError(
+      `${name} is not running (nothing answers on ${socket})`,
+      'module-not-running',
+      `Start it: blueprint service start ${name}`,
+    );
+  if (code === 'EACCES' || code === 'EPERM')
+    return new BlueprintError(
+      `Cannot connect to ${socket}: permission denied`,
+      'module-not-permitted',
+      'Run as root.',
+    );
+  return new BlueprintError(
+    `${name}: ${(err as Error).message}`,
+    'module-connection',
+    `\`blueprint service status ${name}\``,
+  );
+}

@@ -1,0 +1,285 @@
+/**
+ * The `rag` module's API as operations (`blueprint rag ...`, and any front end): send files or
+ * folders to be indexed, ask a question and get the answer (streamed) with its sources, list and
+ * remove documents. It speaks the contract of modules/rag/README.md through the module's socket
+ * (module-api.ts); files are found and read by core (system/walk.ts: a folder's links may not lead
+ * out of it, each file read once).
+ *
+ * What the module answers is untrusted: shapes are checked here, text is escaped by front ends.
+ */
+import type { FoundFile } from '../core/system/walk.js';
+import type { BoxContext } from './context.js';
+import { type ModuleApi, ModuleApiError, openModuleApi } from './module-api.js';
+
+/** The file types the rag module takes, by extension, and the media type each is sent as. */
+export const RAG_TYPES: Readonly<Record<string, string>> = {
+  '.txt': 'text/plain',
+  '.md': 'text/markdown',
+  '.html': 'text/html',
+  '.htm': 'text/html',
+  '.pdf': 'application/pdf',
+};
+
+/** A file larger than this is not sent (the module refuses large bodies too, with 413). */
+export const MAX_FILE_BYTES = 64 * 1024 * 1024;
+
+export interface RagTarget {
+  /** The installed rag module to talk to (default `rag`). */
+  service?: string;
+  signal?: AbortSignal;
+}
+
+export interface RagDocument {
+  id: string;
+  source: string;
+  collection: string;
+  sha256: string;
+  chunks: number;
+  pages: number;
+  bytes?: number;
+  createdAt?: string;
+}
+
+/** One file of an ingest: sent and indexed, already there (same content), or failed (with why). */
+export type IngestResult =
+  | { name: string; status: 'ingested' | 'duplicate'; document: RagDocument }
+  | { name: string; status: 'failed'; error: { code: string; message: string; hint?: string } };
+
+export interface IngestReport {
+  files: IngestResult[];
+  ingested: number;
+  duplicates: number;
+  failed: number;
+}
+
+export interface RagSource {
+  document: string;
+  source: string;
+  page: number | null;
+  score: number | null;
+}
+
+export interface RagAnswer {
+  answer: string;
+  sources: RagSource[];
+  finishReason: string | null;
+}
+
+export interface RagOps {
+  /**
+   * Sends each file named, and the .txt .md .html .htm .pdf files below each folder named (links
+   * that lead out of a folder refused), one request per file. A failure is reported for that file
+   * (`onFile`, and in the report) and the rest continue; ConnectionErrors (module not running)
+   * and an interrupt stop the whole run.
+   */
+  ingest(
+    paths: string[],
+    opts?: RagTarget & { collection?: string; onFile?: (r: IngestResult) => void },
+  ): Promise<IngestReport>;
+  /** Asks a question: retrieval + the llm module's answer with its sources; `onText` gets it as it streams. */
+  ask(
+    question: string,
+    opts?: RagTarget & {
+      k?: number;
+      collection?: string;
+      maxTokens?: number;
+      stream?: boolean;
+      onText?: (text: string) => void;
+      onSources?: (sources: RagSource[]) => void;
+    },
+  ): Promise<RagAnswer>;
+  list(opts?: RagTarget & { collection?: string }): Promise<RagDocument[]>;
+  /** Removes a document and its chunks; NotFound (exit 3) for an unknown id. */
+  remove(id: string, opts?: RagTarget): Promise<{ id: string; chunks: number }>;
+}
+
+const str = (v: unknown): v is string => typeof v === 'string';
+const num = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+
+function bad(api: ModuleApi, what: string): never {
+  throw new ModuleApiError(api.name, 200, `answered ${what} in an unexpected shape`, 'module-bad-answer');
+}
+
+function toDocument(api: ModuleApi, d: unknown): RagDocument {
+  const o = (d ?? {}) as Record<string, unknown>;
+  if (!str(o.id) || !str(o.source) || !num(o.chunks)) bad(api, 'a document');
+  return {
+    id: o.id,
+    source: o.source,
+    collection: str(o.collection) ? o.collection : 'default',
+    sha256: str(o.sha256) ? o.sha256 : '',
+    chunks: o.chunks,
+    pages: num(o.pages) ? o.pages : 0,
+    ...(num(o.bytes) ? { bytes: o.bytes } : {}),
+    ...(str(o.createdAt) ? { createdAt: o.createdAt } : {}),
+  };
+}
+
+function toSources(api: ModuleApi, v: unknown): RagSource[] {
+  if (v === undefined || v === null) return [];
+  if (!Array.isArray(v)) bad(api, 'sources');
+  return v.map((s) => {
+    const o = (s ?? {}) as Record<string, unknown>;
+    if (!str(o.document)) bad(api, 'a source');
+    return {
+      document: o.document,
+      source: str(o.source) ? o.source : '',
+      page: num(o.page) ? o.page : null,
+      score: num(o.score) ? o.score : null,
+    };
+  });
+}
+
+const query = (params: Record<string, string | undefined>) => {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v !== undefined) q.set(k, v);
+  const s = q.toString();
+  return s ? `?${s}` : '';
+};
+
+export function ragOps(ctx: BoxContext): RagOps {
+  const api = (t: RagTarget = {}) => openModuleApi(ctx.root, t.service ?? 'rag');
+  const signalOf = (t: RagTarget) => t.signal ?? ctx.options.signal;
+  return {
+    async ingest(paths, opts = {}) {
+      const { collectFiles, readFound } = await import('../core/system/walk.js');
+      const { BlueprintError, InterruptedError } = await import('../core/errors.js');
+      const client = await api(opts);
+      const signal = signalOf(opts);
+      const { files, refused } = await collectFiles(paths, Object.keys(RAG_TYPES));
+      const report: IngestReport = { files: [], ingested: 0, duplicates: 0, failed: 0 };
+      const add = (r: IngestResult) => {
+        report.files.push(r);
+        if (r.status === 'failed') report.failed++;
+        else if (r.status === 'duplicate') report.duplicates++;
+        else report.ingested++;
+        opts.onFile?.(r);
+      };
+      const failed = (name: string, err: unknown): IngestResult => {
+        const e =
+          err instanceof BlueprintError
+            ? err
+            : new BlueprintError(String((err as Error)?.message ?? err), 'io');
+        return {
+          name,
+          status: 'failed',
+          error: { code: e.code, message: e.message, ...(e.hint ? { hint: e.hint } : {}) },
+        };
+      };
+      for (const r of refused) add(failed(r.name, r.error));
+      for (const file of files) {
+        if (signal?.aborted) throw new InterruptedError();
+        try {
+          add(await sendFile(client, file, opts.collection, signal, readFound));
+        } catch (err) {
+          // The module down, or Ctrl-C: the next file would fail the same way.
+          if (err instanceof InterruptedError) throw err;
+          if (
+            err instanceof BlueprintError &&
+            /^module-(not-running|not-permitted|connection)$/.test(err.code)
+          )
+            throw err;
+          add(failed(file.name, err));
+        }
+      }
+      return report;
+    },
+
+    async ask(question, opts = {}) {
+      const client = await api(opts);
+      const body = {
+        messages: [{ role: 'user', content: question }],
+        stream: opts.stream ?? false,
+        ...(opts.k === undefined ? {} : { k: opts.k }),
+        ...(opts.collection === undefined ? {} : { collection: opts.collection }),
+        ...(opts.maxTokens === undefined ? {} : { max_tokens: opts.maxTokens }),
+      };
+      let answer = '';
+      let sources: RagSource[] | undefined;
+      let finishReason: string | null = null;
+      const signal = signalOf(opts);
+      const r = await client.request<Record<string, unknown>>('POST', '/v1/chat/completions', {
+        body,
+        ...(signal ? { signal } : {}),
+        onEvent: (data) => {
+          if (data === '[DONE]') return;
+          let chunk: Record<string, unknown>;
+          try {
+            chunk = JSON.parse(data) as Record<string, unknown>;
+          } catch {
+            bad(client, 'a stream event');
+          }
+          if (chunk.error) throw new ModuleApiError(client.name, 200, messageOf(chunk.error), 'module-error');
+          if (sources === undefined && chunk.sources !== undefined) {
+            sources = toSources(client, chunk.sources);
+            opts.onSources?.(sources);
+          }
+          const choice = (chunk.choices as Record<string, unknown>[] | undefined)?.[0];
+          const delta = (choice?.delta as { content?: unknown } | undefined)?.content;
+          if (str(delta) && delta) {
+            answer += delta;
+            opts.onText?.(delta);
+          }
+          if (str(choice?.finish_reason)) finishReason = choice.finish_reason;
+        },
+      });
+      if (r.body !== undefined) {
+        // A whole answer (stream false, or a server that does not stream).
+        const choice = (r.body.choices as Record<string, unknown>[] | undefined)?.[0];
+        const content = (choice?.message as { content?: unknown } | undefined)?.content;
+        if (!str(content)) bad(client, 'a chat completion');
+        answer = content;
+        finishReason = str(choice?.finish_reason) ? choice.finish_reason : null;
+        sources = toSources(client, r.body.sources);
+        opts.onSources?.(sources);
+        opts.onText?.(content);
+      }
+      return { answer, sources: sources ?? [], finishReason };
+    },
+
+    async list(opts = {}) {
+      const client = await api(opts);
+      const signal = signalOf(opts);
+      const r = await client.request<{ documents?: unknown }>(
+        'GET',
+        `/v1/documents${query({ collection: opts.collection })}`,
+        {
+          ...(signal ? { signal } : {}),
+        },
+      );
+      if (!Array.isArray(r.body?.documents)) bad(client, 'the document list');
+      return r.body.documents.map((d) => toDocument(client, d));
+    },
+
+    async remove(id, opts = {}) {
+      const client = await api(opts);
+      const signal = signalOf(opts);
+      const r = await client.request<{ id?: unknown; chunks?: unknown }>(
+        'DELETE',
+        `/v1/documents/${encodeURIComponent(id)}`,
+        { ...(signal ? { signal } : {}) },
+      );
+      return { id, chunks: num(r.body?.chunks) ? r.body.chunks : 0 };
+    },
+  };
+}
+
+const messageOf = (e: unknown) =>
+  String((e as { message?: unknown })?.message ?? 'failed while answering').slice(0, 500);
+
+async function sendFile(
+  client: ModuleApi,
+  file: FoundFile,
+  collection: string | undefined,
+  signal: AbortSignal | undefined,
+  readFound: (f: FoundFile, max: number) => Promise<Buffer>,
+): Promise<IngestResult> {
+  const bytes = await readFound(file, MAX_FILE_BYTES);
+  const r = await client.request<Record<string, unknown>>(
+    'POST',
+    `/v1/documents${query({ source: file.name, collection })}`,
+    { body: bytes, contentType: RAG_TYPES[file.ext]!, ...(signal ? { signal } : {}) },
+  );
+  const document = toDocument(client, r.body);
+  return { name: file.name, status: r.body.duplicate === true ? 'duplicate' : 'ingested', document };
+}

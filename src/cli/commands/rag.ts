@@ -1,0 +1,157 @@
+/**
+ * `blueprint rag ingest|ask|list|remove`: the rag module from the command line, without writing
+ * HTTP by hand.
+ *
+ * Why commands for this one module rather than a general "a module offers commands" mechanism:
+ * such a mechanism would let a package's manifest decide what the admin's CLI does (which flags
+ * mean what, which local files are read and sent where, what is printed) — a signed community
+ * module steering a root process that can read every file on the box. Here the behaviour is code
+ * reviewed with the program: which files a folder gives (core/system/walk.ts: no link out of it),
+ * how each is read (once, no FIFO, no link), what is escaped. What is generic is underneath: the
+ * socket client (app/module-api.ts, the module's socket and token as the services layer set them
+ * up), so another module's commands (`llm chat`) are a small file like this one.
+ */
+import { type IngestResult, type RagSource, UsageError } from '../../app/index.js';
+import { escapeText } from '../../present/escape.js';
+import { documentsTable, ingestLine, ingestSummary, sourcesText } from '../../present/rag.js';
+import { cliBox } from '../box.js';
+import {
+  type CommandGroup,
+  type CommandSpec,
+  type OptionSpec,
+  optBool,
+  optString,
+  type Parsed,
+  requirePositionals,
+} from '../command.js';
+import type { Context } from '../context.js';
+
+const serviceOption: Record<string, OptionSpec> = {
+  service: {
+    type: 'string',
+    value: 'NAME',
+    description: 'The installed rag module to use (default: rag)',
+  },
+};
+const collectionOption: Record<string, OptionSpec> = {
+  collection: { type: 'string', value: 'C', description: 'The collection (default: the default collection)' },
+};
+
+const target = (ctx: Context, parsed: Parsed) => {
+  const service = optString(parsed, 'service');
+  const collection = optString(parsed, 'collection');
+  return {
+    signal: ctx.signal,
+    ...(service ? { service } : {}),
+    ...(collection !== undefined ? { collection } : {}),
+  };
+};
+
+const whole = (parsed: Parsed, name: string, min: number, max: number): number | undefined => {
+  const v = optString(parsed, name);
+  if (v === undefined) return undefined;
+  if (!/^\d+$/.test(v) || Number(v) < min || Number(v) > max)
+    throw new UsageError(`--${name} needs a whole number from ${min} to ${max}`);
+  return Number(v);
+};
+
+const ingest: CommandSpec = {
+  name: 'ingest',
+  summary: 'Index files, and the .txt .md .html .htm .pdf files below folders (recursively)',
+  args: 'PATH...',
+  options: { ...collectionOption, ...serviceOption },
+  details: `Each file is sent once, in name order; a line says what became of it: indexed (its id,
+chunks and pages), already indexed (the same content is there: nothing sent twice), or failed
+(why). A failure does not stop the others. Links below a folder are followed only to files
+inside it. Files of other types in a folder are passed over; a file named on the command line
+must be of one of these types.
+
+Exit codes: 0 every file indexed or already there, 1 at least one failed (the rest were sent),
+3 the module is not installed, 130 interrupted (the file being sent is indexed whole or not at
+all). With --json: {files:[{name,status,document|error}], ingested, duplicates, failed}.
+
+Example: blueprint rag ingest ~/manuals notes.md --collection support`,
+  async run(ctx, parsed) {
+    const paths = requirePositionals(parsed, 1, 'a file or folder to ingest', 'blueprint rag ingest');
+    const report = await cliBox(ctx).rag.ingest(paths, {
+      ...target(ctx, parsed),
+      onFile: (r: IngestResult) => {
+        if (ctx.json) return;
+        if (r.status === 'failed') {
+          ctx.stderr.write(`${escapeText(`error: ${ingestLine(r)}`)}\n`);
+          if (r.error.hint) ctx.stderr.write(`${escapeText(`hint: ${r.error.hint}`)}\n`);
+        } else if (!ctx.quiet) ctx.stdout.write(`${escapeText(ingestLine(r))}\n`);
+      },
+    });
+    ctx.report(report, ingestSummary(report));
+    return report.failed > 0 ? 1 : 0;
+  },
+};
+
+const ask: CommandSpec = {
+  name: 'ask',
+  summary: 'Ask a question: an answer from the indexed documents, with its sources',
+  args: '"QUESTION"',
+  options: {
+    k: { type: 'string', value: 'N', description: 'How many chunks to retrieve as context (default 4)' },
+    stream: { type: 'boolean', description: 'Print the answer as it is written' },
+    'max-tokens': { type: 'string', value: 'N', description: 'Longest answer, in tokens' },
+    ...collectionOption,
+    ...serviceOption,
+  },
+  details: `The rag module retrieves the chunks nearest the question, the llm module answers from them,
+and the sources follow the answer: document, page, score. With --json one document at the end:
+{answer, sources:[{document,source,page,score}], finishReason}.
+
+Example: blueprint rag ask "How do I reset the filter?" --k 6 --stream`,
+  async run(ctx, parsed) {
+    const question = requirePositionals(parsed, 1, 'a QUESTION', 'blueprint rag ask').join(' ');
+    const stream = optBool(parsed, 'stream');
+    const k = whole(parsed, 'k', 1, 100);
+    const maxTokens = whole(parsed, 'max-tokens', 1, 1_000_000);
+    let shown = false;
+    const answer = await cliBox(ctx).rag.ask(question, {
+      ...target(ctx, parsed),
+      stream,
+      ...(k === undefined ? {} : { k }),
+      ...(maxTokens === undefined ? {} : { maxTokens }),
+      onText: (text) => {
+        if (ctx.json) return;
+        shown = true;
+        ctx.stdout.write(escapeText(text));
+      },
+    });
+    if (ctx.json) return ctx.result(answer);
+    if (shown) ctx.stdout.write('\n\n');
+    ctx.result(answer.sources, (s) => sourcesText(s as RagSource[]));
+  },
+};
+
+const list: CommandSpec = {
+  name: 'list',
+  summary: 'The indexed documents: id, source, collection, chunks, pages, size, when added',
+  options: { ...collectionOption, ...serviceOption },
+  async run(ctx, parsed) {
+    const docs = await cliBox(ctx).rag.list(target(ctx, parsed));
+    ctx.result(docs, documentsTable(docs));
+  },
+};
+
+const remove: CommandSpec = {
+  name: 'remove',
+  summary: 'Remove a document and all its chunks from the index',
+  args: 'ID',
+  options: { ...serviceOption },
+  details: 'Exit codes: 0 removed, 3 no document with this id (`blueprint rag list` shows them).',
+  async run(ctx, parsed) {
+    const [id] = requirePositionals(parsed, 1, 'a document ID', 'blueprint rag remove');
+    const r = await cliBox(ctx).rag.remove(id!, target(ctx, parsed));
+    ctx.report({ ...r, deleted: true }, `removed ${r.id} (${r.chunks} chunks)`);
+  },
+};
+
+export const ragGroup: CommandGroup = {
+  name: 'rag',
+  summary: 'Documents in, answers with sources out, through the installed rag module',
+  commands: [ingest, ask, list, remove],
+};

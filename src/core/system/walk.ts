@@ -1,0 +1,196 @@
+/**
+ * Files to hand to a module (`blueprint rag ingest PATH...`): the paths an admin names, and the
+ * files below the folders among them, by extension. The walk never leaves a folder it was given:
+ * a symbolic link below it is taken only when its target, resolved on the real filesystem, is a
+ * regular file inside that folder (a link to /etc/shadow in a shared folder is refused, not sent
+ * to a service); links to folders are not descended (their target is walked anyway when it is
+ * inside, and a loop cannot form). A path named directly is the admin's choice and is followed.
+ *
+ * Each file is then read once (`readFound`): opened with O_NOFOLLOW|O_NONBLOCK (no link swapped
+ * in after the walk, no FIFO to hang on), and it must still be the regular file the walk saw
+ * (same device and inode), at most `maxBytes` long.
+ */
+import { constants, type Dirent } from 'node:fs';
+import { lstat, open, readdir, realpath, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { BlueprintError, NotFoundError, UsageError, VerificationError } from '../errors.js';
+
+export interface FoundFile {
+  /** The file to open: a real path (no link in it) when found by the walk. */
+  path: string;
+  /** How it is named to the user and the module: the folder's name and the path below it, or the path given. */
+  name: string;
+  /** Its extension, lower case, with the dot (`.md`). */
+  ext: string;
+  dev: number;
+  ino: number;
+}
+
+/** Something named or found that is not sent: why, as an error with a hint. */
+export interface Refused {
+  name: string;
+  error: BlueprintError;
+}
+
+const refuse = (name: string, message: string, code: string, hint?: string): Refused => ({
+  name,
+  error: new VerificationError(message, code, hint),
+});
+
+const inside = (base: string, p: string) => p === base || p.startsWith(base + path.sep);
+
+/**
+ * The files to send, in a stable order (each argument in turn, a folder's entries sorted by name),
+ * and what was refused. A named file with another extension is refused (the admin asked for it);
+ * a folder's other files are passed over silently. A missing argument is refused, not fatal.
+ */
+export async function collectFiles(
+  paths: string[],
+  extensions: readonly string[],
+): Promise<{ files: FoundFile[]; refused: Refused[] }> {
+  const files: FoundFile[] = [];
+  const refused: Refused[] = [];
+  const wanted = (name: string) => extensions.includes(path.extname(name).toLowerCase());
+  for (const given of paths) {
+    const st = await stat(given).catch((err: NodeJS.ErrnoException) => err);
+    if (st instanceof Error) {
+      refused.push({
+        name: given,
+        error:
+          st.code === 'ENOENT'
+            ? new NotFoundError(`${given}: no such file or folder`)
+            : new BlueprintError(`${given}: ${st.message}`, 'unreadable'),
+      });
+      continue;
+    }
+    if (st.isDirectory()) {
+      const base = await realpath(given);
+      await walk(base, base, path.basename(base) || base, files, refused, wanted);
+    } else if (!st.isFile()) {
+      refused.push(refuse(given, `${given} is not a regular file`, 'not-a-file'));
+    } else if (!wanted(given)) {
+      refused.push({
+        name: given,
+        error: new UsageError(
+          `${given}: not a type this command sends (${extensions.join(' ')})`,
+          'Convert it to one of these, or leave it out.',
+        ),
+      });
+    } else {
+      const real = await realpath(given);
+      files.push({
+        path: real,
+        name: given,
+        ext: path.extname(given).toLowerCase(),
+        dev: st.dev,
+        ino: st.ino,
+      });
+    }
+  }
+  return { files, refused };
+}
+
+async function walk(
+  base: string,
+  dir: string,
+  shown: string,
+  files: FoundFile[],
+  refused: Refused[],
+  wanted: (name: string) => boolean,
+): Promise<void> {
+  let entries: Dirent[];
+  try {
+    // A folder swapped for a link since its parent was read would lead elsewhere: not followed.
+    if ((await realpath(dir)) !== dir)
+      return void refused.push(refuse(shown, `${shown} was replaced by a link while it was read`, 'changed'));
+    entries = await readdir(dir, { withFileTypes: true });
+  } catch (err) {
+    refused.push({
+      name: shown,
+      error: new BlueprintError(`${shown}: ${(err as Error).message}`, 'unreadable'),
+    });
+    return;
+  }
+  entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  for (const entry of entries) {
+    const full = path.join(dir, entry.name);
+    const name = `${shown}/${entry.name}`;
+    if (entry.isDirectory()) {
+      await walk(base, full, name, files, refused, wanted);
+      continue;
+    }
+    if (!wanted(entry.name)) continue;
+    if (entry.isSymbolicLink()) {
+      const target = await realpath(full).catch(() => undefined);
+      if (!target || !inside(base, target)) {
+        refused.push(
+          refuse(
+            name,
+            `${name} is a link that leads out of the folder being sent (or nowhere)`,
+            'link-outside',
+            'Copy the file into the folder if it should be sent.',
+          ),
+        );
+        continue;
+      }
+      const st = await lstat(target);
+      if (st.isFile())
+        files.push({
+          path: target,
+          name,
+          ext: path.extname(entry.name).toLowerCase(),
+          dev: st.dev,
+          ino: st.ino,
+        });
+      continue;
+    }
+    if (!entry.isFile()) {
+      refused.push(refuse(name, `${name} is not a regular file`, 'not-a-file'));
+      continue;
+    }
+    const st = await lstat(full);
+    files.push({ path: full, name, ext: path.extname(entry.name).toLowerCase(), dev: st.dev, ino: st.ino });
+  }
+}
+
+/**
+ * The bytes of a file the walk found, read once: never through a link, never blocking on a FIFO,
+ * only the regular file seen by the walk (same device and inode), at most `maxBytes`.
+ */
+export async function readFound(file: FoundFile, maxBytes: number): Promise<Buffer> {
+  const fh = await open(file.path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK).catch(
+    (err: NodeJS.ErrnoException) => {
+      if (err.code === 'ELOOP')
+        throw new VerificationError(`${file.name} was replaced by a link after it was found`, 'changed');
+      throw new BlueprintError(`${file.name}: ${err.message}`, 'unreadable');
+    },
+  );
+  try {
+    const st = await fh.stat();
+    if (!st.isFile() || st.dev !== file.dev || st.ino !== file.ino)
+      throw new VerificationError(
+        `${file.name} was replaced after it was found`,
+        'changed',
+        'Run the command again.',
+      );
+    if (st.size > maxBytes)
+      throw new UsageError(
+        `${file.name} is ${st.size} bytes, more than the ${maxBytes} sent at most`,
+        'Split it into smaller files.',
+      );
+    // One read up to the limit + 1: a file that grew meanwhile is refused, not cut short.
+    const buf = Buffer.alloc(Math.min(st.size, maxBytes) + 1);
+    let got = 0;
+    for (;;) {
+      const { bytesRead } = await fh.read(buf, got, buf.length - got, got);
+      if (bytesRead === 0) break;
+      got += bytesRead;
+      if (got === buf.length) break;
+    }
+    if (got > maxBytes || got > st.size)
+      throw new VerificationError(`${file.name} grew while it was read`, 'changed', 'Run the command again.');
+    return buf.subarray(0, got);
+  } finally {
+    await fh.close();
+  }
+}

@@ -1,0 +1,57 @@
+/**
+ * The words of `blueprint rag`: an ingest's line per file and its summary, the document table, an
+ * answer's sources. Everything in them came from the rag module or from file names (untrusted):
+ * one-line values go through escapeLine, so a newline or an escape in a document's name cannot
+ * fake a line or redraw the terminal; the CLI escapes its whole output again on the way out.
+ */
+import type { IngestReport, IngestResult, RagDocument, RagSource } from '../app/index.js';
+import { escapeLine } from './escape.js';
+import { table } from './table.js';
+import { bytes } from './units.js';
+
+const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+
+/** One file of an ingest, as it happens. */
+export function ingestLine(r: IngestResult): string {
+  const name = escapeLine(r.name);
+  if (r.status === 'failed') return `${name}: failed: ${escapeLine(r.error.message)}`;
+  const d = r.document;
+  const what = `${plural(d.chunks, 'chunk')}${d.pages ? `, ${plural(d.pages, 'page')}` : ''}`;
+  return r.status === 'duplicate'
+    ? `${name}: already indexed as ${escapeLine(d.id)} (same content as ${escapeLine(d.source)})`
+    : `${name}: indexed as ${escapeLine(d.id)} (${what})`;
+}
+
+export function ingestSummary(r: IngestReport): string {
+  const parts = [`${r.ingested} indexed`, `${plural(r.duplicates, 'duplicate')}`, `${r.failed} failed`];
+  return parts.join(', ');
+}
+
+export function documentsTable(docs: RagDocument[]): string {
+  if (docs.length === 0) return 'No documents.';
+  return table([
+    ['ID', 'SOURCE', 'COLLECTION', 'CHUNKS', 'PAGES', 'SIZE', 'ADDED'],
+    ...docs.map((d) => [
+      d.id,
+      d.source,
+      d.collection,
+      String(d.chunks),
+      d.pages ? String(d.pages) : '-',
+      d.bytes === undefined ? '-' : bytes(d.bytes),
+      d.createdAt ?? '-',
+    ]),
+  ]);
+}
+
+/** The sources under an answer: one numbered line each, its document and page. */
+export function sourcesText(sources: RagSource[]): string {
+  if (sources.length === 0) return 'Sources: none (nothing indexed matched)';
+  return [
+    'Sources:',
+    ...sources.map((s, i) => {
+      const page = s.page === null ? '' : `, page ${s.page}`;
+      const score = s.score === null ? '' : ` (score ${s.score.toFixed(3)})`;
+      return `  ${i + 1}. ${escapeLine(s.source || s.document)}${page} [${escapeLine(s.document)}]${score}`;
+    }),
+  ].join('\n');
+}

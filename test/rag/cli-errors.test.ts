@@ -1,0 +1,241 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { run, tempDir } from '../helpers/pkg.js';
+
+// `blueprint rag` (the built executable) on its error paths and against hostile answers, with a
+// small unix-socket HTTP server standing in for the rag module: not installed, not running, busy,
+// one file of several refused, an unknown id, a broken stream, and text with terminal escapes in
+// everything the module says. The happy paths run against the real rag server: test/rag/e2e.test.ts.
+
+const ESC = '\x1b';
+const root = tempDir('bp-rag-cli-');
+const name = 'rag';
+const socketDir = join(root, 'run/blueprint/services', name);
+let server: Server;
+let handler: (req: IncomingMessage, body: Buffer, res: ServerResponse) => void;
+const seen: { method: string; url: string; type?: string; auth?: string; body: Buffer }[] = [];
+
+/** A registration as the services layer writes it at install: what `blueprint rag` needs to find the socket. */
+function register(module: string) {
+  const prefix = join(root, 'opt/blueprint', module, '0.1.0');
+  mkdirSync(prefix, { recursive: true });
+  const dir = join(root, 'var/lib/blueprint/services', module);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(
+    join(dir, '0.1.0.json'),
+    JSON.stringify({
+      name: module,
+      version: '0.1.0',
+      prefix,
+      imageId: `sha256:${'a'.repeat(64)}`,
+      approvals: { outboundNetwork: false },
+      spec: { socket: { dir: '/run/rag', file: 'api.sock' }, network: 'loopback-socket' },
+    }),
+  );
+}
+
+const rag = (...args: string[]) => run(['--root', root, 'rag', ...args]);
+const json = (res: ServerResponse, status: number, body: unknown) => {
+  res.writeHead(status, { 'content-type': 'application/json' });
+  res.end(JSON.stringify(body));
+};
+
+beforeAll(async () => {
+  register(name);
+  register('rag-stopped'); // installed, nothing listening
+  mkdirSync(socketDir, { recursive: true });
+  server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks);
+      seen.push({
+        method: req.method!,
+        url: req.url!,
+        body,
+        ...(req.headers['content-type'] ? { type: req.headers['content-type'] } : {}),
+        ...(req.headers.authorization ? { auth: req.headers.authorization } : {}),
+      });
+      handler(req, body, res);
+    });
+  });
+  await new Promise<void>((r) => server.listen(join(socketDir, 'api.sock'), r));
+});
+afterAll(() => server?.close());
+
+describe('blueprint rag: when the module cannot answer', () => {
+  it('not installed: exit 3, naming the install command', async () => {
+    const r = await run(['--root', tempDir('bp-rag-none-'), 'rag', 'list']);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain('No installed module named rag');
+    expect(r.stderr).toContain('bpkg install');
+  });
+
+  it('installed but not running: exit 1, saying how to start it', async () => {
+    const r = await rag('ask', 'why?', '--service', 'rag-stopped');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('rag-stopped is not running');
+    expect(r.stderr).toContain('blueprint service start rag-stopped');
+  });
+
+  it('busy (503): exit 1 with its message, escaped, and what to check', async () => {
+    handler = (_q, _b, res) =>
+      json(res, 503, { error: { message: `upstream embeddings unavailable${ESC}[2J`, type: 'unavailable' } });
+    const r = await rag('list');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('rag: upstream embeddings unavailable\\x1b[2J');
+    expect(r.stderr).not.toContain(ESC);
+    expect(r.stderr).toContain('blueprint service status');
+  });
+
+  it('remove of an unknown id: exit 3', async () => {
+    handler = (_q, _b, res) => json(res, 404, { error: { message: 'no document nope' } });
+    const r = await rag('remove', 'nope');
+    expect(r.code).toBe(3);
+    expect(seen.at(-1)).toMatchObject({ method: 'DELETE', url: '/v1/documents/nope' });
+  });
+});
+
+describe('blueprint rag ingest: one failure does not stop the rest', () => {
+  it('sends each file with its type and name, reports each, exits 1 when one failed', async () => {
+    const docs = join(tempDir('bp-rag-docs-'), 'docs');
+    mkdirSync(docs);
+    writeFileSync(join(docs, 'a.md'), '# A\n');
+    writeFileSync(join(docs, 'b.html'), '<p>b</p>');
+    writeFileSync(join(docs, 'c.txt'), 'c');
+    writeFileSync(join(docs, 'skip.png'), 'png');
+    mkdirSync(join(root, 'var/lib/blueprint/modules/rag'), { recursive: true });
+    writeFileSync(join(root, 'var/lib/blueprint/modules/rag/access-token'), 'tok-0123456789\n', {
+      flag: 'w',
+    });
+    const doc = (id: string, source: string) => ({
+      id,
+      source,
+      collection: 'c1',
+      sha256: 'f'.repeat(64),
+      chunks: 2,
+      pages: 1,
+    });
+    handler = (req, _b, res) => {
+      const source = new URL(req.url!, 'http://x').searchParams.get('source')!;
+      if (source.endsWith('b.html')) return json(res, 415, { error: { message: `not today${ESC}]0;x\x07` } });
+      if (source.endsWith('c.txt')) return json(res, 200, { ...doc('id-a', 'docs/a.md'), duplicate: true });
+      json(res, 201, { ...doc('id-new', source), duplicate: false });
+    };
+    const before = seen.length;
+    const r = await rag('ingest', docs, '--collection', 'c1');
+    expect(r.code, r.stderr).toBe(1);
+    const sent = seen.slice(before);
+    expect(sent.map((s) => [s.method, s.url, s.type, s.auth, s.body.toString()])).toEqual([
+      [
+        'POST',
+        '/v1/documents?source=docs%2Fa.md&collection=c1',
+        'text/markdown',
+        'Bearer tok-0123456789',
+        '# A\n',
+      ],
+      [
+        'POST',
+        '/v1/documents?source=docs%2Fb.html&collection=c1',
+        'text/html',
+        'Bearer tok-0123456789',
+        '<p>b</p>',
+      ],
+      ['POST', '/v1/documents?source=docs%2Fc.txt&collection=c1', 'text/plain', 'Bearer tok-0123456789', 'c'],
+    ]);
+    expect(r.stdout).toContain('docs/a.md: indexed as id-new (2 chunks, 1 page)');
+    expect(r.stdout).toContain('docs/c.txt: already indexed as id-a (same content as docs/a.md)');
+    expect(r.stdout).toContain('1 indexed, 1 duplicate, 1 failed');
+    expect(r.stderr).toContain('error: docs/b.html: failed: rag: not today\\x1b]0;x\\x07');
+    expect(r.stdout + r.stderr).not.toContain(ESC);
+
+    const j = await run(['--root', root, '--json', 'rag', 'ingest', docs]);
+    expect(j.code).toBe(1);
+    expect(JSON.parse(j.stdout)).toMatchObject({
+      ingested: 1,
+      duplicates: 1,
+      failed: 1,
+      files: [
+        { name: 'docs/a.md', status: 'ingested', document: { id: 'id-new' } },
+        { name: 'docs/b.html', status: 'failed', error: { code: 'module-refused' } },
+        { name: 'docs/c.txt', status: 'duplicate', document: { id: 'id-a' } },
+      ],
+    });
+  });
+});
+
+describe('blueprint rag: what the module says reaches the terminal escaped', () => {
+  it('list: a hostile source name stays on its row, its escapes visible', async () => {
+    handler = (_q, _b, res) =>
+      json(res, 200, {
+        documents: [
+          {
+            id: 'd1',
+            source: `evil${ESC}[2K\nfake row`,
+            collection: 'default',
+            sha256: 'a',
+            chunks: 3,
+            pages: 0,
+            bytes: 2048,
+            createdAt: '2026-11-29T00:00:00Z',
+          },
+        ],
+      });
+    const r = await rag('list');
+    expect(r.code).toBe(0);
+    const lines = r.stdout.trim().split('\n');
+    expect(lines).toHaveLength(2);
+    expect(lines[1]).toContain('evil\\x1b[2K\\x0afake row');
+    expect(lines[1]).toContain('2.0 KiB');
+  });
+
+  it('ask --stream: the answer as it streams, escaped, then the sources', async () => {
+    handler = (_q, _b, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      const chunk = (o: Record<string, unknown>) => res.write(`data: ${JSON.stringify(o)}\n\n`);
+      chunk({
+        choices: [{ index: 0, delta: { role: 'assistant', content: '' } }],
+        sources: [{ document: 'd1', source: `guide${ESC}[31m.pdf`, page: 3, score: 0.91 }],
+      });
+      chunk({ choices: [{ index: 0, delta: { content: `Turn it ${ESC}[31moff` } }] });
+      chunk({ choices: [{ index: 0, delta: { content: ' and on.' }, finish_reason: 'stop' }] });
+      res.end('data: [DONE]\n\n');
+    };
+    const r = await rag('ask', 'how?', '--stream', '--k', '3');
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(seen.at(-1)!.body.toString())).toMatchObject({
+      messages: [{ role: 'user', content: 'how?' }],
+      stream: true,
+      k: 3,
+    });
+    expect(r.stdout).toBe(
+      'Turn it \\x1b[31moff and on.\n\nSources:\n  1. guide\\x1b[31m.pdf, page 3 [d1] (score 0.910)\n',
+    );
+    const j = await run(['--root', root, '--json', 'rag', 'ask', 'how?', '--stream']);
+    expect(JSON.parse(j.stdout)).toEqual({
+      answer: 'Turn it \u001b[31moff and on.',
+      sources: [{ document: 'd1', source: 'guide\u001b[31m.pdf', page: 3, score: 0.91 }],
+      finishReason: 'stop',
+    });
+    expect(j.stdout).not.toContain(ESC);
+  });
+
+  it('a stream that breaks its format is an error, not garbage on the screen', async () => {
+    handler = (_q, _b, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.end('data: {"choices": [ nope\n\n');
+    };
+    const r = await rag('ask', 'how?', '--stream');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('rag: answered a stream event in an unexpected shape');
+  });
+
+  it('bad usage: no paths, a --k that is not a number', async () => {
+    expect((await rag('ingest')).code).toBe(2);
+    const k = await rag('ask', 'q', '--k', 'many');
+    expect(k.code).toBe(2);
+    expect(k.stderr).toContain('--k needs a whole number');
+  });
+});
