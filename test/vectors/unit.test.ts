@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseFilter, valuesAt } from '../../modules/vectors/server/filter.js';
 import { compareIds, parsePointId } from '../../modules/vectors/server/ids.js';
-import { readWal, walRecord } from '../../modules/vectors/server/persist.js';
+import { parseBodyJob } from '../../modules/vectors/server/offload.js';
+import { readWal, walRecord, walUpsertRecord } from '../../modules/vectors/server/persist.js';
 
 const p = {
   city: { name: 'Berlin', tags: ['a', 'b'] },
@@ -108,5 +109,39 @@ describe('write-ahead log framing', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('an upsert parsed by the body worker', () => {
+  it('gives the points and a log record that reads back as the same operation as walRecord', () => {
+    const body = {
+      points: [
+        { id: 3, vector: [0.1, -2, 3e-7], payload: { a: 'é', n: [1, 2] } },
+        { id: uuidOf(4), vector: [1, 2, 3] },
+      ],
+    };
+    const r = parseBodyJob({ kind: 'upsert', raw: Buffer.from(JSON.stringify(body)), size: 3 });
+    if (!('ids' in r)) throw new Error('not an upsert result');
+    expect(r.ids).toEqual([3, uuidOf(4)]);
+    expect(r.payloads).toEqual([{ a: 'é', n: [1, 2] }, undefined]);
+    expect(Array.from(r.vectors)).toEqual(Array.from(Float32Array.from([0.1, -2, 3e-7, 1, 2, 3])));
+    const dir = mkdtempSync(join(tmpdir(), 'vec-wal-'));
+    try {
+      const f = join(dir, 'w.log');
+      const op = { t: 'upsert', c: 'dóc"s', points: body.points };
+      writeFileSync(f, Buffer.concat([...walUpsertRecord('dóc"s', 7, r), walRecord({ ...op, seq: 8 })]));
+      const { ops, torn } = readWal(f);
+      expect(torn).toBe(false);
+      expect(ops).toEqual([
+        { ...op, seq: 7 },
+        { ...op, seq: 8 },
+      ]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    expect(() =>
+      parseBodyJob({ kind: 'upsert', raw: Buffer.from('{"points":[{"id":1,"vector":[1]}]}'), size: 3 }),
+    ).toThrow(/expected dim: 3, got 1/);
+    expect(() => parseBodyJob({ kind: 'json', raw: Buffer.from('{"a":') })).toThrow(/not valid JSON/);
   });
 });

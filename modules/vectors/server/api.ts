@@ -15,8 +15,10 @@ import {
   type Route,
 } from '../../kit/server/index.js';
 import type { Collection } from './collection.js';
-import { parseFilter, valuesAt } from './filter.js';
+import { parseFilter } from './filter.js';
 import { compareIds, parsePointId } from './ids.js';
+import { API_VERSION, collectionInfo, telemetry } from './info.js';
+import { type BodyParser, bodyParser } from './offload.js';
 import {
   bad,
   body,
@@ -25,7 +27,6 @@ import {
   parseCollectionConfig,
   parseIds,
   parseSelector,
-  parseUpsert,
   parseVector,
   parseWithPayload,
   parseWithVector,
@@ -33,12 +34,12 @@ import {
 import { snapshotRoutes } from './snapshots.js';
 import type { Store } from './store.js';
 
-export const API_VERSION = '1.19.0';
-
 export interface ApiOptions {
   log: KitLog;
   token?: string;
   limits?: Partial<KitLimits>;
+  /** Parses large bodies in a worker thread (main.ts); without it every body is parsed in place. */
+  bodies?: BodyParser;
 }
 
 export type Handler = (
@@ -70,6 +71,8 @@ export function need(store: Store, name: string): Collection {
 const updated = (seq: number) => ({ operation_id: seq, status: 'completed' });
 
 export function createVectorsServer(store: Store, opts: ApiOptions): KitServer {
+  const bodies = opts.bodies ?? bodyParser(undefined, 0);
+  const json = async (ctx: RequestContext) => bodies.json(await ctx.bytes());
   const record = (
     c: Collection,
     label: number,
@@ -167,39 +170,20 @@ export function createVectorsServer(store: Store, opts: ApiOptions): KitServer {
       () => ({ title: 'qdrant - vector search engine', version: API_VERSION, commit: 'blueprint-vectors' }),
     ],
     ['GET', /^\/(healthz|livez|readyz)$/, () => 'healthz check passed'],
-    // Qdrant's path; the contents are this server's own: how filters and searches were served.
-    [
-      'GET',
-      /^\/telemetry$/,
-      () => ({
-        id: 'blueprint-vectors',
-        app: { name: 'qdrant', version: API_VERSION },
-        collections: {
-          number_of_collections: store.collections.size,
-          collections: [...store.collections].map(([id, c]) => ({
-            id,
-            points: c.count,
-            payload_indexes: Object.fromEntries(
-              [...c.fieldIndexes].map(([f, idx]) => [f, { distinct_values: idx.size }]),
-            ),
-            filters: { by_payload_index: c.stats.indexedFilters, by_scan: c.stats.scannedFilters },
-            searches: { exact: c.stats.exactSearches, hnsw: c.stats.hnswSearches },
-          })),
-        },
-      }),
-    ],
+    // Qdrant's path; the contents are this server's own (info.ts).
+    ['GET', /^\/telemetry$/, () => telemetry(store, bodies.stats)],
     [
       'GET',
       /^\/collections$/,
       () => ({ collections: [...store.collections.keys()].sort().map((name) => ({ name })) }),
     ],
     ['GET', /^\/collections\/([^/]+)\/exists$/, (_c, [n]) => ({ exists: store.get(n!) !== undefined })],
-    ['GET', /^\/collections\/([^/]+)$/, (_c, [n]) => info(need(store, n!))],
+    ['GET', /^\/collections\/([^/]+)$/, (_c, [n]) => collectionInfo(need(store, n!))],
     [
       'PUT',
       /^\/collections\/([^/]+)$/,
       async (ctx, [n]) => {
-        const config = parseCollectionConfig(await jsonBody(ctx));
+        const config = parseCollectionConfig(await json(ctx));
         // Names become hex in file names (255 bytes at most): 100 bytes of UTF-8 leave room.
         if (!/^[^/\\\0]+$/.test(n!) || Buffer.byteLength(n!) > 100 || n === '.' || n === '..')
           throw bad(`collection name ${JSON.stringify(n)} is not allowed`);
@@ -213,7 +197,7 @@ export function createVectorsServer(store: Store, opts: ApiOptions): KitServer {
       /^\/collections\/([^/]+)$/,
       async (ctx, [n]) => {
         need(store, n!);
-        body(await jsonBody(ctx), [], 'update collection');
+        body(await json(ctx), [], 'update collection');
         return true;
       },
     ],
@@ -230,9 +214,14 @@ export function createVectorsServer(store: Store, opts: ApiOptions): KitServer {
       'PUT',
       /^\/collections\/([^/]+)\/points$/,
       async (ctx, [n]) => {
-        const c = need(store, n!);
-        const points = parseUpsert(await jsonBody(ctx), c.config.size);
-        return updated(await store.commit({ t: 'upsert', c: n!, points }));
+        const size = need(store, n!).config.size;
+        const { points, wal } = await bodies.upsert(await ctx.bytes(), size);
+        // A worker may have parsed it while the collection was dropped or created anew.
+        if (need(store, n!).config.size !== size)
+          throw bad(
+            'the collection was re-created with another vector size meanwhile; send the points again',
+          );
+        return updated(await store.commit({ t: 'upsert', c: n!, points }, wal));
       },
     ],
     [
@@ -240,7 +229,7 @@ export function createVectorsServer(store: Store, opts: ApiOptions): KitServer {
       /^\/collections\/([^/]+)\/points$/,
       async (ctx, [n]) => {
         const c = need(store, n!);
-        const o = body(await jsonBody(ctx), ['ids', 'with_payload', 'with_vector'], 'retrieve');
+        const o = body(await json(ctx), ['ids', 'with_payload', 'with_vector'], 'retrieve');
         const wp = parseWithPayload(o.with_payload, true);
         const wv = parseWithVector(o.with_vector);
         return parseIds(o.ids, 'ids').flatMap((id) => {
@@ -265,7 +254,7 @@ export function createVectorsServer(store: Store, opts: ApiOptions): KitServer {
       /^\/collections\/([^/]+)\/points\/delete$/,
       async (ctx, [n]) => {
         const c = need(store, n!);
-        const ids = selected(c, body(await jsonBody(ctx), ['points', 'filter'], 'delete points'));
+        const ids = selected(c, body(await json(ctx), ['points', 'filter'], 'delete points'));
         return updated(await store.commit({ t: 'delete', c: n!, ids }));
       },
     ],
@@ -274,7 +263,7 @@ export function createVectorsServer(store: Store, opts: ApiOptions): KitServer {
       /^\/collections\/([^/]+)\/points\/payload$/,
       async (ctx, [n]) => {
         const c = need(store, n!);
-        const o = body(await jsonBody(ctx), ['payload', 'points', 'filter'], 'set payload');
+        const o = body(await json(ctx), ['payload', 'points', 'filter'], 'set payload');
         if (!isObject(o.payload)) throw bad('"payload" must be a JSON object');
         const ids = selected(c, o);
         return updated(
@@ -293,7 +282,7 @@ export function createVectorsServer(store: Store, opts: ApiOptions): KitServer {
       /^\/collections\/([^/]+)\/points\/payload\/delete$/,
       async (ctx, [n]) => {
         const c = need(store, n!);
-        const o = body(await jsonBody(ctx), ['keys', 'points', 'filter'], 'delete payload');
+        const o = body(await json(ctx), ['keys', 'points', 'filter'], 'delete payload');
         if (!Array.isArray(o.keys) || !o.keys.every((k) => typeof k === 'string'))
           throw bad('"keys" must be a list of field names');
         return updated(
@@ -306,7 +295,7 @@ export function createVectorsServer(store: Store, opts: ApiOptions): KitServer {
       /^\/collections\/([^/]+)\/points\/payload\/clear$/,
       async (ctx, [n]) => {
         const c = need(store, n!);
-        const ids = selected(c, body(await jsonBody(ctx), ['points', 'filter'], 'clear payload'));
+        const ids = selected(c, body(await json(ctx), ['points', 'filter'], 'clear payload'));
         return updated(await store.commit({ t: 'payload', c: n!, ids, mode: 'clear' }));
       },
     ],
@@ -316,7 +305,7 @@ export function createVectorsServer(store: Store, opts: ApiOptions): KitServer {
       async (ctx, [n]) => {
         const c = need(store, n!);
         const o = body(
-          await jsonBody(ctx),
+          await json(ctx),
           ['offset', 'limit', 'filter', 'with_payload', 'with_vector'],
           'scroll',
         );
@@ -341,21 +330,21 @@ export function createVectorsServer(store: Store, opts: ApiOptions): KitServer {
       /^\/collections\/([^/]+)\/points\/count$/,
       async (ctx, [n]) => {
         const c = need(store, n!);
-        const o = body(await jsonBody(ctx), ['filter', 'exact'], 'count');
+        const o = body(await json(ctx), ['filter', 'exact'], 'count');
         return { count: o.filter ? c.matching(parseFilter(o.filter)).length : c.count };
       },
     ],
     [
       'POST',
       /^\/collections\/([^/]+)\/points\/search$/,
-      async (ctx, [n]) => search(need(store, n!), await jsonBody(ctx), 'search'),
+      async (ctx, [n]) => search(need(store, n!), await json(ctx), 'search'),
     ],
     [
       'POST',
       /^\/collections\/([^/]+)\/points\/search\/batch$/,
       async (ctx, [n]) => {
         const c = need(store, n!);
-        const o = body(await jsonBody(ctx), ['searches'], 'search batch');
+        const o = body(await json(ctx), ['searches'], 'search batch');
         if (!Array.isArray(o.searches)) throw bad('"searches" must be a list');
         return o.searches.map((s) => search(c, s, 'search'));
       },
@@ -363,14 +352,14 @@ export function createVectorsServer(store: Store, opts: ApiOptions): KitServer {
     [
       'POST',
       /^\/collections\/([^/]+)\/points\/query$/,
-      async (ctx, [n]) => ({ points: search(need(store, n!), await jsonBody(ctx), 'query') }),
+      async (ctx, [n]) => ({ points: search(need(store, n!), await json(ctx), 'query') }),
     ],
     [
       'POST',
       /^\/collections\/([^/]+)\/points\/query\/batch$/,
       async (ctx, [n]) => {
         const c = need(store, n!);
-        const o = body(await jsonBody(ctx), ['searches'], 'query batch');
+        const o = body(await json(ctx), ['searches'], 'query batch');
         if (!Array.isArray(o.searches)) throw bad('"searches" must be a list');
         return o.searches.map((s) => ({ points: search(c, s, 'query') }));
       },
@@ -380,7 +369,7 @@ export function createVectorsServer(store: Store, opts: ApiOptions): KitServer {
       /^\/collections\/([^/]+)\/index$/,
       async (ctx, [n]) => {
         need(store, n!);
-        const o = body(await jsonBody(ctx), ['field_name', 'field_schema', 'field_type'], 'create index');
+        const o = body(await json(ctx), ['field_name', 'field_schema', 'field_type'], 'create index');
         if (typeof o.field_name !== 'string' || o.field_name === '')
           throw bad('"field_name" must be a field name');
         const schema = o.field_schema ?? o.field_type;
@@ -402,55 +391,6 @@ export function createVectorsServer(store: Store, opts: ApiOptions): KitServer {
     ],
     ...snapshotRoutes(store),
   ];
-
-  function info(c: Collection) {
-    const schema = Object.fromEntries(
-      Object.entries(c.payloadSchema).map(([f, s]) => [
-        f,
-        {
-          data_type: isObject(s) ? s.type : s,
-          ...(isObject(s) ? { params: s } : {}),
-          points: c.scan((_id, p) => valuesAt(p, f).length > 0).length,
-        },
-      ]),
-    );
-    return {
-      status: 'green',
-      optimizer_status: 'ok',
-      indexed_vectors_count: c.count > c.config.fullScanThreshold ? c.count : 0,
-      points_count: c.count,
-      segments_count: 1,
-      config: {
-        params: {
-          vectors: { size: c.config.size, distance: c.config.distance },
-          shard_number: 1,
-          replication_factor: 1,
-          write_consistency_factor: 1,
-          on_disk_payload: false,
-        },
-        hnsw_config: {
-          m: c.config.m,
-          ef_construct: c.config.efConstruct,
-          full_scan_threshold: c.config.fullScanThreshold,
-          max_indexing_threads: 0,
-          on_disk: false,
-        },
-        optimizer_config: {
-          deleted_threshold: 0.2,
-          vacuum_min_vector_number: 1000,
-          default_segment_number: 1,
-          max_segment_size: null,
-          memmap_threshold: null,
-          indexing_threshold: c.config.fullScanThreshold,
-          flush_interval_sec: 5,
-          max_optimization_threads: null,
-        },
-        wal_config: { wal_capacity_mb: 64, wal_segments_ahead: 0 },
-        quantization_config: null,
-      },
-      payload_schema: schema,
-    };
-  }
 
   function match(method: string, path: string): Route | undefined {
     let known = false;

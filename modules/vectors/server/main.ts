@@ -1,12 +1,15 @@
 /**
  * Entry point of the vectors service container: opens the store in the data folder (replaying the
  * write-ahead log), serves the Qdrant REST subset on the socket, checkpoints periodically and on
- * SIGTERM. Configuration from the environment the services layer sets (see ../README.md).
+ * SIGTERM. Configuration from the environment the services layer sets (see ../README.md). The same
+ * file, started as a worker thread, parses large request bodies (offload.ts).
  */
 import { existsSync } from 'node:fs';
 import { readFile, unlink } from 'node:fs/promises';
-import { createLog, drainOnSignals, intFromEnv } from '../../kit/server/index.js';
+import { isMainThread } from 'node:worker_threads';
+import { createLog, drainOnSignals, intFromEnv, serveJobs, startPool } from '../../kit/server/index.js';
 import { createVectorsServer } from './api.js';
+import { type BodyJob, bodyParser, parseBodyJob } from './offload.js';
 import { Store } from './store.js';
 
 const log = createLog({
@@ -32,8 +35,18 @@ async function main(): Promise<void> {
   const dataDir = env.VECTORS_DATA_DIR ?? '/var/lib/vectors/db';
   const store = await Store.open(dataDir, log);
   store.checkpointBytes = intFromEnv('VECTORS_CHECKPOINT_BYTES', 64 * 1024 * 1024);
+  // One worker: bodies are bounded in memory by the kit's budget, and parsing them is the only
+  // work it does. Its heap is bounded (a body that blows it gets a 503; the worker restarts).
+  const pool = await startPool({
+    file: new URL(import.meta.url),
+    data: {},
+    log,
+    resourceLimits: { maxOldGenerationSizeMb: intFromEnv('VECTORS_PARSER_HEAP_MB', 768) },
+  });
+  const offLoopBytes = intFromEnv('VECTORS_OFF_LOOP_BYTES', 256 * 1024);
   const kit = createVectorsServer(store, {
     log,
+    bodies: bodyParser(pool, offLoopBytes),
     token: await readToken(env.VECTORS_TOKEN_FILE),
     limits: {
       maxBodyBytes: intFromEnv('VECTORS_MAX_BODY_BYTES', 32 * 1024 * 1024),
@@ -41,7 +54,9 @@ async function main(): Promise<void> {
     },
   });
   await kit.listen(socketPath);
-  log.startup(`serving the Qdrant REST API subset on ${socketPath}, data in ${dataDir}`);
+  log.startup(
+    `serving the Qdrant REST API subset on ${socketPath}, data in ${dataDir}; bodies over ${offLoopBytes} bytes parsed in a worker thread`,
+  );
   // A checkpoint bounds replay time at the next start; changes are durable without it (the log).
   const every = intFromEnv('VECTORS_CHECKPOINT_SECONDS', 300) * 1000;
   let lastSeq = store.seq;
@@ -53,13 +68,18 @@ async function main(): Promise<void> {
   timer.unref();
   drainOnSignals(kit, log, 7_000, async () => {
     clearInterval(timer);
+    await pool.close();
     await store.close();
     log.flush();
     await unlink(socketPath).catch(() => undefined);
   });
 }
 
-main().catch((err: unknown) => {
-  log(`cannot start: ${(err as Error).message}`);
-  process.exit(1);
-});
+if (isMainThread) {
+  main().catch((err: unknown) => {
+    log(`cannot start: ${(err as Error).message}`);
+    process.exit(1);
+  });
+} else {
+  serveJobs(async () => ({ ready: true, handle: (job) => parseBodyJob(job as BodyJob) }));
+}

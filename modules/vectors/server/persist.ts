@@ -12,6 +12,7 @@ import { crc32 } from 'node:zlib';
 import { Collection, type CollectionConfig } from './collection.js';
 import type { Payload } from './filter.js';
 import type { PointId } from './ids.js';
+import { POINTS_HEAD, type PointsJson } from './offload.js';
 
 const MAGIC = Buffer.from('BPVEC1\n');
 
@@ -131,6 +132,17 @@ export function walRecord(op: unknown): Buffer {
   return Buffer.concat([u32(body.length), u32(crc32(body)), body]);
 }
 
+/**
+ * The record of an upsert whose points' JSON (and its CRC) a worker already wrote: the same JSON
+ * object as walRecord's, its keys in another order, in parts so that 32 MiB is not copied again.
+ */
+export function walUpsertRecord(c: string, seq: number, w: PointsJson): Buffer[] {
+  const tail = Buffer.from(`,"t":"upsert","c":${JSON.stringify(c)},"seq":${seq}}`);
+  const json = Buffer.from(w.json.buffer, w.json.byteOffset, w.json.byteLength);
+  const length = POINTS_HEAD.length + json.length + tail.length;
+  return [u32(length), u32(crc32(tail, w.crc)), POINTS_HEAD, json, tail];
+}
+
 /** The records of a log file and the length of its valid prefix (a torn tail is cut off). */
 export function readWal(path: string): { ops: unknown[]; validBytes: number; torn: boolean } {
   const buf = readFileSync(path);
@@ -169,10 +181,12 @@ export class WalWriter {
     this.bytes = bytes;
   }
 
-  append(record: Buffer): Promise<void> {
+  append(record: Buffer | Buffer[]): Promise<void> {
     if (this.failed) return Promise.reject(this.failed);
-    this.pending.push(record);
-    this.bytes += record.length;
+    for (const b of Array.isArray(record) ? record : [record]) {
+      this.pending.push(b);
+      this.bytes += b.length;
+    }
     const p = new Promise<void>((resolve, reject) => this.waiters.push({ resolve, reject }));
     if (!this.flushing) void this.flush();
     return p;

@@ -12,6 +12,7 @@ import { HttpError, type KitLog } from '../../kit/server/index.js';
 import { Collection, type CollectionConfig, type Point } from './collection.js';
 import type { Payload } from './filter.js';
 import type { PointId } from './ids.js';
+import type { PointsJson } from './offload.js';
 import {
   deserializeCollection,
   fsyncPath,
@@ -19,13 +20,14 @@ import {
   serializeCollection,
   WalWriter,
   walRecord,
+  walUpsertRecord,
   writeDurable,
 } from './persist.js';
 
 export type Op =
   | { t: 'create'; name: string; config: CollectionConfig }
   | { t: 'drop'; name: string }
-  | { t: 'upsert'; c: string; points: { id: PointId; vector: number[]; payload?: Payload }[] }
+  | { t: 'upsert'; c: string; points: Point[] }
   | { t: 'delete'; c: string; ids: PointId[] }
   | { t: 'payload'; c: string; ids: PointId[]; mode: 'set' | 'overwrite' | 'clear'; payload?: Payload }
   | { t: 'unset'; c: string; ids: PointId[]; keys: string[] }
@@ -129,8 +131,11 @@ export class Store {
     return this.collections.get(name);
   }
 
-  /** Applies a validated change now (in log order) and resolves once it is on disk. */
-  async commit(op: Op): Promise<number> {
+  /**
+   * Applies a validated change now (in log order) and resolves once it is on disk. `points` is an
+   * upsert's log JSON written by the body worker (offload.ts); without it the op is serialised here.
+   */
+  async commit(op: Op, points?: PointsJson): Promise<number> {
     if (this.wal.failed)
       throw new HttpError(
         503,
@@ -138,7 +143,9 @@ export class Store {
       );
     const seq = ++this.seq;
     // Logged now, in sequence order; applied in the same order (below), answered when both are done.
-    const durable = this.wal.append(walRecord({ ...op, seq }));
+    const durable = this.wal.append(
+      op.t === 'upsert' && points ? walUpsertRecord(op.c, seq, points) : walRecord({ ...op, seq }),
+    );
     let applied: Promise<void> | undefined;
     if (this.applied === seq - 1 && !(op.t === 'upsert' && op.points.length > SLICE)) {
       this.apply(op, seq);
@@ -188,7 +195,7 @@ export class Store {
     if (!c) return; // validated before logging; during replay a later drop may already be applied
     switch (op.t) {
       case 'upsert':
-        for (const p of op.points) c.upsert(p as Point, seq);
+        for (const p of op.points) c.upsert(p, seq);
         return;
       case 'delete':
         for (const id of op.ids) c.delete(id);

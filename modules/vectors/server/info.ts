@@ -1,0 +1,82 @@
+/**
+ * What the service says about itself: a collection's info (Qdrant's shape) and GET /telemetry
+ * (Qdrant's path, this server's own contents: how filters and searches were served, which tests
+ * use to see that a payload index was used, and the bodies parsed off the event loop).
+ */
+import type { Collection } from './collection.js';
+import { valuesAt } from './filter.js';
+import type { BodyParser } from './offload.js';
+import { isObject } from './parse.js';
+import type { Store } from './store.js';
+
+/** The Qdrant version whose REST API this subset follows (GET / reports it). */
+export const API_VERSION = '1.19.0';
+
+export function collectionInfo(c: Collection) {
+  const schema = Object.fromEntries(
+    Object.entries(c.payloadSchema).map(([f, s]) => [
+      f,
+      {
+        data_type: isObject(s) ? s.type : s,
+        ...(isObject(s) ? { params: s } : {}),
+        points: c.scan((_id, p) => valuesAt(p, f).length > 0).length,
+      },
+    ]),
+  );
+  return {
+    status: 'green',
+    optimizer_status: 'ok',
+    indexed_vectors_count: c.count > c.config.fullScanThreshold ? c.count : 0,
+    points_count: c.count,
+    segments_count: 1,
+    config: {
+      params: {
+        vectors: { size: c.config.size, distance: c.config.distance },
+        shard_number: 1,
+        replication_factor: 1,
+        write_consistency_factor: 1,
+        on_disk_payload: false,
+      },
+      hnsw_config: {
+        m: c.config.m,
+        ef_construct: c.config.efConstruct,
+        full_scan_threshold: c.config.fullScanThreshold,
+        max_indexing_threads: 0,
+        on_disk: false,
+      },
+      optimizer_config: {
+        deleted_threshold: 0.2,
+        vacuum_min_vector_number: 1000,
+        default_segment_number: 1,
+        max_segment_size: null,
+        memmap_threshold: null,
+        indexing_threshold: c.config.fullScanThreshold,
+        flush_interval_sec: 5,
+        max_optimization_threads: null,
+      },
+      wal_config: { wal_capacity_mb: 64, wal_segments_ahead: 0 },
+      quantization_config: null,
+    },
+    payload_schema: schema,
+  };
+}
+
+export function telemetry(store: Store, bodies: BodyParser['stats']) {
+  return {
+    id: 'blueprint-vectors',
+    app: { name: 'qdrant', version: API_VERSION },
+    requests: { bodies_parsing_off_loop: bodies.parsing, bodies_parsed_off_loop: bodies.parsed },
+    collections: {
+      number_of_collections: store.collections.size,
+      collections: [...store.collections].map(([id, c]) => ({
+        id,
+        points: c.count,
+        payload_indexes: Object.fromEntries(
+          [...c.fieldIndexes].map(([f, idx]) => [f, { distinct_values: idx.size }]),
+        ),
+        filters: { by_payload_index: c.stats.indexedFilters, by_scan: c.stats.scannedFilters },
+        searches: { exact: c.stats.exactSearches, hnsw: c.stats.hnswSearches },
+      })),
+    },
+  };
+}
