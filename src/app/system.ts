@@ -3,6 +3,9 @@ import type { GpuReport } from '../core/gpu/types.js';
 import type { Check } from '../core/services/doctor.js';
 import type { ServiceStatus } from '../core/services/status.js';
 import type { OutboundAudit } from '../core/system/egress-audit.js';
+
+export type { OutboundAudit, OutboundFlow } from '../core/system/egress-audit.js';
+
 import type { ExposureAudit, Listener } from '../core/system/exposure.js';
 import type { HostFacts } from '../core/system/host.js';
 import { VERSION } from '../core/version.js';

@@ -6,6 +6,7 @@ import { SCREENS, type ScreenName, type ScreenProps } from './screen.js';
 import { Dashboard } from './screens/Dashboard.js';
 import { Help } from './screens/Help.js';
 import { Keys } from './screens/Keys.js';
+import { Outbound } from './screens/Outbound.js';
 import { Packages } from './screens/Packages.js';
 import { Services } from './screens/Services.js';
 import { Setup } from './screens/Setup.js';
@@ -18,6 +19,7 @@ const TITLES: Record<ScreenName, string> = {
   services: 'Services',
   keys: 'Keys',
   setup: 'Setup',
+  outbound: 'Outbound',
 };
 
 /** Exit code that tells the SSH login hook to continue into a shell. */
@@ -125,6 +127,7 @@ export function App(props: {
               {screen === 'services' ? <Services {...screenProps} /> : null}
               {screen === 'keys' ? <Keys {...screenProps} /> : null}
               {screen === 'setup' ? <Setup {...screenProps} /> : null}
+              {screen === 'outbound' ? <Outbound {...screenProps} /> : null}
             </>
           )}
         </Box>

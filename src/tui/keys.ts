@@ -1,6 +1,6 @@
 /** Every key of the interface, as `?` shows them. Screens add their own section. */
 export const GLOBAL_KEYS: [string, string][] = [
-  ['1-5 / Tab', 'switch screen: Dashboard, Packages, Services, Keys, Setup'],
+  ['1-6 / Tab', 'switch screen: Dashboard, Packages, Services, Keys, Setup, Outbound'],
   ['Up/Down, j/k', 'move'],
   ['PgUp/PgDn, g/G', 'page, first, last'],
   ['/', 'search (type to filter, Enter keeps it, Esc clears)'],
@@ -22,6 +22,7 @@ export const SCREEN_KEYS: Record<string, [string, string][]> = {
     ['Enter', 'inspect'],
   ],
   keys: [],
+  outbound: [['/', 'search destinations, modules, verdicts (blocked first, then the latest)']],
   setup: [
     ['Enter', 'accept the answer'],
     ['Esc', 'previous step'],

@@ -6,6 +6,7 @@ import {
   type ExposureAudit,
   type HostFacts,
   type ModuleOps,
+  type OutboundAudit,
   openBox,
   type Rating,
   type SetupChange,
@@ -57,6 +58,8 @@ export interface Sources {
   keys(): Promise<Maybe<KeyRow[]>>;
   setupDone(): Promise<boolean>;
   moduleOps(): Promise<ModuleOps>;
+  /** What the box and its modules contacted, and what the firewall blocked (`blueprint audit outbound`). */
+  outbound?: () => Promise<Maybe<OutboundAudit>>;
   /** The image's offline module catalog for the wizard's checklist (issue 18); undefined: none. */
   catalog?: () => Promise<Catalog | undefined>;
   /** The wizard's answers checked (every field) and planned against the box: nothing written. */
@@ -173,6 +176,7 @@ function escapedSources(s: Sources): Sources {
     keys: wrap(s.keys),
     ...(s.signerOf ? { signerOf: wrap(s.signerOf) } : {}),
     ...(s.catalog ? { catalog: wrap(s.catalog) } : {}),
+    ...(s.outbound ? { outbound: wrap(s.outbound) } : {}),
     ...(s.inspect ? { inspect: wrap(s.inspect) } : {}),
     ...(s.serviceAction ? { serviceAction: wrap(s.serviceAction) } : {}),
     ...(s.packageAction
@@ -234,6 +238,7 @@ export function coreSources(at: string | Box): Sources {
     setupDone: () => box.setup.done(),
     moduleOps: () => box.setup.moduleOps(),
     catalog: () => box.setup.catalog(),
+    outbound: () => box.audit.outbound().then((value) => ({ available: true, value }) as const, failed),
     planSetup: async (answers) =>
       box.setup.plan(await box.setup.fromAnswers(answers, process.cwd(), 'the answers')),
     applySetup: (plan, onChange, signal) => box.setup.apply(plan, { signal, onChange }),
