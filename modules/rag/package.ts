@@ -1,0 +1,94 @@
+/**
+ * Image recipe of the rag module: turns this folder into a package source folder that
+ * `blueprint repo build` signs into a .bpkg.
+ *
+ *   node modules/rag/package.ts --out SRC [--version X.Y.Z] [--name NAME]   (Node 24)
+ *
+ * SRC gets manifest.json (with its `uses`: embeddings, vectors and llm), the Containerfile, the
+ * README and rootfs/: node + the shared libraries it links, and the esbuild bundle of server/ with
+ * the kit, pdf.js, htmlparser2 and marked inside. No native addon, no model: the models are the
+ * used modules'.
+ */
+import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { build } from 'esbuild';
+import { makeMountPoints, putNodeRuntime } from '../kit/image.ts';
+
+const here = import.meta.dirname;
+
+/** The server, one ES module (the same file is its parse worker's code). */
+export async function bundleServer(outFile: string): Promise<void> {
+  await build({
+    entryPoints: [join(here, 'server/main.ts')],
+    outfile: outFile,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node24',
+    // pdf.js polyfills canvas classes from this optional native package when present; text
+    // extraction never draws, so the image leaves it out (pdf.js then only logs a warning).
+    external: ['@napi-rs/canvas'],
+    legalComments: 'none',
+    logLevel: 'error',
+  });
+}
+
+async function assembleRootfs(rootfs: string): Promise<void> {
+  putNodeRuntime(rootfs);
+  await bundleServer(join(rootfs, 'app/server.mjs'));
+  // The used modules' sockets and tokens are mounted under /run/blueprint by the wiring.
+  makeMountPoints(rootfs, ['run/rag', 'var/lib/rag', 'run/blueprint']);
+}
+
+export interface RagSourceOptions {
+  out: string;
+  version?: string;
+  name?: string;
+  /** Replaces the manifest's `uses` (e.g. other version ranges for a test repository). */
+  uses?: string[];
+}
+
+export async function makePackageSource(
+  opts: RagSourceOptions,
+): Promise<{ dir: string; manifest: Record<string, unknown> }> {
+  const out = resolve(opts.out);
+  rmSync(out, { recursive: true, force: true });
+  mkdirSync(out, { recursive: true });
+  const manifest = JSON.parse(readFileSync(join(here, 'manifest.json'), 'utf8')) as Record<string, unknown>;
+  manifest.version = opts.version ?? manifest.version;
+  manifest.name = opts.name ?? manifest.name;
+  if (opts.uses) manifest.uses = opts.uses;
+  writeFileSync(join(out, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+  cpSync(join(here, 'Containerfile'), join(out, 'Containerfile'));
+  cpSync(join(here, 'README.md'), join(out, 'README.md'));
+  await assembleRootfs(join(out, 'rootfs'));
+  return { dir: out, manifest };
+}
+
+/** The name the other modules' recipes use for this. */
+export const makeRagPackageSource = makePackageSource;
+
+if (process.argv[1] && resolve(process.argv[1]) === import.meta.filename) {
+  const { values } = parseArgs({
+    options: {
+      out: { type: 'string' },
+      version: { type: 'string' },
+      name: { type: 'string' },
+      help: { type: 'boolean' },
+    },
+  });
+  if (values.help || !values.out) {
+    console.log('usage: node modules/rag/package.ts --out SOURCE_DIR [--version X.Y.Z] [--name NAME]');
+    console.log(
+      'then:  blueprint repo build SOURCE_DIR --repo REPO_DIR --key KEY.asc (see modules/rag/README.md)',
+    );
+    process.exit(values.help ? 0 : 2);
+  }
+  const { dir, manifest } = await makePackageSource({
+    out: values.out,
+    version: values.version,
+    name: values.name,
+  });
+  console.log(`${dir}: ${manifest.name} ${manifest.version}`);
+}

@@ -1,0 +1,248 @@
+/**
+ * The rag HTTP API (see ../README.md and the table there) on the module server kit: documents
+ * (ingest, list, get, delete), retrieval, chat, /info. Errors in OpenAI's shape
+ * `{"error": {"message", "type", "param", "code"}}`, as the llm module's.
+ */
+import {
+  createKitServer,
+  HttpError,
+  hasLoneSurrogate,
+  type KitLimits,
+  type KitLog,
+  type KitServer,
+  type RequestContext,
+  type Route,
+} from '../../kit/server/index.js';
+import { type ChatRequest, chat, lastUserText } from './chat.js';
+import { type DocumentKind, kindOf, supportedMediaTypes } from './parse.js';
+import { checkCollection, checkSource, type Rag } from './rag.js';
+import type { DocumentRecord } from './store.js';
+import { type Upstream, UpstreamError } from './upstream.js';
+
+type Obj = Record<string, unknown>;
+const isObject = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+export interface ApiOptions {
+  log: KitLog;
+  token?: string;
+  limits?: Partial<KitLimits>;
+  healthy?(): boolean;
+  /** The used modules, for /info's reachability line. */
+  upstreams: Upstream[];
+  /** Longest silence of the llm inside a streamed answer. */
+  streamIdleMs: number;
+}
+
+export function errorBody(err: HttpError) {
+  const code =
+    err instanceof UpstreamError ? ((err.body as { error?: { code?: unknown } })?.error?.code ?? null) : null;
+  const type =
+    err.status >= 500 ? (err.status === 503 ? 'server_busy' : 'server_error') : 'invalid_request_error';
+  return { error: { message: err.message, type, param: err.param ?? null, code } };
+}
+
+/** A whole number in [min, max], or the fallback when absent. */
+function int(v: unknown, name: string, fallback: number, min: number, max: number): number {
+  if (v === undefined || v === null) return fallback;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max)
+    throw new HttpError(400, `'${name}' must be a whole number from ${min} to ${max}`, name);
+  return v;
+}
+
+function text(v: unknown, name: string, max: number): string {
+  if (typeof v !== 'string' || v.trim() === '')
+    throw new HttpError(400, `'${name}' must be a non-empty string`, name);
+  if (v.length > max) throw new HttpError(413, `'${name}' is longer than ${max} characters`, name);
+  if (hasLoneSurrogate(v)) throw new HttpError(400, `'${name}' contains a lone surrogate escape`, name);
+  return v;
+}
+
+/** `filter`: only `source` and/or `document`, each a string. */
+function filterOf(v: unknown): { source?: string; document?: string } {
+  if (v === undefined || v === null) return {};
+  if (!isObject(v)) throw new HttpError(400, "'filter' must be an object", 'filter');
+  for (const k of Object.keys(v))
+    if (k !== 'source' && k !== 'document')
+      throw new HttpError(400, `'filter.${k}' is not supported: filter by 'source' or 'document'`, 'filter');
+  for (const k of ['source', 'document'] as const)
+    if (v[k] !== undefined && typeof v[k] !== 'string')
+      throw new HttpError(400, `'filter.${k}' must be a string`, 'filter');
+  return v as { source?: string; document?: string };
+}
+
+/** The kind for a JSON upload's text, from its source name's extension (default: plain text). */
+export function kindFromName(source: string): DocumentKind {
+  const ext = /\.([A-Za-z]+)$/.exec(source)?.[1]?.toLowerCase();
+  if (ext === 'md' || ext === 'markdown') return 'markdown';
+  if (ext === 'html' || ext === 'htm') return 'html';
+  return 'text';
+}
+
+const publicRecord = (d: DocumentRecord) => ({
+  id: d.id,
+  source: d.source,
+  collection: d.collection,
+  sha256: d.sha256,
+  chunks: d.chunks,
+  pages: d.pages,
+  bytes: d.bytes,
+  kind: d.kind,
+  createdAt: d.createdAt,
+});
+
+async function ingest(rag: Rag, ctx: RequestContext) {
+  const query = new URL(ctx.req.url ?? '/', 'http://rag').searchParams;
+  const type = ctx.req.headers['content-type'];
+  let input: { bytes: Uint8Array; kind: DocumentKind; source: string; collection: string };
+  if ((type ?? '').split(';')[0]!.trim().toLowerCase() === 'application/json') {
+    const b = await ctx.json();
+    if (!isObject(b)) throw new HttpError(400, 'the request body must be a JSON object');
+    const source = checkSource(b.source ?? query.get('source'));
+    const t = text(b.text, 'text', Number.MAX_SAFE_INTEGER);
+    input = {
+      bytes: Buffer.from(t, 'utf8'),
+      kind: kindFromName(source),
+      source,
+      collection: checkCollection(b.collection ?? query.get('collection')),
+    };
+  } else {
+    const kind = kindOf(type);
+    if (!kind)
+      throw new HttpError(
+        415,
+        `unsupported Content-Type ${JSON.stringify(type ?? '')}: send one of ${[...supportedMediaTypes, 'application/json'].join(', ')}`,
+      );
+    const source = checkSource(query.get('source'));
+    const collection = checkCollection(query.get('collection'));
+    const bytes = await ctx.bytes();
+    if (bytes.length === 0) throw new HttpError(400, 'the document is empty');
+    input = { bytes, kind, source, collection };
+  }
+  const r = await ctx.queue(() => rag.ingest(input, ctx.signal));
+  const { duplicate, ...record } = r;
+  return { status: duplicate ? 200 : 201, body: { ...publicRecord(record), duplicate } };
+}
+
+function parseChat(body: unknown): ChatRequest {
+  if (!isObject(body)) throw new HttpError(400, 'the request body must be a JSON object');
+  const messages = body.messages;
+  if (!Array.isArray(messages) || messages.length === 0)
+    throw new HttpError(400, "'messages' must be a non-empty array", 'messages');
+  for (const [i, m] of messages.entries())
+    if (!isObject(m) || typeof m.role !== 'string')
+      throw new HttpError(400, `'messages[${i}]' must be an object with a 'role'`, 'messages');
+  if (body.stream !== undefined && body.stream !== null && typeof body.stream !== 'boolean')
+    throw new HttpError(400, "'stream' must be a boolean", 'stream');
+  const f = filterOf(body.filter);
+  return {
+    body,
+    messages: messages as ChatRequest['messages'],
+    stream: body.stream === true,
+    query: text(lastUserText(messages as ChatRequest['messages']), 'messages', 16_384),
+    k: int(body.k, 'k', 4, 1, 32),
+    collection: checkCollection(body.collection),
+    ...f,
+  };
+}
+
+export function createRagServer(rag: Rag, opts: ApiOptions): KitServer {
+  const documentRoute = /^\/v1\/documents\/([0-9a-f-]{36})$/;
+  const routes: Record<string, Route> = {
+    '/info': {
+      method: 'GET',
+      handle: async () => {
+        const emb = await rag.embedder.info().catch(() => undefined);
+        const llm = await rag.llm
+          .call<{ model?: string }>('GET', '/info')
+          .then((i) => ({ model: String(i.model ?? 'unknown') }))
+          .catch(() => null);
+        const upstreams: Obj = {};
+        await Promise.all(
+          opts.upstreams.map(async (u) => {
+            upstreams[u.name] = await u.call('GET', '/health').then(
+              () => 'ok',
+              (e: Error) => e.message,
+            );
+          }),
+        );
+        const docs = rag.store.list();
+        return {
+          body: {
+            collections: rag.collections(),
+            documents: docs.length,
+            chunks: docs.reduce((n, d) => n + d.chunks, 0),
+            embeddings: emb
+              ? { model: emb.model, dimensions: emb.dimensions, maxTokens: emb.maxTokens }
+              : null,
+            llm,
+            chunk: emb ? rag.chunking(emb) : null,
+            upstreams,
+          },
+        };
+      },
+    },
+    '/v1/retrieve': {
+      method: 'POST',
+      handle: async (ctx) => {
+        const b = await ctx.json();
+        if (!isObject(b)) throw new HttpError(400, 'the request body must be a JSON object');
+        const q = {
+          query: text(b.query, 'query', 16_384),
+          k: int(b.k, 'k', 4, 1, 100),
+          collection: checkCollection(b.collection),
+          ...filterOf(b.filter),
+        };
+        const chunks = await ctx.queue(() => rag.retrieve(q, ctx.signal));
+        return { body: { chunks } };
+      },
+    },
+    '/v1/chat/completions': {
+      method: 'POST',
+      handle: async (ctx) => {
+        const req = parseChat(await ctx.json());
+        return ctx.queue(() => chat(rag, req, ctx.signal, opts.streamIdleMs));
+      },
+    },
+  };
+  const documents: Record<string, Route> = {
+    GET: {
+      method: 'GET',
+      handle: (ctx) => {
+        const c = new URL(ctx.req.url ?? '/', 'http://rag').searchParams.get('collection');
+        const list = rag.store.list(c === null ? undefined : checkCollection(c));
+        return { body: { documents: list.map(publicRecord) } };
+      },
+    },
+    POST: { method: 'POST', handle: (ctx) => ingest(rag, ctx) },
+  };
+  return createKitServer({
+    log: opts.log,
+    token: opts.token,
+    healthy: opts.healthy,
+    limits: opts.limits,
+    errorBody: (err) => errorBody(err),
+    routes,
+    match(method, path) {
+      if (path === '/v1/documents') {
+        const r = documents[method];
+        if (!r) throw new HttpError(405, `/v1/documents takes GET or POST, not ${method}`);
+        return r;
+      }
+      const m = documentRoute.exec(path);
+      if (!m) return undefined;
+      const id = m[1]!;
+      if (method === 'GET')
+        return {
+          method: 'GET',
+          handle: () => {
+            const d = rag.store.get(id);
+            if (!d) throw new HttpError(404, `no document ${id}`, 'id');
+            return { body: publicRecord(d) };
+          },
+        };
+      if (method === 'DELETE')
+        return { method: 'DELETE', handle: async (ctx) => ({ body: await ctx.queue(() => rag.remove(id)) }) };
+      throw new HttpError(405, `${path} takes GET or DELETE, not ${method}`);
+    },
+  });
+}

@@ -1,0 +1,195 @@
+/**
+ * What rag asks of the embeddings and vectors modules, in their own APIs: text-embeddings-inference
+ * `/embed` (which refuses, rather than truncates, an input over the model's token limit) and
+ * Qdrant's REST subset. One vectors collection per rag collection, `rag-NAME`, Cosine distance;
+ * each point's payload names its document, so a document's chunks are found and removed by filter.
+ */
+import { createHash } from 'node:crypto';
+import { HttpError } from '../../kit/server/index.js';
+import { type Chunk, splitChunk } from './chunk.js';
+import { type Upstream, UpstreamError } from './upstream.js';
+
+export interface EmbeddingInfo {
+  model: string;
+  dimensions: number;
+  maxTokens: number;
+  maxBatch: number;
+  maxInputChars: number;
+}
+
+export class Embedder {
+  private readonly up: Upstream;
+  private cached?: EmbeddingInfo;
+  constructor(up: Upstream) {
+    this.up = up;
+  }
+
+  /** The model's facts from its /info (asked again until it answers once). */
+  async info(signal?: AbortSignal): Promise<EmbeddingInfo> {
+    if (this.cached) return this.cached;
+    const i = await this.up.call<Record<string, unknown>>('GET', '/info', undefined, signal);
+    const num = (k: string, dflt?: number) => {
+      const v = i[k];
+      if (typeof v === 'number' && v > 0) return v;
+      if (dflt !== undefined) return dflt;
+      throw new HttpError(503, `the embeddings module's /info has no ${k}`);
+    };
+    this.cached = {
+      model: String(i.model ?? 'unknown'),
+      dimensions: num('dimension'),
+      maxTokens: num('max_tokens'),
+      maxBatch: num('max_batch', 32),
+      maxInputChars: num('max_input_chars', 16_384),
+    };
+    return this.cached;
+  }
+
+  /** One query, truncated by the model if long (OpenAI route). */
+  async query(text: string, signal?: AbortSignal): Promise<number[]> {
+    const r = await this.up.call<{ data: { embedding: number[] }[] }>(
+      'POST',
+      '/v1/embeddings',
+      { input: text },
+      signal,
+    );
+    return r.data[0]!.embedding;
+  }
+
+  /**
+   * Embeds chunks without truncation: a batch the model refuses (413) is halved, and a single chunk
+   * it refuses is split in two and both halves embedded. Returns the chunks actually embedded (as
+   * many or more than given, in order) with their vectors.
+   */
+  async chunks(chunks: Chunk[], signal?: AbortSignal): Promise<{ chunk: Chunk; vector: number[] }[]> {
+    if (chunks.length === 0) return [];
+    try {
+      const vectors = await this.up.call<number[][]>(
+        'POST',
+        '/embed',
+        { inputs: chunks.map((c) => c.text), truncate: false },
+        signal,
+      );
+      return chunks.map((chunk, i) => ({ chunk, vector: vectors[i]! }));
+    } catch (err) {
+      if (!(err instanceof UpstreamError) || err.status !== 413) throw err;
+      if (chunks.length > 1) {
+        const mid = Math.ceil(chunks.length / 2);
+        return [
+          ...(await this.chunks(chunks.slice(0, mid), signal)),
+          ...(await this.chunks(chunks.slice(mid), signal)),
+        ];
+      }
+      const halves = splitChunk(chunks[0]!);
+      if (!halves)
+        throw new HttpError(413, `a chunk cannot be made short enough for the model: ${err.message}`);
+      return [...(await this.chunks([halves[0]], signal)), ...(await this.chunks([halves[1]], signal))];
+    }
+  }
+}
+
+export interface Hit {
+  score: number;
+  payload: Record<string, unknown>;
+}
+
+/** The vectors collection that holds a rag collection. */
+export const vectorsCollection = (collection: string) => `rag-${collection}`;
+
+/** A stable point id (a UUID) for chunk `index` of document `id`. */
+export function pointId(id: string, index: number): string {
+  const h = createHash('sha256').update(`${id}:${index}`).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
+}
+
+const byDocument = (id: string) => ({ must: [{ key: 'document', match: { value: id } }] });
+const path = (collection: string, rest = '') =>
+  `/collections/${encodeURIComponent(vectorsCollection(collection))}${rest}`;
+const missing = (err: unknown) => err instanceof UpstreamError && err.status === 404;
+
+export class VectorIndex {
+  private readonly up: Upstream;
+  private readonly known = new Set<string>();
+  constructor(up: Upstream) {
+    this.up = up;
+  }
+
+  /** Creates the collection for this dimension, or checks that the one there has it. */
+  async ensure(collection: string, dimensions: number, signal?: AbortSignal): Promise<void> {
+    if (this.known.has(collection)) return;
+    try {
+      const r = await this.up.call<{ result: { config: { params: { vectors: { size: number } } } } }>(
+        'GET',
+        path(collection),
+        undefined,
+        signal,
+      );
+      const size = r.result.config.params.vectors.size;
+      if (size !== dimensions)
+        throw new HttpError(
+          409,
+          `collection ${collection} holds ${size}-dimensional vectors but the embedding model makes ${dimensions}: the model changed; delete and re-ingest the collection's documents, or use another collection`,
+          'collection',
+        );
+    } catch (err) {
+      if (!missing(err)) throw err;
+      await this.up.call(
+        'PUT',
+        path(collection),
+        { vectors: { size: dimensions, distance: 'Cosine' } },
+        signal,
+      );
+    }
+    this.known.add(collection);
+  }
+
+  async upsert(
+    collection: string,
+    points: { id: string; vector: number[]; payload: Record<string, unknown> }[],
+    signal?: AbortSignal,
+  ): Promise<void> {
+    await this.up.call('PUT', path(collection, '/points?wait=true'), { points }, signal);
+  }
+
+  async countDocument(collection: string, id: string): Promise<number> {
+    try {
+      const r = await this.up.call<{ result: { count: number } }>('POST', path(collection, '/points/count'), {
+        filter: byDocument(id),
+        exact: true,
+      });
+      return r.result.count;
+    } catch (err) {
+      if (missing(err)) return 0;
+      throw err;
+    }
+  }
+
+  /** Removes every chunk of a document (none is fine: the collection may not even exist). */
+  async deleteDocument(collection: string, id: string): Promise<void> {
+    try {
+      await this.up.call('POST', path(collection, '/points/delete?wait=true'), { filter: byDocument(id) });
+    } catch (err) {
+      if (!missing(err)) throw err;
+    }
+  }
+
+  async search(
+    collection: string,
+    vector: number[],
+    limit: number,
+    filter: Record<string, unknown>,
+    signal?: AbortSignal,
+  ): Promise<Hit[]> {
+    try {
+      const r = await this.up.call<{ result: Hit[] }>(
+        'POST',
+        path(collection, '/points/search'),
+        { vector, limit, filter, with_payload: true },
+        signal,
+      );
+      return r.result;
+    } catch (err) {
+      if (missing(err)) return [];
+      throw err;
+    }
+  }
+}

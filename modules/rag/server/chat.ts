@@ -1,0 +1,196 @@
+/**
+ * POST /v1/chat/completions: the last user message is the query; the chunks retrieved for it go to
+ * the llm module as a numbered context in the system message; its answer comes back in OpenAI's
+ * shape with a top-level `sources` list (in a stream: on the first chunk). A context too long for
+ * the model (llm's 400 context_length_exceeded) is retried with fewer chunks, then shorter ones;
+ * `sources` names exactly the chunks the model was given.
+ */
+import type { IncomingMessage } from 'node:http';
+import { ClientGoneError, HttpError, type Reply } from '../../kit/server/index.js';
+import type { Rag, RetrievedChunk } from './rag.js';
+import { readAll, type Upstream, UpstreamError } from './upstream.js';
+
+type Obj = Record<string, unknown>;
+type Message = { role: string; content: unknown };
+
+export interface Source {
+  document: string;
+  source: string;
+  page: number | null;
+  score: number;
+}
+
+/** The text of a message's content: a string, or OpenAI's text parts. */
+export function contentText(content: unknown): string {
+  if (typeof content === 'string') return content;
+  if (Array.isArray(content))
+    return content
+      .map((p) => ((p as Obj)?.type === 'text' && typeof (p as Obj).text === 'string' ? (p as Obj).text : ''))
+      .join('');
+  return '';
+}
+
+export function lastUserText(messages: Message[]): string {
+  for (let i = messages.length - 1; i >= 0; i--)
+    if (messages[i]!.role === 'user') {
+      const t = contentText(messages[i]!.content).trim();
+      if (t) return t;
+    }
+  throw new HttpError(
+    400,
+    "'messages' needs a user message with text: it is the question to retrieve for",
+    'messages',
+  );
+}
+
+function describe(c: RetrievedChunk): string {
+  const where = [`source: ${c.source}`];
+  if (c.page !== null) where.push(`page ${c.page}`);
+  if (c.heading) where.push(`section: ${c.heading}`);
+  return where.join(', ');
+}
+
+/** The conversation with the retrieved context in its (first) system message. */
+export function withContext(messages: Message[], chunks: RetrievedChunk[]): Message[] {
+  const context = chunks.length
+    ? chunks.map((c, i) => `[${i + 1}] (${describe(c)})\n${c.text}`).join('\n\n')
+    : '(no passages were found)';
+  const instruction =
+    "Answer the user's question using the context below: passages from the user's documents. " +
+    'Cite the passages you use by their number in brackets, like [1]. If the context does not ' +
+    `contain the answer, say so.\n\nContext:\n${context}`;
+  const first = messages[0];
+  if (first && (first.role === 'system' || first.role === 'developer'))
+    return [
+      { role: 'system', content: `${contentText(first.content)}\n\n${instruction}` },
+      ...messages.slice(1),
+    ];
+  return [{ role: 'system', content: instruction }, ...messages];
+}
+
+/** One entry per document and page, in the order the chunks were given (best first). */
+export function sourcesOf(chunks: RetrievedChunk[]): Source[] {
+  const seen = new Set<string>();
+  const out: Source[] = [];
+  for (const c of chunks) {
+    const key = `${c.document}\0${c.page}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push({ document: c.document, source: c.source, page: c.page, score: c.score });
+  }
+  return out;
+}
+
+const tooLong = (err: unknown) =>
+  err instanceof UpstreamError &&
+  err.status === 400 &&
+  ((err.body as { error?: { code?: unknown } })?.error?.code === 'context_length_exceeded' ||
+    /context/i.test(err.message));
+
+/** The next smaller context to try: one chunk fewer, then the last chunk halved. */
+function shrink(chunks: RetrievedChunk[]): RetrievedChunk[] | undefined {
+  if (chunks.length > 1) return chunks.slice(0, -1);
+  const c = chunks[0];
+  if (!c || c.text.length < 64) return undefined;
+  return [{ ...c, text: `${c.text.slice(0, Math.floor(c.text.length / 2))}…` }];
+}
+
+export interface ChatRequest {
+  body: Obj;
+  messages: Message[];
+  stream: boolean;
+  query: string;
+  k: number;
+  collection: string;
+  source?: string;
+  document?: string;
+}
+
+/** Opens the llm's answer for the largest context it accepts. */
+async function openAnswer(
+  llm: Upstream,
+  req: ChatRequest,
+  chunks: RetrievedChunk[],
+  signal: AbortSignal,
+): Promise<{ res: IncomingMessage; used: RetrievedChunk[] }> {
+  const { k: _k, collection: _c, filter: _f, model: _m, ...rest } = req.body;
+  let used = chunks;
+  for (;;) {
+    const body = { ...rest, messages: withContext(req.messages, used), stream: req.stream };
+    const res = await llm.open('POST', '/v1/chat/completions', body, signal);
+    if (res.statusCode === 200) return { res, used };
+    const text = await readAll(res, llm.config.timeoutMs, 'llm');
+    let parsed: unknown = text;
+    try {
+      parsed = JSON.parse(text);
+    } catch {}
+    const msg = (parsed as { error?: { message?: string } })?.error?.message ?? text.slice(0, 200);
+    const status = res.statusCode ?? 502;
+    const err =
+      status >= 500 || status === 401
+        ? new HttpError(503, `the llm module is unavailable (it answered ${status}: ${msg})`, undefined, {
+            'retry-after': '5',
+          })
+        : new UpstreamError('llm', status, `llm: ${msg}`, parsed);
+    const next = tooLong(err) ? shrink(used) : undefined;
+    if (!next) throw err;
+    used = next;
+  }
+}
+
+/** SSE events of the llm's stream, the first data event given `sources`, with an idle deadline. */
+async function* relay(res: IncomingMessage, sources: Source[], idleMs: number, signal: AbortSignal) {
+  let buf = '';
+  let first = true;
+  let timer: NodeJS.Timeout | undefined;
+  const it = res[Symbol.asyncIterator]();
+  try {
+    for (;;) {
+      const next = await Promise.race([
+        it.next(),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(
+            () => reject(new Error(`the llm module sent nothing for ${idleMs / 1000} s`)),
+            idleMs,
+          );
+        }),
+      ]);
+      clearTimeout(timer);
+      if (next.done) break;
+      if (signal.aborted) throw new ClientGoneError();
+      buf += (next.value as Buffer).toString('utf8');
+      let end = buf.indexOf('\n\n');
+      while (end >= 0) {
+        const event = buf.slice(0, end);
+        buf = buf.slice(end + 2);
+        end = buf.indexOf('\n\n');
+        if (first && event.startsWith('data: {')) {
+          first = false;
+          const chunk = JSON.parse(event.slice(6)) as Obj;
+          yield `data: ${JSON.stringify({ ...chunk, sources })}\n\n`;
+        } else yield `${event}\n\n`;
+      }
+    }
+    if (buf.trim()) yield buf;
+  } finally {
+    clearTimeout(timer);
+    res.destroy(); // a client that left: the llm sees its connection close and stops generating
+  }
+}
+
+export async function chat(rag: Rag, req: ChatRequest, signal: AbortSignal, idleMs: number): Promise<Reply> {
+  const chunks = await rag.retrieve(
+    { query: req.query, k: req.k, collection: req.collection, source: req.source, document: req.document },
+    signal,
+  );
+  const { res, used } = await openAnswer(rag.llm, req, chunks, signal);
+  const sources = sourcesOf(used);
+  if (req.stream)
+    return {
+      body: undefined,
+      headers: { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' },
+      stream: relay(res, sources, idleMs, signal),
+    };
+  const text = await readAll(res, rag.llm.config.timeoutMs, 'llm');
+  return { body: { ...(JSON.parse(text) as Obj), sources } };
+}

@@ -1,0 +1,138 @@
+/**
+ * Entry point of the rag service container, and (the same file, in a worker thread) its document
+ * parser. Configuration from the environment the services layer sets (see ../README.md); the used
+ * modules' sockets and token files from the wiring's BLUEPRINT_USES_* variables.
+ */
+import { existsSync } from 'node:fs';
+import { readFile, unlink } from 'node:fs/promises';
+import { isMainThread } from 'node:worker_threads';
+import {
+  createLog,
+  drainOnSignals,
+  HttpError,
+  intFromEnv,
+  serveJobs,
+  startPool,
+  WorkerJobError,
+} from '../../kit/server/index.js';
+import { createRagServer } from './api.js';
+import { Embedder, VectorIndex } from './backends.js';
+import { type DocumentKind, type Parsed, parseDocument } from './parse.js';
+import { Rag } from './rag.js';
+import { Store } from './store.js';
+import { Upstream, upstreamFromEnv } from './upstream.js';
+
+const log = createLog({
+  name: 'rag',
+  recordEveryBytes: intFromEnv('KIT_LOG_RECORD_EVERY_BYTES', 1024 * 1024),
+});
+
+async function readToken(path: string | undefined): Promise<string | undefined> {
+  if (!path || !existsSync(path)) {
+    log.startup(
+      `no access token${path ? ` at ${path}` : ''}: any local client of the socket may use the API`,
+    );
+    return undefined;
+  }
+  const token = (await readFile(path, 'utf8')).trim();
+  if (token.length < 16) throw new Error(`the access token in ${path} is shorter than 16 characters`);
+  return token;
+}
+
+/** Retries recovery until the vectors module answers (it may start after us, or restart). */
+function recoverInBackground(rag: Rag): void {
+  let told = false;
+  const attempt = () =>
+    rag.recover().then(
+      (n) => log(`recovery: ${n} unfinished document operations cleaned up`),
+      (err: Error) => {
+        if (!told) log(`recovery waits for the vectors module: ${err.message}`);
+        told = true;
+        setTimeout(attempt, 2000).unref();
+      },
+    );
+  attempt();
+}
+
+async function main(): Promise<void> {
+  const env = process.env;
+  const socketPath = env.BLUEPRINT_SOCKET ?? env.RAG_SOCKET ?? '/run/rag/api.sock';
+  const dataDir = env.RAG_DATA_DIR ?? '/var/lib/rag/db';
+  const timeout = intFromEnv('RAG_UPSTREAM_TIMEOUT_MS', 60_000);
+  const embeddings = new Upstream(upstreamFromEnv('embeddings', timeout));
+  const vectors = new Upstream(upstreamFromEnv('vectors', timeout));
+  const llm = new Upstream(upstreamFromEnv('llm', intFromEnv('RAG_LLM_TIMEOUT_MS', 300_000)));
+  const maxPages = intFromEnv('RAG_MAX_PDF_PAGES', 2000);
+  const pool = await startPool<{ maxPages: number }, Record<string, never>>({
+    file: new URL(import.meta.url),
+    data: { maxPages },
+    log,
+    resourceLimits: { maxOldGenerationSizeMb: intFromEnv('RAG_WORKER_HEAP_MB', 512) },
+  });
+  const parse = async (kind: DocumentKind, bytes: Uint8Array): Promise<Parsed> => {
+    try {
+      return (await pool.run({ kind, bytes })) as Parsed;
+    } catch (err) {
+      if (err instanceof WorkerJobError && err.name === 'ParseError')
+        throw new HttpError(Number(err.fields.status) || 400, err.message);
+      throw err;
+    }
+  };
+  const rag = new Rag({
+    store: await Store.open(dataDir),
+    embedder: new Embedder(embeddings),
+    index: new VectorIndex(vectors),
+    llm,
+    parse,
+    log,
+    config: {
+      chunkTokens: intFromEnv('RAG_CHUNK_TOKENS', 256),
+      chunkOverlap: intFromEnv('RAG_CHUNK_OVERLAP', 32),
+      maxChunks: intFromEnv('RAG_MAX_CHUNKS', 20_000),
+      batch: intFromEnv('RAG_BATCH', 32),
+    },
+  });
+  const kit = createRagServer(rag, {
+    log,
+    token: await readToken(env.RAG_TOKEN_FILE),
+    healthy: pool.healthy,
+    upstreams: [embeddings, vectors, llm],
+    streamIdleMs: intFromEnv('RAG_LLM_TIMEOUT_MS', 300_000),
+    limits: {
+      maxBodyBytes: intFromEnv('RAG_MAX_BODY_BYTES', 32 * 1024 * 1024),
+      maxBufferedBytes: intFromEnv('RAG_MAX_BUFFERED_BYTES', 96 * 1024 * 1024),
+      concurrency: intFromEnv('RAG_CONCURRENCY', 4),
+      maxQueued: intFromEnv('RAG_MAX_QUEUE', 32),
+    },
+  });
+  await kit.listen(socketPath);
+  log.startup(`serving the rag API on ${socketPath}, data in ${dataDir}`);
+  log.startup(
+    `uses embeddings at ${embeddings.config.socket}, vectors at ${vectors.config.socket}, llm at ${llm.config.socket}`,
+  );
+  const l = kit.limits;
+  log.startup(
+    `limits: ${l.maxBodyBytes} bytes a document, ${maxPages} PDF pages, ${rag.config.maxChunks} chunks a document, ${l.concurrency} requests at once`,
+  );
+  recoverInBackground(rag);
+  drainOnSignals(kit, log, 15_000, async () => {
+    log.flush();
+    await unlink(socketPath).catch(() => undefined);
+    await pool.close();
+  });
+}
+
+if (!isMainThread) {
+  serveJobs<{ maxPages: number }, Record<string, never>>(async (data) => ({
+    ready: {},
+    handle: (p) => {
+      const { kind, bytes } = p as { kind: DocumentKind; bytes: Uint8Array };
+      return parseDocument(kind, bytes, data.maxPages);
+    },
+  }));
+} else {
+  main().catch((err: unknown) => {
+    log(`cannot start: ${(err as Error).message}`);
+    process.exit(1);
+  });
+}

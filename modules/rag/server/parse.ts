@@ -1,0 +1,280 @@
+/**
+ * Documents to text sections, each with the page (PDF) and heading path (Markdown, HTML) it came
+ * from, by real parsers: pdf.js for PDF, htmlparser2 for HTML, marked's lexer for Markdown (so a
+ * `#` line inside a code block is not a heading). Runs in the parse worker (./worker.ts), so a
+ * large PDF never holds the event loop that answers requests.
+ */
+import { Parser } from 'htmlparser2';
+import { Lexer, type Token, type Tokens } from 'marked';
+
+export type DocumentKind = 'text' | 'markdown' | 'html' | 'pdf';
+
+export interface Section {
+  text: string;
+  /** 1-based page of a PDF; null for other kinds. */
+  page: number | null;
+  /** The heading path above the text ("Install > On Debian"), or null. */
+  heading: string | null;
+}
+
+export interface Parsed {
+  sections: Section[];
+  /** Pages of a PDF; null for other kinds. */
+  pages: number | null;
+}
+
+/** A parse refusal with the HTTP status it maps to (413 too many pages, 400 unreadable, …). */
+export class ParseError extends Error {
+  readonly status: number;
+  constructor(status: number, message: string) {
+    super(message);
+    this.name = 'ParseError';
+    this.status = status;
+  }
+}
+
+const MEDIA_TYPES: Record<string, DocumentKind> = {
+  'text/plain': 'text',
+  'text/markdown': 'markdown',
+  'text/x-markdown': 'markdown',
+  'text/html': 'html',
+  'application/xhtml+xml': 'html',
+  'application/pdf': 'pdf',
+};
+
+/** The kind for a Content-Type header (parameters such as charset ignored), or undefined. */
+export function kindOf(contentType: string | undefined): DocumentKind | undefined {
+  const base = (contentType ?? '').split(';')[0]!.trim().toLowerCase();
+  return Object.hasOwn(MEDIA_TYPES, base) ? MEDIA_TYPES[base] : undefined;
+}
+
+export const supportedMediaTypes = Object.keys(MEDIA_TYPES);
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** Strict UTF-8: a document in another encoding is refused, never silently garbled. */
+export function decodeText(bytes: Uint8Array): string {
+  try {
+    return utf8.decode(bytes);
+  } catch {
+    throw new ParseError(400, 'the document is not valid UTF-8: convert it to UTF-8 first');
+  }
+}
+
+const tidy = (s: string) =>
+  s
+    .replace(/[ \t\f\v\u00a0]+/g, ' ')
+    .replace(/ *\n */g, '\n')
+    .trim();
+
+/** Plain text: one section per paragraph (blank-line separated). */
+export function parseText(text: string): Parsed {
+  const sections = text
+    .split(/\r?\n\s*\r?\n/)
+    .map(tidy)
+    .filter(Boolean)
+    .map((t) => ({ text: t, page: null, heading: null }));
+  return { sections, pages: null };
+}
+
+/** Keeps a heading path: a heading of level n replaces levels n and below. */
+class Headings {
+  private stack: string[] = [];
+  set(level: number, text: string): void {
+    this.stack = this.stack.slice(0, level - 1);
+    while (this.stack.length < level - 1) this.stack.push('');
+    this.stack[level - 1] = text;
+  }
+  get path(): string | null {
+    const p = this.stack.filter(Boolean).join(' > ');
+    return p || null;
+  }
+}
+
+const inlinePlain = (s: string) =>
+  s
+    .replace(/!?\[([^\]]*)\]\([^)]*\)/g, '$1')
+    .replace(/[*_`~]+/g, '')
+    .trim();
+
+/** Markdown: one section per top-level block, under the headings that precede it. */
+export function parseMarkdown(text: string): Parsed {
+  const headings = new Headings();
+  const sections: Section[] = [];
+  const tokens: Token[] = new Lexer({ gfm: true }).lex(text);
+  for (const t of tokens) {
+    if (t.type === 'heading') {
+      const h = t as Tokens.Heading;
+      headings.set(h.depth, inlinePlain(h.text));
+      continue;
+    }
+    if (t.type === 'space' || t.type === 'hr' || t.type === 'def') continue;
+    const body = tidy(t.type === 'code' ? (t as Tokens.Code).text : t.raw);
+    if (body) sections.push({ text: body, page: null, heading: headings.path });
+  }
+  return { sections, pages: null };
+}
+
+const SKIP = new Set(['script', 'style', 'noscript', 'template', 'head', 'svg', 'math', 'iframe', 'object']);
+const BLOCK = new Set([
+  'p',
+  'div',
+  'section',
+  'article',
+  'main',
+  'aside',
+  'header',
+  'footer',
+  'nav',
+  'li',
+  'ul',
+  'ol',
+  'dl',
+  'dt',
+  'dd',
+  'table',
+  'tr',
+  'td',
+  'th',
+  'thead',
+  'tbody',
+  'blockquote',
+  'pre',
+  'br',
+  'hr',
+  'figure',
+  'figcaption',
+  'form',
+  'fieldset',
+  'address',
+  'details',
+  'summary',
+  'body',
+  'html',
+]);
+
+/** HTML: visible text by block, headings (h1–h6) as the path above it; scripts and styles left out. */
+export function parseHtml(html: string): Parsed {
+  const headings = new Headings();
+  const sections: Section[] = [];
+  let skipping = 0;
+  let pre = 0;
+  let buf = '';
+  let heading: { level: number; text: string } | undefined;
+  const flush = () => {
+    const text = pre > 0 ? buf.trim() : tidy(buf.replace(/\s+/g, ' '));
+    buf = '';
+    if (text) sections.push({ text, page: null, heading: headings.path });
+  };
+  const parser = new Parser(
+    {
+      onopentag(name) {
+        if (SKIP.has(name)) skipping++;
+        if (skipping) return;
+        const h = /^h([1-6])$/.exec(name);
+        if (h) {
+          flush();
+          heading = { level: Number(h[1]), text: '' };
+        } else if (BLOCK.has(name)) {
+          if (name === 'pre') pre++;
+          flush();
+        }
+      },
+      ontext(text) {
+        if (skipping) return;
+        if (heading) heading.text += text;
+        else buf += text;
+      },
+      onclosetag(name) {
+        if (SKIP.has(name)) {
+          skipping = Math.max(0, skipping - 1);
+          return;
+        }
+        if (skipping) return;
+        if (heading && /^h[1-6]$/.test(name)) {
+          headings.set(heading.level, tidy(heading.text.replace(/\s+/g, ' ')));
+          heading = undefined;
+        } else if (BLOCK.has(name)) {
+          flush();
+          if (name === 'pre') pre = Math.max(0, pre - 1);
+        }
+      },
+    },
+    { decodeEntities: true, lowerCaseTags: true },
+  );
+  parser.write(html);
+  parser.end();
+  flush();
+  return { sections, pages: null };
+}
+
+interface PdfTextItem {
+  str?: string;
+  hasEOL?: boolean;
+}
+
+type PdfJs = typeof import('pdfjs-dist');
+let pdfjs: PdfJs | undefined;
+/**
+ * pdf.js with its "worker" run in this thread: the worker module is imported here and offered as
+ * globalThis.pdfjsWorker, which pdf.js uses instead of loading a file by path (that path would not
+ * exist in the bundle). This thread is already the kit's parse worker, off the event loop.
+ */
+async function loadPdfjs(): Promise<PdfJs> {
+  if (!pdfjs) {
+    const g = globalThis as { pdfjsWorker?: unknown };
+    // The legacy build: the modern one calls Uint8Array.prototype.toHex and other ES2025+
+    // methods that Node 24 lacks; the legacy build brings polyfills for them.
+    // @ts-expect-error the worker module ships without type declarations
+    g.pdfjsWorker ??= await import('pdfjs-dist/legacy/build/pdf.worker.mjs');
+    pdfjs = (await import('pdfjs-dist/legacy/build/pdf.mjs')) as PdfJs;
+  }
+  return pdfjs;
+}
+
+/** PDF: the text of each page, in pdf.js's reading order, one section per page. */
+export async function parsePdf(bytes: Uint8Array, maxPages: number): Promise<Parsed> {
+  const lib = await loadPdfjs();
+  const task = lib.getDocument({
+    data: new Uint8Array(bytes), // pdf.js takes ownership of (detaches) the buffer it is given
+    disableFontFace: true,
+    useSystemFonts: false,
+    stopAtErrors: false,
+    verbosity: 0,
+  });
+  try {
+    const doc = await task.promise.catch((err: Error) => {
+      throw new ParseError(400, `not a readable PDF: ${err.message}`);
+    });
+    if (doc.numPages > maxPages)
+      throw new ParseError(413, `the PDF has ${doc.numPages} pages, more than the limit of ${maxPages}`);
+    const sections: Section[] = [];
+    for (let n = 1; n <= doc.numPages; n++) {
+      const page = await doc.getPage(n);
+      const content = await page.getTextContent();
+      let text = '';
+      for (const item of content.items as PdfTextItem[]) {
+        text += item.str ?? '';
+        if (item.hasEOL) text += '\n';
+      }
+      page.cleanup();
+      const t = tidy(text);
+      if (t) sections.push({ text: t, page: n, heading: null });
+    }
+    return { sections, pages: doc.numPages };
+  } finally {
+    await task.destroy();
+  }
+}
+
+export async function parseDocument(
+  kind: DocumentKind,
+  bytes: Uint8Array,
+  maxPages: number,
+): Promise<Parsed> {
+  if (kind === 'pdf') return parsePdf(bytes, maxPages);
+  const text = decodeText(bytes);
+  if (kind === 'markdown') return parseMarkdown(text);
+  if (kind === 'html') return parseHtml(text);
+  return parseText(text);
+}

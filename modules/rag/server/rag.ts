@@ -1,0 +1,272 @@
+/**
+ * The rag pipeline: ingest (parse → chunk → embed → index → commit), delete, recovery of
+ * operations a crash interrupted, retrieval, and the facts /info reports. All-or-nothing per
+ * document through the store's markers (see store.ts); changes run one at a time (Mutex).
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import { ClientGoneError, HttpError, type KitLog } from '../../kit/server/index.js';
+import { type Embedder, type EmbeddingInfo, pointId, type VectorIndex } from './backends.js';
+import { type Chunk, chunkSections } from './chunk.js';
+import type { DocumentKind, Parsed } from './parse.js';
+import { type DocumentRecord, Mutex, type Store } from './store.js';
+import type { Upstream } from './upstream.js';
+
+export interface RagConfig {
+  /** Upper bound of the chunk size in tokens; the model's limit (less [CLS]/[SEP]) may lower it. */
+  chunkTokens: number;
+  chunkOverlap: number;
+  maxChunks: number;
+  /** Chunks embedded and written to vectors per call. */
+  batch: number;
+}
+
+export interface IngestInput {
+  bytes: Uint8Array;
+  kind: DocumentKind;
+  source: string;
+  collection: string;
+}
+
+export interface IngestResult extends DocumentRecord {
+  duplicate: boolean;
+}
+
+export interface RetrievedChunk {
+  document: string;
+  source: string;
+  page: number | null;
+  heading: string | null;
+  text: string;
+  score: number;
+}
+
+const COLLECTION = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+
+export function checkCollection(c: unknown, param = 'collection'): string {
+  if (c === undefined || c === null || c === '') return 'default';
+  if (typeof c !== 'string' || !COLLECTION.test(c))
+    throw new HttpError(
+      400,
+      `'${param}' must be 1-64 letters, digits, '_', '.' or '-', starting with a letter or digit`,
+      param,
+    );
+  return c;
+}
+
+export function checkSource(s: unknown): string {
+  if (typeof s !== 'string' || s.trim() === '')
+    throw new HttpError(
+      400,
+      "'source' is required: a name for the document (its file name, a URL, …)",
+      'source',
+    );
+  if (s.length > 1024 || /[\u0000-\u001f\u007f]/.test(s))
+    throw new HttpError(400, "'source' must be at most 1024 characters without control characters", 'source');
+  return s;
+}
+
+export class Rag {
+  readonly store: Store;
+  readonly embedder: Embedder;
+  readonly index: VectorIndex;
+  readonly llm: Upstream;
+  readonly config: RagConfig;
+  private readonly parse: (kind: DocumentKind, bytes: Uint8Array) => Promise<Parsed>;
+  private readonly log: KitLog;
+  private readonly mutex = new Mutex();
+  /** Documents being ingested now: their chunks may be in vectors but are not yet theirs to show. */
+  private readonly inflight = new Set<string>();
+
+  constructor(deps: {
+    store: Store;
+    embedder: Embedder;
+    index: VectorIndex;
+    llm: Upstream;
+    config: RagConfig;
+    parse: (kind: DocumentKind, bytes: Uint8Array) => Promise<Parsed>;
+    log: KitLog;
+  }) {
+    this.store = deps.store;
+    this.embedder = deps.embedder;
+    this.index = deps.index;
+    this.llm = deps.llm;
+    this.config = deps.config;
+    this.parse = deps.parse;
+    this.log = deps.log;
+  }
+
+  /** The chunk budget for this model: the configured size, at most the model's limit less 2 special tokens. */
+  chunking(info: EmbeddingInfo): { tokens: number; overlap: number } {
+    const tokens = Math.max(8, Math.min(this.config.chunkTokens, info.maxTokens - 2));
+    return { tokens, overlap: Math.min(this.config.chunkOverlap, Math.floor(tokens / 4)) };
+  }
+
+  /**
+   * Finishes what a crash (or a failed rollback) left: chunks of documents that were never
+   * committed, or whose delete committed, are removed from vectors. Returns how many were cleaned.
+   */
+  recover(): Promise<number> {
+    return this.mutex.run(() => this.recoverLocked());
+  }
+
+  private async recoverLocked(): Promise<number> {
+    let n = 0;
+    for (const m of await this.store.markers()) {
+      if (this.inflight.has(m.id)) continue;
+      if (!this.store.get(m.id)) {
+        await this.index.deleteDocument(m.collection, m.id);
+        n++;
+        this.log(`recovery: removed the chunks of unfinished ${m.op} of document ${m.id} (${m.collection})`);
+      }
+      await this.store.unmark(m.id);
+    }
+    return n;
+  }
+
+  async ingest(input: IngestInput, signal: AbortSignal): Promise<IngestResult> {
+    const sha256 = createHash('sha256').update(input.bytes).digest('hex');
+    const known = this.store.findBySha(input.collection, sha256);
+    if (known) return { ...known, duplicate: true };
+    const info = await this.embedder.info(signal);
+    const parsed = await this.parse(input.kind, input.bytes);
+    const chunks = chunkSections(parsed.sections, this.chunking(info));
+    if (chunks.length === 0)
+      throw new HttpError(
+        400,
+        input.kind === 'pdf'
+          ? 'no text found in the PDF (a scanned document without a text layer needs OCR first)'
+          : 'no text found in the document',
+      );
+    if (chunks.length > this.config.maxChunks)
+      throw new HttpError(
+        413,
+        `the document makes ${chunks.length} chunks, more than the limit of ${this.config.maxChunks} (RAG_MAX_CHUNKS): split it`,
+      );
+    return this.mutex.run(async () => {
+      await this.recoverLocked();
+      const again = this.store.findBySha(input.collection, sha256);
+      if (again) return { ...again, duplicate: true };
+      if (signal.aborted) throw new ClientGoneError();
+      await this.index.ensure(input.collection, info.dimensions, signal);
+      const id = randomUUID();
+      await this.store.mark({ id, op: 'ingest', collection: input.collection });
+      this.inflight.add(id);
+      try {
+        const count = await this.indexChunks(id, input, chunks, signal);
+        const record: DocumentRecord = {
+          id,
+          source: input.source,
+          collection: input.collection,
+          sha256,
+          chunks: count,
+          pages: parsed.pages,
+          bytes: input.bytes.length,
+          kind: input.kind,
+          createdAt: new Date().toISOString(),
+        };
+        await this.store.commitAdd(record);
+        this.inflight.delete(id);
+        await this.store.unmark(id).catch(() => undefined); // recovery removes it otherwise
+        return { ...record, duplicate: false };
+      } catch (err) {
+        this.inflight.delete(id);
+        await this.rollback(input.collection, id);
+        throw err;
+      }
+    });
+  }
+
+  private async indexChunks(id: string, input: IngestInput, chunks: Chunk[], signal: AbortSignal) {
+    let n = 0;
+    for (let i = 0; i < chunks.length; i += this.config.batch) {
+      if (signal.aborted) throw new ClientGoneError();
+      const embedded = await this.embedder.chunks(chunks.slice(i, i + this.config.batch), signal);
+      const points = embedded.map(({ chunk, vector }) => ({
+        id: pointId(id, n),
+        vector,
+        payload: {
+          document: id,
+          source: input.source,
+          chunk: n++,
+          page: chunk.page,
+          heading: chunk.heading,
+          text: chunk.text,
+        },
+      }));
+      await this.index.upsert(input.collection, points, signal);
+    }
+    return n;
+  }
+
+  /** Undoes a failed ingest now; if vectors cannot be reached the marker stays for recovery. */
+  private async rollback(collection: string, id: string): Promise<void> {
+    try {
+      await this.index.deleteDocument(collection, id);
+      await this.store.unmark(id);
+    } catch (err) {
+      this.log(`rollback of document ${id} postponed to the next recovery: ${(err as Error).message}`);
+    }
+  }
+
+  /** Deletes a document: its record first (the commit), then its chunks. */
+  remove(id: string): Promise<{ id: string; deleted: true; chunks: number }> {
+    return this.mutex.run(async () => {
+      await this.recoverLocked();
+      const doc = this.store.get(id);
+      if (!doc) throw new HttpError(404, `no document ${id}`, 'id');
+      const chunks = await this.index.countDocument(doc.collection, id); // vectors must be up
+      await this.store.mark({ id, op: 'delete', collection: doc.collection });
+      await this.store.commitRemove(id);
+      try {
+        await this.index.deleteDocument(doc.collection, id);
+      } catch (err) {
+        throw new HttpError(
+          503,
+          `document ${id} is deleted, but its chunks could not be removed yet (${(err as Error).message}); they are removed when the vectors module answers again`,
+          undefined,
+          { 'retry-after': '5' },
+        );
+      }
+      await this.store.unmark(id);
+      return { id, deleted: true as const, chunks };
+    });
+  }
+
+  async retrieve(
+    q: { query: string; k: number; collection: string; source?: string; document?: string },
+    signal?: AbortSignal,
+  ): Promise<RetrievedChunk[]> {
+    const vector = await this.embedder.query(q.query, signal);
+    const must: unknown[] = [];
+    if (q.source !== undefined) must.push({ key: 'source', match: { value: q.source } });
+    if (q.document !== undefined) must.push({ key: 'document', match: { value: q.document } });
+    const hidden = [...this.inflight];
+    const filter = {
+      ...(must.length ? { must } : {}),
+      ...(hidden.length ? { must_not: [{ key: 'document', match: { any: hidden } }] } : {}),
+    };
+    const hits = await this.index.search(q.collection, vector, q.k, filter, signal);
+    return hits
+      .filter((h) => this.store.get(String(h.payload.document)) !== undefined)
+      .map((h) => ({
+        document: String(h.payload.document),
+        source: String(h.payload.source),
+        page: typeof h.payload.page === 'number' ? h.payload.page : null,
+        heading: typeof h.payload.heading === 'string' ? h.payload.heading : null,
+        text: String(h.payload.text),
+        score: h.score,
+      }));
+  }
+
+  /** Collections with their counts, from the committed records. */
+  collections(): { name: string; documents: number; chunks: number }[] {
+    const by = new Map<string, { name: string; documents: number; chunks: number }>();
+    for (const d of this.store.list()) {
+      const c = by.get(d.collection) ?? { name: d.collection, documents: 0, chunks: 0 };
+      c.documents++;
+      c.chunks += d.chunks;
+      by.set(d.collection, c);
+    }
+    return [...by.values()].sort((a, b) => a.name.localeCompare(b.name));
+  }
+}

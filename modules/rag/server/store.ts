@@ -1,0 +1,161 @@
+/**
+ * The document records and the markers that make ingest and delete all-or-nothing.
+ *
+ * In the data folder:
+ * - `documents.json`: the committed documents. Replaced whole (tmp + fsync + rename + directory
+ *   fsync), so it is always the old or the new list, never a mix. A document is indexed exactly
+ *   when its record is here.
+ * - `pending/ID.json`: written (and fsync'ed) before an ingest writes the first chunk of ID to the
+ *   vectors module, and before a delete removes ID's record; removed when the operation is over.
+ *
+ * Recovery, at start and before each change: for every marker whose document is NOT committed,
+ * delete its chunks from vectors (by the `document` payload), then the marker. That one rule
+ * covers both operations: an ingest that never committed loses its partial chunks, and a delete
+ * that committed (record gone) finishes removing them; a delete that did not commit left the
+ * chunks alone (they are removed only after the record).
+ */
+import { constants } from 'node:fs';
+import { mkdir, open, readdir, rename, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+
+export interface DocumentRecord {
+  id: string;
+  source: string;
+  collection: string;
+  sha256: string;
+  chunks: number;
+  pages: number | null;
+  bytes: number;
+  kind: string;
+  createdAt: string;
+}
+
+export interface Marker {
+  id: string;
+  op: 'ingest' | 'delete';
+  collection: string;
+}
+
+const ID = /^[0-9a-f-]{36}$/;
+
+async function fsyncDir(dir: string): Promise<void> {
+  const fd = await open(dir, constants.O_RDONLY | constants.O_DIRECTORY);
+  try {
+    await fd.sync();
+  } finally {
+    await fd.close();
+  }
+}
+
+/** Replaces `path` with `data` atomically and durably (never through a link). */
+async function writeAtomic(dir: string, name: string, data: string): Promise<void> {
+  const tmp = join(dir, `${name}.tmp`);
+  const fd = await open(
+    tmp,
+    constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW,
+    0o600,
+  );
+  try {
+    await fd.writeFile(data);
+    await fd.sync();
+  } finally {
+    await fd.close();
+  }
+  await rename(tmp, join(dir, name));
+  await fsyncDir(dir);
+}
+
+async function readJson(path: string): Promise<unknown> {
+  const fd = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+  try {
+    return JSON.parse(await fd.readFile('utf8'));
+  } finally {
+    await fd.close();
+  }
+}
+
+export class Store {
+  readonly dir: string;
+  private docs = new Map<string, DocumentRecord>();
+  private constructor(dir: string) {
+    this.dir = dir;
+  }
+
+  static async open(dir: string): Promise<Store> {
+    const s = new Store(dir);
+    await mkdir(join(dir, 'pending'), { recursive: true, mode: 0o700 });
+    const list = await readJson(join(dir, 'documents.json')).catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') return { documents: [] };
+      throw new Error(`${join(dir, 'documents.json')} cannot be read: ${err.message}`);
+    });
+    for (const d of (list as { documents: DocumentRecord[] }).documents) s.docs.set(d.id, d);
+    return s;
+  }
+
+  get(id: string): DocumentRecord | undefined {
+    return this.docs.get(id);
+  }
+
+  list(collection?: string): DocumentRecord[] {
+    return [...this.docs.values()].filter((d) => collection === undefined || d.collection === collection);
+  }
+
+  /** The committed document of `collection` with this content, if any. */
+  findBySha(collection: string, sha256: string): DocumentRecord | undefined {
+    return this.list(collection).find((d) => d.sha256 === sha256);
+  }
+
+  private async save(next: Map<string, DocumentRecord>): Promise<void> {
+    const text = `${JSON.stringify({ documents: [...next.values()] }, null, 1)}\n`;
+    await writeAtomic(this.dir, 'documents.json', text);
+    this.docs = next;
+  }
+
+  async commitAdd(d: DocumentRecord): Promise<void> {
+    await this.save(new Map(this.docs).set(d.id, d));
+  }
+
+  async commitRemove(id: string): Promise<void> {
+    const next = new Map(this.docs);
+    next.delete(id);
+    await this.save(next);
+  }
+
+  async mark(m: Marker): Promise<void> {
+    if (!ID.test(m.id)) throw new Error(`bad document id ${m.id}`);
+    await writeAtomic(join(this.dir, 'pending'), `${m.id}.json`, JSON.stringify(m));
+  }
+
+  async unmark(id: string): Promise<void> {
+    await unlink(join(this.dir, 'pending', `${id}.json`)).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'ENOENT') throw err;
+    });
+    await fsyncDir(join(this.dir, 'pending'));
+  }
+
+  /** Markers on disk (a torn `.tmp` of one never got its rename, so its operation never began). */
+  async markers(): Promise<Marker[]> {
+    const dir = join(this.dir, 'pending');
+    const out: Marker[] = [];
+    for (const name of await readdir(dir)) {
+      if (name.endsWith('.tmp')) {
+        await unlink(join(dir, name)).catch(() => undefined);
+        continue;
+      }
+      if (!name.endsWith('.json')) continue;
+      const m = (await readJson(join(dir, name)).catch(() => undefined)) as Marker | undefined;
+      if (m && ID.test(m.id) && typeof m.collection === 'string') out.push(m);
+    }
+    return out;
+  }
+}
+
+/** Serialises changes (ingest, delete, recovery): one at a time, in order. */
+export class Mutex {
+  private tail: Promise<unknown> = Promise.resolve();
+  run<T>(work: () => Promise<T>): Promise<T> {
+    const next = this.tail.then(work, work);
+    this.tail = next.catch(() => undefined);
+    return next;
+  }
+}

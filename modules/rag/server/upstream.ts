@@ -1,0 +1,158 @@
+/**
+ * Calls to the modules rag uses (embeddings, vectors, llm), each over the unix socket the wiring
+ * mounted (`BLUEPRINT_USES_NAME_SOCKET`) with its token file (`BLUEPRINT_USES_NAME_TOKEN_FILE`),
+ * see docs/module-wiring.md. Every call has a deadline; a module that cannot be reached or that
+ * answers 5xx becomes a 503 naming it, so a client knows which service to look at.
+ */
+import { readFileSync } from 'node:fs';
+import { type IncomingMessage, request } from 'node:http';
+import { HttpError } from '../../kit/server/index.js';
+
+export type UpstreamName = 'embeddings' | 'vectors' | 'llm';
+
+export interface UpstreamConfig {
+  name: UpstreamName;
+  socket: string;
+  tokenFile?: string;
+  /** Deadline of one call (connect to the end of the answer; for a stream, to its first byte). */
+  timeoutMs: number;
+}
+
+/** The socket and token file of a used module, from the variables the wiring sets. */
+export function upstreamFromEnv(name: UpstreamName, timeoutMs: number, env = process.env): UpstreamConfig {
+  const key = name.toUpperCase().replaceAll('-', '_');
+  const socket = env[`BLUEPRINT_USES_${key}_SOCKET`];
+  if (!socket)
+    throw new Error(
+      `BLUEPRINT_USES_${key}_SOCKET is not set: the manifest must declare "${name}" in "uses" (docs/module-wiring.md)`,
+    );
+  return { name, socket, tokenFile: env[`BLUEPRINT_USES_${key}_TOKEN_FILE`] || undefined, timeoutMs };
+}
+
+/** A used module's error answer (4xx), kept with its status so the caller can pass it on. */
+export class UpstreamError extends HttpError {
+  readonly upstream: UpstreamName;
+  readonly body: unknown;
+  constructor(upstream: UpstreamName, status: number, message: string, body: unknown) {
+    super(status, message);
+    this.upstream = upstream;
+    this.body = body;
+  }
+}
+
+const unavailable = (name: UpstreamName, why: string) =>
+  new HttpError(
+    503,
+    `the ${name} module is unavailable (${why}); check it with: blueprint service status ${name}`,
+    undefined,
+    { 'retry-after': '5' },
+  );
+
+/** The message inside the error shapes the three modules use (OpenAI, TEI, Qdrant). */
+function messageOf(body: unknown): string {
+  const b = body as Record<string, unknown> | undefined;
+  if (typeof b?.error === 'string') return b.error;
+  const e = b?.error as { message?: unknown } | undefined;
+  if (typeof e?.message === 'string') return e.message;
+  const s = b?.status as { error?: unknown } | undefined;
+  if (typeof s?.error === 'string') return s.error;
+  return typeof body === 'string' ? body.slice(0, 200) : JSON.stringify(body).slice(0, 200);
+}
+
+export class Upstream {
+  readonly name: UpstreamName;
+  readonly config: UpstreamConfig;
+  constructor(config: UpstreamConfig) {
+    this.config = config;
+    this.name = config.name;
+  }
+
+  /** Read at every call: a token the admin sets reaches us at the next start, but reading is cheap. */
+  private token(): string | undefined {
+    if (!this.config.tokenFile) return undefined;
+    try {
+      return readFileSync(this.config.tokenFile, 'utf8').trim() || undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Starts a request; resolves with the response head (the body still to read). */
+  open(
+    method: string,
+    path: string,
+    body?: unknown,
+    signal?: AbortSignal,
+    timeoutMs = this.config.timeoutMs,
+  ): Promise<IncomingMessage> {
+    const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+    const token = this.token();
+    return new Promise((resolve, reject) => {
+      const req = request({
+        socketPath: this.config.socket,
+        method,
+        path,
+        headers: {
+          host: this.name,
+          ...(payload ? { 'content-type': 'application/json', 'content-length': payload.length } : {}),
+          ...(token ? { authorization: `Bearer ${token}` } : {}),
+        },
+        signal,
+      });
+      const timer = setTimeout(() => {
+        req.destroy();
+        reject(unavailable(this.name, `no answer within ${Math.round(timeoutMs / 1000)} s`));
+      }, timeoutMs);
+      req.once('response', (res) => {
+        clearTimeout(timer);
+        resolve(res);
+      });
+      req.once('error', (err: NodeJS.ErrnoException) => {
+        clearTimeout(timer);
+        if (signal?.aborted) return reject(err);
+        reject(unavailable(this.name, err.code ? `${err.code} on ${this.config.socket}` : err.message));
+      });
+      req.end(payload);
+    });
+  }
+
+  /** A JSON call: 2xx → the parsed body; 4xx → UpstreamError; 5xx or unreachable → 503. */
+  async call<T>(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
+    const deadline = Date.now() + this.config.timeoutMs;
+    const res = await this.open(method, path, body, signal);
+    const text = await readAll(res, deadline - Date.now(), this.name);
+    let parsed: unknown = text;
+    try {
+      parsed = JSON.parse(text);
+    } catch {}
+    const status = res.statusCode ?? 0;
+    if (status >= 200 && status < 300) return parsed as T;
+    if (status >= 500 || status === 401)
+      // 401: our token file and the module's token disagree; the admin must fix that, not the client.
+      throw unavailable(this.name, `it answered ${status}: ${messageOf(parsed)}`);
+    throw new UpstreamError(this.name, status, `${this.name}: ${messageOf(parsed)}`, parsed);
+  }
+}
+
+/** The rest of a response body, within `ms`. */
+export function readAll(res: IncomingMessage, ms: number, name: UpstreamName): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    const timer = setTimeout(
+      () => {
+        res.destroy();
+        reject(unavailable(name, 'its answer did not finish in time'));
+      },
+      Math.max(ms, 1),
+    );
+    res.on('data', (c: Buffer) => chunks.push(c));
+    res.once('end', () => {
+      clearTimeout(timer);
+      resolve(Buffer.concat(chunks).toString('utf8'));
+    });
+    res.once('error', (err) => {
+      clearTimeout(timer);
+      reject(unavailable(name, `the connection broke: ${err.message}`));
+    });
+  });
+}

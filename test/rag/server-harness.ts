@@ -1,0 +1,185 @@
+/**
+ * The rag service and the three it uses, each as its container runs it but without the sandbox:
+ * the esbuild bundles in their own Node 24 processes on unix sockets in a temporary folder, wired
+ * by the same BLUEPRINT_USES_NAME_SOCKET variables the services layer sets. Embeddings serve the
+ * GloVe model (word vectors with meaning, so topics separate), llm the tiny test llama.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { request } from 'node:http';
+import { join, resolve } from 'node:path';
+import { bundleServer as bundleLlm, placeRuntimeFiles } from '../../modules/llm/package.js';
+import { bundleServer as bundleRag } from '../../modules/rag/package.js';
+import { defaultModelCache, ensureGloveModel, GLOVE_MODEL } from '../../scripts/models/glove.js';
+import { bundle as bundleEmbeddings, serve as serveEmbeddings } from '../embeddings/served.js';
+import { FIXTURE_MODELS } from '../llm/helpers.js';
+import { bundle as bundleVectors, newDataDir, serve as serveVectors } from '../vectors/served.js';
+
+const repo = resolve(import.meta.dirname, '../..');
+const cache = join(repo, 'node_modules/.cache/blueprint-rag-test');
+
+export interface Proc {
+  socket: string;
+  pid: number;
+  log(): string;
+  exited: Promise<number | null>;
+  kill(): Promise<void>;
+  stop(): Promise<number | null>;
+}
+
+/** Spawns a bundle and waits for its "serving" line. */
+export async function spawnServer(
+  file: string,
+  env: Record<string, string>,
+  socket: string,
+  ready = /serving /,
+): Promise<Proc> {
+  let text = '';
+  const child: ChildProcess = spawn(process.execPath, [file], {
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', BLUEPRINT_SOCKET: socket, ...env },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  child.stderr!.on('data', (c: Buffer) => {
+    text += c.toString('utf8');
+  });
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  const deadline = Date.now() + 120_000;
+  while (!ready.test(text)) {
+    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`${file} did not start: ${text}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  const gone = () => child.exitCode !== null || child.signalCode !== null;
+  return {
+    socket,
+    pid: child.pid!,
+    log: () => text,
+    exited,
+    kill: async () => {
+      if (!gone()) child.kill('SIGKILL');
+      await exited;
+    },
+    stop: async () => {
+      let t: NodeJS.Timeout | undefined;
+      if (!gone()) {
+        child.kill('SIGTERM');
+        t = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      }
+      const code = await exited;
+      clearTimeout(t);
+      return code;
+    },
+  };
+}
+
+export interface Stack {
+  dir: string;
+  embeddings: { socket: string; stop(): Promise<unknown> };
+  vectors: { socket: string; stop(): Promise<unknown> };
+  llm: Proc;
+  ragFile: string;
+  /** Env that wires a rag process to the three. */
+  wiring: Record<string, string>;
+  stop(): Promise<void>;
+}
+
+export async function startStack(): Promise<Stack> {
+  mkdirSync(cache, { recursive: true });
+  const dir = mkdtempSync(join(cache, 'stack-'));
+  const models = defaultModelCache();
+  ensureGloveModel(models);
+  const llmApp = join(dir, 'llm-app');
+  const llmFile = join(llmApp, 'llm/dist/server.mjs');
+  const ragFile = join(dir, 'rag/server.mjs');
+  const [embFile, vecFile] = await Promise.all([
+    bundleEmbeddings(),
+    bundleVectors(),
+    bundleLlm(llmFile).then(() => placeRuntimeFiles(llmApp)),
+    bundleRag(ragFile),
+  ]);
+  const embeddings = await serveEmbeddings(embFile, {
+    EMBEDDINGS_MODEL_DIR: models,
+    EMBEDDINGS_MODEL: GLOVE_MODEL,
+  });
+  const vectors = await serveVectors(vecFile, newDataDir());
+  const llm = await spawnServer(
+    llmFile,
+    {
+      LLM_MODEL_DIR: FIXTURE_MODELS,
+      LLM_MODEL: 'tiny-llama',
+      LLM_VERIFY: 'off',
+      LLM_DEVICE: 'cpu',
+      LLM_THREADS: '1',
+    },
+    join(dir, 'llm.sock'),
+  );
+  return {
+    dir,
+    embeddings,
+    vectors,
+    llm,
+    ragFile,
+    wiring: {
+      BLUEPRINT_USES_EMBEDDINGS_SOCKET: embeddings.socket,
+      BLUEPRINT_USES_VECTORS_SOCKET: vectors.socket,
+      BLUEPRINT_USES_LLM_SOCKET: llm.socket,
+    },
+    stop: async () => {
+      await Promise.allSettled([embeddings.stop(), vectors.stop(), llm.stop()]);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Starts rag on the stack with this data folder. */
+export function startRag(stack: Stack, dataDir: string, env: Record<string, string> = {}): Promise<Proc> {
+  const socket = join(stack.dir, `rag-${Math.random().toString(36).slice(2, 8)}.sock`);
+  return spawnServer(stack.ragFile, { ...stack.wiring, RAG_DATA_DIR: dataDir, ...env }, socket);
+}
+
+export interface Answer {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  text: string;
+  json: unknown;
+}
+
+/** One HTTP request over a unix socket; the body as bytes, text or JSON. */
+export function http(
+  socketPath: string,
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<Answer> {
+  return new Promise((done, fail) => {
+    const payload =
+      body === undefined
+        ? undefined
+        : body instanceof Uint8Array
+          ? body
+          : Buffer.from(typeof body === 'string' ? body : JSON.stringify(body));
+    const json = body !== undefined && !(body instanceof Uint8Array) && typeof body !== 'string';
+    const req = request(
+      {
+        socketPath,
+        method,
+        path,
+        headers: { ...(json ? { 'content-type': 'application/json' } : {}), ...headers },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          let parsed: unknown;
+          try {
+            parsed = JSON.parse(text);
+          } catch {}
+          done({ status: res.statusCode ?? 0, headers: res.headers, text, json: parsed });
+        });
+      },
+    );
+    req.on('error', fail);
+    req.end(payload);
+  });
+}
