@@ -1,14 +1,18 @@
 /**
- * Model recipe and image recipe of the llm module: turns a model folder (one .gguf, and optionally
- * its licence and chat template) into a package source folder that `blueprint repo build` signs.
+ * Image recipe of the llm module: makes the package source folder that `blueprint repo build` signs.
  *
- *   node modules/llm/package.ts --model DIR --out SRC [--version X.Y.Z] [--name NAME] [--context N]
+ *   node modules/llm/package.ts --out SRC [--version X.Y.Z] [--name NAME] [--context N] [--memory 2g]
+ *   node modules/llm/package.ts --model DIR --out SRC …   (a model built in; see below)
  *
- * SRC gets manifest.json (this folder's manifest with the model's name, every model file's SHA-256
- * in `files` and in the service environment so the service re-checks them at each start, and a
- * memory limit computed from the GGUF metadata), payload/models/NAME/, the Containerfile and
- * rootfs/: node + the shared libraries it and llama.cpp link, the esbuild bundle of server/
- * (node-llama-cpp's JavaScript included) and node-llama-cpp's linux-x64 CPU binaries.
+ * SRC gets manifest.json (this folder's), the Containerfile and rootfs/: node + the shared
+ * libraries it and llama.cpp link, the esbuild bundle of server/ (node-llama-cpp's JavaScript
+ * included) and node-llama-cpp's linux-x64 CPU binaries. The models it serves are packages of
+ * their own (model-package.ts), mounted by the services layer (`packageMounts`).
+ *
+ * With --model DIR (one .gguf, and optionally its licence and chat template) the model travels
+ * inside instead, as before model packages: payload/models/NAME/, every file's SHA-256 in `files`
+ * and in LLM_FILES so the service re-checks them at each start, the memory limit computed from the
+ * GGUF metadata; such a package serves that model only (no `packageMounts`).
  *
  * Layout in the image, fixed by how node-llama-cpp finds its files relative to its own code:
  * /app/llm/dist/server.mjs (the bundle), /app/llm/llama/ (release metadata and grammars, `../llama`
@@ -88,48 +92,71 @@ export async function memoryFor(gguf: string, context: number, parallel: number)
 }
 
 export interface SourceOptions {
-  /** A folder with one .gguf file (plus, optionally, LICENSE and a chat template). */
-  model: string;
+  /** A folder with one .gguf file (plus, optionally, LICENSE and a chat template) to build in. */
+  model?: string;
   out: string;
   version?: string;
   name?: string;
   /** LLM_CONTEXT (default 4096, at most the model's trained context). */
   context?: number;
+  /** The container's memory limit without a built-in model (`2g`); with one it is computed. */
+  memory?: string;
+}
+
+interface LlmManifest extends Record<string, unknown> {
+  files?: Record<string, string>;
+  description: string;
+  service: {
+    env: Record<string, string>;
+    resources: { memory: string };
+    mounts?: { source: string; target: string }[];
+    packageMounts?: unknown[];
+    justification: Record<string, string>;
+  };
+}
+
+/** The model travels in the package: mounted from its own payload, its hashes in LLM_FILES. */
+async function buildInModel(manifest: LlmManifest, model: string, out: string, context: number) {
+  const name = basename(model);
+  const ggufs = readdirSync(model).filter((f) => f.endsWith('.gguf'));
+  if (ggufs.length !== 1)
+    throw new Error(`${model} must hold exactly one .gguf file (it has ${ggufs.length})`);
+  const payloadModel = join(out, 'payload/models', name);
+  cpSync(model, payloadModel, { recursive: true, dereference: true });
+  const payload = join(out, 'payload');
+  const files = Object.fromEntries(filesUnder(payloadModel).map((f) => [relative(payload, f), sha256(f)]));
+  const s = manifest.service;
+  const parallel = Number(s.env.LLM_PARALLEL);
+  s.env = { ...s.env, LLM_MODEL_DIR: '/models', LLM_MODEL: name, LLM_FILES: JSON.stringify(files) };
+  s.mounts = [{ source: 'models', target: '/models' }];
+  delete s.packageMounts;
+  s.justification = {
+    ...s.justification,
+    mounts:
+      "The model folder from the signed package, mounted read-only; every file's SHA-256 is checked at start.",
+  };
+  delete s.justification.packageMounts;
+  s.resources.memory = await memoryFor(join(model, ggufs[0]!), context, parallel);
+  // At or under the sandbox's default (256 MiB) the limit loosens nothing and needs no reason.
+  if (Number.parseInt(s.resources.memory, 10) <= 256) delete s.justification['resources.memory'];
+  manifest.files = files;
+  manifest.description = `${manifest.description} Built-in model: ${name}.`;
 }
 
 export async function makePackageSource(
   opts: SourceOptions,
 ): Promise<{ dir: string; manifest: Record<string, unknown> }> {
-  const model = resolve(opts.model);
-  const name = basename(model);
-  const ggufs = readdirSync(model).filter((f) => f.endsWith('.gguf'));
-  if (ggufs.length !== 1)
-    throw new Error(`${model} must hold exactly one .gguf file (it has ${ggufs.length})`);
   const out = resolve(opts.out);
   rmSync(out, { recursive: true, force: true });
-  const payloadModel = join(out, 'payload/models', name);
-  cpSync(model, payloadModel, { recursive: true, dereference: true });
-  const payload = join(out, 'payload');
-  const files = Object.fromEntries(filesUnder(payloadModel).map((f) => [relative(payload, f), sha256(f)]));
-
-  const manifest = JSON.parse(readFileSync(join(here, 'manifest.json'), 'utf8')) as Record<string, unknown>;
-  const service = manifest.service as { env: Record<string, string>; resources: { memory: string } };
+  mkdirSync(out, { recursive: true });
+  const manifest = JSON.parse(readFileSync(join(here, 'manifest.json'), 'utf8')) as LlmManifest;
+  const service = manifest.service;
   const context = opts.context ?? Number(service.env.LLM_CONTEXT);
-  const parallel = Number(service.env.LLM_PARALLEL);
-  service.env = {
-    ...service.env,
-    LLM_MODEL: name,
-    LLM_CONTEXT: String(context),
-    LLM_FILES: JSON.stringify(files),
-  };
-  service.resources.memory = await memoryFor(join(model, ggufs[0]!), context, parallel);
-  // At or under the sandbox's default (256 MiB) the limit loosens nothing and needs no reason.
-  const justification = (manifest.service as { justification: Record<string, string> }).justification;
-  if (Number.parseInt(service.resources.memory, 10) <= 256) delete justification['resources.memory'];
+  service.env.LLM_CONTEXT = String(context);
+  if (opts.model) await buildInModel(manifest, resolve(opts.model), out, context);
+  else if (opts.memory) service.resources.memory = opts.memory;
   manifest.version = opts.version ?? manifest.version;
   manifest.name = opts.name ?? manifest.name;
-  manifest.files = files;
-  manifest.description = `${manifest.description} Model: ${name}.`;
   writeFileSync(join(out, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   cpSync(join(here, 'Containerfile'), join(out, 'Containerfile'));
   cpSync(join(here, 'README.md'), join(out, 'README.md'));
@@ -145,13 +172,15 @@ if (process.argv[1] && resolve(process.argv[1]) === import.meta.filename) {
       version: { type: 'string' },
       name: { type: 'string' },
       context: { type: 'string' },
+      memory: { type: 'string' },
       help: { type: 'boolean' },
     },
   });
-  if (values.help || !values.model || !values.out) {
+  if (values.help || !values.out) {
     console.log(
-      'usage: node modules/llm/package.ts --model MODEL_DIR --out SOURCE_DIR [--version X.Y.Z] [--name NAME] [--context N]',
+      'usage: node modules/llm/package.ts --out SOURCE_DIR [--version X.Y.Z] [--name NAME] [--context N] [--memory 2g] [--model MODEL_DIR]',
     );
+    console.log('models are packages of their own: node modules/llm/model-package.ts --help');
     console.log(
       'then:  blueprint repo build SOURCE_DIR --repo REPO_DIR --key KEY.asc (see modules/llm/README.md)',
     );
@@ -163,9 +192,10 @@ if (process.argv[1] && resolve(process.argv[1]) === import.meta.filename) {
     version: values.version,
     name: values.name,
     context: values.context ? Number(values.context) : undefined,
+    memory: values.memory,
   });
   const service = manifest.service as { resources: { memory: string } };
   console.log(
-    `${dir}: ${manifest.name} ${manifest.version}, ${Object.keys(manifest.files as object).length} model files, memory ${service.resources.memory}`,
+    `${dir}: ${manifest.name} ${manifest.version}, ${manifest.files ? `${Object.keys(manifest.files).length} built-in model files` : 'serves the model-NAME packages installed'}, memory ${service.resources.memory}`,
   );
 }

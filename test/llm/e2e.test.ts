@@ -91,7 +91,9 @@ describe('llm module end to end (signed repository, Podman sandbox)', () => {
     for await (const ch of stream) text += ch.choices[0]?.delta.content ?? '';
     expect(text).toBe(whole.choices[0]!.message.content);
     const logs = JSON.stringify(await blueprint('service', 'logs', name));
-    expect(logs).toContain('verified 1 model files against the signed manifest');
+    expect(logs).toContain(
+      'verified 1 model files of tiny-llama against its signed package (the llm package)',
+    );
     expect(logs).toMatch(/memory: needs \d+ MiB \(weights .*\) of 256 MiB/); // the container's cgroup limit
   });
 

@@ -12,13 +12,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLog, type KitServer } from '../../modules/kit/server/index.js';
 import { createApiServer } from '../../modules/llm/server/api.js';
 import { Engine } from '../../modules/llm/server/engine.js';
-import { F32, reference } from './helpers.js';
+import { F32, Q8, reference } from './helpers.js';
 
 const ref = reference();
 const dir = mkdtempSync(join(tmpdir(), 'llm-api-'));
 const socket = join(dir, 'api.sock');
 const TOKEN = 'llm-test-token-0123456789';
 let engine: Engine;
+let q8: Engine;
 let kit: KitServer;
 let client: OpenAI;
 const logged: string[] = [];
@@ -34,10 +35,19 @@ beforeAll(async () => {
     threads: 1,
     exactKvCache: true,
   });
-  kit = createApiServer(engine, {
+  // A second model package served beside it (model-serve.test.ts does it in the sandbox).
+  q8 = await Engine.load({
+    device: 'cpu',
+    deviceReason: 'test',
+    contextSize: 256,
+    parallel: 1,
+    threads: 1,
+    modelPath: Q8,
+    name: 'tiny-llama-q8',
+  });
+  kit = createApiServer([engine, q8], {
     log: createLog({ name: 'test', write: (l) => logged.push(l) }),
     token: TOKEN,
-    models: ['tiny-llama', 'tiny-llama-q8'],
     maxTokensCap: 256,
     limits: { maxQueued: 2, maxQueuedPerConnection: 2 },
   });
@@ -47,6 +57,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await kit?.drain(1000);
   await engine?.dispose();
+  await q8?.dispose();
   rmSync(dir, { recursive: true, force: true });
 });
 

@@ -26,8 +26,6 @@ export interface ApiOptions {
   log: KitLog;
   token?: string;
   limits?: Partial<KitLimits>;
-  /** The model packages installed (GET /v1/models); the served one first. */
-  models: string[];
   /** Largest max_tokens a request may ask for. */
   maxTokensCap: number;
   /** The start's memory admission, shown by /info (estimate from the GGUF, container limit). */
@@ -181,22 +179,36 @@ function channel() {
 
 type Kind = 'chat' | 'text';
 
-export function createApiServer(engine: Engine, opts: ApiOptions): KitServer {
-  const served = engine.info.model;
+/**
+ * `engines`: the models served, the default first (a request without `model` gets it). Every one is
+ * loaded at start; a request names one by its id (the model package's folder name) or gets a 404.
+ */
+export function createApiServer(engines: Engine | Engine[], opts: ApiOptions): KitServer {
+  const list = Array.isArray(engines) ? engines : [engines];
+  const fallback = list[0]!;
+  const byName = new Map(list.map((e) => [e.info.model, e]));
 
-  function checkModel(body: Obj) {
-    if (body.model !== undefined && typeof body.model !== 'string')
-      throw bad("'model' must be a string", 'model');
-    // Any name of an installed model package is accepted for the one being served; others are 404.
-    if (typeof body.model === 'string' && body.model !== served && !opts.models.includes(body.model))
+  function pick(body: Obj): Engine {
+    if (body.model === undefined || body.model === null) return fallback;
+    if (typeof body.model !== 'string') throw bad("'model' must be a string", 'model');
+    const engine = byName.get(body.model);
+    if (!engine)
       throw new HttpError(
         404,
-        `model '${body.model}' is not installed; this service serves '${served}'`,
+        `model '${body.model}' is not installed; this service serves ${[...byName.keys()].map((n) => `'${n}'`).join(', ')}`,
         'model',
       );
+    return engine;
   }
 
-  function run(kind: Kind, body: Obj, s: Sampling, signal: AbortSignal, onText?: (t: string) => void) {
+  function run(
+    kind: Kind,
+    engine: Engine,
+    body: Obj,
+    s: Sampling,
+    signal: AbortSignal,
+    onText?: (t: string) => void,
+  ) {
     const work =
       kind === 'chat'
         ? engine.chat(messages(body.messages), s, signal, onText)
@@ -217,7 +229,7 @@ export function createApiServer(engine: Engine, opts: ApiOptions): KitServer {
     };
   }
 
-  function final(kind: Kind, id: string, created: number, g: Generation) {
+  function final(kind: Kind, served: string, id: string, created: number, g: Generation) {
     const choice =
       kind === 'chat'
         ? {
@@ -244,6 +256,7 @@ export function createApiServer(engine: Engine, opts: ApiOptions): KitServer {
    */
   async function startStream(
     kind: Kind,
+    engine: Engine,
     body: Obj,
     s: Sampling,
     ctx: RequestContext,
@@ -252,6 +265,7 @@ export function createApiServer(engine: Engine, opts: ApiOptions): KitServer {
     created: number,
   ): Promise<AsyncIterable<string>> {
     const object = kind === 'chat' ? 'chat.completion.chunk' : 'text_completion';
+    const served = engine.info.model;
     const chunk = (delta: Obj | string, finish: string | null) => ({
       id,
       object,
@@ -271,7 +285,7 @@ export function createApiServer(engine: Engine, opts: ApiOptions): KitServer {
     const ch = channel();
     let result: Generation | undefined;
     let failure: unknown;
-    const done = run(kind, body, s, abort.signal, (t) => ch.push(t)).then(
+    const done = run(kind, engine, body, s, abort.signal, (t) => ch.push(t)).then(
       (g) => {
         result = g;
       },
@@ -330,7 +344,7 @@ export function createApiServer(engine: Engine, opts: ApiOptions): KitServer {
     const raw = await ctx.json();
     if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw bad('the body must be a JSON object');
     const body = raw as Obj;
-    checkModel(body);
+    const engine = pick(body);
     const s = sampling(body, opts.maxTokensCap);
     // Checked before queueing, so a bad request never waits for a slot.
     if (kind === 'chat') messages(body.messages);
@@ -348,11 +362,13 @@ export function createApiServer(engine: Engine, opts: ApiOptions): KitServer {
           'cache-control': 'no-store',
           'x-accel-buffering': 'no',
         },
-        stream: await startStream(kind, body, s, ctx, release, id, created),
+        stream: await startStream(kind, engine, body, s, ctx, release, id, created),
       };
     }
     try {
-      return { body: final(kind, id, created, await run(kind, body, s, ctx.signal)) };
+      return {
+        body: final(kind, engine.info.model, id, created, await run(kind, engine, body, s, ctx.signal)),
+      };
     } finally {
       release();
     }
@@ -361,7 +377,8 @@ export function createApiServer(engine: Engine, opts: ApiOptions): KitServer {
   return createKitServer({
     log: opts.log,
     token: opts.token,
-    limits: { concurrency: engine.info.parallel, ...opts.limits },
+    // Each engine has `parallel` sequences: at most that many generations run, of any models.
+    limits: { concurrency: fallback.info.parallel, ...opts.limits },
     errorBody: (err) => openAiError(err),
     routes: {
       '/v1/chat/completions': { method: 'POST', handle: (ctx) => generate('chat', ctx) },
@@ -371,7 +388,7 @@ export function createApiServer(engine: Engine, opts: ApiOptions): KitServer {
         handle: () => ({
           body: {
             object: 'list',
-            data: [served, ...opts.models.filter((m) => m !== served)].map((id) => ({
+            data: list.map(({ info: { model: id } }) => ({
               id,
               object: 'model',
               created: 0,
@@ -384,8 +401,8 @@ export function createApiServer(engine: Engine, opts: ApiOptions): KitServer {
         method: 'GET',
         handle: () => ({
           body: {
-            ...engine.info,
-            models: opts.models,
+            ...fallback.info,
+            models: list.map((e) => ({ id: e.info.model, ...e.info })),
             ...(opts.memory ? { memory: opts.memory } : {}),
           },
         }),

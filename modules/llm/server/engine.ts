@@ -61,6 +61,13 @@ export interface EngineInfo {
   parallel: number;
 }
 
+/** llama.cpp's binding on one device, shared by the models a service serves. */
+export interface Backend {
+  llama: Llama;
+  device: Device;
+  deviceReason: string;
+}
+
 export interface ChatMessage {
   role: 'system' | 'user' | 'assistant';
   content: string;
@@ -119,6 +126,8 @@ export class Engine {
   private readonly model: LlamaModel;
   private readonly context: LlamaContext;
   private readonly chatWrapper: ChatWrapper | 'auto';
+  /** Loaded for this engine alone (disposed with it), or shared by several (the caller's). */
+  private readonly ownsLlama: boolean;
 
   private constructor(
     llama: Llama,
@@ -126,7 +135,9 @@ export class Engine {
     context: LlamaContext,
     info: EngineInfo,
     chatWrapper: ChatWrapper | 'auto',
+    ownsLlama: boolean,
   ) {
+    this.ownsLlama = ownsLlama;
     this.chatWrapper = chatWrapper;
     this.llama = llama;
     this.model = model;
@@ -135,7 +146,11 @@ export class Engine {
     this.free = Array.from({ length: info.parallel }, () => context.getSequence());
   }
 
-  static async load(opts: EngineOptions, log: (line: string) => void = () => undefined): Promise<Engine> {
+  /** llama.cpp on the device asked for: CUDA when asked and it loads, else the CPU (and why). */
+  static async backend(
+    opts: Pick<EngineOptions, 'device' | 'deviceReason'>,
+    log: (line: string) => void = () => undefined,
+  ): Promise<Backend> {
     let llama: Llama | undefined;
     let deviceReason = opts.deviceReason;
     let device: Device = 'cpu';
@@ -150,6 +165,16 @@ export class Engine {
       }
     }
     llama ??= await getLlama({ gpu: false, build: 'never', logLevel: LlamaLogLevel.error });
+    return { llama, device, deviceReason };
+  }
+
+  /** One model; several models of one service share a `backend` (then disposing it is the caller's). */
+  static async load(
+    opts: EngineOptions,
+    log: (line: string) => void = () => undefined,
+    shared?: Backend,
+  ): Promise<Engine> {
+    const { llama, device, deviceReason } = shared ?? (await Engine.backend(opts, log));
     const model = await llama.loadModel({
       modelPath: opts.modelPath,
       gpuLayers: device === 'cuda' ? 'max' : 0,
@@ -185,7 +210,7 @@ export class Engine {
     const chatWrapper = opts.chatTemplate
       ? new JinjaTemplateChatWrapper({ template: opts.chatTemplate })
       : 'auto';
-    return new Engine(llama, model, context, info, chatWrapper);
+    return new Engine(llama, model, context, info, chatWrapper, !shared);
   }
 
   detokenize(tokens: readonly number[]): string {
@@ -330,6 +355,6 @@ export class Engine {
   async dispose(): Promise<void> {
     await this.context.dispose();
     await this.model.dispose();
-    await this.llama.dispose();
+    if (this.ownsLlama) await this.llama.dispose();
   }
 }

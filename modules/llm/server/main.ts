@@ -11,12 +11,20 @@ import {
   drainOnSignals,
   inferenceThreads,
   intFromEnv,
-  parseFileHashes,
   verifyModelFiles,
 } from '../../kit/server/index.js';
 import { createApiServer } from './api.js';
 import { type Device, Engine } from './engine.js';
-import { admit, cgroupMemoryLimit, describeAdmission, modelNeeds, shapeFromMetadata } from './memory.js';
+import {
+  admit,
+  cgroupMemoryLimit,
+  describeAdmission,
+  modelNeeds,
+  type Needs,
+  RUNTIME_BYTES,
+  shapeFromMetadata,
+} from './memory.js';
+import { type ModelSource, modelSources, orderByDefault } from './models.js';
 
 const log = createLog({
   name: 'llm',
@@ -31,6 +39,13 @@ function chooseDevice(setting: string): { device: Device; deviceReason: string }
   return existsSync('/dev/nvidiactl') || existsSync('/dev/nvidia0')
     ? { device: 'cuda', deviceReason: 'an NVIDIA GPU was passed to the service' }
     : { device: 'cpu', deviceReason: 'no NVIDIA GPU was passed to the service' };
+}
+
+/** The admin's choice of default model: one line in the module's data folder (like the token). */
+async function readDefaultModel(path: string | undefined): Promise<string | undefined> {
+  if (!path || !existsSync(path)) return undefined;
+  const name = (await readFile(path, 'utf8')).trim();
+  return name || undefined;
 }
 
 async function readToken(path: string | undefined): Promise<string | undefined> {
@@ -54,23 +69,36 @@ async function ggufIn(folder: string, named: string | undefined): Promise<string
   return join(folder, ggufs[0]!);
 }
 
-/**
- * Memory admission before loading: weights + KV cache + overhead from the GGUF metadata against the
- * container's memory limit. Refusing here, with both numbers and what to do, beats the kernel's
- * OOM killer in the middle of loading (which leaves only "exited 137" in the log).
- */
-async function checkMemory(
-  modelPath: string,
-  context: number,
-  parallel: number,
-): Promise<{ needBytes: number; limitBytes: number | null }> {
+/** What one model needs at this context, from its GGUF metadata alone. */
+async function needsOf(modelPath: string, context: number, parallel: number): Promise<Needs> {
   const gguf = await readGgufFileInfo(modelPath, { readTensorInfo: false, logWarnings: false });
   const meta = gguf.metadata as unknown as Record<string, unknown>;
   const trained = (
     meta[(meta.general as { architecture: string }).architecture] as { context_length?: number }
   )?.context_length;
   const ctx = Math.min(context, trained ?? context);
-  const needs = modelNeeds(shapeFromMetadata(meta, (await stat(modelPath)).size), { context: ctx, parallel });
+  return modelNeeds(shapeFromMetadata(meta, (await stat(modelPath)).size), { context: ctx, parallel });
+}
+
+/**
+ * Memory admission before loading: weights + KV cache + overhead of every model served, from the
+ * GGUF metadata, against the container's memory limit. Refusing here, with both numbers and what
+ * to do, beats the kernel's OOM killer in the middle of loading (which leaves only "exited 137").
+ * The runtime's own share is counted once however many models there are.
+ */
+async function checkMemory(
+  modelPaths: string[],
+  context: number,
+  parallel: number,
+): Promise<{ needBytes: number; limitBytes: number | null }> {
+  const each = await Promise.all(modelPaths.map((p) => needsOf(p, context, parallel)));
+  const runtime = RUNTIME_BYTES * (each.length - 1);
+  const needs: Needs = {
+    weights: each.reduce((n, x) => n + x.weights, 0),
+    kvCache: each.reduce((n, x) => n + x.kvCache, 0),
+    overhead: each.reduce((n, x) => n + x.overhead, 0) - runtime,
+    total: each.reduce((n, x) => n + x.total, 0) - runtime,
+  };
   const read = (f: string) => {
     try {
       return readFileSync(f, 'utf8');
@@ -86,55 +114,74 @@ async function checkMemory(
     );
     return { needBytes: needs.total, limitBytes: null };
   }
-  const a = admit(needs, limit, [], ctx);
+  const a = admit(needs, limit, [], context);
   if (!a.ok) throw new Error(describeAdmission(a, needs));
   log.startup(describeAdmission(a, needs));
   return { needBytes: needs.total, limitBytes: limit };
 }
 
+/**
+ * Every file of each model folder is hashed before anything reads it; a changed, missing or extra
+ * file stops the start, named in the log (the kit's verifyModelFiles).
+ */
+async function verify(models: ModelSource[], filesRoot: string): Promise<void> {
+  for (const m of models) {
+    const count = await verifyModelFiles(m.files!, filesRoot, m.dir);
+    log.startup(`verified ${count} model files of ${m.id} against its signed package (${m.from})`);
+  }
+}
+
 async function main(): Promise<void> {
   const env = process.env;
   const socketPath = env.BLUEPRINT_SOCKET ?? env.LLM_SOCKET ?? '/run/llm/api.sock';
-  const modelDir = env.LLM_MODEL_DIR ?? '/models';
-  const model = env.LLM_MODEL;
-  if (!model) throw new Error('LLM_MODEL (the model folder name under LLM_MODEL_DIR) is not set');
-  const folder = join(modelDir, model);
+  const verifying = env.LLM_VERIFY !== 'off';
+  const chosen = orderByDefault(
+    modelSources(env, verifying),
+    await readDefaultModel(env.LLM_DEFAULT_MODEL_FILE),
+    env.LLM_MODEL,
+  );
+  if (chosen.warning) log.startup(chosen.warning);
+  const models = chosen.models;
+  if (verifying) await verify(models, env.LLM_FILES_ROOT ?? '/');
+  else log.startup('WARNING: model file verification is off (LLM_VERIFY=off)');
 
-  // Every file of the model folder is hashed before anything reads it; a changed, missing or
-  // extra file stops the start, named in the log.
-  if (env.LLM_VERIFY !== 'off') {
-    const files = parseFileHashes(env.LLM_FILES, 'LLM_FILES');
-    const count = await verifyModelFiles(files, env.LLM_FILES_ROOT ?? '/', folder);
-    log.startup(`verified ${count} model files against the signed manifest`);
-  } else {
-    log.startup('WARNING: model file verification is off (LLM_VERIFY=off)');
-  }
-
-  const modelPath = await ggufIn(folder, env.LLM_MODEL_FILE);
+  // LLM_MODEL_FILE: the one to serve of a built-in model folder with several .gguf files.
+  const paths = await Promise.all(
+    models.map((m) => ggufIn(m.dir, m.from === 'the llm package' ? env.LLM_MODEL_FILE : undefined)),
+  );
   const contextSize = intFromEnv('LLM_CONTEXT', 4096);
   const parallel = intFromEnv('LLM_PARALLEL', 1);
-  const memory = await checkMemory(modelPath, contextSize, parallel);
-  const engine = await Engine.load(
-    {
-      modelPath,
-      name: model,
-      // Verified above with the weights; the GGUF's own template when the package has none.
-      chatTemplate: existsSync(join(folder, 'chat_template.jinja'))
-        ? await readFile(join(folder, 'chat_template.jinja'), 'utf8')
-        : undefined,
-      ...chooseDevice(env.LLM_DEVICE ?? 'auto'),
-      contextSize,
-      parallel,
-      threads: intFromEnv('LLM_THREADS', inferenceThreads()),
-      exactKvCache: env.LLM_KV_CACHE === 'f32',
-    },
-    (line) => log.startup(line),
-  );
+  const memory = await checkMemory(paths, contextSize, parallel);
+  const startupLog = (line: string) => log.startup(line);
+  const backend = await Engine.backend(chooseDevice(env.LLM_DEVICE ?? 'auto'), startupLog);
+  const threads = intFromEnv('LLM_THREADS', inferenceThreads());
+  const engines: Engine[] = [];
+  for (const [i, m] of models.entries()) {
+    const template = join(m.dir, 'chat_template.jinja');
+    engines.push(
+      await Engine.load(
+        {
+          modelPath: paths[i]!,
+          name: m.id,
+          // Verified above with the weights; the GGUF's own template when the package has none.
+          chatTemplate: existsSync(template) ? await readFile(template, 'utf8') : undefined,
+          device: backend.device,
+          deviceReason: backend.deviceReason,
+          contextSize,
+          parallel,
+          threads,
+          exactKvCache: env.LLM_KV_CACHE === 'f32',
+        },
+        startupLog,
+        backend,
+      ),
+    );
+  }
+  const engine = engines[0]!;
   const { info } = engine;
-  const kit = createApiServer(engine, {
+  const kit = createApiServer(engines, {
     log,
     token: await readToken(env.LLM_TOKEN_FILE),
-    models: (env.LLM_MODELS ?? model).split(',').filter(Boolean),
     memory,
     maxTokensCap: intFromEnv('LLM_MAX_TOKENS', info.contextLength),
     limits: {
@@ -146,9 +193,10 @@ async function main(): Promise<void> {
     },
   });
   await kit.listen(socketPath);
-  log.startup(
-    `serving ${info.model} (${info.quantisation}, ${info.parameters} parameters, context ${info.contextLength} of ${info.trainedContextLength} trained) on ${socketPath}`,
-  );
+  for (const { info: m } of engines)
+    log.startup(
+      `serving ${m.model} (${m.quantisation}, ${m.parameters} parameters, context ${m.contextLength} of ${m.trainedContextLength} trained) on ${socketPath}${m === info && engines.length > 1 ? ', the default' : ''}`,
+    );
   log.startup(
     `device: ${info.device} (${info.deviceReason}), ${info.gpuLayers} layers on the GPU, ${info.threads} threads, ${info.parallel} at once`,
   );
@@ -159,7 +207,8 @@ async function main(): Promise<void> {
   drainOnSignals(kit, log, 7_000, async () => {
     log.flush();
     await unlink(socketPath).catch(() => undefined);
-    await engine.dispose();
+    for (const e of engines) await e.dispose();
+    await backend.llama.dispose();
   });
 }
 

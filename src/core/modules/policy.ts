@@ -52,6 +52,7 @@ export function loosenings(s: ServiceSpec): Omit<Loosening, 'justification'>[] {
   if (s.network === 'outbound') add('network', s.network, 'no network');
   if (s.gpu !== 'none') add('gpu', s.gpu, 'no GPU');
   if (s.mounts.length) add('mounts', s.mounts, 'no package files mounted');
+  if (s.packageMounts.length) add('packageMounts', s.packageMounts, 'no other package mounted');
   if (s.data) add('data', s.data, 'no persistent writable storage');
   const r = s.resources;
   const d = DEFAULTS.resources;

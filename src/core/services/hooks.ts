@@ -9,6 +9,7 @@ import { removeProfile } from './apparmor.js';
 import { chooseSocket, type Engine, openEngine } from './engine.js';
 import { buildModuleImage, loadImageArchive, removeImage } from './images.js';
 import { inspectContainer, removeModuleContainers, startService } from './lifecycle.js';
+import { restartPackageUsers } from './package-users.js';
 import { VERSION_LABEL } from './policy.js';
 import { deleteRegistration, findRegistration, imageStillUsed, writeRegistration } from './registry.js';
 import { clearRestartRecord, holdRestarts } from './restarts.js';
@@ -82,6 +83,8 @@ export function createServiceHooks(opts: ServiceHooksOptions): PackageHooks {
     },
 
     async afterRemove(pkg: UnpackedPackage, hook: HookOptions) {
+      // A running service with a folder of it mounted (a model package under llm) goes on without it.
+      await restartPackageUsers({ root: opts.root, planGpu: opts.planGpu, engine: getEngine }, pkg, hook);
       if (pkg.manifest.service === undefined) return;
       const eng = getEngine();
       const spec = parseService(pkg.manifest.service);

@@ -8,6 +8,7 @@ import { type AppArmorPlan, apparmorProfile, loadProfile, planAppArmor } from '.
 import { DEVICE_GID_LABEL, grantDeviceAccess, hostGid, revokeDeviceAccess } from './device-access.js';
 import { type Engine, nodeHttp } from './engine.js';
 import { initWithOutbound } from './outbound.js';
+import { checkPackageMounts, type PlannedPackageMount, planPackageMounts } from './package-mounts.js';
 import {
   type ContainerPlan,
   containerName,
@@ -43,7 +44,14 @@ export async function planFor(deps: ServiceDeps, reg: LoadedRegistration): Promi
   const gpu = reg.spec.gpu === 'none' || !deps.planGpu ? NO_GPU : await deps.planGpu(deps.root, reg.spec.gpu);
   if (reg.spec.gpu === 'required' && !gpu.use)
     throw new BlueprintError(`${reg.name} requires a GPU: ${gpu.reason}`, 'gpu-required');
-  return planWith(deps.root, reg, gpu, await planAppArmor(reg.name), await planUses(deps.root, reg));
+  return planWith(
+    deps.root,
+    reg,
+    gpu,
+    await planAppArmor(reg.name),
+    await planUses(deps.root, reg),
+    await planPackageMounts(deps.root, reg),
+  );
 }
 
 /** The sandbox with a given GPU plan and AppArmor plan (no I/O). */
@@ -53,6 +61,7 @@ export function planWith(
   gpu: GpuAccessPlan,
   apparmor: AppArmorPlan,
   uses: UsedModule[] = [],
+  packages: PlannedPackageMount[] = [],
 ): ContainerPlan {
   return sandboxPolicy({
     root,
@@ -65,6 +74,7 @@ export function planWith(
     seccompProfile: seccompPath(root),
     apparmor,
     uses,
+    packages,
   });
 }
 
@@ -170,6 +180,7 @@ export async function removeContainer(
 /** Creates the container unless one built from the same spec exists (the spec hash is a label). */
 async function ensureContainer(deps: ServiceDeps, reg: LoadedRegistration): Promise<ContainerPlan> {
   const plan = await planFor(deps, reg);
+  checkPackageMounts(reg.name, plan.packages);
   // Before create and at every start: the kernel forgets loaded profiles at reboot.
   await applyAppArmor(deps.root, reg, plan);
   const want = (plan.spec.labels as Record<string, string>)[SPEC_LABEL];

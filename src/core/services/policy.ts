@@ -6,6 +6,7 @@ import { resolveInside } from '../system/beneath.js';
 import { layout } from '../system/paths.js';
 import type { AppArmorPlan } from './apparmor.js';
 import { containerGid, DEVICE_GID_LABEL } from './device-access.js';
+import { type PlannedPackageMount, packagesEnv } from './package-mounts.js';
 import { DEFAULT_BACKOFF } from './restarts.js';
 import type { ServiceSpec } from './schema.js';
 import type { UsedModule } from './wiring.js';
@@ -39,6 +40,8 @@ export interface PolicyInput {
   apparmor?: AppArmorPlan;
   /** The modules its manifest's `uses` names, checked against what is installed (wiring.ts). */
   uses?: UsedModule[];
+  /** The installed packages its `packageMounts` mount, already judged on disk (package-mounts.ts). */
+  packages?: PlannedPackageMount[];
 }
 
 export const NO_GPU: GpuAccessPlan = {
@@ -73,6 +76,8 @@ export interface ContainerPlan {
   deviceNodes: string[];
   /** The modules it uses: their socket folders get an ACL entry for its group (wiring.ts). */
   uses: UsedModule[];
+  /** What its package mounts mount (start refuses an empty or refused one: checkPackageMounts). */
+  packages: PlannedPackageMount[];
   /** What was asked for, in words the admin reads in `service inspect`. */
   summary: PolicySummary;
 }
@@ -114,7 +119,8 @@ export function sandboxPolicy(input: PolicyInput): ContainerPlan {
     );
   // /run/blueprint/ inside a container is where the wiring mounts what a module uses: a module's
   // own folders there could stand in for another module's socket.
-  for (const t of [s.data, s.socket?.dir, ...s.mounts.map((m) => m.target)])
+  const packageTargets = (s.packageMounts ?? []).map((m) => m.target);
+  for (const t of [s.data, s.socket?.dir, ...s.mounts.map((m) => m.target), ...packageTargets])
     if (t === '/run/blueprint' || t?.startsWith('/run/blueprint/'))
       throw new VerificationError(
         `service: ${t} is under /run/blueprint, which is kept for the modules a service uses`,
@@ -166,6 +172,9 @@ export function sandboxPolicy(input: PolicyInput): ContainerPlan {
       );
     bind(source.path, m.target, 'ro', false);
   }
+  // Each package's own folder, read-only, at its real path (package-mounts.ts judged it).
+  const packages = input.packages ?? [];
+  for (const p of packages) for (const pkg of p.packages) bind(pkg.source, pkg.path, 'ro', false);
   // Exactly the socket folders the manifest declared, read-only (connect() needs write permission
   // on the socket, not a writable mount), and each one's token copy when the admin set a token.
   const uses = input.uses ?? [];
@@ -187,6 +196,7 @@ export function sandboxPolicy(input: PolicyInput): ContainerPlan {
     ...s.env,
     ...(s.socket ? { BLUEPRINT_SOCKET: path.posix.join(s.socket.dir, s.socket.file) } : {}),
     ...usesEnv,
+    ...packagesEnv(packages),
   };
   const spec: Record<string, unknown> = {
     name: containerName(name),
@@ -245,6 +255,7 @@ export function sandboxPolicy(input: PolicyInput): ContainerPlan {
     hostDirs,
     deviceNodes: gpu.use ? gpu.devices : [],
     uses,
+    packages,
     summary: {
       capabilities: 'all dropped',
       noNewPrivileges: true,

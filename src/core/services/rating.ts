@@ -25,6 +25,8 @@ export interface MountFact {
   source?: string;
   target: string;
   mode: 'ro' | 'rw';
+  /** A package mount: one folder per installed package is mounted below `target` (package-mounts.ts). */
+  below?: boolean;
 }
 
 /** What can be observed of a running container (engine inspect + the kernel's view of pid 1). */
@@ -205,8 +207,10 @@ export function rateService(manifest: SandboxFacts, container?: ContainerFacts):
 
 /** A mount the manifest declared: same target and mode, and the same host source where that is known. */
 function declared(mounts: MountFact[], m: MountFact): boolean {
-  return mounts.some(
-    (d) => d.target === m.target && d.mode === m.mode && (!d.source || !m.source || d.source === m.source),
+  return mounts.some((d) =>
+    d.below
+      ? (m.below ? m.target === d.target : m.target.startsWith(`${d.target}/`)) && d.mode === m.mode
+      : d.target === m.target && d.mode === m.mode && (!d.source || !m.source || d.source === m.source),
   );
 }
 
@@ -243,6 +247,7 @@ export function factsFromService(
       ...(s.socket ? [mount(s.socket.dir, 'rw')] : []),
       ...(s.data ? [mount(s.data, 'rw')] : []),
       ...s.mounts.map((m) => mount(m.target, 'ro')),
+      ...(s.packageMounts ?? []).map((m) => ({ target: m.target, mode: 'ro' as const, below: true })),
     ],
     signer: opts.signer,
   };

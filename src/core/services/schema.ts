@@ -109,6 +109,30 @@ export const serviceSchema = z.strictObject({
   data: containerPath.optional(),
   /** Read-only files from the package (models, data), e.g. {source: "models", target: "/models"}. */
   mounts: z.array(z.strictObject({ source: packagePath, target: containerPath })).default([]),
+  /**
+   * Read-only folders of other installed packages (package-mounts.ts, docs/package-mounts.md):
+   * {packages: "model-*", source: "models", target: "/models"} mounts models/NAME/ of each installed
+   * model-NAME at /models/NAME and passes their signed `files` in BLUEPRINT_PACKAGES. At least one
+   * such package must be installed for the service to start.
+   */
+  packageMounts: z
+    .array(
+      z.strictObject({
+        packages: z
+          .string()
+          .regex(/^[a-z0-9][a-z0-9-]*-\*$/, 'must be a package name prefix ending in "-*", e.g. "model-*"'),
+        // Names that do not start with a dot: no `.`, `..` or hidden folder, no absolute path.
+        source: z
+          .string()
+          .regex(
+            /^[\w-][\w.-]*(\/[\w-][\w.-]*)*$/,
+            'must be a relative folder of the package, e.g. "models"',
+          ),
+        target: containerPath,
+      }),
+    )
+    .max(8)
+    .default([]),
   health: z
     .strictObject({
       /** GET this path over the service's unix socket; 2xx is healthy. */
@@ -164,9 +188,19 @@ export const checkedServiceSchema = serviceSchema.superRefine((s, ctx) => {
     ctx.addIssue({ code: 'custom', path: ['outbound'], message: 'needs network "outbound"' });
   if (s.health && !s.socket)
     ctx.addIssue({ code: 'custom', path: ['health'], message: 'http checks need a "socket"' });
-  const targets = [s.data, s.socket?.dir, ...s.mounts.map((m) => m.target)].filter(Boolean);
+  const targets = [s.data, s.socket?.dir, ...s.mounts.map((m) => m.target)].filter(Boolean) as string[];
   if (new Set(targets).size !== targets.length)
     ctx.addIssue({ code: 'custom', path: ['mounts'], message: 'two mounts share one target' });
+  // A package mount's target gets one folder per package below it: nothing else may be there.
+  for (const [i, p] of s.packageMounts.entries()) {
+    const others = [...targets, ...s.packageMounts.filter((_, j) => j !== i).map((o) => o.target)];
+    if (others.some((t) => t === p.target || t.startsWith(`${p.target}/`) || p.target.startsWith(`${t}/`)))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['packageMounts', i, 'target'],
+        message: 'must not be, hold or sit inside another mount target',
+      });
+  }
 });
 
 export function parseService(value: unknown, where = 'service'): ServiceSpec {
