@@ -9,6 +9,10 @@ systemctl enable systemd-networkd.service systemd-resolved.service systemd-times
   blueprint-ssh-hostkeys.service blueprint-provision.service blueprint-setup-done.path \
   blueprint-setup@tty1.service blueprint-setup@ttyS0.service blueprint-dashboard.service
 systemctl disable ssh.service ssh.socket
+# The firewall before setup is the one setup writes for a box with no choices made yet (default-deny
+# out, image/README.md): its DNS rules name systemd-resolved's uid, known only once it exists.
+sed -i "s/@RESOLVER_UID@/$(id -u systemd-resolve)/g" /etc/nftables.conf
+if grep -q @RESOLVER_UID@ /etc/nftables.conf; then echo "configure: nftables.conf has no resolver uid" >&2; exit 1; fi
 # Nothing should ever start a debug shell on tty9, or reboot from Ctrl-Alt-Del on the console.
 systemctl mask debug-shell.service ctrl-alt-del.target
 

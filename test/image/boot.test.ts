@@ -175,7 +175,7 @@ describe('first boot under qemu', () => {
     ]);
   });
 
-  it('runs the kernel with the KSPP settings of image/README.md in force', async () => {
+  it('runs the kernel with the KSPP settings of image/README.md in force', { timeout: 300_000 }, async () => {
     const asRoot = (command: string) => asAdmin(`sudo -n sh -c '${command}'`);
     const log = (await asRoot('dmesg')).stdout;
     const about = /iommu|lockdown|page tables isolation|mem auto-init|unknown kernel/i;

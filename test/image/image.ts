@@ -94,22 +94,32 @@ export function unitSettings(rel: string): Map<string, string> {
   return settings;
 }
 
-/** The answers a headless box is provisioned with: host name, one admin with `publicKey`, SSH on. */
+/** The answers a headless box is provisioned with (`blueprint setup --answers`, src/core/setup/schema.ts). */
 export interface ProvisionAnswers {
   hostname: string;
   admin: { name: string; keys: string[] };
   ssh: { enabled: boolean };
+  network?: Record<string, unknown>;
+  repository?: { name: string; url: string; key: string; fingerprint: string };
+  modules?: { name: string; state?: string }[];
 }
 
 /**
- * A FAT disk labelled BLUEPRINT holding answers.json, made without mounting anything, as a stick
- * prepared on a laptop would be. Returns the disk image's path.
+ * A FAT disk labelled BLUEPRINT holding answers.json (and `files`, by name: a repository key the
+ * answers name), made without mounting anything, as a stick prepared on a laptop would be.
+ * Returns the disk image's path.
  */
-export function provisioningDisk(dir: string, answers: ProvisionAnswers): string {
-  const file = path.join(dir, 'answers.json');
-  writeFileSync(file, JSON.stringify(answers));
+export function provisioningDisk(
+  dir: string,
+  answers: ProvisionAnswers,
+  files: Record<string, string> = {},
+): string {
   const disk = path.join(dir, 'blueprint.img');
   execFileSync('mkfs.vfat', ['-n', 'BLUEPRINT', '-C', disk, String(8 * 1024)]);
-  execFileSync('mcopy', ['-i', disk, file, '::/answers.json']);
+  for (const [name, content] of Object.entries({ ...files, 'answers.json': JSON.stringify(answers) })) {
+    const file = path.join(dir, name);
+    writeFileSync(file, content);
+    execFileSync('mcopy', ['-i', disk, file, `::/${name}`]);
+  }
   return disk;
 }

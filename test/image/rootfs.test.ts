@@ -153,8 +153,9 @@ describe('firewall', () => {
   });
 
   it('opens no TCP port before setup enables SSH', () => {
+    // The input chain's: the output chain lets DNS out over TCP (test/image/presetup.test.ts).
     const tcpRules = loadRuleset()
-      .filter((o) => o.rule)
+      .filter((o) => (o.rule as { chain?: string } | undefined)?.chain === 'input')
       .map((o) => JSON.stringify(o.rule))
       .filter((r) => r.includes('"tcp"'));
     expect(tcpRules).toEqual([]);
@@ -305,9 +306,13 @@ describe('contents and identity', () => {
     expect(inRoot('/bin/sh', ['-c', 'ls /var/lib/apt/lists | wc -l']).trim()).toBe('0');
   });
 
-  it('installs security updates unattended, without rebooting by itself', () => {
+  it('installs security updates unattended once set up, without rebooting by itself', () => {
     const periodic = readRoot('etc/apt/apt.conf.d/20auto-upgrades');
     expect(periodic).toMatch(/APT::Periodic::Unattended-Upgrade "1";/);
+    // Off until setup (whose default is on) rewrites 21blueprint-auto-upgrades: before, the box
+    // contacts no mirror (presetup.test.ts); apt-config shows the value that wins.
+    const before = inRoot('/usr/bin/apt-config', ['dump', 'APT::Periodic::Unattended-Upgrade']);
+    expect(before).toMatch(/Unattended-Upgrade "0"/);
     expect(readRoot('etc/apt/apt.conf.d/50unattended-upgrades')).toMatch(/label=Debian-Security/);
     const config = inRoot('/usr/bin/apt-config', ['dump', 'Unattended-Upgrade::Automatic-Reboot']);
     expect(config).toMatch(/Automatic-Reboot "false"/);

@@ -125,6 +125,8 @@ describe('the egress allow-list built from the configuration', () => {
     expect(pkg).toContain('#repositories_tcp_443_v4');
     expect(conf).not.toContain('nftset=/*/');
     expect(conf).toContain('listen-address=127.0.0.1\n');
+    // Queries to the stub leave from loopback, not from random ports on every address.
+    expect(conf).toContain('server=127.0.0.53@127.0.0.1\n');
   });
 
   it("with systemd-resolve in the root's passwd, DNS leaves from its uid only (checked by nft)", async () => {

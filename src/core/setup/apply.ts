@@ -100,21 +100,26 @@ export async function applyPlan(plan: SetupPlan, opts: ApplyOptions = {}): Promi
     if (opts.signal?.aborted) throw new InterruptedError('Setup interrupted; run it again to finish');
   };
   try {
-    for (const c of todo) {
-      check();
-      opts.onChange?.(c);
-      const r = plan.changes.find((x) => x === c)?.resource;
-      if (r) await writeResource(plan.root, r);
-      else if (c.kind !== 'marker') await applyModuleChange(plan, c, opts.ops!);
-    }
     const commands: string[][] = [];
-    if (plan.root === '/') {
-      for (const argv of plan.live) {
+    const live = async () => {
+      if (plan.root !== '/') return;
+      for (const argv of plan.live.slice(commands.length)) {
         check();
         await (opts.runner ?? systemRunner).run(argv);
         commands.push(argv);
       }
+    };
+    for (const c of todo) {
+      check();
+      const r = plan.changes.find((x) => x === c)?.resource;
+      // Files come first in a plan. Their live commands run before the first package is fetched:
+      // a repository the plan adds is let out only by the firewall rules it writes (issue 19).
+      if (!r && c.kind !== 'marker') await live();
+      opts.onChange?.(c);
+      if (r) await writeResource(plan.root, r);
+      else if (c.kind !== 'marker') await applyModuleChange(plan, c, opts.ops!);
     }
+    await live();
     // The marker is the very last step: the image closes every console's wizard once it appears,
     // which would kill a live command (e.g. restarting sshd) still running; and if a live command
     // fails, the missing marker makes the next boot offer setup again.

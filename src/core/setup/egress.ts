@@ -250,6 +250,8 @@ export function egressTableParts(
  * name it is under too. It fills the sets from upstream answers only, never from its cache, and
  * adding an address already in a set does not renew its timeout: so dnsmasq keeps no cache
  * (systemd-resolved, its upstream, has one) and every lookup puts an expired address back.
+ * Its queries leave from 127.0.0.1 (`@` source): by default dnsmasq sends each from a fresh
+ * random port on 0.0.0.0, sockets the listener audit rightly counts as open on every address.
  */
 export function dnsmasqConf(dests: Destination[]): string {
   const names = [...new Set(dests.filter((d) => isName(d.host)).map((d) => d.host))].sort();
@@ -266,7 +268,7 @@ listen-address=127.0.0.1
 bind-interfaces
 no-resolv
 no-hosts
-server=127.0.0.53
+server=127.0.0.53@127.0.0.1
 cache-size=0
 ${lines.join('\n')}${lines.length ? '\n' : ''}`;
 }
