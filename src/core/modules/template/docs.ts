@@ -54,7 +54,9 @@ checks all of them; \`blueprint repo build\` signs the manifest with the package
 Other fields, all optional: \`command\` (arguments after the entrypoint), \`env\` (variables), \`user\`
 (numeric \`uid[:gid]\`), \`gpu\` (\`none\`, \`optional\`, \`required\`), \`data\` (a container path where a
 persistent writable folder is mounted), \`mounts\` (\`[{source, target}]\`: payload folders mounted
-read-only, e.g. models), \`probe\`, \`restart\` (\`no\`, \`on-failure\`, \`always\`). Refused outright:
+read-only, e.g. models), \`packageMounts\` (\`[{packages: "model-*", source: "models", target: "/models"}]\`:
+the \`models/NAME/\` folder of each installed \`model-NAME\` package, read-only, with its signed
+hashes in \`BLUEPRINT_PACKAGES\`; docs/package-mounts.md), \`probe\`, \`restart\` (\`no\`, \`on-failure\`, \`always\`). Refused outright:
 \`privileged\`, \`capAdd\`, \`hostNetwork\`, \`volumes\`, \`ports\`, \`devices\`.
 
 ## Loosening the sandbox
@@ -73,7 +75,7 @@ see it, in \`service.justification\`, keyed by the field:
 \`\`\`
 
 \`blueprint module lint\` lists every loosened field with its justification and fails when one is
-missing. The keys are \`network\` (\`outbound\`), \`gpu\`, \`mounts\`, \`data\`, \`resources.memory\`,
+missing. The keys are \`network\` (\`outbound\`), \`gpu\`, \`mounts\`, \`packageMounts\`, \`data\`, \`resources.memory\`,
 \`resources.cpus\` and \`resources.pids\`.
 `;
 
