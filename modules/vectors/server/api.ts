@@ -107,7 +107,8 @@ export function createVectorsServer(store: Store, opts: ApiOptions): KitServer {
         throw bad(
           `query ${Object.keys(vector).join(', ')} is not supported; give a vector or {"nearest": vector}`,
         );
-      vector = vector.nearest;
+      // {"nearest", "mmr"} (maximal marginal relevance) is refused, not answered as plain nearest.
+      vector = body(vector, ['nearest'], 'query').nearest;
     }
     if (isObject(vector) && 'vector' in vector && kind === 'search') vector = vector.vector;
     const filter = o.filter === undefined || o.filter === null ? undefined : parseFilter(o.filter);
