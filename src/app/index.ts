@@ -14,6 +14,7 @@
 import type { PlannedChange, ProgressEvent } from '../core/pkg/index.js';
 import { type Layout, layout } from '../core/system/paths.js';
 import { type BoxContext, makeContext } from './context.js';
+import type { ModelOps } from './models.js';
 import type { KeyOps, PackageOps, RepoOps } from './packages.js';
 import type { RagOps } from './rag.js';
 import type { ServiceOps } from './services.js';
@@ -79,6 +80,8 @@ export interface Box {
   readonly repos: RepoOps;
   /** Sandboxed services: list, status, start, stop, restart, logs, followLogs, inspect, watch. */
   readonly services: ServiceOps;
+  /** Models on this box: import a GGUF as a `model-NAME` package signed by the box's own key. */
+  readonly models: ModelOps;
   /** The installed `rag` module's API (documents in, answers with sources out) through its socket. */
   readonly rag: RagOps;
   /** GPUs and whether services can use them. */
@@ -105,6 +108,7 @@ export function openBox(root: string, options: BoxOptions = {}): Box {
     keys: lazyOps(() => import('./packages.js').then((m) => m.keyOps(ctx))),
     repos: lazyOps(() => import('./packages.js').then((m) => m.repoOps(ctx))),
     services: lazyOps(() => import('./services.js').then((m) => m.serviceOps(ctx))),
+    models: lazyOps(() => import('./models.js').then((m) => m.modelOps(ctx))),
     rag: lazyOps(() => import('./rag.js').then((m) => m.ragOps(ctx))),
     gpu: lazyOps(() => import('./system.js').then((m) => m.gpuOps(ctx))),
     setup: lazyOps(() => import('./setup.js').then((m) => m.setupOps(ctx))),
@@ -150,6 +154,7 @@ export type {
   RepoRow,
 } from './packages.js';
 export type { IngestReport, IngestResult, RagAnswer, RagDocument, RagOps, RagSource } from './rag.js';
+export type { ImportProgress, ModelImportOptions, ModelImportResult, ModelOps } from './models.js';
 export type { LogLine, ServiceOps, ServiceRegistration } from './services.js';
 export type { Catalog, CatalogEntry, SetupOps } from './setup.js';
 export type { AuditOps, BoxStatus, GpuOps, OutboundAudit, OutboundFlow } from './system.js';

@@ -37,6 +37,12 @@ export const topLevel: TopLevelEntry[] = [
     load: async () => (await import('./module.js')).moduleGroup,
   },
   {
+    name: 'model',
+    summary:
+      "Language models: `model import FILE.gguf --name NAME` signs it with this box's key and installs it",
+    load: async () => (await import('./model.js')).modelGroup,
+  },
+  {
     name: 'pkg',
     summary: 'Package manager: install, remove, update, verify (also run as `bpkg`)',
     load: async () => (await import('./pkg.js')).pkgGroup,

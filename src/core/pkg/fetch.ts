@@ -7,6 +7,7 @@ import { ensureDir, exists } from '../system/fs.js';
 import { alive } from '../system/lock.js';
 import { readManifestBytes } from './archive.js';
 import { type IndexEntry, packageFileName, parseJsonBytes, parseManifest, requirements } from './format.js';
+import { LOCAL_ORIGIN } from './local-key.js';
 import type { ProgressEvent } from './parts.js';
 import type { RepoState } from './repos.js';
 import type { Candidate } from './resolve.js';
@@ -17,6 +18,8 @@ import { download, fetchBytes, joinUrl, sha256File } from './transport.js';
 export interface FetchContext {
   cacheDir: string;
   trusted: () => Promise<PublicKey[]>;
+  /** The box's own key (local-key.ts): trusted for local package files only, never for a repository. */
+  localKey?: () => Promise<PublicKey | undefined>;
   now: () => Date;
   progress: (e: ProgressEvent) => void;
   signal?: AbortSignal;
@@ -134,10 +137,11 @@ export async function readLocalPackage(
   const sig = await readSignatureFile(`${abs}.asc`, `${file}.asc`);
   const { copy, size, sha256 } = await copyOnce(abs, ctx.cacheDir);
   try {
+    const local = await ctx.localKey?.();
     const check = await verifyDetached(
       { file: copy },
       sig,
-      await ctx.trusted(),
+      [...(await ctx.trusted()), ...(local ? [local] : [])],
       path.basename(file),
       ctx.now(),
     );
@@ -154,7 +158,9 @@ export async function readLocalPackage(
       sha256,
       path: path.basename(abs),
     };
-    return { entry, repo: 'file', file: copy, signer: check.signer };
+    // Signed on this box (blueprint model import): origin `local`, never upgraded from anywhere.
+    const repo = local && check.signer === local.getFingerprint() ? LOCAL_ORIGIN : 'file';
+    return { entry, repo, file: copy, signer: check.signer };
   } catch (err) {
     await rm(copy, { force: true });
     throw err;

@@ -32,7 +32,14 @@ const normalizeFpr = (f: string) => f.replace(/\s+/g, '').replace(/^0x/i, '').to
  * repository's `keys` (see repos.ts), so a key trusted for one repository vouches for no other.
  */
 export class Keyring {
-  constructor(private readonly dir: string) {}
+  /**
+   * `localKey`: the fingerprint of the box's own key (local-key.ts), which signs local packages
+   * only: it is never one of these keys, even when its file is copied here, and cannot be added.
+   */
+  constructor(
+    private readonly dir: string,
+    private readonly localKey: () => Promise<string | undefined> = async () => undefined,
+  ) {}
 
   async keys(): Promise<PublicKey[]> {
     let files: string[];
@@ -44,7 +51,8 @@ export class Keyring {
     const keys: PublicKey[] = [];
     for (const f of files.sort())
       keys.push(...(await readPublicKeys(await readFile(path.join(this.dir, f), 'utf8'))));
-    return keys;
+    const local = await this.localKey();
+    return local ? keys.filter((k) => k.getFingerprint() !== local) : keys;
   }
 
   async list(): Promise<TrustedKey[]> {
@@ -100,6 +108,12 @@ export class Keyring {
         `Key fingerprint ${info.fingerprint} does not match the expected ${normalizeFpr(pin)}`,
         'fingerprint-mismatch',
         'Check you have the right key file; nothing was added.',
+      );
+    if (info.fingerprint === (await this.localKey()))
+      throw new VerificationError(
+        `Key ${info.fingerprint} is this box's own key for local packages (blueprint model import)`,
+        'local-key',
+        'It signs packages made on this box only and is never trusted for a repository; nothing was added.',
       );
     const [key] = await readPublicKeys(armored);
     await writeFileAtomic(path.join(this.dir, `${info.fingerprint}.asc`), key!.armor());

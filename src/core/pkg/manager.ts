@@ -25,6 +25,7 @@ import {
   planWithSources,
 } from './install.js';
 import { Keyring, type TrustedKey } from './keyring.js';
+import { LOCAL_ORIGIN, LocalKey } from './local-key.js';
 import type { ManagerParts, ProgressEvent } from './parts.js';
 import { Repositories } from './repos.js';
 import { archMatches, dependentsOf } from './resolve.js';
@@ -69,7 +70,9 @@ export class PackageManager {
     const paths = layout(opts.root);
     const now = opts.now ?? (() => new Date());
     const hooks = opts.hooks ?? {};
-    const keyring = new Keyring(paths.keysDir);
+    const localKey = new LocalKey(paths);
+    // The box's own key signs local packages only: left out of the keyring (local-key.ts).
+    const keyring = new Keyring(paths.keysDir, () => localKey.fingerprint());
     const hookOpts = { yes: opts.yes ?? false, info: opts.info ?? (() => {}), warn: opts.warn ?? (() => {}) };
     const progress = (e: ProgressEvent) => opts.onProgress?.(e);
     this.paths = paths;
@@ -87,6 +90,7 @@ export class PackageManager {
       fetchContext: {
         cacheDir: paths.pkgCache,
         trusted: () => keyring.keys(),
+        localKey: () => localKey.publicKey(),
         now,
         progress,
         ...(opts.signal ? { signal: opts.signal } : {}),
@@ -284,7 +288,7 @@ export class PackageManager {
     const offers: Record<string, Versioned[]> = {};
     for (const p of Object.values(db.packages)) {
       const origin = origins.get(p.name);
-      if (origin === 'file') continue;
+      if (origin === 'file' || origin === LOCAL_ORIGIN) continue;
       if (origin === undefined) {
         this.parts.hookOpts.warn(
           `${p.name}: no repository offers its installed version ${p.version}, so where it upgrades from is unknown; choose: bpkg install ${p.name} --from REPO`,

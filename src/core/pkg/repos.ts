@@ -121,6 +121,13 @@ export class Repositories {
    * same URL keeps its binding and pinned name unless new ones are given.
    */
   async add(name: string, url: string, opts: RepoAddOptions = {}): Promise<RepoConfig> {
+    // `local` and `file` are origins of packages installed from files (local-key.ts): a repository
+    // so named would be where they upgrade from.
+    if (name === 'local' || name === 'file')
+      throw new UsageError(
+        `A repository cannot be named ${name}`,
+        `${name} is the origin of packages installed from files; choose another name.`,
+      );
     if (!/^[a-z0-9][a-z0-9._-]{0,62}$/.test(name))
       throw new UsageError(
         `Bad repository name ${name}`,

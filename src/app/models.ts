@@ -1,0 +1,111 @@
+import { ConflictError } from '../core/errors.js';
+import type { ImportProgress } from '../core/models/import.js';
+import type { BoxContext } from './context.js';
+import type { CallOptions } from './index.js';
+import type { InstalledChange } from './packages.js';
+
+export type { ImportProgress };
+
+export interface ModelImportOptions extends CallOptions {
+  /** The model's name: the package is `model-NAME`. */
+  name: string;
+  /** The licence line for the manifest (default: the GGUF's general.license). */
+  license?: string;
+  /** Version of the package (default 1.0.0). */
+  version?: string;
+  /** Copy and packaging progress (bytes of the GGUF), then signing and installing. */
+  onImport?: (e: ImportProgress) => void;
+}
+
+export interface ModelImportResult {
+  /** `model-NAME`. */
+  package: string;
+  version: string;
+  /** The GGUF imported: its size and SHA-256 (of the one read made of it). */
+  source: { file: string; bytes: number; sha256: string };
+  /** Payload files and their SHA-256, as the signed manifest records them. */
+  files: Record<string, string>;
+  license: string;
+  /** The box's own key that signed the package (its fingerprint). */
+  signer: string;
+  /** Always `local`: a package made on this box, never upgraded from a repository. */
+  origin: 'local';
+  changes: InstalledChange[];
+}
+
+/** Models on this box: `blueprint model import`. */
+export interface ModelOps {
+  /**
+   * Turns a GGUF (from a USB stick, say) into a `model-NAME` package signed by the box's own key
+   * (made on first use; trusted for local packages only, never for a repository) and installs it
+   * through the package manager's usual checks, asking `confirm` with the plan. ConflictError
+   * `name-taken` when `model-NAME` is installed; VerificationError `not-gguf` for another file;
+   * StorageError `disk-full` (checked before anything is written). Nothing is left behind on failure.
+   */
+  import(file: string, opts: ModelImportOptions): Promise<ModelImportResult>;
+  /** The box's own key for local packages, once made (its fingerprint). */
+  localKey(): Promise<{ fingerprint: string } | undefined>;
+}
+
+export function modelOps(ctx: BoxContext): ModelOps {
+  return {
+    async import(file, opts) {
+      const [{ buildModelPackage, checkImportName, discardImport }, { LocalKey }, { packageOps }] =
+        await Promise.all([
+          import('../core/models/import.js'),
+          import('../core/pkg/local-key.js'),
+          import('./packages.js'),
+        ]);
+      checkImportName(opts.name, opts.license);
+      const call: CallOptions = {
+        ...(opts.signal ? { signal: opts.signal } : {}),
+        ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
+        ...(opts.info ? { info: opts.info } : {}),
+        ...(opts.warn ? { warn: opts.warn } : {}),
+      };
+      const pkg = `model-${opts.name}`;
+      const nameTaken = (version: string, origin: string) =>
+        new ConflictError(
+          `${pkg} is already installed (version ${version}, from ${origin})`,
+          'name-taken',
+          `Choose another --name, or remove it first: bpkg remove ${pkg}. Nothing was imported.`,
+        );
+      const taken = (await packageOps(ctx).list()).find((p) => p.name === pkg);
+      if (taken) throw nameTaken(taken.version, taken.origin);
+      const key = new LocalKey(ctx.paths);
+      const signal = opts.signal ?? ctx.options.signal;
+      const built = await buildModelPackage(ctx.paths, key, {
+        file,
+        name: opts.name,
+        ...(opts.license !== undefined ? { license: opts.license } : {}),
+        ...(opts.version !== undefined ? { version: opts.version } : {}),
+        ...(opts.onImport ? { onProgress: opts.onImport } : {}),
+        ...(signal ? { signal } : {}),
+      });
+      try {
+        opts.onImport?.({ phase: 'install' });
+        const changes = await packageOps(ctx).install([built.file], call);
+        // Installed meanwhile by another command at this very version: nothing was changed.
+        if (!changes.some((c) => c.name === pkg))
+          throw nameTaken(String(built.manifest.version), 'another install');
+        return {
+          package: pkg,
+          version: String(built.manifest.version),
+          source: { file, bytes: built.ggufBytes, sha256: built.ggufSha256 },
+          files: built.manifest.files as Record<string, string>,
+          license: String(built.manifest.license),
+          signer: (await key.fingerprint()) ?? '',
+          origin: 'local',
+          changes,
+        };
+      } finally {
+        await discardImport(built.work);
+      }
+    },
+    async localKey() {
+      const { LocalKey } = await import('../core/pkg/local-key.js');
+      const fingerprint = await new LocalKey(ctx.paths).fingerprint();
+      return fingerprint ? { fingerprint } : undefined;
+    },
+  };
+}

@@ -1,0 +1,103 @@
+import type { ImportProgress } from '../../app/index.js';
+import { UsageError } from '../../app/index.js';
+import { bytes } from '../../present/units.js';
+import { cliBox } from '../box.js';
+import { type CommandGroup, type CommandSpec, optString, requirePositionals } from '../command.js';
+import type { Context } from '../context.js';
+
+/** Copy and packaging of a big file: a redrawn bar on a terminal, quarters otherwise, nothing with --json. */
+function importReporter(ctx: Context): (e: ImportProgress) => void {
+  if (ctx.json || ctx.quiet) return () => {};
+  const tty = Boolean((ctx.stderr as NodeJS.WriteStream).isTTY);
+  let lastDraw = 0;
+  let lastQuarter = -1;
+  return (e) => {
+    if (!('bytes' in e)) {
+      if (tty) ctx.stderr.write('\r\x1b[K');
+      ctx.info(e.phase === 'sign' ? "signing with this box's local key" : 'installing');
+      return;
+    }
+    const word = e.phase === 'copy' ? 'copying' : 'packaging';
+    const frac = e.total ? e.bytes / e.total : 1;
+    if (tty) {
+      const now = Date.now();
+      if (now - lastDraw < 80 && e.bytes !== e.total) return;
+      lastDraw = now;
+      const fill = Math.round(frac * 30);
+      ctx.stderr.write(
+        `\r\x1b[K${word} [${'#'.repeat(fill)}${'.'.repeat(30 - fill)}] ${bytes(e.bytes)}/${bytes(e.total)}`,
+      );
+      if (e.bytes === e.total) ctx.stderr.write('\n');
+      return;
+    }
+    const quarter = Math.floor(frac * 4) + (e.phase === 'copy' ? 0 : 10);
+    if (quarter !== lastQuarter) {
+      lastQuarter = quarter;
+      ctx.info(`${word}: ${Math.round(frac * 100)}% of ${bytes(e.total)}`);
+    }
+  };
+}
+
+const importCommand: CommandSpec = {
+  name: 'import',
+  summary:
+    "Make a GGUF (from a USB stick, say) a model-NAME package signed by this box's key, and install it",
+  args: 'FILE.gguf',
+  options: {
+    name: {
+      type: 'string',
+      value: 'NAME',
+      description: 'The model name: the package is model-NAME (required)',
+    },
+    license: {
+      type: 'string',
+      value: 'TEXT',
+      description: "The licence line of the package (default: the GGUF's general.license)",
+    },
+    version: { type: 'string', value: 'X.Y.Z', description: 'The package version (default 1.0.0)' },
+  },
+  details: `The file is read once, into a private copy, and hashed on the way; only the copy is used after
+that. The package holds the GGUF and its chat template (from the GGUF), each file's SHA-256 in
+its manifest, and is signed by this box's own key: made at the first import, kept root-only
+under /var/lib/blueprint/local-key, never exported, and trusted for local packages only — no
+repository's index or package is ever accepted with it. The install then checks it like any
+package (signature, hashes), and the llm service checks the hashes again at every start.
+\`bpkg list\` shows it with origin "local"; \`bpkg remove model-NAME\` removes it.
+Needs free space for about three times the file while importing (copy, package, install).
+On any failure (not a GGUF, name taken, disk full, Ctrl-C) nothing is left behind.
+Exit codes: 2 bad arguments, 3 file not found, 4 not a GGUF, 5 name taken, 7 disk full.`,
+  async run(ctx, parsed) {
+    const [file] = requirePositionals(parsed, 1, 'the FILE.gguf to import', 'blueprint model import');
+    const name = optString(parsed, 'name');
+    if (!name)
+      throw new UsageError(
+        'Give the model a name with --name NAME',
+        'Example: blueprint model import /media/usb/qwen2.5-0.5b-q4_k_m.gguf --name qwen2-5-0-5b',
+      );
+    const license = optString(parsed, 'license');
+    const version = optString(parsed, 'version');
+    const r = await cliBox(ctx).models.import(file!, {
+      name,
+      ...(license !== undefined ? { license } : {}),
+      ...(version !== undefined ? { version } : {}),
+      onImport: importReporter(ctx),
+      signal: ctx.signal,
+    });
+    ctx.report(
+      r,
+      [
+        `installed ${r.package} ${r.version} (origin local), ${bytes(r.source.bytes)}`,
+        `  sha256 ${r.source.sha256}`,
+        `  signed by this box's key ${r.signer.toUpperCase()}`,
+        ...Object.keys(r.files).map((f) => `  ${f}`),
+        `Serve it: blueprint service restart llm (the llm module serves the installed model packages).`,
+      ].join('\n'),
+    );
+  },
+};
+
+export const modelGroup: CommandGroup = {
+  name: 'model',
+  summary: 'Language models on this box: import a GGUF as a signed model-NAME package',
+  commands: [importCommand],
+};

@@ -1,0 +1,262 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { constants, createWriteStream } from 'node:fs';
+import { type FileHandle, mkdir, open, readdir, rm, stat, statfs, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { create as createTar } from 'tar';
+import { NotFoundError, StorageError, storageErrorFrom, UsageError, VerificationError } from '../errors.js';
+import { packageFileName } from '../pkg/format.js';
+import type { LocalKey } from '../pkg/local-key.js';
+import { alive } from '../system/lock.js';
+import type { Layout } from '../system/paths.js';
+import { readGgufInfo } from './gguf.js';
+import { MODEL_NAME, modelManifest, plainLine } from './manifest.js';
+
+/**
+ * `blueprint model import FILE.gguf --name NAME`: a GGUF handed over on a USB stick becomes a
+ * `model-NAME` package (the GGUF, its chat template, every file's SHA-256 in the manifest),
+ * signed by the box's own key (local-key.ts), ready for the package manager to install like any
+ * other (signature, hashes, then at every llm start the hashes again).
+ *
+ * The file is untrusted and may change under us (a hostile stick serves different bytes on each
+ * read): it is read exactly once, into a private copy, hashed on the way; everything after reads
+ * the copy. All work happens in one private folder under the package cache, removed at the end
+ * whatever happens (a folder left by a killed import is removed by the next one), so a failure —
+ * not a GGUF, disk full, Ctrl-C — leaves nothing half-done.
+ */
+
+export type ImportProgress =
+  | { phase: 'copy' | 'package'; bytes: number; total: number }
+  | { phase: 'sign' | 'install' };
+
+export interface ImportSource {
+  file: string;
+  name: string;
+  license?: string;
+  version?: string;
+  onProgress?: (e: ImportProgress) => void;
+  signal?: AbortSignal;
+}
+
+export interface BuiltModelPackage {
+  /** The signed .bpkg (its .asc beside it), inside `work`. */
+  file: string;
+  manifest: Record<string, unknown>;
+  /** The private folder holding it: the caller removes it (`discardImport`) after the install. */
+  work: string;
+  ggufSha256: string;
+  ggufBytes: number;
+}
+
+/** The package manager unpacks at most this much from one package (install.ts). */
+const MAX_MODEL_BYTES = 16 * 1024 ** 3;
+const CHUNK = 4 * 1024 * 1024;
+const WORK_DIR = /^([0-9]+)-[0-9a-f-]{36}$/;
+
+export function checkImportName(name: string, license?: string): void {
+  if (!MODEL_NAME.test(name))
+    throw new UsageError(
+      `Bad model name ${JSON.stringify(name)}`,
+      'Use lower-case letters, digits and dashes (at most 57), e.g. --name qwen2-5-0-5b-q4; the package is model-NAME.',
+    );
+  if (license !== undefined && plainLine(license, 500) === undefined)
+    throw new UsageError('--license must be one line of plain text (at most 500 characters)');
+}
+
+const workBase = (paths: Layout) => path.join(paths.cacheDir, 'model-import');
+
+/** Removes work folders of imports whose process is gone (SIGKILL, power cut). */
+async function pruneStale(paths: Layout): Promise<void> {
+  for (const name of await readdir(workBase(paths)).catch(() => [])) {
+    const pid = WORK_DIR.exec(name)?.[1];
+    if (pid && !alive(Number(pid)))
+      await rm(path.join(workBase(paths), name), { recursive: true, force: true });
+  }
+}
+
+export async function discardImport(work: string): Promise<void> {
+  await rm(work, { recursive: true, force: true });
+}
+
+/**
+ * Refuses before writing anything when the file system cannot hold the import: the private copy,
+ * then the package made of it and the package manager's own copy of that and the unpacked files.
+ */
+async function checkSpace(paths: Layout, size: number): Promise<void> {
+  const free = async (dir: string) => {
+    const s = await statfs(dir);
+    return { bytes: s.bavail * s.bsize, dev: (await stat(dir)).dev };
+  };
+  const existing = async (dir: string): Promise<string> =>
+    stat(dir).then(
+      () => dir,
+      () => existing(path.dirname(dir)),
+    );
+  const cache = await free(await existing(paths.cacheDir));
+  const opt = await free(await existing(paths.optDir));
+  const margin = 64 * 1024 ** 2;
+  const needCache = (cache.dev === opt.dev ? 3 : 2) * size + margin;
+  const short =
+    cache.bytes < needCache
+      ? { where: paths.cacheDir, need: needCache, have: cache.bytes }
+      : opt.bytes < size + margin
+        ? { where: paths.optDir, need: size + margin, have: opt.bytes }
+        : undefined;
+  if (short) {
+    const gib = (n: number) => `${(n / 1024 ** 3).toFixed(2)} GiB`;
+    throw new StorageError(
+      `Not enough free space to import this model: ${gib(short.need)} needed under ${short.where}, ${gib(short.have)} free`,
+      'disk-full',
+      'Free some space (remove old packages or model-NAME packages no longer used) and try again; nothing was imported.',
+    );
+  }
+}
+
+/** Reads `src` once into `dest` (a new file), hashing the bytes on the way. */
+async function copyOnce(
+  input: FileHandle,
+  src: string,
+  size: number,
+  dest: string,
+  opts: ImportSource,
+): Promise<string> {
+  const out = await open(
+    dest,
+    constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
+    0o644,
+  );
+  try {
+    const hash = createHash('sha256');
+    const buf = Buffer.allocUnsafe(CHUNK);
+    let done = 0;
+    opts.onProgress?.({ phase: 'copy', bytes: 0, total: size });
+    for (;;) {
+      opts.signal?.throwIfAborted();
+      const n = (await input.read(buf, 0, buf.length, null)).bytesRead;
+      if (n === 0) break;
+      // The first bytes say whether it is a GGUF at all: a wrong file is refused before it is copied.
+      if (done === 0 && (n < 4 || buf.toString('latin1', 0, 4) !== 'GGUF'))
+        throw new VerificationError(
+          `${src} is not a GGUF model file (it does not start with "GGUF")`,
+          'not-gguf',
+          'Give a .gguf file as llama.cpp writes it; nothing was imported.',
+        );
+      done += n;
+      if (done > size)
+        throw new VerificationError(
+          `${src} grew while it was read`,
+          'changed-while-reading',
+          'Copy the file to a local disk and import that copy; nothing was imported.',
+        );
+      hash.update(buf.subarray(0, n));
+      for (let off = 0; off < n; ) off += (await out.write(buf, off, n - off)).bytesWritten;
+      opts.onProgress?.({ phase: 'copy', bytes: done, total: size });
+    }
+    if (done !== size)
+      throw new VerificationError(
+        `${src} shrank while it was read (${done} of ${size} bytes)`,
+        'changed-while-reading',
+        'Copy the file to a local disk and import that copy; nothing was imported.',
+      );
+    await out.sync();
+    return hash.digest('hex');
+  } finally {
+    await out.close();
+  }
+}
+
+/** Builds and signs the package in a private folder; the caller installs it, then discards `work`. */
+export async function buildModelPackage(
+  paths: Layout,
+  key: LocalKey,
+  opts: ImportSource,
+): Promise<BuiltModelPackage> {
+  checkImportName(opts.name, opts.license);
+  const src = path.resolve(opts.file);
+  // O_NONBLOCK: a FIFO named x.gguf must not hang the import; it is refused below as not a file.
+  const input = await open(src, constants.O_RDONLY | constants.O_NONBLOCK).catch((err) => {
+    throw (err as NodeJS.ErrnoException).code === 'ENOENT'
+      ? new NotFoundError(`${src} not found`, 'Check the path of the .gguf file (is the USB stick mounted?).')
+      : storageErrorFrom(err, `reading ${src}`);
+  });
+  await pruneStale(paths);
+  const work = path.join(workBase(paths), `${process.pid}-${randomUUID()}`);
+  try {
+    const st = await input.stat();
+    if (!st.isFile())
+      throw new VerificationError(
+        `${src} is not a regular file`,
+        'not-a-file',
+        'Give the path of a .gguf file.',
+      );
+    if (st.size > MAX_MODEL_BYTES)
+      throw new VerificationError(
+        `${src} is ${(st.size / 1024 ** 3).toFixed(1)} GiB; a package holds at most 16 GiB`,
+        'too-big',
+        'Use a smaller quantisation of the model; nothing was imported.',
+      );
+    await checkSpace(paths, st.size);
+    const folder = path.join(work, 'payload/models', opts.name);
+    await mkdir(folder, { recursive: true, mode: 0o700 });
+    const gguf = path.join(folder, `${opts.name}.gguf`);
+    const ggufSha256 = await copyOnce(input, src, st.size, gguf, opts);
+    await input.close().catch(() => {});
+    // Only the copy is read from here on.
+    const copy = await open(gguf, constants.O_RDONLY | constants.O_NOFOLLOW);
+    const info = await readGgufInfo(copy, st.size).finally(() => copy.close());
+    const files: Record<string, string> = { [`models/${opts.name}/${opts.name}.gguf`]: ggufSha256 };
+    const template = info.metadata.get('tokenizer.chat_template');
+    if (typeof template === 'string' && template !== '') {
+      await writeFile(path.join(folder, 'chat_template.jinja'), template, { flag: 'wx', mode: 0o644 });
+      files[`models/${opts.name}/chat_template.jinja`] = createHash('sha256').update(template).digest('hex');
+    }
+    const manifest = modelManifest({
+      name: opts.name,
+      version: opts.version ?? '1.0.0',
+      license: opts.license ?? plainLine(info.metadata.get('general.license'), 500),
+      displayName: plainLine(info.metadata.get('general.name'), 100),
+      hasTemplate: files[`models/${opts.name}/chat_template.jinja`] !== undefined,
+      files: Object.fromEntries(Object.entries(files).sort(([a], [b]) => a.localeCompare(b))),
+    });
+    await writeFile(path.join(work, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`, {
+      flag: 'wx',
+    });
+    const file = path.join(
+      work,
+      packageFileName(manifest as { name: string; version: string; arch: string }),
+    );
+    await packTar(work, file, st.size, opts);
+    // The package holds the GGUF now: the loose copy goes, so the disk holds it twice at most.
+    await rm(path.join(work, 'payload'), { recursive: true, force: true });
+    opts.onProgress?.({ phase: 'sign' });
+    await key.ensure();
+    await writeFile(`${file}.asc`, await key.sign(file), { flag: 'wx', mode: 0o644 });
+    return { file, manifest, work, ggufSha256, ggufBytes: st.size };
+  } catch (err) {
+    await input.close().catch(() => {});
+    await discardImport(work);
+    if (opts.signal?.aborted) throw opts.signal.reason ?? err;
+    throw storageErrorFrom(err, 'importing the model');
+  }
+}
+
+/**
+ * A plain (uncompressed) tar: manifest.json, then payload/. Quantised weights barely compress and
+ * gzip would cost minutes on a large model; the package manager accepts plain tar packages.
+ */
+async function packTar(work: string, file: string, size: number, opts: ImportSource): Promise<void> {
+  let done = 0;
+  const meter = new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      done += chunk.length;
+      opts.onProgress?.({ phase: 'package', bytes: Math.min(done, size), total: size });
+      cb(null, chunk);
+    },
+  });
+  const pack = createTar({ cwd: work, portable: true, gzip: false }, ['manifest.json', 'payload']);
+  const out = createWriteStream(file, { flags: 'wx', mode: 0o600 });
+  const source = pack as unknown as NodeJS.ReadableStream;
+  if (opts.signal) await pipeline(source, meter, out, { signal: opts.signal });
+  else await pipeline(source, meter, out);
+}
