@@ -4,6 +4,7 @@ import { chooseSocket, type Engine, openEngine } from '../core/services/engine.j
 import type { ServiceDeps } from '../core/services/lifecycle.js';
 import { type Layout, layout } from '../core/system/paths.js';
 import type { BoxOptions, CallOptions, Question } from './index.js';
+import type { OutboundApprovals } from './outbound-approval.js';
 
 /** What every group of operations shares: the root, the one engine, the one way of asking. */
 export interface BoxContext {
@@ -21,7 +22,10 @@ export interface BoxContext {
   /** The container engine and the GPU planner, as the services module takes them. */
   serviceDeps(): Promise<ServiceDeps>;
   /** A package manager for one call: this root, the services hooks on the box's engine, these callbacks. */
-  manager(call?: CallOptions & { yes?: boolean }): Promise<PackageManager>;
+  /** `approveOutbound`: the outbound hosts the admin approved per module (outbound-approval.ts). */
+  manager(
+    call?: CallOptions & { yes?: boolean; approveOutbound?: OutboundApprovals },
+  ): Promise<PackageManager>;
 }
 
 /** The GPU module's planner, loaded only for a service that asks for a GPU. */
@@ -47,9 +51,10 @@ export function makeContext(root: string, options: BoxOptions): BoxContext {
       return { engine: ctx.engine(), root, planGpu };
     },
     async manager(call = {}) {
-      const [{ PackageManager }, { createServiceHooks }] = await Promise.all([
+      const [{ PackageManager }, { createServiceHooks }, { withOutboundApprovals }] = await Promise.all([
         import('../core/pkg/index.js'),
         import('../core/services/hooks.js'),
+        import('./outbound-approval.js'),
       ]);
       const signal = call.signal ?? options.signal;
       const info = call.info ?? options.info;
@@ -57,7 +62,10 @@ export function makeContext(root: string, options: BoxOptions): BoxContext {
       const onProgress = call.onProgress ?? options.onProgress;
       return new PackageManager({
         root,
-        hooks: createServiceHooks({ root, engine: ctx.engine, planGpu }),
+        hooks: withOutboundApprovals(
+          createServiceHooks({ root, engine: ctx.engine, planGpu }),
+          call.approveOutbound,
+        ),
         yes: call.yes ?? options.yes ?? false,
         ...(info ? { info } : {}),
         ...(warn ? { warn } : {}),

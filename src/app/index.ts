@@ -155,6 +155,7 @@ export type {
 } from './packages.js';
 export type { IngestReport, IngestResult, RagAnswer, RagDocument, RagOps, RagSource } from './rag.js';
 export type { ImportProgress, ModelImportOptions, ModelImportResult, ModelOps } from './models.js';
+export type { OutboundApprovals } from './outbound-approval.js';
 export type { LogLine, ServiceOps, ServiceRegistration } from './services.js';
 export type { Catalog, CatalogEntry, SetupOps } from './setup.js';
 export type { AuditOps, BoxStatus, GpuOps, OutboundAudit, OutboundFlow } from './system.js';

@@ -11,6 +11,7 @@ import type {
 } from '../core/pkg/index.js';
 import type { BoxContext } from './context.js';
 import type { CallOptions } from './index.js';
+import type { OutboundApprovals } from './outbound-approval.js';
 
 export interface PackageInfo {
   name: string;
@@ -42,6 +43,11 @@ export interface InstallOptions extends CallOptions {
    * exit 5) unless the plan made under the package lock is the same. Then `confirm` is not asked.
    */
   expected?: PlannedChange[];
+  /**
+   * Module name -> the outbound hosts the admin was shown and approved (the console's and the
+   * dashboard's question; the CLI's `--yes` approves instead). Holds only for exactly that list.
+   */
+  approveOutbound?: OutboundApprovals;
 }
 
 /** A row of a packages screen: installed first, then what the repositories offer besides. */
@@ -122,7 +128,7 @@ export interface PackageOps {
 }
 
 export function packageOps(ctx: BoxContext): PackageOps {
-  const pm = (call?: CallOptions) => ctx.manager(call);
+  const pm = (call?: CallOptions & { approveOutbound?: OutboundApprovals }) => ctx.manager(call);
   return {
     list: async () => (await pm()).installed(),
     async rows(query = '') {

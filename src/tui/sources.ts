@@ -6,6 +6,7 @@ import {
   type ExposureAudit,
   type HostFacts,
   type ModuleOps,
+  type OutboundApprovals,
   type OutboundAudit,
   openBox,
   type Rating,
@@ -72,6 +73,8 @@ export interface Sources {
     name: string,
     progress: (line: string) => void,
     signal: AbortSignal,
+    /** Outbound hosts the admin approved per module (after the install named them); see Packages. */
+    approvals?: OutboundApprovals,
   ) => Promise<void>;
   /** Who signed what `install NAME` would install: shown before asking to confirm. */
   signerOf?: (name: string) => Promise<{ version: string; fingerprint: string; signer: string }>;
@@ -181,8 +184,8 @@ function escapedSources(s: Sources): Sources {
     ...(s.serviceAction ? { serviceAction: wrap(s.serviceAction) } : {}),
     ...(s.packageAction
       ? {
-          packageAction: wrap((action, name, progress, signal) =>
-            s.packageAction!(action, name, line(progress), signal),
+          packageAction: wrap((action, name, progress, signal, approvals) =>
+            s.packageAction!(action, name, line(progress), signal, approvals),
           ),
         }
       : {}),
@@ -242,7 +245,7 @@ export function coreSources(at: string | Box): Sources {
     planSetup: async (answers) =>
       box.setup.plan(await box.setup.fromAnswers(answers, process.cwd(), 'the answers')),
     applySetup: (plan, onChange, signal) => box.setup.apply(plan, { signal, onChange }),
-    async packageAction(action, name, progress, signal) {
+    async packageAction(action, name, progress, signal, approvals) {
       const call = {
         signal,
         info: progress,
@@ -252,7 +255,7 @@ export function coreSources(at: string | Box): Sources {
       };
       if (action === 'install') {
         // The screen asked, showing the signer: the box carries out the plan without asking again.
-        await box.packages.install([name], call);
+        await box.packages.install([name], { ...call, ...(approvals ? { approveOutbound: approvals } : {}) });
         const signer = await box.packages.signerOf(name);
         const shown = shownSigner.get(name);
         if (signer) {

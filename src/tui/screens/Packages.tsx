@@ -1,5 +1,6 @@
 import { Text } from 'ink';
 import { useCallback, useEffect, useState } from 'react';
+import type { OutboundApprovals } from '../../app/index.js';
 import { Confirm } from '../components/Confirm.js';
 import { ListScreen } from '../components/ListScreen.js';
 import { Operation } from '../components/Operation.js';
@@ -9,7 +10,20 @@ import type { PackageAction, PackageRow } from '../sources.js';
 type Mode =
   | { kind: 'list' }
   | { kind: 'confirm'; action: PackageAction; name: string; lines: string[] }
-  | { kind: 'run'; action: PackageAction; name: string };
+  | { kind: 'run'; action: PackageAction; name: string; approvals?: OutboundApprovals }
+  /** The install named a module's outbound hosts: nothing is installed until the admin approves them. */
+  | { kind: 'approve'; name: string; module: string; hosts: string[]; approvals: OutboundApprovals };
+
+/** An install refused for outbound network the admin has not approved, with the module's hosts. */
+function approvalAsked(err: unknown): { module: string; hosts: string[] } | undefined {
+  const e = err as { code?: unknown; module?: unknown; hosts?: unknown };
+  return e.code === 'network-not-approved' &&
+    typeof e.module === 'string' &&
+    Array.isArray(e.hosts) &&
+    e.hosts.every((h) => typeof h === 'string')
+    ? { module: e.module, hosts: e.hosts }
+    : undefined;
+}
 
 export function Packages(props: ScreenProps) {
   const { sources } = props;
@@ -32,12 +46,43 @@ export function Packages(props: ScreenProps) {
     setMode({ kind: 'confirm', action, name, lines });
   };
   const run = useCallback(
-    (progress: (l: string) => void) =>
-      mode.kind === 'run' && sources.packageAction
-        ? sources.packageAction(mode.action, mode.name, progress, props.signal)
-        : Promise.resolve(),
+    async (progress: (l: string) => void) => {
+      if (mode.kind !== 'run' || !sources.packageAction) return;
+      try {
+        await sources.packageAction(mode.action, mode.name, progress, props.signal, mode.approvals);
+      } catch (err) {
+        const asked = mode.action === 'install' ? approvalAsked(err) : undefined;
+        if (!asked) throw err;
+        setMode({ kind: 'approve', name: mode.name, ...asked, approvals: mode.approvals ?? {} });
+      }
+    },
     [mode, sources, props.signal],
   );
+  if (mode.kind === 'approve')
+    return (
+      <Confirm
+        title={`Approve outbound network for ${mode.module}?`}
+        lines={[
+          mode.hosts.length
+            ? `${mode.module} asks to connect to these hosts; its container can reach nothing else:`
+            : `${mode.module} asks for outbound network but names no host: it could reach nothing.`,
+          ...mode.hosts.map((h) => `  ${h}`),
+          'Nothing is installed yet. y approves exactly these hosts and installs, n cancels.',
+        ]}
+        onAnswer={(yes) =>
+          setMode(
+            yes
+              ? {
+                  kind: 'run',
+                  action: 'install',
+                  name: mode.name,
+                  approvals: { ...mode.approvals, [mode.module]: mode.hosts },
+                }
+              : { kind: 'list' },
+          )
+        }
+      />
+    );
   if (mode.kind === 'confirm')
     return (
       <Confirm
