@@ -7,6 +7,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { bundleServer as bundleLlm, placeRuntimeFiles } from '../../modules/llm/package.js';
 import { bundleServer as bundleRag } from '../../modules/rag/package.js';
@@ -89,7 +90,9 @@ export async function startStack(): Promise<Stack> {
   ensureGloveModel(models);
   const llmApp = join(dir, 'llm-app');
   const llmFile = join(llmApp, 'llm/dist/server.mjs');
-  const ragFile = join(dir, 'rag/server.mjs');
+  // Outside any node_modules, as in the image: the bundle must need nothing beside it.
+  const ragDir = mkdtempSync(join(tmpdir(), 'rag-bundle-'));
+  const ragFile = join(ragDir, 'server.mjs');
   const [embFile, vecFile] = await Promise.all([
     bundleEmbeddings(),
     bundleVectors(),
@@ -126,6 +129,7 @@ export async function startStack(): Promise<Stack> {
     stop: async () => {
       await Promise.allSettled([embeddings.stop(), vectors.stop(), llm.stop()]);
       rmSync(dir, { recursive: true, force: true });
+      rmSync(ragDir, { recursive: true, force: true });
     },
   };
 }
