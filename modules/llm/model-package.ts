@@ -14,6 +14,7 @@ import { cpSync, existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { basename, join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { readGgufFileInfo } from 'node-llama-cpp';
+import { MODEL_NAME, modelManifest } from '../../src/core/models/manifest.ts';
 import { sha256 } from '../kit/image.ts';
 
 export interface ModelSourceOptions {
@@ -31,8 +32,8 @@ export async function makeModelPackageSource(
 ): Promise<{ dir: string; manifest: Record<string, unknown> }> {
   const model = resolve(opts.model);
   const name = (opts.name ?? basename(model)).toLowerCase();
-  if (!/^[a-z0-9][a-z0-9.+-]*$/.test(name))
-    throw new Error(`model name ${name}: use lowercase letters, digits, ".", "+" and "-"`);
+  if (!MODEL_NAME.test(name))
+    throw new Error(`model name ${name}: use lowercase letters, digits and "-" (the package is model-NAME)`);
   const ggufs = readdirSync(model).filter((f) => f.endsWith('.gguf'));
   if (ggufs.length === 0) throw new Error(`${model} holds no .gguf file`);
   const out = resolve(opts.out);
@@ -58,17 +59,16 @@ export async function makeModelPackageSource(
       .sort()
       .map((f) => [relative(payload, f), sha256(f)]),
   );
-  const license = opts.license ?? meta.general?.license ?? 'see LICENSE in the package';
-  const manifest = {
-    format: 1,
-    name: `model-${name}`,
+  // The same manifest `blueprint model import` makes on a box (one definition, in src/core).
+  const manifest = modelManifest({
+    name,
     version: opts.version ?? '1.0.0',
-    arch: 'all',
-    summary: `Language model ${meta.general?.name ?? name} (GGUF) for the llm module`,
-    description: `The GGUF weights${template ? ', chat template' : ''} and licence of ${name}, each file's SHA-256 in this signed manifest. Served by the llm module, which re-checks every file before loading it.`,
-    license,
+    license: opts.license ?? meta.general?.license,
+    displayName: meta.general?.name,
+    hasTemplate: Boolean(template),
     files,
-  };
+  });
+  const license = String(manifest.license);
   writeFileSync(join(out, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   writeFileSync(
     join(out, 'README.md'),
