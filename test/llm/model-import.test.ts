@@ -15,7 +15,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { openBox } from '../../src/app/index.js';
 import { readGgufInfo } from '../../src/core/models/gguf.js';
 import { signFile } from '../../src/core/pkg/build.js';
-import { buildRepo, makeKey, makeSource, tempDir } from '../helpers/pkg.js';
+import { bpkg, buildRepo, makeKey, makeSource, run, tempDir } from '../helpers/pkg.js';
 import { F32, Q8 } from './helpers.js';
 
 // `blueprint model import`: a GGUF from a USB stick becomes model-NAME, signed by the box's own key
@@ -240,5 +240,28 @@ describe('the box key is trusted for local packages only', () => {
 
   it('no repository can be named local (where local packages would upgrade from)', async () => {
     await expect(box.repos.add('local', path.join(work, 'good-repo'))).rejects.toMatchObject({ exitCode: 2 });
+  });
+});
+
+describe('the command (the built executable)', () => {
+  it('--help, --json, and the exit codes of its refusals', async () => {
+    const help = await run(['model', 'import', '--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('blueprint model import [options] FILE.gguf');
+    expect(help.stdout).toContain('--name NAME');
+    const root = path.join(work, 'cli-root');
+    const ok = await run(['--root', root, '--json', 'model', 'import', Q8, '--name', 'cli-q8']);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(JSON.parse(ok.stdout)).toMatchObject({ package: 'model-cli-q8', origin: 'local' });
+    const list = await bpkg(root, ['--json', 'list']);
+    expect(JSON.parse(list.stdout)).toMatchObject([{ name: 'model-cli-q8', origin: 'local' }]);
+    const taken = await run(['--root', root, 'model', 'import', F32, '--name', 'cli-q8']);
+    expect(taken.code).toBe(5);
+    expect(taken.stderr).toContain('model-cli-q8 is already installed');
+    const notGguf = await run(['--root', root, 'model', 'import', '/etc/hostname', '--name', 'host']);
+    expect(notGguf.code).toBe(4);
+    expect(notGguf.stderr).toContain('is not a GGUF model file');
+    expect((await run(['--root', root, 'model', 'import', Q8])).code).toBe(2);
+    expect(leftovers(root)).toEqual([]);
   });
 });
