@@ -6,6 +6,7 @@ import {
   type PlannedChange,
   type ServiceStatus,
 } from '../app/index.js';
+import { outboundRows, outboundSummary } from '../present/outbound.js';
 import { ratingLines, reasonText } from '../present/rating.js';
 import { formatInspection, stateWord } from '../present/services.js';
 import { bytes, duration } from '../present/units.js';
@@ -133,7 +134,7 @@ export function appOps(root: string, env: NodeJS.ProcessEnv = process.env): Dash
         changes: plan.map(changeText),
       };
     },
-    async packageAction(action, name, progress, signal) {
+    async packageAction(action, name, progress, signal, approvals) {
       const call = {
         signal,
         info: progress,
@@ -143,8 +144,18 @@ export function appOps(root: string, env: NodeJS.ProcessEnv = process.env): Dash
       };
       if (action === 'install') {
         const expected = shown.get(name);
+        const done = await box.packages
+          .install([name], {
+            ...call,
+            ...(expected ? { expected } : {}),
+            ...(approvals ? { approveOutbound: approvals } : {}),
+          })
+          .catch((err: { code?: string }) => {
+            // Asked to approve a module's hosts: the plan shown still holds for the second try.
+            if (err.code !== 'network-not-approved') shown.delete(name);
+            throw err;
+          });
         shown.delete(name);
-        const done = await box.packages.install([name], { ...call, ...(expected ? { expected } : {}) });
         progress(
           done.length ? `installed: ${done.map(changeText).join(', ')}` : `${name} is already installed`,
         );
@@ -181,5 +192,9 @@ export function appOps(root: string, env: NodeJS.ProcessEnv = process.env): Dash
             : 'never fetched (bpkg update)',
       })),
     exposure: async () => exposureView(await box.audit.exposure()),
+    async outbound() {
+      const a = await box.audit.outbound();
+      return { summary: outboundSummary(a), rows: outboundRows(a) };
+    },
   };
 }

@@ -9,6 +9,7 @@ export const NAV: Array<{ path: string; label: string }> = [
   { path: '/gpu', label: 'GPU' },
   { path: '/keys', label: 'Keys & repositories' },
   { path: '/audit', label: 'Audit' },
+  { path: '/outbound', label: 'Outbound' },
 ];
 
 const css = assets['/assets/app.css']!;

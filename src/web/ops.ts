@@ -94,6 +94,23 @@ export interface Overview {
   exposure: ExposureView;
 }
 
+/** `blueprint audit outbound` as rows (src/present/outbound.ts), blocked first. */
+export interface OutboundView {
+  summary: string[];
+  rows: Array<{
+    who: string;
+    destination: string;
+    count: string;
+    firstSeen: string;
+    lastSeen: string;
+    verdict: string;
+    blocked: boolean;
+  }>;
+}
+
+/** Module name -> the outbound hosts the admin approved on the page that named them (issue 19). */
+export type Approvals = Record<string, string[]>;
+
 export type ServiceAction = 'start' | 'stop' | 'restart';
 export type PackageAction = 'install' | 'remove' | 'upgrade';
 
@@ -108,14 +125,22 @@ export interface DashboardOps {
   /** Who signed what `install NAME` would install, shown before the admin confirms. */
   signerOf(name: string): Promise<SignerView>;
   /** `name` is ignored by upgrade (everything upgradable is upgraded, as `bpkg upgrade` does). */
+  /**
+   * An install refused for outbound network the admin has not approved throws an error with
+   * `code: 'network-not-approved'`, `module` and `hosts`; the page asks, and the install is run
+   * again with `approvals` (which hold for exactly the hosts shown).
+   */
   packageAction(
     action: PackageAction,
     name: string,
     progress: (line: string) => void,
     signal: AbortSignal,
+    approvals?: Approvals,
   ): Promise<void>;
   gpus(): Promise<Maybe<GpuView[]>>;
   keys(): Promise<KeyView[]>;
   repos(): Promise<RepoView[]>;
   exposure(): Promise<ExposureView>;
+  /** What the box and its modules contacted, and what the firewall blocked. */
+  outbound(): Promise<OutboundView>;
 }

@@ -3,8 +3,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { escapeText } from '../present/escape.js';
 import { assets } from './assets.js';
 import { type PageOptions, page, stateTone } from './layout.js';
-import type { DashboardOps, PackageAction, ServiceAction } from './ops.js';
+import type { Approvals, DashboardOps, PackageAction, ServiceAction } from './ops.js';
 import * as P from './pages.js';
+import { approvalAsked, approvalBody, approvalsFrom, outboundBody } from './pages-outbound.js';
 import {
   allowedHost,
   clearedCookie,
@@ -33,6 +34,8 @@ interface Job {
   lines: string[];
   state: 'running' | 'done' | 'failed';
   listeners: Set<(event: string, data: string) => void>;
+  /** The install stopped to ask for a module's outbound hosts (issue 19); what was approved so far. */
+  approval?: { name: string; module: string; hosts: string[]; approved: Approvals };
 }
 
 const MAX_BODY = 16 * 1024;
@@ -72,6 +75,7 @@ export function createHandler(o: HandlerOptions) {
   function startJob(
     title: string,
     run: (progress: (l: string) => void, signal: AbortSignal) => Promise<void>,
+    approvalOf?: (err: unknown) => Job['approval'],
   ): Job {
     const job: Job = {
       id: randomBytes(9).toString('base64url'),
@@ -101,6 +105,11 @@ export function createHandler(o: HandlerOptions) {
       },
       (err) => {
         progress(`error: ${errorText(err)}`);
+        const asked = approvalOf?.(err);
+        if (asked) {
+          job.approval = asked;
+          progress('The admin is asked to approve these hosts: reload this page.');
+        }
         job.state = 'failed';
         emit('end', 'failed');
       },
@@ -239,7 +248,10 @@ export function createHandler(o: HandlerOptions) {
           ...common,
           title: job.title,
           section: '/packages',
-          body: P.jobBody(job.id, job.title, job.lines, job.state),
+          body: [
+            P.jobBody(job.id, job.title, job.lines, job.state),
+            job.approval ? approvalBody(job.approval.name, job.approval, s.csrf) : '',
+          ],
         });
       const st = stream(res);
       for (const l of job.lines) st.event('message', l);
@@ -266,6 +278,13 @@ export function createHandler(o: HandlerOptions) {
         body: P.keysBody(keys, repos),
       });
     }
+    if (path === '/outbound')
+      return view(res, {
+        ...common,
+        title: 'Outbound',
+        section: '/outbound',
+        body: outboundBody(await o.ops.outbound()),
+      });
     if (path === '/audit')
       return view(res, {
         ...common,
@@ -276,7 +295,7 @@ export function createHandler(o: HandlerOptions) {
     return refuse(res, 404, 'Not found');
   }
 
-  async function post(path: string, res: ServerResponse, s: Session): Promise<void> {
+  async function post(path: string, res: ServerResponse, s: Session, form: URLSearchParams): Promise<void> {
     const at = (re: RegExp) => path.match(re);
     let m: RegExpMatchArray | null;
     if (path === '/logout') {
@@ -300,11 +319,16 @@ export function createHandler(o: HandlerOptions) {
       if (packageJob?.state === 'running') return redirect(res, `/jobs/${enc(packageJob.id)}`);
       const action: PackageAction = m ? (m[2] as PackageAction) : 'upgrade';
       const name = m ? decodeURIComponent(m[1]!) : '';
+      const approvals = action === 'install' ? approvalsFrom(form.getAll('approve')) : undefined;
       const job = startJob(
         action === 'upgrade'
           ? 'Update and upgrade'
           : `${action === 'install' ? 'Install' : 'Remove'} ${name}`,
-        (progress, signal) => o.ops.packageAction(action, name, progress, signal),
+        (progress, signal) => o.ops.packageAction(action, name, progress, signal, approvals),
+        (err) => {
+          const asked = action === 'install' ? approvalAsked(err) : undefined;
+          return asked && { name, ...asked, approved: approvals ?? {} };
+        },
       );
       return redirect(res, `/jobs/${enc(job.id)}`);
     }
@@ -358,7 +382,7 @@ export function createHandler(o: HandlerOptions) {
       const form = await readForm(req);
       if (!form || !csrfMatches(session, form.get('_csrf') ?? undefined))
         return refuse(res, 403, 'Refused: missing or wrong CSRF token');
-      return await post(path, res, session);
+      return await post(path, res, session, form);
     } catch (err) {
       if (res.headersSent) {
         res.end();

@@ -51,6 +51,7 @@ export function fakeOps(): DashboardOps & { calls: string[]; hostile: string } {
     keys: async () => [{ fingerprint: 'ABCD', name: hostile }],
     repos: async () => [{ name: 'main', url: 'https://repo.invalid/', keys: ['ABCD'] }],
     exposure: async () => ({ firewall: 'on', listeners: [] }),
+    outbound: async () => ({ summary: [], rows: [] }),
   };
 }
 
