@@ -20,6 +20,11 @@ export class OutboundApprovalError extends VerificationError {
   ) {
     super(cause.message, cause.code, cause.hint, { cause });
   }
+
+  /** `--json`'s error carries the module and its hosts, for a script to show or approve them. */
+  override toJSON() {
+    return { ...super.toJSON(), module: this.module, hosts: this.hosts };
+  }
 }
 
 /** The hosts a manifest's service declares when it asks for outbound network; else undefined. */

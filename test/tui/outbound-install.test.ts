@@ -64,6 +64,14 @@ describe('installing an outbound module from the console', () => {
       .install([name], { approveOutbound: { [name]: ['api.example.org:443'] } })
       .catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'network-not-approved', module: name, hosts: HOSTS });
+    // `blueprint --json` prints the error's toJSON(): a script sees the hosts to approve.
+    expect((err as { toJSON(): unknown }).toJSON()).toEqual({
+      code: 'network-not-approved',
+      message: `${name} asks for outbound network access to ${HOSTS.join(', ')}`,
+      hint: expect.stringContaining('--yes'),
+      module: name,
+      hosts: HOSTS,
+    });
     expect(await installedJson()).not.toContain(name);
   });
 
