@@ -83,6 +83,16 @@ describe('rag after kill -9', () => {
       if (Date.now() > deadline) throw new Error('the ingest never reached vectors');
       await new Promise((r) => setTimeout(r, 5));
     }
+    // Meanwhile retrieval shows none of the document being ingested, though its chunks are in vectors.
+    const seen = await http(rag.socket, 'POST', '/v1/retrieve', {
+      query: 'river mountain forest valley lake',
+      k: 20,
+      collection: 'crash',
+    });
+    expect(seen.status, seen.text).toBe(200);
+    expect((seen.json as { chunks: { source: string }[] }).chunks.map((c) => c.source)).not.toContain(
+      'big.txt',
+    );
     await rag.kill();
     await upload;
     const partial = (await count('crash')) - before;

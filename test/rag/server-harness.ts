@@ -78,6 +78,8 @@ export interface Stack {
   vectors: { socket: string; stop(): Promise<unknown> };
   llm: Proc;
   ragFile: string;
+  /** The embeddings bundle, to start another model's service. */
+  embeddingsFile: string;
   /** Env that wires a rag process to the three. */
   wiring: Record<string, string>;
   stop(): Promise<void>;
@@ -121,6 +123,7 @@ export async function startStack(): Promise<Stack> {
     vectors,
     llm,
     ragFile,
+    embeddingsFile: embFile,
     wiring: {
       BLUEPRINT_USES_EMBEDDINGS_SOCKET: embeddings.socket,
       BLUEPRINT_USES_VECTORS_SOCKET: vectors.socket,

@@ -4,9 +4,10 @@
  * wires them (BLUEPRINT_USES_*_SOCKET). No mocks: retrieval quality comes from GloVe's meaning,
  * chunk counts from the vectors service, answers from llama.cpp.
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { serve as serveEmbeddings } from '../embeddings/served.js';
 import { corpus, questions } from '../fixtures/rag/corpus.js';
 import { http, type Proc, type Stack, startRag, startStack } from './server-harness.js';
 
@@ -211,6 +212,85 @@ describe('rag against the real embeddings, vectors and llm services', () => {
     const noQuery = await http(rag.socket, 'POST', '/v1/retrieve', { k: 2 });
     expect(noQuery.status).toBe(400);
   });
+
+  it('splits chunks the model’s own tokenizer finds too long (a near character-level WordPiece)', async () => {
+    // tiny-bert: 64 tokens at most, a vocabulary of single characters, so a word is ~1 token per
+    // letter where the estimate counts 1 per 3: every first-cut chunk is refused and split.
+    const tiny = await serveEmbeddings(stack.embeddingsFile);
+    const other = await startRag(stack, mkdtempSync(join(stack.dir, 'data-')), {
+      BLUEPRINT_USES_EMBEDDINGS_SOCKET: tiny.socket,
+    });
+    try {
+      const para = (i: number) =>
+        `Paragraph ${i} describes mountains. Glaciers carve valleys. Rivers reach the sea. Forests grow on hills.`;
+      const text = Array.from({ length: 12 }, (_, i) => para(i)).join('\n\n');
+      const r = await http(other.socket, 'POST', '/v1/documents', {
+        source: 'geo.txt',
+        text,
+        collection: 'tiny',
+      });
+      expect(r.status, r.text).toBe(201);
+      const doc = r.json as Doc;
+      const scroll = await http(stack.vectors.socket, 'POST', '/collections/rag-tiny/points/scroll', {
+        filter: { must: [{ key: 'document', match: { value: doc.id } }] },
+        limit: 1000,
+        with_payload: true,
+      });
+      const points = (scroll.json as { result: { points: { payload: { text: string; chunk: number } }[] } })
+        .result.points;
+      expect(points).toHaveLength(doc.chunks);
+      const texts = points.sort((a, b) => a.payload.chunk - b.payload.chunk).map((p) => p.payload.text);
+      // More chunks than the estimate alone made (12 paragraphs of ~30 estimated tokens: 6 chunks)…
+      expect(texts.length).toBeGreaterThan(12);
+      // …each one accepted whole by the model (413 otherwise), none truncated…
+      const check = await http(tiny.socket, 'POST', '/embed', {
+        inputs: texts.slice(0, 64),
+        truncate: false,
+      });
+      expect(check.status, check.text).toBe(200);
+      // …and together they still hold every word of the document.
+      const all = texts.join(' ');
+      for (let i = 0; i < 12; i++) for (const w of para(i).split(' ')) expect(all).toContain(w);
+    } finally {
+      await other.stop();
+      await tiny.stop();
+    }
+  }, 120_000);
+
+  it('sends a used module its token from the wiring’s token file, and asks for its own', async () => {
+    const dir = mkdtempSync(join(stack.dir, 'tokens-'));
+    const upstreamToken = join(dir, 'embeddings.token');
+    const ownToken = join(dir, 'rag.token');
+    writeFileSync(upstreamToken, 'embeddings-token-0123456789\n');
+    writeFileSync(ownToken, 'rag-token-0123456789abcdef');
+    const guarded = await serveEmbeddings(stack.embeddingsFile, { EMBEDDINGS_TOKEN_FILE: upstreamToken });
+    const wired = await startRag(stack, mkdtempSync(join(dir, 'a-')), {
+      BLUEPRINT_USES_EMBEDDINGS_SOCKET: guarded.socket,
+      BLUEPRINT_USES_EMBEDDINGS_TOKEN_FILE: upstreamToken,
+      RAG_TOKEN_FILE: ownToken,
+    });
+    const unwired = await startRag(stack, mkdtempSync(join(dir, 'b-')), {
+      BLUEPRINT_USES_EMBEDDINGS_SOCKET: guarded.socket,
+    });
+    try {
+      const auth = { authorization: 'Bearer rag-token-0123456789abcdef' };
+      const doc = { source: 'm.txt', text: 'Mountains and glaciers.', collection: 'tok' };
+      expect((await http(wired.socket, 'POST', '/v1/documents', doc, auth)).status).toBe(201);
+      const q = { query: 'mountains', collection: 'tok' };
+      expect((await http(wired.socket, 'POST', '/v1/retrieve', q)).status).toBe(401);
+      const ok = await http(wired.socket, 'POST', '/v1/retrieve', q, auth);
+      expect(ok.status, ok.text).toBe(200);
+      expect((ok.json as { chunks: Hit[] }).chunks.map((c) => c.source)).toEqual(['m.txt']);
+      const refused = await http(unwired.socket, 'POST', '/v1/retrieve', q);
+      expect(refused.status).toBe(503);
+      expect((refused.json as ApiError).error.message).toMatch(
+        /the embeddings module is unavailable \(it answered 401/,
+      );
+    } finally {
+      await Promise.all([wired.stop(), unwired.stop()]);
+      await guarded.stop();
+    }
+  }, 120_000);
 
   it('answers 503 naming the module that is down', async () => {
     const other = await startRag(stack, mkdtempSync(join(stack.dir, 'data-')), {

@@ -167,6 +167,9 @@ export class Rag {
         await this.store.commitAdd(record);
         this.inflight.delete(id);
         await this.store.unmark(id).catch(() => undefined); // recovery removes it otherwise
+        this.log(
+          `ingested ${JSON.stringify(input.source)} into ${input.collection}: ${count} chunks, document ${id}`,
+        );
         return { ...record, duplicate: false };
       } catch (err) {
         this.inflight.delete(id);
@@ -228,6 +231,7 @@ export class Rag {
         );
       }
       await this.store.unmark(id);
+      this.log(`deleted document ${id} (${JSON.stringify(doc.source)}, ${chunks} chunks)`);
       return { id, deleted: true as const, chunks };
     });
   }
