@@ -3,7 +3,15 @@
  * as text, and `fileURLToPath` (or any URL parser) decoded it into `..`: the package was read from
  * outside the repository folder. Paths are judged after decoding, and percent-encoding is refused.
  */
-import { copyFileSync, mkdirSync, readFileSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -137,6 +145,10 @@ describe('an index stored by an older version, which accepted such paths', () =>
     idx.version = version;
     idx.packages[0].path = '%2e%2e/%2e%2e/elsewhere/evil_1.0.0_all.bpkg';
     writeFileSync(stored, JSON.stringify(idx));
+    // Signed by the publisher (the old parser accepted it at update); older versions kept no
+    // verified cache (src/core/pkg/index-cache.ts), so the kept index is verified and parsed again.
+    await signFile(stored, { keyFile: key.privateFile });
+    rmSync(path.join(path.dirname(stored), 'verified.json'));
     return { pm, repo };
   }
 

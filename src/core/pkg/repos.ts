@@ -5,6 +5,7 @@ import { BlueprintError, ConflictError, NotFoundError, UsageError, VerificationE
 import { readJsonIfExists, writeFileAtomic, writeJsonAtomic } from '../system/fs.js';
 import type { Layout } from '../system/paths.js';
 import { parseIndex, parseJsonBytes, parseStoredIndex, type RepoIndex } from './format.js';
+import { readVerified, sha256Hex, writeVerified } from './index-cache.js';
 import type { Keyring } from './keyring.js';
 import { type PublicKey, type SignatureCheck, verifyDetached } from './signature.js';
 import { configureTransports, fetchBytes, joinUrl } from './transport.js';
@@ -263,9 +264,38 @@ export class Repositories {
       path.join(dir, 'meta.json'),
     );
     if (!meta) return undefined;
-    const bytes = await readFile(path.join(dir, 'index.json'));
     const urls = [meta.url, ...urlsOf(repo).filter((u) => u !== meta.url)];
-    return { ...meta, urls, index: parseStoredIndex(bytes), keys: repo.keys ?? [] };
+    const kept = await readVerified(this.paths, repo.name);
+    const index =
+      kept && kept.signer === meta.signer ? kept.index : await this.verifyKept(repo.name, meta.signer);
+    return { ...meta, urls, index, keys: repo.keys ?? [] };
+  }
+
+  /**
+   * The kept index when its sealed cache is missing or changed (see index-cache.ts): verified
+   * against its signature again, by the key that signed it at `update`, then cached again. Never
+   * trusted as it lies on disk.
+   */
+  private async verifyKept(name: string, signer: string): Promise<RepoIndex> {
+    const dir = path.join(this.paths.listsDir, name);
+    let bytes: Buffer;
+    let index: RepoIndex;
+    try {
+      bytes = await readFile(path.join(dir, 'index.json'));
+      const sig = await readFile(path.join(dir, 'index.json.asc'));
+      const keys = (await this.keyring.keys()).filter((k) => k.getFingerprint() === signer.toLowerCase());
+      await verifyDetached(bytes, sig, keys, `The kept index of repository ${name}`, this.now());
+      index = parseStoredIndex(bytes);
+    } catch {
+      throw new VerificationError(
+        `The kept index of repository ${name} does not match its signature: it was changed after it was verified`,
+        'kept-index-unverified',
+        `Nothing from it is used. Remove ${dir} and run \`bpkg update\` to fetch and verify it again.`,
+      );
+    }
+    // A reader that may not write here (not root) still gets the verified answer.
+    await writeVerified(this.paths, name, { index, signer, sha256: sha256Hex(bytes) }).catch(() => {});
+    return index;
   }
 
   /**
@@ -358,6 +388,7 @@ export class Repositories {
         await writeFileAtomic(path.join(dir, 'index.json.asc'), sig);
         await writeFileAtomic(path.join(dir, 'index.json'), bytes);
       }
+      await writeVerified(this.paths, repo.name, { index, signer: check.signer, sha256: sha256Hex(bytes) });
       await writeJsonAtomic(path.join(dir, 'meta.json'), {
         name: repo.name,
         url: best.url,
