@@ -9,7 +9,7 @@
  * message is cut to 500 characters, and front ends escape what they show. Errors are typed:
  * not running (with the start command), not found (exit 3), refused input, busy (503).
  */
-import type { IncomingMessage } from 'node:http';
+import { type IncomingMessage, request } from 'node:http';
 import path from 'node:path';
 import { BlueprintError, InterruptedError, NotFoundError } from '../core/errors.js';
 
@@ -85,7 +85,6 @@ async function send<T>(
   urlPath: string,
   opts: ModuleRequest,
 ): Promise<{ status: number; body: T }> {
-  const { request } = await import('node:http');
   const raw = opts.body;
   const payload =
     raw === undefined ? undefined : Buffer.isBuffer(raw) ? raw : Buffer.from(JSON.stringify(raw), 'utf8');
