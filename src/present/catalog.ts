@@ -14,9 +14,13 @@ export function catalogNeedsLine(e: CatalogEntry): string {
   if (e.problem) return escapeLine(`cannot be installed: ${e.problem}`);
   const gpu =
     e.gpu === 'required' ? ', needs a GPU' : e.gpu === 'optional' ? ', uses a GPU if there is one' : '';
-  const net = e.outbound.length ? `, reaches ${e.outbound.join(', ')} (approved at install)` : '';
+  // Setup approves no outbound network: such a module is installed afterwards, approving its hosts.
+  if (e.outbound.length)
+    return escapeLine(
+      `asks for outbound network to ${e.outbound.join(', ')}: install it after setup (Packages), approving them`,
+    );
   return escapeLine(
-    `needs ${bytes(e.memoryBytes)} memory, ${bytes(e.installedBytes + e.imageBytes)} disk${gpu}${net}`,
+    `needs ${bytes(e.memoryBytes)} memory, ${bytes(e.installedBytes + e.imageBytes)} disk${gpu}`,
   );
 }
 

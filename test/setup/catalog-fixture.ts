@@ -13,7 +13,7 @@ export const CATALOG = 'usr/share/blueprint/catalog';
 export async function makeCatalog(
   root: string,
   work: string,
-  opts: { imageBytes?: number } = {},
+  opts: { imageBytes?: number; outbound?: string[] } = {},
 ): Promise<{ key: TestKey; dir: string }> {
   const key = await makeKey(path.join(work, 'catalog-key'), { name: 'BlueprintOS catalog' });
   const dir = path.join(root, CATALOG);
@@ -38,6 +38,24 @@ export async function makeCatalog(
         },
       },
     }),
+    // `gamma` asks for outbound network: setup does not approve that (issue 19).
+    ...(opts.outbound
+      ? [
+          makeSource(path.join(work, 'src'), {
+            name: 'gamma',
+            version: '0.3.0',
+            summary: 'Gamma, talks to its API',
+            manifestExtra: {
+              service: {
+                image: { id: `sha256:${'c'.repeat(64)}` },
+                network: 'outbound',
+                outbound: opts.outbound,
+                justification: { network: 'talks to its API' },
+              },
+            },
+          }),
+        ]
+      : []),
   ]);
   await mkdir(path.join(dir, 'keys'));
   await copyFile(key.publicFile, path.join(dir, 'keys', `${key.fingerprint}.pub.asc`));

@@ -111,6 +111,21 @@ describe('setup --answers with modules from the catalog', () => {
     );
   });
 
+  it('refuses a catalog module that asks for outbound network: setup approves none', async () => {
+    await makeCatalog(root, work, { outbound: ['api.example.org:443'] });
+    expect((await readCatalog(root))!.entries.map((e) => `${e.name} ${e.outbound.join(',')}`)).toEqual([
+      'alpha ',
+      'beta ',
+      'gamma api.example.org:443',
+    ]);
+    const loaded = await loadAnswersFile(
+      await writeAnswers(path.join(work, 'a.yaml'), '[alpha, gamma]', sshPublicKey()),
+    );
+    await expect(planSetup(root, loaded.spec, loaded.repositories, await moduleOpsFor(root))).rejects.toThrow(
+      'modules.1.name: "gamma" asks for outbound network to api.example.org:443',
+    );
+  });
+
   it('without a catalog, a module no repository offers is refused too', async () => {
     const loaded = await loadAnswersFile(
       await writeAnswers(path.join(work, 'a.yaml'), '[alpha]', sshPublicKey()),

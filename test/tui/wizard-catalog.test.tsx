@@ -84,6 +84,17 @@ describe('the setup wizard with the offline catalog', () => {
     app.unmount();
   });
 
+  it('a module asking for outbound network is shown with its hosts but cannot be chosen in setup', async () => {
+    await makeCatalog(root, work, { outbound: ['api.example.org:443'] });
+    const app = await toModuleStep();
+    await frameWith(app, 'Modules to install from the offline catalog');
+    await type(app, DOWN, DOWN, SPACE);
+    const frame = await frameWith(app, '> [ ] gamma 0.3.0');
+    expect(frame).toContain('asks for outbound network to api.example.org:443: install it after setup');
+    expect(frame).toContain('Chosen: 0 module(s)');
+    app.unmount();
+  });
+
   it('Enter with nothing chosen installs no module', async () => {
     await makeCatalog(root, work);
     const app = await toModuleStep();

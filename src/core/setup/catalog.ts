@@ -228,6 +228,18 @@ export async function withCatalog(
         'Check the name (`bpkg search WORD` lists what the repositories offer), or add the repository that has it.',
       );
   }
+  // Setup approves no outbound network (issue 19): that is asked where the hosts are shown.
+  const outbound = missing.flatMap((m) => {
+    const e = catalog?.entries.find((x) => x.name === m.name && !x.problem);
+    return e?.outbound.length ? [{ ...m, hosts: e.outbound }] : [];
+  });
+  if (outbound.length)
+    throw new UsageError(
+      outbound
+        .map((m) => `${m.field}: "${m.name}" asks for outbound network to ${m.hosts.join(', ')}`)
+        .join('; '),
+      'Setup does not approve outbound network: install it afterwards, approving its hosts (the console or the dashboard, or `bpkg install --yes NAME`).',
+    );
   if (!catalog || !missing.some((m) => inCatalog.has(m.name))) return repositories;
   if (repositories.some((r) => r.name === CATALOG_REPO)) return repositories;
   return [...repositories, { name: CATALOG_REPO, url: catalog.url, key: catalog.key }];

@@ -281,6 +281,8 @@ export const STEPS: Step[] = [
         const e = env.catalog?.entries.find((x) => x.name === name);
         if (!e) return `"${name}" is not in the catalog`;
         if (e.problem) return `${name} cannot be installed: ${e.problem}`;
+        if (e.outbound.length)
+          return `${name} asks for outbound network: install it after setup, where its hosts are shown and approved`;
       }
       // Modules typed for a repository (the next step) are kept.
       return { ...d, modules: [...names, ...d.modules.filter((m) => !inCatalog(env, m))] };

@@ -23,14 +23,19 @@ export function SetupCatalog(props: {
   const { plain } = useTheme();
   const [cursor, setCursor] = useState(0);
   const [chosen, setChosen] = useState(
-    () => new Set(props.initial.filter((n) => props.entries.some((e) => e.name === n && !e.problem))),
+    () =>
+      new Set(
+        props.initial.filter((n) =>
+          props.entries.some((e) => e.name === n && !e.problem && !e.outbound.length),
+        ),
+      ),
   );
   useInput((input, key) => {
     if (key.upArrow) setCursor((c) => Math.max(0, c - 1));
     else if (key.downArrow) setCursor((c) => Math.min(props.entries.length - 1, c + 1));
     else if (input === ' ') {
       const e = props.entries[cursor];
-      if (!e || e.problem) return;
+      if (!e || e.problem || e.outbound.length) return; // see catalogNeedsLine
       const next = new Set(chosen);
       if (next.has(e.name)) next.delete(e.name);
       else next.add(e.name);
