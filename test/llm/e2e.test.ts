@@ -2,12 +2,10 @@ import { execFile } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import OpenAI from 'openai';
-import { Agent } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makePackageSource } from '../../modules/llm/package.js';
 import { bpkg, makeKey, run, tempDir } from '../helpers/pkg.js';
-import { FIXTURE_MODELS } from './helpers.js';
+import { FIXTURE_MODELS, openAiOnSocket } from './helpers.js';
 
 // The whole path a user takes, on the real engine: build and sign a repository holding the llm
 // module (FROM-scratch image + tiny llama), install it with bpkg, start it in the Podman sandbox,
@@ -23,14 +21,7 @@ const blueprint = async (...args: string[]) => {
   if (r.code !== 0) throw new Error(`blueprint ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
   return JSON.parse(r.stdout || '{}') as Record<string, unknown>;
 };
-type FetchOptions = NonNullable<ConstructorParameters<typeof OpenAI>[0]>['fetchOptions'];
-const client = () =>
-  new OpenAI({
-    baseURL: 'http://localhost/v1',
-    apiKey: 'none',
-    maxRetries: 0,
-    fetchOptions: { dispatcher: new Agent({ connect: { socketPath: socket } }) } as unknown as FetchOptions,
-  });
+const client = () => openAiOnSocket(socket);
 let imageId = '';
 
 beforeAll(async () => {

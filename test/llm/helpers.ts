@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import OpenAI from 'openai';
+import { Agent } from 'undici';
 
 export const FIXTURE_MODELS = resolve(import.meta.dirname, '../fixtures/models');
 export const F32 = resolve(FIXTURE_MODELS, 'tiny-llama/tiny-llama-f32.gguf');
@@ -25,3 +27,14 @@ export function logSoftmax(row: number[]): number[] {
   const lse = m + Math.log(row.reduce((s, x) => s + Math.exp(x - m), 0));
   return row.map((x) => x - lse);
 }
+
+type FetchOptions = NonNullable<ConstructorParameters<typeof OpenAI>[0]>['fetchOptions'];
+
+/** The official openai client, its requests sent to a service's unix socket (undici Agent). */
+export const openAiOnSocket = (socketPath: string, apiKey = 'none') =>
+  new OpenAI({
+    baseURL: 'http://localhost/v1',
+    apiKey,
+    maxRetries: 0,
+    fetchOptions: { dispatcher: new Agent({ connect: { socketPath } }) } as unknown as FetchOptions,
+  });

@@ -2,13 +2,12 @@ import { execFile } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import OpenAI from 'openai';
-import { Agent } from 'undici';
+import type OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeModelPackageSource } from '../../modules/llm/model-package.js';
 import { makePackageSource } from '../../modules/llm/package.js';
 import { bpkg, makeKey, run, tempDir } from '../helpers/pkg.js';
-import { FIXTURE_MODELS } from './helpers.js';
+import { FIXTURE_MODELS, openAiOnSocket } from './helpers.js';
 
 // Models as packages, on the real engine: an llm package with no model of its own serves the
 // model-NAME packages installed beside it. Each one's models/NAME/ is mounted read-only, its signed
@@ -29,14 +28,7 @@ const install = async (...pkgs: string[]) => {
   const r = await bpkg(root, ['install', ...pkgs]);
   expect(r.code, `bpkg install ${pkgs.join(' ')}: ${r.stderr}`).toBe(0);
 };
-type FetchOptions = NonNullable<ConstructorParameters<typeof OpenAI>[0]>['fetchOptions'];
-const client = () =>
-  new OpenAI({
-    baseURL: 'http://localhost/v1',
-    apiKey: 'none',
-    maxRetries: 0,
-    fetchOptions: { dispatcher: new Agent({ connect: { socketPath: socket } }) } as unknown as FetchOptions,
-  });
+const client = () => openAiOnSocket(socket);
 const info = async () => (await client().get('/../info')) as Record<string, unknown>;
 const modelIds = async () => (await client().models.list()).data.map((m) => m.id);
 /** Health over the socket until it answers (a restart made by `bpkg remove` does not wait). */
