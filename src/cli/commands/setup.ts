@@ -130,7 +130,8 @@ Answers file (YAML or JSON):
   ssh: { enabled: true }                      # off by default; key-only, no root login
   dashboard: { enabled: true }                # off by default; ssh -L 8080:/run/blueprint/dashboard.sock
   repository: { name: main, url: https://repo.example/bp, key: repo.asc, fingerprint: "ABCD..." }
-  modules: [{ name: llm, state: running }]
+  modules: [{ name: llm, state: running }]   # or names: [embeddings, vectors]; from the repository or
+                                             # the image's offline catalog (/usr/share/blueprint/catalog)
 Bad or missing answers fail with the field named, before anything is written (exit 2).
 Running it again with the same answers changes nothing.`,
   async run(ctx, parsed) {
