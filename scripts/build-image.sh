@@ -1,17 +1,20 @@
 #!/usr/bin/env bash
 # Builds the BlueprintOS appliance image from Debian's packages and this repository alone:
 #   debootstrap minbase -> apt install (image/packages.txt) -> dist-upgrade -> initramfs -> overlay (image/overlay)
-#   -> dist/blueprint as /usr/local/bin/blueprint (+ its SBOM) -> configure (image/configure.sh, in the chroot)
+#   -> dist/blueprint as /usr/local/bin/blueprint (+ its SBOM) -> the offline module catalog
+#   -> configure (image/configure.sh, in the chroot)
 #   -> cleanup -> mkfs.ext4 -d root.img -> kernel/initrd copies [-> UEFI disk.qcow2 with --uefi].
 # Runs as root, with no loop device and no mount of the image (only proc/sys/dev into the chroot).
 # Output: build/image/{root.img,vmlinuz,initrd.img,cmdline,rootfs/,timings.json} — written to a
 # temporary folder and renamed at the end, so an interrupted build never leaves a half image behind.
 #
-# Usage: scripts/build-image.sh [--uefi] [--fresh] [--if-stale] [--out DIR] [--bin FILE]
+# Usage: scripts/build-image.sh [--uefi] [--fresh] [--if-stale] [--out DIR] [--bin FILE] [--catalog-key DIR]
 #   --uefi      also assemble a GPT disk (ESP with systemd-boot + root) as disk.qcow2
 #   --fresh     ignore the cached debootstrap base and apt archives
 #   --if-stale  do nothing when DIR already holds an image built from the same inputs
 #   --bin FILE  the blueprint executable to install (default dist/blueprint)
+#   --catalog-key DIR  the key that signs the offline catalog, as `blueprint repo keygen --out DIR`
+#               writes it (default: one made once in the cache folder; never copied into the image)
 set -euo pipefail
 
 REPO=$(cd "$(dirname "$0")/.." && pwd)
@@ -23,6 +26,11 @@ SECURITY_MIRROR="${DEBIAN_SECURITY_MIRROR:-http://deb.debian.org/debian-security
 ROOT_SIZE=4G
 UEFI=0 FRESH=0 IF_STALE=0
 BIN="$REPO/dist/blueprint"
+CATALOG_KEY="$CACHE/catalog-key"
+# The modules of the offline catalog (image/README.md says why these): built from modules/ here.
+CATALOG_MODULES=(hello hello-data vectors)
+CATALOG_DAYS=1095
+NODE="$REPO/node_modules/.bin/node"
 
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -31,7 +39,8 @@ while [ $# -gt 0 ]; do
     --if-stale) IF_STALE=1 ;;
     --out) OUT=$(realpath -m "$2"); shift ;;
     --bin) BIN=$(realpath "$2"); shift ;;
-    -h|--help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --catalog-key) CATALOG_KEY=$(realpath "$2"); shift ;;
+    -h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "build-image: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
   shift
@@ -46,7 +55,9 @@ done
 
 # Everything the image is made of; a build with the same digest is the same image.
 inputs_digest() {
-  (cd "$REPO" && find image scripts/build-image.sh -type f -print0 | sort -z | xargs -0 sha256sum
+  (cd "$REPO" && find image scripts/build-image.sh modules/kit package-lock.json \
+    "${CATALOG_MODULES[@]/#/modules/}" -type f -not -path 'modules/hello/rootfs/*' -print0 |
+    sort -z | xargs -0 sha256sum
     sha256sum <"$BIN"
     echo "uefi=$UEFI") | sha256sum | cut -d' ' -f1
 }
@@ -172,6 +183,48 @@ install_blueprint() {
   chmod 0644 "$doc/sbom.cdx.json"
 }
 
+# The official modules as a signed folder repository, so a box with no network can install them at
+# first boot (issue 18): /usr/share/blueprint/catalog (index.json, its signature, pool/, and the
+# public key in keys/, the layout `bpkg bundle` writes), added as repository `catalog` bound to that
+# key alone, its index already accepted. Built and signed outside the root: the private key never
+# enters it.
+catalog() {
+  local src="$WORK/catalog-src" repo="$WORK/catalog" dest="$R/usr/share/blueprint/catalog" m fpr
+  if [ ! -f "$CATALOG_KEY/signing-key.asc" ]; then
+    [ "$CATALOG_KEY" = "$CACHE/catalog-key" ] || die "$CATALOG_KEY/signing-key.asc is missing" "blueprint repo keygen --out DIR"
+    (umask 077 && "$BIN" repo keygen --out "$CATALOG_KEY" --name "BlueprintOS offline catalog" >/dev/null)
+  fi
+  rm -rf "$src" "$repo" && mkdir -p "$src" "$repo"
+  local sources=()
+  for m in "${CATALOG_MODULES[@]}"; do
+    if [ -f "$REPO/modules/$m/package.ts" ]; then
+      "$NODE" "$REPO/modules/$m/package.ts" --out "$src/$m" >/dev/null
+      sources+=("$src/$m")
+    else
+      sources+=("$REPO/modules/$m")
+    fi
+  done
+  # The index version is the build time: an image built later carries a newer catalog, and a box
+  # refuses an older one (rollback) once it has accepted this one. repo build adds one to it.
+  echo "{\"version\": $(($(date +%s) - 1))}" >"$repo/index.json"
+  "$BIN" repo build "${sources[@]}" --repo "$repo" --name blueprint-catalog \
+    --expires-days "$CATALOG_DAYS" --key "$CATALOG_KEY/signing-key.asc"
+  install -d -m 0755 "$dest" "$dest/keys"
+  cp -r "$repo/index.json" "$repo/index.json.asc" "$repo/pool" "$dest/"
+  install -m 0644 "$CATALOG_KEY/signing-key.pub.asc" "$dest/keys/blueprint-catalog.pub.asc"
+  chmod -R u=rwX,go=rX "$dest"
+  rm -rf "$src" "$repo"
+  # Trusted for the catalog only, and its index accepted now, so search and install work offline.
+  fpr=$("$BIN" --json --yes --root "$WORK/keycheck" pkg key add "$dest/keys/blueprint-catalog.pub.asc" |
+    sed -n 's/.*"fingerprint": *"\([0-9A-Fa-f]*\)".*/\1/p' | head -1)
+  rm -rf "$WORK/keycheck"
+  [ -n "$fpr" ] || die "could not read the catalog key's fingerprint"
+  in_chroot /usr/local/bin/blueprint pkg key add /usr/share/blueprint/catalog/keys/blueprint-catalog.pub.asc --fingerprint "$fpr"
+  in_chroot /usr/local/bin/blueprint pkg repo add catalog file:///usr/share/blueprint/catalog \
+    --key "$fpr" --repository blueprint-catalog
+  in_chroot /usr/local/bin/blueprint pkg update
+}
+
 configure() {
   install -m 0755 "$REPO/image/configure.sh" "$R/root/configure.sh"
   in_chroot /bin/sh /root/configure.sh
@@ -233,6 +286,7 @@ uefi_disk() {
   stage initramfs initramfs
   stage overlay overlay
   stage "install blueprint" install_blueprint
+  stage "offline catalog" catalog
   stage configure configure
   stage cleanup cleanup
   stage "mkfs.ext4 root.img" filesystem

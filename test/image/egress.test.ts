@@ -107,24 +107,25 @@ describe('default-deny egress in the booted image', () => {
     expect(repo.asked.some((u) => u.endsWith('.bpkg'))).toBe(true);
   });
 
-  it('reaches the configured repository and nothing else', async () => {
+  it('reaches the configured repository and nothing else', { timeout: 300_000 }, async () => {
     const rules = await asRoot('nft -j list chain inet blueprint output');
     expect(JSON.parse(rules.stdout).nftables[1].chain).toMatchObject({ policy: 'drop' });
     const before = repo.asked.length;
     const update = await asRoot('bpkg update');
     expect(update.code, update.stderr).toBe(0);
     expect(repo.asked.length).toBeGreaterThan(before);
-    // The same host, another port: dropped in the box (the send fails at once, EPERM), never here.
+    // The same host, another port: dropped in the box (its SYNs retried until the timeout gives
+    // up), never seen here.
     const tcp = (port: number) =>
-      asAdmin(`timeout 20 bash -c "exec 3<>/dev/tcp/${GATEWAY}/${port}" && echo open || echo closed`);
+      asAdmin(`timeout 8 bash -c "exec 3<>/dev/tcp/${GATEWAY}/${port}" && echo open || echo closed`);
     expect((await tcp(repo.port)).stdout.trim()).toBe('open');
-    for (let i = 0; i < 3; i++) expect((await tcp(elsewherePort)).stdout.trim()).toBe('closed');
+    for (let i = 0; i < 2; i++) expect((await tcp(elsewherePort)).stdout.trim()).toBe('closed');
     expect(elsewhereConnections).toBe(0);
     const log = await asRoot('journalctl -k -q --no-pager | grep "blueprint egress blocked"');
     expect(log.stdout).toMatch(new RegExp(`DST=${GATEWAY.replaceAll('.', '\\.')} .*DPT=${elsewherePort} `));
   });
 
-  it('counts both in blueprint audit outbound --json', async () => {
+  it('counts both in blueprint audit outbound --json', { timeout: 300_000 }, async () => {
     const audit = await asRoot('blueprint --json audit outbound');
     expect(audit.code, audit.stderr).toBe(0);
     const report = JSON.parse(audit.stdout) as {

@@ -29,6 +29,8 @@ export interface GuestOptions {
   memoryMiB?: number;
   /** Boot disk.qcow2 (GPT, ESP with systemd-boot) under OVMF instead of the kernel directly. */
   uefi?: boolean;
+  /** No network out of the guest at all (qemu's `restrict=on`): only the forwarded SSH port. */
+  restrict?: boolean;
 }
 
 const OVMF_CODE = '/usr/share/OVMF/OVMF_CODE_4M.fd';
@@ -98,7 +100,7 @@ export class Guest {
       `file=${overlay},format=qcow2,if=virtio`,
       ...(options.disks ?? []).flatMap((d) => ['-drive', `file=${d},format=raw,if=virtio,readonly=on`]),
       '-nic',
-      `user,model=virtio-net-pci,hostfwd=tcp:127.0.0.1:${await this.sshPort}-:22`,
+      `user,model=virtio-net-pci,${options.restrict ? 'restrict=on,' : ''}hostfwd=tcp:127.0.0.1:${await this.sshPort}-:22`,
       '-chardev',
       `socket,id=s0,path=${serial},server=on,wait=off,logfile=${path.join(this.dir, 'serial.log')}`,
       '-serial',
