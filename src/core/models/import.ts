@@ -8,6 +8,7 @@ import { create as createTar } from 'tar';
 import { NotFoundError, StorageError, storageErrorFrom, UsageError, VerificationError } from '../errors.js';
 import { packageFileName } from '../pkg/format.js';
 import type { LocalKey } from '../pkg/local-key.js';
+import { copyHashed } from '../system/copy-hashed.js';
 import { alive } from '../system/lock.js';
 import type { Layout } from '../system/paths.js';
 import { readGgufInfo } from './gguf.js';
@@ -51,7 +52,6 @@ export interface BuiltModelPackage {
 
 /** The package manager unpacks at most this much from one package (install.ts). */
 const MAX_MODEL_BYTES = 16 * 1024 ** 3;
-const CHUNK = 4 * 1024 * 1024;
 const WORK_DIR = /^([0-9]+)-[0-9a-f-]{36}$/;
 
 export function checkImportName(name: string, license?: string): void {
@@ -113,7 +113,7 @@ async function checkSpace(paths: Layout, size: number): Promise<void> {
   }
 }
 
-/** Reads `src` once into `dest` (a new file), hashing the bytes on the way. */
+/** Reads `src` once into `dest` (a new file), hashing the bytes on the way (copy-hashed.ts). */
 async function copyOnce(
   input: FileHandle,
   src: string,
@@ -126,41 +126,31 @@ async function copyOnce(
     constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
     0o644,
   );
+  const changed = (how: string) =>
+    new VerificationError(
+      `${src} ${how} while it was read`,
+      'changed-while-reading',
+      'Copy the file to a local disk and import that copy; nothing was imported.',
+    );
   try {
-    const hash = createHash('sha256');
-    const buf = Buffer.allocUnsafe(CHUNK);
-    let done = 0;
     opts.onProgress?.({ phase: 'copy', bytes: 0, total: size });
-    for (;;) {
-      opts.signal?.throwIfAborted();
-      const n = (await input.read(buf, 0, buf.length, null)).bytesRead;
-      if (n === 0) break;
-      // The first bytes say whether it is a GGUF at all: a wrong file is refused before it is copied.
-      if (done === 0 && (n < 4 || buf.toString('latin1', 0, 4) !== 'GGUF'))
-        throw new VerificationError(
-          `${src} is not a GGUF model file (it does not start with "GGUF")`,
-          'not-gguf',
-          'Give a .gguf file as llama.cpp writes it; nothing was imported.',
-        );
-      done += n;
-      if (done > size)
-        throw new VerificationError(
-          `${src} grew while it was read`,
-          'changed-while-reading',
-          'Copy the file to a local disk and import that copy; nothing was imported.',
-        );
-      hash.update(buf.subarray(0, n));
-      for (let off = 0; off < n; ) off += (await out.write(buf, off, n - off)).bytesWritten;
-      opts.onProgress?.({ phase: 'copy', bytes: done, total: size });
-    }
-    if (done !== size)
-      throw new VerificationError(
-        `${src} shrank while it was read (${done} of ${size} bytes)`,
-        'changed-while-reading',
-        'Copy the file to a local disk and import that copy; nothing was imported.',
-      );
+    const copied = await copyHashed(input, out, size, {
+      grew: () => changed('grew'),
+      ...(opts.signal ? { signal: opts.signal } : {}),
+      onChunk: (chunk, before) => {
+        // The first bytes say whether it is a GGUF at all: a wrong file is refused before it is copied.
+        if (before === 0 && (chunk.length < 4 || chunk.toString('latin1', 0, 4) !== 'GGUF'))
+          throw new VerificationError(
+            `${src} is not a GGUF model file (it does not start with "GGUF")`,
+            'not-gguf',
+            'Give a .gguf file as llama.cpp writes it; nothing was imported.',
+          );
+        opts.onProgress?.({ phase: 'copy', bytes: before + chunk.length, total: size });
+      },
+    });
+    if (copied.size !== size) throw changed(`shrank (${copied.size} of ${size} bytes)`);
     await out.sync();
-    return hash.digest('hex');
+    return copied.sha256;
   } finally {
     await out.close();
   }

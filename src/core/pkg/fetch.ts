@@ -1,8 +1,9 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { constants } from 'node:fs';
 import { type FileHandle, open, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { BlueprintError, NotFoundError, storageErrorFrom, VerificationError } from '../errors.js';
+import { copyHashed } from '../system/copy-hashed.js';
 import { ensureDir, exists } from '../system/fs.js';
 import { alive } from '../system/lock.js';
 import { readManifestBytes } from './archive.js';
@@ -57,26 +58,17 @@ async function copyOnce(src: string, dir: string): Promise<{ copy: string; size:
       constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
       0o600,
     );
-    const hash = createHash('sha256');
-    const buf = Buffer.allocUnsafe(4 * 1024 * 1024);
-    let size = 0;
-    for (;;) {
-      const n = (await input.read(buf, 0, buf.length, null)).bytesRead;
-      if (n === 0) break;
-      size += n;
-      // A file that grows while read (or a server that never stops) is not what was handed over.
-      if (size > st.size)
-        throw new VerificationError(
+    const { size, sha256 } = await copyHashed(input, output, st.size, {
+      grew: () =>
+        new VerificationError(
           `${src} changed while it was read`,
           'changed-while-reading',
           'Copy the package to a local disk and try again; nothing was installed.',
-        );
-      hash.update(buf.subarray(0, n));
-      for (let off = 0; off < n; ) off += (await output.write(buf, off, n - off)).bytesWritten;
-    }
+        ),
+    });
     await output.close();
     output = undefined;
-    return { copy, size, sha256: hash.digest('hex') };
+    return { copy, size, sha256 };
   } catch (err) {
     await output?.close().catch(() => {});
     await rm(copy, { force: true });

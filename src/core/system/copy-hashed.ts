@@ -1,0 +1,38 @@
+import { createHash } from 'node:crypto';
+import type { FileHandle } from 'node:fs/promises';
+
+/**
+ * One pass over an untrusted file: every chunk read is hashed and written to a fresh private
+ * copy, so what is checked afterwards (signature, metadata, size) is exactly what was hashed,
+ * whatever the source serves on a second read (a hostile USB stick or NFS server may change).
+ * Used for local `.bpkg` files (pkg/fetch.ts) and GGUFs imported as model packages
+ * (models/import.ts).
+ */
+export async function copyHashed(
+  input: FileHandle,
+  output: FileHandle,
+  /** The size the source said it has: more bytes than this is `grew()`. */
+  expected: number,
+  opts: {
+    grew: () => Error;
+    /** Sees each chunk before it is written (`before`: bytes before it): a format check, progress. */
+    onChunk?: (chunk: Buffer, before: number) => void;
+    signal?: AbortSignal;
+  },
+): Promise<{ size: number; sha256: string }> {
+  const hash = createHash('sha256');
+  const buf = Buffer.allocUnsafe(4 * 1024 * 1024);
+  let size = 0;
+  for (;;) {
+    opts.signal?.throwIfAborted();
+    const n = (await input.read(buf, 0, buf.length, null)).bytesRead;
+    if (n === 0) break;
+    opts.onChunk?.(buf.subarray(0, n), size);
+    size += n;
+    // A file that grows while read (or a server that never stops) is not what was handed over.
+    if (size > expected) throw opts.grew();
+    hash.update(buf.subarray(0, n));
+    for (let off = 0; off < n; ) off += (await output.write(buf, off, n - off)).bytesWritten;
+  }
+  return { size, sha256: hash.digest('hex') };
+}
