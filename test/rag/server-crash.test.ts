@@ -5,6 +5,7 @@
  * committed before the crash keeps every chunk. Also the two delete cases recovery must finish.
  */
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { breadMarkdown } from '../fixtures/rag/corpus.js';
@@ -110,6 +111,33 @@ describe('rag after kill -9', () => {
     expect(readdirSync(join(dataDir, 'pending'))).toHaveLength(0);
     await again.stop();
   }, 180_000);
+
+  it('rolls an ingest back at once when its client leaves', async () => {
+    const rag = await start({ RAG_BATCH: '4' });
+    const before = await count('crash');
+    const req = request({
+      socketPath: rag.socket,
+      method: 'POST',
+      path: '/v1/documents?source=left.txt&collection=crash',
+      headers: { 'content-type': 'text/plain' },
+    });
+    req.on('error', () => undefined);
+    req.end(bigDocument());
+    const deadline = Date.now() + 60_000;
+    while ((await count('crash')) < before + 40) {
+      if (Date.now() > deadline) throw new Error('the ingest never reached vectors');
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    req.destroy();
+    await waitForLog(rag, /rolled back document/);
+    expect(await count('crash')).toBe(before);
+    expect(readdirSync(join(dataDir, 'pending'))).toHaveLength(0);
+    const list = (await http(rag.socket, 'GET', '/v1/documents?collection=crash')).json as {
+      documents: { source: string }[];
+    };
+    expect(list.documents.map((d) => d.source)).not.toContain('left.txt');
+    await rag.stop();
+  }, 120_000);
 
   it('finishes a delete whose record was removed, and keeps a document whose delete never committed', async () => {
     const rag = await start();

@@ -19,14 +19,14 @@ export interface EmbeddingInfo {
 
 export class Embedder {
   private readonly up: Upstream;
-  private cached?: EmbeddingInfo;
+  private cached?: { info: EmbeddingInfo; at: number };
   constructor(up: Upstream) {
     this.up = up;
   }
 
-  /** The model's facts from its /info (asked again until it answers once). */
+  /** The model's facts from its /info, asked again after a minute (the module may be upgraded). */
   async info(signal?: AbortSignal): Promise<EmbeddingInfo> {
-    if (this.cached) return this.cached;
+    if (this.cached && Date.now() - this.cached.at < 60_000) return this.cached.info;
     const i = await this.up.call<Record<string, unknown>>('GET', '/info', undefined, signal);
     const num = (k: string, dflt?: number) => {
       const v = i[k];
@@ -34,14 +34,15 @@ export class Embedder {
       if (dflt !== undefined) return dflt;
       throw new HttpError(503, `the embeddings module's /info has no ${k}`);
     };
-    this.cached = {
+    const info = {
       model: String(i.model ?? 'unknown'),
       dimensions: num('dimension'),
       maxTokens: num('max_tokens'),
       maxBatch: num('max_batch', 32),
       maxInputChars: num('max_input_chars', 16_384),
     };
-    return this.cached;
+    this.cached = { info, at: Date.now() };
+    return info;
   }
 
   /** One query, truncated by the model if long (OpenAI route). */

@@ -152,7 +152,13 @@ export class Rag {
       await this.store.mark({ id, op: 'ingest', collection: input.collection });
       this.inflight.add(id);
       try {
-        const count = await this.indexChunks(id, input, chunks, signal);
+        const count = await this.indexChunks(
+          id,
+          input,
+          chunks,
+          Math.min(this.config.batch, info.maxBatch),
+          signal,
+        );
         const record: DocumentRecord = {
           id,
           source: input.source,
@@ -179,11 +185,17 @@ export class Rag {
     });
   }
 
-  private async indexChunks(id: string, input: IngestInput, chunks: Chunk[], signal: AbortSignal) {
+  private async indexChunks(
+    id: string,
+    input: IngestInput,
+    chunks: Chunk[],
+    batch: number,
+    signal: AbortSignal,
+  ) {
     let n = 0;
-    for (let i = 0; i < chunks.length; i += this.config.batch) {
+    for (let i = 0; i < chunks.length; i += batch) {
       if (signal.aborted) throw new ClientGoneError();
-      const embedded = await this.embedder.chunks(chunks.slice(i, i + this.config.batch), signal);
+      const embedded = await this.embedder.chunks(chunks.slice(i, i + batch), signal);
       const points = embedded.map(({ chunk, vector }) => ({
         id: pointId(id, n),
         vector,
@@ -206,6 +218,7 @@ export class Rag {
     try {
       await this.index.deleteDocument(collection, id);
       await this.store.unmark(id);
+      this.log(`rolled back document ${id}: its chunks are removed from vectors`);
     } catch (err) {
       this.log(`rollback of document ${id} postponed to the next recovery: ${(err as Error).message}`);
     }
