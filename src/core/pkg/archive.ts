@@ -4,7 +4,7 @@ import { open } from 'node:fs/promises';
 import path from 'node:path';
 import { Transform } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import { Parser, type ReadEntry } from 'tar';
+import type { ReadEntry } from 'tar';
 import { BlueprintError, storageErrorFrom, VerificationError } from '../errors.js';
 import { resolveInside } from '../system/beneath.js';
 
@@ -128,6 +128,8 @@ export async function extractPackage(
   let entries = 0;
   mkdirSync(dest, { recursive: true, mode: 0o755 });
 
+  // tar loads with the first package read, not with every command that reads the indexes.
+  const { Parser } = await import('tar');
   const parser = new Parser({
     strict: true,
     onwarn: (_code: string, message: string) => fail(unsafe(message)),
@@ -297,6 +299,7 @@ export async function readManifestBytes(file: string): Promise<Buffer> {
   await isGzip(file); // refuses xz, zstd, bzip2 by name before the tar parser calls them unrecognized
   const parts: Buffer[] = [];
   let found = false;
+  const { Parser } = await import('tar');
   const parser = new Parser({
     filter: (p: string) => p.replace(/^(\.\/)+/, '') === 'manifest.json',
     onReadEntry: (entry: ReadEntry) => {

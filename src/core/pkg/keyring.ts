@@ -1,6 +1,6 @@
 import { readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
-import * as openpgp from 'openpgp';
+import type * as openpgp from 'openpgp';
 import { ConflictError, NotFoundError, UsageError, VerificationError } from '../errors.js';
 import { writeFileAtomic } from '../system/fs.js';
 import { type PublicKey, readPublicKeys } from './signature.js';
@@ -69,10 +69,12 @@ export class Keyring {
   async namedBy(signature: Uint8Array): Promise<TrustedKey[]> {
     let ids: openpgp.KeyID[];
     try {
+      // Loaded here, not at the top: commands that only read indexes never load OpenPGP.js.
+      const { readSignature } = await import('openpgp');
       const text = Buffer.from(signature.subarray(0, 5)).toString() === '-----';
       const sig = text
-        ? await openpgp.readSignature({ armoredSignature: Buffer.from(signature).toString('utf8') })
-        : await openpgp.readSignature({ binarySignature: signature });
+        ? await readSignature({ armoredSignature: Buffer.from(signature).toString('utf8') })
+        : await readSignature({ binarySignature: signature });
       ids = sig.getSigningKeyIDs();
     } catch (err) {
       throw new VerificationError(`Unreadable signature: ${(err as Error).message}`, 'bad-signature');

@@ -1,9 +1,19 @@
 import { type FileHandle, open } from 'node:fs/promises';
-import * as openpgp from 'openpgp';
+import type * as OpenPGP from 'openpgp';
 import { VerificationError } from '../errors.js';
 import { canDigest, digestFile } from './file-digest.js';
 
-export type PublicKey = openpgp.PublicKey;
+/**
+ * OpenPGP.js, loaded by the first function here that needs it: its 770 KB and its start-up work
+ * (cipher tables) would otherwise cost every command that only reads the verified indexes
+ * (`bpkg search`, `list`, `info`) ~60 ms. Every exported function awaits `pgp()` first.
+ */
+let openpgp: typeof OpenPGP;
+async function pgp(): Promise<typeof OpenPGP> {
+  openpgp ??= await import('openpgp');
+  return openpgp;
+}
+export type PublicKey = OpenPGP.PublicKey;
 
 export interface SignatureCheck {
   /** Fingerprint (lower-case hex) of the trusted primary key that made a good signature. */
@@ -11,13 +21,14 @@ export interface SignatureCheck {
   created?: Date;
 }
 
-export async function readPublicKeys(armoredOrBinary: string | Uint8Array): Promise<openpgp.PublicKey[]> {
+export async function readPublicKeys(armoredOrBinary: string | Uint8Array): Promise<OpenPGP.PublicKey[]> {
+  await pgp();
   try {
     const keys =
       typeof armoredOrBinary === 'string'
         ? await openpgp.readKeys({ armoredKeys: armoredOrBinary })
         : await openpgp.readKeys({ binaryKeys: armoredOrBinary });
-    return keys.map((k) => (k.isPrivate() ? k.toPublic() : (k as openpgp.PublicKey)));
+    return keys.map((k) => (k.isPrivate() ? k.toPublic() : (k as OpenPGP.PublicKey)));
   } catch (err) {
     throw new VerificationError(
       `Not an OpenPGP public key: ${(err as Error).message}`,
@@ -27,7 +38,8 @@ export async function readPublicKeys(armoredOrBinary: string | Uint8Array): Prom
   }
 }
 
-async function readDetached(armored: string | Uint8Array): Promise<openpgp.Signature> {
+async function readDetached(armored: string | Uint8Array): Promise<OpenPGP.Signature> {
+  await pgp();
   try {
     return typeof armored === 'string' || Buffer.from(armored.subarray(0, 5)).toString() === '-----'
       ? await openpgp.readSignature({ armoredSignature: Buffer.from(armored).toString('utf8') })
@@ -77,6 +89,7 @@ function fileChunks(file: string, chunkBytes = 4 * 1024 * 1024): ReadableStream<
 
 /** The signed data as an OpenPGP message: bytes, or a file streamed in chunks. */
 async function messageOf(data: Uint8Array | { file: string }) {
+  await pgp();
   return openpgp.createMessage({ binary: 'file' in data ? fileChunks(data.file) : data });
 }
 
@@ -98,7 +111,7 @@ interface SignaturePacketInternals {
  * versions or hashes keep the streamed path. Returns whether every packet was handed off (only
  * then may the message be left empty).
  */
-function hashFileOffThread(sig: openpgp.Signature, file: string): boolean {
+function hashFileOffThread(sig: OpenPGP.Signature, file: string): boolean {
   const packets = [...sig.packets] as unknown as SignaturePacketInternals[];
   const hashName = (p: SignaturePacketInternals) =>
     openpgp.enums.read(openpgp.enums.hash, p.hashAlgorithm) as string;
@@ -121,8 +134,8 @@ function hashFileOffThread(sig: openpgp.Signature, file: string): boolean {
 
 /** Why a trusted key cannot vouch for anything now: revoked or expired (judged today, not at signing time). */
 async function keyUnusableNow(
-  key: openpgp.PublicKey,
-  keyID: openpgp.KeyID,
+  key: OpenPGP.PublicKey,
+  keyID: OpenPGP.KeyID,
   now: Date,
 ): Promise<string | undefined> {
   if (await key.isRevoked(undefined, undefined, now)) return 'revoked';
@@ -146,10 +159,11 @@ async function keyUnusableNow(
 export async function verifyDetached(
   data: Uint8Array | { file: string },
   signature: string | Uint8Array,
-  trusted: openpgp.PublicKey[],
+  trusted: OpenPGP.PublicKey[],
   what: string,
   now = new Date(),
 ): Promise<SignatureCheck> {
+  await pgp();
   const sig = await readDetached(signature);
   const ids = sig.getSigningKeyIDs();
   if (ids.length === 0)
@@ -162,7 +176,7 @@ export async function verifyDetached(
       'Trust the publisher key with `bpkg key add FILE --fingerprint FPR` if you know it is right; `gpg --list-keys --with-subkey-fingerprints` shows which primary key holds a subkey.',
     );
   /** The primary fingerprint the admin trusted, and the subkey when a subkey signed. */
-  const named = (id: openpgp.KeyID) => {
+  const named = (id: OpenPGP.KeyID) => {
     const key = signerKeys.find((k) => k.getKeys(id).length > 0);
     if (!key) return id.toHex();
     const fpr = key.getFingerprint();
@@ -208,7 +222,8 @@ export async function verifyDetached(
   );
 }
 
-export async function readPrivateKey(armored: string, passphrase?: string): Promise<openpgp.PrivateKey> {
+export async function readPrivateKey(armored: string, passphrase?: string): Promise<OpenPGP.PrivateKey> {
+  await pgp();
   let key = await openpgp.readPrivateKey({ armoredKey: armored });
   if (!key.isDecrypted()) {
     if (!passphrase)
@@ -225,8 +240,9 @@ export async function readPrivateKey(armored: string, passphrase?: string): Prom
 /** An armored detached signature over `data` (bytes or a file path). */
 export async function signDetached(
   data: Uint8Array | { file: string },
-  key: openpgp.PrivateKey,
+  key: OpenPGP.PrivateKey,
 ): Promise<string> {
+  await pgp();
   const message = await messageOf(data);
   const sig = await openpgp.sign({ message, signingKeys: key, detached: true, format: 'armored' });
   if (typeof sig === 'string') return sig;
@@ -241,6 +257,7 @@ export async function generateSigningKey(
   email: string,
   opts: { expiresInSeconds?: number; date?: Date } = {},
 ): Promise<{ privateKey: string; publicKey: string; revocationCertificate: string; fingerprint: string }> {
+  await pgp();
   const { privateKey, publicKey, revocationCertificate } = await openpgp.generateKey({
     type: 'ecc',
     curve: 'curve25519Legacy',
@@ -255,6 +272,7 @@ export async function generateSigningKey(
 
 /** Applies a revocation certificate to a public key, giving the revoked key to store. */
 export async function applyRevocation(publicKey: string, revocationCertificate: string): Promise<string> {
+  await pgp();
   const key = await openpgp.readKey({ armoredKey: publicKey });
   const { publicKey: revoked } = await openpgp.revokeKey({
     key,
