@@ -111,6 +111,11 @@ describe('llm serves the model-NAME packages installed (real Podman)', () => {
     const logs = JSON.stringify(await blueprint('service', 'logs', name));
     expect(logs).toContain('verified 2 model files of tiny-llama against its signed package');
 
+    // The security rating counts the package's folder as declared (no foreign mount).
+    const rated = JSON.stringify(await blueprint('service', 'status', name));
+    expect(rated).toContain('package-mount');
+    expect(rated).not.toContain('foreign-mount');
+
     const inspect = JSON.parse(await podman('inspect', `blueprint-${name}`))[0];
     const mount = inspect.Mounts.find((m: { Destination: string }) => m.Destination === '/models/tiny-llama');
     expect(mount).toMatchObject({ RW: false });
