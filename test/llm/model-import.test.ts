@@ -252,7 +252,11 @@ describe('the command (the built executable)', () => {
     const root = path.join(work, 'cli-root');
     const ok = await run(['--root', root, '--json', 'model', 'import', Q8, '--name', 'cli-q8']);
     expect(ok.code, ok.stderr).toBe(0);
-    expect(JSON.parse(ok.stdout)).toMatchObject({ package: 'model-cli-q8', origin: 'local' });
+    const imported = JSON.parse(ok.stdout);
+    expect(imported).toMatchObject({ package: 'model-cli-q8', origin: 'local' });
+    const key = await run(['--root', root, '--json', 'model', 'key']);
+    expect(JSON.parse(key.stdout)).toEqual({ fingerprint: imported.signer });
+    expect((await run(['--root', path.join(work, 'no-key-root'), 'model', 'key'])).code).toBe(3);
     const list = await bpkg(root, ['--json', 'list']);
     expect(JSON.parse(list.stdout)).toMatchObject([{ name: 'model-cli-q8', origin: 'local' }]);
     const taken = await run(['--root', root, 'model', 'import', F32, '--name', 'cli-q8']);

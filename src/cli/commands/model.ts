@@ -1,5 +1,5 @@
 import type { ImportProgress } from '../../app/index.js';
-import { UsageError } from '../../app/index.js';
+import { NotFoundError, UsageError } from '../../app/index.js';
 import { bytes } from '../../present/units.js';
 import { cliBox } from '../box.js';
 import { type CommandGroup, type CommandSpec, optString, requirePositionals } from '../command.js';
@@ -96,8 +96,24 @@ Exit codes: 2 bad arguments, 3 file not found, 4 not a GGUF, 5 name taken, 7 dis
   },
 };
 
+const keyCommand: CommandSpec = {
+  name: 'key',
+  summary: "This box's own key for local packages: its fingerprint (the private part never leaves the box)",
+  details: `Made at the first \`model import\`; it signs packages made on this box and is trusted for
+local package files only, never for a repository. Exit 3 when no import has made it yet.`,
+  async run(ctx) {
+    const key = await cliBox(ctx).models.localKey();
+    if (!key)
+      throw new NotFoundError(
+        'This box has no local key yet',
+        'The first `blueprint model import` makes it.',
+      );
+    ctx.result(key, `${key.fingerprint.toUpperCase()}  (signs local packages only)`);
+  },
+};
+
 export const modelGroup: CommandGroup = {
   name: 'model',
   summary: 'Language models on this box: import a GGUF as a signed model-NAME package',
-  commands: [importCommand],
+  commands: [importCommand, keyCommand],
 };
