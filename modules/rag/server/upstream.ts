@@ -5,7 +5,7 @@
  * answers 5xx becomes a 503 naming it, so a client knows which service to look at.
  */
 import { readFileSync } from 'node:fs';
-import { type IncomingMessage, request } from 'node:http';
+import { Agent, type IncomingMessage, request } from 'node:http';
 import { HttpError } from '../../kit/server/index.js';
 
 export type UpstreamName = 'embeddings' | 'vectors' | 'llm';
@@ -62,6 +62,12 @@ function messageOf(body: unknown): string {
 export class Upstream {
   readonly name: UpstreamName;
   readonly config: UpstreamConfig;
+  /**
+   * Keep-alive connections, closed after 2 s idle: before the kit's 5 s keep-alive timeout on the
+   * other side, so a request rarely meets a connection the module is closing (and one that does is
+   * sent again once, see open()).
+   */
+  private readonly agent = new Agent({ keepAlive: true, timeout: 2_000, maxSockets: 16 });
   constructor(config: UpstreamConfig) {
     this.config = config;
     this.name = config.name;
@@ -87,33 +93,41 @@ export class Upstream {
   ): Promise<IncomingMessage> {
     const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
     const token = this.token();
-    return new Promise((resolve, reject) => {
-      const req = request({
-        socketPath: this.config.socket,
-        method,
-        path,
-        headers: {
-          host: this.name,
-          ...(payload ? { 'content-type': 'application/json', 'content-length': payload.length } : {}),
-          ...(token ? { authorization: `Bearer ${token}` } : {}),
-        },
-        signal,
+    const attempt = (again: boolean): Promise<IncomingMessage> =>
+      new Promise((resolve, reject) => {
+        const req = request({
+          agent: this.agent,
+          socketPath: this.config.socket,
+          method,
+          path,
+          headers: {
+            host: this.name,
+            ...(payload ? { 'content-type': 'application/json', 'content-length': payload.length } : {}),
+            ...(token ? { authorization: `Bearer ${token}` } : {}),
+          },
+          signal,
+        });
+        const timer = setTimeout(() => {
+          req.destroy();
+          reject(unavailable(this.name, `no answer within ${Math.round(timeoutMs / 1000)} s`));
+        }, timeoutMs);
+        req.once('response', (res) => {
+          clearTimeout(timer);
+          resolve(res);
+        });
+        req.once('error', (err: NodeJS.ErrnoException) => {
+          clearTimeout(timer);
+          if (signal?.aborted) return reject(err);
+          // A kept-alive connection the module closed (idle) as we wrote: send once more on a new
+          // one. Every call rag makes is safe to repeat (embeddings, searches, upserts of fixed
+          // point ids, deletes by filter, a chat the llm did not start).
+          if (again && req.reusedSocket && (err.code === 'ECONNRESET' || err.code === 'EPIPE'))
+            return resolve(attempt(false));
+          reject(unavailable(this.name, err.code ? `${err.code} on ${this.config.socket}` : err.message));
+        });
+        req.end(payload);
       });
-      const timer = setTimeout(() => {
-        req.destroy();
-        reject(unavailable(this.name, `no answer within ${Math.round(timeoutMs / 1000)} s`));
-      }, timeoutMs);
-      req.once('response', (res) => {
-        clearTimeout(timer);
-        resolve(res);
-      });
-      req.once('error', (err: NodeJS.ErrnoException) => {
-        clearTimeout(timer);
-        if (signal?.aborted) return reject(err);
-        reject(unavailable(this.name, err.code ? `${err.code} on ${this.config.socket}` : err.message));
-      });
-      req.end(payload);
-    });
+    return attempt(true);
   }
 
   /** A JSON call: 2xx → the parsed body; 4xx → UpstreamError; 5xx or unreachable → 503. */
