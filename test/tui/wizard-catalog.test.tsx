@@ -75,7 +75,7 @@ describe('the setup wizard with the offline catalog', () => {
     expect(chosen).toContain('[ ] beta');
     expect(chosen).toMatch(/Chosen: 1 module\(s\), 0 B memory, \d+(\.\d)? KiB disk\./);
     await type(app, ENTER);
-    await frameWith(app, 'Apply these changes?');
+    expect(await frameWith(app, 'Apply these changes?')).toContain('Modules: alpha');
     await type(app, 'y');
     await frameWith(app, 'Done.');
     const installed = await readFile(path.join(root, 'var/lib/blueprint/pkg/installed.json'), 'utf8');

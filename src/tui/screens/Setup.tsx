@@ -164,6 +164,9 @@ export function Setup(props: ScreenProps) {
       <Box flexDirection="column">
         <Text bold={!plain}>{`Summary: ${todo.length} change(s) under ${phase.plan.root}`}</Text>
         <Text>{`Admin ${draft.admin}, key ${draft.keyFingerprint}; SSH ${draft.ssh ? 'on' : 'off'}`}</Text>
+        {draft.modules.length ? (
+          <Text>{fitCell(`Modules: ${draft.modules.join(', ')}`, props.width)}</Text>
+        ) : null}
         {todo.slice(0, room).map((c) => (
           <Text key={`${c.kind}${c.target}`}>{fitCell(formatChange(c), props.width)}</Text>
         ))}
