@@ -47,6 +47,18 @@ function rng(seed: number) {
 const vec = (r: () => number, d: number) => Array.from({ length: d }, r);
 const uuid = (i: number) => `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`;
 
+describe('service', () => {
+  it('GET / answers as Qdrant does (not wrapped in "result"): the client reads its version there', async () => {
+    expect(await client.versionInfo()).toMatchObject({
+      title: 'qdrant - vector search engine',
+      version: '1.19.0',
+    });
+    const health = await fetch(`${br.url}/healthz`);
+    expect(health.headers.get('content-type')).toMatch(/^text\/plain/);
+    expect(await health.text()).toBe('healthz check passed');
+  });
+});
+
 describe('collections', () => {
   it('create, exists, get, list, delete; duplicates and bad configs refused', async () => {
     for (const distance of ['Cosine', 'Dot', 'Euclid'] as const)

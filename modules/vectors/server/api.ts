@@ -70,6 +70,14 @@ export function need(store: Store, name: string): Collection {
 
 const updated = (seq: number) => ({ operation_id: seq, status: 'completed' });
 
+/** An answer sent as it is, not inside {"result", "status", "time"} (Qdrant's "/" and health checks). */
+class Bare {
+  constructor(
+    readonly body: unknown,
+    readonly headers: Record<string, string> = {},
+  ) {}
+}
+
 export function createVectorsServer(store: Store, opts: ApiOptions): KitServer {
   const bodies = opts.bodies ?? bodyParser(undefined, 0);
   const json = async (ctx: RequestContext) => bodies.json(await ctx.bytes());
@@ -168,9 +176,18 @@ export function createVectorsServer(store: Store, opts: ApiOptions): KitServer {
     [
       'GET',
       /^\/$/,
-      () => ({ title: 'qdrant - vector search engine', version: API_VERSION, commit: 'blueprint-vectors' }),
+      () =>
+        new Bare({
+          title: 'qdrant - vector search engine',
+          version: API_VERSION,
+          commit: 'blueprint-vectors',
+        }),
     ],
-    ['GET', /^\/(healthz|livez|readyz)$/, () => 'healthz check passed'],
+    [
+      'GET',
+      /^\/(healthz|livez|readyz)$/,
+      () => new Bare(Buffer.from('healthz check passed'), { 'content-type': 'text/plain; charset=utf-8' }),
+    ],
     // Qdrant's path; the contents are this server's own (info.ts).
     ['GET', /^\/telemetry$/, () => telemetry(store, bodies.stats)],
     [
@@ -416,6 +433,7 @@ export function createVectorsServer(store: Store, opts: ApiOptions): KitServer {
           const query = new URL(ctx.req.url ?? '/', 'http://x').searchParams;
           const result = await handler(ctx, params, query);
           if (result instanceof Uint8Array) return { body: result };
+          if (result instanceof Bare) return { body: result.body, headers: result.headers };
           return { body: { result, status: 'ok', time: (performance.now() - started) / 1000 } };
         },
       };

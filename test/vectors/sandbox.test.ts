@@ -1,0 +1,89 @@
+/**
+ * The parts of the API that touch the sandbox's limits, on the installed package in Podman (FROM
+ * scratch, read-only root, no network, pids and memory capped): a snapshot written to the data
+ * folder, the collection deleted and restored equal; a payload index used for a filter; a body
+ * large enough to be parsed by the worker thread; LangChain JS on the socket itself. The kill -9,
+ * token, upgrade and removal paths are in e2e.test.ts.
+ */
+import { join } from 'node:path';
+import { Document } from '@langchain/core/documents';
+import { FakeEmbeddings } from '@langchain/core/utils/testing';
+import { QdrantVectorStore } from '@langchain/qdrant';
+import { QdrantClient } from '@qdrant/js-client-rest';
+import { Agent, fetch as undiciFetch } from 'undici';
+import { afterAll, describe, expect, it } from 'vitest';
+import { makePackageSource } from '../../modules/vectors/package.js';
+import { moduleE2E } from '../helpers/module-e2e.js';
+import { bridge } from './served.js';
+
+const name = `vectors-sbx-${process.pid}`;
+const e = moduleE2E({
+  prefix: 'bp-vec-sbx-',
+  install: [name],
+  sources: async (work) => [(await makePackageSource({ out: join(work, 'src'), name })).dir],
+});
+let b: Awaited<ReturnType<typeof bridge>> | undefined;
+afterAll(async () => {
+  await b?.close();
+  await e.blueprint('service', 'stop', name).catch(() => undefined);
+});
+
+const vec = (i: number, d: number) => Array.from({ length: d }, (_, k) => Math.sin(i * 13 + k));
+
+describe('vectors in its sandbox', () => {
+  it('snapshot → delete → restore equal; payload index; a large body in the worker; LangChain on the socket', async () => {
+    expect(await e.blueprint('service', 'start', name)).toMatchObject({ healthy: true });
+    b = await bridge(e.socket(name));
+    const client = new QdrantClient({ url: b.url, checkCompatibility: false });
+    // biome-ignore lint/suspicious/noExplicitAny: the answer is checked field by field
+    const telemetry = async () => (await e.call(name, 'GET', '/telemetry')).body as any;
+
+    await client.createCollection('s', { vectors: { size: 32, distance: 'Cosine' } });
+    // ~1.3 MB of JSON: over the 256 KiB threshold, so parsed by the worker thread in the container.
+    const points = Array.from({ length: 2000 }, (_, i) => ({
+      id: i,
+      vector: vec(i, 32),
+      payload: { group: `g${i % 50}`, i },
+    }));
+    await client.upsert('s', { wait: true, points });
+    expect((await telemetry()).result.requests.bodies_parsed_off_loop).toBeGreaterThan(0);
+
+    await client.createPayloadIndex('s', { field_name: 'group', field_schema: 'keyword', wait: true });
+    const filter = { must: [{ key: 'group', match: { value: 'g7' } }] };
+    const before = await client.query('s', { query: vec(7, 32), filter, limit: 5, with_payload: true });
+    expect(before.points.map((p) => p.id)).toContain(7);
+    expect(before.points.every((p) => (p.payload as { group: string }).group === 'g7')).toBe(true);
+    const t = (await telemetry()).result.collections.collections.find((c: { id: string }) => c.id === 's');
+    expect(t.filters.by_payload_index).toBeGreaterThan(0);
+
+    const snap = await client.createSnapshot('s');
+    expect(snap?.name).toMatch(/\.snapshot$/);
+    await client.deleteCollection('s');
+    expect((await client.collectionExists('s')).exists).toBe(false);
+    await client.recoverSnapshot('s', {
+      location: `file:///var/lib/vectors/db/snapshots/${Buffer.from('s').toString('hex')}/${snap!.name}`,
+    });
+    expect((await client.count('s')).count).toBe(2000);
+    const after = await client.query('s', { query: vec(7, 32), filter, limit: 5, with_payload: true });
+    expect(after).toEqual(before);
+    expect((await client.getCollection('s')).payload_schema.group).toMatchObject({ data_type: 'keyword' });
+
+    // LangChain through the socket itself (no bridge): fetch sent through an undici Agent on it.
+    const agent = new Agent({ connect: { socketPath: e.socket(name) } });
+    const realFetch = globalThis.fetch;
+    globalThis.fetch = ((input: Parameters<typeof fetch>[0], init?: RequestInit) =>
+      undiciFetch(input as string, { ...(init as object), dispatcher: agent })) as unknown as typeof fetch;
+    try {
+      const store = await QdrantVectorStore.fromDocuments(
+        [new Document({ pageContent: 'hello', metadata: { k: 1 } })],
+        new FakeEmbeddings(),
+        { url: 'http://vectors.socket:6333', collectionName: 'lc' },
+      );
+      const [doc] = await store.similaritySearch('hello', 1);
+      expect(doc).toMatchObject({ pageContent: 'hello', metadata: { k: 1 } });
+    } finally {
+      globalThis.fetch = realFetch;
+      await agent.close();
+    }
+  }, 300_000);
+});
