@@ -18,6 +18,7 @@ const root = join(work, 'root');
 const socket = join(root, 'run/blueprint/services', name, 'api.sock');
 const f32Installed = join(root, 'opt/blueprint/model-tiny-llama/1.0.0/models/tiny-llama');
 const podman = async (...args: string[]) => (await promisify(execFile)('podman', args)).stdout.trim();
+let imageId = '';
 const cli = (...args: string[]) => run(['--root', root, '--json', ...args]);
 const blueprint = async (...args: string[]) => {
   const r = await cli(...args);
@@ -82,8 +83,11 @@ beforeAll(async () => {
 }, 300_000);
 
 afterAll(async () => {
-  await bpkg(root, ['remove', name, 'model-tiny-llama', 'model-tiny-llama-q8']).catch(() => undefined);
+  // One at a time: a remove naming a package no longer installed removes nothing.
+  for (const pkg of [name, 'model-tiny-llama', 'model-tiny-llama-q8'])
+    await bpkg(root, ['remove', pkg]).catch(() => undefined);
   await podman('rm', '-f', `blueprint-${name}`).catch(() => undefined);
+  if (imageId) await podman('rmi', '-f', imageId).catch(() => undefined);
   rmSync(work, { recursive: true, force: true });
 });
 
@@ -117,6 +121,7 @@ describe('llm serves the model-NAME packages installed (real Podman)', () => {
     expect(rated).not.toContain('foreign-mount');
 
     const inspect = JSON.parse(await podman('inspect', `blueprint-${name}`))[0];
+    imageId = inspect.Image;
     const mount = inspect.Mounts.find((m: { Destination: string }) => m.Destination === '/models/tiny-llama');
     expect(mount).toMatchObject({ RW: false });
     expect(mount.Source).toBe(f32Installed);
