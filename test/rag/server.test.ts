@@ -257,16 +257,19 @@ describe('rag against the real embeddings, vectors and llm services', () => {
     }
   }, 120_000);
 
-  it('sends a used module its token from the wiring’s token file, and asks for its own', async () => {
+  it('sends a used module its token from the wiring’s token file (module chosen per role), and asks for its own', async () => {
     const dir = mkdtempSync(join(stack.dir, 'tokens-'));
     const upstreamToken = join(dir, 'embeddings.token');
     const ownToken = join(dir, 'rag.token');
     writeFileSync(upstreamToken, 'embeddings-token-0123456789\n');
     writeFileSync(ownToken, 'rag-token-0123456789abcdef');
     const guarded = await serveEmbeddings(stack.embeddingsFile, { EMBEDDINGS_TOKEN_FILE: upstreamToken });
+    // Wired as a variant package would be: its embeddings role played by a module named emb-tok.
     const wired = await startRag(stack, mkdtempSync(join(dir, 'a-')), {
-      BLUEPRINT_USES_EMBEDDINGS_SOCKET: guarded.socket,
-      BLUEPRINT_USES_EMBEDDINGS_TOKEN_FILE: upstreamToken,
+      RAG_EMBEDDINGS_MODULE: 'emb-tok',
+      BLUEPRINT_USES_EMBEDDINGS_SOCKET: join(dir, 'not-this-one.sock'),
+      BLUEPRINT_USES_EMB_TOK_SOCKET: guarded.socket,
+      BLUEPRINT_USES_EMB_TOK_TOKEN_FILE: upstreamToken,
       RAG_TOKEN_FILE: ownToken,
     });
     const unwired = await startRag(stack, mkdtempSync(join(dir, 'b-')), {

@@ -18,13 +18,18 @@ export interface UpstreamConfig {
   timeoutMs: number;
 }
 
-/** The socket and token file of a used module, from the variables the wiring sets. */
+/**
+ * The socket and token file of the module playing role `name`, from the variables the wiring sets
+ * for it. The module is the one named like the role unless `RAG_EMBEDDINGS_MODULE` (…_VECTORS_,
+ * …_LLM_) names another that the manifest `uses` (a variant package built on `embeddings-bge`).
+ */
 export function upstreamFromEnv(name: UpstreamName, timeoutMs: number, env = process.env): UpstreamConfig {
-  const key = name.toUpperCase().replaceAll('-', '_');
+  const module = env[`RAG_${name.toUpperCase()}_MODULE`] || name;
+  const key = module.toUpperCase().replaceAll('-', '_');
   const socket = env[`BLUEPRINT_USES_${key}_SOCKET`];
   if (!socket)
     throw new Error(
-      `BLUEPRINT_USES_${key}_SOCKET is not set: the manifest must declare "${name}" in "uses" (docs/module-wiring.md)`,
+      `BLUEPRINT_USES_${key}_SOCKET is not set: the manifest must declare "${module}" in "uses" (docs/module-wiring.md)`,
     );
   return { name, socket, tokenFile: env[`BLUEPRINT_USES_${key}_TOKEN_FILE`] || undefined, timeoutMs };
 }
