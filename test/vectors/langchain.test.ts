@@ -12,9 +12,8 @@ import { join } from 'node:path';
 import { Document } from '@langchain/core/documents';
 import { Embeddings } from '@langchain/core/embeddings';
 import { QdrantVectorStore } from '@langchain/qdrant';
-import { Agent, fetch as undiciFetch } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bundle, newDataDir, type Served, serve } from './served.js';
+import { bundle, fetchThroughSocket, newDataDir, type Served, serve } from './served.js';
 
 const DIM = 64;
 /** Bag of words, each word hashed to a dimension and a sign; then normalised. */
@@ -42,8 +41,7 @@ class HashedWords extends Embeddings {
 const token = 'langchain-test-token-0123456789';
 let served: Served;
 let dataDir: string;
-let agent: Agent;
-const realFetch = globalThis.fetch;
+let undo: (() => Promise<void>) | undefined;
 
 beforeAll(async () => {
   dataDir = newDataDir();
@@ -51,15 +49,12 @@ beforeAll(async () => {
   served = await serve(await bundle(), join(dataDir, 'db'), {
     VECTORS_TOKEN_FILE: join(dataDir, 'access-token'),
   });
-  agent = new Agent({ connect: { socketPath: served.socket } });
   // Every fetch of this test process goes to the socket, whatever host the URL names.
-  globalThis.fetch = ((input: Parameters<typeof fetch>[0], init?: RequestInit) =>
-    undiciFetch(input as string, { ...(init as object), dispatcher: agent })) as unknown as typeof fetch;
+  undo = fetchThroughSocket(served.socket);
 }, 60_000);
 
 afterAll(async () => {
-  globalThis.fetch = realFetch;
-  await agent?.close();
+  await undo?.();
   await served?.stop();
   rmSync(dataDir, { recursive: true, force: true });
 });

@@ -10,11 +10,10 @@ import { Document } from '@langchain/core/documents';
 import { FakeEmbeddings } from '@langchain/core/utils/testing';
 import { QdrantVectorStore } from '@langchain/qdrant';
 import { QdrantClient } from '@qdrant/js-client-rest';
-import { Agent, fetch as undiciFetch } from 'undici';
 import { afterAll, describe, expect, it } from 'vitest';
 import { makePackageSource } from '../../modules/vectors/package.js';
 import { moduleE2E } from '../helpers/module-e2e.js';
-import { bridge } from './served.js';
+import { bridge, fetchThroughSocket } from './served.js';
 
 const name = `vectors-sbx-${process.pid}`;
 const e = moduleE2E({
@@ -69,10 +68,7 @@ describe('vectors in its sandbox', () => {
     expect((await client.getCollection('s')).payload_schema.group).toMatchObject({ data_type: 'keyword' });
 
     // LangChain through the socket itself (no bridge): fetch sent through an undici Agent on it.
-    const agent = new Agent({ connect: { socketPath: e.socket(name) } });
-    const realFetch = globalThis.fetch;
-    globalThis.fetch = ((input: Parameters<typeof fetch>[0], init?: RequestInit) =>
-      undiciFetch(input as string, { ...(init as object), dispatcher: agent })) as unknown as typeof fetch;
+    const undo = fetchThroughSocket(e.socket(name));
     try {
       const store = await QdrantVectorStore.fromDocuments(
         [new Document({ pageContent: 'hello', metadata: { k: 1 } })],
@@ -82,8 +78,7 @@ describe('vectors in its sandbox', () => {
       const [doc] = await store.similaritySearch('hello', 1);
       expect(doc).toMatchObject({ pageContent: 'hello', metadata: { k: 1 } });
     } finally {
-      globalThis.fetch = realFetch;
-      await agent.close();
+      await undo();
     }
   }, 300_000);
 });

@@ -7,6 +7,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { connect, createServer, type Server } from 'node:net';
 import { join, resolve } from 'node:path';
+import { Agent, fetch as undiciFetch } from 'undici';
 import { bundleServer } from '../../modules/vectors/package.js';
 
 const repo = resolve(import.meta.dirname, '../..');
@@ -108,5 +109,21 @@ export async function bridge(socketPath: string): Promise<{ url: string; close()
         server.close(() => r());
         for (const s of open) s.destroy(); // idle keep-alive pipes
       }),
+  };
+}
+
+/**
+ * Sends every fetch of this process through an undici Agent connected to the socket, whatever host
+ * the URL names: what a Node program does for clients that take only a URL and call the global
+ * fetch (@qdrant/js-client-rest, and LangChain's QdrantVectorStore that builds one). Returns the undo.
+ */
+export function fetchThroughSocket(socketPath: string): () => Promise<void> {
+  const agent = new Agent({ connect: { socketPath } });
+  const real = globalThis.fetch;
+  globalThis.fetch = ((input: Parameters<typeof fetch>[0], init?: RequestInit) =>
+    undiciFetch(input as string, { ...(init as object), dispatcher: agent })) as unknown as typeof fetch;
+  return async () => {
+    globalThis.fetch = real;
+    await agent.close();
   };
 }
