@@ -211,6 +211,17 @@ describe('rag against the real embeddings, vectors and llm services', () => {
     expect(badPdf.status).toBe(400);
     const noQuery = await http(rag.socket, 'POST', '/v1/retrieve', { k: 2 });
     expect(noQuery.status).toBe(400);
+    // The llm's own refusal reaches the client with its parameter.
+    const hot = await http(rag.socket, 'POST', '/v1/chat/completions', {
+      messages: [{ role: 'user', content: 'lava' }],
+      temperature: 5,
+    });
+    expect(hot.status).toBe(400);
+    expect((hot.json as ApiError).error).toMatchObject({ param: 'temperature', message: /^llm: / });
+    const noUser = await http(rag.socket, 'POST', '/v1/chat/completions', {
+      messages: [{ role: 'system', content: 'hi' }],
+    });
+    expect(noUser.status).toBe(400);
   });
 
   it('splits chunks the model’s own tokenizer finds too long (a near character-level WordPiece)', async () => {

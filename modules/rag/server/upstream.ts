@@ -39,7 +39,8 @@ export class UpstreamError extends HttpError {
   readonly upstream: UpstreamName;
   readonly body: unknown;
   constructor(upstream: UpstreamName, status: number, message: string, body: unknown) {
-    super(status, message);
+    const param = (body as { error?: { param?: unknown } })?.error?.param;
+    super(status, message, typeof param === 'string' ? param : undefined);
     this.upstream = upstream;
     this.body = body;
   }
