@@ -58,3 +58,17 @@ export function outboundSummary(a: OutboundAudit): string[] {
     `${blocked} blocked, ${a.flows.length - blocked} allowed destination(s).`,
   ];
 }
+
+/**
+ * An install refused because a module asks for outbound network the admin has not approved
+ * (src/app's OutboundApprovalError, here by its fields: the front ends ask, naming the hosts).
+ */
+export function approvalAsked(err: unknown): { module: string; hosts: string[] } | undefined {
+  const e = err as { code?: unknown; module?: unknown; hosts?: unknown };
+  return e.code === 'network-not-approved' &&
+    typeof e.module === 'string' &&
+    Array.isArray(e.hosts) &&
+    e.hosts.every((h) => typeof h === 'string')
+    ? { module: e.module, hosts: e.hosts }
+    : undefined;
+}

@@ -4,6 +4,8 @@
  * may come from a repository, a key or a container and is escaped when a page renders it.
  */
 
+import type { OutboundRow } from '../present/outbound.js';
+
 export type Maybe<T> = { available: true; value: T } | { available: false; reason: string };
 
 export interface HostView {
@@ -97,15 +99,7 @@ export interface Overview {
 /** `blueprint audit outbound` as rows (src/present/outbound.ts), blocked first. */
 export interface OutboundView {
   summary: string[];
-  rows: Array<{
-    who: string;
-    destination: string;
-    count: string;
-    firstSeen: string;
-    lastSeen: string;
-    verdict: string;
-    blocked: boolean;
-  }>;
+  rows: OutboundRow[];
 }
 
 /** Module name -> the outbound hosts the admin approved on the page that named them (issue 19). */

@@ -53,11 +53,3 @@ export function approvalsFrom(values: string[]): Record<string, string[]> | unde
   }
   return out;
 }
-
-/** An install refused for outbound network not approved (src/app's OutboundApprovalError): its module and hosts. */
-export function approvalAsked(err: unknown): { module: string; hosts: string[] } | undefined {
-  const e = err as { code?: unknown; module?: unknown; hosts?: unknown };
-  return e.code === 'network-not-approved' && typeof e.module === 'string' && Array.isArray(e.hosts)
-    ? { module: e.module, hosts: e.hosts.map(String) }
-    : undefined;
-}

@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { escapeText } from '../present/escape.js';
+import { approvalAsked } from '../present/outbound.js';
 import { assets } from './assets.js';
 import { type PageOptions, page, stateTone } from './layout.js';
 import type { Approvals, DashboardOps, PackageAction, ServiceAction } from './ops.js';
 import * as P from './pages.js';
-import { approvalAsked, approvalBody, approvalsFrom, outboundBody } from './pages-outbound.js';
+import { approvalBody, approvalsFrom, outboundBody } from './pages-outbound.js';
 import {
   allowedHost,
   clearedCookie,

@@ -6,33 +6,21 @@
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { openBox } from '../../src/app/index.js';
 import { findRegistration } from '../../src/core/services/registry.js';
 import { HOSTS, outboundRepo, removeModule } from '../helpers/outbound-module.js';
+import { rootsPerTest } from '../helpers/roots.js';
 import { buildHello, uniqueName } from '../services/helpers.js';
-import { tempRoot } from '../setup/helpers.js';
 import { frameWith, renderApp, sourcesFor, type } from './helpers.js';
 
-let root: string;
-let work: string;
-const cleanups: (() => Promise<void>)[] = [];
-beforeEach(async () => {
-  const a = await tempRoot('tui-out-root');
-  const b = await tempRoot('tui-out-work');
-  root = a.root;
-  work = b.root;
-  cleanups.push(a.cleanup, b.cleanup);
-});
-afterEach(async () => {
-  for (const c of cleanups.splice(0)) await c();
-});
+const t = rootsPerTest('tui-out');
 
 const installedJson = () =>
-  readFile(path.join(root, 'var/lib/blueprint/pkg/installed.json'), 'utf8').catch(() => '');
+  readFile(path.join(t.root, 'var/lib/blueprint/pkg/installed.json'), 'utf8').catch(() => '');
 
 async function toApproval(name: string) {
-  const app = renderApp(sourcesFor(root));
+  const app = renderApp(sourcesFor(t.root));
   await type(app, '2');
   await frameWith(app, 'Packages (1)');
   await type(app, 'i');
@@ -44,7 +32,7 @@ async function toApproval(name: string) {
 describe('installing an outbound module from the console', () => {
   it('shows the hosts first; n installs nothing', async () => {
     const name = uniqueName('bpt-tui-out');
-    await outboundRepo(root, work, name);
+    await outboundRepo(t.root, t.work, name);
     const { app, dialog } = await toApproval(name);
     expect(dialog).toContain(`${name} asks to connect to these hosts; its container can reach nothing else:`);
     for (const h of HOSTS) expect(dialog).toContain(`  ${h}`);
@@ -58,8 +46,8 @@ describe('installing an outbound module from the console', () => {
 
   it('an approval holds for the hosts shown only: another list is refused, naming the declared one', async () => {
     const name = uniqueName('bpt-app-out');
-    await outboundRepo(root, work, name);
-    const box = openBox(root);
+    await outboundRepo(t.root, t.work, name);
+    const box = openBox(t.root);
     const err = await box.packages
       .install([name], { approveOutbound: { [name]: ['api.example.org:443'] } })
       .catch((e: unknown) => e);
@@ -78,13 +66,13 @@ describe('installing an outbound module from the console', () => {
   it('y approves exactly those hosts and installs the real module; its registration holds them', async () => {
     const name = uniqueName('bpt-tui-out');
     const build = await buildHello();
-    await outboundRepo(root, work, name, build);
-    cleanups.unshift(() => removeModule(root, name));
+    await outboundRepo(t.root, t.work, name, build);
+    t.defer(() => removeModule(t.root, name));
     const { app } = await toApproval(name);
     await type(app, 'y');
     const done = await frameWith(app, /Done\.|error|refused/i, 2400);
     expect(done).toContain('Done.');
-    const reg = await findRegistration(root, name);
+    const reg = await findRegistration(t.root, name);
     expect(reg?.approvals).toEqual({ outboundNetwork: true, outbound: HOSTS });
     expect(await installedJson()).toContain(name);
     app.unmount();

@@ -6,30 +6,18 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterEach, beforeEach, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { HOSTS, outboundRepo } from '../helpers/outbound-module.js';
 import { bpkg } from '../helpers/pkg.js';
+import { rootsPerTest } from '../helpers/roots.js';
 import { uniqueName } from '../services/helpers.js';
-import { tempRoot } from '../setup/helpers.js';
 
-let root: string;
-let work: string;
-const cleanups: (() => Promise<void>)[] = [];
-beforeEach(async () => {
-  const a = await tempRoot('json-out-root');
-  const b = await tempRoot('json-out-work');
-  root = a.root;
-  work = b.root;
-  cleanups.push(a.cleanup, b.cleanup);
-});
-afterEach(async () => {
-  for (const c of cleanups.splice(0)) await c();
-});
+const t = rootsPerTest('json-out');
 
 it.skipIf(!existsSync('dist/blueprint'))('--json names the module and the hosts to approve', async () => {
   const name = uniqueName('bpt-json-out');
-  await outboundRepo(root, work, name);
-  const r = await bpkg(root, ['--json', 'install', name]);
+  await outboundRepo(t.root, t.work, name);
+  const r = await bpkg(t.root, ['--json', 'install', name]);
   expect(r.code).toBe(4);
   expect(JSON.parse(r.stdout).error).toMatchObject({
     code: 'network-not-approved',
@@ -37,6 +25,6 @@ it.skipIf(!existsSync('dist/blueprint'))('--json names the module and the hosts 
     hosts: HOSTS,
   });
   expect(
-    await readFile(path.join(root, 'var/lib/blueprint/pkg/installed.json'), 'utf8').catch(() => ''),
+    await readFile(path.join(t.root, 'var/lib/blueprint/pkg/installed.json'), 'utf8').catch(() => ''),
   ).not.toContain(name);
 });

@@ -5,24 +5,13 @@
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { rootsPerTest } from '../helpers/roots.js';
 import { makeCatalog } from '../setup/catalog-fixture.js';
-import { sshPublicKey, tempRoot } from '../setup/helpers.js';
+import { sshPublicKey } from '../setup/helpers.js';
 import { frameWith, renderApp, sourcesFor, type } from './helpers.js';
 
-let root: string;
-let work: string;
-const cleanups: (() => Promise<void>)[] = [];
-beforeEach(async () => {
-  const a = await tempRoot('ink-cat');
-  const b = await tempRoot('ink-cat-work');
-  root = a.root;
-  work = b.root;
-  cleanups.push(a.cleanup, b.cleanup);
-});
-afterEach(async () => {
-  for (const c of cleanups.splice(0)) await c();
-});
+const t = rootsPerTest('ink-cat');
 
 const ENTER = '\r';
 const SPACE = ' ';
@@ -30,7 +19,7 @@ const DOWN = '\x1b[B';
 
 /** Answers every step up to the module step: no SSH, no repository, defaults elsewhere. */
 async function toModuleStep() {
-  const app = renderApp(sourcesFor(root), { initial: 'setup', wizardOnly: true });
+  const app = renderApp(sourcesFor(t.root), { initial: 'setup', wizardOnly: true });
   await frameWith(app, 'Step 1 of');
   await type(app, '\x15', 'box-18', ENTER);
   await frameWith(app, 'Time zone');
@@ -57,7 +46,7 @@ async function toModuleStep() {
 
 describe('the setup wizard with the offline catalog', () => {
   it('shows each module with its needs and the box, installs what was chosen from the catalog', async () => {
-    await makeCatalog(root, work, { imageBytes: 300_000 });
+    await makeCatalog(t.root, t.work, { imageBytes: 300_000 });
     const app = await toModuleStep();
     const step = await frameWith(app, 'Modules to install from the offline catalog');
     // No repository was given: the checklist is the whole module choice, in the same 11 steps.
@@ -78,14 +67,14 @@ describe('the setup wizard with the offline catalog', () => {
     expect(await frameWith(app, 'Apply these changes?')).toContain('Modules: alpha');
     await type(app, 'y');
     await frameWith(app, 'Done.');
-    const installed = await readFile(path.join(root, 'var/lib/blueprint/pkg/installed.json'), 'utf8');
+    const installed = await readFile(path.join(t.root, 'var/lib/blueprint/pkg/installed.json'), 'utf8');
     expect(installed).toMatch(/"name": ?"alpha"[\s\S]*"origin": ?"catalog"/);
     expect(installed).not.toContain('"beta"');
     app.unmount();
   });
 
   it('a module asking for outbound network is shown with its hosts but cannot be chosen in setup', async () => {
-    await makeCatalog(root, work, { outbound: ['api.example.org:443'] });
+    await makeCatalog(t.root, t.work, { outbound: ['api.example.org:443'] });
     const app = await toModuleStep();
     await frameWith(app, 'Modules to install from the offline catalog');
     await type(app, DOWN, DOWN, SPACE);
@@ -96,15 +85,17 @@ describe('the setup wizard with the offline catalog', () => {
   });
 
   it('Enter with nothing chosen installs no module', async () => {
-    await makeCatalog(root, work);
+    await makeCatalog(t.root, t.work);
     const app = await toModuleStep();
     await frameWith(app, 'Modules to install from the offline catalog');
     await type(app, ENTER);
     await frameWith(app, 'Apply these changes?');
     await type(app, 'y');
     await frameWith(app, 'Done.');
-    await expect(readFile(path.join(root, 'var/lib/blueprint/pkg/installed.json'), 'utf8')).rejects.toThrow();
-    await expect(readFile(path.join(root, 'etc/blueprint/repos.d/catalog.json'))).rejects.toThrow();
+    await expect(
+      readFile(path.join(t.root, 'var/lib/blueprint/pkg/installed.json'), 'utf8'),
+    ).rejects.toThrow();
+    await expect(readFile(path.join(t.root, 'etc/blueprint/repos.d/catalog.json'))).rejects.toThrow();
     app.unmount();
   });
 

@@ -1,6 +1,7 @@
 import { Text } from 'ink';
 import { useCallback, useEffect, useState } from 'react';
 import type { OutboundApprovals } from '../../app/index.js';
+import { approvalAsked } from '../../present/outbound.js';
 import { Confirm } from '../components/Confirm.js';
 import { ListScreen } from '../components/ListScreen.js';
 import { Operation } from '../components/Operation.js';
@@ -13,17 +14,6 @@ type Mode =
   | { kind: 'run'; action: PackageAction; name: string; approvals?: OutboundApprovals }
   /** The install named a module's outbound hosts: nothing is installed until the admin approves them. */
   | { kind: 'approve'; name: string; module: string; hosts: string[]; approvals: OutboundApprovals };
-
-/** An install refused for outbound network the admin has not approved, with the module's hosts. */
-function approvalAsked(err: unknown): { module: string; hosts: string[] } | undefined {
-  const e = err as { code?: unknown; module?: unknown; hosts?: unknown };
-  return e.code === 'network-not-approved' &&
-    typeof e.module === 'string' &&
-    Array.isArray(e.hosts) &&
-    e.hosts.every((h) => typeof h === 'string')
-    ? { module: e.module, hosts: e.hosts }
-    : undefined;
-}
 
 export function Packages(props: ScreenProps) {
   const { sources } = props;
