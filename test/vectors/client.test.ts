@@ -265,6 +265,60 @@ describe('points', () => {
   });
 });
 
+describe('maximal marginal relevance', () => {
+  it('picks the most relevant, then what is relevant and unlike the picked; scores stay similarities', async () => {
+    await client.createCollection('mmr', { vectors: { size: 4, distance: 'Cosine' } });
+    // Five near-copies of one direction, three other directions at some angle to the query.
+    const points = [
+      ...Array.from({ length: 5 }, (_, i) => ({ id: i, vector: [1, 0.01 * i, 0, 0] })),
+      { id: 10, vector: [0.7, 0.7, 0, 0] },
+      { id: 11, vector: [0.7, 0, 0.7, 0] },
+      { id: 12, vector: [0.7, 0, 0, 0.7] },
+    ];
+    await client.upsert('mmr', { points });
+    const query = [1, 0.05, 0.04, 0.03];
+    const plain = (await client.query('mmr', { query, limit: 8 })).points;
+    expect(plain.slice(0, 4).every((p) => (p.id as number) < 5)).toBe(true);
+    const score = new Map(plain.map((p) => [p.id, p.score]));
+    const diverse = (
+      await client.query('mmr', {
+        query: { nearest: query, mmr: { diversity: 0.5, candidates_limit: 8 } },
+        limit: 4,
+      })
+    ).points;
+    expect(diverse[0]!.id).toBe(plain[0]!.id);
+    expect(
+      diverse
+        .slice(1)
+        .map((p) => p.id)
+        .sort(),
+    ).toEqual([10, 11, 12]);
+    for (const p of diverse) expect(p.score).toBe(score.get(p.id));
+    // Diversity 0 is plain relevance; candidates_limit defaults to the limit (a reorder only).
+    const none = (
+      await client.query('mmr', {
+        query: { nearest: query, mmr: { diversity: 0, candidates_limit: 8 } },
+        limit: 4,
+      })
+    ).points;
+    expect(none.map((p) => p.id)).toEqual(plain.slice(0, 4).map((p) => p.id));
+    const reorder = (
+      await client.query('mmr', { query: { nearest: query, mmr: { diversity: 1 } }, limit: 3 })
+    ).points;
+    expect(reorder.map((p) => p.id).sort()).toEqual(
+      plain
+        .slice(0, 3)
+        .map((p) => p.id)
+        .sort(),
+    );
+    const wrong = await raw('POST', '/collections/mmr/points/query', {
+      query: { nearest: query, mmr: { diversity: 2 } },
+    });
+    expect(wrong.status).toBe(400);
+    expect(wrong.json.status.error).toMatch(/mmr.diversity/);
+  });
+});
+
 describe('HNSW', () => {
   it('approximate search over a graph agrees with exact search (recall@10 ≥ 0.9), also filtered', async () => {
     const r = rng(3);

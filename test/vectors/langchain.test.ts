@@ -135,11 +135,24 @@ describe('LangChain JS (@langchain/qdrant) over the socket', () => {
     expect((await again.similaritySearch('tea with milk', 1))[0]!.id).toBe(ids[0]);
   });
 
-  it('maximal marginal relevance is refused with a 400 naming it, not answered as plain search', async () => {
-    const store = new QdrantVectorStore(new HashedWords(), config);
-    await expect(store.maxMarginalRelevanceSearch('bread', { k: 2, fetchK: 4 })).rejects.toMatchObject({
-      status: 400,
-      data: { status: { error: expect.stringMatching(/"mmr" is not supported/) } },
-    });
+  it('maxMarginalRelevanceSearch: the second pick is not a copy of the first', async () => {
+    const same = 'bread and butter for breakfast';
+    const store = await QdrantVectorStore.fromDocuments(
+      [
+        new Document({ pageContent: same, metadata: { n: 1 } }),
+        new Document({ pageContent: same, metadata: { n: 2 } }),
+        new Document({ pageContent: 'a recipe for bread with flour and yeast', metadata: { n: 3 } }),
+        new Document({ pageContent: 'the stock market fell on monday', metadata: { n: 4 } }),
+      ],
+      new HashedWords(),
+      { ...config, collectionName: 'lc-mmr' },
+    );
+    const plain = await store.similaritySearch(same, 2);
+    expect(plain.map((d) => d.pageContent)).toEqual([same, same]);
+    // LangChain sends its lambda as Qdrant's diversity.
+    const diverse = await store.maxMarginalRelevanceSearch(same, { k: 2, fetchK: 4, lambda: 0.7 });
+    expect(diverse).toHaveLength(2);
+    expect(diverse[0]!.pageContent).toBe(same);
+    expect(diverse[1]!.pageContent).not.toBe(same);
   });
 });

@@ -18,6 +18,7 @@ import type { Collection } from './collection.js';
 import { parseFilter } from './filter.js';
 import { compareIds, parsePointId } from './ids.js';
 import { API_VERSION, collectionInfo, telemetry } from './info.js';
+import { type Mmr, mmrSelect, parseMmr } from './mmr.js';
 import { type BodyParser, bodyParser } from './offload.js';
 import {
   bad,
@@ -110,13 +111,15 @@ export function createVectorsServer(store: Store, opts: ApiOptions): KitServer {
     if (o.using !== undefined && o.using !== null && o.using !== '')
       throw bad('named vectors ("using") are not supported');
     let vector: unknown = kind === 'search' ? o.vector : o.query;
+    let mmr: Mmr | undefined;
     if (kind === 'query' && isObject(vector)) {
       if (!('nearest' in vector))
         throw bad(
           `query ${Object.keys(vector).join(', ')} is not supported; give a vector or {"nearest": vector}`,
         );
-      // {"nearest", "mmr"} (maximal marginal relevance) is refused, not answered as plain nearest.
-      vector = body(vector, ['nearest'], 'query').nearest;
+      const n = body(vector, ['nearest', 'mmr'], 'query');
+      if (n.mmr !== undefined && n.mmr !== null) mmr = parseMmr(n.mmr);
+      vector = n.nearest;
     }
     if (isObject(vector) && 'vector' in vector && kind === 'search') vector = vector.vector;
     const filter = o.filter === undefined || o.filter === null ? undefined : parseFilter(o.filter);
@@ -147,17 +150,18 @@ export function createVectorsServer(store: Store, opts: ApiOptions): KitServer {
         vector = Array.from(c.vectorOf(l));
       }
       const q = parseVector(vector, c.config.size);
-      labels = c
-        .search(q, limit + offset, {
-          filter,
-          ef:
-            params.hnsw_ef === undefined || params.hnsw_ef === null
-              ? undefined
-              : int(params.hnsw_ef, 'params.hnsw_ef', 128, 1, 100_000),
-          exact: params.exact === true,
-          threshold: o.score_threshold as number | undefined,
-        })
-        .slice(offset);
+      const want = limit + offset;
+      labels = c.search(q, mmr ? (mmr.candidates ?? want) : want, {
+        filter,
+        ef:
+          params.hnsw_ef === undefined || params.hnsw_ef === null
+            ? undefined
+            : int(params.hnsw_ef, 'params.hnsw_ef', 128, 1, 100_000),
+        exact: params.exact === true,
+        threshold: o.score_threshold as number | undefined,
+      });
+      if (mmr) labels = mmrSelect(c, labels, mmr.lambda, want);
+      labels = labels.slice(offset);
     }
     return labels.map(({ label, score }) => ({
       version: c.versions[label] ?? 0,
