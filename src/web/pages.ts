@@ -136,7 +136,7 @@ export function jobBody(id: string, title: string, lines: string[], state: strin
   return html`<section class="card"><p>${title}: <strong data-state data-testid="job-state">${state}</strong></p>
 <pre class="log" data-stream="/jobs/${enc(id)}/events" aria-live="polite" tabindex="0" data-testid="progress"></pre>
 <noscript><pre class="log">${lines.join('\n')}</pre><p><a href="/jobs/${enc(id)}">Reload</a> to see more.</p></noscript>
-<p data-when-done hidden><a href="/packages">Back to packages</a> · <a href="/services">Services</a></p></section>`;
+<p data-when-done hidden><a href="/jobs/${enc(id)}">The result</a> (and what to approve, if asked) · <a href="/packages">Back to packages</a> · <a href="/services">Services</a></p></section>`;
 }
 
 export function gpuBody(g: Maybe<GpuView[]>): Part {
