@@ -225,9 +225,20 @@ async function loadPdfjs(): Promise<PdfJs> {
     const g = globalThis as { pdfjsWorker?: unknown };
     // The legacy build: the modern one calls Uint8Array.prototype.toHex and other ES2025+
     // methods that Node 24 lacks; the legacy build brings polyfills for them.
-    // @ts-expect-error the worker module ships without type declarations
-    g.pdfjsWorker ??= await import('pdfjs-dist/legacy/build/pdf.worker.mjs');
-    pdfjs = (await import('pdfjs-dist/legacy/build/pdf.mjs')) as PdfJs;
+    // At load pdf.js looks for a canvas package to draw with and warns that "rendering may be
+    // broken" without it; text extraction never draws, so those lines would only mislead an admin
+    // reading the log. Other warnings pass.
+    const warn = console.warn;
+    console.warn = (...args: unknown[]) => {
+      if (!/canvas|Cannot polyfill/.test(String(args[0]))) warn(...args);
+    };
+    try {
+      // @ts-expect-error the worker module ships without type declarations
+      g.pdfjsWorker ??= await import('pdfjs-dist/legacy/build/pdf.worker.mjs');
+      pdfjs = (await import('pdfjs-dist/legacy/build/pdf.mjs')) as PdfJs;
+    } finally {
+      console.warn = warn;
+    }
   }
   return pdfjs;
 }

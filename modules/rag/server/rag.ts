@@ -127,8 +127,9 @@ export class Rag {
     const sha256 = createHash('sha256').update(input.bytes).digest('hex');
     const known = this.store.findBySha(input.collection, sha256);
     if (known) return { ...known, duplicate: true };
-    const info = await this.embedder.info(signal);
+    // Parsed first: a broken document is the client's 4xx whether or not the other modules are up.
     const parsed = await this.parse(input.kind, input.bytes);
+    const info = await this.embedder.info(signal);
     const chunks = chunkSections(parsed.sections, this.chunking(info));
     if (chunks.length === 0)
       throw new HttpError(
