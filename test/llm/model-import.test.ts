@@ -191,6 +191,30 @@ describe('blueprint model import', () => {
   });
 });
 
+describe("the box key's signatures", () => {
+  it('are OpenPGP signatures GnuPG verifies (made from a digest hashed off the main thread)', async () => {
+    const { LocalKey } = await import('../../src/core/pkg/local-key.js');
+    const { layout } = await import('../../src/core/system/paths.js');
+    const key = new LocalKey(layout(path.join(work, 'sig-root')));
+    const fpr = await key.ensure();
+    expect(await key.ensure()).toBe(fpr); // made once
+    const file = path.join(work, 'signed.bin');
+    writeFileSync(file, Buffer.alloc(5 * 1024 * 1024 + 3, 7));
+    writeFileSync(`${file}.asc`, await key.sign(file));
+    const home = path.join(work, 'gnupg');
+    mkdirSync(home, { mode: 0o700 });
+    const gpg = (...args: string[]) =>
+      execFileSync('gpg', ['--batch', '--homedir', home, '--status-fd', '1', ...args], {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'ignore'],
+      });
+    gpg('--import', path.join(work, 'sig-root/var/lib/blueprint/local-key/public.asc'));
+    expect(gpg('--verify', `${file}.asc`, file)).toContain(`VALIDSIG ${fpr.toUpperCase()}`);
+    writeFileSync(file, Buffer.alloc(5 * 1024 * 1024 + 3, 8));
+    expect(() => gpg('--verify', `${file}.asc`, file)).toThrow();
+  });
+});
+
 describe('the box key is trusted for local packages only', () => {
   const root = path.join(work, 'root');
   const secret = path.join(root, 'var/lib/blueprint/local-key/secret.asc');
