@@ -152,6 +152,7 @@ export class Rag {
       const id = randomUUID();
       await this.store.mark({ id, op: 'ingest', collection: input.collection });
       this.inflight.add(id);
+      const state = { uncertain: false };
       try {
         const count = await this.indexChunks(
           id,
@@ -159,6 +160,7 @@ export class Rag {
           chunks,
           Math.min(this.config.batch, info.maxBatch),
           signal,
+          state,
         );
         const record: DocumentRecord = {
           id,
@@ -180,45 +182,68 @@ export class Rag {
         return { ...record, duplicate: false };
       } catch (err) {
         this.inflight.delete(id);
-        await this.rollback(input.collection, id);
+        await this.rollback(input.collection, id, state.uncertain);
         throw err;
       }
     });
   }
 
+  /**
+   * Embeds and writes the chunks batch by batch, the next batch embedded while the last one is
+   * written (an upsert waits for the vectors module's fsync). Returns how many were written.
+   */
   private async indexChunks(
     id: string,
     input: IngestInput,
     chunks: Chunk[],
     batch: number,
     signal: AbortSignal,
+    state: { uncertain: boolean },
   ) {
     let n = 0;
-    for (let i = 0; i < chunks.length; i += batch) {
-      if (signal.aborted) throw new ClientGoneError();
-      const embedded = await this.embedder.chunks(chunks.slice(i, i + batch), signal);
-      const points = embedded.map(({ chunk, vector }) => ({
-        id: pointId(id, n),
-        vector,
-        payload: {
-          document: id,
-          source: input.source,
-          chunk: n++,
-          page: chunk.page,
-          heading: chunk.heading,
-          text: chunk.text,
-        },
-      }));
-      await this.index.upsert(input.collection, points, signal);
+    let writing: Promise<void> = Promise.resolve();
+    let failed: { err: unknown } | undefined;
+    try {
+      for (let i = 0; i < chunks.length; i += batch) {
+        if (signal.aborted) throw new ClientGoneError();
+        const embedded = await this.embedder.chunks(chunks.slice(i, i + batch), signal);
+        await writing;
+        if (failed) throw failed.err;
+        const points = embedded.map(({ chunk, vector }) => ({
+          id: pointId(id, n),
+          vector,
+          payload: {
+            document: id,
+            source: input.source,
+            chunk: n++,
+            page: chunk.page,
+            heading: chunk.heading,
+            text: chunk.text,
+          },
+        }));
+        // Not aborted with the client: a write cut off mid-way could land after the rollback's delete.
+        writing = this.index.upsert(input.collection, points).catch((err: unknown) => {
+          failed = { err };
+          state.uncertain = true;
+        });
+      }
+    } finally {
+      // Never leave an upsert running behind a rollback: it could land after the delete.
+      await writing;
     }
+    if (failed) throw failed.err;
     return n;
   }
 
-  /** Undoes a failed ingest now; if vectors cannot be reached the marker stays for recovery. */
-  private async rollback(collection: string, id: string): Promise<void> {
+  /**
+   * Undoes a failed ingest now. The marker stays for the next recovery (before the next change, or
+   * at start) when vectors cannot be reached, or when a write to it failed without an answer: such
+   * a write may still land after this delete, and the recovery deletes again.
+   */
+  private async rollback(collection: string, id: string, uncertain: boolean): Promise<void> {
     try {
       await this.index.deleteDocument(collection, id);
-      await this.store.unmark(id);
+      if (!uncertain) await this.store.unmark(id);
       this.log(`rolled back document ${id}: its chunks are removed from vectors`);
     } catch (err) {
       this.log(`rollback of document ${id} postponed to the next recovery: ${(err as Error).message}`);
