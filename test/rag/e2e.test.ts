@@ -1,0 +1,148 @@
+import { writeFileSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { corpus, questions } from '../fixtures/rag/corpus.js';
+import { moduleE2E, podman } from '../helpers/module-e2e.js';
+import { GLOVE_MODEL, ROLES, stackNames, stackSources } from '../helpers/rag-stack.js';
+
+// The rag module as a user gets it, on the real engine: four modules built as packages (embeddings
+// with the GloVe model, vectors, llm with the tiny llama, rag), signed into one repository;
+// `bpkg install RAG` brings the three it uses; `service start RAG` starts them first; documents go
+// in with `blueprint rag ingest DIR` (the built executable), answers come out with their sources,
+// and a removed document's chunks are gone from vectors (asked through the vectors socket).
+//
+// That rag reaches only the sockets it declared is proved from inside a container, generically, by
+// test/services/wiring.test.ts (an undeclared socket is not there; another user namespace given a
+// socket folder is refused); here the rag container's mounts are checked to be exactly its three.
+const names = stackNames(`e2e-${process.pid}`);
+const e = moduleE2E({
+  prefix: 'bp-rag-e2e-',
+  install: [names.rag], // the other three come as what it uses
+  remove: [names.rag, names.llm, names.vectors, names.embeddings],
+  timeoutMs: 900_000,
+  sources: (work) => stackSources(work, names),
+});
+const rag = (...args: string[]) => e.run(['rag', ...args, '--service', names.rag]);
+const ragJson = async (...args: string[]) => {
+  const r = await e.run(['--json', 'rag', ...args, '--service', names.rag]);
+  return { code: r.code, stderr: r.stderr, json: r.stdout ? JSON.parse(r.stdout) : undefined };
+};
+const pointsOf = async (document: string) => {
+  const r = await e.call(names.vectors, 'POST', '/collections/rag-default/points/count', {
+    filter: { must: [{ key: 'document', match: { value: document } }] },
+    exact: true,
+  });
+  expect(r.status, JSON.stringify(r.body)).toBe(200);
+  return (r.body as { result: { count: number } }).result.count;
+};
+interface Doc {
+  id: string;
+  source: string;
+  chunks: number;
+  pages: number;
+}
+const docs = new Map<string, Doc>();
+
+describe('rag end to end (four sandboxed modules from a signed repository)', () => {
+  it('bpkg installed what rag uses; service start starts them first, each healthy', async () => {
+    const installed = JSON.parse((await e.bpkg(['--json', 'list'])).stdout) as { name: string }[];
+    expect(installed.map((p) => p.name).sort()).toEqual(Object.values(names).sort());
+    expect(await e.blueprint('service', 'start', names.rag)).toMatchObject({ healthy: true });
+    const running = (await podman('ps', '--format', '{{.Names}}')).split('\n');
+    for (const n of Object.values(names)) expect(running).toContain(`blueprint-${n}`);
+    const info = (await e.call(names.rag, 'GET', '/info')).body;
+    expect(info).toMatchObject({ embeddings: { model: GLOVE_MODEL, dimensions: 100 } });
+  }, 300_000);
+
+  it('its container has the three used sockets, read-only, and no network', async () => {
+    const inspect = JSON.parse(await podman('inspect', `blueprint-${names.rag}`))[0];
+    const binds = (inspect.Mounts as { Type: string; Destination: string; RW: boolean }[])
+      .filter((m) => m.Type === 'bind')
+      .map((m) => [m.Destination, m.RW])
+      .sort();
+    expect(binds).toEqual(
+      [
+        ...ROLES.map((r) => [`/run/blueprint/uses/${names[r]}`, false]),
+        ['/run/rag', true],
+        ['/var/lib/rag', true],
+      ].sort(),
+    );
+    expect(inspect.HostConfig.NetworkMode).toBe('none');
+  });
+
+  it('blueprint rag ingest DIR: each file indexed (the PDF with its pages), a broken one reported, the rest sent', async () => {
+    const dir = join(e.work, 'docs');
+    await mkdir(dir);
+    for (const d of await corpus()) writeFileSync(join(dir, d.source), d.bytes);
+    writeFileSync(join(dir, 'broken.pdf'), '%PDF-1.4 not really a PDF');
+    const r = await rag('ingest', dir);
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toMatch(/error: docs\/broken\.pdf: failed: /);
+    expect(r.stdout).toContain('4 indexed, 0 duplicates, 1 failed');
+    const list = await ragJson('list');
+    expect(list.code, list.stderr).toBe(0);
+    for (const d of list.json as Doc[]) docs.set(d.source.replace(/^docs\//, ''), d);
+    expect([...docs.keys()].sort()).toEqual(['bread.md', 'football.html', 'markets.txt', 'volcanoes.pdf']);
+    expect(docs.get('volcanoes.pdf')!.pages).toBe(2);
+    // The same content again is recognised, nothing indexed twice.
+    const again = await ragJson('ingest', join(dir, 'bread.md'), join(dir, 'markets.txt'));
+    expect(again.json).toMatchObject({ ingested: 0, duplicates: 2, failed: 0 });
+    expect(again.code).toBe(0);
+  }, 300_000);
+
+  it('a question on one topic retrieves that document first', async () => {
+    for (const q of questions) {
+      const r = await e.call(names.rag, 'POST', '/v1/retrieve', { query: q.query, k: 4 });
+      expect(r.status, JSON.stringify(r.body)).toBe(200);
+      const chunks = (r.body as { chunks: { source: string; document: string; page: number | null }[] })
+        .chunks;
+      expect(chunks[0]!.source, q.query).toBe(`docs/${q.source}`);
+      expect(chunks[0]!.document).toBe(docs.get(q.source)!.id);
+    }
+    const lava = (await e.call(names.rag, 'POST', '/v1/retrieve', { query: questions[0]!.query, k: 1 }))
+      .body as {
+      chunks: { page: number }[];
+    };
+    expect(lava.chunks[0]!.page).toBe(2); // the eruption is on the PDF's second page
+  }, 120_000);
+
+  it('blueprint rag ask --stream: the answer streams, then the right sources', async () => {
+    const q = questions[2]!; // football
+    const r = await rag('ask', q.query, '--stream', '--k', '2', '--max-tokens', '8');
+    expect(r.code, r.stderr).toBe(0);
+    const [answer, sources] = r.stdout.split('\n\nSources:\n');
+    expect(answer!.length).toBeGreaterThan(0);
+    expect(sources!.split('\n')[0]).toMatch(/^ {2}1\. docs\/football\.html \[[^\]]+\] \(score [\d.]+\)$/);
+    // The stream itself, through the three sandboxed hops: several chunks, the sources on the first.
+    const events: string[] = [];
+    const s = await e.call(names.rag, 'POST', '/v1/chat/completions', {
+      messages: [{ role: 'user', content: q.query }],
+      stream: true,
+      max_tokens: 8,
+      k: 2,
+    });
+    expect(s.status).toBe(200);
+    for (const ev of String(s.body).split('\n\n')) if (ev.startsWith('data: ')) events.push(ev.slice(6));
+    expect(events.at(-1)).toBe('[DONE]');
+    const chunks = events.slice(0, -1).map((x) => JSON.parse(x));
+    expect(chunks.length).toBeGreaterThan(2);
+    expect(chunks[0].sources[0]).toMatchObject({
+      source: 'docs/football.html',
+      document: docs.get('football.html')!.id,
+    });
+  }, 180_000);
+
+  it('blueprint rag remove ID: the document and its chunks are gone from vectors, the others stay', async () => {
+    const doc = docs.get('volcanoes.pdf')!;
+    const before = await pointsOf(doc.id);
+    expect(before).toBe(doc.chunks);
+    const r = await ragJson('remove', doc.id);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.json).toEqual({ id: doc.id, chunks: before, deleted: true });
+    expect(await pointsOf(doc.id)).toBe(0);
+    expect(await pointsOf(docs.get('bread.md')!.id)).toBe(docs.get('bread.md')!.chunks);
+    expect(((await ragJson('list')).json as Doc[]).map((d) => d.id)).not.toContain(doc.id);
+    expect((await rag('remove', doc.id)).code).toBe(3);
+  });
+});
