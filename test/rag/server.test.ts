@@ -306,11 +306,20 @@ describe('rag against the real embeddings, vectors and llm services', () => {
     }
   }, 120_000);
 
-  it('answers 503 naming the module that is down', async () => {
+  it('answers 413 over its limits, and 503 naming the module that is down', async () => {
     const other = await startRag(stack, mkdtempSync(join(stack.dir, 'data-')), {
       BLUEPRINT_USES_EMBEDDINGS_SOCKET: join(stack.dir, 'nothing-here.sock'),
+      RAG_MAX_PDF_PAGES: '1',
+      RAG_MAX_BODY_BYTES: '100000',
     });
     try {
+      // Limits come first, from the parse worker and the kit, whatever the other modules do.
+      const pdf = (await corpus())[0]!;
+      const pages = await ingest(other.socket, pdf.source, pdf.contentType, pdf.bytes);
+      expect(pages.status).toBe(413);
+      expect((pages.json as ApiError).error.message).toMatch(/2 pages, more than the limit of 1/);
+      const big = await ingest(other.socket, 'big.txt', 'text/plain', Buffer.alloc(200_000, 'a'));
+      expect(big.status).toBe(413);
       const r = await http(other.socket, 'POST', '/v1/retrieve', { query: 'lava' });
       expect(r.status).toBe(503);
       expect((r.json as ApiError).error.message).toMatch(/the embeddings module is unavailable/);
