@@ -35,6 +35,13 @@ describe('collectFiles', () => {
     expect(refused).toEqual([]);
   });
 
+  it('a folder named through a link is walked as its target, its files named under the name given', async () => {
+    const { base, docs } = tree();
+    symlinkSync(docs, join(base, 'alias'));
+    const { files } = await collectFiles([join(base, 'alias')], EXT);
+    expect(files.map((f) => [f.name, f.path])).toContainEqual(['alias/a.txt', join(docs, 'a.txt')]);
+  });
+
   it('attack: a link out of the folder (to a file, a folder, or nowhere) is refused and named; a link inside is taken', async () => {
     const { base, docs } = tree();
     symlinkSync(join(base, 'secret.txt'), join(docs, 'leak.txt'));

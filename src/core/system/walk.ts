@@ -65,7 +65,8 @@ export async function collectFiles(
     }
     if (st.isDirectory()) {
       const base = await realpath(given);
-      await walk(base, base, path.basename(base) || base, files, refused, wanted);
+      // Named as the admin sees it (a folder reached through a link keeps the link's name).
+      await walk(base, base, path.basename(path.resolve(given)) || base, files, refused, wanted);
     } else if (!st.isFile()) {
       refused.push(refuse(given, `${given} is not a regular file`, 'not-a-file'));
     } else if (!wanted(given)) {
