@@ -2,12 +2,17 @@ import { minVersion, validRange, valid as validSemver } from 'semver';
 import { z } from 'zod';
 import { VerificationError } from '../errors.js';
 import { hasControl, hasControlButLines, NO_CONTROL } from '../system/text.js';
+import { fastIndex } from './index-fast.js';
 
 /** Package names: lower-case, digits, dashes; used in paths and container labels. */
+// The predicates below are shared with index-fast.ts, which checks a whole index the same way
+// without zod's per-field bookkeeping (and hands anything it does not accept to zod).
+export const PACKAGE_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
+export const isSemver = (v: string): boolean => validSemver(v) === v;
 export const packageName = z
   .string()
-  .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be lower-case letters, digits and dashes (max 63)');
-const semverString = z.string().refine((v) => validSemver(v) === v, 'must be a semantic version like 1.2.3');
+  .regex(PACKAGE_NAME, 'must be lower-case letters, digits and dashes (max 63)');
+const semverString = z.string().refine(isSemver, 'must be a semantic version like 1.2.3');
 const arch = z.enum(['x86_64', 'aarch64', 'all']);
 /**
  * `name`, `name>=1.2.3`, or a range of comparators that must all hold, separated by commas:
@@ -16,31 +21,30 @@ const arch = z.enum(['x86_64', 'aarch64', 'all']);
  * the resolver can answer.
  */
 const COMPARATOR = /^(>=|<=|=|>|<) *(\S+)$/;
+export const DEPENDENCY =
+  /^[a-z0-9][a-z0-9-]{0,62} *((>=|<=|=|>|<) *\d+\.\d+\.\d+[0-9A-Za-z.+-]*( *, *(>=|<=|=|>|<) *\d+\.\d+\.\d+[0-9A-Za-z.+-]*)*)?$/;
+export const comparatorsValid = (comparators: string[]): boolean =>
+  comparators.every((c) => validSemver(COMPARATOR.exec(c)?.[2] ?? '') !== null);
+export const rangeSatisfiable = (range: string): boolean =>
+  validRange(range) !== null && minVersion(range) !== null;
+const dependencyVersionsValid = (d: string): boolean => comparatorsValid(parseDependency(d).comparators);
+const dependencySatisfiable = (d: string): boolean => rangeSatisfiable(parseDependency(d).range);
 export const dependency = z
   .string()
   .regex(
-    /^[a-z0-9][a-z0-9-]{0,62} *((>=|<=|=|>|<) *\d+\.\d+\.\d+[0-9A-Za-z.+-]*( *, *(>=|<=|=|>|<) *\d+\.\d+\.\d+[0-9A-Za-z.+-]*)*)?$/,
+    DEPENDENCY,
     'must look like "name", "name>=1.2.3" or "name>=1.0.0,<2.0.0" (comparators separated by commas)',
   )
-  .refine(
-    (d) => parseDependency(d).comparators.every((c) => validSemver(COMPARATOR.exec(c)?.[2] ?? '') !== null),
-    'each version in a range must be a semantic version like 1.2.3',
-  )
-  .refine((d) => {
-    const { range } = parseDependency(d);
-    return validRange(range) !== null && minVersion(range) !== null;
-  }, 'no version can satisfy this range');
-const sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lower-case hex digits');
+  .refine(dependencyVersionsValid, 'each version in a range must be a semantic version like 1.2.3')
+  .refine(dependencySatisfiable, 'no version can satisfy this range');
+export const SHA256 = /^[0-9a-f]{64}$/;
+const sha256 = z.string().regex(SHA256, 'must be 64 lower-case hex digits');
 // Written out as ISO-8601 (what `repo build` writes): Date.parse alone skips stray characters,
 // and a date is printed in messages ("expired on ...").
-const isoDate = z
-  .string()
-  .refine(
-    (v) =>
-      /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/.test(v) &&
-      !Number.isNaN(Date.parse(v)),
-    'must be an ISO-8601 date like 2026-11-29T12:00:00Z',
-  );
+export const isIsoDate = (v: string): boolean =>
+  /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/.test(v) &&
+  !Number.isNaN(Date.parse(v));
+const isoDate = z.string().refine(isIsoDate, 'must be an ISO-8601 date like 2026-11-29T12:00:00Z');
 
 /** One line of text shown to people. */
 const line = (max: number, min = 0) =>
@@ -66,15 +70,16 @@ const relPath = z
  * outright rather than judged before decoding; `?` and `#` would end the path, and `.`/`..`/empty
  * segments have no place in what `repo build` writes (`pool/NAME/NAME_VERSION_ARCH.bpkg`).
  */
+export const isRepoPath = (p: string): boolean =>
+  !hasControl(p) &&
+  !/[%?#\\]/.test(p) &&
+  p.split('/').every((seg) => seg !== '' && seg !== '.' && seg !== '..');
 const repoPath = z
   .string()
   .min(1)
   .max(1024)
   .refine(
-    (p) =>
-      !hasControl(p) &&
-      !/[%?#\\]/.test(p) &&
-      p.split('/').every((seg) => seg !== '' && seg !== '.' && seg !== '..'),
+    isRepoPath,
     'must be a relative path inside the repository: no "..", ".", empty segments, "%", "?", "#" or "\\"',
   );
 
@@ -183,6 +188,9 @@ export function parseManifest(value: unknown, where = 'manifest.json'): Manifest
 
 export function parseIndex(bytes: Uint8Array): RepoIndex {
   const json = parseJsonBytes(bytes, 'Repository index', 'bad-index');
+  // The same checks without zod's bookkeeping; what it does not accept outright, zod judges.
+  const fast = fastIndex(json);
+  if (fast) return fast;
   return parseWith(
     indexSchema,
     json,
