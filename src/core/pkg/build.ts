@@ -19,7 +19,7 @@ import {
 } from './format.js';
 import type { BuildHooks } from './hooks.js';
 import { rangeOf } from './resolve.js';
-import { readPrivateKey, signDetached } from './signature.js';
+import { readPrivateKey, signFileDetached } from './signature.js';
 import { sha256File } from './transport.js';
 
 /** Signs with an armored private key file (OpenPGP.js) or a key in the GnuPG keyring. */
@@ -50,7 +50,7 @@ export async function signFile(file: string, signer: Signer): Promise<void> {
     return;
   }
   const key = await readPrivateKey(await readFile(signer.keyFile, 'utf8'), signer.passphrase);
-  await writeFileAtomic(`${file}.asc`, await signDetached({ file }, key));
+  await writeFileAtomic(`${file}.asc`, await signFileDetached(file, key));
 }
 
 /**

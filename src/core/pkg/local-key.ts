@@ -2,16 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { constants } from 'node:fs';
 import { chmod, mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
-import type * as OpenPGP from 'openpgp';
 import { storageErrorFrom } from '../errors.js';
 import type { Layout } from '../system/paths.js';
-import { digestFile } from './file-digest.js';
 import {
   generateSigningKey,
   type PublicKey,
   readPrivateKey,
   readPublicKeys,
-  signDetached,
+  signFileDetached,
 } from './signature.js';
 
 /**
@@ -85,52 +83,8 @@ export class LocalKey {
   async sign(file: string): Promise<string> {
     const text = await readNoFollow(path.join(this.dir, 'secret.asc'));
     if (text === undefined) throw storageErrorFrom(new Error('no local key'), 'signing with the local key');
-    const key = await readPrivateKey(text);
-    return (await signHashedOffThread(file, key)) ?? signDetached({ file }, key);
+    return signFileDetached(file, await readPrivateKey(text));
   }
-}
-
-/**
- * A detached v4 signature over a large file without OpenPGP.js reading it: its streamed signing
- * keeps the whole file in memory until it signs (2 GiB of RSS for a 1 GiB model), which a box
- * importing a 4 GiB model cannot afford. An EdDSA signature signs only the digest of
- * file || signature data || 0x04 0xFF || that data's length (RFC 4880, 5.2.4), so the digest is
- * computed on a worker thread (file-digest.ts, as verification does) and handed to OpenPGP.js's
- * own signature packet in place of its hashing; the packet, its subpackets and the EdDSA
- * signature are OpenPGP.js's. Undefined for keys this does not hold for (then: the streamed path).
- */
-async function signHashedOffThread(file: string, key: OpenPGP.PrivateKey): Promise<string | undefined> {
-  const openpgp = await import('openpgp');
-  const signing = await key.getSigningKey();
-  const algorithm = signing.keyPacket.algorithm;
-  const eddsa = [openpgp.enums.publicKey.eddsaLegacy, openpgp.enums.publicKey.ed25519];
-  if (signing.keyPacket.version !== 4 || !eddsa.includes(algorithm)) return undefined;
-  const packet = new openpgp.SignaturePacket() as OpenPGP.SignaturePacket & {
-    signatureData: Uint8Array;
-    rawNotations: unknown[];
-    hash: () => Promise<Uint8Array>;
-    sign: (...a: unknown[]) => Promise<void>;
-  };
-  packet.signatureType = openpgp.enums.signature.binary;
-  packet.publicKeyAlgorithm = algorithm;
-  packet.hashAlgorithm = openpgp.enums.hash.sha256;
-  packet.rawNotations = [];
-  packet.hash = () => {
-    const trailer = Buffer.alloc(6);
-    trailer.writeUInt8(4, 0);
-    trailer.writeUInt8(0xff, 1);
-    trailer.writeUInt32BE(packet.signatureData.length, 2);
-    return digestFile(file, 'sha256', Buffer.concat([packet.signatureData, trailer]));
-  };
-  // The literal data it is given stands for the file; EdDSA never reads it, only the digest.
-  const stand = new openpgp.LiteralDataPacket() as unknown as {
-    setBytes(bytes: Uint8Array, format: number): void;
-  };
-  stand.setBytes(new Uint8Array(), openpgp.enums.literal.binary);
-  await packet.sign(signing.keyPacket, stand, new Date(), true, openpgp.config);
-  const list = new openpgp.PacketList<OpenPGP.SignaturePacket>();
-  list.push(packet);
-  return new openpgp.Signature(list).armor();
 }
 
 /** A file's text, never through a symlink; undefined when it does not exist. */
