@@ -56,7 +56,7 @@ export function modelOps(ctx: BoxContext): ModelOps {
           import('../core/pkg/local-key.js'),
           import('./packages.js'),
         ]);
-      checkImportName(opts.name, opts.license);
+      checkImportName(opts.name, opts.license, opts.version);
       const call: CallOptions = {
         ...(opts.signal ? { signal: opts.signal } : {}),
         ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),

@@ -121,6 +121,7 @@ describe('blueprint model import', () => {
     // The box key: root only, never among the trusted publisher keys.
     const keyDir = path.join(root, 'var/lib/blueprint/local-key');
     expect(statSync(keyDir).mode & 0o777).toBe(0o700);
+    expect(statSync(path.join(root, 'var/cache/blueprint')).mode & 0o777).toBe(0o755);
     expect(statSync(path.join(keyDir, 'secret.asc')).mode & 0o777).toBe(0o600);
     expect((await box.models.localKey())?.fingerprint).toBe(r.signer);
     expect(await box.keys.list()).toEqual([]);
@@ -153,6 +154,12 @@ describe('blueprint model import', () => {
     writeFileSync(cut, readFileSync(F32).subarray(0, 8192));
     await expect(box.models.import(cut, { name: 'cut' })).rejects.toMatchObject({ code: 'not-gguf' });
     await expect(box.models.import(F32, { name: 'Bad Name' })).rejects.toMatchObject({ exitCode: 2 });
+    await expect(box.models.import(F32, { name: 'v', version: '1.0' })).rejects.toMatchObject({
+      exitCode: 2,
+    });
+    await expect(box.models.import(F32, { name: 'l', license: 'MIT\x1b[2J' })).rejects.toMatchObject({
+      exitCode: 2,
+    });
     await expect(box.models.import(path.join(work, 'absent.gguf'), { name: 'absent' })).rejects.toMatchObject(
       {
         exitCode: 3,

@@ -9,6 +9,7 @@ import { NotFoundError, StorageError, storageErrorFrom, UsageError, Verification
 import { packageFileName } from '../pkg/format.js';
 import type { LocalKey } from '../pkg/local-key.js';
 import { copyHashed } from '../system/copy-hashed.js';
+import { ensureDir } from '../system/fs.js';
 import { alive } from '../system/lock.js';
 import type { Layout } from '../system/paths.js';
 import { readGgufInfo } from './gguf.js';
@@ -54,7 +55,7 @@ export interface BuiltModelPackage {
 const MAX_MODEL_BYTES = 16 * 1024 ** 3;
 const WORK_DIR = /^([0-9]+)-[0-9a-f-]{36}$/;
 
-export function checkImportName(name: string, license?: string): void {
+export function checkImportName(name: string, license?: string, version?: string): void {
   if (!MODEL_NAME.test(name))
     throw new UsageError(
       `Bad model name ${JSON.stringify(name)}`,
@@ -62,7 +63,11 @@ export function checkImportName(name: string, license?: string): void {
     );
   if (license !== undefined && plainLine(license, 500) === undefined)
     throw new UsageError('--license must be one line of plain text (at most 500 characters)');
+  if (version !== undefined && !SEMVER.test(version))
+    throw new UsageError(`--version ${JSON.stringify(version)} is not a version like 1.0.0`);
 }
+
+const SEMVER = /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*)?$/;
 
 const workBase = (paths: Layout) => path.join(paths.cacheDir, 'model-import');
 
@@ -162,7 +167,7 @@ export async function buildModelPackage(
   key: LocalKey,
   opts: ImportSource,
 ): Promise<BuiltModelPackage> {
-  checkImportName(opts.name, opts.license);
+  checkImportName(opts.name, opts.license, opts.version);
   const src = path.resolve(opts.file);
   // O_NONBLOCK: a FIFO named x.gguf must not hang the import; it is refused below as not a file.
   const input = await open(src, constants.O_RDONLY | constants.O_NONBLOCK).catch((err) => {
@@ -188,7 +193,10 @@ export async function buildModelPackage(
       );
     await checkSpace(paths, st.size);
     const folder = path.join(work, 'payload/models', opts.name);
-    await mkdir(folder, { recursive: true, mode: 0o700 });
+    // The cache folders as the package manager makes them; only this import's own folder is private.
+    await ensureDir(workBase(paths));
+    await mkdir(work, { mode: 0o700 });
+    await mkdir(folder, { recursive: true });
     const gguf = path.join(folder, `${opts.name}.gguf`);
     const ggufSha256 = await copyOnce(input, src, st.size, gguf, opts);
     await input.close().catch(() => {});
