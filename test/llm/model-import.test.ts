@@ -118,9 +118,10 @@ describe('blueprint model import', () => {
     expect(readFileSync(path.join(dir, 'chat_template.jinja'), 'utf8')).toContain("'<|assistant|>\\n'");
     expect((await box.packages.verify('model-tiny-q8'))[0]?.ok).toBe(true);
 
-    // The box key: root only, never among the trusted publisher keys.
+    // The box key: the secret root's only, never among the trusted publisher keys.
     const keyDir = path.join(root, 'var/lib/blueprint/local-key');
-    expect(statSync(keyDir).mode & 0o777).toBe(0o700);
+    expect(statSync(keyDir).mode & 0o777).toBe(0o755);
+    expect(statSync(path.join(keyDir, 'public.asc')).mode & 0o777).toBe(0o644);
     expect(statSync(path.join(root, 'var/cache/blueprint')).mode & 0o777).toBe(0o755);
     expect(statSync(path.join(keyDir, 'secret.asc')).mode & 0o777).toBe(0o600);
     expect((await box.models.localKey())?.fingerprint).toBe(r.signer);

@@ -22,8 +22,9 @@ import {
  * to it and nothing a repository serves — index or package — is accepted with its signature; a
  * package it signed is installed with origin `local`, which no repository can be named.
  *
- * Kept under ROOT/var/lib/blueprint/local-key/ (0700): secret.asc (0600, root only; never
- * copied out, no command prints it) and public.asc. Made on first use, whole or not at all:
+ * Kept under ROOT/var/lib/blueprint/local-key/ like SSH's host keys: secret.asc 0600, root only
+ * (never copied out, no command prints it), and public.asc 0644, which any user's `bpkg` reads
+ * to leave this key out of the keyring. Made on first use, whole or not at all:
  * written into a private folder that is renamed into place, so a crash leaves no half key and
  * two imports at once end with one key.
  */
@@ -64,6 +65,7 @@ export class LocalKey {
       );
       await writeNew(path.join(tmp, 'secret.asc'), k.privateKey, 0o600);
       await writeNew(path.join(tmp, 'public.asc'), k.publicKey, 0o644);
+      await chmod(tmp, 0o755); // only now that the secret is in place, root's alone
       await rename(tmp, this.dir).catch(async (err) => {
         // Another process made it first: keep that one.
         if (!['EEXIST', 'ENOTEMPTY'].includes((err as NodeJS.ErrnoException).code ?? '')) throw err;
