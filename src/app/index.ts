@@ -20,6 +20,7 @@ import type { RagOps } from './rag.js';
 import type { ServiceOps } from './services.js';
 import type { SetupOps } from './setup.js';
 import type { AuditOps, BoxStatus, GpuOps } from './system.js';
+import type { SystemOps } from './update.js';
 
 /** A question an operation asks before it changes the box; `confirm` answers it. */
 export type Question =
@@ -90,6 +91,8 @@ export interface Box {
   readonly setup: SetupOps;
   /** Listening sockets, network exposure, the SBOM, the engine doctor. */
   readonly audit: AuditOps;
+  /** The OS itself: A/B slots, signed RAUC bundles, rollback (issue 21). */
+  readonly system: SystemOps;
   /**
    * The box at a glance (`blueprint status`, the TUI dashboard, the web overview): host facts,
    * setup done, installed packages, upgradable ones, services (or why they cannot be read),
@@ -113,6 +116,7 @@ export function openBox(root: string, options: BoxOptions = {}): Box {
     gpu: lazyOps(() => import('./system.js').then((m) => m.gpuOps(ctx))),
     setup: lazyOps(() => import('./setup.js').then((m) => m.setupOps(ctx))),
     audit: lazyOps(() => import('./system.js').then((m) => m.auditOps(ctx))),
+    system: lazyOps(() => import('./update.js').then((m) => m.systemOps(ctx))),
     status: async () => (await import('./system.js')).boxStatus(ctx),
   };
 }
@@ -158,5 +162,6 @@ export type { ImportProgress, ModelImportOptions, ModelImportResult, ModelOps } 
 export type { OutboundApprovals } from './outbound-approval.js';
 export type { LogLine, ServiceOps, ServiceRegistration } from './services.js';
 export type { Catalog, CatalogEntry, SetupOps } from './setup.js';
+export type { BundleInfo, InstallResult, SlotStatus, SystemOps, SystemStatus } from './update.js';
 export type { AuditOps, BoxStatus, GpuOps, OutboundAudit, OutboundFlow } from './system.js';
 export * from './types.js';

@@ -79,6 +79,11 @@ export const topLevel: TopLevelEntry[] = [
     load: async () => (await import('./status.js')).statusCommand,
   },
   {
+    name: 'system',
+    summary: 'The OS itself: A/B slots, signed system updates (`system update FILE`), rollback',
+    load: async () => (await import('./system.js')).systemGroup,
+  },
+  {
     name: 'tui',
     summary: 'Open the interactive interface (default on a terminal)',
     load: async () => (await import('./tui.js')).tuiCommand,

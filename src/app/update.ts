@@ -1,0 +1,59 @@
+import path from 'node:path';
+import { UsageError } from '../core/errors.js';
+import type { InstallResult, RaucRunner, SlotStatus, SystemStatus } from '../core/update/index.js';
+import type { BoxContext } from './context.js';
+
+export type { BundleInfo, InstallResult, SlotStatus, SystemStatus } from '../core/update/index.js';
+
+/** The OS itself: A/B slots updated by RAUC (issue 21, image/README.md "A/B system updates"). */
+export interface SystemOps {
+  /** Both slots: version, RAUC's state, the bootloader's verdict, which runs and which boots next. */
+  status(): Promise<SystemStatus>;
+  /**
+   * Installs a signed RAUC bundle into the slot not running; it boots next, on trial. Refused
+   * before a byte is written when its signature or compatible is wrong, or its version is not
+   * newer than the running one (`force` allows that).
+   */
+  update(file: string, opts?: { force?: boolean }): Promise<InstallResult>;
+  /** The other slot boots next (after a reboot): the way back by hand. */
+  rollback(): Promise<{ slot: SlotStatus; status: SystemStatus }>;
+  /** The health check's verdict on the running slot. */
+  markBooted(verdict: 'good' | 'bad'): Promise<SystemStatus>;
+}
+
+/**
+ * RAUC's system.conf is the root's (`--root` other than `/` reads that root's keyring and slots);
+ * its service is reached on the system bus. `rauc` is injectable for tests of the app layer.
+ */
+export function systemOps(ctx: BoxContext, rauc?: RaucRunner): SystemOps {
+  const deps = async () => {
+    const core = await import('../core/update/index.js');
+    return {
+      core,
+      deps: {
+        rauc: rauc ?? core.execRauc({ conf: path.join(ctx.root, 'etc/rauc/system.conf') }),
+        versionFile: path.join(ctx.root, 'usr/lib/blueprint/system-version'),
+        ...(ctx.options.signal ? { signal: ctx.options.signal } : {}),
+      },
+    };
+  };
+  return {
+    async status() {
+      const { core, deps: d } = await deps();
+      return core.systemStatus(d);
+    },
+    async update(file, opts = {}) {
+      if (!file) throw new UsageError('no bundle given', 'blueprint system update FILE.raucb');
+      const { core, deps: d } = await deps();
+      return core.installBundle(d, file, opts);
+    },
+    async rollback() {
+      const { core, deps: d } = await deps();
+      return core.rollback(d);
+    },
+    async markBooted(verdict) {
+      const { core, deps: d } = await deps();
+      return core.markBooted(d, verdict);
+    },
+  };
+}

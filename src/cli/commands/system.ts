@@ -1,0 +1,71 @@
+import { formatInstall, formatRollback, formatSystemStatus } from '../../present/update.js';
+import { cliBox } from '../box.js';
+import { type CommandGroup, type CommandSpec, optBool, requirePositionals } from '../command.js';
+
+const statusCommand: CommandSpec = {
+  name: 'status',
+  summary: 'Both system slots: version, boot status, which is running and which boots next',
+  details: `
+Asks RAUC (the A/B update engine of boxes built with \`scripts/build-image.sh --ab\`).
+
+Exit codes: 0 shown; 3 this box has no A/B slots (no rauc); 1 RAUC did not answer.
+
+Examples:
+  blueprint system status
+  blueprint --json system status`,
+  async run(ctx) {
+    const st = await cliBox(ctx).system.status();
+    ctx.result(st, formatSystemStatus(st));
+  },
+};
+
+const updateCommand: CommandSpec = {
+  name: 'update',
+  summary: 'Install a signed system bundle (.raucb) into the other slot; it boots next, on trial',
+  args: 'FILE',
+  options: {
+    force: { type: 'boolean', description: 'Install even when the version is not newer (a downgrade)' },
+  },
+  details: `
+The bundle's signature is checked against this box's RAUC keyring (/etc/rauc/keyring.pem) before
+a byte is written; so are its compatible and its version, which only goes up unless --force.
+After a reboot the new slot runs on trial: its health check marks it good, or the box comes back
+on the slot it runs now (image/README.md, "A/B system updates").
+
+Exit codes: 0 installed; 4 refused (signature, tampering, wrong compatible); 5 not newer (see
+--force); 3 no such file or no A/B slots; 1 RAUC failed writing (the running slot still boots).
+
+Examples:
+  blueprint system update /media/usb/blueprintos-2.0.0.raucb
+  blueprint system update --force blueprintos-1.9.0.raucb`,
+  async run(ctx, parsed) {
+    const [file] = requirePositionals(parsed, 1, 'the bundle FILE', 'blueprint system update');
+    const r = await cliBox(ctx).system.update(file!, { force: optBool(parsed, 'force') });
+    ctx.result(r, formatInstall(r));
+  },
+};
+
+const rollbackCommand: CommandSpec = {
+  name: 'rollback',
+  summary: 'Go back by hand: a pending update is cancelled, else the other slot boots next (on trial)',
+  details: `
+With an update installed and not yet booted, the running slot boots next again (the update is
+cancelled). Otherwise the other slot boots next, on trial like an update (its health check marks
+it good, or the box comes back); refused when that slot is marked bad (it failed its health check
+or never booted). Takes effect at the next reboot.
+
+Exit codes: 0 done; 5 the other slot is bad; 3 no other slot or no A/B slots.
+
+Example:
+  blueprint system rollback && systemctl reboot`,
+  async run(ctx) {
+    const r = await cliBox(ctx).system.rollback();
+    ctx.result(r, formatRollback(r.slot));
+  },
+};
+
+export const systemGroup: CommandGroup = {
+  name: 'system',
+  summary: 'The OS itself: A/B slots, signed system updates, rollback',
+  commands: [statusCommand, updateCommand, rollbackCommand],
+};

@@ -1,0 +1,220 @@
+/**
+ * A/B system updates (issue 21) over RAUC: both slots' status, a signed bundle installed into the
+ * slot not running and booted once on trial, the way back by hand, and the health check's verdict.
+ * RAUC verifies the bundle's X.509 signature against the keyring in its system.conf before it
+ * writes a byte; here we add what RAUC does not: the version only goes up (unless forced), and its
+ * refusals become typed errors with what to do next.
+ */
+import { spawn } from 'node:child_process';
+import { lstat, readFile, realpath } from 'node:fs/promises';
+import { BlueprintError, ConflictError, NotFoundError, VerificationError } from '../errors.js';
+import { compareVersions } from '../services/registry.js';
+import {
+  type BundleInfo,
+  isVerificationFailure,
+  parseBundleInfo,
+  parseRaucStatus,
+  type RaucResult,
+  type RaucRunner,
+  type RaucStatus,
+  raucReason,
+  type SlotStatus,
+} from './rauc.js';
+
+export type { BundleInfo, RaucRunner, RaucStatus, SlotStatus } from './rauc.js';
+export { parseBundleInfo, parseRaucStatus, raucReason } from './rauc.js';
+
+export interface UpdateDeps {
+  rauc: RaucRunner;
+  /** The file naming the running system's version (written by the image build), read if RAUC has none. */
+  versionFile?: string;
+  signal?: AbortSignal;
+}
+
+export interface SystemStatus extends RaucStatus {
+  /** The running system's version: what the booted slot was installed from, else the image's own. */
+  version: string | null;
+}
+
+export interface InstallResult {
+  bundle: BundleInfo;
+  /** The version running before the install. */
+  from: string | null;
+  /** The slot written, which boots next, on trial. */
+  slot: SlotStatus;
+  status: SystemStatus;
+  forced: boolean;
+}
+
+/** The real `rauc` executable; `conf` is its system.conf (keyring, slots, bootloader backend). */
+export function execRauc(opts: { conf?: string; env?: NodeJS.ProcessEnv } = {}): RaucRunner {
+  return {
+    run(args, { signal } = {}) {
+      const full = [...(opts.conf ? [`--conf=${opts.conf}`] : []), ...args];
+      return new Promise<RaucResult>((resolve, reject) => {
+        const child = spawn('rauc', full, {
+          env: opts.env ?? process.env,
+          signal,
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
+        let stdout = '';
+        let stderr = '';
+        child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+        child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+        child.once('error', (err: NodeJS.ErrnoException) =>
+          reject(
+            err.code === 'ENOENT'
+              ? new NotFoundError(
+                  'this box has no A/B system updates: `rauc` is not installed',
+                  'Boxes built with `scripts/build-image.sh --ab` have two system slots and RAUC.',
+                  'rauc-missing',
+                )
+              : err,
+          ),
+        );
+        child.once('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));
+      });
+    },
+  };
+}
+
+async function rauc(deps: UpdateDeps, args: string[]): Promise<RaucResult> {
+  return deps.rauc.run(args, deps.signal ? { signal: deps.signal } : {});
+}
+
+function unavailable(r: RaucResult): BlueprintError {
+  return new BlueprintError(
+    `RAUC cannot answer: ${raucReason(r.stderr, r.stdout)}`,
+    'rauc-unavailable',
+    'Is this a box with A/B slots (`scripts/build-image.sh --ab`)? Check `systemctl status rauc`.',
+  );
+}
+
+export async function systemStatus(deps: UpdateDeps): Promise<SystemStatus> {
+  const r = await rauc(deps, ['status', '--detailed', '--output-format=json']);
+  if (r.code !== 0) throw unavailable(r);
+  const status = parseRaucStatus(r.stdout);
+  const booted = status.slots.find((s) => s.booted);
+  let version = booted?.bundle.version ?? null;
+  if (deps.versionFile) {
+    const text = await readFile(deps.versionFile, 'utf8').catch(() => '');
+    version = text.trim() || version;
+  }
+  return { ...status, version };
+}
+
+/** Reads and verifies a bundle's manifest against the box's keyring (nothing is written). */
+export async function inspectBundle(deps: UpdateDeps, file: string): Promise<BundleInfo> {
+  const r = await rauc(deps, ['info', '--output-format=json', file]);
+  if (r.code !== 0) {
+    const reason = raucReason(r.stderr, r.stdout);
+    throw new VerificationError(
+      `the bundle is refused: ${reason}`,
+      'bundle-refused',
+      'Only bundles signed by a certificate of this box’s RAUC keyring install; nothing was written. Get the bundle again from its publisher.',
+    );
+  }
+  return parseBundleInfo(r.stdout);
+}
+
+/** The bundle as a plain file we name by its real path (RAUC opens it; a link is judged where it leads). */
+async function bundlePath(file: string): Promise<string> {
+  let real: string;
+  try {
+    real = await realpath(file);
+  } catch {
+    throw new NotFoundError(`no bundle at ${file}`, 'Give the path of a .raucb file.', 'bundle-missing');
+  }
+  if (!(await lstat(real)).isFile())
+    throw new NotFoundError(`${file} is not a file`, 'Give the path of a .raucb file.', 'bundle-missing');
+  return real;
+}
+
+export async function installBundle(
+  deps: UpdateDeps,
+  file: string,
+  opts: { force?: boolean } = {},
+): Promise<InstallResult> {
+  const real = await bundlePath(file);
+  const before = await systemStatus(deps);
+  const bundle = await inspectBundle(deps, real);
+  if (bundle.compatible !== before.compatible)
+    throw new VerificationError(
+      `the bundle is for "${bundle.compatible}", this box is "${before.compatible}"`,
+      'bundle-incompatible',
+      'Use a bundle built for this kind of box; nothing was written.',
+    );
+  const forced = Boolean(opts.force);
+  if (before.version && compareVersions(bundle.version, before.version) <= 0 && !forced)
+    throw new ConflictError(
+      `the bundle's version ${bundle.version} is not newer than the running ${before.version}`,
+      'bundle-not-newer',
+      'Versions only go up; pass --force to install an older or the same version. Nothing was written.',
+    );
+  const r = await rauc(deps, ['install', real]);
+  if (r.code !== 0) {
+    const reason = raucReason(r.stderr, r.stdout);
+    if (isVerificationFailure(reason))
+      throw new VerificationError(
+        `the bundle is refused: ${reason}`,
+        'bundle-refused',
+        'The bundle changed or its signature does not verify; nothing was booted. Get it again from its publisher.',
+      );
+    throw new BlueprintError(
+      `the update failed: ${reason}`,
+      'update-failed',
+      'The running system is unchanged and still boots next; see `journalctl -u rauc`.',
+    );
+  }
+  const status = await systemStatus(deps);
+  const slot = status.slots.find((s) => s.next);
+  if (!slot || slot.booted)
+    throw new BlueprintError(
+      'RAUC installed the bundle but the other slot is not the one that boots next',
+      'update-not-activated',
+      'Run `blueprint system status`; `rauc status mark-active other` makes it boot next.',
+    );
+  return { bundle, from: before.version, slot, status, forced };
+}
+
+/**
+ * The way back by hand, on trial like an update: with an update pending (another slot boots next)
+ * the running slot boots next again; otherwise the other slot does, unless it is marked bad.
+ */
+export async function rollback(deps: UpdateDeps): Promise<{ slot: SlotStatus; status: SystemStatus }> {
+  const before = await systemStatus(deps);
+  const booted = before.slots.find((s) => s.booted);
+  const other = before.slots.find((s) => !s.booted && s.class === (booted?.class ?? s.class) && s.bootname);
+  if (!booted || !other)
+    throw new NotFoundError('this box has no other system slot to go back to', undefined, 'no-other-slot');
+  const pending = !booted.next;
+  if (!pending && other.bootStatus === 'bad')
+    throw new ConflictError(
+      `slot ${other.bootname} is marked bad (it failed its health check or never booted)`,
+      'rollback-bad-slot',
+      'Install a bundle into it with `blueprint system update FILE` instead.',
+    );
+  const target = pending ? booted : other;
+  // Cancelling: the running slot boots next as it is (no trial), and the update is never tried,
+  // not even as a fallback. Going back: the other slot on trial, the running one its fallback.
+  const steps = pending
+    ? [
+        ['mark-active', 'booted'],
+        ['mark-good', 'booted'],
+        ['mark-bad', 'other'],
+      ]
+    : [['mark-active', 'other']];
+  for (const step of steps) {
+    const r = await rauc(deps, ['status', ...step]);
+    if (r.code !== 0) throw unavailable(r);
+  }
+  const status = await systemStatus(deps);
+  return { slot: status.slots.find((s) => s.name === target.name) ?? target, status };
+}
+
+/** The health check's verdict on the running slot: good keeps it, bad sends the next boot back. */
+export async function markBooted(deps: UpdateDeps, verdict: 'good' | 'bad'): Promise<SystemStatus> {
+  const r = await rauc(deps, ['status', `mark-${verdict}`, 'booted']);
+  if (r.code !== 0) throw unavailable(r);
+  return systemStatus(deps);
+}

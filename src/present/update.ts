@@ -1,0 +1,33 @@
+/** Human text for `blueprint system status|update|rollback` (A/B system updates, issue 21). */
+import type { InstallResult, SlotStatus, SystemStatus } from '../app/index.js';
+import { escapeLine } from './escape.js';
+
+const show = (v: string | null | undefined): string => (v ? escapeLine(v) : '-');
+
+function slotLine(s: SlotStatus): string {
+  const marks = [s.booted ? 'booted' : '', s.next ? 'boots next' : ''].filter(Boolean).join(', ');
+  return [
+    `  slot ${show(s.bootname)} (${show(s.name)}, ${show(s.device)})${marks ? `: ${marks}` : ''}`,
+    `    version ${show(s.bundle.version)}${s.bundle.build ? ` (build ${escapeLine(s.bundle.build)})` : ''}`,
+    `    boot status ${show(s.bootStatus)}, RAUC state ${show(s.state)}${s.installedAt ? `, installed ${escapeLine(s.installedAt)}` : ''}`,
+  ].join('\n');
+}
+
+export function formatSystemStatus(st: SystemStatus): string {
+  return [
+    `System ${show(st.compatible)} version ${show(st.version)}, running slot ${show(st.booted)}`,
+    ...st.slots.map(slotLine),
+  ].join('\n');
+}
+
+export function formatInstall(r: InstallResult): string {
+  return [
+    `Installed ${show(r.bundle.compatible)} ${show(r.bundle.version)} into slot ${show(r.slot.bootname)}${r.forced ? ' (forced)' : ''}; running ${show(r.from)}.`,
+    `Slot ${show(r.slot.bootname)} boots next, on trial: reboot to start it. If its health check fails, or it`,
+    'does not boot three times, the box comes back on the running slot by itself.',
+  ].join('\n');
+}
+
+export function formatRollback(slot: SlotStatus): string {
+  return `Slot ${show(slot.bootname)} (version ${show(slot.bundle.version)}) boots next, on trial: reboot to go back.`;
+}
