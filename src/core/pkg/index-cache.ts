@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { writeFileAtomic } from '../system/fs.js';
 import type { Layout } from '../system/paths.js';
+import { VERSION } from '../version.js';
 import type { RepoIndex } from './format.js';
 
 /**
@@ -47,9 +48,11 @@ async function sealingKey(paths: Layout): Promise<Buffer> {
 }
 
 function seal(key: Buffer, name: string, payload: Uint8Array): Buffer {
-  // The name is sealed with the content: repository A's cache is no cache for B.
+  // The name is sealed with the content: repository A's cache is no cache for B. So is the
+  // program's version: a version whose index checks are stricter (format.ts) verifies and parses
+  // every kept index again once, rather than trusting what an older one accepted.
   return createHmac('sha256', key)
-    .update(`blueprint-index-cache\0${FORMAT}\0${name}\0`)
+    .update(`blueprint-index-cache\0${FORMAT}\0${VERSION}\0${name}\0`)
     .update(payload)
     .digest();
 }
