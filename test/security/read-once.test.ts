@@ -15,47 +15,13 @@ import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { BlueprintError } from '../../src/core/errors.js';
 import { buildPackage, signFile } from '../../src/core/pkg/build.js';
 import { PackageManager } from '../../src/core/pkg/index.js';
+import { whileHostile } from '../helpers/hostile-fs.js';
 import { buildRepo, makeKey, makeSource, type TestKey, tempDir, trustingRoot } from '../helpers/pkg.js';
 
-const hostile = vi.hoisted(() => {
-  const state = { path: '', first: '', opens: 0 };
-  /** The path to really open: the first open of the hostile file gets the signed bytes. */
-  const redirect = (p: unknown): unknown => {
-    if (!state.path || (typeof p !== 'string' && !(p instanceof URL))) return p;
-    const s = p instanceof URL ? decodeURIComponent(p.pathname) : p;
-    if (s !== state.path) return p;
-    state.opens++;
-    return state.opens === 1 ? state.first : p;
-  };
-  return { state, redirect };
-});
-
-vi.mock('node:fs', async (importOriginal) => {
-  const real = await importOriginal<typeof import('node:fs')>();
-  const r = hostile.redirect as (p: unknown) => string;
-  const wrapped = {
-    createReadStream: (p: unknown, ...a: unknown[]) =>
-      (real.createReadStream as (...x: unknown[]) => unknown)(r(p), ...a),
-    openSync: (p: unknown, ...a: unknown[]) => (real.openSync as (...x: unknown[]) => unknown)(r(p), ...a),
-    readFileSync: (p: unknown, ...a: unknown[]) =>
-      (real.readFileSync as (...x: unknown[]) => unknown)(r(p), ...a),
-    copyFileSync: (p: unknown, ...a: unknown[]) =>
-      (real.copyFileSync as (...x: unknown[]) => unknown)(r(p), ...a),
-  };
-  return { ...real, ...wrapped, default: { ...real, ...wrapped } };
-});
-
-vi.mock('node:fs/promises', async (importOriginal) => {
-  const real = await importOriginal<typeof import('node:fs/promises')>();
-  const r = hostile.redirect as (p: unknown) => string;
-  const wrapped = {
-    open: (p: unknown, ...a: unknown[]) => (real.open as (...x: unknown[]) => unknown)(r(p), ...a),
-    readFile: (p: unknown, ...a: unknown[]) => (real.readFile as (...x: unknown[]) => unknown)(r(p), ...a),
-    copyFile: (p: unknown, ...a: unknown[]) => (real.copyFile as (...x: unknown[]) => unknown)(r(p), ...a),
-    cp: (p: unknown, ...a: unknown[]) => (real.cp as (...x: unknown[]) => unknown)(r(p), ...a),
-  };
-  return { ...real, ...wrapped, default: { ...real, ...wrapped } };
-});
+vi.mock('node:fs', async (real) => (await import('../helpers/hostile-fs.js')).wrapFs(await real()));
+vi.mock('node:fs/promises', async (real) =>
+  (await import('../helpers/hostile-fs.js')).wrapFsPromises(await real()),
+);
 
 vi.mock('../../src/core/pkg/file-digest.js', () => ({
   canDigest: () => false,
@@ -75,24 +41,6 @@ async function buildTool(content: string): Promise<string> {
   const base = tempDir();
   const src = makeSource(base, { name: 'tool', version: '1.0.0', files: { 'share/README': content } });
   return (await buildPackage(src, path.join(base, 'out'))).file;
-}
-
-/** Runs `fn` while `file` serves the bytes of `first` on its first open and its own bytes after. */
-async function whileHostile<T>(
-  file: string,
-  first: string,
-  fn: () => Promise<T>,
-): Promise<{ value?: T; error?: unknown; opens: number }> {
-  Object.assign(hostile.state, { path: file, first, opens: 0 });
-  try {
-    const result = await fn().then(
-      (value): { value?: T; error?: unknown } => ({ value }),
-      (error: unknown) => ({ error }),
-    );
-    return { ...result, opens: hostile.state.opens };
-  } finally {
-    Object.assign(hostile.state, { path: '', first: '', opens: 0 });
-  }
 }
 
 /** Safe outcomes only: refused with nothing installed, or the signed bytes installed. */

@@ -5,10 +5,10 @@ import path from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { create as createTar } from 'tar';
-import { NotFoundError, StorageError, storageErrorFrom, UsageError, VerificationError } from '../errors.js';
+import { StorageError, storageErrorFrom, UsageError, VerificationError } from '../errors.js';
 import { packageFileName } from '../pkg/format.js';
 import type { LocalKey } from '../pkg/local-key.js';
-import { copyHashed } from '../system/copy-hashed.js';
+import { copyHashed, openUntrusted } from '../system/copy-hashed.js';
 import { ensureDir } from '../system/fs.js';
 import { alive } from '../system/lock.js';
 import type { Layout } from '../system/paths.js';
@@ -169,40 +169,34 @@ export async function buildModelPackage(
 ): Promise<BuiltModelPackage> {
   checkImportName(opts.name, opts.license, opts.version);
   const src = path.resolve(opts.file);
-  // O_NONBLOCK: a FIFO named x.gguf must not hang the import; it is refused below as not a file.
-  const input = await open(src, constants.O_RDONLY | constants.O_NONBLOCK).catch((err) => {
-    throw (err as NodeJS.ErrnoException).code === 'ENOENT'
-      ? new NotFoundError(`${src} not found`, 'Check the path of the .gguf file (is the USB stick mounted?).')
-      : storageErrorFrom(err, `reading ${src}`);
+  const { input, size } = await openUntrusted(src, {
+    missing: 'Check the path of the .gguf file (is the USB stick mounted?).',
+    notAFile: 'Give the path of a .gguf file, not a device, pipe or folder.',
   });
-  await pruneStale(paths);
+  await pruneStale(paths).catch(async (err) => {
+    await input.close();
+    throw err;
+  });
   const work = path.join(workBase(paths), `${process.pid}-${randomUUID()}`);
   try {
-    const st = await input.stat();
-    if (!st.isFile())
+    if (size > MAX_MODEL_BYTES)
       throw new VerificationError(
-        `${src} is not a regular file`,
-        'not-a-file',
-        'Give the path of a .gguf file.',
-      );
-    if (st.size > MAX_MODEL_BYTES)
-      throw new VerificationError(
-        `${src} is ${(st.size / 1024 ** 3).toFixed(1)} GiB; a package holds at most 16 GiB`,
+        `${src} is ${(size / 1024 ** 3).toFixed(1)} GiB; a package holds at most 16 GiB`,
         'too-big',
         'Use a smaller quantisation of the model; nothing was imported.',
       );
-    await checkSpace(paths, st.size);
+    await checkSpace(paths, size);
     const folder = path.join(work, 'payload/models', opts.name);
     // The cache folders as the package manager makes them; only this import's own folder is private.
     await ensureDir(workBase(paths));
     await mkdir(work, { mode: 0o700 });
     await mkdir(folder, { recursive: true });
     const gguf = path.join(folder, `${opts.name}.gguf`);
-    const ggufSha256 = await copyOnce(input, src, st.size, gguf, opts);
+    const ggufSha256 = await copyOnce(input, src, size, gguf, opts);
     await input.close().catch(() => {});
     // Only the copy is read from here on.
     const copy = await open(gguf, constants.O_RDONLY | constants.O_NOFOLLOW);
-    const info = await readGgufInfo(copy, st.size).finally(() => copy.close());
+    const info = await readGgufInfo(copy, size).finally(() => copy.close());
     const files: Record<string, string> = { [`models/${opts.name}/${opts.name}.gguf`]: ggufSha256 };
     const template = info.metadata.get('tokenizer.chat_template');
     if (typeof template === 'string' && template !== '') {
@@ -224,13 +218,13 @@ export async function buildModelPackage(
       work,
       packageFileName(manifest as { name: string; version: string; arch: string }),
     );
-    await packTar(work, file, st.size, opts);
+    await packTar(work, file, size, opts);
     // The package holds the GGUF now: the loose copy goes, so the disk holds it twice at most.
     await rm(path.join(work, 'payload'), { recursive: true, force: true });
     opts.onProgress?.({ phase: 'sign' });
     await key.ensure();
     await writeFile(`${file}.asc`, await key.sign(file), { flag: 'wx', mode: 0o644 });
-    return { file, manifest, work, ggufSha256, ggufBytes: st.size };
+    return { file, manifest, work, ggufSha256, ggufBytes: size };
   } catch (err) {
     await input.close().catch(() => {});
     await discardImport(work);

@@ -3,7 +3,7 @@ import { constants } from 'node:fs';
 import { type FileHandle, open, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { BlueprintError, NotFoundError, storageErrorFrom, VerificationError } from '../errors.js';
-import { copyHashed } from '../system/copy-hashed.js';
+import { copyHashed, openUntrusted } from '../system/copy-hashed.js';
 import { ensureDir, exists } from '../system/fs.js';
 import { alive } from '../system/lock.js';
 import { readManifestBytes } from './archive.js';
@@ -36,29 +36,20 @@ const LOCAL_COPY = /^\.local-([0-9]+)-[0-9a-f-]{36}\.bpkg$/;
  * (signature, manifest, SHA-256, unpacking) must read this copy, never the original.
  */
 async function copyOnce(src: string, dir: string): Promise<{ copy: string; size: number; sha256: string }> {
-  // O_NONBLOCK: opening a FIFO named x.bpkg must not hang; it is refused below as not a file.
-  const input = await open(src, constants.O_RDONLY | constants.O_NONBLOCK).catch((err) => {
-    throw (err as NodeJS.ErrnoException).code === 'ENOENT'
-      ? new NotFoundError(`${src} not found`, 'Check the path of the package file.')
-      : storageErrorFrom(err, `reading ${src}`);
+  const { input, size: declared } = await openUntrusted(src, {
+    missing: 'Check the path of the package file.',
+    notAFile: 'Install a package from a .bpkg file, not a device, pipe or folder.',
   });
   const copy = path.join(dir, `.local-${process.pid}-${randomUUID()}.bpkg`);
   let output: FileHandle | undefined;
   try {
-    const st = await input.stat();
-    if (!st.isFile())
-      throw new VerificationError(
-        `${src} is not a regular file`,
-        'not-a-file',
-        'Install a package from a .bpkg file, not a device, pipe or folder.',
-      );
     await ensureDir(dir);
     output = await open(
       copy,
       constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
       0o600,
     );
-    const { size, sha256 } = await copyHashed(input, output, st.size, {
+    const { size, sha256 } = await copyHashed(input, output, declared, {
       grew: () =>
         new VerificationError(
           `${src} changed while it was read`,

@@ -1,5 +1,32 @@
 import { createHash } from 'node:crypto';
-import type { FileHandle } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { type FileHandle, open } from 'node:fs/promises';
+import { NotFoundError, storageErrorFrom, VerificationError } from '../errors.js';
+
+/**
+ * Opens an untrusted file for its one read: O_NONBLOCK, so a FIFO given as the file cannot hang
+ * the command (it is refused here, as is a device or a folder: only a regular file is read).
+ * `size` is what the file said it has; `copyHashed` holds it to that.
+ */
+export async function openUntrusted(
+  src: string,
+  hint: { missing: string; notAFile: string },
+): Promise<{ input: FileHandle; size: number }> {
+  const input = await open(src, constants.O_RDONLY | constants.O_NONBLOCK).catch((err) => {
+    throw (err as NodeJS.ErrnoException).code === 'ENOENT'
+      ? new NotFoundError(`${src} not found`, hint.missing)
+      : storageErrorFrom(err, `reading ${src}`);
+  });
+  const st = await input.stat().catch(async (err) => {
+    await input.close();
+    throw storageErrorFrom(err, `reading ${src}`);
+  });
+  if (!st.isFile()) {
+    await input.close();
+    throw new VerificationError(`${src} is not a regular file`, 'not-a-file', hint.notAFile);
+  }
+  return { input, size: st.size };
+}
 
 /**
  * One pass over an untrusted file: every chunk read is hashed and written to a fresh private
