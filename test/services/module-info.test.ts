@@ -3,12 +3,13 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import type { ServiceStatus } from '../../src/app/index.js';
+import type { Box, ServiceStatus } from '../../src/app/index.js';
 import { pickInfo, readModuleInfo } from '../../src/core/services/module-info.js';
 import { serviceDirs } from '../../src/core/services/policy.js';
 import type { LoadedRegistration } from '../../src/core/services/registry.js';
 import { parseService } from '../../src/core/services/schema.js';
 import { moduleInfoText, statusTable } from '../../src/present/services.js';
+import { coreSources } from '../../src/tui/sources.js';
 
 // The client side of `GET /info` on a module's socket. The server here stands in for a module
 // (llm's /info answers the same fields); what is tested is what blueprint does with the answer.
@@ -189,5 +190,31 @@ describe("a module's /info, read over its unix socket", () => {
       'llm: model tiny, context 512, device cpu (no GPU)',
     ]);
     expect(statusTable([{ ...row, info: null }])).not.toContain('model');
+  });
+
+  it("the console's services screen shows it in the row's detail, escaped", async () => {
+    const status = {
+      name: 'llm',
+      version: '0.1.0',
+      state: 'running',
+      health: 'healthy',
+      memoryBytes: null,
+      uses: [],
+      usedBy: [],
+      info: { model: 'tiny\x1b[31m', contextLength: 512, device: 'cpu', deviceReason: 'no GPU' },
+    };
+    const box = {
+      root,
+      services: {
+        registrations: async () => [
+          { name: 'llm', version: '0.1.0', network: 'loopback-socket', outboundApproved: false },
+        ],
+        list: async () => [status],
+      },
+    } as unknown as Box;
+    const rows = await coreSources(box).services();
+    expect(rows.available && rows.value[0]?.detail).toBe(
+      '0.1.0 net:loopback-socket model tiny\\x1b[31m, context 512, device cpu healthy',
+    );
   });
 });
