@@ -8,8 +8,16 @@
 # Output: build/image/{root.img,vmlinuz,initrd.img,cmdline,rootfs/,timings.json} — written to a
 # temporary folder and renamed at the end, so an interrupted build never leaves a half image behind.
 #
-# Usage: scripts/build-image.sh [--uefi] [--fresh] [--if-stale] [--out DIR] [--bin FILE] [--catalog-key DIR]
+# Usage: scripts/build-image.sh [--uefi] [--ab] [--fresh] [--if-stale] [--out DIR] [--bin FILE] [--catalog-key DIR]
+#        scripts/build-image.sh --bundle --out DIR [--system-version V] [--health-fails]
 #   --uefi      also assemble a GPT disk (ESP with systemd-boot + root) as disk.qcow2
+#   --ab        A/B system updates (issue 21): RAUC and its keyring in the root, a read-only root
+#               slot, and with --uefi a disk of ESP + root-a + root-b + data (image/README.md)
+#   --bundle    a signed RAUC bundle of DIR's --ab root filesystem, as DIR/bundles/blueprintos-V.raucb
+#   --system-version V  the system version the image or bundle carries (default 1.0.0)
+#   --health-fails      (tests) a bundle whose health check fails by design
+#   --rauc-ca DIR       the bundle-signing CA (default: made once under the cache folder; only its
+#               certificate enters the image)
 #   --fresh     ignore the cached debootstrap base and apt archives
 #   --if-stale  do nothing when DIR already holds an image built from the same inputs
 #   --bin FILE  the blueprint executable to install (default dist/blueprint)
@@ -32,15 +40,22 @@ CATALOG_MODULES=(hello hello-data vectors)
 CATALOG_DAYS=1095
 NODE="$REPO/node_modules/.bin/node"
 
+AB=0 BUNDLE=0 HEALTH_FAILS=0 SYSTEM_VERSION=1.0.0
+RAUC_CA="$CACHE/rauc-ca"
 while [ $# -gt 0 ]; do
   case "$1" in
     --uefi) UEFI=1 ;;
+    --ab) AB=1 ;;
+    --bundle) BUNDLE=1 ;;
+    --health-fails) HEALTH_FAILS=1 ;;
+    --system-version) SYSTEM_VERSION=$2; shift ;;
+    --rauc-ca) RAUC_CA=$(realpath -m "$2"); shift ;;
     --fresh) FRESH=1 ;;
     --if-stale) IF_STALE=1 ;;
     --out) OUT=$(realpath -m "$2"); shift ;;
     --bin) BIN=$(realpath "$2"); shift ;;
     --catalog-key) CATALOG_KEY=$(realpath "$2"); shift ;;
-    -h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "build-image: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
   shift
@@ -48,6 +63,13 @@ done
 
 die() { echo "build-image: $1" >&2; [ -n "${2:-}" ] && echo "hint: $2" >&2; exit 1; }
 [ "$(id -u)" = 0 ] || die "must run as root (debootstrap and chroot)" "sudo scripts/build-image.sh"
+# A/B parts (RAUC, slots, bundles): scripts/build-image-ab.sh, read here so both share die/stage.
+# shellcheck source=build-image-ab.sh
+. "$REPO/scripts/build-image-ab.sh"
+if [ "$BUNDLE" = 1 ]; then
+  make_bundle
+  exit 0
+fi
 [ -x "$BIN" ] || die "$BIN is missing" "run 'npm run build' first"
 for tool in debootstrap mkfs.ext4 chroot; do
   command -v "$tool" >/dev/null || die "$tool not found" "apt-get install debootstrap e2fsprogs"
@@ -55,11 +77,16 @@ done
 
 # Everything the image is made of; a build with the same digest is the same image.
 inputs_digest() {
+  # image/rauc and the A/B script count only for --ab builds: editing them leaves others current.
+  local skip_ab=(-not -path 'image/rauc/*')
+  [ "$AB" = 1 ] && skip_ab=()
   (cd "$REPO" && find image scripts/build-image.sh modules/kit package-lock.json \
-    "${CATALOG_MODULES[@]/#/modules/}" -type f -not -path 'modules/hello/rootfs/*' -print0 |
+    "${CATALOG_MODULES[@]/#/modules/}" $([ "$AB" = 1 ] && echo scripts/build-image-ab.sh) -type f \
+    -not -path 'modules/hello/rootfs/*' "${skip_ab[@]}" -print0 |
     sort -z | xargs -0 sha256sum
     sha256sum <"$BIN"
-    echo "uefi=$UEFI") | sha256sum | cut -d' ' -f1
+    echo "uefi=$UEFI"
+    [ "$AB" = 0 ] || echo "ab=$AB version=$SYSTEM_VERSION") | sha256sum | cut -d' ' -f1
 }
 DIGEST=$(inputs_digest)
 if [ "$IF_STALE" = 1 ] && [ -f "$OUT/inputs.sha256" ] && [ "$(cat "$OUT/inputs.sha256")" = "$DIGEST" ]; then
@@ -288,9 +315,11 @@ uefi_disk() {
   stage "install blueprint" install_blueprint
   stage "offline catalog" catalog
   stage configure configure
+  [ "$AB" = 1 ] && stage "a/b slots" ab_root
   stage cleanup cleanup
   stage "mkfs.ext4 root.img" filesystem
-  [ "$UEFI" = 1 ] && stage "uefi disk.qcow2" uefi_disk
+  [ "$UEFI" = 1 ] && [ "$AB" = 0 ] && stage "uefi disk.qcow2" uefi_disk
+  [ "$UEFI" = 1 ] && [ "$AB" = 1 ] && stage "uefi a/b disk.qcow2" ab_disk
 
   TOTAL=$(($(date +%s) - BUILD_START))
   {

@@ -31,6 +31,10 @@ export interface GuestOptions {
   uefi?: boolean;
   /** No network out of the guest at all (qemu's `restrict=on`): only the forwarded SSH port. */
   restrict?: boolean;
+  /** Another built image than `imageDir` (e.g. build/image-ab). */
+  imageDir?: string;
+  /** The guest may reboot (qemu restarts it on the same disk) instead of qemu exiting. */
+  reboot?: boolean;
 }
 
 const OVMF_CODE = '/usr/share/OVMF/OVMF_CODE_4M.fd';
@@ -60,7 +64,7 @@ export class Guest {
       '-F',
       baseFormat,
       '-b',
-      path.join(imageDir, base),
+      path.join(options.imageDir ?? imageDir, base),
       overlay,
     ]);
     const boot = options.uefi
@@ -92,7 +96,7 @@ export class Guest {
       'tcg',
       '-display',
       'none',
-      '-no-reboot',
+      ...(options.reboot ? [] : ['-no-reboot']),
       '-monitor',
       'none',
       ...boot,
