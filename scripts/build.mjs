@@ -20,6 +20,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
+import { ARCHES, targetArch, targetNode } from './build-arch.mjs';
 import { bundleOptions } from './build-options.mjs';
 import { makeSbom } from './sbom.mjs';
 
@@ -29,6 +30,9 @@ const outArg = process.argv.indexOf('--out');
 const dist = outArg > 0 ? path.resolve(process.argv[outArg + 1]) : path.join(root, 'dist');
 const bundleDir = path.join(dist, 'bundle');
 const bundleOnly = process.argv.includes('--bundle-only');
+// --arch arm64: dist/blueprint-arm64 from the registry's Node for linux-arm64 (scripts/build-arch.mjs).
+const arch = targetArch(process.argv);
+const { exe, link, strip } = ARCHES[arch];
 const started = Date.now();
 
 rmSync(bundleDir, { recursive: true, force: true });
@@ -99,13 +103,13 @@ execFileSync(nodeBinary, ['--experimental-sea-config', seaConfig], {
   stdio: ['ignore', 'ignore', 'inherit'],
 });
 
-const tmpExe = path.join(dist, '.blueprint.tmp');
-copyFileSync(nodeBinary, tmpExe);
+const tmpExe = path.join(dist, `.${exe}.tmp`);
+copyFileSync(targetNode(root, arch, nodeBinary, nodeVersion), tmpExe);
 chmodSync(tmpExe, 0o755);
 // Strip before injecting: stripping after postject corrupts the blob's notes. ~20 MB smaller;
 // strip(1) may be absent on a minimal host, which only costs size.
 try {
-  execFileSync('strip', [tmpExe], { stdio: 'ignore' });
+  execFileSync(strip, [tmpExe], { stdio: 'ignore' });
 } catch {}
 const postject = path.join(root, 'node_modules/.bin/postject');
 try {
@@ -121,6 +125,6 @@ try {
   process.stderr.write(err.stderr ?? String(err));
   process.exit(1);
 }
-renameSync(tmpExe, path.join(dist, 'blueprint'));
-if (!existsSync(path.join(dist, 'bpkg'))) execFileSync('ln', ['-s', 'blueprint', path.join(dist, 'bpkg')]);
-console.log(`executable: dist/blueprint (Node ${nodeVersion}, ${Date.now() - started} ms)`);
+renameSync(tmpExe, path.join(dist, exe));
+if (!existsSync(path.join(dist, link))) execFileSync('ln', ['-s', exe, path.join(dist, link)]);
+console.log(`executable: dist/${exe} (Node ${nodeVersion} ${arch}, ${Date.now() - started} ms)`);

@@ -67,6 +67,19 @@ fi
 # ansible-playbook: test/fleet/ansible.test.ts runs the playbook of docs/fleet.md against a real sshd.
 command -v ansible-playbook >/dev/null || apt_install ansible
 
+# --- arm64 (issue 22): `npm run build -- --arch arm64` strips with binutils-aarch64-linux-gnu, and
+# test/arm64 runs dist/blueprint-arm64 under qemu-user through binfmt_misc (the P flag keeps argv0,
+# so the `bpkg` personality works); Node for arm64 links glibc and libstdc++ from Debian's arm64 libs.
+if [ "$(id -u)" = 0 ]; then
+  dpkg --print-foreign-architectures | grep -qx arm64 || { dpkg --add-architecture arm64; APT_UPDATED=; }
+  [ -e /usr/lib/aarch64-linux-gnu/libstdc++.so.6 ] || apt_install libc6:arm64 libstdc++6:arm64
+  { [ -x /usr/bin/qemu-aarch64-static ] && command -v update-binfmts >/dev/null && command -v aarch64-linux-gnu-strip >/dev/null; } ||
+    apt_install --no-install-recommends qemu-user-static binfmt-support binutils-aarch64-linux-gnu
+  # No systemd in CI containers to do this at boot; a kernel that refuses it leaves test/arm64 skipped.
+  [ -e /proc/sys/fs/binfmt_misc/register ] || mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc 2>/dev/null || true
+  [ -e /proc/sys/fs/binfmt_misc/qemu-aarch64 ] || update-binfmts --enable qemu-aarch64 2>/dev/null || true
+fi
+
 export ONNXRUNTIME_NODE_INSTALL=skip  # see .npmrc
 # node-llama-cpp (llm module) uses the prebuilt llama.cpp binaries of its registry packages; never
 # let its postinstall try a download or a source build (offline CI).

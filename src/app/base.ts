@@ -12,4 +12,4 @@ export {
   UsageError,
 } from '../core/errors.js';
 export { type Layout, layout } from '../core/system/paths.js';
-export { VERSION } from '../core/version.js';
+export { hostArch, VERSION } from '../core/version.js';

@@ -148,7 +148,8 @@ function reportError(ctx: Context | undefined, json: boolean, err: unknown): num
 
 /** Entry point: `argv0` decides the personality (multi-call: `bpkg` is `blueprint pkg`). */
 export async function runCli(argv: string[], argv0: string): Promise<number> {
-  const asBpkg = path.basename(argv0) === 'bpkg';
+  // bpkg-arm64: the link beside a cross-built dist/blueprint-arm64 (scripts/build-arch.mjs).
+  const asBpkg = /^bpkg(-arm64)?$/.test(path.basename(argv0));
   const prog = asBpkg ? 'bpkg' : 'blueprint';
   let split: Split;
   try {

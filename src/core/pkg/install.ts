@@ -10,6 +10,7 @@ import {
   VerificationError,
 } from '../errors.js';
 import { ensureDir, exists } from '../system/fs.js';
+import { hostArch } from '../version.js';
 import { type Extracted, extractPackage } from './archive.js';
 import { refuseBreaking, sameDepends } from './constraints.js';
 import { type Database, loadDatabase, saveFileList } from './db.js';
@@ -55,8 +56,8 @@ const samePlan = (a: PlannedChange[], b: PlannedChange[]): boolean => {
   return x.length === y.length && x.every((k, i) => k === y[i]);
 };
 
-export const hostArch = (): string =>
-  process.arch === 'arm64' ? 'aarch64' : process.arch === 'x64' ? 'x86_64' : process.arch;
+// Where the CLI's `version` finds it without loading the package manager.
+export { hostArch };
 
 /** `copies` collects the private copies of local `.bpkg` files, for the caller to discard. */
 export async function planWithSources(

