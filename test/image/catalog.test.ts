@@ -129,8 +129,10 @@ describe('the offline catalog on a booted box with no network', () => {
   });
 
   it('installs hello from it with no network', { timeout: 600_000 }, async () => {
+    // restrict=on: qemu's DHCP gives an address but no router; nothing beyond the link answers.
     const route = await asRoot('ip -4 route show default');
-    expect(route.stdout).toMatch(/via 10\.0\.2\.2/); // a network, but one that leads nowhere
+    expect(route.code).toBe(0);
+    expect(route.stdout.trim()).toBe('');
     const install = await asRoot('bpkg --json --yes install hello');
     expect(install.code, `${install.stdout}\n${install.stderr}`).toBe(0);
     const list = await asRoot('bpkg --json list');
