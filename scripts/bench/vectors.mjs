@@ -128,7 +128,14 @@ const serverCpuMs = () => {
 };
 const serverRss = () =>
   Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))[1]) / 1024;
-const agent = new Agent({ keepAlive: true, maxSockets: 16 });
+let agent = new Agent({ keepAlive: true, maxSockets: 16 });
+// A fresh pool of connections: while this process runs the in-process queries (seconds of
+// synchronous work) the service closes idle keep-alive connections, and a pooled socket whose
+// close was not yet seen would be written to (EPIPE).
+const freshConnections = () => {
+  agent.destroy();
+  agent = new Agent({ keepAlive: true, maxSockets: 16 });
+};
 const call = (method, p, body) =>
   new Promise((resolve, reject) => {
     const buf = Buffer.from(JSON.stringify(body));
@@ -177,6 +184,7 @@ try {
     // The library in this process and the service, back to back at each ef, so that both see the
     // machine's load of the same minute (it moves a lot on a shared VM).
     inproc[ef] = inProcess(ef);
+    freshConnections();
     // 4 clients at once (the service answers on one thread; the clients' share of the machine is
     // theirs); best of two runs, as in process.
     const res = new Array(Q);
@@ -252,6 +260,9 @@ try {
     );
   }
   console.log(`\nload average at the end: ${load()}`);
+} catch (err) {
+  console.error(`the service's log ends:\n${log.split('\n').slice(-20).join('\n')}`);
+  throw err;
 } finally {
   agent.destroy();
   child.kill('SIGKILL');
