@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 // `npm run bench`: runs every scripts/bench/*.mjs (or the ones named) in turn. Each prints its figures as
-// ratios against a baseline measured in the same run, so numbers compare across machines.
+// ratios against a baseline measured in the same run, so numbers compare across machines. Figures a
+// bench records with figure() (scripts/bench/_lib.mjs) end in one table: value, goal, met or not.
 import { spawnSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -12,13 +14,37 @@ const benches = readdirSync(path.join(root, 'scripts/bench'))
   .filter((f) => f.endsWith('.mjs') && !f.startsWith('_'))
   .filter((f) => only.length === 0 || only.some((o) => f.includes(o)))
   .sort();
+const tmp = mkdtempSync(path.join(os.tmpdir(), 'bp-bench-figures-'));
+const figures = path.join(tmp, 'figures.jsonl');
+const loadNow = () =>
+  os
+    .loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' / ');
+const loadBefore = loadNow();
 let failed = 0;
 for (const b of benches) {
   console.log(`\n=== scripts/bench/${b} ===`);
   const r = spawnSync(process.execPath, [path.join(root, 'scripts/bench', b)], {
     stdio: 'inherit',
     cwd: root,
+    env: { ...process.env, BENCH_FIGURES: figures },
   });
   if (r.status !== 0) failed++;
+}
+let rows = [];
+try {
+  rows = readFileSync(figures, 'utf8')
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l));
+} catch {}
+rmSync(tmp, { recursive: true, force: true });
+if (rows.length) {
+  console.log(`\nFigures (${os.cpus().length} CPUs; load average before ${loadBefore}, after ${loadNow()})`);
+  console.log('| figure | measured | goal | met |');
+  console.log('| --- | --- | --- | --- |');
+  for (const r of rows) console.log(`| ${r.what} | ${r.value} | ${r.goal} | ${r.met ? 'met' : 'not met'} |`);
 }
 process.exit(failed ? 1 : 0);

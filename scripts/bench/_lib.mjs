@@ -1,6 +1,6 @@
 // Shared helpers for benchmarks: timing with medians, running the built executable.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { appendFileSync, mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -31,7 +31,11 @@ export const median = (xs) => {
   return s[Math.floor(s.length / 2)];
 };
 
-/** Runs the candidate and the baseline alternately `n` times; returns both medians and the ratio. */
+/**
+ * Runs the candidate and the baseline alternately `n` times; returns both medians, the ratio of
+ * the medians, and each run's own ratio (candidate over the baseline run beside it): `worst` and
+ * `best` are the spread a noisy machine gives.
+ */
 export function compare(n, candidate, baseline) {
   const a = [];
   const b = [];
@@ -41,7 +45,31 @@ export function compare(n, candidate, baseline) {
   }
   const ma = median(a);
   const mb = median(b);
-  return { candidate: ma, baseline: mb, ratio: ma / mb };
+  const ratios = a.map((x, i) => x / b[i]);
+  return {
+    candidate: ma,
+    baseline: mb,
+    ratio: ma / mb,
+    worst: Math.max(...ratios),
+    best: Math.min(...ratios),
+  };
 }
+
+/**
+ * One published figure: printed now, and kept for the table `npm run bench` prints at the end
+ * (scripts/bench.mjs passes BENCH_FIGURES, a file of JSON lines).
+ */
+export function figure(what, value, goal, met) {
+  console.log(`${what}: ${value} (goal ${goal}: ${met ? 'met' : 'not met'})`);
+  if (process.env.BENCH_FIGURES)
+    appendFileSync(process.env.BENCH_FIGURES, `${JSON.stringify({ what, value, goal, met })}\n`);
+}
+
+/** The load average now, as `load 1.23 / 0.98 / 0.75` (1, 5 and 15 minutes). */
+export const load = () =>
+  `load ${os
+    .loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' / ')}`;
 
 export const fmt = (ms) => `${ms.toFixed(0)} ms`;
