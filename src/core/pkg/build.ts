@@ -4,7 +4,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { satisfies } from 'semver';
-import { create as createTar } from 'tar';
 import { BlueprintError, ConflictError, NotFoundError } from '../errors.js';
 import { ensureDir, readJsonIfExists, writeFileAtomic } from '../system/fs.js';
 import { readManifestBytes } from './archive.js';
@@ -93,6 +92,8 @@ export async function buildPackage(
     await writeFileAtomic(path.join(work, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
     await ensureDir(outDir);
     const file = path.join(outDir, packageFileName(manifest));
+    // tar loads here, not with src/core/pkg/index.ts: reading indexes (bpkg search) never needs it.
+    const { create: createTar } = await import('tar');
     await createTar({ gzip: { level: 6 }, file: `${file}.tmp`, cwd: work, portable: true }, [
       'manifest.json',
       'payload',
