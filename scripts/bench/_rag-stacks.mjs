@@ -1,0 +1,195 @@
+// The two served rag stacks scripts/bench/rag.mjs measures, both from the same four package sources
+// (test/helpers/rag-stack.ts) and both answering on a rag socket:
+//   sandboxed  installed into a test box with bpkg and started with `blueprint service start`: four
+//              Podman sandboxes wired by `uses` (read-only root, no network, user namespaces, limits)
+//   processes  the same server bundles from the packages' rootfs, as plain host processes on
+//              sockets in a temporary folder, wired by the same variables (what the sandbox adds)
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { join } from 'node:path';
+import { stackNames, stackSources } from '../../test/helpers/rag-stack.ts';
+import { exe } from './_lib.mjs';
+
+/** One request over a unix socket; `onFirstText` when the first streamed text arrives. */
+export function call(socketPath, method, path, body, { contentType = 'application/json', onFirstText } = {}) {
+  return new Promise((resolve, reject) => {
+    const payload = Buffer.isBuffer(body)
+      ? body
+      : body === undefined
+        ? undefined
+        : Buffer.from(JSON.stringify(body));
+    const req = request(
+      { socketPath, method, path, headers: payload ? { 'content-type': contentType } : {} },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (c) => {
+          text += c;
+          if (onFirstText && /"content":"[^"]/.test(c)) {
+            onFirstText();
+            onFirstText = undefined;
+          }
+        });
+        res.on('end', () => {
+          if (res.statusCode >= 400)
+            reject(new Error(`${method} ${path}: ${res.statusCode} ${text.slice(0, 300)}`));
+          else resolve(text);
+        });
+      },
+    );
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
+
+/** What the bench does with a stack: ingest, retrieve, time a chat's first token, and each hop alone. */
+function client(sockets, chat) {
+  const rag = sockets.rag;
+  return {
+    hops: {
+      health: () => call(rag, 'GET', '/health'),
+      embed: async (q) =>
+        JSON.parse(await call(sockets.embeddings, 'POST', '/v1/embeddings', { input: q })).data[0].embedding,
+      search: (vector) =>
+        call(sockets.vectors, 'POST', '/collections/rag-default/points/search', {
+          vector,
+          limit: 4,
+          with_payload: true,
+        }),
+    },
+    ingest: (doc) =>
+      call(rag, 'POST', `/v1/documents?source=${encodeURIComponent(doc.source)}`, doc.bytes, {
+        contentType: 'application/pdf',
+      }),
+    retrieve: (query) => call(rag, 'POST', '/v1/retrieve', { query, k: 4 }),
+    async timeToFirstToken(question) {
+      const t0 = performance.now();
+      let first = 0;
+      const body = {
+        messages: [{ role: 'user', content: question }],
+        stream: true,
+        max_tokens: chat.maxTokens,
+        k: chat.k,
+        temperature: 0,
+      };
+      await call(rag, 'POST', '/v1/chat/completions', body, {
+        onFirstText: () => (first = performance.now()),
+      });
+      return (first || performance.now()) - t0;
+    },
+  };
+}
+
+const run = (args) => execFileSync(exe, args, { encoding: 'utf8', env: { PATH: process.env.PATH } });
+
+/** Builds the four package sources and a signed repository of them; returns the sources. */
+export async function buildStack(work, generateSigningKey, opts) {
+  const names = stackNames(`bench-${process.pid}`);
+  const key = await generateSigningKey('rag bench', 'bench@blueprintos.invalid');
+  mkdirSync(join(work, 'key'));
+  writeFileSync(join(work, 'key/signing-key.asc'), key.privateKey, { mode: 0o600 });
+  writeFileSync(join(work, 'key/signing-key.pub.asc'), key.publicKey);
+  const dirs = await stackSources(join(work, 'src'), names, opts);
+  for (const dir of dirs)
+    run(['repo', 'build', dir, '--repo', join(work, 'repo'), '--key', join(work, 'key/signing-key.asc')]);
+  const [embeddings, vectors, llm, rag] = dirs;
+  return { work, names, fingerprint: key.fingerprint, sources: { embeddings, vectors, llm, rag } };
+}
+
+export function sandboxed(stack, chat) {
+  const { work, names } = stack;
+  const boxRoot = join(work, 'root');
+  const bpkg = (...a) => run(['--root', boxRoot, '--yes', 'pkg', ...a]);
+  bpkg('key', 'add', join(work, 'key/signing-key.pub.asc'), '--fingerprint', stack.fingerprint);
+  bpkg('repo', 'add', 'main', join(work, 'repo'));
+  bpkg('update');
+  bpkg('install', names.rag);
+  run(['--root', boxRoot, 'service', 'start', names.rag]);
+  const sock = (n) => join(boxRoot, 'run/blueprint/services', n, 'api.sock');
+  return {
+    ...client(
+      { rag: sock(names.rag), embeddings: sock(names.embeddings), vectors: sock(names.vectors) },
+      chat,
+    ),
+    names,
+    close() {
+      try {
+        bpkg('remove', names.rag, names.llm, names.vectors, names.embeddings);
+      } catch (err) {
+        console.error(`could not remove the bench's packages: ${err.message}`);
+      }
+    },
+  };
+}
+
+/** A package's service env as the sandbox would give it, its paths mapped into `here` and its package. */
+function hostEnv(source, here, threads) {
+  const env = JSON.parse(readFileSync(join(source, 'manifest.json'), 'utf8')).service.env;
+  const out = {};
+  for (const [k, v] of Object.entries(env)) {
+    if (v === '/models') out[k] = join(source, 'payload/models');
+    else if (v.startsWith('/var/lib/')) out[k] = join(here, v.slice('/var/lib/'.length));
+    else out[k] = v;
+  }
+  // What the container's cgroup would have told them, and no second hash check of the model.
+  return {
+    ...out,
+    EMBEDDINGS_THREADS: String(threads),
+    LLM_THREADS: String(threads),
+    EMBEDDINGS_VERIFY: 'off',
+    LLM_VERIFY: 'off',
+    EMBEDDINGS_DEVICE: 'cpu',
+    LLM_DEVICE: 'cpu',
+  };
+}
+
+async function serve(server, env, socket) {
+  const child = spawn(process.execPath, [server], {
+    env: { PATH: process.env.PATH, BLUEPRINT_SOCKET: socket, ...env },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let log = '';
+  child.stderr.on('data', (c) => {
+    log += c;
+  });
+  for (let i = 0; i < 1200 && !/serving /.test(log); i++) {
+    if (child.exitCode !== null) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  if (!/serving /.test(log)) throw new Error(`${server} did not start: ${log}`);
+  return child;
+}
+
+export async function processes(stack, chat, threads) {
+  const here = join(stack.work, 'processes');
+  const { sources: s, names } = stack;
+  const sockets = {};
+  const children = [];
+  const env = {};
+  for (const role of ['embeddings', 'vectors', 'llm']) {
+    env[role] = hostEnv(s[role], join(here, role), threads);
+    for (const v of Object.values(env[role]))
+      if (v.startsWith(here)) mkdirSync(join(v, '..'), { recursive: true });
+    mkdirSync(join(here, role), { recursive: true });
+    sockets[role] = join(here, `${role}.sock`);
+    const server = join(s[role], role === 'llm' ? 'rootfs/app/llm/dist/server.mjs' : 'rootfs/app/server.mjs');
+    children.push(await serve(server, env[role], sockets[role]));
+  }
+  const wiring = {};
+  for (const role of ['embeddings', 'vectors', 'llm'])
+    wiring[`BLUEPRINT_USES_${names[role].toUpperCase().replaceAll('-', '_')}_SOCKET`] = sockets[role];
+  const ragEnv = hostEnv(s.rag, join(here, 'rag'), threads);
+  mkdirSync(join(ragEnv.RAG_DATA_DIR), { recursive: true });
+  sockets.rag = join(here, 'rag.sock');
+  children.push(await serve(join(s.rag, 'rootfs/app/server.mjs'), { ...ragEnv, ...wiring }, sockets.rag));
+  return {
+    ...client(sockets, chat),
+    close: async () => {
+      for (const c of children.reverse()) {
+        c.kill('SIGTERM');
+        if (c.exitCode === null) await new Promise((r) => c.once('exit', r));
+      }
+    },
+  };
+}

@@ -1,0 +1,132 @@
+/**
+ * The rag pipeline in one process, the baseline of scripts/bench/rag.mjs: the same steps and code
+ * the four sandboxed services run, called as functions instead of over three sockets.
+ *
+ *   ingest    the rag module's own parse (pdf.js, marked, htmlparser2) and chunking (chunk size from
+ *             the model's limit, as the rag server picks it), the embeddings module's engine
+ *             (transformers.js on ONNX Runtime, same model and thread count), then the vectors
+ *   retrieve  an exact cosine scan over normalised vectors: what the vectors module does below its
+ *             full-scan threshold (the bench's corpus is below it)
+ *   chat      retrieval, the rag module's prompt (withContext), node-llama-cpp's LlamaChat with the
+ *             model's template, as the llm module generates
+ *
+ * Not run directly: rag.mjs bundles it with esbuild (the module sources import `.js` names).
+ */
+import { getLlama, LlamaChat, LlamaLogLevel } from 'node-llama-cpp';
+import { createEngine } from '../../modules/embeddings/server/engine.ts';
+import { withContext } from '../../modules/rag/server/chat.ts';
+import { chunkSections } from '../../modules/rag/server/chunk.ts';
+import { type DocumentKind, parseDocument } from '../../modules/rag/server/parse.ts';
+
+/** The bench's throw-away repository key, made as `blueprint repo keygen` makes one. */
+export { generateSigningKey } from '../../src/core/pkg/signature.ts';
+
+export interface PipelineOptions {
+  modelDir: string;
+  model: string;
+  gguf: string;
+  threads: number;
+  context: number;
+}
+
+interface Stored {
+  document: string;
+  source: string;
+  page: number | null;
+  heading: string | null;
+  text: string;
+}
+
+export async function createPipeline(o: PipelineOptions) {
+  const engine = await createEngine({
+    modelDir: o.modelDir,
+    model: o.model,
+    device: 'cpu',
+    threads: o.threads,
+    log: () => undefined,
+  });
+  // As the rag server: 256 tokens at most, the model's limit less its two special tokens.
+  const tokens = Math.max(8, Math.min(256, engine.info.maxTokens - 2));
+  const overlap = Math.min(32, Math.floor(tokens / 4));
+  const dim = engine.info.dimension;
+  let vectors = new Float32Array(1024 * dim);
+  const stored: Stored[] = [];
+
+  const llama = await getLlama({ gpu: false, build: 'never', logLevel: LlamaLogLevel.error });
+  const model = await llama.loadModel({ modelPath: o.gguf });
+  const context = await model.createContext({ contextSize: o.context, threads: o.threads });
+  const sequence = context.getSequence();
+
+  async function ingest(kind: DocumentKind, bytes: Uint8Array, source: string): Promise<number> {
+    const parsed = await parseDocument(kind, bytes, 2000);
+    const chunks = chunkSections(parsed.sections, { tokens, overlap });
+    for (let i = 0; i < chunks.length; i += 32) {
+      const batch = chunks.slice(i, i + 32);
+      const { vectors: vs } = await engine.embed(
+        batch.map((c) => c.text),
+        { truncate: false, normalize: true },
+      );
+      batch.forEach((c, j) => {
+        if ((stored.length + 1) * dim > vectors.length) {
+          const next = new Float32Array(vectors.length * 2);
+          next.set(vectors);
+          vectors = next;
+        }
+        vectors.set(vs[j]!, stored.length * dim);
+        stored.push({ document: source, source, page: c.page, heading: c.heading, text: c.text });
+      });
+    }
+    return parsed.pages ?? 1;
+  }
+
+  async function retrieve(query: string, k: number) {
+    const q = (await engine.embed([query], { truncate: true, normalize: true })).vectors[0]!;
+    const scores: { i: number; score: number }[] = [];
+    for (let i = 0; i < stored.length; i++) {
+      let s = 0;
+      for (let d = 0; d < dim; d++) s += q[d]! * vectors[i * dim + d]!;
+      scores.push({ i, score: s });
+    }
+    scores.sort((a, b) => b.score - a.score);
+    return scores.slice(0, k).map(({ i, score }) => ({ ...stored[i]!, score }));
+  }
+
+  /** Milliseconds from the question to the answer's first text. */
+  async function timeToFirstToken(question: string, k: number, maxTokens: number): Promise<number> {
+    const t0 = performance.now();
+    const chunks = await retrieve(question, k);
+    const messages = withContext([{ role: 'user', content: question }], chunks) as {
+      role: string;
+      content: string;
+    }[];
+    const history = [
+      ...messages.map((m) => ({ type: m.role as 'system' | 'user', text: m.content })),
+      { type: 'model' as const, response: [] },
+    ];
+    let first = 0;
+    const chat = new LlamaChat({ contextSequence: sequence, autoDisposeSequence: false });
+    try {
+      await chat.generateResponse(history, {
+        maxTokens,
+        temperature: 0,
+        onTextChunk: () => {
+          if (!first) first = performance.now();
+        },
+      });
+    } finally {
+      chat.dispose({ disposeSequence: false });
+      await sequence.clearHistory();
+    }
+    return (first || performance.now()) - t0;
+  }
+
+  return {
+    ingest,
+    retrieve,
+    timeToFirstToken,
+    close: async () => {
+      await engine.dispose();
+      await llama.dispose();
+    },
+  };
+}

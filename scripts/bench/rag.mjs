@@ -1,0 +1,254 @@
+// rag module: ingest throughput (PDF pages/s), retrieve latency p50/p95 and chat time to first
+// token p50/p95, through the three sandboxed hops (rag, embeddings with the GloVe model, vectors,
+// llm with the tiny llama: four Podman sandboxes installed from a signed repository, as a user
+// does) against the same pipeline run in one process (scripts/bench/rag-inprocess.ts: the same
+// parse, chunking, embedding engine and model, prompt and llama.cpp, called as functions), and
+// between them the same four server bundles as plain host processes (what the sandbox adds, apart
+// from what the hops add): scripts/bench/_rag-stacks.mjs. Retrieve and chat alternate between the
+// three, query by query. Goal: sandboxed retrieve p50 within 1.25x of in-process. Figures from one
+// run on one machine: modules/rag/README.md, Figures.
+//
+//   node scripts/bench/rag.mjs [--docs N] [--pages N] [--queries N] [--chats N] [--json]   (Node 24)
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { build } from 'esbuild';
+import { PDFDocument, StandardFonts } from 'pdf-lib';
+import { GLOVE_MODEL, gloveModel, TINY_LLAMA } from '../../test/helpers/rag-stack.ts';
+import { ensureBuilt, median, root, tmp } from './_lib.mjs';
+import { buildStack, processes, sandboxed } from './_rag-stacks.mjs';
+
+const { values } = parseArgs({
+  options: {
+    docs: { type: 'string', default: '8' },
+    pages: { type: 'string', default: '5' },
+    queries: { type: 'string', default: '60' },
+    chats: { type: 'string', default: '8' },
+    json: { type: 'boolean' },
+  },
+});
+const DOCS = Number(values.docs);
+const PAGES = Number(values.pages);
+const CHAT = { k: 2, maxTokens: 8 };
+const THREADS = 2; // each module's manifest gives it 2 CPUs
+const CONTEXT = 1024;
+const say = (line) => values.json || console.log(line);
+
+// --- A corpus on clearly different topics, deterministic ---------------------------------------
+const TOPICS = {
+  volcano: 'volcano lava magma eruption ash crater mountain molten rock gas',
+  bread: 'bread dough flour yeast oven bake loaf knead crust kitchen',
+  football: 'football goal team match stadium striker referee ball fans coach',
+  markets: 'stock market shares investors bank interest rates bonds economy prices',
+  astronomy: 'planet star telescope galaxy orbit moon comet astronomer sky night',
+  garden: 'garden soil seeds plants flowers compost water roots leaves spring',
+  sailing: 'boat sail wind harbour sea waves crew mast anchor ocean',
+  medicine: 'doctor patient hospital medicine disease nurse treatment fever vaccine pain',
+};
+const GLUE = 'the a of and in to with for on when'.split(' ');
+function sentence(words, seed) {
+  let s = seed;
+  const rnd = () => {
+    s = (s * 1103515245 + 12345) % 2 ** 31;
+    return s / 2 ** 31;
+  };
+  return Array.from({ length: 12 }, (_, i) =>
+    i % 3 === 1 ? GLUE[Math.floor(rnd() * GLUE.length)] : words[Math.floor(rnd() * words.length)],
+  ).join(' ');
+}
+async function pdfOf(words, seed) {
+  const doc = await PDFDocument.create();
+  const font = await doc.embedFont(StandardFonts.Helvetica);
+  for (let p = 0; p < PAGES; p++) {
+    const page = doc.addPage([595, 842]);
+    for (let l = 0; l < 40; l++)
+      page.drawText(sentence(words, seed + p * 100 + l), { x: 40, y: 800 - l * 19, size: 10, font });
+  }
+  return Buffer.from(await doc.save());
+}
+const topics = Object.entries(TOPICS).slice(0, DOCS);
+const corpus = await Promise.all(
+  topics.map(async ([name, list], i) => ({
+    source: `${name}.pdf`,
+    bytes: await pdfOf(list.split(' '), i * 7919 + 1),
+  })),
+);
+const queries = Array.from({ length: Number(values.queries) }, (_, i) => {
+  const [, list] = topics[i % topics.length];
+  return sentence(list.split(' '), 5000 + i);
+});
+
+/** scripts/bench/rag-inprocess.ts, bundled (the module sources import `.js` names Node cannot map to `.ts`). */
+async function loadBundle() {
+  const cache = join(root, 'node_modules/.cache/blueprint-rag-bench');
+  mkdirSync(cache, { recursive: true });
+  const file = join(cache, `inprocess-${process.pid}.mjs`);
+  await build({
+    entryPoints: [join(root, 'scripts/bench/rag-inprocess.ts')],
+    outfile: file,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node24',
+    packages: 'external', // from node_modules, as the services load them
+    logLevel: 'error',
+  });
+  const bundle = await import(file);
+  rmSync(file);
+  return bundle;
+}
+
+async function inProcess(bundle) {
+  const model = gloveModel();
+  const p = await bundle.createPipeline({
+    modelDir: join(model, '..'),
+    model: GLOVE_MODEL,
+    gguf: join(TINY_LLAMA, 'tiny-llama-f32.gguf'),
+    threads: THREADS,
+    context: CONTEXT,
+  });
+  return {
+    ingest: (doc) => p.ingest('pdf', doc.bytes, doc.source),
+    retrieve: (q) => p.retrieve(q, 4),
+    timeToFirstToken: (q) => p.timeToFirstToken(q, CHAT.k, CHAT.maxTokens),
+    close: () => p.close(),
+  };
+}
+
+/** The container's CPU cgroup counters (cgroup v1 cpu.stat: nr_throttled, throttled_time in ns), if found. */
+function cpuStat(name) {
+  try {
+    const id = execFileSync('podman', ['inspect', '--format', '{{.Id}}', `blueprint-${name}`], {
+      encoding: 'utf8',
+    }).trim();
+    const dir = execFileSync(
+      'find',
+      ['/sys/fs/cgroup/cpu/', '-maxdepth', '4', '-type', 'd', '-name', `*${id}*`],
+      {
+        encoding: 'utf8',
+      },
+    )
+      .split('\n')
+      .find(Boolean);
+    if (!dir) return undefined;
+    return Object.fromEntries(
+      readFileSync(join(dir, 'cpu.stat'), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => l.split(' '))
+        .map(([k, v]) => [k, Number(v)]),
+    );
+  } catch {
+    return undefined;
+  }
+}
+
+const pct = (xs, q) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(q * s.length))];
+};
+async function timed(fn) {
+  const t0 = performance.now();
+  await fn();
+  return performance.now() - t0;
+}
+
+ensureBuilt();
+const work = tmp('bp-bench-rag-');
+say(
+  `corpus: ${corpus.length} PDFs of ${PAGES} pages (${corpus.length * PAGES} pages), ${queries.length} queries`,
+);
+say('building the four modules and installing them into a test box (a few minutes)...');
+const bundle = await loadBundle();
+const stack = await buildStack(work, bundle.generateSigningKey, { llmContext: CONTEXT });
+const sides = {
+  sandboxed: sandboxed(stack, CHAT),
+  processes: await processes(stack, CHAT, THREADS),
+  'in-process': await inProcess(bundle),
+};
+const each = Object.entries(sides);
+try {
+  // Ingest: every document once each way (the sandbox first: nothing is warm for it either).
+  const ingest = {};
+  for (const [label, side] of each) {
+    const t0 = performance.now();
+    for (const doc of corpus) await side.ingest(doc);
+    ingest[label] = (corpus.length * PAGES) / ((performance.now() - t0) / 1000);
+  }
+  for (const q of queries.slice(0, 3)) for (const [, side] of each) await side.retrieve(q); // warm-up
+  const retrieve = Object.fromEntries(each.map(([l]) => [l, []]));
+  const names = Object.values(sides.sandboxed.names);
+  const before = Object.fromEntries(names.map((n) => [n, cpuStat(n)]));
+  for (const q of queries)
+    for (const [label, side] of each) retrieve[label].push(await timed(() => side.retrieve(q)));
+  const throttled = Object.fromEntries(
+    names.map((n) => {
+      const [a, b] = [before[n], cpuStat(n)];
+      return [
+        n,
+        a && b
+          ? { periods: b.nr_throttled - a.nr_throttled, ms: (b.throttled_time - a.throttled_time) / 1e6 }
+          : null,
+      ];
+    }),
+  );
+  // Each hop alone, served both ways: rag's own HTTP, the query's embedding, the search.
+  const hops = {};
+  for (const label of ['sandboxed', 'processes']) {
+    const h = sides[label].hops;
+    hops[label] = { health: [], embed: [], search: [] };
+    for (const q of queries) {
+      hops[label].health.push(await timed(() => h.health()));
+      let v;
+      hops[label].embed.push(await timed(async () => (v = await h.embed(q))));
+      hops[label].search.push(await timed(() => h.search(v)));
+    }
+  }
+  for (const [, side] of each) await side.timeToFirstToken(queries[0]);
+  const ttft = Object.fromEntries(each.map(([l]) => [l, []]));
+  for (const q of queries.slice(0, Number(values.chats)))
+    for (const [label, side] of each) ttft[label].push(await side.timeToFirstToken(q));
+  const ms = (x) => Number(x.toFixed(2));
+  const result = { pages: corpus.length * PAGES, queries: queries.length, chats: ttft.sandboxed.length };
+  for (const [label] of each)
+    result[label] = {
+      ingestPagesPerSecond: Number(ingest[label].toFixed(1)),
+      retrieveP50Ms: ms(median(retrieve[label])),
+      retrieveP95Ms: ms(pct(retrieve[label], 0.95)),
+      chatFirstTokenP50Ms: Number(median(ttft[label]).toFixed(1)),
+      chatFirstTokenP95Ms: Number(pct(ttft[label], 0.95).toFixed(1)),
+      ...(hops[label]
+        ? { hopsP50Ms: Object.fromEntries(Object.entries(hops[label]).map(([k, v]) => [k, ms(median(v))])) }
+        : {}),
+    };
+  result.retrieveRatioP50 = ms(result.sandboxed.retrieveP50Ms / result['in-process'].retrieveP50Ms);
+  result.goalMet = result.retrieveRatioP50 <= 1.25;
+  result.cpuThrottlingDuringRetrieve = throttled;
+  if (values.json) console.log(JSON.stringify(result, null, 2));
+  else {
+    for (const [label] of each) {
+      const r = result[label];
+      console.log(
+        `${label.padEnd(10)} ${String(r.ingestPagesPerSecond).padStart(6)} pages/s  retrieve p50 ${r.retrieveP50Ms} ms p95 ${r.retrieveP95Ms} ms  chat first token p50 ${r.chatFirstTokenP50Ms} ms p95 ${r.chatFirstTokenP95Ms} ms`,
+      );
+      if (r.hopsP50Ms)
+        console.log(
+          `${''.padEnd(10)} hops alone p50: rag GET /health ${r.hopsP50Ms.health} ms, embed ${r.hopsP50Ms.embed} ms, search ${r.hopsP50Ms.search} ms`,
+        );
+    }
+    console.log(
+      `CFS throttling of the sandboxes during retrieve: ${Object.entries(throttled)
+        .map(([n, t]) => `${n} ${t ? `${t.periods} periods (${t.ms.toFixed(0)} ms)` : 'n/a'}`)
+        .join('; ')}`,
+    );
+    console.log(
+      `retrieve p50 sandboxed/in-process: ${result.retrieveRatioP50}x (goal <= 1.25x: ${result.goalMet ? 'met' : 'NOT met'})`,
+    );
+  }
+} finally {
+  sides.sandboxed.close();
+  await sides.processes.close();
+  await sides['in-process'].close();
+  rmSync(work, { recursive: true, force: true });
+}
