@@ -232,6 +232,18 @@ describe('blueprint rag: what the module says reaches the terminal escaped', () 
     expect(r.stderr).toContain('rag: answered a stream event in an unexpected shape');
   });
 
+  it('--help for the group and every command', async () => {
+    const group = await rag('--help');
+    expect(group.code).toBe(0);
+    for (const cmd of ['ingest', 'ask', 'list', 'remove']) {
+      expect(group.stdout).toContain(`  ${cmd} `);
+      const h = await rag(cmd, '--help');
+      expect(h.code).toBe(0);
+      expect(h.stdout).toContain(`Usage: blueprint rag ${cmd}`);
+      expect(h.stdout).toContain('--service NAME');
+    }
+  });
+
   it('bad usage: no paths, a --k that is not a number', async () => {
     expect((await rag('ingest')).code).toBe(2);
     const k = await rag('ask', 'q', '--k', 'many');
