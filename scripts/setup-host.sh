@@ -66,6 +66,8 @@ fi
 { [ -x /usr/bin/docker-registry ] && command -v htpasswd >/dev/null; } || apt_install docker-registry apache2-utils
 # ansible-playbook: test/fleet/ansible.test.ts runs the playbook of docs/fleet.md against a real sshd.
 command -v ansible-playbook >/dev/null || apt_install ansible
+# cryptsetup: test/crypt/loop.test.ts formats a loop device as LUKS2 (systemd-cryptenroll is in systemd).
+[ -x /usr/sbin/cryptsetup ] || apt_install --no-install-recommends cryptsetup-bin
 
 # --- arm64 (issue 22): `npm run build -- --arch arm64` strips with binutils-aarch64-linux-gnu, and
 # test/arm64 runs dist/blueprint-arm64 under qemu-user through binfmt_misc (the P flag keeps argv0,

@@ -1,0 +1,182 @@
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readFile, stat } from 'node:fs/promises';
+import { BlueprintError, ConflictError, UsageError } from '../errors.js';
+import { writeFileAtomic } from '../system/fs.js';
+import { crypttabLine, parseCrypttab, parseLuksDump, withCrypttabLine } from './state.js';
+
+/**
+ * First-boot encryption of the data partition (issue 23) with the tools Debian 12 ships:
+ * cryptsetup luksFormat (LUKS2) with a random key held only in memory, a recovery key made by
+ * `systemd-cryptenroll --recovery-key`, then the TPM (sealed to PCR 7) or a passphrase, the random
+ * key's slot wiped, and crypttab written last. docs/encryption.md says how the image calls it.
+ */
+
+export interface ToolResult {
+  stdout: string;
+  stderr: string;
+  code: number;
+}
+
+/** Runs a tool; secrets go in through `input` (stdin) or `env`, never argv (visible in ps). */
+export interface CryptTools {
+  run(argv: string[], opts?: { input?: string; env?: Record<string, string> }): Promise<ToolResult>;
+}
+
+export const systemTools: CryptTools = {
+  run: (argv, opts = {}) =>
+    new Promise((resolve, reject) => {
+      const child = spawn(argv[0]!, argv.slice(1), {
+        env: { ...process.env, ...opts.env },
+        stdio: ['pipe', 'pipe', 'pipe'],
+      });
+      const out: Buffer[] = [];
+      const err: Buffer[] = [];
+      child.stdout.on('data', (b: Buffer) => out.push(b));
+      child.stderr.on('data', (b: Buffer) => err.push(b));
+      child.on('error', reject);
+      child.on('close', (code) =>
+        resolve({
+          stdout: Buffer.concat(out).toString('utf8'),
+          stderr: Buffer.concat(err).toString('utf8'),
+          code: code ?? 1,
+        }),
+      );
+      // A tool that exits without reading stdin (blkid) closes the pipe: its exit code says the rest.
+      child.stdin.on('error', () => {});
+      child.stdin.end(opts.input ?? '');
+    }),
+};
+
+export type EncryptMode = 'tpm' | 'passphrase';
+
+export interface EncryptOptions {
+  /** The block device (the data partition), e.g. /dev/disk/by-partlabel/data. */
+  device: string;
+  /** The mapping's name in crypttab (/dev/mapper/NAME). */
+  name: string;
+  mode: EncryptMode;
+  /** mode passphrase: what the admin chose (typed at the console at each boot). */
+  passphrase?: string;
+  /** PCRs the TPM key is sealed to; 7 (the Secure Boot policy) by default, docs/encryption.md says why. */
+  pcrs?: number[];
+  /** The crypttab to write (ROOT/etc/crypttab). */
+  crypttab: string;
+  /** Tests only: a fast PBKDF2 instead of Argon2id's memory-hard default. */
+  fastKdf?: boolean;
+}
+
+export interface EncryptResult {
+  /** Shown once to the admin and never stored by us. */
+  recoveryKey: string;
+  uuid: string;
+  crypttabLine: string;
+}
+
+/** systemd's recovery keys: 8 groups of 8 "modhex" letters (systemd-cryptenroll(1)). */
+export const RECOVERY_KEY = /^[cbdefghijklnrtuv]{8}(-[cbdefghijklnrtuv]{8}){7}$/;
+
+async function must(tools: CryptTools, argv: string[], opts?: Parameters<CryptTools['run']>[1]) {
+  const r = await tools.run(argv, opts);
+  if (r.code !== 0)
+    throw new BlueprintError(
+      `\`${argv.join(' ')}\` failed (exit ${r.code}): ${r.stderr.trim().split('\n').slice(-2).join(' ')}`,
+      'encryption-failed',
+      'Nothing was written to crypttab; the partition holds no data yet, so the step can be run again.',
+    );
+  return r;
+}
+
+async function crypttabText(file: string): Promise<string> {
+  return readFile(file, 'utf8').catch((e: NodeJS.ErrnoException) => {
+    if (e.code === 'ENOENT') return '';
+    throw e;
+  });
+}
+
+/**
+ * Refuses a device that holds anything, except our own unfinished run: a LUKS volume that no
+ * crypttab line names was never given data (data is only put on it after crypttab is written).
+ */
+async function checkBlank(tools: CryptTools, device: string, crypttab: string): Promise<void> {
+  const st = await stat(device).catch(() => undefined);
+  if (!st?.isBlockDevice())
+    throw new UsageError(
+      `${device} is not a block device`,
+      'Name the data partition, e.g. /dev/disk/by-partlabel/data.',
+    );
+  const probe = await tools.run(['blkid', '-p', '-o', 'export', device]);
+  if (probe.code === 2) return; // blkid: nothing found
+  const type = /^TYPE=(.*)$/m.exec(probe.stdout)?.[1];
+  if (type === 'crypto_LUKS') {
+    const uuid = (await must(tools, ['cryptsetup', 'luksUUID', device])).stdout.trim();
+    const named = parseCrypttab(await crypttabText(crypttab)).some(
+      (e) => e.device === `UUID=${uuid}` || e.device === device,
+    );
+    if (!named) return;
+    throw new ConflictError(
+      `${device} is already encrypted and in crypttab`,
+      'already-encrypted',
+      'Nothing to do: `blueprint status` shows how it is unlocked.',
+    );
+  }
+  throw new ConflictError(
+    `${device} already holds ${type ? `a ${type} file system` : 'data'}; it is not encrypted in place`,
+    'not-blank',
+    'Encryption happens on the blank data partition of a first boot (docs/encryption.md).',
+  );
+}
+
+export async function encryptDevice(
+  o: EncryptOptions,
+  tools: CryptTools = systemTools,
+): Promise<EncryptResult> {
+  if (o.mode === 'passphrase' && !o.passphrase)
+    throw new UsageError('mode passphrase needs a passphrase', 'Give encryption.passphrase.');
+  const pcrs = o.pcrs ?? [7];
+  if (!pcrs.length || pcrs.some((p) => !Number.isInteger(p) || p < 0 || p > 23))
+    throw new UsageError(`PCRs must be numbers 0-23, got ${pcrs.join(',')}`);
+  await checkBlank(tools, o.device, o.crypttab);
+  // Text (hex), because systemd-cryptenroll 252 takes the unlocking secret as $PASSWORD only.
+  const key = randomBytes(32).toString('hex');
+  const kdf = o.fastKdf ? ['--pbkdf', 'pbkdf2', '--pbkdf-force-iterations', '1000'] : [];
+  await must(
+    tools,
+    [
+      'cryptsetup',
+      'luksFormat',
+      '--type',
+      'luks2',
+      '--batch-mode',
+      '--key-slot',
+      '0',
+      '--key-file',
+      '-',
+      ...kdf,
+      o.device,
+    ],
+    { input: key },
+  );
+  const unlock = { PASSWORD: key };
+  const rec = await must(tools, ['systemd-cryptenroll', '--recovery-key', o.device], { env: unlock });
+  const recoveryKey = rec.stdout.trim();
+  if (!RECOVERY_KEY.test(recoveryKey))
+    throw new BlueprintError('systemd-cryptenroll printed no recovery key', 'encryption-failed');
+  // The lasting unlock method, and the random key's slot wiped in the same call.
+  const enrol = o.mode === 'tpm' ? ['--tpm2-device=auto', `--tpm2-pcrs=${pcrs.join('+')}`] : ['--password'];
+  await must(tools, ['systemd-cryptenroll', ...enrol, '--wipe-slot=0', o.device], {
+    env: { ...unlock, ...(o.passphrase && o.mode === 'passphrase' ? { NEWPASSWORD: o.passphrase } : {}) },
+  });
+  const dump = parseLuksDump(
+    (await must(tools, ['cryptsetup', 'luksDump', '--dump-json-metadata', o.device])).stdout,
+  );
+  if (!dump?.recoveryKeyEnrolled || dump.plainSlots.includes(0) || (o.mode === 'tpm' && !dump.tpm2Enrolled))
+    throw new BlueprintError(
+      `${o.device}: the enrolled key slots are not what was asked`,
+      'encryption-failed',
+    );
+  const uuid = (await must(tools, ['cryptsetup', 'luksUUID', o.device])).stdout.trim();
+  const line = crypttabLine(o.name, `UUID=${uuid}`, o.mode === 'tpm');
+  await writeFileAtomic(o.crypttab, withCrypttabLine(await crypttabText(o.crypttab), o.name, line), 0o644);
+  return { recoveryKey, uuid, crypttabLine: line };
+}

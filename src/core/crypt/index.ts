@@ -1,0 +1,101 @@
+import { access, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { type CryptTools, systemTools } from './encrypt.js';
+import {
+  type CrypttabEntry,
+  type EncryptionState,
+  encryptionState,
+  type LuksInfo,
+  parseCrypttab,
+  parseLuksDump,
+  tpm2Present,
+} from './state.js';
+
+export * from './encrypt.js';
+export * from './state.js';
+
+/** The data volume's crypttab name and the partition the A/B image gives it (image/rauc/initramfs-data). */
+export const DATA_NAME = 'data';
+export const DATA_PARTITION = '/dev/disk/by-partlabel/data';
+
+const exists = (p: string) =>
+  access(p).then(
+    () => true,
+    () => false,
+  );
+const readText = (p: string) => readFile(p, 'utf8').catch(() => undefined);
+
+/** crypttab's device field as a path: UUID=, PARTUUID=, LABEL=, PARTLABEL= or a path. */
+export function crypttabDevicePath(field: string): string {
+  const m = /^(UUID|PARTUUID|LABEL|PARTLABEL)=(.+)$/.exec(field);
+  if (!m) return field;
+  return `/dev/disk/by-${m[1]!.toLowerCase()}/${m[2]}`;
+}
+
+export async function tpmPresent(root = '/'): Promise<boolean> {
+  return tpm2Present(
+    await readText(path.join(root, 'sys/class/tpm/tpm0/tpm_version_major')),
+    await exists(path.join(root, 'dev/tpmrm0')),
+  );
+}
+
+async function luksInfo(tools: CryptTools, device: string): Promise<LuksInfo | undefined> {
+  const r = await tools
+    .run(['cryptsetup', 'luksDump', '--dump-json-metadata', device])
+    .catch(() => undefined);
+  return r?.code === 0 ? parseLuksDump(r.stdout) : undefined;
+}
+
+export interface StateOptions {
+  root?: string;
+  /** The data partition when crypttab does not name it. */
+  device?: string;
+  name?: string;
+  tools?: CryptTools;
+}
+
+/**
+ * The data volume's state on this box: crypttab's line for it (or the data partition), its LUKS2
+ * metadata, the TPM. Reading LUKS metadata needs root; without it crypttab alone is reported.
+ */
+export async function readEncryptionState(o: StateOptions = {}): Promise<EncryptionState> {
+  const root = o.root ?? '/';
+  const name = o.name ?? DATA_NAME;
+  const tools = o.tools ?? systemTools;
+  const entry: CrypttabEntry | undefined = parseCrypttab(
+    (await readText(path.join(root, 'etc/crypttab'))) ?? '',
+  ).find((e) => e.name === name);
+  // Without udev's /dev/disk links (a container, a test) the caller names the partition.
+  const named = entry ? crypttabDevicePath(entry.device) : undefined;
+  const device = named && (await exists(named)) ? named : (o.device ?? DATA_PARTITION);
+  const present = await exists(device);
+  let luks = present ? await luksInfo(tools, device) : undefined;
+  if (!luks && entry && entry.options.includes('luks'))
+    // Not readable here (not root): crypttab says what boot does.
+    luks = {
+      tpm2Enrolled: entry.options.some((x) => x.startsWith('tpm2-device=')),
+      tpm2Pcrs: [],
+      recoveryKeyEnrolled: false,
+      plainSlots: [],
+    };
+  return encryptionState({
+    ...(entry ? { crypttab: entry } : {}),
+    ...(luks ? { luks } : {}),
+    tpmPresent: await tpmPresent(root),
+    active: !!entry && (await exists(`/dev/mapper/${name}`)),
+    ...(present ? { device } : {}),
+  });
+}
+
+/**
+ * The blank data partition a first boot may encrypt (no file system, no LUKS header), or
+ * undefined: the setup wizard shows its encryption step only when there is one.
+ */
+export async function encryptableDevice(
+  device = DATA_PARTITION,
+  tools: CryptTools = systemTools,
+): Promise<string | undefined> {
+  if (!(await exists(device))) return undefined;
+  const probe = await tools.run(['blkid', '-p', '-o', 'export', device]).catch(() => undefined);
+  return probe?.code === 2 ? device : undefined;
+}
