@@ -10,7 +10,8 @@ import { signFile } from '../../src/core/pkg/build.js';
 import { buildRepository, generateSigningKey } from '../../src/core/pkg/index.js';
 
 export const repoRoot = path.resolve(import.meta.dirname, '../..');
-export const blueprintExe = path.join(repoRoot, 'dist/blueprint');
+// BLUEPRINT_BIN: the same checks against another build (test/arm64 runs dist/blueprint-arm64 under qemu-user).
+export const blueprintExe = process.env.BLUEPRINT_BIN ?? path.join(repoRoot, 'dist/blueprint');
 
 export function tempDir(prefix = 'bp-test-'): string {
   return mkdtempSync(path.join(os.tmpdir(), prefix));

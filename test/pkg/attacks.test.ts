@@ -4,6 +4,7 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { BlueprintError } from '../../src/core/errors.js';
 import { applyRevocation, PackageManager } from '../../src/core/pkg/index.js';
+import { hostileArchives } from '../helpers/hostile-archives.js';
 import {
   buildRepo,
   makeKey,
@@ -260,42 +261,8 @@ describe('signing keys that are no longer valid', () => {
   });
 });
 
-const evilManifest = { path: 'manifest.json', data: manifestJson('evil', '1.0.0') };
-
 describe('hostile archives are refused before anything is installed', () => {
-  const cases: Array<[string, Parameters<typeof rawTar>[0], RegExp]> = [
-    ['../ path', [evilManifest, { path: 'payload/../../../etc/passwd', data: 'x' }], /climbs out/],
-    ['absolute path', [evilManifest, { path: '/etc/evil', data: 'x' }], /absolute path/],
-    [
-      'symlink pointing outside',
-      [evilManifest, { path: 'payload/link', type: 'SymbolicLink', linkpath: '../../../../etc' }],
-      /points outside/,
-    ],
-    [
-      'absolute symlink',
-      [evilManifest, { path: 'payload/link', type: 'SymbolicLink', linkpath: '/etc/shadow' }],
-      /points outside/,
-    ],
-    [
-      'write through a symlink',
-      [
-        evilManifest,
-        { path: 'payload/d', type: 'Directory' },
-        { path: 'payload/l', type: 'SymbolicLink', linkpath: 'd' },
-        { path: 'payload/l/x', data: 'x' },
-      ],
-      /through a symlink/,
-    ],
-    ['hard link', [evilManifest, { path: 'payload/h', type: 'Link', linkpath: '/etc/passwd' }], /hard link/],
-    ['device node', [evilManifest, { path: 'payload/null', type: 'CharacterDevice' }], /device node/],
-    ['setuid bit', [evilManifest, { path: 'payload/su', data: 'x', mode: 0o4755 }], /setuid/],
-    [
-      'duplicate entries',
-      [evilManifest, { path: 'payload/a', data: '1' }, { path: 'payload/a', data: '2' }],
-      /duplicate entry/,
-    ],
-    ['entry outside payload/', [evilManifest, { path: 'etc/x', data: 'x' }], /unexpected entry/],
-  ];
+  const cases = hostileArchives;
 
   for (const [what, entries, message] of cases) {
     it(what, async () => {

@@ -118,6 +118,14 @@ export function resolve(
             ? `Pass the dependency's package file too: bpkg install ./${local.entry.path} ./${name}_VERSION_ARCH.bpkg (or add a repository that has it and run \`bpkg update\`).`
             : 'Run `bpkg update`, or check the name with `bpkg search`.',
         );
+      // Published, but not for this CPU: say so, not "no version satisfies" (issue 22).
+      const arches = [...new Set(any.map((c) => c.entry.arch))].sort();
+      if (!any.some((c) => archMatches(c.entry.arch, hostArch)))
+        throw new ConflictError(
+          `${name}${by ? ` (needed by ${by})` : ''} is built only for ${arches.join(', ')}; this machine is ${hostArch}`,
+          'wrong-arch',
+          `Ask the publisher for a ${hostArch} build of ${name}, or install it on a ${arches[0]} machine.`,
+        );
       throw new ConflictError(
         `No version of ${name} satisfies ${ranges.join(', ')}${by ? ` (needed by ${by})` : ''}; available: ${any
           .map((c) => c.entry.version)
