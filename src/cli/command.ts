@@ -37,6 +37,8 @@ export function isGroup(c: CommandSpec | CommandGroup): c is CommandGroup {
 }
 
 export function parseCommandArgs(spec: CommandSpec, argv: string[], prog: string): Parsed {
+  // Nothing to parse: what parseArgs answers for no arguments, without loading it (`version`).
+  if (argv.length === 0) return { values: Object.create(null), positionals: [] };
   try {
     // process.getBuiltinModule, not `import … from 'node:util'`: an ES import of node:util reads
     // every export, which loads streams, workers and more (~3 ms on every start).
