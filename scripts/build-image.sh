@@ -75,14 +75,14 @@ for tool in debootstrap mkfs.ext4 chroot; do
   command -v "$tool" >/dev/null || die "$tool not found" "apt-get install debootstrap e2fsprogs"
 done
 
-# Everything the image is made of; a build with the same digest is the same image.
+# Everything the image is made of (documentation aside); a build with the same digest is the same image.
 inputs_digest() {
   # image/rauc and the A/B script count only for --ab builds: editing them leaves others current.
   local skip_ab=(-not -path 'image/rauc/*')
   [ "$AB" = 1 ] && skip_ab=()
   (cd "$REPO" && find image scripts/build-image.sh modules/kit package-lock.json \
     "${CATALOG_MODULES[@]/#/modules/}" $([ "$AB" = 1 ] && echo scripts/build-image-ab.sh) -type f \
-    -not -path 'modules/hello/rootfs/*' "${skip_ab[@]}" -print0 |
+    -not -path 'modules/hello/rootfs/*' -not -name '*.md' "${skip_ab[@]}" -print0 |
     sort -z | xargs -0 sha256sum
     sha256sum <"$BIN"
     echo "uefi=$UEFI"
