@@ -1,55 +1,33 @@
-import { execFile } from 'node:child_process';
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { makePackageSource } from '../../modules/llm/package.js';
-import { bpkg, makeKey, run, tempDir } from '../helpers/pkg.js';
+import { moduleE2E, podman } from '../helpers/module-e2e.js';
 import { FIXTURE_MODELS, openAiOnSocket } from './helpers.js';
 
 // The whole path a user takes, on the real engine: build and sign a repository holding the llm
 // module (FROM-scratch image + tiny llama), install it with bpkg, start it in the Podman sandbox,
 // chat through its unix socket with the official openai client, tamper with the model, stop, remove.
 const name = `llm-e2e-${process.pid}`;
-const work = tempDir('bp-llm-e2e-');
-const root = join(work, 'root');
-const socket = join(root, 'run/blueprint/services', name, 'api.sock');
-const installed = join(root, 'opt/blueprint', name, '0.1.0');
-const podman = async (...args: string[]) => (await promisify(execFile)('podman', args)).stdout.trim();
-const blueprint = async (...args: string[]) => {
-  const r = await run(['--root', root, '--json', ...args]);
-  if (r.code !== 0) throw new Error(`blueprint ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
-  return JSON.parse(r.stdout || '{}') as Record<string, unknown>;
-};
+const e = moduleE2E({
+  prefix: 'bp-llm-e2e-',
+  install: [name],
+  sources: async (work) => [
+    (
+      await makePackageSource({
+        model: join(FIXTURE_MODELS, 'tiny-llama'),
+        out: join(work, 'src'),
+        name,
+        context: 256,
+      })
+    ).dir,
+  ],
+});
+const socket = e.socket(name);
+const installed = e.installed(name, '0.1.0');
+const blueprint = e.blueprint;
 const client = () => openAiOnSocket(socket);
 let imageId = '';
-
-beforeAll(async () => {
-  const key = await makeKey(join(work, 'key'));
-  const { dir } = await makePackageSource({
-    model: join(FIXTURE_MODELS, 'tiny-llama'),
-    out: join(work, 'src'),
-    name,
-    context: 256,
-  });
-  const repo = join(work, 'repo');
-  const built = await run(['repo', 'build', dir, '--repo', repo, '--key', key.privateFile]);
-  expect(built.code, built.stderr).toBe(0);
-  for (const args of [
-    ['key', 'add', key.publicFile, '--fingerprint', key.fingerprint],
-    ['repo', 'add', 'main', repo],
-    ['update'],
-    ['install', name],
-  ]) {
-    const r = await bpkg(root, args);
-    expect(r.code, `bpkg ${args.join(' ')}: ${r.stderr}`).toBe(0);
-  }
-}, 300_000);
-
-afterAll(async () => {
-  await bpkg(root, ['remove', name]).catch(() => undefined);
-  rmSync(work, { recursive: true, force: true });
-});
 
 describe('llm module end to end (signed repository, Podman sandbox)', () => {
   it('starts healthy and answers the openai client, whole and streamed', async () => {
@@ -81,12 +59,20 @@ describe('llm module end to end (signed repository, Podman sandbox)', () => {
     let text = '';
     for await (const ch of stream) text += ch.choices[0]?.delta.content ?? '';
     expect(text).toBe(whole.choices[0]!.message.content);
+    // service status carries what the module says it serves (its /info), for scripts and people.
+    const status = (await blueprint('service', 'status', name)) as { services?: unknown[] } & Record<
+      string,
+      unknown
+    >;
+    expect(JSON.stringify(status)).toMatch(/"model":"tiny-llama"/);
+    const plain = await e.run(['service', 'status', name]);
+    expect(plain.stdout).toMatch(new RegExp(`${name}: model tiny-llama, context 256, device cpu \\(`));
     const logs = JSON.stringify(await blueprint('service', 'logs', name));
     expect(logs).toContain(
       'verified 1 model files of tiny-llama against its signed package (the llm package)',
     );
     expect(logs).toMatch(/memory: needs \d+ MiB \(weights .*\) of 256 MiB/); // the container's cgroup limit
-  });
+  }, 240_000); // a start on a loaded 2-core CI machine
 
   it('runs sandboxed: read-only root, no capabilities, no network, its memory limit from the model', async () => {
     const inspect = JSON.parse(await podman('inspect', `blueprint-${name}`))[0];
@@ -108,9 +94,9 @@ describe('llm module end to end (signed repository, Podman sandbox)', () => {
     changed.writeUInt8(changed.readUInt8(changed.length - 1) ^ 1, changed.length - 1); // one bit of one weight
     writeFileSync(gguf, changed);
     try {
-      const r = await run(['--root', root, '--json', 'service', 'start', name]);
+      const r = await e.run(['--json', 'service', 'start', name]);
       expect(r.code).not.toBe(0);
-      const logs = await run(['--root', root, '--json', 'service', 'logs', name]);
+      const logs = await e.run(['--json', 'service', 'logs', name]);
       expect(logs.stdout).toMatch(/tiny-llama-f32\.gguf: sha256 [0-9a-f]{64} but the manifest says/);
     } finally {
       writeFileSync(gguf, original);
@@ -122,9 +108,11 @@ describe('llm module end to end (signed repository, Podman sandbox)', () => {
   it('stops cleanly and leaves nothing behind when removed', async () => {
     await blueprint('service', 'stop', name);
     expect(existsSync(socket)).toBe(false);
-    const r = await bpkg(root, ['remove', name]);
+    const r = await e.bpkg(['remove', name]);
     expect(r.code, r.stderr).toBe(0);
-    expect(await podman('ps', '-a', '--filter', `name=blueprint-${name}`, '--format', '{{.Names}}')).toBe('');
+    expect(
+      (await podman('ps', '-a', '--filter', `name=blueprint-${name}`, '--format', '{{.Names}}')).trim(),
+    ).toBe('');
     await expect(podman('image', 'exists', imageId)).rejects.toThrow();
     expect(existsSync(installed)).toBe(false);
   });
