@@ -21,6 +21,7 @@ import {
   VENDOR_NAMES,
 } from './parse.js';
 import { containerReadiness } from './readiness.js';
+import { detectTegraGpu } from './tegra.js';
 import { execaRunner, type ToolRunner } from './tools.js';
 import type { Accelerator, GpuDriver, GpuReport, GpuVendor, ToolReport } from './types.js';
 
@@ -106,6 +107,9 @@ export async function detectWith(fs: HostFs, runner: ToolRunner | null): Promise
       }),
     }),
   );
+  // A Jetson's GPU is a platform device, not PCI (tegra.ts).
+  const tegra = await detectTegraGpu(fs, cdiSpecs);
+  if (tegra) accelerators.push(tegra);
   return {
     accelerators,
     tools,
