@@ -17,6 +17,8 @@ export interface BuildOptions {
   /** Lint modules first and refuse one with errors (default true). */
   lint?: boolean;
   info?: (line: string) => void;
+  /** One package per architecture from each source (`repo build --arch x86_64,aarch64`). */
+  arches?: ('x86_64' | 'aarch64' | 'all')[];
 }
 
 /** `blueprint repo build`: builds, signs and indexes packages into a static repository folder. */
@@ -33,6 +35,7 @@ export async function buildRepository(opts: BuildOptions): Promise<RepoIndex> {
     expiresInDays: opts.expiresInDays,
     hooks: createBuildHooks({ lint: opts.lint ?? true }),
     info: opts.info ?? (() => {}),
+    ...(opts.arches ? { arches: opts.arches } : {}),
   });
 }
 

@@ -57,15 +57,24 @@ const build: CommandSpec = {
       type: 'boolean',
       description: 'Build a module even when `blueprint module lint` finds errors',
     },
+    arch: {
+      type: 'string',
+      value: 'LIST',
+      description: 'Build each source once per architecture: x86_64, aarch64, all (comma-separated)',
+    },
     ...signerOptions,
   },
   details:
-    'A module (a source with a service) is linted first and refused on lint errors.\nA source folder holds manifest.json and payload/. Packages already in the pool stay listed; the index version grows by one.\nExample: blueprint repo build modules/* --repo ./repo --key repo-key.asc',
+    'A module (a source with a service) is linted first and refused on lint errors.\nA source folder holds manifest.json and payload/. Packages already in the pool stay listed; the index version grows by one.\nExample: blueprint repo build modules/* --repo ./repo --key repo-key.asc\nBoth CPUs from one source: blueprint repo build --arch x86_64,aarch64 SOURCE --repo ./repo --key repo-key.asc',
   async run(ctx, parsed) {
     const repoDir = optString(parsed, 'repo');
     if (!repoDir) throw new UsageError('--repo DIR is required');
     const days = Number(optString(parsed, 'expires-days') ?? 30);
     if (!Number.isFinite(days) || days <= 0) throw new UsageError('--expires-days must be a positive number');
+    const arches = optString(parsed, 'arch')?.split(',');
+    const known = ['x86_64', 'aarch64', 'all'] as const;
+    const unknown = arches?.find((a) => !(known as readonly string[]).includes(a));
+    if (unknown !== undefined) throw new UsageError(`--arch ${unknown}: use x86_64, aarch64 or all`);
     const index = await buildRepository({
       sources: parsed.positionals,
       repoDir,
@@ -74,6 +83,7 @@ const build: CommandSpec = {
       expiresInDays: days,
       lint: !optBool(parsed, 'no-lint'),
       info: ctx.info,
+      ...(arches ? { arches: arches as (typeof known)[number][] } : {}),
     });
     ctx.report(
       {

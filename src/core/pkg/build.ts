@@ -60,7 +60,7 @@ export async function signFile(file: string, signer: Signer): Promise<void> {
 export async function buildPackage(
   sourceDir: string,
   outDir: string,
-  opts: { hooks?: BuildHooks; info?: (l: string) => void } = {},
+  opts: { hooks?: BuildHooks; info?: (l: string) => void; arch?: Manifest['arch'] } = {},
 ): Promise<{ file: string; manifest: Manifest }> {
   const manifestPath = path.join(sourceDir, 'manifest.json');
   const raw = await readFile(manifestPath, 'utf8').catch(() => {
@@ -70,6 +70,8 @@ export async function buildPackage(
     );
   });
   let manifest = parseManifest(parseJsonBytes(raw, manifestPath, 'bad-manifest'), manifestPath);
+  // One source, one package per architecture (`repo build --arch`): the build hooks see the target.
+  if (opts.arch) manifest = { ...manifest, arch: opts.arch };
   const work = await mkdtemp(path.join(os.tmpdir(), 'bpkg-build-'));
   try {
     const payload = path.join(work, 'payload');
@@ -128,6 +130,8 @@ export interface RepoBuildOptions {
   hooks?: BuildHooks;
   info?: (line: string) => void;
   now?: Date;
+  /** Build each source once per architecture, overriding its manifest's `arch`; left out: as written. */
+  arches?: Manifest['arch'][];
 }
 
 /**
@@ -137,10 +141,12 @@ export interface RepoBuildOptions {
 export async function buildRepository(opts: RepoBuildOptions): Promise<RepoIndex> {
   const info = opts.info ?? (() => {});
   const pool = path.join(opts.repoDir, 'pool');
-  for (const src of opts.sources) {
+  const builds = opts.sources.flatMap((src) => (opts.arches ?? [undefined]).map((arch) => ({ src, arch })));
+  for (const { src, arch } of builds) {
     // Absolute: a build step (a module's build.sh) runs inside the source folder.
     const { manifest } = await buildPackage(path.resolve(src), path.join(pool, '.incoming'), {
       ...(opts.hooks ? { hooks: opts.hooks } : {}),
+      ...(arch ? { arch } : {}),
       info,
     });
     const incoming = path.join(pool, '.incoming', packageFileName(manifest));

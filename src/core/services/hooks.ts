@@ -5,6 +5,7 @@ import type { Manifest } from '../pkg/format.js';
 import type { BuildHooks, HookOptions, PackageHooks, UnpackedPackage } from '../pkg/hooks.js';
 import { resolveInside } from '../system/beneath.js';
 import { layout } from '../system/paths.js';
+import { hostArch } from '../version.js';
 import { removeProfile } from './apparmor.js';
 import { chooseSocket, type Engine, openEngine } from './engine.js';
 import { buildModuleImage, loadImageArchive, removeImage } from './images.js';
@@ -135,6 +136,14 @@ export function createBuildHooks(opts: { lint?: boolean } = {}): BuildHooks {
             `Fix them (blueprint module lint ${dir}), or build anyway with --no-lint.`,
           );
       }
+      // The image is built by this machine's Podman for this machine's CPU: a package labelled for
+      // another architecture would carry an image that cannot run there (issue 22, docs/arm64.md).
+      if (manifest.arch !== 'all' && manifest.arch !== hostArch())
+        throw new VerificationError(
+          `${manifest.name}: its image would be built for ${hostArch()}, not ${manifest.arch}`,
+          'wrong-arch',
+          `Build the ${manifest.arch} package of a module on a ${manifest.arch} machine (or its CI runner).`,
+        );
       const service = manifest.service as Record<string, unknown>;
       const archiveName = 'image.tar';
       info(`${manifest.name}: building its image (podman build, FROM scratch)`);
