@@ -452,7 +452,7 @@ export class Repositories {
         'repository-mismatch',
         'This URL serves another repository’s index (a mirror mix-up or an attack); the current index stays in use. If the publisher really renamed it, remove and add the repository again.',
       );
-    let previous = prevBytes ? parseStoredIndex(prevBytes) : undefined;
+    let previous = prevBytes ? await this.baseline(repo.name, prevBytes) : undefined;
     if (
       previous &&
       (!keys.includes(prevSigner?.toLowerCase() ?? '') || previous.repository !== index.repository)
@@ -461,6 +461,15 @@ export class Repositories {
     const same = previous && prevBytes ? Buffer.compare(prevBytes, Buffer.from(bytes)) === 0 : false;
     this.checkFreshness(index, previous, what, same);
     return { bytes, sig, check, index, same, keys, ...(rotated ? { rotated } : {}) };
+  }
+
+  /**
+   * The kept index as the rollback baseline: its sealed cache when that was made from these very
+   * bytes (a hash, not a parse and a schema pass over every entry), else the bytes parsed.
+   */
+  private async baseline(name: string, prevBytes: Buffer): Promise<RepoIndex> {
+    const kept = await readVerified(this.paths, name);
+    return kept && kept.sha256 === sha256Hex(prevBytes) ? kept.index : parseStoredIndex(prevBytes);
   }
 
   /**
