@@ -32,15 +32,8 @@ export type {
   ModuleOps,
   SetupPlan,
 } from '../core/setup/index.js';
-export {
-  type Draft,
-  draftToAnswers,
-  initialDraft,
-  nextStep,
-  STEPS,
-  type Step,
-  type WizardEnv,
-} from '../core/setup/wizard.js';
+// The wizard's values are in ./wizard.js: they load zod, which no other command needs at start.
+export type { Draft, Step, WizardEnv } from '../core/setup/wizard.js';
 export type { ExposureAudit, Listener } from '../core/system/exposure.js';
 export type { HostFacts } from '../core/system/host.js';
 export { cpuBusy } from '../core/system/host.js';

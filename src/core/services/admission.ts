@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { BlueprintError, ExitCode } from '../errors.js';
 import { layout } from '../system/paths.js';
+import { allInOrder } from './in-order.js';
 import { cgroupUsage } from './inspect.js';
 import { type ContainerInfo, inspectContainer, type ServiceDeps } from './lifecycle.js';
 import { getRegistration, type LoadedRegistration, listRegistrations } from './registry.js';
@@ -144,16 +145,21 @@ export async function admitStart(
   meminfo: MemInfoSource = procMeminfo(deps.root),
   except: string[] = [],
 ): Promise<AdmissionVerdict> {
-  const regs = await listRegistrations(deps.root);
   const state = new Map<string, ContainerInfo | undefined>();
   const info = async (n: string) => {
     if (!state.has(n)) state.set(n, except.includes(n) ? undefined : await inspectContainer(deps.engine, n));
     return state.get(n);
   };
-  const reg = await getRegistration(deps.root, name);
-  const { availableBytes } = await meminfo.read();
+  // Independent reads and engine calls, asked together (issue 20); errors still in this order.
+  const [regs, reg, { availableBytes }] = await allInOrder([
+    listRegistrations(deps.root),
+    getRegistration(deps.root, name),
+    meminfo.read(),
+    info(name),
+  ] as const);
   // Already running: `start` does nothing, so there is nothing to admit.
   if ((await info(name))?.State.Running) return judgeAdmission({ name, needBytes: 0 }, availableBytes, []);
+  await allInOrder(regs.map((r) => info(r.name))); // each is asked below: all at once
   // What starts with it: the modules it uses, transitively, that are not running.
   const starting: LoadedRegistration[] = [];
   const walk = async (r: LoadedRegistration) => {

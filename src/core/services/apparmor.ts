@@ -1,4 +1,3 @@
-import { execFile } from 'node:child_process';
 import { constants } from 'node:fs';
 import { access, readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
@@ -183,7 +182,9 @@ export function apparmorProfile(input: ProfileInput): string {
   return lines.join('\n');
 }
 
-const run = promisify(execFile);
+// child_process is taken when a profile is loaded, not when `service start` loads this file.
+const run = (file: string, args: string[]) =>
+  promisify(process.getBuiltinModule('node:child_process').execFile)(file, args);
 
 /** Whether the kernel has this exact profile loaded in enforce mode. */
 async function loadedInKernel(profile: string): Promise<boolean> {

@@ -7,6 +7,7 @@ import { layout } from '../system/paths.js';
 import { type AppArmorPlan, apparmorProfile, loadProfile, planAppArmor } from './apparmor.js';
 import { DEVICE_GID_LABEL, grantDeviceAccess, hostGid, revokeDeviceAccess } from './device-access.js';
 import { type Engine, nodeHttp } from './engine.js';
+import { allInOrder } from './in-order.js';
 import { initWithOutbound } from './outbound.js';
 import { checkPackageMounts, type PlannedPackageMount, planPackageMounts } from './package-mounts.js';
 import {
@@ -41,17 +42,16 @@ export interface ServiceDeps {
 
 /** The sandbox for an installed module, exactly as `start` would create it. */
 export async function planFor(deps: ServiceDeps, reg: LoadedRegistration): Promise<ContainerPlan> {
-  const gpu = reg.spec.gpu === 'none' || !deps.planGpu ? NO_GPU : await deps.planGpu(deps.root, reg.spec.gpu);
+  // Four independent reads, asked together; their errors are still met in this order.
+  const [gpu, apparmor, uses, packages] = await allInOrder([
+    reg.spec.gpu === 'none' || !deps.planGpu ? NO_GPU : deps.planGpu(deps.root, reg.spec.gpu),
+    planAppArmor(reg.name),
+    planUses(deps.root, reg),
+    planPackageMounts(deps.root, reg),
+  ] as const);
   if (reg.spec.gpu === 'required' && !gpu.use)
     throw new BlueprintError(`${reg.name} requires a GPU: ${gpu.reason}`, 'gpu-required');
-  return planWith(
-    deps.root,
-    reg,
-    gpu,
-    await planAppArmor(reg.name),
-    await planUses(deps.root, reg),
-    await planPackageMounts(deps.root, reg),
-  );
+  return planWith(deps.root, reg, gpu, apparmor, uses, packages);
 }
 
 /** The sandbox with a given GPU plan and AppArmor plan (no I/O). */
@@ -177,22 +177,33 @@ export async function removeContainer(
   }
 }
 
-/** Creates the container unless one built from the same spec exists (the spec hash is a label). */
-async function ensureContainer(deps: ServiceDeps, reg: LoadedRegistration): Promise<ContainerPlan> {
+/**
+ * Creates the container unless one built from the same spec exists (the spec hash is a label).
+ * `known`: the container's inspect, when the caller has just asked for it (one engine call less).
+ */
+async function ensureContainer(
+  deps: ServiceDeps,
+  reg: LoadedRegistration,
+  known?: ContainerInfo | null,
+): Promise<ContainerPlan> {
   const plan = await planFor(deps, reg);
   checkPackageMounts(reg.name, plan.packages);
   // Before create and at every start: the kernel forgets loaded profiles at reboot.
   await applyAppArmor(deps.root, reg, plan);
   const want = (plan.spec.labels as Record<string, string>)[SPEC_LABEL];
-  let container = await inspectContainer(deps.engine, reg.name);
+  let container = known === undefined ? await inspectContainer(deps.engine, reg.name) : (known ?? undefined);
   if (container?.Config.Labels[SPEC_LABEL] !== want) {
     if (container) await removeContainer(deps.engine, container.Id, container);
-    for (const dir of plan.hostDirs) await mkdir(dir, { recursive: true, mode: 0o750 });
-    // Bind sources must exist at create; a provider not started yet has no socket folder.
-    for (const u of plan.uses) await mkdir(u.socketDir, { recursive: true, mode: 0o750 });
+    // Bind sources must exist at create; a provider not started yet has no socket folder. The
+    // folders, the log's folder and the seccomp file are independent: made together.
+    await allInOrder([
+      ...[...plan.hostDirs, ...plan.uses.map((u) => u.socketDir)].map((dir) =>
+        mkdir(dir, { recursive: true, mode: 0o750 }),
+      ),
+      mkdir(path.dirname(serviceDirs(deps.root, reg.name).logFile), { recursive: true, mode: 0o750 }),
+      writeSeccomp(deps.root),
+    ]);
     await writeTokenCopies(deps.root, reg.name, plan.uses);
-    await mkdir(path.dirname(serviceDirs(deps.root, reg.name).logFile), { recursive: true, mode: 0o750 });
-    await writeSeccomp(deps.root);
     await deps.engine.libpod('POST', '/containers/create', { body: plan.spec });
     // The user namespace is chosen at create: only a new container's inspect has its GID map.
     if (plan.deviceNodes.length || plan.uses.length)
@@ -249,11 +260,18 @@ export async function startService(
   name: string,
   opts: { wait?: boolean; signal?: AbortSignal; chain?: string[] } = {},
 ): Promise<StartResult> {
+  // The container's state is asked while the registration is read (its errors come second).
+  const inspected = inspectContainer(deps.engine, name);
+  inspected.catch(() => {});
   const reg = await getRegistration(deps.root, name);
+  const used = usesOf(reg).length > 0;
   await startUsed(deps, reg, opts.chain ?? [], opts.signal);
-  // An admin's start: a fresh count of crashes, and the exit it starts over is not one.
-  await startRestartRecord(deps.root, name, await inspectContainer(deps.engine, name));
-  await ensureContainer(deps, reg);
+  // Starting what it uses took a while: look again then (the watcher may have acted meanwhile).
+  const info = used ? await inspectContainer(deps.engine, name) : await inspected;
+  // An admin's start: a fresh count of crashes, and the exit it starts over is not one. Written
+  // (with its fsync) while the container is planned and created; done before it starts.
+  const record = startRestartRecord(deps.root, name, info);
+  await allInOrder([record, ensureContainer(deps, reg, info ?? null)]);
   const t0 = performance.now();
   // 304: already running.
   await startContainer(deps, reg);

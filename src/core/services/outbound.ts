@@ -1,4 +1,3 @@
-import { execFile } from 'node:child_process';
 import { lookup } from 'node:dns/promises';
 import { constants } from 'node:fs';
 import { open } from 'node:fs/promises';
@@ -123,17 +122,20 @@ export async function nftInNetns(pid: number, args: string[], input?: string): P
       'Start the service first.',
     );
   return new Promise((resolve, reject) => {
-    const child = execFile('nsenter', ['-t', String(pid), '-n', 'nft', ...args], (err, stdout, stderr) => {
-      if (err)
-        reject(
-          new BlueprintError(
-            `Could not set the container's network rules: ${stderr.trim() || err.message}`,
-            'outbound-rules',
-            'The container was left without network rules of its own; stop it, then check that nftables is installed.',
-          ),
-        );
-      else resolve(stdout);
-    });
+    // Taken here: loading child_process would cost every `service start`, outbound or not.
+    const child = process
+      .getBuiltinModule('node:child_process')
+      .execFile('nsenter', ['-t', String(pid), '-n', 'nft', ...args], (err, stdout, stderr) => {
+        if (err)
+          reject(
+            new BlueprintError(
+              `Could not set the container's network rules: ${stderr.trim() || err.message}`,
+              'outbound-rules',
+              'The container was left without network rules of its own; stop it, then check that nftables is installed.',
+            ),
+          );
+        else resolve(stdout);
+      });
     if (input !== undefined) child.stdin?.end(input);
   });
 }

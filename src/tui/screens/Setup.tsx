@@ -1,14 +1,7 @@
 import { Box, Text, useInput } from 'ink';
 import { useCallback, useEffect, useRef, useState } from 'react';
-import {
-  type Draft,
-  draftToAnswers,
-  initialDraft,
-  nextStep,
-  type SetupPlan,
-  STEPS,
-  type WizardEnv,
-} from '../../app/index.js';
+import type { Draft, SetupPlan, WizardEnv } from '../../app/index.js';
+import { draftToAnswers, initialDraft, nextStep, STEPS } from '../../app/wizard.js';
 import { formatChange } from '../../present/setup.js';
 import { Operation } from '../components/Operation.js';
 import { fitCell } from '../components/Table.js';
