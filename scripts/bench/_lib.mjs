@@ -6,7 +6,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-export const exe = path.join(root, 'dist/blueprint');
+// BENCH_EXE: another build to measure (scripts/build.mjs --out DIR), default dist/blueprint.
+export const exe = process.env.BENCH_EXE
+  ? path.resolve(process.env.BENCH_EXE)
+  : path.join(root, 'dist/blueprint');
 export const tmp = (p = 'bp-bench-') => mkdtempSync(path.join(os.tmpdir(), p));
 
 export function ensureBuilt() {
