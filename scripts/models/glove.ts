@@ -12,40 +12,12 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
+import { bytes, FLOAT, INT64, int, msg, valueInfo } from './onnx-proto.ts';
 
 export const GLOVE_MODEL = 'glove-50k';
 const WORDS = 50_000;
 const DIM = 100;
 const MAX_TOKENS = 256;
-
-// --- A minimal protobuf writer for the few ONNX messages needed -------------------------------
-
-function varint(n: number | bigint): number[] {
-  let v = BigInt(n);
-  const out: number[] = [];
-  while (v >= 0x80n) {
-    out.push(Number(v & 0x7fn) | 0x80);
-    v >>= 7n;
-  }
-  out.push(Number(v));
-  return out;
-}
-const key = (field: number, wire: number) => varint((field << 3) | wire);
-const int = (field: number, v: number) => Buffer.from([...key(field, 0), ...varint(v)]);
-function bytes(field: number, payload: Buffer | string): Buffer {
-  const b = typeof payload === 'string' ? Buffer.from(payload, 'utf8') : payload;
-  return Buffer.concat([Buffer.from([...key(field, 2), ...varint(b.length)]), b]);
-}
-const msg = (field: number, ...parts: Buffer[]) => bytes(field, Buffer.concat(parts));
-
-const FLOAT = 1;
-const INT64 = 7;
-/** ValueInfoProto with a tensor type; dims are numbers or symbolic names. */
-function valueInfo(field: number, name: string, elemType: number, dims: (number | string)[]): Buffer {
-  const dimMsgs = dims.map((d) => msg(1, typeof d === 'number' ? int(1, d) : bytes(2, d)));
-  const tensorType = msg(1, int(1, elemType), msg(2, ...dimMsgs));
-  return msg(field, bytes(1, name), msg(2, tensorType));
-}
 
 /** ONNX model: last_hidden_state = Gather(table, input_ids). */
 export function gatherModel(table: Float32Array, rows: number, dim: number): Buffer {
