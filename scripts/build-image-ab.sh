@@ -87,7 +87,8 @@ make_bundle() {
   mkdir -p "$dir"
   t0=$(date +%s)
   img=$(mktemp "$dir/.rootfs.XXXXXX")
-  trap 'rm -f "$img" "$img.version"' EXIT
+  BUNDLE_TMP=$img
+  trap 'rm -f "$BUNDLE_TMP" "$BUNDLE_TMP.version"' EXIT
   mkfs.ext4 -q -F -L root -d "$rootfs" "$img" "$SLOT_SIZE"
   echo "$SYSTEM_VERSION" >"$img.version"
   # The rootfs stays as built: the version (and the failing check) are written into the copy.
