@@ -148,6 +148,9 @@ export type {
   SearchHit,
   TrustedKey,
 } from '../core/pkg/index.js';
+export type { EncryptionChoice, EncryptionOutcome, EncryptionState, EncryptionTarget } from './encryption.js';
+export type { ImportProgress, ModelImportOptions, ModelImportResult, ModelOps } from './models.js';
+export type { OutboundApprovals } from './outbound-approval.js';
 export type {
   KeyOps,
   OfferedPackage,
@@ -158,10 +161,8 @@ export type {
   RepoRow,
 } from './packages.js';
 export type { IngestReport, IngestResult, RagAnswer, RagDocument, RagOps, RagSource } from './rag.js';
-export type { ImportProgress, ModelImportOptions, ModelImportResult, ModelOps } from './models.js';
-export type { OutboundApprovals } from './outbound-approval.js';
 export type { LogLine, ServiceOps, ServiceRegistration } from './services.js';
 export type { Catalog, CatalogEntry, SetupOps } from './setup.js';
-export type { BundleInfo, InstallResult, SlotStatus, SystemOps, SystemStatus } from './update.js';
 export type { AuditOps, BoxStatus, GpuOps, OutboundAudit, OutboundFlow } from './system.js';
 export * from './types.js';
+export type { BundleInfo, InstallResult, SlotStatus, SystemOps, SystemStatus } from './update.js';

@@ -6,6 +6,7 @@ export type { Catalog, CatalogEntry } from '../core/setup/catalog.js';
 import type { AnswersInput, ApplyResult, LoadedSpec, ModuleOps, SetupPlan } from '../core/setup/index.js';
 import type { Change } from '../core/setup/plan.js';
 import type { BoxContext } from './context.js';
+import type { EncryptionChoice, EncryptionOutcome, EncryptionState, EncryptionTarget } from './encryption.js';
 
 /**
  * First-boot setup and `blueprint apply`: answers or a spec are loaded and checked (every field,
@@ -37,6 +38,14 @@ export interface SetupOps {
    * its own key) with what each module needs; undefined when the box has none (issue 18).
    */
   catalog(): Promise<Catalog | undefined>;
+  /** The blank data partition the first boot may encrypt, and whether a TPM 2.0 exists (issue 23). */
+  encryptionTarget(): Promise<EncryptionTarget | undefined>;
+  /** The data partition's encryption now (status, the dashboards). */
+  encryptionState(): Promise<EncryptionState>;
+  /** Refuses an encryption answer this box cannot honour (call before apply). */
+  checkEncryption(choice: EncryptionChoice): Promise<void>;
+  /** Encrypts the data partition as chosen; the recovery key comes back once (or goes to its file). */
+  encrypt(choice: EncryptionChoice): Promise<EncryptionOutcome>;
 }
 
 export function setupOps(ctx: BoxContext): SetupOps {
@@ -68,6 +77,11 @@ export function setupOps(ctx: BoxContext): SetupOps {
       ),
     moduleOps,
     catalog: async () => (await import('../core/setup/catalog.js')).readCatalog(ctx.root),
+    encryptionTarget: async () => (await import('./encryption.js')).encryptionTarget(ctx),
+    encryptionState: async () => (await import('./encryption.js')).encryptionState(ctx),
+    checkEncryption: async (choice) =>
+      void (await (await import('./encryption.js')).checkEncryption(ctx, choice)),
+    encrypt: async (choice) => (await import('./encryption.js')).encryptData(ctx, choice),
   };
 }
 

@@ -3,6 +3,7 @@ import type { GpuReport } from '../core/gpu/types.js';
 import type { Check } from '../core/services/doctor.js';
 import type { ServiceStatus } from '../core/services/status.js';
 import type { OutboundAudit } from '../core/system/egress-audit.js';
+import type { EncryptionState } from './encryption.js';
 
 export type { OutboundAudit, OutboundFlow } from '../core/system/egress-audit.js';
 
@@ -104,6 +105,8 @@ export interface BoxStatus {
   /** Every service's status, or why they could not be read (no engine). */
   services: ServiceStatus[] | { error: string };
   exposure: ExposureAudit;
+  /** The data partition: LUKS2 or not, how boot unlocks it, recovery key, TPM (issue 23). */
+  encryption: EncryptionState;
 }
 
 export async function boxStatus(ctx: BoxContext): Promise<BoxStatus> {
@@ -111,7 +114,8 @@ export async function boxStatus(ctx: BoxContext): Promise<BoxStatus> {
   const { serviceOps } = await import('./services.js');
   const audit = auditOps(ctx);
   const pkgs = packageOps(ctx);
-  const [host, packages, exposure, updates, services, setUp] = await Promise.all([
+  const { encryptionState } = await import('./encryption.js');
+  const [host, packages, exposure, updates, services, setUp, encryption] = await Promise.all([
     audit.host(),
     pkgs.list(),
     audit.exposure(),
@@ -123,6 +127,7 @@ export async function boxStatus(ctx: BoxContext): Promise<BoxStatus> {
       () => true,
       () => false,
     ),
+    encryptionState(ctx),
   ]);
   return {
     version: VERSION,
@@ -133,5 +138,6 @@ export async function boxStatus(ctx: BoxContext): Promise<BoxStatus> {
     updates,
     services,
     exposure,
+    encryption,
   };
 }

@@ -1,4 +1,5 @@
 import type { BoxStatus } from '../app/index.js';
+import { encryptionLine } from './encryption.js';
 import { packageCount } from './packages.js';
 import { bytes, duration } from './units.js';
 
@@ -21,6 +22,7 @@ export function statusText(s: BoxStatus): string {
     `  packages: ${s.packages.map((p) => `${p.name} ${p.version}`).join(', ') || 'none'}${s.updates.length ? ` (${s.updates.length} upgradable)` : ''}`,
     `  services: ${servicesLine(s.services)}`,
     `  exposure: ${s.exposure.listeners.length} socket(s) beyond loopback; firewall ${s.exposure.firewall}`,
+    `  ${encryptionLine(s.encryption)}`,
   ].join('\n');
 }
 

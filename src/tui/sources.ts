@@ -3,6 +3,10 @@ import {
   type ApplyResult,
   type Box,
   type Catalog,
+  type EncryptionChoice,
+  type EncryptionOutcome,
+  type EncryptionState,
+  type EncryptionTarget,
   type ExposureAudit,
   type HostFacts,
   type ModuleOps,
@@ -63,6 +67,12 @@ export interface Sources {
   outbound?: () => Promise<Maybe<OutboundAudit>>;
   /** The image's offline module catalog for the wizard's checklist (issue 18); undefined: none. */
   catalog?: () => Promise<Catalog | undefined>;
+  /** The blank data partition the wizard may encrypt (issue 23); undefined: none, no step. */
+  encryptionTarget?: () => Promise<EncryptionTarget | undefined>;
+  /** Encrypts it as chosen after setup is applied; the recovery key comes back once. */
+  encrypt?: (choice: EncryptionChoice) => Promise<EncryptionOutcome>;
+  /** The data partition's encryption for the dashboard. */
+  encryption?: () => Promise<EncryptionState>;
   /** The wizard's answers checked (every field) and planned against the box: nothing written. */
   planSetup(answers: AnswersInput): Promise<SetupPlan>;
   /** Makes the box match the plan; `onChange` hears each change as it is made. */
@@ -179,6 +189,9 @@ function escapedSources(s: Sources): Sources {
     keys: wrap(s.keys),
     ...(s.signerOf ? { signerOf: wrap(s.signerOf) } : {}),
     ...(s.catalog ? { catalog: wrap(s.catalog) } : {}),
+    ...(s.encryptionTarget ? { encryptionTarget: wrap(s.encryptionTarget) } : {}),
+    ...(s.encrypt ? { encrypt: wrap(s.encrypt) } : {}),
+    ...(s.encryption ? { encryption: wrap(s.encryption) } : {}),
     ...(s.outbound ? { outbound: wrap(s.outbound) } : {}),
     ...(s.inspect ? { inspect: wrap(s.inspect) } : {}),
     ...(s.serviceAction ? { serviceAction: wrap(s.serviceAction) } : {}),
@@ -241,6 +254,9 @@ export function coreSources(at: string | Box): Sources {
     setupDone: () => box.setup.done(),
     moduleOps: () => box.setup.moduleOps(),
     catalog: () => box.setup.catalog(),
+    encryptionTarget: () => box.setup.encryptionTarget(),
+    encrypt: (choice) => box.setup.encrypt(choice),
+    encryption: () => box.setup.encryptionState(),
     outbound: () => box.audit.outbound().then((value) => ({ available: true, value }) as const, failed),
     planSetup: async (answers) =>
       box.setup.plan(await box.setup.fromAnswers(answers, process.cwd(), 'the answers')),

@@ -6,6 +6,7 @@ import {
   type PlannedChange,
   type ServiceStatus,
 } from '../app/index.js';
+import { encryptionLine } from '../present/encryption.js';
 import { outboundRows, outboundSummary } from '../present/outbound.js';
 import { ratingLines, reasonText } from '../present/rating.js';
 import { formatInspection, stateWord } from '../present/services.js';
@@ -101,6 +102,7 @@ export function appOps(root: string, env: NodeJS.ProcessEnv = process.env): Dash
           ? { available: true, value: st.updates.length }
           : { available: false, reason: 'no repository configured (bpkg repo add NAME URL)' },
         exposure: exposureView(st.exposure),
+        encryption: encryptionLine(st.encryption),
       };
     },
     services: async () => (await box.services.list()).map(serviceView),

@@ -94,6 +94,8 @@ export interface Overview {
   services: Maybe<ServiceView[]>;
   updates: Maybe<number>;
   exposure: ExposureView;
+  /** The data partition's encryption in words (issue 23). */
+  encryption: string;
 }
 
 /** `blueprint audit outbound` as rows (src/present/outbound.ts), blocked first. */

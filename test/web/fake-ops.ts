@@ -19,6 +19,7 @@ export function fakeOps(): DashboardOps & { calls: string[]; hostile: string } {
         disk: '1 GiB free',
       },
       setupDone: true,
+      encryption: 'data partition: not encrypted',
       gpus: { available: true, value: [] },
       services: { available: true, value: [svc] },
       updates: { available: false, reason: 'no repository configured' },

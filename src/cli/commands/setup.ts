@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { type AnswersInput, ExitCode, type LoadedSpec, type SetupOps, UsageError } from '../../app/index.js';
+import { encryptionOutcomeText } from '../../present/encryption.js';
 import { changesJson, formatChange, formatChanges } from '../../present/setup.js';
 import { cliBox } from '../box.js';
 import { type CommandSpec, optBool, optString, optStrings, type Parsed } from '../command.js';
@@ -17,7 +18,10 @@ export async function runSpec(
   dryRun: boolean,
 ): Promise<number> {
   const setup = cliBox(ctx).setup;
-  const plan = await setup.plan(await load(setup));
+  const loaded = await load(setup);
+  // Refused before anything is written: a TPM asked for on a box without one (issue 23).
+  if (loaded.encryption) await setup.checkEncryption(loaded.encryption);
+  const plan = await setup.plan(loaded);
   if (dryRun) {
     ctx.result(
       {
@@ -37,13 +41,23 @@ export async function runSpec(
     return plan.blocked.length ? ExitCode.failure : ExitCode.ok;
   }
   const result = await setup.apply(plan, { signal: ctx.signal, onChange: (c) => ctx.info(formatChange(c)) });
+  const encryption = loaded.encryption ? await setup.encrypt(loaded.encryption) : undefined;
   ctx.result(
-    { root: ctx.root, changed: changesJson(result.changed), commands: result.commands, egress: plan.egress },
-    result.changed.length
-      ? `${result.changed.length} change(s) applied to ${ctx.root}.${
-          plan.root !== '/' ? ' Services pick them up at the next boot of that root.' : ''
-        }`
-      : 'Nothing to change: the box already matches.',
+    {
+      root: ctx.root,
+      changed: changesJson(result.changed),
+      commands: result.commands,
+      egress: plan.egress,
+      ...(encryption ? { encryption } : {}),
+    },
+    [
+      result.changed.length
+        ? `${result.changed.length} change(s) applied to ${ctx.root}.${
+            plan.root !== '/' ? ' Services pick them up at the next boot of that root.' : ''
+          }`
+        : 'Nothing to change: the box already matches.',
+      ...(encryption ? [encryptionOutcomeText(encryption)] : []),
+    ].join('\n'),
   );
   return ExitCode.ok;
 }

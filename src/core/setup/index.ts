@@ -4,7 +4,13 @@ import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { UsageError } from '../errors.js';
 import { type ResolvedRepository, resolveRepositories } from './keys.js';
-import { type ApplianceSpec, answersSchema, answersToSpec, specSchema } from './schema.js';
+import {
+  type ApplianceSpec,
+  answersSchema,
+  answersToSpec,
+  type EncryptionChoice,
+  specSchema,
+} from './schema.js';
 
 export { type ApplyOptions, type ApplyResult, applyPlan, systemRunner } from './apply.js';
 export {
@@ -62,13 +68,16 @@ async function readDocument(file: string): Promise<unknown> {
 export interface LoadedSpec {
   spec: ApplianceSpec;
   repositories: ResolvedRepository[];
+  /** Setup answers only: the first boot's encryption of the data partition (issue 23). */
+  encryption?: EncryptionChoice;
 }
 
 /** Checks answers (from a file or from flags); key files are read relative to `baseDir`. */
 export async function resolveAnswers(doc: unknown, baseDir: string, what: string): Promise<LoadedSpec> {
-  const spec = answersToSpec(validate(answersSchema, doc, what));
+  const answers = validate(answersSchema, doc, what);
+  const spec = answersToSpec(answers);
   const repositories = await resolveRepositories(spec.repositories, baseDir, () => 'repository');
-  return { spec, repositories };
+  return { spec, repositories, ...(answers.encryption ? { encryption: answers.encryption } : {}) };
 }
 
 /** Reads `blueprint setup --answers FILE`: everything is checked before anything is written. */

@@ -184,6 +184,35 @@ export const specSchema = z
       });
   });
 
+/**
+ * The data partition's encryption at first boot (issue 23, docs/encryption.md): once, on the
+ * blank data partition, so it is an answer and not part of the declarative spec. `none` is
+ * itself the explicit yes to leaving the data readable from the disk.
+ */
+export const encryptionSchema = z
+  .strictObject({
+    mode: z.enum(['tpm', 'passphrase', 'none']),
+    /** mode passphrase: asked at every boot on the console. */
+    passphrase: z
+      .string()
+      .min(8, 'must be at least 8 characters')
+      .max(512)
+      .refine((v) => !hasControl(v), NO_CONTROL)
+      .optional(),
+    /** Where the recovery key is written (root-only, 0600); without it `--json` prints it once. */
+    recoveryKeyFile: z
+      .string()
+      .refine((v) => v.startsWith('/') && !hasControl(v), 'must be an absolute path')
+      .optional(),
+  })
+  .superRefine((e, ctx) => {
+    if (e.mode === 'passphrase' && !e.passphrase)
+      ctx.addIssue({ code: 'custom', path: ['passphrase'], message: 'is required for mode passphrase' });
+    if (e.mode !== 'passphrase' && e.passphrase)
+      ctx.addIssue({ code: 'custom', path: ['passphrase'], message: 'is only for mode passphrase' });
+  });
+export type EncryptionChoice = z.output<typeof encryptionSchema>;
+
 /** The wizard's answers: one admin, at most one repository. Turned into a spec by `answersToSpec`. */
 export const answersSchema = z.strictObject({
   hostname: hostnameField,
@@ -194,6 +223,7 @@ export const answersSchema = z.strictObject({
   network: networkSchema.default(DEFAULT_NETWORK),
   repository: repositorySchema.optional(),
   modules: z.array(moduleEntry).default([]),
+  encryption: encryptionSchema.optional(),
 });
 
 export type ApplianceSpec = z.output<typeof specSchema>;

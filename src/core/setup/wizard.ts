@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { z } from 'zod';
 import type { Catalog, CatalogEntry } from './catalog.js';
 import { DEFAULT_NTP, type Destination, egressDestinations } from './egress.js';
+import { ENCRYPTION_STEPS } from './encryption-steps.js';
 import { describeKey, type KeyInfo } from './keys.js';
 import {
   type AnswersInput,
@@ -36,6 +37,9 @@ export interface Draft {
   dnsTls: boolean;
   ntp: string[] | 'none';
   updates: boolean;
+  /** The data partition's encryption (issue 23); unset where the box has none to encrypt. */
+  encryption?: 'tpm' | 'passphrase' | 'none';
+  passphrase?: string;
 }
 
 /** `checklist`: pick any of `choices` (Space), Enter accepts; the value is the names joined by commas. */
@@ -65,6 +69,8 @@ export interface WizardEnv {
   catalog?: Catalog;
   /** Why the catalog the box carries cannot be used (a bad signature...), to say so. */
   catalogProblem?: string;
+  /** The blank data partition the first boot may encrypt, and whether a TPM 2.0 exists (issue 23). */
+  encryption?: { device: string; tpm: boolean };
 }
 
 /** The catalog's installable entries: those whose file matched the signed index. */
@@ -311,6 +317,7 @@ export const STEPS: Step[] = [
       return { ...d, modules: names };
     },
   },
+  ...ENCRYPTION_STEPS,
 ];
 
 export function initialDraft(hostname: string): Draft {
@@ -352,6 +359,14 @@ export function draftToAnswers(d: Draft): AnswersInput {
       name,
       state: 'running' as const,
     })),
+    ...(d.encryption
+      ? {
+          encryption: {
+            mode: d.encryption,
+            ...(d.encryption === 'passphrase' ? { passphrase: d.passphrase } : {}),
+          },
+        }
+      : {}),
   };
 }
 

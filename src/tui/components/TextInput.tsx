@@ -14,6 +14,8 @@ export function TextInput(props: {
   onCancel?(): void;
   active?: boolean;
   placeholder?: string;
+  /** A passphrase: shown as one * per character. */
+  secret?: boolean;
 }) {
   const { plain } = useTheme();
   // Keys can arrive faster than React re-renders: edit the latest value, not the rendered one.
@@ -54,6 +56,8 @@ export function TextInput(props: {
     <Text>
       {empty && props.placeholder ? (
         <Text dimColor={!plain}>{props.placeholder}</Text>
+      ) : props.secret ? (
+        '*'.repeat([...props.value].length)
       ) : (
         escapeLine(props.value)
       )}

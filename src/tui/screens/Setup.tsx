@@ -9,6 +9,7 @@ import { TextInput } from '../components/TextInput.js';
 import type { ScreenProps } from '../screen.js';
 import { useTheme } from '../theme.js';
 import { SetupCatalog } from './SetupCatalog.js';
+import { SetupRecoveryKey } from './SetupRecoveryKey.js';
 
 /** How soon after a y/n letter a bare Enter still belongs to it. */
 const LETTER_ENTER_MS = 1000;
@@ -16,7 +17,8 @@ const LETTER_ENTER_MS = 1000;
 type Phase =
   | { kind: 'step'; index: number }
   | { kind: 'summary'; plan: SetupPlan }
-  | { kind: 'apply'; plan: SetupPlan };
+  | { kind: 'apply'; plan: SetupPlan }
+  | { kind: 'recovery'; key: string };
 
 /** The first-boot wizard: one question per step, a summary of every change, then apply. */
 export function Setup(props: ScreenProps) {
@@ -49,7 +51,13 @@ export function Setup(props: ScreenProps) {
       (err: Error) => ({ catalogProblem: err.message }),
     );
     void (async () => {
-      const [host, gpus, done] = await Promise.all([sources.host(), sources.gpus(), sources.setupDone()]);
+      const [host, gpus, done, encryption] = await Promise.all([
+        sources.host(),
+        sources.gpus(),
+        sources.setupDone(),
+        // No blank data partition (today's image, a dev box): no encryption steps (issue 23).
+        sources.encryptionTarget?.().catch(() => undefined),
+      ]);
       const gpuSummary = gpus.available
         ? gpus.value.length
           ? gpus.value.map((g) => `${g.vendor} ${g.name}: ${g.detail}`)
@@ -59,6 +67,7 @@ export function Setup(props: ScreenProps) {
       setEnv({
         cwd: process.cwd(),
         gpuSummary,
+        ...(encryption ? { encryption } : {}),
       });
       const d = initialDraft(host.hostname);
       setDraft(d);
@@ -135,11 +144,23 @@ export function Setup(props: ScreenProps) {
       if (phase.kind !== 'apply') return;
       const r = await sources.applySetup(phase.plan, (c) => progress(formatChange(c)), props.signal);
       progress(`${r.changed.length} change(s) written under ${phase.plan.root}.`);
+      const choice = draft ? draftToAnswers(draft).encryption : undefined;
+      if (choice && choice.mode !== 'none' && sources.encrypt) {
+        progress('Encrypting the data partition...');
+        const o = await sources.encrypt(choice);
+        recovery.current = o.recoveryKey;
+        progress(
+          o.alreadyEncrypted ? 'The data partition was encrypted already.' : 'Data partition encrypted.',
+        );
+      }
     },
-    [phase, sources, props.signal],
+    [phase, sources, props.signal, draft],
   );
+  const recovery = useRef<string | undefined>(undefined);
+  const finish = () => (props.onDone ? props.onDone() : draft && goTo(0, draft));
 
   if (!draft || !env) return <Text>Reading the host...</Text>;
+  if (phase.kind === 'recovery') return <SetupRecoveryKey recoveryKey={phase.key} onAck={finish} />;
   if (phase.kind === 'apply')
     return (
       <Operation
@@ -147,7 +168,13 @@ export function Setup(props: ScreenProps) {
         run={run}
         setBusy={props.setBusy}
         height={props.height}
-        onClose={() => (props.onDone ? props.onDone() : goTo(0, draft))}
+        onClose={() => {
+          // The recovery key is shown after the progress, once, before the wizard may end.
+          const key = recovery.current;
+          recovery.current = undefined;
+          if (key) setPhase({ kind: 'recovery', key });
+          else finish();
+        }}
       />
     );
   if (phase.kind === 'summary') {
@@ -205,6 +232,7 @@ export function Setup(props: ScreenProps) {
         {s.kind === 'text' ? (
           <TextInput
             value={value}
+            secret={s.id === 'encrypt-passphrase'}
             onChange={(v) => {
               setValue(v);
               setError('');

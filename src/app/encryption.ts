@@ -1,0 +1,96 @@
+import path from 'node:path';
+import type { EncryptionState } from '../core/crypt/state.js';
+import { UsageError } from '../core/errors.js';
+import type { EncryptionChoice } from '../core/setup/schema.js';
+import type { BoxContext } from './context.js';
+
+export type { EncryptionState } from '../core/crypt/state.js';
+export type { EncryptionChoice } from '../core/setup/schema.js';
+
+/** What the first boot may encrypt: the blank data partition and whether a TPM 2.0 can seal its key. */
+export interface EncryptionTarget {
+  device: string;
+  tpm: boolean;
+}
+
+export interface EncryptionOutcome {
+  mode: EncryptionChoice['mode'];
+  device?: string;
+  /** Shown once; absent when written to `recoveryKeyFile` or with mode none. */
+  recoveryKey?: string;
+  recoveryKeyFile?: string;
+  /** Encrypted by an earlier run: nothing done, no key shown again. */
+  alreadyEncrypted?: boolean;
+  /** recoveryKeyFile could not be written: why (the key is then in recoveryKey). */
+  writeError?: string;
+}
+
+const crypt = () => import('../core/crypt/index.js');
+
+/** The data partition's encryption state (status, the dashboards). Never throws. */
+export async function encryptionState(ctx: BoxContext): Promise<EncryptionState> {
+  const { readEncryptionState } = await crypt();
+  return readEncryptionState({ root: ctx.root });
+}
+
+/**
+ * The blank data partition of this running box, or undefined (no data partition, one already
+ * formatted, or a --root that is not the running system: a partition is encrypted on the box itself).
+ */
+export async function encryptionTarget(ctx: BoxContext): Promise<EncryptionTarget | undefined> {
+  if (ctx.root !== '/') return undefined;
+  const { encryptableDevice, tpmPresent } = await crypt();
+  const device = await encryptableDevice();
+  return device ? { device, tpm: await tpmPresent('/') } : undefined;
+}
+
+/** Refuses a choice this box cannot honour, before setup writes anything. */
+export async function checkEncryption(
+  ctx: BoxContext,
+  choice: EncryptionChoice,
+): Promise<EncryptionTarget | undefined> {
+  if (choice.mode === 'none') return undefined;
+  const target = await encryptionTarget(ctx);
+  // Answers applied again (setup is idempotent): the partition was encrypted by the first run.
+  if (!target && (await encryptionState(ctx)).encrypted) return undefined;
+  if (!target)
+    throw new UsageError(
+      `encryption.mode ${choice.mode}: this box has no blank data partition to encrypt`,
+      'Encryption happens at first boot on the A/B image; use mode "none" here (docs/encryption.md).',
+    );
+  if (choice.mode === 'tpm' && !target.tpm)
+    throw new UsageError(
+      'encryption.mode tpm: this box has no TPM 2.0 (/dev/tpmrm0)',
+      'Use mode "passphrase" (asked at each boot) or enable the TPM in the firmware.',
+    );
+  return target;
+}
+
+export async function encryptData(ctx: BoxContext, choice: EncryptionChoice): Promise<EncryptionOutcome> {
+  const target = await checkEncryption(ctx, choice);
+  if (choice.mode === 'none') return { mode: 'none' };
+  if (!target) return { mode: choice.mode, alreadyEncrypted: true };
+  const { encryptDevice, DATA_NAME } = await crypt();
+  const r = await encryptDevice({
+    device: target.device,
+    name: DATA_NAME,
+    mode: choice.mode,
+    ...(choice.passphrase ? { passphrase: choice.passphrase } : {}),
+    crypttab: path.join(ctx.root, 'etc/crypttab'),
+  });
+  if (!choice.recoveryKeyFile)
+    return { mode: choice.mode, device: target.device, recoveryKey: r.recoveryKey };
+  const { writeFileAtomic } = await import('../core/system/fs.js');
+  try {
+    await writeFileAtomic(choice.recoveryKeyFile, `${r.recoveryKey}\n`, 0o600);
+  } catch (err) {
+    // The volume is encrypted already: the key must not be lost with the file, so it is shown.
+    return {
+      mode: choice.mode,
+      device: target.device,
+      recoveryKey: r.recoveryKey,
+      writeError: (err as Error).message,
+    };
+  }
+  return { mode: choice.mode, device: target.device, recoveryKeyFile: choice.recoveryKeyFile };
+}

@@ -1,0 +1,68 @@
+import QRCode from 'qrcode';
+import type { EncryptionOutcome, EncryptionState } from '../app/index.js';
+import { escapeLine } from './escape.js';
+
+/** The data partition's encryption in one line (status, the TUI dashboard, the web overview). */
+export function encryptionLine(s: EncryptionState): string {
+  const where = s.device ? ` ${escapeLine(s.device)}` : '';
+  if (!s.encrypted)
+    return `data partition${where}: not encrypted${s.tpmPresent ? ' (a TPM 2.0 is present)' : ''}`;
+  const by =
+    s.unlockedBy === 'tpm'
+      ? `unlocked by the TPM${s.pcrs.length ? ` (PCR ${s.pcrs.join('+')})` : ''}`
+      : 'unlocked by a passphrase at boot';
+  return [
+    `data partition${where}: encrypted (LUKS2), ${by}`,
+    s.recoveryKeyEnrolled ? 'recovery key enrolled' : 'no recovery key enrolled',
+    ...(s.active ? [] : ['not open']),
+  ].join(', ');
+}
+
+/** The warning printed with a recovery key: it is shown once and nothing else can replace it. */
+export const RECOVERY_WARNING = [
+  'This recovery key is shown ONCE and is not stored on the box.',
+  'Without it, the data on this box is lost if the TPM stops unlocking it',
+  '(firmware or Secure Boot settings changed, the disk moved to another machine) or the passphrase is forgotten.',
+  'Write it down or scan the QR code, and keep it away from the box.',
+];
+
+/**
+ * The recovery key as a QR code in plain text (no colour codes: the Linux console, a serial line):
+ * half-height blocks, two module rows per line. Light modules are drawn as blocks, dark ones as
+ * blanks, for a light-on-dark terminal (the console's default), with a 2-module quiet zone.
+ * Level L keeps a systemd recovery key at version 4 (33 modules): 19 lines, for a 24-line console.
+ */
+export function recoveryKeyQr(key: string, margin = 2): string[] {
+  const { modules } = QRCode.create(key, { errorCorrectionLevel: 'L' });
+  const n = modules.size;
+  const dark = (r: number, c: number) =>
+    r >= margin && c >= margin && r < n + margin && c < n + margin && !!modules.get(r - margin, c - margin);
+  const size = n + 2 * margin;
+  const lines: string[] = [];
+  for (let r = 0; r < size; r += 2) {
+    let line = '';
+    for (let c = 0; c < size; c++) {
+      const top = !dark(r, c);
+      const bottom = r + 1 < size ? !dark(r + 1, c) : false;
+      line += top && bottom ? '█' : top ? '▀' : bottom ? '▄' : ' ';
+    }
+    lines.push(line);
+  }
+  return lines;
+}
+
+/** What `setup --answers` says after encrypting (the key itself only when it was not written to a file). */
+export function encryptionOutcomeText(o: EncryptionOutcome): string {
+  if (o.mode === 'none') return 'Data partition: left unencrypted, as the answers say.';
+  if (o.alreadyEncrypted)
+    return 'Data partition: encrypted already (its recovery key was shown when it was).';
+  const head = `Data partition ${escapeLine(o.device ?? '')} encrypted (LUKS2), unlocked by ${o.mode === 'tpm' ? 'the TPM' : 'the passphrase'}.`;
+  if (o.recoveryKeyFile)
+    return `${head}\nRecovery key written to ${escapeLine(o.recoveryKeyFile)} (root only): move it off the box.`;
+  return [
+    head,
+    ...(o.writeError ? [`Could not write the recovery key file: ${escapeLine(o.writeError)}`] : []),
+    `Recovery key: ${escapeLine(o.recoveryKey ?? '')}`,
+    ...RECOVERY_WARNING,
+  ].join('\n');
+}

@@ -1,0 +1,185 @@
+/**
+ * Issue 23: the wizard's encryption steps. They appear only where a blank data partition exists
+ * (the test's sources say so); the recovery key screen shows the key the real tools enrolled on
+ * a loop device (cryptsetup + systemd-cryptenroll), and that key opens it.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { EncryptionChoice, EncryptionOutcome } from '../../src/app/index.js';
+import { encryptDevice, RECOVERY_KEY } from '../../src/core/crypt/index.js';
+import { rootsPerTest } from '../helpers/roots.js';
+import { sshPublicKey } from '../setup/helpers.js';
+import { frameWith, renderApp, sourcesFor, type } from '../tui/helpers.js';
+
+const t = rootsPerTest('ink-crypt');
+const ENTER = '\r';
+
+const canLoop =
+  process.getuid?.() === 0 &&
+  ['/usr/sbin/cryptsetup', '/usr/bin/systemd-cryptenroll', '/usr/sbin/losetup'].every((p) => existsSync(p));
+const loops: string[] = [];
+afterEach(() => {
+  for (const d of loops.splice(0)) execFileSync('losetup', ['-d', d]);
+});
+async function loopDevice(): Promise<string> {
+  const file = path.join(t.work, 'data.img');
+  await writeFile(file, '');
+  execFileSync('truncate', ['-s', '40M', file]);
+  const dev = execFileSync('losetup', ['-f', '--show', file], { encoding: 'utf8' }).trim();
+  loops.push(dev);
+  return dev;
+}
+const opens = (device: string, secret: string) => {
+  try {
+    execFileSync('cryptsetup', ['open', '--test-passphrase', '--key-file', '-', device], {
+      input: secret,
+      stdio: 'pipe',
+    });
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/** Answers every step up to the encryption ones (no catalog: the free-text module step is 11th). */
+async function toEncryption(over: Parameters<typeof sourcesFor>[1]) {
+  const app = renderApp(sourcesFor(t.root, over), { initial: 'setup', wizardOnly: true });
+  await frameWith(app, 'Step 1 of');
+  await type(app, '\x15', 'box-23', ENTER);
+  await frameWith(app, 'Time zone');
+  await type(app, ENTER);
+  await frameWith(app, 'Admin user');
+  await type(app, ENTER);
+  await frameWith(app, 'Admin SSH key');
+  await type(app, '\x15', sshPublicKey('ops@laptop'), ENTER);
+  await frameWith(app, 'Let SSH listen?');
+  await type(app, 'n');
+  await frameWith(app, 'URL of the package repository');
+  await type(app, '\x15', ENTER);
+  await frameWith(app, 'DNS server addresses');
+  await type(app, ENTER);
+  await frameWith(app, 'NTP servers');
+  await type(app, '\x15', 'none', ENTER);
+  await frameWith(app, 'Debian security updates');
+  await type(app, 'n');
+  await frameWith(app, 'GPU check');
+  await new Promise((r) => setTimeout(r, 1100)); // a bare Enter this soon would belong to the n
+  await type(app, ENTER);
+  await frameWith(app, 'Modules to install (and start)');
+  await type(app, ENTER);
+  return app;
+}
+
+describe('the setup wizard encrypts the data partition', () => {
+  it.skipIf(!canLoop)(
+    'without a TPM: a passphrase, then the recovery key shown once, as text and QR',
+    async () => {
+      const dev = await loopDevice();
+      const crypttab = path.join(t.root, 'etc/crypttab');
+      const asked: EncryptionChoice[] = [];
+      const app = await toEncryption({
+        encryptionTarget: async () => ({ device: dev, tpm: false }),
+        encrypt: async (choice): Promise<EncryptionOutcome> => {
+          asked.push(choice);
+          const r = await encryptDevice({
+            device: dev,
+            name: 'data',
+            mode: 'passphrase',
+            passphrase: choice.passphrase!,
+            crypttab,
+            fastKdf: true,
+          });
+          return { mode: choice.mode, device: dev, recoveryKey: r.recoveryKey };
+        },
+      });
+      const step = await frameWith(app, 'Passphrase for the data partition');
+      expect(step).toContain('Step 12 of 12: Data encryption');
+      expect(step).toContain('No TPM 2.0 found on this box');
+      await type(app, 'short', ENTER);
+      expect(await frameWith(app, '! the passphrase')).toContain('at least 8 characters');
+      // The passphrase is never echoed.
+      await type(app, '\x15', 'long enough phrase');
+      const typed = await frameWith(app, '*'.repeat(18));
+      expect(typed).not.toContain('long enough phrase');
+      await type(app, ENTER);
+      await frameWith(app, 'Apply these changes?');
+      await type(app, 'y');
+      // Real key derivation (systemd-cryptenroll's default PBKDF for its slots) takes seconds.
+      await frameWith(app, 'Data partition encrypted.', 2400);
+      await frameWith(app, 'Done.');
+      await type(app, ENTER);
+      const shown = await frameWith(app, 'Recovery key for the data partition (shown once)');
+      expect(shown).toContain('This recovery key is shown ONCE');
+      const key = /\s([cbdefghijklnrtuv]{8}(?:-[cbdefghijklnrtuv]{8}){7})\s/.exec(shown)?.[1];
+      expect(key).toMatch(RECOVERY_KEY);
+      expect(opens(dev, key!)).toBe(true);
+      expect(opens(dev, 'long enough phrase')).toBe(true);
+      expect(asked).toEqual([{ mode: 'passphrase', passphrase: 'long enough phrase' }]);
+      expect(await readFile(crypttab, 'utf8')).toMatch(/^data UUID=[0-9a-f-]+ none luks,discard\n$/);
+      await type(app, 'qr', ENTER);
+      const qr = await frameWith(app, 'Scan it. key: text view');
+      expect(qr).not.toContain(key!);
+      // The code and its prompt fit a 24-line console with the app's header and footer.
+      expect(qr.split('\n').length).toBeLessThanOrEqual(24);
+      expect(qr).toMatch(/[█▀▄ ]{37}/);
+      await type(app, 'key', ENTER);
+      await frameWith(app, key!);
+      await type(app, 'ok', ENTER);
+      await frameWith(app, 'Type saved once the key is kept somewhere safe');
+      expect(app.exits).toEqual([]);
+      await type(app, 'saved', ENTER);
+      for (let i = 0; i < 50 && !app.exits.length; i++) await new Promise((r) => setTimeout(r, 20));
+      expect(app.exits.length).toBe(1);
+      app.unmount();
+    },
+  );
+
+  it('with a TPM: one question, and the TPM is what setup asks for', async () => {
+    const asked: EncryptionChoice[] = [];
+    const app = await toEncryption({
+      encryptionTarget: async () => ({ device: '/dev/disk/by-partlabel/data', tpm: true }),
+      encrypt: async (choice) => {
+        asked.push(choice);
+        return { mode: choice.mode, alreadyEncrypted: true };
+      },
+    });
+    const step = await frameWith(app, "unlocked at boot by this box's TPM 2.0?");
+    expect(step).toContain('Step 12 of 12: Data encryption');
+    expect(step).toContain('Data partition: /dev/disk/by-partlabel/data');
+    expect(step).toContain('unreadable from the disk alone');
+    await type(app, 'y');
+    await frameWith(app, 'Apply these changes?');
+    await type(app, 'y');
+    await frameWith(app, 'Done.');
+    expect(asked).toEqual([{ mode: 'tpm' }]);
+    app.unmount();
+  });
+
+  it('no encryption only after an explicit yes', async () => {
+    const asked: EncryptionChoice[] = [];
+    const app = await toEncryption({
+      encryptionTarget: async () => ({ device: '/dev/vdb', tpm: false }),
+      encrypt: async (choice) => {
+        asked.push(choice);
+        return { mode: choice.mode };
+      },
+    });
+    await frameWith(app, 'Passphrase for the data partition');
+    await type(app, ENTER);
+    const ask = await frameWith(app, 'Leave the data partition unencrypted?');
+    expect(ask).toContain('Step 13 of 13: Data encryption');
+    await type(app, 'n');
+    await frameWith(app, 'Press Esc to go back and type a passphrase.');
+    await new Promise((r) => setTimeout(r, 1100));
+    await type(app, 'y');
+    await frameWith(app, 'Apply these changes?');
+    await type(app, 'y');
+    await frameWith(app, 'Done.');
+    // mode none is nothing to do: the partition is left as it is.
+    expect(asked).toEqual([]);
+    app.unmount();
+  });
+});
