@@ -2,6 +2,7 @@ import os from 'node:os';
 import { Box, Text, useInput } from 'ink';
 import { useRef } from 'react';
 import { cpuBusy } from '../../app/index.js';
+import { encryptionLine } from '../../present/encryption.js';
 import { bytes as formatBytes, duration as formatDuration } from '../../present/units.js';
 import type { ScreenProps } from '../screen.js';
 import type { Maybe } from '../sources.js';
@@ -36,18 +37,19 @@ export function Dashboard({ sources, height }: ScreenProps) {
   const { plain } = useTheme();
   const lastCpu = useRef(os.cpus());
   const data = usePoll(async () => {
-    const [host, exposure, gpus, services, updates, setupDone] = await Promise.all([
+    const [host, exposure, gpus, services, updates, setupDone, encryption] = await Promise.all([
       sources.host(),
       sources.exposure(),
       sources.gpus(),
       sources.services(),
       sources.updates(),
       sources.setupDone(),
+      sources.encryption?.().catch(() => undefined),
     ]);
     const now = os.cpus();
     const busy = cpuBusy(lastCpu.current, now);
     lastCpu.current = now;
-    return { host, exposure, gpus, services, updates, setupDone, busy };
+    return { host, exposure, gpus, services, updates, setupDone, busy, encryption };
   }, 2000);
   useInput((input) => {
     if (input === 'r') data.refresh();
@@ -57,7 +59,7 @@ export function Dashboard({ sources, height }: ScreenProps) {
   const { host, exposure } = d;
   const used = host.memory.totalBytes - host.memory.availableBytes;
   const exposed = exposure.listeners;
-  const room = Math.max(1, height - 11);
+  const room = Math.max(1, height - (d.encryption ? 12 : 11));
   return (
     <Box flexDirection="column">
       <Row label="Host">
@@ -100,6 +102,11 @@ export function Dashboard({ sources, height }: ScreenProps) {
           </Box>
         ))}
       </Row>
+      {d.encryption ? (
+        <Row label="Data">
+          <Text wrap="truncate">{encryptionLine(d.encryption).replace(/^data partition:? ?/, '')}</Text>
+        </Row>
+      ) : null}
       <Row label="Exposure">
         <Text wrap="truncate">
           {`firewall ${
