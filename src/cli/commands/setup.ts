@@ -40,8 +40,10 @@ export async function runSpec(
     );
     return plan.blocked.length ? ExitCode.failure : ExitCode.ok;
   }
-  const result = await setup.apply(plan, { signal: ctx.signal, onChange: (c) => ctx.info(formatChange(c)) });
+  // Encrypted before apply writes setup's marker, which ends the first boot's wizard on the image:
+  // a second run finds it encrypted and does nothing (issue 23, docs/encryption.md).
   const encryption = loaded.encryption ? await setup.encrypt(loaded.encryption) : undefined;
+  const result = await setup.apply(plan, { signal: ctx.signal, onChange: (c) => ctx.info(formatChange(c)) });
   ctx.result(
     {
       root: ctx.root,

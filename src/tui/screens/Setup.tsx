@@ -18,7 +18,8 @@ type Phase =
   | { kind: 'step'; index: number }
   | { kind: 'summary'; plan: SetupPlan }
   | { kind: 'apply'; plan: SetupPlan }
-  | { kind: 'recovery'; key: string };
+  | { kind: 'encrypt'; plan: SetupPlan }
+  | { kind: 'recovery'; key: string; plan: SetupPlan };
 
 /** The first-boot wizard: one question per step, a summary of every change, then apply. */
 export function Setup(props: ScreenProps) {
@@ -117,7 +118,13 @@ export function Setup(props: ScreenProps) {
     (input, key) => {
       if (!draft || !env) return;
       if (phase.kind === 'summary') {
-        if (input === 'y' && !phase.plan.blocked.length) setPhase({ kind: 'apply', plan: phase.plan });
+        if (input === 'y' && !phase.plan.blocked.length) {
+          // The data partition first: its recovery key is shown and acknowledged before apply
+          // writes setup's marker (which ends the wizard on the image).
+          const choice = draftToAnswers(draft).encryption;
+          const encrypt = choice && choice.mode !== 'none' && sources.encrypt;
+          setPhase({ kind: encrypt ? 'encrypt' : 'apply', plan: phase.plan });
+        }
         if (key.escape || input === 'n') goTo(nextStep(STEPS.length, draft, env, -1), draft);
         return;
       }
@@ -136,7 +143,7 @@ export function Setup(props: ScreenProps) {
       }
       if (step.kind === 'info' && key.return && !echoOfLetter()) void submit('');
     },
-    { isActive: phase.kind !== 'apply' },
+    { isActive: phase.kind === 'step' || phase.kind === 'summary' },
   );
 
   const run = useCallback(
@@ -144,23 +151,52 @@ export function Setup(props: ScreenProps) {
       if (phase.kind !== 'apply') return;
       const r = await sources.applySetup(phase.plan, (c) => progress(formatChange(c)), props.signal);
       progress(`${r.changed.length} change(s) written under ${phase.plan.root}.`);
-      const choice = draft ? draftToAnswers(draft).encryption : undefined;
-      if (choice && choice.mode !== 'none' && sources.encrypt) {
-        progress('Encrypting the data partition...');
-        const o = await sources.encrypt(choice);
-        recovery.current = o.recoveryKey;
-        progress(
-          o.alreadyEncrypted ? 'The data partition was encrypted already.' : 'Data partition encrypted.',
-        );
-      }
     },
-    [phase, sources, props.signal, draft],
+    [phase, sources, props.signal],
   );
   const recovery = useRef<string | undefined>(undefined);
+  const encryptFailed = useRef(false);
+  const encrypt = useCallback(
+    async (progress: (l: string) => void) => {
+      const choice = draft ? draftToAnswers(draft).encryption : undefined;
+      if (phase.kind !== 'encrypt' || !choice || !sources.encrypt) return;
+      progress(`Encrypting the data partition (${choice.mode === 'tpm' ? 'TPM' : 'passphrase'})...`);
+      encryptFailed.current = true; // until it returns: a failure must not go on to apply
+      const o = await sources.encrypt(choice);
+      encryptFailed.current = false;
+      recovery.current = o.recoveryKey;
+      progress(
+        o.alreadyEncrypted ? 'The data partition was encrypted already.' : 'Data partition encrypted.',
+      );
+    },
+    [phase, sources, draft],
+  );
   const finish = () => (props.onDone ? props.onDone() : draft && goTo(0, draft));
 
   if (!draft || !env) return <Text>Reading the host...</Text>;
-  if (phase.kind === 'recovery') return <SetupRecoveryKey recoveryKey={phase.key} onAck={finish} />;
+  if (phase.kind === 'recovery')
+    return (
+      <SetupRecoveryKey recoveryKey={phase.key} onAck={() => setPhase({ kind: 'apply', plan: phase.plan })} />
+    );
+  if (phase.kind === 'encrypt') {
+    const plan = phase.plan;
+    return (
+      <Operation
+        title="Encrypting the data partition"
+        run={encrypt}
+        setBusy={props.setBusy}
+        height={props.height}
+        onClose={() => {
+          const key = recovery.current;
+          recovery.current = undefined;
+          // Failed: back to the last step shown; nothing of setup was written yet.
+          if (encryptFailed.current) goTo(nextStep(STEPS.length, draft, env, -1), draft);
+          else if (key) setPhase({ kind: 'recovery', key, plan });
+          else setPhase({ kind: 'apply', plan });
+        }}
+      />
+    );
+  }
   if (phase.kind === 'apply')
     return (
       <Operation
@@ -168,13 +204,7 @@ export function Setup(props: ScreenProps) {
         run={run}
         setBusy={props.setBusy}
         height={props.height}
-        onClose={() => {
-          // The recovery key is shown after the progress, once, before the wizard may end.
-          const key = recovery.current;
-          recovery.current = undefined;
-          if (key) setPhase({ kind: 'recovery', key });
-          else finish();
-        }}
+        onClose={finish}
       />
     );
   if (phase.kind === 'summary') {
