@@ -148,6 +148,9 @@ Answers file (YAML or JSON):
   repository: { name: main, url: https://repo.example/bp, key: repo.asc, fingerprint: "ABCD..." }
   modules: [{ name: llm, state: running }]   # or names: [embeddings, vectors]; from the repository or
                                              # the image's offline catalog (/usr/share/blueprint/catalog)
+  encryption: { mode: tpm, recoveryKeyFile: /root/recovery-key.txt }
+                    # first boot, blank data partition only: tpm | passphrase (+ passphrase: ...) | none;
+                    # the recovery key goes to that file (0600) or is printed once (docs/encryption.md)
 Bad or missing answers fail with the field named, before anything is written (exit 2).
 Running it again with the same answers changes nothing.`,
   async run(ctx, parsed) {
