@@ -3,11 +3,18 @@
  * services layer sets (see ../README.md); nothing is fetched from the network.
  */
 import { existsSync } from 'node:fs';
-import { readFile, unlink } from 'node:fs/promises';
+import { unlink } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { isMainThread } from 'node:worker_threads';
-import { cpuQuota, createLog, defaultLimits, drainOnSignals, intFromEnv } from '../../kit/server/index.js';
+import {
+  cpuQuota,
+  createLog,
+  defaultLimits,
+  drainOnSignals,
+  intFromEnv,
+  readAccessToken,
+} from '../../kit/server/index.js';
 import type { Device } from './engine.js';
 import { runEngineWorker, startEngineWorker } from './engine-worker.js';
 import { createApiServer } from './http.js';
@@ -26,19 +33,6 @@ function chooseDevice(setting: string): Device {
   if (setting === 'cpu' || setting === 'cuda') return setting;
   if (setting !== 'auto') throw new Error(`EMBEDDINGS_DEVICE=${setting} must be auto, cpu or cuda`);
   return existsSync('/dev/nvidiactl') || existsSync('/dev/nvidia0') ? 'cuda' : 'cpu';
-}
-
-/** The token file is optional: without it every local client may use the API (logged). */
-async function readToken(path: string | undefined): Promise<string | undefined> {
-  if (!path || !existsSync(path)) {
-    log.startup(
-      `no access token${path ? ` at ${path}` : ''}: any local client of the socket may use the API`,
-    );
-    return undefined;
-  }
-  const token = (await readFile(path, 'utf8')).trim();
-  if (token.length < 16) throw new Error(`the access token in ${path} is shorter than 16 characters`);
-  return token;
 }
 
 async function main(): Promise<void> {
@@ -84,7 +78,7 @@ async function main(): Promise<void> {
     maxInputChars: intFromEnv('EMBEDDINGS_MAX_INPUT_CHARS', info.maxTokens * 64),
     maxBodyBytes: intFromEnv('EMBEDDINGS_MAX_BODY_BYTES', 4 * 1024 * 1024),
     maxQueue: intFromEnv('EMBEDDINGS_MAX_QUEUE', 32),
-    token: await readToken(env.EMBEDDINGS_TOKEN_FILE),
+    token: await readAccessToken(env.EMBEDDINGS_TOKEN_FILE, log),
     log,
     healthy: engine.healthy,
     limits: {

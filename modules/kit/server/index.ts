@@ -16,6 +16,7 @@ export {
   type RequestContext,
   type Route,
 } from './server.js';
+export { MIN_TOKEN_LENGTH, readAccessToken } from './token.js';
 export { ModelVerificationError, parseFileHashes, verifyModelFiles } from './verify.js';
 export { serveJobs } from './worker.js';
 

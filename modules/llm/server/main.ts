@@ -11,6 +11,7 @@ import {
   drainOnSignals,
   inferenceThreads,
   intFromEnv,
+  readAccessToken,
   verifyModelFiles,
 } from '../../kit/server/index.js';
 import { createApiServer } from './api.js';
@@ -46,18 +47,6 @@ async function readDefaultModel(path: string | undefined): Promise<string | unde
   if (!path || !existsSync(path)) return undefined;
   const name = (await readFile(path, 'utf8')).trim();
   return name || undefined;
-}
-
-async function readToken(path: string | undefined): Promise<string | undefined> {
-  if (!path || !existsSync(path)) {
-    log.startup(
-      `no access token${path ? ` at ${path}` : ''}: any local client of the socket may use the API`,
-    );
-    return undefined;
-  }
-  const token = (await readFile(path, 'utf8')).trim();
-  if (token.length < 16) throw new Error(`the access token in ${path} is shorter than 16 characters`);
-  return token;
 }
 
 /** The one .gguf file of the model folder (LLM_MODEL_FILE names it when there are several). */
@@ -181,7 +170,7 @@ async function main(): Promise<void> {
   const { info } = engine;
   const kit = createApiServer(engines, {
     log,
-    token: await readToken(env.LLM_TOKEN_FILE),
+    token: await readAccessToken(env.LLM_TOKEN_FILE, log),
     memory,
     maxTokensCap: intFromEnv('LLM_MAX_TOKENS', info.contextLength),
     limits: {

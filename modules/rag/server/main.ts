@@ -3,14 +3,14 @@
  * parser. Configuration from the environment the services layer sets (see ../README.md); the used
  * modules' sockets and token files from the wiring's BLUEPRINT_USES_* variables.
  */
-import { existsSync } from 'node:fs';
-import { readFile, unlink } from 'node:fs/promises';
+import { unlink } from 'node:fs/promises';
 import { isMainThread } from 'node:worker_threads';
 import {
   createLog,
   drainOnSignals,
   HttpError,
   intFromEnv,
+  readAccessToken,
   serveJobs,
   startPool,
   WorkerJobError,
@@ -26,18 +26,6 @@ const log = createLog({
   name: 'rag',
   recordEveryBytes: intFromEnv('KIT_LOG_RECORD_EVERY_BYTES', 1024 * 1024),
 });
-
-async function readToken(path: string | undefined): Promise<string | undefined> {
-  if (!path || !existsSync(path)) {
-    log.startup(
-      `no access token${path ? ` at ${path}` : ''}: any local client of the socket may use the API`,
-    );
-    return undefined;
-  }
-  const token = (await readFile(path, 'utf8')).trim();
-  if (token.length < 16) throw new Error(`the access token in ${path} is shorter than 16 characters`);
-  return token;
-}
 
 /** Retries recovery until the vectors module answers (it may start after us, or restart). */
 function recoverInBackground(rag: Rag): void {
@@ -94,7 +82,7 @@ async function main(): Promise<void> {
   });
   const kit = createRagServer(rag, {
     log,
-    token: await readToken(env.RAG_TOKEN_FILE),
+    token: await readAccessToken(env.RAG_TOKEN_FILE, log),
     healthy: pool.healthy,
     upstreams: [embeddings, vectors, llm],
     streamIdleMs: intFromEnv('RAG_LLM_TIMEOUT_MS', 300_000),

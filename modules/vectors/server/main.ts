@@ -4,10 +4,16 @@
  * SIGTERM. Configuration from the environment the services layer sets (see ../README.md). The same
  * file, started as a worker thread, parses large request bodies (offload.ts).
  */
-import { existsSync } from 'node:fs';
-import { readFile, unlink } from 'node:fs/promises';
+import { unlink } from 'node:fs/promises';
 import { isMainThread } from 'node:worker_threads';
-import { createLog, drainOnSignals, intFromEnv, serveJobs, startPool } from '../../kit/server/index.js';
+import {
+  createLog,
+  drainOnSignals,
+  intFromEnv,
+  readAccessToken,
+  serveJobs,
+  startPool,
+} from '../../kit/server/index.js';
 import { createVectorsServer } from './api.js';
 import { type BodyJob, bodyParser, parseBodyJob } from './offload.js';
 import { Store } from './store.js';
@@ -16,18 +22,6 @@ const log = createLog({
   name: 'vectors',
   recordEveryBytes: intFromEnv('KIT_LOG_RECORD_EVERY_BYTES', 1024 * 1024),
 });
-
-async function readToken(path: string | undefined): Promise<string | undefined> {
-  if (!path || !existsSync(path)) {
-    log.startup(
-      `no access token${path ? ` at ${path}` : ''}: any local client of the socket may use the API`,
-    );
-    return undefined;
-  }
-  const token = (await readFile(path, 'utf8')).trim();
-  if (token.length < 16) throw new Error(`the access token in ${path} is shorter than 16 characters`);
-  return token;
-}
 
 async function main(): Promise<void> {
   const env = process.env;
@@ -47,7 +41,7 @@ async function main(): Promise<void> {
   const kit = createVectorsServer(store, {
     log,
     bodies: bodyParser(pool, offLoopBytes),
-    token: await readToken(env.VECTORS_TOKEN_FILE),
+    token: await readAccessToken(env.VECTORS_TOKEN_FILE, log),
     limits: {
       maxBodyBytes: intFromEnv('VECTORS_MAX_BODY_BYTES', 32 * 1024 * 1024),
       maxBufferedBytes: intFromEnv('VECTORS_MAX_BUFFERED_BYTES', 96 * 1024 * 1024),
