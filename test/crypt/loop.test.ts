@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,6 +12,7 @@ import {
   readEncryptionState,
   systemTools,
 } from '../../src/core/crypt/index.js';
+import { canLoop, detach, loopDevice, opens } from './loop-helpers.js';
 
 /**
  * The real tools on a loop device: cryptsetup 2.6 and systemd 252's systemd-cryptenroll
@@ -20,31 +21,11 @@ import {
  * volume key's digest, which is what open does before it maps). It has no TPM driver either:
  * the TPM enrolment is the qemu + swtpm image test's (docs/encryption.md).
  */
-const can =
-  process.getuid?.() === 0 &&
-  ['/usr/sbin/cryptsetup', '/usr/bin/systemd-cryptenroll', '/usr/sbin/losetup'].every((p) => existsSync(p)) &&
-  existsSync('/dev/loop-control');
-
-const opens = (device: string, secret: string) => {
-  try {
-    execFileSync('cryptsetup', ['open', '--test-passphrase', '--key-file', '-', device], {
-      input: secret,
-      stdio: 'pipe',
-    });
-    return true;
-  } catch {
-    return false;
-  }
-};
-
-describe.skipIf(!can)('encrypting a blank partition on a loop device', () => {
+describe.skipIf(!canLoop)('encrypting a blank partition on a loop device', () => {
   let dir: string;
   const loops: string[] = [];
   const loop = async (name: string) => {
-    const file = path.join(dir, name);
-    await writeFile(file, '');
-    execFileSync('truncate', ['-s', '40M', file]);
-    const dev = execFileSync('losetup', ['-f', '--show', file], { encoding: 'utf8' }).trim();
+    const dev = await loopDevice(dir, name);
     loops.push(dev);
     return dev;
   };
@@ -52,7 +33,7 @@ describe.skipIf(!can)('encrypting a blank partition on a loop device', () => {
     dir = await mkdtemp(path.join(os.tmpdir(), 'bp-crypt-'));
   });
   afterAll(async () => {
-    for (const d of loops) execFileSync('losetup', ['-d', d]);
+    for (const d of loops) detach(d);
     await rm(dir, { recursive: true, force: true });
   });
 

@@ -1,8 +1,13 @@
-import jsQR from 'jsqr';
+import jsQRModule from 'jsqr';
 import { describe, expect, it } from 'vitest';
 import { recoveryKeyQr } from '../../src/present/encryption.js';
 import { rootsPerTest } from '../helpers/roots.js';
 import { frameWith, renderApp, sourcesFor } from '../tui/helpers.js';
+
+// jsqr is CommonJS with an ES-style `default` in its types: the function is one or the other.
+const jsQR = (
+  typeof jsQRModule === 'function' ? jsQRModule : jsQRModule.default
+) as typeof jsQRModule.default;
 
 /**
  * The recovery key's QR code as the console draws it (light blocks on a dark screen), turned back

@@ -1,11 +1,5 @@
-/**
- * Issue 23: the wizard's encryption steps. They appear only where a blank data partition exists
- * (the test's sources say so); the recovery key screen shows the key the real tools enrolled on
- * a loop device (cryptsetup + systemd-cryptenroll), and that key opens it.
- */
-import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { EncryptionChoice, EncryptionOutcome } from '../../src/app/index.js';
@@ -13,36 +7,15 @@ import { encryptDevice, RECOVERY_KEY } from '../../src/core/crypt/index.js';
 import { rootsPerTest } from '../helpers/roots.js';
 import { sshPublicKey } from '../setup/helpers.js';
 import { frameWith, renderApp, sourcesFor, type } from '../tui/helpers.js';
+import { canLoop, detach, loopDevice, opens } from './loop-helpers.js';
 
 const t = rootsPerTest('ink-crypt');
 const ENTER = '\r';
 
-const canLoop =
-  process.getuid?.() === 0 &&
-  ['/usr/sbin/cryptsetup', '/usr/bin/systemd-cryptenroll', '/usr/sbin/losetup'].every((p) => existsSync(p));
 const loops: string[] = [];
 afterEach(() => {
-  for (const d of loops.splice(0)) execFileSync('losetup', ['-d', d]);
+  for (const d of loops.splice(0)) detach(d);
 });
-async function loopDevice(): Promise<string> {
-  const file = path.join(t.work, 'data.img');
-  await writeFile(file, '');
-  execFileSync('truncate', ['-s', '40M', file]);
-  const dev = execFileSync('losetup', ['-f', '--show', file], { encoding: 'utf8' }).trim();
-  loops.push(dev);
-  return dev;
-}
-const opens = (device: string, secret: string) => {
-  try {
-    execFileSync('cryptsetup', ['open', '--test-passphrase', '--key-file', '-', device], {
-      input: secret,
-      stdio: 'pipe',
-    });
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 /** Answers every step up to the encryption ones (no catalog: the free-text module step is 11th). */
 async function toEncryption(over: Parameters<typeof sourcesFor>[1]) {
@@ -77,7 +50,8 @@ describe('the setup wizard encrypts the data partition', () => {
   it.skipIf(!canLoop)(
     'without a TPM: a passphrase, then the recovery key shown once, as text and QR',
     async () => {
-      const dev = await loopDevice();
+      const dev = await loopDevice(t.work, 'data.img');
+      loops.push(dev);
       const crypttab = path.join(t.root, 'etc/crypttab');
       const asked: EncryptionChoice[] = [];
       const app = await toEncryption({

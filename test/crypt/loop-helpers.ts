@@ -1,0 +1,36 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+
+/** Root, the real tools (scripts/setup-host.sh installs cryptsetup-bin) and loop devices. */
+export const canLoop =
+  process.getuid?.() === 0 &&
+  ['/usr/sbin/cryptsetup', '/usr/bin/systemd-cryptenroll', '/usr/sbin/losetup'].every((p) => existsSync(p)) &&
+  existsSync('/dev/loop-control');
+
+/** A 40 MiB loop device over a file in `dir`; `detach` in an afterEach/afterAll. */
+export async function loopDevice(dir: string, name: string): Promise<string> {
+  const file = path.join(dir, name);
+  await writeFile(file, '');
+  execFileSync('truncate', ['-s', '40M', file]);
+  return execFileSync('losetup', ['-f', '--show', file], { encoding: 'utf8' }).trim();
+}
+export const detach = (dev: string) => execFileSync('losetup', ['-d', dev]);
+
+/**
+ * Whether `secret` opens the LUKS volume: `cryptsetup open --test-passphrase` decrypts the key
+ * slot and checks the volume key's digest, what open does before it maps (this host's kernel has
+ * no device mapper to map with).
+ */
+export function opens(device: string, secret: string): boolean {
+  try {
+    execFileSync('cryptsetup', ['open', '--test-passphrase', '--key-file', '-', device], {
+      input: secret,
+      stdio: 'pipe',
+    });
+    return true;
+  } catch {
+    return false;
+  }
+}
