@@ -44,7 +44,9 @@ ab_root() {
   install -D -m 0644 "$src/blueprint-health.service" "$R/etc/systemd/system/blueprint-health.service"
   install -D -m 0755 "$src/initramfs-data" "$R/usr/share/initramfs-tools/scripts/local-bottom/blueprint-data"
   install -m 0644 "$src/fstab" "$R/etc/fstab"
-  mkdir -p "$R/data" "$R/boot/efi"
+  # Mount points on the read-only slot: /data, the ESP, and /opt/blueprint (bpkg's packages, bound
+  # from /data by the initramfs).
+  mkdir -p "$R/data" "$R/boot/efi" "$R/opt/blueprint"
   grep -qx overlay "$R/etc/initramfs-tools/modules" || echo overlay >>"$R/etc/initramfs-tools/modules"
   in_chroot systemctl enable blueprint-health.service
   # Updates come as bundles: apt must never change a slot in place (it is read-only anyway).
