@@ -68,6 +68,9 @@ fi
 command -v ansible-playbook >/dev/null || apt_install ansible
 # cryptsetup: test/crypt/loop.test.ts formats a loop device as LUKS2 (systemd-cryptenroll is in systemd).
 [ -x /usr/sbin/cryptsetup ] || apt_install --no-install-recommends cryptsetup-bin
+# swtpm + the tpm2-tss swtpm TCTI: test/crypt/swtpm.test.ts seals to PCR 7 with a software TPM on TCP.
+{ [ -x /usr/bin/swtpm ] && [ -x /usr/bin/tpm2_pcrextend ] && ls /usr/lib/*-linux-gnu/libtss2-tcti-swtpm.so.0 >/dev/null 2>&1; } ||
+  apt_install --no-install-recommends swtpm swtpm-tools libtss2-tcti-swtpm0 tpm2-tools
 
 # --- arm64 (issue 22): `npm run build -- --arch arm64` strips with binutils-aarch64-linux-gnu, and
 # test/arm64 runs dist/blueprint-arm64 under qemu-user through binfmt_misc (the P flag keeps argv0,

@@ -68,11 +68,11 @@ describe('crypttab', () => {
   });
   it('replaces only the line of its volume', () => {
     const text = '# keep\nswap /dev/sdb2 /dev/urandom swap\ndata UUID=old none luks\n';
-    const out = withCrypttabLine(text, 'data', crypttabLine('data', 'UUID=new', true));
+    const out = withCrypttabLine(text, 'data', crypttabLine('data', 'UUID=new', 'auto'));
     expect(out).toBe(
       '# keep\nswap /dev/sdb2 /dev/urandom swap\ndata UUID=new none luks,discard,tpm2-device=auto\n',
     );
-    expect(withCrypttabLine('', 'data', crypttabLine('data', 'UUID=x', false))).toBe(
+    expect(withCrypttabLine('', 'data', crypttabLine('data', 'UUID=x'))).toBe(
       'data UUID=x none luks,discard\n',
     );
   });

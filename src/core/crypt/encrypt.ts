@@ -60,6 +60,11 @@ export interface EncryptOptions {
   passphrase?: string;
   /** PCRs the TPM key is sealed to; 7 (the Secure Boot policy) by default, docs/encryption.md says why. */
   pcrs?: number[];
+  /**
+   * The TPM for systemd-cryptenroll and crypttab: `auto` (the kernel's /dev/tpmrm0) by default;
+   * systemd 252 also takes a TCTI as `DRIVER:CONF` (tests use `swtpm:`, a software TPM on TCP).
+   */
+  tpm2Device?: string;
   /** The crypttab to write (ROOT/etc/crypttab). */
   crypttab: string;
   /** Tests only: a fast PBKDF2 instead of Argon2id's memory-hard default. */
@@ -163,7 +168,10 @@ export async function encryptDevice(
   if (!RECOVERY_KEY.test(recoveryKey))
     throw new BlueprintError('systemd-cryptenroll printed no recovery key', 'encryption-failed');
   // The lasting unlock method, and the random key's slot wiped in the same call.
-  const enrol = o.mode === 'tpm' ? ['--tpm2-device=auto', `--tpm2-pcrs=${pcrs.join('+')}`] : ['--password'];
+  const enrol =
+    o.mode === 'tpm'
+      ? [`--tpm2-device=${o.tpm2Device ?? 'auto'}`, `--tpm2-pcrs=${pcrs.join('+')}`]
+      : ['--password'];
   await must(tools, ['systemd-cryptenroll', ...enrol, '--wipe-slot=0', o.device], {
     env: { ...unlock, ...(o.passphrase && o.mode === 'passphrase' ? { NEWPASSWORD: o.passphrase } : {}) },
   });
@@ -176,7 +184,7 @@ export async function encryptDevice(
       'encryption-failed',
     );
   const uuid = (await must(tools, ['cryptsetup', 'luksUUID', o.device])).stdout.trim();
-  const line = crypttabLine(o.name, `UUID=${uuid}`, o.mode === 'tpm');
+  const line = crypttabLine(o.name, `UUID=${uuid}`, o.mode === 'tpm' ? (o.tpm2Device ?? 'auto') : undefined);
   await writeFileAtomic(o.crypttab, withCrypttabLine(await crypttabText(o.crypttab), o.name, line), 0o644);
   return { recoveryKey, uuid, crypttabLine: line };
 }

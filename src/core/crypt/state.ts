@@ -74,11 +74,11 @@ export function parseCrypttab(text: string): CrypttabEntry[] {
 }
 
 /** The crypttab line for the data volume: the TPM when enrolled, else asked at the console. */
-export function crypttabLine(name: string, device: string, tpm: boolean): string {
+export function crypttabLine(name: string, device: string, tpm2Device?: string): string {
   // luks: refuse anything else; discard: SSD TRIM passes through (it reveals which blocks are free,
   // not their contents); tpm2-device=auto: systemd-cryptsetup tries the TPM token first and asks
   // for a passphrase or the recovery key on the console when the TPM will not unseal.
-  const opts = ['luks', 'discard', ...(tpm ? ['tpm2-device=auto'] : [])];
+  const opts = ['luks', 'discard', ...(tpm2Device ? [`tpm2-device=${tpm2Device}`] : [])];
   return `${name} ${device} none ${opts.join(',')}`;
 }
 
