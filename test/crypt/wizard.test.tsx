@@ -79,6 +79,10 @@ describe('the setup wizard encrypts the data partition', () => {
       const typed = await frameWith(app, '*'.repeat(18));
       expect(typed).not.toContain('long enough phrase');
       await type(app, ENTER);
+      expect(await frameWith(app, 'The same passphrase again')).toContain('Step 13 of 13: Data encryption');
+      await type(app, 'long enough phrasE', ENTER);
+      await frameWith(app, '! the two passphrases differ');
+      await type(app, '\x15', 'long enough phrase', ENTER);
       await frameWith(app, 'Apply these changes?');
       await type(app, 'y');
       // Real key derivation (systemd-cryptenroll's default PBKDF for its slots) takes seconds.

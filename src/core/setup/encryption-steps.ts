@@ -56,6 +56,17 @@ export const ENCRYPTION_STEPS: Step[] = [
     },
   },
   {
+    // Typed unseen: a typo would only show at the next boot, as a passphrase that does not open.
+    id: 'encrypt-passphrase-again',
+    title: 'Data encryption',
+    kind: 'text',
+    prompt: () => 'The same passphrase again',
+    skip: (d, env) => !env.encryption || d.encryption !== 'passphrase',
+    initial: () => '',
+    accept: async (v, d) =>
+      v === d.passphrase ? d : 'the two passphrases differ: type it again (Esc: back to the first)',
+  },
+  {
     id: 'encrypt-none',
     title: 'Data encryption',
     kind: 'confirm',

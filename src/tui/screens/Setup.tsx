@@ -262,7 +262,7 @@ export function Setup(props: ScreenProps) {
         {s.kind === 'text' ? (
           <TextInput
             value={value}
-            secret={s.id === 'encrypt-passphrase'}
+            secret={s.id.startsWith('encrypt-passphrase')}
             onChange={(v) => {
               setValue(v);
               setError('');
