@@ -157,6 +157,7 @@ export type {
   PackageInfo,
   PackageOps,
   PackageRow,
+  RemovedPackage,
   RepoOps,
   RepoRow,
 } from './packages.js';

@@ -22,6 +22,16 @@ export interface PackageInfo {
   available: Array<IndexEntry & { repo: string }>;
 }
 
+/** A removed package; a module's data folder is either kept (the default) or purged. */
+export interface RemovedPackage {
+  name: string;
+  from?: string;
+  /** The module's data folder, deleted because the admin asked to purge. */
+  purged?: string;
+  /** The module's data folder, kept for a later reinstall (`bpkg remove --purge` deletes it). */
+  dataKept?: string;
+}
+
 /** A package to install as the admin should see it before saying yes: what, from where, signed by whom. */
 export interface OfferedPackage {
   name: string;
@@ -95,8 +105,8 @@ export interface PackageOps {
   /** Asks `confirm({ kind: 'remove', names })`, then removes; refuses to break a dependent unless `force`. */
   remove(
     names: string[],
-    opts?: CallOptions & { force?: boolean },
-  ): Promise<{ name: string; from?: string }[]>;
+    opts?: CallOptions & { force?: boolean; purge?: boolean },
+  ): Promise<RemovedPackage[]>;
   /** Newer versions from each installed package's own repository (no download). */
   upgradable(): Promise<Array<{ name: string; from: string; to: string; repo: string }>>;
   /**
@@ -190,7 +200,20 @@ export function packageOps(ctx: BoxContext): PackageOps {
         throw new UsageError('Name at least one package', 'Example: bpkg remove embeddings');
       const m = await pm(opts);
       if (!(await ctx.ask({ kind: 'remove', names }))) throw new DeclinedError('remove');
-      return m.remove(names, { force: opts.force ?? false });
+      const changes = await m.remove(names, { force: opts.force ?? false });
+      // A module's data outlives its removal (a reinstall finds it) unless the admin purges it.
+      const services = await import('../core/services/index.js');
+      const out: RemovedPackage[] = [];
+      for (const c of changes) {
+        if (opts.purge) {
+          const purged = await services.purgeModuleData(ctx.root, c.name);
+          out.push(purged ? { ...c, purged } : c);
+        } else {
+          const dataKept = await services.moduleDataDir(ctx.root, c.name);
+          out.push(dataKept ? { ...c, dataKept } : c);
+        }
+      }
+      return out;
     },
     upgradable: async () => (await pm()).upgradable(),
     async upgrade(opts = {}) {

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { ExitCode, UsageError, type VerifyReport } from '../../app/index.js';
 import { escapeLine } from '../../present/escape.js';
-import { packageCount } from '../../present/packages.js';
+import { packageCount, removedLine } from '../../present/packages.js';
 import { table } from '../../present/table.js';
 import { cliBox } from '../box.js';
 import type { CommandGroup, CommandSpec } from '../command.js';
@@ -47,12 +47,16 @@ const remove: CommandSpec = {
   name: 'remove',
   summary: 'Remove installed packages (refuses to break a dependent unless --force)',
   args: 'NAME...',
-  options: { force: { type: 'boolean', description: 'Remove even if other packages depend on it' } },
+  options: {
+    force: { type: 'boolean', description: 'Remove even if other packages depend on it' },
+    purge: { type: 'boolean', description: "Also delete the module's data (kept by default)" },
+  },
   async run(ctx, parsed) {
     const changes = await cliBox(ctx).packages.remove(parsed.positionals, {
       force: optBool(parsed, 'force'),
+      purge: optBool(parsed, 'purge'),
     });
-    ctx.report({ changes }, changes.map((c) => `removed ${c.name} ${c.from}`).join('\n'));
+    ctx.report({ changes }, changes.map(removedLine).join('\n'));
   },
 };
 

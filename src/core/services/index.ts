@@ -8,5 +8,6 @@ export {
 } from './engine.js';
 export { createBuildHooks, createServiceHooks, type ServiceHooksOptions } from './hooks.js';
 export { type ServiceDeps, startService, stopService } from './lifecycle.js';
+export { moduleDataDir, purgeModuleData } from './module-data.js';
 export { type AdminApprovals, containerName, MODULE_LABEL, NO_GPU, sandboxPolicy } from './policy.js';
 export { parseService, type ServiceSpec, serviceSchema } from './schema.js';

@@ -1,0 +1,66 @@
+import { existsSync, lstatSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { openBox } from '../../src/app/index.js';
+import { buildRepo, makeKey, makeSource, tempDir, trustingRoot } from '../helpers/pkg.js';
+
+/**
+ * `bpkg remove` keeps a module's data (a vector store, documents, the access token) unless the
+ * admin asks to purge it (issue 16): data outlives a removal meant as "reinstall later". A purge
+ * deletes the module's data folder and never what a link inside it points to: the folder was
+ * written by the module's container user, who could have left links to the host's files there.
+ */
+async function boxWithHello() {
+  const work = tempDir('bp-purge-');
+  const key = await makeKey(path.join(work, 'key'));
+  const repo = path.join(work, 'repo');
+  await buildRepo(repo, key, [makeSource(path.join(work, 'src'), { name: 'hello', version: '1.0.0' })]);
+  const root = await trustingRoot(key, repo);
+  const box = openBox(root, { yes: true });
+  await box.packages.install(['hello']);
+  const data = path.join(root, 'var/lib/blueprint/modules/hello');
+  mkdirSync(path.join(data, 'collections'), { recursive: true });
+  writeFileSync(path.join(data, 'collections/points.wal'), 'acknowledged points');
+  return { box, root, work, data };
+}
+
+describe('bpkg remove --purge', () => {
+  it('keeps the module data without --purge, and says where it is', async () => {
+    const { box, data } = await boxWithHello();
+    expect(await box.packages.remove(['hello'])).toMatchObject([{ name: 'hello', dataKept: data }]);
+    expect(readFileSync(path.join(data, 'collections/points.wal'), 'utf8')).toBe('acknowledged points');
+  });
+
+  it('deletes the data folder with --purge, and reports it', async () => {
+    const { box, data } = await boxWithHello();
+    const changes = await box.packages.remove(['hello'], { purge: true });
+    expect(changes).toMatchObject([{ name: 'hello', from: '1.0.0', purged: data }]);
+    expect(existsSync(data)).toBe(false);
+  });
+
+  it('removes links the module left in its data, never what they point to', async () => {
+    const { box, data, work } = await boxWithHello();
+    const precious = path.join(work, 'precious');
+    mkdirSync(precious);
+    writeFileSync(path.join(precious, 'shadow'), 'host secret');
+    symlinkSync(precious, path.join(data, 'escape'));
+    symlinkSync(path.join(precious, 'shadow'), path.join(data, 'collections/shadow'));
+    await box.packages.remove(['hello'], { purge: true });
+    expect(existsSync(data)).toBe(false);
+    expect(readFileSync(path.join(precious, 'shadow'), 'utf8')).toBe('host secret');
+  });
+
+  it('a data folder replaced by a link is unlinked, its target kept', async () => {
+    const { box, data, work, root } = await boxWithHello();
+    const elsewhere = path.join(work, 'elsewhere');
+    mkdirSync(elsewhere);
+    writeFileSync(path.join(elsewhere, 'keep'), 'x');
+    const { rmSync } = await import('node:fs');
+    rmSync(data, { recursive: true });
+    symlinkSync(elsewhere, data);
+    await box.packages.remove(['hello'], { purge: true });
+    expect(() => lstatSync(data)).toThrow();
+    expect(readFileSync(path.join(elsewhere, 'keep'), 'utf8')).toBe('x');
+    expect(existsSync(path.join(root, 'var/lib/blueprint/modules'))).toBe(true);
+  });
+});
