@@ -30,7 +30,8 @@ ab_root() {
   local src="$REPO/image/rauc"
   rauc_ca
   host_resolver
-  apt_in install --no-install-recommends rauc
+  # unsquashfs: RAUC reads a plain bundle's manifest with it.
+  apt_in install --no-install-recommends rauc squashfs-tools
   install -D -m 0644 "$src/system.conf" "$R/etc/rauc/system.conf"
   install -D -m 0644 "$RAUC_CA/ca.pem" "$R/etc/rauc/keyring.pem"
   install -D -m 0755 "$src/bootloader-backend" "$R/usr/lib/blueprint/rauc/bootloader-backend"

@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseBundleInfo, parseRaucStatus, raucReason } from '../../src/core/update/index.js';
+import { isVerificationFailure } from '../../src/core/update/rauc.js';
 
 const fixture = (name: string) => readFileSync(new URL(`fixtures/${name}`, import.meta.url), 'utf8');
 
@@ -83,5 +84,28 @@ describe("parsing RAUC 1.8's JSON", () => {
         'rauc-Message: 23:05:53.996: Reading bundle: /x.raucb\nrauc-Message: 23:05:53.998: Verifying bundle signature... \nsignature verification failed: Verify error: unable to get local issuer certificate\n',
       ),
     ).toBe('signature verification failed: Verify error: unable to get local issuer certificate');
+  });
+
+  it('tells a refused bundle from a box that cannot read one (seen in qemu: no unsquashfs)', () => {
+    expect(
+      isVerificationFailure(
+        'signature verification failed: error:1700009E:CMS routines::verification failure',
+      ),
+    ).toBe(true);
+    expect(
+      isVerificationFailure(
+        'signature verification failed: Verify error: unable to get local issuer certificate',
+      ),
+    ).toBe(true);
+    expect(
+      isVerificationFailure(
+        'Invalid bundle format: Signature size (17237250314747935290) exceeds bundle size',
+      ),
+    ).toBe(true);
+    expect(
+      isVerificationFailure(
+        'Failed to extract manifest from bundle: Failed to start unsquashfs: Failed to execute child process “unsquashfs” (No such file or directory)',
+      ),
+    ).toBe(false);
   });
 });

@@ -108,6 +108,12 @@ export async function inspectBundle(deps: UpdateDeps, file: string): Promise<Bun
   const r = await rauc(deps, ['info', '--output-format=json', file]);
   if (r.code !== 0) {
     const reason = raucReason(r.stderr, r.stdout);
+    if (!isVerificationFailure(reason))
+      throw new BlueprintError(
+        `RAUC cannot read the bundle: ${reason}`,
+        'rauc-failed',
+        'Nothing was written. The box lacks something RAUC needs (see the reason); `journalctl -u rauc` tells more.',
+      );
     throw new VerificationError(
       `the bundle is refused: ${reason}`,
       'bundle-refused',

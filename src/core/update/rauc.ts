@@ -178,5 +178,7 @@ export function raucReason(stderr: string, stdout = ''): string {
 
 /** A failed signature or a damaged bundle, as RAUC words it: the bundle is refused. */
 export function isVerificationFailure(reason: string): boolean {
-  return /signature|verif|CMS|certificate|Invalid bundle|checksum|hash|squashfs|keyring/i.test(reason);
+  // A tool RAUC could not start is the box's problem, not the bundle's.
+  if (/Failed to (start|execute)/i.test(reason)) return false;
+  return /signature|verif|CMS|certificate|Invalid bundle|checksum/i.test(reason);
 }
