@@ -110,6 +110,11 @@ export function run(
     child.on('close', (code, signal) =>
       resolve({ code: code ?? (signal === 'SIGKILL' ? 137 : 128), stdout, stderr }),
     );
+    // A command that does not read its input (--help) may exit before the write lands: EPIPE then
+    // is the child's business, and its exit code is what the test judges.
+    child.stdin.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EPIPE') reject(err);
+    });
     child.stdin.end(opts.input ?? '');
   });
 }
