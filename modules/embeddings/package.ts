@@ -9,11 +9,18 @@
  * start), payload/models/NAME/, the Containerfile and rootfs/: node + its shared libraries, the
  * esbuild bundle of server/, and onnxruntime-node's linux-x64 files only.
  */
-import { cpSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { basename, join, relative, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { build } from 'esbuild';
-import { filesUnder, makeMountPoints, putNodeRuntime, putter, sha256 } from '../kit/image.ts';
+import {
+  filesUnder,
+  makeMountPoints,
+  putNodeRuntime,
+  putter,
+  recipeMain,
+  sha256,
+  writePackageSource,
+} from '../kit/image.ts';
 
 const here = import.meta.dirname;
 const repo = resolve(here, '../..');
@@ -87,38 +94,23 @@ export async function makePackageSource(
   manifest.name = opts.name ?? manifest.name;
   manifest.files = files;
   manifest.description = `${manifest.description} Model: ${name}.`;
-  writeFileSync(join(out, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
-  cpSync(join(here, 'Containerfile'), join(out, 'Containerfile'));
-  await assembleRootfs(join(out, 'rootfs'));
-  return { dir: out, manifest };
+  return writePackageSource(here, out, manifest, assembleRootfs);
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === import.meta.filename) {
-  const { values } = parseArgs({
+  await recipeMain({
+    usage: [
+      'usage: node modules/embeddings/package.ts --model MODEL_DIR --out SOURCE_DIR [--version X.Y.Z] [--name NAME]',
+    ],
+    readme: 'modules/embeddings/README.md',
     options: {
       model: { type: 'string' },
       out: { type: 'string' },
       version: { type: 'string' },
       name: { type: 'string' },
-      help: { type: 'boolean' },
     },
+    required: ['model', 'out'],
+    make: (v) => makePackageSource({ model: v.model!, out: v.out!, version: v.version, name: v.name }),
+    describe: (m) => `${Object.keys(m.files as object).length} model files`,
   });
-  if (values.help || !values.model || !values.out) {
-    console.log(
-      'usage: node modules/embeddings/package.ts --model MODEL_DIR --out SOURCE_DIR [--version X.Y.Z] [--name NAME]',
-    );
-    console.log(
-      'then:  blueprint repo build SOURCE_DIR --repo REPO_DIR --key KEY.asc (see modules/embeddings/README.md)',
-    );
-    process.exit(values.help ? 0 : 2);
-  }
-  const { dir, manifest } = await makePackageSource({
-    model: values.model,
-    out: values.out,
-    version: values.version,
-    name: values.name,
-  });
-  console.log(
-    `${dir}: ${manifest.name} ${manifest.version}, ${Object.keys(manifest.files as object).length} model files`,
-  );
 }

@@ -5,8 +5,17 @@
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, cpSync, mkdirSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
+import {
+  chmodSync,
+  cpSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
 
 /** The repository's node_modules, where the module's runtime dependencies come from. */
 export const nodeModules = resolve(import.meta.dirname, '../../node_modules');
@@ -53,4 +62,55 @@ export function putNodeRuntime(rootfs: string, natives: string[] = [], skip?: st
 export function makeMountPoints(rootfs: string, dirs: string[]): void {
   for (const d of ['tmp', ...dirs]) mkdirSync(join(rootfs, d), { recursive: true });
   chmodSync(join(rootfs, 'tmp'), 0o1777);
+}
+
+export interface PackageSource {
+  dir: string;
+  manifest: Record<string, unknown>;
+}
+
+/**
+ * The end of every recipe: the manifest as the recipe filled it in, the module's own files copied
+ * beside it (its Containerfile, its README), and the image root.
+ */
+export async function writePackageSource(
+  here: string,
+  out: string,
+  manifest: Record<string, unknown>,
+  assembleRootfs: (rootfs: string) => Promise<void>,
+  files: string[] = ['Containerfile'],
+): Promise<PackageSource> {
+  writeFileSync(join(out, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+  for (const f of files) cpSync(join(here, f), join(out, f));
+  await assembleRootfs(join(out, 'rootfs'));
+  return { dir: out, manifest };
+}
+
+/**
+ * A recipe run as a script (`node modules/NAME/package.ts --out DIR ...`): its options plus
+ * --help, the usage (exit 2) when a required one is missing, then one line naming what was written.
+ */
+export async function recipeMain(spec: {
+  usage: string[];
+  /** The README the last usage line points to; none for recipes that are not module packages. */
+  readme?: string;
+  options: Record<string, { type: 'string' }>;
+  required: string[];
+  make(values: Record<string, string | undefined>): Promise<PackageSource>;
+  /** What follows `NAME VERSION` in the line printed at the end. */
+  describe?(manifest: Record<string, unknown>): string;
+}): Promise<void> {
+  const { values } = parseArgs({ options: { ...spec.options, help: { type: 'boolean' } } });
+  const given = values as Record<string, string | boolean | undefined>;
+  if (values.help || spec.required.some((r) => !given[r])) {
+    for (const line of spec.usage) console.log(line);
+    if (spec.readme)
+      console.log(
+        `then:  blueprint repo build SOURCE_DIR --repo REPO_DIR --key KEY.asc (see ${spec.readme})`,
+      );
+    process.exit(values.help ? 0 : 2);
+  }
+  const { dir, manifest } = await spec.make(values as Record<string, string | undefined>);
+  const more = spec.describe ? `, ${spec.describe(manifest)}` : '';
+  console.log(`${dir}: ${manifest.name} ${manifest.version}${more}`);
 }

@@ -12,10 +12,9 @@
  */
 import { cpSync, existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join, relative, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { readGgufFileInfo } from 'node-llama-cpp';
 import { MODEL_NAME, modelManifest } from '../../src/core/models/manifest.ts';
-import { sha256 } from '../kit/image.ts';
+import { recipeMain, sha256 } from '../kit/image.ts';
 
 export interface ModelSourceOptions {
   model: string;
@@ -81,30 +80,26 @@ export async function makeModelPackageSource(
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === import.meta.filename) {
-  const { values } = parseArgs({
+  await recipeMain({
+    usage: [
+      'usage: node modules/llm/model-package.ts --model DIR --out SOURCE_DIR [--name NAME] [--version X.Y.Z] [--license TEXT]',
+    ],
     options: {
       model: { type: 'string' },
       out: { type: 'string' },
       name: { type: 'string' },
       version: { type: 'string' },
       license: { type: 'string' },
-      help: { type: 'boolean' },
     },
+    required: ['model', 'out'],
+    make: (v) =>
+      makeModelPackageSource({
+        model: v.model!,
+        out: v.out!,
+        name: v.name,
+        version: v.version,
+        license: v.license,
+      }),
+    describe: (m) => `${Object.keys(m.files as object).length} files`,
   });
-  if (values.help || !values.model || !values.out) {
-    console.log(
-      'usage: node modules/llm/model-package.ts --model DIR --out SOURCE_DIR [--name NAME] [--version X.Y.Z] [--license TEXT]',
-    );
-    process.exit(values.help ? 0 : 2);
-  }
-  const { dir, manifest } = await makeModelPackageSource({
-    model: values.model,
-    out: values.out,
-    name: values.name,
-    version: values.version,
-    license: values.license,
-  });
-  console.log(
-    `${dir}: ${manifest.name} ${manifest.version}, ${Object.keys(manifest.files as object).length} files`,
-  );
 }

@@ -21,10 +21,16 @@
  */
 import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join, relative, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { build } from 'esbuild';
 import { readGgufFileInfo } from 'node-llama-cpp';
-import { filesUnder, makeMountPoints, putNodeRuntime, sha256 } from '../kit/image.ts';
+import {
+  filesUnder,
+  makeMountPoints,
+  putNodeRuntime,
+  recipeMain,
+  sha256,
+  writePackageSource,
+} from '../kit/image.ts';
 import { modelNeeds, shapeFromMetadata } from './server/memory.ts';
 
 const here = import.meta.dirname;
@@ -157,15 +163,16 @@ export async function makePackageSource(
   else if (opts.memory) service.resources.memory = opts.memory;
   manifest.version = opts.version ?? manifest.version;
   manifest.name = opts.name ?? manifest.name;
-  writeFileSync(join(out, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
-  cpSync(join(here, 'Containerfile'), join(out, 'Containerfile'));
-  cpSync(join(here, 'README.md'), join(out, 'README.md'));
-  await assembleRootfs(join(out, 'rootfs'));
-  return { dir: out, manifest };
+  return writePackageSource(here, out, manifest, assembleRootfs, ['Containerfile', 'README.md']);
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === import.meta.filename) {
-  const { values } = parseArgs({
+  await recipeMain({
+    usage: [
+      'usage: node modules/llm/package.ts --out SOURCE_DIR [--version X.Y.Z] [--name NAME] [--context N] [--memory 2g] [--model MODEL_DIR]',
+      'models are packages of their own: node modules/llm/model-package.ts --help',
+    ],
+    readme: 'modules/llm/README.md',
     options: {
       model: { type: 'string' },
       out: { type: 'string' },
@@ -173,29 +180,18 @@ if (process.argv[1] && resolve(process.argv[1]) === import.meta.filename) {
       name: { type: 'string' },
       context: { type: 'string' },
       memory: { type: 'string' },
-      help: { type: 'boolean' },
     },
+    required: ['out'],
+    make: (v) =>
+      makePackageSource({
+        model: v.model,
+        out: v.out!,
+        version: v.version,
+        name: v.name,
+        context: v.context ? Number(v.context) : undefined,
+        memory: v.memory,
+      }),
+    describe: (m) =>
+      `${m.files ? `${Object.keys(m.files).length} built-in model files` : 'serves the model-NAME packages installed'}, memory ${(m.service as { resources: { memory: string } }).resources.memory}`,
   });
-  if (values.help || !values.out) {
-    console.log(
-      'usage: node modules/llm/package.ts --out SOURCE_DIR [--version X.Y.Z] [--name NAME] [--context N] [--memory 2g] [--model MODEL_DIR]',
-    );
-    console.log('models are packages of their own: node modules/llm/model-package.ts --help');
-    console.log(
-      'then:  blueprint repo build SOURCE_DIR --repo REPO_DIR --key KEY.asc (see modules/llm/README.md)',
-    );
-    process.exit(values.help ? 0 : 2);
-  }
-  const { dir, manifest } = await makePackageSource({
-    model: values.model,
-    out: values.out,
-    version: values.version,
-    name: values.name,
-    context: values.context ? Number(values.context) : undefined,
-    memory: values.memory,
-  });
-  const service = manifest.service as { resources: { memory: string } };
-  console.log(
-    `${dir}: ${manifest.name} ${manifest.version}, ${manifest.files ? `${Object.keys(manifest.files).length} built-in model files` : 'serves the model-NAME packages installed'}, memory ${service.resources.memory}`,
-  );
 }

@@ -9,11 +9,10 @@
  * the kit, pdf.js, htmlparser2 and marked inside. No native addon, no model: the models are the
  * used modules'.
  */
-import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { build } from 'esbuild';
-import { makeMountPoints, putNodeRuntime } from '../kit/image.ts';
+import { makeMountPoints, putNodeRuntime, recipeMain, writePackageSource } from '../kit/image.ts';
 
 const here = import.meta.dirname;
 
@@ -59,36 +58,22 @@ export async function makePackageSource(
   manifest.version = opts.version ?? manifest.version;
   manifest.name = opts.name ?? manifest.name;
   if (opts.uses) manifest.uses = opts.uses;
-  writeFileSync(join(out, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
-  cpSync(join(here, 'Containerfile'), join(out, 'Containerfile'));
-  cpSync(join(here, 'README.md'), join(out, 'README.md'));
-  await assembleRootfs(join(out, 'rootfs'));
-  return { dir: out, manifest };
+  return writePackageSource(here, out, manifest, assembleRootfs, ['Containerfile', 'README.md']);
 }
 
 /** The name the other modules' recipes use for this. */
 export const makeRagPackageSource = makePackageSource;
 
 if (process.argv[1] && resolve(process.argv[1]) === import.meta.filename) {
-  const { values } = parseArgs({
+  await recipeMain({
+    usage: ['usage: node modules/rag/package.ts --out SOURCE_DIR [--version X.Y.Z] [--name NAME]'],
+    readme: 'modules/rag/README.md',
     options: {
       out: { type: 'string' },
       version: { type: 'string' },
       name: { type: 'string' },
-      help: { type: 'boolean' },
     },
+    required: ['out'],
+    make: (v) => makePackageSource({ out: v.out!, version: v.version, name: v.name }),
   });
-  if (values.help || !values.out) {
-    console.log('usage: node modules/rag/package.ts --out SOURCE_DIR [--version X.Y.Z] [--name NAME]');
-    console.log(
-      'then:  blueprint repo build SOURCE_DIR --repo REPO_DIR --key KEY.asc (see modules/rag/README.md)',
-    );
-    process.exit(values.help ? 0 : 2);
-  }
-  const { dir, manifest } = await makePackageSource({
-    out: values.out,
-    version: values.version,
-    name: values.name,
-  });
-  console.log(`${dir}: ${manifest.name} ${manifest.version}`);
 }

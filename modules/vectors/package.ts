@@ -8,11 +8,10 @@
  * bundle of server/, and hnswlib-node's addon (compiled at npm install) with the two small
  * packages that load it.
  */
-import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { build } from 'esbuild';
-import { makeMountPoints, putNodeRuntime, putter } from '../kit/image.ts';
+import { makeMountPoints, putNodeRuntime, putter, recipeMain, writePackageSource } from '../kit/image.ts';
 
 const here = import.meta.dirname;
 const repo = resolve(here, '../..');
@@ -57,32 +56,19 @@ export async function makePackageSource(opts: {
   const manifest = JSON.parse(readFileSync(join(here, 'manifest.json'), 'utf8')) as Record<string, unknown>;
   manifest.version = opts.version ?? manifest.version;
   manifest.name = opts.name ?? manifest.name;
-  writeFileSync(join(out, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
-  cpSync(join(here, 'Containerfile'), join(out, 'Containerfile'));
-  await assembleRootfs(join(out, 'rootfs'));
-  return { dir: out, manifest };
+  return writePackageSource(here, out, manifest, assembleRootfs);
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === import.meta.filename) {
-  const { values } = parseArgs({
+  await recipeMain({
+    usage: ['usage: node modules/vectors/package.ts --out SOURCE_DIR [--version X.Y.Z] [--name NAME]'],
+    readme: 'modules/vectors/README.md',
     options: {
       out: { type: 'string' },
       version: { type: 'string' },
       name: { type: 'string' },
-      help: { type: 'boolean' },
     },
+    required: ['out'],
+    make: (v) => makePackageSource({ out: v.out!, version: v.version, name: v.name }),
   });
-  if (values.help || !values.out) {
-    console.log('usage: node modules/vectors/package.ts --out SOURCE_DIR [--version X.Y.Z] [--name NAME]');
-    console.log(
-      'then:  blueprint repo build SOURCE_DIR --repo REPO_DIR --key KEY.asc (see modules/vectors/README.md)',
-    );
-    process.exit(values.help ? 0 : 2);
-  }
-  const { dir, manifest } = await makePackageSource({
-    out: values.out,
-    version: values.version,
-    name: values.name,
-  });
-  console.log(`${dir}: ${manifest.name} ${manifest.version}`);
 }
