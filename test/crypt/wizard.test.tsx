@@ -5,8 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { EncryptionChoice, EncryptionOutcome } from '../../src/app/index.js';
 import { encryptDevice, RECOVERY_KEY } from '../../src/core/crypt/index.js';
 import { rootsPerTest } from '../helpers/roots.js';
-import { sshPublicKey } from '../setup/helpers.js';
-import { frameWith, renderApp, sourcesFor, type } from '../tui/helpers.js';
+import { answerWizardToModules, frameWith, renderApp, sourcesFor, type } from '../tui/helpers.js';
 import { canLoop, detach, loopDevice, opens } from './loop-helpers.js';
 
 const t = rootsPerTest('ink-crypt');
@@ -20,27 +19,7 @@ afterEach(() => {
 /** Answers every step up to the encryption ones (no catalog: the free-text module step is 11th). */
 async function toEncryption(over: Parameters<typeof sourcesFor>[1]) {
   const app = renderApp(sourcesFor(t.root, over), { initial: 'setup', wizardOnly: true });
-  await frameWith(app, 'Step 1 of');
-  await type(app, '\x15', 'box-23', ENTER);
-  await frameWith(app, 'Time zone');
-  await type(app, ENTER);
-  await frameWith(app, 'Admin user');
-  await type(app, ENTER);
-  await frameWith(app, 'Admin SSH key');
-  await type(app, '\x15', sshPublicKey('ops@laptop'), ENTER);
-  await frameWith(app, 'Let SSH listen?');
-  await type(app, 'n');
-  await frameWith(app, 'URL of the package repository');
-  await type(app, '\x15', ENTER);
-  await frameWith(app, 'DNS server addresses');
-  await type(app, ENTER);
-  await frameWith(app, 'NTP servers');
-  await type(app, '\x15', 'none', ENTER);
-  await frameWith(app, 'Debian security updates');
-  await type(app, 'n');
-  await frameWith(app, 'GPU check');
-  await new Promise((r) => setTimeout(r, 1100)); // a bare Enter this soon would belong to the n
-  await type(app, ENTER);
+  await answerWizardToModules(app, 'box-23');
   await frameWith(app, 'Modules to install (and start)');
   await type(app, ENTER);
   return app;

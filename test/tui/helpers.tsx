@@ -1,6 +1,7 @@
 import { render } from 'ink-testing-library';
 import { App } from '../../src/tui/App.js';
 import { coreSources, type Sources } from '../../src/tui/sources.js';
+import { sshPublicKey } from '../setup/helpers.js';
 
 /** Sources over the real core for a temp root, with some parts overridden by a test. */
 export function sourcesFor(root: string, over: Partial<Sources> = {}): Sources {
@@ -48,4 +49,36 @@ export async function type(app: { stdin: { write(s: string): void } }, ...keys: 
     app.stdin.write(k);
     await new Promise((r) => setTimeout(r, 20));
   }
+}
+
+/**
+ * Answers the wizard's first steps the plainest way (this hostname, default time zone and admin,
+ * an SSH key, SSH off, no repository, default DNS, no NTP, no security updates) and accepts the
+ * GPU check: the app then shows the module step.
+ */
+export async function answerWizardToModules(
+  app: Parameters<typeof frameWith>[0] & Parameters<typeof type>[0],
+  hostname: string,
+): Promise<void> {
+  await frameWith(app, 'Step 1 of');
+  await type(app, '\x15', hostname, '\r');
+  await frameWith(app, 'Time zone');
+  await type(app, '\r');
+  await frameWith(app, 'Admin user');
+  await type(app, '\r');
+  await frameWith(app, 'Admin SSH key');
+  await type(app, '\x15', sshPublicKey('ops@laptop'), '\r');
+  await frameWith(app, 'Let SSH listen?');
+  await type(app, 'n');
+  await frameWith(app, 'URL of the package repository');
+  await type(app, '\x15', '\r');
+  await frameWith(app, 'DNS server addresses');
+  await type(app, '\r');
+  await frameWith(app, 'NTP servers');
+  await type(app, '\x15', 'none', '\r');
+  await frameWith(app, 'Debian security updates');
+  await type(app, 'n');
+  await frameWith(app, 'GPU check');
+  await new Promise((r) => setTimeout(r, 1100)); // a bare Enter this soon would belong to the n
+  await type(app, '\r');
 }

@@ -8,8 +8,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { rootsPerTest } from '../helpers/roots.js';
 import { makeCatalog } from '../setup/catalog-fixture.js';
-import { sshPublicKey } from '../setup/helpers.js';
-import { frameWith, renderApp, sourcesFor, type } from './helpers.js';
+import { answerWizardToModules, frameWith, renderApp, sourcesFor, type } from './helpers.js';
 
 const t = rootsPerTest('ink-cat');
 
@@ -20,27 +19,7 @@ const DOWN = '\x1b[B';
 /** Answers every step up to the module step: no SSH, no repository, defaults elsewhere. */
 async function toModuleStep() {
   const app = renderApp(sourcesFor(t.root), { initial: 'setup', wizardOnly: true });
-  await frameWith(app, 'Step 1 of');
-  await type(app, '\x15', 'box-18', ENTER);
-  await frameWith(app, 'Time zone');
-  await type(app, ENTER);
-  await frameWith(app, 'Admin user');
-  await type(app, ENTER);
-  await frameWith(app, 'Admin SSH key');
-  await type(app, '\x15', sshPublicKey('ops@laptop'), ENTER);
-  await frameWith(app, 'Let SSH listen?');
-  await type(app, 'n');
-  await frameWith(app, 'URL of the package repository');
-  await type(app, '\x15', ENTER);
-  await frameWith(app, 'DNS server addresses');
-  await type(app, ENTER);
-  await frameWith(app, 'NTP servers');
-  await type(app, '\x15', 'none', ENTER);
-  await frameWith(app, 'Debian security updates');
-  await type(app, 'n');
-  await frameWith(app, 'GPU check');
-  await new Promise((r) => setTimeout(r, 1100)); // a bare Enter this soon would belong to the n
-  await type(app, ENTER);
+  await answerWizardToModules(app, 'box-18');
   return app;
 }
 
