@@ -27,16 +27,34 @@ export async function buildRepository(opts: BuildOptions): Promise<RepoIndex> {
     import('../core/pkg/build.js'),
     import('../core/services/hooks.js'),
   ]);
-  return build({
-    sources: opts.sources,
-    repoDir: path.resolve(opts.repoDir),
-    name: opts.name,
-    signer: opts.signer,
-    expiresInDays: opts.expiresInDays,
-    hooks: createBuildHooks({ lint: opts.lint ?? true }),
-    info: opts.info ?? (() => {}),
-    ...(opts.arches ? { arches: opts.arches } : {}),
-  });
+  // A RAUC bundle (`.raucb`) becomes the package system-bundle (src/core/update/from-repo.ts),
+  // wrapped in a folder inside the repository so the bundle is hard-linked, not copied.
+  const work = path.join(path.resolve(opts.repoDir), `.bundles-${process.pid}`);
+  try {
+    const sources: string[] = [];
+    for (const s of opts.sources) {
+      if (!s.endsWith('.raucb')) sources.push(s);
+      else {
+        const [{ wrapBundle }, { execRauc }] = await Promise.all([
+          import('../core/update/from-repo.js'),
+          import('../core/update/index.js'),
+        ]);
+        sources.push(await wrapBundle(execRauc(), s, work));
+      }
+    }
+    return await build({
+      sources,
+      repoDir: path.resolve(opts.repoDir),
+      name: opts.name,
+      signer: opts.signer,
+      expiresInDays: opts.expiresInDays,
+      hooks: createBuildHooks({ lint: opts.lint ?? true }),
+      info: opts.info ?? (() => {}),
+      ...(opts.arches ? { arches: opts.arches } : {}),
+    });
+  } finally {
+    await (await import('node:fs/promises')).rm(work, { recursive: true, force: true });
+  }
 }
 
 /** `blueprint repo sign`: FILE.asc, an armored detached signature. */

@@ -1,8 +1,11 @@
 import path from 'node:path';
 import { UsageError } from '../core/errors.js';
+import type { RepoInstallResult } from '../core/update/from-repo.js';
 import type { InstallResult, RaucRunner, SlotStatus, SystemStatus } from '../core/update/index.js';
 import type { BoxContext } from './context.js';
+import type { CallOptions } from './index.js';
 
+export type { RepoInstallResult } from '../core/update/from-repo.js';
 export type { BundleInfo, InstallResult, SlotStatus, SystemStatus } from '../core/update/index.js';
 
 /** The OS itself: A/B slots updated by RAUC (issue 21, image/README.md "A/B system updates"). */
@@ -15,6 +18,11 @@ export interface SystemOps {
    * newer than the running one (`force` allows that).
    */
   update(file: string, opts?: { force?: boolean }): Promise<InstallResult>;
+  /**
+   * The newest `system-bundle` package of repository `repo` (`bpkg update` fetched its index):
+   * its OpenPGP signature by a key bound to that repository, then RAUC's, as `update` does.
+   */
+  updateFrom(repo: string, opts?: { force?: boolean } & CallOptions): Promise<RepoInstallResult>;
   /** The other slot boots next (after a reboot): the way back by hand. */
   rollback(): Promise<{ slot: SlotStatus; status: SystemStatus }>;
   /** The health check's verdict on the running slot. */
@@ -46,6 +54,19 @@ export function systemOps(ctx: BoxContext, rauc?: RaucRunner): SystemOps {
       if (!file) throw new UsageError('no bundle given', 'blueprint system update FILE.raucb');
       const { core, deps: d } = await deps();
       return core.installBundle(d, file, opts);
+    },
+    async updateFrom(repo, opts = {}) {
+      if (!repo) throw new UsageError('no repository given', 'blueprint system update --from REPO');
+      const [{ deps: d }, { installFromRepo }] = await Promise.all([
+        deps(),
+        import('../core/update/from-repo.js'),
+      ]);
+      const { force, ...call } = opts;
+      const pm = await ctx.manager(call);
+      return installFromRepo(d, pm, repo, {
+        ...(force ? { force } : {}),
+        workDir: path.join(ctx.paths.cacheDir, 'system-update'),
+      });
     },
     async rollback() {
       const { core, deps: d } = await deps();

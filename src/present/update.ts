@@ -20,8 +20,13 @@ export function formatSystemStatus(st: SystemStatus): string {
   ].join('\n');
 }
 
-export function formatInstall(r: InstallResult): string {
+export function formatInstall(r: InstallResult & { package?: { repo: string; signer: string } }): string {
   return [
+    ...(r.package
+      ? [
+          `From repository ${escapeLine(r.package.repo)}: package signed by ${escapeLine(r.package.signer)}; bundle verified by RAUC.`,
+        ]
+      : []),
     `Installed ${show(r.bundle.compatible)} ${show(r.bundle.version)} into slot ${show(r.slot.bootname)}${r.forced ? ' (forced)' : ''}; running ${show(r.from)}.`,
     `Slot ${show(r.slot.bootname)} boots next, on trial: reboot to start it. If its health check fails, or it`,
     'does not boot three times, the box comes back on the running slot by itself.',

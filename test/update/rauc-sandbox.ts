@@ -9,6 +9,8 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { vi } from 'vitest';
+import { runCli } from '../../src/cli/index.js';
 import { execRauc } from '../../src/core/update/index.js';
 
 const repo = new URL('../..', import.meta.url).pathname;
@@ -247,5 +249,28 @@ export class RaucSandbox {
     await this.stopService();
     this.busProc?.kill('SIGTERM');
     if (!process.env.BLUEPRINT_KEEP_RAUC) rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** Runs the CLI in this process against `root`; returns its exit code and what it wrote. */
+export async function cliIn(
+  root: string,
+  ...args: string[]
+): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  vi.spyOn(process.stdout, 'write').mockImplementation((c) => {
+    out += String(c);
+    return true;
+  });
+  vi.spyOn(process.stderr, 'write').mockImplementation((c) => {
+    err += String(c);
+    return true;
+  });
+  try {
+    const code = await runCli(['--root', root, ...args], 'blueprint');
+    return { code, out, err };
+  } finally {
+    vi.restoreAllMocks();
   }
 }

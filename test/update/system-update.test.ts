@@ -6,8 +6,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { openBox } from '../../src/app/index.js';
-import { runCli } from '../../src/cli/index.js';
-import { RaucSandbox, raucMissing } from './rauc-sandbox.js';
+import { cliIn, RaucSandbox, raucMissing } from './rauc-sandbox.js';
 
 const missing = raucMissing();
 const sha = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
@@ -28,25 +27,7 @@ describe.skipIf(missing)(
     afterEach(() => vi.restoreAllMocks());
     const system = () => openBox(box.root).system;
 
-    /** Runs the CLI in this process; returns its exit code and what it wrote. */
-    async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-      let out = '';
-      let err = '';
-      vi.spyOn(process.stdout, 'write').mockImplementation((c) => {
-        out += String(c);
-        return true;
-      });
-      vi.spyOn(process.stderr, 'write').mockImplementation((c) => {
-        err += String(c);
-        return true;
-      });
-      try {
-        const code = await runCli(['--root', box.root, ...args], 'blueprint');
-        return { code, out, err };
-      } finally {
-        vi.restoreAllMocks();
-      }
-    }
+    const cli = (...args: string[]) => cliIn(box.root, ...args);
 
     it('shows both slots of the factory image: A running 1.0.0 and next, B never written', async () => {
       const st = await system().status();

@@ -65,7 +65,7 @@ const build: CommandSpec = {
     ...signerOptions,
   },
   details:
-    'A module (a source with a service) is linted first and refused on lint errors.\nA source folder holds manifest.json and payload/. Packages already in the pool stay listed; the index version grows by one.\nExample: blueprint repo build modules/* --repo ./repo --key repo-key.asc\nBoth CPUs from one source: blueprint repo build --arch x86_64,aarch64 SOURCE --repo ./repo --key repo-key.asc',
+    'A module (a source with a service) is linted first and refused on lint errors.\nA source folder holds manifest.json and payload/; a RAUC bundle (FILE.raucb) becomes the package system-bundle (`blueprint system update --from REPO`). Packages already in the pool stay listed; the index version grows by one.\nExample: blueprint repo build modules/* --repo ./repo --key repo-key.asc\nBoth CPUs from one source: blueprint repo build --arch x86_64,aarch64 SOURCE --repo ./repo --key repo-key.asc',
   async run(ctx, parsed) {
     const repoDir = optString(parsed, 'repo');
     if (!repoDir) throw new UsageError('--repo DIR is required');

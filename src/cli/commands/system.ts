@@ -1,6 +1,7 @@
+import { UsageError } from '../../app/types.js';
 import { formatInstall, formatRollback, formatSystemStatus } from '../../present/update.js';
 import { cliBox } from '../box.js';
-import { type CommandGroup, type CommandSpec, optBool, requirePositionals } from '../command.js';
+import { type CommandGroup, type CommandSpec, optBool, optString, requirePositionals } from '../command.js';
 
 const statusCommand: CommandSpec = {
   name: 'status',
@@ -21,10 +22,16 @@ Examples:
 
 const updateCommand: CommandSpec = {
   name: 'update',
-  summary: 'Install a signed system bundle (.raucb) into the other slot; it boots next, on trial',
-  args: 'FILE',
+  summary:
+    'Install a signed system bundle (.raucb, or --from REPO) into the other slot; it boots next, on trial',
+  args: '[FILE]',
   options: {
     force: { type: 'boolean', description: 'Install even when the version is not newer (a downgrade)' },
+    from: {
+      type: 'string',
+      value: 'REPO',
+      description: 'Take the newest system-bundle package of this repository (signed by its own key)',
+    },
   },
   details: `
 The bundle's signature is checked against this box's RAUC keyring (/etc/rauc/keyring.pem) before
@@ -32,15 +39,31 @@ a byte is written; so are its compatible and its version, which only goes up unl
 After a reboot the new slot runs on trial: its health check marks it good, or the box comes back
 on the slot it runs now (image/README.md, "A/B system updates").
 
+With --from REPO the bundle comes as the package system-bundle of that repository (\`bpkg update\`
+fetches its index): its version is judged before anything is downloaded, the package must be
+signed by a key bound to REPO (a key trusted for another repository is refused), and then RAUC
+verifies the bundle's own signature as for a FILE. Publishers: \`blueprint repo build DIR
+bundle.raucb\` wraps a bundle into that package.
+
 Exit codes: 0 installed; 4 refused (signature, tampering, wrong compatible); 5 not newer (see
 --force); 3 no such file or no A/B slots; 1 RAUC failed writing (the running slot still boots).
 
 Examples:
   blueprint system update /media/usb/blueprintos-2.0.0.raucb
-  blueprint system update --force blueprintos-1.9.0.raucb`,
+  blueprint system update --force blueprintos-1.9.0.raucb
+  blueprint system update --from updates`,
   async run(ctx, parsed) {
-    const [file] = requirePositionals(parsed, 1, 'the bundle FILE', 'blueprint system update');
-    const r = await cliBox(ctx).system.update(file!, { force: optBool(parsed, 'force') });
+    const from = optString(parsed, 'from');
+    const force = optBool(parsed, 'force');
+    if (from !== undefined) {
+      if (parsed.positionals.length)
+        throw new UsageError('give a FILE or --from REPO, not both', 'blueprint system update --from REPO');
+      const r = await cliBox(ctx).system.updateFrom(from, { force });
+      ctx.result(r, formatInstall(r));
+      return;
+    }
+    const [file] = requirePositionals(parsed, 1, 'the bundle FILE or --from REPO', 'blueprint system update');
+    const r = await cliBox(ctx).system.update(file!, { force });
     ctx.result(r, formatInstall(r));
   },
 };

@@ -227,6 +227,17 @@ export class PackageManager {
     return { version: best.version, repo: best.repo, keys: await this.keyring.namedBy(signature) };
   }
 
+  /**
+   * One package from one repository, verified as an install verifies it and unpacked into
+   * `opts.into`, not installed (`blueprint system update --from REPO`: fetch-verified.ts).
+   */
+  async fetchVerified(
+    opts: import('./fetch-verified.js').FetchVerifiedOptions,
+  ): Promise<import('./fetch-verified.js').FetchedPackage> {
+    const { fetchVerified } = await import('./fetch-verified.js');
+    return this.locked(() => fetchVerified(this.parts, opts));
+  }
+
   /** Works out what `install` would do, without changing anything. */
   async plan(specs: string[], opts: InstallOptions = {}): Promise<PlannedChange[]> {
     await this.checkRoot();

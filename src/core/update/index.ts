@@ -139,7 +139,7 @@ async function bundlePath(file: string): Promise<string> {
 export async function installBundle(
   deps: UpdateDeps,
   file: string,
-  opts: { force?: boolean } = {},
+  opts: { force?: boolean; expectVersion?: string } = {},
 ): Promise<InstallResult> {
   const real = await bundlePath(file);
   const before = await systemStatus(deps);
@@ -149,6 +149,13 @@ export async function installBundle(
       `the bundle is for "${bundle.compatible}", this box is "${before.compatible}"`,
       'bundle-incompatible',
       'Use a bundle built for this kind of box; nothing was written.',
+    );
+  // A bundle that came as a package: the version its signed index offered is the one it must be.
+  if (opts.expectVersion !== undefined && bundle.version !== opts.expectVersion)
+    throw new VerificationError(
+      `the bundle says version ${bundle.version}, its package says ${opts.expectVersion}`,
+      'bundle-version-mismatch',
+      'The publisher wrapped another bundle than the package names; nothing was written. Tell the publisher.',
     );
   const forced = Boolean(opts.force);
   if (before.version && compareVersions(bundle.version, before.version) <= 0 && !forced)

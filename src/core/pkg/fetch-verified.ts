@@ -1,0 +1,114 @@
+/**
+ * One package taken from one repository and unpacked into a folder of the caller's, without
+ * installing it: what `blueprint system update --from REPO` hands to RAUC (issue 21). The checks
+ * are an install's: the entry from that repository's verified index, size and SHA-256 against it,
+ * the package's own signature by a key bound to that repository (a key trusted for another
+ * repository signs nothing here), the manifest against the entry and its `files` hashes.
+ */
+import { rm } from 'node:fs/promises';
+import path from 'node:path';
+import { gt } from 'semver';
+import { NotFoundError, storageErrorFrom, VerificationError } from '../errors.js';
+import { extractPackage } from './archive.js';
+import { checkPackageSignature, fetchPackage } from './fetch.js';
+import { type IndexEntry, type Manifest, packageFileName, parseJsonBytes, parseManifest } from './format.js';
+import type { ManagerParts } from './parts.js';
+import { archMatches } from './resolve.js';
+import { usableStates } from './states.js';
+import { checkDeclaredHashes } from './verify-files.js';
+
+export interface FetchedPackage {
+  entry: IndexEntry;
+  repo: string;
+  /** Fingerprint of the repository key that signed the package. */
+  signer: string;
+  manifest: Manifest;
+  /** The unpacked payload, inside the caller's folder. */
+  payload: string;
+}
+
+export interface FetchVerifiedOptions {
+  repo: string;
+  name: string;
+  arch: string;
+  /** An empty folder of the caller's (made if missing); the payload lands in `into/payload`. */
+  into: string;
+  /** Judges the chosen entry before a byte is downloaded (throws to refuse). */
+  accept?: (entry: IndexEntry) => void;
+}
+
+/** The newest version of `name` for `arch` that `repo`'s verified index offers. */
+export async function offeredBy(p: ManagerParts, repo: string, name: string, arch: string) {
+  const state = (await usableStates(p, true)).find((s) => s.name === repo);
+  if (!state)
+    throw new NotFoundError(
+      `no usable repository named ${repo}`,
+      'See `bpkg repo list`; run `bpkg update` if it was never fetched.',
+      'repo-missing',
+    );
+  const entry = state.index.packages
+    .filter((e) => e.name === name && archMatches(e.arch, arch))
+    .reduce<IndexEntry | undefined>(
+      (best, e) => (!best || gt(e.version, best.version) ? e : best),
+      undefined,
+    );
+  if (!entry)
+    throw new NotFoundError(
+      `repository ${repo} offers no ${name} for ${arch}`,
+      'Run `bpkg update`; the publisher adds one with `blueprint repo build`.',
+      'package-missing',
+    );
+  return { state, entry };
+}
+
+export async function fetchVerified(p: ManagerParts, opts: FetchVerifiedOptions): Promise<FetchedPackage> {
+  const { state, entry } = await offeredBy(p, opts.repo, opts.name, opts.arch);
+  opts.accept?.(entry);
+  const c = { entry, repo: state.name };
+  const file = await fetchPackage(p.fetchContext, c, state);
+  try {
+    const signed = checkPackageSignature(p.fetchContext, c, state, file).then((s) =>
+      p.repos.requireOwnSigner(state, s, packageFileName(entry)),
+    );
+    signed.catch(() => {}); // awaited below; an early failure must not go unhandled meanwhile
+    p.progress({ phase: 'unpack', name: entry.name });
+    const unpack = extractPackage(
+      file,
+      opts.into,
+      {
+        maxUnpackedBytes: Math.min(16 * 1024 ** 3, Math.max(256 * 1024 ** 2, entry.size * 4)),
+        maxEntries: 10_000,
+      },
+      p.signal,
+    ).catch((err) => {
+      throw storageErrorFrom(err, `unpacking ${entry.name}`);
+    });
+    // The signature's verdict comes first: for a tampered package it is the better answer.
+    const out = await unpack.catch(async (err) => {
+      await signed;
+      throw err;
+    });
+    const signer = await signed;
+    if (out.archiveSize !== entry.size || out.archiveSha256 !== entry.sha256)
+      throw new VerificationError(
+        `${packageFileName(entry)}: ${out.archiveSize} bytes with SHA-256 ${out.archiveSha256}, the signed index says ${entry.size} bytes, ${entry.sha256}`,
+        out.archiveSize !== entry.size ? 'size-mismatch' : 'hash-mismatch',
+        'The file changed or the mirror is out of date; nothing was used.',
+      );
+    const manifest = parseManifest(
+      parseJsonBytes(out.manifestBytes, `${entry.name} manifest.json`, 'bad-manifest'),
+    );
+    for (const field of ['name', 'version', 'arch'] as const)
+      if (manifest[field] !== entry[field])
+        throw new VerificationError(
+          `${entry.name}: manifest ${field} "${manifest[field]}" does not match the index ("${entry[field]}")`,
+          'manifest-mismatch',
+          'The repository or package is inconsistent; nothing was used.',
+        );
+    checkDeclaredHashes(manifest, out.files);
+    return { entry, repo: state.name, signer, manifest, payload: path.join(opts.into, 'payload') };
+  } finally {
+    // Unpacked once into the caller's folder: the cached copy would only hold the disk twice.
+    await rm(file, { force: true });
+  }
+}
