@@ -25,8 +25,9 @@ import {
   LlamaLogLevel,
   type LlamaModel,
 } from 'node-llama-cpp';
+import { type CudaAttempt, type Device, settleDevice } from './device.js';
 
-export type Device = 'cpu' | 'cuda';
+export type { Device } from './device.js';
 
 export interface EngineOptions {
   modelPath: string;
@@ -43,6 +44,8 @@ export interface EngineOptions {
    * signed manifest with the weights; without one, node-llama-cpp uses the GGUF's own.
    */
   chatTemplate?: string;
+  /** Layers to offload with CUDA (default 'auto'); the CPU takes none. */
+  gpuLayers?: number | 'auto' | 'max';
   /** Test hook: F32 KV cache, so logits can be compared with a float64 reference. */
   exactKvCache?: boolean;
 }
@@ -146,26 +149,36 @@ export class Engine {
     this.free = Array.from({ length: info.parallel }, () => context.getSequence());
   }
 
-  /** llama.cpp on the device asked for: CUDA when asked and it loads, else the CPU (and why). */
+  /**
+   * llama.cpp on the device chosen (device.ts): CUDA when chosen and its build loads with a GPU,
+   * else the CPU, with what failed as the reason. `deps` replaces node-llama-cpp and the loader
+   * check in tests.
+   */
   static async backend(
     opts: Pick<EngineOptions, 'device' | 'deviceReason'>,
     log: (line: string) => void = () => undefined,
+    deps: { getLlama?: typeof getLlama; missing?: () => string[] } = {},
   ): Promise<Backend> {
+    const load = deps.getLlama ?? getLlama;
+    const choice = { device: opts.device, reason: opts.deviceReason };
+    let attempt: CudaAttempt | undefined;
     let llama: Llama | undefined;
-    let deviceReason = opts.deviceReason;
-    let device: Device = 'cpu';
     if (opts.device === 'cuda') {
       try {
-        llama = await getLlama({ gpu: 'cuda', build: 'never', logLevel: LlamaLogLevel.error });
-        device = 'cuda';
-        deviceReason = `CUDA: ${(await llama.getGpuDeviceNames()).join(', ') || 'a GPU'}`;
+        llama = await load({ gpu: 'cuda', build: 'never', logLevel: LlamaLogLevel.error });
+        attempt = { ok: true, gpu: llama.gpu, deviceNames: await llama.getGpuDeviceNames() };
       } catch (err) {
-        deviceReason = `the CUDA build did not load (${(err as Error).message.split('\n')[0]}); using the CPU`;
-        log(deviceReason);
+        attempt = { ok: false, error: (err as Error).message || String(err), missing: deps.missing?.() };
       }
     }
-    llama ??= await getLlama({ gpu: false, build: 'never', logLevel: LlamaLogLevel.error });
-    return { llama, device, deviceReason };
+    const { device, reason } = settleDevice(choice, attempt);
+    if (device === 'cpu' && llama) {
+      await llama.dispose();
+      llama = undefined;
+    }
+    if (device === 'cpu' && opts.device === 'cuda') log(reason);
+    llama ??= await load({ gpu: false, build: 'never', logLevel: LlamaLogLevel.error });
+    return { llama, device, deviceReason: reason };
   }
 
   /** One model; several models of one service share a `backend` (then disposing it is the caller's). */
@@ -177,7 +190,9 @@ export class Engine {
     const { llama, device, deviceReason } = shared ?? (await Engine.backend(opts, log));
     const model = await llama.loadModel({
       modelPath: opts.modelPath,
-      gpuLayers: device === 'cuda' ? 'max' : 0,
+      // 'auto': as many layers as fit in the GPU's free memory (llama.cpp's estimate), the rest on
+      // the CPU; LLM_GPU_LAYERS can ask for a number or 'max' instead.
+      gpuLayers: device === 'cuda' ? (opts.gpuLayers ?? 'auto') : 0,
       // The verified file is read once into memory rather than mapped: a file changed after the
       // check cannot change the weights under a running model.
       useMmap: false,

@@ -15,7 +15,8 @@ import {
   verifyModelFiles,
 } from '../../kit/server/index.js';
 import { createApiServer } from './api.js';
-import { type Device, Engine } from './engine.js';
+import { chooseDevice, missingLibraries, probeDevice } from './device.js';
+import { Engine } from './engine.js';
 import {
   admit,
   cgroupMemoryLimit,
@@ -31,16 +32,6 @@ const log = createLog({
   name: 'llm',
   recordEveryBytes: intFromEnv('KIT_LOG_RECORD_EVERY_BYTES', 1024 * 1024),
 });
-
-/** `auto` tries CUDA when the GPU pass-through put an NVIDIA device node in the container. */
-function chooseDevice(setting: string): { device: Device; deviceReason: string } {
-  if (setting === 'cpu' || setting === 'cuda')
-    return { device: setting, deviceReason: `LLM_DEVICE=${setting}` };
-  if (setting !== 'auto') throw new Error(`LLM_DEVICE=${setting} must be auto, cpu or cuda`);
-  return existsSync('/dev/nvidiactl') || existsSync('/dev/nvidia0')
-    ? { device: 'cuda', deviceReason: 'an NVIDIA GPU was passed to the service' }
-    : { device: 'cpu', deviceReason: 'no NVIDIA GPU was passed to the service' };
-}
 
 /** The admin's choice of default model: one line in the module's data folder (like the token). */
 async function readDefaultModel(path: string | undefined): Promise<string | undefined> {
@@ -142,7 +133,20 @@ async function main(): Promise<void> {
   const parallel = intFromEnv('LLM_PARALLEL', 1);
   const memory = await checkMemory(paths, contextSize, parallel);
   const startupLog = (line: string) => log.startup(line);
-  const backend = await Engine.backend(chooseDevice(env.LLM_DEVICE ?? 'auto'), startupLog);
+  // What the container was given (GPU nodes, driver library) and what the image holds (cuda.json
+  // next to dist/, written by package.ts --cuda only): device.ts.
+  const probe = probeDevice('/', join(import.meta.dirname, '../cuda.json'));
+  const choice = chooseDevice(env.LLM_DEVICE ?? 'auto', probe);
+  const build = probe.cudaBuild;
+  const backend = await Engine.backend({ device: choice.device, deviceReason: choice.reason }, startupLog, {
+    missing: build ? () => missingLibraries(build) : undefined,
+  });
+  // LLM_GPU_LAYERS: auto (as many as fit in the GPU's memory), max, or a number.
+  const layers = env.LLM_GPU_LAYERS;
+  const gpuLayers =
+    !layers || layers === 'auto' || layers === 'max'
+      ? (layers as 'max' | 'auto' | undefined)
+      : intFromEnv('LLM_GPU_LAYERS', 1);
   const threads = intFromEnv('LLM_THREADS', inferenceThreads());
   const engines: Engine[] = [];
   for (const [i, m] of models.entries()) {
@@ -159,6 +163,7 @@ async function main(): Promise<void> {
           contextSize,
           parallel,
           threads,
+          gpuLayers,
           exactKvCache: env.LLM_KV_CACHE === 'f32',
         },
         startupLog,
