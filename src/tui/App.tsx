@@ -10,6 +10,7 @@ import { Outbound } from './screens/Outbound.js';
 import { Packages } from './screens/Packages.js';
 import { Services } from './screens/Services.js';
 import { Setup } from './screens/Setup.js';
+import { System } from './screens/System.js';
 import type { Sources } from './sources.js';
 import { type Theme, ThemeContext } from './theme.js';
 
@@ -20,6 +21,7 @@ const TITLES: Record<ScreenName, string> = {
   keys: 'Keys',
   setup: 'Setup',
   outbound: 'Outbound',
+  system: 'System',
 };
 
 /** Exit code that tells the SSH login hook to continue into a shell. */
@@ -128,6 +130,7 @@ export function App(props: {
               {screen === 'keys' ? <Keys {...screenProps} /> : null}
               {screen === 'setup' ? <Setup {...screenProps} /> : null}
               {screen === 'outbound' ? <Outbound {...screenProps} /> : null}
+              {screen === 'system' ? <System {...screenProps} /> : null}
             </>
           )}
         </Box>

@@ -1,6 +1,6 @@
 /** Every key of the interface, as `?` shows them. Screens add their own section. */
 export const GLOBAL_KEYS: [string, string][] = [
-  ['1-6 / Tab', 'switch screen: Dashboard, Packages, Services, Keys, Setup, Outbound'],
+  ['1-7 / Tab', 'switch screen: Dashboard, Packages, Services, Keys, Setup, Outbound, System'],
   ['Up/Down, j/k', 'move'],
   ['PgUp/PgDn, g/G', 'page, first, last'],
   ['/', 'search (type to filter, Enter keeps it, Esc clears)'],
@@ -23,6 +23,12 @@ export const SCREEN_KEYS: Record<string, [string, string][]> = {
   ],
   keys: [],
   outbound: [['/', 'search destinations, modules, verdicts (blocked first, then the latest)']],
+  system: [
+    ['f', 'update the system from a bundle file (asks the path, then confirms)'],
+    ['u', 'update the system from a repository (its system-bundle package)'],
+    ['b', 'go back to the other slot (rollback), after confirming'],
+    ['r / Enter', 'refresh'],
+  ],
   setup: [
     ['Enter', 'accept the answer'],
     ['Esc', 'previous step'],

@@ -4,14 +4,14 @@ import type { Sources } from './sources.js';
  * What App gives each screen. Its own module, so screens and App do not import each other
  * (App imports the screens; the screens import this).
  */
-export const SCREENS = ['dashboard', 'packages', 'services', 'keys', 'setup', 'outbound'] as const;
+export const SCREENS = ['dashboard', 'packages', 'services', 'keys', 'setup', 'outbound', 'system'] as const;
 export type ScreenName = (typeof SCREENS)[number];
 export interface ScreenProps {
   sources: Sources;
   width: number;
   /** Rows available to the screen's body. */
   height: number;
-  /** A text field has the keyboard: global keys (q, 1-6, ?) are off. */
+  /** A text field has the keyboard: global keys (q, 1-7, ?) are off. */
   setCapture(on: boolean): void;
   /** A long operation runs: Ctrl-C waits for its current step. */
   setBusy(on: boolean): void;

@@ -16,11 +16,13 @@ import {
   type Rating,
   type SetupChange,
   type SetupPlan,
+  type SystemStatus,
 } from '../app/index.js';
 import { escapeData, escapeText } from '../present/escape.js';
 import { gpuRows } from '../present/gpu.js';
 import { formatInspection, moduleInfoText, stateWord } from '../present/services.js';
 import { bytes } from '../present/units.js';
+import { formatInstall, formatRollback } from '../present/update.js';
 
 /** What a screen gets: real data, or the reason there is none (never made-up rows). */
 export type Maybe<T> = { available: true; value: T } | { available: false; reason: string };
@@ -92,7 +94,20 @@ export interface Sources {
   /** Follows a service's log until the signal aborts. */
   followLogs?: (name: string, onLine: (line: string) => void, signal: AbortSignal) => Promise<void>;
   inspect?: (name: string) => Promise<string[]>;
+  /** Both A/B system slots (issue 21); unavailable on a box without them. */
+  system?: () => Promise<Maybe<SystemStatus>>;
+  /** `blueprint system update FILE | --from REPO | rollback`; resolves with the outcome in lines. */
+  systemAction?: (
+    action: SystemAction,
+    progress: (line: string) => void,
+    signal: AbortSignal,
+  ) => Promise<string[]>;
 }
+
+export type SystemAction =
+  | { kind: 'file'; file: string }
+  | { kind: 'repo'; repo: string }
+  | { kind: 'rollback' };
 
 export type PackageAction = 'install' | 'remove' | 'upgrade';
 
@@ -195,6 +210,10 @@ function escapedSources(s: Sources): Sources {
     ...(s.outbound ? { outbound: wrap(s.outbound) } : {}),
     ...(s.inspect ? { inspect: wrap(s.inspect) } : {}),
     ...(s.serviceAction ? { serviceAction: wrap(s.serviceAction) } : {}),
+    ...(s.system ? { system: wrap(s.system) } : {}),
+    ...(s.systemAction
+      ? { systemAction: wrap((action, progress, signal) => s.systemAction!(action, line(progress), signal)) }
+      : {}),
     ...(s.packageAction
       ? {
           packageAction: wrap((action, name, progress, signal, approvals) =>
@@ -258,6 +277,22 @@ export function coreSources(at: string | Box): Sources {
     encrypt: (choice) => box.setup.encrypt(choice),
     encryption: () => box.setup.encryptionState(),
     outbound: () => box.audit.outbound().then((value) => ({ available: true, value }) as const, failed),
+    system: () => box.system.status().then((value) => ({ available: true, value }) as const, failed),
+    async systemAction(action, progress, signal) {
+      if (action.kind === 'rollback') return formatRollback((await box.system.rollback()).slot).split('\n');
+      progress(
+        action.kind === 'file' ? `verifying ${action.file}` : `taking system-bundle from ${action.repo}`,
+      );
+      const r =
+        action.kind === 'file'
+          ? await box.system.update(action.file)
+          : await box.system.updateFrom(action.repo, {
+              signal,
+              info: progress,
+              onProgress: (e) => progress(`${e.phase} ${e.name}${'bytes' in e ? ` ${e.bytes} bytes` : ''}`),
+            });
+      return formatInstall(r).split('\n');
+    },
     planSetup: async (answers) =>
       box.setup.plan(await box.setup.fromAnswers(answers, process.cwd(), 'the answers')),
     applySetup: (plan, onChange, signal) => box.setup.apply(plan, { signal, onChange }),
