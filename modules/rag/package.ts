@@ -12,7 +12,14 @@
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { build } from 'esbuild';
-import { makeMountPoints, putNodeRuntime, recipeMain, writePackageSource } from '../kit/image.ts';
+import {
+  type Arch,
+  makeMountPoints,
+  parseArches,
+  putNodeRuntime,
+  recipeMain,
+  writePackageSource,
+} from '../kit/image.ts';
 
 const here = import.meta.dirname;
 
@@ -33,8 +40,8 @@ export async function bundleServer(outFile: string): Promise<void> {
   });
 }
 
-async function assembleRootfs(rootfs: string): Promise<void> {
-  putNodeRuntime(rootfs);
+async function assembleRootfs(rootfs: string, arch: Arch): Promise<void> {
+  putNodeRuntime(rootfs, [], undefined, arch);
   await bundleServer(join(rootfs, 'app/server.mjs'));
   // The used modules' sockets and tokens are mounted under /run/blueprint by the wiring.
   makeMountPoints(rootfs, ['run/rag', 'var/lib/rag', 'run/blueprint']);
@@ -46,6 +53,8 @@ export interface RagSourceOptions {
   name?: string;
   /** Replaces the manifest's `uses` (e.g. other version ranges for a test repository). */
   uses?: string[];
+  /** The architectures to make an image root for (default: this machine's). */
+  arches?: Arch[];
 }
 
 export async function makePackageSource(
@@ -58,7 +67,7 @@ export async function makePackageSource(
   manifest.version = opts.version ?? manifest.version;
   manifest.name = opts.name ?? manifest.name;
   if (opts.uses) manifest.uses = opts.uses;
-  return writePackageSource(here, out, manifest, assembleRootfs, ['Containerfile', 'README.md']);
+  return writePackageSource(here, out, manifest, assembleRootfs, ['Containerfile', 'README.md'], opts.arches);
 }
 
 /** The name the other modules' recipes use for this. */
@@ -74,6 +83,7 @@ if (process.argv[1] && resolve(process.argv[1]) === import.meta.filename) {
       name: { type: 'string' },
     },
     required: ['out'],
-    make: (v) => makePackageSource({ out: v.out!, version: v.version, name: v.name }),
+    make: (v) =>
+      makePackageSource({ out: v.out!, version: v.version, name: v.name, arches: parseArches(v.arch) }),
   });
 }

@@ -11,7 +11,16 @@
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { build } from 'esbuild';
-import { makeMountPoints, putNodeRuntime, putter, recipeMain, writePackageSource } from '../kit/image.ts';
+import {
+  type Arch,
+  gypAddon,
+  makeMountPoints,
+  parseArches,
+  putNodeRuntime,
+  putter,
+  recipeMain,
+  writePackageSource,
+} from '../kit/image.ts';
 
 const here = import.meta.dirname;
 const repo = resolve(here, '../..');
@@ -32,15 +41,16 @@ export async function bundleServer(outFile: string): Promise<void> {
   });
 }
 
-const addon = () => join(modules, 'hnswlib-node/build/Release/addon.node');
+/** Compiled by npm install for this machine; for arm64 cross-compiled once (modules/kit/native.ts). */
+const addon = (arch: Arch) => gypAddon('hnswlib-node', 'build/Release/addon.node', arch);
 
-async function assembleRootfs(rootfs: string): Promise<void> {
+async function assembleRootfs(rootfs: string, arch: Arch): Promise<void> {
   const put = putter(rootfs);
-  putNodeRuntime(rootfs, [addon()]);
+  putNodeRuntime(rootfs, [addon(arch)], undefined, arch);
   await bundleServer(join(rootfs, 'app/server.mjs'));
   const nm = 'app/node_modules';
   for (const f of ['package.json', 'lib']) put(join(modules, 'hnswlib-node', f), `${nm}/hnswlib-node/${f}`);
-  put(addon(), `${nm}/hnswlib-node/build/Release/addon.node`);
+  put(addon(arch), `${nm}/hnswlib-node/build/Release/addon.node`);
   for (const p of ['bindings', 'file-uri-to-path']) put(join(modules, p), `${nm}/${p}`);
   makeMountPoints(rootfs, ['run/vectors', 'var/lib/vectors']);
 }
@@ -49,6 +59,8 @@ export async function makePackageSource(opts: {
   out: string;
   version?: string;
   name?: string;
+  /** The architectures to make an image root for (default: this machine's). */
+  arches?: Arch[];
 }): Promise<{ dir: string; manifest: Record<string, unknown> }> {
   const out = resolve(opts.out);
   rmSync(out, { recursive: true, force: true });
@@ -56,7 +68,7 @@ export async function makePackageSource(opts: {
   const manifest = JSON.parse(readFileSync(join(here, 'manifest.json'), 'utf8')) as Record<string, unknown>;
   manifest.version = opts.version ?? manifest.version;
   manifest.name = opts.name ?? manifest.name;
-  return writePackageSource(here, out, manifest, assembleRootfs);
+  return writePackageSource(here, out, manifest, assembleRootfs, undefined, opts.arches);
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === import.meta.filename) {
@@ -69,6 +81,7 @@ if (process.argv[1] && resolve(process.argv[1]) === import.meta.filename) {
       name: { type: 'string' },
     },
     required: ['out'],
-    make: (v) => makePackageSource({ out: v.out!, version: v.version, name: v.name }),
+    make: (v) =>
+      makePackageSource({ out: v.out!, version: v.version, name: v.name, arches: parseArches(v.arch) }),
   });
 }

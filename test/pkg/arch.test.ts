@@ -1,12 +1,16 @@
 // One repository with packages for both CPUs (issue 22): the box installs the build for its own
-// architecture, and a package published only for the other one is refused naming both.
-import { readFileSync } from 'node:fs';
+// architecture, and a package published only for the other one is refused naming both. A module
+// gets an image per CPU from one source, and one whose programs are for the wrong CPU is refused.
+import { execFileSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { extract } from 'tar';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { BlueprintError } from '../../src/core/errors.js';
 import { buildRepository } from '../../src/core/pkg/build.js';
 import { PackageManager } from '../../src/core/pkg/index.js';
 import { createBuildHooks } from '../../src/core/services/hooks.js';
+import { elfArch, elfFilesInImage } from '../../src/core/services/image-arch.js';
 import { hostArch } from '../../src/core/version.js';
 import {
   buildRepo,
@@ -82,10 +86,38 @@ describe('repo build --arch: one source, one package per architecture', () => {
     expect((await pm.installed())[0]).toMatchObject({ name: 'both', arch: here });
   });
 
-  it(`a module whose image this ${here} machine would build is refused as ${other}`, async () => {
-    const err = await buildRepository({
+  it(`hello's one source gives both packages, each image's program built for its CPU`, async () => {
+    const dir = path.join(tempDir(), 'repo');
+    await buildRepository({
       sources: [path.join(repoRoot, 'modules/hello')],
-      repoDir: path.join(tempDir(), 'repo'),
+      repoDir: dir,
+      name: 'test',
+      signer: { keyFile: key.privateFile },
+      hooks: createBuildHooks({ lint: false }),
+      arches: ['x86_64', 'aarch64'],
+    });
+    for (const arch of ['x86_64', 'aarch64']) {
+      const image = await imageOf(path.join(dir, `pool/hello/hello_1.0.0_${arch}.bpkg`));
+      expect(Object.fromEntries(await elfFilesInImage(image))).toEqual({ '/hello': arch });
+      expect(imageConfig(image).architecture).toBe(arch === 'aarch64' ? 'arm64' : 'amd64');
+    }
+  });
+
+  it(`a module whose build ignores BLUEPRINT_ARCH is refused for ${other}, naming the program`, async () => {
+    // The same module, its build.sh compiling for this machine whatever the target.
+    const src = path.join(tempDir(), 'stubborn');
+    cpSync(path.join(repoRoot, 'modules/hello'), src, {
+      recursive: true,
+      filter: (f) => !f.includes('/rootfs'),
+    });
+    writeFileSync(
+      path.join(src, 'build.sh'),
+      'set -eu\ncd "$(dirname "$0")"\nmkdir -p rootfs/tmp rootfs/run/hello\ngcc -static -Os -s -o rootfs/hello hello.c\n',
+    );
+    const repoDir = path.join(tempDir(), 'repo');
+    const err = await buildRepository({
+      sources: [src],
+      repoDir,
       name: 'test',
       signer: { keyFile: key.privateFile },
       hooks: createBuildHooks({ lint: false }),
@@ -94,7 +126,46 @@ describe('repo build --arch: one source, one package per architecture', () => {
     expect(err).toBeInstanceOf(BlueprintError);
     expect(err).toMatchObject({
       code: 'wrong-arch',
-      message: `hello: its image would be built for ${here}, not ${other}`,
+      message: `hello: its image for ${other} holds programs for another CPU: /hello (${here})`,
     });
+    expect(existsSync(path.join(repoDir, 'pool/hello'))).toBe(false);
   });
 });
+
+describe('elfArch: the CPU an ELF header names', () => {
+  const header = (machine: number, bigEndian = false) => {
+    const b = Buffer.alloc(64);
+    b.writeUInt32BE(0x7f454c46, 0);
+    b[4] = 2;
+    b[5] = bigEndian ? 2 : 1;
+    if (bigEndian) b.writeUInt16BE(machine, 18);
+    else b.writeUInt16LE(machine, 18);
+    return b;
+  };
+  it('reads x86_64, aarch64, others by number, and nothing from a non-ELF file', () => {
+    expect(elfArch(header(0x3e))).toBe('x86_64');
+    expect(elfArch(header(0xb7))).toBe('aarch64');
+    expect(elfArch(header(0x28))).toBe('machine-40');
+    expect(elfArch(header(0x15, true))).toBe('machine-21');
+    expect(elfArch(Buffer.from('#!/bin/sh\necho hello, this is not an ELF file\n'))).toBeUndefined();
+    expect(elfArch(header(0xb7).subarray(0, 19))).toBeUndefined();
+  });
+});
+
+/** The image archive of a module package, unpacked next to it. */
+async function imageOf(bpkg: string): Promise<string> {
+  const out = path.join(tempDir(), 'unpacked');
+  mkdirSync(out);
+  await extract({ file: bpkg, cwd: out });
+  return path.join(out, 'payload/image.tar');
+}
+
+/** The image config (architecture, os) inside a docker-archive. */
+function imageConfig(archive: string): { architecture: string } {
+  const dir = path.join(tempDir(), 'archive');
+  mkdirSync(dir);
+  execFileSync('tar', ['-xf', archive, '-C', dir, 'manifest.json']);
+  const [{ Config }] = JSON.parse(readFileSync(path.join(dir, 'manifest.json'), 'utf8'));
+  execFileSync('tar', ['-xf', archive, '-C', dir, Config]);
+  return JSON.parse(readFileSync(path.join(dir, Config), 'utf8'));
+}

@@ -136,22 +136,30 @@ export function createBuildHooks(opts: { lint?: boolean } = {}): BuildHooks {
             `Fix them (blueprint module lint ${dir}), or build anyway with --no-lint.`,
           );
       }
-      // The image is built by this machine's Podman for this machine's CPU: a package labelled for
-      // another architecture would carry an image that cannot run there (issue 22, docs/arm64.md).
-      if (manifest.arch !== 'all' && manifest.arch !== hostArch())
-        throw new VerificationError(
-          `${manifest.name}: its image would be built for ${hostArch()}, not ${manifest.arch}`,
-          'wrong-arch',
-          `Build the ${manifest.arch} package of a module on a ${manifest.arch} machine (or its CI runner).`,
-        );
       const service = manifest.service as Record<string, unknown>;
       const archiveName = 'image.tar';
-      info(`${manifest.name}: building its image (podman build, FROM scratch)`);
+      const arch = manifest.arch === 'all' ? hostArch() : manifest.arch;
+      info(`${manifest.name}: building its image for ${arch} (podman build, FROM scratch)`);
+      const archive = path.join(payloadDir, archiveName);
       const id = await buildModuleImage(
         dir,
         `localhost/blueprint-build/${manifest.name}:${manifest.version}`,
-        path.join(payloadDir, archiveName),
+        archive,
+        arch,
       );
+      // A package labelled for one CPU must not carry programs for another (issue 22): whatever
+      // built them (build.sh, a recipe), every ELF file in the image is checked.
+      const { elfFilesInImage } = await import('./image-arch.js');
+      const foreign = [...(await elfFilesInImage(archive))].filter(([, a]) => a !== arch);
+      if (foreign.length)
+        throw new VerificationError(
+          `${manifest.name}: its image for ${arch} holds programs for another CPU: ${foreign
+            .slice(0, 3)
+            .map(([f, a]) => `${f} (${a})`)
+            .join(', ')}${foreign.length > 3 ? ` and ${foreign.length - 3} more` : ''}`,
+          'wrong-arch',
+          `Build the module's programs for ${arch}: build.sh gets BLUEPRINT_ARCH=${arch}, a recipe --arch ${arch} (docs/arm64.md).`,
+        );
       const withImage = { ...manifest, service: { ...service, image: { archive: archiveName, id } } };
       parseService(withImage.service);
       return withImage;

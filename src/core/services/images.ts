@@ -63,13 +63,23 @@ export async function removeImage(engine: Engine, id: string): Promise<boolean> 
   }
 }
 
+/** Podman's platform name of a package architecture. */
+const PLATFORMS: Record<string, string> = { x86_64: 'linux/amd64', aarch64: 'linux/arm64' };
+
 /**
  * Builds a module's image on the publisher's machine: runs the source's `build.sh` when there is
  * one (e.g. to compile a static binary), `podman build` of its Containerfile (FROM scratch: no
  * registry is needed), then `podman save --format docker-archive` into the payload.
+ * `arch` (issue 22): the CPU the image is for, given to build.sh and the Containerfile as
+ * BLUEPRINT_ARCH and to Podman as the platform (FROM scratch + COPY: nothing runs emulated).
  * Returns the image ID to record in the manifest that gets signed.
  */
-export async function buildModuleImage(source: string, tag: string, archive: string): Promise<string> {
+export async function buildModuleImage(
+  source: string,
+  tag: string,
+  archive: string,
+  arch?: string,
+): Promise<string> {
   // Absolute: build.sh runs with the source as its working directory (`repo build mymod`).
   const dir = path.resolve(source);
   const containerfile = ['Containerfile', 'Dockerfile'].map((f) => path.join(dir, f)).find(existsSync);
@@ -81,7 +91,8 @@ export async function buildModuleImage(source: string, tag: string, archive: str
     );
   const step = async (what: string, cmd: string, args: string[]) => {
     try {
-      return (await run(cmd, args, { cwd: dir, maxBuffer: 16 * 1024 * 1024 })).stdout;
+      const env = { ...process.env, ...(arch ? { BLUEPRINT_ARCH: arch } : {}) };
+      return (await run(cmd, args, { cwd: dir, env, maxBuffer: 16 * 1024 * 1024 })).stdout;
     } catch (err) {
       const e = err as NodeJS.ErrnoException & { stderr?: string };
       throw new BlueprintError(
@@ -94,8 +105,20 @@ export async function buildModuleImage(source: string, tag: string, archive: str
   if (existsSync(path.join(dir, 'build.sh'))) await step('build.sh', 'sh', [path.join(dir, 'build.sh')]);
   // --no-cache: a cached build returns the ID of an image another build (or an installed module)
   // already has, and removing one would then remove the other's.
+  const target =
+    arch && PLATFORMS[arch] ? ['--platform', PLATFORMS[arch], '--build-arg', `BLUEPRINT_ARCH=${arch}`] : [];
   const id = (
-    await step('podman build', 'podman', ['build', '-q', '--no-cache', '-f', containerfile, '-t', tag, dir])
+    await step('podman build', 'podman', [
+      'build',
+      '-q',
+      '--no-cache',
+      ...target,
+      '-f',
+      containerfile,
+      '-t',
+      tag,
+      dir,
+    ])
   ).trim();
   const imageId = id.split('\n').pop()!;
   try {

