@@ -8,8 +8,11 @@
 # Output: build/image/{root.img,vmlinuz,initrd.img,cmdline,rootfs/,timings.json} — written to a
 # temporary folder and renamed at the end, so an interrupted build never leaves a half image behind.
 #
-# Usage: scripts/build-image.sh [--uefi] [--ab] [--fresh] [--if-stale] [--out DIR] [--bin FILE] [--catalog-key DIR]
+# Usage: scripts/build-image.sh [--arch A] [--uefi] [--ab] [--fresh] [--if-stale] [--out DIR] [--bin FILE] [--catalog-key DIR]
 #        scripts/build-image.sh --bundle --out DIR [--system-version V] [--health-fails]
+#   --arch A    amd64 (x86_64) or arm64 (aarch64; default: this machine's). arm64 on x86-64: debootstrap
+#               runs arm64 Debian through qemu-user-static (binfmt), --bin defaults to dist/blueprint-arm64,
+#               the catalog holds aarch64 packages, the wizard is on ttyAMA0 too (docs/arm64.md)
 #   --uefi      also assemble a GPT disk (ESP with systemd-boot + root) as disk.qcow2
 #   --ab        A/B system updates (issue 21): RAUC and its keyring in the root, a read-only root
 #               slot, and with --uefi a disk of ESP + root-a + root-b + data (image/README.md)
@@ -39,11 +42,13 @@ CATALOG_KEY="$CACHE/catalog-key"
 CATALOG_MODULES=(hello hello-data vectors)
 CATALOG_DAYS=1095
 NODE="$REPO/node_modules/.bin/node"
+DEB_ARCH=$(dpkg --print-architecture)
 
 AB=0 BUNDLE=0 HEALTH_FAILS=0 SYSTEM_VERSION=1.0.0
 RAUC_CA="$CACHE/rauc-ca"
 while [ $# -gt 0 ]; do
   case "$1" in
+    --arch) DEB_ARCH=$2; shift ;;
     --uefi) UEFI=1 ;;
     --ab) AB=1 ;;
     --bundle) BUNDLE=1 ;;
@@ -62,6 +67,22 @@ while [ $# -gt 0 ]; do
 done
 
 die() { echo "build-image: $1" >&2; [ -n "${2:-}" ] && echo "hint: $2" >&2; exit 1; }
+# The target CPU (issue 22): Debian's name, the package arch (manifests), the EFI names, and the
+# executable that runs here (host-side catalog steps) as opposed to the one the image gets.
+HOST_BIN="$REPO/dist/blueprint"
+case "$DEB_ARCH" in
+  amd64 | x86_64) DEB_ARCH=amd64 PKG_ARCH=x86_64 EFI_ARCH=x64 ;;
+  arm64 | aarch64) DEB_ARCH=arm64 PKG_ARCH=aarch64 EFI_ARCH=aa64 ;;
+  *) die "unknown --arch $DEB_ARCH" "amd64 or arm64" ;;
+esac
+if [ "$DEB_ARCH" != "$(dpkg --print-architecture)" ]; then
+  [ "$BIN" = "$REPO/dist/blueprint" ] && BIN="$REPO/dist/blueprint-$DEB_ARCH"
+  [ -e "/proc/sys/fs/binfmt_misc/qemu-$PKG_ARCH" ] ||
+    die "no binfmt handler for $PKG_ARCH: debootstrap and the chroot cannot run its programs" "sudo bash scripts/setup-host.sh"
+  [ -x "$HOST_BIN" ] || die "$HOST_BIN is missing (it builds the catalog here)" "run 'npm run build' first"
+else
+  HOST_BIN=$BIN
+fi
 [ "$(id -u)" = 0 ] || die "must run as root (debootstrap and chroot)" "sudo scripts/build-image.sh"
 # A/B parts (RAUC, slots, bundles): scripts/build-image-ab.sh, read here so both share die/stage.
 # shellcheck source=build-image-ab.sh
@@ -86,6 +107,7 @@ inputs_digest() {
     sort -z | xargs -0 sha256sum
     sha256sum <"$BIN"
     echo "uefi=$UEFI"
+    [ "$DEB_ARCH" = amd64 ] || echo "arch=$DEB_ARCH"
     [ "$AB" = 0 ] || echo "ab=$AB version=$SYSTEM_VERSION") | sha256sum | cut -d' ' -f1
 }
 DIGEST=$(inputs_digest)
@@ -134,13 +156,14 @@ remove_work() {
 
 base() {
   local tarball="$CACHE/base-$SUITE-minbase.tar"
+  [ "$DEB_ARCH" = amd64 ] || tarball="$CACHE/base-$SUITE-$DEB_ARCH-minbase.tar"
   remove_work
   mkdir -p "$R" "$CACHE/apt-archives/partial"
   if [ "$FRESH" = 0 ] && [ -f "$tarball" ]; then
     echo "    from cache $tarball"
     tar -C "$R" -xpf "$tarball"
   else
-    debootstrap --variant=minbase --include=ca-certificates "$SUITE" "$R" "$MIRROR"
+    debootstrap --arch "$DEB_ARCH" --variant=minbase --include=ca-certificates "$SUITE" "$R" "$MIRROR"
     tar -C "$R" -cpf "$tarball.tmp" . && mv "$tarball.tmp" "$tarball"
   fi
 }
@@ -180,7 +203,7 @@ install_packages() {
   chroot_mounts
   apt_in update
   # shellcheck disable=SC2046 # one package per word, comments stripped
-  apt_in install --no-install-recommends $(sed 's/#.*//' "$REPO/image/packages.txt")
+  apt_in install --no-install-recommends $(sed "s/#.*//; s/^linux-image-amd64/linux-image-$DEB_ARCH/" "$REPO/image/packages.txt")
 }
 
 upgrade() {
@@ -197,6 +220,8 @@ initramfs() {
 overlay() {
   # Copied as root, so owned by root; modes are 0644/0755 from git, tightened in configure.sh.
   cp -a --no-preserve=ownership "$REPO/image/overlay/." "$R/"
+  # Per-CPU additions (arm64: the wizard also on ttyAMA0, the serial port of Arm boards and qemu virt).
+  [ ! -d "$REPO/image/overlay-$DEB_ARCH" ] || cp -a --no-preserve=ownership "$REPO/image/overlay-$DEB_ARCH/." "$R/"
 }
 
 install_blueprint() {
@@ -219,7 +244,7 @@ catalog() {
   local src="$WORK/catalog-src" repo="$WORK/catalog" dest="$R/usr/share/blueprint/catalog" m fpr
   if [ ! -f "$CATALOG_KEY/signing-key.asc" ]; then
     [ "$CATALOG_KEY" = "$CACHE/catalog-key" ] || die "$CATALOG_KEY/signing-key.asc is missing" "blueprint repo keygen --out DIR"
-    (umask 077 && "$BIN" repo keygen --out "$CATALOG_KEY" --name "BlueprintOS offline catalog" >/dev/null)
+    (umask 077 && "$HOST_BIN" repo keygen --out "$CATALOG_KEY" --name "BlueprintOS offline catalog" >/dev/null)
   fi
   rm -rf "$src" "$repo" && mkdir -p "$src" "$repo"
   local sources=()
@@ -242,7 +267,7 @@ catalog() {
   chmod -R u=rwX,go=rX "$dest"
   rm -rf "$src" "$repo"
   # Trusted for the catalog only, and its index accepted now, so search and install work offline.
-  fpr=$("$BIN" --json --yes --root "$WORK/keycheck" pkg key add "$dest/keys/blueprint-catalog.pub.asc" |
+  fpr=$("$HOST_BIN" --json --yes --root "$WORK/keycheck" pkg key add "$dest/keys/blueprint-catalog.pub.asc" |
     sed -n 's/.*"fingerprint": *"\([0-9A-Fa-f]*\)".*/\1/p' | head -1)
   rm -rf "$WORK/keycheck"
   [ -n "$fpr" ] || die "could not read the catalog key's fingerprint"
@@ -277,8 +302,13 @@ filesystem() {
   local kver
   kver=$(basename "$(ls -d "$R"/lib/modules/* | sort -V | tail -1)")
   cp "$R/boot/vmlinuz-$kver" "$WORK/vmlinuz"
+  # arm64's vmlinuz is a gzipped Image; systemd-boot loads only the uncompressed EFI-stub Image.
+  if [ "$(head -c2 "$WORK/vmlinuz" | od -An -tx1 | tr -d ' ')" = 1f8b ]; then
+    gzip -dc <"$R/boot/vmlinuz-$kver" >"$WORK/vmlinuz"
+  fi
   cp "$R/boot/initrd.img-$kver" "$WORK/initrd.img"
   tr -s ' \n' ' ' <"$REPO/image/cmdline" | sed 's/ $//' >"$WORK/cmdline"
+  [ "$DEB_ARCH" = amd64 ] || sed -i 's/console=ttyS0/console=ttyAMA0/' "$WORK/cmdline"
   mkfs.ext4 -q -F -L root -d "$R" "$WORK/root.img" "$ROOT_SIZE"
 }
 
@@ -289,7 +319,7 @@ uefi_disk() {
   done
   rm -f "$esp" && mkfs.vfat -n ESP -C "$esp" $((256 * 1024)) >/dev/null
   mmd -i "$esp" ::/EFI ::/EFI/BOOT ::/loader ::/loader/entries
-  mcopy -i "$esp" "$R/usr/lib/systemd/boot/efi/systemd-bootx64.efi" ::/EFI/BOOT/BOOTX64.EFI
+  mcopy -i "$esp" "$R/usr/lib/systemd/boot/efi/systemd-boot$EFI_ARCH.efi" "::/EFI/BOOT/BOOT${EFI_ARCH^^}.EFI"
   mcopy -i "$esp" "$WORK/vmlinuz" "$WORK/initrd.img" ::/
   printf 'timeout 0\ndefault blueprint.conf\n' | mcopy -i "$esp" - ::/loader/loader.conf
   printf 'title BlueprintOS\nlinux /vmlinuz\ninitrd /initrd.img\noptions %s\n' "$(cat "$WORK/cmdline")" |
