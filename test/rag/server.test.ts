@@ -109,6 +109,15 @@ describe('rag against the real embeddings, vectors and llm services', () => {
     for (const q of questions) {
       const r = await http(rag.socket, 'POST', '/v1/retrieve', { query: q.query, k: 3 });
       expect(r.status, r.text).toBe(200);
+      // Where the time went, for a client's tools and the bench (scripts/bench/rag.mjs).
+      const timing = /^embed;dur=([\d.]+), search;dur=([\d.]+), total;dur=([\d.]+)$/.exec(
+        String(r.headers['server-timing']),
+      );
+      expect(timing, String(r.headers['server-timing'])).not.toBeNull();
+      const [embed, search, total] = timing!.slice(1).map(Number) as [number, number, number];
+      expect(embed).toBeGreaterThan(0);
+      expect(search).toBeGreaterThan(0);
+      expect(total).toBeGreaterThanOrEqual(embed + search - 0.02); // each rounded to 0.01 ms
       const { chunks } = r.json as { chunks: Hit[] };
       expect(chunks[0]!.source, q.query).toBe(q.source);
       expect(chunks[0]!.document).toBe(ids.get(q.source));

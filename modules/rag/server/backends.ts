@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { HttpError } from '../../kit/server/index.js';
 import { type Chunk, splitChunk } from './chunk.js';
-import { type Upstream, UpstreamError } from './upstream.js';
+import { type Upstream, UpstreamError, unavailable } from './upstream.js';
 
 export interface EmbeddingInfo {
   model: string;
@@ -45,15 +45,22 @@ export class Embedder {
     return info;
   }
 
-  /** One query, truncated by the model if long (OpenAI route). */
+  /**
+   * One query, truncated by the model if long (OpenAI route). Asked as base64 float32, as the
+   * official OpenAI clients ask: the module then writes no decimal text and we parse none (a
+   * quarter of a small request's time, see modules/embeddings/README.md); a module that answers
+   * plain floats anyway is taken as well.
+   */
   async query(text: string, signal?: AbortSignal): Promise<number[]> {
-    const r = await this.up.call<{ data: { embedding: number[] }[] }>(
+    const r = await this.up.call<{ data?: { embedding?: unknown }[] }>(
       'POST',
       '/v1/embeddings',
-      { input: text },
+      { input: text, encoding_format: 'base64' },
       signal,
     );
-    return r.data[0]!.embedding;
+    const vector = vectorOf(r?.data?.[0]?.embedding);
+    if (!vector) throw unavailable('embeddings', 'it answered without a vector for the query');
+    return vector;
   }
 
   /**
@@ -86,6 +93,28 @@ export class Embedder {
       return [...(await this.chunks([halves[0]], signal)), ...(await this.chunks([halves[1]], signal))];
     }
   }
+}
+
+/** A vector from an OpenAI embedding: base64 of little-endian float32s, or numbers; else undefined. */
+export function vectorOf(embedding: unknown): number[] | undefined {
+  let v: ArrayLike<number>;
+  if (typeof embedding === 'string') {
+    const bytes = Buffer.from(embedding, 'base64');
+    // Buffer.from skips what is not base64: a length that does not round-trip is not a vector.
+    if (bytes.length === 0 || bytes.length % 4 !== 0 || bytes.toString('base64') !== embedding)
+      return undefined;
+    const f = new Float32Array(bytes.length / 4);
+    for (let i = 0; i < f.length; i++) f[i] = bytes.readFloatLE(i * 4);
+    v = f;
+  } else if (Array.isArray(embedding) && embedding.length > 0) v = embedding;
+  else return undefined;
+  const out = new Array<number>(v.length);
+  for (let i = 0; i < v.length; i++) {
+    const x = v[i];
+    if (typeof x !== 'number' || !Number.isFinite(x)) return undefined;
+    out[i] = x;
+  }
+  return out;
 }
 
 export interface Hit {

@@ -40,6 +40,12 @@ export interface RetrievedChunk {
   score: number;
 }
 
+/** Milliseconds a retrieval spent waiting on each used module (for the Server-Timing header). */
+export interface RetrieveTiming {
+  embedMs: number;
+  searchMs: number;
+}
+
 const COLLECTION = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 
 export function checkCollection(c: unknown, param = 'collection'): string {
@@ -278,8 +284,11 @@ export class Rag {
   async retrieve(
     q: { query: string; k: number; collection: string; source?: string; document?: string },
     signal?: AbortSignal,
+    timing?: RetrieveTiming,
   ): Promise<RetrievedChunk[]> {
+    const t0 = performance.now();
     const vector = await this.embedder.query(q.query, signal);
+    const t1 = performance.now();
     const must: unknown[] = [];
     if (q.source !== undefined) must.push({ key: 'source', match: { value: q.source } });
     if (q.document !== undefined) must.push({ key: 'document', match: { value: q.document } });
@@ -289,6 +298,10 @@ export class Rag {
       ...(hidden.length ? { must_not: [{ key: 'document', match: { any: hidden } }] } : {}),
     };
     const hits = await this.index.search(q.collection, vector, q.k, filter, signal);
+    if (timing) {
+      timing.embedMs = t1 - t0;
+      timing.searchMs = performance.now() - t1;
+    }
     return hits
       .filter((h) => this.store.get(String(h.payload.document)) !== undefined)
       .map((h) => ({

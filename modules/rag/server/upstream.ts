@@ -46,7 +46,8 @@ export class UpstreamError extends HttpError {
   }
 }
 
-const unavailable = (name: UpstreamName, why: string) =>
+/** A used module that cannot be reached or answered nonsense: 503 naming it, retry in 5 s. */
+export const unavailable = (name: UpstreamName, why: string) =>
   new HttpError(
     503,
     `the ${name} module is unavailable (${why}); check it with: blueprint service status ${name}`,
