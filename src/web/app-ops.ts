@@ -5,13 +5,15 @@ import {
   openBox,
   type PlannedChange,
   type ServiceStatus,
+  type SystemStatus,
 } from '../app/index.js';
 import { encryptionLine } from '../present/encryption.js';
 import { outboundRows, outboundSummary } from '../present/outbound.js';
 import { ratingLines, reasonText } from '../present/rating.js';
 import { formatInspection, stateWord } from '../present/services.js';
 import { bytes, duration } from '../present/units.js';
-import type { DashboardOps, ExposureView, GpuView, Maybe, ServiceView } from './ops.js';
+import { formatInstall, formatRollback } from '../present/update.js';
+import type { DashboardOps, ExposureView, GpuView, Maybe, ServiceView, SystemView } from './ops.js';
 
 /**
  * The dashboard's operations, each the `src/app` call the CLI and the TUI make for the same
@@ -63,6 +65,21 @@ function gpuViews(report: GpuReport): GpuView[] {
       a.container.ready ? `ready for services: ${a.container.reason}` : `not ready: ${a.container.reason}`
     }${a.container.fix ? ` (fix: ${a.container.fix})` : ''}`,
   }));
+}
+
+function systemView(st: SystemStatus): SystemView {
+  return {
+    compatible: st.compatible,
+    version: st.version ?? 'unknown',
+    slots: st.slots.map((x) => ({
+      slot: x.bootname ?? x.name,
+      version: x.bundle.version ?? (x.booted ? (st.version ?? '-') : '-'),
+      bootStatus: x.bootStatus ?? '-',
+      booted: x.booted,
+      next: x.next,
+      installed: x.installedAt ?? '-',
+    })),
+  };
 }
 
 const changeText = (c: PlannedChange) =>
@@ -197,6 +214,20 @@ export function appOps(root: string, env: NodeJS.ProcessEnv = process.env): Dash
     async outbound() {
       const a = await box.audit.outbound();
       return { summary: outboundSummary(a), rows: outboundRows(a) };
+    },
+    system: () =>
+      box.system.status().then((st) => ({ available: true, value: systemView(st) }) as const, failed),
+    async systemAction(action, progress, signal) {
+      if (action.kind === 'rollback') return progress(formatRollback((await box.system.rollback()).slot));
+      const r =
+        action.kind === 'file'
+          ? await box.system.update(action.file)
+          : await box.system.updateFrom(action.repo, {
+              signal,
+              info: progress,
+              onProgress: (e) => progress(`${e.phase} ${e.name}${'bytes' in e ? ` ${bytes(e.bytes)}` : ''}`),
+            });
+      progress(formatInstall(r));
     },
   };
 }

@@ -10,6 +10,7 @@ export const NAV: Array<{ path: string; label: string }> = [
   { path: '/keys', label: 'Keys & repositories' },
   { path: '/audit', label: 'Audit' },
   { path: '/outbound', label: 'Outbound' },
+  { path: '/system', label: 'System' },
 ];
 
 const css = assets['/assets/app.css']!;

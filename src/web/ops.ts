@@ -107,6 +107,26 @@ export interface OutboundView {
 /** Module name -> the outbound hosts the admin approved on the page that named them (issue 19). */
 export type Approvals = Record<string, string[]>;
 
+/** Both A/B system slots (issue 21), as `blueprint system status` shows them. */
+export interface SystemView {
+  compatible: string;
+  version: string;
+  slots: Array<{
+    slot: string;
+    version: string;
+    bootStatus: string;
+    booted: boolean;
+    next: boolean;
+    installed: string;
+  }>;
+}
+
+/** `blueprint system update FILE | --from REPO | rollback`. */
+export type SystemAction =
+  | { kind: 'file'; file: string }
+  | { kind: 'repo'; repo: string }
+  | { kind: 'rollback' };
+
 export type ServiceAction = 'start' | 'stop' | 'restart';
 export type PackageAction = 'install' | 'remove' | 'upgrade';
 
@@ -139,4 +159,8 @@ export interface DashboardOps {
   exposure(): Promise<ExposureView>;
   /** What the box and its modules contacted, and what the firewall blocked. */
   outbound(): Promise<OutboundView>;
+  /** Both system slots; unavailable on a box without A/B updates. */
+  system?(): Promise<Maybe<SystemView>>;
+  /** An A/B system update or the way back; progress and the outcome as lines. */
+  systemAction?(action: SystemAction, progress: (line: string) => void, signal: AbortSignal): Promise<void>;
 }

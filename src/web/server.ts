@@ -7,6 +7,7 @@ import { type PageOptions, page, stateTone } from './layout.js';
 import type { Approvals, DashboardOps, PackageAction, ServiceAction } from './ops.js';
 import * as P from './pages.js';
 import { approvalBody, approvalsFrom, outboundBody } from './pages-outbound.js';
+import { actionFrom, actionTitle, systemPage } from './pages-system.js';
 import {
   allowedHost,
   clearedCookie,
@@ -286,6 +287,8 @@ export function createHandler(o: HandlerOptions) {
         section: '/outbound',
         body: outboundBody(await o.ops.outbound()),
       });
+    const sys = await systemPage(path, url, o.ops, s.csrf);
+    if (sys) return view(res, { ...common, ...sys });
     if (path === '/audit')
       return view(res, {
         ...common,
@@ -330,6 +333,14 @@ export function createHandler(o: HandlerOptions) {
           const asked = action === 'install' ? approvalAsked(err) : undefined;
           return asked && { name, ...asked, approved: approvals ?? {} };
         },
+      );
+      return redirect(res, `/jobs/${enc(job.id)}`);
+    }
+    const sys = o.ops.systemAction && actionFrom(path, form);
+    if (sys) {
+      if (packageJob?.state === 'running') return redirect(res, `/jobs/${enc(packageJob.id)}`);
+      const job = startJob(actionTitle(sys), (progress, signal) =>
+        o.ops.systemAction!(sys, progress, signal),
       );
       return redirect(res, `/jobs/${enc(job.id)}`);
     }
