@@ -181,6 +181,9 @@ export async function makePackageSource(
   const assemble = async (...args: Parameters<typeof assembleRootfs>) => {
     await assembleRootfs(...args);
     if (opts.cuda) {
+      const arch = (args as unknown[])[1];
+      if (arch && arch !== 'x86_64')
+        throw new Error(`--cuda: node-llama-cpp's CUDA build is for x86_64 only, not ${arch}`);
       const cuda = placeCudaBuild(args[0], cudaLibs);
       manifest.description = `${manifest.description} ${describeCuda(cuda)}.`;
       writeFileSync(join(out, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);

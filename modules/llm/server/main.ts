@@ -138,6 +138,10 @@ async function main(): Promise<void> {
   const probe = probeDevice('/', join(import.meta.dirname, '../cuda.json'));
   const choice = chooseDevice(env.LLM_DEVICE ?? 'auto', probe);
   const build = probe.cudaBuild;
+  if (build)
+    log.startup(
+      `CUDA build: node-llama-cpp ${build.version} for CUDA ${build.cuda}, with ${build.runtime.join(', ')} (${build.from})`,
+    );
   const backend = await Engine.backend({ device: choice.device, deviceReason: choice.reason }, startupLog, {
     missing: build ? () => missingLibraries(build) : undefined,
   });
