@@ -54,21 +54,15 @@ const zodEnglishOnly = {
   },
 };
 
-/** @returns {import('esbuild').BuildOptions} */
-export function bundleOptions(root, outdir) {
+/** esbuild's options shared by both parts of the bundle (see startOptions and commandOptions). */
+function common(root, outdir) {
   return {
     absWorkingDir: root,
     metafile: true,
-    entryPoints: { blueprint: path.join(root, 'src/main.ts') },
     bundle: true,
-    splitting: true,
-    format: 'esm',
     platform: 'node',
     target: 'node24',
     outdir,
-    outExtension: { '.js': '.mjs' },
-    chunkNames: 'chunk-[hash]',
-    banner: { js: banner },
     define: { 'import.meta.url': '__bp_import_meta_url', 'process.env.DEV': 'false' },
     alias: {
       'react-devtools-core': path.join(root, 'scripts/stubs/react-devtools-core.mjs'),
@@ -85,29 +79,169 @@ export function bundleOptions(root, outdir) {
     legalComments: 'none',
     minifySyntax: true,
     logLevel: 'warning',
-    plugins: [lazyBuiltins, zodEnglishOnly],
   };
 }
 
 /**
- * The modules `blueprint` compiles before it runs any command: the entry's static imports, followed
- * through the metafile's inputs (dynamic imports load later, only for the command that needs them).
- * Returns input path → bytes, and for each the module that imported it first (to explain a chain).
+ * The bundle is two parts (issue 20, cold start). The start part, `blueprint.cjs`, is everything
+ * `src/main.ts` imports statically, as one CommonJS file: it becomes the executable's main script,
+ * which Node runs without its ES module loader (each ES module costs a resolve, a load through the
+ * SEA hooks, a compile and a link: 8 of them took `--json version` from 25 to 35 ms of CPU, where
+ * `node -e 0` takes 25). Its dynamic imports (each command's module) become `import('./NAME.mjs')`
+ * of the second part (commandOptions): ES modules split into chunks as before.
+ *
+ * A module is in one part only. The commands' chunks take what they import from the start part
+ * (the errors whose classes `instanceof` must recognise, the layout, the escapes) from the start
+ * part itself: `globalThis.__bpStart`, which the start part fills before its main runs. The entry
+ * names of the second part are derived from the source paths (`entryName`).
  */
-export function startPath(metafile, entry = 'src/main.ts') {
-  const bytes = new Map();
-  const via = new Map();
-  const queue = [entry];
-  via.set(entry, null);
-  while (queue.length) {
-    const f = queue.shift();
-    if (bytes.has(f)) continue;
-    bytes.set(f, metafile.inputs[f]?.bytes ?? 0);
-    for (const i of metafile.inputs[f]?.imports ?? []) {
-      if (i.kind !== 'import-statement' || i.external || via.has(i.path)) continue;
-      via.set(i.path, f);
-      queue.push(i.path);
-    }
-  }
-  return { bytes, via };
+export const START_GLOBAL = '__bpStart';
+
+/** `src/cli/commands/pkg.ts` → `cli-commands-pkg`: the file name of a command part's entry. */
+export const entryName = (rel) =>
+  rel
+    .replace(/^src\//, '')
+    .replace(/\.[cm]?[jt]sx?$/, '')
+    .replace(/[^A-Za-z0-9]+/g, '-');
+
+const isBuiltin = (p) => p.startsWith('node:') || builtins.has(p.split('/')[0]);
+
+/** Resolves `args` as esbuild would; undefined for built-ins and externals. */
+async function resolved(build, args) {
+  if (args.pluginData?.bpResolving || isBuiltin(args.path)) return undefined;
+  const r = await build.resolve(args.path, {
+    kind: args.kind,
+    importer: args.importer,
+    resolveDir: args.resolveDir,
+    pluginData: { bpResolving: true },
+  });
+  return r.errors.length || r.external ? undefined : r.path;
+}
+
+/**
+ * Options of the start part: `src/main.ts` and its static imports, with every dynamic import left
+ * as an import of the command part's entry. `register` lists the start part's modules (paths
+ * relative to root) to publish in globalThis.__bpStart; without it (the first pass that finds
+ * them) nothing is published. `found` (a Map) collects entry name → module of each dynamic import.
+ */
+export function startOptions(root, outdir, register, found = new Map()) {
+  const rel = (p) => path.relative(root, p).split(path.sep).join('/');
+  const dynamicToCommands = {
+    name: 'dynamic-imports-to-command-part',
+    setup(build) {
+      build.onResolve({ filter: /.*/ }, async (args) => {
+        if (args.kind !== 'dynamic-import') return undefined;
+        const p = await resolved(build, args);
+        if (!p) return undefined;
+        const name = entryName(rel(p));
+        if (found.has(name) && found.get(name) !== rel(p))
+          return { errors: [{ text: `${rel(p)} and ${found.get(name)} would both be ${name}.mjs` }] };
+        found.set(name, rel(p));
+        return { path: `./${name}.mjs`, external: true };
+      });
+    },
+  };
+  const entry = path.join(root, 'src/main.ts');
+  const publish = {
+    name: 'publish-start-modules',
+    setup(build) {
+      build.onResolve({ filter: /^bp-start-entry$/ }, () => ({ path: 'entry', namespace: 'bp-start' }));
+      build.onResolve({ filter: /^bp-start-register$/ }, () => ({ path: 'register', namespace: 'bp-start' }));
+      build.onLoad({ filter: /.*/, namespace: 'bp-start' }, (args) => {
+        // The register module runs after the modules it names and before src/main.ts: the table is
+        // there before main can import any command.
+        if (args.path === 'entry')
+          return {
+            contents: `import 'bp-start-register';\nimport ${JSON.stringify(entry)};\n`,
+            resolveDir: root,
+          };
+        const mods = register.filter((m) => m !== 'src/main.ts');
+        const lines = mods.map((m, i) => `import * as m${i} from ${JSON.stringify(path.join(root, m))};`);
+        lines.push(
+          `const t = Object.create(null);`,
+          ...mods.map(
+            (m, i) =>
+              `Object.defineProperty(m${i}, '__esModule', { value: true }); t[${JSON.stringify(m)}] = m${i};`,
+          ),
+          `globalThis.${START_GLOBAL} = Object.freeze(t);`,
+        );
+        return { contents: lines.join('\n'), resolveDir: root };
+      });
+    },
+  };
+  return {
+    ...common(root, outdir),
+    entryPoints: { blueprint: register ? 'bp-start-entry' : entry },
+    format: 'cjs',
+    outExtension: { '.js': '.cjs' },
+    // import.meta.url, should a start module ask: the executable's file URL, made when asked.
+    define: { ...common(root, outdir).define, 'import.meta.url': '__bpMeta.url' },
+    banner: {
+      js: "var __bpMeta = { get url() { return process.getBuiltinModule('node:url').pathToFileURL(process.execPath).href; } };",
+    },
+    plugins: [lazyBuiltins, zodEnglishOnly, dynamicToCommands, ...(register ? [publish] : [])],
+  };
+}
+
+/**
+ * Options of the command part: ES modules, split into chunks, one entry per dynamic import the start
+ * part makes (`commands`: paths relative to root). A module of the start part (`start`) is not
+ * bundled again: it is read from globalThis.__bpStart.
+ */
+export function commandOptions(root, outdir, commands, start) {
+  const startSet = new Set(start);
+  const rel = (p) => path.relative(root, p).split(path.sep).join('/');
+  const fromStart = {
+    name: 'start-modules-from-start-part',
+    setup(build) {
+      // The start part holds only files of src/, which import each other by relative paths.
+      build.onResolve({ filter: /^\.\.?\// }, async (args) => {
+        if (args.kind === 'entry-point') return undefined;
+        const p = await resolved(build, args);
+        if (!p || !startSet.has(rel(p))) return undefined;
+        return { path: rel(p), namespace: 'bp-start-module' };
+      });
+      build.onLoad({ filter: /.*/, namespace: 'bp-start-module' }, (args) => ({
+        // CommonJS to esbuild: each named import becomes a property read of the live module.
+        contents: `const m = globalThis.${START_GLOBAL}?.[${JSON.stringify(args.path)}];
+if (!m) throw new Error('blueprint: start module ${args.path} is not loaded');
+module.exports = m;`,
+        loader: 'js',
+      }));
+    },
+  };
+  return {
+    ...common(root, outdir),
+    entryPoints: Object.fromEntries(commands.map((c) => [entryName(c), path.join(root, c)])),
+    splitting: true,
+    format: 'esm',
+    outExtension: { '.js': '.mjs' },
+    chunkNames: 'chunk-[hash]',
+    banner: { js: banner },
+    plugins: [lazyBuiltins, zodEnglishOnly, fromStart],
+  };
+}
+
+/**
+ * Builds both parts into `outdir` (or in memory with write: false). Returns the start part's
+ * modules, the command entries, and one metafile with the inputs and outputs of both.
+ */
+export async function buildBundle(esbuild, root, outdir, { write = true } = {}) {
+  // First pass: which modules the start part holds, and which command modules it imports.
+  const found = new Map();
+  const probe = await esbuild.build({ ...startOptions(root, outdir, undefined, found), write: false });
+  // Files only: built-ins come through the lazy-builtin namespace.
+  const start = Object.keys(probe.metafile.inputs).filter((f) => !/^[a-z-]+:/.test(f));
+  const startRun = await esbuild.build({ ...startOptions(root, outdir, start), write });
+  const cmdList = [...new Set(found.values())];
+  const cmdRun = await esbuild.build({ ...commandOptions(root, outdir, cmdList, start), write });
+  return {
+    start,
+    commands: cmdList,
+    metafile: {
+      inputs: { ...cmdRun.metafile.inputs, ...startRun.metafile.inputs },
+      outputs: { ...cmdRun.metafile.outputs, ...startRun.metafile.outputs },
+    },
+    outputFiles: write ? undefined : [...startRun.outputFiles, ...cmdRun.outputFiles],
+  };
 }

