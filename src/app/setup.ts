@@ -121,5 +121,11 @@ async function moduleOpsFor(ctx: BoxContext): Promise<ModuleOps> {
       await services.start(name, ctx.options.signal ? { signal: ctx.options.signal } : {});
     },
     stop: async (name) => void (await services.stop(name)),
+    systemStatus: async () => (await import('./update.js')).systemOps(ctx).status(),
+    async systemUpdate(repo, version, force) {
+      // Its index as the repository serves it now, as an install does.
+      await (await pm()).update();
+      await (await import('./update.js')).systemOps(ctx).updateFrom(repo, { version, force });
+    },
   };
 }

@@ -22,7 +22,10 @@ export interface SystemOps {
    * The newest `system-bundle` package of repository `repo` (`bpkg update` fetched its index):
    * its OpenPGP signature by a key bound to that repository, then RAUC's, as `update` does.
    */
-  updateFrom(repo: string, opts?: { force?: boolean } & CallOptions): Promise<RepoInstallResult>;
+  updateFrom(
+    repo: string,
+    opts?: { force?: boolean; version?: string } & CallOptions,
+  ): Promise<RepoInstallResult>;
   /** The other slot boots next (after a reboot): the way back by hand. */
   rollback(): Promise<{ slot: SlotStatus; status: SystemStatus }>;
   /** The health check's verdict on the running slot. */
@@ -61,10 +64,11 @@ export function systemOps(ctx: BoxContext, rauc?: RaucRunner): SystemOps {
         deps(),
         import('../core/update/from-repo.js'),
       ]);
-      const { force, ...call } = opts;
+      const { force, version, ...call } = opts;
       const pm = await ctx.manager(call);
       return installFromRepo(d, pm, repo, {
         ...(force ? { force } : {}),
+        ...(version !== undefined ? { version } : {}),
         workDir: path.join(ctx.paths.cacheDir, 'system-update'),
       });
     },

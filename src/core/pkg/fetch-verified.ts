@@ -33,12 +33,14 @@ export interface FetchVerifiedOptions {
   arch: string;
   /** An empty folder of the caller's (made if missing); the payload lands in `into/payload`. */
   into: string;
+  /** This version exactly; left out: the newest. */
+  version?: string;
   /** Judges the chosen entry before a byte is downloaded (throws to refuse). */
   accept?: (entry: IndexEntry) => void;
 }
 
-/** The newest version of `name` for `arch` that `repo`'s verified index offers. */
-export async function offeredBy(p: ManagerParts, repo: string, name: string, arch: string) {
+/** The newest version (or `version`) of `name` for `arch` that `repo`'s verified index offers. */
+export async function offeredBy(p: ManagerParts, repo: string, name: string, arch: string, version?: string) {
   const state = (await usableStates(p, true)).find((s) => s.name === repo);
   if (!state)
     throw new NotFoundError(
@@ -47,14 +49,16 @@ export async function offeredBy(p: ManagerParts, repo: string, name: string, arc
       'repo-missing',
     );
   const entry = state.index.packages
-    .filter((e) => e.name === name && archMatches(e.arch, arch))
+    .filter(
+      (e) => e.name === name && archMatches(e.arch, arch) && (version === undefined || e.version === version),
+    )
     .reduce<IndexEntry | undefined>(
       (best, e) => (!best || gt(e.version, best.version) ? e : best),
       undefined,
     );
   if (!entry)
     throw new NotFoundError(
-      `repository ${repo} offers no ${name} for ${arch}`,
+      `repository ${repo} offers no ${name}${version === undefined ? '' : ` ${version}`} for ${arch}`,
       'Run `bpkg update`; the publisher adds one with `blueprint repo build`.',
       'package-missing',
     );
@@ -62,7 +66,7 @@ export async function offeredBy(p: ManagerParts, repo: string, name: string, arc
 }
 
 export async function fetchVerified(p: ManagerParts, opts: FetchVerifiedOptions): Promise<FetchedPackage> {
-  const { state, entry } = await offeredBy(p, opts.repo, opts.name, opts.arch);
+  const { state, entry } = await offeredBy(p, opts.repo, opts.name, opts.arch, opts.version);
   opts.accept?.(entry);
   const c = { entry, repo: state.name };
   const file = await fetchPackage(p.fetchContext, c, state);

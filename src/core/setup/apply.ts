@@ -156,5 +156,8 @@ async function applyModuleChange(plan: SetupPlan, c: Change, ops: ModuleOps): Pr
     case 'service':
       await (c.action === 'delete' ? ops.stop(c.target) : ops.start(c.target));
       return;
+    case 'system':
+      await ops.systemUpdate!(plan.spec.system!.from, c.target, plan.spec.system!.force);
+      return;
   }
 }

@@ -1,3 +1,5 @@
+import type { SystemStatus } from '../update/index.js';
+
 /**
  * What setup needs from the package manager and the services module. Kept this small so apply
  * can be tested with a recording implementation and wired to src/core/pkg and src/core/services
@@ -20,6 +22,10 @@ export interface ModuleOps {
   running(): Promise<string[]>;
   start(name: string): Promise<void>;
   stop(name: string): Promise<void>;
+  /** Both A/B system slots (`apply`'s `system:`, issue 21); throws on a box without them. */
+  systemStatus?(): Promise<SystemStatus>;
+  /** Installs `version` of repository `repo`'s system-bundle into the other slot (after `bpkg update`). */
+  systemUpdate?(repo: string, version: string, force: boolean): Promise<void>;
 }
 
 /** Commands that change a running system (systemctl, nft). Only used when the root is `/`. */

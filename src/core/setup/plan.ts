@@ -28,7 +28,7 @@ export type Action = 'create' | 'update' | 'delete' | 'unchanged';
 
 export interface Change {
   action: Action;
-  kind: Resource['kind'] | 'key' | 'repository' | 'package' | 'service' | 'marker';
+  kind: Resource['kind'] | 'key' | 'repository' | 'package' | 'service' | 'system' | 'marker';
   /** A path relative to the root, or a name (key fingerprint, repository, module). */
   target: string;
   what: string;
@@ -232,6 +232,9 @@ export async function planSetup(
     : repositories;
   const mods = await moduleChanges(spec, repos, ops);
   changes.push(...mods.changes);
+  // After the repositories it may come from are added (issue 21; system.ts).
+  const sys = await (await import('./system.js')).systemChange(spec, ops);
+  changes.push(...sys.changes);
   const marker = path.relative(root, layout(root).setupMarker);
   const m = await diffResource(root, {
     kind: 'file',
@@ -258,7 +261,15 @@ export async function planSetup(
     live.push(['systemctl', spec.dashboard.enabled ? 'start' : 'stop', 'blueprint-web.service']);
   }
   const egress = specDestinations(spec, configured);
-  return { root, spec, repositories: repos, changes, live, blocked: mods.blocked, egress };
+  return {
+    root,
+    spec,
+    repositories: repos,
+    changes,
+    live,
+    blocked: [...mods.blocked, ...sys.blocked],
+    egress,
+  };
 }
 
 export function pendingChanges(plan: SetupPlan): Change[] {

@@ -151,6 +151,21 @@ export const networkSchema = z
   });
 export const DEFAULT_NETWORK = networkSchema.parse({});
 
+/**
+ * The OS version the box runs (issue 21): an A/B system update from the `system-bundle` package
+ * of repository `from` (src/core/setup/system.ts). `force`: an older version, or one that failed
+ * its health check on this box, is installed anyway.
+ */
+export const systemSchema = z.strictObject({
+  version: z
+    .string()
+    .regex(/^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$/, 'must be a semantic version like "2.0.0"'),
+  from: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be a repository name (lower-case, digits, dashes)'),
+  force: z.boolean().default(false),
+});
+
 function unique<T>(items: T[], key: (t: T) => string, ctx: z.RefinementCtx, field: string) {
   const seen = new Set<string>();
   items.forEach((item, i) => {
@@ -171,6 +186,7 @@ export const specSchema = z
     network: networkSchema.default(DEFAULT_NETWORK),
     repositories: z.array(repositorySchema).default([]),
     modules: z.array(moduleEntry).default([]),
+    system: systemSchema.optional(),
   })
   .superRefine((s, ctx) => {
     unique(s.users, (u) => u.name, ctx, 'users');

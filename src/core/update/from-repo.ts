@@ -44,7 +44,8 @@ export interface RepoInstallResult extends InstallResult {
 }
 
 /**
- * `blueprint system update --from REPO`: the newest `system-bundle` of REPO for this box, checked
+ * `blueprint system update --from REPO`: the newest `system-bundle` of REPO for this box (or
+ * `version` exactly: `apply`'s `system.version`), checked
  * as above, into the other slot. `workDir` is the box's own scratch folder (on the data partition):
  * emptied first (what a crash left) and removed after, so a bundle is never kept twice.
  */
@@ -52,7 +53,7 @@ export async function installFromRepo(
   deps: UpdateDeps,
   fetcher: PackageFetcher,
   repo: string,
-  opts: { force?: boolean; workDir: string },
+  opts: { force?: boolean; workDir: string; version?: string },
 ): Promise<RepoInstallResult> {
   const before = await systemStatus(deps);
   const arch = archOfCompatible(before.compatible);
@@ -63,6 +64,7 @@ export async function installFromRepo(
       name: SYSTEM_PACKAGE,
       arch,
       into: opts.workDir,
+      ...(opts.version !== undefined ? { version: opts.version } : {}),
       accept(entry) {
         if (before.version && compareVersions(entry.version, before.version) <= 0 && !opts.force)
           throw new ConflictError(

@@ -1,0 +1,60 @@
+/**
+ * `apply`'s `system:` (issue 21): the OS version a box of the fleet runs, installed as an A/B
+ * system update from a repository's `system-bundle` package (src/core/update/from-repo.ts). Apply
+ * writes the other slot and leaves the reboot to the operator (Ansible's `reboot` when changed):
+ * the new system boots on trial and its health check keeps it or brings the old one back.
+ */
+import { compareVersions } from '../services/registry.js';
+import type { ModuleOps } from './ops.js';
+import type { Change } from './plan.js';
+import type { ApplianceSpec } from './schema.js';
+
+/** The change that brings the box to `spec.system.version`, or why apply cannot. */
+export async function systemChange(
+  spec: ApplianceSpec,
+  ops: ModuleOps | undefined,
+): Promise<{ changes: Change[]; blocked: string[] }> {
+  const want = spec.system;
+  if (!want) return { changes: [], blocked: [] };
+  if (!ops?.systemStatus)
+    return {
+      changes: [],
+      blocked: ['system: A/B updates need the box’s operations: plan through openBox (src/app)'],
+    };
+  let st: Awaited<ReturnType<NonNullable<ModuleOps['systemStatus']>>>;
+  try {
+    st = await ops.systemStatus();
+  } catch (err) {
+    return { changes: [], blocked: [`system: ${(err as Error).message}`] };
+  }
+  const change = (action: Change['action'], detail: string): Change => ({
+    action,
+    kind: 'system',
+    target: want.version,
+    what: `system ${want.version} from ${want.from}`,
+    detail,
+  });
+  if (st.version === want.version) return { changes: [change('unchanged', 'running')], blocked: [] };
+  const other = st.slots.find((s) => !s.booted);
+  const there = other?.bundle.version === want.version;
+  if (there && other?.next && other.bootStatus !== 'bad')
+    return { changes: [change('unchanged', 'installed; boots on trial after a reboot')], blocked: [] };
+  if (there && other?.bootStatus === 'bad' && !want.force)
+    return {
+      changes: [],
+      blocked: [
+        `system ${want.version} failed its health check (or did not boot) on this box, which went back to ${st.version ?? 'its running system'}; it is not tried again unless system.force is true`,
+      ],
+    };
+  if (st.version && compareVersions(want.version, st.version) < 0 && !want.force)
+    return {
+      changes: [],
+      blocked: [
+        `system ${want.version} is older than the running ${st.version}; versions only go up unless system.force is true`,
+      ],
+    };
+  return {
+    changes: [change('update', `running ${st.version ?? 'unknown'}; boots on trial after a reboot`)],
+    blocked: [],
+  };
+}
