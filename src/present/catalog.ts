@@ -19,33 +19,73 @@ export function catalogNeedsLine(e: CatalogEntry): string {
     return escapeLine(
       `asks for outbound network to ${e.outbound.join(', ')}: install it after setup (Packages), approving them`,
     );
+  const brings = e.requires.length ? `; brings ${e.requires.join(', ')}` : '';
   return escapeLine(
-    `needs ${bytes(e.memoryBytes)} memory, ${bytes(e.installedBytes + e.imageBytes)} disk${gpu}`,
+    `needs ${bytes(e.memoryBytes)} memory, ${bytes(e.installedBytes + e.imageBytes)} disk${gpu}${brings}`,
   );
 }
 
-/** What the chosen modules need together. */
-export function catalogNeeds(chosen: CatalogEntry[]): { memoryBytes: number; diskBytes: number } {
+/**
+ * The chosen entries and, after them, those of `all` they bring (depends and uses, followed
+ * through): installing rag installs embeddings, vectors and llm, so their needs are the choice's.
+ */
+export function catalogWithRequired(chosen: CatalogEntry[], all: CatalogEntry[] = chosen): CatalogEntry[] {
+  const out = [...chosen];
+  for (let i = 0; i < out.length; i++)
+    for (const name of out[i]!.requires) {
+      const e = all.find((x) => x.name === name);
+      if (e && !out.includes(e)) out.push(e);
+    }
+  return out;
+}
+
+/** What the chosen modules need together, with what they bring from `all`. */
+export function catalogNeeds(
+  chosen: CatalogEntry[],
+  all: CatalogEntry[] = chosen,
+): { memoryBytes: number; diskBytes: number } {
+  const every = catalogWithRequired(chosen, all);
   return {
-    memoryBytes: chosen.reduce((n, e) => n + e.memoryBytes, 0),
-    diskBytes: chosen.reduce((n, e) => n + e.installedBytes + e.imageBytes, 0),
+    memoryBytes: every.reduce((n, e) => n + e.memoryBytes, 0),
+    diskBytes: every.reduce((n, e) => n + e.installedBytes + e.imageBytes, 0),
   };
 }
 
-/** The box's memory and free disk, then the selection's needs, and whether they fit. */
+/**
+ * The box's memory and free disk, then the selection's needs (with what it brings from `all`, the
+ * whole catalog), whether they fit, and a line for each module chosen or brought that serves
+ * packages of which none is chosen (llm and its model-* packages): it would not start.
+ */
 export function catalogTotals(
   chosen: CatalogEntry[],
   box: { memoryBytes: number; freeDiskBytes: number },
+  all: CatalogEntry[] = chosen,
 ): string[] {
-  const need = catalogNeeds(chosen);
+  const every = catalogWithRequired(chosen, all);
+  const brought = every.slice(chosen.length).map((e) => e.name);
+  const need = catalogNeeds(chosen, all);
   const short = [
     ...(need.memoryBytes > box.memoryBytes ? ['memory'] : []),
     ...(need.diskBytes > box.freeDiskBytes ? ['disk'] : []),
   ];
+  const bring = brought.length
+    ? ` and the ${brought.length} they bring (${[...brought].sort().join(', ')})`
+    : '';
+  const served = every.flatMap((e) =>
+    e.serves
+      .filter((pattern) => !every.some((x) => x.name.startsWith(pattern.slice(0, -1))))
+      .map((pattern) => {
+        const offered = all
+          .filter((x) => x.name.startsWith(pattern.slice(0, -1)) && !x.problem)
+          .map((x) => x.name);
+        return `${e.name} serves ${pattern} packages: choose one too (${offered.join(', ') || 'the catalog has none'}).`;
+      }),
+  );
   return [
     `This box: ${bytes(box.memoryBytes)} memory, ${bytes(box.freeDiskBytes)} free disk.`,
-    `Chosen: ${chosen.length} module(s), ${bytes(need.memoryBytes)} memory, ${bytes(need.diskBytes)} disk.${
+    `Chosen: ${chosen.length} module(s)${bring}, ${bytes(need.memoryBytes)} memory, ${bytes(need.diskBytes)} disk.${
       short.length ? ` Does not fit: not enough ${short.join(' or ')}.` : ''
     }`,
-  ];
+    ...served,
+  ].map(escapeLine);
 }

@@ -7,6 +7,7 @@ import { rcompare } from 'semver';
 import { Parser, type ReadEntry } from 'tar';
 import { UsageError, VerificationError } from '../errors.js';
 import { type IndexEntry, parseIndex, parseJsonBytes, parseManifest } from '../pkg/format.js';
+import { rangeOf } from '../pkg/resolve.js';
 import { readPublicKeys, verifyDetached } from '../pkg/signature.js';
 import { parseService } from '../services/schema.js';
 import { resolveInside } from '../system/beneath.js';
@@ -42,6 +43,10 @@ export interface CatalogEntry {
   gpu: 'none' | 'optional' | 'required';
   /** Hosts an outbound module declares (approved at install, `bpkg install --yes`). */
   outbound: string[];
+  /** Packages installed with it (its depends and uses, from the signed index), by name. */
+  requires: string[];
+  /** Packages it serves (`service.packageMounts`, e.g. "model-*"): one must be installed to start it. */
+  serves: string[];
   /** Why this entry cannot be installed (its file does not match the signed index...). */
   problem?: string;
 }
@@ -128,6 +133,8 @@ async function describeEntry(dir: string, e: IndexEntry): Promise<CatalogEntry> 
     memoryBytes: 0,
     gpu: 'none',
     outbound: [],
+    requires: e.depends.map((d) => rangeOf(d).name),
+    serves: [],
   };
   const found = resolveInside(dir, e.path);
   if (!found.inside || !found.exists) return { ...base, problem: 'its package file is missing' };
@@ -145,6 +152,7 @@ async function describeEntry(dir: string, e: IndexEntry): Promise<CatalogEntry> 
       memoryBytes: spec.resources.memory,
       gpu: spec.gpu,
       outbound: spec.network === 'outbound' ? spec.outbound : [],
+      serves: spec.packageMounts.map((p) => p.packages),
     };
   } catch (err) {
     return { ...base, problem: (err as Error).message };

@@ -58,7 +58,7 @@ export function SetupCatalog(props: {
           <Text dimColor={!plain}>{fitCell(`      ${catalogNeedsLine(e)}`, props.width)}</Text>
         </Box>
       ))}
-      {catalogTotals(picked, props.box).map((l) => (
+      {catalogTotals(picked, props.box, props.entries).map((l) => (
         <Text key={l}>{l}</Text>
       ))}
       <Text dimColor={!plain}>{'Space choose  Enter accept  Esc previous step'}</Text>
