@@ -38,8 +38,9 @@ ROOT_SIZE=4G
 UEFI=0 FRESH=0 IF_STALE=0
 BIN="$REPO/dist/blueprint"
 CATALOG_KEY="$CACHE/catalog-key"
-# The modules of the offline catalog (image/README.md says why these): built from modules/ here.
-CATALOG_MODULES=(hello hello-data vectors)
+# The offline catalog: every module in modules/ and a demo model, built by scripts/image-catalog.mjs
+# from these (image/README.md); packages are kept in $CACHE/catalog-packages by content.
+CATALOG_INPUTS=(modules scripts/image-catalog.mjs test/fixtures/models/tiny-bert test/fixtures/models/tiny-llama)
 CATALOG_DAYS=1095
 NODE="$REPO/node_modules/.bin/node"
 DEB_ARCH=$(dpkg --print-architecture)
@@ -102,7 +103,7 @@ inputs_digest() {
   local skip_ab=(-not -path 'image/rauc/*')
   [ "$AB" = 1 ] && skip_ab=()
   (cd "$REPO" && find image scripts/build-image.sh modules/kit package-lock.json \
-    "${CATALOG_MODULES[@]/#/modules/}" $([ "$AB" = 1 ] && echo scripts/build-image-ab.sh) -type f \
+    "${CATALOG_INPUTS[@]}" $([ "$AB" = 1 ] && echo scripts/build-image-ab.sh) -type f \
     -not -path 'modules/hello/rootfs/*' -not -name '*.md' "${skip_ab[@]}" -print0 |
     sort -z | xargs -0 sha256sum
     sha256sum <"$BIN"
@@ -241,31 +242,19 @@ install_blueprint() {
 # key alone, its index already accepted. Built and signed outside the root: the private key never
 # enters it.
 catalog() {
-  local src="$WORK/catalog-src" repo="$WORK/catalog" dest="$R/usr/share/blueprint/catalog" m fpr
+  local repo="$WORK/catalog" dest="$R/usr/share/blueprint/catalog" fpr
   if [ ! -f "$CATALOG_KEY/signing-key.asc" ]; then
     [ "$CATALOG_KEY" = "$CACHE/catalog-key" ] || die "$CATALOG_KEY/signing-key.asc is missing" "blueprint repo keygen --out DIR"
     (umask 077 && "$HOST_BIN" repo keygen --out "$CATALOG_KEY" --name "BlueprintOS offline catalog" >/dev/null)
   fi
-  rm -rf "$src" "$repo" && mkdir -p "$src" "$repo"
-  local sources=()
-  for m in "${CATALOG_MODULES[@]}"; do
-    if [ -f "$REPO/modules/$m/package.ts" ]; then
-      "$NODE" "$REPO/modules/$m/package.ts" --out "$src/$m" >/dev/null
-      sources+=("$src/$m")
-    else
-      sources+=("$REPO/modules/$m")
-    fi
-  done
-  # The index version is the build time: an image built later carries a newer catalog, and a box
-  # refuses an older one (rollback) once it has accepted this one. repo build adds one to it.
-  echo "{\"version\": $(($(date +%s) - 1))}" >"$repo/index.json"
-  "$BIN" repo build "${sources[@]}" --repo "$repo" --name blueprint-catalog \
-    --expires-days "$CATALOG_DAYS" --key "$CATALOG_KEY/signing-key.asc"
+  # Every module and the demo model, each package reused from the cache while its inputs are unchanged.
+  "$NODE" "$REPO/scripts/image-catalog.mjs" --bin "$HOST_BIN" --key "$CATALOG_KEY" --out "$repo" \
+    --cache "$CACHE/catalog-packages" --days "$CATALOG_DAYS" --arch "$PKG_ARCH"
   install -d -m 0755 "$dest" "$dest/keys"
   cp -r "$repo/index.json" "$repo/index.json.asc" "$repo/pool" "$dest/"
   install -m 0644 "$CATALOG_KEY/signing-key.pub.asc" "$dest/keys/blueprint-catalog.pub.asc"
   chmod -R u=rwX,go=rX "$dest"
-  rm -rf "$src" "$repo"
+  rm -rf "$repo"
   # Trusted for the catalog only, and its index accepted now, so search and install work offline.
   fpr=$("$HOST_BIN" --json --yes --root "$WORK/keycheck" pkg key add "$dest/keys/blueprint-catalog.pub.asc" |
     sed -n 's/.*"fingerprint": *"\([0-9A-Fa-f]*\)".*/\1/p' | head -1)
