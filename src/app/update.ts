@@ -66,10 +66,13 @@ export function systemOps(ctx: BoxContext, rauc?: RaucRunner): SystemOps {
       ]);
       const { force, version, ...call } = opts;
       const pm = await ctx.manager(call);
+      const workDir = path.join(ctx.paths.cacheDir, 'system-update');
+      // Emptied and removed recursively: judged where its links really lead first.
+      await (await import('../core/system/fs.js')).assertInsideRoot(ctx.root, [ctx.paths.cacheDir, workDir]);
       return installFromRepo(d, pm, repo, {
         ...(force ? { force } : {}),
         ...(version !== undefined ? { version } : {}),
-        workDir: path.join(ctx.paths.cacheDir, 'system-update'),
+        workDir,
       });
     },
     async rollback() {
