@@ -48,10 +48,10 @@ const repo = resolve(here, '../..');
 const modules = join(repo, 'node_modules');
 const nlc = join(modules, 'node-llama-cpp');
 
-/** The server, node-llama-cpp's JavaScript included; its native binaries stay files. */
-export async function bundleServer(outFile: string): Promise<void> {
+/** The server (or another entry point), node-llama-cpp's JavaScript included; its native binaries stay files. */
+export async function bundleServer(outFile: string, entry = join(here, 'server/main.ts')): Promise<void> {
   await build({
-    entryPoints: [join(here, 'server/main.ts')],
+    entryPoints: [entry],
     outfile: outFile,
     bundle: true,
     platform: 'node',

@@ -51,7 +51,12 @@ BUNDLE = os.path.join(REPO, "node_modules", "node-llama-cpp", "llama", "gitRelea
 
 
 def llama_source(tmp: str) -> str:
-    """A checkout of the llama.cpp source node-llama-cpp ships (gguf-py and the vocab files)."""
+    """A checkout of the llama.cpp source node-llama-cpp ships (gguf-py and the vocab files).
+
+    LLAMA_CPP_SOURCE: a folder already holding gguf-py/ and models/ (scripts/device/llm-gpu.sh
+    carries those two to a machine without node_modules)."""
+    if os.environ.get("LLAMA_CPP_SOURCE"):
+        return os.environ["LLAMA_CPP_SOURCE"]
     src = os.path.join(tmp, "llama.cpp")
     subprocess.run(["git", "clone", "-q", BUNDLE, src], check=True, stderr=subprocess.DEVNULL)
     return src
