@@ -1,3 +1,4 @@
+import { SETTLE_MS, shrinkHeap, withoutFetch } from './runtime.js';
 import type { ScreenName } from './screen.js';
 
 export interface TuiOptions {
@@ -16,7 +17,7 @@ export interface TuiOptions {
 /** Opens the Ink interface on the box at `root`; resolves with the exit code when the user quits. */
 export async function openTui(root: string, opts: TuiOptions = {}): Promise<number> {
   const [{ render }, react, { App }, { coreSources }, { isPlain }] = await Promise.all([
-    import('ink'),
+    withoutFetch(() => import('ink')),
     import('react'),
     import('./App.js'),
     import('./sources.js'),
@@ -51,12 +52,15 @@ export async function openTui(root: string, opts: TuiOptions = {}): Promise<numb
     code = 130;
     app.unmount();
   };
+  const settled = setTimeout(shrinkHeap, SETTLE_MS);
+  settled.unref();
   if (opts.signal?.aborted) onAbort();
   else opts.signal?.addEventListener('abort', onAbort, { once: true });
   try {
     await app.waitUntilExit();
   } finally {
     opts.signal?.removeEventListener('abort', onAbort);
+    clearTimeout(settled);
   }
   return code;
 }
