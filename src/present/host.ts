@@ -18,7 +18,7 @@ export function statusText(s: BoxStatus): string {
   const { host } = s;
   return [
     `${host.hostname}: blueprint ${s.version}${s.setUp ? '' : ' (not set up: run `blueprint setup`)'}`,
-    `  up ${duration(host.uptimeSeconds)}, load ${host.cpu.load.join(' ')}, memory ${bytes(host.memory.totalBytes - host.memory.availableBytes)} of ${bytes(host.memory.totalBytes)}`,
+    `  ${host.arch}, up ${duration(host.uptimeSeconds)}, load ${host.cpu.load.join(' ')}, memory ${bytes(host.memory.totalBytes - host.memory.availableBytes)} of ${bytes(host.memory.totalBytes)}`,
     `  packages: ${s.packages.map((p) => `${p.name} ${p.version}`).join(', ') || 'none'}${s.updates.length ? ` (${s.updates.length} upgradable)` : ''}`,
     `  services: ${servicesLine(s.services)}`,
     `  exposure: ${s.exposure.listeners.length} socket(s) beyond loopback; firewall ${s.exposure.firewall}`,

@@ -51,6 +51,15 @@ describe.skipIf(arm64Skip)('dist/blueprint-arm64 under qemu-user', () => {
     expect(JSON.parse(r.stdout)).toMatchObject({ node: x64.version, arch: 'aarch64' });
   });
 
+  it('blueprint --json status names the architecture, as does the status text', async () => {
+    const root = tempDir('bp-arm64-status-');
+    const json = await run(['--json', '--root', root, 'status']);
+    expect(json.code, json.stderr).toBe(0);
+    expect(JSON.parse(json.stdout).host).toMatchObject({ arch: 'aarch64' });
+    const text = await run(['--root', root, 'status']);
+    expect(text.stdout).toMatch(/\n {2}aarch64, up /);
+  });
+
   it('answers as bpkg through its bpkg-arm64 link', () => {
     const out = execFileSync(path.join(repoRoot, 'dist/bpkg-arm64'), ['--help']).toString();
     expect(out).toMatch(/^Usage: bpkg /);

@@ -1,10 +1,13 @@
 import { readFile, statfs } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { hostArch } from '../version.js';
 
 /** Facts about the machine for the dashboard and `status`. Read-only, cheap, no subprocesses. */
 export interface HostFacts {
   hostname: string;
+  /** The CPU architecture as packages name it (x86_64, aarch64): the builds bpkg installs here. */
+  arch: string;
   kernel: string;
   uptimeSeconds: number;
   cpu: { model: string; cores: number; load: [number, number, number] };
@@ -43,6 +46,7 @@ export async function hostFacts(root: string): Promise<HostFacts> {
   const [l1, l5, l15] = os.loadavg();
   return {
     hostname: await hostnameOf(root),
+    arch: hostArch(),
     kernel: `${os.type()} ${os.release()}`,
     uptimeSeconds: Math.round(os.uptime()),
     cpu: {
