@@ -42,7 +42,9 @@ export interface GlobalOptions {
   noColor: boolean;
 }
 
-export function createContext(opts: GlobalOptions, signal: AbortSignal): Context {
+/** `signal`: the command's abort signal, made when first asked (src/cli/index.ts). */
+export function createContext(opts: GlobalOptions, signal: () => AbortSignal): Context {
+  let paths: Layout | undefined;
   // Streams made on first use: the answer goes out through writeOut (out.ts).
   const stderr = () => process.stderr;
   // Asked on first use: process.stdin on a file or /dev/null loads fs streams, readline and more
@@ -65,7 +67,11 @@ export function createContext(opts: GlobalOptions, signal: AbortSignal): Context
   };
   return {
     root: opts.root,
-    paths: layout(opts.root),
+    // Some thirty paths, computed when a command first asks.
+    get paths() {
+      paths ??= layout(opts.root);
+      return paths;
+    },
     json: opts.json,
     yes: opts.yes,
     quiet: opts.quiet,
@@ -87,6 +93,8 @@ export function createContext(opts: GlobalOptions, signal: AbortSignal): Context
       stderr().write(`${isColor() ? '\x1b[33mwarning:\x1b[0m' : 'warning:'} ${escapeText(line)}\n`),
     result,
     report: (data, human) => (opts.quiet && !opts.json ? undefined : result(data, human)),
-    signal,
+    get signal() {
+      return signal();
+    },
   };
 }

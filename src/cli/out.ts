@@ -1,5 +1,3 @@
-import { writeSync } from 'node:fs';
-
 /**
  * The command's answer on standard output, written to file descriptor 1 directly. Touching
  * `process.stdout` builds a stream for it first: on a file or /dev/null Node's SyncWriteStream,
@@ -22,6 +20,9 @@ export function directStdout(): void {
 
 export function writeOut(text: string): void {
   if (!streamed) {
+    // Not an import of node:fs: the start part would copy its hundred exports first (esbuild's
+    // CommonJS interop), for one function.
+    const { writeSync } = process.getBuiltinModule('node:fs');
     const bytes = Buffer.from(text, 'utf8');
     let done = 0;
     try {
