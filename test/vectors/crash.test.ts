@@ -5,10 +5,10 @@
  * Checkpoints run during the stream (small thresholds), so kills land in them too.
  */
 import { appendFileSync, readdirSync, rmSync } from 'node:fs';
-import { Agent, request } from 'node:http';
+import { Agent } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { bundle, newDataDir, type Served, serve } from './served.js';
+import { bundle, callSocket, newDataDir, type Served, serve } from './served.js';
 
 let file: string;
 let dataDir: string;
@@ -18,39 +18,7 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
-function call(
-  socket: string,
-  agent: Agent,
-  method: string,
-  path: string,
-  body?: unknown,
-): Promise<{
-  status: number; // biome-ignore lint/suspicious/noExplicitAny: test answers are checked field by field
-  json: any;
-}> {
-  return new Promise((resolve, reject) => {
-    const data = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
-    const req = request(
-      {
-        socketPath: socket,
-        agent,
-        method,
-        path,
-        headers: data ? { 'content-type': 'application/json', 'content-length': data.length } : {},
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () =>
-          resolve({ status: res.statusCode!, json: JSON.parse(Buffer.concat(chunks).toString() || 'null') }),
-        );
-        res.on('error', reject);
-      },
-    );
-    req.on('error', reject);
-    req.end(data);
-  });
-}
+const call = callSocket;
 
 // Bodies over 4 KiB (upserts of more than ~10 points) are parsed by the worker thread, which also
 // writes their log records: both kinds of record are in the logs the kills cut.

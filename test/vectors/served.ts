@@ -5,6 +5,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { type Agent as HttpAgent, request } from 'node:http';
 import { connect, createServer, type Server } from 'node:net';
 import { join, resolve } from 'node:path';
 import { Agent, fetch as undiciFetch } from 'undici';
@@ -126,4 +127,39 @@ export function fetchThroughSocket(socketPath: string): () => Promise<void> {
     globalThis.fetch = real;
     await agent.close();
   };
+}
+
+/** One request on the socket with node:http (a keep-alive agent per service run); JSON both ways. */
+export function callSocket(
+  socket: string,
+  agent: HttpAgent,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{
+  status: number; // biome-ignore lint/suspicious/noExplicitAny: test answers are checked field by field
+  json: any;
+}> {
+  return new Promise((resolve, reject) => {
+    const data = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+    const req = request(
+      {
+        socketPath: socket,
+        agent,
+        method,
+        path,
+        headers: data ? { 'content-type': 'application/json', 'content-length': data.length } : {},
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () =>
+          resolve({ status: res.statusCode!, json: JSON.parse(Buffer.concat(chunks).toString() || 'null') }),
+        );
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end(data);
+  });
 }

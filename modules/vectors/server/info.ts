@@ -1,7 +1,8 @@
 /**
  * What the service says about itself: a collection's info (Qdrant's shape) and GET /telemetry
  * (Qdrant's path, this server's own contents: how filters and searches were served, which tests
- * use to see that a payload index was used, and the bodies parsed off the event loop).
+ * use to see that a payload index was used, the bodies parsed off the event loop, and what a
+ * checkpoint is doing).
  */
 import type { Collection } from './collection.js';
 import { valuesAt } from './filter.js';
@@ -66,6 +67,7 @@ export function telemetry(store: Store, bodies: BodyParser['stats']) {
     id: 'blueprint-vectors',
     app: { name: 'qdrant', version: API_VERSION },
     requests: { bodies_parsing_off_loop: bodies.parsing, bodies_parsed_off_loop: bodies.parsed },
+    checkpoint: store.checkpointState,
     collections: {
       number_of_collections: store.collections.size,
       collections: [...store.collections].map(([id, c]) => ({

@@ -29,6 +29,7 @@ async function main(): Promise<void> {
   const dataDir = env.VECTORS_DATA_DIR ?? '/var/lib/vectors/db';
   const store = await Store.open(dataDir, log);
   store.checkpointBytes = intFromEnv('VECTORS_CHECKPOINT_BYTES', 64 * 1024 * 1024);
+  store.crashAt = env.VECTORS_CRASH_AT; // tests only: kill the process at that point of a checkpoint
   // One worker: bodies are bounded in memory by the kit's budget, and parsing them is the only
   // work it does. Its heap is bounded (a body that blows it gets a 503; the worker restarts).
   const pool = await startPool({

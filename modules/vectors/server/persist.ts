@@ -7,7 +7,7 @@
  * CRC ends the log: it is the torn tail of a write that was never acknowledged.
  */
 import { closeSync, fsyncSync, openSync, readFileSync, writeFileSync } from 'node:fs';
-import type { FileHandle } from 'node:fs/promises';
+import { type FileHandle, open as openAsync } from 'node:fs/promises';
 import { crc32 } from 'node:zlib';
 import { Collection, type CollectionConfig } from './collection.js';
 import type { Payload } from './filter.js';
@@ -27,29 +27,126 @@ interface Header {
   versions: number[];
 }
 
-export function serializeCollection(c: Collection): Buffer {
-  const labels = [...c.byKey.values()].sort((a, b) => a - b);
-  const header: Header = {
+/**
+ * What a collection file holds, taken in one turn of the event loop: the arrays are copied (the
+ * payload objects are shared: a change replaces a payload, never edits it), so the file can be
+ * written afterwards, a chunk at a time, while the collection takes further changes.
+ */
+export interface CollectionImage {
+  name: string;
+  config: CollectionConfig;
+  payloadSchema: Record<string, unknown>;
+  capacity: number;
+  /** Per label; a free label has id undefined. */
+  ids: (PointId | undefined)[];
+  payloads: (Payload | undefined)[];
+  versions: number[];
+  vectors: Float32Array;
+}
+
+export function captureCollection(c: Collection): CollectionImage {
+  const n = c.ids.length;
+  return {
     name: c.name,
     config: c.config,
-    payloadSchema: c.payloadSchema,
+    payloadSchema: { ...c.payloadSchema },
     capacity: c.index.getMaxElements(),
-    labels,
-    ids: labels.map((l) => c.ids[l]!),
-    payloads: labels.map((l) => c.payloads[l] ?? null),
-    versions: labels.map((l) => c.versions[l] ?? 0),
+    ids: c.ids.slice(),
+    payloads: c.payloads.slice(0, n),
+    versions: c.versions.slice(0, n),
+    vectors: c.vectors.slice(0, n * c.config.size),
   };
-  const h = Buffer.from(JSON.stringify(header));
-  const d = c.config.size;
-  const vecs = new Float32Array(labels.length * d);
-  for (const [i, l] of labels.entries()) vecs.set(c.vectorOf(l), i * d);
-  const body = Buffer.concat([
-    MAGIC,
-    u32(h.length),
-    h,
-    Buffer.from(vecs.buffer, vecs.byteOffset, vecs.byteLength),
-  ]);
-  return Buffer.concat([body, u32(crc32(body))]);
+}
+
+/** Labels per chunk of the header and of the vectors: one chunk is one turn of the event loop. */
+const CHUNK = 1024;
+
+/**
+ * The collection file in parts (MAGIC, header length, header JSON, vectors, CRC), in chunks of
+ * CHUNK labels. The header is one JSON object (keys in the order of Header), built from per-chunk JSON.stringify calls so that no single call holds the thread.
+ * `undefined` marks the end of a chunk: where a writer lets the event loop turn.
+ */
+export function* collectionFileParts(img: CollectionImage): Generator<Buffer | undefined> {
+  const labels: number[] = [];
+  for (let l = 0; l < img.ids.length; l++) if (img.ids[l] !== undefined) labels.push(l);
+  const header: Buffer[] = [];
+  const text = (s: string) => header.push(Buffer.from(s));
+  const array = function* (key: string, at: (l: number) => unknown) {
+    text(`,${JSON.stringify(key)}:[`);
+    for (let i = 0; i < labels.length; i += CHUNK) {
+      const json = JSON.stringify(labels.slice(i, i + CHUNK).map(at));
+      text(`${i > 0 ? ',' : ''}${json.slice(1, -1)}`);
+      yield;
+    }
+    text(']');
+  };
+  text(
+    `{"name":${JSON.stringify(img.name)},"config":${JSON.stringify(img.config)},"payloadSchema":${JSON.stringify(img.payloadSchema)},"capacity":${img.capacity}`,
+  );
+  yield* array('labels', (l) => l);
+  yield* array('ids', (l) => img.ids[l]);
+  yield* array('payloads', (l) => img.payloads[l] ?? null);
+  yield* array('versions', (l) => img.versions[l] ?? 0);
+  text('}');
+  let crc = 0;
+  const out = (b: Buffer) => {
+    crc = crc32(b, crc);
+    return b;
+  };
+  yield out(MAGIC);
+  yield out(u32(header.reduce((n, b) => n + b.length, 0)));
+  for (const b of header) {
+    yield out(b); // its CRC too is a chunk's work
+    yield;
+  }
+  const d = img.config.size;
+  for (let i = 0; i < labels.length; i += CHUNK) {
+    const part = labels.slice(i, i + CHUNK);
+    const vecs = new Float32Array(part.length * d);
+    for (const [j, l] of part.entries()) vecs.set(img.vectors.subarray(l * d, (l + 1) * d), j * d);
+    yield out(Buffer.from(vecs.buffer));
+    yield;
+  }
+  yield u32(crc);
+}
+
+/**
+ * Writes a collection file a chunk at a time (the event loop turns between chunks; the writes run
+ * in libuv's threads) and fsyncs it. `afterFirstWrite` is the crash tests' hook into the middle.
+ */
+export async function writeCollectionFile(
+  path: string,
+  img: CollectionImage,
+  afterFirstWrite?: () => void,
+): Promise<void> {
+  const fh = await openAsync(path, 'w', 0o600);
+  try {
+    let batch: Buffer[] = [];
+    let writes = 0;
+    for (const p of collectionFileParts(img)) {
+      if (p) batch.push(p);
+      else if (batch.length === 0) await new Promise((r) => setImmediate(r));
+      else {
+        await fh.writev(batch);
+        batch = [];
+        if (writes++ === 0) afterFirstWrite?.();
+      }
+    }
+    await fh.writev(batch);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+/** fsync of a file or a folder (its entries) in libuv's threads. */
+export async function fsyncAsync(path: string): Promise<void> {
+  const fh = await openAsync(path, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
 }
 
 /**

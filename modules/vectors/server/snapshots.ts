@@ -12,7 +12,14 @@ import { fileURLToPath } from 'node:url';
 import { HttpError } from '../../kit/server/index.js';
 import { jsonBody, need, type RouteTable } from './api.js';
 import { bad, body } from './parse.js';
-import { deserializeCollection, fsyncPath, serializeCollection, writeDurable } from './persist.js';
+import {
+  captureCollection,
+  deserializeCollection,
+  fsyncAsync,
+  fsyncPath,
+  writeCollectionFile,
+  writeDurable,
+} from './persist.js';
 import type { Store } from './store.js';
 
 const hex = (s: string) => Buffer.from(s).toString('hex');
@@ -79,12 +86,17 @@ export function snapshotRoutes(store: Store): RouteTable {
     [
       'POST',
       /^\/collections\/([^/]+)\/snapshots$/,
-      (_ctx, [c]) => {
+      async (_ctx, [c]) => {
         const col = need(store, c!);
         const stamp = new Date().toISOString().replace(/[:.]/g, '-');
         const name = `${hex(c!).slice(0, 64)}-${stamp}-${process.hrtime.bigint() % 1000000n}.snapshot`;
-        write(c!, name, serializeCollection(col));
-        return describe(dirOf(c!), name);
+        // Captured now (the collection as of this request), written chunk by chunk off the loop.
+        const dir = dirOf(c!);
+        mkdirSync(dir, { recursive: true, mode: 0o700 });
+        await writeCollectionFile(join(dir, `${name}.tmp`), captureCollection(col));
+        renameSync(join(dir, `${name}.tmp`), join(dir, name));
+        await fsyncAsync(dir);
+        return describe(dir, name);
       },
     ],
     [

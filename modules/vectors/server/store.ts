@@ -2,8 +2,9 @@
  * The database: collections in memory, made durable by a write-ahead log in the data folder.
  * A change is validated, applied in memory in log order, appended to the log, and answered only
  * after the fdatasync that covers it (group commit). Checkpoints write every collection and its
- * HNSW graph to checkpoint/, then the manifest (tmp + fsync + rename), then drop the old logs; at
- * open the newest manifest is loaded and the logs after it replayed, a torn tail cut off.
+ * HNSW graph to checkpoint/ (off the event loop, see checkpoint()), then the manifest (tmp + fsync +
+ * rename), then drop the old logs; at open the newest manifest is loaded and the logs after it
+ * replayed, a torn tail cut off.
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, truncateSync } from 'node:fs';
 import { open } from 'node:fs/promises';
@@ -14,13 +15,15 @@ import type { Payload } from './filter.js';
 import type { PointId } from './ids.js';
 import type { PointsJson } from './offload.js';
 import {
+  captureCollection,
   deserializeCollection,
+  fsyncAsync,
   fsyncPath,
   readWal,
-  serializeCollection,
   WalWriter,
   walRecord,
   walUpsertRecord,
+  writeCollectionFile,
   writeDurable,
 } from './persist.js';
 
@@ -53,8 +56,23 @@ export class Store {
   /** The last operation applied in memory; below seq while a large upsert is applied in slices. */
   private applied = 0;
   private applying: Promise<unknown> = Promise.resolve();
+  /** Set while a checkpoint writes the graphs: every change waits in `applying` until then. */
+  private held = false;
   private log: KitLog;
   checkpointBytes = 64 * 1024 * 1024;
+  crashAt: string | undefined;
+  /** What checkpoints do (GET /telemetry; the tests watch the phase). */
+  readonly checkpointState = {
+    running: false,
+    /** applying (logged operations being applied), graphs (HNSW files; changes wait to be applied),
+     * collections (collection files, chunk by chunk), manifest, cleanup. */
+    phase: null as string | null,
+    operation: null as number | null,
+    started: 0,
+    completed: 0,
+    failed: 0,
+    last_ms: null as number | null,
+  };
 
   private constructor(dir: string, log: KitLog) {
     this.dir = dir;
@@ -147,7 +165,7 @@ export class Store {
       op.t === 'upsert' && points ? walUpsertRecord(op.c, seq, points) : walRecord({ ...op, seq }),
     );
     let applied: Promise<void> | undefined;
-    if (this.applied === seq - 1 && !(op.t === 'upsert' && op.points.length > SLICE)) {
+    if (!this.held && this.applied === seq - 1 && !(op.t === 'upsert' && op.points.length > SLICE)) {
       this.apply(op, seq);
       this.applied = seq;
     } else {
@@ -237,50 +255,105 @@ export class Store {
     }
   }
 
-  /** Writes every collection and graph, then the manifest, then drops the logs it covers. */
+  /**
+   * Writes every collection and graph, then the manifest, then drops the logs it covers. Only the
+   * capture (a copy of the arrays) runs in one turn of the event loop; the files are written in
+   * libuv's threads and chunk by chunk, so /health, searches and reads are answered meanwhile.
+   */
   checkpoint(): Promise<void> {
     if (this.checkpointing) return this.checkpointing.then(() => this.checkpoint());
-    this.checkpointing = this.doCheckpoint().finally(() => {
-      this.checkpointing = undefined;
-    });
+    const state = this.checkpointState;
+    state.started++;
+    state.running = true;
+    this.checkpointing = this.doCheckpoint()
+      .then(() => {
+        state.completed++;
+      })
+      .catch((err: Error) => {
+        state.failed++;
+        throw err;
+      })
+      .finally(() => {
+        Object.assign(state, { running: false, phase: null, operation: null });
+        this.checkpointing = undefined;
+      });
     return this.checkpointing;
   }
 
   private async doCheckpoint(): Promise<void> {
     const started = Date.now();
     const cp = join(this.dir, 'checkpoint');
-    // Wait for every logged operation to be applied, then (no await until rotate) write them out.
+    const state = this.checkpointState;
+    state.phase = 'applying';
+    // Wait for every logged operation to be applied, then capture them all in this one turn.
     while (this.applied !== this.seq) await new Promise((r) => setImmediate(r));
     const seq = this.seq;
-    // Everything below up to rotate() runs in one turn of the event loop: no change interleaves.
-    const manifest: Manifest = { seq, collections: {} };
-    const written: string[] = [];
-    for (const [name, c] of this.collections) {
-      const base = `${hex(name)}.${seq}`;
-      writeDurable(join(cp, `${base}.bin`), serializeCollection(c));
-      c.index.writeIndexSync(join(cp, `${base}.hnsw`));
-      fsyncPath(join(cp, `${base}.hnsw`));
-      manifest.collections[name] = { file: `${base}.bin`, index: `${base}.hnsw` };
-      written.push(`${base}.bin`, `${base}.hnsw`);
-    }
+    state.operation = seq;
+    const taken = [...this.collections].map(([name, c]) => ({
+      c,
+      name,
+      base: `${hex(name)}.${seq}`,
+      image: captureCollection(c),
+    }));
+    // hnswlib must not take an insert while it writes a graph (in its own thread): changes that
+    // come meanwhile are logged and made durable as always, but applied (and answered) after.
+    let release!: () => void;
+    const held = new Promise<void>((r) => {
+      release = r;
+    });
+    this.held = true;
+    this.applying = this.applying.then(() => held);
     const oldWal = this.wal;
     // The file in use now may get records after `seq` while the new one opens: kept until next time.
     const current = this.walFiles.at(-1);
     const oldFiles = this.walFiles.slice(0, -1);
     this.walFiles = current ? [current] : [];
-    await this.rotate();
+    state.phase = 'graphs';
+    try {
+      await this.rotate();
+      for (const t of taken) {
+        await t.c.index.writeIndex(join(cp, `${t.base}.hnsw`));
+        this.failpoint('graph');
+      }
+    } finally {
+      this.held = false;
+      release();
+    }
+    state.phase = 'collections';
+    const manifest: Manifest = { seq, collections: {} };
+    const written: string[] = [];
+    for (const t of taken) {
+      await fsyncAsync(join(cp, `${t.base}.hnsw`));
+      await writeCollectionFile(join(cp, `${t.base}.bin`), t.image, () => this.failpoint('collection-file'));
+      manifest.collections[t.name] = { file: `${t.base}.bin`, index: `${t.base}.hnsw` };
+      written.push(`${t.base}.bin`, `${t.base}.hnsw`);
+    }
     await oldWal.idle();
     await oldWal.fh.close();
+    state.phase = 'manifest';
+    await fsyncAsync(cp); // the new files' names are durable before the manifest that names them
     writeDurable(join(cp, 'manifest.tmp'), JSON.stringify(manifest));
+    this.failpoint('manifest-tmp');
     renameSync(join(cp, 'manifest.tmp'), join(cp, 'manifest.json'));
-    fsyncPath(cp);
+    await fsyncAsync(cp);
+    this.failpoint('manifest');
     // Only now are the old logs and the previous checkpoint's files not needed.
-    for (const f of oldFiles) rmSync(join(this.dir, 'wal', f), { force: true });
+    state.phase = 'cleanup';
+    for (const f of oldFiles) {
+      rmSync(join(this.dir, 'wal', f), { force: true });
+      this.failpoint('cleanup');
+    }
     for (const f of readdirSync(cp))
       if (f !== 'manifest.json' && !written.includes(f)) rmSync(join(cp, f), { force: true });
-    this.log(
-      `checkpoint at operation ${seq}: ${this.collections.size} collections in ${Date.now() - started} ms`,
-    );
+    state.last_ms = Date.now() - started;
+    this.log(`checkpoint at operation ${seq}: ${taken.length} collections in ${state.last_ms} ms`);
+  }
+
+  /** Crash tests (VECTORS_CRASH_AT) kill the process at a named point of a checkpoint. */
+  private failpoint(name: string): void {
+    if (this.crashAt !== name) return;
+    this.log(`VECTORS_CRASH_AT=${name}: killing the process here (a test)`);
+    process.kill(process.pid, 'SIGKILL');
   }
 
   async close(): Promise<void> {
