@@ -58,7 +58,7 @@ async function prepare() {
   mkdirSync(bin);
   writeFileSync(
     path.join(bin, 'blueprint'),
-    `#!/bin/bash\necho "$EPOCHREALTIME" >> ${marks}\nexec ${exe} "$@"\n`,
+    `#!/bin/bash\necho "$EPOCHREALTIME $$" >> ${marks}\nexec ${exe} "$@"\n`,
     { mode: 0o755 },
   );
   writeFileSync(marks, '');
@@ -109,7 +109,14 @@ async function once(port, i) {
         const started = readFileSync(marks, 'utf8').trim().split('\n').filter(Boolean);
         if (started.length <= before)
           throw new Error('the login hook did not start blueprint through the wrapper');
-        return { paint: Math.round(drawn - Number(started.at(-1)) * 1000), login: drawn - t0 };
+        const [at, pid] = started.at(-1).split(' ');
+        // CPU time (user + system, 10 ms ticks) of blueprint so far: on a loaded machine the wall
+        // time is mostly the wait for a core.
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+          .replace(/^.*\) /, '')
+          .split(' ');
+        const cpu = (Number(stat[11]) + Number(stat[12])) * 10;
+        return { paint: Math.round(drawn - Number(at) * 1000), login: drawn - t0, cpu };
       }
       if (t > 3000) throw new Error(`the dashboard was not drawn:\n${screen}`);
       await sleep(2);
@@ -144,11 +151,11 @@ try {
 }
 const paint = median(runs.map((r) => r.paint));
 console.log(
-  `runs (shell starts blueprint → dashboard drawn; ssh start → drawn): ${runs.map((r) => `${r.paint}/${r.login} ms`).join(', ')}`,
+  `runs (shell starts blueprint → dashboard drawn / its CPU time then / from ssh's start): ${runs.map((r) => `${r.paint}/${r.cpu}/${r.login} ms`).join(', ')}`,
 );
 figure(
   'TUI first full paint over SSH (login shell starts it → dashboard drawn)',
-  `${paint} ms (median of ${runs.length}; ${Math.min(...runs.map((r) => r.paint))}–${Math.max(...runs.map((r) => r.paint))}; from ssh's start ${median(runs.map((r) => r.login))} ms)`,
+  `${paint} ms (median of ${runs.length}; ${Math.min(...runs.map((r) => r.paint))}–${Math.max(...runs.map((r) => r.paint))}; CPU ${median(runs.map((r) => r.cpu))} ms; from ssh's start ${median(runs.map((r) => r.login))} ms)`,
   '≤ 300 ms',
   paint <= 300,
 );

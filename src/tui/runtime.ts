@@ -1,9 +1,8 @@
 // How the console's process loads and keeps its memory (issue 20): see scripts/bench/tui.mjs.
 /**
  * Ink's layout engine (yoga-layout) instantiates its WebAssembly from a data: URL, through `fetch`
- * when there is one: that loads and compiles Node's undici (~40 ms of the console's 310-350 ms of
- * CPU to its first paint, load 19) only to decode bytes the bundle already holds. Without `fetch`
- * its loader decodes them itself. Hidden only while Ink loads (yoga's instantiation is part of that
+ * when there is one: that loads and compiles Node's undici, and keeps it, only to decode bytes the
+ * bundle already holds. Without `fetch` its loader decodes them itself. Hidden only while Ink loads (yoga's instantiation is part of that
  * import); nothing else runs meanwhile that would fetch.
  */
 export async function withoutFetch<T>(load: () => Promise<T>): Promise<T> {
