@@ -35,10 +35,17 @@ export interface GuestOptions {
   imageDir?: string;
   /** The guest may reboot (qemu restarts it on the same disk) instead of qemu exiting. */
   reboot?: boolean;
+  /**
+   * arm64 (issue 22): qemu-system-aarch64's `virt` machine under TCG, booting disk.qcow2 through
+   * AAVMF (Debian's qemu-efi-aarch64) and systemd-boot; the serial console is its PL011, ttyAMA0.
+   */
+  arch?: 'x86_64' | 'aarch64';
 }
 
 const OVMF_CODE = '/usr/share/OVMF/OVMF_CODE_4M.fd';
 const OVMF_VARS = '/usr/share/OVMF/OVMF_VARS_4M.fd';
+const AAVMF_CODE = '/usr/share/AAVMF/AAVMF_CODE.fd';
+const AAVMF_VARS = '/usr/share/AAVMF/AAVMF_VARS.fd';
 
 /**
  * The image booted under qemu (TCG: no KVM here) from a copy-on-write overlay, so the built
@@ -55,7 +62,9 @@ export class Guest {
 
   async start(options: GuestOptions = {}): Promise<void> {
     const overlay = path.join(this.dir, 'root.qcow2');
-    const [base, baseFormat] = options.uefi ? ['disk.qcow2', 'qcow2'] : ['root.img', 'raw'];
+    const arm = options.arch === 'aarch64';
+    const uefi = options.uefi || arm;
+    const [base, baseFormat] = uefi ? ['disk.qcow2', 'qcow2'] : ['root.img', 'raw'];
     execFileSync('qemu-img', [
       'create',
       '-q',
@@ -67,13 +76,14 @@ export class Guest {
       path.join(options.imageDir ?? imageDir, base),
       overlay,
     ]);
-    const boot = options.uefi
+    const boot = uefi
       ? (() => {
           const vars = path.join(this.dir, 'OVMF_VARS.fd');
-          copyFileSync(OVMF_VARS, vars);
+          copyFileSync(arm ? AAVMF_VARS : OVMF_VARS, vars);
           return [
+            ...(arm ? ['-machine', 'virt', '-cpu', 'cortex-a72'] : []),
             '-drive',
-            `if=pflash,format=raw,readonly=on,file=${OVMF_CODE}`,
+            `if=pflash,format=raw,readonly=on,file=${arm ? AAVMF_CODE : OVMF_CODE}`,
             '-drive',
             `if=pflash,format=raw,file=${vars}`,
           ];
@@ -110,7 +120,9 @@ export class Guest {
       '-serial',
       'chardev:s0',
     ];
-    this.qemu = spawn('qemu-system-x86_64', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.qemu = spawn(arm ? 'qemu-system-aarch64' : 'qemu-system-x86_64', args, {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     this.qemu.stdout?.on('data', (d) => (this.qemuLog += d));
     this.qemu.stderr?.on('data', (d) => (this.qemuLog += d));
     const exited = new Promise<never>((_, reject) =>
