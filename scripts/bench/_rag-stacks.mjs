@@ -5,14 +5,23 @@
 //   processes  the same server bundles from the packages' rootfs, as plain host processes on
 //              sockets in a temporary folder, wired by the same variables (what the sandbox adds)
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { stackNames, stackSources } from '../../test/helpers/rag-stack.ts';
 import { exe } from './_lib.mjs';
 
-/** One request over a unix socket; `onFirstText` when the first streamed text arrives. */
-export function call(socketPath, method, path, body, { contentType = 'application/json', onFirstText } = {}) {
+/**
+ * One request over a unix socket; `onFirstText` when the first streamed text arrives, `onHeaders`
+ * with the response's headers.
+ */
+export function call(
+  socketPath,
+  method,
+  path,
+  body,
+  { contentType = 'application/json', onFirstText, onHeaders } = {},
+) {
   return new Promise((resolve, reject) => {
     const payload = Buffer.isBuffer(body)
       ? body
@@ -22,6 +31,7 @@ export function call(socketPath, method, path, body, { contentType = 'applicatio
     const req = request(
       { socketPath, method, path, headers: payload ? { 'content-type': contentType } : {} },
       (res) => {
+        onHeaders?.(res.headers);
         let text = '';
         res.setEncoding('utf8');
         res.on('data', (c) => {
@@ -49,8 +59,15 @@ function client(sockets, chat) {
   return {
     hops: {
       health: () => call(rag, 'GET', '/health'),
-      embed: async (q) =>
-        JSON.parse(await call(sockets.embeddings, 'POST', '/v1/embeddings', { input: q })).data[0].embedding,
+      // As rag asks since it takes base64 (modules/rag/server/backends.ts), decoded the same way.
+      embed: async (q) => {
+        const r = await call(sockets.embeddings, 'POST', '/v1/embeddings', {
+          input: q,
+          encoding_format: 'base64',
+        });
+        const b = Buffer.from(JSON.parse(r).data[0].embedding, 'base64');
+        return Array.from(new Float32Array(b.buffer, b.byteOffset, b.length / 4));
+      },
       search: (vector) =>
         call(sockets.vectors, 'POST', '/collections/rag-default/points/search', {
           vector,
@@ -62,7 +79,20 @@ function client(sockets, chat) {
       call(rag, 'POST', `/v1/documents?source=${encodeURIComponent(doc.source)}`, doc.bytes, {
         contentType: 'application/pdf',
       }),
-    retrieve: (query) => call(rag, 'POST', '/v1/retrieve', { query, k: 4 }),
+    /** Resolves with rag's Server-Timing (embed, search, total in ms). */
+    async retrieve(query) {
+      let timing = '';
+      await call(
+        rag,
+        'POST',
+        '/v1/retrieve',
+        { query, k: 4 },
+        { onHeaders: (h) => (timing = h['server-timing']) },
+      );
+      return Object.fromEntries(
+        [...String(timing).matchAll(/(\w+);dur=([\d.]+)/g)].map(([, k, v]) => [k, Number(v)]),
+      );
+    },
     async timeToFirstToken(question) {
       const t0 = performance.now();
       let first = 0;
@@ -85,7 +115,7 @@ const run = (args) => execFileSync(exe, args, { encoding: 'utf8', env: { PATH: p
 
 /** Builds the four package sources and a signed repository of them; returns the sources. */
 export async function buildStack(work, generateSigningKey, opts) {
-  const names = stackNames(`bench-${process.pid}`);
+  const names = stackNames(`bench-${process.pid}${opts.tag ? `-${opts.tag}` : ''}`);
   const key = await generateSigningKey('rag bench', 'bench@blueprintos.invalid');
   mkdirSync(join(work, 'key'));
   writeFileSync(join(work, 'key/signing-key.asc'), key.privateKey, { mode: 0o600 });
@@ -144,11 +174,49 @@ function hostEnv(source, here, threads) {
   };
 }
 
-async function serve(server, env, socket) {
+/** The image root's /app of a package source: rootfs/ARCH/app (one root per architecture) or rootfs/app. */
+function appOf(source) {
+  const flat = join(source, 'rootfs/app');
+  if (existsSync(flat)) return flat;
+  const { arch } = JSON.parse(readFileSync(join(source, 'manifest.json'), 'utf8'));
+  return join(source, 'rootfs', arch, 'app');
+}
+
+/**
+ * Puts a host process where the scheduler puts a sandbox: Podman (cgroupfs, cgroup v1) makes each
+ * container a CPU group under libpod_parent with its quota, while a plain process competes thread
+ * by thread in the root group; on a box shared with other jobs that alone changes the share of CPU
+ * a side gets (scripts/bench/embeddings.mjs, which does the same, measured it). So the host
+ * processes and the in-process pipeline each get a group beside the containers', same quota.
+ * Returns the undo (the process must have left: exited, or moved back to the root group), or
+ * nothing where there is no such hierarchy.
+ */
+export const CPU_PARENT = '/sys/fs/cgroup/cpu/libpod_parent';
+export function likeAContainer(pid, cpus) {
+  if (!existsSync(CPU_PARENT)) return undefined;
+  const dir = join(CPU_PARENT, `blueprint-rag-bench-${process.pid}-${pid}`);
+  mkdirSync(dir);
+  writeFileSync(join(dir, 'cpu.cfs_period_us'), '100000');
+  writeFileSync(join(dir, 'cpu.cfs_quota_us'), String(cpus * 100000));
+  writeFileSync(join(dir, 'cgroup.procs'), String(pid));
+  return async () => {
+    if (pid === process.pid) writeFileSync('/sys/fs/cgroup/cpu/cgroup.procs', String(pid));
+    for (let i = 0; i < 50; i++)
+      try {
+        return rmdirSync(dir);
+      } catch {
+        await new Promise((r) => setTimeout(r, 100));
+      }
+  };
+}
+
+async function serve(server, env, socket, cpus) {
   const child = spawn(process.execPath, [server], {
     env: { PATH: process.env.PATH, BLUEPRINT_SOCKET: socket, ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
+  const undo = cpus ? likeAContainer(child.pid, cpus) : undefined;
+  if (undo) child.once('exit', () => undo());
   let log = '';
   child.stderr.on('data', (c) => {
     log += c;
@@ -161,7 +229,8 @@ async function serve(server, env, socket) {
   return child;
 }
 
-export async function processes(stack, chat, threads) {
+/** `cpus`: each process in a CPU group like a container's with this quota (none: the root group). */
+export async function processes(stack, chat, threads, cpus) {
   const here = join(stack.work, 'processes');
   const { sources: s, names } = stack;
   const sockets = {};
@@ -173,8 +242,8 @@ export async function processes(stack, chat, threads) {
       if (v.startsWith(here)) mkdirSync(join(v, '..'), { recursive: true });
     mkdirSync(join(here, role), { recursive: true });
     sockets[role] = join(here, `${role}.sock`);
-    const server = join(s[role], role === 'llm' ? 'rootfs/app/llm/dist/server.mjs' : 'rootfs/app/server.mjs');
-    children.push(await serve(server, env[role], sockets[role]));
+    const server = join(appOf(s[role]), role === 'llm' ? 'llm/dist/server.mjs' : 'server.mjs');
+    children.push(await serve(server, env[role], sockets[role], cpus));
   }
   const wiring = {};
   for (const role of ['embeddings', 'vectors', 'llm'])
@@ -182,7 +251,7 @@ export async function processes(stack, chat, threads) {
   const ragEnv = hostEnv(s.rag, join(here, 'rag'), threads);
   mkdirSync(join(ragEnv.RAG_DATA_DIR), { recursive: true });
   sockets.rag = join(here, 'rag.sock');
-  children.push(await serve(join(s.rag, 'rootfs/app/server.mjs'), { ...ragEnv, ...wiring }, sockets.rag));
+  children.push(await serve(join(appOf(s.rag), 'server.mjs'), { ...ragEnv, ...wiring }, sockets.rag, cpus));
   return {
     ...client(sockets, chat),
     close: async () => {

@@ -13,9 +13,9 @@
  * Not run directly: rag.mjs bundles it with esbuild (the module sources import `.js` names).
  */
 import { getLlama, LlamaChat, LlamaLogLevel } from 'node-llama-cpp';
-import { createEngine } from '../../modules/embeddings/server/engine.ts';
+import { createEngine, InputTooLongError } from '../../modules/embeddings/server/engine.ts';
 import { withContext } from '../../modules/rag/server/chat.ts';
-import { chunkSections } from '../../modules/rag/server/chunk.ts';
+import { type Chunk, chunkSections, splitChunk } from '../../modules/rag/server/chunk.ts';
 import { type DocumentKind, parseDocument } from '../../modules/rag/server/parse.ts';
 
 /** The bench's throw-away repository key, made as `blueprint repo keygen` makes one. */
@@ -57,30 +57,53 @@ export async function createPipeline(o: PipelineOptions) {
   const context = await model.createContext({ contextSize: o.context, threads: o.threads });
   const sequence = context.getSequence();
 
-  async function ingest(kind: DocumentKind, bytes: Uint8Array, source: string): Promise<number> {
-    const parsed = await parseDocument(kind, bytes, 2000);
-    const chunks = chunkSections(parsed.sections, { tokens, overlap });
-    for (let i = 0; i < chunks.length; i += 32) {
-      const batch = chunks.slice(i, i + 32);
+  /**
+   * As rag's Embedder.chunks (modules/rag/server/backends.ts): without truncation; a batch the
+   * model refuses is halved, a single chunk it refuses split in two (the estimate in chunk.ts can
+   * undercount a tokenizer, as the MiniLM shape's grown vocabulary does).
+   */
+  async function embedChunks(batch: Chunk[]): Promise<{ chunk: Chunk; vector: Float32Array }[]> {
+    try {
       const { vectors: vs } = await engine.embed(
         batch.map((c) => c.text),
         { truncate: false, normalize: true },
       );
-      batch.forEach((c, j) => {
+      return batch.map((chunk, i) => ({ chunk, vector: vs[i]! }));
+    } catch (err) {
+      if (!(err instanceof InputTooLongError)) throw err;
+      if (batch.length > 1) {
+        const mid = Math.ceil(batch.length / 2);
+        return [...(await embedChunks(batch.slice(0, mid))), ...(await embedChunks(batch.slice(mid)))];
+      }
+      const halves = splitChunk(batch[0]!);
+      if (!halves) throw err;
+      return [...(await embedChunks([halves[0]])), ...(await embedChunks([halves[1]]))];
+    }
+  }
+
+  async function ingest(kind: DocumentKind, bytes: Uint8Array, source: string): Promise<number> {
+    const parsed = await parseDocument(kind, bytes, 2000);
+    const chunks = chunkSections(parsed.sections, { tokens, overlap });
+    for (let i = 0; i < chunks.length; i += 32) {
+      const batch = await embedChunks(chunks.slice(i, i + 32));
+      batch.forEach(({ chunk: c, vector }) => {
         if ((stored.length + 1) * dim > vectors.length) {
           const next = new Float32Array(vectors.length * 2);
           next.set(vectors);
           vectors = next;
         }
-        vectors.set(vs[j]!, stored.length * dim);
+        vectors.set(vector, stored.length * dim);
         stored.push({ document: source, source, page: c.page, heading: c.heading, text: c.text });
       });
     }
     return parsed.pages ?? 1;
   }
 
-  async function retrieve(query: string, k: number) {
+  /** `timing` gets the embedding's and the scan's milliseconds, as rag's Server-Timing has them. */
+  async function retrieve(query: string, k: number, timing?: { embed: number; search: number }) {
+    const t0 = performance.now();
     const q = (await engine.embed([query], { truncate: true, normalize: true })).vectors[0]!;
+    const t1 = performance.now();
     const scores: { i: number; score: number }[] = [];
     for (let i = 0; i < stored.length; i++) {
       let s = 0;
@@ -88,7 +111,12 @@ export async function createPipeline(o: PipelineOptions) {
       scores.push({ i, score: s });
     }
     scores.sort((a, b) => b.score - a.score);
-    return scores.slice(0, k).map(({ i, score }) => ({ ...stored[i]!, score }));
+    const top = scores.slice(0, k).map(({ i, score }) => ({ ...stored[i]!, score }));
+    if (timing) {
+      timing.embed = t1 - t0;
+      timing.search = performance.now() - t1;
+    }
+    return top;
   }
 
   /** Milliseconds from the question to the answer's first text. */

@@ -33,7 +33,8 @@ export function gloveModel(): string {
 }
 
 /**
- * Writes the four package sources under `work` and returns their folders (rag last). The rag
+ * Writes the four package sources under `work` and returns their folders (rag last); embeddings
+ * serve GloVe unless `embeddingsModel` names another model folder (the bench's MiniLM shape). The rag
  * manifest `uses` the three by their names here, and its RAG_EMBEDDINGS_MODULE (…_VECTORS_,
  * …_LLM_) says which used module plays each role (modules/rag/README.md); sockets, tokens and
  * mounts are then the wiring's own.
@@ -41,9 +42,13 @@ export function gloveModel(): string {
 export async function stackSources(
   work: string,
   names: StackNames,
-  opts: { llmContext?: number } = {},
+  opts: { llmContext?: number; embeddingsModel?: string } = {},
 ): Promise<string[]> {
-  const emb = await embeddingsSource({ model: gloveModel(), out: join(work, 'emb'), name: names.embeddings });
+  const emb = await embeddingsSource({
+    model: opts.embeddingsModel ?? gloveModel(),
+    out: join(work, 'emb'),
+    name: names.embeddings,
+  });
   const vec = await vectorsSource({ out: join(work, 'vec'), name: names.vectors });
   const llm = await llmSource({
     model: TINY_LLAMA,
