@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { ExitCode, UsageError, type VerifyReport } from '../../app/index.js';
+import { quickSearch } from '../../app/search.js';
 import { escapeLine } from '../../present/escape.js';
 import { packageCount, removedLine } from '../../present/packages.js';
 import { table } from '../../present/table.js';
@@ -82,7 +83,9 @@ const search: CommandSpec = {
   summary: 'Search the verified indexes by name or summary',
   args: 'WORD',
   async run(ctx, parsed) {
-    const hits = await cliBox(ctx).packages.search(parsed.positionals[0] ?? '');
+    const word = parsed.positionals[0] ?? '';
+    // The sealed search tables first (src/app/search.ts); the package manager when they cannot answer.
+    const hits = (await quickSearch(ctx.root, word)) ?? (await cliBox(ctx).packages.search(word));
     ctx.result(
       hits,
       hits.length

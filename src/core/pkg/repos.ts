@@ -5,7 +5,7 @@ import { BlueprintError, ConflictError, NotFoundError, UsageError, VerificationE
 import { readJsonIfExists, writeFileAtomic, writeJsonAtomic } from '../system/fs.js';
 import type { Layout } from '../system/paths.js';
 import { parseIndex, parseJsonBytes, parseStoredIndex, type RepoIndex } from './format.js';
-import { readVerified, sha256Hex, writeVerified } from './index-cache.js';
+import { ensureSearchTable, readVerified, sha256Hex, writeVerified } from './index-cache.js';
 import type { Keyring } from './keyring.js';
 import { type PublicKey, type SignatureCheck, verifyDetached } from './signature.js';
 import { configureTransports, fetchBytes, joinUrl } from './transport.js';
@@ -388,8 +388,9 @@ export class Repositories {
         await writeFileAtomic(path.join(dir, 'index.json.asc'), sig);
         await writeFileAtomic(path.join(dir, 'index.json'), bytes);
       }
-      if (!(same && cacheCurrent))
-        await writeVerified(this.paths, repo.name, { index, signer: check.signer, sha256: sha256Hex(bytes) });
+      const verified = { index, signer: check.signer, sha256: sha256Hex(bytes) };
+      if (same && cacheCurrent) await ensureSearchTable(this.paths, repo.name, verified);
+      else await writeVerified(this.paths, repo.name, verified);
       await writeJsonAtomic(path.join(dir, 'meta.json'), {
         name: repo.name,
         url: best.url,

