@@ -6,29 +6,22 @@
  * connected to the socket, as here. The embeddings are a small deterministic class (hashed words),
  * so the nearest documents are known without a model.
  */
-import { createHash } from 'node:crypto';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Document } from '@langchain/core/documents';
 import { Embeddings } from '@langchain/core/embeddings';
 import { QdrantVectorStore } from '@langchain/qdrant';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bundle, fetchThroughSocket, newDataDir, type Served, serve } from './served.js';
+import { bundle, fetchThroughSocket, hashedWords, newDataDir, type Served, serve } from './served.js';
 
 const DIM = 64;
-/** Bag of words, each word hashed to a dimension and a sign; then normalised. */
+/** The hashed bag of words of served.ts, as a LangChain Embeddings class. */
 class HashedWords extends Embeddings {
   constructor() {
     super({});
   }
   embed(text: string): number[] {
-    const v = new Array<number>(DIM).fill(0);
-    for (const w of text.toLowerCase().match(/[a-z]+/g) ?? []) {
-      const h = createHash('sha256').update(w).digest();
-      v[h[0]! % DIM]! += h[1]! & 1 ? 1 : -1;
-    }
-    const n = Math.hypot(...v) || 1;
-    return v.map((x) => x / n);
+    return hashedWords(text, DIM);
   }
   async embedDocuments(texts: string[]) {
     return texts.map((t) => this.embed(t));

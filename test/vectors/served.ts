@@ -4,6 +4,7 @@
  * @qdrant/js-client-rest) that build their own undici Agent and take no socket path.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { type Agent as HttpAgent, request } from 'node:http';
 import { connect, createServer, type Server } from 'node:net';
@@ -162,4 +163,19 @@ export function callSocket(
     req.on('error', reject);
     req.end(data);
   });
+}
+
+/**
+ * A deterministic text embedding for the framework tests (LangChain, LlamaIndex): a bag of words,
+ * each word hashed to one of `dim` dimensions and a sign, then normalised. Texts that share words
+ * are near, so the nearest documents are known without a model.
+ */
+export function hashedWords(text: string, dim = 64): number[] {
+  const v = new Array<number>(dim).fill(0);
+  for (const w of text.toLowerCase().match(/[a-z]+/g) ?? []) {
+    const h = createHash('sha256').update(w).digest();
+    v[h[0]! % dim]! += h[1]! & 1 ? 1 : -1;
+  }
+  const n = Math.hypot(...v) || 1;
+  return v.map((x) => x / n);
 }
