@@ -31,6 +31,8 @@ beforeAll(async () => {
     }),
     makeSource(src, { name: 'shared', version: '1.0.0', summary: 'in both repositories' }),
     makeSource(src, { name: 'zeta', version: '0.1.0', summary: 'Última versión: ünïcödé summary' }),
+    // Lower-casing that depends on context (final sigma) or changes the length (dotted İ).
+    makeSource(src, { name: 'greek', version: '0.2.0', summary: 'ΟΔΥΣΣΕΥΣ in İstanbul, ΣΑΣ' }),
   ]);
   await buildRepo(repoB, key, [
     makeSource(path.join(base, 'srcb'), {
@@ -60,6 +62,16 @@ describe('search tables', () => {
     await new PackageManager({ root, yes: true }).install(['text']);
     const pm = new PackageManager({ root });
     for (const word of [
+      'ς',
+      'σ',
+      'οδυσσευς',
+      'σας',
+      'i̇stanbul',
+      'istanbul',
+      'İ',
+      'ΣΑΣ',
+      's\nt',
+      '1.2',
       '',
       'vision',
       'VISION',
@@ -79,6 +91,8 @@ describe('search tables', () => {
       ['1.10.0-rc.1', 'second'],
     ]);
     expect((await quickSearch(root, 'text'))?.[0]?.installed).toBe('1.0.0');
+    for (const word of ['ς', 'σ', 'i̇stanbul'])
+      expect((await quickSearch(root, word))?.map((h) => h.name)).toEqual(['greek']);
   });
 
   it('a changed table gives no answer: the package manager answers from the verified index', async () => {

@@ -34,19 +34,30 @@ export async function searchTables(paths: Layout, word: string, now: Date): Prom
     if (!table || table.signer !== meta.signer || Date.parse(table.expires) <= now.getTime())
       return undefined;
     const rows = table.rows;
-    for (let at = 0; at < rows.length; ) {
+    // Lines whose lower-cased text holds the word somewhere are checked field by field, exactly as
+    // the package manager does; the others (most, for a real word) are skipped without being cut
+    // out. Lower-casing keeps tabs and newlines, so line N of one text is line N of the other.
+    const lower = rows.toLowerCase();
+    let next = lower.indexOf(w);
+    for (let at = 0, lat = 0; at < rows.length; ) {
       const end = rows.indexOf('\n', at);
-      const line = rows.slice(at, end);
+      const lend = lower.indexOf('\n', lat);
+      if (next !== -1 && next < lat) next = lower.indexOf(w, lat);
+      if (next === -1) break;
+      if (next < lend) {
+        const line = rows.slice(at, end);
+        const t1 = line.indexOf('\t');
+        const t2 = line.indexOf('\t', t1 + 1);
+        const name = line.slice(0, t1);
+        const summary = line.slice(t2 + 1);
+        if (name.includes(w) || summary.toLowerCase().includes(w)) {
+          const version = line.slice(t1 + 1, t2);
+          const have = best.get(name);
+          if (!have || gt(version, have.version)) best.set(name, { name, version, summary, repo: repo.name });
+        }
+      }
       at = end + 1;
-      const t1 = line.indexOf('\t');
-      const t2 = line.indexOf('\t', t1 + 1);
-      const name = line.slice(0, t1);
-      const summary = line.slice(t2 + 1);
-      if (!name.includes(w) && !summary.toLowerCase().includes(w)) continue;
-      const version = line.slice(t1 + 1, t2);
-      const have = best.get(name);
-      if (have && !gt(version, have.version)) continue;
-      best.set(name, { name, version, summary, repo: repo.name });
+      lat = lend + 1;
     }
   }
   const db = await loadDatabase(paths);
