@@ -1,4 +1,4 @@
-import { SETTLE_MS, shrinkHeap, withoutFetch } from './runtime.js';
+import { enableCodeCache, flushCodeCache, SETTLE_MS, shrinkHeap, withoutFetch } from './runtime.js';
 import type { ScreenName } from './screen.js';
 
 export interface TuiOptions {
@@ -16,6 +16,7 @@ export interface TuiOptions {
 
 /** Opens the Ink interface on the box at `root`; resolves with the exit code when the user quits. */
 export async function openTui(root: string, opts: TuiOptions = {}): Promise<number> {
+  enableCodeCache();
   const [{ render }, react, { App }, { coreSources }, { isPlain }] = await Promise.all([
     withoutFetch(() => import('ink')),
     import('react'),
@@ -52,7 +53,10 @@ export async function openTui(root: string, opts: TuiOptions = {}): Promise<numb
     code = 130;
     app.unmount();
   };
-  const settled = setTimeout(shrinkHeap, SETTLE_MS);
+  const settled = setTimeout(() => {
+    flushCodeCache();
+    shrinkHeap();
+  }, SETTLE_MS);
   settled.unref();
   if (opts.signal?.aborted) onAbort();
   else opts.signal?.addEventListener('abort', onAbort, { once: true });

@@ -1,5 +1,18 @@
-import { describe, expect, it } from 'vitest';
-import { shrinkHeap, withoutFetch } from '../../src/tui/runtime.js';
+import { chmodSync, chownSync, lstatSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { codeCacheDir, shrinkHeap, withoutFetch } from '../../src/tui/runtime.js';
+
+const homes: string[] = [];
+afterEach(() => {
+  for (const h of homes.splice(0)) rmSync(h, { recursive: true, force: true });
+});
+const home = () => {
+  const h = mkdtempSync(path.join(os.tmpdir(), 'bp-tui-home-'));
+  homes.push(h);
+  return h;
+};
 
 describe('the console process (issue 20: memory and first paint)', () => {
   it('loads Ink with no fetch in sight (yoga then decodes its WebAssembly itself), and puts fetch back', async () => {
@@ -50,4 +63,43 @@ describe('the console process (issue 20: memory and first paint)', () => {
     expect(vm.runInNewContext('typeof gc')).toBe('undefined');
     expect(keep).toEqual([]);
   });
+
+  it("keeps V8's compiled code in the user's own ~/.cache/blueprint/v8, made private", () => {
+    const h = home();
+    const dir = codeCacheDir(h);
+    expect(dir).toBe(path.join(h, '.cache/blueprint/v8'));
+    for (const d of [path.join(h, '.cache'), path.join(h, '.cache/blueprint'), dir!]) {
+      const st = lstatSync(d);
+      expect(st.isDirectory()).toBe(true);
+      expect(st.mode & 0o077).toBe(0);
+      expect(st.uid).toBe(process.geteuid!());
+    }
+    expect(codeCacheDir(h)).toBe(dir); // the second time, as made
+  });
+
+  it('keeps none where another user could write the code it would run', () => {
+    const shared = home();
+    chmodSync(shared, 0o777); // a home others may write to
+    expect(codeCacheDir(shared)).toBeUndefined();
+
+    const linked = home();
+    const elsewhere = home();
+    symlinkSync(elsewhere, path.join(linked, '.cache')); // a link in place of a folder
+    expect(codeCacheDir(linked)).toBeUndefined();
+    expect(lstatSync(elsewhere).nlink).toBe(2); // nothing made through it
+
+    const loose = home();
+    mkdirSync(path.join(loose, '.cache/blueprint'), { recursive: true, mode: 0o777 });
+    chmodSync(path.join(loose, '.cache/blueprint'), 0o777);
+    expect(codeCacheDir(loose)).toBeUndefined();
+  });
+
+  it.skipIf(process.geteuid?.() !== 0)(
+    "keeps none in another user's home (sudo keeps the caller's HOME)",
+    () => {
+      const theirs = home();
+      chownSync(theirs, 65534, 65534);
+      expect(codeCacheDir(theirs)).toBeUndefined();
+    },
+  );
 });
