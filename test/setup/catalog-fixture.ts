@@ -69,3 +69,39 @@ export async function writeAnswers(file: string, modules: string, ssh: string): 
   );
   return file;
 }
+
+/**
+ * A catalog shaped like the image's (scripts/image-catalog.mjs), small: `emb` (1 GiB, optional
+ * GPU), `vec` (2 GiB), `llmx` (2 GiB, serves model-* packages), `ragx` (1 GiB, uses the three),
+ * `model-x` (a model package) and `plain` (no service).
+ */
+export async function makeStackCatalog(root: string, work: string): Promise<{ key: TestKey; dir: string }> {
+  const key = await makeKey(path.join(work, 'catalog-key'), { name: 'BlueprintOS catalog' });
+  const dir = path.join(root, CATALOG);
+  await mkdir(path.dirname(dir), { recursive: true });
+  const src = path.join(work, 'src');
+  const service = (memory: string, extra: Record<string, unknown> = {}) => ({
+    service: { image: { id: `sha256:${'b'.repeat(64)}` }, resources: { memory }, ...extra },
+  });
+  await buildRepo(dir, key, [
+    makeSource(src, { name: 'emb', version: '0.1.0', manifestExtra: service('1g', { gpu: 'optional' }) }),
+    makeSource(src, { name: 'vec', version: '0.1.0', manifestExtra: service('2g') }),
+    makeSource(src, {
+      name: 'llmx',
+      version: '0.1.0',
+      manifestExtra: service('2g', {
+        packageMounts: [{ packages: 'model-*', source: 'models', target: '/models' }],
+      }),
+    }),
+    makeSource(src, {
+      name: 'ragx',
+      version: '0.1.0',
+      manifestExtra: { uses: ['emb>=0.1.0', 'vec>=0.1.0', 'llmx>=0.1.0'], ...service('1g') },
+    }),
+    makeSource(src, { name: 'model-x', version: '1.0.0', files: { 'models/x/x.gguf': 'weights' } }),
+    makeSource(src, { name: 'plain', version: '1.0.0' }),
+  ]);
+  await mkdir(path.join(dir, 'keys'));
+  await copyFile(key.publicFile, path.join(dir, 'keys', 'catalog.pub.asc'));
+  return { key, dir };
+}

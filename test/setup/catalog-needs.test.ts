@@ -4,47 +4,17 @@
  * which serves model-* packages: choosing rag alone must show the memory and disk of all four,
  * and say that a model is still to be chosen.
  */
-import { copyFile, mkdir } from 'node:fs/promises';
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readCatalog } from '../../src/core/setup/catalog.js';
 import { catalogNeeds, catalogNeedsLine, catalogTotals } from '../../src/present/catalog.js';
-import { buildRepo, makeKey, makeSource } from '../helpers/pkg.js';
 import { rootsPerTest } from '../helpers/roots.js';
-import { CATALOG } from './catalog-fixture.js';
+import { makeStackCatalog } from './catalog-fixture.js';
 
 const t = rootsPerTest('cat-needs');
 const GiB = 1024 ** 3;
 
-const service = (memory: string, extra: Record<string, unknown> = {}) => ({
-  service: { image: { id: `sha256:${'b'.repeat(64)}` }, resources: { memory }, ...extra },
-});
-
 async function stackCatalog() {
-  const key = await makeKey(path.join(t.work, 'key'), { name: 'BlueprintOS catalog' });
-  const dir = path.join(t.root, CATALOG);
-  await mkdir(path.dirname(dir), { recursive: true });
-  const src = path.join(t.work, 'src');
-  await buildRepo(dir, key, [
-    makeSource(src, { name: 'emb', version: '0.1.0', manifestExtra: service('1g', { gpu: 'optional' }) }),
-    makeSource(src, { name: 'vec', version: '0.1.0', manifestExtra: service('2g') }),
-    makeSource(src, {
-      name: 'llmx',
-      version: '0.1.0',
-      manifestExtra: service('2g', {
-        packageMounts: [{ packages: 'model-*', source: 'models', target: '/models' }],
-      }),
-    }),
-    makeSource(src, {
-      name: 'ragx',
-      version: '0.1.0',
-      manifestExtra: { uses: ['emb>=0.1.0', 'vec>=0.1.0', 'llmx>=0.1.0'], ...service('1g') },
-    }),
-    makeSource(src, { name: 'model-x', version: '1.0.0', files: { 'models/x/x.gguf': 'weights' } }),
-    makeSource(src, { name: 'plain', version: '1.0.0' }),
-  ]);
-  await mkdir(path.join(dir, 'keys'));
-  await copyFile(key.publicFile, path.join(dir, 'keys', 'catalog.pub.asc'));
+  await makeStackCatalog(t.root, t.work);
   const catalog = await readCatalog(t.root);
   const entry = (n: string) => catalog!.entries.find((e) => e.name === n)!;
   return { entries: catalog!.entries, entry };
