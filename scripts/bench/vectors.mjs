@@ -166,6 +166,33 @@ try {
     vectors: { size: D, distance: 'Cosine' },
     hnsw_config: { m: M, ef_construct: EFC },
   });
+  // While the points go in, checkpoints run (each time the log passes 64 MiB): /health is asked
+  // every 20 ms on a connection of its own, its answer time counted as "during a checkpoint" when
+  // /telemetry showed the same checkpoint running just before and just after.
+  const probeAgent = new Agent({ keepAlive: true, maxSockets: 1 });
+  const get = (p) =>
+    new Promise((resolve, reject) => {
+      const req = request({ socketPath: socket, agent: probeAgent, method: 'GET', path: p }, (res) => {
+        const chunks = [];
+        res.on('data', (c) => chunks.push(c));
+        res.on('end', () => resolve(Buffer.concat(chunks).toString()));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+  const health = { during: [], outside: [] };
+  let inserting = true;
+  const prober = (async () => {
+    while (inserting) {
+      const a = JSON.parse(await get('/telemetry')).result.checkpoint;
+      const t1 = performance.now();
+      await get('/health');
+      const ms = performance.now() - t1;
+      const b = JSON.parse(await get('/telemetry')).result.checkpoint;
+      (a.running && b.running && a.started === b.started ? health.during : health.outside).push(ms);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  })();
   t = performance.now();
   const B = 1000;
   for (let i = 0; i < N; i += B)
@@ -177,6 +204,16 @@ try {
       })),
     });
   const insertS = (performance.now() - t) / 1000;
+  inserting = false;
+  await prober;
+  probeAgent.destroy();
+  const checkpoints = [...log.matchAll(/checkpoint at operation (\d+): \d+ collections in (\d+) ms/g)].map(
+    (m) => `${m[2]} ms at operation ${m[1]}`,
+  );
+  const pct = (xs, q) =>
+    xs.length ? [...xs].sort((x, y) => x - y)[Math.floor(q * (xs.length - 1))] : Number.NaN;
+  const ms = (xs) =>
+    `median ${pct(xs, 0.5).toFixed(1)} ms, p99 ${pct(xs, 0.99).toFixed(1)} ms, max ${pct(xs, 1).toFixed(1)} ms (${xs.length} probes)`;
   const perHundredK = ((serverRss() - empty) * 100_000) / N;
   const socketRes = {};
   const inproc = {};
@@ -244,6 +281,9 @@ try {
   const withIndex = await filtered();
   console.log(
     `\nfiltered search (1 % of the points, exact over them, 1 client): ${Math.round(noIndex.qps)} QPS without a payload index, ${Math.round(withIndex.qps)} QPS with one (${(withIndex.qps / noIndex.qps).toFixed(1)}×); every hit in the bucket: ${noIndex.ok && withIndex.ok}`,
+  );
+  console.log(
+    `\ncheckpoints during the insert: ${checkpoints.length} (${checkpoints.join('; ')}); /health answered in ${ms(health.during)} while one ran, ${ms(health.outside)} otherwise`,
   );
   console.log(
     `\nservice: ${N} inserts in ${insertS.toFixed(1)} s (${Math.round(N / insertS)} vectors/s, batches of ${B}, fsync'ed), resident memory ${Math.round(perHundredK)} MiB per 100k vectors (with payloads)\n`,
