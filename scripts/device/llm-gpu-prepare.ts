@@ -5,7 +5,7 @@
  *   .llm-gpu/p0: node.xz (Node 24) and app.tar.xz (the bench bundled with node-llama-cpp's
  *                JavaScript and llama/ files, the CPU prebuilt, the CUDA prebuilt without its
  *                backend, llama.cpp's gguf-py and vocabulary for make-tiny-llama.py --shape qwen05)
- *   .llm-gpu/p1…p3: libggml-cuda.so (CUDA 13, 159 MB, nearly incompressible) in pieces
+ *   .llm-gpu/p1…p4: libggml-cuda.so (CUDA 13, 159 MB, nearly incompressible) in 48 MiB pieces
  *   .llm-gpu/SHA256SUMS: of node and libggml-cuda.so, checked after assembly
  * The CUDA 13 runtime (cudart, cuBLAS) is not carried: the GPU machine's image has it (its PyTorch
  * wheels' nvidia-cuda-runtime and nvidia-cublas); llm-gpu.sh finds it.
@@ -23,7 +23,7 @@ import {
   statSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { bundleServer, placeRuntimeFiles } from '../../modules/llm/package.ts';
 
 const repo = resolve(import.meta.dirname, '../..');
@@ -36,12 +36,17 @@ const sh = (cmd: string, args: string[], cwd = repo) =>
   execFileSync(cmd, args, { cwd, stdio: ['ignore', 'ignore', 'inherit'] });
 
 // Never committed, and carried by name (.git/info/exclude, as the device tool's README says).
-const exclude = join(repo, '.git/info/exclude');
-if (!readFileSync(exclude, 'utf8').split('\n').includes('/.llm-gpu/'))
+const exclude = resolve(
+  repo,
+  execFileSync('git', ['rev-parse', '--git-path', 'info/exclude'], { cwd: repo, encoding: 'utf8' }).trim(),
+);
+mkdirSync(dirname(exclude), { recursive: true });
+if (!existsSync(exclude) || !readFileSync(exclude, 'utf8').split('\n').includes('/.llm-gpu/'))
   appendFileSync(exclude, '/.llm-gpu/\n');
 rmSync(out, { recursive: true, force: true });
-for (const p of ['p0', 'p1', 'p2', 'p3']) mkdirSync(join(out, p), { recursive: true });
+mkdirSync(join(out, 'p0'), { recursive: true });
 
+let parts = 0;
 const stage = mkdtempSync(join(tmpdir(), 'llm-gpu-'));
 try {
   const app = join(stage, 'app');
@@ -53,7 +58,14 @@ try {
     filter: (src) => src !== backend,
   });
   const src = join(stage, 'llama.cpp');
-  sh('git', ['clone', '-q', join(nm, 'node-llama-cpp/llama/gitRelease.bundle'), src]);
+  sh('git', [
+    '-c',
+    'advice.detachedHead=false',
+    'clone',
+    '-q',
+    join(nm, 'node-llama-cpp/llama/gitRelease.bundle'),
+    src,
+  ]);
   cpSync(join(src, 'gguf-py'), join(app, 'llama-src/gguf-py'), { recursive: true });
   cpSync(
     join(src, 'models/ggml-vocab-llama-spm.gguf'),
@@ -61,11 +73,14 @@ try {
   );
   sh('tar', ['-C', stage, '-cJf', join(out, 'p0/app.tar.xz'), 'app']);
   sh('sh', ['-c', `xz -T2 -6 -c "${node}" > "${join(out, 'p0/node.xz')}"`]);
-  sh('split', ['-b', '55m', '-d', '-a', '1', backend, join(stage, 'backend.')]);
+  // 48 MiB pieces: a call carries one beside the working tree (~5 MiB tracked, plus whatever
+  // untracked files the checkout has) under the tool's 64 MiB.
+  sh('split', ['-b', '48m', '-d', '-a', '1', backend, join(stage, 'backend.')]);
   const pieces = readdirSync(stage)
     .filter((f) => f.startsWith('backend.'))
     .sort();
   for (const [i, f] of pieces.entries()) cpSync(join(stage, f), join(out, `p${i + 1}`, f));
+  parts = pieces.length + 1;
   sh('sh', [
     '-c',
     `cd / && sha256sum "${node}" "${backend}" | sed 's# /.*/# #' > "${join(out, 'SHA256SUMS')}"`,
@@ -73,9 +88,12 @@ try {
 } finally {
   rmSync(stage, { recursive: true, force: true });
 }
-for (const p of ['p0', 'p1', 'p2', 'p3']) {
+for (let i = 0; i < parts; i++) {
+  const p = `p${i}`;
   const dir = join(out, p);
   const mib = readdirSync(dir).reduce((n, f) => n + statSync(join(dir, f)).size, 0) / 2 ** 20;
   console.log(`.llm-gpu/${p}: ${mib.toFixed(1)} MiB`);
 }
-if (!existsSync(join(out, 'p3/backend.2'))) throw new Error('expected libggml-cuda.so in three pieces');
+console.log(
+  `then ${parts} device calls: carry .llm-gpu/p0 … .llm-gpu/p${parts - 1}, one a call, the last one running \`sh scripts/device/llm-gpu.sh run\` (see llm-gpu.sh)`,
+);
