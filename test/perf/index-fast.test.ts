@@ -85,6 +85,10 @@ describe('index checks without zod', () => {
     ['path empty', { path: '' }],
     ['path with ?', { path: 'pool/x?y' }],
     ['path too long', { path: 'p/'.repeat(600) }],
+    ['path .', { path: 'pool/./x' }],
+    ['path ending in /', { path: 'pool/x/' }],
+    ['path //', { path: 'pool//x' }],
+    ['path with backslash', { path: 'pool\\x' }],
     ['unknown key', { extra: 1 }],
     ['null depends', { depends: null }],
   ];
@@ -103,6 +107,11 @@ describe('index checks without zod', () => {
     ['unknown key', { signed: true }],
   ])('leaves to zod: header %s', (_, change) => {
     expect(agree(index([entry(1)], change))).toBe(false);
+  });
+
+  it('accepts, as zod does, paths outside what `repo build` writes (dot files, three dots, spaces)', () => {
+    for (const path of ['pool/.hidden/x', 'pool/.../x', 'pool/a b/x', 'pool/ünï/x'])
+      expect(agree(index([entry(1, { path })])), path).toBe(true);
   });
 
   it('leaves to zod what is not a plain object, and a __proto__ key', () => {
