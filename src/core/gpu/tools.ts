@@ -4,7 +4,6 @@
  * tests feed recorded outputs; the real one is execa with a hard deadline.
  */
 import type { ChildProcess } from 'node:child_process';
-import { execa } from 'execa';
 import type { ToolStatus } from './types.js';
 
 export type ToolResult =
@@ -29,6 +28,10 @@ const KILL_GRACE_MS = 500;
 export function execaRunner(opts: ExecaRunnerOptions = {}): ToolRunner {
   const timeoutMs = opts.timeoutMs ?? DEFAULT_TOOL_TIMEOUT_MS;
   return async (file, args) => {
+    // Loaded when a tool runs: the console's dashboard asks for GPUs at every start, and where the
+    // kernel shows none no tool runs (execa's set-up, its signal tables, showed as ~15 ms of a CPU
+    // profile of the console's first paint at load 15).
+    const { execa } = await import('execa');
     const child = execa(file, args, {
       timeout: timeoutMs,
       forceKillAfterDelay: KILL_GRACE_MS,
