@@ -9,8 +9,9 @@
  * after each restart that every acknowledged change is there and the HNSW graph loaded from the
  * checkpoint agrees with the stored points.
  */
-import { rmSync } from 'node:fs';
+import { readdirSync, rmSync, statSync } from 'node:fs';
 import { Agent } from 'node:http';
+import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { Collection } from '../../modules/vectors/server/collection.js';
 import {
@@ -181,6 +182,37 @@ it('/health, a search and an upsert are answered while a checkpoint of 12,000 po
     await s.stop();
   }
 }, 240_000);
+
+it('a checkpoint with nothing new does not rewrite the files the manifest names (a kill then would corrupt them)', async () => {
+  const dir = dataDir();
+  let s = await serve(file, dir, {});
+  const agent = new Agent({ keepAlive: true });
+  await call(s.socket, agent, 'PUT', '/collections/k', { vectors: { size: 32, distance: 'Dot' } });
+  const points = Array.from({ length: 50 }, (_, id) => ({ id, vector: vec(id), payload: { id } }));
+  expect((await call(s.socket, agent, 'PUT', '/collections/k/points', { points })).status).toBe(200);
+  agent.destroy();
+  expect(await s.stop()).toBe(0); // SIGTERM: a checkpoint at the last operation
+  const cp = join(dir, 'checkpoint');
+  const files = () =>
+    Object.fromEntries(
+      readdirSync(cp).map((f) => {
+        const st = statSync(join(cp, f));
+        return [f, `${st.ino}:${st.mtimeMs}:${st.size}`];
+      }),
+    );
+  const before = files();
+  expect(Object.keys(before).filter((f) => f.endsWith('.bin'))).toHaveLength(1);
+  // A restart with no write, then SIGTERM again: the same operation, so the same file names.
+  s = await serve(file, dir, {});
+  expect(await s.stop()).toBe(0);
+  expect(files()).toEqual(before);
+  s = await serve(file, dir, {});
+  try {
+    expect(s.log()).toMatch(/opened 1 collections at operation 2 \(checkpoint 2, 0 replayed/);
+  } finally {
+    await s.stop();
+  }
+}, 60_000);
 
 type State = { vector: number[]; payload: { w: number; id: number; v: number } } | null;
 

@@ -58,6 +58,8 @@ export class Store {
   /** The last operation applied in memory; below seq while a large upsert is applied in slices. */
   private applied = 0;
   private applying: Promise<unknown> = Promise.resolve();
+  /** The operation the manifest on disk is at. */
+  private checkpointed = 0;
   /** Set while a checkpoint writes the graphs: every change waits in `applying` until then. */
   private held = false;
   private log: KitLog;
@@ -104,6 +106,7 @@ export class Store {
       );
     }
     this.seq = manifest.seq;
+    this.checkpointed = manifest.seq;
     const walDir = join(this.dir, 'wal');
     const files = readdirSync(walDir)
       .filter((f) => /^\d{16}\.log$/.test(f))
@@ -175,7 +178,8 @@ export class Store {
       this.applying = applied.catch((err: Error) => this.log(`applying operation ${seq}: ${err.message}`));
     }
     await Promise.all([durable, applied]);
-    if (this.wal.bytes > this.checkpointBytes && !this.checkpointing) void this.checkpoint();
+    if (this.wal.bytes > this.checkpointBytes && !this.checkpointing)
+      this.checkpoint().catch((err: Error) => this.log(`checkpoint failed: ${err.message}`));
     return seq;
   }
 
@@ -294,6 +298,8 @@ export class Store {
     // Wait for every logged operation to be applied, then capture them all in this one turn.
     while (this.applied !== this.seq) await new Promise((r) => setImmediate(r));
     const seq = this.seq;
+    // Nothing new: the manifest's files are these very names, never to be rewritten in place.
+    if (seq === this.checkpointed) return;
     state.operation = seq;
     const taken = [...this.collections].map(([name, c]) => ({
       c,
@@ -342,6 +348,7 @@ export class Store {
     this.failpoint('manifest-tmp');
     renameSync(join(cp, 'manifest.tmp'), join(cp, 'manifest.json'));
     await fsyncAsync(cp);
+    this.checkpointed = seq;
     this.failpoint('manifest');
     // Only now are the old logs and the previous checkpoint's files not needed.
     state.phase = 'cleanup';
