@@ -17,7 +17,7 @@ export interface TuiOptions {
 /** Opens the Ink interface on the box at `root`; resolves with the exit code when the user quits. */
 export async function openTui(root: string, opts: TuiOptions = {}): Promise<number> {
   enableCodeCache();
-  const [{ render }, react, { App }, { coreSources }, { isPlain }] = await Promise.all([
+  const [{ render, useInput }, react, { App }, { coreSources }, { isPlain }] = await Promise.all([
     withoutFetch(() => import('ink')),
     import('react'),
     import('./App.js'),
@@ -32,17 +32,32 @@ export async function openTui(root: string, opts: TuiOptions = {}): Promise<numb
   const sources = coreSources(root);
   const initial = opts.screen;
   const plain = isPlain(process.env, !(opts.color ?? true));
+  // Memory: once start-up settles, and again once the console has been left alone a while after
+  // each key (a screen switch loads and drops its data), V8 gives back what it no longer needs.
+  const settled = setTimeout(() => {
+    flushCodeCache();
+    shrinkHeap();
+  }, SETTLE_MS);
+  settled.unref();
+  const Settle = (p: { children: React.ReactNode }) => {
+    useInput(() => void settled.refresh());
+    return p.children;
+  };
   const app = render(
-    createElement(App, {
-      sources,
-      theme: { plain },
-      ...(initial ? { initial } : {}),
-      wizardOnly: opts.screen === 'setup',
-      login: opts.login ?? false,
-      onExit: (c: number) => {
-        code = c;
-      },
-    }),
+    createElement(
+      Settle,
+      null,
+      createElement(App, {
+        sources,
+        theme: { plain },
+        ...(initial ? { initial } : {}),
+        wizardOnly: opts.screen === 'setup',
+        login: opts.login ?? false,
+        onExit: (c: number) => {
+          code = c;
+        },
+      }),
+    ),
     // Ctrl-C is the App's: it lets a running operation finish its step instead of dying mid-write.
     // `interactive`: the CLI opens the TUI only on a terminal, so a CI=true inherited from an
     // automation job (Ink reads it as "no live screen, paint the last frame at exit") must not
@@ -53,11 +68,6 @@ export async function openTui(root: string, opts: TuiOptions = {}): Promise<numb
     code = 130;
     app.unmount();
   };
-  const settled = setTimeout(() => {
-    flushCodeCache();
-    shrinkHeap();
-  }, SETTLE_MS);
-  settled.unref();
   if (opts.signal?.aborted) onAbort();
   else opts.signal?.addEventListener('abort', onAbort, { once: true });
   try {
