@@ -25,10 +25,11 @@ export const SETTLE_MS = 3000;
 
 /**
  * Loading Ink, React and the screens grows V8's young generation to its 16 MiB limit (start-up
- * allocates in a burst); an idle console then keeps those pages. One collection that asks V8 to
- * reduce its footprint, once start-up is over, gives them back (about 10 MiB of the console's
- * resident memory, `npm run bench -- tui`); the console's steady allocation does not grow it
- * again. `gc` is V8's own, taken from a fresh context and the flag put back.
+ * allocates in a burst), and each screen's data grows the heap again; an idle console keeps those
+ * pages. A collection that asks V8 to reduce its footprint, run once start-up settles and once the
+ * console is left alone after a key (src/tui/index.ts), gives them back (anonymous memory 53 → 33-35
+ * MiB after visiting every screen, `npm run bench -- tui`). `gc` is V8's own, taken from a fresh
+ * context and the flag put back.
  */
 export function shrinkHeap(): void {
   const v8 = process.getBuiltinModule('node:v8');
