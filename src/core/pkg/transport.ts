@@ -29,7 +29,8 @@ const fileTransport: Transport = {
     try {
       const fh = await open(file, 'r');
       const { size } = await fh.stat();
-      return { body: fh.createReadStream(), length: size };
+      // 1 MiB reads: a 100 MB package in 100 reads and writes into the cache, not 1,600.
+      return { body: fh.createReadStream({ highWaterMark: 1024 * 1024 }), length: size };
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT')
         throw new NotFoundError(`${file} not found`, 'Check the repository path.', 'not-found-remote');
@@ -208,7 +209,9 @@ export async function download(
         'hash-mismatch',
         'The file was altered or the mirror is out of date; nothing was installed.',
       );
-    await fh.sync();
+    // No fsync: a copy in the package cache is hashed against the signed index whenever it is
+    // used again (fetch.ts), so one torn by a power cut is fetched again, never used; syncing
+    // 100 MB here held up the install by ~80 ms before its signature check could start.
     await fh.close();
     fh = undefined;
     await rename(part, dest);
