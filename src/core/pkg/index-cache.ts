@@ -1,6 +1,7 @@
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { readFile, rm } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { storageErrorFrom } from '../errors.js';
 import { writeFileAtomic } from '../system/fs.js';
 import type { Layout } from '../system/paths.js';
 import { VERSION } from '../version.js';
@@ -59,11 +60,26 @@ function seal(key: Buffer, name: string, payload: Uint8Array, kind = 'index-cach
     .digest();
 }
 
-/** `seal` in hex, a newline, then the payload: a file whose every byte is sealed. */
+/**
+ * `seal` in hex, a newline, then the payload: a file whose every byte is sealed. Written beside and
+ * renamed into place, but not fsynced (~50 ms of a 10,000-package update): after a power cut the
+ * file is the old one, the new one, or torn, and a torn one does not match its seal, so the kept
+ * index.json (which is synced) is verified against its signature again. The old one is a state an
+ * interrupted update could always leave: its seal holds, and it is what was verified before.
+ */
 async function writeSealed(paths: Layout, name: string, file: string, payload: Buffer, kind?: string) {
   const key = await sealingKey(paths);
   const head = Buffer.from(`${seal(key, name, payload, kind).toString('hex')}\n`);
-  await writeFileAtomic(path.join(paths.listsDir, name, file), Buffer.concat([head, payload]));
+  const dir = path.join(paths.listsDir, name);
+  const tmp = path.join(dir, `.${file}.${process.pid}.tmp`);
+  try {
+    await mkdir(dir, { recursive: true });
+    await writeFile(tmp, Buffer.concat([head, payload]), { mode: 0o644 });
+    await rename(tmp, path.join(dir, file));
+  } catch (err) {
+    await rm(tmp, { force: true }).catch(() => {});
+    throw storageErrorFrom(err, `writing ${path.join(dir, file)}`);
+  }
 }
 
 /** The payload of a sealed file, or undefined when there is none or it does not match its seal. */
