@@ -398,6 +398,15 @@ describe('snapshots', () => {
     const up = await fetch(`${br.url}/collections/s2/snapshots/upload`, { method: 'POST', body: form });
     expect(up.status).toBe(200);
     expect(await all('s2')).toEqual(before);
+    // The same bytes with one flipped: refused before anything is logged; no collection appears.
+    const torn = Buffer.from(bytes);
+    torn[torn.length >> 1]! ^= 0xff;
+    const bad = new FormData();
+    bad.append('snapshot', new Blob([torn]), 'x.snapshot');
+    const refused = await fetch(`${br.url}/collections/s4/snapshots/upload`, { method: 'POST', body: bad });
+    expect(refused.status).toBe(400);
+    expect(await refused.json()).toMatchObject({ status: { error: /checksum mismatch/ } });
+    expect((await client.collectionExists('s4')).exists).toBe(false);
     // Outside the snapshots folder: refused.
     const outside = await raw('PUT', '/collections/s3/snapshots/recover', { location: 'file:///etc/passwd' });
     expect(outside.status).toBe(400);

@@ -150,13 +150,10 @@ export async function fsyncAsync(path: string): Promise<void> {
 }
 
 /**
- * Reads a collection file. With `indexFile` (a checkpoint written at the same moment) the HNSW
- * graph is loaded from it and labels kept; otherwise (a snapshot) the graph is rebuilt.
+ * Checks a collection file (magic, CRC, header, vector data length) and returns its parts, without
+ * building anything: what a snapshot upload or recovery checks before it is logged and applied.
  */
-export function deserializeCollection(
-  buf: Buffer,
-  opts: { name?: string; indexFile?: string } = {},
-): Collection {
+export function readCollectionFile(buf: Buffer): { header: Header; vecs: Float32Array } {
   if (buf.length < MAGIC.length + 8 || !buf.subarray(0, MAGIC.length).equals(MAGIC))
     throw new Error('not a vectors collection file');
   const body = buf.subarray(0, buf.length - 4);
@@ -170,6 +167,19 @@ export function deserializeCollection(
     throw new Error('collection file has the wrong vector data length');
   const vecs = new Float32Array(raw.length / 4);
   Buffer.from(vecs.buffer).set(raw);
+  return { header, vecs };
+}
+
+/**
+ * Reads a collection file. With `indexFile` (a checkpoint written at the same moment) the HNSW
+ * graph is loaded from it and labels kept; otherwise (a snapshot) the graph is rebuilt.
+ */
+export function deserializeCollection(
+  buf: Buffer,
+  opts: { name?: string; indexFile?: string } = {},
+): Collection {
+  const { header, vecs } = readCollectionFile(buf);
+  const d = header.config.size;
   const c = new Collection(opts.name ?? header.name, header.config, Math.max(1024, header.capacity));
   if (opts.indexFile) {
     c.index.readIndexSync(opts.indexFile);

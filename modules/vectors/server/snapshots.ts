@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
-import { realpath } from 'node:fs/promises';
+import { realpath, writeFile } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { HttpError } from '../../kit/server/index.js';
@@ -16,9 +16,8 @@ import {
   captureCollection,
   deserializeCollection,
   fsyncAsync,
-  fsyncPath,
+  readCollectionFile,
   writeCollectionFile,
-  writeDurable,
 } from './persist.js';
 import type { Store } from './store.js';
 
@@ -61,23 +60,29 @@ export function snapshotRoutes(store: Store): RouteTable {
     }
   };
 
-  function write(c: string, name: string, data: Buffer) {
+  async function write(c: string, name: string, data: Buffer) {
     const dir = dirOf(c);
     mkdirSync(dir, { recursive: true, mode: 0o700 });
-    writeDurable(join(dir, `${name}.tmp`), data);
+    await writeFile(join(dir, `${name}.tmp`), data, { mode: 0o600 });
+    await fsyncAsync(join(dir, `${name}.tmp`));
     renameSync(join(dir, `${name}.tmp`), join(dir, name));
-    fsyncPath(dir);
+    await fsyncAsync(dir);
   }
 
   async function restore(c: string, file: string) {
-    let restored: ReturnType<typeof deserializeCollection>;
+    // Built (and so checked) before it is logged; the log's restore then takes this very collection
+    // instead of building it again (a replay builds it from the file).
+    const op = { t: 'restore', name: c, file } as const;
     try {
-      restored = deserializeCollection(readFileSync(join(root, file)), { name: c });
+      store.prebuilt.set(op, deserializeCollection(readFileSync(join(root, file)), { name: c }));
     } catch (err) {
       throw bad(`the snapshot cannot be read: ${(err as Error).message}`);
     }
-    void restored;
-    await store.commit({ t: 'restore', name: c, file });
+    try {
+      await store.commit(op);
+    } finally {
+      store.prebuilt.delete(op); // taken when applied; dropped here if the log refused it
+    }
     await store.checkpoint();
     return true;
   }
@@ -145,11 +150,11 @@ export function snapshotRoutes(store: Store): RouteTable {
         const data = multipartFile(ctx.req.headers['content-type'], await ctx.bytes());
         const name = `upload-${Date.now()}-${process.hrtime.bigint() % 1000000n}.snapshot`;
         try {
-          deserializeCollection(data);
+          readCollectionFile(data); // the format; restore() below builds and so checks the rest
         } catch (err) {
           throw bad(`the snapshot cannot be read: ${(err as Error).message}`);
         }
-        write(c!, name, data);
+        await write(c!, name, data);
         return restore(c!, join(hex(c!), name));
       },
     ],

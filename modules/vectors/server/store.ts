@@ -58,6 +58,8 @@ export class Store {
   /** The last operation applied in memory; below seq while a large upsert is applied in slices. */
   private applied = 0;
   private applying: Promise<unknown> = Promise.resolve();
+  /** A restore operation → the collection its request built (and so checked) before logging it. */
+  readonly prebuilt = new Map<Op, Collection>();
   /** The operation the manifest on disk is at. */
   private checkpointed = 0;
   /** Set while a checkpoint writes the graphs: every change waits in `applying` until then. */
@@ -215,7 +217,9 @@ export class Store {
           this.log(`replay: snapshot ${op.file} is gone; collection ${op.name} not restored`);
           return;
         }
-        this.collections.set(op.name, deserializeCollection(readFileSync(file), { name: op.name }));
+        const built = this.prebuilt.get(op);
+        this.prebuilt.delete(op);
+        this.collections.set(op.name, built ?? deserializeCollection(readFileSync(file), { name: op.name }));
         return;
       }
     }
