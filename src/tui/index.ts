@@ -17,10 +17,11 @@ export interface TuiOptions {
 /** Opens the Ink interface on the box at `root`; resolves with the exit code when the user quits. */
 export async function openTui(root: string, opts: TuiOptions = {}): Promise<number> {
   enableCodeCache();
-  const [{ render, useInput }, react, { App }, { coreSources }, { isPlain }] = await Promise.all([
+  const [{ render }, react, { App }, { Settle }, { coreSources }, { isPlain }] = await Promise.all([
     withoutFetch(() => import('ink')),
     import('react'),
     import('./App.js'),
+    import('./Settle.js'),
     import('./sources.js'),
     import('./theme.js'),
   ]);
@@ -39,14 +40,10 @@ export async function openTui(root: string, opts: TuiOptions = {}): Promise<numb
     shrinkHeap();
   }, SETTLE_MS);
   settled.unref();
-  const Settle = (p: { children: React.ReactNode }) => {
-    useInput(() => void settled.refresh());
-    return p.children;
-  };
   const app = render(
     createElement(
       Settle,
-      null,
+      { onInput: () => void settled.refresh() },
       createElement(App, {
         sources,
         theme: { plain },
