@@ -110,9 +110,14 @@ describe('settleDevice: after trying the CUDA build', () => {
       'the CUDA build did not load (NoBinaryFoundError; not found in the container: libcublas.so.13, libcuda.so.1 (the NVIDIA driver library, which the CDI spec mounts)); using the CPU',
     );
   });
-  it('loaded, but not on CUDA → CPU', () => {
+  it('loaded, but not on CUDA (the bundled server: no self-test, no error) → CPU, with what is missing', () => {
     expect(settleDevice(tried, { ok: true, gpu: false, deviceNames: [] }).reason).toMatch(
       /loaded no GPU backend instead of CUDA \(why tried\); using the CPU/,
+    );
+    expect(
+      settleDevice(tried, { ok: true, gpu: false, deviceNames: [], missing: ['libcuda.so.1'] }).reason,
+    ).toBe(
+      'node-llama-cpp loaded no GPU backend instead of CUDA (why tried; not found in the container: libcuda.so.1 (the NVIDIA driver library, which the CDI spec mounts)); using the CPU',
     );
   });
   it('CPU chosen → CPU, nothing tried', () => {
@@ -165,8 +170,14 @@ describe('Engine.backend: CUDA tried, CPU on failure', () => {
     const wrong = fakeLlama(false);
     const cpu = fakeLlama(false);
     const load = (async (o: { gpu: unknown }) => (o.gpu === 'cuda' ? wrong : cpu)) as unknown as Load;
-    const b = await Engine.backend({ device: 'cuda', deviceReason: 'tried' }, undefined, { getLlama: load });
+    const b = await Engine.backend({ device: 'cuda', deviceReason: 'tried' }, undefined, {
+      getLlama: load,
+      missing: () => ['libcuda.so.1'],
+    });
     expect(b).toMatchObject({ device: 'cpu', llama: cpu });
+    expect(b.deviceReason).toMatch(
+      /^node-llama-cpp loaded no GPU backend instead of CUDA \(tried; not found in the container: libcuda\.so\.1/,
+    );
     expect(wrong.disposed).toBe(true);
   });
 

@@ -117,7 +117,7 @@ export function chooseDevice(setting: string, p: DeviceProbe): DeviceChoice {
 
 /** How loading node-llama-cpp's CUDA build went. */
 export type CudaAttempt =
-  | { ok: true; gpu: string | false; deviceNames: string[] }
+  | { ok: true; gpu: string | false; deviceNames: string[]; missing?: string[] }
   | { ok: false; error: string; missing?: string[] };
 
 /** The device the service runs on after trying CUDA: CPU again on any failure, with it as the reason. */
@@ -128,14 +128,16 @@ export function settleDevice(choice: DeviceChoice, attempt: CudaAttempt | undefi
       device: 'cuda',
       reason: `CUDA on ${attempt.deviceNames.join(', ') || 'a GPU'} (${choice.reason})`,
     };
-  if (attempt.ok)
-    return {
-      device: 'cpu',
-      reason: `node-llama-cpp loaded ${attempt.gpu || 'no GPU'} backend instead of CUDA (${choice.reason}); using the CPU`,
-    };
   const missing = attempt.missing?.length
     ? `; not found in the container: ${attempt.missing.join(', ')}${attempt.missing.includes('libcuda.so.1') ? ' (the NVIDIA driver library, which the CDI spec mounts)' : ''}`
     : '';
+  // In the bundled server node-llama-cpp skips its binary self-test: a CUDA build whose backend
+  // cannot be loaded comes back as a binding without a GPU rather than as an error.
+  if (attempt.ok)
+    return {
+      device: 'cpu',
+      reason: `node-llama-cpp loaded ${attempt.gpu || 'no GPU'} backend instead of CUDA (${choice.reason}${missing}); using the CPU`,
+    };
   return {
     device: 'cpu',
     reason: `the CUDA build did not load (${attempt.error.split('\n')[0]}${missing}); using the CPU`,

@@ -167,6 +167,7 @@ export class Engine {
       try {
         llama = await load({ gpu: 'cuda', build: 'never', logLevel: LlamaLogLevel.error });
         attempt = { ok: true, gpu: llama.gpu, deviceNames: await llama.getGpuDeviceNames() };
+        if (llama.gpu !== 'cuda') attempt.missing = deps.missing?.();
       } catch (err) {
         attempt = { ok: false, error: (err as Error).message || String(err), missing: deps.missing?.() };
       }
