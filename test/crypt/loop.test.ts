@@ -11,8 +11,12 @@ import {
   RECOVERY_KEY,
   readEncryptionState,
   systemTools,
+  UNFINISHED_LABEL,
 } from '../../src/core/crypt/index.js';
 import { canLoop, detach, loopDevice, opens } from './loop-helpers.js';
+
+const label = (dev: string) =>
+  execFileSync('blkid', ['-p', '-o', 'value', '-s', 'LABEL', dev], { encoding: 'utf8' }).trim();
 
 /**
  * The real tools on a loop device: cryptsetup 2.6 and systemd 252's systemd-cryptenroll
@@ -61,7 +65,15 @@ describe.skipIf(!canLoop)('encrypting a blank partition on a loop device', () =>
     expect(info.plainSlots).toHaveLength(1);
     expect(info.plainSlots).not.toContain(0);
     expect(await readFile(crypttab, 'utf8')).toBe(`data UUID=${r.uuid} none luks,discard\n`);
-    expect(await encryptableDevice(dev)).toBeUndefined();
+    // Labelled unfinished until the image's first boot has copied its data on (image/crypt/data-persist).
+    expect(label(dev)).toBe(UNFINISHED_LABEL);
+    // This boot's crypttab names it: encrypted already. A later boot whose crypttab was lost with
+    // the first boot's memory (cut short before the copy) may encrypt it again.
+    expect(await encryptableDevice(dev, systemTools, crypttab)).toBeUndefined();
+    expect(await encryptableDevice(dev, systemTools, path.join(dir, 'no-crypttab'))).toBe(dev);
+    // The copy done, the label says so, and no first boot touches it again.
+    execFileSync('cryptsetup', ['config', '--label', 'data', dev]);
+    expect(await encryptableDevice(dev, systemTools, path.join(dir, 'no-crypttab'))).toBeUndefined();
 
     const state = await readEncryptionState({ root: path.join(dir, 'root'), device: dev });
     expect(state).toMatchObject({
@@ -100,6 +112,24 @@ describe.skipIf(!canLoop)('encrypting a blank partition on a loop device', () =>
       }),
     ).rejects.toMatchObject({ code: 'not-blank' });
     expect(existsSync(path.join(dir, 'b-crypttab'))).toBe(false);
+  });
+
+  it('a plain file system a first boot left unfinished (mode none) may be encrypted; one labelled data not', async () => {
+    const dev = await loop('d.img');
+    execFileSync('mkfs.ext4', ['-q', '-L', UNFINISHED_LABEL, dev]);
+    expect(await encryptableDevice(dev)).toBe(dev);
+    const r = await encryptDevice({
+      device: dev,
+      name: 'data',
+      mode: 'passphrase',
+      passphrase: 'correct horse',
+      crypttab: path.join(dir, 'd-crypttab'),
+      fastKdf: true,
+    });
+    expect(opens(dev, r.recoveryKey)).toBe(true);
+    const done = await loop('e.img');
+    execFileSync('mkfs.ext4', ['-q', '-L', 'data', done]);
+    expect(await encryptableDevice(done)).toBeUndefined();
   });
 
   it('tpm mode without a TPM fails before crypttab is written; the unfinished volume is formatted again', async () => {

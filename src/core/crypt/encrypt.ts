@@ -3,7 +3,14 @@ import { randomBytes } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { BlueprintError, ConflictError, UsageError } from '../errors.js';
 import { writeFileAtomic } from '../system/fs.js';
-import { crypttabLine, parseCrypttab, parseLuksDump, withCrypttabLine } from './state.js';
+import {
+  blkidFields,
+  crypttabLine,
+  parseCrypttab,
+  parseLuksDump,
+  UNFINISHED_LABEL,
+  withCrypttabLine,
+} from './state.js';
 
 /**
  * First-boot encryption of the data partition (issue 23) with the tools Debian 12 ships:
@@ -99,6 +106,14 @@ async function crypttabText(file: string): Promise<string> {
   });
 }
 
+/** Whether crypttab names this LUKS volume (by its UUID or its path): it is in use, not leftover. */
+export async function namedInCrypttab(tools: CryptTools, device: string, crypttab: string): Promise<boolean> {
+  const uuid = (await must(tools, ['cryptsetup', 'luksUUID', device])).stdout.trim();
+  return parseCrypttab(await crypttabText(crypttab)).some(
+    (e) => e.device === `UUID=${uuid}` || e.device === device,
+  );
+}
+
 /**
  * Refuses a device that holds anything, except our own unfinished run: a LUKS volume that no
  * crypttab line names was never given data (data is only put on it after crypttab is written).
@@ -112,19 +127,17 @@ async function checkBlank(tools: CryptTools, device: string, crypttab: string): 
     );
   const probe = await tools.run(['blkid', '-p', '-o', 'export', device]);
   if (probe.code === 2) return; // blkid: nothing found
-  const type = /^TYPE=(.*)$/m.exec(probe.stdout)?.[1];
+  const { type, label } = blkidFields(probe.stdout);
   if (type === 'crypto_LUKS') {
-    const uuid = (await must(tools, ['cryptsetup', 'luksUUID', device])).stdout.trim();
-    const named = parseCrypttab(await crypttabText(crypttab)).some(
-      (e) => e.device === `UUID=${uuid}` || e.device === device,
-    );
-    if (!named) return;
+    if (!(await namedInCrypttab(tools, device, crypttab))) return;
     throw new ConflictError(
       `${device} is already encrypted and in crypttab`,
       'already-encrypted',
       'Nothing to do: `blueprint status` shows how it is unlocked.',
     );
   }
+  // A first boot's plain file system (mode none) whose data was never copied on: nothing to keep.
+  if (label === UNFINISHED_LABEL) return;
   throw new ConflictError(
     `${device} already holds ${type ? `a ${type} file system` : 'data'}; it is not encrypted in place`,
     'not-blank',
@@ -153,6 +166,9 @@ export async function encryptDevice(
       '--type',
       'luks2',
       '--batch-mode',
+      // Unfinished until the image's first boot has copied its data on (UNFINISHED_LABEL).
+      '--label',
+      UNFINISHED_LABEL,
       '--key-slot',
       '0',
       '--key-file',

@@ -1,7 +1,8 @@
 import { access, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { type CryptTools, systemTools } from './encrypt.js';
+import { type CryptTools, namedInCrypttab, systemTools } from './encrypt.js';
 import {
+  blkidFields,
   type CrypttabEntry,
   type EncryptionState,
   encryptionState,
@@ -9,6 +10,7 @@ import {
   parseCrypttab,
   parseLuksDump,
   tpm2Present,
+  UNFINISHED_LABEL,
 } from './state.js';
 
 export * from './encrypt.js';
@@ -88,14 +90,23 @@ export async function readEncryptionState(o: StateOptions = {}): Promise<Encrypt
 }
 
 /**
- * The blank data partition a first boot may encrypt (no file system, no LUKS header), or
- * undefined: the setup wizard shows its encryption step only when there is one.
+ * The data partition a first boot may encrypt, or undefined: the setup wizard shows its encryption
+ * step only when there is one. Blank (no file system, no LUKS header), or left by a first boot
+ * that never finished copying its data on (UNFINISHED_LABEL) and that this boot's crypttab does
+ * not name (once named, this boot encrypted it already).
  */
 export async function encryptableDevice(
   device = DATA_PARTITION,
   tools: CryptTools = systemTools,
+  crypttab = '/etc/crypttab',
 ): Promise<string | undefined> {
   if (!(await exists(device))) return undefined;
   const probe = await tools.run(['blkid', '-p', '-o', 'export', device]).catch(() => undefined);
-  return probe?.code === 2 ? device : undefined;
+  if (probe?.code === 2) return device;
+  if (probe?.code !== 0) return undefined;
+  const { type, label } = blkidFields(probe.stdout);
+  if (label !== UNFINISHED_LABEL) return undefined;
+  if (type === 'crypto_LUKS' && (await namedInCrypttab(tools, device, crypttab).catch(() => true)))
+    return undefined;
+  return device;
 }

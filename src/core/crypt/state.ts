@@ -138,3 +138,16 @@ export function encryptionState(i: StateInputs): EncryptionState {
 export function tpm2Present(versionMajor: string | undefined, rmNodeExists: boolean): boolean {
   return versionMajor?.trim() === '2' && rmNodeExists;
 }
+
+/**
+ * The label a data partition carries from encryption (or the plain file system of mode none) until
+ * the first boot's data is copied onto it (image/crypt/data-persist sets `data` last): the
+ * initramfs boots such a partition in memory again, and a first boot may format it again.
+ */
+export const UNFINISHED_LABEL = 'data-unfinished';
+
+/** TYPE and LABEL of `blkid -p -o export`. */
+export function blkidFields(text: string): { type?: string; label?: string } {
+  const field = (k: string) => new RegExp(`^${k}=(.*)$`, 'm').exec(text)?.[1];
+  return { type: field('TYPE'), label: field('LABEL') };
+}
