@@ -3,9 +3,10 @@
  * socket (reached over a loopback bridge: the client builds its own undici Agent): the whole API
  * subset, snapshot → delete → restore equal, and bad input answered with 4xx while it stays up.
  */
-import { rmSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { QdrantClient } from '@qdrant/js-client-rest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { collectionFileParts } from '../../modules/vectors/server/persist.js';
 import { bridge, bundle, newDataDir, type Served, serve } from './served.js';
 
 let served: Served;
@@ -407,6 +408,28 @@ describe('snapshots', () => {
     expect(refused.status).toBe(400);
     expect(await refused.json()).toMatchObject({ status: { error: /checksum mismatch/ } });
     expect((await client.collectionExists('s4')).exists).toBe(false);
+    // A well-formed file whose collection cannot be built (a distance this server lacks): a 400
+    // from building it, and the uploaded file is not left behind as a snapshot.
+    const image = {
+      name: 'x',
+      config: { size: 2, distance: 'Manhattan', m: 16, efConstruct: 100, fullScanThreshold: 10 },
+      payloadSchema: {},
+      capacity: 1024,
+      ids: [1],
+      payloads: [undefined],
+      versions: [1],
+      vectors: Float32Array.of(1, 2),
+    } as unknown as Parameters<typeof collectionFileParts>[0];
+    const odd = new FormData();
+    odd.append(
+      'snapshot',
+      new Blob([Buffer.concat([...collectionFileParts(image)].filter((p) => p !== undefined))]),
+    );
+    const unbuilt = await fetch(`${br.url}/collections/s5/snapshots/upload`, { method: 'POST', body: odd });
+    expect(unbuilt.status).toBe(400);
+    expect(await unbuilt.json()).toMatchObject({ status: { error: /the snapshot cannot be read/ } });
+    const s5 = `${dataDir}/snapshots/${Buffer.from('s5').toString('hex')}`;
+    expect(existsSync(s5) ? readdirSync(s5) : []).toEqual([]);
     // Outside the snapshots folder: refused.
     const outside = await raw('PUT', '/collections/s3/snapshots/recover', { location: 'file:///etc/passwd' });
     expect(outside.status).toBe(400);

@@ -155,7 +155,14 @@ export function snapshotRoutes(store: Store): RouteTable {
           throw bad(`the snapshot cannot be read: ${(err as Error).message}`);
         }
         await write(c!, name, data);
-        return restore(c!, join(hex(c!), name));
+        try {
+          return await restore(c!, join(hex(c!), name));
+        } catch (err) {
+          // Refused before it was logged (a 400): not kept as a snapshot either. After the log
+          // (a failed checkpoint) the file is what a replay restores from, so it stays.
+          if (err instanceof HttpError && err.status === 400) rmSync(join(dirOf(c!), name), { force: true });
+          throw err;
+        }
       },
     ],
     [
