@@ -68,7 +68,9 @@ ab_disk() {
   printf 'timeout 0\ndefault blueprint-*\n' | mcopy -i "$esp" - ::/loader/loader.conf
   printf 'title BlueprintOS (slot A)\nsort-key 1-blueprint-a\nlinux /blueprint-a/vmlinuz\ninitrd /blueprint-a/initrd.img\noptions %s\n' "$opts" |
     mcopy -i "$esp" - ::/loader/entries/blueprint-a.conf
-  rm -f "$data" && mkfs.ext4 -q -F -L data "$data" "$DATA_SIZE"
+  rm -f "$data"
+  # --encrypt-data: blank, for the box to encrypt at first boot (scripts/build-image-crypt.sh).
+  if [ "$ENCRYPT_DATA" = 1 ]; then truncate -s "$DATA_SIZE" "$data"; else mkfs.ext4 -q -F -L data "$data" "$DATA_SIZE"; fi
   local slot_mib=$(($(stat -c %s "$WORK/root.img") / 1048576)) data_mib=$(($(stat -c %s "$data") / 1048576))
   truncate -s $((1 + 256 + 2 * slot_mib + data_mib + 1))M "$disk"
   printf 'label: gpt\nstart=1MiB, size=256MiB, type=uefi, name=esp\nsize=%sMiB, type=linux, name=root-a\nsize=%sMiB, type=linux, name=root-b\nsize=%sMiB, type=linux, name=data\n' \

@@ -16,6 +16,8 @@
 #   --uefi      also assemble a GPT disk (ESP with systemd-boot + root) as disk.qcow2
 #   --ab        A/B system updates (issue 21): RAUC and its keyring in the root, a read-only root
 #               slot, and with --uefi a disk of ESP + root-a + root-b + data (image/README.md)
+#   --encrypt-data  (with --ab --uefi) the data partition left blank: the first boot runs in memory,
+#               setup encrypts it (TPM, passphrase) or not, then /data is copied on (docs/encryption.md)
 #   --bundle    a signed RAUC bundle of DIR's --ab root filesystem, as DIR/bundles/blueprintos-V.raucb
 #   --system-version V  the system version the image or bundle carries (default 1.0.0)
 #   --health-fails      (tests) a bundle whose health check fails by design
@@ -46,12 +48,14 @@ NODE="$REPO/node_modules/.bin/node"
 DEB_ARCH=$(dpkg --print-architecture)
 
 AB=0 BUNDLE=0 HEALTH_FAILS=0 SYSTEM_VERSION=1.0.0
+ENCRYPT_DATA=0
 RAUC_CA="$CACHE/rauc-ca"
 while [ $# -gt 0 ]; do
   case "$1" in
     --arch) DEB_ARCH=$2; shift ;;
     --uefi) UEFI=1 ;;
     --ab) AB=1 ;;
+    --encrypt-data) ENCRYPT_DATA=1 ;;
     --bundle) BUNDLE=1 ;;
     --health-fails) HEALTH_FAILS=1 ;;
     --system-version) SYSTEM_VERSION=$2; shift ;;
@@ -88,6 +92,9 @@ fi
 # A/B parts (RAUC, slots, bundles): scripts/build-image-ab.sh, read here so both share die/stage.
 # shellcheck source=build-image-ab.sh
 . "$REPO/scripts/build-image-ab.sh"
+# shellcheck source=build-image-crypt.sh
+. "$REPO/scripts/build-image-crypt.sh"
+[ "$ENCRYPT_DATA" = 0 ] || [ "$AB" = 1 ] || die "--encrypt-data needs --ab" "the data partition is the A/B image's"
 if [ "$BUNDLE" = 1 ]; then
   make_bundle
   exit 0
@@ -103,13 +110,14 @@ inputs_digest() {
   local skip_ab=(-not -path 'image/rauc/*')
   [ "$AB" = 1 ] && skip_ab=()
   (cd "$REPO" && find image scripts/build-image.sh modules/kit package-lock.json \
-    "${CATALOG_INPUTS[@]}" $([ "$AB" = 1 ] && echo scripts/build-image-ab.sh) -type f \
+    "${CATALOG_INPUTS[@]}" $([ "$AB" = 1 ] && echo scripts/build-image-ab.sh scripts/build-image-crypt.sh) -type f \
     -not -path 'modules/hello/rootfs/*' -not -name '*.md' "${skip_ab[@]}" -print0 |
     sort -z | xargs -0 sha256sum
     sha256sum <"$BIN"
     echo "uefi=$UEFI"
     [ "$DEB_ARCH" = amd64 ] || echo "arch=$DEB_ARCH"
-    [ "$AB" = 0 ] || echo "ab=$AB version=$SYSTEM_VERSION") | sha256sum | cut -d' ' -f1
+    [ "$AB" = 0 ] || echo "ab=$AB version=$SYSTEM_VERSION"
+    [ "$ENCRYPT_DATA" = 0 ] || echo "encrypt-data=1") | sha256sum | cut -d' ' -f1
 }
 DIGEST=$(inputs_digest)
 if [ "$IF_STALE" = 1 ] && [ -f "$OUT/inputs.sha256" ] && [ "$(cat "$OUT/inputs.sha256")" = "$DIGEST" ]; then
@@ -334,6 +342,8 @@ uefi_disk() {
   stage "install blueprint" install_blueprint
   stage "offline catalog" catalog
   stage configure configure
+  # Every A/B root can unlock an encrypted data partition: a bundle serves every box.
+  [ "$AB" = 1 ] && stage "data encryption" crypt_root
   [ "$AB" = 1 ] && stage "a/b slots" ab_root
   stage cleanup cleanup
   stage "mkfs.ext4 root.img" filesystem
