@@ -12,6 +12,26 @@
  * keeps the stream.
  */
 let streamed = true;
+/** The reader of standard output has gone (EPIPE): what is left to say is dropped. */
+let readerGone = false;
+let guarded = false;
+
+/**
+ * A reader that leaves (`bpkg search … | head`) is not the command's failure: like `ls | head`,
+ * the rest of the answer is dropped and the command finishes its work (an install keeps going:
+ * stopping half-way because nobody reads its progress would be worse). Other write errors stay
+ * errors.
+ */
+function guardedStdout(): NodeJS.WriteStream {
+  if (!guarded) {
+    guarded = true;
+    process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EPIPE') throw error;
+      readerGone = true;
+    });
+  }
+  return process.stdout;
+}
 
 /** From now on, answers go to file descriptor 1 directly (until something streams). */
 export function directStdout(): void {
@@ -19,6 +39,7 @@ export function directStdout(): void {
 }
 
 export function writeOut(text: string): void {
+  if (readerGone) return;
   if (!streamed) {
     // Not an import of node:fs: the start part would copy its hundred exports first (esbuild's
     // CommonJS interop), for one function.
@@ -32,17 +53,21 @@ export function writeOut(text: string): void {
         done += n;
       }
       return;
-    } catch {
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EPIPE') {
+        readerGone = true;
+        return;
+      }
       streamed = true;
-      if (done < bytes.length) process.stdout.write(bytes.subarray(done));
+      if (done < bytes.length) guardedStdout().write(bytes.subarray(done));
       return;
     }
   }
-  process.stdout.write(text);
+  guardedStdout().write(text);
 }
 
 /** `process.stdout`, for a command that streams into it: later answers follow it in order. */
 export function stdoutStream(): NodeJS.WriteStream {
   streamed = true;
-  return process.stdout;
+  return guardedStdout();
 }
