@@ -1,0 +1,165 @@
+// The data partition encrypted at first boot and unlocked by a TPM (issue 23), in a booted box:
+// the --encrypt-data A/B disk (`scripts/build-image.sh --ab --uefi --encrypt-data --out
+// build/image-enc`) under OVMF with Debian's swtpm as its TPM 2.0. First boot: setup from answers
+// encrypts and seals to PCR 7, /data is copied on, the box reboots and unlocks with no prompt; a
+// marker written in the guest is not in the disk's bytes on the host; the TPM's state deleted, the
+// boot asks for the recovery key, and the key setup gave opens it.
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { provisioningDisk } from './image.js';
+import { Guest } from './qemu.js';
+
+const repo = new URL('../..', import.meta.url).pathname;
+const encDir = path.resolve(process.env.BLUEPRINT_ENC_IMAGE_DIR ?? path.join(repo, 'build/image-enc'));
+// Three boots under TCG, one of them formatting and copying: run on purpose.
+const wanted = Boolean(process.env.BLUEPRINT_ENC_TEST);
+
+describe.skipIf(!wanted || !existsSync(path.join(encDir, 'disk.qcow2')))(
+  'an encrypted data partition in a booted box',
+  () => {
+    const guest = new Guest();
+    const key = path.join(guest.dir, 'admin_ed25519');
+    const login = ['-i', key, '-o', 'IdentitiesOnly=yes'];
+    const asRoot = (command: string) =>
+      guest.ssh('admin', [`sudo -n sh -c '${command}'`], login, { timeoutMs: 600_000 });
+    const tpmDir = path.join(guest.dir, 'tpm');
+    const figures: string[] = [];
+    let swtpm: ChildProcess | undefined;
+    let recoveryKey = '';
+    let marker = '';
+    const options = () => ({
+      uefi: true,
+      imageDir: encDir,
+      reboot: true,
+      memoryMiB: 1536,
+      disks: [path.join(guest.dir, 'blueprint.img')],
+    });
+
+    /** swtpm on a unix socket, with its state in `tpmDir` (deleted: a new, empty TPM). */
+    async function startTpm(): Promise<void> {
+      mkdirSync(path.join(tpmDir, 'state'), { recursive: true });
+      const sock = path.join(tpmDir, 'swtpm.sock');
+      rmSync(sock, { force: true });
+      swtpm = spawn('swtpm', [
+        'socket',
+        '--tpm2',
+        '--tpmstate',
+        `dir=${path.join(tpmDir, 'state')}`,
+        '--ctrl',
+        `type=unixio,path=${sock}`,
+      ]);
+      for (let i = 0; !existsSync(sock); i++) {
+        if (i > 100) throw new Error('swtpm did not start');
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+    async function stopTpm(): Promise<void> {
+      if (swtpm && swtpm.exitCode === null) {
+        const gone = new Promise((r) => swtpm?.once('exit', r));
+        swtpm.kill('SIGTERM');
+        await gone;
+      }
+    }
+
+    beforeAll(async () => {
+      // qemu is started by Guest; a wrapper first on PATH gives it the TPM (qemu's tpm-tis device on
+      // swtpm's control socket) without Guest knowing about TPMs.
+      const bin = path.join(guest.dir, 'bin');
+      mkdirSync(bin);
+      const real = execFileSync('sh', ['-c', 'command -v qemu-system-x86_64'], { encoding: 'utf8' }).trim();
+      writeFileSync(
+        path.join(bin, 'qemu-system-x86_64'),
+        `#!/bin/sh\nexec ${real} "$@" -chardev socket,id=chrtpm,path=${path.join(tpmDir, 'swtpm.sock')} -tpmdev emulator,id=tpm0,chardev=chrtpm -device tpm-tis,tpmdev=tpm0\n`,
+        { mode: 0o755 },
+      );
+      process.env.PATH = `${bin}:${process.env.PATH}`;
+      execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'admin@enc', '-f', key]);
+      provisioningDisk(guest.dir, {
+        hostname: 'bp-enc',
+        admin: { name: 'admin', keys: [readFileSync(`${key}.pub`, 'utf8').trim()] },
+        ssh: { enabled: true },
+        encryption: { mode: 'tpm', recoveryKeyFile: '/var/lib/blueprint/recovery-key.txt' },
+      } as Parameters<typeof provisioningDisk>[1]);
+      await startTpm();
+    }, 600_000);
+    afterAll(async () => {
+      if (figures.length) console.info(`encryption figures:\n  ${figures.join('\n  ')}`);
+      await guest.stop();
+      await stopTpm();
+    });
+
+    it('first boot encrypts and seals, copies /data on, reboots, and unlocks with no prompt', {
+      timeout: 3_000_000,
+    }, async () => {
+      const t0 = Date.now();
+      await guest.start(options());
+      // The console is quiet (no kernel banner): the box is asked over SSH what /data is. First in
+      // memory (the partition blank), then, after setup and the copy and a reboot, the mapping.
+      await guest.waitForSsh('admin', login, 300);
+      let inMemory = false;
+      for (const deadline = Date.now() + 2_400_000; ; ) {
+        const r = await asRoot('findmnt -no SOURCE /data').catch(() => undefined);
+        const source = r?.code === 0 ? r.stdout.trim() : '';
+        if (source === 'data') inMemory = true; // the tmpfs of the first boot
+        if (source === '/dev/mapper/data') break;
+        if (Date.now() > deadline) throw new Error(`/data never came from the mapping:\n${guest.tail()}`);
+        await new Promise((r) => setTimeout(r, 10_000));
+      }
+      expect(inMemory).toBe(true);
+      figures.push(
+        `first boot to the encrypted, TPM-unlocked /data: ${((Date.now() - t0) / 1000).toFixed(0)} s`,
+      );
+      // Neither boot asked anyone: the TPM unsealed the key.
+      expect(guest.console).not.toMatch(/type the data partition's recovery key/);
+      expect((await asRoot('findmnt -no SOURCE /data')).stdout.trim()).toBe('/dev/mapper/data');
+      const st = JSON.parse((await asRoot('blueprint --json status')).stdout) as {
+        encryption: Record<string, unknown>;
+      };
+      expect(st.encryption).toMatchObject({ encrypted: true, unlockedBy: 'tpm', recoveryKeyEnrolled: true });
+      expect((await asRoot('blkid -p -o value -s LABEL /dev/disk/by-partlabel/data')).stdout.trim()).toBe(
+        'data',
+      );
+      recoveryKey = (await asRoot('cat /var/lib/blueprint/recovery-key.txt')).stdout.trim();
+      expect(recoveryKey).toMatch(/^([cbdefghijklnrtuv]{8}-){7}[cbdefghijklnrtuv]{8}$/);
+      // Made in the guest, so it is in no command line the host could have logged.
+      const w = await asRoot(
+        'head -c 24 /dev/urandom | base64 | tr -d "/+=" | sed "s/^/bp-marker-/" > /home/admin/marker; sync; cat /home/admin/marker',
+      );
+      marker = w.stdout.trim();
+      expect(marker).toMatch(/^bp-marker-\w{20,}$/);
+      // It reached the disk: readable through the mapping.
+      expect((await asRoot(`grep -c -a "${marker}" /dev/mapper/data || true`)).stdout.trim()).not.toBe('0');
+    });
+
+    it('the disk on the host holds no plaintext of the marker', { timeout: 900_000 }, async () => {
+      expect(marker).not.toBe('');
+      await asRoot('systemctl poweroff').catch(() => undefined);
+      await guest.kill();
+      const raw = path.join(guest.dir, 'disk.raw');
+      execFileSync('qemu-img', ['convert', '-O', 'raw', path.join(guest.dir, 'root.qcow2'), raw]);
+      const found = execFileSync('sh', ['-c', `grep -c -a -F "${marker}" "${raw}" || true`], {
+        encoding: 'utf8',
+      });
+      rmSync(raw);
+      expect(found.trim()).toBe('0');
+    });
+
+    it('with the TPM state deleted, the boot asks for the recovery key and it opens the volume', {
+      timeout: 1_800_000,
+    }, async () => {
+      expect(recoveryKey).not.toBe('');
+      await stopTpm();
+      rmSync(path.join(tpmDir, 'state'), { recursive: true, force: true });
+      await startTpm();
+      await guest.start({ ...options(), resume: true });
+      const at = await guest.waitFor(/type the data partition's recovery key/, 900_000);
+      await guest.type(`${recoveryKey}\n`);
+      await guest.waitForSsh('admin', login, 200);
+      expect(guest.console.slice(at)).not.toMatch(/not unlocked: booting without it/);
+      expect((await asRoot('cat /home/admin/marker')).stdout.trim()).toBe(marker);
+      expect((await asRoot('findmnt -no SOURCE /data')).stdout.trim()).toBe('/dev/mapper/data');
+    });
+  },
+);

@@ -1,0 +1,177 @@
+// The encrypted data partition's boot wiring (issue 23, docs/encryption.md "How the image boots"),
+// checked on the built --ab image (`scripts/build-image.sh --ab --uefi --encrypt-data --out
+// build/image-enc`) without booting it: what the initramfs holds, the first boot's units, and the
+// initramfs script that decides what the data partition is, run with the image's own shell, blkid
+// and cryptsetup on loop devices (chroot over an overlay, so the image stays as built).
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, lstatSync, mkdtempSync, readFileSync, readlinkSync, rmSync, statSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { crypttabLine, encryptDevice, UNFINISHED_LABEL } from '../../src/core/crypt/index.js';
+import { canLoop, detach, loopDevice } from '../crypt/loop-helpers.js';
+
+const repo = new URL('../..', import.meta.url).pathname;
+const encDir = path.resolve(process.env.BLUEPRINT_ENC_IMAGE_DIR ?? path.join(repo, 'build/image-enc'));
+const rootfs = path.join(encDir, 'rootfs');
+const built = existsSync(path.join(encDir, 'initrd.img')) && existsSync(rootfs);
+const unlockScript = readFileSync(path.join(repo, 'image/crypt/unlock'), 'utf8');
+
+describe('the unlock the initramfs does and the one systemd does later agree', () => {
+  it('passes systemd-cryptsetup the options setup writes into crypttab', () => {
+    // crypttab (written by setup) drives systemd-cryptsetup@data on the first boot's copy and on
+    // every later boot (where it finds the volume open); the initramfs opens it earlier with the
+    // same options plus headless (its own prompt follows).
+    const options = crypttabLine('data', 'UUID=x', 'auto').trim().split(/\s+/)[3];
+    const m = /systemd-cryptsetup attach data "\$dev" none ([^\s;]+)/.exec(unlockScript);
+    expect(m?.[1]).toBe(`${options},headless=true`);
+    expect(options).toBe('luks,discard,tpm2-device=auto');
+  });
+});
+
+describe.skipIf(!built)(`the built --encrypt-data image (${encDir})`, () => {
+  it('has the unlock, its tools and the TPM libraries systemd dlopen()s in the initramfs', () => {
+    const files = execFileSync('lsinitramfs', [path.join(encDir, 'initrd.img')], {
+      encoding: 'utf8',
+      maxBuffer: 64 << 20,
+    }).split('\n');
+    const has = (re: RegExp) => files.some((f) => re.test(f));
+    for (const re of [
+      // local-premount runs before local-bottom: the volume is open before blueprint-data mounts it.
+      /^scripts\/local-premount\/blueprint-crypt$/,
+      /^scripts\/local-bottom\/blueprint-data$/,
+      /(^|\/)sbin\/cryptsetup$/,
+      /(^|\/)sbin\/blkid$/,
+      /lib\/systemd\/systemd-cryptsetup$/,
+      /cryptsetup\/libcryptsetup-token-systemd-tpm2\.so$/,
+      /libtss2-esys\.so\.0$/,
+      /libtss2-tcti-device\.so\.0$/,
+      /libtss2-mu\.so\.0$/,
+      /libtss2-rc\.so\.0$/,
+      /\/dm-crypt\.ko/,
+    ])
+      expect(has(re), String(re)).toBe(true);
+  });
+
+  it('enables the first boot copy, and only for a first boot', () => {
+    const wants = path.join(rootfs, 'etc/systemd/system/multi-user.target.wants/blueprint-data-persist.path');
+    expect(lstatSync(wants).isSymbolicLink()).toBe(true);
+    expect(readlinkSync(wants)).toMatch(/blueprint-data-persist\.path$/);
+    const unit = readFileSync(path.join(rootfs, 'etc/systemd/system/blueprint-data-persist.service'), 'utf8');
+    expect(unit).toMatch(/^ConditionPathExists=\/run\/blueprint\/data-first-boot$/m);
+    expect(unit).toMatch(/^ConditionPathExists=\/var\/lib\/blueprint\/setup-done$/m);
+    const exec = /^ExecStart=(\S+)$/m.exec(unit)?.[1] ?? '';
+    expect(statSync(path.join(rootfs, exec)).mode & 0o111).not.toBe(0);
+    // systemd's own view of the units, from the image's systemd-analyze.
+    const verify = spawnSync(
+      'chroot',
+      [
+        rootfs,
+        'systemd-analyze',
+        'verify',
+        '--man=no',
+        '/etc/systemd/system/blueprint-data-persist.service',
+        '/etc/systemd/system/blueprint-data-persist.path',
+      ],
+      { encoding: 'utf8' },
+    );
+    expect(verify.stderr.split('\n').filter((l) => /blueprint-data-persist/.test(l))).toEqual([]);
+    // The root has what the copy and the unlock run.
+    for (const tool of [
+      'usr/sbin/cryptsetup',
+      'usr/sbin/mkfs.ext4',
+      'usr/sbin/e2label',
+      'usr/lib/systemd/systemd-cryptsetup',
+    ])
+      expect(existsSync(path.join(rootfs, tool)), tool).toBe(true);
+  });
+
+  describe.skipIf(!canLoop)('the initramfs script on a loop device, with the image own tools', () => {
+    let dir: string;
+    const loops: string[] = [];
+    beforeAll(() => {
+      dir = mkdtempSync(path.join(os.tmpdir(), 'bp-unlock-'));
+    });
+    afterAll(() => {
+      for (const d of loops) detach(d);
+      rmSync(dir, { recursive: true, force: true });
+    });
+
+    /**
+     * Runs image/crypt/unlock as the initramfs would, in a mount namespace: the image's root under
+     * an overlay (written changes go to a scratch folder), initramfs-tools' own scripts/functions,
+     * and a /dev holding the loop device as /dev/disk/by-partlabel/data; the console is /dev/null
+     * (an empty line typed: give up).
+     */
+    function unlock(dev: string) {
+      const w = mkdtempSync(path.join(dir, 'ns-'));
+      const { rdev } = statSync(dev);
+      const major = Math.floor(rdev / 256) & 0xfff;
+      const minor = (rdev & 0xff) | ((rdev >> 12) & 0xfff00);
+      const script = [
+        'set -e',
+        `mkdir -p ${w}/upper ${w}/work ${w}/m`,
+        `mount -t overlay -o lowerdir=${rootfs},upperdir=${w}/upper,workdir=${w}/work x ${w}/m`,
+        `cd ${w}/m`,
+        'mount -t tmpfs dev dev && mount -t tmpfs run run && mount -t proc proc proc',
+        `mknod dev/data b ${major} ${minor} && mknod dev/null c 1 3 && mknod dev/console c 1 3`,
+        'mkdir -p dev/disk/by-partlabel && ln -s ../../data dev/disk/by-partlabel/data',
+        'mkdir -p scripts && cp usr/share/initramfs-tools/scripts/functions scripts/functions',
+        `cp ${path.join(repo, 'image/crypt/unlock')} unlock`,
+        'set +e',
+        `chroot . /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin quiet=n timeout 120 /bin/sh /unlock; echo "rc=$?"`,
+        'cat run/blueprint/data-first-boot 2>/dev/null | sed "s/^/flag=/"',
+      ].join('\n');
+      const r = spawnSync('unshare', ['-m', '--propagation', 'private', 'sh', '-c', script], {
+        encoding: 'utf8',
+      });
+      rmSync(w, { recursive: true, force: true });
+      return {
+        out: `${r.stdout}${r.stderr}`,
+        rc: /rc=(\d+)/.exec(r.stdout)?.[1],
+        flag: /flag=(.*)/.exec(r.stdout)?.[1],
+      };
+    }
+    const loop = async (name: string) => {
+      const d = await loopDevice(dir, name);
+      loops.push(d);
+      return d;
+    };
+
+    it('a blank partition: the first boot in memory', async () => {
+      const r = unlock(await loop('blank.img'));
+      expect(r).toMatchObject({ rc: '0', flag: 'blank' });
+    });
+
+    it('a first boot cut short (labelled unfinished): in memory again; a finished ext4 mounted as built', async () => {
+      const cut = await loop('cut.img');
+      execFileSync('mkfs.ext4', ['-q', '-L', UNFINISHED_LABEL, cut]);
+      expect(unlock(cut)).toMatchObject({ rc: '0', flag: 'unfinished' });
+      const plain = await loop('plain.img');
+      execFileSync('mkfs.ext4', ['-q', '-L', 'data', plain]);
+      const r = unlock(plain);
+      expect(r).toMatchObject({ rc: '0', flag: undefined });
+      expect(r.out).not.toMatch(/TPM/);
+    });
+
+    it('an encrypted one the TPM cannot open: asks on the console, and never stops the boot', async () => {
+      const dev = await loop('luks.img');
+      await encryptDevice({
+        device: dev,
+        name: 'data',
+        mode: 'passphrase',
+        passphrase: 'correct horse',
+        crypttab: path.join(dir, 'crypttab'),
+        fastKdf: true,
+      });
+      execFileSync('cryptsetup', ['config', '--label', 'data', dev]);
+      // No TPM here: the TPM step fails, the console is asked (five times, nothing typed), and the
+      // boot goes on without /data. The recovery key typed at a real console: the qemu test's.
+      const r = unlock(dev);
+      expect(r.rc).toBe('0');
+      expect(r.flag).toBeUndefined();
+      expect(r.out).toMatch(/the TPM did not unlock the data partition/);
+      expect(r.out).toMatch(/data partition not unlocked: booting without it/);
+    });
+  });
+});
