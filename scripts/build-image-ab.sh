@@ -30,8 +30,11 @@ ab_root() {
   local src="$REPO/image/rauc"
   rauc_ca
   host_resolver
-  # unsquashfs: RAUC reads a plain bundle's manifest with it.
-  apt_in install --no-install-recommends rauc squashfs-tools
+  # unsquashfs: RAUC reads a plain bundle's manifest with it. systemd-boot: systemd-bless-boot
+  # (blesses the counted entry after boot-complete.target) and bootctl; its postinst and kernel
+  # hooks install nothing here (no ESP in the chroot; on the box `bootctl is-installed` is false:
+  # the ESP holds only EFI/BOOT/BOOTX64.EFI), so the ESP stays the bootloader backend's alone.
+  apt_in install --no-install-recommends rauc squashfs-tools systemd-boot
   install -D -m 0644 "$src/system.conf" "$R/etc/rauc/system.conf"
   install -D -m 0644 "$RAUC_CA/ca.pem" "$R/etc/rauc/keyring.pem"
   install -D -m 0755 "$src/bootloader-backend" "$R/usr/lib/blueprint/rauc/bootloader-backend"

@@ -2,7 +2,8 @@
 // --uefi --out build/image-ab`) under OVMF and systemd-boot, signed bundles (`--bundle`) brought on
 // a second disk as a USB stick would. v1 → v2 (reboot, health check, marked good) → v3, whose
 // health check fails by design, and the box is back on v2 by itself; a tampered bundle refused
-// with nothing written; setup, the admin's files, a module and the SSH host keys survive each switch.
+// with nothing written; qemu killed while slot A is being written, and the box boots slot B, which
+// it was running; setup, the admin's files, a module and the SSH host keys survive each switch.
 import { execFileSync } from 'node:child_process';
 import {
   copyFileSync,
@@ -16,7 +17,7 @@ import {
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { provisioningDisk } from './image.js';
-import { Guest } from './qemu.js';
+import { Guest, type GuestOptions } from './qemu.js';
 
 const repo = new URL('../..', import.meta.url).pathname;
 const abDir = path.resolve(process.env.BLUEPRINT_AB_IMAGE_DIR ?? path.join(repo, 'build/image-ab'));
@@ -55,6 +56,12 @@ describe.skipIf(!wanted || !existsSync(disk))('A/B system updates in a booted bo
   const asAdmin = (command: string) => guest.ssh('admin', [command], login);
   const figures: string[] = [];
   let hostKey = '';
+  let guestOptions: GuestOptions = {};
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  const raucProperty = async (name: string) =>
+    (
+      await asRoot(`busctl get-property de.pengutronix.rauc / de.pengutronix.rauc.Installer ${name}`)
+    ).stdout.trim();
 
   const status = async () => {
     const r = await asRoot('blueprint --json system status');
@@ -129,13 +136,8 @@ describe.skipIf(!wanted || !existsSync(disk))('A/B system updates in a booted bo
       admin: { name: 'admin', keys: [readFileSync(`${key}.pub`, 'utf8').trim()] },
       ssh: { enabled: true },
     });
-    await guest.start({
-      uefi: true,
-      imageDir: abDir,
-      reboot: true,
-      disks: [answers, stickImg],
-      memoryMiB: 1536,
-    });
+    guestOptions = { uefi: true, imageDir: abDir, reboot: true, disks: [answers, stickImg], memoryMiB: 1536 };
+    await guest.start(guestOptions);
   }, 1_800_000);
   afterAll(async () => {
     if (figures.length) console.info(`A/B figures:\n  ${figures.join('\n  ')}`);
@@ -170,10 +172,10 @@ describe.skipIf(!wanted || !existsSync(disk))('A/B system updates in a booted bo
   });
 
   it('updates to v2 into slot B, reboots into it, and the health check marks it good', {
-    timeout: 1_800_000,
+    timeout: 3_000_000,
   }, async () => {
     const t0 = Date.now();
-    const r = await asRoot('blueprint --json system update /mnt/blueprintos-2.0.0.raucb');
+    const r = await asRoot('blueprint --json system update /mnt/blueprintos-2.0.0.raucb', 1_800_000);
     expect(r.code, r.stderr).toBe(0);
     figures.push(`install v2 (TCG): ${((Date.now() - t0) / 1000).toFixed(0)} s`);
     expect(JSON.parse(r.stdout)).toMatchObject({
@@ -191,6 +193,45 @@ describe.skipIf(!wanted || !existsSync(disk))('A/B system updates in a booted bo
     expect(st).toMatchObject({ booted: 'B', version: '2.0.0' });
     expect(st.slots.find((s) => s.bootname === 'B')).toMatchObject({ bootStatus: 'good', next: true });
     expect(await entries()).toEqual(['blueprint-a.conf', 'blueprint-b.conf']);
+    // systemd-bless-boot (Debian's systemd-boot) blessed the counted entry this boot came from.
+    expect((await asRoot('/usr/lib/systemd/systemd-bless-boot status')).stdout.trim()).toBe('good');
+    expect((await asRoot('mount -o ro LABEL=bundles /mnt')).code).toBe(0);
+    await survived();
+  });
+
+  it('qemu killed while the other slot is written: the box boots the slot it was running', {
+    timeout: 2_400_000,
+  }, async () => {
+    const before = await status();
+    const running = before.booted as 'A' | 'B';
+    const other = running === 'A' ? 'B' : 'A';
+    const target = `rootfs.${other === 'A' ? 0 : 1}`;
+    // The v2 bundle (forced: it may be the running version) into the other slot, in the background.
+    const bg = await asRoot(
+      'nohup blueprint system update --force /mnt/blueprintos-2.0.0.raucb >/run/update.log 2>&1 </dev/null & echo started',
+    );
+    expect(bg.stdout).toMatch(/started/);
+    // RAUC's progress while it writes the slot is `Updating slot rootfs.N` (then `… status`, `… done`).
+    const writing = new RegExp(`"Updating slot ${target.replace('.', '\\.')}"`);
+    let progress = '';
+    for (let i = 0; i < 200 && !writing.test(progress); i++) {
+      progress = await raucProperty('Progress');
+      await sleep(1000);
+    }
+    expect(progress).toMatch(writing);
+    await sleep(10_000); // into the 1.5 GiB write (several minutes under TCG)
+    expect(await raucProperty('Operation')).toMatch(/installing/);
+    expect(await raucProperty('Progress')).toMatch(writing);
+    // RAUC marked the slot it writes bad before its first byte: no entry, or no tries left.
+    const otherEntry = (await entries()).find((e) => e.startsWith(`blueprint-${other.toLowerCase()}`));
+    if (otherEntry) expect(otherEntry).toMatch(/\+0(-\d+)?\.conf$/);
+    await guest.kill();
+    const mark = guest.console.length;
+    await guest.start({ ...guestOptions, resume: true });
+    await bootedInto(running, mark);
+    const st = await status();
+    expect(st).toMatchObject({ booted: running, version: before.version });
+    expect(st.slots.find((s) => s.bootname === other)).toMatchObject({ bootStatus: 'bad', next: false });
     expect((await asRoot('mount -o ro LABEL=bundles /mnt')).code).toBe(0);
     await survived();
   });
@@ -198,7 +239,7 @@ describe.skipIf(!wanted || !existsSync(disk))('A/B system updates in a booted bo
   it('v3 fails its health check by design: the box marks it bad and is back on v2 by itself', {
     timeout: 2_400_000,
   }, async () => {
-    const r = await asRoot('blueprint system update /mnt/blueprintos-3.0.0-health-fails.raucb');
+    const r = await asRoot('blueprint system update /mnt/blueprintos-3.0.0-health-fails.raucb', 1_800_000);
     expect(r.code, r.stderr).toBe(0);
     expect(await entries()).toEqual(['blueprint-a+3.conf', 'blueprint-b.conf']);
     const mark = guest.console.length;

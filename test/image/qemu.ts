@@ -40,6 +40,8 @@ export interface GuestOptions {
    * AAVMF (Debian's qemu-efi-aarch64) and systemd-boot; the serial console is its PL011, ttyAMA0.
    */
   arch?: 'x86_64' | 'aarch64';
+  /** Start again on the disk and firmware variables of the last run (after `kill`: a power cut). */
+  resume?: boolean;
 }
 
 const OVMF_CODE = '/usr/share/OVMF/OVMF_CODE_4M.fd';
@@ -65,21 +67,22 @@ export class Guest {
     const arm = options.arch === 'aarch64';
     const uefi = options.uefi || arm;
     const [base, baseFormat] = uefi ? ['disk.qcow2', 'qcow2'] : ['root.img', 'raw'];
-    execFileSync('qemu-img', [
-      'create',
-      '-q',
-      '-f',
-      'qcow2',
-      '-F',
-      baseFormat,
-      '-b',
-      path.join(options.imageDir ?? imageDir, base),
-      overlay,
-    ]);
+    if (!options.resume)
+      execFileSync('qemu-img', [
+        'create',
+        '-q',
+        '-f',
+        'qcow2',
+        '-F',
+        baseFormat,
+        '-b',
+        path.join(options.imageDir ?? imageDir, base),
+        overlay,
+      ]);
     const boot = uefi
       ? (() => {
           const vars = path.join(this.dir, 'OVMF_VARS.fd');
-          copyFileSync(arm ? AAVMF_VARS : OVMF_VARS, vars);
+          if (!options.resume) copyFileSync(arm ? AAVMF_VARS : OVMF_VARS, vars);
           return [
             ...(arm ? ['-machine', 'virt', '-cpu', 'cortex-a72'] : []),
             '-drive',
@@ -97,6 +100,7 @@ export class Guest {
           readFileSync(path.join(imageDir, 'cmdline'), 'utf8').trim(),
         ];
     const serial = path.join(this.dir, 'serial.sock');
+    rmSync(serial, { force: true });
     const args = [
       '-m',
       String(options.memoryMiB ?? 1024),
@@ -223,6 +227,16 @@ export class Guest {
       await new Promise((r) => setTimeout(r, 3000));
     }
     throw new Error(`no SSH login as ${user}: ${last.stderr}\nconsole:\n${this.tail()}`);
+  }
+
+  /** Pulls the plug: qemu killed (SIGKILL), the disk kept as it was for `start({ resume: true })`. */
+  async kill(): Promise<void> {
+    this.socket?.destroy();
+    if (this.qemu && this.qemu.exitCode === null && this.qemu.signalCode === null) {
+      const gone = new Promise((r) => this.qemu?.once('exit', r));
+      this.qemu.kill('SIGKILL');
+      await gone;
+    }
   }
 
   async stop(): Promise<void> {
