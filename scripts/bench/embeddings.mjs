@@ -16,7 +16,10 @@
  * passes run under the same load; the figures are medians over the rounds, with their spread.
  * Options: --json (one JSON document), --rounds N (default 5), --sentences N per pass (default: per
  * model), --no-sandbox, --models tiny-bert,minilm-shaped,glove-50k, --root-cgroup (leave the host
- * processes in the root CPU group: see likeAContainer).
+ * processes in the root CPU group: see likeAContainer), --compare-worker (a second host process with
+ * EMBEDDINGS_INLINE_MS=off: every batch through the worker thread, as before issue 20's change).
+ * Each way also reports CPU time per 1,000 sentences: the serving process's (all its threads) and
+ * the bench's own as the client.
  */
 import { execFileSync, fork, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -35,6 +38,7 @@ const { values: opts } = parseArgs({
     models: { type: 'string' },
     'no-sandbox': { type: 'boolean' },
     'root-cgroup': { type: 'boolean' },
+    'compare-worker': { type: 'boolean' },
     worker: { type: 'string' },
     model: { type: 'string' },
   },
@@ -94,6 +98,26 @@ function likeAContainer(pid, cpus) {
 const SANDBOX_CPUS = 2;
 let grouped = false;
 
+/** CPU time (user + system, every thread) the process has used so far, in ms (clock ticks of 10 ms). */
+function cpuOf(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[11]) + Number(f[12])) * 10; // utime, stime: fields 14 and 15
+}
+
+/** One pass, with the serving process's CPU time and the bench's own (the client's), per 1,000 sentences. */
+async function timedPass(pid, texts, embedBatch) {
+  const [cpu0, client0] = [cpuOf(pid), process.cpuUsage()];
+  const sps = await pass(texts, embedBatch);
+  const client = process.cpuUsage(client0);
+  const per1k = 1000 / texts.length;
+  return {
+    sps,
+    cpuMs: (cpuOf(pid) - cpu0) * per1k,
+    clientCpuMs: ((client.user + client.system) / 1000) * per1k,
+  };
+}
+
 function memoryOf(pid) {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = (k) => Number(new RegExp(`${k}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
@@ -112,8 +136,13 @@ if (opts.worker === 'inproc') {
   const embed = (b) => engine.embed(b, { truncate: true });
   await pass(texts, embed); // warm-up
   process.on('message', async (m) => {
-    if (m === 'pass') process.send({ sps: await pass(texts, embed), ...memoryOf(process.pid) });
-    else process.exit(0);
+    if (m === 'pass') {
+      const c0 = process.cpuUsage();
+      const sps = await pass(texts, embed);
+      const c = process.cpuUsage(c0);
+      const cpuMs = ((c.user + c.system) / 1000) * (1000 / texts.length);
+      process.send({ sps, cpuMs, clientCpuMs: 0, ...memoryOf(process.pid) });
+    } else process.exit(0);
   });
   process.on('disconnect', () => process.exit(0)); // the bench is gone
   process.send('ready');
@@ -173,7 +202,7 @@ async function waitForSocket(socketPath, seconds) {
 async function overSocket(socketPath, pid, texts, format) {
   const embed = (b) => post(socketPath, { input: b, encoding_format: format });
   await pass(texts, embed); // warm-up
-  return { pass: async () => ({ sps: await pass(texts, embed), ...memoryOf(pid) }) };
+  return { pass: async () => ({ ...(await timedPass(pid, texts, embed)), ...memoryOf(pid) }) };
 }
 
 async function inProcess(modelDir, count) {
@@ -206,14 +235,20 @@ async function inProcess(modelDir, count) {
   };
 }
 
-async function hostProcess(src, model, sockDir, texts) {
-  const socketPath = join(sockDir, 'host.sock');
-  const child = spawn(process.execPath, [join(src, 'rootfs/app/server.mjs')], {
+async function hostProcess(src, model, sockDir, texts, extraEnv = {}, socketName = 'host.sock') {
+  const socketPath = join(sockDir, socketName);
+  // One image root per architecture since issue 22: rootfs/ARCH/app (the manifest's arch).
+  const { arch } = JSON.parse(readFileSync(join(src, 'manifest.json'), 'utf8'));
+  const app = existsSync(join(src, 'rootfs/app'))
+    ? join(src, 'rootfs/app')
+    : join(src, 'rootfs', arch, 'app');
+  const child = spawn(process.execPath, [join(app, 'server.mjs')], {
     env: {
       ...serviceEnv(src, model),
       BLUEPRINT_SOCKET: socketPath,
       EMBEDDINGS_MODEL_DIR: join(src, 'payload/models'),
       EMBEDDINGS_FILES_ROOT: join(src, 'payload'),
+      ...extraEnv,
     },
     stdio: 'ignore',
   });
@@ -319,7 +354,8 @@ const rows = [];
 const MODELS = [
   { dir: join(repo, 'test/fixtures/models/tiny-bert'), count: 512 },
   { dir: ensureMinilmShapedModel(defaultModelCache()), count: 128 },
-  { dir: ensureGloveModel(defaultModelCache()), count: 1024 },
+  // 128 requests a pass: shorter passes are mostly scheduling noise on a loaded box.
+  { dir: ensureGloveModel(defaultModelCache()), count: 4096 },
 ].filter((m) => !opts.models || opts.models.split(',').includes(m.dir.split('/').pop()));
 try {
   for (const [i, { dir: model, count: defaultCount }] of MODELS.entries()) {
@@ -342,6 +378,16 @@ try {
     try {
       ways.inProcess = await inProcess(model, count);
       ways.socket = await hostProcess(src, name, sockDir, texts);
+      // The same host process with every batch in the worker thread (as before issue 20's change).
+      if (opts['compare-worker'])
+        ways.socketWorker = await hostProcess(
+          src,
+          name,
+          sockDir,
+          texts,
+          { EMBEDDINGS_INLINE_MS: 'off' },
+          'host-worker.sock',
+        );
       if (useSandbox) {
         const { base64, float } = await sandboxed(src, name, sockDir, image, texts);
         ways.sandbox = base64;
@@ -364,6 +410,8 @@ try {
           ratio: median(ratios),
           ratioMin: Math.min(...ratios),
           ratioMax: Math.max(...ratios),
+          cpuMs: median(runs[k].map((m) => m.cpuMs)),
+          clientCpuMs: median(runs[k].map((m) => m.clientCpuMs)),
         };
       }
       rows.push(row);
@@ -392,7 +440,7 @@ if (opts.json) {
   const f = (m) =>
     m
       ? `${m.sps.toFixed(0).padStart(7)} sent/s (${m.ratio.toFixed(2)}x, rounds ${m.ratioMin.toFixed(2)}-${m.ratioMax.toFixed(2)})  ` +
-        `${m.rssMiB.toFixed(0).padStart(4)} MiB RSS`
+        `${m.rssMiB.toFixed(0).padStart(4)} MiB RSS  CPU ${m.cpuMs.toFixed(0)} ms + client ${m.clientCpuMs.toFixed(0)} ms / 1,000 sentences`
       : 'skipped';
   console.log(
     `embeddings, batch ${BATCH}, medians of ${ROUNDS} rounds (one pass of each way per round); ${load()}`,
@@ -404,8 +452,8 @@ if (opts.json) {
   );
   for (const r of rows) {
     console.log(`${r.model} (${r.sentences} sentences of 6-24 words a pass)`);
-    for (const k of ['inProcess', 'socket', 'sandbox', 'sandboxFloat'])
-      console.log(`  ${k.padEnd(12)} ${f(r[k])}`);
+    for (const k of ['inProcess', 'socket', 'socketWorker', 'sandbox', 'sandboxFloat'])
+      if (k !== 'socketWorker' || r[k]) console.log(`  ${k.padEnd(12)} ${f(r[k])}`);
   }
   const goals = { 'minilm-shaped': 0.9, 'glove-50k': 0.7 };
   const what = {

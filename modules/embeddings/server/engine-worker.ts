@@ -2,6 +2,13 @@
  * The engine in a worker thread: tokenising and inference run there, so the event loop that
  * answers /health and accepts connections never waits for a batch. The worker runs the same
  * bundle (server.mjs) as the main thread; main.ts tells the two apart.
+ *
+ * A model whose batches take well under a millisecond or two (a static lookup such as GloVe) pays
+ * more for the hop than for the work: two thread wake-ups, which on a loaded box each tend to cost
+ * a time slice (issue 20: postMessage was a third of the main thread's profile). For such a model
+ * a second copy runs on the main thread and takes the batches whose estimated cost is within
+ * `inlineBudgetMs`; anything bigger still goes to the worker, so /health never waits longer than
+ * that budget. The estimate is characters × the worker's measured time per character.
  */
 import type { ResourceLimits } from 'node:worker_threads';
 import { serveJobs, startPool, WorkerJobError } from '../../kit/server/index.js';
@@ -17,12 +24,36 @@ import {
 
 export type WorkerInit = Omit<EngineOptions, 'log'>;
 
-/** In the worker thread: load the model, then embed one batch per job. */
+interface Ready {
+  info: ModelInfo;
+  /** The fastest of a few runs of CALIBRATION, in milliseconds per character. */
+  msPerChar: number;
+}
+
+// Sentences of ordinary length and vocabulary, 32 of them as the OpenAI clients batch by default.
+const CALIBRATION = Array.from(
+  { length: 32 },
+  (_, i) => `sentence ${i}: the quick brown fox jumps over the lazy dog near the river bank today`,
+);
+const chars = (texts: string[]) => texts.reduce((n, t) => n + t.length, 0);
+
+/** Milliseconds per character of a batch, the fastest of `runs` (the first ones warm the JIT). */
+export async function measureCost(engine: Engine, runs = 5): Promise<number> {
+  let best = Number.POSITIVE_INFINITY;
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    await engine.embed(CALIBRATION, { truncate: true });
+    best = Math.min(best, performance.now() - t0);
+  }
+  return best / chars(CALIBRATION);
+}
+
+/** In the worker thread: load the model, time a batch, then embed one batch per job. */
 export function runEngineWorker(): void {
-  serveJobs<WorkerInit, ModelInfo>(async (data, log) => {
+  serveJobs<WorkerInit, Ready>(async (data, log) => {
     const engine = await createEngine({ ...data, log });
     return {
-      ready: engine.info,
+      ready: { info: engine.info, msPerChar: await measureCost(engine) },
       handle: (p) => {
         const { texts, options } = p as { texts: string[]; options: EmbedOptions };
         return engine.embed(texts, options);
@@ -31,18 +62,44 @@ export function runEngineWorker(): void {
   });
 }
 
-/** On the main thread: an Engine whose work happens in the worker started from `file`. */
+export interface EngineWorker extends Engine {
+  healthy(): boolean;
+  /** Where a batch would run now: on the main thread (cheap enough) or in the worker. */
+  placement(texts: string[]): 'main' | 'worker';
+  /** Measured at start: milliseconds per character of an ordinary batch. */
+  msPerChar: number;
+  /** Whether a copy of the model was loaded on the main thread (an ordinary batch fits the budget). */
+  mainThreadCopy: boolean;
+}
+
+/**
+ * On the main thread: an Engine whose work happens in the worker started from `file`, and, when
+ * an ordinary batch of 32 sentences fits in `inlineBudgetMs`, also in a copy on the main thread
+ * for the batches that fit (0: never; the callers run one batch at a time through the kit's queue).
+ */
 export async function startEngineWorker(
   file: URL,
   init: WorkerInit,
   log: (line: string) => void,
   resourceLimits?: ResourceLimits,
-): Promise<Engine & { healthy(): boolean }> {
-  const pool = await startPool<WorkerInit, ModelInfo>({ file, data: init, log, resourceLimits });
+  inlineBudgetMs = 0,
+): Promise<EngineWorker> {
+  const pool = await startPool<WorkerInit, Ready>({ file, data: init, log, resourceLimits });
+  const { info, msPerChar } = pool.ready;
+  const inline =
+    inlineBudgetMs > 0 && msPerChar * chars(CALIBRATION) <= inlineBudgetMs
+      ? await createEngine({ ...init, log })
+      : undefined;
+  const placement = (texts: string[]) =>
+    inline && chars(texts) * msPerChar <= inlineBudgetMs ? 'main' : 'worker';
   return {
-    info: pool.ready,
+    info,
+    msPerChar,
+    mainThreadCopy: inline !== undefined,
     healthy: pool.healthy,
+    placement,
     embed: async (texts, options) => {
+      if (placement(texts) === 'main') return inline!.embed(texts, options);
       try {
         return (await pool.run({ texts, options })) as Embeddings;
       } catch (err) {
@@ -53,6 +110,9 @@ export async function startEngineWorker(
         throw err;
       }
     },
-    dispose: () => pool.close(),
+    dispose: async () => {
+      await inline?.dispose();
+      await pool.close();
+    },
   };
 }

@@ -57,6 +57,7 @@ async function main(): Promise<void> {
     'EMBEDDINGS_THREADS',
     Math.min(cpuQuota() ?? availableParallelism(), availableParallelism()),
   );
+  const inlineMs = env.EMBEDDINGS_INLINE_MS === 'off' ? 0 : intFromEnv('EMBEDDINGS_INLINE_MS', 2);
   // The model loads and runs in a worker thread started from this same file (the bundle).
   const engine = await startEngineWorker(
     new URL(import.meta.url),
@@ -70,6 +71,8 @@ async function main(): Promise<void> {
     log,
     // Bounds the worker's JavaScript heap (tokens, pooled vectors); a worker over it is restarted.
     { maxOldGenerationSizeMb: intFromEnv('EMBEDDINGS_WORKER_HEAP_MB', 512) },
+    // Batches estimated under this many milliseconds run on the main thread (engine-worker.ts).
+    inlineMs,
   );
   const { info } = engine;
   const kit = createApiServer(engine, {
@@ -92,6 +95,12 @@ async function main(): Promise<void> {
     `serving ${info.model} (dimension ${info.dimension}, max ${info.maxTokens} tokens) on ${socketPath}`,
   );
   log.startup(`device: ${info.device} (${info.deviceReason}), ${threads} inference threads`);
+  const perK = engine.msPerChar * 1000;
+  log.startup(
+    engine.mainThreadCopy
+      ? `${perK.toFixed(3)} ms per 1,000 characters: batches up to ${Math.floor(inlineMs / engine.msPerChar)} characters run on the main thread, longer ones in the worker`
+      : `${perK.toFixed(3)} ms per 1,000 characters: every batch runs in the worker`,
+  );
   const l = kit.limits;
   log.startup(
     `limits: ${l.maxConnections} connections, ${l.maxQueued} queued (${l.maxQueuedPerConnection} per connection), ` +

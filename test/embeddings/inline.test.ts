@@ -1,0 +1,64 @@
+/**
+ * Issue 20: batches of a cheap model run on the main thread when their estimated cost fits the
+ * budget (no worker hop), anything bigger in the worker; both give the same vectors, bit for bit.
+ */
+import { rmSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type EngineWorker, startEngineWorker } from '../../modules/embeddings/server/engine-worker.js';
+import { FIXTURE_MODELS } from './helpers.js';
+import { bundle } from './served.js';
+
+let file: string;
+const engines: EngineWorker[] = [];
+const init = { modelDir: FIXTURE_MODELS, model: 'tiny-bert', device: 'cpu' as const, threads: 1 };
+const start = async (budgetMs: number) => {
+  const e = await startEngineWorker(pathToFileURL(file), init, () => {}, undefined, budgetMs);
+  engines.push(e);
+  return e;
+};
+
+beforeAll(async () => {
+  file = await bundle();
+}, 60_000);
+afterAll(async () => {
+  await Promise.all(engines.map((e) => e.dispose()));
+  if (file) rmSync(dirname(file), { recursive: true, force: true });
+});
+
+const small = ['a cat sits on the mat', 'stock prices fell sharply today'];
+const big = Array.from({ length: 64 }, (_, i) => `${'many words here '.repeat(1000)}${i}`);
+
+describe('where a batch runs', () => {
+  it('a cheap batch on the main thread, a long one in the worker, the same vectors either way', async () => {
+    const both = await start(1000);
+    const worker = await start(0);
+    expect(both.msPerChar).toBeGreaterThan(0);
+    expect(both.mainThreadCopy).toBe(true);
+    // The worker's measured cost decides: a batch whose estimate is within the budget stays here.
+    expect(both.placement(small)).toBe('main');
+    expect(both.placement(big)).toBe('worker');
+    expect(worker.placement(small)).toBe('worker');
+    const opts = { truncate: true, normalize: true };
+    const [a, b] = await Promise.all([both.embed(small, opts), worker.embed(small, opts)]);
+    expect(a.tokens).toEqual(b.tokens);
+    const bytes = (v: Float32Array) => Buffer.from(v.buffer, v.byteOffset, v.byteLength);
+    expect(a.vectors.map(bytes)).toEqual(b.vectors.map(bytes));
+    // Too long without truncation: the same error from the main-thread copy as from the worker.
+    const long = ['word '.repeat(100)];
+    await expect(both.embed(long, { truncate: false })).rejects.toMatchObject({ name: 'InputTooLongError' });
+    await expect(worker.embed(long, { truncate: false })).rejects.toMatchObject({
+      name: 'InputTooLongError',
+    });
+  }, 60_000);
+
+  it('loads no main-thread copy when an ordinary batch costs more than the budget, or with none', async () => {
+    const tight = await start(1e-6); // no batch of 32 sentences is that fast
+    expect(tight.mainThreadCopy).toBe(false);
+    expect(tight.placement(['x'])).toBe('worker');
+    const off = await start(0);
+    expect(off.mainThreadCopy).toBe(false);
+    expect((await off.embed(small, { truncate: true })).vectors).toHaveLength(2);
+  }, 60_000);
+});
