@@ -2,13 +2,16 @@
  * The parts of the API that touch the sandbox's limits, on the installed package in Podman (FROM
  * scratch, read-only root, no network, pids and memory capped): a snapshot written to the data
  * folder, the collection deleted and restored equal; a payload index used for a filter; a body
- * large enough to be parsed by the worker thread; LangChain JS on the socket itself. The kill -9,
+ * large enough to be parsed by the worker thread; LangChain JS and LlamaIndex TS on the socket itself. The kill -9,
  * token, upgrade and removal paths are in e2e.test.ts.
  */
 import { join } from 'node:path';
 import { Document } from '@langchain/core/documents';
 import { FakeEmbeddings } from '@langchain/core/utils/testing';
 import { QdrantVectorStore } from '@langchain/qdrant';
+import { BaseEmbedding } from '@llamaindex/core/embeddings';
+import { TextNode } from '@llamaindex/core/schema';
+import { QdrantVectorStore as LlamaQdrant } from '@llamaindex/qdrant';
 import { QdrantClient } from '@qdrant/js-client-rest';
 import { afterAll, describe, expect, it } from 'vitest';
 import { makePackageSource } from '../../modules/vectors/package.js';
@@ -28,9 +31,19 @@ afterAll(async () => {
 });
 
 const vec = (i: number, d: number) => Array.from({ length: d }, (_, k) => Math.sin(i * 13 + k));
+/** A LlamaIndex store needs an embedding model; the test gives its nodes their vectors itself. */
+const embeddingModel = new (class extends BaseEmbedding {
+  // biome-ignore lint/complexity/noUselessConstructor: BaseEmbedding's constructor is protected; this one is public
+  constructor() {
+    super();
+  }
+  async getTextEmbedding() {
+    return vec(0, 32);
+  }
+})();
 
 describe('vectors in its sandbox', () => {
-  it('snapshot → delete → restore equal; payload index; a large body in the worker; LangChain on the socket', async () => {
+  it('snapshot → delete → restore equal; payload index; a large body in the worker; LangChain and LlamaIndex on the socket', async () => {
     expect(await e.blueprint('service', 'start', name)).toMatchObject({ healthy: true });
     b = await bridge(e.socket(name));
     const client = new QdrantClient({ url: b.url, checkCompatibility: false });
@@ -77,6 +90,17 @@ describe('vectors in its sandbox', () => {
       );
       const [doc] = await store.similaritySearch('hello', 1);
       expect(doc).toMatchObject({ pageContent: 'hello', metadata: { k: 1 } });
+      // LlamaIndex TS the same way: a node stored and found again, rebuilt from its payload.
+      const li = new LlamaQdrant({ url: 'http://vectors.socket:6333', collectionName: 'li', embeddingModel });
+      const node = new TextNode({ text: 'hello llama', metadata: { k: 2 }, embedding: vec(3, 32) });
+      await li.add([node]);
+      const found = await li.query({
+        queryEmbedding: vec(3, 32),
+        similarityTopK: 1,
+        mode: 'default' as never,
+      });
+      expect(found.ids).toEqual([node.id_]);
+      expect(found.nodes![0]).toMatchObject({ text: 'hello llama', metadata: { k: 2 } });
     } finally {
       await undo();
     }
