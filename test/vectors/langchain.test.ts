@@ -6,13 +6,11 @@
  * connected to the socket, as here. The embeddings are a small deterministic class (hashed words),
  * so the nearest documents are known without a model.
  */
-import { rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { Document } from '@langchain/core/documents';
 import { Embeddings } from '@langchain/core/embeddings';
 import { QdrantVectorStore } from '@langchain/qdrant';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bundle, fetchThroughSocket, hashedWords, newDataDir, type Served, serve } from './served.js';
+import { hashedWords, tokenServedThroughFetch } from './served.js';
 
 const DIM = 64;
 /** The hashed bag of words of served.ts, as a LangChain Embeddings class. */
@@ -32,25 +30,9 @@ class HashedWords extends Embeddings {
 }
 
 const token = 'langchain-test-token-0123456789';
-let served: Served;
-let dataDir: string;
-let undo: (() => Promise<void>) | undefined;
-
-beforeAll(async () => {
-  dataDir = newDataDir();
-  writeFileSync(join(dataDir, 'access-token'), `${token}\n`);
-  served = await serve(await bundle(), join(dataDir, 'db'), {
-    VECTORS_TOKEN_FILE: join(dataDir, 'access-token'),
-  });
-  // Every fetch of this test process goes to the socket, whatever host the URL names.
-  undo = fetchThroughSocket(served.socket);
-}, 60_000);
-
-afterAll(async () => {
-  await undo?.();
-  await served?.stop();
-  rmSync(dataDir, { recursive: true, force: true });
-});
+const service = tokenServedThroughFetch(token);
+beforeAll(() => service.start(), 60_000);
+afterAll(() => service.stop());
 
 const docs = [
   new Document({ pageContent: 'the cat sat on the warm mat', metadata: { source: 'a', n: 1 } }),

@@ -7,14 +7,12 @@
  * turns into Qdrant filters: match value / any / except / text, range, nested must, should), by
  * document ids, and deleted by reference document. Embeddings: the hashed bag of words of served.ts.
  */
-import { rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { BaseEmbedding } from '@llamaindex/core/embeddings';
 import { type Metadata, NodeRelationship, TextNode } from '@llamaindex/core/schema';
 import type { MetadataFilters } from '@llamaindex/core/vector-store';
 import { QdrantVectorStore } from '@llamaindex/qdrant';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bundle, fetchThroughSocket, hashedWords, newDataDir, type Served, serve } from './served.js';
+import { hashedWords, tokenServedThroughFetch } from './served.js';
 
 const DIM = 64;
 /** The hashed bag of words of served.ts as a LlamaIndex embedding model (a store needs one). */
@@ -29,24 +27,9 @@ class HashedWords extends BaseEmbedding {
 }
 type Query = Parameters<QdrantVectorStore['query']>[0];
 const token = 'llamaindex-test-token-0123456789';
-let served: Served;
-let dataDir: string;
-let undo: (() => Promise<void>) | undefined;
-
-beforeAll(async () => {
-  dataDir = newDataDir();
-  writeFileSync(join(dataDir, 'access-token'), `${token}\n`);
-  served = await serve(await bundle(), join(dataDir, 'db'), {
-    VECTORS_TOKEN_FILE: join(dataDir, 'access-token'),
-  });
-  undo = fetchThroughSocket(served.socket);
-}, 60_000);
-
-afterAll(async () => {
-  await undo?.();
-  await served?.stop();
-  rmSync(dataDir, { recursive: true, force: true });
-});
+const service = tokenServedThroughFetch(token);
+beforeAll(() => service.start(), 60_000);
+afterAll(() => service.stop());
 
 const config = {
   url: 'http://vectors.socket:6333',

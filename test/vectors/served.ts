@@ -5,7 +5,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { type Agent as HttpAgent, request } from 'node:http';
 import { connect, createServer, type Server } from 'node:net';
 import { join, resolve } from 'node:path';
@@ -178,4 +178,31 @@ export function hashedWords(text: string, dim = 64): number[] {
   }
   const n = Math.hypot(...v) || 1;
   return v.map((x) => x / n);
+}
+
+/**
+ * The service with an access token, every fetch of this test process sent to its socket (what the
+ * framework tests need: their stores build their own Qdrant client from a URL). For beforeAll /
+ * afterAll.
+ */
+export function tokenServedThroughFetch(token: string) {
+  let served: Served | undefined;
+  let dataDir: string | undefined;
+  let undo: (() => Promise<void>) | undefined;
+  return {
+    async start() {
+      dataDir = newDataDir();
+      writeFileSync(join(dataDir, 'access-token'), `${token}\n`);
+      served = await serve(await bundle(), join(dataDir, 'db'), {
+        VECTORS_TOKEN_FILE: join(dataDir, 'access-token'),
+      });
+      // Every fetch of this test process goes to the socket, whatever host the URL names.
+      undo = fetchThroughSocket(served.socket);
+    },
+    async stop() {
+      await undo?.();
+      await served?.stop();
+      if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
 }
