@@ -197,16 +197,18 @@ for (const [model, r] of Object.entries(results))
 
 async function measure(model, modelDir, tag) {
   const work = tmp('bp-bench-rag-');
-  const stack = await buildStack(work, bundle.generateSigningKey, {
-    llmContext: CONTEXT,
-    embeddingsModel: modelDir,
-    tag,
-  });
-  const sides = { sandboxed: sandboxed(stack, CHAT) };
-  // From here on this process (client and in-process pipeline) and the host processes compete
-  // for the CPU as containers do; the builds above ran where the bench was started.
-  const ungroup = values['root-cgroup'] ? undefined : likeAContainer(process.pid, THREADS);
+  const sides = {};
+  let ungroup;
   try {
+    const stack = await buildStack(work, bundle.generateSigningKey, {
+      llmContext: CONTEXT,
+      embeddingsModel: modelDir,
+      tag,
+    });
+    sides.sandboxed = sandboxed(stack, CHAT);
+    // From here on this process (client and in-process pipeline) and the host processes compete
+    // for the CPU as containers do; the builds above ran where the bench was started.
+    ungroup = values['root-cgroup'] ? undefined : likeAContainer(process.pid, THREADS);
     sides.processes = await processes(stack, CHAT, THREADS, ungroup ? THREADS : undefined);
     sides['in-process'] = await inProcess(bundle, modelDir);
     const result = await run(sides);
@@ -215,7 +217,7 @@ async function measure(model, modelDir, tag) {
     print(model, result);
     return result;
   } finally {
-    sides.sandboxed.close();
+    sides.sandboxed?.close();
     await sides.processes?.close();
     await sides['in-process']?.close();
     await ungroup?.();
