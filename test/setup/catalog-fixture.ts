@@ -73,9 +73,13 @@ export async function writeAnswers(file: string, modules: string, ssh: string): 
 /**
  * A catalog shaped like the image's (scripts/image-catalog.mjs), small: `emb` (1 GiB, optional
  * GPU), `vec` (2 GiB), `llmx` (2 GiB, serves model-* packages), `ragx` (1 GiB, uses the three),
- * `model-x` (a model package) and `plain` (no service).
+ * `model-x` (a model package) and `plain` (no service); `extra` more plain packages.
  */
-export async function makeStackCatalog(root: string, work: string): Promise<{ key: TestKey; dir: string }> {
+export async function makeStackCatalog(
+  root: string,
+  work: string,
+  opts: { extra?: number } = {},
+): Promise<{ key: TestKey; dir: string }> {
   const key = await makeKey(path.join(work, 'catalog-key'), { name: 'BlueprintOS catalog' });
   const dir = path.join(root, CATALOG);
   await mkdir(path.dirname(dir), { recursive: true });
@@ -100,6 +104,14 @@ export async function makeStackCatalog(root: string, work: string): Promise<{ ke
     }),
     makeSource(src, { name: 'model-x', version: '1.0.0', files: { 'models/x/x.gguf': 'weights' } }),
     makeSource(src, { name: 'plain', version: '1.0.0' }),
+    // More plain packages, named extra-a, extra-b...: a catalog taller than a console.
+    ...Array.from({ length: opts.extra ?? 0 }, (_, i) =>
+      makeSource(src, {
+        name: `extra-${String.fromCharCode(97 + i)}`,
+        version: '1.0.0',
+        summary: `Extra package ${i + 1}`,
+      }),
+    ),
   ]);
   await mkdir(path.join(dir, 'keys'));
   await copyFile(key.publicFile, path.join(dir, 'keys', 'catalog.pub.asc'));

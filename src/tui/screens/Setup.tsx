@@ -252,6 +252,14 @@ export function Setup(props: ScreenProps) {
           initial={draft.modules}
           box={box}
           width={props.width}
+          // What the step shows around the checklist: the lines above it, and below (checking, error).
+          height={
+            props.height -
+            (wasDone ? 3 : 2) -
+            (s.notes?.(draft, env) ?? []).length -
+            (checking ? 1 : 0) -
+            (error ? 1 : 0)
+          }
           isEcho={echoOfLetter}
           onSubmit={(names) => void submit(names.join(','))}
           onBack={() => goTo(nextStep(phase.index, draft, env, -1), draft)}

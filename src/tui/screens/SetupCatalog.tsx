@@ -2,19 +2,50 @@ import { Box, Text, useInput } from 'ink';
 import { useState } from 'react';
 import type { CatalogEntry } from '../../app/index.js';
 import { catalogNeedsLine, catalogRow, catalogTotals } from '../../present/catalog.js';
-import { fitCell } from '../components/Table.js';
+import { fitCell, windowStart } from '../components/Table.js';
 import { useTheme } from '../theme.js';
+
+const HELP = 'Space choose  Enter accept  Esc previous step';
+
+/**
+ * `text` broken at spaces into lines of at most `width` characters (a word longer than that is cut),
+ * so the checklist knows exactly how many rows its foot takes.
+ */
+export function wrapLines(text: string, width: number): string[] {
+  const w = Math.max(1, width);
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(' ')) {
+    const next = line ? `${line} ${word}` : word;
+    if (next.length <= w) line = next;
+    else {
+      if (line) lines.push(line);
+      let rest = word;
+      while (rest.length > w) {
+        lines.push(rest.slice(0, w));
+        rest = rest.slice(w);
+      }
+      line = rest;
+    }
+  }
+  lines.push(line);
+  return lines;
+}
 
 /**
  * The wizard's module checklist over the image's offline catalog (issue 18): up/down move, Space
  * chooses or unchooses, Enter accepts the choice (none is a choice), Esc goes back. Each row says
- * what the module needs, and the foot what the choice needs against what the box has.
+ * what the module needs, and the foot what the choice needs against what the box has. The list is
+ * a window that follows the cursor within `height` rows (the first-boot console is 80×24): the
+ * foot is always shown, and "↑ n more"/"↓ n more" say what is out of sight.
  */
 export function SetupCatalog(props: {
   entries: CatalogEntry[];
   initial: string[];
   box: { memoryBytes: number; freeDiskBytes: number };
   width: number;
+  /** Rows the checklist may take, its foot included. */
+  height: number;
   /** A bare Enter that belongs to the previous step's letter (see Setup): ignored. */
   isEcho(): boolean;
   onSubmit(names: string[]): void;
@@ -45,23 +76,42 @@ export function SetupCatalog(props: {
     else if (key.escape) props.onBack();
   });
   const picked = props.entries.filter((e) => chosen.has(e.name));
+  const foot = catalogTotals(picked, props.box, props.entries).flatMap((l) => wrapLines(l, props.width));
+  // Each entry takes two rows (its row and its needs); a window leaves one row for each marker.
+  const room = props.height - foot.length - 1;
+  const count = props.entries.length;
+  const shown = 2 * count <= room ? count : Math.max(1, Math.floor((room - 2) / 2));
+  const start = windowStart(cursor, shown, count);
+  const below = count - start - shown;
   return (
-    <Box flexDirection="column">
-      {props.entries.map((e, i) => (
-        <Box key={e.name} flexDirection="column">
-          <Text bold={!plain && i === cursor} inverse={!plain && i === cursor}>
-            {fitCell(
-              `${i === cursor ? '>' : ' '} [${chosen.has(e.name) ? 'x' : ' '}] ${catalogRow(e)}`,
-              props.width,
-            )}
-          </Text>
-          <Text dimColor={!plain}>{fitCell(`      ${catalogNeedsLine(e)}`, props.width)}</Text>
-        </Box>
+    <Box flexDirection="column" flexShrink={0}>
+      {start > 0 ? <Text dimColor={!plain}>{`  ↑ ${start} more`}</Text> : null}
+      {props.entries.slice(start, start + shown).map((e, n) => {
+        const i = start + n;
+        return (
+          <Box key={e.name} flexDirection="column" flexShrink={0}>
+            <Text bold={!plain && i === cursor} inverse={!plain && i === cursor} wrap="truncate">
+              {fitCell(
+                `${i === cursor ? '>' : ' '} [${chosen.has(e.name) ? 'x' : ' '}] ${catalogRow(e)}`,
+                props.width,
+              )}
+            </Text>
+            <Text dimColor={!plain} wrap="truncate">
+              {fitCell(`      ${catalogNeedsLine(e)}`, props.width)}
+            </Text>
+          </Box>
+        );
+      })}
+      {below > 0 ? <Text dimColor={!plain}>{`  ↓ ${below} more`}</Text> : null}
+      {foot.map((l, n) => (
+        // biome-ignore lint/suspicious/noArrayIndexKey: wrapped lines of one text may repeat
+        <Text key={n} wrap="truncate">
+          {l}
+        </Text>
       ))}
-      {catalogTotals(picked, props.box, props.entries).map((l) => (
-        <Text key={l}>{l}</Text>
-      ))}
-      <Text dimColor={!plain}>{'Space choose  Enter accept  Esc previous step'}</Text>
+      <Text dimColor={!plain} wrap="truncate">
+        {HELP}
+      </Text>
     </Box>
   );
 }
