@@ -1,4 +1,4 @@
-import { access, readFile } from 'node:fs/promises';
+import { access, readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { type CryptTools, namedInCrypttab, systemTools } from './encrypt.js';
 import {
@@ -90,16 +90,30 @@ export async function readEncryptionState(o: StateOptions = {}): Promise<Encrypt
 }
 
 /**
+ * The data partition: udev's link, or, while udev is still busy early in a slow boot (the link not
+ * made yet), the partition the kernel names `data` (PARTNAME in sysfs), as /dev/NAME.
+ */
+export async function findDataPartition(link = DATA_PARTITION, sys = '/sys/class/block'): Promise<string> {
+  if (await exists(link)) return link;
+  for (const name of await readdir(sys).catch(() => [] as string[])) {
+    const uevent = await readText(path.join(sys, name, 'uevent'));
+    if (uevent && /^PARTNAME=data$/m.test(uevent)) return `/dev/${name}`;
+  }
+  return link;
+}
+
+/**
  * The data partition a first boot may encrypt, or undefined: the setup wizard shows its encryption
  * step only when there is one. Blank (no file system, no LUKS header), or left by a first boot
  * that never finished copying its data on (UNFINISHED_LABEL) and that this boot's crypttab does
  * not name (once named, this boot encrypted it already).
  */
 export async function encryptableDevice(
-  device = DATA_PARTITION,
+  device?: string,
   tools: CryptTools = systemTools,
   crypttab = '/etc/crypttab',
 ): Promise<string | undefined> {
+  device ??= await findDataPartition();
   if (!(await exists(device))) return undefined;
   const probe = await tools.run(['blkid', '-p', '-o', 'export', device]).catch(() => undefined);
   if (probe?.code === 2) return device;
