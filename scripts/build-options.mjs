@@ -207,6 +207,18 @@ export function commandOptions(root, outdir, commands, start) {
         if (args.kind === 'entry-point') return undefined;
         const p = await resolved(build, args);
         if (!p || !startSet.has(rel(p))) return undefined;
+        // A dynamic import() of a CommonJS module offers only `default`: destructuring
+        // `{ BlueprintError }` from it would give undefined (and `instanceof undefined` throws at
+        // the worst moment: while reporting another error). A start module is loaded before any
+        // command anyway, so a static import of it costs nothing.
+        if (args.kind === 'dynamic-import')
+          return {
+            errors: [
+              {
+                text: `${rel(args.importer)} imports ${rel(p)} dynamically, but it is in the start part (already loaded): import it statically`,
+              },
+            ],
+          };
         return { path: rel(p), namespace: 'bp-start-module' };
       });
       build.onLoad({ filter: /.*/, namespace: 'bp-start-module' }, (args) => ({

@@ -7,6 +7,7 @@
  *
  * What the module answers is untrusted: shapes are checked here, text is escaped by front ends.
  */
+import { BlueprintError, InterruptedError } from '../core/errors.js';
 import type { FoundFile } from '../core/system/walk.js';
 import type { BoxContext } from './context.js';
 import { type ModuleApi, ModuleApiError, openModuleApi } from './module-api.js';
@@ -143,7 +144,6 @@ export function ragOps(ctx: BoxContext): RagOps {
   return {
     async ingest(paths, opts = {}) {
       const { collectFiles, readFound } = await import('../core/system/walk.js');
-      const { BlueprintError, InterruptedError } = await import('../core/errors.js');
       const client = await api(opts);
       const signal = signalOf(opts);
       const { files, refused } = await collectFiles(paths, Object.keys(RAG_TYPES));
