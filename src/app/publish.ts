@@ -19,6 +19,8 @@ export interface BuildOptions {
   info?: (line: string) => void;
   /** One package per architecture from each source (`repo build --arch x86_64,aarch64`). */
   arches?: ('x86_64' | 'aarch64' | 'all')[];
+  /** Also write the signed needs.json an image's offline catalog is listed from (issue 18). */
+  catalogNeeds?: boolean;
 }
 
 /** `blueprint repo build`: builds, signs and indexes packages into a static repository folder. */
@@ -42,7 +44,7 @@ export async function buildRepository(opts: BuildOptions): Promise<RepoIndex> {
         sources.push(await wrapBundle(execRauc(), s, work));
       }
     }
-    return await build({
+    const index = await build({
       sources,
       repoDir: path.resolve(opts.repoDir),
       name: opts.name,
@@ -52,6 +54,12 @@ export async function buildRepository(opts: BuildOptions): Promise<RepoIndex> {
       info: opts.info ?? (() => {}),
       ...(opts.arches ? { arches: opts.arches } : {}),
     });
+    if (opts.catalogNeeds)
+      await (await import('../core/setup/catalog-needs.js')).writeCatalogNeeds(
+        path.resolve(opts.repoDir),
+        opts.signer,
+      );
+    return index;
   } finally {
     await (await import('node:fs/promises')).rm(work, { recursive: true, force: true });
   }

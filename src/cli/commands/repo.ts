@@ -57,6 +57,11 @@ const build: CommandSpec = {
       type: 'boolean',
       description: 'Build a module even when `blueprint module lint` finds errors',
     },
+    'catalog-needs': {
+      type: 'boolean',
+      description:
+        "Also write needs.json (+ .asc): what each package needs, signed, so an image's offline catalog lists without reading archives",
+    },
     arch: {
       type: 'string',
       value: 'LIST',
@@ -82,6 +87,7 @@ const build: CommandSpec = {
       signer: signerFrom(parsed),
       expiresInDays: days,
       lint: !optBool(parsed, 'no-lint'),
+      catalogNeeds: optBool(parsed, 'catalog-needs'),
       info: ctx.info,
       ...(arches ? { arches: arches as (typeof known)[number][] } : {}),
     });

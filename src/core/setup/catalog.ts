@@ -1,16 +1,19 @@
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { open, readdir } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { rcompare } from 'semver';
-import { Parser, type ReadEntry } from 'tar';
 import { UsageError, VerificationError } from '../errors.js';
-import { type IndexEntry, parseIndex, parseJsonBytes, parseManifest } from '../pkg/format.js';
+import { type IndexEntry, parseIndex } from '../pkg/format.js';
 import { rangeOf } from '../pkg/resolve.js';
 import { readPublicKeys, verifyDetached } from '../pkg/signature.js';
-import { parseService } from '../services/schema.js';
 import { resolveInside } from '../system/beneath.js';
+import {
+  needsFromArchive,
+  needsKey,
+  type PackageNeeds,
+  readBounded,
+  readCatalogNeeds,
+} from './catalog-needs.js';
 import { describeKey, type KeyInfo, type ResolvedRepository } from './keys.js';
 import type { ModuleOps } from './ops.js';
 import type { ApplianceSpec } from './schema.js';
@@ -26,7 +29,6 @@ export const CATALOG_DIR = 'usr/share/blueprint/catalog';
 export const CATALOG_REPO = 'catalog';
 
 const MAX_INDEX_BYTES = 16 * 1024 * 1024;
-const MAX_MANIFEST_BYTES = 1024 * 1024;
 
 export interface CatalogEntry {
   name: string;
@@ -60,69 +62,7 @@ export interface Catalog {
   entries: CatalogEntry[];
 }
 
-/** Bytes of a file read once through one descriptor, refused past `max`. */
-async function readBounded(file: string, max: number, what: string): Promise<Buffer> {
-  const fh = await open(file, 'r');
-  try {
-    const size = (await fh.stat()).size;
-    if (size > max)
-      throw new VerificationError(`${what} is ${size} bytes, more than ${max}`, 'catalog-too-big');
-    const buf = Buffer.alloc(size);
-    const { bytesRead } = await fh.read(buf, 0, size, 0);
-    return buf.subarray(0, bytesRead);
-  } finally {
-    await fh.close();
-  }
-}
-
-/**
- * One pass over a package file: its SHA-256, what its entries take unpacked, and its manifest.
- * Only shown to the admin: the install checks everything again through the package manager.
- */
-async function scanPackage(file: string): Promise<{
-  sha256: string;
-  size: number;
-  installed: number;
-  entries: Map<string, number>;
-  manifest: Buffer;
-}> {
-  const hash = createHash('sha256');
-  let size = 0;
-  let installed = 0;
-  const entries = new Map<string, number>();
-  const manifest: Buffer[] = [];
-  let manifestBytes = 0;
-  const parser = new Parser({
-    onReadEntry: (entry: ReadEntry) => {
-      const name = entry.path.replace(/^(\.\/)+/, '');
-      installed += entry.size;
-      entries.set(name, entry.size);
-      if (name === 'manifest.json')
-        entry.on('data', (c: Buffer) => {
-          manifestBytes += c.length;
-          if (manifestBytes <= MAX_MANIFEST_BYTES) manifest.push(c);
-        });
-      else entry.resume();
-    },
-  });
-  await new Promise<void>((resolve, reject) => {
-    const source = createReadStream(file);
-    source.on('data', (c) => {
-      hash.update(c as Buffer);
-      size += c.length;
-    });
-    source.on('error', reject);
-    parser.on('error', (err: Error) => {
-      source.destroy();
-      reject(new VerificationError(`${path.basename(file)}: ${err.message}`, 'bad-archive'));
-    });
-    parser.on('end', () => resolve());
-    source.pipe(parser as unknown as NodeJS.WritableStream);
-  });
-  return { sha256: hash.digest('hex'), size, installed, entries, manifest: Buffer.concat(manifest) };
-}
-
-async function describeEntry(dir: string, e: IndexEntry): Promise<CatalogEntry> {
+function describeEntry(e: IndexEntry, needs: PackageNeeds | Error): CatalogEntry {
   const base: CatalogEntry = {
     name: e.name,
     version: e.version,
@@ -136,32 +76,15 @@ async function describeEntry(dir: string, e: IndexEntry): Promise<CatalogEntry> 
     requires: e.depends.map((d) => rangeOf(d).name),
     serves: [],
   };
-  const found = resolveInside(dir, e.path);
-  if (!found.inside || !found.exists) return { ...base, problem: 'its package file is missing' };
-  try {
-    const scan = await scanPackage(found.path);
-    if (scan.size !== e.size || scan.sha256 !== e.sha256)
-      return { ...base, problem: 'its package file does not match the signed index' };
-    const manifest = parseManifest(parseJsonBytes(scan.manifest, `${e.name} manifest.json`, 'bad-manifest'));
-    if (manifest.service === undefined) return { ...base, installedBytes: scan.installed };
-    const spec = parseService(manifest.service);
-    return {
-      ...base,
-      installedBytes: scan.installed,
-      imageBytes: scan.entries.get(`payload/${spec.image.archive.replace(/^(\.\/)+/, '')}`) ?? 0,
-      memoryBytes: spec.resources.memory,
-      gpu: spec.gpu,
-      outbound: spec.network === 'outbound' ? spec.outbound : [],
-      serves: spec.packageMounts.map((p) => p.packages),
-    };
-  } catch (err) {
-    return { ...base, problem: (err as Error).message };
-  }
+  if (needs instanceof Error) return { ...base, problem: needs.message };
+  const { installedBytes, imageBytes, memoryBytes, gpu, outbound, serves } = needs;
+  return { ...base, installedBytes, imageBytes, memoryBytes, gpu, outbound, serves };
 }
 
 /**
  * The catalog under `root`, or undefined when the box has none. Its index must be signed by the
- * catalog's own key; each package file is read once to say what it needs (memory, disk, GPU).
+ * catalog's own key, and so must needs.json, which says what each package needs (memory, disk,
+ * GPU) without reading its archive; only a package it does not describe is read (catalog-needs.ts).
  */
 export async function readCatalog(root: string): Promise<Catalog | undefined> {
   const found = resolveInside(root, CATALOG_DIR);
@@ -191,8 +114,16 @@ export async function readCatalog(root: string): Promise<Catalog | undefined> {
   const usable = index.packages.filter((e) => e.arch === 'all' || e.arch === arch);
   for (const e of [...usable].sort((a, b) => rcompare(a.version, b.version)))
     if (!newest.has(e.name)) newest.set(e.name, e);
+  const needs = await readCatalogNeeds(dir, keyText);
   const entries = await Promise.all(
-    [...newest.values()].sort((a, b) => a.name.localeCompare(b.name)).map((e) => describeEntry(dir, e)),
+    [...newest.values()]
+      .sort((a, b) => a.name.localeCompare(b.name))
+      .map(async (e) =>
+        describeEntry(
+          e,
+          needs.get(needsKey(e)) ?? (await needsFromArchive(dir, e).catch((err: Error) => err)),
+        ),
+      ),
   );
   return { dir, url: pathToFileURL(dir).href, key, entries };
 }
