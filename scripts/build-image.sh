@@ -259,7 +259,7 @@ catalog() {
   "$NODE" "$REPO/scripts/image-catalog.mjs" --bin "$HOST_BIN" --key "$CATALOG_KEY" --out "$repo" \
     --cache "$CACHE/catalog-packages" --days "$CATALOG_DAYS" --arch "$PKG_ARCH"
   install -d -m 0755 "$dest" "$dest/keys"
-  cp -r "$repo/index.json" "$repo/index.json.asc" "$repo/pool" "$dest/"
+  cp -r "$repo/index.json" "$repo/index.json.asc" "$repo/needs.json" "$repo/needs.json.asc" "$repo/pool" "$dest/"
   install -m 0644 "$CATALOG_KEY/signing-key.pub.asc" "$dest/keys/blueprint-catalog.pub.asc"
   chmod -R u=rwX,go=rX "$dest"
   rm -rf "$repo"
