@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { blueprintExe } from '../helpers/pkg';
+import { blueprintExe } from '../helpers/pkg.js';
 
 /**
  * `bpkg search … | head` closes the pipe while the answer is still being written. A reader that

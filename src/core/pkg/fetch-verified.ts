@@ -11,11 +11,11 @@ import { gt } from 'semver';
 import { NotFoundError, storageErrorFrom, VerificationError } from '../errors.js';
 import { extractPackage } from './archive.js';
 import { checkPackageSignature, fetchPackage } from './fetch.js';
-import { type IndexEntry, type Manifest, packageFileName, parseJsonBytes, parseManifest } from './format.js';
+import { type IndexEntry, type Manifest, packageFileName } from './format.js';
 import type { ManagerParts } from './parts.js';
 import { archMatches } from './resolve.js';
 import { usableStates } from './states.js';
-import { checkDeclaredHashes } from './verify-files.js';
+import { checkDeclaredHashes, manifestMatchingIndex } from './verify-files.js';
 
 export interface FetchedPackage {
   entry: IndexEntry;
@@ -99,16 +99,7 @@ export async function fetchVerified(p: ManagerParts, opts: FetchVerifiedOptions)
         out.archiveSize !== entry.size ? 'size-mismatch' : 'hash-mismatch',
         'The file changed or the mirror is out of date; nothing was used.',
       );
-    const manifest = parseManifest(
-      parseJsonBytes(out.manifestBytes, `${entry.name} manifest.json`, 'bad-manifest'),
-    );
-    for (const field of ['name', 'version', 'arch'] as const)
-      if (manifest[field] !== entry[field])
-        throw new VerificationError(
-          `${entry.name}: manifest ${field} "${manifest[field]}" does not match the index ("${entry[field]}")`,
-          'manifest-mismatch',
-          'The repository or package is inconsistent; nothing was used.',
-        );
+    const manifest = manifestMatchingIndex(out.manifestBytes, entry, 'nothing was used');
     checkDeclaredHashes(manifest, out.files);
     return { entry, repo: state.name, signer, manifest, payload: path.join(opts.into, 'payload') };
   } finally {

@@ -12,16 +12,16 @@ import {
 import { ensureDir, exists } from '../system/fs.js';
 import { hostArch } from '../version.js';
 import { type Extracted, extractPackage } from './archive.js';
-import { refuseBreaking, sameDepends } from './constraints.js';
+import { refuseBreaking } from './constraints.js';
 import { type Database, loadDatabase, saveFileList } from './db.js';
 import { checkPackageSignature, discardLocalCopy, fetchPackage, readLocalPackage } from './fetch.js';
-import { type IndexEntry, packageFileName, parseJsonBytes, parseManifest, requirements } from './format.js';
+import { type IndexEntry, packageFileName } from './format.js';
 import type { ManagerParts } from './parts.js';
 import type { RepoState } from './repos.js';
 import { archMatches, type Candidate, type Pins, parseRequest, resolve } from './resolve.js';
 import { originsOf, usableStates, verifyVersion } from './states.js';
 import { type Change, stagingRoot, versionDir } from './transaction.js';
-import { checkDeclaredHashes } from './verify-files.js';
+import { checkDeclaredHashes, manifestMatchingIndex } from './verify-files.js';
 
 export interface InstallOptions {
   reinstall?: boolean;
@@ -181,22 +181,7 @@ export async function stage(
     throw err;
   }
   await signed;
-  const manifest = parseManifest(
-    parseJsonBytes(out.manifestBytes, `${entry.name} manifest.json`, 'bad-manifest'),
-  );
-  for (const field of ['name', 'version', 'arch'] as const)
-    if (manifest[field] !== entry[field])
-      throw new VerificationError(
-        `${entry.name}: manifest ${field} "${manifest[field]}" does not match the index ("${entry[field]}")`,
-        'manifest-mismatch',
-        'The repository or package is inconsistent; nothing was installed.',
-      );
-  if (!sameDepends(requirements(manifest), entry.depends))
-    throw new VerificationError(
-      `${entry.name}: manifest depends and uses [${requirements(manifest).join(', ')}] do not match the index ([${entry.depends.join(', ')}])`,
-      'manifest-mismatch',
-      'The index entry must list the same depends as the manifest; nothing was installed. Publishers: the index entry lists the manifest depends and uses (blueprint repo build writes them).',
-    );
+  const manifest = manifestMatchingIndex(out.manifestBytes, entry, 'nothing was installed');
   p.hooks.validateManifest?.(manifest);
   checkDeclaredHashes(manifest, out.files);
   await ensureDir(path.dirname(target));

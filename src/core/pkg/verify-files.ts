@@ -3,7 +3,8 @@ import path from 'node:path';
 import { VerificationError } from '../errors.js';
 import { resolveInside } from '../system/beneath.js';
 import type { FileRecord } from './archive.js';
-import type { Manifest } from './format.js';
+import { sameDepends } from './constraints.js';
+import { type IndexEntry, type Manifest, parseJsonBytes, parseManifest, requirements } from './format.js';
 import { sha256File } from './transport.js';
 
 export interface VerifyProblem {
@@ -52,6 +53,36 @@ export async function checkFile(base: string, f: FileRecord): Promise<VerifyProb
 }
 
 /** The manifest's `files` map (e.g. model weights) must match what was unpacked. */
+/**
+ * The manifest an archive carries, parsed and held to the signed index entry it was fetched by:
+ * name, version, arch and the depends/uses must be what the index said (a package cannot name
+ * itself or its needs differently from what its publisher signed in the index). `outcome` ends
+ * each hint: "nothing was installed", "nothing was used".
+ */
+export function manifestMatchingIndex(
+  manifestBytes: Uint8Array,
+  entry: IndexEntry,
+  outcome: string,
+): Manifest {
+  const manifest = parseManifest(
+    parseJsonBytes(manifestBytes, `${entry.name} manifest.json`, 'bad-manifest'),
+  );
+  for (const field of ['name', 'version', 'arch'] as const)
+    if (manifest[field] !== entry[field])
+      throw new VerificationError(
+        `${entry.name}: manifest ${field} "${manifest[field]}" does not match the index ("${entry[field]}")`,
+        'manifest-mismatch',
+        `The repository or package is inconsistent; ${outcome}.`,
+      );
+  if (!sameDepends(requirements(manifest), entry.depends))
+    throw new VerificationError(
+      `${entry.name}: manifest depends and uses [${requirements(manifest).join(', ')}] do not match the index ([${entry.depends.join(', ')}])`,
+      'manifest-mismatch',
+      `The index entry must list the same depends as the manifest; ${outcome}. Publishers: the index entry lists the manifest depends and uses (blueprint repo build writes them).`,
+    );
+  return manifest;
+}
+
 export function checkDeclaredHashes(manifest: Manifest, files: FileRecord[]): void {
   for (const [rel, sha] of Object.entries(manifest.files ?? {})) {
     const f = files.find((x) => x.path === rel);
