@@ -23,6 +23,18 @@ export interface BuildOptions {
   catalogNeeds?: boolean;
 }
 
+/**
+ * The packages a repository folder already holds (pool/NAME/): a module built into it may use them
+ * (an image's catalog rebuilds rag beside an embeddings package kept from the last build).
+ */
+async function poolNames(repoDir: string): Promise<string[]> {
+  const { readdir } = await import('node:fs/promises');
+  const entries = await readdir(path.join(path.resolve(repoDir), 'pool'), { withFileTypes: true }).catch(
+    () => [],
+  );
+  return entries.filter((e) => e.isDirectory() && !e.name.startsWith('.')).map((e) => e.name);
+}
+
 /** `blueprint repo build`: builds, signs and indexes packages into a static repository folder. */
 export async function buildRepository(opts: BuildOptions): Promise<RepoIndex> {
   const [{ buildRepository: build }, { createBuildHooks }] = await Promise.all([
@@ -50,7 +62,7 @@ export async function buildRepository(opts: BuildOptions): Promise<RepoIndex> {
       name: opts.name,
       signer: opts.signer,
       expiresInDays: opts.expiresInDays,
-      hooks: createBuildHooks({ lint: opts.lint ?? true }),
+      hooks: createBuildHooks({ lint: opts.lint ?? true, known: await poolNames(opts.repoDir) }),
       info: opts.info ?? (() => {}),
       ...(opts.arches ? { arches: opts.arches } : {}),
     });

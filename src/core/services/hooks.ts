@@ -120,15 +120,16 @@ export function createServiceHooks(opts: ServiceHooksOptions): PackageHooks {
 /**
  * `blueprint repo build`: a module source folder becomes an image archive in the payload, its ID
  * signed. A module is linted first (`lint: false` skips it): one with lint errors is refused
- * before anything is built or signed.
+ * before anything is built or signed. `known`: modules its `uses` may name besides its sibling
+ * folders (the packages already in the repository being built).
  */
-export function createBuildHooks(opts: { lint?: boolean } = {}): BuildHooks {
+export function createBuildHooks(opts: { lint?: boolean; known?: string[] } = {}): BuildHooks {
   return {
     async prepareSource({ dir, manifest, payloadDir, info }) {
       if (manifest.service === undefined) return manifest;
       if (opts.lint !== false) {
         const { lintModule } = await import('../modules/lint.js');
-        const report = await lintModule(dir);
+        const report = await lintModule(dir, { known: opts.known ?? [] });
         if (report.errors.length)
           throw new VerificationError(
             `${manifest.name} fails module lint (${report.errors.length} ${report.errors.length === 1 ? 'error' : 'errors'}): ${report.errors.map((e) => `${e.field}: ${e.message}`).join('; ')}`,
