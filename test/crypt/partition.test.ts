@@ -2,7 +2,13 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DATA_PARTITION, findDataPartition } from '../../src/core/crypt/index.js';
+import {
+  blankProbe,
+  type CryptTools,
+  DATA_PARTITION,
+  encryptableDevice,
+  findDataPartition,
+} from '../../src/core/crypt/index.js';
 
 // Early in a slow boot udev has not made /dev/disk/by-partlabel/data yet (seen under TCG: setup
 // from a provisioning disk found "no blank data partition"); the kernel already names the
@@ -33,5 +39,37 @@ describe('finding the data partition', () => {
       path.join(sys, 'missing-link'),
     );
     expect(DATA_PARTITION).toBe('/dev/disk/by-partlabel/data');
+  });
+});
+
+// `blkid -p` on a partition (not a loop device) also reports the partition table's entry for it
+// (PART_ENTRY_NAME=data, ...) and exits 0 even when the partition holds nothing: seen under qemu,
+// where setup found "no blank data partition" on a blank one.
+describe('a blank GPT partition as blkid -p reports it', () => {
+  const partEntry =
+    'DEVNAME=/dev/vda4\nPART_ENTRY_SCHEME=gpt\nPART_ENTRY_NAME=data\nPART_ENTRY_UUID=0f6a\nPART_ENTRY_TYPE=0fc63daf-8483-4772-8e79-3d69d8477de4\nPART_ENTRY_NUMBER=4\nPART_ENTRY_OFFSET=2048\nPART_ENTRY_SIZE=4096\nPART_ENTRY_DISK=254:0\n';
+  it('is blank: only the partition entry, no file system, no partition table', () => {
+    expect(blankProbe({ code: 0, stdout: partEntry })).toBe(true);
+    expect(blankProbe({ code: 2, stdout: '' })).toBe(true);
+  });
+  it('is not blank with a file system, a LUKS header or a partition table in it, nor when unreadable', () => {
+    expect(blankProbe({ code: 0, stdout: `${partEntry}LABEL=data\nTYPE=ext4\n` })).toBe(false);
+    expect(blankProbe({ code: 0, stdout: `${partEntry}TYPE=crypto_LUKS\n` })).toBe(false);
+    expect(blankProbe({ code: 0, stdout: `${partEntry}PTTYPE=dos\n` })).toBe(false);
+    expect(blankProbe({ code: 4, stdout: '' })).toBe(false);
+    expect(blankProbe({ code: 8, stdout: partEntry })).toBe(false);
+  });
+  it('encryptableDevice takes it', async () => {
+    const dev = await mkdtemp(path.join(os.tmpdir(), 'bp-part-'));
+    const tools: CryptTools = { run: async () => ({ code: 0, stdout: partEntry, stderr: '' }) };
+    try {
+      expect(await encryptableDevice(dev, tools)).toBe(dev);
+      const ext4: CryptTools = {
+        run: async () => ({ code: 0, stdout: `${partEntry}TYPE=ext4\nLABEL=data\n`, stderr: '' }),
+      };
+      expect(await encryptableDevice(dev, ext4)).toBeUndefined();
+    } finally {
+      await rm(dev, { recursive: true, force: true });
+    }
   });
 });

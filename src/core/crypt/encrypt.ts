@@ -4,6 +4,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { BlueprintError, ConflictError, UsageError } from '../errors.js';
 import { writeFileAtomic } from '../system/fs.js';
 import {
+  blankProbe,
   blkidFields,
   crypttabLine,
   parseCrypttab,
@@ -126,7 +127,7 @@ async function checkBlank(tools: CryptTools, device: string, crypttab: string): 
       'Name the data partition, e.g. /dev/disk/by-partlabel/data.',
     );
   const probe = await tools.run(['blkid', '-p', '-o', 'export', device]);
-  if (probe.code === 2) return; // blkid: nothing found
+  if (blankProbe(probe)) return; // nothing found (a partition's own table entry aside)
   const { type, label } = blkidFields(probe.stdout);
   if (type === 'crypto_LUKS') {
     if (!(await namedInCrypttab(tools, device, crypttab))) return;

@@ -2,6 +2,7 @@ import { access, readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { type CryptTools, namedInCrypttab, systemTools } from './encrypt.js';
 import {
+  blankProbe,
   blkidFields,
   type CrypttabEntry,
   type EncryptionState,
@@ -116,8 +117,9 @@ export async function encryptableDevice(
   device ??= await findDataPartition();
   if (!(await exists(device))) return undefined;
   const probe = await tools.run(['blkid', '-p', '-o', 'export', device]).catch(() => undefined);
-  if (probe?.code === 2) return device;
-  if (probe?.code !== 0) return undefined;
+  if (!probe) return undefined;
+  if (blankProbe(probe)) return device;
+  if (probe.code !== 0) return undefined;
   const { type, label } = blkidFields(probe.stdout);
   if (label !== UNFINISHED_LABEL) return undefined;
   if (type === 'crypto_LUKS' && (await namedInCrypttab(tools, device, crypttab).catch(() => true)))

@@ -151,3 +151,14 @@ export function blkidFields(text: string): { type?: string; label?: string } {
   const field = (k: string) => new RegExp(`^${k}=(.*)$`, 'm').exec(text)?.[1];
   return { type: field('TYPE'), label: field('LABEL') };
 }
+
+/**
+ * Whether `blkid -p -o export` found the partition blank. Exit 2 is "nothing found"; on a real
+ * partition (not a loop device) blkid also reports the partition table's entry for it
+ * (PART_ENTRY_*) and exits 0 with no TYPE: still blank. Any other exit (a read error, an
+ * ambivalent probe) is never taken for blank.
+ */
+export function blankProbe(r: { code: number; stdout: string }): boolean {
+  if (r.code === 2) return true;
+  return r.code === 0 && !/^(TYPE|PTTYPE)=/m.test(r.stdout);
+}
