@@ -136,6 +136,9 @@ export async function nftInNetns(pid: number, args: string[], input?: string): P
           );
         else resolve(stdout);
       });
+    // nsenter that fails at once (the process has gone) never reads its input: the write's EPIPE
+    // is that same failure, which the exit status above reports with its reason.
+    child.stdin?.on('error', () => {});
     if (input !== undefined) child.stdin?.end(input);
   });
 }
