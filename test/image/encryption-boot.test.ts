@@ -154,7 +154,11 @@ describe.skipIf(!wanted || !existsSync(path.join(encDir, 'disk.qcow2')))(
       rmSync(path.join(tpmDir, 'state'), { recursive: true, force: true });
       await startTpm();
       await guest.start({ ...options(), resume: true });
-      const at = await guest.waitFor(/type the data partition's recovery key/, 900_000);
+      const asked = await guest.waitFor(/type the data partition's recovery key/, 900_000);
+      // cryptsetup tries the TPM token again first, then prompts and flushes what was typed before
+      // (TCSAFLUSH): type after its own prompt, and a moment later.
+      const at = await guest.waitFor(/Enter passphrase for/, 300_000, asked);
+      await new Promise((r) => setTimeout(r, 3000));
       await guest.type(`${recoveryKey}\n`);
       await guest.waitForSsh('admin', login, 200);
       expect(guest.console.slice(at)).not.toMatch(/not unlocked: booting without it/);
