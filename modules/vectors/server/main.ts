@@ -49,9 +49,6 @@ async function main(): Promise<void> {
     },
   });
   await kit.listen(socketPath);
-  log.startup(
-    `serving the Qdrant REST API subset on ${socketPath}, data in ${dataDir}; bodies over ${offLoopBytes} bytes parsed in a worker thread`,
-  );
   // A checkpoint bounds replay time at the next start; changes are durable without it (the log).
   const every = intFromEnv('VECTORS_CHECKPOINT_SECONDS', 300) * 1000;
   let lastSeq = store.seq;
@@ -68,6 +65,11 @@ async function main(): Promise<void> {
     log.flush();
     await unlink(socketPath).catch(() => undefined);
   });
+  // Said only once SIGTERM is handled: whoever waits for this line to stop the server (the
+  // services layer, a test) must get a checkpoint and exit 0, not the default signal death.
+  log.startup(
+    `serving the Qdrant REST API subset on ${socketPath}, data in ${dataDir}; bodies over ${offLoopBytes} bytes parsed in a worker thread`,
+  );
 }
 
 if (isMainThread) {
