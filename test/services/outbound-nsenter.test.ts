@@ -1,6 +1,6 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { nftInNetns } from '../../src/core/services/outbound.js';
+import { initWithOutbound, MODULE_TABLE, nftInNetns } from '../../src/core/services/outbound.js';
 
 /**
  * A container whose process is gone by the time its rules are loaded (it exited, or was stopped
@@ -19,3 +19,53 @@ describe('nftInNetns when the process has gone', () => {
     await new Promise((r) => setTimeout(r, 200));
   });
 });
+
+/**
+ * Seen in CI under load: the initialised container's first process was gone before its rules were
+ * loaded. The start initialises it afresh and loads the rules into the new process's namespace;
+ * a container whose process stays the same dead one is refused with the engine's state named.
+ */
+describe.skipIf(process.getuid?.() !== 0 || spawnSync('nft', ['--version']).status !== 0)(
+  'initWithOutbound when the initialised process is lost',
+  () => {
+    const gone = () => Number(spawnSync('sh', ['-c', 'echo $$']).stdout.toString().trim());
+    const fakeEngine = (pids: number[]) => {
+      const calls: string[] = [];
+      let inits = 0;
+      return {
+        calls,
+        libpod: async (method: string, url: string) => {
+          calls.push(`${method} ${url.split('/').pop()}`);
+          if (url.endsWith('/init')) inits++;
+          return { State: { Pid: pids[Math.min(inits, pids.length) - 1] ?? 0, Status: 'created' } } as never;
+        },
+      };
+    };
+
+    it('initialises again and loads the rules into the new namespace', async () => {
+      // A process of its own network namespace stands for the container (never the host's).
+      const child = spawn('unshare', ['-n', 'sleep', '30'], { stdio: 'ignore' });
+      try {
+        await new Promise((r) => setTimeout(r, 300));
+        const live = child.pid!; // unshare without --fork execs sleep: the same process
+        const engine = fakeEngine([gone(), live]);
+        const out = await initWithOutbound(engine, 'c', ['192.0.2.7:443']);
+        expect(out.pid).toBe(live);
+        expect(engine.calls.filter((c) => c === 'POST init')).toHaveLength(2);
+        const rules = await nftInNetns(live, ['list', 'table', 'inet', MODULE_TABLE]);
+        expect(rules).toContain('192.0.2.7');
+      } finally {
+        child.kill('SIGKILL');
+      }
+    });
+
+    it('refuses, naming the state, when the process stays lost', async () => {
+      const dead = gone();
+      const engine = fakeEngine([dead, dead]);
+      await expect(initWithOutbound(engine, 'c', ['192.0.2.7:443'])).rejects.toMatchObject({
+        code: 'outbound-rules',
+        message: expect.stringContaining(`pid ${dead} was ${dead}`),
+      });
+    });
+  },
+);

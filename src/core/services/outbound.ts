@@ -207,12 +207,25 @@ export async function initWithOutbound(
   opts: { nameservers?: string[]; resolve?: (host: string) => Promise<string[]> } = {},
 ): Promise<{ unresolved: string[]; pid: number }> {
   const { targets, unresolved } = await resolveOutbound(outbound, opts.resolve);
-  await engine.libpod('POST', `/containers/${container}/init`, { ok: [304] });
-  const info = await engine.libpod<{ State: { Pid: number }; HostsPath?: string }>(
-    'GET',
-    `/containers/${container}/json`,
-  );
-  await applyOutbound(info.State.Pid, targets, opts.nameservers);
-  if (info.HostsPath) await addHosts(info.HostsPath, targets);
-  return { unresolved, pid: info.State.Pid };
+  type State = { Pid: number; Status?: string; ExitCode?: number; Error?: string };
+  const inspect = () =>
+    engine.libpod<{ State: State; HostsPath?: string }>('GET', `/containers/${container}/json`);
+  for (let attempt = 1; ; attempt++) {
+    await engine.libpod('POST', `/containers/${container}/init`, { ok: [304] });
+    const info = await inspect();
+    try {
+      await applyOutbound(info.State.Pid, targets, opts.nameservers);
+      if (info.HostsPath) await addHosts(info.HostsPath, targets);
+      return { unresolved, pid: info.State.Pid };
+    } catch (err) {
+      // Seen under load in CI: the initialised container's first process was gone before the
+      // rules reached its namespace. Nothing of the module ran (it was never started): initialise
+      // it afresh and load the rules again; a second loss is reported with the engine's state.
+      if (attempt < 2) continue;
+      const now = await inspect().catch(() => undefined);
+      if (err instanceof BlueprintError && now)
+        err.message += ` (container ${now.State.Status ?? '?'}, pid ${now.State.Pid} was ${info.State.Pid}${now.State.Error ? `, ${now.State.Error}` : ''})`;
+      throw err;
+    }
+  }
 }
