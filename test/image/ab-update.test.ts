@@ -211,8 +211,10 @@ describe.skipIf(!wanted || !existsSync(disk))('A/B system updates in a booted bo
       'nohup blueprint system update --force /mnt/blueprintos-2.0.0.raucb >/run/update.log 2>&1 </dev/null & echo started',
     );
     expect(bg.stdout).toMatch(/started/);
-    // RAUC's progress while it writes the slot is `Updating slot rootfs.N` (then `… status`, `… done`).
-    const writing = new RegExp(`"Updating slot ${target.replace('.', '\\.')}"`);
+    // RAUC 1.8's Progress property, (isi) percent, message, depth, while it writes the slot:
+    // `(isi) 40 "Copying image to rootfs.N" 3` (src/install.c: the `copy_image` step; the update
+    // handler's percentages keep its message). `Updating slot …` is only ever a log line.
+    const writing = new RegExp(`"Copying image to ${target.replace('.', '\\.')}"`);
     let progress = '';
     for (let i = 0; i < 200 && !writing.test(progress); i++) {
       progress = await raucProperty('Progress');

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { readJsonIfExists } from '../system/fs.js';
 import { acquireLock } from '../system/lock.js';
 import { layout } from '../system/paths.js';
+import { choicesForRoot } from './ab-system.js';
 import type { Runner } from './ops.js';
 import type { Action } from './plan.js';
 import {
@@ -75,7 +76,10 @@ export async function currentDestinations(root: string) {
     () => undefined,
   );
   if (!stored) return [];
-  const spec = { network: networkSchema.parse(stored.network ?? {}), repositories: [] };
+  const spec = await choicesForRoot(root, {
+    network: networkSchema.parse(stored.network ?? {}),
+    repositories: [],
+  });
   return specDestinations(spec, await configuredRepositories(root));
 }
 
@@ -108,11 +112,11 @@ export async function rebuildEgress(
     path.join(root, NETWORK_CHOICES),
   );
   if (!stored) return { changed: [], commands: [] };
-  const spec: Pick<ApplianceSpec, 'network' | 'ssh' | 'repositories'> = {
+  const spec: Pick<ApplianceSpec, 'network' | 'ssh' | 'repositories'> = await choicesForRoot(root, {
     network: networkSchema.parse(stored.network ?? {}),
     ssh: sshSchema.parse(stored.ssh ?? {}),
     repositories: [],
-  };
+  });
   const { diffResource, readAccounts } = await import('./plan.js');
   const { resolverUid } = await import('./egress.js');
   const { writeResource, systemRunner } = await import('./apply.js');

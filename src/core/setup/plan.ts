@@ -7,12 +7,14 @@ import { inDir, openDirBeneath, splitName } from '../system/safe-write.js';
 
 const NOFOLLOW = constants.O_RDONLY | constants.O_NOFOLLOW;
 
+import { choicesForRoot } from './ab-system.js';
 import type { AccountFiles } from './accounts.js';
 import type { Destination } from './egress.js';
 import { configuredRepositories, egressLive } from './egress-disk.js';
 import type { ResolvedRepository } from './keys.js';
 import type { ModuleOps } from './ops.js';
 import {
+  AUTO_UPGRADES,
   BASE_ACCOUNTS,
   DASHBOARD_WANTS,
   desiredResources,
@@ -206,10 +208,11 @@ function overrides(spec: ApplianceSpec): Resource[] {
 /** Everything apply would change, computed without writing anything. */
 export async function planSetup(
   root: string,
-  spec: ApplianceSpec,
+  asked: ApplianceSpec,
   repositories: ResolvedRepository[],
   ops?: ModuleOps,
 ): Promise<SetupPlan> {
+  const spec = await choicesForRoot(root, asked);
   const hosts = await readOr(path.join(root, 'etc/hosts'), undefined);
   const configured = await configuredRepositories(root);
   const resources = [
@@ -222,7 +225,11 @@ export async function planSetup(
       ...(await diffResource(root, r)),
       kind: r.kind,
       target: r.path,
-      what: r.what,
+      // The admin asked for them: say why an A/B box has them off (choicesForRoot).
+      what:
+        r.path === AUTO_UPGRADES && spec !== asked
+          ? 'unattended upgrades off (the system updates through signed bundles)'
+          : r.what,
       resource: r,
     });
   // Modules picked from the image's offline catalog bring the catalog as a repository (issue 18).
