@@ -4,12 +4,13 @@
 // encrypts and seals to PCR 7, /data is copied on, the box reboots and unlocks with no prompt; a
 // marker written in the guest is not in the disk's bytes on the host; the TPM's state deleted, the
 // boot asks for the recovery key, and the key setup gave opens it.
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { provisioningDisk } from './image.js';
 import { Guest } from './qemu.js';
+import { SoftTpm, waitForData } from './tpm.js';
 
 const repo = new URL('../..', import.meta.url).pathname;
 const encDir = path.resolve(process.env.BLUEPRINT_ENC_IMAGE_DIR ?? path.join(repo, 'build/image-enc'));
@@ -24,9 +25,8 @@ describe.skipIf(!wanted || !existsSync(path.join(encDir, 'disk.qcow2')))(
     const login = ['-i', key, '-o', 'IdentitiesOnly=yes'];
     const asRoot = (command: string) =>
       guest.ssh('admin', [`sudo -n sh -c '${command}'`], login, { timeoutMs: 600_000 });
-    const tpmDir = path.join(guest.dir, 'tpm');
+    const tpm = new SoftTpm(guest.dir);
     const figures: string[] = [];
-    let swtpm: ChildProcess | undefined;
     let recoveryKey = '';
     let marker = '';
     const options = () => ({
@@ -37,44 +37,8 @@ describe.skipIf(!wanted || !existsSync(path.join(encDir, 'disk.qcow2')))(
       disks: [path.join(guest.dir, 'blueprint.img')],
     });
 
-    /** swtpm on a unix socket, with its state in `tpmDir` (deleted: a new, empty TPM). */
-    async function startTpm(): Promise<void> {
-      mkdirSync(path.join(tpmDir, 'state'), { recursive: true });
-      const sock = path.join(tpmDir, 'swtpm.sock');
-      rmSync(sock, { force: true });
-      swtpm = spawn('swtpm', [
-        'socket',
-        '--tpm2',
-        '--tpmstate',
-        `dir=${path.join(tpmDir, 'state')}`,
-        '--ctrl',
-        `type=unixio,path=${sock}`,
-      ]);
-      for (let i = 0; !existsSync(sock); i++) {
-        if (i > 100) throw new Error('swtpm did not start');
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    }
-    async function stopTpm(): Promise<void> {
-      if (swtpm && swtpm.exitCode === null) {
-        const gone = new Promise((r) => swtpm?.once('exit', r));
-        swtpm.kill('SIGTERM');
-        await gone;
-      }
-    }
-
     beforeAll(async () => {
-      // qemu is started by Guest; a wrapper first on PATH gives it the TPM (qemu's tpm-tis device on
-      // swtpm's control socket) without Guest knowing about TPMs.
-      const bin = path.join(guest.dir, 'bin');
-      mkdirSync(bin);
-      const real = execFileSync('sh', ['-c', 'command -v qemu-system-x86_64'], { encoding: 'utf8' }).trim();
-      writeFileSync(
-        path.join(bin, 'qemu-system-x86_64'),
-        `#!/bin/sh\nexec ${real} "$@" -chardev socket,id=chrtpm,path=${path.join(tpmDir, 'swtpm.sock')} -tpmdev emulator,id=tpm0,chardev=chrtpm -device tpm-tis,tpmdev=tpm0\n`,
-        { mode: 0o755 },
-      );
-      process.env.PATH = `${bin}:${process.env.PATH}`;
+      tpm.attachToQemu();
       execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'admin@enc', '-f', key]);
       provisioningDisk(guest.dir, {
         hostname: 'bp-enc',
@@ -82,12 +46,12 @@ describe.skipIf(!wanted || !existsSync(path.join(encDir, 'disk.qcow2')))(
         ssh: { enabled: true },
         encryption: { mode: 'tpm', recoveryKeyFile: '/var/lib/blueprint/recovery-key.txt' },
       } as Parameters<typeof provisioningDisk>[1]);
-      await startTpm();
+      await tpm.start();
     }, 600_000);
     afterAll(async () => {
       if (figures.length) console.info(`encryption figures:\n  ${figures.join('\n  ')}`);
       await guest.stop();
-      await stopTpm();
+      await tpm.stop();
     });
 
     it('first boot encrypts and seals, copies /data on, reboots, and unlocks with no prompt', {
@@ -98,15 +62,7 @@ describe.skipIf(!wanted || !existsSync(path.join(encDir, 'disk.qcow2')))(
       // The console is quiet (no kernel banner): the box is asked over SSH what /data is. First in
       // memory (the partition blank), then, after setup and the copy and a reboot, the mapping.
       await guest.waitForSsh('admin', login, 300);
-      let inMemory = false;
-      for (const deadline = Date.now() + 2_400_000; ; ) {
-        const r = await asRoot('findmnt -no SOURCE /data').catch(() => undefined);
-        const source = r?.code === 0 ? r.stdout.trim() : '';
-        if (source === 'data') inMemory = true; // the tmpfs of the first boot
-        if (source === '/dev/mapper/data') break;
-        if (Date.now() > deadline) throw new Error(`/data never came from the mapping:\n${guest.tail()}`);
-        await new Promise((r) => setTimeout(r, 10_000));
-      }
+      const inMemory = await waitForData(guest, asRoot, (s) => s === '/dev/mapper/data', 2_400_000);
       expect(inMemory).toBe(true);
       figures.push(
         `first boot to the encrypted, TPM-unlocked /data: ${((Date.now() - t0) / 1000).toFixed(0)} s`,
@@ -150,14 +106,18 @@ describe.skipIf(!wanted || !existsSync(path.join(encDir, 'disk.qcow2')))(
       timeout: 1_800_000,
     }, async () => {
       expect(recoveryKey).not.toBe('');
-      await stopTpm();
-      rmSync(path.join(tpmDir, 'state'), { recursive: true, force: true });
-      await startTpm();
+      await tpm.wipe();
+      const mark = guest.console.length;
       await guest.start({ ...options(), resume: true });
-      const asked = await guest.waitFor(/type the data partition's recovery key/, 900_000);
-      // cryptsetup tries the TPM token again first, then prompts and flushes what was typed before
-      // (TCSAFLUSH): type after its own prompt, and a moment later.
+      const asked = await guest.waitFor(/type the data partition's recovery key/, 900_000, mark);
+      // cryptsetup prompts and flushes what was typed before (TCSAFLUSH): type after its own
+      // prompt, and a moment later.
       const at = await guest.waitFor(/Enter passphrase for/, 300_000, asked);
+      // Above the prompt: systemd's reason and ours, none of tpm2-tss's own log lines
+      // (TSS2_LOG=all+NONE) and no second TPM try by cryptsetup's token plugin.
+      const above = guest.console.slice(mark, at);
+      expect(above).toMatch(/the TPM did not unlock the data partition/);
+      expect(above).not.toMatch(/(ERROR|WARNING):(esys|tcti|sys|mu)[:\s]/);
       await new Promise((r) => setTimeout(r, 3000));
       await guest.type(`${recoveryKey}\n`);
       await guest.waitForSsh('admin', login, 200);

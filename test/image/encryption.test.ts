@@ -73,6 +73,19 @@ describe.skipIf(!built)(`the built --encrypt-data image (${encDir})`, () => {
       expect(has(re), String(re)).toBe(true);
   });
 
+  it("the image's cryptsetup takes the switches the recovery-key prompt gives it", () => {
+    // popt refuses an unknown switch (exit 1) before --help: a prompt that never appears otherwise.
+    const line = /^\s*cryptsetup open (.*)$/m.exec(unlockScript)?.[1] ?? '';
+    const switches = line.split(/\s+/).filter((w) => /^--[a-z-]+$/.test(w) && w !== '--tries');
+    expect(switches).toContain('--disable-external-tokens');
+    const r = spawnSync('chroot', [rootfs, 'cryptsetup', ...switches, '--help'], { encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    const bad = spawnSync('chroot', [rootfs, 'cryptsetup', '--no-such-switch', '--help'], {
+      encoding: 'utf8',
+    });
+    expect(bad.status).not.toBe(0);
+  });
+
   it('enables the first boot copy, and only for a first boot', () => {
     const wants = path.join(rootfs, 'etc/systemd/system/multi-user.target.wants/blueprint-data-persist.path');
     expect(lstatSync(wants).isSymbolicLink()).toBe(true);
