@@ -72,7 +72,8 @@ ab_disk() {
   printf 'title BlueprintOS (slot A)\nsort-key 1-blueprint-a\nlinux /blueprint-a/vmlinuz\ninitrd /blueprint-a/initrd.img\noptions %s\n' "$opts" |
     mcopy -i "$esp" - ::/loader/entries/blueprint-a.conf
   rm -f "$data"
-  # --encrypt-data: blank, for the box to encrypt at first boot (scripts/build-image-crypt.sh).
+  # Blank by default, for the box to encrypt at first boot (scripts/build-image-crypt.sh);
+  # --no-encrypt-data: plain ext4.
   if [ "$ENCRYPT_DATA" = 1 ]; then truncate -s "$DATA_SIZE" "$data"; else mkfs.ext4 -q -F -L data "$data" "$DATA_SIZE"; fi
   local slot_mib=$(($(stat -c %s "$WORK/root.img") / 1048576)) data_mib=$(($(stat -c %s "$data") / 1048576))
   truncate -s $((1 + 256 + 2 * slot_mib + data_mib + 1))M "$disk"

@@ -8,7 +8,7 @@
 # Output: build/image/{root.img,vmlinuz,initrd.img,cmdline,rootfs/,timings.json} — written to a
 # temporary folder and renamed at the end, so an interrupted build never leaves a half image behind.
 #
-# Usage: scripts/build-image.sh [--arch A] [--uefi] [--ab] [--fresh] [--if-stale] [--out DIR] [--bin FILE] [--catalog-key DIR]
+# Usage: scripts/build-image.sh [--arch A] [--uefi] [--ab [--no-encrypt-data]] [--fresh] [--if-stale] [--out DIR] [--bin FILE] [--catalog-key DIR]
 #        scripts/build-image.sh --bundle --out DIR [--system-version V] [--health-fails]
 #   --arch A    amd64 (x86_64) or arm64 (aarch64; default: this machine's). arm64 on x86-64: debootstrap
 #               runs arm64 Debian through qemu-user-static (binfmt), --bin defaults to dist/blueprint-arm64,
@@ -16,8 +16,10 @@
 #   --uefi      also assemble a GPT disk (ESP with systemd-boot + root) as disk.qcow2
 #   --ab        A/B system updates (issue 21): RAUC and its keyring in the root, a read-only root
 #               slot, and with --uefi a disk of ESP + root-a + root-b + data (image/README.md)
-#   --encrypt-data  (with --ab --uefi) the data partition left blank: the first boot runs in memory,
-#               setup encrypts it (TPM, passphrase) or not, then /data is copied on (docs/encryption.md)
+#   --no-encrypt-data  (with --ab) the data partition made as plain ext4 at build time. By default
+#               an --ab disk leaves it blank: the first boot runs in memory, setup encrypts it (TPM,
+#               or a passphrase on a box without one) or, after an explicit yes, not, then /data is
+#               copied on (docs/encryption.md). --encrypt-data says the default explicitly.
 #   --bundle    a signed RAUC bundle of DIR's --ab root filesystem, as DIR/bundles/blueprintos-V.raucb
 #   --system-version V  the system version the image or bundle carries (default 1.0.0)
 #   --health-fails      (tests) a bundle whose health check fails by design
@@ -48,7 +50,7 @@ NODE="$REPO/node_modules/.bin/node"
 DEB_ARCH=$(dpkg --print-architecture)
 
 AB=0 BUNDLE=0 HEALTH_FAILS=0 SYSTEM_VERSION=1.0.0
-ENCRYPT_DATA=0
+ENCRYPT_DATA='' # --ab: on unless --no-encrypt-data (decided after the options are read)
 RAUC_CA="$CACHE/rauc-ca"
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -56,6 +58,7 @@ while [ $# -gt 0 ]; do
     --uefi) UEFI=1 ;;
     --ab) AB=1 ;;
     --encrypt-data) ENCRYPT_DATA=1 ;;
+    --no-encrypt-data) ENCRYPT_DATA=0 ;;
     --bundle) BUNDLE=1 ;;
     --health-fails) HEALTH_FAILS=1 ;;
     --system-version) SYSTEM_VERSION=$2; shift ;;
@@ -65,7 +68,7 @@ while [ $# -gt 0 ]; do
     --out) OUT=$(realpath -m "$2"); shift ;;
     --bin) BIN=$(realpath "$2"); shift ;;
     --catalog-key) CATALOG_KEY=$(realpath "$2"); shift ;;
-    -h|--help) sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,/^set -euo/{/^#/p}' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "build-image: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
   shift
@@ -94,7 +97,10 @@ fi
 . "$REPO/scripts/build-image-ab.sh"
 # shellcheck source=build-image-crypt.sh
 . "$REPO/scripts/build-image-crypt.sh"
-[ "$ENCRYPT_DATA" = 0 ] || [ "$AB" = 1 ] || die "--encrypt-data needs --ab" "the data partition is the A/B image's"
+[ "$ENCRYPT_DATA" != 1 ] || [ "$AB" = 1 ] || die "--encrypt-data needs --ab" "the data partition is the A/B image's"
+# Data at rest is encrypted by default: the A/B disk's data partition (the only image with one)
+# is left blank for its first boot to encrypt on the box.
+[ -n "$ENCRYPT_DATA" ] || ENCRYPT_DATA=$AB
 if [ "$BUNDLE" = 1 ]; then
   make_bundle
   exit 0
