@@ -74,6 +74,11 @@ describe.skipIf(!wanted || !existsSync(path.join(encDir, 'disk.qcow2')))(
         encryption: Record<string, unknown>;
       };
       expect(st.encryption).toMatchObject({ encrypted: true, unlockedBy: 'tpm', recoveryKeyEnrolled: true });
+      // The boot that unlocked by the TPM, measured as encryption-none.test.ts measures the plain one.
+      await asRoot('systemctl is-system-running --wait; true');
+      figures.push(
+        `later boot, TPM-unlocked: ${(await asRoot('systemd-analyze')).stdout.trim().split('\n')[0]}`,
+      );
       expect((await asRoot('blkid -p -o value -s LABEL /dev/disk/by-partlabel/data')).stdout.trim()).toBe(
         'data',
       );
