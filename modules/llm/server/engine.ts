@@ -24,6 +24,7 @@ import {
   type LlamaGrammar,
   LlamaLogLevel,
   type LlamaModel,
+  resolveChatWrapper,
 } from 'node-llama-cpp';
 import { type CudaAttempt, type Device, settleDevice } from './device.js';
 
@@ -128,7 +129,7 @@ export class Engine {
   private readonly llama: Llama;
   private readonly model: LlamaModel;
   private readonly context: LlamaContext;
-  private readonly chatWrapper: ChatWrapper | 'auto';
+  private readonly chatWrapper: ChatWrapper;
   /** Loaded for this engine alone (disposed with it), or shared by several (the caller's). */
   private readonly ownsLlama: boolean;
 
@@ -137,7 +138,7 @@ export class Engine {
     model: LlamaModel,
     context: LlamaContext,
     info: EngineInfo,
-    chatWrapper: ChatWrapper | 'auto',
+    chatWrapper: ChatWrapper,
     ownsLlama: boolean,
   ) {
     this.ownsLlama = ownsLlama;
@@ -223,9 +224,11 @@ export class Engine {
       threads: context.currentThreads,
       parallel: opts.parallel,
     };
+    // Resolved once here: LlamaChat's 'auto' matches the GGUF's template against every built-in
+    // wrapper in each constructor, which took 1.4-4 s a request on a busy 2-core machine (issue 17).
     const chatWrapper = opts.chatTemplate
       ? new JinjaTemplateChatWrapper({ template: opts.chatTemplate })
-      : 'auto';
+      : resolveChatWrapper(model);
     return new Engine(llama, model, context, info, chatWrapper, !shared);
   }
 
