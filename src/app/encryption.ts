@@ -44,6 +44,29 @@ export async function encryptionTarget(ctx: BoxContext): Promise<EncryptionTarge
   return device ? { device, tpm: await tpmPresent('/') } : undefined;
 }
 
+/**
+ * Why this box cannot honour `choice`, or undefined: `target` is its blank data partition (if any),
+ * `encrypted` whether the partition is encrypted already (answers applied again: nothing to do).
+ */
+export function encryptionRefusal(
+  choice: EncryptionChoice,
+  target: EncryptionTarget | undefined,
+  encrypted: boolean,
+): UsageError | undefined {
+  if (choice.mode === 'none' || (!target && encrypted)) return undefined;
+  if (!target)
+    return new UsageError(
+      `encryption.mode ${choice.mode}: this box has no blank data partition to encrypt`,
+      'Encryption happens at first boot on the A/B image; use mode "none" here (docs/encryption.md).',
+    );
+  if (choice.mode === 'tpm' && !target.tpm)
+    return new UsageError(
+      'encryption.mode tpm: this box has no TPM 2.0 (/dev/tpmrm0)',
+      'Use mode "passphrase" (asked at each boot) or enable the TPM in the firmware.',
+    );
+  return undefined;
+}
+
 /** Refuses a choice this box cannot honour, before setup writes anything. */
 export async function checkEncryption(
   ctx: BoxContext,
@@ -51,18 +74,8 @@ export async function checkEncryption(
 ): Promise<EncryptionTarget | undefined> {
   if (choice.mode === 'none') return undefined;
   const target = await encryptionTarget(ctx);
-  // Answers applied again (setup is idempotent): the partition was encrypted by the first run.
-  if (!target && (await encryptionState(ctx)).encrypted) return undefined;
-  if (!target)
-    throw new UsageError(
-      `encryption.mode ${choice.mode}: this box has no blank data partition to encrypt`,
-      'Encryption happens at first boot on the A/B image; use mode "none" here (docs/encryption.md).',
-    );
-  if (choice.mode === 'tpm' && !target.tpm)
-    throw new UsageError(
-      'encryption.mode tpm: this box has no TPM 2.0 (/dev/tpmrm0)',
-      'Use mode "passphrase" (asked at each boot) or enable the TPM in the firmware.',
-    );
+  const refusal = encryptionRefusal(choice, target, !target && (await encryptionState(ctx)).encrypted);
+  if (refusal) throw refusal;
   return target;
 }
 
