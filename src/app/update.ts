@@ -8,6 +8,17 @@ import type { CallOptions } from './index.js';
 export type { RepoInstallResult } from '../core/update/from-repo.js';
 export type { BundleInfo, InstallResult, SlotStatus, SystemStatus } from '../core/update/index.js';
 
+/** `blueprint system update FILE | --from REPO | rollback`, as the TUI and the dashboard offer them. */
+export type SystemAction =
+  | { kind: 'file'; file: string }
+  | { kind: 'repo'; repo: string }
+  | { kind: 'rollback' };
+
+/** What a {@link SystemAction} did: a bundle installed (from a file or a repository), or a rollback. */
+export type SystemActionResult =
+  | { kind: 'install'; result: InstallResult | RepoInstallResult }
+  | { kind: 'rollback'; slot: SlotStatus; status: SystemStatus };
+
 /** The OS itself: A/B slots updated by RAUC (issue 21, image/README.md "A/B system updates"). */
 export interface SystemOps {
   /** Both slots: version, RAUC's state, the bootloader's verdict, which runs and which boots next. */
@@ -30,6 +41,8 @@ export interface SystemOps {
   rollback(): Promise<{ slot: SlotStatus; status: SystemStatus }>;
   /** The health check's verdict on the running slot. */
   markBooted(verdict: 'good' | 'bad'): Promise<SystemStatus>;
+  /** One of update FILE, update --from REPO or rollback: the one entry the TUI and dashboard use. */
+  act(action: SystemAction, opts?: CallOptions): Promise<SystemActionResult>;
 }
 
 /**
@@ -48,7 +61,7 @@ export function systemOps(ctx: BoxContext, rauc?: RaucRunner): SystemOps {
       },
     };
   };
-  return {
+  const ops: SystemOps = {
     async status() {
       const { core, deps: d } = await deps();
       return core.systemStatus(d);
@@ -83,5 +96,12 @@ export function systemOps(ctx: BoxContext, rauc?: RaucRunner): SystemOps {
       const { core, deps: d } = await deps();
       return core.markBooted(d, verdict);
     },
+    async act(action, opts = {}) {
+      if (action.kind === 'rollback') return { kind: 'rollback', ...(await ops.rollback()) };
+      const result =
+        action.kind === 'file' ? await ops.update(action.file) : await ops.updateFrom(action.repo, opts);
+      return { kind: 'install', result };
+    },
   };
+  return ops;
 }

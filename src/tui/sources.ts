@@ -279,19 +279,16 @@ export function coreSources(at: string | Box): Sources {
     outbound: () => box.audit.outbound().then((value) => ({ available: true, value }) as const, failed),
     system: () => box.system.status().then((value) => ({ available: true, value }) as const, failed),
     async systemAction(action, progress, signal) {
-      if (action.kind === 'rollback') return formatRollback((await box.system.rollback()).slot).split('\n');
-      progress(
-        action.kind === 'file' ? `verifying ${action.file}` : `taking system-bundle from ${action.repo}`,
-      );
-      const r =
-        action.kind === 'file'
-          ? await box.system.update(action.file)
-          : await box.system.updateFrom(action.repo, {
-              signal,
-              info: progress,
-              onProgress: (e) => progress(`${e.phase} ${e.name}${'bytes' in e ? ` ${e.bytes} bytes` : ''}`),
-            });
-      return formatInstall(r).split('\n');
+      if (action.kind !== 'rollback')
+        progress(
+          action.kind === 'file' ? `verifying ${action.file}` : `taking system-bundle from ${action.repo}`,
+        );
+      const r = await box.system.act(action, {
+        signal,
+        info: progress,
+        onProgress: (e) => progress(`${e.phase} ${e.name}${'bytes' in e ? ` ${e.bytes} bytes` : ''}`),
+      });
+      return (r.kind === 'rollback' ? formatRollback(r.slot) : formatInstall(r.result)).split('\n');
     },
     planSetup: async (answers) =>
       box.setup.plan(await box.setup.fromAnswers(answers, process.cwd(), 'the answers')),

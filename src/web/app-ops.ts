@@ -218,16 +218,12 @@ export function appOps(root: string, env: NodeJS.ProcessEnv = process.env): Dash
     system: () =>
       box.system.status().then((st) => ({ available: true, value: systemView(st) }) as const, failed),
     async systemAction(action, progress, signal) {
-      if (action.kind === 'rollback') return progress(formatRollback((await box.system.rollback()).slot));
-      const r =
-        action.kind === 'file'
-          ? await box.system.update(action.file)
-          : await box.system.updateFrom(action.repo, {
-              signal,
-              info: progress,
-              onProgress: (e) => progress(`${e.phase} ${e.name}${'bytes' in e ? ` ${bytes(e.bytes)}` : ''}`),
-            });
-      progress(formatInstall(r));
+      const r = await box.system.act(action, {
+        signal,
+        info: progress,
+        onProgress: (e) => progress(`${e.phase} ${e.name}${'bytes' in e ? ` ${bytes(e.bytes)}` : ''}`),
+      });
+      progress(r.kind === 'rollback' ? formatRollback(r.slot) : formatInstall(r.result));
     },
   };
 }

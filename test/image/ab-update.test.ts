@@ -156,6 +156,10 @@ describe.skipIf(!wanted || !existsSync(disk))('A/B system updates in a booted bo
     expect(install.code, install.stderr).toBe(0);
     hostKey = (await asRoot('cat /etc/ssh/ssh_host_ed25519_key.pub')).stdout;
     expect(hostKey).toMatch(/^ssh-ed25519 /);
+    // Setup was asked for unattended upgrades (the default) but leaves them off: bundles update the OS.
+    expect((await asRoot('apt-config dump APT::Periodic::Unattended-Upgrade')).stdout).toMatch(
+      /^APT::Periodic::Unattended-Upgrade "0";$/m,
+    );
     expect((await asRoot('mount -o ro LABEL=bundles /mnt')).code).toBe(0);
     await survived();
   });

@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { vi } from 'vitest';
+import { afterAll, beforeAll, vi } from 'vitest';
 import { runCli } from '../../src/cli/index.js';
 import { execRauc } from '../../src/core/update/index.js';
 
@@ -273,4 +273,23 @@ export async function cliIn(
   } finally {
     vi.restoreAllMocks();
   }
+}
+
+/**
+ * A sandbox for the calling suite: started before its tests with the process's system bus pointed
+ * at it (openBox reaches RAUC there), stopped and the bus put back after them.
+ */
+export function raucForSuite(): RaucSandbox {
+  const box = new RaucSandbox();
+  const saved = process.env.DBUS_SYSTEM_BUS_ADDRESS;
+  beforeAll(async () => {
+    await box.start();
+    process.env.DBUS_SYSTEM_BUS_ADDRESS = box.env.DBUS_SYSTEM_BUS_ADDRESS;
+  }, 60_000);
+  afterAll(async () => {
+    if (saved === undefined) delete process.env.DBUS_SYSTEM_BUS_ADDRESS;
+    else process.env.DBUS_SYSTEM_BUS_ADDRESS = saved;
+    await box.stop();
+  });
+  return box;
 }

@@ -4,9 +4,9 @@
 import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { openBox } from '../../src/app/index.js';
-import { cliIn, RaucSandbox, raucMissing } from './rauc-sandbox.js';
+import { cliIn, raucForSuite, raucMissing } from './rauc-sandbox.js';
 
 const missing = raucMissing();
 const sha = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
@@ -14,16 +14,7 @@ const sha = (file: string) => createHash('sha256').update(readFileSync(file)).di
 describe.skipIf(missing)(
   `A/B system updates with real RAUC${missing ? ` (skipped: ${missing})` : ''}`,
   () => {
-    const box = new RaucSandbox();
-    const saved = process.env.DBUS_SYSTEM_BUS_ADDRESS;
-    beforeAll(async () => {
-      await box.start();
-      process.env.DBUS_SYSTEM_BUS_ADDRESS = box.env.DBUS_SYSTEM_BUS_ADDRESS;
-    }, 60_000);
-    afterAll(async () => {
-      process.env.DBUS_SYSTEM_BUS_ADDRESS = saved;
-      await box.stop();
-    });
+    const box = raucForSuite();
     afterEach(() => vi.restoreAllMocks());
     const system = () => openBox(box.root).system;
 
