@@ -42,7 +42,7 @@ on the slot it runs now (image/README.md, "A/B system updates").
 With --from REPO the bundle comes as the package system-bundle of that repository (\`bpkg update\`
 fetches its index): its version is judged before anything is downloaded, the package must be
 signed by a key bound to REPO (a key trusted for another repository is refused), and then RAUC
-verifies the bundle's own signature as for a FILE. Publishers: \`blueprint repo build DIR
+verifies the bundle's own signature as for a FILE. Publishers: \`blueprint repo build --repo DIR
 bundle.raucb\` wraps a bundle into that package.
 
 Exit codes: 0 installed; 4 refused (signature, tampering, wrong compatible); 5 not newer (see
