@@ -1,14 +1,18 @@
 #!/usr/bin/env node
 // Start-to-first-healthy of the hello module: `blueprint service start` (the real executable,
 // which creates the sandboxed container, starts it and waits for /health over the unix socket)
-// against `podman run -d` of the same image with the same sandbox options, health polled the same
-// way. Each round starts from no container. Needs root, Podman's API socket, and dist/blueprint
+// against `podman run -d` of the same image with the same sandbox options. Both clocks stop at the
+// first healthy answer: blueprint's JSON answer on its stdout, and for podman run a connect() poll
+// every 2 ms from its spawn, then GET /health (the processes' exits are reported beside).
+// Each round starts from no container. Needs root, Podman's API socket, and dist/blueprint
 // (`npm run build`). Usage: node scripts/bench/services.mjs [--rounds N] [--json]
 // Prints a table, or with --json one JSON document: { blueprintMs, podmanRunMs, ratio, ... }.
-// BLUEPRINT_EXE=/path/to/blueprint measures another build (before/after a change, in one run).
-import { execFile } from 'node:child_process';
+// BLUEPRINT_EXE=/path/to/blueprint measures another build; BLUEPRINT_BEFORE=/path/to/blueprint
+// also times that build in every round (before/after a change, under the same load).
+import { execFile, spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -55,13 +59,61 @@ function healthy(socketPath) {
   });
 }
 
-async function waitHealthy(socketPath) {
-  for (let i = 0; i < 3000; i++) {
-    if (await healthy(socketPath)) return;
-    await new Promise((r) => setTimeout(r, i < 40 ? 10 : 100));
+/** connect() alone: whether something listens (cheaper than an HTTP request; no answer is read). */
+function listening(socketPath) {
+  return new Promise((resolve) => {
+    const s = net.connect(socketPath, () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.on('error', () => resolve(false));
+  });
+}
+
+/**
+ * Polls from the moment `podman run` is spawned, while it runs: connect() every 2 ms until something
+ * listens, then GET /health until 200. Resolves with the time of the first healthy answer.
+ */
+async function firstHealthy(socketPath, t0, give) {
+  for (let i = 0; i < 20000 && !give.up; i++) {
+    if ((await listening(socketPath)) && (await healthy(socketPath))) return performance.now() - t0;
+    await new Promise((r) => setTimeout(r, 2));
   }
   throw new Error(`no healthy answer on ${socketPath}`);
 }
+
+/** Runs a command; resolves with its stdout and the times (from t0) of `marker` in it and of its exit. */
+function timed(cmd, argv, t0, marker) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    let seenMs = null;
+    child.stdout.on('data', (c) => {
+      out += c;
+      if (seenMs === null && marker?.(out)) seenMs = performance.now() - t0;
+    });
+    child.stderr.on('data', (c) => {
+      err += c;
+    });
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const exitMs = performance.now() - t0;
+      if (code !== 0) return reject(new Error(`${cmd} ${argv.join(' ')}: exit ${code}: ${err}`));
+      resolve({ out, seenMs, exitMs });
+    });
+  });
+}
+
+/** blueprint's answer is whole (its JSON ends with "}\n") and says healthy. */
+const saysHealthy = (out) => {
+  if (!out.endsWith('}\n')) return false;
+  try {
+    return JSON.parse(out).healthy === true;
+  } catch {
+    return false;
+  }
+};
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
@@ -138,24 +190,49 @@ try {
     image,
   ];
 
+  // Both clocks stop at the same event, the first healthy answer: blueprint's own (its JSON answer,
+  // written once its health request got 200, arrives on its stdout), and for podman run the bench's
+  // (polled from the moment podman run is spawned, so podman is not charged for the bench's wait).
+  // Each process's exit is timed too (blueprint exits after its answer, podman run -d before health).
   const blueprintMs = [];
+  const blueprintExitMs = [];
   const engineMs = [];
   const podmanMs = [];
+  const podmanExitMs = [];
+  const before = process.env.BLUEPRINT_BEFORE;
+  const beforeMs = [];
+  const sock = path.join(runDir, svc.socket.file);
   for (let i = 0; i < rounds; i++) {
     // Alternate, from no container each time, so both see the same machine load.
     await removeContainer(`blueprint-${name}`);
     let t = performance.now();
-    const r = JSON.parse(await bp('service', 'start', name));
-    blueprintMs.push(performance.now() - t);
-    engineMs.push(r.startToHealthyMs);
+    const b = await timed(exe, ['--root', root, '--json', 'service', 'start', name], t, saysHealthy);
+    blueprintMs.push(b.seenMs);
+    blueprintExitMs.push(b.exitMs);
+    engineMs.push(JSON.parse(b.out).startToHealthyMs);
+    if (before) {
+      await removeContainer(`blueprint-${name}`);
+      t = performance.now();
+      beforeMs.push(
+        (await timed(before, ['--root', root, '--json', 'service', 'start', name], t, saysHealthy)).seenMs,
+      );
+    }
 
     await removeContainer(`${name}-podman`);
+    rmSync(sock, { force: true }); // the last round's socket: a connect to it is refused, but skip it
     t = performance.now();
-    await podman(...podmanArgs);
-    await waitHealthy(path.join(runDir, svc.socket.file));
-    podmanMs.push(performance.now() - t);
+    const give = { up: false };
+    const health = firstHealthy(sock, t, give);
+    const p = await timed('podman', podmanArgs, t).catch((err) => {
+      give.up = true;
+      throw err;
+    });
+    podmanMs.push(await health);
+    podmanExitMs.push(p.exitMs);
     say(
-      `round ${i + 1}: blueprint ${Math.round(blueprintMs[i])} ms, podman run ${Math.round(podmanMs[i])} ms`,
+      `round ${i + 1}: blueprint ${Math.round(blueprintMs[i])} ms (exit ${Math.round(b.exitMs)}), ` +
+        `podman run ${Math.round(podmanMs[i])} ms (exit ${Math.round(p.exitMs)})` +
+        (before ? `, before ${Math.round(beforeMs[i])} ms` : ''),
     );
   }
   const ratios = blueprintMs.map((b, i) => b / podmanMs[i]);
@@ -166,6 +243,14 @@ try {
     podmanRunMs: Math.round(median(podmanMs)),
     ratio: Math.round((median(blueprintMs) / median(podmanMs)) * 100) / 100,
     blueprintStartToHealthyInsideMs: median(engineMs),
+    blueprintExitMs: Math.round(median(blueprintExitMs)),
+    podmanRunExitMs: Math.round(median(podmanExitMs)),
+    ...(before
+      ? {
+          beforeMs: Math.round(median(beforeMs)),
+          beforeRatio: Math.round((median(beforeMs) / median(podmanMs)) * 100) / 100,
+        }
+      : {}),
     worstRoundRatio: Math.round(Math.max(...ratios) * 100) / 100,
     bestRoundRatio: Math.round(Math.min(...ratios) * 100) / 100,
     goalRatio: 1.0,
@@ -176,7 +261,11 @@ try {
     console.log(
       `start-to-first-healthy, median of ${rounds}: blueprint service start ${result.blueprintMs} ms, ` +
         `podman run ${result.podmanRunMs} ms, ratio ${result.ratio} (rounds ${result.bestRoundRatio}–${result.worstRoundRatio}; goal <= 1.0); ` +
-        `of blueprint's time, ${result.blueprintStartToHealthyInsideMs} ms from start request to healthy; ${load()}`,
+        `of blueprint's time, ${result.blueprintStartToHealthyInsideMs} ms from start request to healthy; ` +
+        `both clocks stop at the first healthy answer (processes exited: blueprint ${result.blueprintExitMs} ms, ` +
+        `podman run ${result.podmanRunExitMs} ms)` +
+        (before ? `; BLUEPRINT_BEFORE ${result.beforeMs} ms, ratio ${result.beforeRatio}` : '') +
+        `; ${load()}`,
     );
   if (!asJson)
     figure(

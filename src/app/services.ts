@@ -1,6 +1,6 @@
 import type { Writable } from 'node:stream';
 import type { ServiceInspection } from '../core/services/inspect.js';
-import type { ServiceDeps, StartResult } from '../core/services/lifecycle.js';
+import type { ContainerInfo, ServiceDeps, StartResult } from '../core/services/lifecycle.js';
 import type { ServiceStatus } from '../core/services/status.js';
 import type { WatchEvent } from '../core/services/watch.js';
 import type { BoxContext } from './context.js';
@@ -78,9 +78,14 @@ export interface ServiceOps {
 }
 
 /** Memory admission (core/services/admission.ts): throws `AdmissionError` when it does not fit. */
-async function admit(deps: ServiceDeps, name: string, except: string[] = []): Promise<void> {
+async function admit(
+  deps: ServiceDeps,
+  name: string,
+  except: string[] = [],
+  inspected?: Promise<ContainerInfo | undefined>,
+): Promise<void> {
   const { AdmissionError, admitStart } = await import('../core/services/admission.js');
-  const verdict = await admitStart(deps, name, undefined, except);
+  const verdict = await admitStart(deps, name, undefined, except, inspected);
   if (!verdict.ok) throw new AdmissionError(verdict);
 }
 
@@ -106,8 +111,16 @@ export function serviceOps(ctx: BoxContext): ServiceOps {
     status: async (name) => (await status()).serviceStatus(await deps(), name),
     async start(name, { force, ...opts } = {}) {
       const d = await deps();
-      if (!force) await admit(d, name);
-      return (await lifecycle()).startService(d, name, opts);
+      const { inspectContainer, startService } = await lifecycle();
+      // One inspect for admission and start (issue 20); asked now, answered while admission reads.
+      // Admission runs inside start, beside the reads that plan the container, before any write.
+      const inspected = inspectContainer(d.engine, name);
+      inspected.catch(() => {}); // met (and thrown) by whichever awaits it first
+      return startService(d, name, {
+        ...opts,
+        inspected,
+        ...(force ? {} : { admit: () => admit(d, name, [], inspected) }),
+      });
     },
     stop: async (name, opts = {}) =>
       (await lifecycle()).stopService(await deps(), name, opts.timeoutSeconds, {

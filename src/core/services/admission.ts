@@ -144,10 +144,18 @@ export async function admitStart(
   name: string,
   meminfo: MemInfoSource = procMeminfo(deps.root),
   except: string[] = [],
+  /** The container's inspect when the caller has asked for it already (start shares it). */
+  inspected?: Promise<ContainerInfo | undefined>,
 ): Promise<AdmissionVerdict> {
   const state = new Map<string, ContainerInfo | undefined>();
   const info = async (n: string) => {
-    if (!state.has(n)) state.set(n, except.includes(n) ? undefined : await inspectContainer(deps.engine, n));
+    if (!state.has(n))
+      state.set(
+        n,
+        except.includes(n)
+          ? undefined
+          : await (n === name && inspected ? inspected : inspectContainer(deps.engine, n)),
+      );
     return state.get(n);
   };
   // Independent reads and engine calls, asked together (issue 20); errors still in this order.

@@ -1,4 +1,4 @@
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BlueprintError, ConflictError, NotFoundError } from '../errors.js';
@@ -93,13 +93,21 @@ async function applyAppArmor(root: string, reg: LoadedRegistration, plan: Contai
 
 const seccompPath = (root: string) => path.join(layout(root).stateDir, 'services', 'seccomp.json');
 
-/** The engine reads the profile from a host path; blueprint carries it inside and writes it out. */
-async function writeSeccomp(root: string): Promise<void> {
+/**
+ * The engine reads the profile from a host path; blueprint carries it inside and writes it out.
+ * Synchronous, as the folders beside it: a few small local files, where each trip through the
+ * thread pool is a wake-up that waits for a core on a busy box (issue 20).
+ */
+function writeSeccomp(root: string): void {
   const file = seccompPath(root);
   const text = JSON.stringify(seccompProfile);
-  if ((await readFile(file, 'utf8').catch(() => '')) === text) return;
-  await mkdir(path.dirname(file), { recursive: true });
-  await writeFile(file, text, { mode: 0o644 });
+  let had = '';
+  try {
+    had = readFileSync(file, 'utf8');
+  } catch {}
+  if (had === text) return;
+  mkdirSync(path.dirname(file), { recursive: true });
+  writeFileSync(file, text, { mode: 0o644 });
 }
 
 export interface ContainerInfo {
@@ -185,8 +193,9 @@ async function ensureContainer(
   deps: ServiceDeps,
   reg: LoadedRegistration,
   known?: ContainerInfo | null,
+  planned?: ContainerPlan,
 ): Promise<ContainerPlan> {
-  const plan = await planFor(deps, reg);
+  const plan = planned ?? (await planFor(deps, reg));
   checkPackageMounts(reg.name, plan.packages);
   // Before create and at every start: the kernel forgets loaded profiles at reboot.
   await applyAppArmor(deps.root, reg, plan);
@@ -194,15 +203,11 @@ async function ensureContainer(
   let container = known === undefined ? await inspectContainer(deps.engine, reg.name) : (known ?? undefined);
   if (container?.Config.Labels[SPEC_LABEL] !== want) {
     if (container) await removeContainer(deps.engine, container.Id, container);
-    // Bind sources must exist at create; a provider not started yet has no socket folder. The
-    // folders, the log's folder and the seccomp file are independent: made together.
-    await allInOrder([
-      ...[...plan.hostDirs, ...plan.uses.map((u) => u.socketDir)].map((dir) =>
-        mkdir(dir, { recursive: true, mode: 0o750 }),
-      ),
-      mkdir(path.dirname(serviceDirs(deps.root, reg.name).logFile), { recursive: true, mode: 0o750 }),
-      writeSeccomp(deps.root),
-    ]);
+    // Bind sources must exist at create; a provider not started yet has no socket folder.
+    for (const dir of [...plan.hostDirs, ...plan.uses.map((u) => u.socketDir)])
+      mkdirSync(dir, { recursive: true, mode: 0o750 });
+    mkdirSync(path.dirname(serviceDirs(deps.root, reg.name).logFile), { recursive: true, mode: 0o750 });
+    writeSeccomp(deps.root);
     await writeTokenCopies(deps.root, reg.name, plan.uses);
     await deps.engine.libpod('POST', '/containers/create', { body: plan.spec });
     // The user namespace is chosen at create: only a new container's inspect has its GID map.
@@ -255,15 +260,33 @@ export interface StartResult {
   startToHealthyMs: number | null;
 }
 
+export interface StartOptions {
+  wait?: boolean;
+  signal?: AbortSignal;
+  chain?: string[];
+  /** The container's inspect, when the caller has already asked for it (admission did). */
+  inspected?: Promise<ContainerInfo | undefined>;
+  /**
+   * Memory admission (admission.ts): it runs while the registration is read and the container
+   * planned (reads only); nothing is written, created or started before it has passed.
+   */
+  admit?: () => Promise<void>;
+}
+
 export async function startService(
   deps: ServiceDeps,
   name: string,
-  opts: { wait?: boolean; signal?: AbortSignal; chain?: string[] } = {},
+  opts: StartOptions = {},
 ): Promise<StartResult> {
   // The container's state is asked while the registration is read (its errors come second).
-  const inspected = inspectContainer(deps.engine, name);
+  const inspected = opts.inspected ?? inspectContainer(deps.engine, name);
   inspected.catch(() => {});
-  const reg = await getRegistration(deps.root, name);
+  const admitted = opts.admit?.();
+  const registered = getRegistration(deps.root, name);
+  // A module that uses none is planned beside admission; one that does, once those have started.
+  const planning = registered.then((r) => (usesOf(r).length ? undefined : planFor(deps, r)));
+  // Admission's refusal comes first, then the registration's error, then the plan's.
+  const [, reg, planned] = await allInOrder([admitted, registered, planning] as const);
   const used = usesOf(reg).length > 0;
   await startUsed(deps, reg, opts.chain ?? [], opts.signal);
   // Starting what it uses took a while: look again then (the watcher may have acted meanwhile).
@@ -271,7 +294,7 @@ export async function startService(
   // An admin's start: a fresh count of crashes, and the exit it starts over is not one. Written
   // (with its fsync) while the container is planned and created; done before it starts.
   const record = startRestartRecord(deps.root, name, info);
-  await allInOrder([record, ensureContainer(deps, reg, info ?? null)]);
+  await allInOrder([record, ensureContainer(deps, reg, info ?? null, planned)]);
   const t0 = performance.now();
   // 304: already running.
   await startContainer(deps, reg);
@@ -336,11 +359,15 @@ async function startContainer(deps: ServiceDeps, reg: LoadedRegistration): Promi
 
 /** Polls the health endpoint until it answers 2xx; fails early when the container exits. */
 async function waitHealthy(deps: ServiceDeps, reg: LoadedRegistration, signal?: AbortSignal): Promise<void> {
-  const deadline = Date.now() + reg.spec.health!.startTimeout * 1000;
+  const started = Date.now();
+  const deadline = started + reg.spec.health!.startTimeout * 1000;
+  let exitCheck = started + 200;
   for (let i = 0; ; i++) {
     signal?.throwIfAborted();
     if (await checkHealth(deps.root, reg)) return;
-    if (i % 20 === 19) {
+    // Whether it exited: every 200 ms in the first second, then every 2 s (an engine call each).
+    if (Date.now() >= exitCheck) {
+      exitCheck = Date.now() + (Date.now() - started < 1000 ? 200 : 2000);
       const info = await inspectContainer(deps.engine, reg.name);
       if (!info?.State.Running && info?.State.Status !== 'created')
         throw new BlueprintError(
@@ -355,8 +382,17 @@ async function waitHealthy(deps: ServiceDeps, reg: LoadedRegistration, signal?: 
         'service-unhealthy',
         `It is still running; see \`blueprint service logs ${reg.name}\` and \`blueprint service status ${reg.name}\`.`,
       );
-    await sleep(i < 40 ? 10 : 100);
+    await sleep(healthPollDelay(i));
   }
+}
+
+/**
+ * Milliseconds before health poll i+1: every 5 ms for the first ~200 ms (most services listen
+ * by then; a refused probe costs ~0.2 ms of CPU, so finer steps would take the CPU the service
+ * starts with), every 10 ms up to ~1 s, then every 100 ms.
+ */
+export function healthPollDelay(i: number): number {
+  return i < 40 ? 5 : i < 120 ? 10 : 100;
 }
 
 /** GET the health path over the service's unix socket (no TCP anywhere). */

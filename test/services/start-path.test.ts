@@ -1,0 +1,86 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openBox } from '../../src/app/index.js';
+import { chooseSocket } from '../../src/core/services/engine.js';
+import { healthPollDelay } from '../../src/core/services/lifecycle.js';
+import { buildHello, type HelloBuild, makeBox, podman, type TestBox, uniqueName } from './helpers.js';
+
+// The engine calls of `service start` (issue 20: fewer round trips on the start path), counted by a
+// proxy on a unix socket in front of the real Podman API: the box talks to it through CONTAINER_HOST.
+let build: HelloBuild;
+let box: TestBox;
+let proxyDir: string;
+let proxy: http.Server;
+const calls: string[] = [];
+const name = uniqueName('bpt-startpath');
+
+beforeAll(async () => {
+  build = await buildHello();
+  box = await makeBox(build);
+  await box.install(name);
+  proxyDir = await mkdtemp(path.join(os.tmpdir(), 'bp-engine-proxy-'));
+  const engineSocket = chooseSocket(process.env).path;
+  proxy = http.createServer((req, res) => {
+    calls.push(`${req.method} ${req.url}`);
+    const up = http.request(
+      { socketPath: engineSocket, method: req.method, path: req.url, headers: req.headers },
+      (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      },
+    );
+    up.on('error', () => res.destroy());
+    req.pipe(up);
+  });
+  await new Promise<void>((r) => proxy.listen(path.join(proxyDir, 'engine.sock'), r));
+}, 120_000);
+
+afterAll(async () => {
+  await podman('rm', '-f', `blueprint-${name}`).catch(() => {});
+  await new Promise((r) => proxy?.close(r));
+  await box?.cleanup();
+  if (proxyDir) await rm(proxyDir, { recursive: true, force: true });
+});
+
+describe('service start: engine round trips', () => {
+  it('asks the container state once: admission and start share the inspect', async () => {
+    const env = { ...process.env, CONTAINER_HOST: `unix://${path.join(proxyDir, 'engine.sock')}` };
+    const services = openBox(box.root, { env }).services;
+    calls.length = 0;
+    const r = await services.start(name);
+    expect(r.healthy).toBe(true);
+    const inspects = calls.filter((c) =>
+      c.startsWith(`GET /v4.0.0/libpod/containers/blueprint-${name}/json`),
+    );
+    expect(inspects).toHaveLength(1);
+    // Then create and start, in that order, and nothing else asked of the engine.
+    expect(calls.filter((c) => c.startsWith('POST')).map((c) => c.split('?')[0])).toEqual([
+      'POST /v4.0.0/libpod/containers/create',
+      `POST /v4.0.0/libpod/containers/blueprint-${name}/start`,
+    ]);
+    // Started again while it runs: still one inspect, and start answers 304 (nothing created).
+    calls.length = 0;
+    expect((await services.start(name)).healthy).toBe(true);
+    expect(calls.filter((c) => c.includes(`/containers/blueprint-${name}/json`))).toHaveLength(1);
+    expect(calls.some((c) => c.includes('/containers/create'))).toBe(false);
+  }, 120_000);
+
+  it('health is polled finely at first, then coarser (a refused probe costs CPU the service starts with)', () => {
+    const delays = Array.from({ length: 400 }, (_, i) => healthPollDelay(i));
+    const at = (ms: number) => {
+      let t = 0;
+      for (const d of delays) {
+        if (t >= ms) return d;
+        t += d;
+      }
+      return delays.at(-1);
+    };
+    expect(at(0)).toBeLessThanOrEqual(5);
+    expect(at(150)).toBeLessThanOrEqual(5);
+    expect(at(500)).toBe(10);
+    expect(at(3000)).toBe(100);
+  });
+});
