@@ -7,14 +7,15 @@
  *             (transformers.js on ONNX Runtime, same model and thread count), then the vectors
  *   retrieve  an exact cosine scan over normalised vectors: what the vectors module does below its
  *             full-scan threshold (the bench's corpus is below it)
- *   chat      retrieval, the rag module's prompt (withContext), node-llama-cpp's LlamaChat with the
- *             model's template, as the llm module generates
+ *   chat      retrieval, the rag module's prompt (withContext) shrunk as rag shrinks it until it fits
+ *             the model's context, node-llama-cpp's LlamaChat with the model's template resolved
+ *             once, the context no longer than the model was trained for, as the llm module generates
  *
  * Not run directly: rag.mjs bundles it with esbuild (the module sources import `.js` names).
  */
-import { getLlama, LlamaChat, LlamaLogLevel } from 'node-llama-cpp';
+import { type ChatHistoryItem, getLlama, LlamaChat, LlamaLogLevel, resolveChatWrapper } from 'node-llama-cpp';
 import { createEngine, InputTooLongError } from '../../modules/embeddings/server/engine.ts';
-import { withContext } from '../../modules/rag/server/chat.ts';
+import { shrink, withContext } from '../../modules/rag/server/chat.ts';
 import { type Chunk, chunkSections, splitChunk } from '../../modules/rag/server/chunk.ts';
 import { type DocumentKind, parseDocument } from '../../modules/rag/server/parse.ts';
 
@@ -54,8 +55,12 @@ export async function createPipeline(o: PipelineOptions) {
 
   const llama = await getLlama({ gpu: false, build: 'never', logLevel: LlamaLogLevel.error });
   const model = await llama.loadModel({ modelPath: o.gguf });
-  const context = await model.createContext({ contextSize: o.context, threads: o.threads });
+  // As the llm module (modules/llm/server/engine.ts): the context no longer than the model was
+  // trained for (the tiny llama: 256 tokens), and the chat wrapper resolved once.
+  const contextSize = Math.min(o.context, model.trainContextSize);
+  const context = await model.createContext({ contextSize, threads: o.threads, flashAttention: false });
   const sequence = context.getSequence();
+  const chatWrapper = resolveChatWrapper(model);
 
   /**
    * As rag's Embedder.chunks (modules/rag/server/backends.ts): without truncation; a batch the
@@ -122,17 +127,29 @@ export async function createPipeline(o: PipelineOptions) {
   /** Milliseconds from the question to the answer's first text. */
   async function timeToFirstToken(question: string, k: number, maxTokens: number): Promise<number> {
     const t0 = performance.now();
-    const chunks = await retrieve(question, k);
-    const messages = withContext([{ role: 'user', content: question }], chunks) as {
-      role: string;
-      content: string;
-    }[];
-    const history = [
-      ...messages.map((m) => ({ type: m.role as 'system' | 'user', text: m.content })),
-      { type: 'model' as const, response: [] },
-    ];
+    let chunks = await retrieve(question, k);
+    // The context the sandboxed pipeline ends up giving the model: rag shrinks it (chat.ts
+    // shrink) while the llm refuses the prompt as longer than its context with max_tokens.
+    let history: ChatHistoryItem[];
+    for (;;) {
+      const messages = withContext([{ role: 'user', content: question }], chunks) as {
+        role: string;
+        content: string;
+      }[];
+      history = [
+        ...messages.map((m) => ({ type: m.role as 'system' | 'user', text: m.content })),
+        { type: 'model' as const, response: [] },
+      ];
+      const promptTokens = chatWrapper
+        .generateContextState({ chatHistory: history })
+        .contextText.tokenize(model.tokenizer).length;
+      if (promptTokens + maxTokens <= contextSize) break;
+      const next = shrink(chunks);
+      if (!next) throw new Error(`the question alone does not fit the model's ${contextSize} tokens`);
+      chunks = next;
+    }
     let first = 0;
-    const chat = new LlamaChat({ contextSequence: sequence, autoDisposeSequence: false });
+    const chat = new LlamaChat({ contextSequence: sequence, autoDisposeSequence: false, chatWrapper });
     try {
       await chat.generateResponse(history, {
         maxTokens,
@@ -142,8 +159,9 @@ export async function createPipeline(o: PipelineOptions) {
         },
       });
     } finally {
+      // The sequence keeps its tokens, as the llm module's does: the next prompt's common start
+      // (the instruction) is not evaluated again, on either side.
       chat.dispose({ disposeSequence: false });
-      await sequence.clearHistory();
     }
     return (first || performance.now()) - t0;
   }

@@ -88,7 +88,7 @@ const tooLong = (err: unknown) =>
     /context/i.test(err.message));
 
 /** The next smaller context to try: one chunk fewer, then the last chunk halved. */
-function shrink(chunks: RetrievedChunk[]): RetrievedChunk[] | undefined {
+export function shrink(chunks: RetrievedChunk[]): RetrievedChunk[] | undefined {
   if (chunks.length > 1) return chunks.slice(0, -1);
   const c = chunks[0];
   if (!c || c.text.length < 64) return undefined;
@@ -106,17 +106,66 @@ export interface ChatRequest {
   document?: string;
 }
 
+/**
+ * The numbers in a refusal for a too long prompt: the prompt's tokens and the model's context, as
+ * the llm module words them ("the prompt is 456 tokens; this model's context is 256 tokens", "the
+ * prompt (300 tokens) plus max_tokens (8) is more than this model's context of 256 tokens") or
+ * OpenAI does ("maximum context length is 4097 tokens. However, your messages resulted in 5000
+ * tokens"). Undefined when the message has neither.
+ */
+export function refusalNumbers(message: string): { promptTokens: number; contextTokens: number } | undefined {
+  const prompt =
+    /prompt(?: is|\s*\()\s*(\d+) tokens/i.exec(message) ?? /resulted in (\d+) tokens/i.exec(message);
+  const context =
+    /context (?:is|of) (\d+) tokens/i.exec(message) ??
+    /maximum context length is (\d+) tokens/i.exec(message);
+  if (!prompt || !context) return undefined;
+  return { promptTokens: Number(prompt[1]), contextTokens: Number(context[1]) };
+}
+
+/**
+ * What rag has learnt from the llm's refusals: the model's context in tokens and how many tokens a
+ * character of prompt made. With it a context is shrunk before it is sent, to the first of the
+ * shrink steps estimated to fit, instead of one refused round trip per step (with the tiny test
+ * llama's 256 tokens that was four refusals a chat). The llm still decides: a prompt it refuses
+ * anyway is shrunk further, as before.
+ */
+interface Fit {
+  contextTokens: number;
+  tokensPerChar: number;
+}
+const fits = new WeakMap<Upstream, Fit>();
+
+const promptChars = (messages: Message[]) => messages.reduce((n, m) => n + contentText(m.content).length, 0);
+
+/** Shrinks `chunks` while the prompt they make is estimated longer than the model's context. */
+function fitted(fit: Fit | undefined, req: ChatRequest, chunks: RetrievedChunk[], reserve: number) {
+  if (!fit) return chunks;
+  let used = chunks;
+  for (;;) {
+    const estimate = promptChars(withContext(req.messages, used)) * fit.tokensPerChar;
+    if (estimate + reserve <= fit.contextTokens) return used;
+    const next = shrink(used);
+    if (!next) return used; // the llm says what it thinks of it
+    used = next;
+  }
+}
+
 /** Opens the llm's answer for the largest context it accepts. */
-async function openAnswer(
+export async function openAnswer(
   llm: Upstream,
   req: ChatRequest,
   chunks: RetrievedChunk[],
   signal: AbortSignal,
 ): Promise<{ res: IncomingMessage; used: RetrievedChunk[] }> {
   const { k: _k, collection: _c, filter: _f, model: _m, ...rest } = req.body;
-  let used = chunks;
+  // The tokens the answer needs beside the prompt (the llm refuses a prompt that leaves fewer).
+  const asked = Number(rest.max_completion_tokens ?? rest.max_tokens);
+  const reserve = Number.isInteger(asked) && asked > 0 ? asked : 1;
+  let used = fitted(fits.get(llm), req, chunks, reserve);
   for (;;) {
-    const body = { ...rest, messages: withContext(req.messages, used), stream: req.stream };
+    const messages = withContext(req.messages, used);
+    const body = { ...rest, messages, stream: req.stream };
     const res = await llm.open('POST', '/v1/chat/completions', body, signal);
     if (res.statusCode === 200) return { res, used };
     const text = await readAll(res, llm.config.timeoutMs, 'llm');
@@ -134,7 +183,12 @@ async function openAnswer(
         : new UpstreamError('llm', status, `llm: ${msg}`, parsed);
     const next = tooLong(err) ? shrink(used) : undefined;
     if (!next) throw err;
-    used = next;
+    const n = refusalNumbers(msg);
+    if (n && n.promptTokens > 0) {
+      const fit = { contextTokens: n.contextTokens, tokensPerChar: n.promptTokens / promptChars(messages) };
+      fits.set(llm, fit);
+      used = fitted(fit, req, next, reserve);
+    } else used = next;
   }
 }
 
