@@ -1,5 +1,5 @@
 // The encrypted data partition's boot wiring (issue 23, docs/encryption.md "How the image boots"),
-// checked on the built --ab image (`scripts/build-image.sh --ab --uefi --encrypt-data --out
+// checked on the built --ab image (`scripts/build-image.sh --ab --uefi --out
 // build/image-enc`) without booting it: what the initramfs holds, the first boot's units, and the
 // initramfs script that decides what the data partition is, run with the image's own shell, blkid
 // and cryptsetup on loop devices (chroot over an overlay, so the image stays as built).
@@ -38,7 +38,7 @@ describe('the unlock the initramfs does and the one systemd does later agree', (
   });
 });
 
-describe.skipIf(!built)(`the built --encrypt-data image (${encDir})`, () => {
+describe.skipIf(!built)(`the built --ab image, data encrypted by default (${encDir})`, () => {
   it('has the unlock, its tools and the TPM libraries systemd dlopen()s in the initramfs', () => {
     // The image's own lsinitramfs over the initramfs the ESP gets (the same bytes as the root's).
     const boot = readdirSync(path.join(rootfs, 'boot')).find((f) => f.startsWith('initrd.img-'));
@@ -72,6 +72,29 @@ describe.skipIf(!built)(`the built --encrypt-data image (${encDir})`, () => {
     ])
       expect(has(re), String(re)).toBe(true);
   });
+
+  it('leaves the disk’s data partition blank, for the box to encrypt (the default build)', () => {
+    // The disk's bytes, not the script: GPT entry `data`, and nothing on it that blkid knows.
+    const raw = path.join(mkdtempSync(path.join(os.tmpdir(), 'bp-disk-')), 'disk.raw');
+    try {
+      execFileSync('qemu-img', ['convert', '-O', 'raw', path.join(encDir, 'disk.qcow2'), raw]);
+      const table = JSON.parse(execFileSync('sfdisk', ['--json', raw], { encoding: 'utf8' })) as {
+        partitiontable: { sectorsize?: number; partitions: { name?: string; start: number }[] };
+      };
+      const data = table.partitiontable.partitions.find((p) => p.name === 'data');
+      expect(data).toBeDefined();
+      const offset = data!.start * (table.partitiontable.sectorsize ?? 512);
+      const probe = spawnSync('blkid', ['-p', '-O', String(offset), raw], { encoding: 'utf8' });
+      // Exit 2: no file system, no LUKS header, nothing.
+      expect(probe.status, probe.stdout).toBe(2);
+      // The same probe finds the root slot's ext4: it would see one here.
+      const root = table.partitiontable.partitions.find((p) => p.name === 'root-a')!;
+      const slot = spawnSync('blkid', ['-p', '-O', String(root.start * 512), raw], { encoding: 'utf8' });
+      expect(slot.stdout).toMatch(/TYPE="ext4"/);
+    } finally {
+      rmSync(path.dirname(raw), { recursive: true, force: true });
+    }
+  }, 300_000);
 
   it("the image's cryptsetup takes the switches the recovery-key prompt gives it", () => {
     // popt refuses an unknown switch (exit 1) before --help: a prompt that never appears otherwise.
