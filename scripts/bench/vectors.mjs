@@ -5,14 +5,17 @@
 // and for the service (the same library behind the Qdrant API) through its unix socket; insert
 // throughput through the socket (every batch fsync'ed in the write-ahead log); resident memory per
 // 100k vectors. Node 24 (node_modules/.bin first on PATH: `npm run bench vectors`).
-//   VECTORS_BENCH_N=100000 (data size)  VECTORS_BENCH_Q=1000 (queries)
+//   VECTORS_BENCH_N=100000 (data size)  VECTORS_BENCH_Q=1000 (queries)  VECTORS_BENCH_ROUNDS=3
+//   VECTORS_BENCH_REUSE=1: keep the built index and the service's data folder in
+//   node_modules/.cache/blueprint-vectors-bench/built-* after a full run, and on the next run with it
+//   set measure only the queries on them (the insert, checkpoint and memory figures need a full run).
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { Agent, request } from 'node:http';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { loadavg } from 'node:os';
 import path from 'node:path';
-import { root } from './_lib.mjs';
+import { Pool } from 'undici';
+import { figure, root } from './_lib.mjs';
 
 const require = createRequire(import.meta.url);
 const { HierarchicalNSW } = require('hnswlib-node');
@@ -21,6 +24,13 @@ const Q = Number(process.env.VECTORS_BENCH_Q ?? 1000);
 const D = 100;
 const K = 10;
 const EFS = [64, 128, 256, 512];
+const ROUNDS = Number(process.env.VECTORS_BENCH_ROUNDS ?? 3);
+/** Queries in flight through the socket: 2 keep-alive connections, 2 pipelined requests on each. */
+const CONNECTIONS = 2;
+const PIPELINING = 2;
+const BATCH = 16;
+// Points per upsert request while loading.
+const B = 1000;
 // GloVe is a hard set: Qdrant's defaults (m 16, ef_construct 100) top out near 0.94 recall@10.
 const M = Number(process.env.VECTORS_BENCH_M ?? 32);
 const EFC = Number(process.env.VECTORS_BENCH_EFC ?? 200);
@@ -73,35 +83,36 @@ const recall = (results) =>
 // In-process hnswlib-node with the same parameters as the service's collection.
 const rssMb = () => process.memoryUsage().rss / 2 ** 20;
 const before = rssMb();
+const cache = path.join(root, 'node_modules/.cache/blueprint-vectors-bench');
+const built = path.join(cache, `built-n${N}-m${M}-efc${EFC}`);
+const reuse = process.env.VECTORS_BENCH_REUSE === '1' && existsSync(path.join(built, 'db'));
 let t = performance.now();
 const index = new HierarchicalNSW('ip', D);
-index.initIndex({ maxElements: N, m: M, efConstruction: EFC });
-for (const [i, v] of data.entries()) index.addPoint(Array.from(v), i);
+if (reuse) index.readIndexSync(path.join(built, 'inproc.hnsw'));
+else {
+  index.initIndex({ maxElements: N, m: M, efConstruction: EFC });
+  for (const [i, v] of data.entries()) index.addPoint(Array.from(v), i);
+}
 const buildS = (performance.now() - t) / 1000;
-// In-process queries at one ef: best of two runs (other work on the machine only ever slows a run).
+// In-process queries at one ef, one thread: the answers, wall time and CPU time of one pass.
 const inProcess = (ef) => {
   index.setEf(ef);
-  let best = 0;
-  let res;
-  let cpu = Number.POSITIVE_INFINITY;
-  for (let run = 0; run < 2; run++) {
-    t = performance.now();
-    const c0 = process.cpuUsage();
-    res = queries.map((q) => index.searchKnn(Array.from(q), K).neighbors);
-    const c1 = process.cpuUsage(c0);
-    best = Math.max(best, Q / ((performance.now() - t) / 1000));
-    cpu = Math.min(cpu, (c1.user + c1.system) / 1000 / Q);
-  }
-  return { qps: best, recall: recall(res), cpuMs: cpu };
+  t = performance.now();
+  const c0 = process.cpuUsage();
+  const res = queries.map((q) => index.searchKnn(Array.from(q), K).neighbors);
+  const c1 = process.cpuUsage(c0);
+  return { s: (performance.now() - t) / 1000, res, cpuMs: (c1.user + c1.system) / 1000 };
 };
 console.log(
-  `in-process: built in ${buildS.toFixed(1)} s (${Math.round(N / buildS)} vectors/s), +${Math.round(rssMb() - before)} MiB`,
+  reuse
+    ? `reusing the index and the service's data built by an earlier run (${built}): queries only`
+    : `in-process: built in ${buildS.toFixed(1)} s (${Math.round(N / buildS)} vectors/s), +${Math.round(rssMb() - before)} MiB`,
 );
 
 // The service: its esbuild bundle in its own process on a unix socket (as in the container).
-const cache = path.join(root, 'node_modules/.cache/blueprint-vectors-bench');
 mkdirSync(cache, { recursive: true });
 const dir = mkdtempSync(path.join(cache, 'r-'));
+if (reuse) cpSync(path.join(built, 'db'), path.join(dir, 'db'), { recursive: true });
 const { bundleServer } = await import(path.join(root, 'modules/vectors/package.ts'));
 await bundleServer(path.join(dir, 'server.mjs'));
 const socket = path.join(dir, 'api.sock');
@@ -128,135 +139,141 @@ const serverCpuMs = () => {
 };
 const serverRss = () =>
   Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))[1]) / 1024;
-let agent = new Agent({ keepAlive: true, maxSockets: 16 });
+// Clients as Qdrant's JS client does it (undici over keep-alive connections), with pipelining.
+const newPool = (connections, pipelining) =>
+  new Pool('http://vectors.socket', { socketPath: socket, connections, pipelining });
+let pool = newPool(CONNECTIONS, PIPELINING);
 // A fresh pool of connections: while this process runs the in-process queries (seconds of
-// synchronous work) the service closes idle keep-alive connections, and a pooled socket whose
-// close was not yet seen would be written to (EPIPE).
-const freshConnections = () => {
-  agent.destroy();
-  agent = new Agent({ keepAlive: true, maxSockets: 16 });
+// synchronous work) the service closes idle keep-alive connections.
+const freshConnections = async () => {
+  await pool.destroy();
+  pool = newPool(CONNECTIONS, PIPELINING);
 };
-const call = (method, p, body) =>
-  new Promise((resolve, reject) => {
-    const buf = Buffer.from(JSON.stringify(body));
-    const req = request(
-      {
-        socketPath: socket,
-        agent,
-        method,
-        path: p,
-        headers: { 'content-type': 'application/json', 'content-length': buf.length },
-      },
-      (res) => {
-        const chunks = [];
-        res.on('data', (c) => chunks.push(c));
-        res.on('end', () => {
-          const j = JSON.parse(Buffer.concat(chunks).toString());
-          res.statusCode === 200 ? resolve(j.result) : reject(new Error(JSON.stringify(j)));
-        });
-      },
-    );
-    req.on('error', reject);
-    req.end(buf);
+const call = async (method, p, body, via = pool) => {
+  const res = await via.request({
+    method,
+    path: p,
+    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
   });
+  const text = await res.body.text();
+  if (method === 'GET' && !text.startsWith('{')) return text;
+  const j = JSON.parse(text);
+  if (res.statusCode !== 200) throw new Error(`${method} ${p}: ${res.statusCode} ${text}`);
+  return j.result ?? j;
+};
+/** `work(i)` for i in 0..n-1, at most `inFlight` at once; wall seconds and the service's CPU ms. */
+const concurrently = async (n, inFlight, work) => {
+  let next = 0;
+  const t1 = performance.now();
+  const cpu0 = serverCpuMs();
+  await Promise.all(
+    Array.from({ length: inFlight }, async () => {
+      while (next < n) await work(next++);
+    }),
+  );
+  return { s: (performance.now() - t1) / 1000, cpuMs: serverCpuMs() - cpu0 };
+};
 
 try {
   const empty = serverRss();
-  await call('PUT', '/collections/glove', {
-    vectors: { size: D, distance: 'Cosine' },
-    hnsw_config: { m: M, ef_construct: EFC },
-  });
-  // While the points go in, checkpoints run (each time the log passes 64 MiB): /health is asked
-  // every 20 ms on a connection of its own, its answer time counted as "during a checkpoint" when
-  // /telemetry showed the same checkpoint running just before and just after.
-  const probeAgent = new Agent({ keepAlive: true, maxSockets: 1 });
-  const get = (p) =>
-    new Promise((resolve, reject) => {
-      const req = request({ socketPath: socket, agent: probeAgent, method: 'GET', path: p }, (res) => {
-        const chunks = [];
-        res.on('data', (c) => chunks.push(c));
-        res.on('end', () => resolve(Buffer.concat(chunks).toString()));
-      });
-      req.on('error', reject);
-      req.end();
-    });
+  let insertS = 0;
+  let checkpoints = [];
   const health = { during: [], outside: [] };
-  let inserting = true;
-  const prober = (async () => {
-    while (inserting) {
-      const a = JSON.parse(await get('/telemetry')).result.checkpoint;
-      const t1 = performance.now();
-      await get('/health');
-      const ms = performance.now() - t1;
-      const b = JSON.parse(await get('/telemetry')).result.checkpoint;
-      (a.running && b.running && a.started === b.started ? health.during : health.outside).push(ms);
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  })();
-  t = performance.now();
-  const B = 1000;
-  for (let i = 0; i < N; i += B)
-    await call('PUT', '/collections/glove/points?wait=true', {
-      points: data.slice(i, i + B).map((v, j) => ({
-        id: i + j,
-        vector: Array.from(v),
-        payload: { word: words[i + j], bucket: (i + j) % 100 },
-      })),
+  if (!reuse) {
+    await call('PUT', '/collections/glove', {
+      vectors: { size: D, distance: 'Cosine' },
+      hnsw_config: { m: M, ef_construct: EFC },
     });
-  const insertS = (performance.now() - t) / 1000;
-  inserting = false;
-  await prober;
-  probeAgent.destroy();
-  const checkpoints = [...log.matchAll(/checkpoint at operation (\d+): \d+ collections in (\d+) ms/g)].map(
-    (m) => `${m[2]} ms at operation ${m[1]}`,
-  );
+    // While the points go in, checkpoints run (each time the log passes 64 MiB): /health is asked
+    // every 20 ms on a connection of its own, its answer time counted as "during a checkpoint" when
+    // /telemetry showed the same checkpoint running just before and just after.
+    const probePool = newPool(1, 1);
+    let inserting = true;
+    const prober = (async () => {
+      while (inserting) {
+        const a = (await call('GET', '/telemetry', undefined, probePool)).checkpoint;
+        const t1 = performance.now();
+        await call('GET', '/health', undefined, probePool);
+        const ms = performance.now() - t1;
+        const b = (await call('GET', '/telemetry', undefined, probePool)).checkpoint;
+        (a.running && b.running && a.started === b.started ? health.during : health.outside).push(ms);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    })();
+    t = performance.now();
+    const B = 1000;
+    for (let i = 0; i < N; i += B)
+      await call('PUT', '/collections/glove/points?wait=true', {
+        points: data.slice(i, i + B).map((v, j) => ({
+          id: i + j,
+          vector: Array.from(v),
+          payload: { word: words[i + j], bucket: (i + j) % 100 },
+        })),
+      });
+    insertS = (performance.now() - t) / 1000;
+    inserting = false;
+    await prober;
+    await probePool.destroy();
+    checkpoints = [...log.matchAll(/checkpoint at operation (\d+): \d+ collections in (\d+) ms/g)].map(
+      (m) => `${m[2]} ms at operation ${m[1]}`,
+    );
+  }
   const pct = (xs, q) =>
     xs.length ? [...xs].sort((x, y) => x - y)[Math.floor(q * (xs.length - 1))] : Number.NaN;
   const ms = (xs) =>
     `median ${pct(xs, 0.5).toFixed(1)} ms, p99 ${pct(xs, 0.99).toFixed(1)} ms, max ${pct(xs, 1).toFixed(1)} ms (${xs.length} probes)`;
   const perHundredK = ((serverRss() - empty) * 100_000) / N;
-  const socketRes = {};
-  const inproc = {};
+  const rows = {};
+  const search = (ef, i) => ({ vector: Array.from(queries[i]), limit: K, params: { hnsw_ef: ef } });
   for (const ef of EFS) {
-    // The library in this process and the service, back to back at each ef, so that both see the
-    // machine's load of the same minute (it moves a lot on a shared VM).
-    inproc[ef] = inProcess(ef);
-    freshConnections();
-    // 4 clients at once (the service answers on one thread; the clients' share of the machine is
-    // theirs); best of two runs, as in process.
-    const res = new Array(Q);
-    let qps = 0;
-    let cpuMs = Number.POSITIVE_INFINITY;
-    for (let run = 0; run < 2; run++) {
-      let next = 0;
-      t = performance.now();
-      const cpu0 = serverCpuMs();
-      await Promise.all(
-        [0, 1, 2, 3].map(async () => {
-          while (next < Q) {
-            const i = next++;
-            const r = await call('POST', '/collections/glove/points/query', {
-              query: Array.from(queries[i]),
-              limit: K,
-              params: { hnsw_ef: ef },
-            });
-            res[i] = r.points.map((p) => p.id);
-          }
-        }),
-      );
-      qps = Math.max(qps, Q / ((performance.now() - t) / 1000));
-      cpuMs = Math.min(cpuMs, (serverCpuMs() - cpu0) / Q);
-    }
-    // Batches of 16 queries per request (search/batch), one client.
-    t = performance.now();
-    for (let i = 0; i < Q; i += 16)
-      await call('POST', '/collections/glove/points/search/batch', {
-        searches: queries
-          .slice(i, i + 16)
-          .map((q) => ({ vector: Array.from(q), limit: K, params: { hnsw_ef: ef } })),
+    // Rounds of: the library in this process (one thread), the service with one query a request,
+    // the service with 16 a request (search/batch); each side's time summed over the rounds, so
+    // that all three see the same minutes of a shared machine's load. The service searches on one
+    // thread; CONNECTIONS × PIPELINING requests are in flight so that it always has the next one.
+    const sum = { inS: 0, inCpu: 0, oneS: 0, oneCpu: 0, batchS: 0, batchCpu: 0 };
+    const rounds = { one: [], batch: [] };
+    let inRes;
+    const oneRes = new Array(Q);
+    const batchRes = new Array(Q);
+    for (let r = 0; r < ROUNDS; r++) {
+      const a = inProcess(ef);
+      inRes = a.res;
+      await freshConnections();
+      const one = await concurrently(Q, CONNECTIONS * PIPELINING, async (i) => {
+        const { vector, ...rest } = search(ef, i);
+        const res = await call('POST', '/collections/glove/points/query', { query: vector, ...rest });
+        oneRes[i] = res.points.map((p) => p.id);
       });
-    const batchQps = Q / ((performance.now() - t) / 1000);
-    socketRes[ef] = { qps, batchQps, recall: recall(res), cpuMs };
+      const batch = await concurrently(Math.ceil(Q / BATCH), CONNECTIONS * PIPELINING, async (j) => {
+        const ids = Array.from({ length: Math.min(BATCH, Q - j * BATCH) }, (_, k) => j * BATCH + k);
+        const res = await call('POST', '/collections/glove/points/search/batch', {
+          searches: ids.map((i) => search(ef, i)),
+        });
+        for (const [k, hits] of res.entries()) batchRes[ids[k]] = hits.map((h) => h.id);
+      });
+      sum.inS += a.s;
+      sum.inCpu += a.cpuMs;
+      sum.oneS += one.s;
+      sum.oneCpu += one.cpuMs;
+      sum.batchS += batch.s;
+      sum.batchCpu += batch.cpuMs;
+      rounds.one.push(a.s / one.s);
+      rounds.batch.push(a.s / batch.s);
+    }
+    const n = Q * ROUNDS;
+    rows[ef] = {
+      recallIn: recall(inRes),
+      recallOne: recall(oneRes),
+      recallBatch: recall(batchRes),
+      qpsIn: n / sum.inS,
+      qpsOne: n / sum.oneS,
+      qpsBatch: n / sum.batchS,
+      cpuIn: sum.inCpu / n,
+      cpuOne: sum.oneCpu / n,
+      cpuBatch: sum.batchCpu / n,
+      rounds,
+    };
   }
   // Filtered search, a filter that leaves 1 % of the points (an exact search over those): without
   // a payload index every query reads every payload; with one, the index gives the candidates.
@@ -276,35 +293,73 @@ try {
     const ok = res.every((ids, i) => ids.length === K && ids.every((id) => id % 100 === i % 100));
     return { qps, ok };
   };
+  // A reused data folder has the index from its full run.
+  if (reuse) await call('DELETE', '/collections/glove/index/bucket?wait=true');
   const noIndex = await filtered();
   await call('PUT', '/collections/glove/index?wait=true', { field_name: 'bucket', field_schema: 'integer' });
   const withIndex = await filtered();
   console.log(
     `\nfiltered search (1 % of the points, exact over them, 1 client): ${Math.round(noIndex.qps)} QPS without a payload index, ${Math.round(withIndex.qps)} QPS with one (${(withIndex.qps / noIndex.qps).toFixed(1)}×); every hit in the bucket: ${noIndex.ok && withIndex.ok}`,
   );
-  console.log(
-    `\ncheckpoints during the insert: ${checkpoints.length} (${checkpoints.join('; ')}); /health answered in ${ms(health.during)} while one ran, ${ms(health.outside)} otherwise`,
-  );
-  console.log(
-    `\nservice: ${N} inserts in ${insertS.toFixed(1)} s (${Math.round(N / insertS)} vectors/s, batches of ${B}, fsync'ed), resident memory ${Math.round(perHundredK)} MiB per 100k vectors (with payloads)\n`,
-  );
-  console.log(
-    '| hnsw_ef | recall@10 in-process | QPS in-process (1 thread) | recall@10 socket | QPS socket (4 clients) | QPS socket (batch of 16) | socket / in-process | CPU ms a query, in-process | CPU ms a query, service | CPU ratio |',
-  );
-  console.log('| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
-  for (const ef of EFS) {
-    const a = inproc[ef];
-    const b = socketRes[ef];
+  if (!reuse) {
     console.log(
-      `| ${ef} | ${a.recall.toFixed(3)} | ${Math.round(a.qps)} | ${b.recall.toFixed(3)} | ${Math.round(b.qps)} | ${Math.round(b.batchQps)} | ${(Math.max(b.qps, b.batchQps) / a.qps).toFixed(2)} | ${a.cpuMs.toFixed(3)} | ${b.cpuMs.toFixed(3)} | ${(a.cpuMs / b.cpuMs).toFixed(2)} |`,
+      `\ncheckpoints during the insert: ${checkpoints.length} (${checkpoints.join('; ')}); /health answered in ${ms(health.during)} while one ran, ${ms(health.outside)} otherwise`,
+    );
+    console.log(
+      `\nservice: ${N} inserts in ${insertS.toFixed(1)} s (${Math.round(N / insertS)} vectors/s, batches of ${B}, fsync'ed); in-process build ${buildS.toFixed(1)} s (${Math.round(N / buildS)} vectors/s); resident memory ${Math.round(perHundredK)} MiB per 100k vectors (with payloads)`,
     );
   }
+  const span = (xs) => `${Math.min(...xs).toFixed(2)}–${Math.max(...xs).toFixed(2)}`;
+  console.log(
+    `\n${ROUNDS} rounds of ${Q} queries each side; the service with ${CONNECTIONS * PIPELINING} requests in flight (${CONNECTIONS} connections × ${PIPELINING} pipelined)\n`,
+  );
+  console.log(
+    '| hnsw_ef | recall@10 in-process / socket | QPS in-process (1 thread) | QPS socket, 1 query a request | ratio (rounds) | QPS socket, 16 a request | ratio (rounds) | CPU ms a query: in-process / service, 1 / 16 a request | CPU ratio, 1 / 16 |',
+  );
+  console.log('| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+  for (const ef of EFS) {
+    const r = rows[ef];
+    const socketRecall =
+      r.recallOne === r.recallBatch
+        ? r.recallOne.toFixed(3)
+        : `${r.recallOne.toFixed(3)} (batches ${r.recallBatch.toFixed(3)})`;
+    console.log(
+      `| ${ef} | ${r.recallIn.toFixed(3)} / ${socketRecall} | ${Math.round(r.qpsIn)} | ${Math.round(r.qpsOne)} | ${(r.qpsOne / r.qpsIn).toFixed(2)} (${span(r.rounds.one)}) | ${Math.round(r.qpsBatch)} | ${(r.qpsBatch / r.qpsIn).toFixed(2)} (${span(r.rounds.batch)}) | ${r.cpuIn.toFixed(3)} / ${r.cpuOne.toFixed(3)}, ${r.cpuBatch.toFixed(3)} | ${(r.cpuIn / r.cpuOne).toFixed(2)} / ${(r.cpuIn / r.cpuBatch).toFixed(2)} |`,
+    );
+  }
+  // The goal: at the first hnsw_ef whose recall@10 is at least 0.95 on both sides.
+  const goalEf = EFS.find((ef) => rows[ef].recallIn >= 0.95 && rows[ef].recallOne >= 0.95);
+  if (goalEf !== undefined) {
+    const r = rows[goalEf];
+    for (const [what, qps, cpu, rs] of [
+      ['one query a request', r.qpsOne, r.cpuOne, r.rounds.one],
+      [`${BATCH} a request (search/batch)`, r.qpsBatch, r.cpuBatch, r.rounds.batch],
+    ])
+      figure(
+        `vectors: QPS through the socket vs hnswlib-node in process at recall@10 ${r.recallOne.toFixed(3)} (hnsw_ef ${goalEf}), ${what}, ${CONNECTIONS * PIPELINING} in flight vs 1 thread`,
+        `${(qps / r.qpsIn).toFixed(2)}× (rounds ${span(rs)}; CPU time ${(r.cpuIn / cpu).toFixed(2)}×; load ${load()})`,
+        '≥ 0.8×',
+        qps / r.qpsIn >= 0.8,
+      );
+  }
   console.log(`\nload average at the end: ${load()}`);
+  if (process.env.VECTORS_BENCH_REUSE === '1' && !reuse) {
+    // The service's data folder after a clean stop (a checkpoint), and the in-process graph.
+    await pool.destroy();
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGTERM');
+    await exited;
+    rmSync(built, { recursive: true, force: true });
+    mkdirSync(built, { recursive: true });
+    index.writeIndexSync(path.join(built, 'inproc.hnsw'));
+    cpSync(path.join(dir, 'db'), path.join(built, 'db'), { recursive: true });
+    console.log(`kept for VECTORS_BENCH_REUSE=1 runs: ${built}`);
+  }
 } catch (err) {
   console.error(`the service's log ends:\n${log.split('\n').slice(-20).join('\n')}`);
   throw err;
 } finally {
-  agent.destroy();
+  await pool.destroy().catch(() => undefined);
   child.kill('SIGKILL');
   rmSync(dir, { recursive: true, force: true });
 }

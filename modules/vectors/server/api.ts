@@ -69,6 +69,18 @@ export function need(store: Store, name: string): Collection {
   return c;
 }
 
+const SEARCH_COMMON = [
+  'filter',
+  'limit',
+  'offset',
+  'with_payload',
+  'with_vector',
+  'score_threshold',
+  'params',
+];
+const SEARCH_FIELDS = [...SEARCH_COMMON, 'vector', 'using'];
+const QUERY_FIELDS = [...SEARCH_COMMON, 'query', 'using'];
+
 const updated = (seq: number) => ({ operation_id: seq, status: 'completed' });
 
 /** An answer sent as it is, not inside {"result", "status", "time"} (Qdrant's "/" and health checks). */
@@ -96,18 +108,7 @@ export function createVectorsServer(store: Store, opts: ApiOptions): KitServer {
   });
 
   function search(c: Collection, b: unknown, kind: 'search' | 'query') {
-    const allowed = [
-      'filter',
-      'limit',
-      'offset',
-      'with_payload',
-      'with_vector',
-      'score_threshold',
-      'params',
-      kind === 'search' ? 'vector' : 'query',
-      'using',
-    ];
-    const o = body(b, allowed, kind);
+    const o = body(b, kind === 'search' ? SEARCH_FIELDS : QUERY_FIELDS, kind);
     if (o.using !== undefined && o.using !== null && o.using !== '')
       throw bad('named vectors ("using") are not supported');
     let vector: unknown = kind === 'search' ? o.vector : o.query;
@@ -163,10 +164,15 @@ export function createVectorsServer(store: Store, opts: ApiOptions): KitServer {
       if (mmr) labels = mmrSelect(c, labels, mmr.lambda, want);
       labels = labels.slice(offset);
     }
+    // Built field by field, in Qdrant's order (no spread of a record per hit: this is the hot path).
     return labels.map(({ label, score }) => ({
+      id: c.ids[label]!,
       version: c.versions[label] ?? 0,
       score,
-      ...record(c, label, withPayload, withVector),
+      payload: withPayload(c.payloads[label]),
+      vector: withVector ? Array.from(c.vectorOf(label)) : null,
+      shard_key: null,
+      order_value: null,
     }));
   }
 
@@ -434,7 +440,9 @@ export function createVectorsServer(store: Store, opts: ApiOptions): KitServer {
           if (!authorized(ctx.req, opts.token))
             throw new HttpError(401, 'Must provide an API key or an Authorization bearer token');
           const started = performance.now();
-          const query = new URL(ctx.req.url ?? '/', 'http://x').searchParams;
+          const url = ctx.req.url ?? '/';
+          // Searches carry no query string: no URL object for them.
+          const query = url.includes('?') ? new URL(url, 'http://x').searchParams : new URLSearchParams();
           const result = await handler(ctx, params, query);
           if (result instanceof Uint8Array) return { body: result };
           if (result instanceof Bare) return { body: result.body, headers: result.headers };
