@@ -1,0 +1,136 @@
+/**
+ * What one retrieval and one chat cost in requests to the used modules: the rag bundle (as its
+ * container runs it) wired to stand-in embeddings, vectors and llm modules on unix sockets that
+ * record every request and connection. A retrieval is exactly one embedding (base64, as the
+ * OpenAI clients ask) and one search, a chat one more request to the llm; nothing else per query
+ * (no /info, no collection check), and every hop keeps one connection alive across queries
+ * (issue 17: the hops are what the sandboxed pipeline pays over the same work in one process).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bundleServer } from '../../modules/rag/package.js';
+import { http, type Proc, spawnServer } from './server-harness.js';
+
+interface Seen {
+  requests: string[];
+  connections: number;
+}
+let dir: string;
+let rag: Proc;
+const servers: Server[] = [];
+const seen: Record<'embeddings' | 'vectors' | 'llm', Seen> = {
+  embeddings: { requests: [], connections: 0 },
+  vectors: { requests: [], connections: 0 },
+  llm: { requests: [], connections: 0 },
+};
+
+const vector = Buffer.from(new Float32Array([0.6, 0.8, 0]).buffer).toString('base64');
+function answer(
+  role: keyof typeof seen,
+  method: string,
+  path: string,
+  body: Record<string, unknown>,
+): unknown {
+  if (role === 'embeddings') {
+    if (path === '/info') return { model: 'stand-in', dimension: 3, max_tokens: 128 };
+    return { object: 'list', data: [{ object: 'embedding', index: 0, embedding: vector }] };
+  }
+  if (role === 'vectors') {
+    if (path.endsWith('/points/search'))
+      return {
+        status: 'ok',
+        result: [{ id: 1, score: 0.9, payload: { document: 'unknown', source: 'x.txt', text: 'x' } }],
+      };
+    return {
+      status: 'ok',
+      result: method === 'GET' ? { config: { params: { vectors: { size: 3 } } } } : true,
+    };
+  }
+  return {
+    object: 'chat.completion',
+    choices: [
+      { index: 0, message: { role: 'assistant', content: `${(body.messages as unknown[]).length}` } },
+    ],
+  };
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'rag-hops-'));
+  const sockets: Record<string, string> = {};
+  for (const role of ['embeddings', 'vectors', 'llm'] as const) {
+    const server = createServer((req, res) => {
+      const parts: Buffer[] = [];
+      req.on('data', (c: Buffer) => parts.push(c));
+      req.on('end', () => {
+        const text = Buffer.concat(parts).toString('utf8');
+        const body = text ? (JSON.parse(text) as Record<string, unknown>) : {};
+        const format = body.encoding_format ? ` ${body.encoding_format}` : '';
+        seen[role].requests.push(`${req.method} ${req.url}${format}`);
+        const out = JSON.stringify(answer(role, req.method ?? '', req.url ?? '', body));
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(out) });
+        res.end(out);
+      });
+    });
+    server.on('connection', () => seen[role].connections++);
+    sockets[role] = join(dir, `${role}.sock`);
+    await new Promise<void>((r) => server.listen(sockets[role], r));
+    servers.push(server);
+  }
+  const file = join(dir, 'rag.mjs');
+  await bundleServer(file);
+  rag = await spawnServer(
+    file,
+    {
+      RAG_DATA_DIR: join(dir, 'data'),
+      BLUEPRINT_USES_EMBEDDINGS_SOCKET: sockets.embeddings!,
+      BLUEPRINT_USES_VECTORS_SOCKET: sockets.vectors!,
+      BLUEPRINT_USES_LLM_SOCKET: sockets.llm!,
+    },
+    join(dir, 'rag.sock'),
+  );
+}, 120_000);
+
+afterAll(async () => {
+  await rag?.stop();
+  for (const s of servers) s.closeAllConnections();
+  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const reset = () => {
+  for (const s of Object.values(seen)) {
+    s.requests = [];
+    s.connections = 0;
+  }
+};
+
+describe('rag’s requests to the modules it uses, per query', () => {
+  it('a retrieval is one embedding and one search, over one kept-alive connection each', async () => {
+    await http(rag.socket, 'POST', '/v1/retrieve', { query: 'warm up' });
+    reset();
+    for (let i = 0; i < 5; i++) {
+      const r = await http(rag.socket, 'POST', '/v1/retrieve', { query: `lava ${i}`, k: 3 });
+      expect(r.status).toBe(200);
+      expect(String(r.headers['server-timing'])).toMatch(/embed;dur=[\d.]+, search;dur=[\d.]+, total/);
+    }
+    expect(seen.embeddings.requests).toEqual(Array(5).fill('POST /v1/embeddings base64'));
+    expect(seen.vectors.requests).toEqual(Array(5).fill('POST /collections/rag-default/points/search'));
+    expect(seen.llm.requests).toEqual([]);
+    expect([seen.embeddings.connections, seen.vectors.connections]).toEqual([0, 0]);
+  });
+
+  it('a chat adds one request to the llm, on a kept-alive connection too', async () => {
+    const ask = (q: string) =>
+      http(rag.socket, 'POST', '/v1/chat/completions', { messages: [{ role: 'user', content: q }] });
+    expect((await ask('warm up')).status).toBe(200);
+    reset();
+    for (let i = 0; i < 3; i++) expect((await ask(`what is lava ${i}`)).status).toBe(200);
+    expect(seen.embeddings.requests).toHaveLength(3);
+    expect(seen.vectors.requests).toHaveLength(3);
+    expect(seen.llm.requests).toEqual(Array(3).fill('POST /v1/chat/completions'));
+    expect(seen.llm.connections + seen.embeddings.connections + seen.vectors.connections).toBe(0);
+  });
+});
