@@ -67,7 +67,13 @@ function seal(key: Buffer, name: string, payload: Uint8Array, kind = 'index-cach
  * index.json (which is synced) is verified against its signature again. The old one is a state an
  * interrupted update could always leave: its seal holds, and it is what was verified before.
  */
-async function writeSealed(paths: Layout, name: string, file: string, payload: Buffer, kind?: string) {
+export async function writeSealed(
+  paths: Layout,
+  name: string,
+  file: string,
+  payload: Buffer,
+  kind?: string,
+): Promise<void> {
   const key = await sealingKey(paths);
   const head = Buffer.from(`${seal(key, name, payload, kind).toString('hex')}\n`);
   const dir = path.join(paths.listsDir, name);
@@ -83,7 +89,12 @@ async function writeSealed(paths: Layout, name: string, file: string, payload: B
 }
 
 /** The payload of a sealed file, or undefined when there is none or it does not match its seal. */
-async function readSealed(paths: Layout, name: string, file: string, kind?: string) {
+export async function readSealed(
+  paths: Layout,
+  name: string,
+  file: string,
+  kind?: string,
+): Promise<Buffer | undefined> {
   const key = await readKey(paths);
   if (!key) return undefined;
   const bytes = await readFile(path.join(paths.listsDir, name, file)).catch(() => undefined);
@@ -94,11 +105,12 @@ async function readSealed(paths: Layout, name: string, file: string, kind?: stri
   return payload;
 }
 
-/** Keeps what `update` just verified, and its search table. */
+/** Keeps what `update` just verified, its search table and its head. */
 export async function writeVerified(paths: Layout, name: string, v: VerifiedIndex): Promise<void> {
   const payload = Buffer.from(JSON.stringify({ signer: v.signer, sha256: v.sha256, index: v.index }));
   await writeSealed(paths, name, CACHE_FILE, payload);
   await writeSearchTable(paths, name, v);
+  await writeSealed(paths, name, HEAD_FILE, Buffer.from(JSON.stringify(headOf(v))), HEAD_KIND);
 }
 
 /** The kept verified index, or undefined when there is none or it does not match its seal. */
@@ -109,6 +121,56 @@ export async function readVerified(paths: Layout, name: string): Promise<Verifie
   return typeof v.signer === 'string' && typeof v.sha256 === 'string' && Array.isArray(v.index?.packages)
     ? v
     : undefined;
+}
+
+/**
+ * What the next `update` needs of the kept index to judge a new one (rollback, same repository,
+ * freshness) and to answer: sealed like the cache, ~200 bytes instead of the 2.6 MB cache of a
+ * 10,000-package index to read and parse. Bound to the kept bytes by their SHA-256, which the
+ * caller compares with the bytes it holds.
+ */
+export interface IndexHead {
+  signer: string;
+  sha256: string;
+  repository: string;
+  version: number;
+  generated: string;
+  expires: string;
+  packages: number;
+}
+
+const HEAD_FILE = 'head.json';
+const HEAD_KIND = 'index-head';
+
+export const headOf = (v: VerifiedIndex): IndexHead => ({
+  signer: v.signer,
+  sha256: v.sha256,
+  repository: v.index.repository,
+  version: v.index.version,
+  generated: v.index.generated,
+  expires: v.index.expires,
+  packages: v.index.packages.length,
+});
+
+/** The kept index's head, or undefined when there is none or it does not match its seal. */
+export async function readHead(paths: Layout, name: string): Promise<IndexHead | undefined> {
+  const payload = await readSealed(paths, name, HEAD_FILE, HEAD_KIND);
+  if (!payload) return undefined;
+  const h = JSON.parse(payload.toString('utf8')) as IndexHead;
+  return typeof h.sha256 === 'string' && typeof h.version === 'number' && typeof h.expires === 'string'
+    ? h
+    : undefined;
+}
+
+/**
+ * Whether the cache and the search table on disk both match their seals (read and hashed, not
+ * parsed): an unchanged update rebuilds whichever is missing or was changed.
+ */
+export async function cachesSealed(paths: Layout, name: string): Promise<boolean> {
+  return (
+    (await readSealed(paths, name, CACHE_FILE)) !== undefined &&
+    (await readSealed(paths, name, TABLE_FILE, TABLE_KIND)) !== undefined
+  );
 }
 
 /**
@@ -154,10 +216,4 @@ export async function readSearchTable(paths: Layout, name: string): Promise<Sear
   if (typeof head.signer !== 'string' || typeof head.sha256 !== 'string' || typeof head.expires !== 'string')
     return undefined;
   return { signer: head.signer, sha256: head.sha256, expires: head.expires, rows: text.slice(nl + 1) };
-}
-
-/** Writes the search table again unless the one kept was made from these bytes by this signer. */
-export async function ensureSearchTable(paths: Layout, name: string, v: VerifiedIndex): Promise<void> {
-  const t = await readSearchTable(paths, name);
-  if (t?.sha256 !== v.sha256 || t.signer !== v.signer) await writeSearchTable(paths, name, v);
 }

@@ -3,6 +3,15 @@ import path from 'node:path';
 import type * as openpgp from 'openpgp';
 import { ConflictError, NotFoundError, UsageError, VerificationError } from '../errors.js';
 import { writeFileAtomic } from '../system/fs.js';
+import type { Layout } from '../system/paths.js';
+import {
+  type CachedKey,
+  cachedKey,
+  keyFilesState,
+  readKeyringCache,
+  writeKeyringCache,
+} from './keyring-cache.js';
+import type { FastKey } from './sig-fast.js';
 import { type PublicKey, readPublicKeys } from './signature.js';
 
 export interface TrustedKey {
@@ -39,26 +48,83 @@ export class Keyring {
   constructor(
     private readonly dir: string,
     private readonly localKey: () => Promise<string | undefined> = async () => undefined,
+    /** Where the judged keys are kept (keyring-cache.ts), and the local key's file they depend on. */
+    private readonly cacheAt?: { paths: Layout; localKeyFile: string; now: () => Date },
   ) {}
 
-  async keys(): Promise<PublicKey[]> {
-    let files: string[];
+  /** The keys judged last by this instance, and for which files (as keyFilesState gives them). */
+  private memo?: { state: string; at: number; keys: CachedKey[] };
+
+  /** The key files, each read once: what is parsed is what the cache is bound to. */
+  private async files(): Promise<{ name: string; text: string }[]> {
+    let names: string[];
     try {
-      files = (await readdir(this.dir)).filter((f) => f.endsWith('.asc'));
+      names = (await readdir(this.dir)).filter((f) => f.endsWith('.asc'));
     } catch {
       return [];
     }
+    const out: { name: string; text: string }[] = [];
+    for (const name of names.sort())
+      out.push({ name, text: await readFile(path.join(this.dir, name), 'utf8') });
+    return out;
+  }
+
+  private async parse(files: { name: string; text: string }[]): Promise<PublicKey[]> {
     const keys: PublicKey[] = [];
-    for (const f of files.sort())
-      keys.push(...(await readPublicKeys(await readFile(path.join(this.dir, f), 'utf8'))));
+    for (const f of files) keys.push(...(await readPublicKeys(f.text)));
     const local = await this.localKey();
     return local ? keys.filter((k) => k.getFingerprint() !== local) : keys;
   }
 
+  async keys(): Promise<PublicKey[]> {
+    return this.parse(await this.files());
+  }
+
+  /**
+   * The trusted keys as judged by OpenPGP.js: from the sealed cache when it was made from exactly
+   * these files, else judged now (and cached when the keys allow it). Undefined without a cache place.
+   */
+  private async judged(): Promise<CachedKey[] | undefined> {
+    if (!this.cacheAt) return undefined;
+    const { paths, localKeyFile, now } = this.cacheAt;
+    const files = await this.files();
+    const state = await keyFilesState(files, localKeyFile);
+    const at = now();
+    const seen = JSON.stringify(state);
+    if (this.memo?.state === seen && at.getTime() >= this.memo.at) return this.memo.keys;
+    const kept = await readKeyringCache(paths, state, at);
+    if (kept) {
+      this.memo = { state: seen, at: at.getTime(), keys: kept };
+      return kept;
+    }
+    const out: CachedKey[] = [];
+    let cacheable = true;
+    for (const k of await this.parse(files)) {
+      const info = await describe(k);
+      const c = await cachedKey(k, info, at);
+      if (!c) cacheable = false;
+      out.push(c ?? { info });
+    }
+    // The local key may have been made meanwhile: cache only what was judged of the same files.
+    if (cacheable && JSON.stringify(await keyFilesState(files, localKeyFile)) === seen) {
+      await writeKeyringCache(paths, state, at, out);
+      this.memo = { state: seen, at: at.getTime(), keys: out };
+    }
+    return out;
+  }
+
   async list(): Promise<TrustedKey[]> {
+    const judged = await this.judged();
+    if (judged) return judged.map((k) => k.info);
     const out: TrustedKey[] = [];
     for (const k of await this.keys()) out.push(await describe(k));
     return out;
+  }
+
+  /** The keys among `fingerprints` that sig-fast.ts can check signatures by (see keyring-cache.ts). */
+  async fastKeys(fingerprints: string[]): Promise<FastKey[]> {
+    const judged = (await this.judged()) ?? [];
+    return judged.flatMap((k) => (k.fast && fingerprints.includes(k.fast.fingerprint) ? [k.fast] : []));
   }
 
   /**
@@ -119,6 +185,8 @@ export class Keyring {
       );
     const [key] = await readPublicKeys(armored);
     await writeFileAtomic(path.join(this.dir, `${info.fingerprint}.asc`), key!.armor());
+    // Judged now, while OpenPGP.js is loaded: the next update checks signatures without it.
+    await this.judged();
     return info;
   }
 

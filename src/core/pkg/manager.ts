@@ -1,4 +1,5 @@
 import { readlink } from 'node:fs/promises';
+import path from 'node:path';
 import { gt } from 'semver';
 import { ConflictError, NotFoundError, storageErrorFrom, VerificationError } from '../errors.js';
 import { assertInsideRoot, ensureDir } from '../system/fs.js';
@@ -72,7 +73,11 @@ export class PackageManager {
     const hooks = opts.hooks ?? {};
     const localKey = new LocalKey(paths);
     // The box's own key signs local packages only: left out of the keyring (local-key.ts).
-    const keyring = new Keyring(paths.keysDir, () => localKey.fingerprint());
+    const keyring = new Keyring(paths.keysDir, () => localKey.fingerprint(), {
+      paths,
+      localKeyFile: path.join(localKey.dir, 'public.asc'),
+      now,
+    });
     const hookOpts = { yes: opts.yes ?? false, info: opts.info ?? (() => {}), warn: opts.warn ?? (() => {}) };
     const progress = (e: ProgressEvent) => opts.onProgress?.(e);
     this.paths = paths;
@@ -166,6 +171,9 @@ export class PackageManager {
     const repos = await this.repos.list();
     if (repos.length === 0)
       throw new NotFoundError('No repositories configured', 'Add one: bpkg repo add NAME URL');
+    // Made now, inside the judged root: the keyring cache is only ever written into an existing
+    // lists folder (keyring-cache.ts), so this first update keeps the keys it judged.
+    await ensureDir(this.paths.listsDir).catch(() => {});
     const out = [];
     for (const r of repos) out.push(await this.repos.updateOne(r, this.opts.signal));
     return out;

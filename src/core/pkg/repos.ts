@@ -5,8 +5,17 @@ import { BlueprintError, ConflictError, NotFoundError, UsageError, VerificationE
 import { readJsonIfExists, writeFileAtomic, writeJsonAtomic } from '../system/fs.js';
 import type { Layout } from '../system/paths.js';
 import { parseIndex, parseJsonBytes, parseStoredIndex, type RepoIndex } from './format.js';
-import { ensureSearchTable, readVerified, sha256Hex, writeVerified } from './index-cache.js';
+import {
+  cachesSealed,
+  headOf,
+  type IndexHead,
+  readHead,
+  readVerified,
+  sha256Hex,
+  writeVerified,
+} from './index-cache.js';
 import type { Keyring } from './keyring.js';
+import { verifyDetachedFast } from './sig-fast.js';
 import { type PublicKey, type SignatureCheck, verifyDetached } from './signature.js';
 import { configureTransports, fetchBytes, joinUrl } from './transport.js';
 import { parseOciUrl } from './transports/oci.js';
@@ -230,6 +239,10 @@ export class Repositories {
     sig: Uint8Array,
     what: string,
   ): Promise<SignatureCheck> {
+    // Keys of the plain shape are checked without OpenPGP.js (sig-fast.ts); anything it does not
+    // accept outright, good or bad, is judged by OpenPGP.js as before.
+    const fast = verifyDetachedFast(data, sig, await this.keyring.fastKeys(keys), this.now());
+    if (fast) return fast;
     try {
       return await verifyDetached(data, sig, await this.keysFor(keys), what, this.now());
     } catch (err) {
@@ -319,7 +332,12 @@ export class Repositories {
   }
 
   /** Refuses an index that is stale (freeze), from the future, or older than the last one (rollback). */
-  checkFreshness(index: RepoIndex, previous: RepoIndex | undefined, what: string, sameBytes: boolean): void {
+  checkFreshness(
+    index: Pick<RepoIndex, 'expires' | 'generated' | 'version'>,
+    previous: Pick<RepoIndex, 'version'> | undefined,
+    what: string,
+    sameBytes: boolean,
+  ): void {
     const now = this.now().getTime();
     const expires = Date.parse(index.expires);
     if (expires <= now)
@@ -374,7 +392,7 @@ export class Repositories {
         const s = signal ? AbortSignal.any([signal, deadline]) : deadline;
         try {
           const got = await this.fetchFrom(repo, url, binding.keys, prevBytes, prevMeta?.signer, s);
-          if (!best || got.index.version > best.index.version) best = { ...got, url };
+          if (!best || got.head.version > best.head.version) best = { ...got, url };
         } catch (err) {
           if (signal?.aborted) throw err;
           const e = asBlueprintError(deadline.aborted ? timedOut(url) : err);
@@ -383,14 +401,22 @@ export class Repositories {
         }
       }
       if (!best) throw firstError;
-      const { bytes, sig, check, index, same, cacheCurrent, keys, rotated } = best;
+      const { bytes, sig, check, head, index, same, keys, rotated } = best;
       if (!same) {
         await writeFileAtomic(path.join(dir, 'index.json.asc'), sig);
         await writeFileAtomic(path.join(dir, 'index.json'), bytes);
       }
-      const verified = { index, signer: check.signer, sha256: sha256Hex(bytes) };
-      if (same && cacheCurrent) await ensureSearchTable(this.paths, repo.name, verified);
-      else await writeVerified(this.paths, repo.name, verified);
+      if (index)
+        await writeVerified(this.paths, repo.name, { index, signer: check.signer, sha256: head.sha256 });
+      else if (!(await cachesSealed(this.paths, repo.name))) {
+        // Unchanged, but the cache or the table is gone or was changed: made again from the bytes just verified.
+        const again = parseIndex(bytes);
+        await writeVerified(this.paths, repo.name, {
+          index: again,
+          signer: check.signer,
+          sha256: head.sha256,
+        });
+      }
       await writeJsonAtomic(path.join(dir, 'meta.json'), {
         name: repo.name,
         url: best.url,
@@ -403,13 +429,13 @@ export class Repositories {
         !keys.every((k) => repo.keys?.includes(k)) ||
         repo.repository === undefined
       )
-        await this.save({ ...repo, keys, repository: index.repository });
+        await this.save({ ...repo, keys, repository: head.repository });
       return {
         repo: repo.name,
         ok: true,
         changed: !same,
-        version: index.version,
-        packages: index.packages.length,
+        version: head.version,
+        packages: head.packages,
         ...(rotated ? { rotatedKey: rotated } : {}),
         ...(binding.bound ? { boundKey: binding.bound } : {}),
         ...(urls.length > 1 ? { url: best.url } : {}),
@@ -447,48 +473,44 @@ export class Repositories {
     }
     const what = `The index of repository ${repo.name}`;
     const check = await this.verifyFor(repo, keys, bytes, sig, what);
-    // The same bytes as the kept index, just verified against their signature again: the sealed
-    // cache made from exactly these bytes (its SHA-256) by this program's version holds their
-    // parsed, validated form; a cache that does not match its seal is not used (index-cache.ts).
     const same = prevBytes ? Buffer.compare(prevBytes, Buffer.from(bytes)) === 0 : false;
-    const kept = same ? await readVerified(this.paths, repo.name) : undefined;
-    const cached = kept !== undefined && kept.sha256 === sha256Hex(bytes);
-    const index = cached ? kept.index : parseIndex(bytes);
-    if (repo.repository !== undefined && index.repository !== repo.repository)
+    // The kept index's sealed head, when it was made from exactly the kept bytes (their SHA-256):
+    // what judging the new index needs of the old one, without parsing the old one. The same
+    // bytes verified again by the same signer need no parse at all: the head holds what they say.
+    const sha256 = sha256Hex(bytes);
+    const prevHead = prevBytes ? await readHead(this.paths, repo.name) : undefined;
+    const keptHead =
+      prevHead && prevHead.sha256 === (same ? sha256 : sha256Hex(prevBytes!)) ? prevHead : undefined;
+    const index = same && keptHead?.signer === check.signer ? undefined : parseIndex(bytes);
+    const head = index ? headOf({ index, signer: check.signer, sha256 }) : keptHead!;
+    if (repo.repository !== undefined && head.repository !== repo.repository)
       throw new VerificationError(
-        `${what} names repository ${JSON.stringify(index.repository)}, not ${JSON.stringify(repo.repository)}`,
+        `${what} names repository ${JSON.stringify(head.repository)}, not ${JSON.stringify(repo.repository)}`,
         'repository-mismatch',
         'This URL serves another repository’s index (a mirror mix-up or an attack); the current index stays in use. If the publisher really renamed it, remove and add the repository again.',
       );
-    let previous = same ? index : prevBytes ? await this.baseline(repo.name, prevBytes) : undefined;
+    let previous: Pick<IndexHead, 'version' | 'repository'> | undefined = same
+      ? head
+      : prevBytes
+        ? (keptHead ?? parseStoredIndex(prevBytes))
+        : undefined;
     if (
       previous &&
-      (!keys.includes(prevSigner?.toLowerCase() ?? '') || previous.repository !== index.repository)
+      (!keys.includes(prevSigner?.toLowerCase() ?? '') || previous.repository !== head.repository)
     )
       previous = undefined;
     const sameAsBaseline = previous !== undefined && same;
-    this.checkFreshness(index, previous, what, sameAsBaseline);
-    // The cache needs no rewrite when it already says this: these bytes, this signer.
-    const cacheCurrent = cached && kept.signer === check.signer;
+    this.checkFreshness(head, previous, what, sameAsBaseline);
     return {
       bytes,
       sig,
       check,
-      index,
+      head,
+      ...(index ? { index } : {}),
       same: sameAsBaseline,
-      cacheCurrent,
       keys,
       ...(rotated ? { rotated } : {}),
     };
-  }
-
-  /**
-   * The kept index as the rollback baseline: its sealed cache when that was made from these very
-   * bytes (a hash, not a parse and a schema pass over every entry), else the bytes parsed.
-   */
-  private async baseline(name: string, prevBytes: Buffer): Promise<RepoIndex> {
-    const kept = await readVerified(this.paths, name);
-    return kept && kept.sha256 === sha256Hex(prevBytes) ? kept.index : parseStoredIndex(prevBytes);
   }
 
   /**
@@ -531,10 +553,10 @@ interface Fetched {
   bytes: Uint8Array;
   sig: Uint8Array;
   check: SignatureCheck;
-  index: RepoIndex;
+  head: IndexHead;
+  /** The index parsed; absent when the kept caches already hold it (these bytes, this signer). */
+  index?: RepoIndex;
   same: boolean;
-  /** The sealed cache already holds this index, from these bytes, by this signer. */
-  cacheCurrent: boolean;
   /** The bound keys, with a rotated key this URL's notice vouched for. */
   keys: string[];
   rotated?: string;

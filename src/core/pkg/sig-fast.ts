@@ -1,0 +1,256 @@
+import { createHash, createPublicKey, verify } from 'node:crypto';
+import type { SignatureCheck } from './signature.js';
+
+/**
+ * A trusted key as the keyring cache keeps it (keyring-cache.ts): its primary Ed25519 key, and the
+ * span in which OpenPGP.js found it valid for signing. Only keys of one plain shape are kept so (one
+ * user ID, one self-signature, no revocation, nothing dated after the cache was made), for which
+ * validity at a date is exactly `validFrom <= date < validUntil`.
+ */
+export interface FastKey {
+  /** Primary key fingerprint, lower-case hex. */
+  fingerprint: string;
+  /** Its key ID (the fingerprint's last 16 hex digits). */
+  keyId: string;
+  /** 22: EdDSA (legacy, Ed25519 curve); 27: Ed25519. */
+  algorithm: 22 | 27;
+  /** The raw 32-byte Ed25519 public key, hex. */
+  publicKey: string;
+  /** ms since the epoch: the key's creation or its self-signature's, whichever is later. */
+  validFrom: number;
+  /** ms since the epoch when it expires; null: never. */
+  validUntil: number | null;
+}
+
+const HASHES: Record<number, string> = { 8: 'sha256', 9: 'sha384', 10: 'sha512' };
+const SPKI_ED25519 = Buffer.from('302a300506032b6570032100', 'hex');
+
+/**
+ * A detached signature checked without OpenPGP.js (whose load alone is most of a `bpkg update`):
+ * one v4 signature packet over binary data, by the primary key of a cached trusted key, with
+ * SHA-256/384/512, and no subpacket beyond creation time and issuer. The check is the same
+ * cryptography (RFC 4880 5.2.4: the digest of data || hashed part || 0x04 0xFF || its length, its
+ * leading 16 bits, then Ed25519 over the digest, as OpenPGP.js does) and the same judgement of
+ * time (signed within the key's validity, not in the future, the key valid now). Returns the
+ * check only when all of that holds; undefined for anything else, good or bad, and the caller then
+ * asks OpenPGP.js (signature.ts), which accepts or refuses with its reasons. So this can only
+ * accept what OpenPGP.js accepts, never refuse what it would.
+ */
+export function verifyDetachedFast(
+  data: Uint8Array,
+  signature: Uint8Array,
+  keys: FastKey[],
+  now: Date,
+): SignatureCheck | undefined {
+  if (keys.length === 0) return undefined;
+  try {
+    const body = signaturePacket(signature);
+    if (!body) return undefined;
+    const sig = parseV4(body);
+    if (!sig) return undefined;
+    const matching = keys.filter(
+      (k) =>
+        k.keyId === sig.issuer &&
+        k.algorithm === sig.algorithm &&
+        (sig.issuerFingerprint === undefined || k.fingerprint === sig.issuerFingerprint),
+    );
+    if (matching.length !== 1) return undefined;
+    const key = matching[0]!;
+    const t = now.getTime();
+    const created = sig.created * 1000;
+    const validAt = (ms: number) => key.validFrom <= ms && (key.validUntil === null || ms < key.validUntil);
+    if (created > t || !validAt(created) || !validAt(t)) return undefined;
+    const trailer = Buffer.alloc(6);
+    trailer[0] = 4;
+    trailer[1] = 0xff;
+    trailer.writeUInt32BE(sig.hashedPart.length, 2);
+    const digest = createHash(sig.hash).update(data).update(sig.hashedPart).update(trailer).digest();
+    if (digest[0] !== sig.left16[0] || digest[1] !== sig.left16[1]) return undefined;
+    const pub = createPublicKey({
+      key: Buffer.concat([SPKI_ED25519, Buffer.from(key.publicKey, 'hex')]),
+      format: 'der',
+      type: 'spki',
+    });
+    if (!verify(null, digest, pub, sig.rs)) return undefined;
+    return { signer: key.fingerprint, created: new Date(created) };
+  } catch {
+    return undefined;
+  }
+}
+
+/** The body of the one signature packet (tag 2) the file holds, armored or binary; else undefined. */
+function signaturePacket(file: Uint8Array): Buffer | undefined {
+  const bytes = Buffer.from(file.buffer, file.byteOffset, file.byteLength);
+  const binary = bytes[0] === 0x2d ? unarmor(bytes.toString('latin1')) : bytes;
+  if (!binary || binary.length < 2) return undefined;
+  const h = binary[0]!;
+  let tag: number;
+  let len: number;
+  let at: number;
+  if ((h & 0xc0) === 0xc0) {
+    tag = h & 0x3f;
+    const b1 = binary[1]!;
+    if (b1 < 192) [len, at] = [b1, 2];
+    else if (b1 < 224) [len, at] = [((b1 - 192) << 8) + binary[2]! + 192, 3];
+    else if (b1 === 255) [len, at] = [binary.readUInt32BE(2), 6];
+    else return undefined; // a partial length: not a plain signature
+  } else if ((h & 0xc0) === 0x80) {
+    tag = (h >> 2) & 0x0f;
+    const lt = h & 3;
+    if (lt === 0) [len, at] = [binary[1]!, 2];
+    else if (lt === 1) [len, at] = [binary.readUInt16BE(1), 3];
+    else if (lt === 2) [len, at] = [binary.readUInt32BE(1), 5];
+    else return undefined;
+  } else return undefined;
+  if (tag !== 2 || at + len !== binary.length) return undefined;
+  return binary.subarray(at);
+}
+
+/** The bytes of an armored signature (RFC 4880, 6.2), its CRC-24 checked when given; else undefined. */
+function unarmor(text: string): Buffer | undefined {
+  const lines = text.split(/\r?\n/);
+  while (lines.length && lines[lines.length - 1] === '') lines.pop();
+  if (
+    lines[0] !== '-----BEGIN PGP SIGNATURE-----' ||
+    lines[lines.length - 1] !== '-----END PGP SIGNATURE-----'
+  )
+    return undefined;
+  let i = 1;
+  while (i < lines.length && lines[i] !== '') {
+    if (!/^[A-Za-z][A-Za-z0-9-]*: /.test(lines[i]!)) return undefined;
+    i++;
+  }
+  const body: string[] = [];
+  let crc: string | undefined;
+  for (i++; i < lines.length - 1; i++) {
+    const l = lines[i]!;
+    if (/^=[A-Za-z0-9+/]{4}$/.test(l) && i === lines.length - 2) crc = l.slice(1);
+    else if (/^[A-Za-z0-9+/]+={0,2}$/.test(l)) body.push(l);
+    else return undefined;
+  }
+  const bytes = Buffer.from(body.join(''), 'base64');
+  if (crc !== undefined && Buffer.from(crc, 'base64').readUIntBE(0, 3) !== crc24(bytes)) return undefined;
+  return bytes;
+}
+
+function crc24(bytes: Uint8Array): number {
+  let crc = 0xb704ce;
+  for (const b of bytes) {
+    crc ^= b << 16;
+    for (let j = 0; j < 8; j++) {
+      crc <<= 1;
+      if (crc & 0x1000000) crc ^= 0x1864cfb;
+    }
+  }
+  return crc & 0xffffff;
+}
+
+interface ParsedSignature {
+  algorithm: 22 | 27;
+  hash: string;
+  /** Seconds since the epoch. */
+  created: number;
+  issuer: string;
+  issuerFingerprint?: string;
+  hashedPart: Buffer;
+  left16: Buffer;
+  rs: Buffer;
+}
+
+/** A v4 binary-document signature of the one plain shape taken here; else undefined. */
+function parseV4(b: Buffer): ParsedSignature | undefined {
+  if (b.length < 10 || b[0] !== 4 || b[1] !== 0x00) return undefined;
+  const algorithm = b[2];
+  const hash = HASHES[b[3]!];
+  if ((algorithm !== 22 && algorithm !== 27) || !hash) return undefined;
+  const hashedLen = b.readUInt16BE(4);
+  const hashedEnd = 6 + hashedLen;
+  if (hashedEnd + 2 > b.length) return undefined;
+  const hashed = subpackets(b.subarray(6, hashedEnd));
+  const unhashedLen = b.readUInt16BE(hashedEnd);
+  const unhashedEnd = hashedEnd + 2 + unhashedLen;
+  if (unhashedEnd + 2 > b.length) return undefined;
+  const unhashed = subpackets(b.subarray(hashedEnd + 2, unhashedEnd));
+  if (!hashed || !unhashed) return undefined;
+  // Creation time: exactly one, hashed. Issuer (key ID or v4 fingerprint) hashed or not, all agreeing.
+  const created = hashed.filter((s) => s.type === 2);
+  if (created.length !== 1 || created[0]!.data.length !== 4 || unhashed.some((s) => s.type === 2))
+    return undefined;
+  let issuer: string | undefined;
+  let issuerFingerprint: string | undefined;
+  for (const s of [...hashed, ...unhashed]) {
+    if (s.type === 2) continue;
+    // A notation (OpenPGP.js salts its signatures with one) that is not critical means nothing to
+    // the check: OpenPGP.js ignores it too. A critical one is left to OpenPGP.js.
+    if (s.type === 20 && !s.critical) continue;
+    let id: string;
+    if (s.type === 16 && s.data.length === 8) id = s.data.toString('hex');
+    else if (s.type === 33 && s.data.length === 21 && s.data[0] === 4) {
+      const fpr = s.data.subarray(1).toString('hex');
+      if (issuerFingerprint !== undefined && issuerFingerprint !== fpr) return undefined;
+      issuerFingerprint = fpr;
+      id = fpr.slice(-16);
+    } else return undefined;
+    if (issuer !== undefined && issuer !== id) return undefined;
+    issuer = id;
+  }
+  if (issuer === undefined) return undefined;
+  const left16 = b.subarray(unhashedEnd, unhashedEnd + 2);
+  let rs: Buffer;
+  let at = unhashedEnd + 2;
+  if (algorithm === 27) {
+    rs = b.subarray(at, at + 64);
+    at += 64;
+  } else {
+    // Two MPIs; OpenPGP.js joins them as read, so only 32 bytes each (no leading zero dropped) verify there.
+    const parts: Buffer[] = [];
+    for (let k = 0; k < 2; k++) {
+      if (at + 2 > b.length) return undefined;
+      const bits = b.readUInt16BE(at);
+      const n = (bits + 7) >> 3;
+      if (n !== 32) return undefined;
+      parts.push(b.subarray(at + 2, at + 2 + n));
+      at += 2 + n;
+    }
+    rs = Buffer.concat(parts);
+  }
+  if (rs.length !== 64 || at !== b.length) return undefined;
+  return {
+    algorithm,
+    hash,
+    created: created[0]!.data.readUInt32BE(0),
+    issuer,
+    ...(issuerFingerprint ? { issuerFingerprint } : {}),
+    hashedPart: b.subarray(0, hashedEnd),
+    left16,
+    rs,
+  };
+}
+
+interface Subpacket {
+  type: number;
+  critical: boolean;
+  data: Buffer;
+}
+
+/** Signature subpackets (RFC 4880, 5.2.3.1), or undefined when malformed. */
+function subpackets(b: Buffer): Subpacket[] | undefined {
+  const out: Subpacket[] = [];
+  let at = 0;
+  while (at < b.length) {
+    const o = b[at]!;
+    let len: number;
+    if (o < 192) [len, at] = [o, at + 1];
+    else if (o < 255) {
+      if (at + 2 > b.length) return undefined;
+      [len, at] = [((o - 192) << 8) + b[at + 1]! + 192, at + 2];
+    } else {
+      if (at + 5 > b.length) return undefined;
+      [len, at] = [b.readUInt32BE(at + 1), at + 5];
+    }
+    if (len < 1 || at + len > b.length) return undefined;
+    out.push({ type: b[at]! & 0x7f, critical: (b[at]! & 0x80) !== 0, data: b.subarray(at + 1, at + len) });
+    at += len;
+  }
+  return out;
+}
