@@ -55,6 +55,14 @@ export class Collection {
   index: Hnsw;
   private capacity: number;
   private sorted: number[] | undefined;
+  /**
+   * While a checkpoint writes the graph (hnswlib's own thread reads it then: it must take no
+   * change) and until the changes that came meanwhile are in it: label → whether it was live in
+   * the graph before its first change. The vectors, payloads and ids change at once as always;
+   * searches leave these labels out of the graph walk and score them exactly (search()).
+   */
+  private pendingGraph: Map<number, boolean> | undefined;
+  private graphWriting = false;
 
   constructor(name: string, config: CollectionConfig, capacity = 1024) {
     this.name = name;
@@ -91,8 +99,53 @@ export class Collection {
     const next = new Float32Array(cap * this.config.size);
     next.set(this.vectors);
     this.vectors = next;
-    this.index.resizeIndex(cap);
+    if (!this.graphWriting) this.index.resizeIndex(cap); // else when the write is over
     this.capacity = cap;
+  }
+
+  /** Before a checkpoint writes this graph: changes from now on wait (see pendingGraph). */
+  holdGraph(): void {
+    this.graphWriting = true;
+    this.pendingGraph ??= new Map();
+  }
+
+  /**
+   * After the write: the changes that waited go into the graph, 10 ms of them per turn of the event
+   * loop (an HNSW insert takes 1–5 ms: thousands in one turn would stall every request). Changes
+   * that come meanwhile join the queue; `graphBusy` is true until it is empty.
+   */
+  releaseGraph(): void {
+    this.graphWriting = false;
+    if (this.index.getMaxElements() < this.capacity) this.index.resizeIndex(this.capacity);
+    const pending = this.pendingGraph;
+    if (!pending) return;
+    void (async () => {
+      for (;;) {
+        const until = performance.now() + 10;
+        for (const [label, wasLive] of pending) {
+          pending.delete(label);
+          if (this.ids[label] !== undefined) this.index.addPoint(Array.from(this.vectorOf(label)), label);
+          else if (wasLive) this.index.markDelete(label);
+          if (performance.now() >= until) break;
+        }
+        if (pending.size === 0) break;
+        await new Promise((r) => setImmediate(r));
+      }
+      this.pendingGraph = undefined;
+    })();
+  }
+
+  /** True until every change that waited for a graph write is in the graph. */
+  get graphBusy(): boolean {
+    return this.pendingGraph !== undefined;
+  }
+
+  /** Records a label's first change while the graph waits; true when the graph must not be touched. */
+  private deferGraph(label: number): boolean {
+    const pending = this.pendingGraph;
+    if (!pending) return false;
+    if (!pending.has(label)) pending.set(label, this.ids[label] !== undefined);
+    return true;
   }
 
   upsert(p: Point, version: number): void {
@@ -101,6 +154,7 @@ export class Collection {
     if (label === undefined) {
       label = this.free.pop() ?? this.ids.length;
       if (label >= this.capacity) this.grow();
+      this.deferGraph(label); // before the label becomes live: it was not live in the graph
       this.byKey.set(key, label);
       this.ids[label] = p.id;
       this.sorted = undefined;
@@ -110,18 +164,19 @@ export class Collection {
     this.setPayload(label, p.payload);
     this.versions[label] = version;
     // Same label again: hnswlib updates the vector in place (and unmarks it if it was deleted).
-    this.index.addPoint(Array.from(v), label);
+    if (!this.deferGraph(label)) this.index.addPoint(Array.from(v), label);
   }
 
   delete(id: PointId): boolean {
     const key = pointKey(id);
     const label = this.byKey.get(key);
     if (label === undefined) return false;
+    const deferred = this.deferGraph(label); // while still live
     this.byKey.delete(key);
     this.setPayload(label, undefined);
     this.ids[label] = undefined;
     this.free.push(label);
-    this.index.markDelete(label);
+    if (!deferred) this.index.markDelete(label);
     this.sorted = undefined;
     return true;
   }
@@ -245,15 +300,22 @@ export class Collection {
     } else {
       this.stats.hnswSearches++;
       const allowed = matching && new Set(matching);
+      const pending = this.pendingGraph;
       this.index.setEf(Math.max(opts.ef ?? 128, k));
-      const res = this.index.searchKnn(
-        Array.from(q),
-        Math.min(k, live),
-        allowed ? (l) => allowed.has(l) : undefined,
-      );
+      // Labels whose change is not in the graph yet are left out of the walk (their place there is
+      // stale) and the live ones among them scored exactly below.
+      const walk = pending?.size
+        ? (l: number) => !pending.has(l) && (!allowed || allowed.has(l))
+        : allowed && ((l: number) => allowed.has(l));
+      const res = this.index.searchKnn(Array.from(q), Math.min(k, live, this.index.getMaxElements()), walk);
       // Scores from the stored vectors, so exact and graph search agree to the last bit.
       hits = res.neighbors.map((label) => ({ label, score: this.score(q, label) }));
+      if (pending?.size)
+        for (const label of pending.keys())
+          if (this.ids[label] !== undefined && (!allowed || allowed.has(label)))
+            hits.push({ label, score: this.score(q, label) });
       hits.sort((a, b) => (this.worse(a, b) ? 1 : this.worse(b, a) ? -1 : 0));
+      if (hits.length > k) hits.length = k;
     }
     const t = opts.threshold;
     if (t !== undefined) hits = hits.filter((h) => h.score === t || this.better(h.score, t));

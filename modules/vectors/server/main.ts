@@ -30,6 +30,8 @@ async function main(): Promise<void> {
   const store = await Store.open(dataDir, log);
   store.checkpointBytes = intFromEnv('VECTORS_CHECKPOINT_BYTES', 64 * 1024 * 1024);
   store.crashAt = env.VECTORS_CRASH_AT; // tests only: kill the process at that point of a checkpoint
+  const pauseMs = intFromEnv('VECTORS_TEST_GRAPH_PAUSE_MS', 0); // tests only: a longer graph write
+  if (pauseMs > 0) store.graphPause = () => new Promise((r) => setTimeout(r, pauseMs));
   // One worker: bodies are bounded in memory by the kit's budget, and parsing them is the only
   // work it does. Its heap is bounded (a body that blows it gets a 503; the worker restarts).
   const pool = await startPool({

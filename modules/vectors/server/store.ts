@@ -62,15 +62,15 @@ export class Store {
   readonly prebuilt = new Map<Op, Collection>();
   /** The operation the manifest on disk is at. */
   private checkpointed = 0;
-  /** Set while a checkpoint writes the graphs: every change waits in `applying` until then. */
-  private held = false;
   private log: KitLog;
   checkpointBytes = 64 * 1024 * 1024;
   crashAt: string | undefined;
+  /** Tests only: awaited while the graphs are held, to make that window long enough to watch. */
+  graphPause: (() => Promise<void>) | undefined;
   /** What checkpoints do (GET /telemetry; the tests watch the phase). */
   readonly checkpointState = {
     running: false,
-    /** applying (logged operations being applied), graphs (HNSW files; changes wait to be applied),
+    /** applying (logged operations being applied), graphs (HNSW files; changes reach the graphs after),
      * collections (collection files, chunk by chunk), manifest, cleanup. */
     phase: null as string | null,
     operation: null as number | null,
@@ -172,7 +172,7 @@ export class Store {
       op.t === 'upsert' && points ? walUpsertRecord(op.c, seq, points) : walRecord({ ...op, seq }),
     );
     let applied: Promise<void> | undefined;
-    if (!this.held && this.applied === seq - 1 && !(op.t === 'upsert' && op.points.length > SLICE)) {
+    if (this.applied === seq - 1 && !(op.t === 'upsert' && op.points.length > SLICE)) {
       this.apply(op, seq);
       this.applied = seq;
     } else {
@@ -299,8 +299,10 @@ export class Store {
     const cp = join(this.dir, 'checkpoint');
     const state = this.checkpointState;
     state.phase = 'applying';
-    // Wait for every logged operation to be applied, then capture them all in this one turn.
-    while (this.applied !== this.seq) await new Promise((r) => setImmediate(r));
+    // Wait for every logged operation to be applied (and in the graphs: see Collection.holdGraph),
+    // then capture them all in this one turn.
+    while (this.applied !== this.seq || [...this.collections.values()].some((c) => c.graphBusy))
+      await new Promise((r) => setImmediate(r));
     const seq = this.seq;
     // Nothing new: the manifest's files are these very names, never to be rewritten in place.
     if (seq === this.checkpointed) return;
@@ -311,14 +313,9 @@ export class Store {
       base: `${hex(name)}.${seq}`,
       image: captureCollection(c),
     }));
-    // hnswlib must not take an insert while it writes a graph (in its own thread): changes that
-    // come meanwhile are logged and made durable as always, but applied (and answered) after.
-    let release!: () => void;
-    const held = new Promise<void>((r) => {
-      release = r;
-    });
-    this.held = true;
-    this.applying = this.applying.then(() => held);
+    // hnswlib must not take a change while it writes a graph (in its own thread): changes that
+    // come meanwhile are applied, logged and answered as always, and go into the graph after it.
+    for (const t of taken) t.c.holdGraph();
     const oldWal = this.wal;
     // The file in use now may get records after `seq` while the new one opens: kept until next time.
     const current = this.walFiles.at(-1);
@@ -331,9 +328,9 @@ export class Store {
         await t.c.index.writeIndex(join(cp, `${t.base}.hnsw`));
         this.failpoint('graph');
       }
+      await this.graphPause?.();
     } finally {
-      this.held = false;
-      release();
+      for (const t of taken) t.c.releaseGraph();
     }
     state.phase = 'collections';
     const manifest: Manifest = { seq, collections: {} };
