@@ -226,7 +226,9 @@ export function packageOps(ctx: BoxContext): PackageOps {
     },
     rollback: async (names, opts = {}) => (await pm(opts)).rollbackAll(names),
     verify: async (name) => (await pm()).verify(name),
-    update: async (opts = {}) => (await pm(opts)).update(),
+    // Without the package manager's other modules (installer, services hooks, zod): issue 20.
+    update: async (opts = {}) =>
+      (await import('../core/pkg/update.js')).updateBox(ctx.root, opts.signal ?? ctx.options.signal),
     bundle: async (names, out, opts = {}) => (await pm(opts)).bundle(names, out),
     recover: async () => (await pm()).recover(),
     async offered(name) {

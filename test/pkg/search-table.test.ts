@@ -131,4 +131,24 @@ describe('search tables', () => {
     const r = await bpkg(root, ['search', 'vision']);
     expect(r.stderr).toMatch(/not a key bound to it/);
   });
+
+  it("package names sort by code unit exactly as localeCompare sorts them (search-fast.ts's order)", () => {
+    const chars = 'abcdefghijklmnopqrstuvwxyz0123456789-';
+    let seed = 7;
+    const rnd = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % n;
+    };
+    const names = Array.from({ length: 5000 }, () => {
+      const len = 1 + rnd(12);
+      let s = chars[rnd(36)]!;
+      for (let i = 1; i < len; i++) s += chars[rnd(chars.length)];
+      return s;
+    });
+    names.push('a', 'a-', 'a-b', 'ab', 'a0', 'a9b', 'a10', 'z-9', 'z--', '0', '9-a');
+    const byLocale = [...names].sort((a, b) => a.localeCompare(b));
+    const byUnit = [...names].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    expect(byUnit).toEqual(byLocale);
+  });
 });
+

@@ -1,10 +1,9 @@
 import { readlink } from 'node:fs/promises';
-import path from 'node:path';
 import { gt } from 'semver';
 import { ConflictError, NotFoundError, storageErrorFrom, VerificationError } from '../errors.js';
-import { assertInsideRoot, ensureDir } from '../system/fs.js';
+import { ensureDir } from '../system/fs.js';
 import { acquireLock } from '../system/lock.js';
-import { type Layout, layout, managedDirs } from '../system/paths.js';
+import { type Layout, layout } from '../system/paths.js';
 import {
   brokenConstraints,
   describeConstraint,
@@ -25,7 +24,7 @@ import {
   type PlannedChange,
   planWithSources,
 } from './install.js';
-import { Keyring, type TrustedKey } from './keyring.js';
+import type { Keyring, TrustedKey } from './keyring.js';
 import { LOCAL_ORIGIN, LocalKey } from './local-key.js';
 import type { ManagerParts, ProgressEvent } from './parts.js';
 import { Repositories } from './repos.js';
@@ -33,6 +32,7 @@ import { archMatches, dependentsOf } from './resolve.js';
 import { candidates, originsOf, usableStates, verifyVersion } from './states.js';
 import { type Change, currentLink, type RecoveryOutcome, Transactions } from './transaction.js';
 import { fetchBytes, joinUrl } from './transport.js';
+import { boxKeyring, checkRoot, updateAll } from './update.js';
 import type { VerifyReport } from './verify-files.js';
 
 export { hostArch, type InstallOptions, type PlannedChange } from './install.js';
@@ -73,11 +73,7 @@ export class PackageManager {
     const hooks = opts.hooks ?? {};
     const localKey = new LocalKey(paths);
     // The box's own key signs local packages only: left out of the keyring (local-key.ts).
-    const keyring = new Keyring(paths.keysDir, () => localKey.fingerprint(), {
-      paths,
-      localKeyFile: path.join(localKey.dir, 'public.asc'),
-      now,
-    });
+    const keyring = boxKeyring(paths, localKey, now);
     const hookOpts = { yes: opts.yes ?? false, info: opts.info ?? (() => {}), warn: opts.warn ?? (() => {}) };
     const progress = (e: ProgressEvent) => opts.onProgress?.(e);
     this.paths = paths;
@@ -110,7 +106,7 @@ export class PackageManager {
    * written, package folders under opt/blueprint included.
    */
   private async checkRoot(): Promise<void> {
-    await assertInsideRoot(this.paths.root, managedDirs(this.paths), { children: [this.paths.optDir] });
+    await checkRoot(this.paths);
   }
 
   /** Takes the lock, finishes any interrupted transaction, runs `fn`, releases the lock. */
@@ -168,15 +164,7 @@ export class PackageManager {
 
   async update(): Promise<import('./repos.js').UpdateOutcome[]> {
     await this.checkRoot();
-    const repos = await this.repos.list();
-    if (repos.length === 0)
-      throw new NotFoundError('No repositories configured', 'Add one: bpkg repo add NAME URL');
-    // Made now, inside the judged root: the keyring cache is only ever written into an existing
-    // lists folder (keyring-cache.ts), so this first update keeps the keys it judged.
-    await ensureDir(this.paths.listsDir).catch(() => {});
-    const out = [];
-    for (const r of repos) out.push(await this.repos.updateOne(r, this.opts.signal));
-    return out;
+    return updateAll(this.paths, this.repos, this.opts.signal);
   }
 
   async search(word: string): Promise<SearchHit[]> {

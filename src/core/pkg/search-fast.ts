@@ -1,6 +1,5 @@
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { gt } from 'semver';
 import { readJsonIfExists } from '../system/fs.js';
 import type { Layout } from '../system/paths.js';
 import { loadDatabase } from './db.js';
@@ -22,6 +21,8 @@ export async function searchTables(paths: Layout, word: string, now: Date): Prom
     files = (await readdir(paths.reposDir)).filter((f) => f.endsWith('.json'));
   } catch {}
   const best = new Map<string, SearchHit>();
+  /** Hits for a name already found, in order: semver (62 KB) loads only when there are any. */
+  const later: SearchHit[] = [];
   for (const f of files.sort()) {
     const repo = await readJsonIfExists<{ name: string; keys?: string[] }>(path.join(paths.reposDir, f));
     if (!repo) continue;
@@ -51,20 +52,32 @@ export async function searchTables(paths: Layout, word: string, now: Date): Prom
         const name = line.slice(0, t1);
         const summary = line.slice(t2 + 1);
         if (name.includes(w) || summary.toLowerCase().includes(w)) {
-          const version = line.slice(t1 + 1, t2);
-          const have = best.get(name);
-          if (!have || gt(version, have.version)) best.set(name, { name, version, summary, repo: repo.name });
+          const hit = { name, version: line.slice(t1 + 1, t2), summary, repo: repo.name };
+          if (best.has(name)) later.push(hit);
+          else best.set(name, hit);
         }
       }
       at = end + 1;
       lat = lend + 1;
     }
   }
+  if (later.length) {
+    // As the package manager keeps the newest: a later hit replaces one only when strictly newer.
+    const { gt } = await import('semver');
+    for (const h of later) if (gt(h.version, best.get(h.name)!.version)) best.set(h.name, h);
+  }
   const db = await loadDatabase(paths);
-  return [...best.values()]
-    .map((h) => {
-      const installed = db.packages[h.name]?.version;
-      return installed ? { ...h, installed } : h;
-    })
-    .sort((a, b) => a.name.localeCompare(b.name));
+  const hits = [...best.values()].map((h) => {
+    const installed = db.packages[h.name]?.version;
+    return installed ? { ...h, installed } : h;
+  });
+  // Package names are lower-case letters, digits and dashes (format.ts), for which localeCompare's
+  // order is the order of their code units (test/pkg/search-table.test.ts), without loading ICU's
+  // collator for the first comparison. Any other name: localeCompare, as the package manager sorts.
+  const plain = hits.every((h) => /^[a-z0-9-]+$/.test(h.name));
+  return hits.sort(
+    plain
+      ? (a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)
+      : (a, b) => a.name.localeCompare(b.name),
+  );
 }
