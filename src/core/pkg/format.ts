@@ -1,32 +1,46 @@
-import { minVersion, validRange, valid as validSemver } from 'semver';
 import { z } from 'zod';
 import { VerificationError } from '../errors.js';
 import { hasControl, hasControlButLines, NO_CONTROL } from '../system/text.js';
+import {
+  comparatorsValid,
+  DEPENDENCY,
+  isIsoDate,
+  isRepoPath,
+  isSemver,
+  PACKAGE_NAME,
+  parseDependency,
+  parseJsonBytes,
+  rangeSatisfiable,
+  SHA256,
+} from './format-checks.js';
 import { fastIndex } from './index-fast.js';
 
+// The predicates live in format-checks.ts (no zod), shared with index-fast.ts, which checks a
+// whole index the same way without zod's bookkeeping and hands anything it does not accept to zod.
+export {
+  comparatorsValid,
+  DEPENDENCY,
+  isIsoDate,
+  isRepoPath,
+  isSemver,
+  PACKAGE_NAME,
+  parseDependency,
+  parseJsonBytes,
+  rangeSatisfiable,
+  SHA256,
+};
+
 /** Package names: lower-case, digits, dashes; used in paths and container labels. */
-// The predicates below are shared with index-fast.ts, which checks a whole index the same way
-// without zod's per-field bookkeeping (and hands anything it does not accept to zod).
-export const PACKAGE_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
-export const isSemver = (v: string): boolean => validSemver(v) === v;
 export const packageName = z
   .string()
   .regex(PACKAGE_NAME, 'must be lower-case letters, digits and dashes (max 63)');
 const semverString = z.string().refine(isSemver, 'must be a semantic version like 1.2.3');
 const arch = z.enum(['x86_64', 'aarch64', 'all']);
 /**
- * `name`, `name>=1.2.3`, or a range of comparators that must all hold, separated by commas:
- * `name>=1.0.0,<2.0.0`. Each version is a full semantic version. A range that no version can
- * satisfy (`>=2.0.0,<1.0.0`) is refused here, so what an index or manifest accepts is exactly what
- * the resolver can answer.
+ * `name`, `name>=1.2.3`, or a range of comparators that must all hold (DEPENDENCY): a range that
+ * no version can satisfy (`>=2.0.0,<1.0.0`) is refused here, so what an index or manifest accepts
+ * is exactly what the resolver can answer.
  */
-const COMPARATOR = /^(>=|<=|=|>|<) *(\S+)$/;
-export const DEPENDENCY =
-  /^[a-z0-9][a-z0-9-]{0,62} *((>=|<=|=|>|<) *\d+\.\d+\.\d+[0-9A-Za-z.+-]*( *, *(>=|<=|=|>|<) *\d+\.\d+\.\d+[0-9A-Za-z.+-]*)*)?$/;
-export const comparatorsValid = (comparators: string[]): boolean =>
-  comparators.every((c) => validSemver(COMPARATOR.exec(c)?.[2] ?? '') !== null);
-export const rangeSatisfiable = (range: string): boolean =>
-  validRange(range) !== null && minVersion(range) !== null;
 const dependencyVersionsValid = (d: string): boolean => comparatorsValid(parseDependency(d).comparators);
 const dependencySatisfiable = (d: string): boolean => rangeSatisfiable(parseDependency(d).range);
 export const dependency = z
@@ -37,13 +51,8 @@ export const dependency = z
   )
   .refine(dependencyVersionsValid, 'each version in a range must be a semantic version like 1.2.3')
   .refine(dependencySatisfiable, 'no version can satisfy this range');
-export const SHA256 = /^[0-9a-f]{64}$/;
 const sha256 = z.string().regex(SHA256, 'must be 64 lower-case hex digits');
-// Written out as ISO-8601 (what `repo build` writes): Date.parse alone skips stray characters,
-// and a date is printed in messages ("expired on ...").
-export const isIsoDate = (v: string): boolean =>
-  /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/.test(v) &&
-  !Number.isNaN(Date.parse(v));
+// ISO-8601 (isIsoDate): a date is printed in messages ("expired on ...").
 const isoDate = z.string().refine(isIsoDate, 'must be an ISO-8601 date like 2026-11-29T12:00:00Z');
 
 /** One line of text shown to people. */
@@ -70,10 +79,6 @@ const relPath = z
  * outright rather than judged before decoding; `?` and `#` would end the path, and `.`/`..`/empty
  * segments have no place in what `repo build` writes (`pool/NAME/NAME_VERSION_ARCH.bpkg`).
  */
-export const isRepoPath = (p: string): boolean =>
-  !hasControl(p) &&
-  !/[%?#\\]/.test(p) &&
-  p.split('/').every((seg) => seg !== '' && seg !== '.' && seg !== '..');
 const repoPath = z
   .string()
   .min(1)
@@ -174,14 +179,6 @@ export function parseWith<T>(
   return r.data;
 }
 
-export function parseJsonBytes(bytes: Uint8Array | string, what: string, code: string): unknown {
-  try {
-    return JSON.parse(typeof bytes === 'string' ? bytes : Buffer.from(bytes).toString('utf8'));
-  } catch (err) {
-    throw new VerificationError(`${what} is not valid JSON: ${(err as Error).message}`, code);
-  }
-}
-
 export function parseManifest(value: unknown, where = 'manifest.json'): Manifest {
   return parseWith(manifestSchema, value, where, 'bad-manifest', 'Fix the manifest and rebuild the package.');
 }
@@ -219,20 +216,4 @@ export function parseStoredIndex(bytes: Uint8Array): RepoIndex {
 
 export function packageFileName(e: { name: string; version: string; arch: string }): string {
   return `${e.name}_${e.version}_${e.arch}.bpkg`;
-}
-
-/**
- * Splits `name>=1.0.0,<2.0.0` into the name, its comparators (`>=1.0.0`, `<2.0.0`) and the
- * semver range they make together (`>=1.0.0 <2.0.0`, or `*` for any version).
- */
-export function parseDependency(dep: string): { name: string; comparators: string[]; range: string } {
-  const m = /^([a-z0-9][a-z0-9-]*)\s*(.*)$/.exec(dep.trim());
-  if (!m) return { name: dep, comparators: [], range: '*' };
-  const comparators = m[2]!
-    .split(',')
-    .map((c) => c.replace(/\s+/g, ''))
-    .filter((c) => c !== '');
-  // `=1.0.0` is semver's exact `1.0.0`; the other operators mean the same in semver.
-  const range = comparators.map((c) => (c.startsWith('=') ? c.slice(1) : c)).join(' ') || '*';
-  return { name: m[1]!, comparators, range };
 }

@@ -1,4 +1,5 @@
 import { hasControl } from '../system/text.js';
+import type { RepoIndex } from './format.js';
 import {
   comparatorsValid,
   DEPENDENCY,
@@ -7,10 +8,10 @@ import {
   isSemver,
   PACKAGE_NAME,
   parseDependency,
-  type RepoIndex,
+  parseJsonBytes,
   rangeSatisfiable,
   SHA256,
-} from './format.js';
+} from './format-checks.js';
 
 /**
  * indexSchema's checks (format.ts), made directly on the parsed JSON: the same predicates, field by
@@ -158,3 +159,11 @@ const isLine = (v: unknown, min: number, max: number): v is string =>
 
 /** zod's z.number().int().nonnegative(): a safe integer, not below zero. */
 const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+
+/**
+ * An index as parseIndex (format.ts) gives it when fastIndex accepts it outright, without loading
+ * zod; undefined otherwise (then parseIndex judges it and explains). Not JSON: the same error.
+ */
+export function parseIndexFast(bytes: Uint8Array): RepoIndex | undefined {
+  return fastIndex(parseJsonBytes(bytes, 'Repository index', 'bad-index'));
+}

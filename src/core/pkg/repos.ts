@@ -5,6 +5,7 @@ import { BlueprintError, ConflictError, NotFoundError, UsageError, VerificationE
 import { readJsonIfExists, writeFileAtomic, writeJsonAtomic } from '../system/fs.js';
 import type { Layout } from '../system/paths.js';
 import type { RepoIndex } from './format.js';
+import { parseJsonBytes } from './format-checks.js';
 import {
   cachesSealed,
   headOf,
@@ -14,6 +15,7 @@ import {
   sha256Hex,
   writeVerified,
 } from './index-cache.js';
+import { parseIndexFast } from './index-fast.js';
 import type { Keyring } from './keyring.js';
 import { verifyDetachedFast } from './sig-fast.js';
 import { type PublicKey, type SignatureCheck, verifyDetached } from './signature.js';
@@ -88,6 +90,16 @@ const normalizeFpr = (f: string) => f.replace(/\s+/g, '').toLowerCase();
  * they are most of what an update that finds the index unchanged would otherwise load for nothing.
  */
 const format = () => import('./format.js');
+/** parseIndex, with zod loaded only for an index index-fast.ts does not accept outright. */
+const parseIndex = async (bytes: Uint8Array) => parseIndexFast(bytes) ?? (await format()).parseIndex(bytes);
+/** parseStoredIndex, likewise (its own errors, and its leniency, for what fastIndex does not take). */
+const parseStoredIndex = async (bytes: Uint8Array) => {
+  let fast: RepoIndex | undefined;
+  try {
+    fast = parseIndexFast(bytes);
+  } catch {}
+  return fast ?? (await format()).parseStoredIndex(bytes);
+};
 
 export function normalizeRepoUrl(url: string): string {
   if (/^(https?|file):\/\//.test(url)) return url.replace(/\/+$/, '');
@@ -303,7 +315,7 @@ export class Repositories {
       const sig = await readFile(path.join(dir, 'index.json.asc'));
       const keys = (await this.keyring.keys()).filter((k) => k.getFingerprint() === signer.toLowerCase());
       await verifyDetached(bytes, sig, keys, `The kept index of repository ${name}`, this.now());
-      index = (await format()).parseStoredIndex(bytes);
+      index = await parseStoredIndex(bytes);
     } catch {
       throw new VerificationError(
         `The kept index of repository ${name} does not match its signature: it was changed after it was verified`,
@@ -415,7 +427,7 @@ export class Repositories {
         await writeVerified(this.paths, repo.name, { index, signer: check.signer, sha256: head.sha256 });
       else if (!(await cachesSealed(this.paths, repo.name))) {
         // Unchanged, but the cache or the table is gone or was changed: made again from the bytes just verified.
-        const again = (await format()).parseIndex(bytes);
+        const again = await parseIndex(bytes);
         await writeVerified(this.paths, repo.name, {
           index: again,
           signer: check.signer,
@@ -486,7 +498,7 @@ export class Repositories {
     const prevHead = prevBytes ? await readHead(this.paths, repo.name) : undefined;
     const keptHead =
       prevHead && prevHead.sha256 === (same ? sha256 : sha256Hex(prevBytes!)) ? prevHead : undefined;
-    const index = same && keptHead?.signer === check.signer ? undefined : (await format()).parseIndex(bytes);
+    const index = same && keptHead?.signer === check.signer ? undefined : await parseIndex(bytes);
     const head = index ? headOf({ index, signer: check.signer, sha256 }) : keptHead!;
     if (repo.repository !== undefined && head.repository !== repo.repository)
       throw new VerificationError(
@@ -497,7 +509,7 @@ export class Repositories {
     let previous: Pick<IndexHead, 'version' | 'repository'> | undefined = same
       ? head
       : prevBytes
-        ? (keptHead ?? (await format()).parseStoredIndex(prevBytes))
+        ? (keptHead ?? (await parseStoredIndex(prevBytes)))
         : undefined;
     if (
       previous &&
@@ -539,7 +551,7 @@ export class Repositories {
     }
     const sig = await fetchBytes(joinUrl(url, 'keys/rotation.json.asc'), MAX_SIG_BYTES, signal);
     await this.verifyFor(repo, keys, bytes, sig, `Key rotation notice of ${repo.name}`);
-    const notice = (await format()).parseJsonBytes(bytes, 'Key rotation notice', 'bad-rotation') as {
+    const notice = parseJsonBytes(bytes, 'Key rotation notice', 'bad-rotation') as {
       newKey?: string;
       fingerprint?: string;
     };

@@ -1,0 +1,69 @@
+import { minVersion, validRange, valid as validSemver } from 'semver';
+import { VerificationError } from '../errors.js';
+import { hasControl } from '../system/text.js';
+
+/**
+ * The index format's predicates without zod (format.ts builds its schemas from them): what
+ * index-fast.ts checks a whole index with, so that a command parsing an index that passes them
+ * never loads zod (375 KB, ~25 ms of an update's CPU).
+ */
+
+/** Package names: lower-case, digits, dashes; used in paths and container labels. */
+export const PACKAGE_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
+
+export const isSemver = (v: string): boolean => validSemver(v) === v;
+
+const COMPARATOR = /^(>=|<=|=|>|<) *(\S+)$/;
+
+/**
+ * `name`, `name>=1.2.3`, or a range of comparators that must all hold, separated by commas:
+ * `name>=1.0.0,<2.0.0`. Each version is a full semantic version.
+ */
+export const DEPENDENCY =
+  /^[a-z0-9][a-z0-9-]{0,62} *((>=|<=|=|>|<) *\d+\.\d+\.\d+[0-9A-Za-z.+-]*( *, *(>=|<=|=|>|<) *\d+\.\d+\.\d+[0-9A-Za-z.+-]*)*)?$/;
+
+export const comparatorsValid = (comparators: string[]): boolean =>
+  comparators.every((c) => validSemver(COMPARATOR.exec(c)?.[2] ?? '') !== null);
+
+export const rangeSatisfiable = (range: string): boolean =>
+  validRange(range) !== null && minVersion(range) !== null;
+
+export const SHA256 = /^[0-9a-f]{64}$/;
+
+// Written out as ISO-8601 (what `repo build` writes): Date.parse alone skips stray characters.
+export const isIsoDate = (v: string): boolean =>
+  /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/.test(v) &&
+  !Number.isNaN(Date.parse(v));
+
+/**
+ * A path inside the repository, as an index entry names it: relative, with no `%` (rejected
+ * outright rather than judged before decoding), `?`, `#`, backslash, or `.`/`..`/empty segments.
+ */
+export const isRepoPath = (p: string): boolean =>
+  !hasControl(p) &&
+  !/[%?#\\]/.test(p) &&
+  p.split('/').every((seg) => seg !== '' && seg !== '.' && seg !== '..');
+
+export function parseJsonBytes(bytes: Uint8Array | string, what: string, code: string): unknown {
+  try {
+    return JSON.parse(typeof bytes === 'string' ? bytes : Buffer.from(bytes).toString('utf8'));
+  } catch (err) {
+    throw new VerificationError(`${what} is not valid JSON: ${(err as Error).message}`, code);
+  }
+}
+
+/**
+ * Splits `name>=1.0.0,<2.0.0` into the name, its comparators (`>=1.0.0`, `<2.0.0`) and the
+ * semver range they make together (`>=1.0.0 <2.0.0`, or `*` for any version).
+ */
+export function parseDependency(dep: string): { name: string; comparators: string[]; range: string } {
+  const m = /^([a-z0-9][a-z0-9-]*)\s*(.*)$/.exec(dep.trim());
+  if (!m) return { name: dep, comparators: [], range: '*' };
+  const comparators = m[2]!
+    .split(',')
+    .map((c) => c.replace(/\s+/g, ''))
+    .filter((c) => c !== '');
+  // `=1.0.0` is semver's exact `1.0.0`; the other operators mean the same in semver.
+  const range = comparators.map((c) => (c.startsWith('=') ? c.slice(1) : c)).join(' ') || '*';
+  return { name: m[1]!, comparators, range };
+}
