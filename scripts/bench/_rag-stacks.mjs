@@ -137,12 +137,18 @@ export function sandboxed(stack, chat) {
   bpkg('install', names.rag);
   run(['--root', boxRoot, 'service', 'start', names.rag]);
   const sock = (n) => join(boxRoot, 'run/blueprint/services', n, 'api.sock');
+  let usage;
   return {
     ...client(
       { rag: sock(names.rag), embeddings: sock(names.embeddings), vectors: sock(names.vectors) },
       chat,
     ),
     names,
+    /** CPU time (ms) the rag, embeddings and vectors sandboxes have used: their cgroups' cpuacct. */
+    cpuMs() {
+      usage ??= [names.rag, names.embeddings, names.vectors].map(cpuacctFile);
+      return usage.reduce((ms, f) => ms + (f ? Number(readFileSync(f, 'utf8')) / 1e6 : Number.NaN), 0);
+    },
     close() {
       try {
         bpkg('remove', names.rag, names.llm, names.vectors, names.embeddings);
@@ -151,6 +157,28 @@ export function sandboxed(stack, chat) {
       }
     },
   };
+}
+
+/** The cpuacct.usage file (ns) of the container of service `name` (cgroup v1, Podman's cgroupfs), if found. */
+function cpuacctFile(name) {
+  try {
+    const pid = execFileSync('podman', ['inspect', '--format', '{{.State.Pid}}', `blueprint-${name}`], {
+      encoding: 'utf8',
+    }).trim();
+    const line = readFileSync(`/proc/${pid}/cgroup`, 'utf8')
+      .split('\n')
+      .find((l) => /^\d+:([^:]*,)?cpuacct(,[^:]*)?:/.test(l));
+    const file = line && join('/sys/fs/cgroup/cpuacct', line.split(':')[2], 'cpuacct.usage');
+    return file && existsSync(file) ? file : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** CPU time (ms) process `pid` has used, all its threads: /proc/PID/stat utime + stime (USER_HZ 100). */
+function processCpuMs(pid) {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(f[11]) + Number(f[12])) * 10;
 }
 
 /** A package's service env as the sandbox would give it, its paths mapped into `here` and its package. */
@@ -252,8 +280,11 @@ export async function processes(stack, chat, threads, cpus) {
   mkdirSync(join(ragEnv.RAG_DATA_DIR), { recursive: true });
   sockets.rag = join(here, 'rag.sock');
   children.push(await serve(join(appOf(s.rag), 'server.mjs'), { ...ragEnv, ...wiring }, sockets.rag, cpus));
+  const retrieval = [children[0], children[1], children[3]]; // embeddings, vectors, rag (not llm)
   return {
     ...client(sockets, chat),
+    /** CPU time (ms) the rag, embeddings and vectors processes have used (10 ms ticks). */
+    cpuMs: () => retrieval.reduce((ms, c) => ms + processCpuMs(c.pid), 0),
     close: async () => {
       for (const c of children.reverse()) {
         c.kill('SIGTERM');
