@@ -1,7 +1,7 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync } from 'node:fs';
-import { chmod, cp, mkdir, mkdtemp, readdir, readFile, readlink, rm, writeFile } from 'node:fs/promises';
+import { chmod, cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
@@ -9,6 +9,7 @@ import path from 'node:path';
 import type { Browser, Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { blueprintExe, makeKey, repoRoot, run } from '../helpers/pkg.js';
+import { treeSocketInodes } from '../helpers/sockets.js';
 import { helloSource, uniqueName } from '../services/helpers.js';
 import { ensureSshdPrivsep, hasSshd } from '../setup/helpers.js';
 
@@ -106,33 +107,6 @@ async function audit(): Promise<
   // Exit 1 when anything on this host is flagged (another test's listener): the list is what counts.
   expect([0, 1], r.stderr).toContain(r.code);
   return JSON.parse(r.stdout).listeners;
-}
-
-/** The sockets held by process `pid` and every process under it (a helper it spawned counts too). */
-async function socketInodes(pid: number): Promise<Set<number>> {
-  const tree = new Set([pid]);
-  const parents: [number, number][] = [];
-  for (const p of await readdir('/proc').catch(() => [] as string[])) {
-    if (!/^\d+$/.test(p)) continue;
-    const stat = await readFile(`/proc/${p}/stat`, 'utf8').catch(() => '');
-    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-    parents.push([Number(p), ppid]);
-  }
-  for (let grew = true; grew; ) {
-    grew = false;
-    for (const [p, pp] of parents)
-      if (tree.has(pp) && !tree.has(p)) {
-        tree.add(p);
-        grew = true;
-      }
-  }
-  const out = new Set<number>();
-  for (const p of tree)
-    for (const fd of await readdir(`/proc/${p}/fd`).catch(() => [])) {
-      const m = /^socket:\[(\d+)\]$/.exec(await readlink(`/proc/${p}/fd/${fd}`).catch(() => ''));
-      if (m) out.add(Number(m[1]));
-    }
-  return out;
 }
 
 /** The text of the first element matching `sel` in the page (evaluated there, as a string: no DOM types here). */
@@ -466,7 +440,7 @@ describe.skipIf(!runnable)('the web dashboard through an SSH tunnel, in Chromium
     const now = await audit();
     // Judged by owner, not by a before/after diff of the whole machine: other tests running at the
     // same time open sockets of their own (a clean-clone run saw two UDP ones from elsewhere).
-    const mine = await socketInodes(dashboard.pid!);
+    const mine = await treeSocketInodes(dashboard.pid!);
     const ours = now.filter((l) => mine.has(l.inode));
     expect(ours.map((l) => [l.proto, l.address])).toEqual([
       ['unix', path.join(root, 'run/blueprint/dashboard.sock')],
