@@ -56,10 +56,12 @@ export class Collection {
   private capacity: number;
   private sorted: number[] | undefined;
   /**
-   * While a checkpoint writes the graph (hnswlib's own thread reads it then: it must take no
-   * change) and until the changes that came meanwhile are in it: label → whether it was live in
-   * the graph before its first change. The vectors, payloads and ids change at once as always;
-   * searches leave these labels out of the graph walk and score them exactly (search()).
+   * Changes that came while a checkpoint wrote the graph (hnswlib's own thread reads it then: it
+   * must take no change) and are not in it yet: label → whether it was live in the graph before
+   * its first change. The vectors, payloads and ids change at once as always; searches leave these
+   * labels out of the graph walk and score them exactly (search()). Only changes made during the
+   * write (or to a label still waiting) wait: the others go into the graph at once, so the queue
+   * holds at most what came during one write.
    */
   private pendingGraph: Map<number, boolean> | undefined;
   private graphWriting = false;
@@ -111,14 +113,18 @@ export class Collection {
 
   /**
    * After the write: the changes that waited go into the graph, 10 ms of them per turn of the event
-   * loop (an HNSW insert takes 1–5 ms: thousands in one turn would stall every request). Changes
-   * that come meanwhile join the queue; `graphBusy` is true until it is empty.
+   * loop (an HNSW insert takes 1–5 ms: thousands in one turn would stall every request); later
+   * changes to a waiting label update it there. `graphBusy` is true until the queue is empty.
    */
   releaseGraph(): void {
     this.graphWriting = false;
     if (this.index.getMaxElements() < this.capacity) this.index.resizeIndex(this.capacity);
     const pending = this.pendingGraph;
     if (!pending) return;
+    if (pending.size === 0) {
+      this.pendingGraph = undefined;
+      return;
+    }
     void (async () => {
       for (;;) {
         const until = performance.now() + 10;
@@ -144,7 +150,9 @@ export class Collection {
   private deferGraph(label: number): boolean {
     const pending = this.pendingGraph;
     if (!pending) return false;
-    if (!pending.has(label)) pending.set(label, this.ids[label] !== undefined);
+    if (pending.has(label)) return true; // the queued update reads the newest vector
+    if (!this.graphWriting) return false;
+    pending.set(label, this.ids[label] !== undefined);
     return true;
   }
 

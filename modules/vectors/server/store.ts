@@ -302,7 +302,7 @@ export class Store {
     // Wait for every logged operation to be applied (and in the graphs: see Collection.holdGraph),
     // then capture them all in this one turn.
     while (this.applied !== this.seq || [...this.collections.values()].some((c) => c.graphBusy))
-      await new Promise((r) => setImmediate(r));
+      await new Promise((r) => setTimeout(r, 5)); // a timer, not a busy turn of the loop
     const seq = this.seq;
     // Nothing new: the manifest's files are these very names, never to be rewritten in place.
     if (seq === this.checkpointed) return;
