@@ -1,4 +1,3 @@
-import QRCode from 'qrcode';
 import type { EncryptionOutcome, EncryptionState } from '../app/index.js';
 import { escapeLine } from './escape.js';
 
@@ -25,31 +24,6 @@ export const RECOVERY_WARNING = [
   '(firmware or Secure Boot settings changed, the disk moved to another machine) or the passphrase is forgotten.',
   'Write it down or scan the QR code, and keep it away from the box.',
 ];
-
-/**
- * The recovery key as a QR code in plain text (no colour codes: the Linux console, a serial line):
- * half-height blocks, two module rows per line. Light modules are drawn as blocks, dark ones as
- * blanks, for a light-on-dark terminal (the console's default), with a 2-module quiet zone.
- * Level L keeps a systemd recovery key at version 4 (33 modules): 19 lines, for a 24-line console.
- */
-export function recoveryKeyQr(key: string, margin = 2): string[] {
-  const { modules } = QRCode.create(key, { errorCorrectionLevel: 'L' });
-  const n = modules.size;
-  const dark = (r: number, c: number) =>
-    r >= margin && c >= margin && r < n + margin && c < n + margin && !!modules.get(r - margin, c - margin);
-  const size = n + 2 * margin;
-  const lines: string[] = [];
-  for (let r = 0; r < size; r += 2) {
-    let line = '';
-    for (let c = 0; c < size; c++) {
-      const top = !dark(r, c);
-      const bottom = r + 1 < size ? !dark(r + 1, c) : false;
-      line += top && bottom ? '█' : top ? '▀' : bottom ? '▄' : ' ';
-    }
-    lines.push(line);
-  }
-  return lines;
-}
 
 /** What `setup --answers` says after encrypting (the key itself only when it was not written to a file). */
 export function encryptionOutcomeText(o: EncryptionOutcome): string {

@@ -1,5 +1,11 @@
+import os from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { FirstRead } from './dashboard-data.js';
 import { enableCodeCache, flushCodeCache, SETTLE_MS, shrinkHeap, withoutFetch } from './runtime.js';
 import type { ScreenName } from './screen.js';
+
+/** How long the first frame waits for the Dashboard's data before it shows a placeholder. */
+const FIRST_DATA_MS = 300;
 
 export interface TuiOptions {
   screen?: ScreenName;
@@ -17,21 +23,36 @@ export interface TuiOptions {
 /** Opens the Ink interface on the box at `root`; resolves with the exit code when the user quits. */
 export async function openTui(root: string, opts: TuiOptions = {}): Promise<number> {
   enableCodeCache();
-  const [{ render }, react, { App }, { Settle }, { coreSources }, { isPlain }] = await Promise.all([
+  const initial = opts.screen;
+  // The Dashboard's data is read while Ink, React and the screens load (issue 20): the reads wait
+  // on files and the engine, the loading on the CPU. Not for the wizard, which shows no Dashboard.
+  const [{ coreSources }, { readDashboard }] = await Promise.all([
+    import('./sources.js'),
+    import('./dashboard-data.js'),
+  ]);
+  // The first-boot console unit runs `blueprint setup`; here a box not set up says so on the
+  // Dashboard ("press 5") rather than surprising an admin with the wizard.
+  const sources = coreSources(root);
+  const dashboard: FirstRead | undefined =
+    initial === undefined || initial === 'dashboard'
+      ? { pending: readDashboard(sources, os.cpus()).catch(() => undefined) }
+      : undefined;
+  const [{ render }, react, { App }, { Settle }, { isPlain }] = await Promise.all([
     withoutFetch(() => import('ink')),
     import('react'),
     import('./App.js'),
     import('./Settle.js'),
-    import('./sources.js'),
     import('./theme.js'),
   ]);
+  // The first frame shows the data when it comes soon enough: one paint instead of a placeholder
+  // and then the Dashboard. A slow engine or disk gets the placeholder after FIRST_DATA_MS.
+  if (dashboard) {
+    const value = await Promise.race([dashboard.pending, sleep(FIRST_DATA_MS, undefined, { ref: false })]);
+    if (value) dashboard.value = value;
+  }
   // React is CommonJS: in the ESM bundle its exports sit on `default`.
   const createElement = react.default.createElement;
   let code = 0;
-  // The first-boot console unit runs `blueprint setup`; here a box not set up says so on the
-  // Dashboard ("press 5") rather than surprising an admin with the wizard.
-  const sources = coreSources(root);
-  const initial = opts.screen;
   const plain = isPlain(process.env, !(opts.color ?? true));
   // Memory: once start-up settles, and again once the console has been left alone a while after
   // each key (a screen switch loads and drops its data), V8 gives back what it no longer needs.
@@ -48,6 +69,7 @@ export async function openTui(root: string, opts: TuiOptions = {}): Promise<numb
         sources,
         theme: { plain },
         ...(initial ? { initial } : {}),
+        ...(dashboard ? { dashboard } : {}),
         wizardOnly: opts.screen === 'setup',
         login: opts.login ?? false,
         onExit: (c: number) => {

@@ -1,8 +1,13 @@
 import { useEffect, useState } from 'react';
 
-/** Calls `load` now and every `ms`; keeps the last value and error. Never overlaps two loads. */
-export function usePoll<T>(load: () => Promise<T>, ms: number, deps: unknown[] = []) {
-  const [state, setState] = useState<{ value?: T; error?: string; tick: number }>({ tick: 0 });
+/**
+ * Calls `load` now and every `ms`; keeps the last value and error. Never overlaps two loads.
+ * `initial`: a value already read (the first load then waits `ms`).
+ */
+export function usePoll<T>(load: () => Promise<T>, ms: number, deps: unknown[] = [], initial?: T) {
+  const [state, setState] = useState<{ value?: T; error?: string; tick: number }>(() =>
+    initial === undefined ? { tick: 0 } : { value: initial, tick: 1 },
+  );
   const [nonce, setNonce] = useState(0);
   // biome-ignore lint/correctness/useExhaustiveDependencies: load is re-created each render; deps says when it changes
   useEffect(() => {
@@ -17,7 +22,8 @@ export function usePoll<T>(load: () => Promise<T>, ms: number, deps: unknown[] =
       }
       if (live) timer = setTimeout(run, ms);
     };
-    void run();
+    if (initial !== undefined && nonce === 0) timer = setTimeout(run, ms);
+    else void run();
     return () => {
       live = false;
       clearTimeout(timer);

@@ -1,6 +1,6 @@
 import jsQRModule from 'jsqr';
 import { describe, expect, it } from 'vitest';
-import { recoveryKeyQr } from '../../src/present/encryption.js';
+import { recoveryKeyQr } from '../../src/present/recovery-qr.js';
 import { rootsPerTest } from '../helpers/roots.js';
 import { frameWith, renderApp, sourcesFor } from '../tui/helpers.js';
 

@@ -1,9 +1,9 @@
 import os from 'node:os';
 import { Box, Text, useInput } from 'ink';
-import { useRef } from 'react';
-import { cpuBusy } from '../../app/index.js';
+import { useRef, useState } from 'react';
 import { encryptionLine } from '../../present/encryption.js';
 import { bytes as formatBytes, duration as formatDuration } from '../../present/units.js';
+import { type FirstRead, readDashboard } from '../dashboard-data.js';
 import type { ScreenProps } from '../screen.js';
 import type { Maybe } from '../sources.js';
 import { useTheme } from '../theme.js';
@@ -33,24 +33,31 @@ function maybe<T>(m: Maybe<T> | undefined, show: (v: T) => React.ReactNode) {
 
 const pct = (part: number, whole: number) => (whole ? `${Math.round((part / whole) * 100)}%` : '?');
 
-export function Dashboard({ sources, height }: ScreenProps) {
+/**
+ * `takeFirst`: the read the console started before its first frame (src/tui/index.ts), handed to
+ * the first Dashboard only; a later one (back from another screen) reads afresh.
+ */
+export function Dashboard({
+  sources,
+  height,
+  takeFirst,
+}: ScreenProps & { takeFirst?: () => FirstRead | undefined }) {
   const { plain } = useTheme();
-  const lastCpu = useRef(os.cpus());
-  const data = usePoll(async () => {
-    const [host, exposure, gpus, services, updates, setupDone, encryption] = await Promise.all([
-      sources.host(),
-      sources.exposure(),
-      sources.gpus(),
-      sources.services(),
-      sources.updates(),
-      sources.setupDone(),
-      sources.encryption?.().catch(() => undefined),
-    ]);
-    const now = os.cpus();
-    const busy = cpuBusy(lastCpu.current, now);
-    lastCpu.current = now;
-    return { host, exposure, gpus, services, updates, setupDone, busy, encryption };
-  }, 2000);
+  const [first] = useState(() => takeFirst?.());
+  const lastCpu = useRef(first?.value?.cpus ?? os.cpus());
+  const pending = useRef(first?.value ? undefined : first?.pending);
+  const data = usePoll(
+    async () => {
+      const early = pending.current && (await pending.current);
+      pending.current = undefined;
+      const d = early ?? (await readDashboard(sources, lastCpu.current));
+      lastCpu.current = d.cpus;
+      return d;
+    },
+    2000,
+    [],
+    first?.value,
+  );
   useInput((input) => {
     if (input === 'r') data.refresh();
   });

@@ -1,7 +1,8 @@
 import { Box, Text } from 'ink';
 import { useState } from 'react';
-import { RECOVERY_WARNING, recoveryKeyQr } from '../../present/encryption.js';
+import { RECOVERY_WARNING } from '../../present/encryption.js';
 import { escapeLine } from '../../present/escape.js';
+import { recoveryKeyQr } from '../../present/recovery-qr.js';
 import { TextInput } from '../components/TextInput.js';
 import { useTheme } from '../theme.js';
 

@@ -1,8 +1,6 @@
 import { createReadStream } from 'node:fs';
-import http from 'node:http';
-import https from 'node:https';
+import type http from 'node:http';
 import type { Readable } from 'node:stream';
-import tls from 'node:tls';
 import { BlueprintError, NotFoundError } from '../../errors.js';
 import type { Opened, Transport, TransportOptions } from './types.js';
 
@@ -65,7 +63,10 @@ function once(
   signal: AbortSignal | undefined,
   opts: TransportOptions,
 ): Promise<Omit<HttpResponse, 'url'>> {
-  const mod = url.protocol === 'https:' ? https : http;
+  // Loaded on first use: `node:https` brings in `node:tls`, whose loading parses the bundled CA
+  // certificates (~3.5 MiB and a thread) in every process that merely imports the package manager,
+  // as the console's dashboard does to count updates (issue 20).
+  const mod = process.getBuiltinModule(url.protocol === 'https:' ? 'node:https' : 'node:http');
   return new Promise((resolve, reject) => {
     const fail = (err: Error) =>
       reject(
@@ -84,7 +85,7 @@ function once(
         method,
         headers: { ...extra, ...headers },
         ...(url.protocol === 'https:' && opts.ca?.length
-          ? { ca: [...tls.rootCertificates, ...opts.ca] }
+          ? { ca: [...process.getBuiltinModule('node:tls').rootCertificates, ...opts.ca] }
           : {}),
         ...(signal ? { signal } : {}),
         timeout: opts.timeoutMs ?? DEFAULT_TIMEOUT_MS,
