@@ -124,6 +124,13 @@ describe('the setup wizard encrypts the data partition', () => {
     await type(app, ENTER);
     await frameWith(app, 'Applying setup');
     await frameWith(app, 'Done.');
+    // Setup's last file is written when it has finished; only then may the root be removed (a
+    // clean-clone run under load removed it while setup still wrote: ENOTEMPTY).
+    const done = path.join(t.root, 'var/lib/blueprint/setup-done');
+    for (let i = 0; i < 500 && !existsSync(done); i++) await new Promise((r) => setTimeout(r, 20));
+    expect(existsSync(done)).toBe(true);
+    await type(app, ENTER);
+    for (let i = 0; i < 50 && !app.exits.length; i++) await new Promise((r) => setTimeout(r, 20));
     app.unmount();
   });
 

@@ -27,7 +27,7 @@ const file = (name: string) => built.outputFiles.find((f) => path.basename(f.pat
 beforeAll(async () => {
   out = mkdtempSync(path.join(os.tmpdir(), 'bp-start-'));
   built = await buildBundle(esbuild, root, out, { write: false });
-}, 120_000);
+}, 300_000); // a whole bundle build: minutes when the machine runs a full CI besides
 afterAll(() => rmSync(out, { recursive: true, force: true }));
 
 describe('start-up path', () => {
