@@ -151,4 +151,3 @@ describe('search tables', () => {
     expect(byUnit).toEqual(byLocale);
   });
 });
-
