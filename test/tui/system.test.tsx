@@ -2,26 +2,17 @@
 // (test/update/rauc-sandbox.ts): both slots shown, an update from a bundle file and one from a
 // repository (real OpenPGP), each confirmed first, and the way back with its confirmation.
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { buildRepository } from '../../src/app/publish.js';
 import { PackageManager } from '../../src/core/pkg/index.js';
 import { makeKey, tempDir } from '../helpers/pkg.js';
-import { RaucSandbox, raucMissing } from '../update/rauc-sandbox.js';
+import { raucForSuite, raucMissing } from '../update/rauc-sandbox.js';
 import { frameWith, renderApp, sourcesFor, type } from './helpers.js';
 
 const missing = raucMissing();
 
 describe.skipIf(missing)(`TUI System screen with real RAUC${missing ? ` (skipped: ${missing})` : ''}`, () => {
-  const box = new RaucSandbox();
-  const saved = process.env.DBUS_SYSTEM_BUS_ADDRESS;
-  beforeAll(async () => {
-    await box.start();
-    process.env.DBUS_SYSTEM_BUS_ADDRESS = box.env.DBUS_SYSTEM_BUS_ADDRESS;
-  }, 60_000);
-  afterAll(async () => {
-    process.env.DBUS_SYSTEM_BUS_ADDRESS = saved;
-    await box.stop();
-  });
+  const box = raucForSuite();
 
   it('shows both slots, installs a bundle file after confirming, and goes back after confirming', async () => {
     const bundle = box.bundle('2.0.0');
