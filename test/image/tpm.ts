@@ -6,6 +6,24 @@ import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Guest } from './qemu.js';
 
+const repo = new URL('../..', import.meta.url).pathname;
+
+/** The encrypted-data disk the encryption tests boot: BLUEPRINT_ENC_IMAGE_DIR, else build/image-enc. */
+export const encDir = path.resolve(process.env.BLUEPRINT_ENC_IMAGE_DIR ?? path.join(repo, 'build/image-enc'));
+
+/** Boots under TCG take many minutes: the tests run on purpose (BLUEPRINT_ENC_TEST=1) on a built disk. */
+export const encTestsSkipped =
+  !process.env.BLUEPRINT_ENC_TEST || !existsSync(path.join(encDir, 'disk.qcow2'));
+
+/** The admin's SSH key that setup's answers install in the guest, and root commands through it. */
+export function adminShell(guest: Guest, timeoutMs = 600_000) {
+  const key = path.join(guest.dir, 'admin_ed25519');
+  const login = ['-i', key, '-o', 'IdentitiesOnly=yes'];
+  const asRoot = (command: string) =>
+    guest.ssh('admin', [`sudo -n sh -c '${command}'`], login, { timeoutMs });
+  return { key, login, asRoot };
+}
+
 export class SoftTpm {
   private swtpm?: ChildProcess;
   readonly dir: string;
