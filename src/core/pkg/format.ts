@@ -17,18 +17,7 @@ import { fastIndex } from './index-fast.js';
 
 // The predicates live in format-checks.ts (no zod), shared with index-fast.ts, which checks a
 // whole index the same way without zod's bookkeeping and hands anything it does not accept to zod.
-export {
-  comparatorsValid,
-  DEPENDENCY,
-  isIsoDate,
-  isRepoPath,
-  isSemver,
-  PACKAGE_NAME,
-  parseDependency,
-  parseJsonBytes,
-  rangeSatisfiable,
-  SHA256,
-};
+export * from './format-checks.js';
 
 /** Package names: lower-case, digits, dashes; used in paths and container labels. */
 export const packageName = z
