@@ -9,5 +9,7 @@ export default defineConfig({
     hookTimeout: 120_000,
     // Integration tests share one Podman engine and the built executable: keep files serial.
     fileParallelism: false,
+    // Removes the temp folders test/helpers/pkg.ts's tempDir made, after each file.
+    setupFiles: ['test/setup/temp-dirs.ts'],
   },
 });

@@ -53,7 +53,8 @@ ab_root() {
   mkdir -p "$R/data" "$R/boot/efi" "$R/opt/blueprint"
   grep -qx overlay "$R/etc/initramfs-tools/modules" || echo overlay >>"$R/etc/initramfs-tools/modules"
   in_chroot systemctl enable blueprint-health.service
-  # Updates come as bundles: apt must never change a slot in place (it is read-only anyway).
+  # The initramfs takes the overlay module and the data script installed above. (apt never changes
+  # a slot in place: setup keeps unattended upgrades off on an A/B box, src/core/setup/ab-system.ts.)
   in_chroot update-initramfs -u -k all
 }
 

@@ -1,5 +1,5 @@
 import { execFile, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -13,8 +13,23 @@ export const repoRoot = path.resolve(import.meta.dirname, '../..');
 // BLUEPRINT_BIN: the same checks against another build (test/arm64 runs dist/blueprint-arm64 under qemu-user).
 export const blueprintExe = process.env.BLUEPRINT_BIN ?? path.join(repoRoot, 'dist/blueprint');
 
+// Every folder tempDir made in this test file; test/setup/temp-dirs.ts removes them after the file
+// (some hold 300 MB of packages, and the disk once filled up). BLUEPRINT_KEEP_TEMP=1 keeps them.
+const madeDirs = new Set<string>();
+
 export function tempDir(prefix = 'bp-test-'): string {
-  return mkdtempSync(path.join(os.tmpdir(), prefix));
+  const dir = mkdtempSync(path.join(os.tmpdir(), prefix));
+  madeDirs.add(dir);
+  return dir;
+}
+
+/** Removes the folders tempDir made so far; returns how many. */
+export function removeTempDirs(): number {
+  const n = madeDirs.size;
+  if (process.env.BLUEPRINT_KEEP_TEMP !== '1')
+    for (const dir of madeDirs) rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
+  madeDirs.clear();
+  return n;
 }
 
 export interface TestKey {
