@@ -11,9 +11,9 @@
  */
 import { cpSync, existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { basename, join, relative, resolve } from 'node:path';
-import { build } from 'esbuild';
 import {
   type Arch,
+  bundleModuleServer,
   cpuOf,
   filesUnder,
   makeMountPoints,
@@ -21,6 +21,8 @@ import {
   putNodeRuntime,
   putter,
   recipeMain,
+  recipeOptions,
+  requireBanner,
   sha256,
   writePackageSource,
 } from '../kit/image.ts';
@@ -31,26 +33,11 @@ const modules = join(repo, 'node_modules');
 
 /** The server and its worker, one ES module (the worker thread loads the same file). */
 export async function bundleServer(outFile: string): Promise<void> {
-  await build({
-    entryPoints: [join(here, 'server/main.ts')],
-    outfile: outFile,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node24',
-    // esbuild's table of Node's features lacks these (Node has had them since 10 and 20): without
-    // this it rewrites every /\p{…}/u literal as `new RegExp(…)`, compiled again at each call. The
-    // tokenizer's is_control runs once a character: the bundled server tokenised ~30% slower than
-    // the same library imported from node_modules (issue 20).
-    supported: { 'regexp-unicode-property-escapes': true, 'regexp-set-notation': true },
+  await bundleModuleServer(here, outFile, {
     // Native addon and the API package it shares with transformers.js: shipped as files (one copy).
     external: ['onnxruntime-node', 'onnxruntime-common'],
     alias: { sharp: join(here, 'server/sharp-stub.ts') },
-    banner: {
-      js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
-    },
-    legalComments: 'none',
-    logLevel: 'warning',
+    banner: requireBanner,
   });
 }
 
@@ -115,12 +102,7 @@ if (process.argv[1] && resolve(process.argv[1]) === import.meta.filename) {
       'usage: node modules/embeddings/package.ts --model MODEL_DIR --out SOURCE_DIR [--version X.Y.Z] [--name NAME]',
     ],
     readme: 'modules/embeddings/README.md',
-    options: {
-      model: { type: 'string' },
-      out: { type: 'string' },
-      version: { type: 'string' },
-      name: { type: 'string' },
-    },
+    options: { model: { type: 'string' }, ...recipeOptions },
     required: ['model', 'out'],
     make: (v) =>
       makePackageSource({

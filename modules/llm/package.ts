@@ -27,16 +27,18 @@
  */
 import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join, relative, resolve } from 'node:path';
-import { build } from 'esbuild';
 import { readGgufFileInfo } from 'node-llama-cpp';
 import {
   type Arch,
+  bundleModuleServer,
   cpuOf,
   filesUnder,
   makeMountPoints,
   parseArches,
   putNodeRuntime,
   recipeMain,
+  recipeOptions,
+  requireBanner,
   sha256,
   writePackageSource,
 } from '../kit/image.ts';
@@ -50,21 +52,17 @@ const nlc = join(modules, 'node-llama-cpp');
 
 /** The server (or another entry point), node-llama-cpp's JavaScript included; its native binaries stay files. */
 export async function bundleServer(outFile: string, entry = join(here, 'server/main.ts')): Promise<void> {
-  await build({
-    entryPoints: [entry],
-    outfile: outFile,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node24',
-    // The prebuilt binaries (imported by package name) and a download helper the service never uses.
-    external: ['@node-llama-cpp/*', '@reflink/*'],
-    banner: {
-      js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
+  await bundleModuleServer(
+    here,
+    outFile,
+    {
+      // The prebuilt binaries (imported by package name) and a download helper the service never uses.
+      external: ['@node-llama-cpp/*', '@reflink/*'],
+      banner: requireBanner,
+      logLevel: 'error',
     },
-    legalComments: 'none',
-    logLevel: 'error',
-  });
+    entry,
+  );
 }
 
 /** The files node-llama-cpp reads next to its code, in the layout the bundle expects (see top). */
@@ -202,9 +200,7 @@ if (process.argv[1] && resolve(process.argv[1]) === import.meta.filename) {
     readme: 'modules/llm/README.md',
     options: {
       model: { type: 'string' },
-      out: { type: 'string' },
-      version: { type: 'string' },
-      name: { type: 'string' },
+      ...recipeOptions,
       context: { type: 'string' },
       memory: { type: 'string' },
       cuda: { type: 'string' },

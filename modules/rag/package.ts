@@ -9,15 +9,16 @@
  * the kit, pdf.js, htmlparser2 and marked inside. No native addon, no model: the models are the
  * used modules'.
  */
-import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { build } from 'esbuild';
 import {
   type Arch,
+  bundleModuleServer,
+  freshSource,
   makeMountPoints,
   parseArches,
   putNodeRuntime,
   recipeMain,
+  recipeOptions,
   writePackageSource,
 } from '../kit/image.ts';
 
@@ -25,17 +26,10 @@ const here = import.meta.dirname;
 
 /** The server, one ES module (the same file is its parse worker's code). */
 export async function bundleServer(outFile: string): Promise<void> {
-  await build({
-    entryPoints: [join(here, 'server/main.ts')],
-    outfile: outFile,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node24',
+  await bundleModuleServer(here, outFile, {
     // pdf.js polyfills canvas classes from this optional native package when present; text
     // extraction never draws, so the image leaves it out (pdf.js then only logs a warning).
     external: ['@napi-rs/canvas'],
-    legalComments: 'none',
     logLevel: 'error',
   });
 }
@@ -60,12 +54,7 @@ export interface RagSourceOptions {
 export async function makePackageSource(
   opts: RagSourceOptions,
 ): Promise<{ dir: string; manifest: Record<string, unknown> }> {
-  const out = resolve(opts.out);
-  rmSync(out, { recursive: true, force: true });
-  mkdirSync(out, { recursive: true });
-  const manifest = JSON.parse(readFileSync(join(here, 'manifest.json'), 'utf8')) as Record<string, unknown>;
-  manifest.version = opts.version ?? manifest.version;
-  manifest.name = opts.name ?? manifest.name;
+  const { out, manifest } = freshSource(here, opts.out, opts);
   if (opts.uses) manifest.uses = opts.uses;
   return writePackageSource(here, out, manifest, assembleRootfs, ['Containerfile', 'README.md'], opts.arches);
 }
@@ -77,11 +66,7 @@ if (process.argv[1] && resolve(process.argv[1]) === import.meta.filename) {
   await recipeMain({
     usage: ['usage: node modules/rag/package.ts --out SOURCE_DIR [--version X.Y.Z] [--name NAME]'],
     readme: 'modules/rag/README.md',
-    options: {
-      out: { type: 'string' },
-      version: { type: 'string' },
-      name: { type: 'string' },
-    },
+    options: recipeOptions,
     required: ['out'],
     make: (v) =>
       makePackageSource({ out: v.out!, version: v.version, name: v.name, arches: parseArches(v.arch) }),

@@ -8,17 +8,18 @@
  * bundle of server/, and hnswlib-node's addon (compiled at npm install) with the two small
  * packages that load it.
  */
-import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { build } from 'esbuild';
 import {
   type Arch,
+  bundleModuleServer,
+  freshSource,
   gypAddon,
   makeMountPoints,
   parseArches,
   putNodeRuntime,
   putter,
   recipeMain,
+  recipeOptions,
   writePackageSource,
 } from '../kit/image.ts';
 
@@ -28,17 +29,7 @@ const modules = join(repo, 'node_modules');
 
 /** The server, one ES module; hnswlib-node stays external (a native addon, shipped as files). */
 export async function bundleServer(outFile: string): Promise<void> {
-  await build({
-    entryPoints: [join(here, 'server/main.ts')],
-    outfile: outFile,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node24',
-    external: ['hnswlib-node'],
-    legalComments: 'none',
-    logLevel: 'warning',
-  });
+  await bundleModuleServer(here, outFile, { external: ['hnswlib-node'] });
 }
 
 /** Compiled by npm install for this machine; for arm64 cross-compiled once (modules/kit/native.ts). */
@@ -62,12 +53,7 @@ export async function makePackageSource(opts: {
   /** The architectures to make an image root for (default: this machine's). */
   arches?: Arch[];
 }): Promise<{ dir: string; manifest: Record<string, unknown> }> {
-  const out = resolve(opts.out);
-  rmSync(out, { recursive: true, force: true });
-  mkdirSync(out, { recursive: true });
-  const manifest = JSON.parse(readFileSync(join(here, 'manifest.json'), 'utf8')) as Record<string, unknown>;
-  manifest.version = opts.version ?? manifest.version;
-  manifest.name = opts.name ?? manifest.name;
+  const { out, manifest } = freshSource(here, opts.out, opts);
   return writePackageSource(here, out, manifest, assembleRootfs, undefined, opts.arches);
 }
 
@@ -75,11 +61,7 @@ if (process.argv[1] && resolve(process.argv[1]) === import.meta.filename) {
   await recipeMain({
     usage: ['usage: node modules/vectors/package.ts --out SOURCE_DIR [--version X.Y.Z] [--name NAME]'],
     readme: 'modules/vectors/README.md',
-    options: {
-      out: { type: 'string' },
-      version: { type: 'string' },
-      name: { type: 'string' },
-    },
+    options: recipeOptions,
     required: ['out'],
     make: (v) =>
       makePackageSource({ out: v.out!, version: v.version, name: v.name, arches: parseArches(v.arch) }),
