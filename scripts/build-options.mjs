@@ -2,6 +2,7 @@
 // that keeps the start-up path small (test/perf/start-path.test.ts).
 import { builtinModules } from 'node:module';
 import path from 'node:path';
+import { esmMemo } from './build-esm-memo.mjs';
 
 // The command part runs as ES modules whose URL is not a file (sea:/...). These globals give
 // CommonJS dependencies what they expect, pointing at the executable itself. Made when first asked:
@@ -238,7 +239,8 @@ module.exports = m;`,
     outExtension: { '.js': '.mjs' },
     chunkNames: 'chunk-[hash]',
     banner: { js: banner },
-    plugins: [lazyBuiltins, zodEnglishOnly, fromStart],
+    // esmMemo: one ES view of each CommonJS module, not one per importer (scripts/build-esm-memo.mjs).
+    plugins: [lazyBuiltins, zodEnglishOnly, fromStart, esmMemo],
   };
 }
 
