@@ -9,7 +9,11 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const only = process.argv.slice(2);
+// `npm run bench -- rag -- --models X`: the names before a second `--`, options for each bench after it.
+const args = process.argv.slice(2);
+const cut = args.indexOf('--');
+const only = cut < 0 ? args : args.slice(0, cut);
+const passed = cut < 0 ? [] : args.slice(cut + 1);
 const benches = readdirSync(path.join(root, 'scripts/bench'))
   .filter((f) => f.endsWith('.mjs') && !f.startsWith('_'))
   .filter((f) => only.length === 0 || only.some((o) => f.includes(o)))
@@ -25,7 +29,7 @@ const loadBefore = loadNow();
 let failed = 0;
 for (const b of benches) {
   console.log(`\n=== scripts/bench/${b} ===`);
-  const r = spawnSync(process.execPath, [path.join(root, 'scripts/bench', b)], {
+  const r = spawnSync(process.execPath, [path.join(root, 'scripts/bench', b), ...passed], {
     stdio: 'inherit',
     cwd: root,
     env: { ...process.env, BENCH_FIGURES: figures },

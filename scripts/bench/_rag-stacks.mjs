@@ -238,8 +238,17 @@ export function likeAContainer(pid, cpus) {
   };
 }
 
-async function serve(server, env, socket, cpus) {
-  const child = spawn(process.execPath, [server], {
+/** The Node flags of a package's image (its Containerfile's ENTRYPOINT), so a host process runs as the container. */
+function nodeFlags(source) {
+  const entry = /ENTRYPOINT \[(.*)\]/.exec(readFileSync(join(source, 'Containerfile'), 'utf8'))?.[1] ?? '';
+  return JSON.parse(`[${entry}]`).filter((a) => a.startsWith('--'));
+}
+
+async function serve(server, env, socket, cpus, flags = []) {
+  // RAG_BENCH_CPU_PROF=DIR: each host process writes a V8 CPU profile there when it stops.
+  const prof = process.env.RAG_BENCH_CPU_PROF;
+  const profile = prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`] : [];
+  const child = spawn(process.execPath, [...flags, ...profile, server], {
     env: { PATH: process.env.PATH, BLUEPRINT_SOCKET: socket, ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
@@ -271,7 +280,7 @@ export async function processes(stack, chat, threads, cpus) {
     mkdirSync(join(here, role), { recursive: true });
     sockets[role] = join(here, `${role}.sock`);
     const server = join(appOf(s[role]), role === 'llm' ? 'llm/dist/server.mjs' : 'server.mjs');
-    children.push(await serve(server, env[role], sockets[role], cpus));
+    children.push(await serve(server, env[role], sockets[role], cpus, nodeFlags(s[role])));
   }
   const wiring = {};
   for (const role of ['embeddings', 'vectors', 'llm'])
@@ -279,12 +288,26 @@ export async function processes(stack, chat, threads, cpus) {
   const ragEnv = hostEnv(s.rag, join(here, 'rag'), threads);
   mkdirSync(join(ragEnv.RAG_DATA_DIR), { recursive: true });
   sockets.rag = join(here, 'rag.sock');
-  children.push(await serve(join(appOf(s.rag), 'server.mjs'), { ...ragEnv, ...wiring }, sockets.rag, cpus));
+  children.push(
+    await serve(
+      join(appOf(s.rag), 'server.mjs'),
+      { ...ragEnv, ...wiring },
+      sockets.rag,
+      cpus,
+      nodeFlags(s.rag),
+    ),
+  );
   const retrieval = [children[0], children[1], children[3]]; // embeddings, vectors, rag (not llm)
   return {
     ...client(sockets, chat),
     /** CPU time (ms) the rag, embeddings and vectors processes have used (10 ms ticks). */
     cpuMs: () => retrieval.reduce((ms, c) => ms + processCpuMs(c.pid), 0),
+    /** The same, each process apart. */
+    cpuMsByRole: () => ({
+      embeddings: processCpuMs(retrieval[0].pid),
+      vectors: processCpuMs(retrieval[1].pid),
+      rag: processCpuMs(retrieval[2].pid),
+    }),
     close: async () => {
       for (const c of children.reverse()) {
         c.kill('SIGTERM');

@@ -242,7 +242,10 @@ async function hostProcess(src, model, sockDir, texts, extraEnv = {}, socketName
   const app = existsSync(join(src, 'rootfs/app'))
     ? join(src, 'rootfs/app')
     : join(src, 'rootfs', arch, 'app');
-  const child = spawn(process.execPath, [join(app, 'server.mjs')], {
+  // The image's Node flags (its ENTRYPOINT), so the host process runs as the container does.
+  const entry = /ENTRYPOINT \[(.*)\]/.exec(readFileSync(join(src, 'Containerfile'), 'utf8'))?.[1] ?? '';
+  const flags = JSON.parse(`[${entry}]`).filter((a) => a.startsWith('--'));
+  const child = spawn(process.execPath, [...flags, join(app, 'server.mjs')], {
     env: {
       ...serviceEnv(src, model),
       BLUEPRINT_SOCKET: socketPath,

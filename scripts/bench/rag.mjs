@@ -253,6 +253,7 @@ async function run(sides) {
   // cold caches and sleeping threads: with a transformer that was up to 2x for whichever came first).
   for (const [i, q] of queries.entries())
     for (const [label, side] of [...each.slice(i % each.length), ...each.slice(0, i % each.length)]) {
+      const byRole0 = side.cpuMsByRole?.();
       const served0 = side.cpuMs?.() ?? 0;
       const client0 = cpuNow();
       const t0 = performance.now();
@@ -260,6 +261,12 @@ async function run(sides) {
       const ms = performance.now() - t0;
       cpu[label].client += cpuNow() - client0;
       cpu[label].served += (side.cpuMs?.() ?? 0) - served0;
+      if (byRole0) {
+        const now = side.cpuMsByRole();
+        cpu[label].byRole ??= {};
+        for (const [role, ms0] of Object.entries(byRole0))
+          cpu[label].byRole[role] = (cpu[label].byRole[role] ?? 0) + now[role] - ms0;
+      }
       retrieve[label].push(ms);
       const p = parts[label];
       if (t.embed !== undefined) p.embed.push(t.embed);
@@ -320,6 +327,13 @@ async function run(sides) {
         client: ms(cpu[label].client / queries.length),
         served: ms(cpu[label].served / queries.length),
         total: ms((cpu[label].client + cpu[label].served) / queries.length),
+        ...(cpu[label].byRole
+          ? {
+              byProcess: Object.fromEntries(
+                Object.entries(cpu[label].byRole).map(([r, v]) => [r, ms(v / queries.length)]),
+              ),
+            }
+          : {}),
       },
       chatFirstTokenP50Ms: Number(median(ttft[label]).toFixed(1)),
       chatFirstTokenP95Ms: Number(pct(ttft[label], 0.95).toFixed(1)),
@@ -347,7 +361,13 @@ function print(model, result) {
     );
     const c = r.retrieveCpuMsPerQuery;
     console.log(
-      `${''.padEnd(10)} retrieve CPU time per query: ${c.total} ms (this process ${c.client} ms${label === 'in-process' ? '' : `, the three services ${c.served} ms`})`,
+      `${''.padEnd(10)} retrieve CPU time per query: ${c.total} ms (this process ${c.client} ms${label === 'in-process' ? '' : `, the three services ${c.served} ms`}${
+        c.byProcess
+          ? `: ${Object.entries(c.byProcess)
+              .map(([r, v]) => `${r} ${v}`)
+              .join(', ')}`
+          : ''
+      })`,
     );
     if (r.hopsP50Ms)
       console.log(

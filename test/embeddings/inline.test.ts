@@ -13,8 +13,8 @@ import { bundle } from './served.js';
 let file: string;
 const engines: EngineWorker[] = [];
 const init = { modelDir: FIXTURE_MODELS, model: 'tiny-bert', device: 'cpu' as const, threads: 1 };
-const start = async (budgetMs: number) => {
-  const e = await startEngineWorker(pathToFileURL(file), init, () => {}, undefined, budgetMs);
+const start = async (budgetMs: number, queryBudgetMs?: number) => {
+  const e = await startEngineWorker(pathToFileURL(file), init, () => {}, undefined, budgetMs, queryBudgetMs);
   engines.push(e);
   return e;
 };
@@ -60,5 +60,26 @@ describe('where a batch runs', () => {
     const off = await start(0);
     expect(off.mainThreadCopy).toBe(false);
     expect((await off.embed(small, { truncate: true })).vectors).toHaveLength(2);
+  }, 60_000);
+
+  it('a single query within its own budget on the main thread, batches and long inputs in the worker', async () => {
+    // What a retrieval waits for: one short input. No batch budget, a query budget only.
+    const query = await start(0, 1000);
+    const worker = await start(0);
+    expect(query.mainThreadCopy).toBe(true);
+    expect(query.onMainThread).toEqual({ batchChars: 0, queryChars: Math.floor(1000 / query.msPerChar) });
+    const one = ['which planet has the most moons'];
+    expect(query.placement(one)).toBe('main');
+    expect(query.placement([...one, ...one])).toBe('worker');
+    expect(query.placement(['x'.repeat(Math.ceil(1000 / query.msPerChar) + 1)])).toBe('worker');
+    expect(worker.placement(one)).toBe('worker');
+    const opts = { truncate: true, normalize: true };
+    const [a, b] = await Promise.all([query.embed(one, opts), worker.embed(one, opts)]);
+    const bytes = (v: Float32Array) => Buffer.from(v.buffer, v.byteOffset, v.byteLength);
+    expect(a.vectors.map(bytes)).toEqual(b.vectors.map(bytes));
+    // A single query too dear for its budget: no copy is loaded for it.
+    const dear = await start(0, 1e-6);
+    expect(dear.mainThreadCopy).toBe(false);
+    expect(dear.placement(['x'])).toBe('worker');
   }, 60_000);
 });

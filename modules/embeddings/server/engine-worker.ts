@@ -9,6 +9,13 @@
  * a second copy runs on the main thread and takes the batches whose estimated cost is within
  * `inlineBudgetMs`; anything bigger still goes to the worker, so /health never waits longer than
  * that budget. The estimate is characters × the worker's measured time per character.
+ *
+ * A single query (one input: what a retrieval or a search box waits for) has its own, larger
+ * budget: for a transformer the hop is not the cost but the waiting, two thread wake-ups that on a
+ * busy box each wait for a core while the client waits for the answer (issue 17: ~4 ms of a
+ * 10–20 ms MiniLM query). Such a query runs on the main thread when its estimate fits
+ * `queryBudgetMs`; /health then waits at most that long, and the copy costs the model's memory
+ * again (see ../README.md).
  */
 import type { ResourceLimits } from 'node:worker_threads';
 import { serveJobs, startPool, WorkerJobError } from '../../kit/server/index.js';
@@ -68,14 +75,17 @@ export interface EngineWorker extends Engine {
   placement(texts: string[]): 'main' | 'worker';
   /** Measured at start: milliseconds per character of an ordinary batch. */
   msPerChar: number;
-  /** Whether a copy of the model was loaded on the main thread (an ordinary batch fits the budget). */
+  /** Whether a copy of the model was loaded on the main thread (an ordinary batch or query fits a budget). */
   mainThreadCopy: boolean;
+  /** The longest batch, and the longest single input, in characters, that run on the main thread. */
+  onMainThread: { batchChars: number; queryChars: number };
 }
 
 /**
- * On the main thread: an Engine whose work happens in the worker started from `file`, and, when
- * an ordinary batch of 32 sentences fits in `inlineBudgetMs`, also in a copy on the main thread
- * for the batches that fit (0: never; the callers run one batch at a time through the kit's queue).
+ * On the main thread: an Engine whose work happens in the worker started from `file`, and also in
+ * a copy on the main thread when an ordinary batch of 32 sentences fits in `inlineBudgetMs` (then
+ * it takes the batches that fit) or one ordinary sentence fits in `queryBudgetMs` (then it takes
+ * the single inputs that fit). 0: never; the callers run one batch at a time through the kit's queue.
  */
 export async function startEngineWorker(
   file: URL,
@@ -83,19 +93,27 @@ export async function startEngineWorker(
   log: (line: string) => void,
   resourceLimits?: ResourceLimits,
   inlineBudgetMs = 0,
+  queryBudgetMs = 0,
 ): Promise<EngineWorker> {
   const pool = await startPool<WorkerInit, Ready>({ file, data: init, log, resourceLimits });
   const { info, msPerChar } = pool.ready;
-  const inline =
-    inlineBudgetMs > 0 && msPerChar * chars(CALIBRATION) <= inlineBudgetMs
-      ? await createEngine({ ...init, log })
-      : undefined;
-  const placement = (texts: string[]) =>
-    inline && chars(texts) * msPerChar <= inlineBudgetMs ? 'main' : 'worker';
+  const batchFits = inlineBudgetMs > 0 && msPerChar * chars(CALIBRATION) <= inlineBudgetMs;
+  const queryFits = queryBudgetMs > 0 && msPerChar * CALIBRATION[0]!.length <= queryBudgetMs;
+  const inline = batchFits || queryFits ? await createEngine({ ...init, log }) : undefined;
+  const placement = (texts: string[]): 'main' | 'worker' => {
+    if (!inline) return 'worker';
+    const cost = chars(texts) * msPerChar;
+    if (batchFits && cost <= inlineBudgetMs) return 'main';
+    return queryFits && texts.length === 1 && cost <= queryBudgetMs ? 'main' : 'worker';
+  };
   return {
     info,
     msPerChar,
     mainThreadCopy: inline !== undefined,
+    onMainThread: {
+      batchChars: inline && batchFits ? Math.floor(inlineBudgetMs / msPerChar) : 0,
+      queryChars: inline && queryFits ? Math.floor(queryBudgetMs / msPerChar) : 0,
+    },
     healthy: pool.healthy,
     placement,
     embed: async (texts, options) => {

@@ -58,6 +58,8 @@ async function main(): Promise<void> {
     Math.min(cpuQuota() ?? availableParallelism(), availableParallelism()),
   );
   const inlineMs = env.EMBEDDINGS_INLINE_MS === 'off' ? 0 : intFromEnv('EMBEDDINGS_INLINE_MS', 2);
+  // A single query's budget: larger, as a client waits for it (engine-worker.ts; README).
+  const queryMs = env.EMBEDDINGS_QUERY_INLINE_MS === 'off' ? 0 : intFromEnv('EMBEDDINGS_QUERY_INLINE_MS', 30);
   // The model loads and runs in a worker thread started from this same file (the bundle).
   const engine = await startEngineWorker(
     new URL(import.meta.url),
@@ -70,9 +72,12 @@ async function main(): Promise<void> {
     },
     log,
     // Bounds the worker's JavaScript heap (tokens, pooled vectors); a worker over it is restarted.
-    { maxOldGenerationSizeMb: intFromEnv('EMBEDDINGS_WORKER_HEAP_MB', 512) },
+    // Its young generation as --max-semi-space-size=2 makes it (3 semi-spaces): large batches run
+    // here, and a small young generation is what brings memory back down after a burst (README).
+    { maxOldGenerationSizeMb: intFromEnv('EMBEDDINGS_WORKER_HEAP_MB', 512), maxYoungGenerationSizeMb: 6 },
     // Batches estimated under this many milliseconds run on the main thread (engine-worker.ts).
     inlineMs,
+    queryMs,
   );
   const { info } = engine;
   const kit = createApiServer(engine, {
@@ -96,9 +101,10 @@ async function main(): Promise<void> {
   );
   log.startup(`device: ${info.device} (${info.deviceReason}), ${threads} inference threads`);
   const perK = engine.msPerChar * 1000;
+  const { batchChars, queryChars } = engine.onMainThread;
   log.startup(
     engine.mainThreadCopy
-      ? `${perK.toFixed(3)} ms per 1,000 characters: batches up to ${Math.floor(inlineMs / engine.msPerChar)} characters run on the main thread, longer ones in the worker`
+      ? `${perK.toFixed(3)} ms per 1,000 characters: on the main thread batches up to ${batchChars} characters and single inputs up to ${queryChars}, the rest in the worker`
       : `${perK.toFixed(3)} ms per 1,000 characters: every batch runs in the worker`,
   );
   const l = kit.limits;
