@@ -1,6 +1,7 @@
 import type { Writable } from 'node:stream';
+import { type ContainerInfo, inspectContainer } from '../core/services/container-info.js';
 import type { ServiceInspection } from '../core/services/inspect.js';
-import type { ContainerInfo, ServiceDeps, StartResult } from '../core/services/lifecycle.js';
+import type { ServiceDeps, StartResult } from '../core/services/lifecycle.js';
 import type { ServiceStatus } from '../core/services/status.js';
 import type { WatchEvent } from '../core/services/watch.js';
 import type { BoxContext } from './context.js';
@@ -111,11 +112,16 @@ export function serviceOps(ctx: BoxContext): ServiceOps {
     status: async (name) => (await status()).serviceStatus(await deps(), name),
     async start(name, { force, ...opts } = {}) {
       const d = await deps();
-      const { inspectContainer, startService } = await lifecycle();
-      // One inspect for admission and start (issue 20); asked now, answered while admission reads.
-      // Admission runs inside start, beside the reads that plan the container, before any write.
+      // One inspect for admission and start (issue 20), asked before the modules that plan and
+      // create the container are loaded: Podman answers while they compile. Admission runs inside
+      // start, beside the reads that plan the container, before any write.
       const inspected = inspectContainer(d.engine, name);
       inspected.catch(() => {}); // met (and thrown) by whichever awaits it first
+      // One turn of the event loop: the socket's connect completes and the request is written.
+      // Without it the request waited in Node's buffer until the modules below had compiled.
+      await new Promise((resolve) => setImmediate(resolve));
+      if (!force) import('../core/services/admission.js').catch(() => {}); // loads beside lifecycle
+      const { startService } = await lifecycle();
       return startService(d, name, {
         ...opts,
         inspected,

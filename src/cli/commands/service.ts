@@ -1,7 +1,4 @@
 import { UsageError } from '../../app/index.js';
-import { serviceStatusError, serviceStatusExit } from '../../app/service-exit.js';
-import { ratingLines } from '../../present/rating.js';
-import { eventText, formatInspection, statusTable } from '../../present/services.js';
 import { cliBox } from '../box.js';
 import {
   type CommandGroup,
@@ -11,6 +8,12 @@ import {
   type Parsed,
   requirePositionals,
 } from '../command.js';
+
+/**
+ * The tables and texts of status, inspect and watch, loaded by those commands: with them, `service
+ * start` loaded the inspection and rating modules too (issue 20: fewer modules on the start path).
+ */
+const presentServices = () => import('../../present/services.js');
 
 const nameArg = (parsed: Parsed, cmd: string) =>
   requirePositionals(parsed, 1, 'a service NAME', `blueprint service ${cmd}`)[0]!;
@@ -27,6 +30,7 @@ happened while no watcher ran: a crash since boot is restarted like one it saw; 
 running when the box shut down (restart "on-failure" or "always") are started again.
 Prints one line per event; with --json one JSON object per line. Ctrl-C or SIGTERM stops it.`,
   async run(ctx) {
+    const { eventText } = await presentServices();
     await cliBox(ctx).services.watch({
       ...(ctx.signal ? { signal: ctx.signal } : {}),
       onEvent: (e) => ctx.stdout.write(`${ctx.json ? JSON.stringify(e) : eventText(e)}\n`),
@@ -126,7 +130,12 @@ Without NAME: 0 once every service was read. With --json the state is in "state"
   async run(ctx, parsed) {
     const services = cliBox(ctx).services;
     const name = parsed.positionals[0];
+    const { statusTable } = await presentServices();
     if (name) {
+      const [{ serviceStatusError, serviceStatusExit }, { ratingLines }] = await Promise.all([
+        import('../../app/service-exit.js'),
+        import('../../present/rating.js'),
+      ]);
       const s = await services.status(name).catch((err) => {
         throw serviceStatusError(err);
       });
@@ -178,7 +187,10 @@ const inspect: CommandSpec = {
   args: 'NAME',
   async run(ctx, parsed) {
     const name = nameArg(parsed, 'inspect');
-    const i = await cliBox(ctx).services.inspect(name);
+    const [i, { formatInspection }] = await Promise.all([
+      cliBox(ctx).services.inspect(name),
+      presentServices(),
+    ]);
     ctx.result(i, formatInspection(i));
   },
 };

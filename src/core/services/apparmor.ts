@@ -1,7 +1,6 @@
 import { constants } from 'node:fs';
 import { access, readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { BlueprintError, VerificationError } from '../errors.js';
 import { ensureDir, writeFileAtomic } from '../system/fs.js';
 import { layout } from '../system/paths.js';
@@ -182,9 +181,13 @@ export function apparmorProfile(input: ProfileInput): string {
   return lines.join('\n');
 }
 
-// child_process is taken when a profile is loaded, not when `service start` loads this file.
+// child_process and util are taken when a profile is loaded, not when `service start` loads this
+// file (an ES import of node:util copies its getters, which load Node's text decoders).
 const run = (file: string, args: string[]) =>
-  promisify(process.getBuiltinModule('node:child_process').execFile)(file, args);
+  process.getBuiltinModule('node:util').promisify(process.getBuiltinModule('node:child_process').execFile)(
+    file,
+    args,
+  );
 
 /** Whether the kernel has this exact profile loaded in enforce mode. */
 async function loadedInKernel(profile: string): Promise<boolean> {

@@ -1,18 +1,17 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { BlueprintError, ConflictError, NotFoundError } from '../errors.js';
+import { BlueprintError, ConflictError } from '../errors.js';
 import type { GpuAccessPlan, PlanGpuAccess } from '../gpu/types.js';
 import { layout } from '../system/paths.js';
 import { type AppArmorPlan, apparmorProfile, loadProfile, planAppArmor } from './apparmor.js';
+import { type ContainerInfo, containerName, inspectContainer } from './container-info.js';
 import { DEVICE_GID_LABEL, grantDeviceAccess, hostGid, revokeDeviceAccess } from './device-access.js';
-import { type Engine, nodeHttp } from './engine.js';
+import type { Engine } from './engine.js';
+import { sleep, waitHealthy } from './health.js';
 import { allInOrder } from './in-order.js';
-import { initWithOutbound } from './outbound.js';
 import { checkPackageMounts, type PlannedPackageMount, planPackageMounts } from './package-mounts.js';
 import {
   type ContainerPlan,
-  containerName,
   NO_GPU,
   SPEC_LABEL,
   sandboxPolicy,
@@ -32,6 +31,9 @@ import {
   usesOf,
   writeTokenCopies,
 } from './wiring.js';
+
+export { type ContainerInfo, inspectContainer } from './container-info.js';
+export { checkHealth, healthPollDelay, httpOverSocket } from './health.js';
 
 export interface ServiceDeps {
   engine: Engine;
@@ -108,45 +110,6 @@ function writeSeccomp(root: string): void {
   if (had === text) return;
   mkdirSync(path.dirname(file), { recursive: true });
   writeFileSync(file, text, { mode: 0o644 });
-}
-
-export interface ContainerInfo {
-  Id: string;
-  State: {
-    Status: string;
-    Running: boolean;
-    Pid: number;
-    ExitCode: number;
-    StartedAt: string;
-    FinishedAt: string;
-    OOMKilled: boolean;
-  };
-  RestartCount: number;
-  Config: { Labels: Record<string, string> };
-  /** The profile the engine asked the runtime for (the kernel's answer is /proc/PID/attr/current). */
-  AppArmorProfile?: string;
-  HostConfig?: {
-    IDMappings?: { GidMap?: string[] };
-    /** PathOnHost is whichever node Podman finds first with the same major:minor; blueprint
-     * passes nodes at their host path, so PathInContainer is the one that was given. */
-    Devices?: { PathInContainer: string }[];
-    NetworkMode?: string;
-    PidMode?: string;
-    Privileged?: boolean;
-    PortBindings?: Record<string, unknown[] | null> | null;
-  };
-  Mounts?: { Type?: string; Source: string; Destination: string; RW: boolean }[] | null;
-}
-
-export async function inspectContainer(engine: Engine, name: string): Promise<ContainerInfo | undefined> {
-  try {
-    return (
-      (await engine.libpod<ContainerInfo>('GET', `/containers/${containerName(name)}/json`)) ?? undefined
-    );
-  } catch (err) {
-    if (err instanceof NotFoundError) return undefined;
-    throw err;
-  }
 }
 
 /**
@@ -295,13 +258,26 @@ export async function startService(
   // (with its fsync) while the container is planned and created; done before it starts.
   const record = startRestartRecord(deps.root, name, info);
   await allInOrder([record, ensureContainer(deps, reg, info ?? null, planned)]);
-  const t0 = performance.now();
+  const t0 = Date.now(); // not performance.now(): its global loads perf_hooks on the start path
   // 304: already running.
-  await startContainer(deps, reg);
+  const starting = startContainer(deps, reg);
   const result: StartResult = { name, version: reg.version, healthy: null, startToHealthyMs: null };
-  if (opts.wait === false || !reg.spec.health) return result;
-  await waitHealthy(deps, reg, opts.signal);
-  return { ...result, healthy: true, startToHealthyMs: Math.round(performance.now() - t0) };
+  if (opts.wait === false || !reg.spec.health) {
+    await starting;
+    return result;
+  }
+  // Health is watched from the start request on (the service may listen before the engine answers);
+  // a failed start stops the watch and its error is the one thrown.
+  const failed = new AbortController();
+  const signal = opts.signal ? AbortSignal.any([opts.signal, failed.signal]) : failed.signal;
+  const healthy = waitHealthy(deps, reg, signal, starting);
+  healthy.catch(() => {});
+  await starting.catch((err: unknown) => {
+    failed.abort(err);
+    throw err;
+  });
+  await healthy;
+  return { ...result, healthy: true, startToHealthyMs: Date.now() - t0 };
 }
 
 /**
@@ -348,6 +324,8 @@ async function startContainer(deps: ServiceDeps, reg: LoadedRegistration): Promi
   const c = containerName(reg.name);
   if (reg.spec.network === 'outbound' && !(await inspectContainer(deps.engine, reg.name))?.State.Running) {
     const approved = reg.approvals.outbound ?? [];
+    // Loaded for these modules only: it brings node:dns and the namespace tools.
+    const { initWithOutbound } = await import('./outbound.js');
     await initWithOutbound(
       deps.engine,
       c,
@@ -355,72 +333,6 @@ async function startContainer(deps: ServiceDeps, reg: LoadedRegistration): Promi
     );
   }
   await deps.engine.libpod('POST', `/containers/${c}/start`, { ok: [304] });
-}
-
-/** Polls the health endpoint until it answers 2xx; fails early when the container exits. */
-async function waitHealthy(deps: ServiceDeps, reg: LoadedRegistration, signal?: AbortSignal): Promise<void> {
-  const started = Date.now();
-  const deadline = started + reg.spec.health!.startTimeout * 1000;
-  let exitCheck = started + 200;
-  for (let i = 0; ; i++) {
-    signal?.throwIfAborted();
-    if (await checkHealth(deps.root, reg)) return;
-    // Whether it exited: every 200 ms in the first second, then every 2 s (an engine call each).
-    if (Date.now() >= exitCheck) {
-      exitCheck = Date.now() + (Date.now() - started < 1000 ? 200 : 2000);
-      const info = await inspectContainer(deps.engine, reg.name);
-      if (!info?.State.Running && info?.State.Status !== 'created')
-        throw new BlueprintError(
-          `${reg.name} exited with code ${info?.State.ExitCode ?? '?'} before it became healthy`,
-          'service-exited',
-          `See \`blueprint service logs ${reg.name}\`.`,
-        );
-    }
-    if (Date.now() > deadline)
-      throw new BlueprintError(
-        `${reg.name} did not become healthy within ${reg.spec.health!.startTimeout}s`,
-        'service-unhealthy',
-        `It is still running; see \`blueprint service logs ${reg.name}\` and \`blueprint service status ${reg.name}\`.`,
-      );
-    await sleep(healthPollDelay(i));
-  }
-}
-
-/**
- * Milliseconds before health poll i+1: every 5 ms for the first ~200 ms (most services listen
- * by then; a refused probe costs ~0.2 ms of CPU, so finer steps would take the CPU the service
- * starts with), every 10 ms up to ~1 s, then every 100 ms.
- */
-export function healthPollDelay(i: number): number {
-  return i < 40 ? 5 : i < 120 ? 10 : 100;
-}
-
-/** GET the health path over the service's unix socket (no TCP anywhere). */
-export function checkHealth(root: string, reg: LoadedRegistration): Promise<boolean> {
-  const { health, socket } = reg.spec;
-  if (!health || !socket) return Promise.resolve(false);
-  return httpOverSocket(path.join(serviceDirs(root, reg.name).socketDir, socket.file), health.http).then(
-    (r) => r.status >= 200 && r.status < 300,
-    () => false,
-  );
-}
-
-export function httpOverSocket(
-  socketPath: string,
-  urlPath: string,
-): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = nodeHttp().get({ socketPath, path: urlPath, timeout: 2000 }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c) => {
-        body += c;
-      });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', reject);
-  });
 }
 
 /**

@@ -5,6 +5,7 @@ import type { GpuAccessPlan } from '../gpu/types.js';
 import { resolveInside } from '../system/beneath.js';
 import { layout } from '../system/paths.js';
 import type { AppArmorPlan } from './apparmor.js';
+import { containerName } from './container-info.js';
 import { containerGid, DEVICE_GID_LABEL } from './device-access.js';
 import { type PlannedPackageMount, packagesEnv } from './package-mounts.js';
 import { DEFAULT_BACKOFF } from './restarts.js';
@@ -61,7 +62,7 @@ export function serviceDirs(root: string, name: string) {
   };
 }
 
-export const containerName = (name: string) => `blueprint-${name}`;
+export { containerName };
 
 const CPU_PERIOD = 100_000;
 const TMP_SIZE = '64m';

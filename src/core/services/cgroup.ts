@@ -1,0 +1,66 @@
+import { readFile } from 'node:fs/promises';
+import type { ProcessView } from './inspect.js';
+
+/**
+ * A container's cgroup: its limits and what it uses now. Apart from inspect.ts, whose rating and
+ * package reads `service start`'s memory admission does not need (issue 20: fewer modules loaded).
+ */
+
+const readText = (p: string) => readFile(p, 'utf8').catch(() => undefined);
+const num = (s: string | undefined) => (s === undefined || Number.isNaN(Number(s)) ? undefined : Number(s));
+
+/**
+ * Where a process's cgroup files are: first through the container's own cgroup mount
+ * (/proc/PID/root/sys/fs/cgroup, its cgroup namespace root), which holds even when blueprint runs
+ * in a nested cgroup namespace (a CI container); else the host's tree at the path /proc/PID/cgroup
+ * names. Handles v1 controllers and the v2 unified tree.
+ */
+async function cgroupFiles(pid: number) {
+  const lines = ((await readText(`/proc/${pid}/cgroup`)) ?? '')
+    .trim()
+    .split('\n')
+    .map((l) => l.split(':'));
+  const v1 = lines.some((p) => p[1]?.split(',').includes('memory'));
+  const hostPath = (ctrl: string) =>
+    (v1 ? lines.find((p) => p[1]?.split(',').includes(ctrl)) : lines.find((p) => p[0] === '0'))?.[2] ?? '';
+  const inside = `/proc/${pid}/root/sys/fs/cgroup`;
+  const views = [
+    (ctrl: string) => (v1 ? `${inside}/${ctrl}` : inside),
+    (ctrl: string) => `/sys/fs/cgroup${v1 ? `/${ctrl}` : ''}${hostPath(ctrl)}`,
+  ];
+  const memoryMax = v1 ? 'memory.limit_in_bytes' : 'memory.max';
+  for (const dir of views)
+    if ((await readText(`${dir('memory')}/${memoryMax}`)) !== undefined)
+      return { v1, read: (ctrl: string, file: string) => readText(`${dir(ctrl)}/${file}`) };
+  return undefined;
+}
+
+export async function cgroupLimits(pid: number): Promise<ProcessView['cgroup']> {
+  const cg = await cgroupFiles(pid);
+  if (!cg) return {};
+  const pids = (await cg.read('pids', 'pids.max'))?.trim();
+  let cpus: number | undefined;
+  if (cg.v1) {
+    const quota = num(await cg.read('cpu', 'cpu.cfs_quota_us'));
+    const period = num(await cg.read('cpu', 'cpu.cfs_period_us'));
+    cpus = quota && period && quota > 0 ? quota / period : undefined;
+  } else {
+    const [quota, period] = ((await cg.read('cpu', 'cpu.max')) ?? '').trim().split(' ');
+    cpus = quota && quota !== 'max' ? Number(quota) / Number(period) : undefined;
+  }
+  return {
+    memoryBytes: num(await cg.read('memory', cg.v1 ? 'memory.limit_in_bytes' : 'memory.max')),
+    pids: pids === 'max' ? 'max' : num(pids),
+    cpus,
+  };
+}
+
+/** Memory in use and live processes, from the same cgroup files the limits come from. */
+export async function cgroupUsage(pid: number): Promise<{ memoryBytes?: number; pids?: number }> {
+  const cg = await cgroupFiles(pid);
+  if (!cg) return {};
+  return {
+    memoryBytes: num(await cg.read('memory', cg.v1 ? 'memory.usage_in_bytes' : 'memory.current')),
+    pids: num(await cg.read('pids', 'pids.current')),
+  };
+}
