@@ -2,6 +2,7 @@ import path from 'node:path';
 import type { EncryptionState } from '../core/crypt/state.js';
 import { UsageError } from '../core/errors.js';
 import type { EncryptionChoice } from '../core/setup/schema.js';
+import { writeFileAtomic } from '../core/system/fs.js';
 import type { BoxContext } from './context.js';
 
 export type { EncryptionState } from '../core/crypt/state.js';
@@ -93,7 +94,6 @@ export async function encryptData(ctx: BoxContext, choice: EncryptionChoice): Pr
   });
   if (!choice.recoveryKeyFile)
     return { mode: choice.mode, device: target.device, recoveryKey: r.recoveryKey };
-  const { writeFileAtomic } = await import('../core/system/fs.js');
   try {
     await writeFileAtomic(choice.recoveryKeyFile, `${r.recoveryKey}\n`, 0o600);
   } catch (err) {

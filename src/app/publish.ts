@@ -5,6 +5,8 @@
  */
 import path from 'node:path';
 import type { RepoIndex, Signer } from '../core/pkg/index.js';
+// In the executable's start part (the quick pkg commands), so imported statically.
+import { ensureDir } from '../core/system/fs.js';
 
 export interface BuildOptions {
   /** Package source folders (manifest.json and payload/). */
@@ -91,9 +93,8 @@ export async function writeSigningKey(
   name: string,
   email: string,
 ): Promise<{ fingerprint: string; dir: string }> {
-  const [{ generateSigningKey }, { ensureDir }, { writeFile }] = await Promise.all([
+  const [{ generateSigningKey }, { writeFile }] = await Promise.all([
     import('../core/pkg/signature.js'),
-    import('../core/system/fs.js'),
     import('node:fs/promises'),
   ]);
   const k = await generateSigningKey(name, email);

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { UsageError } from '../core/errors.js';
+import { assertInsideRoot } from '../core/system/fs.js';
 import type { RepoInstallResult } from '../core/update/from-repo.js';
 import type { InstallResult, RaucRunner, SlotStatus, SystemStatus } from '../core/update/index.js';
 import type { BoxContext } from './context.js';
@@ -81,7 +82,7 @@ export function systemOps(ctx: BoxContext, rauc?: RaucRunner): SystemOps {
       const pm = await ctx.manager(call);
       const workDir = path.join(ctx.paths.cacheDir, 'system-update');
       // Emptied and removed recursively: judged where its links really lead first.
-      await (await import('../core/system/fs.js')).assertInsideRoot(ctx.root, [ctx.paths.cacheDir, workDir]);
+      await assertInsideRoot(ctx.root, [ctx.paths.cacheDir, workDir]);
       return installFromRepo(d, pm, repo, {
         ...(force ? { force } : {}),
         ...(version !== undefined ? { version } : {}),

@@ -17,6 +17,7 @@ import {
   parseCommandArgs,
 } from './command.js';
 import { topLevel } from './commands/index.js';
+import { quickPkg } from './commands/pkg-quick.js';
 import { type Context, createContext, type GlobalOptions } from './context.js';
 import { writeOut } from './out.js';
 
@@ -183,6 +184,12 @@ export async function runCli(argv: string[], argv0: string): Promise<number> {
   process.on('SIGTERM', onSignal);
   const ctx = createContext(globals, () => controller().signal);
   try {
+    // `bpkg search WORD` and `bpkg update` answered without loading the pkg command (pkg-quick.ts).
+    const pkgArgv = asBpkg ? rest : rest[0] === 'pkg' ? rest.slice(1) : undefined;
+    if (pkgArgv && !split.help) {
+      const code = await quickPkg(ctx, pkgArgv);
+      if (code !== undefined) return code;
+    }
     if (asBpkg) {
       const { pkgGroup } = await import('./commands/pkg.js');
       return await dispatch(ctx, pkgGroup, rest, prog, split.help);

@@ -45,6 +45,21 @@ describe('start-up path', () => {
     expect(start.text).not.toMatch(/\brequire\("\.\//);
   });
 
+  it('answers `bpkg search WORD` and an unchanged `bpkg update` from the start part, loading node:crypto and fs.promises only when used', () => {
+    // The quick paths (src/cli/commands/pkg-quick.ts) are in the start part: no ES module loader,
+    // no package manager. What they need of Node's heavier built-ins is loaded where they use it,
+    // so `--json version` and every other command do not pay for it at start (~4 ms for crypto).
+    for (const m of [
+      'src/cli/commands/pkg-quick.ts',
+      'src/core/pkg/update-fast.ts',
+      'src/core/pkg/search-fast.ts',
+    ])
+      expect(built.start).toContain(m);
+    const start = file('blueprint.cjs').text;
+    for (const b of ['node:crypto', 'node:fs/promises', 'node:util', 'node:stream'])
+      expect(start, b).not.toMatch(new RegExp(`exports = process\\.getBuiltinModule\\("${b}"\\)`));
+  });
+
   it('every dynamic import of the start part names an entry of the command part', () => {
     const start = file('blueprint.cjs').text;
     const imported = [...start.matchAll(/\bimport\("\.\/([A-Za-z0-9-]+)\.mjs"\)/g)].map((m) => m[1]);

@@ -95,6 +95,31 @@ describe('search tables', () => {
       expect((await quickSearch(root, word))?.map((h) => h.name)).toEqual(['greek']);
   });
 
+  it('in an all-ASCII table (searched with a case-insensitive expression) give the same hits too', async () => {
+    // repoB's table is plain ASCII; repoA's is not (it takes the lower-cased copy): both alone.
+    const root = await trustingRoot(key, repoB);
+    const pm = new PackageManager({ root });
+    for (const word of [
+      'FIRST',
+      'in order',
+      'rc.1',
+      '1.10',
+      '.',
+      '*',
+      '(',
+      '[a-z]',
+      '\\',
+      '$',
+      'ſ',
+      'ı',
+      'K',
+      '',
+      '\n',
+      'st\nin',
+    ])
+      expect(await quickSearch(root, word), word).toEqual(await pm.search(word));
+  });
+
   it('a changed table gives no answer: the package manager answers from the verified index', async () => {
     const root = await trustingRoot(key, repoA);
     const text = readFileSync(tableFile(root), 'utf8');

@@ -7,6 +7,7 @@ import { table } from '../../present/table.js';
 import { cliBox } from '../box.js';
 import type { CommandGroup, CommandSpec } from '../command.js';
 import { optBool, optString, requirePositionals } from '../command.js';
+import { showHits, showUpdate } from './pkg-quick.js';
 
 const install: CommandSpec = {
   name: 'install',
@@ -85,21 +86,7 @@ const search: CommandSpec = {
   async run(ctx, parsed) {
     const word = parsed.positionals[0] ?? '';
     // The sealed search tables first (src/app/search.ts); the package manager when they cannot answer.
-    const hits = (await quickSearch(ctx.root, word)) ?? (await cliBox(ctx).packages.search(word));
-    ctx.result(
-      hits,
-      hits.length
-        ? table([
-            ['NAME', 'VERSION', 'REPO', 'SUMMARY'],
-            ...hits.map((h) => [
-              h.name,
-              h.version + (h.installed ? ` [installed ${h.installed}]` : ''),
-              h.repo,
-              h.summary,
-            ]),
-          ])
-        : 'No matching packages (run `bpkg update` to refresh the indexes).',
-    );
+    showHits(ctx, (await quickSearch(ctx.root, word)) ?? (await cliBox(ctx).packages.search(word)));
   },
 };
 
@@ -140,19 +127,7 @@ const update: CommandSpec = {
   details:
     'A repository whose new index fails verification keeps its previous verified index; the command then exits 4.',
   async run(ctx) {
-    const outcomes = await cliBox(ctx).packages.update();
-    // A refusal is an error: it is printed even with -q.
-    (outcomes.every((o) => o.ok) ? ctx.report : ctx.result)(
-      outcomes,
-      outcomes
-        .map((o) =>
-          o.ok
-            ? `${o.repo}: ${o.changed ? 'updated to' : 'unchanged at'} version ${o.version} (${packageCount(o.packages ?? 0)})${o.boundKey ? `; bound to key ${o.boundKey}, the only trusted key` : ''}${o.rotatedKey ? `; now trusts rotated key ${o.rotatedKey} for it` : ''}${(o.skipped ?? []).map((m) => `\n  warning: skipped mirror ${escapeLine(m.url)}: ${escapeLine(m.message)}`).join('')}`
-            : `${o.repo}: REFUSED: ${o.error?.message}${o.error?.hint ? `\n  hint: ${o.error.hint}` : ''}`,
-        )
-        .join('\n'),
-    );
-    return outcomes.every((o) => o.ok) ? ExitCode.ok : ExitCode.verification;
+    return showUpdate(ctx, await cliBox(ctx).packages.update());
   },
 };
 

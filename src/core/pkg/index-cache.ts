@@ -1,11 +1,12 @@
-import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { storageErrorFrom } from '../errors.js';
 import { writeFileAtomic } from '../system/fs.js';
 import type { Layout } from '../system/paths.js';
 import { VERSION } from '../version.js';
 import type { RepoIndex } from './format.js';
+import { nodeCrypto, nodeFs, readBytes } from './node-lazy.js';
+
+const fsp = () => nodeFs().promises;
 
 /**
  * The verified index cache: what `bpkg update` verified (signature, schema, freshness), kept as
@@ -33,10 +34,14 @@ const CACHE_FILE = 'verified.json';
 const TABLE_FILE = 'search.tsv';
 const FORMAT = 1;
 
-export const sha256Hex = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
+/** node:crypto when first used: this module is in the executable's start part (node-lazy.ts). */
+const crypto = nodeCrypto;
+
+export const sha256Hex = (bytes: Uint8Array): string =>
+  crypto().createHash('sha256').update(bytes).digest('hex');
 
 async function readKey(paths: Layout): Promise<Buffer | undefined> {
-  const key = await readFile(path.join(paths.listsDir, KEY_FILE)).catch(() => undefined);
+  const key = readBytes(path.join(paths.listsDir, KEY_FILE));
   return key?.length === 32 ? key : undefined;
 }
 
@@ -44,7 +49,7 @@ async function readKey(paths: Layout): Promise<Buffer | undefined> {
 async function sealingKey(paths: Layout): Promise<Buffer> {
   const existing = await readKey(paths);
   if (existing) return existing;
-  const key = randomBytes(32);
+  const key = crypto().randomBytes(32);
   await writeFileAtomic(path.join(paths.listsDir, KEY_FILE), key, 0o600);
   return key;
 }
@@ -54,7 +59,8 @@ function seal(key: Buffer, name: string, payload: Uint8Array, kind = 'index-cach
   // program's version: a version whose index checks are stricter (format.ts) verifies and parses
   // every kept index again once, rather than trusting what an older one accepted. And the kind:
   // a search table is never taken for a cache, nor the reverse.
-  return createHmac('sha256', key)
+  return crypto()
+    .createHmac('sha256', key)
     .update(`blueprint-${kind}\0${FORMAT}\0${VERSION}\0${name}\0`)
     .update(payload)
     .digest();
@@ -79,11 +85,13 @@ export async function writeSealed(
   const dir = path.join(paths.listsDir, name);
   const tmp = path.join(dir, `.${file}.${process.pid}.tmp`);
   try {
-    await mkdir(dir, { recursive: true });
-    await writeFile(tmp, Buffer.concat([head, payload]), { mode: 0o644 });
-    await rename(tmp, path.join(dir, file));
+    await fsp().mkdir(dir, { recursive: true });
+    await fsp().writeFile(tmp, Buffer.concat([head, payload]), { mode: 0o644 });
+    await fsp().rename(tmp, path.join(dir, file));
   } catch (err) {
-    await rm(tmp, { force: true }).catch(() => {});
+    await fsp()
+      .rm(tmp, { force: true })
+      .catch(() => {});
     throw storageErrorFrom(err, `writing ${path.join(dir, file)}`);
   }
 }
@@ -97,11 +105,12 @@ export async function readSealed(
 ): Promise<Buffer | undefined> {
   const key = await readKey(paths);
   if (!key) return undefined;
-  const bytes = await readFile(path.join(paths.listsDir, name, file)).catch(() => undefined);
+  const bytes = readBytes(path.join(paths.listsDir, name, file));
   if (!bytes || bytes.length < 65 || bytes[64] !== 0x0a) return undefined;
   const given = Buffer.from(bytes.subarray(0, 64).toString('latin1'), 'hex');
   const payload = bytes.subarray(65);
-  if (given.length !== 32 || !timingSafeEqual(given, seal(key, name, payload, kind))) return undefined;
+  if (given.length !== 32 || !crypto().timingSafeEqual(given, seal(key, name, payload, kind)))
+    return undefined;
   return payload;
 }
 
@@ -187,6 +196,8 @@ export interface SearchTable {
   expires: string;
   /** `name\tversion\tsummary\n` per entry, in the index's order. */
   rows: string;
+  /** Whether the rows are all ASCII (then lower-casing maps A–Z alone: search-fast.ts). */
+  ascii: boolean;
 }
 
 const TABLE_KIND = 'search-table';
@@ -197,7 +208,7 @@ async function writeSearchTable(paths: Layout, name: string, v: VerifiedIndex): 
     // The index refuses control characters in these fields (format.ts); should one ever get
     // through, no table is written and search reads the verified index instead.
     if (/[\t\n\r]/.test(`${e.name}${e.version}${e.summary}`)) {
-      await rm(path.join(paths.listsDir, name, TABLE_FILE), { force: true });
+      await fsp().rm(path.join(paths.listsDir, name, TABLE_FILE), { force: true });
       return;
     }
     rows += `${e.name}\t${e.version}\t${e.summary}\n`;
@@ -215,5 +226,11 @@ export async function readSearchTable(paths: Layout, name: string): Promise<Sear
   const head = JSON.parse(text.slice(0, nl)) as Partial<SearchTable>;
   if (typeof head.signer !== 'string' || typeof head.sha256 !== 'string' || typeof head.expires !== 'string')
     return undefined;
-  return { signer: head.signer, sha256: head.sha256, expires: head.expires, rows: text.slice(nl + 1) };
+  return {
+    signer: head.signer,
+    sha256: head.sha256,
+    expires: head.expires,
+    rows: text.slice(nl + 1),
+    ascii: process.getBuiltinModule('node:buffer').isAscii(payload),
+  };
 }

@@ -1,10 +1,9 @@
-import { createHash } from 'node:crypto';
-import { constants } from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
 import { assertInsideRoot } from '../system/fs.js';
 import type { Layout } from '../system/paths.js';
 import { readSealed, writeSealed } from './index-cache.js';
 import type { TrustedKey } from './keyring.js';
+import { nodeCrypto, nodeFs } from './node-lazy.js';
 import type { FastKey } from './sig-fast.js';
 import type { PublicKey } from './signature.js';
 
@@ -37,16 +36,53 @@ const FILE = 'keyring.json';
 const KIND = 'keyring-cache';
 /** Sealed under the name '' (no repository is so named): the lists folder itself. */
 const NAME = '';
-const sha256 = (b: Uint8Array | string) => createHash('sha256').update(b).digest('hex');
+const sha256 = (b: Uint8Array | string) => nodeCrypto().createHash('sha256').update(b).digest('hex');
+
+/** The trusted key files of `dir` (`*.asc`, by name), each read once (a few KB: synchronously). */
+export async function readKeyFiles(dir: string): Promise<{ name: string; text: string }[]> {
+  let names: string[];
+  try {
+    names = nodeFs()
+      .readdirSync(dir)
+      .filter((f) => f.endsWith('.asc'));
+  } catch {
+    return [];
+  }
+  const out: { name: string; text: string }[] = [];
+  for (const name of names.sort())
+    out.push({ name, text: nodeFs().readFileSync(path.join(dir, name), 'utf8') });
+  return out;
+}
+
+/**
+ * The keys among `fingerprints` that sig-fast.ts can check by, as the sealed cache holds them for
+ * exactly the key files of `keysDir` and the local key file now; undefined when the cache cannot
+ * say (missing, changed, made for other files or a later clock): then the Keyring judges the keys.
+ */
+export async function keptFastKeys(
+  paths: Layout,
+  localKeyFile: string,
+  fingerprints: string[],
+  now: Date,
+): Promise<FastKey[] | undefined> {
+  const state = await keyFilesState(await readKeyFiles(paths.keysDir), localKeyFile);
+  const kept = await readKeyringCache(paths, state, now);
+  return kept?.flatMap((k) => (k.fast && fingerprints.includes(k.fast.fingerprint) ? [k.fast] : []));
+}
 
 /** What the cache is bound to: the key files given (as read) and the local key file's bytes now. */
 export async function keyFilesState(
   files: { name: string; text: string }[],
   localKeyFile: string,
 ): Promise<KeyFiles> {
-  const local = await readFile(localKeyFile, { flag: constants.O_RDONLY | constants.O_NOFOLLOW }).catch(
-    (err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? null : Promise.reject(err)),
-  );
+  const { constants, readFileSync } = nodeFs();
+  let local: Buffer | null;
+  try {
+    local = readFileSync(localKeyFile, { flag: constants.O_RDONLY | constants.O_NOFOLLOW });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    local = null;
+  }
   return {
     files: Object.fromEntries(files.map((f) => [f.name, sha256(f.text)])),
     local: local === null ? null : sha256(local),
@@ -72,22 +108,28 @@ export async function readKeyringCache(
   return sameState(kept, state) ? kept.keys : undefined;
 }
 
-/** Keeps the keys judged at `madeAt` for the files of `state` (best effort: a reader may not write here). */
+/**
+ * Keeps the keys judged at `madeAt` for the files of `state` (best effort: a reader may not write
+ * here). Whether it was written.
+ */
 export async function writeKeyringCache(
   paths: Layout,
   state: KeyFiles,
   madeAt: Date,
   keys: CachedKey[],
-): Promise<void> {
+): Promise<boolean> {
   const payload = Buffer.from(JSON.stringify({ ...state, madeAt: madeAt.getTime(), keys }));
   try {
     // `key add` and `key list` write it without the package manager's lock and root check: a
     // symlink on the way out of the root (test/security/root-links.test.ts) means no cache.
     // Nor does it make the lists folder (an update does, after judging the root).
-    if (!(await stat(paths.listsDir)).isDirectory()) return;
+    if (!(await nodeFs().promises.stat(paths.listsDir)).isDirectory()) return false;
     await assertInsideRoot(paths.root, [paths.listsDir]);
     await writeSealed(paths, NAME, FILE, payload, KIND);
-  } catch {}
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Every date a key holds: its key packets' and its signatures' creation times, in ms. */

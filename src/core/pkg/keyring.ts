@@ -1,4 +1,4 @@
-import { readdir, readFile, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import type * as openpgp from 'openpgp';
 import { ConflictError, NotFoundError, UsageError, VerificationError } from '../errors.js';
@@ -8,6 +8,7 @@ import {
   type CachedKey,
   cachedKey,
   keyFilesState,
+  readKeyFiles,
   readKeyringCache,
   writeKeyringCache,
 } from './keyring-cache.js';
@@ -53,20 +54,11 @@ export class Keyring {
   ) {}
 
   /** The keys judged last by this instance, and for which files (as keyFilesState gives them). */
-  private memo?: { state: string; at: number; keys: CachedKey[] };
+  private memo?: { state: string; at: number; keys: CachedKey[]; kept: boolean };
 
   /** The key files, each read once: what is parsed is what the cache is bound to. */
-  private async files(): Promise<{ name: string; text: string }[]> {
-    let names: string[];
-    try {
-      names = (await readdir(this.dir)).filter((f) => f.endsWith('.asc'));
-    } catch {
-      return [];
-    }
-    const out: { name: string; text: string }[] = [];
-    for (const name of names.sort())
-      out.push({ name, text: await readFile(path.join(this.dir, name), 'utf8') });
-    return out;
+  private files(): Promise<{ name: string; text: string }[]> {
+    return readKeyFiles(this.dir);
   }
 
   private async parse(files: { name: string; text: string }[]): Promise<PublicKey[]> {
@@ -91,10 +83,16 @@ export class Keyring {
     const state = await keyFilesState(files, localKeyFile);
     const at = now();
     const seen = JSON.stringify(state);
-    if (this.memo?.state === seen && at.getTime() >= this.memo.at) return this.memo.keys;
+    const memo = this.memo;
+    if (memo?.state === seen && at.getTime() >= memo.at) {
+      // Judged before the lists folder existed (`key add` then `update` in one process): kept now,
+      // so that the next process's update checks signatures without OpenPGP.js.
+      if (!memo.kept) memo.kept = await writeKeyringCache(paths, state, new Date(memo.at), memo.keys);
+      return memo.keys;
+    }
     const kept = await readKeyringCache(paths, state, at);
     if (kept) {
-      this.memo = { state: seen, at: at.getTime(), keys: kept };
+      this.memo = { state: seen, at: at.getTime(), keys: kept, kept: true };
       return kept;
     }
     const out: CachedKey[] = [];
@@ -107,8 +105,8 @@ export class Keyring {
     }
     // The local key may have been made meanwhile: cache only what was judged of the same files.
     if (cacheable && JSON.stringify(await keyFilesState(files, localKeyFile)) === seen) {
-      await writeKeyringCache(paths, state, at, out);
-      this.memo = { state: seen, at: at.getTime(), keys: out };
+      const written = await writeKeyringCache(paths, state, at, out);
+      this.memo = { state: seen, at: at.getTime(), keys: out, kept: written };
     }
     return out;
   }

@@ -4,6 +4,7 @@ import { chmod, mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { storageErrorFrom } from '../errors.js';
 import type { Layout } from '../system/paths.js';
+import { localKeyDir } from './local-key-path.js';
 import {
   generateSigningKey,
   type PublicKey,
@@ -34,7 +35,7 @@ export class LocalKey {
   readonly dir: string;
 
   constructor(paths: Layout) {
-    this.dir = path.join(paths.stateDir, 'local-key');
+    this.dir = localKeyDir(paths);
   }
 
   /** The public key, or undefined before the first import made it. */

@@ -6,6 +6,7 @@ import { readJsonIfExists, writeFileAtomic, writeJsonAtomic } from '../system/fs
 import type { Layout } from '../system/paths.js';
 import type { RepoIndex } from './format.js';
 import { parseJsonBytes } from './format-checks.js';
+import { checkFreshness } from './freshness.js';
 import {
   cachesSealed,
   headOf,
@@ -22,6 +23,8 @@ import { type PublicKey, type SignatureCheck, verifyDetached } from './signature
 import { configureTransports, fetchBytes, joinUrl } from './transport.js';
 import { parseOciUrl } from './transports/oci.js';
 import { parseS3Url } from './transports/s3.js';
+
+export { MAX_CLOCK_SKEW_MS } from './freshness.js';
 
 export interface RepoConfig {
   name: string;
@@ -79,8 +82,6 @@ export interface RepoAddOptions {
   repository?: string;
 }
 
-/** Clock skew tolerated for an index dated in the future. */
-export const MAX_CLOCK_SKEW_MS = 5 * 60 * 1000;
 const MAX_INDEX_BYTES = 64 * 1024 * 1024;
 const MAX_SIG_BYTES = 64 * 1024;
 
@@ -355,32 +356,7 @@ export class Repositories {
     what: string,
     sameBytes: boolean,
   ): void {
-    const now = this.now().getTime();
-    const expires = Date.parse(index.expires);
-    if (expires <= now)
-      throw new VerificationError(
-        `${what} expired on ${index.expires}`,
-        'index-expired',
-        'The repository has not been re-signed: a stale (possibly frozen) mirror. Ask the publisher, or use another mirror.',
-      );
-    if (Date.parse(index.generated) > now + MAX_CLOCK_SKEW_MS)
-      throw new VerificationError(
-        `${what} is dated ${index.generated}, in the future`,
-        'index-from-future',
-        'Check this machine’s clock (timedatectl); if it is right, the repository is misconfigured.',
-      );
-    if (previous && index.version < previous.version)
-      throw new VerificationError(
-        `${what} has version ${index.version}, older than the accepted ${previous.version} (rollback attack?)`,
-        'index-rollback',
-        'Keep using the current index; report the mirror to the publisher.',
-      );
-    if (previous && index.version === previous.version && !sameBytes)
-      throw new VerificationError(
-        `${what} changed content without raising its version ${index.version}`,
-        'index-rollback',
-        'The publisher must raise the index version with every change.',
-      );
+    checkFreshness(this.now(), index, previous, what, sameBytes);
   }
 
   /** How long one mirror may take to serve its index (a stalled mirror must not freeze updates). */

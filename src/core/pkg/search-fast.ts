@@ -1,10 +1,9 @@
-import { readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { readJsonIfExists } from '../system/fs.js';
 import type { Layout } from '../system/paths.js';
-import { loadDatabase } from './db.js';
+import { type Database, emptyDatabase } from './db.js';
 import { readSearchTable } from './index-cache.js';
 import type { SearchHit } from './manager.js';
+import { nodeFs, readJsonSync } from './node-lazy.js';
 
 /**
  * `bpkg search` from the sealed search tables (index-cache.ts), without the package manager: the
@@ -18,26 +17,50 @@ export async function searchTables(paths: Layout, word: string, now: Date): Prom
   const w = word.toLowerCase();
   let files: string[] = [];
   try {
-    files = (await readdir(paths.reposDir)).filter((f) => f.endsWith('.json'));
+    files = nodeFs()
+      .readdirSync(paths.reposDir)
+      .filter((f) => f.endsWith('.json'));
   } catch {}
   const best = new Map<string, SearchHit>();
   /** Hits for a name already found, in order: semver (62 KB) loads only when there are any. */
   const later: SearchHit[] = [];
   for (const f of files.sort()) {
-    const repo = await readJsonIfExists<{ name: string; keys?: string[] }>(path.join(paths.reposDir, f));
+    const repo = readJsonSync<{ name: string; keys?: string[] }>(path.join(paths.reposDir, f));
     if (!repo) continue;
-    const meta = await readJsonIfExists<{ signer: string }>(
-      path.join(paths.listsDir, repo.name, 'meta.json'),
-    );
+    const meta = readJsonSync<{ signer: string }>(path.join(paths.listsDir, repo.name, 'meta.json'));
     if (!meta) continue;
     if (!(repo.keys ?? []).includes(meta.signer.toLowerCase())) return undefined;
     const table = await readSearchTable(paths, repo.name);
     if (!table || table.signer !== meta.signer || Date.parse(table.expires) <= now.getTime())
       return undefined;
     const rows = table.rows;
+    const found = (line: string) => {
+      const t1 = line.indexOf('\t');
+      const t2 = line.indexOf('\t', t1 + 1);
+      const name = line.slice(0, t1);
+      const summary = line.slice(t2 + 1);
+      if (name.includes(w) || summary.toLowerCase().includes(w)) {
+        const hit = { name, version: line.slice(t1 + 1, t2), summary, repo: repo.name };
+        if (best.has(name)) later.push(hit);
+        else best.set(name, hit);
+      }
+    };
     // Lines whose lower-cased text holds the word somewhere are checked field by field, exactly as
     // the package manager does; the others (most, for a real word) are skipped without being cut
-    // out. Lower-casing keeps tabs and newlines, so line N of one text is line N of the other.
+    // out. In an all-ASCII table lower-casing maps A–Z alone, which is what a case-insensitive
+    // regular expression without the `u` flag matches (it never maps a character beyond ASCII to
+    // one within), so the word's hits are found without a lower-cased copy of the table.
+    if (table.ascii) {
+      const re = new RegExp(w.replace(/[\\^$.*+?()[\]{}|/-]/g, '\\$&'), 'gi');
+      for (let m = re.exec(rows); m; m = re.exec(rows)) {
+        const end = rows.indexOf('\n', m.index);
+        if (end === -1) break; // past the last line (every line ends with a newline)
+        found(rows.slice(rows.lastIndexOf('\n', m.index) + 1, end));
+        re.lastIndex = end + 1;
+      }
+      continue;
+    }
+    // Otherwise lower-casing keeps tabs and newlines, so line N of one text is line N of the other.
     const lower = rows.toLowerCase();
     let next = lower.indexOf(w);
     for (let at = 0, lat = 0; at < rows.length; ) {
@@ -45,18 +68,7 @@ export async function searchTables(paths: Layout, word: string, now: Date): Prom
       const lend = lower.indexOf('\n', lat);
       if (next !== -1 && next < lat) next = lower.indexOf(w, lat);
       if (next === -1) break;
-      if (next < lend) {
-        const line = rows.slice(at, end);
-        const t1 = line.indexOf('\t');
-        const t2 = line.indexOf('\t', t1 + 1);
-        const name = line.slice(0, t1);
-        const summary = line.slice(t2 + 1);
-        if (name.includes(w) || summary.toLowerCase().includes(w)) {
-          const hit = { name, version: line.slice(t1 + 1, t2), summary, repo: repo.name };
-          if (best.has(name)) later.push(hit);
-          else best.set(name, hit);
-        }
-      }
+      if (next < lend) found(rows.slice(at, end));
       at = end + 1;
       lat = lend + 1;
     }
@@ -66,7 +78,7 @@ export async function searchTables(paths: Layout, word: string, now: Date): Prom
     const { gt } = await import('semver');
     for (const h of later) if (gt(h.version, best.get(h.name)!.version)) best.set(h.name, h);
   }
-  const db = await loadDatabase(paths);
+  const db = readJsonSync<Database>(paths.installedDb) ?? emptyDatabase();
   const hits = [...best.values()].map((h) => {
     const installed = db.packages[h.name]?.version;
     return installed ? { ...h, installed } : h;

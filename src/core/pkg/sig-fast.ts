@@ -1,4 +1,3 @@
-import { createHash, createPublicKey, verify } from 'node:crypto';
 import type { SignatureCheck } from './signature.js';
 
 /**
@@ -42,6 +41,22 @@ export function verifyDetachedFast(
   keys: FastKey[],
   now: Date,
 ): SignatureCheck | undefined {
+  return verifyAndHash(data, signature, keys, now, false)?.check;
+}
+
+/**
+ * verifyDetachedFast, with the SHA-256 of `data` beside the check: taken from the signature's own
+ * digest on its way when that is SHA-256 (one pass over the bytes instead of two: an unchanged
+ * `bpkg update` compares it with the kept index's), computed apart otherwise; not at all without
+ * `withSha256`.
+ */
+export function verifyAndHash(
+  data: Uint8Array,
+  signature: Uint8Array,
+  keys: FastKey[],
+  now: Date,
+  withSha256 = true,
+): { check: SignatureCheck; sha256?: string } | undefined {
   if (keys.length === 0) return undefined;
   try {
     const body = signaturePacket(signature);
@@ -64,7 +79,13 @@ export function verifyDetachedFast(
     trailer[0] = 4;
     trailer[1] = 0xff;
     trailer.writeUInt32BE(sig.hashedPart.length, 2);
-    const digest = createHash(sig.hash).update(data).update(sig.hashedPart).update(trailer).digest();
+    // node:crypto when first used: this module is in the executable's start part (index-cache.ts).
+    const { createHash, createPublicKey, verify } = process.getBuiltinModule('node:crypto');
+    const hash = createHash(sig.hash).update(data);
+    const sha256 = !withSha256
+      ? undefined
+      : (sig.hash === 'sha256' ? hash.copy() : createHash('sha256').update(data)).digest('hex');
+    const digest = hash.update(sig.hashedPart).update(trailer).digest();
     if (digest[0] !== sig.left16[0] || digest[1] !== sig.left16[1]) return undefined;
     const pub = createPublicKey({
       key: Buffer.concat([SPKI_ED25519, Buffer.from(key.publicKey, 'hex')]),
@@ -72,7 +93,7 @@ export function verifyDetachedFast(
       type: 'spki',
     });
     if (!verify(null, digest, pub, sig.rs)) return undefined;
-    return { signer: key.fingerprint, created: new Date(created) };
+    return { check: { signer: key.fingerprint, created: new Date(created) }, sha256 };
   } catch {
     return undefined;
   }

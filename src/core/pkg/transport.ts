@@ -1,15 +1,17 @@
 import { createHash } from 'node:crypto';
-import { createReadStream, realpathSync } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { open, rename, rm } from 'node:fs/promises';
-import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BlueprintError, NotFoundError, storageErrorFrom, VerificationError } from '../errors.js';
+import { joinUrl } from './join-url.js';
 import { httpTransport } from './transports/http.js';
 import { ociTransport } from './transports/oci.js';
 import { s3Transport } from './transports/s3.js';
 import type { Opened, Transport, TransportOptions } from './transports/types.js';
 
 export type { Transport, TransportOptions } from './transports/types.js';
+// In its own module: `bpkg update`'s quick path (update-fast.ts) loads it without the transports.
+export { joinUrl };
 
 export type Progress = (bytes: number, total: number | undefined) => void;
 
@@ -59,7 +61,7 @@ export function transportFor(url: string): Transport {
  * Opens a URL made by `joinUrl`. An OCI URL carries the file's path after `#` (a registry name may
  * hold slashes, so it cannot be split otherwise); every other scheme's URL is the file's own.
  */
-async function openStream(url: string, signal?: AbortSignal): Promise<Opened> {
+export async function openStream(url: string, signal?: AbortSignal): Promise<Opened> {
   const t = transportFor(url);
   if (url.startsWith('oci://')) {
     const at = url.indexOf('#');
@@ -73,75 +75,6 @@ async function openStream(url: string, signal?: AbortSignal): Promise<Opened> {
   }
   return t.open(url, '', signal);
 }
-
-/**
- * `base/rel`, refused unless it stays inside `base`. The index schema already refuses such paths;
- * this is the last check before anything is opened, judged the way the opener will read the URL:
- * segments are percent-decoded (`%2e%2e` is `..` to URL parsers and `fileURLToPath`), and the
- * joined URL, once parsed and normalised, must still lie under the repository's own path.
- */
-export function joinUrl(base: string, rel: string): string {
-  const outside = () =>
-    new VerificationError(
-      `Repository path ${JSON.stringify(rel)} leads outside the repository`,
-      'path-outside-repository',
-      'The repository index is hostile or broken; nothing was fetched.',
-    );
-  let decoded: string[];
-  try {
-    decoded = rel.split('/').map((seg) => decodeURIComponent(seg));
-  } catch {
-    throw outside();
-  }
-  if (
-    rel.startsWith('/') ||
-    decoded.some((seg) => seg === '..' || seg === '.' || /[/\\?#]/.test(seg) || seg.includes('%'))
-  )
-    throw outside();
-  if (base.startsWith('oci://')) return `${base}#${rel}`;
-  const dir = base.endsWith('/') ? base : `${base}/`;
-  const joined = dir + rel;
-  if (dir.startsWith('s3://')) return joined;
-  if (/^(file|https?):\/\//.test(dir)) {
-    const b = new URL(dir);
-    const j = new URL(joined);
-    if (j.origin !== b.origin || !j.pathname.startsWith(b.pathname)) throw outside();
-  } else if (!path.resolve(joined).startsWith(path.resolve(dir) + path.sep)) throw outside();
-  // A folder repository is judged on the real filesystem too: a link inside it (`pool/x -> /`)
-  // must not lead the reader out of it. (Whoever can swap links in the folder between this check
-  // and the open could also replace the files; the signature and the hashes still decide.)
-  if (!/^https?:\/\//.test(dir)) {
-    const folder = dir.startsWith('file://') ? fileURLToPath(dir) : path.resolve(dir);
-    const root = realOrNothing(folder);
-    if (root !== undefined && !isWithin(root, realBeneath(path.join(folder, rel)))) throw outside();
-  }
-  return joined;
-}
-
-function realOrNothing(p: string): string | undefined {
-  try {
-    return realpathSync.native(p);
-  } catch {
-    return undefined;
-  }
-}
-
-/** The real path of `p`: its longest existing prefix with every link resolved, then the rest. */
-function realBeneath(p: string): string {
-  const rest: string[] = [];
-  let at = p;
-  for (;;) {
-    const real = realOrNothing(at);
-    if (real !== undefined) return path.join(real, ...rest.reverse());
-    const up = path.dirname(at);
-    if (up === at) return p;
-    rest.push(path.basename(at));
-    at = up;
-  }
-}
-
-const isWithin = (root: string, p: string) =>
-  p === root || p.startsWith(root.endsWith(path.sep) ? root : root + path.sep);
 
 /** Reads a small remote file fully, refusing anything longer than `max` bytes (endless-data attack). */
 export async function fetchBytes(url: string, max: number, signal?: AbortSignal): Promise<Uint8Array> {

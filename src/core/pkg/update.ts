@@ -1,10 +1,11 @@
 import path from 'node:path';
 import { NotFoundError } from '../errors.js';
-import { assertInsideRoot, ensureDir } from '../system/fs.js';
-import { type Layout, layout, managedDirs } from '../system/paths.js';
+import { ensureDir } from '../system/fs.js';
+import { type Layout, layout } from '../system/paths.js';
 import { Keyring } from './keyring.js';
 import { LocalKey } from './local-key.js';
 import { Repositories, type UpdateOutcome } from './repos.js';
+import { checkRoot } from './update-fast.js';
 
 /**
  * `bpkg update`: every repository's index fetched and verified (repos.ts). Shared by the package
@@ -27,9 +28,7 @@ export async function updateAll(
   return out;
 }
 
-/** The root's folders judged as PackageManager judges them before any write (checkRoot). */
-export const checkRoot = (paths: Layout): Promise<void> =>
-  assertInsideRoot(paths.root, managedDirs(paths), { children: [paths.optDir] });
+export { checkRoot };
 
 /** The box's trusted keys as the package manager holds them: its own local key left out, the cache kept. */
 export function boxKeyring(paths: Layout, localKey: LocalKey, now: () => Date): Keyring {

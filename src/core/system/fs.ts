@@ -1,11 +1,17 @@
-import { constants } from 'node:fs';
-import { lstat, mkdir, open, readdir, readFile, realpath, rename, rm, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { StorageError, storageErrorFrom } from '../errors.js';
 
+/**
+ * node:fs when first used, not imported: this module is in the executable's start part (the quick
+ * pkg commands), where an import would copy node:fs's hundred exports at start (esbuild's CommonJS
+ * interop) and `fs.promises` would load node:fs/promises for every command.
+ */
+const nodeFs = () => process.getBuiltinModule('node:fs');
+const fsp = () => nodeFs().promises;
+
 export async function ensureDir(dir: string, mode = 0o755): Promise<void> {
   try {
-    await mkdir(dir, { recursive: true, mode });
+    await fsp().mkdir(dir, { recursive: true, mode });
   } catch (err) {
     // Recursive mkdir reports ENOENT on a read-only file system; walk down to get the real errno.
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
@@ -13,7 +19,7 @@ export async function ensureDir(dir: string, mode = 0o755): Promise<void> {
       for (const part of path.resolve(dir).split(path.sep).filter(Boolean)) {
         at = path.join(at, part);
         try {
-          await mkdir(at, { mode });
+          await fsp().mkdir(at, { mode });
         } catch (inner) {
           if ((inner as NodeJS.ErrnoException).code !== 'EEXIST')
             throw storageErrorFrom(inner, `creating ${dir}`);
@@ -27,7 +33,8 @@ export async function ensureDir(dir: string, mode = 0o755): Promise<void> {
 
 /** fsync a directory so a rename inside it survives power loss. */
 export async function syncDir(dir: string): Promise<void> {
-  const fh = await open(dir, constants.O_RDONLY | constants.O_DIRECTORY);
+  const { O_RDONLY, O_DIRECTORY } = nodeFs().constants;
+  const fh = await fsp().open(dir, O_RDONLY | O_DIRECTORY);
   try {
     await fh.sync();
   } finally {
@@ -44,17 +51,19 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array, m
   const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${Date.now()}.tmp`);
   try {
     await ensureDir(dir);
-    const fh = await open(tmp, 'w', mode);
+    const fh = await fsp().open(tmp, 'w', mode);
     try {
       await fh.writeFile(data);
       await fh.sync();
     } finally {
       await fh.close();
     }
-    await rename(tmp, file);
+    await fsp().rename(tmp, file);
     await syncDir(dir);
   } catch (err) {
-    await rm(tmp, { force: true }).catch(() => {});
+    await fsp()
+      .rm(tmp, { force: true })
+      .catch(() => {});
     throw storageErrorFrom(err, `writing ${file}`);
   }
 }
@@ -66,7 +75,7 @@ export async function writeJsonAtomic(file: string, value: unknown, mode = 0o644
 export async function readJsonIfExists<T>(file: string): Promise<T | undefined> {
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
+    text = await fsp().readFile(file, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw err;
@@ -76,7 +85,9 @@ export async function readJsonIfExists<T>(file: string): Promise<T | undefined> 
 
 export async function exists(p: string): Promise<boolean> {
   try {
-    await open(p, 'r').then((fh) => fh.close());
+    await fsp()
+      .open(p, 'r')
+      .then((fh) => fh.close());
     return true;
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
@@ -85,9 +96,11 @@ export async function exists(p: string): Promise<boolean> {
 }
 
 export async function removeIfExists(p: string): Promise<void> {
-  await unlink(p).catch((err: NodeJS.ErrnoException) => {
-    if (err.code !== 'ENOENT') throw err;
-  });
+  await fsp()
+    .unlink(p)
+    .catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'ENOENT') throw err;
+    });
 }
 
 const missing = (err: unknown) => {
@@ -105,14 +118,16 @@ export async function realPathOfExisting(p: string): Promise<string | undefined>
   const rest: string[] = [];
   for (let cur = path.resolve(p); ; ) {
     try {
-      return path.join(await realpath(cur), ...rest.reverse());
+      return path.join(await fsp().realpath(cur), ...rest.reverse());
     } catch (err) {
       if (!missing(err)) throw err;
       if (
-        await lstat(cur).then(
-          (st) => st.isSymbolicLink(),
-          () => false,
-        )
+        await fsp()
+          .lstat(cur)
+          .then(
+            (st) => st.isSymbolicLink(),
+            () => false,
+          )
       )
         return undefined;
       const parent = path.dirname(cur);
@@ -154,10 +169,12 @@ export async function assertInsideRoot(
   };
   for (const dir of dirs) await check(dir);
   for (const dir of opts.children ?? []) {
-    const entries = await readdir(dir, { withFileTypes: true }).catch((err) => {
-      if (missing(err)) return [];
-      throw err;
-    });
+    const entries = await fsp()
+      .readdir(dir, { withFileTypes: true })
+      .catch((err) => {
+        if (missing(err)) return [];
+        throw err;
+      });
     for (const e of entries) if (e.isSymbolicLink()) await check(path.join(dir, e.name));
   }
 }

@@ -1,0 +1,5 @@
+import path from 'node:path';
+import type { Layout } from '../system/paths.js';
+
+/** Where the box's own key lives (local-key.ts); its own module so the quick update names it too. */
+export const localKeyDir = (paths: Layout): string => path.join(paths.stateDir, 'local-key');

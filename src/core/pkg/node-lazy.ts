@@ -1,0 +1,32 @@
+/**
+ * Node's built-ins for the modules of the executable's start part (the quick `bpkg search` and
+ * `bpkg update`: src/cli/commands/pkg-quick.ts), taken when first used instead of imported. An
+ * import there would run at every start, `--json version` included: esbuild's CommonJS interop
+ * copies node:fs's hundred exports, and node:crypto takes ~4 ms of CPU to load (issue 20).
+ */
+export const nodeFs = () => process.getBuiltinModule('node:fs');
+export const nodeCrypto = () => process.getBuiltinModule('node:crypto');
+
+/** A file's bytes, read synchronously (one read(2) loop, no thread-pool trips); undefined when it cannot be read. */
+export function readBytes(file: string): Buffer | undefined {
+  try {
+    return nodeFs().readFileSync(file);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A JSON file parsed, or undefined when it does not exist; any other error is thrown (as
+ * readJsonIfExists in system/fs.ts, whose fs.promises the quick commands need not load).
+ */
+export function readJsonSync<T>(file: string): T | undefined {
+  let text: string;
+  try {
+    text = nodeFs().readFileSync(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+  return JSON.parse(text) as T;
+}

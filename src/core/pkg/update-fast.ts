@@ -1,0 +1,132 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { assertInsideRoot, ensureDir, writeJsonAtomic } from '../system/fs.js';
+import { type Layout, layout, managedDirs } from '../system/paths.js';
+import { checkFreshness } from './freshness.js';
+import { cachesSealed, readHead } from './index-cache.js';
+import { joinUrl } from './join-url.js';
+import { keptFastKeys } from './keyring-cache.js';
+import { localKeyDir } from './local-key-path.js';
+import { nodeFs, readBytes, readJsonSync } from './node-lazy.js';
+import type { RepoConfig, UpdateOutcome } from './repos.js';
+import { verifyAndHash } from './sig-fast.js';
+
+const MAX_INDEX_BYTES = 64 * 1024 * 1024;
+const MAX_SIG_BYTES = 64 * 1024;
+
+/** What one repository's quick update found, before anything is written. */
+interface Unchanged {
+  repo: RepoConfig;
+  url: string;
+  signer: string;
+  version: number;
+  packages: number;
+}
+
+/**
+ * `bpkg update` when every repository serves, from a local folder, exactly the index the box
+ * already keeps (a periodic update with nothing new): the same checks as Repositories.updateOne
+ * makes on that path (repos.ts), without loading the package manager, the transports or
+ * OpenPGP.js, run from the executable's start part (issue 20). The signature is verified again
+ * over the bytes just read (sig-fast.ts, keys from the sealed keyring cache), the bytes must equal
+ * the kept index.json and hash to what the sealed head holds, the head must name the bound
+ * repository, freshness is judged as before, and the cache and the search table must match their
+ * seals. Then meta.json is written as updateOne writes it.
+ *
+ * Undefined, with nothing written, whenever any of that does not hold or anything else is asked
+ * (an HTTP, OCI or S3 URL, mirrors, a key rotation notice, a key not in the keyring cache, a
+ * signature sig-fast.ts does not take, a new or changed index, an expired one, an unbound
+ * repository, a missing or changed cache): then updateBox runs as before and gives the answer,
+ * with its errors and warnings. test/pkg/update-fast.test.ts holds the two to the same outcome.
+ */
+export async function updateUnchanged(root: string, now: () => Date): Promise<UpdateOutcome[] | undefined> {
+  const paths = layout(root);
+  await checkRoot(paths);
+  let files: string[] = [];
+  try {
+    files = nodeFs()
+      .readdirSync(paths.reposDir)
+      .filter((f) => f.endsWith('.json'));
+  } catch {}
+  if (files.length === 0) return undefined;
+  await ensureDir(paths.listsDir);
+  const found: Unchanged[] = [];
+  for (const f of files.sort()) {
+    const repo = readJsonSync<RepoConfig>(path.join(paths.reposDir, f));
+    if (!repo) continue;
+    const one = await unchanged(paths, repo, now);
+    if (!one) return undefined;
+    found.push(one);
+  }
+  for (const u of found)
+    await writeJsonAtomic(path.join(paths.listsDir, u.repo.name, 'meta.json'), {
+      name: u.repo.name,
+      url: u.url,
+      signer: u.signer,
+      fetched: now().toISOString(),
+    });
+  return found.map((u) => ({
+    repo: u.repo.name,
+    ok: true,
+    changed: false,
+    version: u.version,
+    packages: u.packages,
+  }));
+}
+
+async function unchanged(paths: Layout, repo: RepoConfig, now: () => Date): Promise<Unchanged | undefined> {
+  const keys = repo.keys ?? [];
+  const { url } = repo;
+  if (
+    keys.length === 0 ||
+    repo.repository === undefined ||
+    (repo.mirrors ?? []).some((m) => m !== url) ||
+    typeof url !== 'string' ||
+    !url.startsWith('file://')
+  )
+    return undefined;
+  // A rotation notice is judged by the package manager (it may trust a new key).
+  if ((await readFromFolder(url, 'keys/rotation.json', MAX_SIG_BYTES * 4)) !== null) return undefined;
+  const bytes = await readFromFolder(url, 'index.json', MAX_INDEX_BYTES);
+  const sig = await readFromFolder(url, 'index.json.asc', MAX_SIG_BYTES);
+  if (!bytes || !sig) return undefined;
+  const fast = await keptFastKeys(paths, localKeyFile(paths), keys, now());
+  const verified = fast && verifyAndHash(bytes, sig, fast, now());
+  if (!verified) return undefined;
+  const { check, sha256 } = verified;
+  const dir = path.join(paths.listsDir, repo.name);
+  const prev = readBytes(path.join(dir, 'index.json'));
+  if (!prev?.equals(bytes)) return undefined;
+  const head = await readHead(paths, repo.name);
+  if (!head || head.sha256 !== sha256 || head.signer !== check.signer) return undefined;
+  if (head.repository !== repo.repository) return undefined;
+  // The kept index is the rollback baseline only when its signer is still bound (as updateOne).
+  const meta = readJsonSync<{ signer?: string }>(path.join(dir, 'meta.json'));
+  if (!keys.includes(meta?.signer?.toLowerCase() ?? '')) return undefined;
+  checkFreshness(now(), head, head, '', true);
+  if (!(await cachesSealed(paths, repo.name))) return undefined;
+  return { repo, url, signer: check.signer, version: head.version, packages: head.packages };
+}
+
+/** The root's folders judged as PackageManager judges them before any write (checkRoot). */
+export const checkRoot = (paths: Layout): Promise<void> =>
+  assertInsideRoot(paths.root, managedDirs(paths), { children: [paths.optDir] });
+
+/** The box's own public key, which the keyring cache is bound to (update.ts's boxKeyring). */
+const localKeyFile = (paths: Layout) => path.join(localKeyDir(paths), 'public.asc');
+
+/**
+ * A file of a folder repository as the file transport reads it (transport.ts), judged by the same
+ * `joinUrl`; null when it does not exist, undefined when it is larger than `max` (the package
+ * manager refuses it, with its error).
+ */
+async function readFromFolder(base: string, rel: string, max: number): Promise<Buffer | null | undefined> {
+  const file = fileURLToPath(joinUrl(base, rel));
+  try {
+    const bytes = nodeFs().readFileSync(file);
+    return bytes.length > max ? undefined : bytes;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw err;
+  }
+}

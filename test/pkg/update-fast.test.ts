@@ -1,0 +1,212 @@
+/**
+ * `bpkg update` when nothing is new (src/core/pkg/update-fast.ts, src/app/pkg-quick.ts), answered
+ * from the executable's start part without the package manager: the same outcome as updateBox
+ * gives on that path, and no answer at all (nothing written) whenever anything is different, so
+ * that the package manager verifies, rebuilds, warns or refuses as before.
+ */
+import { cpSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { quickUpdate } from '../../src/app/pkg-quick.js';
+import { PackageManager } from '../../src/core/pkg/index.js';
+import { updateBox } from '../../src/core/pkg/update.js';
+import { bpkg, buildRepo, makeKey, makeSource, type TestKey, tempDir, trustingRoot } from '../helpers/pkg.js';
+
+let key: TestKey;
+let other: TestKey;
+let repo: string;
+let src: string;
+beforeAll(async () => {
+  key = await makeKey(path.join(tempDir(), 'key'));
+  other = await makeKey(path.join(tempDir(), 'other'));
+  const base = tempDir();
+  repo = path.join(base, 'repo');
+  src = path.join(base, 'src');
+  await buildRepo(repo, key, [
+    makeSource(src, { name: 'good', version: '1.0.0', summary: 'the genuine summary' }),
+    makeSource(src, { name: 'other', version: '2.0.0', summary: 'another package' }),
+  ]);
+});
+
+const lists = (root: string) => path.join(root, 'var/lib/blueprint/pkg/lists');
+const repoFile = (root: string) => path.join(root, 'etc/blueprint/repos.d/main.json');
+
+/** Every file under the root's lists folder: name → bytes, inode and mtime (nothing rewritten). */
+function snapshot(root: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (dir: string) => {
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      const p = path.join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else {
+        const st = statSync(p);
+        out[path.relative(root, p)] = `${st.ino}:${st.mtimeMs}:${readFileSync(p).toString('base64')}`;
+      }
+    }
+  };
+  walk(lists(root));
+  return out;
+}
+
+/** A copy of the repository folder, served in place of the original (the root's config points at it). */
+function serveCopy(root: string): string {
+  const served = path.join(tempDir(), 'served');
+  cpSync(repo, served, { recursive: true });
+  const config = JSON.parse(readFileSync(repoFile(root), 'utf8')) as { url: string };
+  writeFileSync(repoFile(root), JSON.stringify({ ...config, url: `file://${served}` }));
+  return served;
+}
+
+/** The quick path declines and writes nothing; then the package manager answers as it always did. */
+async function declines(root: string) {
+  const before = snapshot(root);
+  expect(await quickUpdate(root)).toBeUndefined();
+  expect(snapshot(root)).toEqual(before);
+  return updateBox(root);
+}
+
+describe('quick update of an unchanged index', () => {
+  it('gives the outcome updateBox gives, and writes only meta.json', async () => {
+    const root = await trustingRoot(key, repo);
+    const before = snapshot(root);
+    const metaFile = path.join(lists(root), 'main/meta.json');
+    const meta = JSON.parse(readFileSync(metaFile, 'utf8')) as Record<string, string>;
+    const later = new Date(Date.parse(meta.fetched!) + 60_000);
+    const quick = await quickUpdate(root, () => later);
+    expect(quick).toEqual([{ repo: 'main', ok: true, changed: false, version: 1, packages: 2 }]);
+    const after = snapshot(root);
+    const changed = Object.keys(after).filter((f) => after[f] !== before[f]);
+    expect(changed).toEqual([path.relative(root, metaFile)]);
+    expect(JSON.parse(readFileSync(metaFile, 'utf8'))).toEqual({ ...meta, fetched: later.toISOString() });
+    // The package manager, asked the same, says the same.
+    expect(await updateBox(root)).toEqual(quick);
+  });
+
+  it('answers for every repository, or for none', async () => {
+    const root = await trustingRoot(key, repo);
+    const second = path.join(tempDir(), 'second');
+    await buildRepo(second, key, [
+      makeSource(path.join(tempDir(), 'src2'), { name: 'alpha', version: '3.0.0', summary: 'first' }),
+    ]);
+    const pm = new PackageManager({ root });
+    await pm.repos.add('second', second, { keys: [key.fingerprint] });
+    // Not yet fetched: the package manager must do the first update of `second`.
+    await declines(root);
+    expect(await quickUpdate(root)).toEqual([
+      { repo: 'main', ok: true, changed: false, version: 1, packages: 2 },
+      { repo: 'second', ok: true, changed: false, version: 1, packages: 1 },
+    ]);
+  });
+
+  it('declines a new index: the package manager verifies, parses and keeps it', async () => {
+    const root = await trustingRoot(key, repo);
+    const served = serveCopy(root);
+    await buildRepo(served, key, [
+      makeSource(path.join(tempDir(), 'src3'), { name: 'good', version: '1.1.0', summary: 'newer' }),
+    ]);
+    const [out] = await declines(root);
+    expect(out).toMatchObject({ ok: true, changed: true });
+  });
+
+  it('declines a signature it cannot vouch for: the package manager refuses it', async () => {
+    const root = await trustingRoot(key, repo);
+    const served = serveCopy(root);
+    writeFileSync(path.join(served, 'index.json.asc'), 'not a signature');
+    const [out] = await declines(root);
+    expect(out?.ok).toBe(false);
+  });
+
+  it("declines the same bytes signed by a key not bound to the repository (another repository's key)", async () => {
+    const root = await trustingRoot(key, repo);
+    await new PackageManager({ root }).keyring.add(other.publicKey, other.fingerprint);
+    const served = serveCopy(root);
+    const { readPrivateKey, signFileDetached } = await import('../../src/core/pkg/signature.js');
+    const file = path.join(served, 'index.json');
+    writeFileSync(`${file}.asc`, await signFileDetached(file, await readPrivateKey(other.privateKey)));
+    const [out] = await declines(root);
+    expect(out).toMatchObject({ ok: false, error: { code: 'wrong-repository-key' } });
+  });
+
+  it('declines when its head, its cache or its search table was changed: the package manager rebuilds them', async () => {
+    const edits: [string, string, string][] = [
+      ['head.json', '"version":1', '"version":9'],
+      ['verified.json', 'genuine', 'EVIL'],
+      ['search.tsv', 'genuine', 'EVIL'],
+    ];
+    for (const [file, from, to] of edits) {
+      const root = await trustingRoot(key, repo);
+      const p = path.join(lists(root), 'main', file);
+      const text = readFileSync(p, 'utf8');
+      expect(text).toContain(from);
+      writeFileSync(p, text.replace(from, to));
+      const [out] = await declines(root);
+      expect(out, file).toMatchObject({ ok: true, changed: false, version: 1 });
+      expect(readFileSync(p, 'utf8'), file).toBe(text);
+      expect(await quickUpdate(root), file).toHaveLength(1);
+    }
+  });
+
+  it('declines when the kept index.json was changed: the package manager judges it as before', async () => {
+    const root = await trustingRoot(key, repo);
+    const p = path.join(lists(root), 'main/index.json');
+    writeFileSync(p, readFileSync(p, 'utf8').replace('genuine', 'EVIL'));
+    const [out] = await declines(root);
+    // Taken as the baseline, the changed copy has the served version with other bytes: refused.
+    expect(out).toMatchObject({ ok: false, error: { code: 'index-rollback' } });
+  });
+
+  it('declines without the keyring cache, or with one made for other key files', async () => {
+    const root = await trustingRoot(key, repo);
+    rmSync(path.join(lists(root), 'keyring.json'));
+    expect((await declines(root))[0]?.ok).toBe(true);
+    // The package manager judged the keys again and kept them: the next update is quick.
+    expect(await quickUpdate(root)).toHaveLength(1);
+    writeFileSync(path.join(root, 'etc/blueprint/keys', `${key.fingerprint}.asc`), `${key.publicKey}\n`);
+    expect((await declines(root))[0]?.ok).toBe(true);
+  });
+
+  it('declines a key rotation notice, mirrors, an unpinned repository and URLs other than a folder', async () => {
+    const root = await trustingRoot(key, repo);
+    const config = JSON.parse(readFileSync(repoFile(root), 'utf8')) as Record<string, unknown>;
+    const variants = [
+      { ...config, mirrors: [`file://${repo}`, 'file:///nonexistent'] },
+      { ...config, repository: undefined },
+      { ...config, url: 'http://127.0.0.1:9/repo' },
+    ];
+    for (const v of variants) {
+      writeFileSync(repoFile(root), JSON.stringify(v));
+      const before = snapshot(root);
+      expect(await quickUpdate(root)).toBeUndefined();
+      expect(snapshot(root)).toEqual(before);
+    }
+    writeFileSync(repoFile(root), JSON.stringify(config));
+    const served = serveCopy(root);
+    const { mkdirSync } = await import('node:fs');
+    mkdirSync(path.join(served, 'keys'));
+    writeFileSync(path.join(served, 'keys/rotation.json'), '{}');
+    expect((await declines(root))[0]?.ok).toBe(false);
+  });
+
+  it('declines an expired index: the package manager refuses it with its reason', async () => {
+    const root = await trustingRoot(key, repo);
+    const index = JSON.parse(readFileSync(path.join(repo, 'index.json'), 'utf8')) as { expires: string };
+    const before = snapshot(root);
+    expect(await quickUpdate(root, () => new Date(Date.parse(index.expires) + 1000))).toBeUndefined();
+    expect(snapshot(root)).toEqual(before);
+  });
+
+  it('`bpkg update` prints the same lines and JSON either way', async () => {
+    const root = await trustingRoot(key, repo);
+    const quick = await bpkg(root, ['update']);
+    const quickJson = await bpkg(root, ['--json', 'update']);
+    // Without the keyring cache the quick path declines: the pkg command answers.
+    rmSync(path.join(lists(root), 'keyring.json'));
+    const full = await bpkg(root, ['update']);
+    rmSync(path.join(lists(root), 'keyring.json'));
+    const fullJson = await bpkg(root, ['--json', 'update']);
+    expect(quick.code).toBe(0);
+    expect(quick.stdout).toBe('main: unchanged at version 1 (2 packages)\n');
+    expect(full).toEqual(quick);
+    expect(JSON.parse(fullJson.stdout)).toEqual(JSON.parse(quickJson.stdout));
+  });
+});
