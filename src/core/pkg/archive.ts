@@ -2,11 +2,12 @@ import { createHash } from 'node:crypto';
 import { closeSync, createReadStream, mkdirSync, openSync, symlinkSync, writeSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import path from 'node:path';
-import { Transform } from 'node:stream';
+import { type Readable, Transform } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import type { ReadEntry } from 'tar';
 import { BlueprintError, storageErrorFrom, VerificationError } from '../errors.js';
 import { resolveInside } from '../system/beneath.js';
+import { drain, peek } from '../system/stream-once.js';
 
 export interface FileRecord {
   path: string;
@@ -87,20 +88,23 @@ const OTHER_COMPRESSION: Array<[string, number[]]> = [
   ['lzma', [0x5d, 0x00, 0x00]],
 ];
 
-/** True for gzip, false for a plain tar; refuses another compression by name. */
+/** True for gzip, false for a plain tar; refuses another compression by name (`head`: the first bytes). */
+function isGzipHead(head: Uint8Array): boolean {
+  const other = OTHER_COMPRESSION.find(([, magic]) => magic.every((b, i) => head[i] === b));
+  if (other)
+    throw new VerificationError(
+      `The package archive is compressed with ${other[0]}; a package is a tar archive, gzip-compressed or plain`,
+      'bad-archive',
+      'Only gzip is accepted: tar -czf NAME_VERSION_ARCH.bpkg manifest.json payload',
+    );
+  return head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b;
+}
+
 async function isGzip(file: string): Promise<boolean> {
   const fh = await open(file, 'r');
   try {
     const { buffer, bytesRead } = await fh.read(Buffer.alloc(6), 0, 6, 0);
-    const head = buffer.subarray(0, bytesRead);
-    const other = OTHER_COMPRESSION.find(([, magic]) => magic.every((b, i) => head[i] === b));
-    if (other)
-      throw new VerificationError(
-        `The package archive is compressed with ${other[0]}; a package is a tar archive, gzip-compressed or plain`,
-        'bad-archive',
-        'Only gzip is accepted: tar -czf NAME_VERSION_ARCH.bpkg manifest.json payload',
-      );
-    return bytesRead >= 2 && head[0] === 0x1f && head[1] === 0x8b;
+    return isGzipHead(buffer.subarray(0, bytesRead));
   } finally {
     await fh.close();
   }
@@ -119,6 +123,42 @@ export async function extractPackage(
   limits: ExtractLimits,
   signal?: AbortSignal,
 ): Promise<Extracted> {
+  const archiveHash = createHash('sha256');
+  let archiveSize = 0;
+  const source = createReadStream(file, { highWaterMark: 1024 * 1024 });
+  const out = await extractStream(source, dest, limits, {
+    ...(signal ? { signal } : {}),
+    onChunk: (c) => {
+      archiveHash.update(c);
+      archiveSize += c.length;
+    },
+  });
+  return { ...out, archiveSha256: archiveHash.digest('hex'), archiveSize };
+}
+
+export interface StreamOptions {
+  signal?: AbortSignal;
+  /** Sees every byte of the archive, in order, as it is read (hashes, size limits: may throw). */
+  onChunk?: (chunk: Buffer) => void;
+  /**
+   * When unpacking fails, read the rest of `source` through `onChunk` before refusing, so the
+   * caller's hashes cover the whole file (its signature's verdict, the better answer for a
+   * tampered package, needs them).
+   */
+  drainOnFailure?: boolean;
+}
+
+/**
+ * `extractPackage` on a stream that has not flowed yet (a file, a download): each byte is read
+ * once, seen by `onChunk` and unpacked. The archive's own hash is the caller's (`onChunk`).
+ */
+export async function extractStream(
+  source: Readable,
+  dest: string,
+  limits: ExtractLimits,
+  opts: StreamOptions = {},
+): Promise<Omit<Extracted, 'archiveSha256' | 'archiveSize'>> {
+  const { signal, onChunk } = opts;
   const files: FileRecord[] = [];
   const seen = new Set<string>();
   const symlinks = new Set<string>();
@@ -234,25 +274,50 @@ export async function extractPackage(
       cb(null, chunk);
     },
   });
-  const gzip = await isGzip(file);
-  const archiveHash = createHash('sha256');
-  let archiveSize = 0;
+  const tap = new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      try {
+        onChunk?.(chunk);
+      } catch (err) {
+        return cb(err as Error);
+      }
+      cb(null, chunk);
+    },
+  });
   try {
+    const head = await peek(source, 6);
+    let gzip: boolean;
+    try {
+      if (head.length < 6) {
+        onChunk?.(head); // every byte read is the caller's to see, even these
+        throw new VerificationError(`Corrupt package archive: only ${head.length} bytes`, 'bad-archive');
+      }
+      gzip = isGzipHead(head);
+    } catch (err) {
+      if (opts.drainOnFailure && !source.readableEnded) await drain(source, onChunk).catch(() => {});
+      else source.destroy();
+      throw err;
+    }
     await new Promise<void>((resolve, reject) => {
-      const source = createReadStream(file, { highWaterMark: 1024 * 1024 });
-      source.on('data', (c: Buffer | string) => {
-        archiveHash.update(c);
-        archiveSize += c.length;
-      });
       const chain: Array<NodeJS.ReadableStream & { destroy(): void }> = gzip
-        ? [source, createGunzip({ chunkSize: 1024 * 1024 }), meter]
-        : [source, meter];
+        ? [source, tap, createGunzip({ chunkSize: 1024 * 1024 }), meter]
+        : [source, tap, meter];
       let settled = false;
       const finish = (err?: unknown) => {
         if (settled) return;
         settled = true;
-        for (const s of chain) s.destroy();
         signal?.removeEventListener('abort', onAbort);
+        if (err && opts.drainOnFailure && !signal?.aborted && !source.destroyed) {
+          for (const s of chain.slice(1)) s.destroy();
+          source.unpipe();
+          // The caller judges what the drain saw (its size limit, its hashes); this failure stands.
+          drain(source, onChunk).then(
+            () => reject(err),
+            () => reject(err),
+          );
+          return;
+        }
+        for (const s of chain) s.destroy();
         if (err) reject(err);
         else resolve();
       };
@@ -286,8 +351,6 @@ export async function extractPackage(
     throw new VerificationError('The package has no manifest.json', 'bad-archive');
   checkLinksOnDisk(dest, files);
   return {
-    archiveSha256: archiveHash.digest('hex'),
-    archiveSize,
     manifestBytes: Buffer.concat(manifestParts),
     files,
     unpackedBytes: unpacked,

@@ -15,7 +15,8 @@ import { type Extracted, extractPackage } from './archive.js';
 import { refuseBreaking } from './constraints.js';
 import { type Database, loadDatabase, saveFileList } from './db.js';
 import { checkPackageSignature, discardLocalCopy, fetchPackage, readLocalPackage } from './fetch.js';
-import { type IndexEntry, packageFileName } from './format.js';
+import { packageFileName } from './format.js';
+import { streamPackage } from './install-stream.js';
 import type { ManagerParts } from './parts.js';
 import type { RepoState } from './repos.js';
 import { archMatches, type Candidate, type Pins, parseRequest, resolve } from './resolve.js';
@@ -136,51 +137,38 @@ export async function discardLocals(p: ManagerParts, locals: Array<{ file: strin
   for (const l of locals) await discardLocalCopy(p.fetchContext, l.file);
 }
 
+/** Where a package's bytes come from: a local file read once into a private copy, or its repository. */
+type Source = { file: string; signer: string } | { state: RepoState };
+
 /**
- * Unpacks one package into NAME/VERSION through a staging directory and records its files.
- * Nothing leaves staging until `signed` (the package's signature check) has passed.
+ * Unpacks one package into NAME/VERSION through a staging directory and records its files;
+ * resolves with the fingerprint of the key that signed it. Nothing leaves staging until its size,
+ * SHA-256 and signature have passed.
  */
 export async function stage(
   p: ManagerParts,
-  entry: IndexEntry,
-  file: string,
+  c: Candidate,
+  source: Source,
   db: Database,
   n: number,
-  signed: Promise<string>,
-): Promise<void> {
+): Promise<string> {
+  const { entry } = c;
   const target = versionDir(p.paths, entry.name, entry.version);
   const kept = db.packages[entry.name];
   if (await exists(target)) {
     if (kept?.previous === entry.version || kept?.version === entry.version) {
       const report = await verifyVersion(p, entry.name, entry.version);
-      if (report.ok) return; // Re-activating a kept version: its files are still as recorded.
+      // Re-activating a kept version: its files are still as recorded; its signature is checked again.
+      if (report.ok) return 'file' in source ? source.signer : signatureOnly(p, c, source.state);
     }
     await rm(target, { recursive: true, force: true });
   }
   const staging = path.join(stagingRoot(p.paths), `${n}-${entry.name}`);
   await rm(staging, { recursive: true, force: true });
-  p.progress({ phase: 'unpack', name: entry.name });
-  let out: Extracted;
-  try {
-    out = await extractPackage(
-      file,
-      staging,
-      { ...LIMITS, maxUnpackedBytes: bombLimit(entry.size) },
-      p.signal,
-    ).catch((err) => {
-      throw storageErrorFrom(err, `unpacking ${entry.name}`);
-    });
-    if (out.archiveSize !== entry.size || out.archiveSha256 !== entry.sha256)
-      throw new VerificationError(
-        `${packageFileName(entry)}: ${out.archiveSize} bytes with SHA-256 ${out.archiveSha256}, the signed index says ${entry.size} bytes, ${entry.sha256}`,
-        out.archiveSize !== entry.size ? 'size-mismatch' : 'hash-mismatch',
-        'The file changed or the mirror is out of date; nothing was installed.',
-      );
-  } catch (err) {
-    await signed; // a bad signature is the better answer for a tampered package: it wins
-    throw err;
-  }
-  await signed;
+  const limits = { ...LIMITS, maxUnpackedBytes: bombLimit(entry.size) };
+  const { out, signer } = await unpacked(p, c, source, staging, limits).catch((err) => {
+    throw storageErrorFrom(err, `unpacking ${entry.name}`);
+  });
   const manifest = manifestMatchingIndex(out.manifestBytes, entry, 'nothing was installed');
   p.hooks.validateManifest?.(manifest);
   checkDeclaredHashes(manifest, out.files);
@@ -194,6 +182,59 @@ export async function stage(
   await saveFileList(p.paths, { name: entry.name, version: entry.version, manifest, files: out.files });
   p.progress({ phase: 'prepare', name: entry.name });
   await p.hooks.prepare?.({ name: entry.name, version: entry.version, manifest, prefix: target }, p.hookOpts);
+  return signer;
+}
+
+/**
+ * The package's bytes unpacked into `staging`, checked against the signed index and its own
+ * signature, which must be by one of its repository's keys (a key trusted for another repository
+ * signs nothing here). From a repository the bytes are read once, streamed (install-stream.ts);
+ * a local file's private copy, or a signature whose shape needs the data, is unpacked from a file.
+ */
+async function unpacked(
+  p: ManagerParts,
+  c: Candidate,
+  source: Source,
+  staging: string,
+  limits: typeof LIMITS,
+): Promise<{ out: Extracted; signer: string }> {
+  const name = packageFileName(c.entry);
+  if (!('file' in source)) {
+    p.progress({ phase: 'download', name: c.entry.name, bytes: 0, total: c.entry.size });
+    const streamed = await streamPackage(p.fetchContext, c, source.state, staging, limits);
+    if (streamed)
+      return { out: streamed.out, signer: p.repos.requireOwnSigner(source.state, streamed.signer, name) };
+  }
+  const file = 'file' in source ? source.file : await fetchPackage(p.fetchContext, c, source.state);
+  const signed = 'file' in source ? Promise.resolve(source.signer) : signatureOnly(p, c, source.state, file);
+  signed.catch(() => {}); // awaited below, whatever unpacking does
+  p.progress({ phase: 'unpack', name: c.entry.name });
+  let out: Extracted;
+  try {
+    out = await extractPackage(file, staging, limits, p.signal);
+    if (out.archiveSize !== c.entry.size || out.archiveSha256 !== c.entry.sha256)
+      throw new VerificationError(
+        `${name}: ${out.archiveSize} bytes with SHA-256 ${out.archiveSha256}, the signed index says ${c.entry.size} bytes, ${c.entry.sha256}`,
+        out.archiveSize !== c.entry.size ? 'size-mismatch' : 'hash-mismatch',
+        'The file changed or the mirror is out of date; nothing was installed.',
+      );
+  } catch (err) {
+    await signed; // a bad signature is the better answer for a tampered package: it wins
+    throw err;
+  }
+  return { out, signer: await signed };
+}
+
+/** The repository package's own signature checked on a copy in the cache (`file`: one made already). */
+async function signatureOnly(
+  p: ManagerParts,
+  c: Candidate,
+  state: RepoState,
+  file?: string,
+): Promise<string> {
+  const copy = file ?? (await fetchPackage(p.fetchContext, c, state));
+  const signer = await checkPackageSignature(p.fetchContext, c, state, copy);
+  return p.repos.requireOwnSigner(state, signer, packageFileName(c.entry));
 }
 
 /**
@@ -217,24 +258,15 @@ export async function installLocked(
   if (opts.confirm && !(await opts.confirm(changes))) throw new DeclinedError('install');
   const states = new Map((await p.repos.states()).map((s) => [s.name, s]));
   const todo = chosen.filter((c) => changes.some((ch) => ch.name === c.entry.name));
-  // 1. Download everything and start checking each package's signature. The checks run while
-  //    the packages unpack into staging, so reads and gunzip overlap; each must pass before its
-  //    package is moved into place, prepared (image loaded) or committed.
-  const files = new Map<string, { file: string; signer: Promise<string> }>();
+  // 1. Where each package comes from. A repository's is fetched, checked and unpacked in one pass
+  //    in step 2, under the journal; a local file was read and checked when planned.
+  const sources = new Map<string, Source>();
   for (const c of todo) {
     const local = locals.find((l) => l.entry.name === c.entry.name);
-    if (local) {
-      files.set(c.entry.name, { file: local.file, signer: Promise.resolve(local.signer) });
-      continue;
-    }
-    const state = states.get(c.repo)!;
-    const file = await fetchPackage(p.fetchContext, c, state);
-    // Like its index, a package must be signed by one of its own repository's keys.
-    const signer = checkPackageSignature(p.fetchContext, c, state, file).then((s) =>
-      p.repos.requireOwnSigner(state, s, packageFileName(c.entry)),
+    sources.set(
+      c.entry.name,
+      local ? { file: local.file, signer: local.signer } : { state: states.get(c.repo)! },
     );
-    signer.catch(() => {}); // awaited in stage(); this only keeps an early failure from going unhandled
-    files.set(c.entry.name, { file, signer });
   }
   const requested = new Set([...requests.map((r) => r.name), ...locals.map((l) => l.entry.name)]);
   const next: Database = structuredClone(db);
@@ -261,9 +293,7 @@ export async function installLocked(
   await p.tx.run('install', changes, next, async () => {
     let i = 0;
     for (const c of todo) {
-      const { file, signer } = files.get(c.entry.name)!;
-      await stage(p, c.entry, file, db, i++, signer);
-      next.packages[c.entry.name]!.signer = await signer;
+      next.packages[c.entry.name]!.signer = await stage(p, c, sources.get(c.entry.name)!, db, i++);
     }
   });
   return changes;

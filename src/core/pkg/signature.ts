@@ -111,7 +111,10 @@ interface SignaturePacketInternals {
  * versions or hashes keep the streamed path. Returns whether every packet was handed off (only
  * then may the message be left empty).
  */
-function hashFileOffThread(sig: OpenPGP.Signature, file: string): boolean {
+function hashFileOffThread(
+  sig: OpenPGP.Signature,
+  digest: (hash: string, suffix: Uint8Array) => Promise<Uint8Array>,
+): boolean {
   const packets = [...sig.packets] as unknown as SignaturePacketInternals[];
   const hashName = (p: SignaturePacketInternals) =>
     openpgp.enums.read(openpgp.enums.hash, p.hashAlgorithm) as string;
@@ -126,7 +129,7 @@ function hashFileOffThread(sig: OpenPGP.Signature, file: string): boolean {
     trailer.writeUInt8(4, 0);
     trailer.writeUInt8(0xff, 1);
     trailer.writeUInt32BE(p.signatureData.length, 2);
-    p.hashed = digestFile(file, hashName(p), Buffer.concat([p.signatureData, trailer]));
+    p.hashed = digest(hashName(p), Buffer.concat([p.signatureData, trailer]));
     p.hashed.catch(() => {}); // awaited by verify(); a packet it skips must not fail the process
   }
   return true;
@@ -156,8 +159,19 @@ async function keyUnusableNow(
  * signatures; only each `verified` promise rejects, so every one is awaited. Zero signature packets
  * is a failure, not a vacuous success.
  */
+/**
+ * What a detached signature covers: bytes, a file (hashed on a worker thread), or a digest the
+ * caller computes itself (`digest(hash, suffix)`: the named hash of the data followed by
+ * `suffix`), e.g. over the one stream it also unpacks (install-stream.ts). A signature whose
+ * shape needs the data itself is refused for `digest` ('signature-unsupported').
+ */
+export type SignedData =
+  | Uint8Array
+  | { file: string }
+  | { digest: (hash: string, suffix: Uint8Array) => Promise<Uint8Array> };
+
 export async function verifyDetached(
-  data: Uint8Array | { file: string },
+  data: SignedData,
   signature: string | Uint8Array,
   trusted: OpenPGP.PublicKey[],
   what: string,
@@ -182,10 +196,18 @@ export async function verifyDetached(
     const fpr = key.getFingerprint();
     return fpr.endsWith(id.toHex()) ? `key ${fpr}` : `key ${fpr} (subkey ${id.toHex()})`;
   };
-  const hashedElsewhere = 'file' in data && hashFileOffThread(sig, data.file);
+  const hashedElsewhere =
+    'digest' in data
+      ? hashFileOffThread(sig, data.digest)
+      : 'file' in data && hashFileOffThread(sig, (h, suffix) => digestFile(data.file, h, suffix));
+  if ('digest' in data && !hashedElsewhere)
+    throw new VerificationError(
+      `${what}: its signature is not of the shape checked while streaming (v4, SHA-2)`,
+      'signature-unsupported',
+    );
   const message = hashedElsewhere
     ? await openpgp.createMessage({ binary: new Uint8Array(0) })
-    : await messageOf(data);
+    : await messageOf(data as Uint8Array | { file: string });
   const result = await openpgp.verify({
     message,
     signature: sig,

@@ -1,0 +1,182 @@
+/**
+ * A repository's package read once (issue 20): each chunk that arrives from the mirror is hashed
+ * for the signed index (SHA-256), hashed for its own detached signature (the hash the signature
+ * names), and unpacked into staging, in one pass. Nothing is kept before all three hold: size and
+ * SHA-256 against the signed index, then the signature by a trusted key. The floor a user would
+ * reach for (`gpgv`, `sha256sum`, `tar -x`) reads the file three times; before this, install read
+ * it three times too (a copy into the cache, the signature's digest, the unpack, which hashed the
+ * archive again), and a folder repository's bytes could in principle differ between reads of the
+ * source: here there is no second read to differ.
+ */
+import { createHash, type Hash } from 'node:crypto';
+import { rm } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
+import { BlueprintError, NotFoundError, VerificationError } from '../errors.js';
+import { type Extracted, type ExtractLimits, extractStream } from './archive.js';
+import { downloadLimits, type FetchContext, MAX_SIGNATURE_BYTES } from './fetch.js';
+import { packageFileName } from './format.js';
+import type { RepoState } from './repos.js';
+import type { Candidate } from './resolve.js';
+import { verifyDetached } from './signature.js';
+import { fetchBytes, joinUrl, openStream } from './transport.js';
+
+export interface StreamedPackage {
+  out: Extracted;
+  /** Fingerprint of the trusted key whose signature over exactly these bytes is good. */
+  signer: string;
+}
+
+/**
+ * Fetches `c` from each of its repository's mirrors in turn and unpacks it into `staging` (made
+ * here; the caller discards it on failure and moves it into place on success). Resolves only when
+ * the size, the SHA-256 and the signature hold for the bytes unpacked. Undefined when the
+ * signature is of a shape that needs the data itself rather than its digest (not v4 over SHA-2):
+ * the caller then takes the copy-then-check path of fetch.ts.
+ */
+export async function streamPackage(
+  ctx: FetchContext,
+  c: Candidate,
+  state: RepoState,
+  staging: string,
+  limits: ExtractLimits,
+): Promise<StreamedPackage | undefined> {
+  let first: unknown;
+  for (const base of state.urls ?? [state.url]) {
+    try {
+      return await fromMirror(ctx, c, base, staging, limits);
+    } catch (err) {
+      await rm(staging, { recursive: true, force: true });
+      if (ctx.signal?.aborted) throw err;
+      if (err instanceof VerificationError && err.code === 'signature-unsupported') return undefined;
+      first ??= err;
+    }
+  }
+  throw first;
+}
+
+async function fromMirror(
+  ctx: FetchContext,
+  c: Candidate,
+  base: string,
+  staging: string,
+  limits: ExtractLimits,
+): Promise<StreamedPackage> {
+  const { entry } = c;
+  const url = joinUrl(base, entry.path);
+  const ms = Math.ceil(downloadLimits.baseMs + (entry.size / downloadLimits.minBytesPerSecond) * 1000);
+  const deadline = AbortSignal.timeout(ms);
+  const signal = ctx.signal ? AbortSignal.any([ctx.signal, deadline]) : deadline;
+  // Opened first: a package the mirror lacks is `not-found-remote`, whatever its signature.
+  const { body } = await openStream(url, signal);
+  try {
+    return await unpackVerified(ctx, c, { base, url, body, signal, deadline, ms }, staging, limits);
+  } finally {
+    body.destroy();
+  }
+}
+
+async function unpackVerified(
+  ctx: FetchContext,
+  c: Candidate,
+  from: { base: string; url: string; body: Readable; signal: AbortSignal; deadline: AbortSignal; ms: number },
+  staging: string,
+  limits: ExtractLimits,
+): Promise<StreamedPackage> {
+  const { entry } = c;
+  const { url, body, signal, deadline } = from;
+  const name = packageFileName(entry);
+  ctx.progress({ phase: 'verify', name: entry.name });
+  const sig = await fetchBytes(`${url}.asc`, MAX_SIGNATURE_BYTES, ctx.signal).catch((err) => {
+    throw err instanceof NotFoundError
+      ? new VerificationError(
+          `${name} has no signature in repository ${c.repo}`,
+          'no-signature',
+          'Unsigned packages are never installed.',
+        )
+      : err;
+  });
+  // The hashes one pass feeds: the index's SHA-256, and whichever the signature names (asked for
+  // by verifyDetached once it has read the signature, before a byte of the package is read).
+  const hashes = new Map<string, Hash>([['sha256', createHash('sha256')]]);
+  let asked!: () => void;
+  const named = new Promise<void>((resolve) => (asked = resolve));
+  let hashed!: (ok: boolean) => void;
+  const complete = new Promise<boolean>((resolve) => (hashed = resolve));
+  const verdict = verifyDetached(
+    {
+      digest: (hash, suffix) => {
+        if (!hashes.has(hash)) hashes.set(hash, createHash(hash));
+        asked();
+        return complete.then((ok) => {
+          if (!ok) throw new VerificationError(`${name} was not read to its end`, 'bad-signature');
+          return hashes.get(hash)!.copy().update(suffix).digest();
+        });
+      },
+    },
+    sig,
+    await ctx.trusted(),
+    name,
+    ctx.now(),
+  );
+  verdict.catch(() => {}); // awaited below; one refused before reading (untrusted key) ends the race
+  await Promise.race([named, verdict]);
+
+  const feeds = [...hashes.values()];
+  let size = 0;
+  let unpackError: unknown;
+  let out: Omit<Extracted, 'archiveSha256' | 'archiveSize'> | undefined;
+  let ended = false;
+  ctx.progress({ phase: 'unpack', name: entry.name });
+  body.once('end', () => (ended = true));
+  try {
+    out = await extractStream(body, staging, limits, {
+      signal,
+      drainOnFailure: true,
+      onChunk: (chunk) => {
+        size += chunk.length;
+        if (size > entry.size)
+          throw new VerificationError(
+            `${url} sent more than its declared ${entry.size} bytes (the signed index's size)`,
+            'size-mismatch',
+            'The mirror is broken or hostile; nothing was installed.',
+          );
+        for (const h of feeds) h.update(chunk);
+        ctx.progress({ phase: 'download', name: entry.name, bytes: size, total: entry.size });
+      },
+    }).catch((err) => {
+      unpackError = err;
+      return undefined;
+    });
+  } catch (err) {
+    unpackError = err;
+  }
+  hashed(ended);
+  if (!ended) {
+    // Not read to the end (the mirror failed, the deadline passed, too many bytes): no verdict.
+    if (deadline.aborted && !ctx.signal?.aborted)
+      throw new BlueprintError(
+        `${from.base} did not serve ${name} within ${Math.round(from.ms / 1000)} s`,
+        'mirror-timeout',
+        'The mirror is stalling; other mirrors were tried.',
+      );
+    throw unpackError;
+  }
+  // The index first, then the signature, then what unpacking found: for a tampered package the
+  // first two are the better answer.
+  if (size !== entry.size)
+    throw new VerificationError(
+      `${url}: got ${size} bytes, the signed index says ${entry.size}`,
+      'size-mismatch',
+      'Run `bpkg update` and try again; nothing was installed.',
+    );
+  const sha256 = hashes.get('sha256')!.copy().digest('hex');
+  if (sha256 !== entry.sha256)
+    throw new VerificationError(
+      `${url}: SHA-256 ${sha256} differs from the signed index (${entry.sha256})`,
+      'hash-mismatch',
+      'The file was altered or the mirror is out of date; nothing was installed.',
+    );
+  const { signer } = await verdict;
+  if (unpackError !== undefined || !out) throw unpackError;
+  return { out: { ...out, archiveSha256: sha256, archiveSize: size }, signer };
+}
