@@ -23,9 +23,16 @@ import {
  * failed check) returns undefined, and the caller asks zod, which gives the verdict and the
  * message. What it returns is what zod returns for the same input: new objects, keys in the
  * schema's order, `depends` defaulted to []. test/perf/index-fast.test.ts holds it to that.
+ *
+ * `asParsed.value` is set when what it returns equals `json` itself, key for key and in order (every
+ * entry taken as JSON.parse made it): then the bytes `json` was parsed from say exactly the index,
+ * and a cache of it can be those bytes (index-cache.ts's writeVerified), with no stringify.
  */
-export function fastIndex(json: unknown): RepoIndex | undefined {
-  if (!isPlain(json) || keyShape(json, HEADER_KEYS, HEADER_KEYS.length) === NOT_THESE) return undefined;
+export function fastIndex(json: unknown, asParsed?: { value: boolean }): RepoIndex | undefined {
+  if (asParsed) asParsed.value = false;
+  const header = isPlain(json) ? keyShape(json, HEADER_KEYS, HEADER_KEYS.length) : NOT_THESE;
+  if (!isPlain(json) || header === NOT_THESE) return undefined;
+  let inOrder = header === IN_ORDER;
   const { format, repository, version, generated, expires, packages } = json as Record<string, unknown>;
   if (
     format !== 1 ||
@@ -96,6 +103,7 @@ export function fastIndex(json: unknown): RepoIndex | undefined {
       out[i] = e as unknown as RepoIndex['packages'][number];
       continue;
     }
+    inOrder = false;
     out[i] = {
       name,
       version: v,
@@ -107,6 +115,7 @@ export function fastIndex(json: unknown): RepoIndex | undefined {
       path,
     };
   }
+  if (asParsed) asParsed.value = inOrder;
   return {
     format: 1,
     repository: repository as string,
@@ -164,6 +173,6 @@ const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isS
  * An index as parseIndex (format.ts) gives it when fastIndex accepts it outright, without loading
  * zod; undefined otherwise (then parseIndex judges it and explains). Not JSON: the same error.
  */
-export function parseIndexFast(bytes: Uint8Array): RepoIndex | undefined {
-  return fastIndex(parseJsonBytes(bytes, 'Repository index', 'bad-index'));
+export function parseIndexFast(bytes: Uint8Array, asParsed?: { value: boolean }): RepoIndex | undefined {
+  return fastIndex(parseJsonBytes(bytes, 'Repository index', 'bad-index'), asParsed);
 }

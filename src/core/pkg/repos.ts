@@ -92,7 +92,8 @@ const normalizeFpr = (f: string) => f.replace(/\s+/g, '').toLowerCase();
  */
 const format = () => import('./format.js');
 /** parseIndex, with zod loaded only for an index index-fast.ts does not accept outright. */
-const parseIndex = async (bytes: Uint8Array) => parseIndexFast(bytes) ?? (await format()).parseIndex(bytes);
+const parseIndex = async (bytes: Uint8Array, asParsed?: { value: boolean }) =>
+  parseIndexFast(bytes, asParsed) ?? (await format()).parseIndex(bytes);
 /** parseStoredIndex, likewise (its own errors, and its leniency, for what fastIndex does not take). */
 const parseStoredIndex = async (bytes: Uint8Array) => {
   let fast: RepoIndex | undefined;
@@ -394,21 +395,27 @@ export class Repositories {
         }
       }
       if (!best) throw firstError;
-      const { bytes, sig, check, head, index, same, keys, rotated } = best;
+      const { bytes, sig, check, head, index, asParsed, same, keys, rotated } = best;
       if (!same) {
         await writeFileAtomic(path.join(dir, 'index.json.asc'), sig);
         await writeFileAtomic(path.join(dir, 'index.json'), bytes);
       }
       if (index)
-        await writeVerified(this.paths, repo.name, { index, signer: check.signer, sha256: head.sha256 });
+        await writeVerified(
+          this.paths,
+          repo.name,
+          { index, signer: check.signer, sha256: head.sha256 },
+          asParsed ? bytes : undefined,
+        );
       else if (!(await cachesSealed(this.paths, repo.name))) {
         // Unchanged, but the cache or the table is gone or was changed: made again from the bytes just verified.
-        const again = await parseIndex(bytes);
-        await writeVerified(this.paths, repo.name, {
-          index: again,
-          signer: check.signer,
-          sha256: head.sha256,
-        });
+        const again = { value: false };
+        await writeVerified(
+          this.paths,
+          repo.name,
+          { index: await parseIndex(bytes, again), signer: check.signer, sha256: head.sha256 },
+          again.value ? bytes : undefined,
+        );
       }
       await writeJsonAtomic(path.join(dir, 'meta.json'), {
         name: repo.name,
@@ -474,7 +481,8 @@ export class Repositories {
     const prevHead = prevBytes ? await readHead(this.paths, repo.name) : undefined;
     const keptHead =
       prevHead && prevHead.sha256 === (same ? sha256 : sha256Hex(prevBytes!)) ? prevHead : undefined;
-    const index = same && keptHead?.signer === check.signer ? undefined : await parseIndex(bytes);
+    const asParsed = { value: false };
+    const index = same && keptHead?.signer === check.signer ? undefined : await parseIndex(bytes, asParsed);
     const head = index ? headOf({ index, signer: check.signer, sha256 }) : keptHead!;
     if (repo.repository !== undefined && head.repository !== repo.repository)
       throw new VerificationError(
@@ -499,7 +507,7 @@ export class Repositories {
       sig,
       check,
       head,
-      ...(index ? { index } : {}),
+      ...(index ? { index, ...(asParsed.value ? { asParsed: true } : {}) } : {}),
       same: sameAsBaseline,
       keys,
       ...(rotated ? { rotated } : {}),
@@ -549,6 +557,8 @@ interface Fetched {
   head: IndexHead;
   /** The index parsed; absent when the kept caches already hold it (these bytes, this signer). */
   index?: RepoIndex;
+  /** `index` is exactly what JSON.parse made of `bytes` (index-fast.ts): the cache can be the bytes. */
+  asParsed?: boolean;
   same: boolean;
   /** The bound keys, with a rotated key this URL's notice vouched for. */
   keys: string[];
