@@ -4,7 +4,16 @@
  * gives on that path, and no answer at all (nothing written) whenever anything is different, so
  * that the package manager verifies, rebuilds, warns or refuses as before.
  */
-import { cpSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { quickUpdate } from '../../src/app/pkg-quick.js';
@@ -185,6 +194,19 @@ describe('quick update of an unchanged index', () => {
     mkdirSync(path.join(served, 'keys'));
     writeFileSync(path.join(served, 'keys/rotation.json'), '{}');
     expect((await declines(root))[0]?.ok).toBe(false);
+  });
+
+  it('declines when a folder of the root leads out of it: the package manager refuses, nothing is written there', async () => {
+    const root = await trustingRoot(key, repo);
+    const outside = tempDir('bp-elsewhere-');
+    const pkgDir = path.join(root, 'var/lib/blueprint/pkg');
+    renameSync(pkgDir, path.join(outside, 'pkg'));
+    symlinkSync(path.join(outside, 'pkg'), pkgDir);
+    const before = snapshot(root);
+    expect(await quickUpdate(root)).toBeUndefined();
+    expect(snapshot(root)).toEqual(before);
+    await expect(updateBox(root)).rejects.toMatchObject({ code: 'link-outside-root' });
+    expect(snapshot(root)).toEqual(before);
   });
 
   it('declines an expired index: the package manager refuses it with its reason', async () => {

@@ -41,7 +41,6 @@ interface Unchanged {
  */
 export async function updateUnchanged(root: string, now: () => Date): Promise<UpdateOutcome[] | undefined> {
   const paths = layout(root);
-  await checkRoot(paths);
   let files: string[] = [];
   try {
     files = nodeFs()
@@ -49,7 +48,11 @@ export async function updateUnchanged(root: string, now: () => Date): Promise<Up
       .filter((f) => f.endsWith('.json'));
   } catch {}
   if (files.length === 0) return undefined;
-  await ensureDir(paths.listsDir);
+  // The root's folders are judged (realpath and lstat on the thread pool) while the indexes are
+  // read and verified here, which only reads; nothing is written before the judgement, and a
+  // refusal leaves the answer to the package manager, which refuses with its reasons.
+  const judged = checkRoot(paths).then(() => ensureDir(paths.listsDir));
+  judged.catch(() => {});
   const found: Unchanged[] = [];
   for (const f of files.sort()) {
     const repo = readJsonSync<RepoConfig>(path.join(paths.reposDir, f));
@@ -58,6 +61,7 @@ export async function updateUnchanged(root: string, now: () => Date): Promise<Up
     if (!one) return undefined;
     found.push(one);
   }
+  await judged;
   for (const u of found)
     await writeJsonAtomic(path.join(paths.listsDir, u.repo.name, 'meta.json'), {
       name: u.repo.name,
