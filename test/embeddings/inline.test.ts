@@ -8,7 +8,7 @@ import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type EngineWorker, startEngineWorker } from '../../modules/embeddings/server/engine-worker.js';
 import { FIXTURE_MODELS } from './helpers.js';
-import { bundle } from './served.js';
+import { bundle, serve } from './served.js';
 
 let file: string;
 const engines: EngineWorker[] = [];
@@ -81,5 +81,19 @@ describe('where a batch runs', () => {
     const dear = await start(0, 1e-6);
     expect(dear.mainThreadCopy).toBe(false);
     expect(dear.placement(['x'])).toBe('worker');
+  }, 60_000);
+
+  it('the service reads both budgets from its environment and says what runs where', async () => {
+    const on = await serve(file, { EMBEDDINGS_QUERY_INLINE_MS: '30' });
+    // The query budget is off unless set (a transformer's copy is costly).
+    const off = await serve(file, { EMBEDDINGS_INLINE_MS: 'off' });
+    try {
+      // Single inputs within 30 ms of estimated work: thousands of tiny-BERT characters.
+      const m = /single inputs up to (\d+), the rest in the worker/.exec(on.log());
+      expect(Number(m?.[1])).toBeGreaterThan(1000);
+      expect(off.log()).toMatch(/every batch runs in the worker/);
+    } finally {
+      await Promise.all([on.stop(), off.stop()]);
+    }
   }, 60_000);
 });

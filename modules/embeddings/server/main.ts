@@ -58,8 +58,9 @@ async function main(): Promise<void> {
     Math.min(cpuQuota() ?? availableParallelism(), availableParallelism()),
   );
   const inlineMs = env.EMBEDDINGS_INLINE_MS === 'off' ? 0 : intFromEnv('EMBEDDINGS_INLINE_MS', 2);
-  // A single query's budget: larger, as a client waits for it (engine-worker.ts; README).
-  const queryMs = env.EMBEDDINGS_QUERY_INLINE_MS === 'off' ? 0 : intFromEnv('EMBEDDINGS_QUERY_INLINE_MS', 30);
+  // A single query's budget, larger as a client waits for it (engine-worker.ts). Off by default:
+  // for a transformer the copy it needs costs ~220 MiB (MiniLM shape) for ~0.3 ms a query (README).
+  const queryMs = env.EMBEDDINGS_QUERY_INLINE_MS === 'off' ? 0 : intFromEnv('EMBEDDINGS_QUERY_INLINE_MS', 0);
   // The model loads and runs in a worker thread started from this same file (the bundle).
   const engine = await startEngineWorker(
     new URL(import.meta.url),
