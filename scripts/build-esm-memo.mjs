@@ -5,12 +5,14 @@
 // (~3 MiB of its V8 heap, issue 20). This plugin makes __toESM keep the object it made for a
 // module and hand it to the next importer, made again only when the module's own properties
 // changed in number since (a CommonJS module first seen half-initialised in an import cycle).
-const HELPER = 'var __toESM = (mod, isNodeMode, target) =>';
+// Matched with or without esbuild's spaces (scripts/build-options.mjs sets minifyWhitespace).
+const HELPER = /var __toESM ?= ?\(mod, ?isNodeMode, ?target\) ?=>/g;
 
 /** The runtime chunk's __toESM, memoised; throws if esbuild's helper is not where it was. */
 export function memoizeToEsm(text) {
-  const at = text.indexOf(HELPER);
-  if (at < 0 || text.indexOf(HELPER, at + 1) >= 0) return undefined;
+  const found = [...text.matchAll(HELPER)];
+  if (found.length !== 1) return undefined;
+  const at = found[0].index;
   const memo = [
     'var __toESM = (mod, isNodeMode) => {',
     '  if (mod == null || (typeof mod != "object" && typeof mod != "function")) return __toESMFresh(mod, isNodeMode);',
@@ -24,7 +26,7 @@ export function memoizeToEsm(text) {
     '  return target;',
     '}, __toESMKept = new WeakMap(), __toESMFresh = (mod, isNodeMode, target) =>',
   ].join('\n');
-  return text.slice(0, at) + memo + text.slice(at + HELPER.length);
+  return text.slice(0, at) + memo + text.slice(at + found[0][0].length);
 }
 
 /** esbuild plugin: rewrites the chunk that defines __toESM, on disk or in memory. */
@@ -39,7 +41,7 @@ export const esmMemo = {
       let found = 0;
       if (result.outputFiles) {
         result.outputFiles = result.outputFiles.map((f) => {
-          if (!f.path.endsWith('.mjs') || !f.text.includes('var __toESM =')) return f;
+          if (!f.path.endsWith('.mjs') || !/var __toESM ?=/.test(f.text)) return f;
           const text = memoizeToEsm(f.text);
           if (text === undefined) return f;
           found++;
@@ -50,7 +52,7 @@ export const esmMemo = {
           if (!out.endsWith('.mjs')) continue;
           const file = path.resolve(dir, out);
           const before = readFileSync(file, 'utf8');
-          if (!before.includes('var __toESM =')) continue;
+          if (!/var __toESM ?=/.test(before)) continue;
           const text = memoizeToEsm(before);
           if (text === undefined) continue;
           writeFileSync(file, text);
