@@ -201,7 +201,10 @@ async function unpacked(
   const name = packageFileName(c.entry);
   if (!('file' in source)) {
     p.progress({ phase: 'download', name: c.entry.name, bytes: 0, total: c.entry.size });
-    const streamed = await streamPackage(p.fetchContext, c, source.state, staging, limits);
+    const { state } = source;
+    const streamed = await streamPackage(p.fetchContext, c, state, staging, limits, () =>
+      p.keyring.fastKeys(state.keys),
+    );
     if (streamed)
       return { out: streamed.out, signer: p.repos.requireOwnSigner(source.state, streamed.signer, name) };
   }

@@ -1,3 +1,4 @@
+import type { Hash } from 'node:crypto';
 import type { SignatureCheck } from './signature.js';
 
 /**
@@ -57,6 +58,29 @@ export function verifyAndHash(
   now: Date,
   withSha256 = true,
 ): { check: SignatureCheck; sha256?: string } | undefined {
+  const fast = fastSignature(signature, keys, now);
+  if (!fast) return undefined;
+  // node:crypto when first used: this module is in the executable's start part (index-cache.ts).
+  const { createHash } = process.getBuiltinModule('node:crypto');
+  const hash = createHash(fast.hash).update(data);
+  const sha256 = !withSha256
+    ? undefined
+    : (fast.hash === 'sha256' ? hash.copy() : createHash('sha256').update(data)).digest('hex');
+  const check = fast.verify(hash);
+  return check && { check, sha256 };
+}
+
+/**
+ * verifyDetachedFast in two steps, for data hashed while it streams (install-stream.ts): the
+ * signature and the key judged first (`hash`: the hash to feed with the data), then `verify` with
+ * that hash fed with every byte (it is updated further: give a copy). Undefined, and `verify`'s
+ * undefined, as verifyDetachedFast's: not accepted here, ask OpenPGP.js.
+ */
+export function fastSignature(
+  signature: Uint8Array,
+  keys: FastKey[],
+  now: Date,
+): { hash: string; verify: (hashedData: Hash) => SignatureCheck | undefined } | undefined {
   if (keys.length === 0) return undefined;
   try {
     const body = signaturePacket(signature);
@@ -75,25 +99,27 @@ export function verifyAndHash(
     const created = sig.created * 1000;
     const validAt = (ms: number) => key.validFrom <= ms && (key.validUntil === null || ms < key.validUntil);
     if (created > t || !validAt(created) || !validAt(t)) return undefined;
-    const trailer = Buffer.alloc(6);
-    trailer[0] = 4;
-    trailer[1] = 0xff;
-    trailer.writeUInt32BE(sig.hashedPart.length, 2);
-    // node:crypto when first used: this module is in the executable's start part (index-cache.ts).
-    const { createHash, createPublicKey, verify } = process.getBuiltinModule('node:crypto');
-    const hash = createHash(sig.hash).update(data);
-    const sha256 = !withSha256
-      ? undefined
-      : (sig.hash === 'sha256' ? hash.copy() : createHash('sha256').update(data)).digest('hex');
-    const digest = hash.update(sig.hashedPart).update(trailer).digest();
-    if (digest[0] !== sig.left16[0] || digest[1] !== sig.left16[1]) return undefined;
-    const pub = createPublicKey({
-      key: Buffer.concat([SPKI_ED25519, Buffer.from(key.publicKey, 'hex')]),
-      format: 'der',
-      type: 'spki',
-    });
-    if (!verify(null, digest, pub, sig.rs)) return undefined;
-    return { check: { signer: key.fingerprint, created: new Date(created) }, sha256 };
+    const verify = (hashed: Hash): SignatureCheck | undefined => {
+      try {
+        const trailer = Buffer.alloc(6);
+        trailer[0] = 4;
+        trailer[1] = 0xff;
+        trailer.writeUInt32BE(sig.hashedPart.length, 2);
+        const { createPublicKey, verify: verifyEd25519 } = process.getBuiltinModule('node:crypto');
+        const digest = hashed.update(sig.hashedPart).update(trailer).digest();
+        if (digest[0] !== sig.left16[0] || digest[1] !== sig.left16[1]) return undefined;
+        const pub = createPublicKey({
+          key: Buffer.concat([SPKI_ED25519, Buffer.from(key.publicKey, 'hex')]),
+          format: 'der',
+          type: 'spki',
+        });
+        if (!verifyEd25519(null, digest, pub, sig.rs)) return undefined;
+        return { signer: key.fingerprint, created: new Date(created) };
+      } catch {
+        return undefined;
+      }
+    };
+    return { hash: sig.hash, verify };
   } catch {
     return undefined;
   }
