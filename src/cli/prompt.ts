@@ -1,4 +1,3 @@
-import { createInterface } from 'node:readline/promises';
 import { UsageError } from '../app/index.js';
 import { escapeText } from '../present/escape.js';
 import type { Context } from './context.js';
@@ -14,6 +13,8 @@ export async function confirm(
     if (whenNoTty === 'proceed') return true;
     throw new UsageError(`${question} — needs confirmation`, 'Pass --yes to confirm in scripts.');
   }
+  // Taken when a question is asked: an import would load readline on every command that opens a box.
+  const { createInterface } = process.getBuiltinModule('node:readline/promises');
   const rl = createInterface({ input: process.stdin, output: process.stderr });
   try {
     const answer = (await rl.question(`${escapeText(question)} [y/N] `)).trim().toLowerCase();

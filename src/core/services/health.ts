@@ -63,7 +63,12 @@ export async function waitHealthy(
         );
       // Without its socket, the folder's next change (checked every 100 ms should a change be missed).
       const delay = present || !changes ? healthPollDelay(i) : 100;
-      await Promise.race([sleep(delay), changes?.next()]);
+      let timer: NodeJS.Timeout | undefined;
+      await new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, delay);
+        changes?.next().then(resolve);
+      });
+      clearTimeout(timer); // a timer left behind would hold the process up to 100 ms after its answer
     }
   } finally {
     changes?.close();
