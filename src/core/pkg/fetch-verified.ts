@@ -9,9 +9,10 @@ import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { gt } from 'semver';
 import { NotFoundError, storageErrorFrom, VerificationError } from '../errors.js';
-import { extractPackage } from './archive.js';
+import { type Extracted, extractPackage } from './archive.js';
 import { checkPackageSignature, fetchPackage } from './fetch.js';
 import { type IndexEntry, type Manifest, packageFileName } from './format.js';
+import { streamPackage } from './install-stream.js';
 import type { ManagerParts } from './parts.js';
 import { archMatches } from './resolve.js';
 import { usableStates } from './states.js';
@@ -69,6 +70,22 @@ export async function fetchVerified(p: ManagerParts, opts: FetchVerifiedOptions)
   const { state, entry } = await offeredBy(p, opts.repo, opts.name, opts.arch, opts.version);
   opts.accept?.(entry);
   const c = { entry, repo: state.name };
+  const limits = {
+    maxUnpackedBytes: Math.min(16 * 1024 ** 3, Math.max(256 * 1024 ** 2, entry.size * 4)),
+    maxEntries: 10_000,
+  };
+  p.progress({ phase: 'download', name: entry.name, bytes: 0, total: entry.size });
+  // Read once, as an install does (install-stream.ts): a multi-GB bundle is not copied into the
+  // cache first, and its signature, SHA-256 and unpacking all see the same bytes.
+  const streamed = await streamPackage(p.fetchContext, c, state, opts.into, limits, () =>
+    p.keyring.fastKeys(state.keys),
+  ).catch((err) => {
+    throw storageErrorFrom(err, `unpacking ${entry.name}`);
+  });
+  if (streamed) {
+    const signer = p.repos.requireOwnSigner(state, streamed.signer, packageFileName(entry));
+    return verified(state.name, entry, signer, streamed.out, opts.into);
+  }
   const file = await fetchPackage(p.fetchContext, c, state);
   try {
     const signed = checkPackageSignature(p.fetchContext, c, state, file).then((s) =>
@@ -76,15 +93,7 @@ export async function fetchVerified(p: ManagerParts, opts: FetchVerifiedOptions)
     );
     signed.catch(() => {}); // awaited below; an early failure must not go unhandled meanwhile
     p.progress({ phase: 'unpack', name: entry.name });
-    const unpack = extractPackage(
-      file,
-      opts.into,
-      {
-        maxUnpackedBytes: Math.min(16 * 1024 ** 3, Math.max(256 * 1024 ** 2, entry.size * 4)),
-        maxEntries: 10_000,
-      },
-      p.signal,
-    ).catch((err) => {
+    const unpack = extractPackage(file, opts.into, limits, p.signal).catch((err) => {
       throw storageErrorFrom(err, `unpacking ${entry.name}`);
     });
     // The signature's verdict comes first: for a tampered package it is the better answer.
@@ -99,11 +108,22 @@ export async function fetchVerified(p: ManagerParts, opts: FetchVerifiedOptions)
         out.archiveSize !== entry.size ? 'size-mismatch' : 'hash-mismatch',
         'The file changed or the mirror is out of date; nothing was used.',
       );
-    const manifest = manifestMatchingIndex(out.manifestBytes, entry, 'nothing was used');
-    checkDeclaredHashes(manifest, out.files);
-    return { entry, repo: state.name, signer, manifest, payload: path.join(opts.into, 'payload') };
+    return verified(state.name, entry, signer, out, opts.into);
   } finally {
     // Unpacked once into the caller's folder: the cached copy would only hold the disk twice.
     await rm(file, { force: true });
   }
+}
+
+/** The manifest held to the index entry and its `files` hashes to what was unpacked. */
+function verified(
+  repo: string,
+  entry: IndexEntry,
+  signer: string,
+  out: Extracted,
+  into: string,
+): FetchedPackage {
+  const manifest = manifestMatchingIndex(out.manifestBytes, entry, 'nothing was used');
+  checkDeclaredHashes(manifest, out.files);
+  return { entry, repo, signer, manifest, payload: path.join(into, 'payload') };
 }

@@ -12,6 +12,7 @@ import { createHash, type Hash } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { BlueprintError, NotFoundError, VerificationError } from '../errors.js';
+import { ensureDir } from '../system/fs.js';
 import { type Extracted, type ExtractLimits, extractStream } from './archive.js';
 import { downloadLimits, type FetchContext, MAX_SIGNATURE_BYTES } from './fetch.js';
 import { packageFileName } from './format.js';
@@ -44,6 +45,8 @@ export async function streamPackage(
   /** The repository's own keys as sig-fast.ts takes them (Keyring.fastKeys). */
   fastKeys?: () => Promise<FastKey[]>,
 ): Promise<StreamedPackage | undefined> {
+  // Nothing is kept in the package cache now, but its folder is part of the layout as before.
+  await ensureDir(ctx.cacheDir);
   let first: unknown;
   for (const base of state.urls ?? [state.url]) {
     try {
