@@ -1,6 +1,6 @@
 import { readlink } from 'node:fs/promises';
 import { gt } from 'semver';
-import { ConflictError, NotFoundError, storageErrorFrom, VerificationError } from '../errors.js';
+import { ConflictError, NotFoundError, storageErrorFrom } from '../errors.js';
 import { ensureDir } from '../system/fs.js';
 import { acquireLock } from '../system/lock.js';
 import { type Layout, layout } from '../system/paths.js';
@@ -8,13 +8,12 @@ import {
   brokenConstraints,
   describeConstraint,
   type HeldBack,
-  newlyBroken,
   planUpgrade,
   type Versioned,
 } from './constraints.js';
-import { type InstalledPackage, loadDatabase, loadFileList } from './db.js';
+import { type InstalledPackage, loadDatabase } from './db.js';
 import { pruneLocalCopies } from './fetch.js';
-import { type IndexEntry, requirements } from './format.js';
+import type { IndexEntry } from './format.js';
 import type { PackageHooks } from './hooks.js';
 import {
   discardLocals,
@@ -29,6 +28,7 @@ import { LOCAL_ORIGIN, LocalKey } from './local-key.js';
 import type { ManagerParts, ProgressEvent } from './parts.js';
 import { Repositories } from './repos.js';
 import { archMatches, dependentsOf } from './resolve.js';
+import { rollbackLocked } from './rollback.js';
 import { candidates, originsOf, usableStates, verifyVersion } from './states.js';
 import { type Change, currentLink, type RecoveryOutcome, Transactions } from './transaction.js';
 import { fetchBytes, joinUrl } from './transport.js';
@@ -346,54 +346,7 @@ export class PackageManager {
    * result breaks what an installed package needs: the hint names what to roll back together.
    */
   async rollbackAll(names: string[]): Promise<Change[]> {
-    return this.locked(async () => {
-      const db = await loadDatabase(this.paths);
-      const next = structuredClone(db);
-      const changes: Change[] = [];
-      for (const name of new Set(names)) {
-        const p = db.packages[name];
-        if (!p) throw new NotFoundError(`${name} is not installed`, 'See `bpkg list`.');
-        if (!p.previous)
-          throw new NotFoundError(
-            `${name} has no previous version to roll back to`,
-            'Only upgraded packages can roll back.',
-            'no-previous',
-          );
-        const report = await verifyVersion(this.parts, name, p.previous);
-        if (!report.ok)
-          throw new VerificationError(
-            `The kept version ${p.previous} of ${name} is damaged`,
-            'damaged',
-            `Reinstall it: bpkg install ${name}@${p.previous}`,
-          );
-        next.packages[name] = {
-          ...p,
-          version: p.previous,
-          previous: p.version,
-          installed: this.parts.now().toISOString(),
-        };
-        const list = await loadFileList(this.paths, name, p.previous);
-        if (list)
-          Object.assign(next.packages[name]!, {
-            summary: list.manifest.summary,
-            depends: requirements(list.manifest),
-          });
-        changes.push({ name, from: p.version, to: p.previous });
-      }
-      const broken = newlyBroken(db.packages, next.packages);
-      if (broken.length) {
-        const together = [...new Set([...names, ...broken.flatMap((b) => [b.dependent, b.name])])];
-        throw new ConflictError(
-          `Rolling back ${names.join(', ')} would break what installed packages need: ${broken.map((b) => describeConstraint(b)).join('; ')}`,
-          'dependency-conflict',
-          together.every((n) => db.packages[n]?.previous)
-            ? `Roll them back together: bpkg rollback ${together.join(' ')}`
-            : `Upgrade or remove ${[...new Set(broken.map((b) => b.dependent))].join(', ')} first.`,
-        );
-      }
-      await this.parts.tx.run('rollback', changes, next, async () => {});
-      return changes;
-    });
+    return this.locked(() => rollbackLocked(this.parts, names));
   }
 
   /** Checks installed files against the hashes recorded at install, like debsums. */

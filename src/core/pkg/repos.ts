@@ -1,48 +1,35 @@
-import { readdir, readFile, rm } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { BlueprintError, ConflictError, NotFoundError, UsageError, VerificationError } from '../errors.js';
 import { readJsonIfExists, writeFileAtomic, writeJsonAtomic } from '../system/fs.js';
 import type { Layout } from '../system/paths.js';
 import type { RepoIndex } from './format.js';
-import { parseJsonBytes } from './format-checks.js';
 import { checkFreshness } from './freshness.js';
-import {
-  cachesSealed,
-  headOf,
-  type IndexHead,
-  readHead,
-  readVerified,
-  sha256Hex,
-  writeVerified,
-} from './index-cache.js';
-import { parseIndexFast } from './index-fast.js';
+import { cachesSealed, readVerified, sha256Hex, writeVerified } from './index-cache.js';
 import type { Keyring } from './keyring.js';
-import { verifyDetachedFast } from './sig-fast.js';
-import { type PublicKey, type SignatureCheck, verifyDetached } from './signature.js';
-import { configureTransports, fetchBytes, joinUrl } from './transport.js';
-import { parseOciUrl } from './transports/oci.js';
-import { parseS3Url } from './transports/s3.js';
+import {
+  checkRepoNames,
+  normalizeRepoUrl,
+  type RepoAddOptions,
+  type RepoConfig,
+  readRepoConfigs,
+  urlsOf,
+  writeRepoConfig,
+} from './repo-config.js';
+import { type Fetched, fetchIndexFrom, parseIndex, parseStoredIndex } from './repo-fetch.js';
+import { foreignKeyError, RepoTrust } from './repo-trust.js';
+import { verifyDetached } from './signature.js';
+import { configureTransports } from './transport.js';
 
+// The configuration (repo-config.ts), key binding and rotation (repo-trust.ts) and one URL's
+// index fetched and judged (repo-fetch.ts) live beside this file; Repositories ties them together.
 export { MAX_CLOCK_SKEW_MS } from './freshness.js';
-
-export interface RepoConfig {
-  name: string;
-  url: string;
-  /**
-   * Further URLs serving the same repository (any scheme). Every URL is tried at each update and
-   * the newest index that verifies wins: a mirror that is down, stale or hostile is skipped.
-   */
-  mirrors?: string[];
-  /**
-   * Fingerprints of the trusted keys allowed to sign this repository (apt's Signed-By). A key
-   * trusted for one repository vouches for nothing in another. Absent in configurations written
-   * before keys were bound: see `bindingFor`.
-   */
-  keys?: string[];
-  /** The `repository` its index must name: given at `repo add`, else pinned at the first update. */
-  repository?: string;
-}
+export {
+  normalizeRepoUrl,
+  type RepoAddOptions,
+  type RepoConfig,
+  urlsOf,
+} from './repo-config.js';
 
 /** What was last accepted from a repository: its verified index and where it came from. */
 export interface RepoState {
@@ -74,98 +61,32 @@ export interface UpdateOutcome {
   skipped?: { url: string; code: string; message: string }[];
 }
 
-/** What `repo add` may say beyond name and URL. */
-export interface RepoAddOptions {
-  keys?: string[];
-  /** Mirror URLs of the same repository. */
-  mirrors?: string[];
-  repository?: string;
-}
-
-const MAX_INDEX_BYTES = 64 * 1024 * 1024;
-const MAX_SIG_BYTES = 64 * 1024;
-
-const normalizeFpr = (f: string) => f.replace(/\s+/g, '').toLowerCase();
-/**
- * The index format's checks, loaded where an index is parsed: with zod (375 KB, ~25 ms to load)
- * they are most of what an update that finds the index unchanged would otherwise load for nothing.
- */
-const format = () => import('./format.js');
-/** parseIndex, with zod loaded only for an index index-fast.ts does not accept outright. */
-const parseIndex = async (bytes: Uint8Array, asParsed?: { value: boolean }) =>
-  parseIndexFast(bytes, asParsed) ?? (await format()).parseIndex(bytes);
-/** parseStoredIndex, likewise (its own errors, and its leniency, for what fastIndex does not take). */
-const parseStoredIndex = async (bytes: Uint8Array) => {
-  let fast: RepoIndex | undefined;
-  try {
-    fast = parseIndexFast(bytes);
-  } catch {}
-  return fast ?? (await format()).parseStoredIndex(bytes);
-};
-
-export function normalizeRepoUrl(url: string): string {
-  if (/^(https?|file):\/\//.test(url)) return url.replace(/\/+$/, '');
-  if (url.startsWith('oci://')) {
-    parseOciUrl(url);
-    return url;
-  }
-  if (url.startsWith('s3://')) {
-    parseS3Url(url.replace(/\/+$/, ''));
-    return url.replace(/\/+$/, '');
-  }
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(url))
-    throw new UsageError(
-      `Unsupported repository URL ${url}`,
-      'Use https://…, http://…, oci://…, s3://…, file:///… or a local folder path.',
-    );
-  return pathToFileURL(path.resolve(url)).href;
-}
-
 export class Repositories {
+  private readonly trust: RepoTrust;
+
   constructor(
     private readonly paths: Layout,
     private readonly keyring: Keyring,
     private readonly now: () => Date,
   ) {
+    this.trust = new RepoTrust(keyring, now);
     // Registry logins and AWS settings are read from this root's /etc/blueprint (root-only files).
     configureTransports({ etc: paths.etc });
   }
 
-  async list(): Promise<RepoConfig[]> {
-    let files: string[] = [];
-    try {
-      files = (await readdir(this.paths.reposDir)).filter((f) => f.endsWith('.json'));
-    } catch {}
-    const out: RepoConfig[] = [];
-    for (const f of files.sort()) {
-      const c = await readJsonIfExists<RepoConfig>(path.join(this.paths.reposDir, f));
-      if (c) out.push(c);
-    }
-    return out;
+  list(): Promise<RepoConfig[]> {
+    return readRepoConfigs(this.paths);
   }
 
   /**
    * Adds a repository. `keys` binds it to those trusted keys; without them it is bound at its first
-   * update only if exactly one key is trusted then (see `bindingFor`). Adding it again with the
-   * same URL keeps its binding and pinned name unless new ones are given.
+   * update only if exactly one key is trusted then (see `RepoTrust.bindingFor`). Adding it again
+   * with the same URL keeps its binding and pinned name unless new ones are given.
    */
   async add(name: string, url: string, opts: RepoAddOptions = {}): Promise<RepoConfig> {
-    // `local` and `file` are origins of packages installed from files (local-key.ts): a repository
-    // so named would be where they upgrade from.
-    if (name === 'local' || name === 'file')
-      throw new UsageError(
-        `A repository cannot be named ${name}`,
-        `${name} is the origin of packages installed from files; choose another name.`,
-      );
-    if (!/^[a-z0-9][a-z0-9._-]{0,62}$/.test(name))
-      throw new UsageError(
-        `Bad repository name ${name}`,
-        'Use lower-case letters, digits, dot, dash, underscore.',
-      );
-    if (opts.repository !== undefined && !/^\S.{0,99}$/.test(opts.repository))
-      throw new UsageError(`Bad published repository name ${JSON.stringify(opts.repository)}`);
+    checkRepoNames(name, opts.repository);
     const existing = (await this.list()).find((r) => r.name === name);
-    const keys = opts.keys?.length ? await this.trustedFingerprints(opts.keys) : existing?.keys;
+    const keys = opts.keys?.length ? await this.trust.trustedFingerprints(opts.keys) : existing?.keys;
     const repository = opts.repository ?? existing?.repository;
     const mirrors = opts.mirrors?.length
       ? [...new Set(opts.mirrors.map(normalizeRepoUrl))].filter((m) => m !== normalizeRepoUrl(url))
@@ -193,84 +114,13 @@ export class Repositories {
     if (!existing) throw new NotFoundError(`No repository named ${name}`, 'See `bpkg repo list`.');
     if (fingerprints.length === 0)
       throw new UsageError('Name at least one key', `Example: bpkg repo set-key ${name} FPR`);
-    const config = { ...existing, keys: await this.trustedFingerprints(fingerprints) };
+    const config = { ...existing, keys: await this.trust.trustedFingerprints(fingerprints) };
     await this.save(config);
     return config;
   }
 
   private save(config: RepoConfig): Promise<void> {
-    return writeJsonAtomic(path.join(this.paths.reposDir, `${config.name}.json`), config);
-  }
-
-  /** Full fingerprints of keys in the keyring; anything else (unknown, partial) is refused. */
-  private async trustedFingerprints(given: string[]): Promise<string[]> {
-    const trusted = new Set((await this.keyring.list()).map((k) => k.fingerprint));
-    const out: string[] = [];
-    for (const g of given) {
-      const fpr = normalizeFpr(g);
-      if (!/^([0-9a-f]{40}|[0-9a-f]{64})$/.test(fpr))
-        throw new UsageError(
-          `${g} is not a full key fingerprint`,
-          'Give all 40 (or 64) hex digits, as `bpkg key list` shows them.',
-        );
-      if (!trusted.has(fpr))
-        throw new NotFoundError(
-          `Key ${fpr} is not trusted on this box`,
-          'Trust it first: bpkg key add FILE --fingerprint FPR',
-          'key-not-trusted',
-        );
-      if (!out.includes(fpr)) out.push(fpr);
-    }
-    return out;
-  }
-
-  /**
-   * The keys allowed to sign `repo`. A configuration from before keys were bound (no `keys`) is
-   * bound to the only trusted key when exactly one is trusted: then no other key exists that could
-   * be confused with it. With several trusted keys it is refused until the admin says which
-   * (`bpkg repo set-key`); with none, verification fails as untrusted, as before.
-   */
-  private async bindingFor(repo: RepoConfig): Promise<{ keys: string[]; bound?: string }> {
-    if (repo.keys?.length) return { keys: repo.keys };
-    const trusted = await this.keyring.list();
-    if (trusted.length === 1) return { keys: [trusted[0]!.fingerprint], bound: trusted[0]!.fingerprint };
-    if (trusted.length === 0) return { keys: [] };
-    throw new VerificationError(
-      `Repository ${repo.name} is not bound to a signing key, and ${trusted.length} keys are trusted`,
-      'repo-key-unbound',
-      `Say which key signs it: bpkg repo set-key ${repo.name} FPR (fingerprints: bpkg key list)`,
-    );
-  }
-
-  private async keysFor(fingerprints: string[]): Promise<PublicKey[]> {
-    return (await this.keyring.keys()).filter((k) => fingerprints.includes(k.getFingerprint()));
-  }
-
-  /**
-   * Verifies a detached signature by one of the repository's own keys. A good signature by a key
-   * trusted only for another repository is that other repository's file served here: it gets its
-   * own error, so the admin does not mistake it for an unknown key.
-   */
-  private async verifyFor(
-    repo: RepoConfig,
-    keys: string[],
-    data: Uint8Array,
-    sig: Uint8Array,
-    what: string,
-  ): Promise<SignatureCheck> {
-    // Keys of the plain shape are checked without OpenPGP.js (sig-fast.ts); anything it does not
-    // accept outright, good or bad, is judged by OpenPGP.js as before.
-    const fast = verifyDetachedFast(data, sig, await this.keyring.fastKeys(keys), this.now());
-    if (fast) return fast;
-    try {
-      return await verifyDetached(data, sig, await this.keysFor(keys), what, this.now());
-    } catch (err) {
-      if (!(err instanceof VerificationError) || err.code !== 'untrusted-signer') throw err;
-      const others = (await this.keyring.keys()).filter((k) => !keys.includes(k.getFingerprint()));
-      const foreign = await verifyDetached(data, sig, others, what, this.now()).catch(() => undefined);
-      if (!foreign) throw err;
-      throw foreignKeyError(repo.name, what, foreign.signer);
-    }
+    return writeRepoConfig(this.paths, config);
   }
 
   async remove(name: string): Promise<void> {
@@ -372,7 +222,7 @@ export class Repositories {
     const dir = path.join(this.paths.listsDir, repo.name);
     const urls = urlsOf(repo);
     try {
-      const binding = await this.bindingFor(repo);
+      const binding = await this.trust.bindingFor(repo);
       // The last accepted index is the rollback baseline only if it is this repository's own:
       // one accepted before keys were bound (by another key, for another name) must not lock out
       // the real one.
@@ -381,11 +231,12 @@ export class Repositories {
       const skipped: NonNullable<UpdateOutcome['skipped']> = [];
       let best: (Fetched & { url: string }) | undefined;
       let firstError: unknown;
+      const ctx = { paths: this.paths, trust: this.trust, now: this.now };
       for (const url of urls) {
         const deadline = AbortSignal.timeout(this.mirrorDeadlineMs);
         const s = signal ? AbortSignal.any([signal, deadline]) : deadline;
         try {
-          const got = await this.fetchFrom(repo, url, binding.keys, prevBytes, prevMeta?.signer, s);
+          const got = await fetchIndexFrom(ctx, repo, url, binding.keys, prevBytes, prevMeta?.signer, s);
           if (!best || got.head.version > best.head.version) best = { ...got, url };
         } catch (err) {
           if (signal?.aborted) throw err;
@@ -446,128 +297,6 @@ export class Repositories {
       return { repo: repo.name, ok: false, changed: false, error: asBlueprintError(err).toJSON() };
     }
   }
-
-  /** One URL's index: signed by the repository's keys, naming it, fresh, not older than the last. */
-  private async fetchFrom(
-    repo: RepoConfig,
-    url: string,
-    boundKeys: string[],
-    prevBytes: Buffer | undefined,
-    prevSigner: string | undefined,
-    signal: AbortSignal,
-  ): Promise<Fetched> {
-    const keys = [...boundKeys];
-    const rotated = await this.acceptRotation(repo, url, keys, signal);
-    const bytes = await fetchBytes(joinUrl(url, 'index.json'), MAX_INDEX_BYTES, signal);
-    let sig: Uint8Array;
-    try {
-      sig = await fetchBytes(joinUrl(url, 'index.json.asc'), MAX_SIG_BYTES, signal);
-    } catch (err) {
-      if (err instanceof NotFoundError)
-        throw new VerificationError(
-          `Repository ${repo.name} has no index.json.asc signature`,
-          'no-signature',
-          'Unsigned repositories are never used.',
-        );
-      throw err;
-    }
-    const what = `The index of repository ${repo.name}`;
-    const check = await this.verifyFor(repo, keys, bytes, sig, what);
-    const same = prevBytes ? Buffer.compare(prevBytes, Buffer.from(bytes)) === 0 : false;
-    // The kept index's sealed head, when it was made from exactly the kept bytes (their SHA-256):
-    // what judging the new index needs of the old one, without parsing the old one. The same
-    // bytes verified again by the same signer need no parse at all: the head holds what they say.
-    const sha256 = sha256Hex(bytes);
-    const prevHead = prevBytes ? await readHead(this.paths, repo.name) : undefined;
-    const keptHead =
-      prevHead && prevHead.sha256 === (same ? sha256 : sha256Hex(prevBytes!)) ? prevHead : undefined;
-    const asParsed = { value: false };
-    const index = same && keptHead?.signer === check.signer ? undefined : await parseIndex(bytes, asParsed);
-    const head = index ? headOf({ index, signer: check.signer, sha256 }) : keptHead!;
-    if (repo.repository !== undefined && head.repository !== repo.repository)
-      throw new VerificationError(
-        `${what} names repository ${JSON.stringify(head.repository)}, not ${JSON.stringify(repo.repository)}`,
-        'repository-mismatch',
-        'This URL serves another repository’s index (a mirror mix-up or an attack); the current index stays in use. If the publisher really renamed it, remove and add the repository again.',
-      );
-    let previous: Pick<IndexHead, 'version' | 'repository'> | undefined = same
-      ? head
-      : prevBytes
-        ? (keptHead ?? (await parseStoredIndex(prevBytes)))
-        : undefined;
-    if (
-      previous &&
-      (!keys.includes(prevSigner?.toLowerCase() ?? '') || previous.repository !== head.repository)
-    )
-      previous = undefined;
-    const sameAsBaseline = previous !== undefined && same;
-    this.checkFreshness(head, previous, what, sameAsBaseline);
-    return {
-      bytes,
-      sig,
-      check,
-      head,
-      ...(index ? { index, ...(asParsed.value ? { asParsed: true } : {}) } : {}),
-      same: sameAsBaseline,
-      keys,
-      ...(rotated ? { rotated } : {}),
-    };
-  }
-
-  /**
-   * Key rotation: a repository may publish `keys/rotation.json` (with `.asc`) signed by a key we
-   * trust for that repository, announcing its next key. The new key becomes trusted, for that
-   * repository only (added to `keys`, which the caller saves once the index verifies), because the
-   * old one vouched for it.
-   */
-  private async acceptRotation(
-    repo: RepoConfig,
-    url: string,
-    keys: string[],
-    signal?: AbortSignal,
-  ): Promise<string | undefined> {
-    let bytes: Uint8Array;
-    try {
-      bytes = await fetchBytes(joinUrl(url, 'keys/rotation.json'), MAX_SIG_BYTES * 4, signal);
-    } catch (err) {
-      if (err instanceof NotFoundError) return undefined;
-      throw err;
-    }
-    const sig = await fetchBytes(joinUrl(url, 'keys/rotation.json.asc'), MAX_SIG_BYTES, signal);
-    await this.verifyFor(repo, keys, bytes, sig, `Key rotation notice of ${repo.name}`);
-    const notice = parseJsonBytes(bytes, 'Key rotation notice', 'bad-rotation') as {
-      newKey?: string;
-      fingerprint?: string;
-    };
-    if (typeof notice.newKey !== 'string' || typeof notice.fingerprint !== 'string')
-      throw new VerificationError('Key rotation notice lacks newKey/fingerprint', 'bad-rotation');
-    const fingerprint = notice.fingerprint.toLowerCase();
-    if (keys.includes(fingerprint)) return undefined;
-    if (!(await this.keyring.list()).some((k) => k.fingerprint === fingerprint))
-      await this.keyring.add(notice.newKey, fingerprint);
-    keys.push(fingerprint);
-    return fingerprint;
-  }
-}
-
-interface Fetched {
-  bytes: Uint8Array;
-  sig: Uint8Array;
-  check: SignatureCheck;
-  head: IndexHead;
-  /** The index parsed; absent when the kept caches already hold it (these bytes, this signer). */
-  index?: RepoIndex;
-  /** `index` is exactly what JSON.parse made of `bytes` (index-fast.ts): the cache can be the bytes. */
-  asParsed?: boolean;
-  same: boolean;
-  /** The bound keys, with a rotated key this URL's notice vouched for. */
-  keys: string[];
-  rotated?: string;
-}
-
-/** A repository's URLs: its own first, then its mirrors. */
-export function urlsOf(repo: RepoConfig): string[] {
-  return [repo.url, ...(repo.mirrors ?? []).filter((m) => m !== repo.url)];
 }
 
 function asBlueprintError(err: unknown): BlueprintError {
@@ -579,13 +308,5 @@ function timedOut(url: string): BlueprintError {
     `${url} did not serve its index in time`,
     'mirror-timeout',
     'The mirror is down or stalling; other mirrors were tried.',
-  );
-}
-
-function foreignKeyError(repo: string, what: string, signer: string): VerificationError {
-  return new VerificationError(
-    `${what} is signed by ${signer}, which is not a key trusted for repository ${repo}`,
-    'wrong-repository-key',
-    `This URL may serve another repository's files (a mirror mix-up or an attack); nothing was used. Only if the publisher of ${repo} confirms it moved to that key: bpkg repo set-key ${repo} ${signer}`,
   );
 }

@@ -1,0 +1,137 @@
+import { NotFoundError, UsageError, VerificationError } from '../errors.js';
+import { parseJsonBytes } from './format-checks.js';
+import type { Keyring } from './keyring.js';
+import type { RepoConfig } from './repo-config.js';
+import { verifyDetachedFast } from './sig-fast.js';
+import { type PublicKey, type SignatureCheck, verifyDetached } from './signature.js';
+import { fetchBytes, joinUrl } from './transport.js';
+
+/** The most a repository's detached signature may take (a rotation notice: four times that). */
+export const MAX_SIG_BYTES = 64 * 1024;
+
+const normalizeFpr = (f: string) => f.replace(/\s+/g, '').toLowerCase();
+
+/**
+ * Which keys may sign a repository, and the checks that hold it to them (repos.ts): trust is
+ * scoped, so a key trusted for one repository vouches for nothing in another.
+ */
+export class RepoTrust {
+  constructor(
+    private readonly keyring: Keyring,
+    private readonly now: () => Date,
+  ) {}
+
+  /** Full fingerprints of keys in the keyring; anything else (unknown, partial) is refused. */
+  async trustedFingerprints(given: string[]): Promise<string[]> {
+    const trusted = new Set((await this.keyring.list()).map((k) => k.fingerprint));
+    const out: string[] = [];
+    for (const g of given) {
+      const fpr = normalizeFpr(g);
+      if (!/^([0-9a-f]{40}|[0-9a-f]{64})$/.test(fpr))
+        throw new UsageError(
+          `${g} is not a full key fingerprint`,
+          'Give all 40 (or 64) hex digits, as `bpkg key list` shows them.',
+        );
+      if (!trusted.has(fpr))
+        throw new NotFoundError(
+          `Key ${fpr} is not trusted on this box`,
+          'Trust it first: bpkg key add FILE --fingerprint FPR',
+          'key-not-trusted',
+        );
+      if (!out.includes(fpr)) out.push(fpr);
+    }
+    return out;
+  }
+
+  /**
+   * The keys allowed to sign `repo`. A configuration from before keys were bound (no `keys`) is
+   * bound to the only trusted key when exactly one is trusted: then no other key exists that could
+   * be confused with it. With several trusted keys it is refused until the admin says which
+   * (`bpkg repo set-key`); with none, verification fails as untrusted, as before.
+   */
+  async bindingFor(repo: RepoConfig): Promise<{ keys: string[]; bound?: string }> {
+    if (repo.keys?.length) return { keys: repo.keys };
+    const trusted = await this.keyring.list();
+    if (trusted.length === 1) return { keys: [trusted[0]!.fingerprint], bound: trusted[0]!.fingerprint };
+    if (trusted.length === 0) return { keys: [] };
+    throw new VerificationError(
+      `Repository ${repo.name} is not bound to a signing key, and ${trusted.length} keys are trusted`,
+      'repo-key-unbound',
+      `Say which key signs it: bpkg repo set-key ${repo.name} FPR (fingerprints: bpkg key list)`,
+    );
+  }
+
+  private async keysFor(fingerprints: string[]): Promise<PublicKey[]> {
+    return (await this.keyring.keys()).filter((k) => fingerprints.includes(k.getFingerprint()));
+  }
+
+  /**
+   * Verifies a detached signature by one of the repository's own keys. A good signature by a key
+   * trusted only for another repository is that other repository's file served here: it gets its
+   * own error, so the admin does not mistake it for an unknown key.
+   */
+  async verifyFor(
+    repo: RepoConfig,
+    keys: string[],
+    data: Uint8Array,
+    sig: Uint8Array,
+    what: string,
+  ): Promise<SignatureCheck> {
+    // Keys of the plain shape are checked without OpenPGP.js (sig-fast.ts); anything it does not
+    // accept outright, good or bad, is judged by OpenPGP.js as before.
+    const fast = verifyDetachedFast(data, sig, await this.keyring.fastKeys(keys), this.now());
+    if (fast) return fast;
+    try {
+      return await verifyDetached(data, sig, await this.keysFor(keys), what, this.now());
+    } catch (err) {
+      if (!(err instanceof VerificationError) || err.code !== 'untrusted-signer') throw err;
+      const others = (await this.keyring.keys()).filter((k) => !keys.includes(k.getFingerprint()));
+      const foreign = await verifyDetached(data, sig, others, what, this.now()).catch(() => undefined);
+      if (!foreign) throw err;
+      throw foreignKeyError(repo.name, what, foreign.signer);
+    }
+  }
+
+  /**
+   * Key rotation: a repository may publish `keys/rotation.json` (with `.asc`) signed by a key we
+   * trust for that repository, announcing its next key. The new key becomes trusted, for that
+   * repository only (added to `keys`, which the caller saves once the index verifies), because the
+   * old one vouched for it.
+   */
+  async acceptRotation(
+    repo: RepoConfig,
+    url: string,
+    keys: string[],
+    signal?: AbortSignal,
+  ): Promise<string | undefined> {
+    let bytes: Uint8Array;
+    try {
+      bytes = await fetchBytes(joinUrl(url, 'keys/rotation.json'), MAX_SIG_BYTES * 4, signal);
+    } catch (err) {
+      if (err instanceof NotFoundError) return undefined;
+      throw err;
+    }
+    const sig = await fetchBytes(joinUrl(url, 'keys/rotation.json.asc'), MAX_SIG_BYTES, signal);
+    await this.verifyFor(repo, keys, bytes, sig, `Key rotation notice of ${repo.name}`);
+    const notice = parseJsonBytes(bytes, 'Key rotation notice', 'bad-rotation') as {
+      newKey?: string;
+      fingerprint?: string;
+    };
+    if (typeof notice.newKey !== 'string' || typeof notice.fingerprint !== 'string')
+      throw new VerificationError('Key rotation notice lacks newKey/fingerprint', 'bad-rotation');
+    const fingerprint = notice.fingerprint.toLowerCase();
+    if (keys.includes(fingerprint)) return undefined;
+    if (!(await this.keyring.list()).some((k) => k.fingerprint === fingerprint))
+      await this.keyring.add(notice.newKey, fingerprint);
+    keys.push(fingerprint);
+    return fingerprint;
+  }
+}
+
+export function foreignKeyError(repo: string, what: string, signer: string): VerificationError {
+  return new VerificationError(
+    `${what} is signed by ${signer}, which is not a key trusted for repository ${repo}`,
+    'wrong-repository-key',
+    `This URL may serve another repository's files (a mirror mix-up or an attack); nothing was used. Only if the publisher of ${repo} confirms it moved to that key: bpkg repo set-key ${repo} ${signer}`,
+  );
+}

@@ -1,0 +1,61 @@
+import { ConflictError, NotFoundError, VerificationError } from '../errors.js';
+import { describeConstraint, newlyBroken } from './constraints.js';
+import { loadDatabase, loadFileList } from './db.js';
+import { requirements } from './format.js';
+import type { ManagerParts } from './parts.js';
+import { verifyVersion } from './states.js';
+import type { Change } from './transaction.js';
+
+/**
+ * Swaps each named package to its other kept version, in one transaction; run under the package
+ * lock (PackageManager.rollbackAll). Refused when the result breaks what an installed package
+ * needs: the hint names what to roll back together.
+ */
+export async function rollbackLocked(p: ManagerParts, names: string[]): Promise<Change[]> {
+  const db = await loadDatabase(p.paths);
+  const next = structuredClone(db);
+  const changes: Change[] = [];
+  for (const name of new Set(names)) {
+    const pkg = db.packages[name];
+    if (!pkg) throw new NotFoundError(`${name} is not installed`, 'See `bpkg list`.');
+    if (!pkg.previous)
+      throw new NotFoundError(
+        `${name} has no previous version to roll back to`,
+        'Only upgraded packages can roll back.',
+        'no-previous',
+      );
+    const report = await verifyVersion(p, name, pkg.previous);
+    if (!report.ok)
+      throw new VerificationError(
+        `The kept version ${pkg.previous} of ${name} is damaged`,
+        'damaged',
+        `Reinstall it: bpkg install ${name}@${pkg.previous}`,
+      );
+    next.packages[name] = {
+      ...pkg,
+      version: pkg.previous,
+      previous: pkg.version,
+      installed: p.now().toISOString(),
+    };
+    const list = await loadFileList(p.paths, name, pkg.previous);
+    if (list)
+      Object.assign(next.packages[name]!, {
+        summary: list.manifest.summary,
+        depends: requirements(list.manifest),
+      });
+    changes.push({ name, from: pkg.version, to: pkg.previous });
+  }
+  const broken = newlyBroken(db.packages, next.packages);
+  if (broken.length) {
+    const together = [...new Set([...names, ...broken.flatMap((b) => [b.dependent, b.name])])];
+    throw new ConflictError(
+      `Rolling back ${names.join(', ')} would break what installed packages need: ${broken.map((b) => describeConstraint(b)).join('; ')}`,
+      'dependency-conflict',
+      together.every((n) => db.packages[n]?.previous)
+        ? `Roll them back together: bpkg rollback ${together.join(' ')}`
+        : `Upgrade or remove ${[...new Set(broken.map((b) => b.dependent))].join(', ')} first.`,
+    );
+  }
+  await p.tx.run('rollback', changes, next, async () => {});
+  return changes;
+}
