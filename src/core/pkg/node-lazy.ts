@@ -30,3 +30,15 @@ export function readJsonSync<T>(file: string): T | undefined {
   }
   return JSON.parse(text) as T;
 }
+
+/** The repository configurations' file names (`repos.d/*.json`), sorted; none when the folder cannot be read. */
+export function repoConfigFiles(reposDir: string): string[] {
+  try {
+    return nodeFs()
+      .readdirSync(reposDir)
+      .filter((f) => f.endsWith('.json'))
+      .sort();
+  } catch {
+    return [];
+  }
+}

@@ -3,7 +3,7 @@ import type { Layout } from '../system/paths.js';
 import { type Database, emptyDatabase } from './db.js';
 import { readSearchTable } from './index-cache.js';
 import type { SearchHit } from './manager.js';
-import { nodeFs, readJsonSync } from './node-lazy.js';
+import { readJsonSync, repoConfigFiles } from './node-lazy.js';
 
 /**
  * `bpkg search` from the sealed search tables (index-cache.ts), without the package manager: the
@@ -15,16 +15,11 @@ import { nodeFs, readJsonSync } from './node-lazy.js';
  */
 export async function searchTables(paths: Layout, word: string, now: Date): Promise<SearchHit[] | undefined> {
   const w = word.toLowerCase();
-  let files: string[] = [];
-  try {
-    files = nodeFs()
-      .readdirSync(paths.reposDir)
-      .filter((f) => f.endsWith('.json'));
-  } catch {}
+  const files = repoConfigFiles(paths.reposDir);
   const best = new Map<string, SearchHit>();
   /** Hits for a name already found, in order: semver (62 KB) loads only when there are any. */
   const later: SearchHit[] = [];
-  for (const f of files.sort()) {
+  for (const f of files) {
     const repo = readJsonSync<{ name: string; keys?: string[] }>(path.join(paths.reposDir, f));
     if (!repo) continue;
     const meta = readJsonSync<{ signer: string }>(path.join(paths.listsDir, repo.name, 'meta.json'));

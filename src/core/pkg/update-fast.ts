@@ -7,7 +7,7 @@ import { cachesSealed, readHead } from './index-cache.js';
 import { joinUrl } from './join-url.js';
 import { keptFastKeys } from './keyring-cache.js';
 import { localKeyDir } from './local-key-path.js';
-import { nodeFs, readBytes, readJsonSync } from './node-lazy.js';
+import { nodeFs, readBytes, readJsonSync, repoConfigFiles } from './node-lazy.js';
 import type { RepoConfig, UpdateOutcome } from './repos.js';
 import { verifyAndHash } from './sig-fast.js';
 
@@ -41,12 +41,7 @@ interface Unchanged {
  */
 export async function updateUnchanged(root: string, now: () => Date): Promise<UpdateOutcome[] | undefined> {
   const paths = layout(root);
-  let files: string[] = [];
-  try {
-    files = nodeFs()
-      .readdirSync(paths.reposDir)
-      .filter((f) => f.endsWith('.json'));
-  } catch {}
+  const files = repoConfigFiles(paths.reposDir);
   if (files.length === 0) return undefined;
   // The root's folders are judged (realpath and lstat on the thread pool) while the indexes are
   // read and verified here, which only reads; nothing is written before the judgement, and a
@@ -54,7 +49,7 @@ export async function updateUnchanged(root: string, now: () => Date): Promise<Up
   const judged = checkRoot(paths).then(() => ensureDir(paths.listsDir));
   judged.catch(() => {});
   const found: Unchanged[] = [];
-  for (const f of files.sort()) {
+  for (const f of files) {
     const repo = readJsonSync<RepoConfig>(path.join(paths.reposDir, f));
     if (!repo) continue;
     const one = await unchanged(paths, repo, now);
