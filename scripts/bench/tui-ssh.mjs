@@ -5,7 +5,7 @@
 // dist/blueprint) to the first screen that shows the dashboard with its data (the Exposure row,
 // drawn once the host has been read), read from the pane's output stream (`tmux pipe-pane`) every
 // 2 ms, so the figure may be late by one poll. Needs root (useradd, sshd) and tmux.
-// Options: --runs N (default 7).
+// Options: --runs N (default 7), --env NAME=VALUE (exported by the login's .profile; repeatable).
 import { execFileSync, spawn } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
@@ -13,7 +13,9 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { ensureBuilt, exe, figure, load, median, tmp } from './_lib.mjs';
 
-const { values: opts } = parseArgs({ options: { runs: { type: 'string', default: '7' } } });
+const { values: opts } = parseArgs({
+  options: { runs: { type: 'string', default: '7' }, env: { type: 'string', multiple: true } },
+});
 if (process.getuid?.() !== 0 || !existsSync('/usr/sbin/sshd')) {
   console.log('scripts/bench/tui-ssh: needs root and /usr/sbin/sshd; skipped');
   process.exit(0);
@@ -65,7 +67,7 @@ async function prepare() {
   chmodSync(marks, 0o666);
   writeFileSync(
     path.join(home, '.profile'),
-    `export PATH="${bin}:$PATH" BLUEPRINT_ROOT="${root}"\n. "${root}/etc/profile.d/blueprint-console.sh"\n`,
+    `export PATH="${bin}:$PATH" BLUEPRINT_ROOT="${root}"${(opts.env ?? []).map((e) => ` '${e.replace(/'/g, `'\\''`)}'`).join('')}\n. "${root}/etc/profile.d/blueprint-console.sh"\n`,
   );
   chownSync(path.join(home, '.profile'), uid, gid);
   const port = await new Promise((resolve) => {

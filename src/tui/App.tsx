@@ -3,6 +3,7 @@ export { SCREENS, type ScreenName, type ScreenProps } from './screen.js';
 import { Box, Text, useApp, useInput, useWindowSize } from 'ink';
 import { type ComponentType, lazy, Suspense, useCallback, useEffect, useRef, useState } from 'react';
 import type { FirstRead } from './dashboard-data.js';
+import { fullSpeed } from './runtime.js';
 import { SCREENS, type ScreenName, type ScreenProps } from './screen.js';
 import { Dashboard } from './screens/Dashboard.js';
 import { Help } from './screens/Help.js';
@@ -105,6 +106,9 @@ export function App(props: {
     },
     { isActive: !capture || help },
   );
+
+  // An operation runs with V8's optimising compilers (the console waits without them: runtime.ts).
+  useEffect(() => (busy ? fullSpeed() : undefined), [busy]);
 
   // Stopping finishes once the operation reports it is no longer busy.
   useEffect(() => {

@@ -1,7 +1,7 @@
 import os from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FirstRead } from './dashboard-data.js';
-import { enableCodeCache, flushCodeCache, SETTLE_MS, shrinkHeap, withoutFetch } from './runtime.js';
+import { enableCodeCache, flushCodeCache, leanHeap, SETTLE_MS, shrinkHeap, withoutFetch } from './runtime.js';
 import type { ScreenName } from './screen.js';
 
 /** How long the first frame waits for the Dashboard's data before it shows a placeholder. */
@@ -23,6 +23,7 @@ export interface TuiOptions {
 /** Opens the Ink interface on the box at `root`; resolves with the exit code when the user quits. */
 export async function openTui(root: string, opts: TuiOptions = {}): Promise<number> {
   enableCodeCache();
+  leanHeap();
   const initial = opts.screen;
   // The Dashboard's data is read while Ink, React and the screens load (issue 20): the reads wait
   // on files and the engine, the loading on the CPU. Not for the wizard, which shows no Dashboard.

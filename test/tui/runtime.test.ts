@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { chmodSync, chownSync, lstatSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -62,6 +63,44 @@ describe('the console process (issue 20: memory and first paint)', () => {
     expect(newSpace()).toBeLessThan(grown);
     expect(vm.runInNewContext('typeof gc')).toBe('undefined');
     expect(keep).toEqual([]);
+  });
+
+  it('waits without the optimising compilers, and has them back while an operation runs', () => {
+    // In a process of its own: V8's flags are process-wide. A hot loop is optimised (status bit 16)
+    // or not; a function made after each switch, as V8 keeps what it compiled.
+    const script = `
+      import { fullSpeed, leanHeap } from ${JSON.stringify(path.resolve('src/tui/runtime.ts'))};
+      const v8 = process.getBuiltinModule('node:v8');
+      v8.setFlagsFromString('--allow-natives-syntax');
+      const status = new Function('f', 'return %GetOptimizationStatus(f)');
+      const arr = Array.from({ length: 1000 }, (_, i) => i);
+      let n = 0;
+      const optimised = () => {
+        // A new source each time: V8 would share the compiled function of an identical one.
+        const hot = new Function('a', 'let s = ' + n++ + '; for (let i = 0; i < a.length; i++) s += a[i] * 2; return s;');
+        for (let i = 0; i < 20000; i++) hot(arr);
+        return (status(hot) & 16) !== 0;
+      };
+      const seen = { before: optimised() };
+      const noop = fullSpeed(); // not lean yet: changes nothing
+      noop();
+      seen.untouched = optimised();
+      leanHeap();
+      seen.lean = optimised();
+      const back = fullSpeed();
+      seen.operation = optimised();
+      back();
+      seen.after = optimised();
+      console.log(JSON.stringify(seen));
+    `;
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', script]).toString();
+    expect(JSON.parse(out)).toEqual({
+      before: true,
+      untouched: true,
+      lean: false,
+      operation: true,
+      after: false,
+    });
   });
 
   it("keeps V8's compiled code in the user's own ~/.cache/blueprint/v8, made private", () => {
