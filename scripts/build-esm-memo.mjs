@@ -41,7 +41,7 @@ export const esmMemo = {
       let found = 0;
       if (result.outputFiles) {
         result.outputFiles = result.outputFiles.map((f) => {
-          if (!f.path.endsWith('.mjs') || !/var __toESM ?=/.test(f.text)) return f;
+          if (!/\.[cm]js$/.test(f.path) || !/var __toESM ?=/.test(f.text)) return f;
           const text = memoizeToEsm(f.text);
           if (text === undefined) return f;
           found++;
@@ -49,7 +49,7 @@ export const esmMemo = {
         });
       } else {
         for (const out of Object.keys(result.metafile.outputs)) {
-          if (!out.endsWith('.mjs')) continue;
+          if (!/\.[cm]js$/.test(out)) continue;
           const file = path.resolve(dir, out);
           const before = readFileSync(file, 'utf8');
           if (!/var __toESM ?=/.test(before)) continue;
