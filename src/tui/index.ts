@@ -1,7 +1,15 @@
 import os from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FirstRead } from './dashboard-data.js';
-import { enableCodeCache, flushCodeCache, leanHeap, SETTLE_MS, shrinkHeap, withoutFetch } from './runtime.js';
+import {
+  enableCodeCache,
+  flushCodeCache,
+  leanHeap,
+  SETTLE_MS,
+  SETTLED_FLAGS,
+  shrinkHeap,
+  withoutFetch,
+} from './runtime.js';
 import type { ScreenName } from './screen.js';
 
 /** How long the first frame waits for the Dashboard's data before it shows a placeholder. */
@@ -59,6 +67,7 @@ export async function openTui(root: string, opts: TuiOptions = {}): Promise<numb
   // each key (a screen switch loads and drops its data), V8 gives back what it no longer needs.
   const settled = setTimeout(() => {
     flushCodeCache();
+    leanHeap(SETTLED_FLAGS);
     shrinkHeap();
   }, SETTLE_MS);
   settled.unref();

@@ -46,16 +46,21 @@ export function shrinkHeap(): void {
 }
 
 /**
- * V8 settings for a console that mostly waits, set at run time (the executable takes no V8 flags),
- * before Ink loads: measured after every screen and 20-30 s on the Dashboard (`npm run bench --
- * tui`): `--optimize-for-size` keeps the young generation from growing to 16 MiB and makes V8
- * collect the old one after 2 MiB of growth, not 8 (the Dashboard's 2 s reads are promoted, and an
- * idle console went from 81 to 92 MiB in 30 s); without the optimising compilers (`--no-opt`,
- * `--no-maglev`) their code is never paged in from the executable nor run on worker threads (4 MiB
- * fewer file pages, 2-3 MiB fewer anonymous); `--liftoff-only` keeps Yoga's WebAssembly on its
- * baseline compiler. Together: 84 -> 75 MiB after every screen, 90 -> 76 MiB 30 s later.
+ * V8 settings for a console that mostly waits, set at run time (the executable takes no V8 flags).
+ * Measured after every screen and 20-30 s on the Dashboard (`npm run bench -- tui`). Before Ink
+ * loads: without the optimising compilers (`--no-opt`, `--no-maglev`) their code is never paged in
+ * from the executable nor run on worker threads (4 MiB fewer file pages, 2-3 MiB fewer anonymous);
+ * `--liftoff-only` keeps Yoga's WebAssembly on its baseline compiler.
  */
-export const LEAN_FLAGS = ['--optimize-for-size', '--no-opt', '--no-maglev', '--liftoff-only'] as const;
+export const START_FLAGS = ['--no-opt', '--no-maglev', '--liftoff-only'] as const;
+
+/**
+ * Once start-up settles: `--optimize-for-size` keeps the young generation from growing back to
+ * 16 MiB and makes V8 collect the old one after 2 MiB of growth, not 8 (the Dashboard's 2 s reads
+ * are promoted: an idle console went from 81 to 92 MiB in 30 s). Not before the first paint: with a
+ * small young generation start-up spent ~25 ms more of CPU collecting.
+ */
+export const SETTLED_FLAGS = ['--optimize-for-size'] as const;
 
 let lean = false;
 
@@ -70,9 +75,9 @@ const setFlags = (flags: readonly string[]) => {
   }
 };
 
-/** Applies LEAN_FLAGS to this process (the console's, src/tui/index.ts). */
-export function leanHeap(): void {
-  setFlags(LEAN_FLAGS);
+/** Applies START_FLAGS (or `flags`) to this process (the console's, src/tui/index.ts). */
+export function leanHeap(flags: readonly string[] = START_FLAGS): void {
+  setFlags(flags);
   lean = true;
 }
 
