@@ -17,8 +17,9 @@ export const blueprintExe = process.env.BLUEPRINT_BIN ?? path.join(repoRoot, 'di
 // (some hold 300 MB of packages, and the disk once filled up). BLUEPRINT_KEEP_TEMP=1 keeps them.
 // Kept on globalThis so that setup file needs no import of this module: importing it there would
 // load the source modules before a test file's vi.mock of node:fs could wrap them.
-const madeDirs: Set<string> = ((globalThis as { __blueprintTempDirs?: Set<string> }).__blueprintTempDirs ??=
-  new Set());
+const shared = globalThis as { __blueprintTempDirs?: Set<string> };
+shared.__blueprintTempDirs ??= new Set();
+const madeDirs = shared.__blueprintTempDirs;
 
 export function tempDir(prefix = 'bp-test-'): string {
   const dir = mkdtempSync(path.join(os.tmpdir(), prefix));
