@@ -95,19 +95,26 @@ export class Embedder {
   }
 }
 
+/** Typed arrays are in the machine's byte order; the wire's float32s are little-endian. */
+const littleEndian = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
 /** A vector from an OpenAI embedding: base64 of little-endian float32s, or numbers; else undefined. */
 export function vectorOf(embedding: unknown): number[] | undefined {
-  let v: ArrayLike<number>;
   if (typeof embedding === 'string') {
     const bytes = Buffer.from(embedding, 'base64');
     // Buffer.from skips what is not base64: a length that does not round-trip is not a vector.
     if (bytes.length === 0 || bytes.length % 4 !== 0 || bytes.toString('base64') !== embedding)
       return undefined;
     const f = new Float32Array(bytes.length / 4);
-    for (let i = 0; i < f.length; i++) f[i] = bytes.readFloatLE(i * 4);
-    v = f;
-  } else if (Array.isArray(embedding) && embedding.length > 0) v = embedding;
-  else return undefined;
+    // One native copy into an aligned array (a decoded Buffer may start at any byte of its pool)
+    // instead of a readFloatLE call per number: a retrieval's hot path, run cold between queries.
+    if (littleEndian) new Uint8Array(f.buffer).set(bytes);
+    else for (let i = 0; i < f.length; i++) f[i] = bytes.readFloatLE(i * 4);
+    for (let i = 0; i < f.length; i++) if (!Number.isFinite(f[i])) return undefined;
+    return Array.from(f);
+  }
+  if (!Array.isArray(embedding) || embedding.length === 0) return undefined;
+  const v: unknown[] = embedding;
   const out = new Array<number>(v.length);
   for (let i = 0; i < v.length; i++) {
     const x = v[i];

@@ -80,26 +80,57 @@ export class Upstream {
     this.name = config.name;
   }
 
-  /** Read at every call: a token the admin sets reaches us at the next start, but reading is cheap. */
-  private token(): string | undefined {
+  /**
+   * The token, read from its file once and kept: the wiring writes the file before rag's container
+   * is created and never while it runs (src/core/services/wiring.ts), so reading it at every call
+   * (an open, a read and a close on each of a retrieval's two hops) bought nothing. A 401 reads it
+   * again (see open()), so a token that does change is still picked up.
+   */
+  private cachedToken?: { value: string | undefined };
+  private token(fresh = false): string | undefined {
     if (!this.config.tokenFile) return undefined;
+    if (this.cachedToken && !fresh) return this.cachedToken.value;
+    let value: string | undefined;
     try {
-      return readFileSync(this.config.tokenFile, 'utf8').trim() || undefined;
+      value = readFileSync(this.config.tokenFile, 'utf8').trim() || undefined;
     } catch {
-      return undefined;
+      value = undefined;
     }
+    this.cachedToken = { value };
+    return value;
   }
 
-  /** Starts a request; resolves with the response head (the body still to read). */
-  open(
+  /**
+   * Starts a request; resolves with the response head (the body still to read). A 401 answered to
+   * the token we keep reads the file again and, when it holds another token now, asks once more.
+   */
+  async open(
     method: string,
     path: string,
     body?: unknown,
     signal?: AbortSignal,
     timeoutMs = this.config.timeoutMs,
   ): Promise<IncomingMessage> {
-    const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
-    const token = this.token();
+    const sent = this.token();
+    const res = await this.send(method, path, body, sent, signal, timeoutMs);
+    if (res.statusCode !== 401 || !this.config.tokenFile) return res;
+    const now = this.token(true);
+    if (now === sent) return res;
+    res.resume(); // the refusal's body: read and dropped, so the connection can be kept
+    return this.send(method, path, body, now, signal, timeoutMs);
+  }
+
+  private send(
+    method: string,
+    path: string,
+    body: unknown,
+    token: string | undefined,
+    signal: AbortSignal | undefined,
+    timeoutMs: number,
+  ): Promise<IncomingMessage> {
+    // The JSON as a string: Node writes the head and a string body in one write (a Buffer body
+    // went out as a second piece of a writev), and no copy of the text is made first.
+    const payload = body === undefined ? undefined : JSON.stringify(body);
     const attempt = (again: boolean): Promise<IncomingMessage> =>
       new Promise((resolve, reject) => {
         const req = request({
@@ -109,7 +140,9 @@ export class Upstream {
           path,
           headers: {
             host: this.name,
-            ...(payload ? { 'content-type': 'application/json', 'content-length': payload.length } : {}),
+            ...(payload !== undefined
+              ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) }
+              : {}),
             ...(token ? { authorization: `Bearer ${token}` } : {}),
           },
           signal,
