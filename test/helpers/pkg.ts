@@ -251,3 +251,15 @@ export async function gpgKey(
   const { stdout: publicKey } = await exec('gpg', ['--batch', '--armor', '--export', fingerprint], { env });
   return { home, fingerprint, publicKey };
 }
+
+/** A signed folder repository of two packages, good 1.0.0 and other 2.0.0, and its key. */
+export async function twoPackageRepo(): Promise<{ key: TestKey; repo: string }> {
+  const key = await makeKey(path.join(tempDir(), 'key'));
+  const base = tempDir();
+  const repo = path.join(base, 'repo');
+  await buildRepo(repo, key, [
+    makeSource(path.join(base, 'src'), { name: 'good', version: '1.0.0', summary: 'the genuine summary' }),
+    makeSource(path.join(base, 'src'), { name: 'other', version: '2.0.0', summary: 'another package' }),
+  ]);
+  return { key, repo };
+}

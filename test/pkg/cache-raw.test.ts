@@ -11,18 +11,12 @@ import { signFile } from '../../src/core/pkg/build.js';
 import { parseIndex } from '../../src/core/pkg/format.js';
 import { PackageManager } from '../../src/core/pkg/index.js';
 import { fastIndex } from '../../src/core/pkg/index-fast.js';
-import { buildRepo, makeKey, makeSource, type TestKey, tempDir, trustingRoot } from '../helpers/pkg.js';
+import { type TestKey, tempDir, trustingRoot, twoPackageRepo } from '../helpers/pkg.js';
 
 let key: TestKey;
 let repo: string;
 beforeAll(async () => {
-  key = await makeKey(path.join(tempDir(), 'key'));
-  const base = tempDir();
-  repo = path.join(base, 'repo');
-  await buildRepo(repo, key, [
-    makeSource(path.join(base, 'src'), { name: 'good', version: '1.0.0', summary: 'the genuine summary' }),
-    makeSource(path.join(base, 'src'), { name: 'other', version: '2.0.0', summary: 'another package' }),
-  ]);
+  ({ key, repo } = await twoPackageRepo());
 });
 
 /** The cache's payload (after its seal line) and what it parses to. */

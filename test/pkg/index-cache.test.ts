@@ -9,18 +9,19 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { BlueprintError } from '../../src/core/errors.js';
 import { PackageManager } from '../../src/core/pkg/index.js';
-import { buildRepo, makeKey, makeSource, type TestKey, tempDir, trustingRoot } from '../helpers/pkg.js';
+import {
+  buildRepo,
+  makeSource,
+  type TestKey,
+  tempDir,
+  trustingRoot,
+  twoPackageRepo,
+} from '../helpers/pkg.js';
 
 let key: TestKey;
 let repo: string;
 beforeAll(async () => {
-  key = await makeKey(path.join(tempDir(), 'key'));
-  const base = tempDir();
-  repo = path.join(base, 'repo');
-  await buildRepo(repo, key, [
-    makeSource(path.join(base, 'src'), { name: 'good', version: '1.0.0', summary: 'the genuine summary' }),
-    makeSource(path.join(base, 'src'), { name: 'other', version: '2.0.0', summary: 'another package' }),
-  ]);
+  ({ key, repo } = await twoPackageRepo());
 });
 
 const lists = (root: string) => path.join(root, 'var/lib/blueprint/pkg/lists');

@@ -204,6 +204,24 @@ export async function fetchPackage(ctx: FetchContext, c: Candidate, state: RepoS
   return dest;
 }
 
+/** The detached signature served beside a repository's package (`URL.asc`); none is a refusal. */
+export async function fetchPackageSignature(
+  packageUrl: string,
+  name: string,
+  repo: string,
+  signal?: AbortSignal,
+): Promise<Uint8Array> {
+  return fetchBytes(`${packageUrl}.asc`, MAX_SIGNATURE_BYTES, signal).catch((err) => {
+    throw err instanceof NotFoundError
+      ? new VerificationError(
+          `${name} has no signature in repository ${repo}`,
+          'no-signature',
+          'Unsigned packages are never installed.',
+        )
+      : err;
+  });
+}
+
 /**
  * How long one mirror may take for a package: a base plus the package's size at a rate slower
  * than any real link (16 KiB/s), so a mirror that drips bytes is given up, not waited on forever.
@@ -243,17 +261,7 @@ export async function checkPackageSignature(
   try {
     const trusted = await ctx.trusted();
     return await fromMirrors(state, ctx.signal, async (base) => {
-      const sig = await fetchBytes(`${joinUrl(base, c.entry.path)}.asc`, 64 * 1024, ctx.signal).catch(
-        (err) => {
-          throw err instanceof NotFoundError
-            ? new VerificationError(
-                `${name} has no signature in repository ${c.repo}`,
-                'no-signature',
-                'Unsigned packages are never installed.',
-              )
-            : err;
-        },
-      );
+      const sig = await fetchPackageSignature(joinUrl(base, c.entry.path), name, c.repo, ctx.signal);
       return (await verifyDetached({ file }, sig, trusted, name, ctx.now())).signer;
     });
   } catch (err) {

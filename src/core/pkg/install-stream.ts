@@ -11,17 +11,17 @@
 import { createHash, type Hash } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
-import { BlueprintError, NotFoundError, VerificationError } from '../errors.js';
+import { BlueprintError, VerificationError } from '../errors.js';
 import { ensureDir } from '../system/fs.js';
 import { type Extracted, type ExtractLimits, extractStream } from './archive.js';
-import { downloadLimits, type FetchContext, MAX_SIGNATURE_BYTES } from './fetch.js';
+import { downloadLimits, type FetchContext, fetchPackageSignature } from './fetch.js';
 import { packageFileName } from './format.js';
 import type { RepoState } from './repos.js';
 import type { Candidate } from './resolve.js';
 import type { FastKey } from './sig-fast.js';
 import { fastSignature } from './sig-fast.js';
 import { type SignatureCheck, verifyDetached } from './signature.js';
-import { fetchBytes, joinUrl, openStream } from './transport.js';
+import { joinUrl, openStream } from './transport.js';
 
 export interface StreamedPackage {
   out: Extracted;
@@ -95,15 +95,7 @@ async function unpackVerified(
   const { url, body, signal, deadline } = from;
   const name = packageFileName(entry);
   ctx.progress({ phase: 'verify', name: entry.name });
-  const sig = await fetchBytes(`${url}.asc`, MAX_SIGNATURE_BYTES, ctx.signal).catch((err) => {
-    throw err instanceof NotFoundError
-      ? new VerificationError(
-          `${name} has no signature in repository ${c.repo}`,
-          'no-signature',
-          'Unsigned packages are never installed.',
-        )
-      : err;
-  });
+  const sig = await fetchPackageSignature(url, name, c.repo, ctx.signal);
   // The hashes one pass feeds: the index's SHA-256, and whichever the signature names. A signature
   // of the plain shape by one of the repository's own keys is judged without OpenPGP.js
   // (sig-fast.ts: its load is ~10% of an install's CPU); anything else is asked of OpenPGP.js,
