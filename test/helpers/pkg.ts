@@ -1,5 +1,5 @@
 import { execFile, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -8,32 +8,17 @@ import { gzipSync } from 'node:zlib';
 import { Header } from 'tar';
 import { signFile } from '../../src/core/pkg/build.js';
 import { buildRepository, generateSigningKey } from '../../src/core/pkg/index.js';
+import { makeTempDir } from '../setup/temp-registry.js';
 
 export const repoRoot = path.resolve(import.meta.dirname, '../..');
 // BLUEPRINT_BIN: the same checks against another build (test/arm64 runs dist/blueprint-arm64 under qemu-user).
 export const blueprintExe = process.env.BLUEPRINT_BIN ?? path.join(repoRoot, 'dist/blueprint');
 
-// Every folder tempDir made in this test file; test/setup/temp-dirs.ts removes them after the file
-// (some hold 300 MB of packages, and the disk once filled up). BLUEPRINT_KEEP_TEMP=1 keeps them.
-// Kept on globalThis so that setup file needs no import of this module: importing it there would
-// load the source modules before a test file's vi.mock of node:fs could wrap them.
-const shared = globalThis as { __blueprintTempDirs?: Set<string> };
-shared.__blueprintTempDirs ??= new Set();
-const madeDirs = shared.__blueprintTempDirs;
+export { removeTempDirs } from '../setup/temp-registry.js';
 
+/** A fresh folder under the system's temp folder, removed after this test file. */
 export function tempDir(prefix = 'bp-test-'): string {
-  const dir = mkdtempSync(path.join(os.tmpdir(), prefix));
-  madeDirs.add(dir);
-  return dir;
-}
-
-/** Removes the folders tempDir made so far; returns how many. */
-export function removeTempDirs(): number {
-  const n = madeDirs.size;
-  if (process.env.BLUEPRINT_KEEP_TEMP !== '1')
-    for (const dir of madeDirs) rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
-  madeDirs.clear();
-  return n;
+  return makeTempDir(prefix);
 }
 
 export interface TestKey {
