@@ -8,13 +8,14 @@ import { gzipSync } from 'node:zlib';
 import { Header } from 'tar';
 import { signFile } from '../../src/core/pkg/build.js';
 import { buildRepository, generateSigningKey } from '../../src/core/pkg/index.js';
+import { removeTempDirs, tempDir } from '../setup/temp-registry.js';
 
 export const repoRoot = path.resolve(import.meta.dirname, '../..');
 // BLUEPRINT_BIN: the same checks against another build (test/arm64 runs dist/blueprint-arm64 under qemu-user).
 export const blueprintExe = process.env.BLUEPRINT_BIN ?? path.join(repoRoot, 'dist/blueprint');
 
 // tempDir lives beside the after-file clean-up (built-ins only); tests that load the package helpers anyway take it here.
-export { removeTempDirs, tempDir } from '../setup/temp-registry.js';
+export { removeTempDirs, tempDir };
 
 export interface TestKey {
   dir: string;
