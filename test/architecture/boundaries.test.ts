@@ -1,9 +1,9 @@
 import { execFile } from 'node:child_process';
-import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { copyFile, mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { tempDir } from '../setup/temp-registry.js';
 
 /**
  * The direction of imports (ARCHITECTURE.md): front ends reach core only through src/app and
@@ -42,10 +42,9 @@ const restricted = (d: Diagnostic[]) =>
   d.filter((x) => x.category === 'lint/style/noRestrictedImports').map((x) => x.location.path);
 
 beforeAll(async () => {
-  dir = await mkdtemp(path.join(os.tmpdir(), 'bp-boundaries-'));
+  dir = tempDir('bp-boundaries-');
   await copyFile(path.join(repo, 'biome.json'), path.join(dir, 'biome.json'));
 });
-afterAll(() => rm(dir, { recursive: true, force: true }));
 
 describe('import boundaries (biome.json noRestrictedImports)', () => {
   it('fails a front end that imports core, statically or lazily', async () => {

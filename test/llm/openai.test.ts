@@ -2,9 +2,7 @@
  * The llm service's HTTP API through the official `openai` npm client on a unix socket (an undici
  * Agent with socketPath), with the tiny llama model on node-llama-cpp, in process.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import OpenAI from 'openai';
 import { Agent, fetch as undiciFetch } from 'undici';
@@ -12,10 +10,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLog, type KitServer } from '../../modules/kit/server/index.js';
 import { createApiServer } from '../../modules/llm/server/api.js';
 import { Engine } from '../../modules/llm/server/engine.js';
+import { tempDir } from '../setup/temp-registry.js';
 import { F32, Q8, reference } from './helpers.js';
 
 const ref = reference();
-const dir = mkdtempSync(join(tmpdir(), 'llm-api-'));
+const dir = tempDir('llm-api-');
 const socket = join(dir, 'api.sock');
 const TOKEN = 'llm-test-token-0123456789';
 let engine: Engine;
@@ -58,7 +57,6 @@ afterAll(async () => {
   await kit?.drain(1000);
   await engine?.dispose();
   await q8?.dispose();
-  rmSync(dir, { recursive: true, force: true });
 });
 
 type FetchOptions = NonNullable<ConstructorParameters<typeof OpenAI>[0]>['fetchOptions'];

@@ -5,14 +5,14 @@
  */
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { bundleServer, placeRuntimeFiles } from '../../modules/llm/package.js';
+import { tempDir } from '../setup/temp-registry.js';
 import { F32, FIXTURE_MODELS } from './helpers.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'llm-served-'));
+const dir = tempDir('llm-served-');
 const server = join(dir, 'app/llm/dist/server.mjs');
 const sha = createHash('sha256').update(readFileSync(F32)).digest('hex');
 const files = { 'tiny-llama/tiny-llama-f32.gguf': sha };
@@ -21,7 +21,6 @@ beforeAll(async () => {
   await bundleServer(server);
   placeRuntimeFiles(join(dir, 'app'));
 }, 60_000);
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Starts the service; resolves with its exit code and log once it exits (or is stopped after `ms`). */
 function start(env: Record<string, string>, ms = 20_000): Promise<{ code: number | null; log: string }> {

@@ -6,13 +6,12 @@
  * semver's, cost 40 ms of a 96 ms start: README, Figures); libraries load with the command that
  * needs them. Structural, not timed: `npm run bench -- pkg` times the start.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import * as esbuild from 'esbuild';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 // @ts-expect-error: a plain .mjs build helper, no types
 import { buildBundle, entryName } from '../../scripts/build-options.mjs';
+import { tempDir } from '../setup/temp-registry.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
 let out: string;
@@ -25,10 +24,9 @@ let built: {
 const file = (name: string) => built.outputFiles.find((f) => path.basename(f.path) === name)!;
 
 beforeAll(async () => {
-  out = mkdtempSync(path.join(os.tmpdir(), 'bp-start-'));
+  out = tempDir('bp-start-');
   built = await buildBundle(esbuild, root, out, { write: false });
 }, 300_000); // a whole bundle build: minutes when the machine runs a full CI besides
-afterAll(() => rmSync(out, { recursive: true, force: true }));
 
 describe('start-up path', () => {
   it('the start part holds no library a command loads for itself (zod, semver, openpgp, ink, react, dockerode, tar, yaml)', () => {

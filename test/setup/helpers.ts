@@ -1,9 +1,9 @@
 import { execFileSync } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
+import { tempDir } from './temp-registry.js';
 
 /** A fresh OpenSSH ed25519 public key line, built from a key made by Node's crypto. */
 export function sshPublicKey(comment = 'test@blueprint'): string {
@@ -18,9 +18,13 @@ export function sshPublicKey(comment = 'test@blueprint'): string {
   return `ssh-ed25519 ${blob.toString('base64')} ${comment}`;
 }
 
+/**
+ * A fresh root; `cleanup` removes it at once (roots made per test add up). A root that cannot go
+ * yet is left to the registry's after-file clean-up, which says so, rather than failing the test.
+ */
 export async function tempRoot(tag: string): Promise<{ root: string; cleanup: () => Promise<void> }> {
-  const root = await mkdtemp(path.join(os.tmpdir(), `bp-tui-${tag}-`));
-  return { root, cleanup: () => rm(root, { recursive: true, force: true }) };
+  const root = tempDir(`bp-tui-${tag}-`);
+  return { root, cleanup: () => rm(root, { recursive: true, force: true }).catch(() => {}) };
 }
 
 export const hasSshd = existsSync('/usr/sbin/sshd');

@@ -1,15 +1,11 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { loadAnswersFile, loadSpecFile, parsePublicKey } from '../../src/core/setup/index.js';
 import { sshKeygenFingerprint, sshPublicKey } from './helpers.js';
+import { tempDir } from './temp-registry.js';
 
-let dir: string;
-beforeAll(async () => {
-  dir = await mkdtemp(path.join(os.tmpdir(), 'bp-tui-answers-'));
-});
-afterAll(() => rm(dir, { recursive: true, force: true }));
+const dir = tempDir('bp-tui-answers-');
 
 let n = 0;
 async function answersFile(content: string, ext = 'yaml'): Promise<string> {

@@ -2,16 +2,16 @@
 // the console held 11,000 getters, one set per importing module). Built with esbuild as the command
 // part is (ES modules, split into chunks), then run by Node.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import * as esbuild from 'esbuild';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { esmMemo, memoizeToEsm } from '../../scripts/build-esm-memo.mjs';
+import { tempDir } from '../setup/temp-registry.js';
 
 let dir: string;
 beforeAll(() => {
-  dir = mkdtempSync(path.join(os.tmpdir(), 'bp-esm-memo-'));
+  dir = tempDir('bp-esm-memo-');
   mkdirSync(path.join(dir, 'src'));
   const src = (name: string, text: string) => writeFileSync(path.join(dir, 'src', name), text);
   // A CommonJS module that gains an export after it was first imported (as a module first seen
@@ -34,7 +34,6 @@ console.log(JSON.stringify({ same, one, seen, called: fn(), extra }));
 `,
   );
 });
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 async function build(write: boolean, plugins: esbuild.Plugin[]) {
   const outdir = path.join(dir, write ? 'out-disk' : 'out-memory');

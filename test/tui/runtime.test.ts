@@ -1,19 +1,11 @@
 import { execFileSync } from 'node:child_process';
-import { chmodSync, chownSync, lstatSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
-import os from 'node:os';
+import { chmodSync, chownSync, lstatSync, mkdirSync, symlinkSync } from 'node:fs';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { codeCacheDir, shrinkHeap, withoutFetch } from '../../src/tui/runtime.js';
+import { tempDir } from '../setup/temp-registry.js';
 
-const homes: string[] = [];
-afterEach(() => {
-  for (const h of homes.splice(0)) rmSync(h, { recursive: true, force: true });
-});
-const home = () => {
-  const h = mkdtempSync(path.join(os.tmpdir(), 'bp-tui-home-'));
-  homes.push(h);
-  return h;
-};
+const home = () => tempDir('bp-tui-home-');
 
 describe('the console process (issue 20: memory and first paint)', () => {
   it('loads Ink with no fetch in sight (yoga then decodes its WebAssembly itself), and puts fetch back', async () => {
