@@ -1,7 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import os from 'node:os';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -13,6 +12,7 @@ import {
   systemTools,
   UNFINISHED_LABEL,
 } from '../../src/core/crypt/index.js';
+import { tempDir } from '../setup/temp-registry.js';
 import { canLoop, detach, loopDevice, opens } from './loop-helpers.js';
 
 const label = (dev: string) =>
@@ -33,12 +33,11 @@ describe.skipIf(!canLoop)('encrypting a blank partition on a loop device', () =>
     loops.push(dev);
     return dev;
   };
-  beforeAll(async () => {
-    dir = await mkdtemp(path.join(os.tmpdir(), 'bp-crypt-'));
+  beforeAll(() => {
+    dir = tempDir('bp-crypt-');
   });
-  afterAll(async () => {
+  afterAll(() => {
     for (const d of loops) detach(d);
-    await rm(dir, { recursive: true, force: true });
   });
 
   it('passphrase mode: recovery key and passphrase open it, the random key is gone, crypttab names it', async () => {

@@ -1,7 +1,6 @@
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
   blankProbe,
   type CryptTools,
@@ -9,6 +8,7 @@ import {
   encryptableDevice,
   findDataPartition,
 } from '../../src/core/crypt/index.js';
+import { tempDir } from '../setup/temp-registry.js';
 
 // Early in a slow boot udev has not made /dev/disk/by-partlabel/data yet (seen under TCG: setup
 // from a provisioning disk found "no blank data partition"); the kernel already names the
@@ -16,7 +16,7 @@ import {
 describe('finding the data partition', () => {
   let sys: string;
   beforeAll(async () => {
-    sys = await mkdtemp(path.join(os.tmpdir(), 'bp-sys-'));
+    sys = tempDir('bp-sys-');
     const part = async (name: string, uevent: string) => {
       await mkdir(path.join(sys, name));
       await writeFile(path.join(sys, name, 'uevent'), uevent);
@@ -26,7 +26,6 @@ describe('finding the data partition', () => {
     await part('vda4', 'MAJOR=254\nMINOR=4\nDEVNAME=vda4\nDEVTYPE=partition\nPARTN=4\nPARTNAME=data\n');
     await part('vdb1', 'MAJOR=254\nMINOR=17\nDEVNAME=vdb1\nDEVTYPE=partition\nPARTN=1\nPARTNAME=data-old\n');
   });
-  afterAll(() => rm(sys, { recursive: true, force: true }));
 
   it("takes the kernel's partition named data when udev's link is not there yet", async () => {
     expect(await findDataPartition(path.join(sys, 'missing-link'), sys)).toBe('/dev/vda4');
@@ -60,16 +59,12 @@ describe('a blank GPT partition as blkid -p reports it', () => {
     expect(blankProbe({ code: 8, stdout: partEntry })).toBe(false);
   });
   it('encryptableDevice takes it', async () => {
-    const dev = await mkdtemp(path.join(os.tmpdir(), 'bp-part-'));
+    const dev = tempDir('bp-part-');
     const tools: CryptTools = { run: async () => ({ code: 0, stdout: partEntry, stderr: '' }) };
-    try {
-      expect(await encryptableDevice(dev, tools)).toBe(dev);
-      const ext4: CryptTools = {
-        run: async () => ({ code: 0, stdout: `${partEntry}TYPE=ext4\nLABEL=data\n`, stderr: '' }),
-      };
-      expect(await encryptableDevice(dev, ext4)).toBeUndefined();
-    } finally {
-      await rm(dev, { recursive: true, force: true });
-    }
+    expect(await encryptableDevice(dev, tools)).toBe(dev);
+    const ext4: CryptTools = {
+      run: async () => ({ code: 0, stdout: `${partEntry}TYPE=ext4\nLABEL=data\n`, stderr: '' }),
+    };
+    expect(await encryptableDevice(dev, ext4)).toBeUndefined();
   });
 });

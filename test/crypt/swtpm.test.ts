@@ -1,10 +1,10 @@
 import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
-import os from 'node:os';
+import { mkdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encryptDevice, parseLuksDump, readEncryptionState } from '../../src/core/crypt/index.js';
+import { tempDir } from '../setup/temp-registry.js';
 import { canLoop, detach, loopDevice, opens } from './loop-helpers.js';
 
 /**
@@ -78,7 +78,7 @@ describe.skipIf(!canTpm)('TPM 2.0 enrolment with a software TPM', () => {
     );
 
   beforeAll(async () => {
-    dir = await mkdtemp(path.join(os.tmpdir(), 'bp-swtpm-'));
+    dir = tempDir('bp-swtpm-');
     await mkdir(path.join(dir, 'tpm'));
     dev = await loopDevice(dir, 'data.img');
     await startTpm();
@@ -89,7 +89,6 @@ describe.skipIf(!canTpm)('TPM 2.0 enrolment with a software TPM', () => {
       spawnSync('/lib/systemd/systemd-cryptsetup', ['detach', `bpt${process.pid}`]);
       detach(dev);
     }
-    await rm(dir, { recursive: true, force: true });
   });
 
   it('seals to PCR 7, unseals at boot, and after PCR 7 changes only the recovery key opens it', async () => {

@@ -1,11 +1,9 @@
 import { readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { detectGpus } from '../../src/core/gpu/index.js';
 import { readinessLine } from '../../src/present/gpu.js';
-import { copyFixture, fixtureRoot, recordedRunner, removeCopies } from './helpers.js';
-
-afterEach(removeCopies);
+import { copyFixture, fixtureRoot, recordedRunner } from './helpers.js';
 
 const H100_UUID = 'GPU-8f6e9a3c-5b21-4d7e-a0c4-2f1b9d3e7a56';
 

@@ -1,8 +1,8 @@
-import { cp, mkdtemp, readFile, rm } from 'node:fs/promises';
-import os from 'node:os';
+import { cp, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ToolRunner } from '../../src/core/gpu/index.js';
+import { tempDir } from '../setup/temp-registry.js';
 
 export const FIXTURES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../fixtures/gpu');
 
@@ -23,16 +23,9 @@ export function recordedRunner(name: string, calls: string[][] = []): ToolRunner
   };
 }
 
-const temps: string[] = [];
-
-/** A writable copy of a fixture root, for tests that break one thing in it. */
+/** A writable copy of a fixture root, for tests that break one thing in it (removed after the file). */
 export async function copyFixture(name: string): Promise<string> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), `bp-gpu-${name}-`));
-  temps.push(dir);
+  const dir = tempDir(`bp-gpu-${name}-`);
   await cp(fixtureRoot(name), dir, { recursive: true, verbatimSymlinks: true });
   return dir;
-}
-
-export async function removeCopies(): Promise<void> {
-  await Promise.all(temps.splice(0).map((d) => rm(d, { recursive: true, force: true })));
 }

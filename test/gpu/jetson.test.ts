@@ -2,12 +2,10 @@
 // on fixture roots composed from NVIDIA's Jetson Linux documentation (test/fixtures/gpu/jetson-*/SOURCE.md).
 import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { detectGpus, planFromReport } from '../../src/core/gpu/index.js';
 import { parseTegraRelease } from '../../src/core/gpu/tegra.js';
-import { copyFixture, fixtureRoot, removeCopies } from './helpers.js';
-
-afterEach(removeCopies);
+import { copyFixture, fixtureRoot } from './helpers.js';
 
 const ORIN_NODES = [
   '/dev/nvmap',

@@ -11,8 +11,7 @@
  * namespace runc bind-mounts device nodes from the same host path, so the node lives in /dev.
  */
 import { randomBytes } from 'node:crypto';
-import { chmod, cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { chmod, cp, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -20,6 +19,7 @@ import { planGpuAccess } from '../../src/core/gpu/index.js';
 import { execInService, inspectService } from '../../src/core/services/inspect.js';
 import { inspectContainer, removeModuleContainers, startService } from '../../src/core/services/lifecycle.js';
 import { buildHello, cli, type HelloBuild, makeBox, type TestBox, uniqueName } from '../services/helpers.js';
+import { tempDir } from '../setup/temp-registry.js';
 import { fixtureRoot } from './helpers.js';
 
 const id = randomBytes(4).toString('hex');
@@ -77,7 +77,7 @@ async function devices(box: TestBox, name: string): Promise<string[]> {
 
 beforeAll(async () => {
   if (skip) return;
-  tools = await mkdtemp(path.join(os.tmpdir(), 'bp-gpu-tools-'));
+  tools = tempDir('bp-gpu-tools-');
   await execa('gcc', [
     '-static',
     '-O2',
@@ -105,7 +105,6 @@ afterAll(async () => {
   await rm(HOST_SPEC, { force: true });
   await rm(NODE, { force: true });
   await rm(RENDER_NODE, { force: true });
-  await rm(tools, { recursive: true, force: true });
   if (build) await rm(build.dir, { recursive: true, force: true });
 });
 

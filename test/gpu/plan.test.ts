@@ -1,11 +1,9 @@
 import { cp, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { BlueprintError } from '../../src/core/errors.js';
 import { planGpuAccess } from '../../src/core/gpu/index.js';
-import { copyFixture, fixtureRoot, removeCopies } from './helpers.js';
-
-afterEach(removeCopies);
+import { copyFixture, fixtureRoot } from './helpers.js';
 
 describe('planGpuAccess', () => {
   it('NVIDIA: the CDI device for all GPUs, nothing else', async () => {

@@ -1,12 +1,12 @@
-import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { chmod, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { detectGpus, execaRunner } from '../../src/core/gpu/index.js';
+import { tempDir } from '../setup/temp-registry.js';
 import { FIXTURES, fixtureRoot } from './helpers.js';
 
 // Fake vendor tools on a PATH of their own, run through the real execa runner.
-let bin: string;
+const bin = tempDir('bp-gpu-tools-');
 const PATH_WITH = () => ({ PATH: `${bin}:/usr/bin:/bin` });
 
 async function tool(name: string, script: string) {
@@ -14,10 +14,6 @@ async function tool(name: string, script: string) {
   await writeFile(file, `#!/bin/sh\n${script}\n`);
   await chmod(file, 0o755);
 }
-
-beforeAll(async () => {
-  bin = await mkdtemp(path.join(os.tmpdir(), 'bp-gpu-tools-'));
-});
 
 afterAll(async () => {
   // The hanging tool's child outlives it on purpose; end it by its pid.
@@ -27,7 +23,6 @@ afterAll(async () => {
       process.kill(pid, 'SIGKILL');
     } catch {}
   }
-  await rm(bin, { recursive: true, force: true });
 });
 
 describe('vendor tools through execa', () => {

@@ -3,8 +3,7 @@
 // none, and proven in force from the host (/proc/PID/attr/current) where the kernel enforces it.
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -23,6 +22,7 @@ import { NO_GPU, sandboxPolicy } from '../../src/core/services/policy.js';
 import { getRegistration } from '../../src/core/services/registry.js';
 import { parseService } from '../../src/core/services/schema.js';
 import { buildHello, type HelloBuild, makeBox, type TestBox, uniqueName } from '../services/helpers.js';
+import { tempDir } from '../setup/temp-registry.js';
 
 const run = promisify(execFile);
 
@@ -35,8 +35,7 @@ const hello: ProfileInput = {
 
 /** Compiles a profile with the real parser, never loading it: exit code and messages. */
 async function compile(text: string): Promise<{ code: number; stderr: string }> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'bp-aa-'));
-  const file = path.join(dir, 'profile');
+  const file = path.join(tempDir('bp-aa-'), 'profile');
   await writeFile(file, text);
   const parser = await findParser();
   if (!parser)
@@ -48,8 +47,6 @@ async function compile(text: string): Promise<{ code: number; stderr: string }> 
   } catch (err) {
     const e = err as { code: number; stderr: string };
     return { code: e.code, stderr: e.stderr };
-  } finally {
-    await rm(dir, { recursive: true, force: true });
   }
 }
 
@@ -150,21 +147,17 @@ describe('the container spec', () => {
   });
 
   it('plans the own profile where the kernel enforces AppArmor and the parser is there', async () => {
-    const sys = await mkdtemp(path.join(os.tmpdir(), 'bp-aa-sys-'));
-    try {
-      expect(await planAppArmor('hello', sys)).toEqual({ mode: 'off', reason: 'kernel-has-no-apparmor' });
-      await mkdir(path.join(sys, 'module/apparmor/parameters'), { recursive: true });
-      await mkdir(path.join(sys, 'kernel/security/apparmor'), { recursive: true });
-      await writeFile(path.join(sys, 'module/apparmor/parameters/enabled'), 'Y\n');
-      const parser = await findParser();
-      expect(await planAppArmor('hello', sys)).toEqual(
-        parser
-          ? { mode: 'own-profile', profile: 'blueprint-hello' }
-          : { mode: 'engine-default', reason: 'parser-missing' },
-      );
-    } finally {
-      await rm(sys, { recursive: true, force: true });
-    }
+    const sys = tempDir('bp-aa-sys-');
+    expect(await planAppArmor('hello', sys)).toEqual({ mode: 'off', reason: 'kernel-has-no-apparmor' });
+    await mkdir(path.join(sys, 'module/apparmor/parameters'), { recursive: true });
+    await mkdir(path.join(sys, 'kernel/security/apparmor'), { recursive: true });
+    await writeFile(path.join(sys, 'module/apparmor/parameters/enabled'), 'Y\n');
+    const parser = await findParser();
+    expect(await planAppArmor('hello', sys)).toEqual(
+      parser
+        ? { mode: 'own-profile', profile: 'blueprint-hello' }
+        : { mode: 'engine-default', reason: 'parser-missing' },
+    );
   });
 });
 
@@ -191,20 +184,16 @@ describe('the real apparmor_parser', () => {
 
 describe('whether the kernel has AppArmor', () => {
   it('reads /sys/module/apparmor: absent, disabled at boot, no securityfs, or enabled', async () => {
-    const sys = await mkdtemp(path.join(os.tmpdir(), 'bp-aa-sys-'));
-    try {
-      expect(await apparmorSupport(sys)).toEqual({ enabled: false, reason: 'kernel-has-no-apparmor' });
-      await mkdir(path.join(sys, 'module/apparmor/parameters'), { recursive: true });
-      await writeFile(path.join(sys, 'module/apparmor/parameters/enabled'), 'N\n');
-      expect(await apparmorSupport(sys)).toEqual({ enabled: false, reason: 'apparmor-disabled' });
-      await writeFile(path.join(sys, 'module/apparmor/parameters/enabled'), 'Y\n');
-      // Enabled, but its control files are not mounted (inside a container): nothing can be loaded.
-      expect(await apparmorSupport(sys)).toEqual({ enabled: false, reason: 'no-securityfs' });
-      await mkdir(path.join(sys, 'kernel/security/apparmor'), { recursive: true });
-      expect(await apparmorSupport(sys)).toEqual({ enabled: true });
-    } finally {
-      await rm(sys, { recursive: true, force: true });
-    }
+    const sys = tempDir('bp-aa-sys-');
+    expect(await apparmorSupport(sys)).toEqual({ enabled: false, reason: 'kernel-has-no-apparmor' });
+    await mkdir(path.join(sys, 'module/apparmor/parameters'), { recursive: true });
+    await writeFile(path.join(sys, 'module/apparmor/parameters/enabled'), 'N\n');
+    expect(await apparmorSupport(sys)).toEqual({ enabled: false, reason: 'apparmor-disabled' });
+    await writeFile(path.join(sys, 'module/apparmor/parameters/enabled'), 'Y\n');
+    // Enabled, but its control files are not mounted (inside a container): nothing can be loaded.
+    expect(await apparmorSupport(sys)).toEqual({ enabled: false, reason: 'no-securityfs' });
+    await mkdir(path.join(sys, 'kernel/security/apparmor'), { recursive: true });
+    expect(await apparmorSupport(sys)).toEqual({ enabled: true });
   });
 });
 

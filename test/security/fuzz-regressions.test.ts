@@ -1,6 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
 import type { Server } from 'node:http';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Engine } from '../../modules/embeddings/server/engine.js';
@@ -14,6 +12,7 @@ import { checkArchive } from '../fuzz/support/check-archive.js';
 import { health, sendRaw } from '../fuzz/support/http-client.js';
 import type { RawEntry } from '../fuzz/support/tar.js';
 import { sshPublicKey } from '../setup/helpers.js';
+import { tempDir } from '../setup/temp-registry.js';
 
 /**
  * Every crash or escape `npm run fuzz` found (test/fuzz), as a fixed, quick case. Each names the
@@ -195,7 +194,7 @@ describe('embeddings HTTP API (http target)', () => {
     embed: async (texts) => ({ vectors: texts.map(() => new Float32Array(2)), tokens: texts.map(() => 1) }),
     dispose: async () => undefined,
   };
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'bp-fuzz-reg-'));
+  const dir = tempDir('bp-fuzz-reg-');
   const socket = path.join(dir, 'api.sock');
   let server: Server;
   beforeAll(async () => {
@@ -212,7 +211,6 @@ describe('embeddings HTTP API (http target)', () => {
   afterAll(async () => {
     server.closeAllConnections();
     await new Promise((r) => server.close(r));
-    rmSync(dir, { recursive: true, force: true });
   });
 
   it('a client that leaves in the middle of its body is not a 500 "internal error: aborted"', async () => {

@@ -4,11 +4,10 @@
  * versions must be the ones package-lock.json pinned, and nothing only used to build or test it may
  * be listed as shipped. Needs the built executable (`npm run build`, which `npm test` runs first).
  */
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { blueprintExe, repoRoot, run } from '../helpers/pkg.js';
+import { blueprintExe, repoRoot, run, tempDir } from '../helpers/pkg.js';
 
 interface Component {
   'bom-ref'?: string;
@@ -101,7 +100,7 @@ describe('blueprint audit sbom', () => {
   });
 
   it('is carried inside the single executable, not read from a file beside it', async () => {
-    const alone = path.join(mkdtempSync(path.join(os.tmpdir(), 'bp-sbom-')), 'blueprint');
+    const alone = path.join(tempDir('bp-sbom-'), 'blueprint');
     copyFileSync(blueprintExe, alone);
     const { spawnSync } = await import('node:child_process');
     const copy = spawnSync(alone, ['audit', 'sbom'], { encoding: 'utf8', env: { PATH: '/usr/bin:/bin' } });
@@ -116,7 +115,7 @@ describe('scripts/sbom.mjs', () => {
 
   /** A project whose lock pins a@1.0.0 and @s/b@2.0.0, with `installedA` installed as a. */
   function project(installedA: string): string {
-    const root = mkdtempSync(path.join(os.tmpdir(), 'bp-sbom-tree-'));
+    const root = tempDir('bp-sbom-tree-');
     const write = (rel: string, data: object) => {
       mkdirSync(path.dirname(path.join(root, rel)), { recursive: true });
       writeFileSync(path.join(root, rel), JSON.stringify(data));
