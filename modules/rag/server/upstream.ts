@@ -6,6 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Agent, type IncomingMessage, request } from 'node:http';
+import { UnixHttpClient, UnixHttpError } from '../../kit/client/unix-http.js';
 import { HttpError } from '../../kit/server/index.js';
 
 export type UpstreamName = 'embeddings' | 'vectors' | 'llm';
@@ -75,9 +76,16 @@ export class Upstream {
    * sent again once, see open()).
    */
   private readonly agent = new Agent({ keepAlive: true, timeout: 2_000, maxSockets: 16 });
+  /**
+   * The JSON calls (a retrieval's embedding and search, ingest's batches) go through the kit's lean
+   * client instead: node:http's client machinery was most of rag's CPU a retrieval, run cold
+   * between queries (modules/rag/README.md, Figures). Streams (llm chat) stay on node:http.
+   */
+  private readonly client: UnixHttpClient;
   constructor(config: UpstreamConfig) {
     this.config = config;
     this.name = config.name;
+    this.client = new UnixHttpClient({ socketPath: config.socket, idleMs: 2_000 });
   }
 
   /**
@@ -172,19 +180,64 @@ export class Upstream {
 
   /** A JSON call: 2xx → the parsed body; 4xx → UpstreamError; 5xx or unreachable → 503. */
   async call<T>(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
-    const deadline = Date.now() + this.config.timeoutMs;
-    const res = await this.open(method, path, body, signal);
-    const text = await readAll(res, deadline - Date.now(), this.name);
+    // The JSON as a string: head and body go out in one write, and no copy of the text is made.
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    const deadline = performance.now() + this.config.timeoutMs;
+    const sent = this.token();
+    let res = await this.exchange(method, path, payload, sent, signal, deadline);
+    if (res.status === 401 && this.config.tokenFile) {
+      // As open(): a 401 to the token we kept reads the file again, and asks once more if it changed.
+      const now = this.token(true);
+      if (now !== sent) res = await this.exchange(method, path, payload, now, signal, deadline);
+    }
+    const text = res.body.toString('utf8');
     let parsed: unknown = text;
     try {
       parsed = JSON.parse(text);
     } catch {}
-    const status = res.statusCode ?? 0;
+    const status = res.status;
     if (status >= 200 && status < 300) return parsed as T;
     if (status >= 500 || status === 401)
       // 401: our token file and the module's token disagree; the admin must fix that, not the client.
       throw unavailable(this.name, `it answered ${status}: ${messageOf(parsed)}`);
     throw new UpstreamError(this.name, status, `${this.name}: ${messageOf(parsed)}`, parsed);
+  }
+
+  private async exchange(
+    method: string,
+    path: string,
+    payload: string | undefined,
+    token: string | undefined,
+    signal: AbortSignal | undefined,
+    deadline: number,
+  ) {
+    const headers: Record<string, string> = {};
+    if (payload !== undefined) headers['content-type'] = 'application/json';
+    if (token) headers.authorization = `Bearer ${token}`;
+    try {
+      return await this.client.request({
+        method,
+        path,
+        headers,
+        body: payload,
+        timeoutMs: Math.max(1, deadline - performance.now()),
+        signal,
+        // Every call rag makes is safe to repeat (embeddings, searches, upserts of fixed point ids,
+        // deletes by filter): one that met a kept-alive connection the module had closed is sent again.
+        retry: true,
+      });
+    } catch (err) {
+      if (signal?.aborted) throw err;
+      if (err instanceof UnixHttpError && err.code === 'ETIMEDOUT')
+        throw unavailable(this.name, `no answer within ${Math.round(this.config.timeoutMs / 1000)} s`);
+      if (err instanceof UnixHttpError && err.code === 'EPROTO')
+        throw unavailable(this.name, `it answered nonsense: ${err.message}`);
+      const code = (err as { code?: unknown }).code;
+      throw unavailable(
+        this.name,
+        typeof code === 'string' ? `${code} on ${this.config.socket}` : String(err),
+      );
+    }
   }
 }
 
