@@ -4,6 +4,7 @@ import type * as openpgp from 'openpgp';
 import { ConflictError, NotFoundError, UsageError, VerificationError } from '../errors.js';
 import { writeFileAtomic } from '../system/fs.js';
 import type { Layout } from '../system/paths.js';
+import { judgeKeysFast } from './key-fast.js';
 import {
   type CachedKey,
   cachedKey,
@@ -95,13 +96,17 @@ export class Keyring {
       this.memo = { state: seen, at: at.getTime(), keys: kept, kept: true };
       return kept;
     }
-    const out: CachedKey[] = [];
+    // Keys of the plain shape are judged without OpenPGP.js (key-fast.ts), all or none of them.
+    let out = judgeKeysFast(files, localKeyFile, at);
     let cacheable = true;
-    for (const k of await this.parse(files)) {
-      const info = await describe(k);
-      const c = await cachedKey(k, info, at);
-      if (!c) cacheable = false;
-      out.push(c ?? { info });
+    if (!out) {
+      out = [];
+      for (const k of await this.parse(files)) {
+        const info = await describe(k);
+        const c = await cachedKey(k, info, at);
+        if (!c) cacheable = false;
+        out.push(c ?? { info });
+      }
     }
     // The local key may have been made meanwhile: cache only what was judged of the same files.
     if (cacheable && JSON.stringify(await keyFilesState(files, localKeyFile)) === seen) {

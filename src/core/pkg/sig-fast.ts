@@ -105,15 +105,9 @@ export function fastSignature(
         trailer[0] = 4;
         trailer[1] = 0xff;
         trailer.writeUInt32BE(sig.hashedPart.length, 2);
-        const { createPublicKey, verify: verifyEd25519 } = process.getBuiltinModule('node:crypto');
         const digest = hashed.update(sig.hashedPart).update(trailer).digest();
         if (digest[0] !== sig.left16[0] || digest[1] !== sig.left16[1]) return undefined;
-        const pub = createPublicKey({
-          key: Buffer.concat([SPKI_ED25519, Buffer.from(key.publicKey, 'hex')]),
-          format: 'der',
-          type: 'spki',
-        });
-        if (!verifyEd25519(null, digest, pub, sig.rs)) return undefined;
+        if (!ed25519Verify(Buffer.from(key.publicKey, 'hex'), digest, sig.rs)) return undefined;
         return { signer: key.fingerprint, created: new Date(created) };
       } catch {
         return undefined;
@@ -128,39 +122,55 @@ export function fastSignature(
 /** The body of the one signature packet (tag 2) the file holds, armored or binary; else undefined. */
 function signaturePacket(file: Uint8Array): Buffer | undefined {
   const bytes = Buffer.from(file.buffer, file.byteOffset, file.byteLength);
-  const binary = bytes[0] === 0x2d ? unarmor(bytes.toString('latin1')) : bytes;
-  if (!binary || binary.length < 2) return undefined;
-  const h = binary[0]!;
-  let tag: number;
-  let len: number;
-  let at: number;
-  if ((h & 0xc0) === 0xc0) {
-    tag = h & 0x3f;
-    const b1 = binary[1]!;
-    if (b1 < 192) [len, at] = [b1, 2];
-    else if (b1 < 224) [len, at] = [((b1 - 192) << 8) + binary[2]! + 192, 3];
-    else if (b1 === 255) [len, at] = [binary.readUInt32BE(2), 6];
-    else return undefined; // a partial length: not a plain signature
-  } else if ((h & 0xc0) === 0x80) {
-    tag = (h >> 2) & 0x0f;
-    const lt = h & 3;
-    if (lt === 0) [len, at] = [binary[1]!, 2];
-    else if (lt === 1) [len, at] = [binary.readUInt16BE(1), 3];
-    else if (lt === 2) [len, at] = [binary.readUInt32BE(1), 5];
-    else return undefined;
-  } else return undefined;
-  if (tag !== 2 || at + len !== binary.length) return undefined;
-  return binary.subarray(at);
+  const binary = bytes[0] === 0x2d ? unarmor(bytes.toString('latin1'), 'SIGNATURE') : bytes;
+  const packets = binary && packetsOf(binary);
+  return packets?.length === 1 && packets[0]!.tag === 2 ? packets[0]!.body : undefined;
 }
 
-/** The bytes of an armored signature (RFC 4880, 6.2), its CRC-24 checked when given; else undefined. */
-function unarmor(text: string): Buffer | undefined {
+/**
+ * The packets of a binary OpenPGP file (RFC 4880, 4.2), in order; undefined when one is malformed,
+ * has a partial length (not a plain key or signature) or runs past the end.
+ */
+export function packetsOf(binary: Buffer): { tag: number; body: Buffer }[] | undefined {
+  const out: { tag: number; body: Buffer }[] = [];
+  let at = 0;
+  while (at < binary.length) {
+    if (at + 2 > binary.length) return undefined;
+    const h = binary[at]!;
+    let tag: number;
+    let len: number;
+    let start: number;
+    if ((h & 0xc0) === 0xc0) {
+      tag = h & 0x3f;
+      const b1 = binary[at + 1]!;
+      if (b1 < 192) [len, start] = [b1, at + 2];
+      else if (b1 < 224) {
+        if (at + 3 > binary.length) return undefined;
+        [len, start] = [((b1 - 192) << 8) + binary[at + 2]! + 192, at + 3];
+      } else if (b1 === 255) {
+        if (at + 6 > binary.length) return undefined;
+        [len, start] = [binary.readUInt32BE(at + 2), at + 6];
+      } else return undefined; // a partial length
+    } else if ((h & 0xc0) === 0x80) {
+      tag = (h >> 2) & 0x0f;
+      const lt = h & 3;
+      const n = [1, 2, 4][lt];
+      if (n === undefined || at + 1 + n > binary.length) return undefined; // 3: indeterminate length
+      len = binary.readUIntBE(at + 1, n);
+      start = at + 1 + n;
+    } else return undefined;
+    if (start + len > binary.length) return undefined;
+    out.push({ tag, body: binary.subarray(start, start + len) });
+    at = start + len;
+  }
+  return out;
+}
+
+/** The bytes of an armored block (RFC 4880, 6.2) of this kind, its CRC-24 checked when given; else undefined. */
+export function unarmor(text: string, kind: 'SIGNATURE' | 'PUBLIC KEY BLOCK'): Buffer | undefined {
   const lines = text.split(/\r?\n/);
   while (lines.length && lines[lines.length - 1] === '') lines.pop();
-  if (
-    lines[0] !== '-----BEGIN PGP SIGNATURE-----' ||
-    lines[lines.length - 1] !== '-----END PGP SIGNATURE-----'
-  )
+  if (lines[0] !== `-----BEGIN PGP ${kind}-----` || lines[lines.length - 1] !== `-----END PGP ${kind}-----`)
     return undefined;
   let i = 1;
   while (i < lines.length && lines[i] !== '') {
@@ -199,14 +209,24 @@ interface ParsedSignature {
   created: number;
   issuer: string;
   issuerFingerprint?: string;
+  /** The hashed subpackets, for a caller that reads more of them (key-fast.ts). */
+  hashed: Subpacket[];
   hashedPart: Buffer;
   left16: Buffer;
   rs: Buffer;
 }
 
-/** A v4 binary-document signature of the one plain shape taken here; else undefined. */
-function parseV4(b: Buffer): ParsedSignature | undefined {
-  if (b.length < 10 || b[0] !== 4 || b[1] !== 0x00) return undefined;
+/**
+ * A v4 signature of type `types` (a binary document: 0x00) of the one plain shape taken here; else
+ * undefined. `more`: hashed subpackets the caller reads itself (key-fast.ts: key flags, key
+ * expiration, preferences), taken only in the hashed part, where OpenPGP.js reads them.
+ */
+export function parseV4(
+  b: Buffer,
+  types: readonly number[] = [0x00],
+  more: (s: Subpacket) => boolean = () => false,
+): ParsedSignature | undefined {
+  if (b.length < 10 || b[0] !== 4 || !types.includes(b[1]!)) return undefined;
   const algorithm = b[2];
   const hash = HASHES[b[3]!];
   if ((algorithm !== 22 && algorithm !== 27) || !hash) return undefined;
@@ -230,6 +250,7 @@ function parseV4(b: Buffer): ParsedSignature | undefined {
     // A notation (OpenPGP.js salts its signatures with one) that is not critical means nothing to
     // the check: OpenPGP.js ignores it too. A critical one is left to OpenPGP.js.
     if (s.type === 20 && !s.critical) continue;
+    if (hashed.includes(s) && more(s)) continue;
     let id: string;
     if (s.type === 16 && s.data.length === 8) id = s.data.toString('hex');
     else if (s.type === 33 && s.data.length === 21 && s.data[0] === 4) {
@@ -268,20 +289,21 @@ function parseV4(b: Buffer): ParsedSignature | undefined {
     created: created[0]!.data.readUInt32BE(0),
     issuer,
     ...(issuerFingerprint ? { issuerFingerprint } : {}),
+    hashed,
     hashedPart: b.subarray(0, hashedEnd),
     left16,
     rs,
   };
 }
 
-interface Subpacket {
+export interface Subpacket {
   type: number;
   critical: boolean;
   data: Buffer;
 }
 
 /** Signature subpackets (RFC 4880, 5.2.3.1), or undefined when malformed. */
-function subpackets(b: Buffer): Subpacket[] | undefined {
+export function subpackets(b: Buffer): Subpacket[] | undefined {
   const out: Subpacket[] = [];
   let at = 0;
   while (at < b.length) {
@@ -300,4 +322,12 @@ function subpackets(b: Buffer): Subpacket[] | undefined {
     at += len;
   }
   return out;
+}
+
+/** Ed25519 over `digest` by the raw 32-byte public key, as OpenPGP.js checks EdDSA (the digest is the message). */
+export function ed25519Verify(publicKey: Buffer, digest: Buffer, rs: Buffer): boolean {
+  // node:crypto when first used: this module is in the executable's start part (index-cache.ts).
+  const { createPublicKey, verify } = process.getBuiltinModule('node:crypto');
+  const pub = createPublicKey({ key: Buffer.concat([SPKI_ED25519, publicKey]), format: 'der', type: 'spki' });
+  return verify(null, digest, pub, rs);
 }
