@@ -1,0 +1,31 @@
+/**
+ * src/present/escape.ts names the C0 and C1 controls by their code points instead of `\p{Cc}` (a
+ * property class costs every start ICU's tables: test/perf/start-path.test.ts). Unicode never
+ * changes which characters are Cc (its stability policy), so the two must agree on every code point:
+ * checked here against V8's own `\p{Cc}`, for all 1,114,112 of them.
+ */
+import { describe, expect, it } from 'vitest';
+import { escapeJson, escapeLine, escapeText } from '../../src/present/escape.js';
+
+/** The set as it was written before: Cc, the Arabic letter mark, LRM/RLM, LS/PS, bidi controls. */
+const REFERENCE = /^[\p{Cc}\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]$/u;
+
+describe('the characters escape.ts makes visible', () => {
+  it('are exactly \\p{Cc} and the bidi and separator controls, on every code point', () => {
+    const wrong: string[] = [];
+    for (let cp = 0; cp <= 0x10ffff; cp++) {
+      if (cp >= 0xd800 && cp <= 0xdfff) continue; // lone surrogates: not characters
+      const c = String.fromCodePoint(cp);
+      if ((escapeLine(c) !== c) !== REFERENCE.test(c)) wrong.push(cp.toString(16));
+    }
+    expect(wrong).toEqual([]);
+  });
+
+  it('keep newline and tab in text, and JSON documents valid and equal', () => {
+    expect(escapeText('a\nb\tc\x1b[2J\u009b')).toBe('a\nb\tc\\x1b[2J\\x9b');
+    const doc = JSON.stringify({ s: 'x\u202ey\x7f' });
+    const escaped = escapeJson(doc);
+    expect(escaped).toBe('{"s":"x\\u202ey\\u007f"}');
+    expect(JSON.parse(escaped)).toEqual(JSON.parse(doc));
+  });
+});
