@@ -18,6 +18,7 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { quickUpdate } from '../../src/app/pkg-quick.js';
 import { PackageManager } from '../../src/core/pkg/index.js';
+import { readPrivateKey, signDetached } from '../../src/core/pkg/signature.js';
 import { updateBox } from '../../src/core/pkg/update.js';
 import { bpkg, buildRepo, makeKey, makeSource, type TestKey, tempDir, trustingRoot } from '../helpers/pkg.js';
 
@@ -162,6 +163,64 @@ describe('quick update of an unchanged index', () => {
     const [out] = await declines(root);
     // Taken as the baseline, the changed copy has the served version with other bytes: refused.
     expect(out).toMatchObject({ ok: false, error: { code: 'index-rollback' } });
+  });
+
+  it('reads the kept copy and the caches in pieces: a change past the first piece (256 KB) is still seen', async () => {
+    // An index of 3,000 entries (~800 KB): its kept copy and its cache span several pieces.
+    const big = tempDir();
+    const now = Date.now();
+    const packages = Array.from({ length: 3000 }, (_, i) => ({
+      name: `pkg-${i}`,
+      version: '1.0.0',
+      arch: 'all',
+      summary: `synthetic package ${i} for the piecewise reads of a kept index, its cache and its search table`,
+      depends: [],
+      size: 1000 + i,
+      sha256: '0'.repeat(63) + (i % 10),
+      path: `pool/pkg-${i}/pkg-${i}_1.0.0_all.bpkg`,
+    }));
+    const index = JSON.stringify({
+      format: 1,
+      repository: 'big',
+      version: 1,
+      generated: new Date(now - 60_000).toISOString(),
+      expires: new Date(now + 86_400_000).toISOString(),
+      packages,
+    });
+    writeFileSync(path.join(big, 'index.json'), index);
+    writeFileSync(
+      path.join(big, 'index.json.asc'),
+      await signDetached(Buffer.from(index), await readPrivateKey(key.privateKey)),
+    );
+    expect(index.length).toBeGreaterThan(2 * 256 * 1024);
+    const fresh = await trustingRoot(key, big);
+    expect(await quickUpdate(fresh)).toEqual([
+      { repo: 'main', ok: true, changed: false, version: 1, packages: 3000 },
+    ]);
+    // One byte near the end changed, the size kept: the kept index.json, then the cache.
+    for (const file of ['index.json', 'verified.json', 'search.tsv']) {
+      const root = await trustingRoot(key, big);
+      const p = path.join(lists(root), 'main', file);
+      const bytes = readFileSync(p);
+      const at = bytes.lastIndexOf('pkg-2998');
+      expect(at, file).toBeGreaterThan(256 * 1024);
+      bytes[at + 4] = '7'.charCodeAt(0);
+      writeFileSync(p, bytes);
+      const [out] = await declines(root);
+      expect(out, file).toMatchObject(
+        file === 'index.json'
+          ? { ok: false, error: { code: 'index-rollback' } }
+          : { ok: true, changed: false },
+      );
+    }
+    // The kept copy one byte longer or shorter: not the same bytes.
+    for (const cut of [-1, 1]) {
+      const root = await trustingRoot(key, big);
+      const p = path.join(lists(root), 'main/index.json');
+      const bytes = readFileSync(p);
+      writeFileSync(p, cut < 0 ? bytes.subarray(0, -1) : Buffer.concat([bytes, Buffer.from(' ')]));
+      expect(await quickUpdate(root)).toBeUndefined();
+    }
   });
 
   it('declines without the keyring cache, or with one made for other key files', async () => {

@@ -106,7 +106,7 @@ export class PackageManager {
    * written, package folders under opt/blueprint included.
    */
   private async checkRoot(): Promise<void> {
-    await checkRoot(this.paths);
+    checkRoot(this.paths);
   }
 
   /** Takes the lock, finishes any interrupted transaction, runs `fn`, releases the lock. */

@@ -1,13 +1,13 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { assertInsideRoot, ensureDir, writeJsonAtomic } from '../system/fs.js';
+import { assertInsideRootSync, writeJsonAtomic } from '../system/fs.js';
 import { type Layout, layout, managedDirs } from '../system/paths.js';
 import { checkFreshness } from './freshness.js';
-import { cachesSealed, readHead } from './index-cache.js';
+import { cachesSealed, type IndexHead, readHead } from './index-cache.js';
 import { joinUrl } from './join-url.js';
 import { keptFastKeys } from './keyring-cache.js';
 import { localKeyDir } from './local-key-path.js';
-import { nodeFs, readBytes, readJsonSync, repoConfigFiles } from './node-lazy.js';
+import { nodeFs, readJsonSync, repoConfigFiles } from './node-lazy.js';
 import type { RepoConfig, UpdateOutcome } from './repos.js';
 import { verifyAndHash } from './sig-fast.js';
 
@@ -43,20 +43,25 @@ export async function updateUnchanged(root: string, now: () => Date): Promise<Up
   const paths = layout(root);
   const files = repoConfigFiles(paths.reposDir);
   if (files.length === 0) return undefined;
-  // The root's folders are judged (realpath and lstat on the thread pool) while the indexes are
-  // read and verified here, which only reads; nothing is written before the judgement, and a
-  // refusal leaves the answer to the package manager, which refuses with its reasons.
-  const judged = checkRoot(paths).then(() => ensureDir(paths.listsDir));
-  judged.catch(() => {});
-  const found: Unchanged[] = [];
+  // The cheap refusals first (no kept head: a box's first update), before any index is read and
+  // hashed for nothing: the package manager then answers.
+  const repos: { repo: RepoConfig; head: IndexHead }[] = [];
   for (const f of files) {
     const repo = readJsonSync<RepoConfig>(path.join(paths.reposDir, f));
     if (!repo) continue;
-    const one = await unchanged(paths, repo, now);
+    const head = await readHead(paths, repo.name);
+    if (!head || repo.repository === undefined || head.repository !== repo.repository) return undefined;
+    repos.push({ repo, head });
+  }
+  // The root's folders judged before anything is written, as PackageManager judges them; a
+  // refusal leaves the answer to the package manager, which refuses with its reasons.
+  checkRoot(paths);
+  const found: Unchanged[] = [];
+  for (const { repo, head } of repos) {
+    const one = await unchanged(paths, repo, head, now);
     if (!one) return undefined;
     found.push(one);
   }
-  await judged;
   for (const u of found)
     await writeJsonAtomic(path.join(paths.listsDir, u.repo.name, 'meta.json'), {
       name: u.repo.name,
@@ -73,32 +78,34 @@ export async function updateUnchanged(root: string, now: () => Date): Promise<Up
   }));
 }
 
-async function unchanged(paths: Layout, repo: RepoConfig, now: () => Date): Promise<Unchanged | undefined> {
+async function unchanged(
+  paths: Layout,
+  repo: RepoConfig,
+  head: IndexHead,
+  now: () => Date,
+): Promise<Unchanged | undefined> {
   const keys = repo.keys ?? [];
   const { url } = repo;
   if (
     keys.length === 0 ||
-    repo.repository === undefined ||
     (repo.mirrors ?? []).some((m) => m !== url) ||
     typeof url !== 'string' ||
     !url.startsWith('file://')
   )
     return undefined;
+  const fast = await keptFastKeys(paths, localKeyFile(paths), keys, now());
+  if (!fast?.length) return undefined;
   // A rotation notice is judged by the package manager (it may trust a new key).
   if ((await readFromFolder(url, 'keys/rotation.json', MAX_SIG_BYTES * 4)) !== null) return undefined;
   const bytes = await readFromFolder(url, 'index.json', MAX_INDEX_BYTES);
   const sig = await readFromFolder(url, 'index.json.asc', MAX_SIG_BYTES);
   if (!bytes || !sig) return undefined;
-  const fast = await keptFastKeys(paths, localKeyFile(paths), keys, now());
-  const verified = fast && verifyAndHash(bytes, sig, fast, now());
+  const verified = verifyAndHash(bytes, sig, fast, now());
   if (!verified) return undefined;
   const { check, sha256 } = verified;
+  if (head.sha256 !== sha256 || head.signer !== check.signer) return undefined;
   const dir = path.join(paths.listsDir, repo.name);
-  const prev = readBytes(path.join(dir, 'index.json'));
-  if (!prev?.equals(bytes)) return undefined;
-  const head = await readHead(paths, repo.name);
-  if (!head || head.sha256 !== sha256 || head.signer !== check.signer) return undefined;
-  if (head.repository !== repo.repository) return undefined;
+  if (!sameBytes(path.join(dir, 'index.json'), bytes)) return undefined;
   // The kept index is the rollback baseline only when its signer is still bound (as updateOne).
   const meta = readJsonSync<{ signer?: string }>(path.join(dir, 'meta.json'));
   if (!keys.includes(meta?.signer?.toLowerCase() ?? '')) return undefined;
@@ -107,9 +114,39 @@ async function unchanged(paths: Layout, repo: RepoConfig, now: () => Date): Prom
   return { repo, url, signer: check.signer, version: head.version, packages: head.packages };
 }
 
-/** The root's folders judged as PackageManager judges them before any write (checkRoot). */
-export const checkRoot = (paths: Layout): Promise<void> =>
-  assertInsideRoot(paths.root, managedDirs(paths), { children: [paths.optDir] });
+/**
+ * Whether `file` holds exactly `bytes`, read in pieces into one small buffer: the kept copy of a
+ * 2.6 MB index is compared, not kept, so it needs no 2.6 MB buffer of its own (~600 fresh pages).
+ */
+function sameBytes(file: string, bytes: Buffer): boolean {
+  const fs = nodeFs();
+  let fd: number;
+  try {
+    fd = fs.openSync(file, 'r');
+  } catch {
+    return false;
+  }
+  try {
+    if (fs.fstatSync(fd).size !== bytes.length) return false;
+    const piece = Buffer.allocUnsafe(Math.min(bytes.length, 256 * 1024) + 1);
+    for (let at = 0; ; ) {
+      const n = fs.readSync(fd, piece, 0, piece.length, at);
+      if (n === 0) return at === bytes.length;
+      if (at + n > bytes.length || !piece.subarray(0, n).equals(bytes.subarray(at, at + n))) return false;
+      at += n;
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/**
+ * The root's folders judged as PackageManager judges them before any write: every managed folder
+ * where its symlinks really lead, synchronously (assertInsideRootSync: ~2 ms of CPU, the thread
+ * pool's way 5-8).
+ */
+export const checkRoot = (paths: Layout): void =>
+  assertInsideRootSync(paths.root, managedDirs(paths), { children: [paths.optDir] });
 
 /** The box's own public key, which the keyring cache is bound to (update.ts's boxKeyring). */
 const localKeyFile = (paths: Layout) => path.join(localKeyDir(paths), 'public.asc');

@@ -43,6 +43,6 @@ export function boxKeyring(paths: Layout, localKey: LocalKey, now: () => Date): 
 export async function updateBox(root: string, signal?: AbortSignal): Promise<UpdateOutcome[]> {
   const paths = layout(root);
   const now = () => new Date();
-  await checkRoot(paths);
+  checkRoot(paths);
   return updateAll(paths, new Repositories(paths, boxKeyring(paths, new LocalKey(paths), now), now), signal);
 }
