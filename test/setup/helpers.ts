@@ -1,9 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
 import path from 'node:path';
-import { tempDir } from './temp-registry.js';
+import { dropTempDir, tempDir } from './temp-registry.js';
 
 /** A fresh OpenSSH ed25519 public key line, built from a key made by Node's crypto. */
 export function sshPublicKey(comment = 'test@blueprint'): string {
@@ -24,7 +23,7 @@ export function sshPublicKey(comment = 'test@blueprint'): string {
  */
 export async function tempRoot(tag: string): Promise<{ root: string; cleanup: () => Promise<void> }> {
   const root = tempDir(`bp-tui-${tag}-`);
-  return { root, cleanup: () => rm(root, { recursive: true, force: true }).catch(() => {}) };
+  return { root, cleanup: async () => dropTempDir(root) };
 }
 
 export const hasSshd = existsSync('/usr/sbin/sshd');

@@ -4,7 +4,7 @@
  * naming the hosts (nothing installed); `y` approves that list and installs; `n` installs nothing.
  * The approval holds for the list shown only (src/app/outbound-approval.ts).
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openBox } from '../../src/app/index.js';
@@ -66,6 +66,7 @@ describe('installing an outbound module from the console', () => {
   it('y approves exactly those hosts and installs the real module; its registration holds them', async () => {
     const name = uniqueName('bpt-tui-out');
     const build = await buildHello();
+    t.defer(() => rm(build.dir, { recursive: true, force: true }));
     await outboundRepo(t.root, t.work, name, build);
     t.defer(() => removeModule(t.root, name));
     const { app } = await toApproval(name);

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
-import { removeTempDirs, tempDir } from '../setup/temp-registry.js';
+import { dropTempDir, removeTempDirs, tempDir } from '../setup/temp-registry.js';
 
 describe('test temp folders', () => {
   it('are removed with their contents, and only once', () => {
@@ -13,6 +13,18 @@ describe('test temp folders', () => {
     expect(existsSync(a)).toBe(false);
     expect(existsSync(b)).toBe(false);
     expect(removeTempDirs()).toBe(0);
+  });
+
+  it('one dropped early is removed at once and not counted again after the file', () => {
+    removeTempDirs();
+    const a = tempDir();
+    const b = tempDir();
+    writeFileSync(path.join(a, 'big'), 'x');
+    dropTempDir(a);
+    expect(existsSync(a)).toBe(false);
+    expect(existsSync(b)).toBe(true);
+    expect(removeTempDirs()).toBe(1);
+    expect(existsSync(b)).toBe(false);
   });
 
   // A folder that cannot go (a mount left on it, files a container made under another owner) must
@@ -26,6 +38,8 @@ describe('test temp folders', () => {
     execFileSync('mount', ['-t', 'tmpfs', 'none', mnt]);
     const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
     try {
+      dropTempDir(stuck); // cannot go yet: stays registered for the after-file pass
+      expect(warn).not.toHaveBeenCalled();
       expect(() => removeTempDirs()).not.toThrow();
       expect(existsSync(other)).toBe(false);
       expect(readdirSync(stuck)).toEqual(['mnt']);

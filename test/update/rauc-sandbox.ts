@@ -6,12 +6,12 @@
  */
 import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { existsSync, mkdirSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, vi } from 'vitest';
 import { runCli } from '../../src/cli/index.js';
 import { execRauc } from '../../src/core/update/index.js';
+import { dropTempDir, tempDir } from '../setup/temp-registry.js';
 
 const repo = new URL('../..', import.meta.url).pathname;
 export const backend = path.join(repo, 'image/rauc/bootloader-backend');
@@ -32,7 +32,8 @@ const sh = (cmd: string, args: string[], env?: NodeJS.ProcessEnv) =>
   execFileSync(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } }).toString();
 
 export class RaucSandbox {
-  readonly dir = mkdtempSync(path.join(os.tmpdir(), 'blueprint-rauc-'));
+  // Registered: a suite that is skipped still constructs its sandbox, and never stops it.
+  readonly dir = tempDir('blueprint-rauc-');
   /** The box's root as `--root`: etc/rauc/system.conf, usr/lib/blueprint/system-version. */
   readonly root = path.join(this.dir, 'root');
   readonly esp = path.join(this.dir, 'esp');
@@ -248,7 +249,7 @@ export class RaucSandbox {
   async stop(): Promise<void> {
     await this.stopService();
     this.busProc?.kill('SIGTERM');
-    if (!process.env.BLUEPRINT_KEEP_RAUC) rmSync(this.dir, { recursive: true, force: true });
+    dropTempDir(this.dir); // its slot images now, not after the file (BLUEPRINT_KEEP_TEMP=1 keeps them)
   }
 }
 

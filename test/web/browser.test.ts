@@ -1,14 +1,13 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync } from 'node:fs';
-import { chmod, cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { chmod, cp, mkdir, readFile, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import type { Browser, Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { blueprintExe, makeKey, repoRoot, run } from '../helpers/pkg.js';
+import { blueprintExe, makeKey, repoRoot, run, tempDir } from '../helpers/pkg.js';
 import { treeSocketInodes } from '../helpers/sockets.js';
 import { helloSource, uniqueName } from '../services/helpers.js';
 import { ensureSshdPrivsep, hasSshd } from '../setup/helpers.js';
@@ -32,11 +31,12 @@ const runnable =
 const env = { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' };
 const user = `bpw${randomBytes(3).toString('hex')}`;
 const pkg = uniqueName('bpt-web');
-// A test run must not rewrite tracked files: the README's screenshots are updated on request.
+// A test run must not rewrite tracked files: the README's screenshots are updated on request
+// (BLUEPRINT_KEEP_TEMP=1 keeps a run's own to look at).
 const shots =
   process.env.BP_UPDATE_SCREENSHOTS === '1'
     ? path.join(repoRoot, 'docs/img')
-    : mkdtempSync(path.join(os.tmpdir(), 'bp-dashboard-shots-'));
+    : tempDir('bp-dashboard-shots-');
 const cleanups: (() => unknown)[] = [];
 let root: string;
 let work: string;
@@ -120,12 +120,8 @@ const shot = (name: string) => page.screenshot({ path: path.join(shots, `dashboa
 
 describe.skipIf(!runnable)('the web dashboard through an SSH tunnel, in Chromium', () => {
   beforeAll(async () => {
-    root = await mkdtemp(path.join(os.tmpdir(), 'bp-web-root-'));
-    work = await mkdtemp(path.join(os.tmpdir(), 'bp-web-work-'));
-    cleanups.push(
-      () => rm(root, { recursive: true, force: true }),
-      () => rm(work, { recursive: true, force: true }),
-    );
+    root = tempDir('bp-web-root-');
+    work = tempDir('bp-web-work-');
     await chmod(root, 0o755);
     const home = path.join(root, 'home', user);
     execFileSync('useradd', ['-M', '-d', home, '-s', '/bin/bash', '-G', 'sudo', user]);

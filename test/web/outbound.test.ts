@@ -3,8 +3,7 @@
  * socket: the Outbound page is `blueprint audit outbound`, escaped; installing a module that asks
  * for outbound network stops to show its hosts, and goes on only with exactly those approved.
  */
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import os from 'node:os';
+import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findRegistration } from '../../src/core/services/registry.js';
@@ -13,6 +12,7 @@ import { type Dashboard, issueLoginToken, startDashboard } from '../../src/web/i
 import { writeHistory } from '../helpers/outbound-history.js';
 import { HOSTS, outboundRepo, removeModule } from '../helpers/outbound-module.js';
 import { buildHello, uniqueName } from '../services/helpers.js';
+import { tempDir } from '../setup/temp-registry.js';
 import { request } from './fake-ops.js';
 
 let dir: string;
@@ -21,9 +21,14 @@ let dash: Dashboard;
 const name = uniqueName('bpt-web-out');
 
 beforeAll(async () => {
-  dir = await mkdtemp(path.join(os.tmpdir(), 'bp-web-out-'));
+  dir = tempDir('bp-web-out-');
   root = path.join(dir, 'root');
-  await outboundRepo(root, path.join(dir, 'work'), name, await buildHello());
+  const build = await buildHello();
+  try {
+    await outboundRepo(root, path.join(dir, 'work'), name, build);
+  } finally {
+    await rm(build.dir, { recursive: true, force: true }); // the repository holds its own copy of the image
+  }
   dash = await startDashboard({
     runDir: path.join(dir, 'run/blueprint'),
     ops: appOps(root),
@@ -33,7 +38,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await dash?.close();
   await removeModule(root, name);
-  await rm(dir, { recursive: true, force: true });
 });
 
 const get = (p: string, cookie: string) => request(dash.socket, p, { headers: { cookie } });

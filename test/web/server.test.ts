@@ -1,9 +1,9 @@
-import { lstat, mkdtemp, readdir, rm, utimes } from 'node:fs/promises';
+import { lstat, readdir, utimes } from 'node:fs/promises';
 import http from 'node:http';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Dashboard, issueLoginToken, startDashboard } from '../../src/web/index.js';
+import { tempDir } from '../setup/temp-registry.js';
 import { type Answer, fakeOps, request } from './fake-ops.js';
 
 /**
@@ -16,12 +16,11 @@ let dash: Dashboard;
 const ops = fakeOps();
 
 beforeAll(async () => {
-  dir = await mkdtemp(path.join(os.tmpdir(), 'bp-web-'));
+  dir = tempDir('bp-web-');
   dash = await startDashboard({ runDir: path.join(dir, 'run/blueprint'), ops, gid: process.getgid?.() ?? 0 });
 });
 afterAll(async () => {
   await dash.close();
-  await rm(dir, { recursive: true, force: true });
 });
 
 const get = (p: string, headers: Record<string, string> = {}) => request(dash.socket, p, { headers });

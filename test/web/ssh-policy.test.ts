@@ -1,8 +1,7 @@
 import { execFileSync } from 'node:child_process';
-import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
   BASE_ACCOUNTS,
   DASHBOARD_WANTS,
@@ -11,6 +10,7 @@ import {
 } from '../../src/core/setup/resources.js';
 import { specSchema } from '../../src/core/setup/schema.js';
 import { hasSshd } from '../setup/helpers.js';
+import { tempDir } from '../setup/temp-registry.js';
 
 /**
  * What sshd itself makes of setup's drop-in behind the image's hardening drop-in (`sshd -T`, the
@@ -22,10 +22,9 @@ const KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIEhv1pYkS2cLqvSxPSD6KXPwPx3VRmK
 let dir: string;
 
 beforeAll(async () => {
-  dir = await mkdtemp(path.join(os.tmpdir(), 'bp-sshpol-'));
+  dir = tempDir('bp-sshpol-');
   execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', path.join(dir, 'hostkey')]);
 });
-afterAll(() => rm(dir, { recursive: true, force: true }));
 
 async function effective(dashboard: boolean, user: string): Promise<Record<string, string>> {
   const spec = specSchema.parse({

@@ -2,15 +2,13 @@
 // operations (appOps) against a real RAUC 1.8 service (test/update/rauc-sandbox.ts): both slots,
 // an update from a file and from a repository (real OpenPGP), the way back; each change confirmed
 // on its own page and POSTed with the session's CSRF token.
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildRepository } from '../../src/app/publish.js';
 import { PackageManager } from '../../src/core/pkg/index.js';
 import { appOps } from '../../src/web/app-ops.js';
 import { type Dashboard, issueLoginToken, startDashboard } from '../../src/web/index.js';
-import { makeKey } from '../helpers/pkg.js';
+import { makeKey, tempDir } from '../helpers/pkg.js';
 import { RaucSandbox, raucMissing } from '../update/rauc-sandbox.js';
 import { request } from './fake-ops.js';
 
@@ -47,7 +45,7 @@ describe.skipIf(missing)(
     beforeAll(async () => {
       await box.start();
       process.env.DBUS_SYSTEM_BUS_ADDRESS = box.env.DBUS_SYSTEM_BUS_ADDRESS;
-      dir = await mkdtemp(path.join(os.tmpdir(), 'bp-web-sys-'));
+      dir = tempDir('bp-web-sys-');
       dash = await startDashboard({
         runDir: path.join(dir, 'run/blueprint'),
         ops: appOps(box.root),
@@ -60,7 +58,6 @@ describe.skipIf(missing)(
     }, 60_000);
     afterAll(async () => {
       await dash?.close();
-      await rm(dir, { recursive: true, force: true });
       process.env.DBUS_SYSTEM_BUS_ADDRESS = saved;
       await box.stop();
     });
