@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { assertInsideRootSync, writeJsonAtomic } from '../system/fs.js';
+import { assertInsideRootSync, writeJsonAtomicSync } from '../system/fs.js';
 import { type Layout, layout, managedDirs } from '../system/paths.js';
 import { checkFreshness } from './freshness.js';
 import { cachesSealed, type IndexHead, readHead } from './index-cache.js';
@@ -63,7 +63,7 @@ export async function updateUnchanged(root: string, now: () => Date): Promise<Up
     found.push(one);
   }
   for (const u of found)
-    await writeJsonAtomic(path.join(paths.listsDir, u.repo.name, 'meta.json'), {
+    writeJsonAtomicSync(path.join(paths.listsDir, u.repo.name, 'meta.json'), {
       name: u.repo.name,
       url: u.url,
       signer: u.signer,
