@@ -1,11 +1,10 @@
-import { mkdtempSync, rmSync } from 'node:fs';
 import type { Server } from 'node:http';
-import os from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Engine, InputTooLongError } from '../../modules/embeddings/server/engine.js';
 import { createApiServer, listenOnSocket } from '../../modules/embeddings/server/http.js';
+import { tempDir } from '../setup/temp-registry.js';
 import { corpus, corpusJson, fuzzParams, summary, tally } from './support/budget.js';
 import { health, sendRaw } from './support/http-client.js';
 import { hostileText, mutatedJson } from './support/mutate.js';
@@ -48,7 +47,7 @@ const log = Object.assign(
     flush: () => undefined,
   },
 );
-const dir = mkdtempSync(path.join(os.tmpdir(), 'bp-fuzz-http-'));
+const dir = tempDir('bp-fuzz-http-');
 const sockets = { open: path.join(dir, 'open.sock'), locked: path.join(dir, 'locked.sock') };
 const servers: Server[] = [];
 const serverOf = (made: unknown): Server => (made as { server?: Server }).server ?? (made as Server);
@@ -64,7 +63,6 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const s of servers) s.closeAllConnections();
   await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
-  rmSync(dir, { recursive: true, force: true });
   console.log(summary('http'));
 });
 

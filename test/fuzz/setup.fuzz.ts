@@ -1,5 +1,4 @@
-import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { copyFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,6 +6,7 @@ import { parse as parseYaml, stringify as toYaml } from 'yaml';
 import { BlueprintError } from '../../src/core/errors.js';
 import { type LoadedSpec, loadAnswersFile, loadSpecFile } from '../../src/core/setup/index.js';
 import { parsePublicKey } from '../../src/core/setup/sshkey.js';
+import { tempDir } from '../setup/temp-registry.js';
 import { corpus, corpusDir, fuzzParams, summary, tally } from './support/budget.js';
 import { CONTROL_RE, hostileText, mutatedJson, stringsIn } from './support/mutate.js';
 
@@ -28,10 +28,9 @@ const seedDocs = seeds.map(([, b]) => {
 });
 let dir = '';
 beforeAll(() => {
-  dir = mkdtempSync(path.join(os.tmpdir(), 'bp-fuzz-setup-'));
+  dir = tempDir('bp-fuzz-setup-');
   copyFileSync(path.join(corpusDir, 'setup/repo-key.asc'), path.join(dir, 'repo-key.asc'));
 });
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 interface Case {
   mode: 'spec' | 'answers';

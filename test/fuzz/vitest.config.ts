@@ -12,5 +12,7 @@ export default defineConfig({
     hookTimeout: 60_000,
     // The targets share the 2-core machine with everything else: one file at a time.
     fileParallelism: false,
+    // Removes the temp folders tempDir made, after each file (test/setup/temp-registry.ts).
+    setupFiles: ['test/setup/temp-dirs.ts'],
   },
 });

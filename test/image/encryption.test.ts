@@ -14,11 +14,11 @@ import {
   rmSync,
   statSync,
 } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { crypttabLine, encryptDevice, UNFINISHED_LABEL } from '../../src/core/crypt/index.js';
 import { canLoop, detach, loopDevice } from '../crypt/loop-helpers.js';
+import { dropTempDir, tempDir } from '../setup/temp-registry.js';
 
 const repo = new URL('../..', import.meta.url).pathname;
 const encDir = path.resolve(process.env.BLUEPRINT_ENC_IMAGE_DIR ?? path.join(repo, 'build/image-enc'));
@@ -75,7 +75,7 @@ describe.skipIf(!built)(`the built --ab image, data encrypted by default (${encD
 
   it('leaves the disk’s data partition blank, for the box to encrypt (the default build)', () => {
     // The disk's bytes, not the script: GPT entry `data`, and nothing on it that blkid knows.
-    const raw = path.join(mkdtempSync(path.join(os.tmpdir(), 'bp-disk-')), 'disk.raw');
+    const raw = path.join(tempDir('bp-disk-'), 'disk.raw');
     try {
       execFileSync('qemu-img', ['convert', '-O', 'raw', path.join(encDir, 'disk.qcow2'), raw]);
       const table = JSON.parse(execFileSync('sfdisk', ['--json', raw], { encoding: 'utf8' })) as {
@@ -92,7 +92,7 @@ describe.skipIf(!built)(`the built --ab image, data encrypted by default (${encD
       const slot = spawnSync('blkid', ['-p', '-O', String(root.start * 512), raw], { encoding: 'utf8' });
       expect(slot.stdout).toMatch(/TYPE="ext4"/);
     } finally {
-      rmSync(path.dirname(raw), { recursive: true, force: true });
+      dropTempDir(path.dirname(raw)); // the whole disk's bytes: now, not after the file
     }
   }, 300_000);
 
@@ -146,11 +146,10 @@ describe.skipIf(!built)(`the built --ab image, data encrypted by default (${encD
     let dir: string;
     const loops: string[] = [];
     beforeAll(() => {
-      dir = mkdtempSync(path.join(os.tmpdir(), 'bp-unlock-'));
+      dir = tempDir('bp-unlock-');
     });
     afterAll(() => {
       for (const d of loops) detach(d);
-      rmSync(dir, { recursive: true, force: true });
     });
 
     /**
@@ -160,7 +159,7 @@ describe.skipIf(!built)(`the built --ab image, data encrypted by default (${encD
      * (an empty line typed: give up).
      */
     function unlock(dev: string) {
-      const w = mkdtempSync(path.join(dir, 'ns-'));
+      const w = mkdtempSync(path.join(dir, 'ns-')); // inside dir: goes with it if a run stops here
       const { rdev } = statSync(dev);
       const major = Math.floor(rdev / 256) & 0xfff;
       const minor = (rdev & 0xff) | ((rdev >> 12) & 0xfff00);

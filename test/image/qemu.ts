@@ -1,8 +1,8 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
+import { dropTempDir, tempDir } from '../setup/temp-registry.js';
 import { imageDir } from './image.js';
 
 /** Strips terminal escape sequences so screens drawn by a TUI can be matched as text. */
@@ -55,7 +55,7 @@ const AAVMF_VARS = '/usr/share/AAVMF/AAVMF_VARS.fd';
  * the guest's port 22 is forwarded to a free port on 127.0.0.1 only.
  */
 export class Guest {
-  readonly dir = mkdtempSync(path.join(os.tmpdir(), 'blueprint-image-boot-'));
+  readonly dir = tempDir('blueprint-image-boot-');
   readonly sshPort: Promise<number> = freePort();
   private qemu?: ChildProcess;
   private socket?: net.Socket;
@@ -246,6 +246,6 @@ export class Guest {
       this.qemu.kill('SIGTERM');
       await gone;
     }
-    if (!process.env.BLUEPRINT_KEEP_BOOT) rmSync(this.dir, { recursive: true, force: true });
+    dropTempDir(this.dir); // the overlay disk now, not after the file (BLUEPRINT_KEEP_TEMP=1 keeps it)
   }
 }

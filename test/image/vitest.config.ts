@@ -11,5 +11,7 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 600_000,
     fileParallelism: false,
+    // Removes the temp folders tempDir made (boot overlays, disk copies), after each file.
+    setupFiles: ['test/setup/temp-dirs.ts'],
   },
 });

@@ -3,11 +3,9 @@ import {
   existsSync,
   lstatSync,
   mkdirSync,
-  mkdtempSync,
   readdirSync,
   readFileSync,
   readlinkSync,
-  rmSync,
   writeFileSync,
 } from 'node:fs';
 import os from 'node:os';
@@ -15,6 +13,7 @@ import path from 'node:path';
 import { expect } from 'vitest';
 import { BlueprintError } from '../../../src/core/errors.js';
 import { type Extracted, extractPackage, readManifestBytes } from '../../../src/core/pkg/archive.js';
+import { dropTempDir, tempDir } from '../../setup/temp-registry.js';
 import { type ArchiveCase, manifestEntry } from './archive-arbs.js';
 import { tally } from './budget.js';
 import { escapesFrom } from './escape.js';
@@ -77,7 +76,7 @@ function recordProblems(out: Extracted, dest: string): string[] {
  * readManifestBytes on the same bytes refuses with a typed error or returns what extractPackage kept.
  */
 export async function checkArchive(c: ArchiveCase): Promise<void> {
-  const base = mkdtempSync(path.join(os.tmpdir(), 'bp-fuzz-archive-'));
+  const base = tempDir('bp-fuzz-archive-');
   const outside = path.join(base, 'outside');
   mkdirSync(outside);
   writeFileSync(path.join(outside, 'sentinel'), 'x');
@@ -121,6 +120,6 @@ export async function checkArchive(c: ArchiveCase): Promise<void> {
     // (A refusal by one of them is safe; two different manifests accepted from one file are not.)
     if (out && manifest) expect(manifest.toString('latin1')).toEqual(out.manifestBytes.toString('latin1'));
   } finally {
-    rmSync(base, { recursive: true, force: true });
+    dropTempDir(base); // one a case: now, not after the file
   }
 }
