@@ -1,6 +1,4 @@
-import { mkdtempSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   createKitServer,
@@ -10,6 +8,7 @@ import {
   type Pool,
   startPool,
 } from '../../modules/kit/server/index.js';
+import { tempDir } from '../setup/temp-registry.js';
 
 export const STUB_WORKER = new URL('./stub-worker.mjs', import.meta.url);
 
@@ -47,7 +46,7 @@ export async function stubServer(limits: Partial<KitLimits> = {}, token?: string
       },
     },
   });
-  const socket = join(mkdtempSync(join(tmpdir(), 'kit-')), 'api.sock');
+  const socket = join(tempDir('kit-'), 'api.sock');
   await kit.listen(socket);
   return {
     kit,

@@ -1,16 +1,14 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { kitSources } from '../../modules/kit/sync-template.js';
 import { scaffoldModule } from '../../src/core/modules/index.js';
 import { kitFiles } from '../../src/core/modules/template/kit-files.js';
 import { call } from '../embeddings/helpers.js';
+import { tempDir } from '../setup/temp-registry.js';
 
-const work = mkdtempSync(join(tmpdir(), 'kit-tpl-'));
-afterAll(() => rmSync(work, { recursive: true, force: true }));
+const work = tempDir('kit-tpl-');
 
 describe('blueprint module new: a server on the kit', () => {
   it('carries the current kit (run `node modules/kit/sync-template.ts` when this fails)', () => {
