@@ -1,19 +1,18 @@
-import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { escapeText } from '../present/escape.js';
 import { approvalAsked } from '../present/outbound.js';
 import { assets } from './assets.js';
+import { Jobs } from './jobs.js';
 import { type PageOptions, page, stateTone } from './layout.js';
-import type { Approvals, DashboardOps, PackageAction, ServiceAction } from './ops.js';
+import type { DashboardOps, PackageAction, ServiceAction } from './ops.js';
 import * as P from './pages.js';
 import { approvalBody, approvalsFrom, outboundBody } from './pages-outbound.js';
 import { actionFrom, actionTitle, systemPage } from './pages-system.js';
+import { errorText, eventStream, readForm, redirect, refuse, send } from './respond.js';
 import {
   allowedHost,
   clearedCookie,
   csrfMatches,
   redeemLoginToken,
-  SECURITY_HEADERS,
   type Session,
   Sessions,
   sameOrigin,
@@ -30,135 +29,12 @@ export interface HandlerOptions {
   tokenDir: string;
 }
 
-interface Job {
-  id: string;
-  title: string;
-  lines: string[];
-  state: 'running' | 'done' | 'failed';
-  listeners: Set<(event: string, data: string) => void>;
-  /** The install stopped to ask for a module's outbound hosts (issue 19); what was approved so far. */
-  approval?: { name: string; module: string; hosts: string[]; approved: Approvals };
-}
-
-const MAX_BODY = 16 * 1024;
 const enc = encodeURIComponent;
 
 export function createHandler(o: HandlerOptions) {
   const sessions = new Sessions();
-  const jobs = new Map<string, Job>();
-  let packageJob: Job | undefined;
-
-  const send = (
-    res: ServerResponse,
-    status: number,
-    body: string,
-    headers: Record<string, string> = {},
-  ): void => {
-    res.writeHead(status, {
-      ...SECURITY_HEADERS,
-      'Cache-Control': 'no-store',
-      'Content-Type': 'text/html; charset=utf-8',
-      ...headers,
-    });
-    res.end(body);
-  };
-  const redirect = (res: ServerResponse, to: string, headers: Record<string, string> = {}) =>
-    send(res, 303, '', { Location: to, ...headers });
-  const refuse = (res: ServerResponse, status: number, text: string) =>
-    send(res, status, `${text}\n`, { 'Content-Type': 'text/plain; charset=utf-8' });
-
+  const jobs = new Jobs();
   const view = (res: ServerResponse, o2: PageOptions, status = 200) => send(res, status, page(o2));
-
-  const errorText = (err: unknown) => {
-    const e = err as Error & { hint?: string };
-    return `${e.message}${typeof e.hint === 'string' && e.hint ? ` (${e.hint})` : ''}`;
-  };
-
-  function startJob(
-    title: string,
-    run: (progress: (l: string) => void, signal: AbortSignal) => Promise<void>,
-    approvalOf?: (err: unknown) => Job['approval'],
-  ): Job {
-    const job: Job = {
-      id: randomBytes(9).toString('base64url'),
-      title,
-      lines: [],
-      state: 'running',
-      listeners: new Set(),
-    };
-    const emit = (event: string, data: string) => {
-      for (const l of job.listeners) l(event, data);
-    };
-    const progress = (line: string) => {
-      for (const l of escapeText(line).split('\n')) {
-        job.lines.push(l);
-        if (job.lines.length > 2000) job.lines.shift();
-        emit('message', l);
-      }
-    };
-    jobs.set(job.id, job);
-    // Keep the last 20 jobs' progress; older pages say "No such job".
-    for (const id of [...jobs.keys()].slice(0, Math.max(0, jobs.size - 20))) jobs.delete(id);
-    packageJob = job;
-    run(progress, new AbortController().signal).then(
-      () => {
-        job.state = 'done';
-        emit('end', 'done');
-      },
-      (err) => {
-        progress(`error: ${errorText(err)}`);
-        const asked = approvalOf?.(err);
-        if (asked) {
-          job.approval = asked;
-          progress('The admin is asked to approve these hosts: reload this page.');
-        }
-        job.state = 'failed';
-        emit('end', 'failed');
-      },
-    );
-    return job;
-  }
-
-  /** A text/event-stream answer; `lines` are sent one `data:` line each (no newlines inside). */
-  function stream(res: ServerResponse) {
-    res.writeHead(200, {
-      ...SECURITY_HEADERS,
-      'Content-Type': 'text/event-stream; charset=utf-8',
-      'Cache-Control': 'no-store',
-      'X-Accel-Buffering': 'no',
-    });
-    res.write(': stream\n\n');
-    const ac = new AbortController();
-    // The response's close: the browser went away (the request's own close comes earlier).
-    res.on('close', () => ac.abort());
-    const event = (name: string, data: string) => {
-      if (res.writableEnded) return;
-      for (const l of escapeText(data).split(/\r?\n|\r/))
-        res.write(`${name === 'message' ? '' : `event: ${name}\n`}data: ${l}\n\n`);
-    };
-    return {
-      event,
-      signal: ac.signal,
-      end: (): void => {
-        res.end();
-      },
-    };
-  }
-
-  async function readForm(req: IncomingMessage): Promise<URLSearchParams | undefined> {
-    const type = String(req.headers['content-type'] ?? '')
-      .split(';')[0]!
-      .trim();
-    if (type !== 'application/x-www-form-urlencoded') return undefined;
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const c of req) {
-      size += (c as Buffer).length;
-      if (size > MAX_BODY) return undefined;
-      chunks.push(c as Buffer);
-    }
-    return new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
-  }
 
   async function get(path: string, url: URL, res: ServerResponse, s: Session): Promise<void> {
     const base = { csrf: s.csrf };
@@ -205,7 +81,7 @@ export function createHandler(o: HandlerOptions) {
     }
     m = at(/^\/services\/([^/]+)\/logs$/);
     if (m) {
-      const st = stream(res);
+      const st = eventStream(res);
       await o.ops
         .followLogs(decodeURIComponent(m[1]!), (l) => st.event('message', l), st.signal)
         .catch((err) => st.event('message', `error: ${errorText(err)}`));
@@ -255,7 +131,7 @@ export function createHandler(o: HandlerOptions) {
             job.approval ? approvalBody(job.approval.name, job.approval, s.csrf) : '',
           ],
         });
-      const st = stream(res);
+      const st = eventStream(res);
       for (const l of job.lines) st.event('message', l);
       if (job.state !== 'running') {
         st.event('end', job.state);
@@ -320,11 +196,11 @@ export function createHandler(o: HandlerOptions) {
     }
     m = at(/^\/packages\/([^/]+)\/(install|remove)$/);
     if (path === '/packages/upgrade' || m) {
-      if (packageJob?.state === 'running') return redirect(res, `/jobs/${enc(packageJob.id)}`);
+      if (jobs.latest?.state === 'running') return redirect(res, `/jobs/${enc(jobs.latest.id)}`);
       const action: PackageAction = m ? (m[2] as PackageAction) : 'upgrade';
       const name = m ? decodeURIComponent(m[1]!) : '';
       const approvals = action === 'install' ? approvalsFrom(form.getAll('approve')) : undefined;
-      const job = startJob(
+      const job = jobs.start(
         action === 'upgrade'
           ? 'Update and upgrade'
           : `${action === 'install' ? 'Install' : 'Remove'} ${name}`,
@@ -338,8 +214,8 @@ export function createHandler(o: HandlerOptions) {
     }
     const sys = o.ops.systemAction && actionFrom(path, form);
     if (sys) {
-      if (packageJob?.state === 'running') return redirect(res, `/jobs/${enc(packageJob.id)}`);
-      const job = startJob(actionTitle(sys), (progress, signal) =>
+      if (jobs.latest?.state === 'running') return redirect(res, `/jobs/${enc(jobs.latest.id)}`);
+      const job = jobs.start(actionTitle(sys), (progress, signal) =>
         o.ops.systemAction!(sys, progress, signal),
       );
       return redirect(res, `/jobs/${enc(job.id)}`);

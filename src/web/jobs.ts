@@ -1,0 +1,70 @@
+import { randomBytes } from 'node:crypto';
+import { escapeText } from '../present/escape.js';
+import type { Approvals } from './ops.js';
+import { errorText } from './respond.js';
+
+/** A package or system change running in the background; its page follows its progress. */
+export interface Job {
+  id: string;
+  title: string;
+  lines: string[];
+  state: 'running' | 'done' | 'failed';
+  listeners: Set<(event: string, data: string) => void>;
+  /** The install stopped to ask for a module's outbound hosts (issue 19); what was approved so far. */
+  approval?: { name: string; module: string; hosts: string[]; approved: Approvals };
+}
+
+/** The last 20 jobs' progress (older pages say "No such job"), and the one started last. */
+export class Jobs {
+  private readonly jobs = new Map<string, Job>();
+  /** The job started last: while it runs, another change waits on its page. */
+  latest?: Job;
+
+  get(id: string): Job | undefined {
+    return this.jobs.get(id);
+  }
+
+  start(
+    title: string,
+    run: (progress: (l: string) => void, signal: AbortSignal) => Promise<void>,
+    approvalOf?: (err: unknown) => Job['approval'],
+  ): Job {
+    const job: Job = {
+      id: randomBytes(9).toString('base64url'),
+      title,
+      lines: [],
+      state: 'running',
+      listeners: new Set(),
+    };
+    const emit = (event: string, data: string) => {
+      for (const l of job.listeners) l(event, data);
+    };
+    const progress = (line: string) => {
+      for (const l of escapeText(line).split('\n')) {
+        job.lines.push(l);
+        if (job.lines.length > 2000) job.lines.shift();
+        emit('message', l);
+      }
+    };
+    this.jobs.set(job.id, job);
+    for (const id of [...this.jobs.keys()].slice(0, Math.max(0, this.jobs.size - 20))) this.jobs.delete(id);
+    this.latest = job;
+    run(progress, new AbortController().signal).then(
+      () => {
+        job.state = 'done';
+        emit('end', 'done');
+      },
+      (err) => {
+        progress(`error: ${errorText(err)}`);
+        const asked = approvalOf?.(err);
+        if (asked) {
+          job.approval = asked;
+          progress('The admin is asked to approve these hosts: reload this page.');
+        }
+        job.state = 'failed';
+        emit('end', 'failed');
+      },
+    );
+    return job;
+  }
+}
