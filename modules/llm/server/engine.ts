@@ -296,35 +296,56 @@ export class Engine {
         const promptTokens = chat.chatWrapper
           .generateContextState({ chatHistory: history })
           .contextText.tokenize(this.model.tokenizer).length;
-        const maxTokens = this.budget(promptTokens, s.maxTokens);
-        let completionTokens = 0;
+        const g = this.generation(s, this.budget(promptTokens, s.maxTokens), grammar, signal, onText);
         const r: LlamaChatResponse = await chat.generateResponse(history, {
-          maxTokens,
-          temperature: s.temperature,
-          topP: s.topP,
-          seed: s.seed,
-          customStopTriggers: s.stop.length ? s.stop : undefined,
-          grammar,
-          signal,
-          stopOnAbortSignal: false,
-          onTextChunk: onText,
-          onToken: (t) => {
-            completionTokens += t.length;
-            this.generated += t.length;
-          },
+          ...g.options,
           // Never drop the start of the conversation silently: overflow was refused above.
           contextShift: { strategy: 'eraseFirstResponseAndKeepFirstSystem' },
         });
-        return {
-          text: r.response,
-          finishReason: r.metadata.stopReason === 'maxTokens' ? 'length' : 'stop',
-          promptTokens,
-          completionTokens,
-        };
+        return g.finish(r, promptTokens);
       } finally {
         chat.dispose({ disposeSequence: false });
       }
     });
+  }
+
+  /**
+   * What a chat and a plain completion pass node-llama-cpp alike (sampling, grammar, abort, streamed
+   * text), and their answer with the tokens generated, counted as they come.
+   */
+  private generation(
+    s: Sampling,
+    maxTokens: number,
+    grammar: LlamaGrammar | undefined,
+    signal: AbortSignal,
+    onText: (text: string) => void,
+  ) {
+    let completionTokens = 0;
+    const options = {
+      maxTokens,
+      temperature: s.temperature,
+      topP: s.topP,
+      seed: s.seed,
+      customStopTriggers: s.stop.length ? s.stop : undefined,
+      grammar,
+      signal,
+      stopOnAbortSignal: false,
+      onTextChunk: onText,
+      onToken: (t: readonly unknown[]) => {
+        completionTokens += t.length;
+        this.generated += t.length;
+      },
+    };
+    const finish = (
+      r: { response: string; metadata: { stopReason: string } },
+      promptTokens: number,
+    ): Generation => ({
+      text: r.response,
+      finishReason: r.metadata.stopReason === 'maxTokens' ? 'length' : 'stop',
+      promptTokens,
+      completionTokens,
+    });
+    return { options, finish };
   }
 
   /** Plain completion of a prompt. */
@@ -342,29 +363,9 @@ export class Engine {
     return this.withSequence(async (seq) => {
       const c: LlamaCompletionT = new LlamaCompletion({ contextSequence: seq, autoDisposeSequence: false });
       try {
-        let completionTokens = 0;
-        const r = await c.generateCompletionWithMeta(tokens, {
-          maxTokens,
-          temperature: s.temperature,
-          topP: s.topP,
-          seed: s.seed,
-          customStopTriggers: s.stop.length ? s.stop : undefined,
-          grammar,
-          signal,
-          stopOnAbortSignal: false,
-          onTextChunk: onText,
-          onToken: (t) => {
-            completionTokens += t.length;
-            this.generated += t.length;
-          },
-          disableContextShift: true,
-        });
-        return {
-          text: r.response,
-          finishReason: r.metadata.stopReason === 'maxTokens' ? 'length' : 'stop',
-          promptTokens,
-          completionTokens,
-        };
+        const g = this.generation(s, maxTokens, grammar, signal, onText);
+        const r = await c.generateCompletionWithMeta(tokens, { ...g.options, disableContextShift: true });
+        return g.finish(r, promptTokens);
       } finally {
         c.dispose({ disposeSequence: false });
       }
