@@ -176,34 +176,29 @@ describe('finding 4: binding keys, and the migration of repositories added befor
     expect(await pm.repos.list()).toEqual([]);
   });
 
-  it('an old configuration with no key is bound at update when exactly one key is trusted', async () => {
+  /** A box trusting `keys` whose repository `old` (signed by keyA) was added before keys were bound. */
+  async function oldConfiguration(keys: TestKey[]): Promise<PackageManager> {
     const repo = path.join(tempDir(), 'repo');
     await publish(repo, 'repo', keyA, [['alpha', '1.0.0']]);
-    const root = tempDir('bp-root-');
-    const pm = new PackageManager({ root });
-    await pm.keyring.add(keyA.publicKey, keyA.fingerprint);
+    const pm = new PackageManager({ root: tempDir('bp-root-') });
+    for (const k of keys) await pm.keyring.add(k.publicKey, k.fingerprint);
     mkdirSync(pm.paths.reposDir, { recursive: true });
     writeFileSync(
       path.join(pm.paths.reposDir, 'old.json'),
       JSON.stringify({ name: 'old', url: `file://${repo}` }),
     );
+    return pm;
+  }
+
+  it('an old configuration with no key is bound at update when exactly one key is trusted', async () => {
+    const pm = await oldConfiguration([keyA]);
     const [o] = await pm.update();
     expect(o).toMatchObject({ ok: true, boundKey: keyA.fingerprint });
     expect((await pm.repos.list())[0]).toMatchObject({ keys: [keyA.fingerprint], repository: 'repo' });
   });
 
   it('an old configuration with no key is refused when several keys are trusted, until set-key', async () => {
-    const repo = path.join(tempDir(), 'repo');
-    await publish(repo, 'repo', keyA, [['alpha', '1.0.0']]);
-    const root = tempDir('bp-root-');
-    const pm = new PackageManager({ root });
-    await pm.keyring.add(keyA.publicKey, keyA.fingerprint);
-    await pm.keyring.add(keyB.publicKey, keyB.fingerprint);
-    mkdirSync(pm.paths.reposDir, { recursive: true });
-    writeFileSync(
-      path.join(pm.paths.reposDir, 'old.json'),
-      JSON.stringify({ name: 'old', url: `file://${repo}` }),
-    );
+    const pm = await oldConfiguration([keyA, keyB]);
     const [o] = await pm.update();
     expect(o).toMatchObject({ ok: false, error: { code: 'repo-key-unbound' } });
     expect(o?.error?.hint).toMatch(/bpkg repo set-key old FPR/);
