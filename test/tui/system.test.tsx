@@ -1,12 +1,9 @@
 // The console's System screen (issue 21) over the real core and a real RAUC 1.8 service
 // (test/update/rauc-sandbox.ts): both slots shown, an update from a bundle file and one from a
 // repository (real OpenPGP), each confirmed first, and the way back with its confirmation.
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { buildRepository } from '../../src/app/publish.js';
-import { PackageManager } from '../../src/core/pkg/index.js';
-import { makeKey, tempDir } from '../helpers/pkg.js';
-import { raucForSuite, raucMissing } from '../update/rauc-sandbox.js';
+import { tempDir } from '../helpers/pkg.js';
+import { raucForSuite, raucMissing, updatesRepository } from '../update/rauc-sandbox.js';
 import { frameWith, renderApp, sourcesFor, type } from './helpers.js';
 
 const missing = raucMissing();
@@ -51,19 +48,7 @@ describe.skipIf(missing)(`TUI System screen with real RAUC${missing ? ` (skipped
   });
 
   it('updates from a repository: the package signed by that repository’s key, then RAUC', async () => {
-    const work = tempDir('bp-tui-sys-');
-    const key = await makeKey(path.join(work, 'key'), { name: 'System updates' });
-    await buildRepository({
-      sources: [box.bundle('3.0.0')],
-      repoDir: path.join(work, 'repo'),
-      name: 'updates',
-      signer: { keyFile: key.privateFile },
-      expiresInDays: 30,
-    });
-    const pm = new PackageManager({ root: box.root });
-    await pm.keyring.add(key.publicKey, key.fingerprint);
-    await pm.repos.add('updates', path.join(work, 'repo'), { keys: [key.fingerprint] });
-    await pm.update();
+    await updatesRepository(box, tempDir('bp-tui-sys-'));
     const app = renderApp(sourcesFor(box.root));
     await type(app, '7');
     await frameWith(app, /running slot A/);

@@ -9,8 +9,11 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, vi } from 'vitest';
+import { buildRepository } from '../../src/app/publish.js';
 import { runCli } from '../../src/cli/index.js';
+import { PackageManager } from '../../src/core/pkg/index.js';
 import { execRauc } from '../../src/core/update/index.js';
+import { makeKey } from '../helpers/pkg.js';
 import { dropTempDir, tempDir } from '../setup/temp-registry.js';
 
 const repo = new URL('../..', import.meta.url).pathname;
@@ -251,6 +254,26 @@ export class RaucSandbox {
     this.busProc?.kill('SIGTERM');
     dropTempDir(this.dir); // its slot images now, not after the file (BLUEPRINT_KEEP_TEMP=1 keeps them)
   }
+}
+
+/**
+ * A repository `updates` under `work` offering the system-bundle of `version`, signed by a key of
+ * its own, which the box trusts for it; the box's package lists are updated.
+ */
+export async function updatesRepository(box: RaucSandbox, work: string, version = '3.0.0'): Promise<void> {
+  const key = await makeKey(path.join(work, 'key'), { name: 'System updates' });
+  const repoDir = path.join(work, 'repo');
+  await buildRepository({
+    sources: [box.bundle(version)],
+    repoDir,
+    name: 'updates',
+    signer: { keyFile: key.privateFile },
+    expiresInDays: 30,
+  });
+  const pm = new PackageManager({ root: box.root });
+  await pm.keyring.add(key.publicKey, key.fingerprint);
+  await pm.repos.add('updates', repoDir, { keys: [key.fingerprint] });
+  await pm.update();
 }
 
 /** Runs the CLI in this process against `root`; returns its exit code and what it wrote. */

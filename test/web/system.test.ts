@@ -4,12 +4,10 @@
 // on its own page and POSTed with the session's CSRF token.
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildRepository } from '../../src/app/publish.js';
-import { PackageManager } from '../../src/core/pkg/index.js';
 import { appOps } from '../../src/web/app-ops.js';
 import { type Dashboard, issueLoginToken, startDashboard } from '../../src/web/index.js';
-import { makeKey, tempDir } from '../helpers/pkg.js';
-import { RaucSandbox, raucMissing } from '../update/rauc-sandbox.js';
+import { tempDir } from '../helpers/pkg.js';
+import { RaucSandbox, raucMissing, updatesRepository } from '../update/rauc-sandbox.js';
 import { request } from './fake-ops.js';
 
 const missing = raucMissing();
@@ -101,18 +99,7 @@ describe.skipIf(missing)(
     });
 
     it('updates from a repository; a failure is shown with its reason', async () => {
-      const key = await makeKey(path.join(dir, 'key'), { name: 'System updates' });
-      await buildRepository({
-        sources: [box.bundle('3.0.0')],
-        repoDir: path.join(dir, 'repo'),
-        name: 'updates',
-        signer: { keyFile: key.privateFile },
-        expiresInDays: 30,
-      });
-      const pm = new PackageManager({ root: box.root });
-      await pm.keyring.add(key.publicKey, key.fingerprint);
-      await pm.repos.add('updates', path.join(dir, 'repo'), { keys: [key.fingerprint] });
-      await pm.update();
+      await updatesRepository(box, dir);
       const unknown = await finish(
         String((await post('/system/update', { _csrf: csrf, from: 'nowhere' })).headers.location),
       );
