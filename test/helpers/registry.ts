@@ -22,26 +22,35 @@ export function freePort(): Promise<number> {
   });
 }
 
+/** A self-signed EC P-256 certificate NAME.pem with its key NAME.key in `dir`, valid two days (openssl). */
+function selfSigned(dir: string, name: string, subject: string): void {
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-keyout',
+      `${name}.key`,
+      '-out',
+      `${name}.pem`,
+      '-days',
+      '2',
+      '-subj',
+      subject,
+    ],
+    { cwd: dir, stdio: 'pipe' },
+  );
+}
+
 /** A CA and a server certificate for 127.0.0.1 signed by it (openssl). */
 export function testCa(dir: string): { ca: string; cert: string; key: string; caPem: string } {
   const o = (args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
-  o([
-    'req',
-    '-x509',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:P-256',
-    '-nodes',
-    '-keyout',
-    'ca.key',
-    '-out',
-    'ca.pem',
-    '-days',
-    '2',
-    '-subj',
-    '/CN=Blueprint test CA',
-  ]);
+  selfSigned(dir, 'ca', '/CN=Blueprint test CA');
   o([
     'req',
     '-newkey',
@@ -150,27 +159,7 @@ export async function startTokenRegistry(login: { username: string; password: st
   const { createSign, randomUUID } = await import('node:crypto');
   const dir = tempDir('bp-token-');
   const tls = testCa(dir);
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:P-256',
-      '-nodes',
-      '-keyout',
-      'jwt.key',
-      '-out',
-      'jwt.pem',
-      '-days',
-      '2',
-      '-subj',
-      '/CN=token signer',
-    ],
-    { cwd: dir, stdio: 'pipe' },
-  );
+  selfSigned(dir, 'jwt', '/CN=token signer');
   const jwtKey = readFileSync(path.join(dir, 'jwt.key'), 'utf8');
   const der = execFileSync('openssl', ['x509', '-in', 'jwt.pem', '-outform', 'DER'], { cwd: dir }).toString(
     'base64',
