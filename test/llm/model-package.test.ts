@@ -1,6 +1,6 @@
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { makeModelPackageSource } from '../../modules/llm/model-package.js';
 import { bpkg, makeKey, run, tempDir } from '../helpers/pkg.js';
 import { FIXTURE_MODELS, Q8 } from './helpers.js';
@@ -8,7 +8,24 @@ import { FIXTURE_MODELS, Q8 } from './helpers.js';
 // A model as a signed package of its own: model-NAME with the GGUF, the chat template and every
 // file's SHA-256 in the manifest, built and installed with the real tools.
 const work = tempDir('bp-llm-model-');
-afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+/** `repo build` of the source `dir` into a repository signed by a new key; a box that trusts it, updated. */
+async function publishedTo(dir: string, tag: string): Promise<string> {
+  const key = await makeKey(join(work, `key${tag}`));
+  const repo = join(work, `repo${tag}`);
+  const built = await run(['repo', 'build', dir, '--repo', repo, '--key', key.privateFile]);
+  expect(built.code, built.stderr).toBe(0);
+  const root = join(work, `root${tag}`);
+  for (const args of [
+    ['key', 'add', key.publicFile, '--fingerprint', key.fingerprint],
+    ['repo', 'add', 'main', repo],
+    ['update'],
+  ]) {
+    const r = await bpkg(root, args);
+    expect(r.code, `bpkg ${args.join(' ')}: ${r.stderr}`).toBe(0);
+  }
+  return root;
+}
 
 describe('model-NAME packages', () => {
   it('carries the GGUF and its chat template, hashed, and installs verified', async () => {
@@ -31,20 +48,9 @@ describe('model-NAME packages', () => {
     expect(readFileSync(join(dir, 'payload/models/tiny-llama-q8/chat_template.jinja'), 'utf8')).toContain(
       "'<|assistant|>\\n'",
     );
-    const key = await makeKey(join(work, 'key'));
-    const repo = join(work, 'repo');
-    const built = await run(['repo', 'build', dir, '--repo', repo, '--key', key.privateFile]);
-    expect(built.code, built.stderr).toBe(0);
-    const root = join(work, 'root');
-    for (const args of [
-      ['key', 'add', key.publicFile, '--fingerprint', key.fingerprint],
-      ['repo', 'add', 'main', repo],
-      ['update'],
-      ['install', 'model-tiny-llama-q8'],
-    ]) {
-      const r = await bpkg(root, args);
-      expect(r.code, `bpkg ${args.join(' ')}: ${r.stderr}`).toBe(0);
-    }
+    const root = await publishedTo(dir, '');
+    const r = await bpkg(root, ['install', 'model-tiny-llama-q8']);
+    expect(r.code, r.stderr).toBe(0);
     const installed = join(
       root,
       'opt/blueprint/model-tiny-llama-q8/1.0.0/models/tiny-llama-q8/tiny-llama-q8_0.gguf',
@@ -62,17 +68,7 @@ describe('model-NAME packages', () => {
     const b = readFileSync(gguf);
     b.writeUInt8(b.readUInt8(b.length - 1) ^ 1, b.length - 1);
     writeFileSync(gguf, b);
-    const key = await makeKey(join(work, 'key2'));
-    const repo = join(work, 'repo2');
-    const built = await run(['repo', 'build', dir, '--repo', repo, '--key', key.privateFile]);
-    expect(built.code, built.stderr).toBe(0);
-    const root = join(work, 'root2');
-    for (const args of [
-      ['key', 'add', key.publicFile, '--fingerprint', key.fingerprint],
-      ['repo', 'add', 'main', repo],
-      ['update'],
-    ])
-      expect((await bpkg(root, args)).code).toBe(0);
+    const root = await publishedTo(dir, '2');
     const r = await bpkg(root, ['install', 'model-tiny-llama-bad']);
     expect(r.code).not.toBe(0);
     expect(r.stderr).toMatch(/tiny-llama-q8_0\.gguf does not match its SHA-256/);
