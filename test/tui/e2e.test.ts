@@ -4,35 +4,25 @@ import { existsSync } from 'node:fs';
 import { cp, readFile, readlink, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { openManager } from '../helpers/box.js';
 import { buildRepo, makeKey, makeSource } from '../helpers/pkg.js';
-import { tempRoot } from '../setup/helpers.js';
+import { rootsPerTest } from '../helpers/roots.js';
 import { exe, keepScreen, Pane, requireExe } from './tmux.js';
 
-let root: string;
-let work: string;
-const cleanups: (() => void | Promise<void>)[] = [];
-beforeEach(async () => {
-  requireExe();
-  const a = await tempRoot('e2e-root');
-  const b = await tempRoot('e2e-work');
-  root = a.root;
-  work = b.root;
-  cleanups.push(a.cleanup, b.cleanup);
-});
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const t = rootsPerTest('e2e');
+beforeEach(() => requireExe());
 
+/** A tmux pane killed after the test, before its folders go. */
 function pane(...args: ConstructorParameters<typeof Pane>): Pane {
   const p = new Pane(...args);
-  cleanups.push(() => p.kill());
+  t.defer(async () => p.kill());
   return p;
 }
 
 describe('dist/blueprint in tmux', () => {
   it('goes through the setup wizard on a temp root, installs a module, then shows the dashboard', async () => {
+    const { root, work } = t;
     const key = await makeKey(path.join(work, 'repokey'), { name: 'Fleet Repo' });
     const repoDir = path.join(work, 'repo');
     await buildRepo(repoDir, key, [
@@ -52,33 +42,15 @@ describe('dist/blueprint in tmux', () => {
     const pub = (await readFile(path.join(work, 'id.pub'), 'utf8')).trim();
 
     const p = pane([exe, '--root', root, 'setup'], { width: 100, height: 50 });
-    await p.waitFor('Step 1 of');
-    p.keys('C-u');
-    p.text('box-03');
-    p.keys('Enter');
-    await p.waitFor('Time zone');
-    p.keys('C-u');
-    p.text('Asia/Tokyo');
-    p.keys('Enter');
-    await p.waitFor('Admin user');
-    p.keys('C-u');
-    p.text('Bad Name');
-    p.keys('Enter');
-    await p.waitFor('! must start with a lower-case letter');
-    p.keys('C-u');
-    p.text('operator');
-    p.keys('Enter');
-    await p.waitFor('Admin SSH key');
-    p.text(path.join(work, 'id.pub')); // imported from a file, as from a USB stick
-    p.keys('Enter');
+    await p.answer('Step 1 of', 'box-03');
+    await p.answer('Time zone', 'Asia/Tokyo');
+    await p.answer('Admin user', 'Bad Name');
+    await p.answer('! must start with a lower-case letter', 'operator');
+    await p.answer('Admin SSH key', path.join(work, 'id.pub')); // imported from a file, as from a USB stick
     await keepScreen('wizard-ssh-step', await p.waitFor('Let SSH listen?'));
     p.keys('y');
-    await p.waitFor('URL of the package repository');
-    p.text(pathToFileURL(repoDir).href);
-    p.keys('Enter');
-    await p.waitFor("repository's public signing key");
-    p.text(key.publicFile);
-    p.keys('Enter');
+    await p.answer('URL of the package repository', pathToFileURL(repoDir).href);
+    await p.answer("repository's public signing key", key.publicFile);
     const trust = await p.waitFor('Does this fingerprint match');
     expect(trust.replace(/\s/g, '')).toContain(key.fingerprint.toUpperCase());
     expect(trust).toContain('Signer: Fleet Repo');
@@ -93,9 +65,7 @@ describe('dist/blueprint in tmux', () => {
     await p.waitFor('GPU check');
     await new Promise((r) => setTimeout(r, 1100)); // a bare Enter sooner would belong to the y/n
     p.keys('Enter');
-    await p.waitFor('Modules to install');
-    p.text('hello-module');
-    p.keys('Enter');
+    await p.answer('Modules to install', 'hello-module');
     const summary = await p.waitFor('Apply these changes?');
     await keepScreen('wizard-summary', summary);
     expect(summary).toMatch(/create\s+file\s+etc\/hostname/);
@@ -132,6 +102,7 @@ describe('dist/blueprint in tmux', () => {
   });
 
   it('is plain text with NO_COLOR and TERM=dumb, on the Dashboard and the wizard; Ctrl-C quits', async () => {
+    const { root } = t;
     // CI=true as an automation job may leave it: Ink would otherwise paint nothing until exit.
     const p = pane([exe, '--root', root], { env: { NO_COLOR: '1', TERM: 'dumb', CI: 'true' } });
     await p.waitFor('(not set up: press 5)');
@@ -149,6 +120,7 @@ describe('dist/blueprint in tmux', () => {
   });
 
   it('setup without a terminal and without --answers refuses with a hint instead of hanging', () => {
+    const { root } = t;
     let out = '';
     try {
       execFileSync(exe, ['--root', root, 'setup'], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -165,6 +137,7 @@ describe('dist/blueprint in tmux with the container engine', () => {
   it.skipIf(!engineUp)(
     'installs and starts a sandboxed module from the wizard; the dashboard shows it running',
     async () => {
+      const { root, work } = t;
       // The example module under a unique name: several people's tests share one Podman engine.
       const name = `tuie2e-${randomBytes(3).toString('hex')}`;
       const src = path.join(work, name);
@@ -189,38 +162,32 @@ describe('dist/blueprint in tmux with the container engine', () => {
         path.join(work, 'key/signing-key.asc'),
       );
       // Removes what the test installed; a test that failed before installing leaves nothing.
-      cleanups.push(() => {
+      t.defer(async () => {
         spawnSync(exe, ['--root', root, '--yes', 'pkg', 'remove', name], { stdio: 'ignore' });
       });
       execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', path.join(work, 'id')]);
 
       const p = pane([exe, '--root', root, 'setup'], { width: 100, height: 50 });
-      const answer = async (prompt: string, text: string) => {
-        await p.waitFor(prompt);
-        p.keys('C-u');
-        if (text) p.text(text);
-        p.keys('Enter');
-      };
-      await answer('Step 1 of', 'box-svc');
-      await answer('Time zone', 'UTC');
-      await answer('Admin user', 'admin');
-      await answer('Admin SSH key', path.join(work, 'id.pub'));
+      await p.answer('Step 1 of', 'box-svc');
+      await p.answer('Time zone', 'UTC');
+      await p.answer('Admin user', 'admin');
+      await p.answer('Admin SSH key', path.join(work, 'id.pub'));
       await p.waitFor('Let SSH listen?');
       p.keys('n');
-      await answer('URL of the package repository', pathToFileURL(repo).href);
-      await answer("repository's public signing key", path.join(work, 'key/signing-key.pub.asc'));
+      await p.answer('URL of the package repository', pathToFileURL(repo).href);
+      await p.answer("repository's public signing key", path.join(work, 'key/signing-key.pub.asc'));
       expect((await p.waitFor('Does this fingerprint match')).replace(/\s/g, '')).toContain(
         String(fpr).toUpperCase(),
       );
       p.keys('y');
-      await answer('DNS server addresses', '');
-      await answer('NTP servers', 'none');
+      await p.answer('DNS server addresses', '');
+      await p.answer('NTP servers', 'none');
       await p.waitFor('Debian security updates');
       p.keys('n');
       await p.waitFor('GPU check');
       await new Promise((r) => setTimeout(r, 1100)); // a bare Enter sooner would belong to the y/n
       p.keys('Enter');
-      await answer('Modules to install', name);
+      await p.answer('Modules to install', name);
       expect(await p.waitFor('Apply these changes?')).toMatch(
         new RegExp(`create\\s+service\\s+${name}\\s+\\(running\\)`),
       );

@@ -72,6 +72,14 @@ export class Pane {
     throw new Error(`tmux pane never showed ${want}; last screen:\n${s}`);
   }
 
+  /** Waits for a wizard step's `prompt`, clears its field and enters `text` (nothing: the default). */
+  async answer(prompt: string, text: string): Promise<void> {
+    await this.waitFor(prompt);
+    this.keys('C-u');
+    if (text) this.text(text);
+    this.keys('Enter');
+  }
+
   kill(): void {
     try {
       execFileSync('tmux', ['kill-session', '-t', this.name], { stdio: 'ignore' });
