@@ -60,13 +60,13 @@ export interface InstallOptions extends CallOptions {
   approveOutbound?: OutboundApprovals;
 }
 
-/** A row of a packages screen: installed first, then what the repositories offer besides. */
 /**
  * A change an install made; for a module with outbound network, the hosts the admin approved
  * (issue 19): the only destinations its container reaches.
  */
 export type InstalledChange = PlannedChange & { outbound?: string[] };
 
+/** A row of a packages screen: installed first, then what the repositories offer besides. */
 export interface PackageRow {
   name: string;
   version: string;

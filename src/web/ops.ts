@@ -4,6 +4,7 @@
  * may come from a repository, a key or a container and is escaped when a page renders it.
  */
 
+import type { PackageRow } from '../app/index.js';
 import type { OutboundRow } from '../present/outbound.js';
 
 export type Maybe<T> = { available: true; value: T } | { available: false; reason: string };
@@ -46,18 +47,8 @@ export interface ServiceDetail extends ServiceView {
   inspection: string[];
 }
 
-export interface PackageView {
-  name: string;
-  version: string;
-  installed: boolean;
-  summary: string;
-  /** The repository it came from (installed) or that offers it. */
-  origin?: string;
-  /** Fingerprint of the key that signed the installed package. */
-  signer?: string;
-  /** A newer version its origin offers. */
-  upgrade?: string;
-}
+/** A row of the packages page: the one `box.packages.rows` gives the console too. */
+export type PackageView = PackageRow;
 
 export interface SignerView {
   version: string;
