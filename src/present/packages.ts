@@ -8,3 +8,25 @@ export function removedLine(c: { name: string; from?: string; purged?: string; d
   if (c.dataKept) return `${base}; its data kept in ${c.dataKept} (bpkg remove --purge ${c.name} deletes it)`;
   return base;
 }
+
+/** The line after an install from the console or the dashboard: the key whose signature it verified. */
+export const verifiedLine = (s: { fingerprint: string; userIds: string[] }): string =>
+  `verified: signed by ${s.fingerprint}${s.userIds.length ? ` (${s.userIds.join(', ')})` : ''}`;
+
+/**
+ * How a package operation of the console or the dashboard reports: each line, warnings marked as
+ * such, and each download's progress with its size as `size` writes it.
+ */
+export function packageProgress(
+  progress: (line: string) => void,
+  signal: AbortSignal,
+  size: (n: number) => string,
+) {
+  return {
+    signal,
+    info: progress,
+    warn: (l: string) => progress(`warning: ${l}`),
+    onProgress: (e: { phase: string; name: string; bytes?: number }) =>
+      progress(`${e.phase} ${e.name}${e.bytes !== undefined ? ` ${size(e.bytes)}` : ''}`),
+  };
+}

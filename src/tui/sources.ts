@@ -20,6 +20,7 @@ import {
 } from '../app/index.js';
 import { escapeData, escapeText } from '../present/escape.js';
 import { gpuRows } from '../present/gpu.js';
+import { packageProgress, verifiedLine } from '../present/packages.js';
 import { formatInspection, moduleInfoText, stateWord } from '../present/services.js';
 import { bytes } from '../present/units.js';
 import { formatInstall, formatRollback } from '../present/update.js';
@@ -294,22 +295,14 @@ export function coreSources(at: string | Box): Sources {
       box.setup.plan(await box.setup.fromAnswers(answers, process.cwd(), 'the answers')),
     applySetup: (plan, onChange, signal) => box.setup.apply(plan, { signal, onChange }),
     async packageAction(action, name, progress, signal, approvals) {
-      const call = {
-        signal,
-        info: progress,
-        warn: (l: string) => progress(`warning: ${l}`),
-        onProgress: (e: { phase: string; name: string; bytes?: number }) =>
-          progress(`${e.phase} ${e.name}${e.bytes !== undefined ? ` ${e.bytes} bytes` : ''}`),
-      };
+      const call = packageProgress(progress, signal, (n) => `${n} bytes`);
       if (action === 'install') {
         // The screen asked, showing the signer: the box carries out the plan without asking again.
         await box.packages.install([name], { ...call, ...(approvals ? { approveOutbound: approvals } : {}) });
         const signer = await box.packages.signerOf(name);
         const shown = shownSigner.get(name);
         if (signer) {
-          progress(
-            `verified: signed by ${signer.fingerprint}${signer.userIds.length ? ` (${signer.userIds.join(', ')})` : ''}`,
-          );
+          progress(verifiedLine(signer));
           if (shown !== undefined && shown.toUpperCase() !== signer.fingerprint)
             progress(
               `warning: this is not the key shown before installing (${shown.toUpperCase() || 'none'})`,

@@ -9,6 +9,7 @@ import {
 } from '../app/index.js';
 import { encryptionLine } from '../present/encryption.js';
 import { outboundRows, outboundSummary } from '../present/outbound.js';
+import { packageProgress, verifiedLine } from '../present/packages.js';
 import { ratingLines, reasonText } from '../present/rating.js';
 import { formatInspection, stateWord } from '../present/services.js';
 import { bytes, duration } from '../present/units.js';
@@ -154,13 +155,7 @@ export function appOps(root: string, env: NodeJS.ProcessEnv = process.env): Dash
       };
     },
     async packageAction(action, name, progress, signal, approvals) {
-      const call = {
-        signal,
-        info: progress,
-        warn: (l: string) => progress(`warning: ${l}`),
-        onProgress: (e: { phase: string; name: string; bytes?: number }) =>
-          progress(`${e.phase} ${e.name}${e.bytes !== undefined ? ` ${bytes(e.bytes)}` : ''}`),
-      };
+      const call = packageProgress(progress, signal, bytes);
       if (action === 'install') {
         const expected = shown.get(name);
         const done = await box.packages
@@ -179,10 +174,7 @@ export function appOps(root: string, env: NodeJS.ProcessEnv = process.env): Dash
           done.length ? `installed: ${done.map(changeText).join(', ')}` : `${name} is already installed`,
         );
         const signer = await box.packages.signerOf(name);
-        if (signer)
-          progress(
-            `verified: signed by ${signer.fingerprint}${signer.userIds.length ? ` (${signer.userIds.join(', ')})` : ''}`,
-          );
+        if (signer) progress(verifiedLine(signer));
       } else if (action === 'remove') {
         const done = await box.packages.remove([name], call);
         progress(`removed: ${done.map((r) => `${r.name} ${r.from ?? ''}`.trim()).join(', ') || 'nothing'}`);
