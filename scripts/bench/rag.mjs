@@ -249,6 +249,8 @@ async function run(sides) {
   };
   const names = Object.values(sides.sandboxed.names);
   const before = Object.fromEntries(names.map((n) => [n, cpuStat(n)]));
+  // Marks in the log, so a tracer (strace -c, perf) can be attached to exactly this phase.
+  say(`retrieve: ${queries.length} queries, taking turns (${load()})`);
   // Each query starts with another side (the first after a round of the others' work pays for
   // cold caches and sleeping threads: with a transformer that was up to 2x for whichever came first).
   for (const [i, q] of queries.entries())
@@ -287,6 +289,7 @@ async function run(sides) {
       ];
     }),
   );
+  say(`retrieve done; each hop alone (${load()})`);
   // Each hop alone, served both ways: rag's own HTTP, the query's embedding, the search.
   const hops = {};
   for (const label of ['sandboxed', 'processes']) {
@@ -303,6 +306,14 @@ async function run(sides) {
       hops[label].ragEmbed.push(t.embed);
       hops[label].ragSearch.push(t.search);
     }
+  }
+  // The in-process pipeline the same way, one retrieval after another with no other side between:
+  // beside the rotation's figures it says what taking turns costs the engine itself.
+  hops['in-process'] = { embed: [], search: [] };
+  for (const q of queries) {
+    const t = await sides['in-process'].retrieve(q);
+    hops['in-process'].embed.push(t.embed);
+    hops['in-process'].search.push(t.search);
   }
   for (const [, side] of each) await side.timeToFirstToken(queries[0]);
   const ttft = Object.fromEntries(each.map(([l]) => [l, []]));
@@ -374,7 +385,11 @@ function print(model, result) {
           : ''
       })`,
     );
-    if (r.hopsP50Ms)
+    if (r.hopsP50Ms && label === 'in-process')
+      console.log(
+        `${''.padEnd(10)} back to back p50 (no other side between): embed ${r.hopsP50Ms.embed} ms, scan ${r.hopsP50Ms.search} ms`,
+      );
+    else if (r.hopsP50Ms)
       console.log(
         `${''.padEnd(10)} hops alone p50: rag GET /health ${r.hopsP50Ms.health} ms, embed ${r.hopsP50Ms.embed} ms, search ${r.hopsP50Ms.search} ms; the same made by rag just after: embed ${r.hopsP50Ms.ragEmbed} ms, search ${r.hopsP50Ms.ragSearch} ms`,
       );
