@@ -22,13 +22,17 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** A self-signed EC P-256 certificate NAME.pem with its key NAME.key in `dir`, valid two days (openssl). */
-function selfSigned(dir: string, name: string, subject: string): void {
+/**
+ * A new EC P-256 key NAME.key in `dir` and, for `subject`, a certificate NAME.pem signed by itself
+ * (valid two days) or a request NAME.csr (openssl).
+ */
+function newKey(dir: string, name: string, subject: string, out: 'self-signed' | 'request'): void {
+  const self = out === 'self-signed';
   execFileSync(
     'openssl',
     [
       'req',
-      '-x509',
+      ...(self ? ['-x509', '-days', '2'] : []),
       '-newkey',
       'ec',
       '-pkeyopt',
@@ -37,9 +41,7 @@ function selfSigned(dir: string, name: string, subject: string): void {
       '-keyout',
       `${name}.key`,
       '-out',
-      `${name}.pem`,
-      '-days',
-      '2',
+      `${name}.${self ? 'pem' : 'csr'}`,
       '-subj',
       subject,
     ],
@@ -50,21 +52,8 @@ function selfSigned(dir: string, name: string, subject: string): void {
 /** A CA and a server certificate for 127.0.0.1 signed by it (openssl). */
 export function testCa(dir: string): { ca: string; cert: string; key: string; caPem: string } {
   const o = (args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
-  selfSigned(dir, 'ca', '/CN=Blueprint test CA');
-  o([
-    'req',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:P-256',
-    '-nodes',
-    '-keyout',
-    'server.key',
-    '-out',
-    'server.csr',
-    '-subj',
-    '/CN=127.0.0.1',
-  ]);
+  newKey(dir, 'ca', '/CN=Blueprint test CA', 'self-signed');
+  newKey(dir, 'server', '/CN=127.0.0.1', 'request');
   writeFileSync(path.join(dir, 'ext.cnf'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\n');
   o([
     'x509',
@@ -159,7 +148,7 @@ export async function startTokenRegistry(login: { username: string; password: st
   const { createSign, randomUUID } = await import('node:crypto');
   const dir = tempDir('bp-token-');
   const tls = testCa(dir);
-  selfSigned(dir, 'jwt', '/CN=token signer');
+  newKey(dir, 'jwt', '/CN=token signer', 'self-signed');
   const jwtKey = readFileSync(path.join(dir, 'jwt.key'), 'utf8');
   const der = execFileSync('openssl', ['x509', '-in', 'jwt.pem', '-outform', 'DER'], { cwd: dir }).toString(
     'base64',
