@@ -2,6 +2,7 @@ import {
   type AnswersInput,
   type ApplyResult,
   type Box,
+  type PackageRow as BoxPackageRow,
   type Catalog,
   type EncryptionChoice,
   type EncryptionOutcome,
@@ -36,14 +37,8 @@ export interface ServiceRow {
   /** The security rating (score and reasons), from the running container when it runs. */
   rating?: Rating;
 }
-export interface PackageRow {
-  name: string;
-  version: string;
-  installed: boolean;
-  summary: string;
-  /** Installed: the repository it came from and upgrades from; available: the one offering it. */
-  origin?: string;
-}
+/** What the console's Packages screen shows of the box's package rows. */
+export type PackageRow = Pick<BoxPackageRow, 'name' | 'version' | 'installed' | 'summary' | 'origin'>;
 export interface KeyRow {
   fingerprint: string;
   name: string;
