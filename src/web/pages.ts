@@ -133,11 +133,22 @@ export function confirmRemoveBody(name: string, csrf: string): Part {
 <a href="/packages">Cancel</a></div></section>`;
 }
 
+/**
+ * A job's page. A finished job's lines are in the page itself: streamed in, a page saying "done"
+ * would show an empty log until the stream caught up (a job that ended before its page loaded).
+ */
 export function jobBody(id: string, title: string, lines: string[], state: string): Part {
+  const running = state === 'running';
+  const whenDone = html`<a href="/jobs/${enc(id)}">The result</a> (and what to approve, if asked) · <a href="/packages">Back to packages</a> · <a href="/services">Services</a>`;
   return html`<section class="card"><p>${title}: <strong data-state data-testid="job-state">${state}</strong></p>
-<pre class="log" data-stream="/jobs/${enc(id)}/events" aria-live="polite" tabindex="0" data-testid="progress"></pre>
+${
+  running
+    ? html`<pre class="log" data-stream="/jobs/${enc(id)}/events" aria-live="polite" tabindex="0" data-testid="progress"></pre>
 <noscript><pre class="log">${lines.join('\n')}</pre><p><a href="/jobs/${enc(id)}">Reload</a> to see more.</p></noscript>
-<p data-when-done hidden><a href="/jobs/${enc(id)}">The result</a> (and what to approve, if asked) · <a href="/packages">Back to packages</a> · <a href="/services">Services</a></p></section>`;
+<p data-when-done hidden>${whenDone}</p>`
+    : html`<pre class="log" tabindex="0" data-testid="progress">${lines.join('\n')}</pre>
+<p data-when-done>${whenDone}</p>`
+}</section>`;
 }
 
 export function gpuBody(g: Maybe<GpuView[]>): Part {

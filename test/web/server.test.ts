@@ -190,4 +190,16 @@ describe('the dashboard server', () => {
     expect(events.body).toContain('event: end\ndata: done');
     expect(ops.calls).toContain('install greet');
   });
+
+  it("shows a finished job's whole progress in its page, not 'done' over a log still to be streamed", async () => {
+    const { cookie, csrf } = await login();
+    const r: Answer = await post('/packages/greet/install', { _csrf: csrf }, { cookie });
+    const job = String(r.headers.location);
+    await get(`${job}/events`, { cookie }); // the stream closes when the job ends
+    const page = (await get(job, { cookie })).body;
+    expect(page).toContain('data-testid="job-state">done<');
+    expect(page).toMatch(/<pre class="log"[^>]*data-testid="progress">fetch greet<\/pre>/);
+    expect(page).not.toContain('data-stream=');
+    expect(page).toMatch(/<p data-when-done>/);
+  });
 });

@@ -34,7 +34,7 @@ describe.skipIf(missing)(
         const r = await get(location);
         const state = /data-testid="job-state">([a-z]+)</.exec(r.body)?.[1] ?? '';
         if (state !== 'running')
-          return { state, text: /<noscript><pre class="log">([^<]*)</.exec(r.body)?.[1] ?? '' };
+          return { state, text: /data-testid="progress">([^<]*)</.exec(r.body)?.[1] ?? '' };
         await new Promise((r) => setTimeout(r, 100));
       }
       throw new Error(`job ${location} never finished`);
