@@ -127,6 +127,12 @@ writeFileSync(
     // carries V8 flags that change code generation (--jitless, --expose-gc); it then compiles as
     // before.
     useCodeCache: arch === 'x64',
+    // V8's helper threads: 2 instead of Node's 4 (issue 20, cold start under load). Node's start
+    // waits until every helper thread has run once, and on a busy box each new thread first waits for
+    // a core: beside 8 busy loops on 2 cores `node -e 0` itself took 0.90-0.92x of its wall time with
+    // a pool of 0, 1 or 2 (its own CPU time the same), 16-17 context switches a start down to 9-12.
+    // Two is what a small edge box has cores for; garbage collection keeps two helpers.
+    execArgv: ['--v8-pool-size=2'],
     assets,
   }),
 );
