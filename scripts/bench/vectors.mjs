@@ -9,6 +9,7 @@
 // (node_modules/.bin first on PATH: `npm run bench vectors`).
 //   VECTORS_BENCH_N=100000 (data size)  VECTORS_BENCH_Q=1000 (queries)  VECTORS_BENCH_ROUNDS=7
 //   VECTORS_BENCH_WHERE=host: the service's bundle as a plain host process instead (diagnosis)
+//   VECTORS_BENCH_EFS=64,128,256,512 (the hnsw_ef values)  VECTORS_BENCH_FILTERED=0: no filtered search
 //   VECTORS_BENCH_REUSE=1: keep the built index and the service's data folder in
 //   node_modules/.cache/blueprint-vectors-bench/built-* after a full run, and on the next run with it
 //   set measure only the queries on them (the insert, checkpoint and memory figures need a full run).
@@ -26,7 +27,7 @@ const N = Number(process.env.VECTORS_BENCH_N ?? 100_000);
 const Q = Number(process.env.VECTORS_BENCH_Q ?? 1000);
 const D = 100;
 const K = 10;
-const EFS = [64, 128, 256, 512];
+const EFS = (process.env.VECTORS_BENCH_EFS ?? '64,128,256,512').split(',').map(Number);
 const ROUNDS = Number(process.env.VECTORS_BENCH_ROUNDS ?? 7);
 /** Queries in flight through the socket: 2 keep-alive connections, 2 pipelined requests on each. */
 const CONNECTIONS = 2;
@@ -335,14 +336,19 @@ try {
     const ok = res.every((ids, i) => ids.length === K && ids.every((id) => id % 100 === i % 100));
     return { qps, ok };
   };
-  // A reused data folder has the index from its full run.
-  if (reuse) await call('DELETE', '/collections/glove/index/bucket?wait=true');
-  const noIndex = await filtered();
-  await call('PUT', '/collections/glove/index?wait=true', { field_name: 'bucket', field_schema: 'integer' });
-  const withIndex = await filtered();
-  console.log(
-    `\nfiltered search (1 % of the points, exact over them, 1 client): ${Math.round(noIndex.qps)} QPS without a payload index, ${Math.round(withIndex.qps)} QPS with one (${(withIndex.qps / noIndex.qps).toFixed(1)}×); every hit in the bucket: ${noIndex.ok && withIndex.ok}`,
-  );
+  if (process.env.VECTORS_BENCH_FILTERED !== '0') {
+    // A reused data folder has the index from its full run.
+    if (reuse) await call('DELETE', '/collections/glove/index/bucket?wait=true');
+    const noIndex = await filtered();
+    await call('PUT', '/collections/glove/index?wait=true', {
+      field_name: 'bucket',
+      field_schema: 'integer',
+    });
+    const withIndex = await filtered();
+    console.log(
+      `\nfiltered search (1 % of the points, exact over them, 1 client): ${Math.round(noIndex.qps)} QPS without a payload index, ${Math.round(withIndex.qps)} QPS with one (${(withIndex.qps / noIndex.qps).toFixed(1)}×); every hit in the bucket: ${noIndex.ok && withIndex.ok}`,
+    );
+  }
   if (!reuse) {
     console.log(
       `\ncheckpoints during the insert: ${checkpoints.length} (${checkpoints.join('; ')}); /health answered in ${ms(health.during)} while one ran, ${ms(health.outside)} otherwise`,

@@ -3,39 +3,23 @@
  * unix socket, with its data folder; and a loopback TCP bridge to that socket for clients (such as
  * @qdrant/js-client-rest) that build their own undici Agent and take no socket path.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { type Agent as HttpAgent, request } from 'node:http';
 import { connect, createServer, type Server } from 'node:net';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { Agent, fetch as undiciFetch } from 'undici';
 import { bundleServer } from '../../modules/vectors/package.js';
+import { bundleInto, moduleCache, type ServedProcess, serveBundle } from '../helpers/served-module.js';
 
-const repo = resolve(import.meta.dirname, '../..');
-// Inside node_modules so that the bundle's external hnswlib-node resolves as in the image.
-const cache = join(repo, 'node_modules/.cache/blueprint-vectors-test');
+const cache = moduleCache('vectors');
 
-export async function bundle(): Promise<string> {
-  mkdirSync(cache, { recursive: true });
-  const file = join(mkdtempSync(join(cache, 'b-')), 'server.mjs');
-  await bundleServer(file);
-  return file;
-}
+export const bundle = (): Promise<string> => bundleInto(cache, bundleServer);
 
-export const newDataDir = () => {
-  mkdirSync(cache, { recursive: true });
-  return mkdtempSync(join(cache, 'd-'));
-};
+export const newDataDir = () => mkdtempSync(join(cache, 'd-'));
 
-export interface Served {
-  socket: string;
+export interface Served extends ServedProcess {
   dataDir: string;
-  pid: number;
-  log(): string;
-  exited: Promise<number | null>;
-  kill(): Promise<void>;
-  stop(): Promise<number | null>;
 }
 
 export async function serve(
@@ -43,51 +27,7 @@ export async function serve(
   dataDir: string,
   env: Record<string, string> = {},
 ): Promise<Served> {
-  const dir = mkdtempSync(join(cache, 's-'));
-  const socket = join(dir, 'api.sock');
-  let text = '';
-  const child: ChildProcess = spawn(process.execPath, [serverFile], {
-    env: {
-      PATH: process.env.PATH ?? '/usr/bin:/bin',
-      BLUEPRINT_SOCKET: socket,
-      VECTORS_DATA_DIR: dataDir,
-      ...env,
-    },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  child.stderr!.on('data', (c: Buffer) => {
-    text += c.toString('utf8');
-  });
-  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-  const deadline = Date.now() + 60_000;
-  while (!/serving /.test(text)) {
-    if (child.exitCode !== null || Date.now() > deadline)
-      throw new Error(`the service did not start: ${text}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  return {
-    socket,
-    dataDir,
-    pid: child.pid!,
-    log: () => text,
-    exited,
-    kill: async () => {
-      child.kill('SIGKILL');
-      await exited;
-      rmSync(dir, { recursive: true, force: true });
-    },
-    stop: async () => {
-      let t: NodeJS.Timeout | undefined;
-      if (child.exitCode === null && child.signalCode === null) {
-        child.kill('SIGTERM');
-        t = setTimeout(() => child.kill('SIGKILL'), 10_000);
-      }
-      const code = await exited;
-      clearTimeout(t);
-      rmSync(dir, { recursive: true, force: true });
-      return code;
-    },
-  };
+  return { ...(await serveBundle(cache, serverFile, { VECTORS_DATA_DIR: dataDir, ...env })), dataDir };
 }
 
 /** 127.0.0.1:PORT → the unix socket, one socket pair per connection (test only). */

@@ -1,0 +1,95 @@
+/**
+ * A module's server as its container runs it, without the container: the module's esbuild bundle
+ * in its own Node process on a unix socket, its stderr kept as the log. Each module's tests add
+ * their environment (test/vectors/served.ts, test/embeddings/served.ts).
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+const repo = resolve(import.meta.dirname, '../..');
+
+/**
+ * A folder for one module's test bundles and sockets, inside node_modules so that a bundle's
+ * external native packages (hnswlib-node, onnxruntime-node) resolve as in the image.
+ */
+export function moduleCache(name: string): string {
+  const dir = join(repo, 'node_modules/.cache', `blueprint-${name}-test`);
+  mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
+/** The server bundled by the module's recipe (its `bundleServer`) into a fresh folder of `cache`. */
+export async function bundleInto(
+  cache: string,
+  bundleServer: (out: string) => Promise<void>,
+): Promise<string> {
+  const file = join(mkdtempSync(join(cache, 'b-')), 'server.mjs');
+  await bundleServer(file);
+  return file;
+}
+
+export interface ServedProcess {
+  socket: string;
+  pid: number;
+  /** Everything the service wrote to stderr so far (its log). */
+  log(): string;
+  /** The exit code, once it exits. */
+  exited: Promise<number | null>;
+  /** SIGKILL, as a crash. */
+  kill(): Promise<void>;
+  /** SIGTERM (SIGKILL after 10 s); the exit code. */
+  stop(): Promise<number | null>;
+}
+
+/**
+ * Starts `serverFile` with BLUEPRINT_SOCKET in a fresh folder of `cache` and `env`, and waits
+ * (at most 60 s) until it logs "serving ". `prefix` runs before node (e.g. prlimit and its flags).
+ */
+export async function serveBundle(
+  cache: string,
+  serverFile: string,
+  env: Record<string, string>,
+  prefix: string[] = [],
+): Promise<ServedProcess> {
+  const dir = mkdtempSync(join(cache, 's-'));
+  const socket = join(dir, 'api.sock');
+  let text = '';
+  const [cmd, ...args] = [...prefix, process.execPath, serverFile];
+  const child: ChildProcess = spawn(cmd!, args, {
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', BLUEPRINT_SOCKET: socket, ...env },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  child.stderr!.on('data', (c: Buffer) => {
+    text += c.toString('utf8');
+  });
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  const deadline = Date.now() + 60_000;
+  while (!/serving /.test(text)) {
+    if (child.exitCode !== null || Date.now() > deadline)
+      throw new Error(`the service did not start: ${text}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return {
+    socket,
+    pid: child.pid!,
+    log: () => text,
+    exited,
+    kill: async () => {
+      child.kill('SIGKILL');
+      await exited;
+      rmSync(dir, { recursive: true, force: true });
+    },
+    stop: async () => {
+      let t: NodeJS.Timeout | undefined;
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGTERM');
+        t = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      }
+      const code = await exited;
+      clearTimeout(t);
+      rmSync(dir, { recursive: true, force: true });
+      return code;
+    },
+  };
+}
