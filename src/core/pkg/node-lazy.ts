@@ -42,3 +42,37 @@ export function repoConfigFiles(reposDir: string): string[] {
     return [];
   }
 }
+
+/**
+ * Reads `file` from `start` in pieces into `piece`, handing each to `each` (a view of `piece`:
+ * used before the next read) with its offset, until the end or until `each` says false. Whether
+ * the whole file was read so; false when it cannot be opened or read. For bytes that are only
+ * compared or hashed (the quick update: a 2.6 MB kept index and its cache), which then need no
+ * buffer of their own (~600 fresh pages to fault in and free each).
+ */
+export function eachPiece(
+  file: string,
+  piece: Buffer,
+  each: (bytes: Buffer, at: number) => boolean,
+  start = 0,
+): boolean {
+  const fs = nodeFs();
+  let fd: number;
+  try {
+    fd = fs.openSync(file, 'r');
+  } catch {
+    return false;
+  }
+  try {
+    for (let at = start; ; ) {
+      const n = fs.readSync(fd, piece, 0, piece.length, at);
+      if (n === 0) return true;
+      if (!each(piece.subarray(0, n), at)) return false;
+      at += n;
+    }
+  } catch {
+    return false;
+  } finally {
+    fs.closeSync(fd);
+  }
+}

@@ -7,7 +7,7 @@ import { cachesSealed, type IndexHead, readHead } from './index-cache.js';
 import { joinUrl } from './join-url.js';
 import { keptFastKeys } from './keyring-cache.js';
 import { localKeyDir } from './local-key-path.js';
-import { nodeFs, readJsonSync, repoConfigFiles } from './node-lazy.js';
+import { eachPiece, nodeFs, readJsonSync, repoConfigFiles } from './node-lazy.js';
 import type { RepoConfig, UpdateOutcome } from './repos.js';
 import { verifyAndHash } from './sig-fast.js';
 
@@ -114,30 +114,14 @@ async function unchanged(
   return { repo, url, signer: check.signer, version: head.version, packages: head.packages };
 }
 
-/**
- * Whether `file` holds exactly `bytes`, read in pieces into one small buffer: the kept copy of a
- * 2.6 MB index is compared, not kept, so it needs no 2.6 MB buffer of its own (~600 fresh pages).
- */
+/** Whether `file` holds exactly `bytes`, compared in pieces (eachPiece: the kept copy needs no buffer of its own). */
 function sameBytes(file: string, bytes: Buffer): boolean {
-  const fs = nodeFs();
-  let fd: number;
-  try {
-    fd = fs.openSync(file, 'r');
-  } catch {
-    return false;
-  }
-  try {
-    if (fs.fstatSync(fd).size !== bytes.length) return false;
-    const piece = Buffer.allocUnsafe(Math.min(bytes.length, 256 * 1024) + 1);
-    for (let at = 0; ; ) {
-      const n = fs.readSync(fd, piece, 0, piece.length, at);
-      if (n === 0) return at === bytes.length;
-      if (at + n > bytes.length || !piece.subarray(0, n).equals(bytes.subarray(at, at + n))) return false;
-      at += n;
-    }
-  } finally {
-    fs.closeSync(fd);
-  }
+  let end = 0;
+  const read = eachPiece(file, Buffer.allocUnsafe(256 * 1024), (piece, at) => {
+    end = at + piece.length;
+    return end <= bytes.length && piece.equals(bytes.subarray(at, end));
+  });
+  return read && end === bytes.length;
 }
 
 /**
