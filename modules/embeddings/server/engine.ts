@@ -21,6 +21,11 @@ export interface EngineOptions {
   maxTokens?: number;
   /** ONNX Runtime threads for one batch; default: its own choice (every core it sees). */
   threads?: number;
+  /**
+   * Padded tokens (rows × the longest row) in one model run; a larger batch runs in several, so its
+   * attention and feed-forward buffers stay a fraction of the whole batch's. Default 4096.
+   */
+  maxRunTokens?: number;
   log(line: string): void;
 }
 
@@ -172,6 +177,26 @@ function pool(hidden: Float32Array, lengths: number[], width: number, dim: numbe
   });
 }
 
+/**
+ * Consecutive rows (by token count) grouped so that each group's rows × its longest row is at most
+ * `maxTokens` (a row longer than that runs alone): [start, end) pairs, in order, covering every row.
+ */
+export function runGroups(lengths: number[], maxTokens: number): [number, number][] {
+  const groups: [number, number][] = [];
+  let start = 0;
+  let width = 0;
+  for (let i = 0; i < lengths.length; i++) {
+    const w = Math.max(width, lengths[i]!);
+    if (i > start && (i - start + 1) * w > maxTokens) {
+      groups.push([start, i]);
+      start = i;
+      width = lengths[i]!;
+    } else width = w;
+  }
+  if (lengths.length > start) groups.push([start, lengths.length]);
+  return groups;
+}
+
 /** Loads a sentence-embedding model (encoder + mean pooling + normalisation) from a local folder. */
 export async function createEngine(opts: EngineOptions): Promise<Engine> {
   env.allowRemoteModels = false;
@@ -187,6 +212,7 @@ export async function createEngine(opts: EngineOptions): Promise<Engine> {
   // biome-ignore lint/suspicious/noExplicitAny: transformers.js does not type its sessions
   const inputNames: string[] = (model as any).sessions?.model?.inputNames ?? ['input_ids', 'attention_mask'];
   const padId = tokenizer.pad_token_id ?? 0;
+  const runTokens = opts.maxRunTokens ?? 4096;
 
   async function embed(texts: string[], eo: EmbedOptions): Promise<Embeddings> {
     if (texts.length === 0) return { vectors: [], tokens: [] };
@@ -198,6 +224,18 @@ export async function createEngine(opts: EngineOptions): Promise<Engine> {
       }
       return [...special.prefix, ...ids, ...special.suffix];
     });
+    const vectors: Float32Array[] = [];
+    for (const [start, end] of runGroups(
+      rows.map((r) => r.length),
+      runTokens,
+    )) {
+      vectors.push(...(await run(rows.slice(start, end), eo.normalize ?? true)));
+    }
+    return { vectors, tokens: rows.map((r) => r.length) };
+  }
+
+  /** One model run over rows of token ids: the pooled vector of each. */
+  async function run(rows: number[][], normalize: boolean): Promise<Float32Array[]> {
     const width = Math.max(...rows.map((r) => r.length));
     const feeds: Record<string, Tensor> = {
       input_ids: int64(rows, width, (r, t) => r[t] ?? padId),
@@ -208,11 +246,13 @@ export async function createEngine(opts: EngineOptions): Promise<Engine> {
     const out = (await model(inputs)) as { last_hidden_state: Tensor };
     const hidden = out.last_hidden_state;
     const dim = hidden.dims[2]!;
-    const lengths = rows.map((r) => r.length);
-    return {
-      vectors: pool(hidden.data as Float32Array, lengths, width, dim, eo.normalize ?? true),
-      tokens: lengths,
-    };
+    return pool(
+      hidden.data as Float32Array,
+      rows.map((r) => r.length),
+      width,
+      dim,
+      normalize,
+    );
   }
 
   const probe = await embed(['probe'], { truncate: true });
