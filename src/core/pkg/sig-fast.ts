@@ -225,6 +225,8 @@ export function parseV4(
   b: Buffer,
   types: readonly number[] = [0x00],
   more: (s: Subpacket) => boolean = () => false,
+  /** false: a signature only read, never verified here (a subkey's binding): an MPI may be short. */
+  checked = true,
 ): ParsedSignature | undefined {
   if (b.length < 10 || b[0] !== 4 || !types.includes(b[1]!)) return undefined;
   const algorithm = b[2];
@@ -276,13 +278,13 @@ export function parseV4(
       if (at + 2 > b.length) return undefined;
       const bits = b.readUInt16BE(at);
       const n = (bits + 7) >> 3;
-      if (n !== 32) return undefined;
+      if (n > 32 || (checked && n !== 32)) return undefined;
       parts.push(b.subarray(at + 2, at + 2 + n));
       at += 2 + n;
     }
     rs = Buffer.concat(parts);
   }
-  if (rs.length !== 64 || at !== b.length) return undefined;
+  if ((checked && rs.length !== 64) || at !== b.length) return undefined;
   return {
     algorithm,
     hash,
