@@ -5,7 +5,8 @@
 //  3. the same with 100,000 packages, vs 10,000 (how it scales)
 //  4. `dist/blueprint --json version` cold start vs `node -e 0`
 // Options: --quick (fewer runs, no 100,000-package index), --only install|index|start (repeatable),
-// --in-place (cold start: run both binaries where they lie instead of from fresh copies, see 4.).
+// --in-place (cold start: run both binaries where they lie instead of from fresh copies, see 4.),
+// --self (cold start: node -e 0 against a second copy of itself, the comparison's own noise).
 import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { copyFileSync, mkdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
@@ -30,6 +31,7 @@ const { values: opts } = parseArgs({
     quick: { type: 'boolean' },
     only: { type: 'string', multiple: true },
     'in-place': { type: 'boolean' },
+    self: { type: 'boolean' },
   },
 });
 const wanted = (part) => !opts.only?.length || opts.only.includes(part);
@@ -241,15 +243,17 @@ if (wanted('start')) {
   // npm's node (4 KiB pages) by 10%, as a copy beside a copy of node it did not (README, where
   // start-up goes). Copies compare the programs, not the histories of their files.
   // --in-place: the files as they lie.
-  let [candidateExe, baselineExe] = [exe, node];
+  let [candidateExe, baselineExe] = [opts.self ? node : exe, node];
   if (!opts['in-place']) {
     const dir = path.join(work, 'start');
     mkdirSync(dir);
-    candidateExe = path.join(dir, path.basename(exe));
+    candidateExe = path.join(dir, opts.self ? 'node-again' : path.basename(exe));
     baselineExe = path.join(dir, 'node');
-    copyFileSync(exe, candidateExe);
+    copyFileSync(opts.self ? realpathSync(node) : exe, candidateExe);
     copyFileSync(realpathSync(node), baselineExe);
   }
+  // --self: the same comparison with node -e 0 on both sides, what the machine's noise alone gives.
+  const candidateArgs = opts.self ? ['-e', '0'] : ['--json', 'version'];
   const cpu = { candidate: 0, baseline: 0 };
   const timed = (side, cmd, args) => {
     const c0 = childCpuMs();
@@ -257,7 +261,7 @@ if (wanted('start')) {
     cpu[side] += childCpuMs() - c0;
     return ms;
   };
-  const candidate = () => timed('candidate', candidateExe, ['--json', 'version']);
+  const candidate = () => timed('candidate', candidateExe, candidateArgs);
   const baseline = () => timed('baseline', baselineExe, ['-e', '0']);
   const rounds = opts.quick ? 3 : 7;
   const runs = opts.quick ? 7 : 15;
@@ -281,7 +285,9 @@ if (wanted('start')) {
   const start = summary(all);
   const n = rounds * runs;
   figure(
-    'dist/blueprint --json version cold start vs node -e 0',
+    opts.self
+      ? 'node -e 0 vs itself (the noise floor of the cold-start figure)'
+      : 'dist/blueprint --json version cold start vs node -e 0',
     `median ${x(start.ratio)} (${fmt(start.candidate)} vs ${fmt(start.baseline)}); ${spread(start)}; CPU time ${x(cpu.candidate / cpu.baseline)} (${fmt(cpu.candidate / n)} vs ${fmt(cpu.baseline / n)}, mean of ${n}); ${opts['in-place'] ? 'in place' : 'both copied'}; ${before}, after ${load()}`,
     '≤ 1.1× in every round',
     start.roundWorst <= 1.1,
