@@ -11,40 +11,17 @@ import { PackageManager } from '../../src/core/pkg/index.js';
 import { judgeKeyFast, judgeKeysFast } from '../../src/core/pkg/key-fast.js';
 import { describe as describeKey } from '../../src/core/pkg/keyring.js';
 import { cachedKey } from '../../src/core/pkg/keyring-cache.js';
-import { packetsOf, parseV4, unarmor } from '../../src/core/pkg/sig-fast.js';
+import { packetsOf, unarmor } from '../../src/core/pkg/sig-fast.js';
 import { applyRevocation, readPublicKeys } from '../../src/core/pkg/signature.js';
 import { exec, gpgKey, makeKey, type TestKey, tempDir } from '../helpers/pkg.js';
+import { shortMpi } from './short-mpi.js';
 
 let key: TestKey;
 let other: TestKey;
 
-/**
- * Whether a key's self-signature has r and s of 32 bytes each. About 1 in 128 has a shorter one,
- * which sig-fast.ts (and so key-fast.ts) leaves to OpenPGP.js: the comparisons below need keys the
- * fast judgement takes, so such a key is made again.
- */
-function fullSize(armored: string): boolean {
-  const cert = packetsOf(unarmor(armored, 'PUBLIC KEY BLOCK')!)![2]!.body;
-  return parseV4(cert, [0x10, 0x11, 0x12, 0x13], () => true) !== undefined;
-}
-
-async function plainKey(name: string, opts: Parameters<typeof makeKey>[1] = {}): Promise<TestKey> {
-  for (let i = 0; ; i++) {
-    const k = await makeKey(path.join(tempDir(), `${name}${i}`), opts);
-    if (fullSize(k.publicKey) || i === 20) return k;
-  }
-}
-
-async function plainGpgKey(): ReturnType<typeof gpgKey> {
-  for (let i = 0; ; i++) {
-    const g = await gpgKey();
-    if (fullSize(g.publicKey) || i === 10) return g;
-  }
-}
-
 beforeAll(async () => {
-  key = await plainKey('key');
-  other = await plainKey('other', { name: 'Other repository' });
+  key = await makeKey(path.join(tempDir(), 'key'));
+  other = await makeKey(path.join(tempDir(), 'other'), { name: 'Other repository' });
 });
 
 /** OpenPGP.js's judgement of the one key in `armored` (undefined: none cached), or its refusal to read it. */
@@ -73,7 +50,7 @@ describe('keys judged without OpenPGP.js', () => {
   });
 
   it('a key that expires: the same expiry, and not judged here once expired', async () => {
-    const short = await plainKey('short', { expiresInSeconds: 3600 });
+    const short = await makeKey(path.join(tempDir(), 'short'), { expiresInSeconds: 3600 });
     const now = new Date();
     const fast = judgeKeyFast(short.publicKey, now);
     expect(fast?.info.expires).toBeDefined();
@@ -84,11 +61,24 @@ describe('keys judged without OpenPGP.js', () => {
   });
 
   it('a key made by GnuPG (ed25519, sign, 1y): the same judgement', async () => {
-    const g = await plainGpgKey();
+    const g = await gpgKey();
     const at = new Date();
     const fast = judgeKeyFast(g.publicKey, at);
     expect(fast?.fast?.fingerprint).toBe(g.fingerprint);
     expect(fast).toEqual(await slow(g.publicKey, at));
+  });
+
+  it('a self-signature whose r or s is written short (about 1 in 64 keys): padded as OpenPGP.js pads it, the same judgement', async () => {
+    let found: TestKey | undefined;
+    for (let i = 0; i < 1000 && !found; i++) {
+      const k = await makeKey(path.join(tempDir(), `k${i}`));
+      if (shortMpi(packetsOf(unarmor(k.publicKey, 'PUBLIC KEY BLOCK')!)![2]!.body)) found = k;
+    }
+    expect(found).toBeDefined();
+    const at = new Date();
+    const fast = judgeKeyFast(found!.publicKey, at);
+    expect(fast?.fast?.fingerprint).toBe(found!.fingerprint);
+    expect(fast).toEqual(await slow(found!.publicKey, at));
   });
 
   it('a revoked key is left to OpenPGP.js, which finds it revoked', async () => {

@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { PackageManager } from '../../src/core/pkg/index.js';
-import { verifyDetachedFast } from '../../src/core/pkg/sig-fast.js';
+import { packetsOf, unarmor, verifyDetachedFast } from '../../src/core/pkg/sig-fast.js';
 import {
   applyRevocation,
   readPrivateKey,
@@ -18,6 +18,7 @@ import {
   verifyDetached,
 } from '../../src/core/pkg/signature.js';
 import { exec, gpgKey, makeKey, type TestKey, tempDir } from '../helpers/pkg.js';
+import { shortMpi } from './short-mpi.js';
 
 let key: TestKey;
 let other: TestKey;
@@ -93,6 +94,26 @@ describe('signatures checked without OpenPGP.js', () => {
     const r2 = await both(data, `${lines.join('\n')}\n`, [key.fingerprint]);
     expect(r2.fast).toBeUndefined();
     expect(r2.slow).toMatch(/^refused/);
+  });
+
+  it('a signature whose r or s is written short (leading zero bits): padded as OpenPGP.js pads it, the same signer', async () => {
+    const privateKey = await readPrivateKey(key.privateKey);
+    let found: { bytes: Buffer; sig: string } | undefined;
+    for (let i = 0; i < 3000 && !found; i++) {
+      const bytes = Buffer.from(`{"n":${i}}`);
+      const s = await signDetached(bytes, privateKey);
+      if (shortMpi(packetsOf(unarmor(s, 'SIGNATURE')!)![0]!.body)) found = { bytes, sig: s };
+    }
+    expect(found).toBeDefined();
+    expect(await both(found!.bytes, found!.sig, [key.fingerprint])).toEqual({
+      fast: key.fingerprint,
+      slow: key.fingerprint,
+    });
+    // The same short signature over other bytes: neither accepts it.
+    const other = Buffer.concat([found!.bytes, Buffer.from(' ')]);
+    const r = await both(other, found!.sig, [key.fingerprint]);
+    expect(r.fast).toBeUndefined();
+    expect(r.slow).toMatch(/^refused/);
   });
 
   it('a key not allowed for this file (bound to another repository) is not used', async () => {

@@ -10,8 +10,7 @@ import { ed25519Verify, packetsOf, parseV4, type Subpacket, unarmor } from './si
  * allowed (a signature by the primary key never uses them). Such a key's judgement is what
  * keyring-cache.ts's `cachedKey` makes of it with OpenPGP.js (test/pkg/key-fast.test.ts holds the
  * two to the same answer). Anything else, good or bad, is undefined: the Keyring then asks
- * OpenPGP.js, as before; so is a self-signature whose r or s is shorter than 32 bytes (about 1 in
- * 128), as sig-fast.ts leaves such signatures. A box's first `bpkg update` (whose keys no cache holds yet) then loads
+ * OpenPGP.js, as before. A box's first `bpkg update` (whose keys no cache holds yet) then loads
  * no OpenPGP.js at all (issue 20).
  */
 
@@ -112,7 +111,7 @@ export function judgeKeyFast(armored: string, at: Date): CachedKey | undefined {
       const sub = packets[i]!;
       const binding = packets[i + 1]!;
       const created = sub.tag === 14 ? subkeyCreated(sub.body) : undefined;
-      const bound = binding.tag === 2 ? parseV4(binding.body, [0x18], certSubpacket, false) : undefined;
+      const bound = binding.tag === 2 ? parseV4(binding.body, [0x18], certSubpacket) : undefined;
       if (created === undefined || !bound) return undefined;
       dates.push(created, bound.created);
     }

@@ -225,8 +225,6 @@ export function parseV4(
   b: Buffer,
   types: readonly number[] = [0x00],
   more: (s: Subpacket) => boolean = () => false,
-  /** false: a signature only read, never verified here (a subkey's binding): an MPI may be short. */
-  checked = true,
 ): ParsedSignature | undefined {
   if (b.length < 10 || b[0] !== 4 || !types.includes(b[1]!)) return undefined;
   const algorithm = b[2];
@@ -272,19 +270,20 @@ export function parseV4(
     rs = b.subarray(at, at + 64);
     at += 64;
   } else {
-    // Two MPIs; OpenPGP.js joins them as read, so only 32 bytes each (no leading zero dropped) verify there.
+    // Two MPIs, each left-padded to 32 bytes as OpenPGP.js pads them (a value with leading zero
+    // bits is written shorter: about 1 signature in 128); a longer one it refuses.
     const parts: Buffer[] = [];
     for (let k = 0; k < 2; k++) {
       if (at + 2 > b.length) return undefined;
       const bits = b.readUInt16BE(at);
       const n = (bits + 7) >> 3;
-      if (n > 32 || (checked && n !== 32)) return undefined;
-      parts.push(b.subarray(at + 2, at + 2 + n));
+      if (n > 32 || at + 2 + n > b.length) return undefined;
+      parts.push(Buffer.alloc(32 - n), b.subarray(at + 2, at + 2 + n));
       at += 2 + n;
     }
     rs = Buffer.concat(parts);
   }
-  if ((checked && rs.length !== 64) || at !== b.length) return undefined;
+  if (rs.length !== 64 || at !== b.length) return undefined;
   return {
     algorithm,
     hash,
