@@ -272,6 +272,8 @@ async function hostProcess(src, model, sockDir, texts, extraEnv = {}, socketName
 function serviceEnv(src, model) {
   const manifest = JSON.parse(readFileSync(join(src, 'manifest.json'), 'utf8'));
   return {
+    // glibc's settings as the services layer passes them (they change page faults a request).
+    ...Object.fromEntries(Object.entries(manifest.service.env).filter(([k]) => k.startsWith('MALLOC_'))),
     EMBEDDINGS_MODEL: model,
     EMBEDDINGS_FILES: JSON.stringify(manifest.files),
     EMBEDDINGS_MAX_BATCH: '64',
