@@ -4,18 +4,30 @@
  * their environment (test/vectors/served.ts, test/embeddings/served.ts).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 const repo = resolve(import.meta.dirname, '../..');
 
+/** Older than this, a test's bundle or data folder is left over from a finished run. */
+const STALE_MS = 6 * 3600_000;
+
 /**
- * A folder for one module's test bundles and sockets, inside node_modules so that a bundle's
- * external native packages (hnswlib-node, onnxruntime-node) resolve as in the image.
+ * A folder for one module's test bundles, data folders and sockets, inside node_modules so that a
+ * bundle's external native packages (hnswlib-node, onnxruntime-node) resolve as in the image.
+ * Test files keep their bundle to the end and nothing removes it then (tempDir's clean-up is for
+ * folders under the system's temp folder), so folders left from runs hours ago are removed here.
  */
 export function moduleCache(name: string): string {
   const dir = join(repo, 'node_modules/.cache', `blueprint-${name}-test`);
   mkdirSync(dir, { recursive: true });
+  const now = Date.now();
+  for (const e of readdirSync(dir)) {
+    const p = join(dir, e);
+    try {
+      if (now - statSync(p).mtimeMs > STALE_MS) rmSync(p, { recursive: true, force: true });
+    } catch {} // gone meanwhile (another test file swept it)
+  }
   return dir;
 }
 
