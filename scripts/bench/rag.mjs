@@ -307,14 +307,10 @@ async function run(sides) {
       hops[label].ragSearch.push(t.search);
     }
   }
-  // The in-process pipeline the same way, one retrieval after another with no other side between:
-  // beside the rotation's figures it says what taking turns costs the engine itself.
+  // In-process, one retrieval after another (no other side between): what taking turns costs it.
   hops['in-process'] = { embed: [], search: [] };
-  for (const q of queries) {
-    const t = await sides['in-process'].retrieve(q);
-    hops['in-process'].embed.push(t.embed);
-    hops['in-process'].search.push(t.search);
-  }
+  for (const q of queries)
+    for (const [k, v] of Object.entries(await sides['in-process'].retrieve(q))) hops['in-process'][k].push(v);
   for (const [, side] of each) await side.timeToFirstToken(queries[0]);
   const ttft = Object.fromEntries(each.map(([l]) => [l, []]));
   for (const [i, q] of queries.slice(0, Number(values.chats)).entries())
@@ -385,13 +381,12 @@ function print(model, result) {
           : ''
       })`,
     );
-    if (r.hopsP50Ms && label === 'in-process')
+    const h = r.hopsP50Ms;
+    if (h)
       console.log(
-        `${''.padEnd(10)} back to back p50 (no other side between): embed ${r.hopsP50Ms.embed} ms, scan ${r.hopsP50Ms.search} ms`,
-      );
-    else if (r.hopsP50Ms)
-      console.log(
-        `${''.padEnd(10)} hops alone p50: rag GET /health ${r.hopsP50Ms.health} ms, embed ${r.hopsP50Ms.embed} ms, search ${r.hopsP50Ms.search} ms; the same made by rag just after: embed ${r.hopsP50Ms.ragEmbed} ms, search ${r.hopsP50Ms.ragSearch} ms`,
+        label === 'in-process'
+          ? `${''.padEnd(10)} back to back p50 (no other side between): embed ${h.embed} ms, scan ${h.search} ms`
+          : `${''.padEnd(10)} hops alone p50: rag GET /health ${h.health} ms, embed ${h.embed} ms, search ${h.search} ms; the same made by rag just after: embed ${h.ragEmbed} ms, search ${h.ragSearch} ms`,
       );
   }
   console.log(
