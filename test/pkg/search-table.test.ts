@@ -116,6 +116,15 @@ describe('search tables', () => {
       '',
       '\n',
       'st\nin',
+      // A match in the name, in the version, across a tab, ending on a newline, or in the summary
+      // (found there without cutting the line out: search-fast.ts).
+      'a',
+      'ALPHA',
+      'alpha\t3',
+      '3.0.0\tfirst',
+      'order\n',
+      'repositories',
+      'both REPOSITORIES',
     ])
       expect(await quickSearch(root, word), word).toEqual(await pm.search(word));
   });
