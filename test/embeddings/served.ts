@@ -2,42 +2,24 @@
  * The embeddings service as the container runs it: the esbuild bundle in its own Node process, with
  * the container's open-file limit (1024, soft and hard, so Node cannot raise it), on a unix socket.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
-import { join, resolve } from 'node:path';
 import { bundleServer } from '../../modules/embeddings/package.js';
+import { bundleInto, moduleCache, type ServedProcess, serveBundle } from '../helpers/served-module.js';
 import { FIXTURE_MODELS } from './helpers.js';
 
-const repo = resolve(import.meta.dirname, '../..');
 // Inside node_modules so that the bundle's external onnxruntime-node resolves as in the image.
-const cache = join(repo, 'node_modules/.cache/blueprint-embeddings-test');
+const cache = moduleCache('embeddings');
 
-export async function bundle(): Promise<string> {
-  mkdirSync(cache, { recursive: true });
-  const file = join(mkdtempSync(join(cache, 'b-')), 'server.mjs');
-  await bundleServer(file);
-  return file;
-}
+export const bundle = (): Promise<string> => bundleInto(cache, bundleServer);
 
-export interface Served {
-  socket: string;
-  pid: number;
-  /** Everything the service wrote to stderr so far (its log). */
-  log(): string;
-  /** The exit code, once it exits. */
-  exited: Promise<number | null>;
-  stop(): Promise<number | null>;
-}
+export type Served = ServedProcess;
 
-export async function serve(serverFile: string, env: Record<string, string> = {}): Promise<Served> {
-  const dir = mkdtempSync(join(cache, 's-'));
-  const socket = join(dir, 'api.sock');
-  let text = '';
-  const child: ChildProcess = spawn('prlimit', ['--nofile=1024:1024', '--', process.execPath, serverFile], {
-    env: {
-      PATH: process.env.PATH ?? '/usr/bin:/bin',
-      BLUEPRINT_SOCKET: socket,
+/** The tiny BERT on one inference thread, unless `env` says otherwise; nofile 1024 as in the container. */
+export function serve(serverFile: string, env: Record<string, string> = {}): Promise<Served> {
+  return serveBundle(
+    cache,
+    serverFile,
+    {
       EMBEDDINGS_MODEL_DIR: FIXTURE_MODELS,
       EMBEDDINGS_MODEL: 'tiny-bert',
       EMBEDDINGS_VERIFY: 'off',
@@ -45,35 +27,8 @@ export async function serve(serverFile: string, env: Record<string, string> = {}
       EMBEDDINGS_THREADS: '1',
       ...env,
     },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  child.stderr!.on('data', (c: Buffer) => {
-    text += c.toString('utf8');
-  });
-  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-  const deadline = Date.now() + 60_000;
-  while (!/serving /.test(text)) {
-    if (child.exitCode !== null || Date.now() > deadline)
-      throw new Error(`the service did not start: ${text}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return {
-    socket,
-    pid: child.pid!,
-    log: () => text,
-    exited,
-    stop: async () => {
-      let t: NodeJS.Timeout | undefined;
-      if (child.exitCode === null && child.signalCode === null) {
-        child.kill('SIGTERM');
-        t = setTimeout(() => child.kill('SIGKILL'), 10_000);
-      }
-      const code = await exited;
-      clearTimeout(t);
-      rmSync(dir, { recursive: true, force: true });
-      return code;
-    },
-  };
+    ['prlimit', '--nofile=1024:1024', '--'],
+  );
 }
 
 /** Opens n connections that send nothing (an idle client, or slowloris before its first byte). */
