@@ -3,8 +3,8 @@
  * (scripts/build.mjs) and what dist/blueprint does with it. Not timed: `npm run bench -- pkg` times
  * the start.
  */
-import { spawn, spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { closeSync, constants, openSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
@@ -29,9 +29,13 @@ describe('the executable starts Node', () => {
     const config = JSON.parse(readFileSync(path.join(root, 'dist/bundle/sea-config.json'), 'utf8'));
     expect(config.execArgv).toEqual(['--v8-pool-size=2']);
     // A command that waits on its standard input (a key read from `-`) stays alive to be looked at.
+    // Its input is a FIFO that nobody writes: /dev/stdin on the socket a 'pipe' gives cannot be opened.
     const box = tempDir('bp-start-threads-');
-    const child = spawn(blueprintExe, ['--root', box, 'pkg', 'key', 'add', '-'], {
-      stdio: ['pipe', 'ignore', 'ignore'],
+    const fifo = path.join(box, 'stdin');
+    execFileSync('mkfifo', [fifo]);
+    const input = openSync(fifo, constants.O_RDWR);
+    const child = spawn(blueprintExe, ['--root', path.join(box, 'root'), 'pkg', 'key', 'add', '-'], {
+      stdio: [input, 'ignore', 'ignore'],
     });
     try {
       let names: string[] = [];
@@ -44,6 +48,7 @@ describe('the executable starts Node', () => {
       expect(names.filter((n) => n === 'V8Worker')).toHaveLength(2);
     } finally {
       child.kill('SIGKILL');
+      closeSync(input);
     }
   });
 
