@@ -22,11 +22,21 @@
  * the bench's own as the client.
  */
 import { execFileSync, fork, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import {
+  CPU_PARENT,
+  cpuOf,
+  likeAContainer,
+  memoryOf,
+  podman,
+  serviceEnv,
+  startSandbox,
+  waitForSocket,
+} from './_embeddings-procs.mjs';
 
 const repo = resolve(import.meta.dirname, '../..');
 const BATCH = 32;
@@ -70,40 +80,8 @@ async function pass(texts, embedBatch) {
 }
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-/**
- * Puts a host process where the scheduler puts the sandbox: Podman (cgroupfs, cgroup v1) makes each
- * container a group under libpod_parent, with its CPU quota; a plain process competes thread by
- * thread in the root group. On a box shared with other jobs that alone halves a container's share
- * of the CPU, which is the box's scheduling, not the socket's or the sandbox's cost; so the
- * in-process and host-socket runs get a group beside the container's, with the same quota.
- * Returns the undo, or nothing where there is no such hierarchy (then the note says so).
- */
-const CPU_PARENT = '/sys/fs/cgroup/cpu/libpod_parent';
-function likeAContainer(pid, cpus) {
-  if (opts['root-cgroup'] || !existsSync(CPU_PARENT)) return undefined;
-  const dir = join(CPU_PARENT, `blueprint-bench-${process.pid}-${pid}`);
-  mkdirSync(dir);
-  writeFileSync(join(dir, 'cpu.cfs_period_us'), '100000');
-  writeFileSync(join(dir, 'cpu.cfs_quota_us'), String(cpus * 100000));
-  writeFileSync(join(dir, 'cgroup.procs'), String(pid));
-  return () => {
-    for (let i = 0; i < 50; i++)
-      try {
-        return rmdirSync(dir); // once the process has gone
-      } catch {
-        execFileSync('sleep', ['0.1']);
-      }
-  };
-}
 const SANDBOX_CPUS = 2;
 let grouped = false;
-
-/** CPU time (user + system, every thread) the process has used so far, in ms (clock ticks of 10 ms). */
-function cpuOf(pid) {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(f[11]) + Number(f[12])) * 10; // utime, stime: fields 14 and 15
-}
 
 /** One pass, with the serving process's CPU time and the bench's own (the client's), per 1,000 sentences. */
 async function timedPass(pid, texts, embedBatch) {
@@ -116,12 +94,6 @@ async function timedPass(pid, texts, embedBatch) {
     cpuMs: (cpuOf(pid) - cpu0) * per1k,
     clientCpuMs: ((client.user + client.system) / 1000) * per1k,
   };
-}
-
-function memoryOf(pid) {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = (k) => Number(new RegExp(`${k}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
-  return { rssMiB: kb('VmRSS') / 1024, peakMiB: kb('VmHWM') / 1024 };
 }
 
 // --- in-process worker: runs a pass whenever the bench asks (IPC), so it can take turns -------------
@@ -185,19 +157,6 @@ function post(socketPath, body) {
   });
 }
 
-async function waitForSocket(socketPath, seconds) {
-  for (let i = 0; i < seconds * 10; i++) {
-    const ok = await new Promise((r) => {
-      const req = request({ socketPath, path: '/health' }, (res) => r(res.statusCode === 200));
-      req.on('error', () => r(false));
-      req.end();
-    });
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`the service did not answer on ${socketPath} within ${seconds}s`);
-}
-
 /** A way to embed that can run one timed pass at a time: { pass(): {sps, rssMiB, peakMiB}, close() }. */
 async function overSocket(socketPath, pid, texts, format) {
   const embed = (b) => post(socketPath, { input: b, encoding_format: format });
@@ -219,7 +178,7 @@ async function inProcess(modelDir, count) {
       pending = { resolve, reject };
     });
   const ready = next();
-  const ungroup = likeAContainer(child.pid, SANDBOX_CPUS);
+  const ungroup = opts['root-cgroup'] ? undefined : likeAContainer(child.pid, SANDBOX_CPUS);
   grouped = ungroup !== undefined;
   await ready;
   return {
@@ -257,7 +216,7 @@ async function hostProcess(src, model, sockDir, texts, extraEnv = {}, socketName
   });
   try {
     await waitForSocket(socketPath, 120);
-    const ungroup = likeAContainer(child.pid, SANDBOX_CPUS);
+    const ungroup = opts['root-cgroup'] ? undefined : likeAContainer(child.pid, SANDBOX_CPUS);
     const close = () => {
       child.kill('SIGTERM');
       ungroup?.();
@@ -269,74 +228,11 @@ async function hostProcess(src, model, sockDir, texts, extraEnv = {}, socketName
   }
 }
 
-function serviceEnv(src, model) {
-  const manifest = JSON.parse(readFileSync(join(src, 'manifest.json'), 'utf8'));
-  return {
-    // glibc's settings as the services layer passes them (they change page faults a request).
-    ...Object.fromEntries(Object.entries(manifest.service.env).filter(([k]) => k.startsWith('MALLOC_'))),
-    EMBEDDINGS_MODEL: model,
-    EMBEDDINGS_FILES: JSON.stringify(manifest.files),
-    EMBEDDINGS_MAX_BATCH: '64',
-  };
-}
-
-const podman = (...args) =>
-  execFileSync('podman', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
-
 async function sandboxed(src, model, sockDir, image, texts) {
-  const name = `blueprint-bench-embeddings-${process.pid}`;
   const dir = join(sockDir, 'sandbox');
   mkdirSync(dir);
-  const env = Object.entries({
-    ...serviceEnv(src, model),
-    BLUEPRINT_SOCKET: '/run/embeddings/api.sock',
-    EMBEDDINGS_MODEL_DIR: '/models',
-  });
-  // The flags of the services layer's sandbox policy, spelled for the podman CLI.
-  podman(
-    'run',
-    '-d',
-    '--name',
-    name,
-    '--read-only',
-    '--read-only-tmpfs=false',
-    '--cap-drop',
-    'all',
-    '--security-opt',
-    'no-new-privileges',
-    '--network',
-    'none',
-    '--userns',
-    'auto:size=65536',
-    '--memory',
-    '1g',
-    '--pids-limit',
-    '128',
-    '--cpus',
-    String(SANDBOX_CPUS),
-    '--tmpfs',
-    '/tmp:rw,noexec,nosuid,nodev',
-    '-v',
-    `${join(src, 'payload/models')}:/models:ro`,
-    '-v',
-    `${dir}:/run/embeddings:U`,
-    ...env.flatMap(([k, v]) => ['-e', `${k}=${v}`]),
-    image,
-  );
-  // Podman's remove now and then answers "device or resource busy" although it is done: retried.
-  const close = () => {
-    for (let attempt = 0; ; attempt++)
-      try {
-        return podman('rm', '-f', '-t', '2', name);
-      } catch (err) {
-        if (attempt >= 5 || !/busy/.test(String(err.stderr))) throw err;
-        execFileSync('sleep', [String(0.2 * (attempt + 1))]);
-      }
-  };
+  const { socket, pid, close } = await startSandbox(src, model, dir, image, SANDBOX_CPUS);
   try {
-    await waitForSocket(join(dir, 'api.sock'), 180);
-    const pid = Number(podman('inspect', '-f', '{{.State.Pid}}', name));
-    const socket = join(dir, 'api.sock');
     return {
       base64: { ...(await overSocket(socket, pid, texts, 'base64')), close },
       float: await overSocket(socket, pid, texts, 'float'),

@@ -1,0 +1,134 @@
+// The embeddings bench's processes (scripts/bench/embeddings.mjs): CPU groups like a container's,
+// CPU and memory read from /proc, the service's environment, and its Podman sandbox.
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { join } from 'node:path';
+
+/**
+ * Puts a host process where the scheduler puts the sandbox: Podman (cgroupfs, cgroup v1) makes each
+ * container a group under libpod_parent, with its CPU quota; a plain process competes thread by
+ * thread in the root group. On a box shared with other jobs that alone halves a container's share
+ * of the CPU, which is the box's scheduling, not the socket's or the sandbox's cost; so the
+ * in-process and host-socket runs get a group beside the container's, with the same quota.
+ * Returns the undo, or nothing where there is no such hierarchy (then the note says so).
+ */
+export const CPU_PARENT = '/sys/fs/cgroup/cpu/libpod_parent';
+export function likeAContainer(pid, cpus) {
+  if (!existsSync(CPU_PARENT)) return undefined;
+  const dir = join(CPU_PARENT, `blueprint-bench-${process.pid}-${pid}`);
+  mkdirSync(dir);
+  writeFileSync(join(dir, 'cpu.cfs_period_us'), '100000');
+  writeFileSync(join(dir, 'cpu.cfs_quota_us'), String(cpus * 100000));
+  writeFileSync(join(dir, 'cgroup.procs'), String(pid));
+  return () => {
+    for (let i = 0; i < 50; i++)
+      try {
+        return rmdirSync(dir); // once the process has gone
+      } catch {
+        execFileSync('sleep', ['0.1']);
+      }
+  };
+}
+
+/** CPU time (user + system, every thread) the process has used so far, in ms (clock ticks of 10 ms). */
+export function cpuOf(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[11]) + Number(f[12])) * 10; // utime, stime: fields 14 and 15
+}
+
+export function memoryOf(pid) {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (k) => Number(new RegExp(`${k}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
+  return { rssMiB: kb('VmRSS') / 1024, peakMiB: kb('VmHWM') / 1024 };
+}
+
+export async function waitForSocket(socketPath, seconds) {
+  for (let i = 0; i < seconds * 10; i++) {
+    const ok = await new Promise((r) => {
+      const req = request({ socketPath, path: '/health' }, (res) => r(res.statusCode === 200));
+      req.on('error', () => r(false));
+      req.end();
+    });
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`the service did not answer on ${socketPath} within ${seconds}s`);
+}
+
+export function serviceEnv(src, model) {
+  const manifest = JSON.parse(readFileSync(join(src, 'manifest.json'), 'utf8'));
+  return {
+    // glibc's settings as the services layer passes them (they change page faults a request).
+    ...Object.fromEntries(Object.entries(manifest.service.env).filter(([k]) => k.startsWith('MALLOC_'))),
+    EMBEDDINGS_MODEL: model,
+    EMBEDDINGS_FILES: JSON.stringify(manifest.files),
+    EMBEDDINGS_MAX_BATCH: '64',
+  };
+}
+
+export const podman = (...args) =>
+  execFileSync('podman', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+
+/**
+ * The service in its Podman sandbox with the flags of the services layer's sandbox policy, its
+ * socket in `dir`: { socket, pid, close() } once /health answers.
+ */
+export async function startSandbox(src, model, dir, image, cpus) {
+  const name = `blueprint-bench-embeddings-${process.pid}`;
+  const env = Object.entries({
+    ...serviceEnv(src, model),
+    BLUEPRINT_SOCKET: '/run/embeddings/api.sock',
+    EMBEDDINGS_MODEL_DIR: '/models',
+  });
+  // The flags of the services layer's sandbox policy, spelled for the podman CLI.
+  podman(
+    'run',
+    '-d',
+    '--name',
+    name,
+    '--read-only',
+    '--read-only-tmpfs=false',
+    '--cap-drop',
+    'all',
+    '--security-opt',
+    'no-new-privileges',
+    '--network',
+    'none',
+    '--userns',
+    'auto:size=65536',
+    '--memory',
+    '1g',
+    '--pids-limit',
+    '128',
+    '--cpus',
+    String(cpus),
+    '--tmpfs',
+    '/tmp:rw,noexec,nosuid,nodev',
+    '-v',
+    `${join(src, 'payload/models')}:/models:ro`,
+    '-v',
+    `${dir}:/run/embeddings:U`,
+    ...env.flatMap(([k, v]) => ['-e', `${k}=${v}`]),
+    image,
+  );
+  // Podman's remove now and then answers "device or resource busy" although it is done: retried.
+  const close = () => {
+    for (let attempt = 0; ; attempt++)
+      try {
+        return podman('rm', '-f', '-t', '2', name);
+      } catch (err) {
+        if (attempt >= 5 || !/busy/.test(String(err.stderr))) throw err;
+        execFileSync('sleep', [String(0.2 * (attempt + 1))]);
+      }
+  };
+  try {
+    const socket = join(dir, 'api.sock');
+    await waitForSocket(socket, 180);
+    return { socket, pid: Number(podman('inspect', '-f', '{{.State.Pid}}', name)), close };
+  } catch (err) {
+    close();
+    throw err;
+  }
+}
