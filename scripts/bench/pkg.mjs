@@ -240,7 +240,7 @@ if (wanted('start')) {
   // came into the page cache decides how much the kernel does to map them at each start: the same
   // executable took 13.2 ms of system time a start once evicted and faulted back in 4 KiB pages,
   // 8.9 ms as a fresh copy (64 KiB folios); fresh from the build (postject's 512 KiB writes) it beat
-  // npm's node (4 KiB pages) by 10%, as a copy beside a copy of node it did not (README, where
+  // npm's node (4 KiB pages) by 10%, as a copy beside a copy of node it did not (docs/figures.md, where
   // start-up goes). Copies compare the programs, not the histories of their files.
   // --in-place: the files as they lie.
   let [candidateExe, baselineExe] = [opts.self ? node : exe, node];

@@ -2,7 +2,7 @@
  * The part of src/app every command needs before it knows which command it runs: the errors and
  * exit codes, the version, the layout of a root. Nothing here imports a library: `blueprint
  * --version`, `version` and `--help` load this and not index.ts, whose re-exports (the setup
- * wizard's model, with zod and semver) cost 40 ms of compiling (README, Figures).
+ * wizard's model, with zod and semver) cost 40 ms of compiling (docs/figures.md).
  */
 export {
   BlueprintError,

@@ -3,7 +3,7 @@
  * The bundle is two parts (scripts/build-options.mjs): the start part, one CommonJS file that is the
  * executable's main script, and the command part, ES modules imported when a command runs. Every KB
  * of the start part is compile time on each command (the bundle's 960 KB start path, zod's and
- * semver's, cost 40 ms of a 96 ms start: README, Figures); libraries load with the command that
+ * semver's, cost 40 ms of a 96 ms start: docs/figures.md); libraries load with the command that
  * needs them. Structural, not timed: `npm run bench -- pkg` times the start.
  */
 import path from 'node:path';
