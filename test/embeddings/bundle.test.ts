@@ -1,15 +1,14 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { bundleServer } from '../../modules/embeddings/package.js';
+import { tempDir } from '../setup/temp-registry.js';
 
 // The service runs an esbuild bundle of transformers.js; the in-process figures run the library
 // from node_modules. The bundle must be the same code: esbuild's target node24 rewrote every
 // /\p{…}/u literal as `new RegExp(…)`, compiled again at each call (the tokenizer's is_control runs
 // once a character), and the bundled server tokenised ~30% slower than the library (issue 20).
-const dir = mkdtempSync(join(tmpdir(), 'bp-emb-bundle-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const dir = tempDir('bp-emb-bundle-');
 
 describe('the embeddings server bundle', () => {
   it('keeps the regular expression literals of transformers.js as literals', async () => {

@@ -1,15 +1,15 @@
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEngine, type Engine } from '../../modules/embeddings/server/engine.js';
 import { createApiServer } from '../../modules/embeddings/server/http.js';
 import { createLog, type KitServer } from '../../modules/kit/server/index.js';
+import { tempDir } from '../setup/temp-registry.js';
 import { call, FIXTURE_MODELS, maxAbsDiff, type Reference } from './helpers.js';
 
 const ref = JSON.parse(readFileSync(join(FIXTURE_MODELS, 'tiny-bert.reference.json'), 'utf8')) as Reference;
 const TOKEN = 'test-token-0123456789abcdef';
-const dir = mkdtempSync(join(tmpdir(), 'emb-http-'));
+const dir = tempDir('emb-http-');
 const open = join(dir, 'open.sock');
 const locked = join(dir, 'locked.sock');
 let engine: Engine;
@@ -26,7 +26,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await Promise.all(servers.map((s) => s.drain(1000)));
   await engine?.dispose();
-  rmSync(dir, { recursive: true, force: true });
 });
 
 type OpenAiBody = {

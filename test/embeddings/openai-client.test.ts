@@ -4,8 +4,7 @@
  * (issue 20: the cheaper transport the benchmarks measure). The client is sent to the unix socket
  * through an undici Agent; its fetch is wrapped only to record what went on the wire.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import OpenAI from 'openai';
 import { Agent, fetch as undiciFetch } from 'undici';
@@ -13,10 +12,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEngine, type Engine } from '../../modules/embeddings/server/engine.js';
 import { createApiServer } from '../../modules/embeddings/server/http.js';
 import { createLog, type KitServer } from '../../modules/kit/server/index.js';
+import { tempDir } from '../setup/temp-registry.js';
 import { FIXTURE_MODELS, maxAbsDiff, type Reference } from './helpers.js';
 
 const ref = JSON.parse(readFileSync(join(FIXTURE_MODELS, 'tiny-bert.reference.json'), 'utf8')) as Reference;
-const dir = mkdtempSync(join(tmpdir(), 'emb-openai-'));
+const dir = tempDir('emb-openai-');
 const socket = join(dir, 'api.sock');
 const dispatcher = new Agent({ connect: { socketPath: socket } });
 /** Each request body the client sent, and each answer's JSON as it came over the socket. */
@@ -48,7 +48,6 @@ afterAll(async () => {
   await kit?.drain(1000);
   await engine?.dispose();
   await dispatcher.close();
-  rmSync(dir, { recursive: true, force: true });
 });
 
 describe('embeddings through the official openai client', () => {

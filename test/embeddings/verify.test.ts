@@ -1,24 +1,18 @@
 import { createHash } from 'node:crypto';
-import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   ModelVerificationError,
   parseFileHashes,
   verifyModelFiles,
 } from '../../modules/embeddings/server/verify.js';
+import { tempDir } from '../setup/temp-registry.js';
 import { FIXTURE_MODELS } from './helpers.js';
-
-const dirs: string[] = [];
-afterEach(() => {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
 
 /** A payload root with models/tiny-bert and a manifest listing each file's hash. */
 function payload(): { root: string; files: Record<string, string>; folder: string } {
-  const root = mkdtempSync(join(tmpdir(), 'emb-verify-'));
-  dirs.push(root);
+  const root = tempDir('emb-verify-');
   const folder = join(root, 'models', 'tiny-bert');
   cpSync(join(FIXTURE_MODELS, 'tiny-bert'), folder, { recursive: true });
   const files: Record<string, string> = {};

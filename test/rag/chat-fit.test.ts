@@ -7,9 +7,7 @@
  * step, one for the chats after it, and the same passages as shrinking step by step would give.
  * A refusal without numbers still shrinks step by step.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
@@ -21,6 +19,7 @@ import {
 } from '../../modules/rag/server/chat.js';
 import type { RetrievedChunk } from '../../modules/rag/server/rag.js';
 import { Upstream } from '../../modules/rag/server/upstream.js';
+import { tempDir } from '../setup/temp-registry.js';
 
 const CONTEXT = 300;
 let dir: string;
@@ -34,7 +33,7 @@ const tokensOf = (body: { messages: { content: string }[] }) =>
   3 + Math.ceil(body.messages.reduce((n, m) => n + m.content.length, 0) / 2);
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'rag-fit-'));
+  dir = tempDir('rag-fit-');
   socket = join(dir, 'llm.sock');
   server = createServer((req, res) => {
     const parts: Buffer[] = [];
@@ -64,7 +63,6 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await new Promise((r) => server.close(r));
-  rmSync(dir, { recursive: true, force: true });
 });
 beforeEach(() => {
   asked = [];

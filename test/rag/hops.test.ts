@@ -6,12 +6,11 @@
  * (no /info, no collection check), and every hop keeps one connection alive across queries
  * (issue 17: the hops are what the sandboxed pipeline pays over the same work in one process).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bundleServer } from '../../modules/rag/package.js';
+import { tempDir } from '../setup/temp-registry.js';
 import { http, type Proc, spawnServer } from './server-harness.js';
 
 interface Seen {
@@ -58,7 +57,7 @@ function answer(
 }
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'rag-hops-'));
+  dir = tempDir('rag-hops-');
   const sockets: Record<string, string> = {};
   for (const role of ['embeddings', 'vectors', 'llm'] as const) {
     const server = createServer((req, res) => {
@@ -97,7 +96,6 @@ afterAll(async () => {
   await rag?.stop();
   for (const s of servers) s.closeAllConnections();
   await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
-  rmSync(dir, { recursive: true, force: true });
 });
 
 const reset = () => {

@@ -4,11 +4,12 @@
  * folder; the partial chunks must be gone from vectors and the document absent, while a document
  * committed before the crash keeps every chunk. Also the two delete cases recovery must finish.
  */
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { breadMarkdown } from '../fixtures/rag/corpus.js';
+import { tempDir } from '../setup/temp-registry.js';
 import { http, type Proc, type Stack, startRag, startStack } from './server-harness.js';
 
 let stack: Stack;
@@ -50,7 +51,7 @@ async function waitForLog(p: Proc, re: RegExp, ms = 30_000): Promise<void> {
 
 beforeAll(async () => {
   stack = await startStack();
-  dataDir = mkdtempSync(join(stack.dir, 'data-'));
+  dataDir = tempDir('rag-data-');
 }, 300_000);
 
 afterAll(async () => {

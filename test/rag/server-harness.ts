@@ -7,13 +7,13 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { bundleServer as bundleLlm, placeRuntimeFiles } from '../../modules/llm/package.js';
 import { bundleServer as bundleRag } from '../../modules/rag/package.js';
 import { defaultModelCache, ensureGloveModel, GLOVE_MODEL } from '../../scripts/models/glove.js';
 import { bundle as bundleEmbeddings, serve as serveEmbeddings } from '../embeddings/served.js';
 import { FIXTURE_MODELS } from '../llm/helpers.js';
+import { dropTempDir, tempDir } from '../setup/temp-registry.js';
 import { bundle as bundleVectors, newDataDir, serve as serveVectors } from '../vectors/served.js';
 
 const repo = resolve(import.meta.dirname, '../..');
@@ -93,7 +93,7 @@ export async function startStack(): Promise<Stack> {
   const llmApp = join(dir, 'llm-app');
   const llmFile = join(llmApp, 'llm/dist/server.mjs');
   // Outside any node_modules, as in the image: the bundle must need nothing beside it.
-  const ragDir = mkdtempSync(join(tmpdir(), 'rag-bundle-'));
+  const ragDir = tempDir('rag-bundle-');
   const ragFile = join(ragDir, 'server.mjs');
   const [embFile, vecFile] = await Promise.all([
     bundleEmbeddings(),
@@ -132,7 +132,7 @@ export async function startStack(): Promise<Stack> {
     stop: async () => {
       await Promise.allSettled([embeddings.stop(), vectors.stop(), llm.stop()]);
       rmSync(dir, { recursive: true, force: true });
-      rmSync(ragDir, { recursive: true, force: true });
+      dropTempDir(ragDir);
     },
   };
 }

@@ -4,11 +4,12 @@
  * wires them (BLUEPRINT_USES_*_SOCKET). No mocks: retrieval quality comes from GloVe's meaning,
  * chunk counts from the vectors service, answers from llama.cpp.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serve as serveEmbeddings } from '../embeddings/served.js';
 import { corpus, questions } from '../fixtures/rag/corpus.js';
+import { tempDir } from '../setup/temp-registry.js';
 import { http, type Proc, type Stack, startRag, startStack } from './server-harness.js';
 
 let stack: Stack;
@@ -60,7 +61,7 @@ const ingest = (
 
 beforeAll(async () => {
   stack = await startStack();
-  dataDir = mkdtempSync(join(stack.dir, 'data-'));
+  dataDir = tempDir('rag-data-');
   rag = await startRag(stack, dataDir);
 }, 300_000);
 
@@ -237,7 +238,7 @@ describe('rag against the real embeddings, vectors and llm services', () => {
     // tiny-bert: 64 tokens at most, a vocabulary of single characters, so a word is ~1 token per
     // letter where the estimate counts 1 per 3: every first-cut chunk is refused and split.
     const tiny = await serveEmbeddings(stack.embeddingsFile);
-    const other = await startRag(stack, mkdtempSync(join(stack.dir, 'data-')), {
+    const other = await startRag(stack, tempDir('rag-data-'), {
       BLUEPRINT_USES_EMBEDDINGS_SOCKET: tiny.socket,
     });
     try {
@@ -278,21 +279,21 @@ describe('rag against the real embeddings, vectors and llm services', () => {
   }, 120_000);
 
   it('sends a used module its token from the wiring’s token file (module chosen per role), and asks for its own', async () => {
-    const dir = mkdtempSync(join(stack.dir, 'tokens-'));
+    const dir = tempDir('rag-tokens-');
     const upstreamToken = join(dir, 'embeddings.token');
     const ownToken = join(dir, 'rag.token');
     writeFileSync(upstreamToken, 'embeddings-token-0123456789\n');
     writeFileSync(ownToken, 'rag-token-0123456789abcdef');
     const guarded = await serveEmbeddings(stack.embeddingsFile, { EMBEDDINGS_TOKEN_FILE: upstreamToken });
     // Wired as a variant package would be: its embeddings role played by a module named emb-tok.
-    const wired = await startRag(stack, mkdtempSync(join(dir, 'a-')), {
+    const wired = await startRag(stack, tempDir('rag-data-'), {
       RAG_EMBEDDINGS_MODULE: 'emb-tok',
       BLUEPRINT_USES_EMBEDDINGS_SOCKET: join(dir, 'not-this-one.sock'),
       BLUEPRINT_USES_EMB_TOK_SOCKET: guarded.socket,
       BLUEPRINT_USES_EMB_TOK_TOKEN_FILE: upstreamToken,
       RAG_TOKEN_FILE: ownToken,
     });
-    const unwired = await startRag(stack, mkdtempSync(join(dir, 'b-')), {
+    const unwired = await startRag(stack, tempDir('rag-data-'), {
       BLUEPRINT_USES_EMBEDDINGS_SOCKET: guarded.socket,
     });
     try {
@@ -316,7 +317,7 @@ describe('rag against the real embeddings, vectors and llm services', () => {
   }, 120_000);
 
   it('answers 413 over its limits, and 503 naming the module that is down', async () => {
-    const other = await startRag(stack, mkdtempSync(join(stack.dir, 'data-')), {
+    const other = await startRag(stack, tempDir('rag-data-'), {
       BLUEPRINT_USES_EMBEDDINGS_SOCKET: join(stack.dir, 'nothing-here.sock'),
       RAG_MAX_PDF_PAGES: '1',
       RAG_MAX_BODY_BYTES: '100000',

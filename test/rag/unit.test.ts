@@ -3,10 +3,9 @@
  * pdf.js, HTML by htmlparser2, Markdown by marked), chunking within the token budget with overlap
  * and metadata, the record store's commit and markers, and duplicate recognition by content hash.
  */
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { kindFromName } from '../../modules/rag/server/api.js';
 import { sourcesOf, withContext } from '../../modules/rag/server/chat.js';
 import { chunkSections, estimateTokens, splitChunk } from '../../modules/rag/server/chunk.js';
@@ -20,9 +19,9 @@ import {
 } from '../../modules/rag/server/parse.js';
 import { type DocumentRecord, Store } from '../../modules/rag/server/store.js';
 import { breadMarkdown, footballHtml, makePdf, volcanoPages } from '../fixtures/rag/corpus.js';
+import { tempDir } from '../setup/temp-registry.js';
 
-const tmp = mkdtempSync(join(tmpdir(), 'rag-unit-'));
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+const tmp = tempDir('rag-unit-');
 
 describe('parsing', () => {
   it('reads a PDF page by page with pdf.js, keeping page numbers', async () => {

@@ -5,14 +5,14 @@
  * file again and asks once more with the new token, and only a token that is still refused is the
  * module's 503. The body goes out with the right Content-Length when the text is not ASCII.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HttpError } from '../../modules/kit/server/index.js';
 import { Embedder, vectorOf } from '../../modules/rag/server/backends.js';
 import { Upstream } from '../../modules/rag/server/upstream.js';
+import { tempDir } from '../setup/temp-registry.js';
 
 let dir: string;
 let server: Server;
@@ -24,7 +24,7 @@ const seen: { authorization?: string; length?: string; bytes: number; input?: un
 const vector = Buffer.from(new Float32Array([0.5, -0.25]).buffer).toString('base64');
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'rag-upstream-token-'));
+  dir = tempDir('rag-upstream-token-');
   socket = join(dir, 'emb.sock');
   tokenFile = join(dir, 'token');
   server = createServer((req, res) => {
@@ -54,7 +54,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await new Promise((r) => server.close(r));
   server.closeAllConnections();
-  rmSync(dir, { recursive: true, force: true });
 });
 
 const embedder = () =>

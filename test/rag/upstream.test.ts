@@ -5,14 +5,13 @@
  * floats works too; an answer without a usable vector is the module's fault (503 naming it); and
  * consecutive calls share one kept-alive connection.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HttpError } from '../../modules/kit/server/index.js';
 import { Embedder } from '../../modules/rag/server/backends.js';
 import { Upstream } from '../../modules/rag/server/upstream.js';
+import { tempDir } from '../setup/temp-registry.js';
 
 let dir: string;
 let server: Server;
@@ -26,7 +25,7 @@ const VECTOR = Float32Array.from([0.1, -0.25, 1 / 3, 7.5e-8, -0.9999]);
 const base64 = (v: Float32Array) => Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('base64');
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'rag-upstream-'));
+  dir = tempDir('rag-upstream-');
   socket = join(dir, 'emb.sock');
   server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const chunks: Buffer[] = [];
@@ -46,7 +45,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await new Promise((r) => server.close(r));
   server.closeAllConnections();
-  rmSync(dir, { recursive: true, force: true });
 });
 
 const embedder = () => new Embedder(new Upstream({ name: 'embeddings', socket, timeoutMs: 5_000 }));

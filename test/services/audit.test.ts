@@ -1,8 +1,8 @@
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { auditNetwork, decodeAddress, sshPortOf as enabledSshPort } from '../../src/core/system/network.js';
+import { tempDir } from '../setup/temp-registry.js';
 
 const TCP_HEAD =
   '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n';
@@ -11,7 +11,7 @@ const row = (local: string, st: string, inode: number) =>
 
 let root: string;
 beforeAll(async () => {
-  root = await mkdtemp(path.join(os.tmpdir(), 'bp-svc-audit-'));
+  root = tempDir('bp-svc-audit-');
   await mkdir(path.join(root, 'proc/net'), { recursive: true });
   const w = (f: string, text: string) => writeFile(path.join(root, 'proc/net', f), text);
   await w(
@@ -38,7 +38,6 @@ beforeAll(async () => {
       '0000000000000000: 00000003 00000000 00000000 0001 03 42\n',
   );
 });
-afterAll(() => rm(root, { recursive: true, force: true }));
 
 describe('audit network (fixture /proc/net)', () => {
   it('decodes /proc/net addresses', () => {

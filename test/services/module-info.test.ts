@@ -1,8 +1,7 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import os from 'node:os';
 import path from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import type { Box, ServiceStatus } from '../../src/app/index.js';
 import { pickInfo, readModuleInfo } from '../../src/core/services/module-info.js';
 import { serviceDirs } from '../../src/core/services/policy.js';
@@ -10,11 +9,11 @@ import type { LoadedRegistration } from '../../src/core/services/registry.js';
 import { parseService } from '../../src/core/services/schema.js';
 import { moduleInfoText, statusTable } from '../../src/present/services.js';
 import { coreSources } from '../../src/tui/sources.js';
+import { tempDir } from '../setup/temp-registry.js';
 
 // The client side of `GET /info` on a module's socket. The server here stands in for a module
 // (llm's /info answers the same fields); what is tested is what blueprint does with the answer.
-const root = mkdtempSync(path.join(os.tmpdir(), 'bp-info-'));
-afterAll(() => rmSync(root, { recursive: true, force: true }));
+const root = tempDir('bp-info-');
 
 const LLM_INFO = {
   model: 'tiny-llama-q8',

@@ -4,14 +4,12 @@
  * exact search over those. Results must be the same as without the index, through every kind of
  * change, after a restart from a checkpoint and after a replay of the log alone.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { KitLog } from '../../modules/kit/server/index.js';
 import type { Collection } from '../../modules/vectors/server/collection.js';
 import { parseFilter } from '../../modules/vectors/server/filter.js';
 import { Store } from '../../modules/vectors/server/store.js';
+import { tempDir } from '../setup/temp-registry.js';
 
 const quiet = Object.assign(() => undefined, {
   startup: () => undefined,
@@ -48,16 +46,6 @@ const filters: unknown[] = [
   { must: [{ key: 'n', range: { lt: 400 } }] }, // leaves many: HNSW with the filter in the walk
 ];
 
-const dirs: string[] = [];
-afterAll(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
-function tempDir() {
-  const d = mkdtempSync(join(tmpdir(), 'vec-index-'));
-  dirs.push(d);
-  return d;
-}
-
 /** What a client sees: search hits (id, score) and the matching ids in id order. */
 function answers(c: Collection, queries: number[][]) {
   return filters.map((f) => {
@@ -90,7 +78,7 @@ async function change(s: Store, round: number) {
 
 describe('payload field indexes', () => {
   it('give the same answers as a scan, through every change, restarts and replays; and are used', async () => {
-    const dir = tempDir();
+    const dir = tempDir('vec-index-');
     let s = await Store.open(dir, quiet);
     const queries = Array.from({ length: 5 }, vec);
     for (const name of ['plain', 'indexed']) await s.commit({ t: 'create', name, config });

@@ -4,19 +4,21 @@
  * @qdrant/js-client-rest) that build their own undici Agent and take no socket path.
  */
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { type Agent as HttpAgent, request } from 'node:http';
 import { connect, createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { Agent, fetch as undiciFetch } from 'undici';
 import { bundleServer } from '../../modules/vectors/package.js';
 import { bundleInto, moduleCache, type ServedProcess, serveBundle } from '../helpers/served-module.js';
+import { dropTempDir, tempDir } from '../setup/temp-registry.js';
 
 const cache = moduleCache('vectors');
 
 export const bundle = (): Promise<string> => bundleInto(cache, bundleServer);
 
-export const newDataDir = () => mkdtempSync(join(cache, 'd-'));
+/** A data folder, removed after the test file if the file does not remove it sooner. */
+export const newDataDir = () => tempDir('vec-data-');
 
 export interface Served extends ServedProcess {
   dataDir: string;
@@ -142,7 +144,7 @@ export function tokenServedThroughFetch(token: string) {
     async stop() {
       await undo?.();
       await served?.stop();
-      if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+      if (dataDir) dropTempDir(dataDir);
     },
   };
 }

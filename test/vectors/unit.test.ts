@@ -1,12 +1,12 @@
 /** In-process checks of the parts with many edge cases: filters, point ids, the log's framing. */
-import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { appendFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseFilter, valuesAt } from '../../modules/vectors/server/filter.js';
 import { compareIds, parsePointId } from '../../modules/vectors/server/ids.js';
 import { parseBodyJob } from '../../modules/vectors/server/offload.js';
 import { readWal, walRecord, walUpsertRecord } from '../../modules/vectors/server/persist.js';
+import { tempDir } from '../setup/temp-registry.js';
 
 const p = {
   city: { name: 'Berlin', tags: ['a', 'b'] },
@@ -85,30 +85,26 @@ const uuidOf = (i: number) => `00000000-0000-4000-8000-${String(i).padStart(12, 
 
 describe('write-ahead log framing', () => {
   it('stops at a short or corrupt record and reports the valid length', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'vec-wal-'));
-    try {
-      const f = join(dir, 'w.log');
-      const a = walRecord({ seq: 1 });
-      const b = walRecord({ seq: 2, big: 'x'.repeat(100) });
-      writeFileSync(f, Buffer.concat([a, b]));
-      expect(readWal(f)).toEqual({
-        ops: [{ seq: 1 }, { seq: 2, big: 'x'.repeat(100) }],
-        validBytes: a.length + b.length,
-        torn: false,
-      });
-      appendFileSync(f, walRecord({ seq: 3 }).subarray(0, 9)); // cut mid-record
-      expect(readWal(f)).toMatchObject({
-        ops: [{ seq: 1 }, { seq: 2 }],
-        validBytes: a.length + b.length,
-        torn: true,
-      });
-      const flipped = Buffer.concat([a, b]);
-      flipped[a.length + 12]! ^= 1; // a bit flip inside the second record's body
-      writeFileSync(f, flipped);
-      expect(readWal(f)).toMatchObject({ ops: [{ seq: 1 }], validBytes: a.length, torn: true });
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    const dir = tempDir('vec-wal-');
+    const f = join(dir, 'w.log');
+    const a = walRecord({ seq: 1 });
+    const b = walRecord({ seq: 2, big: 'x'.repeat(100) });
+    writeFileSync(f, Buffer.concat([a, b]));
+    expect(readWal(f)).toEqual({
+      ops: [{ seq: 1 }, { seq: 2, big: 'x'.repeat(100) }],
+      validBytes: a.length + b.length,
+      torn: false,
+    });
+    appendFileSync(f, walRecord({ seq: 3 }).subarray(0, 9)); // cut mid-record
+    expect(readWal(f)).toMatchObject({
+      ops: [{ seq: 1 }, { seq: 2 }],
+      validBytes: a.length + b.length,
+      torn: true,
+    });
+    const flipped = Buffer.concat([a, b]);
+    flipped[a.length + 12]! ^= 1; // a bit flip inside the second record's body
+    writeFileSync(f, flipped);
+    expect(readWal(f)).toMatchObject({ ops: [{ seq: 1 }], validBytes: a.length, torn: true });
   });
 });
 
@@ -125,20 +121,16 @@ describe('an upsert parsed by the body worker', () => {
     expect(r.ids).toEqual([3, uuidOf(4)]);
     expect(r.payloads).toEqual([{ a: 'é', n: [1, 2] }, undefined]);
     expect(Array.from(r.vectors)).toEqual(Array.from(Float32Array.from([0.1, -2, 3e-7, 1, 2, 3])));
-    const dir = mkdtempSync(join(tmpdir(), 'vec-wal-'));
-    try {
-      const f = join(dir, 'w.log');
-      const op = { t: 'upsert', c: 'dóc"s', points: body.points };
-      writeFileSync(f, Buffer.concat([...walUpsertRecord('dóc"s', 7, r), walRecord({ ...op, seq: 8 })]));
-      const { ops, torn } = readWal(f);
-      expect(torn).toBe(false);
-      expect(ops).toEqual([
-        { ...op, seq: 7 },
-        { ...op, seq: 8 },
-      ]);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    const dir = tempDir('vec-wal-');
+    const f = join(dir, 'w.log');
+    const op = { t: 'upsert', c: 'dóc"s', points: body.points };
+    writeFileSync(f, Buffer.concat([...walUpsertRecord('dóc"s', 7, r), walRecord({ ...op, seq: 8 })]));
+    const { ops, torn } = readWal(f);
+    expect(torn).toBe(false);
+    expect(ops).toEqual([
+      { ...op, seq: 7 },
+      { ...op, seq: 8 },
+    ]);
     expect(() =>
       parseBodyJob({ kind: 'upsert', raw: Buffer.from('{"points":[{"id":1,"vector":[1]}]}'), size: 3 }),
     ).toThrow(/expected dim: 3, got 1/);
