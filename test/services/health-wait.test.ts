@@ -5,9 +5,8 @@
  * (its exit checks begin only once start has answered, and start is never answered here
  * until the end).
  */
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import http from 'node:http';
-import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openEngine } from '../../src/core/services/engine.js';
@@ -15,6 +14,7 @@ import { waitHealthy } from '../../src/core/services/health.js';
 import { serviceDirs } from '../../src/core/services/policy.js';
 import type { LoadedRegistration } from '../../src/core/services/registry.js';
 import { parseService } from '../../src/core/services/schema.js';
+import { tempDir } from '../setup/temp-registry.js';
 
 const cleanups: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
@@ -22,8 +22,7 @@ afterEach(async () => {
 });
 
 async function setUp() {
-  const root = await mkdtemp(path.join(os.tmpdir(), 'bp-health-'));
-  cleanups.push(() => rm(root, { recursive: true, force: true }));
+  const root = tempDir('bp-health-');
   const spec = parseService({
     network: 'loopback-socket',
     image: { archive: 'image.tar', id: `sha256:${'0'.repeat(64)}` },
