@@ -1,7 +1,6 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { openBox } from '../../src/app/index.js';
 import {
   AdmissionError,
@@ -11,6 +10,7 @@ import {
 } from '../../src/core/services/admission.js';
 import { writeRegistration } from '../../src/core/services/registry.js';
 import { parseService } from '../../src/core/services/schema.js';
+import { tempDir } from '../setup/temp-registry.js';
 import { podman, uniqueName } from './helpers.js';
 
 const GiB = 1024 ** 3;
@@ -95,8 +95,7 @@ describe('memory admission: the figures', () => {
 // `service start` through the application layer, on the real Podman engine, with a box whose
 // meminfo (ROOT/proc/meminfo) says 1 GiB is available: nothing reaches the engine but lookups.
 describe('memory admission at service start', () => {
-  const root = mkdtempSync(path.join(os.tmpdir(), 'bp-admission-'));
-  afterAll(() => rmSync(root, { recursive: true, force: true }));
+  const root = tempDir('bp-admission-');
   const big = uniqueName('big');
   const dep = uniqueName('dep');
   const small = uniqueName('small');

@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { copyFile, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
-import os from 'node:os';
+import { copyFile, mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseManifest } from '../../src/core/pkg/format.js';
 import type { HookOptions, UnpackedPackage } from '../../src/core/pkg/hooks.js';
@@ -8,6 +7,7 @@ import { chooseSocket, type Engine, openEngine } from '../../src/core/services/e
 import { createServiceHooks } from '../../src/core/services/hooks.js';
 import { buildModuleImage } from '../../src/core/services/images.js';
 import { exec, repoRoot, run } from '../helpers/pkg.js';
+import { dropTempDir, tempDir } from '../setup/temp-registry.js';
 
 export { repoRoot };
 export const helloSource = path.join(repoRoot, 'modules/hello');
@@ -27,9 +27,12 @@ export interface HelloBuild {
   manifest: Record<string, unknown> & { service: Record<string, unknown> };
 }
 
-/** Builds the hello module's image the way `blueprint repo build` does (podman build + save). */
+/**
+ * Builds the hello module's image the way `blueprint repo build` does (podman build + save). Its
+ * folder (the saved image) is removed after the test file.
+ */
 export async function buildHello(): Promise<HelloBuild> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'bp-svc-build-'));
+  const dir = tempDir('bp-svc-build-');
   const archive = path.join(dir, 'image.tar');
   const id = await buildModuleImage(helloSource, `localhost/bp-svc-test/${uniqueName('hello')}:1`, archive);
   const manifest = JSON.parse(await readFile(path.join(helloSource, 'manifest.json'), 'utf8'));
@@ -51,7 +54,7 @@ export interface TestBox {
 }
 
 export async function makeBox(build: HelloBuild): Promise<TestBox> {
-  const root = await mkdtemp(path.join(os.tmpdir(), 'bp-svc-root-'));
+  const root = tempDir('bp-svc-root-');
   const engine = openEngine(chooseSocket(process.env).path);
   const hooks = createServiceHooks({ root });
   const installed: UnpackedPackage[] = [];
@@ -78,7 +81,7 @@ export async function makeBox(build: HelloBuild): Promise<TestBox> {
     },
     async cleanup() {
       for (const pkg of installed) await hooks.afterRemove!(pkg, quietHook());
-      await rm(root, { recursive: true, force: true });
+      dropTempDir(root);
     },
   };
 }

@@ -1,11 +1,10 @@
-import { mkdtemp, rm } from 'node:fs/promises';
 import http from 'node:http';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openBox } from '../../src/app/index.js';
 import { chooseSocket } from '../../src/core/services/engine.js';
 import { healthPollDelay } from '../../src/core/services/lifecycle.js';
+import { tempDir } from '../setup/temp-registry.js';
 import { buildHello, type HelloBuild, makeBox, podman, type TestBox, uniqueName } from './helpers.js';
 
 // The engine calls of `service start` (issue 20: fewer round trips on the start path), counted by a
@@ -21,7 +20,7 @@ beforeAll(async () => {
   build = await buildHello();
   box = await makeBox(build);
   await box.install(name);
-  proxyDir = await mkdtemp(path.join(os.tmpdir(), 'bp-engine-proxy-'));
+  proxyDir = tempDir('bp-engine-proxy-');
   const engineSocket = chooseSocket(process.env).path;
   proxy = http.createServer((req, res) => {
     calls.push(`${req.method} ${req.url}`);
@@ -42,7 +41,6 @@ afterAll(async () => {
   await podman('rm', '-f', `blueprint-${name}`).catch(() => {});
   await new Promise((r) => proxy?.close(r));
   await box?.cleanup();
-  if (proxyDir) await rm(proxyDir, { recursive: true, force: true });
 });
 
 describe('service start: engine round trips', () => {
