@@ -12,6 +12,7 @@ import { bundleServer as bundleLlm, placeRuntimeFiles } from '../../modules/llm/
 import { bundleServer as bundleRag } from '../../modules/rag/package.js';
 import { defaultModelCache, ensureGloveModel, GLOVE_MODEL } from '../../scripts/models/glove.js';
 import { bundle as bundleEmbeddings, serve as serveEmbeddings } from '../embeddings/served.js';
+import type { ServedProcess } from '../helpers/served-module.js';
 import { FIXTURE_MODELS } from '../llm/helpers.js';
 import { dropTempDir, tempDir } from '../setup/temp-registry.js';
 import { bundle as bundleVectors, newDataDir, serve as serveVectors } from '../vectors/served.js';
@@ -19,14 +20,8 @@ import { bundle as bundleVectors, newDataDir, serve as serveVectors } from '../v
 const repo = resolve(import.meta.dirname, '../..');
 const cache = join(repo, 'node_modules/.cache/blueprint-rag-test');
 
-export interface Proc {
-  socket: string;
-  pid: number;
-  log(): string;
-  exited: Promise<number | null>;
-  kill(): Promise<void>;
-  stop(): Promise<number | null>;
-}
+/** A served bundle: the same handle the shared helper gives (socket, pid, log, exit, kill, stop). */
+export type Proc = ServedProcess;
 
 /** Spawns a bundle and waits for its "serving" line. */
 export async function spawnServer(
