@@ -141,36 +141,11 @@ const missing = (err: unknown) => {
 };
 
 /**
- * Where `p` really is: the kernel's real path (fs.promises.realpath is realpath(3), not the
- * JavaScript walk of realpathSync) of its deepest existing ancestor, with the names that do not
- * exist yet appended. `undefined` when a dangling symlink is on the way: writing through it would
- * create its target, wherever that is.
+ * Where `p` really is: the kernel's real path (`realpathSync.native` is realpath(3), not the
+ * JavaScript walk of plain realpathSync) of its deepest existing ancestor, with the names that do
+ * not exist yet appended. `undefined` when a dangling symlink is on the way: writing through it
+ * would create its target, wherever that is.
  */
-export async function realPathOfExisting(p: string): Promise<string | undefined> {
-  const rest: string[] = [];
-  for (let cur = path.resolve(p); ; ) {
-    try {
-      return path.join(await fsp().realpath(cur), ...rest.reverse());
-    } catch (err) {
-      if (!missing(err)) throw err;
-      if (
-        await fsp()
-          .lstat(cur)
-          .then(
-            (st) => st.isSymbolicLink(),
-            () => false,
-          )
-      )
-        return undefined;
-      const parent = path.dirname(cur);
-      if (parent === cur) throw err;
-      rest.push(path.basename(cur));
-      cur = parent;
-    }
-  }
-}
-
-/** realPathOfExisting, synchronously: the same realpath(3) (`realpathSync.native`) and lstat. */
 export function realPathOfExistingSync(p: string): string | undefined {
   const rest: string[] = [];
   for (let cur = path.resolve(p); ; ) {
@@ -203,24 +178,13 @@ export async function assertInsideRoot(
   dirs: string[],
   opts: { children?: string[] } = {},
 ): Promise<void> {
-  const judge = rootJudge(root, await realPathOfExisting(root));
-  for (const dir of dirs) judge(dir, await realPathOfExisting(dir));
-  for (const dir of opts.children ?? []) {
-    const entries = await fsp()
-      .readdir(dir, { withFileTypes: true })
-      .catch((err) => {
-        if (missing(err)) return [];
-        throw err;
-      });
-    for (const e of entries)
-      if (e.isSymbolicLink()) judge(path.join(dir, e.name), await realPathOfExisting(path.join(dir, e.name)));
-  }
+  assertInsideRootSync(root, dirs, opts);
 }
 
 /**
- * assertInsideRoot with the same calls made synchronously (realpath(3) too): for the quick pkg
- * commands, where the thread pool's hand-offs and promises cost 5-8 ms of CPU for a dozen
- * folders and this ~2 (issue 20).
+ * assertInsideRoot, synchronously. Both are this one walk: a dozen realpath(3) and lstat calls
+ * cost ~2 ms of CPU this way, against 5-8 through the thread pool's hand-offs and promises
+ * (issue 20), so the async form no longer has its own.
  */
 export function assertInsideRootSync(root: string, dirs: string[], opts: { children?: string[] } = {}): void {
   const judge = rootJudge(root, realPathOfExistingSync(root));
