@@ -57,6 +57,7 @@ export interface ServedProcess {
 /**
  * Starts `serverFile` with BLUEPRINT_SOCKET in a fresh folder of `cache` and `env`, and waits
  * (at most 60 s) until it logs "serving ". `prefix` runs before node (e.g. prlimit and its flags).
+ * The folder goes when the process is killed or stopped.
  */
 export async function serveBundle(
   cache: string,
@@ -65,7 +66,29 @@ export async function serveBundle(
   prefix: string[] = [],
 ): Promise<ServedProcess> {
   const dir = mkdtempSync(join(cache, 's-'));
-  const socket = join(dir, 'api.sock');
+  const served = await spawnServed(serverFile, env, join(dir, 'api.sock'), { prefix });
+  const removeDir = () => rmSync(dir, { recursive: true, force: true });
+  return {
+    ...served,
+    kill: () => served.kill().then(removeDir),
+    stop: async () => {
+      const code = await served.stop();
+      removeDir();
+      return code;
+    },
+  };
+}
+
+/**
+ * Starts `serverFile` (after `prefix`) with BLUEPRINT_SOCKET=`socket` and `env`, and waits until
+ * its log matches `ready` (at most `startMs`); stop is SIGTERM, then SIGKILL after `killAfterMs`.
+ */
+export async function spawnServed(
+  serverFile: string,
+  env: Record<string, string>,
+  socket: string,
+  { prefix = [] as string[], ready = /serving /, startMs = 60_000, killAfterMs = 10_000 } = {},
+): Promise<ServedProcess> {
   let text = '';
   const [cmd, ...args] = [...prefix, process.execPath, serverFile];
   const child: ChildProcess = spawn(cmd!, args, {
@@ -76,31 +99,30 @@ export async function serveBundle(
     text += c.toString('utf8');
   });
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-  const deadline = Date.now() + 60_000;
-  while (!/serving /.test(text)) {
+  const deadline = Date.now() + startMs;
+  while (!ready.test(text)) {
     if (child.exitCode !== null || Date.now() > deadline)
-      throw new Error(`the service did not start: ${text}`);
+      throw new Error(`${serverFile} did not start: ${text}`);
     await new Promise((r) => setTimeout(r, 20));
   }
+  const gone = () => child.exitCode !== null || child.signalCode !== null;
   return {
     socket,
     pid: child.pid!,
     log: () => text,
     exited,
     kill: async () => {
-      child.kill('SIGKILL');
+      if (!gone()) child.kill('SIGKILL');
       await exited;
-      rmSync(dir, { recursive: true, force: true });
     },
     stop: async () => {
       let t: NodeJS.Timeout | undefined;
-      if (child.exitCode === null && child.signalCode === null) {
+      if (!gone()) {
         child.kill('SIGTERM');
-        t = setTimeout(() => child.kill('SIGKILL'), 10_000);
+        t = setTimeout(() => child.kill('SIGKILL'), killAfterMs);
       }
       const code = await exited;
       clearTimeout(t);
-      rmSync(dir, { recursive: true, force: true });
       return code;
     },
   };

@@ -4,7 +4,6 @@
  * by the same BLUEPRINT_USES_NAME_SOCKET variables the services layer sets. Embeddings serve the
  * GloVe model (word vectors with meaning, so topics separate), llm the tiny test llama.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { join, resolve } from 'node:path';
@@ -12,7 +11,7 @@ import { bundleServer as bundleLlm, placeRuntimeFiles } from '../../modules/llm/
 import { bundleServer as bundleRag } from '../../modules/rag/package.js';
 import { defaultModelCache, ensureGloveModel, GLOVE_MODEL } from '../../scripts/models/glove.js';
 import { bundle as bundleEmbeddings, serve as serveEmbeddings } from '../embeddings/served.js';
-import type { ServedProcess } from '../helpers/served-module.js';
+import { type ServedProcess, spawnServed } from '../helpers/served-module.js';
 import { FIXTURE_MODELS } from '../llm/helpers.js';
 import { dropTempDir, tempDir } from '../setup/temp-registry.js';
 import { bundle as bundleVectors, newDataDir, serve as serveVectors } from '../vectors/served.js';
@@ -23,48 +22,14 @@ const cache = join(repo, 'node_modules/.cache/blueprint-rag-test');
 /** A served bundle: the same handle the shared helper gives (socket, pid, log, exit, kill, stop). */
 export type Proc = ServedProcess;
 
-/** Spawns a bundle and waits for its "serving" line. */
-export async function spawnServer(
+/** Spawns a bundle and waits for its "serving" line (the shared helper, with rag's longer waits). */
+export function spawnServer(
   file: string,
   env: Record<string, string>,
   socket: string,
   ready = /serving /,
 ): Promise<Proc> {
-  let text = '';
-  const child: ChildProcess = spawn(process.execPath, [file], {
-    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', BLUEPRINT_SOCKET: socket, ...env },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  child.stderr!.on('data', (c: Buffer) => {
-    text += c.toString('utf8');
-  });
-  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-  const deadline = Date.now() + 120_000;
-  while (!ready.test(text)) {
-    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`${file} did not start: ${text}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  const gone = () => child.exitCode !== null || child.signalCode !== null;
-  return {
-    socket,
-    pid: child.pid!,
-    log: () => text,
-    exited,
-    kill: async () => {
-      if (!gone()) child.kill('SIGKILL');
-      await exited;
-    },
-    stop: async () => {
-      let t: NodeJS.Timeout | undefined;
-      if (!gone()) {
-        child.kill('SIGTERM');
-        t = setTimeout(() => child.kill('SIGKILL'), 15_000);
-      }
-      const code = await exited;
-      clearTimeout(t);
-      return code;
-    },
-  };
+  return spawnServed(file, env, socket, { ready, startMs: 120_000, killAfterMs: 15_000 });
 }
 
 export interface Stack {
