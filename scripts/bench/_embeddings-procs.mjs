@@ -1,35 +1,9 @@
-// The embeddings bench's processes (scripts/bench/embeddings.mjs): CPU groups like a container's,
-// CPU and memory read from /proc, the service's environment, and its Podman sandbox.
+// The embeddings bench's processes (scripts/bench/embeddings.mjs): CPU and memory read from /proc,
+// the service's environment, and its Podman sandbox. Their CPU groups: _cpu-group.mjs.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
-
-/**
- * Puts a host process where the scheduler puts the sandbox: Podman (cgroupfs, cgroup v1) makes each
- * container a group under libpod_parent, with its CPU quota; a plain process competes thread by
- * thread in the root group. On a box shared with other jobs that alone halves a container's share
- * of the CPU, which is the box's scheduling, not the socket's or the sandbox's cost; so the
- * in-process and host-socket runs get a group beside the container's, with the same quota.
- * Returns the undo, or nothing where there is no such hierarchy (then the note says so).
- */
-export const CPU_PARENT = '/sys/fs/cgroup/cpu/libpod_parent';
-export function likeAContainer(pid, cpus) {
-  if (!existsSync(CPU_PARENT)) return undefined;
-  const dir = join(CPU_PARENT, `blueprint-bench-${process.pid}-${pid}`);
-  mkdirSync(dir);
-  writeFileSync(join(dir, 'cpu.cfs_period_us'), '100000');
-  writeFileSync(join(dir, 'cpu.cfs_quota_us'), String(cpus * 100000));
-  writeFileSync(join(dir, 'cgroup.procs'), String(pid));
-  return () => {
-    for (let i = 0; i < 50; i++)
-      try {
-        return rmdirSync(dir); // once the process has gone
-      } catch {
-        execFileSync('sleep', ['0.1']);
-      }
-  };
-}
 
 /** CPU time (user + system, every thread) the process has used so far, in ms (clock ticks of 10 ms). */
 export function cpuOf(pid) {

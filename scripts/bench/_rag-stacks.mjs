@@ -5,10 +5,11 @@
 //   processes  the same server bundles from the packages' rootfs, as plain host processes on
 //              sockets in a temporary folder, wired by the same variables (what the sandbox adds)
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { stackNames, stackSources } from '../../test/helpers/rag-stack.ts';
+import { likeAContainer } from './_cpu-group.mjs';
 import { exe } from './_lib.mjs';
 
 /**
@@ -208,34 +209,6 @@ function appOf(source) {
   if (existsSync(flat)) return flat;
   const { arch } = JSON.parse(readFileSync(join(source, 'manifest.json'), 'utf8'));
   return join(source, 'rootfs', arch, 'app');
-}
-
-/**
- * Puts a host process where the scheduler puts a sandbox: Podman (cgroupfs, cgroup v1) makes each
- * container a CPU group under libpod_parent with its quota, while a plain process competes thread
- * by thread in the root group; on a box shared with other jobs that alone changes the share of CPU
- * a side gets (scripts/bench/embeddings.mjs, which does the same, measured it). So the host
- * processes and the in-process pipeline each get a group beside the containers', same quota.
- * Returns the undo (the process must have left: exited, or moved back to the root group), or
- * nothing where there is no such hierarchy.
- */
-export const CPU_PARENT = '/sys/fs/cgroup/cpu/libpod_parent';
-export function likeAContainer(pid, cpus) {
-  if (!existsSync(CPU_PARENT)) return undefined;
-  const dir = join(CPU_PARENT, `blueprint-rag-bench-${process.pid}-${pid}`);
-  mkdirSync(dir);
-  writeFileSync(join(dir, 'cpu.cfs_period_us'), '100000');
-  writeFileSync(join(dir, 'cpu.cfs_quota_us'), String(cpus * 100000));
-  writeFileSync(join(dir, 'cgroup.procs'), String(pid));
-  return async () => {
-    if (pid === process.pid) writeFileSync('/sys/fs/cgroup/cpu/cgroup.procs', String(pid));
-    for (let i = 0; i < 50; i++)
-      try {
-        return rmdirSync(dir);
-      } catch {
-        await new Promise((r) => setTimeout(r, 100));
-      }
-  };
 }
 
 /** The Node flags of a package's image (its Containerfile's ENTRYPOINT), so a host process runs as the container. */

@@ -3,53 +3,12 @@
 // host process (VECTORS_BENCH_WHERE=host, for diagnosis). Both sides of the comparison get the
 // same place in the CPU scheduler (see cpuGroup).
 import { execFileSync, spawn } from 'node:child_process';
-import {
-  cpSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  rmdirSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { build } from 'esbuild';
-
-/**
- * Podman (cgroupfs, cgroup v1) puts each container in a group of its own under libpod_parent, with
- * its CPU quota. A process outside competes as part of its session's autogroup instead, shared
- * with whatever else that session runs (on this box: the shell that started the bench, and any
- * busy loop started from it). So the library's side gets a group beside the container's, with the
- * same quota, and the bench moves itself into it only while it runs the library's queries: both
- * sides then meet the machine's load the same way. The client stays outside (in reality it is
- * another program). Returns { enter, leave, remove }, or undefined where there is no such hierarchy.
- */
-const CPU_ROOT = '/sys/fs/cgroup/cpu';
-const CPU_PARENT = path.join(CPU_ROOT, 'libpod_parent');
-export function cpuGroup(label, cpus) {
-  if (!existsSync(CPU_PARENT)) return undefined;
-  const dir = path.join(CPU_PARENT, `blueprint-bench-${label}-${process.pid}`);
-  mkdirSync(dir);
-  writeFileSync(path.join(dir, 'cpu.cfs_period_us'), '100000');
-  writeFileSync(path.join(dir, 'cpu.cfs_quota_us'), String(cpus * 100000));
-  const move = (to, pid) => writeFileSync(path.join(to, 'cgroup.procs'), String(pid));
-  return {
-    dir,
-    enter: (pid = process.pid) => move(dir, pid),
-    leave: (pid = process.pid) => move(CPU_ROOT, pid),
-    remove: () => {
-      for (let i = 0; i < 50; i++)
-        try {
-          return rmdirSync(dir); // once its processes have gone
-        } catch {
-          execFileSync('sleep', ['0.1']);
-        }
-    },
-  };
-}
+import { CPU_ROOT, cpuGroup } from './_cpu-group.mjs';
 
 /** The cpu cgroup's throttling counters (cpu.stat) of a process, from its /proc cgroup line. */
 export function throttling(pid) {

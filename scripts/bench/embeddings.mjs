@@ -27,16 +27,8 @@ import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import {
-  CPU_PARENT,
-  cpuOf,
-  likeAContainer,
-  memoryOf,
-  podman,
-  serviceEnv,
-  startSandbox,
-  waitForSocket,
-} from './_embeddings-procs.mjs';
+import { CPU_PARENT, likeAContainer } from './_cpu-group.mjs';
+import { cpuOf, memoryOf, podman, serviceEnv, startSandbox, waitForSocket } from './_embeddings-procs.mjs';
 
 const repo = resolve(import.meta.dirname, '../..');
 const BATCH = 32;

@@ -24,8 +24,9 @@ import { PDFDocument, StandardFonts } from 'pdf-lib';
 import { gloveModel, TINY_LLAMA } from '../../test/helpers/rag-stack.ts';
 import { defaultModelCache } from '../models/glove.ts';
 import { ensureMinilmShapedModel } from '../models/minilm-shaped.ts';
+import { likeAContainer } from './_cpu-group.mjs';
 import { ensureBuilt, figure, load, median, root, tmp } from './_lib.mjs';
-import { buildStack, likeAContainer, processes, sandboxed } from './_rag-stacks.mjs';
+import { buildStack, processes, sandboxed } from './_rag-stacks.mjs';
 
 const { values } = parseArgs({
   options: {

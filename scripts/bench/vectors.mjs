@@ -18,9 +18,10 @@ import { createRequire } from 'node:module';
 import { loadavg } from 'node:os';
 import path from 'node:path';
 import { Pool } from 'undici';
+import { cpuGroup } from './_cpu-group.mjs';
 import { figure, median, root } from './_lib.mjs';
 import { gloveSet } from './_vectors-data.mjs';
-import { cpuGroup, hostProcess, sandboxed, throttling } from './_vectors-sandbox.mjs';
+import { hostProcess, sandboxed, throttling } from './_vectors-sandbox.mjs';
 
 const require = createRequire(import.meta.url);
 const { HierarchicalNSW } = require('hnswlib-node');
