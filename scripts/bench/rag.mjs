@@ -239,7 +239,9 @@ async function run(sides) {
   const retrieve = Object.fromEntries(each.map(([l]) => [l, []]));
   // Per retrieval: the client's time, and (rag's Server-Timing, or the in-process timers) the
   // embedding, the search and rag's whole handling.
-  const parts = Object.fromEntries(each.map(([l]) => [l, { embed: [], search: [], rag: [], http: [] }]));
+  const parts = Object.fromEntries(
+    each.map(([l]) => [l, { embed: [], search: [], rag: [], http: [], toRag: [], fromRag: [], body: [] }]),
+  );
   // CPU time per retrieval: this process's (the client; in-process, the whole pipeline) and the
   // serving side's (the three sandboxes' cgroups, or the three host processes). Under a load that
   // makes wall-clock times a matter of waiting for a core, it is the work each way really does.
@@ -278,6 +280,7 @@ async function run(sides) {
         p.rag.push(t.total - t.embed - t.search); // rag's own work: parse, queue, filter, answer
         p.http.push(ms - t.total); // the client's request to rag and its answer, both ways
       }
+      if (t.toRag !== undefined) for (const k of ['toRag', 'fromRag', 'body']) p[k].push(t[k]);
     }
   const throttled = Object.fromEntries(
     names.map((n) => {
@@ -370,7 +373,7 @@ function print(model, result) {
     );
     const t = r.retrievePartsP50Ms;
     console.log(
-      `${''.padEnd(10)} retrieve parts p50: embed ${t.embed} ms, search ${t.search} ms${t.rag !== undefined ? `, rag's own ${t.rag} ms, client<->rag ${t.http} ms` : ''}`,
+      `${''.padEnd(10)} retrieve parts p50: embed ${t.embed} ms, search ${t.search} ms${t.rag !== undefined ? `, rag's own ${t.rag} ms, client<->rag ${t.http} ms` : ''}${t.toRag !== undefined ? ` (request to rag's handler ${t.toRag} ms, answer ready to our head ${t.fromRag} ms, body ${t.body} ms)` : ''}`,
     );
     const c = r.retrieveCpuMsPerQuery;
     console.log(

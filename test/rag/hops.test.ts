@@ -16,14 +16,16 @@ import { http, type Proc, spawnServer } from './server-harness.js';
 interface Seen {
   requests: string[];
   connections: number;
+  /** The bodies of the searches (vectors). */
+  bodies: Record<string, unknown>[];
 }
 let dir: string;
 let rag: Proc;
 const servers: Server[] = [];
 const seen: Record<'embeddings' | 'vectors' | 'llm', Seen> = {
-  embeddings: { requests: [], connections: 0 },
-  vectors: { requests: [], connections: 0 },
-  llm: { requests: [], connections: 0 },
+  embeddings: { requests: [], connections: 0, bodies: [] },
+  vectors: { requests: [], connections: 0, bodies: [] },
+  llm: { requests: [], connections: 0, bodies: [] },
 };
 
 const vector = Buffer.from(new Float32Array([0.6, 0.8, 0]).buffer).toString('base64');
@@ -68,6 +70,7 @@ beforeAll(async () => {
         const body = text ? (JSON.parse(text) as Record<string, unknown>) : {};
         const format = body.encoding_format ? ` ${body.encoding_format}` : '';
         seen[role].requests.push(`${req.method} ${req.url}${format}`);
+        if (req.url?.endsWith('/points/search')) seen[role].bodies.push(body);
         const out = JSON.stringify(answer(role, req.method ?? '', req.url ?? '', body));
         res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(out) });
         res.end(out);
@@ -102,6 +105,7 @@ const reset = () => {
   for (const s of Object.values(seen)) {
     s.requests = [];
     s.connections = 0;
+    s.bodies = [];
   }
 };
 
@@ -113,11 +117,55 @@ describe('rag’s requests to the modules it uses, per query', () => {
       const r = await http(rag.socket, 'POST', '/v1/retrieve', { query: `lava ${i}`, k: 3 });
       expect(r.status).toBe(200);
       expect(String(r.headers['server-timing'])).toMatch(/embed;dur=[\d.]+, search;dur=[\d.]+, total/);
+      expect(String(r.headers['server-timing'])).not.toMatch(/clock/); // only with RAG_TIMING_CLOCK=1
     }
     expect(seen.embeddings.requests).toEqual(Array(5).fill('POST /v1/embeddings base64'));
     expect(seen.vectors.requests).toEqual(Array(5).fill('POST /collections/rag-default/points/search'));
     expect(seen.llm.requests).toEqual([]);
     expect([seen.embeddings.connections, seen.vectors.connections]).toEqual([0, 0]);
+  });
+
+  it('a search asks vectors only for what the answer needs: no vector, no empty filter', async () => {
+    // An empty filter is not free: vectors then tests every point's payload against it before
+    // scoring (the in-process baseline scans without one). A real filter still goes.
+    reset();
+    expect((await http(rag.socket, 'POST', '/v1/retrieve', { query: 'lava', k: 2 })).status).toBe(200);
+    const withFilter = { query: 'lava', k: 2, filter: { source: 'x.txt' } };
+    expect((await http(rag.socket, 'POST', '/v1/retrieve', withFilter)).status).toBe(200);
+    const [plain, filtered] = seen.vectors.bodies;
+    expect(Object.keys(plain!).sort()).toEqual(['limit', 'vector', 'with_payload']);
+    expect(plain!.limit).toBe(2);
+    expect(plain!.vector).toHaveLength(3);
+    expect(filtered!.filter).toEqual({ must: [{ key: 'source', match: { value: 'x.txt' } }] });
+    expect(filtered!.with_vector).toBeUndefined();
+  });
+
+  it("with RAG_TIMING_CLOCK=1 retrieve's Server-Timing gives rag's clock at each step, in order", async () => {
+    const file = join(dir, 'rag.mjs');
+    const clocked = await spawnServer(
+      file,
+      {
+        RAG_DATA_DIR: join(dir, 'data-clock'),
+        RAG_TIMING_CLOCK: '1',
+        BLUEPRINT_USES_EMBEDDINGS_SOCKET: join(dir, 'embeddings.sock'),
+        BLUEPRINT_USES_VECTORS_SOCKET: join(dir, 'vectors.sock'),
+        BLUEPRINT_USES_LLM_SOCKET: join(dir, 'llm.sock'),
+      },
+      join(dir, 'rag-clock.sock'),
+    );
+    try {
+      const before = performance.timeOrigin + performance.now();
+      const r = await http(clocked.socket, 'POST', '/v1/retrieve', { query: 'lava' });
+      const after = performance.timeOrigin + performance.now();
+      const m = /clock;desc="([\d. ]+)"/.exec(String(r.headers['server-timing']));
+      const at = m![1]!.split(' ').map(Number);
+      expect(at).toHaveLength(5);
+      expect(at).toEqual([...at].sort((a, b) => a - b));
+      expect(at[0]).toBeGreaterThanOrEqual(before - 5); // the same wall clock as ours (same machine)
+      expect(at[4]).toBeLessThanOrEqual(after + 5);
+    } finally {
+      await clocked.stop();
+    }
   });
 
   it('a chat adds one request to the llm, on a kept-alive connection too', async () => {

@@ -31,6 +31,12 @@ export interface ApiOptions {
   upstreams: Upstream[];
   /** Longest silence of the llm inside a streamed answer. */
   streamIdleMs: number;
+  /**
+   * Retrieve's Server-Timing also gives the wall clock (ms since the epoch) at its steps, so a
+   * client on the same machine can tell its own side of the exchange from rag's (the bench does;
+   * RAG_TIMING_CLOCK=1). Off by default: an answer need not tell the server's clock.
+   */
+  timingClock?: boolean;
 }
 
 export function errorBody(err: HttpError) {
@@ -197,13 +203,15 @@ export function createRagServer(rag: Rag, opts: ApiOptions): KitServer {
         const chunks = await ctx.queue(() => rag.retrieve(q, ctx.signal, t));
         // Where the time went (W3C Server-Timing: browsers' tools show it; the bench reads it).
         const ms = (x: number) => x.toFixed(2);
-        const total = performance.now() - start;
-        return {
-          body: { chunks },
-          headers: {
-            'server-timing': `embed;dur=${ms(t.embedMs)}, search;dur=${ms(t.searchMs)}, total;dur=${ms(total)}`,
-          },
-        };
+        const end = performance.now();
+        let timing = `embed;dur=${ms(t.embedMs)}, search;dur=${ms(t.searchMs)}, total;dur=${ms(end - start)}`;
+        if (opts.timingClock) {
+          // The handler's start, the embedding asked, answered, the search answered, the answer ready.
+          const asked = t.startedAt ?? start;
+          const at = [start, asked, asked + t.embedMs, asked + t.embedMs + t.searchMs, end];
+          timing += `, clock;desc="${at.map((x) => (performance.timeOrigin + x).toFixed(3)).join(' ')}"`;
+        }
+        return { body: { chunks }, headers: { 'server-timing': timing } };
       },
     },
     '/v1/chat/completions': {

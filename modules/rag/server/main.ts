@@ -86,6 +86,7 @@ async function main(): Promise<void> {
     healthy: pool.healthy,
     upstreams: [embeddings, vectors, llm],
     streamIdleMs: intFromEnv('RAG_LLM_TIMEOUT_MS', 300_000),
+    timingClock: env.RAG_TIMING_CLOCK === '1',
     limits: {
       maxBodyBytes: intFromEnv('RAG_MAX_BODY_BYTES', 32 * 1024 * 1024),
       maxBufferedBytes: intFromEnv('RAG_MAX_BUFFERED_BYTES', 96 * 1024 * 1024),

@@ -44,6 +44,8 @@ export interface RetrievedChunk {
 export interface RetrieveTiming {
   embedMs: number;
   searchMs: number;
+  /** performance.now() when the embedding was asked for. */
+  startedAt?: number;
 }
 
 const COLLECTION = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
@@ -293,12 +295,16 @@ export class Rag {
     if (q.source !== undefined) must.push({ key: 'source', match: { value: q.source } });
     if (q.document !== undefined) must.push({ key: 'document', match: { value: q.document } });
     const hidden = [...this.inflight];
-    const filter = {
-      ...(must.length ? { must } : {}),
-      ...(hidden.length ? { must_not: [{ key: 'document', match: { any: hidden } }] } : {}),
-    };
+    const filter =
+      must.length || hidden.length
+        ? {
+            ...(must.length ? { must } : {}),
+            ...(hidden.length ? { must_not: [{ key: 'document', match: { any: hidden } }] } : {}),
+          }
+        : undefined;
     const hits = await this.index.search(q.collection, vector, q.k, filter, signal);
     if (timing) {
+      timing.startedAt = t0;
       timing.embedMs = t1 - t0;
       timing.searchMs = performance.now() - t1;
     }
