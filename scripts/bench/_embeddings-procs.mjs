@@ -12,6 +12,32 @@ export function cpuOf(pid) {
   return (Number(f[11]) + Number(f[12])) * 10; // utime, stime: fields 14 and 15
 }
 
+const WORDS = `the a cat dog kitten sits sat on mat rug stock prices fell sharply today market model box edge
+  service socket vector sentence small quick slow house room table coffee water book read world hello data`.split(
+  /\s+/,
+);
+/** Deterministic sentences of 6 to 24 words. */
+export function sentences(n) {
+  let seed = 42;
+  const rnd = () => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    return seed / 2 ** 31;
+  };
+  return Array.from({ length: n }, () =>
+    Array.from({ length: 6 + Math.floor(rnd() * 19) }, () => WORDS[Math.floor(rnd() * WORDS.length)]).join(
+      ' ',
+    ),
+  );
+}
+
+export const BATCH = 32;
+/** One timed pass over the texts in batches of BATCH; sentences per second. */
+export async function pass(texts, embedBatch) {
+  const start = process.hrtime.bigint();
+  for (let i = 0; i < texts.length; i += BATCH) await embedBatch(texts.slice(i, i + BATCH));
+  return texts.length / (Number(process.hrtime.bigint() - start) / 1e9);
+}
+
 export function memoryOf(pid) {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = (k) => Number(new RegExp(`${k}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);

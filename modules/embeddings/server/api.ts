@@ -113,18 +113,23 @@ function base64(v: Float32Array): string {
   return Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('base64');
 }
 
-export function openAiResponse(req: OpenAiRequest, out: Embeddings, info: ModelInfo) {
+/**
+ * The answer as JSON text in one buffer, written piece by piece: what JSON.stringify would give
+ * for { object, data: [{ object, index, embedding }], model, usage }, without building that object
+ * or having JSON.stringify scan every base64 string for characters to escape (base64 has none):
+ * ~3× cheaper for a batch of 32 (issue 20). The kit sends a Uint8Array as it is.
+ */
+export function openAiResponse(req: OpenAiRequest, out: Embeddings, info: ModelInfo): Uint8Array {
   const total = out.tokens.reduce((a, b) => a + b, 0);
-  return {
-    object: 'list',
-    data: out.vectors.map((v, index) => ({
-      object: 'embedding',
-      index,
-      embedding: req.base64 ? base64(v) : Array.from(v),
-    })),
-    model: info.model,
-    usage: { prompt_tokens: total, total_tokens: total },
-  };
+  const parts = ['{"object":"list","data":['];
+  out.vectors.forEach((v, index) => {
+    const embedding = req.base64 ? `"${base64(v)}"` : JSON.stringify(Array.from(v));
+    parts.push(`${index ? ',' : ''}{"object":"embedding","index":${index},"embedding":${embedding}}`);
+  });
+  parts.push(
+    `],"model":${JSON.stringify(info.model)},"usage":{"prompt_tokens":${total},"total_tokens":${total}}}`,
+  );
+  return Buffer.from(parts.join(''), 'utf8');
 }
 
 export function openAiError(err: ApiError) {

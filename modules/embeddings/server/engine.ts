@@ -118,18 +118,26 @@ function specialTokens(tokenizer: PreTrainedTokenizer): { prefix: number[]; suff
   throw new Error('cannot tell the special tokens of this tokenizer apart from the text');
 }
 
-async function loadModel(
-  opts: EngineOptions,
-): Promise<{ model: PreTrainedModel; device: Device; reason: string }> {
-  // No spin-waiting between batches: spinning threads burn the container's CPU quota (and the
-  // cores other services on the box need) while the service waits for the next request.
-  const session_options = {
-    ...(opts.threads ? { intraOpNumThreads: opts.threads, interOpNumThreads: 1 } : {}),
+/**
+ * ONNX Runtime's session options for `threads` intra-op threads (its own choice when undefined).
+ * Exported so the bench's in-process library run gets the same ones (scripts/bench/_embeddings-inproc.mjs).
+ */
+export function sessionOptions(threads: number | undefined) {
+  return {
+    ...(threads ? { intraOpNumThreads: threads, interOpNumThreads: 1 } : {}),
+    // No spin-waiting between batches: spinning threads burn the container's CPU quota (and the
+    // cores other services on the box need) while the service waits for the next request.
     extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } },
     // No arena: ONNX Runtime's CPU arena keeps the largest batch's buffers for the process's life
     // (issue 14, finding 7); without it each run's tensors are freed when the run ends.
     enableCpuMemArena: false,
   };
+}
+
+async function loadModel(
+  opts: EngineOptions,
+): Promise<{ model: PreTrainedModel; device: Device; reason: string }> {
+  const session_options = sessionOptions(opts.threads);
   const load = (device: Device) =>
     AutoModel.from_pretrained(opts.model, { device, dtype: 'fp32', session_options });
   if (opts.device === 'cuda') {

@@ -70,7 +70,8 @@ export function createApiServer(engine: Engine, opts: ServerOptions): KitServer 
         method: 'POST',
         handle: async (ctx) => {
           const parsed = parseOpenAi(await ctx.json(), opts, info);
-          return { body: openAiResponse(parsed, await embed(ctx.queue, parsed.texts, parsed.options), info) };
+          const out = await embed(ctx.queue, parsed.texts, parsed.options);
+          return { body: openAiResponse(parsed, out, info), headers: { 'content-type': 'application/json' } };
         },
       },
       '/embed': {
