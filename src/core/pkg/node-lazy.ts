@@ -76,3 +76,32 @@ export function eachPiece(
     fs.closeSync(fd);
   }
 }
+
+/**
+ * Whether `file` holds exactly the bytes of `parts`, one after the other, compared in pieces read
+ * into `piece` (eachPiece: what is only compared needs no buffer of its own).
+ */
+export function sameBytesAs(file: string, parts: Uint8Array[], piece: Buffer): boolean {
+  let total = 0;
+  for (const p of parts) total += p.length;
+  let end = 0;
+  let k = 0; // the part the next byte is compared with,
+  let off = 0; // and where in it
+  const read = eachPiece(file, piece, (bytes, at) => {
+    end = at + bytes.length;
+    if (end > total) return false;
+    for (let i = 0; i < bytes.length; ) {
+      const p = parts[k]!;
+      const n = Math.min(p.length - off, bytes.length - i);
+      if (!bytes.subarray(i, i + n).equals(p.subarray(off, off + n))) return false;
+      i += n;
+      off += n;
+      if (off === p.length) {
+        k++;
+        off = 0;
+      }
+    }
+    return true;
+  });
+  return read && end === total;
+}

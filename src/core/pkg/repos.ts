@@ -258,7 +258,7 @@ export class Repositories {
           { index, signer: check.signer, sha256: head.sha256 },
           asParsed ? bytes : undefined,
         );
-      else if (!(await cachesSealed(this.paths, repo.name))) {
+      else if (!(await cachesSealed(this.paths, repo.name, { head, bytes }))) {
         // Unchanged, but the cache or the table is gone or was changed: made again from the bytes just verified.
         const again = { value: false };
         await writeVerified(

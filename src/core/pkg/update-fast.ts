@@ -7,7 +7,7 @@ import { cachesSealed, type IndexHead, readHead } from './index-cache.js';
 import { joinUrl } from './join-url.js';
 import { keptFastKeys } from './keyring-cache.js';
 import { localKeyDir } from './local-key-path.js';
-import { eachPiece, nodeFs, readJsonSync, repoConfigFiles } from './node-lazy.js';
+import { nodeFs, readJsonSync, repoConfigFiles, sameBytesAs } from './node-lazy.js';
 import type { RepoConfig, UpdateOutcome } from './repos.js';
 import { verifyAndHash } from './sig-fast.js';
 
@@ -110,19 +110,13 @@ async function unchanged(
   const meta = readJsonSync<{ signer?: string }>(path.join(dir, 'meta.json'));
   if (!keys.includes(meta?.signer?.toLowerCase() ?? '')) return undefined;
   checkFreshness(now(), head, head, '', true);
-  if (!(await cachesSealed(paths, repo.name))) return undefined;
+  if (!(await cachesSealed(paths, repo.name, { head, bytes }))) return undefined;
   return { repo, url, signer: check.signer, version: head.version, packages: head.packages };
 }
 
-/** Whether `file` holds exactly `bytes`, compared in pieces (eachPiece: the kept copy needs no buffer of its own). */
-function sameBytes(file: string, bytes: Buffer): boolean {
-  let end = 0;
-  const read = eachPiece(file, Buffer.allocUnsafe(256 * 1024), (piece, at) => {
-    end = at + piece.length;
-    return end <= bytes.length && piece.equals(bytes.subarray(at, end));
-  });
-  return read && end === bytes.length;
-}
+/** Whether `file` holds exactly `bytes`, compared in pieces (the kept copy needs no buffer of its own). */
+const sameBytes = (file: string, bytes: Buffer): boolean =>
+  sameBytesAs(file, [bytes], Buffer.allocUnsafe(256 * 1024));
 
 /**
  * The root's folders judged as PackageManager judges them before any write: every managed folder
