@@ -115,6 +115,23 @@ function common(root, outdir) {
  */
 export const START_GLOBAL = '__bpStart';
 
+/**
+ * Command modules kept in the start part, initialised only when first imported (issue 20, service
+ * start): a dynamic import of one is not an import of the command part but esbuild's lazily run
+ * copy inside blueprint.cjs (`__esm`), which the executable's V8 code cache covers and Node runs
+ * without its ES module loader (17 chunks, each resolved and loaded through the SEA hooks, compiled,
+ * linked: ~17 ms of `service start`'s ~80 ms of CPU). What they import statically comes with them,
+ * as lazily as they; `--json version` runs none of it. The command part reads them from
+ * globalThis.__bpStart like the other start modules, through a getter that initialises them.
+ */
+export const LAZY_START = [
+  'src/cli/commands/service.ts',
+  'src/app/services.ts',
+  'src/core/services/container-info.ts',
+  'src/core/services/lifecycle.ts',
+  'src/core/services/admission.ts',
+];
+
 /** `src/cli/commands/pkg.ts` → `cli-commands-pkg`: the file name of a command part's entry. */
 export const entryName = (rel) =>
   rel
@@ -142,8 +159,9 @@ async function resolved(build, args) {
  * relative to root) to publish in globalThis.__bpStart; without it (the first pass that finds
  * them) nothing is published. `found` (a Map) collects entry name → module of each dynamic import.
  */
-export function startOptions(root, outdir, register, found = new Map()) {
+export function startOptions(root, outdir, register, found = new Map(), lazy = []) {
   const rel = (p) => path.relative(root, p).split(path.sep).join('/');
+  const lazySet = new Set(lazy);
   const dynamicToCommands = {
     name: 'dynamic-imports-to-command-part',
     setup(build) {
@@ -151,6 +169,9 @@ export function startOptions(root, outdir, register, found = new Map()) {
         if (args.kind !== 'dynamic-import') return undefined;
         const p = await resolved(build, args);
         if (!p) return undefined;
+        // Bundled here, run when first imported: LAZY_START, and what they bring (app/services.ts
+        // imports the registry lifecycle.ts brings): the start part's own copy, not a second one.
+        if (LAZY_START.includes(rel(p)) || lazySet.has(rel(p))) return undefined;
         const name = entryName(rel(p));
         if (found.has(name) && found.get(name) !== rel(p))
           return { errors: [{ text: `${rel(p)} and ${found.get(name)} would both be ${name}.mjs` }] };
@@ -160,6 +181,24 @@ export function startOptions(root, outdir, register, found = new Map()) {
     },
   };
   const entry = path.join(root, 'src/main.ts');
+  // A lazy module's imports of the eager ones are reads of the table (as in the command part): were
+  // they imports, esbuild would wrap the eager modules too, and every start would pay for it.
+  const eagerOf = {
+    name: 'lazy-start-reads-eager',
+    setup(build) {
+      build.onResolve({ filter: /^\.\.?\// }, async (args) => {
+        if (!args.importer || !lazySet.has(rel(args.importer)) || args.kind !== 'import-statement')
+          return undefined;
+        const p = await resolved(build, args);
+        if (!p || lazySet.has(rel(p)) || !register?.includes(rel(p))) return undefined;
+        return { path: rel(p), namespace: 'bp-start-module' };
+      });
+      build.onLoad({ filter: /.*/, namespace: 'bp-start-module' }, (args) => ({
+        contents: `module.exports = globalThis.${START_GLOBAL}[${JSON.stringify(args.path)}];`,
+        loader: 'js',
+      }));
+    },
+  };
   const publish = {
     name: 'publish-start-modules',
     setup(build) {
@@ -173,13 +212,17 @@ export function startOptions(root, outdir, register, found = new Map()) {
             contents: `import 'bp-start-register';\nimport ${JSON.stringify(entry)};\n`,
             resolveDir: root,
           };
-        const mods = register.filter((m) => m !== 'src/main.ts');
-        const lines = mods.map((m, i) => `import * as m${i} from ${JSON.stringify(path.join(root, m))};`);
+        const mods = register.filter((m) => m !== 'src/main.ts' && published(m, lazySet));
+        const lines = mods.map((m, i) =>
+          lazySet.has(m) ? `let m${i};` : `import * as m${i} from ${JSON.stringify(path.join(root, m))};`,
+        );
         lines.push(
           `const t = Object.create(null);`,
-          ...mods.map(
-            (m, i) =>
-              `Object.defineProperty(m${i}, '__esModule', { value: true }); t[${JSON.stringify(m)}] = m${i};`,
+          ...mods.map((m, i) =>
+            lazySet.has(m)
+              ? // require() of an ES module: esbuild's init_x() and a CommonJS view (with __esModule).
+                `Object.defineProperty(t, ${JSON.stringify(m)}, { enumerable: true, get: () => (m${i} ??= require(${JSON.stringify(path.join(root, m))})) });`
+              : `Object.defineProperty(m${i}, '__esModule', { value: true }); t[${JSON.stringify(m)}] = m${i};`,
           ),
           `globalThis.${START_GLOBAL} = Object.freeze(t);`,
         );
@@ -198,7 +241,12 @@ export function startOptions(root, outdir, register, found = new Map()) {
     },
     // esmMemo here too: the start part took node:path's ES view ten times, each a copy of its
     // properties as getters (~0.5 ms of every start, --cpu-prof).
-    plugins: [lazyBuiltins, zodEnglishOnly, dynamicToCommands, ...(register ? [publish, esmMemo] : [])],
+    plugins: [
+      lazyBuiltins,
+      zodEnglishOnly,
+      dynamicToCommands,
+      ...(register ? [eagerOf, publish, esmMemo] : []),
+    ],
   };
 }
 
@@ -207,7 +255,7 @@ export function startOptions(root, outdir, register, found = new Map()) {
  * part makes (`commands`: paths relative to root). A module of the start part (`start`) is not
  * bundled again: it is read from globalThis.__bpStart.
  */
-export function commandOptions(root, outdir, commands, start) {
+export function commandOptions(root, outdir, commands, start, lazyExports = new Map()) {
   const startSet = new Set(start);
   const rel = (p) => path.relative(root, p).split(path.sep).join('/');
   const fromStart = {
@@ -222,6 +270,10 @@ export function commandOptions(root, outdir, commands, start) {
         // `{ BlueprintError }` from it would give undefined (and `instanceof undefined` throws at
         // the worst moment: while reporting another error). A start module is loaded before any
         // command anyway, so a static import of it costs nothing.
+        // A lazy start module (LAZY_START) may be imported dynamically: an ES module that re-exports
+        // its names, read (and the module initialised) when the import runs.
+        if (args.kind === 'dynamic-import' && lazyExports.has(rel(p)))
+          return { path: rel(p), namespace: 'bp-start-dynamic' };
         if (args.kind === 'dynamic-import')
           return {
             errors: [
@@ -232,6 +284,12 @@ export function commandOptions(root, outdir, commands, start) {
           };
         return { path: rel(p), namespace: 'bp-start-module' };
       });
+      build.onLoad({ filter: /.*/, namespace: 'bp-start-dynamic' }, (args) => ({
+        contents: `const m = globalThis.${START_GLOBAL}?.[${JSON.stringify(args.path)}];
+if (!m) throw new Error('blueprint: start module ${args.path} is not loaded');
+export const { ${lazyExports.get(args.path).join(', ')} } = m;`,
+        loader: 'js',
+      }));
       build.onLoad({ filter: /.*/, namespace: 'bp-start-module' }, (args) => ({
         // CommonJS to esbuild: each named import becomes a property read of the live module.
         contents: `const m = globalThis.${START_GLOBAL}?.[${JSON.stringify(args.path)}];
@@ -264,11 +322,18 @@ export async function buildBundle(esbuild, root, outdir, { write = true } = {}) 
   const probe = await esbuild.build({ ...startOptions(root, outdir, undefined, found), write: false });
   // Files only: built-ins come through the lazy-builtin namespace.
   const start = Object.keys(probe.metafile.inputs).filter((f) => !/^[a-z-]+:/.test(f));
-  const startRun = await esbuild.build({ ...startOptions(root, outdir, start), write });
-  const cmdList = [...new Set(found.values())];
-  const cmdRun = await esbuild.build({ ...commandOptions(root, outdir, cmdList, start), write });
+  const lazy = lazyModules(probe.metafile, start);
+  const startRun = await esbuild.build({ ...startOptions(root, outdir, start, undefined, lazy), write });
+  const cmdList = [...new Set(found.values())].filter((m) => !lazy.includes(m));
+  const lazyExports = await exportNames(esbuild, root, lazy);
+  const shared = start.filter((m) => published(m, new Set(lazy)));
+  const cmdRun = await esbuild.build({
+    ...commandOptions(root, outdir, cmdList, shared, lazyExports),
+    write,
+  });
   return {
     start,
+    lazyStart: lazy,
     commands: cmdList,
     metafile: {
       inputs: { ...cmdRun.metafile.inputs, ...startRun.metafile.inputs },
@@ -276,4 +341,39 @@ export async function buildBundle(esbuild, root, outdir, { write = true } = {}) 
     },
     outputFiles: write ? undefined : [...startRun.outputFiles, ...cmdRun.outputFiles],
   };
+}
+
+/**
+ * Whether the command part reads a start module from the table. A lazy JSON module (the seccomp
+ * profile) is not published: require() cannot ask for it as JSON, and a copy of data is harmless.
+ */
+const published = (m, lazySet) => !(lazySet.has(m) && m.endsWith('.json'));
+
+/** The start modules outside src/main.ts's static imports: those LAZY_START brings, run when imported. */
+function lazyModules(metafile, start) {
+  const eager = new Set();
+  const walk = (f) => {
+    if (eager.has(f) || !metafile.inputs[f]) return;
+    eager.add(f);
+    for (const i of metafile.inputs[f].imports) if (i.kind !== 'dynamic-import') walk(i.path);
+  };
+  walk('src/main.ts');
+  return start.filter((f) => !eager.has(f));
+}
+
+/** Each module's export names (esbuild's own reading of its `export` statements), for the re-exports. */
+async function exportNames(esbuild, root, modules) {
+  if (!modules.length) return new Map();
+  const r = await esbuild.build({
+    ...common(root, '/'),
+    entryPoints: Object.fromEntries(modules.map((m, i) => [`m${i}`, path.join(root, m)])),
+    format: 'esm',
+    splitting: true,
+    write: false,
+    plugins: [lazyBuiltins, zodEnglishOnly],
+  });
+  const byEntry = Object.values(r.metafile.outputs).filter((o) => o.entryPoint);
+  return new Map(
+    modules.map((m) => [m, byEntry.find((o) => o.entryPoint === m).exports.filter((e) => e !== 'default')]),
+  );
 }

@@ -142,7 +142,8 @@ export function serviceOps(ctx: BoxContext): ServiceOps {
       return startService(d, name, opts.signal ? { signal: opts.signal } : {});
     },
     async logs(name, opts = {}) {
-      const { PassThrough } = await import('node:stream');
+      // Not import(): this module runs inside the start part (LAZY_START, scripts/build-options.mjs).
+      const { PassThrough } = process.getBuiltinModule('node:stream');
       const buf = new PassThrough();
       let text = '';
       buf.on('data', (c) => {
@@ -158,7 +159,7 @@ export function serviceOps(ctx: BoxContext): ServiceOps {
         });
     },
     async followLogs(name, onLine, opts) {
-      const { Writable } = await import('node:stream');
+      const { Writable } = process.getBuiltinModule('node:stream');
       let rest = '';
       const out = new Writable({
         write(chunk, _enc, done) {
