@@ -145,7 +145,7 @@ describe('sameBytesAs', () => {
   it('refuses a file one byte different, shorter or longer, and one that is missing', () => {
     for (let i = 0; i < whole.length; i++) {
       const changed = Buffer.from(whole);
-      changed[i] ^= 1;
+      changed[i] = changed[i]! ^ 1;
       writeFileSync(file, changed);
       expect(sameBytesAs(file, parts, Buffer.alloc(4)), `byte ${i}`).toBe(false);
     }
