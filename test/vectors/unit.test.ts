@@ -1,11 +1,17 @@
-/** In-process checks of the parts with many edge cases: filters, point ids, the log's framing. */
+/**
+ * In-process checks of the parts with many edge cases: filters, point ids, the log's framing, search
+ * answers written as JSON text.
+ */
 import { appendFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { Collection } from '../../modules/vectors/server/collection.js';
 import { parseFilter, valuesAt } from '../../modules/vectors/server/filter.js';
 import { compareIds, parsePointId } from '../../modules/vectors/server/ids.js';
 import { parseBodyJob } from '../../modules/vectors/server/offload.js';
+import { parseWithPayload } from '../../modules/vectors/server/parse.js';
 import { readWal, walRecord, walUpsertRecord } from '../../modules/vectors/server/persist.js';
+import { scoredPoints } from '../../modules/vectors/server/search.js';
 import { tempDir } from '../setup/temp-registry.js';
 
 const p = {
@@ -135,5 +141,53 @@ describe('an upsert parsed by the body worker', () => {
       parseBodyJob({ kind: 'upsert', raw: Buffer.from('{"points":[{"id":1,"vector":[1]}]}'), size: 3 }),
     ).toThrow(/expected dim: 3, got 1/);
     expect(() => parseBodyJob({ kind: 'json', raw: Buffer.from('{"a":') })).toThrow(/not valid JSON/);
+  });
+});
+
+describe('search answers written as JSON text', () => {
+  it('are, byte for byte, JSON.stringify of the ScoredPoint objects; the query is normalised as prepare() does', () => {
+    const c = new Collection('t', {
+      size: 3,
+      distance: 'Cosine',
+      m: 16,
+      efConstruct: 100,
+      fullScanThreshold: 10_000,
+    });
+    const payloads = [
+      {
+        text: 'é "quoted" \\ back\nline \u2028 \ud83d\ude00',
+        n: [1, -0, 1e21, 5e-7],
+        deep: { a: [null, true] },
+      },
+      undefined,
+      { '': 'empty key', 'ke"y': 'x' },
+    ];
+    const ids = [7, uuidOf(42), 2 ** 53 - 1];
+    for (const [i, id] of ids.entries())
+      c.upsert({ id, vector: [i + 1, -(i + 0.3), 1 / 3], payload: payloads[i] }, 10 + i);
+    const query = [0.3, -1, 2];
+    // The stored form of a vector and the query as prepare() makes them (float32, normalised).
+    expect(c.prepareQuery(query)).toEqual(Array.from(c.prepare(query)));
+    const hits = c.search(query, 3, {});
+    expect(hits.map((h) => h.score)).toEqual(hits.map((h) => c.score(c.prepare(query), h.label)));
+    for (const [withPayload, withVector] of [
+      [true, true],
+      [false, false],
+      [['n', 'missing'], false],
+      [{ exclude: ['text'] }, true],
+    ] as const) {
+      const wp = parseWithPayload(withPayload, false);
+      const objects = hits.map(({ label, score }) => ({
+        id: c.ids[label],
+        version: c.versions[label],
+        score,
+        payload: wp(c.payloads[label]),
+        vector: withVector ? Array.from(c.vectorOf(label)) : null,
+        shard_key: null,
+        order_value: null,
+      }));
+      expect(scoredPoints(c, hits, wp, withVector)).toBe(JSON.stringify(objects));
+    }
+    expect(scoredPoints(c, [], parseWithPayload(true, false), true)).toBe('[]');
   });
 });

@@ -3,7 +3,7 @@
  * answers ({"result", "status": "ok", "time"}) and errors ({"status": {"error"}, "time"}).
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
+import type { IncomingHttpHeaders } from 'node:http';
 import {
   createKitServer,
   HttpError,
@@ -42,16 +42,12 @@ export interface ApiOptions {
   bodies?: BodyParser;
 }
 
-export type Handler = (
-  ctx: RequestContext,
-  params: string[],
-  query: URLSearchParams,
-) => Promise<unknown> | unknown;
+export type Handler = (ctx: RequestContext, params: string[]) => Promise<unknown> | unknown;
 export type RouteTable = [string, RegExp, Handler][];
 
 const digest = (s: string) => createHash('sha256').update(s).digest();
 /** Qdrant's two ways to send the key: "api-key: KEY" and "Authorization: Bearer KEY". */
-function authorized(req: IncomingMessage, token: string | undefined): boolean {
+function authorized(req: { headers: IncomingHttpHeaders }, token: string | undefined): boolean {
   if (token === undefined) return true;
   const given = req.headers['api-key'] ?? /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '')?.[1];
   return typeof given === 'string' && timingSafeEqual(digest(given), digest(token));
@@ -69,6 +65,15 @@ export function need(store: Store, name: string): Collection {
 }
 
 const updated = (seq: number) => ({ operation_id: seq, status: 'completed' });
+
+/** A result already written as JSON text (the search routes write theirs: search.ts). */
+export class JsonText {
+  constructor(readonly text: string) {}
+}
+const JSON_TYPE = { 'content-type': 'application/json' };
+/** Matched routes kept by method and path (paths this long or shorter), at most ROUTES_KEPT. */
+const ROUTE_PATH_KEPT = 256;
+const ROUTES_KEPT = 1024;
 
 /** An answer sent as it is, not inside {"result", "status", "time"} (Qdrant's "/" and health checks). */
 class Bare {
@@ -309,7 +314,21 @@ export function createVectorsServer(store: Store, opts: ApiOptions): KitServer {
     ...snapshotRoutes(store),
   ];
 
+  /** The route for a method and path, built by the table on the first request of each. */
+  const routes = new Map<string, Route>();
   function match(method: string, path: string): Route | undefined {
+    const key = `${method} ${path}`;
+    const kept = routes.get(key);
+    if (kept) return kept;
+    const r = matchTable(method, path);
+    if (r && path.length <= ROUTE_PATH_KEPT) {
+      if (routes.size >= ROUTES_KEPT) routes.clear();
+      routes.set(key, r);
+    }
+    return r;
+  }
+
+  function matchTable(method: string, path: string): Route | undefined {
     let known = false;
     for (const [m, re, handler] of table) {
       const hit = re.exec(path);
@@ -329,10 +348,15 @@ export function createVectorsServer(store: Store, opts: ApiOptions): KitServer {
           if (!authorized(ctx.req, opts.token))
             throw new HttpError(401, 'Must provide an API key or an Authorization bearer token');
           const started = performance.now();
-          const url = ctx.req.url ?? '/';
-          // Searches carry no query string: no URL object for them.
-          const query = url.includes('?') ? new URL(url, 'http://x').searchParams : new URLSearchParams();
-          const result = await handler(ctx, params, query);
+          // The query string (?wait=true…) changes nothing here: every write is waited for.
+          const result = await handler(ctx, params);
+          if (result instanceof JsonText)
+            return {
+              body: Buffer.from(
+                `{"result":${result.text},"status":"ok","time":${(performance.now() - started) / 1000}}`,
+              ),
+              headers: JSON_TYPE,
+            };
           if (result instanceof Uint8Array) return { body: result };
           if (result instanceof Bare) return { body: result.body, headers: result.headers };
           return { body: { result, status: 'ok', time: (performance.now() - started) / 1000 } };

@@ -96,6 +96,23 @@ export class Collection {
     return out;
   }
 
+  /**
+   * A query as hnswlib takes it (a plain array: its binding reads no typed array), with the values
+   * prepare() would give: float32, normalised in float32 for Cosine. One array a search, no copy.
+   */
+  prepareQuery(v: ArrayLike<number>): number[] {
+    const d = v.length;
+    const out: number[] = [];
+    for (let i = 0; i < d; i++) out.push(Math.fround(v[i]!));
+    if (this.config.distance === 'Cosine') {
+      let n = 0;
+      for (let i = 0; i < d; i++) n += out[i]! * out[i]!;
+      n = Math.sqrt(n);
+      if (n > 0) for (let i = 0; i < d; i++) out[i] = Math.fround(out[i]! / n);
+    }
+    return out;
+  }
+
   private grow(): void {
     const cap = this.capacity * 2;
     const next = new Float32Array(cap * this.config.size);
@@ -269,7 +286,7 @@ export class Collection {
     return this.orderedLabels().filter((l) => pred(this.ids[l]!, this.payloads[l]));
   }
 
-  score(q: Float32Array, label: number): number {
+  score(q: ArrayLike<number>, label: number): number {
     const d = this.config.size;
     const base = label * d;
     const v = this.vectors;
@@ -295,7 +312,7 @@ export class Collection {
     k: number,
     opts: { filter?: Filter; ef?: number; exact?: boolean; threshold?: number },
   ): Hit[] {
-    const q = this.prepare(vector);
+    const q = this.prepareQuery(vector);
     const live = this.count;
     if (k <= 0 || live === 0) return [];
     let hits: Hit[];
@@ -315,7 +332,7 @@ export class Collection {
       const walk = pending?.size
         ? (l: number) => !pending.has(l) && (!allowed || allowed.has(l))
         : allowed && ((l: number) => allowed.has(l));
-      const res = this.index.searchKnn(Array.from(q), Math.min(k, live, this.index.getMaxElements()), walk);
+      const res = this.index.searchKnn(q, Math.min(k, live, this.index.getMaxElements()), walk);
       // Scores from the stored vectors, so exact and graph search agree to the last bit.
       hits = res.neighbors.map((label) => ({ label, score: this.score(q, label) }));
       if (pending?.size)
@@ -335,7 +352,7 @@ export class Collection {
     return this.better(b.score, a.score) || (a.score === b.score && a.label > b.label);
   }
 
-  private exact(q: Float32Array, k: number, labels: number[]): Hit[] {
+  private exact(q: ArrayLike<number>, k: number, labels: number[]): Hit[] {
     // A bounded heap of the k best, worst on top.
     const heap: Hit[] = [];
     const worse = (a: Hit, b: Hit) => this.worse(a, b);

@@ -3,12 +3,21 @@
  * (one search per entry, on the collection's HNSW graph or exactly; see Collection.search).
  */
 import { HttpError, type RequestContext } from '../../kit/server/index.js';
-import { need, type RouteTable } from './api.js';
+import { JsonText, need, type RouteTable } from './api.js';
 import type { Collection } from './collection.js';
 import { parseFilter } from './filter.js';
 import { parsePointId } from './ids.js';
 import { type Mmr, mmrSelect, parseMmr } from './mmr.js';
-import { bad, body, int, isObject, parseVector, parseWithPayload, parseWithVector } from './parse.js';
+import {
+  bad,
+  body,
+  int,
+  isObject,
+  type PayloadSelector,
+  parseVector,
+  parseWithPayload,
+  parseWithVector,
+} from './parse.js';
 import type { Store } from './store.js';
 
 const SEARCH_COMMON = [
@@ -23,8 +32,12 @@ const SEARCH_COMMON = [
 const SEARCH_FIELDS = [...SEARCH_COMMON, 'vector', 'using'];
 const QUERY_FIELDS = [...SEARCH_COMMON, 'query', 'using'];
 
-/** The answer's points: validated here, searched by the collection, built in Qdrant's order. */
-function search(c: Collection, b: unknown, kind: 'search' | 'query') {
+/**
+ * The answer's points as JSON text: validated here, searched by the collection, written in Qdrant's
+ * order straight into the answer (no object per hit, no JSON.stringify of the answer: this is the
+ * hot path, a few microseconds a request against ~0.5 ms of graph search).
+ */
+function search(c: Collection, b: unknown, kind: 'search' | 'query'): string {
   const o = body(b, kind === 'search' ? SEARCH_FIELDS : QUERY_FIELDS, kind);
   if (o.using !== undefined && o.using !== null && o.using !== '')
     throw bad('named vectors ("using") are not supported');
@@ -81,49 +94,51 @@ function search(c: Collection, b: unknown, kind: 'search' | 'query') {
     if (mmr) labels = mmrSelect(c, labels, mmr.lambda, want);
     labels = labels.slice(offset);
   }
-  // Built field by field, in Qdrant's order (no spread of a record per hit: this is the hot path).
-  return labels.map(({ label, score }) => ({
-    id: c.ids[label]!,
-    version: c.versions[label] ?? 0,
-    score,
-    payload: withPayload(c.payloads[label]),
-    vector: withVector ? Array.from(c.vectorOf(label)) : null,
-    shard_key: null,
-    order_value: null,
-  }));
+  return scoredPoints(c, labels, withPayload, withVector);
+}
+
+/** What JSON.stringify writes for a number (a finite number's shortest round-trip form, else null). */
+const num = (x: number) => (Number.isFinite(x) ? String(x) : 'null');
+
+/** Qdrant's ScoredPoint list, field by field as JSON.stringify of the objects would write it. */
+export function scoredPoints(
+  c: Collection,
+  hits: { label: number; score: number }[],
+  withPayload: PayloadSelector,
+  withVector: boolean,
+): string {
+  let s = '[';
+  for (let i = 0; i < hits.length; i++) {
+    const { label, score } = hits[i]!;
+    const id = c.ids[label]!;
+    // Integer ids are safe integers; UUIDs are canonical hex, quoted by JSON.stringify all the same.
+    s += `${i === 0 ? '' : ','}{"id":${typeof id === 'number' ? id : JSON.stringify(id)},"version":${num(c.versions[label] ?? 0)},"score":${num(score)},"payload":${JSON.stringify(withPayload(c.payloads[label]))},"vector":${withVector ? `[${Array.from(c.vectorOf(label), num).join(',')}]` : 'null'},"shard_key":null,"order_value":null}`;
+  }
+  return `${s}]`;
 }
 
 export function searchRoutes(store: Store, json: (ctx: RequestContext) => Promise<unknown>): RouteTable {
+  const batch = async (ctx: RequestContext, n: string, kind: 'search' | 'query') => {
+    const c = need(store, n);
+    const o = body(await json(ctx), ['searches'], `${kind} batch`);
+    if (!Array.isArray(o.searches)) throw bad('"searches" must be a list');
+    const each = o.searches.map((s) => search(c, s, kind));
+    return new JsonText(
+      `[${kind === 'query' ? each.map((p) => `{"points":${p}}`).join(',') : each.join(',')}]`,
+    );
+  };
   return [
     [
       'POST',
       /^\/collections\/([^/]+)\/points\/search$/,
-      async (ctx, [n]) => search(need(store, n!), await json(ctx), 'search'),
+      async (ctx, [n]) => new JsonText(search(need(store, n!), await json(ctx), 'search')),
     ],
-    [
-      'POST',
-      /^\/collections\/([^/]+)\/points\/search\/batch$/,
-      async (ctx, [n]) => {
-        const c = need(store, n!);
-        const o = body(await json(ctx), ['searches'], 'search batch');
-        if (!Array.isArray(o.searches)) throw bad('"searches" must be a list');
-        return o.searches.map((s) => search(c, s, 'search'));
-      },
-    ],
+    ['POST', /^\/collections\/([^/]+)\/points\/search\/batch$/, (ctx, [n]) => batch(ctx, n!, 'search')],
     [
       'POST',
       /^\/collections\/([^/]+)\/points\/query$/,
-      async (ctx, [n]) => ({ points: search(need(store, n!), await json(ctx), 'query') }),
+      async (ctx, [n]) => new JsonText(`{"points":${search(need(store, n!), await json(ctx), 'query')}}`),
     ],
-    [
-      'POST',
-      /^\/collections\/([^/]+)\/points\/query\/batch$/,
-      async (ctx, [n]) => {
-        const c = need(store, n!);
-        const o = body(await json(ctx), ['searches'], 'query batch');
-        if (!Array.isArray(o.searches)) throw bad('"searches" must be a list');
-        return o.searches.map((s) => ({ points: search(c, s, 'query') }));
-      },
-    ],
+    ['POST', /^\/collections\/([^/]+)\/points\/query\/batch$/, (ctx, [n]) => batch(ctx, n!, 'query')],
   ];
 }
