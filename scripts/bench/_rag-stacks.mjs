@@ -59,6 +59,7 @@ function client(sockets, chat) {
   const rag = sockets.rag;
   return {
     hops: {
+      ragSocket: rag,
       health: () => call(rag, 'GET', '/health'),
       // As rag asks since it takes base64 (modules/rag/server/backends.ts), decoded the same way.
       embed: async (q) => {

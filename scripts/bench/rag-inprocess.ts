@@ -19,6 +19,8 @@ import { shrink, withContext } from '../../modules/rag/server/chat.ts';
 import { type Chunk, chunkSections, splitChunk } from '../../modules/rag/server/chunk.ts';
 import { type DocumentKind, parseDocument } from '../../modules/rag/server/parse.ts';
 
+/** The kit's lean HTTP/1.1 client: the bench asks rag with it too, to tell the client's share apart. */
+export { UnixHttpClient } from '../../modules/kit/client/unix-http.ts';
 /** The bench's throw-away repository key, made as `blueprint repo keygen` makes one. */
 export { generateSigningKey } from '../../src/core/pkg/signature.ts';
 

@@ -298,18 +298,48 @@ async function run(sides) {
   const hops = {};
   for (const label of ['sandboxed', 'processes']) {
     const h = sides[label].hops;
-    hops[label] = { health: [], embed: [], search: [], ragEmbed: [], ragSearch: [] };
-    for (const q of queries) {
+    hops[label] = {
+      health: [],
+      embed: [],
+      search: [],
+      ragEmbed: [],
+      ragSearch: [],
+      retrieve: [],
+      leanRetrieve: [],
+    };
+    // The same retrieval asked with the kit's lean HTTP/1.1 client instead of node:http's: how much
+    // of client<->rag is the client library's (the figure itself stays on node:http, as
+    // src/app/module-api.ts asks a module).
+    const lean = new bundle.UnixHttpClient({ socketPath: h.ragSocket, idleMs: 2_000 });
+    const leanRetrieve = async (query) => {
+      const r = await lean.request({
+        method: 'POST',
+        path: '/v1/retrieve',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query, k: 4 }),
+        timeoutMs: 60_000,
+      });
+      if (r.status !== 200) throw new Error(`retrieve: ${r.status} ${r.body.toString('utf8').slice(0, 200)}`);
+      return r.body.toString('utf8');
+    };
+    for (const [i, q] of queries.entries()) {
       hops[label].health.push(await timed(() => h.health()));
       let v;
       hops[label].embed.push(await timed(async () => (v = await h.embed(q))));
       hops[label].search.push(await timed(() => h.search(v)));
       // The same two calls made by rag, right after ours (same caches, same load): what rag's
       // side of a hop adds to it.
-      const t = await sides[label].retrieve(q);
+      let t;
+      const viaNode = () =>
+        timed(async () => (t = await sides[label].retrieve(q))).then((ms) => hops[label].retrieve.push(ms));
+      const viaLean = () => timed(() => leanRetrieve(q)).then((ms) => hops[label].leanRetrieve.push(ms));
+      // The two clients take turns at going first.
+      if (i % 2) await viaLean().then(viaNode);
+      else await viaNode().then(viaLean);
       hops[label].ragEmbed.push(t.embed);
       hops[label].ragSearch.push(t.search);
     }
+    lean.close();
   }
   // In-process, one retrieval after another (no other side between): what taking turns costs it.
   hops['in-process'] = { embed: [], search: [] };
@@ -390,7 +420,7 @@ function print(model, result) {
       console.log(
         label === 'in-process'
           ? `${''.padEnd(10)} back to back p50 (no other side between): embed ${h.embed} ms, scan ${h.search} ms`
-          : `${''.padEnd(10)} hops alone p50: rag GET /health ${h.health} ms, embed ${h.embed} ms, search ${h.search} ms; the same made by rag just after: embed ${h.ragEmbed} ms, search ${h.ragSearch} ms`,
+          : `${''.padEnd(10)} hops alone p50: rag GET /health ${h.health} ms, embed ${h.embed} ms, search ${h.search} ms; the same made by rag just after: embed ${h.ragEmbed} ms, search ${h.ragSearch} ms; then rag's retrieve asked with node:http ${h.retrieve} ms, with the kit's lean client ${h.leanRetrieve} ms`,
       );
   }
   console.log(
