@@ -88,7 +88,13 @@ export async function createPipeline(o: PipelineOptions) {
     }
   }
 
-  async function ingest(kind: DocumentKind, bytes: Uint8Array, source: string): Promise<number> {
+  /** The document's pages and the chunks it made (the bench checks both ways made as many). */
+  async function ingest(
+    kind: DocumentKind,
+    bytes: Uint8Array,
+    source: string,
+  ): Promise<{ pages: number; chunks: number }> {
+    const before = stored.length;
     const parsed = await parseDocument(kind, bytes, 2000);
     const chunks = chunkSections(parsed.sections, { tokens, overlap });
     for (let i = 0; i < chunks.length; i += 32) {
@@ -103,7 +109,7 @@ export async function createPipeline(o: PipelineOptions) {
         stored.push({ document: source, source, page: c.page, heading: c.heading, text: c.text });
       });
     }
-    return parsed.pages ?? 1;
+    return { pages: parsed.pages ?? 1, chunks: stored.length - before };
   }
 
   /** `timing` gets the embedding's and the scan's milliseconds, as rag's Server-Timing has them. */
