@@ -1,10 +1,8 @@
 /**
- * Request bodies: refused with 413 before reading when Content-Length is over the limit, counted
- * while streaming (chunked uploads), charged to a shared budget so that many concurrent uploads
- * cannot exhaust memory, and decoded as strict UTF-8.
+ * Request bodies: charged to a shared budget as they arrive (./wire.ts) so that many concurrent
+ * uploads cannot exhaust memory, and decoded as strict UTF-8.
  */
-import type { IncomingMessage } from 'node:http';
-import { busy, ClientGoneError, HttpError } from './errors.js';
+import { HttpError } from './errors.js';
 
 /** Bytes of request bodies held in memory at once, across all requests. */
 export class ByteBudget {
@@ -21,51 +19,6 @@ export class ByteBudget {
   give(n: number): void {
     this.used -= n;
   }
-}
-
-/**
- * Reads the whole body. `charge` records what was taken from the budget; the caller gives it back
- * when the response is over (the parsed body lives until then).
- */
-export function readBody(
-  req: IncomingMessage,
-  maxBytes: number,
-  budget: ByteBudget,
-  charge: { bytes: number },
-): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const declared = Number(req.headers['content-length'] ?? 0);
-    if (declared > maxBytes) return reject(new HttpError(413, `request body over ${maxBytes} bytes`));
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let settled = false;
-    const fail = (err: Error) => {
-      if (settled) return;
-      settled = true;
-      chunks.length = 0;
-      // Stop reading: the error answer goes out with `connection: close`, which ends the upload.
-      req.pause();
-      reject(err);
-    };
-    req.on('data', (chunk: Buffer) => {
-      if (settled) return;
-      size += chunk.length;
-      if (size > maxBytes) return fail(new HttpError(413, `request body over ${maxBytes} bytes`));
-      if (!budget.take(chunk.length))
-        return fail(busy('busy: too many request bodies are being received; retry shortly'));
-      charge.bytes += chunk.length;
-      chunks.push(chunk);
-    });
-    req.on('end', () => {
-      if (settled) return;
-      settled = true;
-      resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
-    });
-    req.on('error', () => fail(new ClientGoneError()));
-    req.on('close', () => {
-      if (!req.complete) fail(new ClientGoneError());
-    });
-  });
 }
 
 // fatal: invalid UTF-8 is refused, not replaced with U+FFFD (as text-embeddings-inference does).

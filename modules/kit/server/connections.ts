@@ -7,8 +7,6 @@
  * cap, so there is always one to close, and /health always gets in.
  */
 import { readFileSync } from 'node:fs';
-import type { Server } from 'node:http';
-import type { Socket } from 'node:net';
 
 /** The soft open-file limit of this process (Node cannot raise it past the hard one). */
 export function openFileLimit(): number | undefined {
@@ -26,95 +24,78 @@ export function defaultMaxConnections(): number {
   return Math.max(16, Math.min(4096, limit - 128));
 }
 
-interface State {
-  requests: number;
-  seen: boolean;
+/** What the guard needs of a connection (./wire.ts's Conn). */
+export interface Guarded {
+  /** Requests read and not yet answered. */
+  readonly requests: number;
+  /** Has work waiting or running in the fair queue (it must not be evicted). */
+  holdsWork(): boolean;
+  destroy(): void;
 }
 
-export interface ConnectionGuard {
-  readonly open: number;
-  readonly evicted: number;
-  /** Closes idle connections now (used when draining). */
-  closeIdle(): void;
-}
-
-export function guardConnections(
-  server: Server,
-  max: number,
-  /** A connection without a whole request head by then is closed (Node's own check runs only every second). */
-  firstRequestMs: number,
-  holdsWork: (socket: Socket) => boolean,
-  onEvict: (why: string) => void,
-): ConnectionGuard {
+export class ConnectionGuard<C extends Guarded> {
   // Map order = least recently active first (an entry is moved to the end on activity).
-  const sockets = new Map<Socket, State>();
-  let evicted = 0;
+  private readonly conns = new Map<C, true>();
+  evicted = 0;
+  private readonly max: number;
+  private readonly onEvict: (why: string) => void;
 
-  const touch = (socket: Socket, state: State) => {
-    sockets.delete(socket);
-    sockets.set(socket, state);
-  };
+  constructor(max: number, onEvict: (why: string) => void) {
+    this.max = max;
+    this.onEvict = onEvict;
+  }
 
-  const evictOne = (): boolean => {
-    let fallback: Socket | undefined;
-    for (const [socket, state] of sockets) {
-      if (state.requests === 0) {
-        socket.destroy();
-        sockets.delete(socket);
-        evicted++;
-        onEvict('idle');
+  get open(): number {
+    return this.conns.size;
+  }
+
+  /** A new connection: false when it could not be let in (it is then to be closed). */
+  add(conn: C): boolean {
+    if (this.conns.size >= this.max && !this.evictOne()) {
+      this.onEvict('new (every connection has queued work)');
+      return false;
+    }
+    this.conns.set(conn, true);
+    return true;
+  }
+
+  remove(conn: C): void {
+    this.conns.delete(conn);
+  }
+
+  /** A request started or was answered: the connection is the most recently active. */
+  touch(conn: C): void {
+    if (this.conns.delete(conn)) this.conns.set(conn, true);
+  }
+
+  /** Closes idle connections now (used when draining). */
+  closeIdle(): void {
+    for (const conn of this.conns.keys()) if (conn.requests === 0) conn.destroy();
+  }
+
+  /** Every connection, least recently active first (the timeout sweep walks them). */
+  all(): IterableIterator<C> {
+    return this.conns.keys();
+  }
+
+  private evictOne(): boolean {
+    let fallback: C | undefined;
+    for (const conn of this.conns.keys()) {
+      if (conn.requests === 0) {
+        this.drop(conn, 'idle');
         return true;
       }
-      if (!fallback && !holdsWork(socket)) fallback = socket;
+      if (!fallback && !conn.holdsWork()) fallback = conn;
     }
     if (!fallback) return false;
-    fallback.destroy();
-    sockets.delete(fallback);
-    evicted++;
-    onEvict('busy without queued work');
+    this.drop(fallback, 'busy without queued work');
     return true;
-  };
+  }
 
-  server.on('connection', (socket: Socket) => {
-    if (sockets.size >= max && !evictOne()) {
-      socket.destroy();
-      onEvict('new (every connection has queued work)');
-      return;
-    }
-    const state: State = { requests: 0, seen: false };
-    sockets.set(socket, state);
-    const silent = setTimeout(() => {
-      if (!state.seen) socket.destroy();
-    }, firstRequestMs);
-    silent.unref();
-    socket.once('close', () => {
-      clearTimeout(silent);
-      sockets.delete(socket);
-    });
-  });
-
-  server.on('request', (req, res) => {
-    const socket = req.socket;
-    const state = sockets.get(socket);
-    if (!state) return;
-    state.requests++;
-    state.seen = true;
-    touch(socket, state);
-    res.once('close', () => {
-      state.requests--;
-      if (sockets.has(socket)) touch(socket, state);
-    });
-  });
-
-  return {
-    get open() {
-      return sockets.size;
-    },
-    get evicted() {
-      return evicted;
-    },
-    closeIdle() {
-      for (const [socket, state] of sockets) if (state.requests === 0) socket.destroy();
-    },
-  };
+  private drop(conn: C, why: string): void {
+    this.conns.delete(conn);
+    conn.destroy();
+    this.evicted++;
+    this.onEvict(why);
+  }
 }

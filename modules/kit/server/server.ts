@@ -1,16 +1,20 @@
 /**
  * The HTTP server every module serves on its unix socket: routes, access token, limits, timeouts,
  * a connection cap, a fair queue for the heavy work, a /health that nothing can block, JSON errors
- * in the module's own shape, rate-limited logging and a graceful drain. See ../README.md.
+ * in the module's own shape, rate-limited logging and a graceful drain. HTTP/1.1 itself is
+ * ./wire.ts and ./request-parser.ts on node:net (why: ../README.md, "The server"). See ../README.md.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { chmod, lstat, unlink } from 'node:fs/promises';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { ByteBudget, parseJson, readBody } from './body.js';
-import { type ConnectionGuard, defaultMaxConnections, guardConnections } from './connections.js';
+import { createServer, type Server } from 'node:net';
+import { ByteBudget, parseJson } from './body.js';
+import { ConnectionGuard, defaultMaxConnections } from './connections.js';
 import { ClientGoneError, HttpError } from './errors.js';
 import type { KitLog } from './log.js';
 import { FairQueue } from './queue.js';
+import { Conn, type Exchange, httpDate, type KitRequest, reason, type WireHost } from './wire.js';
+
+export type { KitRequest } from './wire.js';
 
 export interface KitLimits {
   /** Open connections; at the cap an idle one is closed for each new one. Default: nofile - 128. */
@@ -33,6 +37,10 @@ export interface KitLimits {
   maxQueued: number;
   /** …and per connection (a pipelining client). */
   maxQueuedPerConnection: number;
+  /** A request head (request line and header fields) larger than this gets 431 (node's default). */
+  maxHeaderBytes: number;
+  /** …and one with more header fields than this. */
+  maxHeaders: number;
 }
 
 export function defaultLimits(): KitLimits {
@@ -47,11 +55,14 @@ export function defaultLimits(): KitLimits {
     concurrency: 1,
     maxQueued: 32,
     maxQueuedPerConnection: 4,
+    maxHeaderBytes: 16 * 1024,
+    maxHeaders: 100,
   };
 }
 
 export interface RequestContext {
-  req: IncomingMessage;
+  /** Method, url, headers (lower-case names) and socket, as node's IncomingMessage has them. */
+  req: KitRequest;
   path: string;
   /** The body as strict-UTF-8 JSON (400 otherwise), within the size limits. */
   json(): Promise<unknown>;
@@ -111,57 +122,37 @@ export interface KitServer {
 }
 
 const digest = (s: string) => createHash('sha256').update(s).digest();
+const BEARER = /^Bearer\s+(\S+)\s*$/i;
+// Answer headers a module gives: a name is a token, a value printable ASCII (no CR/LF: no injection).
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+const HEADER_VALUE = /^[\t\x20-\x7e]*$/;
 
-function authorized(req: IncomingMessage, token: string | undefined): boolean {
-  if (token === undefined) return true;
-  const m = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '');
-  return m !== null && timingSafeEqual(digest(m[1]!), digest(token));
-}
-
-function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) {
-  if (res.headersSent || res.destroyed) return;
-  if (body instanceof Uint8Array) {
-    res.writeHead(status, {
-      'content-type': 'application/octet-stream',
-      'content-length': body.byteLength,
-      ...headers,
-    });
-    return res.end(body);
-  }
-  const text = JSON.stringify(body);
-  res.writeHead(status, {
-    'content-type': 'application/json',
-    'content-length': Buffer.byteLength(text),
-    ...headers,
-  });
-  res.end(text);
-}
-
-async function writeStream(res: ServerResponse, reply: Reply, signal: AbortSignal, draining: boolean) {
-  const it = reply.stream![Symbol.asyncIterator]();
-  try {
-    if (signal.aborted) throw new ClientGoneError();
-    res.writeHead(reply.status ?? 200, { ...reply.headers, ...(draining ? { connection: 'close' } : {}) });
-    res.flushHeaders();
-    for (;;) {
-      const next = await it.next();
-      if (next.done) break;
-      if (signal.aborted) throw new ClientGoneError();
-      if (!res.write(next.value))
-        await new Promise<void>((drained) => {
-          const done = () => {
-            res.off('drain', done);
-            signal.removeEventListener('abort', done);
-            drained();
-          };
-          res.on('drain', done);
-          signal.addEventListener('abort', done, { once: true });
-        });
+/** The header lines of an answer (without the status line), checked so no module text can forge one. */
+function headerLines(
+  headers: Record<string, string> | undefined,
+  contentType: string | undefined,
+  close: boolean,
+  keepAliveS: number,
+): string {
+  let text = '';
+  let type = contentType;
+  let connection = close ? 'close' : 'keep-alive';
+  if (headers)
+    for (const name in headers) {
+      const value = String(headers[name]);
+      if (!HEADER_NAME.test(name) || !HEADER_VALUE.test(value))
+        throw new HttpError(500, `internal error: invalid answer header ${JSON.stringify(name)}`);
+      const lower = name.toLowerCase();
+      if (lower === 'content-type') type = value;
+      else if (lower === 'connection') {
+        if (value.toLowerCase() === 'close') connection = 'close';
+      } else if (lower !== 'content-length' && lower !== 'transfer-encoding' && lower !== 'date')
+        text += `${name}: ${value}\r\n`;
     }
-    res.end();
-  } finally {
-    await it.return?.();
-  }
+  if (type !== undefined) text += `content-type: ${type}\r\n`;
+  text += `date: ${httpDate()}\r\nconnection: ${connection}\r\n`;
+  if (connection === 'keep-alive') text += `keep-alive: timeout=${keepAliveS}\r\n`;
+  return text;
 }
 
 export function createKitServer(opts: KitOptions): KitServer {
@@ -173,53 +164,80 @@ export function createKitServer(opts: KitOptions): KitServer {
     maxPerKey: limits.maxQueuedPerConnection,
   });
   const budget = new ByteBudget(limits.maxBufferedBytes);
+  const tokenDigest = opts.token === undefined ? undefined : digest(opts.token);
+  const keepAliveS = Math.max(1, Math.floor(limits.keepAliveTimeoutMs / 1000));
   let draining = false;
 
-  const server = createServer({
-    headersTimeout: limits.headersTimeoutMs,
-    requestTimeout: limits.requestTimeoutMs,
-    keepAliveTimeout: limits.keepAliveTimeoutMs,
-    // How often the two timeouts above are checked; Node's default (30 s) would let them run late.
-    connectionsCheckingInterval: Math.min(1000, limits.headersTimeoutMs),
-  });
-  const guard: ConnectionGuard = guardConnections(
-    server,
-    limits.maxConnections,
-    limits.headersTimeoutMs,
-    (socket) => queue.holds(socket),
-    (why) =>
-      log.event(
-        'connection cap',
-        `connection cap ${limits.maxConnections} reached: closed an ${why} connection`,
-      ),
+  const guard = new ConnectionGuard<Conn>(limits.maxConnections, (why) =>
+    log.event(
+      'connection cap',
+      `connection cap ${limits.maxConnections} reached: closed an ${why} connection`,
+    ),
   );
-  server.setTimeout(limits.idleTimeoutMs, (socket) => {
-    // A request waiting for its turn in the queue is silent too: keep it.
-    if (!queue.holds(socket)) socket.destroy();
-  });
-  server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
-    // Malformed requests, header/request timeouts: Node's own 400/408, one log line per kind.
-    log.event(`client error ${err.code ?? ''}`, `client error: ${err.code ?? err.message}`);
-    // Sockets of an HTTP server are half-open: end() alone would wait for the client to close.
-    if (!socket.writable || socket.destroyed) return socket.destroy();
-    const status =
-      err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
-        ? '408 Request Timeout'
-        : err.code === 'HPE_HEADER_OVERFLOW'
-          ? '431 Request Header Fields Too Large'
-          : '400 Bad Request';
-    socket.write(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`, () =>
-      socket.destroy(),
-    );
-    setTimeout(() => socket.destroy(), 1000).unref(); // a client that does not read
-  });
 
-  async function route(req: IncomingMessage, res: ServerResponse, path: string, signal: AbortSignal) {
-    const method = req.method ?? 'GET';
+  function authorized(req: KitRequest): boolean {
+    if (tokenDigest === undefined) return true;
+    const m = BEARER.exec(req.headers.authorization ?? '');
+    return m !== null && timingSafeEqual(digest(m[1]!), tokenDigest);
+  }
+
+  function send(ex: Exchange, status: number, body: unknown, headers?: Record<string, string>) {
+    const close = draining || !ex.keepAlive || !ex.complete || status === 413;
+    let payload: string | Uint8Array;
+    let type: string | undefined;
+    if (body instanceof Uint8Array) {
+      payload = body;
+      type = 'application/octet-stream';
+    } else {
+      payload = JSON.stringify(body) ?? '';
+      type = 'application/json';
+    }
+    const length = typeof payload === 'string' ? Buffer.byteLength(payload) : payload.byteLength;
+    const head =
+      `HTTP/1.1 ${status} ${reason(status)}\r\n${headerLines(headers, type, close, keepAliveS)}` +
+      `content-length: ${length}\r\n\r\n`;
+    ex.conn.answer(ex, head, ex.method === 'HEAD' ? '' : payload, close);
+  }
+
+  async function writeStream(ex: Exchange, reply: Reply) {
+    const it = reply.stream![Symbol.asyncIterator]();
+    const conn = ex.conn;
+    try {
+      await conn.turn(ex);
+      if (ex.gone) throw new ClientGoneError();
+      // HTTP/1.0 has no chunked coding: the end of the answer is the connection's close.
+      const chunked = ex.httpVersion === '1.1';
+      const close = draining || !ex.keepAlive || !ex.complete || !chunked;
+      conn.write(
+        ex,
+        `HTTP/1.1 ${reply.status ?? 200} ${reason(reply.status ?? 200)}\r\n` +
+          `${headerLines(reply.headers, undefined, close, keepAliveS)}` +
+          `${chunked ? 'transfer-encoding: chunked\r\n' : ''}\r\n`,
+      );
+      for (;;) {
+        const next = await it.next();
+        if (next.done) break;
+        if (ex.gone) throw new ClientGoneError();
+        const text = next.value;
+        if (text.length === 0) continue; // an empty chunk would end a chunked answer
+        const ok = chunked
+          ? conn.write(ex, `${Buffer.byteLength(text).toString(16)}\r\n${text}\r\n`)
+          : conn.write(ex, text);
+        if (!ok) await conn.wait(ex);
+      }
+      if (chunked) conn.write(ex, '0\r\n\r\n');
+      conn.end(ex, close);
+    } finally {
+      await it.return?.();
+    }
+  }
+
+  async function route(ex: Exchange, path: string) {
+    const method = ex.method;
     if (path === '/health') {
       if (method !== 'GET' && method !== 'HEAD') throw new HttpError(405, `/health takes GET, not ${method}`);
       const ok = !draining && (opts.healthy?.() ?? true);
-      return send(res, ok ? 200 : 503, { status: ok ? 'ok' : 'unavailable' });
+      return send(ex, ok ? 200 : 503, { status: ok ? 'ok' : 'unavailable' });
     }
     const r = Object.hasOwn(opts.routes, path) ? opts.routes[path] : opts.match?.(method, path);
     if (!r) {
@@ -227,53 +245,90 @@ export function createKitServer(opts: KitOptions): KitServer {
       throw new HttpError(404, `no route ${path}; try ${known.join(', ')}`);
     }
     if (method !== r.method) throw new HttpError(405, `${path} takes ${r.method}, not ${method}`);
-    if (r.auth !== false && !authorized(req, opts.token))
+    if (r.auth !== false && !authorized(ex))
       throw new HttpError(401, 'missing or wrong access token: send "Authorization: Bearer TOKEN"');
-    const charge = { bytes: 0 };
-    res.once('close', () => budget.give(charge.bytes));
     const ctx: RequestContext = {
-      req,
+      req: ex,
       path,
-      signal,
-      json: async () => parseJson(await readBody(req, limits.maxBodyBytes, budget, charge)),
-      bytes: () => readBody(req, limits.maxBodyBytes, budget, charge),
-      queue: (work) => queue.run(req.socket, work, signal),
+      get signal() {
+        return ex.signal;
+      },
+      json: async () => parseJson(await ex.body()),
+      bytes: () => ex.body(),
+      queue: (work) => queue.run(ex.conn.socket, work, ex.signal),
     };
     const reply = await r.handle(ctx);
-    if (reply.stream) return writeStream(res, reply, signal, draining);
-    if (signal.aborted) throw new ClientGoneError();
-    send(res, reply.status ?? 200, reply.body, {
-      ...reply.headers,
-      ...(draining ? { connection: 'close' } : {}),
-    });
+    if (reply.stream) return writeStream(ex, reply);
+    if (ex.gone) throw new ClientGoneError();
+    send(ex, reply.status ?? 200, reply.body, reply.headers);
   }
 
-  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
-    const path = (req.url ?? '/').split('?')[0]!;
-    const gone = new AbortController();
-    res.once('close', () => {
-      if (!res.writableFinished) gone.abort();
-    });
-    route(req, res, path, gone.signal).catch((err: unknown) => {
-      if (err instanceof ClientGoneError || gone.signal.aborted) {
-        log.event('client gone', `${req.method} ${path}: client closed the connection before the answer`);
-        return res.destroy();
-      }
-      const e =
-        err instanceof HttpError
-          ? err
-          : new HttpError(500, `internal error: ${(err as Error)?.message ?? String(err)}`);
-      if (e.status >= 500)
-        log.event(`${e.status} ${path}`, `${e.status} ${req.method} ${path}: ${e.message}`);
-      if (res.headersSent) return res.destroy();
-      const headers: Record<string, string> = { ...e.headers };
-      if (e.status === 401) headers['www-authenticate'] = 'Bearer';
-      if (e.status === 503 && !headers['retry-after']) headers['retry-after'] = '1';
-      // Do not read the rest of a body we refused (or failed on): close after the answer.
-      if (e.status === 413 || !req.complete || draining) headers.connection = 'close';
-      send(res, e.status, opts.errorBody(e, path), headers);
-    });
+  function failed(ex: Exchange, path: string, err: unknown) {
+    if (err instanceof ClientGoneError || ex.gone) {
+      log.event('client gone', `${ex.method} ${path}: client closed the connection before the answer`);
+      return ex.conn.destroy();
+    }
+    const e =
+      err instanceof HttpError
+        ? err
+        : new HttpError(500, `internal error: ${(err as Error)?.message ?? String(err)}`);
+    if (e.status >= 500) log.event(`${e.status} ${path}`, `${e.status} ${ex.method} ${path}: ${e.message}`);
+    if (ex.started) return ex.conn.abort(); // an answer half written cannot be replaced
+    const headers: Record<string, string> = { ...e.headers };
+    if (e.status === 401) headers['www-authenticate'] = 'Bearer';
+    if (e.status === 503 && !headers['retry-after']) headers['retry-after'] = '1';
+    try {
+      send(ex, e.status, opts.errorBody(e, path), headers);
+    } catch (again) {
+      send(ex, 500, opts.errorBody(new HttpError(500, `internal error: ${(again as Error).message}`), path));
+    }
+  }
+
+  const host: WireHost = {
+    maxBodyBytes: limits.maxBodyBytes,
+    maxHeaderBytes: limits.maxHeaderBytes,
+    maxHeaders: limits.maxHeaders,
+    budget,
+    dispatch(ex) {
+      const q = ex.url.indexOf('?');
+      const path = q < 0 ? ex.url : ex.url.slice(0, q);
+      route(ex, path).catch((err: unknown) => failed(ex, path, err));
+    },
+    touched: (conn) => guard.touch(conn),
+    closed: (conn) => guard.remove(conn),
+    holdsWork: (socket) => queue.holds(socket),
+    clientError(status, message) {
+      // Malformed requests, header/request timeouts: Node's own 400/408/431, one log line per kind.
+      log.event(`client error ${status}`, `client error: ${status} ${message}`);
+    },
+  };
+
+  // allowHalfOpen: our side stays open until the answers are written and flushed (Conn.close).
+  const server = createServer({ allowHalfOpen: true }, (socket) => {
+    const conn = new Conn(socket, host);
+    if (!guard.add(conn)) socket.destroy();
   });
+
+  // The timeouts, checked every second (at most) for every connection, instead of a timer each.
+  const sweepMs = Math.min(1000, limits.headersTimeoutMs);
+  const sweep = setInterval(() => {
+    const now = Date.now();
+    for (const conn of guard.all()) {
+      if (conn.dead) continue;
+      if (conn.midMessage) {
+        const limit = conn.inHead ? limits.headersTimeoutMs : limits.requestTimeoutMs;
+        if (now - conn.messageStart > limit) conn.timedOut();
+      } else if (conn.requests === 0) {
+        // A connection that never sent a request gets the head timeout; one kept alive, its own.
+        const limit = conn.served === 0 ? limits.headersTimeoutMs : limits.keepAliveTimeoutMs;
+        if (now - conn.messageStart > limit) conn.destroy();
+      }
+      // No traffic either way (a client that stopped reading), and no work queued: closed.
+      if (now - conn.lastActive > limits.idleTimeoutMs && !conn.holdsWork()) conn.destroy();
+    }
+  }, sweepMs);
+  sweep.unref();
+  server.on('close', () => clearInterval(sweep));
 
   return {
     server,
@@ -288,7 +343,7 @@ export function createKitServer(opts: KitOptions): KitServer {
         guard.closeIdle();
         await new Promise((r) => setTimeout(r, 50));
       }
-      server.closeAllConnections();
+      for (const conn of guard.all()) conn.destroy();
       await closed;
     },
     stats: () => ({

@@ -1,0 +1,510 @@
+/**
+ * One HTTP/1.1 connection of the kit's server, on a plain node:net socket: requests parsed by
+ * ./request-parser.ts, each handed to the kit as soon as its body is in (or at once, while a long
+ * body streams in), answers written in request order whatever order they are ready in (pipelining),
+ * `100 Continue` when the request is first in line, bodies charged to the shared budget as they
+ * arrive, reading paused while too many answers are pending or the client does not read them.
+ * The timeouts are checked by the server's sweep (./server.ts) from the times kept here.
+ *
+ * Why not node:http: its IncomingMessage/ServerResponse streams, per-request listeners and timers
+ * cost ~20 µs of CPU a request hot and ~30 µs cold (modules/kit/README.md, "Figures"), as much as
+ * a vector search; this does the same work with a few string operations and one write.
+ */
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Socket } from 'node:net';
+import type { ByteBudget } from './body.js';
+import { busy, ClientGoneError, HttpError } from './errors.js';
+import { ParseError, type RequestHead, RequestParser } from './request-parser.js';
+
+/** The request as a handler sees it: the fields of node's IncomingMessage that modules use. */
+export interface KitRequest {
+  readonly method: string;
+  readonly url: string;
+  /** Lower-case names, like node's. */
+  readonly headers: IncomingHttpHeaders;
+  readonly httpVersion: string;
+  readonly socket: Socket;
+  /** The whole body has arrived. */
+  readonly complete: boolean;
+}
+
+/** What a connection needs from its server. */
+export interface WireHost {
+  readonly maxBodyBytes: number;
+  readonly maxHeaderBytes: number;
+  readonly maxHeaders: number;
+  readonly budget: ByteBudget;
+  /** A request is read (its body may still be arriving): answer it, in time, with conn.answer/stream. */
+  dispatch(ex: Exchange): void;
+  /** A connection is gone or answered everything (for the connection guard). */
+  touched(conn: Conn): void;
+  closed(conn: Conn): void;
+  holdsWork(socket: Socket): boolean;
+  clientError(status: number, message: string): void;
+}
+
+/** Answers pending at once on one connection before it stops reading (node:http has no bound). */
+const MAX_PENDING = 32;
+
+const REASONS: Record<number, string> = {
+  100: 'Continue',
+  200: 'OK',
+  201: 'Created',
+  202: 'Accepted',
+  204: 'No Content',
+  206: 'Partial Content',
+  304: 'Not Modified',
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  408: 'Request Timeout',
+  409: 'Conflict',
+  411: 'Length Required',
+  413: 'Payload Too Large',
+  414: 'URI Too Long',
+  415: 'Unsupported Media Type',
+  417: 'Expectation Failed',
+  422: 'Unprocessable Entity',
+  429: 'Too Many Requests',
+  431: 'Request Header Fields Too Large',
+  500: 'Internal Server Error',
+  501: 'Not Implemented',
+  502: 'Bad Gateway',
+  503: 'Service Unavailable',
+  504: 'Gateway Timeout',
+  507: 'Insufficient Storage',
+};
+export const reason = (status: number) => REASONS[status] ?? 'Unknown';
+
+let dateSecond = 0;
+let dateText = '';
+/** The Date header, formatted once a second (as node:http does). */
+export function httpDate(): string {
+  const now = Date.now();
+  const s = Math.floor(now / 1000);
+  if (s !== dateSecond) {
+    dateSecond = s;
+    dateText = new Date(now).toUTCString();
+  }
+  return dateText;
+}
+
+/** One request and its answer. */
+export class Exchange implements KitRequest {
+  readonly method: string;
+  readonly url: string;
+  readonly headers: IncomingHttpHeaders;
+  readonly httpVersion: string;
+  readonly keepAlive: boolean;
+  readonly conn: Conn;
+  complete = false;
+  /** The client left before the whole answer was written. */
+  gone = false;
+  /** Bytes taken from the budget for this body; given back when the answer is over. */
+  charge = 0;
+  bodyError: HttpError | undefined;
+  chunks: Buffer[] = [];
+  size = 0;
+  dispatched = false;
+  continueWanted: boolean;
+  private waiter: { resolve(b: Buffer): void; reject(e: Error): void } | undefined;
+  /** A whole answer, kept until the ones before it are written. */
+  pending: string | [string, Uint8Array] | undefined;
+  pendingClose = false;
+  /** Set while a streamed answer waits for its turn. */
+  turnWaiter: (() => void) | undefined;
+  started = false;
+  private ac: AbortController | undefined;
+
+  constructor(conn: Conn, head: RequestHead) {
+    this.conn = conn;
+    this.method = head.method;
+    this.url = head.url;
+    this.headers = head.headers;
+    this.httpVersion = head.httpVersion;
+    this.keepAlive = head.keepAlive;
+    this.continueWanted = head.expectContinue && (head.chunked || head.bodyLength > 0);
+  }
+
+  get socket(): Socket {
+    return this.conn.socket;
+  }
+
+  /** Aborted when the client closes the connection before its answer (made on first use). */
+  get signal(): AbortSignal {
+    if (!this.ac) {
+      this.ac = new AbortController();
+      if (this.gone) this.ac.abort();
+    }
+    return this.ac.signal;
+  }
+
+  /** The whole body, within the limits (413, 503 when over the budget). */
+  body(): Promise<Buffer> {
+    if (this.bodyError) return Promise.reject(this.bodyError);
+    if (this.gone) return Promise.reject(new ClientGoneError());
+    if (this.complete) return Promise.resolve(this.joined());
+    return new Promise((resolve, reject) => {
+      this.waiter = { resolve, reject };
+    });
+  }
+
+  private joined(): Buffer {
+    if (this.chunks.length !== 1) this.chunks = [Buffer.concat(this.chunks)];
+    return this.chunks[0]!;
+  }
+
+  /** @internal */
+  fail(err: HttpError | ClientGoneError): void {
+    if (err instanceof HttpError) this.bodyError ??= err;
+    this.chunks = [];
+    const w = this.waiter;
+    this.waiter = undefined;
+    w?.reject(err);
+  }
+
+  /** @internal */
+  ended(): void {
+    this.complete = true;
+    const w = this.waiter;
+    this.waiter = undefined;
+    w?.resolve(this.joined());
+  }
+
+  /** @internal the connection closed under it */
+  lost(): void {
+    this.gone = true;
+    this.ac?.abort();
+    this.fail(new ClientGoneError());
+    const t = this.turnWaiter;
+    this.turnWaiter = undefined;
+    t?.();
+  }
+}
+
+export class Conn {
+  readonly socket: Socket;
+  private readonly host: WireHost;
+  private readonly parser: RequestParser;
+  /** Requests read and not yet answered, in order: the first is the one being answered. */
+  readonly line: Exchange[] = [];
+  /** The request whose body is arriving. */
+  private receiving: Exchange | undefined;
+  /** No more requests are read (close after the answers): an error, `Connection: close`, draining. */
+  closing = false;
+  dead = false;
+  /** Times for the server's timeout sweep (ms since the epoch). */
+  messageStart = Date.now();
+  lastActive = this.messageStart;
+  served = 0;
+  /** Status to answer (then close) once the line is empty: a protocol error or a timeout. */
+  private fatal = 0;
+
+  constructor(socket: Socket, host: WireHost) {
+    this.socket = socket;
+    this.host = host;
+    this.parser = new RequestParser(
+      { maxHeaderBytes: host.maxHeaderBytes, maxHeaders: host.maxHeaders },
+      {
+        head: (h) => this.onHead(h),
+        body: (c) => this.onBody(c),
+        end: () => this.onEnd(),
+      },
+    );
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    // The client closed its side: gone, as node:http takes it (its queued work is dropped).
+    socket.on('end', () => this.destroy());
+    socket.on('drain', () => this.maybeResume());
+    socket.on('error', () => undefined); // EPIPE, ECONNRESET: 'close' follows
+    socket.on('close', () => this.onClose());
+  }
+
+  get requests(): number {
+    return this.line.length;
+  }
+
+  holdsWork(): boolean {
+    return this.host.holdsWork(this.socket);
+  }
+
+  /** True while a request head is arriving (the head timeout applies) rather than its body. */
+  get inHead(): boolean {
+    return this.parser.midMessage && this.receiving === undefined;
+  }
+
+  get midMessage(): boolean {
+    return this.parser.midMessage || (this.receiving !== undefined && !this.receiving.complete);
+  }
+
+  destroy(): void {
+    this.socket.destroy();
+  }
+
+  private onData(chunk: Buffer): void {
+    const now = Date.now();
+    this.lastActive = now;
+    if (!this.midMessage) this.messageStart = now;
+    try {
+      this.parser.feed(chunk);
+    } catch (err) {
+      this.protocolError(err as Error);
+      return;
+    }
+    // A body still arriving: its handler may start (e.g. to refuse it, or to read it as it comes).
+    const r = this.receiving;
+    if (r && !r.dispatched) {
+      r.dispatched = true;
+      this.host.dispatch(r);
+    }
+  }
+
+  private onHead(h: RequestHead): void {
+    const ex = new Exchange(this, h);
+    this.line.push(ex);
+    this.receiving = ex;
+    this.host.touched(this);
+    if (!h.keepAlive) this.closing = true;
+    if (!h.chunked && h.bodyLength > this.host.maxBodyBytes) {
+      // Refused before reading: the answer closes the connection, which ends the upload.
+      ex.bodyError = new HttpError(413, `request body over ${this.host.maxBodyBytes} bytes`);
+      ex.continueWanted = false;
+      this.stopReading();
+      ex.dispatched = true;
+      this.host.dispatch(ex);
+      return;
+    }
+    if (ex.continueWanted && this.line[0] === ex) this.sendContinue(ex);
+  }
+
+  private onBody(chunk: Buffer): void {
+    const ex = this.receiving!;
+    ex.size += chunk.length;
+    if (ex.bodyError) return;
+    if (ex.size > this.host.maxBodyBytes) {
+      ex.fail(new HttpError(413, `request body over ${this.host.maxBodyBytes} bytes`));
+      this.host.budget.give(ex.charge);
+      ex.charge = 0;
+      this.stopReading();
+      return;
+    }
+    if (!this.host.budget.take(chunk.length)) {
+      ex.fail(busy('busy: too many request bodies are being received; retry shortly'));
+      this.host.budget.give(ex.charge);
+      ex.charge = 0;
+      this.stopReading();
+      return;
+    }
+    ex.charge += chunk.length;
+    ex.chunks.push(chunk);
+  }
+
+  private onEnd(): boolean {
+    const ex = this.receiving!;
+    this.receiving = undefined;
+    this.messageStart = Date.now();
+    ex.ended();
+    if (!ex.dispatched) {
+      ex.dispatched = true;
+      this.host.dispatch(ex);
+    }
+    if (this.closing) {
+      this.parser.stop();
+      return false;
+    }
+    return this.line.length < MAX_PENDING && !this.socket.writableNeedDrain;
+  }
+
+  private stopReading(): void {
+    this.closing = true;
+    this.parser.stop();
+    this.socket.pause();
+  }
+
+  private maybeResume(): void {
+    if (this.closing || this.dead || !this.parser.paused) return;
+    if (this.line.length >= MAX_PENDING || this.socket.writableNeedDrain) return;
+    this.messageStart = Date.now();
+    try {
+      this.parser.resume();
+    } catch (err) {
+      this.protocolError(err as Error);
+    }
+  }
+
+  private sendContinue(ex: Exchange): void {
+    ex.continueWanted = false;
+    if (!ex.complete && !ex.bodyError) this.socket.write('HTTP/1.1 100 Continue\r\n\r\n');
+  }
+
+  /** Malformed bytes: the Node-like status once the answers before are written, then close. */
+  private protocolError(err: Error): void {
+    const status = err instanceof ParseError ? err.status : 400;
+    this.host.clientError(status, err.message);
+    this.stopReading();
+    // The request being read when the error came is not answered; those before it are.
+    if (this.receiving && !this.receiving.complete) {
+      const ex = this.receiving;
+      this.receiving = undefined;
+      this.line.splice(this.line.indexOf(ex), 1);
+      ex.lost();
+      this.host.budget.give(ex.charge);
+    }
+    this.fatal = status;
+    if (this.line.length === 0) this.writeFatal();
+  }
+
+  /** The request timeout or head timeout passed: 408 if nothing is being answered, then close. */
+  timedOut(): void {
+    this.host.clientError(408, 'ERR_HTTP_REQUEST_TIMEOUT');
+    if (this.line.some((ex) => ex.started || ex.pending !== undefined)) {
+      this.destroy();
+      return;
+    }
+    for (const ex of this.line.splice(0)) {
+      ex.lost();
+      this.host.budget.give(ex.charge);
+    }
+    this.receiving = undefined;
+    this.stopReading();
+    this.fatal = 408;
+    this.writeFatal();
+  }
+
+  private writeFatal(): void {
+    const s = this.fatal;
+    this.socket.write(`HTTP/1.1 ${s} ${reason(s)}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`, () =>
+      this.socket.destroy(),
+    );
+    setTimeout(() => this.socket.destroy(), 1000).unref(); // a client that does not read
+  }
+
+  /** Writes a whole answer (head as built by the server, ASCII; body UTF-8 text or bytes), in order. */
+  answer(ex: Exchange, head: string, body: string | Uint8Array, close: boolean): void {
+    if (ex.gone || this.dead) return;
+    if (close) this.closing = true;
+    if (this.line[0] !== ex) {
+      ex.pending = typeof body === 'string' ? head + body : [head, body];
+      ex.pendingClose = close;
+      return;
+    }
+    this.put(typeof body === 'string' ? head + body : [head, body]);
+    this.finished(ex, close);
+  }
+
+  private put(data: string | [string, Uint8Array]): void {
+    this.lastActive = Date.now();
+    if (typeof data === 'string') this.socket.write(data);
+    else {
+      this.socket.cork();
+      this.socket.write(data[0], 'latin1');
+      if (data[1].byteLength > 0) this.socket.write(data[1]);
+      this.socket.uncork();
+    }
+  }
+
+  /** Resolves when `ex` is first in line (its streamed answer may start) or its client left. */
+  turn(ex: Exchange): Promise<void> {
+    if (this.line[0] === ex || ex.gone) return Promise.resolve();
+    return new Promise((r) => {
+      ex.turnWaiter = r;
+    });
+  }
+
+  /** Raw bytes of a streamed answer (first in line); false: wait for 'drain' (see wait()). */
+  write(ex: Exchange, data: string): boolean {
+    ex.started = true;
+    this.lastActive = Date.now();
+    return this.socket.write(data);
+  }
+
+  /** Waits until the client read what was written, or left. */
+  wait(ex: Exchange): Promise<void> {
+    if (ex.gone || !this.socket.writableNeedDrain) return Promise.resolve();
+    return new Promise((r) => {
+      const done = () => {
+        this.socket.off('drain', done);
+        this.socket.off('close', done);
+        r();
+      };
+      this.socket.on('drain', done);
+      this.socket.on('close', done);
+    });
+  }
+
+  /** The streamed answer of `ex` is over. */
+  end(ex: Exchange, close: boolean): void {
+    if (ex.gone || this.dead) return;
+    if (close) this.closing = true;
+    this.finished(ex, close);
+  }
+
+  /** Abandons an answer half written (an error mid-stream): the connection cannot carry on. */
+  abort(): void {
+    this.destroy();
+  }
+
+  private finished(ex: Exchange, close: boolean): void {
+    this.line.shift();
+    this.served++;
+    this.host.budget.give(ex.charge);
+    ex.charge = 0;
+    if (close) {
+      this.close();
+      return;
+    }
+    for (;;) {
+      const next = this.line[0];
+      if (!next) break;
+      if (next.continueWanted) this.sendContinue(next);
+      if (next.pending !== undefined) {
+        const data = next.pending;
+        next.pending = undefined;
+        this.put(data);
+        this.line.shift();
+        this.served++;
+        this.host.budget.give(next.charge);
+        next.charge = 0;
+        if (next.pendingClose) {
+          this.close();
+          return;
+        }
+        continue;
+      }
+      const t = next.turnWaiter;
+      next.turnWaiter = undefined;
+      t?.();
+      break;
+    }
+    this.host.touched(this);
+    if (this.line.length > 0) return;
+    if (this.fatal) this.writeFatal();
+    else if (this.closing && !this.receiving) this.close();
+    else {
+      this.messageStart = Date.now();
+      this.maybeResume();
+    }
+  }
+
+  /** Ends the connection once what was written is flushed (the client may not close its side). */
+  close(): void {
+    if (this.dead) return;
+    this.closing = true;
+    this.parser.stop();
+    this.socket.end(() => this.socket.destroy());
+    setTimeout(() => this.socket.destroy(), 1000).unref();
+  }
+
+  private onClose(): void {
+    this.dead = true;
+    this.parser.stop();
+    for (const ex of this.line.splice(0)) {
+      ex.lost();
+      this.host.budget.give(ex.charge);
+      ex.charge = 0;
+    }
+    this.receiving = undefined;
+    this.host.closed(this);
+  }
+}
