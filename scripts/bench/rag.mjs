@@ -243,7 +243,13 @@ function startBusy(n) {
     // timeout: gone in 10 minutes even if this process is killed before it ends them.
     spawn('timeout', ['600', 'sh', '-c', 'while :; do :; done'], { detached: true, stdio: 'ignore' }),
   );
-  if (n) say(`${n} busy loops beside the measurements (${load()})`);
+  if (n) {
+    // Where the scheduler has them (cgroup v1 cpu line): the root group, not this process's.
+    const group = readFileSync(`/proc/${loops[0].pid}/cgroup`, 'utf8').match(
+      /^\d+:[^:]*\bcpu\b[^:]*:(.*)$/m,
+    )?.[1];
+    say(`${n} busy loops beside the measurements, CPU group ${group ?? '?'} (${load()})`);
+  }
   return () => {
     for (const c of loops) {
       try {
