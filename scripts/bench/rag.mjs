@@ -4,7 +4,7 @@
 // same pipeline run in one process (scripts/bench/rag-inprocess.ts: the same parse, chunking,
 // embedding engine and model, prompt and llama.cpp, called as functions), and between them the
 // same four server bundles as plain host processes (what the sandbox adds, apart from what the
-// hops add): scripts/bench/_rag-stacks.mjs. Retrieve and chat alternate between the three, query
+// hops add): scripts/bench/_rag-stacks.mjs (the corpus: _rag-corpus.mjs; the printout: _rag-report.mjs). Retrieve and chat alternate between the three, query
 // by query, each query starting with the next of the three. Once per embedding model: the GloVe lookup model (the tests' model: a query costs a
 // table lookup) and a model shaped like all-MiniLM-L6-v2 with random weights (what a real box
 // embeds with: a transformer; scripts/models/minilm-shaped.ts). Where a retrieval's time goes
@@ -22,12 +22,13 @@ import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { build } from 'esbuild';
-import { PDFDocument, StandardFonts } from 'pdf-lib';
 import { gloveModel, TINY_LLAMA } from '../../test/helpers/rag-stack.ts';
 import { defaultModelCache } from '../models/glove.ts';
 import { ensureMinilmShapedModel } from '../models/minilm-shaped.ts';
 import { likeAContainer } from './_cpu-group.mjs';
 import { ensureBuilt, figure, load, median, root, tmp } from './_lib.mjs';
+import { makeCorpus } from './_rag-corpus.mjs';
+import { print } from './_rag-report.mjs';
 import { buildStack, processes, sandboxed } from './_rag-stacks.mjs';
 
 const { values } = parseArgs({
@@ -56,49 +57,7 @@ const THREADS = 2; // each module's manifest gives it 2 CPUs
 const CONTEXT = 1024;
 const say = (line) => values.json || console.log(line);
 
-// --- A corpus on clearly different topics, deterministic ---------------------------------------
-const TOPICS = {
-  volcano: 'volcano lava magma eruption ash crater mountain molten rock gas',
-  bread: 'bread dough flour yeast oven bake loaf knead crust kitchen',
-  football: 'football goal team match stadium striker referee ball fans coach',
-  markets: 'stock market shares investors bank interest rates bonds economy prices',
-  astronomy: 'planet star telescope galaxy orbit moon comet astronomer sky night',
-  garden: 'garden soil seeds plants flowers compost water roots leaves spring',
-  sailing: 'boat sail wind harbour sea waves crew mast anchor ocean',
-  medicine: 'doctor patient hospital medicine disease nurse treatment fever vaccine pain',
-};
-const GLUE = 'the a of and in to with for on when'.split(' ');
-function sentence(words, seed) {
-  let s = seed;
-  const rnd = () => {
-    s = (s * 1103515245 + 12345) % 2 ** 31;
-    return s / 2 ** 31;
-  };
-  return Array.from({ length: 12 }, (_, i) =>
-    i % 3 === 1 ? GLUE[Math.floor(rnd() * GLUE.length)] : words[Math.floor(rnd() * words.length)],
-  ).join(' ');
-}
-async function pdfOf(words, seed) {
-  const doc = await PDFDocument.create();
-  const font = await doc.embedFont(StandardFonts.Helvetica);
-  for (let p = 0; p < PAGES; p++) {
-    const page = doc.addPage([595, 842]);
-    for (let l = 0; l < 40; l++)
-      page.drawText(sentence(words, seed + p * 100 + l), { x: 40, y: 800 - l * 19, size: 10, font });
-  }
-  return Buffer.from(await doc.save());
-}
-const topics = Object.entries(TOPICS).slice(0, DOCS);
-const corpus = await Promise.all(
-  topics.map(async ([name, list], i) => ({
-    source: `${name}.pdf`,
-    bytes: await pdfOf(list.split(' '), i * 7919 + 1),
-  })),
-);
-const queries = Array.from({ length: Number(values.queries) }, (_, i) => {
-  const [, list] = topics[i % topics.length];
-  return sentence(list.split(' '), 5000 + i);
-});
+const { corpus, queries } = await makeCorpus(DOCS, PAGES, Number(values.queries));
 
 /** scripts/bench/rag-inprocess.ts, bundled (the module sources import `.js` names Node cannot map to `.ts`). */
 async function loadBundle() {
@@ -225,7 +184,7 @@ async function measure(model, modelDir, tag) {
     result.model = model;
     result.busyLoops = Number(values.busy);
     result.cpuGroups = ungroup ? `each like a container's (${THREADS} CPUs)` : 'root group';
-    print(model, result);
+    print(model, result, values.json);
     return result;
   } finally {
     busy?.();
@@ -438,43 +397,4 @@ async function run(sides) {
   result.goalMet = result.retrieveRatioP50 <= 1.25;
   result.cpuThrottlingDuringRetrieve = throttled;
   return result;
-}
-
-function print(model, result) {
-  if (values.json) return;
-  for (const label of ['sandboxed', 'processes', 'in-process']) {
-    const r = result[label];
-    console.log(
-      `${label.padEnd(10)} ${String(r.ingestPagesPerSecond).padStart(6)} pages/s  retrieve p50 ${r.retrieveP50Ms} ms p95 ${r.retrieveP95Ms} ms  chat first token p50 ${r.chatFirstTokenP50Ms} ms p95 ${r.chatFirstTokenP95Ms} ms`,
-    );
-    const t = r.retrievePartsP50Ms;
-    console.log(
-      `${''.padEnd(10)} retrieve parts p50: embed ${t.embed} ms, search ${t.search} ms${t.rag !== undefined ? `, rag's own ${t.rag} ms, client<->rag ${t.http} ms` : ''}${t.toRag !== undefined ? ` (request to rag's handler ${t.toRag} ms, answer ready to our head ${t.fromRag} ms, body ${t.body} ms)` : ''}`,
-    );
-    const c = r.retrieveCpuMsPerQuery;
-    console.log(
-      `${''.padEnd(10)} retrieve CPU time per query: ${c.total} ms (this process ${c.client} ms${label === 'in-process' ? '' : `, the three services ${c.served} ms`}${
-        c.byProcess
-          ? `: ${Object.entries(c.byProcess)
-              .map(([r, v]) => `${r} ${v}`)
-              .join(', ')}`
-          : ''
-      })`,
-    );
-    const h = r.hopsP50Ms;
-    if (h)
-      console.log(
-        label === 'in-process'
-          ? `${''.padEnd(10)} back to back p50 (no other side between): embed ${h.embed} ms, scan ${h.search} ms`
-          : `${''.padEnd(10)} hops alone p50: rag GET /health ${h.health} ms, embed ${h.embed} ms, search ${h.search} ms; the same made by rag just after: embed ${h.ragEmbed} ms, search ${h.ragSearch} ms; then rag's retrieve asked with node:http ${h.retrieve} ms, with the kit's lean client ${h.leanRetrieve} ms`,
-      );
-  }
-  console.log(
-    `CFS throttling of the sandboxes during retrieve: ${Object.entries(result.cpuThrottlingDuringRetrieve)
-      .map(([n, t]) => `${n} ${t ? `${t.periods} periods (${t.ms.toFixed(0)} ms)` : 'n/a'}`)
-      .join('; ')}`,
-  );
-  console.log(
-    `${model}: retrieve p50 sandboxed/in-process ${result.retrieveRatioP50}x (goal <= 1.25x: ${result.goalMet ? 'met' : 'NOT met'}), CPU time ${result.retrieveCpuRatio}x; ${result.load}${result.busyLoops ? `, beside ${result.busyLoops} busy loops` : ''}; host processes and this one: ${result.cpuGroups}`,
-  );
 }
