@@ -215,11 +215,22 @@ try {
   };
   // One pass through the socket: wall time, the service's CPU, and how long its main thread
   // waited for a core while runnable.
+  // Also how long that thread slept (ran out of requests: the client did not keep it fed) and the
+  // CPU the bench's client used meanwhile (it shares the machine's cores with the service).
   const socketPass = async (n, work) => {
     await freshConnections();
-    const w0 = sched(servicePid)[1];
+    const [r0, w0] = sched(servicePid);
+    const c0 = process.cpuUsage();
     const x = await concurrently(n, CONNECTIONS * PIPELINING, work);
-    return { ...x, waitS: (sched(servicePid)[1] - w0) / 1e9 };
+    const c1 = process.cpuUsage(c0);
+    const [r1, w1] = sched(servicePid);
+    const waitS = (w1 - w0) / 1e9;
+    return {
+      ...x,
+      waitS,
+      idleS: Math.max(0, x.s - (r1 - r0) / 1e9 - waitS),
+      clientMs: (c1.user + c1.system) / 1000,
+    };
   };
   for (const [e, ef] of EFS.entries()) {
     // Rounds of: the library (one thread), the service with 16 queries a request (search/batch),
@@ -271,6 +282,9 @@ try {
       wait: sum(xs, (x) => x.waitS) / sum(xs, (x) => x.s),
       // Cores the service used over the pass (near 1: kept busy).
       busy: sum(xs, (x) => x.cpuMs) / 1000 / sum(xs, (x) => x.s),
+      // Of the wall time, the part the service's main thread slept for want of a request.
+      idle: sum(xs, (x) => x.idleS ?? 0) / sum(xs, (x) => x.s),
+      clientMs: sum(xs, (x) => x.clientMs ?? 0) / n,
     });
     const ratios = (k) => got.lib.map((a, i) => a.s / got[k][i].s);
     rows[ef] = {
@@ -343,6 +357,9 @@ try {
   }
   console.log(
     `\nthe service's CPU time over the socket passes' wall time (cores busy), ${BATCH} / 1 a request: ${EFS.map((ef) => `hnsw_ef ${ef} ${rows[ef].batch.busy.toFixed(2)} / ${rows[ef].one.busy.toFixed(2)}`).join('; ')}`,
+  );
+  console.log(
+    `its main thread idle for want of a request (the client not keeping up), ${BATCH} / 1 a request: ${EFS.map((ef) => `hnsw_ef ${ef} ${pc(rows[ef].batch.idle)} / ${pc(rows[ef].one.idle)}`).join('; ')}; the bench's client, CPU ms a query: ${EFS.map((ef) => `${rows[ef].batch.clientMs.toFixed(3)} / ${rows[ef].one.clientMs.toFixed(3)}`).join('; ')}`,
   );
   // The goal: at the first hnsw_ef whose recall@10 is at least 0.95 on both sides.
   const goalEf = EFS.find((ef) => rows[ef].recallIn >= 0.95 && rows[ef].recallOne >= 0.95);
