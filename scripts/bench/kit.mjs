@@ -10,12 +10,21 @@
  * character limit), and issue 14's abuse at full scale (1,100 idle connections, then /health; 100
  * pipelined requests on one connection beside a second client). Memory (RSS) before, at peak (VmHWM) and --settle seconds after the load.
  * Options: --json, --seconds N (default 5), --settle N (default 30), --log (print the service's log).
+ *
+ * Then (or alone with --cpu-only) the server's CPU a request: a small JSON request (a 100-d vector
+ * search, ~1.2 KB) answered with a small JSON answer, by the kit, by a bare node:http server and by
+ * a bare node:net server with a minimal parse (the floor), each in its own process, the client (the
+ * kit's lean client) in this one; hot (back to back) and paced (1 ms apart, so the server's code runs
+ * cold between requests as in a real service). --cpu-kit FILE adds another kit (its index.ts, e.g. an
+ * older one from git) to the same run.
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { connect } from 'node:net';
+import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 
 const repo = resolve(import.meta.dirname, '../..');
@@ -25,6 +34,9 @@ const { values: opts } = parseArgs({
     seconds: { type: 'string', default: '5' },
     settle: { type: 'string', default: '30' },
     log: { type: 'boolean' },
+    'cpu-only': { type: 'boolean' },
+    'cpu-kit': { type: 'string' },
+    'cpu-requests': { type: 'string', default: '20000' },
   },
 });
 const SECONDS = Number(opts.seconds);
@@ -180,43 +192,190 @@ async function abuse(socketPath) {
   };
 }
 
+// The servers of the CPU comparison: one route (parse the JSON body, answer a search-shaped result)
+// and GET /cpu (the process's CPU time so far), so the client reads the server's CPU before and after.
+const cpuServer = (kind, kitIndex) => `
+const answer = { result: Array.from({ length: 10 }, (_, i) => ({ id: i, score: 0.5, version: 0 })), status: 'ok', time: 0.0001 };
+const cpu = () => JSON.stringify(process.cpuUsage());
+const ready = () => process.stderr.write('serving\\n');
+const kind = ${JSON.stringify(kind)};
+if (kind === 'kit') {
+  const { createKitServer, createLog } = await import(${JSON.stringify(kitIndex)});
+  const kit = createKitServer({
+    log: createLog({ name: 'cpu' }),
+    errorBody: (e) => ({ status: { error: e.message } }),
+    routes: {
+      '/search': { method: 'POST', handle: async (ctx) => { await ctx.json(); return { body: answer }; } },
+      '/cpu': { method: 'GET', handle: () => ({ body: process.cpuUsage() }) },
+    },
+  });
+  await kit.listen(process.env.BLUEPRINT_SOCKET);
+  ready();
+} else if (kind === 'http') {
+  const { createServer } = await import('node:http');
+  createServer((req, res) => {
+    const chunks = [];
+    req.on('data', (d) => chunks.push(d));
+    req.on('end', () => {
+      const text = req.url === '/cpu' ? cpu() : (JSON.parse(Buffer.concat(chunks).toString()), JSON.stringify(answer));
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+      res.end(text);
+    });
+  }).listen(process.env.BLUEPRINT_SOCKET, ready);
+} else {
+  const { createServer } = await import('node:net');
+  createServer((sock) => {
+    let buf = Buffer.alloc(0);
+    sock.on('data', (d) => {
+      buf = buf.length ? Buffer.concat([buf, d]) : d;
+      for (;;) {
+        const end = buf.indexOf('\\r\\n\\r\\n');
+        if (end < 0) return;
+        const head = buf.toString('latin1', 0, end);
+        const n = Number(/\\r\\ncontent-length:\\s*(\\d+)/i.exec(head)?.[1] ?? 0);
+        if (buf.length < end + 4 + n) return;
+        const body = buf.subarray(end + 4, end + 4 + n);
+        buf = buf.subarray(end + 4 + n);
+        const text = head.startsWith('GET /cpu') ? cpu() : (JSON.parse(body.toString()), JSON.stringify(answer));
+        sock.write('HTTP/1.1 200 OK\\r\\ncontent-type: application/json\\r\\ncontent-length: ' + Buffer.byteLength(text) + '\\r\\n\\r\\n' + text);
+      }
+    });
+  }).listen(process.env.BLUEPRINT_SOCKET, ready);
+}
+`;
+
+/** Server CPU (µs) a request, hot and paced, for the kit, bare node:http and the node:net floor. */
+async function cpuPerRequest(dir, nodeFlags) {
+  const { build } = await import('esbuild');
+  // Bundled: the kit's .ts files import each other as .js, which Node's type stripping does not map.
+  const clientFile = join(dir, 'client.mjs');
+  await build({
+    entryPoints: [join(repo, 'modules/kit/client/unix-http.ts')],
+    outfile: clientFile,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    logLevel: 'error',
+  });
+  const { UnixHttpClient } = await import(pathToFileURL(clientFile).href);
+  const kits = { kit: join(repo, 'modules/kit/server/index.ts') };
+  if (opts['cpu-kit']) kits.other = resolve(opts['cpu-kit']);
+  const body = JSON.stringify({ vector: Array.from({ length: 100 }, (_, i) => Math.sin(i)), limit: 10 });
+  const n = Number(opts['cpu-requests']);
+  const out = {};
+  for (const kind of [...Object.keys(kits), 'http', 'net']) {
+    const entry = join(dir, `cpu-${kind}.mjs`);
+    writeFileSync(entry, cpuServer(kind in kits ? 'kit' : kind, kits[kind]));
+    const file = join(dir, `cpu-${kind}.bundle.mjs`);
+    await build({
+      entryPoints: [entry],
+      outfile: file,
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      logLevel: 'error',
+    });
+    const socketPath = join(dir, `cpu-${kind}.sock`);
+    const server = spawn(process.execPath, [...nodeFlags, file], {
+      env: { PATH: process.env.PATH, BLUEPRINT_SOCKET: socketPath },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let said = '';
+    server.stderr.on('data', (c) => (said += c));
+    for (let i = 0; !said.includes('serving'); i++) {
+      if (i > 100 || server.exitCode !== null) throw new Error(`the ${kind} server did not start: ${said}`);
+      await sleep(50);
+    }
+    const client = new UnixHttpClient({ socketPath });
+    const call = () =>
+      client.request({
+        method: 'POST',
+        path: '/search',
+        headers: { 'content-type': 'application/json' },
+        body,
+        timeoutMs: 5000,
+      });
+    const cpuNow = async () => {
+      const r = await client.request({ method: 'GET', path: '/cpu', timeoutMs: 5000 });
+      const u = JSON.parse(Buffer.from(r.body).toString());
+      return u.user + u.system;
+    };
+    try {
+      for (let i = 0; i < 2000; i++) if ((await call()).status !== 200) throw new Error(`${kind}: not 200`);
+      const row = {};
+      for (const [mode, count, gapMs] of [
+        ['hot', n, 0],
+        ['paced', Math.min(n, 2000), 1],
+      ]) {
+        const c0 = await cpuNow();
+        const t0 = performance.now();
+        for (let i = 0; i < count; i++) {
+          await call();
+          if (gapMs) await sleep(gapMs);
+        }
+        const wall = performance.now() - t0;
+        row[mode] = {
+          cpuUs: ((await cpuNow()) - c0) / count,
+          wallUs: gapMs ? undefined : (wall * 1000) / count,
+        };
+      }
+      out[kind] = row;
+    } finally {
+      client.close();
+      server.kill('SIGKILL');
+    }
+  }
+  return out;
+}
+
 const { bundleServer } = await import('../../modules/embeddings/package.ts');
 const cache = join(repo, 'node_modules/.cache/blueprint-bench-kit');
 mkdirSync(cache, { recursive: true });
 const work = mkdtempSync(join(cache, 'b-'));
-const file = join(work, 'server.mjs');
-await bundleServer(file);
-const socketPath = join(work, 'api.sock');
-let log = '';
 // Node's flags from the image's ENTRYPOINT, so the process is the one the container runs.
 const entry = JSON.parse(
   /^ENTRYPOINT\s+(\[.*\])/m.exec(readFileSync(join(repo, 'modules/embeddings/Containerfile'), 'utf8'))[1],
 );
 const nodeFlags = entry.slice(1, -1);
-const child = spawn('prlimit', ['--nofile=1024:1024', '--', process.execPath, ...nodeFlags, file], {
-  env: {
-    PATH: process.env.PATH,
-    BLUEPRINT_SOCKET: socketPath,
-    EMBEDDINGS_MODEL_DIR: join(repo, 'test/fixtures/models'),
-    EMBEDDINGS_MODEL: 'tiny-bert',
-    EMBEDDINGS_VERIFY: 'off',
-    EMBEDDINGS_DEVICE: 'cpu',
-    EMBEDDINGS_THREADS: '1',
-    // The allocator settings the manifest gives the container (they bound memory after a burst).
-    ...Object.fromEntries(
-      Object.entries(
-        JSON.parse(readFileSync(join(repo, 'modules/embeddings/manifest.json'), 'utf8')).service.env,
-      ).filter(([k]) => k.startsWith('MALLOC_')),
-    ),
-    ...JSON.parse(process.env.BENCH_KIT_ENV ?? '{}'),
-  },
-  stdio: ['ignore', 'ignore', 'pipe'],
-});
-child.stderr.on('data', (c) => {
-  log += c;
-});
 const result = { bench: 'kit', model: 'tiny-bert', seconds: SECONDS, levels: [] };
-try {
+let log = '';
+
+/** The embeddings service under load (the levels, the abuse, large inputs, memory). */
+async function serviceLoad() {
+  const file = join(work, 'server.mjs');
+  await bundleServer(file);
+  const socketPath = join(work, 'api.sock');
+  const child = spawn('prlimit', ['--nofile=1024:1024', '--', process.execPath, ...nodeFlags, file], {
+    env: {
+      PATH: process.env.PATH,
+      BLUEPRINT_SOCKET: socketPath,
+      EMBEDDINGS_MODEL_DIR: join(repo, 'test/fixtures/models'),
+      EMBEDDINGS_MODEL: 'tiny-bert',
+      EMBEDDINGS_VERIFY: 'off',
+      EMBEDDINGS_DEVICE: 'cpu',
+      EMBEDDINGS_THREADS: '1',
+      // The allocator settings the manifest gives the container (they bound memory after a burst).
+      ...Object.fromEntries(
+        Object.entries(
+          JSON.parse(readFileSync(join(repo, 'modules/embeddings/manifest.json'), 'utf8')).service.env,
+        ).filter(([k]) => k.startsWith('MALLOC_')),
+      ),
+      ...JSON.parse(process.env.BENCH_KIT_ENV ?? '{}'),
+    },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  child.stderr.on('data', (c) => {
+    log += c;
+  });
+  try {
+    await loaded(child, socketPath);
+  } finally {
+    child.kill('SIGTERM');
+    await new Promise((r) => child.once('exit', r));
+  }
+}
+
+async function loaded(child, socketPath) {
   for (let i = 0; !/serving /.test(log); i++) {
     if (i > 600 || child.exitCode !== null) throw new Error(`the service did not start: ${log}`);
     await sleep(100);
@@ -268,15 +427,18 @@ try {
   result.memoryAfter = memoryOf(pid).rssMiB;
   result.settleSeconds = Number(opts.settle);
   result.logLines = log.split('\n').length - 1;
+}
+
+try {
+  if (!opts['cpu-only']) await serviceLoad();
+  result.cpu = await cpuPerRequest(work, nodeFlags);
 } finally {
-  child.kill('SIGTERM');
-  await new Promise((r) => child.once('exit', r));
   rmSync(work, { recursive: true, force: true });
 }
 
 if (opts.log) process.stderr.write(log);
 if (opts.json) console.log(JSON.stringify(result, null, 2));
-else {
+else if (!opts['cpu-only']) {
   const f = (x) => (Number.isFinite(x) ? x.toFixed(1) : String(x));
   console.log(
     `kit load on embeddings (tiny-bert, 1 thread, nofile 1024, node ${nodeFlags.join(' ')}), ` +
@@ -303,4 +465,19 @@ else {
     `memory (RSS of the service): before ${f(result.memoryBefore)} MiB, peak ${f(result.memoryPeak)} MiB, ` +
       `at the end ${f(result.memoryAtEnd)} MiB, ${result.settleSeconds} s after ${f(result.memoryAfter)} MiB; ${result.logLines} log lines`,
   );
+}
+if (!opts.json) {
+  const c = result.cpu;
+  const f = (x) => (x === undefined ? '' : x.toFixed(1));
+  console.log(
+    `server CPU a request (µs), 1.2 KB JSON in, small JSON out, node ${nodeFlags.join(' ')}; load ${loadavg()[0].toFixed(2)}`,
+  );
+  console.log('| server | hot: CPU | hot: round trip | paced 1 ms: CPU |');
+  console.log('| --- | --- | --- | --- |');
+  for (const [k, name] of [
+    ['kit', 'the kit'],
+    ['http', 'bare node:http'],
+    ['net', 'node:net floor'],
+  ])
+    console.log(`| ${name} | ${f(c[k].hot.cpuUs)} | ${f(c[k].hot.wallUs)} | ${f(c[k].paced.cpuUs)} |`);
 }

@@ -197,6 +197,52 @@ describe('the kit server speaks the HTTP/1.1 clients use', () => {
     expect([...answer.matchAll(/"url":"\/echo\?n=(\d+)"/g)].map((m) => Number(m[1]))).toEqual([150, 1, 50]);
   });
 
+  it('holds back a long pipeline (over 32 pending) without timing it out, and answers all in order', async () => {
+    let turn: Promise<unknown> = Promise.resolve();
+    const quick = createKitServer({
+      log: createLog({ name: 'pipeline', write: () => undefined }),
+      errorBody: (e) => ({ error: e.message }),
+      limits: { headersTimeoutMs: 200, requestTimeoutMs: 400 },
+      routes: {
+        '/n': {
+          method: 'POST',
+          handle: async (ctx) => {
+            const { n } = (await ctx.json()) as { n: number };
+            // One at a time, as a module's worker would: the 32 held answers take 0.5 s.
+            const mine = turn.then(() => sleep(15));
+            turn = mine;
+            await mine;
+            return { body: { n } };
+          },
+        },
+      },
+    });
+    const path = join(tempDir('kit-pipeline-'), 'api.sock');
+    await quick.listen(path);
+    try {
+      const requests = Array.from({ length: 60 }, (_, n) => {
+        const b = JSON.stringify({ n });
+        const last = n === 59 ? 'Connection: close\r\n' : '';
+        return `POST /n HTTP/1.1\r\nHost: x\r\n${last}Content-Length: ${b.length}\r\n\r\n${b}`;
+      });
+      // 60 × 15 ms is far over the head and request timeouts: the held-back requests are not late,
+      // also those that arrive while the server holds back (the second write).
+      const c = connect(path);
+      let answer = '';
+      c.on('data', (d) => {
+        answer += d;
+      });
+      c.write(requests.slice(0, 40).join(''));
+      await sleep(50);
+      c.write(requests.slice(40).join(''));
+      await new Promise((r) => c.on('close', r));
+      expect(statuses(answer)).toEqual(Array(60).fill(200));
+      expect([...answer.matchAll(/\{"n":(\d+)\}/g)].map((m) => Number(m[1]))).toEqual([...Array(60).keys()]);
+    } finally {
+      await quick.drain(500);
+    }
+  });
+
   it('sends 100 Continue before reading a body the client holds back, and none for a refused one', async () => {
     const c = connect(sock);
     let got = '';

@@ -50,8 +50,9 @@ export interface ParserLimits {
 
 const HEAD_END = Buffer.from('\r\n\r\n');
 const CRLF = Buffer.from('\r\n');
-// Bytes a head may hold: HTAB, CR, LF, printable ASCII and obs-text; NUL, other controls and DEL are refused.
-const BAD_HEAD_BYTE = /[^\t\r\n\x20-\x7e\x80-\xff]/;
+// Bytes a head may hold: HTAB, printable ASCII and obs-text, CR only before LF and LF only after CR;
+// NUL, other controls, DEL, a bare CR or LF are refused (one scan of the head).
+const BAD_HEAD_BYTE = /[^\t\r\n\x20-\x7e\x80-\xff]|\r(?!\n)|(?<!\r)\n/;
 const REQUEST_LINE = /^([A-Z]{1,20}) (\/[\x21-\x7e]*) HTTP\/1\.([01])$/;
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 const DIGITS = /^[0-9]{1,15}$/;
@@ -71,6 +72,18 @@ type State = 'head' | 'length' | 'chunk-size' | 'chunk-data' | 'chunk-end' | 'tr
 
 const isOws = (c: number) => c === 0x20 || c === 0x09;
 
+/** Header names seen, as sent → lower case (checked as tokens once): clients send the same few. */
+const names = new Map<string, string>();
+
+function headerName(raw: string): string {
+  const known = names.get(raw);
+  if (known !== undefined) return known;
+  if (!TOKEN.test(raw)) throw new ParseError(400, 'a malformed header field');
+  const lower = raw.toLowerCase();
+  if (names.size < 512) names.set(raw, lower);
+  return lower;
+}
+
 /** The value of a header line without the optional whitespace around it (only SP and HTAB). */
 function owsTrim(line: string, from: number): string {
   let a = from;
@@ -87,7 +100,8 @@ function hasToken(value: string | undefined, token: string): boolean {
 }
 
 export function parseHead(text: string, limits: ParserLimits): RequestHead {
-  if (BAD_HEAD_BYTE.test(text)) throw new ParseError(400, 'a control byte in the request head');
+  if (BAD_HEAD_BYTE.test(text))
+    throw new ParseError(400, 'a control byte, bare CR or bare LF in the request head');
   const lines = text.split('\r\n');
   const m = REQUEST_LINE.exec(lines[0]!);
   if (!m) throw new ParseError(400, 'a malformed request line');
@@ -95,12 +109,10 @@ export function parseHead(text: string, limits: ParserLimits): RequestHead {
   const headers: Record<string, string | string[]> = { __proto__: null } as never;
   for (let i = 1; i < lines.length; i++) {
     const line = lines[i]!;
-    // A bare CR or LF inside a line, or a folded (obs-fold) line: refused, never guessed at.
-    if (line.includes('\r') || line.includes('\n')) throw new ParseError(400, 'a bare CR or LF');
+    // No colon, whitespace before it, or a folded (obs-fold) line starting with whitespace: not a
+    // token, refused, never guessed at.
     const colon = line.indexOf(':');
-    const name = colon > 0 ? line.slice(0, colon) : '';
-    if (!TOKEN.test(name)) throw new ParseError(400, 'a malformed header field');
-    const key = name.toLowerCase();
+    const key = headerName(colon > 0 ? line.slice(0, colon) : '');
     const value = owsTrim(line, colon + 1);
     const had = headers[key];
     if (had === undefined) headers[key] = key === 'set-cookie' ? [value] : value;
@@ -267,9 +279,7 @@ export class RequestParser {
               this.trailerBytes > this.limits.maxHeaderBytes ||
               colon <= 0 ||
               !TOKEN.test(line.slice(0, colon)) ||
-              BAD_HEAD_BYTE.test(line) ||
-              line.includes('\r') ||
-              line.includes('\n')
+              BAD_HEAD_BYTE.test(line)
             )
               throw new ParseError(400, 'a malformed trailer field');
             break;

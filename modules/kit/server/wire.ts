@@ -234,8 +234,10 @@ export class Conn {
     return this.parser.midMessage && this.receiving === undefined;
   }
 
+  /** Some of a request has arrived, not all of it (bytes held back while paused do not count). */
   get midMessage(): boolean {
-    return this.parser.midMessage || (this.receiving !== undefined && !this.receiving.complete);
+    if (this.receiving !== undefined) return !this.receiving.complete;
+    return this.parser.midMessage && !this.parser.paused;
   }
 
   destroy(): void {
@@ -313,7 +315,10 @@ export class Conn {
       this.parser.stop();
       return false;
     }
-    return this.line.length < MAX_PENDING && !this.socket.writableNeedDrain;
+    if (this.line.length < MAX_PENDING && !this.socket.writableNeedDrain) return true;
+    // Enough answers pending: read no more until they are written (what is buffered waits too).
+    this.socket.pause();
+    return false;
   }
 
   private stopReading(): void {
@@ -326,6 +331,7 @@ export class Conn {
     if (this.closing || this.dead || !this.parser.paused) return;
     if (this.line.length >= MAX_PENDING || this.socket.writableNeedDrain) return;
     this.messageStart = Date.now();
+    this.socket.resume();
     try {
       this.parser.resume();
     } catch (err) {
