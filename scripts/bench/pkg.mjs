@@ -6,7 +6,8 @@
 //  4. `dist/blueprint --json version` cold start vs `node -e 0`
 // Options: --quick (fewer runs, no 100,000-package index), --only install|index|start (repeatable),
 // --in-place (cold start: run both binaries where they lie instead of from fresh copies, see 4.),
-// --self (cold start: node -e 0 against a second copy of itself, the comparison's own noise).
+// --self (cold start: node -e 0 against a second copy of itself as the figure; every run also times
+// a noise arm, node -e 0 against a copy of itself, in the same rounds).
 import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { copyFileSync, mkdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
@@ -243,52 +244,66 @@ if (wanted('start')) {
   // npm's node (4 KiB pages) by 10%, as a copy beside a copy of node it did not (docs/figures.md, where
   // start-up goes). Copies compare the programs, not the histories of their files.
   // --in-place: the files as they lie.
-  let [candidateExe, baselineExe] = [opts.self ? node : exe, node];
+  //
+  // Each round also times a second copy of node -e 0 against the baseline (the noise arm): what the
+  // same rounds give when both sides are the same program, printed beside the figure. Under load a
+  // round's ratio moves by up to ±20% whatever is compared (docs/figures.md); the noise arm says how
+  // far a run's rounds can be trusted. --self: the figure itself is node against node.
+  let [candidateExe, baselineExe, againExe] = [opts.self ? node : exe, node, node];
   if (!opts['in-place']) {
     const dir = path.join(work, 'start');
     mkdirSync(dir);
-    candidateExe = path.join(dir, opts.self ? 'node-again' : path.basename(exe));
+    candidateExe = path.join(dir, opts.self ? 'node-self' : path.basename(exe));
     baselineExe = path.join(dir, 'node');
+    againExe = path.join(dir, 'node-again');
     copyFileSync(opts.self ? realpathSync(node) : exe, candidateExe);
     copyFileSync(realpathSync(node), baselineExe);
+    copyFileSync(realpathSync(node), againExe);
   }
-  // --self: the same comparison with node -e 0 on both sides, what the machine's noise alone gives.
-  const candidateArgs = opts.self ? ['-e', '0'] : ['--json', 'version'];
-  const cpu = { candidate: 0, baseline: 0 };
-  const timed = (side, cmd, args) => {
-    const c0 = childCpuMs();
-    const ms = timeRun(cmd, args);
-    cpu[side] += childCpuMs() - c0;
-    return ms;
+  const arms = {
+    candidate: [candidateExe, opts.self ? ['-e', '0'] : ['--json', 'version']],
+    baseline: [baselineExe, ['-e', '0']],
+    again: [againExe, ['-e', '0']],
   };
-  const candidate = () => timed('candidate', candidateExe, candidateArgs);
-  const baseline = () => timed('baseline', baselineExe, ['-e', '0']);
+  const names = Object.keys(arms);
+  const cpu = { candidate: 0, baseline: 0, again: 0 };
   const rounds = opts.quick ? 3 : 7;
-  const runs = opts.quick ? 7 : 15;
+  // 31 runs of each a round (was 15): the median of a round moves half as much again with load.
+  const runs = opts.quick ? 7 : 31;
   const before = load();
   const all = [];
+  const noise = [];
   for (let round = 0; round < rounds; round++) {
-    // compare() starts each pair with its second function: every other round the executable goes
-    // first, so that neither side always follows the other (fair both ways).
-    if (round % 2 === 0) all.push(compare(runs, candidate, baseline));
-    else {
-      const r = compare(runs, baseline, candidate);
-      all.push({
-        candidate: r.baseline,
-        baseline: r.candidate,
-        ratio: 1 / r.ratio,
-        worst: 1 / r.best,
-        best: 1 / r.worst,
-      });
-    }
+    const ms = { candidate: [], baseline: [], again: [] };
+    for (let i = 0; i < runs; i++)
+      // Each arm goes first, second and third in turn (fair to all three).
+      for (let k = 0; k < names.length; k++) {
+        const side = names[(i + round + k) % names.length];
+        const c0 = childCpuMs();
+        ms[side].push(timeRun(...arms[side]));
+        cpu[side] += childCpuMs() - c0;
+      }
+    const pair = (a, b) => {
+      const ratios = ms[a].map((v, i) => v / ms[b][i]);
+      return {
+        candidate: median(ms[a]),
+        baseline: median(ms[b]),
+        ratio: median(ms[a]) / median(ms[b]),
+        worst: Math.max(...ratios),
+        best: Math.min(...ratios),
+      };
+    };
+    all.push(pair('candidate', 'baseline'));
+    noise.push(pair('again', 'baseline'));
   }
   const start = summary(all);
+  const floor = summary(noise);
   const n = rounds * runs;
   figure(
     opts.self
       ? 'node -e 0 vs itself (the noise floor of the cold-start figure)'
       : 'dist/blueprint --json version cold start vs node -e 0',
-    `median ${x(start.ratio)} (${fmt(start.candidate)} vs ${fmt(start.baseline)}); ${spread(start)}; CPU time ${x(cpu.candidate / cpu.baseline)} (${fmt(cpu.candidate / n)} vs ${fmt(cpu.baseline / n)}, mean of ${n}); ${opts['in-place'] ? 'in place' : 'both copied'}; ${before}, after ${load()}`,
+    `median ${x(start.ratio)} (${fmt(start.candidate)} vs ${fmt(start.baseline)}); ${spread(start)}; CPU time ${x(cpu.candidate / cpu.baseline)} (${fmt(cpu.candidate / n)} vs ${fmt(cpu.baseline / n)}, mean of ${n}); noise arm (node -e 0 vs a copy of itself, same rounds): median ${x(floor.ratio)}, rounds ${x(floor.roundBest)}–${x(floor.roundWorst)}, CPU time ${x(cpu.again / cpu.baseline)}; ${opts['in-place'] ? 'in place' : 'all copied'}; ${before}, after ${load()}`,
     '≤ 1.1× in every round',
     start.roundWorst <= 1.1,
   );
