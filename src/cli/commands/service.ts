@@ -52,11 +52,6 @@ less its current use). Otherwise it is refused with both numbers and nothing is 
 service, choose a smaller model or context, or pass --force.
 Exit codes: 3 not installed, 5 memory does not fit, 6 engine unavailable, 1 failed to become healthy.`,
   async run(ctx, parsed) {
-    // libuv's thread pool, made at the first asynchronous fs call, is two threads here instead of
-    // four (unless the admin chose a size): the main thread waits until each pool thread has run
-    // once, and beside busy loops each new thread first waits for a core (issue 20). Start reads
-    // and writes a few small files; one fsync and the reads beside it need no more.
-    process.env.UV_THREADPOOL_SIZE ??= '2';
     const name = nameArg(parsed, 'start');
     const r = await cliBox(ctx).services.start(name, {
       wait: !optBool(parsed, 'no-wait'),
