@@ -189,5 +189,18 @@ describe('search answers written as JSON text', () => {
       expect(scoredPoints(c, hits, wp, withVector)).toBe(JSON.stringify(objects));
     }
     expect(scoredPoints(c, [], parseWithPayload(true, false), true)).toBe('[]');
+    // Exact here (3 points): no graph search, no time counted in the graph.
+    expect(c.stats).toMatchObject({ exactSearches: 1, hnswSearches: 0, hnswMs: 0 });
+    const g = new Collection('g', {
+      size: 3,
+      distance: 'Dot',
+      m: 16,
+      efConstruct: 100,
+      fullScanThreshold: 0,
+    });
+    for (let i = 0; i < 200; i++) g.upsert({ id: i, vector: [Math.sin(i), Math.cos(i), i / 200] }, 1);
+    for (let i = 0; i < 20; i++) g.search([1, i, 0.5], 10, { ef: 64 });
+    expect(g.stats.hnswSearches).toBe(20);
+    expect(g.stats.hnswMs).toBeGreaterThan(0);
   });
 });

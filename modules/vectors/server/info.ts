@@ -77,7 +77,12 @@ export function telemetry(store: Store, bodies: BodyParser['stats']) {
           [...c.fieldIndexes].map(([f, idx]) => [f, { distinct_values: idx.size }]),
         ),
         filters: { by_payload_index: c.stats.indexedFilters, by_scan: c.stats.scannedFilters },
-        searches: { exact: c.stats.exactSearches, hnsw: c.stats.hnswSearches },
+        searches: {
+          exact: c.stats.exactSearches,
+          hnsw: c.stats.hnswSearches,
+          // Wall time inside hnswlib's searchKnn since start, all graph searches together.
+          hnsw_ms: c.stats.hnswMs,
+        },
       })),
     },
   };
