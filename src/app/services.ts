@@ -2,6 +2,7 @@ import type { Writable } from 'node:stream';
 import { type ContainerInfo, inspectContainer } from '../core/services/container-info.js';
 import type { ServiceInspection } from '../core/services/inspect.js';
 import type { ServiceDeps, StartResult } from '../core/services/lifecycle.js';
+import type { LoadedRegistration } from '../core/services/registry.js';
 import type { ServiceStatus } from '../core/services/status.js';
 import type { WatchEvent } from '../core/services/watch.js';
 import type { BoxContext } from './context.js';
@@ -84,9 +85,10 @@ async function admit(
   name: string,
   except: string[] = [],
   inspected?: Promise<ContainerInfo | undefined>,
+  registered?: Promise<LoadedRegistration>,
 ): Promise<void> {
   const { AdmissionError, admitStart } = await import('../core/services/admission.js');
-  const verdict = await admitStart(deps, name, undefined, except, inspected);
+  const verdict = await admitStart(deps, name, undefined, except, inspected, registered);
   if (!verdict.ok) throw new AdmissionError(verdict);
 }
 
@@ -125,7 +127,7 @@ export function serviceOps(ctx: BoxContext): ServiceOps {
       return startService(d, name, {
         ...opts,
         inspected,
-        ...(force ? {} : { admit: () => admit(d, name, [], inspected) }),
+        ...(force ? {} : { admit: (registered) => admit(d, name, [], inspected, registered) }),
       });
     },
     stop: async (name, opts = {}) =>

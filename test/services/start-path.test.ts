@@ -1,9 +1,12 @@
+import { readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openBox } from '../../src/app/index.js';
-import { chooseSocket } from '../../src/core/services/engine.js';
-import { healthPollDelay } from '../../src/core/services/lifecycle.js';
+import { chooseSocket, openEngine } from '../../src/core/services/engine.js';
+import { healthPollDelay, inspectContainer } from '../../src/core/services/lifecycle.js';
+import { observe, type RestartRecord } from '../../src/core/services/restarts.js';
+import { layout } from '../../src/core/system/paths.js';
 import { tempDir } from '../setup/temp-registry.js';
 import { buildHello, type HelloBuild, makeBox, podman, type TestBox, uniqueName } from './helpers.js';
 
@@ -14,6 +17,8 @@ let box: TestBox;
 let proxyDir: string;
 let proxy: http.Server;
 const calls: string[] = [];
+/** Looks at each request as it reaches the proxy; true: answer it with a 500 instead of Podman. */
+let intercept: (req: http.IncomingMessage) => boolean = () => false;
 const name = uniqueName('bpt-startpath');
 
 beforeAll(async () => {
@@ -24,6 +29,11 @@ beforeAll(async () => {
   const engineSocket = chooseSocket(process.env).path;
   proxy = http.createServer((req, res) => {
     calls.push(`${req.method} ${req.url}`);
+    if (intercept(req)) {
+      res.writeHead(500, { 'Content-Type': 'application/json' });
+      res.end(JSON.stringify({ message: 'refused by the test proxy' }));
+      return;
+    }
     const up = http.request(
       { socketPath: engineSocket, method: req.method, path: req.url, headers: req.headers },
       (answer) => {
@@ -64,6 +74,40 @@ describe('service start: engine round trips', () => {
     expect((await services.start(name)).healthy).toBe(true);
     expect(calls.filter((c) => c.includes(`/containers/blueprint-${name}/json`))).toHaveLength(1);
     expect(calls.some((c) => c.includes('/containers/create'))).toBe(false);
+  }, 120_000);
+
+  it('writes the restart record before the container starts; a crash between create and that write leaves what start reuses', async () => {
+    const env = { ...process.env, CONTAINER_HOST: `unix://${path.join(proxyDir, 'engine.sock')}` };
+    const services = openBox(box.root, { env }).services;
+    const file = path.join(layout(box.root).stateDir, 'services', name, 'restarts.json');
+    const record = () => JSON.parse(readFileSync(file, 'utf8')) as RestartRecord;
+    await services.start(name);
+    await services.stop(name); // the admin's stop: the record holds it
+    await podman('rm', '-f', `blueprint-${name}`);
+    const before = record();
+    expect(before.held).toBe(true);
+    intercept = (req) =>
+      // The create goes through; the start fails.
+      req.method === 'POST' && /\/containers\/[^/]+\/start/.test(req.url ?? '');
+    calls.length = 0;
+    try {
+      await expect(services.start(name)).rejects.toThrow(/refused by the test proxy/);
+    } finally {
+      intercept = () => false;
+    }
+    expect(calls.some((c) => c.includes('/containers/create'))).toBe(true);
+    expect(record().held).toBeUndefined(); // rewritten before the start request
+    // A crash between create and the record's write: the old record beside a container that never ran.
+    writeFileSync(file, JSON.stringify(before));
+    const info = await inspectContainer(openEngine(chooseSocket(process.env).path), name);
+    expect(info?.State.Running).toBe(false);
+    // The watcher passes over a container that never ran (watch.ts: nothing observed, nothing done).
+    expect(observe(info!)).toBeUndefined();
+    // Starting again reuses that container (no second create) and writes the record.
+    calls.length = 0;
+    expect((await services.start(name)).healthy).toBe(true);
+    expect(calls.some((c) => c.includes('/containers/create'))).toBe(false);
+    expect(record().held).toBeUndefined();
   }, 120_000);
 
   it('health is polled finely at first, then coarser (a refused probe costs CPU the service starts with)', () => {

@@ -1,8 +1,8 @@
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { BlueprintError, ExitCode } from '../errors.js';
 import { layout } from '../system/paths.js';
 import { cgroupUsage } from './cgroup.js';
+import { readText } from './fs-cb.js';
 import { allInOrder } from './in-order.js';
 import { type ContainerInfo, inspectContainer, type ServiceDeps } from './lifecycle.js';
 import { getRegistration, type LoadedRegistration, listRegistrations } from './registry.js';
@@ -54,7 +54,7 @@ export function procMeminfo(root: string): MemInfoSource {
   return {
     async read() {
       const inRoot = path.join(layout(root).root, 'proc/meminfo');
-      const text = await readFile(inRoot, 'utf8').catch(() => readFile('/proc/meminfo', 'utf8'));
+      const text = await readText(inRoot).catch(() => readText('/proc/meminfo'));
       return parseMeminfo(text);
     },
   };
@@ -146,7 +146,10 @@ export async function admitStart(
   except: string[] = [],
   /** The container's inspect when the caller has asked for it already (start shares it). */
   inspected?: Promise<ContainerInfo | undefined>,
+  /** Its registration when the caller is reading it already (start does): read once. */
+  registered: Promise<LoadedRegistration> = getRegistration(deps.root, name),
 ): Promise<AdmissionVerdict> {
+  registered.catch(() => {}); // met below, in order
   const state = new Map<string, ContainerInfo | undefined>();
   const info = async (n: string) => {
     if (!state.has(n))
@@ -160,8 +163,8 @@ export async function admitStart(
   };
   // Independent reads and engine calls, asked together (issue 20); errors still in this order.
   const [regs, reg, { availableBytes }] = await allInOrder([
-    listRegistrations(deps.root),
-    getRegistration(deps.root, name),
+    listRegistrations(deps.root, new Map([[name, registered.catch(() => undefined)]])),
+    registered,
     meminfo.read(),
     info(name),
   ] as const);

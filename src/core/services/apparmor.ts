@@ -1,9 +1,9 @@
 import { constants } from 'node:fs';
-import { access, readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { BlueprintError, VerificationError } from '../errors.js';
 import { ensureDir, writeFileAtomic } from '../system/fs.js';
 import { layout } from '../system/paths.js';
+import { access, readdir, readText, rm } from './fs-cb.js';
 import type { ServiceSpec } from './schema.js';
 
 /**
@@ -40,9 +40,7 @@ export type AppArmorSupport = { enabled: true } | { enabled: false; reason: AppA
 
 /** Whether the running kernel enforces AppArmor (`sys`: the sysfs mount, a parameter for tests). */
 export async function apparmorSupport(sys = '/sys'): Promise<AppArmorSupport> {
-  const flag = await readFile(path.join(sys, 'module/apparmor/parameters/enabled'), 'utf8').catch(
-    () => undefined,
-  );
+  const flag = await readText(path.join(sys, 'module/apparmor/parameters/enabled')).catch(() => undefined);
   if (flag === undefined) return { enabled: false, reason: 'kernel-has-no-apparmor' };
   if (flag.trim() !== 'Y') return { enabled: false, reason: 'apparmor-disabled' };
   // What Podman and runc check too: with no securityfs, no profile is loaded or applied.
@@ -191,7 +189,7 @@ const run = (file: string, args: string[]) =>
 
 /** Whether the kernel has this exact profile loaded in enforce mode. */
 async function loadedInKernel(profile: string): Promise<boolean> {
-  const list = await readFile('/sys/kernel/security/apparmor/profiles', 'utf8').catch(() => '');
+  const list = await readText('/sys/kernel/security/apparmor/profiles').catch(() => '');
   return list.split('\n').includes(`${profile} (enforce)`);
 }
 
@@ -203,7 +201,7 @@ async function loadedInKernel(profile: string): Promise<boolean> {
 export async function loadProfile(root: string, service: string, text: string): Promise<void> {
   const file = profileFile(root, service);
   const profile = profileName(service);
-  const same = (await readFile(file, 'utf8').catch(() => undefined)) === text;
+  const same = (await readText(file).catch(() => undefined)) === text;
   if (same && (await loadedInKernel(profile))) return;
   if (!same) await writeFileAtomic(file, text, 0o644);
   await ensureDir(cacheDir(root));
@@ -249,7 +247,7 @@ export async function removeProfile(root: string, service: string): Promise<void
 export async function processLabel(pid: number): Promise<string | null> {
   // Kernels with LSM stacking have a per-LSM file; attr/current answers for the first LSM.
   for (const f of [`/proc/${pid}/attr/apparmor/current`, `/proc/${pid}/attr/current`]) {
-    const text = await readFile(f, 'utf8').catch(() => undefined);
+    const text = await readText(f).catch(() => undefined);
     if (text !== undefined) return text.replace(/\0/g, '').trim() || null;
   }
   return null;

@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readText } from './fs-cb.js';
 import type { ProcessView } from './inspect.js';
 
 /**
@@ -6,7 +6,7 @@ import type { ProcessView } from './inspect.js';
  * package reads `service start`'s memory admission does not need (issue 20: fewer modules loaded).
  */
 
-const readText = (p: string) => readFile(p, 'utf8').catch(() => undefined);
+const readOrNone = (p: string) => readText(p).catch(() => undefined);
 const num = (s: string | undefined) => (s === undefined || Number.isNaN(Number(s)) ? undefined : Number(s));
 
 /**
@@ -16,7 +16,7 @@ const num = (s: string | undefined) => (s === undefined || Number.isNaN(Number(s
  * names. Handles v1 controllers and the v2 unified tree.
  */
 async function cgroupFiles(pid: number) {
-  const lines = ((await readText(`/proc/${pid}/cgroup`)) ?? '')
+  const lines = ((await readOrNone(`/proc/${pid}/cgroup`)) ?? '')
     .trim()
     .split('\n')
     .map((l) => l.split(':'));
@@ -30,8 +30,8 @@ async function cgroupFiles(pid: number) {
   ];
   const memoryMax = v1 ? 'memory.limit_in_bytes' : 'memory.max';
   for (const dir of views)
-    if ((await readText(`${dir('memory')}/${memoryMax}`)) !== undefined)
-      return { v1, read: (ctrl: string, file: string) => readText(`${dir(ctrl)}/${file}`) };
+    if ((await readOrNone(`${dir('memory')}/${memoryMax}`)) !== undefined)
+      return { v1, read: (ctrl: string, file: string) => readOrNone(`${dir(ctrl)}/${file}`) };
   return undefined;
 }
 

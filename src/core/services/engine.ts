@@ -100,6 +100,8 @@ export interface LibpodCall {
   body?: unknown;
   /** Status codes that count as success besides 2xx. */
   ok?: number[];
+  /** Called once the whole request has been handed to the socket. */
+  sent?: () => void;
 }
 
 /**
@@ -187,6 +189,7 @@ function request<T>(socket: string, method: string, apiPath: string, opts: Libpo
       },
     );
     req.on('error', reject);
+    if (opts.sent) req.on('finish', opts.sent);
     req.end(body);
   });
 }

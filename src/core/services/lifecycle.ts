@@ -151,12 +151,15 @@ export async function removeContainer(
 /**
  * Creates the container unless one built from the same spec exists (the spec hash is a label).
  * `known`: the container's inspect, when the caller has just asked for it (one engine call less).
+ * `alongside`: a write that must be done before the container starts; it runs once the create
+ * request has gone to the engine (or at once when none is needed), so it is off the way to create.
  */
 async function ensureContainer(
   deps: ServiceDeps,
   reg: LoadedRegistration,
   known?: ContainerInfo | null,
   planned?: ContainerPlan,
+  alongside: () => Promise<void> = async () => {},
 ): Promise<ContainerPlan> {
   const plan = planned ?? (await planFor(deps, reg));
   checkPackageMounts(reg.name, plan.packages);
@@ -172,11 +175,18 @@ async function ensureContainer(
     mkdirSync(path.dirname(serviceDirs(deps.root, reg.name).logFile), { recursive: true, mode: 0o750 });
     writeSeccomp(deps.root);
     await writeTokenCopies(deps.root, reg.name, plan.uses);
-    await deps.engine.libpod('POST', '/containers/create', { body: plan.spec });
+    let sent: () => void = () => {};
+    const written = new Promise<void>((resolve) => {
+      sent = resolve;
+    });
+    const created = deps.engine.libpod('POST', '/containers/create', { body: plan.spec, sent });
+    // Once the request is out (or failed before): Podman creates while we write.
+    const wrote = Promise.race([written, created.then(noop, noop)]).then(alongside);
+    await allInOrder([created, wrote]);
     // The user namespace is chosen at create: only a new container's inspect has its GID map.
     if (plan.deviceNodes.length || plan.uses.length)
       container = await inspectContainer(deps.engine, reg.name);
-  }
+  } else await alongside();
   if (plan.uses.length) {
     const gid = container && labelGid(container, USES_GID_LABEL);
     if (gid === undefined)
@@ -191,6 +201,8 @@ async function ensureContainer(
   if (plan.deviceNodes.length) await shareDevices(reg.name, container, plan.deviceNodes);
   return plan;
 }
+
+const noop = () => {};
 
 /** The GPU nodes a container was given become usable by its group (see device-access.ts). */
 async function shareDevices(name: string, info: ContainerInfo | undefined, nodes: string[]): Promise<void> {
@@ -233,7 +245,7 @@ export interface StartOptions {
    * Memory admission (admission.ts): it runs while the registration is read and the container
    * planned (reads only); nothing is written, created or started before it has passed.
    */
-  admit?: () => Promise<void>;
+  admit?: (registered: Promise<LoadedRegistration>) => Promise<void>;
 }
 
 export async function startService(
@@ -244,8 +256,9 @@ export async function startService(
   // The container's state is asked while the registration is read (its errors come second).
   const inspected = opts.inspected ?? inspectContainer(deps.engine, name);
   inspected.catch(() => {});
-  const admitted = opts.admit?.();
   const registered = getRegistration(deps.root, name);
+  registered.catch(() => {}); // met below, in order
+  const admitted = opts.admit?.(registered); // reads the same registration, not its own copy
   // A module that uses none is planned beside admission; one that does, once those have started.
   const planning = registered.then((r) => (usesOf(r).length ? undefined : planFor(deps, r)));
   // Admission's refusal comes first, then the registration's error, then the plan's.
@@ -255,9 +268,12 @@ export async function startService(
   // Starting what it uses took a while: look again then (the watcher may have acted meanwhile).
   const info = used ? await inspectContainer(deps.engine, name) : await inspected;
   // An admin's start: a fresh count of crashes, and the exit it starts over is not one. Written
-  // (with its fsync) while the container is planned and created; done before it starts.
-  const record = startRestartRecord(deps.root, name, info);
-  await allInOrder([record, ensureContainer(deps, reg, info ?? null, planned)]);
+  // (with its fsync) while the engine creates the container, after the request has gone (its
+  // node:fs/promises and file handles are not on the way to create); done before it starts. A
+  // crash between create and this write leaves a created container that never ran beside the old
+  // record: a start again reuses it (same spec label) and writes the record (test/services/start-path.test.ts).
+  const record = () => startRestartRecord(deps.root, name, info);
+  await ensureContainer(deps, reg, info ?? null, planned, record);
   const t0 = Date.now(); // not performance.now(): its global loads perf_hooks on the start path
   // 304: already running.
   const starting = startContainer(deps, reg);

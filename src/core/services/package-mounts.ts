@@ -1,9 +1,9 @@
-import { realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { BlueprintError, NotFoundError } from '../errors.js';
 import { loadDatabase, loadFileList } from '../pkg/db.js';
 import { resolveInside } from '../system/beneath.js';
 import { layout } from '../system/paths.js';
+import { realpath } from './fs-cb.js';
 import type { LoadedRegistration } from './registry.js';
 import type { ServiceSpec } from './schema.js';
 

@@ -1,6 +1,6 @@
-import { realpath } from 'node:fs/promises';
 import type { HookOptions, UnpackedPackage } from '../pkg/hooks.js';
 import type { Engine } from './engine.js';
+import { realpath } from './fs-cb.js';
 import { inspectContainer, type ServiceDeps, startService, stopService } from './lifecycle.js';
 import { checkPackageMounts, packageMountsOf, planPackageMounts } from './package-mounts.js';
 import { listRegistrations } from './registry.js';

@@ -1,9 +1,9 @@
 import { existsSync } from 'node:fs';
-import { readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { NotFoundError } from '../errors.js';
-import { readJsonIfExists, writeJsonAtomic } from '../system/fs.js';
+import { writeJsonAtomic } from '../system/fs.js';
 import { layout } from '../system/paths.js';
+import { readdir, readText, rm } from './fs-cb.js';
 import type { AdminApprovals } from './policy.js';
 import type { ServiceSpec } from './schema.js';
 
@@ -44,6 +44,18 @@ export function compareVersions(a: string, b: string): number {
   return x.pre < y.pre ? -1 : 1;
 }
 
+/** One registration file, or undefined when it is gone (fs-cb.ts: not node:fs/promises). */
+async function readRegistration(file: string): Promise<Registration | undefined> {
+  let text: string;
+  try {
+    text = await readText(file);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+  return JSON.parse(text) as Registration;
+}
+
 const regDir = (root: string, name: string) => path.join(layout(root).stateDir, 'services', name);
 
 export async function writeRegistration(root: string, reg: Registration): Promise<void> {
@@ -66,7 +78,7 @@ async function versions(root: string, name: string): Promise<string[]> {
 /** The installed version of a module's service, or undefined when none is installed. */
 export async function findRegistration(root: string, name: string): Promise<LoadedRegistration | undefined> {
   for (const v of await versions(root, name)) {
-    const reg = await readJsonIfExists<Registration>(path.join(regDir(root, name), `${v}.json`));
+    const reg = await readRegistration(path.join(regDir(root, name), `${v}.json`));
     if (reg && existsSync(reg.prefix)) return reg;
   }
   return undefined;
@@ -82,9 +94,13 @@ export async function getRegistration(root: string, name: string): Promise<Loade
   return reg;
 }
 
-export async function listRegistrations(root: string): Promise<LoadedRegistration[]> {
+/** Every installed service's registration; `known`: ones the caller is reading already (read once). */
+export async function listRegistrations(
+  root: string,
+  known: ReadonlyMap<string, Promise<LoadedRegistration | undefined>> = new Map(),
+): Promise<LoadedRegistration[]> {
   const names = await readdir(path.join(layout(root).stateDir, 'services')).catch(() => [] as string[]);
-  const regs = await Promise.all(names.sort().map((n) => findRegistration(root, n)));
+  const regs = await Promise.all(names.sort().map((n) => known.get(n) ?? findRegistration(root, n)));
   return regs.filter((r): r is LoadedRegistration => r !== undefined);
 }
 
@@ -106,7 +122,7 @@ async function listAllVersions(root: string): Promise<Registration[]> {
   const out: Registration[] = [];
   for (const name of await readdir(base).catch(() => [] as string[])) {
     for (const v of await versions(root, name)) {
-      const reg = await readJsonIfExists<Registration>(path.join(base, name, `${v}.json`));
+      const reg = await readRegistration(path.join(base, name, `${v}.json`));
       if (reg) out.push(reg);
     }
   }

@@ -1,8 +1,8 @@
-import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { readJsonIfExists, removeIfExists, writeJsonAtomic } from '../system/fs.js';
 import { layout } from '../system/paths.js';
+import { readText } from './fs-cb.js';
 import type { ContainerInfo } from './lifecycle.js';
 
 /**
@@ -111,7 +111,7 @@ export async function startRestartRecord(root: string, name: string, info: Conta
 
 /** When this boot began: the kernel's btime (whole seconds, the same for every process). */
 export async function bootTime(): Promise<number> {
-  const stat = await readFile('/proc/stat', 'utf8').catch(() => '');
+  const stat = await readText('/proc/stat').catch(() => '');
   const btime = /^btime (\d+)$/m.exec(stat);
   return btime ? Number(btime[1]) * 1000 : Math.floor((Date.now() - os.uptime() * 1000) / 1000) * 1000;
 }

@@ -1,11 +1,14 @@
 import { constants } from 'node:fs';
-import { chmod, chown, mkdir, open, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { BlueprintError, ConflictError, NotFoundError } from '../errors.js';
 import { writeFileAtomic } from '../system/fs.js';
 import { layout } from '../system/paths.js';
+import { mkdir, rm } from './fs-cb.js';
 import { serviceDirs } from './policy.js';
 import { compareVersions, findRegistration, type LoadedRegistration, listRegistrations } from './registry.js';
+
+/** File handles and ownership, for modules that use others only: not loaded at every start (fs-cb.ts). */
+const fsp = () => process.getBuiltinModule('node:fs/promises');
 
 /**
  * Module wiring: a module that declares `uses: ["llm>=0.1.0"]` in its manifest gets, read-only,
@@ -124,9 +127,9 @@ export async function planUses(root: string, reg: LoadedRegistration): Promise<U
  */
 export async function readToken(root: string, provider: string): Promise<Buffer | undefined> {
   const file = path.join(serviceDirs(root, provider).dataDir, TOKEN_FILE);
-  const fh = await open(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK).catch(
-    () => undefined,
-  );
+  const fh = await fsp()
+    .open(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK)
+    .catch(() => undefined);
   if (!fh) return undefined;
   try {
     const st = await fh.stat();
@@ -172,8 +175,8 @@ export async function shareWiring(used: UsedModule[], gid: number): Promise<void
   }
   for (const u of used)
     if (u.tokenFile) {
-      await chown(u.tokenFile, 0, gid);
-      await chmod(u.tokenFile, 0o440);
+      await fsp().chown(u.tokenFile, 0, gid);
+      await fsp().chmod(u.tokenFile, 0o440);
     }
 }
 

@@ -1,7 +1,10 @@
-import { readFile, statfs } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { hostArch } from '../version.js';
+
+/** Taken when used: src/app/index.ts re-exports from here, and an import would load node:fs/promises
+ * (readline, the REPL history) for every command that opens a box, `service start` among them (issue 20). */
+const fsp = () => process.getBuiltinModule('node:fs/promises');
 
 /** Facts about the machine for the dashboard and `status`. Read-only, cheap, no subprocesses. */
 export interface HostFacts {
@@ -32,17 +35,23 @@ export function parseMeminfo(text: string): { totalBytes: number; availableBytes
 /** The root's host name: its etc/hostname when it has one (a box being prepared), else this machine's. */
 async function hostnameOf(root: string): Promise<string> {
   if (root === '/') return os.hostname();
-  const text = await readFile(path.join(root, 'etc/hostname'), 'utf8').catch(() => '');
+  const text = await fsp()
+    .readFile(path.join(root, 'etc/hostname'), 'utf8')
+    .catch(() => '');
   return text.trim() || os.hostname();
 }
 
 export async function hostFacts(root: string): Promise<HostFacts> {
   const cpus = os.cpus();
-  const mem = parseMeminfo(await readFile('/proc/meminfo', 'utf8').catch(() => '')) ?? {
+  const mem = parseMeminfo(
+    await fsp()
+      .readFile('/proc/meminfo', 'utf8')
+      .catch(() => ''),
+  ) ?? {
     totalBytes: os.totalmem(),
     availableBytes: os.freemem(),
   };
-  const fs = await statfs(root);
+  const fs = await fsp().statfs(root);
   const [l1, l5, l15] = os.loadavg();
   return {
     hostname: await hostnameOf(root),
