@@ -1,6 +1,6 @@
 import os from 'node:os';
 import path from 'node:path';
-import { readJsonIfExists, removeIfExists, writeJsonAtomic } from '../system/fs.js';
+import { readJsonIfExists, removeIfExists, writeJsonAtomic, writeJsonAtomicSync } from '../system/fs.js';
 import { layout } from '../system/paths.js';
 import { readText } from './fs-cb.js';
 import type { ContainerInfo } from './lifecycle.js';
@@ -104,9 +104,16 @@ export function freshStart(seen: Observed | undefined, bootedAt: number): Restar
   };
 }
 
+/**
+ * The record an admin's start writes. Synchronously (write, fsync, rename, fsync the folder, as
+ * writeJsonAtomic): `service start` writes it while the engine creates the container, when its
+ * main thread has nothing else to do, and so loads neither node:fs/promises nor file handles
+ * (~1.5 ms of CPU a start, issue 20). The folder is the registration's, so it exists.
+ */
 export async function startRestartRecord(root: string, name: string, info: ContainerInfo | undefined) {
   const seen = info && observe(info);
-  await writeRestartRecord(root, name, freshStart(seen, await bootTime()));
+  const record = freshStart(seen, await bootTime());
+  writeJsonAtomicSync(recordFile(root, name), record);
 }
 
 /** When this boot began: the kernel's btime (whole seconds, the same for every process). */
