@@ -8,8 +8,8 @@ import { type Answer, fakeOps, request } from './fake-ops.js';
 
 /**
  * The dashboard's server against a box in memory, over its real unix socket: who gets in, what
- * is refused, and that outside text never becomes markup. The browser test (browser.test.ts)
- * does the same through SSH and Chromium against a real box.
+ * is refused, and that outside text never becomes markup. The browser tests (browser-*.test.ts)
+ * do the same through SSH and Chromium against a real box.
  */
 let dir: string;
 let dash: Dashboard;
