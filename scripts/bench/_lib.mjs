@@ -37,12 +37,18 @@ export const median = (xs) => {
 /**
  * Runs the candidate and the baseline alternately `n` times; returns both medians, the ratio of
  * the medians, and each run's own ratio (candidate over the baseline run beside it): `worst` and
- * `best` are the spread a noisy machine gives.
+ * `best` are the spread a noisy machine gives. `turns`: every other pair the candidate goes first,
+ * so that neither side always runs right after the other (what the one before left behind).
  */
-export function compare(n, candidate, baseline) {
+export function compare(n, candidate, baseline, { turns = false } = {}) {
   const a = [];
   const b = [];
   for (let i = 0; i < n; i++) {
+    if (turns && i % 2 === 1) {
+      a.push(candidate(i));
+      b.push(baseline(i));
+      continue;
+    }
     b.push(baseline(i));
     a.push(candidate(i));
   }
@@ -55,6 +61,7 @@ export function compare(n, candidate, baseline) {
     ratio: ma / mb,
     worst: Math.max(...ratios),
     best: Math.min(...ratios),
+    ratios,
   };
 }
 

@@ -146,6 +146,11 @@ export interface StreamOptions {
    * tampered package, needs them).
    */
   drainOnFailure?: boolean;
+  /**
+   * Called with each chunk of a gzip `source` once gunzip has read it through (its memory may then
+   * be used again: read-pool.ts). Not for chunks read after a failure, nor for a plain tar.
+   */
+  consumed?: (chunk: Buffer) => void;
 }
 
 /**
@@ -300,7 +305,7 @@ export async function extractStream(
     }
     await new Promise<void>((resolve, reject) => {
       const chain: Array<NodeJS.ReadableStream & { destroy(): void }> = gzip
-        ? [source, tap, createGunzip({ chunkSize: 1024 * 1024 }), meter]
+        ? [source, tap, releasing(createGunzip({ chunkSize: 1024 * 1024 }), opts.consumed), meter]
         : [source, tap, meter];
       let settled = false;
       const finish = (err?: unknown) => {
@@ -355,6 +360,21 @@ export async function extractStream(
     files,
     unpackedBytes: unpacked,
   };
+}
+
+/**
+ * `inflate` telling `consumed` of each input chunk it has read through: zlib calls a chunk's
+ * transform callback once no input of it is left to read (node:zlib processCallback).
+ */
+function releasing(inflate: Transform, consumed?: (chunk: Buffer) => void): Transform {
+  if (!consumed) return inflate;
+  const transform = inflate._transform.bind(inflate);
+  inflate._transform = (chunk: Buffer, enc, cb) =>
+    transform(chunk, enc, (err?: Error | null, data?: unknown) => {
+      if (!err) consumed(chunk);
+      cb(err, data);
+    });
+  return inflate;
 }
 
 /** Reads only manifest.json from a package, without unpacking it. */

@@ -16,6 +16,7 @@ import { ensureDir } from '../system/fs.js';
 import { type Extracted, type ExtractLimits, extractStream } from './archive.js';
 import { downloadLimits, type FetchContext, fetchPackageSignature } from './fetch.js';
 import { packageFileName } from './format.js';
+import type { PooledRead } from './read-pool.js';
 import type { RepoState } from './repos.js';
 import type { Candidate } from './resolve.js';
 import type { FastKey } from './sig-fast.js';
@@ -124,6 +125,8 @@ async function unpackVerified(
     out = await extractStream(body, staging, limits, {
       signal,
       drainOnFailure: true,
+      // A folder repository's reads go into buffers used again once gunzip has read them through.
+      consumed: (chunk) => (body as Partial<PooledRead>).release?.(chunk),
       onChunk: (chunk) => {
         size += chunk.length;
         if (size > entry.size)
