@@ -99,8 +99,7 @@ const throttledDuring = () => {
     ? `${t1.throttled - throttled0.throttled} of ${t1.periods - throttled0.periods}`
     : 'unknown';
 };
-// CPU time the service spent (user + system, every thread; clock ticks of 10 ms): per query it does
-// not depend on what else the machine runs, unlike queries per second on a shared machine.
+// The service's CPU (user + system, every thread, 10 ms ticks): steadier than QPS on a shared machine.
 const serverCpuMs = () => {
   const f = readFileSync(`/proc/${servicePid}/stat`, 'utf8').split(') ')[1].split(' ');
   return (Number(f[11]) + Number(f[12])) * 10;
@@ -113,8 +112,7 @@ const serverRss = () =>
 const newPool = (connections, pipelining) =>
   new Pool('http://vectors.socket', { socketPath: socket, connections, pipelining });
 let pool = newPool(CONNECTIONS, PIPELINING);
-// A fresh pool of connections: while this process runs the in-process queries (seconds of
-// synchronous work) the service closes idle keep-alive connections.
+// A fresh pool: during the in-process passes (seconds, synchronous) the service closes idle ones.
 const freshConnections = async () => {
   await pool.destroy();
   pool = newPool(CONNECTIONS, PIPELINING);
