@@ -7,6 +7,7 @@ import { chooseSocket, type Engine, openEngine } from '../../src/core/services/e
 import { createServiceHooks } from '../../src/core/services/hooks.js';
 import { buildModuleImage } from '../../src/core/services/images.js';
 import { exec, repoRoot, run } from '../helpers/pkg.js';
+import { imageTagged } from '../helpers/test-images.js';
 import { dropTempDir, tempDir } from '../setup/temp-registry.js';
 
 export { repoRoot };
@@ -29,12 +30,14 @@ export interface HelloBuild {
 
 /**
  * Builds the hello module's image the way `blueprint repo build` does (podman build + save). Its
- * folder (the saved image) is removed after the test file.
+ * folder (the saved image) and its tag in Podman's storage are removed after the test file.
  */
 export async function buildHello(): Promise<HelloBuild> {
   const dir = tempDir('bp-svc-build-');
   const archive = path.join(dir, 'image.tar');
-  const id = await buildModuleImage(helloSource, `localhost/bp-svc-test/${uniqueName('hello')}:1`, archive);
+  const tag = `localhost/bp-svc-test/${uniqueName('hello')}:1`;
+  imageTagged(tag); // installs load the image back under this tag: removed after the file
+  const id = await buildModuleImage(helloSource, tag, archive);
   const manifest = JSON.parse(await readFile(path.join(helloSource, 'manifest.json'), 'utf8'));
   manifest.service.image = { archive: 'image.tar', id };
   return { dir, archive, id, manifest };
