@@ -474,10 +474,12 @@ if (!opts.json) {
   );
   console.log('| server | hot: CPU | hot: round trip | paced 1 ms: CPU |');
   console.log('| --- | --- | --- | --- |');
-  for (const [k, name] of [
+  const rows = [
     ['kit', 'the kit'],
+    ['other', `the kit at ${opts['cpu-kit']}`],
     ['http', 'bare node:http'],
     ['net', 'node:net floor'],
-  ])
+  ];
+  for (const [k, name] of rows.filter(([k]) => c[k]))
     console.log(`| ${name} | ${f(c[k].hot.cpuUs)} | ${f(c[k].hot.wallUs)} | ${f(c[k].paced.cpuUs)} |`);
 }
