@@ -1,9 +1,8 @@
-import type { Server } from 'node:http';
 import path from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Engine, InputTooLongError } from '../../modules/embeddings/server/engine.js';
-import { createApiServer, listenOnSocket } from '../../modules/embeddings/server/http.js';
+import { createApiServer } from '../../modules/embeddings/server/http.js';
 import { tempDir } from '../setup/temp-registry.js';
 import { corpus, corpusJson, fuzzParams, summary, tally } from './support/budget.js';
 import { health, sendRaw } from './support/http-client.js';
@@ -49,20 +48,16 @@ const log = Object.assign(
 );
 const dir = tempDir('bp-fuzz-http-');
 const sockets = { open: path.join(dir, 'open.sock'), locked: path.join(dir, 'locked.sock') };
-const servers: Server[] = [];
-const serverOf = (made: unknown): Server => (made as { server?: Server }).server ?? (made as Server);
+const servers: ReturnType<typeof createApiServer>[] = [];
 beforeAll(async () => {
   const opts = { maxBatch: 4, maxBodyBytes: 4096, maxQueue: 4, maxInputChars: 256, log };
-  servers.push(
-    serverOf(createApiServer(engine, opts)),
-    serverOf(createApiServer(engine, { ...opts, token: TOKEN })),
-  );
-  await listenOnSocket(servers[0]!, sockets.open);
-  await listenOnSocket(servers[1]!, sockets.locked);
+  servers.push(createApiServer(engine, opts), createApiServer(engine, { ...opts, token: TOKEN }));
+  await servers[0]!.listen(sockets.open);
+  await servers[1]!.listen(sockets.locked);
 });
 afterAll(async () => {
-  for (const s of servers) s.closeAllConnections();
-  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+  // The kit's own drain closes every connection and the listener.
+  await Promise.all(servers.map((s) => s.drain(0)));
   console.log(summary('http'));
 });
 
