@@ -5,8 +5,12 @@
  * its own process with nofile 1024, tiny BERT, one inference thread, its worker thread.
  *
  * For 1, 8, 32 and 64 keep-alive clients, each sending POST /v1/embeddings (8 sentences) in a loop
- * for --seconds: requests/s answered 200, share answered 503, latency p50/p95/p99, and /health's
- * p99 measured on fresh connections meanwhile. Then 8 large requests (64 inputs at the per-input
+ * for --seconds (a 503 is retried after 20 ms, not Retry-After's 1 s: at 64 clients it is a refusal
+ * loop, whose 200s/s follow the machine's load more than the server): requests/s answered 200 and
+ * 503, latency, /health p50/p99 on fresh connections meanwhile, the service's CPU a 200 and its
+ * main thread's busy share. A/B: --service-kit DIR (kit server files, e.g. from git) runs the
+ * levels on the service with that kit too, --rounds N times, taking turns at going first;
+ * --clients 64 --load-only for just that. Then 8 large requests (64 inputs at the per-input
  * character limit), and issue 14's abuse at full scale (1,100 idle connections, then /health; 100
  * pipelined requests on one connection beside a second client). Memory (RSS) before, at peak (VmHWM) and --settle seconds after the load.
  * Options: --json, --seconds N (default 5), --settle N (default 30), --log (print the service's log).
@@ -16,15 +20,14 @@
  * a bare node:net server with a minimal parse (the floor), each in its own process, the client (the
  * kit's lean client) in this one; hot (back to back) and paced (1 ms apart, so the server's code runs
  * cold between requests as in a real service). --cpu-kit FILE adds another kit (its index.ts, e.g. an
- * older one from git) to the same run.
+ * older one from git) to the same run (./_kit-cpu.mjs).
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { connect } from 'node:net';
 import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 
 const repo = resolve(import.meta.dirname, '../..');
@@ -37,6 +40,12 @@ const { values: opts } = parseArgs({
     'cpu-only': { type: 'boolean' },
     'cpu-kit': { type: 'string' },
     'cpu-requests': { type: 'string', default: '20000' },
+    // The service's load levels only (no abuse, large inputs, settle or CPU part), e.g. --clients 64.
+    clients: { type: 'string', default: '1,8,32,64' },
+    'load-only': { type: 'boolean' },
+    // A/B: the service with this kit server folder too, alternated with the tree's, --rounds times.
+    'service-kit': { type: 'string' },
+    rounds: { type: 'string', default: '1' },
   },
 });
 const SECONDS = Number(opts.seconds);
@@ -48,7 +57,7 @@ function memoryOf(pid) {
   return { rssMiB: kb('VmRSS') / 1024, peakMiB: kb('VmHWM') / 1024 };
 }
 
-function post(socketPath, agent, body) {
+function post(socketPath, agent, body, sockets) {
   return new Promise((done) => {
     const t0 = performance.now();
     const req = request(
@@ -65,6 +74,7 @@ function post(socketPath, agent, body) {
       },
     );
     req.on('error', () => done({ status: 0, ms: performance.now() - t0 }));
+    if (sockets) req.once('socket', (s) => sockets.add(s)); // connections made (reconnects)
     req.end(body);
   });
 }
@@ -84,7 +94,17 @@ function health(socketPath) {
 const pct = (sorted, p) =>
   sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))] : NaN;
 
-async function level(socketPath, clients) {
+/** CPU ms so far of a process (all threads) and of its main thread (/proc, clock ticks of 10 ms). */
+function cpuMs(pid) {
+  const ticks = (file) => {
+    const text = readFileSync(file, 'utf8');
+    const f = text.slice(text.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) * 10; // utime + stime
+  };
+  return { all: ticks(`/proc/${pid}/stat`), main: ticks(`/proc/${pid}/task/${pid}/stat`) };
+}
+
+async function level(socketPath, clients, pid) {
   const body = JSON.stringify({
     input: Array.from({ length: 8 }, (_, i) => `a cat sits on the mat number ${i} while stock prices fell`),
   });
@@ -93,18 +113,20 @@ async function level(socketPath, clients) {
   let ok = 0;
   let busy = 0;
   let other = 0;
+  const sockets = new Set();
   const end = Date.now() + SECONDS * 1000;
+  const cpu0 = pid ? cpuMs(pid) : undefined;
   const agents = Array.from({ length: clients }, () => new Agent({ keepAlive: true, maxSockets: 1 }));
   const probe = (async () => {
     while (Date.now() < end) {
       healthMs.push(await health(socketPath));
-      await sleep(100);
+      await sleep(25); // ~40 a second: a p99 of more than a handful of samples
     }
   })();
   await Promise.all(
     agents.map(async (agent) => {
       while (Date.now() < end) {
-        const r = await post(socketPath, agent, body);
+        const r = await post(socketPath, agent, body, sockets);
         if (r.status === 200) {
           ok++;
           latencies.push(r.ms);
@@ -116,17 +138,24 @@ async function level(socketPath, clients) {
     }),
   );
   await probe;
+  const cpu1 = pid ? cpuMs(pid) : undefined;
   for (const a of agents) a.destroy();
   latencies.sort((a, b) => a - b);
   healthMs.sort((a, b) => a - b);
   return {
     clients,
     rps: ok / SECONDS,
+    busyRps: busy / SECONDS,
+    // The service's CPU a 200 answer (refusals included), all threads and the main (HTTP) thread.
+    cpuMsPerOk: cpu0 ? (cpu1.all - cpu0.all) / Math.max(1, ok) : NaN,
+    mainCpuShare: cpu0 ? (cpu1.main - cpu0.main) / (SECONDS * 1000) : NaN,
+    connections: sockets.size,
     refusedShare: busy / Math.max(1, ok + busy + other),
     errors: other,
     p50: pct(latencies, 50),
     p95: pct(latencies, 95),
     p99: pct(latencies, 99),
+    healthP50: pct(healthMs, 50),
     healthP99: pct(healthMs, 99),
   };
 }
@@ -192,143 +221,9 @@ async function abuse(socketPath) {
   };
 }
 
-// The servers of the CPU comparison: one route (parse the JSON body, answer a search-shaped result)
-// and GET /cpu (the process's CPU time so far), so the client reads the server's CPU before and after.
-const cpuServer = (kind, kitIndex) => `
-const answer = { result: Array.from({ length: 10 }, (_, i) => ({ id: i, score: 0.5, version: 0 })), status: 'ok', time: 0.0001 };
-const cpu = () => JSON.stringify(process.cpuUsage());
-const ready = () => process.stderr.write('serving\\n');
-const kind = ${JSON.stringify(kind)};
-if (kind === 'kit') {
-  const { createKitServer, createLog } = await import(${JSON.stringify(kitIndex)});
-  const kit = createKitServer({
-    log: createLog({ name: 'cpu' }),
-    errorBody: (e) => ({ status: { error: e.message } }),
-    routes: {
-      '/search': { method: 'POST', handle: async (ctx) => { await ctx.json(); return { body: answer }; } },
-      '/cpu': { method: 'GET', handle: () => ({ body: process.cpuUsage() }) },
-    },
-  });
-  await kit.listen(process.env.BLUEPRINT_SOCKET);
-  ready();
-} else if (kind === 'http') {
-  const { createServer } = await import('node:http');
-  createServer((req, res) => {
-    const chunks = [];
-    req.on('data', (d) => chunks.push(d));
-    req.on('end', () => {
-      const text = req.url === '/cpu' ? cpu() : (JSON.parse(Buffer.concat(chunks).toString()), JSON.stringify(answer));
-      res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
-      res.end(text);
-    });
-  }).listen(process.env.BLUEPRINT_SOCKET, ready);
-} else {
-  const { createServer } = await import('node:net');
-  createServer((sock) => {
-    let buf = Buffer.alloc(0);
-    sock.on('data', (d) => {
-      buf = buf.length ? Buffer.concat([buf, d]) : d;
-      for (;;) {
-        const end = buf.indexOf('\\r\\n\\r\\n');
-        if (end < 0) return;
-        const head = buf.toString('latin1', 0, end);
-        const n = Number(/\\r\\ncontent-length:\\s*(\\d+)/i.exec(head)?.[1] ?? 0);
-        if (buf.length < end + 4 + n) return;
-        const body = buf.subarray(end + 4, end + 4 + n);
-        buf = buf.subarray(end + 4 + n);
-        const text = head.startsWith('GET /cpu') ? cpu() : (JSON.parse(body.toString()), JSON.stringify(answer));
-        sock.write('HTTP/1.1 200 OK\\r\\ncontent-type: application/json\\r\\ncontent-length: ' + Buffer.byteLength(text) + '\\r\\n\\r\\n' + text);
-      }
-    });
-  }).listen(process.env.BLUEPRINT_SOCKET, ready);
-}
-`;
-
-/** Server CPU (µs) a request, hot and paced, for the kit, bare node:http and the node:net floor. */
-async function cpuPerRequest(dir, nodeFlags) {
-  const { build } = await import('esbuild');
-  // Bundled: the kit's .ts files import each other as .js, which Node's type stripping does not map.
-  const clientFile = join(dir, 'client.mjs');
-  await build({
-    entryPoints: [join(repo, 'modules/kit/client/unix-http.ts')],
-    outfile: clientFile,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    logLevel: 'error',
-  });
-  const { UnixHttpClient } = await import(pathToFileURL(clientFile).href);
-  const kits = { kit: join(repo, 'modules/kit/server/index.ts') };
-  if (opts['cpu-kit']) kits.other = resolve(opts['cpu-kit']);
-  const body = JSON.stringify({ vector: Array.from({ length: 100 }, (_, i) => Math.sin(i)), limit: 10 });
-  const n = Number(opts['cpu-requests']);
-  const out = {};
-  for (const kind of [...Object.keys(kits), 'http', 'net']) {
-    const entry = join(dir, `cpu-${kind}.mjs`);
-    writeFileSync(entry, cpuServer(kind in kits ? 'kit' : kind, kits[kind]));
-    const file = join(dir, `cpu-${kind}.bundle.mjs`);
-    await build({
-      entryPoints: [entry],
-      outfile: file,
-      bundle: true,
-      platform: 'node',
-      format: 'esm',
-      logLevel: 'error',
-    });
-    const socketPath = join(dir, `cpu-${kind}.sock`);
-    const server = spawn(process.execPath, [...nodeFlags, file], {
-      env: { PATH: process.env.PATH, BLUEPRINT_SOCKET: socketPath },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    let said = '';
-    server.stderr.on('data', (c) => (said += c));
-    for (let i = 0; !said.includes('serving'); i++) {
-      if (i > 100 || server.exitCode !== null) throw new Error(`the ${kind} server did not start: ${said}`);
-      await sleep(50);
-    }
-    const client = new UnixHttpClient({ socketPath });
-    const call = () =>
-      client.request({
-        method: 'POST',
-        path: '/search',
-        headers: { 'content-type': 'application/json' },
-        body,
-        timeoutMs: 5000,
-      });
-    const cpuNow = async () => {
-      const r = await client.request({ method: 'GET', path: '/cpu', timeoutMs: 5000 });
-      const u = JSON.parse(Buffer.from(r.body).toString());
-      return u.user + u.system;
-    };
-    try {
-      for (let i = 0; i < 2000; i++) if ((await call()).status !== 200) throw new Error(`${kind}: not 200`);
-      const row = {};
-      for (const [mode, count, gapMs] of [
-        ['hot', n, 0],
-        ['paced', Math.min(n, 2000), 1],
-      ]) {
-        const c0 = await cpuNow();
-        const t0 = performance.now();
-        for (let i = 0; i < count; i++) {
-          await call();
-          if (gapMs) await sleep(gapMs);
-        }
-        const wall = performance.now() - t0;
-        row[mode] = {
-          cpuUs: ((await cpuNow()) - c0) / count,
-          wallUs: gapMs ? undefined : (wall * 1000) / count,
-        };
-      }
-      out[kind] = row;
-    } finally {
-      client.close();
-      server.kill('SIGKILL');
-    }
-  }
-  return out;
-}
-
 const { bundleServer } = await import('../../modules/embeddings/package.ts');
+const { bundleServiceWithKit } = await import('./_kit-service.mjs');
+const { cpuPerRequest } = await import('./_kit-cpu.mjs');
 const cache = join(repo, 'node_modules/.cache/blueprint-bench-kit');
 mkdirSync(cache, { recursive: true });
 const work = mkdtempSync(join(cache, 'b-'));
@@ -341,10 +236,12 @@ const result = { bench: 'kit', model: 'tiny-bert', seconds: SECONDS, levels: [] 
 let log = '';
 
 /** The embeddings service under load (the levels, the abuse, large inputs, memory). */
-async function serviceLoad() {
-  const file = join(work, 'server.mjs');
-  await bundleServer(file);
+async function serviceLoad(kitDir) {
+  const file = join(work, kitDir ? 'server-other.mjs' : 'server.mjs');
+  if (kitDir) await bundleServiceWithKit(repo, work, resolve(kitDir), file);
+  else await bundleServer(file);
   const socketPath = join(work, 'api.sock');
+  log = '';
   const child = spawn('prlimit', ['--nofile=1024:1024', '--', process.execPath, ...nodeFlags, file], {
     env: {
       PATH: process.env.PATH,
@@ -364,6 +261,7 @@ async function serviceLoad() {
     },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
+  child.kitLabel = kitDir ? `kit at ${kitDir}` : 'kit';
   child.stderr.on('data', (c) => {
     log += c;
   });
@@ -384,8 +282,14 @@ async function loaded(child, socketPath) {
     Number(readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8').trim()) || child.pid;
   await level(socketPath, 1); // warm-up
   result.memoryBefore = memoryOf(pid).rssMiB;
-  for (const clients of [1, 8, 32, 64])
-    result.levels.push({ ...(await level(socketPath, clients)), rssMiB: memoryOf(pid).rssMiB });
+  for (const clients of opts.clients.split(',').map(Number))
+    result.levels.push({
+      kit: child.kitLabel,
+      load: loadavg()[0],
+      ...(await level(socketPath, clients, pid)),
+      rssMiB: memoryOf(pid).rssMiB,
+    });
+  if (opts['load-only']) return;
   result.abuse = await abuse(socketPath);
   // Large inputs: 64 inputs at the character limit, 8 at once.
   const info = await new Promise((done) => {
@@ -430,8 +334,18 @@ async function loaded(child, socketPath) {
 }
 
 try {
-  if (!opts['cpu-only']) await serviceLoad();
-  result.cpu = await cpuPerRequest(work, nodeFlags);
+  if (!opts['cpu-only'])
+    for (let r = 0; r < Number(opts.rounds); r++) {
+      // Each kit goes first in turn (a loaded machine drifts within a run).
+      const kits = opts['service-kit'] ? [undefined, opts['service-kit']] : [undefined];
+      for (const k of r % 2 ? kits.reverse() : kits) await serviceLoad(k);
+    }
+  if (!opts['load-only'])
+    result.cpu = await cpuPerRequest(work, nodeFlags, {
+      repo,
+      otherKit: opts['cpu-kit'],
+      requests: opts['cpu-requests'],
+    });
 } finally {
   rmSync(work, { recursive: true, force: true });
 }
@@ -445,13 +359,16 @@ else if (!opts['cpu-only']) {
       `${SECONDS} s per level, 8 sentences a request`,
   );
   console.log(
-    '| clients | requests/s | 503 share | p50 ms | p95 ms | p99 ms | /health p99 ms | RSS after, MiB |',
+    '| server | clients | requests/s | 503/s | 503 share | p50 ms | p95 ms | p99 ms | /health p50 / p99 ms | CPU ms a 200 | main thread busy | RSS after, MiB | load |',
   );
-  console.log('| --- | --- | --- | --- | --- | --- | --- | --- |');
+  console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
   for (const l of result.levels)
     console.log(
-      `| ${l.clients} | ${l.rps.toFixed(0)} | ${(l.refusedShare * 100).toFixed(0)}% | ${f(l.p50)} | ${f(l.p95)} | ${f(l.p99)} | ${f(l.healthP99)} | ${f(l.rssMiB)} |`,
+      `| ${l.kit} | ${l.clients} (${l.connections} conns) | ${l.rps.toFixed(0)} | ${l.busyRps.toFixed(0)} | ${(l.refusedShare * 100).toFixed(0)}% | ${f(l.p50)} | ${f(l.p95)} | ${f(l.p99)} | ${f(l.healthP50)} / ${f(l.healthP99)} | ${l.cpuMsPerOk.toFixed(2)} | ${(l.mainCpuShare * 100).toFixed(0)}% | ${f(l.rssMiB)} | ${l.load.toFixed(1)} |`,
     );
+}
+if (!opts.json && !opts['cpu-only'] && !opts['load-only']) {
+  const f = (x) => (Number.isFinite(x) ? x.toFixed(1) : String(x));
   const a = result.abuse;
   console.log(
     `abuse: ${a.idleConnections} idle connections (${a.closedByServer} closed by the service) → /health in ${f(a.idleHealthMs)} ms; ` +
@@ -466,7 +383,7 @@ else if (!opts['cpu-only']) {
       `at the end ${f(result.memoryAtEnd)} MiB, ${result.settleSeconds} s after ${f(result.memoryAfter)} MiB; ${result.logLines} log lines`,
   );
 }
-if (!opts.json) {
+if (!opts.json && result.cpu) {
   const c = result.cpu;
   const f = (x) => (x === undefined ? '' : x.toFixed(1));
   console.log(

@@ -1,0 +1,146 @@
+/**
+ * The server-CPU part of `bench kit` (./kit.mjs, --cpu-only): µs of server CPU a request for the
+ * kit, another kit (--cpu-kit), a bare node:http server and a node:net floor, each in its own process.
+ */
+import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// The servers of the CPU comparison: one route (parse the JSON body, answer a search-shaped result)
+// and GET /cpu (the process's CPU time so far), so the client reads the server's CPU before and after.
+const cpuServer = (kind, kitIndex) => `
+const answer = { result: Array.from({ length: 10 }, (_, i) => ({ id: i, score: 0.5, version: 0 })), status: 'ok', time: 0.0001 };
+const cpu = () => JSON.stringify(process.cpuUsage());
+const ready = () => process.stderr.write('serving\\n');
+const kind = ${JSON.stringify(kind)};
+if (kind === 'kit') {
+  const { createKitServer, createLog } = await import(${JSON.stringify(kitIndex)});
+  const kit = createKitServer({
+    log: createLog({ name: 'cpu' }),
+    errorBody: (e) => ({ status: { error: e.message } }),
+    routes: {
+      '/search': { method: 'POST', handle: async (ctx) => { await ctx.json(); return { body: answer }; } },
+      '/cpu': { method: 'GET', handle: () => ({ body: process.cpuUsage() }) },
+    },
+  });
+  await kit.listen(process.env.BLUEPRINT_SOCKET);
+  ready();
+} else if (kind === 'http') {
+  const { createServer } = await import('node:http');
+  createServer((req, res) => {
+    const chunks = [];
+    req.on('data', (d) => chunks.push(d));
+    req.on('end', () => {
+      const text = req.url === '/cpu' ? cpu() : (JSON.parse(Buffer.concat(chunks).toString()), JSON.stringify(answer));
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+      res.end(text);
+    });
+  }).listen(process.env.BLUEPRINT_SOCKET, ready);
+} else {
+  const { createServer } = await import('node:net');
+  createServer((sock) => {
+    let buf = Buffer.alloc(0);
+    sock.on('data', (d) => {
+      buf = buf.length ? Buffer.concat([buf, d]) : d;
+      for (;;) {
+        const end = buf.indexOf('\\r\\n\\r\\n');
+        if (end < 0) return;
+        const head = buf.toString('latin1', 0, end);
+        const n = Number(/\\r\\ncontent-length:\\s*(\\d+)/i.exec(head)?.[1] ?? 0);
+        if (buf.length < end + 4 + n) return;
+        const body = buf.subarray(end + 4, end + 4 + n);
+        buf = buf.subarray(end + 4 + n);
+        const text = head.startsWith('GET /cpu') ? cpu() : (JSON.parse(body.toString()), JSON.stringify(answer));
+        sock.write('HTTP/1.1 200 OK\\r\\ncontent-type: application/json\\r\\ncontent-length: ' + Buffer.byteLength(text) + '\\r\\n\\r\\n' + text);
+      }
+    });
+  }).listen(process.env.BLUEPRINT_SOCKET, ready);
+}
+`;
+
+/** Server CPU (µs) a request, hot and paced, for the kit, bare node:http and the node:net floor. */
+export async function cpuPerRequest(dir, nodeFlags, { repo, otherKit, requests }) {
+  const { build } = await import('esbuild');
+  // Bundled: the kit's .ts files import each other as .js, which Node's type stripping does not map.
+  const clientFile = join(dir, 'client.mjs');
+  await build({
+    entryPoints: [join(repo, 'modules/kit/client/unix-http.ts')],
+    outfile: clientFile,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    logLevel: 'error',
+  });
+  const { UnixHttpClient } = await import(pathToFileURL(clientFile).href);
+  const kits = { kit: join(repo, 'modules/kit/server/index.ts') };
+  if (otherKit) kits.other = resolve(otherKit);
+  const body = JSON.stringify({ vector: Array.from({ length: 100 }, (_, i) => Math.sin(i)), limit: 10 });
+  const n = Number(requests);
+  const out = {};
+  for (const kind of [...Object.keys(kits), 'http', 'net']) {
+    const entry = join(dir, `cpu-${kind}.mjs`);
+    writeFileSync(entry, cpuServer(kind in kits ? 'kit' : kind, kits[kind]));
+    const file = join(dir, `cpu-${kind}.bundle.mjs`);
+    await build({
+      entryPoints: [entry],
+      outfile: file,
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      logLevel: 'error',
+    });
+    const socketPath = join(dir, `cpu-${kind}.sock`);
+    const server = spawn(process.execPath, [...nodeFlags, file], {
+      env: { PATH: process.env.PATH, BLUEPRINT_SOCKET: socketPath },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let said = '';
+    server.stderr.on('data', (c) => (said += c));
+    for (let i = 0; !said.includes('serving'); i++) {
+      if (i > 100 || server.exitCode !== null) throw new Error(`the ${kind} server did not start: ${said}`);
+      await sleep(50);
+    }
+    const client = new UnixHttpClient({ socketPath });
+    const call = () =>
+      client.request({
+        method: 'POST',
+        path: '/search',
+        headers: { 'content-type': 'application/json' },
+        body,
+        timeoutMs: 5000,
+      });
+    const cpuNow = async () => {
+      const r = await client.request({ method: 'GET', path: '/cpu', timeoutMs: 5000 });
+      const u = JSON.parse(Buffer.from(r.body).toString());
+      return u.user + u.system;
+    };
+    try {
+      for (let i = 0; i < 2000; i++) if ((await call()).status !== 200) throw new Error(`${kind}: not 200`);
+      const row = {};
+      for (const [mode, count, gapMs] of [
+        ['hot', n, 0],
+        ['paced', Math.min(n, 2000), 1],
+      ]) {
+        const c0 = await cpuNow();
+        const t0 = performance.now();
+        for (let i = 0; i < count; i++) {
+          await call();
+          if (gapMs) await sleep(gapMs);
+        }
+        const wall = performance.now() - t0;
+        row[mode] = {
+          cpuUs: ((await cpuNow()) - c0) / count,
+          wallUs: gapMs ? undefined : (wall * 1000) / count,
+        };
+      }
+      out[kind] = row;
+    } finally {
+      client.close();
+      server.kill('SIGKILL');
+    }
+  }
+  return out;
+}
