@@ -11,9 +11,8 @@
  * main thread's busy share. A/B: --service-kit DIR (kit server files, e.g. from git) runs the
  * levels on the service with that kit too, --rounds N times, taking turns at going first;
  * --clients 64 --load-only for just that. Then 8 large requests (64 inputs at the per-input
- * character limit), and issue 14's abuse at full scale (1,100 idle connections, then /health; 100
- * pipelined requests on one connection beside a second client). Memory (RSS) before, at peak (VmHWM) and --settle seconds after the load.
- * Options: --json, --seconds N (default 5), --settle N (default 30), --log (print the service's log).
+ * character limit), issue 14's abuse (1,100 idle connections, then /health; 100 pipelined requests
+ * beside a second client), RSS before, at peak and --settle s after. --json, --seconds N, --log.
  *
  * Then (or alone with --cpu-only) the server's CPU a request: a small JSON request (a 100-d vector
  * search, ~1.2 KB) answered with a small JSON answer, by the kit, by a bare node:http server and by
@@ -40,7 +39,6 @@ const { values: opts } = parseArgs({
     'cpu-only': { type: 'boolean' },
     'cpu-kit': { type: 'string' },
     'cpu-requests': { type: 'string', default: '20000' },
-    // The service's load levels only (no abuse, large inputs, settle or CPU part), e.g. --clients 64.
     clients: { type: 'string', default: '1,8,32,64' },
     'load-only': { type: 'boolean' },
     // A/B: the service with this kit server folder too, alternated with the tree's, --rounds times.
