@@ -213,6 +213,21 @@ describe('quick update of an unchanged index', () => {
           : { ok: true, changed: false },
       );
     }
+    // The served index one byte changed past the first piece (read once, hashed and compared on
+    // the way), the kept copy and the cache as they were: neither its signature nor the copies hold.
+    {
+      const root = await trustingRoot(key, big);
+      const served = path.join(tempDir(), 'served');
+      cpSync(big, served, { recursive: true });
+      const config = JSON.parse(readFileSync(repoFile(root), 'utf8')) as { url: string };
+      writeFileSync(repoFile(root), JSON.stringify({ ...config, url: `file://${served}` }));
+      const p = path.join(served, 'index.json');
+      const bytes = readFileSync(p);
+      bytes[bytes.lastIndexOf('pkg-2998') + 4] = '7'.charCodeAt(0);
+      writeFileSync(p, bytes);
+      const [out] = await declines(root);
+      expect(out).toMatchObject({ ok: false, error: { code: 'bad-signature' } });
+    }
     // The kept copy one byte longer or shorter: not the same bytes.
     for (const cut of [-1, 1]) {
       const root = await trustingRoot(key, big);

@@ -223,27 +223,53 @@ export async function readHead(paths: Layout, name: string): Promise<IndexHead |
  * that seal, a newline, the payload writeVerified made of those bytes. The head is sealed and the
  * bytes are bound to it by their SHA-256, so a file equal to that is exactly the file that was
  * sealed, as readSealed would find it: the same judgement without 2.6 MB through HMAC (issue 20).
+ * `compared` instead of the bytes: the caller compared the cache with rawCacheAround's file while
+ * it hashed them (update-fast.ts), and holds them to `head.sha256` before it takes the answer.
  */
 export async function cachesSealed(
   paths: Layout,
   name: string,
-  kept?: { head: IndexHead; bytes: Uint8Array },
+  kept?: { head: IndexHead; bytes?: Uint8Array; compared?: 'raw-cache' },
 ): Promise<boolean> {
   const key = await readKey(paths);
   if (!key) return false;
   const piece = Buffer.allocUnsafe(256 * 1024);
   const cache = path.join(paths.listsDir, name, CACHE_FILE);
   const head = kept?.head;
-  const sealed = head?.cache !== undefined && /^[0-9a-f]{64}$/.test(head.cache) ? head.cache : undefined;
+  const raw = head && rawCacheAround(paths, name, head);
+  // `compared`: the caller has compared the cache with rawCacheAround already (update-fast.ts).
   const cacheHolds =
-    sealed !== undefined && head!.raw
-      ? sameBytesAs(
-          cache,
-          [Buffer.from(`${sealed}\n`), ...rawCacheParts(head!.signer, head!.sha256, kept!.bytes)],
-          piece,
-        )
-      : sealHolds(key, name, cache, 'index-cache', piece, sealed);
+    raw && kept!.compared === 'raw-cache'
+      ? true
+      : raw && kept!.bytes
+        ? sameBytesAs(cache, [raw.before, kept!.bytes, raw.after], piece)
+        : sealHolds(key, name, cache, 'index-cache', piece, sealedHex(head));
   return cacheHolds && sealHolds(key, name, path.join(paths.listsDir, name, TABLE_FILE), TABLE_KIND, piece);
+}
+
+/** The cache's seal the head names (hex), when it names one. */
+const sealedHex = (head: IndexHead | undefined): string | undefined =>
+  head?.cache !== undefined && /^[0-9a-f]{64}$/.test(head.cache) ? head.cache : undefined;
+
+/**
+ * When the head says its cache holds the verified bytes as they are (`raw`) and names its seal:
+ * the cache file it must be, around bytes that hash to `head.sha256` (the seal, a newline and the
+ * payload writeVerified makes of them). Whoever holds such bytes judges the cache by comparing it
+ * with this (cachesSealed, update-fast.ts); undefined: by its seal.
+ */
+export function rawCacheAround(
+  paths: Layout,
+  name: string,
+  head: IndexHead,
+): { file: string; before: Buffer; after: Buffer } | undefined {
+  const sealed = sealedHex(head);
+  if (sealed === undefined || !head.raw) return undefined;
+  const [open, , close] = rawCacheParts(head.signer, head.sha256, new Uint8Array(0));
+  return {
+    file: path.join(paths.listsDir, name, CACHE_FILE),
+    before: Buffer.concat([Buffer.from(`${sealed}\n`), open!]),
+    after: Buffer.from(close!),
+  };
 }
 
 /**

@@ -105,3 +105,68 @@ export function sameBytesAs(file: string, parts: Uint8Array[], piece: Buffer): b
   });
   return read && end === total;
 }
+
+/** A file that must hold `before`, then exactly the bytes readAlongside reads, then `after`. */
+export interface Alongside {
+  file: string;
+  before: Uint8Array;
+  after: Uint8Array;
+}
+
+/**
+ * Reads `file` once, in pieces read into `piece`, handing each to `each` (a view of `piece`: used
+ * before the next read), and compares every piece on the way with the same bytes of each of
+ * `sides`. Whether the whole file (at most `max` bytes) was read so and every side holds
+ * `before`, exactly those bytes, then `after` and nothing more. False when a file cannot be
+ * opened or read. An unchanged `bpkg update` (update-fast.ts): the served index hashed for its
+ * signature while it is compared with the kept copy and the cache, in one pass and without a
+ * buffer of its own (issue 20).
+ */
+export function readAlongside(
+  file: string,
+  max: number,
+  sides: Alongside[],
+  each: (bytes: Buffer) => void,
+  piece: Buffer = Buffer.allocUnsafe(256 * 1024),
+): boolean {
+  const fs = nodeFs();
+  const fds: number[] = [];
+  const other = Buffer.allocUnsafe(piece.length);
+  /** Whether `fd` holds `bytes` at `at` (read into `other` a piece at a time). */
+  const holds = (fd: number, bytes: Uint8Array, at: number): boolean => {
+    for (let done = 0; done < bytes.length; ) {
+      const n = fs.readSync(fd, other, 0, Math.min(other.length, bytes.length - done), at + done);
+      if (n === 0 || !other.subarray(0, n).equals(bytes.subarray(done, done + n))) return false;
+      done += n;
+    }
+    return true;
+  };
+  try {
+    const fd = fs.openSync(file, 'r');
+    fds.push(fd);
+    for (const s of sides) fds.push(fs.openSync(s.file, 'r'));
+    for (let k = 0; k < sides.length; k++) if (!holds(fds[k + 1]!, sides[k]!.before, 0)) return false;
+    let total = 0;
+    for (;;) {
+      const n = fs.readSync(fd, piece, 0, piece.length, total);
+      if (n === 0) break;
+      if (total + n > max) return false;
+      const bytes = piece.subarray(0, n);
+      each(bytes);
+      for (let k = 0; k < sides.length; k++)
+        if (!holds(fds[k + 1]!, bytes, sides[k]!.before.length + total)) return false;
+      total += n;
+    }
+    // Each side ends with `after`, and nothing follows it.
+    for (let k = 0; k < sides.length; k++) {
+      const end = sides[k]!.before.length + total;
+      if (!holds(fds[k + 1]!, sides[k]!.after, end)) return false;
+      if (fs.readSync(fds[k + 1]!, other, 0, 1, end + sides[k]!.after.length) !== 0) return false;
+    }
+    return true;
+  } catch {
+    return false;
+  } finally {
+    for (const fd of fds) fs.closeSync(fd);
+  }
+}

@@ -3,13 +3,13 @@ import { fileURLToPath } from 'node:url';
 import { assertInsideRootSync, writeJsonAtomicSync } from '../system/fs.js';
 import { type Layout, layout, managedDirs } from '../system/paths.js';
 import { checkFreshness } from './freshness.js';
-import { cachesSealed, type IndexHead, readHead } from './index-cache.js';
+import { cachesSealed, type IndexHead, rawCacheAround, readHead } from './index-cache.js';
 import { joinUrl } from './join-url.js';
 import { keptFastKeys } from './keyring-cache.js';
 import { localKeyDir } from './local-key-path.js';
-import { nodeFs, readJsonSync, repoConfigFiles, sameBytesAs } from './node-lazy.js';
+import { nodeCrypto, nodeFs, readAlongside, readJsonSync, repoConfigFiles } from './node-lazy.js';
 import type { RepoConfig, UpdateOutcome } from './repos.js';
-import { verifyAndHash } from './sig-fast.js';
+import { fastSignature } from './sig-fast.js';
 
 const MAX_INDEX_BYTES = 64 * 1024 * 1024;
 const MAX_SIG_BYTES = 64 * 1024;
@@ -97,26 +97,41 @@ async function unchanged(
   if (!fast?.length) return undefined;
   // A rotation notice is judged by the package manager (it may trust a new key).
   if ((await readFromFolder(url, 'keys/rotation.json', MAX_SIG_BYTES * 4)) !== null) return undefined;
-  const bytes = await readFromFolder(url, 'index.json', MAX_INDEX_BYTES);
   const sig = await readFromFolder(url, 'index.json.asc', MAX_SIG_BYTES);
-  if (!bytes || !sig) return undefined;
-  const verified = verifyAndHash(bytes, sig, fast, now());
-  if (!verified) return undefined;
-  const { check, sha256 } = verified;
-  if (head.sha256 !== sha256 || head.signer !== check.signer) return undefined;
+  if (!sig) return undefined;
+  const signed = fastSignature(sig, fast, now());
+  if (!signed) return undefined;
+  // The served index read once, in pieces: each hashed for the signature (and for its SHA-256)
+  // while it is compared with the kept index.json and, when the head names a cache that holds the
+  // verified bytes as they are, with that cache. No buffer of its own (2.6 MB to fault in), one
+  // pass instead of a read, a hash and two compares (issue 20). Every judgement of before is made:
+  // all must hold, the order does not change the answer.
   const dir = path.join(paths.listsDir, repo.name);
-  if (!sameBytes(path.join(dir, 'index.json'), bytes)) return undefined;
+  const raw = rawCacheAround(paths, repo.name, head);
+  const { createHash } = nodeCrypto();
+  const hash = createHash(signed.hash);
+  const own = signed.hash === 'sha256' ? undefined : createHash('sha256');
+  const sides = [{ file: path.join(dir, 'index.json'), before: NONE, after: NONE }, ...(raw ? [raw] : [])];
+  const served = fileURLToPath(joinUrl(url, 'index.json'));
+  const same = readAlongside(served, MAX_INDEX_BYTES, sides, (piece) => {
+    hash.update(piece);
+    own?.update(piece);
+  });
+  if (!same) return undefined;
+  const sha256 = (own ?? hash.copy()).digest('hex');
+  const check = signed.verify(hash);
+  if (!check || head.sha256 !== sha256 || head.signer !== check.signer) return undefined;
   // The kept index is the rollback baseline only when its signer is still bound (as updateOne).
   const meta = readJsonSync<{ signer?: string }>(path.join(dir, 'meta.json'));
   if (!keys.includes(meta?.signer?.toLowerCase() ?? '')) return undefined;
   checkFreshness(now(), head, head, '', true);
-  if (!(await cachesSealed(paths, repo.name, { head, bytes }))) return undefined;
+  // The cache compared above, when it could be; else judged by its seal. The table by its seal.
+  if (!(await cachesSealed(paths, repo.name, raw ? { head, compared: 'raw-cache' } : { head })))
+    return undefined;
   return { repo, url, signer: check.signer, version: head.version, packages: head.packages };
 }
 
-/** Whether `file` holds exactly `bytes`, compared in pieces (the kept copy needs no buffer of its own). */
-const sameBytes = (file: string, bytes: Buffer): boolean =>
-  sameBytesAs(file, [bytes], Buffer.allocUnsafe(256 * 1024));
+const NONE = new Uint8Array(0);
 
 /**
  * The root's folders judged as PackageManager judges them before any write: every managed folder
