@@ -75,10 +75,13 @@ export async function keyFilesState(
   files: { name: string; text: string }[],
   localKeyFile: string,
 ): Promise<KeyFiles> {
-  const { constants, readFileSync } = nodeFs();
+  const { constants, lstatSync, readFileSync } = nodeFs();
   let local: Buffer | null;
   try {
-    local = readFileSync(localKeyFile, { flag: constants.O_RDONLY | constants.O_NOFOLLOW });
+    // Most boxes have no key of their own: answered without an exception thrown and caught (issue 20).
+    local = !lstatSync(localKeyFile, { throwIfNoEntry: false })
+      ? null
+      : readFileSync(localKeyFile, { flag: constants.O_RDONLY | constants.O_NOFOLLOW });
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
     local = null;

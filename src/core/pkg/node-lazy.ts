@@ -23,6 +23,8 @@ export function readBytes(file: string): Buffer | undefined {
 export function readJsonSync<T>(file: string): T | undefined {
   let text: string;
   try {
+    // An absent file (the installed database of a box with no packages) without an exception.
+    if (!nodeFs().statSync(file, { throwIfNoEntry: false })) return undefined;
     text = nodeFs().readFileSync(file, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;

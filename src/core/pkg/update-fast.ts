@@ -152,6 +152,8 @@ const localKeyFile = (paths: Layout) => path.join(localKeyDir(paths), 'public.as
 async function readFromFolder(base: string, rel: string, max: number): Promise<Buffer | null | undefined> {
   const file = fileURLToPath(joinUrl(base, rel));
   try {
+    // An absent file (a rotation notice, most often) answered without an exception thrown and caught.
+    if (!nodeFs().statSync(file, { throwIfNoEntry: false })) return null;
     const bytes = nodeFs().readFileSync(file);
     return bytes.length > max ? undefined : bytes;
   } catch (err) {

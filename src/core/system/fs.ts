@@ -140,6 +140,15 @@ const missing = (err: unknown) => {
   return code === 'ENOENT' || code === 'ENOTDIR';
 };
 
+/** Whether nothing, not even a dangling link, is at `p` (ENOENT); false on any other answer or error. */
+function absent(p: string): boolean {
+  try {
+    return nodeFs().lstatSync(p, { throwIfNoEntry: false }) === undefined;
+  } catch {
+    return false;
+  }
+}
+
 /**
  * Where `p` really is: the kernel's real path (`realpathSync.native` is realpath(3), not the
  * JavaScript walk of plain realpathSync) of its deepest existing ancestor, with the names that do
@@ -149,6 +158,13 @@ const missing = (err: unknown) => {
 export function realPathOfExistingSync(p: string): string | undefined {
   const rest: string[] = [];
   for (let cur = path.resolve(p); ; ) {
+    // A name that is not there is passed over without realpath(3)'s and lstat's exceptions (~15 of
+    // them, ~15-30 us each cold, in an unchanged `bpkg update` of a box with no packages, issue 20).
+    if (absent(cur) && path.dirname(cur) !== cur) {
+      rest.push(path.basename(cur));
+      cur = path.dirname(cur);
+      continue;
+    }
     try {
       return path.join(nodeFs().realpathSync.native(cur), ...rest.reverse());
     } catch (err) {
@@ -190,9 +206,9 @@ export function assertInsideRootSync(root: string, dirs: string[], opts: { child
   const judge = rootJudge(root, realPathOfExistingSync(root));
   for (const dir of dirs) judge(dir, realPathOfExistingSync(dir));
   for (const dir of opts.children ?? []) {
-    let entries: import('node:fs').Dirent[];
+    let entries: import('node:fs').Dirent[] = [];
     try {
-      entries = nodeFs().readdirSync(dir, { withFileTypes: true });
+      if (!absent(dir)) entries = nodeFs().readdirSync(dir, { withFileTypes: true });
     } catch (err) {
       if (!missing(err)) throw err;
       entries = [];
