@@ -47,6 +47,15 @@ export function joinUrl(base: string, rel: string): string {
   return joined;
 }
 
+/** Whether nothing, not even a dangling link, is at `p` (ENOENT); false on any other answer or error. */
+function absent(p: string): boolean {
+  try {
+    return nodeFs().lstatSync(p, { throwIfNoEntry: false }) === undefined;
+  } catch {
+    return false;
+  }
+}
+
 function realOrNothing(p: string): string | undefined {
   try {
     return nodeFs().realpathSync.native(p);
@@ -60,7 +69,9 @@ function realBeneath(p: string): string {
   const rest: string[] = [];
   let at = p;
   for (;;) {
-    const real = realOrNothing(at);
+    // A name that is not there (a rotation notice, most often) is passed over without
+    // realpath(3)'s exception thrown and caught (issue 20).
+    const real = absent(at) ? undefined : realOrNothing(at);
     if (real !== undefined) return path.join(real, ...rest.reverse());
     const up = path.dirname(at);
     if (up === at) return p;
