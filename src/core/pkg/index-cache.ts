@@ -225,11 +225,14 @@ export async function readHead(paths: Layout, name: string): Promise<IndexHead |
  * sealed, as readSealed would find it: the same judgement without 2.6 MB through HMAC (issue 20).
  * `compared` instead of the bytes: the caller compared the cache with rawCacheAround's file while
  * it hashed them (update-fast.ts), and holds them to `head.sha256` before it takes the answer.
+ * `table: false`: the search table is left to search, which checks its seal before it reads a row
+ * and has the package manager write it again when it does not hold (keepSearchTable).
  */
 export async function cachesSealed(
   paths: Layout,
   name: string,
   kept?: { head: IndexHead; bytes?: Uint8Array; compared?: 'raw-cache' },
+  { table = true }: { table?: boolean } = {},
 ): Promise<boolean> {
   const key = await readKey(paths);
   if (!key) return false;
@@ -244,7 +247,24 @@ export async function cachesSealed(
       : raw && kept!.bytes
         ? sameBytesAs(cache, [raw.before, kept!.bytes, raw.after], piece)
         : sealHolds(key, name, cache, 'index-cache', piece, sealedHex(head));
-  return cacheHolds && sealHolds(key, name, path.join(paths.listsDir, name, TABLE_FILE), TABLE_KIND, piece);
+  return cacheHolds && (!table || tableHolds(key, paths, name, piece));
+}
+
+const tableHolds = (key: Buffer, paths: Layout, name: string, piece: Buffer) =>
+  sealHolds(key, name, path.join(paths.listsDir, name, TABLE_FILE), TABLE_KIND, piece);
+
+/**
+ * The search table of a verified index written again unless it matches its seal: the package
+ * manager's search does this once the quick search (search-fast.ts) has declined, since an
+ * unchanged quick update leaves a missing or changed table to search (update-fast.ts). Best
+ * effort: a reader that may not write here still gets its answer.
+ */
+export async function keepSearchTable(paths: Layout, name: string, v: VerifiedIndex): Promise<void> {
+  try {
+    const key = await readKey(paths);
+    if (key && tableHolds(key, paths, name, Buffer.allocUnsafe(256 * 1024))) return;
+    await writeSearchTable(paths, name, v);
+  } catch {}
 }
 
 /** The cache's seal the head names (hex), when it names one. */

@@ -15,6 +15,7 @@ import { type InstalledPackage, loadDatabase } from './db.js';
 import { pruneLocalCopies } from './fetch.js';
 import type { IndexEntry } from './format.js';
 import type { PackageHooks } from './hooks.js';
+import { keepSearchTable } from './index-cache.js';
 import {
   discardLocals,
   hostArch,
@@ -171,19 +172,24 @@ export class PackageManager {
     const w = word.toLowerCase();
     const db = await loadDatabase(this.paths);
     const best = new Map<string, SearchHit>();
-    for (const { entry, repo } of await candidates(this.parts, false)) {
-      if (!entry.name.includes(w) && !entry.summary.toLowerCase().includes(w)) continue;
-      const have = best.get(entry.name);
-      if (have && !gt(entry.version, have.version)) continue;
-      const installed = db.packages[entry.name]?.version;
-      best.set(entry.name, {
-        name: entry.name,
-        version: entry.version,
-        summary: entry.summary,
-        repo,
-        ...(installed ? { installed } : {}),
-      });
-    }
+    const states = await usableStates(this.parts, false);
+    // The quick search declined, maybe for a search table missing or changed: made again here from
+    // the verified index (an unchanged quick update leaves tables to search, update-fast.ts).
+    for (const s of states) await keepSearchTable(this.paths, s.name, s);
+    for (const { name: repo, index } of states)
+      for (const entry of index.packages) {
+        if (!entry.name.includes(w) && !entry.summary.toLowerCase().includes(w)) continue;
+        const have = best.get(entry.name);
+        if (have && !gt(entry.version, have.version)) continue;
+        const installed = db.packages[entry.name]?.version;
+        best.set(entry.name, {
+          name: entry.name,
+          version: entry.version,
+          summary: entry.summary,
+          repo,
+          ...(installed ? { installed } : {}),
+        });
+      }
     return [...best.values()].sort((a, b) => a.name.localeCompare(b.name));
   }
 

@@ -40,6 +40,8 @@ export interface RepoState {
   urls: string[];
   index: RepoIndex;
   signer: string;
+  /** SHA-256 of the kept index.json bytes that were verified. */
+  sha256: string;
   fetched: string;
   /** The keys bound to the repository now (from its configuration). */
   keys: string[];
@@ -148,9 +150,9 @@ export class Repositories {
     if (!meta) return undefined;
     const urls = [meta.url, ...urlsOf(repo).filter((u) => u !== meta.url)];
     const kept = await readVerified(this.paths, repo.name);
-    const index =
-      kept && kept.signer === meta.signer ? kept.index : await this.verifyKept(repo.name, meta.signer);
-    return { ...meta, urls, index, keys: repo.keys ?? [] };
+    const { index, sha256 } =
+      kept && kept.signer === meta.signer ? kept : await this.verifyKept(repo.name, meta.signer);
+    return { ...meta, urls, index, sha256, keys: repo.keys ?? [] };
   }
 
   /**
@@ -158,7 +160,7 @@ export class Repositories {
    * against its signature again, by the key that signed it at `update`, then cached again. Never
    * trusted as it lies on disk.
    */
-  private async verifyKept(name: string, signer: string): Promise<RepoIndex> {
+  private async verifyKept(name: string, signer: string): Promise<{ index: RepoIndex; sha256: string }> {
     const dir = path.join(this.paths.listsDir, name);
     let bytes: Buffer;
     let index: RepoIndex;
@@ -176,8 +178,9 @@ export class Repositories {
       );
     }
     // A reader that may not write here (not root) still gets the verified answer.
-    await writeVerified(this.paths, name, { index, signer, sha256: sha256Hex(bytes) }).catch(() => {});
-    return index;
+    const sha256 = sha256Hex(bytes);
+    await writeVerified(this.paths, name, { index, signer, sha256 }).catch(() => {});
+    return { index, sha256 };
   }
 
   /**

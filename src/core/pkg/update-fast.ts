@@ -125,9 +125,11 @@ async function unchanged(
   const meta = readJsonSync<{ signer?: string }>(path.join(dir, 'meta.json'));
   if (!keys.includes(meta?.signer?.toLowerCase() ?? '')) return undefined;
   checkFreshness(now(), head, head, '', true);
-  // The cache compared above, when it could be; else judged by its seal. The table by its seal.
-  if (!(await cachesSealed(paths, repo.name, raw ? { head, compared: 'raw-cache' } : { head })))
-    return undefined;
+  // The cache compared above, when it could be; else judged by its seal. The search table is left
+  // to search: it checks the seal before it reads a row, and a table missing or changed is written
+  // again by the package manager's search (keepSearchTable), not put through HMAC on every update.
+  const kept = raw ? { head, compared: 'raw-cache' as const } : { head };
+  if (!(await cachesSealed(paths, repo.name, kept, { table: false }))) return undefined;
   return { repo, url, signer: check.signer, version: head.version, packages: head.packages };
 }
 
