@@ -214,7 +214,7 @@ export async function readHead(paths: Layout, name: string): Promise<IndexHead |
 
 /**
  * Whether the cache and the search table on disk both match their seals (read and hashed, not
- * parsed): an unchanged update rebuilds whichever is missing or was changed.
+ * parsed): the package manager's update (repos.ts) rebuilds whichever is missing or was changed.
  *
  * `kept`: the sealed head and index bytes the caller found to hash to `head.sha256` (an unchanged
  * update has just hashed them for the signature). The cache must carry the seal the head names
@@ -223,16 +223,11 @@ export async function readHead(paths: Layout, name: string): Promise<IndexHead |
  * that seal, a newline, the payload writeVerified made of those bytes. The head is sealed and the
  * bytes are bound to it by their SHA-256, so a file equal to that is exactly the file that was
  * sealed, as readSealed would find it: the same judgement without 2.6 MB through HMAC (issue 20).
- * `compared` instead of the bytes: the caller compared the cache with rawCacheAround's file while
- * it hashed them (update-fast.ts), and holds them to `head.sha256` before it takes the answer.
- * `table: false`: the search table is left to search, which checks its seal before it reads a row
- * and has the package manager write it again when it does not hold (keepSearchTable).
  */
 export async function cachesSealed(
   paths: Layout,
   name: string,
-  kept?: { head: IndexHead; bytes?: Uint8Array; compared?: 'raw-cache' },
-  { table = true }: { table?: boolean } = {},
+  kept?: { head: IndexHead; bytes: Uint8Array },
 ): Promise<boolean> {
   const key = await readKey(paths);
   if (!key) return false;
@@ -240,14 +235,10 @@ export async function cachesSealed(
   const cache = path.join(paths.listsDir, name, CACHE_FILE);
   const head = kept?.head;
   const raw = head && rawCacheAround(paths, name, head);
-  // `compared`: the caller has compared the cache with rawCacheAround already (update-fast.ts).
-  const cacheHolds =
-    raw && kept!.compared === 'raw-cache'
-      ? true
-      : raw && kept!.bytes
-        ? sameBytesAs(cache, [raw.before, kept!.bytes, raw.after], piece)
-        : sealHolds(key, name, cache, 'index-cache', piece, sealedHex(head));
-  return cacheHolds && (!table || tableHolds(key, paths, name, piece));
+  const cacheHolds = raw
+    ? sameBytesAs(cache, [raw.before, kept!.bytes, raw.after], piece)
+    : sealHolds(key, name, cache, 'index-cache', piece, sealedHex(head));
+  return cacheHolds && tableHolds(key, paths, name, piece);
 }
 
 const tableHolds = (key: Buffer, paths: Layout, name: string, piece: Buffer) =>
@@ -275,9 +266,9 @@ const sealedHex = (head: IndexHead | undefined): string | undefined =>
  * When the head says its cache holds the verified bytes as they are (`raw`) and names its seal:
  * the cache file it must be, around bytes that hash to `head.sha256` (the seal, a newline and the
  * payload writeVerified makes of them). Whoever holds such bytes judges the cache by comparing it
- * with this (cachesSealed, update-fast.ts); undefined: by its seal.
+ * with this (cachesSealed); undefined: by its seal.
  */
-export function rawCacheAround(
+function rawCacheAround(
   paths: Layout,
   name: string,
   head: IndexHead,

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { assertInsideRootSync, writeJsonAtomicSync } from '../system/fs.js';
 import { type Layout, layout, managedDirs } from '../system/paths.js';
 import { checkFreshness } from './freshness.js';
-import { cachesSealed, type IndexHead, rawCacheAround, readHead } from './index-cache.js';
+import { type IndexHead, readHead } from './index-cache.js';
 import { joinUrl } from './join-url.js';
 import { keptFastKeys } from './keyring-cache.js';
 import { localKeyDir } from './local-key-path.js';
@@ -30,14 +30,15 @@ interface Unchanged {
  * OpenPGP.js, run from the executable's start part (issue 20). The signature is verified again
  * over the bytes just read (sig-fast.ts, keys from the sealed keyring cache), the bytes must equal
  * the kept index.json and hash to what the sealed head holds, the head must name the bound
- * repository, freshness is judged as before, and the cache and the search table must match their
- * seals. Then meta.json is written as updateOne writes it.
+ * repository, and freshness is judged as before. Then meta.json is written as updateOne writes it.
+ * Unlike updateOne, it does not judge the verified cache and the search table (their readers do,
+ * and write them again: see below), so a missing or changed one is made anew on first read.
  *
  * Undefined, with nothing written, whenever any of that does not hold or anything else is asked
  * (an HTTP, OCI or S3 URL, mirrors, a key rotation notice, a key not in the keyring cache, a
  * signature sig-fast.ts does not take, a new or changed index, an expired one, an unbound
- * repository, a missing or changed cache): then updateBox runs as before and gives the answer,
- * with its errors and warnings. test/pkg/update-fast.test.ts holds the two to the same outcome.
+ * repository): then updateBox runs as before and gives the answer, with its errors and warnings.
+ * test/pkg/update-fast.test.ts holds the two to the same outcome.
  */
 export async function updateUnchanged(root: string, now: () => Date): Promise<UpdateOutcome[] | undefined> {
   const paths = layout(root);
@@ -102,16 +103,13 @@ async function unchanged(
   const signed = fastSignature(sig, fast, now());
   if (!signed) return undefined;
   // The served index read once, in pieces: each hashed for the signature (and for its SHA-256)
-  // while it is compared with the kept index.json and, when the head names a cache that holds the
-  // verified bytes as they are, with that cache. No buffer of its own (2.6 MB to fault in), one
-  // pass instead of a read, a hash and two compares (issue 20). Every judgement of before is made:
-  // all must hold, the order does not change the answer.
+  // while it is compared with the kept index.json. No buffer of its own (2.6 MB to fault in), one
+  // pass instead of a read, a hash and a compare (issue 20).
   const dir = path.join(paths.listsDir, repo.name);
-  const raw = rawCacheAround(paths, repo.name, head);
   const { createHash } = nodeCrypto();
   const hash = createHash(signed.hash);
   const own = signed.hash === 'sha256' ? undefined : createHash('sha256');
-  const sides = [{ file: path.join(dir, 'index.json'), before: NONE, after: NONE }, ...(raw ? [raw] : [])];
+  const sides = [{ file: path.join(dir, 'index.json'), before: NONE, after: NONE }];
   const served = fileURLToPath(joinUrl(url, 'index.json'));
   const same = readAlongside(served, MAX_INDEX_BYTES, sides, (piece) => {
     hash.update(piece);
@@ -125,11 +123,12 @@ async function unchanged(
   const meta = readJsonSync<{ signer?: string }>(path.join(dir, 'meta.json'));
   if (!keys.includes(meta?.signer?.toLowerCase() ?? '')) return undefined;
   checkFreshness(now(), head, head, '', true);
-  // The cache compared above, when it could be; else judged by its seal. The search table is left
-  // to search: it checks the seal before it reads a row, and a table missing or changed is written
-  // again by the package manager's search (keepSearchTable), not put through HMAC on every update.
-  const kept = raw ? { head, compared: 'raw-cache' as const } : { head };
-  if (!(await cachesSealed(paths, repo.name, kept, { table: false }))) return undefined;
+  // The verified cache and the search table are not judged here (issue 20: 2.6 MB compared and
+  // 0.65 MB through HMAC on every unchanged update, for nothing any reader trusts). Nothing reads
+  // either without checking its seal first: the cache must also be the one the sealed head names
+  // (readVerified), and a reader that finds it missing or changed verifies the kept index.json
+  // against its signature again and writes it anew (Repositories.state); search declines a table
+  // that does not hold, and the package manager's search writes it again (keepSearchTable).
   return { repo, url, signer: check.signer, version: head.version, packages: head.packages };
 }
 
