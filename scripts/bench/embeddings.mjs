@@ -20,7 +20,7 @@
  * Options: --json (one JSON document), --rounds N (default 5), --sentences N per pass (default: per
  * model), --no-sandbox, --models tiny-bert,minilm-shaped,glove-50k, --root-cgroup (leave the host
  * processes in the root CPU group: see likeAContainer), --compare-worker (a second host process with
- * EMBEDDINGS_TOKENIZE_CHARS=0: every request tokenised in the worker thread, the model on the main one).
+ * EMBEDDINGS_INLINE_MS=off: every batch through the worker thread, as before issue 20's change).
  * Each way also reports CPU time per 1,000 sentences: the serving process's (all its threads) and
  * the bench's own as the client.
  */
@@ -238,14 +238,14 @@ try {
       ways.inProcess = await inProcess(model, count, 'engine');
       ways.library = await inProcess(model, count, 'library');
       ways.socket = await hostProcess(src, name, sockDir, texts);
-      // The same host process with every request tokenised in the worker thread (issue 17).
+      // The same host process with every batch in the worker thread (as before issue 20's change).
       if (opts['compare-worker'])
         ways.socketWorker = await hostProcess(
           src,
           name,
           sockDir,
           texts,
-          { EMBEDDINGS_TOKENIZE_CHARS: '0' },
+          { EMBEDDINGS_INLINE_MS: 'off' },
           'host-worker.sock',
         );
       if (useSandbox) {

@@ -1,28 +1,25 @@
 /**
- * Issue 17: the model runs on the main thread, its only copy in the process; the worker thread
- * tokenises the requests too long to tokenise there at once. Either way the vectors are the same,
- * bit for bit, and a batch of many model runs leaves the event loop free between runs.
+ * Issue 20: batches of a cheap model run on the main thread when their estimated cost fits the
+ * budget (no worker hop), anything bigger in the worker; both give the same vectors, bit for bit.
  */
 import { rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type EngineWorker, startEngineWorker } from '../../modules/embeddings/server/engine-worker.js';
-import { call, FIXTURE_MODELS } from './helpers.js';
-import { bundle, healthLatency, type Served, serve } from './served.js';
+import type { Engine } from '../../modules/embeddings/server/engine.js';
+import {
+  type EngineWorker,
+  measureCost,
+  startEngineWorker,
+} from '../../modules/embeddings/server/engine-worker.js';
+import { FIXTURE_MODELS } from './helpers.js';
+import { bundle, serve } from './served.js';
 
 let file: string;
 const engines: EngineWorker[] = [];
-const served: Served[] = [];
 const init = { modelDir: FIXTURE_MODELS, model: 'tiny-bert', device: 'cpu' as const, threads: 1 };
-const start = async (tokenizeChars?: number, maxRunTokens?: number) => {
-  const e = await startEngineWorker(
-    pathToFileURL(file),
-    { ...init, maxRunTokens },
-    () => {},
-    undefined,
-    tokenizeChars,
-  );
+const start = async (budgetMs: number, queryBudgetMs?: number) => {
+  const e = await startEngineWorker(pathToFileURL(file), init, () => {}, undefined, budgetMs, queryBudgetMs);
   engines.push(e);
   return e;
 };
@@ -31,82 +28,111 @@ beforeAll(async () => {
   file = await bundle();
 }, 60_000);
 afterAll(async () => {
-  await Promise.all([...engines.map((e) => e.dispose()), ...served.map((s) => s.stop())]);
+  await Promise.all(engines.map((e) => e.dispose()));
   if (file) rmSync(dirname(file), { recursive: true, force: true });
 });
 
 const small = ['a cat sits on the mat', 'stock prices fell sharply today'];
-const bytes = (v: Float32Array) => Buffer.from(v.buffer, v.byteOffset, v.byteLength);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const big = Array.from({ length: 64 }, (_, i) => `${'many words here '.repeat(1000)}${i}`);
 
-describe('where a request is tokenised, and where the model runs', () => {
-  it('a short request tokenised on the main thread, a long one in the worker, the same vectors', async () => {
-    const here = await start(1000);
-    const worker = await start(0); // every request tokenised in the worker
-    expect(here.tokenizeChars).toBe(1000);
-    expect(here.placement(small)).toBe('main');
-    expect(here.placement(['x'.repeat(1001)])).toBe('worker');
+describe('where a batch runs', () => {
+  it('a cheap batch on the main thread, a long one in the worker, the same vectors either way', async () => {
+    const both = await start(1000);
+    const worker = await start(0);
+    expect(both.msPerChar).toBeGreaterThan(0);
+    expect(both.mainThreadCopy).toBe(true);
+    // The worker's measured cost decides: a batch whose estimate is within the budget stays here.
+    expect(both.placement(small)).toBe('main');
+    expect(both.placement(big)).toBe('worker');
     expect(worker.placement(small)).toBe('worker');
     const opts = { truncate: true, normalize: true };
-    const [a, b] = await Promise.all([here.embed(small, opts), worker.embed(small, opts)]);
+    const [a, b] = await Promise.all([both.embed(small, opts), worker.embed(small, opts)]);
     expect(a.tokens).toEqual(b.tokens);
+    const bytes = (v: Float32Array) => Buffer.from(v.buffer, v.byteOffset, v.byteLength);
     expect(a.vectors.map(bytes)).toEqual(b.vectors.map(bytes));
-    // Too long without truncation: the same error, with its input's index, from either thread.
-    const long = ['short', 'word '.repeat(100)];
-    for (const e of [here, worker]) {
-      await expect(e.embed(long, { truncate: false })).rejects.toMatchObject({
-        name: 'InputTooLongError',
-        index: 1,
-      });
-    }
-    expect(await here.embed([], opts)).toEqual({ vectors: [], tokens: [] });
-  }, 60_000);
-
-  it('a batch of many model runs lets the event loop turn between runs, with the vectors of one run', async () => {
-    const cut = await start(undefined, 16); // 16 padded tokens a run: one row each
-    const whole = await start();
-    const texts = Array.from({ length: 24 }, (_, i) => `sentence ${i} about the weather and the sea`);
-    let turns = 0;
-    let counting = true;
-    const tick = () => {
-      turns++;
-      if (counting) setImmediate(tick);
-    };
-    setImmediate(tick);
-    const a = await cut.embed(texts, { truncate: true });
-    counting = false;
-    // A model run holds the thread that calls it (onnxruntime-node runs it synchronously); here
-    // the loop ran between the runs, so a /health or an accept waits at most one run.
-    expect(turns).toBeGreaterThanOrEqual(texts.length - 1);
-    const b = await whole.embed(texts, { truncate: true });
-    expect(a.tokens).toEqual(b.tokens);
-    for (const [i, v] of a.vectors.entries()) {
-      expect(Math.max(...v.map((x, d) => Math.abs(x - b.vectors[i]![d]!)))).toBeLessThan(1e-5);
-    }
-  }, 60_000);
-
-  it('the service answers /health while a batch of many runs is in flight, and says where work runs', async () => {
-    const s = await serve(file, { EMBEDDINGS_RUN_TOKENS: '64', EMBEDDINGS_TOKENIZE_CHARS: '2000' });
-    served.push(s);
-    expect(s.log()).toMatch(
-      /the model runs on the main thread; requests over 2000 characters are tokenised in the worker/,
-    );
-    // 64 inputs of 128 tokens (tiny BERT's limit): 64 runs, the batch tokenised in the worker.
-    const inputs = Array.from({ length: 64 }, (_, i) => `${'many words here '.repeat(60)}${i}`);
-    let done = false;
-    const heavy = call(s.socket, 'POST', '/embed', { inputs, truncate: true }).finally(() => {
-      done = true;
+    // The worker's batch crossed as one transferred buffer: its vectors are views on it.
+    expect(b.vectors[1]!.buffer).toBe(b.vectors[0]!.buffer);
+    expect(b.vectors[0]!.buffer.byteLength).toBe(small.length * b.vectors[0]!.byteLength);
+    // Too long without truncation: the same error from the main-thread copy as from the worker.
+    const long = ['word '.repeat(100)];
+    await expect(both.embed(long, { truncate: false })).rejects.toMatchObject({ name: 'InputTooLongError' });
+    await expect(worker.embed(long, { truncate: false })).rejects.toMatchObject({
+      name: 'InputTooLongError',
     });
-    const latencies: number[] = [];
-    while (!done && latencies.length < 20) {
-      latencies.push(await healthLatency(s.socket));
-      await sleep(5);
-    }
-    const r = await heavy;
-    expect(r.status).toBe(200);
-    expect(r.body).toHaveLength(64);
-    expect(latencies.length).toBeGreaterThanOrEqual(3); // asked while the batch ran
-    latencies.sort((x, y) => x - y);
-    expect(latencies[Math.floor(latencies.length / 2)]).toBeLessThan(100);
   }, 60_000);
+
+  it('loads no main-thread copy when an ordinary batch costs more than the budget, or with none', async () => {
+    const tight = await start(1e-6); // no batch of 32 sentences is that fast
+    expect(tight.mainThreadCopy).toBe(false);
+    expect(tight.placement(['x'])).toBe('worker');
+    const off = await start(0);
+    expect(off.mainThreadCopy).toBe(false);
+    expect((await off.embed(small, { truncate: true })).vectors).toHaveLength(2);
+  }, 60_000);
+
+  it('a single query within its own budget on the main thread, batches and long inputs in the worker', async () => {
+    // What a retrieval waits for: one short input. No batch budget, a query budget only.
+    const query = await start(0, 1000);
+    const worker = await start(0);
+    expect(query.mainThreadCopy).toBe(true);
+    expect(query.onMainThread).toEqual({ batchChars: 0, queryChars: Math.floor(1000 / query.msPerChar) });
+    const one = ['which planet has the most moons'];
+    expect(query.placement(one)).toBe('main');
+    expect(query.placement([...one, ...one])).toBe('worker');
+    expect(query.placement(['x'.repeat(Math.ceil(1000 / query.msPerChar) + 1)])).toBe('worker');
+    expect(worker.placement(one)).toBe('worker');
+    const opts = { truncate: true, normalize: true };
+    const [a, b] = await Promise.all([query.embed(one, opts), worker.embed(one, opts)]);
+    const bytes = (v: Float32Array) => Buffer.from(v.buffer, v.byteOffset, v.byteLength);
+    expect(a.vectors.map(bytes)).toEqual(b.vectors.map(bytes));
+    // A single query too dear for its budget: no copy is loaded for it.
+    const dear = await start(0, 1e-6);
+    expect(dear.mainThreadCopy).toBe(false);
+    expect(dear.placement(['x'])).toBe('worker');
+  }, 60_000);
+
+  it('the service reads both budgets from its environment and says what runs where', async () => {
+    const on = await serve(file, { EMBEDDINGS_QUERY_INLINE_MS: '30' });
+    // The query budget is off unless set (a transformer's copy is costly).
+    const off = await serve(file, { EMBEDDINGS_INLINE_MS: 'off' });
+    try {
+      // Single inputs within 30 ms of estimated work: thousands of tiny-BERT characters.
+      const m = /single inputs up to (\d+), the rest in the worker/.exec(on.log());
+      expect(Number(m?.[1])).toBeGreaterThan(1000);
+      expect(off.log()).toMatch(/every batch runs in the worker/);
+    } finally {
+      await Promise.all([on.stop(), off.stop()]);
+    }
+  }, 60_000);
+});
+
+/** An engine whose n-th batch takes costs[n] ms (the last one repeated), busy-waiting as real work does. */
+function timedEngine(costs: number[]): Engine & { calls: number } {
+  const e = {
+    calls: 0,
+    info: { model: 'm', dimension: 1, maxTokens: 8, device: 'cpu' as const, deviceReason: '' },
+    embed: async () => {
+      const until = performance.now() + costs[Math.min(e.calls++, costs.length - 1)]!;
+      while (performance.now() < until);
+      return { vectors: [], tokens: [] };
+    },
+    dispose: async () => {},
+  };
+  return e;
+}
+
+describe('the cost measured at start', () => {
+  it('is the fastest of many runs of a cheap model, so a loaded box at start does not hide it', async () => {
+    // The first eight runs slowed (other work on the box, a cold JIT), then the model's real cost.
+    const cheap = timedEngine([...Array(8).fill(5), 0.2]);
+    const msPerChar = await measureCost(cheap, 30, 2000);
+    expect(cheap.calls).toBe(30);
+    expect(msPerChar * 32 * 80).toBeLessThan(2); // a batch of 32 ordinary sentences fits 2 ms
+  });
+
+  it('stops after a few runs of a dear model, whose answer is clear at once', async () => {
+    const dear = timedEngine([120]);
+    expect(await measureCost(dear)).toBeGreaterThan(0);
+    expect(dear.calls).toBeLessThanOrEqual(3);
+  });
 });

@@ -73,28 +73,6 @@ export interface Engine {
   dispose(): Promise<void>;
 }
 
-/** Token ids of each input, the special tokens included: what the model runs on. */
-export type Rows = number[][];
-
-/** The tokenizer alone, no model: what the worker thread loads (engine-worker.ts). */
-export interface Tokenizer {
-  maxTokens: number;
-  padId: number;
-  /** Each text's ids with its special tokens; one too long without `truncate`: InputTooLongError. */
-  tokenize(texts: string[], opts: EmbedOptions): Rows;
-}
-
-/** An engine whose two halves can run apart: tokenising, then the model over the rows. */
-export interface SplitEngine extends Engine {
-  tokenize: Tokenizer['tokenize'];
-  /**
-   * The pooled vector of each row, in runs of at most `maxRunTokens` padded tokens. Between two
-   * runs it awaits `between` (if given), so a caller on the event loop lets other work in: a run
-   * holds the thread that calls it (createEngine).
-   */
-  embedRows(rows: Rows, normalize: boolean, between?: () => Promise<void>): Promise<Float32Array[]>;
-}
-
 async function readJson(path: string): Promise<Record<string, unknown> | undefined> {
   try {
     return JSON.parse(await readFile(path, 'utf8')) as Record<string, unknown>;
@@ -227,63 +205,41 @@ export function runGroups(lengths: number[], maxTokens: number): [number, number
   return groups;
 }
 
-/**
- * The model folder's tokenizer, its token limit and how a text is wrapped and cut; no model.
- * transformers.js's `env` is per thread: each thread that calls this sets the same values.
- */
-export async function createTokenizer(opts: Omit<EngineOptions, 'device' | 'log'>): Promise<Tokenizer> {
+/** Loads a sentence-embedding model (encoder + mean pooling + normalisation) from a local folder. */
+export async function createEngine(opts: EngineOptions): Promise<Engine> {
   env.allowRemoteModels = false;
   env.allowLocalModels = true;
   env.localModelPath = opts.modelDir.endsWith('/') ? opts.modelDir : `${opts.modelDir}/`;
   const tokenizer = await AutoTokenizer.from_pretrained(opts.model);
+  const { model, device, reason } = await loadModel(opts);
   const special = specialTokens(tokenizer);
   const ownLimit = await modelTokenLimit(join(opts.modelDir, opts.model), tokenizer);
   const maxTokens = Math.min(ownLimit, opts.maxTokens ?? ownLimit);
   const room = maxTokens - special.prefix.length - special.suffix.length;
   if (room < 1) throw new Error(`max tokens ${maxTokens} leaves no room for text`);
-  return {
-    maxTokens,
-    padId: tokenizer.pad_token_id ?? 0,
-    tokenize: (texts, eo) =>
-      texts.map((text, i) => {
-        let ids = tokenizer.encode(text, { add_special_tokens: false });
-        if (ids.length > room) {
-          if (!eo.truncate) throw new InputTooLongError(i, ids.length + maxTokens - room, maxTokens);
-          ids = eo.direction === 'left' ? ids.slice(ids.length - room) : ids.slice(0, room);
-        }
-        return [...special.prefix, ...ids, ...special.suffix];
-      }),
-  };
-}
-
-/**
- * Loads a sentence-embedding model (encoder + mean pooling + normalisation) from a local folder.
- * onnxruntime-node 1.30 runs `session.run` synchronously on the calling thread (its binding's run,
- * called from a setImmediate): a model run holds that thread, event loop included, to its end.
- */
-export async function createEngine(opts: EngineOptions): Promise<SplitEngine> {
-  const { maxTokens, padId, tokenize } = await createTokenizer(opts);
-  const { model, device, reason } = await loadModel(opts);
   // biome-ignore lint/suspicious/noExplicitAny: transformers.js does not type its sessions
   const inputNames: string[] = (model as any).sessions?.model?.inputNames ?? ['input_ids', 'attention_mask'];
+  const padId = tokenizer.pad_token_id ?? 0;
   const runTokens = opts.maxRunTokens ?? 4096;
 
-  async function embedRows(rows: Rows, normalize: boolean, between?: () => Promise<void>) {
+  async function embed(texts: string[], eo: EmbedOptions): Promise<Embeddings> {
+    if (texts.length === 0) return { vectors: [], tokens: [] };
+    const rows = texts.map((text, i) => {
+      let ids = tokenizer.encode(text, { add_special_tokens: false });
+      if (ids.length > room) {
+        if (!eo.truncate) throw new InputTooLongError(i, ids.length + maxTokens - room, maxTokens);
+        ids = eo.direction === 'left' ? ids.slice(ids.length - room) : ids.slice(0, room);
+      }
+      return [...special.prefix, ...ids, ...special.suffix];
+    });
     const vectors: Float32Array[] = [];
     for (const [start, end] of runGroups(
       rows.map((r) => r.length),
       runTokens,
     )) {
-      if (start > 0 && between) await between();
-      vectors.push(...(await run(rows.slice(start, end), normalize)));
+      vectors.push(...(await run(rows.slice(start, end), eo.normalize ?? true)));
     }
-    return vectors;
-  }
-
-  async function embed(texts: string[], eo: EmbedOptions): Promise<Embeddings> {
-    if (texts.length === 0) return { vectors: [], tokens: [] };
-    const rows = tokenize(texts, eo);
-    return { vectors: await embedRows(rows, eo.normalize ?? true), tokens: rows.map((r) => r.length) };
+    return { vectors, tokens: rows.map((r) => r.length) };
   }
 
   /** One model run over rows of token ids: the pooled vector of each. */
@@ -318,8 +274,6 @@ export async function createEngine(opts: EngineOptions): Promise<SplitEngine> {
   return {
     info,
     embed,
-    tokenize,
-    embedRows,
     dispose: async () => {
       await model.dispose();
     },

@@ -57,9 +57,11 @@ async function main(): Promise<void> {
     'EMBEDDINGS_THREADS',
     Math.min(cpuQuota() ?? availableParallelism(), availableParallelism()),
   );
-  // The model runs on this thread, a turn of the event loop between runs; requests longer than
-  // this many characters are tokenised in the worker thread (engine-worker.ts).
-  const tokenizeChars = intFromEnv('EMBEDDINGS_TOKENIZE_CHARS', 16_384);
+  const inlineMs = env.EMBEDDINGS_INLINE_MS === 'off' ? 0 : intFromEnv('EMBEDDINGS_INLINE_MS', 2);
+  // A single query's budget, larger as a client waits for it (engine-worker.ts). Off by default:
+  // for a transformer the copy it needs costs ~220 MiB (MiniLM shape) for ~0.3 ms a query (README).
+  const queryMs = env.EMBEDDINGS_QUERY_INLINE_MS === 'off' ? 0 : intFromEnv('EMBEDDINGS_QUERY_INLINE_MS', 0);
+  // The model loads and runs in a worker thread started from this same file (the bundle).
   const engine = await startEngineWorker(
     new URL(import.meta.url),
     {
@@ -68,15 +70,17 @@ async function main(): Promise<void> {
       device,
       maxTokens: env.EMBEDDINGS_MAX_TOKENS ? intFromEnv('EMBEDDINGS_MAX_TOKENS', 0) : undefined,
       threads,
-      // Padded tokens a model run: a larger batch runs in several, so its buffers stay small and
-      // /health waits at most one run (README).
-      maxRunTokens: intFromEnv('EMBEDDINGS_RUN_TOKENS', 1024),
+      // Padded tokens a model run: a larger batch runs in several, so its buffers stay small (README).
+      maxRunTokens: intFromEnv('EMBEDDINGS_RUN_TOKENS', 4096),
     },
     log,
-    // Bounds the tokenising worker's JavaScript heap; a worker over it is restarted. Its young
-    // generation as --max-semi-space-size=2 makes it (3 semi-spaces): small after a burst (README).
+    // Bounds the worker's JavaScript heap (tokens, pooled vectors); a worker over it is restarted.
+    // Its young generation as --max-semi-space-size=2 makes it (3 semi-spaces): large batches run
+    // here, and a small young generation is what brings memory back down after a burst (README).
     { maxOldGenerationSizeMb: intFromEnv('EMBEDDINGS_WORKER_HEAP_MB', 512), maxYoungGenerationSizeMb: 6 },
-    tokenizeChars,
+    // Batches estimated under this many milliseconds run on the main thread (engine-worker.ts).
+    inlineMs,
+    queryMs,
   );
   const { info } = engine;
   const kit = createApiServer(engine, {
@@ -99,8 +103,12 @@ async function main(): Promise<void> {
     `serving ${info.model} (dimension ${info.dimension}, max ${info.maxTokens} tokens) on ${socketPath}`,
   );
   log.startup(`device: ${info.device} (${info.deviceReason}), ${threads} inference threads`);
+  const perK = engine.msPerChar * 1000;
+  const { batchChars, queryChars } = engine.onMainThread;
   log.startup(
-    `the model runs on the main thread; requests over ${engine.tokenizeChars} characters are tokenised in the worker`,
+    engine.mainThreadCopy
+      ? `${perK.toFixed(3)} ms per 1,000 characters: on the main thread batches up to ${batchChars} characters and single inputs up to ${queryChars}, the rest in the worker`
+      : `${perK.toFixed(3)} ms per 1,000 characters: every batch runs in the worker`,
   );
   const l = kit.limits;
   log.startup(
