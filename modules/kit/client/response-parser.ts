@@ -4,8 +4,21 @@
  * the connection's close) and hands the whole body over. Strict where being lenient would let a
  * confused or hostile module smuggle a second answer into the next request's: two different
  * Content-Lengths, Content-Length beside Transfer-Encoding, a transfer coding other than chunked,
- * bad chunk sizes, folded header lines, bytes after an answer nobody asked for.
+ * bad chunk sizes, folded header lines, bytes after an answer nobody asked for. Those rules are
+ * ../server/framing.ts, the same the kit's server holds requests to; the status line, 1xx,
+ * HEAD/204/304, the body bound and reading until close are this file's.
  */
+import {
+  bodyFraming,
+  CHUNKED,
+  ChunkedBody,
+  type Fail,
+  headEnd,
+  headLines,
+  keepsAlive,
+  NO_FRAMING,
+  parseFields,
+} from '../server/framing.js';
 
 export interface ParsedResponse {
   status: number;
@@ -21,19 +34,15 @@ export class ProtocolError extends Error {
   readonly code = 'EPROTO';
 }
 
-const CRLF = Buffer.from('\r\n');
-const HEAD_END = Buffer.from('\r\n\r\n');
-const STATUS_LINE = /^HTTP\/1\.([01]) (\d{3})(?: .*)?$/;
-const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
-const CHUNK_SIZE = /^([0-9A-Fa-f]{1,8})[ \t]*(?:;.*)?$/;
+const STATUS_LINE = /^HTTP\/1\.([01]) (\d{3})(?: [\t\x20-\x7e\x80-\xff]*)?$/;
+/** Fields an answer may carry once: a repeat (even of the same value) is refused. */
+const ONCE = new Set(['content-length', 'transfer-encoding']);
+const fail: Fail = (_status, message) => new ProtocolError(message);
 
 type State =
   | { kind: 'head' }
   | { kind: 'length'; left: number }
-  | { kind: 'chunk-size' }
-  | { kind: 'chunk-data'; left: number }
-  | { kind: 'chunk-end' }
-  | { kind: 'trailers' }
+  | { kind: 'chunked'; body: ChunkedBody }
   | { kind: 'until-close' };
 
 export class ResponseParser {
@@ -44,12 +53,14 @@ export class ResponseParser {
   private bodyBytes = 0;
   private readonly maxHeaderBytes: number;
   private readonly maxBodyBytes: number;
+  private readonly maxHeaders: number;
   /** Whether the request was HEAD (its answer has headers only, whatever they say). */
   private headRequest = false;
 
-  constructor(limits: { maxHeaderBytes: number; maxBodyBytes: number }) {
+  constructor(limits: { maxHeaderBytes: number; maxBodyBytes: number; maxHeaders?: number }) {
     this.maxHeaderBytes = limits.maxHeaderBytes;
     this.maxBodyBytes = limits.maxBodyBytes;
+    this.maxHeaders = limits.maxHeaders ?? 100;
   }
 
   /** Before each request: what was asked decides whether its answer can have a body. */
@@ -68,12 +79,8 @@ export class ResponseParser {
     for (;;) {
       const s = this.state;
       if (s.kind === 'head') {
-        const end = this.buf.indexOf(HEAD_END);
-        if (end < 0) {
-          if (this.buf.length > this.maxHeaderBytes) throw new ProtocolError('response headers too large');
-          return undefined;
-        }
-        if (end > this.maxHeaderBytes) throw new ProtocolError('response headers too large');
+        const end = headEnd(this.buf, this.maxHeaderBytes, 'answer', fail);
+        if (end < 0) return undefined;
         const text = this.buf.toString('latin1', 0, end);
         this.buf = this.buf.subarray(end + 4);
         const done = this.onHead(text);
@@ -93,33 +100,11 @@ export class ResponseParser {
         this.buf = Buffer.alloc(0);
         return undefined;
       }
-      if (s.kind === 'chunk-data') {
-        const take = Math.min(s.left, this.buf.length);
-        this.keep(this.buf.subarray(0, take));
-        this.buf = this.buf.subarray(take);
-        s.left -= take;
-        if (s.left > 0) return undefined;
-        this.state = { kind: 'chunk-end' };
-        continue;
-      }
-      // chunk-size, chunk-end and trailers are line by line.
-      const eol = this.buf.indexOf(CRLF);
-      if (eol < 0) {
-        if (this.buf.length > this.maxHeaderBytes) throw new ProtocolError('chunk framing line too long');
-        return undefined;
-      }
-      const line = this.buf.toString('latin1', 0, eol);
-      this.buf = this.buf.subarray(eol + 2);
-      if (s.kind === 'chunk-end') {
-        if (line !== '') throw new ProtocolError('chunk data longer than its size');
-        this.state = { kind: 'chunk-size' };
-      } else if (s.kind === 'chunk-size') {
-        const m = CHUNK_SIZE.exec(line);
-        if (!m) throw new ProtocolError(`bad chunk size line: ${JSON.stringify(line.slice(0, 40))}`);
-        const size = Number.parseInt(m[1]!, 16);
-        this.state = size === 0 ? { kind: 'trailers' } : { kind: 'chunk-data', left: size };
-      } else if (line === '') return this.finish();
-      // a trailer field: read past it (nothing here uses trailers)
+      const used = s.body.step(this.buf);
+      if (used === 0) return undefined;
+      if (s.body.data !== undefined) this.keep(s.body.data);
+      this.buf = this.buf.subarray(used);
+      if (s.body.done) return this.finish();
     }
   }
 
@@ -139,48 +124,32 @@ export class ResponseParser {
   }
 
   private onHead(text: string): ParsedResponse | undefined {
-    const lines = text.split('\r\n');
+    const lines = headLines(text, fail);
     const m = STATUS_LINE.exec(lines[0]!);
     if (!m) throw new ProtocolError(`not an HTTP/1.x status line: ${JSON.stringify(lines[0]!.slice(0, 40))}`);
-    const minor = m[1]!;
+    const http10 = m[1] === '0';
     const status = Number(m[2]);
-    const headers: Record<string, string> = {};
-    for (let i = 1; i < lines.length; i++) {
-      const line = lines[i]!;
-      const colon = line.indexOf(':');
-      if (colon <= 0) throw new ProtocolError('a header line without a name');
-      const name = line.slice(0, colon).toLowerCase();
-      if (!TOKEN.test(name)) throw new ProtocolError('a header name that is not a token (folded or spaced)');
-      const value = line.slice(colon + 1).trim();
-      headers[name] = headers[name] === undefined ? value : `${headers[name]}, ${value}`;
-    }
+    const headers = parseFields(lines, this.maxHeaders, ONCE, false, fail) as Record<string, string>;
     if (status < 200) {
       // 100 Continue, 103 Early Hints: informational, the real answer follows. 101 would switch
       // protocols, which this client never asks for.
       if (status === 101) throw new ProtocolError('the server switched protocols (101) unasked');
       return undefined;
     }
-    const connection = (headers.connection ?? '').toLowerCase().split(/\s*,\s*/);
-    const keepAlive = minor === '1' ? !connection.includes('close') : connection.includes('keep-alive');
-    this.head = { status, headers, keepAlive };
-    const te = headers['transfer-encoding'];
-    const cl = headers['content-length'];
+    this.head = { status, headers, keepAlive: keepsAlive(http10, headers.connection) };
+    // Checked before HEAD/204/304 are let go without a body: an answer with broken framing is not
+    // trusted for anything, its connection least of all.
+    const framing = bodyFraming(headers['transfer-encoding'], headers['content-length'], http10, fail);
     if (this.headRequest || status === 204 || status === 304) return this.finish();
-    if (te !== undefined) {
-      if (cl !== undefined) throw new ProtocolError('both Transfer-Encoding and Content-Length');
-      if (te.toLowerCase() !== 'chunked') throw new ProtocolError(`unsupported Transfer-Encoding: ${te}`);
-      this.state = { kind: 'chunk-size' };
+    if (framing === CHUNKED) {
+      this.state = { kind: 'chunked', body: new ChunkedBody(this.maxHeaderBytes, fail) };
       return undefined;
     }
-    if (cl !== undefined) {
-      const values = new Set(cl.split(/\s*,\s*/));
-      const only = values.size === 1 ? [...values][0]! : '';
-      if (!/^\d{1,15}$/.test(only)) throw new ProtocolError(`bad Content-Length: ${cl.slice(0, 40)}`);
-      const left = Number(only);
-      if (left > this.maxBodyBytes)
+    if (framing !== NO_FRAMING) {
+      if (framing > this.maxBodyBytes)
         throw new ProtocolError(`the answer is larger than ${this.maxBodyBytes} bytes`);
-      if (left === 0) return this.finish();
-      this.state = { kind: 'length', left };
+      if (framing === 0) return this.finish();
+      this.state = { kind: 'length', left: framing };
       return undefined;
     }
     // No framing: the body is what comes until the server closes (never kept alive).

@@ -6,9 +6,22 @@
  * Transfer-Encoding, two Content-Lengths, a Content-Length that is not digits, a transfer coding
  * other than chunked, bad or overflowing chunk sizes, folded header lines, bare CR or LF, NUL and
  * other control bytes in the head, a head over the size or header-count limit. Any of these ends
- * the connection with a Node-like status (400, 431); nothing after the bad bytes is read.
+ * the connection with a Node-like status (400, 431); nothing after the bad bytes is read. The
+ * rules for header lines, Content-Length/Transfer-Encoding and chunked bodies are ./framing.ts,
+ * shared with the kit's client (../client/response-parser.ts); the request line, Host, Expect and
+ * the status of each refusal are this file's.
  */
 import type { IncomingHttpHeaders } from 'node:http';
+import {
+  bodyFraming,
+  CHUNKED,
+  ChunkedBody,
+  type Fail,
+  headEnd,
+  headLines,
+  keepsAlive,
+  parseFields,
+} from './framing.js';
 
 /** A request head as the kit's handlers see it (the fields of node's IncomingMessage they use). */
 export interface RequestHead {
@@ -48,16 +61,7 @@ export interface ParserLimits {
   maxHeaders: number;
 }
 
-const HEAD_END = Buffer.from('\r\n\r\n');
-const CRLF = Buffer.from('\r\n');
-// Bytes a head may hold: HTAB, printable ASCII and obs-text, CR only before LF and LF only after CR;
-// NUL, other controls, DEL, a bare CR or LF are refused (one scan of the head).
-const BAD_HEAD_BYTE = /[^\t\r\n\x20-\x7e\x80-\xff]|\r(?!\n)|(?<!\r)\n/;
 const REQUEST_LINE = /^([A-Z]{1,20}) (\/[\x21-\x7e]*) HTTP\/1\.([01])$/;
-const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
-const DIGITS = /^[0-9]{1,15}$/;
-// 1–8 significant hex digits (at most 4 GiB: no overflow), optional extensions without controls.
-const CHUNK_SIZE = /^0*([0-9A-Fa-f]{1,8})[ \t]*(?:;[\t\x20-\x7e\x80-\xff]*)?$/;
 /** Headers a request may carry once: a repeat is refused (what would it mean?). */
 const SINGLE = new Set([
   'content-length',
@@ -68,76 +72,18 @@ const SINGLE = new Set([
   'expect',
 ]);
 
-type State = 'head' | 'length' | 'chunk-size' | 'chunk-data' | 'chunk-end' | 'trailers' | 'stopped';
+const fail: Fail = (status, message) => new ParseError(status, message);
 
-const isOws = (c: number) => c === 0x20 || c === 0x09;
-
-/** Header names seen, as sent → lower case (checked as tokens once): clients send the same few. */
-const names = new Map<string, string>();
-
-function headerName(raw: string): string {
-  const known = names.get(raw);
-  if (known !== undefined) return known;
-  if (!TOKEN.test(raw)) throw new ParseError(400, 'a malformed header field');
-  const lower = raw.toLowerCase();
-  if (names.size < 512) names.set(raw, lower);
-  return lower;
-}
-
-/** The value of a header line without the optional whitespace around it (only SP and HTAB). */
-function owsTrim(line: string, from: number): string {
-  let a = from;
-  let b = line.length;
-  while (a < b && isOws(line.charCodeAt(a))) a++;
-  while (b > a && isOws(line.charCodeAt(b - 1))) b--;
-  return line.slice(a, b);
-}
-
-function hasToken(value: string | undefined, token: string): boolean {
-  if (value === undefined) return false;
-  for (const t of value.toLowerCase().split(',')) if (t.trim() === token) return true;
-  return false;
-}
+type State = 'head' | 'length' | 'chunked' | 'stopped';
 
 export function parseHead(text: string, limits: ParserLimits): RequestHead {
-  if (BAD_HEAD_BYTE.test(text))
-    throw new ParseError(400, 'a control byte, bare CR or bare LF in the request head');
-  const lines = text.split('\r\n');
+  const lines = headLines(text, fail);
   const m = REQUEST_LINE.exec(lines[0]!);
   if (!m) throw new ParseError(400, 'a malformed request line');
-  if (lines.length - 1 > limits.maxHeaders) throw new ParseError(431, 'too many header fields');
-  const headers: Record<string, string | string[]> = { __proto__: null } as never;
-  for (let i = 1; i < lines.length; i++) {
-    const line = lines[i]!;
-    // No colon, whitespace before it, or a folded (obs-fold) line starting with whitespace: not a
-    // token, refused, never guessed at.
-    const colon = line.indexOf(':');
-    const key = headerName(colon > 0 ? line.slice(0, colon) : '');
-    const value = owsTrim(line, colon + 1);
-    const had = headers[key];
-    if (had === undefined) headers[key] = key === 'set-cookie' ? [value] : value;
-    else if (SINGLE.has(key)) throw new ParseError(400, `${key} given twice`);
-    else if (Array.isArray(had)) had.push(value);
-    else headers[key] = `${had}${key === 'cookie' ? '; ' : ', '}${value}`;
-  }
-  const h = headers as IncomingHttpHeaders;
+  const h = parseFields(lines, limits.maxHeaders, SINGLE, true, fail) as IncomingHttpHeaders;
   const minor = m[3] === '1' ? '1.1' : '1.0';
   if (minor === '1.1' && h.host === undefined) throw new ParseError(400, 'no Host header');
-  let bodyLength = 0;
-  let chunked = false;
-  const te = h['transfer-encoding'];
-  const cl = h['content-length'];
-  if (te !== undefined) {
-    if (cl !== undefined) throw new ParseError(400, 'both Content-Length and Transfer-Encoding');
-    if (minor === '1.0') throw new ParseError(400, 'Transfer-Encoding in HTTP/1.0');
-    if (te.toLowerCase() !== 'chunked') throw new ParseError(400, 'a transfer coding other than chunked');
-    chunked = true;
-  } else if (cl !== undefined) {
-    if (!DIGITS.test(cl)) throw new ParseError(400, 'a malformed Content-Length');
-    bodyLength = Number(cl);
-  }
-  const connection = h.connection;
-  const keepAlive = minor === '1.1' ? !hasToken(connection, 'close') : hasToken(connection, 'keep-alive');
+  const framing = bodyFraming(h['transfer-encoding'], h['content-length'], minor === '1.0', fail);
   const expect = h.expect;
   let expectContinue = false;
   if (expect !== undefined) {
@@ -149,9 +95,10 @@ export function parseHead(text: string, limits: ParserLimits): RequestHead {
     url: m[2]!,
     headers: h,
     httpVersion: minor,
-    bodyLength,
-    chunked,
-    keepAlive,
+    // A request without either field has no body (RFC 9112 6.3), unlike an answer.
+    bodyLength: Math.max(0, framing),
+    chunked: framing === CHUNKED,
+    keepAlive: keepsAlive(minor === '1.0', h.connection),
     expectContinue,
   };
 }
@@ -160,7 +107,8 @@ export class RequestParser {
   private buf: Buffer | undefined;
   private state: State = 'head';
   private left = 0;
-  private trailerBytes = 0;
+  /** The chunked body being read (made for the first chunked request, then reused). */
+  private chunks: ChunkedBody | undefined;
   /** Set by the connection to stop between requests (pipelining backpressure); resume() goes on. */
   paused = false;
   /** True while some byte of a request has arrived and its body is not complete. */
@@ -207,18 +155,18 @@ export class RequestParser {
             continue;
           }
           this.midMessage = true;
-          const end = buf.indexOf(HEAD_END);
+          const end = headEnd(buf, this.limits.maxHeaderBytes, 'request', fail);
           if (end < 0) {
-            if (buf.length > this.limits.maxHeaderBytes)
-              throw new ParseError(431, 'the request head is too large');
             this.buf = buf;
             return;
           }
-          if (end + 4 > this.limits.maxHeaderBytes)
-            throw new ParseError(431, 'the request head is too large');
           const head = parseHead(buf.toString('latin1', 0, end), this.limits);
           buf = buf.subarray(end + 4);
-          this.state = head.chunked ? 'chunk-size' : 'length';
+          if (head.chunked) {
+            this.state = 'chunked';
+            if (this.chunks) this.chunks.reset();
+            else this.chunks = new ChunkedBody(this.limits.maxHeaderBytes, fail);
+          } else this.state = 'length';
           this.left = head.bodyLength;
           this.on.head(head);
           if (this.stopped) return;
@@ -235,65 +183,19 @@ export class RequestParser {
           if (this.left === 0) this.finish();
           break;
         }
-        case 'chunk-data': {
-          const n = Math.min(this.left, buf.length);
-          this.left -= n;
-          const part = buf.subarray(0, n);
-          buf = buf.subarray(n);
-          this.on.body(part);
-          if (this.stopped) return;
-          if (this.left === 0) this.state = 'chunk-end';
-          break;
-        }
-        case 'chunk-end': {
-          if (buf.length < 2) {
+        case 'chunked': {
+          const chunks = this.chunks!;
+          const used = chunks.step(buf);
+          if (used === 0) {
             this.buf = buf;
             return;
           }
-          if (buf[0] !== 0x0d || buf[1] !== 0x0a)
-            throw new ParseError(400, 'chunk data longer than its size');
-          buf = buf.subarray(2);
-          this.state = 'chunk-size';
-          break;
-        }
-        case 'chunk-size':
-        case 'trailers': {
-          const eol = buf.indexOf(CRLF);
-          if (eol < 0) {
-            if (buf.length > 1024 + (this.state === 'trailers' ? this.limits.maxHeaderBytes : 0))
-              throw new ParseError(400, 'a chunk-size or trailer line too long');
-            this.buf = buf;
-            return;
+          buf = buf.subarray(used);
+          if (chunks.data !== undefined) {
+            this.on.body(chunks.data);
+            if (this.stopped) return;
           }
-          const line = buf.toString('latin1', 0, eol);
-          buf = buf.subarray(eol + 2);
-          if (this.state === 'trailers') {
-            if (line === '') {
-              this.finish();
-              break;
-            }
-            this.trailerBytes += eol + 2;
-            // Trailers are checked like header fields and dropped (nothing here reads them).
-            const colon = line.indexOf(':');
-            if (
-              this.trailerBytes > this.limits.maxHeaderBytes ||
-              colon <= 0 ||
-              !TOKEN.test(line.slice(0, colon)) ||
-              BAD_HEAD_BYTE.test(line)
-            )
-              throw new ParseError(400, 'a malformed trailer field');
-            break;
-          }
-          const m = CHUNK_SIZE.exec(line);
-          if (!m) throw new ParseError(400, 'a malformed chunk size');
-          const size = Number.parseInt(m[1]!, 16);
-          if (size === 0) {
-            this.state = 'trailers';
-            this.trailerBytes = 0;
-          } else {
-            this.state = 'chunk-data';
-            this.left = size;
-          }
+          if (chunks.done) this.finish();
           break;
         }
         case 'stopped':
