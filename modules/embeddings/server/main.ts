@@ -71,7 +71,7 @@ async function main(): Promise<void> {
       maxTokens: env.EMBEDDINGS_MAX_TOKENS ? intFromEnv('EMBEDDINGS_MAX_TOKENS', 0) : undefined,
       threads,
       // Padded tokens a model run: a larger batch runs in several, so its buffers stay small (README).
-      maxRunTokens: intFromEnv('EMBEDDINGS_RUN_TOKENS', 4096),
+      maxRunTokens: intFromEnv('EMBEDDINGS_RUN_TOKENS', 1024),
     },
     log,
     // Bounds the worker's JavaScript heap (tokens, pooled vectors); a worker over it is restarted.
