@@ -1,22 +1,17 @@
-// rag module: ingest throughput (PDF pages/s), retrieve latency p50/p95 and chat time to first
-// token p50/p95, through the three sandboxed hops (rag, embeddings, vectors, llm with the tiny
-// llama: four Podman sandboxes installed from a signed repository, as a user does) against the
-// same pipeline run in one process (scripts/bench/rag-inprocess.ts: the same parse, chunking,
-// embedding engine and model, prompt and llama.cpp, called as functions), and between them the
-// same four server bundles as plain host processes (what the sandbox adds, apart from what the
-// hops add): scripts/bench/_rag-stacks.mjs (the corpus: _rag-corpus.mjs; the printout: _rag-report.mjs). Retrieve and chat alternate between the three, query
-// by query, each query starting with the next of the three. Once per embedding model: the GloVe lookup model (the tests' model: a query costs a
-// table lookup) and a model shaped like all-MiniLM-L6-v2 with random weights (what a real box
-// embeds with: a transformer; scripts/models/minilm-shaped.ts). Where a retrieval's time goes
-// comes from rag's Server-Timing header (embed, search, total) and the client's clock. The host
-// processes and this process (the client and the in-process pipeline) each run in a CPU group
-// like a container's (--root-cgroup: leave them in the root group). Goal: sandboxed retrieve p50
-// within 1.25x of in-process. Figures: modules/rag/README.md, Figures.
+// rag module: ingest throughput (PDF pages/s), retrieve latency p50/p95 and chat time to first token
+// p50/p95, through the three sandboxed hops (rag, embeddings, vectors, llm with the tiny llama: four
+// Podman sandboxes installed from a signed repository, as a user does) against the same pipeline in
+// one process (rag-inprocess.ts: the same parse, chunking, engine, model, prompt and llama.cpp, called
+// as functions), and between them the same server bundles as host processes (what the sandbox adds
+// apart from the hops): _rag-stacks.mjs, _rag-corpus.mjs, _rag-report.mjs. Queries take turns
+// between the three. Once per embedding model: GloVe (a query is a table lookup) and the
+// all-MiniLM-L6-v2 shape, random weights (scripts/models/minilm-shaped.ts). The parts of a retrieval:
+// rag's Server-Timing and the client's clock. Host processes and this one run in CPU groups like a
+// container's (--root-cgroup: not). Goal: sandboxed retrieve p50 <= 1.25x in-process (rag README).
 //
 //   node scripts/bench/rag.mjs [--models glove-50k,minilm-shaped] [--docs N] [--pages N]
-//        [--queries N] [--chats N] [--root-cgroup] [--busy N] [--json]   (Node 24)
-//   --busy N: N busy loops (sh, in the root CPU group) from after the builds to the last chat: a
-//   loaded box, for the figure's "loaded runs".
+//        [--queries N] [--chats N] [--root-cgroup] [--busy N] [--json] [--help]   (Node 24)
+//   --busy N: N busy loops (sh, root CPU group) from after the builds to the last chat: a loaded box.
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -41,8 +36,13 @@ const { values } = parseArgs({
     'root-cgroup': { type: 'boolean' },
     busy: { type: 'string', default: '0' },
     json: { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
   },
 });
+if (values.help) {
+  console.log(readFileSync(new URL(import.meta.url), 'utf8').split('\nimport ')[0].replace(/^\/\/ ?/gm, ''));
+  process.exit(0);
+}
 const MODELS = {
   'glove-50k': () => gloveModel(),
   'minilm-shaped': () => ensureMinilmShapedModel(defaultModelCache()),
