@@ -30,28 +30,29 @@ export const WARM_RUNS = [['--json', 'version']];
 
 /**
  * Runs `mainPath` under `nodeBinary` once for each argv of `runs` and returns the V8 code cache of the
- * main script afterwards. The child's environment is empty and its output discarded: what the cache
- * holds depends on the program, not on the builder's shell.
+ * main script afterwards (`main`). With `lazy` (the lazy part, scripts/build-lazy-part.mjs: its file
+ * and the parameters its function is compiled with), the last run then also loads that part and
+ * initialises each module of its table, and `lazy` is that part's cache: its modules' top levels
+ * compiled, not what a command calls. The child's environment is empty and its output discarded:
+ * what a cache holds depends on the program, not on the builder's shell.
  */
-export function warmCodeCache(nodeBinary, mainPath, runs = WARM_RUNS) {
+export function warmCodeCache(nodeBinary, mainPath, { runs = WARM_RUNS, lazy } = {}) {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'bp-code-cache-'));
   try {
     let cache = '-';
+    const lazyOut = path.join(dir, 'lazy.cache');
     runs.forEach((argv, i) => {
       const out = path.join(dir, `${i}.cache`);
+      const last = i === runs.length - 1 && lazy;
+      const lazyArgs = last ? [lazy.path, lazy.wrapper.join(','), lazyOut] : ['-', '-', '-'];
       execFileSync(
         nodeBinary,
-        [fileURLToPath(import.meta.url), '--child', mainPath, cache, out, '--', ...argv],
-        {
-          stdio: ['ignore', 'ignore', 'inherit'],
-          env: {},
-          cwd: dir,
-          timeout: 60_000,
-        },
+        [fileURLToPath(import.meta.url), '--child', mainPath, cache, out, ...lazyArgs, '--', ...argv],
+        { stdio: ['ignore', 'ignore', 'inherit'], env: {}, cwd: dir, timeout: 60_000 },
       );
       cache = out;
     });
-    return readFileSync(cache);
+    return { main: readFileSync(cache), lazy: lazy ? readFileSync(lazyOut) : undefined };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -86,9 +87,13 @@ export function replaceCodeCache(blob, mainPath, mainSource, cache) {
 }
 
 // The child: compile as Node's SEA loader does (taking the previous run's cache, if any), run the
-// program with `argv` as a command line, and at exit write the cache of what is compiled by then.
-function child([mainPath, input, output, dashes, ...argv]) {
-  if (dashes !== '--') throw new Error('usage: build-code-cache.mjs --child MAIN IN|- OUT -- ARGV...');
+// program with `argv` as a command line, and at exit write the cache of what is compiled by then;
+// then, given a lazy part, load it as the start part's loader does and initialise its modules.
+function child([mainPath, input, output, lazyPath, lazyWrapper, lazyOutput, dashes, ...argv]) {
+  if (dashes !== '--')
+    throw new Error(
+      'usage: build-code-cache.mjs --child MAIN IN|- OUT LAZY|- WRAPPER|- LAZYOUT|- -- ARGV...',
+    );
   const source = readFileSync(mainPath, 'utf8');
   const options = { filename: mainPath };
   if (input !== '-') options.cachedData = readFileSync(input);
@@ -97,6 +102,7 @@ function child([mainPath, input, output, dashes, ...argv]) {
   process.on('exit', () => {
     const again = vm.compileFunction(source, WRAPPER, { filename: mainPath, produceCachedData: true });
     writeFileSync(output, again.cachedData);
+    if (lazyPath !== '-') writeFileSync(lazyOutput, lazyCache(lazyPath, lazyWrapper.split(','), require));
   });
   // A SEA's argv repeats the executable where a script's path would be.
   process.argv = [process.execPath, process.execPath, ...argv];
@@ -108,6 +114,21 @@ function child([mainPath, input, output, dashes, ...argv]) {
   };
   const module = { exports: {} };
   main.call(module.exports, module.exports, require, module, mainPath, path.dirname(mainPath));
+}
+
+// The lazy part's cache, once its modules are initialised (after the main's: that one holds only
+// what the command ran). Its imports of the command part are not run here.
+function lazyCache(file, wrapper, require) {
+  const source = readFileSync(file, 'utf8');
+  const options = { filename: `sea:/${path.basename(file)}` };
+  const fn = vm.compileFunction(source, wrapper, options);
+  const module = { exports: {} };
+  const noImport = (url) => {
+    throw new Error(`the lazy part imported ${url} while its modules were initialised`);
+  };
+  fn(module.exports, require, module, noImport);
+  for (const name of Object.keys(module.exports)) void module.exports[name];
+  return vm.compileFunction(source, wrapper, { ...options, produceCachedData: true }).cachedData;
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url) && process.argv[2] === '--child') {

@@ -3,6 +3,7 @@
 import { builtinModules } from 'node:module';
 import path from 'node:path';
 import { esmMemo } from './build-esm-memo.mjs';
+import { LAZY_FILE, lazyPartOptions, lazyStartLoader } from './build-lazy-part.mjs';
 
 // The command part runs as ES modules whose URL is not a file (sea:/...). These globals give
 // CommonJS dependencies what they expect, pointing at the executable itself. Made when first asked:
@@ -116,13 +117,12 @@ function common(root, outdir) {
 export const START_GLOBAL = '__bpStart';
 
 /**
- * Command modules kept in the start part, initialised only when first imported (issue 20, service
- * start): a dynamic import of one is not an import of the command part but esbuild's lazily run
- * copy inside blueprint.cjs (`__esm`), which the executable's V8 code cache covers and Node runs
- * without its ES module loader (17 chunks, each resolved and loaded through the SEA hooks, compiled,
- * linked: ~17 ms of `service start`'s ~80 ms of CPU). What they import statically comes with them,
- * as lazily as they; `--json version` runs none of it. The command part reads them from
- * globalThis.__bpStart like the other start modules, through a getter that initialises them.
+ * Command modules run without Node's ES module loader, initialised only when first imported (issue
+ * 20, service start): 17 chunks, each resolved and loaded through the SEA hooks, compiled and
+ * linked, were ~17 ms of `service start`'s ~80 ms of CPU. They and what they import statically are
+ * the lazy part, `lazy-start.cjs` (scripts/build-lazy-part.mjs), loaded with its own code cache
+ * when the first of them is asked for; `--json version` loads none of it. The start part and the
+ * command part read them from globalThis.__bpStart, through a getter that loads and initialises them.
  */
 export const LAZY_START = [
   'src/cli/commands/service.ts',
@@ -169,9 +169,11 @@ export function startOptions(root, outdir, register, found = new Map(), lazy = [
         if (args.kind !== 'dynamic-import') return undefined;
         const p = await resolved(build, args);
         if (!p) return undefined;
-        // Bundled here, run when first imported: LAZY_START, and what they bring (app/services.ts
-        // imports the registry lifecycle.ts brings): the start part's own copy, not a second one.
-        if (LAZY_START.includes(rel(p)) || lazySet.has(rel(p))) return undefined;
+        // LAZY_START, and what they bring (app/services.ts imports the registry lifecycle.ts
+        // brings): read from the table, which loads the lazy part; bundled in the first pass only,
+        // which finds them.
+        if (LAZY_START.includes(rel(p)) || lazySet.has(rel(p)))
+          return register ? { path: rel(p), namespace: 'bp-start-module' } : undefined;
         const name = entryName(rel(p));
         if (found.has(name) && found.get(name) !== rel(p))
           return { errors: [{ text: `${rel(p)} and ${found.get(name)} would both be ${name}.mjs` }] };
@@ -181,18 +183,10 @@ export function startOptions(root, outdir, register, found = new Map(), lazy = [
     },
   };
   const entry = path.join(root, 'src/main.ts');
-  // A lazy module's imports of the eager ones are reads of the table (as in the command part): were
-  // they imports, esbuild would wrap the eager modules too, and every start would pay for it.
-  const eagerOf = {
-    name: 'lazy-start-reads-eager',
+  // A dynamic import of a lazy module reads the table (the getter loads the lazy part).
+  const tableReads = {
+    name: 'start-table-reads',
     setup(build) {
-      build.onResolve({ filter: /^\.\.?\// }, async (args) => {
-        if (!args.importer || !lazySet.has(rel(args.importer)) || args.kind !== 'import-statement')
-          return undefined;
-        const p = await resolved(build, args);
-        if (!p || lazySet.has(rel(p)) || !register?.includes(rel(p))) return undefined;
-        return { path: rel(p), namespace: 'bp-start-module' };
-      });
       build.onLoad({ filter: /.*/, namespace: 'bp-start-module' }, (args) => ({
         contents: `module.exports = globalThis.${START_GLOBAL}[${JSON.stringify(args.path)}];`,
         loader: 'js',
@@ -216,12 +210,13 @@ export function startOptions(root, outdir, register, found = new Map(), lazy = [
         const lines = mods.map((m, i) =>
           lazySet.has(m) ? `let m${i};` : `import * as m${i} from ${JSON.stringify(path.join(root, m))};`,
         );
+        if (lazySet.size) lines.push(lazyStartLoader());
         lines.push(
           `const t = Object.create(null);`,
           ...mods.map((m, i) =>
             lazySet.has(m)
-              ? // require() of an ES module: esbuild's init_x() and a CommonJS view (with __esModule).
-                `Object.defineProperty(t, ${JSON.stringify(m)}, { enumerable: true, get: () => (m${i} ??= require(${JSON.stringify(path.join(root, m))})) });`
+              ? // The lazy part's table: esbuild's init_x() and a CommonJS view (with __esModule).
+                `Object.defineProperty(t, ${JSON.stringify(m)}, { enumerable: true, get: () => (m${i} ??= lazyStart()[${JSON.stringify(m)}]) });`
               : `Object.defineProperty(m${i}, '__esModule', { value: true }); t[${JSON.stringify(m)}] = m${i};`,
           ),
           `globalThis.${START_GLOBAL} = Object.freeze(t);`,
@@ -245,7 +240,7 @@ export function startOptions(root, outdir, register, found = new Map(), lazy = [
       lazyBuiltins,
       zodEnglishOnly,
       dynamicToCommands,
-      ...(register ? [eagerOf, publish, esmMemo] : []),
+      ...(register ? [tableReads, publish, esmMemo] : []),
     ],
   };
 }
@@ -331,15 +326,36 @@ export async function buildBundle(esbuild, root, outdir, { write = true } = {}) 
     ...commandOptions(root, outdir, cmdList, shared, lazyExports),
     write,
   });
+  // The lazy part, lazy-start.cjs: LAZY_START and what they bring (scripts/build-lazy-part.mjs).
+  const lazySet = new Set(lazy);
+  const runs = [startRun, cmdRun];
+  if (lazy.length)
+    runs.push(
+      await esbuild.build({
+        ...lazyPartOptions({
+          base: common(root, outdir),
+          root,
+          lazy,
+          eager: start.filter((m) => !lazySet.has(m)),
+          published: (m) => published(m, lazySet),
+          plugins: [lazyBuiltins, zodEnglishOnly, esmMemo],
+          startGlobal: START_GLOBAL,
+          commandEntry: (m) => (cmdList.includes(m) ? entryName(m) : undefined),
+          resolve: resolved,
+        }),
+        write,
+      }),
+    );
   return {
     start,
     lazyStart: lazy,
+    lazyFile: lazy.length ? LAZY_FILE : undefined,
     commands: cmdList,
     metafile: {
-      inputs: { ...cmdRun.metafile.inputs, ...startRun.metafile.inputs },
-      outputs: { ...cmdRun.metafile.outputs, ...startRun.metafile.outputs },
+      inputs: Object.assign({}, ...runs.map((r) => r.metafile.inputs).reverse()),
+      outputs: Object.assign({}, ...runs.map((r) => r.metafile.outputs).reverse()),
     },
-    outputFiles: write ? undefined : [...startRun.outputFiles, ...cmdRun.outputFiles],
+    outputFiles: write ? undefined : runs.flatMap((r) => r.outputFiles),
   };
 }
 

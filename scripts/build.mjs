@@ -22,6 +22,7 @@ import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
 import { ARCHES, targetArch, targetNode } from './build-arch.mjs';
 import { replaceCodeCache, WARM_RUNS, warmCodeCache } from './build-code-cache.mjs';
+import { LAZY_CACHE, LAZY_FILE, LAZY_WRAPPER } from './build-lazy-part.mjs';
 import { buildBundle } from './build-options.mjs';
 import { makeSbom } from './sbom.mjs';
 
@@ -42,7 +43,7 @@ const started = Date.now();
 rmSync(bundleDir, { recursive: true, force: true });
 mkdirSync(bundleDir, { recursive: true });
 
-const { metafile, start } = await buildBundle(esbuild, root, bundleDir);
+const { metafile, start, lazyFile } = await buildBundle(esbuild, root, bundleDir);
 // Run by the plain node binary (`node dist/bundle/blueprint.mjs`, scripts/bench/tui.mjs): the same
 // start part, which finds the command part beside it.
 writeFileSync(path.join(bundleDir, 'blueprint.mjs'), "import './blueprint.cjs';\n");
@@ -70,14 +71,21 @@ if (bundleOnly) process.exit(0);
 // never files beside it: the main's own URL is the file it was built from, which a box does not
 // have. The hooks that serve those assets are registered by the first such import, not at start:
 // node:module and its hooks cost ~0.5 ms of every start, and `--json version` imports nothing.
-const startCode = readFileSync(path.join(bundleDir, 'blueprint.cjs'), 'utf8');
-const seaStart = startCode.replace(/\bimport\("\.\/([A-Za-z0-9-]+\.mjs)"\)/g, '__bpSeaImport("sea:/$1")');
-const mapped = (seaStart.match(/\b__bpSeaImport\("sea:\//g) ?? []).length;
-const relative = (startCode.match(/\bimport\(/g) ?? []).length;
-if (mapped !== relative) {
-  console.error(`build: ${relative - mapped} dynamic import(s) of blueprint.cjs not mapped to SEA assets`);
-  process.exit(1);
+// The lazy part (scripts/build-lazy-part.mjs), a SEA asset compiled when first asked for, the same.
+function toSea(file) {
+  const code = readFileSync(path.join(bundleDir, file), 'utf8');
+  const sea = code.replace(/\bimport\("\.\/([A-Za-z0-9-]+\.mjs)"\)/g, '__bpSeaImport("sea:/$1")');
+  const mapped = (sea.match(/\b__bpSeaImport\("sea:\//g) ?? []).length;
+  const relative = (code.match(/\bimport\(/g) ?? []).length;
+  if (mapped !== relative) {
+    console.error(`build: ${relative - mapped} dynamic import(s) of ${file} not mapped to SEA assets`);
+    process.exit(1);
+  }
+  return sea;
 }
+const seaStart = toSea('blueprint.cjs');
+const seaLazy = lazyFile && path.join(bundleDir, 'lazy-start.sea.cjs');
+if (seaLazy) writeFileSync(seaLazy, toSea(lazyFile));
 const seaMain = path.join(bundleDir, 'sea-main.cjs');
 writeFileSync(
   seaMain,
@@ -112,8 +120,19 @@ return import(url);
 ${seaStart}`,
 );
 
+// The code caches made after a run of `--json version` (scripts/build-code-cache.mjs): the main's
+// holds the functions every start calls compiled, not only the top level; the lazy part's, its
+// modules' top levels (a service command's own calls are compiled as it runs). --cold-code-cache:
+// Node's own for the main, none for the lazy part.
+const caches =
+  arch === 'x64' && !coldCodeCache
+    ? warmCodeCache(nodeBinary, seaMain, seaLazy ? { lazy: { path: seaLazy, wrapper: LAZY_WRAPPER } } : {})
+    : undefined;
+if (caches?.lazy) writeFileSync(path.join(bundleDir, LAZY_CACHE), caches.lazy);
 const assets = {
   ...Object.fromEntries(chunks.map((f) => [f, path.join(bundleDir, f)])),
+  ...(seaLazy ? { [LAZY_FILE]: seaLazy } : {}),
+  ...(caches?.lazy ? { [LAZY_CACHE]: path.join(bundleDir, LAZY_CACHE) } : {}),
   'sbom.cdx.json': sbom,
 };
 const seaConfig = path.join(bundleDir, 'sea-config.json');
@@ -148,13 +167,10 @@ writeFileSync(
 execFileSync(nodeBinary, ['--experimental-sea-config', seaConfig], {
   stdio: ['ignore', 'ignore', 'inherit'],
 });
-// The code cache made after a run of `--json version`: it holds the functions every start calls
-// compiled, not only the top level (scripts/build-code-cache.mjs).
-if (arch === 'x64' && !coldCodeCache) {
-  const cache = warmCodeCache(nodeBinary, seaMain);
-  writeFileSync(blob, replaceCodeCache(readFileSync(blob), seaMain, readFileSync(seaMain), cache));
+if (caches) {
+  writeFileSync(blob, replaceCodeCache(readFileSync(blob), seaMain, readFileSync(seaMain), caches.main));
   console.log(
-    `code cache: ${cache.length} bytes, made after a run of ${WARM_RUNS.map((a) => a.join(' ')).join(', ')}`,
+    `code cache: ${caches.main.length} bytes (lazy part ${caches.lazy?.length ?? 0}), made after a run of ${WARM_RUNS.map((a) => a.join(' ')).join(', ')}`,
   );
 }
 

@@ -13,6 +13,8 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 // @ts-expect-error: a plain .mjs build helper, no types
 import { replaceCodeCache, WARM_RUNS, warmCodeCache } from '../../scripts/build-code-cache.mjs';
+// @ts-expect-error: a plain .mjs build helper, no types
+import { LAZY_CACHE, LAZY_WRAPPER } from '../../scripts/build-lazy-part.mjs';
 import { tempDir } from '../helpers/pkg.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
@@ -23,12 +25,12 @@ const nodeBinary = path.join(
 const WRAPPER = ['exports', 'require', 'module', '__filename', '__dirname'];
 
 // Run by the Node the executable is built from, with the SEA's V8 options: compiles MAIN with CACHE
-// as Node's SEA loader does, then prints { rejected, compiled: names whose function from MAIN has
+// as Node's SEA loader does (or with WRAPPER's parameters), then prints { rejected, compiled: names whose function from MAIN has
 // bytecode } from a heap snapshot (nothing runs, so nothing is compiled but what the cache holds).
 const INSPECT = `
-const [main, cache, names] = process.argv.slice(1);
+const [main, cache, names, wrapper] = process.argv.slice(1);
 const fs = require('node:fs'), vm = require('node:vm'), v8 = require('node:v8');
-const fn = vm.compileFunction(fs.readFileSync(main, 'utf8'), ${JSON.stringify(WRAPPER)},
+const fn = vm.compileFunction(fs.readFileSync(main, 'utf8'), wrapper.split(','),
   { filename: main, cachedData: fs.readFileSync(cache) });
 const snap = JSON.parse(fs.readFileSync(v8.writeHeapSnapshot(cache + '.heapsnapshot'), 'utf8'));
 fs.rmSync(cache + '.heapsnapshot');
@@ -49,12 +51,11 @@ for (let i = 0, e = 0; i < N.length; i += nf) {
 console.log(JSON.stringify({ rejected: fn.cachedDataRejected, compiled: [...compiled].sort() }));
 `;
 
-function inspect(main: string, cache: Buffer, names: string[], execArgv: string[] = []) {
+function inspect(main: string, cache: Buffer, names: string[], execArgv: string[] = [], wrapper = WRAPPER) {
   const file = path.join(tempDir('bp-code-cache-'), 'main.cache');
   writeFileSync(file, cache);
-  const out = execFileSync(nodeBinary, [...execArgv, '-e', INSPECT, main, file, names.join(',')], {
-    encoding: 'utf8',
-  });
+  const args = [...execArgv, '-e', INSPECT, main, file, names.join(','), wrapper.join(',')];
+  const out = execFileSync(nodeBinary, args, { encoding: 'utf8' });
   return JSON.parse(out) as { rejected: boolean; compiled: string[] };
 }
 
@@ -93,22 +94,49 @@ void notCalled;
     );
     const names = ['called', 'helper', 'notCalled', 'onlyWithFlag'];
     expect(inspect(main, coldCache(main), names)).toEqual({ rejected: false, compiled: [] });
-    expect(inspect(main, warmCodeCache(nodeBinary, main, [['a']]), names)).toEqual({
+    expect(inspect(main, warmCodeCache(nodeBinary, main, { runs: [['a']] }).main, names)).toEqual({
       rejected: false,
       compiled: ['called', 'helper'],
     });
     // Runs one after another add up: each takes the cache the one before made.
-    expect(inspect(main, warmCodeCache(nodeBinary, main, [['a'], ['--flag']]), names).compiled).toEqual([
-      'called',
-      'helper',
-      'onlyWithFlag',
-    ]);
+    const both = warmCodeCache(nodeBinary, main, { runs: [['a'], ['--flag']] }).main;
+    expect(inspect(main, both, names).compiled).toEqual(['called', 'helper', 'onlyWithFlag']);
+  });
+
+  it("with a lazy part, also makes that part's cache: its modules' top levels compiled, their functions lazy", () => {
+    const dir = tempDir('bp-code-cache-');
+    const main = path.join(dir, 'main.cjs');
+    const lazy = path.join(dir, 'lazy.cjs');
+    writeFileSync(
+      main,
+      `globalThis.__bpTest = { answer: () => 42 };\nrequire('node:fs').writeSync(1, 'ok');\n`,
+    );
+    // The lazy part's shape: a table whose getters initialise a module (esbuild's __esm init).
+    writeFileSync(
+      lazy,
+      `'use strict';
+let ready;
+function initModule() { ready = globalThis.__bpTest.answer(); }
+function commandOnly() { return ready + 1; }
+const t = Object.create(null);
+Object.defineProperty(t, 'm', { enumerable: true, get: () => (initModule(), { commandOnly }) });
+module.exports = t;
+`,
+    );
+    const { lazy: cache } = warmCodeCache(nodeBinary, main, {
+      runs: [[]],
+      lazy: { path: lazy, wrapper: LAZY_WRAPPER },
+    });
+    expect(inspect(lazy, cache, ['initModule', 'commandOnly'], [], LAZY_WRAPPER)).toEqual({
+      rejected: false,
+      compiled: ['initModule'],
+    });
   });
 
   it('fails the build when the run fails', () => {
     const main = path.join(tempDir('bp-code-cache-'), 'main.cjs');
     writeFileSync(main, `throw new Error('broken start part');\n`);
-    expect(() => warmCodeCache(nodeBinary, main, [['--json', 'version']])).toThrow();
+    expect(() => warmCodeCache(nodeBinary, main, { runs: [['--json', 'version']] })).toThrow();
   });
 
   it('replaces only the cache of the SEA blob, and only for the main script it was made from', () => {
@@ -183,5 +211,21 @@ describe('dist/blueprint', () => {
     // And Node took it: no "Code cache data rejected" (also test/perf/executable-start.test.ts).
     const r = spawnSync(path.join(root, 'dist/blueprint'), ['--json', 'version'], { encoding: 'utf8' });
     expect(r.stderr).toBe('');
+  });
+
+  it("carries the lazy part's cache, which fits its V8 options and holds its modules' top levels compiled", () => {
+    const { execArgv, assets } = JSON.parse(readFileSync(path.join(bundle, 'sea-config.json'), 'utf8'));
+    const lazy = assets['lazy-start.cjs'];
+    // The asset is the lazy part with its imports of the command part mapped to the SEA's.
+    expect(readFileSync(lazy, 'utf8')).toMatch(/__bpSeaImport\("sea:\/core-services-hooks\.mjs"\)/);
+    const init = 'src/core/services/lifecycle.ts';
+    // What only a service command calls stays lazy: a cache of the whole part costs more to load.
+    const commandOnly = ['chooseSocket', 'inspectContainer'];
+    expect(
+      inspect(lazy, readFileSync(assets[LAZY_CACHE]), [init, ...commandOnly], execArgv, LAZY_WRAPPER),
+    ).toEqual({
+      rejected: false,
+      compiled: [init],
+    });
   });
 });
