@@ -1,0 +1,210 @@
+/**
+ * listenOnSocket (modules/kit/server/listen.ts): the module's unix socket gets the mode asked for
+ * without a chmod of its public path. A chmod by name after listen() follows whatever is at that
+ * name by then: a symlink put in the socket's place between bind and chmod would hand the
+ * socket's mode to the file it points at. And between bind and chmod the socket would be reachable
+ * with the mode the umask gave it. Both are attacked here through the server's 'listening' event,
+ * which fires between the bind and anything listenOnSocket does after it.
+ */
+import {
+  chmodSync,
+  linkSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readlinkSync,
+  statSync,
+  symlinkSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { connect, createServer, type Server } from 'node:net';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { build } from 'esbuild';
+import { afterEach, describe, expect, it } from 'vitest';
+import { listenOnSocket } from '../../modules/kit/server/listen.js';
+import { tempDir } from '../setup/temp-registry.js';
+
+const servers: Server[] = [];
+function server(): Server {
+  const s = createServer((c) => c.end('hi'));
+  servers.push(s);
+  return s;
+}
+afterEach(async () => {
+  for (const s of servers.splice(0)) if (s.listening) await new Promise((r) => s.close(r));
+});
+
+const mode = (path: string) => lstatSync(path).mode & 0o777;
+
+/** Every entry of `dir` (and one level below) as others could find it: name, kind, mode. */
+function scan(dir: string): { name: string; kind: string; mode: number }[] {
+  const out: { name: string; kind: string; mode: number }[] = [];
+  for (const name of readdirSync(dir)) {
+    const st = lstatSync(join(dir, name));
+    const kind = st.isSocket() ? 'socket' : st.isDirectory() ? 'dir' : st.isSymbolicLink() ? 'link' : 'file';
+    out.push({ name, kind, mode: st.mode & 0o777 });
+    if (st.isDirectory())
+      for (const inner of readdirSync(join(dir, name))) {
+        const s2 = lstatSync(join(dir, name, inner));
+        out.push({
+          name: `${name}/${inner}`,
+          kind: s2.isSocket() ? 'socket' : 'other',
+          mode: s2.mode & 0o777,
+        });
+      }
+  }
+  return out;
+}
+
+function hello(path: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let got = '';
+    const c = connect(path);
+    c.on('data', (d) => {
+      got += d;
+    });
+    c.on('error', reject);
+    c.on('close', () => resolve(got));
+  });
+}
+
+describe('listenOnSocket gives the socket its mode without a chmod of the public path', () => {
+  it('never changes the mode of a file a symlink put in the socket path points at', async () => {
+    const dir = tempDir('kit-listen-');
+    const sock = join(dir, 'api.sock');
+    const victim = join(dir, 'victim');
+    writeFileSync(victim, 'secret');
+    chmodSync(victim, 0o600);
+    const s = server();
+    // The attacker's move, right after the bind: the socket's name now points at the victim.
+    s.once('listening', () => {
+      try {
+        unlinkSync(sock);
+      } catch {
+        // nothing at the public path yet
+      }
+      symlinkSync(victim, sock);
+    });
+    const result = await listenOnSocket(s, sock, 0o666).then(
+      () => 'listening',
+      (err: Error) => err,
+    );
+    expect(mode(victim)).toBe(0o600);
+    expect(readlinkSync(sock)).toBe(victim);
+    // The attacker's link is left alone and the server does not serve somewhere unseen.
+    expect(result).toBeInstanceOf(Error);
+    expect((result as Error).message).toMatch(/api\.sock/);
+    expect(s.listening).toBe(false);
+    expect(readdirSync(dir).sort()).toEqual(['api.sock', 'victim']);
+  });
+
+  it('at no moment is the socket reachable with more than the mode asked for, whatever the umask', async () => {
+    const dir = tempDir('kit-listen-');
+    const sock = join(dir, 'api.sock');
+    const s = server();
+    let atBind: ReturnType<typeof scan> = [];
+    s.once('listening', () => {
+      atBind = scan(dir);
+    });
+    const umask = process.umask(0); // bind(2) would make the socket 0777
+    try {
+      await listenOnSocket(s, sock, 0o600);
+    } finally {
+      process.umask(umask);
+    }
+    expect(atBind.length).toBeGreaterThan(0);
+    for (const e of atBind) {
+      // Reachable by others: an entry of the folder itself. A socket there has at most the mode
+      // asked; a folder there lets no one else in (what is inside it is then out of reach).
+      if (e.name.includes('/')) continue;
+      if (e.kind === 'socket') expect(e.mode & ~0o600, e.name).toBe(0);
+      else expect([e.kind, e.mode & 0o077], e.name).toEqual(['dir', 0]);
+    }
+    expect(scan(dir)).toEqual([{ name: 'api.sock', kind: 'socket', mode: 0o600 }]);
+    expect(await hello(sock)).toBe('hi');
+  });
+
+  it('defaults to 0666, replaces a stale socket, refuses a file, and removes its socket on close', async () => {
+    const dir = tempDir('kit-listen-');
+    const sock = join(dir, 'api.sock');
+    // A stale socket, as a killed instance leaves it: nothing listens on it.
+    const old = server();
+    await new Promise<void>((r) => old.listen(join(dir, 'old.sock'), r));
+    linkSync(join(dir, 'old.sock'), sock);
+    await new Promise((r) => old.close(r));
+    expect(lstatSync(sock).isSocket()).toBe(true);
+    const s = server();
+    await listenOnSocket(s, sock);
+    expect(mode(sock)).toBe(0o666);
+    expect(await hello(sock)).toBe('hi');
+    await new Promise((r) => s.close(r));
+    expect(readdirSync(dir)).toEqual([]);
+
+    writeFileSync(sock, 'not a socket');
+    await expect(listenOnSocket(server(), sock)).rejects.toThrow(/not a socket/);
+    expect(statSync(sock).isFile()).toBe(true);
+  });
+
+  it('removes private folders a killed instance left, and nothing a link in their place points at', async () => {
+    const dir = tempDir('kit-listen-');
+    const elsewhere = tempDir('kit-listen-other-');
+    writeFileSync(join(elsewhere, 's'), 'not ours to remove');
+    // A folder left with its socket in it (killed between bind and link), and a look-alike link.
+    mkdirSync(join(dir, '.bind-AbC123'), { mode: 0o700 });
+    const old = server();
+    await new Promise<void>((r) => old.listen(join(dir, 'old.sock'), r));
+    linkSync(join(dir, 'old.sock'), join(dir, '.bind-AbC123', 's'));
+    await new Promise((r) => old.close(r));
+    symlinkSync(elsewhere, join(dir, '.bind-XyZ789'));
+    await listenOnSocket(server(), join(dir, 'api.sock'));
+    expect(readdirSync(dir).sort()).toEqual(['.bind-XyZ789', 'api.sock']);
+    expect(readdirSync(elsewhere)).toEqual(['s']);
+  });
+
+  it('refuses a socket path longer than a unix socket address holds, instead of binding a cut name', async () => {
+    const dir = tempDir('kit-listen-');
+    const sock = join(dir, `${'a'.repeat(120 - dir.length)}.sock`);
+    const s = server();
+    await expect(listenOnSocket(s, sock)).rejects.toThrow(/too long/);
+    expect(s.listening).toBe(false);
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it('works in a worker thread, where process.umask() cannot be set', async () => {
+    const dir = tempDir('kit-listen-');
+    const bundle = join(dir, 'listen.mjs');
+    await build({
+      entryPoints: [join(import.meta.dirname, '../../modules/kit/server/listen.ts')],
+      outfile: bundle,
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      logLevel: 'error',
+    });
+    const sock = join(dir, 'api.sock');
+    const script = join(dir, 'worker.mjs');
+    writeFileSync(
+      script,
+      `import { createServer } from 'node:net';
+       import { parentPort, workerData } from 'node:worker_threads';
+       const { listenOnSocket } = await import(workerData.bundle);
+       const s = createServer((c) => c.end('from a worker'));
+       listenOnSocket(s, workerData.sock, 0o660).then(
+         () => parentPort.postMessage('ok'),
+         (e) => parentPort.postMessage(e.message),
+       );
+       parentPort.once('message', () => s.close(() => process.exit(0)));`,
+    );
+    const w = new Worker(script, { workerData: { bundle, sock } });
+    try {
+      expect(await new Promise((r) => w.once('message', r))).toBe('ok');
+      expect(mode(sock)).toBe(0o660);
+      expect(await hello(sock)).toBe('from a worker');
+    } finally {
+      w.postMessage('stop');
+      await new Promise((r) => w.once('exit', r));
+    }
+  });
+});
