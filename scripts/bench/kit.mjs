@@ -12,7 +12,7 @@
  * levels on the service with that kit too, --rounds N times, taking turns at going first;
  * --clients 64 --load-only for just that. Then 8 large requests (64 inputs at the per-input
  * character limit), issue 14's abuse (1,100 idle connections, then /health; 100 pipelined requests
- * beside a second client), RSS before, at peak and --settle s after. --json, --seconds N, --log.
+ * beside a second client), RSS before, at peak and --settle s after. --json, --seconds N, --log, --help.
  *
  * Then (or alone with --cpu-only) the server's CPU a request: a small JSON request (a 100-d vector
  * search, ~1.2 KB) answered with a small JSON answer, by the kit, by a bare node:http server and by
@@ -44,8 +44,14 @@ const { values: opts } = parseArgs({
     // A/B: the service with this kit server folder too, alternated with the tree's, --rounds times.
     'service-kit': { type: 'string' },
     rounds: { type: 'string', default: '1' },
+    help: { type: 'boolean', short: 'h' },
   },
 });
+if (opts.help) {
+  const head = readFileSync(new URL(import.meta.url), 'utf8').split('\nimport ')[0]; // the opening comment
+  console.log(head.replace(/^(#!.*|\/\*\*| \*\/| \* ?)/gm, '').trim());
+  process.exit(0);
+}
 const SECONDS = Number(opts.seconds);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
