@@ -5,15 +5,16 @@
  * ./wire.ts and ./request-parser.ts on node:net (why: ../README.md, "The server"). See ../README.md.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { chmod, lstat, unlink } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { ByteBudget, parseJson } from './body.js';
 import { ConnectionGuard, defaultMaxConnections } from './connections.js';
 import { ClientGoneError, HttpError } from './errors.js';
+import { listenOnSocket } from './listen.js';
 import type { KitLog } from './log.js';
 import { FairQueue } from './queue.js';
 import { Conn, type Exchange, httpDate, type KitRequest, reason, type WireHost } from './wire.js';
 
+export { listenOnSocket } from './listen.js';
 export type { KitRequest } from './wire.js';
 
 export interface KitLimits {
@@ -72,12 +73,22 @@ export interface RequestContext {
   queue<T>(work: () => Promise<T>): Promise<T>;
   /** Aborted when the client closes the connection before its answer. */
   signal: AbortSignal;
+  /**
+   * The whole body when it has already arrived within the limits, else undefined (then json() or
+   * bytes() wait for it, or give its error): a handler may then answer without awaiting anything.
+   */
+  readonly ready: Buffer | undefined;
 }
 
 export interface Reply {
   status?: number;
   /** Sent as JSON; a Uint8Array is sent as is (application/octet-stream unless headers say otherwise). */
-  body: unknown;
+  body?: unknown;
+  /**
+   * JSON text the module wrote itself (e.g. an answer built field by field), sent as it is with
+   * content-type application/json, head and text in one write, instead of `body`.
+   */
+  json?: string;
   headers?: Record<string, string>;
   /**
    * A streamed answer (e.g. server-sent events): written chunk by chunk, waiting for the client to
@@ -91,6 +102,7 @@ export interface Route {
   method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   /** Default true: the route needs the access token when one is set. */
   auth?: boolean;
+  /** A Reply returned (not a Promise) is written at once, in the same turn as the request was read. */
   handle(ctx: RequestContext): Promise<Reply> | Reply;
 }
 
@@ -181,22 +193,25 @@ export function createKitServer(opts: KitOptions): KitServer {
     return m !== null && timingSafeEqual(digest(m[1]!), tokenDigest);
   }
 
-  function send(ex: Exchange, status: number, body: unknown, headers?: Record<string, string>) {
+  /** A whole answer: JSON text or bytes, its head and body written together. */
+  function write(
+    ex: Exchange,
+    status: number,
+    payload: string | Uint8Array,
+    type: string,
+    headers?: Record<string, string>,
+  ) {
     const close = draining || !ex.keepAlive || !ex.complete || status === 413;
-    let payload: string | Uint8Array;
-    let type: string | undefined;
-    if (body instanceof Uint8Array) {
-      payload = body;
-      type = 'application/octet-stream';
-    } else {
-      payload = JSON.stringify(body) ?? '';
-      type = 'application/json';
-    }
     const length = typeof payload === 'string' ? Buffer.byteLength(payload) : payload.byteLength;
     const head =
       `HTTP/1.1 ${status} ${reason(status)}\r\n${headerLines(headers, type, close, keepAliveS)}` +
       `content-length: ${length}\r\n\r\n`;
     ex.conn.answer(ex, head, ex.method === 'HEAD' ? '' : payload, close);
+  }
+
+  function send(ex: Exchange, status: number, body: unknown, headers?: Record<string, string>) {
+    if (body instanceof Uint8Array) write(ex, status, body, 'application/octet-stream', headers);
+    else write(ex, status, JSON.stringify(body) ?? '', 'application/json', headers);
   }
 
   async function writeStream(ex: Exchange, reply: Reply) {
@@ -232,12 +247,14 @@ export function createKitServer(opts: KitOptions): KitServer {
     }
   }
 
-  async function route(ex: Exchange, path: string) {
+  /** Routes a request; a handler's Reply that is not a Promise is written before this returns. */
+  function route(ex: Exchange, path: string): Promise<void> | undefined {
     const method = ex.method;
     if (path === '/health') {
       if (method !== 'GET' && method !== 'HEAD') throw new HttpError(405, `/health takes GET, not ${method}`);
       const ok = !draining && (opts.healthy?.() ?? true);
-      return send(ex, ok ? 200 : 503, { status: ok ? 'ok' : 'unavailable' });
+      send(ex, ok ? 200 : 503, { status: ok ? 'ok' : 'unavailable' });
+      return;
     }
     const r = Object.hasOwn(opts.routes, path) ? opts.routes[path] : opts.match?.(method, path);
     if (!r) {
@@ -253,14 +270,24 @@ export function createKitServer(opts: KitOptions): KitServer {
       get signal() {
         return ex.signal;
       },
+      get ready() {
+        return ex.ready();
+      },
       json: async () => parseJson(await ex.body()),
       bytes: () => ex.body(),
       queue: (work) => queue.run(ex.conn.socket, work, ex.signal),
     };
-    const reply = await r.handle(ctx);
+    const reply = r.handle(ctx);
+    if (reply instanceof Promise) return reply.then((rep: Reply) => answer(ex, rep));
+    return answer(ex, reply);
+  }
+
+  function answer(ex: Exchange, reply: Reply): Promise<void> | undefined {
     if (reply.stream) return writeStream(ex, reply);
     if (ex.gone) throw new ClientGoneError();
-    send(ex, reply.status ?? 200, reply.body, reply.headers);
+    if (reply.json !== undefined)
+      write(ex, reply.status ?? 200, reply.json, 'application/json', reply.headers);
+    else send(ex, reply.status ?? 200, reply.body, reply.headers);
   }
 
   function failed(ex: Exchange, path: string, err: unknown) {
@@ -292,7 +319,11 @@ export function createKitServer(opts: KitOptions): KitServer {
     dispatch(ex) {
       const q = ex.url.indexOf('?');
       const path = q < 0 ? ex.url : ex.url.slice(0, q);
-      route(ex, path).catch((err: unknown) => failed(ex, path, err));
+      try {
+        route(ex, path)?.catch((err: unknown) => failed(ex, path, err));
+      } catch (err) {
+        failed(ex, path, err);
+      }
     },
     touched: (conn) => guard.touch(conn),
     closed: (conn) => guard.remove(conn),
@@ -354,20 +385,4 @@ export function createKitServer(opts: KitOptions): KitServer {
       bufferedBytes: budget.used,
     }),
   };
-}
-
-/** Listens on a unix socket, replacing a stale socket left by a killed instance. */
-export async function listenOnSocket(server: Server, socketPath: string, mode = 0o666): Promise<void> {
-  const stale = await lstat(socketPath).catch(() => undefined);
-  if (stale?.isSocket()) await unlink(socketPath);
-  else if (stale) throw new Error(`${socketPath} exists and is not a socket; refusing to replace it`);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(socketPath, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  // Any local client may connect; the optional token (and the directory's mode) decides who gets answers.
-  await chmod(socketPath, mode);
 }

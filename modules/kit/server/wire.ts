@@ -151,6 +151,11 @@ export class Exchange implements KitRequest {
     });
   }
 
+  /** The whole body when it is in and within the limits, else undefined (RequestContext.ready). */
+  ready(): Buffer | undefined {
+    return this.complete && this.bodyError === undefined && !this.gone ? this.joined() : undefined;
+  }
+
   private joined(): Buffer {
     if (this.chunks.length !== 1) this.chunks = [Buffer.concat(this.chunks)];
     return this.chunks[0]!;
