@@ -11,6 +11,7 @@ import {
   type KitLog,
   type KitServer,
   parseJson,
+  type Reply,
   type RequestContext,
   type Route,
 } from '../../kit/server/index.js';
@@ -18,7 +19,7 @@ import type { Collection } from './collection.js';
 import { parseFilter } from './filter.js';
 import { compareIds, parsePointId } from './ids.js';
 import { API_VERSION, collectionInfo, telemetry } from './info.js';
-import { type BodyParser, bodyParser } from './offload.js';
+import { type BodyParser, bodyParser, LATER } from './offload.js';
 import {
   bad,
   body,
@@ -43,6 +44,8 @@ export interface ApiOptions {
 }
 
 export type Handler = (ctx: RequestContext, params: string[]) => Promise<unknown> | unknown;
+/** `then(body)` with the request's JSON body: at once when it is in and parsed in place, else later. */
+export type WithJson = <T>(ctx: RequestContext, then: (body: unknown) => T) => T | Promise<T>;
 export type RouteTable = [string, RegExp, Handler][];
 
 const digest = (s: string) => createHash('sha256').update(s).digest();
@@ -70,7 +73,6 @@ const updated = (seq: number) => ({ operation_id: seq, status: 'completed' });
 export class JsonText {
   constructor(readonly text: string) {}
 }
-const JSON_TYPE = { 'content-type': 'application/json' };
 /** Matched routes kept by method and path (paths this long or shorter), at most ROUTES_KEPT. */
 const ROUTE_PATH_KEPT = 256;
 const ROUTES_KEPT = 1024;
@@ -86,6 +88,12 @@ class Bare {
 export function createVectorsServer(store: Store, opts: ApiOptions): KitServer {
   const bodies = opts.bodies ?? bodyParser(undefined, 0);
   const json = async (ctx: RequestContext) => bodies.json(await ctx.bytes());
+  // The search routes answer in the turn their request was read when they can (nothing to await).
+  const withJson: WithJson = (ctx, then) => {
+    const raw = ctx.ready;
+    const now = raw === undefined ? LATER : bodies.jsonNow(raw);
+    return now === LATER ? json(ctx).then(then) : then(now);
+  };
   const record = (
     c: Collection,
     label: number,
@@ -285,7 +293,7 @@ export function createVectorsServer(store: Store, opts: ApiOptions): KitServer {
         return { count: o.filter ? c.matching(parseFilter(o.filter)).length : c.count };
       },
     ],
-    ...searchRoutes(store, json),
+    ...searchRoutes(store, withJson),
     [
       'PUT',
       /^\/collections\/([^/]+)\/index$/,
@@ -328,6 +336,17 @@ export function createVectorsServer(store: Store, opts: ApiOptions): KitServer {
     return r;
   }
 
+  /** Qdrant's envelope around a handler's result (or the result as it is: Bare, bytes). */
+  function reply(result: unknown, started: number): Reply {
+    const time = (performance.now() - started) / 1000;
+    // JSON.stringify, not a template: a template would keep the number's text in V8's cache (search.ts).
+    if (result instanceof JsonText)
+      return { json: `{"result":${result.text},"status":"ok","time":${JSON.stringify(time)}}` };
+    if (result instanceof Uint8Array) return { body: result };
+    if (result instanceof Bare) return { body: result.body, headers: result.headers };
+    return { body: { result, status: 'ok', time } };
+  }
+
   function matchTable(method: string, path: string): Route | undefined {
     let known = false;
     for (const [m, re, handler] of table) {
@@ -344,22 +363,14 @@ export function createVectorsServer(store: Store, opts: ApiOptions): KitServer {
       return {
         method: m as Route['method'],
         auth: false, // checked here: Qdrant clients send "api-key", which the kit does not know
-        handle: async (ctx) => {
+        // Not async: a handler's result that is not a Promise is answered at once (the kit's Route).
+        handle: (ctx) => {
           if (!authorized(ctx.req, opts.token))
             throw new HttpError(401, 'Must provide an API key or an Authorization bearer token');
           const started = performance.now();
           // The query string (?wait=true…) changes nothing here: every write is waited for.
-          const result = await handler(ctx, params);
-          if (result instanceof JsonText)
-            return {
-              body: Buffer.from(
-                `{"result":${result.text},"status":"ok","time":${(performance.now() - started) / 1000}}`,
-              ),
-              headers: JSON_TYPE,
-            };
-          if (result instanceof Uint8Array) return { body: result };
-          if (result instanceof Bare) return { body: result.body, headers: result.headers };
-          return { body: { result, status: 'ok', time: (performance.now() - started) / 1000 } };
+          const result = handler(ctx, params);
+          return result instanceof Promise ? result.then((r) => reply(r, started)) : reply(result, started);
         },
       };
     }

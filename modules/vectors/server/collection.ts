@@ -105,8 +105,9 @@ export class Collection {
    */
   prepareQuery(v: ArrayLike<number>): number[] {
     const d = v.length;
-    const out: number[] = [];
-    for (let i = 0; i < d; i++) out.push(Math.fround(v[i]!));
+    // Sized once (pushing would grow it several times: a search's hot path).
+    const out: number[] = new Array(d);
+    for (let i = 0; i < d; i++) out[i] = Math.fround(v[i]!);
     if (this.config.distance === 'Cosine') {
       let n = 0;
       for (let i = 0; i < d; i++) n += out[i]! * out[i]!;

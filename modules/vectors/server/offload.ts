@@ -49,8 +49,13 @@ export function parseBodyJob(job: BodyJob): { value: unknown } | UpsertResult {
   };
 }
 
+/** What BodyParser.jsonNow gives for a body that is parsed in the worker (json() then). */
+export const LATER: unique symbol = Symbol('parsed in the worker');
+
 export interface BodyParser {
   json(raw: Buffer): Promise<unknown>;
+  /** A body small enough to parse in place, parsed now (same errors as json()); else LATER. */
+  jsonNow(raw: Buffer): unknown;
   upsert(raw: Buffer, size: number): Promise<{ points: Point[]; wal?: PointsJson }>;
   /** Bodies in the worker now, and parsed there since start (GET /telemetry). */
   readonly stats: { parsing: number; parsed: number };
@@ -75,6 +80,7 @@ export function bodyParser(pool: Pool<unknown> | undefined, offLoopBytes: number
   const inWorker = (raw: Buffer) => pool !== undefined && raw.length > offLoopBytes;
   return {
     stats,
+    jsonNow: (raw) => (inWorker(raw) ? LATER : raw.length === 0 ? {} : parseJson(raw)),
     async json(raw) {
       if (raw.length === 0) return {};
       if (!inWorker(raw)) return parseJson(raw);

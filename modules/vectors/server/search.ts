@@ -3,7 +3,7 @@
  * (one search per entry, on the collection's HNSW graph or exactly; see Collection.search).
  */
 import { HttpError, type RequestContext } from '../../kit/server/index.js';
-import { JsonText, need, type RouteTable } from './api.js';
+import { JsonText, need, type RouteTable, type WithJson } from './api.js';
 import type { Collection } from './collection.js';
 import { parseFilter } from './filter.js';
 import { parsePointId } from './ids.js';
@@ -34,8 +34,7 @@ const QUERY_FIELDS = [...SEARCH_COMMON, 'query', 'using'];
 
 /**
  * The answer's points as JSON text: validated here, searched by the collection, written in Qdrant's
- * order straight into the answer (no object per hit, no JSON.stringify of the answer: this is the
- * hot path, a few microseconds a request against ~0.5 ms of graph search).
+ * order (scoredPoints) into the answer, which the kit sends as it is.
  */
 function search(c: Collection, b: unknown, kind: 'search' | 'query'): string {
   const o = body(b, kind === 'search' ? SEARCH_FIELDS : QUERY_FIELDS, kind);
@@ -97,47 +96,64 @@ function search(c: Collection, b: unknown, kind: 'search' | 'query'): string {
   return scoredPoints(c, labels, withPayload, withVector);
 }
 
-/** What JSON.stringify writes for a number (a finite number's shortest round-trip form, else null). */
-const num = (x: number) => (Number.isFinite(x) ? String(x) : 'null');
-
-/** Qdrant's ScoredPoint list, field by field as JSON.stringify of the objects would write it. */
+/**
+ * Qdrant's ScoredPoint list as JSON text: one JSON.stringify of plain objects, which writes each
+ * number straight into its output. Text made with String(x) or a template would also go into V8's
+ * number-to-string cache, which holds up to 16k of them: ~20 new ones a search (scores, ids) kept
+ * alive there survive the scavenges, are promoted and fill the old generation (~0.5 MB a scavenge,
+ * a full GC every few thousand searches); this way is ~2x faster as well (3.2 vs 6.7 us for 10 hits).
+ */
 export function scoredPoints(
   c: Collection,
   hits: { label: number; score: number }[],
   withPayload: PayloadSelector,
   withVector: boolean,
 ): string {
-  let s = '[';
+  const points = new Array(hits.length);
   for (let i = 0; i < hits.length; i++) {
     const { label, score } = hits[i]!;
-    const id = c.ids[label]!;
-    // Integer ids are safe integers; UUIDs are canonical hex, quoted by JSON.stringify all the same.
-    s += `${i === 0 ? '' : ','}{"id":${typeof id === 'number' ? id : JSON.stringify(id)},"version":${num(c.versions[label] ?? 0)},"score":${num(score)},"payload":${JSON.stringify(withPayload(c.payloads[label]))},"vector":${withVector ? `[${Array.from(c.vectorOf(label), num).join(',')}]` : 'null'},"shard_key":null,"order_value":null}`;
+    points[i] = {
+      id: c.ids[label]!,
+      version: c.versions[label] ?? 0,
+      score,
+      payload: withPayload(c.payloads[label]),
+      vector: withVector ? Array.from(c.vectorOf(label)) : null,
+      shard_key: null,
+      order_value: null,
+    };
   }
-  return `${s}]`;
+  return JSON.stringify(points);
 }
 
-export function searchRoutes(store: Store, json: (ctx: RequestContext) => Promise<unknown>): RouteTable {
-  const batch = async (ctx: RequestContext, n: string, kind: 'search' | 'query') => {
+export function searchRoutes(store: Store, withJson: WithJson): RouteTable {
+  const batch = (ctx: RequestContext, n: string, kind: 'search' | 'query') => {
     const c = need(store, n);
-    const o = body(await json(ctx), ['searches'], `${kind} batch`);
-    if (!Array.isArray(o.searches)) throw bad('"searches" must be a list');
-    const each = o.searches.map((s) => search(c, s, kind));
-    return new JsonText(
-      `[${kind === 'query' ? each.map((p) => `{"points":${p}}`).join(',') : each.join(',')}]`,
-    );
+    return withJson(ctx, (b) => {
+      const o = body(b, ['searches'], `${kind} batch`);
+      if (!Array.isArray(o.searches)) throw bad('"searches" must be a list');
+      const each = o.searches.map((s) => search(c, s, kind));
+      return new JsonText(
+        `[${kind === 'query' ? each.map((p) => `{"points":${p}}`).join(',') : each.join(',')}]`,
+      );
+    });
   };
   return [
     [
       'POST',
       /^\/collections\/([^/]+)\/points\/search$/,
-      async (ctx, [n]) => new JsonText(search(need(store, n!), await json(ctx), 'search')),
+      (ctx, [n]) => {
+        const c = need(store, n!);
+        return withJson(ctx, (b) => new JsonText(search(c, b, 'search')));
+      },
     ],
     ['POST', /^\/collections\/([^/]+)\/points\/search\/batch$/, (ctx, [n]) => batch(ctx, n!, 'search')],
     [
       'POST',
       /^\/collections\/([^/]+)\/points\/query$/,
-      async (ctx, [n]) => new JsonText(`{"points":${search(need(store, n!), await json(ctx), 'query')}}`),
+      (ctx, [n]) => {
+        const c = need(store, n!);
+        return withJson(ctx, (b) => new JsonText(`{"points":${search(c, b, 'query')}}`));
+      },
     ],
     ['POST', /^\/collections\/([^/]+)\/points\/query\/batch$/, (ctx, [n]) => batch(ctx, n!, 'query')],
   ];
