@@ -23,8 +23,9 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { build } from 'esbuild';
 import { afterEach, describe, expect, it } from 'vitest';
-import { listenOnSocket } from '../../modules/kit/server/listen.js';
+import { createKitServer, createLog, listenOnSocket } from '../../modules/kit/server/index.js';
 import { tempDir } from '../setup/temp-registry.js';
+import { rawExchange } from './helpers.js';
 
 const servers: Server[] = [];
 function server(): Server {
@@ -145,6 +146,27 @@ describe('listenOnSocket gives the socket its mode without a chmod of the public
     writeFileSync(sock, 'not a socket');
     await expect(listenOnSocket(server(), sock)).rejects.toThrow(/not a socket/);
     expect(statSync(sock).isFile()).toBe(true);
+  });
+
+  it("is what a kit server's listen() uses: the mode given, the socket gone after drain", async () => {
+    const dir = tempDir('kit-listen-');
+    const sock = join(dir, 'api.sock');
+    const kit = createKitServer({
+      log: createLog({ name: 'listen', write: () => undefined }),
+      errorBody: (e) => ({ error: e.message }),
+      routes: {},
+    });
+    const umask = process.umask(0);
+    try {
+      await kit.listen(sock, 0o640);
+    } finally {
+      process.umask(umask);
+    }
+    expect(scan(dir)).toEqual([{ name: 'api.sock', kind: 'socket', mode: 0o640 }]);
+    const answer = await rawExchange(sock, 'GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    expect(answer).toMatch(/^HTTP\/1\.1 200 /);
+    await kit.drain(500);
+    expect(readdirSync(dir)).toEqual([]);
   });
 
   it('removes private folders a killed instance left, and nothing a link in their place points at', async () => {
