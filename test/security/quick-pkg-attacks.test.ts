@@ -1,0 +1,345 @@
+/**
+ * An outside reviewer's attack pass over the quick paths of `bpkg update` and `bpkg search`
+ * (src/core/pkg/update-fast.ts, search-fast.ts, node-lazy.ts readAlongside, sig-fast.ts; issue 20):
+ * served indexes changed at the edges of the 256 KB pieces or only in their last bytes, cut or
+ * extended; an older validly signed index served again; freshness at its exact edge; one
+ * repository's sealed files put in another's place; an older search table put back; a link where
+ * meta.json is written; low-order and odd-length Ed25519 keys. Each case asks that the quick path
+ * never says more than the package manager would (it declines, or gives the same answer).
+ */
+import { cpSync, existsSync, lstatSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { quickSearch, quickUpdate } from '../../src/app/pkg-quick.js';
+import { PackageManager } from '../../src/core/pkg/index.js';
+import { readVerified } from '../../src/core/pkg/index-cache.js';
+import { readAlongside } from '../../src/core/pkg/node-lazy.js';
+import { ed25519Verify } from '../../src/core/pkg/sig-fast.js';
+import { readPrivateKey, signDetached } from '../../src/core/pkg/signature.js';
+import { updateBox } from '../../src/core/pkg/update.js';
+import { layout } from '../../src/core/system/paths.js';
+import { buildRepo, makeKey, makeSource, type TestKey, tempDir, trustingRoot } from '../helpers/pkg.js';
+
+let key: TestKey;
+let repo: string;
+beforeAll(async () => {
+  key = await makeKey(path.join(tempDir(), 'key'));
+  repo = path.join(tempDir(), 'repo');
+  await buildRepo(repo, key, [
+    makeSource(path.join(tempDir(), 'src'), {
+      name: 'good',
+      version: '1.0.0',
+      summary: 'the genuine summary',
+    }),
+  ]);
+});
+
+const lists = (root: string, ...rest: string[]) => path.join(root, 'var/lib/blueprint/pkg/lists', ...rest);
+const repoFile = (root: string) => path.join(root, 'etc/blueprint/repos.d/main.json');
+
+/** `from` copied and served to `root` in place of what its repository config names. */
+function serve(root: string, from = repo): string {
+  const served = path.join(tempDir(), 'served');
+  cpSync(from, served, { recursive: true });
+  const config = JSON.parse(readFileSync(repoFile(root), 'utf8')) as { url: string };
+  writeFileSync(repoFile(root), JSON.stringify({ ...config, url: `file://${served}` }));
+  return served;
+}
+
+/** Every file of the root's lists folder (bytes), to see that a declined quick path wrote nothing. */
+function listBytes(root: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name of [
+    'index.json',
+    'index.json.asc',
+    'head.json',
+    'verified.json',
+    'search.tsv',
+    'meta.json',
+  ]) {
+    const p = lists(root, 'main', name);
+    if (existsSync(p)) out[name] = readFileSync(p).toString('base64');
+  }
+  return out;
+}
+
+async function declines(root: string, now?: () => Date) {
+  const before = listBytes(root);
+  expect(await quickUpdate(root, now)).toBeUndefined();
+  expect(listBytes(root)).toEqual(before);
+}
+
+/** A signed index of `count` synthetic entries (~270 bytes each) written to a new folder. */
+async function bigRepo(count: number, version = 1): Promise<string> {
+  const dir = tempDir();
+  const now = Date.now();
+  const packages = Array.from({ length: count }, (_, i) => ({
+    name: `pkg-${i}`,
+    version: '1.0.0',
+    arch: 'all',
+    summary: `synthetic package ${i} whose entry pads the index across several pieces of the quick read`,
+    depends: [],
+    size: 1000 + i,
+    sha256: '0'.repeat(63) + (i % 10),
+    path: `pool/pkg-${i}/pkg-${i}_1.0.0_all.bpkg`,
+  }));
+  const index = JSON.stringify({
+    format: 1,
+    repository: 'big',
+    version,
+    generated: new Date(now - 60_000).toISOString(),
+    expires: new Date(now + 86_400_000).toISOString(),
+    packages,
+  });
+  writeFileSync(path.join(dir, 'index.json'), index);
+  writeFileSync(
+    path.join(dir, 'index.json.asc'),
+    await signDetached(Buffer.from(index), await readPrivateKey(key.privateKey)),
+  );
+  return dir;
+}
+
+describe('served index bytes at the edges of the quick read', () => {
+  it('declines an index changed at a piece edge, in its last byte, cut or extended; the package manager refuses it', async () => {
+    const big = await bigRepo(2500);
+    const genuine = readFileSync(path.join(big, 'index.json'));
+    const PIECE = 256 * 1024;
+    expect(genuine.length).toBeGreaterThan(2 * PIECE + 10);
+    /** A letter of a summary near `at` (a digit of a name would still be valid JSON too). */
+    const letterNear = (at: number) => {
+      for (let i = at; ; i++) if (genuine[i]! >= 0x61 && genuine[i]! <= 0x7a) return i;
+    };
+    const flip = (at: number) => {
+      const b = Buffer.from(genuine);
+      b[at] = b[at] === 0x61 ? 0x62 : 0x61;
+      return b;
+    };
+    const shapes: [string, Buffer][] = [
+      ['the last byte of the first piece', flip(PIECE - 1)],
+      ['the first byte of the second piece', flip(PIECE)],
+      ['a letter just past the second piece', flip(letterNear(2 * PIECE))],
+      ['the last byte', flip(genuine.length - 1)],
+      ['one byte cut off the end', genuine.subarray(0, -1)],
+      ['cut at the end of the first piece', genuine.subarray(0, PIECE)],
+      ['a newline added at the end', Buffer.concat([genuine, Buffer.from('\n')])],
+      ['a whole piece of spaces added', Buffer.concat([genuine, Buffer.alloc(PIECE, 0x20)])],
+    ];
+    const root = await trustingRoot(key, big);
+    expect(await quickUpdate(root)).toHaveLength(1);
+    for (const [what, bytes] of shapes) {
+      const served = serve(root, big);
+      writeFileSync(path.join(served, 'index.json'), bytes);
+      await declines(root);
+      const [out] = await updateBox(root);
+      expect(out, what).toMatchObject({ ok: false });
+      // The box keeps what it had: the genuine index, still answered quickly once served again.
+      expect(readFileSync(lists(root, 'main', 'index.json')).equals(genuine), what).toBe(true);
+    }
+    serve(root, big);
+    expect(await quickUpdate(root)).toEqual([
+      { repo: 'main', ok: true, changed: false, version: 1, packages: 2500 },
+    ]);
+  });
+
+  it('the same bytes with a kept copy that has more after them are not the same (readAlongside)', () => {
+    const dir = tempDir();
+    const served = path.join(dir, 'served');
+    const kept = path.join(dir, 'kept');
+    const body = Buffer.alloc(256 * 1024 * 2, 0x61);
+    writeFileSync(served, body);
+    const none = new Uint8Array(0);
+    const seen: number[] = [];
+    for (const [extra, want] of [
+      [Buffer.alloc(0), true],
+      [Buffer.from('x'), false],
+      [Buffer.alloc(256 * 1024, 0x61), false],
+    ] as const) {
+      writeFileSync(kept, Buffer.concat([body, extra]));
+      expect(
+        readAlongside(served, 64 * 1024 * 1024, [{ file: kept, before: none, after: none }], (b) =>
+          seen.push(b.length),
+        ),
+        `kept +${extra.length}`,
+      ).toBe(want);
+    }
+    // Over the size bound: refused even when the copies agree.
+    writeFileSync(kept, body);
+    expect(
+      readAlongside(served, body.length - 1, [{ file: kept, before: none, after: none }], () => {}),
+    ).toBe(false);
+    // A kept copy that is shorter than what is served.
+    writeFileSync(kept, body.subarray(0, -1));
+    expect(
+      readAlongside(served, 64 * 1024 * 1024, [{ file: kept, before: none, after: none }], () => {}),
+    ).toBe(false);
+  });
+});
+
+describe('rollback, replay and freshness', () => {
+  it('refuses an older validly signed index served again, on both paths, and keeps the newer one', async () => {
+    const old = path.join(tempDir(), 'old');
+    cpSync(repo, old, { recursive: true });
+    const root = await trustingRoot(key, repo);
+    const served = serve(root);
+    await buildRepo(served, key, [
+      makeSource(path.join(tempDir(), 'src2'), {
+        name: 'good',
+        version: '1.1.0',
+        summary: 'the newer summary',
+      }),
+    ]);
+    const [up] = await updateBox(root);
+    expect(up).toMatchObject({ ok: true, changed: true, version: 2 });
+    expect(await quickUpdate(root)).toEqual([
+      { repo: 'main', ok: true, changed: false, version: 2, packages: 2 },
+    ]);
+    // The version 1 folder, as it was signed then, served again.
+    serve(root, old);
+    await declines(root);
+    const [out] = await updateBox(root);
+    expect(out).toMatchObject({ ok: false, error: { code: 'index-rollback' } });
+    expect((await readVerified(layout(root), 'main'))?.index.version).toBe(2);
+    const hits = await quickSearch(root, 'summary');
+    expect(hits?.map((h) => h.version)).toEqual(['1.1.0']);
+  });
+
+  it('judges an index byte-identical to the kept one at its exact expiry as the package manager does', async () => {
+    const root = await trustingRoot(key, repo);
+    const index = JSON.parse(readFileSync(path.join(repo, 'index.json'), 'utf8')) as { expires: string };
+    const expires = Date.parse(index.expires);
+    for (const at of [expires - 1, expires, expires + 1, expires + 86_400_000]) {
+      const now = () => new Date(at);
+      const quick = await quickUpdate(root, now).catch((e: unknown) => e);
+      const full = await new PackageManager({ root, now }).update().catch((e: unknown) => e);
+      if (Array.isArray(full) && full[0]?.ok) {
+        // Fresh: the quick path may answer, and then it says the same.
+        if (quick !== undefined) expect(quick, `${at - expires} ms`).toEqual(full);
+      } else {
+        // Expired: the quick path never says it is fine.
+        expect(quick, `${at - expires} ms`).toBeUndefined();
+      }
+    }
+    const late = () => new Date(expires + 1000);
+    expect(await quickUpdate(root, late)).toBeUndefined();
+    const [out] = await new PackageManager({ root, now: late }).update();
+    expect(out?.ok).toBe(false);
+  });
+});
+
+describe('trust scoped per repository, and what the quick paths read and write', () => {
+  it("declines another repository's sealed head, cache and table put in this one's place", async () => {
+    const root = await trustingRoot(key, repo);
+    const second = path.join(tempDir(), 'second');
+    await buildRepo(second, key, [
+      makeSource(path.join(tempDir(), 'src3'), {
+        name: 'alien',
+        version: '9.0.0',
+        summary: 'the summary of another',
+      }),
+    ]);
+    const pm = new PackageManager({ root });
+    await pm.repos.add('second', second, { keys: [key.fingerprint] });
+    await pm.update();
+    expect(await quickUpdate(root)).toHaveLength(2);
+    // Serve `second`'s folder as `main` and put all of `second`'s kept files in `main`'s place:
+    // every seal holds for `second`, none for `main`.
+    const config = JSON.parse(readFileSync(repoFile(root), 'utf8')) as { url: string };
+    writeFileSync(repoFile(root), JSON.stringify({ ...config, url: `file://${second}` }));
+    for (const f of ['index.json', 'index.json.asc', 'head.json', 'verified.json', 'search.tsv', 'meta.json'])
+      cpSync(lists(root, 'second', f), lists(root, 'main', f));
+    await declines(root);
+    expect(await readVerified(layout(root), 'main')).toBeUndefined();
+    expect(await quickSearch(root, 'summary')).toBeUndefined();
+    // The package manager's search never shows `alien` as `main`'s.
+    const hits = await new PackageManager({ root }).search('alien').catch(() => []);
+    expect(hits.filter((h) => h.repo === 'main')).toEqual([]);
+  });
+
+  // Failed at 08075fe (searchTables never bound the table to the sealed head: notes/e-f.md 16:45).
+  it('never answers a search from an older sealed table put back after an update', async () => {
+    const root = await trustingRoot(key, repo);
+    const oldTable = readFileSync(lists(root, 'main', 'search.tsv'));
+    const served = serve(root);
+    await buildRepo(served, key, [
+      makeSource(path.join(tempDir(), 'src4'), {
+        name: 'good',
+        version: '1.1.0',
+        summary: 'the newer summary',
+      }),
+    ]);
+    expect((await updateBox(root))[0]).toMatchObject({ ok: true, changed: true, version: 2 });
+    expect((await quickSearch(root, 'summary'))?.map((h) => h.version)).toEqual(['1.1.0']);
+    // The version 1 table, sealed for this repository by this box, back in its place.
+    writeFileSync(lists(root, 'main', 'search.tsv'), oldTable);
+    const quick = await quickSearch(root, 'summary');
+    if (quick !== undefined)
+      expect(quick.map((h) => `${h.version} ${h.summary}`)).toEqual(['1.1.0 the newer summary']);
+    const full = await new PackageManager({ root }).search('summary');
+    expect(full.map((h) => h.version)).toEqual(['1.1.0']);
+  });
+
+  it('writes meta.json by replacing its name: a link put there is replaced, its target left as it was', async () => {
+    const root = await trustingRoot(key, repo);
+    const meta = lists(root, 'main', 'meta.json');
+    const text = readFileSync(meta, 'utf8');
+    // The link leads to a copy of the genuine meta.json: both paths read it, then write meta.json.
+    const outside = path.join(tempDir(), 'outside.json');
+    writeFileSync(outside, text);
+    rmSync(meta);
+    symlinkSync(outside, meta);
+    const later = new Date(Date.now() + 60_000);
+    expect(await quickUpdate(root, () => later)).toHaveLength(1);
+    expect(readFileSync(outside, 'utf8')).toBe(text);
+    expect(lstatSync(meta).isSymbolicLink()).toBe(false);
+    expect(JSON.parse(readFileSync(meta, 'utf8'))).toEqual({
+      ...JSON.parse(text),
+      fetched: later.toISOString(),
+    });
+  });
+
+  it('the quick search never answers for a repository whose signer is not bound to it now', async () => {
+    const root = await trustingRoot(key, repo);
+    expect(await quickSearch(root, 'summary')).toHaveLength(1);
+    const config = JSON.parse(readFileSync(repoFile(root), 'utf8')) as Record<string, unknown>;
+    writeFileSync(repoFile(root), JSON.stringify({ ...config, keys: ['0'.repeat(40)] }));
+    expect(await quickSearch(root, 'summary')).toBeUndefined();
+  });
+});
+
+describe('Ed25519 keys the quick verifier is given', () => {
+  const digest = Buffer.from('a digest of anything at all, any message');
+  // The identity point (y = 1), the order-2 point (y = -1) and the all-zero encoding (order 4):
+  // with (R = identity, S = 0) a lax verifier accepts any message for these keys.
+  const lowOrder = ['01' + '00'.repeat(31), 'ec' + 'ff'.repeat(30) + '7f', '00'.repeat(32)];
+  const identitySig = Buffer.concat([Buffer.from('01' + '00'.repeat(31), 'hex'), Buffer.alloc(32)]);
+
+  it('refuses the trivial forgery for low-order keys, and a non-canonical encoding', () => {
+    for (const k of lowOrder)
+      expect(ed25519Verify(Buffer.from(k, 'hex'), digest, identitySig), k).toBe(false);
+    expect(ed25519Verify(Buffer.alloc(32, 0xff), digest, identitySig)).toBe(false);
+  });
+
+  it('refuses keys of any length but 32 without throwing, and signatures of any length but 64', async () => {
+    const { generateKeyPairSync, sign } = await import('node:crypto');
+    const { publicKey, privateKey } = generateKeyPairSync('ed25519');
+    const raw = Buffer.from(publicKey.export({ format: 'jwk' }).x!, 'base64url');
+    const sig = sign(null, digest, privateKey);
+    expect(ed25519Verify(raw, digest, sig)).toBe(true);
+    for (const k of [
+      Buffer.alloc(0),
+      raw.subarray(0, 31),
+      Buffer.concat([raw, Buffer.from([0])]),
+      Buffer.concat([raw, raw]),
+    ])
+      expect(ed25519Verify(k, digest, sig), `${k.length} bytes`).toBe(false);
+    for (const s of [sig.subarray(0, 63), Buffer.concat([sig, Buffer.from([0])])]) {
+      let r: boolean | string;
+      try {
+        r = ed25519Verify(raw, digest, s);
+      } catch (e) {
+        r = `throws ${(e as Error).message}`;
+      }
+      expect(r, `${s.length}-byte signature`).toBe(false);
+    }
+  });
+});
