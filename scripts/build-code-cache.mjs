@@ -13,8 +13,10 @@
 //
 // Measured instead, not kept (paired CPU, 60 runs, docs/figures.md): V8's explicit compile hints
 // (`//# allFunctionsCalledOnLoad`) are not followed through Node's APIs (same cache size with and
-// without); every function compiled eagerly (--no-lazy for the build compile only) made a 447 KB cache
-// whose loading cost more than it saved (+1.7 ms over `node -e 0`, cold +1.1, after a run +0.3-0.5).
+// without); every function of the main compiled eagerly (--no-lazy for the build compile only) made
+// a 447 KB cache whose loading cost more than it saved (+1.7 ms over `node -e 0`, cold +1.1, after a
+// run +0.3-0.5). For the lazy part, which a service command mostly runs, eager is the better one
+// (eagerCodeCache).
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -30,29 +32,39 @@ export const WARM_RUNS = [['--json', 'version']];
 
 /**
  * Runs `mainPath` under `nodeBinary` once for each argv of `runs` and returns the V8 code cache of the
- * main script afterwards (`main`). With `lazy` (the lazy part, scripts/build-lazy-part.mjs: its file
- * and the parameters its function is compiled with), the last run then also loads that part and
- * initialises each module of its table, and `lazy` is that part's cache: its modules' top levels
- * compiled, not what a command calls. The child's environment is empty and its output discarded:
- * what a cache holds depends on the program, not on the builder's shell.
+ * main script afterwards. The child's environment is empty and its output discarded: what the cache
+ * holds depends on the program, not on the builder's shell.
  */
-export function warmCodeCache(nodeBinary, mainPath, { runs = WARM_RUNS, lazy } = {}) {
+export function warmCodeCache(nodeBinary, mainPath, runs = WARM_RUNS) {
+  return inChild(nodeBinary, (out, input) => ['--child', mainPath, input, out], runs);
+}
+
+/**
+ * The code cache of `file` compiled as a function of `wrapper`'s parameters with every function in
+ * it compiled (V8's --no-lazy for that one compile; the cache is made with the flags as they were, so
+ * it fits the executable's). For the lazy part (scripts/build-lazy-part.mjs): a service command calls
+ * most of it, and `service start` took 2.4-3.6 ms less CPU (paired medians, 15 and 21 starts, load
+ * 2-6) with it than with a cache of its modules' top levels (102 KB; this one is 282 KB).
+ */
+export function eagerCodeCache(nodeBinary, file, wrapper) {
+  return inChild(nodeBinary, (out) => ['--eager', file, wrapper.join(','), out], [[]]);
+}
+
+function inChild(nodeBinary, args, runs) {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'bp-code-cache-'));
   try {
     let cache = '-';
-    const lazyOut = path.join(dir, 'lazy.cache');
     runs.forEach((argv, i) => {
       const out = path.join(dir, `${i}.cache`);
-      const last = i === runs.length - 1 && lazy;
-      const lazyArgs = last ? [lazy.path, lazy.wrapper.join(','), lazyOut] : ['-', '-', '-'];
-      execFileSync(
-        nodeBinary,
-        [fileURLToPath(import.meta.url), '--child', mainPath, cache, out, ...lazyArgs, '--', ...argv],
-        { stdio: ['ignore', 'ignore', 'inherit'], env: {}, cwd: dir, timeout: 60_000 },
-      );
+      execFileSync(nodeBinary, [fileURLToPath(import.meta.url), ...args(out, cache), '--', ...argv], {
+        stdio: ['ignore', 'ignore', 'inherit'],
+        env: {},
+        cwd: dir,
+        timeout: 60_000,
+      });
       cache = out;
     });
-    return { main: readFileSync(cache), lazy: lazy ? readFileSync(lazyOut) : undefined };
+    return readFileSync(cache);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -87,13 +99,9 @@ export function replaceCodeCache(blob, mainPath, mainSource, cache) {
 }
 
 // The child: compile as Node's SEA loader does (taking the previous run's cache, if any), run the
-// program with `argv` as a command line, and at exit write the cache of what is compiled by then;
-// then, given a lazy part, load it as the start part's loader does and initialise its modules.
-function child([mainPath, input, output, lazyPath, lazyWrapper, lazyOutput, dashes, ...argv]) {
-  if (dashes !== '--')
-    throw new Error(
-      'usage: build-code-cache.mjs --child MAIN IN|- OUT LAZY|- WRAPPER|- LAZYOUT|- -- ARGV...',
-    );
+// program with `argv` as a command line, and at exit write the cache of what is compiled by then.
+function child([mainPath, input, output, dashes, ...argv]) {
+  if (dashes !== '--') throw new Error('usage: build-code-cache.mjs --child MAIN IN|- OUT -- ARGV...');
   const source = readFileSync(mainPath, 'utf8');
   const options = { filename: mainPath };
   if (input !== '-') options.cachedData = readFileSync(input);
@@ -102,7 +110,6 @@ function child([mainPath, input, output, lazyPath, lazyWrapper, lazyOutput, dash
   process.on('exit', () => {
     const again = vm.compileFunction(source, WRAPPER, { filename: mainPath, produceCachedData: true });
     writeFileSync(output, again.cachedData);
-    if (lazyPath !== '-') writeFileSync(lazyOutput, lazyCache(lazyPath, lazyWrapper.split(','), require));
   });
   // A SEA's argv repeats the executable where a script's path would be.
   process.argv = [process.execPath, process.execPath, ...argv];
@@ -116,21 +123,22 @@ function child([mainPath, input, output, lazyPath, lazyWrapper, lazyOutput, dash
   main.call(module.exports, module.exports, require, module, mainPath, path.dirname(mainPath));
 }
 
-// The lazy part's cache, once its modules are initialised (after the main's: that one holds only
-// what the command ran). Its imports of the command part are not run here.
-function lazyCache(file, wrapper, require) {
+// Every function compiled, then the cache made with V8's flags back as they were (their hash is
+// part of the cache: test/perf/code-cache.test.ts checks the executable takes it).
+function eager([file, wrapper, output]) {
+  const v8 = process.getBuiltinModule('node:v8');
   const source = readFileSync(file, 'utf8');
   const options = { filename: `sea:/${path.basename(file)}` };
-  const fn = vm.compileFunction(source, wrapper, options);
-  const module = { exports: {} };
-  const noImport = (url) => {
-    throw new Error(`the lazy part imported ${url} while its modules were initialised`);
-  };
-  fn(module.exports, require, module, noImport);
-  for (const name of Object.keys(module.exports)) void module.exports[name];
-  return vm.compileFunction(source, wrapper, { ...options, produceCachedData: true }).cachedData;
+  v8.setFlagsFromString('--no-lazy');
+  vm.compileFunction(source, wrapper.split(','), options);
+  v8.setFlagsFromString('--lazy');
+  writeFileSync(
+    output,
+    vm.compileFunction(source, wrapper.split(','), { ...options, produceCachedData: true }).cachedData,
+  );
 }
 
-if (process.argv[1] === fileURLToPath(import.meta.url) && process.argv[2] === '--child') {
-  child(process.argv.slice(3));
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  if (process.argv[2] === '--child') child(process.argv.slice(3));
+  if (process.argv[2] === '--eager') eager(process.argv.slice(3));
 }

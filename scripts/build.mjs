@@ -21,7 +21,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
 import { ARCHES, targetArch, targetNode } from './build-arch.mjs';
-import { replaceCodeCache, WARM_RUNS, warmCodeCache } from './build-code-cache.mjs';
+import { eagerCodeCache, replaceCodeCache, WARM_RUNS, warmCodeCache } from './build-code-cache.mjs';
 import { LAZY_CACHE, LAZY_FILE, LAZY_WRAPPER } from './build-lazy-part.mjs';
 import { buildBundle } from './build-options.mjs';
 import { makeSbom } from './sbom.mjs';
@@ -120,13 +120,15 @@ return import(url);
 ${seaStart}`,
 );
 
-// The code caches made after a run of `--json version` (scripts/build-code-cache.mjs): the main's
-// holds the functions every start calls compiled, not only the top level; the lazy part's, its
-// modules' top levels (a service command's own calls are compiled as it runs). --cold-code-cache:
-// Node's own for the main, none for the lazy part.
+// The code caches (scripts/build-code-cache.mjs): the main's made after a run of `--json version`,
+// holding the functions every start calls compiled, not only the top level; the lazy part's with
+// every function compiled. --cold-code-cache: Node's own for the main, none for the lazy part.
 const caches =
   arch === 'x64' && !coldCodeCache
-    ? warmCodeCache(nodeBinary, seaMain, seaLazy ? { lazy: { path: seaLazy, wrapper: LAZY_WRAPPER } } : {})
+    ? {
+        main: warmCodeCache(nodeBinary, seaMain),
+        lazy: seaLazy ? eagerCodeCache(nodeBinary, seaLazy, LAZY_WRAPPER) : undefined,
+      }
     : undefined;
 if (caches?.lazy) writeFileSync(path.join(bundleDir, LAZY_CACHE), caches.lazy);
 const assets = {
@@ -170,7 +172,7 @@ execFileSync(nodeBinary, ['--experimental-sea-config', seaConfig], {
 if (caches) {
   writeFileSync(blob, replaceCodeCache(readFileSync(blob), seaMain, readFileSync(seaMain), caches.main));
   console.log(
-    `code cache: ${caches.main.length} bytes (lazy part ${caches.lazy?.length ?? 0}), made after a run of ${WARM_RUNS.map((a) => a.join(' ')).join(', ')}`,
+    `code cache: ${caches.main.length} bytes (lazy part ${caches.lazy?.length ?? 0}), main's made after a run of ${WARM_RUNS.map((a) => a.join(' ')).join(', ')}`,
   );
 }
 

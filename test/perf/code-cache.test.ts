@@ -12,9 +12,12 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 // @ts-expect-error: a plain .mjs build helper, no types
-import { replaceCodeCache, WARM_RUNS, warmCodeCache } from '../../scripts/build-code-cache.mjs';
+import * as codeCache from '../../scripts/build-code-cache.mjs';
 // @ts-expect-error: a plain .mjs build helper, no types
 import { LAZY_CACHE, LAZY_WRAPPER } from '../../scripts/build-lazy-part.mjs';
+
+const { eagerCodeCache, replaceCodeCache, WARM_RUNS, warmCodeCache } = codeCache;
+
 import { tempDir } from '../helpers/pkg.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
@@ -60,14 +63,14 @@ function inspect(main: string, cache: Buffer, names: string[], execArgv: string[
 }
 
 /** The code cache Node's own `useCodeCache` makes: a compile that ran nothing. */
-function coldCache(main: string): Buffer {
+function coldCache(main: string, wrapper = WRAPPER): Buffer {
   const out = execFileSync(
     nodeBinary,
     [
       '-e',
       `const fs = require('node:fs');
 process.stdout.write(require('node:vm').compileFunction(fs.readFileSync(process.argv[1], 'utf8'),
-  ${JSON.stringify(WRAPPER)}, { filename: process.argv[1], produceCachedData: true }).cachedData.toString('base64'));`,
+  ${JSON.stringify(wrapper)}, { filename: process.argv[1], produceCachedData: true }).cachedData.toString('base64'));`,
       main,
     ],
     { encoding: 'utf8' },
@@ -94,49 +97,37 @@ void notCalled;
     );
     const names = ['called', 'helper', 'notCalled', 'onlyWithFlag'];
     expect(inspect(main, coldCache(main), names)).toEqual({ rejected: false, compiled: [] });
-    expect(inspect(main, warmCodeCache(nodeBinary, main, { runs: [['a']] }).main, names)).toEqual({
+    expect(inspect(main, warmCodeCache(nodeBinary, main, [['a']]), names)).toEqual({
       rejected: false,
       compiled: ['called', 'helper'],
     });
     // Runs one after another add up: each takes the cache the one before made.
-    const both = warmCodeCache(nodeBinary, main, { runs: [['a'], ['--flag']] }).main;
+    const both = warmCodeCache(nodeBinary, main, [['a'], ['--flag']]);
     expect(inspect(main, both, names).compiled).toEqual(['called', 'helper', 'onlyWithFlag']);
   });
 
-  it("with a lazy part, also makes that part's cache: its modules' top levels compiled, their functions lazy", () => {
-    const dir = tempDir('bp-code-cache-');
-    const main = path.join(dir, 'main.cjs');
-    const lazy = path.join(dir, 'lazy.cjs');
-    writeFileSync(
-      main,
-      `globalThis.__bpTest = { answer: () => 42 };\nrequire('node:fs').writeSync(1, 'ok');\n`,
-    );
-    // The lazy part's shape: a table whose getters initialise a module (esbuild's __esm init).
+  it('made eager (the lazy part), holds every function compiled, and fits the flags V8 runs with', () => {
+    const lazy = path.join(tempDir('bp-code-cache-'), 'lazy.cjs');
     writeFileSync(
       lazy,
       `'use strict';
-let ready;
-function initModule() { ready = globalThis.__bpTest.answer(); }
-function commandOnly() { return ready + 1; }
-const t = Object.create(null);
-Object.defineProperty(t, 'm', { enumerable: true, get: () => (initModule(), { commandOnly }) });
-module.exports = t;
+function initModule() { return 1; }
+function commandOnly() { return (() => 2)(); }
+module.exports = { initModule, commandOnly };
 `,
     );
-    const { lazy: cache } = warmCodeCache(nodeBinary, main, {
-      runs: [[]],
-      lazy: { path: lazy, wrapper: LAZY_WRAPPER },
-    });
-    expect(inspect(lazy, cache, ['initModule', 'commandOnly'], [], LAZY_WRAPPER)).toEqual({
+    const names = ['initModule', 'commandOnly'];
+    expect(inspect(lazy, coldCache(lazy, LAZY_WRAPPER), names, [], LAZY_WRAPPER).compiled).toEqual([]);
+    expect(inspect(lazy, eagerCodeCache(nodeBinary, lazy, LAZY_WRAPPER), names, [], LAZY_WRAPPER)).toEqual({
       rejected: false,
-      compiled: ['initModule'],
+      compiled: ['commandOnly', 'initModule'],
     });
   });
 
   it('fails the build when the run fails', () => {
     const main = path.join(tempDir('bp-code-cache-'), 'main.cjs');
     writeFileSync(main, `throw new Error('broken start part');\n`);
-    expect(() => warmCodeCache(nodeBinary, main, { runs: [['--json', 'version']] })).toThrow();
+    expect(() => warmCodeCache(nodeBinary, main, [['--json', 'version']])).toThrow();
   });
 
   it('replaces only the cache of the SEA blob, and only for the main script it was made from', () => {
@@ -213,19 +204,16 @@ describe('dist/blueprint', () => {
     expect(r.stderr).toBe('');
   });
 
-  it("carries the lazy part's cache, which fits its V8 options and holds its modules' top levels compiled", () => {
+  it("carries the lazy part's cache, which fits its V8 options and holds every function compiled", () => {
     const { execArgv, assets } = JSON.parse(readFileSync(path.join(bundle, 'sea-config.json'), 'utf8'));
     const lazy = assets['lazy-start.cjs'];
     // The asset is the lazy part with its imports of the command part mapped to the SEA's.
     expect(readFileSync(lazy, 'utf8')).toMatch(/__bpSeaImport\("sea:\/core-services-hooks\.mjs"\)/);
-    const init = 'src/core/services/lifecycle.ts';
-    // What only a service command calls stays lazy: a cache of the whole part costs more to load.
-    const commandOnly = ['chooseSocket', 'inspectContainer'];
-    expect(
-      inspect(lazy, readFileSync(assets[LAZY_CACHE]), [init, ...commandOnly], execArgv, LAZY_WRAPPER),
-    ).toEqual({
+    // A module's init and what only a service command calls: a service command runs most of it.
+    const names = ['src/core/services/lifecycle.ts', 'chooseSocket', 'inspectContainer'];
+    expect(inspect(lazy, readFileSync(assets[LAZY_CACHE]), names, execArgv, LAZY_WRAPPER)).toEqual({
       rejected: false,
-      compiled: [init],
+      compiled: [...names].sort(),
     });
   });
 });
