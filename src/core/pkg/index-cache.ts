@@ -1,10 +1,8 @@
 import path from 'node:path';
-import { storageErrorFrom } from '../errors.js';
-import { writeFileAtomic } from '../system/fs.js';
 import type { Layout } from '../system/paths.js';
-import { VERSION } from '../version.js';
 import type { RepoIndex } from './format.js';
-import { eachPiece, nodeCrypto, nodeFs, readBytes, sameBytesAs } from './node-lazy.js';
+import { nodeCrypto, nodeFs, sameBytesAs } from './node-lazy.js';
+import { openSealed, readKey, readSealed, sealHolds, writeSealed } from './sealed.js';
 
 const fsp = () => nodeFs().promises;
 
@@ -29,94 +27,12 @@ export interface VerifiedIndex {
   sha256: string;
 }
 
-const KEY_FILE = '.cache-key';
 const CACHE_FILE = 'verified.json';
 const TABLE_FILE = 'search.tsv';
-const FORMAT = 1;
 
 /** node:crypto when first used: this module is in the executable's start part (node-lazy.ts). */
-const crypto = nodeCrypto;
-
 export const sha256Hex = (bytes: Uint8Array): string =>
-  crypto().createHash('sha256').update(bytes).digest('hex');
-
-async function readKey(paths: Layout): Promise<Buffer | undefined> {
-  const key = readBytes(path.join(paths.listsDir, KEY_FILE));
-  return key?.length === 32 ? key : undefined;
-}
-
-/** The box's sealing key, made on first use (a torn or missing one is replaced: caches then rebuild). */
-async function sealingKey(paths: Layout): Promise<Buffer> {
-  const existing = await readKey(paths);
-  if (existing) return existing;
-  const key = crypto().randomBytes(32);
-  await writeFileAtomic(path.join(paths.listsDir, KEY_FILE), key, 0o600);
-  return key;
-}
-
-function seal(key: Buffer, name: string, payload: Uint8Array, kind = 'index-cache'): Buffer {
-  return hmac(key, name, kind).update(payload).digest();
-}
-
-/** The seal's HMAC, fed with everything but the payload. */
-function hmac(key: Buffer, name: string, kind: string) {
-  // The name is sealed with the content: repository A's cache is no cache for B. So is the
-  // program's version: a version whose index checks are stricter (format.ts) verifies and parses
-  // every kept index again once, rather than trusting what an older one accepted. And the kind:
-  // a search table is never taken for a cache, nor the reverse.
-  return crypto().createHmac('sha256', key).update(`blueprint-${kind}\0${FORMAT}\0${VERSION}\0${name}\0`);
-}
-
-/**
- * `seal` in hex, a newline, then the payload: a file whose every byte is sealed (the seal in hex is
- * returned). Written beside and
- * renamed into place, but not fsynced (~50 ms of a 10,000-package update): after a power cut the
- * file is the old one, the new one, or torn, and a torn one does not match its seal, so the kept
- * index.json (which is synced) is verified against its signature again. The old one is a state an
- * interrupted update could always leave: its seal holds, and it is what was verified before.
- */
-export async function writeSealed(
-  paths: Layout,
-  name: string,
-  file: string,
-  payload: Buffer,
-  kind?: string,
-): Promise<string> {
-  const key = await sealingKey(paths);
-  const sealHex = seal(key, name, payload, kind).toString('hex');
-  const head = Buffer.from(`${sealHex}\n`);
-  const dir = path.join(paths.listsDir, name);
-  const tmp = path.join(dir, `.${file}.${process.pid}.tmp`);
-  try {
-    await fsp().mkdir(dir, { recursive: true });
-    await fsp().writeFile(tmp, Buffer.concat([head, payload]), { mode: 0o644 });
-    await fsp().rename(tmp, path.join(dir, file));
-  } catch (err) {
-    await fsp()
-      .rm(tmp, { force: true })
-      .catch(() => {});
-    throw storageErrorFrom(err, `writing ${path.join(dir, file)}`);
-  }
-  return sealHex;
-}
-
-/** The payload of a sealed file, or undefined when there is none or it does not match its seal. */
-export async function readSealed(
-  paths: Layout,
-  name: string,
-  file: string,
-  kind?: string,
-): Promise<Buffer | undefined> {
-  const key = await readKey(paths);
-  if (!key) return undefined;
-  const bytes = readBytes(path.join(paths.listsDir, name, file));
-  if (!bytes || bytes.length < 65 || bytes[64] !== 0x0a) return undefined;
-  const given = Buffer.from(bytes.subarray(0, 64).toString('latin1'), 'hex');
-  const payload = bytes.subarray(65);
-  if (given.length !== 32 || !crypto().timingSafeEqual(given, seal(key, name, payload, kind)))
-    return undefined;
-  return payload;
-}
+  nodeCrypto().createHash('sha256').update(bytes).digest('hex');
 
 /**
  * Keeps what `update` just verified, its search table and its head. `asParsed`: the verified bytes,
@@ -204,7 +120,12 @@ export const headOf = (v: VerifiedIndex): IndexHead => ({
 
 /** The kept index's head, or undefined when there is none or it does not match its seal. */
 export async function readHead(paths: Layout, name: string): Promise<IndexHead | undefined> {
-  const payload = await readSealed(paths, name, HEAD_FILE, HEAD_KIND);
+  const key = await readKey(paths);
+  return key && headWith(key, paths, name);
+}
+
+function headWith(key: Buffer, paths: Layout, name: string): IndexHead | undefined {
+  const payload = openSealed(key, paths, name, HEAD_FILE, HEAD_KIND);
   if (!payload) return undefined;
   const h = JSON.parse(payload.toString('utf8')) as IndexHead;
   return typeof h.sha256 === 'string' && typeof h.version === 'number' && typeof h.expires === 'string'
@@ -213,14 +134,14 @@ export async function readHead(paths: Layout, name: string): Promise<IndexHead |
 }
 
 /**
- * Whether the cache and the search table on disk both match their seals (read and hashed, not
- * parsed): the package manager's update (repos.ts) rebuilds whichever is missing or was changed.
- *
- * `kept`: the sealed head and index bytes the caller found to hash to `head.sha256` (an unchanged
- * update has just hashed them for the signature). The cache must carry the seal the head names
- * (`head.cache`). When the head says the cache holds those bytes as they are (`head.raw`), the
- * cache is checked by comparing it with the sealed file it must be:
- * that seal, a newline, the payload writeVerified made of those bytes. The head is sealed and the
+ * Whether the cache and the search table on disk both match their seals and are the kept index's
+ * (read and hashed, not parsed): the package manager's update (repos.ts) rebuilds whichever is
+ * missing, changed or older. `kept`: the sealed head and index bytes the caller found to hash to
+ * `head.sha256` (an unchanged update has just hashed them for the signature); without it, the
+ * sealed head on disk. The cache must carry the seal the head names (`head.cache`). When the head
+ * says the cache holds those bytes as they are (`head.raw`), the cache is checked by comparing it
+ * with the sealed file it must be: that seal, a newline, the payload writeVerified made of those
+ * bytes. The table must name the head's index (tableHolds). The head is sealed and the
  * bytes are bound to it by their SHA-256, so a file equal to that is exactly the file that was
  * sealed, as readSealed would find it: the same judgement without 2.6 MB through HMAC (issue 20).
  */
@@ -238,14 +159,31 @@ export async function cachesSealed(
   const cacheHolds = raw
     ? sameBytesAs(cache, [raw.before, kept!.bytes, raw.after], piece)
     : sealHolds(key, name, cache, 'index-cache', piece, sealedHex(head));
-  return cacheHolds && tableHolds(key, paths, name, piece);
+  if (!cacheHolds) return false;
+  const bound = head ?? headWith(key, paths, name);
+  return bound !== undefined && tableHolds(key, paths, name, piece, bound);
 }
 
-const tableHolds = (key: Buffer, paths: Layout, name: string, piece: Buffer) =>
-  sealHolds(key, name, path.join(paths.listsDir, name, TABLE_FILE), TABLE_KIND, piece);
+/**
+ * Whether the search table matches its seal and was made from the index `of` (signer, SHA-256 and
+ * expiry in its header line): an older table put back holds its own seal, but names another index.
+ */
+const tableHolds = (key: Buffer, paths: Layout, name: string, piece: Buffer, of: TableHead) => {
+  const opens = Buffer.from(`${tableHeadLine(of)}\n`);
+  return sealHolds(
+    key,
+    name,
+    path.join(paths.listsDir, name, TABLE_FILE),
+    TABLE_KIND,
+    piece,
+    undefined,
+    opens,
+  );
+};
 
 /**
- * The search table of a verified index written again unless it matches its seal: the package
+ * The search table of a verified index written again unless it matches its seal and names that
+ * index (an older table put back holds its own seal, tableHolds): the package
  * manager's search does this once the quick search (search-fast.ts) has declined, since an
  * unchanged quick update leaves a missing or changed table to search (update-fast.ts). Best
  * effort: a reader that may not write here still gets its answer.
@@ -253,7 +191,8 @@ const tableHolds = (key: Buffer, paths: Layout, name: string, piece: Buffer) =>
 export async function keepSearchTable(paths: Layout, name: string, v: VerifiedIndex): Promise<void> {
   try {
     const key = await readKey(paths);
-    if (key && tableHolds(key, paths, name, Buffer.allocUnsafe(256 * 1024))) return;
+    const of = { signer: v.signer, sha256: v.sha256, expires: v.index.expires };
+    if (key && tableHolds(key, paths, name, Buffer.allocUnsafe(256 * 1024), of)) return;
     await writeSearchTable(paths, name, v);
   } catch {}
 }
@@ -284,36 +223,6 @@ function rawCacheAround(
 }
 
 /**
- * Whether a sealed file matches its seal, as readSealed judges it, read in pieces into `piece`
- * and hashed on the way (eachPiece: what is only checked needs no buffer of its own); and, when
- * `expected` is given, whether that seal is the one expected (hex).
- */
-function sealHolds(
-  key: Buffer,
-  name: string,
-  file: string,
-  kind: string,
-  piece: Buffer,
-  expected?: string,
-): boolean {
-  let given: Buffer | undefined;
-  const mac = hmac(key, name, kind);
-  const read = eachPiece(file, piece, (bytes, at) => {
-    // The first piece opens with the seal in hex and a newline (a file is read whole up to the piece's size).
-    const body = at === 0 ? bytes.subarray(65) : bytes;
-    if (at === 0) {
-      if (bytes.length < 65 || bytes[64] !== 0x0a) return false;
-      const hex = bytes.subarray(0, 64).toString('latin1');
-      if (expected !== undefined && hex !== expected) return false;
-      given = Buffer.from(hex, 'hex');
-    }
-    mac.update(body);
-    return true;
-  });
-  return read && given?.length === 32 && crypto().timingSafeEqual(given, mac.digest());
-}
-
-/**
  * The search table: what `bpkg search` reads of a verified index (name, version and summary of
  * each entry, one line each, tab-separated) under a header line with the signer, the SHA-256 of
  * the index bytes and the index's expiry. Sealed like the cache, written with it from the same
@@ -333,6 +242,12 @@ export interface SearchTable {
 
 const TABLE_KIND = 'search-table';
 
+/** What a search table's header line says of the index it was made from. */
+type TableHead = Pick<SearchTable, 'signer' | 'sha256' | 'expires'>;
+
+const tableHeadLine = (h: TableHead): string =>
+  JSON.stringify({ signer: h.signer, sha256: h.sha256, expires: h.expires });
+
 async function writeSearchTable(paths: Layout, name: string, v: VerifiedIndex): Promise<void> {
   let rows = '';
   for (const e of v.index.packages) {
@@ -344,19 +259,25 @@ async function writeSearchTable(paths: Layout, name: string, v: VerifiedIndex): 
     }
     rows += `${e.name}\t${e.version}\t${e.summary}\n`;
   }
-  const head = JSON.stringify({ signer: v.signer, sha256: v.sha256, expires: v.index.expires });
+  const head = tableHeadLine({ signer: v.signer, sha256: v.sha256, expires: v.index.expires });
   await writeSealed(paths, name, TABLE_FILE, Buffer.from(`${head}\n${rows}`), TABLE_KIND);
 }
 
-/** The repository's search table, or undefined when there is none or it does not match its seal. */
+/**
+ * The repository's search table, or undefined when there is none, it does not match its seal, or
+ * it was not made from the index the sealed head names (its signer, SHA-256 and expiry): a table
+ * this box wrote for an older index still matches its seal, and put back it must not answer for
+ * the index kept now (test/pkg/search-table-rollback.test.ts). The head is ~300 bytes, read once.
+ */
 export async function readSearchTable(paths: Layout, name: string): Promise<SearchTable | undefined> {
-  const payload = await readSealed(paths, name, TABLE_FILE, TABLE_KIND);
-  if (!payload) return undefined;
+  const key = await readKey(paths);
+  const of = key && headWith(key, paths, name);
+  const payload = key && of && openSealed(key, paths, name, TABLE_FILE, TABLE_KIND);
+  if (!of || !payload) return undefined;
   const text = payload.toString('utf8');
   const nl = text.indexOf('\n');
   const head = JSON.parse(text.slice(0, nl)) as Partial<SearchTable>;
-  if (typeof head.signer !== 'string' || typeof head.sha256 !== 'string' || typeof head.expires !== 'string')
-    return undefined;
+  if (head.signer !== of.signer || head.sha256 !== of.sha256 || head.expires !== of.expires) return undefined;
   return {
     signer: head.signer,
     sha256: head.sha256,

@@ -1,9 +1,9 @@
 import path from 'node:path';
 import { assertInsideRoot } from '../system/fs.js';
 import type { Layout } from '../system/paths.js';
-import { readSealed, writeSealed } from './index-cache.js';
 import type { TrustedKey } from './keyring.js';
 import { nodeCrypto, nodeFs } from './node-lazy.js';
+import { readSealed, writeSealed } from './sealed.js';
 import type { FastKey } from './sig-fast.js';
 import type { PublicKey } from './signature.js';
 

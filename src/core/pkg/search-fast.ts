@@ -10,8 +10,9 @@ import { readJsonSync, repoConfigFiles } from './node-lazy.js';
  * same answer as PackageManager.search, in the same order, or undefined whenever that answer
  * needs more than the tables hold. Then the caller asks the package manager, which verifies,
  * warns and explains: a repository whose kept index is signed by a key no longer bound to it, an
- * expired index, a table missing, changed on disk or made for another signer than the kept
- * index's. test/pkg/search-table.test.ts holds the two to the same answers.
+ * expired index, a table missing, changed on disk, or made from another index than the one the
+ * sealed head names (an older table put back: readSearchTable). test/pkg/search-table.test.ts
+ * holds the two to the same answers; test/pkg/search-table-rollback.test.ts the older table.
  */
 export async function searchTables(paths: Layout, word: string, now: Date): Promise<SearchHit[] | undefined> {
   const w = word.toLowerCase();
