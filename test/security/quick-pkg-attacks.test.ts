@@ -297,6 +297,44 @@ describe('trust scoped per repository, and what the quick paths read and write',
     });
   });
 
+  it('a served index.json or signature that is a link out of the repository folder: declined, and refused by the package manager', async () => {
+    for (const file of ['index.json', 'index.json.asc']) {
+      const root = await trustingRoot(key, repo);
+      const served = serve(root);
+      const outside = path.join(tempDir(), file);
+      cpSync(path.join(served, file), outside);
+      rmSync(path.join(served, file));
+      symlinkSync(outside, path.join(served, file));
+      await declines(root);
+      const [out] = await updateBox(root);
+      expect(out, file).toMatchObject({ ok: false, error: { code: 'path-outside-repository' } });
+    }
+  });
+
+  it('links put where the head, the cache and the table are: replaced when written, their targets left as they were', async () => {
+    const root = await trustingRoot(key, repo);
+    const targets: Record<string, { file: string; bytes: string }> = {};
+    for (const f of ['head.json', 'verified.json', 'search.tsv']) {
+      const p = lists(root, 'main', f);
+      const outside = path.join(tempDir(), f);
+      cpSync(p, outside);
+      targets[f] = { file: outside, bytes: readFileSync(outside, 'latin1') };
+      rmSync(p);
+      symlinkSync(outside, p);
+    }
+    // A changed index makes the package manager write all three.
+    const served = serve(root);
+    await buildRepo(served, key, [
+      makeSource(path.join(tempDir(), 'src6'), { name: 'good', version: '1.2.0', summary: 'written anew' }),
+    ]);
+    expect((await updateBox(root))[0]).toMatchObject({ ok: true, changed: true, version: 2 });
+    for (const [f, t] of Object.entries(targets)) {
+      expect(lstatSync(lists(root, 'main', f)).isSymbolicLink(), f).toBe(false);
+      expect(readFileSync(t.file, 'latin1'), f).toBe(t.bytes);
+    }
+    expect((await quickSearch(root, 'anew'))?.map((h) => h.version)).toEqual(['1.2.0']);
+  });
+
   it('the quick search never answers for a repository whose signer is not bound to it now', async () => {
     const root = await trustingRoot(key, repo);
     expect(await quickSearch(root, 'summary')).toHaveLength(1);
@@ -340,6 +378,64 @@ describe('Ed25519 keys the quick verifier is given', () => {
         r = `throws ${(e as Error).message}`;
       }
       expect(r, `${s.length}-byte signature`).toBe(false);
+    }
+  });
+});
+
+describe('signatures the quick verifier does not take go to OpenPGP.js', () => {
+  /** A repository signed by a key made here with OpenPGP.js's options, and a root trusting it. */
+  async function rootFor(options: Record<string, unknown>) {
+    const openpgp = await import('openpgp');
+    const k = await openpgp.generateKey({
+      userIDs: [{ name: 'Other shapes', email: 'shapes@blueprintos.invalid' }],
+      format: 'armored',
+      ...options,
+    } as Parameters<typeof openpgp.generateKey>[0] & { format: 'armored' });
+    const dir = tempDir();
+    const privateFile = path.join(dir, 'signing-key.asc');
+    writeFileSync(privateFile, k.privateKey);
+    const pub = await openpgp.readKey({ armoredKey: k.publicKey });
+    const testKey = {
+      ...key,
+      dir,
+      privateFile,
+      privateKey: k.privateKey,
+      publicKey: k.publicKey,
+      fingerprint: pub.getFingerprint(),
+    };
+    const served = path.join(tempDir(), 'repo');
+    await buildRepo(served, testKey, [
+      makeSource(path.join(tempDir(), 'src5'), {
+        name: 'shape',
+        version: '1.0.0',
+        summary: 'signed otherwise',
+      }),
+    ]);
+    const sig = await openpgp.readSignature({
+      armoredSignature: readFileSync(path.join(served, 'index.json.asc'), 'utf8'),
+    });
+    const issuer = sig.getSigningKeyIDs()[0]!.toHex();
+    return { root: await trustingRoot(testKey, served), issuer, primary: pub.getKeyID().toHex() };
+  }
+
+  it('an index signed by a signing subkey, and one by an RSA key: the quick path declines, the package manager answers', async () => {
+    const shapes: [string, Record<string, unknown>, boolean][] = [
+      [
+        'Ed25519 with a signing subkey',
+        { type: 'ecc', curve: 'curve25519Legacy', subkeys: [{}, { sign: true }] },
+        true,
+      ],
+      ['RSA 2048', { type: 'rsa', rsaBits: 2048 }, false],
+    ];
+    for (const [what, options, bySubkey] of shapes) {
+      const { root, issuer, primary } = await rootFor(options);
+      // OpenPGP.js signs with the newest signing-capable key: the subkey when there is one.
+      expect(issuer === primary, what).toBe(!bySubkey);
+      const before = listBytes(root);
+      expect(await quickUpdate(root), what).toBeUndefined();
+      expect(listBytes(root), what).toEqual(before);
+      const [out] = await updateBox(root);
+      expect(out, what).toMatchObject({ ok: true, changed: false, version: 1 });
     }
   });
 });
