@@ -278,6 +278,31 @@ describe('trust scoped per repository, and what the quick paths read and write',
     expect(full.map((h) => h.version)).toEqual(['1.1.0']);
   });
 
+  it('an older sealed head put back beside the newer cache and table: neither is taken through it', async () => {
+    const root = await trustingRoot(key, repo);
+    const oldHead = readFileSync(lists(root, 'main', 'head.json'));
+    const served = serve(root);
+    await buildRepo(served, key, [
+      makeSource(path.join(tempDir(), 'src7'), {
+        name: 'good',
+        version: '1.3.0',
+        summary: 'the newest summary',
+      }),
+    ]);
+    expect((await updateBox(root))[0]).toMatchObject({ ok: true, changed: true, version: 2 });
+    writeFileSync(lists(root, 'main', 'head.json'), oldHead);
+    // The head names version 1's cache seal and SHA-256: the version 2 cache and table are not its.
+    expect(await readVerified(layout(root), 'main')).toBeUndefined();
+    expect(await quickSearch(root, 'summary')).toBeUndefined();
+    await declines(root);
+    // The package manager verifies the kept index.json again and keeps version 2.
+    expect((await updateBox(root))[0]).toMatchObject({ ok: true, changed: false, version: 2 });
+    expect((await quickSearch(root, 'newest'))?.map((h) => h.version)).toEqual(['1.3.0']);
+    expect(await quickUpdate(root)).toEqual([
+      { repo: 'main', ok: true, changed: false, version: 2, packages: 2 },
+    ]);
+  });
+
   it('writes meta.json by replacing its name: a link put there is replaced, its target left as it was', async () => {
     const root = await trustingRoot(key, repo);
     const meta = lists(root, 'main', 'meta.json');
