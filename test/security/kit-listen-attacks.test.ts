@@ -7,12 +7,14 @@
  */
 import {
   existsSync,
+  linkSync,
   lstatSync,
   mkdirSync,
   readdirSync,
   readFileSync,
   readlinkSync,
   symlinkSync,
+  unlinkSync,
   writeFileSync,
 } from 'node:fs';
 import { connect, createServer, type Server } from 'node:net';
@@ -108,6 +110,30 @@ describe('what is already at the socket name', () => {
     const second = server('second');
     await listenOnSocket(second, sock).catch(() => undefined);
     expect(await hello(sock)).toBe('first');
+  });
+});
+
+describe('the socket removed at close', () => {
+  it('is removed only while its name is still this socket: a socket put there since is left answering', async () => {
+    const dir = tempDir('kit-attack-');
+    const sock = join(dir, 'api.sock');
+    const first = server('first');
+    await listenOnSocket(first, sock);
+    // Another socket takes the name meanwhile (a new instance, or someone else's doing).
+    unlinkSync(sock);
+    const next = server('next');
+    await new Promise<void>((r) => next.listen(join(dir, 'next.sock'), r));
+    linkSync(join(dir, 'next.sock'), sock);
+    await new Promise((r) => first.close(r));
+    expect(lstatSync(sock).isSocket()).toBe(true);
+    expect(await hello(sock)).toBe('next');
+    // A file put at the name is not removed either.
+    const third = server('third');
+    await listenOnSocket(third, join(dir, 'third.sock'));
+    unlinkSync(join(dir, 'third.sock'));
+    writeFileSync(join(dir, 'third.sock'), 'a file');
+    await new Promise((r) => third.close(r));
+    expect(readFileSync(join(dir, 'third.sock'), 'utf8')).toBe('a file');
   });
 });
 
