@@ -276,6 +276,8 @@ describe('trust scoped per repository, and what the quick paths read and write',
       expect(quick.map((h) => `${h.version} ${h.summary}`)).toEqual(['1.1.0 the newer summary']);
     const full = await new PackageManager({ root }).search('summary');
     expect(full.map((h) => h.version)).toEqual(['1.1.0']);
+    // The package manager's search wrote the table again from the verified index: quick once more.
+    expect(await quickSearch(root, 'summary')).toEqual(full);
   });
 
   it('an older sealed head put back beside the newer cache and table: neither is taken through it', async () => {
