@@ -129,6 +129,8 @@ export class ResponseParser {
     if (!m) throw new ProtocolError(`not an HTTP/1.x status line: ${JSON.stringify(lines[0]!.slice(0, 40))}`);
     const http10 = m[1] === '0';
     const status = Number(m[2]);
+    // RFC 9110 15: codes are 100-599. Anything else is not HTTP; a 0xx must not pass for interim.
+    if (status < 100 || status > 599) throw new ProtocolError(`status ${m[2]} is outside 100-599`);
     const headers = parseFields(lines, this.maxHeaders, ONCE, false, fail) as Record<string, string>;
     if (status < 200) {
       // 100 Continue, 103 Early Hints: informational, the real answer follows. 101 would switch
