@@ -6,6 +6,7 @@
  * with the mode the umask gave it. Both are attacked here through the server's 'listening' event,
  * which fires between the bind and anything listenOnSocket does after it.
  */
+import { spawn } from 'node:child_process';
 import {
   chmodSync,
   linkSync,
@@ -16,6 +17,7 @@ import {
   statSync,
   symlinkSync,
   unlinkSync,
+  utimesSync,
   writeFileSync,
 } from 'node:fs';
 import { connect, createServer, type Server } from 'node:net';
@@ -24,6 +26,7 @@ import { Worker } from 'node:worker_threads';
 import { build } from 'esbuild';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createKitServer, createLog, listenOnSocket } from '../../modules/kit/server/index.js';
+import { SocketInUseError } from '../../modules/kit/server/listen.js';
 import { tempDir } from '../setup/temp-registry.js';
 import { rawExchange } from './helpers.js';
 
@@ -179,10 +182,77 @@ describe('listenOnSocket gives the socket its mode without a chmod of the public
     await new Promise<void>((r) => old.listen(join(dir, 'old.sock'), r));
     linkSync(join(dir, 'old.sock'), join(dir, '.bind-AbC123', 's'));
     await new Promise((r) => old.close(r));
+    // Left a minute ago: a young folder may be another instance's bind in progress.
+    const ago = Date.now() / 1000 - 60;
+    utimesSync(join(dir, '.bind-AbC123'), ago, ago);
     symlinkSync(elsewhere, join(dir, '.bind-XyZ789'));
     await listenOnSocket(server(), join(dir, 'api.sock'));
     expect(readdirSync(dir).sort()).toEqual(['.bind-XyZ789', 'api.sock']);
     expect(readdirSync(elsewhere)).toEqual(['s']);
+  });
+
+  it("leaves another instance's private folder: a young one, or an old one whose socket answers", async () => {
+    const dir = tempDir('kit-listen-');
+    // A young empty folder (an instance between mkdtemp and bind) and a young one with a dead socket.
+    mkdirSync(join(dir, '.bind-Young1'), { mode: 0o700 });
+    mkdirSync(join(dir, '.bind-Young2'), { mode: 0o700 });
+    const dead = server();
+    await new Promise<void>((r) => dead.listen(join(dir, 'dead.sock'), r));
+    linkSync(join(dir, 'dead.sock'), join(dir, '.bind-Young2', 's'));
+    await new Promise((r) => dead.close(r));
+    // An old folder whose socket answers: an instance held up between its bind and its link.
+    mkdirSync(join(dir, '.bind-Stuck1'), { mode: 0o700 });
+    const stuck = server();
+    await new Promise<void>((r) => stuck.listen(join(dir, '.bind-Stuck1', 's'), r));
+    const ago = Date.now() / 1000 - 60;
+    utimesSync(join(dir, '.bind-Stuck1'), ago, ago);
+    await listenOnSocket(server(), join(dir, 'api.sock'));
+    expect(readdirSync(dir).sort()).toEqual(['.bind-Stuck1', '.bind-Young1', '.bind-Young2', 'api.sock']);
+    expect(await hello(join(dir, '.bind-Stuck1', 's'))).toBe('hi');
+  });
+
+  it('refuses the name of a socket a running instance answers on; takes over one whose process was killed (kill -9)', async () => {
+    const dir = tempDir('kit-listen-');
+    const sock = join(dir, 'api.sock');
+    // Another process listening through listenOnSocket, as a module instance does.
+    const child = spawn(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `import { createServer } from 'node:net';
+         const { listenOnSocket } = await import(${JSON.stringify(join(import.meta.dirname, '../../modules/kit/server/listen.ts'))});
+         await listenOnSocket(createServer((c) => c.end('child')), ${JSON.stringify(sock)});
+         console.log('up');`,
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    try {
+      await new Promise<void>((resolve, reject) => {
+        child.stdout.once('data', () => resolve());
+        child.once('exit', (code) => reject(new Error(`child exited ${code}`)));
+      });
+      expect(await hello(sock)).toBe('child');
+      const second = server();
+      const err = await listenOnSocket(second, sock).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(SocketInUseError);
+      expect(err).toMatchObject({ code: 'EADDRINUSE', hint: expect.stringMatching(/another instance/) });
+      expect(second.listening).toBe(false);
+      expect(await hello(sock)).toBe('child');
+      expect(readdirSync(dir)).toEqual(['api.sock']);
+    } finally {
+      child.kill('SIGKILL');
+      await new Promise((r) =>
+        child.exitCode !== null || child.signalCode ? r(undefined) : child.once('exit', r),
+      );
+    }
+    // Killed: its socket is stale (nothing answers), so the next instance starts on the same name.
+    expect(lstatSync(sock).isSocket()).toBe(true);
+    await listenOnSocket(server(), sock);
+    expect(await hello(sock)).toBe('hi');
   });
 
   it('refuses a socket path longer than a unix socket address holds, instead of binding a cut name', async () => {
