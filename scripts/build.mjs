@@ -30,7 +30,6 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 // --out DIR: build elsewhere than dist/ (benchmarks compare two builds without disturbing dist/).
 const outArg = process.argv.indexOf('--out');
 const dist = outArg > 0 ? path.resolve(process.argv[outArg + 1]) : path.join(root, 'dist');
-const bundleDir = path.join(dist, 'bundle');
 const bundleOnly = process.argv.includes('--bundle-only');
 // --cold-code-cache: keep the code cache Node makes from a compile that ran nothing (benchmarks
 // compare it with the one made after a run, scripts/build-code-cache.mjs).
@@ -38,6 +37,10 @@ const coldCodeCache = process.argv.includes('--cold-code-cache');
 // --arch arm64: dist/blueprint-arm64 from the registry's Node for linux-arm64 (scripts/build-arch.mjs).
 const arch = targetArch(process.argv);
 const { exe, link, strip } = ARCHES[arch];
+// Another architecture's build keeps its bundle apart: its blob carries no code cache (x64 only,
+// below), and `npm test` builds x64 then arm64, so a shared dist/bundle would leave the arm64
+// blob and config where the tests of the x64 executable's code caches read them.
+const bundleDir = path.join(dist, arch === 'x64' ? 'bundle' : `bundle-${arch}`);
 const started = Date.now();
 
 rmSync(bundleDir, { recursive: true, force: true });

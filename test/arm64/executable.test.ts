@@ -100,12 +100,14 @@ describe.skipIf(arm64Skip)('dist/blueprint-arm64 under qemu-user', () => {
   });
 
   it("the SEA blob holds no CPU-specific code: the arm64 node makes the same bytes as the build's", () => {
-    const bundle = path.join(repoRoot, 'dist/bundle');
+    // The arm64 build's own bundle (scripts/build.mjs keeps it apart from x64's) when it was built.
+    const arm64Bundle = path.join(repoRoot, 'dist/bundle-arm64');
+    const bundle = existsSync(arm64Bundle) ? arm64Bundle : path.join(repoRoot, 'dist/bundle');
     const config = JSON.parse(readFileSync(path.join(bundle, 'sea-config.json'), 'utf8'));
     const out = tempDir('bp-arm64-blob-');
     mkdirSync(out, { recursive: true });
     // As the arm64 build makes it (no code cache: that is x64's alone, scripts/build.mjs), by the
-    // host's node and by the arm64 node, whichever architecture dist/bundle was last built for.
+    // host's node and by the arm64 node.
     const made = (node: string, name: string) => {
       const file = path.join(out, `${name}.json`);
       const output = path.join(out, `${name}.blob`);
