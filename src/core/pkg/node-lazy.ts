@@ -122,7 +122,7 @@ export interface Alongside {
  * `before`, exactly those bytes, then `after` and nothing more. False when a file cannot be
  * opened or read. An unchanged `bpkg update` (update-fast.ts): the served index hashed for its
  * signature while it is compared with the kept copy and the cache, in one pass and without a
- * buffer of its own (issue 20).
+ * buffer of its own (issue 20). A FIFO, a folder or a link at `file`'s name is refused at once.
  */
 export function readAlongside(
   file: string,
@@ -144,9 +144,15 @@ export function readAlongside(
     return true;
   };
   try {
-    const fd = fs.openSync(file, 'r');
+    // Served bytes: opened without waiting (a FIFO's open(2) waits for a writer, on the main
+    // thread) and without following a link at the name (its path's links were judged by
+    // joinUrl), then only a regular file within `max` is read. The sides are the box's own.
+    const { O_RDONLY, O_NONBLOCK, O_NOFOLLOW } = fs.constants;
+    const fd = fs.openSync(file, O_RDONLY | O_NONBLOCK | O_NOFOLLOW);
     fds.push(fd);
-    for (const s of sides) fds.push(fs.openSync(s.file, 'r'));
+    const st = fs.fstatSync(fd);
+    if (!st.isFile() || st.size > max) return false;
+    for (const s of sides) fds.push(fs.openSync(s.file, O_RDONLY | O_NONBLOCK));
     for (let k = 0; k < sides.length; k++) if (!holds(fds[k + 1]!, sides[k]!.before, 0)) return false;
     let total = 0;
     for (;;) {

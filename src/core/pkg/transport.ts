@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { constants, createReadStream } from 'node:fs';
 import { open, rename, rm } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { BlueprintError, NotFoundError, storageErrorFrom, VerificationError } from '../errors.js';
@@ -30,8 +30,23 @@ const fileTransport: Transport = {
   async open(base) {
     const file = base.startsWith('file://') ? fileURLToPath(base) : base;
     try {
-      const fh = await open(file, 'r');
-      const { size } = await fh.stat();
+      // O_NONBLOCK: open(2) of a FIFO would wait for a writer for good (in a pool thread); only a
+      // regular file is read, judged on the descriptor that is read. Links are followed: joinUrl
+      // judged where they really lead.
+      const fh = await open(file, constants.O_RDONLY | constants.O_NONBLOCK);
+      const st = await fh.stat().catch(async (err) => {
+        await fh.close();
+        throw err;
+      });
+      if (!st.isFile()) {
+        await fh.close();
+        throw new VerificationError(
+          `${file} is not a regular file`,
+          'not-a-file',
+          'The repository may be hostile or broken; a folder repository serves regular files only.',
+        );
+      }
+      const { size } = st;
       // 1 MiB reads: a 100 MB package in 100 reads and writes into the cache, not 1,600; through
       // buffers used again where the reader releases them (install: read-pool.ts).
       return { body: pooledFileStream(fh), length: size };
