@@ -6,59 +6,12 @@
  * directly (the socket-level tests are test/kit/http-strict.test.ts and test/rag/kit-client.test.ts).
  */
 import { describe, expect, it } from 'vitest';
-import { ProtocolError, ResponseParser } from '../../modules/kit/client/response-parser.js';
-import { ParseError, RequestParser } from '../../modules/kit/server/request-parser.js';
+import { ProtocolError } from '../../modules/kit/client/response-parser.js';
+import { parseAsClient, parseAsServer } from '../helpers/kit-parse.js';
 
-const LIMITS = { maxHeaderBytes: 16 * 1024, maxHeaders: 100, maxBodyBytes: 1024 * 1024 };
-
-/** Feeds `bytes` (latin1: one char one byte) to a server parser in `pieces`; the body it read, or the error. */
-function server(bytes: string, pieces = 1): { body: string; ended: number; error?: ParseError } {
-  let body = '';
-  let ended = 0;
-  const p = new RequestParser(LIMITS, {
-    head: () => undefined,
-    body: (c) => {
-      body += c.toString('latin1');
-    },
-    end: () => {
-      ended++;
-      return true;
-    },
-  });
-  try {
-    for (const part of split(bytes, pieces)) p.feed(part);
-  } catch (err) {
-    if (!(err instanceof ParseError)) throw err;
-    return { body, ended, error: err };
-  }
-  return { body, ended };
-}
-
-/** The same for a client parser: the answers it completed, or the error. */
-function client(
-  bytes: string,
-  pieces = 1,
-): { answers: { body: string; headers: Record<string, string> }[]; error?: ProtocolError } {
-  const p = new ResponseParser(LIMITS);
-  p.expect('GET');
-  const answers: { body: string; headers: Record<string, string> }[] = [];
-  try {
-    for (const part of split(bytes, pieces)) {
-      const r = p.push(part);
-      if (r) answers.push({ body: r.body.toString('latin1'), headers: r.headers });
-    }
-  } catch (err) {
-    if (!(err instanceof ProtocolError)) throw err;
-    return { answers, error: err };
-  }
-  return { answers };
-}
-
-function split(bytes: string, pieces: number): Buffer[] {
-  const b = Buffer.from(bytes, 'latin1');
-  if (pieces === 1) return [b];
-  return Array.from({ length: b.length }, (_, i) => b.subarray(i, i + 1));
-}
+/** Each parser fed `bytes` whole (1) or one byte a piece. */
+const server = (bytes: string, count = 1) => parseAsServer(bytes, { count });
+const client = (bytes: string, count = 1) => parseAsClient(bytes, { count });
 
 const REQ = 'POST /x HTTP/1.1\r\nHost: x\r\n';
 const RES = 'HTTP/1.1 200 OK\r\n';

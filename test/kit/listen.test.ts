@@ -20,13 +20,14 @@ import {
   utimesSync,
   writeFileSync,
 } from 'node:fs';
-import { connect, createServer, type Server } from 'node:net';
+import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { build } from 'esbuild';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createKitServer, createLog, listenOnSocket } from '../../modules/kit/server/index.js';
 import { SocketInUseError } from '../../modules/kit/server/listen.js';
+import { readUntilClose } from '../helpers/kit-parse.js';
 import { tempDir } from '../setup/temp-registry.js';
 import { rawExchange } from './helpers.js';
 
@@ -62,17 +63,8 @@ function scan(dir: string): { name: string; kind: string; mode: number }[] {
   return out;
 }
 
-function hello(path: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let got = '';
-    const c = connect(path);
-    c.on('data', (d) => {
-      got += d;
-    });
-    c.on('error', reject);
-    c.on('close', () => resolve(got));
-  });
-}
+/** What the server sends a client that says nothing. */
+const hello = readUntilClose;
 
 describe('listenOnSocket gives the socket its mode without a chmod of the public path', () => {
   it('never changes the mode of a file a symlink put in the socket path points at', async () => {

@@ -10,47 +10,23 @@
 import { createServer as createNetServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ProtocolError, ResponseParser } from '../../modules/kit/client/response-parser.js';
+import { ResponseParser } from '../../modules/kit/client/response-parser.js';
 import { UnixHttpClient } from '../../modules/kit/client/unix-http.js';
-import { ParseError, RequestParser } from '../../modules/kit/server/request-parser.js';
+import { KIT_LIMITS as LIMITS, parseAsClient, parseAsServer } from '../helpers/kit-parse.js';
 import { tempDir } from '../setup/temp-registry.js';
-
-const LIMITS = { maxHeaderBytes: 16 * 1024, maxHeaders: 100, maxBodyBytes: 1024 * 1024 };
 
 /** The body the server's parser read from `bytes` (latin1), or 'refused'. */
 function server(bytes: string, limits = LIMITS): string {
-  let body = '';
-  let ended = 0;
-  const p = new RequestParser(limits, {
-    head: () => undefined,
-    body: (c) => {
-      body += c.toString('latin1');
-    },
-    end: () => {
-      ended++;
-      return true;
-    },
-  });
-  try {
-    p.feed(Buffer.from(bytes, 'latin1'));
-  } catch (err) {
-    if (err instanceof ParseError) return 'refused';
-    throw err;
-  }
-  return ended === 1 ? body : `incomplete (${ended})`;
+  const r = parseAsServer(bytes, { limits });
+  if (r.error) return 'refused';
+  return r.ended === 1 ? r.body : `incomplete (${r.ended})`;
 }
 
 /** The body the client's parser read from `bytes` for a GET, or 'refused'. */
 function client(bytes: string, method = 'GET', limits = LIMITS): string {
-  const p = new ResponseParser(limits);
-  p.expect(method);
-  try {
-    const r = p.push(Buffer.from(bytes, 'latin1'));
-    return r ? r.body.toString('latin1') : 'incomplete';
-  } catch (err) {
-    if (err instanceof ProtocolError) return 'refused';
-    throw err;
-  }
+  const r = parseAsClient(bytes, { method, limits });
+  if (r.error) return 'refused';
+  return r.answers[0]?.body ?? 'incomplete';
 }
 
 const REQ = 'POST /x HTTP/1.1\r\nHost: x\r\n';

@@ -17,10 +17,11 @@ import {
   unlinkSync,
   writeFileSync,
 } from 'node:fs';
-import { connect, createServer, type Server } from 'node:net';
+import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { listenOnSocket } from '../../modules/kit/server/index.js';
+import { readUntilClose } from '../helpers/kit-parse.js';
 import { tempDir } from '../setup/temp-registry.js';
 
 const servers: Server[] = [];
@@ -33,17 +34,8 @@ afterEach(async () => {
   for (const s of servers.splice(0)) if (s.listening) await new Promise((r) => s.close(r));
 });
 
-function hello(path: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let got = '';
-    const c = connect(path);
-    c.on('data', (d) => {
-      got += d;
-    });
-    c.on('error', reject);
-    c.on('close', () => resolve(got));
-  });
-}
+/** What the server sends a client that says nothing. */
+const hello = readUntilClose;
 
 describe('what is already at the socket name', () => {
   it('refuses a folder, a dangling link and a link to a file, leaving each and its target as they were', async () => {
