@@ -147,7 +147,7 @@ describe('answers without a body, and status lines', () => {
     expect(client('HTTP/1.1 101 Switching Protocols\r\nUpgrade: x\r\n\r\n')).toBe('refused');
   });
 
-  // FAILS at 08075fe: 000-099 are taken for interim answers and skipped (notes/b-c.md 17:05); it.fails until fixed.
+  // Failed at 08075fe (000-099 were taken for interim answers and skipped); fixed in a7b2611.
   it('refuses status codes outside 100-599 (RFC 9110 15), instead of skipping 0xx as interim', () => {
     for (const code of ['000', '099', '600', '999'])
       expect(client(`HTTP/1.1 ${code} X\r\nContent-Length: 2\r\n\r\nok`), code).toBe('refused');

@@ -91,7 +91,7 @@ describe('what is already at the socket name', () => {
     expect(await hello(join(other, 'live.sock'))).toBe('other');
   });
 
-  // FAILS at 08075fe: the live socket's name is unlinked and taken (notes/b-c.md 16:53); it.fails until fixed.
+  // Failed at 08075fe (the live socket's name was unlinked and taken); fixed in 94190b0.
   it('does not take the name of a socket another instance is listening on', async () => {
     const dir = tempDir('kit-attack-');
     const sock = join(dir, 'api.sock');
@@ -130,8 +130,8 @@ describe('the socket removed at close', () => {
 });
 
 describe('private folders of the bind', () => {
-  // FAILS at 08075fe: removeLeftOvers removes the other binds' private folders mid-bind (notes/b-c.md
-  // 16:53); it.fails until fixed.
+  // Failed at 08075fe (removeLeftOvers removed the other binds' private folders mid-bind); fixed in
+  // 94190b0.
   it('two sockets made at the same moment in one folder both come up, reachable, and leave no folder', async () => {
     const dir = tempDir('kit-attack-');
     const names = ['a.sock', 'b.sock', 'c.sock', 'd.sock'];
