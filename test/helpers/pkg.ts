@@ -1,5 +1,5 @@
 import { execFile, spawn } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -132,6 +132,39 @@ export async function trustingRoot(key: TestKey, repoDir: string): Promise<strin
   const [outcome] = await pm.update();
   if (!outcome?.ok) throw new Error(`update failed: ${JSON.stringify(outcome)}`);
   return root;
+}
+
+/**
+ * A copy of `from` (a repository folder) served to `root` in place of what its repository `main`
+ * names: the root's config then points at the copy, which a test may change at will.
+ */
+export function serveCopy(root: string, from: string): string {
+  const served = path.join(tempDir(), 'served');
+  cpSync(from, served, { recursive: true });
+  const file = path.join(root, 'etc/blueprint/repos.d/main.json');
+  const config = JSON.parse(readFileSync(file, 'utf8')) as { url: string };
+  writeFileSync(file, JSON.stringify({ ...config, url: `file://${served}` }));
+  return served;
+}
+
+/**
+ * Every file under the root's lists folder: name → inode, mtime and bytes, so that two snapshots
+ * are equal only when nothing was written or replaced (a declined quick path writes nothing).
+ */
+export function listsSnapshot(root: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (dir: string) => {
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      const p = path.join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else {
+        const st = statSync(p);
+        out[path.relative(root, p)] = `${st.ino}:${st.mtimeMs}:${readFileSync(p).toString('base64')}`;
+      }
+    }
+  };
+  walk(path.join(root, 'var/lib/blueprint/pkg/lists'));
+  return out;
 }
 
 export interface RawEntry {

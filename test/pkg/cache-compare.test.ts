@@ -20,6 +20,7 @@ import { layout } from '../../src/core/system/paths.js';
 import {
   buildRepo,
   makeSource,
+  serveCopy,
   type TestKey,
   tempDir,
   trustingRoot,
@@ -33,16 +34,6 @@ beforeAll(async () => {
 });
 
 const listFile = (root: string, file: string) => path.join(root, 'var/lib/blueprint/pkg/lists/main', file);
-
-/** A copy of the repository, served in place of the original. */
-function serveCopy(root: string, from = repo): string {
-  const served = path.join(tempDir(), 'served');
-  cpSync(from, served, { recursive: true });
-  const repoFile = path.join(root, 'etc/blueprint/repos.d/main.json');
-  const config = JSON.parse(readFileSync(repoFile, 'utf8')) as { url: string };
-  writeFileSync(repoFile, JSON.stringify({ ...config, url: `file://${served}` }));
-  return served;
-}
 
 describe('cache judged by comparison with the sealed head', () => {
   it('the head names the seal of a cache that holds the verified bytes; both ways judge it alike', async () => {
@@ -73,7 +64,7 @@ describe('cache judged by comparison with the sealed head', () => {
     const root = await trustingRoot(key, repo);
     const old = readFileSync(listFile(root, 'verified.json'));
     // The publisher's next index (version 2, another summary), fetched and kept.
-    const served = serveCopy(root);
+    const served = serveCopy(root, repo);
     await buildRepo(served, key, [
       makeSource(path.join(tempDir(), 'src'), {
         name: 'good',

@@ -7,17 +7,7 @@
  * for good, on the main thread in the quick path (SIGINT and SIGTERM are caught there).
  */
 import { execFileSync, spawn } from 'node:child_process';
-import {
-  cpSync,
-  mkdirSync,
-  readdirSync,
-  readFileSync,
-  readlinkSync,
-  rmSync,
-  statSync,
-  truncateSync,
-  writeFileSync,
-} from 'node:fs';
+import { cpSync, mkdirSync, readlinkSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
@@ -25,7 +15,14 @@ import { quickUpdate } from '../../src/app/pkg-quick.js';
 import { readAlongside } from '../../src/core/pkg/node-lazy.js';
 import { fetchBytes } from '../../src/core/pkg/transport.js';
 import { updateBox } from '../../src/core/pkg/update.js';
-import { type TestKey, tempDir, trustingRoot, twoPackageRepo } from '../helpers/pkg.js';
+import {
+  listsSnapshot,
+  serveCopy,
+  type TestKey,
+  tempDir,
+  trustingRoot,
+  twoPackageRepo,
+} from '../helpers/pkg.js';
 
 let key: TestKey;
 let repo: string;
@@ -33,31 +30,11 @@ beforeAll(async () => {
   ({ key, repo } = await twoPackageRepo());
 });
 
-const repoFile = (root: string) => path.join(root, 'etc/blueprint/repos.d/main.json');
+const _repoFile = (root: string) => path.join(root, 'etc/blueprint/repos.d/main.json');
 
-/** Every file under the root's lists folder: name → inode, mtime and bytes (nothing rewritten). */
-function snapshot(root: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  const walk = (dir: string) => {
-    for (const e of readdirSync(dir, { withFileTypes: true })) {
-      const p = path.join(dir, e.name);
-      if (e.isDirectory()) walk(p);
-      else {
-        const st = statSync(p);
-        out[path.relative(root, p)] = `${st.ino}:${st.mtimeMs}:${readFileSync(p).toString('base64')}`;
-      }
-    }
-  };
-  walk(path.join(root, 'var/lib/blueprint/pkg/lists'));
-  return out;
-}
-
-/** A copy of the repository served in place of the original, with `rel` made a FIFO when asked. */
-function serveCopy(root: string, fifo?: string): string {
-  const served = path.join(tempDir(), 'served');
-  cpSync(repo, served, { recursive: true });
-  const config = JSON.parse(readFileSync(repoFile(root), 'utf8')) as { url: string };
-  writeFileSync(repoFile(root), JSON.stringify({ ...config, url: `file://${served}` }));
+/** A copy of the repository served in place of the original, with `fifo` made a FIFO when asked. */
+function serveWith(root: string, fifo?: string): string {
+  const served = serveCopy(root, repo);
   if (fifo) {
     mkdirSync(path.dirname(path.join(served, fifo)), { recursive: true });
     rmSync(path.join(served, fifo), { force: true });
@@ -94,20 +71,20 @@ describe('a FIFO served by a folder repository', () => {
   it('the quick update declines at once, whether it is the signature, the rotation notice or the index', async () => {
     for (const name of ['index.json.asc', 'keys/rotation.json', 'index.json']) {
       const root = await trustingRoot(key, repo);
-      const served = serveCopy(root, name);
-      const before = snapshot(root);
+      const served = serveWith(root, name);
+      const before = listsSnapshot(root);
       const v = valve(path.join(served, name));
       const out = await quickUpdate(root);
       expect(await v.needed(), name).toBe(false);
       expect(out, name).toBeUndefined();
-      expect(snapshot(root), name).toEqual(before);
+      expect(listsSnapshot(root), name).toEqual(before);
     }
   });
 
   it('the package manager refuses it with a typed error (not-a-file), as it refuses a folder', async () => {
     for (const name of ['index.json.asc', 'index.json', 'keys/rotation.json']) {
       const root = await trustingRoot(key, repo);
-      const served = serveCopy(root, name);
+      const served = serveWith(root, name);
       const v = valve(path.join(served, name));
       const [out] = await updateBox(root);
       expect(await v.needed(), name).toBe(false);
@@ -185,15 +162,15 @@ describe('a signature or rotation notice larger than its bound', () => {
       ['keys/rotation.json', 256 * 1024],
     ] as const) {
       const root = await trustingRoot(key, repo);
-      const served = serveCopy(root);
+      const served = serveWith(root);
       mkdirSync(path.join(served, 'keys'), { recursive: true });
       writeFileSync(path.join(served, name), '');
       truncateSync(path.join(served, name), 256 * 1024 * 1024);
-      const before = snapshot(root);
+      const before = listsSnapshot(root);
       const { out, largest } = await largestRead(() => quickUpdate(root));
       expect(out, name).toBeUndefined();
       expect(largest, name).toBeLessThanOrEqual(bound + 1);
-      expect(snapshot(root), name).toEqual(before);
+      expect(listsSnapshot(root), name).toEqual(before);
       // Grown to within its bound again, the signature is read and the update is quick.
       if (name === 'index.json.asc') {
         cpSync(path.join(repo, name), path.join(served, name));
@@ -204,7 +181,7 @@ describe('a signature or rotation notice larger than its bound', () => {
 
   it('a signature that grows after its size was taken is declined: bytes are read once, from what was judged', async () => {
     const root = await trustingRoot(key, repo);
-    serveCopy(root);
+    serveWith(root);
     expect(await quickUpdate(root)).toHaveLength(1);
     // fstat of the signature's descriptor says one byte less than it holds: the file grew since.
     const fs = process.getBuiltinModule('node:fs');

@@ -4,16 +4,7 @@
  * gives on that path, and no answer at all (nothing written) whenever anything is different, so
  * that the package manager verifies, rebuilds, warns or refuses as before.
  */
-import {
-  cpSync,
-  readdirSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  statSync,
-  symlinkSync,
-  writeFileSync,
-} from 'node:fs';
+import { cpSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { quickSearch, quickUpdate } from '../../src/app/pkg-quick.js';
@@ -22,7 +13,17 @@ import { readVerified } from '../../src/core/pkg/index-cache.js';
 import { readPrivateKey, signDetached } from '../../src/core/pkg/signature.js';
 import { updateBox } from '../../src/core/pkg/update.js';
 import { layout } from '../../src/core/system/paths.js';
-import { bpkg, buildRepo, makeKey, makeSource, type TestKey, tempDir, trustingRoot } from '../helpers/pkg.js';
+import {
+  bpkg,
+  buildRepo,
+  listsSnapshot,
+  makeKey,
+  makeSource,
+  serveCopy,
+  type TestKey,
+  tempDir,
+  trustingRoot,
+} from '../helpers/pkg.js';
 
 let key: TestKey;
 let other: TestKey;
@@ -43,50 +44,24 @@ beforeAll(async () => {
 const lists = (root: string) => path.join(root, 'var/lib/blueprint/pkg/lists');
 const repoFile = (root: string) => path.join(root, 'etc/blueprint/repos.d/main.json');
 
-/** Every file under the root's lists folder: name → bytes, inode and mtime (nothing rewritten). */
-function snapshot(root: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  const walk = (dir: string) => {
-    for (const e of readdirSync(dir, { withFileTypes: true })) {
-      const p = path.join(dir, e.name);
-      if (e.isDirectory()) walk(p);
-      else {
-        const st = statSync(p);
-        out[path.relative(root, p)] = `${st.ino}:${st.mtimeMs}:${readFileSync(p).toString('base64')}`;
-      }
-    }
-  };
-  walk(lists(root));
-  return out;
-}
-
-/** A copy of the repository folder, served in place of the original (the root's config points at it). */
-function serveCopy(root: string): string {
-  const served = path.join(tempDir(), 'served');
-  cpSync(repo, served, { recursive: true });
-  const config = JSON.parse(readFileSync(repoFile(root), 'utf8')) as { url: string };
-  writeFileSync(repoFile(root), JSON.stringify({ ...config, url: `file://${served}` }));
-  return served;
-}
-
 /** The quick path declines and writes nothing; then the package manager answers as it always did. */
 async function declines(root: string) {
-  const before = snapshot(root);
+  const before = listsSnapshot(root);
   expect(await quickUpdate(root)).toBeUndefined();
-  expect(snapshot(root)).toEqual(before);
+  expect(listsSnapshot(root)).toEqual(before);
   return updateBox(root);
 }
 
 describe('quick update of an unchanged index', () => {
   it('gives the outcome updateBox gives, and writes only meta.json', async () => {
     const root = await trustingRoot(key, repo);
-    const before = snapshot(root);
+    const before = listsSnapshot(root);
     const metaFile = path.join(lists(root), 'main/meta.json');
     const meta = JSON.parse(readFileSync(metaFile, 'utf8')) as Record<string, string>;
     const later = new Date(Date.parse(meta.fetched!) + 60_000);
     const quick = await quickUpdate(root, () => later);
     expect(quick).toEqual([{ repo: 'main', ok: true, changed: false, version: 1, packages: 2 }]);
-    const after = snapshot(root);
+    const after = listsSnapshot(root);
     const changed = Object.keys(after).filter((f) => after[f] !== before[f]);
     expect(changed).toEqual([path.relative(root, metaFile)]);
     expect(JSON.parse(readFileSync(metaFile, 'utf8'))).toEqual({ ...meta, fetched: later.toISOString() });
@@ -112,7 +87,7 @@ describe('quick update of an unchanged index', () => {
 
   it('declines a new index: the package manager verifies, parses and keeps it', async () => {
     const root = await trustingRoot(key, repo);
-    const served = serveCopy(root);
+    const served = serveCopy(root, repo);
     await buildRepo(served, key, [
       makeSource(path.join(tempDir(), 'src3'), { name: 'good', version: '1.1.0', summary: 'newer' }),
     ]);
@@ -122,7 +97,7 @@ describe('quick update of an unchanged index', () => {
 
   it('declines a signature it cannot vouch for: the package manager refuses it', async () => {
     const root = await trustingRoot(key, repo);
-    const served = serveCopy(root);
+    const served = serveCopy(root, repo);
     writeFileSync(path.join(served, 'index.json.asc'), 'not a signature');
     const [out] = await declines(root);
     expect(out?.ok).toBe(false);
@@ -131,7 +106,7 @@ describe('quick update of an unchanged index', () => {
   it("declines the same bytes signed by a key not bound to the repository (another repository's key)", async () => {
     const root = await trustingRoot(key, repo);
     await new PackageManager({ root }).keyring.add(other.publicKey, other.fingerprint);
-    const served = serveCopy(root);
+    const served = serveCopy(root, repo);
     const { readPrivateKey, signFileDetached } = await import('../../src/core/pkg/signature.js');
     const file = path.join(served, 'index.json');
     writeFileSync(`${file}.asc`, await signFileDetached(file, await readPrivateKey(other.privateKey)));
@@ -305,12 +280,12 @@ describe('quick update of an unchanged index', () => {
     ];
     for (const v of variants) {
       writeFileSync(repoFile(root), JSON.stringify(v));
-      const before = snapshot(root);
+      const before = listsSnapshot(root);
       expect(await quickUpdate(root)).toBeUndefined();
-      expect(snapshot(root)).toEqual(before);
+      expect(listsSnapshot(root)).toEqual(before);
     }
     writeFileSync(repoFile(root), JSON.stringify(config));
-    const served = serveCopy(root);
+    const served = serveCopy(root, repo);
     const { mkdirSync } = await import('node:fs');
     mkdirSync(path.join(served, 'keys'));
     writeFileSync(path.join(served, 'keys/rotation.json'), '{}');
@@ -323,19 +298,19 @@ describe('quick update of an unchanged index', () => {
     const pkgDir = path.join(root, 'var/lib/blueprint/pkg');
     renameSync(pkgDir, path.join(outside, 'pkg'));
     symlinkSync(path.join(outside, 'pkg'), pkgDir);
-    const before = snapshot(root);
+    const before = listsSnapshot(root);
     expect(await quickUpdate(root)).toBeUndefined();
-    expect(snapshot(root)).toEqual(before);
+    expect(listsSnapshot(root)).toEqual(before);
     await expect(updateBox(root)).rejects.toMatchObject({ code: 'link-outside-root' });
-    expect(snapshot(root)).toEqual(before);
+    expect(listsSnapshot(root)).toEqual(before);
   });
 
   it('declines an expired index: the package manager refuses it with its reason', async () => {
     const root = await trustingRoot(key, repo);
     const index = JSON.parse(readFileSync(path.join(repo, 'index.json'), 'utf8')) as { expires: string };
-    const before = snapshot(root);
+    const before = listsSnapshot(root);
     expect(await quickUpdate(root, () => new Date(Date.parse(index.expires) + 1000))).toBeUndefined();
-    expect(snapshot(root)).toEqual(before);
+    expect(listsSnapshot(root)).toEqual(before);
   });
 
   it('`bpkg update` prints the same lines and JSON either way', async () => {

@@ -8,7 +8,7 @@
  * signatures the quick verifier is given: quick-sig-attacks.test.ts). Each case asks that the quick path
  * never says more than the package manager would (it declines, or gives the same answer).
  */
-import { cpSync, existsSync, lstatSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, lstatSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { quickSearch, quickUpdate } from '../../src/app/pkg-quick.js';
@@ -18,7 +18,16 @@ import { readAlongside } from '../../src/core/pkg/node-lazy.js';
 import { readPrivateKey, signDetached } from '../../src/core/pkg/signature.js';
 import { updateBox } from '../../src/core/pkg/update.js';
 import { layout } from '../../src/core/system/paths.js';
-import { buildRepo, makeKey, makeSource, type TestKey, tempDir, trustingRoot } from '../helpers/pkg.js';
+import {
+  buildRepo,
+  listsSnapshot,
+  makeKey,
+  makeSource,
+  serveCopy,
+  type TestKey,
+  tempDir,
+  trustingRoot,
+} from '../helpers/pkg.js';
 
 let key: TestKey;
 let repo: string;
@@ -37,36 +46,10 @@ beforeAll(async () => {
 const lists = (root: string, ...rest: string[]) => path.join(root, 'var/lib/blueprint/pkg/lists', ...rest);
 const repoFile = (root: string) => path.join(root, 'etc/blueprint/repos.d/main.json');
 
-/** `from` copied and served to `root` in place of what its repository config names. */
-function serve(root: string, from = repo): string {
-  const served = path.join(tempDir(), 'served');
-  cpSync(from, served, { recursive: true });
-  const config = JSON.parse(readFileSync(repoFile(root), 'utf8')) as { url: string };
-  writeFileSync(repoFile(root), JSON.stringify({ ...config, url: `file://${served}` }));
-  return served;
-}
-
-/** Every file of the root's lists folder (bytes), to see that a declined quick path wrote nothing. */
-function listBytes(root: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const name of [
-    'index.json',
-    'index.json.asc',
-    'head.json',
-    'verified.json',
-    'search.tsv',
-    'meta.json',
-  ]) {
-    const p = lists(root, 'main', name);
-    if (existsSync(p)) out[name] = readFileSync(p).toString('base64');
-  }
-  return out;
-}
-
 async function declines(root: string, now?: () => Date) {
-  const before = listBytes(root);
+  const before = listsSnapshot(root);
   expect(await quickUpdate(root, now)).toBeUndefined();
-  expect(listBytes(root)).toEqual(before);
+  expect(listsSnapshot(root)).toEqual(before);
 }
 
 /** A signed index of `count` synthetic entries (~270 bytes each) written to a new folder. */
@@ -127,7 +110,7 @@ describe('served index bytes at the edges of the quick read', () => {
     const root = await trustingRoot(key, big);
     expect(await quickUpdate(root)).toHaveLength(1);
     for (const [what, bytes] of shapes) {
-      const served = serve(root, big);
+      const served = serveCopy(root, big);
       writeFileSync(path.join(served, 'index.json'), bytes);
       await declines(root);
       const [out] = await updateBox(root);
@@ -135,7 +118,7 @@ describe('served index bytes at the edges of the quick read', () => {
       // The box keeps what it had: the genuine index, still answered quickly once served again.
       expect(readFileSync(lists(root, 'main', 'index.json')).equals(genuine), what).toBe(true);
     }
-    serve(root, big);
+    serveCopy(root, big);
     expect(await quickUpdate(root)).toEqual([
       { repo: 'main', ok: true, changed: false, version: 1, packages: 2500 },
     ]);
@@ -180,7 +163,7 @@ describe('rollback, replay and freshness', () => {
     const old = path.join(tempDir(), 'old');
     cpSync(repo, old, { recursive: true });
     const root = await trustingRoot(key, repo);
-    const served = serve(root);
+    const served = serveCopy(root, repo);
     await buildRepo(served, key, [
       makeSource(path.join(tempDir(), 'src2'), {
         name: 'good',
@@ -194,7 +177,7 @@ describe('rollback, replay and freshness', () => {
       { repo: 'main', ok: true, changed: false, version: 2, packages: 2 },
     ]);
     // The version 1 folder, as it was signed then, served again.
-    serve(root, old);
+    serveCopy(root, old);
     await declines(root);
     const [out] = await updateBox(root);
     expect(out).toMatchObject({ ok: false, error: { code: 'index-rollback' } });
@@ -259,7 +242,7 @@ describe('trust scoped per repository, and what the quick paths read and write',
   it('never answers a search from an older sealed table put back after an update', async () => {
     const root = await trustingRoot(key, repo);
     const oldTable = readFileSync(lists(root, 'main', 'search.tsv'));
-    const served = serve(root);
+    const served = serveCopy(root, repo);
     await buildRepo(served, key, [
       makeSource(path.join(tempDir(), 'src4'), {
         name: 'good',
@@ -283,7 +266,7 @@ describe('trust scoped per repository, and what the quick paths read and write',
   it('an older sealed head put back beside the newer cache and table: neither is taken through it', async () => {
     const root = await trustingRoot(key, repo);
     const oldHead = readFileSync(lists(root, 'main', 'head.json'));
-    const served = serve(root);
+    const served = serveCopy(root, repo);
     await buildRepo(served, key, [
       makeSource(path.join(tempDir(), 'src7'), {
         name: 'good',
@@ -327,7 +310,7 @@ describe('trust scoped per repository, and what the quick paths read and write',
   it('a served index.json or signature that is a link out of the repository folder: declined, and refused by the package manager', async () => {
     for (const file of ['index.json', 'index.json.asc']) {
       const root = await trustingRoot(key, repo);
-      const served = serve(root);
+      const served = serveCopy(root, repo);
       const outside = path.join(tempDir(), file);
       cpSync(path.join(served, file), outside);
       rmSync(path.join(served, file));
@@ -350,7 +333,7 @@ describe('trust scoped per repository, and what the quick paths read and write',
       symlinkSync(outside, p);
     }
     // A changed index makes the package manager write all three.
-    const served = serve(root);
+    const served = serveCopy(root, repo);
     await buildRepo(served, key, [
       makeSource(path.join(tempDir(), 'src6'), { name: 'good', version: '1.2.0', summary: 'written anew' }),
     ]);

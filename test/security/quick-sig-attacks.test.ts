@@ -6,7 +6,7 @@
  * too large to read. test/security/quick-pkg-attacks holds the served bytes, rollback, and the sealed files.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { quickUpdate } from '../../src/app/pkg-quick.js';
@@ -15,8 +15,10 @@ import { updateBox } from '../../src/core/pkg/update.js';
 import {
   blueprintExe,
   buildRepo,
+  listsSnapshot,
   makeKey,
   makeSource,
+  serveCopy,
   type TestKey,
   tempDir,
   trustingRoot,
@@ -28,37 +30,10 @@ beforeAll(async () => {
   key = await makeKey(path.join(tempDir(), 'key'));
 });
 
-/** Every kept file of repository main (bytes), to see that a declined quick path wrote nothing. */
-function listBytes(root: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const name of [
-    'index.json',
-    'index.json.asc',
-    'head.json',
-    'verified.json',
-    'search.tsv',
-    'meta.json',
-  ]) {
-    const p = path.join(root, 'var/lib/blueprint/pkg/lists/main', name);
-    if (existsSync(p)) out[name] = readFileSync(p).toString('base64');
-  }
-  return out;
-}
-
-/** A copy of `repo` served to `root` in place of what its repository config names. */
-function serve(root: string, repo: string): string {
-  const served = path.join(tempDir(), 'served');
-  cpSync(repo, served, { recursive: true });
-  const file = path.join(root, 'etc/blueprint/repos.d/main.json');
-  const config = JSON.parse(readFileSync(file, 'utf8')) as { url: string };
-  writeFileSync(file, JSON.stringify({ ...config, url: `file://${served}` }));
-  return served;
-}
-
 async function declines(root: string) {
-  const before = listBytes(root);
+  const before = listsSnapshot(root);
   expect(await quickUpdate(root)).toBeUndefined();
-  expect(listBytes(root)).toEqual(before);
+  expect(listsSnapshot(root)).toEqual(before);
 }
 
 describe('what is served that is not a plain file of bounded size', () => {
@@ -68,7 +43,7 @@ describe('what is served that is not a plain file of bounded size', () => {
     const { key: k, repo } = await twoPackageRepo();
     for (const file of ['index.json.asc', 'keys/rotation.json']) {
       const root = await trustingRoot(k, repo);
-      const served = serve(root, repo);
+      const served = serveCopy(root, repo);
       mkdirSync(path.join(served, 'keys'), { recursive: true });
       writeFileSync(path.join(served, file), '');
       truncateSync(path.join(served, file), 256 * 1024 * 1024);
@@ -103,7 +78,7 @@ describe('what is served that is not a plain file of bounded size', () => {
     async () => {
       const { key: k, repo } = await twoPackageRepo();
       const root = await trustingRoot(k, repo);
-      const served = serve(root, repo);
+      const served = serveCopy(root, repo);
       rmSync(path.join(served, 'index.json.asc'));
       execFileSync('mkfifo', [path.join(served, 'index.json.asc')]);
       // SIGKILL after 20 s, so that a hang fails the test instead of outliving it.
@@ -216,9 +191,9 @@ describe('signatures the quick verifier does not take go to OpenPGP.js', () => {
       const { root, issuer, primary } = await rootFor(options);
       // OpenPGP.js signs with the newest signing-capable key: the subkey when there is one.
       expect(issuer === primary, what).toBe(!bySubkey);
-      const before = listBytes(root);
+      const before = listsSnapshot(root);
       expect(await quickUpdate(root), what).toBeUndefined();
-      expect(listBytes(root), what).toEqual(before);
+      expect(listsSnapshot(root), what).toEqual(before);
       const [out] = await updateBox(root);
       expect(out, what).toMatchObject({ ok: true, changed: false, version: 1 });
     }
