@@ -108,6 +108,28 @@ export function sameBytesAs(file: string, parts: Uint8Array[], piece: Buffer): b
   return read && end === total;
 }
 
+/**
+ * A served file opened for its one read: without waiting (open(2) of a FIFO waits for a writer, on
+ * the main thread, where SIGINT and SIGTERM are caught) and without following a link at its name
+ * (its path's links were judged by joinUrl), then judged on that descriptor: its size when it is a
+ * regular file of at most `max` bytes, else undefined (the descriptor closed). Open errors are
+ * thrown. The caller reads through `fd` and closes it (issue 20).
+ */
+export function openServedSync(file: string, max: number): { fd: number; size: number } | undefined {
+  const fs = nodeFs();
+  const { O_RDONLY, O_NONBLOCK, O_NOFOLLOW } = fs.constants;
+  const fd = fs.openSync(file, O_RDONLY | O_NONBLOCK | O_NOFOLLOW);
+  try {
+    const st = fs.fstatSync(fd);
+    if (st.isFile() && st.size <= max) return { fd, size: st.size };
+  } catch (err) {
+    fs.closeSync(fd);
+    throw err;
+  }
+  fs.closeSync(fd);
+  return undefined;
+}
+
 /** A file that must hold `before`, then exactly the bytes readAlongside reads, then `after`. */
 export interface Alongside {
   file: string;
@@ -144,14 +166,12 @@ export function readAlongside(
     return true;
   };
   try {
-    // Served bytes: opened without waiting (a FIFO's open(2) waits for a writer, on the main
-    // thread) and without following a link at the name (its path's links were judged by
-    // joinUrl), then only a regular file within `max` is read. The sides are the box's own.
-    const { O_RDONLY, O_NONBLOCK, O_NOFOLLOW } = fs.constants;
-    const fd = fs.openSync(file, O_RDONLY | O_NONBLOCK | O_NOFOLLOW);
+    // Served bytes: only a regular file within `max` (openServedSync). The sides are the box's own.
+    const served = openServedSync(file, max);
+    if (!served) return false;
+    const { fd } = served;
     fds.push(fd);
-    const st = fs.fstatSync(fd);
-    if (!st.isFile() || st.size > max) return false;
+    const { O_RDONLY, O_NONBLOCK } = fs.constants;
     for (const s of sides) fds.push(fs.openSync(s.file, O_RDONLY | O_NONBLOCK));
     for (let k = 0; k < sides.length; k++) if (!holds(fds[k + 1]!, sides[k]!.before, 0)) return false;
     let total = 0;

@@ -7,7 +7,14 @@ import { type IndexHead, readHead } from './index-cache.js';
 import { joinUrl } from './join-url.js';
 import { keptFastKeys } from './keyring-cache.js';
 import { localKeyDir } from './local-key-path.js';
-import { nodeCrypto, nodeFs, readAlongside, readJsonSync, repoConfigFiles } from './node-lazy.js';
+import {
+  nodeCrypto,
+  nodeFs,
+  openServedSync,
+  readAlongside,
+  readJsonSync,
+  repoConfigFiles,
+} from './node-lazy.js';
 import type { RepoConfig, UpdateOutcome } from './repos.js';
 import { fastSignature } from './sig-fast.js';
 
@@ -148,28 +155,25 @@ const localKeyFile = (paths: Layout) => path.join(localKeyDir(paths), 'public.as
 /**
  * A file of a folder repository as the file transport reads it (transport.ts), judged by the same
  * `joinUrl`; null when it does not exist, undefined when it is not a regular file or is larger
- * than `max` (the package manager refuses it, with its error). Opened once, without waiting
- * (O_NONBLOCK: open(2) of a FIFO would wait for a writer, on the main thread, where SIGINT and
- * SIGTERM are caught) and without following a link at its name (joinUrl judged the path's links;
- * one there is left to the package manager), then judged and read through that descriptor: at most
- * the size it said and one byte more, so a 256 MB file is never read and one that grew since is
- * declined (issue 20).
+ * than `max` (the package manager refuses it, with its error). Opened once (openServedSync: no
+ * wait on a FIFO, no link followed at its name: one there is left to the package manager), then
+ * read through that descriptor: at most the size it said and one byte more, so a 256 MB file is
+ * never read and one that grew since is declined (issue 20).
  */
 async function readFromFolder(base: string, rel: string, max: number): Promise<Buffer | null | undefined> {
   const file = fileURLToPath(joinUrl(base, rel));
   const fs = nodeFs();
   // An absent file (a rotation notice, most often) answered without an exception thrown and caught.
   if (!fs.lstatSync(file, { throwIfNoEntry: false })) return null;
-  const { O_RDONLY, O_NONBLOCK, O_NOFOLLOW } = fs.constants;
-  const fd = fs.openSync(file, O_RDONLY | O_NONBLOCK | O_NOFOLLOW);
+  const served = openServedSync(file, max);
+  if (!served) return undefined;
+  const { fd, size } = served;
   try {
-    const st = fs.fstatSync(fd);
-    if (!st.isFile() || st.size > max) return undefined;
-    const bytes = Buffer.allocUnsafe(st.size + 1);
+    const bytes = Buffer.allocUnsafe(size + 1);
     let n = 0;
     for (let got = 1; got > 0 && n < bytes.length; n += got)
       got = fs.readSync(fd, bytes, n, bytes.length - n, n);
-    return n > st.size ? undefined : bytes.subarray(0, n);
+    return n > size ? undefined : bytes.subarray(0, n);
   } finally {
     fs.closeSync(fd);
   }
