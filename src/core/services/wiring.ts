@@ -1,7 +1,7 @@
 import { constants } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
-import { BlueprintError, ConflictError, NotFoundError } from '../errors.js';
-import { writeFileAtomic } from '../system/fs.js';
+import { BlueprintError, ConflictError, NotFoundError, VerificationError } from '../errors.js';
 import { layout } from '../system/paths.js';
 import { mkdir, rm } from './fs-cb.js';
 import { serviceDirs } from './policy.js';
@@ -22,6 +22,13 @@ const fsp = () => process.getBuiltinModule('node:fs/promises');
  * name, not list or change the folder); the kit's sockets are 0666, so the folder is the gate, as
  * for /run/docker.sock. The token is copied by blueprint (read once, never through a link the
  * provider could plant in the folder it owns) into a file only the consumer's group may read.
+ *
+ * The copies live in ROOT/run/blueprint/wiring/CONSUMER. Only root can write there, but nothing
+ * relies on it: the folders are held open (O_NOFOLLOW|O_DIRECTORY) and every name is reached
+ * through them (system/safe-write.ts), each copy is made afresh under a random name
+ * (O_CREAT|O_EXCL|O_NOFOLLOW), given its owner and mode on the descriptor, synced and renamed into
+ * place: a link or hard link at any of these names is replaced or refused, never followed, and a
+ * crash leaves no half-written copy.
  */
 
 export const USES_DIR = '/run/blueprint/uses';
@@ -44,6 +51,8 @@ export interface UsedModule {
   /** Host path of the token copy made for this consumer, when the provider has a token. */
   tokenFile?: string;
   tokenTarget?: string;
+  /** Host path of the provider's token, in the data folder the provider owns. */
+  tokenSource?: string;
 }
 
 /** `BLUEPRINT_USES_LLM_SOCKET` and `_TOKEN_FILE`: how a module finds what it uses. */
@@ -105,7 +114,8 @@ export async function planUses(root: string, reg: LoadedRegistration): Promise<U
         `Only modules with a service socket can be used; fix ${reg.name}'s manifest.`,
       );
     const target = path.posix.join(USES_DIR, name);
-    const token = (await readToken(root, name)) !== undefined;
+    const tokenSource = path.join(serviceDirs(root, name).dataDir, TOKEN_FILE);
+    const token = (await readTokenFile(tokenSource)) !== undefined;
     out.push({
       name,
       range,
@@ -114,7 +124,11 @@ export async function planUses(root: string, reg: LoadedRegistration): Promise<U
       target,
       socket: path.posix.join(target, p.spec.socket.file),
       ...(token
-        ? { tokenFile: tokenCopy(root, reg.name, name), tokenTarget: path.posix.join(TOKENS_DIR, name) }
+        ? {
+            tokenFile: tokenCopy(root, reg.name, name),
+            tokenTarget: path.posix.join(TOKENS_DIR, name),
+            tokenSource,
+          }
         : {}),
     });
   }
@@ -125,8 +139,10 @@ export async function planUses(root: string, reg: LoadedRegistration): Promise<U
  * The provider's token, read once from the folder the provider owns: never through a link
  * (O_NOFOLLOW), never blocking on a FIFO, only a regular file of at most 4 KiB. Undefined: none set.
  */
-export async function readToken(root: string, provider: string): Promise<Buffer | undefined> {
-  const file = path.join(serviceDirs(root, provider).dataDir, TOKEN_FILE);
+export const readToken = (root: string, provider: string): Promise<Buffer | undefined> =>
+  readTokenFile(path.join(serviceDirs(root, provider).dataDir, TOKEN_FILE));
+
+async function readTokenFile(file: string): Promise<Buffer | undefined> {
   const fh = await fsp()
     .open(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK)
     .catch(() => undefined);
@@ -142,23 +158,117 @@ export async function readToken(root: string, provider: string): Promise<Buffer 
   }
 }
 
-/** Before the container is created: the token copies exist (root's, unreadable to anyone yet). */
+const { O_RDONLY, O_DIRECTORY, O_NOFOLLOW } = constants;
+const DIR_NOFOLLOW = O_RDONLY | O_DIRECTORY | O_NOFOLLOW;
+const isLinkOrFile = (err: unknown) =>
+  ['ELOOP', 'ENOTDIR'].includes((err as NodeJS.ErrnoException).code ?? '');
+const safeWrite = () => import('../system/safe-write.js');
+
+function unsafeWiring(where: string): VerificationError {
+  return new VerificationError(
+    `${where} is a symbolic link or not a folder of blueprint's own; nothing was written through it`,
+    'unsafe-link',
+    `Look at who made ${where}, remove it (blueprint makes it again), and start the service again.`,
+  );
+}
+
+/** ROOT/run/blueprint/wiring held open, made when missing; a link or anything but root's folder is refused. */
+async function openWiring(runDir: string): Promise<FileHandle> {
+  const { inDir } = await safeWrite();
+  const where = path.join(runDir, 'wiring');
+  await mkdir(runDir, { recursive: true, mode: 0o711 });
+  // The box's own run folder, as the admin set it up: links on the way to it are followed.
+  const run = await fsp().open(runDir, O_RDONLY | O_DIRECTORY);
+  try {
+    await fsp()
+      .mkdir(inDir(run, 'wiring'), 0o711)
+      .catch((err: NodeJS.ErrnoException) => {
+        if (err.code !== 'EEXIST') throw err;
+      });
+    const fh = await fsp()
+      .open(inDir(run, 'wiring'), DIR_NOFOLLOW)
+      .catch((err) => {
+        throw isLinkOrFile(err) ? unsafeWiring(where) : err;
+      });
+    const st = await fh.stat();
+    if (st.uid !== (process.geteuid?.() ?? 0) || (st.mode & 0o022) !== 0) {
+      await fh.close();
+      throw unsafeWiring(where);
+    }
+    return fh;
+  } finally {
+    await run.close();
+  }
+}
+
+/**
+ * The consumer's folder in `wiring`, held open: 0711, root's. `fresh`: emptied first (whatever is
+ * at the name, a link included, is removed without being followed).
+ */
+async function openConsumerDir(wiring: FileHandle, runDir: string, consumer: string, fresh: boolean) {
+  const { inDir, ensureDirAt } = await safeWrite();
+  const where = path.join(runDir, 'wiring', consumer);
+  if (fresh) await fsp().rm(inDir(wiring, consumer), { recursive: true, force: true });
+  // A link or file at the name is removed, not followed (ensureDirAt); one swapped in after is refused.
+  await ensureDirAt(wiring, consumer, 0o711, undefined, where);
+  return fsp()
+    .open(inDir(wiring, consumer), DIR_NOFOLLOW)
+    .catch((err) => {
+      throw isLinkOrFile(err) ? unsafeWiring(where) : err;
+    });
+}
+
+/**
+ * Before the container is created: the folder of its token copies made afresh, each copy there
+ * (empty and root's alone: a bind source must exist at create; shareWiring fills it). A consumer
+ * without tokens: its old folder removed.
+ */
 export async function writeTokenCopies(root: string, consumer: string, used: UsedModule[]): Promise<void> {
-  const dir = path.join(layout(root).runDir, 'wiring', consumer);
-  await rm(dir, { recursive: true, force: true });
-  if (!used.some((u) => u.tokenFile)) return;
-  await mkdir(dir, { recursive: true, mode: 0o711 });
-  for (const u of used) {
-    if (!u.tokenFile) continue;
-    const bytes = await readToken(root, u.name);
-    await writeFileAtomic(u.tokenFile, bytes ?? '', 0o400);
+  const { runDir } = layout(root);
+  const copies = used.flatMap((u) => (u.tokenFile ? [path.basename(u.tokenFile)] : []));
+  if (copies.length === 0) return removeCopies(runDir, consumer);
+  const { writeFileAt } = await safeWrite();
+  const wiring = await openWiring(runDir);
+  try {
+    const dir = await openConsumerDir(wiring, runDir, consumer, true);
+    try {
+      for (const name of copies) await writeFileAt(dir, name, '', { mode: 0o400 });
+    } finally {
+      await dir.close();
+    }
+  } finally {
+    await wiring.close();
+  }
+}
+
+/**
+ * A consumer's old token copies removed, on node:fs's callbacks (every service start passes here:
+ * fs-cb.ts says why not node:fs/promises). The wiring folder is opened without following a link at
+ * its name (there is nothing of ours behind one); the consumer's entry is removed through it.
+ */
+async function removeCopies(runDir: string, consumer: string): Promise<void> {
+  const fs = process.getBuiltinModule('node:fs');
+  const fd = await new Promise<number | undefined>((resolve, reject) =>
+    fs.open(path.join(runDir, 'wiring'), DIR_NOFOLLOW, (err, fd) =>
+      err && !['ENOENT', 'ELOOP', 'ENOTDIR'].includes(err.code ?? '')
+        ? reject(err)
+        : resolve(err ? undefined : fd),
+    ),
+  );
+  if (fd === undefined) return;
+  try {
+    await rm(`/proc/self/fd/${fd}/${consumer}`, { recursive: true, force: true });
+  } finally {
+    fs.close(fd, () => {});
   }
 }
 
 /**
  * Once the consumer's user namespace is known (`gid`: its group on the host): its group may search
  * each used socket folder and read its token copies. Run at every start: a folder made afresh
- * (the provider reinstalled) has lost the entry.
+ * (the provider reinstalled) has lost the entry, and /run was emptied at boot while the container
+ * stayed. Each copy is the provider's token read now, written afresh as root:gid 0440 and renamed
+ * over the name (safe-write.ts writeFileAt).
  */
 export async function shareWiring(used: UsedModule[], gid: number): Promise<void> {
   if (used.length === 0) return;
@@ -173,11 +283,26 @@ export async function shareWiring(used: UsedModule[], gid: number): Promise<void
       'Install the acl package (`apt-get install acl`); the folders under /run/blueprint/services must be on a file system with ACLs.',
     );
   }
-  for (const u of used)
-    if (u.tokenFile) {
-      await fsp().chown(u.tokenFile, 0, gid);
-      await fsp().chmod(u.tokenFile, 0o440);
+  const tokens = used.filter((u) => u.tokenFile);
+  if (tokens.length === 0) return;
+  // tokenCopy(): RUN/wiring/CONSUMER/PROVIDER.token, the same consumer for all.
+  const consumerDir = path.dirname(tokens[0]!.tokenFile!);
+  const runDir = path.dirname(path.dirname(consumerDir));
+  const { writeFileAt } = await safeWrite();
+  const wiring = await openWiring(runDir);
+  try {
+    const dir = await openConsumerDir(wiring, runDir, path.basename(consumerDir), false);
+    try {
+      for (const u of tokens) {
+        const bytes = u.tokenSource ? await readTokenFile(u.tokenSource) : undefined;
+        await writeFileAt(dir, path.basename(u.tokenFile!), bytes ?? '', { mode: 0o440, owner: [0, gid] });
+      }
+    } finally {
+      await dir.close();
     }
+  } finally {
+    await wiring.close();
+  }
 }
 
 /** Best effort, when the consumer's container goes: its group's entries leave the folders. */
