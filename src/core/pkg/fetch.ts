@@ -6,6 +6,7 @@ import { BlueprintError, NotFoundError, storageErrorFrom, VerificationError } fr
 import { copyHashed, openUntrusted } from '../system/copy-hashed.js';
 import { ensureDir, exists } from '../system/fs.js';
 import { alive } from '../system/lock.js';
+import { readBoundedFile } from '../system/read-bounded.js';
 import { readManifestBytes } from './archive.js';
 import { type IndexEntry, packageFileName, parseJsonBytes, parseManifest, requirements } from './format.js';
 import { LOCAL_ORIGIN } from './local-key.js';
@@ -77,34 +78,26 @@ export const MAX_SIGNATURE_BYTES = 64 * 1024;
  * read through one descriptor (a pipe or /dev/zero must not hang or fill memory).
  */
 async function readSignatureFile(abs: string, shown: string): Promise<Buffer> {
-  const fh = await open(abs, constants.O_RDONLY | constants.O_NONBLOCK).catch(() => {
+  // The path the user gave (beside the package they named): a link at it is followed.
+  const r = await readBoundedFile(abs, MAX_SIGNATURE_BYTES, { followLink: true });
+  if (r.ok) return r.bytes;
+  if (r.why === 'open')
     throw new VerificationError(
       `${shown.replace(/\.asc$/, '')} has no signature ${shown} beside it`,
       'no-signature',
       'Copy the .asc file with the package.',
     );
-  });
-  try {
-    const st = await fh.stat();
-    if (!st.isFile() || st.size > MAX_SIGNATURE_BYTES)
-      throw new VerificationError(
-        `${shown} is not a signature (${st.isFile() ? `${st.size} bytes` : 'not a regular file'})`,
-        'bad-signature',
-        `A detached signature is a regular file of at most ${MAX_SIGNATURE_BYTES / 1024} KiB; copy the publisher's .asc again.`,
-      );
-    const buf = Buffer.alloc(MAX_SIGNATURE_BYTES + 1);
-    let n = 0;
-    for (;;) {
-      const { bytesRead } = await fh.read(buf, n, buf.length - n, n);
-      if (bytesRead === 0) break;
-      n += bytesRead;
-      if (n > MAX_SIGNATURE_BYTES)
-        throw new VerificationError(`${shown} grew while it was read`, 'changed-while-reading');
-    }
-    return buf.subarray(0, n);
-  } finally {
-    await fh.close();
-  }
+  if (r.why === 'grew')
+    throw new VerificationError(
+      `${shown} grew while it was read`,
+      'changed-while-reading',
+      'Copy the .asc again and run the command again; nothing was installed.',
+    );
+  throw new VerificationError(
+    `${shown} is not a signature (${r.why === 'not-a-file' ? 'not a regular file' : `${r.stat.size} bytes`})`,
+    'bad-signature',
+    `A detached signature is a regular file of at most ${MAX_SIGNATURE_BYTES / 1024} KiB; copy the publisher's .asc again.`,
+  );
 }
 
 /**

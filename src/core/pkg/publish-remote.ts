@@ -4,10 +4,10 @@
  * signature, a key rotation notice): a private key left in the folder is never published. Packages
  * first, the index last, so a reader never sees an index naming a package not yet there.
  */
-import { constants } from 'node:fs';
-import { lstat, open, readFile } from 'node:fs/promises';
+import { lstat } from 'node:fs/promises';
 import path from 'node:path';
-import { NotFoundError, UsageError } from '../errors.js';
+import { NotFoundError, UsageError, VerificationError } from '../errors.js';
+import { readBoundedFile, statRegular } from '../system/read-bounded.js';
 import { parseIndex } from './format.js';
 import { joinUrl, sha256File, transportFor } from './transport.js';
 import type { PublishedFile } from './transports/types.js';
@@ -25,10 +25,7 @@ export async function publishRepository(
   const t = transportFor(to);
   if (!t.put || !/^(oci|s3):\/\//.test(to))
     throw new UsageError(`Cannot publish to ${to}`, 'Publish to oci://REGISTRY/NAME or s3://BUCKET/PREFIX.');
-  const indexBytes = await readFile(path.join(dir, 'index.json')).catch(() => {
-    throw new NotFoundError(`${dir} has no index.json`, 'Build it first: blueprint repo build … --repo DIR');
-  });
-  const index = parseIndex(indexBytes);
+  const index = parseIndex(await readIndex(path.join(dir, 'index.json')));
   const rels: string[] = [];
   for (const p of index.packages) rels.push(p.path, `${p.path}.asc`);
   for (const r of ['keys/rotation.json', 'keys/rotation.json.asc'])
@@ -49,13 +46,36 @@ export async function publishRepository(
   return { to, files };
 }
 
+/** A box reads an index of at most this (repo-fetch.ts): a bigger one is not worth sending. */
+const MAX_INDEX_BYTES = 64 * 1024 * 1024;
+
+/**
+ * The index, read once as every file here is judged (isFile): not through a link at its name, and
+ * a FIFO refused at once instead of waited on for good.
+ */
+async function readIndex(file: string): Promise<Buffer> {
+  const r = await readBoundedFile(file, MAX_INDEX_BYTES);
+  if (r.ok) return r.bytes;
+  if (r.why === 'open' && r.error.code === 'ENOENT')
+    throw new NotFoundError(
+      `${path.dirname(file)} has no index.json`,
+      'Build it first: blueprint repo build … --repo DIR',
+    );
+  if (r.why === 'too-large')
+    throw new VerificationError(
+      `${file} is ${r.stat.size} bytes, more than the ${MAX_INDEX_BYTES / 1024 ** 2} MiB a box reads`,
+      'index-too-large',
+      'Split the packages over more than one repository.',
+    );
+  if (r.why === 'grew')
+    throw new VerificationError(
+      `${file} changed while it was read`,
+      'changed-while-reading',
+      'Wait for the repository build to finish, then publish again.',
+    );
+  throw new NotFoundError(`${file} is missing (or not a regular file)`, 'Rebuild the repository.');
+}
+
 async function isFile(p: string): Promise<boolean> {
-  try {
-    const fh = await open(p, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
-    const st = await fh.stat();
-    await fh.close();
-    return st.isFile();
-  } catch {
-    return false;
-  }
+  return (await statRegular(p).catch(() => undefined))?.ok === true;
 }

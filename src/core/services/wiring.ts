@@ -3,6 +3,7 @@ import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { BlueprintError, ConflictError, NotFoundError, VerificationError } from '../errors.js';
 import { layout } from '../system/paths.js';
+import { readBoundedFile } from '../system/read-bounded.js';
 import { mkdir, rm } from './fs-cb.js';
 import { serviceDirs } from './policy.js';
 import { compareVersions, findRegistration, type LoadedRegistration, listRegistrations } from './registry.js';
@@ -143,19 +144,8 @@ export const readToken = (root: string, provider: string): Promise<Buffer | unde
   readTokenFile(path.join(serviceDirs(root, provider).dataDir, TOKEN_FILE));
 
 async function readTokenFile(file: string): Promise<Buffer | undefined> {
-  const fh = await fsp()
-    .open(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK)
-    .catch(() => undefined);
-  if (!fh) return undefined;
-  try {
-    const st = await fh.stat();
-    if (!st.isFile() || st.size === 0 || st.size > MAX_TOKEN_BYTES) return undefined;
-    const buf = Buffer.alloc(MAX_TOKEN_BYTES + 1);
-    const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
-    return bytesRead > 0 && bytesRead <= MAX_TOKEN_BYTES ? buf.subarray(0, bytesRead) : undefined;
-  } finally {
-    await fh.close();
-  }
+  const r = await readBoundedFile(file, MAX_TOKEN_BYTES);
+  return r.ok && r.bytes.length > 0 ? r.bytes : undefined;
 }
 
 const { O_RDONLY, O_DIRECTORY, O_NOFOLLOW } = constants;

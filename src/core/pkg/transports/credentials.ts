@@ -1,7 +1,6 @@
-import { constants } from 'node:fs';
-import { open } from 'node:fs/promises';
 import path from 'node:path';
 import { BlueprintError } from '../../errors.js';
+import { readBoundedFile } from '../../system/read-bounded.js';
 import type { TransportOptions } from './types.js';
 
 const MAX_CREDENTIALS_BYTES = 256 * 1024;
@@ -12,32 +11,36 @@ const MAX_CREDENTIALS_BYTES = 256 * 1024;
  * Opened with O_NOFOLLOW and checked on the open descriptor. Absent: undefined.
  */
 export async function readSecretFile(file: string): Promise<string | undefined> {
-  let fh: import('node:fs/promises').FileHandle;
-  try {
-    fh = await open(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+  const uid = process.geteuid?.() ?? 0;
+  const r = await readBoundedFile(file, MAX_CREDENTIALS_BYTES, {
+    accept: (st) => st.uid === uid && (st.mode & 0o077) === 0,
+  });
+  if (r.ok) return r.bytes.toString('utf8');
+  if (r.why === 'open') {
+    if (r.error.code === 'ENOENT') return undefined;
     throw new BlueprintError(
-      `Cannot open credentials file ${file}: ${(err as Error).message}`,
+      `Cannot open credentials file ${file}: ${r.error.message}`,
       'credentials-unsafe',
       'It must be a regular file (not a link), owned by root, mode 0600.',
     );
   }
-  try {
-    const st = await fh.stat();
-    const uid = process.geteuid?.() ?? 0;
-    if (!st.isFile() || st.uid !== uid || (st.mode & 0o077) !== 0)
-      throw new BlueprintError(
-        `Credentials file ${file} is readable or owned by another user`,
-        'credentials-unsafe',
-        `Make it root's alone: chown root:root ${file} && chmod 600 ${file}`,
-      );
-    if (st.size > MAX_CREDENTIALS_BYTES)
-      throw new BlueprintError(`Credentials file ${file} is too large`, 'credentials-unsafe');
-    return (await fh.readFile()).toString('utf8');
-  } finally {
-    await fh.close();
-  }
+  if (r.why === 'too-large')
+    throw new BlueprintError(
+      `Credentials file ${file} is too large`,
+      'credentials-unsafe',
+      `It holds logins only: at most ${MAX_CREDENTIALS_BYTES / 1024} KiB.`,
+    );
+  if (r.why === 'grew')
+    throw new BlueprintError(
+      `Credentials file ${file} changed while it was read`,
+      'credentials-unsafe',
+      'Run the command again once it is written.',
+    );
+  throw new BlueprintError(
+    `Credentials file ${file} is readable or owned by another user`,
+    'credentials-unsafe',
+    `Make it root's alone: chown root:root ${file} && chmod 600 ${file}`,
+  );
 }
 
 export interface BasicCredentials {

@@ -1,0 +1,117 @@
+import { execFileSync } from 'node:child_process';
+import { appendFileSync, mkdirSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { readBoundedFile, statRegular } from '../../src/core/system/read-bounded.js';
+import { tempDir } from '../setup/temp-registry.js';
+
+// The one read of an untrusted file (a token, a detached signature, a credentials file, a
+// repository's index): opened without waiting and judged on its descriptor, then read at most
+// once up to its size + 1 bytes. Each case here is something a hostile folder can put at the name.
+
+const dir = tempDir('bp-read-bounded-');
+const at = (name: string) => path.join(dir, name);
+
+describe('readBoundedFile', () => {
+  it('a regular file within the bound: its bytes and its fstat', async () => {
+    writeFileSync(at('ok'), 'hello\n');
+    const r = await readBoundedFile(at('ok'), 64);
+    expect(r.ok && [r.bytes.toString(), r.stat.size]).toEqual(['hello\n', 6]);
+  });
+
+  it('exactly the bound is read; one byte over is too large, and nothing is read', async () => {
+    writeFileSync(at('exact'), 'x'.repeat(64));
+    const r = await readBoundedFile(at('exact'), 64);
+    expect(r.ok && r.bytes.length).toBe(64);
+    writeFileSync(at('over'), 'x'.repeat(65));
+    expect(await readBoundedFile(at('over'), 64)).toMatchObject({
+      ok: false,
+      why: 'too-large',
+      stat: { size: 65 },
+    });
+    // A 1 TiB sparse file is judged by its size alone.
+    writeFileSync(at('sparse'), '');
+    truncateSync(at('sparse'), 1024 ** 4);
+    expect(await readBoundedFile(at('sparse'), 64)).toMatchObject({ ok: false, why: 'too-large' });
+  });
+
+  it('an empty file is read as no bytes', async () => {
+    writeFileSync(at('empty'), '');
+    const r = await readBoundedFile(at('empty'), 64);
+    expect(r.ok && r.bytes.length).toBe(0);
+  });
+
+  it('a FIFO is refused at once (open does not wait for a writer)', async () => {
+    execFileSync('mkfifo', [at('fifo')]);
+    expect(await readBoundedFile(at('fifo'), 64)).toMatchObject({ ok: false, why: 'not-a-file' });
+    expect(await statRegular(at('fifo'))).toMatchObject({ ok: false, why: 'not-a-file' });
+  });
+
+  it('a folder or a device is not a file', async () => {
+    mkdirSync(at('folder'));
+    expect(await readBoundedFile(at('folder'), 64)).toMatchObject({ ok: false, why: 'not-a-file' });
+    expect(await readBoundedFile('/dev/zero', 64)).toMatchObject({ ok: false, why: 'not-a-file' });
+  });
+
+  it('a symlink at the name is not followed unless asked (the path the user gave)', async () => {
+    writeFileSync(at('target'), 'secret\n');
+    symlinkSync(at('target'), at('link'));
+    const r = await readBoundedFile(at('link'), 64);
+    expect(r).toMatchObject({ ok: false, why: 'open', error: { code: 'ELOOP' } });
+    const followed = await readBoundedFile(at('link'), 64, { followLink: true });
+    expect(followed.ok && followed.bytes.toString()).toBe('secret\n');
+    expect(await statRegular(at('link'))).toMatchObject({ ok: false, why: 'open', error: { code: 'ELOOP' } });
+    expect(await statRegular(at('link'), { followLink: true })).toMatchObject({
+      ok: true,
+      stat: { size: 7 },
+    });
+  });
+
+  it('a missing file: why open, with its error code', async () => {
+    expect(await readBoundedFile(at('absent'), 64)).toMatchObject({
+      ok: false,
+      why: 'open',
+      error: { code: 'ENOENT' },
+    });
+  });
+
+  it('a file that grows after its fstat is refused, within the bound or past it, not cut short', async () => {
+    for (const [name, more] of [
+      ['grows', 'y'],
+      ['grows-past', 'y'.repeat(100)],
+    ] as const) {
+      writeFileSync(at(name), 'x'.repeat(10));
+      // `accept` runs on the descriptor's fstat, before the read: the file grows in between.
+      const r = await readBoundedFile(at(name), 64, {
+        accept: () => {
+          appendFileSync(at(name), more);
+          return true;
+        },
+      });
+      expect(r).toMatchObject({ ok: false, why: 'grew', stat: { size: 10 } });
+    }
+  });
+
+  it('accept judges the fstat before anything is read: false is refused', async () => {
+    writeFileSync(at('loose'), 'x', { mode: 0o644 });
+    const r = await readBoundedFile(at('loose'), 64, { accept: (st) => (st.mode & 0o077) === 0 });
+    expect(r).toMatchObject({ ok: false, why: 'refused', stat: { size: 1 } });
+  });
+});
+
+describe('repo publish reads the repository’s index through it', () => {
+  it('a FIFO or a link as index.json is refused at once, before anything is sent', async () => {
+    const { publishRepository } = await import('../../src/core/pkg/publish-remote.js');
+    const repo = tempDir('bp-publish-index-');
+    execFileSync('mkfifo', [path.join(repo, 'index.json')]);
+    await expect(publishRepository(repo, 's3://bucket/prefix')).rejects.toMatchObject({
+      code: 'not-found',
+      message: expect.stringContaining('not a regular file'),
+    });
+    const other = tempDir('bp-publish-index-');
+    writeFileSync(path.join(other, 'elsewhere.json'), '{"packages":[]}');
+    rmSync(path.join(repo, 'index.json'));
+    symlinkSync(path.join(other, 'elsewhere.json'), path.join(repo, 'index.json'));
+    await expect(publishRepository(repo, 's3://bucket/prefix')).rejects.toMatchObject({ code: 'not-found' });
+  }, 10_000);
+});
