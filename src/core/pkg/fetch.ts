@@ -6,7 +6,7 @@ import { BlueprintError, NotFoundError, storageErrorFrom, VerificationError } fr
 import { copyHashed, openUntrusted } from '../system/copy-hashed.js';
 import { ensureDir, exists } from '../system/fs.js';
 import { alive } from '../system/lock.js';
-import { readBoundedFile } from '../system/read-bounded.js';
+import { changedWhileReading, readBoundedFile } from '../system/read-bounded.js';
 import { readManifestBytes } from './archive.js';
 import { type IndexEntry, packageFileName, parseJsonBytes, parseManifest, requirements } from './format.js';
 import { LOCAL_ORIGIN } from './local-key.js';
@@ -88,11 +88,7 @@ async function readSignatureFile(abs: string, shown: string): Promise<Buffer> {
       'Copy the .asc file with the package.',
     );
   if (r.why === 'grew')
-    throw new VerificationError(
-      `${shown} grew while it was read`,
-      'changed-while-reading',
-      'Copy the .asc again and run the command again; nothing was installed.',
-    );
+    throw changedWhileReading(shown, 'Copy the .asc again and run the command again; nothing was installed.');
   throw new VerificationError(
     `${shown} is not a signature (${r.why === 'not-a-file' ? 'not a regular file' : `${r.stat.size} bytes`})`,
     'bad-signature',

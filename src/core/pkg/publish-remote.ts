@@ -7,7 +7,7 @@
 import { lstat } from 'node:fs/promises';
 import path from 'node:path';
 import { NotFoundError, UsageError, VerificationError } from '../errors.js';
-import { readBoundedFile, statRegular } from '../system/read-bounded.js';
+import { changedWhileReading, readBoundedFile, statRegular } from '../system/read-bounded.js';
 import { parseIndex } from './format.js';
 import { joinUrl, sha256File, transportFor } from './transport.js';
 import type { PublishedFile } from './transports/types.js';
@@ -68,11 +68,7 @@ async function readIndex(file: string): Promise<Buffer> {
       'Split the packages over more than one repository.',
     );
   if (r.why === 'grew')
-    throw new VerificationError(
-      `${file} changed while it was read`,
-      'changed-while-reading',
-      'Wait for the repository build to finish, then publish again.',
-    );
+    throw changedWhileReading(file, 'Wait for the repository build to finish, then publish again.');
   throw new NotFoundError(`${file} is missing (or not a regular file)`, 'Rebuild the repository.');
 }
 

@@ -1,4 +1,5 @@
 import type { Stats } from 'node:fs';
+import { VerificationError } from '../errors.js';
 
 /**
  * The one read of a file someone else may have put there (a module's access token, a detached
@@ -97,3 +98,7 @@ export async function readBoundedFile(
     await close(fd);
   }
 }
+
+/** The error for `grew`, for a caller with no words of its own for it (`hint`: what to do next). */
+export const changedWhileReading = (shown: string, hint: string): VerificationError =>
+  new VerificationError(`${shown} changed while it was read`, 'changed-while-reading', hint);
