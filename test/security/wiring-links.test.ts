@@ -107,8 +107,13 @@ describe('wiring: links planted where the token copies go are never followed', (
 
   it('a symlink at the consumer’s folder is removed and a real folder made; nothing lands outside', async () => {
     const b = box();
-    await writeTokenCopies(b.root, 'rag', b.used);
     const before = state(b.victim);
+    mkdirSync(b.wiring, { recursive: true, mode: 0o711 });
+    symlinkSync(path.join(b.victimDir, 'rag'), b.consumer);
+    await writeTokenCopies(b.root, 'rag', b.used);
+    expect(state(b.victim)).toEqual(before);
+    expect(lstatSync(b.consumer).isDirectory()).toBe(true);
+    // Again between the copy and the share.
     rmSync(b.consumer, { recursive: true });
     symlinkSync(path.join(b.victimDir, 'rag'), b.consumer);
     await shareWiring(b.used, GID);

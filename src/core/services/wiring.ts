@@ -232,8 +232,8 @@ export async function writeTokenCopies(root: string, consumer: string, used: Use
 }
 
 /**
- * A consumer's old token copies removed, on node:fs's callbacks (every service start passes here:
- * fs-cb.ts says why not node:fs/promises). The wiring folder is opened without following a link at
+ * A consumer's old token copies removed, on node:fs's callbacks (every container create of every
+ * service passes here: fs-cb.ts says why not node:fs/promises). The wiring folder is opened without following a link at
  * its name (there is nothing of ours behind one); the consumer's entry is removed through it.
  */
 async function removeCopies(runDir: string, consumer: string): Promise<void> {
