@@ -144,10 +144,55 @@ const NONE = new Uint8Array(0);
 /**
  * The root's folders judged as PackageManager judges them before any write: every managed folder
  * where its symlinks really lead, synchronously (assertInsideRootSync: ~2 ms of CPU, the thread
- * pool's way 5-8).
+ * pool's way 5-8). When nothing below the root is a link (plainBelow), that judgement is known
+ * without it: each folder really is the root's real path and the same names.
  */
-export const checkRoot = (paths: Layout): void =>
-  assertInsideRootSync(paths.root, managedDirs(paths), { children: [paths.optDir] });
+export function checkRoot(paths: Layout): void {
+  const dirs = managedDirs(paths);
+  if (plainBelow(paths.root, dirs, paths.optDir)) return;
+  assertInsideRootSync(paths.root, dirs, { children: [paths.optDir] });
+}
+
+/**
+ * Whether the root is a folder and every name from it down to each of `dirs` is a real folder
+ * (not a link) or absent with nothing below, and no entry of `children` is a link. Then each of
+ * `dirs` really lies at the root's real path followed by the same names, inside it, which is all
+ * assertInsideRootSync asks; a link anywhere (one that stays inside is legal), a file on the way or
+ * a name it cannot judge leaves the answer to it. One lstat a name, shared by the folders that
+ * have it on their way: 18 for a box's 12 folders, against a realpath(3) walk and path joins for
+ * each (~1 ms of an unchanged `bpkg update`, issue 20).
+ */
+function plainBelow(root: string, dirs: string[], children: string): boolean {
+  const fs = nodeFs();
+  const base = root.endsWith('/') ? root : `${root}/`;
+  try {
+    // path.resolve'd by layout(): absolute, no `.` or `..` names (checked, not assumed).
+    if (!path.isAbsolute(root) || !dirs.includes(children)) return false;
+    if (!fs.statSync(root, { throwIfNoEntry: false })?.isDirectory()) return false;
+    const seen = new Map<string, boolean>(); // a name below the root: a real folder (true) or absent
+    for (const dir of dirs) {
+      if (!dir.startsWith(base) || dir.includes('//') || /\/\.\.?(\/|$)/.test(dir)) return false;
+      for (let end = base.length; end <= dir.length; end++) {
+        if (end < dir.length && dir[end] !== '/') continue;
+        const name = dir.slice(0, end);
+        let folder = seen.get(name);
+        if (folder === undefined) {
+          const st = fs.lstatSync(name, { throwIfNoEntry: false });
+          if (st && !st.isDirectory()) return false;
+          folder = st !== undefined;
+          seen.set(name, folder);
+        }
+        if (!folder) break;
+      }
+    }
+    // Unseen: a folder above it is absent, and so are its entries.
+    if (seen.get(children))
+      for (const e of fs.readdirSync(children, { withFileTypes: true })) if (e.isSymbolicLink()) return false;
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /** The box's own public key, which the keyring cache is bound to (update.ts's boxKeyring). */
 const localKeyFile = (paths: Layout) => path.join(localKeyDir(paths), 'public.asc');
