@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { KitLog } from '../../modules/kit/server/index.js';
-import type { Collection } from '../../modules/vectors/server/collection.js';
+import type { Collection, Hit } from '../../modules/vectors/server/collection.js';
 import { parseFilter } from '../../modules/vectors/server/filter.js';
 import { Store } from '../../modules/vectors/server/store.js';
 import { tempDir } from '../setup/temp-registry.js';
@@ -52,7 +52,8 @@ function answers(c: Collection, queries: number[][]) {
     const pred = parseFilter(f);
     return {
       hits: queries.map((q) =>
-        c.search(q, 10, { filter: pred, ef: 200 }).map((h) => [c.ids[h.label], h.score]),
+        // In process (no graph worker started): the graph is searched at once.
+        (c.search(q, 10, { filter: pred, ef: 200 }) as Hit[]).map((h) => [c.ids[h.label], h.score]),
       ),
       ids: c.matching(pred).map((l) => c.ids[l]),
     };

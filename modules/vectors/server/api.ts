@@ -17,6 +17,7 @@ import {
 } from '../../kit/server/index.js';
 import type { Collection } from './collection.js';
 import { parseFilter } from './filter.js';
+import { graphLost } from './graph.js';
 import { compareIds, parsePointId } from './ids.js';
 import { API_VERSION, collectionInfo, telemetry } from './info.js';
 import { type BodyParser, bodyParser, LATER } from './offload.js';
@@ -381,8 +382,9 @@ export function createVectorsServer(store: Store, opts: ApiOptions): KitServer {
   return createKitServer({
     log: opts.log,
     routes: {},
-    // After a failed log write nothing more is accepted: /health says so until the service restarts.
-    healthy: () => store.writable,
+    // After a failed log write nothing more is accepted, and without the graph thread no graph
+    // search: /health says so until the service restarts.
+    healthy: () => store.writable && graphLost() === undefined,
     match,
     errorBody: (err) => ({ status: { error: err.message }, time: 0 }),
     limits: { maxBodyBytes: 32 * 1024 * 1024, maxBufferedBytes: 96 * 1024 * 1024, ...opts.limits },

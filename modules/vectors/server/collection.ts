@@ -6,13 +6,9 @@
  * here are synchronous and only called for operations already validated and written to the WAL
  * (store.ts); the payload indexes are derived state, rebuilt from `payloadSchema` at load.
  */
-import { createRequire } from 'node:module';
 import { type Filter, type Payload, type Predicate, valuesAt } from './filter.js';
+import { bestOf, type GraphIndex, newGraph, type Walk } from './graph.js';
 import { compareIds, type PointId, pointKey } from './ids.js';
-
-const require = createRequire(import.meta.url);
-type Hnsw = import('hnswlib-node').HierarchicalNSW;
-const { HierarchicalNSW } = require('hnswlib-node') as typeof import('hnswlib-node');
 
 export type Distance = 'Cosine' | 'Dot' | 'Euclid';
 export interface CollectionConfig {
@@ -55,7 +51,8 @@ export class Collection {
    * and the time spent inside hnswlib's graph search (the bench compares it with the library's own).
    */
   readonly stats = { indexedFilters: 0, scannedFilters: 0, exactSearches: 0, hnswSearches: 0, hnswMs: 0 };
-  index: Hnsw;
+  /** The HNSW graph: in the graph worker in the service (graph.ts), here in tests. */
+  index: GraphIndex;
   private capacity: number;
   private sorted: number[] | undefined;
   /**
@@ -74,8 +71,18 @@ export class Collection {
     this.config = config;
     this.capacity = capacity;
     this.vectors = new Float32Array(capacity * config.size);
-    this.index = new HierarchicalNSW(space[config.distance], config.size);
-    this.index.initIndex({ maxElements: capacity, m: config.m, efConstruction: config.efConstruct });
+    this.index = newGraph({
+      space: space[config.distance],
+      dim: config.size,
+      capacity,
+      m: config.m,
+      efConstruction: config.efConstruct,
+    });
+  }
+
+  /** Its graph freed (dropped or replaced by a restore). */
+  dispose(): void {
+    this.index.dispose();
   }
 
   get count(): number {
@@ -100,19 +107,18 @@ export class Collection {
   }
 
   /**
-   * A query as hnswlib takes it (a plain array: its binding reads no typed array), with the values
-   * prepare() would give: float32, normalised in float32 for Cosine. One array a search, no copy.
+   * A query with the values prepare() gives (float32, normalised in float32 for Cosine), in a
+   * Float32Array: what the graph worker's message copies in one block.
    */
-  prepareQuery(v: ArrayLike<number>): number[] {
+  prepareQuery(v: ArrayLike<number>): Float32Array {
     const d = v.length;
-    // Sized once (pushing would grow it several times: a search's hot path).
-    const out: number[] = new Array(d);
-    for (let i = 0; i < d; i++) out[i] = Math.fround(v[i]!);
+    const out = new Float32Array(d);
+    for (let i = 0; i < d; i++) out[i] = v[i]!;
     if (this.config.distance === 'Cosine') {
       let n = 0;
       for (let i = 0; i < d; i++) n += out[i]! * out[i]!;
       n = Math.sqrt(n);
-      if (n > 0) for (let i = 0; i < d; i++) out[i] = Math.fround(out[i]! / n);
+      if (n > 0) for (let i = 0; i < d; i++) out[i] = out[i]! / n;
     }
     return out;
   }
@@ -151,7 +157,7 @@ export class Collection {
         const until = performance.now() + 10;
         for (const [label, wasLive] of pending) {
           pending.delete(label);
-          if (this.ids[label] !== undefined) this.index.addPoint(Array.from(this.vectorOf(label)), label);
+          if (this.ids[label] !== undefined) this.index.addPoint(this.vectorOf(label), label);
           else if (wasLive) this.index.markDelete(label);
           if (performance.now() >= until) break;
         }
@@ -193,7 +199,7 @@ export class Collection {
     this.setPayload(label, p.payload);
     this.versions[label] = version;
     // Same label again: hnswlib updates the vector in place (and unmarks it if it was deleted).
-    if (!this.deferGraph(label)) this.index.addPoint(Array.from(v), label);
+    if (!this.deferGraph(label)) this.index.addPoint(v, label);
   }
 
   delete(id: PointId): boolean {
@@ -311,45 +317,58 @@ export class Collection {
     return this.config.distance === 'Euclid' ? a < b : a > b;
   }
 
+  /** The best k; a graph search in the graph worker answers later (a Promise then). */
   search(
     vector: ArrayLike<number>,
     k: number,
     opts: { filter?: Filter; ef?: number; exact?: boolean; threshold?: number },
-  ): Hit[] {
+  ): Hit[] | Promise<Hit[]> {
     const q = this.prepareQuery(vector);
     const live = this.count;
     if (k <= 0 || live === 0) return [];
-    let hits: Hit[];
     // The points a filter leaves (from a field index when there is one, else by reading every
     // payload): few of them are scored exactly instead of walking the graph around them.
     const matching = opts.filter ? this.matching(opts.filter) : undefined;
     if (opts.exact || (matching?.length ?? live) <= this.config.fullScanThreshold) {
       this.stats.exactSearches++;
-      hits = this.exact(q, k, matching ?? this.orderedLabels());
-    } else {
-      this.stats.hnswSearches++;
-      const allowed = matching && new Set(matching);
-      const pending = this.pendingGraph;
-      this.index.setEf(Math.max(opts.ef ?? 128, k));
-      // Labels whose change is not in the graph yet are left out of the walk (their place there is
-      // stale) and the live ones among them scored exactly below.
-      const walk = pending?.size
-        ? (l: number) => !pending.has(l) && (!allowed || allowed.has(l))
-        : allowed && ((l: number) => allowed.has(l));
-      const t0 = performance.now();
-      const res = this.index.searchKnn(q, Math.min(k, live, this.index.getMaxElements()), walk);
-      this.stats.hnswMs += performance.now() - t0;
-      // Scores from the stored vectors, so exact and graph search agree to the last bit.
-      hits = res.neighbors.map((label) => ({ label, score: this.score(q, label) }));
-      if (pending?.size)
-        for (const label of pending.keys())
-          if (this.ids[label] !== undefined && (!allowed || allowed.has(label)))
-            hits.push({ label, score: this.score(q, label) });
-      hits.sort((a, b) => (this.worse(a, b) ? 1 : this.worse(b, a) ? -1 : 0));
-      if (hits.length > k) hits.length = k;
+      return this.threshold(this.exact(q, k, matching ?? this.orderedLabels()), opts.threshold);
     }
-    const t = opts.threshold;
-    if (t !== undefined) hits = hits.filter((h) => h.score === t || this.better(h.score, t));
+    this.stats.hnswSearches++;
+    const allowed = matching && new Set(matching);
+    // Labels whose change is not in the graph yet are left out of the walk (their place there is
+    // stale) and the live ones among them scored exactly in graphHits.
+    const excluded = this.pendingGraph?.size ? new Set(this.pendingGraph.keys()) : undefined;
+    const kk = Math.min(k, live, this.index.getMaxElements());
+    const w = this.index.search(q, kk, Math.max(opts.ef ?? 128, k), { allowed, excluded });
+    const done = (r: Walk) => this.threshold(this.graphHits(q, k, r, allowed, excluded), opts.threshold);
+    return w instanceof Promise ? w.then(done) : done(w);
+  }
+
+  private threshold(hits: Hit[], t: number | undefined): Hit[] {
+    return t === undefined ? hits : hits.filter((h) => h.score === t || this.better(h.score, t));
+  }
+
+  /** A walk's labels scored from the stored vectors, so exact and graph search agree to the last bit. */
+  private graphHits(
+    q: Float32Array,
+    k: number,
+    r: Walk,
+    allowed: Set<number> | undefined,
+    excluded: Set<number> | undefined,
+  ): Hit[] {
+    this.stats.hnswMs += r.ms;
+    const hits: Hit[] = [];
+    // In the worker the walk ran while changes went on here: a label freed since is left out.
+    for (let i = 0; i < r.neighbors.length; i++) {
+      const label = r.neighbors[i]!;
+      if (this.ids[label] !== undefined) hits.push({ label, score: this.score(q, label) });
+    }
+    if (excluded)
+      for (const label of excluded)
+        if (this.ids[label] !== undefined && (!allowed || allowed.has(label)))
+          hits.push({ label, score: this.score(q, label) });
+    hits.sort((a, b) => (this.worse(a, b) ? 1 : this.worse(b, a) ? -1 : 0));
+    if (hits.length > k) hits.length = k;
     return hits;
   }
 
@@ -359,39 +378,11 @@ export class Collection {
   }
 
   private exact(q: ArrayLike<number>, k: number, labels: number[]): Hit[] {
-    // A bounded heap of the k best, worst on top.
-    const heap: Hit[] = [];
-    const worse = (a: Hit, b: Hit) => this.worse(a, b);
-    const up = (i: number) => {
-      while (i > 0) {
-        const p = (i - 1) >> 1;
-        if (!worse(heap[i]!, heap[p]!)) break;
-        [heap[i], heap[p]] = [heap[p]!, heap[i]!];
-        i = p;
-      }
-    };
-    const down = (i: number) => {
-      for (;;) {
-        const l = 2 * i + 1;
-        const r = l + 1;
-        let m = i;
-        if (l < heap.length && worse(heap[l]!, heap[m]!)) m = l;
-        if (r < heap.length && worse(heap[r]!, heap[m]!)) m = r;
-        if (m === i) break;
-        [heap[i], heap[m]] = [heap[m]!, heap[i]!];
-        i = m;
-      }
-    };
-    for (const label of labels) {
-      const h = { label, score: this.score(q, label) };
-      if (heap.length < k) {
-        heap.push(h);
-        up(heap.length - 1);
-      } else if (worse(heap[0]!, h)) {
-        heap[0] = h;
-        down(0);
-      }
-    }
-    return heap.sort((a, b) => (worse(a, b) ? 1 : worse(b, a) ? -1 : 0));
+    return bestOf(
+      labels,
+      k,
+      (l) => this.score(q, l),
+      (a, b) => this.worse(a, b),
+    );
   }
 }

@@ -5,7 +5,7 @@
  * file, started as a worker thread, parses large request bodies (offload.ts).
  */
 import { unlink } from 'node:fs/promises';
-import { isMainThread } from 'node:worker_threads';
+import { isMainThread, workerData } from 'node:worker_threads';
 import {
   createLog,
   drainOnSignals,
@@ -15,6 +15,7 @@ import {
   startPool,
 } from '../../kit/server/index.js';
 import { createVectorsServer } from './api.js';
+import { GraphHost, serveGraphs, setGraphHost } from './graph.js';
 import { type BodyJob, bodyParser, parseBodyJob } from './offload.js';
 import { Store } from './store.js';
 
@@ -27,6 +28,14 @@ async function main(): Promise<void> {
   const env = process.env;
   const socketPath = env.BLUEPRINT_SOCKET ?? env.VECTORS_SOCKET ?? '/run/vectors/api.sock';
   const dataDir = env.VECTORS_DATA_DIR ?? '/var/lib/vectors/db';
+  // Every HNSW graph in one worker thread, its only copy: searches walk there while this thread
+  // does the requests' I/O (graph.ts). If it dies, /health fails and searches get a 503 until a
+  // restart, which rebuilds the graphs from the checkpoint and the log.
+  const graphs =
+    env.VECTORS_GRAPH_THREAD === '0'
+      ? undefined
+      : new GraphHost(new URL(import.meta.url), (why) => log(`the graph thread ${why}: restart the service`));
+  setGraphHost(graphs);
   const store = await Store.open(dataDir, log);
   store.checkpointBytes = intFromEnv('VECTORS_CHECKPOINT_BYTES', 64 * 1024 * 1024);
   store.crashAt = env.VECTORS_CRASH_AT; // tests only: kill the process at that point of a checkpoint
@@ -69,6 +78,7 @@ async function main(): Promise<void> {
     clearInterval(timer);
     await pool.close();
     await store.close();
+    await graphs?.close();
     log.flush();
     await unlink(socketPath).catch(() => undefined);
   });
@@ -84,6 +94,8 @@ if (isMainThread) {
     log(`cannot start: ${(err as Error).message}`);
     process.exit(1);
   });
+} else if ((workerData as { vectorsGraph?: boolean } | undefined)?.vectorsGraph) {
+  serveGraphs();
 } else {
   serveJobs(async () => ({ ready: true, handle: (job) => parseBodyJob(job as BodyJob) }));
 }

@@ -182,8 +182,9 @@ export function deserializeCollection(
   const d = header.config.size;
   const c = new Collection(opts.name ?? header.name, header.config, Math.max(1024, header.capacity));
   if (opts.indexFile) {
-    c.index.readIndexSync(opts.indexFile);
-    const cap = c.index.getMaxElements();
+    // The graph file has the capacity the header records (both from the same checkpoint).
+    const cap = Math.max(1024, header.capacity);
+    c.index.load(opts.indexFile, cap);
     const next = new Float32Array(cap * d);
     const used = new Set<number>();
     header.labels.forEach((l, i) => {

@@ -4,7 +4,7 @@
  */
 import { HttpError, type RequestContext } from '../../kit/server/index.js';
 import { JsonText, need, type RouteTable, type WithJson } from './api.js';
-import type { Collection } from './collection.js';
+import type { Collection, Hit } from './collection.js';
 import { parseFilter } from './filter.js';
 import { parsePointId } from './ids.js';
 import { type Mmr, mmrSelect, parseMmr } from './mmr.js';
@@ -36,7 +36,7 @@ const QUERY_FIELDS = [...SEARCH_COMMON, 'query', 'using'];
  * The answer's points as JSON text: validated here, searched by the collection, written in Qdrant's
  * order (scoredPoints) into the answer, which the kit sends as it is.
  */
-function search(c: Collection, b: unknown, kind: 'search' | 'query'): string {
+function search(c: Collection, b: unknown, kind: 'search' | 'query'): string | Promise<string> {
   const o = body(b, kind === 'search' ? SEARCH_FIELDS : QUERY_FIELDS, kind);
   if (o.using !== undefined && o.using !== null && o.using !== '')
     throw bad('named vectors ("using") are not supported');
@@ -67,33 +67,38 @@ function search(c: Collection, b: unknown, kind: 'search' | 'query'): string {
     (typeof o.score_threshold !== 'number' || !Number.isFinite(o.score_threshold))
   )
     throw bad('score_threshold must be a number');
-  let labels: { label: number; score: number }[];
   if (kind === 'query' && (vector === undefined || vector === null)) {
-    labels = c
+    const labels = c
       .matching(filter)
       .slice(offset, offset + limit)
       .map((label) => ({ label, score: 0 }));
-  } else {
-    if (typeof vector === 'number' || typeof vector === 'string') {
-      const l = c.labelOf(parsePointId(vector));
-      if (l === undefined) throw new HttpError(404, `Not found: No point with id ${vector} found`);
-      vector = Array.from(c.vectorOf(l));
-    }
-    const q = parseVector(vector, c.config.size);
-    const want = limit + offset;
-    labels = c.search(q, mmr ? (mmr.candidates ?? want) : want, {
-      filter,
-      ef:
-        params.hnsw_ef === undefined || params.hnsw_ef === null
-          ? undefined
-          : int(params.hnsw_ef, 'params.hnsw_ef', 128, 1, 100_000),
-      exact: params.exact === true,
-      threshold: o.score_threshold as number | undefined,
-    });
-    if (mmr) labels = mmrSelect(c, labels, mmr.lambda, want);
-    labels = labels.slice(offset);
+    return scoredPoints(c, labels, withPayload, withVector);
   }
-  return scoredPoints(c, labels, withPayload, withVector);
+  if (typeof vector === 'number' || typeof vector === 'string') {
+    const l = c.labelOf(parsePointId(vector));
+    if (l === undefined) throw new HttpError(404, `Not found: No point with id ${vector} found`);
+    vector = Array.from(c.vectorOf(l));
+  }
+  const q = parseVector(vector, c.config.size);
+  const want = limit + offset;
+  const found = c.search(q, mmr ? (mmr.candidates ?? want) : want, {
+    filter,
+    ef:
+      params.hnsw_ef === undefined || params.hnsw_ef === null
+        ? undefined
+        : int(params.hnsw_ef, 'params.hnsw_ef', 128, 1, 100_000),
+    exact: params.exact === true,
+    threshold: o.score_threshold as number | undefined,
+  });
+  // A graph search answers later (the graph worker, graph.ts); an exact one at once.
+  const answer = (hits: Hit[]) =>
+    scoredPoints(
+      c,
+      (mmr ? mmrSelect(c, hits, mmr.lambda, want) : hits).slice(offset),
+      withPayload,
+      withVector,
+    );
+  return found instanceof Promise ? found.then(answer) : answer(found);
 }
 
 /**
@@ -126,24 +131,27 @@ export function scoredPoints(
 }
 
 export function searchRoutes(store: Store, withJson: WithJson): RouteTable {
+  // Each search of a batch goes to the graph worker at once; the answer when all are back.
   const batch = (ctx: RequestContext, n: string, kind: 'search' | 'query') => {
     const c = need(store, n);
     return withJson(ctx, (b) => {
       const o = body(b, ['searches'], `${kind} batch`);
       if (!Array.isArray(o.searches)) throw bad('"searches" must be a list');
       const each = o.searches.map((s) => search(c, s, kind));
-      return new JsonText(
-        `[${kind === 'query' ? each.map((p) => `{"points":${p}}`).join(',') : each.join(',')}]`,
-      );
+      const text = (all: string[]) =>
+        new JsonText(`[${kind === 'query' ? all.map((p) => `{"points":${p}}`).join(',') : all.join(',')}]`);
+      return each.some((x) => x instanceof Promise) ? Promise.all(each).then(text) : text(each as string[]);
     });
   };
+  const one = (text: string | Promise<string>, wrap: (t: string) => string) =>
+    text instanceof Promise ? text.then((t) => new JsonText(wrap(t))) : new JsonText(wrap(text));
   return [
     [
       'POST',
       /^\/collections\/([^/]+)\/points\/search$/,
       (ctx, [n]) => {
         const c = need(store, n!);
-        return withJson(ctx, (b) => new JsonText(search(c, b, 'search')));
+        return withJson(ctx, (b) => one(search(c, b, 'search'), (t) => t));
       },
     ],
     ['POST', /^\/collections\/([^/]+)\/points\/search\/batch$/, (ctx, [n]) => batch(ctx, n!, 'search')],
@@ -152,7 +160,7 @@ export function searchRoutes(store: Store, withJson: WithJson): RouteTable {
       /^\/collections\/([^/]+)\/points\/query$/,
       (ctx, [n]) => {
         const c = need(store, n!);
-        return withJson(ctx, (b) => new JsonText(`{"points":${search(c, b, 'query')}}`));
+        return withJson(ctx, (b) => one(search(c, b, 'query'), (t) => `{"points":${t}}`));
       },
     ],
     ['POST', /^\/collections\/([^/]+)\/points\/query\/batch$/, (ctx, [n]) => batch(ctx, n!, 'query')],

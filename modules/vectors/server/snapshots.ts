@@ -81,7 +81,9 @@ export function snapshotRoutes(store: Store): RouteTable {
     try {
       await store.commit(op);
     } finally {
-      store.prebuilt.delete(op); // taken when applied; dropped here if the log refused it
+      // Taken when applied; dropped here (its graph too) if the log refused it.
+      store.prebuilt.get(op)?.dispose();
+      store.prebuilt.delete(op);
     }
     await store.checkpoint();
     return true;

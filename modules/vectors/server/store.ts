@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { HttpError, type KitLog } from '../../kit/server/index.js';
 import { Collection, type CollectionConfig, type Point } from './collection.js';
 import type { Payload } from './filter.js';
+import { graphsReady } from './graph.js';
 import type { PointId } from './ids.js';
 import type { PointsJson } from './offload.js';
 import {
@@ -129,6 +130,8 @@ export class Store {
         truncateSync(path, validBytes);
       }
     }
+    // The checkpoint's graphs loaded and the log's changes in them (in the graph worker: graph.ts).
+    await graphsReady();
     this.walFiles = files;
     this.applied = this.seq;
     this.log.startup(
@@ -209,6 +212,7 @@ export class Store {
         this.collections.set(op.name, new Collection(op.name, op.config));
         return;
       case 'drop':
+        this.collections.get(op.name)?.dispose();
         this.collections.delete(op.name);
         return;
       case 'restore': {
@@ -219,6 +223,7 @@ export class Store {
         }
         const built = this.prebuilt.get(op);
         this.prebuilt.delete(op);
+        this.collections.get(op.name)?.dispose();
         this.collections.set(op.name, built ?? deserializeCollection(readFileSync(file), { name: op.name }));
         return;
       }

@@ -1,0 +1,373 @@
+/**
+ * Where the HNSW graphs live. hnswlib-node's `searchKnn` runs on the calling thread and an index
+ * cannot be shared between threads, so on the event loop a single query's graph walk (~0.4 ms)
+ * and its request's HTTP work (~0.08 ms) follow each other. In the service (main.ts) every graph
+ * lives in ONE worker thread instead, as the only copy: the event loop parses, checks and answers
+ * requests while the worker walks the graph for the previous one (../README.md#benchmark).
+ *
+ * The main thread keeps everything else (ids, payloads, the stored vectors, the log) and sends the
+ * worker each graph change in log order over one message port; a search is a request on the same
+ * port, so it sees every change sent before it. Without a worker (tests that open a Store in
+ * process, or VECTORS_GRAPH_THREAD=0) the same interface runs hnswlib on the calling thread.
+ */
+import { createRequire } from 'node:module';
+import { parentPort, Worker } from 'node:worker_threads';
+import { HttpError } from '../../kit/server/index.js';
+
+const require = createRequire(import.meta.url);
+type Hnsw = import('hnswlib-node').HierarchicalNSW;
+const { HierarchicalNSW } = require('hnswlib-node') as typeof import('hnswlib-node');
+
+export interface GraphParams {
+  space: 'ip' | 'l2';
+  dim: number;
+  capacity: number;
+  m: number;
+  efConstruction: number;
+}
+/** Labels to leave out of a walk, or the only ones it may return. */
+export interface WalkFilter {
+  allowed?: Set<number>;
+  excluded?: Set<number>;
+}
+/** A label and its score (Collection's Hit). */
+export interface Walked {
+  label: number;
+  score: number;
+}
+export interface Walk {
+  neighbors: ArrayLike<number>;
+  /** Time inside hnswlib's searchKnn (GET /telemetry: the bench compares it with the library's). */
+  ms: number;
+}
+
+/** One collection's graph, here or in the worker. Changes are applied in call order. */
+export interface GraphIndex {
+  getMaxElements(): number;
+  resizeIndex(n: number): void;
+  addPoint(v: Float32Array, label: number): void;
+  markDelete(label: number): void;
+  /** A checkpoint's graph file replaces the graph; errors surface at graphsReady(). */
+  load(file: string, capacity: number): void;
+  writeIndex(file: string): Promise<void>;
+  search(q: Float32Array, k: number, ef: number, f: WalkFilter): Walk | Promise<Walk>;
+  dispose(): void;
+}
+
+/**
+ * What hnswlib would refuse, refused here first: in the worker a refused change ends the thread
+ * (its graph would no longer follow the log), and a bad snapshot must get a 400, not do that.
+ */
+function checkParams(p: GraphParams): GraphParams {
+  const whole = (x: number, lo: number, hi: number) => Number.isInteger(x) && x >= lo && x <= hi;
+  if (p.space !== 'ip' && p.space !== 'l2') throw new Error(`no graph for the distance's space ${p.space}`);
+  if (!whole(p.dim, 1, 65_536) || !whole(p.capacity, 1, 2 ** 31 - 1) || !whole(p.m, 2, 1024))
+    throw new Error('graph parameters out of range');
+  if (!whole(p.efConstruction, 1, 1_000_000)) throw new Error('graph parameters out of range');
+  return p;
+}
+
+function newHnsw(p: GraphParams): Hnsw {
+  const h = new HierarchicalNSW(p.space, p.dim);
+  h.initIndex({ maxElements: p.capacity, m: p.m, efConstruction: p.efConstruction });
+  return h;
+}
+
+function loadHnsw(h: Hnsw, file: string, capacity: number): void {
+  h.readIndexSync(file);
+  if (h.getMaxElements() < capacity) h.resizeIndex(capacity);
+}
+
+function walk(h: Hnsw, q: ArrayLike<number>, k: number, ef: number, f: WalkFilter): Walk {
+  const { allowed, excluded } = f;
+  const test = excluded?.size
+    ? (l: number) => !excluded.has(l) && (!allowed || allowed.has(l))
+    : allowed && ((l: number) => allowed.has(l));
+  h.setEf(ef);
+  // hnswlib's binding reads a plain array only.
+  const arr = Array.from(q);
+  const t0 = performance.now();
+  const res = h.searchKnn(arr, k, test);
+  return { neighbors: res.neighbors, ms: performance.now() - t0 };
+}
+
+/** The k best labels by a bounded heap (worst on top), best first: exact search (Collection). */
+export function bestOf(
+  labels: Iterable<number>,
+  k: number,
+  score: (label: number) => number,
+  worse: (a: Walked, b: Walked) => boolean,
+): Walked[] {
+  const heap: Walked[] = [];
+  const swap = (i: number, j: number) => {
+    [heap[i], heap[j]] = [heap[j]!, heap[i]!];
+  };
+  const up = (i: number) => {
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (!worse(heap[i]!, heap[p]!)) return;
+      swap(i, p);
+      i = p;
+    }
+  };
+  const down = (i: number) => {
+    for (;;) {
+      const l = 2 * i + 1;
+      let m = i;
+      if (l < heap.length && worse(heap[l]!, heap[m]!)) m = l;
+      if (l + 1 < heap.length && worse(heap[l + 1]!, heap[m]!)) m = l + 1;
+      if (m === i) return;
+      swap(i, m);
+      i = m;
+    }
+  };
+  for (const label of labels) {
+    const h = { label, score: score(label) };
+    if (heap.length < k) {
+      heap.push(h);
+      up(heap.length - 1);
+    } else if (worse(heap[0]!, h)) {
+      heap[0] = h;
+      down(0);
+    }
+  }
+  return heap.sort((a, b) => (worse(a, b) ? 1 : worse(b, a) ? -1 : 0));
+}
+
+/** hnswlib on the calling thread (the in-process mode). */
+class LocalGraph implements GraphIndex {
+  private readonly h: Hnsw;
+  constructor(p: GraphParams) {
+    this.h = newHnsw(checkParams(p));
+  }
+  getMaxElements = () => this.h.getMaxElements();
+  resizeIndex = (n: number) => this.h.resizeIndex(n);
+  addPoint = (v: Float32Array, label: number) => this.h.addPoint(Array.from(v), label);
+  markDelete = (label: number) => this.h.markDelete(label);
+  load = (file: string, capacity: number) => loadHnsw(this.h, file, capacity);
+  writeIndex = (file: string) => this.h.writeIndex(file).then(() => undefined);
+  search = (q: Float32Array, k: number, ef: number, f: WalkFilter) => walk(this.h, q, k, ef, f);
+  dispose(): void {}
+}
+
+// Messages to the worker: [op, graph id, ...]; a batch of them per postMessage.
+type Op =
+  | ['init', number, GraphParams]
+  | ['load', number, string, number]
+  | ['resize', number, number]
+  | ['add', number, number, Float32Array]
+  | ['del', number, number]
+  | ['drop', number]
+  | ['write', number, number, string]
+  | ['search', number, number, Float32Array, number, number, Int32Array | null, Int32Array | null]
+  | ['sync', 0, number];
+// Answers: [request id, error message or null, value].
+type Answer = [number, string | null, unknown];
+
+/** Changes sent at once at most; more are split (a log replay at start makes 100k's). */
+const BATCH_OPS = 2048;
+
+/** The main thread's side: one worker that holds every graph. */
+export class GraphHost {
+  private readonly worker: Worker;
+  private ops: Op[] = [];
+  private flushQueued = false;
+  private nextGraph = 1;
+  private nextReq = 1;
+  private readonly waiting = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
+  private closing = false;
+  /** Why the worker is gone, when it is (GET /health fails, searches get a 503). */
+  lost: string | undefined;
+
+  constructor(file: URL, onLost: (why: string) => void) {
+    this.worker = new Worker(file, { workerData: { vectorsGraph: true } });
+    this.worker.on('message', (a: Answer) => {
+      const w = this.waiting.get(a[0]);
+      if (!w) return;
+      this.waiting.delete(a[0]);
+      if (a[1] === null) w.resolve(a[2]);
+      else w.reject(new Error(a[1]));
+    });
+    const gone = (why: string) => {
+      if (this.closing || this.lost) return;
+      this.lost = why;
+      for (const w of this.waiting.values()) w.reject(this.lostError());
+      this.waiting.clear();
+      onLost(why);
+    };
+    this.worker.on('error', (err) => gone(`failed: ${err.message}`));
+    this.worker.on('exit', (code) => gone(`exited with code ${code}`));
+  }
+
+  lostError(): HttpError {
+    return new HttpError(
+      503,
+      `Service internal error: the graph thread ${this.lost}; restart the service (every acknowledged write is in its log)`,
+    );
+  }
+
+  private send(op: Op, flushNow = false): void {
+    if (this.lost) return; // the graphs are gone; the log has every change for the restart
+    this.ops.push(op);
+    if (flushNow || this.ops.length >= BATCH_OPS) this.flush();
+    else if (!this.flushQueued) {
+      this.flushQueued = true;
+      queueMicrotask(() => this.flush());
+    }
+  }
+
+  private flush(): void {
+    this.flushQueued = false;
+    if (this.ops.length === 0) return;
+    const ops = this.ops;
+    this.ops = [];
+    this.worker.postMessage(ops);
+  }
+
+  private request<T>(make: (id: number) => Op): Promise<T> {
+    if (this.lost) return Promise.reject(this.lostError());
+    const id = this.nextReq++;
+    const p = new Promise<T>((resolve, reject) =>
+      this.waiting.set(id, { resolve: resolve as never, reject }),
+    );
+    this.send(make(id), true);
+    return p;
+  }
+
+  /** Resolves once the worker has applied every change sent so far (rejects if one failed). */
+  sync(): Promise<void> {
+    return this.request((id) => ['sync', 0, id]);
+  }
+
+  graph(p: GraphParams): GraphIndex {
+    const g = this.nextGraph++;
+    let max = p.capacity;
+    this.send(['init', g, checkParams(p)]);
+    return {
+      getMaxElements: () => max,
+      resizeIndex: (n) => {
+        max = n;
+        this.send(['resize', g, n]);
+      },
+      // Copied: the caller's array is a view of the collection's arena.
+      addPoint: (v, label) => this.send(['add', g, label, v.slice()]),
+      markDelete: (label) => this.send(['del', g, label]),
+      load: (file, capacity) => {
+        max = capacity;
+        this.send(['load', g, file, capacity]);
+      },
+      writeIndex: (file) => this.request((id) => ['write', g, id, file]),
+      search: (q, k, ef, f) =>
+        this.request((id) => [
+          'search',
+          g,
+          id,
+          q,
+          k,
+          ef,
+          f.allowed ? Int32Array.from(f.allowed) : null,
+          f.excluded?.size ? Int32Array.from(f.excluded) : null,
+        ]),
+      dispose: () => this.send(['drop', g]),
+    };
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    await this.worker.terminate();
+  }
+}
+
+/** How the graphs of new collections are made: in process until main.ts starts the worker. */
+let host: GraphHost | undefined;
+export function setGraphHost(h: GraphHost | undefined): void {
+  host = h;
+}
+export function newGraph(p: GraphParams): GraphIndex {
+  return host ? host.graph(p) : new LocalGraph(p);
+}
+/** Every graph change so far applied (the start waits for the checkpoint's graphs to load). */
+export async function graphsReady(): Promise<void> {
+  await host?.sync();
+}
+export function graphLost(): HttpError | undefined {
+  return host?.lost ? host.lostError() : undefined;
+}
+
+/** The worker's side (main.ts starts it from the same bundle with workerData.vectorsGraph). */
+export function serveGraphs(): void {
+  const port = parentPort!;
+  const graphs = new Map<number, Hnsw>();
+  // Tests only: the worker ends after this many searches (a crash of the graph thread).
+  const exitAfter = Number(process.env.VECTORS_TEST_GRAPH_EXIT_AFTER ?? 0);
+  let searches = 0;
+  const get = (g: number) => {
+    const h = graphs.get(g);
+    if (!h) throw new Error(`graph ${g} does not exist`);
+    return h;
+  };
+  const run = (op: Op): void => {
+    switch (op[0]) {
+      case 'init':
+        graphs.set(op[1], newHnsw(op[2]));
+        return;
+      case 'load':
+        loadHnsw(get(op[1]), op[2], op[3]);
+        return;
+      case 'resize': {
+        const h = get(op[1]);
+        if (op[2] > h.getMaxElements()) h.resizeIndex(op[2]);
+        return;
+      }
+      case 'add':
+        get(op[1]).addPoint(Array.from(op[3]), op[2]);
+        return;
+      case 'del':
+        get(op[1]).markDelete(op[2]);
+        return;
+      case 'drop':
+        graphs.delete(op[1]);
+        return;
+      case 'sync':
+        port.postMessage([op[2], null, null] satisfies Answer);
+        return;
+      case 'write': {
+        // hnswlib writes in its own thread; the main thread holds changes back meanwhile
+        // (Collection.holdGraph), so searches may go on here.
+        const id = op[2];
+        get(op[1])
+          .writeIndex(op[3])
+          .then(
+            () => port.postMessage([id, null, null] satisfies Answer),
+            (err: Error) => port.postMessage([id, err.message, null] satisfies Answer),
+          );
+        return;
+      }
+      case 'search': {
+        const [, g, id, q, k, ef, allowed, excluded] = op;
+        if (exitAfter > 0 && ++searches > exitAfter) process.exit(3);
+        const f: WalkFilter = {
+          allowed: allowed ? new Set(allowed) : undefined,
+          excluded: excluded ? new Set(excluded) : undefined,
+        };
+        const r = walk(get(g), q, k, ef, f);
+        port.postMessage([id, null, { neighbors: Int32Array.from(r.neighbors), ms: r.ms }] satisfies Answer);
+        return;
+      }
+    }
+  };
+  port.on('message', (ops: Op[]) => {
+    for (const op of ops) {
+      try {
+        run(op);
+      } catch (err) {
+        // A request gets its error; a failed change leaves the graph unlike the log: the worker
+        // ends, and the main thread reports the graph lost (GraphHost: /health fails).
+        const msg = (err as Error).message;
+        if (op[0] === 'search' || op[0] === 'write' || op[0] === 'sync')
+          port.postMessage([op[2], msg, null] satisfies Answer);
+        if (op[0] !== 'search') throw err;
+      }
+    }
+  });
+}
