@@ -3,7 +3,16 @@
 // host process (VECTORS_BENCH_WHERE=host, for diagnosis). Both sides of the comparison get the
 // same place in the CPU scheduler (see cpuGroup).
 import { execFileSync, spawn } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -26,6 +35,28 @@ export function throttling(pid) {
   );
   return { periods: Number(stat.nr_periods), throttled: Number(stat.nr_throttled), group: rel };
 }
+
+// Every thread's [ran, waited] (ns) by thread id: the busiest one besides the main thread is the
+// graph worker (modules/vectors/server/graph.ts), which does the searches' graph walks.
+export const threads = (pid) => {
+  const out = new Map();
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      out.set(tid, readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ').map(Number));
+    } catch {} // a thread that ended meanwhile
+  }
+  return out;
+};
+/** Of the threads other than the main one, the one that ran longest between two threads() reads. */
+export const busiestOther = (pid, t0, t1) => {
+  let best = { runS: 0, waitS: 0 };
+  for (const [tid, [r1, w1]] of t1) {
+    const [r0, w0] = t0.get(tid) ?? [0, 0];
+    if (tid !== String(pid) && (r1 - r0) / 1e9 > best.runS)
+      best = { runS: (r1 - r0) / 1e9, waitS: (w1 - w0) / 1e9 };
+  }
+  return best;
+};
 
 /** A libpod API call over Podman's socket (JSON in, JSON out). */
 function libpod(socket, method, apiPath, body) {

@@ -17,7 +17,7 @@ import { Pool } from 'undici';
 import { cpuGroup } from './_cpu-group.mjs';
 import { figure, median, root } from './_lib.mjs';
 import { gloveSet } from './_vectors-data.mjs';
-import { hostProcess, sandboxed, throttling } from './_vectors-sandbox.mjs';
+import { busiestOther, hostProcess, sandboxed, threads, throttling } from './_vectors-sandbox.mjs';
 
 const require = createRequire(import.meta.url);
 const { HierarchicalNSW } = require('hnswlib-node');
@@ -219,16 +219,20 @@ try {
     await freshConnections();
     const h0 = await indexMs();
     const [r0, w0] = sched(servicePid);
+    const t0 = threads(servicePid);
     const c0 = process.cpuUsage();
     const x = await concurrently(n, CONNECTIONS * PIPELINING, work);
     const c1 = process.cpuUsage(c0);
     const [r1, w1] = sched(servicePid);
+    const other = busiestOther(servicePid, t0, threads(servicePid));
     const waitS = (w1 - w0) / 1e9;
     return {
       ...x,
       hnswMs: (await indexMs()) - h0,
       waitS,
       idleS: Math.max(0, x.s - (r1 - r0) / 1e9 - waitS),
+      otherRunS: other.runS,
+      otherWaitS: other.waitS,
       clientMs: (c1.user + c1.system) / 1000,
     };
   };
@@ -281,6 +285,9 @@ try {
       busy: sum(xs, (x) => x.cpuMs) / 1000 / sum(xs, (x) => x.s),
       // Of the wall time, the part the service's main thread slept for want of a request.
       idle: sum(xs, (x) => x.idleS ?? 0) / sum(xs, (x) => x.s),
+      // The busiest other thread (the graph worker), on a core and waiting for one, of the wall time.
+      otherRun: sum(xs, (x) => x.otherRunS ?? 0) / sum(xs, (x) => x.s),
+      otherWait: sum(xs, (x) => x.otherWaitS ?? 0) / sum(xs, (x) => x.s),
       clientMs: sum(xs, (x) => x.clientMs ?? 0) / n,
       // ms a query inside hnswlib's searchKnn: the service's from its telemetry, the library's pass whole.
       index: sum(xs, (x) => x.hnswMs ?? x.s * 1000) / n,
@@ -362,6 +369,9 @@ try {
   );
   console.log(
     `its main thread idle for want of a request (the client not keeping up), ${BATCH} / 1 a request: ${EFS.map((ef) => `hnsw_ef ${ef} ${pc(rows[ef].batch.idle)} / ${pc(rows[ef].one.idle)}`).join('; ')}; the bench's client, CPU ms a query: ${EFS.map((ef) => `${rows[ef].batch.clientMs.toFixed(3)} / ${rows[ef].one.clientMs.toFixed(3)}`).join('; ')}`,
+  );
+  console.log(
+    `the service's busiest other thread (the graph worker), on a core / waiting for one, of the wall time, ${BATCH} / 1 a request: ${EFS.map((ef) => `hnsw_ef ${ef} ${pc(rows[ef].batch.otherRun)} / ${pc(rows[ef].batch.otherWait)}, ${pc(rows[ef].one.otherRun)} / ${pc(rows[ef].one.otherWait)}`).join('; ')}`,
   );
   // The goal: at the first hnsw_ef whose recall@10 is at least 0.95 on both sides.
   const goalEf = EFS.find((ef) => rows[ef].recallIn >= 0.95 && rows[ef].recallOne >= 0.95);

@@ -13,7 +13,8 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { Collection, type CollectionConfig, type Hit } from '../../modules/vectors/server/collection.js';
 import { parseFilter } from '../../modules/vectors/server/filter.js';
 import { GraphHost, setGraphHost } from '../../modules/vectors/server/graph.js';
-import { bundle, callSocket as call, newDataDir, type Served, serve } from './served.js';
+import { collectionFileParts } from '../../modules/vectors/server/persist.js';
+import { bridge, bundle, callSocket as call, newDataDir, type Served, serve } from './served.js';
 
 let file: string;
 const dirs: string[] = [];
@@ -166,3 +167,49 @@ it('a graph worker that dies: searches 503 at once, /health fails, a restart has
     await s.kill();
   }
 }, 120_000);
+
+it('an uploaded snapshot with graph parameters out of range is a 400, its recorded capacity not taken', async () => {
+  const dir = newDataDir();
+  dirs.push(dir);
+  const s = await serve(file, dir);
+  const br = await bridge(s.socket);
+  const agent = new Agent({ keepAlive: true });
+  const upload = (name: string, config: object, capacity: number) => {
+    const image = {
+      name,
+      config: { size: 2, distance: 'Euclid', m: 16, efConstruct: 100, fullScanThreshold: 0, ...config },
+      payloadSchema: {},
+      capacity,
+      ids: [1, 2],
+      payloads: [undefined, undefined],
+      versions: [1, 1],
+      vectors: Float32Array.of(1, 2, 3, 4),
+    } as unknown as Parameters<typeof collectionFileParts>[0];
+    const form = new FormData();
+    form.append(
+      'snapshot',
+      new Blob([Buffer.concat([...collectionFileParts(image)].filter((p) => p !== undefined))]),
+    );
+    return fetch(`${br.url}/collections/${name}/snapshots/upload`, { method: 'POST', body: form });
+  };
+  try {
+    // These would reach hnswlib in the graph worker, whose refusal would end the thread.
+    for (const config of [{ m: 100_000 }, { efConstruct: 0 }, { m: 2.5 }]) {
+      const r = await upload('bad', config, 1024);
+      expect(r.status).toBe(400);
+      expect(await r.json()).toMatchObject({ status: { error: /the snapshot cannot be read/ } });
+    }
+    // 2^40 points recorded: the graph is built from the file's 2 points and grows as needed.
+    expect((await upload('huge', {}, 2 ** 40)).status).toBe(200);
+    const r = await call(s.socket, agent, 'POST', '/collections/huge/points/query', {
+      query: [3, 4],
+      limit: 1,
+    });
+    expect(r.json.result.points[0].id).toBe(2);
+    expect((await call(s.socket, agent, 'GET', '/health')).status).toBe(200);
+  } finally {
+    agent.destroy();
+    await br.close();
+    await s.kill();
+  }
+}, 60_000);

@@ -61,9 +61,10 @@ export interface GraphIndex {
 function checkParams(p: GraphParams): GraphParams {
   const whole = (x: number, lo: number, hi: number) => Number.isInteger(x) && x >= lo && x <= hi;
   if (p.space !== 'ip' && p.space !== 'l2') throw new Error(`no graph for the distance's space ${p.space}`);
-  if (!whole(p.dim, 1, 65_536) || !whole(p.capacity, 1, 2 ** 31 - 1) || !whole(p.m, 2, 1024))
+  // The API's own bounds (parse.ts); a capacity far past what the memory limit holds.
+  if (!whole(p.dim, 1, 65_536) || !whole(p.capacity, 1, 2 ** 27) || !whole(p.m, 4, 128))
     throw new Error('graph parameters out of range');
-  if (!whole(p.efConstruction, 1, 1_000_000)) throw new Error('graph parameters out of range');
+  if (!whole(p.efConstruction, 4, 4096)) throw new Error('graph parameters out of range');
   return p;
 }
 

@@ -180,7 +180,10 @@ export function deserializeCollection(
 ): Collection {
   const { header, vecs } = readCollectionFile(buf);
   const d = header.config.size;
-  const c = new Collection(opts.name ?? header.name, header.config, Math.max(1024, header.capacity));
+  // A snapshot's graph is built from its points: its recorded capacity (from a file a user may
+  // upload) is not taken; the graph grows as the points go in.
+  const initial = opts.indexFile ? header.capacity : header.ids.length;
+  const c = new Collection(opts.name ?? header.name, header.config, Math.max(1024, initial));
   if (opts.indexFile) {
     // The graph file has the capacity the header records (both from the same checkpoint).
     const cap = Math.max(1024, header.capacity);
