@@ -1,8 +1,18 @@
 import { execFileSync } from 'node:child_process';
-import { appendFileSync, mkdirSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  closeSync,
+  mkdirSync,
+  readdirSync,
+  readSync,
+  rmSync,
+  symlinkSync,
+  truncateSync,
+  writeFileSync,
+} from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { readBoundedFile, statRegular } from '../../src/core/system/read-bounded.js';
+import { openRegular, readBoundedFile, statRegular } from '../../src/core/system/read-bounded.js';
 import { tempDir } from '../setup/temp-registry.js';
 
 // The one read of an untrusted file (a token, a detached signature, a credentials file, a
@@ -96,6 +106,34 @@ describe('readBoundedFile', () => {
     writeFileSync(at('loose'), 'x', { mode: 0o644 });
     const r = await readBoundedFile(at('loose'), 64, { accept: (st) => (st.mode & 0o077) === 0 });
     expect(r).toMatchObject({ ok: false, why: 'refused', stat: { size: 1 } });
+  });
+});
+
+describe('openRegular (for a caller that streams the bytes)', () => {
+  const openFds = () => readdirSync('/proc/self/fd').length;
+
+  it('a regular file: an open descriptor on it, and its fstat', async () => {
+    writeFileSync(at('stream'), 'bytes\n');
+    const r = await openRegular(at('stream'));
+    if (!r.ok) throw new Error(r.why);
+    const buf = Buffer.alloc(16);
+    expect([buf.toString('utf8', 0, readSync(r.fd, buf, 0, 16, 0)), r.stat.size]).toEqual(['bytes\n', 6]);
+    closeSync(r.fd);
+  });
+
+  it('a FIFO, a folder or a link at the name: refused at once, no descriptor left open', async () => {
+    execFileSync('mkfifo', [at('stream-fifo')]);
+    mkdirSync(at('stream-folder'));
+    writeFileSync(at('stream-target'), 'x');
+    symlinkSync(at('stream-target'), at('stream-link'));
+    const before = openFds();
+    expect(await openRegular(at('stream-fifo'))).toMatchObject({ ok: false, why: 'not-a-file' });
+    expect(await openRegular(at('stream-folder'))).toMatchObject({ ok: false, why: 'not-a-file' });
+    expect(await openRegular(at('stream-link'))).toMatchObject({ ok: false, error: { code: 'ELOOP' } });
+    expect(openFds()).toBe(before);
+    const followed = await openRegular(at('stream-link'), { followLink: true });
+    expect(followed).toMatchObject({ ok: true, stat: { size: 1 } });
+    if (followed.ok) closeSync(followed.fd);
   });
 });
 

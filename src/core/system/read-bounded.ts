@@ -35,10 +35,14 @@ type Done<T> = (err: NodeJS.ErrnoException | null, value: T) => void;
 const promised = <T>(call: (done: Done<T>) => void): Promise<T> =>
   new Promise((resolve, reject) => call((err, value) => (err ? reject(err) : resolve(value))));
 
-/** Opens `file` as above and fstats it; the descriptor is the caller's to close when `ok`. */
-async function openJudged(
+/**
+ * Opens `file` as above and fstats it: a regular file, or why not. For a caller that streams the
+ * bytes instead of reading them whole (and bounds them itself); the descriptor is the caller's to
+ * close when `ok`.
+ */
+export async function openRegular(
   file: string,
-  opts: BoundedOptions,
+  opts: Pick<BoundedOptions, 'followLink'> = {},
 ): Promise<{ ok: true; fd: number; stat: Stats } | Unread> {
   const { O_RDONLY, O_NONBLOCK, O_NOFOLLOW } = fs().constants;
   const flags = O_RDONLY | O_NONBLOCK | (opts.followLink ? 0 : O_NOFOLLOW);
@@ -61,12 +65,12 @@ async function openJudged(
 
 const close = (fd: number) => promised<void>((done) => fs().close(fd, (err) => done(err, undefined)));
 
-/** Whether `file` is a regular file, judged on a descriptor opened as readBoundedFile opens it. */
+/** Whether `file` is a regular file, judged on a descriptor opened as readBoundedFile opens it (then closed). */
 export async function statRegular(
   file: string,
   opts: Pick<BoundedOptions, 'followLink'> = {},
 ): Promise<{ ok: true; stat: Stats } | Unread> {
-  const opened = await openJudged(file, opts);
+  const opened = await openRegular(file, opts);
   if (!opened.ok) return opened;
   await close(opened.fd);
   return { ok: true, stat: opened.stat };
@@ -78,7 +82,7 @@ export async function readBoundedFile(
   max: number,
   opts: BoundedOptions = {},
 ): Promise<BoundedRead> {
-  const opened = await openJudged(file, opts);
+  const opened = await openRegular(file, opts);
   if (!opened.ok) return opened;
   const { fd, stat } = opened;
   try {
