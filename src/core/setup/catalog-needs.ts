@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { open, rename } from 'node:fs/promises';
+import { close as closeFd, createReadStream } from 'node:fs';
+import { rename } from 'node:fs/promises';
 import path from 'node:path';
 import { Parser, type ReadEntry } from 'tar';
 import { z } from 'zod';
@@ -11,6 +11,7 @@ import { readPublicKeys, verifyDetached } from '../pkg/signature.js';
 import { parseService } from '../services/schema.js';
 import { resolveInside } from '../system/beneath.js';
 import { writeFileAtomic } from '../system/fs.js';
+import { changedWhileReading, openRegular, readBoundedFile } from '../system/read-bounded.js';
 
 /**
  * What each package of the offline catalog needs (memory, disk, GPU...), written when the catalog
@@ -50,23 +51,43 @@ const needsSchema = z.strictObject({
 });
 export type PackageNeeds = z.infer<typeof needsSchema>['packages'][number];
 
-/** Bytes of a file read once through one descriptor, refused past `max`. */
-export async function readBounded(file: string, max: number, what: string): Promise<Buffer> {
-  const fh = await open(file, 'r');
-  try {
-    const size = (await fh.stat()).size;
-    if (size > max)
-      throw new VerificationError(`${what} is ${size} bytes, more than ${max}`, 'catalog-too-big');
-    const buf = Buffer.alloc(size);
-    const { bytesRead } = await fh.read(buf, 0, size, 0);
-    return buf.subarray(0, bytesRead);
-  } finally {
-    await fh.close();
+/** The catalog's files come with the image: one that is not as built means the image is broken. */
+const IMAGE_HINT = 'The image is broken: rebuild it (scripts/build-image.sh).';
+
+/**
+ * Bytes of a catalog file read once (read-bounded.ts): refused past `max`, and refused when it is
+ * not a plain file at its name. Setup reads the catalog as root from whatever tree --root names,
+ * and the image build makes none of its files a link: a link at a name could lead out of the root
+ * (to /etc/shadow), a FIFO would be waited on for good. A missing file is thrown as open(2) said
+ * (ENOENT: needs.json may be absent).
+ */
+export async function readBounded(
+  file: string,
+  max: number,
+  what: string,
+  hint = IMAGE_HINT,
+): Promise<Buffer> {
+  const r = await readBoundedFile(file, max);
+  if (r.ok) return r.bytes;
+  if (r.why === 'open') {
+    if (r.error.code !== 'ELOOP') throw r.error;
+    throw new VerificationError(`${what} (${file}) is a link, not followed`, 'unsafe-link', hint);
   }
+  if (r.why === 'too-large')
+    throw new VerificationError(`${what} is ${r.stat.size} bytes, more than ${max}`, 'catalog-too-big', hint);
+  if (r.why === 'grew') throw changedWhileReading(what, 'Run the command again.');
+  throw new VerificationError(`${what} (${file}) is not a regular file`, 'not-a-file', hint);
 }
 
-/** One pass over a package file: its SHA-256, what its entries take unpacked, and its manifest. */
-async function scanPackage(file: string): Promise<{
+/**
+ * One pass over a package file, through `fd` (closed at the end), at most `expected` + 1 bytes: its
+ * SHA-256, size, what its entries take unpacked, and its manifest.
+ */
+async function scanPackage(
+  fd: number,
+  file: string,
+  expected: number,
+): Promise<{
   sha256: string;
   size: number;
   installed: number;
@@ -93,7 +114,8 @@ async function scanPackage(file: string): Promise<{
     },
   });
   await new Promise<void>((resolve, reject) => {
-    const source = createReadStream(file);
+    // `end` is inclusive: one byte past what the index says is enough to tell the file is not it.
+    const source = createReadStream(file, { fd, start: 0, end: expected });
     source.on('data', (c) => {
       hash.update(c as Buffer);
       size += c.length;
@@ -117,7 +139,22 @@ export async function needsFromArchive(dir: string, e: IndexEntry): Promise<Pack
   const found = resolveInside(dir, e.path);
   if (!found.inside || !found.exists)
     throw new VerificationError('its package file is missing', 'catalog-package-missing');
-  const scan = await scanPackage(found.path);
+  // Resolved below `dir` already; opened without following a link or waiting on a FIFO.
+  const opened = await openRegular(found.path);
+  if (!opened.ok) {
+    if (opened.why === 'open' && opened.error.code === 'ENOENT')
+      throw new VerificationError('its package file is missing', 'catalog-package-missing');
+    // ELOOP: a link swapped in at the name since it was resolved.
+    if (opened.why === 'open' && opened.error.code !== 'ELOOP') throw opened.error;
+    throw new VerificationError('its package file is not a regular file', 'not-a-file');
+  }
+  // A file of another size is not the one the index names: judged before a byte is read (a 1 TiB
+  // sparse file would otherwise be hashed whole).
+  if (opened.stat.size !== e.size) {
+    await new Promise<void>((resolve) => closeFd(opened.fd, () => resolve()));
+    throw new VerificationError('its package file does not match the signed index', 'catalog-mismatch');
+  }
+  const scan = await scanPackage(opened.fd, found.path, e.size);
   if (scan.size !== e.size || scan.sha256 !== e.sha256)
     throw new VerificationError('its package file does not match the signed index', 'catalog-mismatch');
   const manifest = parseManifest(parseJsonBytes(scan.manifest, `${e.name} manifest.json`, 'bad-manifest'));
@@ -177,7 +214,15 @@ export async function readCatalogNeeds(dir: string, keyText: string): Promise<Ma
  */
 export async function writeCatalogNeeds(dir: string, signer: Signer): Promise<number> {
   const { signFile } = await import('../pkg/build.js');
-  const index = parseIndex(await readBounded(path.join(dir, 'index.json'), 64 * 1024 * 1024, 'index.json'));
+  // The index `repo build` has just written (renamed into place: never a link) in the user's folder.
+  const index = parseIndex(
+    await readBounded(
+      path.join(dir, 'index.json'),
+      64 * 1024 * 1024,
+      'index.json',
+      'Build the repository again (blueprint repo build).',
+    ),
+  );
   const packages: PackageNeeds[] = [];
   for (const e of index.packages) packages.push(await needsFromArchive(dir, e));
   const tmp = path.join(dir, `.${NEEDS_FILE}.new`);
