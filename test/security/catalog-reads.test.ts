@@ -58,6 +58,13 @@ describe('the offline catalog reads only plain files below the root', () => {
     },
   );
 
+  it('a link at keys/ to the same folder moved outside the root is not followed', async () => {
+    const { dir } = await makeCatalog(t.root, t.work);
+    renameSync(path.join(dir, 'keys'), path.join(t.work, 'keys'));
+    symlinkSync(path.join(t.work, 'keys'), path.join(dir, 'keys'));
+    await expect(readCatalog(t.root)).rejects.toMatchObject({ code: 'catalog-link-escapes' });
+  });
+
   it.each(['index.json', 'needs.json'])(
     'a FIFO as %s is refused at once, not waited on',
     async (name) => {

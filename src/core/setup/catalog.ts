@@ -92,7 +92,11 @@ export async function readCatalog(root: string): Promise<Catalog | undefined> {
     throw new VerificationError(`${CATALOG_DIR} leads outside the root`, 'catalog-link-escapes');
   if (!found.exists) return undefined;
   const dir = found.path;
-  const keyFiles = (await readdir(path.join(dir, 'keys')).catch(() => [] as string[])).filter((f) =>
+  // The keys folder judged as the catalog folder is: a link there may not lead out of the root.
+  const keys = resolveInside(dir, 'keys');
+  if (!keys.inside)
+    throw new VerificationError(`${CATALOG_DIR}/keys leads outside the catalog`, 'catalog-link-escapes');
+  const keyFiles = (await readdir(keys.path).catch(() => [] as string[])).filter((f) =>
     f.endsWith('.pub.asc'),
   );
   if (keyFiles.length !== 1)
@@ -102,7 +106,7 @@ export async function readCatalog(root: string): Promise<Catalog | undefined> {
       'The image is broken: rebuild it (scripts/build-image.sh), or remove the catalog folder.',
     );
   const keyText = (
-    await readBounded(path.join(dir, 'keys', keyFiles[0]!), 1024 * 1024, 'the catalog key')
+    await readBounded(path.join(keys.path, keyFiles[0]!), 1024 * 1024, 'the catalog key')
   ).toString('utf8');
   const key = await describeKey(keyText, 'catalog key');
   const indexBytes = await readBounded(path.join(dir, 'index.json'), MAX_INDEX_BYTES, 'the catalog index');
