@@ -5,6 +5,7 @@ import {
   mkdirSync,
   readdirSync,
   readSync,
+  realpathSync,
   rmSync,
   symlinkSync,
   truncateSync,
@@ -12,7 +13,7 @@ import {
 } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { openRegular, readBoundedFile, statRegular } from '../../src/core/system/read-bounded.js';
+import { openRegular, pathOfFd, readBoundedFile, statRegular } from '../../src/core/system/read-bounded.js';
 import { tempDir } from '../setup/temp-registry.js';
 
 // The one read of an untrusted file (a token, a detached signature, a credentials file, a
@@ -134,6 +135,26 @@ describe('openRegular (for a caller that streams the bytes)', () => {
     const followed = await openRegular(at('stream-link'), { followLink: true });
     expect(followed).toMatchObject({ ok: true, stat: { size: 1 } });
     if (followed.ok) closeSync(followed.fd);
+  });
+});
+
+describe('pathOfFd', () => {
+  it('says where the kernel opened a file: through a folder link, the folder it leads to', async () => {
+    mkdirSync(at('real-folder'));
+    writeFileSync(at('real-folder/f'), 'f');
+    symlinkSync(at('real-folder'), at('folder-link'));
+    const seen: (string | undefined)[] = [];
+    for (const p of [at('real-folder/f'), at('folder-link/f')]) {
+      const r = await readBoundedFile(p, 64, {
+        accept: (_st, fd) => {
+          seen.push(pathOfFd(fd));
+          return true;
+        },
+      });
+      expect(r.ok).toBe(true);
+    }
+    const real = realpathSync(at('real-folder/f'));
+    expect(seen).toEqual([real, real]);
   });
 });
 

@@ -18,8 +18,8 @@ import { VerificationError } from '../errors.js';
 export interface BoundedOptions {
   /** Follow a link at the name: a path the user gave, whose links are theirs. */
   followLink?: boolean;
-  /** Judges the descriptor's fstat of a regular file within the bound, before anything is read. */
-  accept?: (st: Stats) => boolean;
+  /** Judges the descriptor (its fstat: a regular file within the bound) before anything is read. */
+  accept?: (st: Stats, fd: number) => boolean;
 }
 
 /** Why a file was not read: `open` (the error says: ENOENT, ELOOP for a link…) or what its fstat showed. */
@@ -86,7 +86,7 @@ export async function readBoundedFile(
   if (!opened.ok) return opened;
   const { fd, stat } = opened;
   try {
-    if (opts.accept && !opts.accept(stat)) return { ok: false, why: 'refused', stat };
+    if (opts.accept && !opts.accept(stat, fd)) return { ok: false, why: 'refused', stat };
     if (stat.size > max) return { ok: false, why: 'too-large', stat };
     // Zeroed: what is handed back is a view of this buffer, and nothing else may be in it.
     const buf = Buffer.alloc(stat.size + 1);
@@ -100,6 +100,20 @@ export async function readBoundedFile(
     return { ok: true, bytes: buf.subarray(0, n), stat };
   } finally {
     await close(fd);
+  }
+}
+
+/**
+ * Where the kernel says `fd`'s file is (/proc/self/fd): the path it was reached by, every link on
+ * the way resolved, as things were when it was opened. O_NOFOLLOW guards only the last name; this
+ * tells a file opened by its real path from one reached through a folder swapped for a link since.
+ * Undefined when it cannot be told (no /proc).
+ */
+export function pathOfFd(fd: number): string | undefined {
+  try {
+    return fs().readlinkSync(`/proc/self/fd/${fd}`);
+  } catch {
+    return undefined;
   }
 }
 
