@@ -8,12 +8,13 @@
  *
  * Each file is then read once (`readFound`): opened with O_NOFOLLOW|O_NONBLOCK (no link swapped
  * in after the walk, no FIFO to hang on), and it must still be the regular file the walk saw
- * (same device and inode), at most `maxBytes` long.
+ * (same device and inode) at the path the walk named, at most `maxBytes` long.
  */
-import { constants, type Dirent } from 'node:fs';
-import { lstat, open, readdir, realpath, stat } from 'node:fs/promises';
+import type { Dirent } from 'node:fs';
+import { lstat, readdir, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { BlueprintError, NotFoundError, UsageError, VerificationError } from '../errors.js';
+import { pathOfFd, readBoundedFile } from './read-bounded.js';
 
 export interface FoundFile {
   /** The file to open: a real path (no link in it) when found by the walk. */
@@ -155,43 +156,32 @@ async function walk(
 }
 
 /**
- * The bytes of a file the walk found, read once: never through a link, never blocking on a FIFO,
- * only the regular file seen by the walk (same device and inode), at most `maxBytes`.
+ * The bytes of a file the walk found, read once (read-bounded.ts): never through a link at its name,
+ * never blocking on a FIFO, at most `maxBytes`, and only the regular file the walk saw (same device
+ * and inode) at the real path the walk named. The last check is for a folder on the way swapped for
+ * a link during the walk: the walk's own lstat then went through it too, so the inode alone would
+ * match the file it leads to.
  */
 export async function readFound(file: FoundFile, maxBytes: number): Promise<Buffer> {
-  const fh = await open(file.path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK).catch(
-    (err: NodeJS.ErrnoException) => {
-      if (err.code === 'ELOOP')
-        throw new VerificationError(`${file.name} was replaced by a link after it was found`, 'changed');
-      throw new BlueprintError(`${file.name}: ${err.message}`, 'unreadable');
-    },
-  );
-  try {
-    const st = await fh.stat();
-    if (!st.isFile() || st.dev !== file.dev || st.ino !== file.ino)
-      throw new VerificationError(
-        `${file.name} was replaced after it was found`,
-        'changed',
-        'Run the command again.',
-      );
-    if (st.size > maxBytes)
-      throw new UsageError(
-        `${file.name} is ${st.size} bytes, more than the ${maxBytes} sent at most`,
-        'Split it into smaller files.',
-      );
-    // One read up to the limit + 1: a file that grew meanwhile is refused, not cut short.
-    const buf = Buffer.alloc(Math.min(st.size, maxBytes) + 1);
-    let got = 0;
-    for (;;) {
-      const { bytesRead } = await fh.read(buf, got, buf.length - got, got);
-      if (bytesRead === 0) break;
-      got += bytesRead;
-      if (got === buf.length) break;
-    }
-    if (got > maxBytes || got > st.size)
-      throw new VerificationError(`${file.name} grew while it was read`, 'changed', 'Run the command again.');
-    return buf.subarray(0, got);
-  } finally {
-    await fh.close();
+  const r = await readBoundedFile(file.path, maxBytes, {
+    accept: (st, fd) => st.dev === file.dev && st.ino === file.ino && pathOfFd(fd) === file.path,
+  });
+  if (r.ok) return r.bytes;
+  if (r.why === 'open') {
+    if (r.error.code === 'ELOOP')
+      throw new VerificationError(`${file.name} was replaced by a link after it was found`, 'changed');
+    throw new BlueprintError(`${file.name}: ${r.error.message}`, 'unreadable');
   }
+  if (r.why === 'too-large')
+    throw new UsageError(
+      `${file.name} is ${r.stat.size} bytes, more than the ${maxBytes} sent at most`,
+      'Split it into smaller files.',
+    );
+  if (r.why === 'grew')
+    throw new VerificationError(`${file.name} grew while it was read`, 'changed', 'Run the command again.');
+  throw new VerificationError(
+    `${file.name} was replaced after it was found`,
+    'changed',
+    'Run the command again.',
+  );
 }
