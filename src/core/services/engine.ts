@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type Docker from 'dockerode';
 import { BlueprintError, ExitCode, NotFoundError } from '../errors.js';
+import { openWire, type Wire } from './engine-wire.js';
 
 /** Podman's standard rootful API socket; `scripts/setup-host.sh` and the appliance's socket unit serve it. */
 export const DEFAULT_SOCKET = '/run/podman/podman.sock';
@@ -106,8 +107,9 @@ export interface LibpodCall {
 
 /**
  * The engine client. The libpod calls that start, stop and inspect services go straight over the
- * socket with node:http (the same requests dockerode's `modem.dial` makes): loading dockerode
- * costs more CPU than the whole `service start` request, so it is loaded only when needed.
+ * socket as plain HTTP/1.1 (engine-wire.ts; the same requests dockerode's `modem.dial` makes):
+ * loading dockerode costs more CPU than the whole `service start` request, so it is loaded only
+ * when needed.
  */
 export function openEngine(socket: string): Engine {
   let docker: Promise<Docker> | undefined;
@@ -118,8 +120,9 @@ export function openEngine(socket: string): Engine {
       throw engineErrorFrom(err, what, socket);
     }
   };
+  const wire = openWire(socket);
   const libpod = <T>(method: string, apiPath: string, opts: LibpodCall = {}): Promise<T> =>
-    call(`${method} ${apiPath}`, () => request<T>(socket, method, `${LIBPOD}${apiPath}`, opts));
+    call(`${method} ${apiPath}`, () => request<T>(wire, method, `${LIBPOD}${apiPath}`, opts));
   return {
     socket,
     docker: () => {
@@ -152,51 +155,29 @@ export function unixRequest(
   return nodeHttp().request({ ...options, createConnection: () => net.connect(socketPath) }, onResponse);
 }
 
-function request<T>(socket: string, method: string, apiPath: string, opts: LibpodCall): Promise<T> {
+/** One libpod call: the answer's JSON (or text), or an HttpError with its status and JSON. */
+async function request<T>(wire: Wire, method: string, apiPath: string, opts: LibpodCall): Promise<T> {
   const query = opts.query
     ? `?${new URLSearchParams(Object.entries(opts.query).map(([k, v]): [string, string] => [k, String(v)]))}`
     : '';
   const body = opts.body === undefined ? undefined : JSON.stringify(opts.body);
-  return new Promise((resolve, reject) => {
-    const req = unixRequest(
-      socket,
-      {
-        method,
-        path: apiPath + query,
-        headers: body
-          ? { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) }
-          : {},
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('error', reject);
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          let json: unknown;
-          try {
-            json = text ? JSON.parse(text) : undefined;
-          } catch {
-            json = text;
-          }
-          const status = res.statusCode ?? 0;
-          if ((status >= 200 && status < 300) || opts.ok?.includes(status)) return resolve(json as T);
-          const err: HttpError = new Error(`HTTP ${status}`);
-          err.statusCode = status;
-          err.json = json as HttpError['json'];
-          reject(err);
-        });
-      },
-    );
-    req.on('error', reject);
-    if (opts.sent) req.on('finish', opts.sent);
-    req.end(body);
-  });
+  const { status, body: text } = await wire.exchange(method, apiPath + query, body, opts.sent);
+  let json: unknown;
+  try {
+    json = text ? JSON.parse(text) : undefined;
+  } catch {
+    json = text;
+  }
+  if ((status >= 200 && status < 300) || opts.ok?.includes(status)) return json as T;
+  const err: HttpError = new Error(`HTTP ${status}`);
+  err.statusCode = status;
+  err.json = json as HttpError['json'];
+  throw err;
 }
 
 /** Opens the engine and checks it answers (`_ping`: Podman takes over a second to answer `/version`). */
 export async function connectEngine(socket: string): Promise<Engine> {
   const engine = openEngine(socket);
-  await engine.call('reaching the engine', () => request(socket, 'GET', '/_ping', {}));
+  await engine.call('reaching the engine', () => request(openWire(socket), 'GET', '/_ping', {}));
   return engine;
 }

@@ -2,7 +2,7 @@ import { existsSync, watch } from 'node:fs';
 import path from 'node:path';
 import { BlueprintError } from '../errors.js';
 import { inspectContainer } from './container-info.js';
-import { type Engine, unixRequest } from './engine.js';
+import { type Engine, nodeHttp, unixRequest } from './engine.js';
 import { serviceDirs } from './policy.js';
 import type { LoadedRegistration } from './registry.js';
 
@@ -61,6 +61,9 @@ export async function waitHealthy(
           'service-unhealthy',
           `It is still running; see \`blueprint service logs ${reg.name}\` and \`blueprint service status ${reg.name}\`.`,
         );
+      // node:http (the probes' client: a service's answer is untrusted, node:http parses it) loads
+      // while the engine starts the container, not when its socket appears (~1.5 ms of CPU).
+      if (i === 0 && !present) nodeHttp();
       // Without its socket, the folder's next change (checked every 100 ms should a change be missed).
       const delay = present || !changes ? healthPollDelay(i) : 100;
       let timer: NodeJS.Timeout | undefined;

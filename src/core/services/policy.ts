@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { VerificationError } from '../errors.js';
 import type { GpuAccessPlan } from '../gpu/types.js';
@@ -10,6 +9,7 @@ import { containerGid, DEVICE_GID_LABEL } from './device-access.js';
 import { type PlannedPackageMount, packagesEnv } from './package-mounts.js';
 import { DEFAULT_BACKOFF } from './restarts.js';
 import type { ServiceSpec } from './schema.js';
+import { sha256Hex } from './sha256.js';
 import type { UsedModule } from './wiring.js';
 
 export const MODULE_LABEL = 'org.blueprintos.module';
@@ -295,6 +295,7 @@ function restartSummary(policy: ServiceSpec['restart']): string {
   return `${limit}, after ${b.baseMs / 1000} s doubling to ${b.maxMs / 60_000} min (blueprint service watch)`;
 }
 
+/** The spec's label: its JSON's SHA-256, 16 hex digits (sha256.ts: no node:crypto on the start path). */
 export function specHash(spec: Record<string, unknown>): string {
-  return createHash('sha256').update(JSON.stringify(spec)).digest('hex').slice(0, 16);
+  return sha256Hex(JSON.stringify(spec)).slice(0, 16);
 }

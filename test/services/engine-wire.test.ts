@@ -1,0 +1,162 @@
+/**
+ * The libpod calls' HTTP/1.1 over the engine's unix socket without node:http (engine-wire.ts,
+ * issue 20). A real server on a real unix socket answers with bytes written by hand, cut at odd
+ * places, so that each way an answer can be framed (length, chunks, close) and each broken one is met.
+ */
+import net from 'node:net';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { openEngine } from '../../src/core/services/engine.js';
+import { answerParser, openWire } from '../../src/core/services/engine-wire.js';
+import { tempDir } from '../setup/temp-registry.js';
+
+const servers: net.Server[] = [];
+const sockets: net.Socket[] = [];
+afterEach(async () => {
+  // A connection opened ahead (the spare) may still be open: the server would wait for it.
+  for (const c of sockets.splice(0)) c.destroy();
+  for (const s of servers.splice(0)) await new Promise((r) => s.close(r));
+});
+
+/** A server that reads one request (head + Content-Length body) and writes `answer` in `pieces`. */
+async function serve(answer: string | ((request: string) => string), pieces = 1) {
+  const sock = path.join(tempDir('bp-wire-'), 'engine.sock');
+  const requests: string[] = [];
+  let connections = 0;
+  const server = net.createServer((c) => {
+    connections++;
+    sockets.push(c);
+    let got = '';
+    c.on('data', (d) => {
+      got += d.toString('latin1');
+      const end = got.indexOf('\r\n\r\n');
+      if (end < 0) return;
+      const length = Number(/content-length: (\d+)/i.exec(got.slice(0, end))?.[1] ?? 0);
+      if (got.length < end + 4 + length) return;
+      requests.push(got);
+      const text = Buffer.from(typeof answer === 'function' ? answer(got) : answer, 'latin1');
+      const step = Math.max(1, Math.ceil(text.length / pieces));
+      let at = 0;
+      const next = () => {
+        if (at >= text.length) return c.end();
+        c.write(text.subarray(at, at + step));
+        at += step;
+        setTimeout(next, 1);
+      };
+      next();
+    });
+    c.on('error', () => {});
+  });
+  servers.push(server);
+  await new Promise<void>((r) => server.listen(sock, r));
+  return { sock, requests, connections: () => connections };
+}
+
+const chunk = (s: string) => `${Buffer.byteLength(s).toString(16)}\r\n${s}\r\n`;
+
+describe('engine wire: answers', () => {
+  it('reads a body by Content-Length, by chunks (cut anywhere), and up to the close', async () => {
+    const body = JSON.stringify({ Id: 'abc', State: { Running: true }, text: 'é€' });
+    const bytes = Buffer.byteLength(body);
+    for (const [answer, pieces] of [
+      [`HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: ${bytes}\r\n\r\n${body}`, 1],
+      [`HTTP/1.1 200 OK\r\nContent-Length: ${bytes}\r\n\r\n${body}`, 40],
+      [
+        `HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n${chunk(body.slice(0, 10))}${chunk(body.slice(10))}0\r\n\r\n`,
+        1,
+      ],
+      [
+        `HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n${chunk(body.slice(0, 7))}${chunk(body.slice(7))}0\r\n\r\n`,
+        55,
+      ],
+      [`HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n${chunk(body)}0\r\nX-Trailer: 1\r\n\r\n`, 3],
+      [`HTTP/1.0 200 OK\r\n\r\n${body}`, 4],
+    ] as const) {
+      const { sock } = await serve(Buffer.from(answer, 'utf8').toString('latin1'), pieces);
+      const got = await openWire(sock).exchange('GET', '/x', undefined);
+      expect(got, answer.slice(0, 60)).toEqual({ status: 200, body });
+    }
+  });
+
+  it('sends the method, path, JSON body with its length and Connection: close; calls sent', async () => {
+    const { sock, requests } = await serve('HTTP/1.1 201 Created\r\nContent-Length: 2\r\n\r\n{}');
+    let sent = false;
+    const body = JSON.stringify({ name: 'blueprint-x', note: 'ü' });
+    const got = await openWire(sock).exchange('POST', '/v4.0.0/libpod/containers/create', body, () => {
+      sent = true;
+    });
+    expect(got).toEqual({ status: 201, body: '{}' });
+    expect(sent).toBe(true);
+    const req = Buffer.from(requests[0]!, 'latin1').toString('utf8');
+    expect(req.startsWith('POST /v4.0.0/libpod/containers/create HTTP/1.1\r\n')).toBe(true);
+    expect(req).toContain('Connection: close\r\n');
+    expect(req).toContain(`Content-Length: ${Buffer.byteLength(body)}\r\n`);
+    expect(req.endsWith(`\r\n\r\n${body}`)).toBe(true);
+  });
+
+  it('204 and 304 have no body', async () => {
+    const { sock } = await serve('HTTP/1.1 204 No Content\r\nApi-Version: 4\r\n\r\n');
+    expect(await openWire(sock).exchange('POST', '/s', undefined)).toEqual({ status: 204, body: '' });
+  });
+
+  it('refuses what is not an HTTP/1.1 answer, and an answer cut short', async () => {
+    for (const [answer, why] of [
+      ['SSH-2.0-x\r\n\r\n', /status line/],
+      ['HTTP/1.1 200 OK\r\nContent-Length: 1x\r\n\r\n', /Content-Length/],
+      ['HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\nab', /Content-Length/],
+      ['HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n', /Transfer-Encoding/],
+      ['HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nab\r\n0\r\n\r\n', /chunk size/],
+      ['HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nabcd\r\n0\r\n\r\n', /chunk end/],
+      ['HTTP/1.1 100 Continue\r\n\r\n', /interim/],
+      ['HTTP/1.1 200 OK\r\nno colon\r\n\r\n', /header line/],
+      ['HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc', /middle of its answer/],
+      ['HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n', /middle of its answer/],
+      ['HTTP/1.1 200', /before answering/],
+      ['', /before answering/],
+    ] as const) {
+      const { sock } = await serve(answer);
+      await expect(openWire(sock).exchange('GET', '/x', undefined), answer).rejects.toThrow(why);
+    }
+  });
+
+  it('bounds the headers and the answer', () => {
+    const p = answerParser();
+    expect(() => p.push(Buffer.alloc(65 * 1024, 'a'))).toThrow(/headers over 64 KB/);
+    const q = answerParser();
+    q.push(Buffer.from('HTTP/1.1 200 OK\r\nContent-Length: 999999999\r\n\r\n'));
+    expect(() => {
+      for (let i = 0; i < 80; i++) q.push(Buffer.alloc(1024 * 1024));
+    }).toThrow(/answer over/);
+  });
+});
+
+describe('engine wire: connections', () => {
+  it('a missing socket is the engine-down error, as before', async () => {
+    const engine = openEngine(path.join(tempDir('bp-wire-'), 'none.sock'));
+    await expect(engine.libpod('GET', '/_ping')).rejects.toMatchObject({ code: 'engine-down' });
+  });
+
+  it('one request a connection; the next one goes on a connection opened ahead', async () => {
+    const { sock, requests, connections } = await serve('HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\n"ok"');
+    const engine = openEngine(sock);
+    expect(await engine.libpod('GET', '/containers/a/json')).toBe('ok');
+    // The spare is open before the second request is asked.
+    await new Promise((r) => setTimeout(r, 50));
+    expect(connections()).toBe(2);
+    expect(await engine.libpod('POST', '/containers/a/start', { ok: [304] })).toBe('ok');
+    expect(requests.map((r) => r.split('\r\n')[0])).toEqual([
+      'GET /v4.0.0/libpod/containers/a/json HTTP/1.1',
+      'POST /v4.0.0/libpod/containers/a/start HTTP/1.1',
+    ]);
+    expect(connections()).toBe(3); // the third is the next spare, unused
+  });
+
+  it('maps a status outside 2xx and ok to the HTTP error with the JSON message', async () => {
+    const body = JSON.stringify({ message: 'no such container' });
+    const { sock } = await serve(`HTTP/1.1 404 Not Found\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
+    await expect(openEngine(sock).libpod('GET', '/containers/x/json')).rejects.toMatchObject({
+      code: 'engine-not-found',
+      message: expect.stringContaining('no such container'),
+    });
+  });
+});
