@@ -85,6 +85,30 @@ function unpack({ data, dimension, tokens }: Packed): Embeddings {
   return { vectors, tokens };
 }
 
+/**
+ * Where the worker also writes a single query's answer, so that a main thread blocked in
+ * `Atomics.wait` has it without a message: Int32 [0] the last job written (its sequence number),
+ * [1] its token count, [2] 0 = written, 1 = failed (the message carries the error); then the vector.
+ */
+interface Reply {
+  shared: SharedArrayBuffer;
+  seq: number;
+}
+const HEAD = 16;
+
+function writeReply(reply: Reply, out: Embeddings | undefined): void {
+  const ctl = new Int32Array(reply.shared, 0, 3);
+  const v = out?.vectors[0];
+  const room = (reply.shared.byteLength - HEAD) / 4;
+  if (v && out.vectors.length === 1 && v.length === room) {
+    new Float32Array(reply.shared, HEAD, room).set(v);
+    ctl[1] = out.tokens[0]!;
+    ctl[2] = 0;
+  } else ctl[2] = 1;
+  Atomics.store(ctl, 0, reply.seq);
+  Atomics.notify(ctl, 0);
+}
+
 /** In the worker thread: load the model, time a batch, then embed one batch per job. */
 export function runEngineWorker(): void {
   serveJobs<WorkerInit, Ready>(async (data, log) => {
@@ -92,8 +116,17 @@ export function runEngineWorker(): void {
     return {
       ready: { info: engine.info, msPerChar: await measureCost(engine) },
       handle: async (p) => {
-        const { texts, options } = p as { texts: string[]; options: EmbedOptions };
-        return pack(await engine.embed(texts, options));
+        const { texts, options, reply } = p as { texts: string[]; options: EmbedOptions; reply?: Reply };
+        let out: Embeddings;
+        try {
+          out = await engine.embed(texts, options);
+        } catch (err) {
+          if (reply) writeReply(reply, undefined);
+          throw err;
+        }
+        // First, before the answer's message: the main thread may be blocked waiting for this.
+        if (reply) writeReply(reply, out);
+        return pack(out);
       },
     };
   });
@@ -109,6 +142,11 @@ export interface EngineWorker extends Engine {
   mainThreadCopy: boolean;
   /** The longest batch, and the longest single input, in characters, that run on the main thread. */
   onMainThread: { batchChars: number; queryChars: number };
+  /**
+   * Single queries sent to the worker while the main thread waited for the answer in `Atomics.wait`
+   * (`waited`), and those whose wait ran out or could not be used, answered through the message.
+   */
+  queryWaits: { waited: number; gaveUp: number };
 }
 
 /**
@@ -124,9 +162,22 @@ export async function startEngineWorker(
   resourceLimits?: ResourceLimits,
   inlineBudgetMs = 0,
   queryBudgetMs = 0,
+  queryWaitMs = 0,
 ): Promise<EngineWorker> {
   const pool = await startPool<WorkerInit, Ready>({ file, data: init, log, resourceLimits });
   const { info, msPerChar } = pool.ready;
+  const fromWorker = async (texts: string[], options: EmbedOptions, reply?: Reply) => {
+    try {
+      return unpack((await pool.run(reply ? { texts, options, reply } : { texts, options })) as Packed);
+    } catch (err) {
+      if (err instanceof WorkerJobError && err.name === 'InputTooLongError') {
+        const f = err.fields as { index: number; length: number; max: number };
+        throw new InputTooLongError(f.index, f.length, f.max);
+      }
+      throw err;
+    }
+  };
+  const waiter = queryWaitMs > 0 ? queryWaiter(info.dimension, queryWaitMs, fromWorker) : undefined;
   const batchFits = inlineBudgetMs > 0 && msPerChar * chars(CALIBRATION) <= inlineBudgetMs;
   const queryFits = queryBudgetMs > 0 && msPerChar * CALIBRATION[0]!.length <= queryBudgetMs;
   const inline = batchFits || queryFits ? await createEngine({ ...init, log }) : undefined;
@@ -146,21 +197,69 @@ export async function startEngineWorker(
     },
     healthy: pool.healthy,
     placement,
+    queryWaits: waiter?.counts ?? { waited: 0, gaveUp: 0 },
     embed: async (texts, options) => {
       if (placement(texts) === 'main') return inline!.embed(texts, options);
-      try {
-        return unpack((await pool.run({ texts, options })) as Packed);
-      } catch (err) {
-        if (err instanceof WorkerJobError && err.name === 'InputTooLongError') {
-          const f = err.fields as { index: number; length: number; max: number };
-          throw new InputTooLongError(f.index, f.length, f.max);
-        }
-        throw err;
-      }
+      // A short single input only: a long one would mostly use up the wait and then be answered
+      // through the message anyway (the estimate is per character of a batch, a few times under a
+      // single query's real cost).
+      if (waiter && texts.length === 1 && chars(texts) * msPerChar <= queryWaitMs / 4 && pool.healthy())
+        return waiter.embed(texts, options);
+      return fromWorker(texts, options);
     },
     dispose: async () => {
       await inline?.dispose();
       await pool.close();
+    },
+  };
+}
+
+/**
+ * A single query through the worker with the main thread blocked in `Atomics.wait` for the answer
+ * (at most `waitMs`), instead of sleeping in its event loop for the answer's message: the worker
+ * writes the vector into shared memory and wakes it directly, so the answer is written to the
+ * client in the same turn, without the message's event-loop round trip (issue 17: ~0.1 ms of a
+ * retrieval). While it waits the event loop does not run: /health and new connections wait at
+ * most `waitMs`; a query not done by then (a loaded box, a long input) is answered through the
+ * message as any other job. Only while no earlier job of this waiter is still held by the pool
+ * (its message not yet read), so the worker is free to take this one at once.
+ */
+function queryWaiter(
+  dimension: number,
+  waitMs: number,
+  fromWorker: (texts: string[], options: EmbedOptions, reply?: Reply) => Promise<Embeddings>,
+) {
+  const shared = new SharedArrayBuffer(HEAD + dimension * 4);
+  const ctl = new Int32Array(shared, 0, 3);
+  let seq = 0;
+  let held: Promise<unknown> | undefined;
+  const counts = { waited: 0, gaveUp: 0 };
+  return {
+    counts,
+    embed(texts: string[], options: EmbedOptions): Promise<Embeddings> {
+      if (held) return fromWorker(texts, options);
+      seq = (seq % 0x7fffffff) + 1;
+      const mine = seq;
+      const answer = fromWorker(texts, options, { shared, seq: mine });
+      const settled = answer.then(
+        () => undefined,
+        () => undefined,
+      );
+      held = settled;
+      void settled.then(() => {
+        if (held === settled) held = undefined;
+      });
+      const until = performance.now() + waitMs;
+      for (let left = waitMs; Atomics.load(ctl, 0) !== mine && left > 0; left = until - performance.now())
+        Atomics.wait(ctl, 0, Atomics.load(ctl, 0), left);
+      if (Atomics.load(ctl, 0) !== mine || ctl[2] !== 0) {
+        counts.gaveUp++;
+        return answer; // its message: the vectors, or the job's error
+      }
+      counts.waited++;
+      // A copy: the next query writes over the shared vector.
+      const vector = new Float32Array(shared, HEAD, dimension).slice();
+      return Promise.resolve({ vectors: [vector], tokens: [ctl[1]!] });
     },
   };
 }

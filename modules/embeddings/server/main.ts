@@ -61,6 +61,9 @@ async function main(): Promise<void> {
   // A single query's budget, larger as a client waits for it (engine-worker.ts). Off by default:
   // for a transformer the copy it needs costs ~220 MiB (MiniLM shape) for ~0.3 ms a query (README).
   const queryMs = env.EMBEDDINGS_QUERY_INLINE_MS === 'off' ? 0 : intFromEnv('EMBEDDINGS_QUERY_INLINE_MS', 0);
+  // A short single query in the worker, the main thread blocked up to this long for its answer
+  // (engine-worker.ts queryWaiter): /health waits at most this much. 0 or off: always the message.
+  const waitMs = env.EMBEDDINGS_QUERY_WAIT_MS === 'off' ? 0 : intFromEnv('EMBEDDINGS_QUERY_WAIT_MS', 20);
   // The model loads and runs in a worker thread started from this same file (the bundle).
   const engine = await startEngineWorker(
     new URL(import.meta.url),
@@ -81,6 +84,7 @@ async function main(): Promise<void> {
     // Batches estimated under this many milliseconds run on the main thread (engine-worker.ts).
     inlineMs,
     queryMs,
+    waitMs,
   );
   const { info } = engine;
   const kit = createApiServer(engine, {
@@ -110,6 +114,10 @@ async function main(): Promise<void> {
       ? `${perK.toFixed(3)} ms per 1,000 characters: on the main thread batches up to ${batchChars} characters and single inputs up to ${queryChars}, the rest in the worker`
       : `${perK.toFixed(3)} ms per 1,000 characters: every batch runs in the worker`,
   );
+  if (waitMs > 0)
+    log.startup(
+      `single queries up to ${Math.floor(waitMs / 4 / engine.msPerChar)} characters: the main thread waits up to ${waitMs} ms for the worker's answer`,
+    );
   const l = kit.limits;
   log.startup(
     `limits: ${l.maxConnections} connections, ${l.maxQueued} queued (${l.maxQueuedPerConnection} per connection), ` +

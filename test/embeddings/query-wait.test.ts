@@ -1,0 +1,102 @@
+/**
+ * Issue 17: a short single query goes to the worker while the main thread waits for its answer in
+ * `Atomics.wait` (the worker writes the vector into shared memory), so the answer needs no message
+ * and no event-loop turn; the wait is bounded, after which the query is answered through the
+ * message like any job and the event loop (/health) runs again.
+ */
+import { rmSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type EngineWorker, startEngineWorker } from '../../modules/embeddings/server/engine-worker.js';
+import { FIXTURE_MODELS } from './helpers.js';
+import { bundle, serve } from './served.js';
+
+let file: string;
+const engines: EngineWorker[] = [];
+const init = { modelDir: FIXTURE_MODELS, model: 'tiny-bert', device: 'cpu' as const, threads: 1 };
+const start = async (waitMs: number) => {
+  const e = await startEngineWorker(pathToFileURL(file), init, () => {}, undefined, 0, 0, waitMs);
+  engines.push(e);
+  return e;
+};
+
+beforeAll(async () => {
+  file = await bundle();
+}, 60_000);
+afterAll(async () => {
+  await Promise.all(engines.map((e) => e.dispose()));
+  if (file) rmSync(dirname(file), { recursive: true, force: true });
+});
+
+const bytes = (v: Float32Array) => Buffer.from(v.buffer, v.byteOffset, v.byteLength);
+const opts = { truncate: true, normalize: true };
+const query = ['which planet has the most moons'];
+
+/** Embeds and tells whether the event loop turned (a setImmediate ran) before the answer came. */
+async function embedNoting(e: EngineWorker, texts: string[]) {
+  let turned = false;
+  const immediate = setImmediate(() => {
+    turned = true;
+  });
+  const out = await e.embed(texts, opts);
+  clearImmediate(immediate);
+  return { out, turned };
+}
+
+describe('a single query waited for in shared memory', () => {
+  it('is answered without an event-loop turn, the same vector bit for bit as through the message', async () => {
+    const waiting = await start(60_000);
+    const message = await start(0);
+    const a = await embedNoting(waiting, query);
+    const b = { out: await message.embed(query, opts) };
+    expect(waiting.queryWaits).toEqual({ waited: 1, gaveUp: 0 });
+    expect(message.queryWaits).toEqual({ waited: 0, gaveUp: 0 });
+    expect(a.turned).toBe(false); // the main thread waited: no turn of its loop before the answer
+    expect(a.out.tokens).toEqual(b.out.tokens);
+    expect(a.out.vectors.map(bytes)).toEqual(b.out.vectors.map(bytes));
+    // Batches are not waited for. (Its answer also means the worker's message for the query has
+    // been read: until then a query is not waited for, the worker not yet free for it.)
+    await waiting.embed([...query, ...query], opts);
+    expect(waiting.queryWaits).toEqual({ waited: 1, gaveUp: 0 });
+    // A second query overwrites the shared vector: the first answer is a copy and stays as it was.
+    const first = bytes(a.out.vectors[0]!).toString('hex');
+    await waiting.embed(['stock prices fell sharply today'], opts);
+    expect(bytes(a.out.vectors[0]!).toString('hex')).toBe(first);
+    expect(waiting.queryWaits).toEqual({ waited: 2, gaveUp: 0 });
+    // A refusal (too long, no truncation) is the same error as through the message.
+    const long = ['word '.repeat(100)];
+    await expect(waiting.embed(long, { truncate: false })).rejects.toMatchObject({
+      name: 'InputTooLongError',
+    });
+  }, 60_000);
+
+  it('waits at most its bound: a query behind a long batch goes back to the event loop, answered by message', async () => {
+    const waiting = await start(40);
+    const reference = (await start(0)).embed(query, opts);
+    // 64 inputs of 512 tokens keep the worker busy far longer than 40 ms.
+    const big = Array.from({ length: 64 }, (_, i) => `${'many words here '.repeat(400)}${i}`);
+    const batch = waiting.embed(big, opts);
+    const q = await embedNoting(waiting, query);
+    expect(waiting.queryWaits).toEqual({ waited: 0, gaveUp: 1 });
+    expect(q.turned).toBe(true); // the event loop ran again while the query was still to come
+    expect((await batch).vectors).toHaveLength(64);
+    expect(q.out.vectors.map(bytes)).toEqual((await reference).vectors.map(bytes));
+    // Once the worker is free again (the batch's and the query's messages read), the next query is waited for.
+    await waiting.embed(query, opts);
+    expect(waiting.queryWaits).toEqual({ waited: 1, gaveUp: 1 });
+  }, 60_000);
+
+  it('the service waits 20 ms by default, as long as EMBEDDINGS_QUERY_WAIT_MS says, or not at all when off', async () => {
+    const dflt = await serve(file);
+    const set = await serve(file, { EMBEDDINGS_QUERY_WAIT_MS: '7' });
+    const off = await serve(file, { EMBEDDINGS_QUERY_WAIT_MS: 'off' });
+    try {
+      expect(dflt.log()).toMatch(/the main thread waits up to 20 ms for the worker's answer/);
+      expect(set.log()).toMatch(/the main thread waits up to 7 ms for the worker's answer/);
+      expect(off.log()).not.toMatch(/waits up to/);
+    } finally {
+      await Promise.all([dflt.stop(), set.stop(), off.stop()]);
+    }
+  }, 60_000);
+});
