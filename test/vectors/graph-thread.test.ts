@@ -55,6 +55,9 @@ it('answers as the graph on the calling thread does, through changes, filters, a
   const there = make(host, 'there');
   const both = (f: (c: Collection) => void) => [here, there].forEach(f);
   const ask = async (opts: Parameters<Collection['search']>[2], k = 10) => {
+    // The worker walks a search ahead of changes still queued there: the store answers a write
+    // only after such a sync (Store.commit), and so does this test before it asks.
+    await host.sync();
     const out: [unknown[], unknown[]][] = [];
     for (let i = 0; i < 30; i++) {
       const q = vec(10_000 + i);
@@ -213,3 +216,57 @@ it('an uploaded snapshot with graph parameters out of range is a 400, its record
     await s.kill();
   }
 }, 60_000);
+
+it('searches are walked between the slices of a large upsert’s inserts, which a search after its answer sees', async () => {
+  const dir = newDataDir();
+  dirs.push(dir);
+  const s = await serve(file, dir);
+  const agent = new Agent({ keepAlive: true });
+  const side = new Agent({ keepAlive: true });
+  try {
+    await call(s.socket, agent, 'PUT', '/collections/a', {
+      vectors: { size: 16, distance: 'Euclid' },
+      hnsw_config: { m: 8, ef_construct: 32, full_scan_threshold: 10 },
+    });
+    const small = Array.from({ length: 300 }, (_, i) => ({ id: i, vector: vec(i) }));
+    await call(s.socket, agent, 'PUT', '/collections/a/points', { points: small });
+    await call(s.socket, agent, 'PUT', '/collections/b', {
+      vectors: { size: 128, distance: 'Euclid' },
+      hnsw_config: { m: 32, ef_construct: 400, full_scan_threshold: 10 },
+    });
+    // ~12 MB: parsed in the body worker, then 5,000 inserts (seconds) in the graph worker.
+    const big = Array.from({ length: 5000 }, (_, i) => ({ id: i, vector: vec(i, 0, 128) }));
+    const parsed = async () =>
+      (await call(s.socket, side, 'GET', '/telemetry')).json.result.requests.bodies_parsed_off_loop as number;
+    const before = await parsed();
+    let answered = false;
+    const upsert = call(s.socket, agent, 'PUT', '/collections/b/points', { points: big }).then((r) => {
+      answered = true;
+      return r;
+    });
+    let during = 0; // searches answered after the parse, before the upsert's answer
+    while (!answered) {
+      const afterParse = (await parsed()) > before;
+      const r = await call(s.socket, side, 'POST', '/collections/a/points/query', {
+        query: vec(7),
+        limit: 1,
+      });
+      expect(r.json.result.points[0].id).toBe(7);
+      if (afterParse && !answered) during++;
+    }
+    expect((await upsert).status).toBe(200);
+    expect(during).toBeGreaterThanOrEqual(3);
+    const last = await call(s.socket, agent, 'POST', '/collections/b/points/query', {
+      query: vec(4999, 0, 128),
+      limit: 1,
+      params: { hnsw_ef: 64 },
+    });
+    expect(last.json.result.points[0].id).toBe(4999);
+    const t = (await call(s.socket, agent, 'GET', '/telemetry')).json.result.collections.collections;
+    expect(t.find((c: { id: string }) => c.id === 'b').searches.hnsw).toBeGreaterThanOrEqual(1);
+  } finally {
+    agent.destroy();
+    side.destroy();
+    await s.kill();
+  }
+}, 120_000);

@@ -166,6 +166,8 @@ type Op =
 type Answer = [number, string | null, unknown];
 
 /** Changes sent at once at most; more are split (a log replay at start makes 100k's). */
+/** The graph worker applies changes this long at a time (an HNSW insert at m 32 takes 1–5 ms). */
+const SLICE_MS = 10;
 const BATCH_OPS = 2048;
 
 /** The main thread's side: one worker that holds every graph. */
@@ -351,24 +353,51 @@ export function serveGraphs(): void {
           allowed: allowed ? new Set(allowed) : undefined,
           excluded: excluded ? new Set(excluded) : undefined,
         };
-        const r = walk(get(g), q, k, ef, f);
+        const h = get(g);
+        // A resize may still be queued behind (changes run in slices): k within what is there.
+        const r = walk(h, q, Math.min(k, h.getMaxElements()), ef, f);
         port.postMessage([id, null, { neighbors: Int32Array.from(r.neighbors), ms: r.ms }] satisfies Answer);
         return;
       }
     }
   };
+  const runOne = (op: Op): void => {
+    try {
+      run(op);
+    } catch (err) {
+      // A request gets its error; a failed change leaves the graph unlike the log: the worker
+      // ends, and the main thread reports the graph lost (GraphHost: /health fails).
+      const msg = (err as Error).message;
+      if (op[0] === 'search' || op[0] === 'write' || op[0] === 'sync')
+        port.postMessage([op[2], msg, null] satisfies Answer);
+      if (op[0] !== 'search') throw err;
+    }
+  };
+  // Changes (and the syncs and writes behind them) run in order, SLICE_MS at a time, a turn of
+  // this thread's event loop between slices: a large upsert's inserts (seconds) would otherwise
+  // hold every search sent after them. A search is walked as soon as it arrives, on the graph as
+  // the changes before it have left it: the main thread answers a write only after a sync behind
+  // its changes (Store.commit), so a search sent after that answer sees the write.
+  let queue: Op[] = [];
+  let head = 0;
+  let draining = false;
+  const drain = () => {
+    const until = performance.now() + SLICE_MS;
+    while (head < queue.length && performance.now() < until) runOne(queue[head++]!);
+    if (head < queue.length) setImmediate(drain);
+    else {
+      queue = [];
+      head = 0;
+      draining = false;
+    }
+  };
   port.on('message', (ops: Op[]) => {
-    for (const op of ops) {
-      try {
-        run(op);
-      } catch (err) {
-        // A request gets its error; a failed change leaves the graph unlike the log: the worker
-        // ends, and the main thread reports the graph lost (GraphHost: /health fails).
-        const msg = (err as Error).message;
-        if (op[0] === 'search' || op[0] === 'write' || op[0] === 'sync')
-          port.postMessage([op[2], msg, null] satisfies Answer);
-        if (op[0] !== 'search') throw err;
-      }
+    for (const op of ops)
+      if (op[0] === 'search' && graphs.has(op[1])) runOne(op);
+      else queue.push(op); // a search on a graph still to be made waits for it
+    if (!draining && head < queue.length) {
+      draining = true;
+      drain();
     }
   });
 }

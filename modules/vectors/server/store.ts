@@ -182,7 +182,14 @@ export class Store {
       applied = this.applying.then(() => this.applyInSlices(op, seq));
       this.applying = applied.catch((err: Error) => this.log(`applying operation ${seq}: ${err.message}`));
     }
-    await Promise.all([durable, applied]);
+    // In the graph worker too before the answer (alongside the fsync): a search sent after it
+    // sees the change (the worker walks searches ahead of queued changes, graph.ts). If the worker
+    // is lost, /health says so; the change is in the log.
+    const inGraph =
+      op.t === 'payload' || op.t === 'unset' || op.t === 'index'
+        ? undefined
+        : (applied ?? Promise.resolve()).then(graphsReady).catch(() => undefined);
+    await Promise.all([durable, applied, inGraph]);
     if (this.wal.bytes > this.checkpointBytes && !this.checkpointing)
       this.checkpoint().catch((err: Error) => this.log(`checkpoint failed: ${err.message}`));
     return seq;
