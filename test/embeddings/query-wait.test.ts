@@ -87,12 +87,12 @@ describe('a single query waited for in shared memory', () => {
     expect(waiting.queryWaits).toEqual({ waited: 1, gaveUp: 1 });
   }, 60_000);
 
-  it('the service waits 20 ms by default, as long as EMBEDDINGS_QUERY_WAIT_MS says, or not at all when off', async () => {
+  it('the service waits 30 ms by default, as long as EMBEDDINGS_QUERY_WAIT_MS says, or not at all when off', async () => {
     const dflt = await serve(file);
     const set = await serve(file, { EMBEDDINGS_QUERY_WAIT_MS: '7' });
     const off = await serve(file, { EMBEDDINGS_QUERY_WAIT_MS: 'off' });
     try {
-      expect(dflt.log()).toMatch(/the main thread waits up to 20 ms for the worker's answer/);
+      expect(dflt.log()).toMatch(/the main thread waits up to 30 ms for the worker's answer/);
       expect(set.log()).toMatch(/the main thread waits up to 7 ms for the worker's answer/);
       expect(off.log()).not.toMatch(/waits up to/);
     } finally {

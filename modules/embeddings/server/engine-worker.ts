@@ -200,10 +200,9 @@ export async function startEngineWorker(
     queryWaits: waiter?.counts ?? { waited: 0, gaveUp: 0 },
     embed: async (texts, options) => {
       if (placement(texts) === 'main') return inline!.embed(texts, options);
-      // A short single input only: a long one would mostly use up the wait and then be answered
-      // through the message anyway (the estimate is per character of a batch, a few times under a
-      // single query's real cost).
-      if (waiter && texts.length === 1 && chars(texts) * msPerChar <= queryWaitMs / 4 && pool.healthy())
+      // A short single input only, estimated within the wait: a long one would use up the wait
+      // and then be answered through the message anyway.
+      if (waiter && texts.length === 1 && chars(texts) * msPerChar <= queryWaitMs && pool.healthy())
         return waiter.embed(texts, options);
       return fromWorker(texts, options);
     },

@@ -63,7 +63,7 @@ async function main(): Promise<void> {
   const queryMs = env.EMBEDDINGS_QUERY_INLINE_MS === 'off' ? 0 : intFromEnv('EMBEDDINGS_QUERY_INLINE_MS', 0);
   // A short single query in the worker, the main thread blocked up to this long for its answer
   // (engine-worker.ts queryWaiter): /health waits at most this much. 0 or off: always the message.
-  const waitMs = env.EMBEDDINGS_QUERY_WAIT_MS === 'off' ? 0 : intFromEnv('EMBEDDINGS_QUERY_WAIT_MS', 20);
+  const waitMs = env.EMBEDDINGS_QUERY_WAIT_MS === 'off' ? 0 : intFromEnv('EMBEDDINGS_QUERY_WAIT_MS', 30);
   // The model loads and runs in a worker thread started from this same file (the bundle).
   const engine = await startEngineWorker(
     new URL(import.meta.url),
@@ -116,7 +116,7 @@ async function main(): Promise<void> {
   );
   if (waitMs > 0)
     log.startup(
-      `single queries up to ${Math.floor(waitMs / 4 / engine.msPerChar)} characters: the main thread waits up to ${waitMs} ms for the worker's answer`,
+      `single queries up to ${Math.floor(waitMs / engine.msPerChar)} characters: the main thread waits up to ${waitMs} ms for the worker's answer`,
     );
   const l = kit.limits;
   log.startup(
