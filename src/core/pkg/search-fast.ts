@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { Layout } from '../system/paths.js';
 import { type Database, emptyDatabase } from './db.js';
-import { readSearchTable } from './index-cache.js';
+import { readSearchTable } from './index-head.js';
 import type { SearchHit } from './manager.js';
 import { readJsonSync, repoConfigFiles } from './node-lazy.js';
 
@@ -14,8 +14,11 @@ import { readJsonSync, repoConfigFiles } from './node-lazy.js';
  * sealed head names (an older table put back: readSearchTable). test/pkg/search-table.test.ts
  * holds the two to the same answers; test/pkg/search-table-rollback.test.ts the older table.
  */
-export async function searchTables(paths: Layout, word: string, now: Date): Promise<SearchHit[] | undefined> {
+export async function searchTables(paths: Layout, word: string, now: Date): Promise<SearchHits | undefined> {
   const w = word.toLowerCase();
+  /** Every table sorted by name / judged printable when written, and every repository's name printable. */
+  let sorted = true;
+  let printable = true;
   const files = repoConfigFiles(paths.reposDir);
   const best = new Map<string, SearchHit>();
   /** Hits for a name already found, in order: semver (62 KB) loads only when there are any. */
@@ -29,6 +32,8 @@ export async function searchTables(paths: Layout, word: string, now: Date): Prom
     const table = await readSearchTable(paths, repo.name);
     if (!table || table.signer !== meta.signer || Date.parse(table.expires) <= now.getTime())
       return undefined;
+    sorted &&= table.sorted;
+    printable &&= table.printable && PRINTABLE.test(repo.name);
     const rows = table.rows;
     /** The line of `text` (rows by default) from `start` to `end`, tabs at t1 and t2, as a hit. */
     const hit = (start: number, t1: number, t2: number, end: number, text = rows) => {
@@ -88,21 +93,46 @@ export async function searchTables(paths: Layout, word: string, now: Date): Prom
     for (const h of later) if (gt(h.version, best.get(h.name)!.version)) best.set(h.name, h);
   }
   const db = readJsonSync<Database>(paths.installedDb) ?? emptyDatabase();
-  const hits = [...best.values()].map((h) => {
-    const installed = db.packages[h.name]?.version;
-    return installed ? { ...h, installed } : h;
-  });
+  // A box with nothing installed (the common case for a search): the hits as they are, no copy.
+  const hits: SearchHits = [...best.values()];
+  if (Object.keys(db.packages).length)
+    for (let k = 0; k < hits.length; k++) {
+      const installed = db.packages[hits[k]!.name]?.version;
+      if (!installed) continue;
+      hits[k] = { ...hits[k]!, installed };
+      printable &&= PRINTABLE.test(installed);
+    }
   // Package names are lower-case letters, digits and dashes (format.ts), for which localeCompare's
   // order is the order of their code units (test/pkg/search-table.test.ts), without loading ICU's
   // collator for the first comparison. Any other name: localeCompare, as the package manager sorts.
+  // From tables sorted by name, one repository's hits come in that order already (a name found in
+  // a later repository breaks it): then no sort.
   let plain = true;
-  for (let k = 0; plain && k < hits.length; k++) plain = plainName(hits[k]!.name);
-  return hits.sort(
-    plain
-      ? (a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)
-      : (a, b) => a.name.localeCompare(b.name),
-  );
+  let ordered = sorted;
+  for (let k = 0; plain && k < hits.length; k++) {
+    plain = plainName(hits[k]!.name);
+    ordered &&= k === 0 || hits[k - 1]!.name < hits[k]!.name;
+  }
+  if (!(plain && ordered))
+    hits.sort(
+      plain
+        ? (a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)
+        : (a, b) => a.name.localeCompare(b.name),
+    );
+  // Not enumerable: the hits compare and print (JSON) as the package manager's do.
+  if (printable) Object.defineProperty(hits, 'printable', { value: true });
+  return hits;
 }
+
+/**
+ * Hits, and whether every cell of them (name, version, repository, summary, installed version) is
+ * printable ASCII, as the tables said when they were written (SearchTable.printable): shown
+ * without escaping or a check of each.
+ */
+export type SearchHits = SearchHit[] & { printable?: true };
+
+/** Printable ASCII (space to `~`) only. */
+const PRINTABLE = /^[\x20-\x7e]*$/;
 
 /** /^[a-z0-9-]+$/ without a regular expression (~60 bytes of garbage a call, for each hit). */
 function plainName(name: string): boolean {

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { assertInsideRootSync, writeJsonAtomicSync } from '../system/fs.js';
 import { type Layout, layout, managedDirs } from '../system/paths.js';
 import { checkFreshness } from './freshness.js';
-import { type IndexHead, readHead } from './index-cache.js';
+import { type IndexHead, readHead } from './index-head.js';
 import { joinUrl } from './join-url.js';
 import { keptFastKeys } from './keyring-cache.js';
 import { localKeyDir } from './local-key-path.js';

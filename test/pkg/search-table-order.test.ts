@@ -1,0 +1,104 @@
+/**
+ * The search table's rows by name and its `printable` flag (src/core/pkg/index-cache.ts
+ * writeSearchTable), which let the quick search answer without sorting its hits and `bpkg search`
+ * print them without a check of each cell (search-fast.ts, cli/commands/pkg-quick.ts): the same
+ * answers as the package manager, with an older table (the index's order, no flags) too, and an
+ * escape in what the table does not hold (an installed version) still escaped.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { quickSearch } from '../../src/app/search.js';
+import { hitsTable } from '../../src/cli/commands/pkg-quick.js';
+import { PackageManager } from '../../src/core/pkg/index.js';
+import { writeSealed } from '../../src/core/pkg/sealed.js';
+import { layout } from '../../src/core/system/paths.js';
+import { bpkg, buildRepo, makeKey, makeSource, type TestKey, tempDir, trustingRoot } from '../helpers/pkg.js';
+
+let key: TestKey;
+let ascii: string;
+let accents: string;
+beforeAll(async () => {
+  key = await makeKey(path.join(tempDir(), 'key'));
+  const base = tempDir();
+  ascii = path.join(base, 'ascii');
+  accents = path.join(base, 'accents');
+  const src = path.join(base, 'src');
+  // Not in name order, names sharing prefixes (code-unit order: `ab` < `ab-c` < `ab0` < `b`).
+  await buildRepo(ascii, key, [
+    makeSource(src, { name: 'b', version: '1.0.0', summary: 'bee vision' }),
+    makeSource(src, { name: 'ab0', version: '2.0.0', summary: 'vision zero' }),
+    makeSource(src, { name: 'ab-c', version: '1.1.0', summary: 'vision dash' }),
+    makeSource(src, { name: 'ab', version: '0.3.0', summary: 'plain ab, no v-word' }),
+    makeSource(src, { name: 'a9', version: '0.0.1', summary: 'nine Vision' }),
+  ]);
+  await buildRepo(accents, key, [
+    makeSource(path.join(base, 'src2'), { name: 'zz', version: '1.0.0', summary: 'vision über alles' }),
+    makeSource(path.join(base, 'src2'), { name: 'aa', version: '1.0.0', summary: 'plain vision' }),
+  ]);
+});
+
+const tableFile = (root: string) => path.join(root, 'var/lib/blueprint/pkg/lists/main/search.tsv');
+/** The table's header (JSON) and rows. */
+function tableOf(root: string): { head: Record<string, unknown>; rows: string[] } {
+  const [, head, ...rows] = readFileSync(tableFile(root), 'utf8').split('\n');
+  return { head: JSON.parse(head!), rows: rows.filter((r) => r !== '') };
+}
+
+describe('search table rows by name, and the printable flag', () => {
+  it('writes the rows by code unit with its flags; search answers as the package manager, in order', async () => {
+    const root = await trustingRoot(key, ascii);
+    const { head, rows } = tableOf(root);
+    expect(rows.map((r) => r.split('\t')[0])).toEqual(['a9', 'ab', 'ab-c', 'ab0', 'b']);
+    expect(head).toMatchObject({ sorted: true, printable: true });
+    const pm = new PackageManager({ root });
+    for (const word of ['vision', 'VISION', 'ab', '', 'b', '0.'])
+      expect(await quickSearch(root, word), word).toEqual(await pm.search(word));
+    const hits = await quickSearch(root, 'vision');
+    expect(hits?.map((h) => h.name)).toEqual(['a9', 'ab-c', 'ab0', 'b']);
+    expect((hits as { printable?: true }).printable).toBe(true);
+    // `--json` prints the hits alone (the mark is not an element).
+    const r = await bpkg(root, ['--json', 'search', 'vision']);
+    expect(JSON.parse(r.stdout)).toEqual(hits);
+  });
+
+  it('flags a table with a character beyond ASCII as not printable: its hits are checked and escaped as before', async () => {
+    const root = await trustingRoot(key, accents);
+    expect(tableOf(root).head).toMatchObject({ sorted: true, printable: false });
+    const hits = await quickSearch(root, 'vision');
+    expect(hits).toEqual(await new PackageManager({ root }).search('vision'));
+    expect((hits as { printable?: true }).printable).toBeUndefined();
+  });
+
+  it('an older table (the index order, no flags) still answers, sorted as before', async () => {
+    const root = await trustingRoot(key, ascii);
+    const { head, rows } = tableOf(root);
+    const older = `${JSON.stringify({ signer: head.signer, sha256: head.sha256, expires: head.expires })}\n${[...rows].reverse().join('\n')}\n`;
+    await writeSealed(layout(root), 'main', 'search.tsv', Buffer.from(older), 'search-table');
+    const pm = new PackageManager({ root });
+    for (const word of ['vision', 'ab', ''])
+      expect(await quickSearch(root, word), word).toEqual(await pm.search(word));
+    expect((await quickSearch(root, 'vision'))?.map((h) => h.name)).toEqual(['a9', 'ab-c', 'ab0', 'b']);
+  });
+
+  it('an installed version the table does not hold is judged by itself: an escape in it is escaped', async () => {
+    const root = await trustingRoot(key, ascii);
+    const db = layout(root).installedDb;
+    writeFileSync(
+      db,
+      JSON.stringify({ format: 1, txid: 't', packages: { b: { name: 'b', version: '1.0.0\x1b[31m' } } }),
+    );
+    const hits = await quickSearch(root, 'vision');
+    expect(hits?.find((h) => h.name === 'b')?.installed).toBe('1.0.0\x1b[31m');
+    expect((hits as { printable?: true }).printable).toBeUndefined();
+    expect(hitsTable(hits!)).not.toMatch(/\x1b/);
+  });
+
+  it('a flag changed in the table breaks its seal: no quick answer', async () => {
+    const root = await trustingRoot(key, accents);
+    const text = readFileSync(tableFile(root), 'utf8');
+    writeFileSync(tableFile(root), text.replace('"printable":false', '"printable":true'));
+    expect(readFileSync(tableFile(root), 'utf8')).not.toBe(text);
+    expect(await quickSearch(root, 'vision')).toBeUndefined();
+  });
+});
