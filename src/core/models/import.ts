@@ -1,14 +1,20 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { constants, createWriteStream } from 'node:fs';
-import { type FileHandle, mkdir, open, readdir, rm, stat, statfs, writeFile } from 'node:fs/promises';
+import { type FileHandle, mkdir, open, readdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { create as createTar } from 'tar';
-import { StorageError, storageErrorFrom, UsageError, VerificationError } from '../errors.js';
+import { storageErrorFrom, UsageError, VerificationError } from '../errors.js';
 import { packageFileName } from '../pkg/format.js';
 import type { LocalKey } from '../pkg/local-key.js';
-import { copyHashed, openUntrusted } from '../system/copy-hashed.js';
+import {
+  copyHashed,
+  freeSpace,
+  notEnoughSpace,
+  openUntrusted,
+  SPACE_RESERVE,
+} from '../system/copy-hashed.js';
 import { ensureDir } from '../system/fs.js';
 import { alive } from '../system/lock.js';
 import type { Layout } from '../system/paths.js';
@@ -89,33 +95,23 @@ export async function discardImport(work: string): Promise<void> {
  * then the package made of it and the package manager's own copy of that and the unpacked files.
  */
 async function checkSpace(paths: Layout, size: number): Promise<void> {
-  const free = async (dir: string) => {
-    const s = await statfs(dir);
-    return { bytes: s.bavail * s.bsize, dev: (await stat(dir)).dev };
-  };
-  const existing = async (dir: string): Promise<string> =>
-    stat(dir).then(
-      () => dir,
-      () => existing(path.dirname(dir)),
-    );
-  const cache = await free(await existing(paths.cacheDir));
-  const opt = await free(await existing(paths.optDir));
-  const margin = 64 * 1024 ** 2;
-  const needCache = (cache.dev === opt.dev ? 3 : 2) * size + margin;
+  const cache = await freeSpace(paths.cacheDir);
+  const opt = await freeSpace(paths.optDir);
+  const needCache = (cache.dev === opt.dev ? 3 : 2) * size + SPACE_RESERVE;
   const short =
     cache.bytes < needCache
       ? { where: paths.cacheDir, need: needCache, have: cache.bytes }
-      : opt.bytes < size + margin
-        ? { where: paths.optDir, need: size + margin, have: opt.bytes }
+      : opt.bytes < size + SPACE_RESERVE
+        ? { where: paths.optDir, need: size + SPACE_RESERVE, have: opt.bytes }
         : undefined;
-  if (short) {
-    const gib = (n: number) => `${(n / 1024 ** 3).toFixed(2)} GiB`;
-    throw new StorageError(
-      `Not enough free space to import this model: ${gib(short.need)} needed under ${short.where}, ${gib(short.have)} free`,
-      'disk-full',
+  if (short)
+    throw notEnoughSpace(
+      'to import this model',
+      short.where,
+      short.need,
+      short.have,
       'Free some space (remove old packages or model-NAME packages no longer used) and try again; nothing was imported.',
     );
-  }
 }
 
 /** Reads `src` once into `dest` (a new file), hashing the bytes on the way (copy-hashed.ts). */

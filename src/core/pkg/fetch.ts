@@ -3,7 +3,13 @@ import { constants } from 'node:fs';
 import { type FileHandle, open, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { BlueprintError, NotFoundError, storageErrorFrom, VerificationError } from '../errors.js';
-import { copyHashed, openUntrusted } from '../system/copy-hashed.js';
+import {
+  copyHashed,
+  freeSpace,
+  notEnoughSpace,
+  openUntrusted,
+  SPACE_RESERVE,
+} from '../system/copy-hashed.js';
 import { ensureDir, exists } from '../system/fs.js';
 import { alive } from '../system/lock.js';
 import { changedWhileReading, readBoundedFile } from '../system/read-bounded.js';
@@ -44,6 +50,7 @@ async function copyOnce(src: string, dir: string): Promise<{ copy: string; size:
   const copy = path.join(dir, `.local-${process.pid}-${randomUUID()}.bpkg`);
   let output: FileHandle | undefined;
   try {
+    await refuseUnfitting(src, declared, dir);
     await ensureDir(dir);
     output = await open(
       copy,
@@ -68,6 +75,37 @@ async function copyOnce(src: string, dir: string): Promise<{ copy: string; size:
   } finally {
     await input.close();
   }
+}
+
+/**
+ * The most a local package file may be: what install ever unpacks from one package (16 GiB, the
+ * archive limits in install.ts, as a model import's bound) and room for tar headers and gzip's
+ * framing. A repository's package is held to the size its signed index states; a local file has
+ * no such statement, so it is held to this, and to the free space of the cache it is copied into.
+ */
+export const MAX_LOCAL_PACKAGE_BYTES = 16 * 1024 ** 3 + 64 * 1024 ** 2;
+
+/**
+ * Refuses, before a byte is copied, a file bigger (by its descriptor's fstat; `copyHashed` holds
+ * the copy to that) than a package can be or than the cache's file system can take and keep
+ * SPACE_RESERVE free: a 1 TiB sparse file on a stick must not fill the disk the box's services use.
+ */
+async function refuseUnfitting(src: string, size: number, dir: string): Promise<void> {
+  if (size > MAX_LOCAL_PACKAGE_BYTES)
+    throw new VerificationError(
+      `${src} is ${(size / 1024 ** 3).toFixed(1)} GiB; a package is at most 16 GiB`,
+      'too-big',
+      'Check that this is the package file you meant (a package that large could not be unpacked); nothing was installed.',
+    );
+  const free = await freeSpace(dir);
+  if (size + SPACE_RESERVE > free.bytes)
+    throw notEnoughSpace(
+      `to copy ${src} into the package cache`,
+      dir,
+      size + SPACE_RESERVE,
+      free.bytes,
+      'Free some space there (remove packages no longer used: bpkg remove NAME) and run the command again; nothing was installed.',
+    );
 }
 
 /** The most a detached signature may take: the same bound as a signature fetched from a repository. */

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { constants } from 'node:fs';
-import { type FileHandle, open } from 'node:fs/promises';
-import { NotFoundError, storageErrorFrom, VerificationError } from '../errors.js';
+import { type FileHandle, open, stat, statfs } from 'node:fs/promises';
+import path from 'node:path';
+import { NotFoundError, StorageError, storageErrorFrom, VerificationError } from '../errors.js';
 
 /**
  * Opens an untrusted file for its one read: O_NONBLOCK, so a FIFO given as the file cannot hang
@@ -63,3 +64,37 @@ export async function copyHashed(
   }
   return { size, sha256: hash.digest('hex') };
 }
+
+/**
+ * Kept free beyond what a copy needs: a copy that only just fits would leave the box's other
+ * services a full disk until it is gone.
+ */
+export const SPACE_RESERVE = 64 * 1024 ** 2;
+
+/**
+ * The bytes free (to a writer without root's reserved blocks) on the file system that holds `dir`,
+ * or would hold it (its nearest existing parent), and that file system's device. Asked before a
+ * copy of an untrusted file starts: its size is refused up front, not found out by filling the disk.
+ */
+export async function freeSpace(dir: string): Promise<{ bytes: number; dev: number }> {
+  for (let at = dir; ; at = path.dirname(at)) {
+    try {
+      const [fs, st] = await Promise.all([statfs(at), stat(at)]);
+      return { bytes: fs.bavail * fs.bsize, dev: st.dev };
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if ((code !== 'ENOENT' && code !== 'ENOTDIR') || path.dirname(at) === at)
+        throw storageErrorFrom(err, `reading the free space of ${dir}`);
+    }
+  }
+}
+
+const gib = (n: number) => `${(n / 1024 ** 3).toFixed(2)} GiB`;
+
+/** `disk-full`, said before anything was written: `need` bytes under `where`, `have` free. */
+export const notEnoughSpace = (what: string, where: string, need: number, have: number, hint: string) =>
+  new StorageError(
+    `Not enough free space ${what}: ${gib(need)} needed under ${where}, ${gib(have)} free`,
+    'disk-full',
+    hint,
+  );
