@@ -58,6 +58,10 @@ export const busiestOther = (pid, t0, t1) => {
   return best;
 };
 
+/** VECTORS_BENCH_GRAPH_THREAD=1: the service with its graphs in a worker thread (graph.ts). */
+const graphThread = () =>
+  process.env.VECTORS_BENCH_GRAPH_THREAD === '1' ? { VECTORS_GRAPH_THREAD: '1' } : {};
+
 /** A libpod API call over Podman's socket (JSON in, JSON out). */
 function libpod(socket, method, apiPath, body) {
   return new Promise((resolve, reject) => {
@@ -136,7 +140,11 @@ export async function sandboxed({ root, work, db }) {
     name,
     version: manifest.version,
     prefix: src,
-    service: policy.parseService({ ...manifest.service, image: { id: `sha256:${id}` } }),
+    service: policy.parseService({
+      ...manifest.service,
+      env: { ...manifest.service.env, ...graphThread() },
+      image: { id: `sha256:${id}` },
+    }),
     approvals: { outboundNetwork: false },
     gpu: policy.NO_GPU,
     seccompProfile,
@@ -199,6 +207,7 @@ export async function hostProcess({ root, work, db }) {
       MALLOC_ARENA_MAX: manifest.service.env.MALLOC_ARENA_MAX,
       BLUEPRINT_SOCKET: socket,
       VECTORS_DATA_DIR: path.join(dataDir, 'db'),
+      ...graphThread(),
     },
     stdio: ['ignore', 'ignore', 'pipe'],
   });

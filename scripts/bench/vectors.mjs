@@ -7,6 +7,7 @@
 // insert throughput through the socket (each batch fsync'ed); resident memory per 100k vectors.
 //   VECTORS_BENCH_N=100000  VECTORS_BENCH_Q=1000  VECTORS_BENCH_ROUNDS=7  VECTORS_BENCH_EFS=64,128,256,512
 //   VECTORS_BENCH_WHERE=host: the bundle as a host process (diagnosis); VECTORS_BENCH_FILTERED=0
+//   VECTORS_BENCH_GRAPH_THREAD=1: the service with VECTORS_GRAPH_THREAD=1 (graphs in a worker thread)
 //   VECTORS_BENCH_REUSE=1: keep the built index and data folder (node_modules/.cache/blueprint-vectors-
 //   bench/built-*) after a full run; with it set later, only the queries (insert and memory need a full run).
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -89,7 +90,9 @@ const service = await (WHERE === 'host' ? hostProcess : sandboxed)({
 });
 const socket = service.socket;
 const servicePid = service.pid;
-console.log(`service: ${WHERE === 'host' ? '' : 'in its sandbox, '}${service.config}`);
+console.log(
+  `service: ${WHERE === 'host' ? '' : 'in its sandbox, '}${service.config}${process.env.VECTORS_BENCH_GRAPH_THREAD === '1' ? ', graphs in a worker thread' : ''}`,
+);
 // The library's side gets a CPU group beside the container's with the same quota (cpuGroup).
 const libraryGroup = cpuGroup('library', 2);
 const throttled0 = throttling(servicePid);

@@ -128,7 +128,8 @@ it('a graph worker that dies: searches 503 at once, /health fails, a restart has
   const dir = newDataDir();
   dirs.push(dir);
   // The worker ends after 5 searches (a test-only knob), as a crash of that thread would.
-  let s: Served = await serve(file, dir, { VECTORS_TEST_GRAPH_EXIT_AFTER: '5' });
+  const thread = { VECTORS_GRAPH_THREAD: '1' };
+  let s: Served = await serve(file, dir, { ...thread, VECTORS_TEST_GRAPH_EXIT_AFTER: '5' });
   let agent = new Agent({ keepAlive: true });
   const query = (i: number, extra = {}) =>
     call(s.socket, agent, 'POST', '/collections/g/points/query', { query: vec(i), limit: 3, ...extra });
@@ -155,7 +156,7 @@ it('a graph worker that dies: searches 503 at once, /health fails, a restart has
     // SIGTERM ends it (its checkpoint cannot write the graph: exit code 1, the log keeps everything).
     agent.destroy();
     expect(await s.stop()).toBe(1);
-    s = await serve(file, dir);
+    s = await serve(file, dir, thread);
     agent = new Agent({ keepAlive: true });
     expect((await call(s.socket, agent, 'GET', '/health')).status).toBe(200);
     const count = await call(s.socket, agent, 'POST', '/collections/g/points/count', { exact: true });
@@ -174,7 +175,7 @@ it('a graph worker that dies: searches 503 at once, /health fails, a restart has
 it('an uploaded snapshot with graph parameters out of range is a 400, its recorded capacity not taken', async () => {
   const dir = newDataDir();
   dirs.push(dir);
-  const s = await serve(file, dir);
+  const s = await serve(file, dir, { VECTORS_GRAPH_THREAD: '1' });
   const br = await bridge(s.socket);
   const agent = new Agent({ keepAlive: true });
   const upload = (name: string, config: object, capacity: number) => {
@@ -220,7 +221,7 @@ it('an uploaded snapshot with graph parameters out of range is a 400, its record
 it('searches are walked between the slices of a large upsert’s inserts, which a search after its answer sees', async () => {
   const dir = newDataDir();
   dirs.push(dir);
-  const s = await serve(file, dir);
+  const s = await serve(file, dir, { VECTORS_GRAPH_THREAD: '1' });
   const agent = new Agent({ keepAlive: true });
   const side = new Agent({ keepAlive: true });
   try {

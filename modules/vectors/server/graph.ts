@@ -1,14 +1,15 @@
 /**
  * Where the HNSW graphs live. hnswlib-node's `searchKnn` runs on the calling thread and an index
  * cannot be shared between threads, so on the event loop a single query's graph walk (~0.4 ms)
- * and its request's HTTP work (~0.08 ms) follow each other. In the service (main.ts) every graph
- * lives in ONE worker thread instead, as the only copy: the event loop parses, checks and answers
- * requests while the worker walks the graph for the previous one (../README.md#benchmark).
+ * and its request's HTTP work (~0.08 ms) follow each other. With VECTORS_GRAPH_THREAD=1 (main.ts)
+ * every graph lives in ONE worker thread instead, as the only copy: the event loop parses, checks
+ * and answers requests while the worker walks the graph for the previous one. Not the default: it
+ * costs ~0.1 ms more CPU a query, and lost at moderate load on 2 cores (../README.md#benchmark).
  *
  * The main thread keeps everything else (ids, payloads, the stored vectors, the log) and sends the
  * worker each graph change in log order over one message port; a search is a request on the same
- * port, so it sees every change sent before it. Without a worker (tests that open a Store in
- * process, or VECTORS_GRAPH_THREAD=0) the same interface runs hnswlib on the calling thread.
+ * port (walked ahead of changes still queued there; a write is answered only once the worker has
+ * it). Without the worker (the default) the same interface runs hnswlib on the calling thread.
  */
 import { createRequire } from 'node:module';
 import { parentPort, Worker } from 'node:worker_threads';

@@ -28,13 +28,14 @@ async function main(): Promise<void> {
   const env = process.env;
   const socketPath = env.BLUEPRINT_SOCKET ?? env.VECTORS_SOCKET ?? '/run/vectors/api.sock';
   const dataDir = env.VECTORS_DATA_DIR ?? '/var/lib/vectors/db';
-  // Every HNSW graph in one worker thread, its only copy: searches walk there while this thread
-  // does the requests' I/O (graph.ts). If it dies, /health fails and searches get a 503 until a
-  // restart, which rebuilds the graphs from the checkpoint and the log.
+  // VECTORS_GRAPH_THREAD=1: every HNSW graph in one worker thread, its only copy; searches walk
+  // there while this thread does the requests' I/O (graph.ts). Not the default: it costs ~0.1 ms
+  // more CPU a query and lost to the event loop at moderate load on the 2-core box (README,
+  // "Runs 36-"). If it dies, /health fails and graph searches get a 503 until a restart.
   const graphs =
-    env.VECTORS_GRAPH_THREAD === '0'
-      ? undefined
-      : new GraphHost(new URL(import.meta.url), (why) => log(`the graph thread ${why}: restart the service`));
+    env.VECTORS_GRAPH_THREAD === '1'
+      ? new GraphHost(new URL(import.meta.url), (why) => log(`the graph thread ${why}: restart the service`))
+      : undefined;
   setGraphHost(graphs);
   const store = await Store.open(dataDir, log);
   store.checkpointBytes = intFromEnv('VECTORS_CHECKPOINT_BYTES', 64 * 1024 * 1024);
