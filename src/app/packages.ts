@@ -129,6 +129,11 @@ export interface PackageOps {
   /** Finishes or rolls back an interrupted transaction. */
   recover(): Promise<'none' | 'completed' | 'rolled-back' | string>;
   /**
+   * Empties the package cache (`bpkg clean`): downloaded archives and partial downloads, which only
+   * save a download; never an installed package's files or a copy in use.
+   */
+  clean(): Promise<import('../core/pkg/clean.js').CleanResult>;
+  /**
    * Who signed what `install NAME` would take (the package's own detached signature, fetched
    * alone: a few KB, the package is not downloaded): shown before asking to install.
    */
@@ -231,6 +236,7 @@ export function packageOps(ctx: BoxContext): PackageOps {
       (await import('../core/pkg/update.js')).updateBox(ctx.root, opts.signal ?? ctx.options.signal),
     bundle: async (names, out, opts = {}) => (await pm(opts)).bundle(names, out),
     recover: async () => (await pm()).recover(),
+    clean: async () => (await pm()).clean(),
     async offered(name) {
       const o = await (await pm()).offeredSigners(name);
       return {

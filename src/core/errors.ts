@@ -88,7 +88,7 @@ export function storageErrorFrom(err: unknown, what: string): BlueprintError {
     return new StorageError(
       `No space left on device while ${what}${path ? ` (${path})` : ''}`,
       'disk-full',
-      'Free some space (for example `bpkg clean` or remove old packages) and run the command again; nothing was changed.',
+      'Free some space (`bpkg clean` deletes downloaded package archives; `bpkg remove NAME` a package no longer used) and run the command again; nothing was changed.',
       { cause: err },
     );
   if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS')

@@ -4,6 +4,7 @@ import { quickSearch } from '../../app/search.js';
 import { escapeLine } from '../../present/escape.js';
 import { packageCount, removedLine } from '../../present/packages.js';
 import { table } from '../../present/table.js';
+import { bytes } from '../../present/units.js';
 import { cliBox } from '../box.js';
 import type { CommandGroup, CommandSpec } from '../command.js';
 import { optBool, optString, requirePositionals } from '../command.js';
@@ -347,6 +348,23 @@ const recover: CommandSpec = {
   },
 };
 
+const clean: CommandSpec = {
+  name: 'clean',
+  summary: 'Free disk space: delete the downloaded package archives kept in the package cache',
+  details:
+    'Like apt clean: removes var/cache/blueprint/packages/*.bpkg (kept by `bpkg bundle` and some installs) and partial downloads.\nInstalled packages, their kept previous versions and module data are never touched; a later install downloads again.',
+  async run(ctx, parsed) {
+    if (parsed.positionals.length > 0) throw new UsageError('bpkg clean takes no arguments');
+    const r = await cliBox(ctx).packages.clean();
+    ctx.report(
+      r,
+      r.removed.length === 0
+        ? 'The package cache holds nothing to remove.'
+        : `Removed ${r.removed.length} file${r.removed.length === 1 ? '' : 's'} from the package cache, freeing ${bytes(r.bytes)}.`,
+    );
+  },
+};
+
 export const pkgGroup: CommandGroup = {
   name: 'pkg',
   summary: 'bpkg: the BlueprintOS package manager. Every byte is OpenPGP-verified against trusted keys.',
@@ -364,5 +382,6 @@ export const pkgGroup: CommandGroup = {
     repo,
     key,
     recover,
+    clean,
   ],
 };

@@ -110,7 +110,7 @@ async function checkSpace(paths: Layout, size: number): Promise<void> {
       short.where,
       short.need,
       short.have,
-      'Free some space (remove old packages or model-NAME packages no longer used) and try again; nothing was imported.',
+      'Free some space (`bpkg clean` deletes downloaded package archives; `bpkg remove model-NAME` a model no longer used) and try again; nothing was imported.',
     );
 }
 

@@ -104,7 +104,7 @@ async function refuseUnfitting(src: string, size: number, dir: string): Promise<
       dir,
       size + SPACE_RESERVE,
       free.bytes,
-      'Free some space there (remove packages no longer used: bpkg remove NAME) and run the command again; nothing was installed.',
+      'Free some space there (`bpkg clean` deletes downloaded package archives; `bpkg remove NAME` a package no longer used) and run the command again; nothing was installed.',
     );
 }
 

@@ -158,9 +158,19 @@ export class PackageManager {
       .sort((a, b) => a.name.localeCompare(b.name));
   }
 
-  /** A signed, self-contained subset of the repositories for an air-gapped box (see bundle.ts). */
+  /**
+   * A signed, self-contained subset of the repositories for an air-gapped box (see bundle.ts).
+   * Under the lock: its downloads go through the package cache, which `clean` empties.
+   */
   async bundle(names: string[], out: string): Promise<import('./bundle.js').BundleResult> {
-    return (await import('./bundle.js')).bundle(this.parts, names, out);
+    const { bundle } = await import('./bundle.js');
+    return this.locked(() => bundle(this.parts, names, out));
+  }
+
+  /** `bpkg clean`: the package cache's archives and partial downloads removed (clean.ts). */
+  async clean(): Promise<import('./clean.js').CleanResult> {
+    const { cleanCache } = await import('./clean.js');
+    return this.locked(() => cleanCache(this.paths.pkgCache));
   }
 
   async update(): Promise<import('./repos.js').UpdateOutcome[]> {

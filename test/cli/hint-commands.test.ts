@@ -1,0 +1,109 @@
+/**
+ * A hint that names a command which does not exist sends the admin nowhere (the disk-full hint
+ * named `bpkg clean` before there was one). Every `bpkg …` / `blueprint …` quoted in backticks in
+ * src/core and src/present (errors' hints, messages, help text a module template writes) is held
+ * to the CLI's own command table: the command, its sub-command for a group, and each --option.
+ * Arguments in capitals or other words after a plain command are not judged: those are the
+ * command's own positionals (`bpkg repo add NAME URL`).
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { type CommandGroup, type CommandSpec, isGroup } from '../../src/cli/command.js';
+import { topLevel } from '../../src/cli/commands/index.js';
+
+const repoRoot = path.resolve(import.meta.dirname, '../..');
+/** Options every command takes (src/cli/index.ts GLOBAL_HELP). */
+const GLOBAL = new Set(['root', 'json', 'yes', 'quiet', 'no-color', 'help', 'version']);
+
+function sources(dir: string): string[] {
+  return readdirSync(path.join(repoRoot, dir), { recursive: true, encoding: 'utf8' })
+    .filter((f) => f.endsWith('.ts'))
+    .map((f) => path.join(dir, f));
+}
+
+/** `bpkg install --yes NAME` as quoted: in plain text or a template literal (\`…\`). */
+function quotedCommands(text: string): string[] {
+  const found: string[] = [];
+  for (const m of text.matchAll(/\\?`((?:bpkg|blueprint) [^`\\]+)\\?`/g)) found.push(m[1]!.trim());
+  return found;
+}
+
+async function table(): Promise<Map<string, CommandGroup | CommandSpec>> {
+  const t = new Map<string, CommandGroup | CommandSpec>();
+  for (const e of topLevel) t.set(e.name, await e.load());
+  return t;
+}
+
+/** Why `cmd` does not name a real command, or undefined when it does. */
+function judge(cmd: string, top: Map<string, CommandGroup | CommandSpec>): string | undefined {
+  const words = cmd.split(/\s+/);
+  const prog = words.shift();
+  let entry: CommandGroup | CommandSpec | undefined = prog === 'bpkg' ? top.get('pkg') : undefined;
+  if (prog === 'blueprint') {
+    const first = words.shift() ?? '';
+    if (first.startsWith('-') && GLOBAL.has(first.replace(/^-+/, ''))) return undefined;
+    entry = top.get(first);
+    if (!entry) return `no command ${first}`;
+  }
+  if (!entry) return 'unknown program';
+  let spec: CommandSpec | undefined;
+  const options = new Set(GLOBAL);
+  for (const w of words) {
+    if (w.startsWith('--')) {
+      const name = w.slice(2).split('=')[0]!;
+      if (!spec && isGroup(entry)) return `${w} before a sub-command`;
+      for (const o of Object.keys((spec ?? (entry as CommandSpec)).options ?? {})) options.add(o);
+      if (!options.has(name)) return `no option ${w}`;
+      continue;
+    }
+    if (!spec && isGroup(entry)) {
+      // `blueprint system status|update|rollback`: each alternative must exist.
+      for (const alt of w.split('|')) {
+        spec = entry.commands.find((c) => c.name === alt);
+        if (!spec) return `${entry.name} has no sub-command ${alt}`;
+      }
+    }
+  }
+  if (isGroup(entry) && !spec && words.length > 0) return 'no sub-command';
+  return undefined;
+}
+
+describe('commands named in hints exist', () => {
+  it('finds quoted commands in plain text and template literals', () => {
+    expect(quotedCommands('Free some (`bpkg clean` or `bpkg remove NAME`)')).toEqual([
+      'bpkg clean',
+      'bpkg remove NAME',
+    ]);
+    // A template literal's source: the backticks escaped, a placeholder in the arguments.
+    const source = ['run \\`blueprint service logs $', '{name}\\`.'].join('');
+    expect(quotedCommands(source)).toEqual([`blueprint service logs $${'{name}'}`]);
+  });
+
+  it('judges against the command table (a missing command or option is caught)', async () => {
+    const top = await table();
+    expect(judge('bpkg remove NAME', top)).toBeUndefined();
+    expect(judge('bpkg install --yes NAME', top)).toBeUndefined();
+    expect(judge('bpkg scrub', top)).toMatch(/no sub-command scrub/);
+    expect(judge('blueprint system status|rollback', top)).toBeUndefined();
+    expect(judge('blueprint system status|scrub', top)).toMatch(/no sub-command scrub/);
+    expect(judge('blueprint service frobnicate x', top)).toMatch(/no sub-command/);
+    expect(judge('bpkg remove --wipe NAME', top)).toMatch(/no option --wipe/);
+    expect(judge('blueprint nothing', top)).toMatch(/no command nothing/);
+  });
+
+  it('every `bpkg …` and `blueprint …` in src/core and src/present names a real command', async () => {
+    const top = await table();
+    const bad: string[] = [];
+    let seen = 0;
+    for (const file of [...sources('src/core'), ...sources('src/present')]) {
+      for (const cmd of quotedCommands(readFileSync(path.join(repoRoot, file), 'utf8'))) {
+        seen++;
+        const why = judge(cmd, top);
+        if (why) bad.push(`${file}: \`${cmd}\`: ${why}`);
+      }
+    }
+    expect(seen).toBeGreaterThan(30);
+    expect(bad).toEqual([]);
+  });
+});
