@@ -42,7 +42,11 @@ const LOCAL_COPY = /^\.local-([0-9]+)-[0-9a-f-]{36}\.bpkg$/;
  * USB stick or NFS server can serve different bytes on every read, so everything that follows
  * (signature, manifest, SHA-256, unpacking) must read this copy, never the original.
  */
-async function copyOnce(src: string, dir: string): Promise<{ copy: string; size: number; sha256: string }> {
+async function copyOnce(
+  src: string,
+  dir: string,
+  signal?: AbortSignal,
+): Promise<{ copy: string; size: number; sha256: string }> {
   const { input, size: declared } = await openUntrusted(src, {
     missing: 'Check the path of the package file.',
     notAFile: 'Install a package from a .bpkg file, not a device, pipe or folder.',
@@ -64,6 +68,8 @@ async function copyOnce(src: string, dir: string): Promise<{ copy: string; size:
           'changed-while-reading',
           'Copy the package to a local disk and try again; nothing was installed.',
         ),
+      // Ctrl-C stops a multi-GB copy at its next chunk; the partial copy is removed below.
+      ...(signal ? { signal } : {}),
     });
     await output.close();
     output = undefined;
@@ -71,7 +77,7 @@ async function copyOnce(src: string, dir: string): Promise<{ copy: string; size:
   } catch (err) {
     await output?.close().catch(() => {});
     await rm(copy, { force: true });
-    throw storageErrorFrom(err, `copying ${src}`);
+    throw signal?.aborted ? (signal.reason ?? err) : storageErrorFrom(err, `copying ${src}`);
   } finally {
     await input.close();
   }
@@ -145,7 +151,7 @@ export async function readLocalPackage(
 ): Promise<Candidate & { file: string; signer: string }> {
   const abs = path.resolve(file);
   const sig = await readSignatureFile(`${abs}.asc`, `${file}.asc`);
-  const { copy, size, sha256 } = await copyOnce(abs, ctx.cacheDir);
+  const { copy, size, sha256 } = await copyOnce(abs, ctx.cacheDir, ctx.signal);
   try {
     const local = await ctx.localKey?.();
     const check = await verifyDetached(
