@@ -7,6 +7,7 @@ import { pipeline } from 'node:stream/promises';
 import { create as createTar } from 'tar';
 import { storageErrorFrom, UsageError, VerificationError } from '../errors.js';
 import { packageFileName } from '../pkg/format.js';
+import { MAX_PACKAGE_BYTES, MAX_PACKAGE_GIB } from '../pkg/limits.js';
 import type { LocalKey } from '../pkg/local-key.js';
 import {
   copyHashed,
@@ -57,8 +58,6 @@ export interface BuiltModelPackage {
   ggufBytes: number;
 }
 
-/** The package manager unpacks at most this much from one package (install.ts). */
-const MAX_MODEL_BYTES = 16 * 1024 ** 3;
 const WORK_DIR = /^([0-9]+)-[0-9a-f-]{36}$/;
 
 export function checkImportName(name: string, license?: string, version?: string): void {
@@ -175,9 +174,9 @@ export async function buildModelPackage(
   });
   const work = path.join(workBase(paths), `${process.pid}-${randomUUID()}`);
   try {
-    if (size > MAX_MODEL_BYTES)
+    if (size > MAX_PACKAGE_BYTES)
       throw new VerificationError(
-        `${src} is ${(size / 1024 ** 3).toFixed(1)} GiB; a package holds at most 16 GiB`,
+        `${src} is ${(size / 1024 ** 3).toFixed(1)} GiB; a package holds at most ${MAX_PACKAGE_GIB}`,
         'too-big',
         'Use a smaller quantisation of the model; nothing was imported.',
       );

@@ -13,6 +13,7 @@ import { type Extracted, extractPackage } from './archive.js';
 import { checkPackageSignature, fetchPackage } from './fetch.js';
 import { type IndexEntry, type Manifest, packageFileName } from './format.js';
 import { streamPackage } from './install-stream.js';
+import { MAX_PACKAGE_BYTES } from './limits.js';
 import type { ManagerParts } from './parts.js';
 import { archMatches } from './resolve.js';
 import { usableStates } from './states.js';
@@ -71,7 +72,7 @@ export async function fetchVerified(p: ManagerParts, opts: FetchVerifiedOptions)
   opts.accept?.(entry);
   const c = { entry, repo: state.name };
   const limits = {
-    maxUnpackedBytes: Math.min(16 * 1024 ** 3, Math.max(256 * 1024 ** 2, entry.size * 4)),
+    maxUnpackedBytes: Math.min(MAX_PACKAGE_BYTES, Math.max(256 * 1024 ** 2, entry.size * 4)),
     maxEntries: 10_000,
   };
   p.progress({ phase: 'download', name: entry.name, bytes: 0, total: entry.size });

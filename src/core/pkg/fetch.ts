@@ -15,6 +15,7 @@ import { alive } from '../system/lock.js';
 import { changedWhileReading, readBoundedFile } from '../system/read-bounded.js';
 import { readManifestBytes } from './archive.js';
 import { type IndexEntry, packageFileName, parseJsonBytes, parseManifest, requirements } from './format.js';
+import { MAX_PACKAGE_BYTES, MAX_PACKAGE_GIB } from './limits.js';
 import { LOCAL_ORIGIN } from './local-key.js';
 import type { ProgressEvent } from './parts.js';
 import type { RepoState } from './repos.js';
@@ -84,12 +85,12 @@ async function copyOnce(
 }
 
 /**
- * The most a local package file may be: what install ever unpacks from one package (16 GiB, the
- * archive limits in install.ts, as a model import's bound) and room for tar headers and gzip's
- * framing. A repository's package is held to the size its signed index states; a local file has
+ * The most a local package file may be: what install ever unpacks from one package
+ * (MAX_PACKAGE_BYTES, the archive limits in install.ts, as a model import's bound) and room for
+ * tar headers and gzip's framing. A repository's package is held to the size its signed index states; a local file has
  * no such statement, so it is held to this, and to the free space of the cache it is copied into.
  */
-export const MAX_LOCAL_PACKAGE_BYTES = 16 * 1024 ** 3 + 64 * 1024 ** 2;
+export const MAX_LOCAL_PACKAGE_BYTES = MAX_PACKAGE_BYTES + 64 * 1024 ** 2;
 
 /**
  * Refuses, before a byte is copied, a file bigger (by its descriptor's fstat; `copyHashed` holds
@@ -99,7 +100,7 @@ export const MAX_LOCAL_PACKAGE_BYTES = 16 * 1024 ** 3 + 64 * 1024 ** 2;
 async function refuseUnfitting(src: string, size: number, dir: string): Promise<void> {
   if (size > MAX_LOCAL_PACKAGE_BYTES)
     throw new VerificationError(
-      `${src} is ${(size / 1024 ** 3).toFixed(1)} GiB; a package is at most 16 GiB`,
+      `${src} is ${(size / 1024 ** 3).toFixed(1)} GiB; a package is at most ${MAX_PACKAGE_GIB}`,
       'too-big',
       'Check that this is the package file you meant (a package that large could not be unpacked); nothing was installed.',
     );

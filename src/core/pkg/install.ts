@@ -17,6 +17,7 @@ import { type Database, loadDatabase, saveFileList } from './db.js';
 import { checkPackageSignature, discardLocalCopy, fetchPackage, readLocalPackage } from './fetch.js';
 import { packageFileName } from './format.js';
 import { streamPackage } from './install-stream.js';
+import { MAX_PACKAGE_BYTES } from './limits.js';
 import type { ManagerParts } from './parts.js';
 import type { RepoState } from './repos.js';
 import { archMatches, type Candidate, type Pins, parseRequest, resolve } from './resolve.js';
@@ -45,8 +46,8 @@ export interface PlannedChange extends Change {
   size: number;
 }
 
-/** Limits applied to every package archive. */
-const LIMITS = { maxUnpackedBytes: 16 * 1024 ** 3, maxEntries: 200_000 };
+/** Limits applied to every package archive (MAX_PACKAGE_BYTES: the bound every other size bound follows). */
+const LIMITS = { maxUnpackedBytes: MAX_PACKAGE_BYTES, maxEntries: 200_000 };
 const bombLimit = (size: number) => Math.min(LIMITS.maxUnpackedBytes, Math.max(256 * 1024 ** 2, size * 200));
 
 /** Same packages, versions, origins and sizes, in any order. */
