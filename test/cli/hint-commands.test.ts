@@ -1,7 +1,8 @@
 /**
  * A hint that names a command which does not exist sends the admin nowhere (the disk-full hint
  * named `bpkg clean` before there was one). Every `bpkg …` / `blueprint …` quoted in backticks in
- * src/core and src/present (errors' hints, messages, help text a module template writes) is held
+ * src/core, src/present, src/app and src/cli (errors' hints, messages, help, what a module
+ * template writes) is held
  * to the CLI's own command table: the command, its sub-command for a group, and each --option.
  * Arguments in capitals or other words after a plain command are not judged: those are the
  * command's own positionals (`bpkg repo add NAME URL`).
@@ -37,12 +38,16 @@ async function table(): Promise<Map<string, CommandGroup | CommandSpec>> {
 
 /** Why `cmd` does not name a real command, or undefined when it does. */
 function judge(cmd: string, top: Map<string, CommandGroup | CommandSpec>): string | undefined {
-  const words = cmd.split(/\s+/);
+  // A placeholder where a command goes (`blueprint service ${cmd}`, `blueprint rag ...`) names
+  // none: the words before it are judged, the rest not.
+  const all = cmd.split(/\s+/);
+  const cut = all.findIndex((w) => w.includes('${') || w === '...');
+  const words = cut < 0 ? all : all.slice(0, cut);
   const prog = words.shift();
   let entry: CommandGroup | CommandSpec | undefined = prog === 'bpkg' ? top.get('pkg') : undefined;
   if (prog === 'blueprint') {
     const first = words.shift() ?? '';
-    if (first.startsWith('-') && GLOBAL.has(first.replace(/^-+/, ''))) return undefined;
+    if (first === '' || (first.startsWith('-') && GLOBAL.has(first.replace(/^-+/, '')))) return undefined;
     entry = top.get(first);
     if (!entry) return `no command ${first}`;
   }
@@ -90,13 +95,15 @@ describe('commands named in hints exist', () => {
     expect(judge('blueprint service frobnicate x', top)).toMatch(/no sub-command/);
     expect(judge('bpkg remove --wipe NAME', top)).toMatch(/no option --wipe/);
     expect(judge('blueprint nothing', top)).toMatch(/no command nothing/);
+    expect(judge('blueprint rag ...', top)).toBeUndefined();
+    expect(judge('blueprint nothing ...', top)).toMatch(/no command nothing/);
   });
 
-  it('every `bpkg …` and `blueprint …` in src/core and src/present names a real command', async () => {
+  it('every `bpkg …` and `blueprint …` in src/core and src/present (src/core, present, app, cli) names a real command', async () => {
     const top = await table();
     const bad: string[] = [];
     let seen = 0;
-    for (const file of [...sources('src/core'), ...sources('src/present')]) {
+    for (const file of ['src/core', 'src/present', 'src/app', 'src/cli'].flatMap(sources)) {
       for (const cmd of quotedCommands(readFileSync(path.join(repoRoot, file), 'utf8'))) {
         seen++;
         const why = judge(cmd, top);
