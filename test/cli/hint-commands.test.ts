@@ -2,8 +2,8 @@
  * A hint that names a command which does not exist sends the admin nowhere (the disk-full hint
  * named `bpkg clean` before there was one). Every `bpkg …` / `blueprint …` quoted in backticks in
  * src/core, src/present, src/app and src/cli (errors' hints, messages, help, what a module
- * template writes) is held
- * to the CLI's own command table: the command, its sub-command for a group, and each --option.
+ * template writes) is held to the CLI's own command table: the command, its sub-command for a
+ * group, and each --option.
  * Arguments in capitals or other words after a plain command are not judged: those are the
  * command's own positionals (`bpkg repo add NAME URL`).
  */
