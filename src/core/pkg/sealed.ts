@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { storageErrorFrom } from '../errors.js';
-import { writeFileAtomic } from '../system/fs.js';
+import { assertInsideRootSync, writeFileAtomic } from '../system/fs.js';
 import type { Layout } from '../system/paths.js';
 import { VERSION } from '../version.js';
 import { eachPiece, nodeCrypto, nodeFs, readBytes } from './node-lazy.js';
@@ -99,6 +99,9 @@ export async function writeSealed(
   const head = Buffer.from(`${sealHex}\n`);
   const dir = path.join(paths.listsDir, name);
   const tmp = path.join(dir, `.${file}.${process.pid}.tmp`);
+  // Judged where it really is: a link at lists/NAME out of the root must not carry the write
+  // (search and install write a missing cache or table here without the root check of update).
+  assertInsideRootSync(paths.root, [dir]);
   try {
     await fsp().mkdir(dir, { recursive: true });
     await fsp().writeFile(tmp, Buffer.concat([head, payload]), { mode: 0o644 });

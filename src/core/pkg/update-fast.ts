@@ -142,15 +142,19 @@ async function unchanged(
 const NONE = new Uint8Array(0);
 
 /**
- * The root's folders judged as PackageManager judges them before any write: every managed folder
- * where its symlinks really lead, synchronously (assertInsideRootSync: ~2 ms of CPU, the thread
+ * The root's folders judged as PackageManager judges them before any write: every managed folder,
+ * and every link among the package folders and the repositories' kept files (lists/NAME), where
+ * its symlinks really lead, synchronously (assertInsideRootSync: ~2 ms of CPU, the thread
  * pool's way 5-8). When nothing below the root is a link (plainBelow), that judgement is known
  * without it: each folder really is the root's real path and the same names.
  */
 export function checkRoot(paths: Layout): void {
   const dirs = managedDirs(paths);
-  if (plainBelow(paths.root, dirs, paths.optDir)) return;
-  assertInsideRootSync(paths.root, dirs, { children: [paths.optDir] });
+  // Links among their entries judged too: package folders, and each repository's kept index files
+  // (lists/NAME), which every update writes (a link there out of the root carried them out of it).
+  const children = [paths.optDir, paths.listsDir];
+  if (plainBelow(paths.root, dirs, children)) return;
+  assertInsideRootSync(paths.root, dirs, { children });
 }
 
 /**
@@ -162,12 +166,12 @@ export function checkRoot(paths: Layout): void {
  * have it on their way: 18 for a box's 12 folders, against a realpath(3) walk and path joins for
  * each (~1 ms of an unchanged `bpkg update`, issue 20).
  */
-function plainBelow(root: string, dirs: string[], children: string): boolean {
+function plainBelow(root: string, dirs: string[], children: string[]): boolean {
   const fs = nodeFs();
   const base = root.endsWith('/') ? root : `${root}/`;
   try {
     // path.resolve'd by layout(): absolute, no `.` or `..` names (checked, not assumed).
-    if (!path.isAbsolute(root) || !dirs.includes(children)) return false;
+    if (!path.isAbsolute(root) || !children.every((c) => dirs.includes(c))) return false;
     if (!fs.statSync(root, { throwIfNoEntry: false })?.isDirectory()) return false;
     const seen = new Map<string, boolean>(); // a name below the root: a real folder (true) or absent
     for (const dir of dirs) {
@@ -186,8 +190,9 @@ function plainBelow(root: string, dirs: string[], children: string): boolean {
       }
     }
     // Unseen: a folder above it is absent, and so are its entries.
-    if (seen.get(children))
-      for (const e of fs.readdirSync(children, { withFileTypes: true })) if (e.isSymbolicLink()) return false;
+    for (const c of children)
+      if (seen.get(c))
+        for (const e of fs.readdirSync(c, { withFileTypes: true })) if (e.isSymbolicLink()) return false;
     return true;
   } catch {
     return false;
