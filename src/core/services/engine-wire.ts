@@ -72,6 +72,12 @@ export function openWire(socketPath: string): Wire {
   };
   return {
     exchange(method, apiPath, body, sent) {
+      // node:http refused these (ERR_UNESCAPED_CHARACTERS): a space, CR or LF in the request line
+      // would end it early and the rest would reach the root-owned engine as a request of its own.
+      if (!/^[A-Z]+$/.test(method) || !/^\/[\x21-\x7e]*$/.test(apiPath))
+        return Promise.reject(
+          wireError('the request line holds a character HTTP does not allow', 'ERR_UNESCAPED_CHARACTERS'),
+        );
       const socket = take();
       openSpare();
       return send(socket, method, apiPath, body, sent);
