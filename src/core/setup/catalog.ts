@@ -89,13 +89,21 @@ function describeEntry(e: IndexEntry, needs: PackageNeeds | Error): CatalogEntry
 export async function readCatalog(root: string): Promise<Catalog | undefined> {
   const found = resolveInside(root, CATALOG_DIR);
   if (!found.inside)
-    throw new VerificationError(`${CATALOG_DIR} leads outside the root`, 'catalog-link-escapes');
+    throw new VerificationError(
+      `${CATALOG_DIR} leads outside the root`,
+      'catalog-link-escapes',
+      `The image is broken: rebuild it (scripts/build-image.sh), or remove the link at ${CATALOG_DIR}.`,
+    );
   if (!found.exists) return undefined;
   const dir = found.path;
   // The keys folder judged as the catalog folder is: a link there may not lead out of the root.
   const keys = resolveInside(dir, 'keys');
   if (!keys.inside)
-    throw new VerificationError(`${CATALOG_DIR}/keys leads outside the catalog`, 'catalog-link-escapes');
+    throw new VerificationError(
+      `${CATALOG_DIR}/keys leads outside the catalog`,
+      'catalog-link-escapes',
+      `The image is broken: rebuild it (scripts/build-image.sh), or remove the link at ${CATALOG_DIR}/keys.`,
+    );
   const keyFiles = (await readdir(keys.path).catch(() => [] as string[])).filter((f) =>
     f.endsWith('.pub.asc'),
   );
