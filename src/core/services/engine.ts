@@ -83,7 +83,12 @@ export function engineErrorFrom(err: unknown, what: string, socket: string): Blu
   const detail = typeof e.json === 'object' && e.json ? (e.json.message ?? e.json.cause) : undefined;
   const message = `${what}: ${detail ?? e.message}`;
   if (e.statusCode === 404) return new NotFoundError(message, undefined, 'engine-not-found');
-  return new EngineError(message, 'engine-failed', undefined, { cause: err });
+  return new EngineError(
+    message,
+    'engine-failed',
+    "The container engine refused the request for the reason above. `blueprint doctor` checks the engine and the sandbox's prerequisites and prints the fix for each; the engine's own log (`journalctl -u podman`) says more.",
+    { cause: err },
+  );
 }
 
 export interface Engine {
