@@ -29,7 +29,7 @@ export const readdir = (
   opts: ObjectEncodingOptions & { recursive?: boolean } = {},
 ): Promise<string[]> => settled(() => fs().readdirSync(dir, { ...opts, encoding: 'utf8' }));
 
-export const realpath = (p: PathLike): Promise<string> => settled(() => fs().realpathSync(p));
+export const realpath = (p: PathLike): Promise<string> => settled(() => fs().realpathSync.native(p));
 
 export const access = (p: PathLike, mode?: number): Promise<void> => settled(() => fs().accessSync(p, mode));
 
