@@ -147,24 +147,29 @@ export function serveCopy(root: string, from: string): string {
   return served;
 }
 
+/** Every file below `dir`, by its path relative to `from`: inode, mtime and bytes (equal only when nothing was written). */
+export function filesSnapshot(dir: string, from = dir): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (d: string) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else {
+        const st = statSync(p);
+        out[path.relative(from, p)] = `${st.ino}:${st.mtimeMs}:${readFileSync(p).toString('base64')}`;
+      }
+    }
+  };
+  walk(dir);
+  return out;
+}
+
 /**
  * Every file under the root's lists folder: name → inode, mtime and bytes, so that two snapshots
  * are equal only when nothing was written or replaced (a declined quick path writes nothing).
  */
 export function listsSnapshot(root: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  const walk = (dir: string) => {
-    for (const e of readdirSync(dir, { withFileTypes: true })) {
-      const p = path.join(dir, e.name);
-      if (e.isDirectory()) walk(p);
-      else {
-        const st = statSync(p);
-        out[path.relative(root, p)] = `${st.ino}:${st.mtimeMs}:${readFileSync(p).toString('base64')}`;
-      }
-    }
-  };
-  walk(path.join(root, 'var/lib/blueprint/pkg/lists'));
-  return out;
+  return filesSnapshot(path.join(root, 'var/lib/blueprint/pkg/lists'), root);
 }
 
 export interface RawEntry {

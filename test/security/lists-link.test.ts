@@ -6,16 +6,7 @@
  * so the root check did not see it. Each path must leave the folder it points to untouched: the
  * quick path declines and the package manager refuses with the root links' typed error and hint.
  */
-import {
-  cpSync,
-  existsSync,
-  mkdirSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  statSync,
-  symlinkSync,
-} from 'node:fs';
+import { cpSync, existsSync, mkdirSync, rmSync, symlinkSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { quickUpdate } from '../../src/app/pkg-quick.js';
@@ -26,6 +17,7 @@ import {
   blueprintExe,
   bpkg,
   buildRepo,
+  filesSnapshot,
   makeKey,
   makeSource,
   type TestKey,
@@ -44,16 +36,6 @@ beforeAll(async () => {
 });
 
 const lists = (root: string, ...rest: string[]) => path.join(root, 'var/lib/blueprint/pkg/lists', ...rest);
-
-/** Every entry of a folder: name → inode, mtime and bytes (equal only when nothing was written). */
-function snapshot(dir: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const name of readdirSync(dir)) {
-    const st = statSync(path.join(dir, name));
-    out[name] = `${st.ino}:${st.mtimeMs}:${readFileSync(path.join(dir, name)).toString('base64')}`;
-  }
-  return out;
-}
 
 /**
  * An updated box whose lists/main is made a link to a victim folder outside the root. `copy`: the
@@ -85,15 +67,15 @@ describe('a link at lists/NAME out of the root carries no update write (issue 20
   for (const copy of [true, false])
     it(`lists/main -> a folder outside ${copy ? 'holding the kept files' : 'that is empty'}: the quick update declines, the package manager refuses, the folder untouched`, async () => {
       const { root, victim } = await linkedBox(copy);
-      const before = snapshot(victim);
+      const before = filesSnapshot(victim);
       // A minute on, so that a meta.json written anew would differ in its `fetched` time.
       const later = new Date(Date.now() + 60_000);
       expect(await quickUpdate(root, () => later)).toBeUndefined();
-      expect(snapshot(victim)).toEqual(before);
+      expect(filesSnapshot(victim)).toEqual(before);
       await refused(updateBox(root));
-      expect(snapshot(victim)).toEqual(before);
+      expect(filesSnapshot(victim)).toEqual(before);
       await refused(new PackageManager({ root }).update());
-      expect(snapshot(victim)).toEqual(before);
+      expect(filesSnapshot(victim)).toEqual(before);
       expect(existsSync(path.join(victim, 'meta.json'))).toBe(copy);
     });
 
@@ -111,22 +93,22 @@ describe('a link at lists/NAME out of the root carries no update write (issue 20
     const { root, victim } = await linkedBox(true);
     rmSync(path.join(victim, 'verified.json'));
     rmSync(path.join(victim, 'search.tsv'));
-    const before = snapshot(victim);
+    const before = filesSnapshot(victim);
     // Answered or refused: either way nothing is written where the link leads.
     await new PackageManager({ root }).search('kept').catch(() => undefined);
-    expect(snapshot(victim)).toEqual(before);
+    expect(filesSnapshot(victim)).toEqual(before);
   });
 
   it.skipIf(!existsSync(blueprintExe))(
     '`bpkg update` through the executable: refused with the hint, exit not 0, nothing written outside',
     async () => {
       const { root, victim } = await linkedBox(true);
-      const before = snapshot(victim);
+      const before = filesSnapshot(victim);
       const r = await bpkg(root, ['update']);
       expect(r.code, r.stderr).not.toBe(0);
       expect(r.stderr).toMatch(/outside/);
       expect(r.stderr).toMatch(/real folder/);
-      expect(snapshot(victim)).toEqual(before);
+      expect(filesSnapshot(victim)).toEqual(before);
     },
   );
 });
