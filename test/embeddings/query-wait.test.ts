@@ -99,4 +99,17 @@ describe('a single query waited for in shared memory', () => {
       await Promise.all([dflt.stop(), set.stop(), off.stop()]);
     }
   }, 60_000);
+
+  it('refuses a wait longer than the health check allows: the event loop would stall that long', async () => {
+    // The main thread is blocked while it waits; the services layer gives /health 2 s.
+    await expect(serve(file, { EMBEDDINGS_QUERY_WAIT_MS: '5000' })).rejects.toThrow(
+      /EMBEDDINGS_QUERY_WAIT_MS=5000 is more than 1000 ms.*set at most 1000, or off/,
+    );
+    const most = await serve(file, { EMBEDDINGS_QUERY_WAIT_MS: '1000' });
+    try {
+      expect(most.log()).toMatch(/the main thread waits up to 1000 ms for the worker's answer/);
+    } finally {
+      await most.stop();
+    }
+  }, 60_000);
 });

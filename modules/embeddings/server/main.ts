@@ -20,6 +20,9 @@ import { runEngineWorker, startEngineWorker } from './engine-worker.js';
 import { createApiServer } from './http.js';
 import { parseFileHashes, verifyModelFiles } from './verify.js';
 
+/** The longest a single query may hold the main thread (EMBEDDINGS_QUERY_WAIT_MS): well inside /health's 2 s. */
+const MAX_QUERY_WAIT_MS = 1000;
+
 const log = createLog({
   name: 'embeddings',
   recordEveryBytes: intFromEnv('KIT_LOG_RECORD_EVERY_BYTES', 1024 * 1024),
@@ -64,6 +67,11 @@ async function main(): Promise<void> {
   // A short single query in the worker, the main thread blocked up to this long for its answer
   // (engine-worker.ts queryWaiter): /health waits at most this much. 0 or off: always the message.
   const waitMs = env.EMBEDDINGS_QUERY_WAIT_MS === 'off' ? 0 : intFromEnv('EMBEDDINGS_QUERY_WAIT_MS', 30);
+  // While it waits nothing else runs on the main thread: the services layer gives /health 2 s.
+  if (waitMs > MAX_QUERY_WAIT_MS)
+    throw new Error(
+      `EMBEDDINGS_QUERY_WAIT_MS=${waitMs} is more than ${MAX_QUERY_WAIT_MS} ms: health checks and every other client would stall that long behind one query; set at most ${MAX_QUERY_WAIT_MS}, or off`,
+    );
   // The model loads and runs in a worker thread started from this same file (the bundle).
   const engine = await startEngineWorker(
     new URL(import.meta.url),
