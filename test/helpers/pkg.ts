@@ -8,6 +8,7 @@ import { gzipSync } from 'node:zlib';
 import { Header } from 'tar';
 import { signFile } from '../../src/core/pkg/build.js';
 import { buildRepository, generateSigningKey } from '../../src/core/pkg/index.js';
+import { readPrivateKey, signDetached } from '../../src/core/pkg/signature.js';
 import { removeTempDirs, tempDir } from '../setup/temp-registry.js';
 
 export const repoRoot = path.resolve(import.meta.dirname, '../..');
@@ -51,6 +52,15 @@ export interface SourceSpec {
   manifestExtra?: Record<string, unknown>;
 }
 
+/** The package most repositories in these tests publish first. */
+export const GOOD: SourceSpec = { name: 'good', version: '1.0.0', summary: 'the genuine summary' };
+
+/** A package and the library it depends on. */
+export const APP_WITH_LIB: SourceSpec[] = [
+  { name: 'base-lib', version: '1.0.0' },
+  { name: 'app', version: '1.0.0', depends: ['base-lib >=1.0.0'] },
+];
+
 /** Writes a package source folder (manifest.json + payload/). */
 export function makeSource(base: string, spec: SourceSpec): string {
   const dir = path.join(base, `${spec.name}-${spec.version}`);
@@ -84,6 +94,41 @@ export async function buildRepo(
 ) {
   return buildRepository({ sources, repoDir, name: 'test', signer: { keyFile: key.privateFile }, ...extra });
 }
+
+/** Builds `specs` into the repository at `repoDir` (a new index version), each source in a fresh temp folder. */
+export async function publishSources(
+  repoDir: string,
+  key: TestKey,
+  specs: SourceSpec[],
+  extra: { now?: Date; expiresInDays?: number } = {},
+) {
+  const src = tempDir('bp-src-');
+  return buildRepo(
+    repoDir,
+    key,
+    specs.map((s) => makeSource(src, s)),
+    extra,
+  );
+}
+
+/** A signed folder repository of `specs`, and its key: a fresh one unless `key` is given. */
+export async function signedRepo(
+  specs: SourceSpec[],
+  key?: TestKey,
+): Promise<{ key: TestKey; repo: string }> {
+  const k = key ?? (await makeKey(path.join(tempDir(), 'key')));
+  const repo = path.join(tempDir(), 'repo');
+  await publishSources(repo, k, specs);
+  return { key: k, repo };
+}
+
+/** A root's folder of kept index files (lists/), or a path below it. */
+export const lists = (root: string, ...rest: string[]) =>
+  path.join(root, 'var/lib/blueprint/pkg/lists', ...rest);
+
+/** A root's configuration file of repository `name`. */
+export const repoFile = (root: string, name = 'main') =>
+  path.join(root, 'etc/blueprint/repos.d', `${name}.json`);
 
 export interface RunResult {
   code: number;
@@ -141,9 +186,59 @@ export async function trustingRoot(key: TestKey, repoDir: string): Promise<strin
 export function serveCopy(root: string, from: string): string {
   const served = path.join(tempDir(), 'served');
   cpSync(from, served, { recursive: true });
-  const file = path.join(root, 'etc/blueprint/repos.d/main.json');
+  const file = repoFile(root);
   const config = JSON.parse(readFileSync(file, 'utf8')) as { url: string };
   writeFileSync(file, JSON.stringify({ ...config, url: `file://${served}` }));
+  return served;
+}
+
+/**
+ * A new folder holding only a signed index of `count` synthetic entries (`synthetic package I
+ * ${about}`; no pool), large enough to span several of the quick path's 256 KB pieces.
+ */
+export async function syntheticRepo(
+  key: TestKey,
+  count: number,
+  about: string,
+  version = 1,
+): Promise<string> {
+  const dir = tempDir();
+  const now = Date.now();
+  const packages = Array.from({ length: count }, (_, i) => ({
+    name: `pkg-${i}`,
+    version: '1.0.0',
+    arch: 'all',
+    summary: `synthetic package ${i} ${about}`,
+    depends: [],
+    size: 1000 + i,
+    sha256: '0'.repeat(63) + (i % 10),
+    path: `pool/pkg-${i}/pkg-${i}_1.0.0_all.bpkg`,
+  }));
+  const index = JSON.stringify({
+    format: 1,
+    repository: 'big',
+    version,
+    generated: new Date(now - 60_000).toISOString(),
+    expires: new Date(now + 86_400_000).toISOString(),
+    packages,
+  });
+  writeFileSync(path.join(dir, 'index.json'), index);
+  writeFileSync(
+    path.join(dir, 'index.json.asc'),
+    await signDetached(Buffer.from(index), await readPrivateKey(key.privateKey)),
+  );
+  return dir;
+}
+
+/** The publisher's next index: serveCopy of `from` with `specs` built into it (a new index version). */
+export async function serveNext(
+  root: string,
+  from: string,
+  key: TestKey,
+  specs: SourceSpec[],
+): Promise<string> {
+  const served = serveCopy(root, from);
+  await publishSources(served, key, specs);
   return served;
 }
 
@@ -169,7 +264,7 @@ export function filesSnapshot(dir: string, from = dir): Record<string, string> {
  * are equal only when nothing was written or replaced (a declined quick path writes nothing).
  */
 export function listsSnapshot(root: string): Record<string, string> {
-  return filesSnapshot(path.join(root, 'var/lib/blueprint/pkg/lists'), root);
+  return filesSnapshot(lists(root), root);
 }
 
 export interface RawEntry {
@@ -272,13 +367,5 @@ export async function gpgKey(
 }
 
 /** A signed folder repository of two packages, good 1.0.0 and other 2.0.0, and its key. */
-export async function twoPackageRepo(): Promise<{ key: TestKey; repo: string }> {
-  const key = await makeKey(path.join(tempDir(), 'key'));
-  const base = tempDir();
-  const repo = path.join(base, 'repo');
-  await buildRepo(repo, key, [
-    makeSource(path.join(base, 'src'), { name: 'good', version: '1.0.0', summary: 'the genuine summary' }),
-    makeSource(path.join(base, 'src'), { name: 'other', version: '2.0.0', summary: 'another package' }),
-  ]);
-  return { key, repo };
-}
+export const twoPackageRepo = () =>
+  signedRepo([GOOD, { name: 'other', version: '2.0.0', summary: 'another package' }]);

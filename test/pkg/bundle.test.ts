@@ -2,21 +2,14 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { PackageManager } from '../../src/core/pkg/index.js';
-import { buildRepo, makeKey, makeSource, type TestKey, tempDir, trustingRoot } from '../helpers/pkg.js';
+import { APP_WITH_LIB, signedRepo, type TestKey, tempDir, trustingRoot } from '../helpers/pkg.js';
 
 let key: TestKey;
 let repo: string;
 let root: string;
 
 beforeAll(async () => {
-  key = await makeKey(path.join(tempDir(), 'key'));
-  const base = tempDir();
-  repo = path.join(base, 'repo');
-  await buildRepo(repo, key, [
-    makeSource(path.join(base, 'src'), { name: 'base-lib', version: '1.0.0' }),
-    makeSource(path.join(base, 'src'), { name: 'app', version: '1.0.0', depends: ['base-lib >=1.0.0'] }),
-    makeSource(path.join(base, 'src'), { name: 'other', version: '1.0.0' }),
-  ]);
+  ({ key, repo } = await signedRepo([...APP_WITH_LIB, { name: 'other', version: '1.0.0' }]));
   root = await trustingRoot(key, repo);
 });
 

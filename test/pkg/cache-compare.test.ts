@@ -17,15 +17,7 @@ import { cachesSealed, readHead } from '../../src/core/pkg/index-cache.js';
 import { sameBytesAs } from '../../src/core/pkg/node-lazy.js';
 import { updateBox } from '../../src/core/pkg/update.js';
 import { layout } from '../../src/core/system/paths.js';
-import {
-  buildRepo,
-  makeSource,
-  serveCopy,
-  type TestKey,
-  tempDir,
-  trustingRoot,
-  twoPackageRepo,
-} from '../helpers/pkg.js';
+import { serveNext, type TestKey, tempDir, trustingRoot, twoPackageRepo } from '../helpers/pkg.js';
 
 let key: TestKey;
 let repo: string;
@@ -64,14 +56,7 @@ describe('cache judged by comparison with the sealed head', () => {
     const root = await trustingRoot(key, repo);
     const old = readFileSync(listFile(root, 'verified.json'));
     // The publisher's next index (version 2, another summary), fetched and kept.
-    const served = serveCopy(root, repo);
-    await buildRepo(served, key, [
-      makeSource(path.join(tempDir(), 'src'), {
-        name: 'good',
-        version: '1.1.0',
-        summary: 'the newer summary',
-      }),
-    ]);
+    await serveNext(root, repo, key, [{ name: 'good', version: '1.1.0', summary: 'the newer summary' }]);
     const pm = new PackageManager({ root });
     expect((await pm.update())[0]).toMatchObject({ ok: true, changed: true, version: 2 });
     const fresh = readFileSync(listFile(root, 'verified.json'));

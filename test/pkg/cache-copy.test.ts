@@ -10,21 +10,14 @@ import { readdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs'
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { PackageManager } from '../../src/core/pkg/index.js';
-import { buildRepo, makeKey, makeSource, type TestKey, tempDir, trustingRoot } from '../helpers/pkg.js';
+import { signedRepo, type TestKey, tempDir, trustingRoot } from '../helpers/pkg.js';
 
 let key: TestKey;
 let repo: string;
 beforeAll(async () => {
-  key = await makeKey(path.join(tempDir(), 'key'));
-  const base = tempDir();
-  repo = path.join(base, 'repo');
-  await buildRepo(repo, key, [
-    makeSource(path.join(base, 'src'), {
-      name: 'good',
-      version: '1.0.0',
-      files: { 'share/data.bin': Buffer.alloc(256 * 1024, 7) },
-    }),
-  ]);
+  ({ key, repo } = await signedRepo([
+    { name: 'good', version: '1.0.0', files: { 'share/data.bin': Buffer.alloc(256 * 1024, 7) } },
+  ]));
 });
 
 const cacheDir = (root: string) => path.join(root, 'var/cache/blueprint/packages');

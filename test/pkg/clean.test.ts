@@ -8,19 +8,13 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { PackageManager } from '../../src/core/pkg/index.js';
 import { layout } from '../../src/core/system/paths.js';
-import { bpkg, buildRepo, makeKey, makeSource, type TestKey, tempDir, trustingRoot } from '../helpers/pkg.js';
+import { APP_WITH_LIB, bpkg, signedRepo, type TestKey, tempDir, trustingRoot } from '../helpers/pkg.js';
 
 let key: TestKey;
 let repo: string;
 
 beforeAll(async () => {
-  key = await makeKey(path.join(tempDir(), 'key'));
-  const base = tempDir();
-  repo = path.join(base, 'repo');
-  await buildRepo(repo, key, [
-    makeSource(path.join(base, 'src'), { name: 'base-lib', version: '1.0.0' }),
-    makeSource(path.join(base, 'src'), { name: 'app', version: '1.0.0', depends: ['base-lib >=1.0.0'] }),
-  ]);
+  ({ key, repo } = await signedRepo(APP_WITH_LIB));
 });
 
 /** A root with `app` installed and both archives left in its cache by a bundle. */

@@ -3,16 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import {
-  blueprintExe,
-  bpkg,
-  buildRepo,
-  makeKey,
-  makeSource,
-  type TestKey,
-  tempDir,
-  trustingRoot,
-} from '../helpers/pkg.js';
+import { blueprintExe, bpkg, signedRepo, type TestKey, tempDir, trustingRoot } from '../helpers/pkg.js';
 
 let key: TestKey;
 let repo: string;
@@ -25,13 +16,10 @@ function files(version: string): Record<string, Buffer | string> {
 }
 
 beforeAll(async () => {
-  const base = tempDir();
-  key = await makeKey(path.join(base, 'key'));
-  repo = path.join(base, 'repo');
-  await buildRepo(repo, key, [
-    makeSource(base, { name: 'crashy', version: '1.0.0', files: files('1.0.0') }),
-    makeSource(base, { name: 'crashy', version: '2.0.0', files: files('2.0.0') }),
-  ]);
+  ({ key, repo } = await signedRepo([
+    { name: 'crashy', version: '1.0.0', files: files('1.0.0') },
+    { name: 'crashy', version: '2.0.0', files: files('2.0.0') },
+  ]));
 });
 
 /** The state after a crash must be exactly `old` or `new` (undefined = not installed), and verified. */
@@ -144,11 +132,10 @@ describe('storage failures: clear error, state unchanged', () => {
 
   it('full disk while unpacking', async (t) => {
     if (!canMount) t.skip('needs root and mount(2) to make a small tmpfs');
-    const base = tempDir();
-    const bigRepo = path.join(base, 'repo');
-    await buildRepo(bigRepo, key, [
-      makeSource(base, { name: 'big', version: '1.0.0', files: { noise: randomBytes(8 * 1024 * 1024) } }),
-    ]);
+    const { repo: bigRepo } = await signedRepo(
+      [{ name: 'big', version: '1.0.0', files: { noise: randomBytes(8 * 1024 * 1024) } }],
+      key,
+    );
     const root = await trustingRoot(key, bigRepo);
     await exec(`mkdir -p ${root}/opt && mount -t tmpfs -o size=4m tmpfs ${root}/opt`);
     try {

@@ -9,14 +9,7 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { BlueprintError } from '../../src/core/errors.js';
 import { PackageManager } from '../../src/core/pkg/index.js';
-import {
-  buildRepo,
-  makeSource,
-  type TestKey,
-  tempDir,
-  trustingRoot,
-  twoPackageRepo,
-} from '../helpers/pkg.js';
+import { lists, signedRepo, type TestKey, tempDir, trustingRoot, twoPackageRepo } from '../helpers/pkg.js';
 
 let key: TestKey;
 let repo: string;
@@ -24,7 +17,6 @@ beforeAll(async () => {
   ({ key, repo } = await twoPackageRepo());
 });
 
-const lists = (root: string) => path.join(root, 'var/lib/blueprint/pkg/lists');
 const cacheFile = (root: string, name = 'main') => path.join(lists(root), name, 'verified.json');
 
 /** Rewrites what the cache says, keeping it well-formed JSON (what an editor or attacker would do). */
@@ -84,11 +76,10 @@ describe('verified index cache', () => {
 
   it("another repository's cache copied in is not taken for this one's", async () => {
     const root = await trustingRoot(key, repo);
-    const base = tempDir();
-    const second = path.join(base, 'repo');
-    await buildRepo(second, key, [
-      makeSource(path.join(base, 'src'), { name: 'intruder', version: '9.0.0', summary: 'from elsewhere' }),
-    ]);
+    const { repo: second } = await signedRepo(
+      [{ name: 'intruder', version: '9.0.0', summary: 'from elsewhere' }],
+      key,
+    );
     const pm = new PackageManager({ root });
     await pm.repos.add('second', second, { keys: [key.fingerprint] });
     expect((await pm.update()).every((o) => o.ok)).toBe(true);

@@ -8,7 +8,7 @@
  * and signer; the table's header carries them too.
  */
 import { execFile } from 'node:child_process';
-import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -18,10 +18,11 @@ import { PackageManager } from '../../src/core/pkg/index.js';
 import { updateBox } from '../../src/core/pkg/update.js';
 import {
   bpkg,
-  buildRepo,
-  makeKey,
-  makeSource,
+  lists,
+  publishSources,
   repoRoot,
+  serveCopy,
+  signedRepo,
   type TestKey,
   tempDir,
   trustingRoot,
@@ -30,16 +31,13 @@ import {
 let key: TestKey;
 let repo: string;
 beforeAll(async () => {
-  key = await makeKey(path.join(tempDir(), 'key'));
-  repo = path.join(tempDir(), 'repo');
-  const src = path.join(tempDir(), 'src');
-  await buildRepo(repo, key, [
-    makeSource(src, { name: 'withdrawn', version: '1.0.0', summary: 'vision tool with a known hole' }),
-    makeSource(src, { name: 'keeper', version: '1.0.0', summary: 'vision keeper, old summary' }),
-  ]);
+  ({ key, repo } = await signedRepo([
+    { name: 'withdrawn', version: '1.0.0', summary: 'vision tool with a known hole' },
+    { name: 'keeper', version: '1.0.0', summary: 'vision keeper, old summary' },
+  ]));
 });
 
-const tableFile = (root: string) => path.join(root, 'var/lib/blueprint/pkg/lists/main/search.tsv');
+const tableFile = (root: string) => lists(root, 'main', 'search.tsv');
 
 /**
  * A box updated from `repo`, then from the publisher's next signed index (`withdrawn` removed,
@@ -49,18 +47,13 @@ async function updatedTwice(): Promise<{ root: string; old: Buffer; fresh: Buffe
   const root = await trustingRoot(key, repo);
   const old = readFileSync(tableFile(root));
   expect(await quickSearch(root, 'vision')).toEqual(await new PackageManager({ root }).search('vision'));
-  const served = path.join(tempDir(), 'served');
-  cpSync(repo, served, { recursive: true });
+  const served = serveCopy(root, repo);
   rmSync(path.join(served, 'pool/withdrawn'), { recursive: true });
   rmSync(path.join(served, 'pool/keeper'), { recursive: true });
-  const src = path.join(tempDir(), 'src');
-  await buildRepo(served, key, [
-    makeSource(src, { name: 'keeper', version: '1.1.0', summary: 'vision keeper, new summary' }),
-    makeSource(src, { name: 'newcomer', version: '0.1.0', summary: 'vision newcomer' }),
+  await publishSources(served, key, [
+    { name: 'keeper', version: '1.1.0', summary: 'vision keeper, new summary' },
+    { name: 'newcomer', version: '0.1.0', summary: 'vision newcomer' },
   ]);
-  const repoFile = path.join(root, 'etc/blueprint/repos.d/main.json');
-  const config = JSON.parse(readFileSync(repoFile, 'utf8')) as { url: string };
-  writeFileSync(repoFile, JSON.stringify({ ...config, url: `file://${served}` }));
   expect((await new PackageManager({ root }).update())[0]).toMatchObject({
     ok: true,
     changed: true,

@@ -9,42 +9,30 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { quickSearch } from '../../src/app/search.js';
 import { PackageManager } from '../../src/core/pkg/index.js';
-import { bpkg, buildRepo, makeKey, makeSource, type TestKey, tempDir, trustingRoot } from '../helpers/pkg.js';
+import { bpkg, lists, makeKey, signedRepo, type TestKey, tempDir, trustingRoot } from '../helpers/pkg.js';
 
 let key: TestKey;
 let other: TestKey;
 let repoA: string;
 let repoB: string;
 beforeAll(async () => {
-  key = await makeKey(path.join(tempDir(), 'key'));
-  other = await makeKey(path.join(tempDir(), 'other'));
-  const base = tempDir();
-  repoA = path.join(base, 'a');
-  repoB = path.join(base, 'b');
-  const src = path.join(base, 'src');
-  await buildRepo(repoA, key, [
-    makeSource(src, { name: 'vision-tools', version: '1.2.0', summary: 'Tools for Vision models' }),
-    makeSource(src, {
-      name: 'text',
-      version: '1.0.0',
-      summary: 'text workloads, no VISION here? yes vision',
-    }),
-    makeSource(src, { name: 'shared', version: '1.0.0', summary: 'in both repositories' }),
-    makeSource(src, { name: 'zeta', version: '0.1.0', summary: 'Última versión: ünïcödé summary' }),
+  ({ key, repo: repoA } = await signedRepo([
+    { name: 'vision-tools', version: '1.2.0', summary: 'Tools for Vision models' },
+    { name: 'text', version: '1.0.0', summary: 'text workloads, no VISION here? yes vision' },
+    { name: 'shared', version: '1.0.0', summary: 'in both repositories' },
+    { name: 'zeta', version: '0.1.0', summary: 'Última versión: ünïcödé summary' },
     // Lower-casing that depends on context (final sigma) or changes the length (dotted İ).
-    makeSource(src, { name: 'greek', version: '0.2.0', summary: 'ΟΔΥΣΣΕΥΣ in İstanbul, ΣΑΣ' }),
-  ]);
-  await buildRepo(repoB, key, [
-    makeSource(path.join(base, 'srcb'), {
-      name: 'shared',
-      version: '1.10.0-rc.1',
-      summary: 'in both repositories',
-    }),
-    makeSource(path.join(base, 'srcb'), { name: 'alpha', version: '3.0.0', summary: 'first in order' }),
-  ]);
+    { name: 'greek', version: '0.2.0', summary: 'ΟΔΥΣΣΕΥΣ in İstanbul, ΣΑΣ' },
+  ]));
+  other = await makeKey(path.join(tempDir(), 'other'));
+  ({ repo: repoB } = await signedRepo(
+    [
+      { name: 'shared', version: '1.10.0-rc.1', summary: 'in both repositories' },
+      { name: 'alpha', version: '3.0.0', summary: 'first in order' },
+    ],
+    key,
+  ));
 });
-
-const lists = (root: string) => path.join(root, 'var/lib/blueprint/pkg/lists');
 const tableFile = (root: string, name = 'main') => path.join(lists(root), name, 'search.tsv');
 
 async function twoRepoRoot(): Promise<string> {

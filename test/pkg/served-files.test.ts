@@ -30,8 +30,6 @@ beforeAll(async () => {
   ({ key, repo } = await twoPackageRepo());
 });
 
-const _repoFile = (root: string) => path.join(root, 'etc/blueprint/repos.d/main.json');
-
 /** A copy of the repository served in place of the original, with `fifo` made a FIFO when asked. */
 function serveWith(root: string, fifo?: string): string {
   const served = serveCopy(root, repo);

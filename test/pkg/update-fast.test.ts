@@ -10,39 +10,31 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { quickSearch, quickUpdate } from '../../src/app/pkg-quick.js';
 import { PackageManager } from '../../src/core/pkg/index.js';
 import { readVerified } from '../../src/core/pkg/index-cache.js';
-import { readPrivateKey, signDetached } from '../../src/core/pkg/signature.js';
 import { updateBox } from '../../src/core/pkg/update.js';
 import { layout } from '../../src/core/system/paths.js';
 import {
   bpkg,
-  buildRepo,
+  lists,
   listsSnapshot,
   makeKey,
-  makeSource,
+  publishSources,
+  repoFile,
   serveCopy,
+  serveNext,
+  syntheticRepo,
   type TestKey,
   tempDir,
   trustingRoot,
+  twoPackageRepo,
 } from '../helpers/pkg.js';
 
 let key: TestKey;
 let other: TestKey;
 let repo: string;
-let src: string;
 beforeAll(async () => {
-  key = await makeKey(path.join(tempDir(), 'key'));
+  ({ key, repo } = await twoPackageRepo());
   other = await makeKey(path.join(tempDir(), 'other'));
-  const base = tempDir();
-  repo = path.join(base, 'repo');
-  src = path.join(base, 'src');
-  await buildRepo(repo, key, [
-    makeSource(src, { name: 'good', version: '1.0.0', summary: 'the genuine summary' }),
-    makeSource(src, { name: 'other', version: '2.0.0', summary: 'another package' }),
-  ]);
 });
-
-const lists = (root: string) => path.join(root, 'var/lib/blueprint/pkg/lists');
-const repoFile = (root: string) => path.join(root, 'etc/blueprint/repos.d/main.json');
 
 /** The quick path declines and writes nothing; then the package manager answers as it always did. */
 async function declines(root: string) {
@@ -72,9 +64,7 @@ describe('quick update of an unchanged index', () => {
   it('answers for every repository, or for none', async () => {
     const root = await trustingRoot(key, repo);
     const second = path.join(tempDir(), 'second');
-    await buildRepo(second, key, [
-      makeSource(path.join(tempDir(), 'src2'), { name: 'alpha', version: '3.0.0', summary: 'first' }),
-    ]);
+    await publishSources(second, key, [{ name: 'alpha', version: '3.0.0', summary: 'first' }]);
     const pm = new PackageManager({ root });
     await pm.repos.add('second', second, { keys: [key.fingerprint] });
     // Not yet fetched: the package manager must do the first update of `second`.
@@ -87,10 +77,7 @@ describe('quick update of an unchanged index', () => {
 
   it('declines a new index: the package manager verifies, parses and keeps it', async () => {
     const root = await trustingRoot(key, repo);
-    const served = serveCopy(root, repo);
-    await buildRepo(served, key, [
-      makeSource(path.join(tempDir(), 'src3'), { name: 'good', version: '1.1.0', summary: 'newer' }),
-    ]);
+    await serveNext(root, repo, key, [{ name: 'good', version: '1.1.0', summary: 'newer' }]);
     const [out] = await declines(root);
     expect(out).toMatchObject({ ok: true, changed: true });
   });
@@ -188,31 +175,12 @@ describe('quick update of an unchanged index', () => {
 
   it('reads the kept copy and the caches in pieces: a change past the first piece (256 KB) is still seen', async () => {
     // An index of 3,000 entries (~800 KB): its kept copy and its cache span several pieces.
-    const big = tempDir();
-    const now = Date.now();
-    const packages = Array.from({ length: 3000 }, (_, i) => ({
-      name: `pkg-${i}`,
-      version: '1.0.0',
-      arch: 'all',
-      summary: `synthetic package ${i} for the piecewise reads of a kept index, its cache and its search table`,
-      depends: [],
-      size: 1000 + i,
-      sha256: '0'.repeat(63) + (i % 10),
-      path: `pool/pkg-${i}/pkg-${i}_1.0.0_all.bpkg`,
-    }));
-    const index = JSON.stringify({
-      format: 1,
-      repository: 'big',
-      version: 1,
-      generated: new Date(now - 60_000).toISOString(),
-      expires: new Date(now + 86_400_000).toISOString(),
-      packages,
-    });
-    writeFileSync(path.join(big, 'index.json'), index);
-    writeFileSync(
-      path.join(big, 'index.json.asc'),
-      await signDetached(Buffer.from(index), await readPrivateKey(key.privateKey)),
+    const big = await syntheticRepo(
+      key,
+      3000,
+      'for the piecewise reads of a kept index, its cache and its search table',
     );
+    const index = readFileSync(path.join(big, 'index.json'), 'utf8');
     expect(index.length).toBeGreaterThan(2 * 256 * 1024);
     const fresh = await trustingRoot(key, big);
     expect(await quickUpdate(fresh)).toEqual([

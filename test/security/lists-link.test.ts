@@ -16,10 +16,9 @@ import { updateBox } from '../../src/core/pkg/update.js';
 import {
   blueprintExe,
   bpkg,
-  buildRepo,
   filesSnapshot,
-  makeKey,
-  makeSource,
+  lists,
+  signedRepo,
   type TestKey,
   tempDir,
   trustingRoot,
@@ -28,14 +27,8 @@ import {
 let key: TestKey;
 let repo: string;
 beforeAll(async () => {
-  key = await makeKey(path.join(tempDir(), 'key'));
-  repo = path.join(tempDir(), 'repo');
-  await buildRepo(repo, key, [
-    makeSource(path.join(tempDir(), 'src'), { name: 'good', version: '1.0.0', summary: 'kept summary' }),
-  ]);
+  ({ key, repo } = await signedRepo([{ name: 'good', version: '1.0.0', summary: 'kept summary' }]));
 });
-
-const lists = (root: string, ...rest: string[]) => path.join(root, 'var/lib/blueprint/pkg/lists', ...rest);
 
 /**
  * An updated box whose lists/main is made a link to a victim folder outside the root. `copy`: the

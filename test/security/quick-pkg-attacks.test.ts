@@ -15,15 +15,18 @@ import { quickSearch, quickUpdate } from '../../src/app/pkg-quick.js';
 import { PackageManager } from '../../src/core/pkg/index.js';
 import { readVerified } from '../../src/core/pkg/index-cache.js';
 import { readAlongside } from '../../src/core/pkg/node-lazy.js';
-import { readPrivateKey, signDetached } from '../../src/core/pkg/signature.js';
 import { updateBox } from '../../src/core/pkg/update.js';
 import { layout } from '../../src/core/system/paths.js';
 import {
-  buildRepo,
+  GOOD,
+  lists,
   listsSnapshot,
-  makeKey,
-  makeSource,
+  publishSources,
+  repoFile,
   serveCopy,
+  serveNext,
+  signedRepo,
+  syntheticRepo,
   type TestKey,
   tempDir,
   trustingRoot,
@@ -32,19 +35,8 @@ import {
 let key: TestKey;
 let repo: string;
 beforeAll(async () => {
-  key = await makeKey(path.join(tempDir(), 'key'));
-  repo = path.join(tempDir(), 'repo');
-  await buildRepo(repo, key, [
-    makeSource(path.join(tempDir(), 'src'), {
-      name: 'good',
-      version: '1.0.0',
-      summary: 'the genuine summary',
-    }),
-  ]);
+  ({ key, repo } = await signedRepo([GOOD]));
 });
-
-const lists = (root: string, ...rest: string[]) => path.join(root, 'var/lib/blueprint/pkg/lists', ...rest);
-const repoFile = (root: string) => path.join(root, 'etc/blueprint/repos.d/main.json');
 
 async function declines(root: string, now?: () => Date) {
   const before = listsSnapshot(root);
@@ -53,34 +45,8 @@ async function declines(root: string, now?: () => Date) {
 }
 
 /** A signed index of `count` synthetic entries (~270 bytes each) written to a new folder. */
-async function bigRepo(count: number, version = 1): Promise<string> {
-  const dir = tempDir();
-  const now = Date.now();
-  const packages = Array.from({ length: count }, (_, i) => ({
-    name: `pkg-${i}`,
-    version: '1.0.0',
-    arch: 'all',
-    summary: `synthetic package ${i} whose entry pads the index across several pieces of the quick read`,
-    depends: [],
-    size: 1000 + i,
-    sha256: '0'.repeat(63) + (i % 10),
-    path: `pool/pkg-${i}/pkg-${i}_1.0.0_all.bpkg`,
-  }));
-  const index = JSON.stringify({
-    format: 1,
-    repository: 'big',
-    version,
-    generated: new Date(now - 60_000).toISOString(),
-    expires: new Date(now + 86_400_000).toISOString(),
-    packages,
-  });
-  writeFileSync(path.join(dir, 'index.json'), index);
-  writeFileSync(
-    path.join(dir, 'index.json.asc'),
-    await signDetached(Buffer.from(index), await readPrivateKey(key.privateKey)),
-  );
-  return dir;
-}
+const bigRepo = (count: number, version = 1) =>
+  syntheticRepo(key, count, 'whose entry pads the index across several pieces of the quick read', version);
 
 describe('served index bytes at the edges of the quick read', () => {
   it('declines an index changed at a piece edge, in its last byte, cut or extended; the package manager refuses it', async () => {
@@ -163,14 +129,7 @@ describe('rollback, replay and freshness', () => {
     const old = path.join(tempDir(), 'old');
     cpSync(repo, old, { recursive: true });
     const root = await trustingRoot(key, repo);
-    const served = serveCopy(root, repo);
-    await buildRepo(served, key, [
-      makeSource(path.join(tempDir(), 'src2'), {
-        name: 'good',
-        version: '1.1.0',
-        summary: 'the newer summary',
-      }),
-    ]);
+    await serveNext(root, repo, key, [{ name: 'good', version: '1.1.0', summary: 'the newer summary' }]);
     const [up] = await updateBox(root);
     expect(up).toMatchObject({ ok: true, changed: true, version: 2 });
     expect(await quickUpdate(root)).toEqual([
@@ -213,12 +172,8 @@ describe('trust scoped per repository, and what the quick paths read and write',
   it("declines another repository's sealed head, cache and table put in this one's place", async () => {
     const root = await trustingRoot(key, repo);
     const second = path.join(tempDir(), 'second');
-    await buildRepo(second, key, [
-      makeSource(path.join(tempDir(), 'src3'), {
-        name: 'alien',
-        version: '9.0.0',
-        summary: 'the summary of another',
-      }),
+    await publishSources(second, key, [
+      { name: 'alien', version: '9.0.0', summary: 'the summary of another' },
     ]);
     const pm = new PackageManager({ root });
     await pm.repos.add('second', second, { keys: [key.fingerprint] });
@@ -242,14 +197,7 @@ describe('trust scoped per repository, and what the quick paths read and write',
   it('never answers a search from an older sealed table put back after an update', async () => {
     const root = await trustingRoot(key, repo);
     const oldTable = readFileSync(lists(root, 'main', 'search.tsv'));
-    const served = serveCopy(root, repo);
-    await buildRepo(served, key, [
-      makeSource(path.join(tempDir(), 'src4'), {
-        name: 'good',
-        version: '1.1.0',
-        summary: 'the newer summary',
-      }),
-    ]);
+    await serveNext(root, repo, key, [{ name: 'good', version: '1.1.0', summary: 'the newer summary' }]);
     expect((await updateBox(root))[0]).toMatchObject({ ok: true, changed: true, version: 2 });
     expect((await quickSearch(root, 'summary'))?.map((h) => h.version)).toEqual(['1.1.0']);
     // The version 1 table, sealed for this repository by this box, back in its place.
@@ -266,14 +214,7 @@ describe('trust scoped per repository, and what the quick paths read and write',
   it('an older sealed head put back beside the newer cache and table: neither is taken through it', async () => {
     const root = await trustingRoot(key, repo);
     const oldHead = readFileSync(lists(root, 'main', 'head.json'));
-    const served = serveCopy(root, repo);
-    await buildRepo(served, key, [
-      makeSource(path.join(tempDir(), 'src7'), {
-        name: 'good',
-        version: '1.3.0',
-        summary: 'the newest summary',
-      }),
-    ]);
+    await serveNext(root, repo, key, [{ name: 'good', version: '1.3.0', summary: 'the newest summary' }]);
     expect((await updateBox(root))[0]).toMatchObject({ ok: true, changed: true, version: 2 });
     writeFileSync(lists(root, 'main', 'head.json'), oldHead);
     // The head names version 1's cache seal and SHA-256: the version 2 cache and table are not its.
@@ -333,10 +274,7 @@ describe('trust scoped per repository, and what the quick paths read and write',
       symlinkSync(outside, p);
     }
     // A changed index makes the package manager write all three.
-    const served = serveCopy(root, repo);
-    await buildRepo(served, key, [
-      makeSource(path.join(tempDir(), 'src6'), { name: 'good', version: '1.2.0', summary: 'written anew' }),
-    ]);
+    await serveNext(root, repo, key, [{ name: 'good', version: '1.2.0', summary: 'written anew' }]);
     expect((await updateBox(root))[0]).toMatchObject({ ok: true, changed: true, version: 2 });
     for (const [f, t] of Object.entries(targets)) {
       expect(lstatSync(lists(root, 'main', f)).isSymbolicLink(), f).toBe(false);
