@@ -6,16 +6,18 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type Server } from 'node:net';
+import { headerLines, reason } from './answer-head.js';
 import { ByteBudget, parseJson } from './body.js';
 import { ConnectionGuard, defaultMaxConnections } from './connections.js';
 import { ClientGoneError, HttpError } from './errors.js';
+import type { Exchange, KitRequest } from './exchange.js';
 import { listenOnSocket } from './listen.js';
 import type { KitLog } from './log.js';
 import { FairQueue } from './queue.js';
-import { Conn, type Exchange, httpDate, type KitRequest, reason, type WireHost } from './wire.js';
+import { Conn, type WireHost } from './wire.js';
 
+export type { KitRequest } from './exchange.js';
 export { listenOnSocket } from './listen.js';
-export type { KitRequest } from './wire.js';
 
 export interface KitLimits {
   /** Open connections; at the cap an idle one is closed for each new one. Default: nofile - 128. */
@@ -135,38 +137,6 @@ export interface KitServer {
 
 const digest = (s: string) => createHash('sha256').update(s).digest();
 const BEARER = /^Bearer\s+(\S+)\s*$/i;
-// Answer headers a module gives: a name is a token, a value printable ASCII (no CR/LF: no injection).
-const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
-const HEADER_VALUE = /^[\t\x20-\x7e]*$/;
-
-/** The header lines of an answer (without the status line), checked so no module text can forge one. */
-function headerLines(
-  headers: Record<string, string> | undefined,
-  contentType: string | undefined,
-  close: boolean,
-  keepAliveS: number,
-): string {
-  let text = '';
-  let type = contentType;
-  let connection = close ? 'close' : 'keep-alive';
-  if (headers)
-    for (const name in headers) {
-      const value = String(headers[name]);
-      if (!HEADER_NAME.test(name) || !HEADER_VALUE.test(value))
-        throw new HttpError(500, `internal error: invalid answer header ${JSON.stringify(name)}`);
-      const lower = name.toLowerCase();
-      if (lower === 'content-type') type = value;
-      else if (lower === 'connection') {
-        if (value.toLowerCase() === 'close') connection = 'close';
-      } else if (lower !== 'content-length' && lower !== 'transfer-encoding' && lower !== 'date')
-        text += `${name}: ${value}\r\n`;
-    }
-  if (type !== undefined) text += `content-type: ${type}\r\n`;
-  text += `date: ${httpDate()}\r\nconnection: ${connection}\r\n`;
-  if (connection === 'keep-alive') text += `keep-alive: timeout=${keepAliveS}\r\n`;
-  return text;
-}
-
 /**
  * A request's context. A class, not an object literal: a literal with getters made a new hidden
  * class and accessor pair for every request, which old ones kept alive through every scavenge

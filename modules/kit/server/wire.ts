@@ -4,29 +4,19 @@
  * body streams in), answers written in request order whatever order they are ready in (pipelining),
  * `100 Continue` when the request is first in line, bodies charged to the shared budget as they
  * arrive, reading paused while too many answers are pending or the client does not read them.
- * The timeouts are checked by the server's sweep (./server.ts) from the times kept here.
+ * The timeouts are checked by the server's sweep (./server.ts) from the times kept here. One request
+ * and its answer's state are ./exchange.ts; the spelling of an answer's head ./answer-head.ts.
  *
  * Why not node:http: its IncomingMessage/ServerResponse streams, per-request listeners and timers
  * cost ~20 µs of CPU a request hot and ~30 µs cold (modules/kit/README.md, "Figures"), as much as
  * a vector search; this does the same work with a few string operations and one write.
  */
-import type { IncomingHttpHeaders } from 'node:http';
 import type { Socket } from 'node:net';
+import { reason } from './answer-head.js';
 import type { ByteBudget } from './body.js';
-import { busy, ClientGoneError, HttpError } from './errors.js';
+import { busy, HttpError } from './errors.js';
+import { Exchange } from './exchange.js';
 import { ParseError, type RequestHead, RequestParser } from './request-parser.js';
-
-/** The request as a handler sees it: the fields of node's IncomingMessage that modules use. */
-export interface KitRequest {
-  readonly method: string;
-  readonly url: string;
-  /** Lower-case names, like node's. */
-  readonly headers: IncomingHttpHeaders;
-  readonly httpVersion: string;
-  readonly socket: Socket;
-  /** The whole body has arrived. */
-  readonly complete: boolean;
-}
 
 /** What a connection needs from its server. */
 export interface WireHost {
@@ -45,149 +35,6 @@ export interface WireHost {
 
 /** Answers pending at once on one connection before it stops reading (node:http has no bound). */
 const MAX_PENDING = 32;
-
-const REASONS: Record<number, string> = {
-  100: 'Continue',
-  200: 'OK',
-  201: 'Created',
-  202: 'Accepted',
-  204: 'No Content',
-  206: 'Partial Content',
-  304: 'Not Modified',
-  400: 'Bad Request',
-  401: 'Unauthorized',
-  403: 'Forbidden',
-  404: 'Not Found',
-  405: 'Method Not Allowed',
-  408: 'Request Timeout',
-  409: 'Conflict',
-  411: 'Length Required',
-  413: 'Payload Too Large',
-  414: 'URI Too Long',
-  415: 'Unsupported Media Type',
-  417: 'Expectation Failed',
-  422: 'Unprocessable Entity',
-  429: 'Too Many Requests',
-  431: 'Request Header Fields Too Large',
-  500: 'Internal Server Error',
-  501: 'Not Implemented',
-  502: 'Bad Gateway',
-  503: 'Service Unavailable',
-  504: 'Gateway Timeout',
-  507: 'Insufficient Storage',
-};
-export const reason = (status: number) => REASONS[status] ?? 'Unknown';
-
-let dateSecond = 0;
-let dateText = '';
-/** The Date header, formatted once a second (as node:http does). */
-export function httpDate(): string {
-  const now = Date.now();
-  const s = Math.floor(now / 1000);
-  if (s !== dateSecond) {
-    dateSecond = s;
-    dateText = new Date(now).toUTCString();
-  }
-  return dateText;
-}
-
-/** One request and its answer. */
-export class Exchange implements KitRequest {
-  readonly method: string;
-  readonly url: string;
-  readonly headers: IncomingHttpHeaders;
-  readonly httpVersion: string;
-  readonly keepAlive: boolean;
-  readonly conn: Conn;
-  complete = false;
-  /** The client left before the whole answer was written. */
-  gone = false;
-  /** Bytes taken from the budget for this body; given back when the answer is over. */
-  charge = 0;
-  bodyError: HttpError | undefined;
-  chunks: Buffer[] = [];
-  size = 0;
-  dispatched = false;
-  continueWanted: boolean;
-  private waiter: { resolve(b: Buffer): void; reject(e: Error): void } | undefined;
-  /** A whole answer, kept until the ones before it are written. */
-  pending: string | [string, Uint8Array] | undefined;
-  pendingClose = false;
-  /** Set while a streamed answer waits for its turn. */
-  turnWaiter: (() => void) | undefined;
-  started = false;
-  private ac: AbortController | undefined;
-
-  constructor(conn: Conn, head: RequestHead) {
-    this.conn = conn;
-    this.method = head.method;
-    this.url = head.url;
-    this.headers = head.headers;
-    this.httpVersion = head.httpVersion;
-    this.keepAlive = head.keepAlive;
-    this.continueWanted = head.expectContinue && (head.chunked || head.bodyLength > 0);
-  }
-
-  get socket(): Socket {
-    return this.conn.socket;
-  }
-
-  /** Aborted when the client closes the connection before its answer (made on first use). */
-  get signal(): AbortSignal {
-    if (!this.ac) {
-      this.ac = new AbortController();
-      if (this.gone) this.ac.abort();
-    }
-    return this.ac.signal;
-  }
-
-  /** The whole body, within the limits (413, 503 when over the budget). */
-  body(): Promise<Buffer> {
-    if (this.bodyError) return Promise.reject(this.bodyError);
-    if (this.gone) return Promise.reject(new ClientGoneError());
-    if (this.complete) return Promise.resolve(this.joined());
-    return new Promise((resolve, reject) => {
-      this.waiter = { resolve, reject };
-    });
-  }
-
-  /** The whole body when it is in and within the limits, else undefined (RequestContext.ready). */
-  ready(): Buffer | undefined {
-    return this.complete && this.bodyError === undefined && !this.gone ? this.joined() : undefined;
-  }
-
-  private joined(): Buffer {
-    if (this.chunks.length !== 1) this.chunks = [Buffer.concat(this.chunks)];
-    return this.chunks[0]!;
-  }
-
-  /** @internal */
-  fail(err: HttpError | ClientGoneError): void {
-    if (err instanceof HttpError) this.bodyError ??= err;
-    this.chunks = [];
-    const w = this.waiter;
-    this.waiter = undefined;
-    w?.reject(err);
-  }
-
-  /** @internal */
-  ended(): void {
-    this.complete = true;
-    const w = this.waiter;
-    this.waiter = undefined;
-    w?.resolve(this.joined());
-  }
-
-  /** @internal the connection closed under it */
-  lost(): void {
-    this.gone = true;
-    this.ac?.abort();
-    this.fail(new ClientGoneError());
-    const t = this.turnWaiter;
-    this.turnWaiter = undefined;
-    t?.();
-  }
-}
 
 export class Conn {
   readonly socket: Socket;

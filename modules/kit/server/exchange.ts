@@ -1,0 +1,121 @@
+/**
+ * One request on a connection of the kit's server and its answer's state: what a handler reads
+ * (method, url, headers; the body as it arrives, charged to the shared budget by ./wire.ts, handed
+ * over whole within the limits), the AbortSignal of a client that left, and an answer kept until
+ * the ones before it on the connection are written (./wire.ts writes them in request order).
+ */
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Socket } from 'node:net';
+import { ClientGoneError, HttpError } from './errors.js';
+import type { RequestHead } from './request-parser.js';
+import type { Conn } from './wire.js';
+
+/** The request as a handler sees it: the fields of node's IncomingMessage that modules use. */
+export interface KitRequest {
+  readonly method: string;
+  readonly url: string;
+  /** Lower-case names, like node's. */
+  readonly headers: IncomingHttpHeaders;
+  readonly httpVersion: string;
+  readonly socket: Socket;
+  /** The whole body has arrived. */
+  readonly complete: boolean;
+}
+
+/** One request and its answer. */
+export class Exchange implements KitRequest {
+  readonly method: string;
+  readonly url: string;
+  readonly headers: IncomingHttpHeaders;
+  readonly httpVersion: string;
+  readonly keepAlive: boolean;
+  readonly conn: Conn;
+  complete = false;
+  /** The client left before the whole answer was written. */
+  gone = false;
+  /** Bytes taken from the budget for this body; given back when the answer is over. */
+  charge = 0;
+  bodyError: HttpError | undefined;
+  chunks: Buffer[] = [];
+  size = 0;
+  dispatched = false;
+  continueWanted: boolean;
+  private waiter: { resolve(b: Buffer): void; reject(e: Error): void } | undefined;
+  /** A whole answer, kept until the ones before it are written. */
+  pending: string | [string, Uint8Array] | undefined;
+  pendingClose = false;
+  /** Set while a streamed answer waits for its turn. */
+  turnWaiter: (() => void) | undefined;
+  started = false;
+  private ac: AbortController | undefined;
+
+  constructor(conn: Conn, head: RequestHead) {
+    this.conn = conn;
+    this.method = head.method;
+    this.url = head.url;
+    this.headers = head.headers;
+    this.httpVersion = head.httpVersion;
+    this.keepAlive = head.keepAlive;
+    this.continueWanted = head.expectContinue && (head.chunked || head.bodyLength > 0);
+  }
+
+  get socket(): Socket {
+    return this.conn.socket;
+  }
+
+  /** Aborted when the client closes the connection before its answer (made on first use). */
+  get signal(): AbortSignal {
+    if (!this.ac) {
+      this.ac = new AbortController();
+      if (this.gone) this.ac.abort();
+    }
+    return this.ac.signal;
+  }
+
+  /** The whole body, within the limits (413, 503 when over the budget). */
+  body(): Promise<Buffer> {
+    if (this.bodyError) return Promise.reject(this.bodyError);
+    if (this.gone) return Promise.reject(new ClientGoneError());
+    if (this.complete) return Promise.resolve(this.joined());
+    return new Promise((resolve, reject) => {
+      this.waiter = { resolve, reject };
+    });
+  }
+
+  /** The whole body when it is in and within the limits, else undefined (RequestContext.ready). */
+  ready(): Buffer | undefined {
+    return this.complete && this.bodyError === undefined && !this.gone ? this.joined() : undefined;
+  }
+
+  private joined(): Buffer {
+    if (this.chunks.length !== 1) this.chunks = [Buffer.concat(this.chunks)];
+    return this.chunks[0]!;
+  }
+
+  /** @internal */
+  fail(err: HttpError | ClientGoneError): void {
+    if (err instanceof HttpError) this.bodyError ??= err;
+    this.chunks = [];
+    const w = this.waiter;
+    this.waiter = undefined;
+    w?.reject(err);
+  }
+
+  /** @internal */
+  ended(): void {
+    this.complete = true;
+    const w = this.waiter;
+    this.waiter = undefined;
+    w?.resolve(this.joined());
+  }
+
+  /** @internal the connection closed under it */
+  lost(): void {
+    this.gone = true;
+    this.ac?.abort();
+    this.fail(new ClientGoneError());
+    const t = this.turnWaiter;
+    this.turnWaiter = undefined;
+    t?.();
+  }
+}
