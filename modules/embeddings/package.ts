@@ -9,27 +9,26 @@
  * start), payload/models/NAME/, the Containerfile and rootfs/: node + its shared libraries, the
  * esbuild bundle of server/, and onnxruntime-node's linux-x64 files only.
  */
-import { cpSync, existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { basename, join, relative, resolve } from 'node:path';
+import { cpSync, existsSync, readdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { placeModel } from '../../scripts/models/model-payload.ts';
 import {
   type Arch,
   bundleModuleServer,
   cpuOf,
-  filesUnder,
+  freshSource,
   makeMountPoints,
+  nodeModules as modules,
   parseArches,
   putNodeRuntime,
   putter,
   recipeMain,
   recipeOptions,
   requireBanner,
-  sha256,
   writePackageSource,
 } from '../kit/image.ts';
 
 const here = import.meta.dirname;
-const repo = resolve(here, '../..');
-const modules = join(repo, 'node_modules');
 
 /** The server and its worker, one ES module (the worker thread loads the same file). */
 export async function bundleServer(outFile: string): Promise<void> {
@@ -74,23 +73,14 @@ export async function makePackageSource(
   opts: SourceOptions,
 ): Promise<{ dir: string; manifest: Record<string, unknown> }> {
   const model = resolve(opts.model);
-  const name = basename(model);
   for (const f of ['config.json', 'tokenizer.json', 'tokenizer_config.json', 'onnx/model.onnx']) {
     if (!existsSync(join(model, f)))
       throw new Error(`${model} has no ${f}: not a transformers.js model folder`);
   }
-  const out = resolve(opts.out);
-  rmSync(out, { recursive: true, force: true });
-  const payloadModel = join(out, 'payload/models', name);
-  cpSync(model, payloadModel, { recursive: true, dereference: true });
-  const payload = join(out, 'payload');
-  const files = Object.fromEntries(filesUnder(payloadModel).map((f) => [relative(payload, f), sha256(f)]));
-
-  const manifest = JSON.parse(readFileSync(join(here, 'manifest.json'), 'utf8')) as Record<string, unknown>;
+  const { out, manifest } = freshSource(here, opts.out, opts);
+  const { name, files } = placeModel(model, out);
   const service = manifest.service as { env: Record<string, string> };
   service.env = { ...service.env, EMBEDDINGS_MODEL: name, EMBEDDINGS_FILES: JSON.stringify(files) };
-  manifest.version = opts.version ?? manifest.version;
-  manifest.name = opts.name ?? manifest.name;
   manifest.files = files;
   manifest.description = `${manifest.description} Model: ${name}.`;
   return writePackageSource(here, out, manifest, assembleRootfs, undefined, opts.arches);

@@ -25,29 +25,28 @@
  * from dist), /app/package.json (its version, `../../package.json`), and
  * /app/llm/node_modules/@node-llama-cpp/linux-x64/ (the prebuilt binaries, imported by name).
  */
-import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { basename, join, relative, resolve } from 'node:path';
+import { cpSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { readGgufFileInfo } from 'node-llama-cpp';
+import { placeModel } from '../../scripts/models/model-payload.ts';
 import {
   type Arch,
   bundleModuleServer,
   cpuOf,
-  filesUnder,
+  freshSource,
   makeMountPoints,
+  nodeModules as modules,
   parseArches,
   putNodeRuntime,
   recipeMain,
   recipeOptions,
   requireBanner,
-  sha256,
   writePackageSource,
 } from '../kit/image.ts';
 import { describeCuda, placeCudaBuild } from './cuda.ts';
 import { modelNeeds, shapeFromMetadata } from './server/memory.ts';
 
 const here = import.meta.dirname;
-const repo = resolve(here, '../..');
-const modules = join(repo, 'node_modules');
 const nlc = join(modules, 'node-llama-cpp');
 
 /** The server (or another entry point), node-llama-cpp's JavaScript included; its native binaries stay files. */
@@ -135,14 +134,10 @@ interface LlmManifest extends Record<string, unknown> {
 
 /** The model travels in the package: mounted from its own payload, its hashes in LLM_FILES. */
 async function buildInModel(manifest: LlmManifest, model: string, out: string, context: number) {
-  const name = basename(model);
   const ggufs = readdirSync(model).filter((f) => f.endsWith('.gguf'));
   if (ggufs.length !== 1)
     throw new Error(`${model} must hold exactly one .gguf file (it has ${ggufs.length})`);
-  const payloadModel = join(out, 'payload/models', name);
-  cpSync(model, payloadModel, { recursive: true, dereference: true });
-  const payload = join(out, 'payload');
-  const files = Object.fromEntries(filesUnder(payloadModel).map((f) => [relative(payload, f), sha256(f)]));
+  const { name, files } = placeModel(model, out);
   const s = manifest.service;
   const parallel = Number(s.env.LLM_PARALLEL);
   s.env = { ...s.env, LLM_MODEL_DIR: '/models', LLM_MODEL: name, LLM_FILES: JSON.stringify(files) };
@@ -164,17 +159,14 @@ async function buildInModel(manifest: LlmManifest, model: string, out: string, c
 export async function makePackageSource(
   opts: SourceOptions,
 ): Promise<{ dir: string; manifest: Record<string, unknown> }> {
-  const out = resolve(opts.out);
-  rmSync(out, { recursive: true, force: true });
-  mkdirSync(out, { recursive: true });
-  const manifest = JSON.parse(readFileSync(join(here, 'manifest.json'), 'utf8')) as LlmManifest;
+  const fresh = freshSource(here, opts.out, opts);
+  const { out } = fresh;
+  const manifest = fresh.manifest as LlmManifest;
   const service = manifest.service;
   const context = opts.context ?? Number(service.env.LLM_CONTEXT);
   service.env.LLM_CONTEXT = String(context);
   if (opts.model) await buildInModel(manifest, resolve(opts.model), out, context);
   else if (opts.memory) service.resources.memory = opts.memory;
-  manifest.version = opts.version ?? manifest.version;
-  manifest.name = opts.name ?? manifest.name;
   const cudaLibs = opts.cuda === 'host' ? undefined : opts.cuda && resolve(opts.cuda);
   const assemble = async (...args: Parameters<typeof assembleRootfs>) => {
     await assembleRootfs(...args);

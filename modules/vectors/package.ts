@@ -15,6 +15,7 @@ import {
   freshSource,
   gypAddon,
   makeMountPoints,
+  nodeModules as modules,
   parseArches,
   putNodeRuntime,
   putter,
@@ -24,8 +25,6 @@ import {
 } from '../kit/image.ts';
 
 const here = import.meta.dirname;
-const repo = resolve(here, '../..');
-const modules = join(repo, 'node_modules');
 
 /** The server, one ES module; hnswlib-node stays external (a native addon, shipped as files). */
 export async function bundleServer(outFile: string): Promise<void> {
