@@ -3,12 +3,29 @@
  * installs whose signature needs the whole file) and partial downloads left by a killed process
  * are removed; installed packages, copies in use, links and anything the cache does not make stay.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { BlueprintError } from '../../src/core/errors.js';
 import { PackageManager } from '../../src/core/pkg/index.js';
 import { layout } from '../../src/core/system/paths.js';
-import { APP_WITH_LIB, bpkg, signedRepo, type TestKey, tempDir, trustingRoot } from '../helpers/pkg.js';
+import {
+  APP_WITH_LIB,
+  bpkg,
+  filesSnapshot,
+  signedRepo,
+  type TestKey,
+  tempDir,
+  trustingRoot,
+} from '../helpers/pkg.js';
 
 let key: TestKey;
 let repo: string;
@@ -49,6 +66,29 @@ describe('PackageManager.clean', () => {
     expect((await pm.clean()).removed).toEqual([]);
   });
 
+  it('with dryRun lists what a real run then removes, with the same bytes, and removes nothing', async () => {
+    const { root, cache } = await boxWithCache();
+    writeFileSync(path.join(cache, 'app_2.0.0_all.bpkg.part'), Buffer.alloc(1000));
+    writeFileSync(path.join(cache, 'notes.txt'), 'admin');
+    const before = filesSnapshot(cache);
+    const pm = new PackageManager({ root });
+    const dry = await pm.clean({ dryRun: true });
+    expect(dry.dryRun).toBe(true);
+    expect(filesSnapshot(cache)).toEqual(before);
+    expect(dry.removed.map((x) => x.name)).toEqual([
+      'app_1.0.0_all.bpkg',
+      'app_2.0.0_all.bpkg.part',
+      'base-lib_1.0.0_all.bpkg',
+    ]);
+    expect(dry.bytes).toBe(dry.removed.reduce((n, x) => n + x.bytes, 0));
+    expect(dry.removed.find((x) => x.name === 'app_2.0.0_all.bpkg.part')?.bytes).toBe(1000);
+    const real = await pm.clean();
+    expect(real.dryRun).toBeUndefined();
+    expect(real.removed).toEqual(dry.removed);
+    expect(real.bytes).toBe(dry.bytes);
+    expect(readdirSync(cache)).toEqual(['notes.txt']);
+  });
+
   it('leaves links, folders, unknown files and a live process private copy alone', async () => {
     const { root, cache } = await boxWithCache();
     const outside = path.join(tempDir(), 'precious.bpkg');
@@ -76,6 +116,30 @@ describe('PackageManager.clean', () => {
     await expect(new PackageManager({ root }).clean()).rejects.toMatchObject({ code: 'link-outside-root' });
     expect(existsSync(path.join(elsewhere, 'app_1.0.0_all.bpkg'))).toBe(true);
   });
+
+  // A link planted at the cache folder itself that stays inside the root passes the root check
+  // (links inside the root are followed); clean must still never empty the folder it points to.
+  for (const target of ['absolute', 'relative'] as const)
+    it(`refuses a cache folder that is a link to another folder inside the root (${target}), removing nothing`, async () => {
+      const { root, cache } = await boxWithCache();
+      const victim = path.join(root, 'srv/kept-archives');
+      mkdirSync(victim, { recursive: true });
+      const kept = ['app_9.9.9_all.bpkg', 'tool_1.0.0_x86_64.bpkg', 'tool_1.0.0_x86_64.bpkg.part'];
+      for (const f of kept) writeFileSync(path.join(victim, f), `the admin's ${f}`);
+      rmSync(cache, { recursive: true });
+      symlinkSync(target === 'absolute' ? victim : path.relative(path.dirname(cache), victim), cache);
+      for (const dryRun of [true, false]) {
+        const err = await new PackageManager({ root }).clean({ dryRun }).catch((e: unknown) => e);
+        expect(err).toBeInstanceOf(BlueprintError);
+        expect(err).toMatchObject({ code: 'cache-link' });
+        expect((err as BlueprintError).hint).toMatch(/remove the link/i);
+      }
+      for (const f of kept) expect(readFileSync(path.join(victim, f), 'utf8')).toBe(`the admin's ${f}`);
+      const cli = await bpkg(root, ['--json', 'clean']);
+      expect(cli.code).not.toBe(0);
+      expect(JSON.parse(cli.stdout).error).toMatchObject({ code: 'cache-link' });
+      for (const f of kept) expect(readFileSync(path.join(victim, f), 'utf8')).toBe(`the admin's ${f}`);
+    });
 });
 
 describe('bpkg clean (the built executable)', () => {

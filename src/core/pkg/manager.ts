@@ -167,10 +167,10 @@ export class PackageManager {
     return this.locked(() => bundle(this.parts, names, out));
   }
 
-  /** `bpkg clean`: the package cache's archives and partial downloads removed (clean.ts). */
-  async clean(): Promise<import('./clean.js').CleanResult> {
+  /** `bpkg clean`: the package cache's archives and partial downloads removed, or with `dryRun` listed (clean.ts). */
+  async clean(opts: { dryRun?: boolean } = {}): Promise<import('./clean.js').CleanResult> {
     const { cleanCache } = await import('./clean.js');
-    return this.locked(() => cleanCache(this.paths.pkgCache));
+    return this.locked(() => cleanCache(this.paths.pkgCache, opts));
   }
 
   async update(): Promise<import('./repos.js').UpdateOutcome[]> {
