@@ -6,7 +6,7 @@
  * directly (the socket-level tests are test/kit/http-strict.test.ts and test/rag/kit-client.test.ts).
  */
 import { describe, expect, it } from 'vitest';
-import { ProtocolError } from '../../modules/kit/client/response-parser.js';
+import { ProtocolError, ResponseParser } from '../../modules/kit/client/response-parser.js';
 import { parseAsClient, parseAsServer } from '../helpers/kit-parse.js';
 
 /** Each parser fed `bytes` whole (1) or one byte a piece. */
@@ -105,5 +105,29 @@ describe('both parsers refuse the same broken heads', () => {
       ['tostring', 'z'],
       ['content-length', '0'],
     ]);
+  });
+});
+
+describe("the client's options for a peer asked nothing that earns a 1xx (blueprint's engine calls)", () => {
+  const limits = { maxHeaderBytes: 1024, maxBodyBytes: 1024 };
+  const answer = Buffer.from(`HTTP/1.1 100 Continue\r\n\r\n${RES}Content-Length: 2\r\n\r\nok`, 'latin1');
+
+  it('interim: false refuses a 1xx that the default skips', () => {
+    expect(new ResponseParser(limits).push(answer)?.body.toString()).toBe('ok');
+    expect(() => new ResponseParser({ ...limits, interim: false }).push(answer)).toThrow(
+      /interim answer \(100\)/,
+    );
+  });
+
+  it('headRead tells a close before the head from one in the middle of the body', () => {
+    const p = new ResponseParser(limits);
+    p.push(Buffer.from(`${RES}Content-Length: 5\r\n`));
+    expect([p.started, p.headRead]).toEqual([true, false]);
+    p.push(Buffer.from('\r\nab'));
+    expect([p.started, p.headRead]).toEqual([true, true]);
+    expect(() => p.end()).toThrow(ProtocolError);
+    const q = new ResponseParser(limits);
+    expect(q.push(Buffer.from(`${RES}Content-Length: 1\r\n\r\nx`))?.body.toString()).toBe('x');
+    expect(q.headRead).toBe(false); // ready for the next answer
   });
 });

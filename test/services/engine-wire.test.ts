@@ -7,7 +7,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openEngine } from '../../src/core/services/engine.js';
-import { answerParser, openWire } from '../../src/core/services/engine-wire.js';
+import { answerParser, MAX_ANSWER_BYTES, openWire } from '../../src/core/services/engine-wire.js';
 import { tempDir } from '../setup/temp-registry.js';
 
 const servers: net.Server[] = [];
@@ -100,15 +100,18 @@ describe('engine wire: answers', () => {
   });
 
   it('refuses what is not an HTTP/1.1 answer, and an answer cut short', async () => {
+    // The framing is the module kit's response parser (modules/kit/client/response-parser.ts): its
+    // words in the reasons.
     for (const [answer, why] of [
       ['SSH-2.0-x\r\n\r\n', /status line/],
       ['HTTP/1.1 200 OK\r\nContent-Length: 1x\r\n\r\n', /Content-Length/],
-      ['HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\nab', /Content-Length/],
-      ['HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n', /Transfer-Encoding/],
+      ['HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\nab', /content-length given twice/],
+      ['HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n', /transfer coding other than chunked/],
       ['HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nab\r\n0\r\n\r\n', /chunk size/],
-      ['HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nabcd\r\n0\r\n\r\n', /chunk end/],
+      ['HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nabcd\r\n0\r\n\r\n', /chunk data longer/],
       ['HTTP/1.1 100 Continue\r\n\r\n', /interim/],
-      ['HTTP/1.1 200 OK\r\nno colon\r\n\r\n', /header line/],
+      ['HTTP/1.1 103 Early Hints\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n', /interim/],
+      ['HTTP/1.1 200 OK\r\nno colon\r\n\r\n', /header field/],
       ['HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc', /middle of its answer/],
       ['HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n', /middle of its answer/],
       ['HTTP/1.1 200', /before answering/],
@@ -119,14 +122,55 @@ describe('engine wire: answers', () => {
     }
   });
 
-  it('bounds the headers and the answer', () => {
-    const p = answerParser();
-    expect(() => p.push(Buffer.alloc(65 * 1024, 'a'))).toThrow(/headers over 64 KB/);
+  it("refuses the shapes its own parser let through and the kit's refuses (two parsers could read them apart)", async () => {
+    for (const [answer, why] of [
+      // whitespace before the colon: read before as a header named "content-length " (ignored)
+      ['HTTP/1.1 200 OK\r\nContent-Length : 2\r\n\r\nab', /header field/],
+      // a folded header line
+      ['HTTP/1.1 200 OK\r\nContent-Length: 2\r\n 3\r\n\r\nab', /header field/],
+      // the same Content-Length twice
+      ['HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 2\r\n\r\nab', /given twice/],
+      // chunked in HTTP/1.0
+      ['HTTP/1.0 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nab\r\n0\r\n\r\n', /HTTP\/1\.0/],
+      // a status no HTTP has
+      ['HTTP/1.1 700 Nope\r\nContent-Length: 2\r\n\r\nab', /outside 100-599/],
+      // a control byte in the head, a bare LF ending a header line
+      ['HTTP/1.1 200 OK\r\nX-A: a\x01b\r\nContent-Length: 2\r\n\r\nab', /control byte/],
+      ['HTTP/1.1 200 OK\r\nX-A: a\nContent-Length: 2\r\n\r\nab', /control byte/],
+      // whitespace before a chunk size, a malformed trailer
+      ['HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n 2\r\nab\r\n0\r\n\r\n', /chunk size/],
+      ['HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nab\r\n0\r\nno colon\r\n\r\n', /trailer/],
+    ] as const) {
+      const { sock } = await serve(answer);
+      await expect(openWire(sock).exchange('GET', '/x', undefined), answer).rejects.toThrow(why);
+    }
+  });
+
+  it('bounds the head, the body, and the whole answer with its framing', () => {
+    expect(() => answerParser().push(Buffer.alloc(65 * 1024, 'a'))).toThrow(/head is too large/);
+    // A length over the bound is refused with the head, before a byte of the body is kept.
+    expect(() =>
+      answerParser().push(Buffer.from('HTTP/1.1 200 OK\r\nContent-Length: 999999999\r\n\r\n')),
+    ).toThrow(`larger than ${MAX_ANSWER_BYTES} bytes`);
+    // Chunks are counted as they come, chunk-size lines and CRLFs too: 64 chunks of 1 MiB are over.
     const q = answerParser();
-    q.push(Buffer.from('HTTP/1.1 200 OK\r\nContent-Length: 999999999\r\n\r\n'));
+    q.push(Buffer.from('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n'));
+    const piece = Buffer.concat([
+      Buffer.from('100000\r\n'),
+      Buffer.alloc(0x100000, 'a'),
+      Buffer.from('\r\n'),
+    ]);
+    let pushed = 0;
     expect(() => {
-      for (let i = 0; i < 80; i++) q.push(Buffer.alloc(1024 * 1024));
-    }).toThrow(/answer over/);
+      for (; pushed < 80; pushed++) q.push(piece);
+    }).toThrow(`answer over ${MAX_ANSWER_BYTES} bytes`);
+    expect(pushed).toBe(63);
+    // An answer read until the close, the same.
+    const r = answerParser();
+    r.push(Buffer.from('HTTP/1.0 200 OK\r\n\r\n'));
+    expect(() => {
+      for (let i = 0; i < 80; i++) r.push(Buffer.alloc(1024 * 1024));
+    }).toThrow(`answer over ${MAX_ANSWER_BYTES} bytes`);
   });
 });
 

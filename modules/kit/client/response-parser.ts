@@ -54,13 +54,24 @@ export class ResponseParser {
   private readonly maxHeaderBytes: number;
   private readonly maxBodyBytes: number;
   private readonly maxHeaders: number;
+  private readonly interim: boolean;
   /** Whether the request was HEAD (its answer has headers only, whatever they say). */
   private headRequest = false;
 
-  constructor(limits: { maxHeaderBytes: number; maxBodyBytes: number; maxHeaders?: number }) {
+  /**
+   * `interim: false`: a 1xx answer is refused rather than skipped, for a peer asked nothing that
+   * could earn one (no `Expect`, no upgrade): blueprint's engine calls (src/core/services/engine-wire.ts).
+   */
+  constructor(limits: {
+    maxHeaderBytes: number;
+    maxBodyBytes: number;
+    maxHeaders?: number;
+    interim?: boolean;
+  }) {
     this.maxHeaderBytes = limits.maxHeaderBytes;
     this.maxBodyBytes = limits.maxBodyBytes;
     this.maxHeaders = limits.maxHeaders ?? 100;
+    this.interim = limits.interim ?? true;
   }
 
   /** Before each request: what was asked decides whether its answer can have a body. */
@@ -71,6 +82,11 @@ export class ResponseParser {
   /** True once some byte of the current answer has arrived (a retry is then no longer safe). */
   get started(): boolean {
     return this.buf.length > 0 || this.state.kind !== 'head' || this.head !== undefined;
+  }
+
+  /** True once the current answer's final (non-1xx) head has been read: its body, if any, follows. */
+  get headRead(): boolean {
+    return this.head !== undefined;
   }
 
   /** Feeds bytes; returns the response they completed, if any. Throws ProtocolError. */
@@ -133,6 +149,8 @@ export class ResponseParser {
     if (status < 100 || status > 599) throw new ProtocolError(`status ${m[2]} is outside 100-599`);
     const headers = parseFields(lines, this.maxHeaders, ONCE, false, fail) as Record<string, string>;
     if (status < 200) {
+      if (!this.interim)
+        throw new ProtocolError(`an interim answer (${status}) to a request that asked for none`);
       // 100 Continue, 103 Early Hints: informational, the real answer follows. 101 would switch
       // protocols, which this client never asks for.
       if (status === 101) throw new ProtocolError('the server switched protocols (101) unasked');

@@ -1,4 +1,9 @@
 import type { Socket } from 'node:net';
+import {
+  type ParsedResponse,
+  ProtocolError,
+  ResponseParser,
+} from '../../../modules/kit/client/response-parser.js';
 
 /**
  * The libpod API's requests as plain HTTP/1.1 over the engine's unix socket, one request a
@@ -101,7 +106,7 @@ function send(
           : 'Content-Length: 0\r\n'
         : `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n`) +
       '\r\n';
-    const parser = answerParser();
+    const parser = answerParser(method);
     let settled = false;
     const finish = (err: WireError | undefined, answer?: WireAnswer) => {
       if (settled) return;
@@ -134,106 +139,57 @@ function send(
 const wireError = (message: string, code = 'ECONNRESET'): WireError =>
   Object.assign(new Error(message), { code });
 
+/** The longest head (status line and headers) an answer may have. */
+const MAX_HEAD_BYTES = 64 * 1024;
+
 /**
  * An HTTP/1.1 answer read incrementally: `push` returns it once complete (Content-Length reached or
- * the last chunk read), `end` at the close (a body without a length ends there).
+ * the last chunk read), `end` at the close (a body without a length ends there). The framing is the
+ * module kit's strict response parser (modules/kit/client/response-parser.ts on
+ * modules/kit/server/framing.ts: fuzzed and attack-tested), so the engine's answers are held to the
+ * rules the kit holds modules to: token header names, no folding or control bytes, Content-Length and
+ * Transfer-Encoding once each and never both, `chunked` only, strict chunk sizes and trailers, status
+ * 100-599. Stricter here: an interim (1xx) answer is refused (nothing blueprint sends asks for one),
+ * and the whole answer, head and chunk framing included, is bounded by MAX_ANSWER_BYTES.
  */
-export function answerParser(): { push(chunk: Buffer): WireAnswer | undefined; end(): WireAnswer } {
-  const chunks: Buffer[] = [];
+export function answerParser(method = 'GET'): {
+  push(chunk: Buffer): WireAnswer | undefined;
+  end(): WireAnswer;
+} {
+  const parser = new ResponseParser({
+    maxHeaderBytes: MAX_HEAD_BYTES,
+    maxBodyBytes: MAX_ANSWER_BYTES,
+    interim: false,
+  });
+  parser.expect(method);
   let size = 0;
-  let status = 0;
-  let bodyAt = -1;
-  let length: number | undefined;
-  let chunked = false;
   const bad = (why: string) => wireError(`the engine's answer is not HTTP/1.1 (${why})`, 'EPROTO');
-  const readHead = (all: Buffer) => {
-    const end = all.indexOf('\r\n\r\n');
-    if (end < 0) {
-      if (all.length > 64 * 1024) throw bad('headers over 64 KB');
-      return;
-    }
-    const lines = all.toString('latin1', 0, end).split('\r\n');
-    const m = /^HTTP\/1\.[01] ([1-9]\d\d)(?: .*)?$/.exec(lines[0]!);
-    if (!m) throw bad('status line');
-    status = Number(m[1]);
-    for (const line of lines.slice(1)) {
-      const colon = line.indexOf(':');
-      if (colon <= 0) throw bad('header line');
-      const name = line.slice(0, colon).toLowerCase();
-      const value = line.slice(colon + 1).trim();
-      if (name === 'content-length') {
-        if (!/^\d{1,12}$/.test(value) || (length !== undefined && length !== Number(value)))
-          throw bad('Content-Length');
-        length = Number(value);
-      } else if (name === 'transfer-encoding') {
-        if (value.toLowerCase() !== 'chunked') throw bad(`Transfer-Encoding ${value}`);
-        chunked = true;
-      }
-    }
-    if (status < 200) throw bad(`interim status ${status}`); // nothing blueprint sends asks for one
-    if (chunked && length !== undefined) throw bad('both Content-Length and chunked');
-    if (status === 204 || status === 304) length = 0;
-    bodyAt = end + 4;
-  };
-  /** The chunked body decoded, or undefined while its last chunk has not come. */
-  const dechunk = (all: Buffer): Buffer | undefined => {
-    const parts: Buffer[] = [];
-    let at = bodyAt;
-    for (;;) {
-      const eol = all.indexOf('\r\n', at);
-      if (eol < 0) return undefined;
-      const sizeText = all.toString('latin1', at, eol).split(';')[0]!.trim();
-      if (!/^[0-9a-fA-F]{1,8}$/.test(sizeText)) throw bad('chunk size');
-      const n = Number.parseInt(sizeText, 16);
-      if (n === 0) return all.indexOf('\r\n', eol + 2) < 0 ? undefined : Buffer.concat(parts);
-      if (all.length < eol + 2 + n + 2) return undefined;
-      if (all[eol + 2 + n] !== 0x0d || all[eol + 3 + n] !== 0x0a) throw bad('chunk end');
-      parts.push(all.subarray(eol + 2, eol + 2 + n));
-      at = eol + 4 + n;
-    }
-  };
-  const joined = () => {
-    const all = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
-    chunks.length = 0;
-    chunks.push(all);
-    return all;
-  };
-  /** Whether the bytes so far may end the answer (joined only then: a large answer is copied once). */
-  const mayEnd = (): boolean => {
-    if (bodyAt < 0) return true;
-    if (length !== undefined) return size - bodyAt >= length;
-    if (!chunked) return false;
-    const last = chunks[chunks.length - 1]!;
-    // The last chunk (size 0) and the trailers end with an empty line.
-    const tail = last.length >= 4 ? last.subarray(last.length - 4) : joined().subarray(-4);
-    return tail.toString('latin1') === '\r\n\r\n';
-  };
-  const complete = (atClose: boolean): WireAnswer | undefined => {
-    if (!atClose && !mayEnd()) return undefined;
-    const all = joined();
-    if (bodyAt < 0) readHead(all);
-    if (bodyAt < 0) {
-      if (atClose) throw wireError('the engine closed the connection before answering');
-      return undefined;
-    }
-    let body: Buffer | undefined;
-    if (chunked) body = dechunk(all);
-    else if (length !== undefined)
-      body = all.length - bodyAt >= length ? all.subarray(bodyAt, bodyAt + length) : undefined;
-    else if (atClose) body = all.subarray(bodyAt);
-    if (!body) {
-      if (atClose) throw wireError('the engine closed the connection in the middle of its answer');
-      return undefined;
-    }
-    return { status, body: body.toString('utf8') };
-  };
+  const answer = (r: ParsedResponse): WireAnswer => ({ status: r.status, body: r.body.toString('utf8') });
   return {
     push(chunk) {
       size += chunk.length;
       if (size > MAX_ANSWER_BYTES) throw bad(`answer over ${MAX_ANSWER_BYTES} bytes`);
-      chunks.push(chunk);
-      return complete(false);
+      try {
+        const r = parser.push(chunk);
+        return r && answer(r);
+      } catch (err) {
+        throw err instanceof ProtocolError ? bad(err.message) : err;
+      }
     },
-    end: () => complete(true)!,
+    end() {
+      const headRead = parser.headRead;
+      let r: ParsedResponse | undefined;
+      try {
+        r = parser.end();
+      } catch (err) {
+        if (!(err instanceof ProtocolError)) throw err;
+      }
+      if (r) return answer(r);
+      throw wireError(
+        headRead
+          ? 'the engine closed the connection in the middle of its answer'
+          : 'the engine closed the connection before answering',
+      );
+    },
   };
 }
