@@ -57,70 +57,36 @@ beforeAll(async () => {
 afterAll(() => kit.drain(1000));
 
 const auth = 'Authorization: Bearer a-token-of-enough-length';
+/** curl over the kit's socket, quiet but for errors. */
+const curl = (...args: string[]) => run('curl', ['-sS', '--unix-socket', sock, ...args]);
 
 describe('the kit server with clients we did not write', () => {
   it('curl: bodies with Expect: 100-continue, a chunked upload, HEAD, and 401 without the token', async () => {
     // curl 7.88 asks for 100-continue on its own over 1 MiB (older ones over 1 KiB; forced below).
     const big = join(tempDir('kit-curl-'), 'big.json');
     writeFileSync(big, JSON.stringify({ text: 'é'.repeat(600_000) })); // 1.2 MB of UTF-8
-    const large = await run('curl', [
-      '-sS',
-      '-v',
-      '--unix-socket',
-      sock,
-      '-H',
-      auth,
-      '--data-binary',
-      `@${big}`,
-      'http://localhost/echo',
-    ]);
+    const large = await curl('-v', '-H', auth, '--data-binary', `@${big}`, 'http://localhost/echo');
     expect(large.stderr).toMatch(/> Expect: 100-continue/);
     expect(large.stderr).toMatch(/< HTTP\/1\.1 100 Continue/);
     expect(JSON.parse(large.stdout)).toEqual({ length: 600_000, expect: '100-continue' });
     const text = 'é'.repeat(2500); // 5,000 bytes of UTF-8
     const body = JSON.stringify({ text });
-    const { stdout, stderr } = await run('curl', [
-      '-sS',
+    const { stdout, stderr } = await curl(
       '-v',
-      '--unix-socket',
-      sock,
-      '-H',
-      auth,
-      '-H',
-      'content-type: application/json',
-      '-H',
-      'Expect: 100-continue',
-      '--data-binary',
-      body,
-      'http://localhost/echo',
-    ]);
+      ...['-H', auth, '-H', 'content-type: application/json', '-H', 'Expect: 100-continue'],
+      ...['--data-binary', body, 'http://localhost/echo'],
+    );
     expect(stderr).toMatch(/< HTTP\/1\.1 100 Continue/);
     expect(JSON.parse(stdout)).toEqual({ length: 2500, expect: '100-continue' });
-    const chunked = await run('curl', [
-      '-sS',
+    const chunked = await curl(
       '-i',
-      '--unix-socket',
-      sock,
-      '-H',
-      auth,
-      '-H',
-      'Transfer-Encoding: chunked',
-      '--data-binary',
-      body,
-      'http://localhost/echo',
-    ]);
+      ...['-H', auth, '-H', 'Transfer-Encoding: chunked'],
+      ...['--data-binary', body, 'http://localhost/echo'],
+    );
     expect(chunked.stdout).toMatch(/^HTTP\/1\.1 200 OK\r\n[\s\S]*x-seen-te: chunked\r\n[\s\S]*"length":2500/);
-    const head = await run('curl', ['-sS', '-I', '--unix-socket', sock, 'http://localhost/health']);
+    const head = await curl('-I', 'http://localhost/health');
     expect(head.stdout).toMatch(/^HTTP\/1\.1 200 OK\r\n[\s\S]*content-length: 15\r\n/);
-    const denied = await run('curl', [
-      '-sS',
-      '-i',
-      '--unix-socket',
-      sock,
-      '--data-binary',
-      body,
-      'http://localhost/echo',
-    ]);
+    const denied = await curl('-i', '--data-binary', body, 'http://localhost/echo');
     expect(denied.stdout).toMatch(
       /^HTTP\/1\.1 401 Unauthorized\r\n[\s\S]*www-authenticate: Bearer\r\n[\s\S]*access token/,
     );

@@ -70,35 +70,26 @@ const statuses = (answer: string) => [...answer.matchAll(/HTTP\/1\.1 (\d{3}) /g)
 const health = 'GET /health HTTP/1.1\r\nHost: x\r\n\r\n';
 
 describe('the kit server refuses request smuggling and malformed heads', () => {
+  const POST = 'POST /echo HTTP/1.1\r\nHost: x\r\n';
+  const GET = 'GET /health HTTP/1.1\r\nHost: x\r\n';
+  const TE = 'Transfer-Encoding: chunked\r\n\r\n';
   const refused: [string, string, number][] = [
     [
       'Content-Length beside Transfer-Encoding',
-      'POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n',
+      `${POST}Content-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n`,
       400,
     ],
-    [
-      'two differing Content-Lengths',
-      'POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nContent-Length: 40\r\n\r\n{}',
-      400,
-    ],
-    [
-      'two equal Content-Lengths',
-      'POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nContent-Length: 2\r\n\r\n{}',
-      400,
-    ],
-    ['a Content-Length list', 'POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 2, 2\r\n\r\n{}', 400],
-    ['a signed Content-Length', 'POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: +2\r\n\r\n{}', 400],
-    ['a hex Content-Length', 'POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 0x2\r\n\r\n{}', 400],
-    ['a gzip transfer coding', 'POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n', 400],
-    ['chunked, then gzip', 'POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked, gzip\r\n\r\n', 400],
-    [
-      'gzip, then chunked',
-      'POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n',
-      400,
-    ],
+    ['two differing Content-Lengths', `${POST}Content-Length: 2\r\nContent-Length: 40\r\n\r\n{}`, 400],
+    ['two equal Content-Lengths', `${POST}Content-Length: 2\r\nContent-Length: 2\r\n\r\n{}`, 400],
+    ['a Content-Length list', `${POST}Content-Length: 2, 2\r\n\r\n{}`, 400],
+    ['a signed Content-Length', `${POST}Content-Length: +2\r\n\r\n{}`, 400],
+    ['a hex Content-Length', `${POST}Content-Length: 0x2\r\n\r\n{}`, 400],
+    ['a gzip transfer coding', `${POST}Transfer-Encoding: gzip\r\n\r\n`, 400],
+    ['chunked, then gzip', `${POST}Transfer-Encoding: chunked, gzip\r\n\r\n`, 400],
+    ['gzip, then chunked', `${POST}Transfer-Encoding: gzip, chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n`, 400],
     [
       'Transfer-Encoding twice',
-      'POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n',
+      `${POST}Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n`,
       400,
     ],
     [
@@ -106,46 +97,26 @@ describe('the kit server refuses request smuggling and malformed heads', () => {
       'POST /echo HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n',
       400,
     ],
-    [
-      'a chunk size that overflows',
-      'POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n10000000000000002\r\n{}\r\n0\r\n\r\n',
-      400,
-    ],
-    [
-      'a chunk size that is not hex',
-      'POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n',
-      400,
-    ],
-    [
-      'a negative chunk size',
-      'POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n-2\r\n{}\r\n0\r\n\r\n',
-      400,
-    ],
-    [
-      'chunk data longer than its size',
-      'POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n1\r\n{}\r\n0\r\n\r\n',
-      400,
-    ],
-    ['an obs-fold line', 'GET /health HTTP/1.1\r\nHost: x\r\nX-A: a\r\n b\r\n\r\n', 400],
-    ['whitespace before the colon', 'GET /health HTTP/1.1\r\nHost: x\r\nContent-Length : 5\r\n\r\n', 400],
-    ['a bare CR in a value', 'GET /health HTTP/1.1\r\nHost: x\r\nX-A: a\rb\r\n\r\n', 400],
+    ['a chunk size that overflows', `${POST}${TE}10000000000000002\r\n{}\r\n0\r\n\r\n`, 400],
+    ['a chunk size that is not hex', `${POST}${TE}zz\r\n{}\r\n0\r\n\r\n`, 400],
+    ['a negative chunk size', `${POST}${TE}-2\r\n{}\r\n0\r\n\r\n`, 400],
+    ['chunk data longer than its size', `${POST}${TE}1\r\n{}\r\n0\r\n\r\n`, 400],
+    ['an obs-fold line', `${GET}X-A: a\r\n b\r\n\r\n`, 400],
+    ['whitespace before the colon', `${GET}Content-Length : 5\r\n\r\n`, 400],
+    ['a bare CR in a value', `${GET}X-A: a\rb\r\n\r\n`, 400],
     ['a bare LF line end', 'GET /health HTTP/1.1\nHost: x\n\n', 400],
-    ['a NUL in a value', 'GET /health HTTP/1.1\r\nHost: x\r\nX-A: a\0b\r\n\r\n', 400],
-    ['a control byte in a value', 'GET /health HTTP/1.1\r\nHost: x\r\nX-A: a\x01b\r\n\r\n', 400],
-    ['DEL in a name', 'GET /health HTTP/1.1\r\nHost: x\r\nX\x7fA: b\r\n\r\n', 400],
+    ['a NUL in a value', `${GET}X-A: a\0b\r\n\r\n`, 400],
+    ['a control byte in a value', `${GET}X-A: a\x01b\r\n\r\n`, 400],
+    ['DEL in a name', `${GET}X\x7fA: b\r\n\r\n`, 400],
     ['a space in the target', 'GET /hea lth HTTP/1.1\r\nHost: x\r\n\r\n', 400],
     ['an absolute target', 'GET http://evil/health HTTP/1.1\r\nHost: x\r\n\r\n', 400],
     ['HTTP/2 over HTTP/1', 'GET /health HTTP/2.0\r\nHost: x\r\n\r\n', 400],
     ['no Host in HTTP/1.1', 'GET /health HTTP/1.1\r\n\r\n', 400],
-    [
-      'an unknown expectation',
-      'POST /echo HTTP/1.1\r\nHost: x\r\nExpect: 200-ok\r\nContent-Length: 2\r\n\r\n{}',
-      417,
-    ],
-    ['an oversized head', `GET /health HTTP/1.1\r\nHost: x\r\nX-A: ${'a'.repeat(17_000)}\r\n\r\n`, 431],
+    ['an unknown expectation', `${POST}Expect: 200-ok\r\nContent-Length: 2\r\n\r\n{}`, 417],
+    ['an oversized head', `${GET}X-A: ${'a'.repeat(17_000)}\r\n\r\n`, 431],
     [
       'too many header fields',
-      `GET /health HTTP/1.1\r\nHost: x\r\n${Array.from({ length: 101 }, (_, i) => `X-${i}: 1\r\n`).join('')}\r\n`,
+      `${GET}${Array.from({ length: 101 }, (_, i) => `X-${i}: 1\r\n`).join('')}\r\n`,
       431,
     ],
   ];
