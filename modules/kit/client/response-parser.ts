@@ -1,12 +1,15 @@
 /**
- * An HTTP/1.1 response parser for the kit's unix-socket client (./unix-http.ts): fed the bytes of
- * one connection as they arrive, it finds the end of each response (Content-Length, chunked, or
- * the connection's close) and hands the whole body over. Strict where being lenient would let a
- * confused or hostile module smuggle a second answer into the next request's: two different
- * Content-Lengths, Content-Length beside Transfer-Encoding, a transfer coding other than chunked,
- * bad chunk sizes, folded header lines, bytes after an answer nobody asked for. Those rules are
- * ../server/framing.ts, the same the kit's server holds requests to; the status line, 1xx,
- * HEAD/204/304, the body bound and reading until close are this file's.
+ * An HTTP/1.1 response parser for the kit's unix-socket client (./unix-http.ts), and for blueprint's
+ * own calls to the container engine (src/core/services/engine-wire.ts imports it: a change here is
+ * a change there; test/services/engine-wire.test.ts): fed the bytes of one connection as they
+ * arrive, it finds the end of each response (Content-Length, chunked, or the connection's close)
+ * and hands the whole body over. Strict where being lenient would let a confused or hostile module
+ * smuggle a second answer into the next request's: two different Content-Lengths, Content-Length
+ * beside Transfer-Encoding, a transfer coding other than chunked, bad chunk sizes, folded header
+ * lines, bytes after an answer nobody asked for. Those rules are
+ * ../server/framing.ts, the same the kit's server holds requests to; the status line, 1xx (skipped,
+ * or refused with `interim: false`), HEAD/204/304, the body bound and reading until close are this
+ * file's.
  */
 import {
   bodyFraming,
