@@ -12,7 +12,8 @@ import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { Collection, type CollectionConfig, type Hit } from '../../modules/vectors/server/collection.js';
 import { parseFilter } from '../../modules/vectors/server/filter.js';
-import { GraphHost, setGraphHost } from '../../modules/vectors/server/graph.js';
+import { setGraphHost } from '../../modules/vectors/server/graph.js';
+import { GraphHost } from '../../modules/vectors/server/graph-thread.js';
 import { collectionFileParts } from '../../modules/vectors/server/persist.js';
 import { bridge, bundle, callSocket as call, newDataDir, type Served, serve } from './served.js';
 

@@ -15,7 +15,8 @@ import {
   startPool,
 } from '../../kit/server/index.js';
 import { createVectorsServer } from './api.js';
-import { GraphHost, serveGraphs, setGraphHost } from './graph.js';
+import { setGraphHost } from './graph.js';
+import { GraphHost, serveGraphs } from './graph-thread.js';
 import { type BodyJob, bodyParser, parseBodyJob } from './offload.js';
 import { Store } from './store.js';
 
