@@ -16,8 +16,9 @@ import { loadavg } from 'node:os';
 import path from 'node:path';
 import { Pool } from 'undici';
 import { cpuGroup } from './_cpu-group.mjs';
-import { figure, median, root } from './_lib.mjs';
+import { median, root } from './_lib.mjs';
 import { gloveSet } from './_vectors-data.mjs';
+import { reportQueries } from './_vectors-report.mjs';
 import { busiestOther, hostProcess, sandboxed, threads, throttling } from './_vectors-sandbox.mjs';
 
 const require = createRequire(import.meta.url);
@@ -345,52 +346,18 @@ try {
       `\nservice: ${N} inserts in ${insertS.toFixed(1)} s (${Math.round(N / insertS)} vectors/s, batches of ${B}, fsync'ed); in-process build ${buildS.toFixed(1)} s (${Math.round(N / buildS)} vectors/s); resident memory ${Math.round(perHundredK)} MiB per 100k vectors (with payloads)`,
     );
   }
-  const span = (xs) => `${Math.min(...xs).toFixed(2)}–${Math.max(...xs).toFixed(2)}`;
-  const pc = (x) => `${Math.round(x * 100)} %`;
-  console.log(
-    `\n${ROUNDS} rounds of ${Q} queries each side, taking turns; the service with ${CONNECTIONS * PIPELINING} requests in flight (${CONNECTIONS} connections × ${PIPELINING} pipelined); throttled CPU periods of the service's cgroup during the run: ${throttledDuring()}\n`,
-  );
-  console.log(
-    '| hnsw_ef | recall@10 in-process / socket | QPS in-process (1 thread) | QPS socket, 16 a request | ratio: median of rounds (spread) | QPS socket, 1 a request | ratio: median (spread) | CPU ms a query: in-process / service, 16 / 1 a request | CPU ratio, 16 / 1 | waited for a core: in-process / service, 16 / 1 |',
-  );
-  console.log('| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
-  for (const ef of EFS) {
-    const r = rows[ef];
-    const socketRecall =
-      r.recallOne === r.recallBatch
-        ? r.recallOne.toFixed(3)
-        : `${r.recallOne.toFixed(3)} (batches ${r.recallBatch.toFixed(3)})`;
-    console.log(
-      `| ${ef} | ${r.recallIn.toFixed(3)} / ${socketRecall} | ${Math.round(r.lib.qps)} | ${Math.round(r.batch.qps)} | ${median(r.rounds.batch).toFixed(2)} (${span(r.rounds.batch)}) | ${Math.round(r.one.qps)} | ${median(r.rounds.one).toFixed(2)} (${span(r.rounds.one)}) | ${r.lib.cpu.toFixed(3)} / ${r.batch.cpu.toFixed(3)}, ${r.one.cpu.toFixed(3)} | ${(r.lib.cpu / r.batch.cpu).toFixed(2)} / ${(r.lib.cpu / r.one.cpu).toFixed(2)} | ${pc(r.lib.wait)} / ${pc(r.batch.wait)}, ${pc(r.one.wait)} |`,
-    );
-  }
-  console.log(
-    `\nthe service's CPU time over the socket passes' wall time (cores busy), ${BATCH} / 1 a request: ${EFS.map((ef) => `hnsw_ef ${ef} ${rows[ef].batch.busy.toFixed(2)} / ${rows[ef].one.busy.toFixed(2)}`).join('; ')}`,
-  );
-  console.log(
-    `ms a query inside hnswlib's searchKnn (wall): in-process, the whole pass / the service, ${BATCH} / 1 a request: ${EFS.map((ef) => `hnsw_ef ${ef} ${rows[ef].lib.index.toFixed(3)} / ${rows[ef].batch.index.toFixed(3)}, ${rows[ef].one.index.toFixed(3)}`).join('; ')}`,
-  );
-  console.log(
-    `its main thread idle for want of a request (the client not keeping up), ${BATCH} / 1 a request: ${EFS.map((ef) => `hnsw_ef ${ef} ${pc(rows[ef].batch.idle)} / ${pc(rows[ef].one.idle)}`).join('; ')}; the bench's client, CPU ms a query: ${EFS.map((ef) => `${rows[ef].batch.clientMs.toFixed(3)} / ${rows[ef].one.clientMs.toFixed(3)}`).join('; ')}`,
-  );
-  console.log(
-    `the service's busiest other thread (the graph worker), on a core / waiting for one, of the wall time, ${BATCH} / 1 a request: ${EFS.map((ef) => `hnsw_ef ${ef} ${pc(rows[ef].batch.otherRun)} / ${pc(rows[ef].batch.otherWait)}, ${pc(rows[ef].one.otherRun)} / ${pc(rows[ef].one.otherWait)}`).join('; ')}`,
-  );
-  // The goal: at the first hnsw_ef whose recall@10 is at least 0.95 on both sides.
-  const goalEf = EFS.find((ef) => rows[ef].recallIn >= 0.95 && rows[ef].recallOne >= 0.95);
-  if (goalEf !== undefined) {
-    const r = rows[goalEf];
-    for (const [what, s, rs] of [
-      [`${BATCH} a request (search/batch)`, r.batch, r.rounds.batch],
-      ['one query a request', r.one, r.rounds.one],
-    ])
-      figure(
-        `vectors: QPS through the ${WHERE === 'host' ? 'socket of a host process' : 'sandbox socket'} vs hnswlib-node in process at recall@10 ${r.recallOne.toFixed(3)} (hnsw_ef ${goalEf}), ${what}, ${CONNECTIONS * PIPELINING} in flight vs 1 thread`,
-        `${median(rs).toFixed(2)}× (median of ${ROUNDS} rounds, spread ${span(rs)}; CPU time ${(r.lib.cpu / s.cpu).toFixed(2)}×; load ${load()})`,
-        '≥ 0.8×',
-        median(rs) >= 0.8,
-      );
-  }
+  reportQueries({
+    rows,
+    efs: EFS,
+    rounds: ROUNDS,
+    q: Q,
+    connections: CONNECTIONS,
+    pipelining: PIPELINING,
+    batch: BATCH,
+    where: WHERE,
+    throttled: throttledDuring(),
+    load: load(),
+  });
   console.log(`\nload average at the end: ${load()}`);
   if (process.env.VECTORS_BENCH_REUSE === '1' && !reuse) {
     // The service's data folder after a clean stop (a checkpoint), and the in-process graph.
