@@ -10,16 +10,7 @@
  */
 import { parentPort, Worker } from 'node:worker_threads';
 import { HttpError } from '../../kit/server/index.js';
-import {
-  checkParams,
-  type GraphIndex,
-  type GraphParams,
-  type Hnsw,
-  loadHnsw,
-  newHnsw,
-  type WalkFilter,
-  walk,
-} from './graph.js';
+import { checkParams, type GraphIndex, type GraphParams, LocalGraph, type WalkFilter } from './graph.js';
 
 // Messages to the worker: [op, graph id, ...]; a batch of them per postMessage.
 type Op =
@@ -154,7 +145,7 @@ export class GraphHost {
 /** The worker's side (main.ts starts it from the same bundle with workerData.vectorsGraph). */
 export function serveGraphs(): void {
   const port = parentPort!;
-  const graphs = new Map<number, Hnsw>();
+  const graphs = new Map<number, LocalGraph>();
   // Tests only: the worker ends after this many searches (a crash of the graph thread).
   const exitAfter = Number(process.env.VECTORS_TEST_GRAPH_EXIT_AFTER ?? 0);
   let searches = 0;
@@ -166,10 +157,10 @@ export function serveGraphs(): void {
   const run = (op: Op): void => {
     switch (op[0]) {
       case 'init':
-        graphs.set(op[1], newHnsw(op[2]));
+        graphs.set(op[1], new LocalGraph(op[2]));
         return;
       case 'load':
-        loadHnsw(get(op[1]), op[2], op[3]);
+        get(op[1]).load(op[2], op[3]);
         return;
       case 'resize': {
         const h = get(op[1]);
@@ -177,7 +168,7 @@ export function serveGraphs(): void {
         return;
       }
       case 'add':
-        get(op[1]).addPoint(Array.from(op[3]), op[2]);
+        get(op[1]).addPoint(op[3], op[2]);
         return;
       case 'del':
         get(op[1]).markDelete(op[2]);
@@ -209,7 +200,7 @@ export function serveGraphs(): void {
         };
         const h = get(g);
         // A resize may still be queued behind (changes run in slices): k within what is there.
-        const r = walk(h, q, Math.min(k, h.getMaxElements()), ef, f);
+        const r = h.search(q, Math.min(k, h.getMaxElements()), ef, f);
         port.postMessage([id, null, { neighbors: Int32Array.from(r.neighbors), ms: r.ms }] satisfies Answer);
         return;
       }

@@ -5,14 +5,14 @@
  * every graph lives in ONE worker thread instead, as the only copy (graph-thread.ts). Not the
  * default: it costs ~0.1 ms more CPU a query, and lost at moderate load on 2 cores
  * (../README.md#benchmark). Without the worker (the default) the same interface (GraphIndex) runs
- * hnswlib on the calling thread (LocalGraph, here); both share the parameter checks and the walk.
+ * hnswlib on the calling thread (LocalGraph, here; the worker holds its graphs as LocalGraphs too).
  */
 import { createRequire } from 'node:module';
 import type { HttpError } from '../../kit/server/index.js';
 import type { GraphHost } from './graph-thread.js';
 
 const require = createRequire(import.meta.url);
-export type Hnsw = import('hnswlib-node').HierarchicalNSW;
+type Hnsw = import('hnswlib-node').HierarchicalNSW;
 const { HierarchicalNSW } = require('hnswlib-node') as typeof import('hnswlib-node');
 
 export interface GraphParams {
@@ -65,30 +65,6 @@ export function checkParams(p: GraphParams): GraphParams {
   return p;
 }
 
-export function newHnsw(p: GraphParams): Hnsw {
-  const h = new HierarchicalNSW(p.space, p.dim);
-  h.initIndex({ maxElements: p.capacity, m: p.m, efConstruction: p.efConstruction });
-  return h;
-}
-
-export function loadHnsw(h: Hnsw, file: string, capacity: number): void {
-  h.readIndexSync(file);
-  if (h.getMaxElements() < capacity) h.resizeIndex(capacity);
-}
-
-export function walk(h: Hnsw, q: ArrayLike<number>, k: number, ef: number, f: WalkFilter): Walk {
-  const { allowed, excluded } = f;
-  const test = excluded?.size
-    ? (l: number) => !excluded.has(l) && (!allowed || allowed.has(l))
-    : allowed && ((l: number) => allowed.has(l));
-  h.setEf(ef);
-  // hnswlib's binding reads a plain array only.
-  const arr = Array.from(q);
-  const t0 = performance.now();
-  const res = h.searchKnn(arr, k, test);
-  return { neighbors: res.neighbors, ms: performance.now() - t0 };
-}
-
 /** The k best labels by a bounded heap (worst on top), best first: exact search (Collection). */
 export function bestOf(
   labels: Iterable<number>,
@@ -132,19 +108,64 @@ export function bestOf(
   return heap.sort((a, b) => (worse(a, b) ? 1 : worse(b, a) ? -1 : 0));
 }
 
-/** hnswlib on the calling thread (the in-process mode). */
-class LocalGraph implements GraphIndex {
+/**
+ * hnswlib on the calling thread: the in-process mode, and each graph of the graph worker
+ * (graph-thread.ts). A search costs the binding's own call and nothing more that can be kept: the
+ * capacity and the `ef` last set are remembered here (each a call into the addon otherwise, per
+ * search), and the query goes to the binding (which reads a plain array only) in one array kept
+ * for it, refilled per search, where `Array.from` of the query made a new one through the
+ * iterator protocol (~1.4 % of the service's CPU on single queries, perf, 2026-12-01).
+ */
+export class LocalGraph implements GraphIndex {
   private readonly h: Hnsw;
+  private max: number;
+  /** The ef hnswlib has now; -1 after a load (readIndexSync makes a new index, at hnswlib's 10). */
+  private ef = -1;
+  private readonly query: number[];
   constructor(p: GraphParams) {
-    this.h = newHnsw(checkParams(p));
+    checkParams(p);
+    this.h = new HierarchicalNSW(p.space, p.dim);
+    this.h.initIndex({ maxElements: p.capacity, m: p.m, efConstruction: p.efConstruction });
+    this.max = p.capacity;
+    this.query = Array.from({ length: p.dim }, () => 0.5);
   }
-  getMaxElements = () => this.h.getMaxElements();
-  resizeIndex = (n: number) => this.h.resizeIndex(n);
-  addPoint = (v: Float32Array, label: number) => this.h.addPoint(Array.from(v), label);
-  markDelete = (label: number) => this.h.markDelete(label);
-  load = (file: string, capacity: number) => loadHnsw(this.h, file, capacity);
-  writeIndex = (file: string) => this.h.writeIndex(file).then(() => undefined);
-  search = (q: Float32Array, k: number, ef: number, f: WalkFilter) => walk(this.h, q, k, ef, f);
+  getMaxElements(): number {
+    return this.max;
+  }
+  resizeIndex(n: number): void {
+    this.h.resizeIndex(n);
+    this.max = n;
+  }
+  addPoint(v: Float32Array, label: number): void {
+    this.h.addPoint(Array.from(v), label);
+  }
+  markDelete(label: number): void {
+    this.h.markDelete(label);
+  }
+  load(file: string, capacity: number): void {
+    this.ef = -1;
+    this.h.readIndexSync(file);
+    if (this.h.getMaxElements() < capacity) this.h.resizeIndex(capacity);
+    this.max = this.h.getMaxElements();
+  }
+  writeIndex(file: string): Promise<void> {
+    return this.h.writeIndex(file).then(() => undefined);
+  }
+  search(q: ArrayLike<number>, k: number, ef: number, f: WalkFilter): Walk {
+    const { allowed, excluded } = f;
+    const test = excluded?.size
+      ? (l: number) => !excluded.has(l) && (!allowed || allowed.has(l))
+      : allowed && ((l: number) => allowed.has(l));
+    if (ef !== this.ef) {
+      this.h.setEf(ef);
+      this.ef = ef;
+    }
+    const arr = this.query;
+    for (let i = 0; i < arr.length; i++) arr[i] = q[i]!;
+    const t0 = performance.now();
+    const res = this.h.searchKnn(arr, k, test);
+    return { neighbors: res.neighbors, ms: performance.now() - t0 };
+  }
   dispose(): void {}
 }
 
