@@ -72,6 +72,12 @@ command -v ansible-playbook >/dev/null || apt_install ansible
 { [ -x /usr/bin/swtpm ] && [ -x /usr/bin/tpm2_pcrextend ] && ls /usr/lib/*-linux-gnu/libtss2-tcti-swtpm.so.0 >/dev/null 2>&1; } ||
   apt_install --no-install-recommends swtpm swtpm-tools libtss2-tcti-swtpm0 tpm2-tools
 
+# rauc + mksquashfs: the system update tests (test/update/*, test/setup/system-apply, test/web/system,
+# test/tui/system) run the real RAUC 1.8 service on loop-device slots; without them those suites skip,
+# and a clean machine's CI would pass without them (seen 2026-12-01: 29 tests skipped).
+{ command -v rauc >/dev/null && command -v mksquashfs >/dev/null && command -v debugfs >/dev/null && command -v dbus-daemon >/dev/null; } ||
+  apt_install --no-install-recommends rauc squashfs-tools e2fsprogs dbus-daemon
+
 # --- arm64 (issue 22): `npm run build -- --arch arm64` strips with binutils-aarch64-linux-gnu, and
 # test/arm64 runs dist/blueprint-arm64 under qemu-user through binfmt_misc (the P flag keeps argv0,
 # so the `bpkg` personality works); Node for arm64 links glibc and libstdc++ from Debian's arm64 libs.
