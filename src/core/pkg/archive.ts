@@ -35,6 +35,10 @@ export interface Extracted {
   unpackedBytes: number;
 }
 
+const DOWNLOAD_AGAIN = 'Download it again; if it persists, report it to the publisher.';
+const NOT_A_PACKAGE =
+  'It is not a BlueprintOS package (one holds manifest.json and payload/): make packages with `blueprint repo build`, or ask its publisher.';
+
 const unsafe = (message: string) =>
   new VerificationError(
     `Unsafe package archive: ${message}`,
@@ -295,7 +299,11 @@ export async function extractStream(
     try {
       if (head.length < 6) {
         onChunk?.(head); // every byte read is the caller's to see, even these
-        throw new VerificationError(`Corrupt package archive: only ${head.length} bytes`, 'bad-archive');
+        throw new VerificationError(
+          `Corrupt package archive: only ${head.length} bytes`,
+          'bad-archive',
+          DOWNLOAD_AGAIN,
+        );
       }
       gzip = isGzipHead(head);
     } catch (err) {
@@ -349,11 +357,11 @@ export async function extractStream(
     throw new VerificationError(
       `Corrupt package archive: ${(failure as Error).message}`,
       'bad-archive',
-      'Download it again; if it persists, report it to the publisher.',
+      DOWNLOAD_AGAIN,
     );
   }
   if (!seen.has('manifest.json'))
-    throw new VerificationError('The package has no manifest.json', 'bad-archive');
+    throw new VerificationError('The package has no manifest.json', 'bad-archive', NOT_A_PACKAGE);
   checkLinksOnDisk(dest, files);
   return {
     manifestBytes: Buffer.concat(manifestParts),
@@ -399,12 +407,14 @@ export async function readManifestBytes(file: string): Promise<Buffer> {
         new VerificationError(
           `Corrupt package archive ${path.basename(file)}: ${err.message}`,
           'bad-archive',
+          DOWNLOAD_AGAIN,
         ),
       );
     });
     parser.on('end', () => resolve());
     source.pipe(parser as unknown as NodeJS.WritableStream);
   });
-  if (!found) throw new VerificationError(`${path.basename(file)} has no manifest.json`, 'bad-archive');
+  if (!found)
+    throw new VerificationError(`${path.basename(file)} has no manifest.json`, 'bad-archive', NOT_A_PACKAGE);
   return Buffer.concat(parts);
 }

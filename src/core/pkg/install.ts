@@ -85,6 +85,7 @@ export async function planWithSources(
       throw new ConflictError(
         `${l.entry.name} is built for ${l.entry.arch}, this machine is ${hostArch()}`,
         'wrong-arch',
+        `Use the ${l.entry.name} package built for ${hostArch()} (or for all); \`bpkg info ${l.entry.name}\` shows what the repositories offer. Nothing was installed.`,
       );
   const chosen = resolve(requests, available, db.packages, hostArch(), locals, pins);
   refuseBreaking(db.packages, chosen);
@@ -122,7 +123,10 @@ export async function pinsFor(
   const pins: Pins = Object.fromEntries(Object.keys(db.packages).map((n) => [n, origins.get(n) ?? '']));
   if (from !== undefined) {
     if (hasLocals)
-      throw new UsageError('--from applies to packages named from repositories, not to .bpkg files');
+      throw new UsageError(
+        '--from applies to packages named from repositories, not to .bpkg files',
+        'Install the .bpkg files without --from, and the packages from a repository in a command of their own: `bpkg install --from REPO NAME`.',
+      );
     if (!states.some((s) => s.name === from))
       throw new NotFoundError(
         `No usable repository named ${from}`,

@@ -14,7 +14,7 @@ import {
   writeKeyringCache,
 } from './keyring-cache.js';
 import type { FastKey } from './sig-fast.js';
-import { type PublicKey, readPublicKeys } from './signature.js';
+import { type PublicKey, readPublicKeys, UNREADABLE_SIGNATURE } from './signature.js';
 
 export interface TrustedKey {
   fingerprint: string;
@@ -146,7 +146,11 @@ export class Keyring {
         : await readSignature({ binarySignature: signature });
       ids = sig.getSigningKeyIDs();
     } catch (err) {
-      throw new VerificationError(`Unreadable signature: ${(err as Error).message}`, 'bad-signature');
+      throw new VerificationError(
+        `Unreadable signature: ${(err as Error).message}`,
+        'bad-signature',
+        UNREADABLE_SIGNATURE,
+      );
     }
     const out: TrustedKey[] = [];
     for (const k of await this.keys())
@@ -159,7 +163,11 @@ export class Keyring {
     const [key, ...more] = await readPublicKeys(armored);
     if (!key) throw new VerificationError('The file holds no OpenPGP key', 'bad-key');
     if (more.length)
-      throw new VerificationError('The file holds more than one key; add them one by one', 'bad-key');
+      throw new VerificationError(
+        'The file holds more than one key; add them one by one',
+        'bad-key',
+        'Put each key in a file of its own, check its fingerprint with the publisher, and add them one at a time; nothing was added.',
+      );
     return describe(key);
   }
 

@@ -72,7 +72,10 @@ export function checkRepoNames(name: string, repository: string | undefined): vo
       'Use lower-case letters, digits, dot, dash, underscore.',
     );
   if (repository !== undefined && !/^\S.{0,99}$/.test(repository))
-    throw new UsageError(`Bad published repository name ${JSON.stringify(repository)}`);
+    throw new UsageError(
+      `Bad published repository name ${JSON.stringify(repository)}`,
+      'Give the name its index says (`repository`): 1 to 100 characters on one line, not starting with a space.',
+    );
 }
 
 /** Every configured repository, by file name; none when the folder cannot be read. */

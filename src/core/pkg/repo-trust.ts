@@ -118,7 +118,11 @@ export class RepoTrust {
       fingerprint?: string;
     };
     if (typeof notice.newKey !== 'string' || typeof notice.fingerprint !== 'string')
-      throw new VerificationError('Key rotation notice lacks newKey/fingerprint', 'bad-rotation');
+      throw new VerificationError(
+        'Key rotation notice lacks newKey/fingerprint',
+        'bad-rotation',
+        'The notice is signed but names no next key, so this repository is not updated while it is served: ask its publisher to publish keys/rotation.json again. The keys trusted stay as they were.',
+      );
     const fingerprint = notice.fingerprint.toLowerCase();
     if (keys.includes(fingerprint)) return undefined;
     if (!(await this.keyring.list()).some((k) => k.fingerprint === fingerprint))

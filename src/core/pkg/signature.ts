@@ -3,6 +3,10 @@ import type * as OpenPGP from 'openpgp';
 import { VerificationError } from '../errors.js';
 import { canDigest, digestFile } from './file-digest.js';
 
+/** The hint of a signature file that cannot be read as one. */
+export const UNREADABLE_SIGNATURE =
+  'The signature file is damaged or is not an OpenPGP signature: fetch the .asc file again from its publisher.';
+
 /**
  * OpenPGP.js, loaded by the first function here that needs it: its 770 KB and its start-up work
  * (cipher tables) would otherwise cost every command that only reads the verified indexes
@@ -45,7 +49,11 @@ async function readDetached(armored: string | Uint8Array): Promise<OpenPGP.Signa
       ? await openpgp.readSignature({ armoredSignature: Buffer.from(armored).toString('utf8') })
       : await openpgp.readSignature({ binarySignature: armored });
   } catch (err) {
-    throw new VerificationError(`Unreadable signature: ${(err as Error).message}`, 'bad-signature');
+    throw new VerificationError(
+      `Unreadable signature: ${(err as Error).message}`,
+      'bad-signature',
+      UNREADABLE_SIGNATURE,
+    );
   }
 }
 

@@ -70,7 +70,14 @@ const transports: Record<string, Transport> = {
 export function transportFor(url: string): Transport {
   const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(url)?.[1]?.toLowerCase() ?? 'file';
   const t = transports[scheme];
-  if (!t) throw new BlueprintError(`No transport for ${scheme}:// URLs`, 'usage');
+  if (!t)
+    throw new BlueprintError(
+      `No transport for ${scheme}:// URLs`,
+      'usage',
+      `Give a folder, or a ${Object.keys(transports)
+        .map((s) => `${s}://`)
+        .join(', ')} URL.`,
+    );
   return t;
 }
 

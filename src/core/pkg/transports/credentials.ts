@@ -5,6 +5,9 @@ import type { TransportOptions } from './types.js';
 
 const MAX_CREDENTIALS_BYTES = 256 * 1024;
 
+const credentialsHint = (file: string) =>
+  `Write ${file} as {"registries": {"HOST": {"username": "…", "password": "…"}}} (docs/remote-repositories.md), owned by root, mode 0600.`;
+
 /**
  * Reads a secret file only if it is a regular file owned by this process's user (root on a box)
  * and readable by nobody else: a credential another user could read or swap is refused, not used.
@@ -65,7 +68,7 @@ export async function registryCredentials(
   try {
     parsed = JSON.parse(text);
   } catch {
-    throw new BlueprintError(`${file} is not valid JSON`, 'credentials-bad');
+    throw new BlueprintError(`${file} is not valid JSON`, 'credentials-bad', credentialsHint(file));
   }
   const entry = (parsed as { registries?: Record<string, unknown> })?.registries?.[host] as
     | Partial<BasicCredentials>
@@ -75,6 +78,7 @@ export async function registryCredentials(
     throw new BlueprintError(
       `${file}: registry ${host} needs username and password strings`,
       'credentials-bad',
+      credentialsHint(file),
     );
   return { username: entry.username, password: entry.password };
 }

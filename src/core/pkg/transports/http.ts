@@ -43,7 +43,11 @@ export async function request(req: HttpRequest, opts: TransportOptions = {}): Pr
         throw new BlueprintError(`${req.url}: too many redirects`, 'network', 'The server is misconfigured.');
       const next = new URL(loc, url);
       if (next.protocol !== 'https:' && next.protocol !== 'http:')
-        throw new BlueprintError(`${req.url}: redirect to ${next.protocol}`, 'network');
+        throw new BlueprintError(
+          `${req.url}: redirect to ${next.protocol}`,
+          'network',
+          'Only http and https redirects are followed: give the address the server finally serves from, or ask its operator.',
+        );
       if (next.origin !== url.origin) {
         const { authorization: _a, Authorization: _b, ...rest } = headers;
         headers = rest;
