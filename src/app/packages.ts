@@ -130,9 +130,10 @@ export interface PackageOps {
   recover(): Promise<'none' | 'completed' | 'rolled-back' | string>;
   /**
    * Empties the package cache (`bpkg clean`): downloaded archives and partial downloads, which only
-   * save a download; never an installed package's files or a copy in use.
+   * save a download; never an installed package's files or a copy in use. `dryRun`: only the list
+   * of what would go, with its bytes; nothing removed.
    */
-  clean(): Promise<import('../core/pkg/clean.js').CleanResult>;
+  clean(opts?: { dryRun?: boolean }): Promise<import('../core/pkg/clean.js').CleanResult>;
   /**
    * Who signed what `install NAME` would take (the package's own detached signature, fetched
    * alone: a few KB, the package is not downloaded): shown before asking to install.
@@ -236,7 +237,7 @@ export function packageOps(ctx: BoxContext): PackageOps {
       (await import('../core/pkg/update.js')).updateBox(ctx.root, opts.signal ?? ctx.options.signal),
     bundle: async (names, out, opts = {}) => (await pm(opts)).bundle(names, out),
     recover: async () => (await pm()).recover(),
-    clean: async () => (await pm()).clean(),
+    clean: async (opts = {}) => (await pm()).clean(opts),
     async offered(name) {
       const o = await (await pm()).offeredSigners(name);
       return {

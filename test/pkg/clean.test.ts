@@ -163,6 +163,39 @@ describe('bpkg clean (the built executable)', () => {
     expect((await bpkg(root, ['verify'])).code).toBe(0);
   });
 
+  it('--dry-run prints the list a real run then removes and prints, with bytes, and removes nothing; --json too', async () => {
+    const { root, cache } = await boxWithCache();
+    const help = await bpkg(root, ['clean', '--help']);
+    expect(help.stdout).toMatch(/--dry-run/);
+    const before = filesSnapshot(cache);
+    const names = ['app_1.0.0_all.bpkg', 'base-lib_1.0.0_all.bpkg'];
+    const sizes = names.map((f) => readFileSync(path.join(cache, f)).length);
+    const dryJson = await bpkg(root, ['--json', 'clean', '--dry-run']);
+    expect(dryJson.code).toBe(0);
+    const dry = JSON.parse(dryJson.stdout);
+    expect(dry).toEqual({
+      removed: names.map((name, i) => ({ name, bytes: sizes[i] })),
+      bytes: sizes[0]! + sizes[1]!,
+      dryRun: true,
+    });
+    const dryText = await bpkg(root, ['clean', '--dry-run']);
+    expect(dryText.code).toBe(0);
+    expect(dryText.stdout).toMatch(
+      /^Would remove 2 files from the package cache, freeing .*nothing was removed/,
+    );
+    expect(filesSnapshot(cache)).toEqual(before);
+    const real = await bpkg(root, ['clean']);
+    expect(real.code).toBe(0);
+    expect(real.stdout).toMatch(/^Removed 2 files from the package cache, freeing /);
+    // The same lines for the files, in the same order, as the dry run printed.
+    const fileLines = (out: string) => out.split('\n').filter((l) => l.startsWith('  '));
+    expect(fileLines(real.stdout)).toEqual(fileLines(dryText.stdout));
+    expect(fileLines(real.stdout).map((l) => l.trim().split(/\s+/)[0])).toEqual(names);
+    expect(readdirSync(cache)).toEqual([]);
+    const emptyDry = await bpkg(root, ['--json', 'clean', '--dry-run']);
+    expect(JSON.parse(emptyDry.stdout)).toEqual({ removed: [], bytes: 0, dryRun: true });
+  });
+
   it('takes no arguments (usage error, exit 2)', async () => {
     const { root } = await boxWithCache();
     const r = await bpkg(root, ['clean', 'app']);

@@ -351,16 +351,29 @@ const recover: CommandSpec = {
 const clean: CommandSpec = {
   name: 'clean',
   summary: 'Free disk space: delete the downloaded package archives kept in the package cache',
+  options: {
+    'dry-run': {
+      type: 'boolean',
+      description: 'List what would be removed and how many bytes; remove nothing',
+    },
+  },
   details:
-    'Like apt clean: removes var/cache/blueprint/packages/*.bpkg (kept by `bpkg bundle` and some installs) and partial downloads.\nInstalled packages, their kept previous versions and module data are never touched; a later install downloads again.',
+    'Like apt clean: removes var/cache/blueprint/packages/*.bpkg (kept by `bpkg bundle` and some installs) and partial downloads.\nInstalled packages, their kept previous versions and module data are never touched; a later install downloads again.\nWith --dry-run the same list is printed (--json: removed, bytes, dryRun: true) and every file stays.',
   async run(ctx, parsed) {
     if (parsed.positionals.length > 0) throw new UsageError('bpkg clean takes no arguments');
-    const r = await cliBox(ctx).packages.clean();
+    const dryRun = optBool(parsed, 'dry-run');
+    const r = await cliBox(ctx).packages.clean({ dryRun });
+    const n = `${r.removed.length} file${r.removed.length === 1 ? '' : 's'}`;
     ctx.report(
       r,
       r.removed.length === 0
         ? 'The package cache holds nothing to remove.'
-        : `Removed ${r.removed.length} file${r.removed.length === 1 ? '' : 's'} from the package cache, freeing ${bytes(r.bytes)}.`,
+        : [
+            dryRun
+              ? `Would remove ${n} from the package cache, freeing ${bytes(r.bytes)} (nothing was removed):`
+              : `Removed ${n} from the package cache, freeing ${bytes(r.bytes)}:`,
+            ...r.removed.map((f) => `  ${escapeLine(f.name)}  ${bytes(f.bytes)}`),
+          ].join('\n'),
     );
   },
 };
