@@ -145,9 +145,10 @@ const MAX_HEAD_BYTES = 64 * 1024;
 /**
  * An HTTP/1.1 answer read incrementally: `push` returns it once complete (Content-Length reached or
  * the last chunk read), `end` at the close (a body without a length ends there). The framing is the
- * module kit's strict response parser (modules/kit/client/response-parser.ts on
- * modules/kit/server/framing.ts: fuzzed and attack-tested), so the engine's answers are held to the
- * rules the kit holds modules to: token header names, no folding or control bytes, Content-Length and
+ * module kit's strict response parser (modules/kit/client/response-parser.ts, attack-tested in
+ * test/security/client-framing-attacks.test.ts, on modules/kit/server/framing.ts, which the kit's
+ * server shares and test/fuzz/http.fuzz.ts fuzzes), so the engine's answers are held to the rules
+ * the kit holds modules to: token header names, no folding or control bytes, Content-Length and
  * Transfer-Encoding once each and never both, `chunked` only, strict chunk sizes and trailers, status
  * 100-599. Stricter here: an interim (1xx) answer is refused (nothing blueprint sends asks for one),
  * and the whole answer, head and chunk framing included, is bounded by MAX_ANSWER_BYTES.
