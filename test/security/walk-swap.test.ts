@@ -51,3 +51,21 @@ describe('a folder below the one sent swapped for a link during the walk', () =>
     expect(read).toBe('changed');
   });
 });
+
+describe('a file swapped for a link after the walk found it', () => {
+  it('is refused as changed, with what to do next', async () => {
+    const base = tempDir('bp-walk-link-');
+    const docs = path.join(base, 'docs');
+    mkdirSync(docs);
+    writeFileSync(path.join(docs, 'a.txt'), 'mine\n');
+    writeFileSync(path.join(base, 'secret.txt'), 'not to be sent\n');
+    const { files } = await collectFiles([docs], ['.txt']);
+    const found = files.find((f) => f.name === 'docs/a.txt')!;
+    renameSync(found.path, `${found.path}.was`);
+    symlinkSync(path.join(base, 'secret.txt'), found.path);
+    await expect(readFound(found, 1024)).rejects.toMatchObject({
+      code: 'changed',
+      hint: expect.stringMatching(/again/),
+    });
+  });
+});

@@ -135,28 +135,40 @@ async function scanPackage(
  * What the package `e` names needs, read from its archive in the catalog folder `dir`: refused
  * unless the archive is the one the signed index names (size and SHA-256).
  */
+/** What to do about a package file that is not the one its signed index names. */
+const REBUILD =
+  "Build the repository again (blueprint repo build); for the box's offline catalog, rebuild the image (scripts/build-image.sh).";
+
 export async function needsFromArchive(dir: string, e: IndexEntry): Promise<PackageNeeds> {
   const found = resolveInside(dir, e.path);
   if (!found.inside || !found.exists)
-    throw new VerificationError('its package file is missing', 'catalog-package-missing');
+    throw new VerificationError('its package file is missing', 'catalog-package-missing', REBUILD);
   // Resolved below `dir` already; opened without following a link or waiting on a FIFO.
   const opened = await openRegular(found.path);
   if (!opened.ok) {
     if (opened.why === 'open' && opened.error.code === 'ENOENT')
-      throw new VerificationError('its package file is missing', 'catalog-package-missing');
+      throw new VerificationError('its package file is missing', 'catalog-package-missing', REBUILD);
     // ELOOP: a link swapped in at the name since it was resolved.
     if (opened.why === 'open' && opened.error.code !== 'ELOOP') throw opened.error;
-    throw new VerificationError('its package file is not a regular file', 'not-a-file');
+    throw new VerificationError('its package file is not a regular file', 'not-a-file', REBUILD);
   }
   // A file of another size is not the one the index names: judged before a byte is read (a 1 TiB
   // sparse file would otherwise be hashed whole).
   if (opened.stat.size !== e.size) {
     await new Promise<void>((resolve) => closeFd(opened.fd, () => resolve()));
-    throw new VerificationError('its package file does not match the signed index', 'catalog-mismatch');
+    throw new VerificationError(
+      'its package file does not match the signed index',
+      'catalog-mismatch',
+      REBUILD,
+    );
   }
   const scan = await scanPackage(opened.fd, found.path, e.size);
   if (scan.size !== e.size || scan.sha256 !== e.sha256)
-    throw new VerificationError('its package file does not match the signed index', 'catalog-mismatch');
+    throw new VerificationError(
+      'its package file does not match the signed index',
+      'catalog-mismatch',
+      REBUILD,
+    );
   const manifest = parseManifest(parseJsonBytes(scan.manifest, `${e.name} manifest.json`, 'bad-manifest'));
   const base = { name: e.name, version: e.version, arch: e.arch, sha256: e.sha256 };
   if (manifest.service === undefined)

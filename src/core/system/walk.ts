@@ -169,8 +169,16 @@ export async function readFound(file: FoundFile, maxBytes: number): Promise<Buff
   if (r.ok) return r.bytes;
   if (r.why === 'open') {
     if (r.error.code === 'ELOOP')
-      throw new VerificationError(`${file.name} was replaced by a link after it was found`, 'changed');
-    throw new BlueprintError(`${file.name}: ${r.error.message}`, 'unreadable');
+      throw new VerificationError(
+        `${file.name} was replaced by a link after it was found`,
+        'changed',
+        'Run the command again; links are never followed, name the file they lead to instead.',
+      );
+    throw new BlueprintError(
+      `${file.name}: ${r.error.message}`,
+      'unreadable',
+      'Check that the file can be read (its permissions), or leave it out.',
+    );
   }
   if (r.why === 'too-large')
     throw new UsageError(
