@@ -1,0 +1,597 @@
+import fc from 'fast-check';
+import { afterAll, describe, expect, it } from 'vitest';
+import {
+  type ParsedResponse,
+  ProtocolError,
+  ResponseParser,
+} from '../../modules/kit/client/response-parser.js';
+import { answerParser, MAX_ANSWER_BYTES } from '../../src/core/services/engine-wire.js';
+import { corpus, fuzzParams, summary, tally } from './support/budget.js';
+import { hostileText } from './support/mutate.js';
+
+/**
+ * Target: the kit client's HTTP/1.1 response parser (modules/kit/client/response-parser.ts, on
+ * modules/kit/server/framing.ts), used by modules' clients and, through `answerParser`
+ * (src/core/services/engine-wire.ts), by blueprint's engine calls. An input is the bytes one
+ * request's connection carries, fed as a socket hands them over: all at once, one byte a piece, or
+ * cut at random points. An exchange runs as unix-http.ts and engine-wire.ts run it: push until an
+ * answer comes, then stop; else `end()` at the close. Inputs: answers generated field by field
+ * (1xx, Content-Length, chunked with extensions and trailers, until close, HEAD/204/304, bodies
+ * that hold whole answers), byte edits of those and of recorded engine answers (corpus/response:
+ * a file named head-* answers a HEAD), HTTP token soup, random bytes.
+ */
+type Limits = Required<ConstructorParameters<typeof ResponseParser>[0]>;
+const limits = (maxHeaderBytes: number, maxBodyBytes: number, interim: boolean): Limits => ({
+  maxHeaderBytes,
+  maxBodyBytes,
+  maxHeaders: 100,
+  interim,
+});
+const ROOMY = limits(16 * 1024, 1024 * 1024, true);
+/** engine-wire's: its MAX_HEAD_BYTES and MAX_ANSWER_BYTES, no 1xx. */
+const ENGINE = limits(64 * 1024, MAX_ANSWER_BYTES, false);
+/** The longest chunk-size line framing.ts takes (its MAX_CHUNK_LINE, not exported). */
+const MAX_CHUNK_LINE = 1024;
+const BAD_VALUE = /[\0-\x08\n-\x1f\x7f]/;
+const LOWER_TOKEN = /^[!#$%&'*+.^_`|~0-9a-z-]+$/;
+const L1 = (s: string) => Buffer.from(s, 'latin1');
+const hasToken = (v: string | undefined, t: string) =>
+  (v ?? '').split(',').some((x) => x.trim().toLowerCase() === t);
+
+/** How one exchange ended: `end` is the byte count pushed when it did (none: at `end()`), `from` where that piece began. */
+type Outcome =
+  | { kind: 'answer'; r: ParsedResponse; from: number; end?: number; headAt?: number }
+  | { kind: 'refused'; message: string; from: number; end?: number }
+  | { kind: 'nothing' };
+type Cuts = 'whole' | 'bytes' | number[];
+
+/** Piece ends for `n` bytes. */
+function pieces(n: number, how: Cuts): number[] {
+  if (how === 'whole') return n ? [n] : [];
+  if (how === 'bytes') return Array.from({ length: n }, (_, i) => i + 1);
+  return [...new Set([...how.map((c) => c % (n + 1)), n])].filter((c) => c > 0).sort((a, b) => a - b);
+}
+
+/** Bytes the parser holds between pushes: unread buffer and body kept so far (its private fields). */
+function held(p: ResponseParser): number {
+  const { buf, bodyBytes } = p as unknown as { buf?: Buffer; bodyBytes?: number };
+  if (!Buffer.isBuffer(buf) || typeof bodyBytes !== 'number')
+    throw new Error(
+      'ResponseParser has no buf/bodyBytes any more: update held() in test/fuzz/response.fuzz.ts',
+    );
+  return buf.length + bodyBytes;
+}
+
+/** One request's exchange over `bytes` cut at `cuts`; `then`: methods of requests asked next on a kept connection. */
+function exchange(bytes: Buffer, cuts: Cuts, method: string, l: Limits, then: string[] = []): Outcome[] {
+  const p = new ResponseParser(l);
+  p.expect(method);
+  const out: Outcome[] = [];
+  let from = 0;
+  let end: number | undefined;
+  let headAt: number | undefined;
+  const bound = Math.max(l.maxHeaderBytes, MAX_CHUNK_LINE) + l.maxBodyBytes;
+  try {
+    for (end of pieces(bytes.length, cuts)) {
+      const r = p.push(bytes.subarray(from, end));
+      headAt ??= p.headRead || r ? end : undefined;
+      if (r) {
+        out.push({ kind: 'answer', r, from, end, headAt });
+        // The client reuses the connection only for a kept answer; the next request is asked at once.
+        const next = then[out.length - 1];
+        if (!r.keepAlive || next === undefined) return out;
+        p.expect(next);
+        headAt = undefined;
+      } else if (held(p) > bound) throw new Error(`the parser holds ${held(p)} bytes, over ${bound}`);
+      from = end;
+    }
+    end = undefined;
+    const r = p.end();
+    if (r) out.push({ kind: 'answer', r, from, headAt });
+    else if (!out.length) out.push({ kind: 'nothing' });
+  } catch (err) {
+    if (!(err instanceof ProtocolError)) throw err;
+    expect(err.code).toBe('EPROTO');
+    out.push({ kind: 'refused', message: err.message, from, end });
+  }
+  return out;
+}
+
+interface AnswerView {
+  status: number;
+  headers: Array<[string, string]>;
+  body: string;
+  atClose: boolean;
+}
+const byName = ([a]: [string, string], [b]: [string, string]) => (a < b ? -1 : a > b ? 1 : 0);
+/** What an outcome says, for comparing runs (headers sorted: names like "1" come first in a record). */
+const view = (o: Outcome): AnswerView | { refused: string; atClose: boolean } | { kind: 'nothing' } =>
+  o.kind === 'answer'
+    ? {
+        status: o.r.status,
+        headers: Object.entries(o.r.headers).sort(byName),
+        body: o.r.body.toString('latin1'),
+        atClose: o.end === undefined,
+      }
+    : o.kind === 'refused'
+      ? { refused: o.message, atClose: o.end === undefined }
+      : o;
+
+const SIZE_LINE = /^([0-9a-f]{1,8})[ \t]*(?:;[\t\x20-\x7e\x80-\xff]*)?$/i;
+const TRAILER = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+:[\t\x20-\x7e\x80-\xff]*$/;
+
+/** A de-chunker written apart from framing.ts, from RFC 9112 7.1 and its header: data and end of a chunked body. */
+function dechunk(b: Buffer): { body: Buffer; end: number } | undefined {
+  const parts: Buffer[] = [];
+  let at = 0;
+  const line = () => {
+    const eol = b.indexOf('\r\n', at);
+    const s = eol < 0 ? undefined : b.toString('latin1', at, eol);
+    at = eol + 2;
+    return s;
+  };
+  for (let s = line(); ; s = line()) {
+    const m = s === undefined || s.length > MAX_CHUNK_LINE ? null : SIZE_LINE.exec(s);
+    if (!m) return undefined;
+    const size = Number.parseInt(m[1]!, 16);
+    if (size === 0) break;
+    if (b.toString('latin1', at + size, at + size + 2) !== '\r\n') return undefined;
+    parts.push(b.subarray(at, at + size));
+    at += size + 2;
+  }
+  for (let s = line(); s !== undefined; s = line())
+    if (s === '') return { body: Buffer.concat(parts), end: at };
+    else if (!TRAILER.test(s)) return undefined;
+  return undefined;
+}
+
+/**
+ * Properties 1 and 4. Any bytes: the three ways of cutting them end alike (the same answer, or the
+ * same refusal, in the piece holding the same byte: where an answer ends never depends on the
+ * cuts, so no cut can make part of one answer read as another); a kept connection only when the
+ * answer ended at a piece's end; and the answer is self-consistent: framing and body agree with
+ * the bytes it came from (re-read here by its own de-chunker), the bounds hold.
+ */
+function checkAny(bytes: Buffer, method: string, l: Limits, cuts: number[]): void {
+  const [one] = exchange(bytes, 'bytes', method, l) as [Outcome];
+  for (const [how, [o]] of [
+    ['whole', exchange(bytes, 'whole', method, l)],
+    ['cuts', exchange(bytes, cuts, method, l)],
+  ] as const) {
+    expect(view(o!), how).toEqual(view(one));
+    if (o!.kind === 'nothing' || one.kind === 'nothing' || one.end === undefined) continue;
+    expect(
+      o!.from < one.end && one.end <= o!.end!,
+      `${how}: ended in the piece holding byte ${one.end}`,
+    ).toBe(true);
+    if (o!.kind === 'answer' && one.kind === 'answer')
+      expect(o!.r.keepAlive, `${how}: kept`).toBe(one.r.keepAlive && o!.end === one.end);
+  }
+  tally(
+    one.kind === 'answer'
+      ? `answer ${one.end === undefined ? 'at close' : 'pushed'}`
+      : one.kind === 'refused'
+        ? `refused: ${one.message.replace(/[\d"].*$/, '').trim()}`
+        : 'nothing',
+  );
+  if (one.kind !== 'answer') return;
+  const { r, headAt: h = -1 } = one;
+  expect(r.status >= 200 && r.status <= 599, `status ${r.status}`).toBe(true);
+  for (const [k, v] of Object.entries(r.headers))
+    expect(LOWER_TOKEN.test(k) && !BAD_VALUE.test(v), `${k}: ${v}`).toBe(true);
+  expect(r.body.length).toBeLessThanOrEqual(l.maxBodyBytes);
+  // `close` ends the connection whatever else Connection says (RFC 9112 9.3), but for the known bug
+  // an HTTP/1.0 answer that also says keep-alive is kept: left to its own `it.fails` below.
+  const start = bytes.lastIndexOf('\r\n\r\n', h - 5);
+  const http10 = bytes.toString('latin1', start < 0 ? 0 : start + 4).startsWith('HTTP/1.0');
+  const knownBug = http10 && hasToken(r.headers.connection, 'keep-alive');
+  if (hasToken(r.headers.connection, 'close') && !knownBug) expect(r.keepAlive).toBe(false);
+  const [cl, te] = [r.headers['content-length'], r.headers['transfer-encoding']];
+  expect(cl === undefined || te === undefined, 'Content-Length beside Transfer-Encoding').toBe(true);
+  if (cl !== undefined) expect(cl).toMatch(/^[0-9]{1,15}$/);
+  let want: { body: Buffer; end?: number };
+  if (method === 'HEAD' || r.status === 204 || r.status === 304) want = { body: Buffer.alloc(0), end: h };
+  else if (cl !== undefined) want = { body: bytes.subarray(h, h + Number(cl)), end: h + Number(cl) };
+  else if (te !== undefined) {
+    expect(te.toLowerCase()).toBe('chunked');
+    const d = dechunk(bytes.subarray(h));
+    expect(d, 'a chunked body the reference de-chunker can read').toBeDefined();
+    want = { body: d!.body, end: h + d!.end };
+  } else {
+    want = { body: bytes.subarray(h) };
+    expect(r.keepAlive).toBe(false);
+  }
+  expect({ body: r.body.toString('latin1'), end: one.end }).toEqual({
+    body: want.body.toString('latin1'),
+    end: want.end,
+  });
+}
+
+// ---- Answers generated field by field, with what they must parse to ----
+
+const TOKEN_CHARS = "!#$%&'*+.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-";
+const SPECIAL = ['content-length', 'transfer-encoding', 'connection'];
+const NAMES =
+  'Content-Type Date Server Api-Version Set-Cookie Trailer __proto__ constructor 1 Keep-Alive Upgrade';
+const name = fc
+  .oneof(
+    fc.constantFrom(...NAMES.split(' ')),
+    fc.string({ unit: fc.constantFrom(...TOKEN_CHARS), minLength: 1, maxLength: 12 }),
+  )
+  .filter((n) => !SPECIAL.includes(n.toLowerCase()));
+const valueChar = fc
+  .oneof(fc.integer({ min: 0x20, max: 0x7e }), fc.constant(9), fc.integer({ min: 0x80, max: 0xff }))
+  .map((c) => String.fromCharCode(c));
+const text = (maxLength: number) => fc.string({ unit: valueChar, maxLength });
+const ows = fc.constantFrom('', '', ' ', '\t', ' \t ');
+const field = fc.tuple(name, text(24), ows, ows);
+type Field = [string, string, string, string];
+const EMBEDDED = [
+  'HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nEVIL',
+  'HTTP/1.1 204 No Content\r\n\r\n',
+  '0\r\n\r\n',
+  '\r\n\r\n',
+  '5\r\nEVIL!\r\n',
+];
+
+const answerArb = fc.record({
+  v10: fc.boolean(),
+  interims: fc.array(fc.tuple(fc.constantFrom(100, 102, 103, 199), fc.array(field, { maxLength: 2 })), {
+    maxLength: 2,
+  }),
+  status: fc.oneof(fc.integer({ min: 200, max: 599 }), fc.constantFrom(200, 201, 204, 304, 404, 500)),
+  reason: fc.option(text(16)),
+  fields: fc.array(field, { maxLength: 6 }),
+  connection: fc.constantFrom(undefined, 'close', 'keep-alive', 'Keep-Alive, Upgrade', 'x, CLOSE'),
+  framing: fc.constantFrom('length' as const, 'chunked' as const, 'close' as const),
+  at: fc.nat(),
+  zeros: fc.nat({ max: 14 }),
+  teCase: fc.constantFrom('chunked', 'Chunked', 'CHUNKED'),
+  method: fc.constantFrom('GET', 'GET', 'POST', 'DELETE', 'HEAD'),
+  body: fc.oneof(
+    {
+      weight: 8,
+      arbitrary: fc.array(fc.oneof(fc.uint8Array({ maxLength: 160 }), fc.constantFrom(...EMBEDDED).map(L1)), {
+        maxLength: 5,
+      }),
+    },
+    { weight: 1, arbitrary: fc.integer({ min: 16_000, max: 40_000 }).map((n) => [Buffer.alloc(n, 'b')]) },
+  ),
+  chunks: fc.array(
+    fc.record({
+      at: fc.nat(),
+      zeros: fc.nat({ max: 3 }),
+      upper: fc.boolean(),
+      ext: fc.tuple(ows, fc.option(text(24))),
+    }),
+    { maxLength: 5 },
+  ),
+  last: fc.record({ zeros: fc.nat({ max: 2 }), ext: fc.tuple(ows, fc.option(text(24))) }),
+  trailers: fc.array(fc.tuple(name, text(16), ows, ows), { maxLength: 3 }),
+});
+type AnswerSpec = typeof answerArb extends fc.Arbitrary<infer T> ? T : never;
+
+interface Built {
+  bytes: Buffer;
+  method: string;
+  /** The final head's bytes, each 1xx head's, their field counts, the trailer section's bytes. */
+  heads: Array<{ bytes: number; fields: number; interim: boolean }>;
+  trailerBytes: number;
+  /** What it must parse to (ROOMY limits). */
+  view: AnswerView;
+  keepAlive: boolean;
+  bodyLength: number;
+  bodyless: boolean;
+}
+
+const fieldLine = ([n, v, a, b]: Field) => `${n}:${a}${v}${b}\r\n`;
+const trim = (v: string) => v.replace(/^[ \t]+|[ \t]+$/g, '');
+const ext = ([w, e]: [string, string | null]) => w + (e === null ? '' : `;${e}`);
+
+function build(s: AnswerSpec): Built {
+  const version = s.v10 ? '1.0' : '1.1';
+  const framing = s.v10 && s.framing === 'chunked' ? 'length' : s.framing;
+  const body = Buffer.concat(s.body);
+  const fields: Field[] = [...s.fields];
+  const extra: Field[] = [];
+  if (framing === 'length')
+    extra.push([
+      'Content-Length',
+      '0'.repeat(Math.min(s.zeros, 15 - String(body.length).length)) + body.length,
+      ' ',
+      '',
+    ]);
+  if (framing === 'chunked') extra.push(['Transfer-Encoding', s.teCase, ' ', '\t']);
+  if (s.connection) extra.push(['Connection', s.connection, ' ', '']);
+  for (const f of extra) fields.splice(s.at % (fields.length + 1), 0, f);
+  const heads: Built['heads'] = [];
+  let wire = '';
+  for (const [code, fs] of s.interims) {
+    const h = `HTTP/${version} ${code} Continue\r\n${fs.map(fieldLine).join('')}\r\n`;
+    heads.push({ bytes: h.length, fields: fs.length, interim: true });
+    wire += h;
+  }
+  const head = `HTTP/${version} ${s.status}${s.reason === null ? '' : ` ${s.reason}`}\r\n${fields.map(fieldLine).join('')}\r\n`;
+  heads.push({ bytes: head.length, fields: fields.length, interim: false });
+  const bodyless = s.method === 'HEAD' || s.status === 204 || s.status === 304;
+  let payload = Buffer.alloc(0);
+  let trailerBytes = 0;
+  if (framing === 'chunked') {
+    const cuts = [...new Set(s.chunks.map((c) => c.at % (body.length + 1)))]
+      .filter((c) => c > 0)
+      .sort((a, b) => a - b);
+    const parts: Buffer[] = [];
+    let from = 0;
+    cuts.push(body.length);
+    cuts.forEach((to, i) => {
+      if (to === from) return;
+      const c = s.chunks[i] ?? { ...s.last, upper: false };
+      const hex = (to - from).toString(16);
+      const size = '0'.repeat(Math.min(c.zeros, 8 - hex.length)) + (c.upper ? hex.toUpperCase() : hex);
+      parts.push(L1(`${size}${ext(c.ext)}\r\n`), body.subarray(from, to), L1('\r\n'));
+      from = to;
+    });
+    const trailers = s.trailers.map(fieldLine).join('');
+    trailerBytes = trailers.length;
+    parts.push(L1(`${'0'.repeat(1 + s.last.zeros)}${ext(s.last.ext)}\r\n${trailers}\r\n`));
+    payload = Buffer.concat(parts);
+  } else payload = body;
+  const headers = new Map<string, string>();
+  for (const [n, v] of fields) {
+    const k = n.toLowerCase();
+    headers.set(k, headers.has(k) ? `${headers.get(k)}, ${trim(v)}` : trim(v));
+  }
+  const atClose = framing === 'close' && !bodyless;
+  const kept = s.v10 ? hasToken(s.connection, 'keep-alive') : !hasToken(s.connection, 'close');
+  return {
+    bytes: Buffer.concat([L1(wire + head), bodyless ? Buffer.alloc(0) : payload]),
+    method: s.method,
+    heads,
+    trailerBytes,
+    view: {
+      status: s.status,
+      headers: [...headers].sort(byName),
+      body: bodyless ? '' : body.toString('latin1'),
+      atClose,
+    },
+    keepAlive: kept && !atClose,
+    bodyLength: bodyless ? 0 : body.length,
+    bodyless,
+  };
+}
+
+/** The refusal a generated answer earns under `l`, in the parser's order of checks, or undefined. */
+function refusal(b: Built, l: Limits): RegExp | undefined {
+  for (const h of b.heads) {
+    if (h.bytes > l.maxHeaderBytes) return /^the answer head is too large$/;
+    if (h.fields > l.maxHeaders) return /^too many header fields$/;
+    if (h.interim && !l.interim) return /^an interim answer \(\d+\) to a request that asked for none$/;
+  }
+  if (b.bodyless) return undefined;
+  if (b.bodyLength > l.maxBodyBytes) return new RegExp(`^the answer is larger than ${l.maxBodyBytes} bytes$`);
+  if (b.trailerBytes + 2 > l.maxHeaderBytes && b.view.headers.some(([k]) => k === 'transfer-encoding'))
+    return /^trailer fields too large$/;
+  return undefined;
+}
+
+// ---- Inputs that need not be answers: edits of answers and of the corpus, token soup, random bytes ----
+
+const BITS = '\r\n|\r\n\r\n|\n|\r| |\t|:|,|;|0|9|f|00|0\r\n\r\n|\x80'.split('|');
+const LINES = [
+  'Content-Length: 5\r\n|Content-Length: 0\r\n|Transfer-Encoding: chunked\r\n|Transfer-Encoding: gzip, chunked\r\n',
+  'Connection: close\r\n|Connection: keep-alive\r\n|HTTP/1.1 100 Continue\r\n\r\n|HTTP/1.1 200 OK\r\n|HTTP/1.0 ',
+  'ffffffff\r\n|x-t: 1\r\n',
+]
+  .join('|')
+  .split('|');
+const SOUP = [
+  ...BITS,
+  ...LINES,
+  ...'HTTP/1.1 |200| OK|304|204|101|099|a|Content-Length: |chunked'.split('|'),
+];
+interface Input {
+  bytes: Buffer;
+  method: string;
+}
+const seeds: Input[] = corpus('response').map(([f, bytes]) => ({
+  bytes,
+  method: f.startsWith('head-') ? 'HEAD' : f.startsWith('post-') ? 'POST' : 'GET',
+}));
+const generated = answerArb.map((s): Input => build(s));
+const editArb = fc.record({
+  op: fc.constantFrom('insert', 'insert', 'cut', 'dup', 'byte', 'digit', 'case'),
+  at: fc.nat(),
+  len: fc.integer({ min: 1, max: 8 }),
+  text: fc.oneof(hostileText, fc.constantFrom(...BITS, ...LINES)),
+  byte: fc.nat({ max: 255 }),
+  /** Anywhere (0), or at a byte framing hangs on (CR, LF, ':', ';', a digit): anywhere (1), past the first head (2). */
+  frame: fc.constantFrom(0, 1, 2, 2),
+});
+type Edit = typeof editArb extends fc.Arbitrary<infer T> ? T : never;
+
+const swapCase = (t: string) =>
+  t.replace(/[a-z]/gi, (c) => (c === c.toLowerCase() ? c.toUpperCase() : c.toLowerCase()));
+const EDITS: Record<Edit['op'], (rest: Buffer, e: Edit) => Buffer[]> = {
+  insert: (r, e) => [L1(e.text), r],
+  cut: (r, e) => [r.subarray(e.len)],
+  dup: (r, e) => [r.subarray(0, e.len), r],
+  byte: (r, e) => [Buffer.from([e.byte]), r.subarray(1)],
+  digit: (r, e) => [L1(String(e.byte % 10)), r.subarray(/^[0-9]/.test(r.toString('latin1', 0, 1)) ? 1 : 0)],
+  case: (r, e) => [L1(swapCase(r.toString('latin1', 0, e.len))), r.subarray(e.len)],
+};
+
+function edited(b: Buffer, edits: Edit[]): Buffer {
+  for (const e of edits) {
+    const past = e.frame === 2 ? b.indexOf('\r\n\r\n') + 4 : 0;
+    const spots = e.frame
+      ? [...b.keys()].filter((i) => i >= past && /[\r\n:;0-9]/.test(String.fromCharCode(b[i]!)))
+      : [];
+    const at = spots.length ? spots[e.at % spots.length]! : e.at % (b.length + 1);
+    b = Buffer.concat([b.subarray(0, at), ...EDITS[e.op](b.subarray(at), e)]);
+  }
+  return b;
+}
+
+const method = fc.constantFrom('GET', 'HEAD', 'POST');
+const soup = fc.array(fc.constantFrom(...SOUP), { maxLength: 40 }).map((p) => L1(p.join('')));
+const noise = fc.oneof(
+  soup,
+  fc.uint8Array({ maxLength: 300 }).map((b) => Buffer.from(b)),
+);
+const editedInput = fc
+  .tuple(
+    seeds.length ? fc.oneof(generated, fc.constantFrom(...seeds)) : generated,
+    fc.array(editArb, { minLength: 1, maxLength: 4 }),
+    fc.option(fc.constantFrom(...EMBEDDED)),
+  )
+  .map(([s, e, tail]) => ({ bytes: Buffer.concat([edited(s.bytes, e), L1(tail ?? '')]), method: s.method }));
+const anyInput: fc.Arbitrary<Input> = fc.oneof(
+  { weight: 4, arbitrary: editedInput },
+  { weight: 1, arbitrary: generated },
+  { weight: 2, arbitrary: fc.tuple(noise, method).map(([bytes, m]) => ({ bytes, method: m })) },
+);
+const limitsArb: fc.Arbitrary<Limits> = fc.oneof(
+  { weight: 3, arbitrary: fc.constant(ROOMY) },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      maxHeaderBytes: fc.integer({ min: 2, max: 700 }),
+      maxBodyBytes: fc.integer({ min: 0, max: 400 }),
+      maxHeaders: fc.integer({ min: 0, max: 8 }),
+      interim: fc.boolean(),
+    }),
+  },
+);
+const cutsArb = fc.array(fc.nat(), { maxLength: 12 });
+
+// ---- Property 2 and 3: a generated answer, whatever the cuts; a second one only when asked for ----
+
+function checkGenerated(s: AnswerSpec, next: AnswerSpec, l: Limits, cuts: number[]): void {
+  const a = build(s);
+  const want = refusal(a, l);
+  tally(
+    `generated: ${want ? 'refused (bound)' : a.view.atClose ? 'read to close' : a.bodyless ? 'bodyless' : 'read'}`,
+  );
+  for (const how of ['whole', 'bytes', cuts] as const) {
+    const out = exchange(a.bytes, how, a.method, l);
+    expect(out.length).toBe(1);
+    const o = out[0]!;
+    if (want) {
+      expect(o.kind, String(how)).toBe('refused');
+      expect(o.kind === 'refused' && o.message).toMatch(want);
+      continue;
+    }
+    expect(view(o), String(how)).toEqual(a.view);
+    if (o.kind !== 'answer') continue;
+    expect(o.r.keepAlive, `${how}: kept`).toBe(a.keepAlive);
+    expect(o.end, `${how}: ended at the last byte`).toBe(a.view.atClose ? undefined : a.bytes.length);
+  }
+  // Two answers on one kept connection: the second is read only when the first ended at a piece's
+  // end (the next request was asked on a reused connection); else bytes after an answer drop it.
+  const b = build(next);
+  if (want || !a.keepAlive || refusal(b, l)) return;
+  const both = Buffer.concat([a.bytes, b.bytes]);
+  for (const how of ['whole', 'bytes', cuts] as const) {
+    const out = exchange(both, how, a.method, l, [b.method]);
+    expect(view(out[0]!)).toEqual(a.view);
+    const split = pieces(both.length, how).includes(a.bytes.length);
+    expect(out.length, `${how}: answers`).toBe(split ? 2 : 1);
+    const [first, second] = out as [Outcome & { kind: 'answer' }, Outcome | undefined];
+    expect(first.r.keepAlive).toBe(split);
+    if (second) expect(view(second)).toEqual(b.view);
+  }
+}
+
+// ---- engine-wire's answerParser: the parser's verdict, in engine-wire's error codes only ----
+
+function checkWire(input: Input, cuts: number[]): void {
+  const { bytes, method: m } = input;
+  const a = answerParser(m);
+  let got: unknown;
+  let from = 0;
+  try {
+    for (const end of pieces(bytes.length, cuts)) {
+      const r = a.push(bytes.subarray(from, end));
+      from = end;
+      if (r) got = { answer: r };
+      if (r) break;
+    }
+  } catch (err) {
+    expect(err instanceof Error && (err as { code?: string }).code, String(err)).toBe('EPROTO');
+    got = { refused: (err as Error).message };
+  }
+  if (got === undefined)
+    try {
+      got = { answer: a.end() };
+    } catch (err) {
+      expect(err instanceof Error && (err as { code?: string }).code, String(err)).toBe('ECONNRESET');
+      got = { closed: true };
+    }
+  const [o] = exchange(bytes, cuts, m, ENGINE) as [Outcome];
+  const want =
+    o.kind === 'answer'
+      ? { answer: { status: o.r.status, body: o.r.body.toString('utf8') } }
+      : o.kind === 'refused' && o.end !== undefined
+        ? { refused: `the engine's answer is not HTTP/1.1 (${o.message})` }
+        : { closed: true };
+  expect(got).toEqual(want);
+}
+
+describe('fuzz: the kit client response parser and engine-wire answerParser', () => {
+  afterAll(() => console.log(summary('response')));
+
+  it('1, 4: any bytes, any cuts: ProtocolError only, bounds held, one reading whatever the cuts', () => {
+    const examples = seeds.map((s): [Input, Limits, number[]] => [s, ROOMY, []]);
+    fc.assert(
+      fc.property(anyInput, limitsArb, cutsArb, (i, l, c) => checkAny(i.bytes, i.method, l, c)),
+      fuzzParams(examples, 0.33),
+    );
+  });
+
+  it('2, 3: a generated answer reads as generated whatever the cuts, or is refused for the bound it breaks', () => {
+    fc.assert(
+      fc.property(answerArb, answerArb, limitsArb, cutsArb, checkGenerated),
+      fuzzParams<[AnswerSpec, AnswerSpec, Limits, number[]]>([], 0.3),
+    );
+  });
+
+  it("engine-wire answerParser: the parser's verdict, as EPROTO (push) or ECONNRESET (end) only", () => {
+    const examples = seeds.map((s): [Input, number[]] => [s, []]);
+    fc.assert(fc.property(anyInput, cutsArb, checkWire), fuzzParams(examples, 0.25));
+  });
+
+  // KNOWN BUG, not fixed here (framing.ts is engineer W's): keepsAlive(http10, connection) checks
+  // only for keep-alive in HTTP/1.0, so `Connection: keep-alive, close` keeps the connection;
+  // RFC 9112 9.3 puts close first, in every version. Remove `.fails` once it is fixed.
+  it.fails('Connection: close ends the connection in HTTP/1.0 too, beside keep-alive', () => {
+    const spelling = fc.constantFrom('close', 'Close', 'CLOSE', 'keep-alive', 'Keep-Alive', 'x');
+    const tokens = fc.array(spelling, { minLength: 1, maxLength: 4 });
+    const conn = fc
+      .tuple(tokens, fc.boolean())
+      .map(([t, two]) => (two ? [t.join(', '), 'close'] : [`${t},close`]));
+    fc.assert(
+      fc.property(fc.boolean(), conn, (v10, values) => {
+        const fields = values.map((v) => `Connection: ${v}\r\n`).join('');
+        const bytes = L1(`HTTP/1.${v10 ? 0 : 1} 200 OK\r\n${fields}Content-Length: 2\r\n\r\nok`);
+        const [o] = exchange(bytes, 'whole', 'GET', ROOMY);
+        expect(o?.kind === 'answer' && o.r.keepAlive).toBe(false);
+      }),
+      fuzzParams<[boolean, string[]]>([], 0.05),
+    );
+  });
+
+  // KNOWN BUG, not fixed here (framing.ts is engineer W's): ChunkedBody.step checks a chunk-size
+  // line against MAX_CHUNK_LINE as `buf.length > 1024` while its CRLF has not all come and as
+  // `eol > 1024` once it has, so a line of exactly 1024 bytes is read when whole and refused when
+  // the pieces end between its CR and LF. Remove `.fails` once it is fixed.
+  it.fails('a chunk-size line of 1024 bytes: the same reading whatever the cuts', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1016, max: 1032 }), cutsArb, (len, cuts) => {
+        const line = `2;${'e'.repeat(len - 2)}`;
+        const bytes = L1(`HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n${line}\r\nok\r\n0\r\n\r\n`);
+        checkAny(bytes, 'GET', ROOMY, cuts);
+      }),
+      fuzzParams<[number, number[]]>([], 0.07),
+    );
+  });
+});
