@@ -380,7 +380,7 @@ const BITS = '\r\n|\r\n\r\n|\n|\r| |\t|:|,|;|0|9|f|00|0\r\n\r\n|\x80'.split('|')
 const LINES = [
   'Content-Length: 5\r\n|Content-Length: 0\r\n|Transfer-Encoding: chunked\r\n|Transfer-Encoding: gzip, chunked\r\n',
   'Connection: close\r\n|Connection: keep-alive\r\n|HTTP/1.1 100 Continue\r\n\r\n|HTTP/1.1 200 OK\r\n|HTTP/1.0 ',
-  'ffffffff\r\n|x-t: 1\r\n',
+  'ffffffff\r\n|x-t: 1\r\n| folded\r\n|\tx: 1\r\n',
 ]
   .join('|')
   .split('|');
@@ -404,7 +404,7 @@ const editArb = fc.record({
   len: fc.integer({ min: 1, max: 8 }),
   text: fc.oneof(hostileText, fc.constantFrom(...BITS, ...LINES)),
   byte: fc.nat({ max: 255 }),
-  /** Anywhere (0), or at a byte framing hangs on (CR, LF, ':', ';', a digit): anywhere (1), past the first head (2). */
+  /** Anywhere (0), or at a byte framing hangs on (CR, LF, ':', ';', a digit, a line's first): anywhere (1), past the first head (2). */
   frame: fc.constantFrom(0, 1, 2, 2),
 });
 type Edit = typeof editArb extends fc.Arbitrary<infer T> ? T : never;
@@ -424,7 +424,9 @@ function edited(b: Buffer, edits: Edit[]): Buffer {
   for (const e of edits) {
     const past = e.frame === 2 ? b.indexOf('\r\n\r\n') + 4 : 0;
     const spots = e.frame
-      ? [...b.keys()].filter((i) => i >= past && /[\r\n:;0-9]/.test(String.fromCharCode(b[i]!)))
+      ? [...b.keys()].filter(
+          (i) => i >= past && (/[\r\n:;0-9]/.test(String.fromCharCode(b[i]!)) || b[i - 1] === 0x0a),
+        )
       : [];
     const at = spots.length ? spots[e.at % spots.length]! : e.at % (b.length + 1);
     b = Buffer.concat([b.subarray(0, at), ...EDITS[e.op](b.subarray(at), e)]);
