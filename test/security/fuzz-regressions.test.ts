@@ -2,6 +2,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Engine } from '../../modules/embeddings/server/engine.js';
 import { createApiServer } from '../../modules/embeddings/server/http.js';
+import { ResponseParser } from '../../modules/kit/client/response-parser.js';
+import { keepsAlive } from '../../modules/kit/server/framing.js';
 import { BlueprintError, VerificationError } from '../../src/core/errors.js';
 import { parseIndex, parseManifest } from '../../src/core/pkg/format.js';
 import { joinUrl } from '../../src/core/pkg/transport.js';
@@ -10,6 +12,7 @@ import { specSchema, validate } from '../../src/core/setup/index.js';
 import { checkArchive } from '../fuzz/support/check-archive.js';
 import { health, sendRaw } from '../fuzz/support/http-client.js';
 import type { RawEntry } from '../fuzz/support/tar.js';
+import { KIT_LIMITS, parseAsClient, parseAsServer } from '../helpers/kit-parse.js';
 import { sshPublicKey } from '../setup/helpers.js';
 import { tempDir } from '../setup/temp-registry.js';
 
@@ -223,5 +226,41 @@ describe('embeddings HTTP API (http target)', () => {
       expect(failures).toEqual([]);
       expect(await health(socket)).toBe(200);
     }
+  });
+});
+
+describe('kit HTTP/1.1 framing (response target)', () => {
+  it('a chunk-size line of exactly 1024 bytes reads the same whole or a byte at a time, both sides', () => {
+    // Found on 67cf1ae (seed 20261129, path "26:4"): the limit was checked as `> 1024` on the bytes
+    // so far while the line's CRLF had not all come, so its CR alone tipped it over.
+    const line = `2;${'e'.repeat(1022)}`;
+    const answer = `HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n${line}\r\nok\r\n0\r\n\r\n`;
+    const request = `POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n${line}\r\nok\r\n0\r\n\r\n`;
+    for (const count of [1, 2]) {
+      expect(parseAsClient(answer, { count })).toEqual({
+        answers: [expect.objectContaining({ body: 'ok' })],
+      });
+      expect(parseAsServer(request, { count })).toEqual({ body: 'ok', ended: 1 });
+      // One byte more is refused, however it comes.
+      const longer = answer.replace(line, `${line}e`);
+      expect(parseAsClient(longer, { count }).error?.message).toMatch(/chunk-size line too long/);
+    }
+  });
+
+  it('Connection: close is kept to in HTTP/1.0 too, beside keep-alive (RFC 9112 9.3)', () => {
+    // Found on 67cf1ae: keepsAlive looked only for keep-alive in HTTP/1.0, so a kit client reused
+    // a connection its server had said it would close, and the kit's server kept one open.
+    for (const connection of ['keep-alive, close', 'close, keep-alive', 'Keep-Alive,CLOSE']) {
+      const p = new ResponseParser(KIT_LIMITS);
+      p.expect('GET');
+      const r = p.push(
+        Buffer.from(`HTTP/1.0 200 OK\r\nConnection: ${connection}\r\nContent-Length: 2\r\n\r\nok`),
+      );
+      expect(r?.keepAlive).toBe(false);
+      expect(keepsAlive(true, connection)).toBe(false);
+    }
+    expect(keepsAlive(true, 'keep-alive')).toBe(true);
+    expect(keepsAlive(true, undefined)).toBe(false);
+    expect(keepsAlive(false, undefined)).toBe(true);
   });
 });

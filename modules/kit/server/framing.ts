@@ -135,7 +135,9 @@ export function hasToken(value: string | undefined, token: string): boolean {
 
 /** HTTP/1.1 keeps the connection unless `Connection: close`; HTTP/1.0 only with `keep-alive`. */
 export function keepsAlive(http10: boolean, connection: string | undefined): boolean {
-  return http10 ? hasToken(connection, 'keep-alive') : !hasToken(connection, 'close');
+  // `close` wins in every version (RFC 9112 9.3), even beside keep-alive in HTTP/1.0.
+  if (hasToken(connection, 'close')) return false;
+  return !http10 || hasToken(connection, 'keep-alive');
 }
 
 const SIZE = 0;
@@ -194,7 +196,9 @@ export class ChunkedBody {
     if (this.state === DONE) return 0;
     const eol = buf.indexOf(CRLF);
     if (this.state === SIZE) {
-      if (eol < 0 ? buf.length > MAX_CHUNK_LINE : eol > MAX_CHUNK_LINE)
+      // The longest allowed line may wait for its LF with its CR already in: +1 before the CRLF is
+      // whole, so a line of MAX_CHUNK_LINE bytes reads the same however its bytes are cut.
+      if (eol < 0 ? buf.length > MAX_CHUNK_LINE + 1 : eol > MAX_CHUNK_LINE)
         throw this.fail(400, 'a chunk-size line too long');
       if (eol < 0) return 0;
       const m = CHUNK_SIZE.exec(buf.toString('latin1', 0, eol));
