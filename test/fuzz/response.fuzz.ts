@@ -8,6 +8,19 @@ import {
 import { answerParser, MAX_ANSWER_BYTES } from '../../src/core/services/engine-wire.js';
 import { corpus, fuzzParams, summary, tally } from './support/budget.js';
 import { hostileText } from './support/mutate.js';
+import {
+  type AnswerSpec,
+  type AnswerView,
+  answerArb,
+  build,
+  byName,
+  EMBEDDED,
+  hasToken,
+  L1,
+  type Limits,
+  limits,
+  refusal,
+} from './support/response-arbs.js';
 
 /**
  * Target: the kit client's HTTP/1.1 response parser (modules/kit/client/response-parser.ts, on
@@ -20,13 +33,6 @@ import { hostileText } from './support/mutate.js';
  * that hold whole answers), byte edits of those and of recorded engine answers (corpus/response:
  * a file named head-* answers a HEAD), HTTP token soup, random bytes.
  */
-type Limits = Required<ConstructorParameters<typeof ResponseParser>[0]>;
-const limits = (maxHeaderBytes: number, maxBodyBytes: number, interim: boolean): Limits => ({
-  maxHeaderBytes,
-  maxBodyBytes,
-  maxHeaders: 100,
-  interim,
-});
 const ROOMY = limits(16 * 1024, 1024 * 1024, true);
 /** engine-wire's: its MAX_HEAD_BYTES and MAX_ANSWER_BYTES, no 1xx. */
 const ENGINE = limits(64 * 1024, MAX_ANSWER_BYTES, false);
@@ -34,9 +40,6 @@ const ENGINE = limits(64 * 1024, MAX_ANSWER_BYTES, false);
 const MAX_CHUNK_LINE = 1024;
 const BAD_VALUE = /[\0-\x08\n-\x1f\x7f]/;
 const LOWER_TOKEN = /^[!#$%&'*+.^_`|~0-9a-z-]+$/;
-const L1 = (s: string) => Buffer.from(s, 'latin1');
-const hasToken = (v: string | undefined, t: string) =>
-  (v ?? '').split(',').some((x) => x.trim().toLowerCase() === t);
 
 /** How one exchange ended: `end` is the byte count pushed when it did (none: at `end()`), `from` where that piece began. */
 type Outcome =
@@ -98,13 +101,6 @@ function exchange(bytes: Buffer, cuts: Cuts, method: string, l: Limits, then: st
   return out;
 }
 
-interface AnswerView {
-  status: number;
-  headers: Array<[string, string]>;
-  body: string;
-  atClose: boolean;
-}
-const byName = ([a]: [string, string], [b]: [string, string]) => (a < b ? -1 : a > b ? 1 : 0);
 /** What an outcome says, for comparing runs (headers sorted: names like "1" come first in a record). */
 const view = (o: Outcome): AnswerView | { refused: string; atClose: boolean } | { kind: 'nothing' } =>
   o.kind === 'answer'
@@ -202,173 +198,6 @@ function checkAny(bytes: Buffer, method: string, l: Limits, cuts: number[]): voi
     body: want.body.toString('latin1'),
     end: want.end,
   });
-}
-
-// ---- Answers generated field by field, with what they must parse to ----
-
-const TOKEN_CHARS = "!#$%&'*+.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-";
-const SPECIAL = ['content-length', 'transfer-encoding', 'connection'];
-const NAMES =
-  'Content-Type Date Server Api-Version Set-Cookie Trailer __proto__ constructor 1 Keep-Alive Upgrade';
-const name = fc
-  .oneof(
-    fc.constantFrom(...NAMES.split(' ')),
-    fc.string({ unit: fc.constantFrom(...TOKEN_CHARS), minLength: 1, maxLength: 12 }),
-  )
-  .filter((n) => !SPECIAL.includes(n.toLowerCase()));
-const valueChar = fc
-  .oneof(fc.integer({ min: 0x20, max: 0x7e }), fc.constant(9), fc.integer({ min: 0x80, max: 0xff }))
-  .map((c) => String.fromCharCode(c));
-const text = (maxLength: number) => fc.string({ unit: valueChar, maxLength });
-const ows = fc.constantFrom('', '', ' ', '\t', ' \t ');
-const field = fc.tuple(name, text(24), ows, ows);
-type Field = [string, string, string, string];
-const EMBEDDED = [
-  'HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nEVIL',
-  'HTTP/1.1 204 No Content\r\n\r\n',
-  '0\r\n\r\n',
-  '\r\n\r\n',
-  '5\r\nEVIL!\r\n',
-];
-
-const answerArb = fc.record({
-  v10: fc.boolean(),
-  interims: fc.array(fc.tuple(fc.constantFrom(100, 102, 103, 199), fc.array(field, { maxLength: 2 })), {
-    maxLength: 2,
-  }),
-  status: fc.oneof(fc.integer({ min: 200, max: 599 }), fc.constantFrom(200, 201, 204, 304, 404, 500)),
-  reason: fc.option(text(16)),
-  fields: fc.array(field, { maxLength: 6 }),
-  connection: fc.constantFrom(undefined, 'close', 'keep-alive', 'Keep-Alive, Upgrade', 'x, CLOSE'),
-  framing: fc.constantFrom('length' as const, 'chunked' as const, 'close' as const),
-  at: fc.nat(),
-  zeros: fc.nat({ max: 14 }),
-  teCase: fc.constantFrom('chunked', 'Chunked', 'CHUNKED'),
-  method: fc.constantFrom('GET', 'GET', 'POST', 'DELETE', 'HEAD'),
-  body: fc.oneof(
-    {
-      weight: 8,
-      arbitrary: fc.array(fc.oneof(fc.uint8Array({ maxLength: 160 }), fc.constantFrom(...EMBEDDED).map(L1)), {
-        maxLength: 5,
-      }),
-    },
-    { weight: 1, arbitrary: fc.integer({ min: 16_000, max: 40_000 }).map((n) => [Buffer.alloc(n, 'b')]) },
-  ),
-  chunks: fc.array(
-    fc.record({
-      at: fc.nat(),
-      zeros: fc.nat({ max: 3 }),
-      upper: fc.boolean(),
-      ext: fc.tuple(ows, fc.option(text(24))),
-    }),
-    { maxLength: 5 },
-  ),
-  last: fc.record({ zeros: fc.nat({ max: 2 }), ext: fc.tuple(ows, fc.option(text(24))) }),
-  trailers: fc.array(fc.tuple(name, text(16), ows, ows), { maxLength: 3 }),
-});
-type AnswerSpec = typeof answerArb extends fc.Arbitrary<infer T> ? T : never;
-
-interface Built {
-  bytes: Buffer;
-  method: string;
-  /** The final head's bytes, each 1xx head's, their field counts, the trailer section's bytes. */
-  heads: Array<{ bytes: number; fields: number; interim: boolean }>;
-  trailerBytes: number;
-  /** What it must parse to (ROOMY limits). */
-  view: AnswerView;
-  keepAlive: boolean;
-  bodyLength: number;
-  bodyless: boolean;
-}
-
-const fieldLine = ([n, v, a, b]: Field) => `${n}:${a}${v}${b}\r\n`;
-const trim = (v: string) => v.replace(/^[ \t]+|[ \t]+$/g, '');
-const ext = ([w, e]: [string, string | null]) => w + (e === null ? '' : `;${e}`);
-
-function build(s: AnswerSpec): Built {
-  const version = s.v10 ? '1.0' : '1.1';
-  const framing = s.v10 && s.framing === 'chunked' ? 'length' : s.framing;
-  const body = Buffer.concat(s.body);
-  const fields: Field[] = [...s.fields];
-  const extra: Field[] = [];
-  if (framing === 'length')
-    extra.push([
-      'Content-Length',
-      '0'.repeat(Math.min(s.zeros, 15 - String(body.length).length)) + body.length,
-      ' ',
-      '',
-    ]);
-  if (framing === 'chunked') extra.push(['Transfer-Encoding', s.teCase, ' ', '\t']);
-  if (s.connection) extra.push(['Connection', s.connection, ' ', '']);
-  for (const f of extra) fields.splice(s.at % (fields.length + 1), 0, f);
-  const heads: Built['heads'] = [];
-  let wire = '';
-  for (const [code, fs] of s.interims) {
-    const h = `HTTP/${version} ${code} Continue\r\n${fs.map(fieldLine).join('')}\r\n`;
-    heads.push({ bytes: h.length, fields: fs.length, interim: true });
-    wire += h;
-  }
-  const head = `HTTP/${version} ${s.status}${s.reason === null ? '' : ` ${s.reason}`}\r\n${fields.map(fieldLine).join('')}\r\n`;
-  heads.push({ bytes: head.length, fields: fields.length, interim: false });
-  const bodyless = s.method === 'HEAD' || s.status === 204 || s.status === 304;
-  let payload = Buffer.alloc(0);
-  let trailerBytes = 0;
-  if (framing === 'chunked') {
-    const cuts = [...new Set(s.chunks.map((c) => c.at % (body.length + 1)))]
-      .filter((c) => c > 0)
-      .sort((a, b) => a - b);
-    const parts: Buffer[] = [];
-    let from = 0;
-    cuts.push(body.length);
-    cuts.forEach((to, i) => {
-      if (to === from) return;
-      const c = s.chunks[i] ?? { ...s.last, upper: false };
-      const hex = (to - from).toString(16);
-      const size = '0'.repeat(Math.min(c.zeros, 8 - hex.length)) + (c.upper ? hex.toUpperCase() : hex);
-      parts.push(L1(`${size}${ext(c.ext)}\r\n`), body.subarray(from, to), L1('\r\n'));
-      from = to;
-    });
-    const trailers = s.trailers.map(fieldLine).join('');
-    trailerBytes = trailers.length;
-    parts.push(L1(`${'0'.repeat(1 + s.last.zeros)}${ext(s.last.ext)}\r\n${trailers}\r\n`));
-    payload = Buffer.concat(parts);
-  } else payload = body;
-  const headers = new Map<string, string>();
-  for (const [n, v] of fields) {
-    const k = n.toLowerCase();
-    headers.set(k, headers.has(k) ? `${headers.get(k)}, ${trim(v)}` : trim(v));
-  }
-  const atClose = framing === 'close' && !bodyless;
-  const kept = s.v10 ? hasToken(s.connection, 'keep-alive') : !hasToken(s.connection, 'close');
-  return {
-    bytes: Buffer.concat([L1(wire + head), bodyless ? Buffer.alloc(0) : payload]),
-    method: s.method,
-    heads,
-    trailerBytes,
-    view: {
-      status: s.status,
-      headers: [...headers].sort(byName),
-      body: bodyless ? '' : body.toString('latin1'),
-      atClose,
-    },
-    keepAlive: kept && !atClose,
-    bodyLength: bodyless ? 0 : body.length,
-    bodyless,
-  };
-}
-
-/** The refusal a generated answer earns under `l`, in the parser's order of checks, or undefined. */
-function refusal(b: Built, l: Limits): RegExp | undefined {
-  for (const h of b.heads) {
-    if (h.bytes > l.maxHeaderBytes) return /^the answer head is too large$/;
-    if (h.fields > l.maxHeaders) return /^too many header fields$/;
-    if (h.interim && !l.interim) return /^an interim answer \(\d+\) to a request that asked for none$/;
-  }
-  if (b.bodyless) return undefined;
-  if (b.bodyLength > l.maxBodyBytes) return new RegExp(`^the answer is larger than ${l.maxBodyBytes} bytes$`);
-  if (b.trailerBytes + 2 > l.maxHeaderBytes && b.view.headers.some(([k]) => k === 'transfer-encoding'))
-    return /^trailer fields too large$/;
-  return undefined;
 }
 
 // ---- Inputs that need not be answers: edits of answers and of the corpus, token soup, random bytes ----
