@@ -303,8 +303,12 @@ async function run(sides) {
     }),
   );
   say(`retrieve done; each hop alone (${load()})`);
-  // Each hop alone, served both ways: rag's own HTTP, the query's embedding, the search.
+  // Each hop alone, served both ways: rag's own HTTP, the query's embedding, the search. The two
+  // ways take turns at each query (sandboxed first on even queries), so both meet the same load:
+  // timed one way after the other, they read 0.15-0.25 ms apart a hop that was not the sandbox's
+  // (scripts/bench/_sandbox-exchange.mjs, 2026-12-01).
   const hops = {};
+  const lanes = {};
   for (const label of ['sandboxed', 'processes']) {
     const h = sides[label].hops;
     hops[label] = {
@@ -331,25 +335,30 @@ async function run(sides) {
       if (r.status !== 200) throw new Error(`retrieve: ${r.status} ${r.body.toString('utf8').slice(0, 200)}`);
       return r.body.toString('utf8');
     };
-    for (const [i, q] of queries.entries()) {
-      hops[label].health.push(await timed(() => h.health()));
-      let v;
-      hops[label].embed.push(await timed(async () => (v = await h.embed(q))));
-      hops[label].search.push(await timed(() => h.search(v)));
-      // The same two calls made by rag, right after ours (same caches, same load): what rag's
-      // side of a hop adds to it.
-      let t;
-      const viaNode = () =>
-        timed(async () => (t = await sides[label].retrieve(q))).then((ms) => hops[label].retrieve.push(ms));
-      const viaLean = () => timed(() => leanRetrieve(q)).then((ms) => hops[label].leanRetrieve.push(ms));
-      // The two clients take turns at going first.
-      if (i % 2) await viaLean().then(viaNode);
-      else await viaNode().then(viaLean);
-      hops[label].ragEmbed.push(t.embed);
-      hops[label].ragSearch.push(t.search);
-    }
-    lean.close();
+    lanes[label] = { h, lean, leanRetrieve };
   }
+  const hopsOf = async (label, i, q) => {
+    const { h, leanRetrieve } = lanes[label];
+    hops[label].health.push(await timed(() => h.health()));
+    let v;
+    hops[label].embed.push(await timed(async () => (v = await h.embed(q))));
+    hops[label].search.push(await timed(() => h.search(v)));
+    // The same two calls made by rag, right after ours (same caches, same load): what rag's
+    // side of a hop adds to it.
+    let t;
+    const viaNode = () =>
+      timed(async () => (t = await sides[label].retrieve(q))).then((ms) => hops[label].retrieve.push(ms));
+    const viaLean = () => timed(() => leanRetrieve(q)).then((ms) => hops[label].leanRetrieve.push(ms));
+    // The two clients take turns at going first.
+    if (i % 2) await viaLean().then(viaNode);
+    else await viaNode().then(viaLean);
+    hops[label].ragEmbed.push(t.embed);
+    hops[label].ragSearch.push(t.search);
+  };
+  for (const [i, q] of queries.entries())
+    for (const label of i % 2 ? ['processes', 'sandboxed'] : ['sandboxed', 'processes'])
+      await hopsOf(label, i, q);
+  for (const { lean } of Object.values(lanes)) lean.close();
   // In-process, one retrieval after another (no other side between): what taking turns costs it.
   hops['in-process'] = { embed: [], search: [] };
   for (const q of queries)
