@@ -39,8 +39,8 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { build } from 'esbuild';
 import { cpuGroup } from './_cpu-group.mjs';
+import { libpod, policyModule } from './_vectors-sandbox.mjs';
 
 const root = path.resolve(import.meta.dirname, '../..');
 const { values: o } = parseArgs({
@@ -135,46 +135,6 @@ const chosen = o.only ? o.only.split(',') : [...Object.keys(CONTAINERS), ...Obje
 for (const v of chosen)
   if (!CONTAINERS[v] && !HOSTS[v])
     throw new Error(`unknown variant ${v}: ${Object.keys({ ...CONTAINERS, ...HOSTS })}`);
-
-/** A libpod API call over Podman's socket (JSON in, JSON out). */
-function libpod(socket, method, apiPath, body) {
-  return new Promise((resolve, reject) => {
-    const data = body === undefined ? undefined : JSON.stringify(body);
-    const headers = data ? { 'content-type': 'application/json' } : {};
-    const req = httpRequest(
-      { socketPath: socket, method, path: `/v4.0.0/libpod${apiPath}`, headers },
-      (res) => {
-        let text = '';
-        res.on('data', (c) => (text += c));
-        res.on('end', () =>
-          res.statusCode >= 300
-            ? reject(new Error(`${method} ${apiPath}: ${res.statusCode} ${text}`))
-            : resolve(text ? JSON.parse(text) : undefined),
-        );
-      },
-    );
-    req.on('error', reject);
-    req.end(data);
-  });
-}
-
-/** The services layer's sandboxPolicy, parseService and seccomp profile, bundled for this script. */
-async function policyModule(root, work) {
-  const entry = path.join(work, 'policy-entry.ts');
-  const at = (p) => JSON.stringify(path.join(root, p));
-  writeFileSync(
-    entry,
-    [
-      `export { sandboxPolicy, NO_GPU } from ${at('src/core/services/policy.ts')};`,
-      `export { parseService } from ${at('src/core/services/schema.ts')};`,
-      `export { default as seccomp } from ${at('src/core/services/seccomp.json')};`,
-    ].join('\n'),
-  );
-  const outfile = path.join(work, 'policy.mjs');
-  const opts = { bundle: true, platform: 'node', format: 'esm', target: 'node24', logLevel: 'warning' };
-  await build({ entryPoints: [entry], outfile, ...opts, external: ['dockerode'] });
-  return import(outfile);
-}
 
 /** What the kernel says about the server process: filters, speculation controls, slack, groups. */
 function procFacts(pid) {

@@ -63,7 +63,7 @@ const graphThread = () =>
   process.env.VECTORS_BENCH_GRAPH_THREAD === '1' ? { VECTORS_GRAPH_THREAD: '1' } : {};
 
 /** A libpod API call over Podman's socket (JSON in, JSON out). */
-function libpod(socket, method, apiPath, body) {
+export function libpod(socket, method, apiPath, body) {
   return new Promise((resolve, reject) => {
     const data = body === undefined ? undefined : JSON.stringify(body);
     const req = request(
@@ -88,8 +88,8 @@ function libpod(socket, method, apiPath, body) {
   });
 }
 
-/** The services layer's sandboxPolicy, parseService and seccomp profile, bundled for this script. */
-async function policyModule(root, work) {
+/** The services layer's sandboxPolicy, parseService and seccomp profile, bundled for the benches. */
+export async function policyModule(root, work) {
   const entry = path.join(work, 'policy-entry.ts');
   const at = (p) => JSON.stringify(path.join(root, p));
   writeFileSync(
