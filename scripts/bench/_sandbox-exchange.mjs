@@ -20,7 +20,7 @@
 // off in its group), host-cpu-group and host-cgroups (a host process in a CPU group like the
 // benches', or in groups like a container's in every hierarchy). --module rag: rag's image and
 // bundle, /health only. Findings: modules/rag/README.md, Figures, 2026-12-01 (issue 17).
-// One file (~590 lines) because this probe was one engineer's single path; its seams, if it
+// One file (~560 lines) because this probe was one engineer's single path; its seams, if it
 // stays: the libpod/policy helpers, the two clients, the variants, the measurement and the report.
 import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
