@@ -181,6 +181,42 @@ describe('bytes nobody asked for on a kept-alive connection', () => {
     }
   });
 
+  // Failed at fddb251: the 204 was kept alive, its late "body" answered the next request.
+  it('a 204 that names a body is not kept: bytes it sends late never answer the next request', async () => {
+    const path = join(tempDir('kit-client-attack-'), 's.sock');
+    const smuggled = 'HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nEVIL';
+    let connections = 0;
+    const sockets: Socket[] = [];
+    const srv = createNetServer((s) => {
+      sockets.push(s);
+      const nth = connections++;
+      let asked = 0;
+      s.on('data', (c) => {
+        if (!c.toString('latin1').includes('\r\n\r\n')) return;
+        if (nth === 0 && asked++ === 0) {
+          // RFC 9110 8.6: a 204 must not carry Content-Length; this one names a body and sends it late.
+          s.write(`HTTP/1.1 204 No Content\r\nContent-Length: ${smuggled.length}\r\n\r\n`);
+          setTimeout(() => s.write(smuggled), 20);
+        } else setTimeout(() => s.write(`HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\ngenuine-${nth}`), 60);
+      });
+      s.on('error', () => undefined);
+    });
+    await new Promise<void>((r) => srv.listen(path, r));
+    const c = new UnixHttpClient({ socketPath: path });
+    try {
+      expect((await c.request({ method: 'DELETE', path: '/', timeoutMs: 2000 })).status).toBe(204);
+      const next = await c.request({ method: 'GET', path: '/', timeoutMs: 2000 }).then(
+        (r) => r.body.toString(),
+        (e: Error) => e.message,
+      );
+      expect(next).toBe('genuine-1');
+    } finally {
+      c.close();
+      for (const s of sockets) s.destroy();
+      await new Promise((r) => srv.close(r));
+    }
+  });
+
   it('two answers in one write to one request: the first is taken, the second never is', async () => {
     const path = join(tempDir('kit-client-attack-'), 's.sock');
     let n = 0;

@@ -163,7 +163,14 @@ export class ResponseParser {
     // Checked before HEAD/204/304 are let go without a body: an answer with broken framing is not
     // trusted for anything, its connection least of all.
     const framing = bodyFraming(headers['transfer-encoding'], headers['content-length'], http10, fail);
-    if (this.headRequest || status === 204 || status === 304) return this.finish();
+    if (this.headRequest || status === 204 || status === 304) {
+      // RFC 9110 8.6: a 204 never carries Content-Length or a chunked body (a HEAD or 304 may name
+      // the size of what a GET would send). A 204 that names a body may still send it, later than
+      // this read: on a kept connection those bytes would be read as the next request's answer.
+      if (!this.headRequest && status === 204 && framing !== NO_FRAMING && framing !== 0)
+        this.head.keepAlive = false;
+      return this.finish();
+    }
     if (framing === CHUNKED) {
       this.state = { kind: 'chunked', body: new ChunkedBody(this.maxHeaderBytes, fail) };
       return undefined;
