@@ -7,7 +7,8 @@
 // Options: --quick (fewer runs, no 100,000-package index), --only install|index|start (repeatable),
 // --in-place (cold start: run both binaries where they lie instead of from fresh copies, see 4.),
 // --self (cold start: node -e 0 against a second copy of itself as the figure; every run also times
-// a noise arm, node -e 0 against a copy of itself, in the same rounds).
+// a noise arm, node -e 0 against a copy of itself, in the same rounds), --control MS (cold start: a
+// positive control, node spinning MS ms against node -e 0: the figure must see that cost).
 import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { copyFileSync, mkdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
@@ -33,6 +34,7 @@ const { values: opts } = parseArgs({
     only: { type: 'string', multiple: true },
     'in-place': { type: 'boolean' },
     self: { type: 'boolean' },
+    control: { type: 'string' },
   },
 });
 const wanted = (part) => !opts.only?.length || opts.only.includes(part);
@@ -251,19 +253,35 @@ if (wanted('start')) {
   // same rounds give when both sides are the same program, printed beside the figure. Under load a
   // round's ratio moves by up to ±20% whatever is compared (docs/figures.md); the noise arm says how
   // far a run's rounds can be trusted. --self: the figure itself is node against node.
-  let [candidateExe, baselineExe, againExe] = [opts.self ? node : exe, node, node];
+  //
+  // A round's figure is the median of its runs' own ratios (each candidate run over the baseline run
+  // beside it), not the ratio of the two medians: runs side by side share the machine's state, so
+  // their ratio cancels the load of that moment. Beside 4 busy loops (2026-12-01, load 3-4.6) the
+  // ratio of medians put node against itself at 0.89-1.32x by round, and a candidate spinning 5 ms
+  // more (CPU 1.18x) at 0.76-1.43x: it told neither apart. The paired median put them at 0.96-1.08x
+  // and 1.05-1.23x. Both are printed.
+  const control = opts.control === undefined ? undefined : Number(opts.control);
+  const asNode = opts.self || control !== undefined;
+  let [candidateExe, baselineExe, againExe] = [asNode ? node : exe, node, node];
   if (!opts['in-place']) {
     const dir = path.join(work, 'start');
     mkdirSync(dir);
-    candidateExe = path.join(dir, opts.self ? 'node-self' : path.basename(exe));
+    candidateExe = path.join(dir, asNode ? 'node-self' : path.basename(exe));
     baselineExe = path.join(dir, 'node');
     againExe = path.join(dir, 'node-again');
-    copyFileSync(opts.self ? realpathSync(node) : exe, candidateExe);
+    copyFileSync(asNode ? realpathSync(node) : exe, candidateExe);
     copyFileSync(realpathSync(node), baselineExe);
     copyFileSync(realpathSync(node), againExe);
   }
   const arms = {
-    candidate: [candidateExe, opts.self ? ['-e', '0'] : ['--json', 'version']],
+    candidate: [
+      candidateExe,
+      control !== undefined
+        ? ['-e', `const t = performance.now(); while (performance.now() - t < ${control});`]
+        : opts.self
+          ? ['-e', '0']
+          : ['--json', 'version'],
+    ],
     baseline: [baselineExe, ['-e', '0']],
     again: [againExe, ['-e', '0']],
   };
@@ -290,7 +308,8 @@ if (wanted('start')) {
       return {
         candidate: median(ms[a]),
         baseline: median(ms[b]),
-        ratio: median(ms[a]) / median(ms[b]),
+        ratio: median(ratios),
+        ofMedians: median(ms[a]) / median(ms[b]),
         worst: Math.max(...ratios),
         best: Math.min(...ratios),
       };
@@ -298,14 +317,18 @@ if (wanted('start')) {
     all.push(pair('candidate', 'baseline'));
     noise.push(pair('again', 'baseline'));
   }
+  const ofMedians = (rs) =>
+    `${x(Math.min(...rs.map((r) => r.ofMedians)))}–${x(Math.max(...rs.map((r) => r.ofMedians)))}`;
   const start = summary(all);
   const floor = summary(noise);
   const n = rounds * runs;
   figure(
-    opts.self
-      ? 'node -e 0 vs itself (the noise floor of the cold-start figure)'
-      : 'dist/blueprint --json version cold start vs node -e 0',
-    `median ${x(start.ratio)} (${fmt(start.candidate)} vs ${fmt(start.baseline)}); ${spread(start)}; CPU time ${x(cpu.candidate / cpu.baseline)} (${fmt(cpu.candidate / n)} vs ${fmt(cpu.baseline / n)}, mean of ${n}); noise arm (node -e 0 vs a copy of itself, same rounds): median ${x(floor.ratio)}, rounds ${x(floor.roundBest)}–${x(floor.roundWorst)}, CPU time ${x(cpu.again / cpu.baseline)}; ${opts['in-place'] ? 'in place' : 'all copied'}; ${before}, after ${load()}`,
+    control !== undefined
+      ? `positive control: node spinning ${control} ms vs node -e 0`
+      : opts.self
+        ? 'node -e 0 vs itself (the noise floor of the cold-start figure)'
+        : 'dist/blueprint --json version cold start vs node -e 0',
+    `median of paired runs ${x(start.ratio)} (${fmt(start.candidate)} vs ${fmt(start.baseline)}); ${spread(start)}; ratio of medians by round ${ofMedians(all)}; CPU time ${x(cpu.candidate / cpu.baseline)} (${fmt(cpu.candidate / n)} vs ${fmt(cpu.baseline / n)}, mean of ${n}); noise arm (node -e 0 vs a copy of itself, same rounds): median ${x(floor.ratio)}, rounds ${x(floor.roundBest)}–${x(floor.roundWorst)}, ratio of medians ${ofMedians(noise)}, CPU time ${x(cpu.again / cpu.baseline)}; ${opts['in-place'] ? 'in place' : 'all copied'}; ${before}, after ${load()}`,
     '≤ 1.1× in every round',
     start.roundWorst <= 1.1,
   );
