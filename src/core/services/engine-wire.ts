@@ -11,8 +11,9 @@ import {
  * create, node:http's modules cost ~1.5 ms of CPU to load and its cold request path ~1 ms a
  * request, before the first byte went out). The engine is Podman's root-owned API, and what it
  * answers is bounded and parsed strictly: a status line, headers, then a body by Content-Length,
- * chunks, or up to the close. Services' own sockets (untrusted) are not asked this way: health.ts
- * keeps node:http for them.
+ * chunks, or up to the close. A service's own socket (untrusted) is asked through `exchangeOnce`
+ * with tighter bounds and a deadline (health.ts's probe): the same strict parser the kit's client
+ * holds modules to, without the spare connection.
  *
  * A connection opened ahead (`spare`) carries the next request: a fresh connect() writes the
  * request only at the loop's next turn, after whatever the caller does next (~1–2 ms on the way
@@ -77,17 +78,66 @@ export function openWire(socketPath: string): Wire {
   };
   return {
     exchange(method, apiPath, body, sent) {
-      // node:http refused these (ERR_UNESCAPED_CHARACTERS): a space, CR or LF in the request line
-      // would end it early and the rest would reach the root-owned engine as a request of its own.
-      if (!/^[A-Z]+$/.test(method) || !/^\/[\x21-\x7e]*$/.test(apiPath))
-        return Promise.reject(
-          wireError('the request line holds a character HTTP does not allow', 'ERR_UNESCAPED_CHARACTERS'),
-        );
+      const bad = badRequestLine(method, apiPath);
+      if (bad) return Promise.reject(bad);
       const socket = take();
       openSpare();
-      return send(socket, method, apiPath, body, sent);
+      return send(socket, method, apiPath, body, ENGINE_LIMITS, sent);
     },
   };
+}
+
+/**
+ * node:http refused these (ERR_UNESCAPED_CHARACTERS): a space, CR or LF in the request line would
+ * end it early and the rest would reach the server as a request of its own.
+ */
+function badRequestLine(method: string, apiPath: string): WireError | undefined {
+  if (/^[A-Z]+$/.test(method) && /^\/[\x21-\x7e]*$/.test(apiPath)) return undefined;
+  return wireError('the request line holds a character HTTP does not allow', 'ERR_UNESCAPED_CHARACTERS');
+}
+
+/** How an answer is read: its bounds, whether 1xx answers are skipped, the Host asked, a deadline. */
+export interface AnswerLimits {
+  /** The status line and headers. */
+  maxHeadBytes: number;
+  /** The whole answer, head and chunk framing included. */
+  maxAnswerBytes: number;
+  /** 1xx answers skipped (as node:http does) or refused (nothing blueprint sends asks for one). */
+  interim: boolean;
+  host: string;
+  /** Who answers, in error messages: "the engine", "the service". */
+  peer: string;
+  /** The whole exchange, connect to last byte; none for the engine (its calls may take long). */
+  timeoutMs?: number;
+}
+
+/** The longest head (status line and headers) an engine answer may have. */
+const MAX_HEAD_BYTES = 64 * 1024;
+
+/** The engine's answers: Podman's root-owned API. */
+const ENGINE_LIMITS: AnswerLimits = {
+  maxHeadBytes: MAX_HEAD_BYTES,
+  maxAnswerBytes: MAX_ANSWER_BYTES,
+  interim: false,
+  host: 'd',
+  peer: 'the engine',
+};
+
+/**
+ * One request on a connection of its own to any unix socket, its answer read as the engine's are
+ * (the kit's strict parser) within `limits`. For peers that are not the engine, such as a
+ * service's own socket, whose answer is untrusted: health.ts bounds it in size and in time.
+ */
+export function exchangeOnce(
+  socketPath: string,
+  method: string,
+  apiPath: string,
+  limits: AnswerLimits,
+): Promise<WireAnswer> {
+  const bad = badRequestLine(method, apiPath);
+  if (bad) return Promise.reject(bad);
+  const socket = process.getBuiltinModule('node:net').connect(socketPath);
+  return send(socket, method, apiPath, undefined, limits);
 }
 
 function send(
@@ -95,22 +145,31 @@ function send(
   method: string,
   apiPath: string,
   body: string | undefined,
+  limits: AnswerLimits,
   sent?: () => void,
 ): Promise<WireAnswer> {
   return new Promise((resolve, reject) => {
     const head =
-      `${method} ${apiPath} HTTP/1.1\r\nHost: d\r\nConnection: close\r\n` +
+      `${method} ${apiPath} HTTP/1.1\r\nHost: ${limits.host}\r\nConnection: close\r\n` +
       (body === undefined
         ? method === 'GET'
           ? ''
           : 'Content-Length: 0\r\n'
         : `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n`) +
       '\r\n';
-    const parser = answerParser(method);
+    const parser = answerParser(method, limits);
     let settled = false;
+    const deadline =
+      limits.timeoutMs === undefined
+        ? undefined
+        : setTimeout(
+            () => finish(wireError(`no whole answer within ${limits.timeoutMs} ms`, 'ETIMEDOUT')),
+            limits.timeoutMs,
+          );
     const finish = (err: WireError | undefined, answer?: WireAnswer) => {
       if (settled) return;
       settled = true;
+      clearTimeout(deadline);
       socket.destroy();
       if (err) reject(err);
       else resolve(answer!);
@@ -131,16 +190,13 @@ function send(
       }
     });
     socket.on('error', (err) => finish(err));
-    socket.on('close', () => finish(wireError('the engine closed the connection before answering')));
+    socket.on('close', () => finish(wireError(`${limits.peer} closed the connection before answering`)));
     socket.write(body === undefined ? head : head + body, () => sent?.());
   });
 }
 
 const wireError = (message: string, code = 'ECONNRESET'): WireError =>
   Object.assign(new Error(message), { code });
-
-/** The longest head (status line and headers) an answer may have. */
-const MAX_HEAD_BYTES = 64 * 1024;
 
 /**
  * An HTTP/1.1 answer read incrementally: `push` returns it once complete (Content-Length reached or
@@ -150,26 +206,31 @@ const MAX_HEAD_BYTES = 64 * 1024;
  * server shares and test/fuzz/http.fuzz.ts fuzzes), so the engine's answers are held to the rules
  * the kit holds modules to: token header names, no folding or control bytes, Content-Length and
  * Transfer-Encoding once each and never both, `chunked` only, strict chunk sizes and trailers, status
- * 100-599. Stricter here: an interim (1xx) answer is refused (nothing blueprint sends asks for one),
- * and the whole answer, head and chunk framing included, is bounded by MAX_ANSWER_BYTES.
+ * 100-599. Stricter for the engine: an interim (1xx) answer is refused (nothing blueprint sends
+ * asks for one); the whole answer, head and chunk framing included, is bounded by `limits`
+ * (MAX_ANSWER_BYTES for the engine).
  */
-export function answerParser(method = 'GET'): {
+export function answerParser(
+  method = 'GET',
+  limits: AnswerLimits = ENGINE_LIMITS,
+): {
   push(chunk: Buffer): WireAnswer | undefined;
   end(): WireAnswer;
 } {
+  const max = limits.maxAnswerBytes;
   const parser = new ResponseParser({
-    maxHeaderBytes: MAX_HEAD_BYTES,
-    maxBodyBytes: MAX_ANSWER_BYTES,
-    interim: false,
+    maxHeaderBytes: limits.maxHeadBytes,
+    maxBodyBytes: max,
+    interim: limits.interim,
   });
   parser.expect(method);
   let size = 0;
-  const bad = (why: string) => wireError(`the engine's answer is not HTTP/1.1 (${why})`, 'EPROTO');
+  const bad = (why: string) => wireError(`${limits.peer}'s answer is not HTTP/1.1 (${why})`, 'EPROTO');
   const answer = (r: ParsedResponse): WireAnswer => ({ status: r.status, body: r.body.toString('utf8') });
   return {
     push(chunk) {
       size += chunk.length;
-      if (size > MAX_ANSWER_BYTES) throw bad(`answer over ${MAX_ANSWER_BYTES} bytes`);
+      if (size > max) throw bad(`answer over ${max} bytes`);
       try {
         const r = parser.push(chunk);
         return r && answer(r);
@@ -188,8 +249,8 @@ export function answerParser(method = 'GET'): {
       if (r) return answer(r);
       throw wireError(
         headRead
-          ? 'the engine closed the connection in the middle of its answer'
-          : 'the engine closed the connection before answering',
+          ? `${limits.peer} closed the connection in the middle of its answer`
+          : `${limits.peer} closed the connection before answering`,
       );
     },
   };

@@ -145,21 +145,6 @@ export function openEngine(socket: string): Engine {
  */
 export const nodeHttp = () => process.getBuiltinModule('node:http');
 
-/**
- * An HTTP request over a unix socket on a connection of its own, past Node's agent: the agent works
- * out a TLS server name for every request (`net.isIP` of the host), and V8 compiles isIP's IPv6
- * pattern at its first use, 5–9 ms of CPU in a `service start` of ~100 (issue 20). One request a
- * connection costs a connect() on a local socket.
- */
-export function unixRequest(
-  socketPath: string,
-  options: import('node:http').RequestOptions,
-  onResponse: (res: import('node:http').IncomingMessage) => void,
-): import('node:http').ClientRequest {
-  const net = process.getBuiltinModule('node:net');
-  return nodeHttp().request({ ...options, createConnection: () => net.connect(socketPath) }, onResponse);
-}
-
 /** One libpod call: the answer's JSON (or text), or an HttpError with its status and JSON. */
 async function request<T>(wire: Wire, method: string, apiPath: string, opts: LibpodCall): Promise<T> {
   const query = opts.query

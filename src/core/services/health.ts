@@ -2,7 +2,8 @@ import { existsSync, watch } from 'node:fs';
 import path from 'node:path';
 import { BlueprintError } from '../errors.js';
 import { inspectContainer } from './container-info.js';
-import { type Engine, nodeHttp, unixRequest } from './engine.js';
+import type { Engine } from './engine.js';
+import { type AnswerLimits, exchangeOnce, type WireAnswer } from './engine-wire.js';
 import { serviceDirs } from './policy.js';
 import type { LoadedRegistration } from './registry.js';
 
@@ -61,9 +62,6 @@ export async function waitHealthy(
           'service-unhealthy',
           `It is still running; see \`blueprint service logs ${reg.name}\` and \`blueprint service status ${reg.name}\`.`,
         );
-      // node:http (the probes' client: a service's answer is untrusted, node:http parses it) loads
-      // while the engine starts the container, not when its socket appears (~1.5 ms of CPU).
-      if (i === 0 && !present) nodeHttp();
       // Without its socket, the folder's next change (checked every 100 ms should a change be missed).
       const delay = present || !changes ? healthPollDelay(i) : 100;
       let timer: NodeJS.Timeout | undefined;
@@ -137,21 +135,27 @@ function folderChanges(dir: string): { next(): Promise<void>; close(): void } | 
   }
 }
 
-export function httpOverSocket(
-  socketPath: string,
-  urlPath: string,
-): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = unixRequest(socketPath, { path: urlPath, timeout: 2000 }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c) => {
-        body += c;
-      });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', reject);
-    req.end();
-  });
+/** A probe gives up when the whole answer has not come within this long (connect to last byte). */
+export const HEALTH_TIMEOUT_MS = 2000;
+
+/**
+ * A service's answer is untrusted input: read with the kit's strict response parser, as the engine's
+ * answers and the kit client's are (engine-wire.ts), its head and whole answer bounded and the
+ * exchange given HEALTH_TIMEOUT_MS in all. node:http read the body without a bound and its timeout
+ * was an idle one (never reached by a service that trickles or streams), and its cold first request
+ * cost 10-15 ms of CPU at the end of every `service start` on this VM (issue 20), where this path is
+ * the engine calls' own, already compiled and run three times by then.
+ */
+const HEALTH_LIMITS: AnswerLimits = {
+  maxHeadBytes: 16 * 1024,
+  maxAnswerBytes: 1024 * 1024,
+  interim: true, // skipped, as node:http did
+  host: 'localhost',
+  peer: 'the service',
+  timeoutMs: HEALTH_TIMEOUT_MS,
+};
+
+/** One GET on a service's unix socket (no TCP anywhere); rejects on a refused, broken or late answer. */
+export function httpOverSocket(socketPath: string, urlPath: string): Promise<WireAnswer> {
+  return exchangeOnce(socketPath, 'GET', urlPath, HEALTH_LIMITS);
 }

@@ -232,24 +232,25 @@ export async function writeTokenCopies(root: string, consumer: string, used: Use
 }
 
 /**
- * A consumer's old token copies removed, on node:fs's callbacks (every container create of every
- * service passes here: fs-cb.ts says why not node:fs/promises). The wiring folder is opened without following a link at
- * its name (there is nothing of ours behind one); the consumer's entry is removed through it.
+ * A consumer's old token copies removed, with synchronous calls (every container create of every
+ * service passes here, on the way to create: fs-cb.ts says why neither node:fs/promises nor
+ * node:fs's callbacks, whose first use starts libuv's thread pool). The wiring folder is opened
+ * without following a link at its name (there is nothing of ours behind one); the consumer's entry
+ * is removed through it.
  */
 async function removeCopies(runDir: string, consumer: string): Promise<void> {
   const fs = process.getBuiltinModule('node:fs');
-  const fd = await new Promise<number | undefined>((resolve, reject) =>
-    fs.open(path.join(runDir, 'wiring'), DIR_NOFOLLOW, (err, fd) =>
-      err && !['ENOENT', 'ELOOP', 'ENOTDIR'].includes(err.code ?? '')
-        ? reject(err)
-        : resolve(err ? undefined : fd),
-    ),
-  );
-  if (fd === undefined) return;
+  let fd: number;
+  try {
+    fd = fs.openSync(path.join(runDir, 'wiring'), DIR_NOFOLLOW);
+  } catch (err) {
+    if (['ENOENT', 'ELOOP', 'ENOTDIR'].includes((err as NodeJS.ErrnoException).code ?? '')) return;
+    throw err;
+  }
   try {
     await rm(`/proc/self/fd/${fd}/${consumer}`, { recursive: true, force: true });
   } finally {
-    fs.close(fd, () => {});
+    fs.closeSync(fd);
   }
 }
 
