@@ -9,7 +9,7 @@
 // 5 ms once the socket exists). The first healthy answer alone, podman's old clock, is printed too.
 // After the rounds both containers' OCI configurations (what runc was given) are compared, less
 // names, paths and ids: any other difference is printed, and the figure is marked not comparable.
-// Each round starts from no container. Needs root, Podman's API socket, and dist/blueprint
+// Each round starts from no container, and the sides take turns at going first. Needs root, Podman's API socket, and dist/blueprint
 // (`npm run build`). Usage: node scripts/bench/services.mjs [--rounds N] [--json]
 // Prints a table, or with --json one JSON document: { blueprintMs, podmanRunMs, ratio, ... }.
 // BLUEPRINT_EXE=/path/to/blueprint measures another build; BLUEPRINT_BEFORE=/path/to/blueprint
@@ -275,42 +275,55 @@ try {
   const before = process.env.BLUEPRINT_BEFORE;
   const beforeMs = [];
   const sock = path.join(runDir, svc.socket.file);
-  for (let i = 0; i < rounds; i++) {
-    // Alternate, from no container each time, so both see the same machine load.
+  const startBlueprint = async (build) => {
     await removeContainer(`blueprint-${name}`);
-    let t = performance.now();
-    const b = await timed(exe, ['--root', root, '--json', 'service', 'start', name], t, saysHealthy);
-    blueprintMs.push(b.seenMs);
-    blueprintExitMs.push(b.exitMs);
-    engineMs.push(JSON.parse(b.out).startToHealthyMs);
-    if (before) {
-      await removeContainer(`blueprint-${name}`);
-      t = performance.now();
-      beforeMs.push(
-        (await timed(before, ['--root', root, '--json', 'service', 'start', name], t, saysHealthy)).seenMs,
-      );
-    }
-
-    await removeContainer(`${name}-podman`);
-    rmSync(sock, { force: true }); // the last round's socket: a connect to it is refused, but skip it
-    t = performance.now();
-    const give = { up: false };
-    const health = firstHealthy(sock, t, give);
-    const p = await timed('podman', podmanArgs, t).catch((err) => {
-      give.up = true;
-      throw err;
-    });
-    const h = await health;
-    podmanHealthyMs.push(h);
-    podmanExitMs.push(p.exitMs);
-    podmanMs.push(Math.max(h, p.exitMs));
+    const t = performance.now();
+    return timed(build, ['--root', root, '--json', 'service', 'start', name], t, saysHealthy);
+  };
+  let lastBuild = exe; // whose container is there for the sandbox comparison
+  const sides = {
+    async blueprint(i) {
+      const b = await startBlueprint(exe);
+      lastBuild = exe;
+      blueprintMs[i] = b.seenMs;
+      blueprintExitMs[i] = b.exitMs;
+      engineMs[i] = JSON.parse(b.out).startToHealthyMs;
+    },
+    async before(i) {
+      beforeMs[i] = (await startBlueprint(before)).seenMs;
+      lastBuild = before;
+    },
+    async podman(i) {
+      await removeContainer(`${name}-podman`);
+      rmSync(sock, { force: true }); // the last round's socket: a connect to it is refused, but skip it
+      const t = performance.now();
+      const give = { up: false };
+      const health = firstHealthy(sock, t, give);
+      const p = await timed('podman', podmanArgs, t).catch((err) => {
+        give.up = true;
+        throw err;
+      });
+      const h = await health;
+      podmanHealthyMs[i] = h;
+      podmanExitMs[i] = p.exitMs;
+      podmanMs[i] = Math.max(h, p.exitMs);
+    },
+  };
+  const order = before ? ['blueprint', 'before', 'podman'] : ['blueprint', 'podman'];
+  for (let i = 0; i < rounds; i++) {
+    // From no container each time; the sides take turns at going first (round i starts with side
+    // i mod n), so that neither always runs right after the other's removal or the bench's own work.
+    const turn = order.map((_, k) => order[(i + k) % order.length]);
+    for (const side of turn) await sides[side](i);
     say(
-      `round ${i + 1}: blueprint ${Math.round(blueprintMs[i])} ms (exit ${Math.round(b.exitMs)}), ` +
-        `podman run ${Math.round(podmanMs[i])} ms (healthy ${Math.round(h)}, exit ${Math.round(p.exitMs)})` +
+      `round ${i + 1} (${turn.join(', ')}): blueprint ${Math.round(blueprintMs[i])} ms (exit ${Math.round(blueprintExitMs[i])}), ` +
+        `podman run ${Math.round(podmanMs[i])} ms (healthy ${Math.round(podmanHealthyMs[i])}, exit ${Math.round(podmanExitMs[i])})` +
         (before ? `, before ${Math.round(beforeMs[i])} ms` : ''),
     );
   }
-  // Both containers of the last round are still there: the same sandbox, or say what differs.
+  // The sandbox compared is the measured build's: started again (untimed) if the build before ran last.
+  if (lastBuild !== exe) await startBlueprint(exe);
+  // Both containers of the last round are there: the same sandbox, or say what differs.
   const differences = await sandboxDiff(`blueprint-${name}`, `${name}-podman`, [
     [path.join(root, 'run/blueprint/services', name), '<socket-dir>'],
     [runDir, '<socket-dir>'],
