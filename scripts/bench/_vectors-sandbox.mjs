@@ -62,6 +62,17 @@ export const busiestOther = (pid, t0, t1) => {
 const graphThread = () =>
   process.env.VECTORS_BENCH_GRAPH_THREAD === '1' ? { VECTORS_GRAPH_THREAD: '1' } : {};
 
+/**
+ * The service's environment as the services layer gives it (policy.ts: the manifest's env, then
+ * the socket), with `over` on top for a diagnosis (a value of null drops the variable: e.g.
+ * { GLIBC_TUNABLES: null } for the service without huge pages).
+ */
+export function serviceEnv(manifestEnv, over = {}) {
+  const env = { ...manifestEnv, ...graphThread(), ...over };
+  for (const [k, v] of Object.entries(env)) if (v === null || v === undefined) delete env[k];
+  return env;
+}
+
 /** A libpod API call over Podman's socket (JSON in, JSON out). */
 export function libpod(socket, method, apiPath, body) {
   return new Promise((resolve, reject) => {
@@ -123,7 +134,7 @@ const podmanSocket = () => process.env.BLUEPRINT_ENGINE_SOCKET ?? '/run/podman/p
  * user namespace, the manifest's memory, CPU quota and pids), with `db` copied into its data
  * folder first when given. Returns the socket, the pid (as the host sees it) and close().
  */
-export async function sandboxed({ root, work, db }) {
+export async function sandboxed({ root, work, db, env }) {
   const name = `vectors-bench-${process.pid}`;
   const { makePackageSource } = await import(path.join(root, 'modules/vectors/package.ts'));
   const { dir: src, manifest } = await makePackageSource({ out: path.join(work, 'src'), name });
@@ -142,7 +153,7 @@ export async function sandboxed({ root, work, db }) {
     prefix: src,
     service: policy.parseService({
       ...manifest.service,
-      env: { ...manifest.service.env, ...graphThread() },
+      env: serviceEnv(manifest.service.env, env),
       image: { id: `sha256:${id}` },
     }),
     approvals: { outboundNetwork: false },
@@ -189,7 +200,7 @@ export async function sandboxed({ root, work, db }) {
 }
 
 /** The bundle as a host process, with the image's Node flags and the manifest's environment. */
-export async function hostProcess({ root, work, db }) {
+export async function hostProcess({ root, work, db, env: over }) {
   const moduleDir = path.join(root, 'modules/vectors');
   const { bundleServer } = await import(path.join(moduleDir, 'package.ts'));
   const server = path.join(work, 'server.mjs');
@@ -202,12 +213,14 @@ export async function hostProcess({ root, work, db }) {
   if (db) cpSync(db, path.join(dataDir, 'db'), { recursive: true });
   const socket = path.join(work, 'api.sock');
   const child = spawn(process.execPath, [...flags, server], {
+    // The manifest's whole env (MALLOC_ARENA_MAX, GLIBC_TUNABLES...), its paths moved to this
+    // run's folder: the access token file is one the container would have, absent here.
     env: {
       PATH: process.env.PATH,
-      MALLOC_ARENA_MAX: manifest.service.env.MALLOC_ARENA_MAX,
+      ...serviceEnv(manifest.service.env, over),
       BLUEPRINT_SOCKET: socket,
       VECTORS_DATA_DIR: path.join(dataDir, 'db'),
-      ...graphThread(),
+      VECTORS_TOKEN_FILE: path.join(dataDir, 'access-token'),
     },
     stdio: ['ignore', 'ignore', 'pipe'],
   });

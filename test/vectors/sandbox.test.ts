@@ -3,8 +3,10 @@
  * scratch, read-only root, no network, pids and memory capped): a snapshot written to the data
  * folder, the collection deleted and restored equal; a payload index used for a filter; a body
  * large enough to be parsed by the worker thread; LangChain JS and LlamaIndex TS on the socket itself. The kill -9,
- * token, upgrade and removal paths are in e2e.test.ts.
+ * token, upgrade and removal paths are in e2e.test.ts. And, read from the kernel's side, that the
+ * service's index lives in transparent huge pages (the manifest's GLIBC_TUNABLES; README#benchmark).
  */
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Document } from '@langchain/core/documents';
 import { FakeEmbeddings } from '@langchain/core/utils/testing';
@@ -15,7 +17,7 @@ import { QdrantVectorStore as LlamaQdrant } from '@llamaindex/qdrant';
 import { QdrantClient } from '@qdrant/js-client-rest';
 import { afterAll, describe, expect, it } from 'vitest';
 import { makePackageSource } from '../../modules/vectors/package.js';
-import { moduleE2E } from '../helpers/module-e2e.js';
+import { moduleE2E, podman } from '../helpers/module-e2e.js';
 import { bridge, fetchThroughSocket } from './served.js';
 
 const name = `vectors-sbx-${process.pid}`;
@@ -105,4 +107,47 @@ describe('vectors in its sandbox', () => {
       await undo();
     }
   }, 300_000);
+
+  // The manifest's GLIBC_TUNABLES=glibc.malloc.hugetlb=1: glibc madvise(MADV_HUGEPAGE)s what malloc
+  // takes from the kernel, so the graph and the vectors get 2 MiB pages where the host's THP mode is
+  // `madvise` (hnswlib's walk is TLB-bound). Checked in the running container's /proc, as the
+  // kernel sees it: a mapping flagged `hg` (VM_HUGEPAGE: only madvise sets it), and huge pages in
+  // use unless the host's mode is `never`.
+  const thpMode = '/sys/kernel/mm/transparent_hugepage/enabled';
+  it.skipIf(!existsSync(thpMode))(
+    'the loaded index is in transparent huge pages (madvised by glibc in the sandbox)',
+    async () => {
+      // Independent of the test above, which leaves the service running.
+      if (!b) {
+        expect(await e.blueprint('service', 'start', name)).toMatchObject({ healthy: true });
+        b = await bridge(e.socket(name));
+      }
+      const c = new QdrantClient({ url: b.url, checkCompatibility: false });
+      await c.createCollection('thp', { vectors: { size: 64, distance: 'Cosine' } });
+      // ~16 MiB of graph and vectors: 20,000 points of 64 dimensions, in batches of 2,000.
+      for (let i = 0; i < 20_000; i += 2000)
+        await c.upsert('thp', {
+          wait: true,
+          points: Array.from({ length: 2000 }, (_, j) => ({ id: i + j, vector: vec(i + j, 64) })),
+        });
+      expect((await c.count('thp')).count).toBe(20_000);
+      const pid = (await podman('inspect', '--format', '{{.State.Pid}}', `blueprint-${name}`)).trim();
+      expect(Number(pid)).toBeGreaterThan(0);
+      const smaps = readFileSync(`/proc/${pid}/smaps`, 'utf8').split(/\n(?=[0-9a-f]+-[0-9a-f]+ )/);
+      const kb = (m: string, field: string) =>
+        Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(m)?.[1] ?? 0);
+      const madvised = smaps.filter((m) => /^VmFlags:.* hg( |$)/m.test(m));
+      expect(
+        madvised.reduce((a, m) => a + kb(m, 'Rss'), 0),
+        'kB resident in MADV_HUGEPAGE mappings',
+      ).toBeGreaterThan(8 * 1024);
+      const rollup = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+      if (!readFileSync(thpMode, 'utf8').includes('[never]'))
+        expect(
+          kb(rollup, 'AnonHugePages'),
+          `AnonHugePages of the service:\n${rollup}`,
+        ).toBeGreaterThanOrEqual(4 * 1024);
+    },
+    120_000,
+  );
 });
