@@ -18,6 +18,7 @@ import { bpkg, buildRepo, makeKey, makeSource, type TestKey, tempDir, trustingRo
 let key: TestKey;
 let ascii: string;
 let accents: string;
+let dups: string;
 beforeAll(async () => {
   key = await makeKey(path.join(tempDir(), 'key'));
   const base = tempDir();
@@ -36,6 +37,18 @@ beforeAll(async () => {
     makeSource(path.join(base, 'src2'), { name: 'zz', version: '1.0.0', summary: 'vision über alles' }),
     makeSource(path.join(base, 'src2'), { name: 'aa', version: '1.0.0', summary: 'plain vision' }),
   ]);
+  // One name at several versions in one index: adjacent rows of a table by name, the newest wins
+  // (1.10.0 over 1.9.0 by semver, not by text), and one row whose summary lacks the word.
+  dups = path.join(base, 'dups');
+  const src3 = path.join(base, 'src3');
+  await buildRepo(dups, key, [
+    makeSource(src3, { name: 'dup', version: '1.9.0', summary: 'vision nine' }),
+    makeSource(src3, { name: 'dup', version: '1.10.0', summary: 'vision ten' }),
+    makeSource(src3, { name: 'dup', version: '1.2.0', summary: 'vision two' }),
+    makeSource(src3, { name: 'dup', version: '2.0.0', summary: 'no word here' }),
+    makeSource(src3, { name: 'dup-b', version: '0.1.0', summary: 'vision b' }),
+    makeSource(src3, { name: 'ca', version: '1.0.0', summary: 'vision ca' }),
+  ]);
 });
 
 const tableFile = (root: string) => path.join(root, 'var/lib/blueprint/pkg/lists/main/search.tsv');
@@ -50,7 +63,7 @@ describe('search table rows by name, and the printable flag', () => {
     const root = await trustingRoot(key, ascii);
     const { head, rows } = tableOf(root);
     expect(rows.map((r) => r.split('\t')[0])).toEqual(['a9', 'ab', 'ab-c', 'ab0', 'b']);
-    expect(head).toMatchObject({ sorted: true, printable: true });
+    expect(head).toMatchObject({ sorted: true, printable: true, plain: true });
     const pm = new PackageManager({ root });
     for (const word of ['vision', 'VISION', 'ab', '', 'b', '0.'])
       expect(await quickSearch(root, word), word).toEqual(await pm.search(word));
@@ -79,6 +92,44 @@ describe('search table rows by name, and the printable flag', () => {
     for (const word of ['vision', 'ab', ''])
       expect(await quickSearch(root, word), word).toEqual(await pm.search(word));
     expect((await quickSearch(root, 'vision'))?.map((h) => h.name)).toEqual(['a9', 'ab-c', 'ab0', 'b']);
+  });
+
+  it('one name at several versions in one table: the newest of the hits, as the package manager answers', async () => {
+    const root = await trustingRoot(key, dups);
+    // The rows of one name are adjacent, in the index's order.
+    expect(tableOf(root).rows.map((r) => r.split('\t')[0])).toEqual([
+      'ca',
+      'dup',
+      'dup',
+      'dup',
+      'dup',
+      'dup-b',
+    ]);
+    const pm = new PackageManager({ root });
+    for (const word of ['vision', 'dup', 'word', 'TEN', ''])
+      expect(await quickSearch(root, word), word).toEqual(await pm.search(word));
+    expect((await quickSearch(root, 'vision'))?.map((h) => `${h.name} ${h.version}`)).toEqual([
+      'ca 1.0.0',
+      'dup 1.10.0',
+      'dup-b 0.1.0',
+    ]);
+  });
+
+  it('names the table does not flag plain are sorted as the package manager sorts them (localeCompare)', async () => {
+    const root = await trustingRoot(key, ascii);
+    const { head } = tableOf(root);
+    // A table this box sealed, by code unit, whose names are not all plain (no index can hold
+    // such names: the flag is what the quick search goes by, so it is made here by hand).
+    const rows = ['Zeta\t1.0.0\tvision Z', 'alpha\t1.0.0\tvision a', 'beta\t1.0.0\tvision b'];
+    for (const plain of [false, undefined]) {
+      const flags = { sorted: true, printable: true, ...(plain === undefined ? {} : { plain }) };
+      const text = `${JSON.stringify({ signer: head.signer, sha256: head.sha256, expires: head.expires, ...flags })}\n${rows.join('\n')}\n`;
+      await writeSealed(layout(root), 'main', 'search.tsv', Buffer.from(text), 'search-table');
+      expect(
+        (await quickSearch(root, 'vision'))?.map((h) => h.name),
+        String(plain),
+      ).toEqual(['alpha', 'beta', 'Zeta']);
+    }
   });
 
   it('an installed version the table does not hold is judged by itself: an escape in it is escaped', async () => {

@@ -6,6 +6,7 @@ import {
   HEAD_KIND,
   headWith,
   type IndexHead,
+  plainName,
   readHead,
   TABLE_FILE,
   TABLE_KIND,
@@ -195,6 +196,7 @@ const PRINTABLE = /^[\x20-\x7e]*$/;
 async function writeSearchTable(paths: Layout, name: string, v: VerifiedIndex): Promise<void> {
   let rows = '';
   let printable = true;
+  let plain = true;
   // By name, so that search finds its hits in the order it answers them and need not sort them
   // (~0.6-0.9 ms of a quick `bpkg search` for ~1,400 hits, issue 20); sort() is stable, so the
   // entries of one name keep the index's order, which decides among them (search-fast.ts).
@@ -207,11 +209,12 @@ async function writeSearchTable(paths: Layout, name: string, v: VerifiedIndex): 
       return;
     }
     printable &&= PRINTABLE.test(`${e.name}${e.version}${e.summary}`);
+    plain &&= plainName(e.name);
     rows += `${e.name}\t${e.version}\t${e.summary}\n`;
   }
   const head = tableHeadLine(
     { signer: v.signer, sha256: v.sha256, expires: v.index.expires },
-    { sorted: true, printable },
+    { sorted: true, printable, plain },
   );
   await writeSealed(paths, name, TABLE_FILE, Buffer.from(`${head}\n${rows}`), TABLE_KIND);
 }
