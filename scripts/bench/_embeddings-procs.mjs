@@ -60,8 +60,11 @@ export async function waitForSocket(socketPath, seconds) {
 export function serviceEnv(src, model) {
   const manifest = JSON.parse(readFileSync(join(src, 'manifest.json'), 'utf8'));
   return {
-    // glibc's settings as the services layer passes them (they change page faults a request).
-    ...Object.fromEntries(Object.entries(manifest.service.env).filter(([k]) => k.startsWith('MALLOC_'))),
+    // glibc's settings as the services layer passes them (they change page faults a request, and
+    // GLIBC_TUNABLES's huge pages the engine's speed; embeddings.mjs gives the in-process ways the same).
+    ...Object.fromEntries(
+      Object.entries(manifest.service.env).filter(([k]) => k.startsWith('MALLOC_') || k === 'GLIBC_TUNABLES'),
+    ),
     EMBEDDINGS_MODEL: model,
     EMBEDDINGS_FILES: JSON.stringify(manifest.files),
     EMBEDDINGS_MAX_BATCH: '64',
@@ -73,12 +76,14 @@ export const podman = (...args) =>
 
 /**
  * The service in its Podman sandbox with the flags of the services layer's sandbox policy, its
- * socket in `dir`: { socket, pid, close() } once /health answers.
+ * socket in `dir`: { socket, pid, close() } once /health answers. `extraEnv`: more variables (the
+ * bench's --glibc-tunables, given to every way alike).
  */
-export async function startSandbox(src, model, dir, image, cpus) {
+export async function startSandbox(src, model, dir, image, cpus, extraEnv = {}) {
   const name = `blueprint-bench-embeddings-${process.pid}`;
   const env = Object.entries({
     ...serviceEnv(src, model),
+    ...extraEnv,
     BLUEPRINT_SOCKET: '/run/embeddings/api.sock',
     EMBEDDINGS_MODEL_DIR: '/models',
   });

@@ -141,6 +141,15 @@ export async function buildStack(work, generateSigningKey, opts) {
   writeFileSync(join(work, 'key/signing-key.asc'), key.privateKey, { mode: 0o600 });
   writeFileSync(join(work, 'key/signing-key.pub.asc'), key.publicKey);
   const dirs = await stackSources(join(work, 'src'), names, opts);
+  // opts.env (rag.mjs --glibc-tunables): more service variables for all four modules alike, in
+  // their manifests before signing, so the sandboxes and the host processes (hostEnv) both get them.
+  if (opts.env)
+    for (const dir of dirs) {
+      const file = join(dir, 'manifest.json');
+      const manifest = JSON.parse(readFileSync(file, 'utf8'));
+      Object.assign(manifest.service.env, opts.env);
+      writeFileSync(file, JSON.stringify(manifest, null, 2));
+    }
   for (const dir of dirs)
     run(['repo', 'build', dir, '--repo', join(work, 'repo'), '--key', join(work, 'key/signing-key.asc')]);
   const [embeddings, vectors, llm, rag] = dirs;
