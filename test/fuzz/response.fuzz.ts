@@ -6,21 +6,20 @@ import {
   ResponseParser,
 } from '../../modules/kit/client/response-parser.js';
 import { answerParser, MAX_ANSWER_BYTES } from '../../src/core/services/engine-wire.js';
-import { corpus, fuzzParams, summary, tally } from './support/budget.js';
-import { hostileText } from './support/mutate.js';
+import { fuzzParams, summary, tally } from './support/budget.js';
 import {
   type AnswerSpec,
   type AnswerView,
   answerArb,
   build,
   byName,
-  EMBEDDED,
   hasToken,
   L1,
   type Limits,
   limits,
   refusal,
 } from './support/response-arbs.js';
+import { anyInput, cutsArb, type Input, limitsArb, ROOMY, seeds } from './support/response-inputs.js';
 
 /**
  * Target: the kit client's HTTP/1.1 response parser (modules/kit/client/response-parser.ts, on
@@ -33,7 +32,6 @@ import {
  * that hold whole answers), byte edits of those and of recorded engine answers (corpus/response:
  * a file named head-* answers a HEAD), HTTP token soup, random bytes.
  */
-const ROOMY = limits(16 * 1024, 1024 * 1024, true);
 /** engine-wire's: its MAX_HEAD_BYTES and MAX_ANSWER_BYTES, no 1xx. */
 const ENGINE = limits(64 * 1024, MAX_ANSWER_BYTES, false);
 /** The longest chunk-size line framing.ts takes (its MAX_CHUNK_LINE, not exported). */
@@ -199,98 +197,6 @@ function checkAny(bytes: Buffer, method: string, l: Limits, cuts: number[]): voi
     end: want.end,
   });
 }
-
-// ---- Inputs that need not be answers: edits of answers and of the corpus, token soup, random bytes ----
-
-const BITS = '\r\n|\r\n\r\n|\n|\r| |\t|:|,|;|0|9|f|00|0\r\n\r\n|\x80'.split('|');
-const LINES = [
-  'Content-Length: 5\r\n|Content-Length: 0\r\n|Transfer-Encoding: chunked\r\n|Transfer-Encoding: gzip, chunked\r\n',
-  'Connection: close\r\n|Connection: keep-alive\r\n|HTTP/1.1 100 Continue\r\n\r\n|HTTP/1.1 200 OK\r\n|HTTP/1.0 ',
-  'ffffffff\r\n|x-t: 1\r\n| folded\r\n|\tx: 1\r\n',
-]
-  .join('|')
-  .split('|');
-const SOUP = [
-  ...BITS,
-  ...LINES,
-  ...'HTTP/1.1 |200| OK|304|204|101|099|a|Content-Length: |chunked'.split('|'),
-];
-interface Input {
-  bytes: Buffer;
-  method: string;
-}
-const seeds: Input[] = corpus('response').map(([f, bytes]) => ({
-  bytes,
-  method: f.startsWith('head-') ? 'HEAD' : f.startsWith('post-') ? 'POST' : 'GET',
-}));
-const generated = answerArb.map((s): Input => build(s));
-const editArb = fc.record({
-  op: fc.constantFrom('insert', 'insert', 'cut', 'dup', 'byte', 'digit', 'case'),
-  at: fc.nat(),
-  len: fc.integer({ min: 1, max: 8 }),
-  text: fc.oneof(hostileText, fc.constantFrom(...BITS, ...LINES)),
-  byte: fc.nat({ max: 255 }),
-  /** Anywhere (0), or at a byte framing hangs on (CR, LF, ':', ';', a digit, a line's first): anywhere (1), past the first head (2). */
-  frame: fc.constantFrom(0, 1, 2, 2),
-});
-type Edit = typeof editArb extends fc.Arbitrary<infer T> ? T : never;
-
-const swapCase = (t: string) =>
-  t.replace(/[a-z]/gi, (c) => (c === c.toLowerCase() ? c.toUpperCase() : c.toLowerCase()));
-const EDITS: Record<Edit['op'], (rest: Buffer, e: Edit) => Buffer[]> = {
-  insert: (r, e) => [L1(e.text), r],
-  cut: (r, e) => [r.subarray(e.len)],
-  dup: (r, e) => [r.subarray(0, e.len), r],
-  byte: (r, e) => [Buffer.from([e.byte]), r.subarray(1)],
-  digit: (r, e) => [L1(String(e.byte % 10)), r.subarray(/^[0-9]/.test(r.toString('latin1', 0, 1)) ? 1 : 0)],
-  case: (r, e) => [L1(swapCase(r.toString('latin1', 0, e.len))), r.subarray(e.len)],
-};
-
-function edited(b: Buffer, edits: Edit[]): Buffer {
-  for (const e of edits) {
-    const past = e.frame === 2 ? b.indexOf('\r\n\r\n') + 4 : 0;
-    const spots = e.frame
-      ? [...b.keys()].filter(
-          (i) => i >= past && (/[\r\n:;0-9]/.test(String.fromCharCode(b[i]!)) || b[i - 1] === 0x0a),
-        )
-      : [];
-    const at = spots.length ? spots[e.at % spots.length]! : e.at % (b.length + 1);
-    b = Buffer.concat([b.subarray(0, at), ...EDITS[e.op](b.subarray(at), e)]);
-  }
-  return b;
-}
-
-const method = fc.constantFrom('GET', 'HEAD', 'POST');
-const soup = fc.array(fc.constantFrom(...SOUP), { maxLength: 40 }).map((p) => L1(p.join('')));
-const noise = fc.oneof(
-  soup,
-  fc.uint8Array({ maxLength: 300 }).map((b) => Buffer.from(b)),
-);
-const editedInput = fc
-  .tuple(
-    seeds.length ? fc.oneof(generated, fc.constantFrom(...seeds)) : generated,
-    fc.array(editArb, { minLength: 1, maxLength: 4 }),
-    fc.option(fc.constantFrom(...EMBEDDED)),
-  )
-  .map(([s, e, tail]) => ({ bytes: Buffer.concat([edited(s.bytes, e), L1(tail ?? '')]), method: s.method }));
-const anyInput: fc.Arbitrary<Input> = fc.oneof(
-  { weight: 4, arbitrary: editedInput },
-  { weight: 1, arbitrary: generated },
-  { weight: 2, arbitrary: fc.tuple(noise, method).map(([bytes, m]) => ({ bytes, method: m })) },
-);
-const limitsArb: fc.Arbitrary<Limits> = fc.oneof(
-  { weight: 3, arbitrary: fc.constant(ROOMY) },
-  {
-    weight: 2,
-    arbitrary: fc.record({
-      maxHeaderBytes: fc.integer({ min: 2, max: 700 }),
-      maxBodyBytes: fc.integer({ min: 0, max: 400 }),
-      maxHeaders: fc.integer({ min: 0, max: 8 }),
-      interim: fc.boolean(),
-    }),
-  },
-);
-const cutsArb = fc.array(fc.nat(), { maxLength: 12 });
 
 // ---- Property 2 and 3: a generated answer, whatever the cuts; a second one only when asked for ----
 

@@ -168,6 +168,11 @@ export function build(s: AnswerSpec): Built {
   const atClose = framing === 'close' && !bodyless;
   // `close` wins in every version (RFC 9112 9.3); HTTP/1.0 keeps only when asked to.
   const kept = !hasToken(s.connection, 'close') && (!s.v10 || hasToken(s.connection, 'keep-alive'));
+  // RFC 9110 8.6: a 204 (not to a HEAD) that names a body is not kept; the body may come later.
+  const names204Body =
+    s.status === 204 &&
+    s.method !== 'HEAD' &&
+    (framing === 'chunked' || (framing === 'length' && body.length > 0));
   return {
     bytes: Buffer.concat([L1(wire + head), bodyless ? Buffer.alloc(0) : payload]),
     method: s.method,
@@ -179,7 +184,7 @@ export function build(s: AnswerSpec): Built {
       body: bodyless ? '' : body.toString('latin1'),
       atClose,
     },
-    keepAlive: kept && !atClose,
+    keepAlive: kept && !atClose && !names204Body,
     bodyLength: bodyless ? 0 : body.length,
     bodyless,
   };
