@@ -4,7 +4,8 @@
 // (_rag-stacks.mjs processes(): CPU groups like a container's, rag's Server-Timing clock on), a
 // corpus ingested, then `--queries N` retrievals one after another, timed as rag.mjs times them.
 // With --prof DIR each process writes a V8 CPU profile there when it stops (RAG_BENCH_CPU_PROF);
-// `--summary DIR` prints the top self-time functions of each profile in DIR and exits.
+// `--summary DIR [--from US --to US]` prints the top self-time functions of each profile in DIR
+// (only between the two times, as the probe prints its retrieval phase) and exits.
 //
 //   node scripts/bench/_rag-hops-probe.mjs [--models minilm-shaped|glove-50k] [--queries 200]
 //        [--docs 4] [--pages 5] [--prof DIR] | --summary DIR                      (Node 24)
@@ -21,6 +22,8 @@ const { values: o } = parseArgs({
     pages: { type: 'string', default: '5' },
     prof: { type: 'string' },
     summary: { type: 'string' },
+    from: { type: 'string' },
+    to: { type: 'string' },
   },
 });
 
@@ -29,6 +32,16 @@ if (o.summary) {
     const p = JSON.parse(readFileSync(join(o.summary, f), 'utf8'));
     const dt = new Map();
     for (const [i, d] of p.timeDeltas.entries()) dt.set(p.samples[i], (dt.get(p.samples[i]) ?? 0) + d);
+    // --from/--to (µs of the monotonic clock, as the probe prints its retrieval phase): only the
+    // samples taken between them.
+    if (o.from) {
+      dt.clear();
+      let at = p.startTime;
+      for (const [i, d] of p.timeDeltas.entries()) {
+        at += d;
+        if (at >= Number(o.from) && at <= Number(o.to)) dt.set(p.samples[i], (dt.get(p.samples[i]) ?? 0) + d);
+      }
+    }
     const self = new Map();
     let total = 0;
     for (const n of p.nodes) {
@@ -86,6 +99,7 @@ try {
   const parts = {};
   const wall = [];
   const cpu0 = side.cpuMsByRole();
+  const phase0 = process.hrtime.bigint() / 1000n; // the profiles' clock, in µs
   for (const q of queries) {
     const t0 = performance.now();
     const t = await side.retrieve(q);
@@ -97,6 +111,8 @@ try {
     }
   }
   const cpu1 = side.cpuMsByRole();
+  if (o.prof)
+    console.log(`retrieval phase for --summary: --from ${phase0} --to ${process.hrtime.bigint() / 1000n}`);
   const ms = (x) => x.toFixed(2);
   console.log(
     `retrieve p50 ${ms(median(wall))} ms; parts p50: ${Object.entries(parts)
