@@ -141,10 +141,12 @@ export const HEALTH_TIMEOUT_MS = 2000;
 /**
  * A service's answer is untrusted input: read with the kit's strict response parser, as the engine's
  * answers and the kit client's are (engine-wire.ts), its head and whole answer bounded and the
- * exchange given HEALTH_TIMEOUT_MS in all. node:http read the body without a bound and its timeout
- * was an idle one (never reached by a service that trickles or streams), and its cold first request
- * cost 10-15 ms of CPU at the end of every `service start` on this VM (issue 20), where this path is
- * the engine calls' own, already compiled and run three times by then.
+ * exchange given HEALTH_TIMEOUT_MS in all. node:http read the body without a bound, and its timeout
+ * never ended a probe of a service that trickles, streams or accepts and never answers
+ * (test/services/health-probe.test.ts). Its cold first request also took 10-15 ms (wall clock, from
+ * the probe to its answer) at the end of every `service start` on the VM of 2026-12-01, where this
+ * path is the engine calls' own, already compiled and run three times by then (issue 20: CPU a
+ * start 102 -> 91 ms with the thread-pool fix in wiring.ts, 15 pairs).
  */
 const HEALTH_LIMITS: AnswerLimits = {
   maxHeadBytes: 16 * 1024,
