@@ -11,6 +11,7 @@
 //   VECTORS_BENCH_N=100000  VECTORS_BENCH_Q=1000  VECTORS_BENCH_ROUNDS=7  VECTORS_BENCH_EFS=64,128,256,512
 //   VECTORS_BENCH_WHERE=host: the bundle as a host process (diagnosis); VECTORS_BENCH_FILTERED=0
 //   VECTORS_BENCH_GRAPH_THREAD=1: the service with VECTORS_GRAPH_THREAD=1 (graphs in a worker thread)
+//   VECTORS_BENCH_SERVICE_THP=0: the service without the manifest's GLIBC_TUNABLES (diagnosis: memory)
 //   VECTORS_BENCH_REUSE=1: keep the built index and data folder (node_modules/.cache/blueprint-vectors-
 //   bench/built-*) after a full run; with it set later, only the queries (insert and memory need a full run).
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -87,11 +88,13 @@ const service = await (WHERE === 'host' ? hostProcess : sandboxed)({
   root,
   work: dir,
   db: reuse ? path.join(built, 'db') : undefined,
+  // VECTORS_BENCH_SERVICE_THP=0: the service without the manifest's GLIBC_TUNABLES (no huge pages).
+  env: process.env.VECTORS_BENCH_SERVICE_THP === '0' ? { GLIBC_TUNABLES: null } : {},
 });
 const socket = service.socket;
 const servicePid = service.pid;
 console.log(
-  `service: ${WHERE === 'host' ? '' : 'in its sandbox, '}${service.config}${process.env.VECTORS_BENCH_GRAPH_THREAD === '1' ? ', graphs in a worker thread' : ''}`,
+  `service: ${WHERE === 'host' ? '' : 'in its sandbox, '}${service.config}${process.env.VECTORS_BENCH_GRAPH_THREAD === '1' ? ', graphs in a worker thread' : ''}; GLIBC_TUNABLES ${process.env.VECTORS_BENCH_SERVICE_THP === '0' ? 'left out (VECTORS_BENCH_SERVICE_THP=0)' : 'as the manifest has it'}`,
 );
 // The library's side gets a CPU group beside the container's with the same quota (cpuGroup).
 const libraryGroup = cpuGroup('library', 2);
