@@ -1,0 +1,111 @@
+/**
+ * The bundle's `string-width` (scripts/build-options.mjs aliases the package here; issue 20, TUI first
+ * paint). string-width 8 answers printable ASCII at once, but the first string with any other
+ * character compiles its /v property regexes (`^\p{RGI_Emoji}$` and others) and starts an
+ * Intl.Segmenter: ~39 ms, then ~60 µs per mixed string. The console draws box drawing, bullets and
+ * symbols on every line, so Ink's measuring (Yoga's measure callbacks, wrap, truncate) paid it.
+ *
+ * Here a string whose every code point is in FAST_RANGES is measured as the sum of per-code-point
+ * widths. No code point there forms a grapheme cluster with a neighbour (none is Extend, ZWJ,
+ * SpacingMark, Prepend, Regional_Indicator, Hangul jamo or syllable, variation selector, emoji
+ * modifier or surrogate; CR LF is one cluster but both are width 0), so string-width's segments are
+ * the code points themselves, and for a single code point its rules reduce to: 0 for what is not
+ * visible (the C0 and C1 controls, U+00AD soft hyphen), otherwise its East Asian Width (the same
+ * get-east-asian-width it uses; every Emoji_Presentation code point in these ranges is already Wide,
+ * which is what `\p{RGI_Emoji}` gives). test/tui/text-width.test.ts compares every one of them, and
+ * thousands of mixed strings, with the real string-width. Anything else goes to the real one,
+ * memoised.
+ */
+import { eastAsianWidth } from 'get-east-asian-width';
+import stripAnsi from 'strip-ansi';
+// By path: the alias catches the bare name `string-width` only.
+import realStringWidth from '../../node_modules/string-width/index.js';
+
+export interface Options {
+  readonly ambiguousIsNarrow?: boolean;
+  readonly countAnsiEscapeCodes?: boolean;
+}
+
+/**
+ * Inclusive code point ranges of the fast path, each checked against Unicode 17's properties (and by
+ * the test against Intl.Segmenter): Basic Latin, Latin-1, Latin Extended-A/B, IPA, Spacing Modifier
+ * Letters (not the combining marks from U+0300); General Punctuation without U+2000–200F (spaces,
+ * ZWNJ, ZWJ, marks), U+2028–202F (separators, bidi controls) and U+205F–206F (invisible operators,
+ * isolates); superscripts and currency (not the combining marks for symbols from U+20D0); letterlike
+ * symbols to Miscellaneous Symbols and Arrows (arrows, maths, technical, box drawing, blocks,
+ * geometric shapes, dingbats, Braille).
+ */
+export const FAST_RANGES: readonly (readonly [number, number])[] = [
+  [0x0000, 0x007e],
+  [0x007f, 0x009f],
+  [0x00a0, 0x02ff],
+  [0x2010, 0x2027],
+  [0x2030, 0x205e],
+  [0x2070, 0x20cf],
+  [0x2100, 0x2bff],
+];
+
+export function isFastCodePoint(c: number): boolean {
+  return (
+    c <= 0x02ff ||
+    (c >= 0x2010 && c <= 0x2027) ||
+    (c >= 0x2030 && c <= 0x205e) ||
+    (c >= 0x2070 && c <= 0x20cf) ||
+    (c >= 0x2100 && c <= 0x2bff)
+  );
+}
+
+// Per-code-point widths below U+2C00, filled when first asked: 0xff unknown. One table per
+// ambiguousIsNarrow value.
+const UNKNOWN = 0xff;
+const narrowTable = new Uint8Array(0x2c00).fill(UNKNOWN);
+const wideTable = new Uint8Array(0x2c00).fill(UNKNOWN);
+
+function codePointWidth(c: number, table: Uint8Array, ambiguousAsWide: boolean): number {
+  let w = table[c]!;
+  if (w === UNKNOWN) {
+    w = c < 0x20 || (c >= 0x7f && c <= 0x9f) || c === 0xad ? 0 : eastAsianWidth(c, { ambiguousAsWide });
+    table[c] = w;
+  }
+  return w;
+}
+
+/** The fast path's width, or -1 where a code point is outside FAST_RANGES. */
+function fastWidth(s: string, ambiguousIsNarrow: boolean): number {
+  const table = ambiguousIsNarrow ? narrowTable : wideTable;
+  let width = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0x20 && c <= 0x7e) width++;
+    else if (isFastCodePoint(c)) width += codePointWidth(c, table, !ambiguousIsNarrow);
+    else return -1;
+  }
+  return width;
+}
+
+// The real string-width's answers for strings off the fast path, bounded: cleared when full.
+const MEMO_MAX = 2048;
+const memo = new Map<string, number>();
+
+export default function stringWidth(input: string, options: Options = {}): number {
+  if (typeof input !== 'string' || input.length === 0) return 0;
+  const { ambiguousIsNarrow = true, countAnsiEscapeCodes = false } = options;
+  // As string-width does before measuring (ESC and CSI introduce every escape strip-ansi removes).
+  const s =
+    !countAnsiEscapeCodes && (input.includes('\u001b') || input.includes('\u009b'))
+      ? stripAnsi(input)
+      : input;
+  if (s.length === 0) return 0;
+  const fast = fastWidth(s, ambiguousIsNarrow);
+  if (fast >= 0) return fast;
+  // Escapes already stripped (or to be counted): the real one is asked with countAnsiEscapeCodes,
+  // which skips its own stripping and measures `s` as given.
+  const key = (ambiguousIsNarrow ? 'n' : 'w') + s;
+  let w = memo.get(key);
+  if (w === undefined) {
+    w = realStringWidth(s, { ambiguousIsNarrow, countAnsiEscapeCodes: true });
+    if (memo.size >= MEMO_MAX) memo.clear();
+    memo.set(key, w);
+  }
+  return w;
+}
