@@ -128,7 +128,7 @@ describe('health probe: what a service answers', () => {
 });
 
 describe('checkHealth: healthy is a 2xx answer, anything else is not', () => {
-  const reg = (root: string) =>
+  const reg = () =>
     ({
       name: 'probed',
       version: '1.0.0',
@@ -154,7 +154,7 @@ describe('checkHealth: healthy is a 2xx answer, anything else is not', () => {
     ];
     for (const [text, healthy] of cases) {
       const root = tempDir('bp-probe-root-');
-      const r = reg(root);
+      const r = reg();
       const dir = serviceDirs(root, r.name).socketDir;
       (await import('node:fs')).mkdirSync(dir, { recursive: true });
       if (text !== null) await serve(reply(text), path.join(dir, 'p.sock'));
