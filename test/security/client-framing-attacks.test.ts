@@ -144,102 +144,83 @@ describe('answers without a body, and status lines', () => {
   });
 });
 
+/**
+ * A unix-socket server that calls `answer(socket, conn, req)` for each request head it reads: `conn`
+ * counts connections, `req` the requests on this one (both from 0).
+ */
+async function rawServer(answer: (s: Socket, conn: number, req: number) => void) {
+  const path = join(tempDir('kit-client-attack-'), 's.sock');
+  let connections = 0;
+  const sockets: Socket[] = [];
+  const srv = createNetServer((s) => {
+    sockets.push(s);
+    const conn = connections++;
+    let asked = 0;
+    s.on('data', (c) => {
+      if (c.toString('latin1').includes('\r\n\r\n')) answer(s, conn, asked++);
+    });
+    s.on('error', () => undefined);
+  });
+  await new Promise<void>((r) => srv.listen(path, r));
+  const client = new UnixHttpClient({ socketPath: path });
+  const body = async (method = 'GET') =>
+    (await client.request({ method, path: '/', timeoutMs: 2000 })).body.toString();
+  const close = async () => {
+    client.close();
+    for (const s of sockets) s.destroy();
+    await new Promise((r) => srv.close(r));
+  };
+  return { client, body, close };
+}
+
 describe('bytes nobody asked for on a kept-alive connection', () => {
   it('an answer sent while the connection is idle never answers the next request', async () => {
-    const path = join(tempDir('kit-client-attack-'), 's.sock');
-    let connections = 0;
-    const sockets: Socket[] = [];
-    const srv = createNetServer((s) => {
-      sockets.push(s);
-      const nth = connections++;
-      let asked = 0;
-      s.on('data', (c) => {
-        if (!c.toString('latin1').includes('\r\n\r\n')) return;
-        asked++;
-        s.write(`HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\ngenuine-${nth}`);
-        // Then, unasked, a second answer on the now idle connection.
-        if (asked === 1) setTimeout(() => s.write('HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nEVIL'), 20);
-      });
-      s.on('error', () => undefined);
+    const { client, body, close } = await rawServer((s, conn, req) => {
+      s.write(`HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\ngenuine-${conn}`);
+      // Then, unasked, a second answer on the now idle connection.
+      if (req === 0) setTimeout(() => s.write('HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nEVIL'), 20);
     });
-    await new Promise<void>((r) => srv.listen(path, r));
-    const c = new UnixHttpClient({ socketPath: path });
     try {
-      expect((await c.request({ method: 'GET', path: '/', timeoutMs: 2000 })).body.toString()).toBe(
-        'genuine-0',
-      );
+      expect(await body()).toBe('genuine-0');
       await new Promise((r) => setTimeout(r, 80));
       // The first connection was dropped when the unasked bytes came: a new one answers.
-      expect(c.connections).toBe(0);
-      expect((await c.request({ method: 'GET', path: '/', timeoutMs: 2000 })).body.toString()).toBe(
-        'genuine-1',
-      );
+      expect(client.connections).toBe(0);
+      expect(await body()).toBe('genuine-1');
     } finally {
-      c.close();
-      for (const s of sockets) s.destroy();
-      await new Promise((r) => srv.close(r));
+      await close();
     }
   });
 
   // Failed at fddb251: the 204 was kept alive, its late "body" answered the next request.
   it('a 204 that names a body is not kept: bytes it sends late never answer the next request', async () => {
-    const path = join(tempDir('kit-client-attack-'), 's.sock');
     const smuggled = 'HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nEVIL';
-    let connections = 0;
-    const sockets: Socket[] = [];
-    const srv = createNetServer((s) => {
-      sockets.push(s);
-      const nth = connections++;
-      let asked = 0;
-      s.on('data', (c) => {
-        if (!c.toString('latin1').includes('\r\n\r\n')) return;
-        if (nth === 0 && asked++ === 0) {
-          // RFC 9110 8.6: a 204 must not carry Content-Length; this one names a body and sends it late.
-          s.write(`HTTP/1.1 204 No Content\r\nContent-Length: ${smuggled.length}\r\n\r\n`);
-          setTimeout(() => s.write(smuggled), 20);
-        } else setTimeout(() => s.write(`HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\ngenuine-${nth}`), 60);
-      });
-      s.on('error', () => undefined);
+    const { client, body, close } = await rawServer((s, conn, req) => {
+      if (conn === 0 && req === 0) {
+        // RFC 9110 8.6: a 204 must not carry Content-Length; this one names a body and sends it late.
+        s.write(`HTTP/1.1 204 No Content\r\nContent-Length: ${smuggled.length}\r\n\r\n`);
+        setTimeout(() => s.write(smuggled), 20);
+      } else setTimeout(() => s.write(`HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\ngenuine-${conn}`), 60);
     });
-    await new Promise<void>((r) => srv.listen(path, r));
-    const c = new UnixHttpClient({ socketPath: path });
     try {
-      expect((await c.request({ method: 'DELETE', path: '/', timeoutMs: 2000 })).status).toBe(204);
-      const next = await c.request({ method: 'GET', path: '/', timeoutMs: 2000 }).then(
-        (r) => r.body.toString(),
-        (e: Error) => e.message,
-      );
-      expect(next).toBe('genuine-1');
+      expect((await client.request({ method: 'DELETE', path: '/', timeoutMs: 2000 })).status).toBe(204);
+      expect(await body().catch((e: Error) => e.message)).toBe('genuine-1');
     } finally {
-      c.close();
-      for (const s of sockets) s.destroy();
-      await new Promise((r) => srv.close(r));
+      await close();
     }
   });
 
   it('two answers in one write to one request: the first is taken, the second never is', async () => {
-    const path = join(tempDir('kit-client-attack-'), 's.sock');
-    let n = 0;
-    const srv = createNetServer((s) => {
-      const nth = n++;
-      s.on('data', (c) => {
-        if (!c.toString('latin1').includes('\r\n\r\n')) return;
-        s.write(
-          `HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\ngenuine-${nth}HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nEVIL`,
-        );
-      });
-      s.on('error', () => undefined);
-    });
-    await new Promise<void>((r) => srv.listen(path, r));
-    const c = new UnixHttpClient({ socketPath: path });
+    const { body, close } = await rawServer((s, conn) =>
+      s.write(
+        `HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\ngenuine-${conn}HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nEVIL`,
+      ),
+    );
     try {
       const answers: string[] = [];
-      for (let i = 0; i < 3; i++)
-        answers.push((await c.request({ method: 'GET', path: '/', timeoutMs: 2000 })).body.toString());
+      for (let i = 0; i < 3; i++) answers.push(await body());
       expect(answers).toEqual(['genuine-0', 'genuine-1', 'genuine-2']);
     } finally {
-      c.close();
-      await new Promise((r) => srv.close(r));
+      await close();
     }
   });
 });
