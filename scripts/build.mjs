@@ -24,7 +24,6 @@ import { ARCHES, targetArch, targetNode } from './build-arch.mjs';
 import { eagerCodeCache, replaceCodeCache, WARM_RUNS, warmCodeCache } from './build-code-cache.mjs';
 import { LAZY_CACHE, LAZY_FILE, LAZY_WRAPPER } from './build-lazy-part.mjs';
 import { buildBundle } from './build-options.mjs';
-import { pkgWarmBox } from './pkg-warm-box.mjs';
 import { makeSbom } from './sbom.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -130,17 +129,7 @@ ${seaStart}`,
 const caches =
   arch === 'x64' && !coldCodeCache
     ? {
-        // Trained on `--json version` and on the quick `pkg update` / `pkg search` runs: paired, 60
-        // runs (load 1.7-2.0), update -6.3 ms, search -3.9 ms, `--json version` -0.4 ms wall and the
-        // same CPU; the cache grows from 73 to ~126 KB (issue 20).
-        main: (() => {
-          const box = pkgWarmBox(nodeBinary, bundleDir);
-          try {
-            return warmCodeCache(nodeBinary, seaMain, [...WARM_RUNS, ...box.runs]);
-          } finally {
-            box.remove();
-          }
-        })(),
+        main: warmCodeCache(nodeBinary, seaMain),
         lazy: seaLazy ? eagerCodeCache(nodeBinary, seaLazy, LAZY_WRAPPER) : undefined,
       }
     : undefined;
@@ -186,7 +175,7 @@ execFileSync(nodeBinary, ['--experimental-sea-config', seaConfig], {
 if (caches) {
   writeFileSync(blob, replaceCodeCache(readFileSync(blob), seaMain, readFileSync(seaMain), caches.main));
   console.log(
-    `code cache: ${caches.main.length} bytes (lazy part ${caches.lazy?.length ?? 0}), main's made after a run of ${WARM_RUNS.map((a) => a.join(' ')).join(', ')} and of the quick pkg update and search`,
+    `code cache: ${caches.main.length} bytes (lazy part ${caches.lazy?.length ?? 0}), main's made after a run of ${WARM_RUNS.map((a) => a.join(' ')).join(', ')}`,
   );
 }
 
