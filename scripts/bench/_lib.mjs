@@ -12,6 +12,10 @@ export const exe = process.env.BENCH_EXE
   : path.join(root, 'dist/blueprint');
 export const tmp = (p = 'bp-bench-') => mkdtempSync(path.join(os.tmpdir(), p));
 
+/** The service environment modules/NAME/manifest.json gives (MALLOC_*, GLIBC_TUNABLES...). */
+export const manifestEnv = (name) =>
+  JSON.parse(readFileSync(path.join(root, 'modules', name, 'manifest.json'), 'utf8')).service.env;
+
 export function ensureBuilt() {
   try {
     execFileSync(exe, ['--version'], { stdio: 'ignore' });

@@ -9,7 +9,7 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import path from 'node:path';
-import { root } from './_lib.mjs';
+import { manifestEnv, root } from './_lib.mjs';
 import { sandboxed } from './_vectors-sandbox.mjs';
 
 const ROUNDS = Number(process.argv[2] ?? 2);
@@ -17,8 +17,7 @@ const cache = path.join(root, 'node_modules/.cache/blueprint-vectors-bench');
 const db = path.join(cache, 'built-n100000-m32-efc200/db');
 if (!existsSync(db))
   throw new Error(`no kept data folder at ${db}: run VECTORS_BENCH_REUSE=1 npm run bench -- vectors once`);
-const manifest = JSON.parse(readFileSync(path.join(root, 'modules/vectors/manifest.json'), 'utf8'));
-const tunable = manifest.service.env.GLIBC_TUNABLES;
+const tunable = manifestEnv('vectors').GLIBC_TUNABLES;
 const kb = (text, field) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? Number.NaN);
 const variants = { default: { GLIBC_TUNABLES: null }, tunable: { GLIBC_TUNABLES: tunable } };
 

@@ -12,7 +12,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { Pool } from 'undici';
-import { root } from './_lib.mjs';
+import { manifestEnv, root } from './_lib.mjs';
 import { gloveSet } from './_vectors-data.mjs';
 import { libraryChild } from './_vectors-library.mjs';
 import { hostProcess } from './_vectors-sandbox.mjs';
@@ -23,8 +23,7 @@ mkdirSync(out, { recursive: true });
 const EF = 128;
 const built = path.join(root, 'node_modules/.cache/blueprint-vectors-bench/built-n100000-m32-efc200');
 const { queryArrays } = gloveSet({ N: 100_000, Q: 1000, D: 100, K: 10 });
-const manifestEnv = JSON.parse(readFileSync(path.join(root, 'modules/vectors/manifest.json'), 'utf8')).service
-  .env;
+const vectorsEnv = manifestEnv('vectors');
 const cpuMs = (pid) => {
   const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
   return (Number(f[11]) + Number(f[12])) * 10;
@@ -77,7 +76,7 @@ const lib = await libraryChild({
   file: path.join(built, 'inproc.hnsw'),
   dim: 100,
   queries: queryArrays,
-  env: { ...userEnv, GLIBC_TUNABLES: manifestEnv.GLIBC_TUNABLES },
+  env: { ...userEnv, GLIBC_TUNABLES: vectorsEnv.GLIBC_TUNABLES },
 });
 const pool = new Pool('http://vectors.socket', { socketPath: service.socket, connections: 2, pipelining: 2 });
 try {

@@ -46,6 +46,7 @@ import {
   startSandbox,
   waitForSocket,
 } from './_embeddings-procs.mjs';
+import { manifestEnv } from './_lib.mjs';
 
 const repo = resolve(import.meta.dirname, '../..');
 const { values: opts } = parseArgs({
@@ -61,8 +62,7 @@ const { values: opts } = parseArgs({
   },
 });
 /** The same glibc tunables for every way that serves: the manifest's unless --glibc-tunables says. */
-const manifestTunables = JSON.parse(readFileSync(join(repo, 'modules/embeddings/manifest.json'), 'utf8'))
-  .service.env.GLIBC_TUNABLES;
+const manifestTunables = manifestEnv('embeddings').GLIBC_TUNABLES;
 const tunables = opts['glibc-tunables'] ?? manifestTunables;
 const TUNABLES = tunables !== undefined ? { GLIBC_TUNABLES: tunables } : {};
 

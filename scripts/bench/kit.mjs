@@ -28,6 +28,7 @@ import { connect } from 'node:net';
 import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { manifestEnv } from './_lib.mjs';
 
 const repo = resolve(import.meta.dirname, '../..');
 const { values: opts } = parseArgs({
@@ -257,9 +258,7 @@ async function serviceLoad(kitDir) {
       EMBEDDINGS_THREADS: '1',
       // The allocator settings the manifest gives the container (they bound memory after a burst).
       ...Object.fromEntries(
-        Object.entries(
-          JSON.parse(readFileSync(join(repo, 'modules/embeddings/manifest.json'), 'utf8')).service.env,
-        ).filter(([k]) => k.startsWith('MALLOC_')),
+        Object.entries(manifestEnv('embeddings')).filter(([k]) => k.startsWith('MALLOC_')),
       ),
       ...JSON.parse(process.env.BENCH_KIT_ENV ?? '{}'),
     },

@@ -26,7 +26,7 @@ import { gloveModel, TINY_LLAMA } from '../../test/helpers/rag-stack.ts';
 import { defaultModelCache } from '../models/glove.ts';
 import { ensureMinilmShapedModel } from '../models/minilm-shaped.ts';
 import { likeAContainer } from './_cpu-group.mjs';
-import { ensureBuilt, figure, load, median, root, tmp } from './_lib.mjs';
+import { ensureBuilt, figure, load, manifestEnv, median, root, tmp } from './_lib.mjs';
 import { makeCorpus } from './_rag-corpus.mjs';
 import { print } from './_rag-report.mjs';
 import { buildStack, processes, sandboxed } from './_rag-stacks.mjs';
@@ -54,9 +54,7 @@ if (values.help) {
   process.exit(0);
 }
 const TUNABLES = values['glibc-tunables'];
-const ownTunables =
-  TUNABLES ??
-  JSON.parse(readFileSync(join(root, 'modules/embeddings/manifest.json'), 'utf8')).service.env.GLIBC_TUNABLES;
+const ownTunables = TUNABLES ?? manifestEnv('embeddings').GLIBC_TUNABLES;
 if (ownTunables !== undefined && process.env.GLIBC_TUNABLES !== ownTunables) {
   // glibc reads its tunables when a process starts: the in-process side needs them from its start.
   const r = spawnSync(process.execPath, [...process.execArgv, ...process.argv.slice(1)], {

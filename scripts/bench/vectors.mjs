@@ -20,7 +20,7 @@ import { loadavg } from 'node:os';
 import path from 'node:path';
 import { Pool } from 'undici';
 import { cpuGroup } from './_cpu-group.mjs';
-import { median, root } from './_lib.mjs';
+import { manifestEnv, median, root } from './_lib.mjs';
 import { gloveSet } from './_vectors-data.mjs';
 import { libraryChild } from './_vectors-library.mjs';
 import { reportQueries } from './_vectors-report.mjs';
@@ -101,8 +101,7 @@ const libraryGroup = cpuGroup('library', 2);
 // The library as a user runs it (this environment without GLIBC_TUNABLES: glibc's defaults, no huge
 // pages where the host's THP mode is madvise) and with the manifest's GLIBC_TUNABLES, as the
 // service has it. Each child stays in the library's CPU group (it runs only during its passes).
-const manifestEnv = JSON.parse(readFileSync(path.join(root, 'modules/vectors/manifest.json'), 'utf8')).service
-  .env;
+const vectorsEnv = manifestEnv('vectors');
 const { GLIBC_TUNABLES: _userTunables, ...userEnv } = process.env;
 const libraries = {};
 const throttled0 = throttling(servicePid);
@@ -162,14 +161,14 @@ try {
     ['lib', userEnv],
     [
       'libThp',
-      { ...userEnv, ...(manifestEnv.GLIBC_TUNABLES ? { GLIBC_TUNABLES: manifestEnv.GLIBC_TUNABLES } : {}) },
+      { ...userEnv, ...(vectorsEnv.GLIBC_TUNABLES ? { GLIBC_TUNABLES: vectorsEnv.GLIBC_TUNABLES } : {}) },
     ],
   ]) {
     libraries[k] = await libraryChild({ file: indexFile, dim: D, queries: queryArrays, env });
     libraryGroup?.enter(libraries[k].pid);
   }
   console.log(
-    `in-process library: two child processes, GLIBC_TUNABLES unset (a user's default) and GLIBC_TUNABLES=${manifestEnv.GLIBC_TUNABLES ?? '(none in the manifest)'}`,
+    `in-process library: two child processes, GLIBC_TUNABLES unset (a user's default) and GLIBC_TUNABLES=${vectorsEnv.GLIBC_TUNABLES ?? '(none in the manifest)'}`,
   );
   const empty = serverRss();
   let insertS = 0;
