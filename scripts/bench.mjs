@@ -7,8 +7,35 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import {
+  commitsSince,
+  historyFile,
+  historyTable,
+  machine,
+  readHistory,
+  summarize,
+} from './bench/_history.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+// `npm run bench -- --history [--since REV]`: no bench run; the figures of every run kept so far on
+// this machine for the commit checked out (or since REV), judged over all of them (_history.mjs).
+if (process.argv[2] === '--history') {
+  const at = process.argv.indexOf('--since');
+  const since = at > 0 ? process.argv[at + 1] : undefined;
+  const rows = summarize(readHistory(), { machineName: machine(), commits: commitsSince(since) });
+  const file = path.relative(root, historyFile() ?? '') || '(BENCH_HISTORY=off)';
+  if (!rows.length) {
+    console.log(
+      `No figures kept for ${since ? `the commits since ${since}` : 'this commit'} on this machine in ${file}: run \`npm run bench\` first.`,
+    );
+    process.exit(0);
+  }
+  console.log(
+    `Figures of every run kept in ${file} (${machine()}; ${since ? `commits since ${since}` : `commit ${commitsSince()[0]}`}); met only if met in every run:\n`,
+  );
+  console.log(historyTable(rows));
+  process.exit(0);
+}
 // `npm run bench -- rag -- --models X`: the names before a second `--`, options for each bench after it.
 const args = process.argv.slice(2);
 const cut = args.indexOf('--');
@@ -50,5 +77,9 @@ if (rows.length) {
   console.log('| figure | measured | goal | met |');
   console.log('| --- | --- | --- | --- |');
   for (const r of rows) console.log(`| ${r.what} | ${r.value} | ${r.goal} | ${r.met ? 'met' : 'not met'} |`);
+  if (historyFile())
+    console.log(
+      `\nKept in ${path.relative(root, historyFile())}; \`npm run bench -- --history\` judges every run of this commit on this machine.`,
+    );
 }
 process.exit(failed ? 1 : 0);

@@ -4,6 +4,7 @@ import { appendFileSync, mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { record } from './_history.mjs';
 
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 // BENCH_EXE: another build to measure (scripts/build.mjs --out DIR), default dist/blueprint.
@@ -70,13 +71,18 @@ export function compare(n, candidate, baseline, { turns = false } = {}) {
 }
 
 /**
- * One published figure: printed now, and kept for the table `npm run bench` prints at the end
- * (scripts/bench.mjs passes BENCH_FIGURES, a file of JSON lines).
+ * One published figure: printed now, kept for the table `npm run bench` prints at the end
+ * (scripts/bench.mjs passes BENCH_FIGURES, a file of JSON lines), and with `meta` in the history of
+ * every run (_history.mjs): `id` names the figure across runs, `n` is its headline number (a median
+ * ratio, ms, MiB), `judged` the number its goal compared when that is another (the worst round),
+ * `unit` how to print them, `better: 'larger'` for goals of at least.
  */
-export function figure(what, value, goal, met) {
+export function figure(what, value, goal, met, meta) {
   console.log(`${what}: ${value} (goal ${goal}: ${met ? 'met' : 'not met'})`);
   if (process.env.BENCH_FIGURES)
     appendFileSync(process.env.BENCH_FIGURES, `${JSON.stringify({ what, value, goal, met })}\n`);
+  if (meta?.id !== undefined)
+    record({ id: meta.id, what, value, goal, met: Boolean(met), better: 'smaller', ...meta });
 }
 
 /** The load average now, as `load 1.23 / 0.98 / 0.75` (1, 5 and 15 minutes). */

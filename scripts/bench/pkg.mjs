@@ -112,6 +112,7 @@ if (wanted('install')) {
     `median ${x(install.ratio)} (${fmt(install.candidate)} vs ${fmt(install.baseline)}), runs ${x(install.best)}–${x(install.worst)} (${runs}: ${install.ratios.map((r) => r.toFixed(2)).join(' ')}); CPU time ${x(cpu.candidate / cpu.baseline)} (${fmt(cpu.candidate / runs)} vs ${fmt(cpu.baseline / runs)}, mean); ${before}, after ${load()}`,
     '≤ 1.0× in every run',
     install.worst <= 1.0,
+    { id: 'pkg.install', n: install.ratio, judged: install.worst, unit: '×' },
   );
 }
 
@@ -219,6 +220,7 @@ if (wanted('index')) {
     `median ${x(u10.ratio)} node -e 0 (${fmt(u10.candidate)} vs ${fmt(u10.baseline)}: update ${fmt(u10.update)}, search ${fmt(u10.search)}); ${spread(u10)}; CPU time ${x(u10.cpuRatio)}`,
     '≤ 3× node -e 0 in every round',
     u10.roundWorst <= 3,
+    { id: 'pkg.update-search.first', n: u10.ratio, judged: u10.roundWorst, unit: '×' },
   );
   const k10 = updateSearch(i10, { fresh: false, rounds, runs: opts.quick ? 3 : 5 });
   figure(
@@ -226,6 +228,7 @@ if (wanted('index')) {
     `median ${x(k10.ratio)} node -e 0 (${fmt(k10.candidate)}: update ${fmt(k10.update)}, search ${fmt(k10.search)}); ${spread(k10)}; CPU time ${x(k10.cpuRatio)}`,
     '≤ 3× node -e 0 in every round',
     k10.roundWorst <= 3,
+    { id: 'pkg.update-search.unchanged', n: k10.ratio, judged: k10.roundWorst, unit: '×' },
   );
   if (!opts.quick) {
     const u100 = updateSearch(bigIndex(100_000), { fresh: true, rounds: 1, runs: 3 });
@@ -234,6 +237,7 @@ if (wanted('index')) {
       `${x(u100.candidate / u10.candidate)} (${fmt(u100.candidate)}: update ${fmt(u100.update)}, search ${fmt(u100.search)})`,
       '≤ 10×',
       u100.candidate / u10.candidate <= 10,
+      { id: 'pkg.update-search.100k-vs-10k', n: u100.candidate / u10.candidate, unit: '×' },
     );
   }
 }
@@ -331,6 +335,13 @@ if (wanted('start')) {
     `median of paired runs ${x(start.ratio)} (${fmt(start.candidate)} vs ${fmt(start.baseline)}); ${spread(start)}; ratio of medians by round ${ofMedians(all)}; CPU time ${x(cpu.candidate / cpu.baseline)} (${fmt(cpu.candidate / n)} vs ${fmt(cpu.baseline / n)}, mean of ${n}); noise arm (node -e 0 vs a copy of itself, same rounds): median ${x(floor.ratio)}, rounds ${x(floor.roundBest)}–${x(floor.roundWorst)}, ratio of medians ${ofMedians(noise)}, CPU time ${x(cpu.again / cpu.baseline)}; ${opts['in-place'] ? 'in place' : 'all copied'}; ${before}, after ${load()}`,
     '≤ 1.1× in every round',
     start.roundWorst <= 1.1,
+    {
+      id:
+        control !== undefined ? `pkg.start.control-${control}ms` : opts.self ? 'pkg.start.self' : 'pkg.start',
+      n: start.ratio,
+      judged: start.roundWorst,
+      unit: '×',
+    },
   );
 }
 console.log(load());

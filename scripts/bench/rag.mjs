@@ -177,6 +177,7 @@ for (const [model, r] of Object.entries(results))
     `${r.retrieveRatioP50}x`,
     '<= 1.25x',
     r.goalMet,
+    { id: `rag.retrieve.${model}`, n: Number(r.retrieveRatioP50), unit: '×' },
   );
 
 async function measure(model, modelDir, tag) {

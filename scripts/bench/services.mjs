@@ -380,6 +380,7 @@ try {
         (result.sameSandbox ? '' : '; not comparable: the sandboxes differ'),
       '≤ 1.0×',
       result.ratio <= 1.0 && result.sameSandbox,
+      { id: 'services.start', n: result.ratio, unit: '×' },
     );
 } finally {
   await podman('rm', '-f', `${name}-podman`).catch(() => {});

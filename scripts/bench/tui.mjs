@@ -102,5 +102,11 @@ figure(
   `${f(rss)} MiB, ${f(idle)} MiB ${opts.idle} s later (median of ${runs.length}; first paint ${f(median(runs.map((r) => r.first)))} MiB, peak ${f(median(runs.map((r) => r.peak)))} MiB)`,
   '≤ 80 MiB',
   rss <= 80 && idle <= 80,
+  {
+    id: `tui.memory${opts.env?.length ? `.${opts.env.join('.')}` : ''}`,
+    n: rss,
+    judged: Math.max(rss, idle),
+    unit: ' MiB',
+  },
 );
 console.log(load());
