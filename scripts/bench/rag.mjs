@@ -425,11 +425,14 @@ async function run(sides) {
       chatFirstTokenP95Ms: Number(pct(ttft[label], 0.95).toFixed(1)),
       ...(hops[label] ? { hopsP50Ms: p50(hops[label]) } : {}),
     };
-  result.retrieveRatioP50 = ms(result.sandboxed.retrieveP50Ms / result['in-process'].retrieveP50Ms);
+  // Three places, and judged on the ratio itself: 17.75 / 14.15 ms is 1.254, which two places
+  // printed as 1.25 and judged met.
+  const ratio = result.sandboxed.retrieveP50Ms / result['in-process'].retrieveP50Ms;
+  result.retrieveRatioP50 = Number(ratio.toFixed(3));
   result.retrieveCpuRatio = ms(
     result.sandboxed.retrieveCpuMsPerQuery.total / result['in-process'].retrieveCpuMsPerQuery.total,
   );
-  result.goalMet = result.retrieveRatioP50 <= 1.25;
+  result.goalMet = ratio <= 1.25;
   result.cpuThrottlingDuringRetrieve = throttled;
   return result;
 }

@@ -339,7 +339,9 @@ try {
     rounds,
     blueprintMs: Math.round(median(blueprintMs)),
     podmanRunMs: Math.round(median(podmanMs)),
-    ratio: Math.round((median(blueprintMs) / median(podmanMs)) * 100) / 100,
+    // Three places: the goal is judged on the ratio itself (two places read 1.004 as 1.00, met).
+    ratio: Math.round((median(blueprintMs) / median(podmanMs)) * 1000) / 1000,
+    exactRatio: median(blueprintMs) / median(podmanMs),
     blueprintStartToHealthyInsideMs: median(engineMs),
     blueprintExitMs: Math.round(median(blueprintExitMs)),
     podmanRunExitMs: Math.round(median(podmanExitMs)),
@@ -379,8 +381,8 @@ try {
       `${result.ratio}× (median of ${rounds}; rounds ${result.bestRoundRatio}–${result.worstRoundRatio})` +
         (result.sameSandbox ? '' : '; not comparable: the sandboxes differ'),
       '≤ 1.0×',
-      result.ratio <= 1.0 && result.sameSandbox,
-      { id: 'services.start', n: result.ratio, unit: '×' },
+      result.exactRatio <= 1.0 && result.sameSandbox,
+      { id: 'services.start', n: result.exactRatio, unit: '×' },
     );
 } finally {
   await podman('rm', '-f', `${name}-podman`).catch(() => {});
