@@ -37,14 +37,14 @@ describe('the OpenAI answer', () => {
       for (const model of ['glove-50k', 'modèle "quoted" \\ \u2028 ✓']) {
         const req = { texts: ['a', 'b'], options: { truncate: true }, base64 };
         const body = openAiResponse(req, out, info(model));
-        expect(body).toBeInstanceOf(Uint8Array);
-        expect(Buffer.from(body).toString('utf8')).toBe(reference(base64, model));
+        expect(typeof body).toBe('string');
+        expect(body).toBe(reference(base64, model));
       }
     });
 
   it('decodes back to the same float32 bits, as the OpenAI clients decode base64', () => {
     const req = { texts: ['a', 'b'], options: { truncate: true }, base64: true };
-    const parsed = JSON.parse(Buffer.from(openAiResponse(req, out, info('m'))).toString('utf8'));
+    const parsed = JSON.parse(openAiResponse(req, out, info('m')));
     parsed.data.forEach((d: { embedding: string }, i: number) => {
       const raw = Buffer.from(d.embedding, 'base64');
       expect(new Float32Array(raw.buffer, raw.byteOffset, raw.byteLength / 4)).toEqual(vectors[i]);

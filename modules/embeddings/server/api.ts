@@ -114,22 +114,21 @@ function base64(v: Float32Array): string {
 }
 
 /**
- * The answer as JSON text in one buffer, written piece by piece: what JSON.stringify would give
- * for { object, data: [{ object, index, embedding }], model, usage }, without building that object
- * or having JSON.stringify scan every base64 string for characters to escape (base64 has none):
- * ~3× cheaper for a batch of 32 (issue 20). The kit sends a Uint8Array as it is.
+ * The answer as JSON text, written piece by piece: what JSON.stringify would give for
+ * { object, data: [{ object, index, embedding }], model, usage }, without building that object or
+ * having JSON.stringify scan every base64 string for characters to escape (base64 has none): ~3×
+ * cheaper for a batch of 32 (issue 20). Text, not bytes: the kit sends a reply's `json` with its
+ * head in one string write (one write(2)), where bytes went out as a corked head + body (a
+ * writev(2) after a copy of the text into a Buffer).
  */
-export function openAiResponse(req: OpenAiRequest, out: Embeddings, info: ModelInfo): Uint8Array {
+export function openAiResponse(req: OpenAiRequest, out: Embeddings, info: ModelInfo): string {
   const total = out.tokens.reduce((a, b) => a + b, 0);
-  const parts = ['{"object":"list","data":['];
+  let text = '{"object":"list","data":[';
   out.vectors.forEach((v, index) => {
     const embedding = req.base64 ? `"${base64(v)}"` : JSON.stringify(Array.from(v));
-    parts.push(`${index ? ',' : ''}{"object":"embedding","index":${index},"embedding":${embedding}}`);
+    text += `${index ? ',' : ''}{"object":"embedding","index":${index},"embedding":${embedding}}`;
   });
-  parts.push(
-    `],"model":${JSON.stringify(info.model)},"usage":{"prompt_tokens":${total},"total_tokens":${total}}}`,
-  );
-  return Buffer.from(parts.join(''), 'utf8');
+  return `${text}],"model":${JSON.stringify(info.model)},"usage":{"prompt_tokens":${total},"total_tokens":${total}}}`;
 }
 
 export function openAiError(err: ApiError) {

@@ -71,7 +71,7 @@ export function createApiServer(engine: Engine, opts: ServerOptions): KitServer 
         handle: async (ctx) => {
           const parsed = parseOpenAi(await ctx.json(), opts, info);
           const out = await embed(ctx.queue, parsed.texts, parsed.options);
-          return { body: openAiResponse(parsed, out, info), headers: { 'content-type': 'application/json' } };
+          return { json: openAiResponse(parsed, out, info) };
         },
       },
       '/embed': {
