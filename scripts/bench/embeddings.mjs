@@ -14,11 +14,13 @@
  *                user namespace, memory/pids limits), HTTP over the bind-mounted socket;
  *   sandbox-float  the same, answers as JSON numbers instead of base64.
  * The clients ask `encoding_format: "base64"` and decode the vectors to Float32Arrays, as the
- * official OpenAI clients do by default; the in-process run gets Float32Arrays too.
+ * official OpenAI clients do by default; the in-process run gets Float32Arrays too. The client is
+ * the kit's HTTP/1.1 client (modules/kit/client, what rag calls this service with), or node:http's
+ * with --client node-http.
  * The ways take turns, one pass each per round (the order rotates), so each round's ratios compare
  * passes run under the same load; the figures are medians over the rounds, with their spread.
  * Options: --json (one JSON document), --rounds N (default 5), --sentences N per pass (default: per
- * model), --no-sandbox, --models tiny-bert,minilm-shaped,glove-50k, --root-cgroup (leave the host
+ * model), --client kit|node-http (default kit), --no-sandbox, --models tiny-bert,minilm-shaped,glove-50k, --root-cgroup (leave the host
  * processes in the root CPU group: see likeAContainer), --compare-worker (a second host process with
  * EMBEDDINGS_INLINE_MS=off: every batch through the worker thread, as before issue 20's change),
  * --glibc-tunables STR (GLIBC_TUNABLES=STR for every serving process alike: the in-process children,
@@ -59,6 +61,7 @@ const { values: opts } = parseArgs({
     'root-cgroup': { type: 'boolean' },
     'compare-worker': { type: 'boolean' },
     'glibc-tunables': { type: 'string' },
+    client: { type: 'string' },
   },
 });
 /** The same glibc tunables for every way that serves: the manifest's unless --glibc-tunables says. */
@@ -84,13 +87,79 @@ async function timedPass(pid, texts, embedBatch) {
   };
 }
 
-// Keep-alive, as real clients (the OpenAI SDKs, requests.Session) do.
-const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+/**
+ * The answer's vectors as Float32Arrays, as the OpenAI clients decode them: base64 (or JSON
+ * numbers) per input. The base64 vectors of a batch are decoded into one ArrayBuffer, a view each
+ * (a buffer of its own per vector cost the client ~30 µs a batch of 32 in allocations).
+ */
+function decode(text) {
+  const data = JSON.parse(text).data;
+  if (typeof data[0]?.embedding !== 'string') return data.map(({ embedding: e }) => Float32Array.from(e));
+  let size = 0;
+  for (const { embedding } of data) size += Buffer.byteLength(embedding, 'base64');
+  const buf = Buffer.allocUnsafeSlow(size);
+  let at = 0;
+  return data.map(({ embedding }) => {
+    const n = buf.write(embedding, at, 'base64');
+    const v = new Float32Array(buf.buffer, buf.byteOffset + at, n / 4);
+    at += n;
+    return v;
+  });
+}
 
-/** POST /v1/embeddings; the answer's vectors as Float32Arrays (base64 decoded as the OpenAI clients do). */
-function post(socketPath, body) {
+/**
+ * The client: by default the kit's HTTP/1.1 client over the unix socket (modules/kit/client, what
+ * rag calls this service with: the request in one write, kept-alive), --client node-http for
+ * node:http's with a keep-alive Agent (~0.1-0.2 ms more CPU a request here, issue 20). Both send
+ * the same JSON and decode the same answer.
+ */
+const CLIENT = opts.client ?? 'kit';
+if (CLIENT !== 'kit' && CLIENT !== 'node-http') throw new Error('--client is kit or node-http');
+const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+const kitClients = new Map();
+
+/** scripts/bench's import of the kit client, bundled (its sources import `.js` names Node cannot map to `.ts`). */
+async function loadKitClient() {
+  const { build } = await import('esbuild');
+  const file = join(tmpdir(), `blueprint-bench-kit-client-${process.pid}.mjs`);
+  await build({
+    entryPoints: [join(repo, 'modules/kit/client/unix-http.ts')],
+    outfile: file,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node24',
+    logLevel: 'error',
+  });
+  try {
+    return (await import(file)).UnixHttpClient;
+  } finally {
+    rmSync(file);
+  }
+}
+const UnixHttpClient = CLIENT === 'kit' ? await loadKitClient() : undefined;
+
+/** POST /v1/embeddings; the answer's vectors as Float32Arrays. */
+async function post(socketPath, body) {
+  const payload = JSON.stringify(body);
+  if (UnixHttpClient) {
+    let client = kitClients.get(socketPath);
+    if (!client) {
+      client = new UnixHttpClient({ socketPath });
+      kitClients.set(socketPath, client);
+    }
+    const res = await client.request({
+      method: 'POST',
+      path: '/v1/embeddings',
+      headers: { 'content-type': 'application/json' },
+      body: payload,
+      timeoutMs: 60_000,
+    });
+    const text = res.body.toString('utf8');
+    if (res.status !== 200) throw new Error(`${res.status} ${text}`);
+    return decode(text);
+  }
   return new Promise((done, fail) => {
-    const payload = JSON.stringify(body);
     const req = request(
       {
         socketPath,
@@ -105,13 +174,7 @@ function post(socketPath, body) {
         res.on('end', () => {
           const text = Buffer.concat(chunks).toString('utf8');
           if (res.statusCode !== 200) return fail(new Error(`${res.statusCode} ${text}`));
-          done(
-            JSON.parse(text).data.map(({ embedding: e }) => {
-              if (typeof e !== 'string') return Float32Array.from(e);
-              const raw = Buffer.from(e, 'base64');
-              return new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));
-            }),
-          );
+          done(decode(text));
         });
       },
     );
@@ -308,6 +371,7 @@ try {
   }
 } finally {
   agent.destroy();
+  for (const c of kitClients.values()) c.close();
   if (useSandbox) execFileSync('podman', ['rmi', '-f', image], { stdio: 'ignore' });
   rmSync(work, { recursive: true, force: true });
 }
@@ -316,7 +380,7 @@ const { figure, load } = await import('./_lib.mjs');
 if (opts.json) {
   console.log(
     JSON.stringify(
-      { bench: 'embeddings', load: load(), cgroupLikeSandbox: grouped, ...TUNABLES, rows },
+      { bench: 'embeddings', load: load(), client: CLIENT, cgroupLikeSandbox: grouped, ...TUNABLES, rows },
       null,
       2,
     ),
@@ -329,7 +393,7 @@ if (opts.json) {
         `vs library ${m.vsLibrary.toFixed(2)}x  ${m.rssMiB.toFixed(0).padStart(4)} MiB RSS  CPU ${m.cpuMs.toFixed(0)} ms + client ${m.clientCpuMs.toFixed(0)} ms / 1,000 sentences`
       : 'skipped';
   console.log(
-    `embeddings, batch ${BATCH}, medians of ${ROUNDS} rounds (one pass of each way per round); ${load()}; GLIBC_TUNABLES=${TUNABLES.GLIBC_TUNABLES || '(none)'} for every way`,
+    `embeddings, batch ${BATCH}, medians of ${ROUNDS} rounds (one pass of each way per round); ${load()}; GLIBC_TUNABLES=${TUNABLES.GLIBC_TUNABLES || '(none)'} for every way; client: ${CLIENT}`,
   );
   console.log(
     grouped
