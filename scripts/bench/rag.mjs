@@ -17,7 +17,7 @@
 //   manifests (the sandboxes and the host processes); '' for none anywhere. Default: the modules keep
 //   their manifests' and this process gets the embeddings manifest's (glibc.malloc.hugetlb=1, huge
 //   pages for malloc's memory where THP is `madvise`): what speeds the engine up, both sides get.
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -28,6 +28,7 @@ import { ensureMinilmShapedModel } from '../models/minilm-shaped.ts';
 import { likeAContainer } from './_cpu-group.mjs';
 import { ensureBuilt, figure, load, manifestEnv, median, root, tmp } from './_lib.mjs';
 import { makeCorpus } from './_rag-corpus.mjs';
+import { cpuStat, pct, startBusy, timed } from './_rag-measure.mjs';
 import { print } from './_rag-report.mjs';
 import { buildStack, processes, sandboxed } from './_rag-stacks.mjs';
 
@@ -121,44 +122,6 @@ async function inProcess(bundle, modelDir) {
   };
 }
 
-/** The container's CPU cgroup counters (cgroup v1 cpu.stat: nr_throttled, throttled_time in ns), if found. */
-function cpuStat(name) {
-  try {
-    const id = execFileSync('podman', ['inspect', '--format', '{{.Id}}', `blueprint-${name}`], {
-      encoding: 'utf8',
-    }).trim();
-    const dir = execFileSync(
-      'find',
-      ['/sys/fs/cgroup/cpu/', '-maxdepth', '4', '-type', 'd', '-name', `*${id}*`],
-      {
-        encoding: 'utf8',
-      },
-    )
-      .split('\n')
-      .find(Boolean);
-    if (!dir) return undefined;
-    return Object.fromEntries(
-      readFileSync(join(dir, 'cpu.stat'), 'utf8')
-        .trim()
-        .split('\n')
-        .map((l) => l.split(' '))
-        .map(([k, v]) => [k, Number(v)]),
-    );
-  } catch {
-    return undefined;
-  }
-}
-
-const pct = (xs, q) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor(q * s.length))];
-};
-async function timed(fn) {
-  const t0 = performance.now();
-  await fn();
-  return performance.now() - t0;
-}
-
 ensureBuilt();
 say(
   `corpus: ${corpus.length} PDFs of ${PAGES} pages (${corpus.length * PAGES} pages), ${queries.length} queries; ${load()}`,
@@ -198,7 +161,7 @@ async function measure(model, modelDir, tag) {
     // The busy loops first: started from a process in a CPU group they would share its quota with
     // the in-process pipeline (a first run did: in-process 17.5 ms, sandboxed 13.2, 0.74x) instead
     // of loading the box like any other job.
-    busy = startBusy(Number(values.busy));
+    busy = startBusy(Number(values.busy), say);
     ungroup = values['root-cgroup'] ? undefined : likeAContainer(process.pid, THREADS);
     sides.processes = await processes(stack, CHAT, THREADS, ungroup ? THREADS : undefined);
     sides['in-process'] = await inProcess(bundle, modelDir);
@@ -223,27 +186,6 @@ async function measure(model, modelDir, tag) {
 }
 
 /** `n` busy loops, each its own process group; returns what ends them (by their ids). */
-function startBusy(n) {
-  const loops = Array.from({ length: n }, () =>
-    // timeout: gone in 10 minutes even if this process is killed before it ends them.
-    spawn('timeout', ['600', 'sh', '-c', 'while :; do :; done'], { detached: true, stdio: 'ignore' }),
-  );
-  if (n) {
-    // Where the scheduler has them (cgroup v1 cpu line): the root group, not this process's.
-    const group = readFileSync(`/proc/${loops[0].pid}/cgroup`, 'utf8').match(
-      /^\d+:[^:]*\bcpu\b[^:]*:(.*)$/m,
-    )?.[1];
-    say(`${n} busy loops beside the measurements, CPU group ${group ?? '?'} (${load()})`);
-  }
-  return () => {
-    for (const c of loops) {
-      try {
-        process.kill(-c.pid, 'SIGKILL');
-      } catch {}
-    }
-  };
-}
-
 async function run(sides) {
   const each = Object.entries(sides);
   // Ingest: every document once each way (the sandbox first: nothing is warm for it either).
