@@ -8,8 +8,7 @@ import { hasControl } from '../system/text.js';
  * never loads zod (375 KB, ~25 ms of an update's CPU).
  */
 
-/** Package names: lower-case, digits, dashes; used in paths and container labels. */
-export const PACKAGE_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
+export { PACKAGE_NAME } from '../system/paths.js';
 
 export const isSemver = (v: string): boolean => validSemver(v) === v;
 

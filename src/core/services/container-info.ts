@@ -1,5 +1,6 @@
 import { NotFoundError } from '../errors.js';
 import type { Engine } from './engine.js';
+import { isModuleName, notAModuleName } from './module-name.js';
 
 /**
  * A container's state as the engine reports it, and the one call that asks for it. Apart from
@@ -7,8 +8,14 @@ import type { Engine } from './engine.js';
  * plan and create the container are loaded: Podman answers while they compile (issue 20).
  */
 
-/** The engine's name for a module's container. */
-export const containerName = (name: string) => `blueprint-${name}`;
+/**
+ * The engine's name for a module's container. It becomes part of the engine's URL paths
+ * (`/containers/NAME/json`), so a name that is not a module's (`x/../../images`) is refused here too.
+ */
+export const containerName = (name: string) => {
+  if (!isModuleName(name)) throw notAModuleName(name);
+  return `blueprint-${name}`;
+};
 
 export interface ContainerInfo {
   Id: string;

@@ -4,6 +4,7 @@ import { NotFoundError } from '../errors.js';
 import { writeJsonAtomic } from '../system/fs.js';
 import { layout } from '../system/paths.js';
 import { readdir, readText, rm } from './fs-cb.js';
+import { isModuleName, notAModuleName } from './module-name.js';
 import type { AdminApprovals } from './policy.js';
 import type { ServiceSpec } from './schema.js';
 
@@ -56,7 +57,11 @@ async function readRegistration(file: string): Promise<Registration | undefined>
   return JSON.parse(text) as Registration;
 }
 
-const regDir = (root: string, name: string) => path.join(layout(root).stateDir, 'services', name);
+/** The folder of a module's registrations; the name is judged first (a service name is typed by people). */
+const regDir = (root: string, name: string) => {
+  if (!isModuleName(name)) throw notAModuleName(name);
+  return path.join(layout(root).stateDir, 'services', name);
+};
 
 export async function writeRegistration(root: string, reg: Registration): Promise<void> {
   await writeJsonAtomic(path.join(regDir(root, reg.name), `${reg.version}.json`), reg);
@@ -77,6 +82,7 @@ async function versions(root: string, name: string): Promise<string[]> {
 
 /** The installed version of a module's service, or undefined when none is installed. */
 export async function findRegistration(root: string, name: string): Promise<LoadedRegistration | undefined> {
+  if (!isModuleName(name)) return undefined;
   for (const v of await versions(root, name)) {
     const reg = await readRegistration(path.join(regDir(root, name), `${v}.json`));
     if (reg && existsSync(reg.prefix)) return reg;
@@ -85,6 +91,7 @@ export async function findRegistration(root: string, name: string): Promise<Load
 }
 
 export async function getRegistration(root: string, name: string): Promise<LoadedRegistration> {
+  if (!isModuleName(name)) throw notAModuleName(name);
   const reg = await findRegistration(root, name);
   if (!reg)
     throw new NotFoundError(
@@ -120,7 +127,8 @@ export async function imageStillUsed(
 async function listAllVersions(root: string): Promise<Registration[]> {
   const base = path.join(layout(root).stateDir, 'services');
   const out: Registration[] = [];
-  for (const name of await readdir(base).catch(() => [] as string[])) {
+  // Not every entry is a module's folder (seccomp.json lives beside them).
+  for (const name of (await readdir(base).catch(() => [] as string[])).filter(isModuleName)) {
     for (const v of await versions(root, name)) {
       const reg = await readRegistration(path.join(base, name, `${v}.json`));
       if (reg) out.push(reg);

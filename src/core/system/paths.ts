@@ -25,6 +25,12 @@ export interface Layout {
   configFile: string;
 }
 
+/**
+ * Package names (so module and service names): lower-case, digits, dashes. They become folder
+ * names under the root and container labels, so anything else is refused before a path is made.
+ */
+export const PACKAGE_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
+
 export function layout(root: string): Layout {
   const r = path.resolve(root);
   // `r` is absolute and normalised, and each `rel` below is a plain relative path (no `.`, `..` or
