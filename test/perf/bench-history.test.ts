@@ -79,9 +79,13 @@ describe('bench history', () => {
 
   it('busy loops, rounds and --json measure the same figure; another build or size does not', () => {
     expect(runOptions(['--rounds', '9', '--json', '--busy=4'], {})).toBe('');
-    expect(runOptions(['--only', 'start', '--rounds', '3'], { VECTORS_BENCH_N: '3000', HOME: '/root' })).toBe(
-      '--only start VECTORS_BENCH_N=3000',
-    );
+    expect(
+      runOptions(['--only', 'start', '--rounds', '3'], {
+        VECTORS_BENCH_N: '3000',
+        VECTORS_BENCH_REUSE: '1',
+        HOME: '/root',
+      }),
+    ).toBe('--only start VECTORS_BENCH_N=3000');
   });
 
   it('records append to the file; a torn last line is skipped', () => {
