@@ -5,7 +5,7 @@
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { importBundled } from './_lib.mjs';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -64,17 +64,7 @@ if (kind === 'kit') {
 /** Server CPU (µs) a request, hot and paced, for the kit, bare node:http and the node:net floor. */
 export async function cpuPerRequest(dir, nodeFlags, { repo, otherKit, requests }) {
   const { build } = await import('esbuild');
-  // Bundled: the kit's .ts files import each other as .js, which Node's type stripping does not map.
-  const clientFile = join(dir, 'client.mjs');
-  await build({
-    entryPoints: [join(repo, 'modules/kit/client/unix-http.ts')],
-    outfile: clientFile,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    logLevel: 'error',
-  });
-  const { UnixHttpClient } = await import(pathToFileURL(clientFile).href);
+  const { UnixHttpClient } = await importBundled('modules/kit/client/unix-http.ts');
   const kits = { kit: join(repo, 'modules/kit/server/index.ts') };
   if (otherKit) kits.other = resolve(otherKit);
   const body = JSON.stringify({ vector: Array.from({ length: 100 }, (_, i) => Math.sin(i)), limit: 10 });

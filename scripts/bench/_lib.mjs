@@ -1,9 +1,9 @@
 // Shared helpers for benchmarks: timing with medians, running the built executable.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { appendFileSync, mkdtempSync, readFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { record } from './_history.mjs';
 
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -16,6 +16,39 @@ export const tmp = (p = 'bp-bench-') => mkdtempSync(path.join(os.tmpdir(), p));
 /** The service environment modules/NAME/manifest.json gives (MALLOC_*, GLIBC_TUNABLES...). */
 export const manifestEnv = (name) =>
   JSON.parse(readFileSync(path.join(root, 'modules', name, 'manifest.json'), 'utf8')).service.env;
+
+let bundled = 0;
+
+/**
+ * Imports a TypeScript entry of the repository (`entry`, relative to its root) bundled by esbuild: the
+ * module and kit sources import each other as `.js`, which Node's type stripping does not map to
+ * `.ts`. `external`: packages stay imports of node_modules, as the services load them. The bundle
+ * is written under node_modules/.cache (where those imports resolve) and removed once imported.
+ */
+export async function importBundled(entry, { external = false } = {}) {
+  const { build } = await import('esbuild');
+  const dir = path.join(root, 'node_modules/.cache/blueprint-bench');
+  mkdirSync(dir, { recursive: true });
+  const file = path.join(
+    dir,
+    `${path.basename(entry).replace(/\.[^.]+$/, '')}-${process.pid}-${bundled++}.mjs`,
+  );
+  await build({
+    entryPoints: [path.join(root, entry)],
+    outfile: file,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node24',
+    logLevel: 'error',
+    ...(external ? { packages: 'external' } : {}),
+  });
+  try {
+    return await import(pathToFileURL(file).href);
+  } finally {
+    rmSync(file, { force: true });
+  }
+}
 
 export function ensureBuilt() {
   try {

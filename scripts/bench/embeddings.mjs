@@ -48,7 +48,7 @@ import {
   startSandbox,
   waitForSocket,
 } from './_embeddings-procs.mjs';
-import { manifestEnv } from './_lib.mjs';
+import { importBundled, manifestEnv } from './_lib.mjs';
 
 const repo = resolve(import.meta.dirname, '../..');
 const { values: opts } = parseArgs({
@@ -118,26 +118,8 @@ if (CLIENT !== 'kit' && CLIENT !== 'node-http') throw new Error('--client is kit
 const agent = new Agent({ keepAlive: true, maxSockets: 1 });
 const kitClients = new Map();
 
-/** scripts/bench's import of the kit client, bundled (its sources import `.js` names Node cannot map to `.ts`). */
-async function loadKitClient() {
-  const { build } = await import('esbuild');
-  const file = join(tmpdir(), `blueprint-bench-kit-client-${process.pid}.mjs`);
-  await build({
-    entryPoints: [join(repo, 'modules/kit/client/unix-http.ts')],
-    outfile: file,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node24',
-    logLevel: 'error',
-  });
-  try {
-    return (await import(file)).UnixHttpClient;
-  } finally {
-    rmSync(file);
-  }
-}
-const UnixHttpClient = CLIENT === 'kit' ? await loadKitClient() : undefined;
+const UnixHttpClient =
+  CLIENT === 'kit' ? (await importBundled('modules/kit/client/unix-http.ts')).UnixHttpClient : undefined;
 
 /** POST /v1/embeddings; the answer's vectors as Float32Arrays. */
 async function post(socketPath, body) {

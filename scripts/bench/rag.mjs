@@ -18,15 +18,14 @@
 //   their manifests' and this process gets the embeddings manifest's (glibc.malloc.hugetlb=1, huge
 //   pages for malloc's memory where THP is `madvise`): what speeds the engine up, both sides get.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { build } from 'esbuild';
 import { gloveModel, TINY_LLAMA } from '../../test/helpers/rag-stack.ts';
 import { defaultModelCache } from '../models/glove.ts';
 import { ensureMinilmShapedModel } from '../models/minilm-shaped.ts';
 import { likeAContainer } from './_cpu-group.mjs';
-import { ensureBuilt, figure, load, manifestEnv, median, root, tmp } from './_lib.mjs';
+import { ensureBuilt, figure, importBundled, load, manifestEnv, median, tmp } from './_lib.mjs';
 import { makeCorpus } from './_rag-corpus.mjs';
 import { cpuStat, pct, startBusy, timed } from './_rag-measure.mjs';
 import { print } from './_rag-report.mjs';
@@ -80,26 +79,6 @@ const say = (line) => values.json || console.log(line);
 
 const { corpus, queries } = await makeCorpus(DOCS, PAGES, Number(values.queries));
 
-/** scripts/bench/rag-inprocess.ts, bundled (the module sources import `.js` names Node cannot map to `.ts`). */
-async function loadBundle() {
-  const cache = join(root, 'node_modules/.cache/blueprint-rag-bench');
-  mkdirSync(cache, { recursive: true });
-  const file = join(cache, `inprocess-${process.pid}.mjs`);
-  await build({
-    entryPoints: [join(root, 'scripts/bench/rag-inprocess.ts')],
-    outfile: file,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node24',
-    packages: 'external', // from node_modules, as the services load them
-    logLevel: 'error',
-  });
-  const bundle = await import(file);
-  rmSync(file);
-  return bundle;
-}
-
 async function inProcess(bundle, modelDir) {
   const p = await bundle.createPipeline({
     modelDir: join(modelDir, '..'),
@@ -126,7 +105,8 @@ ensureBuilt();
 say(
   `corpus: ${corpus.length} PDFs of ${PAGES} pages (${corpus.length * PAGES} pages), ${queries.length} queries; ${load()}`,
 );
-const bundle = await loadBundle();
+// The module sources import `.js` names Node cannot map to `.ts`: bundled, packages from node_modules.
+const bundle = await importBundled('scripts/bench/rag-inprocess.ts', { external: true });
 const results = {};
 for (const [i, model] of models.entries()) {
   say(`\n--- embeddings: ${model} ---`);
