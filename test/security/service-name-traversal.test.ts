@@ -13,7 +13,10 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { NotFoundError } from '../../src/core/errors.js';
 import { findRegistration, getRegistration } from '../../src/core/services/registry.js';
+import { appOps } from '../../src/web/app-ops.js';
+import { issueLoginToken, startDashboard } from '../../src/web/index.js';
 import { blueprintExe, tempDir } from '../helpers/pkg.js';
+import { request } from '../web/fake-ops.js';
 
 const TRAVERSAL = '../../../../tmp/evil';
 
@@ -54,5 +57,26 @@ describe('service names are module names, not paths', () => {
     expect(r.status, r.stdout + r.stderr).toBe(3);
     expect(r.stdout + r.stderr).not.toMatch(/planted/);
     expect(JSON.parse(r.stdout).error.message).toMatch(/not a module name/);
+  });
+
+  it('the dashboard answers 404 to the name percent-encoded in its URL, showing nothing planted', async () => {
+    const root = plant();
+    const dash = await startDashboard({
+      runDir: path.join(root, 'run/blueprint'),
+      ops: appOps(root),
+      gid: process.getgid?.() ?? 0,
+    });
+    try {
+      const login = await request(dash.socket, `/login?token=${await issueLoginToken(dash.tokenDir)}`, {});
+      const cookie = String(login.headers['set-cookie']?.[0]).split(';')[0]!;
+      const page = await request(dash.socket, `/services/${encodeURIComponent(TRAVERSAL)}`, {
+        headers: { cookie },
+      });
+      expect(page.status).toBe(404);
+      expect(page.body).toMatch(/not a module name/);
+      expect(page.body).not.toMatch(/planted/);
+    } finally {
+      await dash.close();
+    }
   });
 });
