@@ -70,18 +70,15 @@ export function runOptions(argv = process.argv.slice(2), env = process.env) {
   return [...kept, ...vars].join(' ');
 }
 
+/** What is the same for every figure a bench process records: asked once (two git runs, a file read). */
+let thisRun;
+
 /** Appends one figure's record. `n`: its headline number; `judged`: the number its goal judged. */
 export function record(fig, { file = historyFile(), now = new Date() } = {}) {
   if (!file || fig.id === undefined) return;
   mkdirSync(path.dirname(file), { recursive: true });
-  const line = {
-    at: now.toISOString(),
-    commit: commit(),
-    machine: machine(),
-    load: os.loadavg()[0],
-    options: runOptions(),
-    ...fig,
-  };
+  thisRun ??= { commit: commit(), machine: machine(), options: runOptions() };
+  const line = { at: now.toISOString(), ...thisRun, load: os.loadavg()[0], ...fig };
   appendFileSync(file, `${JSON.stringify(line)}\n`);
 }
 
@@ -114,22 +111,19 @@ export function summarize(records, { machineName, commits }) {
   for (const r of records) {
     if (r.machine !== machineName || !commits.includes(r.commit) || typeof r.n !== 'number') continue;
     const key = `${r.id}\u0000${r.options ?? ''}`;
-    if (!rows.has(key))
-      rows.set(key, { id: r.id, options: r.options ?? '', what: r.what, goal: r.goal, runs: [] });
-    const row = rows.get(key);
-    row.what = r.what; // the latest wording
-    row.goal = r.goal;
-    row.runs.push(r);
+    if (!rows.has(key)) rows.set(key, { id: r.id, options: r.options ?? '', runs: [] });
+    rows.get(key).runs.push(r);
   }
   return [...rows.values()].map((row) => {
     const ns = row.runs.map((r) => r.n);
     const judged = row.runs.map((r) => r.judged ?? r.n);
-    const larger = row.runs.at(-1).better === 'larger';
+    const latest = row.runs.at(-1); // its wording, goal, unit and direction are the ones shown
+    const larger = latest.better === 'larger';
     return {
       id: row.id,
       options: row.options,
-      what: row.what,
-      goal: row.goal,
+      what: latest.what,
+      goal: latest.goal,
       runs: row.runs.length,
       metRuns: row.runs.filter((r) => r.met).length,
       met: row.runs.every((r) => r.met),
@@ -137,7 +131,7 @@ export function summarize(records, { machineName, commits }) {
       min: Math.min(...ns),
       max: Math.max(...ns),
       worstJudged: larger ? Math.min(...judged) : Math.max(...judged),
-      unit: row.runs.at(-1).unit ?? '',
+      unit: latest.unit ?? '',
       maxLoad: Math.max(...row.runs.map((r) => r.load ?? 0)),
       commits: [...new Set(row.runs.map((r) => r.commit))],
     };

@@ -43,6 +43,7 @@ export async function timed(fn) {
   return performance.now() - t0;
 }
 
+/** `n` busy loops, each its own process group, said with `say`; returns what ends them (by their ids). */
 export function startBusy(n, say) {
   const loops = Array.from({ length: n }, () =>
     // timeout: gone in 10 minutes even if this process is killed before it ends them.

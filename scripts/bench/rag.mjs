@@ -167,7 +167,6 @@ async function measure(model, modelDir, tag) {
   }
 }
 
-/** `n` busy loops, each its own process group; returns what ends them (by their ids). */
 async function run(sides) {
   const each = Object.entries(sides);
   // Ingest: every document once each way (the sandbox first: nothing is warm for it either).
