@@ -171,12 +171,19 @@ const logs: CommandSpec = {
     const services = cliBox(ctx).services;
     const n = tail === undefined ? {} : { tail: Number(tail) };
     if (ctx.json) return ctx.result({ name, lines: await services.logs(name, n) });
-    await services.writeLogs(name, ctx.stdout as NodeJS.WritableStream & import('node:stream').Writable, {
+    // The module wrote these bytes (and echoes whoever reaches its socket): shown escaped, as
+    // every other untrusted text the CLI prints, never acted on by the admin's terminal.
+    const { escapingStream } = await import('../../present/escape-stream.js');
+    const out = escapingStream(ctx.stdout);
+    await services.writeLogs(name, out, {
       ...n,
       follow: optBool(parsed, 'follow'),
       timestamps: !optBool(parsed, 'no-timestamps'),
       signal: ctx.signal,
     });
+    await new Promise<void>((resolve, reject) =>
+      out.end((err?: Error | null) => (err ? reject(err) : resolve())),
+    );
   },
 };
 
