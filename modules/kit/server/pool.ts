@@ -41,6 +41,13 @@ export interface Pool<R> {
   close(): Promise<void>;
 }
 
+/** A job structured clone cannot send: a value nested too deeply is the request's fault (400). */
+function unsendable(err: Error): HttpError {
+  return err instanceof RangeError
+    ? new HttpError(400, `the request is nested too deeply to be processed (${err.message})`)
+    : new HttpError(500, `the job cannot be sent to the worker: ${err.message}`);
+}
+
 export async function startPool<I, R>(opts: PoolOptions<I>): Promise<Pool<R>> {
   const slots: Slot[] = [];
   const waiting: { payload: unknown; resolve(v: unknown): void; reject(e: Error): void }[] = [];
@@ -51,10 +58,21 @@ export async function startPool<I, R>(opts: PoolOptions<I>): Promise<Pool<R>> {
 
   const dispatch = () => {
     for (const slot of slots) {
-      if (slot.job || waiting.length === 0) continue;
-      const w = waiting.shift()!;
-      slot.job = { id: nextId++, resolve: w.resolve, reject: w.reject };
-      slot.worker.postMessage({ id: slot.job.id, payload: w.payload });
+      while (!slot.job && waiting.length > 0) {
+        const w = waiting.shift()!;
+        const id = nextId++;
+        try {
+          slot.worker.postMessage({ id, payload: w.payload });
+        } catch (err) {
+          // Structured clone refused the job (e.g. a request value nested deeper than this thread's
+          // stack: JSON.parse takes any depth). That job's error; the worker was given nothing and
+          // takes the next. Before, the slot stayed taken by a job never sent, and every later job
+          // waited for good.
+          w.reject(unsendable(err as Error));
+          continue;
+        }
+        slot.job = { id, resolve: w.resolve, reject: w.reject };
+      }
     }
   };
 
@@ -80,6 +98,22 @@ export async function startPool<I, R>(opts: PoolOptions<I>): Promise<Pool<R>> {
         slot.job = undefined;
         if (m.type === 'done') job.resolve(m.value);
         else job.reject(new WorkerJobError(m.error.name, m.error.message, m.error.fields));
+        dispatch();
+      });
+      // The worker sent something this thread cannot deserialize: its stack is larger than the main
+      // thread's, so an answer nested deeper than ours can take (built from a hostile body) gets
+      // here. The worker runs one job at a time: it is the running job's answer. Without this the
+      // job never settled and the worker was never given another.
+      worker.on('messageerror', (err) => {
+        if (!started) return reject(err);
+        const job = slot.job;
+        slot.job = undefined;
+        job?.reject(
+          new HttpError(
+            500,
+            `the worker's answer could not be read (${err.message}); is the request nested too deeply?`,
+          ),
+        );
         dispatch();
       });
       worker.on('error', (err) => {
