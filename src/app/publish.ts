@@ -4,6 +4,7 @@
  * their container image and linted here, through the services module's build hooks.
  */
 import path from 'node:path';
+import { ConflictError, VerificationError } from '../core/errors.js';
 import type { RepoIndex, Signer } from '../core/pkg/index.js';
 // In the executable's start part (the quick pkg commands), so imported statically.
 import { ensureDir } from '../core/system/fs.js';
@@ -86,23 +87,83 @@ export async function signFile(file: string, signer: Signer): Promise<void> {
 
 /**
  * `blueprint repo keygen`: an Ed25519 signing key written to `out` (made 0700): signing-key.asc and
- * revocation.asc (0600, secret), signing-key.pub.asc (0644).
+ * revocation.asc (0600, secret), signing-key.pub.asc (0644). The folder may be one the user names
+ * in a shared place (/tmp): it must be theirs and writable by no one else, or another user could
+ * have put a file or link of their own at a key's name first. Each file is made new
+ * (O_CREAT|O_EXCL|O_NOFOLLOW) through the folder's descriptor, so nothing there is followed,
+ * reused or replaced: a second keygen into a key's folder is refused, not a lost key.
  */
 export async function writeSigningKey(
   out: string,
   name: string,
   email: string,
 ): Promise<{ fingerprint: string; dir: string }> {
-  const [{ generateSigningKey }, { writeFile }] = await Promise.all([
+  const [{ generateSigningKey }, fsp, { constants }] = await Promise.all([
     import('../core/pkg/signature.js'),
     import('node:fs/promises'),
+    import('node:fs'),
   ]);
-  const k = await generateSigningKey(name, email);
+  const files = ['signing-key.asc', 'signing-key.pub.asc', 'revocation.asc'] as const;
   await ensureDir(out, 0o700);
-  await writeFile(path.join(out, 'signing-key.asc'), k.privateKey, { mode: 0o600 });
-  await writeFile(path.join(out, 'signing-key.pub.asc'), k.publicKey, { mode: 0o644 });
-  await writeFile(path.join(out, 'revocation.asc'), k.revocationCertificate, { mode: 0o600 });
-  return { fingerprint: k.fingerprint, dir: path.resolve(out) };
+  // The user's own path, links on the way included; what is judged is the folder it leads to.
+  const dir = await fsp.open(out, constants.O_RDONLY | constants.O_DIRECTORY);
+  const made: string[] = [];
+  try {
+    const st = await dir.stat();
+    const uid = process.geteuid?.() ?? 0;
+    const gid = process.getegid?.() ?? 0;
+    if (st.uid !== uid || st.mode & 0o002 || (st.mode & 0o020 && st.gid !== gid))
+      throw new VerificationError(
+        `${out} is a folder other users can write (owner uid ${st.uid}, mode ${(st.mode & 0o7777).toString(8)}): a secret key is not written there`,
+        'unsafe-key-folder',
+        'Give --out a new folder of your own (it is made 0700), e.g. --out ~/repo-key.',
+      );
+    const at = (f: string) => `/proc/self/fd/${dir.fd}/${f}`;
+    for (const f of files)
+      if (
+        await fsp.lstat(at(f)).then(
+          () => true,
+          () => false,
+        )
+      )
+        throw keyExists(out, f);
+    const k = await generateSigningKey(name, email);
+    const text = {
+      'signing-key.asc': k.privateKey,
+      'signing-key.pub.asc': k.publicKey,
+      'revocation.asc': k.revocationCertificate,
+    };
+    for (const f of files) {
+      const mode = f === 'signing-key.pub.asc' ? 0o644 : 0o600;
+      const fh = await fsp
+        .open(at(f), constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, mode)
+        .catch((err: NodeJS.ErrnoException) => {
+          // Made meanwhile (EEXIST), a link among them (ELOOP with O_EXCL is EEXIST too).
+          throw err.code === 'EEXIST' || err.code === 'ELOOP' ? keyExists(out, f) : err;
+        });
+      made.push(f);
+      try {
+        await fh.writeFile(text[f]);
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+    }
+    made.length = 0;
+    return { fingerprint: k.fingerprint, dir: path.resolve(out) };
+  } finally {
+    // A key written in part is no key: what this call made goes again.
+    for (const f of made) await fsp.unlink(`/proc/self/fd/${dir.fd}/${f}`).catch(() => {});
+    await dir.close();
+  }
+}
+
+function keyExists(out: string, file: string) {
+  return new ConflictError(
+    `${path.join(out, file)} exists already: a key there is never replaced`,
+    'key-exists',
+    'Give --out a new folder; keep (or revoke) the key that is there.',
+  );
 }
 
 /** The first public key in an armored text: its armor and fingerprint; undefined when none. */
