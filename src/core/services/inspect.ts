@@ -20,8 +20,25 @@ export interface ExecResult {
   stderr: string;
 }
 
-/** Runs a command inside the running service, with the same sandbox as its main process. */
-export async function execInService(engine: Engine, name: string, cmd: string[]): Promise<ExecResult> {
+/**
+ * The probe is the module's: the manifest names the command and the module's files decide what it
+ * does. `service inspect` and the dashboard's page of a service (in the long-running root process,
+ * at every view) wait for it, so it gets a time and a size bound, like every other answer a module
+ * gives (module-info.ts, health.ts).
+ */
+export const PROBE_LIMITS = { timeoutMs: 10_000, maxBytes: 1024 * 1024 };
+
+/**
+ * Runs a command inside the running service, with the same sandbox as its main process; stdout and
+ * stderr together at most `limits.maxBytes`, the whole run at most `limits.timeoutMs` (then the
+ * stream is dropped: the engine has no call to end an exec, the container's pids limit bounds it).
+ */
+export async function execInService(
+  engine: Engine,
+  name: string,
+  cmd: string[],
+  limits?: { timeoutMs: number; maxBytes: number },
+): Promise<ExecResult> {
   return engine.call(`running ${cmd[0]} in ${name}`, async () => {
     const docker = await engine.docker();
     const container = docker.getContainer(containerName(name));
@@ -30,13 +47,51 @@ export async function execInService(engine: Engine, name: string, cmd: string[])
     const out = new PassThrough();
     const err = new PassThrough();
     const chunks = { stdout: [] as Buffer[], stderr: [] as Buffer[] };
-    out.on('data', (c: Buffer) => chunks.stdout.push(c));
-    err.on('data', (c: Buffer) => chunks.stderr.push(c));
-    docker.modem.demuxStream(stream, out, err);
+    let size = 0;
+    let timer: NodeJS.Timeout | undefined;
     await new Promise<void>((resolve, reject) => {
-      stream.on('end', resolve);
-      stream.on('close', resolve);
-      stream.on('error', reject);
+      const fail = (e: BlueprintError) => {
+        clearTimeout(timer);
+        (stream as unknown as { destroy(): void }).destroy();
+        reject(e);
+      };
+      const keep = (into: Buffer[]) => (c: Buffer) => {
+        size += c.length;
+        if (limits && size > limits.maxBytes)
+          fail(
+            new BlueprintError(
+              `${cmd[0]} in ${name} printed more than ${limits.maxBytes} bytes`,
+              'probe-too-large',
+              `The module's probe should print one small JSON document; report it to the publisher of ${name}.`,
+            ),
+          );
+        else into.push(c);
+      };
+      out.on('data', keep(chunks.stdout));
+      err.on('data', keep(chunks.stderr));
+      if (limits)
+        timer = setTimeout(
+          () =>
+            fail(
+              new BlueprintError(
+                `${cmd[0]} in ${name} did not finish within ${limits.timeoutMs / 1000} s`,
+                'probe-timeout',
+                `The module's probe must end by itself; report it to the publisher of ${name}. \`blueprint service restart ${name}\` ends a probe left running.`,
+              ),
+            ),
+          limits.timeoutMs,
+        );
+      docker.modem.demuxStream(stream, out, err);
+      const done = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      stream.on('end', done);
+      stream.on('close', done);
+      stream.on('error', (e) => {
+        clearTimeout(timer);
+        reject(e);
+      });
     });
     // The stream can end a moment before the engine records the exit code.
     let info = await exec.inspect();
@@ -218,12 +273,12 @@ export async function inspectService(deps: ServiceDeps, name: string): Promise<S
     view: result.process,
   });
   if (reg.spec.probe) {
-    const r = await execInService(deps.engine, name, reg.spec.probe);
+    const r = await execInService(deps.engine, name, reg.spec.probe, PROBE_LIMITS);
     try {
       result.probe = JSON.parse(r.stdout);
     } catch {
       throw new BlueprintError(
-        `The probe of ${name} printed no JSON (exit ${r.exitCode}): ${r.stderr || r.stdout}`.trim(),
+        `The probe of ${name} printed no JSON (exit ${r.exitCode}): ${(r.stderr || r.stdout).slice(0, 500)}`.trim(),
         'probe-failed',
       );
     }
