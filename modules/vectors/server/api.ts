@@ -24,6 +24,8 @@ import { type BodyParser, bodyParser, LATER } from './offload.js';
 import {
   bad,
   body,
+  checkCollectionName,
+  checkPayload,
   int,
   isObject,
   parseCollectionConfig,
@@ -144,9 +146,7 @@ export function createVectorsServer(store: Store, opts: ApiOptions): KitServer {
       /^\/collections\/([^/]+)$/,
       async (ctx, [n]) => {
         const config = parseCollectionConfig(await json(ctx));
-        // Names become hex in file names (255 bytes at most): 100 bytes of UTF-8 leave room.
-        if (!/^[^/\\\0]+$/.test(n!) || Buffer.byteLength(n!) > 100 || n === '.' || n === '..')
-          throw bad(`collection name ${JSON.stringify(n)} is not allowed`);
+        checkCollectionName(n!);
         if (store.get(n!)) throw new HttpError(409, `Wrong input: Collection \`${n}\` already exists!`);
         await store.commit({ t: 'create', name: n!, config });
         return true;
@@ -224,7 +224,7 @@ export function createVectorsServer(store: Store, opts: ApiOptions): KitServer {
       async (ctx, [n]) => {
         const c = need(store, n!);
         const o = body(await json(ctx), ['payload', 'points', 'filter'], 'set payload');
-        if (!isObject(o.payload)) throw bad('"payload" must be a JSON object');
+        const payload = checkPayload(o.payload, '"payload"');
         const ids = selected(c, o);
         return updated(
           await store.commit({
@@ -232,7 +232,7 @@ export function createVectorsServer(store: Store, opts: ApiOptions): KitServer {
             c: n!,
             ids,
             mode: method === 'POST' ? 'set' : 'overwrite',
-            payload: o.payload,
+            payload,
           }),
         );
       },

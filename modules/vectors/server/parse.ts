@@ -95,10 +95,55 @@ export function parseVector(v: unknown, size: number, what = 'vector'): number[]
   return v as number[];
 }
 
+/**
+ * Levels of nesting a payload may have, the object itself being the first. JSON.parse takes any
+ * depth; JSON.stringify and structured clone (the log record, checkpoints, answers, the body
+ * worker's reply) fail at ~5,000 on the main thread, after the point was taken: a 500 that left the
+ * log's sequence with a gap, checkpoints that never finished, a body worker whose reply never came.
+ * Qdrant's own JSON parser stops at 128 levels for the whole request.
+ */
+export const MAX_PAYLOAD_DEPTH = 100;
+
+/** True when `v` has objects or arrays nested more than `left` levels. */
+function deeper(v: unknown, left: number): boolean {
+  if (typeof v !== 'object' || v === null) return false;
+  if (left === 0) return true;
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) if (deeper(v[i], left - 1)) return true;
+    return false;
+  }
+  for (const k in v) if (deeper((v as Record<string, unknown>)[k], left - 1)) return true;
+  return false;
+}
+
+/** A payload: a JSON object nested at most MAX_PAYLOAD_DEPTH levels. */
+export function checkPayload(v: unknown, what: string): Payload {
+  if (!isObject(v)) throw bad(`${what} must be a JSON object`);
+  if (deeper(v, MAX_PAYLOAD_DEPTH)) throw bad(`${what} is nested more than ${MAX_PAYLOAD_DEPTH} levels deep`);
+  return v;
+}
+
 function payloadOf(v: unknown, what: string): Payload | undefined {
   if (v === undefined || v === null) return undefined;
-  if (!isObject(v)) throw bad(`${what} must be a JSON object`);
-  return v;
+  return checkPayload(v, what);
+}
+
+/**
+ * A collection name, whichever route it comes from (create, snapshot recover and upload). Names
+ * become hex in file names (255 bytes at most: hex, '.', the operation number, '.hnsw'), so 100
+ * bytes of UTF-8 leave room; a longer one made every checkpoint fail from then on. Control and
+ * bidi characters would reach the log (and an admin's terminal) as they are.
+ */
+export function checkCollectionName(n: string): string {
+  if (
+    !/^[^/\\\0]+$/.test(n) ||
+    Buffer.byteLength(n) > 100 ||
+    n === '.' ||
+    n === '..' ||
+    /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/.test(n)
+  )
+    throw bad(`collection name ${JSON.stringify(n)} is not allowed`);
+  return n;
 }
 
 export function parseUpsert(

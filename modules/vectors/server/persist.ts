@@ -11,8 +11,9 @@ import { type FileHandle, open as openAsync } from 'node:fs/promises';
 import { crc32 } from 'node:zlib';
 import { Collection, type CollectionConfig } from './collection.js';
 import type { Payload } from './filter.js';
-import type { PointId } from './ids.js';
+import { type PointId, parsePointId } from './ids.js';
 import { POINTS_HEAD, type PointsJson } from './offload.js';
+import { checkPayload } from './parse.js';
 
 const MAGIC = Buffer.from('BPVEC1\n');
 
@@ -204,6 +205,7 @@ export function deserializeCollection(
     for (let l = 0; l < top; l++) if (!used.has(l)) c.free.push(l);
     c.ids.length = Math.max(c.ids.length, top);
   } else {
+    checkSnapshot(header);
     header.ids.forEach((id, i) => {
       c.upsert(
         { id, vector: vecs.subarray(i * d, (i + 1) * d), payload: header.payloads[i] ?? undefined },
@@ -215,6 +217,47 @@ export function deserializeCollection(
   c.payloadSchema = header.payloadSchema ?? {};
   for (const field of Object.keys(c.payloadSchema)) c.createFieldIndex(field);
   return c;
+}
+
+const FIELD_TYPES = ['keyword', 'integer', 'float', 'bool', 'geo', 'datetime', 'text', 'uuid'];
+
+/**
+ * A snapshot's header (a file a user may upload) held to the rules its parts have on the API: the
+ * config's ranges, point ids, payloads (objects, not nested too deeply: see checkPayload), versions
+ * and field index types. Before, ids such as {"a":1} or -5, payloads that were strings and payloads
+ * nested past what JSON.stringify can write (every later checkpoint failed) were taken as they were.
+ * A checkpoint's own file is the service's and is not checked again.
+ */
+function checkSnapshot(h: Header): void {
+  const c = (h.config ?? {}) as Partial<CollectionConfig>;
+  const whole = (v: unknown, min: number, max: number) =>
+    typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max;
+  if (!whole(c.size, 1, 65_536) || !['Cosine', 'Dot', 'Euclid'].includes(c.distance as string))
+    throw new Error('its config has no vector size of 1-65536 and distance Cosine, Dot or Euclid');
+  if (!whole(c.fullScanThreshold, 0, 10_000_000)) throw new Error('its full scan threshold is out of range');
+  const n = Array.isArray(h.ids) ? h.ids.length : -1;
+  if (
+    n < 0 ||
+    !Array.isArray(h.payloads) ||
+    h.payloads.length !== n ||
+    !Array.isArray(h.versions) ||
+    h.versions.length !== n
+  )
+    throw new Error('its ids, payloads and versions are not lists of one length');
+  for (let i = 0; i < n; i++) {
+    h.ids[i] = parsePointId(h.ids[i]);
+    if (h.payloads[i] !== null && h.payloads[i] !== undefined) checkPayload(h.payloads[i], `payloads[${i}]`);
+    if (!whole(h.versions[i], 0, Number.MAX_SAFE_INTEGER))
+      throw new Error(`versions[${i}] is not a whole number`);
+  }
+  const schema = h.payloadSchema ?? {};
+  if (typeof schema !== 'object' || Array.isArray(schema))
+    throw new Error('its payload schema is not an object');
+  for (const [field, t] of Object.entries(schema)) {
+    const type = t && typeof t === 'object' ? (t as { type?: unknown }).type : t;
+    if (!FIELD_TYPES.includes(type as string))
+      throw new Error(`field index ${JSON.stringify(field)} has an unknown type`);
+  }
 }
 
 export function u32(n: number): Buffer {

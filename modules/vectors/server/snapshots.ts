@@ -11,7 +11,7 @@ import { join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { HttpError } from '../../kit/server/index.js';
 import { jsonBody, need, type RouteTable } from './api.js';
-import { bad, body } from './parse.js';
+import { bad, body, checkCollectionName } from './parse.js';
 import {
   captureCollection,
   deserializeCollection,
@@ -69,12 +69,13 @@ export function snapshotRoutes(store: Store): RouteTable {
     await fsyncAsync(dir);
   }
 
-  async function restore(c: string, file: string) {
+  /** `bytes` are the file's, read once by the caller: what was checked is what is restored. */
+  async function restore(c: string, file: string, bytes: Buffer) {
     // Built (and so checked) before it is logged; the log's restore then takes this very collection
     // instead of building it again (a replay builds it from the file).
     const op = { t: 'restore', name: c, file } as const;
     try {
-      store.prebuilt.set(op, deserializeCollection(readFileSync(join(root, file)), { name: c }));
+      store.prebuilt.set(op, deserializeCollection(bytes, { name: c }));
     } catch (err) {
       throw bad(`the snapshot cannot be read: ${(err as Error).message}`);
     }
@@ -118,6 +119,7 @@ export function snapshotRoutes(store: Store): RouteTable {
       'PUT',
       /^\/collections\/([^/]+)\/snapshots\/recover$/,
       async (ctx, [c]) => {
+        checkCollectionName(c!);
         const o = body(
           await jsonBody(ctx),
           ['location', 'priority', 'checksum', 'api_key'],
@@ -137,18 +139,18 @@ export function snapshotRoutes(store: Store): RouteTable {
         const rel = relative(await realpath(root), real);
         if (rel.startsWith('..') || rel.startsWith(sep) || rel === '')
           throw bad(`the snapshot must be under ${root}`);
-        if (
-          typeof o.checksum === 'string' &&
-          createHash('sha256').update(readFileSync(real)).digest('hex') !== o.checksum
-        )
+        // Read once: the checksum is of the bytes restored, not of the file as a later read finds it.
+        const bytes = readFileSync(real);
+        if (typeof o.checksum === 'string' && createHash('sha256').update(bytes).digest('hex') !== o.checksum)
           throw bad('Snapshot checksum mismatch');
-        return restore(c!, rel);
+        return restore(c!, rel, bytes);
       },
     ],
     [
       'POST',
       /^\/collections\/([^/]+)\/snapshots\/upload$/,
       async (ctx, [c]) => {
+        checkCollectionName(c!);
         const data = multipartFile(ctx.req.headers['content-type'], await ctx.bytes());
         const name = `upload-${Date.now()}-${process.hrtime.bigint() % 1000000n}.snapshot`;
         try {
@@ -158,7 +160,7 @@ export function snapshotRoutes(store: Store): RouteTable {
         }
         await write(c!, name, data);
         try {
-          return await restore(c!, join(hex(c!), name));
+          return await restore(c!, join(hex(c!), name), data);
         } catch (err) {
           // Refused before it was logged (a 400): not kept as a snapshot either. After the log
           // (a failed checkpoint) the file is what a replay restores from, so it stays.

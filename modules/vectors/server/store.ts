@@ -169,11 +169,14 @@ export class Store {
         503,
         `Service internal error: the write-ahead log failed (${this.wal.failed.message}); restart the service`,
       );
-    const seq = ++this.seq;
+    const seq = this.seq + 1;
+    // The record is made before the number is taken: one that cannot be written (it throws) must
+    // leave no gap, or a checkpoint would wait for an operation that is never applied.
+    const record =
+      op.t === 'upsert' && points ? walUpsertRecord(op.c, seq, points) : walRecord({ ...op, seq });
+    this.seq = seq;
     // Logged now, in sequence order; applied in the same order (below), answered when both are done.
-    const durable = this.wal.append(
-      op.t === 'upsert' && points ? walUpsertRecord(op.c, seq, points) : walRecord({ ...op, seq }),
-    );
+    const durable = this.wal.append(record);
     let applied: Promise<void> | undefined;
     if (this.applied === seq - 1 && !(op.t === 'upsert' && op.points.length > SLICE)) {
       this.apply(op, seq);
