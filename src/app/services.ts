@@ -77,6 +77,16 @@ export interface ServiceOps {
   inspect(name: string): Promise<ServiceInspection>;
   /** Supervises crashed services with backoff until `signal` aborts (`blueprint service watch`). */
   watch(opts: { signal?: AbortSignal; onEvent: (e: WatchEvent) => void }): Promise<void>;
+  /**
+   * Sets the module's access token (`token`, else a fresh random one) or, with `remove`, takes it
+   * away: written into the module's data folder without following anything the module left there
+   * (core/services/module-token.ts). It applies at the module's next start, and at the next start
+   * of the modules that use it. UsageError for a token no client could send.
+   */
+  setToken(
+    name: string,
+    opts?: { token?: string; remove?: boolean },
+  ): Promise<{ name: string; file: string; token?: string; usedBy: string[] }>;
 }
 
 /** Memory admission (core/services/admission.ts): throws `AdmissionError` when it does not fit. */
@@ -184,6 +194,15 @@ export function serviceOps(ctx: BoxContext): ServiceOps {
       });
     },
     inspect: async (name) => (await import('../core/services/inspect.js')).inspectService(await deps(), name),
+    async setToken(name, opts = {}) {
+      const [{ newAccessToken, setAccessToken }, { usersOf }] = await Promise.all([
+        import('../core/services/module-token.js'),
+        import('../core/services/wiring.js'),
+      ]);
+      const token = opts.remove ? undefined : (opts.token ?? newAccessToken());
+      const { file } = await setAccessToken(ctx.root, name, token);
+      return { name, file, ...(token === undefined ? {} : { token }), usedBy: await usersOf(ctx.root, name) };
+    },
     async watch(opts) {
       const { watchServices } = await import('../core/services/watch.js');
       await watchServices(await deps(), {

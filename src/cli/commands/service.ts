@@ -202,8 +202,47 @@ const inspect: CommandSpec = {
   },
 };
 
+const token: CommandSpec = {
+  name: 'token',
+  summary: "Set a module's access token (a new random one, or one from stdin), or remove it",
+  args: 'NAME',
+  options: {
+    stdin: { type: 'boolean', description: 'Read the token from standard input (16+ printable characters)' },
+    remove: {
+      type: 'boolean',
+      description: 'Remove the token: any local client of the socket may use the API',
+    },
+  },
+  details: `The token is the file access-token in the module's data folder, which the module's own user
+writes: set it with this command rather than by writing the file by hand, which follows whatever
+the module left at that name (a link to any file of the box). Without --stdin a new random token
+is made and printed. Clients send it as \`Authorization: Bearer TOKEN\`; the modules that use this
+one get it from blueprint. It applies at the next start: \`blueprint service restart NAME\` (and
+restart the modules that use it).
+Example: blueprint service token llm`,
+  async run(ctx, parsed) {
+    const name = nameArg(parsed, 'token');
+    const remove = optBool(parsed, 'remove');
+    if (remove && optBool(parsed, 'stdin')) throw new UsageError('Give --stdin or --remove, not both');
+    let given: string | undefined;
+    if (optBool(parsed, 'stdin')) {
+      // Not import(): this file is in the executable's start part (scripts/build.mjs maps only its own modules).
+      given = process.getBuiltinModule('node:fs').readFileSync(0, 'utf8').trim();
+    }
+    const r = await cliBox(ctx).services.setToken(name, {
+      ...(remove ? { remove: true } : {}),
+      ...(given === undefined ? {} : { token: given }),
+    });
+    const restart = [r.name, ...r.usedBy].map((n) => `blueprint service restart ${n}`).join(' && ');
+    ctx.result(
+      r,
+      `${r.token === undefined ? `token of ${r.name} removed` : `token of ${r.name} written to ${r.file}`}; it applies at the next start: ${restart}${given === undefined && r.token !== undefined ? `\n${r.token}` : ''}`,
+    );
+  },
+};
+
 export const serviceGroup: CommandGroup = {
   name: 'service',
   summary: 'Sandboxed AI services: start, stop, restart, status, logs, inspect',
-  commands: [start, stop, restart, status, list, logs, inspect, watch],
+  commands: [start, stop, restart, status, list, logs, inspect, watch, token],
 };
