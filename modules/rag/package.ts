@@ -9,7 +9,9 @@
  * the kit, pdf.js, htmlparser2 and marked inside. No native addon, no model: the models are the
  * used modules'.
  */
+import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import type { Plugin } from 'esbuild';
 import {
   type Arch,
   bundleModuleServer,
@@ -24,6 +26,72 @@ import {
 
 const here = import.meta.dirname;
 
+/**
+ * pdf.js keeps a stream's whole decoded bytes in memory with no bound, in ArrayBuffers, outside the
+ * parse worker's bounded heap: a 1 MB upload of one Flate stream decoded to 1 GiB (an
+ * out-of-memory kill of the service, the container having 1 GiB). It decodes on two paths: its own
+ * DecodeStream, a buffer doubling as it fills, and Flate through the platform's
+ * DecompressionStream, its chunks gathered and then copied into one array. Both are charged here,
+ * before each allocation, to the document's budget, which server/parse.ts sets (its PDF_BUDGET)
+ * and turns into a 413. The texts patched are pdf.js's own: a build fails rather than leave a bound
+ * out when an upgrade of pdf.js changes them.
+ */
+const PDF_BUDGET = '__blueprintPdfBudget';
+const charge = (what: string) => `globalThis.${PDF_BUDGET}?.take(${what});\n`;
+const PDF_PATCHES: [anchor: string, insert: string][] = [
+  // DecodeStream.ensureBuffer: the new buffer's size, charged before it is made.
+  [
+    `  ensureBuffer(requested) {
+    const buffer = this.buffer;
+    if (requested <= buffer.byteLength) {
+      return buffer;
+    }
+    let size = this.minBufferLength;
+    while (size < requested) {
+      size *= 2;
+    }
+`,
+    `    ${charge('size')}`,
+  ],
+  // asyncGetBytesFromDecompressionStream: each chunk as it comes (inside its try: a refusal falls
+  // back to the DecodeStream path, which the spent budget refuses too)...
+  [
+    `        chunks.push(chunk);
+        totalLength += chunk.byteLength;
+`,
+    `        ${charge('chunk.byteLength')}`,
+  ],
+  // ...and the array they are then copied into (the chunks still held).
+  [
+    `      if (chunks.length === 1) {
+        return {
+          decompressed: chunks[0],
+          compressed: bytes
+        };
+      }
+`,
+    `      ${charge('totalLength')}`,
+  ],
+];
+
+const pdfDecodeBudget: Plugin = {
+  name: 'pdf-decode-budget',
+  setup(build) {
+    build.onLoad({ filter: /pdfjs-dist[\\/]legacy[\\/]build[\\/]pdf\.worker\.mjs$/ }, (args) => {
+      let text = readFileSync(args.path, 'utf8');
+      for (const [anchor, insert] of PDF_PATCHES) {
+        const parts = text.split(anchor);
+        if (parts.length !== 2)
+          throw new Error(
+            `${args.path}: pdf.js is not the code the decode budget patches (${anchor.trim().split('\n')[0]})`,
+          );
+        text = parts.join(`${anchor}${insert}`);
+      }
+      return { contents: text, loader: 'js' };
+    });
+  },
+};
+
 /** The server, one ES module (the same file is its parse worker's code). */
 export async function bundleServer(outFile: string): Promise<void> {
   await bundleModuleServer(here, outFile, {
@@ -31,6 +99,7 @@ export async function bundleServer(outFile: string): Promise<void> {
     // extraction never draws, so the image leaves it out (pdf.js then only logs a warning).
     external: ['@napi-rs/canvas'],
     logLevel: 'error',
+    plugins: [pdfDecodeBudget],
   });
 }
 

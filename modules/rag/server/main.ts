@@ -17,10 +17,17 @@ import {
 } from '../../kit/server/index.js';
 import { createRagServer } from './api.js';
 import { Embedder, VectorIndex } from './backends.js';
-import { type DocumentKind, type Parsed, parseDocument } from './parse.js';
+import { DEFAULT_MAX_PDF_DECODED_MB, type DocumentKind, type Parsed, parseDocument } from './parse.js';
 import { Rag } from './rag.js';
 import { Store } from './store.js';
 import { Upstream, upstreamFromEnv } from './upstream.js';
+
+/** The parse worker's settings. */
+interface WorkerData {
+  maxPages: number;
+  /** MiB the streams of one PDF may decode to (parse.ts, PDF_BUDGET). */
+  maxDecodedMb: number;
+}
 
 const log = createLog({
   name: 'rag',
@@ -51,9 +58,10 @@ async function main(): Promise<void> {
   const vectors = new Upstream(upstreamFromEnv('vectors', timeout));
   const llm = new Upstream(upstreamFromEnv('llm', intFromEnv('RAG_LLM_TIMEOUT_MS', 300_000)));
   const maxPages = intFromEnv('RAG_MAX_PDF_PAGES', 2000);
-  const pool = await startPool<{ maxPages: number }, Record<string, never>>({
+  const maxDecodedMb = intFromEnv('RAG_MAX_PDF_DECODED_MB', DEFAULT_MAX_PDF_DECODED_MB);
+  const pool = await startPool<WorkerData, Record<string, never>>({
     file: new URL(import.meta.url),
-    data: { maxPages },
+    data: { maxPages, maxDecodedMb },
     log,
     resourceLimits: { maxOldGenerationSizeMb: intFromEnv('RAG_WORKER_HEAP_MB', 512) },
   });
@@ -101,7 +109,7 @@ async function main(): Promise<void> {
   );
   const l = kit.limits;
   log.startup(
-    `limits: ${l.maxBodyBytes} bytes a document, ${maxPages} PDF pages, ${rag.config.maxChunks} chunks a document, ${l.concurrency} requests at once`,
+    `limits: ${l.maxBodyBytes} bytes a document, ${maxPages} PDF pages (their streams decoding to ${maxDecodedMb} MiB), ${rag.config.maxChunks} chunks a document, ${l.concurrency} requests at once`,
   );
   recoverInBackground(rag);
   drainOnSignals(kit, log, 15_000, async () => {
@@ -112,11 +120,11 @@ async function main(): Promise<void> {
 }
 
 if (!isMainThread) {
-  serveJobs<{ maxPages: number }, Record<string, never>>(async (data) => ({
+  serveJobs<WorkerData, Record<string, never>>(async (data) => ({
     ready: {},
     handle: (p) => {
       const { kind, bytes } = p as { kind: DocumentKind; bytes: Uint8Array };
-      return parseDocument(kind, bytes, data.maxPages);
+      return parseDocument(kind, bytes, data.maxPages, data.maxDecodedMb);
     },
   }));
 } else {

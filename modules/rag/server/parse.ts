@@ -243,9 +243,45 @@ async function loadPdfjs(): Promise<PdfJs> {
   return pdfjs;
 }
 
+/**
+ * What the streams of one PDF may decode to, in the buffers pdf.js allocates for them (a buffer
+ * doubles as it fills, so about twice the decoded bytes), all streams together. The rag bundle's
+ * pdf.js charges each new buffer to it (../package.ts, pdfDecodeBudget); over it the buffer is not
+ * allocated and the document is a 413. Set per PDF on globalThis: the parse worker reads one
+ * document at a time.
+ */
+export const PDF_BUDGET = '__blueprintPdfBudget';
+export const DEFAULT_MAX_PDF_DECODED_MB = 256;
+
+class DecodeBudget {
+  over = false;
+  constructor(private left: number) {}
+  take(size: number): void {
+    this.left -= size;
+    if (this.left >= 0) return;
+    this.over = true;
+    throw new Error('the decode budget is spent');
+  }
+}
+
 /** PDF: the text of each page, in pdf.js's reading order, one section per page. */
-export async function parsePdf(bytes: Uint8Array, maxPages: number): Promise<Parsed> {
+export async function parsePdf(
+  bytes: Uint8Array,
+  maxPages: number,
+  maxDecodedMb = DEFAULT_MAX_PDF_DECODED_MB,
+): Promise<Parsed> {
   const lib = await loadPdfjs();
+  const budget = new DecodeBudget(maxDecodedMb * 1024 * 1024);
+  (globalThis as Record<string, unknown>)[PDF_BUDGET] = budget;
+  // pdf.js goes on past errors (stopAtErrors: false), so a refused buffer may surface as a broken
+  // or partial document: the budget is looked at after each step.
+  const spent = () => {
+    if (budget.over)
+      throw new ParseError(
+        413,
+        `the PDF's streams decode to more than ${maxDecodedMb} MiB (RAG_MAX_PDF_DECODED_MB): a compressed stream this large is refused`,
+      );
+  };
   const task = lib.getDocument({
     data: new Uint8Array(bytes), // pdf.js takes ownership of (detaches) the buffer it is given
     disableFontFace: true,
@@ -255,14 +291,20 @@ export async function parsePdf(bytes: Uint8Array, maxPages: number): Promise<Par
   });
   try {
     const doc = await task.promise.catch((err: Error) => {
+      spent();
       throw new ParseError(400, `not a readable PDF: ${err.message}`);
     });
+    spent();
     if (doc.numPages > maxPages)
       throw new ParseError(413, `the PDF has ${doc.numPages} pages, more than the limit of ${maxPages}`);
     const sections: Section[] = [];
     for (let n = 1; n <= doc.numPages; n++) {
       const page = await doc.getPage(n);
-      const content = await page.getTextContent();
+      const content = await page.getTextContent().catch((err: Error) => {
+        spent();
+        throw err;
+      });
+      spent();
       let text = '';
       for (const item of content.items as PdfTextItem[]) {
         text += item.str ?? '';
@@ -275,6 +317,7 @@ export async function parsePdf(bytes: Uint8Array, maxPages: number): Promise<Par
     return { sections, pages: doc.numPages };
   } finally {
     await task.destroy();
+    delete (globalThis as Record<string, unknown>)[PDF_BUDGET];
   }
 }
 
@@ -282,8 +325,9 @@ export async function parseDocument(
   kind: DocumentKind,
   bytes: Uint8Array,
   maxPages: number,
+  maxDecodedMb?: number,
 ): Promise<Parsed> {
-  if (kind === 'pdf') return parsePdf(bytes, maxPages);
+  if (kind === 'pdf') return parsePdf(bytes, maxPages, maxDecodedMb);
   const text = decodeText(bytes);
   if (kind === 'markdown') return parseMarkdown(text);
   if (kind === 'html') return parseHtml(text);
