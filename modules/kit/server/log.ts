@@ -30,6 +30,21 @@ export interface KitLog {
   flush(): void;
 }
 
+/**
+ * What a terminal acts on (C0 with new lines, DEL, C1, the bidi controls and line separators), as
+ * the CLI's escapeLine (src/present/escape.ts) has it. A record holds client text (a document's
+ * name, a decoded path in a 5xx message, another module's error) and `blueprint service logs`
+ * writes the log to the admin's terminal as it is: an escape sequence would act there, a new line
+ * would forge a record, an override would reorder one.
+ */
+const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/gu;
+const visible = (c: string) => {
+  const cp = c.codePointAt(0)!;
+  return cp <= 0xff ? `\\x${cp.toString(16).padStart(2, '0')}` : `\\u{${cp.toString(16)}}`;
+};
+/** One record on one line, whatever text it holds. */
+export const escapeLogLine = (line: string): string => line.replace(UNSAFE, visible);
+
 export function createLog(opts: KitLogOptions): KitLog {
   const write = opts.write ?? ((t: string) => process.stderr.write(t));
   const windowMs = opts.windowMs ?? 10_000;
@@ -42,13 +57,13 @@ export function createLog(opts: KitLogOptions): KitLog {
   let timer: NodeJS.Timeout | undefined;
 
   const out = (line: string) => {
-    const text = `${now().toISOString()} ${opts.name}: ${line}\n`;
+    const text = `${now().toISOString()} ${opts.name}: ${escapeLogLine(line)}\n`;
     write(text);
     sinceRecord += text.length;
     if (sinceRecord >= recordEvery && record.length > 0) {
       sinceRecord = 0;
       write(`${now().toISOString()} ${opts.name}: start-up record (repeated so a log cap keeps it):\n`);
-      for (const r of record) write(`${now().toISOString()} ${opts.name}:   ${r}\n`);
+      for (const r of record) write(`${now().toISOString()} ${opts.name}:   ${escapeLogLine(r)}\n`);
     }
   };
 
