@@ -12,6 +12,7 @@
 import { type IncomingMessage, request } from 'node:http';
 import path from 'node:path';
 import { BlueprintError, InterruptedError, NotFoundError } from '../core/errors.js';
+import { layout } from '../core/system/paths.js';
 
 /** A JSON answer larger than this is refused (a document list of ~100k entries fits). */
 const MAX_BODY = 64 * 1024 * 1024;
@@ -57,10 +58,11 @@ export interface ModuleApi {
 
 /** The API of installed module `name` (NotFoundError when it is not installed or has no socket). */
 export async function openModuleApi(root: string, name: string): Promise<ModuleApi> {
-  const [{ getRegistration }, { serviceDirs }, { readToken }] = await Promise.all([
+  const [{ getRegistration }, { serviceDirs }, { readToken }, { pinSocket }] = await Promise.all([
     import('../core/services/registry.js'),
     import('../core/services/policy.js'),
     import('../core/services/wiring.js'),
+    import('../core/services/socket-pin.js'),
   ]);
   const reg = await getRegistration(root, name);
   if (!reg.spec.socket)
@@ -73,13 +75,21 @@ export async function openModuleApi(root: string, name: string): Promise<ModuleA
   return {
     name,
     socket,
-    request: (method, urlPath, opts = {}) => send(name, socket, token, method, urlPath, opts),
+    // The socket's folder is the module's: each request connects to the socket pinned where only
+    // root can write, never through a link the module left at its name (socket-pin.ts).
+    request: async <T>(method: string, urlPath: string, opts: ModuleRequest = {}) => {
+      const pin = await pinSocket(layout(root).runDir, socket, name).catch((err) => {
+        throw connectError(name, socket, err);
+      });
+      return send<T>(name, socket, pin, token, method, urlPath, opts).finally(pin.release);
+    },
   };
 }
 
 async function send<T>(
   name: string,
   socket: string,
+  pin: { path: string; release(): void },
   token: string | undefined,
   method: string,
   urlPath: string,
@@ -97,7 +107,7 @@ async function send<T>(
   if (opts.signal?.aborted) throw new InterruptedError();
   return new Promise((resolve, reject) => {
     let answer: IncomingMessage | undefined;
-    const req = request({ socketPath: socket, method, path: urlPath, headers }, (res) => {
+    const req = request({ socketPath: pin.path, method, path: urlPath, headers }, (res) => {
       answer = res;
       const type = String(res.headers['content-type'] ?? '');
       const status = res.statusCode ?? 0;
@@ -123,6 +133,8 @@ async function send<T>(
     opts.signal?.addEventListener('abort', onAbort, { once: true });
     const done = () => opts.signal?.removeEventListener('abort', onAbort);
     req.on('close', done);
+    // Connected: the pinned name is no longer needed.
+    req.on('socket', (s) => (s.connecting ? s.once('connect', pin.release) : pin.release()));
     req.on('error', (err) => reject(connectError(name, socket, err)));
     req.end(payload);
   });
