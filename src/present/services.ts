@@ -73,7 +73,8 @@ export function formatInspection(i: ServiceInspection): string {
     for (const [key, v] of Object.entries(i.probe)) {
       const shown =
         key === 'netDev' ? parseNetDev(String(v)).join(', ') : String(v).trim().replace(/\s+/g, ' ');
-      lines.push(`  ${key.padEnd(14)} ${shown}`);
+      // The module's text, keys included: one line each, so it cannot print lines of its own here.
+      lines.push(`  ${escapeLine(key).padEnd(14)} ${escapeLine(shown)}`);
     }
   }
   lines.push('', ...ratingLines(i.rating));
