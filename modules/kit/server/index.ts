@@ -4,7 +4,7 @@ export { defaultMaxConnections, openFileLimit } from './connections.js';
 export { cpuQuota, inferenceThreads } from './cpu.js';
 export { busy, ClientGoneError, HttpError } from './errors.js';
 export { SocketInUseError } from './listen.js';
-export { createLog, type KitLog } from './log.js';
+export { createLog, escapeLogLine, type KitLog, routeConsole } from './log.js';
 export { type Pool, startPool, WorkerJobError } from './pool.js';
 export { FairQueue } from './queue.js';
 export {

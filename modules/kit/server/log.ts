@@ -11,6 +11,8 @@
  * erase it. Chosen over a separate file because the sandbox's root is read-only and a module need
  * not have writable storage, and because `blueprint service logs` is where an admin looks.
  */
+import { format } from 'node:util';
+
 export interface KitLogOptions {
   /** Prefix of every line, e.g. the module's name. */
   name: string;
@@ -100,4 +102,19 @@ export function createLog(opts: KitLogOptions): KitLog {
   };
   log.flush = flush;
   return log;
+}
+
+/**
+ * Sends what libraries print with console.* through `log` (escaped, one record a line, and counted
+ * per kind like other repeated events), instead of straight to stderr. node-llama-cpp warns about a
+ * JSON schema's "$ref" by printing the client's reference: raw, an escape sequence in it acted on
+ * the admin's terminal (`blueprint service logs`) and a new line in it forged a record, one request
+ * each. The kind is the text's first 24 characters, a library's own prefix rather than client text.
+ */
+export function routeConsole(log: KitLog): void {
+  const to = (...args: unknown[]) => {
+    const text = format(...args);
+    log.event(`console ${text.slice(0, 24)}`, text);
+  };
+  for (const k of ['log', 'info', 'warn', 'error', 'debug', 'trace'] as const) console[k] = to;
 }

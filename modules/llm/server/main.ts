@@ -12,6 +12,7 @@ import {
   inferenceThreads,
   intFromEnv,
   readAccessToken,
+  routeConsole,
   verifyModelFiles,
 } from '../../kit/server/index.js';
 import { createApiServer } from './api.js';
@@ -32,6 +33,8 @@ const log = createLog({
   name: 'llm',
   recordEveryBytes: intFromEnv('KIT_LOG_RECORD_EVERY_BYTES', 1024 * 1024),
 });
+// node-llama-cpp prints a client's JSON schema text ("$ref") with console.warn.
+routeConsole(log);
 
 /** The admin's choice of default model: one line in the module's data folder (like the token). */
 async function readDefaultModel(path: string | undefined): Promise<string | undefined> {
