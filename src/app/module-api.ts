@@ -28,9 +28,20 @@ export class ModuleApiError extends BlueprintError {
     code: string,
     hint?: string,
   ) {
-    super(`${module}: ${message}`, code, hint, status === 404 ? 3 : 1);
+    super(`${module}: ${oneLine(message)}`, code, hint, status === 404 ? 3 : 1);
   }
 }
+
+/**
+ * A module's message on one line: front ends keep the newlines of an error message (escaping the
+ * rest), so a line break in the module's text printed a line of its own under `error:`, a forged
+ * `hint:` among them. Shown as escape.ts shows it (`\x0a`).
+ */
+const oneLine = (text: string) =>
+  text.replace(/[\n\r\u0085\u2028\u2029]/g, (c) => {
+    const cp = c.charCodeAt(0);
+    return cp <= 0xff ? `\\x${cp.toString(16).padStart(2, '0')}` : `\\u{${cp.toString(16)}}`;
+  });
 
 export interface ModuleRequest {
   /** JSON (serialised here) or raw bytes with `contentType`. */
