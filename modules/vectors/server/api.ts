@@ -22,6 +22,7 @@ import { compareIds, parsePointId } from './ids.js';
 import { API_VERSION, collectionInfo, telemetry } from './info.js';
 import { type BodyParser, bodyParser, LATER } from './offload.js';
 import {
+  AnswerBudget,
   bad,
   body,
   checkCollectionName,
@@ -192,7 +193,10 @@ export function createVectorsServer(store: Store, opts: ApiOptions): KitServer {
         const o = body(await json(ctx), ['ids', 'with_payload', 'with_vector'], 'retrieve');
         const wp = parseWithPayload(o.with_payload, true);
         const wv = parseWithVector(o.with_vector);
-        return parseIds(o.ids, 'ids').flatMap((id) => {
+        const ids = parseIds(o.ids, 'ids');
+        // One record an id, repeats included: 16M ids fit in a 32 MiB body.
+        new AnswerBudget().take(ids.length, wv ? ids.length * c.config.size : 0);
+        return ids.flatMap((id) => {
           const l = c.labelOf(id);
           return l === undefined ? [] : [record(c, l, wp, wv)];
         });
@@ -270,6 +274,8 @@ export function createVectorsServer(store: Store, opts: ApiOptions): KitServer {
           'scroll',
         );
         const limit = int(o.limit, 'limit', 10, 1, 100_000);
+        const wv = parseWithVector(o.with_vector);
+        new AnswerBudget().take(0, wv ? Math.min(limit, c.count) * c.config.size : 0);
         let labels = c.matching(
           o.filter === undefined || o.filter === null ? undefined : parseFilter(o.filter),
         );
@@ -278,7 +284,6 @@ export function createVectorsServer(store: Store, opts: ApiOptions): KitServer {
           labels = labels.filter((l) => compareIds(c.ids[l]!, from) >= 0);
         }
         const wp = parseWithPayload(o.with_payload, true);
-        const wv = parseWithVector(o.with_vector);
         return {
           points: labels.slice(0, limit).map((l) => record(c, l, wp, wv)),
           next_page_offset: labels.length > limit ? c.ids[labels[limit]!] : null,

@@ -27,6 +27,35 @@ export function int(v: unknown, name: string, dflt: number, min = 0, max = 1_000
   return v;
 }
 
+/**
+ * What one answer may hold. It is built in the main thread's heap (objects, then one JSON text),
+ * and running out of heap is fatal: the whole service gone, not a 4xx. Points: every search of a
+ * batch together (limit + offset each, what the searches gather), as one search's `limit` is
+ * bounded; before, a 4 MB batch of 20,000 searches for 2,000 points each ended the service.
+ * Vector numbers (with_vector): 8M is ~64 MB of doubles and ~160 MB of JSON text (V8's longest
+ * string is 512M characters); 100,000 points of 1,536 numbers would need 1.2 GB and 3 GB.
+ */
+export const MAX_ANSWER_POINTS = 100_000;
+export const MAX_ANSWER_NUMBERS = 8_000_000;
+
+/** Charges an answer's points and vector numbers, all the searches of a request together. */
+export class AnswerBudget {
+  private points = 0;
+  private numbers = 0;
+  take(points: number, numbers: number): void {
+    this.points += points;
+    this.numbers += numbers;
+    if (this.points > MAX_ANSWER_POINTS)
+      throw bad(
+        `the answer would hold ${this.points} points (limit + offset of each search); at most ${MAX_ANSWER_POINTS} a request: ask in smaller batches or pages`,
+      );
+    if (this.numbers > MAX_ANSWER_NUMBERS)
+      throw bad(
+        `the answer would hold ${this.numbers} vector numbers (with_vector); at most ${MAX_ANSWER_NUMBERS} a request: ask for fewer points or without vectors`,
+      );
+  }
+}
+
 export function parseCollectionConfig(b: unknown): CollectionConfig {
   const o = body(
     b,

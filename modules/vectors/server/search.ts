@@ -9,10 +9,12 @@ import { parseFilter } from './filter.js';
 import { parsePointId } from './ids.js';
 import { type Mmr, mmrSelect, parseMmr } from './mmr.js';
 import {
+  AnswerBudget,
   bad,
   body,
   int,
   isObject,
+  MAX_ANSWER_NUMBERS,
   type PayloadSelector,
   parseVector,
   parseWithPayload,
@@ -36,7 +38,12 @@ const QUERY_FIELDS = [...SEARCH_COMMON, 'query', 'using'];
  * The answer's points as JSON text: validated here, searched by the collection, written in Qdrant's
  * order (scoredPoints) into the answer, which the kit sends as it is.
  */
-function search(c: Collection, b: unknown, kind: 'search' | 'query'): string | Promise<string> {
+function search(
+  c: Collection,
+  b: unknown,
+  kind: 'search' | 'query',
+  budget?: AnswerBudget,
+): string | Promise<string> {
   const o = body(b, kind === 'search' ? SEARCH_FIELDS : QUERY_FIELDS, kind);
   if (o.using !== undefined && o.using !== null && o.using !== '')
     throw bad('named vectors ("using") are not supported');
@@ -57,6 +64,12 @@ function search(c: Collection, b: unknown, kind: 'search' | 'query'): string | P
   const offset = int(o.offset, 'offset', 0, 0, 1_000_000);
   const withPayload = parseWithPayload(o.with_payload, false);
   const withVector = parseWithVector(o.with_vector);
+  // What the answer can hold: the collection's points at most. A batch shares one budget; one
+  // search's points are bounded by `limit` already, its vector numbers are checked here.
+  const n = c.count;
+  const numbers = withVector ? Math.min(limit, n) * c.config.size : 0;
+  if (budget) budget.take(Math.min(limit + offset, n), numbers);
+  else if (numbers > MAX_ANSWER_NUMBERS) new AnswerBudget().take(0, numbers);
   const params =
     o.params === undefined || o.params === null
       ? {}
@@ -137,7 +150,8 @@ export function searchRoutes(store: Store, withJson: WithJson): RouteTable {
     return withJson(ctx, (b) => {
       const o = body(b, ['searches'], `${kind} batch`);
       if (!Array.isArray(o.searches)) throw bad('"searches" must be a list');
-      const each = o.searches.map((s) => search(c, s, kind));
+      const budget = new AnswerBudget();
+      const each = o.searches.map((s) => search(c, s, kind, budget));
       const text = (all: string[]) =>
         new JsonText(`[${kind === 'query' ? all.map((p) => `{"points":${p}}`).join(',') : all.join(',')}]`);
       return each.some((x) => x instanceof Promise) ? Promise.all(each).then(text) : text(each as string[]);
