@@ -25,6 +25,7 @@ import seccompProfile from './seccomp.json' with { type: 'json' };
 import {
   planUses,
   shareWiring,
+  socketDirsFromLabel,
   type UsedModule,
   unshareWiring,
   usersOf,
@@ -133,7 +134,7 @@ export async function removeContainer(
     );
   const usesGid = info && labelGid(info, USES_GID_LABEL);
   if (info && usesGid !== undefined)
-    await unshareWiring(JSON.parse(info.Config.Labels[USES_DIRS_LABEL] ?? '[]') as string[], usesGid);
+    await unshareWiring(socketDirsFromLabel(info.Config.Labels[USES_DIRS_LABEL]), usesGid);
   for (let attempt = 0; ; attempt++) {
     try {
       await engine.libpod('DELETE', `/containers/${idOrName}`, {
@@ -221,10 +222,15 @@ function deviceGid(info: ContainerInfo): number | undefined {
   return labelGid(info, DEVICE_GID_LABEL);
 }
 
-/** The host gid of the container gid a label records (ACL entries are made for it). */
+/**
+ * The host gid of the container gid a label records (ACL entries are made for it). A container
+ * made before these labels were always set may carry its image's: only a plain number counts.
+ */
 function labelGid(info: ContainerInfo, name: string): number | undefined {
   const label = info.Config.Labels[name];
-  return label === undefined ? undefined : hostGid(info.HostConfig?.IDMappings?.GidMap, Number(label));
+  return label === undefined || !/^\d{1,10}$/.test(label)
+    ? undefined
+    : hostGid(info.HostConfig?.IDMappings?.GidMap, Number(label));
 }
 
 export interface StartResult {

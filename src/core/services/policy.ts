@@ -244,12 +244,12 @@ export function sandboxPolicy(input: PolicyInput): ContainerPlan {
         }
       : {}),
   };
-  if (gpu.use && gpu.devices.length)
-    (spec.labels as Record<string, string>)[DEVICE_GID_LABEL] = String(containerGid(s.user));
-  if (uses.length) {
-    (spec.labels as Record<string, string>)[USES_DIRS_LABEL] = JSON.stringify(uses.map((u) => u.socketDir));
-    (spec.labels as Record<string, string>)[USES_GID_LABEL] = String(containerGid(s.user));
-  }
+  // Set whether used or not: the engine gives a container its image's labels where the spec sets
+  // none, and these are read back when the container goes (setfacl -x on the folders they name).
+  const labels = spec.labels as Record<string, string>;
+  labels[DEVICE_GID_LABEL] = gpu.use && gpu.devices.length ? String(containerGid(s.user)) : '';
+  labels[USES_DIRS_LABEL] = uses.length ? JSON.stringify(uses.map((u) => u.socketDir)) : '';
+  labels[USES_GID_LABEL] = uses.length ? String(containerGid(s.user)) : '';
   (spec.labels as Record<string, string>)[SPEC_LABEL] = specHash(spec);
   return {
     spec,

@@ -296,6 +296,30 @@ export async function shareWiring(used: UsedModule[], gid: number): Promise<void
   }
 }
 
+/**
+ * The used modules' socket folders a container's label names (policy.ts's USES_DIRS_LABEL), for
+ * their ACL entries to go with it. Only what sandboxPolicy writes there is taken: a container made
+ * before the spec always set the label may carry its image's, which names anything. A JSON list of
+ * …/run/blueprint/services/NAME folders; anything else is none.
+ */
+export function socketDirsFromLabel(label: string | undefined): string[] {
+  let dirs: unknown;
+  try {
+    dirs = JSON.parse(label || '[]');
+  } catch {
+    return [];
+  }
+  return Array.isArray(dirs)
+    ? dirs.filter(
+        (d): d is string =>
+          typeof d === 'string' &&
+          path.isAbsolute(d) &&
+          path.normalize(d) === d &&
+          /\/run\/blueprint\/services\/[a-z0-9][a-z0-9-]{0,62}$/.test(d),
+      )
+    : [];
+}
+
 /** Best effort, when the consumer's container goes: its group's entries leave the folders. */
 export async function unshareWiring(socketDirs: string[], gid: number): Promise<void> {
   if (socketDirs.length === 0) return;
