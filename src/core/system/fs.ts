@@ -48,10 +48,26 @@ export async function syncDir(dir: string): Promise<void> {
  */
 export async function writeFileAtomic(file: string, data: string | Uint8Array, mode = 0o644): Promise<void> {
   const dir = path.dirname(file);
-  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${Date.now()}.tmp`);
+  let tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${Date.now()}.tmp`);
+  let made = false;
   try {
     await ensureDir(dir);
-    const fh = await fsp().open(tmp, 'w', mode);
+    // Made new ('wx': O_EXCL, which never follows a link at the name): the folder may be one
+    // another user writes (a recovery key file the admin named), and this name is easy to guess.
+    // A name already taken is left alone and another tried.
+    let fh: import('node:fs/promises').FileHandle | undefined;
+    for (let attempt = 0; !fh; attempt++) {
+      try {
+        fh = await fsp().open(tmp, 'wx', mode);
+        made = true;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || attempt >= 8) throw err;
+        tmp = path.join(
+          dir,
+          `.${path.basename(file)}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`,
+        );
+      }
+    }
     try {
       await fh.writeFile(data);
       await fh.sync();
@@ -61,9 +77,11 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array, m
     await fsp().rename(tmp, file);
     await syncDir(dir);
   } catch (err) {
-    await fsp()
-      .rm(tmp, { force: true })
-      .catch(() => {});
+    // Only a temporary file this call made (never one it found at a taken name).
+    if (made)
+      await fsp()
+        .rm(tmp, { force: true })
+        .catch(() => {});
     throw storageErrorFrom(err, `writing ${file}`);
   }
 }
