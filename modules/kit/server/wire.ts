@@ -151,7 +151,7 @@ export class Conn {
       return;
     }
     ex.charge += chunk.length;
-    ex.chunks.push(chunk);
+    ex.append(chunk);
   }
 
   private onEnd(): boolean {
