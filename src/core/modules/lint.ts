@@ -5,6 +5,7 @@ import { sha256File } from '../pkg/transport.js';
 import { profileName } from '../services/apparmor.js';
 import { factsFromService, type Rating, rateService } from '../services/rating.js';
 import { resolveInside } from '../system/beneath.js';
+import { readBoundedFile } from '../system/read-bounded.js';
 import { checkManifest, type Finding, fieldPath, type Loosening } from './policy.js';
 
 export interface LintReport {
@@ -106,13 +107,21 @@ async function checkHashes(
         });
 }
 
-/** Names of the modules in the folders next to `dir` (a catalog such as this repository's modules/). */
+/** A sibling's manifest.json is at most this long (this repository's largest is ~4 KiB). */
+const MAX_SIBLING_MANIFEST = 1024 * 1024;
+
+/**
+ * Names of the modules in the folders next to `dir` (a catalog such as this repository's modules/).
+ * Next to a module in a shared folder (/tmp/mymod) those folders are anyone's: each manifest is
+ * read as an untrusted file (read-bounded.ts: no FIFO waited on, no link followed, bounded).
+ */
 async function siblingModules(dir: string): Promise<string[]> {
   const parent = path.dirname(dir);
   const names: string[] = [];
   for (const e of await readdir(parent, { withFileTypes: true }).catch(() => []))
     if (e.isDirectory() && path.join(parent, e.name) !== dir) {
-      const m = await readFile(path.join(parent, e.name, 'manifest.json'), 'utf8').catch(() => undefined);
+      const read = await readBoundedFile(path.join(parent, e.name, 'manifest.json'), MAX_SIBLING_MANIFEST);
+      const m = read.ok ? read.bytes.toString('utf8') : undefined;
       try {
         const name = m && (JSON.parse(m) as { name?: unknown }).name;
         if (typeof name === 'string') names.push(name);
