@@ -5,16 +5,23 @@
 // dist/blueprint) to the first screen that shows the dashboard with its data (the Exposure row,
 // drawn once the host has been read), read from the pane's output stream (`tmux pipe-pane`) every
 // 2 ms, so the figure may be late by one poll. Needs root (useradd, sshd) and tmux.
-// Options: --runs N (default 7), --env NAME=VALUE (exported by the login's .profile; repeatable).
+// Options: --runs N (default 7), --env NAME=VALUE (exported by the login's .profile; repeatable),
+// --repo N (the box also uses a signed repository of N packages, one of them installed: the
+// Dashboard counts updates from it; default 0, a box as setup leaves it).
 import { execFileSync, spawn } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { ensureBuilt, exe, figure, load, median, tmp } from './_lib.mjs';
+import { repositoryBox } from './_pkg-box.mjs';
 
 const { values: opts } = parseArgs({
-  options: { runs: { type: 'string', default: '7' }, env: { type: 'string', multiple: true } },
+  options: {
+    runs: { type: 'string', default: '7' },
+    env: { type: 'string', multiple: true },
+    repo: { type: 'string', default: '0' },
+  },
 });
 if (process.getuid?.() !== 0 || !existsSync('/usr/sbin/sshd')) {
   console.log('scripts/bench/tui-ssh: needs root and /usr/sbin/sshd; skipped');
@@ -22,6 +29,7 @@ if (process.getuid?.() !== 0 || !existsSync('/usr/sbin/sshd')) {
 }
 ensureBuilt();
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const repoPackages = Number(opts.repo) || 0;
 const run = (cmd, ...a) => execFileSync(cmd, a).toString();
 const tmux = (...a) => run('tmux', ...a);
 const user = `bpb${process.pid.toString(36)}`;
@@ -55,6 +63,7 @@ async function prepare() {
   execFileSync(exe, ['--root', root, 'setup', '--answers', path.join(work, 'answers.json')], {
     stdio: 'ignore',
   });
+  if (repoPackages > 0) repositoryBox(exe, root, work, repoPackages);
   // The wrapper the login hook finds first on PATH: when the shell started blueprint, then blueprint.
   const bin = path.join(work, 'bin');
   mkdirSync(bin);
@@ -165,10 +174,10 @@ console.log(
   `runs (shell starts blueprint → dashboard drawn / its CPU time then / from ssh's start): ${runs.map((r) => `${r.paint}/${r.cpu}/${r.login} ms`).join(', ')}`,
 );
 figure(
-  'TUI first full paint over SSH (login shell starts it → dashboard drawn)',
+  `TUI first full paint over SSH (login shell starts it → dashboard drawn)${repoPackages ? `, the box using a repository of ${repoPackages.toLocaleString('en')} packages` : ''}`,
   `${paint} ms (median of ${runs.length}; ${Math.min(...runs.map((r) => r.paint))}–${Math.max(...runs.map((r) => r.paint))}; CPU ${median(runs.map((r) => r.cpu))} ms; from ssh's start ${median(runs.map((r) => r.login))} ms)`,
   '≤ 300 ms',
   paint <= 300,
-  { id: 'tui.ssh-first-paint', n: paint, unit: ' ms' },
+  { id: `tui.ssh-first-paint${repoPackages ? `.repo-${repoPackages}` : ''}`, n: paint, unit: ' ms' },
 );
 console.log(load());

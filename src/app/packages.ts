@@ -221,7 +221,20 @@ export function packageOps(ctx: BoxContext): PackageOps {
       }
       return out;
     },
-    upgradable: async () => (await pm()).upgradable(),
+    // The Dashboard asks at its first paint and every 2 s (core/pkg/upgradable-fast.ts): the last
+    // answer while nothing it came from changed on disk, else "none" from the sealed search tables
+    // when they can say it, else the package manager's plan.
+    async upgradable() {
+      const { noUpgrades, stateStamp } = await quickFast();
+      const stamp = stateStamp(ctx.paths);
+      const last = lastUpgradable.get(ctx);
+      if (last?.stamp === stamp) return structuredClone(last.ups);
+      const ups =
+        (await noUpgrades(ctx.paths, new Date()).catch(() => undefined)) ?? (await (await pm()).upgradable());
+      // Kept only when nothing changed while it was worked out.
+      if (stateStamp(ctx.paths) === stamp) lastUpgradable.set(ctx, { stamp, ups: structuredClone(ups) });
+      return ups;
+    },
     async upgrade(opts = {}) {
       const m = await pm(opts);
       if (opts.refresh) {
@@ -311,6 +324,8 @@ export type RepoRow = RepoConfig & {
 /** Configured repositories (`bpkg repo`). */
 export interface RepoOps {
   list(): Promise<RepoRow[]>;
+  /** Whether any repository is configured, without reading one (a count of updates asks first). */
+  any(): Promise<boolean>;
   /** `keys`: fingerprints of trusted keys that sign it; `repository`: the name its index must carry. */
   add(
     name: string,
@@ -322,12 +337,21 @@ export interface RepoOps {
   remove(name: string): Promise<void>;
 }
 
+const quickFast = () => import('../core/pkg/upgradable-fast.js');
+
+/** Each box's last answer of `upgradable()`, and the stamp of the files on disk it came from. */
+const lastUpgradable = new WeakMap<
+  BoxContext,
+  { stamp: string; ups: Awaited<ReturnType<PackageOps['upgradable']>> }
+>();
+
 async function rebuildEgressOf(root: string): Promise<void> {
   await (await import('../core/setup/egress-disk.js')).rebuildEgress(root);
 }
 
 export function repoOps(ctx: BoxContext): RepoOps {
   return {
+    any: async () => (await quickFast()).anyRepository(ctx.paths),
     async list() {
       const m = await ctx.manager();
       const [repos, states] = await Promise.all([m.repos.list(), m.repos.states()]);

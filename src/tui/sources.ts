@@ -249,7 +249,7 @@ export function coreSources(at: string | Box): Sources {
     followLogs: (name, onLine, signal) => box.services.followLogs(name, onLine, { signal }),
     inspect: async (name) => formatInspection(await box.services.inspect(name)).split('\n'),
     async updates() {
-      if ((await box.repos.list()).length === 0)
+      if (!(await box.repos.any()))
         return { available: false, reason: 'no repository configured (bpkg repo add NAME URL)' };
       return box.packages.upgradable().then((u) => ({ available: true, value: u.length }) as const, failed);
     },

@@ -13,6 +13,7 @@ import {
   signFileDetached,
 } from './signature.js';
 
+export { LOCAL_ORIGIN } from './local-key-path.js';
 /**
  * The box's own signing key, for packages made on this box (`blueprint model import`: a GGUF
  * from a USB stick becomes a signed `model-NAME` package, so it goes through the same checks as
@@ -29,8 +30,6 @@ import {
  * written into a private folder that is renamed into place, so a crash leaves no half key and
  * two imports at once end with one key.
  */
-export const LOCAL_ORIGIN = 'local';
-
 export class LocalKey {
   readonly dir: string;
 

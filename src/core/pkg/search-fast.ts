@@ -17,18 +17,8 @@ import { readJsonSync, repoConfigFiles } from './node-lazy.js';
 export async function searchTables(paths: Layout, word: string, now: Date): Promise<SearchHits | undefined> {
   const w = word.toLowerCase();
   // Every table read and judged first (any doubt: no answer), then searched.
-  const tables: { repo: string; table: SearchTable }[] = [];
-  for (const f of repoConfigFiles(paths.reposDir)) {
-    const repo = readJsonSync<{ name: string; keys?: string[] }>(path.join(paths.reposDir, f));
-    if (!repo) continue;
-    const meta = readJsonSync<{ signer: string }>(path.join(paths.listsDir, repo.name, 'meta.json'));
-    if (!meta) continue;
-    if (!(repo.keys ?? []).includes(meta.signer.toLowerCase())) return undefined;
-    const table = await readSearchTable(paths, repo.name);
-    if (!table || table.signer !== meta.signer || Date.parse(table.expires) <= now.getTime())
-      return undefined;
-    tables.push({ repo: repo.name, table });
-  }
+  const tables = await judgedTables(paths, now);
+  if (!tables) return undefined;
   /**
    * One table by name (the usual box: one repository) holds the answer in its own order: the
    * rows of one name are adjacent, so a hit for the name just found is a later hit for it. Else
@@ -153,6 +143,32 @@ export async function searchTables(paths: Layout, word: string, now: Date): Prom
   // Not enumerable: the hits compare and print (JSON) as the package manager's do.
   if (printable) Object.defineProperty(hits, 'printable', { value: true });
   return hits;
+}
+
+/**
+ * The sealed search table of every repository with a kept index, each judged as the package
+ * manager would judge the index: its signer still one of the repository's keys, the table made
+ * from the kept index (readSearchTable) and not expired. Undefined at the first doubt: the caller
+ * then asks the package manager, which warns and explains (a repository never updated has no
+ * kept index and no table, for the package manager too).
+ */
+export async function judgedTables(
+  paths: Layout,
+  now: Date,
+): Promise<{ repo: string; table: SearchTable }[] | undefined> {
+  const tables: { repo: string; table: SearchTable }[] = [];
+  for (const f of repoConfigFiles(paths.reposDir)) {
+    const repo = readJsonSync<{ name: string; keys?: string[] }>(path.join(paths.reposDir, f));
+    if (!repo) continue;
+    const meta = readJsonSync<{ signer: string }>(path.join(paths.listsDir, repo.name, 'meta.json'));
+    if (!meta) continue;
+    if (!(repo.keys ?? []).includes(meta.signer.toLowerCase())) return undefined;
+    const table = await readSearchTable(paths, repo.name);
+    if (!table || table.signer !== meta.signer || Date.parse(table.expires) <= now.getTime())
+      return undefined;
+    tables.push({ repo: repo.name, table });
+  }
+  return tables;
 }
 
 /**
