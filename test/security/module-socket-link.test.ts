@@ -9,7 +9,7 @@
  * write (link(2) links a link itself, never its target), judged there as a socket, and connected
  * to through that name, so a swap after the check changes nothing.
  */
-import { chownSync, mkdirSync, symlinkSync, unlinkSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, rmSync, symlinkSync, unlinkSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -117,5 +117,9 @@ describe('the admin’s requests reach only the module’s own socket', () => {
     const b = await box();
     const api = await openModuleApi(b.root, 'rag');
     await expect(api.request('GET', '/v1/documents')).rejects.toMatchObject({ code: 'module-not-running' });
+    // No run folder at all (nothing ever started): the same, and none is made.
+    rmSync(path.join(b.root, 'run'), { recursive: true });
+    await expect(api.request('GET', '/v1/documents')).rejects.toMatchObject({ code: 'module-not-running' });
+    expect(existsSync(path.join(b.root, 'run'))).toBe(false);
   });
 });

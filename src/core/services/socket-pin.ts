@@ -23,7 +23,10 @@ export interface PinnedSocket {
 /** `runDir`: the box's run folder (ROOT/run/blueprint), on the file system of the services' sockets. */
 export async function pinSocket(runDir: string, socket: string, module: string): Promise<PinnedSocket> {
   const dir = path.join(runDir, 'connect');
-  await fsp.mkdir(dir, { recursive: true, mode: 0o700 });
+  // Not recursive: no run folder means no socket either (ENOENT: not running), and it is not made here.
+  await fsp.mkdir(dir, { mode: 0o700 }).catch((err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EEXIST') throw err;
+  });
   const st = await fsp.lstat(dir);
   if (!st.isDirectory() || st.uid !== (process.geteuid?.() ?? 0) || (st.mode & 0o077) !== 0)
     throw new VerificationError(
