@@ -5,7 +5,7 @@
  * and no answer (the package manager plans, warns and explains) whenever a newer version is
  * offered anywhere or a table cannot be trusted.
  */
-import { readFileSync, renameSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { openBox } from '../../src/app/index.js';
@@ -105,6 +105,29 @@ describe('no upgrades from the search tables', () => {
     const trusting = await trustingRoot(key, repo);
     expect(await openBox(trusting).repos.any()).toBe(true);
     expect(await noUpgrades(layout(trusting), new Date())).toEqual([]);
+  });
+
+  it('a reader that cannot check the seals (not root) verifies the kept indexes instead', async () => {
+    const { root, repo, paths } = await boxWithText();
+    // The sealing key is root's (0600): without it, as an admin's console finds it.
+    rmSync(path.join(lists(root), '.cache-key'));
+    expect(await noUpgrades(paths, new Date())).toEqual([]);
+    expect(await manager(root).upgradable()).toEqual([]);
+    await publishSources(repo, key, [
+      ...V1.filter((s) => s.name !== 'text'),
+      { ...V1[0]!, version: '1.3.0' },
+    ]);
+    await manager(root).update();
+    rmSync(path.join(lists(root), '.cache-key'));
+    expect(await noUpgrades(paths, new Date())).toBeUndefined();
+    expect((await openBox(root).packages.upgradable()).map((u) => u.to)).toEqual(['1.3.0']);
+    // The kept index changed to hide the upgrade: its signature fails, no answer from here.
+    const index = path.join(lists(root), 'main', 'index.json');
+    const kept = readFileSync(index, 'utf8');
+    expect(kept).toContain('"1.3.0"');
+    writeFileSync(index, kept.replaceAll('"1.3.0"', '"1.0.0"'));
+    rmSync(path.join(lists(root), '.cache-key'), { force: true });
+    expect(await noUpgrades(paths, new Date())).toBeUndefined();
   });
 
   it('one box answers again after an update, and keeps no answer across a change on disk', async () => {

@@ -1,9 +1,15 @@
 import path from 'node:path';
 import type { Layout } from '../system/paths.js';
-import type { Database } from './db.js';
-import { LOCAL_ORIGIN } from './local-key-path.js';
+import type { Database, InstalledPackage } from './db.js';
+import type { RepoIndex } from './format.js';
+import { parseIndexFast } from './index-fast.js';
+import { judgeKeysFast } from './key-fast.js';
+import { readKeyFiles } from './keyring-cache.js';
+import { LOCAL_ORIGIN, localKeyDir } from './local-key-path.js';
 import { nodeFs, readJsonSync, repoConfigFiles } from './node-lazy.js';
+import { readKey } from './sealed.js';
 import { judgedTables } from './search-fast.js';
+import { verifyDetachedFast } from './sig-fast.js';
 
 /**
  * "Nothing to upgrade", answered from the sealed search tables without the package manager, or
@@ -20,30 +26,98 @@ import { judgedTables } from './search-fast.js';
  * explain, whenever that is not plain: any newer version anywhere (dependencies may hold it back),
  * a table missing, changed, made from another index or expired, a signer no longer bound to its
  * repository (judgedTables), an installed package whose origin is not recorded (the package
- * manager works it out, and warns when it cannot), a version that does not parse.
+ * manager works it out, and warns when it cannot), a version that does not parse. A reader that
+ * cannot check the tables' seals (not root) reads each repository's kept index, verified against its
+ * signature, instead (verifiedOffers).
  */
 export async function noUpgrades(paths: Layout, now: Date): Promise<[] | undefined> {
+  const installed = fromRepositories(paths);
+  if (!installed) return undefined;
+  if (installed.length === 0) return [];
+  // The sealed tables; a reader that cannot check their seals (not root) checks the indexes.
+  const tables = (await readKey(paths))
+    ? (await judgedTables(paths, now))?.map(
+        ({ table }): Offers => ({
+          versionsOf: (name) => versionsOf(table.rows, name),
+        }),
+      )
+    : await verifiedOffers(paths, now);
+  if (!tables) return undefined;
+  for (const { versionsOf } of tables)
+    for (const p of installed) if (await anyNewer(versionsOf(p.name), p.version)) return undefined;
+  return [];
+}
+
+/** The installed packages that came from a repository; undefined when one's origin is not recorded. */
+function fromRepositories(paths: Layout): InstalledPackage[] | undefined {
   const db = readJsonSync<Database>(paths.installedDb);
   const installed = Object.values(db?.packages ?? {}).filter(
     (p) => p.origin !== 'file' && p.origin !== LOCAL_ORIGIN,
   );
-  if (installed.length === 0) return [];
-  if (installed.some((p) => !p.origin)) return undefined;
-  const tables = await judgedTables(paths, now);
-  if (!tables) return undefined;
-  // semver (62 KB) only once some table offers an installed package's name.
-  let gt: ((a: string, b: string) => boolean) | undefined;
-  for (const { table } of tables)
-    for (const p of installed)
-      for (const version of versionsOf(table.rows, p.name)) {
-        gt ??= (await import('semver')).gt;
-        try {
-          if (gt(version, p.version)) return undefined;
-        } catch {
-          return undefined;
-        }
-      }
-  return [];
+  return installed.some((p) => !p.origin) ? undefined : installed;
+}
+
+/** semver (62 KB) only once some repository offers an installed package's name. */
+let semverGt: ((a: string, b: string) => boolean) | undefined;
+/** Whether any of `versions` is newer than `installed`: also when one does not parse (ask the plan). */
+async function anyNewer(versions: string[], installed: string): Promise<boolean> {
+  if (versions.length === 0) return false;
+  semverGt ??= (await import('semver')).gt;
+  try {
+    return versions.some((v) => semverGt!(v, installed));
+  } catch {
+    return true;
+  }
+}
+
+/**
+ * For a reader that cannot check the tables' seals (the key is root's; an admin's console runs as
+ * the admin): each repository's kept index, verified against its signature by the key that signed it
+ * at `update` among the repository's bound keys (the trusted key files judged by key-fast.ts, the
+ * signature by sig-fast.ts: the same judgement as OpenPGP.js's for the shapes they take) and parsed
+ * from the same bytes (index-fast.ts), as the package manager verifies a kept index it cannot take
+ * from the sealed cache (repos.ts verifyKept), without OpenPGP.js and zod. Undefined at the first
+ * doubt: a key or signature of another shape, a signer not bound, a failed check, an index that
+ * does not parse as it is or has expired.
+ */
+async function verifiedOffers(paths: Layout, now: Date): Promise<Offers[] | undefined> {
+  const fs = nodeFs();
+  const keys = judgeKeysFast(
+    await readKeyFiles(paths.keysDir),
+    path.join(localKeyDir(paths), 'public.asc'),
+    now,
+  );
+  if (!keys) return undefined;
+  const out: Offers[] = [];
+  for (const f of repoConfigFiles(paths.reposDir)) {
+    const repo = readJsonSync<{ name: string; keys?: string[] }>(path.join(paths.reposDir, f));
+    if (!repo) continue;
+    const dir = path.join(paths.listsDir, repo.name);
+    const meta = readJsonSync<{ signer: string }>(path.join(dir, 'meta.json'));
+    if (!meta) continue;
+    const signer = meta.signer.toLowerCase();
+    if (!(repo.keys ?? []).includes(signer)) return undefined;
+    const by = keys.flatMap((k) => (k.fast?.fingerprint === signer ? [k.fast] : []));
+    const bytes = fs.readFileSync(path.join(dir, 'index.json'));
+    if (!by.length || !verifyDetachedFast(bytes, fs.readFileSync(path.join(dir, 'index.json.asc')), by, now))
+      return undefined;
+    let index: RepoIndex | undefined;
+    try {
+      index = parseIndexFast(bytes);
+    } catch {
+      return undefined;
+    }
+    if (!index || Date.parse(index.expires) <= now.getTime()) return undefined;
+    const byName = new Map<string, string[]>();
+    for (const e of index.packages) byName.set(e.name, [...(byName.get(e.name) ?? []), e.version]);
+    out.push({ versionsOf: (name) => byName.get(name) ?? [] });
+  }
+  return out;
+}
+
+/** The versions one repository offers of a name. */
+interface Offers {
+  versionsOf(name: string): string[];
 }
 
 /** Whether any repository is configured (a file in ROOT/etc/blueprint/repos), without opening one. */
