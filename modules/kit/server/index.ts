@@ -5,7 +5,7 @@ export { cpuQuota, inferenceThreads } from './cpu.js';
 export { busy, ClientGoneError, HttpError } from './errors.js';
 export { SocketInUseError } from './listen.js';
 export { createLog, escapeLogLine, type KitLog, routeConsole } from './log.js';
-export { type Pool, startPool, WorkerJobError } from './pool.js';
+export { JobTimeoutError, type Pool, startPool, WorkerJobError } from './pool.js';
 export { FairQueue } from './queue.js';
 export {
   createKitServer,

@@ -15,7 +15,23 @@ export interface PoolOptions<I> {
   size?: number;
   /** Bounds each worker's JavaScript heap (native memory, e.g. ONNX Runtime's, is not counted). */
   resourceLimits?: ResourceLimits;
+  /**
+   * A job still running after this long fails with a JobTimeoutError, and its worker is stopped
+   * and started again: a worker runs one job at a time, synchronously, so nothing but stopping it
+   * ends a job that would take minutes (a parser's worst case on a hostile document).
+   */
+  jobTimeoutMs?: number;
   log(line: string): void;
+}
+
+/** A job ran past the pool's jobTimeoutMs; its worker was stopped (and is started again). */
+export class JobTimeoutError extends Error {
+  readonly timeoutMs: number;
+  constructor(timeoutMs: number) {
+    super(`the job ran longer than ${Math.round(timeoutMs / 1000)} s and was stopped`);
+    this.name = 'JobTimeoutError';
+    this.timeoutMs = timeoutMs;
+  }
 }
 
 /** An error a job threw in the worker, with its name and own fields. */
@@ -30,7 +46,7 @@ export class WorkerJobError extends Error {
 
 interface Slot {
   worker: Worker;
-  job?: { id: number; resolve(v: unknown): void; reject(e: Error): void };
+  job?: { id: number; resolve(v: unknown): void; reject(e: Error): void; timer?: NodeJS.Timeout };
 }
 
 export interface Pool<R> {
@@ -72,6 +88,19 @@ export async function startPool<I, R>(opts: PoolOptions<I>): Promise<Pool<R>> {
           continue;
         }
         slot.job = { id, resolve: w.resolve, reject: w.reject };
+        if (opts.jobTimeoutMs) {
+          const job = slot.job;
+          job.timer = setTimeout(() => {
+            if (slot.job !== job) return;
+            // Failed now; the slot stays taken (by a job that settles nothing) until the worker's
+            // exit, whose handler starts another: no job is sent to a worker being stopped.
+            slot.job = { id: -1, resolve: () => undefined, reject: () => undefined };
+            w.reject(new JobTimeoutError(opts.jobTimeoutMs!));
+            opts.log(`a job ran past ${Math.round(opts.jobTimeoutMs! / 1000)} s: stopping its worker`);
+            void slot.worker.terminate();
+          }, opts.jobTimeoutMs);
+          job.timer.unref();
+        }
       }
     }
   };
@@ -95,6 +124,7 @@ export async function startPool<I, R>(opts: PoolOptions<I>): Promise<Pool<R>> {
         if (m.type === 'fatal') return reject(new Error(m.message));
         const job = slot.job;
         if (!job || job.id !== m.id) return;
+        clearTimeout(job.timer);
         slot.job = undefined;
         if (m.type === 'done') job.resolve(m.value);
         else job.reject(new WorkerJobError(m.error.name, m.error.message, m.error.fields));
@@ -108,6 +138,7 @@ export async function startPool<I, R>(opts: PoolOptions<I>): Promise<Pool<R>> {
         if (!started) return reject(err);
         const job = slot.job;
         slot.job = undefined;
+        clearTimeout(job?.timer);
         job?.reject(
           new HttpError(
             500,
@@ -124,6 +155,7 @@ export async function startPool<I, R>(opts: PoolOptions<I>): Promise<Pool<R>> {
         if (!started) return reject(new Error(`the worker exited with ${code} while starting`));
         const job = slot.job;
         slot.job = undefined;
+        clearTimeout(job?.timer);
         job?.reject(busy(`the worker stopped (exit ${code}) and is restarting; retry shortly`, 2));
         if (closing) return;
         opts.log(`worker exited with ${code}; restarting it`);

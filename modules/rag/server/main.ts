@@ -10,6 +10,7 @@ import {
   drainOnSignals,
   HttpError,
   intFromEnv,
+  JobTimeoutError,
   readAccessToken,
   serveJobs,
   startPool,
@@ -59,9 +60,13 @@ async function main(): Promise<void> {
   const llm = new Upstream(upstreamFromEnv('llm', intFromEnv('RAG_LLM_TIMEOUT_MS', 300_000)));
   const maxPages = intFromEnv('RAG_MAX_PDF_PAGES', 2000);
   const maxDecodedMb = intFromEnv('RAG_MAX_PDF_DECODED_MB', DEFAULT_MAX_PDF_DECODED_MB);
+  const parseTimeoutS = intFromEnv('RAG_PARSE_TIMEOUT_S', 300);
   const pool = await startPool<WorkerData, Record<string, never>>({
     file: new URL(import.meta.url),
     data: { maxPages, maxDecodedMb },
+    // marked and htmlparser2 take minutes on some hostile documents (deep nesting): the one parse
+    // worker would be held that long, every other ingest waiting behind it.
+    jobTimeoutMs: parseTimeoutS * 1000,
     log,
     resourceLimits: { maxOldGenerationSizeMb: intFromEnv('RAG_WORKER_HEAP_MB', 512) },
   });
@@ -71,6 +76,11 @@ async function main(): Promise<void> {
     } catch (err) {
       if (err instanceof WorkerJobError && err.name === 'ParseError')
         throw new HttpError(Number(err.fields.status) || 400, err.message);
+      if (err instanceof JobTimeoutError)
+        throw new HttpError(
+          413,
+          `the document took longer than ${parseTimeoutS} s to parse (RAG_PARSE_TIMEOUT_S): split it or simplify it`,
+        );
       throw err;
     }
   };
@@ -109,7 +119,7 @@ async function main(): Promise<void> {
   );
   const l = kit.limits;
   log.startup(
-    `limits: ${l.maxBodyBytes} bytes a document, ${maxPages} PDF pages (their streams decoding to ${maxDecodedMb} MiB), ${rag.config.maxChunks} chunks a document, ${l.concurrency} requests at once`,
+    `limits: ${l.maxBodyBytes} bytes a document, ${maxPages} PDF pages (their streams decoding to ${maxDecodedMb} MiB), ${parseTimeoutS} s to parse a document, ${rag.config.maxChunks} chunks a document, ${l.concurrency} requests at once`,
   );
   recoverInBackground(rag);
   drainOnSignals(kit, log, 15_000, async () => {
