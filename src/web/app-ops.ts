@@ -101,7 +101,8 @@ export function appOps(root: string, env: NodeJS.ProcessEnv = process.env): Dash
       const [st, g] = await Promise.all([box.status(), gpus()]);
       const h = st.host;
       const used = h.memory.totalBytes - h.memory.availableBytes;
-      const repos = await box.repos.list().catch(() => []);
+      // Whether any repository is configured, without verifying and parsing each one's kept index.
+      const anyRepo = await box.repos.any().catch(() => false);
       return {
         host: {
           hostname: h.hostname,
@@ -116,7 +117,7 @@ export function appOps(root: string, env: NodeJS.ProcessEnv = process.env): Dash
         services: Array.isArray(st.services)
           ? { available: true, value: st.services.map(serviceView) }
           : { available: false, reason: st.services.error },
-        updates: repos.length
+        updates: anyRepo
           ? { available: true, value: st.updates.length }
           : { available: false, reason: 'no repository configured (bpkg repo add NAME URL)' },
         exposure: exposureView(st.exposure),
