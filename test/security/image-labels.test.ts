@@ -1,23 +1,13 @@
 import { execFileSync } from 'node:child_process';
-import { appendFileSync, cpSync, readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { UnpackedPackage } from '../../src/core/pkg/hooks.js';
 import type { ContainerInfo } from '../../src/core/services/container-info.js';
 import type { Engine } from '../../src/core/services/engine.js';
-import { buildModuleImage } from '../../src/core/services/images.js';
 import { removeContainer } from '../../src/core/services/lifecycle.js';
 import { MODULE_LABEL } from '../../src/core/services/policy.js';
-import { imageTagged } from '../helpers/test-images.js';
-import {
-  cli,
-  type HelloBuild,
-  helloSource,
-  makeBox,
-  podman,
-  type TestBox,
-  uniqueName,
-} from '../services/helpers.js';
+import { buildHelloWith, cli, makeBox, podman, type TestBox, uniqueName } from '../services/helpers.js';
 import { tempDir } from '../setup/temp-registry.js';
 
 /**
@@ -31,24 +21,13 @@ import { tempDir } from '../setup/temp-registry.js';
  * for good (the module could not be removed). Labels blueprint reads are now always set by the spec.
  */
 
-/** The hello module built with extra LABEL lines in its Containerfile. */
-async function helloWithLabels(labels: Record<string, string>): Promise<HelloBuild> {
-  const dir = tempDir('bp-labels-src-');
-  cpSync(helloSource, dir, { recursive: true });
-  appendFileSync(
-    path.join(dir, 'Containerfile'),
+/** The hello module whose image carries these labels. */
+const helloWithLabels = (labels: Record<string, string>) =>
+  buildHelloWith(
     `LABEL ${Object.entries(labels)
       .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
-      .join(' ')}\n`,
+      .join(' ')}`,
   );
-  const archive = path.join(tempDir('bp-labels-build-'), 'image.tar');
-  const tag = `localhost/bp-svc-test/${uniqueName('labels')}:1`;
-  imageTagged(tag);
-  const id = await buildModuleImage(dir, tag, archive);
-  const manifest = JSON.parse(readFileSync(path.join(helloSource, 'manifest.json'), 'utf8'));
-  manifest.service.image = { archive: 'image.tar', id };
-  return { dir, archive, id, manifest };
-}
 
 const acl = (file: string) => execFileSync('getfacl', ['-cpn', file], { encoding: 'utf8' });
 

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { copyFile, mkdir, readFile } from 'node:fs/promises';
+import { appendFile, copyFile, cp, mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseManifest } from '../../src/core/pkg/format.js';
 import type { HookOptions, UnpackedPackage } from '../../src/core/pkg/hooks.js';
@@ -38,6 +38,23 @@ export async function buildHello(): Promise<HelloBuild> {
   const tag = `localhost/bp-svc-test/${uniqueName('hello')}:1`;
   imageTagged(tag); // installs load the image back under this tag: removed after the file
   const id = await buildModuleImage(helloSource, tag, archive);
+  const manifest = JSON.parse(await readFile(path.join(helloSource, 'manifest.json'), 'utf8'));
+  manifest.service.image = { archive: 'image.tar', id };
+  return { dir, archive, id, manifest };
+}
+
+/**
+ * The hello module built with `lines` added to its Containerfile (LABEL, VOLUME...): what a
+ * publisher's image can carry besides what the manifest says. Removed after the test file as above.
+ */
+export async function buildHelloWith(lines: string): Promise<HelloBuild> {
+  const dir = tempDir('bp-svc-src-');
+  await cp(helloSource, dir, { recursive: true });
+  await appendFile(path.join(dir, 'Containerfile'), `${lines.trimEnd()}\n`);
+  const archive = path.join(tempDir('bp-svc-build-'), 'image.tar');
+  const tag = `localhost/bp-svc-test/${uniqueName('hello-with')}:1`;
+  imageTagged(tag);
+  const id = await buildModuleImage(dir, tag, archive);
   const manifest = JSON.parse(await readFile(path.join(helloSource, 'manifest.json'), 'utf8'));
   manifest.service.image = { archive: 'image.tar', id };
   return { dir, archive, id, manifest };

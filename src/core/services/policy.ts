@@ -215,6 +215,9 @@ export function sandboxPolicy(input: PolicyInput): ContainerPlan {
     ...(input.apparmor?.mode === 'own-profile' ? { apparmor_profile: input.apparmor.profile } : {}),
     read_only_filesystem: true,
     mounts: ociMounts,
+    // An image's VOLUMEs would each get a writable, executable volume on the host's container
+    // storage, kept and unbounded, that no manifest field asked for: the mounts are the ones above.
+    image_volume_mode: 'ignore',
     // Both: the API does not derive the mapping from `userns` as the CLI does.
     userns: { nsmode: 'auto', value: `size=${USERNS_SIZE}` },
     idmappings: { AutoUserNs: true, AutoUserNsOpts: { Size: USERNS_SIZE } },
