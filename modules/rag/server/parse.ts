@@ -329,7 +329,15 @@ export async function parseDocument(
 ): Promise<Parsed> {
   if (kind === 'pdf') return parsePdf(bytes, maxPages, maxDecodedMb);
   const text = decodeText(bytes);
-  if (kind === 'markdown') return parseMarkdown(text);
-  if (kind === 'html') return parseHtml(text);
-  return parseText(text);
+  try {
+    if (kind === 'markdown') return parseMarkdown(text);
+    if (kind === 'html') return parseHtml(text);
+    return parseText(text);
+  } catch (err) {
+    // marked's lexer recurses into each block quote and list: 20,000 nested '> ' (40 KB) overflow
+    // the worker's stack. The document's doing, so the client's 4xx, not an internal error.
+    if (err instanceof RangeError)
+      throw new ParseError(413, `the document is nested too deeply to parse (${err.message})`);
+    throw err;
+  }
 }
