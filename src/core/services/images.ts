@@ -31,12 +31,35 @@ export async function loadImageArchive(engine: Engine, archive: string, expected
   if (loaded.length === 0)
     throw new VerificationError(`The engine loaded no image from ${archive}: ${output}`, 'image-load');
   const ids = await Promise.all(loaded.map((ref) => imageId(engine, ref)));
-  if (ids.includes(normalizeImageId(expectedId))) return;
+  if (ids.includes(normalizeImageId(expectedId))) return refuseAnnotated(engine, expectedId);
   await Promise.all(ids.map((id) => id && removeImage(engine, id)));
   throw new VerificationError(
     `The image in ${path.basename(archive)} is ${ids.join(', ')}, but the signed manifest says ${expectedId}`,
     'image-digest-mismatch',
     'The package was tampered with or built wrongly; it was not installed. Rebuild it with `blueprint repo build`.',
+  );
+}
+
+/**
+ * An OCI image's annotations are copied by the engine onto every container made from it, and the
+ * runtime acts on some (runc: `org.systemd.property.*` on the container's systemd scope, where the
+ * engine uses the systemd cgroup manager; crun: `run.oci.*`): a publisher would set what the
+ * sandbox leaves to the box. blueprint's own build (a docker-archive) has none; the OCI
+ * base-image ones (`org.opencontainers.image.*`) mean nothing to a runtime. Any other refuses the
+ * image, which is removed again.
+ */
+async function refuseAnnotated(engine: Engine, id: string): Promise<void> {
+  const info = await engine.libpod<{ Annotations?: Record<string, string> | null }>(
+    'GET',
+    `/images/${normalizeImageId(id).slice('sha256:'.length)}/json`,
+  );
+  const odd = Object.keys(info?.Annotations ?? {}).filter((k) => !k.startsWith('org.opencontainers.image.'));
+  if (odd.length === 0) return;
+  await removeImage(engine, id).catch(() => {});
+  throw new VerificationError(
+    `The module's image carries annotations the container runtime acts on: ${odd.slice(0, 5).join(', ')}${odd.length > 5 ? ` and ${odd.length - 5} more` : ''}`,
+    'image-annotations',
+    'A module image may carry none but org.opencontainers.image.*; it was not installed. Rebuild it with `blueprint repo build`, or report it to its publisher.',
   );
 }
 
