@@ -7,6 +7,18 @@
 export const nodeFs = () => process.getBuiltinModule('node:fs');
 export const nodeCrypto = () => process.getBuiltinModule('node:crypto');
 
+/**
+ * semver's `gt`, imported when first needed. semver is CommonJS: under Node its `import()` has
+ * named exports beside `default`, but in the executable's bundle a package imported dynamically is
+ * an entry that exports `default` alone, so `(await import('semver')).gt` was undefined there
+ * (test/pkg/bundle-interop.test.ts): the quick search and the quick count of upgrades threw, and
+ * their callers quietly fell back to the package manager.
+ */
+export async function semverGt(): Promise<(a: string, b: string) => boolean> {
+  const m: typeof import('semver') & { default?: typeof import('semver') } = await import('semver');
+  return (m.default ?? m).gt;
+}
+
 /** A file's bytes, read synchronously (one read(2) loop, no thread-pool trips); undefined when it cannot be read. */
 export function readBytes(file: string): Buffer | undefined {
   try {

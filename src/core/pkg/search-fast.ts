@@ -3,7 +3,7 @@ import type { Layout } from '../system/paths.js';
 import { type Database, emptyDatabase } from './db.js';
 import { plainName, readSearchTable, type SearchTable } from './index-head.js';
 import type { SearchHit } from './manager.js';
-import { readJsonSync, repoConfigFiles } from './node-lazy.js';
+import { readJsonSync, repoConfigFiles, semverGt } from './node-lazy.js';
 
 /**
  * `bpkg search` from the sealed search tables (index-cache.ts), without the package manager: the
@@ -98,7 +98,7 @@ export async function searchTables(paths: Layout, word: string, now: Date): Prom
   }
   if (later.length) {
     // As the package manager keeps the newest: a later hit replaces one only when strictly newer.
-    const { gt } = await import('semver');
+    const gt = await semverGt();
     if (inOrder) {
       // The one hit of each name in `list`, found by its place among hits by name.
       let k = 0;

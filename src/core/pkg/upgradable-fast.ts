@@ -6,7 +6,7 @@ import { parseIndexFast } from './index-fast.js';
 import { judgeKeysFast } from './key-fast.js';
 import { readKeyFiles } from './keyring-cache.js';
 import { LOCAL_ORIGIN, localKeyDir } from './local-key-path.js';
-import { nodeFs, readJsonSync, repoConfigFiles } from './node-lazy.js';
+import { nodeFs, readJsonSync, repoConfigFiles, semverGt } from './node-lazy.js';
 import { readKey } from './sealed.js';
 import { judgedTables } from './search-fast.js';
 import { verifyDetachedFast } from './sig-fast.js';
@@ -58,13 +58,13 @@ function fromRepositories(paths: Layout): InstalledPackage[] | undefined {
 }
 
 /** semver (62 KB) only once some repository offers an installed package's name. */
-let semverGt: ((a: string, b: string) => boolean) | undefined;
+let gt: ((a: string, b: string) => boolean) | undefined;
 /** Whether any of `versions` is newer than `installed`: also when one does not parse (ask the plan). */
 async function anyNewer(versions: string[], installed: string): Promise<boolean> {
   if (versions.length === 0) return false;
-  semverGt ??= (await import('semver')).gt;
+  gt ??= await semverGt();
   try {
-    return versions.some((v) => semverGt!(v, installed));
+    return versions.some((v) => gt!(v, installed));
   } catch {
     return true;
   }
