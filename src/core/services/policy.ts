@@ -218,6 +218,9 @@ export function sandboxPolicy(input: PolicyInput): ContainerPlan {
     // An image's VOLUMEs would each get a writable, executable volume on the host's container
     // storage, kept and unbounded, that no manifest field asked for: the mounts are the ones above.
     image_volume_mode: 'ignore',
+    // The manifest's health check is blueprint's to run (health.ts). An image's HEALTHCHECK would
+    // have the engine start `podman healthcheck run` as root on the host at the image's interval.
+    healthconfig: { Test: ['NONE'] },
     // Both: the API does not derive the mapping from `userns` as the CLI does.
     userns: { nsmode: 'auto', value: `size=${USERNS_SIZE}` },
     idmappings: { AutoUserNs: true, AutoUserNsOpts: { Size: USERNS_SIZE } },
