@@ -42,6 +42,8 @@ export const MAX_ANSWER_NUMBERS = 8_000_000;
 export class AnswerBudget {
   private points = 0;
   private numbers = 0;
+  /** The filters of a batch's searches count their conditions here, against one bound (filter.ts). */
+  readonly filters = { conditions: 0 };
   take(points: number, numbers: number): void {
     this.points += points;
     this.numbers += numbers;

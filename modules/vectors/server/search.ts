@@ -59,7 +59,8 @@ function search(
     vector = n.nearest;
   }
   if (isObject(vector) && 'vector' in vector && kind === 'search') vector = vector.vector;
-  const filter = o.filter === undefined || o.filter === null ? undefined : parseFilter(o.filter);
+  const filter =
+    o.filter === undefined || o.filter === null ? undefined : parseFilter(o.filter, 0, budget?.filters);
   const limit = int(o.limit, 'limit', 10, 1, 100_000);
   const offset = int(o.offset, 'offset', 0, 0, 1_000_000);
   const withPayload = parseWithPayload(o.with_payload, false);
@@ -143,6 +144,13 @@ export function scoredPoints(
   return JSON.stringify(points);
 }
 
+/**
+ * Searches in one batch. They run one after the other on the main thread (an exact search, the
+ * default below 10,000 points, reads every point): 20,000 in one 4 MB body held the event loop for
+ * seconds to minutes by the collection's size, /health unanswered meanwhile.
+ */
+const MAX_BATCH_SEARCHES = 1_000;
+
 export function searchRoutes(store: Store, withJson: WithJson): RouteTable {
   // Each search of a batch goes to the graph worker at once; the answer when all are back.
   const batch = (ctx: RequestContext, n: string, kind: 'search' | 'query') => {
@@ -150,6 +158,10 @@ export function searchRoutes(store: Store, withJson: WithJson): RouteTable {
     return withJson(ctx, (b) => {
       const o = body(b, ['searches'], `${kind} batch`);
       if (!Array.isArray(o.searches)) throw bad('"searches" must be a list');
+      if (o.searches.length > MAX_BATCH_SEARCHES)
+        throw bad(
+          `a batch holds ${o.searches.length} searches; at most ${MAX_BATCH_SEARCHES}: send them in several batches`,
+        );
       const budget = new AnswerBudget();
       const each = o.searches.map((s) => search(c, s, kind, budget));
       const text = (all: string[]) =>
