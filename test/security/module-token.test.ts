@@ -127,6 +127,14 @@ describe('blueprint service token writes the token without following what the mo
       blueprint(b.root, ['service', 'token', b.name, '--stdin'], 'has a space 0123456789\n').status,
     ).toBe(2);
     expect(blueprint(b.root, ['service', 'token', '../../../../tmp/x']).status).toBe(3);
+    expect(blueprint(b.root, ['service', 'token', b.name, '--stdin'], 'x'.repeat(4096)).status).toBe(2);
     expect(() => lstatSync(b.token)).toThrow();
+  });
+
+  it('the longest token it takes is one the wiring and the CLI read back', async () => {
+    const b = await box();
+    const longest = 'y'.repeat(4095);
+    expect(blueprint(b.root, ['service', 'token', b.name, '--stdin'], longest).status).toBe(0);
+    expect((await readToken(b.root, b.name))?.toString('utf8').trim()).toBe(longest);
   });
 });

@@ -22,13 +22,13 @@ import { TOKEN_FILE } from './wiring.js';
 
 /** The kit refuses a token shorter than this (modules/kit/server/token.ts). */
 export const MIN_TOKEN_LENGTH = 16;
-/** wiring.ts reads at most 4 KiB of a token. */
-const MAX_TOKEN_LENGTH = 4096;
+/** wiring.ts reads at most 4 KiB of a token file: the token and its newline. */
+const MAX_TOKEN_LENGTH = 4095;
 
 /** A fresh token: 32 random bytes, base64url (43 characters). */
 export const newAccessToken = (): string => randomBytes(32).toString('base64url');
 
-/** A token a client can send in `Authorization: Bearer`: printable ASCII, no space, 16 to 4096 characters. */
+/** A token a client can send in `Authorization: Bearer`: printable ASCII, no space, 16 to 4095 characters (with its newline, what wiring.ts reads). */
 export function checkAccessToken(token: string): string {
   if (!/^[\x21-\x7e]+$/.test(token) || token.length < MIN_TOKEN_LENGTH || token.length > MAX_TOKEN_LENGTH)
     throw new UsageError(
