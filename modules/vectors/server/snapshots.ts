@@ -13,8 +13,8 @@ import { HttpError } from '../../kit/server/index.js';
 import { jsonBody, need, type RouteTable } from './api.js';
 import { bad, body, checkCollectionName } from './parse.js';
 import {
+  buildSnapshot,
   captureCollection,
-  deserializeCollection,
   fsyncAsync,
   readCollectionFile,
   writeCollectionFile,
@@ -70,12 +70,13 @@ export function snapshotRoutes(store: Store): RouteTable {
   }
 
   /** `bytes` are the file's, read once by the caller: what was checked is what is restored. */
-  async function restore(c: string, file: string, bytes: Buffer) {
-    // Built (and so checked) before it is logged; the log's restore then takes this very collection
-    // instead of building it again (a replay builds it from the file).
+  async function restore(c: string, file: string, bytes: Buffer, signal: AbortSignal) {
+    // Built (and so checked) before it is logged, a slice at a time (buildSnapshot); the log's
+    // restore then takes this very collection instead of building it again (a replay builds it
+    // from the file).
     const op = { t: 'restore', name: c, file } as const;
     try {
-      store.prebuilt.set(op, deserializeCollection(bytes, { name: c }));
+      store.prebuilt.set(op, await buildSnapshot(bytes, c, signal));
     } catch (err) {
       throw bad(`the snapshot cannot be read: ${(err as Error).message}`);
     }
@@ -143,7 +144,7 @@ export function snapshotRoutes(store: Store): RouteTable {
         const bytes = readFileSync(real);
         if (typeof o.checksum === 'string' && createHash('sha256').update(bytes).digest('hex') !== o.checksum)
           throw bad('Snapshot checksum mismatch');
-        return restore(c!, rel, bytes);
+        return restore(c!, rel, bytes, ctx.signal);
       },
     ],
     [
@@ -160,7 +161,7 @@ export function snapshotRoutes(store: Store): RouteTable {
         }
         await write(c!, name, data);
         try {
-          return await restore(c!, join(hex(c!), name), data);
+          return await restore(c!, join(hex(c!), name), data, ctx.signal);
         } catch (err) {
           // Refused before it was logged (a 400): not kept as a snapshot either. After the log
           // (a failed checkpoint) the file is what a replay restores from, so it stays.
