@@ -10,7 +10,7 @@
 // a noise arm, node -e 0 against a copy of itself, in the same rounds), --control MS (cold start: a
 // positive control, node spinning MS ms against node -e 0: the figure must see that cost).
 import { execFileSync } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { copyFileSync, mkdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -27,6 +27,7 @@ import {
   timeRun,
   tmp,
 } from './_lib.mjs';
+import { syntheticEntry } from './_pkg-box.mjs';
 
 const { values: opts } = parseArgs({
   options: {
@@ -121,16 +122,7 @@ function bigIndex(n) {
   const dir = path.join(work, `repo${n}`);
   mkdirSync(dir);
   const now = Date.now();
-  const packages = Array.from({ length: n }, (_, i) => ({
-    name: `pkg-${i}`,
-    version: `1.${i % 50}.0`,
-    arch: 'all',
-    summary: `Synthetic package number ${i} for ${i % 7 === 0 ? 'vision' : 'text'} workloads`,
-    depends: i > 0 && i % 10 === 0 ? [`pkg-${i - 1}>=1.0.0`] : [],
-    size: 1000 + i,
-    sha256: createHash('sha256').update(String(i)).digest('hex'),
-    path: `pool/pkg-${i}/pkg-${i}_1.0.0_all.bpkg`,
-  }));
+  const packages = Array.from({ length: n }, (_, i) => syntheticEntry(i));
   const file = path.join(dir, 'index.json');
   writeFileSync(
     file,
