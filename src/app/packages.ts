@@ -206,6 +206,8 @@ export function packageOps(ctx: BoxContext): PackageOps {
         throw new UsageError('Name at least one package', 'Example: bpkg remove embeddings');
       const m = await pm(opts);
       if (!(await ctx.ask({ kind: 'remove', names }))) throw new DeclinedError('remove');
+      // Whom each one's data belongs to, read before the removal forgets it (module-data.ts).
+      const owners = new Map((await m.installed()).map((p) => [p.name, p]));
       const changes = await m.remove(names, { force: opts.force ?? false });
       // A module's data outlives its removal (a reinstall finds it) unless the admin purges it.
       const services = await import('../core/services/index.js');
@@ -216,6 +218,8 @@ export function packageOps(ctx: BoxContext): PackageOps {
           out.push(purged ? { ...c, purged } : c);
         } else {
           const dataKept = await services.moduleDataDir(ctx.root, c.name);
+          const owner = owners.get(c.name);
+          if (dataKept && owner) await services.bindModuleData(ctx.root, c.name, owner);
           out.push(dataKept ? { ...c, dataKept } : c);
         }
       }

@@ -1,3 +1,4 @@
+export { claimModuleData } from './data-owner.js';
 export {
   chooseSocket,
   connectEngine,
@@ -8,6 +9,6 @@ export {
 } from './engine.js';
 export { createBuildHooks, createServiceHooks, type ServiceHooksOptions } from './hooks.js';
 export { type ServiceDeps, startService, stopService } from './lifecycle.js';
-export { moduleDataDir, purgeModuleData } from './module-data.js';
+export { bindModuleData, moduleDataDir, purgeModuleData } from './module-data.js';
 export { type AdminApprovals, containerName, MODULE_LABEL, NO_GPU, sandboxPolicy } from './policy.js';
 export { parseService, type ServiceSpec, serviceSchema } from './schema.js';

@@ -5,6 +5,7 @@ import type { GpuAccessPlan, PlanGpuAccess } from '../gpu/types.js';
 import { layout } from '../system/paths.js';
 import { type AppArmorPlan, apparmorProfile, loadProfile, planAppArmor } from './apparmor.js';
 import { type ContainerInfo, containerName, inspectContainer } from './container-info.js';
+import { claimModuleData } from './data-owner.js';
 import { DEVICE_GID_LABEL, grantDeviceAccess, hostGid, revokeDeviceAccess } from './device-access.js';
 import type { Engine } from './engine.js';
 import { sleep, waitHealthy } from './health.js';
@@ -164,6 +165,9 @@ async function ensureContainer(
 ): Promise<ContainerPlan> {
   const plan = planned ?? (await planFor(deps, reg));
   checkPackageMounts(reg.name, plan.packages);
+  // At every start, not only at create: a container made for the data's owner is reused when a
+  // package of the same spec comes from elsewhere (data-owner.ts).
+  if (reg.spec.data) claimModuleData(deps.root, reg.name);
   // Before create and at every start: the kernel forgets loaded profiles at reboot.
   await applyAppArmor(deps.root, reg, plan);
   const want = (plan.spec.labels as Record<string, string>)[SPEC_LABEL];

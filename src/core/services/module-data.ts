@@ -1,35 +1,38 @@
 /**
  * A module's data folder (ROOT/var/lib/blueprint/modules/NAME: its store, documents, access token)
- * outlives `bpkg remove`, so a reinstall finds it; the admin deletes it by asking to purge.
+ * outlives `bpkg remove`, so a reinstall finds it; the admin deletes it by asking to purge. It
+ * belongs to where the module came from (data-owner.ts).
  */
 import { lstat, rm, unlink } from 'node:fs/promises';
-import path from 'node:path';
-import { UsageError } from '../errors.js';
-import { layout } from '../system/paths.js';
-
-const NAME = /^[a-z0-9][a-z0-9.+-]*$/;
-
-function dataDir(root: string, name: string): string {
-  // A package name never holds a slash or "..": checked again so no caller can aim elsewhere.
-  if (!NAME.test(name)) throw new UsageError(`${name}: not a package name`, 'See `bpkg list`.');
-  return path.join(layout(root).modulesData, name);
-}
+import { type DataOwner, moduleDataPath, ownerFile, readOwner, writeOwner } from './data-owner.js';
 
 /** The module's data folder when one exists (a link there counts: purge removes the link). */
 export async function moduleDataDir(root: string, name: string): Promise<string | undefined> {
-  const dir = dataDir(root, name);
+  const dir = moduleDataPath(root, name);
   return (await lstat(dir).catch(() => undefined)) ? dir : undefined;
 }
 
 /**
- * Deletes the module's data folder; returns it, or undefined when there was none. The folder was
- * written by the module's container user, who may have left links to host files in it: nothing is
- * followed. A link (or file) in place of the folder is unlinked; inside the folder, fs.rm lstat()s
- * every entry and unlinks links rather than descending. Called after the module's containers are
- * gone, so nothing inside can swap an entry while the walk runs.
+ * Records whom a kept folder belongs to, unless that is known already. `bpkg remove` calls it with
+ * the package removed: a folder that package never started with (made by hand, or kept by an older
+ * blueprint) is then bound to it, not to whichever package of the name starts next.
+ */
+export async function bindModuleData(root: string, name: string, owner: DataOwner): Promise<void> {
+  if (!(await moduleDataDir(root, name)) || readOwner(root, name)) return;
+  writeOwner(root, name, owner);
+}
+
+/**
+ * Deletes the module's data folder and the record of whom it belonged to; returns the folder, or
+ * undefined when there was none. The folder was written by the module's container user, who may
+ * have left links to host files in it: nothing is followed. A link (or file) in place of the
+ * folder is unlinked; inside the folder, fs.rm lstat()s every entry and unlinks links rather than
+ * descending. Called after the module's containers are gone, so nothing inside can swap an entry
+ * while the walk runs.
  */
 export async function purgeModuleData(root: string, name: string): Promise<string | undefined> {
-  const dir = dataDir(root, name);
+  const dir = moduleDataPath(root, name);
+  await rm(ownerFile(root, name), { force: true });
   const st = await lstat(dir).catch(() => undefined);
   if (!st) return undefined;
   if (st.isDirectory()) await rm(dir, { recursive: true, force: true });

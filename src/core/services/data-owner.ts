@@ -1,0 +1,120 @@
+/**
+ * Whom a module's kept data folder belongs to. `bpkg remove` keeps the folder so a reinstall finds
+ * it (module-data.ts); trust is scoped, so it belongs to where the module came from: the package's
+ * origin repository and the fingerprint of the key that signed it, as the installed database has
+ * them. That is recorded beside the folder, in modules/.owners/NAME.json — outside every module's
+ * folder, since the module writes its own folder and must not rewrite whom it belongs to (`.owners`
+ * is no package name: a name starts with a letter or digit). A package of that name from elsewhere
+ * is refused the folder at start (`claimModuleData`) rather than handed it.
+ *
+ * On the start path (issue 20): a few small local files, read and written synchronously, with no
+ * node:fs/promises (test/services/start-modules.test.ts).
+ */
+import { lstatSync, mkdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { ConflictError, UsageError } from '../errors.js';
+import { writeJsonAtomicSync } from '../system/fs.js';
+import { layout } from '../system/paths.js';
+
+const NAME = /^[a-z0-9][a-z0-9.+-]*$/;
+/** A repository name (repo-config.ts checkRepoNames); anything else names no configuration. */
+const REPO_NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/;
+
+/** ROOT/var/lib/blueprint/modules/NAME. */
+export function moduleDataPath(root: string, name: string): string {
+  // A package name never holds a slash or "..": checked again so no caller can aim elsewhere.
+  if (!NAME.test(name)) throw new UsageError(`${name}: not a package name`, 'See `bpkg list`.');
+  return path.join(layout(root).modulesData, name);
+}
+
+/** Where whom the folder belongs to is recorded. */
+export const ownerFile = (root: string, name: string) =>
+  path.join(layout(root).modulesData, '.owners', `${path.basename(moduleDataPath(root, name))}.json`);
+
+/** Whom a data folder belongs to: the package's origin repository (or `file`) and its signer. */
+export interface DataOwner {
+  origin: string;
+  signer: string;
+}
+
+function readJsonSync(file: string): unknown {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8'));
+  } catch {
+    return undefined; // absent, or not what blueprint wrote: no record
+  }
+}
+
+function asOwner(v: unknown): DataOwner | undefined {
+  const r = v as Partial<DataOwner> | undefined;
+  return typeof r?.origin === 'string' && typeof r.signer === 'string'
+    ? { origin: r.origin, signer: r.signer.toLowerCase() }
+    : undefined;
+}
+
+export const readOwner = (root: string, name: string) => asOwner(readJsonSync(ownerFile(root, name)));
+
+export function writeOwner(root: string, name: string, owner: DataOwner): void {
+  const file = ownerFile(root, name);
+  mkdirSync(path.dirname(file), { recursive: true, mode: 0o755 });
+  writeJsonAtomicSync(file, { origin: owner.origin, signer: owner.signer.toLowerCase() });
+}
+
+/** The installed package's origin and signer, or undefined when the package manager lists none. */
+function installedOwner(root: string, name: string): DataOwner | undefined {
+  const db = readJsonSync(layout(root).installedDb) as { packages?: Record<string, unknown> } | undefined;
+  return asOwner(db?.packages?.[name]);
+}
+
+const isRepository = (origin: string) => REPO_NAME.test(origin) && origin !== 'file' && origin !== 'local';
+
+/**
+ * The same owner: the same origin, signed by the same key, or by another key of that same
+ * repository after a rotation it announced (repo-trust.ts acceptRotation binds the new key to the
+ * repository beside the old one): the data stays while the repository is bound to both keys.
+ * Packages installed from files have no repository to vouch for another key: only their own.
+ */
+function sameOwner(root: string, kept: DataOwner, now: DataOwner): boolean {
+  if (kept.origin !== now.origin) return false;
+  if (kept.signer === now.signer) return true;
+  if (!isRepository(now.origin)) return false;
+  const config = readJsonSync(path.join(layout(root).reposDir, `${now.origin}.json`)) as
+    | { keys?: unknown }
+    | undefined;
+  const keys = Array.isArray(config?.keys) ? config.keys.map((k) => String(k).toLowerCase()) : [];
+  return keys.includes(kept.signer) && keys.includes(now.signer);
+}
+
+const fromWhere = (o: DataOwner) =>
+  `${isRepository(o.origin) ? `repository ${o.origin}` : `a package file (${o.origin})`}, key ${o.signer.toUpperCase() || 'unknown'}`;
+
+/**
+ * Called before a module's container is made or started with its data folder: the folder is its
+ * own (made now, or recorded as its origin's), else a ConflictError `data-owner`. Refused rather
+ * than set aside: the admin chooses between deleting the old data and keeping it elsewhere, and
+ * nothing is moved behind their back. A folder with no record (kept by a blueprint from before the
+ * record, and not removed since: `bpkg remove` records it) is bound to the installed package. A
+ * module the package manager does not list has nothing to bind it to.
+ */
+export function claimModuleData(root: string, name: string): void {
+  const owner = installedOwner(root, name);
+  if (!owner) return;
+  const dir = moduleDataPath(root, name);
+  const kept = readOwner(root, name);
+  let exists = true;
+  try {
+    lstatSync(dir);
+  } catch {
+    exists = false;
+  }
+  if (kept?.origin === owner.origin && kept.signer === owner.signer) return;
+  if (!exists || !kept || sameOwner(root, kept, owner)) {
+    writeOwner(root, name, owner); // a new folder, one kept from before the record, or a rotated key
+    return;
+  }
+  throw new ConflictError(
+    `${name}: its data folder ${dir} was kept from ${name} of ${fromWhere(kept)}; the installed ${name} comes from ${fromWhere(owner)}`,
+    'data-owner',
+    `A module's data is not handed to a package of the same name from elsewhere. To delete the old data: bpkg remove ${name} --purge, then install ${name} again. To keep it: move ${dir} out of ${layout(root).modulesData}, then start ${name} again (it gets an empty folder).`,
+  );
+}
