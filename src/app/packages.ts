@@ -64,7 +64,11 @@ export interface InstallOptions extends CallOptions {
  * A change an install made; for a module with outbound network, the hosts the admin approved
  * (issue 19): the only destinations its container reaches.
  */
-export type InstalledChange = PlannedChange & { outbound?: string[] };
+export type InstalledChange = PlannedChange & {
+  outbound?: string[];
+  /** A data folder kept from a package of this name from elsewhere: the module will not start with it. */
+  dataHeld?: { dir: string; origin: string; signer: string };
+};
 
 /** A row of a packages screen: installed first, then what the repositories offer besides. */
 export interface PackageRow {
@@ -194,10 +198,17 @@ export function packageOps(ctx: BoxContext): PackageOps {
           : { confirm: (changes: PlannedChange[]) => ctx.ask({ kind: 'install', changes }) }),
       });
       const { findRegistration } = await import('../core/services/registry.js');
+      const { dataOwnerConflict } = await import('../core/services/data-owner.js');
       return Promise.all(
         changes.map(async (c): Promise<InstalledChange> => {
           const reg = await findRegistration(ctx.root, c.name).catch(() => undefined);
-          return reg?.spec.network === 'outbound' ? { ...c, outbound: reg.approvals.outbound ?? [] } : c;
+          // Said at install, not only when it first starts (core/services/data-owner.ts).
+          const held = reg?.spec.data ? dataOwnerConflict(ctx.root, c.name) : undefined;
+          return {
+            ...c,
+            ...(reg?.spec.network === 'outbound' ? { outbound: reg.approvals.outbound ?? [] } : {}),
+            ...(held ? { dataHeld: { dir: held.dir, ...held.kept } } : {}),
+          };
         }),
       );
     },

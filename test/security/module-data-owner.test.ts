@@ -8,6 +8,7 @@ import type { Engine, LibpodCall } from '../../src/core/services/engine.js';
 import { startService } from '../../src/core/services/lifecycle.js';
 import { writeRegistration } from '../../src/core/services/registry.js';
 import { parseService } from '../../src/core/services/schema.js';
+import { installedLine } from '../../src/present/packages.js';
 import { makeKey, publishSources, type TestKey, tempDir, trustingRoot } from '../helpers/pkg.js';
 
 /**
@@ -93,7 +94,12 @@ describe("a module's kept data folder belongs to where the module came from", ()
   it('a same-named package from another repository and key does not get the kept data', async () => {
     const { root, box, data } = await boxWithKeptData();
     await addOtherRepository(root);
-    await box.packages.install(['vectors'], { from: 'other' });
+    const [installed] = await box.packages.install(['vectors'], { from: 'other' });
+    // Said at install already (the registration of vectors says it has data at /data).
+    expect(installed?.dataHeld).toMatchObject({ dir: data, origin: 'main' });
+    expect(installedLine(installed!)).toContain(
+      `warning: vectors will not start with the data kept in ${data}: it came from vectors of repository main`,
+    );
     const { outcome, created, dataMounts } = await start(root);
     // Before the fix: no error, and the container was created with A's folder mounted at /data.
     expect(dataMounts).toEqual([]);
@@ -134,7 +140,9 @@ describe("a module's kept data folder belongs to where the module came from", ()
 
   it('a reinstall from the same repository and key finds its data', async () => {
     const { root, box, data } = await boxWithKeptData();
-    await box.packages.install(['vectors']);
+    const [installed] = await box.packages.install(['vectors']);
+    expect(installed).toMatchObject({ name: 'vectors', to: '1.0.0' });
+    expect(installed?.dataHeld).toBeUndefined();
     const again = await start(root);
     expect(again.outcome).toBeUndefined();
     expect(again.dataMounts.map((m) => m.source)).toEqual([data]);

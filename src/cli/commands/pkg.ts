@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { ExitCode, UsageError, type VerifyReport } from '../../app/index.js';
 import { quickSearch } from '../../app/search.js';
 import { escapeLine } from '../../present/escape.js';
-import { packageCount, removedLine } from '../../present/packages.js';
+import { installedLine, packageCount, removedLine } from '../../present/packages.js';
 import { table } from '../../present/table.js';
 import { bytes } from '../../present/units.js';
 import { cliBox } from '../box.js';
@@ -32,16 +32,7 @@ const install: CommandSpec = {
     });
     ctx.report(
       { changes },
-      changes.length === 0
-        ? 'Nothing to do: already installed.'
-        : changes
-            .map(
-              (c) =>
-                `installed ${c.name} ${c.to} from ${c.repo}${c.from ? ` (was ${c.from})` : ''}${
-                  c.outbound ? `; may reach ${c.outbound.join(', ') || 'nothing'}` : ''
-                }`,
-            )
-            .join('\n'),
+      changes.length === 0 ? 'Nothing to do: already installed.' : changes.map(installedLine).join('\n'),
     );
   },
 };

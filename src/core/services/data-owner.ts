@@ -76,7 +76,8 @@ const isRepository = (origin: string) => REPO_NAME.test(origin) && origin !== 'f
  */
 function sameOwner(root: string, kept: DataOwner, now: DataOwner): boolean {
   if (kept.origin !== now.origin) return false;
-  if (kept.signer === now.signer) return true;
+  // Recorded from a database entry with no signer (none is written so now): the origin is all it says.
+  if (kept.signer === now.signer || kept.signer === '') return true;
   if (!isRepository(now.origin)) return false;
   const config = readJsonSync(path.join(layout(root).reposDir, `${now.origin}.json`)) as
     | { keys?: unknown }
@@ -85,8 +86,38 @@ function sameOwner(root: string, kept: DataOwner, now: DataOwner): boolean {
   return keys.includes(kept.signer) && keys.includes(now.signer);
 }
 
-const fromWhere = (o: DataOwner) =>
+/** Whom an origin names, in the words of the refusal: a repository, or a package file. */
+export const fromWhere = (o: DataOwner) =>
   `${isRepository(o.origin) ? `repository ${o.origin}` : `a package file (${o.origin})`}, key ${o.signer.toUpperCase() || 'unknown'}`;
+
+/** A kept folder that is not the installed package's: where it is, whose it is, whose the package is. */
+export interface DataConflict {
+  dir: string;
+  kept: DataOwner;
+  installed: DataOwner;
+}
+
+/** How the installed package stands to its data folder (reads only). */
+function judge(root: string, name: string) {
+  const installed = installedOwner(root, name);
+  if (!installed) return undefined;
+  const dir = moduleDataPath(root, name);
+  const kept = readOwner(root, name);
+  let exists = true;
+  try {
+    lstatSync(dir);
+  } catch {
+    exists = false;
+  }
+  const same = kept?.origin === installed.origin && kept.signer === installed.signer;
+  const conflict =
+    exists && kept && !same && !sameOwner(root, kept, installed) ? { dir, kept, installed } : undefined;
+  return { installed, exists, kept, same, conflict };
+}
+
+/** The kept folder when the installed package may not have it (`bpkg install` warns with it). */
+export const dataOwnerConflict = (root: string, name: string): DataConflict | undefined =>
+  judge(root, name)?.conflict;
 
 /**
  * Called before a module's container is made or started with its data folder: the folder is its
@@ -97,24 +128,15 @@ const fromWhere = (o: DataOwner) =>
  * module the package manager does not list has nothing to bind it to.
  */
 export function claimModuleData(root: string, name: string): void {
-  const owner = installedOwner(root, name);
-  if (!owner) return;
-  const dir = moduleDataPath(root, name);
-  const kept = readOwner(root, name);
-  let exists = true;
-  try {
-    lstatSync(dir);
-  } catch {
-    exists = false;
-  }
-  if (kept?.origin === owner.origin && kept.signer === owner.signer) return;
-  if (!exists || !kept || sameOwner(root, kept, owner)) {
-    writeOwner(root, name, owner); // a new folder, one kept from before the record, or a rotated key
-    return;
-  }
-  throw new ConflictError(
-    `${name}: its data folder ${dir} was kept from ${name} of ${fromWhere(kept)}; the installed ${name} comes from ${fromWhere(owner)}`,
-    'data-owner',
-    `A module's data is not handed to a package of the same name from elsewhere. To delete the old data: bpkg remove ${name} --purge, then install ${name} again. To keep it: move ${dir} out of ${layout(root).modulesData}, then start ${name} again (it gets an empty folder).`,
-  );
+  const j = judge(root, name);
+  if (!j || j.same) return;
+  const { conflict } = j;
+  if (conflict)
+    throw new ConflictError(
+      `${name}: its data folder ${conflict.dir} was kept from ${name} of ${fromWhere(conflict.kept)}; the installed ${name} comes from ${fromWhere(conflict.installed)}`,
+      'data-owner',
+      `A module's data is not handed to a package of the same name from elsewhere. To delete the old data: bpkg remove ${name} --purge, then install ${name} again. To keep it: move ${conflict.dir} out of ${layout(root).modulesData}, then start ${name} again (it gets an empty folder).`,
+    );
+  // A new folder, one kept from before the record, or the same repository's rotated key.
+  writeOwner(root, name, j.installed);
 }
