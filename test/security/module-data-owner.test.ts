@@ -6,6 +6,7 @@ import { BlueprintError, NotFoundError } from '../../src/core/errors.js';
 import { announceKeyRotation, PackageManager } from '../../src/core/pkg/index.js';
 import type { Engine, LibpodCall } from '../../src/core/services/engine.js';
 import { startService } from '../../src/core/services/lifecycle.js';
+import { setAccessToken } from '../../src/core/services/module-token.js';
 import { writeRegistration } from '../../src/core/services/registry.js';
 import { parseService } from '../../src/core/services/schema.js';
 import { installedLine } from '../../src/present/packages.js';
@@ -112,6 +113,20 @@ describe("a module's kept data folder belongs to where the module came from", ()
     expect(err.hint).toContain('bpkg remove vectors --purge');
     expect(err.hint).toContain(data);
     expect(readFileSync(path.join(data, 'index.bin'), 'utf8')).toBe('private documents of A');
+  });
+
+  it("nor is the admin's access token for the new package written into the kept folder", async () => {
+    const { root, box, data } = await boxWithKeptData();
+    writeFileSync(path.join(data, 'access-token'), 'token-of-the-package-from-main\n');
+    await addOtherRepository(root);
+    await box.packages.install(['vectors'], { from: 'other' });
+    await start(root); // refused; its registration is in place
+    const err = await setAccessToken(root, 'vectors', 'x'.repeat(32)).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect((err as BlueprintError).code).toBe('data-owner');
+    expect(readFileSync(path.join(data, 'access-token'), 'utf8')).toBe('token-of-the-package-from-main\n');
   });
 
   it('once the admin moved the old folder away, the new package starts with a fresh one', async () => {

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { UsageError, VerificationError } from '../errors.js';
 import { layout } from '../system/paths.js';
 import { removeAt, writeFileAt } from '../system/safe-write.js';
+import { claimModuleData } from './data-owner.js';
 import { getRegistration } from './registry.js';
 import { TOKEN_FILE } from './wiring.js';
 
@@ -83,6 +84,8 @@ export async function setAccessToken(
 ): Promise<{ file: string }> {
   await getRegistration(root, name); // an installed module's name, never a path
   if (token !== undefined) checkAccessToken(token);
+  // Not into a folder kept from a package of this name from elsewhere (data-owner.ts).
+  claimModuleData(root, name);
   const { dir, where } = await openDataDir(root, name);
   try {
     if (token === undefined) await removeAt(dir, TOKEN_FILE);
