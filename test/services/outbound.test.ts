@@ -9,6 +9,7 @@ import {
   moduleFlows,
   outboundRuleset,
   parseOutbound,
+  type RefusedAddress,
   resolveOutbound,
 } from '../../src/core/services/outbound.js';
 import { outboundModules } from '../../src/core/services/outbound-audit.js';
@@ -87,6 +88,7 @@ describe.skipIf(!hasPodman)('the container reaches its declared hosts and nothin
   let allowedPort: number;
   let otherPort: number;
   let pid: number;
+  let refused: RefusedAddress[];
 
   const create = async (name: string) => {
     names.push(name);
@@ -129,16 +131,21 @@ describe.skipIf(!hasPodman)('the container reaches its declared hosts and nothin
     // The bridge's host address exists once a container is on it: the rules name the port now,
     // the servers listen once init has brought the bridge up.
     allowedPort = 20000 + Math.floor(Math.random() * 20000);
-    ({ pid } = await initWithOutbound(
+    otherPort = allowedPort + 1;
+    // The bridge's gateway is the host on a private address: approved as an address it is
+    // reached; a name that resolves to it (lan.outbound.test, for the other port) opens nothing.
+    ({ pid, refused } = await initWithOutbound(
       engine,
       name,
-      [`${gateway}:${allowedPort}`, `gw.outbound.test:${allowedPort}`],
+      [`${gateway}:${allowedPort}`, `gw.outbound.test:${allowedPort}`, `lan.outbound.test:${otherPort}`],
       {
-        resolve: async (h) => (h === 'gw.outbound.test' ? [gateway] : []),
+        resolve: async (h) =>
+          h === 'gw.outbound.test' ? ['192.0.2.77'] : h === 'lan.outbound.test' ? [gateway] : [],
+        warn: () => undefined,
       },
     ));
     await listen(allowedPort);
-    otherPort = await listen();
+    await listen(otherPort);
     await podman('start', name);
   }, 120_000);
   afterAll(async () => {
@@ -163,10 +170,15 @@ describe.skipIf(!hasPodman)('the container reaches its declared hosts and nothin
     );
   }, 60_000);
 
-  it('a declared name resolves inside to the address the host resolved (the module has no DNS)', async () => {
+  it('a declared name resolves inside to the address the host resolved, a private one not at all', async () => {
     // The container's own view of the file (its mount namespace), read through its first process.
     const hosts = await readFile(`/proc/${pid}/root/etc/hosts`, 'utf8');
-    expect(hosts).toContain(`${gateway}\tgw.outbound.test`);
+    expect(hosts).toContain('192.0.2.77\tgw.outbound.test');
+    // The name approved for the other port resolved to the host's private address: no line, no rule.
+    expect(hosts).not.toContain('lan.outbound.test');
+    expect(refused).toEqual([
+      expect.objectContaining({ host: 'lan.outbound.test', port: otherPort, address: gateway }),
+    ]);
   });
 
   it('control: the same container without the rules reaches the other port (the refusal was the rules)', async () => {

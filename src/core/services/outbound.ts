@@ -3,6 +3,7 @@ import { constants } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { BlueprintError } from '../errors.js';
+import { specialRange } from '../system/egress-special.js';
 import type { Engine } from './engine.js';
 
 /**
@@ -37,23 +38,65 @@ export interface ResolvedTarget extends OutboundTarget {
   addresses: string[];
 }
 
+/** An address a declared *name* resolved to that was not allowed: special-purpose (egress-special.ts). */
+export interface RefusedAddress extends OutboundTarget {
+  address: string;
+  /** The range it is in ("private network", "link-local (cloud metadata…)", "IPv4-mapped loopback"…). */
+  range: string;
+}
+
+/**
+ * The warning for a refused address, typed like an error so every surface prints the same
+ * sentence and hint. Not thrown: the module starts with its other destinations.
+ */
+export class PrivateAddressRefused extends BlueprintError {
+  constructor(
+    readonly refused: RefusedAddress,
+    container?: string,
+  ) {
+    const { host, port, range } = refused;
+    // A resolver answers addresses; anything else is shown without its control characters.
+    const address = refused.address.replace(/[^\x20-\x7e]/g, '?').slice(0, 80);
+    super(
+      `${container ? `${container}: ` : ''}approved name ${host} (port ${port}) resolved to ${address}, ${range}: not allowed`,
+      'outbound-private-address',
+      `A name never opens the box's network, the host itself or a cloud metadata service, whatever its DNS answers (it may be rebinding). If the module must reach ${address}, its manifest lists the address itself ("${address.includes(':') ? `[${address}]` : address}:${port}") and the admin approves that; otherwise ask who controls DNS for ${host}.`,
+    );
+  }
+}
+
 /**
  * The addresses each declared host has now, resolved on the host (through the box's resolver),
- * when the container starts. A name that does not resolve allows nothing (and is reported).
+ * when the container starts. A name that does not resolve allows nothing (and is reported). An
+ * address a name resolved to in a special-purpose range (LAN, loopback, link-local and cloud
+ * metadata, CGNAT, multicast…) is dropped and reported in `refused`: DNS is whoever answers for
+ * the name, not the admin, and each start resolves again (so a rebound name is caught here too).
+ * An address the admin approved as an address is kept whatever its range.
  */
 export async function resolveOutbound(
   entries: string[],
   resolve: (host: string) => Promise<string[]> = async (h) =>
     (await lookup(h, { all: true })).map((a) => a.address),
-): Promise<{ targets: ResolvedTarget[]; unresolved: string[] }> {
+): Promise<{ targets: ResolvedTarget[]; unresolved: string[]; refused: RefusedAddress[] }> {
   const targets: ResolvedTarget[] = [];
   const unresolved: string[] = [];
+  const refused: RefusedAddress[] = [];
   for (const t of entries.map(parseOutbound)) {
-    const addresses = isIP(t.host) ? [t.host] : await resolve(t.host).catch(() => [] as string[]);
-    if (!addresses.length) unresolved.push(`${t.host}:${t.port}`);
+    if (isIP(t.host)) {
+      targets.push({ ...t, addresses: [t.host] });
+      continue;
+    }
+    const answered = await resolve(t.host).catch(() => [] as string[]);
+    const addresses: string[] = [];
+    for (const address of new Set(answered)) {
+      const range = specialRange(address);
+      if (range) refused.push({ ...t, address, range });
+      else addresses.push(address);
+    }
+    if (!answered.length) unresolved.push(`${t.host}:${t.port}`);
     targets.push({ ...t, addresses });
   }
-  return { targets, unresolved };
+  return { targets, unresolved, refused };
 }
 
 /** The container's rules: loopback, replies, the declared destinations; the rest refused and counted. */
@@ -198,15 +241,23 @@ export async function moduleFlows(pid: number): Promise<ModuleFlow[]> {
  * already runs under the rules: `init` makes the namespaces and the network (the OCI "created"
  * state: nothing of the module has run yet), the rules are loaded into its namespace, then the
  * caller starts it. `container` is the engine's name of the container. Answers the hosts whose
- * names did not resolve (allowed nothing).
+ * names did not resolve (allowed nothing) and the addresses refused (each also told to `warn`).
  */
 export async function initWithOutbound(
   engine: Pick<Engine, 'libpod'>,
   container: string,
   outbound: string[],
-  opts: { nameservers?: string[]; resolve?: (host: string) => Promise<string[]> } = {},
-): Promise<{ unresolved: string[]; pid: number }> {
-  const { targets, unresolved } = await resolveOutbound(outbound, opts.resolve);
+  opts: {
+    nameservers?: string[];
+    resolve?: (host: string) => Promise<string[]>;
+    /** Told of each refused address; default: a line on stderr (the journal, for the watcher). */
+    warn?: (w: PrivateAddressRefused) => void;
+  } = {},
+): Promise<{ unresolved: string[]; refused: RefusedAddress[]; pid: number }> {
+  const { targets, unresolved, refused } = await resolveOutbound(outbound, opts.resolve);
+  const warn =
+    opts.warn ?? ((w: PrivateAddressRefused) => process.stderr.write(`warning: ${w.message}\n  ${w.hint}\n`));
+  for (const r of refused) warn(new PrivateAddressRefused(r, container));
   type State = { Pid: number; Status?: string; ExitCode?: number; Error?: string };
   const inspect = () =>
     engine.libpod<{ State: State; HostsPath?: string }>('GET', `/containers/${container}/json`);
@@ -216,7 +267,7 @@ export async function initWithOutbound(
     try {
       await applyOutbound(info.State.Pid, targets, opts.nameservers);
       if (info.HostsPath) await addHosts(info.HostsPath, targets);
-      return { unresolved, pid: info.State.Pid };
+      return { unresolved, refused, pid: info.State.Pid };
     } catch (err) {
       // Seen under load in CI: the initialised container's first process was gone before the
       // rules reached its namespace. Nothing of the module ran (it was never started): initialise
