@@ -21,8 +21,10 @@ const spec = (over: Record<string, unknown> = {}): ApplianceSpec =>
 
 /**
  * The rules applied for real, in network namespaces this test makes: "box" (the rules, dnsmasq
- * with the generated nftset= lines) and "net" (a DNS server that knows repo.test, and TCP servers
- * on an allowed and on a not-allowed address). Nothing outside the two namespaces is touched.
+ * with the generated nftset= lines) and "net" (a DNS server that knows repo.test and lan.test,
+ * and TCP servers on an allowed and on a not-allowed address; the documentation range
+ * 198.51.100.0/24 stands for the internet, 10.199.0.0/24 for a LAN). Nothing outside the two
+ * namespaces is touched.
  */
 const canNetns =
   hasNft && process.getuid?.() === 0 && existsSync('/usr/sbin/dnsmasq') && existsSync('/usr/sbin/ip');
@@ -93,9 +95,12 @@ describe.skipIf(!canNetns)('default-deny egress applied in a namespace', () => {
       'netns',
       net,
     ]);
+    sh(box, 'ip', 'addr', 'add', '198.51.100.2/24', 'dev', `${tag}a`);
+    sh(net, 'ip', 'addr', 'add', '198.51.100.1/24', 'dev', `${tag}b`);
+    sh(net, 'ip', 'addr', 'add', '198.51.100.3/24', 'dev', `${tag}b`);
+    // A LAN beside the "internet": a host on a private address the box reaches on its link.
     sh(box, 'ip', 'addr', 'add', '10.199.0.2/24', 'dev', `${tag}a`);
-    sh(net, 'ip', 'addr', 'add', '10.199.0.1/24', 'dev', `${tag}b`);
-    sh(net, 'ip', 'addr', 'add', '10.199.0.3/24', 'dev', `${tag}b`);
+    sh(net, 'ip', 'addr', 'add', '10.199.0.5/24', 'dev', `${tag}b`);
     for (const [ns, dev] of [
       [box, `${tag}a`],
       [net, `${tag}b`],
@@ -103,7 +108,7 @@ describe.skipIf(!canNetns)('default-deny egress applied in a namespace', () => {
       sh(ns, 'ip', 'link', 'set', dev, 'up');
       sh(ns, 'ip', 'link', 'set', 'lo', 'up');
     }
-    // The outside: a DNS server that says repo.test is 10.199.0.1, a TCP server answering on both addresses.
+    // The outside: a DNS server that says repo.test is 198.51.100.1, TCP servers answering on every address.
     bg(
       net,
       'dnsmasq',
@@ -112,31 +117,40 @@ describe.skipIf(!canNetns)('default-deny egress applied in a namespace', () => {
       '/dev/null',
       '--no-resolv',
       '--no-hosts',
-      '--listen-address=10.199.0.1',
+      '--listen-address=198.51.100.1',
       '--bind-interfaces',
       '--pid-file=',
       '-u',
       'root',
-      '--address=/repo.test/10.199.0.1',
+      '--address=/repo.test/198.51.100.1',
+      '--address=/lan.test/10.199.0.5', // an allowed name whose DNS answers (or rebinds to) the LAN
       '--local-ttl=7200', // longer than an address stays in a set
     );
     bg(
       net,
       process.execPath,
       '-e',
-      `require('net').createServer(s=>s.end('hello from '+s.localAddress)).listen(8080,'0.0.0.0')`,
+      `for(const p of [8080,8081])require('net').createServer(s=>s.end('hello from '+s.localAddress)).listen(p,'0.0.0.0')`,
     );
     // The box: the generated rules and dnsmasq, whose upstream stands for systemd-resolved's stub.
     const s = spec({
-      network: { dns: { servers: ['10.199.0.1'] }, ntp: 'none', unattendedUpgrades: false },
-      repositories: [{ name: 'lab', url: 'http://repo.test:8080/', key: 'K' }],
+      network: {
+        dns: { servers: ['198.51.100.1'] },
+        ntp: 'none',
+        unattendedUpgrades: false,
+        allow: ['10.199.0.5:8081'], // a LAN host the admin means, by its address
+      },
+      repositories: [
+        { name: 'lab', url: 'http://repo.test:8080/', key: 'K' },
+        { name: 'rebound', url: 'http://lan.test:8080/', key: 'K' },
+      ],
     });
     dests = specDestinations(s, []);
     await writeFile(path.join(root, 'rules.nft'), nftablesRules(s, dests, { resolverUid: 0 }));
     sh(box, 'nft', '-f', path.join(root, 'rules.nft'));
     await writeFile(
       path.join(root, 'dnsmasq.conf'),
-      dnsmasqConf(dests).replace(/^server=.*$/m, 'server=10.199.0.1'),
+      dnsmasqConf(dests).replace(/^server=.*$/m, 'server=198.51.100.1'),
     );
     bg(box, 'dnsmasq', '-k', '-C', path.join(root, 'dnsmasq.conf'), '--pid-file=', '-u', 'root');
     await new Promise((r) => setTimeout(r, 700));
@@ -149,21 +163,34 @@ describe.skipIf(!canNetns)('default-deny egress applied in a namespace', () => {
 
   it('a repository address is dropped until its name is resolved, then it answers', () => {
     const blocked = counter('out_blocked');
-    expect(connect('10.199.0.1', 8080)).toBe('timeout');
+    expect(connect('198.51.100.1', 8080)).toBe('timeout');
     expect(counter('out_blocked')).toBeGreaterThan(blocked);
-    expect(resolve('repo.test')).toBe('10.199.0.1');
-    expect(setElems('repositories_tcp_8080_v4')).toContain('10.199.0.1');
-    expect(connect('10.199.0.1', 8080)).toBe('hello from 10.199.0.1');
+    expect(resolve('repo.test')).toBe('198.51.100.1');
+    expect(setElems('repositories_tcp_8080_v4')).toContain('198.51.100.1');
+    expect(connect('198.51.100.1', 8080)).toBe('hello from 198.51.100.1');
     expect(counter('out_repositories')).toBeGreaterThan(0);
     expect(counter('out_dns')).toBeGreaterThan(0);
   });
 
+  it('an allowed name that resolves to a private address opens nothing: counted and logged apart', () => {
+    expect(resolve('lan.test')).toBe('10.199.0.5'); // the name still resolves for the box
+    expect(setElems('repositories_tcp_8080_v4')).toContain('10.199.0.5'); // dnsmasq added it
+    expect(connect('10.199.0.5', 8080)).toBe('timeout');
+    expect(counter('out_private')).toBeGreaterThan(0); // no other test sends there
+    expect(setElems('blocked_v4')).toContain('10.199.0.5');
+  });
+
+  it('the same LAN host approved by its address answers', () => {
+    expect(connect('10.199.0.5', 8081)).toBe('hello from 10.199.0.5');
+    expect(counter('out_admin')).toBeGreaterThan(0);
+  });
+
   it('any other address is dropped and counted, and remembered by destination', () => {
     const blocked = counter('out_blocked');
-    expect(connect('10.199.0.3', 8080)).toBe('timeout');
+    expect(connect('198.51.100.3', 8080)).toBe('timeout');
     expect(counter('out_blocked')).toBeGreaterThan(blocked);
     const elems = setElems('blocked_v4');
-    expect(elems).toContain('10.199.0.3');
+    expect(elems).toContain('198.51.100.3');
     expect(elems).toMatch(/"packets":\s*[1-9]/);
   });
 
@@ -172,13 +199,13 @@ describe.skipIf(!canNetns)('default-deny egress applied in a namespace', () => {
     const a = await auditOutbound(root, { boxTable, destinations: dests });
     const find = (verdict: string, address: string, port: number) =>
       a.flows.find((f) => f.verdict === verdict && f.address === address && f.port === port);
-    expect(find('allowed', '10.199.0.1', 8080)).toMatchObject({
+    expect(find('allowed', '198.51.100.1', 8080)).toMatchObject({
       who: 'box',
       proto: 'tcp',
       rule: 'repositories',
     });
-    expect(find('allowed', '10.199.0.1', 53)).toMatchObject({ rule: 'dns', proto: 'udp' });
-    expect(find('blocked', '10.199.0.3', 8080)?.packets).toBeGreaterThan(0);
+    expect(find('allowed', '198.51.100.1', 53)).toMatchObject({ rule: 'dns', proto: 'udp' });
+    expect(find('blocked', '198.51.100.3', 8080)?.packets).toBeGreaterThan(0);
     expect(a.counters.out_blocked!.packets).toBeGreaterThan(0);
     const stored = JSON.parse(
       await readFile(path.join(root, 'var/lib/blueprint/audit/outbound.json'), 'utf8'),
@@ -187,7 +214,7 @@ describe.skipIf(!canNetns)('default-deny egress applied in a namespace', () => {
     // Read again with nothing new: the counts do not double.
     const again = await auditOutbound(root, { boxTable, destinations: dests });
     const blocked = (x: typeof a) =>
-      x.flows.find((f) => f.verdict === 'blocked' && f.address === '10.199.0.3')!.packets;
+      x.flows.find((f) => f.verdict === 'blocked' && f.address === '198.51.100.3')!.packets;
     expect(blocked(again)).toBe(blocked(a));
   });
 
@@ -195,19 +222,19 @@ describe.skipIf(!canNetns)('default-deny egress applied in a namespace', () => {
     // As if the address had expired: dnsmasq fills a set only from answers it asks upstream for,
     // and the upstream here says 7200 s, longer than an address stays in a set.
     sh(box, 'nft', 'flush', 'set', 'inet', 'blueprint', 'repositories_tcp_8080_v4');
-    expect(connect('10.199.0.1', 8080)).toBe('timeout');
-    expect(resolve('repo.test')).toBe('10.199.0.1');
-    expect(setElems('repositories_tcp_8080_v4')).toContain('10.199.0.1');
-    expect(connect('10.199.0.1', 8080)).toBe('hello from 10.199.0.1');
+    expect(connect('198.51.100.1', 8080)).toBe('timeout');
+    expect(resolve('repo.test')).toBe('198.51.100.1');
+    expect(setElems('repositories_tcp_8080_v4')).toContain('198.51.100.1');
+    expect(connect('198.51.100.1', 8080)).toBe('hello from 198.51.100.1');
   });
 
   it("DNS servers are reached by the resolver's user only: for anyone else port 53 is no way out", () => {
-    expect(open('10.199.0.1', 53)).toBe('open');
-    expect(open('10.199.0.1', 53, 65534)).toBe('timeout');
+    expect(open('198.51.100.1', 53)).toBe('open');
+    expect(open('198.51.100.1', 53, 65534)).toBe('timeout');
   });
 
   it('loopback stays open', () => {
-    expect(resolve('repo.test')).toBe('10.199.0.1');
+    expect(resolve('repo.test')).toBe('198.51.100.1');
     expect(counter('out_loopback')).toBeGreaterThan(0);
   });
 });

@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import { specialCidrs } from '../system/egress-special.js';
 
 /**
  * Default-deny egress (issue 19): what the box may contact, built from its configuration, and the
@@ -197,8 +198,19 @@ function allowRules(dests: Destination[], owners: EgressOwners): string[] {
     const v6 = g.hosts.filter((h) => family(h) === 6);
     if (v4.length) rules.push(`ip daddr { ${v4.join(', ')} } ${pp} ${end(4)}`);
     if (v6.length) rules.push(`ip6 daddr { ${v6.join(', ')} } ${pp} ${end(6)}`);
-    if (g.hosts.some(isName))
-      rules.push(`ip daddr @${nameSet(g, 4)} ${pp} ${end(4)}`, `ip6 daddr @${nameSet(g, 6)} ${pp} ${end(6)}`);
+    if (!g.hosts.some(isName)) continue;
+    // dnsmasq adds whatever DNS answers for an allowed name, and DNS is whoever controls the name
+    // (or rebinds it later): an address of the LAN, the host or the cloud metadata service is
+    // counted and logged here, then falls through to the blocked ones. A LAN host the admin means
+    // is allowed by its address (the rules above), never through a name.
+    const log = `limit rate 6/minute burst 5 packets log prefix "blueprint egress: ${g.purpose} name (${g.proto}/${g.port}) gave a private address, refused: " level warn`;
+    for (const v of [4, 6] as const) {
+      const ip = v === 4 ? 'ip' : 'ip6';
+      rules.push(
+        `${ip} daddr @${nameSet(g, v)} ${ip} daddr @special_v${v} ${pp} counter name "out_private" ${log}`,
+        `${ip} daddr @${nameSet(g, v)} ${ip} daddr != @special_v${v} ${pp} ${end(v)}`,
+      );
+    }
   }
   return rules;
 }
@@ -211,8 +223,13 @@ export function egressTableParts(
   owners: EgressOwners = {},
 ): { declarations: string; output: string } {
   const decl: string[] = [];
-  for (const p of [...PURPOSES, 'loopback', 'replies', 'network', 'blocked'])
+  for (const p of [...PURPOSES, 'loopback', 'replies', 'network', 'private', 'blocked'])
     decl.push(`  counter out_${p} { }`);
+  // What an allowed name's address may not be (system/egress-special.ts: LAN, loopback, link-local…).
+  for (const v of [4, 6] as const)
+    decl.push(
+      `  set special_v${v} { type ipv${v}_addr; flags interval; elements = { ${specialCidrs(v).join(', ')} }; }`,
+    );
   for (const g of groups(dests))
     if (g.hosts.some(isName))
       for (const v of [4, 6] as const)

@@ -100,3 +100,22 @@ export function specialRange(address: string): string | undefined {
   const bits = v6Bits(address);
   return SPECIAL_V6.find((r) => inRange(bits, 128, r.cidr))?.what;
 }
+
+/**
+ * The ranges of one family for an nftables interval set: without those another range already
+ * covers (nft refuses overlapping elements), e.g. ::1/128 inside ::/96.
+ */
+export function specialCidrs(family: 4 | 6): string[] {
+  const list = family === 4 ? SPECIAL_V4 : SPECIAL_V6;
+  const width = family === 4 ? 32 : 128;
+  const bits = (cidr: string) => (family === 4 ? v4Bits : v6Bits)(cidr.split('/')[0]!);
+  const len = (cidr: string) => Number(cidr.split('/')[1]);
+  const covers = (o: SpecialRange, r: SpecialRange) =>
+    len(o.cidr) <= len(r.cidr) && inRange(bits(r.cidr), width, o.cidr);
+  // nft's scanner misreads some dotted IPv6 forms ("64:ff9b::0.0.0.0"): IPv6 goes as 8 hex groups.
+  const hex = (cidr: string) =>
+    `${Array.from({ length: 8 }, (_, i) => ((bits(cidr) >> BigInt(112 - 16 * i)) & 0xffffn).toString(16)).join(':')}/${len(cidr)}`;
+  return list
+    .filter((r) => !list.some((o) => o !== r && covers(o, r)))
+    .map((r) => (family === 4 ? r.cidr : hex(r.cidr)));
+}
