@@ -8,7 +8,13 @@ import { layout } from '../system/paths.js';
 import { hostArch } from '../version.js';
 import { removeProfile } from './apparmor.js';
 import { chooseSocket, type Engine, openEngine } from './engine.js';
-import { buildModuleImage, loadImageArchive, removeImage } from './images.js';
+import {
+  buildModuleImage,
+  loadImageArchive,
+  moduleImageTag,
+  removeImage,
+  untagModuleImage,
+} from './images.js';
 import { inspectContainer, removeModuleContainers, startService } from './lifecycle.js';
 import { restartPackageUsers } from './package-users.js';
 import { VERSION_LABEL } from './policy.js';
@@ -68,7 +74,7 @@ export function createServiceHooks(opts: ServiceHooksOptions): PackageHooks {
         throw new VerificationError('service.image.archive is outside the package', 'bad-service');
       const archive = found.path;
       hook.info(`${pkg.name}: loading image ${spec.image.id.slice(0, 19)}`);
-      await loadImageArchive(getEngine(), archive, spec.image.id);
+      await loadImageArchive(getEngine(), archive, spec.image.id, moduleImageTag(pkg.name, pkg.version));
       await writeRegistration(opts.root, {
         name: pkg.name,
         version: pkg.version,
@@ -103,6 +109,7 @@ export function createServiceHooks(opts: ServiceHooksOptions): PackageHooks {
         await clearRestartRecord(opts.root, pkg.name);
         await removeProfile(opts.root, pkg.name);
       }
+      await untagModuleImage(eng, spec.image.id, moduleImageTag(pkg.name, pkg.version));
       if (!(await imageStillUsed(opts.root, spec.image.id, pkg.name, pkg.version)))
         await removeImage(eng, spec.image.id).catch((err) =>
           hook.warn(`${pkg.name}: image left in the engine: ${(err as Error).message}`),

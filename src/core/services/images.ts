@@ -1,9 +1,11 @@
 import { execFile } from 'node:child_process';
-import { createReadStream, existsSync } from 'node:fs';
+import { constants, existsSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { BlueprintError, NotFoundError, VerificationError } from '../errors.js';
 import type { Engine } from './engine.js';
+import { untaggedArchive, writeTar } from './image-archive.js';
 
 const run = promisify(execFile);
 
@@ -16,22 +18,48 @@ export const normalizeImageId = (id: string) => (id.startsWith('sha256:') ? id :
  * which names every layer by digest, so it survives save/load while the tar bytes do not.
  * A mismatching image is removed again: nothing unverified stays in the engine.
  */
-export async function loadImageArchive(engine: Engine, archive: string, expectedId: string): Promise<void> {
+export async function loadImageArchive(
+  engine: Engine,
+  archive: string,
+  expectedId: string,
+  ownTag?: { repo: string; tag: string },
+): Promise<void> {
   if (!existsSync(archive))
     throw new VerificationError(`The package has no image archive at ${archive}`, 'image-missing');
-  const output = await engine.call('loading the image archive', async () => {
-    const stream = await (await engine.docker()).loadImage(createReadStream(archive), { quiet: true });
-    let text = '';
-    for await (const chunk of stream) text += chunk.toString();
-    return text;
-  });
+  // The engine gets the archive's one image without the tags it names (image-archive.ts: they
+  // could move the admin's or another module's); more than one image is refused before loading.
+  const fh = await open(archive, constants.O_RDONLY | constants.O_NOFOLLOW);
+  let output: string;
+  try {
+    const { entries, replaced } = await untaggedArchive(fh);
+    output = await engine.call('loading the image archive', async () => {
+      const stream = await (await engine.docker()).loadImage(writeTar(fh, entries, replaced), {
+        quiet: true,
+      });
+      let text = '';
+      for await (const chunk of stream) text += chunk.toString();
+      return text;
+    });
+  } finally {
+    await fh.close();
+  }
   const loaded = [...output.matchAll(/Loaded image(?:\(s\))?: ([^\s"\\]+)/g)].flatMap((m) =>
     m[1]!.split(','),
   );
   if (loaded.length === 0)
     throw new VerificationError(`The engine loaded no image from ${archive}: ${output}`, 'image-load');
   const ids = await Promise.all(loaded.map((ref) => imageId(engine, ref)));
-  if (ids.includes(normalizeImageId(expectedId))) return refuseAnnotated(engine, expectedId);
+  if (ids.length === 1 && ids[0] === normalizeImageId(expectedId)) {
+    await refuseAnnotated(engine, expectedId);
+    // Untagged, `podman image prune` would take it from a module that is stopped; the module's
+    // own tag (what `repo build` names it) keeps it, and is no one else's to lose.
+    if (ownTag)
+      await engine.libpod(
+        'POST',
+        `/images/${normalizeImageId(expectedId).slice(7)}/tag?${new URLSearchParams(ownTag)}`,
+      );
+    return;
+  }
   await Promise.all(ids.map((id) => id && removeImage(engine, id)));
   throw new VerificationError(
     `The image in ${path.basename(archive)} is ${ids.join(', ')}, but the signed manifest says ${expectedId}`,
@@ -84,6 +112,27 @@ export async function removeImage(engine: Engine, id: string): Promise<boolean> 
     if (err instanceof NotFoundError) return false;
     throw err;
   }
+}
+
+/** The tag a module's image has in the engine: what `repo build` names it (a tag allows [\w.-]). */
+export const moduleImageTag = (name: string, version: string) => ({
+  repo: `localhost/blueprint-build/${name}`,
+  tag: version.replace(/[^\w.-]/g, '_').slice(0, 128),
+});
+
+/**
+ * Takes the module's own tag off its image (before the image itself is removed, or left for
+ * another module that loaded the same one): each install tags it, and an image with several tags
+ * cannot be removed by ID. A tag already gone, or on another image, is left as it is.
+ */
+export async function untagModuleImage(
+  engine: Engine,
+  id: string,
+  own: { repo: string; tag: string },
+): Promise<void> {
+  await engine
+    .libpod('POST', `/images/${normalizeImageId(id).slice(7)}/untag?${new URLSearchParams(own)}`)
+    .catch(() => {});
 }
 
 /** Podman's platform name of a package architecture. */
