@@ -11,11 +11,12 @@
  * module loads on its first call, and imports the core files it uses one by one, lazily, rather
  * than a core folder's whole index.ts (`blueprint --help` and `blueprint gpu` stay fast).
  */
-import type { PlannedChange, ProgressEvent } from '../core/pkg/index.js';
+import type { ProgressEvent } from '../core/pkg/index.js';
 import { type Layout, layout } from '../core/system/paths.js';
 import { type BoxContext, makeContext } from './context.js';
 import type { ModelOps } from './models.js';
 import type { KeyOps, PackageOps, RepoOps } from './packages.js';
+import type { ShownChange } from './plan-reach.js';
 import type { RagOps } from './rag.js';
 import type { ServiceOps } from './services.js';
 import type { SetupOps } from './setup.js';
@@ -25,7 +26,7 @@ import type { SystemOps } from './update.js';
 /** A question an operation asks before it changes the box; `confirm` answers it. */
 export type Question =
   /** `packages.install` (and `upgrade`, kind 'upgrade'): the plan that will be carried out as shown. */
-  | { kind: 'install' | 'upgrade'; changes: PlannedChange[] }
+  | { kind: 'install' | 'upgrade'; changes: ShownChange[] }
   /** `packages.remove`: the packages named. */
   | { kind: 'remove'; names: string[] }
   /** `keys.trust` without a fingerprint pin: the key to trust, to show the admin. */
@@ -161,6 +162,7 @@ export type {
   RepoOps,
   RepoRow,
 } from './packages.js';
+export type { ShownChange } from './plan-reach.js';
 export type { IngestReport, IngestResult, RagAnswer, RagDocument, RagOps, RagSource } from './rag.js';
 export type { LogLine, ServiceOps, ServiceRegistration } from './services.js';
 export type { Catalog, CatalogEntry, SetupOps } from './setup.js';

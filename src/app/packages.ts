@@ -12,6 +12,7 @@ import type {
 import type { BoxContext } from './context.js';
 import type { CallOptions } from './index.js';
 import type { OutboundApprovals } from './outbound-approval.js';
+import { reachedBy, type ShownChange, withReach } from './plan-reach.js';
 
 export interface PackageInfo {
   name: string;
@@ -66,6 +67,8 @@ export interface InstallOptions extends CallOptions {
  */
 export type InstalledChange = PlannedChange & {
   outbound?: string[];
+  /** The modules it is wired to (its `uses`): it reaches their sockets and gets their access tokens. */
+  reaches?: string[];
   /** A data folder kept from a package of this name from elsewhere: the module will not start with it. */
   dataHeld?: { dir: string; origin: string; signer: string };
 };
@@ -99,7 +102,7 @@ export interface PackageOps {
   /** One package: installed record, where it upgrades from, versions offered. NotFoundError if unknown. */
   info(name: string): Promise<PackageInfo>;
   /** What `install` would do, without changing anything (show it, then pass it as `expected`). */
-  plan(specs: string[], opts?: Omit<InstallOptions, 'expected'>): Promise<PlannedChange[]>;
+  plan(specs: string[], opts?: Omit<InstallOptions, 'expected'>): Promise<ShownChange[]>;
   /**
    * Plans under the package lock, asks `confirm({ kind: 'install', changes })` (unless `expected`
    * is given), then carries out that same plan: downloads, verifies signatures, unpacks, commits.
@@ -187,15 +190,23 @@ export function packageOps(ctx: BoxContext): PackageOps {
     },
     search: async (word) => (await pm()).search(word),
     info: async (name) => (await pm()).info(name),
-    plan: async (specs, opts = {}) => (await pm(opts)).plan(specs, installOpts(opts)),
+    async plan(specs, opts = {}) {
+      const m = await pm(opts);
+      return withReach(m, ctx.root, await m.plan(specs, installOpts(opts)));
+    },
     async install(specs, opts = {}) {
       if (specs.length === 0)
         throw new UsageError('Name at least one package', 'Example: bpkg install embeddings');
-      const changes = await (await pm(opts)).install(specs, {
+      const m = await pm(opts);
+      const changes = await m.install(specs, {
         ...installOpts(opts),
         ...(opts.expected
           ? { expected: opts.expected }
-          : { confirm: (changes: PlannedChange[]) => ctx.ask({ kind: 'install', changes }) }),
+          : {
+              // Which modules each one reaches, with their tokens, is part of what the admin says yes to.
+              confirm: async (changes: PlannedChange[]) =>
+                ctx.ask({ kind: 'install', changes: await withReach(m, ctx.root, changes) }),
+            }),
       });
       const { findRegistration } = await import('../core/services/registry.js');
       const { dataOwnerConflict } = await import('../core/services/data-owner.js');
@@ -204,8 +215,10 @@ export function packageOps(ctx: BoxContext): PackageOps {
           const reg = await findRegistration(ctx.root, c.name).catch(() => undefined);
           // Said at install, not only when it first starts (core/services/data-owner.ts).
           const held = reg?.spec.data ? dataOwnerConflict(ctx.root, c.name) : undefined;
+          const reaches = reachedBy(reg?.uses);
           return {
             ...c,
+            ...(reaches.length ? { reaches } : {}),
             ...(reg?.spec.network === 'outbound' ? { outbound: reg.approvals.outbound ?? [] } : {}),
             ...(held ? { dataHeld: { dir: held.dir, ...held.kept } } : {}),
           };
@@ -256,7 +269,10 @@ export function packageOps(ctx: BoxContext): PackageOps {
         opts.info?.('checking the repositories');
         await m.update();
       }
-      return m.upgrade({ confirm: (changes) => ctx.ask({ kind: 'upgrade', changes }) });
+      return m.upgrade({
+        confirm: async (changes) =>
+          ctx.ask({ kind: 'upgrade', changes: await withReach(m, ctx.root, changes) }),
+      });
     },
     rollback: async (names, opts = {}) => (await pm(opts)).rollbackAll(names),
     verify: async (name) => (await pm()).verify(name),

@@ -1,4 +1,5 @@
 import { type Box, openBox, type Question, UsageError } from '../app/index.js';
+import { reachLines } from '../present/packages.js';
 import { table } from '../present/table.js';
 import { bytes } from '../present/units.js';
 import type { Context } from './context.js';
@@ -47,11 +48,21 @@ async function confirmOnTerminal(ctx: Context, q: Question): Promise<boolean> {
   if (q.kind === 'remove') return confirm(ctx, `Remove ${q.names.join(', ')}?`);
   if (!onTerminal) return true;
   if (q.kind === 'upgrade') {
-    ctx.info(q.changes.map((u) => `${u.name} ${u.from} -> ${u.to} (from ${u.repo})`).join('\n'));
+    ctx.info(
+      [
+        ...q.changes.map((u) => `${u.name} ${u.from} -> ${u.to} (from ${u.repo})`),
+        ...reachLines(q.changes),
+      ].join('\n'),
+    );
     return confirm(ctx, 'Upgrade these packages?');
   }
   ctx.info(
-    table(q.changes.map((c) => [c.name, c.from ? `${c.from} -> ${c.to}` : `${c.to}`, c.repo, bytes(c.size)])),
+    [
+      table(
+        q.changes.map((c) => [c.name, c.from ? `${c.from} -> ${c.to}` : `${c.to}`, c.repo, bytes(c.size)]),
+      ),
+      ...reachLines(q.changes),
+    ].join('\n'),
   );
   return confirm(ctx, 'Install these packages?');
 }
