@@ -256,6 +256,9 @@ try {
     `--log-opt=max-size=${10 * 1024 * 1024}`, // as policy.ts: 10 MiB
     '--restart=no', // as blueprint creates it: service watch restarts with backoff
     `--stop-timeout=${svc.stopTimeout}`,
+    // As policy.ts since 599e727 and de04cdd: the image's HEALTHCHECK and VOLUMEs are not used.
+    '--no-healthcheck',
+    '--image-volume=ignore',
     '-e',
     `BLUEPRINT_SOCKET=${svc.socket.dir}/${svc.socket.file}`,
     image,
