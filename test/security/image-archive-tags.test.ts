@@ -101,11 +101,46 @@ describe('a module image archive cannot load extra images or move tags', () => {
   }, 120_000);
 });
 
+describe("a refused image archive leaves the engine's images alone", () => {
+  for (const format of ['docker-archive', 'oci-archive'] as const)
+    it(`an archive (${format}) holding an image the admin has, under another signed ID, does not remove it`, async () => {
+      const adminTag = `localhost/bp-admin-${uniqueName('keep')}:latest`;
+      const admins = tinyImage(adminTag, `the admin's ${adminTag}`);
+      // The refusal used to remove whatever the archive loaded: here, the admin's own image.
+      const evil = archiveOf(hello, format, [adminTag]);
+      const box = await makeBox(evil);
+      boxes.push(box);
+      await expect(box.install(uniqueName('bpt-keep'))).rejects.toMatchObject({
+        code: 'image-digest-mismatch',
+      });
+      expect(await idOf(adminTag)).toBe(admins);
+    }, 120_000);
+});
+
+describe('removing a module leaves an image the admin has tagged', () => {
+  it('a module whose image is one the admin has (a public one) does not take it away when removed', async () => {
+    const adminTag = `localhost/bp-admin-${uniqueName('same')}:latest`;
+    const admins = tinyImage(adminTag, `the admin's ${adminTag}`);
+    const same = { ...archiveOf(hello, 'docker-archive', [adminTag]), id: admins };
+    same.manifest = {
+      ...hello.manifest,
+      service: { ...hello.manifest.service, image: { archive: 'image.tar', id: admins } },
+    };
+    const box = await makeBox(same);
+    const name = uniqueName('bpt-same');
+    await box.install(name);
+    expect(await idOf(`localhost/blueprint-build/${name}:1.0.0`)).toBe(admins);
+    await box.cleanup();
+    expect(await idOf(adminTag)).toBe(admins);
+    expect(await idOf(`localhost/blueprint-build/${name}:1.0.0`)).toBeUndefined();
+  }, 120_000);
+});
+
 describe('the archive is read once, as the engine will read it', () => {
   const hooked = async (archive: string) => {
     const fh = await open(archive);
     try {
-      return await untaggedArchive(fh);
+      return await untaggedArchive(fh, hello.id);
     } finally {
       await fh.close();
     }

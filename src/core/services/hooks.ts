@@ -12,7 +12,7 @@ import {
   buildModuleImage,
   loadImageArchive,
   moduleImageTag,
-  removeImage,
+  removeUntaggedImage,
   untagModuleImage,
 } from './images.js';
 import { inspectContainer, removeModuleContainers, startService } from './lifecycle.js';
@@ -111,7 +111,7 @@ export function createServiceHooks(opts: ServiceHooksOptions): PackageHooks {
       }
       await untagModuleImage(eng, spec.image.id, moduleImageTag(pkg.name, pkg.version));
       if (!(await imageStillUsed(opts.root, spec.image.id, pkg.name, pkg.version)))
-        await removeImage(eng, spec.image.id).catch((err) =>
+        await removeUntaggedImage(eng, spec.image.id).catch((err) =>
           hook.warn(`${pkg.name}: image left in the engine: ${(err as Error).message}`),
         );
       if (wasRunning && next) {

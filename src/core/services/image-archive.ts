@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -157,6 +158,44 @@ const parseJson = async (fh: FileHandle, e: TarEntry): Promise<unknown> => {
   }
 };
 
+const sha256 = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
+
+/**
+ * The image ID is the digest of the image's config: judged here, before loading, so an archive
+ * holding another image is never loaded. (Refused after loading, it was removed again, and with
+ * it an image of the same ID the admin already had.)
+ */
+async function sameImage(fh: FileHandle, byName: Map<string, TarEntry>, config: string, expectedId: string) {
+  const e = byName.get(cleanName(config));
+  if (e?.type !== 'file' || e.size > MAX_INDEX)
+    throw bad(`its image config ${config} is missing or too large`);
+  const id = sha256(await readAt(fh, e.offset, e.size));
+  if (id !== expectedId) throw mismatch(id, expectedId);
+}
+
+const mismatch = (id: string, expectedId: string) =>
+  new VerificationError(
+    `The image in the module's archive is ${id}, but the signed manifest says ${expectedId}`,
+    'image-digest-mismatch',
+    'The package was tampered with or built wrongly; nothing was loaded. Rebuild it with `blueprint repo build`.',
+  );
+
+/** An OCI blob by digest, its bytes checked against it; parsed, or (`expectedId`) judged as the config. */
+async function blobJson(fh: FileHandle, byName: Map<string, TarEntry>, digest: string, expectedId?: string) {
+  if (!/^sha256:[0-9a-f]{64}$/.test(digest)) throw bad(`it names a blob ${JSON.stringify(digest)}`);
+  const path = `blobs/sha256/${digest.slice(7)}`;
+  if (expectedId !== undefined) {
+    // The engine names the image by the config digest the manifest gives, and checks the blob.
+    if (digest !== expectedId) throw mismatch(digest, expectedId);
+    return sameImage(fh, byName, path, expectedId);
+  }
+  const e = byName.get(path);
+  if (e?.type !== 'file' || e.size > MAX_INDEX) throw bad(`its blob ${digest} is missing or too large`);
+  const bytes = await readAt(fh, e.offset, e.size);
+  if (sha256(bytes) !== digest) throw bad(`its blob ${digest} does not match its digest`);
+  return parseJson(fh, e);
+}
+
 const oneImage = (n: number) =>
   new VerificationError(
     `The module's image archive holds ${n} images; a module's holds the one its signed manifest names`,
@@ -171,6 +210,7 @@ const oneImage = (n: number) =>
  */
 export async function untaggedArchive(
   fh: FileHandle,
+  expectedId: string,
 ): Promise<{ entries: TarEntry[]; replaced: Map<string, Buffer> }> {
   const entries = await listTar(fh);
   const byName = new Map(entries.map((e) => [e.name, e]));
@@ -188,6 +228,7 @@ export async function untaggedArchive(
     if (!Array.isArray(list)) throw bad('manifest.json is not a list');
     if (list.length !== 1) throw oneImage(list.length);
     const { RepoTags: _tags, ...item } = list[0] as Record<string, unknown>;
+    await sameImage(fh, byName, String(item.Config), expectedId);
     replaced.set('manifest.json', Buffer.from(JSON.stringify([{ ...item, RepoTags: [] }])));
   } else {
     const index = (await parseJson(fh, oci!)) as { manifests?: unknown } | null;
@@ -198,6 +239,10 @@ export async function untaggedArchive(
     // An index inside the index is a list of images (one per platform...): more than one.
     if (!MANIFEST_TYPES.has(String(desc?.mediaType)))
       throw bad(`index.json names a ${String(desc?.mediaType)}, not one image`);
+    const manifest = (await blobJson(fh, byName, String((desc as { digest?: unknown }).digest))) as {
+      config?: { digest?: unknown };
+    } | null;
+    await blobJson(fh, byName, String(manifest?.config?.digest), expectedId);
     const { 'org.opencontainers.image.ref.name': _ref, ...annotations } = desc.annotations ?? {};
     replaced.set(
       'index.json',

@@ -31,7 +31,7 @@ export async function loadImageArchive(
   const fh = await open(archive, constants.O_RDONLY | constants.O_NOFOLLOW);
   let output: string;
   try {
-    const { entries, replaced } = await untaggedArchive(fh);
+    const { entries, replaced } = await untaggedArchive(fh, normalizeImageId(expectedId));
     output = await engine.call('loading the image archive', async () => {
       const stream = await (await engine.docker()).loadImage(writeTar(fh, entries, replaced), {
         quiet: true,
@@ -60,7 +60,7 @@ export async function loadImageArchive(
       );
     return;
   }
-  await Promise.all(ids.map((id) => id && removeImage(engine, id)));
+  await Promise.all(ids.map((id) => id && removeUntaggedImage(engine, id)));
   throw new VerificationError(
     `The image in ${path.basename(archive)} is ${ids.join(', ')}, but the signed manifest says ${expectedId}`,
     'image-digest-mismatch',
@@ -83,7 +83,7 @@ async function refuseAnnotated(engine: Engine, id: string): Promise<void> {
   );
   const odd = Object.keys(info?.Annotations ?? {}).filter((k) => !k.startsWith('org.opencontainers.image.'));
   if (odd.length === 0) return;
-  await removeImage(engine, id).catch(() => {});
+  await removeUntaggedImage(engine, id).catch(() => {});
   throw new VerificationError(
     `The module's image carries annotations the container runtime acts on: ${odd.slice(0, 5).join(', ')}${odd.length > 5 ? ` and ${odd.length - 5} more` : ''}`,
     'image-annotations',
@@ -101,6 +101,22 @@ async function imageId(engine: Engine, ref: string): Promise<string | undefined>
     if (err instanceof NotFoundError) return undefined;
     throw err;
   }
+}
+
+/**
+ * Removes an image blueprint loaded, unless a tag is still on it: a module's image may be one the
+ * admin already had (a public image is anyone's to package, its ID and all), and the engine
+ * removes an image by ID with its one tag. Another module's own tag keeps it as well.
+ */
+export async function removeUntaggedImage(engine: Engine, id: string): Promise<boolean> {
+  const info = await engine
+    .libpod<{ RepoTags?: string[] | null }>('GET', `/images/${normalizeImageId(id).slice(7)}/json`)
+    .catch((err) => {
+      if (err instanceof NotFoundError) return undefined;
+      throw err;
+    });
+  if (!info || (info.RepoTags ?? []).length > 0) return false;
+  return removeImage(engine, id);
 }
 
 /** Removes an image; one already gone is fine, one still used by a container is left in place. */
