@@ -4,6 +4,7 @@ import { open } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { untaggedArchive } from '../../src/core/services/image-archive.js';
+import { loadImageArchive } from '../../src/core/services/images.js';
 import { imageTagged } from '../helpers/test-images.js';
 import {
   buildHello,
@@ -157,6 +158,14 @@ describe('the archive is read once, as the engine will read it', () => {
       message: expect.stringContaining('manifest.json twice'),
     });
   });
+
+  it('a FIFO where the archive should be is refused at once, not waited on', async () => {
+    const fifo = path.join(tempDir('bp-tag-fifo-'), 'image.tar');
+    execFileSync('mkfifo', [fifo]);
+    await expect(loadImageArchive({} as never, fifo, hello.id)).rejects.toMatchObject({
+      code: 'image-archive-format',
+    });
+  }, 5_000);
 
   it('refuses an archive that is both a docker-archive and an OCI archive', async () => {
     const dir = tempDir('bp-tag-both-');

@@ -99,7 +99,9 @@ async function readAt(fh: FileHandle, offset: number, length: number): Promise<B
 
 /** Every entry of the tar on `fh`: names normalized, one of each, only files, folders and links. */
 export async function listTar(fh: FileHandle): Promise<TarEntry[]> {
-  const { size: total } = await fh.stat();
+  const st = await fh.stat();
+  if (!st.isFile()) throw bad('it is not a plain file');
+  const total = st.size;
   const entries: TarEntry[] = [];
   const seen = new Set<string>();
   let pax: Record<string, string> = {};
