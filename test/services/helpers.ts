@@ -95,6 +95,9 @@ export async function makeBox(build: HelloBuild): Promise<TestBox> {
       await mkdir(prefix, { recursive: true });
       await copyFile(build.archive, path.join(prefix, 'image.tar'));
       const pkg = { name, version: manifest.version, manifest, prefix };
+      // The install tags the image with the module's own tag (images.ts): gone with the file,
+      // like buildHello's, for a test that does not remove what it installed.
+      imageTagged(`localhost/blueprint-build/${name}:${manifest.version}`);
       await hooks.prepare!(pkg, hook ?? quietHook(yes));
       installed.push(pkg);
       return pkg;
