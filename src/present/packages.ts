@@ -44,9 +44,19 @@ export function installedLine(c: {
   const line = `installed ${c.name} ${c.to} from ${c.repo}${c.from ? ` (was ${c.from})` : ''}${
     c.outbound ? `; may reach ${c.outbound.join(', ') || 'nothing'}` : ''
   }${c.reaches?.length ? `; reaches the sockets of ${names(c.reaches)} and gets their access tokens` : ''}`;
-  if (!c.dataHeld) return line;
+  return c.dataHeld ? `${line}\n${dataHeldLine({ name: c.name, dataHeld: c.dataHeld })}` : line;
+}
+
+/**
+ * The warning for a module installed beside a data folder kept from another origin (it will not
+ * start with it: core/services/data-owner.ts), as `bpkg install`, the console and the dashboard say it.
+ */
+export function dataHeldLine(c: {
+  name: string;
+  dataHeld: { dir: string; origin: string; signer: string };
+}): string {
   const d = { ...c.dataHeld, dir: escapeLine(c.dataHeld.dir), origin: escapeLine(c.dataHeld.origin) };
-  return `${line}\nwarning: ${c.name} will not start with the data kept in ${d.dir}: it came from ${c.name} of ${keptFrom(d)}. bpkg remove ${c.name} --purge deletes it (then install ${c.name} again); or move it out of ${d.dir.slice(0, d.dir.lastIndexOf('/'))}.`;
+  return `warning: ${c.name} will not start with the data kept in ${d.dir}: it came from ${c.name} of ${keptFrom(d)}. bpkg remove ${c.name} --purge deletes it (then install ${c.name} again); or move it out of ${d.dir.slice(0, d.dir.lastIndexOf('/'))}.`;
 }
 
 /** The line after an install from the console or the dashboard: the key whose signature it verified. */

@@ -21,7 +21,7 @@ import {
 } from '../app/index.js';
 import { escapeData, escapeText } from '../present/escape.js';
 import { gpuRows } from '../present/gpu.js';
-import { packageProgress, verifiedLine } from '../present/packages.js';
+import { dataHeldLine, packageProgress, verifiedLine } from '../present/packages.js';
 import { formatInspection, moduleInfoText, stateWord } from '../present/services.js';
 import { bytes } from '../present/units.js';
 import { formatInstall, formatRollback } from '../present/update.js';
@@ -293,7 +293,11 @@ export function coreSources(at: string | Box): Sources {
       const call = packageProgress(progress, signal, (n) => `${n} bytes`);
       if (action === 'install') {
         // The screen asked, showing the signer: the box carries out the plan without asking again.
-        await box.packages.install([name], { ...call, ...(approvals ? { approveOutbound: approvals } : {}) });
+        const done = await box.packages.install([name], {
+          ...call,
+          ...(approvals ? { approveOutbound: approvals } : {}),
+        });
+        for (const c of done) if (c.dataHeld) progress(dataHeldLine({ name: c.name, dataHeld: c.dataHeld }));
         const signer = await box.packages.signerOf(name);
         const shown = shownSigner.get(name);
         if (signer) {

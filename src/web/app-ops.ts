@@ -9,7 +9,7 @@ import {
 } from '../app/index.js';
 import { encryptionLine } from '../present/encryption.js';
 import { outboundRows, outboundSummary } from '../present/outbound.js';
-import { packageProgress, verifiedLine } from '../present/packages.js';
+import { dataHeldLine, packageProgress, verifiedLine } from '../present/packages.js';
 import { ratingLines, reasonText } from '../present/rating.js';
 import { formatInspection, stateWord } from '../present/services.js';
 import { bytes, duration } from '../present/units.js';
@@ -174,6 +174,7 @@ export function appOps(root: string, env: NodeJS.ProcessEnv = process.env): Dash
         progress(
           done.length ? `installed: ${done.map(changeText).join(', ')}` : `${name} is already installed`,
         );
+        for (const c of done) if (c.dataHeld) progress(dataHeldLine({ name: c.name, dataHeld: c.dataHeld }));
         const signer = await box.packages.signerOf(name);
         if (signer) progress(verifiedLine(signer));
       } else if (action === 'remove') {

@@ -1,0 +1,88 @@
+/**
+ * The console and the web dashboard say what `bpkg install` says (1fd01fc, 44c603f) when a module
+ * is installed beside a data folder kept from another origin: it will not start with that data,
+ * and what to do. Before, only the command line printed it; the two front ends showed a plain
+ * install.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { openBox } from '../../src/app/index.js';
+import { PackageManager } from '../../src/core/pkg/index.js';
+import { writeRegistration } from '../../src/core/services/registry.js';
+import { parseService } from '../../src/core/services/schema.js';
+import { coreSources } from '../../src/tui/sources.js';
+import { appOps } from '../../src/web/app-ops.js';
+import { makeKey, publishSources, tempDir, trustingRoot } from '../helpers/pkg.js';
+
+/** vectors installed from `main` with data in its folder, then removed (the folder kept, bound to main). */
+async function keptFromMain() {
+  const keyA = await makeKey(path.join(tempDir(), 'key-a'), { name: 'Repository A' });
+  const repoA = path.join(tempDir(), 'repo-a');
+  await publishSources(repoA, keyA, [{ name: 'vectors', version: '1.0.0' }]);
+  const root = await trustingRoot(keyA, repoA);
+  const box = openBox(root, { yes: true });
+  await box.packages.install(['vectors']);
+  await register(root, '1.0.0');
+  const data = path.join(root, 'var/lib/blueprint/modules/vectors');
+  mkdirSync(data, { recursive: true });
+  writeFileSync(path.join(data, 'index.bin'), 'private documents of A');
+  await box.packages.remove(['vectors']);
+  // Another repository, with its own key, offers a newer vectors.
+  const keyB = await makeKey(path.join(tempDir(), 'key-b'), { name: 'Repository B' });
+  const repoB = path.join(tempDir(), 'repo-b');
+  await publishSources(repoB, keyB, [{ name: 'vectors', version: '2.0.0' }]);
+  const pm = new PackageManager({ root });
+  await pm.keyring.add(keyB.publicKey, keyB.fingerprint);
+  await pm.repos.add('other', repoB, { keys: [keyB.fingerprint] });
+  for (const o of await pm.update()) expect(o.ok, JSON.stringify(o)).toBe(true);
+  await register(root, '2.0.0');
+  return { root, data };
+}
+
+/** A module's registration, as a module package's install writes it (these test packages are plain): data at /data. */
+function register(root: string, version: string) {
+  return writeRegistration(root, {
+    name: 'vectors',
+    version,
+    prefix: path.join(root, 'opt/blueprint/vectors', version),
+    spec: parseService({ image: { id: `sha256:${'b'.repeat(64)}` }, data: '/data' }),
+    approvals: { outboundNetwork: false },
+    imageId: `sha256:${'b'.repeat(64)}`,
+  });
+}
+
+const warning = (data: string) =>
+  `warning: vectors will not start with the data kept in ${data}: it came from vectors of repository main`;
+
+describe('a module installed beside data kept from elsewhere', () => {
+  it('the console says it will not start with that data', async () => {
+    const { root, data } = await keptFromMain();
+    const lines: string[] = [];
+    await coreSources(root).packageAction!(
+      'install',
+      'vectors',
+      (l) => lines.push(l),
+      new AbortController().signal,
+    );
+    expect(
+      lines.some((l) => l.startsWith(warning(data))),
+      lines.join('\n'),
+    ).toBe(true);
+  });
+
+  it('so does the web dashboard', async () => {
+    const { root, data } = await keptFromMain();
+    const lines: string[] = [];
+    await appOps(root).packageAction(
+      'install',
+      'vectors',
+      (l) => lines.push(l),
+      new AbortController().signal,
+    );
+    expect(
+      lines.some((l) => l.startsWith(warning(data))),
+      lines.join('\n'),
+    ).toBe(true);
+  });
+});
