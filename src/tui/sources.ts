@@ -21,7 +21,7 @@ import {
 } from '../app/index.js';
 import { escapeData, escapeText } from '../present/escape.js';
 import { gpuRows } from '../present/gpu.js';
-import { dataHeldLine, packageProgress, verifiedLine } from '../present/packages.js';
+import { dataHeldLine, packageProgress, reachLines, verifiedLine } from '../present/packages.js';
 import { formatInspection, moduleInfoText, stateWord } from '../present/services.js';
 import { bytes } from '../present/units.js';
 import { formatInstall, formatRollback } from '../present/update.js';
@@ -85,7 +85,10 @@ export interface Sources {
     approvals?: OutboundApprovals,
   ) => Promise<void>;
   /** Who signed what `install NAME` would install: shown before asking to confirm. */
-  signerOf?: (name: string) => Promise<{ version: string; fingerprint: string; signer: string }>;
+  /** `reach`: the modules it can be wired to, with their tokens (reachLines), said before the yes. */
+  signerOf?: (
+    name: string,
+  ) => Promise<{ version: string; fingerprint: string; signer: string; reach?: string[] }>;
   serviceAction?: (action: 'start' | 'stop' | 'restart', name: string) => Promise<void>;
   /** Follows a service's log until the signal aborts. */
   followLogs?: (name: string, onLine: (line: string) => void, signal: AbortSignal) => Promise<void>;
@@ -323,9 +326,14 @@ export function coreSources(at: string | Box): Sources {
      * yes; `packageAction` then reports the key the install verified.
      */
     async signerOf(name) {
-      const o = await box.packages.offered(name);
+      const [o, plan] = await Promise.all([box.packages.offered(name), box.packages.plan([name])]);
       shownSigner.set(name, o.fingerprint === 'none' ? '' : o.fingerprint);
-      return { version: `${o.version} from ${o.repo}`, fingerprint: o.fingerprint, signer: o.signer };
+      return {
+        version: `${o.version} from ${o.repo}`,
+        fingerprint: o.fingerprint,
+        signer: o.signer,
+        reach: reachLines(plan),
+      };
     },
   });
 }

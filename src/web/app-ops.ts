@@ -9,7 +9,7 @@ import {
 } from '../app/index.js';
 import { encryptionLine } from '../present/encryption.js';
 import { outboundRows, outboundSummary } from '../present/outbound.js';
-import { dataHeldLine, packageProgress, verifiedLine } from '../present/packages.js';
+import { dataHeldLine, packageProgress, reachLines, verifiedLine } from '../present/packages.js';
 import { ratingLines, reasonText } from '../present/rating.js';
 import { formatInspection, stateWord } from '../present/services.js';
 import { bytes, duration } from '../present/units.js';
@@ -152,7 +152,8 @@ export function appOps(root: string, env: NodeJS.ProcessEnv = process.env): Dash
         origin: offer.repo,
         fingerprint: offer.fingerprint,
         signer: offer.signer,
-        changes: plan.map(changeText),
+        // Which modules each can reach, with their access tokens, as `bpkg install` asks (0c32e71).
+        changes: [...plan.map(changeText), ...reachLines(plan)],
       };
     },
     async packageAction(action, name, progress, signal, approvals) {

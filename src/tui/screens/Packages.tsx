@@ -31,6 +31,7 @@ export function Packages(props: ScreenProps) {
         `version ${s.version}`,
         `signed by ${s.signer}`,
         `key ${s.fingerprint.replace(/(.{4})/g, '$1 ')}`,
+        ...(s.reach ?? []),
       );
     }
     setMode({ kind: 'confirm', action, name, lines });
