@@ -15,9 +15,10 @@ import type { ProgressEvent } from '../core/pkg/index.js';
 import { type Layout, layout } from '../core/system/paths.js';
 import { type BoxContext, makeContext } from './context.js';
 import type { ModelOps } from './models.js';
-import type { KeyOps, PackageOps, RepoOps } from './packages.js';
+import type { PackageOps } from './packages.js';
 import type { ShownChange } from './plan-reach.js';
 import type { RagOps } from './rag.js';
+import type { KeyOps, RepoOps } from './repos.js';
 import type { ServiceOps } from './services.js';
 import type { SetupOps } from './setup.js';
 import type { AuditOps, BoxStatus, GpuOps } from './system.js';
@@ -109,8 +110,8 @@ export function openBox(root: string, options: BoxOptions = {}): Box {
     root,
     paths: layout(root),
     packages: lazyOps(() => import('./packages.js').then((m) => m.packageOps(ctx))),
-    keys: lazyOps(() => import('./packages.js').then((m) => m.keyOps(ctx))),
-    repos: lazyOps(() => import('./packages.js').then((m) => m.repoOps(ctx))),
+    keys: lazyOps(() => import('./repos.js').then((m) => m.keyOps(ctx))),
+    repos: lazyOps(() => import('./repos.js').then((m) => m.repoOps(ctx))),
     services: lazyOps(() => import('./services.js').then((m) => m.serviceOps(ctx))),
     models: lazyOps(() => import('./models.js').then((m) => m.modelOps(ctx))),
     rag: lazyOps(() => import('./rag.js').then((m) => m.ragOps(ctx))),
@@ -152,18 +153,10 @@ export type {
 export type { EncryptionChoice, EncryptionOutcome, EncryptionState, EncryptionTarget } from './encryption.js';
 export type { ImportProgress, ModelImportOptions, ModelImportResult, ModelOps } from './models.js';
 export type { OutboundApprovals } from './outbound-approval.js';
-export type {
-  KeyOps,
-  OfferedPackage,
-  PackageInfo,
-  PackageOps,
-  PackageRow,
-  RemovedPackage,
-  RepoOps,
-  RepoRow,
-} from './packages.js';
+export type { OfferedPackage, PackageInfo, PackageOps, PackageRow, RemovedPackage } from './packages.js';
 export type { ShownChange } from './plan-reach.js';
 export type { IngestReport, IngestResult, RagAnswer, RagDocument, RagOps, RagSource } from './rag.js';
+export type { KeyOps, RepoOps, RepoRow } from './repos.js';
 export type { LogLine, ServiceOps, ServiceRegistration } from './services.js';
 export type { Catalog, CatalogEntry, SetupOps } from './setup.js';
 export type { AuditOps, BoxStatus, GpuOps, OutboundAudit, OutboundFlow } from './system.js';

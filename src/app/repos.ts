@@ -1,0 +1,106 @@
+/** The keys and repositories a box trusts (`bpkg key`, `bpkg repo`), for every front end. */
+import { DeclinedError, UsageError } from '../core/errors.js';
+import type { RepoConfig, TrustedKey } from '../core/pkg/index.js';
+import type { BoxContext } from './context.js';
+
+/** Whether any repository is configured, read from its folder (core/pkg/upgradable-fast.ts). */
+const quickFast = () => import('../core/pkg/upgradable-fast.js');
+
+/** Trusted publisher keys (`bpkg key`). Fingerprints are 40 hex digits. */
+export interface KeyOps {
+  list(): Promise<TrustedKey[]>;
+  /** Reads an armored public key without trusting it (to show its fingerprint and user IDs). */
+  inspect(armored: string): Promise<TrustedKey>;
+  /**
+   * Trusts a key. With `fingerprint` the key must have it (no question); without one the admin is
+   * asked `confirm({ kind: 'trust-key', key })`, and with no `confirm` (and no `yes`) it is refused.
+   */
+  trust(armored: string, opts?: { fingerprint?: string }): Promise<TrustedKey>;
+  remove(fingerprint: string): Promise<void>;
+}
+
+export function keyOps(ctx: BoxContext): KeyOps {
+  return {
+    list: async () => (await ctx.manager()).keyring.list(),
+    inspect: async (armored) => (await ctx.manager()).keyring.inspect(armored),
+    async trust(armored, opts = {}) {
+      const m = await ctx.manager();
+      if (!opts.fingerprint) {
+        const key = await m.keyring.inspect(armored);
+        if (!ctx.options.yes && !ctx.options.confirm)
+          throw new UsageError(
+            'Refusing to trust a key without its fingerprint',
+            `Pass --fingerprint ${key.fingerprint} after checking it with the publisher (or --yes).`,
+          );
+        if (!(await ctx.ask({ kind: 'trust-key', key }))) throw new DeclinedError('trust key');
+      }
+      return m.keyring.add(armored, opts.fingerprint);
+    },
+    remove: async (fingerprint) => (await ctx.manager()).keyring.remove(fingerprint),
+  };
+}
+
+/** A configured repository with what its last verified index says (absent: never fetched). */
+export type RepoRow = RepoConfig & {
+  version?: number;
+  expires?: string;
+  /** Fingerprint of the key that signed the verified index. */
+  signer?: string;
+  packages?: number;
+};
+
+/** Configured repositories (`bpkg repo`). */
+export interface RepoOps {
+  list(): Promise<RepoRow[]>;
+  /** Whether any repository is configured, without reading one (a count of updates asks first). */
+  any(): Promise<boolean>;
+  /** `keys`: fingerprints of trusted keys that sign it; `repository`: the name its index must carry. */
+  add(
+    name: string,
+    url: string,
+    opts?: { keys?: string[]; repository?: string; mirrors?: string[] },
+  ): Promise<RepoConfig>;
+  /** Replaces the repository's bound keys. */
+  setKeys(name: string, fingerprints: string[]): Promise<RepoConfig>;
+  remove(name: string): Promise<void>;
+}
+
+async function rebuildEgressOf(root: string): Promise<void> {
+  await (await import('../core/setup/egress-disk.js')).rebuildEgress(root);
+}
+
+export function repoOps(ctx: BoxContext): RepoOps {
+  return {
+    any: async () => (await quickFast()).anyRepository(ctx.paths),
+    async list() {
+      const m = await ctx.manager();
+      const [repos, states] = await Promise.all([m.repos.list(), m.repos.states()]);
+      return repos.map((r) => {
+        const s = states.find((x) => x.name === r.name);
+        return {
+          ...r,
+          ...(s
+            ? {
+                version: s.index.version,
+                expires: s.index.expires,
+                signer: s.signer,
+                packages: s.index.packages.length,
+              }
+            : {}),
+        };
+      });
+    },
+    // The firewall's allow-list follows the repositories (issue 19): built again after each change.
+    add: async (name, url, opts = {}) => {
+      const added = await (await ctx.manager()).repos.add(name, url, opts);
+      await rebuildEgressOf(ctx.root);
+      return added;
+    },
+    setKeys: async (name, fps) => (await ctx.manager()).repos.setKeys(name, fps),
+    remove: async (name) => {
+      const removed = await (await ctx.manager()).repos.remove(name);
+      await rebuildEgressOf(ctx.root);
+      return removed;
+    },
+  };
+}
