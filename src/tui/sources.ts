@@ -84,8 +84,10 @@ export interface Sources {
     /** Outbound hosts the admin approved per module (after the install named them); see Packages. */
     approvals?: OutboundApprovals,
   ) => Promise<void>;
-  /** Who signed what `install NAME` would install: shown before asking to confirm. */
-  /** `reach`: the modules it can be wired to, with their tokens (reachLines), said before the yes. */
+  /**
+   * Who signed what `install NAME` would install, and (`reach`) the modules it can be wired to, with
+   * their access tokens (reachLines): shown before asking to confirm.
+   */
   signerOf?: (
     name: string,
   ) => Promise<{ version: string; fingerprint: string; signer: string; reach?: string[] }>;

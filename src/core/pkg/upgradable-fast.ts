@@ -120,7 +120,7 @@ interface Offers {
   versionsOf(name: string): string[];
 }
 
-/** Whether any repository is configured (a file in ROOT/etc/blueprint/repos), without opening one. */
+/** Whether any repository is configured (a file in ROOT/etc/blueprint/repos.d), without opening one. */
 export function anyRepository(paths: Layout): boolean {
   return repoConfigFiles(paths.reposDir).length > 0;
 }
