@@ -1,5 +1,5 @@
 import { type Box, openBox, type Question, UsageError } from '../app/index.js';
-import { reachLines } from '../present/packages.js';
+import { reachLines } from '../present/install.js';
 import { table } from '../present/table.js';
 import { bytes } from '../present/units.js';
 import type { Context } from './context.js';

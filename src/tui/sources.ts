@@ -21,7 +21,8 @@ import {
 } from '../app/index.js';
 import { escapeData, escapeText } from '../present/escape.js';
 import { gpuRows } from '../present/gpu.js';
-import { dataHeldLine, packageProgress, reachLines, verifiedLine } from '../present/packages.js';
+import { dataHeldLine, reachLines } from '../present/install.js';
+import { packageProgress, verifiedLine } from '../present/packages.js';
 import { formatInspection, moduleInfoText, stateWord } from '../present/services.js';
 import { bytes } from '../present/units.js';
 import { formatInstall, formatRollback } from '../present/update.js';

@@ -8,8 +8,9 @@ import {
   type SystemStatus,
 } from '../app/index.js';
 import { encryptionLine } from '../present/encryption.js';
+import { dataHeldLine, reachLines } from '../present/install.js';
 import { outboundRows, outboundSummary } from '../present/outbound.js';
-import { dataHeldLine, packageProgress, reachLines, verifiedLine } from '../present/packages.js';
+import { packageProgress, verifiedLine } from '../present/packages.js';
 import { ratingLines, reasonText } from '../present/rating.js';
 import { formatInspection, stateWord } from '../present/services.js';
 import { bytes, duration } from '../present/units.js';

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { openBox, type Question } from '../../src/app/index.js';
 import { buildRepository } from '../../src/core/pkg/build.js';
 import { createBuildHooks } from '../../src/core/services/hooks.js';
-import { installedLine, reachLines } from '../../src/present/packages.js';
+import { installedLine, reachLines } from '../../src/present/install.js';
 import { buildRepo, makeKey, makeSource, tempDir, trustingRoot } from '../helpers/pkg.js';
 import { helloSource, uniqueName } from '../services/helpers.js';
 

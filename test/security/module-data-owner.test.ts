@@ -9,7 +9,7 @@ import { startService } from '../../src/core/services/lifecycle.js';
 import { setAccessToken } from '../../src/core/services/module-token.js';
 import { writeRegistration } from '../../src/core/services/registry.js';
 import { parseService } from '../../src/core/services/schema.js';
-import { installedLine } from '../../src/present/packages.js';
+import { installedLine } from '../../src/present/install.js';
 import { makeKey, publishSources, type TestKey, tempDir, trustingRoot } from '../helpers/pkg.js';
 
 /**

@@ -1,0 +1,53 @@
+import { escapeLine } from './escape.js';
+
+// What an install says: before the yes (the modules a package reaches) and after it (each
+// installed package, and a kept data folder it will not get). Not in present/packages.ts, which
+// the executable's start part holds whole for `packageCount` (test/perf/start-path.test.ts).
+
+/** Whom a kept data folder came from: a repository and its key, or a package file. */
+const keptFrom = (o: { origin: string; signer: string }) =>
+  `${/^[a-z0-9][a-z0-9._-]*$/.test(o.origin) && o.origin !== 'file' && o.origin !== 'local' ? `repository ${o.origin}` : 'a package file'}, key ${o.signer.toUpperCase() || 'unknown'}`;
+
+const names = (l: string[]) => l.map(escapeLine).join(', ');
+
+/**
+ * Said before the admin says yes to an install: each module that can be wired to others (module
+ * wiring) reaches their sockets and is given their access tokens. `reaches` comes from the signed
+ * index before the download (src/app/plan-reach.ts): it may name a module only depended on.
+ */
+export function reachLines(changes: Array<{ name: string; reaches?: string[] }>): string[] {
+  return changes
+    .filter((c) => c.reaches?.length)
+    .map(
+      (c) =>
+        `${escapeLine(c.name)} can reach ${names(c.reaches!)} through their sockets and gets their access tokens (of those it declares in uses)`,
+    );
+}
+
+/** One line per installed package (`bpkg install`): where from, what it may reach, data it may not have. */
+export function installedLine(c: {
+  name: string;
+  to?: string;
+  repo: string;
+  from?: string;
+  outbound?: string[];
+  reaches?: string[];
+  dataHeld?: { dir: string; origin: string; signer: string };
+}): string {
+  const line = `installed ${c.name} ${c.to} from ${c.repo}${c.from ? ` (was ${c.from})` : ''}${
+    c.outbound ? `; may reach ${c.outbound.join(', ') || 'nothing'}` : ''
+  }${c.reaches?.length ? `; reaches the sockets of ${names(c.reaches)} and gets their access tokens` : ''}`;
+  return c.dataHeld ? `${line}\n${dataHeldLine({ name: c.name, dataHeld: c.dataHeld })}` : line;
+}
+
+/**
+ * The warning for a module installed beside a data folder kept from another origin (it will not
+ * start with it: core/services/data-owner.ts), as `bpkg install`, the console and the dashboard say it.
+ */
+export function dataHeldLine(c: {
+  name: string;
+  dataHeld: { dir: string; origin: string; signer: string };
+}): string {
+  const d = { ...c.dataHeld, dir: escapeLine(c.dataHeld.dir), origin: escapeLine(c.dataHeld.origin) };
+  return `warning: ${c.name} will not start with the data kept in ${d.dir}: it came from ${c.name} of ${keptFrom(d)}. bpkg remove ${c.name} --purge deletes it (then install ${c.name} again); or move it out of ${d.dir.slice(0, d.dir.lastIndexOf('/'))}.`;
+}
