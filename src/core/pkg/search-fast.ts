@@ -156,19 +156,34 @@ export async function judgedTables(
   paths: Layout,
   now: Date,
 ): Promise<{ repo: string; table: SearchTable }[] | undefined> {
+  const kept = keptRepositories(paths);
+  if (!kept) return undefined;
   const tables: { repo: string; table: SearchTable }[] = [];
+  for (const { name, signer } of kept) {
+    const table = await readSearchTable(paths, name);
+    if (!table || table.signer !== signer || Date.parse(table.expires) <= now.getTime()) return undefined;
+    tables.push({ repo: name, table });
+  }
+  return tables;
+}
+
+/**
+ * Each configured repository with a kept index (its meta.json), and the key that signed that
+ * index as meta.json writes it; undefined when one was signed by a key no longer bound to its
+ * repository (the package manager warns and leaves it out: repos.ts stateProblem). The quick
+ * search and the quick count of upgrades (upgradable-fast.ts) judge repositories alike.
+ */
+export function keptRepositories(paths: Layout): { name: string; signer: string }[] | undefined {
+  const out: { name: string; signer: string }[] = [];
   for (const f of repoConfigFiles(paths.reposDir)) {
     const repo = readJsonSync<{ name: string; keys?: string[] }>(path.join(paths.reposDir, f));
     if (!repo) continue;
     const meta = readJsonSync<{ signer: string }>(path.join(paths.listsDir, repo.name, 'meta.json'));
     if (!meta) continue;
     if (!(repo.keys ?? []).includes(meta.signer.toLowerCase())) return undefined;
-    const table = await readSearchTable(paths, repo.name);
-    if (!table || table.signer !== meta.signer || Date.parse(table.expires) <= now.getTime())
-      return undefined;
-    tables.push({ repo: repo.name, table });
+    out.push({ name: repo.name, signer: meta.signer });
   }
-  return tables;
+  return out;
 }
 
 /**

@@ -8,7 +8,7 @@ import { readKeyFiles } from './keyring-cache.js';
 import { LOCAL_ORIGIN, localKeyDir } from './local-key-path.js';
 import { nodeFs, readJsonSync, repoConfigFiles, semverGt } from './node-lazy.js';
 import { readKey } from './sealed.js';
-import { judgedTables } from './search-fast.js';
+import { judgedTables, keptRepositories } from './search-fast.js';
 import { verifyDetachedFast } from './sig-fast.js';
 
 /**
@@ -57,14 +57,15 @@ function fromRepositories(paths: Layout): InstalledPackage[] | undefined {
   return installed.some((p) => !p.origin) ? undefined : installed;
 }
 
-/** semver (62 KB) only once some repository offers an installed package's name. */
-let gt: ((a: string, b: string) => boolean) | undefined;
-/** Whether any of `versions` is newer than `installed`: also when one does not parse (ask the plan). */
+/**
+ * Whether any of `versions` is newer than `installed`: also when one does not parse (ask the plan).
+ * semver (62 KB) loads only once some repository offers an installed package's name.
+ */
 async function anyNewer(versions: string[], installed: string): Promise<boolean> {
   if (versions.length === 0) return false;
-  gt ??= await semverGt();
+  const gt = await semverGt();
   try {
-    return versions.some((v) => gt!(v, installed));
+    return versions.some((v) => gt(v, installed));
   } catch {
     return true;
   }
@@ -87,16 +88,12 @@ async function verifiedOffers(paths: Layout, now: Date): Promise<Offers[] | unde
     path.join(localKeyDir(paths), 'public.asc'),
     now,
   );
-  if (!keys) return undefined;
+  const kept = keptRepositories(paths);
+  if (!keys || !kept) return undefined;
   const out: Offers[] = [];
-  for (const f of repoConfigFiles(paths.reposDir)) {
-    const repo = readJsonSync<{ name: string; keys?: string[] }>(path.join(paths.reposDir, f));
-    if (!repo) continue;
-    const dir = path.join(paths.listsDir, repo.name);
-    const meta = readJsonSync<{ signer: string }>(path.join(dir, 'meta.json'));
-    if (!meta) continue;
-    const signer = meta.signer.toLowerCase();
-    if (!(repo.keys ?? []).includes(signer)) return undefined;
+  for (const { name, signer: fingerprint } of kept) {
+    const dir = path.join(paths.listsDir, name);
+    const signer = fingerprint.toLowerCase();
     const by = keys.flatMap((k) => (k.fast?.fingerprint === signer ? [k.fast] : []));
     const bytes = fs.readFileSync(path.join(dir, 'index.json'));
     if (!by.length || !verifyDetachedFast(bytes, fs.readFileSync(path.join(dir, 'index.json.asc')), by, now))
