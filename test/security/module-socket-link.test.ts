@@ -123,3 +123,83 @@ describe('the admin’s requests reach only the module’s own socket', () => {
     expect(existsSync(path.join(b.root, 'run'))).toBe(false);
   });
 });
+
+/**
+ * The same link, for what blueprint asks a module by itself: the health probe (`service start`,
+ * `status`, the console) and `GET /info` (`status`, `inspect`, the console's services screen), which
+ * carries the module's own access token. Both connected through the name, so a module could have
+ * root ask any socket of the host, with its token, and be judged healthy by another's answer.
+ */
+describe('health probes and /info reach only the module’s own socket', () => {
+  async function probedBox() {
+    const root = tempDir('bp-sock-probe-');
+    const prefix = path.join(root, 'opt/blueprint/rag/1.0.0');
+    mkdirSync(prefix, { recursive: true });
+    await writeRegistration(root, {
+      name: 'rag',
+      version: '1.0.0',
+      prefix,
+      spec: parseService({
+        image: { id: `sha256:${'a'.repeat(64)}` },
+        network: 'loopback-socket',
+        socket: { dir: '/run/rag', file: 'api.sock' },
+        health: { http: '/health', startTimeout: 5 },
+      }),
+      approvals: { outboundNetwork: false },
+      imageId: `sha256:${'a'.repeat(64)}`,
+    });
+    const dir = path.join(root, 'run/blueprint/services/rag');
+    mkdirSync(dir, { recursive: true, mode: 0o750 });
+    const { serviceDirs } = await import('../../src/core/services/policy.js');
+    const data = serviceDirs(root, 'rag').dataDir;
+    mkdirSync(data, { recursive: true });
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(path.join(data, 'access-token'), 'the-modules-token');
+    const evilDir = path.join(root, 'run/blueprint/services/evil');
+    mkdirSync(evilDir, { recursive: true });
+    const { getRegistration } = await import('../../src/core/services/registry.js');
+    return {
+      root,
+      socket: path.join(dir, 'api.sock'),
+      evil: path.join(evilDir, 'evil.sock'),
+      reg: await getRegistration(root, 'rag'),
+    };
+  }
+
+  /** A server that answers every request 200 with an /info-shaped body, recording what it got. */
+  async function answering(socket: string): Promise<string[]> {
+    const got: string[] = [];
+    const s = createServer((req, res) => {
+      got.push(`${req.method} ${req.url} ${req.headers.authorization ?? ''}`);
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"model":"not-the-modules"}');
+    });
+    servers.push(s);
+    await new Promise<void>((r) => s.listen(socket, r));
+    return got;
+  }
+
+  it('a link at the socket’s name: the probe is not healthy and /info is null; the linked socket gets nothing', async () => {
+    const b = await probedBox();
+    const { serviceDirs } = await import('../../src/core/services/policy.js');
+    expect(path.dirname(b.socket)).toBe(serviceDirs(b.root, 'rag').socketDir);
+    const evil = await answering(b.evil);
+    symlinkSync(b.evil, b.socket);
+    const { checkHealth } = await import('../../src/core/services/health.js');
+    const { readModuleInfo } = await import('../../src/core/services/module-info.js');
+    expect(await checkHealth(b.root, b.reg)).toBe(false);
+    expect(await readModuleInfo(b.root, b.reg)).toBeNull();
+    expect(evil).toEqual([]);
+  });
+
+  it('the module’s own socket: healthy, its /info read with its token; nothing left in the pinning folder', async () => {
+    const b = await probedBox();
+    const got = await answering(b.socket);
+    const { checkHealth } = await import('../../src/core/services/health.js');
+    const { readModuleInfo } = await import('../../src/core/services/module-info.js');
+    expect(await checkHealth(b.root, b.reg)).toBe(true);
+    expect(await readModuleInfo(b.root, b.reg)).toEqual({ model: 'not-the-modules' });
+    expect(got).toEqual(['GET /health ', 'GET /info Bearer the-modules-token']);
+    const { readdirSync } = await import('node:fs');
+    expect(readdirSync(path.join(b.root, 'run/blueprint/connect'))).toEqual([]);
+  });
+});

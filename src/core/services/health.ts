@@ -1,11 +1,13 @@
 import { existsSync, watch } from 'node:fs';
 import path from 'node:path';
 import { BlueprintError } from '../errors.js';
+import { layout } from '../system/paths.js';
 import { inspectContainer } from './container-info.js';
 import type { Engine } from './engine.js';
 import { type AnswerLimits, exchangeOnce, type WireAnswer } from './engine-wire.js';
 import { serviceDirs } from './policy.js';
 import type { LoadedRegistration } from './registry.js';
+import { pinSocket } from './socket-pin.js';
 
 /** node:timers/promises would cost a module load on the start path for this one use. */
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -30,6 +32,7 @@ export async function waitHealthy(
     () => {},
   );
   const file = socketFile(deps.root, reg);
+  const pinDir = layout(deps.root).runDir;
   // A change in the socket's folder (the service binding its socket: inotify) wakes the next probe
   // at once instead of at the next step of the schedule.
   const changes = file ? folderChanges(path.dirname(file)) : undefined;
@@ -41,7 +44,7 @@ export async function waitHealthy(
       signal?.throwIfAborted();
       // No socket yet: nothing to ask (a stat instead of a refused connection's CPU).
       const present = file !== undefined && existsSync(file);
-      if (present && (await probe(file, reg.spec.health!.http))) {
+      if (present && (await probe(pinDir, file, reg, reg.spec.health!.http))) {
         await started;
         return;
       }
@@ -88,7 +91,7 @@ export function healthPollDelay(i: number): number {
 /** GET the health path over the service's unix socket (no TCP anywhere). */
 export function checkHealth(root: string, reg: LoadedRegistration): Promise<boolean> {
   const file = socketFile(root, reg);
-  return file ? probe(file, reg.spec.health!.http) : Promise.resolve(false);
+  return file ? probe(layout(root).runDir, file, reg, reg.spec.health!.http) : Promise.resolve(false);
 }
 
 /** The service's socket on the host, when it has one and a health check. */
@@ -97,11 +100,25 @@ function socketFile(root: string, reg: LoadedRegistration): string | undefined {
   return health && socket ? path.join(serviceDirs(root, reg.name).socketDir, socket.file) : undefined;
 }
 
-function probe(file: string, urlPath: string): Promise<boolean> {
-  return httpOverSocket(file, urlPath).then(
-    (r) => r.status >= 200 && r.status < 300,
-    () => false,
-  );
+/**
+ * The socket's folder is the module's: the probe connects to the socket pinned where only root can
+ * write, never through a link the module left at its name (socket-pin.ts), which would have had
+ * root ask another socket of the host and judged the module healthy by that one's answer.
+ */
+async function probe(
+  runDir: string,
+  file: string,
+  reg: LoadedRegistration,
+  urlPath: string,
+): Promise<boolean> {
+  const pin = await pinSocket(runDir, file, reg.name).catch(() => undefined);
+  if (!pin) return false;
+  return httpOverSocket(pin.path, urlPath)
+    .then(
+      (r) => r.status >= 200 && r.status < 300,
+      () => false,
+    )
+    .finally(pin.release);
 }
 
 /** The next change in a folder, as a promise; undefined where the folder cannot be watched. */

@@ -1,8 +1,10 @@
 import type { IncomingMessage } from 'node:http';
 import path from 'node:path';
+import { layout } from '../system/paths.js';
 import { nodeHttp } from './engine.js';
 import { serviceDirs } from './policy.js';
 import type { LoadedRegistration } from './registry.js';
+import { pinSocket } from './socket-pin.js';
 import { readToken } from './wiring.js';
 
 /**
@@ -104,10 +106,17 @@ export async function readModuleInfo(
   const token = (await readToken(root, reg.name))?.toString('utf8').trim();
   // A token no header can carry is the module's misconfiguration: ask without it (401, no info).
   const sendable = token && /^[\x21-\x7e]+$/.test(token) ? token : undefined;
-  const r = await boundedGet(path.join(serviceDirs(root, reg.name).socketDir, socket.file), INFO_PATH, {
+  // The module's token goes only to its own socket: pinned, never through a link at its name.
+  const pin = await pinSocket(
+    layout(root).runDir,
+    path.join(serviceDirs(root, reg.name).socketDir, socket.file),
+    reg.name,
+  ).catch(() => undefined);
+  if (!pin) return null;
+  const r = await boundedGet(pin.path, INFO_PATH, {
     ...opts,
     ...(sendable ? { token: sendable } : {}),
-  });
+  }).finally(pin.release);
   if (r?.status !== 200) return null;
   try {
     return pickInfo(JSON.parse(r.body.toString('utf8')));

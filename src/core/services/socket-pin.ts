@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { promises as fsp, unlinkSync } from 'node:fs';
 import path from 'node:path';
 import { VerificationError } from '../errors.js';
@@ -12,6 +11,10 @@ import { VerificationError } from '../errors.js';
  * hard-linked into a folder only root may write (link(2) links a link itself, never what it points
  * to), judged there by lstat, and connected to by that name. What the module does at its own name
  * afterwards changes nothing; the pinned name goes once the connection is made.
+ *
+ * The health probe and `GET /info` (health.ts, module-info.ts) connect the same way. The pinned name
+ * is this process's id and a count, not a random one: the folder is root's alone (checked below),
+ * so nobody else can guess or take it, and node:crypto stays off `service start`'s path.
  */
 export interface PinnedSocket {
   /** Connect to this path. */
@@ -19,6 +22,8 @@ export interface PinnedSocket {
   /** Removes the pinned name (after the connection is made; again is harmless). */
   release(): void;
 }
+
+let pins = 0;
 
 /** `runDir`: the box's run folder (ROOT/run/blueprint), on the file system of the services' sockets. */
 export async function pinSocket(runDir: string, socket: string, module: string): Promise<PinnedSocket> {
@@ -34,9 +39,14 @@ export async function pinSocket(runDir: string, socket: string, module: string):
       'unsafe-link',
       `Look at who made ${dir}, remove it (blueprint makes it again), and run the command again.`,
     );
-  const pinned = path.join(dir, `${randomBytes(8).toString('hex')}.sock`);
+  const pinned = path.join(dir, `${process.pid}-${++pins}.sock`);
   // ENOENT (nothing at the name: the module is not running) and EPERM reach the caller as they are.
-  await fsp.link(socket, pinned);
+  await fsp.link(socket, pinned).catch(async (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EEXIST') throw err;
+    // Left by a process that had this id before and was killed between link and unlink.
+    await fsp.unlink(pinned);
+    await fsp.link(socket, pinned);
+  });
   const release = () => {
     try {
       unlinkSync(pinned);
