@@ -64,7 +64,16 @@ function readNumber(b: Buffer, at: number, len: number): number {
 
 function cleanName(raw: string): string {
   const name = path.posix.normalize(raw).replace(/\/+$/, '');
-  if (!name || name === '.' || name.startsWith('/') || name === '..' || name.startsWith('../'))
+  // A NUL (possible in a pax record) ends the name for the engine's reader: "manifest.json\0x"
+  // would be a second manifest.json to it, and a different name to this listing.
+  if (
+    !name ||
+    name.includes('\0') ||
+    name === '.' ||
+    name.startsWith('/') ||
+    name === '..' ||
+    name.startsWith('../')
+  )
     throw bad(`it holds an entry named ${JSON.stringify(raw)}`);
   return name;
 }
@@ -133,6 +142,7 @@ export async function listTar(fh: FileHandle): Promise<TarEntry[]> {
     if (seen.has(name)) throw bad(`it holds ${name} twice`);
     seen.add(name);
     const linkname = type === 'symlink' ? (pax.linkpath ?? cstr(h, 157, 100)) : '';
+    if (linkname.includes('\0')) throw bad(`${name} links to a name with a NUL in it`);
     entries.push({
       name,
       type,
