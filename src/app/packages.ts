@@ -2,6 +2,7 @@ import { DeclinedError, UsageError } from '../core/errors.js';
 import type {
   IndexEntry,
   InstalledPackage,
+  PackageManager,
   PlannedChange,
   SearchHit,
   UpdateOutcome,
@@ -144,6 +145,11 @@ export interface PackageOps {
    * alone: a few KB, the package is not downloaded): shown before asking to install.
    */
   offered(name: string): Promise<OfferedPackage>;
+  /**
+   * What the console and the dashboard show before asking to install `name`: `offered` and `plan`
+   * from one package manager (each alone opens its own: indexes and keys read twice).
+   */
+  preview(name: string): Promise<{ offer: OfferedPackage; plan: ShownChange[] }>;
   /** The installed package's verified signer, with the key's user IDs when still trusted. */
   signerOf(name: string): Promise<{ fingerprint: string; userIds: string[] } | undefined>;
 }
@@ -280,17 +286,14 @@ export function packageOps(ctx: BoxContext): PackageOps {
     bundle: async (names, out, opts = {}) => (await pm(opts)).bundle(names, out),
     recover: async () => (await pm()).recover(),
     clean: async (opts = {}) => (await pm()).clean(opts),
-    async offered(name) {
-      const o = await (await pm()).offeredSigners(name);
-      return {
-        name,
-        version: o.version,
-        repo: o.repo,
-        fingerprint: o.keys[0] ? o.keys[0].fingerprint.toUpperCase() : 'none',
-        signer: o.keys.length
-          ? o.keys.map((k) => k.userIds.join(', ')).join('; ')
-          : 'no trusted key (the install will be refused)',
-      };
+    offered: async (name) => offeredBy(await pm(), name),
+    async preview(name) {
+      const m = await pm();
+      const [offer, plan] = await Promise.all([
+        offeredBy(m, name),
+        m.plan([name], installOpts({})).then((changes) => withReach(m, ctx.root, changes)),
+      ]);
+      return { offer, plan };
     },
     async signerOf(name) {
       const m = await pm();
@@ -315,3 +318,16 @@ const lastUpgradable = new WeakMap<
   BoxContext,
   { stamp: string; ups: Awaited<ReturnType<PackageOps['upgradable']>> }
 >();
+
+async function offeredBy(m: PackageManager, name: string): Promise<OfferedPackage> {
+  const o = await m.offeredSigners(name);
+  return {
+    name,
+    version: o.version,
+    repo: o.repo,
+    fingerprint: o.keys[0] ? o.keys[0].fingerprint.toUpperCase() : 'none',
+    signer: o.keys.length
+      ? o.keys.map((k) => k.userIds.join(', ')).join('; ')
+      : 'no trusted key (the install will be refused)',
+  };
+}

@@ -329,7 +329,7 @@ export function coreSources(at: string | Box): Sources {
      * yes; `packageAction` then reports the key the install verified.
      */
     async signerOf(name) {
-      const [o, plan] = await Promise.all([box.packages.offered(name), box.packages.plan([name])]);
+      const { offer: o, plan } = await box.packages.preview(name);
       shownSigner.set(name, o.fingerprint === 'none' ? '' : o.fingerprint);
       return {
         version: `${o.version} from ${o.repo}`,

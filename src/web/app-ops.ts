@@ -146,7 +146,7 @@ export function appOps(root: string, env: NodeJS.ProcessEnv = process.env): Dash
     followLogs: (name, onLine, signal) => box.services.followLogs(name, onLine, { signal }),
     packages: (query) => box.packages.rows(query),
     async signerOf(name) {
-      const [offer, plan] = await Promise.all([box.packages.offered(name), box.packages.plan([name])]);
+      const { offer, plan } = await box.packages.preview(name);
       shown.set(name, plan);
       return {
         version: offer.version,
