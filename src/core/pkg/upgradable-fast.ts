@@ -157,9 +157,10 @@ export function stateStamp(paths: Layout): string {
   const add = (file: string) => {
     const st = fs.statSync(file, { bigint: true, throwIfNoEntry: false });
     parts.push(st ? `${file}\0${st.ino}\0${st.size}\0${st.mtimeNs}\0${st.ctimeNs}` : `${file}\0-`);
+    return st;
   };
-  const each = (dir: string, deeper: boolean) => {
-    add(dir);
+  /** What is in `dir` (and, `deeper`, in its folders): each entry stated once. */
+  const within = (dir: string, deeper: boolean) => {
     let names: string[];
     try {
       names = fs.readdirSync(dir).sort();
@@ -168,12 +169,13 @@ export function stateStamp(paths: Layout): string {
     }
     for (const n of names) {
       const p = path.join(dir, n);
-      if (deeper && fs.statSync(p, { throwIfNoEntry: false })?.isDirectory()) each(p, false);
-      else add(p);
+      if (add(p)?.isDirectory() && deeper) within(p, false);
     }
   };
   add(paths.installedDb);
-  each(paths.reposDir, false);
-  each(paths.listsDir, true);
+  add(paths.reposDir);
+  within(paths.reposDir, false);
+  add(paths.listsDir);
+  within(paths.listsDir, true);
   return parts.join('\n');
 }
