@@ -39,7 +39,8 @@ async function serve(socket: string): Promise<string[]> {
   return got;
 }
 
-async function box() {
+/** A box with module `rag` registered (with a health check when asked) and its socket folder. */
+async function box(health?: { http: string; startTimeout: number }) {
   const root = tempDir('bp-sock-');
   const prefix = path.join(root, 'opt/blueprint/rag/1.0.0');
   mkdirSync(prefix, { recursive: true });
@@ -51,6 +52,7 @@ async function box() {
       image: { id: `sha256:${'a'.repeat(64)}` },
       network: 'loopback-socket',
       socket: { dir: '/run/rag', file: 'api.sock' },
+      ...(health ? { health } : {}),
     }),
     approvals: { outboundNetwork: false },
     imageId: `sha256:${'a'.repeat(64)}`,
@@ -132,38 +134,14 @@ describe('the admin’s requests reach only the module’s own socket', () => {
  */
 describe('health probes and /info reach only the module’s own socket', () => {
   async function probedBox() {
-    const root = tempDir('bp-sock-probe-');
-    const prefix = path.join(root, 'opt/blueprint/rag/1.0.0');
-    mkdirSync(prefix, { recursive: true });
-    await writeRegistration(root, {
-      name: 'rag',
-      version: '1.0.0',
-      prefix,
-      spec: parseService({
-        image: { id: `sha256:${'a'.repeat(64)}` },
-        network: 'loopback-socket',
-        socket: { dir: '/run/rag', file: 'api.sock' },
-        health: { http: '/health', startTimeout: 5 },
-      }),
-      approvals: { outboundNetwork: false },
-      imageId: `sha256:${'a'.repeat(64)}`,
-    });
-    const dir = path.join(root, 'run/blueprint/services/rag');
-    mkdirSync(dir, { recursive: true, mode: 0o750 });
+    const b = await box({ http: '/health', startTimeout: 5 });
     const { serviceDirs } = await import('../../src/core/services/policy.js');
-    const data = serviceDirs(root, 'rag').dataDir;
+    const data = serviceDirs(b.root, 'rag').dataDir;
     mkdirSync(data, { recursive: true });
     const { writeFileSync } = await import('node:fs');
     writeFileSync(path.join(data, 'access-token'), 'the-modules-token');
-    const evilDir = path.join(root, 'run/blueprint/services/evil');
-    mkdirSync(evilDir, { recursive: true });
     const { getRegistration } = await import('../../src/core/services/registry.js');
-    return {
-      root,
-      socket: path.join(dir, 'api.sock'),
-      evil: path.join(evilDir, 'evil.sock'),
-      reg: await getRegistration(root, 'rag'),
-    };
+    return { ...b, reg: await getRegistration(b.root, 'rag') };
   }
 
   /** A server that answers every request 200 with an /info-shaped body, recording what it got. */
