@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
-import { Readable } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
+import { Header, Parser, Pax, type ReadEntry } from 'tar';
 import { VerificationError } from '../errors.js';
 
 /**
@@ -18,9 +19,15 @@ import { VerificationError } from '../errors.js';
  * ones. An archive with more than one image, or that is both kinds at once (the engine picks
  * one; this would judge the other), is refused.
  *
- * The tar is read from one descriptor: its entries are listed once, and the engine gets a tar this
- * writes from that list (the headers re-encoded, the data read at the offsets listed), so it
- * cannot see an entry, a name or a duplicate that this reading did not.
+ * The tar is read with node-tar's Parser (headers, checksums, base-256 numbers, ustar prefixes,
+ * pax and GNU long names), in strict mode, only ever from the one descriptor the caller opened:
+ * once to list and judge it, and again, entry by entry, to write the tar the engine gets. That
+ * tar is written here (node-tar's Header and Pax) from what the parser read, checked against the
+ * listing (the same entries, and the same bytes for every file small enough to be an index or a
+ * config), so the engine cannot see an entry, a name or a duplicate this reading did not. What
+ * node-tar lets through and the engine must not see is refused here: compression (the parser
+ * unpacks gzip whatever it is told), link and device entries, global pax headers, an entry after
+ * an end-of-archive block, an archive with no end.
  */
 
 export interface TarEntry {
@@ -29,13 +36,21 @@ export interface TarEntry {
   mode: number;
   size: number;
   linkname: string;
-  /** Where the entry's data starts in the archive. */
-  offset: number;
+  /** The digest of a file no larger than MAX_INDEX (what an index or a config may be). */
+  sha256?: string;
 }
 
-/** Largest manifest.json / index.json read: podman's for one image is a few hundred bytes. */
+/** Largest manifest.json / index.json / config read: podman's for one image are a few KB. */
 const MAX_INDEX = 1 << 20;
-const TYPES: Record<string, TarEntry['type']> = { '0': 'file', '\0': 'file', '5': 'dir', '2': 'symlink' };
+/** How much of the file is handed to the parser at a time. */
+const CHUNK = 1 << 20;
+const TYPES: Partial<Record<string, TarEntry['type']>> = {
+  File: 'file',
+  OldFile: 'file',
+  Directory: 'dir',
+  SymbolicLink: 'symlink',
+};
+const TAR_TYPES = { file: 'File', dir: 'Directory', symlink: 'SymbolicLink' } as const;
 
 const bad = (why: string) =>
   new VerificationError(
@@ -43,24 +58,6 @@ const bad = (why: string) =>
     'image-archive-format',
     'A module image archive is one image as `podman save` writes it (docker-archive or oci-archive); rebuild it with `blueprint repo build`.',
   );
-
-const cstr = (b: Buffer, at: number, len: number) => {
-  const s = b.subarray(at, at + len);
-  const end = s.indexOf(0);
-  return s.subarray(0, end < 0 ? len : end).toString('utf8');
-};
-
-function readNumber(b: Buffer, at: number, len: number): number {
-  if (b[at]! & 0x80) {
-    // base-256 (GNU/star, for sizes over 8 GiB): big-endian in the rest of the field
-    let n = 0;
-    for (let i = at + 1; i < at + len; i++) n = n * 256 + b[i]!;
-    return n;
-  }
-  const text = cstr(b, at, len).trim();
-  if (!/^[0-7]*$/.test(text)) throw bad('a tar header has a malformed number');
-  return text ? Number.parseInt(text, 8) : 0;
-}
 
 function cleanName(raw: string): string {
   const name = path.posix.normalize(raw).replace(/\/+$/, '');
@@ -78,81 +75,130 @@ function cleanName(raw: string): string {
   return name;
 }
 
-/** PAX records (`LEN key=value\n`...) that name an entry's path, link or size. */
-function paxRecords(data: Buffer): Record<string, string> {
-  const out: Record<string, string> = {};
-  let at = 0;
-  while (at < data.length) {
-    const space = data.indexOf(0x20, at);
-    const len = Number(data.subarray(at, space).toString());
-    if (space < 0 || !Number.isInteger(len) || len <= 0 || at + len > data.length)
-      throw bad('a pax header is malformed');
-    const rec = data.subarray(space + 1, at + len - 1).toString('utf8');
-    const eq = rec.indexOf('=');
-    out[rec.slice(0, eq)] = rec.slice(eq + 1);
-    at += len;
-  }
-  return out;
+/** An entry as the parser read it (its pax and GNU headers applied), judged. */
+function judge(e: ReadEntry): TarEntry {
+  const type = TYPES[e.type];
+  if (!type) throw bad(`it holds an entry of tar type ${e.type}`);
+  // A global header's fields (the size among them) apply to every later entry.
+  if (e.globalExtended) throw bad('it has a global pax header');
+  const name = cleanName(e.path);
+  if (!Number.isSafeInteger(e.size) || e.size < 0 || !Number.isInteger(e.mode))
+    throw bad(`${name} has a malformed size or mode`);
+  // The engine's reader skips no data after a link or a folder; the parser would.
+  if (type !== 'file' && e.startBlockSize > 0) throw bad(`${name} is a ${type} with data`);
+  const linkname = type === 'symlink' ? (e.linkpath ?? '') : '';
+  if (linkname.includes('\0')) throw bad(`${name} links to a name with a NUL in it`);
+  return { name, type, mode: e.mode! & 0o7777, size: type === 'file' ? e.size : 0, linkname };
 }
 
-async function readAt(fh: FileHandle, offset: number, length: number): Promise<Buffer> {
-  const buf = Buffer.alloc(length);
-  let got = 0;
-  while (got < length) {
-    const { bytesRead } = await fh.read(buf, got, length - got, offset + got);
-    if (bytesRead === 0) throw bad('it ends in the middle of an entry');
-    got += bytesRead;
-  }
-  return buf;
-}
-
-/** Every entry of the tar on `fh`: names normalized, one of each, only files, folders and links. */
-export async function listTar(fh: FileHandle): Promise<TarEntry[]> {
+/**
+ * node-tar's parser over the whole tar on `fh`, from its first byte to its end-of-archive blocks
+ * (nothing after them is read). `onEntry` gets each entry judged, and the parser's stream of its
+ * data, which it must consume; what it throws refuses the archive. `stop`: gives up (the reader
+ * of what is written from it went away).
+ */
+async function parse(
+  fh: FileHandle,
+  onEntry: (entry: TarEntry, data: ReadEntry) => void,
+  stop?: AbortSignal,
+): Promise<void> {
   const st = await fh.stat();
   if (!st.isFile()) throw bad('it is not a plain file');
-  const total = st.size;
+  let failed: unknown;
+  let wake = () => {};
+  let lone = false; // one end-of-archive block seen, not yet the second
+  let eof = false;
+  const parser = new Parser({ strict: true, zstd: false, brotli: false, maxMetaEntrySize: MAX_INDEX });
+  const ended = new Promise<void>((resolve, reject) => {
+    const fail = (err: unknown) => {
+      failed ??= err;
+      wake();
+      reject(failed);
+    };
+    parser.on('error', (err: Error) => fail(bad(`it is not a tar archive, or is damaged (${err.message})`)));
+    // An unknown type, or a pax or long-name header larger than MAX_INDEX.
+    parser.on('ignoredEntry', (e: ReadEntry) =>
+      fail(e.meta ? bad('an extended header is too large') : bad(`it holds an entry of tar type ${e.type}`)),
+    );
+    parser.on('nullBlock', () => {
+      lone = true;
+    });
+    parser.on('eof', () => {
+      eof = true;
+    });
+    parser.on('entry', (e: ReadEntry) => {
+      if (failed !== undefined) return void e.resume();
+      try {
+        if (lone) throw bad('an entry follows an end-of-archive block');
+        onEntry(judge(e), e);
+      } catch (err) {
+        e.resume();
+        fail(err);
+      }
+    });
+    parser.on('end', () => (failed !== undefined ? reject(failed) : resolve()));
+    stop?.addEventListener('abort', () => fail(stop.reason));
+  });
+  ended.catch(() => {});
+  try {
+    for (let at = 0; failed === undefined && !eof; ) {
+      const chunk = Buffer.allocUnsafe(CHUNK); // not reused: the parser keeps slices of it
+      const { bytesRead } = await fh.read(chunk, 0, CHUNK, at);
+      if (bytesRead === 0) break;
+      // The parser unpacks gzip whatever it is told; a tar starts with a name, never these bytes.
+      if (at === 0 && chunk[0] === 0x1f && chunk[1] === 0x8b) throw bad('it is compressed');
+      at += bytesRead;
+      if (!parser.write(chunk.subarray(0, bytesRead)))
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+          parser.once('drain', resolve);
+        });
+    }
+  } catch (err) {
+    failed ??= err;
+  }
+  if (failed !== undefined) throw failed;
+  parser.end();
+  await ended;
+  if (!eof) throw bad('it is cut short (it has no end-of-archive blocks)');
+}
+
+/** `data` whole (it is at most MAX_INDEX), to `done` once it has ended. */
+function collect(data: ReadEntry, done: (bytes: Buffer) => void): void {
+  const parts: Buffer[] = [];
+  data.on('data', (c: Buffer) => parts.push(c));
+  data.on('end', () => done(Buffer.concat(parts)));
+}
+
+const sha256 = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
+
+/**
+ * Every entry of the tar on `fh`, names normalized, one of each, only files, folders and links;
+ * the digest of each small file, and the bytes of those `keep` names.
+ */
+async function scan(
+  fh: FileHandle,
+  keep: (name: string) => boolean,
+): Promise<{ entries: TarEntry[]; kept: Map<string, Buffer> }> {
   const entries: TarEntry[] = [];
   const seen = new Set<string>();
-  let pax: Record<string, string> = {};
-  let at = 0;
-  for (;;) {
-    if (at + 512 > total) throw bad('it is not a tar archive, or is cut short');
-    const h = await readAt(fh, at, 512);
-    if (h.every((x) => x === 0)) return entries;
-    let sum = 0;
-    for (let i = 0; i < 512; i++) sum += i >= 148 && i < 156 ? 0x20 : h[i]!;
-    if (sum !== readNumber(h, 148, 8)) throw bad('it is not a tar archive (a header checksum is wrong)');
-    const flag = String.fromCharCode(h[156]!);
-    const ext = flag === 'x' || flag === 'L' || flag === 'K';
-    const size = !ext && pax.size !== undefined ? Number(pax.size) : readNumber(h, 124, 12);
-    const offset = at + 512;
-    at = offset + Math.ceil(size / 512) * 512;
-    if (!Number.isSafeInteger(size) || at > total) throw bad('an entry runs past the end of the archive');
-    if (ext) {
-      if (size > MAX_INDEX) throw bad('an extended header is too large');
-      const data = await readAt(fh, offset, size);
-      if (flag === 'x') pax = { ...pax, ...paxRecords(data) };
-      else pax[flag === 'L' ? 'path' : 'linkpath'] = cstr(data, 0, data.length);
-      continue;
-    }
-    const type = TYPES[flag];
-    if (!type) throw bad(`it holds an entry of tar type ${JSON.stringify(flag)}`);
-    const prefix = cstr(h, 257, 6) === 'ustar' ? cstr(h, 345, 155) : '';
-    const name = cleanName(pax.path ?? (prefix ? `${prefix}/${cstr(h, 0, 100)}` : cstr(h, 0, 100)));
-    if (seen.has(name)) throw bad(`it holds ${name} twice`);
-    seen.add(name);
-    const linkname = type === 'symlink' ? (pax.linkpath ?? cstr(h, 157, 100)) : '';
-    if (linkname.includes('\0')) throw bad(`${name} links to a name with a NUL in it`);
-    entries.push({
-      name,
-      type,
-      mode: readNumber(h, 100, 8) & 0o7777,
-      size: type === 'file' ? size : 0,
-      linkname,
-      offset,
+  const kept = new Map<string, Buffer>();
+  await parse(fh, (entry, data) => {
+    if (seen.has(entry.name)) throw bad(`it holds ${entry.name} twice`);
+    seen.add(entry.name);
+    entries.push(entry);
+    if (entry.type !== 'file' || entry.size > MAX_INDEX) return void data.resume();
+    collect(data, (bytes) => {
+      entry.sha256 = sha256(bytes);
+      if (keep(entry.name)) kept.set(entry.name, bytes);
     });
-    pax = {};
-  }
+  });
+  return { entries, kept };
+}
+
+/** Every entry of the tar on `fh` (see scan). */
+export async function listTar(fh: FileHandle): Promise<TarEntry[]> {
+  return (await scan(fh, () => false)).entries;
 }
 
 const MANIFEST_TYPES = new Set([
@@ -160,30 +206,21 @@ const MANIFEST_TYPES = new Set([
   'application/vnd.docker.distribution.manifest.v2+json',
 ]);
 
-const parseJson = async (fh: FileHandle, e: TarEntry): Promise<unknown> => {
-  if (e.type !== 'file') throw bad(`${e.name} is not a plain file`);
-  if (e.size > MAX_INDEX) throw bad(`${e.name} is too large`);
+/** What the reading found of one entry's bytes: the entry, checked to be a small plain file. */
+function small(byName: Map<string, TarEntry>, name: string, what: string): TarEntry & { sha256: string } {
+  const e = byName.get(name);
+  if (e?.type !== 'file' || e.sha256 === undefined)
+    throw bad(`${what} is missing, not a plain file, or too large`);
+  return e as TarEntry & { sha256: string };
+}
+
+const parseJson = (bytes: Buffer | undefined, name: string): unknown => {
   try {
-    return JSON.parse((await readAt(fh, e.offset, e.size)).toString('utf8'));
+    return JSON.parse(bytes!.toString('utf8'));
   } catch {
-    throw bad(`${e.name} is not JSON`);
+    throw bad(`${name} is not JSON`);
   }
 };
-
-const sha256 = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
-
-/**
- * The image ID is the digest of the image's config: judged here, before loading, so an archive
- * holding another image is never loaded. (Refused after loading, it was removed again, and with
- * it an image of the same ID the admin already had.)
- */
-async function sameImage(fh: FileHandle, byName: Map<string, TarEntry>, config: string, expectedId: string) {
-  const e = byName.get(cleanName(config));
-  if (e?.type !== 'file' || e.size > MAX_INDEX)
-    throw bad(`its image config ${config} is missing or too large`);
-  const id = sha256(await readAt(fh, e.offset, e.size));
-  if (id !== expectedId) throw mismatch(id, expectedId);
-}
 
 const mismatch = (id: string, expectedId: string) =>
   new VerificationError(
@@ -192,21 +229,20 @@ const mismatch = (id: string, expectedId: string) =>
     'The package was tampered with or built wrongly; nothing was loaded. Rebuild it with `blueprint repo build`.',
   );
 
-/** An OCI blob by digest, its bytes checked against it; parsed, or (`expectedId`) judged as the config. */
-async function blobJson(fh: FileHandle, byName: Map<string, TarEntry>, digest: string, expectedId?: string) {
-  if (!/^sha256:[0-9a-f]{64}$/.test(digest)) throw bad(`it names a blob ${JSON.stringify(digest)}`);
-  const path = `blobs/sha256/${digest.slice(7)}`;
-  if (expectedId !== undefined) {
-    // The engine names the image by the config digest the manifest gives, and checks the blob.
-    if (digest !== expectedId) throw mismatch(digest, expectedId);
-    return sameImage(fh, byName, path, expectedId);
-  }
-  const e = byName.get(path);
-  if (e?.type !== 'file' || e.size > MAX_INDEX) throw bad(`its blob ${digest} is missing or too large`);
-  const bytes = await readAt(fh, e.offset, e.size);
-  if (sha256(bytes) !== digest) throw bad(`its blob ${digest} does not match its digest`);
-  return parseJson(fh, e);
+/**
+ * The image ID is the digest of the image's config: judged here, before loading, so an archive
+ * holding another image is never loaded. (Refused after loading, it was removed again, and with
+ * it an image of the same ID the admin already had.)
+ */
+function sameImage(byName: Map<string, TarEntry>, config: string, expectedId: string): void {
+  const id = small(byName, cleanName(config), `its image config ${config}`).sha256;
+  if (id !== expectedId) throw mismatch(id, expectedId);
 }
+
+const blobPath = (digest: string) => {
+  if (!/^sha256:[0-9a-f]{64}$/.test(digest)) throw bad(`it names a blob ${JSON.stringify(digest)}`);
+  return `blobs/sha256/${digest.slice(7)}`;
+};
 
 const oneImage = (n: number) =>
   new VerificationError(
@@ -215,113 +251,142 @@ const oneImage = (n: number) =>
     'Nothing was loaded. Rebuild the module with `blueprint repo build`, or report it to its publisher.',
   );
 
+/** What writeTar gives the engine: every entry listed, with these bytes instead (null: left out). */
+export interface UntaggedArchive {
+  entries: TarEntry[];
+  replaced: Map<string, Buffer | null>;
+}
+
 /**
  * The archive's entries with its own tags taken off: docker-archive `manifest.json` without
  * `RepoTags` and no `repositories`, OCI `index.json` without ref names. Refuses an archive of
  * neither kind or both, and one of more (or fewer) than one image.
  */
-export async function untaggedArchive(
-  fh: FileHandle,
-  expectedId: string,
-): Promise<{ entries: TarEntry[]; replaced: Map<string, Buffer> }> {
-  const entries = await listTar(fh);
+export async function untaggedArchive(fh: FileHandle, expectedId: string): Promise<UntaggedArchive> {
+  const { entries, kept } = await scan(fh, (n) => n === 'manifest.json' || n === 'index.json');
   const byName = new Map(entries.map((e) => [e.name, e]));
-  const docker = byName.get('manifest.json');
-  const oci = byName.get('index.json');
-  if (!docker === !oci)
+  const docker = byName.has('manifest.json');
+  if (docker === byName.has('index.json'))
     throw bad(
       docker
         ? 'it is both a docker-archive and an OCI archive'
         : 'it has neither manifest.json nor index.json',
     );
-  const replaced = new Map<string, Buffer>();
+  const replaced = new Map<string, Buffer | null>([['repositories', null]]);
   if (docker) {
-    const list = await parseJson(fh, docker);
+    small(byName, 'manifest.json', 'manifest.json');
+    const list = parseJson(kept.get('manifest.json'), 'manifest.json');
     if (!Array.isArray(list)) throw bad('manifest.json is not a list');
     if (list.length !== 1) throw oneImage(list.length);
     const { RepoTags: _tags, ...item } = list[0] as Record<string, unknown>;
-    await sameImage(fh, byName, String(item.Config), expectedId);
+    sameImage(byName, String(item.Config), expectedId);
     replaced.set('manifest.json', Buffer.from(JSON.stringify([{ ...item, RepoTags: [] }])));
   } else {
-    const index = (await parseJson(fh, oci!)) as { manifests?: unknown } | null;
+    small(byName, 'index.json', 'index.json');
+    const index = parseJson(kept.get('index.json'), 'index.json') as { manifests?: unknown } | null;
     const manifests = index?.manifests;
     if (!Array.isArray(manifests)) throw bad('index.json lists no manifests');
     if (manifests.length !== 1) throw oneImage(manifests.length);
-    const desc = manifests[0] as { mediaType?: string; annotations?: Record<string, string> };
+    const desc = manifests[0] as {
+      mediaType?: string;
+      digest?: unknown;
+      annotations?: Record<string, string>;
+    };
     // An index inside the index is a list of images (one per platform...): more than one.
     if (!MANIFEST_TYPES.has(String(desc?.mediaType)))
       throw bad(`index.json names a ${String(desc?.mediaType)}, not one image`);
-    const manifest = (await blobJson(fh, byName, String((desc as { digest?: unknown }).digest))) as {
-      config?: { digest?: unknown };
-    } | null;
-    await blobJson(fh, byName, String(manifest?.config?.digest), expectedId);
+    const digest = String(desc.digest);
+    const blob = small(byName, blobPath(digest), `its blob ${digest}`);
+    if (blob.sha256 !== digest) throw bad(`its blob ${digest} does not match its digest`);
+    // Its bytes, read again from the same descriptor (scan keeps only what it knows to keep).
+    const bytes = (await scan(fh, (n) => n === blob.name)).kept.get(blob.name);
+    if (!bytes || sha256(bytes) !== digest) throw bad('it changed while it was read');
+    const manifest = parseJson(bytes, blob.name) as { config?: { digest?: unknown } } | null;
+    const config = String(manifest?.config?.digest);
+    // The engine names the image by the config digest the manifest gives, and checks the blob.
+    if (config !== expectedId) throw mismatch(config, expectedId);
+    sameImage(byName, blobPath(config), expectedId);
     const { 'org.opencontainers.image.ref.name': _ref, ...annotations } = desc.annotations ?? {};
     replaced.set(
       'index.json',
       Buffer.from(JSON.stringify({ ...index, manifests: [{ ...desc, annotations }] })),
     );
   }
-  return { entries: entries.filter((e) => e.name !== 'repositories'), replaced };
+  return { entries, replaced };
 }
 
-function header(name: string, flag: string, mode: number, size: number, linkname: string): Buffer {
-  const h = Buffer.alloc(512);
-  h.write(name, 0, 100, 'utf8');
-  h.write(`${mode.toString(8).padStart(7, '0')}\0`, 100);
-  h.write('0000000\0', 108);
-  h.write('0000000\0', 116);
-  if (size < 8 ** 11) h.write(`${size.toString(8).padStart(11, '0')}\0`, 124);
-  else {
-    h[124] = 0x80;
-    for (let i = 135, n = size; i > 124; i--, n = Math.floor(n / 256)) h[i] = n % 256;
-  }
-  h.write('00000000000\0', 136);
-  h.write(flag, 156);
-  h.write(linkname, 157, 100, 'utf8');
-  h.write('ustar\0', 257);
-  h.write('00', 263);
-  h.fill(0x20, 148, 156);
-  let sum = 0;
-  for (const b of h) sum += b;
-  h.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148);
-  return h;
-}
-
-const FLAGS = { file: '0', dir: '5', symlink: '2' } as const;
 const pad = (n: number) => Buffer.alloc((512 - (n % 512)) % 512);
 
-function paxFor(e: TarEntry): Buffer[] {
-  const long = (s: string) => Buffer.byteLength(s) > 99;
-  if (!long(e.name) && !long(e.linkname)) return [];
-  const rec = (k: string, v: string) => {
-    const body = ` ${k}=${v}\n`;
-    let len = Buffer.byteLength(body) + 1;
-    while (String(len).length + Buffer.byteLength(body) !== len)
-      len = String(len).length + Buffer.byteLength(body);
-    return `${len}${body}`;
-  };
-  const data = Buffer.from(rec('path', e.name) + (e.linkname ? rec('linkpath', e.linkname) : ''));
-  return [header('PaxHeader', 'x', 0o644, data.length, ''), data, pad(data.length)];
+/** An entry's header as the engine gets it: node-tar's, a pax header before it for long names. */
+function header(e: TarEntry, size: number): Buffer[] {
+  const h = new Header({
+    path: e.name,
+    type: TAR_TYPES[e.type],
+    mode: e.mode,
+    size,
+    linkpath: e.linkname,
+    uid: 0,
+    gid: 0,
+    mtime: new Date(0),
+  });
+  if (!h.encode()) return [h.block!];
+  return [new Pax({ path: e.name, linkpath: e.linkname || undefined, size }).encode(), h.block!];
 }
 
-/** The tar the engine gets: `entries` as listed, `replaced` ones with the bytes given. */
-export function writeTar(fh: FileHandle, entries: TarEntry[], replaced: Map<string, Buffer>): Readable {
-  async function* chunks() {
-    for (const e of entries) {
-      const body = replaced.get(e.name);
-      const size = body ? body.length : e.size;
-      yield* paxFor(e);
-      yield header(e.name, FLAGS[e.type], e.mode, size, e.linkname);
-      if (body) yield body;
+const same = (a: TarEntry, b: TarEntry | undefined): b is TarEntry =>
+  b !== undefined &&
+  a.name === b.name &&
+  a.type === b.type &&
+  a.mode === b.mode &&
+  a.size === b.size &&
+  a.linkname === b.linkname;
+
+/**
+ * The tar the engine gets: the archive on `fh` read again, each entry checked against `entries`
+ * (the listing judged), `replaced` ones with the bytes given or left out. An archive that reads
+ * otherwise the second time ends the stream with an error: the engine loads nothing whole.
+ */
+export function writeTar(
+  fh: FileHandle,
+  entries: TarEntry[],
+  replaced: Map<string, Buffer | null>,
+): Readable {
+  const out = new PassThrough();
+  const gone = new AbortController();
+  out.on('close', () => gone.abort(bad('the engine stopped reading it')));
+  let next = 0;
+  let padding = 0; // what the last entry's data still needs to fill its last block
+  const changed = () => bad('it changed while it was read');
+  parse(
+    fh,
+    (entry, data) => {
+      const listed = entries[next++];
+      if (!same(entry, listed)) throw changed();
+      out.write(pad(padding));
+      padding = 0;
+      const body = replaced.get(entry.name);
+      if (body !== undefined) {
+        data.resume();
+        if (body) out.write(Buffer.concat([...header(entry, body.length), body, pad(body.length)]));
+        return;
+      }
+      out.write(Buffer.concat(header(entry, entry.size)));
+      padding = entry.size;
+      if (listed.sha256 === undefined) data.pipe(out, { end: false });
       else
-        for (let done = 0; done < size; ) {
-          const n = Math.min(size - done, 1 << 20);
-          yield await readAt(fh, e.offset + done, n);
-          done += n;
-        }
-      yield pad(size);
-    }
-    yield Buffer.alloc(1024);
-  }
-  return Readable.from(chunks(), { objectMode: false });
+        collect(data, (bytes) => {
+          // What was judged (a config, a blob's digest) is what the engine gets.
+          if (sha256(bytes) !== listed.sha256) return void out.destroy(changed());
+          out.write(bytes);
+        });
+    },
+    gone.signal,
+  ).then(
+    () => {
+      if (next !== entries.length) return void out.destroy(changed());
+      out.end(Buffer.concat([pad(padding), Buffer.alloc(1024)]));
+    },
+    (err: unknown) => out.destroy(err as Error),
+  );
+  return out;
 }
