@@ -1,4 +1,5 @@
 import { BlueprintError } from '../errors.js';
+import type { ContainerInfo } from './container-info.js';
 
 /**
  * GPU device nodes such as /dev/kfd and /dev/dri/renderD128 are `0660 root:render`. Inside a
@@ -50,4 +51,36 @@ export async function revokeDeviceAccess(nodes: string[], gid: number): Promise<
   if (nodes.length === 0) return;
   const { execa } = await import('execa');
   await execa('setfacl', ['-x', `g:${gid}`, ...nodes], { reject: false });
+}
+
+/** The GPU nodes a container was given become usable by its group (the ACL entries below). */
+export async function shareDevices(
+  name: string,
+  info: ContainerInfo | undefined,
+  nodes: string[],
+): Promise<void> {
+  const gid = info && deviceGid(info);
+  if (gid === undefined)
+    throw new BlueprintError(
+      `${name}: the engine did not report the user namespace of its container`,
+      'gpu-access',
+      'Run `blueprint doctor`; the engine must run containers with `userns=auto`.',
+    );
+  await grantDeviceAccess(nodes, gid);
+}
+
+/** The host gid a container's device ACL entries were made for, if it has any. */
+export function deviceGid(info: ContainerInfo): number | undefined {
+  return labelGid(info, DEVICE_GID_LABEL);
+}
+
+/**
+ * The host gid of the container gid a label records (ACL entries are made for it). A container
+ * made before these labels were always set may carry its image's: only a plain number counts.
+ */
+export function labelGid(info: ContainerInfo, name: string): number | undefined {
+  const label = info.Config.Labels[name];
+  return label === undefined || !/^\d{1,10}$/.test(label)
+    ? undefined
+    : hostGid(info.HostConfig?.IDMappings?.GidMap, Number(label));
 }

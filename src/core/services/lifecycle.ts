@@ -6,7 +6,7 @@ import { layout } from '../system/paths.js';
 import { type AppArmorPlan, apparmorProfile, loadProfile, planAppArmor } from './apparmor.js';
 import { type ContainerInfo, containerName, inspectContainer } from './container-info.js';
 import { claimModuleData } from './data-owner.js';
-import { DEVICE_GID_LABEL, grantDeviceAccess, hostGid, revokeDeviceAccess } from './device-access.js';
+import { deviceGid, labelGid, revokeDeviceAccess, shareDevices } from './device-access.js';
 import type { Engine } from './engine.js';
 import { sleep, waitHealthy } from './health.js';
 import { allInOrder } from './in-order.js';
@@ -208,34 +208,6 @@ async function ensureContainer(
 }
 
 const noop = () => {};
-
-/** The GPU nodes a container was given become usable by its group (see device-access.ts). */
-async function shareDevices(name: string, info: ContainerInfo | undefined, nodes: string[]): Promise<void> {
-  const gid = info && deviceGid(info);
-  if (gid === undefined)
-    throw new BlueprintError(
-      `${name}: the engine did not report the user namespace of its container`,
-      'gpu-access',
-      'Run `blueprint doctor`; the engine must run containers with `userns=auto`.',
-    );
-  await grantDeviceAccess(nodes, gid);
-}
-
-/** The host gid a container's device ACL entries were made for, if it has any. */
-function deviceGid(info: ContainerInfo): number | undefined {
-  return labelGid(info, DEVICE_GID_LABEL);
-}
-
-/**
- * The host gid of the container gid a label records (ACL entries are made for it). A container
- * made before these labels were always set may carry its image's: only a plain number counts.
- */
-function labelGid(info: ContainerInfo, name: string): number | undefined {
-  const label = info.Config.Labels[name];
-  return label === undefined || !/^\d{1,10}$/.test(label)
-    ? undefined
-    : hostGid(info.HostConfig?.IDMappings?.GidMap, Number(label));
-}
 
 export interface StartResult {
   name: string;
