@@ -16,26 +16,13 @@ import {
   type Route,
 } from '../../kit/server/index.js';
 import type { Collection } from './collection.js';
-import { parseFilter } from './filter.js';
+import { DEFAULT_MAX_TIMEOUT_S, requestDeadline } from './deadline.js';
 import { graphLost } from './graph.js';
-import { compareIds, parsePointId } from './ids.js';
 import { API_VERSION, collectionInfo, telemetry } from './info.js';
 import { type BodyParser, bodyParser, LATER } from './offload.js';
-import {
-  AnswerBudget,
-  bad,
-  body,
-  checkCollectionName,
-  checkPayload,
-  int,
-  isObject,
-  parseCollectionConfig,
-  parseIds,
-  parseSelector,
-  parseWithPayload,
-  parseWithVector,
-} from './parse.js';
-import { searchRoutes } from './search.js';
+import { bad, body, checkCollectionName, isObject, parseCollectionConfig } from './parse.js';
+import { pointRoutes } from './points.js';
+import { type DeadlineOf, searchRoutes } from './search.js';
 import { snapshotRoutes } from './snapshots.js';
 import type { Store } from './store.js';
 
@@ -45,6 +32,8 @@ export interface ApiOptions {
   limits?: Partial<KitLimits>;
   /** Parses large bodies in a worker thread (main.ts); without it every body is parsed in place. */
   bodies?: BodyParser;
+  /** The longest a request's scans may run, and the cap on Qdrant's `timeout` (VECTORS_MAX_TIMEOUT_S). */
+  maxTimeoutS?: number;
 }
 
 export type Handler = (ctx: RequestContext, params: string[]) => Promise<unknown> | unknown;
@@ -71,7 +60,7 @@ export function need(store: Store, name: string): Collection {
   return c;
 }
 
-const updated = (seq: number) => ({ operation_id: seq, status: 'completed' });
+export const updated = (seq: number) => ({ operation_id: seq, status: 'completed' });
 
 /** A result already written as JSON text (the search routes write theirs: search.ts). */
 export class JsonText {
@@ -98,24 +87,9 @@ export function createVectorsServer(store: Store, opts: ApiOptions): KitServer {
     const now = raw === undefined ? LATER : bodies.jsonNow(raw);
     return now === LATER ? json(ctx).then(then) : then(now);
   };
-  const record = (
-    c: Collection,
-    label: number,
-    withPayload: (p: Record<string, unknown> | undefined) => unknown,
-    withVector: boolean,
-  ) => ({
-    id: c.ids[label]!,
-    payload: withPayload(c.payloads[label]),
-    vector: withVector ? Array.from(c.vectorOf(label)) : null,
-    shard_key: null,
-    order_value: null,
-  });
 
-  function selected(c: Collection, o: Record<string, unknown>) {
-    const sel = parseSelector(o);
-    if (sel.ids) return sel.ids.filter((id) => c.labelOf(id) !== undefined);
-    return c.matching(sel.filter).map((l) => c.ids[l]!);
-  }
+  const capS = opts.maxTimeoutS ?? DEFAULT_MAX_TIMEOUT_S;
+  const deadline: DeadlineOf = (ctx, operation) => requestDeadline(ctx.req.url, operation, capS);
 
   const table: RouteTable = [
     [
@@ -185,121 +159,8 @@ export function createVectorsServer(store: Store, opts: ApiOptions): KitServer {
         return updated(await store.commit({ t: 'upsert', c: n!, points }, wal));
       },
     ],
-    [
-      'POST',
-      /^\/collections\/([^/]+)\/points$/,
-      async (ctx, [n]) => {
-        const c = need(store, n!);
-        const o = body(await json(ctx), ['ids', 'with_payload', 'with_vector'], 'retrieve');
-        const wp = parseWithPayload(o.with_payload, true);
-        const wv = parseWithVector(o.with_vector);
-        const ids = parseIds(o.ids, 'ids');
-        // One record an id, repeats included: 16M ids fit in a 32 MiB body.
-        new AnswerBudget().take(ids.length, wv ? ids.length * c.config.size : 0);
-        return ids.flatMap((id) => {
-          const l = c.labelOf(id);
-          return l === undefined ? [] : [record(c, l, wp, wv)];
-        });
-      },
-    ],
-    [
-      'GET',
-      /^\/collections\/([^/]+)\/points\/([^/]+)$/,
-      (_ctx, [n, id]) => {
-        const c = need(store, n!);
-        const pid = /^\d+$/.test(id!) ? Number(id) : id;
-        const l = c.labelOf(parsePointId(pid));
-        if (l === undefined) throw new HttpError(404, `Not found: No point with id ${id} found`);
-        return record(c, l, parseWithPayload(true, true), true);
-      },
-    ],
-    [
-      'POST',
-      /^\/collections\/([^/]+)\/points\/delete$/,
-      async (ctx, [n]) => {
-        const c = need(store, n!);
-        const ids = selected(c, body(await json(ctx), ['points', 'filter'], 'delete points'));
-        return updated(await store.commit({ t: 'delete', c: n!, ids }));
-      },
-    ],
-    ...(['POST', 'PUT'] as const).map((method): [string, RegExp, Handler] => [
-      method,
-      /^\/collections\/([^/]+)\/points\/payload$/,
-      async (ctx, [n]) => {
-        const c = need(store, n!);
-        const o = body(await json(ctx), ['payload', 'points', 'filter'], 'set payload');
-        const payload = checkPayload(o.payload, '"payload"');
-        const ids = selected(c, o);
-        return updated(
-          await store.commit({
-            t: 'payload',
-            c: n!,
-            ids,
-            mode: method === 'POST' ? 'set' : 'overwrite',
-            payload,
-          }),
-        );
-      },
-    ]),
-    [
-      'POST',
-      /^\/collections\/([^/]+)\/points\/payload\/delete$/,
-      async (ctx, [n]) => {
-        const c = need(store, n!);
-        const o = body(await json(ctx), ['keys', 'points', 'filter'], 'delete payload');
-        if (!Array.isArray(o.keys) || !o.keys.every((k) => typeof k === 'string'))
-          throw bad('"keys" must be a list of field names');
-        return updated(
-          await store.commit({ t: 'unset', c: n!, ids: selected(c, o), keys: o.keys as string[] }),
-        );
-      },
-    ],
-    [
-      'POST',
-      /^\/collections\/([^/]+)\/points\/payload\/clear$/,
-      async (ctx, [n]) => {
-        const c = need(store, n!);
-        const ids = selected(c, body(await json(ctx), ['points', 'filter'], 'clear payload'));
-        return updated(await store.commit({ t: 'payload', c: n!, ids, mode: 'clear' }));
-      },
-    ],
-    [
-      'POST',
-      /^\/collections\/([^/]+)\/points\/scroll$/,
-      async (ctx, [n]) => {
-        const c = need(store, n!);
-        const o = body(
-          await json(ctx),
-          ['offset', 'limit', 'filter', 'with_payload', 'with_vector'],
-          'scroll',
-        );
-        const limit = int(o.limit, 'limit', 10, 1, 100_000);
-        const wv = parseWithVector(o.with_vector);
-        new AnswerBudget().take(0, wv ? Math.min(limit, c.count) * c.config.size : 0);
-        let labels = c.matching(
-          o.filter === undefined || o.filter === null ? undefined : parseFilter(o.filter),
-        );
-        if (o.offset !== undefined && o.offset !== null) {
-          const from = parsePointId(o.offset);
-          labels = labels.filter((l) => compareIds(c.ids[l]!, from) >= 0);
-        }
-        const wp = parseWithPayload(o.with_payload, true);
-        return {
-          points: labels.slice(0, limit).map((l) => record(c, l, wp, wv)),
-          next_page_offset: labels.length > limit ? c.ids[labels[limit]!] : null,
-        };
-      },
-    ],
-    [
-      'POST',
-      /^\/collections\/([^/]+)\/points\/count$/,
-      async (ctx, [n]) => {
-        const c = need(store, n!);
-        const o = body(await json(ctx), ['filter', 'exact'], 'count');
-        return { count: o.filter ? c.matching(parseFilter(o.filter)).length : c.count };
-      },
-    ],
-    ...searchRoutes(store, withJson),
+    ...pointRoutes(store, json, deadline),
+    ...searchRoutes(store, withJson, deadline),
     [
       'PUT',
       /^\/collections\/([^/]+)\/index$/,

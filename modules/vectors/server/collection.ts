@@ -6,7 +6,9 @@
  * here are synchronous and only called for operations already validated and written to the WAL
  * (store.ts); the payload indexes are derived state, rebuilt from `payloadSchema` at load.
  */
-import { type Filter, type Payload, type Predicate, valuesAt } from './filter.js';
+import { type Deadline, EVERY } from './deadline.js';
+import { FieldIndexes } from './field-index.js';
+import type { Filter, Payload, Predicate } from './filter.js';
 import { bestOf, type GraphIndex, LocalGraph, newGraph, type Walk } from './graph.js';
 import { compareIds, type PointId, pointKey } from './ids.js';
 
@@ -43,9 +45,8 @@ export class Collection {
   free: number[] = [];
   /** Field name → schema, as created by PUT /index (persisted; the value indexes below follow it). */
   payloadSchema: Record<string, unknown> = {};
-  /** Field → scalar value at that path → labels whose payload has it (all scalar types, whatever
-   * the schema says, so that a lookup finds exactly what a scan would). */
-  readonly fieldIndexes = new Map<string, Map<unknown, Set<number>>>();
+  /** The payload indexes (field-index.ts). */
+  readonly fieldIndexes = new FieldIndexes();
   /**
    * How filters and searches were served since start (GET /telemetry; tests check the index is used),
    * and the time spent inside hnswlib's graph search (the bench compares it with the library's own).
@@ -230,52 +231,15 @@ export class Collection {
 
   /** The one way a payload changes, so that the field indexes follow. */
   setPayload(label: number, payload: Payload | undefined): void {
-    this.indexPayload(label, -1);
+    this.fieldIndexes.update(label, this.payloads[label], -1);
     this.payloads[label] = payload;
-    this.indexPayload(label, 1);
-  }
-
-  private indexPayload(label: number, sign: 1 | -1, indexes = this.fieldIndexes): void {
-    const p = this.payloads[label];
-    if (!p) return;
-    for (const [field, idx] of indexes) {
-      for (const v of valuesAt(p, field)) {
-        if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean') continue;
-        const set = idx.get(v);
-        if (sign > 0) {
-          if (set) set.add(label);
-          else idx.set(v, new Set([label]));
-        } else if (set?.delete(label) && set.size === 0) idx.delete(v);
-      }
-    }
+    this.fieldIndexes.update(label, payload, 1);
   }
 
   /** Builds the value index of a field from the payloads there now (PUT /index, load, restore). */
   createFieldIndex(field: string): void {
-    const idx = new Map<unknown, Set<number>>();
-    this.fieldIndexes.set(field, idx);
-    const only = new Map([[field, idx]]);
-    for (const label of this.byKey.values()) this.indexPayload(label, 1, only);
-  }
-
-  /**
-   * The labels a filter can match, from the field indexes (intersection over the filter's hints on
-   * indexed fields, each a union over the index's values that pass); undefined when no hint is on
-   * an indexed field. A superset: the filter is applied to them afterwards.
-   */
-  private candidates(filter: Filter): Set<number> | undefined {
-    const sets: Set<number>[] = [];
-    for (const h of filter.hints ?? []) {
-      const idx = this.fieldIndexes.get(h.key);
-      if (!idx) continue;
-      const set = new Set<number>();
-      for (const [value, labels] of idx) if (h.test(value)) for (const l of labels) set.add(l);
-      sets.push(set);
-    }
-    if (sets.length === 0) return undefined;
-    sets.sort((a, b) => a.size - b.size);
-    const [first, ...rest] = sets;
-    return rest.length === 0 ? first : new Set([...first!].filter((l) => rest.every((s) => s.has(l))));
+    this.fieldIndexes.set(field, new Map());
+    for (const label of this.byKey.values()) this.fieldIndexes.update(label, this.payloads[label], 1, field);
   }
 
   /** Live labels in Qdrant's id order (cached until the set of ids changes). */
@@ -286,17 +250,34 @@ export class Collection {
     return this.sorted;
   }
 
-  /** The live labels a filter matches, in id order: from the field indexes when it can, else a scan. */
-  matching(filter: Filter | undefined): number[] {
+  /**
+   * The live labels a filter matches, in id order: from the field indexes when it can, else a scan
+   * of every payload (the request's deadline looked at as it goes: deadline.ts).
+   */
+  matching(filter: Filter | undefined, dl?: Deadline): number[] {
     if (!filter) return this.orderedLabels();
-    const test = (l: number) => filter(this.ids[l]!, this.payloads[l]);
-    const cand = this.candidates(filter);
+    const cand = this.fieldIndexes.candidates(filter, dl);
     if (!cand) {
       this.stats.scannedFilters++;
-      return this.orderedLabels().filter(test);
+      return this.passing(this.orderedLabels(), filter, dl);
     }
     this.stats.indexedFilters++;
-    return [...cand].filter(test).sort((a, b) => compareIds(this.ids[a]!, this.ids[b]!));
+    return this.passing([...cand], filter, dl).sort((a, b) => compareIds(this.ids[a]!, this.ids[b]!));
+  }
+
+  private passing(labels: readonly number[], filter: Filter, dl: Deadline | undefined): number[] {
+    const out: number[] = [];
+    const { ids, payloads } = this;
+    // In runs of EVERY + 1 labels, the deadline looked at between them (as bestOf).
+    for (let from = 0; from < labels.length; from += EVERY + 1) {
+      if (dl && from > 0) dl.check();
+      const to = Math.min(labels.length, from + EVERY + 1);
+      for (let i = from; i < to; i++) {
+        const l = labels[i]!;
+        if (filter(ids[l]!, payloads[l])) out.push(l);
+      }
+    }
+    return out;
   }
 
   /** Live labels that pass a predicate, scanned (for the collection info; counts as no filter). */
@@ -329,7 +310,7 @@ export class Collection {
   search(
     vector: ArrayLike<number>,
     k: number,
-    opts: { filter?: Filter; ef?: number; exact?: boolean; threshold?: number },
+    opts: { filter?: Filter; ef?: number; exact?: boolean; threshold?: number; deadline?: Deadline },
   ): Hit[] | Promise<Hit[]> {
     const sync = this.index instanceof LocalGraph;
     if (sync) this.queryScratch ??= new Float32Array(this.config.size);
@@ -338,10 +319,11 @@ export class Collection {
     if (k <= 0 || live === 0) return [];
     // The points a filter leaves (from a field index when there is one, else by reading every
     // payload): few of them are scored exactly instead of walking the graph around them.
-    const matching = opts.filter ? this.matching(opts.filter) : undefined;
+    const dl = opts.deadline;
+    const matching = opts.filter ? this.matching(opts.filter, dl) : undefined;
     if (opts.exact || (matching?.length ?? live) <= this.config.fullScanThreshold) {
       this.stats.exactSearches++;
-      return this.threshold(this.exact(q, k, matching ?? this.orderedLabels()), opts.threshold);
+      return this.threshold(this.exact(q, k, matching ?? this.orderedLabels(), dl), opts.threshold);
     }
     this.stats.hnswSearches++;
     const allowed = matching && new Set(matching);
@@ -387,12 +369,13 @@ export class Collection {
     return this.better(b.score, a.score) || (a.score === b.score && a.label > b.label);
   }
 
-  private exact(q: ArrayLike<number>, k: number, labels: number[]): Hit[] {
+  private exact(q: ArrayLike<number>, k: number, labels: number[], dl: Deadline | undefined): Hit[] {
     return bestOf(
       labels,
       k,
       (l) => this.score(q, l),
       (a, b) => this.worse(a, b),
+      dl,
     );
   }
 }

@@ -9,6 +9,7 @@
  */
 import { createRequire } from 'node:module';
 import type { HttpError } from '../../kit/server/index.js';
+import { type Deadline, EVERY } from './deadline.js';
 import type { GraphHost } from './graph-thread.js';
 
 const require = createRequire(import.meta.url);
@@ -65,12 +66,16 @@ export function checkParams(p: GraphParams): GraphParams {
   return p;
 }
 
-/** The k best labels by a bounded heap (worst on top), best first: exact search (Collection). */
+/**
+ * The k best labels by a bounded heap (worst on top), best first: exact search (Collection), the
+ * request's deadline looked at every EVERY + 1 labels.
+ */
 export function bestOf(
-  labels: Iterable<number>,
+  labels: readonly number[],
   k: number,
   score: (label: number) => number,
   worse: (a: Walked, b: Walked) => boolean,
+  dl?: Deadline,
 ): Walked[] {
   const heap: Walked[] = [];
   const swap = (i: number, j: number) => {
@@ -95,14 +100,21 @@ export function bestOf(
       i = m;
     }
   };
-  for (const label of labels) {
-    const h = { label, score: score(label) };
-    if (heap.length < k) {
-      heap.push(h);
-      up(heap.length - 1);
-    } else if (worse(heap[0]!, h)) {
-      heap[0] = h;
-      down(0);
+  // In runs of EVERY + 1 labels, the deadline looked at between them: outside the inner loop, which
+  // stays as it was (a check per label measured ~5 % slower on 10k x 100-d).
+  for (let from = 0; from < labels.length; from += EVERY + 1) {
+    if (dl && from > 0) dl.check();
+    const to = Math.min(labels.length, from + EVERY + 1);
+    for (let i = from; i < to; i++) {
+      const label = labels[i]!;
+      const h = { label, score: score(label) };
+      if (heap.length < k) {
+        heap.push(h);
+        up(heap.length - 1);
+      } else if (worse(heap[0]!, h)) {
+        heap[0] = h;
+        down(0);
+      }
     }
   }
   return heap.sort((a, b) => (worse(a, b) ? 1 : worse(b, a) ? -1 : 0));

@@ -15,6 +15,7 @@ import {
   startPool,
 } from '../../kit/server/index.js';
 import { createVectorsServer } from './api.js';
+import { DEFAULT_MAX_TIMEOUT_S } from './deadline.js';
 import { setGraphHost } from './graph.js';
 import { GraphHost, serveGraphs } from './graph-thread.js';
 import { type BodyJob, bodyParser, parseBodyJob } from './offload.js';
@@ -61,6 +62,7 @@ async function main(): Promise<void> {
     log,
     bodies: bodyParser(pool, offLoopBytes),
     token: await readAccessToken(env.VECTORS_TOKEN_FILE, log),
+    maxTimeoutS: intFromEnv('VECTORS_MAX_TIMEOUT_S', DEFAULT_MAX_TIMEOUT_S),
     limits: {
       maxBodyBytes: intFromEnv('VECTORS_MAX_BODY_BYTES', 32 * 1024 * 1024),
       maxBufferedBytes: intFromEnv('VECTORS_MAX_BUFFERED_BYTES', 96 * 1024 * 1024),

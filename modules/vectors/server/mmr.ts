@@ -6,6 +6,7 @@
  * query as score, not the MMR score (as Qdrant: a score a client can compare).
  */
 import type { Collection, Hit } from './collection.js';
+import { type Deadline, EVERY } from './deadline.js';
 import { bad, body, int } from './parse.js';
 
 export interface Mmr {
@@ -28,7 +29,7 @@ export function parseMmr(v: unknown): Mmr {
   return { lambda: 1 - diversity, candidates };
 }
 
-export function mmrSelect(c: Collection, hits: Hit[], lambda: number, limit: number): Hit[] {
+export function mmrSelect(c: Collection, hits: Hit[], lambda: number, limit: number, dl?: Deadline): Hit[] {
   if (hits.length < 2) return hits.slice(0, limit);
   // Similarity, higher is closer: scores for Cosine/Dot, the negated distance for Euclid.
   const sim = c.config.distance === 'Euclid' ? (s: number) => -s : (s: number) => s;
@@ -37,12 +38,15 @@ export function mmrSelect(c: Collection, hits: Hit[], lambda: number, limit: num
   const picked: Hit[] = [];
   // Each candidate's highest similarity to a picked point, updated as points are picked.
   const nearestPicked = new Map<number, number>();
+  let n = 0;
   let next = remaining.reduce((best, h, i) => (sim(h.score) > sim(remaining[best]!.score) ? i : best), 0);
   while (picked.length < limit && remaining.length > 0) {
     const [chosen] = remaining.splice(next, 1);
     picked.push(chosen!);
     let best = -Infinity;
     for (const [i, h] of remaining.entries()) {
+      // 16,384 candidates make ~134M similarities: the request's deadline is looked at as they go.
+      if (dl && (++n & EVERY) === 0) dl.check();
       const s = Math.max(nearestPicked.get(h.label) ?? -Infinity, between(chosen!.label, h.label));
       nearestPicked.set(h.label, s);
       const mmr = lambda * sim(h.score) - (1 - lambda) * s;

@@ -5,6 +5,7 @@
 import { HttpError, type RequestContext } from '../../kit/server/index.js';
 import { JsonText, need, type RouteTable, type WithJson } from './api.js';
 import type { Collection, Hit } from './collection.js';
+import type { Deadline } from './deadline.js';
 import { parseFilter } from './filter.js';
 import { parsePointId } from './ids.js';
 import { type Mmr, mmrSelect, parseMmr } from './mmr.js';
@@ -42,6 +43,7 @@ function search(
   c: Collection,
   b: unknown,
   kind: 'search' | 'query',
+  dl: Deadline,
   budget?: AnswerBudget,
 ): string | Promise<string> {
   const o = body(b, kind === 'search' ? SEARCH_FIELDS : QUERY_FIELDS, kind);
@@ -83,7 +85,7 @@ function search(
     throw bad('score_threshold must be a number');
   if (kind === 'query' && (vector === undefined || vector === null)) {
     const labels = c
-      .matching(filter)
+      .matching(filter, dl)
       .slice(offset, offset + limit)
       .map((label) => ({ label, score: 0 }));
     return scoredPoints(c, labels, withPayload, withVector);
@@ -103,12 +105,13 @@ function search(
         : int(params.hnsw_ef, 'params.hnsw_ef', 128, 1, 100_000),
     exact: params.exact === true,
     threshold: o.score_threshold as number | undefined,
+    deadline: dl,
   });
   // A graph search answers later (the graph worker, graph.ts); an exact one at once.
   const answer = (hits: Hit[]) =>
     scoredPoints(
       c,
-      (mmr ? mmrSelect(c, hits, mmr.lambda, want) : hits).slice(offset),
+      (mmr ? mmrSelect(c, hits, mmr.lambda, want, dl) : hits).slice(offset),
       withPayload,
       withVector,
     );
@@ -151,7 +154,10 @@ export function scoredPoints(
  */
 const MAX_BATCH_SEARCHES = 1_000;
 
-export function searchRoutes(store: Store, withJson: WithJson): RouteTable {
+/** The request's deadline (deadline.ts), made when its body is in. */
+export type DeadlineOf = (ctx: RequestContext, operation: string) => Deadline;
+
+export function searchRoutes(store: Store, withJson: WithJson, deadline: DeadlineOf): RouteTable {
   // Each search of a batch goes to the graph worker at once; the answer when all are back.
   const batch = (ctx: RequestContext, n: string, kind: 'search' | 'query') => {
     const c = need(store, n);
@@ -163,7 +169,12 @@ export function searchRoutes(store: Store, withJson: WithJson): RouteTable {
           `a batch holds ${o.searches.length} searches; at most ${MAX_BATCH_SEARCHES}: send them in several batches`,
         );
       const budget = new AnswerBudget();
-      const each = o.searches.map((s) => search(c, s, kind, budget));
+      const dl = deadline(ctx, `${kind} batch`);
+      // One deadline for the whole batch, also looked at between its searches.
+      const each = o.searches.map((s) => {
+        dl.check();
+        return search(c, s, kind, dl, budget);
+      });
       const text = (all: string[]) =>
         new JsonText(`[${kind === 'query' ? all.map((p) => `{"points":${p}}`).join(',') : all.join(',')}]`);
       return each.some((x) => x instanceof Promise) ? Promise.all(each).then(text) : text(each as string[]);
@@ -177,7 +188,7 @@ export function searchRoutes(store: Store, withJson: WithJson): RouteTable {
       /^\/collections\/([^/]+)\/points\/search$/,
       (ctx, [n]) => {
         const c = need(store, n!);
-        return withJson(ctx, (b) => one(search(c, b, 'search'), (t) => t));
+        return withJson(ctx, (b) => one(search(c, b, 'search', deadline(ctx, 'search')), (t) => t));
       },
     ],
     ['POST', /^\/collections\/([^/]+)\/points\/search\/batch$/, (ctx, [n]) => batch(ctx, n!, 'search')],
@@ -186,7 +197,9 @@ export function searchRoutes(store: Store, withJson: WithJson): RouteTable {
       /^\/collections\/([^/]+)\/points\/query$/,
       (ctx, [n]) => {
         const c = need(store, n!);
-        return withJson(ctx, (b) => one(search(c, b, 'query'), (t) => `{"points":${t}}`));
+        return withJson(ctx, (b) =>
+          one(search(c, b, 'query', deadline(ctx, 'query')), (t) => `{"points":${t}}`),
+        );
       },
     ],
     ['POST', /^\/collections\/([^/]+)\/points\/query\/batch$/, (ctx, [n]) => batch(ctx, n!, 'query')],

@@ -1,0 +1,54 @@
+/**
+ * The payload indexes of a collection: field → scalar value at that path → the labels whose payload
+ * has it (all scalar types, whatever the schema says, so that a lookup finds exactly what a scan
+ * would). Derived state, kept by Collection.setPayload and rebuilt from the schema at load.
+ */
+import { type Deadline, EVERY } from './deadline.js';
+import { type Filter, type Payload, valuesAt } from './filter.js';
+
+export class FieldIndexes extends Map<string, Map<unknown, Set<number>>> {
+  /** Adds (1) or removes (-1) a label's payload values, in every index or only `field`'s. */
+  update(label: number, p: Payload | undefined, sign: 1 | -1, field?: string): void {
+    if (!p) return;
+    for (const [f, idx] of this) {
+      if (field !== undefined && f !== field) continue;
+      for (const v of valuesAt(p, f)) {
+        if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean') continue;
+        const set = idx.get(v);
+        if (sign > 0) {
+          if (set) set.add(label);
+          else idx.set(v, new Set([label]));
+        } else if (set?.delete(label) && set.size === 0) idx.delete(v);
+      }
+    }
+  }
+
+  /**
+   * The labels a filter can match (intersection over the filter's hints on indexed fields, each a
+   * union over the index's values that pass); undefined when no hint is on an indexed field. A
+   * superset: the filter is applied to them afterwards. A range over many values unites many sets:
+   * the request's deadline is looked at as it goes.
+   */
+  candidates(filter: Filter, dl?: Deadline): Set<number> | undefined {
+    const sets: Set<number>[] = [];
+    let n = 0;
+    for (const h of filter.hints ?? []) {
+      const idx = this.get(h.key);
+      if (!idx) continue;
+      const set = new Set<number>();
+      for (const [value, labels] of idx) {
+        if (dl && (++n & EVERY) === 0) dl.check();
+        if (!h.test(value)) continue;
+        for (const l of labels) {
+          if (dl && (++n & EVERY) === 0) dl.check();
+          set.add(l);
+        }
+      }
+      sets.push(set);
+    }
+    if (sets.length === 0) return undefined;
+    sets.sort((a, b) => a.size - b.size);
+    const [first, ...rest] = sets;
+    return rest.length === 0 ? first : new Set([...first!].filter((l) => rest.every((s) => s.has(l))));
+  }
+}

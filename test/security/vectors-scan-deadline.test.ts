@@ -1,0 +1,139 @@
+/**
+ * A costly filter on the vectors module, through the real @qdrant/js-client-rest: 1,000 `should`
+ * conditions that no point meets, on a field no index covers, make every point's payload be read
+ * 1,000 times on the service's event loop (~0.5-1 ms a point). Before, nothing bounded it: one
+ * authenticated client's count, scroll, query, batch or delete by filter held the service (and
+ * /health, whose probe gives up after 2 s) for as long as its collection and filter made it, and
+ * Qdrant's `timeout` query parameter was accepted and ignored. Now every such request has a
+ * deadline, `timeout` seconds capped by VECTORS_MAX_TIMEOUT_S, looked at inside the scan loops;
+ * past it the answer is Qdrant's: 408 with {"status": {"error": "Timeout error: ..."}}, and a write
+ * by filter that timed out changed nothing.
+ */
+import { Agent } from 'node:http';
+import { QdrantClient } from '@qdrant/js-client-rest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bridge, bundle, callSocket, newDataDir, type Served, serve } from '../vectors/served.js';
+
+const N = 40_000;
+const CAP_S = 3;
+let s: Served;
+let br: Awaited<ReturnType<typeof bridge>>;
+let client: QdrantClient;
+
+/** No point has `n` at -1..-999; `n` < 5000 matches half: every condition is read for every point. */
+const costly = (alsoHalf = false) => ({
+  should: [
+    ...Array.from({ length: alsoHalf ? 999 : 1000 }, (_, i) => ({ key: 'n', match: { value: -1 - i } })),
+    ...(alsoHalf ? [{ key: 'n', range: { lt: N / 2 } }] : []),
+  ],
+});
+
+beforeAll(async () => {
+  s = await serve(await bundle(), newDataDir(), { VECTORS_MAX_TIMEOUT_S: String(CAP_S) });
+  br = await bridge(s.socket);
+  client = new QdrantClient({ url: br.url, checkCompatibility: false });
+  await client.createCollection('big', { vectors: { size: 4, distance: 'Dot' } });
+  for (let at = 0; at < N; at += 2500)
+    await client.upsert('big', {
+      points: Array.from({ length: 2500 }, (_, j) => ({
+        id: at + j,
+        vector: [1, (at + j) % 7, 0.5, -1],
+        payload: { n: at + j, tag: 'x' },
+      })),
+    });
+}, 180_000);
+afterAll(async () => {
+  await br?.close();
+  await s?.kill();
+});
+
+/** The request's error (its status and body) and how long it took; /health asked meanwhile. */
+async function timed(run: () => Promise<unknown>) {
+  const started = Date.now();
+  const outcome = run().then(
+    () => ({ status: 200, data: undefined as unknown, ms: Date.now() - started }),
+    (err: { status?: number; data?: unknown }) => ({
+      status: err.status,
+      data: err.data,
+      ms: Date.now() - started,
+    }),
+  );
+  await new Promise((r) => setTimeout(r, 300));
+  const h0 = Date.now();
+  // A fresh connection: a kept-alive one may have been closed by the service meanwhile.
+  const health = await callSocket(s.socket, new Agent(), 'GET', '/health');
+  const healthMs = Date.now() - h0;
+  return { ...(await outcome), health: health.status, healthMs };
+}
+
+describe('a filter scan has a deadline', () => {
+  it('count with timeout=1: 408 in Qdrant shape after ~1 s, /health waited no longer', async () => {
+    const r = await timed(() => client.count('big', { filter: costly(), exact: true, timeout: 1 }));
+    expect(r.status).toBe(408);
+    expect(r.data).toMatchObject({
+      status: { error: expect.stringMatching(/^Timeout error: .*timed out after 1 s/) },
+    });
+    expect(r.ms).toBeLessThan(2_500);
+    expect(r.health).toBe(200);
+    expect(r.healthMs).toBeLessThan(2_000);
+  }, 120_000);
+
+  it('scroll without timeout stops at the module cap; a larger timeout is capped too', async () => {
+    const plain = await timed(() => client.scroll('big', { filter: costly(), limit: 10 }));
+    expect(plain.status).toBe(408);
+    expect(plain.ms).toBeLessThan(CAP_S * 1000 + 1_500);
+    const asked = await timed(() => client.scroll('big', { filter: costly(), limit: 10, timeout: 3600 }));
+    expect(asked.status).toBe(408);
+    expect(asked.ms).toBeLessThan(CAP_S * 1000 + 1_500);
+  }, 120_000);
+
+  it('query, a batch of exact filtered searches, and a search: 408 at the deadline', async () => {
+    const q = await timed(() =>
+      client.query('big', { query: [1, 0, 0, 0], filter: costly(), params: { exact: true }, timeout: 1 }),
+    );
+    expect(q.status).toBe(408);
+    expect(q.ms).toBeLessThan(2_500);
+    const searches = Array.from({ length: 5 }, () => ({ query: [1, 0, 0, 0], filter: costly(), limit: 3 }));
+    const b = await timed(() => client.queryBatch('big', { searches, timeout: 1 }));
+    expect(b.status).toBe(408);
+    expect(b.ms).toBeLessThan(2_500);
+    const raw = await fetch(`${br.url}/collections/big/points/search?timeout=1`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ vector: [1, 0, 0, 0], filter: costly(), limit: 3 }),
+    });
+    expect(raw.status).toBe(408);
+    expect(await raw.json()).toMatchObject({ status: { error: expect.stringMatching(/^Timeout error/) } });
+  }, 120_000);
+
+  it('a delete or a payload change by filter that times out changes nothing', async () => {
+    const del = await timed(() => client.delete('big', { filter: costly(true), timeout: 1 }));
+    expect(del.status).toBe(408);
+    const set = await timed(() =>
+      client.setPayload('big', { payload: { hit: 1 }, filter: costly(true), timeout: 1 }),
+    );
+    expect(set.status).toBe(408);
+    expect((await client.count('big')).count).toBe(N);
+    expect(
+      (await client.count('big', { filter: { must: [{ key: 'hit', match: { value: 1 } }] } })).count,
+    ).toBe(0);
+    // Within its deadline the same kind of write is done whole.
+    await client.delete('big', { filter: { must: [{ key: 'n', range: { gte: N - 10 } }] } });
+    expect((await client.count('big')).count).toBe(N - 10);
+  }, 120_000);
+
+  it("a timeout that is not a positive whole number of seconds is a 400 (Qdrant's NonZeroU64)", async () => {
+    for (const t of ['0', '-1', '1.5', 'x']) {
+      const res = await fetch(`${br.url}/collections/big/points/count?timeout=${t}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{}',
+      });
+      expect(res.status).toBe(400);
+    }
+    // Cheap requests are unaffected by a short timeout.
+    expect((await client.count('big', { timeout: 1 })).count).toBe(N - 10);
+    const near = await client.query('big', { query: [1, 0, 0, 0], limit: 2, timeout: 1 });
+    expect(near.points).toHaveLength(2);
+  });
+});
