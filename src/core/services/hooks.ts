@@ -74,7 +74,13 @@ export function createServiceHooks(opts: ServiceHooksOptions): PackageHooks {
         throw new VerificationError('service.image.archive is outside the package', 'bad-service');
       const archive = found.path;
       hook.info(`${pkg.name}: loading image ${spec.image.id.slice(0, 19)}`);
-      await loadImageArchive(getEngine(), archive, spec.image.id, moduleImageTag(pkg.name, pkg.version));
+      await loadImageArchive(
+        getEngine(),
+        archive,
+        spec.image.id,
+        moduleImageTag(pkg.name, pkg.version),
+        opts.root,
+      );
       await writeRegistration(opts.root, {
         name: pkg.name,
         version: pkg.version,

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { BlueprintError, NotFoundError, VerificationError } from '../errors.js';
 import type { Engine } from './engine.js';
+import { annotatedImage, markImageJudged, oddImageAnnotations } from './image-annotations.js';
 import { untaggedArchive, writeTar } from './image-archive.js';
 
 const run = promisify(execFile);
@@ -23,6 +24,8 @@ export async function loadImageArchive(
   archive: string,
   expectedId: string,
   ownTag?: { repo: string; tag: string },
+  /** The box's root: the image is marked judged there (image-annotations.ts), once it is. */
+  root?: string,
 ): Promise<void> {
   if (!existsSync(archive))
     throw new VerificationError(`The package has no image archive at ${archive}`, 'image-missing');
@@ -52,6 +55,7 @@ export async function loadImageArchive(
   const ids = await Promise.all(loaded.map((ref) => imageId(engine, ref)));
   if (ids.length === 1 && ids[0] === normalizeImageId(expectedId)) {
     await refuseAnnotated(engine, expectedId);
+    if (root !== undefined) markImageJudged(root, expectedId);
     // Untagged, `podman image prune` would take it from a module that is stopped; the module's
     // own tag (what `repo build` names it) keeps it, and is no one else's to lose.
     if (ownTag)
@@ -70,26 +74,18 @@ export async function loadImageArchive(
 }
 
 /**
- * An OCI image's annotations are copied by the engine onto every container made from it, and the
- * runtime acts on some (runc: `org.systemd.property.*` on the container's systemd scope, where the
- * engine uses the systemd cgroup manager; crun: `run.oci.*`): a publisher would set what the
- * sandbox leaves to the box. blueprint's own build (a docker-archive) has none; the OCI
- * base-image ones (`org.opencontainers.image.*`) mean nothing to a runtime. Any other refuses the
- * image, which is removed again.
+ * Refuses a just-loaded image carrying annotations the runtime may act on (image-annotations.ts),
+ * removing it again.
  */
 async function refuseAnnotated(engine: Engine, id: string): Promise<void> {
   const info = await engine.libpod<{ Annotations?: Record<string, string> | null }>(
     'GET',
     `/images/${normalizeImageId(id).slice('sha256:'.length)}/json`,
   );
-  const odd = Object.keys(info?.Annotations ?? {}).filter((k) => !k.startsWith('org.opencontainers.image.'));
+  const odd = oddImageAnnotations(info?.Annotations);
   if (odd.length === 0) return;
   await removeUntaggedImage(engine, id).catch(() => {});
-  throw new VerificationError(
-    `The module's image carries annotations the container runtime acts on: ${odd.slice(0, 5).join(', ')}${odd.length > 5 ? ` and ${odd.length - 5} more` : ''}`,
-    'image-annotations',
-    'A module image may carry none but org.opencontainers.image.*; it was not installed. Rebuild it with `blueprint repo build`, or report it to its publisher.',
-  );
+  throw annotatedImage(odd);
 }
 
 async function imageId(engine: Engine, ref: string): Promise<string | undefined> {

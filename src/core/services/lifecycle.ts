@@ -9,6 +9,7 @@ import { claimModuleData } from './data-owner.js';
 import { deviceGid, labelGid, revokeDeviceAccess, shareDevices } from './device-access.js';
 import type { Engine } from './engine.js';
 import { sleep, waitHealthy } from './health.js';
+import { judgeImageAtStart } from './image-annotations.js';
 import { allInOrder } from './in-order.js';
 import { checkPackageMounts, type PlannedPackageMount, planPackageMounts } from './package-mounts.js';
 import {
@@ -165,6 +166,9 @@ async function ensureContainer(
 ): Promise<ContainerPlan> {
   const plan = planned ?? (await planFor(deps, reg));
   checkPackageMounts(reg.name, plan.packages);
+  // Before the engine copies its annotations onto a container: an image an older box loaded was
+  // never judged (a stat for one that was: image-annotations.ts).
+  await judgeImageAtStart(deps.engine, deps.root, reg.name, reg.imageId);
   // At every start, not only at create: a container made for the data's owner is reused when a
   // package of the same spec comes from elsewhere (data-owner.ts).
   if (reg.spec.data) claimModuleData(deps.root, reg.name);

@@ -1,0 +1,138 @@
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import { inspectContainer } from '../../src/core/services/container-info.js';
+import { startService, stopService } from '../../src/core/services/lifecycle.js';
+import { imageTagged } from '../helpers/test-images.js';
+import { helloSource, makeBox, podman, type TestBox, uniqueName } from '../services/helpers.js';
+import { tempDir } from '../setup/temp-registry.js';
+
+/**
+ * OCI annotations on a module's image reach every container made from it, and the runtime acts on
+ * some (runc: `org.systemd.property.*`; crun: `run.oci.*`). Since d67a1c7 an install refuses an
+ * image carrying any but `org.opencontainers.image.*`; an image an older box loaded was never
+ * judged, and is still the module's image: its next start must refuse it, not run it.
+ */
+
+const older = vi.hoisted(() => ({ box: false }));
+vi.mock('../../src/core/services/images.js', async (importActual) => {
+  const actual = await importActual<typeof import('../../src/core/services/images.js')>();
+  return {
+    ...actual,
+    // An older box's loader: the archive loaded as it is and tagged, annotations unjudged.
+    loadImageArchive: async (...args: Parameters<typeof actual.loadImageArchive>) => {
+      if (!older.box) return actual.loadImageArchive(...args);
+      const [, archive, id, own] = args;
+      execFileSync('podman', ['load', '-q', '-i', archive]);
+      if (own) execFileSync('podman', ['tag', id, `${own.repo}:${own.tag}`]);
+    },
+  };
+});
+
+/** The hello image with these annotations, saved as an OCI archive; its image ID. */
+function annotatedHello(annotations: Record<string, string>) {
+  const dir = tempDir('bp-ann-start-src-');
+  execFileSync('cp', ['-a', `${helloSource}/.`, dir]);
+  const tag = `localhost/bp-svc-test/${uniqueName('annotated-start')}:1`;
+  imageTagged(tag);
+  execFileSync('podman', [
+    'build',
+    '-q',
+    '--no-cache',
+    ...Object.entries(annotations).flatMap(([k, v]) => ['--annotation', `${k}=${v}`]),
+    '-t',
+    tag,
+    dir,
+  ]);
+  const archive = path.join(tempDir('bp-ann-start-build-'), 'image.tar');
+  execFileSync('podman', ['save', '--format', 'oci-archive', '-o', archive, tag]);
+  execFileSync('podman', ['rmi', '-f', tag]);
+  const blob = (d: string) =>
+    JSON.parse(execFileSync('tar', ['-xOf', archive, `blobs/sha256/${d.slice(7)}`], { encoding: 'utf8' }));
+  const index = JSON.parse(execFileSync('tar', ['-xOf', archive, 'index.json'], { encoding: 'utf8' }));
+  const id = blob(index.manifests[0].digest).config.digest as string;
+  const manifest = JSON.parse(readFileSync(path.join(helloSource, 'manifest.json'), 'utf8'));
+  manifest.service.image = { archive: 'image.tar', id };
+  return { dir, archive, id, manifest };
+}
+
+const boxes: TestBox[] = [];
+afterAll(async () => {
+  older.box = false;
+  for (const b of boxes) await b.cleanup();
+});
+
+describe('an image loaded before annotations were judged', () => {
+  it('a module whose image carries org.systemd.property.* is refused at every start, and no container runs', async () => {
+    const build = annotatedHello({ 'org.systemd.property.CPUWeight': '10000' });
+    const box = await makeBox(build);
+    boxes.push(box);
+    const name = uniqueName('bpt-ann-start');
+    older.box = true;
+    try {
+      await box.install(name);
+    } finally {
+      older.box = false;
+    }
+    const deps = { engine: box.engine, root: box.root };
+    const refusal = {
+      code: 'image-annotations',
+      message: expect.stringContaining('org.systemd.property.CPUWeight'),
+      hint: expect.stringContaining(`bpkg install ${name} --reinstall`),
+    };
+    // Refused again the second time: a refusal marks nothing judged.
+    await expect(startService(deps, name)).rejects.toMatchObject(refusal);
+    await expect(startService(deps, name)).rejects.toMatchObject(refusal);
+    expect((await inspectContainer(box.engine, name))?.State.Running ?? false).toBe(false);
+  }, 120_000);
+
+  it('an image with only the OCI base-image annotations starts', async () => {
+    const build = annotatedHello({ 'org.opencontainers.image.title': 'hello' });
+    const box = await makeBox(build);
+    boxes.push(box);
+    const name = uniqueName('bpt-ann-plain');
+    await box.install(name);
+    // Judged at install: a start asks the engine for no image inspect (it walks every image).
+    const asked: string[] = [];
+    const libpod = box.engine.libpod.bind(box.engine);
+    box.engine.libpod = ((method: string, url: string, ...rest: unknown[]) => {
+      asked.push(url);
+      return (libpod as (...a: unknown[]) => unknown)(method, url, ...rest);
+    }) as typeof box.engine.libpod;
+    const deps = { engine: box.engine, root: box.root };
+    expect((await startService(deps, name)).healthy).toBe(true);
+    await stopService(deps, name, 1);
+    expect((await startService(deps, name)).healthy).toBe(true);
+    await stopService(deps, name, 1);
+    expect(asked.filter((u) => u.startsWith('/images/'))).toEqual([]);
+    expect(asked.some((u) => u.startsWith('/containers/'))).toBe(true);
+    expect(await podman('ps', '-q', '--filter', `name=blueprint-${name}`)).toBe('');
+  }, 120_000);
+
+  it('an image an older box loaded without such annotations starts, and is inspected at its first start only', async () => {
+    const build = annotatedHello({ 'org.opencontainers.image.title': 'hello' });
+    const box = await makeBox(build);
+    boxes.push(box);
+    const name = uniqueName('bpt-ann-older');
+    older.box = true;
+    try {
+      await box.install(name);
+    } finally {
+      older.box = false;
+    }
+    const asked: string[] = [];
+    const libpod = box.engine.libpod.bind(box.engine);
+    box.engine.libpod = ((method: string, url: string, ...rest: unknown[]) => {
+      asked.push(url);
+      return (libpod as (...a: unknown[]) => unknown)(method, url, ...rest);
+    }) as typeof box.engine.libpod;
+    const deps = { engine: box.engine, root: box.root };
+    expect((await startService(deps, name)).healthy).toBe(true);
+    await stopService(deps, name, 1);
+    expect(asked.filter((u) => u.startsWith('/images/'))).toHaveLength(1);
+    expect((await startService(deps, name)).healthy).toBe(true);
+    await stopService(deps, name, 1);
+    expect(asked.filter((u) => u.startsWith('/images/'))).toHaveLength(1);
+  }, 120_000);
+});
