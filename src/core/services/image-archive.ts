@@ -372,13 +372,19 @@ export function writeTar(
       }
       out.write(Buffer.concat(header(entry, entry.size)));
       padding = entry.size;
-      if (listed.sha256 === undefined) data.pipe(out, { end: false });
-      else
-        collect(data, (bytes) => {
-          // What was judged (a config, a blob's digest) is what the engine gets.
-          if (sha256(bytes) !== listed.sha256) return void out.destroy(changed());
-          out.write(bytes);
-        });
+      // Streamed as it is read (the engine's pace holds the reading back); what was judged (a
+      // config, a blob's digest) is hashed on the way: other bytes end the stream before its end.
+      const hash = listed.sha256 === undefined ? undefined : createHash('sha256');
+      data.on('data', (c: Buffer) => {
+        hash?.update(c);
+        if (!out.write(c)) {
+          data.pause();
+          out.once('drain', () => data.resume());
+        }
+      });
+      data.on('end', () => {
+        if (hash && `sha256:${hash.digest('hex')}` !== listed.sha256) out.destroy(changed());
+      });
     },
     gone.signal,
   ).then(
