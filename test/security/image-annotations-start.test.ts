@@ -1,11 +1,26 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { copyFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import { inspectContainer } from '../../src/core/services/container-info.js';
+import { parseManifest } from '../../src/core/pkg/format.js';
+import {
+  type ContainerInfo,
+  containerName,
+  inspectContainer,
+} from '../../src/core/services/container-info.js';
 import { startService, stopService } from '../../src/core/services/lifecycle.js';
 import { imageTagged } from '../helpers/test-images.js';
-import { helloSource, makeBox, podman, type TestBox, uniqueName } from '../services/helpers.js';
+import {
+  buildHello,
+  helloSource,
+  makeBox,
+  podman,
+  quietHook,
+  type TestBox,
+  uniqueName,
+} from '../services/helpers.js';
 import { tempDir } from '../setup/temp-registry.js';
 
 /**
@@ -135,4 +150,71 @@ describe('an image loaded before annotations were judged', () => {
     await stopService(deps, name, 1);
     expect(asked.filter((u) => u.startsWith('/images/'))).toHaveLength(1);
   }, 120_000);
+});
+
+describe('an image an install judged, made annotated by a refused install', () => {
+  it('a package carrying the same image with annotations leaves the installed module no annotated container', async () => {
+    const hello = await buildHello();
+    const box = await makeBox(hello);
+    boxes.push(box);
+    const a = uniqueName('bpt-ann-same-a');
+    await box.install(a);
+    // The same image (its config, so its ID) in an OCI archive whose manifest carries annotations:
+    // the engine's load of it gives the image it already has these annotations.
+    const dir = tempDir('bp-ann-same-');
+    const plain = path.join(dir, 'plain.tar');
+    execFileSync('podman', [
+      'save',
+      '-q',
+      '--format',
+      'oci-archive',
+      '-o',
+      plain,
+      `localhost/blueprint-build/${a}:1.0.0`,
+    ]);
+    const tree = path.join(dir, 'tree');
+    execFileSync('mkdir', [tree]);
+    execFileSync('tar', ['-xf', plain, '-C', tree]);
+    const index = JSON.parse(readFileSync(path.join(tree, 'index.json'), 'utf8'));
+    const blobs = path.join(tree, 'blobs/sha256');
+    const old = index.manifests[0].digest.slice(7) as string;
+    const manifest = JSON.parse(readFileSync(path.join(blobs, old), 'utf8'));
+    manifest.annotations = { 'org.systemd.property.CPUWeight': '10000' };
+    const bytes = Buffer.from(JSON.stringify(manifest));
+    const digest = createHash('sha256').update(bytes).digest('hex');
+    writeFileSync(path.join(blobs, digest), bytes);
+    renameSync(path.join(blobs, old), path.join(dir, 'old-manifest'));
+    index.manifests[0] = {
+      ...index.manifests[0],
+      digest: `sha256:${digest}`,
+      size: bytes.length,
+      annotations: {},
+    };
+    writeFileSync(path.join(tree, 'index.json'), JSON.stringify(index));
+    const evil = path.join(dir, 'image.tar');
+    execFileSync('tar', ['-cf', evil, '-C', tree, ...readdirSync(tree)]);
+    // Installed as package b in the same box: refused at install, as d67a1c7 does.
+    const b = uniqueName('bpt-ann-same-b');
+    const prefix = path.join(box.root, 'opt/blueprint', b, '1.0.0');
+    await mkdir(prefix, { recursive: true });
+    await copyFile(evil, path.join(prefix, 'image.tar'));
+    const mb = parseManifest({ ...hello.manifest, name: b, version: '1.0.0' });
+    imageTagged(`localhost/blueprint-build/${b}:1.0.0`);
+    await expect(
+      box.hooks.prepare!({ name: b, version: '1.0.0', manifest: mb, prefix }, quietHook()),
+    ).rejects.toMatchObject({ code: 'image-annotations' });
+    // Module a's next start: refused, or started without the annotation on its container.
+    const deps = { engine: box.engine, root: box.root };
+    await startService(deps, a).then(
+      () => stopService(deps, a, 1),
+      (err) => expect(err).toMatchObject({ code: 'image-annotations' }),
+    );
+    const info = await box.engine
+      .libpod<ContainerInfo & { Config: { Annotations?: Record<string, string> } }>(
+        'GET',
+        `/containers/${containerName(a)}/json`,
+      )
+      .catch(() => undefined);
+    expect(Object.keys(info?.Config.Annotations ?? {})).not.toContain('org.systemd.property.CPUWeight');
+  }, 180_000);
 });

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { NotFoundError, VerificationError } from '../errors.js';
 import { layout } from '../system/paths.js';
@@ -53,8 +53,17 @@ export function markImageJudged(root: string, id: string): void {
 }
 
 /**
+ * Takes the mark off before an archive holding image `id` is loaded: the engine gives an image it
+ * has the annotations of the manifest loaded last, so a package carrying a public image another
+ * module uses, refused at install, would otherwise leave that module's image annotated and marked.
+ */
+export function forgetImageJudged(root: string, id: string): void {
+  rmSync(markOf(root, id), { force: true });
+}
+
+/**
  * Refuses to start module `name` when its image carries annotations an install refuses and no
- * install judged it (an older box loaded it). An image already judged costs a stat.
+ * install judged it since it was last loaded. An image already judged costs a stat.
  */
 export async function judgeImageAtStart(
   engine: Engine,
@@ -76,7 +85,7 @@ export async function judgeImageAtStart(
   const odd = oddImageAnnotations(info.Annotations);
   if (odd.length > 0)
     throw new VerificationError(
-      `${name} was not started: its image carries annotations the container runtime acts on (${listed(odd)}); it was loaded before blueprint judged them at install`,
+      `${name} was not started: its image carries annotations the container runtime acts on (${listed(odd)}), which no install judged (an older box loaded it, or a refused package holding the same image gave them to it)`,
       'image-annotations',
       `Reinstall it (\`bpkg install ${name} --reinstall\`): its image is judged again as it loads, and refused if it still carries them (its publisher must then rebuild it). Or remove it: \`bpkg remove ${name}\`.`,
     );

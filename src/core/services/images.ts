@@ -5,7 +5,12 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { BlueprintError, NotFoundError, VerificationError } from '../errors.js';
 import type { Engine } from './engine.js';
-import { annotatedImage, markImageJudged, oddImageAnnotations } from './image-annotations.js';
+import {
+  annotatedImage,
+  forgetImageJudged,
+  markImageJudged,
+  oddImageAnnotations,
+} from './image-annotations.js';
 import { untaggedArchive, writeTar } from './image-archive.js';
 
 const run = promisify(execFile);
@@ -33,6 +38,7 @@ export async function loadImageArchive(
   // could move the admin's or another module's); more than one image is refused before loading.
   // O_NONBLOCK: a FIFO put there would otherwise hold the install; listTar refuses all but a file.
   const fh = await open(archive, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  if (root !== undefined) forgetImageJudged(root, expectedId); // judged again once loaded
   let output: string;
   try {
     const { entries, replaced } = await untaggedArchive(fh, normalizeImageId(expectedId));
