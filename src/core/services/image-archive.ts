@@ -196,11 +196,6 @@ async function scan(
   return { entries, kept };
 }
 
-/** Every entry of the tar on `fh` (see scan). */
-export async function listTar(fh: FileHandle): Promise<TarEntry[]> {
-  return (await scan(fh, () => false)).entries;
-}
-
 const MANIFEST_TYPES = new Set([
   'application/vnd.oci.image.manifest.v1+json',
   'application/vnd.docker.distribution.manifest.v2+json',

@@ -36,7 +36,8 @@ export async function loadImageArchive(
     throw new VerificationError(`The package has no image archive at ${archive}`, 'image-missing');
   // The engine gets the archive's one image without the tags it names (image-archive.ts: they
   // could move the admin's or another module's); more than one image is refused before loading.
-  // O_NONBLOCK: a FIFO put there would otherwise hold the install; listTar refuses all but a file.
+  // O_NONBLOCK: a FIFO put there would otherwise hold the install; image-archive.ts reads only a
+  // plain file.
   const fh = await open(archive, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
   if (root !== undefined) forgetImageJudged(root, expectedId); // judged again once loaded
   let output: string;
