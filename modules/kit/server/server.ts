@@ -93,11 +93,21 @@ export interface Reply {
   json?: string;
   headers?: Record<string, string>;
   /**
-   * A streamed answer (e.g. server-sent events): written chunk by chunk, waiting for the client to
-   * read (backpressure), instead of `body`. Always iterated to its end or closed (`return()`), so a
-   * generator's `finally` frees what it holds even when the client leaves.
+   * A streamed answer (server-sent events as text, a file as bytes): written chunk by chunk,
+   * waiting for the client to read (backpressure), instead of `body`, so at most a chunk and the
+   * socket's buffer are held whatever its size. A Uint8Array chunk is taken whole by the socket
+   * before the next is asked for, so a stream may refill one buffer. Always iterated to its end or
+   * closed (`return()`), so a generator's `finally` frees what it holds (a file descriptor) even
+   * when the client leaves.
    */
-  stream?: AsyncIterable<string>;
+  stream?: AsyncIterable<string | Uint8Array>;
+  /**
+   * The streamed answer's length in bytes when known (a file): sent as content-length instead of
+   * chunked coding. A stream that gives fewer bytes ends the connection (the client sees the answer
+   * cut short, not a whole one); of one that gives more, no byte past its length is sent, and the
+   * connection ends.
+   */
+  length?: number;
 }
 
 export interface Route {
@@ -217,26 +227,40 @@ export function createKitServer(opts: KitOptions): KitServer {
     try {
       await conn.turn(ex);
       if (ex.gone) throw new ClientGoneError();
-      // HTTP/1.0 has no chunked coding: the end of the answer is the connection's close.
-      const chunked = ex.httpVersion === '1.1';
-      const close = draining || !ex.keepAlive || !ex.complete || !chunked;
+      const length = reply.length;
+      // HTTP/1.0 has no chunked coding: without a length the end of the answer is the connection's close.
+      const chunked = length === undefined && ex.httpVersion === '1.1';
+      const close = draining || !ex.keepAlive || !ex.complete || (length === undefined && !chunked);
       conn.write(
         ex,
         `HTTP/1.1 ${reply.status ?? 200} ${reason(reply.status ?? 200)}\r\n` +
           `${headerLines(reply.headers, undefined, close, keepAliveS)}` +
-          `${chunked ? 'transfer-encoding: chunked\r\n' : ''}\r\n`,
+          `${length !== undefined ? `content-length: ${length}\r\n` : chunked ? 'transfer-encoding: chunked\r\n' : ''}\r\n`,
       );
+      let sent = 0;
       for (;;) {
         const next = await it.next();
         if (next.done) break;
         if (ex.gone) throw new ClientGoneError();
-        const text = next.value;
-        if (text.length === 0) continue; // an empty chunk would end a chunked answer
-        const ok = chunked
-          ? conn.write(ex, `${Buffer.byteLength(text).toString(16)}\r\n${text}\r\n`)
-          : conn.write(ex, text);
+        const data = next.value;
+        const size = typeof data === 'string' ? Buffer.byteLength(data) : data.byteLength;
+        if (size === 0) continue; // an empty chunk would end a chunked answer
+        sent += size;
+        if (length !== undefined && sent > length)
+          throw new Error(`the streamed answer is longer than its ${length} bytes`);
+        if (typeof data !== 'string') {
+          // Bytes: taken whole by the socket before the next chunk is asked for (the stream may
+          // refill one buffer), which is also the backpressure.
+          if (chunked) conn.write(ex, `${size.toString(16)}\r\n`);
+          await conn.writeAll(ex, data);
+          if (chunked) conn.write(ex, '\r\n');
+          continue;
+        }
+        const ok = conn.write(ex, chunked ? `${size.toString(16)}\r\n${data}\r\n` : data);
         if (!ok) await conn.wait(ex);
       }
+      if (length !== undefined && sent !== length)
+        throw new Error(`the streamed answer ended after ${sent} of its ${length} bytes`);
       if (chunked) conn.write(ex, '0\r\n\r\n');
       conn.end(ex, close);
     } finally {

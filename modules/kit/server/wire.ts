@@ -277,6 +277,24 @@ export class Conn {
     return this.socket.write(data);
   }
 
+  /**
+   * Bytes of a streamed answer, resolved once the socket has handed them all to the kernel (or the
+   * client left): the caller may then refill the same buffer (a file sent through one buffer).
+   */
+  writeAll(ex: Exchange, data: Uint8Array): Promise<void> {
+    ex.started = true;
+    this.lastActive = Date.now();
+    if (this.dead) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        this.socket.off('close', done);
+        resolve();
+      };
+      this.socket.on('close', done);
+      this.socket.write(data, done);
+    });
+  }
+
   /** Waits until the client read what was written, or left. */
   wait(ex: Exchange): Promise<void> {
     if (ex.gone || !this.socket.writableNeedDrain) return Promise.resolve();
