@@ -10,8 +10,8 @@ import { parseFilter, valuesAt } from '../../modules/vectors/server/filter.js';
 import { compareIds, parsePointId } from '../../modules/vectors/server/ids.js';
 import { parseBodyJob } from '../../modules/vectors/server/offload.js';
 import { parseWithPayload } from '../../modules/vectors/server/parse.js';
-import { readWal, walRecord, walUpsertRecord } from '../../modules/vectors/server/persist.js';
 import { scoredPoints } from '../../modules/vectors/server/search.js';
+import { readWal, walRecord, walUpsertRecord } from '../../modules/vectors/server/wal.js';
 import { tempDir } from '../setup/temp-registry.js';
 
 const p = {

@@ -23,6 +23,7 @@ import { type BodyParser, bodyParser, LATER } from './offload.js';
 import { bad, body, checkCollectionName, isObject, parseCollectionConfig } from './parse.js';
 import { pointRoutes } from './points.js';
 import { type DeadlineOf, searchRoutes } from './search.js';
+import { FileAnswer } from './snapshot-files.js';
 import { snapshotRoutes } from './snapshots.js';
 import type { Store } from './store.js';
 
@@ -210,6 +211,13 @@ export function createVectorsServer(store: Store, opts: ApiOptions): KitServer {
     if (result instanceof JsonText)
       return { json: `{"result":${result.text},"status":"ok","time":${JSON.stringify(time)}}` };
     if (result instanceof Uint8Array) return { body: result };
+    // A snapshot download: streamed from its file, its length known (snapshot-files.ts).
+    if (result instanceof FileAnswer)
+      return {
+        stream: result.chunks,
+        length: result.size,
+        headers: { 'content-type': 'application/octet-stream' },
+      };
     if (result instanceof Bare) return { body: result.body, headers: result.headers };
     return { body: { result, status: 'ok', time } };
   }

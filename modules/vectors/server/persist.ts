@@ -1,18 +1,15 @@
 /**
- * On-disk forms: a collection file (checkpoints and snapshots) and the write-ahead log.
- *
- * Collection file: "BPVEC1\n", u32 header length, header JSON (name, config, ids, labels, payloads,
- * versions), the vectors as little-endian float32 in header order, u32 CRC-32 of everything before.
- * WAL record: u32 length, u32 CRC-32 of the body, body (JSON). A record that is short or fails its
- * CRC ends the log: it is the torn tail of a write that was never acknowledged.
+ * On-disk form of a collection file (checkpoints and snapshots; the write-ahead log is wal.ts):
+ * "BPVEC1\n", u32 header length, header JSON (name, config, ids, labels, payloads, versions), the
+ * vectors as little-endian float32 in header order, u32 CRC-32 of everything before.
  */
-import { closeSync, fsyncSync, openSync, readFileSync, writeFileSync } from 'node:fs';
-import { type FileHandle, open as openAsync } from 'node:fs/promises';
+import type { Hash } from 'node:crypto';
+import { closeSync, fsyncSync, openSync, writeFileSync } from 'node:fs';
+import { open as openAsync } from 'node:fs/promises';
 import { crc32 } from 'node:zlib';
 import { Collection, type CollectionConfig } from './collection.js';
 import type { Payload } from './filter.js';
 import { type PointId, parsePointId } from './ids.js';
-import { POINTS_HEAD, type PointsJson } from './offload.js';
 import { checkPayload } from './parse.js';
 
 const MAGIC = Buffer.from('BPVEC1\n');
@@ -113,20 +110,24 @@ export function* collectionFileParts(img: CollectionImage): Generator<Buffer | u
 
 /**
  * Writes a collection file a chunk at a time (the event loop turns between chunks; the writes run
- * in libuv's threads) and fsyncs it. `afterFirstWrite` is the crash tests' hook into the middle.
+ * in libuv's threads) and fsyncs it. `afterFirstWrite` is the crash tests' hook into the middle;
+ * `hash` takes every byte written (a snapshot's checksum, without reading the file back).
  */
 export async function writeCollectionFile(
   path: string,
   img: CollectionImage,
   afterFirstWrite?: () => void,
+  hash?: Hash,
 ): Promise<void> {
   const fh = await openAsync(path, 'w', 0o600);
   try {
     let batch: Buffer[] = [];
     let writes = 0;
     for (const p of collectionFileParts(img)) {
-      if (p) batch.push(p);
-      else if (batch.length === 0) await new Promise((r) => setImmediate(r));
+      if (p) {
+        batch.push(p);
+        hash?.update(p);
+      } else if (batch.length === 0) await new Promise((r) => setImmediate(r));
       else {
         await fh.writev(batch);
         batch = [];
@@ -321,98 +322,5 @@ export function fsyncPath(path: string): void {
     fsyncSync(fd);
   } finally {
     closeSync(fd);
-  }
-}
-
-export function walRecord(op: unknown): Buffer {
-  const body = Buffer.from(JSON.stringify(op));
-  return Buffer.concat([u32(body.length), u32(crc32(body)), body]);
-}
-
-/**
- * The record of an upsert whose points' JSON (and its CRC) a worker already wrote: the same JSON
- * object as walRecord's, its keys in another order, in parts so that 32 MiB is not copied again.
- */
-export function walUpsertRecord(c: string, seq: number, w: PointsJson): Buffer[] {
-  const tail = Buffer.from(`,"t":"upsert","c":${JSON.stringify(c)},"seq":${seq}}`);
-  const json = Buffer.from(w.json.buffer, w.json.byteOffset, w.json.byteLength);
-  const length = POINTS_HEAD.length + json.length + tail.length;
-  return [u32(length), u32(crc32(tail, w.crc)), POINTS_HEAD, json, tail];
-}
-
-/** The records of a log file and the length of its valid prefix (a torn tail is cut off). */
-export function readWal(path: string): { ops: unknown[]; validBytes: number; torn: boolean } {
-  const buf = readFileSync(path);
-  const ops: unknown[] = [];
-  let at = 0;
-  while (at + 8 <= buf.length) {
-    const len = buf.readUInt32LE(at);
-    const end = at + 8 + len;
-    if (end > buf.length) break;
-    const body = buf.subarray(at + 8, end);
-    if (crc32(body) !== buf.readUInt32LE(at + 4)) break;
-    try {
-      ops.push(JSON.parse(body.toString('utf8')));
-    } catch {
-      break;
-    }
-    at = end;
-  }
-  return { ops, validBytes: at, torn: at !== buf.length };
-}
-
-/**
- * Appends records with group commit: every append waits for one fdatasync that covers it, and
- * appends that arrive while a sync runs share the next one.
- */
-export class WalWriter {
-  readonly fh: FileHandle;
-  bytes = 0;
-  private pending: Buffer[] = [];
-  private waiters: { resolve: () => void; reject: (e: Error) => void }[] = [];
-  private flushing = false;
-  failed: Error | undefined;
-
-  constructor(fh: FileHandle, bytes: number) {
-    this.fh = fh;
-    this.bytes = bytes;
-  }
-
-  append(record: Buffer | Buffer[]): Promise<void> {
-    if (this.failed) return Promise.reject(this.failed);
-    for (const b of Array.isArray(record) ? record : [record]) {
-      this.pending.push(b);
-      this.bytes += b.length;
-    }
-    const p = new Promise<void>((resolve, reject) => this.waiters.push({ resolve, reject }));
-    if (!this.flushing) void this.flush();
-    return p;
-  }
-
-  private async flush(): Promise<void> {
-    this.flushing = true;
-    while (this.pending.length > 0) {
-      const bufs = this.pending;
-      const waiters = this.waiters;
-      this.pending = [];
-      this.waiters = [];
-      try {
-        await this.fh.writev(bufs);
-        await this.fh.datasync();
-        for (const w of waiters) w.resolve();
-      } catch (err) {
-        // A write that failed may be partly on disk: refuse everything after it (the service restarts).
-        this.failed = err as Error;
-        for (const w of [...waiters, ...this.waiters]) w.reject(this.failed);
-        this.waiters = [];
-        this.pending = [];
-      }
-    }
-    this.flushing = false;
-  }
-
-  /** Resolves when everything appended so far is on disk. */
-  async idle(): Promise<void> {
-    while (this.flushing) await new Promise((r) => setTimeout(r, 2));
   }
 }

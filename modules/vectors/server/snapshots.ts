@@ -1,11 +1,13 @@
 /**
  * Collection snapshots (Qdrant's create, list, download, delete, recover from a file:// location
  * inside the snapshots folder, and upload). A snapshot is the collection file of persist.ts, written
- * tmp + fsync + rename under DATA/snapshots/HEX(collection)/. Restoring replaces the collection and
- * checkpoints before answering, so the restore never depends on the snapshot file staying there.
+ * tmp + fsync + rename under DATA/snapshots/HEX(collection)/, its SHA-256 beside it in NAME.checksum
+ * (as Qdrant keeps it), so that a list reads no snapshot and a download streams one (snapshot-files.ts).
+ * Restoring replaces the collection and checkpoints before answering, so the restore never depends
+ * on the snapshot file staying there.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { realpath, writeFile } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,21 +21,11 @@ import {
   readCollectionFile,
   writeCollectionFile,
 } from './persist.js';
+import { describe, openSnapshot, writeChecksum } from './snapshot-files.js';
 import type { Store } from './store.js';
 
 const hex = (s: string) => Buffer.from(s).toString('hex');
 const nameRe = /^[A-Za-z0-9][A-Za-z0-9._-]{0,200}\.snapshot$/;
-
-function describe(dir: string, name: string) {
-  const path = join(dir, name);
-  const st = statSync(path);
-  return {
-    name,
-    creation_time: st.mtime.toISOString().replace(/Z$/, ''),
-    size: st.size,
-    checksum: createHash('sha256').update(readFileSync(path)).digest('hex'),
-  };
-}
 
 /** The first file part of a multipart/form-data body (Qdrant's upload sends one, "snapshot"). */
 function multipartFile(contentType: string | undefined, raw: Buffer): Buffer {
@@ -66,6 +58,7 @@ export function snapshotRoutes(store: Store): RouteTable {
     await writeFile(join(dir, `${name}.tmp`), data, { mode: 0o600 });
     await fsyncAsync(join(dir, `${name}.tmp`));
     renameSync(join(dir, `${name}.tmp`), join(dir, name));
+    await writeChecksum(dir, name, createHash('sha256').update(data).digest('hex'));
     await fsyncAsync(dir);
   }
 
@@ -102,8 +95,11 @@ export function snapshotRoutes(store: Store): RouteTable {
         // Captured now (the collection as of this request), written chunk by chunk off the loop.
         const dir = dirOf(c!);
         mkdirSync(dir, { recursive: true, mode: 0o700 });
-        await writeCollectionFile(join(dir, `${name}.tmp`), captureCollection(col));
+        // Hashed as it is written: the file is not read back for its checksum.
+        const hash = createHash('sha256');
+        await writeCollectionFile(join(dir, `${name}.tmp`), captureCollection(col), undefined, hash);
         renameSync(join(dir, `${name}.tmp`), join(dir, name));
+        await writeChecksum(dir, name, hash.digest('hex'));
         await fsyncAsync(dir);
         return describe(dir, name);
       },
@@ -111,9 +107,11 @@ export function snapshotRoutes(store: Store): RouteTable {
     [
       'GET',
       /^\/collections\/([^/]+)\/snapshots$/,
-      (_ctx, [c]) => {
+      async (_ctx, [c]) => {
         need(store, c!);
-        return list(c!).map((f) => describe(dirOf(c!), f));
+        const all = [];
+        for (const f of list(c!)) all.push(await describe(dirOf(c!), f));
+        return all;
       },
     ],
     [
@@ -165,7 +163,10 @@ export function snapshotRoutes(store: Store): RouteTable {
         } catch (err) {
           // Refused before it was logged (a 400): not kept as a snapshot either. After the log
           // (a failed checkpoint) the file is what a replay restores from, so it stays.
-          if (err instanceof HttpError && err.status === 400) rmSync(join(dirOf(c!), name), { force: true });
+          if (err instanceof HttpError && err.status === 400) {
+            rmSync(join(dirOf(c!), `${name}.checksum`), { force: true });
+            rmSync(join(dirOf(c!), name), { force: true });
+          }
           throw err;
         }
       },
@@ -176,7 +177,7 @@ export function snapshotRoutes(store: Store): RouteTable {
       (_ctx, [c, s]) => {
         if (!nameRe.test(s!) || !list(c!).includes(s!))
           throw new HttpError(404, `Not found: Snapshot ${s} not found`);
-        return readFileSync(join(dirOf(c!), s!));
+        return openSnapshot(join(dirOf(c!), s!));
       },
     ],
     [
@@ -185,6 +186,8 @@ export function snapshotRoutes(store: Store): RouteTable {
       (_ctx, [c, s]) => {
         if (!nameRe.test(s!) || !list(c!).includes(s!))
           throw new HttpError(404, `Not found: Snapshot ${s} not found`);
+        // The checksum first: a snapshot left without one (a crash between) is hashed again when listed.
+        rmSync(join(dirOf(c!), `${s}.checksum`), { force: true });
         rmSync(join(dirOf(c!), s!));
         return true;
       },

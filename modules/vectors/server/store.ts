@@ -20,13 +20,10 @@ import {
   deserializeCollection,
   fsyncAsync,
   fsyncPath,
-  readWal,
-  WalWriter,
-  walRecord,
-  walUpsertRecord,
   writeCollectionFile,
   writeDurable,
 } from './persist.js';
+import { readWal, WalWriter, walRecord, walUpsertRecord } from './wal.js';
 
 export type Op =
   | { t: 'create'; name: string; config: CollectionConfig }

@@ -1,0 +1,103 @@
+/**
+ * The write-ahead log's records: u32 length, u32 CRC-32 of the body, body (JSON). A record that is
+ * short or fails its CRC ends the log: it is the torn tail of a write that was never acknowledged.
+ * Appends share fdatasyncs (group commit).
+ */
+import { readFileSync } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
+import { crc32 } from 'node:zlib';
+import { POINTS_HEAD, type PointsJson } from './offload.js';
+import { u32 } from './persist.js';
+
+export function walRecord(op: unknown): Buffer {
+  const body = Buffer.from(JSON.stringify(op));
+  return Buffer.concat([u32(body.length), u32(crc32(body)), body]);
+}
+
+/**
+ * The record of an upsert whose points' JSON (and its CRC) a worker already wrote: the same JSON
+ * object as walRecord's, its keys in another order, in parts so that 32 MiB is not copied again.
+ */
+export function walUpsertRecord(c: string, seq: number, w: PointsJson): Buffer[] {
+  const tail = Buffer.from(`,"t":"upsert","c":${JSON.stringify(c)},"seq":${seq}}`);
+  const json = Buffer.from(w.json.buffer, w.json.byteOffset, w.json.byteLength);
+  const length = POINTS_HEAD.length + json.length + tail.length;
+  return [u32(length), u32(crc32(tail, w.crc)), POINTS_HEAD, json, tail];
+}
+
+/** The records of a log file and the length of its valid prefix (a torn tail is cut off). */
+export function readWal(path: string): { ops: unknown[]; validBytes: number; torn: boolean } {
+  const buf = readFileSync(path);
+  const ops: unknown[] = [];
+  let at = 0;
+  while (at + 8 <= buf.length) {
+    const len = buf.readUInt32LE(at);
+    const end = at + 8 + len;
+    if (end > buf.length) break;
+    const body = buf.subarray(at + 8, end);
+    if (crc32(body) !== buf.readUInt32LE(at + 4)) break;
+    try {
+      ops.push(JSON.parse(body.toString('utf8')));
+    } catch {
+      break;
+    }
+    at = end;
+  }
+  return { ops, validBytes: at, torn: at !== buf.length };
+}
+
+/**
+ * Appends records with group commit: every append waits for one fdatasync that covers it, and
+ * appends that arrive while a sync runs share the next one.
+ */
+export class WalWriter {
+  readonly fh: FileHandle;
+  bytes = 0;
+  private pending: Buffer[] = [];
+  private waiters: { resolve: () => void; reject: (e: Error) => void }[] = [];
+  private flushing = false;
+  failed: Error | undefined;
+
+  constructor(fh: FileHandle, bytes: number) {
+    this.fh = fh;
+    this.bytes = bytes;
+  }
+
+  append(record: Buffer | Buffer[]): Promise<void> {
+    if (this.failed) return Promise.reject(this.failed);
+    for (const b of Array.isArray(record) ? record : [record]) {
+      this.pending.push(b);
+      this.bytes += b.length;
+    }
+    const p = new Promise<void>((resolve, reject) => this.waiters.push({ resolve, reject }));
+    if (!this.flushing) void this.flush();
+    return p;
+  }
+
+  private async flush(): Promise<void> {
+    this.flushing = true;
+    while (this.pending.length > 0) {
+      const bufs = this.pending;
+      const waiters = this.waiters;
+      this.pending = [];
+      this.waiters = [];
+      try {
+        await this.fh.writev(bufs);
+        await this.fh.datasync();
+        for (const w of waiters) w.resolve();
+      } catch (err) {
+        // A write that failed may be partly on disk: refuse everything after it (the service restarts).
+        this.failed = err as Error;
+        for (const w of [...waiters, ...this.waiters]) w.reject(this.failed);
+        this.waiters = [];
+        this.pending = [];
+      }
+    }
+    this.flushing = false;
+  }
+
+  /** Resolves when everything appended so far is on disk. */
+  async idle(): Promise<void> {
+    while (this.flushing) await new Promise((r) => setTimeout(r, 2));
+  }
+}
