@@ -42,7 +42,8 @@ export const annotatedImage = (keys: string[]) =>
 const markOf = (root: string, id: string) => {
   const hex = id.replace(/^sha256:/, '');
   if (!/^[0-9a-f]{64}$/.test(hex)) throw new VerificationError(`${id} is not an image ID`, 'image-id');
-  return path.join(layout(root).stateDir, 'services', 'images-judged', hex);
+  // Beside the modules' folders, under a name no module can have (module-name.ts).
+  return path.join(layout(root).stateDir, 'services', '.images-judged', hex);
 };
 
 /** Marks image `id` judged: its annotations were read in this engine and found none to refuse. */
