@@ -122,6 +122,17 @@ describe('a filter scan has a deadline', () => {
     expect((await client.count('big')).count).toBe(N - 10);
   }, 120_000);
 
+  it('a batch within its deadline lets /health and other requests in between its searches', async () => {
+    // Each search reads 40k payloads with 4 unmatched conditions (~50-100 ms); 25 of them, ~2 s.
+    const few = { should: [1, 2, 3, 4].map((i) => ({ key: 'n', match: { value: -i } })) };
+    const searches = Array.from({ length: 25 }, () => ({ query: [1, 0, 0, 0], filter: few, limit: 3 }));
+    const b = await timed(() => client.queryBatch('big', { searches }));
+    expect(b.status).toBe(200);
+    expect(b.ms).toBeGreaterThan(1_000);
+    expect(b.health).toBe(200);
+    expect(b.healthMs).toBeLessThan(500);
+  }, 120_000);
+
   it("a timeout that is not a positive whole number of seconds is a 400 (Qdrant's NonZeroU64)", async () => {
     for (const t of ['0', '-1', '1.5', 'x']) {
       const res = await fetch(`${br.url}/collections/big/points/count?timeout=${t}`, {

@@ -2,7 +2,7 @@
  * The search routes of the Qdrant API subset: `points/search`, `points/query` and their batches
  * (one search per entry, on the collection's HNSW graph or exactly; see Collection.search).
  */
-import { HttpError, type RequestContext } from '../../kit/server/index.js';
+import { ClientGoneError, HttpError, type RequestContext } from '../../kit/server/index.js';
 import { JsonText, need, type RouteTable, type WithJson } from './api.js';
 import type { Collection, Hit } from './collection.js';
 import type { Deadline } from './deadline.js';
@@ -153,6 +153,8 @@ export function scoredPoints(
  * seconds to minutes by the collection's size, /health unanswered meanwhile.
  */
 const MAX_BATCH_SEARCHES = 1_000;
+/** A batch's searches run on the event loop for this long at a time (each whole: see deadline.ts). */
+const SLICE_MS = 20;
 
 /** The request's deadline (deadline.ts), made when its body is in. */
 export type DeadlineOf = (ctx: RequestContext, operation: string) => Deadline;
@@ -168,16 +170,35 @@ export function searchRoutes(store: Store, withJson: WithJson, deadline: Deadlin
         throw bad(
           `a batch holds ${o.searches.length} searches; at most ${MAX_BATCH_SEARCHES}: send them in several batches`,
         );
+      const searches = o.searches;
       const budget = new AnswerBudget();
       const dl = deadline(ctx, `${kind} batch`);
-      // One deadline for the whole batch, also looked at between its searches.
-      const each = o.searches.map((s) => {
-        dl.check();
-        return search(c, s, kind, dl, budget);
-      });
+      const each: (string | Promise<string>)[] = [];
+      // The searches one after the other for SLICE_MS at most, then the event loop turns (/health,
+      // other clients) before the next slice; one deadline for the whole batch.
+      const slice = (): boolean => {
+        const until = performance.now() + SLICE_MS;
+        while (each.length < searches.length) {
+          dl.check();
+          each.push(search(c, searches[each.length], kind, dl, budget));
+          if (each.length < searches.length && performance.now() > until) return false;
+        }
+        return true;
+      };
       const text = (all: string[]) =>
         new JsonText(`[${kind === 'query' ? all.map((p) => `{"points":${p}}`).join(',') : all.join(',')}]`);
-      return each.some((x) => x instanceof Promise) ? Promise.all(each).then(text) : text(each as string[]);
+      const answer = () =>
+        each.some((x) => x instanceof Promise) ? Promise.all(each).then(text) : text(each as string[]);
+      if (slice()) return answer();
+      return (async () => {
+        do {
+          await new Promise((r) => setImmediate(r));
+          if (ctx.signal.aborted) throw new ClientGoneError();
+          // Dropped (or dropped and made again) meanwhile: its searches are not this collection's.
+          if (store.get(n) !== c) throw new HttpError(404, `Not found: Collection \`${n}\` doesn't exist!`);
+        } while (!slice());
+        return answer();
+      })();
     });
   };
   const one = (text: string | Promise<string>, wrap: (t: string) => string) =>
