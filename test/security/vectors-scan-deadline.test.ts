@@ -148,3 +148,33 @@ describe('a filter scan has a deadline', () => {
     expect(near.points).toHaveLength(2);
   });
 });
+
+describe('a long scan lets the event loop turn, and answers for the points there at its end', () => {
+  it('a count within its deadline: /health answered meanwhile; points deleted meanwhile not counted', async () => {
+    // 99 unmatched conditions and n < 20,000: ~1 s for 40k points; ids 0-19,999 match.
+    const half = {
+      should: [
+        ...Array.from({ length: 99 }, (_, i) => ({ key: 'n', match: { value: -1 - i } })),
+        { key: 'n', range: { lt: 20_000 } },
+      ],
+    };
+    let countedAt = 0;
+    const counted = client.count('big', { filter: half, exact: true }).then((r) => {
+      countedAt = Date.now();
+      return r;
+    });
+    await new Promise((r) => setTimeout(r, 200));
+    const t = Date.now();
+    expect((await callSocket(s.socket, new Agent(), 'GET', '/health')).status).toBe(200);
+    const healthMs = Date.now() - t;
+    // Deleted while the count runs (ids 0-99 were read before, most likely).
+    await client.delete('big', { points: Array.from({ length: 100 }, (_, i) => i) });
+    const deletedAt = Date.now();
+    const { count } = await counted;
+    expect(countedAt).toBeGreaterThan(deletedAt); // the count was still running
+    expect(healthMs).toBeLessThan(500);
+    expect(count).toBe(19_900);
+    const page = await client.scroll('big', { filter: half, limit: 5 });
+    expect(page.points.map((p) => p.id)).toEqual([100, 101, 102, 103, 104]);
+  }, 120_000);
+});

@@ -55,7 +55,7 @@ function answers(c: Collection, queries: number[][]) {
         // In process (no graph worker started): the graph is searched at once.
         (c.search(q, 10, { filter: pred, ef: 200 }) as Hit[]).map((h) => [c.ids[h.label], h.score]),
       ),
-      ids: c.matching(pred).map((l) => c.ids[l]),
+      ids: (c.matching(pred) as number[]).map((l) => c.ids[l]),
     };
   });
 }

@@ -90,7 +90,9 @@ export function createVectorsServer(store: Store, opts: ApiOptions): KitServer {
   };
 
   const capS = opts.maxTimeoutS ?? DEFAULT_MAX_TIMEOUT_S;
-  const deadline: DeadlineOf = (ctx, operation) => requestDeadline(ctx.req.url, operation, capS);
+  // A scan that pauses stops there once its client has left (deadline.ts).
+  const deadline: DeadlineOf = (ctx, operation) =>
+    requestDeadline(ctx.req.url, operation, capS, () => ctx.signal.aborted);
 
   const table: RouteTable = [
     [

@@ -6,11 +6,12 @@
  * here are synchronous and only called for operations already validated and written to the WAL
  * (store.ts); the payload indexes are derived state, rebuilt from `payloadSchema` at load.
  */
-import { type Deadline, EVERY } from './deadline.js';
+import { type Deadline, inRuns } from './deadline.js';
 import { FieldIndexes } from './field-index.js';
 import type { Filter, Payload, Predicate } from './filter.js';
 import { bestOf, type GraphIndex, LocalGraph, newGraph, type Walk } from './graph.js';
 import { compareIds, type PointId, pointKey } from './ids.js';
+import { asQuery, scoreAt } from './vector-math.js';
 
 export type Distance = 'Cosine' | 'Dot' | 'Euclid';
 export interface CollectionConfig {
@@ -56,6 +57,8 @@ export class Collection {
   index: GraphIndex;
   private capacity: number;
   private sorted: number[] | undefined;
+  /** Counts changes to points (a scan that paused checks what it found again if this moved). */
+  private changes = 0;
   /**
    * Changes that came while a checkpoint wrote the graph (hnswlib's own thread reads it then: it
    * must take no change) and are not in it yet: label → whether it was live in the graph before
@@ -105,14 +108,7 @@ export class Collection {
 
   /** Cosine vectors are stored normalised, as Qdrant does (and returns them). */
   prepare(v: ArrayLike<number>): Float32Array {
-    const out = Float32Array.from(v);
-    if (this.config.distance === 'Cosine') {
-      let n = 0;
-      for (let i = 0; i < out.length; i++) n += out[i]! * out[i]!;
-      n = Math.sqrt(n);
-      if (n > 0) for (let i = 0; i < out.length; i++) out[i]! /= n;
-    }
-    return out;
+    return asQuery(v, this.config.distance, new Float32Array(v.length));
   }
 
   /**
@@ -120,16 +116,7 @@ export class Collection {
    * Float32Array: what the graph worker's message copies in one block.
    */
   prepareQuery(v: ArrayLike<number>, into?: Float32Array): Float32Array {
-    const d = v.length;
-    const out = into?.length === d ? into : new Float32Array(d);
-    for (let i = 0; i < d; i++) out[i] = v[i]!;
-    if (this.config.distance === 'Cosine') {
-      let n = 0;
-      for (let i = 0; i < d; i++) n += out[i]! * out[i]!;
-      n = Math.sqrt(n);
-      if (n > 0) for (let i = 0; i < d; i++) out[i] = out[i]! / n;
-    }
-    return out;
+    return asQuery(v, this.config.distance, into?.length === v.length ? into : new Float32Array(v.length));
   }
 
   private grow(): void {
@@ -229,8 +216,9 @@ export class Collection {
     return this.byKey.get(pointKey(id));
   }
 
-  /** The one way a payload changes, so that the field indexes follow. */
+  /** The one way a payload changes (upserts and deletes too), so that the field indexes follow. */
   setPayload(label: number, payload: Payload | undefined): void {
+    this.changes++;
     this.fieldIndexes.update(label, this.payloads[label], -1);
     this.payloads[label] = payload;
     this.fieldIndexes.update(label, payload, 1);
@@ -252,32 +240,42 @@ export class Collection {
 
   /**
    * The live labels a filter matches, in id order: from the field indexes when it can, else a scan
-   * of every payload (the request's deadline looked at as it goes: deadline.ts).
+   * of every payload. With a request's deadline a scan longer than a slice lets the event loop turn
+   * between slices (deadline.ts; a Promise then): if the collection changed meanwhile, what it found
+   * is checked again against the points there now (no copy of the collection is held meanwhile).
    */
-  matching(filter: Filter | undefined, dl?: Deadline): number[] {
+  matching(filter: Filter | undefined, dl?: Deadline): number[] | Promise<number[]> {
     if (!filter) return this.orderedLabels();
     const cand = this.fieldIndexes.candidates(filter, dl);
-    if (!cand) {
-      this.stats.scannedFilters++;
-      return this.passing(this.orderedLabels(), filter, dl);
-    }
-    this.stats.indexedFilters++;
-    return this.passing([...cand], filter, dl).sort((a, b) => compareIds(this.ids[a]!, this.ids[b]!));
+    if (cand) this.stats.indexedFilters++;
+    else this.stats.scannedFilters++;
+    const labels = cand ? [...cand] : this.orderedLabels();
+    const inOrder = (list: number[]) =>
+      cand ? list.sort((a, b) => compareIds(this.ids[a]!, this.ids[b]!)) : list;
+    const { ids, payloads } = this;
+    const out: number[] = [];
+    const changes = this.changes;
+    const later = inRuns(
+      labels.length,
+      (from, to) => {
+        for (let i = from; i < to; i++) {
+          const l = labels[i]!;
+          const id = ids[l]; // a label freed during a pause has none
+          if (id !== undefined && filter(id, payloads[l])) out.push(l);
+        }
+      },
+      dl,
+    );
+    if (!later) return inOrder(out);
+    return later.then(() =>
+      inOrder(this.changes === changes ? out : out.filter((l) => this.passes(l, filter))),
+    );
   }
 
-  private passing(labels: readonly number[], filter: Filter, dl: Deadline | undefined): number[] {
-    const out: number[] = [];
-    const { ids, payloads } = this;
-    // In runs of EVERY + 1 labels, the deadline looked at between them (as bestOf).
-    for (let from = 0; from < labels.length; from += EVERY + 1) {
-      if (dl && from > 0) dl.check();
-      const to = Math.min(labels.length, from + EVERY + 1);
-      for (let i = from; i < to; i++) {
-        const l = labels[i]!;
-        if (filter(ids[l]!, payloads[l])) out.push(l);
-      }
-    }
-    return out;
+  /** Whether a label holds a point now that passes `filter`. */
+  private passes(l: number, filter: Filter | undefined): boolean {
+    const id = this.ids[l];
+    return id !== undefined && (!filter || filter(id, this.payloads[l]));
   }
 
   /** Live labels that pass a predicate, scanned (for the collection info; counts as no filter). */
@@ -286,19 +284,7 @@ export class Collection {
   }
 
   score(q: ArrayLike<number>, label: number): number {
-    const d = this.config.size;
-    const base = label * d;
-    const v = this.vectors;
-    let s = 0;
-    if (this.config.distance === 'Euclid') {
-      for (let i = 0; i < d; i++) {
-        const x = q[i]! - v[base + i]!;
-        s += x * x;
-      }
-      return Math.sqrt(s);
-    }
-    for (let i = 0; i < d; i++) s += q[i]! * v[base + i]!;
-    return s;
+    return scoreAt(q, this.vectors, label * this.config.size, this.config.size, this.config.distance);
   }
 
   /** Higher is better for Cosine/Dot, lower (a distance) for Euclid. */
@@ -306,7 +292,10 @@ export class Collection {
     return this.config.distance === 'Euclid' ? a < b : a > b;
   }
 
-  /** The best k; a graph search in the graph worker answers later (a Promise then). */
+  /**
+   * The best k; a graph search in the graph worker, or a filter scan or exact search that lets the
+   * event loop turn (matching(), exact()), answers later (a Promise then).
+   */
   search(
     vector: ArrayLike<number>,
     k: number,
@@ -315,15 +304,29 @@ export class Collection {
     const sync = this.index instanceof LocalGraph;
     if (sync) this.queryScratch ??= new Float32Array(this.config.size);
     const q = this.prepareQuery(vector, sync ? this.queryScratch : undefined);
-    const live = this.count;
-    if (k <= 0 || live === 0) return [];
+    if (k <= 0 || this.count === 0) return [];
     // The points a filter leaves (from a field index when there is one, else by reading every
     // payload): few of them are scored exactly instead of walking the graph around them.
-    const dl = opts.deadline;
-    const matching = opts.filter ? this.matching(opts.filter, dl) : undefined;
+    const matching = opts.filter ? this.matching(opts.filter, opts.deadline) : undefined;
+    if (!(matching instanceof Promise)) return this.searchAmong(q, k, opts, matching);
+    // The scratch query is the next search's once this one pauses.
+    const own = q.slice();
+    return matching.then((m) => this.searchAmong(own, k, opts, m));
+  }
+
+  private searchAmong(
+    q: Float32Array,
+    k: number,
+    opts: { filter?: Filter; ef?: number; exact?: boolean; threshold?: number; deadline?: Deadline },
+    matching: number[] | undefined,
+  ): Hit[] | Promise<Hit[]> {
+    const live = this.count;
     if (opts.exact || (matching?.length ?? live) <= this.config.fullScanThreshold) {
       this.stats.exactSearches++;
-      return this.threshold(this.exact(q, k, matching ?? this.orderedLabels(), dl), opts.threshold);
+      const hits = this.exact(q, k, matching ?? this.orderedLabels(), opts.deadline, opts.filter);
+      return hits instanceof Promise
+        ? hits.then((h) => this.threshold(h, opts.threshold))
+        : this.threshold(hits, opts.threshold);
     }
     this.stats.hnswSearches++;
     const allowed = matching && new Set(matching);
@@ -369,13 +372,33 @@ export class Collection {
     return this.better(b.score, a.score) || (a.score === b.score && a.label > b.label);
   }
 
-  private exact(q: ArrayLike<number>, k: number, labels: number[], dl: Deadline | undefined): Hit[] {
-    return bestOf(
-      labels,
-      k,
-      (l) => this.score(q, l),
-      (a, b) => this.worse(a, b),
-      dl,
+  /**
+   * Every label scored, the k best kept (bestOf). When it pauses (deadline.ts) the query is copied
+   * (the scratch one is the next search's); if the collection changed meanwhile, the best are
+   * checked again (still there, still passing the filter) and scored from their vectors now.
+   */
+  private exact(
+    q: Float32Array,
+    k: number,
+    labels: number[],
+    dl: Deadline | undefined,
+    filter: Filter | undefined,
+  ): Hit[] | Promise<Hit[]> {
+    let query = q;
+    const changes = this.changes;
+    const score = (l: number) => this.score(query, l);
+    const worse = (a: Hit, b: Hit) => this.worse(a, b);
+    const hits = bestOf(labels, k, score, worse, dl, () => {
+      query = q.slice();
+    });
+    if (!(hits instanceof Promise)) return hits;
+    return hits.then((best) =>
+      this.changes === changes
+        ? best
+        : best
+            .filter((h) => this.passes(h.label, filter))
+            .map((h) => ({ label: h.label, score: score(h.label) }))
+            .sort((a, b) => (worse(a, b) ? 1 : worse(b, a) ? -1 : 0)),
     );
   }
 }

@@ -9,28 +9,87 @@
  * (hnswlib's graph walk, native, runs to its end), and it bounds how long one request holds the
  * loop, not how often a client may ask.
  */
-import { HttpError } from '../../kit/server/index.js';
+import { ClientGoneError, HttpError } from '../../kit/server/index.js';
 
 /** Items between two looks at the clock (a mask: a power of two minus 1). */
 export const EVERY = 1023;
 
+/** How long a request's scans run in one turn of the event loop before they let it turn. */
+export const SLICE_MS = 20;
+
 export class Deadline {
   private readonly at: number;
+  private sliceEnd: number;
   constructor(
     readonly seconds: number,
     readonly operation: string,
+    /** True once the client has left (its work then stops at the next pause). */
+    private readonly gone: () => boolean = () => false,
   ) {
-    this.at = performance.now() + seconds * 1000;
+    const now = performance.now();
+    this.at = now + seconds * 1000;
+    this.sliceEnd = now + SLICE_MS;
   }
 
   /** Throws Qdrant's timeout error once the deadline has passed. */
   check(): void {
-    if (performance.now() > this.at)
-      throw new HttpError(
-        408,
-        `Timeout error: Operation '${this.operation}' timed out after ${this.seconds} seconds`,
-      );
+    if (performance.now() > this.at) throw this.expired();
   }
+
+  /** True once this turn's slice is spent (then pause()); throws past the deadline. */
+  spent(): boolean {
+    const now = performance.now();
+    if (now > this.at) throw this.expired();
+    return now > this.sliceEnd;
+  }
+
+  /** Pauses so far (a batch waits for a search that paused before it starts the next). */
+  pauses = 0;
+
+  /** Lets the event loop turn (other requests, /health), then a new slice begins. */
+  async pause(): Promise<void> {
+    this.pauses++;
+    await new Promise((r) => setImmediate(r));
+    if (this.gone()) throw new ClientGoneError();
+    this.check();
+    this.sliceEnd = performance.now() + SLICE_MS;
+  }
+
+  private expired(): HttpError {
+    return new HttpError(
+      408,
+      `Timeout error: Operation '${this.operation}' timed out after ${this.seconds} seconds`,
+    );
+  }
+}
+
+/**
+ * `each(from, to)` over [0, count) in runs of EVERY + 1 items: in the calling turn while the
+ * request's slice lasts (so a short scan answers at once, as before), then a slice per turn of the
+ * event loop, `first` called once before the first pause. Undefined when done at once.
+ */
+export function inRuns(
+  count: number,
+  each: (from: number, to: number) => void,
+  dl: Deadline | undefined,
+  first?: () => void,
+): Promise<void> | undefined {
+  let from = 0;
+  const run = (): boolean => {
+    while (from < count) {
+      const to = Math.min(count, from + EVERY + 1);
+      each(from, to);
+      from = to;
+      if (dl && from < count && dl.spent()) return false;
+    }
+    return true;
+  };
+  if (run()) return undefined;
+  first?.();
+  return (async () => {
+    do await dl!.pause();
+    while (!run());
+  })();
 }
 
 /** Default of VECTORS_MAX_TIMEOUT_S. */
@@ -40,7 +99,12 @@ export const DEFAULT_MAX_TIMEOUT_S = 10;
  * The deadline of a request from its URL's `timeout` (Qdrant's ReadParams: a NonZeroU64 of
  * seconds; anything else is a 400 there too), at most `capS` seconds from now.
  */
-export function requestDeadline(url: string, operation: string, capS: number): Deadline {
+export function requestDeadline(
+  url: string,
+  operation: string,
+  capS: number,
+  gone?: () => boolean,
+): Deadline {
   const q = url.indexOf('?');
   let seconds = capS;
   if (q >= 0) {
@@ -54,5 +118,5 @@ export function requestDeadline(url: string, operation: string, capS: number): D
       seconds = Math.min(Number(raw), capS);
     }
   }
-  return new Deadline(seconds, operation);
+  return new Deadline(seconds, operation, gone);
 }

@@ -9,7 +9,7 @@
  */
 import { createRequire } from 'node:module';
 import type { HttpError } from '../../kit/server/index.js';
-import { type Deadline, EVERY } from './deadline.js';
+import { type Deadline, inRuns } from './deadline.js';
 import type { GraphHost } from './graph-thread.js';
 
 const require = createRequire(import.meta.url);
@@ -67,8 +67,8 @@ export function checkParams(p: GraphParams): GraphParams {
 }
 
 /**
- * The k best labels by a bounded heap (worst on top), best first: exact search (Collection), the
- * request's deadline looked at every EVERY + 1 labels.
+ * The k best labels by a bounded heap (worst on top), best first: exact search (Collection). With a
+ * request's deadline, in slices (deadline.ts: `first` before the first pause, a Promise then).
  */
 export function bestOf(
   labels: readonly number[],
@@ -76,7 +76,8 @@ export function bestOf(
   score: (label: number) => number,
   worse: (a: Walked, b: Walked) => boolean,
   dl?: Deadline,
-): Walked[] {
+  first?: () => void,
+): Walked[] | Promise<Walked[]> {
   const heap: Walked[] = [];
   const swap = (i: number, j: number) => {
     [heap[i], heap[j]] = [heap[j]!, heap[i]!];
@@ -100,24 +101,28 @@ export function bestOf(
       i = m;
     }
   };
-  // In runs of EVERY + 1 labels, the deadline looked at between them: outside the inner loop, which
-  // stays as it was (a check per label measured ~5 % slower on 10k x 100-d).
-  for (let from = 0; from < labels.length; from += EVERY + 1) {
-    if (dl && from > 0) dl.check();
-    const to = Math.min(labels.length, from + EVERY + 1);
-    for (let i = from; i < to; i++) {
-      const label = labels[i]!;
-      const h = { label, score: score(label) };
-      if (heap.length < k) {
-        heap.push(h);
-        up(heap.length - 1);
-      } else if (worse(heap[0]!, h)) {
-        heap[0] = h;
-        down(0);
+  // By index in runs (inRuns), the deadline looked at between them: a check per label measured ~5 %
+  // slower on 10k x 100-d, and a for-of over the labels ~2x slower than this loop.
+  const later = inRuns(
+    labels.length,
+    (from, to) => {
+      for (let i = from; i < to; i++) {
+        const label = labels[i]!;
+        const h = { label, score: score(label) };
+        if (heap.length < k) {
+          heap.push(h);
+          up(heap.length - 1);
+        } else if (worse(heap[0]!, h)) {
+          heap[0] = h;
+          down(0);
+        }
       }
-    }
-  }
-  return heap.sort((a, b) => (worse(a, b) ? 1 : worse(b, a) ? -1 : 0));
+    },
+    dl,
+    first,
+  );
+  const sorted = () => heap.sort((a, b) => (worse(a, b) ? 1 : worse(b, a) ? -1 : 0));
+  return later ? later.then(sorted) : sorted();
 }
 
 /**

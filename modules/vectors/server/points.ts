@@ -7,7 +7,7 @@ import { HttpError, type RequestContext } from '../../kit/server/index.js';
 import { type Handler, need, type RouteTable, updated } from './api.js';
 import type { Collection } from './collection.js';
 import { parseFilter } from './filter.js';
-import { compareIds, parsePointId } from './ids.js';
+import { compareIds, type PointId, parsePointId } from './ids.js';
 import {
   AnswerBudget,
   bad,
@@ -45,11 +45,16 @@ export function pointRoutes(
    * past it the write is refused (408) before anything is logged or applied, so a write by filter
    * is either done whole or not at all.
    */
-  function selected(ctx: RequestContext, c: Collection, o: Record<string, unknown>, operation: string) {
+  async function selected(
+    ctx: RequestContext,
+    c: Collection,
+    o: Record<string, unknown>,
+    operation: string,
+  ): Promise<PointId[]> {
     const sel = parseSelector(o);
     const dl = deadline(ctx, operation);
     if (sel.ids) return sel.ids.filter((id) => c.labelOf(id) !== undefined);
-    return c.matching(sel.filter, dl).map((l) => c.ids[l]!);
+    return (await c.matching(sel.filter, dl)).map((l) => c.ids[l]!);
   }
 
   return [
@@ -86,7 +91,12 @@ export function pointRoutes(
       /^\/collections\/([^/]+)\/points\/delete$/,
       async (ctx, [n]) => {
         const c = need(store, n!);
-        const ids = selected(ctx, c, body(await json(ctx), ['points', 'filter'], 'delete points'), 'delete');
+        const ids = await selected(
+          ctx,
+          c,
+          body(await json(ctx), ['points', 'filter'], 'delete points'),
+          'delete',
+        );
         return updated(await store.commit({ t: 'delete', c: n!, ids }));
       },
     ],
@@ -97,7 +107,7 @@ export function pointRoutes(
         const c = need(store, n!);
         const o = body(await json(ctx), ['payload', 'points', 'filter'], 'set payload');
         const payload = checkPayload(o.payload, '"payload"');
-        const ids = selected(ctx, c, o, 'set payload');
+        const ids = await selected(ctx, c, o, 'set payload');
         return updated(
           await store.commit({
             t: 'payload',
@@ -121,7 +131,7 @@ export function pointRoutes(
           await store.commit({
             t: 'unset',
             c: n!,
-            ids: selected(ctx, c, o, 'delete payload'),
+            ids: await selected(ctx, c, o, 'delete payload'),
             keys: o.keys as string[],
           }),
         );
@@ -132,7 +142,7 @@ export function pointRoutes(
       /^\/collections\/([^/]+)\/points\/payload\/clear$/,
       async (ctx, [n]) => {
         const c = need(store, n!);
-        const ids = selected(
+        const ids = await selected(
           ctx,
           c,
           body(await json(ctx), ['points', 'filter'], 'clear payload'),
@@ -154,7 +164,7 @@ export function pointRoutes(
         const limit = int(o.limit, 'limit', 10, 1, 100_000);
         const wv = parseWithVector(o.with_vector);
         new AnswerBudget().take(0, wv ? Math.min(limit, c.count) * c.config.size : 0);
-        let labels = c.matching(
+        let labels = await c.matching(
           o.filter === undefined || o.filter === null ? undefined : parseFilter(o.filter),
           deadline(ctx, 'scroll'),
         );
@@ -176,7 +186,7 @@ export function pointRoutes(
         const c = need(store, n!);
         const o = body(await json(ctx), ['filter', 'exact'], 'count');
         const dl = deadline(ctx, 'count');
-        return { count: o.filter ? c.matching(parseFilter(o.filter), dl).length : c.count };
+        return { count: o.filter ? (await c.matching(parseFilter(o.filter), dl)).length : c.count };
       },
     ],
   ];

@@ -2,7 +2,7 @@
  * The search routes of the Qdrant API subset: `points/search`, `points/query` and their batches
  * (one search per entry, on the collection's HNSW graph or exactly; see Collection.search).
  */
-import { ClientGoneError, HttpError, type RequestContext } from '../../kit/server/index.js';
+import { HttpError, type RequestContext } from '../../kit/server/index.js';
 import { JsonText, need, type RouteTable, type WithJson } from './api.js';
 import type { Collection, Hit } from './collection.js';
 import type { Deadline } from './deadline.js';
@@ -84,11 +84,15 @@ function search(
   )
     throw bad('score_threshold must be a number');
   if (kind === 'query' && (vector === undefined || vector === null)) {
-    const labels = c
-      .matching(filter, dl)
-      .slice(offset, offset + limit)
-      .map((label) => ({ label, score: 0 }));
-    return scoredPoints(c, labels, withPayload, withVector);
+    const page = (all: number[]) =>
+      scoredPoints(
+        c,
+        all.slice(offset, offset + limit).map((label) => ({ label, score: 0 })),
+        withPayload,
+        withVector,
+      );
+    const all = c.matching(filter, dl);
+    return all instanceof Promise ? all.then(page) : page(all);
   }
   if (typeof vector === 'number' || typeof vector === 'string') {
     const l = c.labelOf(parsePointId(vector));
@@ -107,7 +111,7 @@ function search(
     threshold: o.score_threshold as number | undefined,
     deadline: dl,
   });
-  // A graph search answers later (the graph worker, graph.ts); an exact one at once.
+  // A graph search in the graph worker, or a search that let the event loop turn, answers later.
   const answer = (hits: Hit[]) =>
     scoredPoints(
       c,
@@ -153,8 +157,6 @@ export function scoredPoints(
  * seconds to minutes by the collection's size, /health unanswered meanwhile.
  */
 const MAX_BATCH_SEARCHES = 1_000;
-/** A batch's searches run on the event loop for this long at a time (each whole: see deadline.ts). */
-const SLICE_MS = 20;
 
 /** The request's deadline (deadline.ts), made when its body is in. */
 export type DeadlineOf = (ctx: RequestContext, operation: string) => Deadline;
@@ -174,31 +176,29 @@ export function searchRoutes(store: Store, withJson: WithJson, deadline: Deadlin
       const budget = new AnswerBudget();
       const dl = deadline(ctx, `${kind} batch`);
       const each: (string | Promise<string>)[] = [];
-      // The searches one after the other for SLICE_MS at most, then the event loop turns (/health,
-      // other clients) before the next slice; one deadline for the whole batch.
-      const slice = (): boolean => {
-        const until = performance.now() + SLICE_MS;
-        while (each.length < searches.length) {
-          dl.check();
-          each.push(search(c, searches[each.length], kind, dl, budget));
-          if (each.length < searches.length && performance.now() > until) return false;
-        }
-        return true;
-      };
       const text = (all: string[]) =>
         new JsonText(`[${kind === 'query' ? all.map((p) => `{"points":${p}}`).join(',') : all.join(',')}]`);
       const answer = () =>
         each.some((x) => x instanceof Promise) ? Promise.all(each).then(text) : text(each as string[]);
-      if (slice()) return answer();
-      return (async () => {
-        do {
-          await new Promise((r) => setImmediate(r));
-          if (ctx.signal.aborted) throw new ClientGoneError();
-          // Dropped (or dropped and made again) meanwhile: its searches are not this collection's.
-          if (store.get(n) !== c) throw new HttpError(404, `Not found: Collection \`${n}\` doesn't exist!`);
-        } while (!slice());
+      // The searches one after the other while the request's slice lasts, then the event loop turns
+      // (/health, other clients) before the next slice (deadline.ts); one deadline for the batch. A
+      // search that paused (a long scan) is waited for: the batch's scans run one at a time.
+      const next = (): JsonText | Promise<JsonText> => {
+        while (each.length < searches.length) {
+          const pauses = dl.pauses;
+          const found = search(c, searches[each.length], kind, dl, budget);
+          each.push(found);
+          if (dl.pauses !== pauses) return (found as Promise<string>).then(resume);
+          if (each.length < searches.length && dl.spent()) return dl.pause().then(resume);
+        }
         return answer();
-      })();
+      };
+      // Dropped (or dropped and made again) meanwhile: its searches are not this collection's.
+      const resume = () => {
+        if (store.get(n) !== c) throw new HttpError(404, `Not found: Collection \`${n}\` doesn't exist!`);
+        return next();
+      };
+      return next();
     });
   };
   const one = (text: string | Promise<string>, wrap: (t: string) => string) =>
