@@ -23,7 +23,10 @@ function big(): Collection {
   const stub = { addPoint() {}, markDelete() {}, resizeIndex() {}, dispose() {}, getMaxElements: () => N };
   (c as unknown as { index: unknown }).index = Object.assign(Object.create(LocalGraph.prototype), stub);
   let seed = 1;
-  const r = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff - 0.5;
+  const r = () => {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    return seed / 0x7fffffff - 0.5;
+  };
   for (let i = 0; i < N; i++)
     c.upsert({ id: i, vector: Array.from({ length: D }, r), payload: { n: i, even: i % 2 === 0 } }, 1);
   return c;
