@@ -8,7 +8,7 @@
  */
 import { type Deadline, inRuns } from './deadline.js';
 import { FieldIndexes } from './field-index.js';
-import type { Filter, Payload, Predicate } from './filter.js';
+import type { Filter, Payload } from './filter.js';
 import { bestOf, type GraphIndex, LocalGraph, newGraph, type Walk } from './graph.js';
 import { compareIds, type PointId, pointKey } from './ids.js';
 import { asQuery, scoreAt } from './vector-math.js';
@@ -226,7 +226,7 @@ export class Collection {
 
   /** Builds the value index of a field from the payloads there now (PUT /index, load, restore). */
   createFieldIndex(field: string): void {
-    this.fieldIndexes.set(field, new Map());
+    this.fieldIndexes.create(field);
     for (const label of this.byKey.values()) this.fieldIndexes.update(label, this.payloads[label], 1, field);
   }
 
@@ -276,11 +276,6 @@ export class Collection {
   private passes(l: number, filter: Filter | undefined): boolean {
     const id = this.ids[l];
     return id !== undefined && (!filter || filter(id, this.payloads[l]));
-  }
-
-  /** Live labels that pass a predicate, scanned (for the collection info; counts as no filter). */
-  scan(pred: Predicate): number[] {
-    return this.orderedLabels().filter((l) => pred(this.ids[l]!, this.payloads[l]));
   }
 
   score(q: ArrayLike<number>, label: number): number {

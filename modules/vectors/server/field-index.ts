@@ -7,12 +7,37 @@ import { type Deadline, EVERY } from './deadline.js';
 import { type Filter, type Payload, valuesAt } from './filter.js';
 
 export class FieldIndexes extends Map<string, Map<unknown, Set<number>>> {
+  /**
+   * Per field, the points that have a value there (any, null included: Qdrant's `points` in a
+   * collection's payload_schema), kept as payloads change. Before, each info request counted them
+   * by reading every payload once per index: 1.1 s for 100 indexes on 40k points, /health waiting.
+   */
+  private readonly counts = new Map<string, number>();
+
+  /** The number of points with a value at an indexed field. */
+  count(field: string): number {
+    return this.counts.get(field) ?? 0;
+  }
+
+  /** A new, empty index of `field` (update() with `field` then fills it). */
+  create(field: string): void {
+    this.set(field, new Map());
+    this.counts.set(field, 0);
+  }
+
+  override delete(field: string): boolean {
+    this.counts.delete(field);
+    return super.delete(field);
+  }
+
   /** Adds (1) or removes (-1) a label's payload values, in every index or only `field`'s. */
   update(label: number, p: Payload | undefined, sign: 1 | -1, field?: string): void {
     if (!p) return;
     for (const [f, idx] of this) {
       if (field !== undefined && f !== field) continue;
-      for (const v of valuesAt(p, f)) {
+      const values = valuesAt(p, f);
+      if (values.length > 0) this.counts.set(f, (this.counts.get(f) ?? 0) + sign);
+      for (const v of values) {
         if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean') continue;
         const set = idx.get(v);
         if (sign > 0) {

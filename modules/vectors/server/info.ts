@@ -5,7 +5,6 @@
  * checkpoint is doing).
  */
 import type { Collection } from './collection.js';
-import { valuesAt } from './filter.js';
 import type { BodyParser } from './offload.js';
 import { isObject } from './parse.js';
 import type { Store } from './store.js';
@@ -20,7 +19,7 @@ export function collectionInfo(c: Collection) {
       {
         data_type: isObject(s) ? s.type : s,
         ...(isObject(s) ? { params: s } : {}),
-        points: c.scan((_id, p) => valuesAt(p, f).length > 0).length,
+        points: c.fieldIndexes.count(f), // kept as payloads change (field-index.ts)
       },
     ]),
   );
