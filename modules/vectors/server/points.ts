@@ -54,7 +54,7 @@ export function pointRoutes(
     const sel = parseSelector(o);
     const dl = deadline(ctx, operation);
     if (sel.ids) return sel.ids.filter((id) => c.labelOf(id) !== undefined);
-    return (await c.matching(sel.filter, dl)).map((l) => c.ids[l]!);
+    return (await c.matching(sel.filter, dl, false)).map((l) => c.ids[l]!);
   }
 
   return [
@@ -186,7 +186,7 @@ export function pointRoutes(
         const c = need(store, n!);
         const o = body(await json(ctx), ['filter', 'exact'], 'count');
         const dl = deadline(ctx, 'count');
-        return { count: o.filter ? (await c.matching(parseFilter(o.filter), dl)).length : c.count };
+        return { count: o.filter ? (await c.matching(parseFilter(o.filter), dl, false)).length : c.count };
       },
     ],
   ];

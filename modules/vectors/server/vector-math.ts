@@ -1,8 +1,10 @@
 /**
  * The arithmetic of a collection's vectors (collection.ts): a vector as stored and searched
- * (float32; Cosine vectors normalised, as Qdrant stores and returns them) and a score.
+ * (float32; Cosine vectors normalised, as Qdrant stores and returns them), a score, and a graph
+ * walk's answer scored.
  */
-import type { Distance } from './collection.js';
+import type { Collection, Distance, Hit } from './collection.js';
+import type { Walk } from './graph.js';
 
 /**
  * `v` in float32 into `out` (its length), normalised in float32 for Cosine: the stored form and a
@@ -38,4 +40,32 @@ export function scoreAt(
   }
   for (let i = 0; i < d; i++) s += q[i]! * v[base + i]!;
   return s;
+}
+
+/**
+ * A graph walk's labels scored from the stored vectors, so exact and graph search agree to the last
+ * bit; with the labels whose change is not in the graph yet (`excluded` from the walk) scored here.
+ */
+export function graphHits(
+  c: Collection,
+  q: Float32Array,
+  k: number,
+  r: Walk,
+  allowed: Set<number> | undefined,
+  excluded: Set<number> | undefined,
+): Hit[] {
+  c.stats.hnswMs += r.ms;
+  const hits: Hit[] = [];
+  // In the worker the walk ran while changes went on here: a label freed since is left out.
+  for (let i = 0; i < r.neighbors.length; i++) {
+    const label = r.neighbors[i]!;
+    if (c.ids[label] !== undefined) hits.push({ label, score: c.score(q, label) });
+  }
+  if (excluded)
+    for (const label of excluded)
+      if (c.ids[label] !== undefined && (!allowed || allowed.has(label)))
+        hits.push({ label, score: c.score(q, label) });
+  hits.sort((a, b) => (c.worse(a, b) ? 1 : c.worse(b, a) ? -1 : 0));
+  if (hits.length > k) hits.length = k;
+  return hits;
 }
