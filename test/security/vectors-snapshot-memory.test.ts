@@ -9,7 +9,7 @@
  * download each raised it by the file's size (+160.7 and +160.1 MiB with a 160 MiB file).
  */
 import { createHash } from 'node:crypto';
-import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, symlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -132,4 +132,17 @@ it('a snapshot made by the service keeps its checksum beside it; the list gives 
     200,
   );
   expect(() => readFileSync(`${file}.checksum`)).toThrow(/ENOENT/);
+});
+
+it('a link named as a snapshot is not followed: 404, not the file it points at', async () => {
+  const dir = join(dataDir, 'snapshots', Buffer.from('snap').toString('hex'));
+  writeFileSync(join(dataDir, 'secret'), 'not a snapshot');
+  symlinkSync(join(dataDir, 'secret'), join(dir, 'link.snapshot'));
+  const got = await callSocket(s.socket, agent, 'GET', '/collections/snap/snapshots/link.snapshot');
+  expect(got.status).toBe(404);
+  expect(got.json.status.error).toMatch(/not found/);
+  // Nor listed (before, the list followed it: the target's size and checksum).
+  const listed = await callSocket(s.socket, agent, 'GET', '/collections/snap/snapshots');
+  expect(listed.status).toBe(200);
+  expect(listed.json.result.map((x: { name: string }) => x.name)).not.toContain('link.snapshot');
 });

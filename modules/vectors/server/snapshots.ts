@@ -42,10 +42,12 @@ function multipartFile(contentType: string | undefined, raw: Buffer): Buffer {
 export function snapshotRoutes(store: Store): RouteTable {
   const root = join(store.dir, 'snapshots');
   const dirOf = (c: string) => join(root, hex(c));
+  // Plain files only: a link or anything else named as a snapshot is neither listed nor sent.
   const list = (c: string) => {
     try {
-      return readdirSync(dirOf(c))
-        .filter((f) => nameRe.test(f))
+      return readdirSync(dirOf(c), { withFileTypes: true })
+        .filter((e) => e.isFile() && nameRe.test(e.name))
+        .map((e) => e.name)
         .sort();
     } catch {
       return [];
@@ -177,7 +179,12 @@ export function snapshotRoutes(store: Store): RouteTable {
       (_ctx, [c, s]) => {
         if (!nameRe.test(s!) || !list(c!).includes(s!))
           throw new HttpError(404, `Not found: Snapshot ${s} not found`);
-        return openSnapshot(join(dirOf(c!), s!));
+        // Gone, or made a link, since it was listed: not found (the link is not followed).
+        return openSnapshot(join(dirOf(c!), s!)).catch((err: NodeJS.ErrnoException) => {
+          if (err.code === 'ENOENT' || err.code === 'ELOOP')
+            throw new HttpError(404, `Not found: Snapshot ${s} not found`);
+          throw err;
+        });
       },
     ],
     [
