@@ -11,16 +11,9 @@ import {
   inspectContainer,
 } from '../../src/core/services/container-info.js';
 import { startService, stopService } from '../../src/core/services/lifecycle.js';
+import { annotatedHello } from '../helpers/annotated-image.js';
 import { imageTagged } from '../helpers/test-images.js';
-import {
-  buildHello,
-  helloSource,
-  makeBox,
-  podman,
-  quietHook,
-  type TestBox,
-  uniqueName,
-} from '../services/helpers.js';
+import { buildHello, makeBox, podman, quietHook, type TestBox, uniqueName } from '../services/helpers.js';
 import { tempDir } from '../setup/temp-registry.js';
 
 /**
@@ -44,33 +37,6 @@ vi.mock('../../src/core/services/images.js', async (importActual) => {
     },
   };
 });
-
-/** The hello image with these annotations, saved as an OCI archive; its image ID. */
-function annotatedHello(annotations: Record<string, string>) {
-  const dir = tempDir('bp-ann-start-src-');
-  execFileSync('cp', ['-a', `${helloSource}/.`, dir]);
-  const tag = `localhost/bp-svc-test/${uniqueName('annotated-start')}:1`;
-  imageTagged(tag);
-  execFileSync('podman', [
-    'build',
-    '-q',
-    '--no-cache',
-    ...Object.entries(annotations).flatMap(([k, v]) => ['--annotation', `${k}=${v}`]),
-    '-t',
-    tag,
-    dir,
-  ]);
-  const archive = path.join(tempDir('bp-ann-start-build-'), 'image.tar');
-  execFileSync('podman', ['save', '--format', 'oci-archive', '-o', archive, tag]);
-  execFileSync('podman', ['rmi', '-f', tag]);
-  const blob = (d: string) =>
-    JSON.parse(execFileSync('tar', ['-xOf', archive, `blobs/sha256/${d.slice(7)}`], { encoding: 'utf8' }));
-  const index = JSON.parse(execFileSync('tar', ['-xOf', archive, 'index.json'], { encoding: 'utf8' }));
-  const id = blob(index.manifests[0].digest).config.digest as string;
-  const manifest = JSON.parse(readFileSync(path.join(helloSource, 'manifest.json'), 'utf8'));
-  manifest.service.image = { archive: 'image.tar', id };
-  return { dir, archive, id, manifest };
-}
 
 const boxes: TestBox[] = [];
 afterAll(async () => {

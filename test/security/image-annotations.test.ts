@@ -1,10 +1,6 @@
-import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { imageTagged } from '../helpers/test-images.js';
-import { helloSource, makeBox, podman, type TestBox, uniqueName } from '../services/helpers.js';
-import { tempDir } from '../setup/temp-registry.js';
+import { annotatedHello } from '../helpers/annotated-image.js';
+import { makeBox, podman, type TestBox, uniqueName } from '../services/helpers.js';
 
 /**
  * A module's image archive may be an OCI archive (the engine loads either kind), and an OCI
@@ -16,35 +12,6 @@ import { tempDir } from '../setup/temp-registry.js';
  * blueprint's own build makes annotations but the OCI base-image ones; an image with any other is
  * refused at install, before anything is registered, and not left in the engine.
  */
-
-/** The hello image with these annotations, saved as an OCI archive; its image ID. */
-function annotatedHello(annotations: Record<string, string>) {
-  const dir = tempDir('bp-ann-src-');
-  execFileSync('cp', ['-a', `${helloSource}/.`, dir]);
-  const tag = `localhost/bp-svc-test/${uniqueName('annotated')}:1`;
-  imageTagged(tag);
-  execFileSync('podman', [
-    'build',
-    '-q',
-    '--no-cache',
-    ...Object.entries(annotations).flatMap(([k, v]) => ['--annotation', `${k}=${v}`]),
-    '-t',
-    tag,
-    dir,
-  ]);
-  const work = tempDir('bp-ann-build-');
-  const archive = path.join(work, 'image.tar');
-  execFileSync('podman', ['save', '--format', 'oci-archive', '-o', archive, tag]);
-  execFileSync('podman', ['rmi', '-f', tag]);
-  // The image ID the engine gives it: its config's digest (index -> manifest -> config).
-  const blob = (d: string) =>
-    JSON.parse(execFileSync('tar', ['-xOf', archive, `blobs/sha256/${d.slice(7)}`], { encoding: 'utf8' }));
-  const index = JSON.parse(execFileSync('tar', ['-xOf', archive, 'index.json'], { encoding: 'utf8' }));
-  const id = blob(index.manifests[0].digest).config.digest as string;
-  const manifest = JSON.parse(readFileSync(path.join(helloSource, 'manifest.json'), 'utf8'));
-  manifest.service.image = { archive: 'image.tar', id };
-  return { dir, archive, id, manifest };
-}
 
 const boxes: TestBox[] = [];
 afterAll(async () => {
