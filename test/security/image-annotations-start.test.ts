@@ -38,6 +38,17 @@ vi.mock('../../src/core/services/images.js', async (importActual) => {
   };
 });
 
+/** The libpod URLs the box's engine is asked from now on. */
+function engineCalls(box: TestBox): string[] {
+  const asked: string[] = [];
+  const libpod = box.engine.libpod.bind(box.engine);
+  box.engine.libpod = ((method: string, url: string, ...rest: unknown[]) => {
+    asked.push(url);
+    return (libpod as (...a: unknown[]) => unknown)(method, url, ...rest);
+  }) as typeof box.engine.libpod;
+  return asked;
+}
+
 const boxes: TestBox[] = [];
 afterAll(async () => {
   older.box = false;
@@ -75,12 +86,7 @@ describe('an image loaded before annotations were judged', () => {
     const name = uniqueName('bpt-ann-plain');
     await box.install(name);
     // Judged at install: a start asks the engine for no image inspect (it walks every image).
-    const asked: string[] = [];
-    const libpod = box.engine.libpod.bind(box.engine);
-    box.engine.libpod = ((method: string, url: string, ...rest: unknown[]) => {
-      asked.push(url);
-      return (libpod as (...a: unknown[]) => unknown)(method, url, ...rest);
-    }) as typeof box.engine.libpod;
+    const asked = engineCalls(box);
     const deps = { engine: box.engine, root: box.root };
     expect((await startService(deps, name)).healthy).toBe(true);
     await stopService(deps, name, 1);
@@ -102,12 +108,7 @@ describe('an image loaded before annotations were judged', () => {
     } finally {
       older.box = false;
     }
-    const asked: string[] = [];
-    const libpod = box.engine.libpod.bind(box.engine);
-    box.engine.libpod = ((method: string, url: string, ...rest: unknown[]) => {
-      asked.push(url);
-      return (libpod as (...a: unknown[]) => unknown)(method, url, ...rest);
-    }) as typeof box.engine.libpod;
+    const asked = engineCalls(box);
     const deps = { engine: box.engine, root: box.root };
     expect((await startService(deps, name)).healthy).toBe(true);
     await stopService(deps, name, 1);
