@@ -5,9 +5,9 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { collectionFileParts } from '../../modules/vectors/server/persist.js';
-import { br, client, dataDir, raw, rng, useVectorsService, uuid, vec } from './qdrant-setup.js';
+import { br, client, dataDir, raw, rng, uuid, vec, withVectorsService } from './qdrant-setup.js';
 
-useVectorsService();
+withVectorsService();
 
 describe('snapshots', () => {
   it('snapshot, delete the collection, recover it equal; download and upload', async () => {

@@ -3,9 +3,9 @@
  * socket (qdrant-setup.ts): the whole API subset but snapshots (client-snapshots.test.ts).
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { br, client, raw, rng, useVectorsService, uuid, vec } from './qdrant-setup.js';
+import { br, client, raw, rng, uuid, vec, withVectorsService } from './qdrant-setup.js';
 
-useVectorsService();
+withVectorsService();
 
 describe('service', () => {
   it('GET / answers as Qdrant does (not wrapped in "result"): the client reads its version there', async () => {

@@ -1,7 +1,7 @@
 /**
  * The vectors service as a separate process on its unix socket, reached by the real
  * @qdrant/js-client-rest over a loopback bridge (the client builds its own undici Agent), for the
- * client tests (client.test.ts, client-snapshots.test.ts). `useVectorsService()` starts it for the
+ * client tests (client.test.ts, client-snapshots.test.ts). `withVectorsService()` starts it for the
  * calling test file; the bindings below are live (set in its beforeAll).
  */
 import { rmSync } from 'node:fs';
@@ -14,7 +14,7 @@ export let br: Awaited<ReturnType<typeof bridge>>;
 export let client: QdrantClient;
 export let dataDir: string;
 
-export function useVectorsService(): void {
+export function withVectorsService(): void {
   beforeAll(async () => {
     dataDir = newDataDir();
     served = await serve(await bundle(), dataDir);
