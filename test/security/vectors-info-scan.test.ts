@@ -47,7 +47,9 @@ it('the info of a collection with 100 payload indexes is answered at once, with 
   expect(schema.f7.points).toBe(N / 2);
   expect(schema.f8.points).toBe(N / 2);
   expect(schema.f0.points).toBe(0);
-  expect(ms).toBeLessThan(150);
+  // Not a speed figure: the scan took ~1,070 ms on a quiet machine (longer on a loaded one), the
+  // kept counts a few ms; the bound leaves a loaded CI machine room without letting the scan pass.
+  expect(ms).toBeLessThan(500);
   // The counts follow changes: a payload without f7, a point deleted, one added with it.
   await call('POST', '/collections/info/points/payload', { payload: { f9: 1 }, points: [1] }); // keeps f7
   await call('POST', '/collections/info/points/payload/clear', { points: [3] });

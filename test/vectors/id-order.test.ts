@@ -25,14 +25,12 @@ it('a filtered count or an exact search after an insert does not sort the collec
   const few = parseFilter({ must: [{ key: 'n', range: { lt: 10 } }] });
   c.orderedLabels(); // built once
   c.upsert({ id: N, vector: [1, 1], payload: { n: 1 } }, 2);
-  const t = performance.now();
   const counted = (c.matching(few, undefined, false) as number[]).length;
   const best = c.search([1, 1], 1, { exact: true }) as Hit[];
-  const ms = performance.now() - t;
   expect(counted).toBe(11);
   expect(c.ids[best[0]!.label]).toBe(N);
+  // The behaviour, not a time (no timed tests: the sort is what cost ~0.8 s at 1M points).
   expect(sorted()).toBe(false);
-  expect(ms).toBeLessThan(300);
   // Scroll's order is still id order.
   const ordered = (c.matching(few) as number[]).map((l) => c.ids[l]);
   expect(ordered).toEqual([...ordered].sort((a, b) => (a as number) - (b as number)));
