@@ -141,13 +141,9 @@ export interface PackageOps {
    */
   clean(opts?: { dryRun?: boolean }): Promise<import('../core/pkg/clean.js').CleanResult>;
   /**
-   * Who signed what `install NAME` would take (the package's own detached signature, fetched
-   * alone: a few KB, the package is not downloaded): shown before asking to install.
-   */
-  offered(name: string): Promise<OfferedPackage>;
-  /**
-   * What the console and the dashboard show before asking to install `name`: `offered` and `plan`
-   * from one package manager (each alone opens its own: indexes and keys read twice).
+   * What the console and the dashboard show before asking to install `name`, from one package
+   * manager: who signed what `install NAME` would take (the package's own detached signature,
+   * fetched alone: a few KB, the package is not downloaded), and the plan (`plan`).
    */
   preview(name: string): Promise<{ offer: OfferedPackage; plan: ShownChange[] }>;
   /** The installed package's verified signer, with the key's user IDs when still trusted. */
@@ -286,7 +282,6 @@ export function packageOps(ctx: BoxContext): PackageOps {
     bundle: async (names, out, opts = {}) => (await pm(opts)).bundle(names, out),
     recover: async () => (await pm()).recover(),
     clean: async (opts = {}) => (await pm()).clean(opts),
-    offered: async (name) => offeredBy(await pm(), name),
     async preview(name) {
       const m = await pm();
       const [offer, plan] = await Promise.all([

@@ -325,7 +325,7 @@ export function coreSources(at: string | Box): Sources {
       }
     },
     /**
-     * The package's own signer, not the index's (`packages.offered`): shown before the admin says
+     * The package's own signer, not the index's (`packages.preview`): shown before the admin says
      * yes; `packageAction` then reports the key the install verified.
      */
     async signerOf(name) {
