@@ -84,6 +84,14 @@ class Registry {
         this.opts,
       );
       if (res.status === 401 || res.status === 403) res.body.resume();
+      // A 401 from a host a redirect led to (a storage host, a CDN: another party) is not the
+      // registry asking: answering it would send the registry's login to that host's token realm.
+      const from = new URL(res.url).origin;
+      if ((res.status === 401 || res.status === 403) && from !== new URL(url).origin)
+        throw this.denied(
+          `HTTP ${res.status} from ${from}, where the registry redirected; its login is not sent there`,
+          'redirect-login',
+        );
       if (res.status === 403 || (res.status === 401 && attempt > 0))
         throw this.denied(`HTTP ${res.status}${this.auth ? ' with the login given' : ''}`);
       if (res.status !== 401) return res;
@@ -123,11 +131,13 @@ class Registry {
     return `Bearer ${token}`;
   }
 
-  private denied(why: string) {
+  private denied(why: string, what: 'login' | 'redirect-login' = 'login') {
     return new BlueprintError(
       `Registry ${this.ref.registry} refused access to ${this.ref.name}: ${why}`,
       'access-denied',
-      `Give a login for ${this.ref.registry} in /etc/blueprint/credentials.json (root only, mode 0600).`,
+      what === 'login'
+        ? `Give a login for ${this.ref.registry} in /etc/blueprint/credentials.json (root only, mode 0600).`
+        : `The registry sends this file to a host that wants a login of its own; ask the operator of ${this.ref.registry} to serve it without one.`,
     );
   }
 
