@@ -1,5 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { z } from 'zod';
+import { UsageError } from '../errors.js';
 import { readJsonIfExists } from '../system/fs.js';
 import { acquireLock } from '../system/lock.js';
 import { layout } from '../system/paths.js';
@@ -17,7 +19,7 @@ import {
   specDestinations,
   TIMESYNCD_CONF,
 } from './resources.js';
-import { type ApplianceSpec, networkSchema, sshSchema } from './schema.js';
+import { type ApplianceSpec, describeIssues, networkSchema, sshSchema } from './schema.js';
 
 /**
  * The egress files on disk, built again when the repositories change (`bpkg repo add`/`remove`):
@@ -70,16 +72,30 @@ async function s3Settings(root: string): Promise<{ region: string; endpoint?: st
   return { region: value('region') ?? 'us-east-1', ...(endpoint ? { endpoint } : {}) };
 }
 
+/**
+ * The stored choices, judged by today's schema. Ones an older setup accepted and it refuses (an
+ * IPv6 zone in a DNS server made rules nft cannot load) are named, not taken as they are.
+ */
+function storedChoices(stored: { network?: unknown; ssh?: unknown }) {
+  const judged = z.object({ network: networkSchema, ssh: sshSchema }).safeParse({
+    network: stored.network ?? {},
+    ssh: stored.ssh ?? {},
+  });
+  if (!judged.success)
+    throw new UsageError(
+      `${NETWORK_CHOICES} holds choices setup no longer accepts: ${describeIssues(judged.error)}`,
+      'Run `blueprint apply` (or setup) again with that value corrected: it writes the file and the firewall rules anew.',
+    );
+  return judged.data;
+}
+
 /** What the box allows now, from the stored choices and the repositories (none before setup). */
 export async function currentDestinations(root: string) {
   const stored = await readJsonIfExists<{ network?: unknown }>(path.join(root, NETWORK_CHOICES)).catch(
     () => undefined,
   );
   if (!stored) return [];
-  const spec = await choicesForRoot(root, {
-    network: networkSchema.parse(stored.network ?? {}),
-    repositories: [],
-  });
+  const spec = await choicesForRoot(root, { network: storedChoices(stored).network, repositories: [] });
   return specDestinations(spec, await configuredRepositories(root));
 }
 
@@ -113,8 +129,7 @@ export async function rebuildEgress(
   );
   if (!stored) return { changed: [], commands: [] };
   const spec: Pick<ApplianceSpec, 'network' | 'ssh' | 'repositories'> = await choicesForRoot(root, {
-    network: networkSchema.parse(stored.network ?? {}),
-    ssh: sshSchema.parse(stored.ssh ?? {}),
+    ...storedChoices(stored),
     repositories: [],
   });
   const { diffResource, readAccounts } = await import('./plan.js');

@@ -65,10 +65,25 @@ export function dnsServerAddress(server: string): string {
   return server.split('#')[0]!.replace(/^\[|\]$/g, '');
 }
 
+const DNS_NAME = /^(?!-)[a-z0-9-]{1,63}(?<!-)(\.(?!-)[a-z0-9-]{1,63}(?<!-))*$/i;
+
+/**
+ * Whether `host` may stand in the allow-list: an IP address without an IPv6 zone (nft has no
+ * syntax for `fe80::1%eth0`, and one such address makes the whole rules file fail to load, the box
+ * then booting with no firewall at all), or a DNS name of letters, digits, dashes and dots. Not
+ * `*`, the list's own word for any address, nor what else a URL parser takes as a host (`*.org`,
+ * `a}b`): a URL `https://*:8443/` would otherwise open that port to every address.
+ */
+export function isDestinationHost(host: string): boolean {
+  if (isIP(host) !== 0) return !host.includes('%');
+  return host.length <= 253 && DNS_NAME.test(host);
+}
+
 /**
  * Host and port of a repository URL: http(s), and oci://REGISTRY[:PORT]/NAME (HTTPS to the
  * registry). file:// and other local sources need no network; s3:// is turned into its HTTPS
- * endpoint by the caller (egress-disk.ts), which knows the region.
+ * endpoint by the caller (egress-disk.ts), which knows the region. A host isDestinationHost
+ * refuses gives no destination: that repository is not let out.
  */
 export function urlDestination(url: string): { host: string; port: number } | undefined {
   if (url.startsWith('oci://')) return urlDestination(`https://${url.slice('oci://'.length)}`);
@@ -76,8 +91,11 @@ export function urlDestination(url: string): { host: string; port: number } | un
   const u = new URL(url);
   if (u.protocol !== 'http:' && u.protocol !== 'https:') return undefined;
   const host = u.hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  if (!isDestinationHost(host)) return undefined;
   return { host, port: u.port ? Number(u.port) : u.protocol === 'https:' ? 443 : 80 };
 }
+
+const DHCP_RESOLVER = 'resolver from DHCP';
 
 /** Every destination the configuration allows, in a stable order. */
 export function egressDestinations(
@@ -86,6 +104,9 @@ export function egressDestinations(
 ): Destination[] {
   const out: Destination[] = [];
   const add = (d: Destination) => {
+    // Stored choices from before the schema refused such hosts, and anything else: never `*` or
+    // a host nft cannot parse (isDestinationHost). Only the DHCP resolver below is `*`.
+    if (d.host === '*' ? d.source !== DHCP_RESOLVER : !isDestinationHost(d.host)) return;
     if (
       !out.some(
         (o) => o.purpose === d.purpose && o.host === d.host && o.proto === d.proto && o.port === d.port,
@@ -97,7 +118,7 @@ export function egressDestinations(
   const servers = net.dns.servers.map(dnsServerAddress);
   if (!servers.length)
     for (const proto of ['udp', 'tcp'] as const)
-      add({ purpose: 'dns', host: '*', proto, port: 53, source: 'resolver from DHCP' });
+      add({ purpose: 'dns', host: '*', proto, port: 53, source: DHCP_RESOLVER });
   for (const s of servers)
     if (net.dns.tls)
       add({ purpose: 'dns', host: s, proto: 'tcp', port: 853, source: `DNS-over-TLS server ${s}` });

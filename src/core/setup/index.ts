@@ -8,6 +8,7 @@ import {
   type ApplianceSpec,
   answersSchema,
   answersToSpec,
+  describeIssues,
   type EncryptionChoice,
   specSchema,
 } from './schema.js';
@@ -24,18 +25,6 @@ export type { ModuleOps, Runner } from './ops.js';
 export { type Change, pendingChanges, planSetup, type SetupPlan } from './plan.js';
 export * from './schema.js';
 export { type PublicKey, parsePublicKey } from './sshkey.js';
-
-/** `field.path: message` for each issue, so the user sees exactly which answer is wrong. */
-export function describeIssues(error: z.ZodError): string {
-  return error.issues
-    .slice(0, 6)
-    .map((i) => {
-      const message =
-        i.code === 'invalid_type' && /received undefined/.test(i.message) ? 'is required' : i.message;
-      return `${i.path.length ? i.path.join('.') : '(top level)'}: ${message}`;
-    })
-    .join('; ');
-}
 
 export function validate<T extends z.ZodType>(schema: T, value: unknown, what: string): z.output<T> {
   const r = schema.safeParse(value);

@@ -2,7 +2,13 @@ import { isIP } from 'node:net';
 import { z } from 'zod';
 import { MAX_MEMORY_BYTES, parseBytes } from '../services/schema.js';
 import { hasControl, NO_CONTROL } from '../system/text.js';
-import { DEFAULT_DEBIAN_MIRRORS, DEFAULT_NTP, dnsServerAddress } from './egress.js';
+import {
+  DEFAULT_DEBIAN_MIRRORS,
+  DEFAULT_NTP,
+  dnsServerAddress,
+  isDestinationHost,
+  urlDestination,
+} from './egress.js';
 import { parsePublicKey } from './sshkey.js';
 
 /**
@@ -54,12 +60,19 @@ export const fingerprintField = z
   .transform((s) => s.replace(/\s+/g, '').toUpperCase())
   .pipe(z.string().regex(/^([0-9A-F]{40}|[0-9A-F]{64})$/, 'must be 40 or 64 hex digits'));
 
+/** The firewall lets a URL's host out by name or address (egress.ts, isDestinationHost). */
+const URL_HOST = 'must name its host by a DNS name (letters, digits, dashes, dots) or an IP address';
+
 export const repositorySchema = z.strictObject({
   name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be lower-case letters, digits and dashes'),
   url: z
     .string()
-    .refine((u) => /^(https?|file):\/\//.test(u) && URL.canParse(u), 'must be an http(s):// or file:// URL')
-    .refine((u) => !hasControl(u), NO_CONTROL),
+    .refine((u) => /^(https?|file):\/\//.test(u) && URL.canParse(u), {
+      message: 'must be an http(s):// or file:// URL',
+      abort: true,
+    })
+    .refine((u) => !hasControl(u), NO_CONTROL)
+    .refine((u) => u.startsWith('file:') || urlDestination(u) !== undefined, URL_HOST),
   /** Armored public key, or the path of a file holding it (relative to the answers file). */
   key: z.string().min(1, 'must be the signing key (armored text or a file path)'),
   /** Pins the key: required in scripted mode so nothing is trusted on first use. */
@@ -103,15 +116,20 @@ export const dashboardSchema = z.strictObject({
 });
 
 /** A DNS server: an address, with `#name` (the TLS certificate's name) for DNS-over-TLS. */
-const dnsServerField = z
-  .string()
-  .refine(
-    (v) => isIP(dnsServerAddress(v)) !== 0 && /^[^#\s]+(#[a-z0-9.-]+)?$/i.test(v),
-    'must be an IP address, optionally with #name for DNS-over-TLS (e.g. "9.9.9.9#dns.quad9.net")',
-  );
+const dnsServerField = z.string().refine(
+  // isDestinationHost: an address nft can take (no IPv6 zone such as fe80::1%eth0).
+  (v) =>
+    isIP(dnsServerAddress(v)) !== 0 &&
+    isDestinationHost(dnsServerAddress(v)) &&
+    /^[^#\s]+(#[a-z0-9.-]+)?$/i.test(v),
+  'must be an IP address (without a %zone), optionally with #name for DNS-over-TLS (e.g. "9.9.9.9#dns.quad9.net")',
+);
 const ntpServerField = z
   .string()
-  .refine((v) => isIP(v) !== 0 || hostnameField.safeParse(v).success, 'must be a host name or an IP address');
+  .refine(
+    (v) => (isIP(v) !== 0 && isDestinationHost(v)) || hostnameField.safeParse(v).success,
+    'must be a host name or an IP address (without a %zone)',
+  );
 
 /**
  * What the box may talk to (issue 19): everything else is dropped by the firewall's output chain.
@@ -125,7 +143,16 @@ export const networkSchema = z
     ntp: z.union([z.literal('none'), z.array(ntpServerField).min(1)]).default(DEFAULT_NTP),
     unattendedUpgrades: z.boolean().default(true),
     debianMirrors: z
-      .array(z.string().refine((u) => /^https?:\/\//.test(u) && URL.canParse(u), 'must be an http(s):// URL'))
+      .array(
+        z
+          .string()
+          .refine((u) => /^https?:\/\//.test(u) && URL.canParse(u), {
+            message: 'must be an http(s):// URL',
+            abort: true,
+          })
+          .refine((u) => !hasControl(u), NO_CONTROL)
+          .refine((u) => urlDestination(u) !== undefined, URL_HOST),
+      )
       .default(DEFAULT_DEBIAN_MIRRORS),
     /** More destinations the admin allows (TCP), e.g. where a repository redirects downloads. */
     allow: z
@@ -261,4 +288,16 @@ export function answersToSpec(a: Answers): ApplianceSpec {
     repositories: a.repository ? [a.repository] : [],
     modules: a.modules,
   };
+}
+
+/** `field.path: message` for each issue, so the user sees exactly which answer is wrong. */
+export function describeIssues(error: z.ZodError): string {
+  return error.issues
+    .slice(0, 6)
+    .map((i) => {
+      const message =
+        i.code === 'invalid_type' && /received undefined/.test(i.message) ? 'is required' : i.message;
+      return `${i.path.length ? i.path.join('.') : '(top level)'}: ${message}`;
+    })
+    .join('; ');
 }
