@@ -11,14 +11,14 @@ import { constants } from 'node:fs';
 import { copyFile, mkdir, open, readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ConflictError, NotFoundError } from '../errors.js';
-import { fetchPackage } from './fetch.js';
+import { fetchPackage, fetchSignatureBytes } from './fetch.js';
 import { packageFileName } from './format.js';
 import { hostArch } from './install.js';
 import type { ManagerParts } from './parts.js';
 import { type Candidate, parseRequest, resolve } from './resolve.js';
 import { verifyDetached } from './signature.js';
 import { candidates } from './states.js';
-import { fetchBytes, joinUrl } from './transport.js';
+import { joinUrl } from './transport.js';
 
 export interface BundleResult {
   out: string;
@@ -84,7 +84,7 @@ async function firstSignature(
   let first: unknown;
   for (const base of urls) {
     try {
-      const bytes = await fetchBytes(`${joinUrl(base, c.entry.path)}.asc`, 64 * 1024, p.signal);
+      const bytes = await fetchSignatureBytes(`${joinUrl(base, c.entry.path)}.asc`, p.signal);
       const { signer } = await verifyDetached({ file }, bytes, trusted, packageFileName(c.entry), p.now());
       return { bytes, signer };
     } catch (err) {

@@ -245,7 +245,7 @@ export async function fetchPackageSignature(
   repo: string,
   signal?: AbortSignal,
 ): Promise<Uint8Array> {
-  return fetchBytes(`${packageUrl}.asc`, MAX_SIGNATURE_BYTES, signal).catch((err) => {
+  return fetchSignatureBytes(`${packageUrl}.asc`, signal).catch((err) => {
     throw err instanceof NotFoundError
       ? new VerificationError(
           `${name} has no signature in repository ${repo}`,
@@ -254,6 +254,34 @@ export async function fetchPackageSignature(
         )
       : err;
   });
+}
+
+/**
+ * A package's detached signature from one mirror, held to a deadline as the package is (the
+ * base plus 64 KiB at the slowest rate): a mirror that drips it a byte at a time, never silent for
+ * the socket's 30 s, would otherwise hold the install and the package lock for days and keep the
+ * next mirror from being tried.
+ */
+export async function fetchSignatureBytes(url: string, signal?: AbortSignal): Promise<Uint8Array> {
+  const ms = Math.ceil(
+    downloadLimits.baseMs + (MAX_SIGNATURE_BYTES / downloadLimits.minBytesPerSecond) * 1000,
+  );
+  const deadline = AbortSignal.timeout(ms);
+  try {
+    return await fetchBytes(
+      url,
+      MAX_SIGNATURE_BYTES,
+      signal ? AbortSignal.any([signal, deadline]) : deadline,
+    );
+  } catch (err) {
+    if (deadline.aborted && !signal?.aborted)
+      throw new BlueprintError(
+        `${url} did not serve its signature within ${Math.round(ms / 1000)} s`,
+        'mirror-timeout',
+        'The mirror is stalling; other mirrors are tried where the repository has them.',
+      );
+    throw err;
+  }
 }
 
 /**

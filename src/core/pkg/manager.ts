@@ -12,7 +12,7 @@ import {
   type Versioned,
 } from './constraints.js';
 import { type InstalledPackage, loadDatabase } from './db.js';
-import { pruneLocalCopies } from './fetch.js';
+import { fetchSignatureBytes, pruneLocalCopies } from './fetch.js';
 import type { IndexEntry } from './format.js';
 import type { PackageHooks } from './hooks.js';
 import { keepSearchTable } from './index-cache.js';
@@ -32,7 +32,7 @@ import { archMatches, dependentsOf } from './resolve.js';
 import { rollbackLocked } from './rollback.js';
 import { candidates, originsOf, usableStates, verifyVersion } from './states.js';
 import { type Change, currentLink, type RecoveryOutcome, Transactions } from './transaction.js';
-import { fetchBytes, joinUrl } from './transport.js';
+import { joinUrl } from './transport.js';
 import { boxKeyring, checkRoot, updateAll } from './update.js';
 import type { VerifyReport } from './verify-files.js';
 
@@ -235,7 +235,7 @@ export class PackageManager {
     const state = (await this.repos.states()).find((s) => s.name === best.repo);
     if (!state)
       throw new NotFoundError(`Repository ${best.repo} has no verified index`, 'Run `bpkg update`.');
-    const signature = await fetchBytes(`${joinUrl(state.url, best.path)}.asc`, 64 * 1024);
+    const signature = await fetchSignatureBytes(`${joinUrl(state.url, best.path)}.asc`);
     return { version: best.version, repo: best.repo, keys: await this.keyring.namedBy(signature) };
   }
 
