@@ -1,3 +1,4 @@
+import { ConflictError } from '../errors.js';
 import type { UserSpec } from './schema.js';
 
 /**
@@ -50,6 +51,25 @@ function freeId(used: Set<number>, from: number, to: number, step: 1 | -1): numb
   throw new Error(`no free id between ${from} and ${to}`);
 }
 
+/**
+ * Whether an existing account is a person's, in the range setup (and Debian's useradd) gives. One
+ * outside it is a system account (proxy, www-data, systemd-network…): taking it as the spec's user
+ * would open its locked password to key logins, give it sudo, and make its home from passwd (/bin,
+ * /var/www, /) a folder it owns, removing what was there (/bin is a link on Debian 12).
+ */
+function isPersonal(row: string[]): boolean {
+  const uid = Number(row[2]);
+  return Number.isInteger(uid) && uid >= FIRST_UID && uid <= LAST_UID;
+}
+
+function systemAccount(name: string, row: string[]): ConflictError {
+  return new ConflictError(
+    `user ${name} is a system account of this box (uid ${row[2]}, home ${row[5] || '?'}); setup manages only people's accounts (uid ${FIRST_UID}-${LAST_UID})`,
+    'system-account',
+    'Choose another user name (e.g. "admin"); nothing was written.',
+  );
+}
+
 /** Returns the files with the spec's users present (and admins in the sudo group), and each account. */
 export function planAccounts(
   current: AccountFiles,
@@ -81,7 +101,7 @@ export function planAccounts(
       passwd.push(row);
       if (!find(group, u.name)) group.push([u.name, 'x', String(id), '']);
       if (gshadow && !find(gshadow, u.name)) gshadow.push([u.name, '!', '', '']);
-    }
+    } else if (!isPersonal(row)) throw systemAccount(u.name, row);
     // "*" (no valid password) rather than "!" (locked): OpenSSH refuses key logins to locked accounts.
     const sh = find(shadow, u.name);
     if (!sh) shadow.push([u.name, '*', '', '0', '99999', '7', '', '', '']);
