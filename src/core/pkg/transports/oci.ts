@@ -241,8 +241,7 @@ class Registry {
       body,
     });
     const text = await readSmall(res.body, 4096);
-    if (res.status !== 201)
-      throw failed(this.ref, `upload ${digest}: HTTP ${res.status} ${text.toString('utf8').slice(0, 200)}`);
+    if (res.status !== 201) throw failed(this.ref, `upload ${digest}: HTTP ${res.status} ${quoted(text)}`);
   }
 
   async pushManifest(tag: string, artifactType: string, layers: Layer[]): Promise<void> {
@@ -261,9 +260,23 @@ class Registry {
       body,
     });
     const text = await readSmall(res.body, 4096);
-    if (res.status !== 201)
-      throw failed(this.ref, `manifest ${tag}: HTTP ${res.status} ${text.toString('utf8').slice(0, 200)}`);
+    if (res.status !== 201) throw failed(this.ref, `manifest ${tag}: HTTP ${res.status} ${quoted(text)}`);
   }
+}
+
+/**
+ * A registry's error text for a message, on one line: front ends keep an error's newlines
+ * (escaping the rest), so a line break in the registry's answer printed a line of its own under
+ * `error:`, a forged `hint:` among them. Shown as escape.ts shows it (`\x0a`).
+ */
+function quoted(body: Buffer): string {
+  return body
+    .toString('utf8')
+    .slice(0, 200)
+    .replace(/[\n\r\u0085\u2028\u2029]/g, (c) => {
+      const cp = c.charCodeAt(0);
+      return cp <= 0xff ? `\\x${cp.toString(16).padStart(2, '0')}` : `\\u{${cp.toString(16)}}`;
+    });
 }
 
 function failed(ref: OciRef, what: string) {
