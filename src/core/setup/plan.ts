@@ -1,11 +1,9 @@
 import { createHash } from 'node:crypto';
-import { constants } from 'node:fs';
 import { lstat, readFile, readlink } from 'node:fs/promises';
 import path from 'node:path';
 import { layout } from '../system/paths.js';
+import { readBoundedFile } from '../system/read-bounded.js';
 import { inDir, openDirBeneath, splitName } from '../system/safe-write.js';
-
-const NOFOLLOW = constants.O_RDONLY | constants.O_NOFOLLOW;
 
 import { choicesForRoot } from './ab-system.js';
 import type { AccountFiles } from './accounts.js';
@@ -106,14 +104,26 @@ async function diffIn(full: string, r: Resource): Promise<{ action: Action; deta
   const wantDir = r.kind === 'dir';
   if (st.isDirectory() !== wantDir || st.isSymbolicLink())
     return { action: 'update', detail: `replaces a ${st.isDirectory() ? 'directory' : 'non-directory'}` };
+  if (r.kind === 'file' && !st.isFile()) return { action: 'update', detail: 'replaces a non-file' };
   const notes: string[] = [];
-  if (r.kind === 'file' && (await readFile(full, { encoding: 'utf8', flag: NOFOLLOW })) !== r.content)
-    notes.push('content');
+  if (r.kind === 'file' && !(await sameContent(full, r.content))) notes.push('content');
   const keep = r.kind === 'file' && r.keepOwnership;
   if (!keep && (st.mode & 0o7777) !== r.mode) notes.push(`mode ${octal(st.mode)} -> ${octal(r.mode)}`);
   if (!keep && r.uid !== undefined && (st.uid !== r.uid || st.gid !== (r.gid ?? r.uid)))
     notes.push(`owner ${st.uid}:${st.gid} -> ${r.uid}:${r.gid ?? r.uid}`);
   return notes.length ? { action: 'update', detail: notes.join(', ') } : { action: 'unchanged' };
+}
+
+/**
+ * Whether the plain file at `full` holds exactly `content`. A user's own files are among those
+ * compared (~/.ssh/authorized_keys): a FIFO put there must not hang the plan, nor a huge sparse
+ * file fail it, so it is opened without waiting or following a link, and read only up to the
+ * content's length (one byte more tells a longer file). Anything else is "not the same".
+ */
+async function sameContent(full: string, content: string): Promise<boolean> {
+  const want = Buffer.from(content, 'utf8');
+  const got = await readBoundedFile(full, want.length);
+  return got.ok && got.bytes.equals(want);
 }
 
 export function markerContent(spec: ApplianceSpec): string {
