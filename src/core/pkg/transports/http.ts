@@ -38,7 +38,9 @@ export async function request(req: HttpRequest, opts: TransportOptions = {}): Pr
     const res = await once(method, url, headers, req.body, req.signal, opts);
     const loc = res.headers.location;
     if (res.status >= 300 && res.status < 400 && loc && (method === 'GET' || method === 'HEAD')) {
-      res.body.resume();
+      // Not drained: a server could send a redirect's body without end, read in the background
+      // after the fetch had moved on.
+      res.body.destroy();
       if (hop >= (req.redirects ?? 5))
         throw new BlueprintError(`${req.url}: too many redirects`, 'network', 'The server is misconfigured.');
       const next = new URL(loc, url);
@@ -47,6 +49,14 @@ export async function request(req: HttpRequest, opts: TransportOptions = {}): Pr
           `${req.url}: redirect to ${next.protocol}`,
           'network',
           'Only http and https redirects are followed: give the address the server finally serves from, or ask its operator.',
+        );
+      // The admin chose https: a redirect to http would go on in the clear, where whoever is on the
+      // path sees what the box fetches and answers for the server from then on.
+      if (url.protocol === 'https:' && next.protocol === 'http:')
+        throw new BlueprintError(
+          `${req.url}: redirected from https to ${next.origin}`,
+          'insecure-redirect',
+          'Redirects from https to http are not followed: ask the operator to serve https, or give the http URL yourself if you mean it.',
         );
       if (next.origin !== url.origin) {
         const { authorization: _a, Authorization: _b, ...rest } = headers;
@@ -133,8 +143,9 @@ export function httpTransport(opts: () => TransportOptions): Transport {
     async open(base, rel, signal): Promise<Opened> {
       const url = rel ? `${base.replace(/\/+$/, '')}/${rel}` : base;
       const res = await request({ url, signal }, opts());
+      // An error's body is not read (not drained either: it could be endless).
       if (res.status === 404) {
-        res.body.resume();
+        res.body.destroy();
         throw new NotFoundError(
           `${url} not found (HTTP 404)`,
           'The repository may be incomplete; check its URL.',
@@ -142,7 +153,7 @@ export function httpTransport(opts: () => TransportOptions): Transport {
         );
       }
       if (res.status < 200 || res.status >= 300) {
-        res.body.resume();
+        res.body.destroy();
         throw new BlueprintError(`${url}: HTTP ${res.status}`, 'network', 'Try again later.');
       }
       const length = lengthOf(res.headers);

@@ -83,7 +83,8 @@ class Registry {
         { method, url, headers, ...(extra.body ? { body: extra.body } : {}), signal },
         this.opts,
       );
-      if (res.status === 401 || res.status === 403) res.body.resume();
+      // Not drained: an error's body could be endless.
+      if (res.status === 401 || res.status === 403) res.body.destroy();
       // A 401 from a host a redirect led to (a storage host, a CDN: another party) is not the
       // registry asking: answering it would send the registry's login to that host's token realm.
       const from = new URL(res.url).origin;
@@ -149,7 +150,7 @@ class Registry {
       signal,
     );
     if (res.status === 404) {
-      res.body.resume();
+      res.body.destroy();
       throw new NotFoundError(
         `oci://${this.ref.registry}/${this.ref.name}:${ref} not found`,
         'Check the repository URL, or publish it first.',
@@ -184,7 +185,7 @@ class Registry {
   async blob(layer: Layer, signal?: AbortSignal): Promise<Opened> {
     const res = await this.send('GET', this.url(`blobs/${layer.digest}`), {}, signal);
     if (res.status !== 200) {
-      res.body.resume();
+      res.body.destroy();
       throw failed(this.ref, `blob ${layer.digest}: HTTP ${res.status}`);
     }
     const hash = createHash('sha256');
