@@ -1,9 +1,8 @@
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { UsageError } from '../errors.js';
-import { type ResolvedRepository, resolveRepositories } from './keys.js';
+import { type ResolvedRepository, readSetupFile, resolveRepositories } from './keys.js';
 import {
   type ApplianceSpec,
   answersSchema,
@@ -37,15 +36,7 @@ export function validate<T extends z.ZodType>(schema: T, value: unknown, what: s
 }
 
 async function readDocument(file: string): Promise<unknown> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    throw new UsageError(
-      `Cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
-      'Check the path given with -f/--answers.',
-    );
-  }
+  const text = await readSetupFile(file, 'Check the path given with -f/--answers.');
   try {
     // YAML 1.2 is a superset of JSON: one parser for both.
     return parseYaml(text);

@@ -1,6 +1,6 @@
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { UsageError, VerificationError } from '../errors.js';
+import { readBoundedFile } from '../system/read-bounded.js';
 import type { RepositorySpec } from './schema.js';
 
 export interface KeyInfo {
@@ -31,18 +31,37 @@ export async function describeKey(armored: string, field = 'key'): Promise<KeyIn
   return { fingerprint: key.getFingerprint().toUpperCase(), userIds: key.getUserIDs(), armored };
 }
 
+/** The most an answers file, an apply file or a key file it names may hold. */
+export const MAX_SETUP_FILE = 1024 * 1024;
+
+/**
+ * A file setup reads by a path it was given (the answers or apply file, a key file that one
+ * names): the path's links are the admin's and followed, but what it names may come from a fleet
+ * tool or a USB stick. Read once as an untrusted file: a regular file (not a FIFO, which would
+ * hold setup for good, nor /dev/zero) of at most MAX_SETUP_FILE bytes.
+ */
+export async function readSetupFile(file: string, hint: string, field?: string): Promise<string> {
+  const r = await readBoundedFile(file, MAX_SETUP_FILE, { followLink: true });
+  if (r.ok) return r.bytes.toString('utf8');
+  const why =
+    r.why === 'open'
+      ? (r.error.code ?? r.error.message)
+      : r.why === 'too-large'
+        ? `larger than ${MAX_SETUP_FILE / 1024} KiB`
+        : r.why === 'grew'
+          ? 'it changed while it was read'
+          : 'not a regular file';
+  throw new UsageError(`${field ? `${field}: cannot read key file` : 'Cannot read'} ${file}: ${why}`, hint);
+}
+
 /** The key text of a repository entry: inline armored text, or a file relative to `baseDir`. */
 export async function loadKeyText(key: string, baseDir: string, field: string): Promise<string> {
   if (key.includes('-----BEGIN PGP')) return key;
-  const file = path.resolve(baseDir, key);
-  try {
-    return await readFile(file, 'utf8');
-  } catch (err) {
-    throw new UsageError(
-      `${field}: cannot read key file ${file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
-      'Give the path of the armored public key, relative to the answers file, or paste it inline.',
-    );
-  }
+  return readSetupFile(
+    path.resolve(baseDir, key),
+    'Give the path of the armored public key, relative to the answers file, or paste it inline.',
+    field,
+  );
 }
 
 export interface ResolvedRepository {
