@@ -4,12 +4,20 @@
  * signature, a key rotation notice): a private key left in the folder is never published. Packages
  * first, the index last, so a reader never sees an index naming a package not yet there.
  */
-import { lstat } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { close, createReadStream } from 'node:fs';
+import { realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { NotFoundError, UsageError, VerificationError } from '../errors.js';
-import { changedWhileReading, readBoundedFile, statRegular } from '../system/read-bounded.js';
+import {
+  changedWhileReading,
+  openRegular,
+  pathOfFd,
+  readBoundedFile,
+  statRegular,
+} from '../system/read-bounded.js';
 import { parseIndex } from './format.js';
-import { joinUrl, sha256File, transportFor } from './transport.js';
+import { joinUrl, transportFor } from './transport.js';
 import type { PublishedFile } from './transports/types.js';
 
 export interface PublishOutcome {
@@ -32,14 +40,32 @@ export async function publishRepository(
     if (await isFile(path.join(dir, r))) rels.push(r);
   rels.push('index.json', 'index.json.asc');
   const files: PublishedFile[] = [];
+  const root = await realpath(dir);
   for (const rel of rels) {
     joinUrl(to, rel); // the same path check a reader makes
     const file = path.join(dir, rel);
-    if (!(await isFile(file)))
+    // Opened once, not through a link at its name, and judged where it really is (a link to a
+    // folder on the way counts): hashed and uploaded from this descriptor, never by name again,
+    // so whoever can write in the folder cannot swap in a link to another of the publisher's files.
+    const opened = await openRegular(file);
+    if (!opened.ok)
       throw new NotFoundError(`${file} is missing (or not a regular file)`, 'Rebuild the repository.');
-    const [sha256, size] = [await sha256File(file), (await lstat(file)).size];
-    await t.put(to, rel, file, sha256, size);
-    files.push({ rel, sha256, size });
+    const { fd, stat } = opened;
+    try {
+      const real = pathOfFd(fd);
+      if (real === undefined || !real.startsWith(root.endsWith(path.sep) ? root : root + path.sep))
+        throw new VerificationError(
+          `${file} is not in ${dir} (it is ${JSON.stringify(real ?? '?')}): a link on the way leads out`,
+          'path-outside-repository',
+          'Publish from a folder only you can write, with no links in it (`blueprint repo build` writes none).',
+        );
+      const body = { fd, size: stat.size };
+      const sha256 = await sha256Fd(body);
+      await t.put(to, rel, body, sha256);
+      files.push({ rel, sha256, size: stat.size });
+    } finally {
+      await new Promise((r) => close(fd, r));
+    }
     info(rel);
   }
   await t.commit?.(to, files);
@@ -70,6 +96,20 @@ async function readIndex(file: string): Promise<Buffer> {
   if (r.why === 'grew')
     throw changedWhileReading(file, 'Wait for the repository build to finish, then publish again.');
   throw new NotFoundError(`${file} is missing (or not a regular file)`, 'Rebuild the repository.');
+}
+
+/** The SHA-256 of a descriptor's first `size` bytes (pread from 0: the upload reads the same). */
+async function sha256Fd(body: { fd: number; size: number }): Promise<string> {
+  const hash = createHash('sha256');
+  if (body.size > 0)
+    for await (const chunk of createReadStream('', {
+      fd: body.fd,
+      start: 0,
+      end: body.size - 1,
+      autoClose: false,
+    }))
+      hash.update(chunk as Buffer);
+  return hash.digest('hex');
 }
 
 async function isFile(p: string): Promise<boolean> {

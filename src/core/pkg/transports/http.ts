@@ -2,7 +2,7 @@ import { createReadStream } from 'node:fs';
 import type http from 'node:http';
 import type { Readable } from 'node:stream';
 import { BlueprintError, NotFoundError } from '../../errors.js';
-import type { Opened, Transport, TransportOptions } from './types.js';
+import type { FileBody, Opened, Transport, TransportOptions } from './types.js';
 
 export interface HttpResponse {
   status: number;
@@ -16,8 +16,8 @@ export interface HttpRequest {
   method?: string;
   url: string;
   headers?: Record<string, string>;
-  /** A buffer, or a local file streamed as the body. */
-  body?: Uint8Array | { file: string; size: number };
+  /** A buffer, or a local file (an open descriptor) streamed as the body. */
+  body?: Uint8Array | FileBody;
   signal?: AbortSignal | undefined;
   /** Redirects to follow for GET/HEAD (registries send blobs to a storage host). */
   redirects?: number;
@@ -109,7 +109,12 @@ function once(
     r.on('timeout', () => r.destroy(new Error('timed out')));
     r.on('error', fail);
     if (body instanceof Uint8Array) r.end(body);
-    else if (body) createReadStream(body.file).on('error', fail).pipe(r);
+    else if (body && body.size > 0)
+      // From the caller's descriptor, from 0 and no further than the size it hashed: the body
+      // can be sent again (a 401 answered), and never by opening a name again.
+      createReadStream('', { fd: body.fd, start: 0, end: body.size - 1, autoClose: false })
+        .on('error', fail)
+        .pipe(r);
     else r.end();
   });
 }

@@ -13,7 +13,7 @@ import { Transform } from 'node:stream';
 import { BlueprintError, NotFoundError, UsageError, VerificationError } from '../../errors.js';
 import { registryCredentials } from './credentials.js';
 import { type HttpResponse, readSmall, request } from './http.js';
-import type { Opened, PublishedFile, Transport, TransportOptions } from './types.js';
+import type { FileBody, Opened, PublishedFile, Transport, TransportOptions } from './types.js';
 
 export const MEDIA = {
   manifest: 'application/vnd.oci.image.manifest.v1+json',
@@ -74,7 +74,7 @@ class Registry {
   async send(
     method: string,
     url: string,
-    extra: { headers?: Record<string, string>; body?: Uint8Array | { file: string; size: number } } = {},
+    extra: { headers?: Record<string, string>; body?: Uint8Array | FileBody } = {},
     signal?: AbortSignal,
   ): Promise<HttpResponse> {
     for (let attempt = 0; ; attempt++) {
@@ -226,7 +226,7 @@ class Registry {
   }
 
   /** Monolithic upload: POST for a session, PUT the bytes with ?digest= (distribution spec). */
-  async pushBlob(digest: string, body: Uint8Array | { file: string; size: number }): Promise<void> {
+  async pushBlob(digest: string, body: Uint8Array | FileBody): Promise<void> {
     if (await this.hasBlob(digest)) return;
     const start = await this.send('POST', this.url('blobs/uploads/'), { headers: { 'content-length': '0' } });
     start.body.resume();
@@ -306,9 +306,9 @@ export function ociTransport(opts: () => TransportOptions): Transport {
         );
       return reg.blob(layer, signal);
     },
-    async put(base, _rel, file, sha256, size) {
+    async put(base, _rel, file, sha256) {
       const ref = parseOciUrl(base);
-      await new Registry(ref, opts(), true).pushBlob(`sha256:${sha256}`, { file, size });
+      await new Registry(ref, opts(), true).pushBlob(`sha256:${sha256}`, file);
     },
     async commit(base, files: PublishedFile[]) {
       const ref = parseOciUrl(base);

@@ -78,7 +78,8 @@ export function s3Transport(opts: () => TransportOptions): Transport {
         'Try again later.',
       );
     },
-    async put(base, rel, file, sha256, size) {
+    async put(base, rel, file, sha256) {
+      const { size } = file;
       const { bucket, prefix } = parseS3Url(base);
       const s = await awsSettings(opts());
       const url = objectUrl(s, bucket, key(prefix, rel));
@@ -87,7 +88,7 @@ export function s3Transport(opts: () => TransportOptions): Transport {
         'content-length': String(size),
         'content-type': 'application/octet-stream',
       });
-      const res = await request({ method: 'PUT', url, headers, body: { file, size } }, opts());
+      const res = await request({ method: 'PUT', url, headers, body: file }, opts());
       if (res.status === 200) return void res.body.resume();
       const code = await s3Code(res.body);
       throw new BlueprintError(

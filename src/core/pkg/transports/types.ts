@@ -29,9 +29,16 @@ export interface TransportOptions {
  */
 export interface Transport {
   open(base: string, rel: string, signal?: AbortSignal): Promise<Opened>;
-  put?(base: string, rel: string, file: string, sha256: string, size: number): Promise<void>;
+  /** `file`: a descriptor the caller opened (without following links) and hashed; read from offset 0. */
+  put?(base: string, rel: string, file: FileBody, sha256: string): Promise<void>;
   /** Called once after a publish's files are all `put`: e.g. the OCI manifest that names them. */
   commit?(base: string, files: PublishedFile[]): Promise<void>;
+}
+
+/** A local file to send: an open descriptor (read with pread from 0, never closed here) and its size. */
+export interface FileBody {
+  fd: number;
+  size: number;
 }
 
 export interface PublishedFile {
