@@ -1,6 +1,19 @@
 import { randomBytes } from 'node:crypto';
+import type { Stats } from 'node:fs';
 import { constants } from 'node:fs';
-import { type FileHandle, lstat, mkdir, open, rename, rm, stat, symlink, unlink } from 'node:fs/promises';
+import {
+  type FileHandle,
+  lstat,
+  mkdir,
+  open,
+  realpath,
+  rename,
+  rm,
+  stat,
+  symlink,
+  unlink,
+} from 'node:fs/promises';
+import path from 'node:path';
 import { StorageError, VerificationError } from '../errors.js';
 
 /**
@@ -239,4 +252,72 @@ export async function symlinkAt(dir: FileHandle, name: string, target: string): 
 /** Removes `name` (not a folder) from `dir`; a link is removed, never its target. */
 export async function removeAt(dir: FileHandle, name: string): Promise<void> {
   await rm(inDir(dir, name), { force: true, recursive: false });
+}
+
+/** Why only root (or we) can change the folder `st` describes, or undefined: who else could. */
+function otherWriter(st: { uid: number; mode: number }): string | undefined {
+  const me = process.geteuid?.() ?? 0;
+  if (st.uid !== 0 && st.uid !== me) return `owned by uid ${st.uid}`;
+  // A sticky folder (/tmp): others may add names but not remove or rename root's.
+  if ((st.mode & 0o022) !== 0 && (st.mode & 0o1000) === 0) return 'writable by others';
+  return undefined;
+}
+
+/**
+ * A secret (the data partition's recovery key) written at a path the admin named, root's and 0600.
+ * Unreadable to others, it would still be theirs to delete or swap for one of their choosing in a
+ * folder they can change: so the folder and every folder above it (the admin's links resolved)
+ * must be ones only root, or we, can change (a sticky /tmp is). Missing folders are made 0700. The
+ * file is written through the checked folder's descriptor (writeFileAt), never by its path again.
+ */
+export async function writeSecretFile(file: string, data: string | Uint8Array): Promise<void> {
+  const abs = path.resolve(file);
+  const parent = path.dirname(abs);
+  // Judged before a folder is made in it, then again as made.
+  await onlyRootChanges(await existingAncestor(parent), file);
+  await mkdir(parent, { recursive: true, mode: 0o700 });
+  const real = await realpath(parent);
+  const checked = await onlyRootChanges(real, file);
+  const dir = await open(real, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+  try {
+    const st = await dir.stat();
+    // Only root can have changed a folder judged above; this holds it to what was judged.
+    if (st.ino !== checked.ino || st.dev !== checked.dev)
+      throw new StorageError(
+        `${real} changed while it was checked`,
+        'shared-folder',
+        'Run the command again.',
+      );
+    await writeFileAt(dir, path.basename(abs), data, { mode: 0o600 });
+  } finally {
+    await dir.close();
+  }
+}
+
+/** The real path of `p`'s nearest folder that exists (`p` itself when it does). */
+async function existingAncestor(p: string): Promise<string> {
+  for (let at = p; ; at = path.dirname(at)) {
+    try {
+      return await realpath(at);
+    } catch (err) {
+      if (errno(err) !== 'ENOENT' || path.dirname(at) === at) throw err;
+    }
+  }
+}
+
+/** Throws unless `real` (a real path) and every folder above it only root, or we, can change. */
+async function onlyRootChanges(real: string, file: string): Promise<Stats> {
+  let first: Stats | undefined;
+  for (let at = real; ; at = path.dirname(at)) {
+    const st = await stat(at);
+    first ??= st;
+    const who = otherWriter(st);
+    if (who)
+      throw new StorageError(
+        `${at} is ${who}: the secret ${file} is not written there`,
+        'shared-folder',
+        'Name a file in a folder only root can change (e.g. /root/recovery-key.txt); nothing was written there.',
+      );
+    if (path.dirname(at) === at) return first;
+  }
 }
