@@ -5,23 +5,33 @@
  * (MinIO, Ceph, s3rver); without one, AWS's virtual-hosted https://BUCKET.s3.REGION.amazonaws.com.
  */
 import { AwsClient } from 'aws4fetch';
-import { BlueprintError, NotFoundError, UsageError } from '../../errors.js';
+import { BlueprintError, NotFoundError, UsageError, VerificationError } from '../../errors.js';
 import { type AwsSettings, awsSettings } from './credentials.js';
 import { lengthOf, readSmall, request } from './http.js';
 import type { Transport, TransportOptions } from './types.js';
 
 export function parseS3Url(base: string): { bucket: string; prefix: string } {
   const m = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])((?:\/[A-Za-z0-9._~-]+)*)\/?$/.exec(base);
-  if (!m)
+  // `.` and `..` would be resolved when the object's URL is parsed: `/public/../private/x` is
+  // another bucket's object, signed with the box's credentials.
+  if (!m || m[2]!.split('/').some((seg) => seg === '.' || seg === '..'))
     throw new UsageError(
       `Bad S3 repository URL ${base}`,
-      'Use s3://BUCKET/PREFIX (letters, digits, dot, dash, underscore, tilde in the prefix).',
+      'Use s3://BUCKET/PREFIX (letters, digits, dot, dash, underscore, tilde in the prefix; no . or .. segments).',
     );
   return { bucket: m[1]!, prefix: m[2]!.replace(/^\//, '') };
 }
 
 function objectUrl(s: AwsSettings, bucket: string, key: string): string {
-  const k = key.split('/').map(encodeURIComponent).join('/');
+  const segs = key.split('/');
+  // Judged again where the URL is made (a key reaches here from openStream, prefix and all).
+  if (segs.some((seg) => seg === '.' || seg === '..'))
+    throw new VerificationError(
+      `S3 key ${JSON.stringify(key)} has a . or .. segment: its URL would name another object or bucket`,
+      'path-outside-repository',
+      'Give the repository as s3://BUCKET/PREFIX without . or .. segments.',
+    );
+  const k = segs.map(encodeURIComponent).join('/');
   return s.endpoint ? `${s.endpoint}/${bucket}/${k}` : `https://${bucket}.s3.${s.region}.amazonaws.com/${k}`;
 }
 
