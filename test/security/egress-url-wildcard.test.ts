@@ -3,6 +3,7 @@ import { nftablesRules } from '../../src/core/setup/configs.js';
 import { egressDestinations } from '../../src/core/setup/egress.js';
 import { answersSchema, DEFAULT_NETWORK, networkSchema, specSchema } from '../../src/core/setup/index.js';
 import { specDestinations } from '../../src/core/setup/resources.js';
+import { initialDraft, STEPS } from '../../src/core/setup/wizard.js';
 import { sshPublicKey } from '../setup/helpers.js';
 
 /**
@@ -45,6 +46,12 @@ describe('a URL whose host is not an address or a DNS name', () => {
     const mirror = networkSchema.safeParse({ debianMirrors: [url.replace('https', 'http')] });
     expect(mirror.success).toBe(false);
     expect(mirror.error?.issues[0]?.path).toEqual(['debianMirrors', 0]);
+  });
+
+  it.each(wild)('%s typed in the console wizard is refused at its step', async (url) => {
+    const step = STEPS.find((s) => s.id === 'repoUrl')!;
+    const out = await step.accept(url, initialDraft('box'), { cwd: '/', gpuSummary: [] });
+    expect(typeof out).toBe('string');
   });
 
   it.each(wild)('%s configured in repos.d (bpkg repo add) opens no port to every address', (url) => {

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { UsageError } from '../../src/core/errors.js';
 import { loadAnswersFile, loadSpecFile } from '../../src/core/setup/index.js';
+import { initialDraft, STEPS } from '../../src/core/setup/wizard.js';
 import { sshPublicKey, tempRoot } from '../setup/helpers.js';
 
 /**
@@ -82,6 +83,15 @@ describe('files an answers or apply file names', () => {
     const out = await within5s(loadAnswersFile(file));
     expect(out).toBeInstanceOf(UsageError);
     expect((out as UsageError).message).toContain('repository.key');
+  });
+
+  it("a FIFO named in the console wizard's key steps is refused, not waited on", async () => {
+    const env = { cwd: dir, gpuSummary: [] };
+    for (const id of ['key', 'repoKey']) {
+      const step = STEPS.find((s) => s.id === id)!;
+      const out = await within5s(step.accept(fifo(`${id}.pub`), initialDraft('box'), env));
+      expect(out).toEqual(expect.stringContaining('not a regular file'));
+    }
   });
 
   it('/dev/zero as a key file is refused at once', async () => {

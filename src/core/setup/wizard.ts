@@ -1,17 +1,17 @@
-import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { z } from 'zod';
 import type { Catalog, CatalogEntry } from './catalog.js';
 import { DEFAULT_NTP, type Destination, egressDestinations } from './egress.js';
 import { ENCRYPTION_STEPS } from './encryption-steps.js';
-import { describeKey, type KeyInfo } from './keys.js';
+import { describeKey, type KeyInfo, readSetupFile } from './keys.js';
 import {
   type AnswersInput,
   DEFAULT_NETWORK,
   hostnameField,
   moduleSchema,
   networkSchema,
+  repositorySchema,
   timezoneField,
   userNameField,
 } from './schema.js';
@@ -87,10 +87,12 @@ const looksLikePath = (v: string) => /^(\/|\.\/|\.\.\/|~\/)/.test(v) || /\.(pub|
 
 async function readNamedFile(v: string, cwd: string): Promise<string | { error: string }> {
   const file = v.startsWith('~/') ? path.join(os.homedir(), v.slice(2)) : path.resolve(cwd, v);
+  // As setup reads the files an answers file names (keys.ts): a FIFO or /dev/zero typed here
+  // (a USB stick's file) is refused, not waited on.
   try {
-    return await readFile(file, 'utf8');
+    return await readSetupFile(file, '');
   } catch (err) {
-    return { error: `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` };
+    return { error: (err as Error).message.replace(/^Cannot/, 'cannot') };
   }
 }
 
@@ -181,9 +183,8 @@ export const STEPS: Step[] = [
     async accept(v, d) {
       const url = v.trim();
       if (!url) return { ...d, repoUrl: '', repoKey: undefined };
-      return /^(https?|file):\/\//.test(url) && URL.canParse(url)
-        ? { ...d, repoUrl: url }
-        : 'must be an http(s):// or file:// URL';
+      // The schema's own rule: the firewall lets the URL's host out by name or address only.
+      return fieldError(repositorySchema.shape.url, url) ?? { ...d, repoUrl: url };
     },
   },
   {
