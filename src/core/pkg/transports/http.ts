@@ -109,13 +109,14 @@ function once(
     r.on('timeout', () => r.destroy(new Error('timed out')));
     r.on('error', fail);
     if (body instanceof Uint8Array) r.end(body);
-    else if (body && body.size > 0)
+    else if (body && body.size > 0) {
       // From the caller's descriptor, from 0 and no further than the size it hashed: the body
-      // can be sent again (a 401 answered), and never by opening a name again.
-      createReadStream('', { fd: body.fd, start: 0, end: body.size - 1, autoClose: false })
-        .on('error', fail)
-        .pipe(r);
-    else r.end();
+      // can be sent again (a 401 answered), and never by opening a name again. Stopped with the
+      // request: the caller closes the descriptor once it has its answer, and its number is reused.
+      const src = createReadStream('', { fd: body.fd, start: 0, end: body.size - 1, autoClose: false });
+      r.on('close', () => src.destroy());
+      src.on('error', fail).pipe(r);
+    } else r.end();
   });
 }
 
