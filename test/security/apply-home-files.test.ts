@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { constants } from 'node:fs';
-import { chmod, lstat, open, readFile, stat } from 'node:fs/promises';
+import { chmod, lstat, open, readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type ApplianceSpec, applyPlan, planSetup, specSchema } from '../../src/core/setup/index.js';
@@ -10,7 +10,7 @@ import { sshPublicKey, tempRoot } from '../setup/helpers.js';
  * A plan compares each managed file with what is on disk, and it read a user's
  * ~/.ssh/authorized_keys whole, as root, whatever it was. The user (a non-admin the spec manages)
  * could make it a FIFO: every later `blueprint apply` or setup hung for good at its plan, or a
- * 16 GiB sparse file: every apply failed. Either way the admin could no longer change anything on
+ * 16 GiB sparse file, or a folder: every apply failed. Either way the admin could no longer change anything on
  * the box by apply, the user's own keys included (a key rotation that should have shut them out).
  * A managed file that is not a plain file is replaced; a plain one is read only as far as the
  * content it should have.
@@ -84,6 +84,18 @@ describe.skipIf(process.getuid?.() !== 0)('a user planting odd files where setup
     const key = sshPublicKey('mallory@rotated');
     expect(await rotate(key)).toBe('applied');
     expect(await readFile(at(KEYS), 'utf8')).toBe(`${key}\n`);
+  });
+
+  it('a folder (with a file in it) as ~/.ssh/authorized_keys: the key rotation is applied, her folder kept aside', async () => {
+    await applyPlan(await planSetup(root, spec(sshPublicKey('mallory@old')), []));
+    await asMallory('rm authorized_keys; mkdir authorized_keys; echo mine > authorized_keys/x');
+    const key = sshPublicKey('mallory@rotated');
+    expect(await rotate(key)).toBe('applied');
+    expect(await readFile(at(KEYS), 'utf8')).toBe(`${key}\n`);
+    // Moved, not removed: nothing of hers is deleted by root walking a folder she controls.
+    const aside = (await readdir(at('home/mallory/.ssh'))).filter((n) => n !== 'authorized_keys');
+    expect(aside).toHaveLength(1);
+    expect(await readFile(at(`home/mallory/.ssh/${aside[0]}/x`), 'utf8')).toBe('mine\n');
   });
 
   it('an unchanged plain keys file is still seen as unchanged', async () => {

@@ -193,12 +193,28 @@ export async function writeFileAt(
     } finally {
       await fh.close();
     }
+    await moveFolderAside(dir, name);
     await rename(inDir(dir, tmp), inDir(dir, name));
   } catch (err) {
     await unlink(inDir(dir, tmp)).catch(() => {});
     throw err;
   }
   await dir.sync();
+}
+
+/**
+ * A file cannot be renamed over a folder: a user who makes the name of a file setup manages in
+ * their home (~/.ssh/authorized_keys) a folder would fail every later apply. The folder is renamed
+ * aside in the same place (theirs, kept as it is), never removed: removing a tree as root while
+ * its owner can swap its folders for links could reach outside it.
+ */
+async function moveFolderAside(dir: FileHandle, name: string): Promise<void> {
+  const st = await lstat(inDir(dir, name)).catch((err) => {
+    if (errno(err) === 'ENOENT') return undefined;
+    throw err;
+  });
+  if (st?.isDirectory())
+    await rename(inDir(dir, name), inDir(dir, `.${name}.${randomBytes(8).toString('hex')}.replaced`));
 }
 
 /**
