@@ -62,6 +62,17 @@ describe('a URL whose host is not an address or a DNS name', () => {
     expect(openPorts(nftablesRules({ ssh: { enabled: false, port: 22 } }, dests))).toEqual([]);
   });
 
+  it('a host named like an Object property (constructor, toString) is let out as a name, no TypeError', () => {
+    const dests = egressDestinations(DEFAULT_NETWORK, [
+      { name: 'a', url: 'https://constructor/' },
+      { name: 'b', url: 'https://tostring:8443/' },
+    ]);
+    expect(dests.filter((d) => d.purpose === 'repositories').map((d) => `${d.host}:${d.port}`)).toEqual([
+      'constructor:443',
+      'tostring:8443',
+    ]);
+  });
+
   it('an ordinary repository and mirror are still let out, by name and by address', () => {
     const dests = egressDestinations(
       { ...DEFAULT_NETWORK, debianMirrors: ['http://deb.example.org/debian'] },

@@ -132,7 +132,8 @@ export function egressDestinations(
     const d = urlDestination(r.url);
     if (!d) continue;
     add({ purpose: 'repositories', ...d, proto: 'tcp', source: `repository ${r.name}` });
-    for (const host of REGISTRY_HOSTS[d.host] ?? [])
+    // Own keys only: a repository at https://constructor/ is a name, not Object's constructor.
+    for (const host of Object.hasOwn(REGISTRY_HOSTS, d.host) ? REGISTRY_HOSTS[d.host]! : [])
       add({
         purpose: 'repositories',
         host,
