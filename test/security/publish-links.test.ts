@@ -15,7 +15,9 @@ import { testCa } from '../helpers/registry.js';
  * round trip, so the test needs no race; before the hash, the registry would even accept it), and
  * a link to a folder on the way (`pool/good -> elsewhere`) was followed without any check. Each
  * file is now opened once, without following links, judged where it really is, and hashed and
- * uploaded from that one descriptor.
+ * uploaded from that one descriptor. (Since then a folder another user can change is refused
+ * outright: publish-shared-folder.test.ts. The swaps here are made by the test as the publisher,
+ * and hold the read-once behaviour itself.)
  */
 
 const SECRET = 'PRIVATE KEY of the publisher';

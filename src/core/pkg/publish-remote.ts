@@ -17,6 +17,7 @@ import {
   statRegular,
 } from '../system/read-bounded.js';
 import { parseIndex } from './format.js';
+import { PublishFolders } from './publish-folders.js';
 import { joinUrl, transportFor } from './transport.js';
 import type { PublishedFile } from './transports/types.js';
 
@@ -33,14 +34,24 @@ export async function publishRepository(
   const t = transportFor(to);
   if (!t.put || !/^(oci|s3):\/\//.test(to))
     throw new UsageError(`Cannot publish to ${to}`, 'Publish to oci://REGISTRY/NAME or s3://BUCKET/PREFIX.');
+  const root = await realpath(dir);
+  const folders = new PublishFolders(root);
+  await folders.start();
   const index = parseIndex(await readIndex(path.join(dir, 'index.json')));
   const rels: string[] = [];
+  // What the index says of each package: a file with other bytes is not sent (the index names
+  // what was built; anything else at its name is a stale build, or someone else's doing).
+  const expected = new Map(index.packages.map((p) => [p.path, p]));
   for (const p of index.packages) rels.push(p.path, `${p.path}.asc`);
   for (const r of ['keys/rotation.json', 'keys/rotation.json.asc'])
     if (await isFile(path.join(dir, r))) rels.push(r);
   rels.push('index.json', 'index.json.asc');
+  // Every folder on the way judged before anything is sent (and again below, on the descriptor).
+  for (const rel of rels) {
+    const real = await realpath(path.join(dir, rel)).catch(() => undefined);
+    if (real?.startsWith(root + path.sep)) await folders.beneath(real);
+  }
   const files: PublishedFile[] = [];
-  const root = await realpath(dir);
   for (const rel of rels) {
     joinUrl(to, rel); // the same path check a reader makes
     const file = path.join(dir, rel);
@@ -59,8 +70,16 @@ export async function publishRepository(
           'path-outside-repository',
           'Publish from a folder only you can write, with no links in it (`blueprint repo build` writes none).',
         );
+      await folders.beneath(real);
       const body = { fd, size: stat.size };
       const sha256 = await sha256Fd(body);
+      const entry = expected.get(rel);
+      if (entry && (entry.sha256 !== sha256 || entry.size !== stat.size))
+        throw new VerificationError(
+          `${file} is ${stat.size} bytes with SHA-256 ${sha256}; the index says ${entry.size} bytes, ${entry.sha256}`,
+          'hash-mismatch',
+          'Rebuild the repository (blueprint repo build) and publish again; this file was not sent.',
+        );
       await t.put(to, rel, body, sha256);
       files.push({ rel, sha256, size: stat.size });
     } finally {

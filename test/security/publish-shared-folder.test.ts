@@ -1,0 +1,105 @@
+import { chmodSync, chownSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:https';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { publishRepository } from '../../src/core/pkg/publish-remote.js';
+import { configureTransports } from '../../src/core/pkg/transport.js';
+import { buildRepo, makeKey, makeSource, tempDir } from '../helpers/pkg.js';
+import { testCa } from '../helpers/registry.js';
+
+/**
+ * `blueprint repo publish DIR` uploads what DIR's index names, `index.json.asc` and
+ * `keys/rotation.json(.asc)` as whatever regular files are at those names. Whoever else can write
+ * in DIR (a shared build folder: another user's, or one open to others) needs no race and no
+ * link: renaming the publisher's `signing-key.asc` (0600, unreadable to them) to
+ * `index.json.asc`, or writing an index that names it as a package, had the publisher upload the
+ * private key to the registry or bucket, for them to read there. A repository is now published
+ * only from folders no other user can change (DIR and every folder in it; above it, a sticky
+ * folder such as /tmp is fine), and a package whose bytes are not what the index says is not sent.
+ */
+
+const NOBODY = 65534;
+const SECRET = '-----BEGIN PGP PRIVATE KEY BLOCK-----';
+let server: Server;
+let host = '';
+const uploads: Buffer[] = [];
+
+beforeAll(async () => {
+  const tls = testCa(tempDir('bp-shared-ca-'));
+  server = createServer({ cert: readFileSync(tls.cert), key: readFileSync(tls.key) }, (req, res) => {
+    const parts: Buffer[] = [];
+    req.on('data', (c: Buffer) => parts.push(c));
+    req.on('end', () => {
+      if (req.method === 'HEAD') return void res.writeHead(404).end();
+      if (req.method === 'POST')
+        return void res.writeHead(202, { location: '/v2/blueprint/modules/blobs/uploads/u1' }).end();
+      if (req.method === 'PUT' && req.url?.includes('/blobs/uploads/')) uploads.push(Buffer.concat(parts));
+      res.writeHead(201).end();
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  host = `127.0.0.1:${(server.address() as { port: number }).port}`;
+  configureTransports({ ca: [tls.caPem] });
+});
+afterAll(() => server?.close());
+
+/** A built repository with the publisher's private key left in it (0600). */
+async function repo() {
+  const base = tempDir();
+  const key = await makeKey(path.join(base, 'key'));
+  const dir = path.join(base, 'repo');
+  await buildRepo(dir, key, [makeSource(path.join(base, 'src'), { name: 'good', version: '1.0.0' })]);
+  writeFileSync(path.join(dir, 'signing-key.asc'), `${SECRET}\n${key.privateKey}`, { mode: 0o600 });
+  return dir;
+}
+
+const publish = (dir: string) =>
+  publishRepository(dir, `oci://${host}/blueprint/modules`).catch((e: unknown) => e);
+const leaked = () => uploads.some((b) => b.includes(SECRET));
+
+describe('repo publish from a folder others can change', () => {
+  it('a folder open to all (0777): refused before anything is sent', async () => {
+    const dir = await repo();
+    chmodSync(dir, 0o777);
+    // What the other user did: the key, unreadable to them, renamed to a name that goes up.
+    renameSync(path.join(dir, 'index.json.asc'), path.join(dir, 'index.json.asc.real'));
+    renameSync(path.join(dir, 'signing-key.asc'), path.join(dir, 'index.json.asc'));
+    uploads.length = 0;
+    const err = await publish(dir);
+    expect(leaked()).toBe(false);
+    expect(uploads).toEqual([]);
+    expect(err).toMatchObject({ code: 'shared-folder', message: expect.stringContaining(dir) });
+  });
+
+  it('a folder inside it that others can write (pool/good, 0757): refused', async () => {
+    const dir = await repo();
+    chmodSync(path.join(dir, 'pool/good'), 0o757);
+    uploads.length = 0;
+    expect(await publish(dir)).toMatchObject({ code: 'shared-folder' });
+    expect(uploads).toEqual([]);
+  });
+
+  it.skipIf(process.geteuid?.() !== 0)("another user's folder: refused", async () => {
+    const dir = await repo();
+    chownSync(dir, NOBODY, NOBODY);
+    uploads.length = 0;
+    expect(await publish(dir)).toMatchObject({ code: 'shared-folder' });
+    expect(uploads).toEqual([]);
+  });
+
+  it('a package whose bytes differ from the index (the key at its name) is not sent', async () => {
+    const dir = await repo();
+    const pkg = path.join(dir, 'pool/good/good_1.0.0_all.bpkg');
+    renameSync(path.join(dir, 'signing-key.asc'), pkg);
+    uploads.length = 0;
+    expect(await publish(dir)).toMatchObject({ code: 'hash-mismatch' });
+    expect(leaked()).toBe(false);
+  });
+
+  it('a folder of our own is published (control)', async () => {
+    uploads.length = 0;
+    expect(await publish(await repo())).toMatchObject({ files: expect.any(Array) });
+    expect(uploads.length).toBeGreaterThan(0);
+    expect(leaked()).toBe(false);
+  });
+});
