@@ -89,6 +89,19 @@ describe('a storage host the registry redirects to', () => {
     expect(Buffer.from(got).equals(BLOB)).toBe(true);
   });
 
+  it('a mirror on another host asking for a login is not sent the login of the registry it mirrors', async () => {
+    // The storage server stands in for a mirror registry: oci://ITS-HOST/… has no login of its own.
+    storageAsksLogin = true;
+    seen.authorization = [];
+    seen.tokenAsks = 0;
+    const err = await fetchBytes(`oci://127.0.0.1:${storagePort}/blueprint/modules#index.json`, 1024).catch(
+      (e: unknown) => e,
+    );
+    // Its own challenge is answered (a token realm without a login: anonymous pull), never with ours.
+    expect(seen.authorization.filter((a) => a.startsWith('Basic '))).toEqual([]);
+    expect(err).toMatchObject({ code: 'access-denied' });
+  });
+
   it('never gets the registry login, even when it answers 401 with a token realm of its own', async () => {
     storageAsksLogin = true;
     seen.authorization = [];
