@@ -1,5 +1,5 @@
-import { execFileSync } from 'node:child_process';
-import { constants } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { constants, existsSync } from 'node:fs';
 import { open, truncate, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -92,6 +92,20 @@ describe('files an answers or apply file names', () => {
       const out = await within5s(step.accept(fifo(`${id}.pub`), initialDraft('box'), env));
       expect(out).toEqual(expect.stringContaining('not a regular file'));
     }
+  });
+
+  it('a device or FIFO named as a key file is not even opened (an open of /dev/watchdog arms it)', async () => {
+    // Stand-in for a device whose open acts (/dev/watchdog: a close without its magic word
+    // reboots the box): a writer waiting on a FIFO goes on only once someone opens it to read.
+    const f = fifo('watchdog');
+    const flag = path.join(dir, 'opened');
+    const writer = spawn('sh', ['-c', 'exec 3>"$1"; echo opened > "$2"', 'sh', f, flag]);
+    const file = path.join(dir, 'answers.json');
+    await writeFile(file, answers(f));
+    expect(await within5s(loadAnswersFile(file))).toBeInstanceOf(UsageError);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(existsSync(flag)).toBe(false);
+    writer.kill();
   });
 
   it('/dev/zero as a key file is refused at once', async () => {

@@ -1,3 +1,4 @@
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { UsageError, VerificationError } from '../errors.js';
 import { readBoundedFile } from '../system/read-bounded.js';
@@ -38,10 +39,16 @@ export const MAX_SETUP_FILE = 1024 * 1024;
  * A file setup reads by a path it was given (the answers or apply file, a key file that one
  * names): the path's links are the admin's and followed, but what it names may come from a fleet
  * tool or a USB stick. Read once as an untrusted file: a regular file (not a FIFO, which would
- * hold setup for good, nor /dev/zero) of at most MAX_SETUP_FILE bytes.
+ * hold setup for good, nor a device) of at most MAX_SETUP_FILE bytes.
  */
 export async function readSetupFile(file: string, hint: string, field?: string): Promise<string> {
-  const r = await readBoundedFile(file, MAX_SETUP_FILE, { followLink: true });
+  // Judged by its name before it is opened: opening some devices acts (an open /dev/watchdog
+  // closed without its magic word reboots the box), and a FIFO's writer goes on once it is.
+  const named = await stat(file).catch(() => undefined);
+  const r =
+    named && !named.isFile()
+      ? ({ ok: false, why: 'not-a-file', stat: named } as const)
+      : await readBoundedFile(file, MAX_SETUP_FILE, { followLink: true });
   if (r.ok) return r.bytes.toString('utf8');
   const why =
     r.why === 'open'
