@@ -2,6 +2,7 @@ import { createReadStream } from 'node:fs';
 import type http from 'node:http';
 import type { Readable } from 'node:stream';
 import { BlueprintError, NotFoundError } from '../../errors.js';
+import { isLocalAddress, lookupNotLocal, redirectToLocal } from './local-address.js';
 import type { FileBody, Opened, Transport, TransportOptions } from './types.js';
 
 export interface HttpResponse {
@@ -34,8 +35,13 @@ export async function request(req: HttpRequest, opts: TransportOptions = {}): Pr
   let url = new URL(req.url);
   let headers = { ...(req.headers ?? {}) };
   const method = req.method ?? 'GET';
+  // Set once a redirect left the first host: where the next hop's name may lead is judged.
+  let lookup: ReturnType<typeof lookupNotLocal> | undefined;
+  let firstLocal: boolean | undefined;
   for (let hop = 0; ; hop++) {
-    const res = await once(method, url, headers, req.body, req.signal, opts);
+    const res = await once(method, url, headers, req.body, req.signal, opts, lookup);
+    // The first host is local when the fetch started on this machine (its URL or its address).
+    firstLocal ??= isLocalAddress(url.hostname) || isLocalAddress(res.remoteAddress ?? '');
     const loc = res.headers.location;
     if (res.status >= 300 && res.status < 400 && loc && (method === 'GET' || method === 'HEAD')) {
       // Not drained: a server could send a redirect's body without end, read in the background
@@ -58,6 +64,10 @@ export async function request(req: HttpRequest, opts: TransportOptions = {}): Pr
           'insecure-redirect',
           'Redirects from https to http are not followed: ask the operator to serve https, or give the http URL yourself if you mean it.',
         );
+      if (!firstLocal && next.host !== url.host) {
+        if (isLocalAddress(next.hostname)) throw redirectToLocal(req.url, next.origin);
+        lookup = lookupNotLocal(req.url, next.origin);
+      }
       if (next.origin !== url.origin) {
         const { authorization: _a, Authorization: _b, ...rest } = headers;
         headers = rest;
@@ -65,7 +75,8 @@ export async function request(req: HttpRequest, opts: TransportOptions = {}): Pr
       url = next;
       continue;
     }
-    return { ...res, url: url.href };
+    const { remoteAddress: _r, ...answer } = res;
+    return { ...answer, url: url.href };
   }
 }
 
@@ -76,7 +87,8 @@ function once(
   body: HttpRequest['body'],
   signal: AbortSignal | undefined,
   opts: TransportOptions,
-): Promise<Omit<HttpResponse, 'url'>> {
+  lookup: ReturnType<typeof lookupNotLocal> | undefined,
+): Promise<Omit<HttpResponse, 'url'> & { remoteAddress?: string | undefined }> {
   // Loaded on first use: `node:https` brings in `node:tls`, whose loading parses the bundled CA
   // certificates (~3.5 MiB and a thread) in every process that merely imports the package manager,
   // as the console's dashboard does to count updates (issue 20).
@@ -86,11 +98,13 @@ function once(
       reject(
         signal?.aborted
           ? signal.reason
-          : new BlueprintError(
-              `Cannot reach ${url.origin}${url.pathname}: ${err.message}`,
-              'network',
-              'Check the network and the repository URL (`bpkg repo list`).',
-            ),
+          : err instanceof BlueprintError
+            ? err
+            : new BlueprintError(
+                `Cannot reach ${url.origin}${url.pathname}: ${err.message}`,
+                'network',
+                'Check the network and the repository URL (`bpkg repo list`).',
+              ),
       );
     const extra = body && !(body instanceof Uint8Array) ? { 'content-length': String(body.size) } : {};
     const r = mod.request(
@@ -102,9 +116,16 @@ function once(
           ? { ca: [...process.getBuiltinModule('node:tls').rootCertificates, ...opts.ca] }
           : {}),
         ...(signal ? { signal } : {}),
+        ...(lookup ? { lookup } : {}),
         timeout: opts.timeoutMs ?? DEFAULT_TIMEOUT_MS,
       },
-      (res) => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: res }),
+      (res) =>
+        resolve({
+          status: res.statusCode ?? 0,
+          headers: res.headers,
+          body: res,
+          remoteAddress: res.socket.remoteAddress,
+        }),
     );
     r.on('timeout', () => r.destroy(new Error('timed out')));
     r.on('error', fail);
