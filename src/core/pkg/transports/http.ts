@@ -35,7 +35,7 @@ export async function request(req: HttpRequest, opts: TransportOptions = {}): Pr
   let url = new URL(req.url);
   let headers = { ...(req.headers ?? {}) };
   const method = req.method ?? 'GET';
-  // Set once a redirect left the first host: where the next hop's name may lead is judged.
+  // Set at the first redirect from a host that is not local: where each later hop's name leads is judged.
   let lookup: ReturnType<typeof lookupNotLocal> | undefined;
   let firstLocal: boolean | undefined;
   for (let hop = 0; ; hop++) {
@@ -64,7 +64,8 @@ export async function request(req: HttpRequest, opts: TransportOptions = {}): Pr
           'insecure-redirect',
           'Redirects from https to http are not followed: ask the operator to serve https, or give the http URL yourself if you mean it.',
         );
-      if (!firstLocal && next.host !== url.host) {
+      // Every later hop, to the same name too: its next DNS answer could be loopback (rebinding).
+      if (!firstLocal) {
         if (isLocalAddress(next.hostname)) throw redirectToLocal(req.url, next.origin);
         lookup = lookupNotLocal(req.url, next.origin);
       }
