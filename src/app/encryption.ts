@@ -2,7 +2,7 @@ import path from 'node:path';
 import type { EncryptionState } from '../core/crypt/state.js';
 import { UsageError } from '../core/errors.js';
 import type { EncryptionChoice } from '../core/setup/schema.js';
-import { writeFileAtomic } from '../core/system/fs.js';
+import { writeSecretFile } from '../core/system/safe-write.js';
 import type { BoxContext } from './context.js';
 
 export type { EncryptionState } from '../core/crypt/state.js';
@@ -95,7 +95,7 @@ export async function encryptData(ctx: BoxContext, choice: EncryptionChoice): Pr
   if (!choice.recoveryKeyFile)
     return { mode: choice.mode, device: target.device, recoveryKey: r.recoveryKey };
   try {
-    await writeFileAtomic(choice.recoveryKeyFile, `${r.recoveryKey}\n`, 0o600);
+    await writeSecretFile(choice.recoveryKeyFile, `${r.recoveryKey}\n`);
   } catch (err) {
     // The volume is encrypted already: the key must not be lost with the file, so it is shown.
     return {
