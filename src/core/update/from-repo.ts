@@ -83,6 +83,8 @@ export async function installFromRepo(
     const result = await installBundle(deps, path.join(fetched.payload, BUNDLE_FILE), {
       ...(opts.force ? { force: true } : {}),
       expectVersion: fetched.entry.version,
+      // fetchVerified read it once into workDir and checked it against the signed manifest.
+      ownCopy: true,
     });
     return { ...result, package: { repo, version: fetched.entry.version, signer: fetched.signer } };
   } finally {

@@ -9,6 +9,7 @@ import { spawn } from 'node:child_process';
 import { lstat, readFile, realpath } from 'node:fs/promises';
 import { BlueprintError, ConflictError, NotFoundError, VerificationError } from '../errors.js';
 import { compareVersions } from '../services/registry.js';
+import { withBundleCopy } from './bundle-copy.js';
 import {
   type BundleInfo,
   isVerificationFailure,
@@ -139,32 +140,57 @@ async function bundlePath(file: string): Promise<string> {
 export async function installBundle(
   deps: UpdateDeps,
   file: string,
-  opts: { force?: boolean; expectVersion?: string } = {},
+  opts: {
+    force?: boolean;
+    expectVersion?: string;
+    /** The box's scratch folder for the private copy (bundle-copy.ts); a temporary one without it. */
+    workDir?: string;
+    /**
+     * `file` is already our private copy, read once from its source and hashed against a signed
+     * manifest in a folder only root can change (installFromRepo): not copied again.
+     */
+    ownCopy?: boolean;
+  } = {},
 ): Promise<InstallResult> {
   const real = await bundlePath(file);
   const before = await systemStatus(deps);
-  const bundle = await inspectBundle(deps, real);
-  if (bundle.compatible !== before.compatible)
+  if (opts.ownCopy) return installChecked(deps, real, before, opts);
+  // RAUC reads the bundle twice (info, then install): both read one copy (bundle-copy.ts).
+  const { result } = await withBundleCopy(real, opts.workDir, deps.signal, (copy) =>
+    installChecked(deps, copy, before, opts),
+  );
+  return result;
+}
+
+/** `rauc info` on `bundle`, our checks on what it says, then `rauc install` of that same file. */
+async function installChecked(
+  deps: UpdateDeps,
+  bundle: string,
+  before: SystemStatus,
+  opts: { force?: boolean; expectVersion?: string },
+): Promise<InstallResult> {
+  const info = await inspectBundle(deps, bundle);
+  if (info.compatible !== before.compatible)
     throw new VerificationError(
-      `the bundle is for "${bundle.compatible}", this box is "${before.compatible}"`,
+      `the bundle is for "${info.compatible}", this box is "${before.compatible}"`,
       'bundle-incompatible',
       'Use a bundle built for this kind of box; nothing was written.',
     );
   // A bundle that came as a package: the version its signed index offered is the one it must be.
-  if (opts.expectVersion !== undefined && bundle.version !== opts.expectVersion)
+  if (opts.expectVersion !== undefined && info.version !== opts.expectVersion)
     throw new VerificationError(
-      `the bundle says version ${bundle.version}, its package says ${opts.expectVersion}`,
+      `the bundle says version ${info.version}, its package says ${opts.expectVersion}`,
       'bundle-version-mismatch',
       'The publisher wrapped another bundle than the package names; nothing was written. Tell the publisher.',
     );
   const forced = Boolean(opts.force);
-  if (before.version && compareVersions(bundle.version, before.version) <= 0 && !forced)
+  if (before.version && compareVersions(info.version, before.version) <= 0 && !forced)
     throw new ConflictError(
-      `the bundle's version ${bundle.version} is not newer than the running ${before.version}`,
+      `the bundle's version ${info.version} is not newer than the running ${before.version}`,
       'bundle-not-newer',
       'Versions only go up; pass --force to install an older or the same version. Nothing was written.',
     );
-  const r = await rauc(deps, ['install', real]);
+  const r = await rauc(deps, ['install', bundle]);
   if (r.code !== 0) {
     const reason = raucReason(r.stderr, r.stdout);
     if (isVerificationFailure(reason))
@@ -187,7 +213,7 @@ export async function installBundle(
       'update-not-activated',
       'Run `blueprint system status`; `rauc status mark-active other` makes it boot next.',
     );
-  return { bundle, from: before.version, slot, status, forced };
+  return { bundle: info, from: before.version, slot, status, forced };
 }
 
 /**
