@@ -1,6 +1,14 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { type AnswersInput, ExitCode, type LoadedSpec, type SetupOps, UsageError } from '../../app/index.js';
+import {
+  type AnswersInput,
+  BlueprintError,
+  type EncryptionOutcome,
+  ExitCode,
+  type LoadedSpec,
+  type SetupOps,
+  UsageError,
+} from '../../app/index.js';
 import { encryptionOutcomeText } from '../../present/encryption.js';
 import { changesJson, formatChange, formatChanges } from '../../present/setup.js';
 import { cliBox } from '../box.js';
@@ -10,17 +18,25 @@ import type { Context } from '../context.js';
 /**
  * Loads the spec with `load`, plans, then applies (or only prints with --dry-run). Shared by setup
  * and apply. The core (zod, yaml, and OpenPGP when keys are involved) loads only here, so
- * `--help` stays fast.
+ * `--help` stays fast. `unattended`: nobody reads the output (headless provisioning, whose output
+ * the journal keeps), so a recovery key may only go to encryption.recoveryKeyFile.
  */
 export async function runSpec(
   ctx: Context,
   load: (setup: SetupOps) => Promise<LoadedSpec>,
   dryRun: boolean,
+  opts: { unattended?: boolean } = {},
 ): Promise<number> {
   const setup = cliBox(ctx).setup;
   const loaded = await load(setup);
+  const choice = loaded.encryption;
+  if (opts.unattended && choice && choice.mode !== 'none' && !choice.recoveryKeyFile)
+    throw new UsageError(
+      `encryption.mode ${choice.mode} without encryption.recoveryKeyFile: unattended setup has nobody to show the recovery key to, and its output is kept in the journal`,
+      'Add encryption.recoveryKeyFile (e.g. /root/recovery-key.txt) to the answers, and move that file off the box afterwards; nothing was written.',
+    );
   // Refused before anything is written: a TPM asked for on a box without one (issue 23).
-  if (loaded.encryption) await setup.checkEncryption(loaded.encryption);
+  if (choice) await setup.checkEncryption(choice);
   const plan = await setup.plan(loaded);
   if (dryRun) {
     ctx.result(
@@ -40,10 +56,24 @@ export async function runSpec(
     );
     return plan.blocked.length ? ExitCode.failure : ExitCode.ok;
   }
+  // apply refuses a blocked plan too, but only after the partition below was encrypted.
+  if (plan.blocked.length)
+    throw new BlueprintError(
+      `Cannot apply: ${plan.blocked.join('; ')}`,
+      'blocked',
+      'Nothing was written, and the data partition was not encrypted.',
+    );
   // Encrypted before apply writes setup's marker, which ends the first boot's wizard on the image:
   // a second run finds it encrypted and does nothing (issue 23, docs/encryption.md).
-  const encryption = loaded.encryption ? await setup.encrypt(loaded.encryption) : undefined;
-  const result = await setup.apply(plan, { signal: ctx.signal, onChange: (c) => ctx.info(formatChange(c)) });
+  const encryption = choice ? await setup.encrypt(choice) : undefined;
+  // The recovery key is out before apply runs: an apply that fails (or a box that loses power)
+  // must not take the only copy with it. --json has one document: the result's, or the error's.
+  if (encryption && !ctx.json) ctx.result(encryption, encryptionOutcomeText(encryption));
+  const result = await setup
+    .apply(plan, { signal: ctx.signal, onChange: (c) => ctx.info(formatChange(c)) })
+    .catch((err: unknown) => {
+      throw encryption && ctx.json ? new AfterEncryption(err, encryption) : err;
+    });
   ctx.result(
     {
       root: ctx.root,
@@ -52,16 +82,34 @@ export async function runSpec(
       egress: plan.egress,
       ...(encryption ? { encryption } : {}),
     },
-    [
-      result.changed.length
-        ? `${result.changed.length} change(s) applied to ${ctx.root}.${
-            plan.root !== '/' ? ' Services pick them up at the next boot of that root.' : ''
-          }`
-        : 'Nothing to change: the box already matches.',
-      ...(encryption ? [encryptionOutcomeText(encryption)] : []),
-    ].join('\n'),
+    result.changed.length
+      ? `${result.changed.length} change(s) applied to ${ctx.root}.${
+          plan.root !== '/' ? ' Services pick them up at the next boot of that root.' : ''
+        }`
+      : 'Nothing to change: the box already matches.',
   );
   return ExitCode.ok;
+}
+
+/** apply's error after the partition was encrypted: its --json document carries the outcome (the key). */
+class AfterEncryption extends BlueprintError {
+  constructor(
+    err: unknown,
+    readonly encryption: EncryptionOutcome,
+  ) {
+    const e = err instanceof BlueprintError ? err : undefined;
+    super(
+      e?.message ?? (err as Error)?.message ?? String(err),
+      e?.code ?? 'internal',
+      e?.hint,
+      e?.exitCode ?? ExitCode.failure,
+      { cause: err },
+    );
+  }
+
+  override toJSON() {
+    return { ...super.toJSON(), encryption: this.encryption };
+  }
 }
 
 const ANSWER_FLAGS = [
@@ -118,6 +166,11 @@ export const setupCommand: CommandSpec = {
   options: {
     answers: { type: 'string', value: 'FILE', description: 'Answers as YAML or JSON: no prompts' },
     'dry-run': { type: 'boolean', description: 'Print what would change; write nothing' },
+    unattended: {
+      type: 'boolean',
+      description:
+        'Nobody reads the output (headless provisioning): encryption needs encryption.recoveryKeyFile',
+    },
     hostname: { type: 'string', value: 'NAME', description: 'Instead of a file: the host name' },
     timezone: { type: 'string', value: 'ZONE', description: 'Time zone (default UTC)' },
     admin: { type: 'string', value: 'USER', description: 'Admin user name (default admin)' },
@@ -150,20 +203,23 @@ Answers file (YAML or JSON):
                                              # the image's offline catalog (/usr/share/blueprint/catalog)
   encryption: { mode: tpm, recoveryKeyFile: /root/recovery-key.txt }
                     # first boot, blank data partition only: tpm | passphrase (+ passphrase: ...) | none;
-                    # the recovery key goes to that file (0600) or is printed once (docs/encryption.md)
+                    # the recovery key goes to that file (0600) or is printed once (docs/encryption.md);
+                    # with --unattended (headless provisioning) the file is required
 Bad or missing answers fail with the field named, before anything is written (exit 2).
 Running it again with the same answers changes nothing.`,
   async run(ctx, parsed) {
     const file = optString(parsed, 'answers');
     const dryRun = optBool(parsed, 'dry-run');
+    const opts = { unattended: optBool(parsed, 'unattended') };
     if (!file && ANSWER_FLAGS.some((f) => parsed.values[f] !== undefined))
       return runSpec(
         ctx,
         (setup) => setup.fromAnswers(answersFromFlags(parsed), process.cwd(), 'setup flags'),
         dryRun,
+        opts,
       );
     if (!file) {
-      if (!ctx.interactive || ctx.json)
+      if (!ctx.interactive || ctx.json || opts.unattended)
         throw new UsageError(
           'No terminal for the wizard and no --answers file',
           'Run `blueprint setup --answers FILE` (see `blueprint setup --help` for the format).',
@@ -171,6 +227,6 @@ Running it again with the same answers changes nothing.`,
       const { openConsole } = await import('./tui.js');
       return openConsole(ctx, { screen: 'setup' });
     }
-    return runSpec(ctx, (setup) => setup.fromAnswersFile(file), dryRun);
+    return runSpec(ctx, (setup) => setup.fromAnswersFile(file), dryRun, opts);
   },
 };
