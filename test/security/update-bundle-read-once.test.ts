@@ -1,5 +1,5 @@
 // `blueprint system update FILE` against a real RAUC 1.8 service (test/update/rauc-sandbox.ts).
-import { copyFileSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import * as copyHashed from '../../src/core/system/copy-hashed.js';
@@ -65,10 +65,17 @@ describe.skipIf(missing)(`a RAUC bundle is read once${missing ? ` (skipped: ${mi
   });
 
   it('the copy is removed when the bundle is refused (not newer, or signed by a stranger)', async () => {
+    // A copy left by a process that died (SIGKILL, power cut) is removed; a running one's is not.
+    const uuid = '0b5e7c1a-2f3d-4e5f-8a9b-0c1d2e3f4a5b';
+    const dead = `.bundle-4194305-${uuid}.raucb`;
+    const running = `.bundle-${process.pid}-${uuid}.raucb`;
+    mkdirSync(workDir(), { recursive: true });
+    for (const name of [dead, running]) writeFileSync(path.join(workDir(), name), 'old copy');
     await expect(
       installBundle(deps(box.rauc()), box.bundle('1.0.0'), { workDir: workDir() }),
     ).rejects.toMatchObject({ code: 'bundle-not-newer' });
-    expect(left()).toEqual([]);
+    expect(left()).toEqual([running]);
+    rmSync(path.join(workDir(), running));
     const stranger = box.bundle('2.0.1', box.stranger);
     await expect(installBundle(deps(box.rauc()), stranger, { workDir: workDir() })).rejects.toMatchObject({
       code: 'bundle-refused',

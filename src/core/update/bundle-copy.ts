@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { constants } from 'node:fs';
-import { type FileHandle, mkdir, mkdtemp, open, rm } from 'node:fs/promises';
+import { type FileHandle, mkdir, mkdtemp, open, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { storageErrorFrom, VerificationError } from '../errors.js';
@@ -11,6 +11,10 @@ import {
   openUntrusted,
   SPACE_RESERVE,
 } from '../system/copy-hashed.js';
+import { alive } from '../system/lock.js';
+
+/** A copy in `workDir`: `.bundle-PID-UUID.raucb`. */
+const COPY = /^\.bundle-([0-9]+)-[0-9a-f-]{36}\.raucb$/;
 
 /**
  * A bundle named by its path is untrusted bytes: a hostile USB stick or network file system may
@@ -35,6 +39,7 @@ export async function withBundleCopy<T>(
   let made: string | undefined;
   let copy: string | undefined;
   try {
+    if (workDir) await pruneCopies(workDir);
     const where = workDir ?? tmpdir();
     // Refused up front, not found out by filling the disk the box's services use.
     const free = await freeSpace(where);
@@ -89,5 +94,13 @@ async function copyOnce(
   } catch (err) {
     await output?.close().catch(() => {});
     throw signal?.aborted ? (signal.reason ?? err) : storageErrorFrom(err, `copying ${file}`);
+  }
+}
+
+/** Removes copies left by processes that died before removing them (SIGKILL, power cut). */
+async function pruneCopies(workDir: string): Promise<void> {
+  for (const name of await readdir(workDir).catch(() => [])) {
+    const pid = COPY.exec(name)?.[1];
+    if (pid && !alive(Number(pid))) await rm(path.join(workDir, name), { force: true });
   }
 }
