@@ -173,6 +173,34 @@ describe('kernel modules', () => {
     }
   });
 
+  it('refuses the rare address families a socket() call would load (a container may make one)', () => {
+    // AF_KEY, LLC, Bluetooth, RxRPC, Phonet, NFC, KCM, QRTR, SMC, AppleTalk, CAN: their modules carry
+    // these aliases in Debian 12's kernel (test/security/image-module-families.test.ts).
+    for (const pf of [15, 26, 31, 33, 35, 39, 41, 42, 43, 5, 29]) {
+      expect(modprobe(`net-pf-${pf}`).trim().split('\n').at(-1), `net-pf-${pf}`).toBe('install /bin/false');
+    }
+  });
+
+  it('names in modprobe.d only modules the shipped kernel has, but those it dropped', () => {
+    // A renamed module's old name blocks nothing (af_802154 is ieee802154_socket since Linux 3.x).
+    const dir = `lib/modules/${kernel()}`;
+    const have = new Set(
+      `${readRoot(`${dir}/modules.dep`)}\n${readRoot(`${dir}/modules.builtin`)}`.split('\n').map((l) =>
+        path
+          .basename(l.split(':')[0] ?? '')
+          .replace(/\.ko(\.\w+)?$/, '')
+          .replaceAll('-', '_'),
+      ),
+    );
+    const gone = ['af_802154', 'cramfs', 'decnet', 'econet', 'ipx', 'p8023', 'x25']; // not in Debian 12's 6.1
+    const named = readRoot('etc/modprobe.d/blueprint-blacklist.conf')
+      .split('\n')
+      .map((l) => l.trim().split(/\s+/))
+      .filter(([cmd]) => cmd === 'install' || cmd === 'blacklist')
+      .map(([, mod = '']) => mod.replaceAll('-', '_'));
+    expect(named.filter((m) => !have.has(m) && !gone.includes(m))).toEqual([]);
+  });
+
   it('keeps USB storage and vfat, which headless provisioning needs', () => {
     for (const mod of ['usb-storage', 'vfat']) expect(modprobe(mod), mod).not.toMatch(/\/bin\/false/);
   });
