@@ -12,9 +12,9 @@ import type { Payload } from './filter.js';
 import { type PointId, parsePointId } from './ids.js';
 import { checkPayload } from './parse.js';
 
-const MAGIC = Buffer.from('BPVEC1\n');
+export const MAGIC = Buffer.from('BPVEC1\n');
 
-interface Header {
+export interface Header {
   name: string;
   config: CollectionConfig;
   payloadSchema: Record<string, unknown>;
@@ -100,6 +100,15 @@ export function* collectionFileParts(img: CollectionImage): Generator<Buffer | u
   const d = img.config.size;
   for (let i = 0; i < labels.length; i += CHUNK) {
     const part = labels.slice(i, i + CHUNK);
+    if (part.at(-1)! - part[0]! === part.length - 1) {
+      // Consecutive labels (no free label among them, as after a restore): the image's own bytes,
+      // not a copy (a chunk's copy each, garbage until V8 collects it, doubled what a checkpoint
+      // held: test/security/vectors-recover-memory.test.ts).
+      const from = img.vectors.byteOffset + part[0]! * d * 4;
+      yield out(Buffer.from(img.vectors.buffer, from, part.length * d * 4));
+      yield;
+      continue;
+    }
     const vecs = new Float32Array(part.length * d);
     for (const [j, l] of part.entries()) vecs.set(img.vectors.subarray(l * d, (l + 1) * d), j * d);
     yield out(Buffer.from(vecs.buffer));
@@ -220,49 +229,6 @@ export function deserializeCollection(
   return c;
 }
 
-/** Inserts into a snapshot's graph per turn of the event loop, as the store's large upserts. */
-const SLICE_MS = 10;
-
-/**
- * A snapshot's collection built from its file for a request: as deserializeCollection, but its
- * points go into the graph SLICE_MS at a time, the event loop turning between slices. The file
- * sets the graph's parameters (m up to 128, ef_construct up to 4096, the API's ranges): in one go,
- * a 1 MB file of 20,000 points held the main thread 64 s, /health unanswered. Stops (its graph
- * freed) when `signal` is aborted (the client left).
- */
-export async function buildSnapshot(buf: Buffer, name: string, signal?: AbortSignal): Promise<Collection> {
-  const { header, vecs } = readCollectionFile(buf);
-  checkSnapshot(header);
-  const d = header.config.size;
-  const n = header.ids.length;
-  const c = new Collection(name, header.config, Math.max(1024, n));
-  try {
-    let i = 0;
-    while (i < n) {
-      const until = performance.now() + SLICE_MS;
-      do {
-        c.upsert(
-          {
-            id: header.ids[i]!,
-            vector: vecs.subarray(i * d, (i + 1) * d),
-            payload: header.payloads[i] ?? undefined,
-          },
-          header.versions[i]!,
-        );
-        i++;
-      } while (i < n && performance.now() < until);
-      if (i < n) await new Promise((r) => setImmediate(r));
-      if (signal?.aborted) throw new Error('the client left while the snapshot was built');
-    }
-    c.payloadSchema = header.payloadSchema ?? {};
-    for (const field of Object.keys(c.payloadSchema)) c.createFieldIndex(field);
-    return c;
-  } catch (err) {
-    c.dispose();
-    throw err;
-  }
-}
-
 const FIELD_TYPES = ['keyword', 'integer', 'float', 'bool', 'geo', 'datetime', 'text', 'uuid'];
 
 /**
@@ -272,7 +238,7 @@ const FIELD_TYPES = ['keyword', 'integer', 'float', 'bool', 'geo', 'datetime', '
  * nested past what JSON.stringify can write (every later checkpoint failed) were taken as they were.
  * A checkpoint's own file is the service's and is not checked again.
  */
-function checkSnapshot(h: Header): void {
+export function checkSnapshot(h: Header): void {
   const c = (h.config ?? {}) as Partial<CollectionConfig>;
   const whole = (v: unknown, min: number, max: number) =>
     typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max;

@@ -7,20 +7,15 @@
  * on the snapshot file staying there.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { realpath, writeFile } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { HttpError } from '../../kit/server/index.js';
 import { jsonBody, need, type RouteTable } from './api.js';
 import { bad, body, checkCollectionName } from './parse.js';
-import {
-  buildSnapshot,
-  captureCollection,
-  fsyncAsync,
-  readCollectionFile,
-  writeCollectionFile,
-} from './persist.js';
+import { captureCollection, fsyncAsync, readCollectionFile, writeCollectionFile } from './persist.js';
+import { type ByteSource, bufferSource, buildSnapshot, openFileSource } from './snapshot-build.js';
 import { describe, openSnapshot, writeChecksum } from './snapshot-files.js';
 import type { Store } from './store.js';
 
@@ -64,17 +59,29 @@ export function snapshotRoutes(store: Store): RouteTable {
     await fsyncAsync(dir);
   }
 
-  /** `bytes` are the file's, read once by the caller: what was checked is what is restored. */
-  async function restore(c: string, file: string, bytes: Buffer, signal: AbortSignal) {
+  /**
+   * Builds the snapshot's collection from `src` (read once: what is checked is what is restored),
+   * then swaps it in through the log. With `checksum`, the SHA-256 of the very bytes built from
+   * must be it; nothing of the collection there now changes unless the whole file checked out.
+   */
+  async function restore(c: string, file: string, src: ByteSource, signal: AbortSignal, checksum?: string) {
     // Built (and so checked) before it is logged, a slice at a time (buildSnapshot); the log's
     // restore then takes this very collection instead of building it again (a replay builds it
     // from the file).
     const op = { t: 'restore', name: c, file } as const;
+    let built: Awaited<ReturnType<typeof buildSnapshot>>;
     try {
-      store.prebuilt.set(op, await buildSnapshot(bytes, c, signal));
+      built = await buildSnapshot(src, c, signal);
     } catch (err) {
       throw bad(`the snapshot cannot be read: ${(err as Error).message}`);
+    } finally {
+      await src.close();
     }
+    if (checksum !== undefined && built.sha256 !== checksum) {
+      built.collection.dispose();
+      throw bad('Snapshot checksum mismatch');
+    }
+    store.prebuilt.set(op, built.collection);
     try {
       await store.commit(op);
     } finally {
@@ -140,11 +147,15 @@ export function snapshotRoutes(store: Store): RouteTable {
         const rel = relative(await realpath(root), real);
         if (rel.startsWith('..') || rel.startsWith(sep) || rel === '')
           throw bad(`the snapshot must be under ${root}`);
-        // Read once: the checksum is of the bytes restored, not of the file as a later read finds it.
-        const bytes = readFileSync(real);
-        if (typeof o.checksum === 'string' && createHash('sha256').update(bytes).digest('hex') !== o.checksum)
-          throw bad('Snapshot checksum mismatch');
-        return restore(c!, rel, bytes, ctx.signal);
+        // Read once, from one descriptor, a chunk at a time (snapshot-build.ts): the checksum is
+        // of the bytes restored, not of the file as a later read finds it.
+        let src: ByteSource;
+        try {
+          src = await openFileSource(real);
+        } catch {
+          throw new HttpError(404, `Not found: snapshot ${o.location}`);
+        }
+        return restore(c!, rel, src, ctx.signal, typeof o.checksum === 'string' ? o.checksum : undefined);
       },
     ],
     [
@@ -161,7 +172,7 @@ export function snapshotRoutes(store: Store): RouteTable {
         }
         await write(c!, name, data);
         try {
-          return await restore(c!, join(hex(c!), name), data, ctx.signal);
+          return await restore(c!, join(hex(c!), name), bufferSource(data), ctx.signal);
         } catch (err) {
           // Refused before it was logged (a 400): not kept as a snapshot either. After the log
           // (a failed checkpoint) the file is what a replay restores from, so it stays.
