@@ -4,7 +4,8 @@
  * would). Derived state, kept by Collection.setPayload and rebuilt from the schema at load.
  */
 import { type Deadline, EVERY } from './deadline.js';
-import { type Filter, type Payload, valuesAt } from './filter.js';
+import { type Filter, type Hint, type Payload, valuesAt } from './filter.js';
+import { sliced, type Work } from './slices.js';
 
 export class FieldIndexes extends Map<string, Map<unknown, Set<number>>> {
   /**
@@ -51,21 +52,28 @@ export class FieldIndexes extends Map<string, Map<unknown, Set<number>>> {
   /**
    * The labels a filter can match (intersection over the filter's hints on indexed fields, each a
    * union over the index's values that pass); undefined when no hint is on an indexed field. A
-   * superset: the filter is applied to them afterwards. A range over many values unites many sets:
-   * the request's deadline is looked at as it goes.
+   * superset: the filter is applied to them afterwards. A range over many values unites many sets,
+   * and a filter may hold 1,000 hints: with the request's deadline, in its slices (slices.ts). An
+   * index that changes while it pauses is read as it is then (the filter applied afterwards sees
+   * the points as they are).
    */
-  candidates(filter: Filter, dl?: Deadline): Set<number> | undefined {
+  candidates(filter: Filter, dl?: Deadline): Set<number> | undefined | Promise<Set<number> | undefined> {
+    const hints = (filter.hints ?? []).filter((h) => this.has(h.key));
+    return hints.length === 0 ? undefined : sliced(this.unite(hints), dl);
+  }
+
+  private *unite(hints: Hint[]): Work<Set<number> | undefined> {
     const sets: Set<number>[] = [];
     let n = 0;
-    for (const h of filter.hints ?? []) {
+    for (const h of hints) {
       const idx = this.get(h.key);
-      if (!idx) continue;
+      if (!idx) continue; // dropped while this paused: fewer sets to intersect, still a superset
       const set = new Set<number>();
       for (const [value, labels] of idx) {
-        if (dl && (++n & EVERY) === 0) dl.check();
+        if ((++n & EVERY) === 0) yield;
         if (!h.test(value)) continue;
         for (const l of labels) {
-          if (dl && (++n & EVERY) === 0) dl.check();
+          if ((++n & EVERY) === 0) yield;
           set.add(l);
         }
       }
@@ -74,6 +82,15 @@ export class FieldIndexes extends Map<string, Map<unknown, Set<number>>> {
     if (sets.length === 0) return undefined;
     sets.sort((a, b) => a.size - b.size);
     const [first, ...rest] = sets;
-    return rest.length === 0 ? first : new Set([...first!].filter((l) => rest.every((s) => s.has(l))));
+    if (rest.length === 0) return first;
+    const out = new Set<number>();
+    outer: for (const l of first!) {
+      for (const s of rest) {
+        if ((++n & EVERY) === 0) yield;
+        if (!s.has(l)) continue outer;
+      }
+      out.add(l);
+    }
+    return out;
   }
 }

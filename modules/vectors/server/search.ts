@@ -112,13 +112,12 @@ function search(
     deadline: dl,
   });
   // A graph search in the graph worker, or a search that let the event loop turn, answers later.
-  const answer = (hits: Hit[]) =>
-    scoredPoints(
-      c,
-      (mmr ? mmrSelect(c, hits, mmr.lambda, want, dl) : hits).slice(offset),
-      withPayload,
-      withVector,
-    );
+  const page = (hits: Hit[]) => scoredPoints(c, hits.slice(offset), withPayload, withVector);
+  // MMR's selection too may let the event loop turn (mmr.ts).
+  const answer = (hits: Hit[]) => {
+    const picked = mmr ? mmrSelect(c, hits, mmr.lambda, want, dl) : hits;
+    return picked instanceof Promise ? picked.then(page) : page(picked);
+  };
   return found instanceof Promise ? found.then(answer) : answer(found);
 }
 
