@@ -1,0 +1,95 @@
+/**
+ * An A/B box finds its partitions by GPT name: `root=PARTLABEL=root-a` on the command line,
+ * `/dev/disk/by-partlabel/data` in the initramfs, `PARTLABEL=esp` in fstab. A USB stick with a
+ * partition of one of those names is taken for the box's own when udev points the link at it:
+ *  - its `root-a` boots the stick's system, with the data key unsealed by the TPM in the
+ *    initramfs (sealed to PCR 7 only, which does not see the root) or unsealable from it;
+ *  - a blank `data` makes the initramfs take the boot for a first one (/data in memory): no
+ *    setup-done, so the first-boot wizard runs as root on the console of a set-up box.
+ * The initramfs (image/rauc/initramfs-data, local-bottom: after the root is mounted, before
+ * anything from it runs) now counts the kernel's partitions of each name (PARTNAME in sysfs) and
+ * halts the box if any name is claimed twice; it never drops to a shell.
+ *
+ * Run here with the script's own text and a fake /sys/class/block; the initramfs' helpers and halt
+ * are stubs, and so is sleep (the script waits 10 s for a data partition the test does not have).
+ */
+import { spawnSync } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+
+const script = readFileSync(new URL('../../image/rauc/initramfs-data', import.meta.url), 'utf8');
+let work = '';
+afterEach(() => {
+  if (work) rmSync(work, { recursive: true, force: true });
+});
+
+// Runs the script with block devices NAME -> PARTNAME (undefined: a whole disk, no name).
+function boot(devices: Record<string, string | undefined>) {
+  work = mkdtempSync(path.join(tmpdir(), 'g-initramfs-'));
+  const sys = path.join(work, 'sys/class/block');
+  for (const [dev, name] of Object.entries(devices)) {
+    mkdirSync(path.join(sys, dev), { recursive: true });
+    writeFileSync(
+      path.join(sys, dev, 'uevent'),
+      `MAJOR=8\nMINOR=1\nDEVNAME=${dev}\nDEVTYPE=${name ? 'partition' : 'disk'}\n${name ? `PARTN=1\nPARTNAME=${name}\n` : ''}`,
+    );
+  }
+  writeFileSync(
+    path.join(work, 'functions'),
+    'wait_for_udev() { :; }\nlog_failure_msg() { echo "FAILURE: $*"; }\nlog_warning_msg() { echo "WARNING: $*"; }\n',
+  );
+  const bin = path.join(work, 'bin');
+  mkdirSync(bin);
+  for (const stub of ['sleep', 'modprobe', 'mount', 'mkdir']) {
+    writeFileSync(path.join(bin, stub), `#!/bin/sh\necho "${stub} $*" >>${work}/calls\n`);
+    chmodSync(path.join(bin, stub), 0o755);
+  }
+  for (const needle of ['. /scripts/functions', '/sys/class/block', 'halt -f']) {
+    expect(script, `the script no longer says ${needle}: adapt this test`).toContain(needle);
+  }
+  const text = script
+    .replace('. /scripts/functions', `. ${work}/functions`)
+    .replaceAll('/sys/class/block', sys)
+    .replaceAll('halt -f', 'echo HALTED; exit 99');
+  writeFileSync(path.join(work, 'blueprint-data'), text);
+  const r = spawnSync('/bin/sh', [path.join(work, 'blueprint-data')], {
+    encoding: 'utf8',
+    env: { PATH: `${bin}:/usr/bin:/bin`, rootmnt: path.join(work, 'root') },
+  });
+  let calls = '';
+  try {
+    calls = readFileSync(path.join(work, 'calls'), 'utf8');
+  } catch {}
+  return { status: r.status, out: r.stdout + r.stderr, mounted: /^mount /m.test(calls) };
+}
+
+const disk = {
+  nvme0n1: undefined,
+  nvme0n1p1: 'esp',
+  nvme0n1p2: 'root-a',
+  nvme0n1p3: 'root-b',
+  nvme0n1p4: 'data',
+};
+
+describe('the initramfs of an A/B box stops when another disk claims one of its partition names', () => {
+  it.each(['root-a', 'root-b', 'data', 'esp'])(
+    'a USB stick with a partition named %s: halted, nothing mounted',
+    (name) => {
+      const r = boot({ ...disk, sda: undefined, sda1: name });
+      expect(r.out).toContain('HALTED');
+      expect(r.out).toMatch(new RegExp(`${name}`));
+      expect(r.status).toBe(99);
+      expect(r.mounted).toBe(false);
+    },
+  );
+
+  it('the box alone, and beside a stick with other names (BLUEPRINT answers, a plain stick): boots on', () => {
+    for (const extra of [{}, { sda: undefined, sda1: 'BLUEPRINT' }, { sdb: undefined, sdb1: undefined }]) {
+      const r = boot({ ...disk, ...extra });
+      expect(r.out).not.toContain('HALTED');
+      expect(r.status).toBe(0);
+    }
+  });
+});
