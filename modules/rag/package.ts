@@ -39,6 +39,20 @@ const here = import.meta.dirname;
 const PDF_BUDGET = '__blueprintPdfBudget';
 const charge = (what: string) => `globalThis.${PDF_BUDGET}?.take(${what});\n`;
 const PDF_PATCHES: [anchor: string, insert: string][] = [
+  // TimeSlotManager.check, which pdf.js calls before each operator of a page or form it reads:
+  // the document's parse time (server/parse.ts, DecodeBudget.tick) is looked at there, since pdf.js
+  // draws forms in promise callbacks alone and no timer runs meanwhile.
+  [
+    `class TimeSlotManager {
+  static TIME_SLOT_DURATION_MS = 20;
+  static CHECK_TIME_EVERY = 100;
+  constructor() {
+    this.reset();
+  }
+  check() {
+`,
+    `    globalThis.${PDF_BUDGET}?.tick();\n`,
+  ],
   // DecodeStream.ensureBuffer: the new buffer's size, charged before it is made.
   [
     `  ensureBuffer(requested) {

@@ -18,7 +18,14 @@ import {
 } from '../../kit/server/index.js';
 import { createRagServer } from './api.js';
 import { Embedder, VectorIndex } from './backends.js';
-import { DEFAULT_MAX_PDF_DECODED_MB, type DocumentKind, type Parsed, parseDocument } from './parse.js';
+import { DEFAULT_PARSE_MARGIN, parseBudget } from './budget.js';
+import {
+  DEFAULT_MAX_PDF_DECODED_MB,
+  type DocumentKind,
+  type Parsed,
+  ParseError,
+  parseDocument,
+} from './parse.js';
 import { Rag } from './rag.js';
 import { Store } from './store.js';
 import { Upstream, upstreamFromEnv } from './upstream.js';
@@ -28,6 +35,9 @@ interface WorkerData {
   maxPages: number;
   /** MiB the streams of one PDF may decode to (parse.ts, PDF_BUDGET). */
   maxDecodedMb: number;
+  /** A document's parse budget (budget.ts): RAG_PARSE_MARGIN × its measured cost, at most this. */
+  parseTimeoutS: number;
+  parseMargin: number;
 }
 
 const log = createLog({
@@ -61,11 +71,16 @@ async function main(): Promise<void> {
   const maxPages = intFromEnv('RAG_MAX_PDF_PAGES', 2000);
   const maxDecodedMb = intFromEnv('RAG_MAX_PDF_DECODED_MB', DEFAULT_MAX_PDF_DECODED_MB);
   const parseTimeoutS = intFromEnv('RAG_PARSE_TIMEOUT_S', 300);
+  const parseMargin = intFromEnv('RAG_PARSE_MARGIN', DEFAULT_PARSE_MARGIN);
   const pool = await startPool<WorkerData, Record<string, never>>({
     file: new URL(import.meta.url),
-    data: { maxPages, maxDecodedMb },
+    data: { maxPages, maxDecodedMb, parseTimeoutS, parseMargin },
     // marked and htmlparser2 take minutes on some hostile documents (deep nesting): the one parse
-    // worker would be held that long, every other ingest waiting behind it.
+    // worker would be held that long, every other ingest waiting behind it. The worker ends a parse
+    // at the document's own budget (budget.ts), most far sooner; this stops the worker itself, for
+    // what the worker's own checks cannot end (pdf.js in one long synchronous stretch).
+    // One worker, not two: each may hold a 512 MiB heap and 256 MiB of pdf.js buffers, and the
+    // container has 1 GiB.
     jobTimeoutMs: parseTimeoutS * 1000,
     log,
     resourceLimits: { maxOldGenerationSizeMb: intFromEnv('RAG_WORKER_HEAP_MB', 512) },
@@ -119,7 +134,7 @@ async function main(): Promise<void> {
   );
   const l = kit.limits;
   log.startup(
-    `limits: ${l.maxBodyBytes} bytes a document, ${maxPages} PDF pages (their streams decoding to ${maxDecodedMb} MiB), ${parseTimeoutS} s to parse a document, ${rag.config.maxChunks} chunks a document, ${l.concurrency} requests at once`,
+    `limits: ${l.maxBodyBytes} bytes a document, ${maxPages} PDF pages (their streams decoding to ${maxDecodedMb} MiB), ${parseTimeoutS} s at most to parse a document (${parseMargin} × its measured cost), ${rag.config.maxChunks} chunks a document, ${l.concurrency} requests at once`,
   );
   recoverInBackground(rag);
   drainOnSignals(kit, log, 15_000, async () => {
@@ -134,7 +149,15 @@ if (!isMainThread) {
     ready: {},
     handle: (p) => {
       const { kind, bytes } = p as { kind: DocumentKind; bytes: Uint8Array };
-      return parseDocument(kind, bytes, data.maxPages, data.maxDecodedMb);
+      // Timed from here, in the worker: a document's wait in the queue is not its parse.
+      const time = parseBudget(
+        kind,
+        bytes.byteLength,
+        data.parseTimeoutS,
+        data.parseMargin,
+        (m) => new ParseError(413, m),
+      );
+      return parseDocument(kind, bytes, data.maxPages, data.maxDecodedMb, time);
     },
   }));
 } else {

@@ -6,6 +6,7 @@
  */
 import { Parser } from 'htmlparser2';
 import { Lexer, type Token, type Tokens } from 'marked';
+import { type ParseBudget, syncWithin } from './budget.js';
 
 export type DocumentKind = 'text' | 'markdown' | 'html' | 'pdf';
 
@@ -255,12 +256,33 @@ export const DEFAULT_MAX_PDF_DECODED_MB = 256;
 
 class DecodeBudget {
   over = false;
-  constructor(private left: number) {}
+  /** Past the document's parse time (budget.ts): tick() throws from then on. */
+  late = false;
+  private ticks = 0;
+  constructor(
+    private left: number,
+    private readonly deadline = Number.POSITIVE_INFINITY,
+  ) {}
   take(size: number): void {
     this.left -= size;
     if (this.left >= 0) return;
     this.over = true;
     throw new Error('the decode budget is spent');
+  }
+  /**
+   * Called by pdf.js before each operator it reads (its TimeSlotManager.check, patched by
+   * ../package.ts): the clock is read every 1,024. A timer cannot end a parse: pdf.js draws a form
+   * XObject in promise callbacks alone, and a page of forms drawing forms ran for minutes without
+   * a timer's turn. Once late, every operator throws: each form and page pdf.js is in ends (their
+   * errors swallowed, stopAtErrors being false), and parsePdf sees `late`.
+   */
+  tick(): void {
+    if (!this.late && (++this.ticks & 1023) === 0) this.lateNow();
+    if (this.late) throw new Error('the parse time is spent');
+  }
+  lateNow(): boolean {
+    if (performance.now() > this.deadline) this.late = true;
+    return this.late;
   }
 }
 
@@ -269,13 +291,16 @@ export async function parsePdf(
   bytes: Uint8Array,
   maxPages: number,
   maxDecodedMb = DEFAULT_MAX_PDF_DECODED_MB,
+  time?: ParseBudget,
 ): Promise<Parsed> {
+  const deadline = time && performance.now() + time.ms; // pdf.js's load is in the measured base
   const lib = await loadPdfjs();
-  const budget = new DecodeBudget(maxDecodedMb * 1024 * 1024);
+  const budget = new DecodeBudget(maxDecodedMb * 1024 * 1024, deadline);
   (globalThis as Record<string, unknown>)[PDF_BUDGET] = budget;
-  // pdf.js goes on past errors (stopAtErrors: false), so a refused buffer may surface as a broken
-  // or partial document: the budget is looked at after each step.
+  // pdf.js goes on past errors (stopAtErrors: false), so a refused buffer or a late operator may
+  // surface as a broken or partial document: the budgets are looked at after each step.
   const spent = () => {
+    if (time && budget.lateNow()) throw time.late();
     if (budget.over)
       throw new ParseError(
         413,
@@ -314,20 +339,33 @@ export async function parsePdf(
       const t = tidy(text);
       if (t) sections.push({ text: t, page: n, heading: null });
     }
+    spent();
     return { sections, pages: doc.numPages };
+  } catch (err) {
+    spent(); // a step failing after a late operator or a refused buffer: those are the cause
+    throw err;
   } finally {
     await task.destroy();
     delete (globalThis as Record<string, unknown>)[PDF_BUDGET];
   }
 }
 
+/**
+ * The document's sections. With a `time` budget (budget.ts) a parse past it is its 413: a PDF's
+ * from a timer, the other kinds' (synchronous) from node's vm watchdog.
+ */
 export async function parseDocument(
   kind: DocumentKind,
   bytes: Uint8Array,
   maxPages: number,
   maxDecodedMb?: number,
+  time?: ParseBudget,
 ): Promise<Parsed> {
-  if (kind === 'pdf') return parsePdf(bytes, maxPages, maxDecodedMb);
+  if (kind === 'pdf') return parsePdf(bytes, maxPages, maxDecodedMb, time);
+  return time ? syncWithin(time, () => parseTextKind(kind, bytes)) : parseTextKind(kind, bytes);
+}
+
+function parseTextKind(kind: Exclude<DocumentKind, 'pdf'>, bytes: Uint8Array): Parsed {
   const text = decodeText(bytes);
   try {
     if (kind === 'markdown') return parseMarkdown(text);
