@@ -70,7 +70,12 @@ export function systemOps(ctx: BoxContext, rauc?: RaucRunner): SystemOps {
     async update(file, opts = {}) {
       if (!file) throw new UsageError('no bundle given', 'blueprint system update FILE.raucb');
       const { core, deps: d } = await deps();
-      return core.installBundle(d, file, opts);
+      // RAUC reads one private copy of the bundle (core/update/bundle-copy.ts): here, on the data
+      // partition, not in the image's /tmp (RAM, a quarter of it). Not --from's folder, which
+      // that path empties first.
+      const workDir = path.join(ctx.paths.cacheDir, 'system-update-file');
+      await assertInsideRoot(ctx.root, [ctx.paths.cacheDir, workDir]);
+      return core.installBundle(d, file, { ...opts, workDir });
     },
     async updateFrom(repo, opts = {}) {
       if (!repo) throw new UsageError('no repository given', 'blueprint system update --from REPO');

@@ -2,10 +2,11 @@
 // the image's bootloader backend writes systemd-boot loader entries with boot counting, and a
 // reboot is simulated the way systemd-boot picks and counts entries.
 import { createHash } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { openBox } from '../../src/app/index.js';
+import { layout } from '../../src/core/system/paths.js';
 import { cliIn, raucForSuite, raucMissing } from './rauc-sandbox.js';
 
 const missing = raucMissing();
@@ -44,6 +45,11 @@ describe.skipIf(missing)(
       expect(r.err).toMatch(/refused: signature verification failed/);
       expect(r.err).toMatch(/hint: .*nothing was written/);
       expect({ slot: sha(box.slots.B), entries: box.entries() }).toEqual(before);
+      // RAUC read a private copy made on the box's own cache (not the image's /tmp, which is RAM),
+      // and the copy is gone although the install failed.
+      const copies = path.join(layout(box.root).cacheDir, 'system-update-file');
+      expect(statSync(copies).mode & 0o077).toBe(0);
+      expect(readdirSync(copies)).toEqual([]);
     });
 
     it('refuses a bundle signed by a certificate the keyring does not hold', async () => {
