@@ -19,14 +19,18 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 
-const script = readFileSync(new URL('../../image/rauc/initramfs-data', import.meta.url), 'utf8');
+const dataScript = readFileSync(new URL('../../image/rauc/initramfs-data', import.meta.url), 'utf8');
+const unlockScript = readFileSync(new URL('../../image/crypt/unlock', import.meta.url), 'utf8');
+const cmdline = readFileSync(new URL('../../image/cmdline', import.meta.url), 'utf8')
+  .trim()
+  .split(/\s+/);
 let work = '';
 afterEach(() => {
   if (work) rmSync(work, { recursive: true, force: true });
 });
 
 // Runs the script with block devices NAME -> PARTNAME (undefined: a whole disk, no name).
-function boot(devices: Record<string, string | undefined>) {
+function boot(devices: Record<string, string | undefined>, script = dataScript) {
   work = mkdtempSync(path.join(tmpdir(), 'g-initramfs-'));
   const sys = path.join(work, 'sys/class/block');
   for (const [dev, name] of Object.entries(devices)) {
@@ -42,8 +46,10 @@ function boot(devices: Record<string, string | undefined>) {
   );
   const bin = path.join(work, 'bin');
   mkdirSync(bin);
-  for (const stub of ['sleep', 'modprobe', 'mount', 'mkdir']) {
-    writeFileSync(path.join(bin, stub), `#!/bin/sh\necho "${stub} $*" >>${work}/calls\n`);
+  for (const stub of ['sleep', 'modprobe', 'mount', 'mkdir', 'cryptsetup', 'systemd-cryptsetup', 'blkid']) {
+    // blkid answers as for a LUKS2 data partition, so the unlock goes on to the TPM if let.
+    const say = stub === 'blkid' ? 'echo TYPE=crypto_LUKS\n' : '';
+    writeFileSync(path.join(bin, stub), `#!/bin/sh\necho "${stub} $*" >>${work}/calls\n${say}`);
     chmodSync(path.join(bin, stub), 0o755);
   }
   for (const needle of ['. /scripts/functions', '/sys/class/block', 'halt -f']) {
@@ -52,7 +58,9 @@ function boot(devices: Record<string, string | undefined>) {
   const text = script
     .replace('. /scripts/functions', `. ${work}/functions`)
     .replaceAll('/sys/class/block', sys)
-    .replaceAll('halt -f', 'echo HALTED; exit 99');
+    .replaceAll('halt -f', 'echo HALTED; exit 99')
+    .replaceAll('@WORK@', work);
+  writeFileSync(path.join(work, 'datadev'), '');
   writeFileSync(path.join(work, 'blueprint-data'), text);
   const r = spawnSync('/bin/sh', [path.join(work, 'blueprint-data')], {
     encoding: 'utf8',
@@ -62,7 +70,12 @@ function boot(devices: Record<string, string | undefined>) {
   try {
     calls = readFileSync(path.join(work, 'calls'), 'utf8');
   } catch {}
-  return { status: r.status, out: r.stdout + r.stderr, mounted: /^mount /m.test(calls) };
+  return {
+    status: r.status,
+    out: r.stdout + r.stderr,
+    mounted: /^mount /m.test(calls),
+    tpmAsked: /cryptsetup|blkid/.test(calls),
+  };
 }
 
 const disk = {
@@ -84,6 +97,33 @@ describe('the initramfs of an A/B box stops when another disk claims one of its 
       expect(r.mounted).toBe(false);
     },
   );
+
+  it.each(['root-a', 'data'])(
+    'an encrypted box, a stick with %s: halted in local-premount, before the TPM is asked',
+    (name) => {
+      // image/crypt/unlock opens the data partition with the TPM before the root is mounted; a root
+      // mount that then fails would give initramfs-tools' shell with that volume open.
+      const text = unlockScript
+        .replace('command -v cryptsetup >/dev/null || exit 0', '')
+        .replaceAll('/usr/sbin/blkid', 'blkid')
+        .replaceAll('/lib/systemd/systemd-cryptsetup', 'systemd-cryptsetup')
+        // A plain file stands for the data partition's block device.
+        .replace('dev=/dev/disk/by-partlabel/data', 'dev=@WORK@/datadev')
+        .replaceAll('[ ! -b "$dev" ]', '[ ! -e "$dev" ]')
+        .replaceAll('[ -b "$dev" ]', '[ -e "$dev" ]');
+      expect(text).toContain('dev=@WORK@/datadev');
+      const r = boot({ ...disk, sda: undefined, sda1: name }, text);
+      expect(r.tpmAsked, r.out).toBe(false);
+      expect(r.out).toContain('HALTED');
+    },
+  );
+
+  it('initramfs-tools halts instead of opening a root shell when the root cannot be mounted', () => {
+    // Its panic() gives a shell on the console unless the command line has panic= ("The panic=
+    // parameter implies we should disallow console access"); 0 is the kernel's own default
+    // (CONFIG_PANIC_TIMEOUT=0 in Debian 12): a kernel panic waits as before.
+    expect(cmdline).toContain('panic=0');
+  });
 
   it('the box alone, and beside a stick with other names (BLUEPRINT answers, a plain stick): boots on', () => {
     for (const extra of [{}, { sda: undefined, sda1: 'BLUEPRINT' }, { sdb: undefined, sdb1: undefined }]) {
