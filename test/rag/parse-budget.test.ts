@@ -25,7 +25,7 @@ describe('parseBudget', () => {
     const e = parseBudget('markdown', 512 * KiB, 300, 10, refuse).late() as ParseError;
     expect(e.status).toBe(413);
     expect(e.message).toMatch(
-      /longer than 16\.0 s to parse, the time a markdown document of 0\.50 MiB gets .*RAG_PARSE_MARGIN.*RAG_PARSE_TIMEOUT_S, 300 s\): split it or simplify it/,
+      /longer than 16\.0 s to parse, the time a markdown document of 0\.50 MiB gets here \(RAG_PARSE_MARGIN 10 × \(0\.5 s \+ 2\.2 s a MiB\), at most RAG_PARSE_TIMEOUT_S, 300 s\): split it or simplify it/,
     );
   });
 });

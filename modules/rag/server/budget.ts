@@ -55,7 +55,7 @@ export function parseBudget(
     ms: Math.ceil(s * 1000),
     late: () =>
       refuse(
-        `the document took longer than ${s.toFixed(1)} s to parse, the time a ${kind} document of ${mib} MiB gets (${margin} × ${c.baseS} s + ${c.perMibS} s a MiB, RAG_PARSE_MARGIN; at most RAG_PARSE_TIMEOUT_S, ${capS} s): split it or simplify it`,
+        `the document took longer than ${s.toFixed(1)} s to parse, the time a ${kind} document of ${mib} MiB gets here (RAG_PARSE_MARGIN ${margin} × (${c.baseS} s + ${c.perMibS} s a MiB), at most RAG_PARSE_TIMEOUT_S, ${capS} s): split it or simplify it`,
       ),
   };
 }
