@@ -11,8 +11,11 @@ import { type Deadline, EVERY } from './deadline.js';
 
 export type Work<T> = Generator<void, T, void>;
 
-/** The work's result: at once when it fits the slice (or there is no deadline), else later. */
-export function sliced<T>(work: Work<T>, dl: Deadline | undefined): T | Promise<T> {
+/**
+ * The work's result: at once when it fits the slice (or there is no deadline), else later, `first`
+ * called once before the first pause.
+ */
+export function sliced<T>(work: Work<T>, dl: Deadline | undefined, first?: () => void): T | Promise<T> {
   const run = (): IteratorResult<void, T> => {
     for (;;) {
       const r = work.next();
@@ -21,6 +24,7 @@ export function sliced<T>(work: Work<T>, dl: Deadline | undefined): T | Promise<
   };
   let r = run();
   if (r.done) return r.value;
+  first?.();
   return (async () => {
     do {
       await dl!.pause();
