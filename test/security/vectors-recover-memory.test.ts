@@ -9,6 +9,7 @@
  * resident memory (VmHWM, reset through /proc/PID/clear_refs) around the recover of a 128 MiB
  * snapshot, against what the restored collection needs.
  */
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { Agent } from 'node:http';
@@ -109,3 +110,13 @@ it('a file whose last byte changed is refused whole: the collection restored bef
   const count = await callSocket(s.socket, agent, 'POST', '/collections/big/points/count', {});
   expect(count.json.result.count).toBe(N);
 }, 300_000);
+
+it('a FIFO named as a snapshot is not waited on: 404, and the service answers on', async () => {
+  const fifo = join(file, '..', 'fifo.snapshot');
+  execFileSync('mkfifo', [fifo]);
+  const got = await callSocket(s.socket, agent, 'PUT', '/collections/other/snapshots/recover', {
+    location: pathToFileURL(fifo).href,
+  });
+  expect(got.status).toBe(404);
+  expect((await callSocket(s.socket, agent, 'GET', '/health')).status).toBe(200);
+}, 30_000);

@@ -26,13 +26,16 @@ export interface ByteSource {
 
 /**
  * A file opened once (the last part of its path no link), its size from that descriptor; every
- * byte read from that descriptor, in libuv's threads (the event loop turns between chunks).
+ * byte read from that descriptor, in libuv's threads (the event loop turns between chunks). Only
+ * a regular file (O_NONBLOCK: opening a FIFO put there would wait for a writer).
  */
 export async function openFileSource(path: string): Promise<ByteSource> {
-  const fh = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+  const fh = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
   let size: number;
   try {
-    size = (await fh.stat()).size;
+    const st = await fh.stat();
+    if (!st.isFile()) throw new Error('not a regular file');
+    size = st.size;
   } catch (err) {
     await fh.close();
     throw err;
