@@ -206,14 +206,18 @@ export function createApiServer(engines: Engine | Engine[], opts: ApiOptions): K
         failure = err;
       },
     );
+    // The slot is the generation's, not the connection's: freed once the generation ends, not
+    // once its last event is written. A client that stops reading then holds only its text (at
+    // most max_tokens, in `ch`), and the kit's idle sweep closes its connection (one that holds
+    // work is spared, so a held slot kept a stalled stream, and every other generation, waiting).
+    void done.then(release);
     let cleaned: Promise<void> | undefined;
-    // The client left (or the stream ended): stop generating, then free the slot. Once.
+    // The client left (or the stream ended): stop generating (which frees the slot). Once.
     const cleanup = () =>
       (cleaned ??= (async () => {
         abort.abort();
         ctx.signal.removeEventListener('abort', onGone);
         await done;
-        release();
       })());
     await ch.wait(done);
     if (failure) {

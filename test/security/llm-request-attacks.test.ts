@@ -1,0 +1,196 @@
+/**
+ * Attacks by a client of the llm service's socket, against its bundle as its own process (as in the
+ * container, without the sandbox):
+ *
+ * - A json_schema whose grammar llama.cpp refuses makes llama.cpp print the whole grammar to fd 2
+ *   from native code (`parse: error parsing grammar`), past the kit's escaped log and past
+ *   routeConsole; the grammar holds the schema's property names and `const`/`enum` values with
+ *   their control characters as they are. The module's log must stay escaped records.
+ * - A streamed answer holds its generation slot until its last event is written: a client that
+ *   stops reading kept the slot for as long as it kept its connection open (the kit's idle sweep
+ *   spares a connection that holds work), so one connection stopped every other generation.
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { connect } from 'node:net';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bundleServer, placeRuntimeFiles } from '../../modules/llm/package.js';
+import { type ServedProcess, spawnServed } from '../helpers/served-module.js';
+import { F32, FIXTURE_MODELS } from '../llm/helpers.js';
+import { tempDir } from '../setup/temp-registry.js';
+
+const UNSAFE =
+  /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/u;
+const hostile = '\x1b]0;owned\x07\x1b[2J\x0b\u202eevil\u009b31m';
+
+let llm: ServedProcess;
+beforeAll(async () => {
+  const dir = tempDir('llm-attacks-');
+  const server = join(dir, 'app/llm/dist/server.mjs');
+  await bundleServer(server);
+  placeRuntimeFiles(join(dir, 'app'));
+  const sha = createHash('sha256').update(readFileSync(F32)).digest('hex');
+  llm = await spawnServed(
+    server,
+    {
+      LLM_MODEL_DIR: FIXTURE_MODELS,
+      LLM_MODEL: 'tiny-llama',
+      LLM_FILES_ROOT: FIXTURE_MODELS,
+      LLM_FILES: JSON.stringify({ 'tiny-llama/tiny-llama-f32.gguf': sha }),
+      LLM_DEVICE: 'cpu',
+      LLM_THREADS: '1',
+    },
+    join(dir, 'api.sock'),
+  );
+}, 120_000);
+afterAll(() => llm?.kill());
+
+function chat(body: unknown): Promise<{ status: number; text: string }> {
+  const data = Buffer.from(JSON.stringify(body));
+  return new Promise((resolve, reject) => {
+    const req = request(
+      {
+        socketPath: llm.socket,
+        method: 'POST',
+        path: '/v1/chat/completions',
+        headers: { 'content-type': 'application/json', 'content-length': data.length },
+      },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => {
+          text += c;
+        });
+        res.on('end', () => resolve({ status: res.statusCode!, text }));
+      },
+    );
+    req.on('error', reject);
+    req.end(data);
+  });
+}
+
+const post = (body: unknown) => {
+  const data = JSON.stringify(body);
+  return `POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(data)}\r\n\r\n${data}`;
+};
+
+describe("a json_schema's text in llama.cpp's own output", () => {
+  it('a schema llama.cpp cannot parse, with escape sequences in a property name and a const, is refused and the log stays escaped', async () => {
+    const r = await chat({
+      messages: [{ role: 'user', content: 'hi' }],
+      max_tokens: 2,
+      response_format: {
+        type: 'json_schema',
+        json_schema: {
+          name: 'x',
+          schema: {
+            type: 'object',
+            properties: {
+              [hostile]: { const: hostile },
+              // More repetitions than llama.cpp's grammar parser takes: the parse fails, and it
+              // prints the grammar.
+              b: { type: 'string', minLength: 100_000 },
+            },
+            required: [hostile, 'b'],
+          },
+        },
+      },
+    });
+    expect(r.status).toBe(400);
+    expect(JSON.parse(r.text).error.param).toBe('response_format');
+    await new Promise((res) => setTimeout(res, 200));
+    for (const line of llm.log().split('\n')) expect([line, UNSAFE.exec(line)]).toEqual([line, null]);
+    // And the service still answers.
+    expect((await chat({ messages: [{ role: 'user', content: 'hi' }], max_tokens: 2 })).status).toBe(200);
+  }, 60_000);
+
+  it('a schema with a new line or an escape in a description (not part of the grammar) is still served', async () => {
+    const r = await chat({
+      messages: [{ role: 'user', content: 'hi' }],
+      max_tokens: 4,
+      response_format: {
+        type: 'json_schema',
+        json_schema: {
+          name: 'x',
+          schema: {
+            type: 'object',
+            description: 'line one\nline two',
+            properties: { a: { type: 'string', title: 'A\tB', description: 'tab\there' } },
+          },
+        },
+      },
+    });
+    expect(r.status).toBe(200);
+  }, 60_000);
+});
+
+function health(): Promise<number> {
+  const started = Date.now();
+  return new Promise((resolve, reject) => {
+    request({ socketPath: llm.socket, path: '/health' }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(Date.now() - started));
+    })
+      .on('error', reject)
+      .end();
+  });
+}
+
+describe('the size of a json_schema', () => {
+  it('a 4 MB schema (150,000 properties) does not stop the service from answering /health', async () => {
+    // node-llama-cpp builds the grammar in JavaScript and llama.cpp parses it, both on the event
+    // loop: 4.4 s for this schema on an idle core, /health and every connection waiting.
+    const properties = Object.fromEntries(
+      Array.from({ length: 150_000 }, (_, i) => [`p${i}`, { type: 'string' }]),
+    );
+    const big = chat({
+      messages: [{ role: 'user', content: 'hi' }],
+      max_tokens: 2,
+      response_format: {
+        type: 'json_schema',
+        json_schema: { name: 'x', schema: { type: 'object', properties } },
+      },
+    });
+    // Sent while the service holds the schema (the body is read, then the grammar built).
+    await new Promise((r) => setTimeout(r, 300));
+    const waits: number[] = [];
+    for (let i = 0; i < 5; i++) waits.push(await health());
+    const r = await big;
+    expect(Math.max(...waits)).toBeLessThan(1000);
+    expect(r.status).toBe(400);
+    expect(JSON.parse(r.text).error.message).toMatch(/response_format\.json_schema\.schema has more than/);
+  }, 60_000);
+});
+
+describe('a streamed answer its client never reads', () => {
+  it('does not keep the generation slot: another client is answered', async () => {
+    // The first answer (a 404 naming the 1 MB model asked for) fills the socket's buffers, so the
+    // stream behind it cannot be written (with a real model's context one long stream does that).
+    const stalled = connect(llm.socket);
+    await new Promise<void>((r) => stalled.once('connect', () => r()));
+    stalled.pause();
+    stalled.write(
+      post({ model: 'm'.repeat(1_000_000), messages: [{ role: 'user', content: 'hi' }] }) +
+        post({ messages: [{ role: 'user', content: 'hi' }], max_tokens: 100, stream: true }),
+    );
+    await new Promise((r) => setTimeout(r, 1500));
+    try {
+      const started = Date.now();
+      const other = await Promise.race([
+        chat({ messages: [{ role: 'user', content: 'hi' }], max_tokens: 2 }),
+        new Promise<{ status: number; text: string }>((r) =>
+          setTimeout(
+            () => r({ status: 0, text: 'no answer in 30 s: the stalled stream holds the slot' }),
+            30_000,
+          ),
+        ),
+      ]);
+      expect(other).toMatchObject({ status: 200 });
+      expect(Date.now() - started).toBeLessThan(30_000);
+    } finally {
+      stalled.destroy();
+    }
+  }, 60_000);
+});
