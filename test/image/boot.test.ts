@@ -96,13 +96,17 @@ describe('first boot under qemu', () => {
     );
     expect(apparmor.stdout.trim().split('\n')).toEqual(['Y', 'on']);
     const state = await asRoot(
-      'systemctl is-active nftables.service ssh.service blueprint-services.service; ls /var/lib/blueprint/setup-done',
+      'systemctl is-active nftables.service ssh.service blueprint-services.service blueprint-dashboard.service; ls /var/lib/blueprint/setup-done; cat /proc/sys/kernel/core_pattern',
     );
+    // The tty1 dashboard runs under its tightened sandbox (test/security/image-console-units), and no
+    // service's core dump is written anywhere: systemd's `|/bin/false`, no handler installed.
     expect(state.stdout.trim().split('\n')).toEqual([
       'active',
       'active',
       'active',
+      'active',
       '/var/lib/blueprint/setup-done',
+      '|/bin/false',
     ]);
   });
 
