@@ -7,7 +7,9 @@
  * chunk hashed (the client's checksum), CRC'd and put into a new collection; the new collection
  * replaces the old one only once the whole file checked out. Measured by the service's peak
  * resident memory (VmHWM, reset through /proc/PID/clear_refs) around the recover of a 128 MiB
- * snapshot, against what the restored collection needs.
+ * snapshot, against what the restored collection needs. A start read its files whole the same way
+ * (a checkpoint's collection file, a restore replayed from the log), and could not load a
+ * checkpoint of more than ~125k points at all.
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -121,7 +123,7 @@ it('a FIFO named as a snapshot is not waited on: 404, and the service answers on
   expect((await callSocket(s.socket, agent, 'GET', '/health')).status).toBe(200);
 }, 30_000);
 
-it('a restore replayed from the log at start (a crash before its checkpoint) reads the file in chunks too', async () => {
+it('a start, replaying a restore from the log or loading a checkpoint, reads its file in chunks too', async () => {
   // Killed in the checkpoint that follows the restore: the log holds the restore, the manifest not.
   const dataDir = newDataDir();
   const dir = join(dataDir, 'snapshots', Buffer.from('big').toString('hex'));
@@ -145,6 +147,51 @@ it('a restore replayed from the log at start (a crash before its checkpoint) rea
     // The collection (its arena and hnswlib's copy) and the process itself; before, the file and a
     // copy of its vectors besides.
     expect(peak).toBeLessThan(2.5 * size + 128);
+  } finally {
+    expect(await again.stop()).toBe(0); // SIGTERM checkpoints
+  }
+  // The next start loads that checkpoint (its graph from the graph file) the same way.
+  const third = await serve(await bundle(), dataDir);
+  try {
+    const peak =
+      Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${third.pid}/status`, 'utf8'))![1]) / 1024;
+    console.log(
+      `start loading the checkpoint of a ${size.toFixed(0)} MiB collection: peak ${peak.toFixed(0)} MiB`,
+    );
+    const count = await callSocket(third.socket, new Agent(), 'POST', '/collections/big/points/count', {});
+    expect(count.json.result.count).toBe(N);
+    expect(peak).toBeLessThan(2.5 * size + 128);
+  } finally {
+    await third.kill();
+  }
+}, 300_000);
+
+it('a checkpoint of more than ~125k points loads at start (the largest label was Math.max(...labels))', async () => {
+  const dataDir = newDataDir();
+  const dir = join(dataDir, 'snapshots', Buffer.from('many').toString('hex'));
+  mkdirSync(dir, { recursive: true });
+  const n = 140_000;
+  await writeCollectionFile(join(dir, 'many.snapshot'), {
+    name: 'many',
+    config: { size: 2, distance: 'Dot', m: 4, efConstruct: 4, fullScanThreshold: 10_000 },
+    payloadSchema: {},
+    capacity: n,
+    ids: Array.from({ length: n }, (_, i) => i),
+    payloads: new Array(n).fill(undefined),
+    versions: new Array(n).fill(1),
+    vectors: Float32Array.from({ length: 2 * n }, (_, i) => Math.sin(i)),
+  });
+  const first = await serve(await bundle(), dataDir);
+  const r = await callSocket(first.socket, new Agent(), 'PUT', '/collections/many/snapshots/recover', {
+    location: pathToFileURL(join(dir, 'many.snapshot')).href,
+  });
+  expect(r.status).toBe(200);
+  expect(await first.stop()).toBe(0);
+  // Before: "Maximum call stack size exceeded" at start, the service did not start again.
+  const again = await serve(await bundle(), dataDir);
+  try {
+    const count = await callSocket(again.socket, new Agent(), 'POST', '/collections/many/points/count', {});
+    expect(count.json.result.count).toBe(n);
   } finally {
     await again.kill();
   }

@@ -7,7 +7,7 @@ import type { Hash } from 'node:crypto';
 import { closeSync, fsyncSync, openSync, writeFileSync } from 'node:fs';
 import { open as openAsync } from 'node:fs/promises';
 import { crc32 } from 'node:zlib';
-import { Collection, type CollectionConfig } from './collection.js';
+import type { Collection, CollectionConfig } from './collection.js';
 import type { Payload } from './filter.js';
 import { type PointId, parsePointId } from './ids.js';
 import { checkPayload } from './parse.js';
@@ -179,54 +179,6 @@ export function readCollectionFile(buf: Buffer): { header: Header; vecs: Float32
   const vecs = new Float32Array(raw.length / 4);
   Buffer.from(vecs.buffer).set(raw);
   return { header, vecs };
-}
-
-/**
- * Reads a collection file. With `indexFile` (a checkpoint written at the same moment) the HNSW
- * graph is loaded from it and labels kept; otherwise (a snapshot) the graph is rebuilt.
- */
-export function deserializeCollection(
-  buf: Buffer,
-  opts: { name?: string; indexFile?: string } = {},
-): Collection {
-  const { header, vecs } = readCollectionFile(buf);
-  const d = header.config.size;
-  if (!opts.indexFile) checkSnapshot(header); // before a graph is made for it
-  // A snapshot's graph is built from its points: its recorded capacity (from a file a user may
-  // upload) is not taken; the graph grows as the points go in.
-  const initial = opts.indexFile ? header.capacity : header.ids.length;
-  const c = new Collection(opts.name ?? header.name, header.config, Math.max(1024, initial));
-  if (opts.indexFile) {
-    // The graph file has the capacity the header records (both from the same checkpoint).
-    const cap = Math.max(1024, header.capacity);
-    c.index.load(opts.indexFile, cap);
-    const next = new Float32Array(cap * d);
-    const used = new Set<number>();
-    header.labels.forEach((l, i) => {
-      next.set(vecs.subarray(i * d, (i + 1) * d), l * d);
-      c.ids[l] = header.ids[i];
-      c.payloads[l] = header.payloads[i] ?? undefined; // indexed below, once all are in
-      c.versions[l] = header.versions[i]!;
-      c.byKey.set(typeof header.ids[i] === 'number' ? `n${header.ids[i]}` : `u${header.ids[i]}`, l);
-      used.add(l);
-    });
-    c.vectors = next;
-    (c as unknown as { capacity: number }).capacity = cap;
-    const top = header.labels.length ? Math.max(...header.labels) + 1 : 0;
-    for (let l = 0; l < top; l++) if (!used.has(l)) c.free.push(l);
-    c.ids.length = Math.max(c.ids.length, top);
-  } else {
-    header.ids.forEach((id, i) => {
-      c.upsert(
-        { id, vector: vecs.subarray(i * d, (i + 1) * d), payload: header.payloads[i] ?? undefined },
-        header.versions[i]!,
-      );
-    });
-  }
-  // The field indexes are not in the file: rebuilt from the schema, as the log's "index" op does.
-  c.payloadSchema = header.payloadSchema ?? {};
-  for (const field of Object.keys(c.payloadSchema)) c.createFieldIndex(field);
-  return c;
 }
 
 const FIELD_TYPES = ['keyword', 'integer', 'float', 'bool', 'geo', 'datetime', 'text', 'uuid'];

@@ -14,6 +14,7 @@ import { constants } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { crc32 } from 'node:zlib';
 import { Collection } from './collection.js';
+import { pointKey } from './ids.js';
 import { checkSnapshot, type Header, MAGIC } from './persist.js';
 
 /** The bytes of a snapshot, handed out once, in order. */
@@ -74,8 +75,62 @@ const CHUNK_BYTES = 1024 * 1024;
 /** Inserts into a snapshot's graph per turn of the event loop, as the store's large upserts. */
 const SLICE_MS = 10;
 
+/** A collection file read once, in order: every byte into its SHA-256 and (but the last 4) its CRC. */
+class CollectionReader {
+  private readonly hash = createHash('sha256');
+  private crc = 0;
+  header!: Header;
+  constructor(private readonly src: ByteSource) {}
+
+  private async take(into: Uint8Array): Promise<Uint8Array> {
+    await this.src.fill(into);
+    this.hash.update(into);
+    this.crc = crc32(into, this.crc);
+    return into;
+  }
+
+  /** MAGIC, the header (held: the collection keeps what it holds anyway), the file's length. */
+  async head(check: boolean): Promise<Header> {
+    const size = this.src.size;
+    const lead = Buffer.from(await this.take(new Uint8Array(MAGIC.length + 4)));
+    if (size < MAGIC.length + 8 || !lead.subarray(0, MAGIC.length).equals(MAGIC))
+      throw new Error('not a vectors collection file');
+    const hlen = lead.readUInt32LE(MAGIC.length);
+    if (hlen > size - MAGIC.length - 8) throw new Error('collection file has the wrong vector data length');
+    const header = JSON.parse(Buffer.from(await this.take(new Uint8Array(hlen))).toString('utf8')) as Header;
+    if (check) checkSnapshot(header);
+    if (size !== MAGIC.length + 8 + hlen + header.ids.length * header.config.size * 4)
+      throw new Error('collection file has the wrong vector data length');
+    this.header = header;
+    return header;
+  }
+
+  /** The vectors in header order, CHUNK_BYTES at a time: (first index, their floats), one buffer. */
+  async *vectors(): AsyncGenerator<[number, Float32Array]> {
+    const d = this.header.config.size;
+    const n = this.header.ids.length;
+    const per = Math.max(1, Math.floor(CHUNK_BYTES / (d * 4)));
+    const scratch = new ArrayBuffer(Math.min(per, Math.max(1, n)) * d * 4);
+    for (let i = 0; i < n; i += per) {
+      const k = Math.min(per, n - i);
+      await this.take(new Uint8Array(scratch, 0, k * d * 4));
+      yield [i, new Float32Array(scratch, 0, k * d)];
+    }
+  }
+
+  /** The CRC at the end checked; the SHA-256 of the whole file. */
+  async end(): Promise<string> {
+    const tail = new Uint8Array(4);
+    await this.src.fill(tail);
+    this.hash.update(tail);
+    if (Buffer.from(tail).readUInt32LE(0) !== this.crc >>> 0)
+      throw new Error('collection file checksum mismatch');
+    return this.hash.digest('hex');
+  }
+}
+
 /**
- * The collection a snapshot holds, named `name`, and the SHA-256 of every byte read. The file sets
+ * The collection a snapshot holds, named `name` (else as in the file), and the SHA-256 of every byte read. The file sets
  * the graph's parameters (m up to 128, ef_construct up to 4096, the API's ranges): its points go
  * into the graph SLICE_MS at a time, the event loop turning between slices (in one go, a 1 MB
  * file of 20,000 points held the main thread 64 s). Stops (its graph freed) when `signal` is
@@ -83,63 +138,79 @@ const SLICE_MS = 10;
  */
 export async function buildSnapshot(
   src: ByteSource,
-  name: string,
+  name?: string,
   signal?: AbortSignal,
 ): Promise<{ collection: Collection; sha256: string }> {
-  const hash = createHash('sha256');
-  let crc = 0;
-  const take = async (into: Uint8Array) => {
-    await src.fill(into);
-    hash.update(into);
-    crc = crc32(into, crc);
-    return into;
-  };
-  const lead = Buffer.from(await take(new Uint8Array(MAGIC.length + 4)));
-  if (src.size < MAGIC.length + 8 || !lead.subarray(0, MAGIC.length).equals(MAGIC))
-    throw new Error('not a vectors collection file');
-  const hlen = lead.readUInt32LE(MAGIC.length);
-  if (hlen > src.size - MAGIC.length - 8) throw new Error('collection file has the wrong vector data length');
-  // The header (ids, payloads) is held: the collection keeps what it holds anyway.
-  const header = JSON.parse(Buffer.from(await take(new Uint8Array(hlen))).toString('utf8')) as Header;
-  checkSnapshot(header);
+  const r = new CollectionReader(src);
+  const header = await r.head(true);
   const d = header.config.size;
-  const n = header.ids.length;
-  if (src.size !== MAGIC.length + 8 + hlen + n * d * 4)
-    throw new Error('collection file has the wrong vector data length');
-  const per = Math.max(1, Math.floor(CHUNK_BYTES / (d * 4)));
-  // One buffer, refilled: upsert copies each vector (into the arena and the graph).
-  const scratch = new ArrayBuffer(Math.min(per, Math.max(1, n)) * d * 4);
-  const c = new Collection(name, header.config, Math.max(1024, n));
+  const c = new Collection(name ?? header.name, header.config, Math.max(1024, header.ids.length));
   try {
-    for (let i = 0; i < n; ) {
-      const k = Math.min(per, n - i);
-      const vecs = new Float32Array(scratch, 0, k * d);
-      await take(new Uint8Array(scratch, 0, k * d * 4));
+    for await (const [at, vecs] of r.vectors()) {
+      // upsert copies each vector (into the arena and the graph): the buffer is refilled after.
+      const k = vecs.length / d;
       for (let j = 0; j < k; ) {
         const until = performance.now() + SLICE_MS;
         do {
-          c.upsert(
-            {
-              id: header.ids[i]!,
-              vector: vecs.subarray(j * d, (j + 1) * d),
-              payload: header.payloads[i] ?? undefined,
-            },
-            header.versions[i]!,
-          );
-          i++;
+          const i = at + j;
+          const point = { id: header.ids[i]!, vector: vecs.subarray(j * d, (j + 1) * d) };
+          c.upsert({ ...point, payload: header.payloads[i] ?? undefined }, header.versions[i]!);
           j++;
         } while (j < k && performance.now() < until);
         if (j < k) await new Promise((r) => setImmediate(r));
         if (signal?.aborted) throw new Error('the client left while the snapshot was built');
       }
     }
-    const tail = new Uint8Array(4);
-    await src.fill(tail);
-    hash.update(tail);
-    if (Buffer.from(tail).readUInt32LE(0) !== crc >>> 0) throw new Error('collection file checksum mismatch');
+    const sha256 = await r.end();
     c.payloadSchema = header.payloadSchema ?? {};
     for (const field of Object.keys(c.payloadSchema)) c.createFieldIndex(field);
-    return { collection: c, sha256: hash.digest('hex') };
+    return { collection: c, sha256 };
+  } catch (err) {
+    c.dispose();
+    throw err;
+  }
+}
+
+/**
+ * A checkpoint's collection at start: its graph from the graph file written with it (labels kept),
+ * its vectors read a chunk at a time straight into the arena. Before, the file was read whole and
+ * its vectors copied out, then into a second arena (3 copies at once besides the graph: a start
+ * peaked at 628 MiB for a 129 MiB collection), and the largest label was found by Math.max(...) of
+ * every label, which throws past ~125k of them: a service that had checkpointed more points than
+ * that could not start again. Without the graph file, a snapshot's build (its graph rebuilt).
+ */
+export async function loadCheckpoint(src: ByteSource, indexFile: string | undefined): Promise<Collection> {
+  if (!indexFile) return (await buildSnapshot(src)).collection;
+  const r = new CollectionReader(src);
+  const header = await r.head(false);
+  const d = header.config.size;
+  // The graph file has the capacity the header records (both from the same checkpoint).
+  const cap = Math.max(1024, header.capacity);
+  const c = new Collection(header.name, header.config, cap);
+  try {
+    c.index.load(indexFile, cap);
+    const used = new Uint8Array(cap);
+    let top = 0;
+    for await (const [at, vecs] of r.vectors()) {
+      for (let j = 0; j < vecs.length / d; j++) {
+        const i = at + j;
+        const l = header.labels[i]!;
+        c.vectors.set(vecs.subarray(j * d, (j + 1) * d), l * d);
+        c.ids[l] = header.ids[i];
+        c.payloads[l] = header.payloads[i] ?? undefined; // indexed below, once all are in
+        c.versions[l] = header.versions[i]!;
+        c.byKey.set(pointKey(header.ids[i]!), l);
+        used[l] = 1;
+        if (l + 1 > top) top = l + 1;
+      }
+    }
+    await r.end();
+    for (let l = 0; l < top; l++) if (!used[l]) c.free.push(l);
+    c.ids.length = Math.max(c.ids.length, top);
+    // The field indexes are not in the file: rebuilt from the schema, as the log's "index" op does.
+    c.payloadSchema = header.payloadSchema ?? {};
+    for (const field of Object.keys(c.payloadSchema)) c.createFieldIndex(field);
+    return c;
   } catch (err) {
     c.dispose();
     throw err;

@@ -15,15 +15,8 @@ import type { Payload } from './filter.js';
 import { graphsReady } from './graph.js';
 import type { PointId } from './ids.js';
 import type { PointsJson } from './offload.js';
-import {
-  captureCollection,
-  deserializeCollection,
-  fsyncAsync,
-  fsyncPath,
-  writeCollectionFile,
-  writeDurable,
-} from './persist.js';
-import { buildSnapshot, openFileSource } from './snapshot-build.js';
+import { captureCollection, fsyncAsync, fsyncPath, writeCollectionFile, writeDurable } from './persist.js';
+import { buildSnapshot, loadCheckpoint, openFileSource } from './snapshot-build.js';
 import { readWal, WalWriter, walRecord, walUpsertRecord } from './wal.js';
 
 export type Op =
@@ -99,12 +92,13 @@ export class Store {
     if (existsSync(manifestPath)) manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as Manifest;
     for (const [name, f] of Object.entries(manifest.collections)) {
       const indexFile = join(cp, f.index);
-      this.collections.set(
-        name,
-        deserializeCollection(readFileSync(join(cp, f.file)), {
-          indexFile: existsSync(indexFile) ? indexFile : undefined,
-        }),
-      );
+      // A chunk at a time (snapshot-build.ts), not the file whole and a copy of its vectors.
+      const src = await openFileSource(join(cp, f.file));
+      try {
+        this.collections.set(name, await loadCheckpoint(src, existsSync(indexFile) ? indexFile : undefined));
+      } finally {
+        await src.close();
+      }
     }
     this.seq = manifest.seq;
     this.checkpointed = manifest.seq;
@@ -148,7 +142,12 @@ export class Store {
   private async replayRestore(op: Op & { t: 'restore' }): Promise<void> {
     const file = join(this.dir, 'snapshots', op.file);
     if (!existsSync(file)) return; // apply() says so
-    this.prebuilt.set(op, (await buildSnapshot(await openFileSource(file), op.name)).collection);
+    const src = await openFileSource(file);
+    try {
+      this.prebuilt.set(op, (await buildSnapshot(src, op.name)).collection);
+    } finally {
+      await src.close();
+    }
   }
 
   /** A new log file for operations after this.seq. */
