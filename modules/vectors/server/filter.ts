@@ -40,8 +40,11 @@ export function valuesAt(payload: Payload | undefined, key: string): unknown[] {
       const child = v[name];
       if (m[3] !== undefined) {
         if (Array.isArray(child) && Number(m[3]) < child.length) next.push(child[Number(m[3])]);
-      } else if (Array.isArray(child)) next.push(...child);
-      else next.push(child);
+      } else if (Array.isArray(child)) {
+        // A loop, not push(...child): spread arguments throw past ~125k elements, and an indexed
+        // field's array that threw was logged, then failed every start (vectors-large-arrays.test.ts).
+        for (const x of child) next.push(x);
+      } else next.push(child);
     }
     level = next;
   }
