@@ -16,6 +16,11 @@ import type { EncryptionChoice, EncryptionOutcome, EncryptionState, EncryptionTa
 export interface SetupOps {
   /** Setup answers (the wizard's, or flags): key files are read relative to `baseDir`. UsageError names the field. */
   fromAnswers(answers: AnswersInput, baseDir: string, what: string): Promise<LoadedSpec>;
+  /**
+   * A file named on setup's command line (`--key FILE`): a regular file of at most 1 MiB, judged
+   * by name before it is opened (no FIFO to wait on, no device); UsageError names it.
+   */
+  readArgFile(file: string, hint: string): Promise<string>;
   /** `blueprint setup --answers FILE` (YAML or JSON). */
   fromAnswersFile(file: string): Promise<LoadedSpec>;
   /** `blueprint apply -f appliance.yaml`. */
@@ -58,6 +63,7 @@ export function setupOps(ctx: BoxContext): SetupOps {
   return {
     fromAnswers: async (answers, baseDir, what) => (await core()).resolveAnswers(answers, baseDir, what),
     fromAnswersFile: async (file) => (await core()).loadAnswersFile(file),
+    readArgFile: async (file, hint) => (await core()).readSetupFile(file, hint),
     fromSpecFile: async (file) => (await core()).loadSpecFile(file),
     plan: async (loaded) =>
       (await core()).planSetup(ctx.root, loaded.spec, loaded.repositories, await moduleOps()),

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import {
   type AnswersInput,
@@ -125,23 +124,24 @@ const ANSWER_FLAGS = [
   'module',
 ];
 
-/** `--key` takes a key line or the path of a .pub file. */
-function keyArg(v: string): string {
+/** `--key` takes a key line or the path of a .pub file (read as an untrusted file: no FIFO, 1 MiB). */
+async function keyArg(setup: SetupOps, v: string): Promise<string> {
   if (/^(ssh-|ecdsa-|sk-)/.test(v)) return v;
-  try {
-    return readFileSync(path.resolve(v), 'utf8').trim().split('\n')[0] ?? '';
-  } catch {
-    throw new UsageError(`--key: ${v} is neither an SSH public key nor a readable file`);
-  }
+  const text = await setup.readArgFile(
+    path.resolve(v),
+    `--key takes an SSH public key line or the path of a .pub file (e.g. ~/.ssh/id_ed25519.pub)`,
+  );
+  return text.trim().split('\n')[0] ?? '';
 }
 
 /** The same answers as a file, from flags: missing ones are reported by the schema, by name. */
-function answersFromFlags(parsed: Parsed): AnswersInput {
+async function answersFromFlags(parsed: Parsed, setup: SetupOps): Promise<AnswersInput> {
   const url = optString(parsed, 'repo-url');
+  const keys = await Promise.all(optStrings(parsed, 'key').map((v) => keyArg(setup, v)));
   return {
     hostname: optString(parsed, 'hostname') as string,
     ...(optString(parsed, 'timezone') ? { timezone: optString(parsed, 'timezone') } : {}),
-    admin: { name: optString(parsed, 'admin') ?? 'admin', keys: optStrings(parsed, 'key').map(keyArg) },
+    admin: { name: optString(parsed, 'admin') ?? 'admin', keys },
     ssh: { enabled: optBool(parsed, 'ssh'), port: 22 },
     dashboard: { enabled: optBool(parsed, 'dashboard') },
     ...(url
@@ -214,7 +214,8 @@ Running it again with the same answers changes nothing.`,
     if (!file && ANSWER_FLAGS.some((f) => parsed.values[f] !== undefined))
       return runSpec(
         ctx,
-        (setup) => setup.fromAnswers(answersFromFlags(parsed), process.cwd(), 'setup flags'),
+        async (setup) =>
+          setup.fromAnswers(await answersFromFlags(parsed, setup), process.cwd(), 'setup flags'),
         dryRun,
         opts,
       );

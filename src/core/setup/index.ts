@@ -18,6 +18,7 @@ export {
   type KeyInfo,
   loadKeyText,
   type ResolvedRepository,
+  readSetupFile,
   resolveRepositories,
 } from './keys.js';
 export type { ModuleOps, Runner } from './ops.js';
