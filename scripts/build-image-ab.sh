@@ -69,7 +69,7 @@ ab_disk() {
   mcopy -i "$esp" "$R/usr/lib/systemd/boot/efi/systemd-bootx64.efi" ::/EFI/BOOT/BOOTX64.EFI
   mcopy -i "$esp" "$WORK/vmlinuz" "$WORK/initrd.img" ::/blueprint-a/
   # The first entry of the lowest sort-key boots; the bootloader backend keeps that order.
-  printf 'timeout 0\ndefault blueprint-*\n' | mcopy -i "$esp" - ::/loader/loader.conf
+  printf 'timeout 0\neditor no\ndefault blueprint-*\n' | mcopy -i "$esp" - ::/loader/loader.conf
   printf 'title BlueprintOS (slot A)\nsort-key 1-blueprint-a\nlinux /blueprint-a/vmlinuz\ninitrd /blueprint-a/initrd.img\noptions %s\n' "$opts" |
     mcopy -i "$esp" - ::/loader/entries/blueprint-a.conf
   rm -f "$data"

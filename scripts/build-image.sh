@@ -324,7 +324,7 @@ uefi_disk() {
   mmd -i "$esp" ::/EFI ::/EFI/BOOT ::/loader ::/loader/entries
   mcopy -i "$esp" "$R/usr/lib/systemd/boot/efi/systemd-boot$EFI_ARCH.efi" "::/EFI/BOOT/BOOT${EFI_ARCH^^}.EFI"
   mcopy -i "$esp" "$WORK/vmlinuz" "$WORK/initrd.img" ::/
-  printf 'timeout 0\ndefault blueprint.conf\n' | mcopy -i "$esp" - ::/loader/loader.conf
+  printf 'timeout 0\neditor no\ndefault blueprint.conf\n' | mcopy -i "$esp" - ::/loader/loader.conf
   printf 'title BlueprintOS\nlinux /vmlinuz\ninitrd /initrd.img\noptions %s\n' "$(cat "$WORK/cmdline")" |
     mcopy -i "$esp" - ::/loader/entries/blueprint.conf
   # GPT: 1 MiB gap, 256 MiB ESP, then the root filesystem as built.
