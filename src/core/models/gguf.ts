@@ -34,6 +34,12 @@ const MAX_KEY = 65_536;
 /** Strings longer than this (none of the keys blueprint reads) are skipped, not kept. */
 const MAX_KEPT_STRING = 1024 * 1024;
 const MAX_DEPTH = 4;
+/**
+ * Items of string and nested arrays walked in all (each must be read to find the next): real
+ * models walk well under a million (the bound is 4,194,304; Gemma 3's 262,144 tokens, ~500,000 merges); counts checked
+ * only against the bytes left let a 16 GiB file of empty strings walk 2 billion (~23 min).
+ */
+export const MAX_WALKED_ITEMS = 1 << 22;
 
 const TYPE_SIZE: Record<number, number> = {
   0: 1,
@@ -62,6 +68,8 @@ class Reader {
   private start = 0; // file offset of buf[0]
   private end = 0; // valid bytes in buf
   pos = 0;
+  /** Array items walked so far (MAX_WALKED_ITEMS). */
+  walked = 0;
 
   constructor(
     private readonly fh: FileHandle,
@@ -157,6 +165,9 @@ async function readValue(r: Reader, type: number, depth: number): Promise<GgufVa
     if (elemSize !== undefined) r.skip(count * BigInt(elemSize));
     else if (elem === 8 || elem === 9) {
       if (count > BigInt(r.size - r.pos)) throw notGguf('an array is longer than the file');
+      r.walked += Number(count);
+      if (r.walked > MAX_WALKED_ITEMS)
+        throw notGguf(`its metadata arrays of text and arrays hold more than ${MAX_WALKED_ITEMS} items`);
       for (let i = 0n; i < count; i++) {
         if (elem === 8) r.skip(await r.stringLength());
         else await readValue(r, 9, depth + 1);
