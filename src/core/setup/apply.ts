@@ -1,8 +1,8 @@
 import { execFile } from 'node:child_process';
-import type { FileHandle } from 'node:fs/promises';
+import { type FileHandle, lstat } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { BlueprintError, InterruptedError, storageErrorFrom } from '../errors.js';
+import { BlueprintError, ConflictError, InterruptedError, storageErrorFrom } from '../errors.js';
 import { acquireLock } from '../system/lock.js';
 import { layout } from '../system/paths.js';
 import {
@@ -96,6 +96,18 @@ export async function applyPlan(plan: SetupPlan, opts: ApplyOptions = {}): Promi
   const todo = pendingChanges(plan);
   if (!todo.length) return { changed: [], commands: [] };
   const release = await acquireLock(path.join(layout(plan.root).stateDir, 'setup.lock'), 'setup');
+  const marker = todo.find((c) => c.kind === 'marker');
+  // The wizard runs on two consoles at once; the one left open is stopped a few seconds after the
+  // other finished. A plan made before the box was set up must not undo, in that window, what was
+  // just set up (host name, admin, keys): judged under the lock, before anything is written.
+  if (marker?.action === 'create' && (await lstat(path.join(plan.root, marker.target)).catch(() => false))) {
+    await release();
+    throw new ConflictError(
+      'This box was set up meanwhile (from another console); this setup was not applied',
+      'set-up-meanwhile',
+      'Nothing was written. To change the box now, log in as its admin and use `blueprint apply`.',
+    );
+  }
   const check = () => {
     if (opts.signal?.aborted) throw new InterruptedError('Setup interrupted; run it again to finish');
   };
@@ -123,7 +135,6 @@ export async function applyPlan(plan: SetupPlan, opts: ApplyOptions = {}): Promi
     // The marker is the very last step: the image closes every console's wizard once it appears,
     // which would kill a live command (e.g. restarting sshd) still running; and if a live command
     // fails, the missing marker makes the next boot offer setup again.
-    const marker = todo.find((c) => c.kind === 'marker');
     if (marker)
       await writeResource(plan.root, {
         kind: 'file',
