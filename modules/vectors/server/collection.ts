@@ -11,7 +11,7 @@ import { FieldIndexes } from './field-index.js';
 import type { Filter, Payload } from './filter.js';
 import { bestOf, type GraphIndex, LocalGraph, newGraph, type Walk } from './graph.js';
 import { compareIds, type PointId, pointKey } from './ids.js';
-import { andThen, sliced, sortWork } from './slices.js';
+import { andThen, SORT_RUN, sliced, sortWork } from './slices.js';
 import { asQuery, graphHits, scoreAt } from './vector-math.js';
 
 export type Distance = 'Cosine' | 'Dot' | 'Euclid';
@@ -266,18 +266,23 @@ export class Collection {
    * taken by a new point) is left out, and with `filter` so is a point that no longer passes it.
    */
   private sortById(labels: number[], dl?: Deadline, filter?: Filter): number[] | Promise<number[]> {
-    if (!dl) return labels.sort((a, b) => compareIds(this.ids[a]!, this.ids[b]!));
-    const key = this.ids.slice();
+    // A short list is sorted at once (sortWork would not pause): no copy of its ids.
+    if (!dl || labels.length <= SORT_RUN)
+      return labels.sort((a, b) => compareIds(this.ids[a]!, this.ids[b]!));
+    const key = labels.map((l) => this.ids[l]);
     const changes = this.changes;
-    const sorted = sliced(
-      sortWork(labels, (a, b) => compareIds(key[a]!, key[b]!)),
-      dl,
-    );
-    if (!(sorted instanceof Promise)) return sorted;
-    return sorted.then((list) =>
-      this.changes === changes
-        ? list
-        : list.filter((l) => this.ids[l] === key[l] && (!filter || this.passes(l, filter))),
+    const at = labels.map((_, i) => i);
+    return andThen(
+      sliced(
+        sortWork(at, (a, b) => compareIds(key[a]!, key[b]!)),
+        dl,
+      ),
+      (order) => {
+        if (this.changes === changes) return order.map((i) => labels[i]!);
+        const still = (i: number) =>
+          this.ids[labels[i]!] === key[i] && (!filter || this.passes(labels[i]!, filter));
+        return order.filter(still).map((i) => labels[i]!);
+      },
     );
   }
 

@@ -40,23 +40,23 @@ export function andThen<T, U>(x: T | Promise<T>, f: (v: T) => U | Promise<U>): U
 }
 
 /** Items sorted by the engine's sort at once (a few ms at most); longer runs are merged. */
-const RUN = 2048;
+export const SORT_RUN = 2048;
 
 /**
- * `a` sorted by `cmp` (stable, as Array.prototype.sort): runs of RUN sorted at once, then merged
+ * `a` sorted by `cmp` (stable, as Array.prototype.sort): runs of SORT_RUN sorted at once, then merged
  * pairwise, a yield every EVERY + 1 items placed. `a` is the caller's to give up (it is reused).
  */
 export function* sortWork<T>(a: T[], cmp: (x: T, y: T) => number): Work<T[]> {
   const n = a.length;
-  if (n <= RUN) return a.sort(cmp);
-  for (let i = 0; i < n; i += RUN) {
-    const run = a.slice(i, i + RUN).sort(cmp);
+  if (n <= SORT_RUN) return a.sort(cmp);
+  for (let i = 0; i < n; i += SORT_RUN) {
+    const run = a.slice(i, i + SORT_RUN).sort(cmp);
     for (let j = 0; j < run.length; j++) a[i + j] = run[j]!;
     yield;
   }
   let src = a;
   let dst = new Array<T>(n);
-  for (let width = RUN; width < n; width *= 2) {
+  for (let width = SORT_RUN; width < n; width *= 2) {
     for (let lo = 0; lo < n; lo += 2 * width) {
       const mid = Math.min(lo + width, n);
       const hi = Math.min(lo + 2 * width, n);
