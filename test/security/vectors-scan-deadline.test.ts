@@ -62,8 +62,24 @@ async function timed(run: () => Promise<unknown>) {
   const h0 = Date.now();
   // A fresh connection: a kept-alive one may have been closed by the service meanwhile.
   const health = await callSocket(s.socket, new Agent(), 'GET', '/health');
-  const healthMs = Date.now() - h0;
-  return { ...(await outcome), health: health.status, healthMs };
+  const healthAt = Date.now();
+  const done = await outcome;
+  return { ...done, health: health.status, healthMs: healthAt - h0, healthAt, doneAt: started + done.ms };
+}
+
+/**
+ * ms `run` takes on this machine now (the least of 3): the tests below size their work from it, so
+ * that a loaded machine (CI beside other jobs) stays well inside the module's 3 s cap and a fast
+ * one still has work running when /health is asked.
+ */
+async function unitMs(run: () => Promise<unknown>): Promise<number> {
+  let best = Number.POSITIVE_INFINITY;
+  for (let i = 0; i < 3; i++) {
+    const t = performance.now();
+    await run();
+    best = Math.min(best, performance.now() - t);
+  }
+  return Math.max(best, 1);
 }
 
 describe('a filter scan has a deadline', () => {
@@ -123,14 +139,16 @@ describe('a filter scan has a deadline', () => {
   }, 120_000);
 
   it('a batch within its deadline lets /health and other requests in between its searches', async () => {
-    // Each search reads 40k payloads with 4 unmatched conditions (~50-100 ms); 25 of them, ~2 s.
+    // Each search reads 40k payloads with 4 unmatched conditions (~50-100 ms quiet); as many as
+    // make ~1 s now. /health is asked 300 ms in: answered before the batch ends, not after it.
     const few = { should: [1, 2, 3, 4].map((i) => ({ key: 'n', match: { value: -i } })) };
-    const searches = Array.from({ length: 25 }, () => ({ query: [1, 0, 0, 0], filter: few, limit: 3 }));
+    const one = { query: [1, 0, 0, 0], filter: few, limit: 3 };
+    const n = Math.min(200, Math.max(5, Math.ceil(1_000 / (await unitMs(() => client.query('big', one))))));
+    const searches = Array.from({ length: n }, () => one);
     const b = await timed(() => client.queryBatch('big', { searches }));
     expect(b.status).toBe(200);
-    expect(b.ms).toBeGreaterThan(1_000);
     expect(b.health).toBe(200);
-    expect(b.healthMs).toBeLessThan(500);
+    expect(b.healthAt).toBeLessThan(b.doneAt);
   }, 120_000);
 
   it("a timeout that is not a positive whole number of seconds is a 400 (Qdrant's NonZeroU64)", async () => {
@@ -151,28 +169,29 @@ describe('a filter scan has a deadline', () => {
 
 describe('a long scan lets the event loop turn, and answers for the points there at its end', () => {
   it('a count within its deadline: /health answered meanwhile; points deleted meanwhile not counted', async () => {
-    // 99 unmatched conditions and n < 20,000: ~1 s for 40k points; ids 0-19,999 match.
-    const half = {
+    // k unmatched conditions and n < 20,000 (ids 0-19,999 match): k sized for ~1 s now (99 took
+    // ~1 s for 40k points on a quiet 2-core machine).
+    const halfWith = (k: number) => ({
       should: [
-        ...Array.from({ length: 99 }, (_, i) => ({ key: 'n', match: { value: -1 - i } })),
+        ...Array.from({ length: k }, (_, i) => ({ key: 'n', match: { value: -1 - i } })),
         { key: 'n', range: { lt: 20_000 } },
       ],
-    };
+    });
+    const nineMs = await unitMs(() => client.count('big', { filter: halfWith(9), exact: true }));
+    const half = halfWith(Math.min(999, Math.max(9, Math.round((9 * 1_000) / nineMs))));
     let countedAt = 0;
     const counted = client.count('big', { filter: half, exact: true }).then((r) => {
       countedAt = Date.now();
       return r;
     });
     await new Promise((r) => setTimeout(r, 200));
-    const t = Date.now();
     expect((await callSocket(s.socket, new Agent(), 'GET', '/health')).status).toBe(200);
-    const healthMs = Date.now() - t;
     // Deleted while the count runs (ids 0-99 were read before, most likely).
     await client.delete('big', { points: Array.from({ length: 100 }, (_, i) => i) });
     const deletedAt = Date.now();
     const { count } = await counted;
-    expect(countedAt).toBeGreaterThan(deletedAt); // the count was still running
-    expect(healthMs).toBeLessThan(500);
+    // /health and the delete were answered while the count was still running.
+    expect(countedAt).toBeGreaterThan(deletedAt);
     expect(count).toBe(19_900);
     const page = await client.scroll('big', { filter: half, limit: 5 });
     expect(page.points.map((p) => p.id)).toEqual([100, 101, 102, 103, 104]);
