@@ -194,3 +194,46 @@ describe('a streamed answer its client never reads', () => {
     }
   }, 60_000);
 });
+
+describe('a prompt far longer than the context', () => {
+  it('is refused before it is tokenised: a 1 MB run of one letter does not stop /health', async () => {
+    // llama.cpp tokenises on the event loop, and a run of one character (or of digits) takes
+    // quadratic time: 1.1 s for 128,000 letters, about 20 minutes for the 4 MiB a body may hold,
+    // with /health, every client and SIGTERM waiting. A prompt longer than the context times the
+    // longest token of the vocabulary cannot fit, whatever it tokenises to.
+    const data = Buffer.from(JSON.stringify({ prompt: 'a'.repeat(1_000_000), max_tokens: 1 }));
+    const answer = new Promise<{ status: number; text: string }>((resolve, reject) => {
+      const req = request(
+        {
+          socketPath: llm.socket,
+          method: 'POST',
+          path: '/v1/completions',
+          headers: { 'content-type': 'application/json', 'content-length': data.length },
+        },
+        (res) => {
+          let text = '';
+          res.setEncoding('utf8');
+          res.on('data', (c: string) => {
+            text += c;
+          });
+          res.on('end', () => resolve({ status: res.statusCode!, text }));
+        },
+      );
+      req.on('error', reject);
+      req.end(data);
+    });
+    await new Promise((r) => setTimeout(r, 500));
+    const waited = await Promise.race([
+      health(),
+      new Promise<number>((r) => setTimeout(() => r(Number.POSITIVE_INFINITY), 10_000)),
+    ]);
+    expect(waited).toBeLessThan(2_000);
+    const r = await answer;
+    expect(r.status).toBe(400);
+    const error = JSON.parse(r.text).error;
+    expect(error).toMatchObject({ param: 'prompt', code: 'context_length_exceeded' });
+    expect(error.message).toMatch(
+      /the prompt is 1000000 characters; this model's context of 256 tokens holds at most \d+/,
+    );
+  }, 60_000);
+});

@@ -264,8 +264,16 @@ export function createApiServer(engines: Engine | Engine[], opts: ApiOptions): K
     const engine = pick(body);
     const s = sampling(body, opts.maxTokensCap);
     // Checked before queueing, so a bad request never waits for a slot.
-    if (kind === 'chat') messages(body.messages);
-    else text(body.prompt, 'prompt');
+    const chars =
+      kind === 'chat'
+        ? messages(body.messages).reduce((n, m) => n + m.content.length, 0)
+        : text(body.prompt, 'prompt').length;
+    // Before any tokenising (on the event loop, quadratic for some text): see maxPromptChars.
+    if (chars > engine.maxPromptChars)
+      throw bad(
+        `the prompt is ${chars} characters; this model's context of ${engine.info.contextLength} tokens holds at most ${engine.maxPromptChars} (its longest token is ${engine.maxPromptChars / engine.info.contextLength} characters)`,
+        kind === 'chat' ? 'messages' : 'prompt',
+      );
     const n = num(body, 'n', 1, 1, true);
     void n; // only n = 1 is served
     const id = `${kind === 'chat' ? 'chatcmpl' : 'cmpl'}-${randomUUID()}`;

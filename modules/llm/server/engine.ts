@@ -123,6 +123,13 @@ const GGML_TYPES: Record<number, string> = {
 
 export class Engine {
   readonly info: EngineInfo;
+  /**
+   * The longest prompt, in characters, that can fit the context: the context times the longest
+   * piece of the vocabulary. A longer one is refused before it is tokenised: llama.cpp tokenises
+   * on the event loop, and a run of one character or of digits takes quadratic time (1.1 s for
+   * 128,000 letters; about 20 minutes for a 4 MiB body), /health and SIGTERM waiting.
+   */
+  readonly maxPromptChars: number;
   /** Tokens generated since start, all requests together (a stopped generation stops counting). */
   generated = 0;
   private readonly free: LlamaContextSequence[];
@@ -147,6 +154,13 @@ export class Engine {
     this.model = model;
     this.context = context;
     this.info = info;
+    const pieces = (model.fileInfo.metadata as { tokenizer?: { ggml?: { tokens?: unknown } } }).tokenizer
+      ?.ggml?.tokens;
+    // Without the vocabulary in the metadata (never seen in a GGUF), a generous 256 a token.
+    const longest = Array.isArray(pieces)
+      ? pieces.reduce((m: number, p: unknown) => Math.max(m, typeof p === 'string' ? p.length : 0), 1)
+      : 256;
+    this.maxPromptChars = info.contextLength * longest;
     this.free = Array.from({ length: info.parallel }, () => context.getSequence());
   }
 
