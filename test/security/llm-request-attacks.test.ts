@@ -237,3 +237,20 @@ describe('a prompt far longer than the context', () => {
     );
   }, 60_000);
 });
+
+describe('stop strings', () => {
+  it('four stop strings of 1,000,000 characters do not stop /health', async () => {
+    const r = chat({
+      messages: [{ role: 'user', content: 'hi' }],
+      max_tokens: 5,
+      stop: Array.from({ length: 4 }, (_, i) => 'ab'[i % 2]!.repeat(1_000_000)),
+    });
+    await new Promise((res) => setTimeout(res, 400));
+    const waits: number[] = [];
+    for (let i = 0; i < 5; i++) waits.push(await health());
+    const answer = await r;
+    expect(Math.max(...waits)).toBeLessThan(1000);
+    expect(answer.status).toBe(400);
+    expect(JSON.parse(answer.text).error.param).toBe('stop');
+  }, 60_000);
+});

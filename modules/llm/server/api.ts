@@ -268,6 +268,13 @@ export function createApiServer(engines: Engine | Engine[], opts: ApiOptions): K
       kind === 'chat'
         ? messages(body.messages).reduce((n, m) => n + m.content.length, 0)
         : text(body.prompt, 'prompt').length;
+    // node-llama-cpp sets up its stop detector on the event loop, per character (1.5 s for four
+    // stops of 1,000,000): a stop longer than the context can hold could never match anyway.
+    if (s.stop.some((stop) => stop.length > engine.maxPromptChars))
+      throw bad(
+        `'stop' strings may be at most ${engine.maxPromptChars} characters: no longer text fits this model's context`,
+        'stop',
+      );
     // Before any tokenising (on the event loop, quadratic for some text): see maxPromptChars.
     if (chars > engine.maxPromptChars)
       throw bad(
