@@ -1,11 +1,8 @@
 import { mkdirSync, readFileSync, renameSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:https';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { publishRepository } from '../../src/core/pkg/publish-remote.js';
-import { configureTransports } from '../../src/core/pkg/transport.js';
-import { buildRepo, makeKey, makeSource, tempDir } from '../helpers/pkg.js';
-import { testCa } from '../helpers/registry.js';
+import { builtRepo, serveRegistry, takesEverything } from '../helpers/publish-registry.js';
 
 /**
  * `blueprint repo publish DIR` checked that each file was a regular file (not a link), then
@@ -21,42 +18,26 @@ import { testCa } from '../helpers/registry.js';
  */
 
 const SECRET = 'PRIVATE KEY of the publisher';
-let server: Server;
+let registry: Awaited<ReturnType<typeof serveRegistry>>;
 let host = '';
 /** Bodies of the blob uploads the registry received. */
 const uploads: Buffer[] = [];
 let onFirstHead: (() => void) | undefined;
 
 beforeAll(async () => {
-  const tls = testCa(tempDir('bp-publish-ca-'));
-  server = createServer({ cert: readFileSync(tls.cert), key: readFileSync(tls.key) }, (req, res) => {
-    const parts: Buffer[] = [];
-    req.on('data', (c: Buffer) => parts.push(c));
-    req.on('end', () => {
-      const url = req.url ?? '/';
-      if (req.method === 'HEAD') {
-        const swap = onFirstHead;
-        onFirstHead = undefined;
-        swap?.();
-        return void res.writeHead(404).end();
-      }
-      if (req.method === 'POST')
-        return void res.writeHead(202, { location: '/v2/blueprint/modules/blobs/uploads/u1' }).end();
-      if (req.method === 'PUT' && url.includes('/blobs/uploads/')) uploads.push(Buffer.concat(parts));
-      res.writeHead(201).end();
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  host = `127.0.0.1:${(server.address() as { port: number }).port}`;
-  configureTransports({ ca: [tls.caPem] });
+  registry = await serveRegistry(
+    takesEverything(uploads, () => {
+      const swap = onFirstHead;
+      onFirstHead = undefined;
+      swap?.();
+    }),
+  );
+  host = registry.host;
 });
-afterAll(() => server?.close());
+afterAll(() => registry?.close());
 
 async function repo() {
-  const base = tempDir();
-  const key = await makeKey(path.join(base, 'key'));
-  const dir = path.join(base, 'repo');
-  await buildRepo(dir, key, [makeSource(path.join(base, 'src'), { name: 'good', version: '1.0.0' })]);
+  const { base, dir } = await builtRepo();
   const pkg = path.join(dir, 'pool/good/good_1.0.0_all.bpkg');
   // The publisher's secret, padded to the package's size (the upload's length is the package's).
   const secret = path.join(base, 'private', 'good_1.0.0_all.bpkg');

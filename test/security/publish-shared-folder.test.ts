@@ -1,11 +1,8 @@
-import { chmodSync, chownSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:https';
+import { chmodSync, chownSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { publishRepository } from '../../src/core/pkg/publish-remote.js';
-import { configureTransports } from '../../src/core/pkg/transport.js';
-import { buildRepo, makeKey, makeSource, tempDir } from '../helpers/pkg.js';
-import { testCa } from '../helpers/registry.js';
+import { builtRepo, serveRegistry, takesEverything } from '../helpers/publish-registry.js';
 
 /**
  * `blueprint repo publish DIR` uploads what DIR's index names, `index.json.asc` and
@@ -20,35 +17,19 @@ import { testCa } from '../helpers/registry.js';
 
 const NOBODY = 65534;
 const SECRET = '-----BEGIN PGP PRIVATE KEY BLOCK-----';
-let server: Server;
+let registry: Awaited<ReturnType<typeof serveRegistry>>;
 let host = '';
 const uploads: Buffer[] = [];
 
 beforeAll(async () => {
-  const tls = testCa(tempDir('bp-shared-ca-'));
-  server = createServer({ cert: readFileSync(tls.cert), key: readFileSync(tls.key) }, (req, res) => {
-    const parts: Buffer[] = [];
-    req.on('data', (c: Buffer) => parts.push(c));
-    req.on('end', () => {
-      if (req.method === 'HEAD') return void res.writeHead(404).end();
-      if (req.method === 'POST')
-        return void res.writeHead(202, { location: '/v2/blueprint/modules/blobs/uploads/u1' }).end();
-      if (req.method === 'PUT' && req.url?.includes('/blobs/uploads/')) uploads.push(Buffer.concat(parts));
-      res.writeHead(201).end();
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  host = `127.0.0.1:${(server.address() as { port: number }).port}`;
-  configureTransports({ ca: [tls.caPem] });
+  registry = await serveRegistry(takesEverything(uploads));
+  host = registry.host;
 });
-afterAll(() => server?.close());
+afterAll(() => registry?.close());
 
 /** A built repository with the publisher's private key left in it (0600). */
 async function repo() {
-  const base = tempDir();
-  const key = await makeKey(path.join(base, 'key'));
-  const dir = path.join(base, 'repo');
-  await buildRepo(dir, key, [makeSource(path.join(base, 'src'), { name: 'good', version: '1.0.0' })]);
+  const { dir, key } = await builtRepo();
   writeFileSync(path.join(dir, 'signing-key.asc'), `${SECRET}\n${key.privateKey}`, { mode: 0o600 });
   return dir;
 }

