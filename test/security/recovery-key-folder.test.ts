@@ -1,9 +1,9 @@
-import { chmod, chown, mkdir, readdir, readFile, stat, symlink } from 'node:fs/promises';
+import { readdir, readFile, stat, symlink } from 'node:fs/promises';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { BoxContext } from '../../src/app/context.js';
 import { encryptData } from '../../src/app/encryption.js';
-import { tempRoot } from '../setup/helpers.js';
+import { openFolder, perTestRoot, safeFolders, theirFolder } from '../helpers/owned-folders.js';
 
 /**
  * encryption.recoveryKeyFile (answers file) names where setup writes the data partition's recovery
@@ -22,23 +22,14 @@ vi.mock('../../src/core/crypt/index.js', () => ({
   encryptDevice: async () => ({ recoveryKey: KEY, uuid: 'u', crypttabLine: 'data UUID=u none luks' }),
 }));
 
-const NOBODY = 65534;
-let dir: string;
-let cleanup: () => Promise<void>;
-beforeEach(async () => {
-  ({ root: dir, cleanup } = await tempRoot('recovery-key'));
-  await chmod(dir, 0o755);
-});
-afterEach(() => cleanup());
+const root = perTestRoot('recovery-key');
 
 const ctx = { root: '/' } as BoxContext;
 const encrypt = (recoveryKeyFile: string) => encryptData(ctx, { mode: 'tpm', recoveryKeyFile });
 
 describe.skipIf(process.getuid?.() !== 0)('the recovery key file', () => {
   it('in a folder another user owns: not written there, the key is shown instead', async () => {
-    const theirs = path.join(dir, 'theirs');
-    await mkdir(theirs, { mode: 0o755 });
-    await chown(theirs, NOBODY, NOBODY);
+    const theirs = await theirFolder(root(), 0o755);
     const out = await encrypt(path.join(theirs, 'recovery-key.txt'));
     expect(out.recoveryKey).toBe(KEY);
     expect(out.writeError).toMatch(/theirs/);
@@ -46,33 +37,23 @@ describe.skipIf(process.getuid?.() !== 0)('the recovery key file', () => {
   });
 
   it('through a link on the way into such a folder: not written there either', async () => {
-    const theirs = path.join(dir, 'theirs');
-    await mkdir(theirs, { mode: 0o700 });
-    await chown(theirs, NOBODY, NOBODY);
-    await symlink(theirs, path.join(dir, 'keys'));
-    const out = await encrypt(path.join(dir, 'keys', 'recovery-key.txt'));
+    const theirs = await theirFolder(root(), 0o700);
+    await symlink(theirs, path.join(root(), 'keys'));
+    const out = await encrypt(path.join(root(), 'keys', 'recovery-key.txt'));
     expect(out.recoveryKey).toBe(KEY);
     expect(out.writeError).toBeTruthy();
     expect(await readdir(theirs)).toEqual([]);
   });
 
   it('in a root folder others may write (0777, no sticky bit): refused', async () => {
-    const open = path.join(dir, 'open');
-    await mkdir(open);
-    await chmod(open, 0o777);
+    const open = await openFolder(root());
     const out = await encrypt(path.join(open, 'recovery-key.txt'));
     expect(out.recoveryKey).toBe(KEY);
     expect(await readdir(open)).toEqual([]);
   });
 
   it("in root's own folder, or a sticky one like /tmp: written, root's, 0600, not shown", async () => {
-    for (const [name, mode] of [
-      ['root-only', 0o700],
-      ['sticky', 0o1777],
-    ] as const) {
-      const where = path.join(dir, name);
-      await mkdir(where);
-      await chmod(where, mode);
+    for (const where of await safeFolders(root())) {
       const file = path.join(where, 'recovery-key.txt');
       const out = await encrypt(file);
       expect(out).toMatchObject({ recoveryKeyFile: file });
