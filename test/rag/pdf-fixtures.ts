@@ -1,6 +1,7 @@
 /**
- * PDFs written by hand for the parse-time tests: a legitimate long one (a text "book") and a hostile
- * short one (form XObjects calling each other twice a level: the work doubles with each ~180 bytes).
+ * PDFs written by hand for the parse tests: a legitimate long one (a text "book"), a hostile short
+ * one (form XObjects calling each other twice a level: the work doubles with each ~180 bytes), and
+ * one page of content streams deflated any number of times (decompression bombs).
  */
 import { deflateSync } from 'node:zlib';
 
@@ -30,6 +31,26 @@ const stream = (dict: string, data: Buffer): Buffer =>
     data,
     Buffer.from('\nendstream'),
   ]);
+
+/**
+ * A one-page PDF whose content streams are `streams`: [that many spaces or these bytes, Flate
+ * rounds]; the rounds are chained filters, each squaring what a byte uploaded decodes to.
+ */
+export function deflatedPdf(streams: [number | Buffer, number][]): Buffer {
+  // 1 catalog, 2 pages, 3 page (its contents: the streams, objects 4..), 4.. the streams.
+  const refs = streams.map((_, i) => `${i + 4} 0 R`).join(' ');
+  const objs: (string | Buffer)[] = [
+    '<< /Type /Catalog /Pages 2 0 R >>',
+    '<< /Type /Pages /Kids [3 0 R] /Count 1 >>',
+    `<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents [${refs}] >>`,
+  ];
+  for (const [bytes, rounds] of streams) {
+    let data: Buffer = typeof bytes === 'number' ? Buffer.alloc(bytes, 0x20) : bytes;
+    for (let r = 0; r < rounds; r++) data = deflateSync(data, { level: 9 });
+    objs.push(stream(rounds === 0 ? '' : `/Filter [${' /FlateDecode'.repeat(rounds)} ]`, data));
+  }
+  return assemble(objs);
+}
 
 const HELVETICA = '<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>';
 const WORDS = 'the quick brown fox jumps over a lazy dog while parsing documents takes time and memory'.split(

@@ -1,0 +1,79 @@
+/**
+ * The rag bundle as its own process, as its container runs it, with the modules it uses absent
+ * (their sockets name nothing): a document is parsed before any of them is asked, so a document
+ * that parses is their 503. The parse-attack tests (test/security/rag-*) need only that much.
+ */
+import { request } from 'node:http';
+import { join } from 'node:path';
+import { expect } from 'vitest';
+import { bundleServer } from '../../modules/rag/package.js';
+import type { ServedProcess } from '../helpers/served-module.js';
+import { tempDir } from '../setup/temp-registry.js';
+import { spawnServer } from './server-harness.js';
+
+/** Bundles rag into a fresh temporary folder and serves it there, with `env` added. */
+export async function startLoneRag(prefix: string, env: Record<string, string> = {}): Promise<ServedProcess> {
+  const dir = tempDir(prefix);
+  const file = join(dir, 'server.mjs');
+  await bundleServer(file);
+  const nowhere = join(dir, 'none.sock');
+  return spawnServer(
+    file,
+    {
+      RAG_DATA_DIR: join(dir, 'data'),
+      ...env,
+      BLUEPRINT_USES_EMBEDDINGS_SOCKET: nowhere,
+      BLUEPRINT_USES_VECTORS_SOCKET: nowhere,
+      BLUEPRINT_USES_LLM_SOCKET: nowhere,
+    },
+    join(dir, 'api.sock'),
+  );
+}
+
+/** What a parsed document is answered on a lone rag: [status, text], to compare with toEqual. */
+export const PARSED = [503, expect.stringMatching(/embeddings module is unavailable/)];
+
+export interface Ingested {
+  status: number;
+  text: string;
+  ms: number;
+}
+
+/**
+ * POSTs a document. No answer within `waitMs`, or a broken connection, is status 0 with the
+ * error as its text, so that the test fails on its status and says why.
+ */
+export function ingest(
+  socket: string,
+  type: string,
+  name: string,
+  body: Buffer | string,
+  waitMs = 90_000,
+): Promise<Ingested> {
+  const started = Date.now();
+  const data = Buffer.from(body);
+  return new Promise((resolve) => {
+    const req = request(
+      {
+        socketPath: socket,
+        method: 'POST',
+        path: `/v1/documents?source=${name}`,
+        headers: { 'content-type': type, 'content-length': data.length },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode!,
+            text: Buffer.concat(chunks).toString(),
+            ms: Date.now() - started,
+          }),
+        );
+      },
+    );
+    req.setTimeout(waitMs, () => req.destroy(new Error(`no answer within ${waitMs / 1000} s`)));
+    req.on('error', (err) => resolve({ status: 0, text: err.message, ms: Date.now() - started }));
+    req.end(data);
+  });
+}
