@@ -10,69 +10,29 @@
  *   stops reading kept the slot for as long as it kept its connection open (the kit's idle sweep
  *   spares a connection that holds work), so one connection stopped every other generation.
  */
-import { createHash } from 'node:crypto';
 import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bundleServer, placeRuntimeFiles } from '../../modules/llm/package.js';
-import { type ServedProcess, spawnServed } from '../helpers/served-module.js';
-import { F32, FIXTURE_MODELS } from '../llm/helpers.js';
+import { bundleLlm, postJson, serveLlm, UNSAFE } from '../helpers/served-llm.js';
+import type { ServedProcess } from '../helpers/served-module.js';
+import { F32 } from '../llm/helpers.js';
 import { tempDir } from '../setup/temp-registry.js';
 
-const UNSAFE =
-  /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/u;
 const hostile = '\x1b]0;owned\x07\x1b[2J\x0b\u202eevil\u009b31m';
 
 let llm: ServedProcess;
 const served = tempDir('llm-attacks-');
+let server: string;
 beforeAll(async () => {
-  const dir = served;
-  const server = join(dir, 'app/llm/dist/server.mjs');
-  await bundleServer(server);
-  placeRuntimeFiles(join(dir, 'app'));
-  const sha = createHash('sha256').update(readFileSync(F32)).digest('hex');
-  llm = await spawnServed(
-    server,
-    {
-      LLM_MODEL_DIR: FIXTURE_MODELS,
-      LLM_MODEL: 'tiny-llama',
-      LLM_FILES_ROOT: FIXTURE_MODELS,
-      LLM_FILES: JSON.stringify({ 'tiny-llama/tiny-llama-f32.gguf': sha }),
-      LLM_DEVICE: 'cpu',
-      LLM_THREADS: '1',
-    },
-    join(dir, 'api.sock'),
-  );
+  server = await bundleLlm(served);
+  llm = await serveLlm(server, join(served, 'api.sock'));
 }, 120_000);
 afterAll(() => llm?.kill());
 
+const chatOn = (socketPath: string, body: unknown) => postJson(socketPath, '/v1/chat/completions', body);
 const chat = (body: unknown) => chatOn(llm.socket, body);
-
-function chatOn(socketPath: string, body: unknown): Promise<{ status: number; text: string }> {
-  const data = Buffer.from(JSON.stringify(body));
-  return new Promise((resolve, reject) => {
-    const req = request(
-      {
-        socketPath,
-        method: 'POST',
-        path: '/v1/chat/completions',
-        headers: { 'content-type': 'application/json', 'content-length': data.length },
-      },
-      (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (c: string) => {
-          text += c;
-        });
-        res.on('end', () => resolve({ status: res.statusCode!, text }));
-      },
-    );
-    req.on('error', reject);
-    req.end(data);
-  });
-}
 
 const post = (body: unknown) => {
   const data = JSON.stringify(body);
@@ -176,19 +136,7 @@ describe('a streamed answer its client never reads', () => {
     const name = 'm'.repeat(200);
     mkdirSync(join(dir, 'models', name), { recursive: true });
     copyFileSync(F32, join(dir, 'models', name, 'tiny-llama-f32.gguf'));
-    const sha = createHash('sha256').update(readFileSync(F32)).digest('hex');
-    const own = await spawnServed(
-      join(served, 'app/llm/dist/server.mjs'),
-      {
-        LLM_MODEL_DIR: join(dir, 'models'),
-        LLM_MODEL: name,
-        LLM_FILES_ROOT: join(dir, 'models'),
-        LLM_FILES: JSON.stringify({ [`${name}/tiny-llama-f32.gguf`]: sha }),
-        LLM_DEVICE: 'cpu',
-        LLM_THREADS: '1',
-      },
-      join(dir, 'api.sock'),
-    );
+    const own = await serveLlm(server, join(dir, 'api.sock'), { dir: join(dir, 'models'), name });
     const stalled = connect(own.socket);
     try {
       await new Promise<void>((r) => stalled.once('connect', () => r()));
@@ -227,27 +175,7 @@ describe('a prompt far longer than the context', () => {
     // quadratic time: 1.1 s for 128,000 letters, about 20 minutes for the 4 MiB a body may hold,
     // with /health, every client and SIGTERM waiting. A prompt longer than the context times the
     // longest token of the vocabulary cannot fit, whatever it tokenises to.
-    const data = Buffer.from(JSON.stringify({ prompt: 'a'.repeat(1_000_000), max_tokens: 1 }));
-    const answer = new Promise<{ status: number; text: string }>((resolve, reject) => {
-      const req = request(
-        {
-          socketPath: llm.socket,
-          method: 'POST',
-          path: '/v1/completions',
-          headers: { 'content-type': 'application/json', 'content-length': data.length },
-        },
-        (res) => {
-          let text = '';
-          res.setEncoding('utf8');
-          res.on('data', (c: string) => {
-            text += c;
-          });
-          res.on('end', () => resolve({ status: res.statusCode!, text }));
-        },
-      );
-      req.on('error', reject);
-      req.end(data);
-    });
+    const answer = postJson(llm.socket, '/v1/completions', { prompt: 'a'.repeat(1_000_000), max_tokens: 1 });
     await new Promise((r) => setTimeout(r, 500));
     const waited = await Promise.race([
       health(),
