@@ -8,60 +8,19 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type Server } from 'node:net';
 import { headerLines, reason } from './answer-head.js';
 import { ByteBudget, parseJson } from './body.js';
-import { ConnectionGuard, defaultMaxConnections } from './connections.js';
+import { ConnectionGuard } from './connections.js';
 import { ClientGoneError, HttpError } from './errors.js';
 import type { Exchange, KitRequest } from './exchange.js';
+import { defaultLimits, type KitLimits } from './limits.js';
 import { listenOnSocket } from './listen.js';
 import type { KitLog } from './log.js';
 import { FairQueue } from './queue.js';
+import { UnreadAnswers } from './unread.js';
 import { Conn, type WireHost } from './wire.js';
 
 export type { KitRequest } from './exchange.js';
+export { defaultLimits, type KitLimits } from './limits.js';
 export { listenOnSocket } from './listen.js';
-
-export interface KitLimits {
-  /** Open connections; at the cap an idle one is closed for each new one. Default: nofile - 128. */
-  maxConnections: number;
-  /** A client must send its request headers within this time (slowloris). */
-  headersTimeoutMs: number;
-  /** …and its whole request, body included. */
-  requestTimeoutMs: number;
-  /** An idle keep-alive connection is closed after this. */
-  keepAliveTimeoutMs: number;
-  /** A connection with no traffic (e.g. a client that stopped reading) and no queued work is closed. */
-  idleTimeoutMs: number;
-  /** Largest request body; over it 413, before reading when Content-Length says so. */
-  maxBodyBytes: number;
-  /** Request bodies held in memory at once, all requests together; over it 503. */
-  maxBufferedBytes: number;
-  /** Heavy jobs running at once (the number of workers). */
-  concurrency: number;
-  /** Heavy jobs waiting, in all; more get 503 + Retry-After. */
-  maxQueued: number;
-  /** …and per connection (a pipelining client). */
-  maxQueuedPerConnection: number;
-  /** A request head (request line and header fields) larger than this gets 431 (node's default). */
-  maxHeaderBytes: number;
-  /** …and one with more header fields than this. */
-  maxHeaders: number;
-}
-
-export function defaultLimits(): KitLimits {
-  return {
-    maxConnections: defaultMaxConnections(),
-    headersTimeoutMs: 5_000,
-    requestTimeoutMs: 15_000,
-    keepAliveTimeoutMs: 5_000,
-    idleTimeoutMs: 60_000,
-    maxBodyBytes: 4 * 1024 * 1024,
-    maxBufferedBytes: 32 * 1024 * 1024,
-    concurrency: 1,
-    maxQueued: 32,
-    maxQueuedPerConnection: 4,
-    maxHeaderBytes: 16 * 1024,
-    maxHeaders: 100,
-  };
-}
 
 export interface RequestContext {
   /** Method, url, headers (lower-case names) and socket, as node's IncomingMessage has them. */
@@ -142,7 +101,14 @@ export interface KitServer {
   listen(socketPath: string, mode?: number): Promise<void>;
   /** Stops accepting, lets queued and running requests finish (at most timeoutMs), closes the rest. */
   drain(timeoutMs: number): Promise<void>;
-  stats(): { connections: number; evicted: number; queued: number; running: number; bufferedBytes: number };
+  stats(): {
+    connections: number;
+    evicted: number;
+    queued: number;
+    running: number;
+    bufferedBytes: number;
+    unreadAnswerBytes: number;
+  };
 }
 
 const digest = (s: string) => createHash('sha256').update(s).digest();
@@ -183,6 +149,12 @@ export function createKitServer(opts: KitOptions): KitServer {
     maxPerKey: limits.maxQueuedPerConnection,
   });
   const budget = new ByteBudget(limits.maxBufferedBytes);
+  const answers = new UnreadAnswers(limits.maxUnreadAnswerBytes, (bytes, idleMs) =>
+    log.event(
+      'unread answers',
+      `unread answers over ${limits.maxUnreadAnswerBytes} bytes: closed a connection whose client took none of its ${bytes} for ${idleMs} ms`,
+    ),
+  );
   const tokenDigest = opts.token === undefined ? undefined : digest(opts.token);
   const keepAliveS = Math.max(1, Math.floor(limits.keepAliveTimeoutMs / 1000));
   let draining = false;
@@ -324,6 +296,7 @@ export function createKitServer(opts: KitOptions): KitServer {
     maxHeaderBytes: limits.maxHeaderBytes,
     maxHeaders: limits.maxHeaders,
     budget,
+    answers,
     dispatch(ex) {
       const q = ex.url.indexOf('?');
       const path = q < 0 ? ex.url : ex.url.slice(0, q);
@@ -391,6 +364,7 @@ export function createKitServer(opts: KitOptions): KitServer {
       queued: queue.length,
       running: queue.running,
       bufferedBytes: budget.used,
+      unreadAnswerBytes: answers.used,
     }),
   };
 }

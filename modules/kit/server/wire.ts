@@ -17,6 +17,7 @@ import type { ByteBudget } from './body.js';
 import { busy, HttpError } from './errors.js';
 import { Exchange } from './exchange.js';
 import { ParseError, type RequestHead, RequestParser } from './request-parser.js';
+import type { Reader, UnreadAnswers } from './unread.js';
 
 /** What a connection needs from its server. */
 export interface WireHost {
@@ -24,6 +25,8 @@ export interface WireHost {
   readonly maxHeaderBytes: number;
   readonly maxHeaders: number;
   readonly budget: ByteBudget;
+  /** Answers written and not yet read, across connections (./unread.ts). */
+  readonly answers: UnreadAnswers;
   /** A request is read (its body may still be arriving): answer it, in time, with conn.answer/stream. */
   dispatch(ex: Exchange): void;
   /** A connection is gone or answered everything (for the connection guard). */
@@ -36,7 +39,7 @@ export interface WireHost {
 /** Answers pending at once on one connection before it stops reading (node:http has no bound). */
 const MAX_PENDING = 32;
 
-export class Conn {
+export class Conn implements Reader {
   readonly socket: Socket;
   private readonly host: WireHost;
   private readonly parser: RequestParser;
@@ -51,6 +54,10 @@ export class Conn {
   messageStart = Date.now();
   lastActive = this.messageStart;
   served = 0;
+  /** For ./unread.ts: answer bytes the client has not taken, and when it last took some. */
+  unread = 0;
+  inFlight = 0;
+  lastRead = 0;
   /** Status to answer (then close) once the line is empty: a protocol error or a timeout. */
   private fatal = 0;
 
@@ -68,7 +75,10 @@ export class Conn {
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     // The client closed its side: gone, as node:http takes it (its queued work is dropped).
     socket.on('end', () => this.destroy());
-    socket.on('drain', () => this.maybeResume());
+    socket.on('drain', () => {
+      if (this.unread > 0) this.host.answers.measure(this);
+      this.maybeResume();
+    });
     socket.on('error', () => undefined); // EPIPE, ECONNRESET: 'close' follows
     socket.on('close', () => this.onClose());
   }
@@ -260,6 +270,7 @@ export class Conn {
       if (data[1].byteLength > 0) this.socket.write(data[1]);
       this.socket.uncork();
     }
+    this.host.answers.written(this);
   }
 
   /** Resolves when `ex` is first in line (its streamed answer may start) or its client left. */
@@ -274,7 +285,9 @@ export class Conn {
   write(ex: Exchange, data: string): boolean {
     ex.started = true;
     this.lastActive = Date.now();
-    return this.socket.write(data);
+    const ok = this.socket.write(data);
+    this.host.answers.written(this);
+    return ok;
   }
 
   /**
@@ -292,6 +305,7 @@ export class Conn {
       };
       this.socket.on('close', done);
       this.socket.write(data, done);
+      this.host.answers.written(this);
     });
   }
 
@@ -381,6 +395,7 @@ export class Conn {
       ex.charge = 0;
     }
     this.receiving = undefined;
+    this.host.answers.release(this);
     this.host.closed(this);
   }
 }

@@ -1,0 +1,105 @@
+/**
+ * Answers written and not yet taken by their clients, bounded across all connections (request
+ * bodies have their own budget, ./body.ts). Without it each connection that asked for a large
+ * answer (a search, a batch of embeddings: several MiB) and never read kept that answer in its
+ * socket's write buffer until the idle timeout: 150 such connections to 4 MiB answers held 644 MiB
+ * (test/security/kit-unread-answers.test.ts), past the embeddings container's 1 GiB with ~240.
+ *
+ * Why closing connections and not refusing work: an answer is held only after its work is done,
+ * so refusing new requests does not free what is held, and requests read while under the budget
+ * can still all finish over it. Why not a cap per connection: one answer may be legitimately
+ * larger than any cap worth having (vectors answers up to 100,000 points), and a client that reads
+ * it slowly must get it. So: over the budget, the connections whose clients have taken nothing for
+ * longest are closed first, until the rest fit; the connection being written to is never closed
+ * for it (one answer may exceed the whole budget). The bytes held are then at most the budget plus
+ * the answer being written. A client that reads, however slowly, takes bytes and moves to the back
+ * of the line; it is closed only when every connection idle longer than it does not free enough.
+ *
+ * Counted from Node's `socket.writableLength`, only once a write needed 'drain' (over the socket's
+ * 16 KiB high-water mark): 'drain' then comes, and frees the charge, when the client has read it
+ * all. What stays below the mark is at most 16 KiB a connection, bounded by the connection cap.
+ * Answers kept in order behind an unfinished earlier one on the same connection (./wire.ts,
+ * `pending`, at most 32) are not counted: they wait for the server's own work, not for the client.
+ */
+import type { Socket } from 'node:net';
+
+/** What the bound needs of a connection (./wire.ts's Conn). */
+export interface Reader {
+  readonly socket: Socket;
+  /** Bytes charged: written and not yet taken by the client, as last measured. */
+  unread: number;
+  /** Bytes libuv had still to hand to the kernel, as last measured (see progress()). */
+  inFlight: number;
+  /** When its client last took bytes of an answer, or was first given some to take (ms). */
+  lastRead: number;
+  destroy(): void;
+}
+
+/**
+ * What libuv has still to write of the socket's queued writes. `writableLength` counts a write
+ * whole until all of it is taken (a 2 MiB answer stays 2 MiB while a client reads it slowly), so
+ * it cannot tell a slow reader from one that reads nothing; the handle's `writeQueueSize` falls as
+ * the kernel takes bytes (measured: 1.69, 1.29, 0.93, 0.53, 0.12 MiB, 30 ms apart, for a client
+ * reading 16 KiB every 5 ms). It is the handle's own field (no public API gives it); where it is
+ * missing, only whole writes taken count as reading.
+ */
+function queuedInLibuv(socket: Socket): number | undefined {
+  const size = (socket as unknown as { _handle?: { writeQueueSize?: unknown } | null })._handle
+    ?.writeQueueSize;
+  return typeof size === 'number' ? size : undefined;
+}
+
+export class UnreadAnswers {
+  used = 0;
+  /** Connections closed to keep within the budget. */
+  closed = 0;
+  readonly max: number;
+  private readonly held = new Set<Reader>();
+  private readonly onClose: (bytes: number, idleMs: number) => void;
+
+  constructor(max: number, onClose: (bytes: number, idleMs: number) => void) {
+    this.max = max;
+    this.onClose = onClose;
+  }
+
+  /** Measures what `c`'s client has not taken yet; taking any counts as reading. */
+  measure(c: Reader, now = Date.now()): void {
+    const left = c.socket.destroyed ? 0 : c.socket.writableLength;
+    const inFlight = queuedInLibuv(c.socket) ?? left;
+    if (left < c.unread || inFlight < c.inFlight || c.unread === 0) c.lastRead = now;
+    this.used += left - c.unread;
+    c.unread = left;
+    c.inFlight = inFlight;
+    if (left > 0) this.held.add(c);
+    else this.held.delete(c);
+  }
+
+  /** The connection is closed: its answers are no longer held. */
+  release(c: Reader): void {
+    this.used -= c.unread;
+    c.unread = 0;
+    this.held.delete(c);
+  }
+
+  /** After a write to `writer`: over the budget, closes the connections whose clients read least recently. */
+  written(writer: Reader): void {
+    if (writer.unread === 0 && !writer.socket.writableNeedDrain) return; // the hot path: nothing waits
+    const now = Date.now();
+    this.measure(writer, now);
+    if (this.used <= this.max) return;
+    const waiting: Reader[] = [];
+    for (const c of this.held) {
+      if (c === writer) continue;
+      this.measure(c, now);
+      if (c.unread > 0) waiting.push(c);
+    }
+    waiting.sort((a, b) => a.lastRead - b.lastRead);
+    for (const c of waiting) {
+      if (this.used <= this.max) break;
+      this.closed++;
+      this.onClose(c.unread, now - c.lastRead);
+      this.release(c);
+      c.destroy();
+    }
+  }
+}
