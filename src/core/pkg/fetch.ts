@@ -1,23 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import { constants } from 'node:fs';
-import { type FileHandle, open, readdir, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { BlueprintError, NotFoundError, storageErrorFrom, VerificationError } from '../errors.js';
-import {
-  copyHashed,
-  freeSpace,
-  notEnoughSpace,
-  openUntrusted,
-  SPACE_RESERVE,
-} from '../system/copy-hashed.js';
+import { freeSpace, notEnoughSpace, openUntrusted, SPACE_RESERVE } from '../system/copy-hashed.js';
 import { ensureDir, exists } from '../system/fs.js';
-import { alive } from '../system/lock.js';
 import { changedWhileReading, readBoundedFile } from '../system/read-bounded.js';
 import { readManifestBytes } from './archive.js';
 import { type IndexEntry, packageFileName, parseJsonBytes, parseManifest, requirements } from './format.js';
 import { MAX_PACKAGE_BYTES, MAX_PACKAGE_GIB } from './limits.js';
 import { LOCAL_ORIGIN } from './local-key.js';
 import type { ProgressEvent } from './parts.js';
+import { pruneDeadCopies, writePrivateCopy } from './private-copy.js';
 import type { RepoState } from './repos.js';
 import type { Candidate } from './resolve.js';
 import { type PublicKey, verifyDetached } from './signature.js';
@@ -52,33 +45,17 @@ async function copyOnce(
     missing: 'Check the path of the package file.',
     notAFile: 'Install a package from a .bpkg file, not a device, pipe or folder.',
   });
-  const copy = path.join(dir, `.local-${process.pid}-${randomUUID()}.bpkg`);
-  let output: FileHandle | undefined;
   try {
-    await refuseUnfitting(src, declared, dir);
-    await ensureDir(dir);
-    output = await open(
-      copy,
-      constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
-      0o600,
-    );
-    const { size, sha256 } = await copyHashed(input, output, declared, {
-      grew: () =>
-        new VerificationError(
-          `${src} changed while it was read`,
-          'changed-while-reading',
-          'Copy the package to a local disk and try again; nothing was installed.',
-        ),
-      // Ctrl-C stops a multi-GB copy at its next chunk; the partial copy is removed below.
-      ...(signal ? { signal } : {}),
-    });
-    await output.close();
-    output = undefined;
+    try {
+      await refuseUnfitting(src, declared, dir);
+      await ensureDir(dir);
+    } catch (err) {
+      throw signal?.aborted ? (signal.reason ?? err) : storageErrorFrom(err, `copying ${src}`);
+    }
+    const copy = path.join(dir, `.local-${process.pid}-${randomUUID()}.bpkg`);
+    const again = 'Copy the package to a local disk and try again; nothing was installed.';
+    const { size, sha256 } = await writePrivateCopy(input, copy, declared, src, again, signal);
     return { copy, size, sha256 };
-  } catch (err) {
-    await output?.close().catch(() => {});
-    await rm(copy, { force: true });
-    throw signal?.aborted ? (signal.reason ?? err) : storageErrorFrom(err, `copying ${src}`);
   } finally {
     await input.close();
   }
@@ -192,10 +169,7 @@ export async function discardLocalCopy(ctx: FetchContext, file: string): Promise
 
 /** Removes private copies left by processes that died before discarding them (SIGKILL, power cut). */
 export async function pruneLocalCopies(ctx: FetchContext): Promise<void> {
-  for (const name of await readdir(ctx.cacheDir).catch(() => [])) {
-    const pid = LOCAL_COPY.exec(name)?.[1];
-    if (pid && !alive(Number(pid))) await rm(path.join(ctx.cacheDir, name), { force: true });
-  }
+  await pruneDeadCopies(ctx.cacheDir, LOCAL_COPY);
 }
 
 /**

@@ -1,20 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import { constants } from 'node:fs';
-import { type FileHandle, mkdir, mkdtemp, open, readdir, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { storageErrorFrom, VerificationError } from '../errors.js';
-import {
-  copyHashed,
-  freeSpace,
-  notEnoughSpace,
-  openUntrusted,
-  SPACE_RESERVE,
-} from '../system/copy-hashed.js';
-import { alive } from '../system/lock.js';
+import { pruneDeadCopies, writePrivateCopy } from '../pkg/private-copy.js';
+import { freeSpace, notEnoughSpace, openUntrusted, SPACE_RESERVE } from '../system/copy-hashed.js';
 
 /** A copy in `workDir`: `.bundle-PID-UUID.raucb`. */
 const COPY = /^\.bundle-([0-9]+)-[0-9a-f-]{36}\.raucb$/;
+
+/** Removes copies left by processes that died before removing them (SIGKILL, power cut). */
+const pruneCopies = (workDir: string) => pruneDeadCopies(workDir, COPY);
 
 /**
  * A bundle named by its path is untrusted bytes: a hostile USB stick or network file system may
@@ -55,52 +50,12 @@ export async function withBundleCopy<T>(
     else made = await mkdtemp(path.join(where, 'blueprint-bundle-'));
     const dir = workDir ?? made;
     copy = path.join(dir as string, `.bundle-${process.pid}-${randomUUID()}.raucb`);
-    const sha256 = await copyOnce(input, copy, size, file, signal);
+    const again = 'Copy the bundle to a local disk and run the command again; nothing was written.';
+    const { sha256 } = await writePrivateCopy(input, copy, size, file, again, signal);
     return { result: await use(copy), sha256 };
   } finally {
     await input.close().catch(() => {});
     if (copy) await rm(copy, { force: true });
     if (made) await rm(made, { recursive: true, force: true });
-  }
-}
-
-async function copyOnce(
-  input: FileHandle,
-  copy: string,
-  size: number,
-  file: string,
-  signal: AbortSignal | undefined,
-): Promise<string> {
-  let output: FileHandle | undefined;
-  try {
-    // O_EXCL and O_NOFOLLOW: nothing planted at the name is written through.
-    output = await open(
-      copy,
-      constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
-      0o600,
-    );
-    const { sha256 } = await copyHashed(input, output, size, {
-      grew: () =>
-        new VerificationError(
-          `${file} changed while it was read`,
-          'changed-while-reading',
-          'Copy the bundle to a local disk and run the command again; nothing was written.',
-        ),
-      ...(signal ? { signal } : {}),
-    });
-    await output.close();
-    output = undefined;
-    return sha256;
-  } catch (err) {
-    await output?.close().catch(() => {});
-    throw signal?.aborted ? (signal.reason ?? err) : storageErrorFrom(err, `copying ${file}`);
-  }
-}
-
-/** Removes copies left by processes that died before removing them (SIGKILL, power cut). */
-async function pruneCopies(workDir: string): Promise<void> {
-  for (const name of await readdir(workDir).catch(() => [])) {
-    const pid = COPY.exec(name)?.[1];
-    if (pid && !alive(Number(pid))) await rm(path.join(workDir, name), { force: true });
   }
 }
