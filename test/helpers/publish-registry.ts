@@ -3,7 +3,8 @@
  * which the package transports are told to trust; and the built repository they publish.
  */
 import { readFileSync } from 'node:fs';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:https';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createServer } from 'node:https';
 import path from 'node:path';
 import { configureTransports } from '../../src/core/pkg/transport.js';
 import { buildRepo, makeKey, makeSource, tempDir } from './pkg.js';
