@@ -3,6 +3,10 @@
  * across connections, so a client that pipelines 100 requests waits its turn like everyone else
  * instead of filling the queue. Bounded twice: at most `maxQueued` jobs wait in all, and at most
  * `maxPerKey` per connection; beyond either the job is refused with 503 + Retry-After.
+ *
+ * Per connection, not per client: the kit has no client identity to key by (the token is shared by
+ * every consumer; SO_PEERCRED, read in the module's namespaces, shows every outside peer as uid
+ * 65534, pid 0). So one client with many connections can fill `maxQueued` (../README.md, "Fairness").
  */
 import { busy, ClientGoneError } from './errors.js';
 
