@@ -6,32 +6,17 @@
  * here are synchronous and only called for operations already validated and written to the WAL
  * (store.ts); the payload indexes are derived state, rebuilt from `payloadSchema` at load.
  */
+import type { CollectionConfig, Hit, Point } from './collection-types.js';
 import { type Deadline, inRuns } from './deadline.js';
 import { FieldIndexes } from './field-index.js';
 import type { Filter, Payload } from './filter.js';
 import { bestOf, type GraphIndex, LocalGraph, newGraph, type Walk } from './graph.js';
+import { GraphQueue } from './graph-queue.js';
 import { compareIds, type PointId, pointKey } from './ids.js';
 import { andThen, SORT_RUN, sliced, sortWork } from './slices.js';
 import { asQuery, graphHits, scoreAt } from './vector-math.js';
 
-export type Distance = 'Cosine' | 'Dot' | 'Euclid';
-export interface CollectionConfig {
-  size: number;
-  distance: Distance;
-  m: number;
-  efConstruct: number;
-  /** Below this many candidates, search is exact (Qdrant's full_scan_threshold, counted in points). */
-  fullScanThreshold: number;
-}
-export interface Point {
-  id: PointId;
-  vector: number[] | Float32Array;
-  payload?: Payload;
-}
-export interface Hit {
-  label: number;
-  score: number;
-}
+export type { CollectionConfig, Distance, Hit, Point } from './collection-types.js';
 
 const space = { Cosine: 'ip', Dot: 'ip', Euclid: 'l2' } as const;
 
@@ -64,16 +49,8 @@ export class Collection {
   private changes = 0;
   /** Counts changes to the set of ids (an id order sorted meanwhile is not kept: orderedLabels). */
   private idSet = 0;
-  /**
-   * Changes that came while a checkpoint wrote the graph (hnswlib's own thread reads it then: it
-   * must take no change) and are not in it yet: label → whether it was live in the graph before
-   * its first change. The vectors, payloads and ids change at once as always; searches leave these
-   * labels out of the graph walk and score them exactly (search()). Only changes made during the
-   * write (or to a label still waiting) wait: the others go into the graph at once, so the queue
-   * holds at most what came during one write.
-   */
-  private pendingGraph: Map<number, boolean> | undefined;
-  private graphWriting = false;
+  /** Changes that wait while a checkpoint writes the graph (graph-queue.ts). */
+  private readonly graphQueue = new GraphQueue();
   /**
    * The query of a search whose graph walk runs here (LocalGraph: synchronous, so the query is done
    * with before the next search starts), prepared in this one array: a new Float32Array of a
@@ -129,59 +106,32 @@ export class Collection {
     const next = new Float32Array(cap * this.config.size);
     next.set(this.vectors);
     this.vectors = next;
-    if (!this.graphWriting) this.index.resizeIndex(cap); // else when the write is over
+    if (!this.graphQueue.writing) this.index.resizeIndex(cap); // else when the write is over
     this.capacity = cap;
   }
 
-  /** Before a checkpoint writes this graph: changes from now on wait (see pendingGraph). */
+  /** Before a checkpoint writes this graph: changes from now on wait (graph-queue.ts). */
   holdGraph(): void {
-    this.graphWriting = true;
-    this.pendingGraph ??= new Map();
+    this.graphQueue.hold();
   }
 
-  /**
-   * After the write: the changes that waited go into the graph, 10 ms of them per turn of the event
-   * loop (an HNSW insert takes 1–5 ms: thousands in one turn would stall every request); later
-   * changes to a waiting label update it there. `graphBusy` is true until the queue is empty.
-   */
+  /** After the write: the changes that waited go into the graph, a slice per turn (graph-queue.ts). */
   releaseGraph(): void {
-    this.graphWriting = false;
     if (this.index.getMaxElements() < this.capacity) this.index.resizeIndex(this.capacity);
-    const pending = this.pendingGraph;
-    if (!pending) return;
-    if (pending.size === 0) {
-      this.pendingGraph = undefined;
-      return;
-    }
-    void (async () => {
-      for (;;) {
-        const until = performance.now() + 10;
-        for (const [label, wasLive] of pending) {
-          pending.delete(label);
-          if (this.ids[label] !== undefined) this.index.addPoint(this.vectorOf(label), label);
-          else if (wasLive) this.index.markDelete(label);
-          if (performance.now() >= until) break;
-        }
-        if (pending.size === 0) break;
-        await new Promise((r) => setImmediate(r));
-      }
-      this.pendingGraph = undefined;
-    })();
+    this.graphQueue.release((label, wasLive) => {
+      if (this.ids[label] !== undefined) this.index.addPoint(this.vectorOf(label), label);
+      else if (wasLive) this.index.markDelete(label);
+    });
   }
 
   /** True until every change that waited for a graph write is in the graph. */
   get graphBusy(): boolean {
-    return this.pendingGraph !== undefined;
+    return this.graphQueue.busy;
   }
 
   /** Records a label's first change while the graph waits; true when the graph must not be touched. */
   private deferGraph(label: number): boolean {
-    const pending = this.pendingGraph;
-    if (!pending) return false;
-    if (pending.has(label)) return true; // the queued update reads the newest vector
-    if (!this.graphWriting) return false;
-    pending.set(label, this.ids[label] !== undefined);
-    return true;
+    return this.graphQueue.defer(label, this.ids[label] !== undefined);
   }
 
   upsert(p: Point, version: number): void {
@@ -392,7 +342,7 @@ export class Collection {
     const allowed = matching && new Set(matching);
     // Labels whose change is not in the graph yet are left out of the walk (their place there is
     // stale) and the live ones among them scored exactly in graphHits.
-    const excluded = this.pendingGraph?.size ? new Set(this.pendingGraph.keys()) : undefined;
+    const excluded = this.graphQueue.waiting();
     const kk = Math.min(k, live, this.index.getMaxElements());
     const w = this.index.search(q, kk, Math.max(opts.ef ?? 128, k), { allowed, excluded });
     const done = (r: Walk) => this.threshold(graphHits(this, q, k, r, allowed, excluded), opts.threshold);

@@ -10,24 +10,13 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, t
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { HttpError, type KitLog } from '../../kit/server/index.js';
-import { Collection, type CollectionConfig, type Point } from './collection.js';
-import type { Payload } from './filter.js';
+import type { Collection } from './collection.js';
 import { graphsReady } from './graph.js';
-import type { PointId } from './ids.js';
 import type { PointsJson } from './offload.js';
+import { applyOp, type Op } from './ops.js';
 import { captureCollection, fsyncAsync, fsyncPath, writeCollectionFile, writeDurable } from './persist.js';
 import { buildSnapshot, loadCheckpoint, openFileSource } from './snapshot-build.js';
 import { readWal, WalWriter, walRecord, walUpsertRecord } from './wal.js';
-
-export type Op =
-  | { t: 'create'; name: string; config: CollectionConfig }
-  | { t: 'drop'; name: string }
-  | { t: 'upsert'; c: string; points: Point[] }
-  | { t: 'delete'; c: string; ids: PointId[] }
-  | { t: 'payload'; c: string; ids: PointId[]; mode: 'set' | 'overwrite' | 'clear'; payload?: Payload }
-  | { t: 'unset'; c: string; ids: PointId[]; keys: string[] }
-  | { t: 'index'; c: string; field: string; schema: unknown | null }
-  | { t: 'restore'; name: string; file: string };
 
 interface Manifest {
   seq: number;
@@ -227,73 +216,7 @@ export class Store {
   }
 
   private apply(op: Op, seq: number): void {
-    switch (op.t) {
-      case 'create':
-        this.collections.set(op.name, new Collection(op.name, op.config));
-        return;
-      case 'drop':
-        this.collections.get(op.name)?.dispose();
-        this.collections.delete(op.name);
-        return;
-      case 'restore': {
-        const file = join(this.dir, 'snapshots', op.file);
-        if (!existsSync(file)) {
-          this.log(`replay: snapshot ${op.file} is gone; collection ${op.name} not restored`);
-          return;
-        }
-        const built = this.prebuilt.get(op);
-        this.prebuilt.delete(op);
-        this.collections.get(op.name)?.dispose();
-        // Built by the request, or at start by replayRestore.
-        if (!built) throw new Error(`restore of ${op.name}: its collection was not built`);
-        this.collections.set(op.name, built);
-        return;
-      }
-    }
-    const c = this.collections.get(op.c);
-    if (!c) return; // validated before logging; during replay a later drop may already be applied
-    switch (op.t) {
-      case 'upsert':
-        for (const p of op.points) c.upsert(p, seq);
-        return;
-      case 'delete':
-        for (const id of op.ids) c.delete(id);
-        return;
-      case 'payload':
-        for (const id of op.ids) {
-          const l = c.labelOf(id);
-          if (l === undefined) continue;
-          c.setPayload(
-            l,
-            op.mode === 'set'
-              ? { ...c.payloads[l], ...op.payload }
-              : op.mode === 'clear'
-                ? {}
-                : { ...op.payload },
-          );
-          c.versions[l] = seq;
-        }
-        return;
-      case 'unset':
-        for (const id of op.ids) {
-          const l = c.labelOf(id);
-          if (l === undefined) continue;
-          const p = { ...c.payloads[l] };
-          for (const k of op.keys) delete p[k];
-          c.setPayload(l, p);
-          c.versions[l] = seq;
-        }
-        return;
-      case 'index':
-        if (op.schema === null) {
-          delete c.payloadSchema[op.field];
-          c.fieldIndexes.delete(op.field);
-        } else {
-          c.payloadSchema[op.field] = op.schema;
-          c.createFieldIndex(op.field);
-        }
-        return;
-    }
+    applyOp(this.collections, this.prebuilt, join(this.dir, 'snapshots'), this.log, op, seq);
   }
 
   /**

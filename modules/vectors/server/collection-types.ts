@@ -1,0 +1,26 @@
+/**
+ * The shapes a collection is made of and answers with, apart from the class (collection.ts): what
+ * request parsing (parse.ts), the body worker (offload.ts) and the checkpoint files (persist.ts)
+ * share with it.
+ */
+import type { Payload } from './filter.js';
+import type { PointId } from './ids.js';
+
+export type Distance = 'Cosine' | 'Dot' | 'Euclid';
+export interface CollectionConfig {
+  size: number;
+  distance: Distance;
+  m: number;
+  efConstruct: number;
+  /** Below this many candidates, search is exact (Qdrant's full_scan_threshold, counted in points). */
+  fullScanThreshold: number;
+}
+export interface Point {
+  id: PointId;
+  vector: number[] | Float32Array;
+  payload?: Payload;
+}
+export interface Hit {
+  label: number;
+  score: number;
+}

@@ -1,0 +1,104 @@
+/**
+ * The operations the write-ahead log holds, and what each does to the collections in memory: the
+ * same code applies a change as it is committed and again as the log is replayed at open
+ * (store.ts), so that both end in the same state.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { KitLog } from '../../kit/server/index.js';
+import { Collection, type CollectionConfig, type Point } from './collection.js';
+import type { Payload } from './filter.js';
+import type { PointId } from './ids.js';
+
+export type Op =
+  | { t: 'create'; name: string; config: CollectionConfig }
+  | { t: 'drop'; name: string }
+  | { t: 'upsert'; c: string; points: Point[] }
+  | { t: 'delete'; c: string; ids: PointId[] }
+  | { t: 'payload'; c: string; ids: PointId[]; mode: 'set' | 'overwrite' | 'clear'; payload?: Payload }
+  | { t: 'unset'; c: string; ids: PointId[]; keys: string[] }
+  | { t: 'index'; c: string; field: string; schema: unknown | null }
+  | { t: 'restore'; name: string; file: string };
+
+/**
+ * Applies a validated, logged operation to the collections in memory (at open, the log's
+ * operations after the checkpoint, in order). `prebuilt` holds a restore's collection, built from
+ * its file in `snapshots` before the operation was logged or replayed; `seq` is the operation's
+ * number, each changed point's version.
+ */
+export function applyOp(
+  collections: Map<string, Collection>,
+  prebuilt: Map<Op, Collection>,
+  snapshots: string,
+  log: KitLog,
+  op: Op,
+  seq: number,
+): void {
+  switch (op.t) {
+    case 'create':
+      collections.set(op.name, new Collection(op.name, op.config));
+      return;
+    case 'drop':
+      collections.get(op.name)?.dispose();
+      collections.delete(op.name);
+      return;
+    case 'restore': {
+      const file = join(snapshots, op.file);
+      if (!existsSync(file)) {
+        log(`replay: snapshot ${op.file} is gone; collection ${op.name} not restored`);
+        return;
+      }
+      const built = prebuilt.get(op);
+      prebuilt.delete(op);
+      collections.get(op.name)?.dispose();
+      // Built by the request, or at start by replayRestore.
+      if (!built) throw new Error(`restore of ${op.name}: its collection was not built`);
+      collections.set(op.name, built);
+      return;
+    }
+  }
+  const c = collections.get(op.c);
+  if (!c) return; // validated before logging; during replay a later drop may already be applied
+  switch (op.t) {
+    case 'upsert':
+      for (const p of op.points) c.upsert(p, seq);
+      return;
+    case 'delete':
+      for (const id of op.ids) c.delete(id);
+      return;
+    case 'payload':
+      for (const id of op.ids) {
+        const l = c.labelOf(id);
+        if (l === undefined) continue;
+        c.setPayload(
+          l,
+          op.mode === 'set'
+            ? { ...c.payloads[l], ...op.payload }
+            : op.mode === 'clear'
+              ? {}
+              : { ...op.payload },
+        );
+        c.versions[l] = seq;
+      }
+      return;
+    case 'unset':
+      for (const id of op.ids) {
+        const l = c.labelOf(id);
+        if (l === undefined) continue;
+        const p = { ...c.payloads[l] };
+        for (const k of op.keys) delete p[k];
+        c.setPayload(l, p);
+        c.versions[l] = seq;
+      }
+      return;
+    case 'index':
+      if (op.schema === null) {
+        delete c.payloadSchema[op.field];
+        c.fieldIndexes.delete(op.field);
+      } else {
+        c.payloadSchema[op.field] = op.schema;
+        c.createFieldIndex(op.field);
+      }
+      return;
+  }
+}
