@@ -34,33 +34,35 @@ afterAll(() => llm?.kill());
 const chatOn = (socketPath: string, body: unknown) => postJson(socketPath, '/v1/chat/completions', body);
 const chat = (body: unknown) => chatOn(llm.socket, body);
 
-const post = (body: unknown) => {
+/** A request's raw bytes, for a client that writes them itself and never reads the answer. */
+const rawPost = (path: string, body: unknown) => {
   const data = JSON.stringify(body);
-  return `POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(data)}\r\n\r\n${data}`;
+  return `POST ${path} HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(data)}\r\n\r\n${data}`;
 };
+
+/** A chat whose answer must follow this JSON schema. */
+const schemaChat = (schema: unknown, max_tokens: number) =>
+  chat({
+    messages: [{ role: 'user', content: 'hi' }],
+    max_tokens,
+    response_format: { type: 'json_schema', json_schema: { name: 'x', schema } },
+  });
 
 describe("a json_schema's text in llama.cpp's own output", () => {
   it('a schema llama.cpp cannot parse, with escape sequences in a property name and a const, is refused and the log stays escaped', async () => {
-    const r = await chat({
-      messages: [{ role: 'user', content: 'hi' }],
-      max_tokens: 2,
-      response_format: {
-        type: 'json_schema',
-        json_schema: {
-          name: 'x',
-          schema: {
-            type: 'object',
-            properties: {
-              [hostile]: { const: hostile },
-              // More repetitions than llama.cpp's grammar parser takes: the parse fails, and it
-              // prints the grammar.
-              b: { type: 'string', minLength: 100_000 },
-            },
-            required: [hostile, 'b'],
-          },
+    const r = await schemaChat(
+      {
+        type: 'object',
+        properties: {
+          [hostile]: { const: hostile },
+          // More repetitions than llama.cpp's grammar parser takes: the parse fails, and it
+          // prints the grammar.
+          b: { type: 'string', minLength: 100_000 },
         },
+        required: [hostile, 'b'],
       },
-    });
+      2,
+    );
     expect(r.status).toBe(400);
     expect(JSON.parse(r.text).error.param).toBe('response_format');
     await new Promise((res) => setTimeout(res, 200));
@@ -70,21 +72,14 @@ describe("a json_schema's text in llama.cpp's own output", () => {
   }, 60_000);
 
   it('a schema with a new line or an escape in a description (not part of the grammar) is still served', async () => {
-    const r = await chat({
-      messages: [{ role: 'user', content: 'hi' }],
-      max_tokens: 4,
-      response_format: {
-        type: 'json_schema',
-        json_schema: {
-          name: 'x',
-          schema: {
-            type: 'object',
-            description: 'line one\nline two',
-            properties: { a: { type: 'string', title: 'A\tB', description: 'tab\there' } },
-          },
-        },
+    const r = await schemaChat(
+      {
+        type: 'object',
+        description: 'line one\nline two',
+        properties: { a: { type: 'string', title: 'A\tB', description: 'tab\there' } },
       },
-    });
+      4,
+    );
     expect(r.status).toBe(200);
   }, 60_000);
 });
@@ -108,14 +103,7 @@ describe('the size of a json_schema', () => {
     const properties = Object.fromEntries(
       Array.from({ length: 150_000 }, (_, i) => [`p${i}`, { type: 'string' }]),
     );
-    const big = chat({
-      messages: [{ role: 'user', content: 'hi' }],
-      max_tokens: 2,
-      response_format: {
-        type: 'json_schema',
-        json_schema: { name: 'x', schema: { type: 'object', properties } },
-      },
-    });
+    const big = schemaChat({ type: 'object', properties }, 2);
     // Sent while the service holds the schema (the body is read, then the grammar built).
     await new Promise((r) => setTimeout(r, 300));
     const waits: number[] = [];
@@ -142,13 +130,9 @@ describe('a streamed answer its client never reads', () => {
       await new Promise<void>((r) => stalled.once('connect', () => r()));
       stalled.pause();
       // One running and four waiting (the queue's share of one connection), never read.
-      const prompt = (body: unknown) => {
-        const data = JSON.stringify(body);
-        return `POST /v1/completions HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(data)}\r\n\r\n${data}`;
-      };
       stalled.write(
         Array.from({ length: 5 }, (_, i) =>
-          prompt({ prompt: `hi ${i}`, max_tokens: 240, stream: true }),
+          rawPost('/v1/completions', { prompt: `hi ${i}`, max_tokens: 240, stream: true }),
         ).join(''),
       );
       await new Promise((r) => setTimeout(r, 3000));
@@ -217,7 +201,10 @@ describe('answers held for clients that do not read them', () => {
     const rss = () =>
       Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${llm.pid}/status`, 'utf8'))![1]) * 1024;
     const before = rss();
-    const body = post({ model: 'm'.repeat(4_000_000), messages: [{ role: 'user', content: 'hi' }] });
+    const body = rawPost('/v1/chat/completions', {
+      model: 'm'.repeat(4_000_000),
+      messages: [{ role: 'user', content: 'hi' }],
+    });
     const sockets = [];
     try {
       for (let i = 0; i < 100; i++) {
