@@ -42,6 +42,18 @@ describe('parsing', () => {
     );
   });
 
+  it('refuses block quotes nested past 100 levels by name, before marked recurses into them', async () => {
+    // 20,000 levels took marked ~4 s to overflow its stack (and more on a loaded machine, past a
+    // parse deadline): the answer then named a RangeError, not what to change.
+    const deep = Buffer.from(`${'> '.repeat(20_000)}x`);
+    await expect(parseDocument('markdown', deep, 10)).rejects.toMatchObject({
+      status: 413,
+      message: expect.stringMatching(/block quotes nested 20000 deep \(at most 100\)/),
+    });
+    const email = `${Array.from({ length: 40 }, (_, i) => `${'>'.repeat(i + 1)} reply ${i}`).join('\n')}\n`;
+    expect((await parseDocument('markdown', Buffer.from(email), 10)).sections.length).toBeGreaterThan(0);
+  });
+
   it('takes the visible text of HTML by block, headings as the path, no script or style', () => {
     const { sections } = parseHtml(footballHtml);
     expect(sections).toEqual([

@@ -98,8 +98,44 @@ const inlinePlain = (s: string) =>
     .replace(/[*_`~]+/g, '')
     .trim();
 
+/**
+ * Block quotes nested deeper than this are refused before marked's lexer runs: it recurses into each
+ * level, re-reading the rest of the line, so 20,000 levels (40 KB) took ~4 s to overflow its stack.
+ * Mail threads quoted as Markdown reach a few dozen levels.
+ */
+export const MAX_QUOTE_DEPTH = 100;
+
+/** The deepest run of `>` markers (each after at most 3 spaces) at the start of any line. */
+function quoteDepth(text: string): number {
+  let max = 0;
+  let depth = 0;
+  let spaces = 0;
+  let atMarkers = true;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 10) {
+      depth = 0;
+      spaces = 0;
+      atMarkers = true;
+    } else if (!atMarkers) {
+    } else if (c === 62 /* > */) {
+      depth++;
+      spaces = 0;
+      if (depth > max) max = depth;
+    } else if (c === 32 && spaces < 4) spaces++;
+    else atMarkers = false;
+  }
+  return max;
+}
+
 /** Markdown: one section per top-level block, under the headings that precede it. */
 export function parseMarkdown(text: string): Parsed {
+  const depth = quoteDepth(text);
+  if (depth > MAX_QUOTE_DEPTH)
+    throw new ParseError(
+      413,
+      `the document is nested too deeply to parse (block quotes nested ${depth} deep (at most ${MAX_QUOTE_DEPTH}))`,
+    );
   const headings = new Headings();
   const sections: Section[] = [];
   const tokens: Token[] = new Lexer({ gfm: true }).lex(text);
