@@ -8,6 +8,7 @@
  * is sent up to its length, then the connection ends.
  */
 import { request } from 'node:http';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { Agent, fetch } from 'undici';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -19,6 +20,7 @@ const CHUNKS = 64; // 4 MiB: far over the socket's buffers
 let kit: KitServer;
 let sock: string;
 let agent: Agent;
+let endlessClosed = 0;
 
 /** `n` chunks of CHUNK bytes, chunk i filled with 0x80 + i, all through ONE buffer refilled each time. */
 async function* oneBuffer(n: number): AsyncGenerator<Uint8Array> {
@@ -48,6 +50,19 @@ beforeAll(async () => {
       '/short': { method: 'GET', handle: () => ({ stream: oneBuffer(2), length: 3 * CHUNK }) },
       '/long': { method: 'GET', handle: () => ({ stream: oneBuffer(3), length: 2 * CHUNK }) },
       '/ok': { method: 'GET', handle: () => ({ body: { ok: true } }) },
+      // Endless, and never waiting on I/O between chunks (bytes already in memory).
+      '/endless': {
+        method: 'GET',
+        handle: () => ({
+          stream: (async function* () {
+            try {
+              for (;;) yield Buffer.alloc(CHUNK, 1);
+            } finally {
+              endlessClosed++;
+            }
+          })(),
+        }),
+      },
     },
   });
   sock = join(tempDir('kit-bytes-'), 'api.sock');
@@ -111,4 +126,20 @@ it('fewer bytes than the length: cut short; more: never past the length; the ser
   expect(outcomes[0]).toMatch(/^failed/);
   expect(outcomes[1]).toBe(`whole ${2 * CHUNK}`);
   expect((await fetch('http://kit/ok', { dispatcher: agent })).status).toBe(200);
+});
+
+it('a stream that never waits on I/O stops when its client leaves (it spun the event loop forever)', async () => {
+  const c = connect(sock);
+  c.on('error', () => undefined);
+  c.write('GET /endless HTTP/1.1\r\nHost: x\r\n\r\n');
+  await new Promise((r) => c.once('data', r)); // the answer has started
+  c.destroy();
+  // Before: a write to the destroyed socket called back at once and the loop never let 'close'
+  // through: this test never ended. Now: iteration stops, the generator is closed, /ok is answered.
+  const end = Date.now() + 5000;
+  while (endlessClosed === 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
+  expect(endlessClosed).toBe(1);
+  const res = await fetch('http://x/ok', { dispatcher: agent });
+  expect(res.status).toBe(200);
+  await res.arrayBuffer();
 });

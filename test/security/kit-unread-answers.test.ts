@@ -30,6 +30,8 @@ async function bigServer(limits: Record<string, number>) {
   const logged: string[] = [];
   const served: Socket[] = [];
   let answered = 0;
+  /** /big answers made for each connection (none of which its client reads, in the pipelining case). */
+  const made = new Map<Socket, number>();
   kit = createKitServer({
     log: createLog({ name: 't', write: (t) => logged.push(t) }),
     errorBody: (err) => ({ error: err.message }),
@@ -37,10 +39,21 @@ async function bigServer(limits: Record<string, number>) {
     routes: {
       '/big': {
         method: 'GET',
-        handle: () => {
+        handle: (ctx) => {
           answered++;
+          made.set(ctx.req.socket, (made.get(ctx.req.socket) ?? 0) + 1);
           return { json: `"${String(answered).padStart(8, '0')}${'x'.repeat(ANSWER - 10)}"` };
         },
+      },
+      // An answer that never ends while its client does not read (a snapshot download: each chunk
+      // waits until the socket took the one before).
+      '/stream': {
+        method: 'GET',
+        handle: () => ({
+          stream: (async function* () {
+            for (;;) yield new Uint8Array(256 * 1024);
+          })(),
+        }),
       },
     },
   });
@@ -53,6 +66,8 @@ async function bigServer(limits: Record<string, number>) {
     answered: () => answered,
     /** Bytes the server holds for its clients' sockets, written and not yet taken by the kernel. */
     held: () => served.reduce((n, s) => n + (s.destroyed ? 0 : s.writableLength), 0),
+    /** Bytes of /big answers made for connections still open. */
+    madeForOpen: () => served.reduce((n, s) => n + (s.destroyed ? 0 : (made.get(s) ?? 0) * ANSWER), 0),
   };
 }
 
@@ -132,5 +147,24 @@ describe('answers to clients that do not read are bounded across connections', (
     expect(s.logged.join('')).toMatch(/unread answers/); // non-readers were closed while it read
     expect(await slow).toBeGreaterThan(ANSWER);
     expect(s.held()).toBeLessThanOrEqual(BUDGET + ANSWER);
+  }, 30_000);
+
+  it('answers pipelined behind one that never ends (its client reads nothing) count too', async () => {
+    const s = await bigServer({ maxUnreadAnswerBytes: BUDGET });
+    // Each connection: a stream its client never reads, then 4 large answers kept in order behind it.
+    for (let i = 0; i < 4; i++) {
+      const c = connect(s.socket);
+      c.on('error', () => undefined);
+      c.pause();
+      c.write(`GET /stream HTTP/1.1\r\nHost: x\r\n\r\n${GET.repeat(4)}`);
+      clients.push(c);
+      await until(() => s.answered() >= 4 * (i + 1));
+    }
+    await new Promise((r) => setTimeout(r, 100));
+    // Before: 16 answers (32 MiB) held for 4 connections until the idle timeout.
+    expect(s.madeForOpen()).toBeLessThanOrEqual(BUDGET + ANSWER);
+    expect(
+      await rawExchange(s.socket, 'GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'),
+    ).toMatch(/^HTTP\/1\.1 200 /);
   }, 30_000);
 });

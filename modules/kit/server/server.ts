@@ -213,7 +213,10 @@ export function createKitServer(opts: KitOptions): KitServer {
       for (;;) {
         const next = await it.next();
         if (next.done) break;
-        if (ex.gone) throw new ClientGoneError();
+        // The socket, not only ex.gone: a write to a socket already destroyed (a client gone, a
+        // connection closed for unread answers) calls back at once, before its 'close' is seen, so
+        // a stream that yields without waiting on I/O spun here forever, /health unanswered.
+        if (ex.gone || conn.socket.destroyed) throw new ClientGoneError();
         const data = next.value;
         const size = typeof data === 'string' ? Buffer.byteLength(data) : data.byteLength;
         if (size === 0) continue; // an empty chunk would end a chunked answer

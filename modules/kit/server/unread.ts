@@ -16,18 +16,24 @@
  * of the line; it is closed only when every connection idle longer than it does not free enough.
  *
  * Counted from Node's `socket.writableLength`, only once a write needed 'drain' (over the socket's
- * 16 KiB high-water mark): 'drain' then comes, and frees the charge, when the client has read it
- * all. What stays below the mark is at most 16 KiB a connection, bounded by the connection cap.
- * Answers kept in order behind an unfinished earlier one on the same connection (./wire.ts,
- * `pending`, at most 32) are not counted: they wait for the server's own work, not for the client.
+ * high-water mark): 'drain' then comes, and frees the charge, when the client has read it all. What
+ * stays below the mark is a few KiB a connection, bounded by the connection cap. Answers kept in
+ * order behind an unfinished earlier one on the same connection (./wire.ts, `pending`, up to 32)
+ * are counted too: behind a streamed answer its client does not read they waited as long (16 held
+ * 32 MiB for 4 connections in the test). Such a connection is judged by when its client last took
+ * bytes, like any other.
  */
 import type { Socket } from 'node:net';
 
 /** What the bound needs of a connection (./wire.ts's Conn). */
 export interface Reader {
   readonly socket: Socket;
-  /** Bytes charged: written and not yet taken by the client, as last measured. */
+  /** Bytes charged: written and not yet taken by the client, and answers waiting their turn. */
   unread: number;
+  /** Of those, answers kept in order behind an unfinished one (kept up to date by the connection). */
+  pendingBytes: number;
+  /** Of those, in the socket, as last measured. */
+  sent: number;
   /** Bytes libuv had still to hand to the kernel, as last measured (see progress()). */
   inFlight: number;
   /** When its client last took bytes of an answer, or was first given some to take (ms). */
@@ -64,13 +70,16 @@ export class UnreadAnswers {
 
   /** Measures what `c`'s client has not taken yet; taking any counts as reading. */
   measure(c: Reader, now = Date.now()): void {
-    const left = c.socket.destroyed ? 0 : c.socket.writableLength;
-    const inFlight = queuedInLibuv(c.socket) ?? left;
-    if (left < c.unread || inFlight < c.inFlight || c.unread === 0) c.lastRead = now;
-    this.used += left - c.unread;
-    c.unread = left;
+    const s = c.socket;
+    const sent = s.destroyed || !s.writableNeedDrain ? 0 : s.writableLength;
+    const inFlight = queuedInLibuv(s) ?? sent;
+    const charge = s.destroyed ? 0 : sent + c.pendingBytes;
+    if (sent < c.sent || inFlight < c.inFlight || c.unread === 0) c.lastRead = now;
+    this.used += charge - c.unread;
+    c.unread = charge;
+    c.sent = sent;
     c.inFlight = inFlight;
-    if (left > 0) this.held.add(c);
+    if (charge > 0) this.held.add(c);
     else this.held.delete(c);
   }
 
@@ -78,12 +87,14 @@ export class UnreadAnswers {
   release(c: Reader): void {
     this.used -= c.unread;
     c.unread = 0;
+    c.sent = 0;
     this.held.delete(c);
   }
 
   /** After a write to `writer`: over the budget, closes the connections whose clients read least recently. */
   written(writer: Reader): void {
-    if (writer.unread === 0 && !writer.socket.writableNeedDrain) return; // the hot path: nothing waits
+    // The hot path: nothing waits.
+    if (writer.unread === 0 && writer.pendingBytes === 0 && !writer.socket.writableNeedDrain) return;
     const now = Date.now();
     this.measure(writer, now);
     if (this.used <= this.max) return;

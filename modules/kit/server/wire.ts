@@ -36,6 +36,10 @@ export interface WireHost {
   clientError(status: number, message: string): void;
 }
 
+/** What an answer kept for its turn holds (for ./unread.ts). */
+const heldSize = (a: string | [string, Uint8Array]) =>
+  typeof a === 'string' ? a.length : a[0].length + a[1].byteLength;
+
 /** Answers pending at once on one connection before it stops reading (node:http has no bound). */
 const MAX_PENDING = 32;
 
@@ -56,6 +60,8 @@ export class Conn implements Reader {
   served = 0;
   /** For ./unread.ts: answer bytes the client has not taken, and when it last took some. */
   unread = 0;
+  pendingBytes = 0;
+  sent = 0;
   inFlight = 0;
   lastRead = 0;
   /** Status to answer (then close) once the line is empty: a protocol error or a timeout. */
@@ -255,6 +261,8 @@ export class Conn implements Reader {
     if (this.line[0] !== ex) {
       ex.pending = typeof body === 'string' ? head + body : [head, body];
       ex.pendingClose = close;
+      this.pendingBytes += heldSize(ex.pending);
+      this.host.answers.written(this);
       return;
     }
     this.put(typeof body === 'string' ? head + body : [head, body]);
@@ -351,6 +359,7 @@ export class Conn implements Reader {
       if (next.pending !== undefined) {
         const data = next.pending;
         next.pending = undefined;
+        this.pendingBytes -= heldSize(data);
         this.put(data);
         this.line.shift();
         this.served++;
