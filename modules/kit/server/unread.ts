@@ -34,7 +34,7 @@ export interface Reader {
   pendingBytes: number;
   /** Of those, in the socket, as last measured. */
   sent: number;
-  /** Bytes libuv had still to hand to the kernel, as last measured (see progress()). */
+  /** Bytes libuv had still to hand to the kernel, as last measured (see queuedInLibuv). */
   inFlight: number;
   /** When its client last took bytes of an answer, or was first given some to take (ms). */
   lastRead: number;
