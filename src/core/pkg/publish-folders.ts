@@ -9,20 +9,7 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { VerificationError } from '../errors.js';
-
-/** Who else could change the folder `st` describes, or undefined: only root or we can. */
-function otherWriter(
-  st: { uid: number; gid: number; mode: number },
-  stickyIsFine: boolean,
-): string | undefined {
-  const me = process.geteuid?.() ?? 0;
-  if (st.uid !== 0 && st.uid !== me) return `owned by uid ${st.uid}`;
-  if (stickyIsFine && st.mode & 0o1000) return undefined;
-  if (st.mode & 0o002) return 'writable by all users';
-  // Group-writable is ours alone when the group is our own (a private user group, umask 002).
-  if (st.mode & 0o020 && st.gid !== (process.getegid?.() ?? 0)) return `writable by group ${st.gid}`;
-  return undefined;
-}
+import { otherWriter } from '../system/folder-writers.js';
 
 function shared(folder: string, why: string): VerificationError {
   return new VerificationError(
@@ -40,7 +27,7 @@ export class PublishFolders {
   /** The repository's folder itself, and every folder above it. */
   async start(): Promise<void> {
     for (let at = path.dirname(this.root); ; at = path.dirname(at)) {
-      const why = otherWriter(await stat(at), true);
+      const why = otherWriter(await stat(at), { stickyIsFine: true, ownGroupIsFine: true });
       if (why) throw shared(at, why);
       if (path.dirname(at) === at) break;
     }
@@ -59,7 +46,7 @@ export class PublishFolders {
 
   private async folder(at: string): Promise<void> {
     if (this.judged.has(at)) return;
-    const why = otherWriter(await stat(at), false);
+    const why = otherWriter(await stat(at), { stickyIsFine: false, ownGroupIsFine: true });
     if (why) throw shared(at, why);
     this.judged.add(at);
   }

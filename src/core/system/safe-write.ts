@@ -15,6 +15,7 @@ import {
 } from 'node:fs/promises';
 import path from 'node:path';
 import { StorageError, VerificationError } from '../errors.js';
+import { otherWriter } from './folder-writers.js';
 
 /**
  * Writing as root into folders that other users own (a user's ~/.ssh) without following links
@@ -270,15 +271,6 @@ export async function removeAt(dir: FileHandle, name: string): Promise<void> {
   await rm(inDir(dir, name), { force: true, recursive: false });
 }
 
-/** Why only root (or we) can change the folder `st` describes, or undefined: who else could. */
-function otherWriter(st: { uid: number; mode: number }): string | undefined {
-  const me = process.geteuid?.() ?? 0;
-  if (st.uid !== 0 && st.uid !== me) return `owned by uid ${st.uid}`;
-  // A sticky folder (/tmp): others may add names but not remove or rename root's.
-  if ((st.mode & 0o022) !== 0 && (st.mode & 0o1000) === 0) return 'writable by others';
-  return undefined;
-}
-
 /**
  * A secret (the data partition's recovery key) written at a path the admin named, root's and 0600.
  * Unreadable to others, it would still be theirs to delete or swap for one of their choosing in a
@@ -327,7 +319,8 @@ async function onlyRootChanges(real: string, file: string): Promise<Stats> {
   for (let at = real; ; at = path.dirname(at)) {
     const st = await stat(at);
     first ??= st;
-    const who = otherWriter(st);
+    // A sticky /tmp is fine; a group-writable folder is not, whoever's group it is.
+    const who = otherWriter(st, { stickyIsFine: true, ownGroupIsFine: false });
     if (who)
       throw new StorageError(
         `${at} is ${who}: the secret ${file} is not written there`,

@@ -1,0 +1,26 @@
+/**
+ * Who besides root and this process could change a folder: what makes a secret written there, or a
+ * file published from there, someone else's to delete, swap or rename. One judgement for the places
+ * that need it (safe-write.ts's secrets, pkg/publish-folders.ts's repositories), each saying which
+ * of the two allowances below it grants.
+ */
+export interface WriterAllowances {
+  /** A sticky folder (/tmp): others may add names there, but not remove or rename ours. */
+  stickyIsFine: boolean;
+  /** Group-writable is ours alone when the group is our own (a private user group, umask 002). */
+  ownGroupIsFine: boolean;
+}
+
+/** Who else could change the folder `st` describes, or undefined: only root or we can. */
+export function otherWriter(
+  st: { uid: number; gid: number; mode: number },
+  allow: WriterAllowances,
+): string | undefined {
+  const me = process.geteuid?.() ?? 0;
+  if (st.uid !== 0 && st.uid !== me) return `owned by uid ${st.uid}`;
+  if (allow.stickyIsFine && st.mode & 0o1000) return undefined;
+  if (st.mode & 0o002) return 'writable by all users';
+  if (st.mode & 0o020 && !(allow.ownGroupIsFine && st.gid === (process.getegid?.() ?? 0)))
+    return `writable by group ${st.gid}`;
+  return undefined;
+}
