@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { EncryptionOutcome } from '../../src/app/encryption.js';
-import { runCli } from '../../src/cli/index.js';
 import { BlueprintError } from '../../src/core/errors.js';
+import { runCliHere } from '../helpers/cli-here.js';
 
 /**
  * `setup --answers` with encryption encrypts the blank data partition, then applies the answers.
@@ -59,29 +59,11 @@ vi.mock('../../src/cli/box.js', () => ({
 }));
 
 /** `blueprint GLOBALS setup --answers … EXTRA`, in this process. */
-async function setup(
+function setup(
   globals: string[] = [],
   extra: string[] = [],
 ): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  vi.spyOn(process.stdout, 'write').mockImplementation((c) => {
-    out += String(c);
-    return true;
-  });
-  vi.spyOn(process.stderr, 'write').mockImplementation((c) => {
-    err += String(c);
-    return true;
-  });
-  try {
-    const code = await runCli(
-      [...globals, 'setup', '--answers', '/nonexistent/answers.yaml', ...extra],
-      'blueprint',
-    );
-    return { code, out, err };
-  } finally {
-    vi.restoreAllMocks();
-  }
+  return runCliHere([...globals, 'setup', '--answers', '/nonexistent/answers.yaml', ...extra]);
 }
 
 const count = (text: string, s: string) => text.split(s).length - 1;

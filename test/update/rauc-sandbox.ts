@@ -8,11 +8,11 @@ import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_pr
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, vi } from 'vitest';
+import { afterAll, beforeAll } from 'vitest';
 import { buildRepository } from '../../src/app/publish.js';
-import { runCli } from '../../src/cli/index.js';
 import { PackageManager } from '../../src/core/pkg/index.js';
 import { execRauc } from '../../src/core/update/index.js';
+import { runCliHere } from '../helpers/cli-here.js';
 import { makeKey } from '../helpers/pkg.js';
 import { dropTempDir, tempDir } from '../setup/temp-registry.js';
 
@@ -277,26 +277,8 @@ export async function updatesRepository(box: RaucSandbox, work: string, version 
 }
 
 /** Runs the CLI in this process against `root`; returns its exit code and what it wrote. */
-export async function cliIn(
-  root: string,
-  ...args: string[]
-): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  vi.spyOn(process.stdout, 'write').mockImplementation((c) => {
-    out += String(c);
-    return true;
-  });
-  vi.spyOn(process.stderr, 'write').mockImplementation((c) => {
-    err += String(c);
-    return true;
-  });
-  try {
-    const code = await runCli(['--root', root, ...args], 'blueprint');
-    return { code, out, err };
-  } finally {
-    vi.restoreAllMocks();
-  }
+export function cliIn(root: string, ...args: string[]): Promise<{ code: number; out: string; err: string }> {
+  return runCliHere(['--root', root, ...args]);
 }
 
 /**
