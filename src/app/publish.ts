@@ -7,6 +7,7 @@ import path from 'node:path';
 import { ConflictError, VerificationError } from '../core/errors.js';
 import type { RepoIndex, Signer } from '../core/pkg/index.js';
 // In the executable's start part (the quick pkg commands), so imported statically.
+import { otherWriter, otherWriterOnTheWay } from '../core/system/folder-writers.js';
 import { ensureDir } from '../core/system/fs.js';
 
 export interface BuildOptions {
@@ -89,9 +90,11 @@ export async function signFile(file: string, signer: Signer): Promise<void> {
  * `blueprint repo keygen`: an Ed25519 signing key written to `out` (made 0700): signing-key.asc and
  * revocation.asc (0600, secret), signing-key.pub.asc (0644). The folder may be one the user names
  * in a shared place (/tmp): it must be theirs and writable by no one else, or another user could
- * have put a file or link of their own at a key's name first. Each file is made new
- * (O_CREAT|O_EXCL|O_NOFOLLOW) through the folder's descriptor, so nothing there is followed,
- * reused or replaced: a second keygen into a key's folder is refused, not a lost key.
+ * have put a file or link of their own at a key's name first; and the folders above it must be
+ * ones no one else can change (a sticky /tmp is), or they could move it away and put their own
+ * key pair at its name. Each file is made new (O_CREAT|O_EXCL|O_NOFOLLOW) through the folder's
+ * descriptor, so nothing there is followed, reused or replaced: a second keygen into a key's
+ * folder is refused, not a lost key.
  */
 export async function writeSigningKey(
   out: string,
@@ -109,14 +112,20 @@ export async function writeSigningKey(
   const dir = await fsp.open(out, constants.O_RDONLY | constants.O_DIRECTORY);
   const made: string[] = [];
   try {
-    const st = await dir.stat();
-    const uid = process.geteuid?.() ?? 0;
-    const gid = process.getegid?.() ?? 0;
-    if (st.uid !== uid || st.mode & 0o002 || (st.mode & 0o020 && st.gid !== gid))
+    // The folder itself, and the folders above the one it really is: whoever can change one of
+    // those can move the key folder away once written and put their own key pair at its name.
+    const here = otherWriter(await dir.stat(), { stickyIsFine: false, ownGroupIsFine: true });
+    const above = here
+      ? { at: out, who: here }
+      : await otherWriterOnTheWay(path.dirname(await fsp.realpath(`/proc/self/fd/${dir.fd}`)), {
+          stickyIsFine: true,
+          ownGroupIsFine: true,
+        });
+    if (above)
       throw new VerificationError(
-        `${out} is a folder other users can write (owner uid ${st.uid}, mode ${(st.mode & 0o7777).toString(8)}): a secret key is not written there`,
+        `${above.at} is ${above.who}: the secret key is not written in ${out}`,
         'unsafe-key-folder',
-        'Give --out a new folder of your own (it is made 0700), e.g. --out ~/repo-key.',
+        'Give --out a new folder of your own (it is made 0700) in a folder only you can change, e.g. --out ~/repo-key.',
       );
     const at = (f: string) => `/proc/self/fd/${dir.fd}/${f}`;
     for (const f of files)

@@ -4,6 +4,9 @@
  * that need it (safe-write.ts's secrets, pkg/publish-folders.ts's repositories), each saying which
  * of the two allowances below it grants.
  */
+import { stat } from 'node:fs/promises';
+import path from 'node:path';
+
 export interface WriterAllowances {
   /** A sticky folder (/tmp): others may add names there, but not remove or rename ours. */
   stickyIsFine: boolean;
@@ -23,4 +26,20 @@ export function otherWriter(
   if (st.mode & 0o020 && !(allow.ownGroupIsFine && st.gid === (process.getegid?.() ?? 0)))
     return `writable by group ${st.gid}`;
   return undefined;
+}
+
+/**
+ * The first folder from `real` (a real path, links resolved) up to / that someone else could
+ * change, and who: whoever can change one can rename what lies below it away and put their own
+ * folder at its name. Undefined when only root or we can change every one of them.
+ */
+export async function otherWriterOnTheWay(
+  real: string,
+  allow: WriterAllowances,
+): Promise<{ at: string; who: string } | undefined> {
+  for (let at = real; ; at = path.dirname(at)) {
+    const who = otherWriter(await stat(at), allow);
+    if (who) return { at, who };
+    if (path.dirname(at) === at) return undefined;
+  }
 }
