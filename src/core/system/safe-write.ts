@@ -61,9 +61,8 @@ function unsafeLink(where: string): VerificationError {
  * write: such a link is the admin's and is followed; anywhere else a link is refused.
  */
 async function linksTrusted(dir: FileHandle): Promise<boolean> {
-  const st = await dir.stat();
-  const me = process.geteuid?.() ?? 0;
-  return (st.uid === 0 || st.uid === me) && (st.mode & 0o022) === 0;
+  // No allowance: a sticky folder's links are anyone's, and a group may hold other users.
+  return otherWriter(await dir.stat(), { stickyIsFine: false, ownGroupIsFine: false }) === undefined;
 }
 
 function namesOf(rel: string): string[] {
