@@ -90,10 +90,16 @@ ${out.declarations}
   chain input {
     type filter hook input priority filter; policy drop;
     iif "lo" accept
+    # Echo requests before conntrack's verdict: once one is answered, later ones with the same
+    # echo id (all of ping -f's) are "established", and a limit after that line never sees them.
+    icmp type echo-request limit rate 10/second accept
+    icmp type echo-request drop
+    icmpv6 type echo-request limit rate 10/second accept
+    icmpv6 type echo-request drop
     ct state established,related accept
     ct state invalid drop
-    ip protocol icmp icmp type { echo-request, destination-unreachable, time-exceeded } limit rate 10/second accept
-    ip6 nexthdr ipv6-icmp icmpv6 type { echo-request, destination-unreachable, packet-too-big, time-exceeded, nd-router-advert, nd-neighbor-solicit, nd-neighbor-advert } accept
+    ip protocol icmp icmp type { destination-unreachable, time-exceeded } limit rate 10/second accept
+    ip6 nexthdr ipv6-icmp icmpv6 type { destination-unreachable, packet-too-big, time-exceeded, nd-router-advert, nd-neighbor-solicit, nd-neighbor-advert } accept
     udp dport 68 udp sport 67 accept
     udp dport 546 udp sport 547 accept
 ${ssh}  }
