@@ -1,15 +1,8 @@
 import os from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { enableCodeCache, flushCodeCache } from './code-cache.js';
 import type { FirstRead } from './dashboard-data.js';
-import {
-  enableCodeCache,
-  flushCodeCache,
-  leanHeap,
-  SETTLE_MS,
-  SETTLED_FLAGS,
-  shrinkHeap,
-  withoutFetch,
-} from './runtime.js';
+import { leanHeap, SETTLE_MS, SETTLED_FLAGS, shrinkHeap, withoutFetch } from './runtime.js';
 import type { ScreenName } from './screen.js';
 
 /** How long the first frame waits for the Dashboard's data before it shows a placeholder. */

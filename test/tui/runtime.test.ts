@@ -2,7 +2,8 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, chownSync, lstatSync, mkdirSync, symlinkSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { codeCacheDir, shrinkHeap, withoutFetch } from '../../src/tui/runtime.js';
+import { codeCacheDir } from '../../src/tui/code-cache.js';
+import { shrinkHeap, withoutFetch } from '../../src/tui/runtime.js';
 import { tempDir } from '../setup/temp-registry.js';
 
 const home = () => tempDir('bp-tui-home-');
