@@ -2,6 +2,7 @@ import { chmod, chown, lstat, mkdir, readFile, unlink } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
+import { otherWriter } from '../app/base.js';
 import type { DashboardOps } from './ops.js';
 import { ensureTokenDir, issueLoginToken, sweepLoginTokens } from './security.js';
 import { createHandler } from './server.js';
@@ -56,8 +57,13 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
   const { socket, tokenDir } = dashboardPaths(o.runDir);
   await mkdir(o.runDir, { recursive: true, mode: 0o755 });
   const dir = await lstat(o.runDir);
-  if (!dir.isDirectory() || dir.uid !== (process.getuid?.() ?? 0) || (dir.mode & 0o022) !== 0)
-    throw new Error(`${o.runDir} must be a folder owned by this user and writable by no one else`);
+  // Ours (it is given search below), and no one else's to change: they could swap the socket for
+  // their own. No allowance: a sticky folder's names are anyone's to add, a group may hold others.
+  const who = otherWriter(dir, { stickyIsFine: false, ownGroupIsFine: false });
+  if (!dir.isDirectory() || dir.uid !== (process.getuid?.() ?? 0) || who)
+    throw new Error(
+      `${o.runDir} must be a folder owned by this user and writable by no one else${who ? ` (it is ${who})` : ''}`,
+    );
   // A service's start may have made it 0750 (mkdir -p of its socket folder): admins must be able to
   // pass through to the socket, whose own mode (0660 root:sudo) is what admits them. Search only.
   if ((dir.mode & 0o001) === 0) await chmod(o.runDir, (dir.mode & 0o7777) | 0o001);
