@@ -32,3 +32,8 @@ grep -q '^SHA_CRYPT_MIN_ROUNDS' /etc/login.defs || printf 'SHA_CRYPT_MIN_ROUNDS\
 grep -q '^containers:' /etc/subuid 2>/dev/null || echo 'containers:2147483647:2147483648' >>/etc/subuid
 grep -q '^containers:' /etc/subgid 2>/dev/null || echo 'containers:2147483647:2147483648' >>/etc/subgid
 
+
+# The overlay adds an initramfs script (local-premount/blueprint-root-unique: the box halts when two
+# disks carry the root its command line names); the build made the initramfs before the overlay was
+# copied, so it is made again here, with it.
+update-initramfs -u -k all

@@ -206,6 +206,23 @@ describe('kernel modules', () => {
   });
 });
 
+describe('the initramfs', () => {
+  it('halts when two disks carry the root the command line names (blueprint-root-unique, with blkid)', () => {
+    // The image's own lsinitramfs over the initramfs build/image ships (the same bytes as the root's).
+    const boot = readdirSync(path.join(rootfs, 'boot')).find((f) => f.startsWith('initrd.img-'));
+    expect(boot).toBeDefined();
+    expect(
+      readFileSync(path.join(rootfs, 'boot', boot!)).equals(readFileSync(path.join(imageDir, 'initrd.img'))),
+    ).toBe(true);
+    const files = execFileSync('chroot', [rootfs, 'lsinitramfs', `/boot/${boot}`], {
+      encoding: 'utf8',
+      maxBuffer: 64 << 20,
+    }).split('\n');
+    expect(files).toContain('scripts/local-premount/blueprint-root-unique');
+    expect(files.some((f) => /(^|\/)sbin\/blkid$/.test(f))).toBe(true);
+  });
+});
+
 describe('accounts, mounts, core dumps', () => {
   it('has root locked and no account with a usable password', () => {
     const shadow = readRoot('etc/shadow')
