@@ -20,8 +20,15 @@ export interface Stub {
   close(): Promise<void>;
 }
 
-/** A kit server with one route, POST /work {ms, echo, crash}, whose work runs in the stub worker. */
-export async function stubServer(limits: Partial<KitLimits> = {}, token?: string): Promise<Stub> {
+/**
+ * A kit server with one route, POST /work {ms, echo, crash}, whose work runs in the stub worker.
+ * `clientTokens`: the file of consumer tokens (`NAME TOKEN` lines) blueprint writes for a provider.
+ */
+export async function stubServer(
+  limits: Partial<KitLimits> = {},
+  token?: string,
+  clientTokens?: string,
+): Promise<Stub> {
   const logged: string[] = [];
   const log = createLog({ name: 'stub', write: (t) => logged.push(t) });
   const pool = await startPool<{ name: string }, { name: string }>({
@@ -32,6 +39,7 @@ export async function stubServer(limits: Partial<KitLimits> = {}, token?: string
   const kit = createKitServer({
     log,
     token,
+    clientTokens,
     healthy: pool.healthy,
     limits,
     errorBody: (err) => ({ error: { message: err.message, status: err.status } }),

@@ -8,6 +8,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type Server } from 'node:net';
 import { headerLines, reason } from './answer-head.js';
 import { ByteBudget, parseJson } from './body.js';
+import { CLIENT_TOKENS_ENV, ClientTokens } from './clients.js';
 import { ConnectionGuard } from './connections.js';
 import { ClientGoneError, HttpError } from './errors.js';
 import type { Exchange, KitRequest } from './exchange.js';
@@ -34,6 +35,12 @@ export interface RequestContext {
   queue<T>(work: () => Promise<T>): Promise<T>;
   /** Aborted when the client closes the connection before its answer. */
   signal: AbortSignal;
+  /**
+   * Who sent it, by its token: "admin" (the admin's token), "consumer:NAME" (the token blueprint
+   * issued to consumer module NAME), or undefined (no token, or one not known). The fair queue
+   * takes turns by it. A route with `auth: false` that checks a token itself may use it.
+   */
+  readonly client: string | undefined;
   /**
    * The whole body when it has already arrived within the limits, else undefined (then json() or
    * bytes() wait for it, or give its error): a handler may then answer without awaiting anything.
@@ -88,8 +95,18 @@ export interface KitOptions {
   match?(method: string, path: string): Route | undefined;
   /** The module's error body for an error on `path` (APIs differ: OpenAI, TEI, …). */
   errorBody(err: HttpError, path: string): unknown;
-  /** When set, every route with auth needs `Authorization: Bearer TOKEN`. */
+  /**
+   * The admin's token. When set, every route with auth needs `Authorization: Bearer TOKEN`, this
+   * one (the client "admin") or a consumer's own (`clientTokens`).
+   */
   token?: string;
+  /**
+   * The file of consumers' own tokens, `NAME TOKEN` lines, that blueprint writes into the module's
+   * data folder (./clients.ts); default: $BLUEPRINT_CLIENT_TOKENS_FILE, which blueprint sets. A
+   * consumer's token names its client for the fair queue, and opens every route with auth, whether
+   * or not the admin set a token.
+   */
+  clientTokens?: string;
   /** Checked by /health (e.g. the worker is up); cheap and synchronous. */
   healthy?(): boolean;
   limits?: Partial<KitLimits>;
@@ -127,10 +144,11 @@ class Context implements RequestContext {
     readonly req: Exchange,
     readonly path: string,
     queue: FairQueue,
+    readonly client: string | undefined,
   ) {
     this.json = async () => parseJson(await req.body());
     this.bytes = () => req.body();
-    this.queue = (work) => queue.run(req.conn.socket, work, req.signal);
+    this.queue = (work) => queue.run(req.conn.socket, work, req.signal, client);
   }
   get signal(): AbortSignal {
     return this.req.signal;
@@ -166,10 +184,17 @@ export function createKitServer(opts: KitOptions): KitServer {
     ),
   );
 
-  function authorized(req: KitRequest): boolean {
-    if (tokenDigest === undefined) return true;
-    const m = BEARER.exec(req.headers.authorization ?? '');
-    return m !== null && timingSafeEqual(digest(m[1]!), tokenDigest);
+  const clients = new ClientTokens(opts.clientTokens ?? process.env[CLIENT_TOKENS_ENV]);
+
+  /** Who the request's bearer token names ("admin", "consumer:NAME"), or undefined. */
+  function clientOf(req: KitRequest): string | undefined {
+    const header = req.headers.authorization;
+    if (header === undefined) return undefined;
+    const m = BEARER.exec(header);
+    if (m === null) return undefined;
+    if (tokenDigest !== undefined && timingSafeEqual(digest(m[1]!), tokenDigest)) return 'admin';
+    const consumer = clients.identify(m[1]!);
+    return consumer === undefined ? undefined : `consumer:${consumer}`;
   }
 
   /** A whole answer: JSON text or bytes, its head and body written together. */
@@ -258,9 +283,12 @@ export function createKitServer(opts: KitOptions): KitServer {
       throw new HttpError(404, `no route ${path}; try ${known.join(', ')}`);
     }
     if (method !== r.method) throw new HttpError(405, `${path} takes ${r.method}, not ${method}`);
-    if (r.auth !== false && !authorized(ex))
+    const client = clientOf(ex);
+    // Without an admin token anyone may call (as before consumer tokens): no token, or one not
+    // known, is the client "anonymous" in the queue.
+    if (r.auth !== false && tokenDigest !== undefined && client === undefined)
       throw new HttpError(401, 'missing or wrong access token: send "Authorization: Bearer TOKEN"');
-    const reply = r.handle(new Context(ex, path, queue));
+    const reply = r.handle(new Context(ex, path, queue, client));
     if (reply instanceof Promise) return reply.then((rep: Reply) => answer(ex, rep));
     return answer(ex, reply);
   }
