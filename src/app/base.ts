@@ -13,6 +13,6 @@ export {
   InterruptedError,
   UsageError,
 } from '../core/errors.js';
-export { otherWriter, type WriterAllowances } from '../core/system/folder-writers.js';
+export { otherWriter, otherWriterOnTheWay, type WriterAllowances } from '../core/system/folder-writers.js';
 export { type Layout, layout } from '../core/system/paths.js';
 export { hostArch, VERSION } from '../core/version.js';

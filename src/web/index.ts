@@ -1,8 +1,8 @@
-import { chmod, chown, lstat, mkdir, readFile, unlink } from 'node:fs/promises';
+import { chmod, chown, lstat, mkdir, readFile, realpath, unlink } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
-import { otherWriter } from '../app/base.js';
+import { otherWriter, otherWriterOnTheWay } from '../app/base.js';
 import type { DashboardOps } from './ops.js';
 import { ensureTokenDir, issueLoginToken, sweepLoginTokens } from './security.js';
 import { createHandler } from './server.js';
@@ -64,6 +64,14 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
     throw new Error(
       `${o.runDir} must be a folder owned by this user and writable by no one else${who ? ` (it is ${who})` : ''}`,
     );
+  // Nor a folder above it: whoever can change one could move it away and listen at its socket's
+  // name. A sticky one (/tmp) is fine, as others cannot move what is ours there.
+  const above = await otherWriterOnTheWay(path.dirname(await realpath(o.runDir)), {
+    stickyIsFine: true,
+    ownGroupIsFine: false,
+  });
+  if (above)
+    throw new Error(`${o.runDir} must be in folders no one else can change, and ${above.at} is ${above.who}`);
   // A service's start may have made it 0750 (mkdir -p of its socket folder): admins must be able to
   // pass through to the socket, whose own mode (0660 root:sudo) is what admits them. Search only.
   if ((dir.mode & 0o001) === 0) await chmod(o.runDir, (dir.mode & 0o7777) | 0o001);

@@ -52,6 +52,41 @@ describe('the dashboard starts only in a run folder no one else can change', () 
     expect(existsSync(path.join(real, 'dashboard.sock'))).toBe(false);
   });
 
+  it('one below a folder all may write (not sticky) is refused: they could move it away and listen at its socket', async () => {
+    const shared = path.join(tempDir('bp-web-run-'), 'shared');
+    await mkdir(shared);
+    await chmod(shared, 0o777);
+    const dir = path.join(shared, 'blueprint');
+    await expect(start(dir)).rejects.toThrow(`${shared} is writable by all users`);
+    expect(existsSync(path.join(dir, 'dashboard.sock'))).toBe(false);
+  });
+
+  it.skipIf(!root)(
+    'one below a folder another user owns, or another group may write, is refused',
+    async () => {
+      const theirs = path.join(tempDir('bp-web-run-'), 'theirs');
+      await mkdir(theirs);
+      await chown(theirs, NOBODY, NOBODY);
+      await expect(start(path.join(theirs, 'blueprint'))).rejects.toThrow(
+        `${theirs} is owned by uid ${NOBODY}`,
+      );
+      const group = path.join(tempDir('bp-web-run-'), 'group');
+      await mkdir(group);
+      await chown(group, 0, NOBODY);
+      await chmod(group, 0o775);
+      await expect(start(path.join(group, 'blueprint'))).rejects.toThrow(`writable by group ${NOBODY}`);
+    },
+  );
+
+  it('one below a sticky folder (/tmp) is used: others cannot move it there', async () => {
+    const sticky = path.join(tempDir('bp-web-run-'), 'sticky');
+    await mkdir(sticky);
+    await chmod(sticky, 0o1777);
+    const dash = await start(path.join(sticky, 'blueprint'));
+    expect(existsSync(dash.socket)).toBe(true);
+    await dash.close();
+  });
+
   it('its own 0755 folder is used', async () => {
     const dash = await start(await runDir(0o755));
     expect(existsSync(dash.socket)).toBe(true);
