@@ -54,6 +54,21 @@ describe('parsing', () => {
     expect((await parseDocument('markdown', Buffer.from(email), 10)).sections.length).toBeGreaterThan(0);
   });
 
+  it('refuses HTML with more than 1,024 elements open at once, and counts implied and void closes', () => {
+    // Unmatched closes are looked for down the whole stack: quadratic (480 KB took 11.7 s).
+    expect(() => parseHtml(`${'<div>'.repeat(1025)}${'</span>'.repeat(1000)}`)).toThrow(
+      expect.objectContaining({
+        status: 413,
+        message: expect.stringMatching(/more than 1024 elements open/),
+      }),
+    );
+    const ok = parseHtml(`${'<div>'.repeat(1024)}deep${'</div>'.repeat(1024)}`);
+    expect(ok.sections.map((x) => x.text)).toEqual(['deep']);
+    // A <p> closes the <p> before it, an <li> the <li>; <br> and <img> never stay open.
+    expect(parseHtml(`<body>${'<p>a<br><img src=x>b'.repeat(2000)}`).sections).toHaveLength(4000);
+    expect(parseHtml(`<ul>${'<li>a<br>b'.repeat(2000)}</ul>`).sections).toHaveLength(4000);
+  });
+
   it('takes the visible text of HTML by block, headings as the path, no script or style', () => {
     const { sections } = parseHtml(footballHtml);
     expect(sections).toEqual([

@@ -190,10 +190,24 @@ const BLOCK = new Set([
   'html',
 ]);
 
+/**
+ * Elements open at once beyond this are refused. htmlparser2 looks for each close tag down its whole
+ * stack of open elements, so '<div>' × N then '</span>' × N is quadratic: 40,000 of each (480 KB)
+ * took 11.7 s, and 4 MiB would hold the parse worker to its budget. 3,186 pages of /usr/share/doc
+ * and Rust's docs nest at most 25 deep; htmlparser2 nests deeper than a browser where HTML5 lets
+ * end tags out (`<li><p>a<li><p>b` nests), hence twice Chromium's 512. At this depth unmatched
+ * closes cost ~1 s a MiB (4 MiB at 512: 2.2 s), linear in the upload.
+ */
+export const MAX_HTML_DEPTH = 1024;
+
 /** HTML: visible text by block, headings (h1–h6) as the path above it; scripts and styles left out. */
 export function parseHtml(html: string): Parsed {
   const headings = new Headings();
   const sections: Section[] = [];
+  // Elements open now: htmlparser2 reports a close (onclosetag) for every element it pops, implied
+  // closes and void elements included, and none for a close tag that matches nothing, so this is
+  // the depth of its stack.
+  let depth = 0;
   let skipping = 0;
   let pre = 0;
   let buf = '';
@@ -206,6 +220,11 @@ export function parseHtml(html: string): Parsed {
   const parser = new Parser(
     {
       onopentag(name) {
+        if (++depth > MAX_HTML_DEPTH)
+          throw new ParseError(
+            413,
+            `the document is nested too deeply to parse (more than ${MAX_HTML_DEPTH} elements open at once): close the elements it opens (<p> and <li> too)`,
+          );
         if (SKIP.has(name)) skipping++;
         if (skipping) return;
         const h = /^h([1-6])$/.exec(name);
@@ -223,6 +242,7 @@ export function parseHtml(html: string): Parsed {
         else buf += text;
       },
       onclosetag(name) {
+        depth--;
         if (SKIP.has(name)) {
           skipping = Math.max(0, skipping - 1);
           return;
