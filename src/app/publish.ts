@@ -7,7 +7,7 @@ import path from 'node:path';
 import { ConflictError, VerificationError } from '../core/errors.js';
 import type { RepoIndex, Signer } from '../core/pkg/index.js';
 // In the executable's start part (the quick pkg commands), so imported statically.
-import { otherWriter, otherWriterOnTheWay } from '../core/system/folder-writers.js';
+import { otherWriterAtOrAbove } from '../core/system/folder-writers.js';
 import { ensureDir } from '../core/system/fs.js';
 
 export interface BuildOptions {
@@ -114,16 +114,15 @@ export async function writeSigningKey(
   try {
     // The folder itself, and the folders above the one it really is: whoever can change one of
     // those can move the key folder away once written and put their own key pair at its name.
-    const here = otherWriter(await dir.stat(), { stickyIsFine: false, ownGroupIsFine: true });
-    const above = here
-      ? { at: out, who: here }
-      : await otherWriterOnTheWay(path.dirname(await fsp.realpath(`/proc/self/fd/${dir.fd}`)), {
-          stickyIsFine: true,
-          ownGroupIsFine: true,
-        });
-    if (above)
+    const writer = await otherWriterAtOrAbove(
+      await fsp.realpath(`/proc/self/fd/${dir.fd}`),
+      await dir.stat(),
+      { stickyIsFine: false, ownGroupIsFine: true },
+      { stickyIsFine: true, ownGroupIsFine: true },
+    );
+    if (writer)
       throw new VerificationError(
-        `${above.at} is ${above.who}: the secret key is not written in ${out}`,
+        `${writer.at} is ${writer.who}: the secret key is not written in ${out}`,
         'unsafe-key-folder',
         'Give --out a new folder of your own (it is made 0700) in a folder only you can change, e.g. --out ~/repo-key.',
       );

@@ -43,3 +43,18 @@ export async function otherWriterOnTheWay(
     if (path.dirname(at) === at) return undefined;
   }
 }
+
+/**
+ * Who else could change the folder at `real` (a real path; `st` its stat, as the caller holds it
+ * open), judged with `here`, or any folder above it, judged with `above`: the folders above may be
+ * sticky (/tmp), for others cannot move what is ours out of one.
+ */
+export async function otherWriterAtOrAbove(
+  real: string,
+  st: { uid: number; gid: number; mode: number },
+  here: WriterAllowances,
+  above: WriterAllowances,
+): Promise<{ at: string; who: string } | undefined> {
+  const who = otherWriter(st, here);
+  return who ? { at: real, who } : otherWriterOnTheWay(path.dirname(real), above);
+}

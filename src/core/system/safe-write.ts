@@ -15,7 +15,7 @@ import {
 } from 'node:fs/promises';
 import path from 'node:path';
 import { StorageError, VerificationError } from '../errors.js';
-import { otherWriter } from './folder-writers.js';
+import { otherWriter, otherWriterAtOrAbove } from './folder-writers.js';
 
 /**
  * Writing as root into folders that other users own (a user's ~/.ssh) without following links
@@ -314,18 +314,15 @@ async function existingAncestor(p: string): Promise<string> {
 
 /** Throws unless `real` (a real path) and every folder above it only root, or we, can change. */
 async function onlyRootChanges(real: string, file: string): Promise<Stats> {
-  let first: Stats | undefined;
-  for (let at = real; ; at = path.dirname(at)) {
-    const st = await stat(at);
-    first ??= st;
-    // A sticky /tmp is fine; a group-writable folder is not, whoever's group it is.
-    const who = otherWriter(st, { stickyIsFine: true, ownGroupIsFine: false });
-    if (who)
-      throw new StorageError(
-        `${at} is ${who}: the secret ${file} is not written there`,
-        'shared-folder',
-        'Name a file in a folder only root can change (e.g. /root/recovery-key.txt); nothing was written there.',
-      );
-    if (path.dirname(at) === at) return first;
-  }
+  const first = await stat(real);
+  // A sticky /tmp is fine; a group-writable folder is not, whoever's group it is.
+  const allow = { stickyIsFine: true, ownGroupIsFine: false };
+  const writer = await otherWriterAtOrAbove(real, first, allow, allow);
+  if (writer)
+    throw new StorageError(
+      `${writer.at} is ${writer.who}: the secret ${file} is not written there`,
+      'shared-folder',
+      'Name a file in a folder only root can change (e.g. /root/recovery-key.txt); nothing was written there.',
+    );
+  return first;
 }
