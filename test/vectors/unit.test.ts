@@ -98,6 +98,7 @@ describe('write-ahead log framing', () => {
     writeFileSync(f, Buffer.concat([a, b]));
     expect(readWal(f)).toEqual({
       ops: [{ seq: 1 }, { seq: 2, big: 'x'.repeat(100) }],
+      bodies: [a.subarray(8), b.subarray(8)],
       validBytes: a.length + b.length,
       torn: false,
     });

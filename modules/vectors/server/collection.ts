@@ -134,7 +134,22 @@ export class Collection {
     return this.graphQueue.defer(label, this.ids[label] !== undefined);
   }
 
+  /**
+   * What upsert() needs of a point, checked before it changes anything (ops.ts checks a whole
+   * upsert with it first): a vector of the collection's size (a longer one was written over the
+   * next label's vector before hnswlib refused it, leaving the point half there) and an id.
+   */
+  checkPoint(p: Point): void {
+    const n = (p.vector as ArrayLike<number> | undefined)?.length;
+    if (n !== this.config.size)
+      throw new Error(
+        `point ${JSON.stringify(p.id)} has a vector of ${n} numbers; the collection's size is ${this.config.size}`,
+      );
+    if (typeof p.id !== 'number' && typeof p.id !== 'string') throw new Error('a point has no id');
+  }
+
   upsert(p: Point, version: number): void {
+    this.checkPoint(p);
     const key = pointKey(p.id);
     let label = this.byKey.get(key);
     if (label === undefined) {

@@ -20,9 +20,17 @@ export type Op =
   | { t: 'index'; c: string; field: string; schema: unknown | null }
   | { t: 'restore'; name: string; file: string };
 
+/** A large upsert's points checked before its first slice (store.ts applyInSlices). */
+export function checkUpsert(collections: Map<string, Collection>, op: Op): void {
+  if (op.t !== 'upsert') return;
+  const c = collections.get(op.c);
+  if (c) for (const p of op.points) c.checkPoint(p);
+}
+
 /**
- * Applies a validated, logged operation to the collections in memory (at open, the log's
- * operations after the checkpoint, in order). `prebuilt` holds a restore's collection, built from
+ * Applies a validated operation to the collections in memory: as it is committed, before it is
+ * logged (what throws here is refused and never logged), and at open the log's operations after
+ * the checkpoint, in order (one that throws then is set aside: quarantine.ts). `prebuilt` holds a restore's collection, built from
  * its file in `snapshots` before the operation was logged or replayed; `seq` is the operation's
  * number, each changed point's version.
  */
@@ -61,6 +69,9 @@ export function applyOp(
   if (!c) return; // validated before logging; during replay a later drop may already be applied
   switch (op.t) {
     case 'upsert':
+      // Every point checked before the first changes anything: an upsert that throws for its
+      // input changes nothing (and is not logged: store.ts commit).
+      for (const p of op.points) c.checkPoint(p);
       for (const p of op.points) c.upsert(p, seq);
       return;
     case 'delete':

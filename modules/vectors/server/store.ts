@@ -4,7 +4,7 @@
  * after the fdatasync that covers it (group commit). Checkpoints write every collection and its
  * HNSW graph to checkpoint/ (off the event loop, see checkpoint()), then the manifest (tmp + fsync +
  * rename), then drop the old logs; at open the newest manifest is loaded and the logs after it
- * replayed, a torn tail cut off.
+ * replayed, a torn tail cut off, a record that throws when applied set aside (quarantine.ts).
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, truncateSync } from 'node:fs';
 import { open } from 'node:fs/promises';
@@ -13,8 +13,9 @@ import { HttpError, type KitLog } from '../../kit/server/index.js';
 import type { Collection } from './collection.js';
 import { graphsReady } from './graph.js';
 import type { PointsJson } from './offload.js';
-import { applyOp, type Op } from './ops.js';
+import { applyOp, checkUpsert, type Op } from './ops.js';
 import { captureCollection, fsyncAsync, fsyncPath, writeCollectionFile, writeDurable } from './persist.js';
+import { loadQuarantine, type Quarantined, setAsideOrRefuse } from './quarantine.js';
 import { buildSnapshot, loadCheckpoint, openFileSource } from './snapshot-build.js';
 import { readWal, WalWriter, walRecord, walUpsertRecord } from './wal.js';
 
@@ -41,6 +42,8 @@ export class Store {
   private applying: Promise<unknown> = Promise.resolve();
   /** A restore operation → the collection its request built (and so checked) before logging it. */
   readonly prebuilt = new Map<Op, Collection>();
+  /** Records of the log that could not be applied at start, set aside (quarantine.ts). */
+  private quarantined: Quarantined[] = [];
   /** The operation the manifest on disk is at. */
   private checkpointed = 0;
   private log: KitLog;
@@ -91,6 +94,7 @@ export class Store {
     }
     this.seq = manifest.seq;
     this.checkpointed = manifest.seq;
+    this.quarantined = loadQuarantine(this.dir);
     const walDir = join(this.dir, 'wal');
     const files = readdirSync(walDir)
       .filter((f) => /^\d{16}\.log$/.test(f))
@@ -98,12 +102,20 @@ export class Store {
     let replayed = 0;
     for (const [i, f] of files.entries()) {
       const path = join(walDir, f);
-      const { ops, validBytes, torn } = readWal(path);
-      for (const op of ops as (Op & { seq: number })[]) {
-        if (op.seq <= this.seq) continue;
-        if (op.t === 'restore') await this.replayRestore(op);
-        this.apply(op, op.seq);
-        this.seq = op.seq;
+      const { ops, bodies, validBytes, torn } = readWal(path);
+      for (const [j, raw] of ops.entries()) {
+        const op = raw as (Op & { seq: number }) | undefined;
+        const numbered = Number.isSafeInteger(op?.seq);
+        if (numbered && op!.seq <= this.seq) continue;
+        try {
+          if (!numbered) throw new Error('the record has no operation number (its JSON does not parse)');
+          await this.replay(op!);
+        } catch (err) {
+          const name = numbered ? String(op!.seq).padStart(16, '0') : `${f}-${j}`;
+          const q = setAsideOrRefuse(this.dir, { name, op, body: bodies[j]!, err, path }, this.log);
+          this.quarantined = this.quarantined.filter((e) => e.file !== q.file).concat(q);
+        }
+        if (numbered) this.seq = op!.seq;
         replayed++;
       }
       if (torn) {
@@ -120,6 +132,25 @@ export class Store {
       `opened ${this.collections.size} collections at operation ${this.seq} (checkpoint ${manifest.seq}, ${replayed} replayed from the log)`,
     );
     await this.rotate();
+  }
+
+  /** One logged operation applied again at start (a restore's collection built first). */
+  private async replay(op: Op & { seq: number }): Promise<void> {
+    try {
+      if (op.t === 'restore') await this.replayRestore(op);
+      this.apply(op, op.seq);
+    } finally {
+      // Taken by apply(); else (it threw) its graph is freed here.
+      this.prebuilt.get(op)?.dispose();
+      this.prebuilt.delete(op);
+    }
+  }
+
+  /** Records set aside, for a collection or all of them (collection info, /telemetry). */
+  quarantineOf(collection?: string): Quarantined[] {
+    return collection === undefined
+      ? this.quarantined
+      : this.quarantined.filter((q) => q.collection === collection);
   }
 
   /**
@@ -173,16 +204,23 @@ export class Store {
     // leave no gap, or a checkpoint would wait for an operation that is never applied.
     const record =
       op.t === 'upsert' && points ? walUpsertRecord(op.c, seq, points) : walRecord({ ...op, seq });
-    this.seq = seq;
-    // Logged now, in sequence order; applied in the same order (below), answered when both are done.
-    const durable = this.wal.append(record);
+    // Applied, then logged: what the log holds is what apply() took without throwing, so no input
+    // can make a record that fails at every later start (quarantine.ts: what still could). The
+    // fsync runs after the change is in memory; the answer waits for both, as before.
+    let durable: Promise<void>;
     let applied: Promise<void> | undefined;
     if (this.applied === seq - 1 && !(op.t === 'upsert' && op.points.length > SLICE)) {
-      this.apply(op, seq);
+      this.applyOrLog(op, seq); // throws: nothing logged, the number not taken
+      this.seq = seq;
       this.applied = seq;
+      durable = this.wal.append(record);
     } else {
-      applied = this.applying.then(() => this.applyInSlices(op, seq));
-      this.applying = applied.catch((err: Error) => this.log(`applying operation ${seq}: ${err.message}`));
+      this.seq = seq;
+      const logged = this.applying.then(() => this.applyInSlices(op, seq, record));
+      // Not the fsync: the next operation's slices start as soon as this one is applied.
+      applied = logged.then(() => undefined);
+      durable = logged.then((r) => r.durable);
+      this.applying = applied.catch(() => undefined);
     }
     // In the graph worker too before the answer (alongside the fsync): a search sent after it
     // sees the change (the worker walks searches ahead of queued changes, graph.ts). If the worker
@@ -202,17 +240,52 @@ export class Store {
    * /health and searches are answered while the graph takes the inserts (searches may see part of
    * it). By time, not by count: a fixed count of inserts took 0.1–0.8 s on a loaded machine.
    */
-  private async applyInSlices(op: Op, seq: number): Promise<void> {
-    if (op.t === 'upsert') {
-      let i = 0;
-      while (i < op.points.length) {
-        const until = performance.now() + SLICE_MS;
-        do this.apply({ ...op, points: [op.points[i++]!] }, seq);
-        while (i < op.points.length && performance.now() < until);
-        if (i < op.points.length) await new Promise((r) => setImmediate(r));
-      }
-    } else this.apply(op, seq);
-    this.applied = seq;
+  private async applyInSlices(
+    op: Op,
+    seq: number,
+    record: Buffer | Buffer[],
+  ): Promise<{ durable: Promise<void> }> {
+    try {
+      if (op.t === 'upsert') {
+        // Its points checked first, as a small upsert's are (ops.ts): changes nothing if it throws.
+        try {
+          checkUpsert(this.collections, op);
+        } catch (err) {
+          this.log(
+            `operation ${seq} (upsert) refused while applied and was not logged: ${(err as Error).message}`,
+          );
+          throw err;
+        }
+        let i = 0;
+        while (i < op.points.length) {
+          const until = performance.now() + SLICE_MS;
+          do this.applyOrLog({ ...op, points: [op.points[i++]!] }, seq);
+          while (i < op.points.length && performance.now() < until);
+          if (i < op.points.length) await new Promise((r) => setImmediate(r));
+        }
+      } else this.applyOrLog(op, seq);
+    } finally {
+      // Done with, logged or not (it threw: its number is left unused), so checkpoints go on.
+      this.applied = seq;
+    }
+    // In the same turn as `applied`: a checkpoint at this number finds the record in its log.
+    return { durable: this.wal.append(record) };
+  }
+
+  /**
+   * apply() for a change being committed: if it throws, the change is not logged and the request
+   * fails (a 500); what it changed in memory before it threw (an upsert's earlier points) stays
+   * until the next start, as a failed Qdrant batch may be partly applied. Said in the log.
+   */
+  private applyOrLog(op: Op, seq: number): void {
+    try {
+      this.apply(op, seq);
+    } catch (err) {
+      this.log(
+        `operation ${seq} (${op.t}) failed while applied and was not logged: ${(err as Error).message}`,
+      );
+      throw err;
+    }
   }
 
   private apply(op: Op, seq: number): void {

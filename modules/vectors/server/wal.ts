@@ -25,10 +25,20 @@ export function walUpsertRecord(c: string, seq: number, w: PointsJson): Buffer[]
   return [u32(length), u32(crc32(tail, w.crc)), POINTS_HEAD, json, tail];
 }
 
-/** The records of a log file and the length of its valid prefix (a torn tail is cut off). */
-export function readWal(path: string): { ops: unknown[]; validBytes: number; torn: boolean } {
+/**
+ * The records of a log file, each parsed (`undefined` for one whose CRC holds but whose JSON does
+ * not parse: not a torn write, so not cut off; the caller sets it aside) and its body as it is in
+ * the file, and the length of its valid prefix (a torn tail is cut off).
+ */
+export function readWal(path: string): {
+  ops: unknown[];
+  bodies: Buffer[];
+  validBytes: number;
+  torn: boolean;
+} {
   const buf = readFileSync(path);
   const ops: unknown[] = [];
+  const bodies: Buffer[] = [];
   let at = 0;
   while (at + 8 <= buf.length) {
     const len = buf.readUInt32LE(at);
@@ -36,14 +46,15 @@ export function readWal(path: string): { ops: unknown[]; validBytes: number; tor
     if (end > buf.length) break;
     const body = buf.subarray(at + 8, end);
     if (crc32(body) !== buf.readUInt32LE(at + 4)) break;
+    let op: unknown;
     try {
-      ops.push(JSON.parse(body.toString('utf8')));
-    } catch {
-      break;
-    }
+      op = JSON.parse(body.toString('utf8'));
+    } catch {}
+    ops.push(op);
+    bodies.push(body);
     at = end;
   }
-  return { ops, validBytes: at, torn: at !== buf.length };
+  return { ops, bodies, validBytes: at, torn: at !== buf.length };
 }
 
 /**
