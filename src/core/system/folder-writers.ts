@@ -1,8 +1,10 @@
 /**
  * Who besides root and this process could change a folder: what makes a secret written there, or a
  * file published from there, someone else's to delete, swap or rename. One judgement for the places
- * that need it (safe-write.ts's secrets, pkg/publish-folders.ts's repositories), each saying which
- * of the two allowances below it grants.
+ * that need it, each saying which of the two allowances below it grants: safe-write.ts (a secret's
+ * folders; whose links are followed), pkg/publish-folders.ts (a published repository), and through
+ * src/app: repo keygen's folder (app/publish.ts), the console's code cache (tui/code-cache.ts), the
+ * dashboard's run folder (web/index.ts). Built-ins only: the console loads it before anything else.
  */
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
