@@ -9,7 +9,7 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { VerificationError } from '../errors.js';
-import { otherWriter } from '../system/folder-writers.js';
+import { otherWriter, otherWriterOnTheWay } from '../system/folder-writers.js';
 
 function shared(folder: string, why: string): VerificationError {
   return new VerificationError(
@@ -26,11 +26,12 @@ export class PublishFolders {
 
   /** The repository's folder itself, and every folder above it. */
   async start(): Promise<void> {
-    for (let at = path.dirname(this.root); ; at = path.dirname(at)) {
-      const why = otherWriter(await stat(at), { stickyIsFine: true, ownGroupIsFine: true });
-      if (why) throw shared(at, why);
-      if (path.dirname(at) === at) break;
-    }
+    // The folders above: a sticky one (/tmp) is fine, others cannot move ours out of it.
+    const above = await otherWriterOnTheWay(path.dirname(this.root), {
+      stickyIsFine: true,
+      ownGroupIsFine: true,
+    });
+    if (above) throw shared(above.at, above.who);
     await this.folder(this.root);
   }
 
