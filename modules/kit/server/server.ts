@@ -192,8 +192,9 @@ export function createKitServer(opts: KitOptions): KitServer {
     if (header === undefined) return undefined;
     const m = BEARER.exec(header);
     if (m === null) return undefined;
-    if (tokenDigest !== undefined && timingSafeEqual(digest(m[1]!), tokenDigest)) return 'admin';
-    const consumer = clients.identify(m[1]!);
+    const d = digest(m[1]!);
+    if (tokenDigest !== undefined && timingSafeEqual(d, tokenDigest)) return 'admin';
+    const consumer = clients.identifyDigest(d);
     return consumer === undefined ? undefined : `consumer:${consumer}`;
   }
 
