@@ -115,6 +115,7 @@ describe('module wiring (real engine)', () => {
         version: '1.0.0',
         socket: `/run/blueprint/uses/${a}/hello.sock`,
         token: true,
+        ownToken: false,
       },
     ]);
     expect(ic.usedBy).toEqual([]);

@@ -172,6 +172,9 @@ async function ensureContainer(
   // At every start, not only at create: a container made for the data's owner is reused when a
   // package of the same spec comes from elsewhere (data-owner.ts).
   if (reg.spec.data) claimModuleData(deps.root, reg.name);
+  // A provider that takes a token per consumer: its file lists the modules that use it now.
+  if (reg.spec.socket?.clientTokens && reg.spec.data)
+    await (await import('./client-tokens.js')).writeClientTokens(deps.root, reg.name);
   // Before create and at every start: the kernel forgets loaded profiles at reboot.
   await applyAppArmor(deps.root, reg, plan);
   const want = (plan.spec.labels as Record<string, string>)[SPEC_LABEL];

@@ -50,7 +50,7 @@ function unsafeFolder(where: string): VerificationError {
 }
 
 /** The module's data folder, held open (made when the module never ran); a link at its name is refused. */
-async function openDataDir(root: string, name: string): Promise<{ dir: FileHandle; where: string }> {
+export async function openDataDir(root: string, name: string): Promise<{ dir: FileHandle; where: string }> {
   const base = layout(root).modulesData;
   const where = path.join(base, name);
   // The box's own folder of module data, root's: links on the way to it are the admin's layout.

@@ -12,6 +12,11 @@ import type { ServiceSpec } from './schema.js';
 import { sha256Hex } from './sha256.js';
 import type { UsedModule } from './wiring.js';
 
+/** A provider's file of its consumers' tokens, in its data folder (client-tokens.ts). */
+export const CLIENT_TOKENS_FILE = 'client-tokens';
+/** …and the variable that tells the provider where it is (modules/kit/server/clients.ts reads it). */
+export const CLIENT_TOKENS_ENV = 'BLUEPRINT_CLIENT_TOKENS_FILE';
+
 export const MODULE_LABEL = 'org.blueprintos.module';
 export const VERSION_LABEL = 'org.blueprintos.version';
 export const SPEC_LABEL = 'org.blueprintos.spec';
@@ -99,7 +104,15 @@ export interface PolicySummary {
   mounts: { source: string; target: string; mode: 'ro' | 'rw' }[];
   gpu: string;
   /** The modules it uses and the socket it reaches each through (inside the container). */
-  uses: { name: string; range: string; version: string; socket: string; token: boolean }[];
+  uses: {
+    name: string;
+    range: string;
+    version: string;
+    socket: string;
+    token: boolean;
+    /** The token is the consumer's own (the provider takes a token per consumer), not the admin's. */
+    ownToken: boolean;
+  }[];
   restart: string;
   stopTimeoutSeconds: number;
 }
@@ -177,7 +190,8 @@ export function sandboxPolicy(input: PolicyInput): ContainerPlan {
   const packages = input.packages ?? [];
   for (const p of packages) for (const pkg of p.packages) bind(pkg.source, pkg.path, 'ro', false);
   // Exactly the socket folders the manifest declared, read-only (connect() needs write permission
-  // on the socket, not a writable mount), and each one's token copy when the admin set a token.
+  // on the socket, not a writable mount), and each one's token: the consumer's own when the
+  // provider takes them (socket.clientTokens), else a copy of the admin's when the admin set one.
   const uses = input.uses ?? [];
   const usesEnv: Record<string, string> = {};
   for (const u of uses) {
@@ -196,6 +210,10 @@ export function sandboxPolicy(input: PolicyInput): ContainerPlan {
   const env = {
     ...s.env,
     ...(s.socket ? { BLUEPRINT_SOCKET: path.posix.join(s.socket.dir, s.socket.file) } : {}),
+    // Where its consumers' own tokens are (client-tokens.ts writes the file; the kit reads it).
+    ...(s.socket?.clientTokens && s.data
+      ? { [CLIENT_TOKENS_ENV]: path.posix.join(s.data, CLIENT_TOKENS_FILE) }
+      : {}),
     ...usesEnv,
     ...packagesEnv(packages),
   };
@@ -286,6 +304,7 @@ export function sandboxPolicy(input: PolicyInput): ContainerPlan {
         version: u.version,
         socket: u.socket,
         token: u.tokenFile !== undefined,
+        ownToken: u.issued !== undefined,
       })),
       restart: restartSummary(s.restart),
       stopTimeoutSeconds: s.stopTimeout,

@@ -104,7 +104,18 @@ export const serviceSchema = z.strictObject({
     .max(64)
     .default([]),
   /** Where the service listens (loopback-socket): a host directory blueprint creates is mounted at `dir`. */
-  socket: z.strictObject({ dir: containerPath, file: z.string().regex(/^[\w.-]+$/) }).optional(),
+  socket: z
+    .strictObject({
+      dir: containerPath,
+      file: z.string().regex(/^[\w.-]+$/),
+      /**
+       * The server takes a token per consumer (the module server kit does): each module that uses
+       * this one gets its own token, not the admin's, and this one reads them all from
+       * `client-tokens` in its data folder (client-tokens.ts; docs/module-wiring.md). Needs `data`.
+       */
+      clientTokens: z.boolean().optional(),
+    })
+    .optional(),
   /** Persistent writable directory: ROOT/var/lib/blueprint/modules/NAME mounted at this path. */
   data: containerPath.optional(),
   /** Read-only files from the package (models, data), e.g. {source: "models", target: "/models"}. */
@@ -186,6 +197,12 @@ export const checkedServiceSchema = serviceSchema.superRefine((s, ctx) => {
     });
   if (s.outbound.length && s.network !== 'outbound')
     ctx.addIssue({ code: 'custom', path: ['outbound'], message: 'needs network "outbound"' });
+  if (s.socket?.clientTokens && !s.data)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['socket', 'clientTokens'],
+      message: 'needs a "data" folder (the consumers\' tokens are written there)',
+    });
   if (s.health && !s.socket)
     ctx.addIssue({ code: 'custom', path: ['health'], message: 'http checks need a "socket"' });
   const targets = [s.data, s.socket?.dir, ...s.mounts.map((m) => m.target)].filter(Boolean) as string[];

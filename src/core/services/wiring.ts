@@ -13,9 +13,10 @@ const fsp = () => process.getBuiltinModule('node:fs/promises');
 
 /**
  * Module wiring: a module that declares `uses: ["llm>=0.1.0"]` in its manifest gets, read-only,
- * the socket folder of each module it names (at /run/blueprint/uses/NAME) and that module's access
- * token when the admin set one (/run/blueprint/tokens/NAME), and nothing else: a socket folder it
- * did not declare is not in its mount namespace at all. No network is added.
+ * the socket folder of each module it names (at /run/blueprint/uses/NAME) and a token for it
+ * (/run/blueprint/tokens/NAME): its own, when that module takes a token per consumer
+ * (client-tokens.ts), else a copy of the admin's when the admin set one; and nothing else: a
+ * socket folder it did not declare is not in its mount namespace at all. No network is added.
  *
  * Each side runs in its own user namespace, so the provider's socket folder (chowned to the
  * provider's mapped uid by the `U` mount option, mode 0750) would refuse the consumer. Its group
@@ -54,6 +55,11 @@ export interface UsedModule {
   tokenTarget?: string;
   /** Host path of the provider's token, in the data folder the provider owns. */
   tokenSource?: string;
+  /**
+   * The provider takes a token per consumer (socket.clientTokens): the copy is the consumer's own
+   * token (client-tokens.ts), never the admin's, made whether or not the admin set one.
+   */
+  issued?: { root: string; consumer: string };
 }
 
 /** `BLUEPRINT_USES_LLM_SOCKET` and `_TOKEN_FILE`: how a module finds what it uses. */
@@ -115,23 +121,26 @@ export async function planUses(root: string, reg: LoadedRegistration): Promise<U
         `Only modules with a service socket can be used; fix ${reg.name}'s manifest.`,
       );
     const target = path.posix.join(USES_DIR, name);
-    const tokenSource = path.join(serviceDirs(root, name).dataDir, TOKEN_FILE);
-    const token = (await readTokenFile(tokenSource)) !== undefined;
-    out.push({
+    const base = {
       name,
       range,
       version: p.version,
       socketDir: serviceDirs(root, name).socketDir,
       target,
       socket: path.posix.join(target, p.spec.socket.file),
-      ...(token
-        ? {
-            tokenFile: tokenCopy(root, reg.name, name),
-            tokenTarget: path.posix.join(TOKENS_DIR, name),
-            tokenSource,
-          }
-        : {}),
-    });
+    };
+    const copy = {
+      tokenFile: tokenCopy(root, reg.name, name),
+      tokenTarget: path.posix.join(TOKENS_DIR, name),
+    };
+    // A provider that knows its consumers apart: this one's own token, the admin's never given.
+    if (p.spec.socket.clientTokens && p.spec.data) {
+      out.push({ ...base, ...copy, issued: { root, consumer: reg.name } });
+      continue;
+    }
+    const tokenSource = path.join(serviceDirs(root, name).dataDir, TOKEN_FILE);
+    const token = (await readTokenFile(tokenSource)) !== undefined;
+    out.push({ ...base, ...(token ? { ...copy, tokenSource } : {}) });
   }
   return out;
 }
@@ -285,7 +294,11 @@ export async function shareWiring(used: UsedModule[], gid: number): Promise<void
     const dir = await openConsumerDir(wiring, runDir, path.basename(consumerDir), false);
     try {
       for (const u of tokens) {
-        const bytes = u.tokenSource ? await readTokenFile(u.tokenSource) : undefined;
+        const bytes = u.issued
+          ? await issue(u.issued.root, u.name, u.issued.consumer)
+          : u.tokenSource
+            ? await readTokenFile(u.tokenSource)
+            : undefined;
         await writeFileAt(dir, path.basename(u.tokenFile!), bytes ?? '', { mode: 0o440, owner: [0, gid] });
       }
     } finally {
@@ -294,6 +307,16 @@ export async function shareWiring(used: UsedModule[], gid: number): Promise<void
   } finally {
     await wiring.close();
   }
+}
+
+/**
+ * The consumer's own token for `provider`, after the provider's `client-tokens` is written with
+ * it (the provider, already started, reads it again at the consumer's first request).
+ */
+async function issue(root: string, provider: string, consumer: string): Promise<string> {
+  const { consumerToken, writeClientTokens } = await import('./client-tokens.js');
+  await writeClientTokens(root, provider);
+  return `${await consumerToken(root, provider, consumer)}\n`;
 }
 
 /**
