@@ -49,6 +49,7 @@ export function ingest(
   name: string,
   body: Buffer | string,
   waitMs = 90_000,
+  headers: Record<string, string> = {},
 ): Promise<Ingested> {
   const started = Date.now();
   const data = Buffer.from(body);
@@ -58,7 +59,7 @@ export function ingest(
         socketPath: socket,
         method: 'POST',
         path: `/v1/documents?source=${name}`,
-        headers: { 'content-type': type, 'content-length': data.length },
+        headers: { ...headers, 'content-type': type, 'content-length': data.length },
       },
       (res) => {
         const chunks: Buffer[] = [];

@@ -124,7 +124,9 @@ async function ingest(rag: Rag, ctx: RequestContext) {
     if (bytes.length === 0) throw new HttpError(400, 'the document is empty');
     input = { bytes, kind, source, collection };
   }
-  const r = await ctx.queue(() => rag.ingest(input, ctx.signal));
+  // The parse takes turns by client as the kit's queue does: by its token's name, or (none) by
+  // connection.
+  const r = await ctx.queue(() => rag.ingest(input, ctx.signal, ctx.client ?? ctx.req.socket));
   const { duplicate, ...record } = r;
   return { status: duplicate ? 200 : 201, body: { ...publicRecord(record), duplicate } };
 }

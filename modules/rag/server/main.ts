@@ -26,6 +26,7 @@ import {
   ParseError,
   parseDocument,
 } from './parse.js';
+import { ParseLine } from './parse-line.js';
 import { Rag } from './rag.js';
 import { Store } from './store.js';
 import { Upstream, upstreamFromEnv } from './upstream.js';
@@ -85,9 +86,16 @@ async function main(): Promise<void> {
     log,
     resourceLimits: { maxOldGenerationSizeMb: intFromEnv('RAG_WORKER_HEAP_MB', 512) },
   });
-  const parse = async (kind: DocumentKind, bytes: Uint8Array): Promise<Parsed> => {
+  // One worker: the line takes turns between clients and drops parses whose client left.
+  const line = new ParseLine();
+  const parse = async (
+    kind: DocumentKind,
+    bytes: Uint8Array,
+    client: unknown,
+    signal: AbortSignal,
+  ): Promise<Parsed> => {
     try {
-      return (await pool.run({ kind, bytes })) as Parsed;
+      return (await line.run(client, () => pool.run({ kind, bytes }), signal)) as Parsed;
     } catch (err) {
       if (err instanceof WorkerJobError && err.name === 'ParseError')
         throw new HttpError(Number(err.fields.status) || 400, err.message);

@@ -27,6 +27,17 @@ export interface IngestInput {
   collection: string;
 }
 
+/**
+ * Parses a document in its turn for `client` (main.ts: the parse worker's line, parse-line.ts);
+ * rejects with ClientGoneError when `signal` aborts before its turn.
+ */
+export type ParseFn = (
+  kind: DocumentKind,
+  bytes: Uint8Array,
+  client: unknown,
+  signal: AbortSignal,
+) => Promise<Parsed>;
+
 export interface IngestResult extends DocumentRecord {
   duplicate: boolean;
 }
@@ -79,7 +90,7 @@ export class Rag {
   readonly index: VectorIndex;
   readonly llm: Upstream;
   readonly config: RagConfig;
-  private readonly parse: (kind: DocumentKind, bytes: Uint8Array) => Promise<Parsed>;
+  private readonly parse: ParseFn;
   private readonly log: KitLog;
   private readonly mutex = new Mutex();
   /** Documents being ingested now: their chunks may be in vectors but are not yet theirs to show. */
@@ -91,7 +102,7 @@ export class Rag {
     index: VectorIndex;
     llm: Upstream;
     config: RagConfig;
-    parse: (kind: DocumentKind, bytes: Uint8Array) => Promise<Parsed>;
+    parse: ParseFn;
     log: KitLog;
   }) {
     this.store = deps.store;
@@ -131,12 +142,13 @@ export class Rag {
     return n;
   }
 
-  async ingest(input: IngestInput, signal: AbortSignal): Promise<IngestResult> {
+  /** `client`: whose turn the parse takes (the kit's ctx.client, or the connection without one). */
+  async ingest(input: IngestInput, signal: AbortSignal, client: unknown): Promise<IngestResult> {
     const sha256 = createHash('sha256').update(input.bytes).digest('hex');
     const known = this.store.findBySha(input.collection, sha256);
     if (known) return { ...known, duplicate: true };
     // Parsed first: a broken document is the client's 4xx whether or not the other modules are up.
-    const parsed = await this.parse(input.kind, input.bytes);
+    const parsed = await this.parse(input.kind, input.bytes, client, signal);
     const info = await this.embedder.info(signal);
     const chunks = chunkSections(parsed.sections, this.chunking(info));
     if (chunks.length === 0)

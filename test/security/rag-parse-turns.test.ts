@@ -1,0 +1,101 @@
+/**
+ * One client's documents against rag's one parse worker, while another client's small document
+ * waits (the bundle as its own process, lone-rag.ts). Each hostile document is held for its whole
+ * parse budget (modules/rag/server/budget.ts): 120 KB of Markdown `_a`, whose emphasis scan in
+ * marked is quadratic (98 KB took 14.5 s), runs to its budget (~8 s) every time.
+ *
+ * The kit's fair queue starts up to RAG_CONCURRENCY (4) requests at once and takes turns between
+ * clients (the kit's clients.ts: a consumer's token names it), but an ingest it started then waited
+ * for the worker in the pool's own line, in the order the ingests came. So a client that sent four
+ * hostile documents at once (on four connections) had all four parsed before another client's
+ * document; and documents whose client had left were still parsed, each to its budget, for nobody.
+ * The parses now take turns by client and a parse whose client left is dropped
+ * (modules/rag/server/parse-line.ts).
+ *
+ * The checks are of order (how many hostile refusals came first), and against the hostile
+ * documents' own budgets, which the worker's watchdog keeps to on a loaded machine too.
+ */
+import { writeFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseBudget } from '../../modules/rag/server/budget.js';
+import type { ServedProcess } from '../helpers/served-module.js';
+import { ingest, PARSED, startLoneRag } from '../rag/lone-rag.js';
+import { tempDir } from '../setup/temp-registry.js';
+
+const NORMAL = '# Notes\n\nA paragraph about *things*, with a [link](https://example.org).\n';
+const emphasis = (i: number) => `# ${i}\n\n${'_a'.repeat(60_000)}`;
+const emphasisBudgetMs = parseBudget(
+  'markdown',
+  Buffer.byteLength(emphasis(10)),
+  300,
+  10,
+  (m) => new Error(m),
+).ms;
+
+let rag: ServedProcess;
+/** A rag whose consumers have tokens (the file blueprint writes; the kit's clients.ts reads it). */
+let tokened: ServedProcess;
+const tmp = tempDir('rag-turns-tokens-');
+const TOKENS = { attacker: 'a'.repeat(24), victim: 'v'.repeat(24) };
+beforeAll(async () => {
+  writeFileSync(join(tmp, 'client-tokens'), `attacker ${TOKENS.attacker}\nvictim ${TOKENS.victim}\n`);
+  rag = await startLoneRag('rag-turns-');
+  tokened = await startLoneRag('rag-turns-', { BLUEPRINT_CLIENT_TOKENS_FILE: join(tmp, 'client-tokens') });
+}, 120_000);
+afterAll(() => {
+  rag?.kill();
+  tokened?.kill();
+});
+
+describe("one client's documents do not keep another client's waiting behind all of them", () => {
+  it('four hostile Markdown documents from one consumer on four connections: another consumer’s document is parsed before the third is refused', async () => {
+    const as = (who: keyof typeof TOKENS) => ({ authorization: `Bearer ${TOKENS[who]}` });
+    const events: string[] = [];
+    const hostile = [1, 2, 3, 4].map((i) =>
+      ingest(tokened.socket, 'text/markdown', `e${i}.md`, emphasis(i), 120_000, as('attacker')).then((r) => {
+        events.push(`hostile ${r.status}`);
+        return r;
+      }),
+    );
+    await new Promise((r) => setTimeout(r, 500)); // all four are read and waiting on the worker
+    const normal = await ingest(tokened.socket, 'text/markdown', 'normal.md', NORMAL, 120_000, as('victim'));
+    events.push('normal answered');
+    expect([normal.status, normal.text]).toEqual(PARSED);
+    expect((await Promise.all(hostile)).map((r) => r.status)).toEqual([413, 413, 413, 413]);
+    // The one the worker had, and the one it took when that one ended (the victim's request was
+    // still waiting for one of the kit's places then). Before: all four.
+    expect(events.slice(0, events.indexOf('normal answered')).length).toBeLessThanOrEqual(2);
+  }, 200_000);
+
+  it('three hostile documents whose client left are not parsed for nobody', async () => {
+    const events: string[] = [];
+    const kept = ingest(rag.socket, 'text/markdown', 'k.md', emphasis(11), 120_000);
+    await new Promise((r) => setTimeout(r, 200)); // the kept one reaches the worker first
+    // Three more on connections the client closes once they are read and waiting.
+    const left = [12, 13, 14].map((i) => {
+      const body = emphasis(i);
+      const req = request({
+        socketPath: rag.socket,
+        method: 'POST',
+        path: `/v1/documents?source=l${i}.md`,
+        headers: { 'content-type': 'text/markdown', 'content-length': Buffer.byteLength(body) },
+      });
+      req.on('error', () => undefined);
+      req.end(body);
+      return req;
+    });
+    await new Promise((r) => setTimeout(r, 500));
+    for (const req of left) req.destroy();
+    // The kept one's budget and as much again to spare. Before, each of the three left was parsed
+    // to its budget first.
+    const twoBudgets = setTimeout(() => events.push('two budgets out'), 2 * emphasisBudgetMs);
+    const normal = await ingest(rag.socket, 'text/markdown', 'normal.md', NORMAL, 120_000);
+    events.push('normal answered');
+    clearTimeout(twoBudgets);
+    expect([normal.status, normal.text]).toEqual(PARSED);
+    expect((await kept).status).toBe(413);
+    expect(events).toEqual(['normal answered']);
+  }, 200_000);
+});
