@@ -48,6 +48,7 @@ beforeAll(async () => {
     log: createLog({ name: 'test', write: (l) => logged.push(l) }),
     token: TOKEN,
     maxTokensCap: 256,
+    generationTimeoutS: 300,
     limits: { maxQueued: 2, maxQueuedPerConnection: 2 },
   });
   await kit.listen(socket);

@@ -22,6 +22,11 @@ export interface ApiOptions {
   limits?: Partial<KitLimits>;
   /** Largest max_tokens a request may ask for. */
   maxTokensCap: number;
+  /**
+   * Seconds a generation may hold its slot (LLM_GENERATION_TIMEOUT_S); a request may ask for less.
+   * Past it the answer ends as a max_tokens one does, marked `timed_out`.
+   */
+  generationTimeoutS: number;
   /** The start's memory admission, shown by /info (estimate from the GGUF, container limit). */
   memory?: { needBytes: number; limitBytes: number | null };
 }
@@ -70,6 +75,13 @@ function startedOrCleaned(gen: AsyncGenerator<string>, cleanup: () => Promise<vo
 }
 
 const sse = (data: unknown) => `data: ${JSON.stringify(data)}\n\n`;
+
+/**
+ * The mark on a choice that its generation was stopped at its deadline, beside finish_reason
+ * "length" (OpenAI's own values say only that the answer was cut; this says why). Absent otherwise,
+ * so an ordinary answer is OpenAI's shape exactly.
+ */
+const timedOut = (g: Generation) => (g.timedOut ? { timed_out: true } : {});
 
 /** Pushes text chunks from the engine's callback to an async generator. */
 function channel() {
@@ -129,12 +141,22 @@ export function createApiServer(engines: Engine | Engine[], opts: ApiOptions): K
       kind === 'chat'
         ? engine.chat(messages(body.messages), s, signal, onText)
         : engine.complete(text(body.prompt, 'prompt'), s, signal, onText);
-    return work.catch((err: unknown) => {
-      if (err instanceof ContextOverflowError)
-        throw bad(err.message, kind === 'chat' ? 'messages' : 'prompt');
-      if (err instanceof SchemaError) throw bad(err.message, 'response_format');
-      throw err;
-    });
+    return work.then(
+      (g) => {
+        if (g.timedOut)
+          opts.log.event(
+            'generation deadline',
+            `${kind === 'chat' ? '/v1/chat/completions' : '/v1/completions'}: generation stopped at its deadline (${(s.timeoutMs ?? 0) / 1000} s) after ${g.completionTokens} tokens`,
+          );
+        return g;
+      },
+      (err: unknown) => {
+        if (err instanceof ContextOverflowError)
+          throw bad(err.message, kind === 'chat' ? 'messages' : 'prompt');
+        if (err instanceof SchemaError) throw bad(err.message, 'response_format');
+        throw err;
+      },
+    );
   }
 
   function usage(g: Generation) {
@@ -153,8 +175,9 @@ export function createApiServer(engines: Engine | Engine[], opts: ApiOptions): K
             message: { role: 'assistant', content: g.text, refusal: null },
             logprobs: null,
             finish_reason: g.finishReason,
+            ...timedOut(g),
           }
-        : { index: 0, text: g.text, logprobs: null, finish_reason: g.finishReason };
+        : { index: 0, text: g.text, logprobs: null, finish_reason: g.finishReason, ...timedOut(g) };
     return {
       id,
       object: kind === 'chat' ? 'chat.completion' : 'text_completion',
@@ -182,15 +205,15 @@ export function createApiServer(engines: Engine | Engine[], opts: ApiOptions): K
   ): Promise<AsyncIterable<string>> {
     const object = kind === 'chat' ? 'chat.completion.chunk' : 'text_completion';
     const served = engine.info.model;
-    const chunk = (delta: Obj | string, finish: string | null) => ({
+    const chunk = (delta: Obj | string, finish: string | null, extra: Obj = {}) => ({
       id,
       object,
       created,
       model: served,
       choices: [
         kind === 'chat'
-          ? { index: 0, delta, logprobs: null, finish_reason: finish }
-          : { index: 0, text: delta, logprobs: null, finish_reason: finish },
+          ? { index: 0, delta, logprobs: null, finish_reason: finish, ...extra }
+          : { index: 0, text: delta, logprobs: null, finish_reason: finish, ...extra },
       ],
     });
     const text = (t: string) => sse(chunk(kind === 'chat' ? { content: t } : t, null));
@@ -248,7 +271,7 @@ export function createApiServer(engines: Engine | Engine[], opts: ApiOptions): K
           opts.log.event(`stream error ${e.status}`, `${ctx.path}: error during a stream: ${e.message}`);
           yield sse(openAiError(e));
         } else if (result) {
-          yield sse(chunk(kind === 'chat' ? {} : '', result.finishReason));
+          yield sse(chunk(kind === 'chat' ? {} : '', result.finishReason, timedOut(result)));
           if (includeUsage)
             yield sse({ id, object, created, model: served, choices: [], usage: usage(result) });
         }
@@ -265,7 +288,7 @@ export function createApiServer(engines: Engine | Engine[], opts: ApiOptions): K
     if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw bad('the body must be a JSON object');
     const body = raw as Obj;
     const engine = pick(body);
-    const s = sampling(body, opts.maxTokensCap);
+    const s = sampling(body, opts.maxTokensCap, opts.generationTimeoutS);
     // Checked before queueing, so a bad request never waits for a slot.
     const chars =
       kind === 'chat'

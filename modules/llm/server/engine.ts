@@ -26,6 +26,7 @@ import {
   type LlamaModel,
   resolveChatWrapper,
 } from 'node-llama-cpp';
+import { type Deadline, deadline } from './deadline.js';
 import { type CudaAttempt, type Device, settleDevice } from './device.js';
 
 export type { Device } from './device.js';
@@ -85,6 +86,11 @@ export interface Sampling {
   stop: string[];
   /** A JSON schema the answer must follow (enforced by a grammar). */
   jsonSchema?: Record<string, unknown>;
+  /**
+   * How long the generation may hold its sequence, from the call (its grammar and prompt count):
+   * past it the generation stops between two tokens and ends as a max_tokens one does.
+   */
+  timeoutMs?: number;
 }
 
 export type FinishReason = 'stop' | 'length';
@@ -92,6 +98,8 @@ export type FinishReason = 'stop' | 'length';
 export interface Generation {
   text: string;
   finishReason: FinishReason;
+  /** Stopped at its deadline (Sampling.timeoutMs); finishReason is then 'length'. */
+  timedOut: boolean;
   promptTokens: number;
   completionTokens: number;
 }
@@ -100,7 +108,6 @@ export interface Generation {
 export class ContextOverflowError extends Error {}
 /** A json_schema node-llama-cpp cannot turn into a grammar (a 400). */
 export class SchemaError extends Error {}
-
 const GGML_TYPES: Record<number, string> = {
   0: 'F32',
   1: 'F16',
@@ -299,66 +306,77 @@ export class Engine {
       m.role === 'assistant' ? { type: 'model', response: [m.content] } : { type: m.role, text: m.content },
     );
     history.push({ type: 'model', response: [] });
-    const grammar = s.jsonSchema ? await this.grammar(s.jsonSchema) : undefined;
-    return this.withSequence(async (seq) => {
-      const chat = new LlamaChat({
-        contextSequence: seq,
-        autoDisposeSequence: false,
-        chatWrapper: this.chatWrapper,
-      });
-      try {
-        const promptTokens = chat.chatWrapper
-          .generateContextState({ chatHistory: history })
-          .contextText.tokenize(this.model.tokenizer).length;
-        const g = this.generation(s, this.budget(promptTokens, s.maxTokens), grammar, signal, onText);
-        const r: LlamaChatResponse = await chat.generateResponse(history, {
-          ...g.options,
-          // Never drop the start of the conversation silently: overflow was refused above.
-          contextShift: { strategy: 'eraseFirstResponseAndKeepFirstSystem' },
+    const d = deadline(s.timeoutMs, signal);
+    let promptTokens = 0;
+    const g = this.generation(s, d, onText);
+    try {
+      const grammar = s.jsonSchema ? await this.grammar(s.jsonSchema) : undefined;
+      return await this.withSequence(async (seq) => {
+        const chat = new LlamaChat({
+          contextSequence: seq,
+          autoDisposeSequence: false,
+          chatWrapper: this.chatWrapper,
         });
-        return g.finish(r, promptTokens);
-      } finally {
-        chat.dispose({ disposeSequence: false });
-      }
-    });
+        try {
+          promptTokens = chat.chatWrapper
+            .generateContextState({ chatHistory: history })
+            .contextText.tokenize(this.model.tokenizer).length;
+          const r: LlamaChatResponse = await chat.generateResponse(history, {
+            ...g.options(this.budget(promptTokens, s.maxTokens), grammar),
+            // Never drop the start of the conversation silently: overflow was refused above.
+            contextShift: { strategy: 'eraseFirstResponseAndKeepFirstSystem' },
+          });
+          return g.finish(r, promptTokens);
+        } finally {
+          chat.dispose({ disposeSequence: false });
+        }
+      });
+    } catch (err) {
+      // LlamaChat throws the abort's reason when nothing was generated yet.
+      if (d.passed()) return g.finish({ response: '', metadata: { stopReason: 'abort' } }, promptTokens);
+      throw err;
+    } finally {
+      d.clear();
+    }
   }
 
   /**
    * What a chat and a plain completion pass node-llama-cpp alike (sampling, grammar, abort, streamed
    * text), and their answer with the tokens generated, counted as they come.
    */
-  private generation(
-    s: Sampling,
-    maxTokens: number,
-    grammar: LlamaGrammar | undefined,
-    signal: AbortSignal,
-    onText: (text: string) => void,
-  ) {
+  private generation(s: Sampling, d: Deadline, onText: (text: string) => void) {
     let completionTokens = 0;
-    const options = {
+    const options = (maxTokens: number, grammar: LlamaGrammar | undefined) => ({
       maxTokens,
       temperature: s.temperature,
       topP: s.topP,
       seed: s.seed,
       customStopTriggers: s.stop.length ? s.stop : undefined,
       grammar,
-      signal,
-      stopOnAbortSignal: false,
+      signal: d.signal,
+      // The text so far comes back at an abort: the answer of a generation past its deadline.
+      stopOnAbortSignal: true,
       onTextChunk: onText,
       onToken: (t: readonly unknown[]) => {
         completionTokens += t.length;
         this.generated += t.length;
       },
-    };
+    });
     const finish = (
       r: { response: string; metadata: { stopReason: string } },
       promptTokens: number,
-    ): Generation => ({
-      text: r.response,
-      finishReason: r.metadata.stopReason === 'maxTokens' ? 'length' : 'stop',
-      promptTokens,
-      completionTokens,
-    });
+    ): Generation => {
+      const timedOut = r.metadata.stopReason === 'abort' && d.passed();
+      // A client that left: an abort, as without stopOnAbortSignal (its answer goes nowhere).
+      if (r.metadata.stopReason === 'abort' && !timedOut) throw d.clientReason();
+      return {
+        text: r.response,
+        finishReason: timedOut || r.metadata.stopReason === 'maxTokens' ? 'length' : 'stop',
+        timedOut,
+        promptTokens,
+        completionTokens,
+      };
+    };
     return { options, finish };
   }
 
@@ -369,21 +387,29 @@ export class Engine {
     signal: AbortSignal,
     onText: (text: string) => void = () => undefined,
   ): Promise<Generation> {
-    const tokens = this.model.tokenize(prompt);
-    // LlamaCompletion puts BOS in front of the prompt when the model wants one: count it.
-    const promptTokens = tokens.length + (this.model.tokens.shouldPrependBosToken ? 1 : 0);
-    const maxTokens = this.budget(promptTokens, s.maxTokens);
-    const grammar = s.jsonSchema ? await this.grammar(s.jsonSchema) : undefined;
-    return this.withSequence(async (seq) => {
-      const c: LlamaCompletionT = new LlamaCompletion({ contextSequence: seq, autoDisposeSequence: false });
-      try {
-        const g = this.generation(s, maxTokens, grammar, signal, onText);
-        const r = await c.generateCompletionWithMeta(tokens, { ...g.options, disableContextShift: true });
-        return g.finish(r, promptTokens);
-      } finally {
-        c.dispose({ disposeSequence: false });
-      }
-    });
+    const d = deadline(s.timeoutMs, signal);
+    try {
+      const tokens = this.model.tokenize(prompt);
+      // LlamaCompletion puts BOS in front of the prompt when the model wants one: count it.
+      const promptTokens = tokens.length + (this.model.tokens.shouldPrependBosToken ? 1 : 0);
+      const maxTokens = this.budget(promptTokens, s.maxTokens);
+      const grammar = s.jsonSchema ? await this.grammar(s.jsonSchema) : undefined;
+      const g = this.generation(s, d, onText);
+      return await this.withSequence(async (seq) => {
+        const c: LlamaCompletionT = new LlamaCompletion({ contextSequence: seq, autoDisposeSequence: false });
+        try {
+          const r = await c.generateCompletionWithMeta(tokens, {
+            ...g.options(maxTokens, grammar),
+            disableContextShift: true,
+          });
+          return g.finish(r, promptTokens);
+        } finally {
+          c.dispose({ disposeSequence: false });
+        }
+      });
+    } finally {
+      d.clear();
+    }
   }
 
   async dispose(): Promise<void> {

@@ -179,12 +179,15 @@ async function main(): Promise<void> {
     );
   }
   const engine = engines[0]!;
+  const generationTimeoutS = intFromEnv('LLM_GENERATION_TIMEOUT_S', 300);
   const { info } = engine;
   const kit = createApiServer(engines, {
     log,
     token: await readAccessToken(env.LLM_TOKEN_FILE, log),
     memory,
     maxTokensCap: intFromEnv('LLM_MAX_TOKENS', info.contextLength),
+    // The longest one generation holds a slot while every other client waits (README: Deadline).
+    generationTimeoutS,
     limits: {
       maxQueued: intFromEnv('LLM_MAX_QUEUE', 16),
       maxQueuedPerConnection: intFromEnv('LLM_MAX_QUEUE_PER_CONNECTION', 4),
@@ -203,7 +206,7 @@ async function main(): Promise<void> {
   );
   const l = kit.limits;
   log.startup(
-    `limits: ${l.maxConnections} connections, ${l.maxQueued} queued (${l.maxQueuedPerConnection} per connection), ${l.maxBodyBytes} bytes a body`,
+    `limits: ${l.maxConnections} connections, ${l.maxQueued} queued (${l.maxQueuedPerConnection} per connection), ${l.maxBodyBytes} bytes a body, ${generationTimeoutS} s a generation`,
   );
   drainOnSignals(kit, log, 7_000, async () => {
     log.flush();

@@ -86,7 +86,11 @@ export function checkSchema(schema: Obj): Obj {
   return schema;
 }
 
-export function sampling(body: Obj, cap: number): Sampling {
+/**
+ * `timeoutCapS`: LLM_GENERATION_TIMEOUT_S, the longest a generation may hold its slot; a request may
+ * ask for less (`generation_timeout_s`, seconds), never more.
+ */
+export function sampling(body: Obj, cap: number, timeoutCapS: number): Sampling {
   const stop = body.stop;
   const stops =
     stop === undefined || stop === null
@@ -124,6 +128,7 @@ export function sampling(body: Obj, cap: number): Sampling {
     seed: num(body, 'seed', 0, 2 ** 32 - 1, true),
     stop: stops,
     jsonSchema,
+    timeoutMs: (num(body, 'generation_timeout_s', 0.001, timeoutCapS) ?? timeoutCapS) * 1000,
   };
 }
 

@@ -1,0 +1,217 @@
+/**
+ * One generation held the llm service's generation slot for as long as it ran: a client asking for
+ * a long answer (a large max_tokens, a json_schema whose grammar never lets the answer end before
+ * it) kept every other client waiting in the queue, with no limit but the context. Now each
+ * generation has a deadline (LLM_GENERATION_TIMEOUT_S, or a smaller `generation_timeout_s` in the
+ * request); past it the generation stops between two tokens, the answer ends as a max_tokens one
+ * does (finish_reason "length") with `timed_out: true` on its choice, and the slot is free.
+ *
+ * The bundle runs as its own process (as in the container) serving a copy of the tiny llama whose
+ * GGUF says its trained context is 16,384 tokens, so that one answer can be long. The work is sized
+ * from a measured unit (the same request for 200 tokens), not from a guess at this machine's speed.
+ */
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Engine } from '../../modules/llm/server/engine.js';
+import { bundleLlm, postJson } from '../helpers/served-llm.js';
+import { type ServedProcess, spawnServed } from '../helpers/served-module.js';
+import { F32, openAiOnSocket } from '../llm/helpers.js';
+import { tempDir } from '../setup/temp-registry.js';
+
+const CAP_S = 1;
+const CONTEXT = 16_384;
+/**
+ * At least 200,000 characters before the grammar lets the answer close: with the tiny llama's
+ * short pieces, only max_tokens (or the deadline) ends it.
+ */
+const ENDLESS = { type: 'array', minItems: 1000, items: { type: 'string', minLength: 200 } };
+const endless = { type: 'json_schema' as const, json_schema: { name: 'endless', schema: ENDLESS } };
+const hi = [{ role: 'user' as const, content: 'hi' }];
+
+const dir = tempDir('llm-deadline-');
+/** The tiny llama with `llama.context_length` (a uint32 after its key) set to CONTEXT. */
+function longLlama(): { file: string; sha: string } {
+  const gguf = Buffer.from(readFileSync(F32));
+  const key = Buffer.from('llama.context_length');
+  const at = gguf.indexOf(key) + key.length;
+  if (gguf.readUInt32LE(at) !== 4 || gguf.readUInt32LE(at + 4) !== 256)
+    throw new Error('the fixture is not the tiny llama this test patches');
+  gguf.writeUInt32LE(CONTEXT, at + 4);
+  mkdirSync(join(dir, 'models/long-llama'), { recursive: true });
+  const file = join(dir, 'models/long-llama/long-llama.gguf');
+  writeFileSync(file, gguf);
+  return { file, sha: createHash('sha256').update(gguf).digest('hex') };
+}
+
+let llm: ServedProcess;
+let model: string;
+let client: ReturnType<typeof openAiOnSocket>;
+/** max_tokens for an answer that, unbounded, would run at least 8 deadlines on this machine now. */
+let longTokens: number;
+
+beforeAll(async () => {
+  const { file, sha } = longLlama();
+  model = file;
+  llm = await spawnServed(
+    await bundleLlm(dir),
+    {
+      LLM_MODEL_DIR: join(dir, 'models'),
+      LLM_MODEL: 'long-llama',
+      LLM_FILES_ROOT: join(dir, 'models'),
+      LLM_FILES: JSON.stringify({ 'long-llama/long-llama.gguf': sha }),
+      LLM_DEVICE: 'cpu',
+      LLM_THREADS: '1',
+      LLM_CONTEXT: String(CONTEXT),
+      LLM_GENERATION_TIMEOUT_S: String(CAP_S),
+    },
+    join(dir, 'api.sock'),
+  );
+  client = openAiOnSocket(llm.socket);
+  // The unit: the same request for 200 tokens (the least of 2), well inside the deadline.
+  let unit = Number.POSITIVE_INFINITY;
+  for (let i = 0; i < 2; i++) {
+    const t = performance.now();
+    const r = await client.chat.completions.create({
+      model: 'long-llama',
+      messages: hi,
+      max_tokens: 200,
+      response_format: endless,
+    });
+    expect(r.usage?.completion_tokens).toBeGreaterThan(150);
+    unit = Math.min(unit, (performance.now() - t) / 1000);
+  }
+  // Tokens slow down as the answer grows (attention, the grammar's stacks): 8 is a floor.
+  longTokens = Math.min(CONTEXT - 64, Math.max(1000, Math.ceil((200 / unit) * CAP_S * 8)));
+}, 120_000);
+afterAll(() => llm?.kill());
+
+/** The order in which things were answered. */
+function recorder() {
+  const order: string[] = [];
+  const note =
+    <T>(name: string) =>
+    (v: T) => {
+      order.push(name);
+      return v;
+    };
+  return { order, note };
+}
+
+type TimedChoice = { finish_reason: string; timed_out?: boolean };
+
+describe('a generation that would hold the slot for longer than LLM_GENERATION_TIMEOUT_S', () => {
+  it('(whole answer, openai client) is cut at the deadline as "length" with timed_out, and the next client is served', async () => {
+    const { order, note } = recorder();
+    const long = client.chat.completions
+      .create({ model: 'long-llama', messages: hi, max_tokens: longTokens, response_format: endless })
+      .then(note('long'));
+    // Queued behind it (sent once the long one holds the slot).
+    await new Promise((r) => setTimeout(r, 300));
+    const next = client.chat.completions
+      .create({ model: 'long-llama', messages: hi, max_tokens: 2 })
+      .then(note('next'));
+    const [a, b] = await Promise.all([long, next]);
+    // Before: the long answer ran to its max_tokens, every token of it, before `next` was served.
+    expect(a.usage!.completion_tokens).toBeLessThan(longTokens / 2);
+    expect(a.choices[0] as unknown as TimedChoice).toMatchObject({
+      finish_reason: 'length',
+      timed_out: true,
+    });
+    expect(a.choices[0]!.message.content!.startsWith('[')).toBe(true);
+    expect(b.choices[0]!.finish_reason).toBe('length');
+    expect((b.choices[0] as unknown as TimedChoice).timed_out).toBeUndefined();
+    expect(order).toEqual(['long', 'next']);
+    expect(llm.log()).toMatch(/generation stopped at its deadline \(1 s\) after \d+ tokens/);
+  }, 120_000);
+
+  it('(streamed) ends with a chunk whose finish_reason is "length" with timed_out, then [DONE]', async () => {
+    const { order, note } = recorder();
+    const long = postJson(llm.socket, '/v1/chat/completions', {
+      messages: hi,
+      max_tokens: longTokens,
+      response_format: endless,
+      stream: true,
+      stream_options: { include_usage: true },
+    }).then(note('long'));
+    await new Promise((r) => setTimeout(r, 300));
+    const next = client.chat.completions
+      .create({ model: 'long-llama', messages: hi, max_tokens: 2 })
+      .then(note('next'));
+    const [a] = await Promise.all([long, next]);
+    expect(a.status).toBe(200);
+    const events = a.text.split('\n\n').filter(Boolean);
+    expect(events.at(-1)).toBe('data: [DONE]');
+    const chunks = events.slice(0, -1).map((e) => JSON.parse(e.slice('data: '.length)));
+    const last = chunks.at(-2);
+    expect(last.choices[0]).toMatchObject({ delta: {}, finish_reason: 'length', timed_out: true });
+    expect(chunks.at(-1).usage.completion_tokens).toBeLessThan(longTokens / 2);
+    expect(order).toEqual(['long', 'next']);
+  }, 120_000);
+});
+
+describe('generation_timeout_s in a request', () => {
+  it('a smaller one than the module cap ends that generation', async () => {
+    const r = await client.chat.completions.create({
+      model: 'long-llama',
+      messages: hi,
+      max_tokens: longTokens,
+      response_format: endless,
+      // @ts-expect-error: this service's own field, beside OpenAI's
+      generation_timeout_s: 0.2,
+    });
+    expect(r.choices[0] as unknown as TimedChoice).toMatchObject({
+      finish_reason: 'length',
+      timed_out: true,
+    });
+    expect(r.usage!.completion_tokens).toBeLessThan(longTokens / 2);
+  }, 60_000);
+
+  it('one longer than the cap, or not a positive number, is a 400 naming it', async () => {
+    for (const v of [CAP_S + 1, 0, -1, 'soon']) {
+      const r = await postJson(llm.socket, '/v1/chat/completions', {
+        messages: hi,
+        max_tokens: 2,
+        generation_timeout_s: v,
+      });
+      expect([v, r.status]).toEqual([v, 400]);
+      expect(JSON.parse(r.text).error).toMatchObject({ param: 'generation_timeout_s' });
+    }
+  }, 60_000);
+});
+
+describe('the native work', () => {
+  it('stops at the deadline: no token is generated after the answer came back', async () => {
+    const engine = await Engine.load({
+      modelPath: model,
+      name: 'long-llama',
+      device: 'cpu',
+      deviceReason: 'test',
+      contextSize: CONTEXT,
+      parallel: 1,
+      threads: 1,
+    });
+    try {
+      const g = await engine.chat(
+        hi,
+        { temperature: 1, stop: [], jsonSchema: ENDLESS, maxTokens: longTokens, timeoutMs: 300 },
+        new AbortController().signal,
+      );
+      expect(g).toMatchObject({ finishReason: 'length', timedOut: true });
+      expect(g.completionTokens).toBeLessThan(longTokens / 2);
+      const after = engine.generated;
+      await new Promise((r) => setTimeout(r, 500));
+      expect(engine.generated).toBe(after);
+      // And the sequence is free for the next one at once.
+      const next = await engine.chat(
+        hi,
+        { temperature: 0, stop: [], maxTokens: 2 },
+        new AbortController().signal,
+      );
+      expect(next.completionTokens).toBeGreaterThan(0);
+    } finally {
+      await engine.dispose();
+    }
+  }, 120_000);
+});
