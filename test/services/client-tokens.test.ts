@@ -170,6 +170,23 @@ describe('a consumer gets its own token for a provider that takes them, never th
     expect(new ClientTokens(tokensOf('llm')).identify(ragToken)).toBeUndefined();
   });
 
+  it("a consumer upgraded to a version that no longer uses llm: llm's file drops it at the old version's removal", async () => {
+    await startConsumer('rag');
+    mkdirSync(path.join(root, 'opt', 'rag2'), { recursive: true });
+    await writeRegistration(root, {
+      name: 'rag',
+      version: '2.0.0',
+      prefix: path.join(root, 'opt', 'rag2'),
+      spec: consumerSpec,
+      approvals: { outboundNetwork: false },
+      imageId: image.id,
+      uses: ['old'],
+    });
+    await deleteRegistration(root, 'rag', '1.0.0');
+    await dropConsumer(root, ['llm>=1.0.0', 'old'], () => undefined);
+    expect(existsSync(tokensOf('llm'))).toBe(false);
+  });
+
   it('attack: a link the provider left at client-tokens (its own folder) is replaced, not written through', async () => {
     const victim = path.join(tempDir('bp-client-victim-'), 'shadow');
     writeFileSync(victim, 'root:x:0:0\n');

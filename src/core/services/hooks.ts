@@ -114,11 +114,13 @@ export function createServiceHooks(opts: ServiceHooksOptions): PackageHooks {
       if (!next) {
         await clearRestartRecord(opts.root, pkg.name);
         await removeProfile(opts.root, pkg.name);
-        // Its own tokens go from the providers it used (client-tokens.ts).
-        await (await import('./client-tokens.js')).dropConsumer(opts.root, pkg.manifest.uses ?? [], (line) =>
+      }
+      // Its own tokens go from the providers it used and no longer does (removed, or a version
+      // that dropped them from its `uses`): their files are written from what is installed now.
+      if (pkg.manifest.uses?.length)
+        await (await import('./client-tokens.js')).dropConsumer(opts.root, pkg.manifest.uses, (line) =>
           hook.warn(line),
         );
-      }
       await untagModuleImage(eng, spec.image.id, moduleImageTag(pkg.name, pkg.version));
       if (!(await imageStillUsed(opts.root, spec.image.id, pkg.name, pkg.version)))
         await removeUntaggedImage(eng, spec.image.id).catch((err) =>

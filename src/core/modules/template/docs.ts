@@ -45,7 +45,7 @@ checks all of them; \`blueprint repo build\` signs the manifest with the package
 | --- | --- | --- |
 | \`image\` | (absent) | filled in by \`blueprint repo build\`: \`{archive, id}\` of the image built from \`Containerfile\` |
 | \`network\` | \`loopback-socket\` | \`none\` (default), \`loopback-socket\` (listen on a unix socket in a host folder blueprint creates, no network) or \`outbound\` (reach other hosts; the admin must approve it at install) |
-| \`socket\` | \`{dir, file}\` | where that folder is mounted in the container and the socket's name; the server gets its path in \`BLUEPRINT_SOCKET\`. On the box: \`/run/blueprint/services/${name}/api.sock\` |
+| \`socket\` | \`{dir, file}\` | where that folder is mounted in the container and the socket's name; the server gets its path in \`BLUEPRINT_SOCKET\`. On the box: \`/run/blueprint/services/${name}/api.sock\`. Add \`clientTokens: true\` (with a \`data\` folder) and each module that uses this one gets a token of its own, which the kit reads and takes turns by (one client's many connections share its places); see docs/module-wiring.md, "Who is calling" |
 | \`resources\` | \`128m\`, \`0.5\`, \`32\` | memory, CPUs and process limits; defaults \`256m\`, \`1\`, \`256\` |
 | \`health\` | \`/health\` | blueprint GETs this path over the socket; a 2xx answer means ready. \`startTimeout\` in seconds |
 | \`stopTimeout\` | \`5\` | seconds between SIGTERM and SIGKILL |
