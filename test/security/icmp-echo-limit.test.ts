@@ -9,7 +9,10 @@
  * own before setup (image/overlay/etc/nftables.conf), each in a network namespace this test makes,
  * and flooded from another with 200 echo requests of one id. Neighbour discovery must stay
  * unlimited: after the flood (the echo budget spent) the neighbour caches are emptied and a TCP
- * connection over IPv6 must still be made.
+ * connection over IPv6 must still be made. And a multicast listener query must be answered: the
+ * output chain let MLD reports out, but the input chain dropped the queries, so a switch that
+ * snoops MLD would in time stop forwarding the box's solicited-node multicast (neighbour
+ * discovery) to it.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -54,6 +57,38 @@ for seq in range(n):
     drain(time.monotonic() + gap)
 drain(time.monotonic() + 1.0)
 print(json.dumps({'replies': len(got), 'seconds': time.monotonic() - start}))
+`;
+
+/**
+ * An MLDv2 general query (to ff02::1, hop limit 1, router alert, from a link-local address), as
+ * a router or a switch's querier sends one, from IFNAME; prints how many MLD reports (v1 or v2)
+ * came back on the link within 3 s, read from a packet socket there.
+ */
+const MLD_QUERY = `
+import select, socket, struct, sys, time
+ifname, src = sys.argv[1], sys.argv[2]
+idx = socket.if_nametoindex(ifname)
+cap = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x86dd))
+cap.bind((ifname, 0))
+s = socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_ICMPV6)
+s.bind((src, 0, 0, idx))
+s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_HOPS, 1)
+s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_IF, idx)
+s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_HOPOPTS, bytes([0, 0, 5, 2, 0, 0, 1, 0]))
+# type 130, code 0, checksum (the kernel's), max response 500 ms, reserved, :: (general), QRV 2, QQIC 125, no sources
+s.sendto(struct.pack('!BBHHH16sBBH', 130, 0, 0, 500, 0, bytes(16), 2, 125, 0), ('ff02::1', 0, 0, idx))
+reports, end = 0, time.monotonic() + 3
+while True:
+    left = end - time.monotonic()
+    if left <= 0 or not select.select([cap], [], [], left)[0]: break
+    pkt, addr = cap.recvfrom(65535)
+    if addr[2] == socket.PACKET_OUTGOING: continue
+    ip = pkt[14:]
+    nh, off = ip[6], 40
+    while nh in (0, 43, 60) and off + 2 <= len(ip):
+        nh, off = ip[off], off + (ip[off + 1] + 1) * 8
+    if nh == 58 and off < len(ip) and ip[off] in (131, 143): reports += 1
+print(reports)
 `;
 
 const canNetns = hasNft && process.getuid?.() === 0 && existsSync('/usr/sbin/ip') && existsSync(PYTHON);
@@ -114,6 +149,7 @@ describe.skipIf(!canNetns)('ICMP echo floods against the box firewall (in namesp
     sh(net, 'ip', 'addr', 'add', '198.51.100.1/24', 'dev', `${tag}b`);
     sh(box, 'ip', 'addr', 'add', `${BOX6}/64`, 'dev', `${tag}a`, 'nodad');
     sh(net, 'ip', 'addr', 'add', '2001:db8:1::1/64', 'dev', `${tag}b`, 'nodad');
+    sh(net, 'ip', 'addr', 'add', 'fe80::1/64', 'dev', `${tag}b`, 'nodad'); // the querier's
     for (const [ns, dev] of [
       [box, `${tag}a`],
       [net, `${tag}b`],
@@ -153,6 +189,13 @@ describe.skipIf(!canNetns)('ICMP echo floods against the box firewall (in namesp
       const said = sh(net, PYTHON, '-c', probe).trim();
       expect(sh(net, 'ip', '-6', 'neigh', 'show', BOX6)).toMatch(/lladdr/);
       if (rules() === setupRules) expect(said).toBe('refused');
+    });
+
+    it("answers a multicast listener query (MLD), or a snooping switch stops sending it the link's multicast, neighbour solicitations included", () => {
+      // The output chain lets the reports out; the query must get in. (Last in its group: the
+      // unsolicited reports sent when the link came up are long over.)
+      const reports = Number(sh(net, PYTHON, '-c', MLD_QUERY, `${tag}b`, 'fe80::1').trim());
+      expect(reports).toBeGreaterThan(0);
     });
   });
 });

@@ -100,6 +100,9 @@ ${out.declarations}
     ct state invalid drop
     ip protocol icmp icmp type { destination-unreachable, time-exceeded } limit rate 10/second accept
     ip6 nexthdr ipv6-icmp icmpv6 type { destination-unreachable, packet-too-big, time-exceeded, nd-router-advert, nd-neighbor-solicit, nd-neighbor-advert } accept
+    # Multicast listener queries (a router's, a snooping switch's), answered by the reports the
+    # output chain lets out: unanswered, a snooping switch stops forwarding neighbour discovery.
+    ip6 saddr fe80::/10 icmpv6 type mld-listener-query accept
     udp dport 68 udp sport 67 accept
     udp dport 546 udp sport 547 accept
 ${ssh}  }
