@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { close, createReadStream } from 'node:fs';
 import { realpath } from 'node:fs/promises';
 import path from 'node:path';
-import { NotFoundError, UsageError, VerificationError } from '../errors.js';
+import { BlueprintError, NotFoundError, UsageError, VerificationError } from '../errors.js';
 import {
   changedWhileReading,
   openRegular,
@@ -19,7 +19,7 @@ import {
 import { parseIndex } from './format.js';
 import { PublishFolders } from './publish-folders.js';
 import { joinUrl, transportFor } from './transport.js';
-import type { PublishedFile } from './transports/types.js';
+import type { PublishedFile, PublishStep } from './transports/types.js';
 
 export interface PublishOutcome {
   to: string;
@@ -32,7 +32,8 @@ export async function publishRepository(
   info: (rel: string) => void = () => {},
 ): Promise<PublishOutcome> {
   const t = transportFor(to);
-  if (!t.put || !/^(oci|s3):\/\//.test(to))
+  const put = t.put?.bind(t);
+  if (!put || !/^(oci|s3):\/\//.test(to))
     throw new UsageError(`Cannot publish to ${to}`, 'Publish to oci://REGISTRY/NAME or s3://BUCKET/PREFIX.');
   const root = await realpath(dir);
   const folders = new PublishFolders(root);
@@ -52,6 +53,12 @@ export async function publishRepository(
     if (real?.startsWith(root + path.sep)) await folders.beneath(real);
   }
   const files: PublishedFile[] = [];
+  let committing = false;
+  const step = deadlines(
+    to,
+    () => files.length,
+    () => committing,
+  );
   for (const rel of rels) {
     joinUrl(to, rel); // the same path check a reader makes
     const file = path.join(dir, rel);
@@ -80,15 +87,53 @@ export async function publishRepository(
           'hash-mismatch',
           'Rebuild the repository (blueprint repo build) and publish again; this file was not sent.',
         );
-      await t.put(to, rel, body, sha256);
+      await step(rel, stat.size, (signal) => put(to, rel, body, sha256, signal));
       files.push({ rel, sha256, size: stat.size });
     } finally {
       await new Promise((r) => close(fd, r));
     }
     info(rel);
   }
-  await t.commit?.(to, files);
+  committing = true;
+  await t.commit?.(to, files, step);
   return { to, files };
+}
+
+/**
+ * How long one step of a publish (a file's upload, a manifest) may take: a minute plus its size at
+ * a rate slower than any real uplink (16 KiB/s, as a download's: fetch.ts). The socket's idle
+ * timeout alone let a server that sends a byte every few seconds (a 201's body, a token, a
+ * redirect's next hop) hold the publish for as long as it liked.
+ */
+export const publishLimits = { baseMs: 60_000, minBytesPerSecond: 16 * 1024 };
+
+/**
+ * Each step under its own deadline. Its error names the step, and says what readers see meanwhile:
+ * a registry shows nothing new until the repository's manifest (pushed last) is stored; a bucket
+ * shows each file as it is stored, the index and its signature last.
+ */
+function deadlines(to: string, uploaded: () => number, committing: () => boolean): PublishStep {
+  const oci = to.startsWith('oci://');
+  return async (what, bytes, run) => {
+    const { baseMs, minBytesPerSecond } = publishLimits;
+    const ms = Math.ceil(baseMs + (bytes / minBytesPerSecond) * 1000);
+    const deadline = AbortSignal.timeout(ms);
+    try {
+      return await run(deadline);
+    } catch (err) {
+      if (!deadline.aborted) throw err;
+      const state = committing()
+        ? 'every file is uploaded; until the repository manifest is stored, readers see the repository as it was'
+        : !oci && what.startsWith('index.json')
+          ? 'the new index.json may be stored without its signature, and readers then refuse the repository until it is published whole'
+          : `${uploaded()} files went up before it, nothing after it, and not index.json (sent last): readers see the repository as it was`;
+      throw new BlueprintError(
+        `${to}: ${what}${bytes > 0 ? ` (${bytes} bytes)` : ''} was not stored within ${Math.round(ms / 1000)} s (${Math.round(baseMs / 1000)} s, plus a second per ${Math.round(minBytesPerSecond / 1024)} KiB): the server kept the request open; ${state}`,
+        'publish-timeout',
+        `Publish again once the server answers promptly${oci ? ' (blobs the registry already holds are not sent again)' : ''}, or publish to another ${oci ? 'registry' : 'bucket'}.`,
+      );
+    }
+  };
 }
 
 /** A box reads an index of at most this (repo-fetch.ts): a bigger one is not worth sending. */

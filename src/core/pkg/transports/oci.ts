@@ -219,16 +219,24 @@ class Registry {
     return { body: res.body.pipe(check), length: layer.size };
   }
 
-  async hasBlob(digest: string): Promise<boolean> {
-    const res = await this.send('HEAD', this.url(`blobs/${digest}`));
+  async hasBlob(digest: string, signal: AbortSignal): Promise<boolean> {
+    const res = await this.send('HEAD', this.url(`blobs/${digest}`), {}, signal);
     res.body.resume();
     return res.status === 200;
   }
 
-  /** Monolithic upload: POST for a session, PUT the bytes with ?digest= (distribution spec). */
-  async pushBlob(digest: string, body: Uint8Array | FileBody): Promise<void> {
-    if (await this.hasBlob(digest)) return;
-    const start = await this.send('POST', this.url('blobs/uploads/'), { headers: { 'content-length': '0' } });
+  /**
+   * Monolithic upload: POST for a session, PUT the bytes with ?digest= (distribution spec). Every
+   * request and answer (a login's token too) ends with `signal`: the publish's deadline for it.
+   */
+  async pushBlob(digest: string, body: Uint8Array | FileBody, signal: AbortSignal): Promise<void> {
+    if (await this.hasBlob(digest, signal)) return;
+    const start = await this.send(
+      'POST',
+      this.url('blobs/uploads/'),
+      { headers: { 'content-length': '0' } },
+      signal,
+    );
     start.body.resume();
     const loc = start.headers.location;
     if (start.status !== 202 || !loc) throw failed(this.ref, `upload start: HTTP ${start.status}`);
@@ -237,15 +245,17 @@ class Registry {
       throw failed(this.ref, 'upload location on another host');
     at.searchParams.set('digest', digest);
     const size = body instanceof Uint8Array ? body.length : body.size;
-    const res = await this.send('PUT', at.href, {
-      headers: { 'content-type': 'application/octet-stream', 'content-length': String(size) },
-      body,
-    });
+    const res = await this.send(
+      'PUT',
+      at.href,
+      { headers: { 'content-type': 'application/octet-stream', 'content-length': String(size) }, body },
+      signal,
+    );
     const text = await readSmall(res.body, 4096);
     if (res.status !== 201) throw failed(this.ref, `upload ${digest}: HTTP ${res.status} ${quoted(text)}`);
   }
 
-  async pushManifest(tag: string, artifactType: string, layers: Layer[]): Promise<void> {
+  async pushManifest(tag: string, artifactType: string, layers: Layer[], signal: AbortSignal): Promise<void> {
     const body = Buffer.from(
       JSON.stringify({
         schemaVersion: 2,
@@ -256,10 +266,12 @@ class Registry {
         annotations: { 'org.opencontainers.image.created': new Date().toISOString() },
       }),
     );
-    const res = await this.send('PUT', this.url(`manifests/${tag}`), {
-      headers: { 'content-type': MEDIA.manifest },
-      body,
-    });
+    const res = await this.send(
+      'PUT',
+      this.url(`manifests/${tag}`),
+      { headers: { 'content-type': MEDIA.manifest }, body },
+      signal,
+    );
     const text = await readSmall(res.body, 4096);
     if (res.status !== 201) throw failed(this.ref, `manifest ${tag}: HTTP ${res.status} ${quoted(text)}`);
   }
@@ -306,14 +318,16 @@ export function ociTransport(opts: () => TransportOptions): Transport {
         );
       return reg.blob(layer, signal);
     },
-    async put(base, _rel, file, sha256) {
+    async put(base, _rel, file, sha256, signal) {
       const ref = parseOciUrl(base);
-      await new Registry(ref, opts(), true).pushBlob(`sha256:${sha256}`, file);
+      await new Registry(ref, opts(), true).pushBlob(`sha256:${sha256}`, file, signal);
     },
-    async commit(base, files: PublishedFile[]) {
+    async commit(base, files: PublishedFile[], step) {
       const ref = parseOciUrl(base);
       const reg = new Registry(ref, opts(), true);
-      await reg.pushBlob(EMPTY.digest, Buffer.from('{}'));
+      await step('the empty config blob', 2, (signal) =>
+        reg.pushBlob(EMPTY.digest, Buffer.from('{}'), signal),
+      );
       const layer = (f: PublishedFile): Layer => ({
         mediaType: mediaTypeOf(f.rel),
         digest: `sha256:${f.sha256}`,
@@ -330,10 +344,17 @@ export function ociTransport(opts: () => TransportOptions): Transport {
           .replace(/[^A-Za-z0-9._-]/g, '-')
           .replace(/^[.-]+/, '')
           .slice(0, 128);
-        if (tag) await reg.pushManifest(tag, MEDIA.package, [layer(f), ...(sig ? [layer(sig)] : [])]);
+        if (tag)
+          await step(`the manifest of ${f.rel} (${ref.registry}/${ref.name}:${tag})`, 0, (signal) =>
+            reg.pushManifest(tag, MEDIA.package, [layer(f), ...(sig ? [layer(sig)] : [])], signal),
+          );
       }
       // Last, the repository's own manifest: readers switch to the new index in one step.
-      await reg.pushManifest(ref.tag, MEDIA.repository, files.map(layer));
+      // Its size for the deadline: about 256 bytes a layer (a digest, a size, a title).
+      const bytes = 256 * files.length;
+      await step(`the repository's manifest (${ref.registry}/${ref.name}:${ref.tag})`, bytes, (signal) =>
+        reg.pushManifest(ref.tag, MEDIA.repository, files.map(layer), signal),
+      );
     },
   };
 }

@@ -88,7 +88,7 @@ export function s3Transport(opts: () => TransportOptions): Transport {
         'Try again later.',
       );
     },
-    async put(base, rel, file, sha256) {
+    async put(base, rel, file, sha256, signal) {
       const { size } = file;
       const { bucket, prefix } = parseS3Url(base);
       const s = await awsSettings(opts());
@@ -98,7 +98,8 @@ export function s3Transport(opts: () => TransportOptions): Transport {
         'content-length': String(size),
         'content-type': 'application/octet-stream',
       });
-      const res = await request({ method: 'PUT', url, headers, body: file }, opts());
+      // The answer (and an error's text) is read under `signal` too: the file's deadline.
+      const res = await request({ method: 'PUT', url, headers, body: file, signal }, opts());
       if (res.status === 200) return void res.body.resume();
       const code = await s3Code(res.body);
       throw new BlueprintError(

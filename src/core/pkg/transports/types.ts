@@ -29,11 +29,27 @@ export interface TransportOptions {
  */
 export interface Transport {
   open(base: string, rel: string, signal?: AbortSignal): Promise<Opened>;
-  /** `file`: a descriptor the caller opened (without following links) and hashed; read from offset 0. */
-  put?(base: string, rel: string, file: FileBody, sha256: string): Promise<void>;
-  /** Called once after a publish's files are all `put`: e.g. the OCI manifest that names them. */
-  commit?(base: string, files: PublishedFile[]): Promise<void>;
+  /**
+   * `file`: a descriptor the caller opened (without following links) and hashed; read from offset 0.
+   * Every request it makes, and every answer it reads, ends when `signal` does (the file's deadline).
+   */
+  put?(base: string, rel: string, file: FileBody, sha256: string, signal: AbortSignal): Promise<void>;
+  /**
+   * Called once after a publish's files are all `put`: e.g. the OCI manifests that name them, each
+   * sent as a `step` of its own (under its own deadline).
+   */
+  commit?(base: string, files: PublishedFile[], step: PublishStep): Promise<void>;
 }
+
+/**
+ * Runs one step of a publish (`what`: a manifest, named for the error) under a deadline sized from
+ * the `bytes` it sends, aborting `signal` when it passes.
+ */
+export type PublishStep = <T>(
+  what: string,
+  bytes: number,
+  run: (signal: AbortSignal) => Promise<T>,
+) => Promise<T>;
 
 /** A local file to send: an open descriptor (read with pread from 0, never closed here) and its size. */
 export interface FileBody {
