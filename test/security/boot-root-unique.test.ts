@@ -51,7 +51,7 @@ describe.skipIf(!canLoop)('the single-slot initramfs halts when two disks carry 
   /** The script as initramfs-tools would run it, with `cmdline` for /proc/cmdline. */
   function boot(cmdline: string) {
     const text = script();
-    for (const needle of ['. /scripts/functions', '/proc/cmdline', 'halt -f', 'blkid']) {
+    for (const needle of ['. /scripts/functions', '/proc/cmdline', '/dev/kmsg', 'halt -f', 'blkid']) {
       expect(text, `the script no longer says ${needle}: adapt this test`).toContain(needle);
     }
     const run = mkdtempSync(path.join(work, 'run-'));
@@ -65,13 +65,18 @@ describe.skipIf(!canLoop)('the single-slot initramfs halts when two disks carry 
       text
         .replace('. /scripts/functions', `. ${run}/functions`)
         .replaceAll('/proc/cmdline', `${run}/cmdline`)
+        .replaceAll('/dev/kmsg', `${run}/kmsg`)
         .replaceAll('halt -f', 'echo HALTED; exit 99'),
     );
     const r = spawnSync('/bin/sh', [path.join(run, 'script')], {
       encoding: 'utf8',
       env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' },
     });
-    return { status: r.status, out: r.stdout + r.stderr };
+    let kmsg = '';
+    try {
+      kmsg = readFileSync(path.join(run, 'kmsg'), 'utf8');
+    } catch {}
+    return { status: r.status, out: r.stdout + r.stderr, kmsg };
   }
   const cmd = (root: string) => `${root} ro console=tty1 console=ttyS0,115200n8 panic=0 quiet`;
 
@@ -100,6 +105,10 @@ describe.skipIf(!canLoop)('the single-slot initramfs halts when two disks carry 
     expect(r.out).toContain('HALTED');
     expect(r.status).toBe(99);
     expect(r.out).toMatch(new RegExp(`FAILURE: .*LABEL=${label}`));
+    // Also in the kernel's log at level 2 (crit), which `quiet` still shows on every console.
+    expect(r.kmsg).toMatch(
+      new RegExp(`^<2>blueprint: 2 disks carry the root this box boots \\(LABEL=${label}\\)`),
+    );
   });
 
   it("a stick made from the public image (the root's UUID is every box's): halted", () => {
