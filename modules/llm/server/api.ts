@@ -304,7 +304,7 @@ export function createApiServer(engines: Engine | Engine[], opts: ApiOptions): K
     // Before any tokenising (on the event loop, quadratic for some text): see maxPromptChars.
     if (chars > engine.maxPromptChars)
       throw bad(
-        `the prompt is ${chars} characters; this model's context of ${engine.info.contextLength} tokens holds at most ${engine.maxPromptChars} (its longest token is ${engine.maxPromptChars / engine.info.contextLength} characters)`,
+        `the prompt is ${chars} characters; this model's context of ${engine.info.contextLength} tokens holds at most ${engine.maxPromptChars} (${engine.maxPromptChars / engine.info.contextLength} characters a token; a longer prompt is refused before it is tokenised)`,
         kind === 'chat' ? 'messages' : 'prompt',
       );
     const n = num(body, 'n', 1, 1, true);

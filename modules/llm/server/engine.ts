@@ -6,8 +6,7 @@
  * Why not the kit's worker thread: node-llama-cpp already runs every evaluation on llama.cpp's own
  * native threads (the addon's async work), so the event loop that accepts connections and answers
  * /health never waits on a matrix product; a worker would only add a copy of every streamed token
- * between threads. Tokenising and sampling set-up on the main thread take microseconds for the
- * prompts the body limit allows.
+ * between threads. Tokenising is not: it runs on the main thread, bounded by maxPromptChars.
  */
 import {
   type ChatHistoryItem,
@@ -128,13 +127,24 @@ const GGML_TYPES: Record<number, string> = {
   32: 'BF16',
 }; // llama_ftype values (general.file_type); others are shown as "type N"
 
+/**
+ * Characters a token of context may stand for in a prompt that is tokenised. Llama 2's vocabulary's
+ * longest piece is 16 characters; Llama 3's and Qwen2's are 128 (runs of spaces, `=`, `-`), which
+ * let 524,288 characters be tokenised in one turn of the event loop at the default context of 4,096
+ * (1.2-2.7 s measured, /health waiting; 0.1-0.3 s at 65,536). Text averages 3 to 5 characters a
+ * token (prose, code); only long runs of one character need more, and such a prompt is refused
+ * (context_length_exceeded) even when it would have fit.
+ */
+export const MAX_CHARS_PER_TOKEN = 16;
+
 export class Engine {
   readonly info: EngineInfo;
   /**
-   * The longest prompt, in characters, that can fit the context: the context times the longest
-   * piece of the vocabulary. A longer one is refused before it is tokenised: llama.cpp tokenises
-   * on the event loop, and a run of one character or of digits takes quadratic time (1.1 s for
-   * 128,000 letters; about 20 minutes for a 4 MiB body), /health and SIGTERM waiting.
+   * The longest prompt (and stop string), in characters, that is tokenised: the context times the
+   * vocabulary's longest piece, at most MAX_CHARS_PER_TOKEN. A longer one is refused before it is
+   * tokenised: llama.cpp tokenises on the event loop, and a run of one character or of digits takes
+   * quadratic time (1.1 s for 128,000 letters; about 20 minutes for a 4 MiB body), /health and
+   * SIGTERM waiting.
    */
   readonly maxPromptChars: number;
   /** Tokens generated since start, all requests together (a stopped generation stops counting). */
@@ -167,7 +177,7 @@ export class Engine {
     const longest = Array.isArray(pieces)
       ? pieces.reduce((m: number, p: unknown) => Math.max(m, typeof p === 'string' ? p.length : 0), 1)
       : 256;
-    this.maxPromptChars = info.contextLength * longest;
+    this.maxPromptChars = info.contextLength * Math.min(longest, MAX_CHARS_PER_TOKEN);
     this.free = Array.from({ length: info.parallel }, () => context.getSequence());
   }
 
