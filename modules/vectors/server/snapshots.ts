@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { HttpError } from '../../kit/server/index.js';
 import { jsonBody, need, type RouteTable } from './api.js';
 import { bad, body, checkCollectionName } from './parse.js';
-import { captureCollection, fsyncAsync, readCollectionFile, writeCollectionFile } from './persist.js';
+import { fsyncAsync, readCollectionFile, writeCollectionFile } from './persist.js';
 import { type ByteSource, bufferSource, buildSnapshot, openFileSource } from './snapshot-build.js';
 import { describe, openSnapshot, writeChecksum } from './snapshot-files.js';
 import type { Store } from './store.js';
@@ -98,7 +98,7 @@ export function snapshotRoutes(store: Store): RouteTable {
       'POST',
       /^\/collections\/([^/]+)\/snapshots$/,
       async (_ctx, [c]) => {
-        const col = need(store, c!);
+        need(store, c!);
         const stamp = new Date().toISOString().replace(/[:.]/g, '-');
         const name = `${hex(c!).slice(0, 64)}-${stamp}-${process.hrtime.bigint() % 1000000n}.snapshot`;
         // Captured now (the collection as of this request), written chunk by chunk off the loop.
@@ -106,7 +106,10 @@ export function snapshotRoutes(store: Store): RouteTable {
         mkdirSync(dir, { recursive: true, mode: 0o700 });
         // Hashed as it is written: the file is not read back for its checksum.
         const hash = createHash('sha256');
-        await writeCollectionFile(join(dir, `${name}.tmp`), captureCollection(col), undefined, hash);
+        // Copied a slice at a time, writes held back meanwhile (Store.capture); dropped meanwhile: 404.
+        const image = await store.capture(c!);
+        if (!image) throw new HttpError(404, `Not found: Collection \`${c}\` doesn't exist!`);
+        await writeCollectionFile(join(dir, `${name}.tmp`), image, undefined, hash);
         renameSync(join(dir, `${name}.tmp`), join(dir, name));
         await writeChecksum(dir, name, hash.digest('hex'));
         await fsyncAsync(dir);

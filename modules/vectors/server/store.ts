@@ -14,7 +14,14 @@ import type { Collection } from './collection.js';
 import { graphsReady } from './graph.js';
 import type { PointsJson } from './offload.js';
 import { applyOp, checkUpsert, type Op } from './ops.js';
-import { captureCollection, fsyncAsync, fsyncPath, writeCollectionFile, writeDurable } from './persist.js';
+import {
+  type CollectionImage,
+  captureInSlices,
+  fsyncAsync,
+  fsyncPath,
+  writeCollectionFile,
+  writeDurable,
+} from './persist.js';
 import { loadQuarantine, type Quarantined, setAsideOrRefuse } from './quarantine.js';
 import { buildSnapshot, loadCheckpoint, openFileSource } from './snapshot-build.js';
 import { readWal, WalWriter, walRecord, walUpsertRecord } from './wal.js';
@@ -28,6 +35,8 @@ interface Manifest {
 const SLICE = 64;
 /** ...each turn inserting points for at most this long (an HNSW insert at m 32 takes 1–5 ms). */
 const SLICE_MS = 10;
+/** A checkpoint's or snapshot's copy of the collections: this long per turn (persist.ts captureInSlices). */
+const CAPTURE_SLICE_MS = 20;
 const hex = (s: string) => Buffer.from(s).toString('hex');
 
 export class Store {
@@ -44,6 +53,8 @@ export class Store {
   readonly prebuilt = new Map<Op, Collection>();
   /** Records of the log that could not be applied at start, set aside (quarantine.ts). */
   private quarantined: Quarantined[] = [];
+  /** Set while a capture copies collections in slices: commits wait for it (quiesce()). */
+  private writesHeld: Promise<void> | undefined;
   /** The operation the manifest on disk is at. */
   private checkpointed = 0;
   private log: KitLog;
@@ -54,7 +65,7 @@ export class Store {
   /** What checkpoints do (GET /telemetry; the tests watch the phase). */
   readonly checkpointState = {
     running: false,
-    /** applying (logged operations being applied), graphs (HNSW files; changes reach the graphs after),
+    /** applying (logged operations being applied), capture (the collections copied, writes held back), graphs (HNSW files; changes reach the graphs after),
      * collections (collection files, chunk by chunk), manifest, cleanup. */
     phase: null as string | null,
     operation: null as number | null,
@@ -194,6 +205,7 @@ export class Store {
    * upsert's log JSON written by the body worker (offload.ts); without it the op is serialised here.
    */
   async commit(op: Op, points?: PointsJson): Promise<number> {
+    while (this.writesHeld) await this.writesHeld; // a capture is copying the collections
     if (this.wal.failed)
       throw new HttpError(
         503,
@@ -293,9 +305,10 @@ export class Store {
   }
 
   /**
-   * Writes every collection and graph, then the manifest, then drops the logs it covers. Only the
-   * capture (a copy of the arrays) runs in one turn of the event loop; the files are written in
-   * libuv's threads and chunk by chunk, so /health, searches and reads are answered meanwhile.
+   * Writes every collection and graph, then the manifest, then drops the logs it covers. The
+   * capture (a copy of the arrays) runs CAPTURE_SLICE_MS at a time with writes held back; the files
+   * are written in libuv's threads and chunk by chunk, so /health, searches and reads are answered
+   * throughout.
    */
   checkpoint(): Promise<void> {
     if (this.checkpointing) return this.checkpointing.then(() => this.checkpoint());
@@ -322,28 +335,38 @@ export class Store {
     const cp = join(this.dir, 'checkpoint');
     const state = this.checkpointState;
     state.phase = 'applying';
-    // Wait for every logged operation to be applied (and in the graphs: see Collection.holdGraph),
-    // then capture them all in this one turn.
-    while (this.applied !== this.seq || [...this.collections.values()].some((c) => c.graphBusy))
-      await new Promise((r) => setTimeout(r, 5)); // a timer, not a busy turn of the loop
+    // Every logged operation applied (and in the graphs: see Collection.holdGraph) and writes held
+    // back, then the collections copied a slice at a time (reads and /health answered between)
+    // and their graphs held, before any write goes on: the image is the state at `seq`, exactly.
+    const release = await this.quiesce(true);
+    let taken: { c: Collection; name: string; base: string; image: CollectionImage }[];
+    let oldWal: WalWriter;
+    let oldFiles: string[];
     const seq = this.seq;
-    // Nothing new: the manifest's files are these very names, never to be rewritten in place.
-    if (seq === this.checkpointed) return;
-    state.operation = seq;
-    const taken = [...this.collections].map(([name, c]) => ({
-      c,
-      name,
-      base: `${hex(name)}.${seq}`,
-      image: captureCollection(c),
-    }));
-    // hnswlib must not take a change while it writes a graph (in its own thread): changes that
-    // come meanwhile are applied, logged and answered as always, and go into the graph after it.
-    for (const t of taken) t.c.holdGraph();
-    const oldWal = this.wal;
-    // The file in use now may get records after `seq` while the new one opens: kept until next time.
-    const current = this.walFiles.at(-1);
-    const oldFiles = this.walFiles.slice(0, -1);
-    this.walFiles = current ? [current] : [];
+    try {
+      // Nothing new: the manifest's files are these very names, never to be rewritten in place.
+      if (seq === this.checkpointed) return;
+      state.operation = seq;
+      state.phase = 'capture';
+      taken = [];
+      for (const [name, c] of this.collections)
+        taken.push({
+          c,
+          name,
+          base: `${hex(name)}.${seq}`,
+          image: await captureInSlices(c, CAPTURE_SLICE_MS),
+        });
+      // hnswlib must not take a change while it writes a graph (in its own thread): changes that
+      // come meanwhile are applied, logged and answered as always, and go into the graph after it.
+      for (const t of taken) t.c.holdGraph();
+      oldWal = this.wal;
+      // The file in use now may get records after `seq` while the new one opens: kept until next time.
+      const current = this.walFiles.at(-1);
+      oldFiles = this.walFiles.slice(0, -1);
+      this.walFiles = current ? [current] : [];
+    } finally {
+      release();
+    }
     state.phase = 'graphs';
     try {
       await this.rotate();
@@ -384,6 +407,38 @@ export class Store {
       if (f !== 'manifest.json' && !written.includes(f)) rmSync(join(cp, f), { force: true });
     state.last_ms = Date.now() - started;
     this.log(`checkpoint at operation ${seq}: ${taken.length} collections in ${state.last_ms} ms`);
+  }
+
+  /**
+   * Every committed change applied (with `graphs`, in the graphs too) and writes held back: the
+   * collections do not change until the returned release() (commits wait at their start).
+   */
+  private async quiesce(graphs: boolean): Promise<() => void> {
+    for (;;) {
+      while (this.applied !== this.seq || (graphs && [...this.collections.values()].some((c) => c.graphBusy)))
+        await new Promise((r) => setTimeout(r, 5)); // a timer, not a busy turn of the loop
+      if (!this.writesHeld) break;
+      await this.writesHeld;
+    }
+    let done!: () => void;
+    this.writesHeld = new Promise<void>((r) => {
+      done = r;
+    });
+    return () => {
+      this.writesHeld = undefined;
+      done();
+    };
+  }
+
+  /** A collection's image as of now, copied in slices (a snapshot); undefined if there is none. */
+  async capture(name: string): Promise<CollectionImage | undefined> {
+    const release = await this.quiesce(false);
+    try {
+      const c = this.collections.get(name);
+      return c && (await captureInSlices(c, CAPTURE_SLICE_MS));
+    } finally {
+      release();
+    }
   }
 
   /** Crash tests (VECTORS_CRASH_AT) kill the process at a named point of a checkpoint. */
