@@ -52,13 +52,15 @@ function boot(devices: Record<string, string | undefined>, script = dataScript) 
     writeFileSync(path.join(bin, stub), `#!/bin/sh\necho "${stub} $*" >>${work}/calls\n${say}`);
     chmodSync(path.join(bin, stub), 0o755);
   }
-  for (const needle of ['. /scripts/functions', '/sys/class/block', 'halt -f']) {
+  for (const needle of ['. /scripts/functions', '/sys/class/block', '/dev/kmsg', 'halt -f']) {
     expect(script, `the script no longer says ${needle}: adapt this test`).toContain(needle);
   }
   const text = script
     .replace('. /scripts/functions', `. ${work}/functions`)
     .replaceAll('/sys/class/block', sys)
     .replaceAll('halt -f', 'echo HALTED; exit 99')
+    // The kernel's log is a file here: the test never writes to this host's.
+    .replaceAll('/dev/kmsg', path.join(work, 'kmsg'))
     .replaceAll('@WORK@', work);
   writeFileSync(path.join(work, 'datadev'), '');
   writeFileSync(path.join(work, 'blueprint-data'), text);
@@ -70,9 +72,14 @@ function boot(devices: Record<string, string | undefined>, script = dataScript) 
   try {
     calls = readFileSync(path.join(work, 'calls'), 'utf8');
   } catch {}
+  let kmsg = '';
+  try {
+    kmsg = readFileSync(path.join(work, 'kmsg'), 'utf8');
+  } catch {}
   return {
     status: r.status,
     out: r.stdout + r.stderr,
+    kmsg,
     mounted: /^mount /m.test(calls),
     tpmAsked: /cryptsetup|blkid/.test(calls),
   };
@@ -95,6 +102,12 @@ describe('the initramfs of an A/B box stops when another disk claims one of its 
       expect(r.out).toMatch(new RegExp(`${name}`));
       expect(r.status).toBe(99);
       expect(r.mounted).toBe(false);
+      // log_failure_msg prints nothing under the image's `quiet`, and the script's own output
+      // reaches only /dev/console (the serial line): the reason also goes to the kernel's log at
+      // level 2 (crit), which the kernel shows on every console, the screen included, quiet or not.
+      expect(r.kmsg).toBe(
+        `<2>blueprint: two disks have a partition named ${name}; remove the one that is not this box's own and start it again\n`,
+      );
     },
   );
 
@@ -115,6 +128,7 @@ describe('the initramfs of an A/B box stops when another disk claims one of its 
       const r = boot({ ...disk, sda: undefined, sda1: name }, text);
       expect(r.tpmAsked, r.out).toBe(false);
       expect(r.out).toContain('HALTED');
+      expect(r.kmsg).toMatch(new RegExp(`^<2>blueprint: two disks have a partition named ${name};`));
     },
   );
 
@@ -130,6 +144,7 @@ describe('the initramfs of an A/B box stops when another disk claims one of its 
       const r = boot({ ...disk, ...extra });
       expect(r.out).not.toContain('HALTED');
       expect(r.status).toBe(0);
+      expect(r.kmsg).toBe('');
     }
   });
 });
