@@ -20,7 +20,8 @@ export function deadline(timeoutMs: number | undefined, client: AbortSignal) {
       ? undefined
       : setTimeout(
           () => timer.abort(new GenerationTimeout(`the generation's ${timeoutMs} ms passed`)),
-          timeoutMs,
+          // Node fires a longer delay at once (after 1 ms): a cap of 25 days or more means 24.8.
+          Math.min(timeoutMs, 2 ** 31 - 1),
         );
   return {
     signal: t === undefined ? client : AbortSignal.any([client, timer.signal]),
