@@ -4,7 +4,7 @@
  * their container image and linted here, through the services module's build hooks.
  */
 import path from 'node:path';
-import { ConflictError, VerificationError } from '../core/errors.js';
+import { ConflictError, UsageError, VerificationError } from '../core/errors.js';
 import type { RepoIndex, Signer } from '../core/pkg/index.js';
 // In the executable's start part (the quick pkg commands), so imported statically.
 import { otherWriterAtOrAbove } from '../core/system/folder-writers.js';
@@ -207,9 +207,10 @@ export async function publishRepository(
   to: string,
   opts: { credentials?: string; env?: NodeJS.ProcessEnv; info?: (rel: string) => void } = {},
 ) {
-  const [{ publishRepository: publish }, { configureTransports }] = await Promise.all([
+  const [{ publishRepository: publish }, { configureTransports }, { tokenHostsOf }] = await Promise.all([
     import('../core/pkg/publish-remote.js'),
     import('../core/pkg/transport.js'),
+    import('../core/pkg/transports/credentials.js'),
   ]);
   const env = opts.env ?? process.env;
   configureTransports({
@@ -217,11 +218,34 @@ export async function publishRepository(
     ...(opts.credentials ? { credentialsFile: path.resolve(opts.credentials) } : {}),
     ...(env.BLUEPRINT_REGISTRY_USER && env.BLUEPRINT_REGISTRY_PASSWORD
       ? {
-          registryLogin: { username: env.BLUEPRINT_REGISTRY_USER, password: env.BLUEPRINT_REGISTRY_PASSWORD },
+          registryLogin: {
+            username: env.BLUEPRINT_REGISTRY_USER,
+            password: env.BLUEPRINT_REGISTRY_PASSWORD,
+            ...tokenHostsFrom(env, tokenHostsOf),
+          },
         }
       : {}),
   });
   return publish(path.resolve(dir), to, opts.info);
+}
+
+/**
+ * BLUEPRINT_REGISTRY_TOKEN_HOSTS (comma-separated): the hosts besides the registry's own whose
+ * token service gets the environment's login, as credentials.json's `tokenHosts`.
+ */
+function tokenHostsFrom(
+  env: NodeJS.ProcessEnv,
+  check: (v: unknown) => string[] | undefined,
+): { tokenHosts?: string[] } {
+  const v = env.BLUEPRINT_REGISTRY_TOKEN_HOSTS;
+  if (!v) return {};
+  const tokenHosts = check(v.split(',').map((h) => h.trim()));
+  if (!tokenHosts)
+    throw new UsageError(
+      `BLUEPRINT_REGISTRY_TOKEN_HOSTS=${JSON.stringify(v)} is not a list of host names`,
+      'Give host names in lower case, separated by commas (no scheme, port or path): BLUEPRINT_REGISTRY_TOKEN_HOSTS=auth.example.net',
+    );
+  return { tokenHosts };
 }
 
 /** `blueprint module new`: a module folder from the template. */

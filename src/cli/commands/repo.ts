@@ -186,7 +186,7 @@ const publish: CommandSpec = {
       type: 'string',
       value: 'FILE',
       description:
-        'Registry logins (credentials.json, readable by you only); or BLUEPRINT_REGISTRY_USER/_PASSWORD',
+        'Registry logins (credentials.json, readable by you only); or BLUEPRINT_REGISTRY_USER/_PASSWORD (and _TOKEN_HOSTS: the hosts besides the registry whose token service may have them)',
     },
   },
   details:

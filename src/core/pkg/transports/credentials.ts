@@ -49,11 +49,30 @@ export async function readSecretFile(file: string): Promise<string | undefined> 
 export interface BasicCredentials {
   username: string;
   password: string;
+  /**
+   * Host names besides the registry's own whose token service is sent this login: a registry's 401
+   * names where to ask for a token, and only the admin decides that a host other than the
+   * registry's is its (Docker Hub's registry-1.docker.io asks at auth.docker.io).
+   */
+  tokenHosts?: string[];
+}
+
+/** A host name as a URL spells it (lower case, IPv6 in brackets), as `tokenHosts` must give it. */
+const HOST_NAME =
+  /^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*|\[[0-9a-f:.]{2,45}\])$/;
+
+/** `tokenHosts` as given (a list of at most 16 host names), or undefined if it is not one. */
+export function tokenHostsOf(v: unknown): string[] | undefined {
+  if (!Array.isArray(v) || v.length > 16) return undefined;
+  return v.every((h) => typeof h === 'string' && h.length <= 253 && HOST_NAME.test(h))
+    ? (v as string[])
+    : undefined;
 }
 
 /**
  * Registry logins from ETC/credentials.json: `{"registries": {"ghcr.io": {"username": …,
- * "password": …}}}` (for GitHub, a token with read:packages or write:packages as the password).
+ * "password": …}}}` (for GitHub, a token with read:packages or write:packages as the password),
+ * and optionally `"tokenHosts": ["auth.example.net"]` (see BasicCredentials).
  */
 export async function registryCredentials(
   opts: TransportOptions,
@@ -80,7 +99,15 @@ export async function registryCredentials(
       'credentials-bad',
       credentialsHint(file),
     );
-  return { username: entry.username, password: entry.password };
+  const hosts = (entry as { tokenHosts?: unknown }).tokenHosts;
+  const tokenHosts = hosts === undefined ? undefined : tokenHostsOf(hosts);
+  if (hosts !== undefined && !tokenHosts)
+    throw new BlueprintError(
+      `${file}: registry ${host}'s tokenHosts is not a list of host names`,
+      'credentials-bad',
+      'Give it as "tokenHosts": ["auth.example.net"]: host names in lower case, no scheme, port or path.',
+    );
+  return { username: entry.username, password: entry.password, ...(tokenHosts ? { tokenHosts } : {}) };
 }
 
 /** An INI file's section as a map (AWS's shared credentials and config files). */

@@ -114,6 +114,21 @@ class Registry {
     );
     if (!params.realm || !/^https:\/\//.test(params.realm)) throw this.denied('bad token realm');
     const realm = new URL(params.realm);
+    // The login goes to a token service on the registry's own host name (GitHub's is
+    // https://ghcr.io/token; another port there is the same operator's), or on a host the admin
+    // named for this registry. Anywhere else, whoever shaped the 401 (a pull-through cache relaying
+    // another registry's, a proxy in front) would choose who gets it. Without a login there is
+    // nothing to keep: a token is asked for anonymously wherever the realm is.
+    if (
+      login &&
+      realm.hostname !== new URL(`https://${this.ref.registry}`).hostname &&
+      !login.tokenHosts?.includes(realm.hostname)
+    )
+      throw new BlueprintError(
+        `Registry ${this.ref.registry} asks for its login to be sent to ${realm.hostname}, another host: it was not sent`,
+        'access-denied',
+        `If ${realm.hostname} is ${this.ref.registry}'s own token service, name it in that registry's entry in credentials.json: "tokenHosts": ["${realm.hostname}"] (with BLUEPRINT_REGISTRY_USER: BLUEPRINT_REGISTRY_TOKEN_HOSTS=${realm.hostname}).`,
+      );
     if (params.service) realm.searchParams.set('service', params.service);
     realm.searchParams.set('scope', `repository:${this.ref.name}:${this.push ? 'pull,push' : 'pull'}`);
     const res = await request(

@@ -12,8 +12,11 @@ export interface TransportOptions {
   etc?: string;
   /** A credentials.json elsewhere (a publisher's, owner-only); default ETC/credentials.json. */
   credentialsFile?: string;
-  /** A registry login given by the environment (CI secrets), used for every registry. */
-  registryLogin?: { username: string; password: string };
+  /**
+   * A registry login given by the environment (CI secrets), used for every registry; `tokenHosts`
+   * as in credentials.json (credentials.ts).
+   */
+  registryLogin?: { username: string; password: string; tokenHosts?: string[] };
   /** Extra trusted CA certificates (PEM) for HTTPS, added to the system's. */
   ca?: string[];
   /** The environment that AWS settings are read from (default process.env). */
