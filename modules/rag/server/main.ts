@@ -19,15 +19,10 @@ import {
 import { createRagServer } from './api.js';
 import { Embedder, VectorIndex } from './backends.js';
 import { DEFAULT_PARSE_MARGIN, parseBudget } from './budget.js';
-import {
-  DEFAULT_MAX_PDF_DECODED_MB,
-  type DocumentKind,
-  type Parsed,
-  ParseError,
-  parseDocument,
-} from './parse.js';
+import { type ChunkOptions, chunkSections } from './chunk.js';
+import { DEFAULT_MAX_PDF_DECODED_MB, type DocumentKind, ParseError, parseDocument } from './parse.js';
 import { ParseLine } from './parse-line.js';
-import { Rag } from './rag.js';
+import { type ParsedChunks, Rag } from './rag.js';
 import { Store } from './store.js';
 import { Upstream, upstreamFromEnv } from './upstream.js';
 
@@ -93,9 +88,10 @@ async function main(): Promise<void> {
     bytes: Uint8Array,
     client: unknown,
     signal: AbortSignal,
-  ): Promise<Parsed> => {
+    chunking: ChunkOptions | undefined,
+  ): Promise<ParsedChunks> => {
     try {
-      return (await line.run(client, () => pool.run({ kind, bytes }), signal)) as Parsed;
+      return (await line.run(client, () => pool.run({ kind, bytes, chunking }), signal)) as ParsedChunks;
     } catch (err) {
       if (err instanceof WorkerJobError && err.name === 'ParseError')
         throw new HttpError(Number(err.fields.status) || 400, err.message);
@@ -155,8 +151,12 @@ async function main(): Promise<void> {
 if (!isMainThread) {
   serveJobs<WorkerData, Record<string, never>>(async (data) => ({
     ready: {},
-    handle: (p) => {
-      const { kind, bytes } = p as { kind: DocumentKind; bytes: Uint8Array };
+    handle: async (p): Promise<ParsedChunks> => {
+      const { kind, bytes, chunking } = p as {
+        kind: DocumentKind;
+        bytes: Uint8Array;
+        chunking: ChunkOptions | undefined;
+      };
       // Timed from here, in the worker: a document's wait in the queue is not its parse.
       const time = parseBudget(
         kind,
@@ -165,7 +165,10 @@ if (!isMainThread) {
         data.parseMargin,
         (m) => new ParseError(413, m),
       );
-      return parseDocument(kind, bytes, data.maxPages, data.maxDecodedMb, time);
+      const parsed = await parseDocument(kind, bytes, data.maxPages, data.maxDecodedMb, time);
+      // Chunked here too, off the event loop (rag.ts, ParseFn). Without options (the embeddings
+      // module did not answer) only the parse counted: its sections are not sent back.
+      return { chunks: chunking ? chunkSections(parsed.sections, chunking) : [], pages: parsed.pages };
     },
   }));
 } else {

@@ -6,8 +6,8 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { ClientGoneError, HttpError, type KitLog } from '../../kit/server/index.js';
 import { type Embedder, type EmbeddingInfo, pointId, type VectorIndex } from './backends.js';
-import { type Chunk, chunkSections } from './chunk.js';
-import type { DocumentKind, Parsed } from './parse.js';
+import type { Chunk, ChunkOptions } from './chunk.js';
+import type { DocumentKind } from './parse.js';
 import { type DocumentRecord, Mutex, type Store } from './store.js';
 import type { Upstream } from './upstream.js';
 
@@ -27,16 +27,25 @@ export interface IngestInput {
   collection: string;
 }
 
+/** A document parsed and chunked (in the parse worker); no chunks when it was given no options. */
+export interface ParsedChunks {
+  chunks: Chunk[];
+  /** Pages of a PDF; null for other kinds. */
+  pages: number | null;
+}
+
 /**
- * Parses a document in its turn for `client` (main.ts: the parse worker's line, parse-line.ts);
- * rejects with ClientGoneError when `signal` aborts before its turn.
+ * Parses and chunks a document in its turn for `client` (main.ts: the parse worker's line,
+ * parse-line.ts); rejects with ClientGoneError when `signal` aborts before its turn. Chunked in the
+ * worker too: a million sections took seconds to chunk, on the event loop when it was done here.
  */
 export type ParseFn = (
   kind: DocumentKind,
   bytes: Uint8Array,
   client: unknown,
   signal: AbortSignal,
-) => Promise<Parsed>;
+  chunking: ChunkOptions | undefined,
+) => Promise<ParsedChunks>;
 
 export interface IngestResult extends DocumentRecord {
   duplicate: boolean;
@@ -147,10 +156,13 @@ export class Rag {
     const sha256 = createHash('sha256').update(input.bytes).digest('hex');
     const known = this.store.findBySha(input.collection, sha256);
     if (known) return { ...known, duplicate: true };
-    // Parsed first: a broken document is the client's 4xx whether or not the other modules are up.
-    const parsed = await this.parse(input.kind, input.bytes, client, signal);
-    const info = await this.embedder.info(signal);
-    const chunks = chunkSections(parsed.sections, this.chunking(info));
+    // The chunk size comes from the embedding model, so it is asked first; the document is parsed
+    // even when the module does not answer: a broken document is the client's 4xx whether or not
+    // the other modules are up, and only then their 503.
+    const info = await this.embedder.info(signal).catch((err: unknown) => ({ failed: err }));
+    const chunking = 'failed' in info ? undefined : this.chunking(info);
+    const { chunks, pages } = await this.parse(input.kind, input.bytes, client, signal, chunking);
+    if ('failed' in info) throw info.failed;
     if (chunks.length === 0)
       throw new HttpError(
         400,
@@ -188,7 +200,7 @@ export class Rag {
           collection: input.collection,
           sha256,
           chunks: count,
-          pages: parsed.pages,
+          pages,
           bytes: input.bytes.length,
           kind: input.kind,
           createdAt: new Date().toISOString(),
