@@ -111,6 +111,7 @@ export class Store {
       .filter((f) => /^\d{16}\.log$/.test(f))
       .sort();
     let replayed = 0;
+    let setAsideNow = 0;
     for (const [i, f] of files.entries()) {
       const path = join(walDir, f);
       const { ops, bodies, validBytes, torn } = readWal(path);
@@ -125,6 +126,7 @@ export class Store {
           const name = numbered ? String(op!.seq).padStart(16, '0') : `${f}-${j}`;
           const q = setAsideOrRefuse(this.dir, { name, op, body: bodies[j]!, err, path }, this.log);
           this.quarantined = this.quarantined.filter((e) => e.file !== q.file).concat(q);
+          setAsideNow++;
         }
         if (numbered) this.seq = op!.seq;
         replayed++;
@@ -143,6 +145,9 @@ export class Store {
       `opened ${this.collections.size} collections at operation ${this.seq} (checkpoint ${manifest.seq}, ${replayed} replayed from the log)`,
     );
     await this.rotate();
+    // Past what was set aside at once: the next start does not meet it again (a file the admin
+    // removed stays removed).
+    if (setAsideNow > 0) await this.checkpoint();
   }
 
   /** One logged operation applied again at start (a restore's collection built first). */
