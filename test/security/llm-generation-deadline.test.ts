@@ -168,6 +168,19 @@ describe('generation_timeout_s in a request', () => {
     expect(r.usage!.completion_tokens).toBeLessThan(longTokens / 2);
   }, 60_000);
 
+  it('on /v1/completions too (a plain prompt, the same grammar)', async () => {
+    const r = await postJson(llm.socket, '/v1/completions', {
+      prompt: 'hi',
+      max_tokens: longTokens,
+      response_format: endless,
+      generation_timeout_s: 0.2,
+    });
+    expect(r.status).toBe(200);
+    const answer = JSON.parse(r.text);
+    expect(answer.choices[0]).toMatchObject({ finish_reason: 'length', timed_out: true });
+    expect(answer.usage.completion_tokens).toBeLessThan(longTokens / 2);
+  }, 60_000);
+
   it('one longer than the cap, or not a positive number, is a 400 naming it', async () => {
     for (const v of [CAP_S + 1, 0, -1, 'soon']) {
       const r = await postJson(llm.socket, '/v1/chat/completions', {
