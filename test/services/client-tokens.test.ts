@@ -11,6 +11,7 @@ import {
   lstatSync,
   mkdirSync,
   readFileSync,
+  rmSync,
   statSync,
   symlinkSync,
   writeFileSync,
@@ -203,5 +204,17 @@ describe('a consumer gets its own token for a provider that takes them, never th
     expect(statSync(key).mode & 0o777).toBe(0o600);
     expect(await consumerToken(root, 'llm', 'rag')).toBe(first);
     expect(await consumerToken(root, 'llm', 'other')).not.toBe(first);
+  });
+
+  it('a key that is not whole, or a link at its name, is refused with its hint, never followed or replaced', async () => {
+    const key = path.join(layout(root).stateDir, 'client-token-key');
+    writeFileSync(key, 'short', { mode: 0o600 });
+    await expect(consumerToken(root, 'llm', 'rag')).rejects.toMatchObject({ code: 'bad-client-key' });
+    const elsewhere = path.join(tempDir('bp-client-key-'), 'key');
+    writeFileSync(elsewhere, Buffer.alloc(32, 7), { mode: 0o600 });
+    rmSync(key);
+    symlinkSync(elsewhere, key);
+    await expect(consumerToken(root, 'llm', 'rag')).rejects.toMatchObject({ code: 'bad-client-key' });
+    expect(lstatSync(key).isSymbolicLink()).toBe(true);
   });
 });
