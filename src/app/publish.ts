@@ -205,7 +205,13 @@ export async function announceKeyRotation(
 export async function publishRepository(
   dir: string,
   to: string,
-  opts: { credentials?: string; env?: NodeJS.ProcessEnv; info?: (rel: string) => void } = {},
+  opts: {
+    credentials?: string;
+    env?: NodeJS.ProcessEnv;
+    info?: (rel: string) => void;
+    /** Before each file's upload: its size and how long it is given before the publish gives up. */
+    starting?: (rel: string, size: number, deadlineMs: number) => void;
+  } = {},
 ) {
   const [{ publishRepository: publish }, { configureTransports }, { tokenHostsOf }] = await Promise.all([
     import('../core/pkg/publish-remote.js'),
@@ -226,7 +232,7 @@ export async function publishRepository(
         }
       : {}),
   });
-  return publish(path.resolve(dir), to, opts.info);
+  return publish(path.resolve(dir), to, opts.info, opts.starting);
 }
 
 /**

@@ -1,6 +1,6 @@
 import { createServer, type ServerResponse } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { publishLimits, publishRepository } from '../../src/core/pkg/publish-remote.js';
+import { publishDeadlineMs, publishLimits, publishRepository } from '../../src/core/pkg/publish-remote.js';
 import { configureTransports } from '../../src/core/pkg/transport.js';
 import { builtRepo, serveRegistry, takesEverything } from '../helpers/publish-registry.js';
 
@@ -150,8 +150,22 @@ describe('repo publish to a registry that drips its answers', () => {
 
   it('a registry that answers promptly is published to as before (control)', async () => {
     const reg = await registry(() => false);
-    const got = await within(publishRepository(repoDir, `oci://${reg.host}/blueprint/modules`));
+    // Each file is announced before it is sent, with the time it is given (the CLI shows big ones).
+    const events: string[] = [];
+    const got = await within(
+      publishRepository(
+        repoDir,
+        `oci://${reg.host}/blueprint/modules`,
+        (rel) => events.push(`uploaded ${rel}`),
+        (rel, size, ms) => events.push(`starting ${rel} ${ms === publishDeadlineMs(size)}`),
+      ),
+    );
     expect(got).toBe('published');
+    expect(events.slice(0, 2)).toEqual([
+      'starting pool/good/good_1.0.0_all.bpkg true',
+      'uploaded pool/good/good_1.0.0_all.bpkg',
+    ]);
+    expect(events.at(-1)).toBe('uploaded index.json.asc');
     expect(manifestPuts(reg.seen).at(-1)).toMatch(/\/manifests\/latest$/);
   }, 20_000);
 });

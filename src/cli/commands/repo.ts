@@ -10,6 +10,7 @@ import {
   writeSigningKey,
 } from '../../app/publish.js';
 import { packageCount } from '../../present/packages.js';
+import { bytes, duration } from '../../present/units.js';
 import type { CommandGroup, CommandSpec, Parsed } from '../command.js';
 import { optBool, optString } from '../command.js';
 
@@ -199,6 +200,12 @@ const publish: CommandSpec = {
     const out = await publishRepository(dir, to, {
       ...(credentials ? { credentials } : {}),
       info: (rel) => ctx.info(`uploaded ${rel}`),
+      // A big file takes a while: say so, and how long it is given (a server that keeps the
+      // request open is given up on then, naming the file).
+      starting: (rel, size, ms) => {
+        if (size >= 8 * 1024 * 1024)
+          ctx.info(`uploading ${rel} (${bytes(size)}; given up after ${duration(Math.ceil(ms / 1000))})`);
+      },
     });
     ctx.report(
       { to: out.to, files: out.files.map((f) => f.rel) },

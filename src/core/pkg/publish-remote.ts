@@ -30,6 +30,8 @@ export async function publishRepository(
   dir: string,
   to: string,
   info: (rel: string) => void = () => {},
+  /** Before each file's upload: its size and how long it is given (publishDeadlineMs). */
+  starting: (rel: string, size: number, deadlineMs: number) => void = () => {},
 ): Promise<PublishOutcome> {
   const t = transportFor(to);
   const put = t.put?.bind(t);
@@ -87,6 +89,7 @@ export async function publishRepository(
           'hash-mismatch',
           'Rebuild the repository (blueprint repo build) and publish again; this file was not sent.',
         );
+      starting(rel, stat.size, publishDeadlineMs(stat.size));
       await step(rel, stat.size, (signal) => put(to, rel, body, sha256, signal));
       files.push({ rel, sha256, size: stat.size });
     } finally {
@@ -107,6 +110,11 @@ export async function publishRepository(
  */
 export const publishLimits = { baseMs: 60_000, minBytesPerSecond: 16 * 1024 };
 
+/** How long a step that sends `bytes` is given (publishLimits). */
+export function publishDeadlineMs(bytes: number): number {
+  return Math.ceil(publishLimits.baseMs + (bytes / publishLimits.minBytesPerSecond) * 1000);
+}
+
 /**
  * Each step under its own deadline. Its error names the step, and says what readers see meanwhile:
  * a registry shows nothing new until the repository's manifest (pushed last) is stored; a bucket
@@ -116,7 +124,7 @@ function deadlines(to: string, uploaded: () => number, committing: () => boolean
   const oci = to.startsWith('oci://');
   return async (what, bytes, run) => {
     const { baseMs, minBytesPerSecond } = publishLimits;
-    const ms = Math.ceil(baseMs + (bytes / minBytesPerSecond) * 1000);
+    const ms = publishDeadlineMs(bytes);
     const deadline = AbortSignal.timeout(ms);
     try {
       return await run(deadline);
