@@ -111,3 +111,32 @@ function parse(text: string): { name: string; digest: Buffer }[] {
   }
   return out;
 }
+
+const BEARER = /^Bearer\s+(\S+)\s*$/i;
+
+/** Who a request's `Authorization: Bearer TOKEN` names: "admin", "consumer:NAME", or undefined. */
+export class ClientNames {
+  private readonly admin: Buffer | undefined;
+  private readonly consumers: ClientTokens;
+
+  constructor(adminToken: string | undefined, consumersFile: string | undefined) {
+    this.admin = adminToken === undefined ? undefined : digest(adminToken);
+    this.consumers = new ClientTokens(consumersFile);
+  }
+
+  /** The admin set a token: a route with auth then needs it or a consumer's own. */
+  get adminSet(): boolean {
+    return this.admin !== undefined;
+  }
+
+  of(authorization: string | undefined): string | undefined {
+    if (authorization === undefined) return undefined;
+    const m = BEARER.exec(authorization);
+    if (m === null) return undefined;
+    // Hashed once for both: the admin's token and each consumer's compared in constant time.
+    const d = digest(m[1]!);
+    if (this.admin !== undefined && timingSafeEqual(d, this.admin)) return 'admin';
+    const consumer = this.consumers.identifyDigest(d);
+    return consumer === undefined ? undefined : `consumer:${consumer}`;
+  }
+}

@@ -4,11 +4,10 @@
  * in the module's own shape, rate-limited logging and a graceful drain. HTTP/1.1 itself is
  * ./wire.ts and ./request-parser.ts on node:net (why: ../README.md, "The server"). See ../README.md.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type Server } from 'node:net';
 import { headerLines, reason } from './answer-head.js';
 import { ByteBudget, parseJson } from './body.js';
-import { CLIENT_TOKENS_ENV, ClientTokens } from './clients.js';
+import { CLIENT_TOKENS_ENV, ClientNames } from './clients.js';
 import { ConnectionGuard } from './connections.js';
 import { ClientGoneError, HttpError } from './errors.js';
 import type { Exchange, KitRequest } from './exchange.js';
@@ -128,8 +127,6 @@ export interface KitServer {
   };
 }
 
-const digest = (s: string) => createHash('sha256').update(s).digest();
-const BEARER = /^Bearer\s+(\S+)\s*$/i;
 /**
  * A request's context. A class, not an object literal: a literal with getters made a new hidden
  * class and accessor pair for every request, which old ones kept alive through every scavenge
@@ -173,7 +170,6 @@ export function createKitServer(opts: KitOptions): KitServer {
       `unread answers over ${limits.maxUnreadAnswerBytes} bytes: closed a connection whose client took none of its ${bytes} for ${idleMs} ms`,
     ),
   );
-  const tokenDigest = opts.token === undefined ? undefined : digest(opts.token);
   const keepAliveS = Math.max(1, Math.floor(limits.keepAliveTimeoutMs / 1000));
   let draining = false;
 
@@ -184,19 +180,7 @@ export function createKitServer(opts: KitOptions): KitServer {
     ),
   );
 
-  const clients = new ClientTokens(opts.clientTokens ?? process.env[CLIENT_TOKENS_ENV]);
-
-  /** Who the request's bearer token names ("admin", "consumer:NAME"), or undefined. */
-  function clientOf(req: KitRequest): string | undefined {
-    const header = req.headers.authorization;
-    if (header === undefined) return undefined;
-    const m = BEARER.exec(header);
-    if (m === null) return undefined;
-    const d = digest(m[1]!);
-    if (tokenDigest !== undefined && timingSafeEqual(d, tokenDigest)) return 'admin';
-    const consumer = clients.identifyDigest(d);
-    return consumer === undefined ? undefined : `consumer:${consumer}`;
-  }
+  const clients = new ClientNames(opts.token, opts.clientTokens ?? process.env[CLIENT_TOKENS_ENV]);
 
   /** A whole answer: JSON text or bytes, its head and body written together. */
   function write(
@@ -284,10 +268,10 @@ export function createKitServer(opts: KitOptions): KitServer {
       throw new HttpError(404, `no route ${path}; try ${known.join(', ')}`);
     }
     if (method !== r.method) throw new HttpError(405, `${path} takes ${r.method}, not ${method}`);
-    const client = clientOf(ex);
+    const client = clients.of(ex.headers.authorization);
     // Without an admin token anyone may call (as before consumer tokens): no token, or one not
     // known, is the client "anonymous" in the queue.
-    if (r.auth !== false && tokenDigest !== undefined && client === undefined)
+    if (r.auth !== false && clients.adminSet && client === undefined)
       throw new HttpError(401, 'missing or wrong access token: send "Authorization: Bearer TOKEN"');
     const reply = r.handle(new Context(ex, path, queue, client));
     if (reply instanceof Promise) return reply.then((rep: Reply) => answer(ex, rep));
