@@ -11,6 +11,8 @@ export interface HttpResponse {
   body: Readable;
   /** The URL that answered (after redirects). */
   url: string;
+  /** The first host was this machine (by its URL or its address): a local fetch may stay local. */
+  local: boolean;
 }
 
 export interface HttpRequest {
@@ -22,6 +24,11 @@ export interface HttpRequest {
   signal?: AbortSignal | undefined;
   /** Redirects to follow for GET/HEAD (registries send blobs to a storage host). */
   redirects?: number;
+  /**
+   * The URL is one a remote server named (a registry's token realm): judged as a redirect's next
+   * hop from the start, a local address refused (`redirect-to-local`), by its name's answer too.
+   */
+  namedByRemote?: boolean;
 }
 
 const DEFAULT_TIMEOUT_MS = 30_000;
@@ -38,6 +45,11 @@ export async function request(req: HttpRequest, opts: TransportOptions = {}): Pr
   // Set at the first redirect from a host that is not local: where each later hop's name leads is judged.
   let lookup: ReturnType<typeof lookupNotLocal> | undefined;
   let firstLocal: boolean | undefined;
+  if (req.namedByRemote) {
+    if (isLocalAddress(url.hostname)) throw redirectToLocal(req.url, url.origin);
+    lookup = lookupNotLocal(req.url, url.origin);
+    firstLocal = false;
+  }
   for (let hop = 0; ; hop++) {
     const res = await once(method, url, headers, req.body, req.signal, opts, lookup);
     // The first host is local when the fetch started on this machine (its URL or its address).
@@ -77,7 +89,7 @@ export async function request(req: HttpRequest, opts: TransportOptions = {}): Pr
       continue;
     }
     const { remoteAddress: _r, ...answer } = res;
-    return { ...answer, url: url.href };
+    return { ...answer, url: url.href, local: firstLocal };
   }
 }
 

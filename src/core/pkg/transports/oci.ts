@@ -97,11 +97,12 @@ class Registry {
         throw this.denied(`HTTP ${res.status}${this.auth ? ' with the login given' : ''}`);
       if (res.status !== 401) return res;
       const challenge = String(res.headers['www-authenticate'] ?? '');
-      this.auth = await this.answer(challenge, signal);
+      this.auth = await this.answer(challenge, res.local, signal);
     }
   }
 
-  private async answer(challenge: string, signal?: AbortSignal): Promise<string> {
+  /** `local`: the registry is this machine, whose token service may be too. */
+  private async answer(challenge: string, local: boolean, signal?: AbortSignal): Promise<string> {
     const login = await registryCredentials(this.opts, this.ref.registry);
     const basic = login && `Basic ${Buffer.from(`${login.username}:${login.password}`).toString('base64')}`;
     if (/^basic\b/i.test(challenge)) {
@@ -131,8 +132,15 @@ class Registry {
       );
     if (params.service) realm.searchParams.set('service', params.service);
     realm.searchParams.set('scope', `repository:${this.ref.name}:${this.push ? 'pull,push' : 'pull'}`);
+    // A registry on another host may not send the box to itself (or to a cloud metadata service)
+    // for a token, as a redirect may not: the answer's `token` would go back to the registry.
     const res = await request(
-      { url: realm.href, headers: basic ? { authorization: basic } : {}, signal },
+      {
+        url: realm.href,
+        headers: basic ? { authorization: basic } : {},
+        signal,
+        ...(local ? {} : { namedByRemote: true }),
+      },
       this.opts,
     );
     const body = await readSmall(res.body, 64 * 1024);
