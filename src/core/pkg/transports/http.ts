@@ -101,7 +101,7 @@ function once(
   signal: AbortSignal | undefined,
   opts: TransportOptions,
   lookup: ReturnType<typeof lookupNotLocal> | undefined,
-): Promise<Omit<HttpResponse, 'url'> & { remoteAddress?: string | undefined }> {
+): Promise<Omit<HttpResponse, 'url' | 'local'> & { remoteAddress?: string | undefined }> {
   // Loaded on first use: `node:https` brings in `node:tls`, whose loading parses the bundled CA
   // certificates (~3.5 MiB and a thread) in every process that merely imports the package manager,
   // as the console's dashboard does to count updates (issue 20).
