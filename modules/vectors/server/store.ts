@@ -6,7 +6,7 @@
  * rename), then drop the old logs; at open the newest manifest is loaded and the logs after it
  * replayed, a torn tail cut off, a record that throws when applied set aside (quarantine.ts).
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, truncateSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { HttpError, type KitLog } from '../../kit/server/index.js';
@@ -22,9 +22,11 @@ import {
   writeCollectionFile,
   writeDurable,
 } from './persist.js';
-import { loadQuarantine, type Quarantined, setAsideOrRefuse } from './quarantine.js';
+import { loadQuarantine, type Quarantined } from './quarantine.js';
+import { replayLogs } from './replay.js';
 import { buildSnapshot, loadCheckpoint, openFileSource } from './snapshot-build.js';
-import { readWal, WalWriter, walRecord, walUpsertRecord } from './wal.js';
+import { WalWriter, walRecord, walUpsertRecord } from './wal.js';
+import { WriteGate } from './write-gate.js';
 
 interface Manifest {
   seq: number;
@@ -53,8 +55,8 @@ export class Store {
   readonly prebuilt = new Map<Op, Collection>();
   /** Records of the log that could not be applied at start, set aside (quarantine.ts). */
   private quarantined: Quarantined[] = [];
-  /** Set while a capture copies collections in slices: commits wait for it (quiesce()). */
-  private writesHeld: Promise<void> | undefined;
+  /** Held while a capture copies collections in slices: commits wait for it (quiesce()). */
+  private readonly gate = new WriteGate();
   /** The operation the manifest on disk is at. */
   private checkpointed = 0;
   private log: KitLog;
@@ -106,48 +108,21 @@ export class Store {
     this.seq = manifest.seq;
     this.checkpointed = manifest.seq;
     this.quarantined = loadQuarantine(this.dir);
-    const walDir = join(this.dir, 'wal');
-    const files = readdirSync(walDir)
-      .filter((f) => /^\d{16}\.log$/.test(f))
-      .sort();
-    let replayed = 0;
-    let setAsideNow = 0;
-    for (const [i, f] of files.entries()) {
-      const path = join(walDir, f);
-      const { ops, bodies, validBytes, torn } = readWal(path);
-      for (const [j, raw] of ops.entries()) {
-        const op = raw as (Op & { seq: number }) | undefined;
-        const numbered = Number.isSafeInteger(op?.seq);
-        if (numbered && op!.seq <= this.seq) continue;
-        try {
-          if (!numbered) throw new Error('the record has no operation number (its JSON does not parse)');
-          await this.replay(op!);
-        } catch (err) {
-          const name = numbered ? String(op!.seq).padStart(16, '0') : `${f}-${j}`;
-          const q = setAsideOrRefuse(this.dir, { name, op, body: bodies[j]!, err, path }, this.log);
-          this.quarantined = this.quarantined.filter((e) => e.file !== q.file).concat(q);
-          setAsideNow++;
-        }
-        if (numbered) this.seq = op!.seq;
-        replayed++;
-      }
-      if (torn) {
-        if (i !== files.length - 1) throw new Error(`write-ahead log ${path} is damaged before its end`);
-        this.log.startup(`write-ahead log: cut a torn tail of an unacknowledged write off ${f}`);
-        truncateSync(path, validBytes);
-      }
-    }
+    const r = await replayLogs(this.dir, this.seq, (op) => this.replay(op), this.log);
+    this.seq = r.seq;
+    for (const q of r.setAside)
+      this.quarantined = this.quarantined.filter((e) => e.file !== q.file).concat(q);
     // The checkpoint's graphs loaded and the log's changes in them (in the graph worker: graph.ts).
     await graphsReady();
-    this.walFiles = files;
+    this.walFiles = r.files;
     this.applied = this.seq;
     this.log.startup(
-      `opened ${this.collections.size} collections at operation ${this.seq} (checkpoint ${manifest.seq}, ${replayed} replayed from the log)`,
+      `opened ${this.collections.size} collections at operation ${this.seq} (checkpoint ${manifest.seq}, ${r.replayed} replayed from the log)`,
     );
     await this.rotate();
     // Past what was set aside at once: the next start does not meet it again (a file the admin
     // removed stays removed).
-    if (setAsideNow > 0) await this.checkpoint();
+    if (r.setAside.length > 0) await this.checkpoint();
   }
 
   /** One logged operation applied again at start (a restore's collection built first). */
@@ -210,7 +185,9 @@ export class Store {
    * upsert's log JSON written by the body worker (offload.ts); without it the op is serialised here.
    */
   async commit(op: Op, points?: PointsJson): Promise<number> {
-    while (this.writesHeld) await this.writesHeld; // a capture is copying the collections
+    // Only while a capture copies the collections: else no await, so that the number is taken in
+    // the caller's turn, right after its checks (as before the gate).
+    if (this.gate.holding) await this.gate.pass();
     if (this.wal.failed)
       throw new HttpError(
         503,
@@ -416,23 +393,11 @@ export class Store {
 
   /**
    * Every committed change applied (with `graphs`, in the graphs too) and writes held back: the
-   * collections do not change until the returned release() (commits wait at their start).
+   * collections do not change until the returned release() (write-gate.ts).
    */
-  private async quiesce(graphs: boolean): Promise<() => void> {
-    for (;;) {
-      while (this.applied !== this.seq || (graphs && [...this.collections.values()].some((c) => c.graphBusy)))
-        await new Promise((r) => setTimeout(r, 5)); // a timer, not a busy turn of the loop
-      if (!this.writesHeld) break;
-      await this.writesHeld;
-    }
-    let done!: () => void;
-    this.writesHeld = new Promise<void>((r) => {
-      done = r;
-    });
-    return () => {
-      this.writesHeld = undefined;
-      done();
-    };
+  private quiesce(graphs: boolean): Promise<() => void> {
+    const busy = () => [...this.collections.values()].some((c) => c.graphBusy);
+    return this.gate.hold(() => this.applied === this.seq && !(graphs && busy()));
   }
 
   /** A collection's image as of now, copied in slices (a snapshot); undefined if there is none. */
