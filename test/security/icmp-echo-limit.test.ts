@@ -13,8 +13,14 @@
  * output chain let MLD reports out, but the input chain dropped the queries, so a switch that
  * snoops MLD would in time stop forwarding the box's solicited-node multicast (neighbour
  * discovery) to it.
+ *
+ * The limit is each sender's own (an IPv4 address, an IPv6 /64: a host picks addresses from its
+ * /64 at will): with one budget for all, a flood from one host spent it and every other host's
+ * pings went unanswered. The senders are kept in a set of bounded size whose entries time out, so
+ * spoofed sources cannot grow it without bound; once it is full, a sender not in it shares one
+ * budget with the others left out.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -31,9 +37,14 @@ const PYTHON = '/usr/bin/python3';
 const FLOOD = `
 import json, os, select, socket, struct, sys, time
 fam, dst, n, gap = sys.argv[1], sys.argv[2], int(sys.argv[3]), float(sys.argv[4])
+srcs = sys.argv[5].split(',') if len(sys.argv) > 5 else [None]
 v6 = fam == '6'
-s = socket.socket(socket.AF_INET6 if v6 else socket.AF_INET, socket.SOCK_RAW,
-                  socket.IPPROTO_ICMPV6 if v6 else socket.IPPROTO_ICMP)
+def sock(src):
+    r = socket.socket(socket.AF_INET6 if v6 else socket.AF_INET, socket.SOCK_RAW,
+                      socket.IPPROTO_ICMPV6 if v6 else socket.IPPROTO_ICMP)
+    if src: r.bind((src, 0))
+    return r
+socks = [sock(a) for a in srcs]
 ident = os.getpid() & 0xffff
 def csum(b):
     t = sum(struct.unpack('!%dH' % (len(b) // 2), b))
@@ -44,16 +55,18 @@ def drain(until):
     while True:
         left = until - time.monotonic()
         if left <= 0: return
-        if not select.select([s], [], [], left)[0]: return
-        pkt = s.recv(2048)
-        if not v6: pkt = pkt[(pkt[0] & 15) * 4:]
-        typ, _, _, i, seq = struct.unpack('!BBHHH', pkt[:8])
-        if typ == (129 if v6 else 0) and i == ident: got.add(seq)
+        ready = select.select(socks, [], [], left)[0]
+        if not ready: return
+        for s in ready:
+            pkt = s.recv(2048)
+            if not v6: pkt = pkt[(pkt[0] & 15) * 4:]
+            typ, _, _, i, seq = struct.unpack('!BBHHH', pkt[:8])
+            if typ == (129 if v6 else 0) and i == ident: got.add(seq)
 start = time.monotonic()
 for seq in range(n):
     h = struct.pack('!BBHHH', 128 if v6 else 8, 0, 0, ident, seq) + b'blueprint!'
     if not v6: h = h[:2] + struct.pack('!H', csum(h)) + h[4:]
-    s.sendto(h, (dst, 0))
+    socks[seq % len(socks)].sendto(h, (dst, 0))
     drain(time.monotonic() + gap)
 drain(time.monotonic() + 1.0)
 print(json.dumps({'replies': len(got), 'seconds': time.monotonic() - start}))
@@ -91,6 +104,26 @@ while True:
 print(reports)
 `;
 
+/**
+ * N echo requests, each from its own made-up source 10.X.Y.1 (IP_HDRINCL: the header is ours), as
+ * fast as they go: what it costs to fill a set of senders.
+ */
+const SPOOF = `
+import socket, struct, sys
+dst, n = sys.argv[1], int(sys.argv[2])
+s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
+def csum(b):
+    t = sum(struct.unpack('!%dH' % (len(b) // 2), b))
+    t = (t >> 16) + (t & 0xffff); t += t >> 16
+    return ~t & 0xffff
+for i in range(n):
+    icmp = struct.pack('!BBHHH', 8, 0, 0, 7, i) + b'blueprint!'
+    icmp = icmp[:2] + struct.pack('!H', csum(icmp)) + icmp[4:]
+    src = bytes([10, (i >> 8) & 255, i & 255, 1])
+    ip = struct.pack('!BBHHHBBH4s4s', 0x45, 0, 20 + len(icmp), i & 0xffff, 0, 64, 1, 0, src, socket.inet_aton(dst))
+    s.sendto(ip + icmp, (dst, 0))
+`;
+
 const canNetns = hasNft && process.getuid?.() === 0 && existsSync('/usr/sbin/ip') && existsSync(PYTHON);
 
 describe.skipIf(!canNetns)('ICMP echo floods against the box firewall (in namespaces)', () => {
@@ -99,6 +132,9 @@ describe.skipIf(!canNetns)('ICMP echo floods against the box firewall (in namesp
   const net = `${tag}-net`;
   const BOX4 = '198.51.100.2';
   const BOX6 = '2001:db8:1::2';
+  const OTHER4 = '198.51.100.3';
+  const OTHER6 = '2001:db8:2::1';
+  const ONE64 = Array.from({ length: 20 }, (_, i) => `2001:db8:3::${(i + 16).toString(16)}`);
   let root: string;
   let cleanup: () => Promise<void>;
   const sh = (ns: string, ...argv: string[]) =>
@@ -123,6 +159,33 @@ describe.skipIf(!canNetns)('ICMP echo floods against the box firewall (in namesp
     });
     if (r.status !== 0) throw new Error(r.stderr);
     return JSON.parse(r.stdout) as { replies: number; seconds: number };
+  }
+  /** FLOOD from the other namespace, N requests GAP s apart from SOURCES in turn, not waited for. */
+  function pingFrom(fam: '4' | '6', dst: string, n: number, gap: number, sources: string[]) {
+    const child = spawn('ip', [
+      'netns',
+      'exec',
+      net,
+      PYTHON,
+      '-c',
+      FLOOD,
+      fam,
+      dst,
+      `${n}`,
+      `${gap}`,
+      sources.join(','),
+    ]);
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (b) => {
+      out += b;
+    });
+    child.stderr.on('data', (b) => {
+      err += b;
+    });
+    return new Promise<{ replies: number; seconds: number }>((resolve, reject) =>
+      child.on('close', (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(err)))),
+    );
   }
   /** At most the limit's burst (5) plus 10 a second while it ran, with a little slack. */
   const allowed = (seconds: number) => 5 + Math.ceil(10 * seconds) + 3;
@@ -150,6 +213,10 @@ describe.skipIf(!canNetns)('ICMP echo floods against the box firewall (in namesp
     sh(box, 'ip', 'addr', 'add', `${BOX6}/64`, 'dev', `${tag}a`, 'nodad');
     sh(net, 'ip', 'addr', 'add', '2001:db8:1::1/64', 'dev', `${tag}b`, 'nodad');
     sh(net, 'ip', 'addr', 'add', 'fe80::1/64', 'dev', `${tag}b`, 'nodad'); // the querier's
+    // A second sender for each family (its own /64 for IPv6), and twenty addresses of one /64.
+    sh(net, 'ip', 'addr', 'add', `${OTHER4}/24`, 'dev', `${tag}b`);
+    sh(net, 'ip', 'addr', 'add', `${OTHER6}/64`, 'dev', `${tag}b`, 'nodad');
+    for (const a of ONE64) sh(net, 'ip', 'addr', 'add', `${a}/64`, 'dev', `${tag}b`, 'nodad');
     for (const [ns, dev] of [
       [box, `${tag}a`],
       [net, `${tag}b`],
@@ -157,6 +224,10 @@ describe.skipIf(!canNetns)('ICMP echo floods against the box firewall (in namesp
       sh(ns, 'ip', 'link', 'set', dev, 'up');
       sh(ns, 'ip', 'link', 'set', 'lo', 'up');
     }
+    // The box answers those senders, and the made-up 10.0.0.0/8 sources, through the other end.
+    for (const prefix of ['2001:db8:2::/64', '2001:db8:3::/64'])
+      sh(box, 'ip', '-6', 'route', 'add', prefix, 'via', '2001:db8:1::1');
+    sh(box, 'ip', 'route', 'add', '10.0.0.0/8', 'via', '198.51.100.1');
   });
   afterAll(async () => {
     for (const ns of [box, net]) spawnSync('ip', ['netns', 'del', ns]);
@@ -176,6 +247,46 @@ describe.skipIf(!canNetns)('ICMP echo floods against the box firewall (in namesp
       const { replies, seconds } = flood(fam, dst);
       expect(replies).toBeGreaterThan(0); // the box does answer pings
       expect(replies).toBeLessThanOrEqual(allowed(seconds));
+    });
+
+    it.each([
+      ['IPv4', '4', BOX4, '198.51.100.1', OTHER4],
+      ['IPv6', '6', BOX6, '2001:db8:1::1', OTHER6],
+    ] as const)(
+      '%s: while one host floods, another host pinging five times a second is answered',
+      async (_f, fam, dst, flooder, other) => {
+        const flooding = pingFrom(fam, dst, 1000, 0.002, [flooder]);
+        await new Promise((r) => setTimeout(r, 300));
+        const pinging = await pingFrom(fam, dst, 5, 0.2, [other]);
+        const flooded = await flooding;
+        expect(pinging.replies).toBe(5);
+        expect(flooded.replies).toBeLessThanOrEqual(allowed(flooded.seconds));
+      },
+    );
+
+    it("IPv6: a host flooding from twenty addresses of its /64 gets one sender's answers", async () => {
+      const { replies, seconds } = await pingFrom('6', BOX6, 400, 0.002, ONE64);
+      expect(replies).toBeGreaterThan(0);
+      expect(replies).toBeLessThanOrEqual(allowed(seconds));
+    });
+
+    it('spoofed sources fill the set of senders to its size, no further; a newcomer is still answered', async () => {
+      const size = Number(/set echo_v4 \{[^}]*\bsize (\d+)/.exec(rules())?.[1]);
+      expect(size, 'the set of IPv4 senders has a size').toBeGreaterThan(0);
+      expect(rules()).toMatch(/set echo_v4 \{[^}]*\btimeout \d+s/);
+      const r = spawnSync('ip', ['netns', 'exec', net, PYTHON, '-c', SPOOF, BOX4, `${size + 1000}`], {
+        encoding: 'utf8',
+      });
+      expect(r.status, r.stderr).toBe(0);
+      const listed = JSON.parse(sh(box, 'nft', '-j', 'list', 'set', 'inet', 'blueprint', 'echo_v4')) as {
+        nftables: { set?: { elem?: unknown[] } }[];
+      };
+      const elems = listed.nftables.find((o) => o.set)?.set?.elem ?? [];
+      expect(elems.length).toBeGreaterThan(size / 2); // the requests did reach the set
+      expect(elems.length).toBeLessThanOrEqual(size);
+      // Not in the full set: the budget shared by those left out, which nobody else is spending.
+      const late = await pingFrom('4', BOX4, 3, 0.2, [OTHER4]);
+      expect(late.replies).toBe(3);
     });
 
     it('neighbour discovery is not limited: with the echo budget spent, IPv6 still reaches the box', () => {

@@ -87,14 +87,24 @@ delete table inet blueprint
 
 table inet blueprint {
 ${out.declarations}
+  # Who sent echo requests lately, each with its own limit (an IPv6 /64: a host picks addresses
+  # from its /64 at will). Bounded, an entry gone 5 s after its sender's last request: spoofed
+  # sources can fill it, no more, and a sender it has no room for shares one limit with the others.
+  set echo_v4 { type ipv4_addr; flags dynamic,timeout; timeout 5s; size 8192; }
+  set echo_v6 { type ipv6_addr; flags dynamic,timeout; timeout 5s; size 8192; }
   chain input {
     type filter hook input priority filter; policy drop;
     iif "lo" accept
     # Echo requests before conntrack's verdict: once one is answered, later ones with the same
     # echo id (all of ping -f's) are "established", and a limit after that line never sees them.
-    icmp type echo-request limit rate 10/second accept
+    # 10 a second for each sender, so one sender's flood no longer spends everyone's answers; a
+    # sender over its own limit is dropped, one the full set has no room for takes the shared one.
+    # (A lookup in the set runs the element's limit again; "!=" only asks whether it is there.)
+    icmp type echo-request update @echo_v4 { ip saddr limit rate 10/second } accept
+    icmp type echo-request ip saddr != @echo_v4 limit rate 10/second accept
     icmp type echo-request drop
-    icmpv6 type echo-request limit rate 10/second accept
+    icmpv6 type echo-request update @echo_v6 { ip6 saddr & ffff:ffff:ffff:ffff:: limit rate 10/second } accept
+    icmpv6 type echo-request ip6 saddr & ffff:ffff:ffff:ffff:: != @echo_v6 limit rate 10/second accept
     icmpv6 type echo-request drop
     ct state established,related accept
     ct state invalid drop
