@@ -19,6 +19,12 @@ function apparmorText(a: AppArmorPlan): string {
  * Human text for `blueprint service inspect` (and the TUI's inspect view): each rule asked for
  * next to what the process has, then the security rating point by point.
  */
+/** One module this one uses, as inspect shows it: never the token, only whether it is its own. */
+export function usesText(u: NonNullable<ServiceInspection['policy']['uses']>[number]): string {
+  const token = u.token ? `, ${u.ownToken ? 'its own token' : 'token'} /run/blueprint/tokens/${u.name}` : '';
+  return `${u.name} ${u.version} (${u.range}) through ${u.socket}${token}`;
+}
+
 export function formatInspection(i: ServiceInspection): string {
   const p = i.policy;
   const lines = [
@@ -36,10 +42,7 @@ export function formatInspection(i: ServiceInspection): string {
     `  gpu              ${p.gpu}`,
     `  restart          ${p.restart}; stop: SIGTERM, SIGKILL after ${p.stopTimeoutSeconds}s`,
     ...p.mounts.map((m) => `  mount            ${m.source} -> ${m.target} (${m.mode})`),
-    ...(p.uses ?? []).map(
-      (u) =>
-        `  uses             ${u.name} ${u.version} (${u.range}) through ${u.socket}${u.token ? `, token /run/blueprint/tokens/${u.name}` : ''}`,
-    ),
+    ...(p.uses ?? []).map((u) => `  uses             ${usesText(u)}`),
     ...(i.usedBy?.length ? [`  used by          ${i.usedBy.join(', ')}`] : []),
   ];
   const k = i.process;

@@ -25,6 +25,7 @@ import { deleteRegistration, findRegistration, writeRegistration } from '../../s
 import { parseService } from '../../src/core/services/schema.js';
 import { planUses, shareWiring, writeTokenCopies } from '../../src/core/services/wiring.js';
 import { layout } from '../../src/core/system/paths.js';
+import { usesText } from '../../src/present/services.js';
 import { tempDir } from '../setup/temp-registry.js';
 
 const ADMIN = 'admin-token-0123456789abcdef';
@@ -113,6 +114,7 @@ describe('a consumer gets its own token for a provider that takes them, never th
     expect(p.spec.env).toMatchObject({ BLUEPRINT_USES_LLM_TOKEN_FILE: '/run/blueprint/tokens/llm' });
     // inspect and status say there is a token, never which.
     expect(JSON.stringify(p.summary)).not.toContain(copy);
+    expect(usesText(p.summary.uses[0]!)).toMatch(/, its own token \/run\/blueprint\/tokens\/llm$/);
     const llmPolicy = sandboxPolicy({
       root,
       name: 'llm',
