@@ -211,6 +211,21 @@ export async function fsyncAsync(path: string): Promise<void> {
 }
 
 /**
+ * Checks a collection file's frame only (magic, CRC of the whole, a header length that fits),
+ * without parsing its header or copying its vectors: what a snapshot upload checks before writing
+ * the file; the build that follows (snapshot-build.ts) checks the rest, from the same bytes.
+ * readCollectionFile did it here, in one turn of the event loop, and threw its work away.
+ */
+export function checkCollectionFrame(buf: Buffer): void {
+  if (buf.length < MAGIC.length + 8 || !buf.subarray(0, MAGIC.length).equals(MAGIC))
+    throw new Error('not a vectors collection file');
+  const body = buf.subarray(0, buf.length - 4);
+  if (crc32(body) !== buf.readUInt32LE(buf.length - 4)) throw new Error('collection file checksum mismatch');
+  if (MAGIC.length + 4 + body.readUInt32LE(MAGIC.length) > body.length)
+    throw new Error('collection file header is longer than the file');
+}
+
+/**
  * Checks a collection file (magic, CRC, header, vector data length) and returns its parts, without
  * building anything: what a snapshot upload or recovery checks before it is logged and applied.
  */

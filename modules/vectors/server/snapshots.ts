@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { HttpError } from '../../kit/server/index.js';
 import { jsonBody, need, type RouteTable } from './api.js';
 import { bad, body, checkCollectionName } from './parse.js';
-import { fsyncAsync, readCollectionFile, writeCollectionFile } from './persist.js';
+import { checkCollectionFrame, fsyncAsync, writeCollectionFile } from './persist.js';
 import { type ByteSource, bufferSource, buildSnapshot, openFileSource } from './snapshot-build.js';
 import { describe, openSnapshot, writeChecksum } from './snapshot-files.js';
 import type { Store } from './store.js';
@@ -169,7 +169,7 @@ export function snapshotRoutes(store: Store): RouteTable {
         const data = multipartFile(ctx.req.headers['content-type'], await ctx.bytes());
         const name = `upload-${Date.now()}-${process.hrtime.bigint() % 1000000n}.snapshot`;
         try {
-          readCollectionFile(data); // the format; restore() below builds and so checks the rest
+          checkCollectionFrame(data); // the frame; restore() below builds and so checks the rest
         } catch (err) {
           throw bad(`the snapshot cannot be read: ${(err as Error).message}`);
         }
