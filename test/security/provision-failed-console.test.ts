@@ -15,7 +15,7 @@ import { tempRoot } from '../setup/helpers.js';
  * and a console whose box was not set up by it shows why and how to try again, and no wizard.
  *
  * The real provision script and the wizard unit's own ExecStart run in a private mount namespace:
- * /dev, /run and /usr/local are tmpfs there (the overlay's /usr/local/lib/blueprint bound in),
+ * /dev, /run, /var/lib and /usr/local are tmpfs there (the overlay's /usr/local/lib/blueprint bound in),
  * /dev/console a plain file, and `blueprint`, `mount`, `umount`, `udevadm`, `journalctl`, `sleep`
  * stand-ins. A systemd timeout is SIGTERM to the script's process group, as KillMode= does.
  */
@@ -84,10 +84,12 @@ printf 'error: module "rag" is not installable offline\\033[2J\\033]0;owned\\007
     `mount --bind /dev/null ${work}/devnull`,
     'mount -t tmpfs dev /dev',
     'mkdir -p /dev/disk/by-label',
-    'touch /dev/null /dev/console',
+    'touch /dev/null /dev/console /dev/tty1',
     o.stick !== false ? 'touch /dev/disk/by-label/BLUEPRINT' : ':',
     `mount --bind ${work}/devnull /dev/null`,
     'mount -t tmpfs run /run',
+    // Where the provisioning keeps setup's output (never this host's /var/lib).
+    'mount -t tmpfs lib /var/lib',
     'mount -t tmpfs local /usr/local',
     'mkdir -p /usr/local/bin /usr/local/lib/blueprint',
     `mount --bind -o ro ${overlay}usr/local/lib/blueprint /usr/local/lib/blueprint`,
