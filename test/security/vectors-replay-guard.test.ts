@@ -8,7 +8,7 @@
  * error in optimizer_status, as Qdrant reports a collection with failed operations) and so does
  * /telemetry, until the admin removes the file. The service runs as its container runs it.
  */
-import { appendFileSync, readdirSync, readFileSync } from 'node:fs';
+import { appendFileSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { Agent } from 'node:http';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
@@ -45,6 +45,7 @@ it('a logged operation that throws when replayed is set aside, not a service tha
     const quarantined = readdirSync(join(dataDir, 'quarantine'));
     expect(quarantined).toEqual(['0000000000000004.json']);
     const kept = JSON.parse(readFileSync(join(dataDir, 'quarantine', quarantined[0]!), 'utf8'));
+    expect(statSync(join(dataDir, 'quarantine', quarantined[0]!)).mode & 0o777).toBe(0o600);
     expect(JSON.parse(kept.record)).toEqual({
       t: 'upsert',
       c: 'a',

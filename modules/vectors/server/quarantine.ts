@@ -13,10 +13,10 @@
  * and the status. Lack of memory is the exception: the same record may apply with more memory, so
  * the start is refused, naming the record and what to do (outOfMemory below).
  */
-import { mkdirSync, readdirSync, readFileSync, renameSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { KitLog } from '../../kit/server/index.js';
-import { fsyncPath, writeDurable } from './persist.js';
+import { fsyncPath } from './persist.js';
 
 export interface Quarantined {
   /** The operation's number (null for a record with none: its JSON does not parse). */
@@ -92,7 +92,9 @@ export function setAside(
     at: new Date().toISOString(),
   };
   const text = JSON.stringify({ ...entry, record: body.toString('utf8') });
-  writeDurable(join(dir, `${name}.json.tmp`), text);
+  // 0600 as the log it came from (its points' payloads are the clients' data).
+  writeFileSync(join(dir, `${name}.json.tmp`), text, { mode: 0o600 });
+  fsyncPath(join(dir, `${name}.json.tmp`));
   renameSync(join(dir, `${name}.json.tmp`), join(dir, `${name}.json`));
   fsyncPath(dir);
   return entry;
