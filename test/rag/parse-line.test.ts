@@ -63,4 +63,23 @@ describe('ParseLine', () => {
     await expect(line.run('a', () => Promise.reject(new Error('bad pdf')))).rejects.toThrow('bad pdf');
     expect(await line.run('a', async () => 'next')).toBe('next');
   });
+
+  it('holds at most its capacity; a client with 2+ fewer waiting takes the newest place of the one with most', async () => {
+    const line = new ParseLine(3);
+    const { order, job, finish } = jobs();
+    const a = ['a1', 'a2', 'a3'].map((n) => line.run('consumer:a', job(n)));
+    const b = line.run('consumer:b', job('b1')); // a waits with 2, b with none: a3 gives way
+    await expect(a[2]).rejects.toMatchObject({ status: 503, message: /another needs a place/ });
+    // a waits with 1, b with 1: c (none) is not 2 fewer than anyone, so it is refused.
+    await expect(line.run('consumer:c', job('c1'))).rejects.toMatchObject({
+      status: 503,
+      message: /busy: 3 documents/,
+    });
+    await finish('a1');
+    await finish('b1');
+    await finish('a2');
+    expect(order).toEqual(['a1', 'b1', 'a2']);
+    expect(await Promise.all([a[0], a[1], b])).toEqual(['a1', 'a2', 'b1']);
+    expect(await line.run('consumer:c', async () => 'c2')).toBe('c2'); // room again
+  });
 });

@@ -5,6 +5,7 @@
  */
 import {
   createKitServer,
+  FairQueue,
   HttpError,
   hasLoneSurrogate,
   type KitLimits,
@@ -31,6 +32,12 @@ export interface ApiOptions {
   upstreams: Upstream[];
   /** Longest silence of the llm inside a streamed answer. */
   streamIdleMs: number;
+  /**
+   * Ingests that may hold a place in the kit's queue while they wait for the parse worker (its
+   * line's capacity, parse-line.ts): the kit gets that many places more, so they never take one of
+   * the RAG_CONCURRENCY places that retrieval, chat and deletes run in (see createRagServer).
+   */
+  parsePlaces?: number;
   /**
    * Retrieve's Server-Timing also gives the wall clock (ms since the epoch) at its steps, so a
    * client on the same machine can tell its own side of the exchange from rag's (the bench does;
@@ -96,7 +103,10 @@ const publicRecord = (d: DocumentRecord) => ({
   createdAt: d.createdAt,
 });
 
-async function ingest(rag: Rag, ctx: RequestContext) {
+/** Runs heavy work in its turn in rag's own fair queue (createRagServer). */
+type Heavy = <T>(ctx: RequestContext, work: () => Promise<T>) => Promise<T>;
+
+async function ingest(rag: Rag, ctx: RequestContext, inWork: Heavy) {
   const query = new URL(ctx.req.url ?? '/', 'http://rag').searchParams;
   const type = ctx.req.headers['content-type'];
   let input: { bytes: Uint8Array; kind: DocumentKind; source: string; collection: string };
@@ -125,8 +135,10 @@ async function ingest(rag: Rag, ctx: RequestContext) {
     input = { bytes, kind, source, collection };
   }
   // The parse takes turns by client as the kit's queue does: by its token's name, or (none) by
-  // connection.
-  const r = await ctx.queue(() => rag.ingest(input, ctx.signal, ctx.client ?? ctx.req.socket));
+  // connection; the rest (embedding, writing) is heavy work like a retrieval.
+  const r = await ctx.queue(() =>
+    rag.ingest(input, ctx.signal, ctx.client ?? ctx.req.socket, (work) => inWork(ctx, work)),
+  );
   const { duplicate, ...record } = r;
   return { status: duplicate ? 200 : 201, body: { ...publicRecord(record), duplicate } };
 }
@@ -153,7 +165,25 @@ function parseChat(body: unknown): ChatRequest {
   };
 }
 
+/**
+ * The rag API. Heavy work (a retrieval, a chat, a delete, an ingest once parsed) runs in rag's own
+ * fair queue: the kit's FairQueue with the RAG_CONCURRENCY places, taking turns between clients as
+ * the kit's does. An ingest first waits for the one parse worker (parse-line.ts), and it did so in
+ * one of those places: four ingests waiting on the worker held them all, and every retrieval and
+ * chat waited up to a whole parse budget. The kit's own queue now lets every request these two
+ * hold in at once.
+ */
 export function createRagServer(rag: Rag, opts: ApiOptions): KitServer {
+  const concurrency = opts.limits?.concurrency ?? 1;
+  const maxQueued = opts.limits?.maxQueued ?? 32;
+  const work = new FairQueue({
+    concurrency,
+    maxQueued,
+    maxPerKey: opts.limits?.maxQueuedPerConnection ?? 4,
+  });
+  /** In rag's queue only: for an ingest, already in the kit's. */
+  const inWork: Heavy = (ctx, fn) => work.run(ctx.req.socket, fn, ctx.signal, ctx.client);
+  const heavy: Heavy = (ctx, fn) => ctx.queue(() => inWork(ctx, fn));
   const documentRoute = /^\/v1\/documents\/([0-9a-f-]{36})$/;
   const routes: Record<string, Route> = {
     '/info': {
@@ -202,7 +232,7 @@ export function createRagServer(rag: Rag, opts: ApiOptions): KitServer {
           ...filterOf(b.filter),
         };
         const t: RetrieveTiming = { embedMs: 0, searchMs: 0 };
-        const chunks = await ctx.queue(() => rag.retrieve(q, ctx.signal, t));
+        const chunks = await heavy(ctx, () => rag.retrieve(q, ctx.signal, t));
         // Where the time went (W3C Server-Timing: browsers' tools show it; the bench reads it).
         const ms = (x: number) => x.toFixed(2);
         const end = performance.now();
@@ -220,7 +250,7 @@ export function createRagServer(rag: Rag, opts: ApiOptions): KitServer {
       method: 'POST',
       handle: async (ctx) => {
         const req = parseChat(await ctx.json());
-        return ctx.queue(() => chat(rag, req, ctx.signal, opts.streamIdleMs));
+        return heavy(ctx, () => chat(rag, req, ctx.signal, opts.streamIdleMs));
       },
     },
   };
@@ -233,13 +263,15 @@ export function createRagServer(rag: Rag, opts: ApiOptions): KitServer {
         return { body: { documents: list.map(publicRecord) } };
       },
     },
-    POST: { method: 'POST', handle: (ctx) => ingest(rag, ctx) },
+    POST: { method: 'POST', handle: (ctx) => ingest(rag, ctx, inWork) },
   };
   return createKitServer({
     log: opts.log,
     token: opts.token,
     healthy: opts.healthy,
-    limits: opts.limits,
+    // Every request the two queues below can hold gets a place in the kit's, which then only marks
+    // its connection as holding work (its idle sweep spares it) and bounds the rest.
+    limits: { ...opts.limits, concurrency: concurrency + maxQueued + (opts.parsePlaces ?? 0) },
     errorBody: (err) => errorBody(err),
     routes,
     match(method, path) {
@@ -261,7 +293,10 @@ export function createRagServer(rag: Rag, opts: ApiOptions): KitServer {
           },
         };
       if (method === 'DELETE')
-        return { method: 'DELETE', handle: async (ctx) => ({ body: await ctx.queue(() => rag.remove(id)) }) };
+        return {
+          method: 'DELETE',
+          handle: async (ctx) => ({ body: await heavy(ctx, () => rag.remove(id)) }),
+        };
       throw new HttpError(405, `${path} takes GET or DELETE, not ${method}`);
     },
   });

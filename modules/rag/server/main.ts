@@ -82,7 +82,9 @@ async function main(): Promise<void> {
     resourceLimits: { maxOldGenerationSizeMb: intFromEnv('RAG_WORKER_HEAP_MB', 512) },
   });
   // One worker: the line takes turns between clients and drops parses whose client left.
-  const line = new ParseLine();
+  const concurrency = intFromEnv('RAG_CONCURRENCY', 4);
+  const maxQueued = intFromEnv('RAG_MAX_QUEUE', 32);
+  const line = new ParseLine(maxQueued);
   const parse = async (
     kind: DocumentKind,
     bytes: Uint8Array,
@@ -124,11 +126,12 @@ async function main(): Promise<void> {
     upstreams: [embeddings, vectors, llm],
     streamIdleMs: intFromEnv('RAG_LLM_TIMEOUT_MS', 300_000),
     timingClock: env.RAG_TIMING_CLOCK === '1',
+    parsePlaces: line.capacity,
     limits: {
       maxBodyBytes: intFromEnv('RAG_MAX_BODY_BYTES', 32 * 1024 * 1024),
       maxBufferedBytes: intFromEnv('RAG_MAX_BUFFERED_BYTES', 96 * 1024 * 1024),
-      concurrency: intFromEnv('RAG_CONCURRENCY', 4),
-      maxQueued: intFromEnv('RAG_MAX_QUEUE', 32),
+      concurrency,
+      maxQueued,
     },
   });
   await kit.listen(socketPath);
@@ -138,7 +141,7 @@ async function main(): Promise<void> {
   );
   const l = kit.limits;
   log.startup(
-    `limits: ${l.maxBodyBytes} bytes a document, ${maxPages} PDF pages (their streams decoding to ${maxDecodedMb} MiB), ${parseTimeoutS} s at most to parse a document (${parseMargin} × its measured cost), ${rag.config.maxChunks} chunks a document, ${l.concurrency} requests at once`,
+    `limits: ${l.maxBodyBytes} bytes a document, ${maxPages} PDF pages (their streams decoding to ${maxDecodedMb} MiB), ${parseTimeoutS} s at most to parse a document (${parseMargin} × its measured cost), ${rag.config.maxChunks} chunks a document, ${concurrency} requests at once (${maxQueued} waiting, ${line.capacity} documents waiting to be parsed)`,
   );
   recoverInBackground(rag);
   drainOnSignals(kit, log, 15_000, async () => {

@@ -1,21 +1,26 @@
 /**
- * The line for rag's one parse worker, taking turns between clients. The kit's fair queue starts up
- * to RAG_CONCURRENCY ingests at once, and each then waits for the worker: in the pool's own line
- * they waited in the order they came, so one client's four documents, each held for its whole
+ * The line for rag's one parse worker, taking turns between clients. The kit's fair queue started
+ * up to RAG_CONCURRENCY ingests at once, and each then waited for the worker: in the pool's own
+ * line they waited in the order they came, so one client's four documents, each held for its whole
  * parse budget, all went before another client's. Here the client that started a parse least
  * recently goes next (one never served first), so another client waits for at most the document
- * the worker has and, at the moment it joins, one more that the worker took meanwhile.
+ * the worker has. The ingests waiting here hold none of the places retrievals and chats run in
+ * (api.ts, createRagServer).
  *
  * A client is what the kit names by its token (ctx.client: "admin", "consumer:NAME"); without one
  * (no tokens set), each connection is its own client. A parse whose client left before its turn is
  * dropped: the worker parsed such documents for nobody, each for its whole budget.
  *
- * Unbounded here: only ingests that hold one of the kit's RAG_CONCURRENCY places wait in it.
+ * At most `capacity` parses wait or run (RAG_MAX_QUEUE). When all are taken, a client with two or
+ * more fewer waiting than the client with most takes that one's newest waiting place (a 503 with
+ * Retry-After for it), as the kit's fair queue does; otherwise the newcomer gets the 503.
  */
-import { ClientGoneError } from '../../kit/server/index.js';
+import { busy, ClientGoneError } from '../../kit/server/index.js';
 
 interface Waiting {
   start(): void;
+  /** Taken out before it started: its ingest fails with `err`. */
+  drop(err: Error): void;
 }
 
 export class ParseLine {
@@ -26,6 +31,9 @@ export class ParseLine {
   private readonly holding = new Map<unknown, number>();
   private serial = 0;
   private running = false;
+  private total = 0;
+
+  constructor(readonly capacity = Number.POSITIVE_INFINITY) {}
 
   /** Parses waiting, all clients together. */
   get length(): number {
@@ -36,18 +44,26 @@ export class ParseLine {
 
   run<T>(client: unknown, work: () => Promise<T>, signal?: AbortSignal): Promise<T> {
     if (signal?.aborted) return Promise.reject(new ClientGoneError());
+    if (this.total >= this.capacity && !this.makeRoom(client))
+      return Promise.reject(
+        busy(`busy: ${this.total} documents are being parsed or waiting to be; retry shortly`),
+      );
     this.holding.set(client, (this.holding.get(client) ?? 0) + 1);
+    this.total++;
     return new Promise<T>((resolve, reject) => {
-      const onAbort = () => {
+      const takeOut = (err: Error) => {
         const list = this.waiting.get(client);
         const i = list?.indexOf(job) ?? -1;
         if (i < 0) return; // started: the parse runs to its end or its budget
         list!.splice(i, 1);
         if (list!.length === 0) this.waiting.delete(client);
+        signal?.removeEventListener('abort', onAbort);
         this.release(client);
-        reject(new ClientGoneError());
+        reject(err);
       };
+      const onAbort = () => takeOut(new ClientGoneError());
       const job: Waiting = {
+        drop: takeOut,
         start: () => {
           signal?.removeEventListener('abort', onAbort);
           this.running = true;
@@ -69,7 +85,22 @@ export class ParseLine {
     });
   }
 
+  /** Takes the newest waiting place of the client with most waiting, if `client` has 2+ fewer. */
+  private makeRoom(client: unknown): boolean {
+    const mine = this.waiting.get(client)?.length ?? 0;
+    let most: Waiting[] | undefined;
+    for (const list of this.waiting.values()) if (!most || list.length > most.length) most = list;
+    if (!most || most.length < mine + 2) return false;
+    most[most.length - 1]!.drop(
+      busy(
+        'busy: this client has the most documents waiting to be parsed and another needs a place; retry shortly',
+      ),
+    );
+    return true;
+  }
+
   private release(client: unknown): void {
+    this.total--;
     const n = (this.holding.get(client) ?? 1) - 1;
     if (n > 0) return void this.holding.set(client, n);
     this.holding.delete(client);

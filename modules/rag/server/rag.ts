@@ -151,8 +151,16 @@ export class Rag {
     return n;
   }
 
-  /** `client`: whose turn the parse takes (the kit's ctx.client, or the connection without one). */
-  async ingest(input: IngestInput, signal: AbortSignal, client: unknown): Promise<IngestResult> {
+  /**
+   * `client`: whose turn the parse takes (the kit's ctx.client, or the connection without one);
+   * `heavy`: runs the rest (embedding, writing) in its turn with retrievals and chats (api.ts).
+   */
+  async ingest(
+    input: IngestInput,
+    signal: AbortSignal,
+    client: unknown,
+    heavy: <T>(work: () => Promise<T>) => Promise<T> = (work) => work(),
+  ): Promise<IngestResult> {
     const sha256 = createHash('sha256').update(input.bytes).digest('hex');
     const known = this.store.findBySha(input.collection, sha256);
     if (known) return { ...known, duplicate: true };
@@ -175,6 +183,17 @@ export class Rag {
         413,
         `the document makes ${chunks.length} chunks, more than the limit of ${this.config.maxChunks} (RAG_MAX_CHUNKS): split it`,
       );
+    return heavy(() => this.ingestParsed(input, signal, sha256, info, chunks, pages));
+  }
+
+  private ingestParsed(
+    input: IngestInput,
+    signal: AbortSignal,
+    sha256: string,
+    info: EmbeddingInfo,
+    chunks: Chunk[],
+    pages: number | null,
+  ): Promise<IngestResult> {
     return this.mutex.run(async () => {
       await this.recoverLocked();
       const again = this.store.findBySha(input.collection, sha256);
