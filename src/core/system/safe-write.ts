@@ -8,7 +8,6 @@ import {
   open,
   realpath,
   rename,
-  rm,
   stat,
   symlink,
   unlink,
@@ -265,9 +264,18 @@ export async function symlinkAt(dir: FileHandle, name: string, target: string): 
   }
 }
 
-/** Removes `name` (not a folder) from `dir`; a link is removed, never its target. */
+/**
+ * Removes `name` (not a folder) from `dir`; a link is removed, never its target. One unlink(2) of
+ * the name: it never follows a link and never walks a folder (a folder at the name is EISDIR, left
+ * whole). Not fs.rm: that is rimraf, recursive whatever `recursive` says, which lstat()s the name
+ * again after its check and readdir()s a folder by path, so the folder's owner, swapping the name
+ * between those calls (a file, then a full folder, then a link), had root unlink the files of any
+ * host folder (test/security/remove-at-race).
+ */
 export async function removeAt(dir: FileHandle, name: string): Promise<void> {
-  await rm(inDir(dir, name), { force: true, recursive: false });
+  await unlink(inDir(dir, name)).catch((err) => {
+    if (errno(err) !== 'ENOENT') throw err;
+  });
 }
 
 /**
