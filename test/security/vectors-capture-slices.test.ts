@@ -4,12 +4,15 @@
  * 0.75-1.5 s on the loaded 2-core VM (100k: 0.12-0.35 s), /health and every search unanswered.
  * Now it is copied 20 ms at a time with writes held back (they wait, then go on), so the image is
  * still the state at the checkpoint's operation: a write sent during the copy is not in it, and is
- * in the log. In process, on the real store; the size is set from a measured copy, not a clock.
+ * in the log, and /health is answered before the copy ends. In process, on the real store and the
+ * API on a socket; the size is set from a measured copy, not a clock.
  */
 import { readFileSync } from 'node:fs';
+import { get } from 'node:http';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import type { KitLog } from '../../modules/kit/server/index.js';
+import { createVectorsServer } from '../../modules/vectors/server/api.js';
 import { Collection } from '../../modules/vectors/server/collection.js';
 import { captureCollection, readCollectionFile } from '../../modules/vectors/server/persist.js';
 import { Store } from '../../modules/vectors/server/store.js';
@@ -57,29 +60,46 @@ it('a checkpoint copies the collections a slice at a time, holding writes back; 
   fill(s.get('big')!, n);
   const seq = s.seq;
 
-  // Turns of the event loop during the checkpoint, by phase; a write sent in the first turn seen
-  // during the copy, and the phase when it was answered.
+  // The API on a socket in this process: /health asked during the copy.
+  const kit = createVectorsServer(s, { log: quiet });
+  const socket = join(dir, 'api.sock');
+  await kit.listen(socket);
+
+  // Turns of the event loop during the checkpoint, by phase; a write and a /health sent in the
+  // first turn seen during the copy, and the phase when each was answered.
   const seen: string[] = [];
   let late: Promise<{ seq: number; phaseThen: string | null }> | undefined;
+  let health: Promise<{ status: number; phaseThen: string | null }> | undefined;
   let done = false;
   const probe = () => {
     const phase = s.checkpointState.phase;
     if (phase !== seen.at(-1)) seen.push(String(phase));
-    if (phase === 'capture' && !late)
+    if (phase === 'capture' && !late) {
       late = s
         .commit({ t: 'payload', c: 'big', ids: [0], mode: 'set', payload: { late: true } })
         .then((at) => ({ seq: at, phaseThen: s.checkpointState.phase }));
+      health = new Promise((resolve, reject) =>
+        get({ socketPath: socket, path: '/health' }, (res) => {
+          const phaseThen = s.checkpointState.phase;
+          res.resume();
+          resolve({ status: res.statusCode!, phaseThen });
+        }).on('error', reject),
+      );
+    }
     if (!done) setImmediate(probe);
   };
   setImmediate(probe);
   await s.checkpoint();
   done = true;
-  // Before: the copy was one turn: no turn saw 'capture' (and no write could come during it).
+  // Before: the copy was one turn: no turn saw 'capture' (and no request could come during it).
   expect(seen).toContain('capture');
   expect(late).toBeDefined();
+  // /health answered before the copy ended; the write held back until it was over.
+  expect(await health!).toEqual({ status: 200, phaseThen: 'capture' });
   const answered = await late!;
   expect(answered.seq).toBe(seq + 1);
-  expect(answered.phaseThen).not.toBe('capture'); // held back until the copy was over
+  expect(answered.phaseThen).not.toBe('capture');
+  await kit.drain(1000);
 
   const manifest = JSON.parse(readFileSync(join(dir, 'checkpoint', 'manifest.json'), 'utf8'));
   expect(manifest.seq).toBe(seq);
