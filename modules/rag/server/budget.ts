@@ -8,6 +8,9 @@
  * on (2 cores shared with others, Node 24, the parse worker's code; README.md, "Parse budget"),
  * multiplied by RAG_PARSE_MARGIN (10): a slower or busier machine, or a denser document than any
  * measured, still fits. The base covers a fresh worker's first document (pdf.js loads then).
+ * Large documents (4–16 MiB, README.md "Parse budget") were measured too and stay under these
+ * figures by about 10× (generated nested-list Markdown by 6×), so they are kept; for PDF that is
+ * why 4 MiB gets the full 300 s: dense text costs ~6 s a MiB there.
  */
 import vm from 'node:vm';
 import type { DocumentKind } from './parse.js';
