@@ -6,7 +6,7 @@ import { VerificationError } from '../errors.js';
 import { layout } from '../system/paths.js';
 import { readBoundedFile } from '../system/read-bounded.js';
 import { inDir, removeAt, writeFileAt } from '../system/safe-write.js';
-import { claimModuleData } from './data-owner.js';
+import { claimModuleData, installedOwner } from './data-owner.js';
 import { openDataDir } from './module-token.js';
 import { CLIENT_TOKENS_FILE } from './policy.js';
 import { findRegistration } from './registry.js';
@@ -20,7 +20,8 @@ import { usersOf } from './wiring.js';
  * from `client-tokens` in its data folder (its kit names the client, and its fair queue takes turns
  * between clients, not connections: one client's many connections share its places).
  *
- * A token is HMAC-SHA256(box key, PROVIDER NUL CONSUMER): the same at every start, so it is never
+ * A token is HMAC-SHA256(box key, PROVIDER NUL CONSUMER, and where the installed consumer came
+ * from: consumerToken): the same at every start, so it is never
  * stored where a module could change it and then read back; the key (ROOT/var/lib/blueprint/
  * client-token-key, root's, 0600) never leaves root. A consumer's token opens only the provider it
  * was made for, and the provider's file lists only the consumers that declare it now: it is
@@ -79,10 +80,18 @@ async function boxKey(root: string): Promise<Buffer> {
   return (await read()) ?? Promise.reject(badKey(file));
 }
 
-/** The token `consumer` sends to `provider` (43 characters, base64url). */
+/**
+ * The token `consumer` sends to `provider` (43 characters, base64url). Also made of where the
+ * installed `consumer` came from (its origin and signer, as data-owner.ts binds its data folder):
+ * the key is kept for good, so a name alone would give a package of that name from elsewhere,
+ * installed later, the token the first one read and may have kept (test/security/
+ * client-token-origin). Its install (or upgrade) restarts it, and its start writes both the copy
+ * and the provider's file, so the two agree.
+ */
 export async function consumerToken(root: string, provider: string, consumer: string): Promise<string> {
+  const from = installedOwner(root, consumer);
   return createHmac('sha256', await boxKey(root))
-    .update(`${provider}\0${consumer}`)
+    .update(`${provider}\0${consumer}${from ? `\0${from.origin}\0${from.signer}` : ''}`)
     .digest('base64url');
 }
 

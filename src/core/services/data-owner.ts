@@ -61,7 +61,7 @@ export function writeOwner(root: string, name: string, owner: DataOwner): void {
 }
 
 /** The installed package's origin and signer, or undefined when the package manager lists none. */
-function installedOwner(root: string, name: string): DataOwner | undefined {
+export function installedOwner(root: string, name: string): DataOwner | undefined {
   const db = readJsonSync(layout(root).installedDb) as { packages?: Record<string, unknown> } | undefined;
   return asOwner(db?.packages?.[name]);
 }
