@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { EncryptionState } from '../core/crypt/state.js';
 import { UsageError } from '../core/errors.js';
+import { recoveryKeyFileRefusal } from '../core/setup/recovery-key-file.js';
 import type { EncryptionChoice } from '../core/setup/schema.js';
 import { writeSecretFile } from '../core/system/safe-write.js';
 import type { BoxContext } from './context.js';
@@ -68,11 +69,8 @@ export function encryptionRefusal(
   return undefined;
 }
 
-/** Refuses a choice this box cannot honour, before setup writes anything. */
-export async function checkEncryption(
-  ctx: BoxContext,
-  choice: EncryptionChoice,
-): Promise<EncryptionTarget | undefined> {
+/** The partition `choice` would encrypt; throws when this box cannot honour it. */
+async function targetFor(ctx: BoxContext, choice: EncryptionChoice): Promise<EncryptionTarget | undefined> {
   if (choice.mode === 'none') return undefined;
   const target = await encryptionTarget(ctx);
   const refusal = encryptionRefusal(choice, target, !target && (await encryptionState(ctx)).encrypted);
@@ -80,8 +78,26 @@ export async function checkEncryption(
   return target;
 }
 
+/**
+ * Refuses a choice this box cannot honour, before setup writes anything: with a partition to
+ * encrypt, a recoveryKeyFile that could not be kept (read-only, in memory, another user's folder)
+ * too, for the key is written there instead of shown. setup --answers calls it first; the wizard
+ * names no file (it shows the key).
+ */
+export async function checkEncryption(
+  ctx: BoxContext,
+  choice: EncryptionChoice,
+): Promise<EncryptionTarget | undefined> {
+  const target = await targetFor(ctx, choice);
+  const refusal = target && choice.recoveryKeyFile && (await recoveryKeyFileRefusal(choice.recoveryKeyFile));
+  if (refusal) throw refusal;
+  return target;
+}
+
 export async function encryptData(ctx: BoxContext, choice: EncryptionChoice): Promise<EncryptionOutcome> {
-  const target = await checkEncryption(ctx, choice);
+  // checkEncryption's file judgement is not repeated here: writeSecretFile makes it again as it
+  // writes, and a folder that changed since is met by showing the key (below).
+  const target = await targetFor(ctx, choice);
   if (choice.mode === 'none') return { mode: 'none' };
   if (!target) return { mode: choice.mode, alreadyEncrypted: true };
   const { encryptDevice, DATA_NAME } = await crypt();

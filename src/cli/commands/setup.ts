@@ -32,7 +32,7 @@ export async function runSpec(
   if (opts.unattended && choice && choice.mode !== 'none' && !choice.recoveryKeyFile)
     throw new UsageError(
       `encryption.mode ${choice.mode} without encryption.recoveryKeyFile: unattended setup has nobody to show the recovery key to, and its output is kept in the journal`,
-      'Add encryption.recoveryKeyFile (e.g. /root/recovery-key.txt) to the answers, and move that file off the box afterwards; nothing was written.',
+      'Add encryption.recoveryKeyFile (e.g. /var/lib/blueprint/recovery-key.txt; /root is read-only on the A/B image) to the answers, and move that file off the box afterwards; nothing was written.',
     );
   // Refused before anything is written: a TPM asked for on a box without one (issue 23).
   if (choice) await setup.checkEncryption(choice);
@@ -201,7 +201,7 @@ Answers file (YAML or JSON):
   repository: { name: main, url: https://repo.example/bp, key: repo.asc, fingerprint: "ABCD..." }
   modules: [{ name: llm, state: running }]   # or names: [embeddings, vectors]; from the repository or
                                              # the image's offline catalog (/usr/share/blueprint/catalog)
-  encryption: { mode: tpm, recoveryKeyFile: /root/recovery-key.txt }
+  encryption: { mode: tpm, recoveryKeyFile: /var/lib/blueprint/recovery-key.txt }
                     # first boot, blank data partition only: tpm | passphrase (+ passphrase: ...) | none;
                     # the recovery key goes to that file (0600) or is printed once (docs/encryption.md);
                     # with --unattended (headless provisioning) the file is required
