@@ -330,7 +330,7 @@ async function onlyRootChanges(real: string, file: string): Promise<Stats> {
     throw new StorageError(
       `${writer.at} is ${writer.who}: the secret ${file} is not written there`,
       'shared-folder',
-      'Name a file in a folder only root can change (e.g. /root/recovery-key.txt); nothing was written there.',
+      'Name a file in a folder only root can change (e.g. /var/lib/blueprint/recovery-key.txt, then copy it off the box); nothing was written there.',
     );
   return first;
 }
