@@ -11,6 +11,7 @@ import { crc32 } from 'node:zlib';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { KitLog } from '../../modules/kit/server/index.js';
 import { Collection } from '../../modules/vectors/server/collection.js';
+import { collectionInfo } from '../../modules/vectors/server/info.js';
 import { Store } from '../../modules/vectors/server/store.js';
 import { readWal, walRecord } from '../../modules/vectors/server/wal.js';
 import { tempDir } from '../setup/temp-registry.js';
@@ -86,10 +87,18 @@ describe('a change that throws while it is applied', () => {
     expect(lines.join('\n')).toMatch(
       /operation 3 \(payload\) failed while applied and was not logged: a bug/,
     );
+    // Its collection says so until a restart (status red, as a record set aside at start).
+    const info = collectionInfo(s.get('a')!, s.problemsOf('a'));
+    expect(info.status).toBe('red');
+    expect(info.optimizer_status).toEqual({
+      error: expect.stringMatching(/operation 3 failed while applied \(a bug\)/),
+    });
+    expect(collectionInfo(s.get('a')!, s.problemsOf('b')).status).toBe('green');
     expect(logged(dir)).toEqual([1, 2]);
     vi.restoreAllMocks();
     const again = await Store.open(dir, log);
     expect(again.quarantineOf()).toEqual([]);
+    expect(again.problemsOf('a')).toEqual([]);
     expect(again.seq).toBe(2);
   });
 });

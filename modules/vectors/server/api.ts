@@ -118,7 +118,7 @@ export function createVectorsServer(store: Store, opts: ApiOptions): KitServer {
       () => ({ collections: [...store.collections.keys()].sort().map((name) => ({ name })) }),
     ],
     ['GET', /^\/collections\/([^/]+)\/exists$/, (_c, [n]) => ({ exists: store.get(n!) !== undefined })],
-    ['GET', /^\/collections\/([^/]+)$/, (_c, [n]) => collectionInfo(need(store, n!), store.quarantineOf(n!))],
+    ['GET', /^\/collections\/([^/]+)$/, (_c, [n]) => collectionInfo(need(store, n!), store.problemsOf(n!))],
     [
       'PUT',
       /^\/collections\/([^/]+)$/,

@@ -7,17 +7,17 @@
 import type { Collection } from './collection.js';
 import type { BodyParser } from './offload.js';
 import { isObject } from './parse.js';
-import { type Quarantined, quarantineNote } from './quarantine.js';
 import type { Store } from './store.js';
 
 /** The Qdrant version whose REST API this subset follows (GET / reports it). */
 export const API_VERSION = '1.19.0';
 
 /**
- * `quarantined`: records naming this collection that could not be applied at start (quarantine.ts):
- * Qdrant's way to say a collection had operations fail is status red and an optimizer error.
+ * `problems`: operations on this collection that failed (Store.problemsOf: records set aside at
+ * start, changes that threw while applied): Qdrant's way to say a collection had operations fail
+ * is status red and an optimizer error.
  */
-export function collectionInfo(c: Collection, quarantined: Quarantined[] = []) {
+export function collectionInfo(c: Collection, problems: string[] = []) {
   const schema = Object.fromEntries(
     Object.entries(c.payloadSchema).map(([f, s]) => [
       f,
@@ -29,8 +29,8 @@ export function collectionInfo(c: Collection, quarantined: Quarantined[] = []) {
     ]),
   );
   return {
-    status: quarantined.length > 0 ? 'red' : 'green',
-    optimizer_status: quarantined.length > 0 ? { error: quarantineNote(quarantined) } : 'ok',
+    status: problems.length > 0 ? 'red' : 'green',
+    optimizer_status: problems.length > 0 ? { error: problems.join('; ') } : 'ok',
     indexed_vectors_count: c.count > c.config.fullScanThreshold ? c.count : 0,
     points_count: c.count,
     segments_count: 1,
@@ -74,6 +74,8 @@ export function telemetry(store: Store, bodies: BodyParser['stats']) {
     checkpoint: store.checkpointState,
     // Records of the log set aside at start (quarantine.ts), until the admin removes their files.
     quarantine: store.quarantineOf().map((q) => ({ ...q })),
+    // Changes that threw while applied since start (not logged).
+    failed_applies: store.failedApplies.map((f) => ({ ...f })),
     collections: {
       number_of_collections: store.collections.size,
       collections: [...store.collections].map(([id, c]) => ({

@@ -22,7 +22,7 @@ import {
   writeCollectionFile,
   writeDurable,
 } from './persist.js';
-import { loadQuarantine, type Quarantined } from './quarantine.js';
+import { loadQuarantine, type Quarantined, quarantineNote } from './quarantine.js';
 import { replayLogs } from './replay.js';
 import { buildSnapshot, loadCheckpoint, openFileSource } from './snapshot-build.js';
 import { WalWriter, walRecord, walUpsertRecord } from './wal.js';
@@ -55,6 +55,8 @@ export class Store {
   readonly prebuilt = new Map<Op, Collection>();
   /** Records of the log that could not be applied at start, set aside (quarantine.ts). */
   private quarantined: Quarantined[] = [];
+  /** Changes that threw while applied since start (not logged; what they changed before may stay). */
+  readonly failedApplies: { operation: number; collection: string | null; error: string }[] = [];
   /** Held while a capture copies collections in slices: commits wait for it (quiesce()). */
   private readonly gate = new WriteGate();
   /** The operation the manifest on disk is at. */
@@ -135,6 +137,20 @@ export class Store {
       this.prebuilt.get(op)?.dispose();
       this.prebuilt.delete(op);
     }
+  }
+
+  /** What a collection's info reports as failed (info.ts): records set aside, changes that threw. */
+  problemsOf(collection: string): string[] {
+    const q = this.quarantineOf(collection);
+    return [
+      ...(q.length > 0 ? [quarantineNote(q)] : []),
+      ...this.failedApplies
+        .filter((f) => f.collection === collection)
+        .map(
+          (f) =>
+            `operation ${f.operation} failed while applied (${f.error}) and was not logged; what it changed before it failed stays until the service restarts`,
+        ),
+    ];
   }
 
   /** Records set aside, for a collection or all of them (collection info, /telemetry). */
@@ -275,9 +291,11 @@ export class Store {
     try {
       this.apply(op, seq);
     } catch (err) {
-      this.log(
-        `operation ${seq} (${op.t}) failed while applied and was not logged: ${(err as Error).message}`,
-      );
+      const error = (err as Error).message;
+      this.log(`operation ${seq} (${op.t}) failed while applied and was not logged: ${error}`);
+      // Its collection says so (info.ts) until a restart, which drops what it changed before.
+      const collection = 'c' in op ? op.c : op.name;
+      if (this.failedApplies.push({ operation: seq, collection, error }) > 16) this.failedApplies.shift();
       throw err;
     }
   }
