@@ -13,7 +13,7 @@ import type { Store } from './store.js';
 export const API_VERSION = '1.19.0';
 
 /**
- * `problems`: operations on this collection that failed (Store.problemsOf: records set aside at
+ * `problems`: operations on this collection that failed (problems.ts: records set aside at
  * start, changes that threw while applied): Qdrant's way to say a collection had operations fail
  * is status red and an optimizer error.
  */
@@ -75,7 +75,7 @@ export function telemetry(store: Store, bodies: BodyParser['stats']) {
     // Records of the log set aside at start (quarantine.ts), until the admin removes their files.
     quarantine: store.quarantineOf().map((q) => ({ ...q })),
     // Changes that threw while applied since start (not logged).
-    failed_applies: store.failedApplies.map((f) => ({ ...f })),
+    failed_applies: store.problems.failedApplies.map((f) => ({ ...f })),
     collections: {
       number_of_collections: store.collections.size,
       collections: [...store.collections].map(([id, c]) => ({

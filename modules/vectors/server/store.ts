@@ -22,7 +22,8 @@ import {
   writeCollectionFile,
   writeDurable,
 } from './persist.js';
-import { loadQuarantine, type Quarantined, quarantineNote } from './quarantine.js';
+import { Problems } from './problems.js';
+import type { Quarantined } from './quarantine.js';
 import { replayLogs } from './replay.js';
 import { buildSnapshot, loadCheckpoint, openFileSource } from './snapshot-build.js';
 import { WalWriter, walRecord, walUpsertRecord } from './wal.js';
@@ -54,9 +55,8 @@ export class Store {
   /** A restore operation → the collection its request built (and so checked) before logging it. */
   readonly prebuilt = new Map<Op, Collection>();
   /** Records of the log that could not be applied at start, set aside (quarantine.ts). */
-  private quarantined: Quarantined[] = [];
-  /** Changes that threw while applied since start (not logged; what they changed before may stay). */
-  readonly failedApplies: { operation: number; collection: string | null; error: string }[] = [];
+  /** Records set aside at start, changes that threw while applied (problems.ts). */
+  readonly problems = new Problems();
   /** Held while a capture copies collections in slices: commits wait for it (quiesce()). */
   private readonly gate = new WriteGate();
   /** The operation the manifest on disk is at. */
@@ -109,11 +109,10 @@ export class Store {
     }
     this.seq = manifest.seq;
     this.checkpointed = manifest.seq;
-    this.quarantined = loadQuarantine(this.dir);
+    this.problems.load(this.dir);
     const r = await replayLogs(this.dir, this.seq, (op) => this.replay(op), this.log);
     this.seq = r.seq;
-    for (const q of r.setAside)
-      this.quarantined = this.quarantined.filter((e) => e.file !== q.file).concat(q);
+    for (const q of r.setAside) this.problems.setAside(q);
     // The checkpoint's graphs loaded and the log's changes in them (in the graph worker: graph.ts).
     await graphsReady();
     this.walFiles = r.files;
@@ -139,25 +138,14 @@ export class Store {
     }
   }
 
-  /** What a collection's info reports as failed (info.ts): records set aside, changes that threw. */
+  /** What a collection's info reports as failed (problems.ts). */
   problemsOf(collection: string): string[] {
-    const q = this.quarantineOf(collection);
-    return [
-      ...(q.length > 0 ? [quarantineNote(q)] : []),
-      ...this.failedApplies
-        .filter((f) => f.collection === collection)
-        .map(
-          (f) =>
-            `operation ${f.operation} failed while applied (${f.error}) and was not logged; what it changed before it failed stays until the service restarts`,
-        ),
-    ];
+    return this.problems.of(collection);
   }
 
-  /** Records set aside, for a collection or all of them (collection info, /telemetry). */
+  /** Records set aside, for a collection or all of them. */
   quarantineOf(collection?: string): Quarantined[] {
-    return collection === undefined
-      ? this.quarantined
-      : this.quarantined.filter((q) => q.collection === collection);
+    return this.problems.quarantine(collection);
   }
 
   /**
@@ -295,7 +283,7 @@ export class Store {
       this.log(`operation ${seq} (${op.t}) failed while applied and was not logged: ${error}`);
       // Its collection says so (info.ts) until a restart, which drops what it changed before.
       const collection = 'c' in op ? op.c : op.name;
-      if (this.failedApplies.push({ operation: seq, collection, error }) > 16) this.failedApplies.shift();
+      this.problems.failed({ operation: seq, collection, error });
       throw err;
     }
   }
