@@ -332,7 +332,7 @@ export function createApiServer(engines: Engine | Engine[], opts: ApiOptions): K
     }
   }
 
-  return createKitServer({
+  const kit: KitServer = createKitServer({
     log: opts.log,
     token: opts.token,
     // Each engine has `parallel` sequences: at most that many generations run, of any models.
@@ -360,6 +360,11 @@ export function createApiServer(engines: Engine | Engine[], opts: ApiOptions): K
         handle: () => ({
           body: {
             ...fallback.info,
+            // The generation slots now, as llama.cpp's server says (slots processing, requests
+            // deferred): a client waiting long is explained by `generating` = `parallel` and a
+            // queue behind. /info is answered outside the queue, so a full one does not hide it.
+            generating: kit.stats().running,
+            waiting: kit.stats().queued,
             models: list.map((e) => ({ id: e.info.model, ...e.info })),
             ...(opts.memory ? { memory: opts.memory } : {}),
           },
@@ -367,4 +372,5 @@ export function createApiServer(engines: Engine | Engine[], opts: ApiOptions): K
       },
     },
   });
+  return kit;
 }
