@@ -204,7 +204,8 @@ Answers file (YAML or JSON):
   encryption: { mode: tpm, recoveryKeyFile: /var/lib/blueprint/recovery-key.txt }
                     # first boot, blank data partition only: tpm | passphrase (+ passphrase: ...) | none;
                     # the recovery key goes to that file (0600) or is printed once (docs/encryption.md);
-                    # with --unattended (headless provisioning) the file is required
+                    # with --unattended (headless provisioning) the file is required; a folder
+                    # recovery-keys on the BLUEPRINT disk gets a copy too (image/README.md)
 Bad or missing answers fail with the field named, before anything is written (exit 2).
 Running it again with the same answers changes nothing.`,
   async run(ctx, parsed) {
