@@ -239,6 +239,19 @@ describe.skipIf(!usable)('headless provisioning: the recovery key onto the BLUEP
       expect(text).toMatch(/no room for the recovery key on the BLUEPRINT disk.*nothing was set up/);
   });
 
+  it('a stick that cannot take the key after setup (gone read-only) leaves it on the box, and the consoles say so', async () => {
+    const r = await provision(
+      `${writesBoxFile}\n/usr/bin/mount -o remount,bind,ro /run/blueprint/provision`,
+      'mkdir recovery-keys',
+    );
+    expect(r.rc).toBe(0);
+    expect(r.stick).not.toContain(KEY);
+    noWhere(r);
+    for (const text of [r.tty1, r.journal])
+      expect(text).toMatch(/recovery key could NOT be written to the disk BLUEPRINT: it is only on the box/);
+    expect(r.tty1).not.toContain('keep it safe, off the box');
+  });
+
   it('setup refusing leaves no file on the stick', async () => {
     const r = await provision('echo "error: bad answers" >&2; exit 2', 'mkdir recovery-keys');
     expect(r.ran).toBe(true);
