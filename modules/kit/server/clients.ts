@@ -114,7 +114,11 @@ function parse(text: string): { name: string; digest: Buffer }[] {
 
 const BEARER = /^Bearer\s+(\S+)\s*$/i;
 
-/** Who a request's `Authorization: Bearer TOKEN` names: "admin", "consumer:NAME", or undefined. */
+/**
+ * Who a request's `Authorization: Bearer TOKEN` names, or else the token a module's own header
+ * carries bare (`bare`: Qdrant's `api-key`, which vectors' clients send): "admin", "consumer:NAME",
+ * or undefined.
+ */
 export class ClientNames {
   private readonly admin: Buffer | undefined;
   private readonly consumers: ClientTokens;
@@ -129,12 +133,15 @@ export class ClientNames {
     return this.admin !== undefined;
   }
 
-  of(authorization: string | undefined): string | undefined {
-    if (authorization === undefined) return undefined;
-    const m = BEARER.exec(authorization);
-    if (m === null) return undefined;
+  of(authorization: string | undefined, bare?: string): string | undefined {
+    const bearer = authorization === undefined ? undefined : BEARER.exec(authorization)?.[1];
+    return this.named(bearer) ?? this.named(bare);
+  }
+
+  private named(token: string | undefined): string | undefined {
+    if (token === undefined) return undefined;
     // Hashed once for both: the admin's token and each consumer's compared in constant time.
-    const d = digest(m[1]!);
+    const d = digest(token);
     if (this.admin !== undefined && timingSafeEqual(d, this.admin)) return 'admin';
     const consumer = this.consumers.identifyDigest(d);
     return consumer === undefined ? undefined : `consumer:${consumer}`;

@@ -106,6 +106,12 @@ export interface KitOptions {
    * or not the admin set a token.
    */
   clientTokens?: string;
+  /**
+   * A header that carries the token bare, looked at when there is no `Authorization: Bearer`
+   * (vectors: Qdrant's `api-key`): its token names the client as a Bearer one would. Routes with
+   * auth still ask for Bearer's; a route that checks `api-key` itself uses ctx.client.
+   */
+  tokenHeader?: string;
   /** Checked by /health (e.g. the worker is up); cheap and synchronous. */
   healthy?(): boolean;
   limits?: Partial<KitLimits>;
@@ -268,7 +274,8 @@ export function createKitServer(opts: KitOptions): KitServer {
       throw new HttpError(404, `no route ${path}; try ${known.join(', ')}`);
     }
     if (method !== r.method) throw new HttpError(405, `${path} takes ${r.method}, not ${method}`);
-    const client = clients.of(ex.headers.authorization);
+    const bare = opts.tokenHeader === undefined ? undefined : ex.headers[opts.tokenHeader];
+    const client = clients.of(ex.headers.authorization, typeof bare === 'string' ? bare : undefined);
     // Without an admin token anyone may call (as before consumer tokens): no token, or one not
     // known, is the client "anonymous" in the queue.
     if (r.auth !== false && clients.adminSet && client === undefined)

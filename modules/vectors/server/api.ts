@@ -2,8 +2,6 @@
  * The Qdrant REST API subset (see ../README.md) on the module server kit: same paths, bodies,
  * answers ({"result", "status": "ok", "time"}) and errors ({"status": {"error"}, "time"}).
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
-import type { IncomingHttpHeaders } from 'node:http';
 import {
   createKitServer,
   HttpError,
@@ -42,12 +40,13 @@ export type Handler = (ctx: RequestContext, params: string[]) => Promise<unknown
 export type WithJson = <T>(ctx: RequestContext, then: (body: unknown) => T) => T | Promise<T>;
 export type RouteTable = [string, RegExp, Handler][];
 
-const digest = (s: string) => createHash('sha256').update(s).digest();
-/** Qdrant's two ways to send the key: "api-key: KEY" and "Authorization: Bearer KEY". */
-function authorized(req: { headers: IncomingHttpHeaders }, token: string | undefined): boolean {
-  if (token === undefined) return true;
-  const given = req.headers['api-key'] ?? /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '')?.[1];
-  return typeof given === 'string' && timingSafeEqual(digest(given), digest(token));
+/**
+ * Qdrant's two ways to send the key, "api-key: KEY" and "Authorization: Bearer KEY": the kit
+ * compares either (tokenHeader below) with the admin's token and the consumers' own (blueprint's
+ * client-tokens, 8c0db21) and names the client in ctx.client.
+ */
+function authorized(ctx: RequestContext, token: string | undefined): boolean {
+  return token === undefined || ctx.client !== undefined;
 }
 
 export async function jsonBody(ctx: RequestContext): Promise<unknown> {
@@ -242,7 +241,7 @@ export function createVectorsServer(store: Store, opts: ApiOptions): KitServer {
         auth: false, // checked here: Qdrant clients send "api-key", which the kit does not know
         // Not async: a handler's result that is not a Promise is answered at once (the kit's Route).
         handle: (ctx) => {
-          if (!authorized(ctx.req, opts.token))
+          if (!authorized(ctx, opts.token))
             throw new HttpError(401, 'Must provide an API key or an Authorization bearer token');
           const started = performance.now();
           // The query string (?wait=true…) changes nothing here: every write is waited for.
@@ -263,6 +262,10 @@ export function createVectorsServer(store: Store, opts: ApiOptions): KitServer {
     healthy: () => store.writable && graphLost() === undefined,
     match,
     errorBody: (err) => ({ status: { error: err.message }, time: 0 }),
+    // The kit names the client (for its fair queue, and for authorized() above) by the admin's
+    // token or a consumer's own, sent as Bearer or as Qdrant's api-key; the routes check it here.
+    token: opts.token,
+    tokenHeader: 'api-key',
     limits: { maxBodyBytes: 32 * 1024 * 1024, maxBufferedBytes: 96 * 1024 * 1024, ...opts.limits },
   });
 }
