@@ -7,6 +7,7 @@
 import { Parser } from 'htmlparser2';
 import { Lexer, type Token, type Tokens } from 'marked';
 import { type ParseBudget, syncWithin } from './budget.js';
+import { Headings } from './headings.js';
 
 export type DocumentKind = 'text' | 'markdown' | 'html' | 'pdf';
 
@@ -76,20 +77,6 @@ export function parseText(text: string): Parsed {
     .filter(Boolean)
     .map((t) => ({ text: t, page: null, heading: null }));
   return { sections, pages: null };
-}
-
-/** Keeps a heading path: a heading of level n replaces levels n and below. */
-class Headings {
-  private stack: string[] = [];
-  set(level: number, text: string): void {
-    this.stack = this.stack.slice(0, level - 1);
-    while (this.stack.length < level - 1) this.stack.push('');
-    this.stack[level - 1] = text;
-  }
-  get path(): string | null {
-    const p = this.stack.filter(Boolean).join(' > ');
-    return p || null;
-  }
 }
 
 const inlinePlain = (s: string) =>
