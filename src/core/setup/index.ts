@@ -39,8 +39,12 @@ export function validate<T extends z.ZodType>(schema: T, value: unknown, what: s
 async function readDocument(file: string): Promise<unknown> {
   const text = await readSetupFile(file, 'Check the path given with -f/--answers.');
   try {
-    // YAML 1.2 is a superset of JSON: one parser for both.
-    return parseYaml(text);
+    // YAML 1.2 is a superset of JSON: one parser for both. Its warnings (an unresolved tag, an
+    // unknown directive) are not printed: the library hands them to process.emitWarning, which
+    // writes the file's text, escape sequences and all, to stderr, and headless setup's stderr is
+    // the serial console (the answers come from a stick). What such a tag leaves is a plain
+    // value the schema judges; errors still throw, and the CLI escapes their text.
+    return parseYaml(text, { logLevel: 'error' });
   } catch (err) {
     throw new UsageError(`${file} is not valid YAML or JSON: ${(err as Error).message.split('\n')[0]}`);
   }
