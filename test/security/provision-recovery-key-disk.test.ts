@@ -207,21 +207,28 @@ describe.skipIf(!usable)('headless provisioning: the recovery key onto the BLUEP
     expect(r.tty1).toContain('as recovery-keys/recovery-key-0123456789ab.3.txt: keep it safe');
   });
 
-  it('a recovery-keys whose default ACL lets others read new files is refused before setup runs', async () => {
-    // umask 077 does not apply under a default ACL: the key file would be 0664 with user 1000
-    // rw, readable by every user of the next machine the stick is put in.
+  for (const acl of ['u:1000:rw,o::r', 'o::r'])
+    it(`a recovery-keys whose default ACL (${acl}) lets others read new files is refused before setup runs`, async () => {
+      // umask 077 does not apply under a default ACL: the key file would be 0664 with user 1000
+      // rw (or 0644), readable by users of the next machine the stick is put in.
+      const r = await provision(writesBoxFile, `mkdir recovery-keys && setfacl -d -m ${acl} recovery-keys`);
+      expect(r.ran).toBe(false);
+      expect(r.rc).not.toBe(0);
+      expect(r.stick).toBe('');
+      expect(r.locked).toBe('locked\n');
+      for (const text of [r.tty1, r.journal])
+        expect(text).toMatch(
+          /recovery-keys folder on the BLUEPRINT disk would let others read the key.*nothing was set up/,
+        );
+    });
+
+  it('an ACL that gives nobody else anything (named user ---) is no reason to refuse', async () => {
     const r = await provision(
       writesBoxFile,
-      'mkdir recovery-keys && setfacl -d -m u:1000:rw,o::r recovery-keys',
+      'mkdir recovery-keys && setfacl -d -m u::rw,g::-,o::-,u:1000:- recovery-keys',
     );
-    expect(r.ran).toBe(false);
-    expect(r.rc).not.toBe(0);
-    expect(r.stick).toBe('');
-    expect(r.locked).toBe('locked\n');
-    for (const text of [r.tty1, r.journal])
-      expect(text).toMatch(
-        /recovery-keys folder on the BLUEPRINT disk would let others read the key.*nothing was set up/,
-      );
+    expect(r.rc).toBe(0);
+    expect(r.stick.split('\n')[1]).toBe(KEY);
   });
 
   it('a recovery-keys that is a link (to a folder of the box) is refused before setup runs', async () => {
