@@ -11,7 +11,7 @@ import { mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { realpath, writeFile } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { HttpError } from '../../kit/server/index.js';
+import { FairQueue, HttpError, type RequestContext } from '../../kit/server/index.js';
 import { jsonBody, need, type RouteTable } from './api.js';
 import { bad, body, checkCollectionName } from './parse.js';
 import { checkCollectionFrame, fsyncAsync, writeCollectionFile } from './persist.js';
@@ -34,8 +34,21 @@ function multipartFile(contentType: string | undefined, raw: Buffer): Buffer {
   return raw.subarray(headEnd + 4, end);
 }
 
+/**
+ * Creates and recovers hold a whole collection in memory (a create its copy until the file is
+ * written, a recover the collection it builds from a file of any size), and ran outside any queue:
+ * 16 creates at once of a 28 MiB collection held 390 MiB (test/security/vectors-snapshot-creates),
+ * so enough of them outgrew any container. They now run one at a time, taking turns between
+ * clients (the kit's FairQueue, by ctx.client, as its own queue does); a few more wait, beyond
+ * that 503 + Retry-After. Uploads are bounded by the kit's body budget already.
+ */
+export const SNAPSHOT_WORK_WAITING = 4;
+
 export function snapshotRoutes(store: Store): RouteTable {
   const root = join(store.dir, 'snapshots');
+  const copies = new FairQueue({ concurrency: 1, maxQueued: SNAPSHOT_WORK_WAITING, maxPerKey: 2 });
+  const inTurn = <T>(ctx: RequestContext, work: () => Promise<T>) =>
+    copies.run(ctx.req.socket, work, ctx.signal, ctx.client);
   const dirOf = (c: string) => join(root, hex(c));
   // Plain files only: a link or anything else named as a snapshot is neither listed nor sent.
   const list = (c: string) => {
@@ -48,6 +61,25 @@ export function snapshotRoutes(store: Store): RouteTable {
       return [];
     }
   };
+
+  /** A snapshot of collection `c` now: copied (writes held meanwhile), then written. */
+  async function create(c: string) {
+    const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+    const name = `${hex(c).slice(0, 64)}-${stamp}-${process.hrtime.bigint() % 1000000n}.snapshot`;
+    // Captured now (the collection as of this request), written chunk by chunk off the loop.
+    const dir = dirOf(c);
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    // Hashed as it is written: the file is not read back for its checksum.
+    const hash = createHash('sha256');
+    // Copied a slice at a time, writes held back meanwhile (Store.capture); dropped meanwhile: 404.
+    const image = await store.capture(c);
+    if (!image) throw new HttpError(404, `Not found: Collection \`${c}\` doesn't exist!`);
+    await writeCollectionFile(join(dir, `${name}.tmp`), image, undefined, hash);
+    renameSync(join(dir, `${name}.tmp`), join(dir, name));
+    await writeChecksum(dir, name, hash.digest('hex'));
+    await fsyncAsync(dir);
+    return describe(dir, name);
+  }
 
   async function write(c: string, name: string, data: Buffer) {
     const dir = dirOf(c);
@@ -97,23 +129,9 @@ export function snapshotRoutes(store: Store): RouteTable {
     [
       'POST',
       /^\/collections\/([^/]+)\/snapshots$/,
-      async (_ctx, [c]) => {
+      (ctx, [c]) => {
         need(store, c!);
-        const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-        const name = `${hex(c!).slice(0, 64)}-${stamp}-${process.hrtime.bigint() % 1000000n}.snapshot`;
-        // Captured now (the collection as of this request), written chunk by chunk off the loop.
-        const dir = dirOf(c!);
-        mkdirSync(dir, { recursive: true, mode: 0o700 });
-        // Hashed as it is written: the file is not read back for its checksum.
-        const hash = createHash('sha256');
-        // Copied a slice at a time, writes held back meanwhile (Store.capture); dropped meanwhile: 404.
-        const image = await store.capture(c!);
-        if (!image) throw new HttpError(404, `Not found: Collection \`${c}\` doesn't exist!`);
-        await writeCollectionFile(join(dir, `${name}.tmp`), image, undefined, hash);
-        renameSync(join(dir, `${name}.tmp`), join(dir, name));
-        await writeChecksum(dir, name, hash.digest('hex'));
-        await fsyncAsync(dir);
-        return describe(dir, name);
+        return inTurn(ctx, () => create(c!));
       },
     ],
     [
@@ -150,15 +168,18 @@ export function snapshotRoutes(store: Store): RouteTable {
         const rel = relative(await realpath(root), real);
         if (rel.startsWith('..') || rel.startsWith(sep) || rel === '')
           throw bad(`the snapshot must be under ${root}`);
-        // Read once, from one descriptor, a chunk at a time (snapshot-build.ts): the checksum is
-        // of the bytes restored, not of the file as a later read finds it.
-        let src: ByteSource;
-        try {
-          src = await openFileSource(real);
-        } catch {
-          throw new HttpError(404, `Not found: snapshot ${o.location}`);
-        }
-        return restore(c!, rel, src, ctx.signal, typeof o.checksum === 'string' ? o.checksum : undefined);
+        const checksum = typeof o.checksum === 'string' ? o.checksum : undefined;
+        return inTurn(ctx, async () => {
+          // Read once, from one descriptor, a chunk at a time (snapshot-build.ts): the checksum is
+          // of the bytes restored, not of the file as a later read finds it.
+          let src: ByteSource;
+          try {
+            src = await openFileSource(real);
+          } catch {
+            throw new HttpError(404, `Not found: snapshot ${o.location}`);
+          }
+          return restore(c!, rel, src, ctx.signal, checksum);
+        });
       },
     ],
     [
