@@ -106,11 +106,12 @@ print(reports)
 
 /**
  * N echo requests, each from its own made-up source 10.X.Y.1 (IP_HDRINCL: the header is ours), as
- * fast as they go: what it costs to fill a set of senders.
+ * fast as they go: what it costs to fill a set of senders. X starts at BASE (default 0).
  */
 const SPOOF = `
 import socket, struct, sys
 dst, n = sys.argv[1], int(sys.argv[2])
+base = int(sys.argv[3]) if len(sys.argv) > 3 else 0
 s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
 def csum(b):
     t = sum(struct.unpack('!%dH' % (len(b) // 2), b))
@@ -119,7 +120,7 @@ def csum(b):
 for i in range(n):
     icmp = struct.pack('!BBHHH', 8, 0, 0, 7, i) + b'blueprint!'
     icmp = icmp[:2] + struct.pack('!H', csum(icmp)) + icmp[4:]
-    src = bytes([10, (i >> 8) & 255, i & 255, 1])
+    src = bytes([10, (base + (i >> 8)) & 255, i & 255, 1])
     ip = struct.pack('!BBHHHBBH4s4s', 0x45, 0, 20 + len(icmp), i & 0xffff, 0, 64, 1, 0, src, socket.inet_aton(dst))
     s.sendto(ip + icmp, (dst, 0))
 `;
@@ -187,6 +188,9 @@ describe.skipIf(!canNetns)('ICMP echo floods against the box firewall (in namesp
       child.on('close', (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(err)))),
     );
   }
+  /** What all senders together may be answered: a burst, then a rate (a second). */
+  const ALL_BURST = 100;
+  const ALL_RATE = 100;
   /** At most the limit's burst (5) plus 10 a second while it ran, with a little slack. */
   const allowed = (seconds: number) => 5 + Math.ceil(10 * seconds) + 3;
 
@@ -268,6 +272,30 @@ describe.skipIf(!canNetns)('ICMP echo floods against the box firewall (in namesp
       const { replies, seconds } = await pingFrom('6', BOX6, 400, 0.002, ONE64);
       expect(replies).toBeGreaterThan(0);
       expect(replies).toBeLessThanOrEqual(allowed(seconds));
+    });
+
+    it('spoofed sources, each new to the set, get few answers in all: the box is no reflector', () => {
+      // Each sender's own limit starts with a burst: 2000 made-up sources (a victim's network),
+      // one request each, were each answered, 2000 replies (up to the set's 8192 per family, 10
+      // a second each: some 80 000 a second, each also a conntrack entry for 30 s) where the
+      // limit for all was 10 a second before. What all senders get together is bounded too.
+      const replies = () => {
+        const snmp = sh(box, 'cat', '/proc/net/snmp')
+          .split('\n')
+          .filter((l) => l.startsWith('Icmp:'));
+        const names = snmp[0]!.split(/\s+/);
+        return Number(snmp[1]!.split(/\s+/)[names.indexOf('OutEchoReps')]);
+      };
+      const before = replies();
+      const start = Date.now();
+      const r = spawnSync('ip', ['netns', 'exec', net, PYTHON, '-c', SPOOF, BOX4, '2000', '200'], {
+        encoding: 'utf8',
+      });
+      expect(r.status, r.stderr).toBe(0);
+      const seconds = (Date.now() - start) / 1000;
+      const sent = replies() - before;
+      expect(sent).toBeGreaterThan(0);
+      expect(sent).toBeLessThanOrEqual(ALL_BURST + Math.ceil(ALL_RATE * (seconds + 1)));
     });
 
     it('spoofed sources fill the set of senders to its size, no further; a newcomer is still answered', async () => {

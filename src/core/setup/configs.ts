@@ -100,10 +100,13 @@ ${out.declarations}
     # 10 a second for each sender, so one sender's flood no longer spends everyone's answers; a
     # sender over its own limit is dropped, one the full set has no room for takes the shared one.
     # (A lookup in the set runs the element's limit again; "!=" only asks whether it is there.)
-    icmp type echo-request update @echo_v4 { ip saddr limit rate 10/second } accept
+    # All senders together get 100 a second: each new sender's burst would otherwise be answered,
+    # so spoofed sources (a victim's network) had the box send up to the set's size times 10 a
+    # second, each a conntrack entry too. Over it, a request is dropped (it is in the set).
+    icmp type echo-request update @echo_v4 { ip saddr limit rate 10/second } limit rate 100/second burst 100 packets accept
     icmp type echo-request ip saddr != @echo_v4 limit rate 10/second accept
     icmp type echo-request drop
-    icmpv6 type echo-request update @echo_v6 { ip6 saddr & ffff:ffff:ffff:ffff:: limit rate 10/second } accept
+    icmpv6 type echo-request update @echo_v6 { ip6 saddr & ffff:ffff:ffff:ffff:: limit rate 10/second } limit rate 100/second burst 100 packets accept
     icmpv6 type echo-request ip6 saddr & ffff:ffff:ffff:ffff:: != @echo_v6 limit rate 10/second accept
     icmpv6 type echo-request drop
     ct state established,related accept
