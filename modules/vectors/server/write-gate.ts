@@ -17,22 +17,29 @@ export class WriteGate {
   }
 
   /**
-   * Once `settled()` (every committed change applied) and no other copy holds the gate, holds it
-   * until the returned release(). Polled on a timer, not a busy turn of the loop.
+   * Holds the gate as soon as no other copy holds it, then waits until `settled()` (every change
+   * already committed applied) and returns release(). Taken first, not once settled: large upserts
+   * are applied in slices one after another, so a client that kept two in flight kept the log from
+   * ever settling, and the copy (a snapshot's, a checkpoint's) waited as long as the writes went on
+   * (test/security/vectors-gate-starve). Writes that come meanwhile wait at pass(); those already
+   * taken are applied. Polled on a timer, not a busy turn of the loop.
    */
   async hold(settled: () => boolean): Promise<() => void> {
-    for (;;) {
-      while (!settled()) await new Promise((r) => setTimeout(r, 5));
-      if (!this.held) break;
-      await this.held;
-    }
+    while (this.held) await this.held;
     let done!: () => void;
     this.held = new Promise<void>((r) => {
       done = r;
     });
-    return () => {
+    const release = () => {
       this.held = undefined;
       done();
     };
+    try {
+      while (!settled()) await new Promise((r) => setTimeout(r, 5));
+    } catch (err) {
+      release();
+      throw err;
+    }
+    return release;
   }
 }

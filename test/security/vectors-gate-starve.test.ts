@@ -1,0 +1,55 @@
+/**
+ * A checkpoint or a snapshot copies the collections once every committed change is applied
+ * (write-gate.ts: hold waits for "settled", then holds writes back for the copy). Large upserts
+ * (over 64 points) are applied in slices, one after another, so while a client kept two or more of
+ * them in flight the log was never settled: the copy waited, polling, for as long as the writes
+ * went on, a snapshot create was not answered, and no checkpoint ran (the log, and the replay at
+ * the next start, grew with every write). The copy now takes the gate first, so that writes that
+ * come after it wait, and waits only for those already taken to be applied.
+ */
+import { Agent } from 'node:http';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { bundle, callSocket, newDataDir, type Served, serve } from '../vectors/served.js';
+
+let s: Served;
+const agent = new Agent({ keepAlive: true, maxSockets: 16 });
+beforeAll(async () => {
+  s = await serve(await bundle(), newDataDir());
+}, 120_000);
+afterAll(async () => {
+  agent.destroy();
+  await s?.kill();
+});
+
+const SIZE = 32;
+const points = Array.from({ length: 1_000 }, (_, i) => ({
+  id: i + 1,
+  vector: Array.from({ length: SIZE }, () => Math.random()),
+}));
+
+it('a snapshot create is answered while another client keeps large upserts in flight', async () => {
+  const made = await callSocket(s.socket, agent, 'PUT', '/collections/busy', {
+    vectors: { size: SIZE, distance: 'Cosine' },
+  });
+  expect(made.status).toBe(200);
+  const FLOOD_MS = 20_000;
+  const started = Date.now();
+  let answeredAt: number | undefined;
+  let upserts = 0;
+  const writer = async () => {
+    while (answeredAt === undefined && Date.now() - started < FLOOD_MS) {
+      const r = await callSocket(s.socket, agent, 'PUT', '/collections/busy/points', { points });
+      expect(r.status).toBe(200);
+      upserts++;
+    }
+  };
+  const writers = [writer(), writer(), writer(), writer()];
+  await new Promise((r) => setTimeout(r, 1_000)); // the writes are flowing
+  const snap = await callSocket(s.socket, agent, 'POST', '/collections/busy/snapshots');
+  answeredAt = Date.now();
+  await Promise.all(writers);
+  expect(snap.status).toBe(200);
+  expect(upserts).toBeGreaterThan(4);
+  // Answered while the writers were still going. Before: only once they stopped (FLOOD_MS).
+  expect(answeredAt - started).toBeLessThan(FLOOD_MS / 2);
+}, 120_000);
