@@ -4,6 +4,7 @@
  * `{"error": {"message", "type", "param", "code"}}`, as the llm module's.
  */
 import {
+  busy,
   createKitServer,
   FairQueue,
   HttpError,
@@ -38,6 +39,11 @@ export interface ApiOptions {
    * the RAG_CONCURRENCY places that retrieval, chat and deletes run in (see createRagServer).
    */
   parsePlaces?: number;
+  /**
+   * Bytes of documents being ingested at once (their bodies stay charged to the kit's budget until
+   * their answers); default half of maxBufferedBytes, at least one body. See ingestBytes below.
+   */
+  ingestBytes?: number;
   /**
    * Retrieve's Server-Timing also gives the wall clock (ms since the epoch) at its steps, so a
    * client on the same machine can tell its own side of the exchange from rag's (the bench does;
@@ -106,7 +112,10 @@ const publicRecord = (d: DocumentRecord) => ({
 /** Runs heavy work in its turn in rag's own fair queue (createRagServer). */
 type Heavy = <T>(ctx: RequestContext, work: () => Promise<T>) => Promise<T>;
 
-async function ingest(rag: Rag, ctx: RequestContext, inWork: Heavy) {
+/** Holds `n` bytes of the ingests' share while `work` runs (createRagServer, ingestBytes). */
+type Hold = <T>(n: number, work: () => Promise<T>) => Promise<T>;
+
+async function ingest(rag: Rag, ctx: RequestContext, inWork: Heavy, hold: Hold) {
   const query = new URL(ctx.req.url ?? '/', 'http://rag').searchParams;
   const type = ctx.req.headers['content-type'];
   let input: { bytes: Uint8Array; kind: DocumentKind; source: string; collection: string };
@@ -136,8 +145,8 @@ async function ingest(rag: Rag, ctx: RequestContext, inWork: Heavy) {
   }
   // The parse takes turns by client as the kit's queue does: by its token's name, or (none) by
   // connection; the rest (embedding, writing) is heavy work like a retrieval.
-  const r = await ctx.queue(() =>
-    rag.ingest(input, ctx.signal, ctx.client ?? ctx.req.socket, (work) => inWork(ctx, work)),
+  const r = await hold(input.bytes.length, () =>
+    ctx.queue(() => rag.ingest(input, ctx.signal, ctx.client ?? ctx.req.socket, (work) => inWork(ctx, work))),
   );
   const { duplicate, ...record } = r;
   return { status: duplicate ? 200 : 201, body: { ...publicRecord(record), duplicate } };
@@ -184,6 +193,28 @@ export function createRagServer(rag: Rag, opts: ApiOptions): KitServer {
   /** In rag's queue only: for an ingest, already in the kit's. */
   const inWork: Heavy = (ctx, fn) => work.run(ctx.req.socket, fn, ctx.signal, ctx.client);
   const heavy: Heavy = (ctx, fn) => ctx.queue(() => inWork(ctx, fn));
+  // The kit charges a body to its one budget until the answer, and over it refuses every request
+  // with a body. An ingest's stays charged while it waits for the parse worker and is embedded,
+  // so one client's documents waiting behind a slow one held all of it and every retrieval and
+  // chat was a 503 (test/security/rag-ingest-bytes). Ingests hold at most this much; the rest of
+  // the budget stays for the others.
+  const maxBody = opts.limits?.maxBodyBytes ?? 4 * 1024 * 1024;
+  const ingestBytes =
+    opts.ingestBytes ??
+    Math.max(maxBody, Math.floor((opts.limits?.maxBufferedBytes ?? 32 * 1024 * 1024) / 2));
+  let ingesting = 0;
+  const hold: Hold = async (n, fn) => {
+    if (ingesting > 0 && ingesting + n > ingestBytes)
+      throw busy(
+        `busy: ${ingesting} bytes of documents are being ingested (at most ${ingestBytes} at once); retry shortly`,
+      );
+    ingesting += n;
+    try {
+      return await fn();
+    } finally {
+      ingesting -= n;
+    }
+  };
   const documentRoute = /^\/v1\/documents\/([0-9a-f-]{36})$/;
   const routes: Record<string, Route> = {
     '/info': {
@@ -263,7 +294,7 @@ export function createRagServer(rag: Rag, opts: ApiOptions): KitServer {
         return { body: { documents: list.map(publicRecord) } };
       },
     },
-    POST: { method: 'POST', handle: (ctx) => ingest(rag, ctx, inWork) },
+    POST: { method: 'POST', handle: (ctx) => ingest(rag, ctx, inWork, hold) },
   };
   return createKitServer({
     log: opts.log,
