@@ -175,12 +175,13 @@ function parseChat(body: unknown): ChatRequest {
 }
 
 /**
- * The rag API. Heavy work (a retrieval, a chat, a delete, an ingest once parsed) runs in rag's own
+ * The rag API. Heavy work (a retrieval, a chat's retrieval, a delete, an ingest once parsed) runs in rag's own
  * fair queue: the kit's FairQueue with the RAG_CONCURRENCY places, taking turns between clients as
  * the kit's does. An ingest first waits for the one parse worker (parse-line.ts), and it did so in
  * one of those places: four ingests waiting on the worker held them all, and every retrieval and
- * chat waited up to a whole parse budget. The kit's own queue now lets every request these two
- * hold in at once.
+ * chat waited up to a whole parse budget. A chat's wait for the llm's answer held one too (the llm
+ * answers rag's chats one at a time, each up to its deadline); it is outside them now, at most
+ * RAG_MAX_QUEUE chats at once. The kit's own queue lets every request these hold in at once.
  */
 export function createRagServer(rag: Rag, opts: ApiOptions): KitServer {
   const concurrency = opts.limits?.concurrency ?? 1;
@@ -202,6 +203,17 @@ export function createRagServer(rag: Rag, opts: ApiOptions): KitServer {
   const ingestBytes =
     opts.ingestBytes ??
     Math.max(maxBody, Math.floor((opts.limits?.maxBufferedBytes ?? 32 * 1024 * 1024) / 2));
+  // Chats in progress (most wait for the llm, outside rag's queue): at most maxQueued.
+  let chats = 0;
+  const answering = async <T>(fn: () => Promise<T>): Promise<T> => {
+    if (chats >= maxQueued) throw busy(`busy: ${chats} chats are waiting for their answers; retry shortly`);
+    chats++;
+    try {
+      return await fn();
+    } finally {
+      chats--;
+    }
+  };
   let ingesting = 0;
   const hold: Hold = async (n, fn) => {
     if (ingesting > 0 && ingesting + n > ingestBytes)
@@ -281,7 +293,11 @@ export function createRagServer(rag: Rag, opts: ApiOptions): KitServer {
       method: 'POST',
       handle: async (ctx) => {
         const req = parseChat(await ctx.json());
-        return heavy(ctx, () => chat(rag, req, ctx.signal, opts.streamIdleMs));
+        // The retrieval in rag's queue; the llm's answer outside it (chat.ts), within a bound of
+        // its own. The kit's place is kept throughout: it marks the connection as holding work.
+        return ctx.queue(() =>
+          answering(() => chat(rag, req, ctx.signal, opts.streamIdleMs, (w) => inWork(ctx, w))),
+        );
       },
     },
   };
@@ -300,9 +316,10 @@ export function createRagServer(rag: Rag, opts: ApiOptions): KitServer {
     log: opts.log,
     token: opts.token,
     healthy: opts.healthy,
-    // Every request the two queues below can hold gets a place in the kit's, which then only marks
-    // its connection as holding work (its idle sweep spares it) and bounds the rest.
-    limits: { ...opts.limits, concurrency: concurrency + maxQueued + (opts.parsePlaces ?? 0) },
+    // Every request the two queues below and the chats waiting for the llm can hold gets a place
+    // in the kit's, which then only marks its connection as holding work (its idle sweep spares
+    // it) and bounds the rest.
+    limits: { ...opts.limits, concurrency: concurrency + maxQueued + (opts.parsePlaces ?? 0) + maxQueued },
     errorBody: (err) => errorBody(err),
     routes,
     match(method, path) {

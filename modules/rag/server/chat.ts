@@ -232,10 +232,23 @@ async function* relay(res: IncomingMessage, sources: Source[], idleMs: number, s
   }
 }
 
-export async function chat(rag: Rag, req: ChatRequest, signal: AbortSignal, idleMs: number): Promise<Reply> {
-  const chunks = await rag.retrieve(
-    { query: req.query, k: req.k, collection: req.collection, source: req.source, document: req.document },
-    signal,
+/**
+ * `inTurn` runs the retrieval in its turn (api.ts: rag's own fair queue); the llm's answer is asked
+ * for outside it: the llm takes rag's chats one at a time as one client, each for up to its
+ * deadline, so a client's chats waiting there held every place retrievals run in.
+ */
+export async function chat(
+  rag: Rag,
+  req: ChatRequest,
+  signal: AbortSignal,
+  idleMs: number,
+  inTurn: <T>(work: () => Promise<T>) => Promise<T> = (work) => work(),
+): Promise<Reply> {
+  const chunks = await inTurn(() =>
+    rag.retrieve(
+      { query: req.query, k: req.k, collection: req.collection, source: req.source, document: req.document },
+      signal,
+    ),
   );
   const { res, used } = await openAnswer(rag.llm, req, chunks, signal);
   const sources = sourcesOf(used);
