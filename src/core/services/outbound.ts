@@ -262,6 +262,10 @@ export async function initWithOutbound(
   const inspect = () =>
     engine.libpod<{ State: State; HostsPath?: string }>('GET', `/containers/${container}/json`);
   for (let attempt = 1; ; attempt++) {
+    if (attempt > 1)
+      // Stopped first, so the engine keeps nothing of the lost process (a zombie not yet reaped
+      // still reads as alive, and init then answers 304 with its pid): initialised afresh.
+      await engine.libpod('POST', `/containers/${container}/stop?timeout=0`, { ok: [304] }).catch(() => {});
     await engine.libpod('POST', `/containers/${container}/init`, { ok: [304] });
     const info = await inspect();
     try {
@@ -270,8 +274,9 @@ export async function initWithOutbound(
       return { unresolved, refused, pid: info.State.Pid };
     } catch (err) {
       // Seen under load in CI: the initialised container's first process was gone before the
-      // rules reached its namespace. Nothing of the module ran (it was never started): initialise
-      // it afresh and load the rules again; a second loss is reported with the engine's state.
+      // rules reached its namespace. Nothing of the module ran (it was never started): stop it and
+      // initialise it afresh, and load the rules again; a second loss is reported with the
+      // engine's state.
       if (attempt < 2) continue;
       const now = await inspect().catch(() => undefined);
       if (err instanceof BlueprintError && now)
