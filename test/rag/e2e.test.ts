@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -55,7 +55,7 @@ describe('rag end to end (four sandboxed modules from a signed repository)', () 
     expect(info).toMatchObject({ embeddings: { model: GLOVE_MODEL, dimensions: 100 } });
   }, 300_000);
 
-  it('its container has the three used sockets, read-only, and no network', async () => {
+  it('its container has the three used sockets and its own token for each, read-only, and no network', async () => {
     const inspect = JSON.parse(await podman('inspect', `blueprint-${names.rag}`))[0];
     const binds = (inspect.Mounts as { Type: string; Destination: string; RW: boolean }[])
       .filter((m) => m.Type === 'bind')
@@ -64,11 +64,28 @@ describe('rag end to end (four sandboxed modules from a signed repository)', () 
     expect(binds).toEqual(
       [
         ...ROLES.map((r) => [`/run/blueprint/uses/${names[r]}`, false]),
+        // Each provider takes a token per consumer (socket.clientTokens): rag's own, not the admin's.
+        ...ROLES.map((r) => [`/run/blueprint/tokens/${names[r]}`, false]),
         ['/run/rag', true],
         ['/var/lib/rag', true],
       ].sort(),
     );
     expect(inspect.HostConfig.NetworkMode).toBe('none');
+    // The token rag holds for each is the one its provider knows rag by (client-tokens: NAME TOKEN).
+    for (const r of ROLES) {
+      const held = (
+        await podman(
+          'exec',
+          `blueprint-${names.rag}`,
+          '/usr/bin/node', // no shell, no cat: a FROM-scratch image with Node
+          '-e',
+          'process.stdout.write(require("node:fs").readFileSync(process.argv[1], "utf8"))',
+          `/run/blueprint/tokens/${names[r]}`,
+        )
+      ).trim();
+      const lines = readFileSync(join(e.data(names[r]), 'client-tokens'), 'utf8').split('\n');
+      expect(lines).toContain(`${names.rag} ${held}`);
+    }
   });
 
   it('blueprint rag ingest DIR: each file indexed (the PDF with its pages), a broken one reported, the rest sent', async () => {
