@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { mountNamespaceUsable } from '../helpers/mount-namespace.js';
 import { tempRoot } from '../setup/helpers.js';
 
 /**
@@ -24,11 +25,6 @@ const unit = () =>
   readFile(path.join(overlay, 'etc/systemd/system/blueprint-setup@.service'), 'utf8').then(
     (t) => /^ExecStart=(.*)$/m.exec(t)?.[1] ?? '',
   );
-
-const usable = (() => {
-  if (process.getuid?.() !== 0) return false;
-  return spawnSync('unshare', ['-m', 'sh', '-c', 'mount -t tmpfs t /mnt'], { stdio: 'ignore' }).status === 0;
-})();
 
 let work: string;
 let cleanup: () => Promise<void>;
@@ -113,7 +109,7 @@ printf 'error: module "rag" is not installable offline\\033[2J\\033]0;owned\\007
 /** The wizard ran when `blueprint setup` was called with nothing else. */
 const wizardRan = (calls: string[]) => calls.includes('blueprint setup');
 
-describe.skipIf(!usable)('the console after a headless setup from a BLUEPRINT disk', () => {
+describe.skipIf(!mountNamespaceUsable)('the console after a headless setup from a BLUEPRINT disk', () => {
   it('setup refused the answers: no wizard; the console says why and how to try again', async () => {
     const r = await boot({ setup: 'echo "error: answers refused" >&2; exit 2' });
     expect(r.calls[0]).toBe('blueprint setup --unattended --answers /run/blueprint/provision/answers.json');

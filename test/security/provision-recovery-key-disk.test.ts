@@ -3,6 +3,7 @@ import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { encryptionOutcomeText } from '../../src/present/encryption.js';
+import { mountNamespaceUsable } from '../helpers/mount-namespace.js';
 import { tempRoot } from '../setup/helpers.js';
 
 /**
@@ -29,11 +30,6 @@ const KEY = 'cbdefghi-jklnrtuv-cbdefghi-jklnrtuv-cbdefghi-jklnrtuv-cbdefghi-jkln
 const MACHINE_ID = '0123456789abcdef0123456789abcdef';
 const NAME = 'recovery-key-0123456789ab.txt';
 const BOX_FILE = '/var/lib/blueprint/recovery-key.txt';
-
-const usable = (() => {
-  if (process.getuid?.() !== 0) return false;
-  return spawnSync('unshare', ['-m', 'sh', '-c', 'mount -t tmpfs t /mnt'], { stdio: 'ignore' }).status === 0;
-})();
 
 let work: string;
 let cleanup: () => Promise<void>;
@@ -155,139 +151,144 @@ const noWhere = (r: Run) => {
     expect(text, where).not.toContain(KEY);
 };
 
-describe.skipIf(!usable)('headless provisioning: the recovery key onto the BLUEPRINT disk', () => {
-  it('a recovery-keys folder on the stick gets the key in a fresh file, reserved before setup ran; the consoles name it', async () => {
-    const r = await provision(writesBoxFile, 'mkdir recovery-keys');
-    expect(r.rc).toBe(0);
-    // Still on the stick's answers.
-    expect(r.argv.trim()).toBe('setup --unattended --answers /run/blueprint/provision/answers.json');
-    // Reserved (written and synced) before setup, on a stick made writable for it.
-    expect(r.atSetup).toContain(NAME);
-    expect(r.atSetup).toContain('writable');
-    expect(r.atSetup).not.toContain(KEY);
-    // The key, its own line first, and nothing else secret.
-    // Root's only, on whichever machine the stick is read next.
-    expect(r.stick.split('\n')[0]).toBe(`${NAME} regular file 600`);
-    expect(r.stick.split('\n')[1]).toBe(KEY);
-    expect(r.stick).toMatch(/^BlueprintOS .*recovery key.*machine-id 0123456789ab/m);
-    noWhere(r);
-    for (const text of [r.tty1, r.journal])
-      expect(text).toContain(
-        `the recovery key was written to the disk BLUEPRINT as recovery-keys/${NAME}: keep it safe, off the box`,
-      );
-    expect(r.mounted).toBe('');
-  });
-
-  it('a key setup could only print (its file not written) goes onto the stick too', async () => {
-    const out = encryptionOutcomeText({
-      mode: 'tpm',
-      device: '/dev/vda3',
-      recoveryKey: KEY,
-      writeError: "EROFS: read-only file system, open '/root/recovery-key.txt'",
+describe.skipIf(!mountNamespaceUsable)(
+  'headless provisioning: the recovery key onto the BLUEPRINT disk',
+  () => {
+    it('a recovery-keys folder on the stick gets the key in a fresh file, reserved before setup ran; the consoles name it', async () => {
+      const r = await provision(writesBoxFile, 'mkdir recovery-keys');
+      expect(r.rc).toBe(0);
+      // Still on the stick's answers.
+      expect(r.argv.trim()).toBe('setup --unattended --answers /run/blueprint/provision/answers.json');
+      // Reserved (written and synced) before setup, on a stick made writable for it.
+      expect(r.atSetup).toContain(NAME);
+      expect(r.atSetup).toContain('writable');
+      expect(r.atSetup).not.toContain(KEY);
+      // The key, its own line first, and nothing else secret.
+      // Root's only, on whichever machine the stick is read next.
+      expect(r.stick.split('\n')[0]).toBe(`${NAME} regular file 600`);
+      expect(r.stick.split('\n')[1]).toBe(KEY);
+      expect(r.stick).toMatch(/^BlueprintOS .*recovery key.*machine-id 0123456789ab/m);
+      noWhere(r);
+      for (const text of [r.tty1, r.journal])
+        expect(text).toContain(
+          `the recovery key was written to the disk BLUEPRINT as recovery-keys/${NAME}: keep it safe, off the box`,
+        );
+      expect(r.mounted).toBe('');
     });
-    const r = await provision(`cat <<'OUT'\n${out}\nOUT`, 'mkdir recovery-keys');
-    expect(r.rc).toBe(0);
-    expect(r.stick.split('\n')[1]).toBe(KEY);
-    noWhere(r);
-    // Still kept on the box, as before.
-    expect(r.journal).toMatch(/kept in \/var\/lib\/blueprint\/provision-output\.txt/);
-  });
 
-  it('a link, a FIFO and a file already at the names are left alone: the next fresh name is used', async () => {
-    const r = await provision(
-      writesBoxFile,
-      `mkdir recovery-keys && ln -s /var/lib/victim recovery-keys/${NAME} && mkfifo recovery-keys/recovery-key-0123456789ab.1.txt && echo theirs > recovery-keys/recovery-key-0123456789ab.2.txt`,
-    );
-    expect(r.rc).toBe(0);
-    expect(r.victim).toBe('box file\n');
-    expect(r.stick).toContain(`${NAME} symbolic link`);
-    expect(r.stick).toContain('recovery-key-0123456789ab.1.txt fifo');
-    expect(r.stick).toMatch(/recovery-key-0123456789ab\.2\.txt regular file 644\ntheirs\n/);
-    expect(r.stick).toMatch(new RegExp(`recovery-key-0123456789ab\\.3\\.txt regular file 600\\n${KEY}\\n`));
-    expect(r.tty1).toContain('as recovery-keys/recovery-key-0123456789ab.3.txt: keep it safe');
-  });
+    it('a key setup could only print (its file not written) goes onto the stick too', async () => {
+      const out = encryptionOutcomeText({
+        mode: 'tpm',
+        device: '/dev/vda3',
+        recoveryKey: KEY,
+        writeError: "EROFS: read-only file system, open '/root/recovery-key.txt'",
+      });
+      const r = await provision(`cat <<'OUT'\n${out}\nOUT`, 'mkdir recovery-keys');
+      expect(r.rc).toBe(0);
+      expect(r.stick.split('\n')[1]).toBe(KEY);
+      noWhere(r);
+      // Still kept on the box, as before.
+      expect(r.journal).toMatch(/kept in \/var\/lib\/blueprint\/provision-output\.txt/);
+    });
 
-  for (const acl of ['u:1000:rw,o::r', 'o::r'])
-    it(`a recovery-keys whose default ACL (${acl}) lets others read new files is refused before setup runs`, async () => {
-      // umask 077 does not apply under a default ACL: the key file would be 0664 with user 1000
-      // rw (or 0644), readable by users of the next machine the stick is put in.
-      const r = await provision(writesBoxFile, `mkdir recovery-keys && setfacl -d -m ${acl} recovery-keys`);
+    it('a link, a FIFO and a file already at the names are left alone: the next fresh name is used', async () => {
+      const r = await provision(
+        writesBoxFile,
+        `mkdir recovery-keys && ln -s /var/lib/victim recovery-keys/${NAME} && mkfifo recovery-keys/recovery-key-0123456789ab.1.txt && echo theirs > recovery-keys/recovery-key-0123456789ab.2.txt`,
+      );
+      expect(r.rc).toBe(0);
+      expect(r.victim).toBe('box file\n');
+      expect(r.stick).toContain(`${NAME} symbolic link`);
+      expect(r.stick).toContain('recovery-key-0123456789ab.1.txt fifo');
+      expect(r.stick).toMatch(/recovery-key-0123456789ab\.2\.txt regular file 644\ntheirs\n/);
+      expect(r.stick).toMatch(new RegExp(`recovery-key-0123456789ab\\.3\\.txt regular file 600\\n${KEY}\\n`));
+      expect(r.tty1).toContain('as recovery-keys/recovery-key-0123456789ab.3.txt: keep it safe');
+    });
+
+    for (const acl of ['u:1000:rw,o::r', 'o::r'])
+      it(`a recovery-keys whose default ACL (${acl}) lets others read new files is refused before setup runs`, async () => {
+        // umask 077 does not apply under a default ACL: the key file would be 0664 with user 1000
+        // rw (or 0644), readable by users of the next machine the stick is put in.
+        const r = await provision(writesBoxFile, `mkdir recovery-keys && setfacl -d -m ${acl} recovery-keys`);
+        expect(r.ran).toBe(false);
+        expect(r.rc).not.toBe(0);
+        expect(r.stick).toBe('');
+        expect(r.locked).toBe('locked\n');
+        for (const text of [r.tty1, r.journal])
+          expect(text).toMatch(
+            /recovery-keys folder on the BLUEPRINT disk would let others read the key.*nothing was set up/,
+          );
+      });
+
+    it('an ACL that gives nobody else anything (named user ---) is no reason to refuse', async () => {
+      const r = await provision(
+        writesBoxFile,
+        'mkdir recovery-keys && setfacl -d -m u::rw,g::-,o::-,u:1000:- recovery-keys',
+      );
+      expect(r.rc).toBe(0);
+      expect(r.stick.split('\n')[1]).toBe(KEY);
+    });
+
+    it('a recovery-keys that is a link (to a folder of the box) is refused before setup runs', async () => {
+      const r = await provision(writesBoxFile, 'ln -s /var/lib recovery-keys');
+      expect(r.ran).toBe(false);
+      expect(r.rc).not.toBe(0);
+      expect(r.victim).toBe('box file\n');
+      for (const text of [r.tty1, r.journal])
+        expect(text).toMatch(/recovery-keys on the BLUEPRINT disk is not a folder.*nothing was set up/);
+    });
+
+    it('a write-protected stick is refused before setup runs (nothing encrypted), the console kept locked', async () => {
+      const r = await provision(writesBoxFile, 'mkdir recovery-keys', { protect: true });
+      expect(r.ran).toBe(false);
+      expect(r.rc).not.toBe(0);
+      for (const text of [r.tty1, r.journal])
+        expect(text).toMatch(/the BLUEPRINT disk cannot be written.*nothing was set up/);
+      expect(r.mounted).toBe('');
+      expect(r.locked).toBe('locked\n');
+    });
+
+    it('a full stick is refused before setup runs, and no file is left on it', async () => {
+      const r = await provision(
+        writesBoxFile,
+        'mkdir recovery-keys && (dd if=/dev/zero of=fill bs=4k 2>/dev/null || true)',
+        { small: true },
+      );
       expect(r.ran).toBe(false);
       expect(r.rc).not.toBe(0);
       expect(r.stick).toBe('');
-      expect(r.locked).toBe('locked\n');
       for (const text of [r.tty1, r.journal])
-        expect(text).toMatch(
-          /recovery-keys folder on the BLUEPRINT disk would let others read the key.*nothing was set up/,
-        );
+        expect(text).toMatch(/no room for the recovery key on the BLUEPRINT disk.*nothing was set up/);
     });
 
-  it('an ACL that gives nobody else anything (named user ---) is no reason to refuse', async () => {
-    const r = await provision(
-      writesBoxFile,
-      'mkdir recovery-keys && setfacl -d -m u::rw,g::-,o::-,u:1000:- recovery-keys',
-    );
-    expect(r.rc).toBe(0);
-    expect(r.stick.split('\n')[1]).toBe(KEY);
-  });
+    it('a stick that cannot take the key after setup (gone read-only) leaves it on the box, and the consoles say so', async () => {
+      const r = await provision(
+        `${writesBoxFile}\n/usr/bin/mount -o remount,bind,ro /run/blueprint/provision`,
+        'mkdir recovery-keys',
+      );
+      expect(r.rc).toBe(0);
+      expect(r.stick).not.toContain(KEY);
+      noWhere(r);
+      for (const text of [r.tty1, r.journal])
+        expect(text).toMatch(
+          /recovery key could NOT be written to the disk BLUEPRINT: it is only on the box/,
+        );
+      expect(r.tty1).not.toContain('keep it safe, off the box');
+    });
 
-  it('a recovery-keys that is a link (to a folder of the box) is refused before setup runs', async () => {
-    const r = await provision(writesBoxFile, 'ln -s /var/lib recovery-keys');
-    expect(r.ran).toBe(false);
-    expect(r.rc).not.toBe(0);
-    expect(r.victim).toBe('box file\n');
-    for (const text of [r.tty1, r.journal])
-      expect(text).toMatch(/recovery-keys on the BLUEPRINT disk is not a folder.*nothing was set up/);
-  });
+    it('setup refusing leaves no file on the stick', async () => {
+      const r = await provision('echo "error: bad answers" >&2; exit 2', 'mkdir recovery-keys');
+      expect(r.ran).toBe(true);
+      expect(r.rc).toBe(2);
+      expect(r.stick).toBe('');
+    });
 
-  it('a write-protected stick is refused before setup runs (nothing encrypted), the console kept locked', async () => {
-    const r = await provision(writesBoxFile, 'mkdir recovery-keys', { protect: true });
-    expect(r.ran).toBe(false);
-    expect(r.rc).not.toBe(0);
-    for (const text of [r.tty1, r.journal])
-      expect(text).toMatch(/the BLUEPRINT disk cannot be written.*nothing was set up/);
-    expect(r.mounted).toBe('');
-    expect(r.locked).toBe('locked\n');
-  });
-
-  it('a full stick is refused before setup runs, and no file is left on it', async () => {
-    const r = await provision(
-      writesBoxFile,
-      'mkdir recovery-keys && (dd if=/dev/zero of=fill bs=4k 2>/dev/null || true)',
-      { small: true },
-    );
-    expect(r.ran).toBe(false);
-    expect(r.rc).not.toBe(0);
-    expect(r.stick).toBe('');
-    for (const text of [r.tty1, r.journal])
-      expect(text).toMatch(/no room for the recovery key on the BLUEPRINT disk.*nothing was set up/);
-  });
-
-  it('a stick that cannot take the key after setup (gone read-only) leaves it on the box, and the consoles say so', async () => {
-    const r = await provision(
-      `${writesBoxFile}\n/usr/bin/mount -o remount,bind,ro /run/blueprint/provision`,
-      'mkdir recovery-keys',
-    );
-    expect(r.rc).toBe(0);
-    expect(r.stick).not.toContain(KEY);
-    noWhere(r);
-    for (const text of [r.tty1, r.journal])
-      expect(text).toMatch(/recovery key could NOT be written to the disk BLUEPRINT: it is only on the box/);
-    expect(r.tty1).not.toContain('keep it safe, off the box');
-  });
-
-  it('setup refusing leaves no file on the stick', async () => {
-    const r = await provision('echo "error: bad answers" >&2; exit 2', 'mkdir recovery-keys');
-    expect(r.ran).toBe(true);
-    expect(r.rc).toBe(2);
-    expect(r.stick).toBe('');
-  });
-
-  it('without a recovery-keys folder the stick stays read-only and nothing is written to it', async () => {
-    const r = await provision(writesBoxFile, 'true');
-    expect(r.rc).toBe(0);
-    expect(r.atSetup).not.toContain('writable');
-    expect(await readFile(path.join(work, 'remounts'), 'utf8').catch(() => '')).toBe('');
-    expect(r.tty1).not.toContain('disk BLUEPRINT as');
-  });
-});
+    it('without a recovery-keys folder the stick stays read-only and nothing is written to it', async () => {
+      const r = await provision(writesBoxFile, 'true');
+      expect(r.rc).toBe(0);
+      expect(r.atSetup).not.toContain('writable');
+      expect(await readFile(path.join(work, 'remounts'), 'utf8').catch(() => '')).toBe('');
+      expect(r.tty1).not.toContain('disk BLUEPRINT as');
+    });
+  },
+);

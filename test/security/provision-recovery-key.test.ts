@@ -3,6 +3,7 @@ import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { encryptionOutcomeText } from '../../src/present/encryption.js';
+import { mountNamespaceUsable } from '../helpers/mount-namespace.js';
 import { tempRoot } from '../setup/helpers.js';
 
 /**
@@ -32,11 +33,6 @@ import { tempRoot } from '../setup/helpers.js';
 const script = new URL('../../image/overlay/usr/local/lib/blueprint/provision-from-disk', import.meta.url)
   .pathname;
 const KEY = 'cbdefghi-jklnrtuv-cbdefghi-jklnrtuv-cbdefghi-jklnrtuv-cbdefghi-jklnrtuv';
-
-const usable = (() => {
-  if (process.getuid?.() !== 0) return false;
-  return spawnSync('unshare', ['-m', 'sh', '-c', 'mount -t tmpfs t /mnt'], { stdio: 'ignore' }).status === 0;
-})();
 
 let work: string;
 let cleanup: () => Promise<void>;
@@ -102,7 +98,7 @@ async function provision(setup: string): Promise<{
   };
 }
 
-describe.skipIf(!usable)('headless provisioning and the recovery key', () => {
+describe.skipIf(!mountNamespaceUsable)('headless provisioning and the recovery key', () => {
   it('runs setup --unattended on the stick’s answers', async () => {
     const r = await provision('exit 0');
     expect(r.rc).toBe(0);

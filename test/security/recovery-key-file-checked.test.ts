@@ -1,10 +1,11 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdir, readdir, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { BoxContext } from '../../src/app/context.js';
 import { checkEncryption } from '../../src/app/encryption.js';
 import { runCliHere } from '../helpers/cli-here.js';
+import { mountNamespaceUsable } from '../helpers/mount-namespace.js';
 import { openFolder, perTestRoot, safeFolders, theirFolder } from '../helpers/owned-folders.js';
 import { sshPublicKey } from '../setup/helpers.js';
 
@@ -40,10 +41,6 @@ vi.mock('../../src/core/setup/index.js', async (importOriginal) => ({
     return { changed: [], commands: [] };
   },
 }));
-
-const usable =
-  process.getuid?.() === 0 &&
-  spawnSync('unshare', ['-m', 'sh', '-c', 'mount -t tmpfs t /mnt'], { stdio: 'ignore' }).status === 0;
 
 const root = perTestRoot('recovery-key-file');
 const mounts: string[] = [];
@@ -99,7 +96,7 @@ async function refused(file: string, why: RegExp) {
   }
 }
 
-describe.skipIf(!usable)(
+describe.skipIf(!mountNamespaceUsable)(
   'setup --answers: a recovery key file that cannot be kept is refused before encrypting',
   () => {
     it('on a read-only file system (/root on the A/B image)', async () => {
