@@ -32,6 +32,13 @@ export interface RequestContext {
   bytes(): Promise<Buffer>;
   /** Runs heavy work in its turn in the fair queue (503 when full; rejects if the client leaves). */
   queue<T>(work: () => Promise<T>): Promise<T>;
+  /**
+   * Marks the connection as holding work until `work` settles (then gives it back as is), as a
+   * request in the kit's queue does: the idle sweep and the connection cap spare it. For work a
+   * module queues itself (its own FairQueue, a worker's line), where a request may wait with no
+   * traffic past idleTimeoutMs. Call it as ctx.hold(…) (a method, not an own function).
+   */
+  hold<T>(work: Promise<T>): Promise<T>;
   /** Aborted when the client closes the connection before its answer. */
   signal: AbortSignal;
   /**
@@ -152,6 +159,11 @@ class Context implements RequestContext {
     this.json = async () => parseJson(await req.body());
     this.bytes = () => req.body();
     this.queue = (work) => queue.run(req.conn.socket, work, req.signal, client);
+  }
+  hold<T>(work: Promise<T>): Promise<T> {
+    const conn = this.req.conn;
+    conn.held++;
+    return work.finally(() => conn.held--);
   }
   get signal(): AbortSignal {
     return this.req.signal;
@@ -358,7 +370,7 @@ export function createKitServer(opts: KitOptions): KitServer {
         const limit = conn.served === 0 ? limits.headersTimeoutMs : limits.keepAliveTimeoutMs;
         if (now - conn.messageStart > limit) conn.destroy();
       }
-      // No traffic either way (a client that stopped reading), and no work queued: closed.
+      // No traffic either way (a client that stopped reading), and no work queued or held: closed.
       if (now - conn.lastActive > limits.idleTimeoutMs && !conn.holdsWork()) conn.destroy();
     }
   }, sweepMs);

@@ -93,8 +93,11 @@ export class Conn implements Reader {
     return this.line.length;
   }
 
+  /** Requests' work held through ctx.hold (work a module queues itself), not yet settled. */
+  held = 0;
+
   holdsWork(): boolean {
-    return this.host.holdsWork(this.socket);
+    return this.held > 0 || this.host.holdsWork(this.socket);
   }
 
   /** True while a request head is arriving (the head timeout applies) rather than its body. */

@@ -191,8 +191,11 @@ export function createRagServer(rag: Rag, opts: ApiOptions): KitServer {
     maxQueued,
     maxPerKey: opts.limits?.maxQueuedPerConnection ?? 4,
   });
-  /** In rag's queue only: for an ingest, already in the kit's. */
-  const inWork: Heavy = (ctx, fn) => work.run(ctx.req.socket, fn, ctx.signal, ctx.client);
+  /**
+   * In rag's queue only: for an ingest, already in the kit's. Held (ctx.hold), so the kit's idle
+   * sweep spares a connection waiting here even outside the kit's queue.
+   */
+  const inWork: Heavy = (ctx, fn) => ctx.hold(work.run(ctx.req.socket, fn, ctx.signal, ctx.client));
   const heavy: Heavy = (ctx, fn) => ctx.queue(() => inWork(ctx, fn));
   // The kit charges a body to its one budget until the answer, and over it refuses every request
   // with a body. An ingest's stays charged while it waits for the parse worker and is embedded,

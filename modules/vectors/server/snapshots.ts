@@ -47,8 +47,10 @@ export const SNAPSHOT_WORK_WAITING = 4;
 export function snapshotRoutes(store: Store): RouteTable {
   const root = join(store.dir, 'snapshots');
   const copies = new FairQueue({ concurrency: 1, maxQueued: SNAPSHOT_WORK_WAITING, maxPerKey: 2 });
+  // Held (ctx.hold): a request waiting here, outside the kit's queue, with no traffic for the
+  // kit's idleTimeoutMs was otherwise closed by its idle sweep and its create or recover dropped.
   const inTurn = <T>(ctx: RequestContext, work: () => Promise<T>) =>
-    copies.run(ctx.req.socket, work, ctx.signal, ctx.client);
+    ctx.hold(copies.run(ctx.req.socket, work, ctx.signal, ctx.client));
   const dirOf = (c: string) => join(root, hex(c));
   // Plain files only: a link or anything else named as a snapshot is neither listed nor sent.
   const list = (c: string) => {
