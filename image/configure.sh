@@ -7,7 +7,8 @@ set -eu
 systemctl enable systemd-networkd.service systemd-resolved.service systemd-timesyncd.service \
   nftables.service apparmor.service auditd.service podman.socket blueprint-services.service \
   blueprint-ssh-hostkeys.service blueprint-provision.service blueprint-setup-done.path \
-  blueprint-setup@tty1.service blueprint-setup@ttyS0.service blueprint-dashboard.service
+  blueprint-setup@tty1.service blueprint-setup@ttyS0.service blueprint-dashboard.service \
+  blueprint-recovery-key-note.service
 systemctl disable ssh.service ssh.socket
 # The firewall before setup is the one setup writes for a box with no choices made yet (default-deny
 # out, image/README.md): its DNS rules name systemd-resolved's uid, known only once it exists.

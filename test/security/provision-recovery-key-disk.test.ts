@@ -53,6 +53,8 @@ interface Run {
   stick: string;
   /** The box file a link on the stick pointed at. */
   victim: string;
+  /** provision-from-disk's note of where the key was kept (provision-recovery-key-note). */
+  note: string;
   /** `still mounted` when the script left the stick mounted. */
   mounted: string;
   /** `locked` while the provisioning's mark stays: the consoles show why, not the wizard. */
@@ -108,6 +110,7 @@ async function provision(setup: string, prepare: string, opts: { protect?: boole
     `cp /dev/console ${work}/console`,
     `cp /dev/tty1 ${work}/tty1`,
     `cp /var/lib/victim ${work}/victim`,
+    `cat /var/lib/blueprint/recovery-key-where > ${work}/note 2>/dev/null || :`,
     `if mountpoint -q /run/blueprint/provision; then echo "still mounted"; fi > ${work}/mounted`,
     `if [ -e /run/blueprint/provision-tried ]; then echo locked; fi > ${work}/locked`,
     `for f in ${stick}/recovery-keys/*; do [ -e "$f" ] || [ -L "$f" ] || continue; printf '%s %s\\n' "\${f##*/}" "$(stat -c '%F %a' "$f")"; [ -f "$f" ] && [ ! -L "$f" ] && cat "$f"; done > ${work}/onstick || true`,
@@ -128,6 +131,7 @@ async function provision(setup: string, prepare: string, opts: { protect?: boole
     atSetup: await read('atsetup'),
     stick: await read('onstick'),
     victim: await read('victim'),
+    note: await read('note'),
     mounted: await read('mounted'),
     locked: await read('locked'),
   } satisfies Run;
@@ -174,6 +178,10 @@ describe.skipIf(!mountNamespaceUsable)(
           `the recovery key was written to the disk BLUEPRINT as recovery-keys/${NAME}: keep it safe, off the box`,
         );
       expect(r.mounted).toBe('');
+      // Later boots' login prompts say both places (never the key).
+      expect(r.note).toMatch(/kept in \S+ and on the disk BLUEPRINT as recovery-keys\//);
+      expect(r.note).toContain(`recovery-keys/${NAME}`);
+      expect(r.note).not.toContain(KEY);
     });
 
     it('a key setup could only print (its file not written) goes onto the stick too', async () => {
