@@ -3,175 +3,27 @@
  * a connection cap, a fair queue for the heavy work, a /health that nothing can block, JSON errors
  * in the module's own shape, rate-limited logging and a graceful drain. HTTP/1.1 itself is
  * ./wire.ts and ./request-parser.ts on node:net (why: ../README.md, "The server"). See ../README.md.
+ * What a module writes against (routes, replies, options) is ./server-types.ts; a request's context ./context.ts.
  */
-import { createServer, type Server } from 'node:net';
+import { createServer } from 'node:net';
 import { headerLines, reason } from './answer-head.js';
-import { ByteBudget, parseJson } from './body.js';
+import { ByteBudget } from './body.js';
 import { CLIENT_TOKENS_ENV, ClientNames } from './clients.js';
 import { ConnectionGuard } from './connections.js';
+import { Context } from './context.js';
 import { ClientGoneError, HttpError } from './errors.js';
-import type { Exchange, KitRequest } from './exchange.js';
+import type { Exchange } from './exchange.js';
 import { defaultLimits, type KitLimits } from './limits.js';
 import { listenOnSocket } from './listen.js';
-import type { KitLog } from './log.js';
 import { FairQueue } from './queue.js';
+import type { KitOptions, KitServer, Reply } from './server-types.js';
 import { UnreadAnswers } from './unread.js';
 import { Conn, type WireHost } from './wire.js';
 
 export type { KitRequest } from './exchange.js';
 export { defaultLimits, type KitLimits } from './limits.js';
 export { listenOnSocket } from './listen.js';
-
-export interface RequestContext {
-  /** Method, url, headers (lower-case names) and socket, as node's IncomingMessage has them. */
-  req: KitRequest;
-  path: string;
-  /** The body as strict-UTF-8 JSON (400 otherwise), within the size limits. */
-  json(): Promise<unknown>;
-  /** The raw body (e.g. an uploaded file), within the same size limits and budget as json(). */
-  bytes(): Promise<Buffer>;
-  /** Runs heavy work in its turn in the fair queue (503 when full; rejects if the client leaves). */
-  queue<T>(work: () => Promise<T>): Promise<T>;
-  /**
-   * Marks the connection as holding work until `work` settles (then gives it back as is), as a
-   * request in the kit's queue does: the idle sweep and the connection cap spare it. For work a
-   * module queues itself (its own FairQueue, a worker's line), where a request may wait with no
-   * traffic past idleTimeoutMs. Call it as ctx.hold(…) (a method, not an own function).
-   */
-  hold<T>(work: Promise<T>): Promise<T>;
-  /** Aborted when the client closes the connection before its answer. */
-  signal: AbortSignal;
-  /**
-   * Who sent it, by its token: "admin" (the admin's token), "consumer:NAME" (the token blueprint
-   * issued to consumer module NAME), or undefined (no token, or one not known). The fair queue
-   * takes turns by it. A route with `auth: false` that checks a token itself may use it.
-   */
-  readonly client: string | undefined;
-  /**
-   * The whole body when it has already arrived within the limits, else undefined (then json() or
-   * bytes() wait for it, or give its error): a handler may then answer without awaiting anything.
-   */
-  readonly ready: Buffer | undefined;
-}
-
-export interface Reply {
-  status?: number;
-  /** Sent as JSON; a Uint8Array is sent as is (application/octet-stream unless headers say otherwise). */
-  body?: unknown;
-  /**
-   * JSON text the module wrote itself (e.g. an answer built field by field), sent as it is with
-   * content-type application/json, head and text in one write, instead of `body`.
-   */
-  json?: string;
-  headers?: Record<string, string>;
-  /**
-   * A streamed answer (server-sent events as text, a file as bytes): written chunk by chunk,
-   * waiting for the client to read (backpressure), instead of `body`, so at most a chunk and the
-   * socket's buffer are held whatever its size. A Uint8Array chunk is taken whole by the socket
-   * before the next is asked for, so a stream may refill one buffer. Always iterated to its end or
-   * closed (`return()`), so a generator's `finally` frees what it holds (a file descriptor) even
-   * when the client leaves.
-   */
-  stream?: AsyncIterable<string | Uint8Array>;
-  /**
-   * The streamed answer's length in bytes when known (a file): sent as content-length instead of
-   * chunked coding. A stream that gives fewer bytes ends the connection (the client sees the answer
-   * cut short, not a whole one); of one that gives more, no byte past its length is sent, and the
-   * connection ends.
-   */
-  length?: number;
-}
-
-export interface Route {
-  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
-  /** Default true: the route needs the access token when one is set. */
-  auth?: boolean;
-  /** A Reply returned (not a Promise) is written at once, in the same turn as the request was read. */
-  handle(ctx: RequestContext): Promise<Reply> | Reply;
-}
-
-export interface KitOptions {
-  log: KitLog;
-  routes: Record<string, Route>;
-  /**
-   * Paths with parameters (REST APIs such as Qdrant's /collections/{name}/points): consulted when
-   * no exact route matches; returns the route for this method and path (it may throw an HttpError,
-   * e.g. 405), or undefined for 404.
-   */
-  match?(method: string, path: string): Route | undefined;
-  /** The module's error body for an error on `path` (APIs differ: OpenAI, TEI, …). */
-  errorBody(err: HttpError, path: string): unknown;
-  /**
-   * The admin's token. When set, every route with auth needs `Authorization: Bearer TOKEN`, this
-   * one (the client "admin") or a consumer's own (`clientTokens`).
-   */
-  token?: string;
-  /**
-   * The file of consumers' own tokens, `NAME TOKEN` lines, that blueprint writes into the module's
-   * data folder (./clients.ts); default: $BLUEPRINT_CLIENT_TOKENS_FILE, which blueprint sets. A
-   * consumer's token names its client for the fair queue, and opens every route with auth, whether
-   * or not the admin set a token.
-   */
-  clientTokens?: string;
-  /**
-   * A header that carries the token bare, looked at when there is no `Authorization: Bearer`
-   * (vectors: Qdrant's `api-key`): its token names the client as a Bearer one would. Routes with
-   * auth still ask for Bearer's; a route that checks `api-key` itself uses ctx.client.
-   */
-  tokenHeader?: string;
-  /** Checked by /health (e.g. the worker is up); cheap and synchronous. */
-  healthy?(): boolean;
-  limits?: Partial<KitLimits>;
-}
-
-export interface KitServer {
-  server: Server;
-  limits: KitLimits;
-  listen(socketPath: string, mode?: number): Promise<void>;
-  /** Stops accepting, lets queued and running requests finish (at most timeoutMs), closes the rest. */
-  drain(timeoutMs: number): Promise<void>;
-  stats(): {
-    connections: number;
-    evicted: number;
-    queued: number;
-    running: number;
-    bufferedBytes: number;
-    unreadAnswerBytes: number;
-  };
-}
-
-/**
- * A request's context. A class, not an object literal: a literal with getters made a new hidden
- * class and accessor pair for every request, which old ones kept alive through every scavenge
- * until a full GC (measured: ~25 % of what a request path allocated was promoted, ~1.4 MB a
- * scavenge; none with this class). json/bytes/queue stay own functions (a module may pass them on).
- */
-class Context implements RequestContext {
-  readonly json: () => Promise<unknown>;
-  readonly bytes: () => Promise<Buffer>;
-  readonly queue: <T>(work: () => Promise<T>) => Promise<T>;
-  constructor(
-    readonly req: Exchange,
-    readonly path: string,
-    queue: FairQueue,
-    readonly client: string | undefined,
-  ) {
-    this.json = async () => parseJson(await req.body());
-    this.bytes = () => req.body();
-    this.queue = (work) => queue.run(req.conn.socket, work, req.signal, client);
-  }
-  hold<T>(work: Promise<T>): Promise<T> {
-    const conn = this.req.conn;
-    conn.held++;
-    return work.finally(() => conn.held--);
-  }
-  get signal(): AbortSignal {
-    return this.req.signal;
-  }
-  get ready(): Buffer | undefined {
-    return this.req.ready();
-  }
-}
+export type { KitOptions, KitServer, Reply, RequestContext, Route } from './server-types.js';
 
 export function createKitServer(opts: KitOptions): KitServer {
   const limits: KitLimits = { ...defaultLimits(), ...opts.limits };
