@@ -26,87 +26,33 @@ import {
   resolveChatWrapper,
 } from 'node-llama-cpp';
 import { type Deadline, deadline } from './deadline.js';
-import { type CudaAttempt, type Device, settleDevice } from './device.js';
+import { type CudaAttempt, settleDevice } from './device.js';
 
 export type { Device } from './device.js';
 
-export interface EngineOptions {
-  modelPath: string;
-  /** Name served as `model` (the model package's name). */
-  name: string;
-  device: Device;
-  /** Why that device (shown by /info and the start-up log). */
-  deviceReason: string;
-  contextSize: number;
-  parallel: number;
-  threads: number;
-  /**
-   * The chat template (Jinja) from the model package's chat_template.jinja, checked against the
-   * signed manifest with the weights; without one, node-llama-cpp uses the GGUF's own.
-   */
-  chatTemplate?: string;
-  /** Layers to offload with CUDA (default 'auto'); the CPU takes none. */
-  gpuLayers?: number | 'auto' | 'max';
-  /** Test hook: F32 KV cache, so logits can be compared with a float64 reference. */
-  exactKvCache?: boolean;
-}
+import {
+  type Backend,
+  type ChatMessage,
+  ContextOverflowError,
+  type EngineInfo,
+  type EngineOptions,
+  type Generation,
+  type Sampling,
+  SchemaError,
+} from './engine-types.js';
 
-export interface EngineInfo {
-  model: string;
-  contextLength: number;
-  trainedContextLength: number;
-  quantisation: string;
-  parameters: number;
-  sizeBytes: number;
-  device: Device;
-  deviceReason: string;
-  gpuLayers: number;
-  threads: number;
-  parallel: number;
-}
+// The request and answer types and the 400 errors live in engine-types.ts; callers import them from here.
+export type {
+  Backend,
+  ChatMessage,
+  EngineInfo,
+  EngineOptions,
+  FinishReason,
+  Generation,
+  Sampling,
+} from './engine-types.js';
+export { ContextOverflowError, SchemaError } from './engine-types.js';
 
-/** llama.cpp's binding on one device, shared by the models a service serves. */
-export interface Backend {
-  llama: Llama;
-  device: Device;
-  deviceReason: string;
-}
-
-export interface ChatMessage {
-  role: 'system' | 'user' | 'assistant';
-  content: string;
-}
-
-export interface Sampling {
-  maxTokens?: number;
-  temperature: number;
-  topP?: number;
-  seed?: number;
-  stop: string[];
-  /** A JSON schema the answer must follow (enforced by a grammar). */
-  jsonSchema?: Record<string, unknown>;
-  /**
-   * How long the generation may hold its sequence, from the call (its grammar and prompt count):
-   * past it the generation stops between two tokens and ends as a max_tokens one does.
-   */
-  timeoutMs?: number;
-}
-
-export type FinishReason = 'stop' | 'length';
-
-export interface Generation {
-  text: string;
-  finishReason: FinishReason;
-  /** Stopped at its deadline (Sampling.timeoutMs); finishReason is then 'length'. */
-  timedOut: boolean;
-  promptTokens: number;
-  completionTokens: number;
-}
-
-/** The request does not fit the context window (a 400, not a 500). */
-export class ContextOverflowError extends Error {}
-/** A json_schema node-llama-cpp cannot turn into a grammar (a 400). */
-export class SchemaError extends Error {}
 const GGML_TYPES: Record<number, string> = {
   0: 'F32',
   1: 'F16',

@@ -1,0 +1,85 @@
+/**
+ * The shapes the llm engine (engine.ts) is called with and answers in, and the errors it throws that
+ * are the caller's fault (400s). Kept apart from the engine so that the HTTP side (api.ts,
+ * request.ts) reads what it exchanges without the llama.cpp plumbing; engine.ts re-exports them.
+ */
+import type { Llama } from 'node-llama-cpp';
+import type { Device } from './device.js';
+
+export interface EngineOptions {
+  modelPath: string;
+  /** Name served as `model` (the model package's name). */
+  name: string;
+  device: Device;
+  /** Why that device (shown by /info and the start-up log). */
+  deviceReason: string;
+  contextSize: number;
+  parallel: number;
+  threads: number;
+  /**
+   * The chat template (Jinja) from the model package's chat_template.jinja, checked against the
+   * signed manifest with the weights; without one, node-llama-cpp uses the GGUF's own.
+   */
+  chatTemplate?: string;
+  /** Layers to offload with CUDA (default 'auto'); the CPU takes none. */
+  gpuLayers?: number | 'auto' | 'max';
+  /** Test hook: F32 KV cache, so logits can be compared with a float64 reference. */
+  exactKvCache?: boolean;
+}
+
+export interface EngineInfo {
+  model: string;
+  contextLength: number;
+  trainedContextLength: number;
+  quantisation: string;
+  parameters: number;
+  sizeBytes: number;
+  device: Device;
+  deviceReason: string;
+  gpuLayers: number;
+  threads: number;
+  parallel: number;
+}
+
+/** llama.cpp's binding on one device, shared by the models a service serves. */
+export interface Backend {
+  llama: Llama;
+  device: Device;
+  deviceReason: string;
+}
+
+export interface ChatMessage {
+  role: 'system' | 'user' | 'assistant';
+  content: string;
+}
+
+export interface Sampling {
+  maxTokens?: number;
+  temperature: number;
+  topP?: number;
+  seed?: number;
+  stop: string[];
+  /** A JSON schema the answer must follow (enforced by a grammar). */
+  jsonSchema?: Record<string, unknown>;
+  /**
+   * How long the generation may hold its sequence, from the call (its grammar and prompt count):
+   * past it the generation stops between two tokens and ends as a max_tokens one does.
+   */
+  timeoutMs?: number;
+}
+
+export type FinishReason = 'stop' | 'length';
+
+export interface Generation {
+  text: string;
+  finishReason: FinishReason;
+  /** Stopped at its deadline (Sampling.timeoutMs); finishReason is then 'length'. */
+  timedOut: boolean;
+  promptTokens: number;
+  completionTokens: number;
+}
+
+/** The request does not fit the context window (a 400, not a 500). */
+export class ContextOverflowError extends Error {}
+/** A json_schema node-llama-cpp cannot turn into a grammar (a 400). */
+export class SchemaError extends Error {}
