@@ -18,7 +18,8 @@ import { listenOnSocket } from './listen.js';
 import { FairQueue } from './queue.js';
 import type { KitOptions, KitServer, Reply } from './server-types.js';
 import { UnreadAnswers } from './unread.js';
-import { Conn, type WireHost } from './wire.js';
+import { Conn } from './wire.js';
+import type { WireHost } from './wire-host.js';
 
 export type { KitRequest } from './exchange.js';
 export { defaultLimits, type KitLimits } from './limits.js';

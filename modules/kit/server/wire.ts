@@ -13,28 +13,11 @@
  */
 import type { Socket } from 'node:net';
 import { reason } from './answer-head.js';
-import type { ByteBudget } from './body.js';
 import { busy, HttpError } from './errors.js';
 import { Exchange } from './exchange.js';
 import { ParseError, type RequestHead, RequestParser } from './request-parser.js';
-import type { Reader, UnreadAnswers } from './unread.js';
-
-/** What a connection needs from its server. */
-export interface WireHost {
-  readonly maxBodyBytes: number;
-  readonly maxHeaderBytes: number;
-  readonly maxHeaders: number;
-  readonly budget: ByteBudget;
-  /** Answers written and not yet read, across connections (./unread.ts). */
-  readonly answers: UnreadAnswers;
-  /** A request is read (its body may still be arriving): answer it, in time, with conn.answer/stream. */
-  dispatch(ex: Exchange): void;
-  /** A connection is gone or answered everything (for the connection guard). */
-  touched(conn: Conn): void;
-  closed(conn: Conn): void;
-  holdsWork(socket: Socket): boolean;
-  clientError(status: number, message: string): void;
-}
+import type { Reader } from './unread.js';
+import type { WireHost } from './wire-host.js';
 
 /** What an answer kept for its turn holds (for ./unread.ts). */
 const heldSize = (a: string | [string, Uint8Array]) =>
