@@ -17,6 +17,11 @@ export function encryptionLine(s: EncryptionState): string {
   ].join(', ');
 }
 
+/** Where a headless setup kept the recovery key (the box's note), escaped: undefined without one. */
+export function recoveryKeyNoteLine(s: EncryptionState): string | undefined {
+  return s.recoveryKeyNote === undefined ? undefined : escapeLine(s.recoveryKeyNote);
+}
+
 /** The warning printed with a recovery key: it is shown once and nothing else can replace it. */
 export const RECOVERY_WARNING = [
   'This recovery key is shown ONCE and is not stored on the box.',

@@ -1,5 +1,5 @@
 import type { BoxStatus } from '../app/index.js';
-import { encryptionLine } from './encryption.js';
+import { encryptionLine, recoveryKeyNoteLine } from './encryption.js';
 import { packageCount } from './packages.js';
 import { bytes, duration } from './units.js';
 
@@ -23,6 +23,7 @@ export function statusText(s: BoxStatus): string {
     `  services: ${servicesLine(s.services)}`,
     `  exposure: ${s.exposure.listeners.length} socket(s) beyond loopback; firewall ${s.exposure.firewall}`,
     `  ${encryptionLine(s.encryption)}`,
+    ...(recoveryKeyNoteLine(s.encryption) ? [`  ${recoveryKeyNoteLine(s.encryption)}`] : []),
   ].join('\n');
 }
 

@@ -1,4 +1,4 @@
-import { readFile, readlink, stat } from 'node:fs/promises';
+import { mkdir, readFile, readlink, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { fitCell, windowStart } from '../../src/tui/components/Table.js';
@@ -34,6 +34,18 @@ describe('the app', () => {
     expect(frame).toMatch(/Services\s+none installed/);
     expect(frame).toContain('(not set up: press 5)');
     expect(frame).toContain('firewall NOT CONFIGURED');
+    app.unmount();
+  });
+
+  it("shows where a headless setup kept the recovery key, from the box's note (tty1 has no login prompt to show it)", async () => {
+    await mkdir(path.join(root, 'var/lib/blueprint'), { recursive: true });
+    await writeFile(
+      path.join(root, 'var/lib/blueprint/recovery-key-where'),
+      "BlueprintOS: this box's data recovery key was kept in /var/lib/blueprint/recovery-key.txt.\n",
+    );
+    const app = renderApp(sourcesFor(root));
+    const frame = await frameWith(app, 'recovery key was kept');
+    expect(frame).toMatch(/Key\s+BlueprintOS: this box's data recovery key was kept/);
     app.unmount();
   });
 

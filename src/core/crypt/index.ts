@@ -1,4 +1,5 @@
-import { access, readdir, readFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, open, readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { type CryptTools, namedInCrypttab, systemTools } from './encrypt.js';
 import {
@@ -27,6 +28,29 @@ const exists = (p: string) =>
     () => false,
   );
 const readText = (p: string) => readFile(p, 'utf8').catch(() => undefined);
+
+/** The provisioning's note of where a headless setup kept the recovery key (5b17513), under ROOT. */
+export const RECOVERY_KEY_NOTE = 'var/lib/blueprint/recovery-key-where';
+
+/**
+ * The note's first 1 KiB: opened without following a link at its name and without waiting on a
+ * FIFO there; undefined when there is none (or it is not a plain file).
+ */
+async function readNote(root: string): Promise<string | undefined> {
+  const fh = await open(
+    path.join(root, RECOVERY_KEY_NOTE),
+    constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK,
+  ).catch(() => undefined);
+  if (!fh) return undefined;
+  try {
+    if (!(await fh.stat()).isFile()) return undefined;
+    const buf = Buffer.alloc(1024);
+    const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
+    return buf.toString('utf8', 0, bytesRead);
+  } finally {
+    await fh.close();
+  }
+}
 
 /** crypttab's device field as a path: UUID=, PARTUUID=, LABEL=, PARTLABEL= or a path. */
 export function crypttabDevicePath(field: string): string {
@@ -87,6 +111,7 @@ export async function readEncryptionState(o: StateOptions = {}): Promise<Encrypt
     tpmPresent: await tpmPresent(root),
     active: !!entry && (await exists(`/dev/mapper/${name}`)),
     ...(present ? { device } : {}),
+    ...(await readNote(root).then((note) => (note ? { note } : {}))),
   });
 }
 

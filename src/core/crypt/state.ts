@@ -108,6 +108,11 @@ export interface EncryptionState {
   /** The crypttab name and the device (undefined: no crypttab entry and no data partition). */
   name?: string;
   device?: string;
+  /**
+   * Where a headless setup kept the recovery key (the provisioning's note, RECOVERY_KEY_NOTE: never
+   * the key), until the admin moves the key off the box and deletes the note.
+   */
+  recoveryKeyNote?: string;
 }
 
 export interface StateInputs {
@@ -116,6 +121,7 @@ export interface StateInputs {
   tpmPresent: boolean;
   active: boolean;
   device?: string;
+  note?: string;
 }
 
 export function encryptionState(i: StateInputs): EncryptionState {
@@ -131,6 +137,7 @@ export function encryptionState(i: StateInputs): EncryptionState {
     pcrs: i.luks?.tpm2Pcrs ?? [],
     ...(i.crypttab ? { name: i.crypttab.name } : {}),
     ...(i.device ? { device: i.device } : {}),
+    ...(i.note?.trim() ? { recoveryKeyNote: i.note.trim().split('\n')[0]!.slice(0, 400) } : {}),
   };
 }
 

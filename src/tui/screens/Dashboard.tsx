@@ -1,7 +1,7 @@
 import os from 'node:os';
 import { Box, Text, useInput } from 'ink';
 import { useRef, useState } from 'react';
-import { encryptionLine } from '../../present/encryption.js';
+import { encryptionLine, recoveryKeyNoteLine } from '../../present/encryption.js';
 import { bytes as formatBytes, duration as formatDuration } from '../../present/units.js';
 import { type FirstRead, readDashboard } from '../dashboard-data.js';
 import type { ScreenProps } from '../screen.js';
@@ -112,6 +112,11 @@ export function Dashboard({
       {d.encryption ? (
         <Row label="Data">
           <Text wrap="truncate">{encryptionLine(d.encryption).replace(/^data partition:? ?/, '')}</Text>
+        </Row>
+      ) : null}
+      {d.encryption && recoveryKeyNoteLine(d.encryption) ? (
+        <Row label="Key">
+          <Text wrap="wrap">{recoveryKeyNoteLine(d.encryption)}</Text>
         </Row>
       ) : null}
       <Row label="Exposure">
