@@ -32,7 +32,7 @@ const here = import.meta.dirname;
  * out-of-memory kill of the service, the container having 1 GiB). It decodes on two paths: its own
  * DecodeStream, a buffer doubling as it fills, and Flate through the platform's
  * DecompressionStream, its chunks gathered and then copied into one array. Both are charged here,
- * before each allocation, to the document's budget, which server/parse.ts sets (its PDF_BUDGET)
+ * before each allocation, to the document's budget, which server/parse-pdf.ts sets (its PDF_BUDGET)
  * and turns into a 413. The texts patched are pdf.js's own: a build fails rather than leave a bound
  * out when an upgrade of pdf.js changes them.
  */
@@ -40,7 +40,7 @@ const PDF_BUDGET = '__blueprintPdfBudget';
 const charge = (what: string) => `globalThis.${PDF_BUDGET}?.take(${what});\n`;
 const PDF_PATCHES: [anchor: string, insert: string][] = [
   // TimeSlotManager.check, which pdf.js calls before each operator of a page or form it reads:
-  // the document's parse time (server/parse.ts, DecodeBudget.tick) is looked at there, since pdf.js
+  // the document's parse time (server/parse-pdf.ts, DecodeBudget.tick) is looked at there, since pdf.js
   // draws forms in promise callbacks alone and no timer runs meanwhile.
   [
     `class TimeSlotManager {
