@@ -5,34 +5,30 @@
  * HNSW graph to checkpoint/ (off the event loop, see checkpoint()), then the manifest (tmp + fsync +
  * rename), then drop the old logs; at open the newest manifest is loaded and the logs after it
  * replayed, a torn tail cut off, a record that throws when applied set aside (quarantine.ts).
+ * The checkpoint folder's files themselves (manifest, load, cleanup) are checkpoint-files.ts.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { HttpError, type KitLog } from '../../kit/server/index.js';
+import {
+  dropUnnamed,
+  loadCheckpointDir,
+  newCheckpointState,
+  writeCollections,
+  writeManifest,
+} from './checkpoint-files.js';
 import type { Collection } from './collection.js';
 import { graphsReady } from './graph.js';
 import type { PointsJson } from './offload.js';
 import { applyOp, checkUpsert, type Op } from './ops.js';
-import {
-  type CollectionImage,
-  captureInSlices,
-  fsyncAsync,
-  fsyncPath,
-  writeCollectionFile,
-  writeDurable,
-} from './persist.js';
+import { type CollectionImage, captureInSlices, fsyncPath } from './persist.js';
 import { Problems } from './problems.js';
 import type { Quarantined } from './quarantine.js';
 import { replayLogs } from './replay.js';
-import { buildSnapshot, loadCheckpoint, openFileSource } from './snapshot-build.js';
+import { buildSnapshot, openFileSource } from './snapshot-build.js';
 import { WalWriter, walRecord, walUpsertRecord } from './wal.js';
 import { WriteGate } from './write-gate.js';
-
-interface Manifest {
-  seq: number;
-  collections: Record<string, { file: string; index: string }>;
-}
 
 /** An upsert of more points than this is applied over several turns of the event loop... */
 const SLICE = 64;
@@ -67,17 +63,7 @@ export class Store {
   /** Tests only: awaited while the graphs are held, to make that window long enough to watch. */
   graphPause: (() => Promise<void>) | undefined;
   /** What checkpoints do (GET /telemetry; the tests watch the phase). */
-  readonly checkpointState = {
-    running: false,
-    /** applying (logged operations being applied), capture (the collections copied, writes held back), graphs (HNSW files; changes reach the graphs after),
-     * collections (collection files, chunk by chunk), manifest, cleanup. */
-    phase: null as string | null,
-    operation: null as number | null,
-    started: 0,
-    completed: 0,
-    failed: 0,
-    last_ms: null as number | null,
-  };
+  readonly checkpointState = newCheckpointState();
 
   private constructor(dir: string, log: KitLog) {
     this.dir = dir;
@@ -93,20 +79,7 @@ export class Store {
   }
 
   private async load(): Promise<void> {
-    const cp = join(this.dir, 'checkpoint');
-    const manifestPath = join(cp, 'manifest.json');
-    let manifest: Manifest = { seq: 0, collections: {} };
-    if (existsSync(manifestPath)) manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as Manifest;
-    for (const [name, f] of Object.entries(manifest.collections)) {
-      const indexFile = join(cp, f.index);
-      // A chunk at a time (snapshot-build.ts), not the file whole and a copy of its vectors.
-      const src = await openFileSource(join(cp, f.file));
-      try {
-        this.collections.set(name, await loadCheckpoint(src, existsSync(indexFile) ? indexFile : undefined));
-      } finally {
-        await src.close();
-      }
-    }
+    const manifest = await loadCheckpointDir(join(this.dir, 'checkpoint'), this.collections);
     this.seq = manifest.seq;
     this.checkpointed = manifest.seq;
     this.problems.load(this.dir);
@@ -367,22 +340,13 @@ export class Store {
       for (const t of taken) t.c.releaseGraph();
     }
     state.phase = 'collections';
-    const manifest: Manifest = { seq, collections: {} };
-    const written: string[] = [];
-    for (const t of taken) {
-      await fsyncAsync(join(cp, `${t.base}.hnsw`));
-      await writeCollectionFile(join(cp, `${t.base}.bin`), t.image, () => this.failpoint('collection-file'));
-      manifest.collections[t.name] = { file: `${t.base}.bin`, index: `${t.base}.hnsw` };
-      written.push(`${t.base}.bin`, `${t.base}.hnsw`);
-    }
+    const { manifest, written } = await writeCollections(cp, seq, taken, () =>
+      this.failpoint('collection-file'),
+    );
     await oldWal.idle();
     await oldWal.fh.close();
     state.phase = 'manifest';
-    await fsyncAsync(cp); // the new files' names are durable before the manifest that names them
-    writeDurable(join(cp, 'manifest.tmp'), JSON.stringify(manifest));
-    this.failpoint('manifest-tmp');
-    renameSync(join(cp, 'manifest.tmp'), join(cp, 'manifest.json'));
-    await fsyncAsync(cp);
+    await writeManifest(cp, manifest, () => this.failpoint('manifest-tmp'));
     this.checkpointed = seq;
     this.failpoint('manifest');
     // Only now are the old logs and the previous checkpoint's files not needed.
@@ -391,8 +355,7 @@ export class Store {
       rmSync(join(this.dir, 'wal', f), { force: true });
       this.failpoint('cleanup');
     }
-    for (const f of readdirSync(cp))
-      if (f !== 'manifest.json' && !written.includes(f)) rmSync(join(cp, f), { force: true });
+    dropUnnamed(cp, written);
     state.last_ms = Date.now() - started;
     this.log(`checkpoint at operation ${seq}: ${taken.length} collections in ${state.last_ms} ms`);
   }
