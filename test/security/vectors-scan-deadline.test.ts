@@ -16,9 +16,16 @@ import { bridge, bundle, callSocket, newDataDir, type Served, serve } from '../v
 
 const N = 40_000;
 const CAP_S = 3;
+/**
+ * The tests of work done within its deadline run on a second service whose cap is this: sized for
+ * ~1 s from a unit measured first, their work must not meet the cap on a loaded machine (the
+ * clean-clone CI at load 10 took 4.7 s for a batch sized at ~1 s, and got 3 s's 408).
+ */
+const ROOMY_S = 60;
 let s: Served;
 let br: Awaited<ReturnType<typeof bridge>>;
 let client: QdrantClient;
+let roomy: { s: Served; br: Awaited<ReturnType<typeof bridge>>; client: QdrantClient };
 
 /** No point has `n` at -1..-999; `n` < 5000 matches half: every condition is read for every point. */
 const costly = (alsoHalf = false) => ({
@@ -28,10 +35,11 @@ const costly = (alsoHalf = false) => ({
   ],
 });
 
-beforeAll(async () => {
-  s = await serve(await bundle(), newDataDir(), { VECTORS_MAX_TIMEOUT_S: String(CAP_S) });
-  br = await bridge(s.socket);
-  client = new QdrantClient({ url: br.url, checkCompatibility: false });
+/** A service with the module cap `capS` and the collection `big` of N points. */
+async function started(capS: number) {
+  const s = await serve(await bundle(), newDataDir(), { VECTORS_MAX_TIMEOUT_S: String(capS) });
+  const br = await bridge(s.socket);
+  const client = new QdrantClient({ url: br.url, checkCompatibility: false });
   await client.createCollection('big', { vectors: { size: 4, distance: 'Dot' } });
   for (let at = 0; at < N; at += 2500)
     await client.upsert('big', {
@@ -41,14 +49,26 @@ beforeAll(async () => {
         payload: { n: at + j, tag: 'x' },
       })),
     });
+  return { s, br, client };
+}
+
+beforeAll(async () => {
+  const [capped, wide] = await Promise.all([started(CAP_S), started(ROOMY_S)]);
+  ({ s, br, client } = capped);
+  roomy = wide;
 }, 180_000);
 afterAll(async () => {
-  await br?.close();
-  await s?.kill();
+  for (const x of [{ s, br }, roomy]) {
+    await x?.br?.close();
+    await x?.s?.kill();
+  }
 });
 
-/** The request's error (its status and body) and how long it took; /health asked meanwhile. */
-async function timed(run: () => Promise<unknown>) {
+/**
+ * The request's error (its status and body) and how long it took; /health asked meanwhile (of
+ * `on`, the capped service unless said).
+ */
+async function timed(run: () => Promise<unknown>, on: Served = s) {
   const started = Date.now();
   const outcome = run().then(
     () => ({ status: 200, data: undefined as unknown, ms: Date.now() - started }),
@@ -61,7 +81,7 @@ async function timed(run: () => Promise<unknown>) {
   await new Promise((r) => setTimeout(r, 300));
   const h0 = Date.now();
   // A fresh connection: a kept-alive one may have been closed by the service meanwhile.
-  const health = await callSocket(s.socket, new Agent(), 'GET', '/health');
+  const health = await callSocket(on.socket, new Agent(), 'GET', '/health');
   const healthAt = Date.now();
   const done = await outcome;
   return { ...done, health: health.status, healthMs: healthAt - h0, healthAt, doneAt: started + done.ms };
@@ -82,6 +102,12 @@ async function unitMs(run: () => Promise<unknown>): Promise<number> {
   return Math.max(best, 1);
 }
 
+/** How far past its deadline a request may run by the service's clock: one run between two looks. */
+const SLACK_S = 1.5;
+
+/** Qdrant's `time` in an error's body: how long the service had run the request (its own clock). */
+const ranFor = (data: unknown) => (data as { time: number }).time;
+
 describe('a filter scan has a deadline', () => {
   it('count with timeout=1: 408 in Qdrant shape after ~1 s, /health waited no longer', async () => {
     const r = await timed(() => client.count('big', { filter: costly(), exact: true, timeout: 1 }));
@@ -89,7 +115,12 @@ describe('a filter scan has a deadline', () => {
     expect(r.data).toMatchObject({
       status: { error: expect.stringMatching(/^Timeout error: .*timed out after 1 s/) },
     });
-    expect(r.ms).toBeLessThan(2_500);
+    // Stopped at its deadline by the service's own clock (the round trip on a loaded machine adds
+    // waits for a core that are not the service's); past it by at most one run of the scan between
+    // two looks at the clock (1,024 points × 1,000 conditions: ~0.1 s quiet, 0.5 s beside busy
+    // loops). /health waited no longer than that.
+    expect(ranFor(r.data)).toBeGreaterThanOrEqual(1);
+    expect(ranFor(r.data)).toBeLessThan(1 + SLACK_S);
     expect(r.health).toBe(200);
     expect(r.healthMs).toBeLessThan(2_000);
   }, 120_000);
@@ -97,10 +128,11 @@ describe('a filter scan has a deadline', () => {
   it('scroll without timeout stops at the module cap; a larger timeout is capped too', async () => {
     const plain = await timed(() => client.scroll('big', { filter: costly(), limit: 10 }));
     expect(plain.status).toBe(408);
-    expect(plain.ms).toBeLessThan(CAP_S * 1000 + 1_500);
+    expect(ranFor(plain.data)).toBeGreaterThanOrEqual(CAP_S);
+    expect(ranFor(plain.data)).toBeLessThan(CAP_S + SLACK_S);
     const asked = await timed(() => client.scroll('big', { filter: costly(), limit: 10, timeout: 3600 }));
     expect(asked.status).toBe(408);
-    expect(asked.ms).toBeLessThan(CAP_S * 1000 + 1_500);
+    expect(ranFor(asked.data)).toBeLessThan(CAP_S + SLACK_S);
   }, 120_000);
 
   it('query, a batch of exact filtered searches, and a search: 408 at the deadline', async () => {
@@ -108,11 +140,11 @@ describe('a filter scan has a deadline', () => {
       client.query('big', { query: [1, 0, 0, 0], filter: costly(), params: { exact: true }, timeout: 1 }),
     );
     expect(q.status).toBe(408);
-    expect(q.ms).toBeLessThan(2_500);
+    expect(ranFor(q.data)).toBeLessThan(1 + SLACK_S);
     const searches = Array.from({ length: 5 }, () => ({ query: [1, 0, 0, 0], filter: costly(), limit: 3 }));
     const b = await timed(() => client.queryBatch('big', { searches, timeout: 1 }));
     expect(b.status).toBe(408);
-    expect(b.ms).toBeLessThan(2_500);
+    expect(ranFor(b.data)).toBeLessThan(1 + SLACK_S);
     const raw = await fetch(`${br.url}/collections/big/points/search?timeout=1`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -143,9 +175,12 @@ describe('a filter scan has a deadline', () => {
     // make ~1 s now. /health is asked 300 ms in: answered before the batch ends, not after it.
     const few = { should: [1, 2, 3, 4].map((i) => ({ key: 'n', match: { value: -i } })) };
     const one = { query: [1, 0, 0, 0], filter: few, limit: 3 };
-    const n = Math.min(200, Math.max(5, Math.ceil(1_000 / (await unitMs(() => client.query('big', one))))));
+    const n = Math.min(
+      200,
+      Math.max(5, Math.ceil(1_000 / (await unitMs(() => roomy.client.query('big', one))))),
+    );
     const searches = Array.from({ length: n }, () => one);
-    const b = await timed(() => client.queryBatch('big', { searches }));
+    const b = await timed(() => roomy.client.queryBatch('big', { searches }), roomy.s);
     expect(b.status).toBe(200);
     expect(b.health).toBe(200);
     expect(b.healthAt).toBeLessThan(b.doneAt);
@@ -177,23 +212,23 @@ describe('a long scan lets the event loop turn, and answers for the points there
         { key: 'n', range: { lt: 20_000 } },
       ],
     });
-    const nineMs = await unitMs(() => client.count('big', { filter: halfWith(9), exact: true }));
+    const nineMs = await unitMs(() => roomy.client.count('big', { filter: halfWith(9), exact: true }));
     const half = halfWith(Math.min(999, Math.max(9, Math.round((9 * 1_000) / nineMs))));
     let countedAt = 0;
-    const counted = client.count('big', { filter: half, exact: true }).then((r) => {
+    const counted = roomy.client.count('big', { filter: half, exact: true }).then((r) => {
       countedAt = Date.now();
       return r;
     });
     await new Promise((r) => setTimeout(r, 200));
-    expect((await callSocket(s.socket, new Agent(), 'GET', '/health')).status).toBe(200);
+    expect((await callSocket(roomy.s.socket, new Agent(), 'GET', '/health')).status).toBe(200);
     // Deleted while the count runs (ids 0-99 were read before, most likely).
-    await client.delete('big', { points: Array.from({ length: 100 }, (_, i) => i) });
+    await roomy.client.delete('big', { points: Array.from({ length: 100 }, (_, i) => i) });
     const deletedAt = Date.now();
     const { count } = await counted;
     // /health and the delete were answered while the count was still running.
     expect(countedAt).toBeGreaterThan(deletedAt);
     expect(count).toBe(19_900);
-    const page = await client.scroll('big', { filter: half, limit: 5 });
+    const page = await roomy.client.scroll('big', { filter: half, limit: 5 });
     expect(page.points.map((p) => p.id)).toEqual([100, 101, 102, 103, 104]);
   }, 120_000);
 });

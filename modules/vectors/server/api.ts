@@ -14,7 +14,7 @@ import {
   type Route,
 } from '../../kit/server/index.js';
 import type { Collection } from './collection.js';
-import { DEFAULT_MAX_TIMEOUT_S, requestDeadline } from './deadline.js';
+import { DEFAULT_MAX_TIMEOUT_S, requestDeadline, TimeoutError } from './deadline.js';
 import { graphLost } from './graph.js';
 import { API_VERSION, collectionInfo, telemetry } from './info.js';
 import { type BodyParser, bodyParser, LATER } from './offload.js';
@@ -261,7 +261,11 @@ export function createVectorsServer(store: Store, opts: ApiOptions): KitServer {
     // search: /health says so until the service restarts.
     healthy: () => store.writable && graphLost() === undefined,
     match,
-    errorBody: (err) => ({ status: { error: err.message }, time: 0 }),
+    // Qdrant's `time`: how long a request that timed out had run; 0 for other errors.
+    errorBody: (err) => ({
+      status: { error: err.message },
+      time: err instanceof TimeoutError ? err.time : 0,
+    }),
     // The kit names the client (for its fair queue, and for authorized() above) by the admin's
     // token or a consumer's own, sent as Bearer or as Qdrant's api-key; the routes check it here.
     token: opts.token,

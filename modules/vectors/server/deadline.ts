@@ -17,8 +17,19 @@ export const EVERY = 1023;
 /** How long a request's scans run in one turn of the event loop before they let it turn. */
 export const SLICE_MS = 20;
 
+/** Qdrant's 408 ('Timeout error: ...'), with the seconds the request had run (Qdrant's `time`). */
+export class TimeoutError extends HttpError {
+  constructor(
+    message: string,
+    readonly time: number,
+  ) {
+    super(408, message);
+  }
+}
+
 export class Deadline {
   private readonly at: number;
+  private readonly started: number;
   private sliceEnd: number;
   constructor(
     readonly seconds: number,
@@ -27,6 +38,7 @@ export class Deadline {
     private readonly gone: () => boolean = () => false,
   ) {
     const now = performance.now();
+    this.started = now;
     this.at = now + seconds * 1000;
     this.sliceEnd = now + SLICE_MS;
   }
@@ -56,9 +68,9 @@ export class Deadline {
   }
 
   private expired(): HttpError {
-    return new HttpError(
-      408,
+    return new TimeoutError(
       `Timeout error: Operation '${this.operation}' timed out after ${this.seconds} seconds`,
+      (performance.now() - this.started) / 1000,
     );
   }
 }
