@@ -3,7 +3,7 @@
 import { lstatSync, mkdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { otherWriter } from '../app/base.js';
+import { otherWriter } from '../app/folders.js';
 
 /**
  * Where V8 keeps the console's compiled modules between runs: the user's own

@@ -2,7 +2,7 @@ import { chmod, chown, lstat, mkdir, readFile, realpath, unlink } from 'node:fs/
 import { createServer, type Server } from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
-import { otherWriter, otherWriterOnTheWay } from '../app/base.js';
+import { otherWriter, otherWriterOnTheWay } from '../app/folders.js';
 import type { DashboardOps } from './ops.js';
 import { ensureTokenDir, issueLoginToken, sweepLoginTokens } from './security.js';
 import { createHandler } from './server.js';

@@ -1,0 +1,7 @@
+/**
+ * Who else could change a folder (src/core/system/folder-writers.ts), for the front ends that judge
+ * one of their own: the console's code-cache folder, the dashboard's run folder. Not in base.ts,
+ * whose re-exports every command compiles at start (test/perf/start-path: the start part under 64
+ * KB).
+ */
+export { otherWriter, otherWriterOnTheWay, type WriterAllowances } from '../core/system/folder-writers.js';
