@@ -3,7 +3,7 @@ import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { encryptionOutcomeText } from '../../src/present/encryption.js';
-import { mountNamespaceUsable } from '../helpers/mount-namespace.js';
+import { mountNamespaceUsable, standInDev } from '../helpers/mount-namespace.js';
 import { tempRoot } from '../setup/helpers.js';
 
 /**
@@ -89,16 +89,13 @@ async function provision(setup: string, prepare: string, opts: { protect?: boole
   const record = `echo "$@" >${work}/ran; (ls -l /run/blueprint/provision/recovery-keys; touch /run/blueprint/provision/probe 2>/dev/null && echo writable && rm /run/blueprint/provision/probe; for f in /run/blueprint/provision/recovery-keys/*; do [ -f "$f" ] && [ ! -L "$f" ] && cat "$f"; done) >${work}/atsetup 2>&1`;
   await writeFile(path.join(work, 'blueprint'), `#!/bin/sh\n${record}\n${setup}\n`);
   await chmod(path.join(work, 'blueprint'), 0o755);
-  await writeFile(path.join(work, 'devnull'), '');
+  const dev = await standInDev(work);
   const harness = [
     'set -e',
-    `mount --bind /dev/null ${work}/devnull`,
     ...(opts.small ? [`mount -t tmpfs -o size=16k stick ${stick}`] : []),
     `(cd ${stick} && echo '{"hostname":"box"}' > answers.json && ${prepare})`,
-    'mount -t tmpfs dev /dev',
-    'mkdir -p /dev/disk/by-label',
-    'touch /dev/null /dev/console /dev/tty1 /dev/disk/by-label/BLUEPRINT',
-    `mount --bind ${work}/devnull /dev/null`,
+    // The stick is made above while /dev is still the host's; then the stand-ins.
+    ...dev,
     `mount --bind ${work}/machine-id /etc/machine-id`,
     'mount -t tmpfs run /run',
     'mount -t tmpfs lib /var/lib',

@@ -3,7 +3,7 @@ import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { encryptionOutcomeText } from '../../src/present/encryption.js';
-import { mountNamespaceUsable } from '../helpers/mount-namespace.js';
+import { mountNamespaceUsable, standInDev } from '../helpers/mount-namespace.js';
 import { tempRoot } from '../setup/helpers.js';
 
 /**
@@ -67,14 +67,10 @@ async function provision(setup: string): Promise<{
   }
   await writeFile(path.join(work, 'blueprint'), `#!/bin/sh\necho "$@" > ${work}/argv\n${setup}\n`);
   await chmod(path.join(work, 'blueprint'), 0o755);
-  await writeFile(path.join(work, 'devnull'), '');
+  const dev = await standInDev(work);
   const harness = [
     'set -e',
-    `mount --bind /dev/null ${work}/devnull`,
-    'mount -t tmpfs dev /dev',
-    'mkdir -p /dev/disk/by-label',
-    'touch /dev/null /dev/console /dev/tty1 /dev/disk/by-label/BLUEPRINT',
-    `mount --bind ${work}/devnull /dev/null`,
+    ...dev,
     'mount -t tmpfs run /run',
     'mount -t tmpfs lib /var/lib',
     'mkdir -m 0755 /var/lib/blueprint',

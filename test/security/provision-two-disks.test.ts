@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { mountNamespaceUsable } from '../helpers/mount-namespace.js';
+import { mountNamespaceUsable, standInDev } from '../helpers/mount-namespace.js';
 import { tempRoot } from '../setup/helpers.js';
 
 /**
@@ -57,15 +57,11 @@ async function boot(devices: string[]) {
     `#!/bin/sh\necho "blueprint $*" >>${work}/calls\n[ "$2" = --unattended ] || exit 0\nexit 0\n`,
   );
   await chmod(path.join(work, 'blueprint'), 0o755);
-  await writeFile(path.join(work, 'devnull'), '');
+  const dev = await standInDev(work);
   const script = `${overlay}usr/local/lib/blueprint/provision-from-disk`;
   const harness = [
     'set -e',
-    `mount --bind /dev/null ${work}/devnull`,
-    'mount -t tmpfs dev /dev',
-    'mkdir -p /dev/disk/by-label',
-    'touch /dev/null /dev/console /dev/tty1 /dev/disk/by-label/BLUEPRINT',
-    `mount --bind ${work}/devnull /dev/null`,
+    ...dev,
     'mount -t tmpfs run /run',
     'mount -t tmpfs lib /var/lib',
     'mount -t tmpfs local /usr/local',
