@@ -10,6 +10,7 @@ import { claimModuleData, installedOwner } from './data-owner.js';
 import { openDataDir } from './module-token.js';
 import { CLIENT_TOKENS_FILE } from './policy.js';
 import { findRegistration } from './registry.js';
+import { underTokenLock } from './token-lock.js';
 import { usersOf } from './wiring.js';
 
 /**
@@ -26,7 +27,8 @@ import { usersOf } from './wiring.js';
  * client-token-key, root's, 0600) never leaves root. A consumer's token opens only the provider it
  * was made for, and the provider's file lists only the consumers that declare it now: it is
  * written afresh at the provider's every start, at each consumer's start, and when a consumer is
- * removed (hooks.ts), so a removed consumer's line goes. It is written as module-token.ts writes
+ * removed (hooks.ts), so a removed consumer's line goes: under token-lock.ts's lock, the consumers
+ * read under it too, so a start racing a removal cannot write the line back. It is written as module-token.ts writes
  * the admin's token into the folder the provider owns: never through a link (O_EXCL|O_NOFOLLOW
  * under a new name, renamed over), the folder's owner, mode 0440.
  */
@@ -100,6 +102,12 @@ export async function consumerToken(root: string, provider: string, consumer: st
  * `uses` now, and no other (none: the file is removed).
  */
 export async function writeClientTokens(root: string, provider: string): Promise<void> {
+  // Who uses it is read under the lock a removal's write takes too (token-lock.ts).
+  await underTokenLock(root, () => writeClientTokensLocked(root, provider));
+}
+
+/** writeClientTokens, the caller holding the lock (a rotation, which changes the tokens under it). */
+export async function writeClientTokensLocked(root: string, provider: string): Promise<void> {
   const consumers = await usersOf(root, provider);
   const lines = await Promise.all(
     consumers.map(async (c) => `${c} ${await consumerToken(root, provider, c)}\n`),
