@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { mountNamespaceUsable } from '../helpers/mount-namespace.js';
+import { fatBootSector, mountNamespaceUsable } from '../helpers/mount-namespace.js';
 import { tempRoot } from '../setup/helpers.js';
 
 /**
@@ -73,6 +73,8 @@ printf 'error: module "rag" is not installable offline\\033[2J\\033]0;owned\\007
   );
   await chmod(path.join(work, 'blueprint'), 0o755);
   await writeFile(path.join(work, 'devnull'), '');
+  // A stick blkid reads as FAT: the provisioning mounts only the types the docs name.
+  await writeFile(path.join(work, 'fat-stick'), fatBootSector());
   const script = `${overlay}usr/local/lib/blueprint/provision-from-disk`;
   const provision = `PATH="${fake}:$PATH" sh ${script} >>${work}/journal 2>&1`;
   const harness = [
@@ -81,7 +83,7 @@ printf 'error: module "rag" is not installable offline\\033[2J\\033]0;owned\\007
     'mount -t tmpfs dev /dev',
     'mkdir -p /dev/disk/by-label',
     'touch /dev/null /dev/console /dev/tty1',
-    o.stick !== false ? 'touch /dev/disk/by-label/BLUEPRINT' : ':',
+    o.stick !== false ? `cp ${work}/fat-stick /dev/disk/by-label/BLUEPRINT` : ':',
     `mount --bind ${work}/devnull /dev/null`,
     'mount -t tmpfs run /run',
     // Where the provisioning keeps setup's output (never this host's /var/lib).

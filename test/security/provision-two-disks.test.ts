@@ -42,7 +42,8 @@ async function boot(devices: string[]) {
     udevadm: 'exit 0',
     // What the real blkid prints for `-o device -t LABEL=BLUEPRINT`: one device a line; exit 2
     // when none carries it.
-    blkid: `echo "$@" >>${work}/blkid-argv; [ -s ${work}/devices ] || exit 2; cat ${work}/devices`,
+    // Asked for a device's type (`-p -o value -s TYPE DEV`), it answers vfat.
+    blkid: `echo "$@" >>${work}/blkid-argv; case "$*" in *"-s TYPE"*) echo vfat; exit 0;; esac; [ -s ${work}/devices ] || exit 2; cat ${work}/devices`,
     mount: `echo "mount $*" >>${work}/calls; eval "dest=\\\${$#}"; /usr/bin/mount --bind -o ro "${work}/stick" "$dest"`,
     umount: '/usr/bin/umount "$1"',
     journalctl: `cat ${work}/journal`,
@@ -112,8 +113,10 @@ describe.skipIf(!mountNamespaceUsable)('two disks labelled BLUEPRINT', () => {
     const r = await boot(['/dev/sdb1']);
     expect(r.calls).toContain('blueprint setup --unattended --answers /run/blueprint/provision/answers.json');
     expect(r.calls.find((c) => c.startsWith('mount '))).toBe(
-      'mount -o ro,nosuid,nodev,noexec /dev/sdb1 /run/blueprint/provision',
+      'mount -t vfat -o ro,nosuid,nodev,noexec /dev/sdb1 /run/blueprint/provision',
     );
     expect(r.calls).toContain('rc 0');
+    // Its type read from the device counted, before the mount.
+    expect(r.blkid).toMatch(/-p -o value -s TYPE -- \/dev\/sdb1/);
   });
 });

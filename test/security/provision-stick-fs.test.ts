@@ -1,0 +1,139 @@
+import { spawnSync } from 'node:child_process';
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { fatBootSector, mountNamespaceUsable, standInDev } from '../helpers/mount-namespace.js';
+import { tempRoot } from '../setup/helpers.js';
+
+/**
+ * The BLUEPRINT stick is whatever somebody plugs in. provision-from-disk mounted it as whatever
+ * file system it claimed (`mount` without `-t`: libblkid's guess, then the kernel's driver for
+ * it), so a stick formatted as minix, squashfs, btrfs, HFS+, UDF… had the box's kernel parse an
+ * attacker's metadata with a driver nothing on the box needs: the kernel's file system parsers
+ * are the classic target of a hostile USB stick. The docs name FAT (vfat), exFAT and ext4 (the
+ * stick's recovery-keys folder, image/README.md): the type is now read (blkid, low-level probe)
+ * before anything is mounted, another is refused with the reason on the consoles, which stay
+ * locked, and the mount names the type it checked (`-t`), nosuid, nodev, noexec.
+ *
+ * The real script and the wizard unit's ExecStart run in a private mount namespace, as in
+ * provision-two-disks, with the real blkid reading a real file system image at the stand-in
+ * /dev/disk/by-label/BLUEPRINT; `mount` is a stand-in recording its arguments.
+ */
+const overlay = new URL('../../image/overlay/', import.meta.url).pathname;
+const unit = () =>
+  readFile(path.join(overlay, 'etc/systemd/system/blueprint-setup@.service'), 'utf8').then(
+    (t) => /^ExecStart=(.*)$/m.exec(t)?.[1] ?? '',
+  );
+const have = (tool: string) => spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0;
+
+let work: string;
+let cleanup: () => Promise<void>;
+beforeEach(async () => {
+  ({ root: work, cleanup } = await tempRoot('provision-fs'));
+});
+afterEach(() => cleanup());
+
+/** One boot with `image` as the BLUEPRINT device: the provisioning, then tty1's wizard unit. */
+async function boot(image: string) {
+  const fake = path.join(work, 'fakebin');
+  await mkdir(fake);
+  await mkdir(path.join(work, 'stick'));
+  await writeFile(path.join(work, 'stick/answers.json'), '{"hostname":"box"}\n');
+  const tools: Record<string, string> = {
+    udevadm: 'exit 0',
+    mount: `echo "mount $*" >>${work}/calls; eval "dest=\\\${$#}"; /usr/bin/mount --bind -o ro "${work}/stick" "$dest"`,
+    umount: '/usr/bin/umount "$1"',
+    journalctl: `cat ${work}/journal`,
+    sleep: `if [ "$1" = infinity ]; then echo LOCKED >>${work}/calls; fi; exit 0`,
+  };
+  for (const [name, body] of Object.entries(tools)) {
+    await writeFile(path.join(fake, name), `#!/bin/sh\n${body}\n`);
+    await chmod(path.join(fake, name), 0o755);
+  }
+  await writeFile(path.join(work, 'blueprint'), `#!/bin/sh\necho "blueprint $*" >>${work}/calls\nexit 0\n`);
+  await chmod(path.join(work, 'blueprint'), 0o755);
+  const harness = [
+    'set -e',
+    ...(await standInDev(work)),
+    `cp ${image} /dev/disk/by-label/BLUEPRINT`,
+    'mount -t tmpfs run /run',
+    'mount -t tmpfs lib /var/lib',
+    'mount -t tmpfs local /usr/local',
+    'mkdir -p /usr/local/bin /usr/local/lib/blueprint',
+    `mount --bind -o ro ${overlay}usr/local/lib/blueprint /usr/local/lib/blueprint`,
+    `cp ${work}/blueprint /usr/local/bin/blueprint`,
+    'set +e',
+    `PATH="${fake}:$PATH" sh ${overlay}usr/local/lib/blueprint/provision-from-disk >>${work}/journal 2>&1; echo "rc $?" >>${work}/calls`,
+    `cp /dev/tty1 ${work}/screen`,
+    `cd / && PATH="${fake}:/usr/sbin:/usr/bin:/sbin:/bin" TERM=linux HOME=/root ${await unit()} </dev/null >${work}/tty 2>&1`,
+    'exit 0',
+  ].join('\n');
+  const r = spawnSync('unshare', ['-m', 'sh', '-c', harness], { encoding: 'utf8', timeout: 30_000 });
+  expect(r.status, r.stderr).toBe(0);
+  const read = (f: string) => readFile(path.join(work, f), 'utf8').catch(() => '');
+  return {
+    calls: (await read('calls')).split('\n').filter(Boolean),
+    journal: await read('journal'),
+    screen: await read('screen'),
+    tty: await read('tty'),
+  };
+}
+
+function refusedSaying(r: Awaited<ReturnType<typeof boot>>, why: RegExp) {
+  expect(r.calls.filter((c) => c.startsWith('mount '))).toEqual([]);
+  expect(r.calls.some((c) => c.startsWith('blueprint setup'))).toBe(false);
+  expect(r.calls).toContain('rc 1');
+  expect(r.calls).toContain('LOCKED');
+  for (const [where, text] of [
+    ['journal', r.journal],
+    ['screen (tty1)', r.screen],
+    ['locked console', r.tty],
+  ])
+    expect(text, where).toMatch(why);
+}
+
+describe.skipIf(!mountNamespaceUsable)('the BLUEPRINT stick’s file system', () => {
+  it.skipIf(!have('mkfs.minix'))(
+    'minix is refused before anything is mounted, the consoles saying why',
+    async () => {
+      const img = path.join(work, 'minix.img');
+      await writeFile(img, Buffer.alloc(1024 * 1024));
+      expect(spawnSync('mkfs.minix', [img]).status).toBe(0);
+      refusedSaying(
+        await boot(img),
+        /BLUEPRINT disk holds a minix file system, and sticks are read only as vfat, exfat or ext4: nothing was set up/,
+      );
+    },
+  );
+
+  it.skipIf(!have('mkfs.ext2'))('ext2 (not the ext4 the docs name) is refused', async () => {
+    const img = path.join(work, 'ext2.img');
+    expect(spawnSync('mkfs.ext2', ['-q', '-F', '-L', 'BLUEPRINT', img, '1M']).status).toBe(0);
+    refusedSaying(await boot(img), /BLUEPRINT disk holds a ext2 file system/);
+  });
+
+  it('no file system blkid can name (the kernel would be left to guess) is refused', async () => {
+    const img = path.join(work, 'blank.img');
+    await writeFile(img, Buffer.alloc(64 * 1024));
+    refusedSaying(await boot(img), /no file system this box can name.*nothing was set up/);
+  });
+
+  it('FAT is mounted as vfat (the type checked, not a guess), read-only, nosuid, nodev, noexec', async () => {
+    const img = path.join(work, 'fat.img');
+    await writeFile(img, fatBootSector());
+    const r = await boot(img);
+    expect(r.calls.find((c) => c.startsWith('mount '))).toBe(
+      'mount -t vfat -o ro,nosuid,nodev,noexec /dev/disk/by-label/BLUEPRINT /run/blueprint/provision',
+    );
+    expect(r.calls).toContain('blueprint setup --unattended --answers /run/blueprint/provision/answers.json');
+    expect(r.calls).toContain('rc 0');
+  });
+
+  it.skipIf(!have('mkfs.ext4'))('ext4 is mounted as ext4', async () => {
+    const img = path.join(work, 'ext4.img');
+    expect(spawnSync('mkfs.ext4', ['-q', '-F', '-L', 'BLUEPRINT', img, '2M']).status).toBe(0);
+    const r = await boot(img);
+    expect(r.calls.find((c) => c.startsWith('mount '))).toMatch(/^mount -t ext4 -o ro,nosuid,nodev,noexec /);
+    expect(r.calls).toContain('rc 0');
+  });
+});
