@@ -6,15 +6,16 @@
  * here are synchronous and only called for operations already validated and written to the WAL
  * (store.ts); the payload indexes are derived state, rebuilt from `payloadSchema` at load.
  */
+import { type SearchOptions, searchCollection } from './collection-search.js';
 import type { CollectionConfig, Hit, Point } from './collection-types.js';
 import { type Deadline, inRuns } from './deadline.js';
 import { FieldIndexes } from './field-index.js';
 import type { Filter, Payload } from './filter.js';
-import { bestOf, type GraphIndex, LocalGraph, newGraph, type Walk } from './graph.js';
+import { type GraphIndex, newGraph } from './graph.js';
 import { GraphQueue } from './graph-queue.js';
 import { compareIds, type PointId, pointKey } from './ids.js';
 import { andThen, SORT_RUN, sliced, sortWork } from './slices.js';
-import { asQuery, graphHits, scoreAt } from './vector-math.js';
+import { asQuery, scoreAt } from './vector-math.js';
 
 export type { CollectionConfig, Distance, Hit, Point } from './collection-types.js';
 
@@ -58,7 +59,7 @@ export class Collection {
    * loop on the 2-core VM and ~1 % of the service's CPU in batches of 16 (perf, 2026-12-01). A walk
    * in the graph worker answers later, so its query gets an array of its own.
    */
-  private queryScratch: Float32Array | undefined;
+  queryScratch: Float32Array | undefined;
 
   constructor(name: string, config: CollectionConfig, capacity = 1024) {
     this.name = name;
@@ -303,7 +304,7 @@ export class Collection {
   }
 
   /** Whether a label holds a point now that passes `filter`. */
-  private passes(l: number, filter: Filter | undefined): boolean {
+  passes(l: number, filter: Filter | undefined): boolean {
     const id = this.ids[l];
     return id !== undefined && (!filter || filter(id, this.payloads[l]));
   }
@@ -319,87 +320,19 @@ export class Collection {
 
   /**
    * The best k; a graph search in the graph worker, or a filter scan or exact search that lets the
-   * event loop turn (matching(), exact()), answers later (a Promise then).
+   * event loop turn (matching(), exact search), answers later (a Promise then): collection-search.ts.
    */
-  search(
-    vector: ArrayLike<number>,
-    k: number,
-    opts: { filter?: Filter; ef?: number; exact?: boolean; threshold?: number; deadline?: Deadline },
-  ): Hit[] | Promise<Hit[]> {
-    const sync = this.index instanceof LocalGraph;
-    if (sync) this.queryScratch ??= new Float32Array(this.config.size);
-    const q = this.prepareQuery(vector, sync ? this.queryScratch : undefined);
-    if (k <= 0 || this.count === 0) return [];
-    // The points a filter leaves (from a field index when there is one, else by reading every
-    // payload): few of them are scored exactly instead of walking the graph around them.
-    const matching = opts.filter ? this.matching(opts.filter, opts.deadline, false) : undefined;
-    if (!(matching instanceof Promise)) return this.searchAmong(q, k, opts, matching);
-    // The scratch query is the next search's once this one pauses.
-    const own = q.slice();
-    return matching.then((m) => this.searchAmong(own, k, opts, m));
+  search(vector: ArrayLike<number>, k: number, opts: SearchOptions): Hit[] | Promise<Hit[]> {
+    return searchCollection(this, vector, k, opts);
   }
 
-  private searchAmong(
-    q: Float32Array,
-    k: number,
-    opts: { filter?: Filter; ef?: number; exact?: boolean; threshold?: number; deadline?: Deadline },
-    matching: number[] | undefined,
-  ): Hit[] | Promise<Hit[]> {
-    const live = this.count;
-    if (opts.exact || (matching?.length ?? live) <= this.config.fullScanThreshold) {
-      this.stats.exactSearches++;
-      const hits = this.exact(q, k, matching ?? this.liveLabels(), opts.deadline, opts.filter);
-      return hits instanceof Promise
-        ? hits.then((h) => this.threshold(h, opts.threshold))
-        : this.threshold(hits, opts.threshold);
-    }
-    this.stats.hnswSearches++;
-    const allowed = matching && new Set(matching);
-    // Labels whose change is not in the graph yet are left out of the walk (their place there is
-    // stale) and the live ones among them scored exactly in graphHits.
-    const excluded = this.graphQueue.waiting();
-    const kk = Math.min(k, live, this.index.getMaxElements());
-    const w = this.index.search(q, kk, Math.max(opts.ef ?? 128, k), { allowed, excluded });
-    const done = (r: Walk) => this.threshold(graphHits(this, q, k, r, allowed, excluded), opts.threshold);
-    return w instanceof Promise ? w.then(done) : done(w);
-  }
-
-  private threshold(hits: Hit[], t: number | undefined): Hit[] {
-    return t === undefined ? hits : hits.filter((h) => h.score === t || this.better(h.score, t));
+  /** The labels whose change is not in the graph yet (graph-queue.ts; none: undefined). */
+  graphWaiting(): Set<number> | undefined {
+    return this.graphQueue.waiting();
   }
 
   /** Lower score first, and among equal scores the higher label: one order whatever the input order. */
   worse(a: Hit, b: Hit): boolean {
     return this.better(b.score, a.score) || (a.score === b.score && a.label > b.label);
-  }
-
-  /**
-   * Every label scored, the k best kept (bestOf). When it pauses (deadline.ts) the query is copied
-   * (the scratch one is the next search's); if the collection changed meanwhile, the best are
-   * checked again (still there, still passing the filter) and scored from their vectors now.
-   */
-  private exact(
-    q: Float32Array,
-    k: number,
-    labels: number[],
-    dl: Deadline | undefined,
-    filter: Filter | undefined,
-  ): Hit[] | Promise<Hit[]> {
-    let query = q;
-    const changes = this.changes;
-    const score = (l: number) => this.score(query, l);
-    const worse = (a: Hit, b: Hit) => this.worse(a, b);
-    const hits = bestOf(labels, k, score, worse, dl, () => {
-      query = q.slice();
-    });
-    if (!(hits instanceof Promise)) return hits;
-    return hits.then((best) =>
-      this.changes === changes
-        ? best
-        : best
-            .filter((h) => this.passes(h.label, filter))
-            .map((h) => ({ label: h.label, score: score(h.label) }))
-            .sort((a, b) => (worse(a, b) ? 1 : worse(b, a) ? -1 : 0)),
-    );
   }
 }
