@@ -6,6 +6,7 @@ import { freeSpace, notEnoughSpace, openUntrusted, SPACE_RESERVE } from '../syst
 import { ensureDir, exists } from '../system/fs.js';
 import { changedWhileReading, readBoundedFile } from '../system/read-bounded.js';
 import { readManifestBytes } from './archive.js';
+import { downloadFloor, downloadLimits, downloadPace } from './download-pace.js';
 import { type IndexEntry, packageFileName, parseJsonBytes, parseManifest, requirements } from './format.js';
 import { MAX_PACKAGE_BYTES, MAX_PACKAGE_GIB } from './limits.js';
 import { LOCAL_ORIGIN } from './local-key.js';
@@ -16,9 +17,13 @@ import type { Candidate } from './resolve.js';
 import { type PublicKey, verifyDetached } from './signature.js';
 import { download, fetchBytes, joinUrl, sha256File } from './transport.js';
 
+export { downloadLimits };
+
 /** What fetching and checking packages needs from the package manager. */
 export interface FetchContext {
   cacheDir: string;
+  /** ROOT/etc/blueprint/config.json: `downloads.minKiBPerSecond` (download-pace.ts). */
+  configFile?: string;
   trusted: () => Promise<PublicKey[]>;
   /** The box's own key (local-key.ts): trusted for local package files only, never for a repository. */
   localKey?: () => Promise<PublicKey | undefined>;
@@ -187,26 +192,26 @@ export async function fetchPackage(ctx: FetchContext, c: Candidate, state: RepoS
     return dest;
   }
   // Each mirror in turn: one that is down, serves other bytes than the signed index names, or
-  // drips them slower than any real link (a mirror freezing the box) is skipped; download checks
-  // size and SHA-256 before anything is kept.
+  // falls behind the floor (download-pace.ts: a mirror dripping would hold the box) is skipped;
+  // download checks size and SHA-256 before anything is kept.
+  const floor = await downloadFloor(ctx.configFile);
   await fromMirrors(state, ctx.signal, async (base) => {
-    const ms = Math.ceil(downloadLimits.baseMs + (c.entry.size / downloadLimits.minBytesPerSecond) * 1000);
-    const deadline = AbortSignal.timeout(ms);
-    const signal = ctx.signal ? AbortSignal.any([ctx.signal, deadline]) : deadline;
+    const pace = downloadPace(
+      { base, name: packageFileName(c.entry), size: c.entry.size, floor, configFile: ctx.configFile },
+      ctx.signal,
+    );
     try {
       await download(joinUrl(base, c.entry.path), dest, c.entry, {
-        signal,
-        onProgress: (bytes, total) =>
-          ctx.progress({ phase: 'download', name: c.entry.name, bytes, ...(total ? { total } : {}) }),
+        signal: pace.signal,
+        onProgress: (bytes, total) => {
+          pace.got(bytes);
+          ctx.progress({ phase: 'download', name: c.entry.name, bytes, ...(total ? { total } : {}) });
+        },
       });
     } catch (err) {
-      if (deadline.aborted && !ctx.signal?.aborted)
-        throw new BlueprintError(
-          `${base} did not serve ${packageFileName(c.entry)} within ${Math.round(ms / 1000)} s`,
-          'mirror-timeout',
-          'The mirror is stalling; other mirrors were tried.',
-        );
-      throw err;
+      throw (!ctx.signal?.aborted && pace.failure()) || err;
+    } finally {
+      pace.done();
     }
   });
   return dest;
@@ -257,12 +262,6 @@ export async function fetchSignatureBytes(url: string, signal?: AbortSignal): Pr
     throw err;
   }
 }
-
-/**
- * How long one mirror may take for a package: a base plus the package's size at a rate slower
- * than any real link (16 KiB/s), so a mirror that drips bytes is given up, not waited on forever.
- */
-export const downloadLimits = { baseMs: 60_000, minBytesPerSecond: 16 * 1024 };
 
 /** Runs `f` on each of the repository's URLs until one succeeds; throws the first error. */
 async function fromMirrors<T>(

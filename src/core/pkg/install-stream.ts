@@ -11,10 +11,11 @@
 import { createHash, type Hash } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
-import { BlueprintError, VerificationError } from '../errors.js';
+import { VerificationError } from '../errors.js';
 import { ensureDir } from '../system/fs.js';
 import { type Extracted, type ExtractLimits, extractStream } from './archive.js';
-import { downloadLimits, type FetchContext, fetchPackageSignature } from './fetch.js';
+import { downloadFloor, downloadPace, type Pace } from './download-pace.js';
+import { type FetchContext, fetchPackageSignature } from './fetch.js';
 import { packageFileName } from './format.js';
 import type { PooledRead } from './read-pool.js';
 import type { RepoState } from './repos.js';
@@ -48,10 +49,11 @@ export async function streamPackage(
 ): Promise<StreamedPackage | undefined> {
   // Nothing is kept in the package cache now, but its folder is part of the layout as before.
   await ensureDir(ctx.cacheDir);
+  const floor = await downloadFloor(ctx.configFile);
   let first: unknown;
   for (const base of state.urls ?? [state.url]) {
     try {
-      return await fromMirror(ctx, c, base, staging, limits, fastKeys);
+      return await fromMirror(ctx, c, base, floor, staging, limits, fastKeys);
     } catch (err) {
       await rm(staging, { recursive: true, force: true });
       if (ctx.signal?.aborted) throw err;
@@ -66,34 +68,41 @@ async function fromMirror(
   ctx: FetchContext,
   c: Candidate,
   base: string,
+  floor: number,
   staging: string,
   limits: ExtractLimits,
   fastKeys?: () => Promise<FastKey[]>,
 ): Promise<StreamedPackage> {
   const { entry } = c;
   const url = joinUrl(base, entry.path);
-  const ms = Math.ceil(downloadLimits.baseMs + (entry.size / downloadLimits.minBytesPerSecond) * 1000);
-  const deadline = AbortSignal.timeout(ms);
-  const signal = ctx.signal ? AbortSignal.any([ctx.signal, deadline]) : deadline;
-  // Opened first: a package the mirror lacks is `not-found-remote`, whatever its signature.
-  const { body } = await openStream(url, signal);
+  const name = packageFileName(entry);
+  const pace = downloadPace({ base, name, size: entry.size, floor, configFile: ctx.configFile }, ctx.signal);
   try {
-    return await unpackVerified(ctx, c, { base, url, body, signal, deadline, ms }, staging, limits, fastKeys);
+    // Opened first: a package the mirror lacks is `not-found-remote`, whatever its signature.
+    const { body } = await openStream(url, pace.signal).catch((err) => {
+      throw (!ctx.signal?.aborted && pace.failure()) || err;
+    });
+    try {
+      return await unpackVerified(ctx, c, { url, body, pace }, staging, limits, fastKeys);
+    } finally {
+      body.destroy();
+    }
   } finally {
-    body.destroy();
+    pace.done();
   }
 }
 
 async function unpackVerified(
   ctx: FetchContext,
   c: Candidate,
-  from: { base: string; url: string; body: Readable; signal: AbortSignal; deadline: AbortSignal; ms: number },
+  from: { url: string; body: Readable; pace: Pace },
   staging: string,
   limits: ExtractLimits,
   fastKeys?: () => Promise<FastKey[]>,
 ): Promise<StreamedPackage> {
   const { entry } = c;
-  const { url, body, signal, deadline } = from;
+  const { url, body, pace } = from;
+  const { signal } = pace;
   const name = packageFileName(entry);
   ctx.progress({ phase: 'verify', name: entry.name });
   const sig = await fetchPackageSignature(url, name, c.repo, ctx.signal);
@@ -136,6 +145,7 @@ async function unpackVerified(
             'The mirror is broken or hostile; nothing was installed.',
           );
         for (const h of feeds) h.update(chunk);
+        pace.got(size);
         ctx.progress({ phase: 'download', name: entry.name, bytes: size, total: entry.size });
       },
     }).catch((err) => {
@@ -147,14 +157,8 @@ async function unpackVerified(
   }
   hashed(ended);
   if (!ended) {
-    // Not read to the end (the mirror failed, the deadline passed, too many bytes): no verdict.
-    if (deadline.aborted && !ctx.signal?.aborted)
-      throw new BlueprintError(
-        `${from.base} did not serve ${name} within ${Math.round(from.ms / 1000)} s`,
-        'mirror-timeout',
-        'The mirror is stalling; other mirrors were tried.',
-      );
-    throw unpackError;
+    // Not read to the end (the mirror failed, fell behind the floor, sent too much): no verdict.
+    throw (!ctx.signal?.aborted && pace.failure()) || unpackError;
   }
   // The index first, then the signature, then what unpacking found: for a tampered package the
   // first two are the better answer.

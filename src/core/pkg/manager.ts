@@ -91,6 +91,7 @@ export class PackageManager {
       progress,
       fetchContext: {
         cacheDir: paths.pkgCache,
+        configFile: paths.configFile,
         trusted: () => keyring.keys(),
         localKey: () => localKey.publicKey(),
         now,

@@ -104,7 +104,8 @@ export async function publishRepository(
 
 /**
  * How long one step of a publish (a file's upload, a manifest) may take: a minute plus its size at
- * a rate slower than any real uplink (16 KiB/s, as a download's: fetch.ts). The socket's idle
+ * a rate slower than any real uplink (16 KiB/s: uplinks are often a tenth of the downlink, whose
+ * floor is 128 KiB/s after the first minute, download-pace.ts). The socket's idle
  * timeout alone let a server that sends a byte every few seconds (a 201's body, a token, a
  * redirect's next hop) hold the publish for as long as it liked.
  */
