@@ -131,7 +131,7 @@ export class Collection {
   }
 
   /** Records a label's first change while the graph waits; true when the graph must not be touched. */
-  private deferGraph(label: number): boolean {
+  deferGraph(label: number): boolean {
     return this.graphQueue.defer(label, this.ids[label] !== undefined);
   }
 
@@ -149,21 +149,25 @@ export class Collection {
     if (typeof p.id !== 'number' && typeof p.id !== 'string') throw new Error('a point has no id');
   }
 
+  /**
+   * The graph step comes last, and a free label leaves the free list only as it is taken: a step
+   * that throws leaves what undo.ts can put back (the graph untouched for this point).
+   */
   upsert(p: Point, version: number): void {
     this.checkPoint(p);
     const key = pointKey(p.id);
+    const v = this.prepare(p.vector);
     let label = this.byKey.get(key);
     if (label === undefined) {
-      label = this.free.pop() ?? this.ids.length;
+      const reuse = this.free.length > 0;
+      label = reuse ? this.free.at(-1)! : this.ids.length;
       if (label >= this.capacity) this.grow();
       this.deferGraph(label); // before the label becomes live: it was not live in the graph
+      if (reuse) this.free.pop();
       this.byKey.set(key, label);
       this.ids[label] = p.id;
-      this.sorted = undefined;
-      this.live = undefined;
-      this.idSet++;
+      this.idsChanged();
     }
-    const v = this.prepare(p.vector);
     this.vectors.set(v, label * this.config.size);
     this.setPayload(label, p.payload);
     this.versions[label] = version;
@@ -180,11 +184,16 @@ export class Collection {
     this.setPayload(label, undefined);
     this.ids[label] = undefined;
     this.free.push(label);
+    this.idsChanged();
     if (!deferred) this.index.markDelete(label);
+    return true;
+  }
+
+  /** The set of ids changed: the cached orders are stale. */
+  idsChanged(): void {
     this.sorted = undefined;
     this.live = undefined;
     this.idSet++;
-    return true;
   }
 
   labelOf(id: PointId): number | undefined {
@@ -194,9 +203,15 @@ export class Collection {
   /** The one way a payload changes (upserts and deletes too), so that the field indexes follow. */
   setPayload(label: number, payload: Payload | undefined): void {
     this.changes++;
-    this.fieldIndexes.update(label, this.payloads[label], -1);
+    const old = this.payloads[label];
+    this.fieldIndexes.update(label, old, -1);
+    try {
+      this.fieldIndexes.update(label, payload, 1);
+    } catch (err) {
+      this.fieldIndexes.update(label, old, 1); // update() changes nothing when it throws
+      throw err;
+    }
     this.payloads[label] = payload;
-    this.fieldIndexes.update(label, payload, 1);
   }
 
   /** Builds the value index of a field from the payloads there now (PUT /index, load, restore). */

@@ -26,6 +26,20 @@ export class FieldIndexes extends Map<string, Map<unknown, Set<number>>> {
     this.counts.set(field, 0);
   }
 
+  /** A field's index and count as they are (undo.ts keeps them to put back). */
+  saved(field: string): { map: Map<unknown, Set<number>>; count: number } | undefined {
+    const map = this.get(field);
+    return map && { map, count: this.count(field) };
+  }
+
+  /** Puts back what saved() returned (undefined: no index of the field). */
+  restore(field: string, s: { map: Map<unknown, Set<number>>; count: number } | undefined): void {
+    this.delete(field);
+    if (!s) return;
+    this.set(field, s.map);
+    this.counts.set(field, s.count);
+  }
+
   override delete(field: string): boolean {
     this.counts.delete(field);
     return super.delete(field);
@@ -34,9 +48,10 @@ export class FieldIndexes extends Map<string, Map<unknown, Set<number>>> {
   /** Adds (1) or removes (-1) a label's payload values, in every index or only `field`'s. */
   update(label: number, p: Payload | undefined, sign: 1 | -1, field?: string): void {
     if (!p) return;
-    for (const [f, idx] of this) {
-      if (field !== undefined && f !== field) continue;
-      const values = valuesAt(p, f);
+    // Every field's values read before any index changes: one that throws changes nothing.
+    const all: [string, Map<unknown, Set<number>>, unknown[]][] = [];
+    for (const [f, idx] of this) if (field === undefined || f === field) all.push([f, idx, valuesAt(p, f)]);
+    for (const [f, idx, values] of all) {
       if (values.length > 0) this.counts.set(f, (this.counts.get(f) ?? 0) + sign);
       for (const v of values) {
         if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean') continue;

@@ -9,6 +9,7 @@ import type { KitLog } from '../../kit/server/index.js';
 import { Collection, type CollectionConfig, type Point } from './collection.js';
 import type { Payload } from './filter.js';
 import type { PointId } from './ids.js';
+import { Journal, undoAfter } from './undo.js';
 
 export type Op =
   | { t: 'create'; name: string; config: CollectionConfig }
@@ -41,6 +42,27 @@ export function applyOp(
   log: KitLog,
   op: Op,
   seq: number,
+  journal?: Journal,
+): void {
+  // All or nothing: what a change did before a step threw is undone (undo.ts). A caller that
+  // applies one change in several calls (a large upsert's slices) passes its journal and undoes.
+  const j = journal ?? new Journal();
+  try {
+    applyTo(collections, prebuilt, snapshots, log, op, seq, j);
+  } catch (err) {
+    if (!journal) undoAfter(j, err);
+    throw err;
+  }
+}
+
+function applyTo(
+  collections: Map<string, Collection>,
+  prebuilt: Map<Op, Collection>,
+  snapshots: string,
+  log: KitLog,
+  op: Op,
+  seq: number,
+  j: Journal,
 ): void {
   switch (op.t) {
     case 'create':
@@ -72,15 +94,24 @@ export function applyOp(
       // Every point checked before the first changes anything: an upsert that throws for its
       // input changes nothing (and is not logged: store.ts commit).
       for (const p of op.points) c.checkPoint(p);
-      for (const p of op.points) c.upsert(p, seq);
+      for (const p of op.points) {
+        const step = j.point(c, p.id);
+        c.upsert(p, seq);
+        step.done = true;
+      }
       return;
     case 'delete':
-      for (const id of op.ids) c.delete(id);
+      for (const id of op.ids) {
+        const step = j.point(c, id);
+        c.delete(id);
+        step.done = true;
+      }
       return;
     case 'payload':
       for (const id of op.ids) {
         const l = c.labelOf(id);
         if (l === undefined) continue;
+        j.payload(c, l);
         c.setPayload(
           l,
           op.mode === 'set'
@@ -96,6 +127,7 @@ export function applyOp(
       for (const id of op.ids) {
         const l = c.labelOf(id);
         if (l === undefined) continue;
+        j.payload(c, l);
         const p = { ...c.payloads[l] };
         for (const k of op.keys) delete p[k];
         c.setPayload(l, p);
@@ -103,6 +135,7 @@ export function applyOp(
       }
       return;
     case 'index':
+      j.index(c, op.field);
       if (op.schema === null) {
         delete c.payloadSchema[op.field];
         c.fieldIndexes.delete(op.field);

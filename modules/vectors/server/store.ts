@@ -27,6 +27,7 @@ import { Problems } from './problems.js';
 import type { Quarantined } from './quarantine.js';
 import { replayLogs } from './replay.js';
 import { buildSnapshot, openFileSource } from './snapshot-build.js';
+import { Journal, undoAfter } from './undo.js';
 import { WalWriter, walRecord, walUpsertRecord } from './wal.js';
 import { WriteGate } from './write-gate.js';
 
@@ -50,7 +51,6 @@ export class Store {
   private applying: Promise<unknown> = Promise.resolve();
   /** A restore operation → the collection its request built (and so checked) before logging it. */
   readonly prebuilt = new Map<Op, Collection>();
-  /** Records of the log that could not be applied at start, set aside (quarantine.ts). */
   /** Records set aside at start, changes that threw while applied (problems.ts). */
   readonly problems = new Problems();
   /** Held while a capture copies collections in slices: commits wait for it (quiesce()). */
@@ -227,10 +227,12 @@ export class Store {
           );
           throw err;
         }
+        // One journal over all its slices: a point that throws undoes the points before it too.
+        const journal = new Journal();
         let i = 0;
         while (i < op.points.length) {
           const until = performance.now() + SLICE_MS;
-          do this.applyOrLog({ ...op, points: [op.points[i++]!] }, seq);
+          do this.applyOrLog({ ...op, points: [op.points[i++]!] }, seq, journal);
           while (i < op.points.length && performance.now() < until);
           if (i < op.points.length) await new Promise((r) => setImmediate(r));
         }
@@ -245,15 +247,26 @@ export class Store {
 
   /**
    * apply() for a change being committed: if it throws, the change is not logged and the request
-   * fails (a 500); what it changed in memory before it threw (an upsert's earlier points) stays
-   * until the next start, as a failed Qdrant batch may be partly applied. Said in the log.
+   * fails (a 500); what it changed in memory before it threw is undone (undo.ts; `journal`: a large
+   * upsert's, over its slices), so the collection is as before. Said in the log. Only if the undo
+   * throws too does the change stay in part, its collection red until a restart.
    */
-  private applyOrLog(op: Op, seq: number): void {
+  private applyOrLog(op: Op, seq: number, journal?: Journal): void {
     try {
-      this.apply(op, seq);
+      this.apply(op, seq, journal);
     } catch (err) {
+      if (journal) undoAfter(journal, err);
       const error = (err as Error).message;
-      this.log(`operation ${seq} (${op.t}) failed while applied and was not logged: ${error}`);
+      const partly = (err as { partly?: string }).partly;
+      if (partly === undefined) {
+        this.log(
+          `operation ${seq} (${op.t}) failed while applied and was undone (nothing of it stays) and was not logged: ${error}`,
+        );
+        throw err;
+      }
+      this.log(
+        `operation ${seq} (${op.t}) failed while applied and was not logged: ${error}; undoing it failed too (${partly})`,
+      );
       // Its collection says so (info.ts) until a restart, which drops what it changed before.
       const collection = 'c' in op ? op.c : op.name;
       this.problems.failed({ operation: seq, collection, error });
@@ -261,8 +274,8 @@ export class Store {
     }
   }
 
-  private apply(op: Op, seq: number): void {
-    applyOp(this.collections, this.prebuilt, join(this.dir, 'snapshots'), this.log, op, seq);
+  private apply(op: Op, seq: number, journal?: Journal): void {
+    applyOp(this.collections, this.prebuilt, join(this.dir, 'snapshots'), this.log, op, seq, journal);
   }
 
   /**
