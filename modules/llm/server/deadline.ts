@@ -10,8 +10,8 @@ class GenerationTimeout extends Error {}
 /**
  * The client's signal joined with the generation's deadline. node-llama-cpp looks at the signal
  * before each token is evaluated; with stopOnAbortSignal it then returns the text so far, and its
- * native work is over (a token's evaluation, or the prompt's, is not interrupted: it is bounded by
- * the context).
+ * native work is over. The prompt is evaluated before that, by prefill.ts, which looks at the same
+ * signal between its slices (a slice's or a token's evaluation is not interrupted).
  */
 export function deadline(timeoutMs: number | undefined, client: AbortSignal) {
   const timer = new AbortController();

@@ -63,7 +63,8 @@ export interface Sampling {
   jsonSchema?: Record<string, unknown>;
   /**
    * How long the generation may hold its sequence, from the call (its grammar and prompt count):
-   * past it the generation stops between two tokens and ends as a max_tokens one does.
+   * past it the generation stops between two tokens (the prompt's evaluation between two of its
+   * slices) and ends as a max_tokens one does.
    */
   timeoutMs?: number;
 }

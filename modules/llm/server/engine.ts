@@ -27,6 +27,7 @@ import {
 } from 'node-llama-cpp';
 import { type Deadline, deadline } from './deadline.js';
 import { type CudaAttempt, settleDevice } from './device.js';
+import { prefill } from './prefill.js';
 
 export type { Device } from './device.js';
 
@@ -82,6 +83,9 @@ const GGML_TYPES: Record<number, string> = {
  * (context_length_exceeded) even when it would have fit.
  */
 export const MAX_CHARS_PER_TOKEN = 16;
+
+/** What node-llama-cpp answers for a generation stopped by its signal before any text. */
+const aborted = { response: '', metadata: { stopReason: 'abort' } };
 
 export class Engine {
   readonly info: EngineInfo;
@@ -274,11 +278,15 @@ export class Engine {
           chatWrapper: this.chatWrapper,
         });
         try {
-          promptTokens = chat.chatWrapper
+          const tokens = chat.chatWrapper
             .generateContextState({ chatHistory: history })
-            .contextText.tokenize(this.model.tokenizer).length;
+            .contextText.tokenize(this.model.tokenizer);
+          promptTokens = tokens.length;
+          const maxTokens = this.budget(promptTokens, s.maxTokens);
+          // The prompt's evaluation stops at the deadline too (prefill.ts).
+          if (!(await prefill(seq, tokens, d.signal))) return g.finish(aborted, promptTokens);
           const r: LlamaChatResponse = await chat.generateResponse(history, {
-            ...g.options(this.budget(promptTokens, s.maxTokens), grammar),
+            ...g.options(maxTokens, grammar),
             // Never drop the start of the conversation silently: overflow was refused above.
             contextShift: { strategy: 'eraseFirstResponseAndKeepFirstSystem' },
           });
@@ -289,7 +297,7 @@ export class Engine {
       });
     } catch (err) {
       // LlamaChat throws the abort's reason when nothing was generated yet.
-      if (d.passed()) return g.finish({ response: '', metadata: { stopReason: 'abort' } }, promptTokens);
+      if (d.passed()) return g.finish(aborted, promptTokens);
       throw err;
     } finally {
       d.clear();
@@ -352,6 +360,10 @@ export class Engine {
       const grammar = s.jsonSchema ? await this.grammar(s.jsonSchema) : undefined;
       const g = this.generation(s, d, onText);
       return await this.withSequence(async (seq) => {
+        // As LlamaCompletion evaluates it (BOS first when the model wants one), sliced (prefill.ts).
+        const bos = this.model.tokens.bos;
+        const full = this.model.tokens.shouldPrependBosToken && bos !== null ? [bos, ...tokens] : tokens;
+        if (!(await prefill(seq, full, d.signal))) return g.finish(aborted, promptTokens);
         const c: LlamaCompletionT = new LlamaCompletion({ contextSequence: seq, autoDisposeSequence: false });
         try {
           const r = await c.generateCompletionWithMeta(tokens, {

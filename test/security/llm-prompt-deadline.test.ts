@@ -1,0 +1,97 @@
+/**
+ * The generation deadline (LLM_GENERATION_TIMEOUT_S, a request's generation_timeout_s) bounds how
+ * long one request holds the generation slot, everyone else queued behind it. node-llama-cpp looks
+ * at the abort signal only between generated tokens: the prompt's evaluation (the whole context's
+ * worth of tokens, one native call per batch) ran to its end past the deadline, so a long prompt
+ * held the slot for as long as its evaluation took (minutes for a 7B model on a CPU at 32k tokens).
+ * Now the prompt is evaluated in slices and the deadline is looked at between them: past it the
+ * answer ends as the generation deadline's does (`length`, timed out, no text).
+ *
+ * The tiny llama with `llama.context_length` set to 16,384 tokens, asked with a prompt of ~7,000
+ * tokens: its evaluation takes measurably long on this machine (attention over the whole prompt),
+ * far longer than a deadline of 50 ms.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Engine } from '../../modules/llm/server/engine.js';
+import { F32 } from '../llm/helpers.js';
+import { tempDir } from '../setup/temp-registry.js';
+
+const CONTEXT = 16_384;
+const dir = tempDir('llm-prompt-deadline-');
+
+function longLlama(): string {
+  const gguf = Buffer.from(readFileSync(F32));
+  const key = Buffer.from('llama.context_length');
+  const at = gguf.indexOf(key) + key.length;
+  if (gguf.readUInt32LE(at) !== 4 || gguf.readUInt32LE(at + 4) !== 256)
+    throw new Error('the fixture is not the tiny llama this test patches');
+  gguf.writeUInt32LE(CONTEXT, at + 4);
+  const file = join(dir, 'long-llama.gguf');
+  writeFileSync(file, gguf);
+  return file;
+}
+
+/** `n` words (~1.4 tokens each), the first its own so that no run reuses another's cache. */
+function prompt(first: string, n: number): string {
+  const words = ['the', 'cat', 'sat', 'on', 'a', 'mat', 'and', 'it', 'was', 'good'];
+  return `${first} ${Array.from({ length: n - 1 }, (_, i) => words[(i * 7) % words.length]).join(' ')}`;
+}
+
+let engine: Engine;
+beforeAll(async () => {
+  engine = await Engine.load({
+    modelPath: longLlama(),
+    name: 'long-llama',
+    device: 'cpu',
+    deviceReason: 'test',
+    contextSize: CONTEXT,
+    parallel: 1,
+    threads: 1,
+  });
+}, 120_000);
+afterAll(async () => {
+  await engine?.dispose();
+});
+
+const greedy = { temperature: 0, stop: [], maxTokens: 1 };
+const never = new AbortController().signal;
+
+describe("llm: the generation deadline stops the prompt's evaluation", () => {
+  for (const kind of ['chat', 'complete'] as const) {
+    it(`${kind}: a long prompt past a 50 ms deadline frees the slot long before its evaluation would end`, async () => {
+      const ask = (first: string, timeoutMs: number) =>
+        kind === 'chat'
+          ? engine.chat([{ role: 'user', content: prompt(first, 5_000) }], { ...greedy, timeoutMs }, never)
+          : engine.complete(prompt(first, 5_000), { ...greedy, timeoutMs }, never);
+      // The whole evaluation, for scale (another first word: nothing of it is in the cache).
+      let t0 = performance.now();
+      const whole = await ask(`${kind}alpha`, 600_000);
+      const wholeMs = performance.now() - t0;
+      expect(whole.timedOut).toBe(false);
+      expect(whole.promptTokens).toBeGreaterThan(6_000);
+      expect(wholeMs).toBeGreaterThan(500);
+
+      t0 = performance.now();
+      const cut = await ask(`${kind}bravo`, 50);
+      const cutMs = performance.now() - t0;
+      console.log(
+        `${kind}: whole prompt ${wholeMs.toFixed(0)} ms; with a 50 ms deadline ${cutMs.toFixed(0)} ms`,
+      );
+      expect(cut).toMatchObject({ timedOut: true, finishReason: 'length', text: '', completionTokens: 0 });
+      expect(cutMs).toBeLessThan(wholeMs / 3);
+
+      // The slot is free and the sequence usable: the next request is answered whole.
+      const next = await (kind === 'chat'
+        ? engine.chat(
+            [{ role: 'user', content: 'hello' }],
+            { ...greedy, maxTokens: 4, timeoutMs: 600_000 },
+            never,
+          )
+        : engine.complete('hello', { ...greedy, maxTokens: 4, timeoutMs: 600_000 }, never));
+      expect(next.timedOut).toBe(false);
+      expect(next.completionTokens).toBeGreaterThan(0);
+    }, 300_000);
+  }
+});
