@@ -6,6 +6,7 @@
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Socket } from 'node:net';
+import type { Charged, Holder } from './body.js';
 import { ClientGoneError, HttpError } from './errors.js';
 import type { RequestHead } from './request-parser.js';
 import type { Conn } from './wire.js';
@@ -26,7 +27,7 @@ export interface KitRequest {
 }
 
 /** One request and its answer. */
-export class Exchange implements KitRequest {
+export class Exchange implements KitRequest, Charged {
   readonly method: string;
   readonly url: string;
   readonly headers: IncomingHttpHeaders;
@@ -38,6 +39,11 @@ export class Exchange implements KitRequest {
   gone = false;
   /** Bytes taken from the budget for this body; given back when the answer is over. */
   charge = 0;
+  /** @internal The budget's tally of this body's client while charged (./body.ts). */
+  holder: Holder | undefined = undefined;
+  /** Who the request's token names (./clients.ts), once `named` (read at the head when a body follows). */
+  client: string | undefined = undefined;
+  named = false;
   bodyError: HttpError | undefined;
   chunks: Buffer[] = [];
   /** Where small pieces of the body after the first are copied (see append), and its bytes used. */
@@ -76,6 +82,11 @@ export class Exchange implements KitRequest {
       if (this.gone) this.ac.abort();
     }
     return this.ac.signal;
+  }
+
+  /** The body is still arriving and has not been refused (./body.ts may refuse it for room). */
+  get arriving(): boolean {
+    return !this.complete && this.bodyError === undefined && !this.gone;
   }
 
   /** The whole body, within the limits (413, 503 when over the budget). */

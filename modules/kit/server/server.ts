@@ -34,7 +34,14 @@ export function createKitServer(opts: KitOptions): KitServer {
     maxQueued: limits.maxQueued,
     maxPerKey: limits.maxQueuedPerConnection,
   });
-  const budget = new ByteBudget(limits.maxBufferedBytes);
+  const budget = new ByteBudget(limits.maxBufferedBytes, (body) => {
+    const ex = body as Exchange;
+    log.event(
+      'body room',
+      `request bodies over ${limits.maxBufferedBytes} bytes: refused ${ex.method} ${ex.url}'s to make room for another client's`,
+    );
+    ex.conn.refuseBody(ex);
+  });
   const answers = new UnreadAnswers(limits.maxUnreadAnswerBytes, (bytes, idleMs) =>
     log.event(
       'unread answers',
@@ -124,6 +131,13 @@ export function createKitServer(opts: KitOptions): KitServer {
     }
   }
 
+  /** Who the request's token names (once: at its head when a body follows, else here). */
+  function name(ex: Exchange): void {
+    const bare = opts.tokenHeader === undefined ? undefined : ex.headers[opts.tokenHeader];
+    ex.client = clients.of(ex.headers.authorization, typeof bare === 'string' ? bare : undefined);
+    ex.named = true;
+  }
+
   /** Routes a request; a handler's Reply that is not a Promise is written before this returns. */
   function route(ex: Exchange, path: string): Promise<void> | undefined {
     const method = ex.method;
@@ -139,8 +153,8 @@ export function createKitServer(opts: KitOptions): KitServer {
       throw new HttpError(404, `no route ${path}; try ${known.join(', ')}`);
     }
     if (method !== r.method) throw new HttpError(405, `${path} takes ${r.method}, not ${method}`);
-    const bare = opts.tokenHeader === undefined ? undefined : ex.headers[opts.tokenHeader];
-    const client = clients.of(ex.headers.authorization, typeof bare === 'string' ? bare : undefined);
+    if (!ex.named) name(ex);
+    const client = ex.client;
     // Without an admin token anyone may call (as before consumer tokens): no token, or one not
     // known, is the client "anonymous" in the queue.
     if (r.auth !== false && clients.adminSet && client === undefined)
@@ -185,6 +199,7 @@ export function createKitServer(opts: KitOptions): KitServer {
     maxHeaders: limits.maxHeaders,
     budget,
     answers,
+    name,
     dispatch(ex) {
       const q = ex.url.indexOf('?');
       const path = q < 0 ? ex.url : ex.url.slice(0, q);

@@ -17,6 +17,8 @@ export interface WireHost {
   readonly budget: ByteBudget;
   /** Answers written and not yet read, across connections (./unread.ts). */
   readonly answers: UnreadAnswers;
+  /** Sets `ex.client` from its token (./clients.ts), once. */
+  name(ex: Exchange): void;
   /** A request is read (its body may still be arriving): answer it, in time, with conn.answer/stream. */
   dispatch(ex: Exchange): void;
   /** A connection is gone or answered everything (for the connection guard). */

@@ -131,7 +131,19 @@ export class Conn implements Reader {
       this.host.dispatch(ex);
       return;
     }
+    // Its body is charged to its client (./body.ts): named now, before the first piece arrives.
+    if (h.chunked || h.bodyLength > 0) this.host.name(ex);
     if (ex.continueWanted && this.line[0] === ex) this.sendContinue(ex);
+  }
+
+  /**
+   * The budget gives this body's room to another client's (./body.ts): refused as over the budget
+   * (503 + Retry-After from json()/bytes()), nothing more read, the connection closed after the answer.
+   */
+  refuseBody(ex: Exchange): void {
+    if (ex !== this.receiving) return;
+    ex.fail(busy('busy: other clients need room for their request bodies; retry shortly'));
+    this.stopReading();
   }
 
   private onBody(chunk: Buffer): void {
@@ -140,19 +152,16 @@ export class Conn implements Reader {
     if (ex.bodyError) return;
     if (ex.size > this.host.maxBodyBytes) {
       ex.fail(new HttpError(413, `request body over ${this.host.maxBodyBytes} bytes`));
-      this.host.budget.give(ex.charge);
-      ex.charge = 0;
+      this.host.budget.give(ex);
       this.stopReading();
       return;
     }
-    if (!this.host.budget.take(chunk.length)) {
+    if (!this.host.budget.take(ex, chunk.length)) {
       ex.fail(busy('busy: too many request bodies are being received; retry shortly'));
-      this.host.budget.give(ex.charge);
-      ex.charge = 0;
+      this.host.budget.give(ex);
       this.stopReading();
       return;
     }
-    ex.charge += chunk.length;
     ex.append(chunk);
   }
 
@@ -209,7 +218,7 @@ export class Conn implements Reader {
       this.receiving = undefined;
       this.line.splice(this.line.indexOf(ex), 1);
       ex.lost();
-      this.host.budget.give(ex.charge);
+      this.host.budget.give(ex);
     }
     this.fatal = status;
     if (this.line.length === 0) this.writeFatal();
@@ -224,7 +233,7 @@ export class Conn implements Reader {
     }
     for (const ex of this.line.splice(0)) {
       ex.lost();
-      this.host.budget.give(ex.charge);
+      this.host.budget.give(ex);
     }
     this.receiving = undefined;
     this.stopReading();
@@ -332,7 +341,7 @@ export class Conn implements Reader {
   private finished(ex: Exchange, close: boolean): void {
     this.line.shift();
     this.served++;
-    this.host.budget.give(ex.charge);
+    this.host.budget.give(ex);
     ex.charge = 0;
     if (close) {
       this.close();
@@ -349,8 +358,7 @@ export class Conn implements Reader {
         this.put(data);
         this.line.shift();
         this.served++;
-        this.host.budget.give(next.charge);
-        next.charge = 0;
+        this.host.budget.give(next);
         if (next.pendingClose) {
           this.close();
           return;
@@ -386,8 +394,7 @@ export class Conn implements Reader {
     this.parser.stop();
     for (const ex of this.line.splice(0)) {
       ex.lost();
-      this.host.budget.give(ex.charge);
-      ex.charge = 0;
+      this.host.budget.give(ex);
     }
     this.receiving = undefined;
     this.host.answers.release(this);
