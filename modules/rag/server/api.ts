@@ -6,7 +6,6 @@
 import {
   busy,
   createKitServer,
-  FairQueue,
   HttpError,
   hasLoneSurrogate,
   type KitLimits,
@@ -33,12 +32,6 @@ export interface ApiOptions {
   upstreams: Upstream[];
   /** Longest silence of the llm inside a streamed answer. */
   streamIdleMs: number;
-  /**
-   * Ingests that may hold a place in the kit's queue while they wait for the parse worker (its
-   * line's capacity, parse-line.ts): the kit gets that many places more, so they never take one of
-   * the RAG_CONCURRENCY places that retrieval, chat and deletes run in (see createRagServer).
-   */
-  parsePlaces?: number;
   /**
    * Bytes of documents being ingested at once (their bodies stay charged to the kit's budget until
    * their answers); default half of maxBufferedBytes, at least one body. See ingestBytes below.
@@ -109,13 +102,13 @@ const publicRecord = (d: DocumentRecord) => ({
   createdAt: d.createdAt,
 });
 
-/** Runs heavy work in its turn in rag's own fair queue (createRagServer). */
+/** Runs heavy work in its turn in the kit's fair queue (createRagServer). */
 type Heavy = <T>(ctx: RequestContext, work: () => Promise<T>) => Promise<T>;
 
 /** Holds `n` bytes of the ingests' share while `work` runs (createRagServer, ingestBytes). */
 type Hold = <T>(n: number, work: () => Promise<T>) => Promise<T>;
 
-async function ingest(rag: Rag, ctx: RequestContext, inWork: Heavy, hold: Hold) {
+async function ingest(rag: Rag, ctx: RequestContext, heavy: Heavy, hold: Hold) {
   const query = new URL(ctx.req.url ?? '/', 'http://rag').searchParams;
   const type = ctx.req.headers['content-type'];
   let input: { bytes: Uint8Array; kind: DocumentKind; source: string; collection: string };
@@ -144,9 +137,11 @@ async function ingest(rag: Rag, ctx: RequestContext, inWork: Heavy, hold: Hold) 
     input = { bytes, kind, source, collection };
   }
   // The parse takes turns by client as the kit's queue does: by its token's name, or (none) by
-  // connection; the rest (embedding, writing) is heavy work like a retrieval.
+  // connection; the rest (embedding, writing) is heavy work like a retrieval, in the kit's queue.
+  // Held throughout: waiting for the parse worker is in none of the kit's queues, and its idle
+  // sweep would close the connection (test/rag/kit-hold.test.ts).
   const r = await hold(input.bytes.length, () =>
-    ctx.queue(() => rag.ingest(input, ctx.signal, ctx.client ?? ctx.req.socket, (work) => inWork(ctx, work))),
+    ctx.hold(rag.ingest(input, ctx.signal, ctx.client ?? ctx.req.socket, (work) => heavy(ctx, work))),
   );
   const { duplicate, ...record } = r;
   return { status: duplicate ? 200 : 201, body: { ...publicRecord(record), duplicate } };
@@ -175,28 +170,20 @@ function parseChat(body: unknown): ChatRequest {
 }
 
 /**
- * The rag API. Heavy work (a retrieval, a chat's retrieval, a delete, an ingest once parsed) runs in rag's own
- * fair queue: the kit's FairQueue with the RAG_CONCURRENCY places, taking turns between clients as
- * the kit's does. An ingest first waits for the one parse worker (parse-line.ts), and it did so in
+ * The rag API. Heavy work (a retrieval, a chat's retrieval, a delete, an ingest once parsed) runs in
+ * the kit's fair queue, sized as any module's: RAG_CONCURRENCY places, RAG_MAX_QUEUE waiting, turns
+ * between clients. An ingest first waits for the one parse worker (parse-line.ts), and it did so in
  * one of those places: four ingests waiting on the worker held them all, and every retrieval and
  * chat waited up to a whole parse budget. A chat's wait for the llm's answer held one too (the llm
  * answers rag's chats one at a time, each up to its deadline); it is outside them now, at most
- * RAG_MAX_QUEUE chats at once. The kit's own queue lets every request these hold in at once.
+ * RAG_MAX_QUEUE chats at once. Both waits are outside the kit's queue, so they go through
+ * ctx.hold: the kit's idle sweep spares a connection only while it holds work, and rag used to
+ * give the kit's queue a place for every request it could hold, so that its bound refused nothing
+ * (test/rag/kit-hold.test.ts).
  */
 export function createRagServer(rag: Rag, opts: ApiOptions): KitServer {
-  const concurrency = opts.limits?.concurrency ?? 1;
   const maxQueued = opts.limits?.maxQueued ?? 32;
-  const work = new FairQueue({
-    concurrency,
-    maxQueued,
-    maxPerKey: opts.limits?.maxQueuedPerConnection ?? 4,
-  });
-  /**
-   * In rag's queue only: for an ingest, already in the kit's. Held (ctx.hold), so the kit's idle
-   * sweep spares a connection waiting here even outside the kit's queue.
-   */
-  const inWork: Heavy = (ctx, fn) => ctx.hold(work.run(ctx.req.socket, fn, ctx.signal, ctx.client));
-  const heavy: Heavy = (ctx, fn) => ctx.queue(() => inWork(ctx, fn));
+  const heavy: Heavy = (ctx, fn) => ctx.queue(fn);
   // The kit charges a body to its one budget until the answer, and over it refuses every request
   // with a body. An ingest's stays charged while it waits for the parse worker and is embedded,
   // so one client's documents waiting behind a slow one held all of it and every retrieval and
@@ -296,11 +283,9 @@ export function createRagServer(rag: Rag, opts: ApiOptions): KitServer {
       method: 'POST',
       handle: async (ctx) => {
         const req = parseChat(await ctx.json());
-        // The retrieval in rag's queue; the llm's answer outside it (chat.ts), within a bound of
-        // its own. The kit's place is kept throughout: it marks the connection as holding work.
-        return ctx.queue(() =>
-          answering(() => chat(rag, req, ctx.signal, opts.streamIdleMs, (w) => inWork(ctx, w))),
-        );
+        // The retrieval in the kit's queue; the llm's answer outside it (chat.ts), within a bound of
+        // its own, held (ctx.hold) so that the idle sweep spares the connection meanwhile.
+        return ctx.hold(answering(() => chat(rag, req, ctx.signal, opts.streamIdleMs, (w) => heavy(ctx, w))));
       },
     },
   };
@@ -313,7 +298,7 @@ export function createRagServer(rag: Rag, opts: ApiOptions): KitServer {
         return { body: { documents: list.map(publicRecord) } };
       },
     },
-    POST: { method: 'POST', handle: (ctx) => ingest(rag, ctx, inWork, hold) },
+    POST: { method: 'POST', handle: (ctx) => ingest(rag, ctx, heavy, hold) },
   };
   return createKitServer({
     log: opts.log,
@@ -322,7 +307,7 @@ export function createRagServer(rag: Rag, opts: ApiOptions): KitServer {
     // Every request the two queues below and the chats waiting for the llm can hold gets a place
     // in the kit's, which then only marks its connection as holding work (its idle sweep spares
     // it) and bounds the rest.
-    limits: { ...opts.limits, concurrency: concurrency + maxQueued + (opts.parsePlaces ?? 0) + maxQueued },
+    limits: opts.limits,
     errorBody: (err) => errorBody(err),
     routes,
     match(method, path) {

@@ -126,7 +126,6 @@ async function main(): Promise<void> {
     upstreams: [embeddings, vectors, llm],
     streamIdleMs: intFromEnv('RAG_LLM_TIMEOUT_MS', 300_000),
     timingClock: env.RAG_TIMING_CLOCK === '1',
-    parsePlaces: line.capacity,
     limits: {
       maxBodyBytes: intFromEnv('RAG_MAX_BODY_BYTES', 32 * 1024 * 1024),
       maxBufferedBytes: intFromEnv('RAG_MAX_BUFFERED_BYTES', 96 * 1024 * 1024),
