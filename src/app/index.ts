@@ -160,5 +160,6 @@ export type { KeyOps, RepoOps, RepoRow } from './repos.js';
 export type { LogLine, ServiceOps, ServiceRegistration } from './services.js';
 export type { Catalog, CatalogEntry, SetupOps } from './setup.js';
 export type { AuditOps, BoxStatus, GpuOps, OutboundAudit, OutboundFlow } from './system.js';
+export type { TokenRotation } from './token-rotation.js';
 export * from './types.js';
 export type { BundleInfo, InstallResult, SlotStatus, SystemOps, SystemStatus } from './update.js';

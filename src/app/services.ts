@@ -87,6 +87,15 @@ export interface ServiceOps {
     name: string,
     opts?: { token?: string; remove?: boolean },
   ): Promise<{ name: string; file: string; token?: string; usedBy: string[] }>;
+  /**
+   * New tokens for the modules that use `provider` (a provider taking a token per consumer), or for
+   * `consumer` alone: the old ones are refused at once; the running ones named, or restarted with
+   * `restart` (app/token-rotation.ts). ConflictError for a provider without them.
+   */
+  rotateTokens(
+    provider: string,
+    opts?: { consumer?: string; restart?: boolean; signal?: AbortSignal },
+  ): Promise<import('./token-rotation.js').TokenRotation>;
 }
 
 /** Memory admission (core/services/admission.ts): throws `AdmissionError` when it does not fit. */
@@ -203,6 +212,8 @@ export function serviceOps(ctx: BoxContext): ServiceOps {
       const { file } = await setAccessToken(ctx.root, name, token);
       return { name, file, ...(token === undefined ? {} : { token }), usedBy: await usersOf(ctx.root, name) };
     },
+    rotateTokens: async (provider, opts = {}) =>
+      (await import('./token-rotation.js')).rotateTokens(ctx, ops, provider, opts),
     async watch(opts) {
       const { watchServices } = await import('../core/services/watch.js');
       await watchServices(await deps(), {

@@ -1,4 +1,10 @@
-import type { AppArmorPlan, ServiceInspection, ServiceStatus, WatchEvent } from '../app/index.js';
+import type {
+  AppArmorPlan,
+  ServiceInspection,
+  ServiceStatus,
+  TokenRotation,
+  WatchEvent,
+} from '../app/index.js';
 import { parseNetDev } from '../core/services/inspect.js';
 import { escapeLine } from './escape.js';
 import { ratingLines, ratingShort } from './rating.js';
@@ -193,4 +199,18 @@ export function eventText(e: WatchEvent): string {
     case 'error':
       return `${e.name}: ${e.message}`;
   }
+}
+
+/** `blueprint service rotate-tokens`: who got a new token, and who still holds the old one. */
+export function rotationText(r: TokenRotation): string {
+  const p = escapeLine(r.provider);
+  if (r.rotated.length === 0) return `no module uses ${p}: no token to rotate`;
+  const names = (l: string[]) => l.map(escapeLine).join(', ');
+  const lines = [`new tokens for ${p}: ${names(r.rotated)}; ${p} refuses the old ones within a second`];
+  if (r.restarted.length) lines.push(`restarted: ${names(r.restarted)}`);
+  if (r.mustRestart.length)
+    lines.push(
+      `running with the old token (401 from ${p}) until restarted: ${r.mustRestart.map((n) => `blueprint service restart ${escapeLine(n)}`).join(' && ')}`,
+    );
+  return lines.join('\n');
 }

@@ -241,8 +241,38 @@ Example: blueprint service token llm`,
   },
 };
 
+const rotateTokens: CommandSpec = {
+  name: 'rotate-tokens',
+  summary: 'New tokens for the modules that use a provider (all, or CONSUMER): the old ones stop working',
+  args: 'PROVIDER [CONSUMER]',
+  options: {
+    restart: { type: 'boolean', description: 'Restart the running consumers, which hold the old token' },
+  },
+  details: `For a provider that takes a token per consumer (socket.clientTokens: embeddings, llm, vectors).
+A consumer's token is the same at every start, even after it is removed and installed again from
+the same repository: rotate it when it may have leaked. The provider refuses the old token within a
+second; a running consumer gets the new one at its next start (--restart restarts them). The
+admin's own token is \`blueprint service token PROVIDER\`.
+Example: blueprint service rotate-tokens llm rag --restart`,
+  async run(ctx, parsed) {
+    const [provider, consumer, more] = requirePositionals(
+      parsed,
+      1,
+      'a PROVIDER',
+      'blueprint service rotate-tokens',
+    );
+    if (more !== undefined) throw new UsageError('Give a PROVIDER and at most one CONSUMER');
+    const r = await cliBox(ctx).services.rotateTokens(provider!, {
+      ...(consumer === undefined ? {} : { consumer }),
+      restart: optBool(parsed, 'restart'),
+      signal: ctx.signal,
+    });
+    ctx.result(r, (await presentServices()).rotationText(r));
+  },
+};
+
 export const serviceGroup: CommandGroup = {
   name: 'service',
   summary: 'Sandboxed AI services: start, stop, restart, status, logs, inspect',
-  commands: [start, stop, restart, status, list, logs, inspect, watch, token],
+  commands: [start, stop, restart, status, list, logs, inspect, watch, token, rotateTokens],
 };

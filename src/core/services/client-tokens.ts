@@ -10,6 +10,7 @@ import { claimModuleData, installedOwner } from './data-owner.js';
 import { openDataDir } from './module-token.js';
 import { CLIENT_TOKENS_FILE } from './policy.js';
 import { findRegistration } from './registry.js';
+import { generationOf } from './token-generations.js';
 import { underTokenLock } from './token-lock.js';
 import { usersOf } from './wiring.js';
 
@@ -21,8 +22,9 @@ import { usersOf } from './wiring.js';
  * from `client-tokens` in its data folder (its kit names the client, and its fair queue takes turns
  * between clients, not connections: one client's many connections share its places).
  *
- * A token is HMAC-SHA256(box key, PROVIDER NUL CONSUMER, and where the installed consumer came
- * from: consumerToken): the same at every start, so it is never
+ * A token is HMAC-SHA256(box key, PROVIDER NUL CONSUMER, where the installed consumer came from,
+ * and how many times the pair was rotated: consumerToken): the same at every start until the admin
+ * rotates it (token-rotation.ts), so it is never
  * stored where a module could change it and then read back; the key (ROOT/var/lib/blueprint/
  * client-token-key, root's, 0600) never leaves root. A consumer's token opens only the provider it
  * was made for, and the provider's file lists only the consumers that declare it now: it is
@@ -92,8 +94,12 @@ async function boxKey(root: string): Promise<Buffer> {
  */
 export async function consumerToken(root: string, provider: string, consumer: string): Promise<string> {
   const from = installedOwner(root, consumer);
+  // Rotated (token-generations.ts): the count too; a pair never rotated keeps the token it had.
+  const gen = await generationOf(root, provider, consumer);
   return createHmac('sha256', await boxKey(root))
-    .update(`${provider}\0${consumer}${from ? `\0${from.origin}\0${from.signer}` : ''}`)
+    .update(
+      `${provider}\0${consumer}${from ? `\0${from.origin}\0${from.signer}` : ''}${gen ? `\0rotated ${gen}` : ''}`,
+    )
     .digest('base64url');
 }
 

@@ -65,7 +65,7 @@ export interface UsedModule {
 /** `BLUEPRINT_USES_LLM_SOCKET` and `_TOKEN_FILE`: how a module finds what it uses. */
 export const usesEnv = (name: string) => `BLUEPRINT_USES_${name.toUpperCase().replace(/-/g, '_')}`;
 
-const tokenCopy = (root: string, consumer: string, provider: string) =>
+export const tokenCopy = (root: string, consumer: string, provider: string) =>
   path.join(layout(root).runDir, 'wiring', consumer, `${provider}.token`);
 
 /**
@@ -172,7 +172,7 @@ function unsafeWiring(where: string): VerificationError {
 }
 
 /** ROOT/run/blueprint/wiring held open, made when missing; a link or anything but root's folder is refused. */
-async function openWiring(runDir: string): Promise<FileHandle> {
+export async function openWiring(runDir: string): Promise<FileHandle> {
   const { inDir } = await safeWrite();
   const where = path.join(runDir, 'wiring');
   await mkdir(runDir, { recursive: true, mode: 0o711 });
@@ -204,7 +204,7 @@ async function openWiring(runDir: string): Promise<FileHandle> {
  * The consumer's folder in `wiring`, held open: 0711, root's. `fresh`: emptied first (whatever is
  * at the name, a link included, is removed without being followed).
  */
-async function openConsumerDir(wiring: FileHandle, runDir: string, consumer: string, fresh: boolean) {
+export async function openConsumerDir(wiring: FileHandle, runDir: string, consumer: string, fresh: boolean) {
   const { inDir, ensureDirAt } = await safeWrite();
   const where = path.join(runDir, 'wiring', consumer);
   if (fresh) await fsp().rm(inDir(wiring, consumer), { recursive: true, force: true });

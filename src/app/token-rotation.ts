@@ -1,0 +1,41 @@
+import type { BoxContext } from './context.js';
+import type { ServiceOps } from './services.js';
+
+/** What `services.rotateTokens` did (`blueprint service rotate-tokens`). */
+export interface TokenRotation {
+  provider: string;
+  /** The consumers given a new token for `provider`. */
+  rotated: string[];
+  /** Those running now: they hold the old token (401 from the provider) until restarted. */
+  mustRestart: string[];
+  /** Those restarted (`restart: true`). */
+  restarted: string[];
+}
+
+/**
+ * New tokens for the consumers of `provider` (all, or `consumer`): core/services/token-rotation.ts.
+ * The provider's kit refuses the old tokens within a second; the consumers' copies hold the new
+ * ones, which a running consumer reads at its next start: with `restart`, those running are
+ * restarted here (as `service restart` does), else named. Command-only: not in the start part.
+ */
+export async function rotateTokens(
+  ctx: BoxContext,
+  ops: ServiceOps,
+  provider: string,
+  opts: { consumer?: string; restart?: boolean; signal?: AbortSignal } = {},
+): Promise<TokenRotation> {
+  const [{ rotateConsumerTokens }, { inspectContainer }] = await Promise.all([
+    import('../core/services/token-rotation.js'),
+    import('../core/services/container-info.js'),
+  ]);
+  const { rotated } = await rotateConsumerTokens(ctx.root, provider, opts.consumer);
+  const mustRestart: string[] = [];
+  for (const c of rotated) if ((await inspectContainer(ctx.engine(), c))?.State.Running) mustRestart.push(c);
+  const restarted: string[] = [];
+  if (opts.restart)
+    for (const c of mustRestart) {
+      await ops.restart(c, opts.signal ? { signal: opts.signal } : {});
+      restarted.push(c);
+    }
+  return { provider, rotated, mustRestart: mustRestart.filter((c) => !restarted.includes(c)), restarted };
+}

@@ -1,0 +1,173 @@
+/**
+ * A consumer's token was computed from the box key, the two names and where the consumer came
+ * from, and nothing else: the same for good. One that leaked (a consumer module taken over, then
+ * removed and installed again from the same repository and signer) opened the provider as that
+ * consumer forever, and the admin had no way to change it (docs/security-audit.md, 2026-12-01
+ * "Left open"). `blueprint service rotate-tokens PROVIDER [CONSUMER]` (services.rotateTokens):
+ * the provider's kit refuses the old token, accepts the new one, the consumer's copy holds it, and
+ * a running consumer is named (it holds the old one until restarted).
+ */
+import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ClientTokens } from '../../modules/kit/server/clients.js';
+import { makeContext } from '../../src/app/context.js';
+import { openBox, type ServiceOps } from '../../src/app/index.js';
+import { rotateTokens } from '../../src/app/token-rotation.js';
+import { consumerToken } from '../../src/core/services/client-tokens.js';
+import { serviceDirs } from '../../src/core/services/policy.js';
+import { deleteRegistration, findRegistration, writeRegistration } from '../../src/core/services/registry.js';
+import { parseService } from '../../src/core/services/schema.js';
+import { planUses, shareWiring, writeTokenCopies } from '../../src/core/services/wiring.js';
+import { layout } from '../../src/core/system/paths.js';
+import { rotationText } from '../../src/present/services.js';
+import { tempDir } from '../setup/temp-registry.js';
+
+const image = { id: `sha256:${'a'.repeat(64)}` };
+let root: string;
+let engine: Server;
+let sock: string;
+
+async function register(name: string, spec: ReturnType<typeof parseService>, uses: string[] = []) {
+  mkdirSync(path.join(root, 'opt', name), { recursive: true });
+  await writeRegistration(root, {
+    name,
+    version: '1.0.0',
+    prefix: path.join(root, 'opt', name),
+    spec,
+    approvals: { outboundNetwork: false },
+    imageId: image.id,
+    uses,
+  });
+}
+const providerSpec = (name: string, clientTokens = true) =>
+  parseService({
+    image,
+    network: 'loopback-socket',
+    socket: { dir: `/run/${name}`, file: 'api.sock', ...(clientTokens ? { clientTokens } : {}) },
+    data: `/var/lib/${name}`,
+  });
+const consumerSpec = parseService({
+  image,
+  network: 'loopback-socket',
+  socket: { dir: '/run/c', file: 's' },
+});
+
+/** The package manager's record of where rag came from. */
+function installedFrom(origin: string, signer: string) {
+  const db = layout(root).installedDb;
+  mkdirSync(path.dirname(db), { recursive: true });
+  writeFileSync(db, JSON.stringify({ packages: { rag: { version: '1.0.0', origin, signer } } }));
+}
+
+/** A consumer's start (ensureContainer's wiring, its group 4242): the token it reads. */
+async function starts(name: string): Promise<string> {
+  const used = await planUses(root, (await findRegistration(root, name))!);
+  await writeTokenCopies(root, name, used);
+  await shareWiring(used, 4242);
+  return readFileSync(used.find((u) => u.name === 'llm')!.tokenFile!, 'utf8').trim();
+}
+const copyOf = (consumer: string) => path.join(layout(root).runDir, 'wiring', consumer, 'llm.token');
+const llmKit = () => new ClientTokens(path.join(serviceDirs(root, 'llm').dataDir, 'client-tokens'));
+
+/** The engine, as far as the rotation asks it: rag's container runs, no other exists. */
+function fakeEngine(): Promise<void> {
+  sock = path.join(tempDir('bp-rotate-engine-'), 'podman.sock');
+  engine = createServer((c) => {
+    c.once('data', (b) => {
+      const m = /^GET \S*\/containers\/([^/\s]+)\/json/.exec(b.toString());
+      const running = m?.[1]?.endsWith('rag');
+      const body = running
+        ? JSON.stringify({
+            Id: 'x',
+            Name: m![1],
+            State: { Running: true, Status: 'running' },
+            Config: { Labels: {} },
+          })
+        : JSON.stringify({ message: 'no such container' });
+      c.end(
+        `HTTP/1.1 ${running ? '200 OK' : '404 Not Found'}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+      );
+    });
+  });
+  return new Promise((r) => engine.listen(sock, r));
+}
+
+beforeEach(async () => {
+  root = tempDir('bp-token-rotate-');
+  mkdirSync(layout(root).stateDir, { recursive: true });
+  await register('llm', providerSpec('llm'));
+  await register('vectors', providerSpec('vectors'));
+  await register('old', providerSpec('old', false));
+  await register('rag', consumerSpec, ['llm', 'vectors']);
+  await register('more', consumerSpec, ['llm']);
+  installedFrom('main', 'b'.repeat(40));
+  await fakeEngine();
+});
+afterEach(() => new Promise<void>((r) => engine.close(() => r())));
+
+const box = () => openBox(root, { env: { CONTAINER_HOST: `unix://${sock}` } });
+
+describe("attack: a consumer's leaked token", () => {
+  it('is the same after the consumer is removed and installed again from the same repository', async () => {
+    const leaked = await starts('rag');
+    await deleteRegistration(root, 'rag', '1.0.0');
+    await register('rag', consumerSpec, ['llm', 'vectors']);
+    expect(await starts('rag')).toBe(leaked);
+    expect(llmKit().identify(leaked)).toBe('rag');
+  });
+
+  it('rotate-tokens llm rag: the kit refuses the old token and takes the new one; the copy holds it; rag is named to restart', async () => {
+    const leaked = await starts('rag');
+    const more = await starts('more');
+    const ragVectors = await consumerToken(root, 'vectors', 'rag');
+    const r = await box().services.rotateTokens('llm', { consumer: 'rag' });
+    expect(r).toEqual({ provider: 'llm', rotated: ['rag'], mustRestart: ['rag'], restarted: [] });
+    expect(rotationText(r)).toContain('blueprint service restart rag');
+    const now = readFileSync(copyOf('rag'), 'utf8').trim();
+    expect(now).not.toBe(leaked);
+    expect(now).toBe(await consumerToken(root, 'llm', 'rag'));
+    expect(llmKit().identify(leaked)).toBeUndefined();
+    expect(llmKit().identify(now)).toBe('rag');
+    const st = statSync(copyOf('rag'));
+    expect([st.uid, st.gid, st.mode & 0o777]).toEqual([0, 4242, 0o440]);
+    // Only that pair: more's token for llm and rag's for vectors are as they were.
+    expect(llmKit().identify(more)).toBe('more');
+    expect(await consumerToken(root, 'vectors', 'rag')).toBe(ragVectors);
+    // The next start (and a reinstall from the same place) keeps the new token, not the leaked one.
+    expect(await starts('rag')).toBe(now);
+    // All of llm's consumers at once.
+    const all = await box().services.rotateTokens('llm');
+    expect(all.rotated).toEqual(['more', 'rag']);
+    expect(llmKit().identify(now)).toBeUndefined();
+    expect(llmKit().identify(more)).toBeUndefined();
+    expect(llmKit().identify(readFileSync(copyOf('more'), 'utf8').trim())).toBe('more');
+  });
+
+  it('--restart: the running consumers are restarted, and no longer named', async () => {
+    await starts('rag');
+    const restarts: string[] = [];
+    const ops = { restart: async (n: string) => void restarts.push(n) } as unknown as ServiceOps;
+    const ctx = makeContext(root, { env: { CONTAINER_HOST: `unix://${sock}` } });
+    const r = await rotateTokens(ctx, ops, 'llm', { restart: true });
+    expect(restarts).toEqual(['rag']); // more has no container
+    expect(r).toEqual({ provider: 'llm', rotated: ['more', 'rag'], mustRestart: [], restarted: ['rag'] });
+    expect(rotationText(r)).not.toContain('blueprint service restart');
+  });
+
+  it('is refused for a provider without tokens per consumer, a module that does not use it, and a record not root-only', async () => {
+    await register('x', consumerSpec, ['old']);
+    await expect(box().services.rotateTokens('old')).rejects.toMatchObject({ code: 'no-client-tokens' });
+    await expect(box().services.rotateTokens('llm', { consumer: 'x' })).rejects.toMatchObject({
+      code: 'not-a-consumer',
+    });
+    await box().services.rotateTokens('llm', { consumer: 'more' });
+    const record = path.join(layout(root).stateDir, 'client-token-generations');
+    expect(statSync(record).mode & 0o777).toBe(0o600);
+    const kept = readFileSync(record);
+    rmSync(record);
+    writeFileSync(record, kept, { mode: 0o644 });
+    await expect(consumerToken(root, 'llm', 'more')).rejects.toMatchObject({ code: 'bad-client-key' });
+  });
+});
