@@ -27,9 +27,23 @@ export interface ApiOptions {
    * Past it the answer ends as a max_tokens one does, marked `timed_out`.
    */
   generationTimeoutS: number;
+  /**
+   * The most characters of a prompt (or a stop string) tokenised, whatever the context
+   * (LLM_MAX_PROMPT_CHARS, default MAX_PROMPT_CHARS); each engine's own bound (its context times
+   * at most 16 characters a token) may be lower.
+   */
+  maxPromptChars?: number;
   /** The start's memory admission, shown by /info (estimate from the GGUF, container limit). */
   memory?: { needBytes: number; limitBytes: number | null };
 }
+
+/**
+ * llama.cpp tokenises on the event loop (node-llama-cpp has no asynchronous tokeniser; a chat's
+ * prompt is tokenised twice), and the engine's bound grows with LLM_CONTEXT: 524,288 characters at
+ * 32,768 tokens, 0.6-3 s of /health waiting. 65,536 is that bound at the default context of 4,096
+ * (11-299 ms measured with Llama 2, Llama 3, Qwen2 and GPT-2 vocabularies), ~16,000 tokens of prose.
+ */
+export const MAX_PROMPT_CHARS = 65_536;
 
 export function openAiError(err: HttpError): unknown {
   const type =
@@ -296,15 +310,24 @@ export function createApiServer(engines: Engine | Engine[], opts: ApiOptions): K
         : text(body.prompt, 'prompt').length;
     // node-llama-cpp sets up its stop detector on the event loop, per character (1.5 s for four
     // stops of 1,000,000): a stop longer than the context can hold could never match anyway.
-    if (s.stop.some((stop) => stop.length > engine.maxPromptChars))
+    const cap = opts.maxPromptChars ?? MAX_PROMPT_CHARS;
+    const stopCap = Math.min(engine.maxPromptChars, cap);
+    if (s.stop.some((stop) => stop.length > stopCap))
       throw bad(
-        `'stop' strings may be at most ${engine.maxPromptChars} characters: no longer text fits this model's context`,
+        `'stop' strings may be at most ${stopCap} characters: ${stopCap < cap ? "no longer text fits this model's context" : 'no longer one is tokenised (LLM_MAX_PROMPT_CHARS)'}`,
         'stop',
       );
     // Before any tokenising (on the event loop, quadratic for some text): see maxPromptChars.
     if (chars > engine.maxPromptChars)
       throw bad(
         `the prompt is ${chars} characters; this model's context of ${engine.info.contextLength} tokens holds at most ${engine.maxPromptChars} (${engine.maxPromptChars / engine.info.contextLength} characters a token; a longer prompt is refused before it is tokenised)`,
+        kind === 'chat' ? 'messages' : 'prompt',
+      );
+    // Within the context's bound but past the service's: a 413 saying what to do.
+    if (chars > cap)
+      throw new HttpError(
+        413,
+        `the prompt is ${chars} characters; this service tokenises at most ${cap} characters of a prompt (on its event loop, where a longer one would keep every other client waiting): send a shorter prompt, or raise LLM_MAX_PROMPT_CHARS`,
         kind === 'chat' ? 'messages' : 'prompt',
       );
     const n = num(body, 'n', 1, 1, true);

@@ -15,7 +15,7 @@ import {
   routeConsole,
   verifyModelFiles,
 } from '../../kit/server/index.js';
-import { createApiServer } from './api.js';
+import { createApiServer, MAX_PROMPT_CHARS } from './api.js';
 import { chooseDevice, missingLibraries, probeDevice } from './device.js';
 import { Engine } from './engine.js';
 import {
@@ -188,6 +188,8 @@ async function main(): Promise<void> {
     maxTokensCap: intFromEnv('LLM_MAX_TOKENS', info.contextLength),
     // The longest one generation holds a slot while every other client waits (README: Deadline).
     generationTimeoutS,
+    // The most characters tokenised on the event loop, whatever LLM_CONTEXT (api.ts).
+    maxPromptChars: intFromEnv('LLM_MAX_PROMPT_CHARS', MAX_PROMPT_CHARS),
     limits: {
       maxQueued: intFromEnv('LLM_MAX_QUEUE', 16),
       maxQueuedPerConnection: intFromEnv('LLM_MAX_QUEUE_PER_CONNECTION', 4),
