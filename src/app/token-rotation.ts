@@ -6,7 +6,10 @@ export interface TokenRotation {
   provider: string;
   /** The consumers given a new token for `provider`. */
   rotated: string[];
-  /** Those running now: they hold the old token (401 from the provider) until restarted. */
+  /**
+   * Those running now, not restarted: their copy holds the new token, which a consumer that reads
+   * it again at a 401 (rag) takes; one that read it once keeps getting 401 until restarted.
+   */
   mustRestart: string[];
   /** Those restarted (`restart: true`). */
   restarted: string[];
@@ -15,8 +18,9 @@ export interface TokenRotation {
 /**
  * New tokens for the consumers of `provider` (all, or `consumer`): core/services/token-rotation.ts.
  * The provider's kit refuses the old tokens within a second; the consumers' copies hold the new
- * ones, which a running consumer reads at its next start: with `restart`, those running are
- * restarted here (as `service restart` does), else named. Command-only: not in the start part.
+ * ones (the running ones' mounted files too): with `restart`, those running are restarted here (as
+ * `service restart` does), else named. An engine that cannot be asked: every one is named (the
+ * tokens are rotated either way). Command-only: not in the start part.
  */
 export async function rotateTokens(
   ctx: BoxContext,
@@ -30,7 +34,13 @@ export async function rotateTokens(
   ]);
   const { rotated } = await rotateConsumerTokens(ctx.root, provider, opts.consumer);
   const mustRestart: string[] = [];
-  for (const c of rotated) if ((await inspectContainer(ctx.engine(), c))?.State.Running) mustRestart.push(c);
+  for (const c of rotated) {
+    const running = await inspectContainer(ctx.engine(), c).then(
+      (i) => i?.State.Running === true,
+      () => !opts.restart, // named for the admin to judge; a restart would fail the same way
+    );
+    if (running) mustRestart.push(c);
+  }
   const restarted: string[] = [];
   if (opts.restart)
     for (const c of mustRestart) {

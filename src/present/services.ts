@@ -210,7 +210,7 @@ export function rotationText(r: TokenRotation): string {
   if (r.restarted.length) lines.push(`restarted: ${names(r.restarted)}`);
   if (r.mustRestart.length)
     lines.push(
-      `running with the old token (401 from ${p}) until restarted: ${r.mustRestart.map((n) => `blueprint service restart ${escapeLine(n)}`).join(' && ')}`,
+      `running: each takes its new token at a 401 if it reads its token file again (rag does), else restart it: ${r.mustRestart.map((n) => `blueprint service restart ${escapeLine(n)}`).join(' && ')}`,
     );
   return lines.join('\n');
 }

@@ -7,7 +7,7 @@
  * the provider's kit refuses the old token, accepts the new one, the consumer's copy holds it, and
  * a running consumer is named (it holds the old one until restarted).
  */
-import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -143,6 +143,30 @@ describe("attack: a consumer's leaked token", () => {
     expect(llmKit().identify(now)).toBeUndefined();
     expect(llmKit().identify(more)).toBeUndefined();
     expect(llmKit().identify(readFileSync(copyOf('more'), 'utf8').trim())).toBe('more');
+  });
+
+  it("a running consumer's mounted copy (the file it was started with) holds the new token: rag reads it again at a 401", async () => {
+    const leaked = await starts('rag');
+    // The bind mount holds the inode the consumer was started with, as this descriptor does.
+    const mounted = openSync(copyOf('rag'), 'r');
+    try {
+      await box().services.rotateTokens('llm', { consumer: 'rag' });
+      const seen = readFileSync(`/proc/self/fd/${mounted}`, 'utf8').trim();
+      expect(seen).not.toBe(leaked);
+      expect(llmKit().identify(seen)).toBe('rag');
+      const st = statSync(copyOf('rag'));
+      expect([st.uid, st.gid, st.mode & 0o777]).toEqual([0, 4242, 0o440]);
+    } finally {
+      closeSync(mounted);
+    }
+  });
+
+  it('an engine that cannot be asked: the tokens are rotated all the same, every consumer named', async () => {
+    const leaked = await starts('rag');
+    const away = openBox(root, { env: { CONTAINER_HOST: `unix://${sock}.none` } });
+    const r = await away.services.rotateTokens('llm');
+    expect(r.mustRestart).toEqual(['more', 'rag']);
+    expect(llmKit().identify(leaked)).toBeUndefined();
   });
 
   it('--restart: the running consumers are restarted, and no longer named', async () => {

@@ -251,7 +251,8 @@ const rotateTokens: CommandSpec = {
   details: `For a provider that takes a token per consumer (socket.clientTokens: embeddings, llm, vectors).
 A consumer's token is the same at every start, even after it is removed and installed again from
 the same repository: rotate it when it may have leaked. The provider refuses the old token within a
-second; a running consumer gets the new one at its next start (--restart restarts them). The
+second; a running consumer's token file holds the new one, which it takes at a 401 if it reads the
+file again (rag does), else at its next start (--restart restarts the running ones). The
 admin's own token is \`blueprint service token PROVIDER\`.
 Example: blueprint service rotate-tokens llm rag --restart`,
   async run(ctx, parsed) {

@@ -1,8 +1,9 @@
-import { lstat } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { type FileHandle, lstat, open } from 'node:fs/promises';
 import path from 'node:path';
 import { ConflictError, NotFoundError } from '../errors.js';
 import { layout } from '../system/paths.js';
-import { writeFileAt } from '../system/safe-write.js';
+import { inDir, writeFileAt } from '../system/safe-write.js';
 import { consumerToken, writeClientTokensLocked } from './client-tokens.js';
 import { getRegistration } from './registry.js';
 import { bumpGenerations } from './token-generations.js';
@@ -17,8 +18,9 @@ import { openConsumerDir, openWiring, tokenCopy, usersOf } from './wiring.js';
  * and signer) could not be changed. Each pair's count (token-generations.ts) goes up by one, under
  * the lock every write of a `client-tokens` takes; the provider's file is written again at once
  * (its kit refuses the old token within a second, no restart), and each consumer's copy in
- * ROOT/run/blueprint/wiring, where one is, holds its new token. A running consumer still holds its
- * old copy (the file is mounted into it) and gets 401 until it is restarted: the caller says so.
+ * ROOT/run/blueprint/wiring, where one is, holds its new token, the file a running consumer has
+ * mounted included: one that reads it again at a 401 (rag) goes on; one that read it once gets 401
+ * until restarted (the caller names the running ones, or restarts them).
  */
 
 export interface RotatedTokens {
@@ -57,8 +59,12 @@ export async function rotateConsumerTokens(
 }
 
 /**
- * The consumer's copy of its token, where a start made one (its group's, 0440), written again with
- * the new token: renamed over, as shareWiring writes it. None: its next start makes it.
+ * The consumer's copy of its token, where a start made one (its group's, 0440), holding the new
+ * token. Written in place: the running consumer has this very file bind-mounted (a file renamed
+ * over it would be a new one it never sees), so a consumer that reads it again at a 401 (rag's
+ * upstream.ts) goes on without a restart. The folder is root's alone (openWiring): no one else can
+ * have put a link, a FIFO or a hard link at the name; a file that is not one plain file is renamed
+ * over instead, as shareWiring writes it. None: its next start makes it.
  */
 async function refreshCopy(root: string, consumer: string, provider: string): Promise<void> {
   const { runDir } = layout(root);
@@ -70,14 +76,31 @@ async function refreshCopy(root: string, consumer: string, provider: string): Pr
   try {
     const dir = await openConsumerDir(wiring, runDir, consumer, false);
     try {
-      await writeFileAt(dir, path.basename(at), `${await consumerToken(root, provider, consumer)}\n`, {
-        mode: 0o440,
-        owner: [0, st.gid],
-      });
+      const token = `${await consumerToken(root, provider, consumer)}\n`;
+      if (!(await overwrite(dir, path.basename(at), token)))
+        await writeFileAt(dir, path.basename(at), token, { mode: 0o440, owner: [0, st.gid] });
     } finally {
       await dir.close();
     }
   } finally {
     await wiring.close();
+  }
+}
+
+const { O_WRONLY, O_NOFOLLOW, O_NONBLOCK } = constants;
+
+/** `text` over the file's bytes (one write; the old and new tokens are the same length); false: not one plain file. */
+async function overwrite(dir: FileHandle, name: string, text: string): Promise<boolean> {
+  const fh = await open(inDir(dir, name), O_WRONLY | O_NOFOLLOW | O_NONBLOCK).catch(() => undefined);
+  if (!fh) return false;
+  try {
+    const st = await fh.stat();
+    if (!st.isFile() || st.nlink !== 1) return false;
+    await fh.write(text, 0);
+    await fh.truncate(Buffer.byteLength(text));
+    await fh.sync();
+    return true;
+  } finally {
+    await fh.close();
   }
 }
