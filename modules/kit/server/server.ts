@@ -159,6 +159,8 @@ export function createKitServer(opts: KitOptions): KitServer {
     // known, is the client "anonymous" in the queue.
     if (r.auth !== false && clients.adminSet && client === undefined)
       throw new HttpError(401, 'missing or wrong access token: send "Authorization: Bearer TOKEN"');
+    // Its answers' unread bytes are this client's (./unread.ts).
+    ex.conn.client = client;
     const reply = r.handle(new Context(ex, path, queue, client));
     if (reply instanceof Promise) return reply.then((rep: Reply) => answer(ex, rep));
     return answer(ex, reply);

@@ -14,6 +14,10 @@
  * for it (one answer may exceed the whole budget). The bytes held are then at most the budget plus
  * the answer being written. A client that reads, however slowly, takes bytes and moves to the back
  * of the line; it is closed only when every connection idle longer than it does not free enough.
+ * Between clients (the name a connection's latest request's token gives, as in ./queue.ts and the
+ * body budget; no token: anonymous), the client holding the most unread bytes gives way first: a
+ * client keeping many connections, each read a little and often, otherwise never was the one
+ * closed and an honest slow reader was (test/security/kit-unread-clients.test.ts).
  *
  * Counted from Node's `socket.writableLength`, only once a write needed 'drain' (over the socket's
  * high-water mark): 'drain' then comes, and frees the charge, when the client has read it all. What
@@ -38,6 +42,8 @@ export interface Reader {
   inFlight: number;
   /** When its client last took bytes of an answer, or was first given some to take (ms). */
   lastRead: number;
+  /** Who its latest request's token named (./clients.ts); undefined: anonymous, as in ./queue.ts. */
+  readonly client: string | undefined;
   destroy(): void;
 }
 
@@ -91,7 +97,10 @@ export class UnreadAnswers {
     this.held.delete(c);
   }
 
-  /** After a write to `writer`: over the budget, closes the connections whose clients read least recently. */
+  /**
+   * After a write to `writer`: over the budget, closes connections of the client holding the most
+   * unread bytes (least recently read first), then of the next, until the rest fit.
+   */
   written(writer: Reader): void {
     // The hot path: nothing waits.
     if (writer.unread === 0 && writer.pendingBytes === 0 && !writer.socket.writableNeedDrain) return;
@@ -99,14 +108,30 @@ export class UnreadAnswers {
     this.measure(writer, now);
     if (this.used <= this.max) return;
     const waiting: Reader[] = [];
+    const byClient = new Map<string, number>();
     for (const c of this.held) {
-      if (c === writer) continue;
-      this.measure(c, now);
-      if (c.unread > 0) waiting.push(c);
+      if (c !== writer) this.measure(c, now);
+      if (c.unread === 0) continue;
+      const k = c.client ?? 'anonymous';
+      byClient.set(k, (byClient.get(k) ?? 0) + c.unread);
+      if (c !== writer) waiting.push(c);
     }
     waiting.sort((a, b) => a.lastRead - b.lastRead);
-    for (const c of waiting) {
-      if (this.used <= this.max) break;
+    while (this.used > this.max && waiting.length > 0) {
+      // First come, first served between clients let one reading a little on many connections
+      // (always recent) get an honest slow reader closed: the client holding most gives way.
+      let most = -1;
+      let pick = 0;
+      for (let i = 0; i < waiting.length; i++) {
+        const held = byClient.get(waiting[i]!.client ?? 'anonymous')!;
+        if (held > most) {
+          most = held;
+          pick = i;
+        }
+      }
+      const c = waiting.splice(pick, 1)[0]!;
+      const k = c.client ?? 'anonymous';
+      byClient.set(k, most - c.unread);
       this.closed++;
       this.onClose(c.unread, now - c.lastRead);
       this.release(c);

@@ -47,6 +47,8 @@ export class Conn implements Reader {
   sent = 0;
   inFlight = 0;
   lastRead = 0;
+  /** Who this connection's latest request named (for ./unread.ts; set by the server once authorised). */
+  client: string | undefined = undefined;
   /** Status to answer (then close) once the line is empty: a protocol error or a timeout. */
   private fatal = 0;
 
