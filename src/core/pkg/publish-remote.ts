@@ -2,7 +2,9 @@
  * `blueprint repo publish DIR --to URL`: copies a built repository to a registry or bucket. Only
  * the files the repository needs go up (what its index names, each with its .asc, the index and its
  * signature, a key rotation notice): a private key left in the folder is never published. Packages
- * first, the index last, so a reader never sees an index naming a package not yet there.
+ * first, the index last, so a reader never sees an index naming a package not yet there; to a
+ * bucket, the index's signature by hash before the index, so a reader never sees a new index
+ * without its signature (repo-fetch.ts).
  */
 import { createHash } from 'node:crypto';
 import { close, createReadStream } from 'node:fs';
@@ -18,6 +20,7 @@ import {
 } from '../system/read-bounded.js';
 import { parseIndex } from './format.js';
 import { PublishFolders } from './publish-folders.js';
+import { signatureByHash } from './repo-fetch.js';
 import { joinUrl, transportFor } from './transport.js';
 import type { PublishedFile, PublishStep } from './transports/types.js';
 
@@ -56,51 +59,105 @@ export async function publishRepository(
   }
   const files: PublishedFile[] = [];
   let committing = false;
+  const bucket = to.startsWith('s3://');
   const step = deadlines(
     to,
     () => files.length,
     () => committing,
   );
+  const judge = (rel: string) => {
+    joinUrl(to, rel); // the same path check a reader makes, before the file is opened
+    return openJudged(dir, root, folders, rel, expected.get(rel));
+  };
+  /** Sends an opened file as `as` (its own name unless said), under its own deadline. */
+  const send = async (f: Judged, as = f.rel) => {
+    joinUrl(to, as); // the same path check a reader makes
+    starting(as, f.size, publishDeadlineMs(f.size));
+    await step(as, f.size, (signal) => put(to, as, f, f.sha256, signal));
+    files.push({ rel: as, sha256: f.sha256, size: f.size });
+    info(as);
+  };
   for (const rel of rels) {
-    joinUrl(to, rel); // the same path check a reader makes
-    const file = path.join(dir, rel);
-    // Opened once, not through a link at its name, and judged where it really is (a link to a
-    // folder on the way counts): hashed and uploaded from this descriptor, never by name again,
-    // so whoever can write in the folder cannot swap in a link to another of the publisher's files.
-    const opened = await openRegular(file);
-    if (!opened.ok)
-      throw new NotFoundError(`${file} is missing (or not a regular file)`, 'Rebuild the repository.');
-    const { fd, stat } = opened;
-    try {
-      const real = pathOfFd(fd);
-      if (real === undefined || !real.startsWith(root.endsWith(path.sep) ? root : root + path.sep))
-        throw new VerificationError(
-          `${file} is not in ${dir} (it is ${JSON.stringify(real ?? '?')}): a link on the way leads out`,
-          'path-outside-repository',
-          'Publish from a folder only you can write, with no links in it (`blueprint repo build` writes none).',
-        );
-      await folders.beneath(real);
-      const body = { fd, size: stat.size };
-      const sha256 = await sha256Fd(body);
-      const entry = expected.get(rel);
-      if (entry && (entry.sha256 !== sha256 || entry.size !== stat.size))
-        throw new VerificationError(
-          `${file} is ${stat.size} bytes with SHA-256 ${sha256}; the index says ${entry.size} bytes, ${entry.sha256}`,
-          'hash-mismatch',
-          'Rebuild the repository (blueprint repo build) and publish again; this file was not sent.',
-        );
-      starting(rel, stat.size, publishDeadlineMs(stat.size));
-      await step(rel, stat.size, (signal) => put(to, rel, body, sha256, signal));
-      files.push({ rel, sha256, size: stat.size });
-    } finally {
-      await new Promise((r) => close(fd, r));
+    if (bucket && rel === 'index.json') {
+      // A bucket cannot replace two objects at once: the index's signature goes up first under a
+      // name from the index's SHA-256 (which readers fall back to, repo-fetch.ts), then the index,
+      // then index.json.asc for readers that know only that name. Both opened (and hashed) first.
+      const idx = await judge('index.json');
+      try {
+        const sig = await judge('index.json.asc');
+        try {
+          await send(sig, signatureByHash(idx.sha256));
+          await send(idx);
+          await send(sig);
+        } finally {
+          await closeFd(sig.fd);
+        }
+      } finally {
+        await closeFd(idx.fd);
+      }
+      break;
     }
-    info(rel);
+    const f = await judge(rel);
+    try {
+      await send(f);
+    } finally {
+      await closeFd(f.fd);
+    }
   }
   committing = true;
   await t.commit?.(to, files, step);
   return { to, files };
 }
+
+interface Judged {
+  rel: string;
+  fd: number;
+  size: number;
+  sha256: string;
+}
+
+/**
+ * Opens `rel` once, not through a link at its name, and judges it where it really is (a link to a
+ * folder on the way counts): hashed here and uploaded from this descriptor, never by name again,
+ * so whoever can write in the folder cannot swap in a link to another of the publisher's files.
+ * A package whose bytes differ from the index's entry is refused. The caller closes `fd`.
+ */
+async function openJudged(
+  dir: string,
+  root: string,
+  folders: PublishFolders,
+  rel: string,
+  entry: { sha256: string; size: number } | undefined,
+): Promise<Judged> {
+  const file = path.join(dir, rel);
+  const opened = await openRegular(file);
+  if (!opened.ok)
+    throw new NotFoundError(`${file} is missing (or not a regular file)`, 'Rebuild the repository.');
+  const { fd, stat } = opened;
+  try {
+    const real = pathOfFd(fd);
+    if (real === undefined || !real.startsWith(root.endsWith(path.sep) ? root : root + path.sep))
+      throw new VerificationError(
+        `${file} is not in ${dir} (it is ${JSON.stringify(real ?? '?')}): a link on the way leads out`,
+        'path-outside-repository',
+        'Publish from a folder only you can write, with no links in it (`blueprint repo build` writes none).',
+      );
+    await folders.beneath(real);
+    const sha256 = await sha256Fd({ fd, size: stat.size });
+    if (entry && (entry.sha256 !== sha256 || entry.size !== stat.size))
+      throw new VerificationError(
+        `${file} is ${stat.size} bytes with SHA-256 ${sha256}; the index says ${entry.size} bytes, ${entry.sha256}`,
+        'hash-mismatch',
+        'Rebuild the repository (blueprint repo build) and publish again; this file was not sent.',
+      );
+    return { rel, fd, size: stat.size, sha256 };
+  } catch (err) {
+    await closeFd(fd);
+    throw err;
+  }
+}
+
+const closeFd = (fd: number) => new Promise((r) => close(fd, r));
 
 /**
  * How long one step of a publish (a file's upload, a manifest) may take: a minute plus its size at
@@ -117,27 +174,39 @@ export function publishDeadlineMs(bytes: number): number {
 }
 
 /**
- * Each step under its own deadline. Its error names the step, and says what readers see meanwhile:
- * a registry shows nothing new until the repository's manifest (pushed last) is stored; a bucket
- * shows each file as it is stored, the index and its signature last.
+ * Each step under its own deadline. Its error, the deadline's or the server's, names the step and
+ * says what readers see meanwhile: a registry shows nothing new until the repository's manifest
+ * (pushed last) is stored; a bucket shows each file as it is stored, the index's signature by hash
+ * before the index, and index.json.asc last.
  */
 function deadlines(to: string, uploaded: () => number, committing: () => boolean): PublishStep {
   const oci = to.startsWith('oci://');
+  let byHash = ''; // the index's signature by hash, once stored
+  const seen = (what: string) =>
+    committing()
+      ? 'every file is uploaded; until the repository manifest is stored, readers see the repository as it was'
+      : oci || !(what === 'index.json' || what === 'index.json.asc')
+        ? `${uploaded()} files went up before it, nothing after it, and not index.json (sent after them): readers see the repository as it was`
+        : what === 'index.json'
+          ? `the new index.json may or may not be stored (a bucket keeps an upload whole or not at all); its signature already is, as ${byHash}, so readers verify whichever index they get, except boxes whose bpkg predates signatures by hash (they read index.json.asc alone), which refuse a new index until a publish succeeds`
+          : `the new index.json is stored, and its signature as ${byHash}, by which readers verify it; index.json.asc still holds the previous signature, so boxes whose bpkg predates signatures by hash refuse the repository until a publish succeeds`;
   return async (what, bytes, run) => {
     const { baseMs, minBytesPerSecond } = publishLimits;
     const ms = publishDeadlineMs(bytes);
     const deadline = AbortSignal.timeout(ms);
     try {
-      return await run(deadline);
+      const done = await run(deadline);
+      if (what.startsWith('by-hash/')) byHash = what;
+      return done;
     } catch (err) {
-      if (!deadline.aborted) throw err;
-      const state = committing()
-        ? 'every file is uploaded; until the repository manifest is stored, readers see the repository as it was'
-        : !oci && what.startsWith('index.json')
-          ? 'the new index.json may be stored without its signature, and readers then refuse the repository until it is published whole'
-          : `${uploaded()} files went up before it, nothing after it, and not index.json (sent last): readers see the repository as it was`;
+      if (!deadline.aborted) {
+        if (!(err instanceof BlueprintError)) throw err;
+        throw new BlueprintError(`${err.message}; ${seen(what)}`, err.code, err.hint, err.exitCode, {
+          cause: err,
+        });
+      }
       throw new BlueprintError(
-        `${to}: ${what}${bytes > 0 ? ` (${bytes} bytes)` : ''} was not stored within ${Math.round(ms / 1000)} s (${Math.round(baseMs / 1000)} s, plus a second per ${Math.round(minBytesPerSecond / 1024)} KiB): the server kept the request open; ${state}`,
+        `${to}: ${what}${bytes > 0 ? ` (${bytes} bytes)` : ''} was not stored within ${Math.round(ms / 1000)} s (${Math.round(baseMs / 1000)} s, plus a second per ${Math.round(minBytesPerSecond / 1024)} KiB): the server kept the request open; ${seen(what)}`,
         'publish-timeout',
         `Publish again once the server answers promptly${oci ? ' (blobs the registry already holds are not sent again)' : ''}, or publish to another ${oci ? 'registry' : 'bucket'}.`,
       );

@@ -1,4 +1,4 @@
-import { createReadStream } from 'node:fs';
+import { createReadStream, read } from 'node:fs';
 import type http from 'node:http';
 import type { Readable } from 'node:stream';
 import { BlueprintError, NotFoundError } from '../../errors.js';
@@ -145,9 +145,17 @@ function once(
     if (body instanceof Uint8Array) r.end(body);
     else if (body && body.size > 0) {
       // From the caller's descriptor, from 0 and no further than the size it hashed: the body
-      // can be sent again (a 401 answered), and never by opening a name again. Stopped with the
-      // request: the caller closes the descriptor once it has its answer, and its number is reused.
-      const src = createReadStream('', { fd: body.fd, start: 0, end: body.size - 1, autoClose: false });
+      // can be sent again (a 401 answered, the same file under a second name), and never by
+      // opening a name again. Stopped with the request, but never closed here: a ReadStream's
+      // destroy() closes its fd whatever autoClose says, and the caller closes it once it has its
+      // answer (a second close could hit another file that took the number meanwhile).
+      const src = createReadStream('', {
+        fd: body.fd,
+        start: 0,
+        end: body.size - 1,
+        autoClose: false,
+        fs: { read, close: (_fd: number, done: (err: null) => void) => done(null) },
+      });
       r.on('close', () => src.destroy());
       src.on('error', fail).pipe(r);
     } else r.end();
