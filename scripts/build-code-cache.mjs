@@ -46,8 +46,10 @@ export function warmCodeCache(nodeBinary, mainPath, runs = WARM_RUNS) {
  * most of it, and `service start` took 2.4-3.6 ms less CPU (paired medians, 15 and 21 starts, load
  * 2-6) with it than with a cache of its modules' top levels (102 KB; this one is 282 KB).
  */
-export function eagerCodeCache(nodeBinary, file, wrapper) {
-  return inChild(nodeBinary, (out) => ['--eager', file, wrapper.join(','), out], [[]]);
+export function eagerCodeCache(nodeBinary, file, wrapper, asset = path.basename(file), flags = []) {
+  return inChild(nodeBinary, (out) => ['--eager', file, wrapper.join(','), out, asset, flags.join(',')], [
+    [],
+  ]);
 }
 
 function inChild(nodeBinary, args, runs) {
@@ -125,10 +127,13 @@ function child([mainPath, input, output, dashes, ...argv]) {
 
 // Every function compiled, then the cache made with V8's flags back as they were (their hash is
 // part of the cache: test/perf/code-cache.test.ts checks the executable takes it).
-function eager([file, wrapper, output]) {
+function eager([file, wrapper, output, asset, flags]) {
   const v8 = process.getBuiltinModule('node:v8');
+  // The flags the program sets before it compiles this file (the console's START_FLAGS): V8 takes
+  // a cache only under the flags it was made with.
+  for (const f of flags ? flags.split(',') : []) v8.setFlagsFromString(f);
   const source = readFileSync(file, 'utf8');
-  const options = { filename: `sea:/${path.basename(file)}` };
+  const options = { filename: `sea:/${asset}` };
   v8.setFlagsFromString('--no-lazy');
   vm.compileFunction(source, wrapper.split(','), options);
   v8.setFlagsFromString('--lazy');

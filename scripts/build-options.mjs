@@ -2,6 +2,12 @@
 // that keeps the start-up path small (test/perf/start-path.test.ts).
 import { builtinModules } from 'node:module';
 import path from 'node:path';
+import {
+  CONSOLE_FILE,
+  consolePartOptions,
+  consolePublished,
+  fromConsolePart,
+} from './build-console-part.mjs';
 import { esmMemo } from './build-esm-memo.mjs';
 import { LAZY_FILE, lazyPartOptions, lazyStartLoader } from './build-lazy-part.mjs';
 
@@ -253,7 +259,7 @@ export function startOptions(root, outdir, register, found = new Map(), lazy = [
  * part makes (`commands`: paths relative to root). A module of the start part (`start`) is not
  * bundled again: it is read from globalThis.__bpStart.
  */
-export function commandOptions(root, outdir, commands, start, lazyExports = new Map()) {
+export function commandOptions(root, outdir, commands, start, lazyExports = new Map(), fromConsole = []) {
   const startSet = new Set(start);
   const rel = (p) => path.relative(root, p).split(path.sep).join('/');
   const fromStart = {
@@ -306,7 +312,7 @@ module.exports = m;`,
     chunkNames: 'chunk-[hash]',
     banner: { js: banner },
     // esmMemo: one ES view of each CommonJS module, not one per importer (scripts/build-esm-memo.mjs).
-    plugins: [lazyBuiltins, zodEnglishOnly, fromStart, esmMemo],
+    plugins: [lazyBuiltins, zodEnglishOnly, ...fromConsole, fromStart, esmMemo],
   };
 }
 
@@ -322,16 +328,40 @@ export async function buildBundle(esbuild, root, outdir, { write = true } = {}) 
   const start = Object.keys(probe.metafile.inputs).filter((f) => !/^[a-z-]+:/.test(f));
   const lazy = lazyModules(probe.metafile, start);
   const startRun = await esbuild.build({ ...startOptions(root, outdir, start, undefined, lazy), write });
-  const cmdList = [...new Set(found.values())].filter((m) => !lazy.includes(m));
   const lazyExports = await exportNames(esbuild, root, lazy);
   const shared = start.filter((m) => published(m, new Set(lazy)));
+  // The console part (scripts/build-console-part.mjs): a first pass finds its modules and the
+  // screens it imports dynamically (entries of the command part), the second writes it.
+  const consoleFound = new Map();
+  const packages = new Set();
+  const consoleOpts = (pub) =>
+    consolePartOptions({
+      base: common(root, outdir),
+      root,
+      eager: shared,
+      startGlobal: START_GLOBAL,
+      plugins: [lazyBuiltins, zodEnglishOnly, esmMemo],
+      found: consoleFound,
+      entryName,
+      published: pub,
+      packages,
+      resolve: resolved,
+    });
+  const consoleProbe = await esbuild.build({ ...consoleOpts([]), write: false });
+  const consolePub = consolePublished(consoleProbe.metafile, [...packages]);
+  const consoleRun = await esbuild.build({ ...consoleOpts(consolePub), write });
+  const cmdList = [...new Set([...found.values(), ...consoleFound.values()])].filter(
+    (m) => !lazy.includes(m),
+  );
   const cmdRun = await esbuild.build({
-    ...commandOptions(root, outdir, cmdList, shared, lazyExports),
+    ...commandOptions(root, outdir, cmdList, shared, lazyExports, [
+      fromConsolePart(root, consolePub, resolved),
+    ]),
     write,
   });
   // The lazy part, lazy-start.cjs: LAZY_START and what they bring (scripts/build-lazy-part.mjs).
   const lazySet = new Set(lazy);
-  const runs = [startRun, cmdRun];
+  const runs = [startRun, cmdRun, consoleRun];
   if (lazy.length)
     runs.push(
       await esbuild.build({
@@ -353,6 +383,8 @@ export async function buildBundle(esbuild, root, outdir, { write = true } = {}) 
     start,
     lazyStart: lazy,
     lazyFile: lazy.length ? LAZY_FILE : undefined,
+    consoleFile: CONSOLE_FILE,
+    consolePublished: consolePub,
     commands: cmdList,
     metafile: {
       inputs: Object.assign({}, ...runs.map((r) => r.metafile.inputs).reverse()),

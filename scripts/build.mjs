@@ -20,8 +20,11 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
+// The console's V8 flags, set before it compiles its part (a cache is taken only under its flags).
+import { START_FLAGS } from '../src/tui/runtime.ts';
 import { ARCHES, targetArch, targetNode } from './build-arch.mjs';
 import { eagerCodeCache, replaceCodeCache, WARM_RUNS, warmCodeCache } from './build-code-cache.mjs';
+import { CONSOLE_CACHE, CONSOLE_WRAPPER } from './build-console-part.mjs';
 import { LAZY_CACHE, LAZY_FILE, LAZY_WRAPPER } from './build-lazy-part.mjs';
 import { buildBundle } from './build-options.mjs';
 import { makeSbom } from './sbom.mjs';
@@ -46,7 +49,7 @@ const started = Date.now();
 rmSync(bundleDir, { recursive: true, force: true });
 mkdirSync(bundleDir, { recursive: true });
 
-const { metafile, start, lazyFile } = await buildBundle(esbuild, root, bundleDir);
+const { metafile, start, lazyFile, consoleFile } = await buildBundle(esbuild, root, bundleDir);
 // Run by the plain node binary (`node dist/bundle/blueprint.mjs`, scripts/bench/tui.mjs): the same
 // start part, which finds the command part beside it.
 writeFileSync(path.join(bundleDir, 'blueprint.mjs'), "import './blueprint.cjs';\n");
@@ -89,6 +92,8 @@ function toSea(file) {
 const seaStart = toSea('blueprint.cjs');
 const seaLazy = lazyFile && path.join(bundleDir, 'lazy-start.sea.cjs');
 if (seaLazy) writeFileSync(seaLazy, toSea(lazyFile));
+const seaConsole = path.join(bundleDir, 'console.sea.cjs');
+writeFileSync(seaConsole, toSea(consoleFile));
 const seaMain = path.join(bundleDir, 'sea-main.cjs');
 writeFileSync(
   seaMain,
@@ -131,13 +136,17 @@ const caches =
     ? {
         main: warmCodeCache(nodeBinary, seaMain),
         lazy: seaLazy ? eagerCodeCache(nodeBinary, seaLazy, LAZY_WRAPPER) : undefined,
+        console: eagerCodeCache(nodeBinary, seaConsole, CONSOLE_WRAPPER, consoleFile, START_FLAGS),
       }
     : undefined;
 if (caches?.lazy) writeFileSync(path.join(bundleDir, LAZY_CACHE), caches.lazy);
+if (caches) writeFileSync(path.join(bundleDir, CONSOLE_CACHE), caches.console);
 const assets = {
   ...Object.fromEntries(chunks.map((f) => [f, path.join(bundleDir, f)])),
   ...(seaLazy ? { [LAZY_FILE]: seaLazy } : {}),
   ...(caches?.lazy ? { [LAZY_CACHE]: path.join(bundleDir, LAZY_CACHE) } : {}),
+  [consoleFile]: seaConsole,
+  ...(caches ? { [CONSOLE_CACHE]: path.join(bundleDir, CONSOLE_CACHE) } : {}),
   'sbom.cdx.json': sbom,
 };
 const seaConfig = path.join(bundleDir, 'sea-config.json');
@@ -175,7 +184,7 @@ execFileSync(nodeBinary, ['--experimental-sea-config', seaConfig], {
 if (caches) {
   writeFileSync(blob, replaceCodeCache(readFileSync(blob), seaMain, readFileSync(seaMain), caches.main));
   console.log(
-    `code cache: ${caches.main.length} bytes (lazy part ${caches.lazy?.length ?? 0}), main's made after a run of ${WARM_RUNS.map((a) => a.join(' ')).join(', ')}`,
+    `code cache: ${caches.main.length} bytes (lazy part ${caches.lazy?.length ?? 0}, console part ${caches.console.length}), main's made after a run of ${WARM_RUNS.map((a) => a.join(' ')).join(', ')}`,
   );
 }
 

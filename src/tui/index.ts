@@ -39,21 +39,15 @@ export async function openTui(root: string, opts: TuiOptions = {}): Promise<numb
     initial === undefined || initial === 'dashboard'
       ? { pending: readDashboard(sources, os.cpus()).catch(() => undefined) }
       : undefined;
-  const [{ render }, react, { App }, { Settle }, { isPlain }] = await Promise.all([
-    withoutFetch(() => import('ink')),
-    import('react'),
-    import('./App.js'),
-    import('./Settle.js'),
-    import('./theme.js'),
-  ]);
+  // Ink, React and the screens: in the executable one part compiled with a code cache made after a
+  // first paint (scripts/build-console-part.mjs), Yoga's WebAssembly instantiated first.
+  const { render, createElement, App, Settle, isPlain } = await withoutFetch(() => import('./console.js'));
   // The first frame shows the data when it comes soon enough: one paint instead of a placeholder
   // and then the Dashboard. A slow engine or disk gets the placeholder after FIRST_DATA_MS.
   if (dashboard) {
     const value = await Promise.race([dashboard.pending, sleep(FIRST_DATA_MS, undefined, { ref: false })]);
     if (value) dashboard.value = value;
   }
-  // React is CommonJS: in the ESM bundle its exports sit on `default`.
-  const createElement = react.default.createElement;
   let code = 0;
   const plain = isPlain(process.env, !(opts.color ?? true));
   // Memory: once start-up settles, and again once the console has been left alone a while after

@@ -1,0 +1,239 @@
+// The console part (issue 20, TUI first paint): Ink, React, the console's entry (src/tui/console.ts)
+// and what they import statically, as one CommonJS file, `console.cjs`, that the executable compiles
+// with node:vm and a code cache of its own (scripts/build-code-cache.mjs), as it does the lazy part.
+// As ES modules in the command part, their functions were compiled again at every login: Node's
+// compile cache serialises an ES module right after compiling it, before it runs, so the ~1,650
+// functions V8 compiles lazily at the first paint were never in it (docs/figures.md).
+//
+// CommonJS cannot hold a top-level await, and two stood in the way:
+// - yoga-layout's index instantiates its WebAssembly with one. The console part imports a shim
+//   instead (`yoga-layout` aliased here), which hands out the instance the loader made beforehand
+//   with yoga-layout/load's loadYoga() (an ES module in the command part: it may await).
+// - Ink's reconciler awaits its devtools and its package.json when DEV=true (opt-in React devtools,
+//   a stub in this bundle: scripts/stubs/react-devtools-core.mjs). Those two awaits are dropped:
+//   under DEV the renderer then names itself with Ink's defaults ('ink', React's version).
+//
+// How the parts meet: the loader (consoleLoader, the command part's stand-in for src/tui/console.ts)
+// loads Yoga, then the console part, and publishes its table as globalThis.__bpConsole. The command
+// part's screens (imported when first visited) read React, Ink and the console's own modules from
+// that table, never a second copy (a second React breaks hooks; a second theme.tsx, its context).
+// Start modules come from globalThis.__bpStart; dynamic imports go to the command part's entries.
+import path from 'node:path';
+
+/** The console part's file beside blueprint.cjs and SEA asset; its code cache's asset. */
+export const CONSOLE_FILE = 'console.cjs';
+export const CONSOLE_CACHE = 'console.cache';
+/** The parameters the executable compiles the console part's function with. */
+export const CONSOLE_WRAPPER = ['exports', 'require', 'module', '__bpSeaImport'];
+/** The console's entry: what src/tui/index.ts takes from the console part. */
+export const CONSOLE_ENTRY = 'src/tui/console.ts';
+export const CONSOLE_GLOBAL = '__bpConsole';
+export const YOGA_GLOBAL = '__bpYoga';
+/**
+ * The console's modules that src/tui/index.ts loads before the console part (its flags, its code
+ * cache folder, the Dashboard's first read): one copy, the command part's, which the loader hands
+ * to the console part (globalThis.__bpConsolePre). A second copy of runtime.ts would not know that
+ * the console is lean (fullSpeed would do nothing).
+ */
+export const PRE_CONSOLE = [
+  'src/tui/runtime.ts',
+  'src/tui/code-cache.ts',
+  'src/tui/sources.ts',
+  'src/tui/dashboard-data.ts',
+];
+const PRE_GLOBAL = '__bpConsolePre';
+/** Packages the command part reads from the console part's table (only src/tui imports them). */
+const SHARED_PACKAGES = ['react', 'react/jsx-runtime', 'ink'];
+
+const rel = (root, p) => path.relative(root, p).split(path.sep).join('/');
+
+/** Ink's two top-level awaits (both under DEV=true), dropped; throws if Ink's text changed. */
+const inkWithoutAwaits = {
+  name: 'ink-without-top-level-await',
+  setup(build) {
+    build.onLoad({ filter: /[\\/]node_modules[\\/]ink[\\/]build[\\/]reconciler\.js$/ }, async (args) => {
+      const fs = await import('node:fs/promises');
+      const text = await fs.readFile(args.path, 'utf8');
+      const cuts = [
+        ["await import('./devtools.js');", '/* devtools: not in the console part */'],
+        ['await loadPackageJson()', '({})'],
+      ];
+      let out = text;
+      for (const [from, to] of cuts) {
+        if (out.split(from).length !== 2) throw new Error(`ink's reconciler.js: "${from}" is not there once`);
+        out = out.replace(from, to);
+      }
+      return { contents: out, loader: 'js' };
+    });
+  },
+};
+
+/** yoga-layout, for the console part: the instance the loader made (it awaits; this cannot). */
+const yogaShim = {
+  name: 'yoga-from-loader',
+  setup(build) {
+    build.onResolve({ filter: /^yoga-layout$/ }, () => ({ path: 'yoga', namespace: 'bp-yoga' }));
+    build.onLoad({ filter: /.*/, namespace: 'bp-yoga' }, () => ({
+      contents: `const y = globalThis.${YOGA_GLOBAL};
+if (!y) throw new Error('blueprint: the console part was loaded before Yoga');
+export default y;`,
+      loader: 'js',
+    }));
+  },
+};
+
+/**
+ * esbuild's options for the console part. `base` is the options all parts share; `eager` the start
+ * modules it reads from globalThis.__bpStart (`startGlobal`); `found` (a Map) collects entry name →
+ * module of each dynamic import (the screens), which the command part then builds as entries;
+ * `entryName` names them; `published` is filled with the modules the table offers, once the first
+ * pass (`probe`, write: false) has found them; `resolve(build, args)` resolves as esbuild would.
+ */
+export function consolePartOptions({
+  base,
+  root,
+  eager,
+  startGlobal,
+  plugins,
+  found,
+  entryName,
+  published,
+  packages,
+  resolve,
+}) {
+  const eagerSet = new Set(eager);
+  const links = {
+    name: 'console-part-links',
+    setup(build) {
+      build.onResolve({ filter: /^bp-console-entry$/ }, () => ({ path: 'entry', namespace: 'bp-console' }));
+      build.onLoad({ filter: /.*/, namespace: 'bp-console' }, () => ({
+        contents: [
+          'const t = Object.create(null);',
+          ...[CONSOLE_ENTRY, ...published].map(
+            (m) =>
+              `Object.defineProperty(t, ${JSON.stringify(m)}, { enumerable: true, get: () => require(${JSON.stringify(path.join(root, m))}) });`,
+          ),
+          'module.exports = t;',
+        ].join('\n'),
+        resolveDir: root,
+      }));
+      build.onResolve({ filter: /.*/ }, async (args) => {
+        if (args.namespace === 'bp-console' || args.pluginData?.bpResolving) return undefined;
+        const p = await resolve(build, args);
+        if (!p) return undefined;
+        if (SHARED_PACKAGES.includes(args.path)) packages.add(rel(root, p));
+        if (eagerSet.has(rel(root, p))) return { path: rel(root, p), namespace: 'bp-console-start' };
+        if (PRE_CONSOLE.includes(rel(root, p))) return { path: rel(root, p), namespace: 'bp-console-pre' };
+        if (args.kind !== 'dynamic-import') return undefined;
+        const name = entryName(rel(root, p));
+        if (found.has(name) && found.get(name) !== rel(root, p))
+          return { errors: [{ text: `${rel(root, p)} and ${found.get(name)} would both be ${name}.mjs` }] };
+        found.set(name, rel(root, p));
+        return { path: `./${name}.mjs`, external: true };
+      });
+      build.onLoad({ filter: /.*/, namespace: 'bp-console-pre' }, (args) => ({
+        contents: `const m = globalThis.${PRE_GLOBAL}?.[${JSON.stringify(args.path)}];
+if (!m) throw new Error('blueprint: console module ${args.path} is not loaded');
+module.exports = m;`,
+        loader: 'js',
+      }));
+      build.onLoad({ filter: /.*/, namespace: 'bp-console-start' }, (args) => ({
+        contents: `module.exports = globalThis.${startGlobal}[${JSON.stringify(args.path)}];`,
+        loader: 'js',
+      }));
+    },
+  };
+  return {
+    ...base,
+    entryPoints: { console: 'bp-console-entry' },
+    format: 'cjs',
+    outExtension: { '.js': '.cjs' },
+    banner: {
+      js: "var __bpMeta = { get url() { return process.getBuiltinModule('node:url').pathToFileURL(process.execPath).href; } };",
+    },
+    plugins: [links, yogaShim, inkWithoutAwaits, ...plugins],
+  };
+}
+
+/**
+ * What the console part's table offers the command part, from its first pass's metafile: the
+ * console's own modules (src/tui/**) and the packages the screens share with it (`packages`, as
+ * the first pass resolved them), by path.
+ */
+export function consolePublished(metafile, packages) {
+  const inputs = Object.keys(metafile.inputs).filter((f) => !/^[a-z-]+:/.test(f));
+  return [...inputs.filter((f) => f.startsWith('src/tui/') && f !== CONSOLE_ENTRY), ...packages];
+}
+
+/**
+ * The command part's plugin: an import from a module of src/tui of a module the console part's
+ * table offers (`published`, paths relative to root) reads it from the table; the console's entry,
+ * imported by src/tui/index.ts, becomes the loader.
+ */
+export function fromConsolePart(root, published, resolve) {
+  const set = new Set(published);
+  return {
+    name: 'console-modules-from-console-part',
+    setup(build) {
+      build.onResolve({ filter: /.*/ }, async (args) => {
+        if (args.kind === 'entry-point' || args.pluginData?.bpResolving) return undefined;
+        if (!args.importer || !rel(root, args.importer).startsWith('src/tui/')) return undefined;
+        const p = await resolve(build, args);
+        if (!p) return undefined;
+        const r = rel(root, p);
+        if (r === CONSOLE_ENTRY) return { path: r, namespace: 'bp-console-loader' };
+        // By index: a path under node_modules would count as a bundled package (scripts/sbom.mjs).
+        if (set.has(r)) return { path: String(published.indexOf(r)), namespace: 'bp-console-module' };
+        return undefined;
+      });
+      build.onLoad({ filter: /.*/, namespace: 'bp-console-module' }, (args) => {
+        const m = published[Number(args.path)];
+        return {
+          contents: `const m = globalThis.${CONSOLE_GLOBAL}?.[${JSON.stringify(m)}];
+if (!m) throw new Error('blueprint: console module ${m} is not loaded');
+module.exports = m;`,
+          loader: 'js',
+        };
+      });
+      build.onLoad({ filter: /.*/, namespace: 'bp-console-loader' }, () => ({
+        contents: consoleLoader(root),
+        resolveDir: root,
+        loader: 'js',
+      }));
+    },
+  };
+}
+
+/**
+ * The loader (an ES module of the command part, in place of src/tui/console.ts): Yoga first, then
+ * the console part. In the executable, the SEA asset compiled with its code cache (no cache on
+ * arm64: compiled from source); under plain node, the file beside this chunk, required.
+ */
+export function consoleLoader(root) {
+  const pre = PRE_CONSOLE.map((m, i) => `import * as p${i} from ${JSON.stringify(path.join(root, m))};`);
+  return `import { loadYoga } from 'yoga-layout/load';
+${pre.join('\n')}
+// A CommonJS view of each (getters: live bindings), as the console part's require() expects.
+const view = (ns) => { const o = Object.create(null); for (const k of Object.keys(ns)) Object.defineProperty(o, k, { enumerable: true, get: () => ns[k] }); Object.defineProperty(o, '__esModule', { value: true }); return o; };
+globalThis.${PRE_GLOBAL} ??= Object.freeze({ ${PRE_CONSOLE.map((m, i) => `${JSON.stringify(m)}: view(p${i})`).join(', ')} });
+globalThis.${YOGA_GLOBAL} ??= await loadYoga();
+let t = globalThis.${CONSOLE_GLOBAL};
+if (!t) {
+  const sea = process.getBuiltinModule('node:sea');
+  if (sea.isSea()) {
+    const options = { filename: 'sea:/${CONSOLE_FILE}' };
+    try { options.cachedData = Buffer.from(sea.getRawAsset(${JSON.stringify(CONSOLE_CACHE)})); } catch {}
+    const fn = process.getBuiltinModule('node:vm').compileFunction(sea.getAsset(${JSON.stringify(CONSOLE_FILE)}, 'utf8'), ${JSON.stringify(CONSOLE_WRAPPER)}, options);
+    const module = { exports: {} };
+    const builtin = (id) => { const b = process.getBuiltinModule(id); if (!b) throw new Error('blueprint: the console part required ' + id); return b; };
+    fn(module.exports, builtin, module, (url) => import(url));
+    t = module.exports;
+  } else {
+    t = process.getBuiltinModule('node:module').createRequire(import.meta.url)('./${CONSOLE_FILE}');
+  }
+  globalThis.${CONSOLE_GLOBAL} = t;
+}
+const c = t[${JSON.stringify(CONSOLE_ENTRY)}];
+export const { render, createElement, App, Settle, isPlain } = c;
+`;
+}
