@@ -5,11 +5,11 @@
  * copy must hold its own token, never the admin's any more, whether its container is made afresh
  * or kept (the spec unchanged: ensureContainer then writes no fresh folder, only shareWiring's copies).
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { ClientTokens } from '../../modules/kit/server/clients.js';
-import { consumerToken } from '../../src/core/services/client-tokens.js';
+import { consumerToken, writeClientTokens } from '../../src/core/services/client-tokens.js';
 import { serviceDirs } from '../../src/core/services/policy.js';
 import { deleteRegistration, findRegistration, writeRegistration } from '../../src/core/services/registry.js';
 import { parseService } from '../../src/core/services/schema.js';
@@ -81,4 +81,24 @@ describe("attack: a consumer's copy of the admin's token, from before its provid
       const file = new ClientTokens(path.join(serviceDirs(root, 'llm').dataDir, 'client-tokens'));
       expect(file.identify(now)).toBe('rag');
     });
+
+  it("a consumer that runs on: at the provider's start its mounted copy holds its own token, taken at the 401 a new admin token brings", async () => {
+    const used = await planUses(root, (await findRegistration(root, 'rag'))!);
+    await writeTokenCopies(root, 'rag', used);
+    await shareWiring(used, 4242);
+    // rag runs with this file bind-mounted (the inode it was started with, as this descriptor holds it).
+    const mounted = openSync(used[0]!.tokenFile!, 'r');
+    try {
+      expect(readFileSync(`/proc/self/fd/${mounted}`, 'utf8').trim()).toBe(ADMIN);
+      await register('llm', '2.0.0', llmSpec(true));
+      await deleteRegistration(root, 'llm', '1.0.0');
+      await writeClientTokens(root, 'llm'); // llm 2.0.0 starts (ensureContainer); rag is not restarted
+      const seen = readFileSync(`/proc/self/fd/${mounted}`, 'utf8').trim();
+      expect(seen).toBe(await consumerToken(root, 'llm', 'rag'));
+      const st = statSync(used[0]!.tokenFile!);
+      expect([st.uid, st.gid, st.mode & 0o777]).toEqual([0, 4242, 0o440]);
+    } finally {
+      closeSync(mounted);
+    }
+  });
 });

@@ -10,6 +10,7 @@ import { claimModuleData, installedOwner } from './data-owner.js';
 import { openDataDir } from './module-token.js';
 import { CLIENT_TOKENS_FILE } from './policy.js';
 import { findRegistration } from './registry.js';
+import { refreshCopy } from './token-copies.js';
 import { generationOf } from './token-generations.js';
 import { underTokenLock } from './token-lock.js';
 import { usersOf } from './wiring.js';
@@ -32,7 +33,9 @@ import { usersOf } from './wiring.js';
  * removed (hooks.ts), so a removed consumer's line goes: under token-lock.ts's lock, the consumers
  * read under it too, so a start racing a removal cannot write the line back. It is written as module-token.ts writes
  * the admin's token into the folder the provider owns: never through a link (O_EXCL|O_NOFOLLOW
- * under a new name, renamed over), the folder's owner, mode 0440.
+ * under a new name, renamed over), the folder's owner, mode 0440. Each write also makes the
+ * consumers' copies hold their tokens, in place (token-copies.ts: a running consumer's mounted
+ * file, a copy of the admin's token from before the provider took these, a rotated token).
  */
 
 const KEY_FILE = 'client-token-key';
@@ -115,9 +118,8 @@ export async function writeClientTokens(root: string, provider: string): Promise
 /** writeClientTokens, the caller holding the lock (a rotation, which changes the tokens under it). */
 export async function writeClientTokensLocked(root: string, provider: string): Promise<void> {
   const consumers = await usersOf(root, provider);
-  const lines = await Promise.all(
-    consumers.map(async (c) => `${c} ${await consumerToken(root, provider, c)}\n`),
-  );
+  const tokens = await Promise.all(consumers.map((c) => consumerToken(root, provider, c)));
+  const lines = consumers.map((c, i) => `${c} ${tokens[i]}\n`);
   // Not into a folder kept from a package of this name from elsewhere (data-owner.ts).
   claimModuleData(root, provider);
   const { dir } = await openDataDir(root, provider);
@@ -130,6 +132,8 @@ export async function writeClientTokensLocked(root: string, provider: string): P
   } finally {
     await dir.close();
   }
+  // A running consumer's mounted copy (of the admin's token from before, or a rotated one) holds its own.
+  for (const [i, c] of consumers.entries()) await refreshCopy(root, c, provider, tokens[i]!);
 }
 
 /**

@@ -1,14 +1,9 @@
-import { constants } from 'node:fs';
-import { type FileHandle, lstat, open } from 'node:fs/promises';
-import path from 'node:path';
 import { ConflictError, NotFoundError } from '../errors.js';
-import { layout } from '../system/paths.js';
-import { inDir, writeFileAt } from '../system/safe-write.js';
-import { consumerToken, writeClientTokensLocked } from './client-tokens.js';
+import { writeClientTokensLocked } from './client-tokens.js';
 import { getRegistration } from './registry.js';
 import { bumpGenerations } from './token-generations.js';
 import { underTokenLock } from './token-lock.js';
-import { openConsumerDir, openWiring, tokenCopy, usersOf } from './wiring.js';
+import { usersOf } from './wiring.js';
 
 /**
  * `blueprint service rotate-tokens PROVIDER [CONSUMER]`: new tokens for the modules that use a
@@ -52,55 +47,8 @@ export async function rotateConsumerTokens(
     const rotated = only === undefined ? users : [only];
     if (rotated.length === 0) return { provider, rotated };
     await bumpGenerations(root, provider, rotated);
+    // The file, and each consumer's copy (token-copies.ts): written with the new tokens.
     await writeClientTokensLocked(root, provider);
-    for (const c of rotated) await refreshCopy(root, c, provider);
     return { provider, rotated };
   });
-}
-
-/**
- * The consumer's copy of its token, where a start made one (its group's, 0440), holding the new
- * token. Written in place: the running consumer has this very file bind-mounted (a file renamed
- * over it would be a new one it never sees), so a consumer that reads it again at a 401 (rag's
- * upstream.ts) goes on without a restart. The folder is root's alone (openWiring): no one else can
- * have put a link, a FIFO or a hard link at the name; a file that is not one plain file is renamed
- * over instead, as shareWiring writes it. None: its next start makes it.
- */
-async function refreshCopy(root: string, consumer: string, provider: string): Promise<void> {
-  const { runDir } = layout(root);
-  const at = tokenCopy(root, consumer, provider);
-  // Root's folders (openWiring refuses anything else); a copy of any other kind is left to the next start.
-  const st = await lstat(at).catch(() => undefined);
-  if (!st?.isFile()) return;
-  const wiring = await openWiring(runDir);
-  try {
-    const dir = await openConsumerDir(wiring, runDir, consumer, false);
-    try {
-      const token = `${await consumerToken(root, provider, consumer)}\n`;
-      if (!(await overwrite(dir, path.basename(at), token)))
-        await writeFileAt(dir, path.basename(at), token, { mode: 0o440, owner: [0, st.gid] });
-    } finally {
-      await dir.close();
-    }
-  } finally {
-    await wiring.close();
-  }
-}
-
-const { O_WRONLY, O_NOFOLLOW, O_NONBLOCK } = constants;
-
-/** `text` over the file's bytes (one write; the old and new tokens are the same length); false: not one plain file. */
-async function overwrite(dir: FileHandle, name: string, text: string): Promise<boolean> {
-  const fh = await open(inDir(dir, name), O_WRONLY | O_NOFOLLOW | O_NONBLOCK).catch(() => undefined);
-  if (!fh) return false;
-  try {
-    const st = await fh.stat();
-    if (!st.isFile() || st.nlink !== 1) return false;
-    await fh.write(text, 0);
-    await fh.truncate(Buffer.byteLength(text));
-    await fh.sync();
-    return true;
-  } finally {
-    await fh.close();
-  }
 }
