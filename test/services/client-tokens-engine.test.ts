@@ -65,6 +65,19 @@ describe('a token per consumer (real engine)', () => {
     });
   }, 180_000);
 
+  it('a rotation reaches the running consumer through its mount, no restart; the provider reads the new line', async () => {
+    const before = await consumerToken(box.root, p, q);
+    const { rotateConsumerTokens } = await import('../../src/core/services/token-rotation.js');
+    expect(await rotateConsumerTokens(box.root, p, q)).toEqual({ provider: p, rotated: [q] });
+    const now = await consumerToken(box.root, p, q);
+    expect(now).not.toBe(before);
+    expect(await inside(q, 'read', `/run/blueprint/tokens/${p}`)).toEqual({ read: now, ok: true });
+    expect(await inside(p, 'read', '/var/lib/hello/client-tokens')).toEqual({
+      read: `${q} ${now}`,
+      ok: true,
+    });
+  }, 120_000);
+
   it("bpkg remove of the consumer takes its line out of the provider's file", async () => {
     await box.hooks.afterRemove!(consumer, quietHook());
     const file = path.join(serviceDirs(box.root, p).dataDir, 'client-tokens');
