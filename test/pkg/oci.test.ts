@@ -266,3 +266,19 @@ describe('a hostile registry', () => {
     }
   }, 30_000);
 });
+
+describe("who gets a registry's login (mayReceiveLogin)", () => {
+  it('the registry’s own host name, or a host the admin named; never a neighbour by domain alone', async () => {
+    const { mayReceiveLogin } = await import('../../src/core/pkg/transports/oci.js');
+    expect(mayReceiveLogin('ghcr.io', 'ghcr.io')).toBe(true);
+    expect(mayReceiveLogin('registry.example.net:5000', 'registry.example.net')).toBe(true);
+    // Same registrable domain, on purpose refused (no public suffix list: see oci.ts): Docker Hub's
+    // token service must be named, and a tenant beside a registry on a shared domain gets nothing.
+    expect(mayReceiveLogin('registry-1.docker.io', 'auth.docker.io')).toBe(false);
+    expect(mayReceiveLogin('registry-1.docker.io', 'auth.docker.io', ['auth.docker.io'])).toBe(true);
+    expect(mayReceiveLogin('owner.github.io', 'attacker.github.io')).toBe(false);
+    expect(mayReceiveLogin('registry.example.net', 'example.net')).toBe(false);
+    expect(mayReceiveLogin('registry.example.net', 'evil.registry.example.net')).toBe(false);
+    expect(mayReceiveLogin('registry.example.net', 'auth.example.net', ['*.example.net'])).toBe(false);
+  });
+});

@@ -52,7 +52,8 @@ export interface BasicCredentials {
   /**
    * Host names besides the registry's own whose token service is sent this login: a registry's 401
    * names where to ask for a token, and only the admin decides that a host other than the
-   * registry's is its (Docker Hub's registry-1.docker.io asks at auth.docker.io).
+   * registry's is its (Docker Hub's registry-1.docker.io asks at auth.docker.io). Whole names
+   * only: no wildcards, and no allowance by registrable domain (why: mayReceiveLogin, oci.ts).
    */
   tokenHosts?: string[];
 }

@@ -58,6 +58,26 @@ interface Layer {
 }
 
 /** A registry client for one repository: bearer tokens (GitHub's flow) or basic auth. */
+
+/**
+ * Whether a registry's login may go to the token service at `realmHost`: the registry's own host
+ * name (GitHub's realm is https://ghcr.io/token; another port there is the same operator's), or a
+ * host the admin named for it (`tokenHosts`). Anywhere else, whoever shaped the 401 (a
+ * pull-through cache relaying another registry's, a proxy in front) would choose who gets it.
+ *
+ * No allowance for hosts of the same registrable domain (auth.docker.io beside
+ * registry-1.docker.io), on purpose: it needs the public suffix list, which Node does not carry and
+ * the image does not ship (Debian's `publicsuffix`), and a copy bundled at build time fails open
+ * as it ages: a suffix listed later (a new platform's tenant domain, as github.io is) would count
+ * as one domain, and every tenant under it would get the login. Even a current list only names
+ * the platforms that asked to be on it; a company's other hosts (a wiki, pages, user content) are
+ * not its registry's token service. The registries that need it (Docker Hub, gitlab.com) are one
+ * `tokenHosts` line, which the refusal's hint spells out.
+ */
+export function mayReceiveLogin(registry: string, realmHost: string, tokenHosts?: string[]): boolean {
+  return realmHost === new URL(`https://${registry}`).hostname || (tokenHosts?.includes(realmHost) ?? false);
+}
+
 class Registry {
   private auth: string | undefined;
   constructor(
@@ -115,16 +135,8 @@ class Registry {
     );
     if (!params.realm || !/^https:\/\//.test(params.realm)) throw this.denied('bad token realm');
     const realm = new URL(params.realm);
-    // The login goes to a token service on the registry's own host name (GitHub's is
-    // https://ghcr.io/token; another port there is the same operator's), or on a host the admin
-    // named for this registry. Anywhere else, whoever shaped the 401 (a pull-through cache relaying
-    // another registry's, a proxy in front) would choose who gets it. Without a login there is
-    // nothing to keep: a token is asked for anonymously wherever the realm is.
-    if (
-      login &&
-      realm.hostname !== new URL(`https://${this.ref.registry}`).hostname &&
-      !login.tokenHosts?.includes(realm.hostname)
-    )
+    // Without a login there is nothing to keep: a token is asked for anonymously wherever the realm is.
+    if (login && !mayReceiveLogin(this.ref.registry, realm.hostname, login.tokenHosts))
       throw new BlueprintError(
         `Registry ${this.ref.registry} asks for its login to be sent to ${realm.hostname}, another host: it was not sent`,
         'access-denied',
