@@ -71,6 +71,15 @@ export class ByteBudget {
     h.bodies.delete(body);
   }
 
+  /** Gives back `n` of `body`'s bytes (a piece of a streamed body, used): the rest stays charged. */
+  giveSome(body: Charged, n: number): void {
+    const h = body.holder;
+    if (h === undefined || n <= 0) return;
+    h.bytes -= n;
+    this.used -= n;
+    body.charge -= n;
+  }
+
   /** Bytes charged to a client's bodies (undefined: anonymous). */
   heldBy(client: string | undefined): number {
     return this.holders.get(client ?? 'anonymous')?.bytes ?? 0;

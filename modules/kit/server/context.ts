@@ -24,6 +24,9 @@ export class Context implements RequestContext {
     this.bytes = () => req.body();
     this.queue = (work) => queue.run(req.conn.socket, work, req.signal, client);
   }
+  bodyStream(): AsyncIterable<Buffer> {
+    return this.req.stream();
+  }
   hold<T>(work: Promise<T>): Promise<T> {
     const conn = this.req.conn;
     conn.held++;

@@ -53,6 +53,14 @@ export class Exchange implements KitRequest, Charged {
   dispatched = false;
   continueWanted: boolean;
   private waiter: { resolve(b: Buffer): void; reject(e: Error): void } | undefined;
+  /** The body is read as a stream (stream()); `taken`: it was asked for, one way or the other. */
+  streaming = false;
+  private taken = false;
+  /** The streamed piece handed over last: charged until the next is asked for. */
+  private heldPiece = 0;
+  private pieceWaiter:
+    | { resolve(r: IteratorResult<Buffer, undefined>): void; reject(e: Error): void }
+    | undefined;
   /** A whole answer, kept until the ones before it are written. */
   pending: string | [string, Uint8Array] | undefined;
   pendingClose = false;
@@ -91,6 +99,8 @@ export class Exchange implements KitRequest, Charged {
 
   /** The whole body, within the limits (413, 503 when over the budget). */
   body(): Promise<Buffer> {
+    if (this.streaming) return Promise.reject(new Error('the request body is being read as a stream'));
+    this.taken = true;
     if (this.bodyError) return Promise.reject(this.bodyError);
     if (this.gone) return Promise.reject(new ClientGoneError());
     if (this.complete) return Promise.resolve(this.joined());
@@ -101,7 +111,64 @@ export class Exchange implements KitRequest, Charged {
 
   /** The whole body when it is in and within the limits, else undefined (RequestContext.ready). */
   ready(): Buffer | undefined {
+    if (this.streaming) return undefined;
     return this.complete && this.bodyError === undefined && !this.gone ? this.joined() : undefined;
+  }
+
+  /**
+   * The body as it arrives (RequestContext.bodyStream): pieces already in first, then each as it is
+   * read. ./wire.ts pauses the connection's reads while pieces wait or one is held, and resumes
+   * them when the next is asked for and none waits; the piece handed over last is given back to
+   * the budget then.
+   */
+  stream(): AsyncIterable<Buffer> {
+    if (this.taken) throw new Error('the request body is read once: bodyStream() or bytes()/json()');
+    this.taken = true;
+    this.streaming = true;
+    this.flushTail();
+    const it: AsyncIterator<Buffer, undefined> & AsyncIterable<Buffer> = {
+      next: () => this.nextPiece(),
+      return: async () => {
+        this.release();
+        return { done: true, value: undefined };
+      },
+      [Symbol.asyncIterator]: () => it,
+    };
+    return it;
+  }
+
+  private release(): void {
+    if (this.heldPiece > 0) this.conn.pieceUsed(this, this.heldPiece);
+    this.heldPiece = 0;
+  }
+
+  private nextPiece(): Promise<IteratorResult<Buffer, undefined>> {
+    this.release();
+    if (this.bodyError) return Promise.reject(this.bodyError);
+    if (this.gone) return Promise.reject(new ClientGoneError());
+    this.flushTail();
+    const piece = this.chunks.shift();
+    if (piece !== undefined) {
+      this.heldPiece = piece.length;
+      return Promise.resolve({ done: false, value: piece });
+    }
+    if (this.complete) return Promise.resolve({ done: true, value: undefined });
+    return new Promise((resolve, reject) => {
+      this.pieceWaiter = { resolve, reject };
+      this.conn.wantBody(this);
+    });
+  }
+
+  /** @internal A piece of a streamed body: handed to a waiting iterator, else kept in order. */
+  piece(piece: Buffer): void {
+    this.append(piece);
+    const w = this.pieceWaiter;
+    if (w === undefined) return;
+    this.pieceWaiter = undefined;
+    this.flushTail();
+    const p = this.chunks.shift()!;
+    this.heldPiece = p.length;
+    w.resolve({ done: false, value: p });
   }
 
   /**
@@ -153,11 +220,20 @@ export class Exchange implements KitRequest, Charged {
     const w = this.waiter;
     this.waiter = undefined;
     w?.reject(err);
+    const p = this.pieceWaiter;
+    this.pieceWaiter = undefined;
+    p?.reject(err);
   }
 
   /** @internal */
   ended(): void {
     this.complete = true;
+    if (this.streaming) {
+      const p = this.pieceWaiter;
+      this.pieceWaiter = undefined;
+      p?.resolve({ done: true, value: undefined });
+      return;
+    }
     const w = this.waiter;
     this.waiter = undefined;
     w?.resolve(this.joined());

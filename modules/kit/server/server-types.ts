@@ -17,6 +17,15 @@ export interface RequestContext {
   json(): Promise<unknown>;
   /** The raw body (e.g. an uploaded file), within the same size limits and budget as json(). */
   bytes(): Promise<Buffer>;
+  /**
+   * The body as it arrives, a piece at a time, instead of bytes()/json() (one or the other, once):
+   * each piece stays charged to the body budget until the iterator is asked for the next, and the
+   * connection's reads pause while a piece is held (backpressure), so a large upload is never held
+   * whole. The body limit still applies (the iterator throws the 413 past it); the budget's 503 is
+   * thrown likewise; ClientGoneError when the client leaves. Hold a piece only as long as it takes
+   * to use it: the request timeout still runs while reads are paused.
+   */
+  bodyStream(): AsyncIterable<Buffer>;
   /** Runs heavy work in its turn in the fair queue (503 when full; rejects if the client leaves). */
   queue<T>(work: () => Promise<T>): Promise<T>;
   /**

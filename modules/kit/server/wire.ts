@@ -164,7 +164,24 @@ export class Conn implements Reader {
       this.stopReading();
       return;
     }
-    ex.append(chunk);
+    if (!ex.streaming) {
+      ex.append(chunk);
+      return;
+    }
+    // Read as a stream: no more is read while a piece waits or is held (ex.stream()).
+    ex.piece(chunk);
+    this.socket.pause();
+  }
+
+  /** A streamed piece was used: its bytes are given back to the budget. */
+  pieceUsed(ex: Exchange, n: number): void {
+    this.host.budget.giveSome(ex, n);
+  }
+
+  /** A streamed body's iterator waits for a piece: reads resume (unless stopped meanwhile). */
+  wantBody(ex: Exchange): void {
+    if (this.dead || ex !== this.receiving || ex.bodyError !== undefined || this.parser.paused) return;
+    this.socket.resume();
   }
 
   private onEnd(): boolean {
