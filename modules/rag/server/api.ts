@@ -15,6 +15,7 @@ import {
   type Route,
 } from '../../kit/server/index.js';
 import { type ChatRequest, chat, lastUserText } from './chat.js';
+import { IngestShare } from './ingest-share.js';
 import { type DocumentKind, kindOf, supportedMediaTypes } from './parse.js';
 import { checkCollection, checkSource, type Rag, type RetrieveTiming } from './rag.js';
 import type { DocumentRecord } from './store.js';
@@ -34,7 +35,7 @@ export interface ApiOptions {
   streamIdleMs: number;
   /**
    * Bytes of documents being ingested at once (their bodies stay charged to the kit's budget until
-   * their answers); default half of maxBufferedBytes, at least one body. See ingestBytes below.
+   * their answers); default half of maxBufferedBytes, at least one body; one client at most half (ingest-share.ts).
    */
   ingestBytes?: number;
   /**
@@ -105,10 +106,13 @@ const publicRecord = (d: DocumentRecord) => ({
 /** Runs heavy work in its turn in the kit's fair queue (createRagServer). */
 type Heavy = <T>(ctx: RequestContext, work: () => Promise<T>) => Promise<T>;
 
-/** Holds `n` bytes of the ingests' share while `work` runs (createRagServer, ingestBytes). */
-type Hold = <T>(n: number, work: () => Promise<T>) => Promise<T>;
+/**
+ * The kit's client of a request: who its token names, else `anonymous` (all requests without a
+ * token together, as in the kit's queue): never the connection, of which a client may open many.
+ */
+const clientOf = (ctx: RequestContext) => ctx.client ?? 'anonymous';
 
-async function ingest(rag: Rag, ctx: RequestContext, heavy: Heavy, hold: Hold) {
+async function ingest(rag: Rag, ctx: RequestContext, heavy: Heavy, share: IngestShare) {
   const query = new URL(ctx.req.url ?? '/', 'http://rag').searchParams;
   const type = ctx.req.headers['content-type'];
   let input: { bytes: Uint8Array; kind: DocumentKind; source: string; collection: string };
@@ -136,12 +140,12 @@ async function ingest(rag: Rag, ctx: RequestContext, heavy: Heavy, hold: Hold) {
     if (bytes.length === 0) throw new HttpError(400, 'the document is empty');
     input = { bytes, kind, source, collection };
   }
-  // The parse takes turns by client as the kit's queue does: by its token's name, or (none) by
-  // connection; the rest (embedding, writing) is heavy work like a retrieval, in the kit's queue.
+  // The parse takes turns by client as the kit's queue does (clientOf); the rest (embedding, writing) is heavy work like a retrieval, in the kit's queue.
   // Held throughout: waiting for the parse worker is in none of the kit's queues, and its idle
   // sweep would close the connection (test/rag/kit-hold.test.ts).
-  const r = await hold(input.bytes.length, () =>
-    ctx.hold(rag.ingest(input, ctx.signal, ctx.client ?? ctx.req.socket, (work) => heavy(ctx, work))),
+  const client = clientOf(ctx);
+  const r = await share.run(client, input.bytes.length, () =>
+    ctx.hold(rag.ingest(input, ctx.signal, client, (work) => heavy(ctx, work))),
   );
   const { duplicate, ...record } = r;
   return { status: duplicate ? 200 : 201, body: { ...publicRecord(record), duplicate } };
@@ -184,11 +188,8 @@ function parseChat(body: unknown): ChatRequest {
 export function createRagServer(rag: Rag, opts: ApiOptions): KitServer {
   const maxQueued = opts.limits?.maxQueued ?? 32;
   const heavy: Heavy = (ctx, fn) => ctx.queue(fn);
-  // The kit charges a body to its one budget until the answer, and over it refuses every request
-  // with a body. An ingest's stays charged while it waits for the parse worker and is embedded,
-  // so one client's documents waiting behind a slow one held all of it and every retrieval and
-  // chat was a 503 (test/security/rag-ingest-bytes). Ingests hold at most this much; the rest of
-  // the budget stays for the others.
+  // Bytes of documents being ingested: at most half the kit's body budget, one client at most half
+  // of that (ingest-share.ts).
   const maxBody = opts.limits?.maxBodyBytes ?? 4 * 1024 * 1024;
   const ingestBytes =
     opts.ingestBytes ??
@@ -204,19 +205,7 @@ export function createRagServer(rag: Rag, opts: ApiOptions): KitServer {
       chats--;
     }
   };
-  let ingesting = 0;
-  const hold: Hold = async (n, fn) => {
-    if (ingesting > 0 && ingesting + n > ingestBytes)
-      throw busy(
-        `busy: ${ingesting} bytes of documents are being ingested (at most ${ingestBytes} at once); retry shortly`,
-      );
-    ingesting += n;
-    try {
-      return await fn();
-    } finally {
-      ingesting -= n;
-    }
-  };
+  const share = new IngestShare(ingestBytes);
   const documentRoute = /^\/v1\/documents\/([0-9a-f-]{36})$/;
   const routes: Record<string, Route> = {
     '/info': {
@@ -298,15 +287,12 @@ export function createRagServer(rag: Rag, opts: ApiOptions): KitServer {
         return { body: { documents: list.map(publicRecord) } };
       },
     },
-    POST: { method: 'POST', handle: (ctx) => ingest(rag, ctx, heavy, hold) },
+    POST: { method: 'POST', handle: (ctx) => ingest(rag, ctx, heavy, share) },
   };
   return createKitServer({
     log: opts.log,
     token: opts.token,
     healthy: opts.healthy,
-    // Every request the two queues below and the chats waiting for the llm can hold gets a place
-    // in the kit's, which then only marks its connection as holding work (its idle sweep spares
-    // it) and bounds the rest.
     limits: opts.limits,
     errorBody: (err) => errorBody(err),
     routes,

@@ -7,8 +7,10 @@
  * the worker has. The ingests waiting here hold none of the places retrievals and chats run in
  * (api.ts, createRagServer).
  *
- * A client is what the kit names by its token (ctx.client: "admin", "consumer:NAME"); without one
- * (no tokens set), each connection is its own client. A parse whose client left before its turn is
+ * A client is what the kit names by its token (ctx.client: "admin", "consumer:NAME"), and all
+ * requests without one are one client, "anonymous", as in the kit's queue (api.ts, clientOf): each
+ * connection was its own client, so a sender with four connections had four turns before another
+ * client's one (test/security/rag-client-shares). A parse whose client left before its turn is
  * dropped: the worker parsed such documents for nobody, each for its whole budget.
  *
  * At most `capacity` parses wait or run (RAG_MAX_QUEUE). When all are taken, a client with two or

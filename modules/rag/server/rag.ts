@@ -152,7 +152,7 @@ export class Rag {
   }
 
   /**
-   * `client`: whose turn the parse takes (the kit's ctx.client, or the connection without one);
+   * `client`: whose turn the parse takes (the kit's client: ctx.client, or `anonymous` without one);
    * `heavy`: runs the rest (embedding, writing) in its turn with retrievals and chats (api.ts).
    */
   async ingest(
