@@ -127,13 +127,10 @@ function child([mainPath, input, output, dashes, ...argv]) {
 
 // Every function compiled, then the cache made with V8's flags back as they were (their hash is
 // part of the cache: test/perf/code-cache.test.ts checks the executable takes it).
-function eager([file, wrapper, output, asset, flags]) {
+function eager([file, wrapper, output]) {
   const v8 = process.getBuiltinModule('node:v8');
-  // The flags the program sets before it compiles this file (the console's START_FLAGS): V8 takes
-  // a cache only under the flags it was made with.
-  for (const f of flags ? flags.split(',') : []) v8.setFlagsFromString(f);
   const source = readFileSync(file, 'utf8');
-  const options = { filename: `sea:/${asset}` };
+  const options = { filename: `sea:/${path.basename(file)}` };
   v8.setFlagsFromString('--no-lazy');
   vm.compileFunction(source, wrapper.split(','), options);
   v8.setFlagsFromString('--lazy');

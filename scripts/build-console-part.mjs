@@ -1,6 +1,7 @@
 // The console part (issue 20, TUI first paint): Ink, React, the console's entry (src/tui/console.ts)
 // and what they import statically, as one CommonJS file, `console.cjs`, that the executable compiles
-// with node:vm and a code cache of its own (scripts/build-code-cache.mjs), as it does the lazy part.
+// with node:vm and a code cache of its own, made after a first paint of the Dashboard
+// (scripts/build-paint-cache.mjs), as it does the lazy part (there an eager cache).
 // As ES modules in the command part, their functions were compiled again at every login: Node's
 // compile cache serialises an ES module right after compiling it, before it runs, so the ~1,650
 // functions V8 compiles lazily at the first paint were never in it (docs/figures.md).

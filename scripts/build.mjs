@@ -20,13 +20,12 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
-// The console's V8 flags, set before it compiles its part (a cache is taken only under its flags).
-import { START_FLAGS } from '../src/tui/runtime.ts';
 import { ARCHES, targetArch, targetNode } from './build-arch.mjs';
 import { eagerCodeCache, replaceCodeCache, WARM_RUNS, warmCodeCache } from './build-code-cache.mjs';
-import { CONSOLE_CACHE, CONSOLE_WRAPPER } from './build-console-part.mjs';
+import { CONSOLE_CACHE } from './build-console-part.mjs';
 import { LAZY_CACHE, LAZY_FILE, LAZY_WRAPPER } from './build-lazy-part.mjs';
 import { buildBundle } from './build-options.mjs';
+import { paintCodeCache } from './build-paint-cache.mjs';
 import { makeSbom } from './sbom.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -136,19 +135,24 @@ const caches =
     ? {
         main: warmCodeCache(nodeBinary, seaMain),
         lazy: seaLazy ? eagerCodeCache(nodeBinary, seaLazy, LAZY_WRAPPER) : undefined,
-        console: eagerCodeCache(nodeBinary, seaConsole, CONSOLE_WRAPPER, consoleFile, START_FLAGS),
       }
     : undefined;
 if (caches?.lazy) writeFileSync(path.join(bundleDir, LAZY_CACHE), caches.lazy);
-if (caches) writeFileSync(path.join(bundleDir, CONSOLE_CACHE), caches.console);
 const assets = {
   ...Object.fromEntries(chunks.map((f) => [f, path.join(bundleDir, f)])),
   ...(seaLazy ? { [LAZY_FILE]: seaLazy } : {}),
   ...(caches?.lazy ? { [LAZY_CACHE]: path.join(bundleDir, LAZY_CACHE) } : {}),
   [consoleFile]: seaConsole,
-  ...(caches ? { [CONSOLE_CACHE]: path.join(bundleDir, CONSOLE_CACHE) } : {}),
   'sbom.cdx.json': sbom,
 };
+if (caches) {
+  // The console part's: made after a first paint of the Dashboard (scripts/build-paint-cache.mjs).
+  // One made eager (every function compiled, 940 KB against 617) took 20 ms more of CPU to the
+  // first paint (docs/figures.md).
+  caches.console = paintCodeCache(nodeBinary, seaMain, assets, consoleFile);
+  writeFileSync(path.join(bundleDir, CONSOLE_CACHE), caches.console);
+  assets[CONSOLE_CACHE] = path.join(bundleDir, CONSOLE_CACHE);
+}
 const seaConfig = path.join(bundleDir, 'sea-config.json');
 const blob = path.join(bundleDir, 'sea-prep.blob');
 writeFileSync(
