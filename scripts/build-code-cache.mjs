@@ -46,10 +46,8 @@ export function warmCodeCache(nodeBinary, mainPath, runs = WARM_RUNS) {
  * most of it, and `service start` took 2.4-3.6 ms less CPU (paired medians, 15 and 21 starts, load
  * 2-6) with it than with a cache of its modules' top levels (102 KB; this one is 282 KB).
  */
-export function eagerCodeCache(nodeBinary, file, wrapper, asset = path.basename(file), flags = []) {
-  return inChild(nodeBinary, (out) => ['--eager', file, wrapper.join(','), out, asset, flags.join(',')], [
-    [],
-  ]);
+export function eagerCodeCache(nodeBinary, file, wrapper) {
+  return inChild(nodeBinary, (out) => ['--eager', file, wrapper.join(','), out], [[]]);
 }
 
 function inChild(nodeBinary, args, runs) {
