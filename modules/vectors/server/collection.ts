@@ -40,6 +40,8 @@ export class Collection {
    * and the time spent inside hnswlib's graph search (the bench compares it with the library's own).
    */
   readonly stats = { indexedFilters: 0, scannedFilters: 0, exactSearches: 0, hnswSearches: 0, hnswMs: 0 };
+  /** Copies of the vectors under way while writes go on (persist.ts VectorCopy: copy-on-write). */
+  readonly vectorCopies = new Set<(label: number) => void>();
   /** The HNSW graph: in the graph worker in the service (graph.ts), here in tests. */
   index: GraphIndex;
   private capacity: number;
@@ -130,6 +132,11 @@ export class Collection {
     return this.graphQueue.busy;
   }
 
+  /** Before a label's vector is written over: copies under way keep the old one first. */
+  beforeVectorWrite(label: number): void {
+    for (const keep of this.vectorCopies) keep(label);
+  }
+
   /** Records a label's first change while the graph waits; true when the graph must not be touched. */
   deferGraph(label: number): boolean {
     return this.graphQueue.defer(label, this.ids[label] !== undefined);
@@ -168,6 +175,7 @@ export class Collection {
       this.ids[label] = p.id;
       this.idsChanged();
     }
+    this.beforeVectorWrite(label);
     this.vectors.set(v, label * this.config.size);
     this.setPayload(label, p.payload);
     this.versions[label] = version;

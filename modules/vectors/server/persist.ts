@@ -7,7 +7,7 @@ import type { Hash } from 'node:crypto';
 import { closeSync, fsyncSync, openSync, writeFileSync } from 'node:fs';
 import { open as openAsync } from 'node:fs/promises';
 import { crc32 } from 'node:zlib';
-import type { Collection, CollectionConfig } from './collection.js';
+import type { CollectionConfig } from './collection.js';
 import type { Payload } from './filter.js';
 import { type PointId, parsePointId } from './ids.js';
 import { checkPayload } from './parse.js';
@@ -42,69 +42,7 @@ export interface CollectionImage {
   vectors: Float32Array;
 }
 
-/** Numbers of the vectors copied between looks at the clock (256 KiB). */
-const CAPTURE_RUN = 65_536;
-
-/**
- * The copy, a run at a time: yields between runs, where a caller may let the event loop turn as
- * long as nothing changes the collection meanwhile (Store.capture holds writes back).
- */
-function* captureWork(c: Collection): Generator<void, CollectionImage, void> {
-  const n = c.ids.length;
-  // The per-label lists with slice(), one each (1M labels: a few ms; copied element by element
-  // they were slower, and an array made with new Array(n) over 100,000 is a dictionary in V8).
-  const ids = c.ids.slice();
-  yield;
-  const payloads = c.payloads.slice(0, n);
-  yield;
-  const versions = c.versions.slice(0, n);
-  yield;
-  // The vectors, the bulk (100 numbers a point: 400 MB at 1M points, fresh pages to fault in).
-  const vectors = new Float32Array(n * c.config.size);
-  const src = c.vectors;
-  for (let from = 0; from < vectors.length; from += CAPTURE_RUN) {
-    vectors.set(src.subarray(from, Math.min(vectors.length, from + CAPTURE_RUN)), from);
-    yield;
-  }
-  const capacity = c.index.getMaxElements();
-  return {
-    name: c.name,
-    config: c.config,
-    payloadSchema: { ...c.payloadSchema },
-    capacity,
-    ids,
-    payloads,
-    versions,
-    vectors,
-  };
-}
-
-/** The image in one go (tests; the service captures in slices: captureInSlices). */
-export function captureCollection(c: Collection): CollectionImage {
-  const work = captureWork(c);
-  for (;;) {
-    const r = work.next();
-    if (r.done) return r.value;
-  }
-}
-
-/**
- * The image `sliceMs` of copying per turn of the event loop: 1M points of 100 numbers took
- * 0.75-1.5 s in one turn on the loaded 2-core VM (100k: 0.12-0.35 s), /health unanswered. The
- * caller keeps the collection from changing until it resolves (Store.capture).
- */
-export async function captureInSlices(c: Collection, sliceMs: number): Promise<CollectionImage> {
-  const work = captureWork(c);
-  for (;;) {
-    const until = performance.now() + sliceMs;
-    for (;;) {
-      const r = work.next();
-      if (r.done) return r.value;
-      if (performance.now() >= until) break;
-    }
-    await new Promise((r) => setImmediate(r));
-  }
-}
+export { captureCollection } from './capture.js';
 
 /** Labels per chunk of the header and of the vectors: one chunk is one turn of the event loop. */
 const CHUNK = 1024;

@@ -107,6 +107,7 @@ function putBack(w: PointWas): void {
     if (now < w.idsLength) {
       c.free.push(now);
       if (w.slot?.label === now) {
+        c.beforeVectorWrite(now);
         c.vectors.set(w.slot.vector, now * d);
         c.versions[now] = w.slot.version;
       }
@@ -127,6 +128,7 @@ function putBack(w: PointWas): void {
     c.ids[label] = w.id;
     c.idsChanged();
   }
+  c.beforeVectorWrite(label);
   c.vectors.set(w.vector!, label * d);
   c.setPayload(label, w.payload);
   c.versions[label] = w.version;
