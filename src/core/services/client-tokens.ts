@@ -137,6 +137,24 @@ export async function writeClientTokensLocked(root: string, provider: string): P
 }
 
 /**
+ * A consumer's start (wiring.ts shareWiring): the provider's file written with it, then its own
+ * token handed to `write` (its copy), both under the lock, so a rotation cannot come between and
+ * leave the copy with a token the file no longer has (test/security/client-token-rotate-race).
+ * The provider, already started, reads the file again at the consumer's first request.
+ */
+export async function issueToken(
+  root: string,
+  provider: string,
+  consumer: string,
+  write: (token: string) => Promise<void>,
+): Promise<void> {
+  await underTokenLock(root, async () => {
+    await writeClientTokensLocked(root, provider);
+    await write(`${await consumerToken(root, provider, consumer)}\n`);
+  });
+}
+
+/**
  * A consumer removed (its registration gone; bpkg remove's hook): each provider it used that takes
  * a token per consumer has its file written again without it, whether or not the provider runs (a
  * running kit stops taking the token within a second). A failure is warned about, not thrown: the

@@ -294,12 +294,16 @@ export async function shareWiring(used: UsedModule[], gid: number): Promise<void
     const dir = await openConsumerDir(wiring, runDir, path.basename(consumerDir), false);
     try {
       for (const u of tokens) {
-        const bytes = u.issued
-          ? await issue(u.issued.root, u.name, u.issued.consumer)
-          : u.tokenSource
-            ? await readTokenFile(u.tokenSource)
-            : undefined;
-        await writeFileAt(dir, path.basename(u.tokenFile!), bytes ?? '', { mode: 0o440, owner: [0, gid] });
+        const put = (bytes: string | Buffer | undefined) =>
+          writeFileAt(dir, path.basename(u.tokenFile!), bytes ?? '', { mode: 0o440, owner: [0, gid] });
+        if (u.issued)
+          await (await import('./client-tokens.js')).issueToken(
+            u.issued.root,
+            u.name,
+            u.issued.consumer,
+            put,
+          );
+        else await put(u.tokenSource ? await readTokenFile(u.tokenSource) : undefined);
       }
     } finally {
       await dir.close();
@@ -307,16 +311,6 @@ export async function shareWiring(used: UsedModule[], gid: number): Promise<void
   } finally {
     await wiring.close();
   }
-}
-
-/**
- * The consumer's own token for `provider`, after the provider's `client-tokens` is written with
- * it (the provider, already started, reads it again at the consumer's first request).
- */
-async function issue(root: string, provider: string, consumer: string): Promise<string> {
-  const { consumerToken, writeClientTokens } = await import('./client-tokens.js');
-  await writeClientTokens(root, provider);
-  return `${await consumerToken(root, provider, consumer)}\n`;
 }
 
 /**
