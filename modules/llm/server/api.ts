@@ -13,7 +13,15 @@ import {
   type Reply,
   type RequestContext,
 } from '../../kit/server/index.js';
-import { ContextOverflowError, type Engine, type Generation, type Sampling, SchemaError } from './engine.js';
+import {
+  ContextOverflowError,
+  type Engine,
+  type Generation,
+  MAX_PROMPT_CHARS,
+  type Sampling,
+  SchemaError,
+  TemplateError,
+} from './engine.js';
 import { bad, messages, num, type Obj, sampling, text } from './request.js';
 
 export interface ApiOptions {
@@ -37,13 +45,7 @@ export interface ApiOptions {
   memory?: { needBytes: number; limitBytes: number | null };
 }
 
-/**
- * llama.cpp tokenises on the event loop (node-llama-cpp has no asynchronous tokeniser; a chat's
- * prompt is tokenised twice), and the engine's bound grows with LLM_CONTEXT: 524,288 characters at
- * 32,768 tokens, 0.6-3 s of /health waiting. 65,536 is that bound at the default context of 4,096
- * (11-299 ms measured with Llama 2, Llama 3, Qwen2 and GPT-2 vocabularies), ~16,000 tokens of prose.
- */
-export const MAX_PROMPT_CHARS = 65_536;
+export { MAX_PROMPT_CHARS } from './engine.js';
 
 export function openAiError(err: HttpError): unknown {
   const type =
@@ -168,6 +170,7 @@ export function createApiServer(engines: Engine | Engine[], opts: ApiOptions): K
         if (err instanceof ContextOverflowError)
           throw bad(err.message, kind === 'chat' ? 'messages' : 'prompt');
         if (err instanceof SchemaError) throw bad(err.message, 'response_format');
+        if (err instanceof TemplateError) throw bad(err.message, 'messages');
         throw err;
       },
     );

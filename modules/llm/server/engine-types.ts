@@ -21,6 +21,8 @@ export interface EngineOptions {
    * signed manifest with the weights; without one, node-llama-cpp uses the GGUF's own.
    */
   chatTemplate?: string;
+  /** LLM_MAX_PROMPT_CHARS: the most characters tokenised (engine.ts MAX_PROMPT_CHARS by default). */
+  maxPromptChars?: number;
   /** Layers to offload with CUDA (default 'auto'); the CPU takes none. */
   gpuLayers?: number | 'auto' | 'max';
   /** Test hook: F32 KV cache, so logits can be compared with a float64 reference. */

@@ -28,6 +28,7 @@ import {
 import { type Deadline, deadline } from './deadline.js';
 import { type CudaAttempt, settleDevice } from './device.js';
 import { prefill } from './prefill.js';
+import { boundChatWrapper, TEMPLATE_LOAD_MS, TEMPLATE_OWN_CHARS, withDeadline } from './template-bound.js';
 
 export type { Device } from './device.js';
 
@@ -53,6 +54,16 @@ export type {
   Sampling,
 } from './engine-types.js';
 export { ContextOverflowError, SchemaError } from './engine-types.js';
+export { TemplateError } from './template-bound.js';
+
+/**
+ * The most characters of a prompt tokenised, whatever the context (LLM_MAX_PROMPT_CHARS): llama.cpp
+ * tokenises on the event loop (node-llama-cpp has no asynchronous tokeniser; a chat's prompt is
+ * tokenised twice), and the context's bound grows with LLM_CONTEXT: 524,288 characters at 32,768
+ * tokens, 0.6-3 s of /health waiting. 65,536 is that bound at the default context of 4,096 (11-299
+ * ms measured with Llama 2, Llama 3, Qwen2 and GPT-2 vocabularies), ~16,000 tokens of prose.
+ */
+export const MAX_PROMPT_CHARS = 65_536;
 
 const GGML_TYPES: Record<number, string> = {
   0: 'F32',
@@ -114,9 +125,9 @@ export class Engine {
     info: EngineInfo,
     chatWrapper: ChatWrapper,
     ownsLlama: boolean,
+    promptCap: number,
   ) {
     this.ownsLlama = ownsLlama;
-    this.chatWrapper = chatWrapper;
     this.llama = llama;
     this.model = model;
     this.context = context;
@@ -128,6 +139,9 @@ export class Engine {
       ? pieces.reduce((m: number, p: unknown) => Math.max(m, typeof p === 'string' ? p.length : 0), 1)
       : 256;
     this.maxPromptChars = info.contextLength * Math.min(longest, MAX_CHARS_PER_TOKEN);
+    // What a chat's template may render: the messages' bound and the template's own text.
+    const rendered = Math.min(this.maxPromptChars, promptCap) + TEMPLATE_OWN_CHARS;
+    this.chatWrapper = boundChatWrapper(chatWrapper, () => rendered);
     this.free = Array.from({ length: info.parallel }, () => context.getSequence());
   }
 
@@ -207,10 +221,17 @@ export class Engine {
     };
     // Resolved once here: LlamaChat's 'auto' matches the GGUF's template against every built-in
     // wrapper in each constructor, which took 1.4-4 s a request on a busy 2-core machine (issue 17).
-    const chatWrapper = opts.chatTemplate
-      ? new JinjaTemplateChatWrapper({ template: opts.chatTemplate })
-      : resolveChatWrapper(model);
-    return new Engine(llama, model, context, info, chatWrapper, !shared);
+    // node-llama-cpp renders the template on example chats here (template-bound.ts: bounded).
+    const chatWrapper = withDeadline(
+      () =>
+        opts.chatTemplate
+          ? new JinjaTemplateChatWrapper({ template: opts.chatTemplate })
+          : resolveChatWrapper(model),
+      TEMPLATE_LOAD_MS,
+      'its example chats at load',
+    );
+    const promptCap = opts.maxPromptChars ?? MAX_PROMPT_CHARS;
+    return new Engine(llama, model, context, info, chatWrapper, !shared, promptCap);
   }
 
   detokenize(tokens: readonly number[]): string {

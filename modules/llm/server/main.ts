@@ -155,6 +155,8 @@ async function main(): Promise<void> {
       ? (layers as 'max' | 'auto' | undefined)
       : intFromEnv('LLM_GPU_LAYERS', 1);
   const threads = intFromEnv('LLM_THREADS', inferenceThreads());
+  // The most characters tokenised on the event loop, whatever LLM_CONTEXT (engine.ts).
+  const maxPromptChars = intFromEnv('LLM_MAX_PROMPT_CHARS', MAX_PROMPT_CHARS);
   const engines: Engine[] = [];
   for (const [i, m] of models.entries()) {
     const template = join(m.dir, 'chat_template.jinja');
@@ -172,6 +174,7 @@ async function main(): Promise<void> {
           threads,
           gpuLayers,
           exactKvCache: env.LLM_KV_CACHE === 'f32',
+          maxPromptChars,
         },
         startupLog,
         backend,
@@ -188,8 +191,7 @@ async function main(): Promise<void> {
     maxTokensCap: intFromEnv('LLM_MAX_TOKENS', info.contextLength),
     // The longest one generation holds a slot while every other client waits (README: Deadline).
     generationTimeoutS,
-    // The most characters tokenised on the event loop, whatever LLM_CONTEXT (api.ts).
-    maxPromptChars: intFromEnv('LLM_MAX_PROMPT_CHARS', MAX_PROMPT_CHARS),
+    maxPromptChars,
     limits: {
       maxQueued: intFromEnv('LLM_MAX_QUEUE', 16),
       maxQueuedPerConnection: intFromEnv('LLM_MAX_QUEUE_PER_CONNECTION', 4),
