@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, request, type ServerResponse } from
 import path from 'node:path';
 import S3rver from 's3rver';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { announceKeyRotation } from '../../src/core/pkg/build.js';
 import { PackageManager } from '../../src/core/pkg/index.js';
 import { publishLimits, publishRepository } from '../../src/core/pkg/publish-remote.js';
 import { configureTransports } from '../../src/core/pkg/transport.js';
@@ -199,5 +200,23 @@ describe('a publish to a bucket that fails between the index and its signature',
     expect(put.status).toBe(200);
     const [o] = await pm.update();
     expect(o).toMatchObject({ ok: false, error: { code: 'bad-signature' } });
+  }, 60_000);
+
+  it('a key rotation notice is the same pair: refused at its .asc, readers still take the notice', async () => {
+    const to = 's3://blueprint-repo/rotation';
+    await nextBuild();
+    expect(await publish(to, () => 'pass')).toBe('published');
+    const pm = await reader(to);
+    expect((await pm.update())[0]).toMatchObject({ ok: true, version: built });
+    const next = await makeKey(path.join(tempDir(), 'next-key'));
+    await announceKeyRotation(repoDir, next.publicKey, next.fingerprint, { keyFile: key.privateFile });
+    await nextBuild();
+    const got = await publish(to, (m, url) => (isPut(m, url, '/keys/rotation.json.asc') ? 'fail' : 'pass'));
+    expect((await pm.update())[0]).toMatchObject({
+      ok: true,
+      version: built - 1,
+      rotatedKey: next.fingerprint,
+    });
+    expect((got as Error).message).toMatch(/rotation/);
   }, 60_000);
 });

@@ -20,7 +20,7 @@ import {
 } from '../system/read-bounded.js';
 import { parseIndex } from './format.js';
 import { PublishFolders } from './publish-folders.js';
-import { signatureByHash } from './repo-fetch.js';
+import { signatureByHash } from './repo-trust.js';
 import { joinUrl, transportFor } from './transport.js';
 import type { PublishedFile, PublishStep } from './transports/types.js';
 
@@ -77,25 +77,28 @@ export async function publishRepository(
     files.push({ rel: as, sha256: f.sha256, size: f.size });
     info(as);
   };
-  for (const rel of rels) {
-    if (bucket && rel === 'index.json') {
-      // A bucket cannot replace two objects at once: the index's signature goes up first under a
-      // name from the index's SHA-256 (which readers fall back to, repo-fetch.ts), then the index,
-      // then index.json.asc for readers that know only that name. Both opened (and hashed) first.
-      const idx = await judge('index.json');
+  for (let i = 0; i < rels.length; i++) {
+    const rel = rels[i]!;
+    if (bucket && (rel === 'index.json' || rel === 'keys/rotation.json')) {
+      // A bucket cannot replace two objects at once: a signed file's signature goes up first
+      // under a name from the file's SHA-256 (which readers fall back to: RepoTrust.verifyServed),
+      // then the file, then its .asc for readers that know only that name. Both opened (and
+      // hashed) first.
+      const file = await judge(rel);
       try {
-        const sig = await judge('index.json.asc');
+        const sig = await judge(`${rel}.asc`);
         try {
-          await send(sig, signatureByHash(idx.sha256));
-          await send(idx);
+          await send(sig, signatureByHash(file.sha256));
+          await send(file);
           await send(sig);
         } finally {
           await closeFd(sig.fd);
         }
       } finally {
-        await closeFd(idx.fd);
+        await closeFd(file.fd);
       }
-      break;
+      i++; // its .asc, sent
+      continue;
     }
     const f = await judge(rel);
     try {
@@ -176,20 +179,27 @@ export function publishDeadlineMs(bytes: number): number {
 /**
  * Each step under its own deadline. Its error, the deadline's or the server's, names the step and
  * says what readers see meanwhile: a registry shows nothing new until the repository's manifest
- * (pushed last) is stored; a bucket shows each file as it is stored, the index's signature by hash
- * before the index, and index.json.asc last.
+ * (pushed last) is stored; a bucket shows each file as it is stored, a signed file's signature by
+ * hash before the file, its .asc after it.
  */
 function deadlines(to: string, uploaded: () => number, committing: () => boolean): PublishStep {
   const oci = to.startsWith('oci://');
-  let byHash = ''; // the index's signature by hash, once stored
-  const seen = (what: string) =>
-    committing()
-      ? 'every file is uploaded; until the repository manifest is stored, readers see the repository as it was'
-      : oci || !(what === 'index.json' || what === 'index.json.asc')
-        ? `${uploaded()} files went up before it, nothing after it, and not index.json (sent after them): readers see the repository as it was`
-        : what === 'index.json'
-          ? `the new index.json may or may not be stored (a bucket keeps an upload whole or not at all); its signature already is, as ${byHash}, so readers verify whichever index they get, except boxes whose bpkg predates signatures by hash (they read index.json.asc alone), which refuse a new index until a publish succeeds`
-          : `the new index.json is stored, and its signature as ${byHash}, by which readers verify it; index.json.asc still holds the previous signature, so boxes whose bpkg predates signatures by hash refuse the repository until a publish succeeds`;
+  let byHash = ''; // the last signature stored by hash
+  const older = 'boxes whose bpkg predates signatures by hash (they read the .asc alone)';
+  const seen = (what: string) => {
+    if (committing())
+      return 'every file is uploaded; until the repository manifest is stored, readers see the repository as it was';
+    const pair = /^(index\.json|keys\/rotation\.json)(\.asc)?$/.exec(what);
+    if (oci || !pair)
+      return `${uploaded()} files went up before it, nothing after it, and not index.json (sent after them): readers see the repository as it was`;
+    const [, file, asc] = pair;
+    const now = asc
+      ? `the new ${file} is stored, and its signature as ${byHash}, by which readers verify it; ${what} still holds the previous signature, so ${older} refuse the repository until a publish succeeds`
+      : `the new ${file} may or may not be stored (a bucket keeps an upload whole or not at all); its signature already is, as ${byHash}, so readers verify whichever they get, except ${older}, which refuse a new one until a publish succeeds`;
+    return file === 'index.json'
+      ? now
+      : `${now}; index.json is not sent, so readers see the packages as they were`;
+  };
   return async (what, bytes, run) => {
     const { baseMs, minBytesPerSecond } = publishLimits;
     const ms = publishDeadlineMs(bytes);

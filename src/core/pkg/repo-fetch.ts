@@ -1,11 +1,11 @@
-import { NotFoundError, VerificationError } from '../errors.js';
+import { VerificationError } from '../errors.js';
 import type { Layout } from '../system/paths.js';
 import type { RepoIndex } from './format.js';
 import { checkFreshness } from './freshness.js';
 import { headOf, type IndexHead, readHead, sha256Hex } from './index-cache.js';
 import { parseIndexFast } from './index-fast.js';
 import type { RepoConfig } from './repo-config.js';
-import { MAX_SIG_BYTES, type RepoTrust } from './repo-trust.js';
+import type { RepoTrust } from './repo-trust.js';
 import type { SignatureCheck } from './signature.js';
 import { fetchBytes, joinUrl } from './transport.js';
 
@@ -44,60 +44,6 @@ export interface Fetched {
   rotated?: string;
 }
 
-/**
- * Where a bucket keeps the signature of the index whose SHA-256 is `sha256`: stored before the
- * index itself (publish-remote.ts), since a bucket cannot replace index.json and index.json.asc
- * at once. A reader that got the new index with the old index.json.asc (a publish that failed or
- * is still going between the two, or a read that fell between them) finds the index's own here.
- */
-export const signatureByHash = (sha256: string): string => `by-hash/SHA256/${sha256}.asc`;
-
-/**
- * index.json.asc checked over `bytes` by the repository's keys; when it is missing or does not
- * verify, the signature stored by the index's hash (signatureByHash) is checked the same way
- * instead. Nothing is weakened: either way it is a signature over exactly these bytes by a bound
- * key. When neither holds, index.json.asc's own error is the answer.
- */
-async function signedIndex(
-  ctx: { trust: RepoTrust },
-  repo: RepoConfig,
-  url: string,
-  keys: string[],
-  bytes: Uint8Array,
-  what: string,
-  signal: AbortSignal,
-): Promise<{ sig: Uint8Array; check: SignatureCheck }> {
-  let first: unknown;
-  try {
-    const sig = await fetchBytes(joinUrl(url, 'index.json.asc'), MAX_SIG_BYTES, signal).catch((err) => {
-      if (err instanceof NotFoundError)
-        throw new VerificationError(
-          `Repository ${repo.name} has no index.json.asc signature`,
-          'no-signature',
-          'Unsigned repositories are never used.',
-        );
-      throw err;
-    });
-    return { sig, check: await ctx.trust.verifyFor(repo, keys, bytes, sig, what) };
-  } catch (err) {
-    if (!(err instanceof VerificationError) || signal.aborted) throw err;
-    first = err;
-  }
-  // Any failure to get the second chance (absent: every repository but a bucket's; a bucket
-  // without ListBucket answers 403) leaves index.json.asc's error as the answer.
-  const byHash = await fetchBytes(
-    joinUrl(url, signatureByHash(sha256Hex(bytes))),
-    MAX_SIG_BYTES,
-    signal,
-  ).catch(() => undefined);
-  if (signal.aborted) throw signal.reason;
-  if (!byHash) throw first;
-  const check = await ctx.trust.verifyFor(repo, keys, bytes, byHash, what).catch(() => {
-    throw first;
-  });
-  return { sig: byHash, check };
-}
-
 /** One URL's index: signed by the repository's keys, naming it, fresh, not older than the last. */
 export async function fetchIndexFrom(
   ctx: { paths: Layout; trust: RepoTrust; now: () => Date },
@@ -112,7 +58,8 @@ export async function fetchIndexFrom(
   const rotated = await ctx.trust.acceptRotation(repo, url, keys, signal);
   const bytes = await fetchBytes(joinUrl(url, 'index.json'), MAX_INDEX_BYTES, signal);
   const what = `The index of repository ${repo.name}`;
-  const { sig, check } = await signedIndex(ctx, repo, url, keys, bytes, what, signal);
+  // The index's own signature: index.json.asc, else the one a bucket keeps by the index's hash.
+  const { sig, check } = await ctx.trust.verifyServed(repo, url, 'index.json', keys, bytes, what, signal);
   const same = prevBytes ? Buffer.compare(prevBytes, Buffer.from(bytes)) === 0 : false;
   // The kept index's sealed head, when it was made from exactly the kept bytes (their SHA-256):
   // what judging the new index needs of the old one, without parsing the old one. The same

@@ -6,6 +6,17 @@ import { verifyDetachedFast } from './sig-fast.js';
 import { type PublicKey, type SignatureCheck, verifyDetached } from './signature.js';
 import { fetchBytes, joinUrl } from './transport.js';
 
+const nodeCrypto = () => process.getBuiltinModule('node:crypto');
+
+/**
+ * Where a bucket keeps the signature of the file whose SHA-256 is `sha256` (the index, a key
+ * rotation notice): stored before the file itself (publish-remote.ts), since a bucket cannot
+ * replace a file and its `.asc` at once. A reader that got the new file with the old `.asc` (a
+ * publish that failed or is still going between the two, or a read that fell between them) finds
+ * the file's own signature here.
+ */
+export const signatureByHash = (sha256: string): string => `by-hash/SHA256/${sha256}.asc`;
+
 /** The most a repository's detached signature may take (a rotation notice: four times that). */
 export const MAX_SIG_BYTES = 64 * 1024;
 
@@ -93,6 +104,51 @@ export class RepoTrust {
   }
 
   /**
+   * `rel`'s served `.asc` checked over `bytes` (verifyFor); when it is missing or does not verify,
+   * the signature stored by the bytes' hash (signatureByHash) is checked the same way instead.
+   * Nothing is weakened: either way it is a signature over exactly these bytes by a bound key.
+   * When neither holds, the `.asc`'s own error is the answer. Resolves with the signature that held.
+   */
+  async verifyServed(
+    repo: RepoConfig,
+    url: string,
+    rel: string,
+    keys: string[],
+    bytes: Uint8Array,
+    what: string,
+    signal?: AbortSignal,
+  ): Promise<{ sig: Uint8Array; check: SignatureCheck }> {
+    let first: unknown;
+    try {
+      const sig = await fetchBytes(joinUrl(url, `${rel}.asc`), MAX_SIG_BYTES, signal).catch((err) => {
+        if (err instanceof NotFoundError)
+          throw new VerificationError(
+            `${what} has no signature (${rel}.asc)`,
+            'no-signature',
+            'Unsigned repositories are never used.',
+          );
+        throw err;
+      });
+      return { sig, check: await this.verifyFor(repo, keys, bytes, sig, what) };
+    } catch (err) {
+      if (!(err instanceof VerificationError) || signal?.aborted) throw err;
+      first = err;
+    }
+    // Any failure to get the second chance (absent: every repository but a bucket's; a bucket
+    // without ListBucket answers 403) leaves the `.asc`'s error as the answer.
+    const sha256 = nodeCrypto().createHash('sha256').update(bytes).digest('hex');
+    const byHash = await fetchBytes(joinUrl(url, signatureByHash(sha256)), MAX_SIG_BYTES, signal).catch(
+      () => undefined,
+    );
+    if (signal?.aborted) throw signal.reason;
+    if (!byHash) throw first;
+    const check = await this.verifyFor(repo, keys, bytes, byHash, what).catch(() => {
+      throw first;
+    });
+    return { sig: byHash, check };
+  }
+
+  /**
    * Key rotation: a repository may publish `keys/rotation.json` (with `.asc`) signed by a key we
    * trust for that repository, announcing its next key. The new key becomes trusted, for that
    * repository only (added to `keys`, which the caller saves once the index verifies), because the
@@ -111,8 +167,8 @@ export class RepoTrust {
       if (err instanceof NotFoundError) return undefined;
       throw err;
     }
-    const sig = await fetchBytes(joinUrl(url, 'keys/rotation.json.asc'), MAX_SIG_BYTES, signal);
-    await this.verifyFor(repo, keys, bytes, sig, `Key rotation notice of ${repo.name}`);
+    const what = `Key rotation notice of ${repo.name}`;
+    await this.verifyServed(repo, url, 'keys/rotation.json', keys, bytes, what, signal);
     const notice = parseJsonBytes(bytes, 'Key rotation notice', 'bad-rotation') as {
       newKey?: string;
       fingerprint?: string;
