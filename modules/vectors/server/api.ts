@@ -20,6 +20,7 @@ import { API_VERSION, collectionInfo, telemetry } from './info.js';
 import { type BodyParser, bodyParser, LATER } from './offload.js';
 import { bad, body, checkCollectionName, isObject, parseCollectionConfig } from './parse.js';
 import { pointRoutes } from './points.js';
+import { quarantineRoutes } from './quarantine-admin.js';
 import { type DeadlineOf, searchRoutes } from './search.js';
 import { FileAnswer } from './snapshot-files.js';
 import { snapshotRoutes } from './snapshots.js';
@@ -111,6 +112,8 @@ export function createVectorsServer(store: Store, opts: ApiOptions): KitServer {
     ],
     // Qdrant's path; the contents are this server's own (info.ts).
     ['GET', /^\/telemetry$/, () => telemetry(store, bodies.stats)],
+    // Records set aside at start: the admin's only (quarantine-admin.ts).
+    ...quarantineRoutes(store, opts.token),
     [
       'GET',
       /^\/collections$/,

@@ -4,6 +4,8 @@
  * (quarantine.ts), kept while their files are there, and changes that threw while applied since
  * start (store.ts commit: not logged; what they changed before they threw stays until a restart).
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { loadQuarantine, type Quarantined, quarantineNote } from './quarantine.js';
 
 export interface FailedApply {
@@ -27,6 +29,21 @@ export class Problems {
   /** A record set aside by this start (its file replaces an entry of the same name). */
   setAside(q: Quarantined): void {
     this.quarantined = this.quarantined.filter((e) => e.file !== q.file).concat(q);
+  }
+
+  /** A record the admin discarded or applied again (quarantine-admin.ts): its file is gone. */
+  drop(file: string): void {
+    this.quarantined = this.quarantined.filter((e) => e.file !== file);
+  }
+
+  /** The operation a record set aside holds (its log JSON parsed); undefined if it does not parse. */
+  recordOf(dataDir: string, q: Quarantined): unknown {
+    try {
+      const text = JSON.parse(readFileSync(join(dataDir, q.file), 'utf8')).record;
+      return JSON.parse(String(text));
+    } catch {
+      return undefined;
+    }
   }
 
   failed(f: FailedApply): void {
