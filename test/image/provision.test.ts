@@ -53,4 +53,23 @@ describe('headless provisioning from a BLUEPRINT disk', () => {
     expect(mounts.code).toBe(0);
     expect(mounts.stdout).not.toMatch(/provision/);
   });
+
+  // Where a headless setup kept the recovery key (never the key) is shown above the login prompts
+  // by agetty reading /run/issue.d (image/README.md): this image encrypts nothing, so the note is
+  // written here as provision-from-disk writes it, then the serial line's getty started afresh.
+  // Written 2026-12-02 on a loaded VM where TCG boots took too long to run it: not yet run.
+  it('shows the recovery key note above the serial login prompt (agetty reads /run/issue.d)', {
+    timeout: 180_000,
+  }, async () => {
+    const from = guest.console.length;
+    const r = await guest.ssh(
+      'admin',
+      [
+        `sudo -n sh -c 'echo "BlueprintOS: this box data recovery key was kept in NOTE-CHECK-7f3a. Move it off the box." >/var/lib/blueprint/recovery-key-where && systemctl restart blueprint-recovery-key-note.service serial-getty@ttyS0.service'`,
+      ],
+      ['-i', key, '-o', 'IdentitiesOnly=yes'],
+    );
+    expect(r.code, r.stderr).toBe(0);
+    await guest.waitFor(/NOTE-CHECK-7f3a\. Move it off the box\.[\s\S]*login:/, 120_000, from);
+  });
 });

@@ -155,7 +155,11 @@ export class Guest {
       const text = this.console.slice(from);
       const match = pattern.exec(text);
       if (match) return from + match.index + match[0].length;
-      if (this.qemu?.exitCode !== null) throw new Error(`qemu exited; console:\n${this.tail()}`);
+      // A qemu killed by a signal (an abort, the OOM killer) has no exit code, only a signal.
+      if (this.qemu && (this.qemu.exitCode !== null || this.qemu.signalCode !== null))
+        throw new Error(
+          `qemu exited (${this.qemu.exitCode ?? this.qemu.signalCode}); console:\n${this.tail()}`,
+        );
       if (Date.now() > deadline) {
         throw new Error(
           `timed out waiting for ${pattern} on the serial console; last lines:\n${this.tail()}`,
