@@ -92,7 +92,7 @@ export function bookPdf(pages: number, lines = 50): Buffer {
  * 2^levels text runs from ~180 bytes a level. No stream is large, so the decode budget never
  * charges much: pdf.js evaluates every call again. 16 levels took 18.7 s here, 30 would take days.
  */
-export function formBombPdf(levels: number): Buffer {
+export function formBombPdf(levels: number, pad = 0): Buffer {
   const first = 5;
   const objs: (string | Buffer)[] = [
     '<< /Type /Catalog /Pages 2 0 R >>',
@@ -109,5 +109,7 @@ export function formBombPdf(levels: number): Buffer {
     );
   }
   objs.push(stream('', Buffer.from('/X Do')));
+  // `pad` bytes in an object nothing refers to: the size a budget by size reads, no work.
+  if (pad > 0) objs.push(stream('', Buffer.alloc(pad, 0x20)));
   return assemble(objs);
 }

@@ -140,8 +140,8 @@ async function ingest(rag: Rag, ctx: RequestContext, heavy: Heavy, share: Ingest
     if (bytes.length === 0) throw new HttpError(400, 'the document is empty');
     input = { bytes, kind, source, collection };
   }
-  // The parse takes turns by client as the kit's queue does (clientOf); the rest (embedding, writing) is heavy work like a retrieval, in the kit's queue.
-  // Held throughout: waiting for the parse worker is in none of the kit's queues, and its idle
+  // The parse takes turns by client as the kit's queue does (clientOf); the rest (embedding,
+  // writing) is heavy work like a retrieval, in the kit's queue. Held throughout: waiting for the parse worker is in none of the kit's queues, and its idle
   // sweep would close the connection (test/rag/kit-hold.test.ts).
   const client = clientOf(ctx);
   const r = await share.run(client, input.bytes.length, () =>

@@ -4,23 +4,22 @@
  * modules' sockets and token files from the wiring's BLUEPRINT_USES_* variables.
  */
 import { unlink } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { isMainThread } from 'node:worker_threads';
 import {
   createLog,
   drainOnSignals,
-  HttpError,
   intFromEnv,
-  JobTimeoutError,
   readAccessToken,
   serveJobs,
   startPool,
-  WorkerJobError,
 } from '../../kit/server/index.js';
 import { createRagServer } from './api.js';
 import { Embedder, VectorIndex } from './backends.js';
 import { DEFAULT_PARSE_MARGIN, parseBudget } from './budget.js';
 import { type ChunkOptions, chunkSections } from './chunk.js';
 import { DEFAULT_MAX_PDF_DECODED_MB, type DocumentKind, ParseError, parseDocument } from './parse.js';
+import { parseIn, SMALL_DECODED_MB } from './parse-lanes.js';
 import { ParseLine } from './parse-line.js';
 import { type ParsedChunks, Rag } from './rag.js';
 import { Store } from './store.js';
@@ -68,43 +67,49 @@ async function main(): Promise<void> {
   const maxDecodedMb = intFromEnv('RAG_MAX_PDF_DECODED_MB', DEFAULT_MAX_PDF_DECODED_MB);
   const parseTimeoutS = intFromEnv('RAG_PARSE_TIMEOUT_S', 300);
   const parseMargin = intFromEnv('RAG_PARSE_MARGIN', DEFAULT_PARSE_MARGIN);
+  const workerFile = new URL(import.meta.url);
+  // A second, small worker for small documents where there are two cores (parse-lanes.ts). Its
+  // heap and PDF decode cap come out of the large worker's decode cap, so the two together hold
+  // what one did (512 MiB of heap and 256 of pdf.js buffers, in a 1 GiB container).
+  const smallS = Math.min(parseTimeoutS, intFromEnv('RAG_SMALL_PARSE_S', 30));
+  const two = intFromEnv('RAG_PARSE_WORKERS', availableParallelism() >= 2 ? 2 : 1) >= 2;
+  const smallHeapMb = intFromEnv('RAG_SMALL_WORKER_HEAP_MB', 96);
+  const smallDecodedMb = Math.min(maxDecodedMb, SMALL_DECODED_MB);
+  const largeDecodedMb = two ? Math.max(64, maxDecodedMb - smallHeapMb - smallDecodedMb) : maxDecodedMb;
   const pool = await startPool<WorkerData, Record<string, never>>({
-    file: new URL(import.meta.url),
-    data: { maxPages, maxDecodedMb, parseTimeoutS, parseMargin },
-    // marked and htmlparser2 take minutes on some hostile documents (deep nesting): the one parse
+    file: workerFile,
+    data: { maxPages, maxDecodedMb: largeDecodedMb, parseTimeoutS, parseMargin },
+    // marked and htmlparser2 take minutes on some hostile documents (deep nesting): the parse
     // worker would be held that long, every other ingest waiting behind it. The worker ends a parse
     // at the document's own budget (budget.ts), most far sooner; this stops the worker itself, for
     // what the worker's own checks cannot end (pdf.js in one long synchronous stretch).
-    // One worker, not two: each may hold a 512 MiB heap and 256 MiB of pdf.js buffers, and the
-    // container has 1 GiB.
     jobTimeoutMs: parseTimeoutS * 1000,
     log,
     resourceLimits: { maxOldGenerationSizeMb: intFromEnv('RAG_WORKER_HEAP_MB', 512) },
   });
-  // One worker: the line takes turns between clients and drops parses whose client left.
+  const smallPool = two
+    ? await startPool<WorkerData, Record<string, never>>({
+        file: workerFile,
+        // Its documents are chosen by budget (at most smallS), so their budgets are the same here.
+        data: { maxPages, maxDecodedMb: smallDecodedMb, parseTimeoutS, parseMargin },
+        // Its documents' budgets are at most smallS; twice that for what the worker cannot end.
+        jobTimeoutMs: Math.min(parseTimeoutS, 2 * smallS) * 1000,
+        log,
+        resourceLimits: { maxOldGenerationSizeMb: smallHeapMb },
+      })
+    : undefined;
+  // Each worker's line takes turns between clients and drops parses whose client left.
   const concurrency = intFromEnv('RAG_CONCURRENCY', 4);
   const maxQueued = intFromEnv('RAG_MAX_QUEUE', 32);
   const line = new ParseLine(maxQueued);
-  const parse = async (
-    kind: DocumentKind,
-    bytes: Uint8Array,
-    client: unknown,
-    signal: AbortSignal,
-    chunking: ChunkOptions | undefined,
-  ): Promise<ParsedChunks> => {
-    try {
-      return (await line.run(client, () => pool.run({ kind, bytes, chunking }), signal)) as ParsedChunks;
-    } catch (err) {
-      if (err instanceof WorkerJobError && err.name === 'ParseError')
-        throw new HttpError(Number(err.fields.status) || 400, err.message);
-      if (err instanceof JobTimeoutError)
-        throw new HttpError(
-          413,
-          `the document took longer than ${parseTimeoutS} s to parse (RAG_PARSE_TIMEOUT_S): split it or simplify it`,
-        );
-      throw err;
-    }
-  };
+  const parse = parseIn({
+    large: { line, pool },
+    small: smallPool && { line: new ParseLine(maxQueued), pool: smallPool },
+    smallS,
+    parseTimeoutS,
+    parseMargin,
+    log,
+  });
   const rag = new Rag({
     store: await Store.open(dataDir),
     embedder: new Embedder(embeddings),
@@ -122,7 +127,7 @@ async function main(): Promise<void> {
   const kit = createRagServer(rag, {
     log,
     token: await readAccessToken(env.RAG_TOKEN_FILE, log),
-    healthy: pool.healthy,
+    healthy: () => pool.healthy() && (smallPool?.healthy() ?? true),
     upstreams: [embeddings, vectors, llm],
     streamIdleMs: intFromEnv('RAG_LLM_TIMEOUT_MS', 300_000),
     timingClock: env.RAG_TIMING_CLOCK === '1',
@@ -140,13 +145,13 @@ async function main(): Promise<void> {
   );
   const l = kit.limits;
   log.startup(
-    `limits: ${l.maxBodyBytes} bytes a document, ${maxPages} PDF pages (their streams decoding to ${maxDecodedMb} MiB), ${parseTimeoutS} s at most to parse a document (${parseMargin} × its measured cost), ${rag.config.maxChunks} chunks a document, ${concurrency} requests at once (${maxQueued} waiting, ${line.capacity} documents waiting to be parsed)`,
+    `limits: ${l.maxBodyBytes} bytes a document, ${maxPages} PDF pages (their streams decoding to ${largeDecodedMb} MiB), ${parseTimeoutS} s at most to parse a document (${parseMargin} × its measured cost), ${rag.config.maxChunks} chunks a document, ${concurrency} requests at once (${maxQueued} waiting, ${line.capacity} documents waiting to be parsed), ${smallPool ? `a second parse worker (${smallHeapMb} MiB of heap, PDFs decoding to ${smallDecodedMb} MiB) for documents whose budget is at most ${smallS} s` : 'one parse worker'}`,
   );
   recoverInBackground(rag);
   drainOnSignals(kit, log, 15_000, async () => {
     log.flush();
     await unlink(socketPath).catch(() => undefined);
-    await pool.close();
+    await Promise.all([pool.close(), smallPool?.close()]);
   });
 }
 
