@@ -147,8 +147,9 @@ const assets = {
 };
 if (caches) {
   // The console part's: made after a first paint of the Dashboard (scripts/build-paint-cache.mjs).
-  // One made eager (every function compiled, 940 KB against 617) took 20 ms more of CPU to the
-  // first paint (docs/figures.md).
+  // One made eager (every function compiled, 940 KB against 617) was no faster: CPU to the
+  // Dashboard drawn 286.5 / 241.3 ms against 266.8 / 243.6 in two runs of 12 rounds (docs/figures.md);
+  // this one leaves what the console does not run at login lazy.
   caches.console = paintCodeCache(nodeBinary, seaMain, assets, consoleFile);
   writeFileSync(path.join(bundleDir, CONSOLE_CACHE), caches.console);
   assets[CONSOLE_CACHE] = path.join(bundleDir, CONSOLE_CACHE);
