@@ -26,6 +26,8 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+const NOT_ASCII = /[^\u0000-\u007f]/;
+
 /** A string or a non-empty array of non-empty strings, at most maxBatch of them. */
 function textList(value: unknown, param: string, limits: Limits, status: number): string[] {
   const list = typeof value === 'string' ? [value] : value;
@@ -60,6 +62,18 @@ function textList(value: unknown, param: string, limits: Limits, status: number)
         `'${param}[${i}]' contains a lone surrogate (an unpaired \\uD800-\\uDFFF escape): send valid Unicode`,
         param,
       );
+    }
+    // A tokenizer that normalises with NFKC (sentencepiece, multilingual models) tokenises the
+    // normalised text, where one character may become 18 (U+FDFA): 16,384 of them cost 31× ASCII's
+    // time. ASCII is its own NFKC form, so only other text pays for the check.
+    if (NOT_ASCII.test(item)) {
+      const normalised = item.normalize('NFKC').length;
+      if (normalised > limits.maxInputChars)
+        throw new ApiError(
+          413,
+          `'${param}[${i}]' has ${normalised} characters once normalised (NFKC), more than the maximum of ${limits.maxInputChars}: split the text`,
+          param,
+        );
     }
   });
   return list as string[];
