@@ -154,6 +154,33 @@ describe('ctx.bodyStream()', () => {
     expect(kit!.stats().bufferedBytes).toBe(0);
   }, 30_000);
 
+  it('the connection carries on after a streamed body: the next request on it is read and answered', async () => {
+    const s = await streamServer(1024 * 1024, 1);
+    const data = Buffer.alloc(2 * 1024 * 1024, 0x62);
+    const answers = await new Promise<string>((resolve) => {
+      const c = connect(s.socket);
+      sockets.push(c);
+      let got = '';
+      const t = setTimeout(() => resolve(got), 3000);
+      c.on('data', (d: Buffer) => {
+        const first = !/"sha256"/.test(got);
+        got += d.toString('latin1');
+        const n = (got.match(/"sha256"/g) ?? []).length;
+        // The next request only once the first is answered (not already in the server's buffer).
+        if (first && n === 1) c.write(`${head(3)}abc`);
+        if (n === 2) {
+          clearTimeout(t);
+          resolve(got);
+        }
+      });
+      c.on('close', () => resolve(got));
+      c.write(head(data.length));
+      c.write(data);
+    });
+    expect(answers.match(/HTTP\/1\.1 200 OK/g)).toHaveLength(2);
+    expect(answers).not.toMatch(/connection: close/i);
+  }, 30_000);
+
   it('a body already read whole cannot be streamed again', async () => {
     const s = await streamServer(8 * 1024 * 1024);
     const answer = await send(s.socket, head(3).replace('/upload', '/twice'), Buffer.from('abc'));

@@ -189,6 +189,8 @@ export class Conn implements Reader {
     this.receiving = undefined;
     this.messageStart = Date.now();
     ex.ended();
+    // A streamed body paused reads while its pieces were held: the next request is read as usual.
+    if (ex.streaming) this.socket.resume();
     if (!ex.dispatched) {
       ex.dispatched = true;
       this.host.dispatch(ex);
