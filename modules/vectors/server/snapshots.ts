@@ -8,31 +8,20 @@
  */
 import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
-import { realpath, writeFile } from 'node:fs/promises';
+import { realpath } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { FairQueue, HttpError, type RequestContext } from '../../kit/server/index.js';
+import { busy, FairQueue, HttpError, type RequestContext } from '../../kit/server/index.js';
 import { jsonBody, need, type RouteTable } from './api.js';
 import { bad, body, checkCollectionName } from './parse.js';
-import { checkCollectionFrame, fsyncAsync, writeCollectionFile } from './persist.js';
-import { type ByteSource, bufferSource, buildSnapshot, openFileSource } from './snapshot-build.js';
+import { fsyncAsync, writeCollectionFile } from './persist.js';
+import { type ByteSource, buildSnapshot, openFileSource } from './snapshot-build.js';
 import { describe, openSnapshot, writeChecksum } from './snapshot-files.js';
+import { receiveUpload, UploadFrameError } from './snapshots-upload.js';
 import type { Store } from './store.js';
 
 const hex = (s: string) => Buffer.from(s).toString('hex');
 const nameRe = /^[A-Za-z0-9][A-Za-z0-9._-]{0,200}\.snapshot$/;
-
-/** The first file part of a multipart/form-data body (Qdrant's upload sends one, "snapshot"). */
-function multipartFile(contentType: string | undefined, raw: Buffer): Buffer {
-  const m = /boundary=(?:"([^"]+)"|([^;\s]+))/i.exec(contentType ?? '');
-  if (!m) return raw; // a plain body: the snapshot itself
-  const boundary = Buffer.from(`--${m[1] ?? m[2]}`);
-  const start = raw.indexOf(boundary);
-  const headEnd = raw.indexOf('\r\n\r\n', start);
-  const end = raw.indexOf(Buffer.from(`\r\n${boundary.toString()}`), headEnd);
-  if (start < 0 || headEnd < 0 || end < 0) throw bad('the multipart upload has no snapshot part');
-  return raw.subarray(headEnd + 4, end);
-}
 
 /**
  * Creates and recovers hold a whole collection in memory (a create its copy until the file is
@@ -40,7 +29,9 @@ function multipartFile(contentType: string | undefined, raw: Buffer): Buffer {
  * 16 creates at once of a 28 MiB collection held 390 MiB (test/security/vectors-snapshot-creates),
  * so enough of them outgrew any container. They now run one at a time, taking turns between
  * clients (the kit's FairQueue, by ctx.client, as its own queue does); a few more wait, beyond
- * that 503 + Retry-After. Uploads are bounded by the kit's body budget already.
+ * that 503 + Retry-After. An upload's restore takes its turn there too: uploads are streamed to
+ * files (snapshots-upload.ts), no longer held by the kit's body budget, so that no longer bounds
+ * how many build at once; and at most SNAPSHOT_WORK_WAITING are received at once (files on disk).
  */
 export const SNAPSHOT_WORK_WAITING = 4;
 
@@ -52,6 +43,8 @@ export function snapshotRoutes(store: Store): RouteTable {
   const inTurn = <T>(ctx: RequestContext, work: () => Promise<T>) =>
     ctx.hold(copies.run(ctx.req.socket, work, ctx.signal, ctx.client));
   const dirOf = (c: string) => join(root, hex(c));
+  /** Uploads being received now (each a file being written). */
+  let receiving = 0;
   // Plain files only: a link or anything else named as a snapshot is neither listed nor sent.
   const list = (c: string) => {
     try {
@@ -81,16 +74,6 @@ export function snapshotRoutes(store: Store): RouteTable {
     await writeChecksum(dir, name, hash.digest('hex'));
     await fsyncAsync(dir);
     return describe(dir, name);
-  }
-
-  async function write(c: string, name: string, data: Buffer) {
-    const dir = dirOf(c);
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
-    await writeFile(join(dir, `${name}.tmp`), data, { mode: 0o600 });
-    await fsyncAsync(join(dir, `${name}.tmp`));
-    renameSync(join(dir, `${name}.tmp`), join(dir, name));
-    await writeChecksum(dir, name, createHash('sha256').update(data).digest('hex'));
-    await fsyncAsync(dir);
   }
 
   /**
@@ -189,22 +172,43 @@ export function snapshotRoutes(store: Store): RouteTable {
       /^\/collections\/([^/]+)\/snapshots\/upload$/,
       async (ctx, [c]) => {
         checkCollectionName(c!);
-        const data = multipartFile(ctx.req.headers['content-type'], await ctx.bytes());
+        if (receiving >= SNAPSHOT_WORK_WAITING)
+          throw busy(`busy: ${receiving} snapshot uploads are being received; retry shortly`);
+        // Streamed to a private file as it arrives (never held whole), hashed as it is written.
+        const pieces = ctx.bodyStream();
+        const dir = dirOf(c!);
+        mkdirSync(dir, { recursive: true, mode: 0o700 });
         const name = `upload-${Date.now()}-${process.hrtime.bigint() % 1000000n}.snapshot`;
+        const tmp = join(dir, `${name}.tmp`);
+        const file = join(dir, name);
+        let sha256: string;
+        receiving++;
         try {
-          checkCollectionFrame(data); // the frame; restore() below builds and so checks the rest
+          ({ sha256 } = await receiveUpload(pieces, ctx.req.headers['content-type'], tmp));
         } catch (err) {
-          throw bad(`the snapshot cannot be read: ${(err as Error).message}`);
+          rmSync(tmp, { force: true });
+          // The frame only here; restore() below builds and so checks the rest.
+          if (err instanceof UploadFrameError) throw bad(`the snapshot cannot be read: ${err.message}`);
+          throw err;
+        } finally {
+          receiving--;
         }
-        await write(c!, name, data);
         try {
-          return await restore(c!, join(hex(c!), name), bufferSource(data), ctx.signal);
+          return await inTurn(ctx, async () => {
+            renameSync(tmp, file);
+            await writeChecksum(dir, name, sha256);
+            await fsyncAsync(dir);
+            // From that file, through one descriptor (as recover): the SHA-256 of the bytes built
+            // from must be that of the bytes received, so what was checked is what is restored.
+            return restore(c!, join(hex(c!), name), await openFileSource(file), ctx.signal, sha256);
+          });
         } catch (err) {
+          rmSync(tmp, { force: true }); // refused or gone before its turn
           // Refused before it was logged (a 400): not kept as a snapshot either. After the log
           // (a failed checkpoint) the file is what a replay restores from, so it stays.
           if (err instanceof HttpError && err.status === 400) {
-            rmSync(join(dirOf(c!), `${name}.checksum`), { force: true });
-            rmSync(join(dirOf(c!), name), { force: true });
+            rmSync(join(dir, `${name}.checksum`), { force: true });
+            rmSync(file, { force: true });
           }
           throw err;
         }
