@@ -390,6 +390,10 @@ export class Engine {
           const r = await c.generateCompletionWithMeta(tokens, {
             ...g.options(maxTokens, grammar),
             disableContextShift: true,
+            // LlamaCompletion keeps at most the context less this many of a prompt's tokens, silently
+            // dropping its start (a tenth of the context by default, even with no shift), and would
+            // evaluate the rest again past prefill's deadline; budget() already refused what cannot fit.
+            contextShiftSize: 1,
           });
           return g.finish(r, promptTokens);
         } finally {
