@@ -27,13 +27,24 @@ export async function downloadFloor(configFile: string | undefined): Promise<num
     if (r.why === 'open' && r.error.code === 'ENOENT') return downloadLimits.minBytesPerSecond;
     throw new UsageError(`${configFile} cannot be read (${r.why})`, 'Make it a regular JSON file.');
   }
-  let v: unknown;
+  let doc: unknown;
   try {
-    v = (JSON.parse(r.bytes.toString('utf8')) as { downloads?: { minKiBPerSecond?: unknown } }).downloads
-      ?.minKiBPerSecond;
+    doc = JSON.parse(r.bytes.toString('utf8'));
   } catch {
     throw new UsageError(`${configFile} is not JSON`, 'Fix or remove it.');
   }
+  const downloads = (doc as { downloads?: unknown } | null)?.downloads;
+  if (downloads === undefined) return downloadLimits.minBytesPerSecond;
+  // A section the box cannot read as meant (`"downloads": 32`, a misspelt key) is refused, not
+  // taken as no setting: the admin of a slow link would get the default floor with no word why.
+  const isObject = typeof downloads === 'object' && downloads !== null && !Array.isArray(downloads);
+  const unknown = isObject ? Object.keys(downloads).filter((k) => k !== 'minKiBPerSecond') : [];
+  if (!isObject || unknown.length > 0)
+    throw new UsageError(
+      `${configFile}: downloads is ${JSON.stringify(downloads)}; the only setting it takes is minKiBPerSecond`,
+      'Write it as "downloads": {"minKiBPerSecond": 32} (the slowest rate in KiB/s a package download may keep after its first minute).',
+    );
+  const v = (downloads as { minKiBPerSecond?: unknown }).minKiBPerSecond;
   if (v === undefined) return downloadLimits.minBytesPerSecond;
   if (typeof v !== 'number' || !Number.isFinite(v) || v < 1 || v > 1024 * 1024)
     throw new UsageError(
