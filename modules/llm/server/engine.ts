@@ -11,6 +11,7 @@
 import {
   type ChatHistoryItem,
   type ChatWrapper,
+  GeneralChatWrapper,
   getLlama,
   JinjaTemplateChatWrapper,
   type Llama,
@@ -226,7 +227,16 @@ export class Engine {
       () =>
         opts.chatTemplate
           ? new JinjaTemplateChatWrapper({ template: opts.chatTemplate })
-          : resolveChatWrapper(model),
+          : // Without the model's llama: node-llama-cpp would render a template its JavaScript
+            // renderer cannot parse with llama.cpp's native one, which no vm timeout stops; such
+            // a template falls back to a built-in wrapper instead (test/security/llm-template-native).
+            (resolveChatWrapper({
+              bosString: model.tokens.bosString,
+              architecture: model.fileInfo.metadata?.general?.architecture,
+              filename: model.filename,
+              fileInfo: model.fileInfo,
+              tokenizer: model.tokenizer,
+            }) ?? new GeneralChatWrapper()),
       TEMPLATE_LOAD_MS,
       'its example chats at load',
     );
