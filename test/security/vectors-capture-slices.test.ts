@@ -2,8 +2,8 @@
  * A checkpoint (and a snapshot) copies every collection's arrays before writing them, so that the
  * files hold one state. The copy ran in one turn of the event loop: 1M points of 100 numbers took
  * 0.75-1.5 s on the loaded 2-core VM (100k: 0.12-0.35 s), /health and every search unanswered.
- * Now it is copied 20 ms at a time with writes held back (they wait, then go on), so the image is
- * still the state at the checkpoint's operation: a write sent during the copy is not in it, and is
+ * Now it is copied 20 ms at a time, writes held back only while the per-label arrays are copied
+ * (the vectors are copied copy-on-write while writes go on), so the image is still the state at the checkpoint's operation: a write sent during the copy is not in it, and is
  * in the log, and /health is answered before the copy ends. In process, on the real store and the
  * API on a socket; the size is set from a measured copy, not a clock.
  */
@@ -94,11 +94,11 @@ it('a checkpoint copies the collections a slice at a time, holding writes back; 
   // Before: the copy was one turn: no turn saw 'capture' (and no request could come during it).
   expect(seen).toContain('capture');
   expect(late).toBeDefined();
-  // /health answered before the copy ended; the write held back until it was over.
+  // /health answered before the copy ended; the write too (writes go on during the vectors'
+  // copy: test/security/vectors-write-during-capture.test.ts), and it is not in the image.
   expect(await health!).toEqual({ status: 200, phaseThen: 'capture' });
   const answered = await late!;
   expect(answered.seq).toBe(seq + 1);
-  expect(answered.phaseThen).not.toBe('capture');
   await kit.drain(1000);
 
   const manifest = JSON.parse(readFileSync(join(dir, 'checkpoint', 'manifest.json'), 'utf8'));
