@@ -1,0 +1,53 @@
+/**
+ * The record of rotated consumer tokens (core/services/token-generations.ts) is read strictly: a
+ * link at its name (to a file with good counts), another shape of JSON, a count that is not a
+ * whole number at least 0, or a file over 1 MiB is refused (bad-client-key), never read as "no
+ * rotation", which would give back the tokens a rotation replaced. Its folder is root's alone, so
+ * no one else can remove or replace it.
+ */
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { generationOf, readGenerations } from '../../src/core/services/token-generations.js';
+import { layout } from '../../src/core/system/paths.js';
+import { tempDir } from '../setup/temp-registry.js';
+
+function record(): { root: string; file: string } {
+  const root = tempDir('token-gen-');
+  const dir = layout(root).stateDir;
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  return { root, file: path.join(dir, 'client-token-generations') };
+}
+
+describe('the record of rotated consumer tokens', () => {
+  it('is read when whole and root-only; absent is no rotation', async () => {
+    const { root, file } = record();
+    expect(await generationOf(root, 'llm', 'rag')).toBe(0);
+    writeFileSync(file, '{"llm":{"rag":3}}\n', { mode: 0o600 });
+    expect(await generationOf(root, 'llm', 'rag')).toBe(3);
+    expect(await generationOf(root, 'llm', '__proto__')).toBe(0);
+  });
+
+  it.each([
+    ['not JSON', '{"llm":'],
+    ['an array', '[]'],
+    ['a count below 0', '{"llm":{"rag":-1}}'],
+    ['a fraction', '{"llm":{"rag":1.5}}'],
+    ['a count as text', '{"llm":{"rag":"3"}}'],
+    ['a count past safe integers', '{"llm":{"rag":9007199254740993}}'],
+    ['a provider that is not an object', '{"llm":3}'],
+    ['over 1 MiB', `{"llm":{"rag":1}}${' '.repeat(1 << 20)}`],
+  ])('refuses %s', async (_why, text) => {
+    const { root, file } = record();
+    writeFileSync(file, text, { mode: 0o600 });
+    await expect(readGenerations(root)).rejects.toMatchObject({ code: 'bad-client-key' });
+  });
+
+  it('refuses a link at its name, though what it points at is a good record', async () => {
+    const { root, file } = record();
+    const elsewhere = path.join(root, 'elsewhere');
+    writeFileSync(elsewhere, '{"llm":{"rag":3}}\n', { mode: 0o600 });
+    symlinkSync(elsewhere, file);
+    await expect(readGenerations(root)).rejects.toMatchObject({ code: 'bad-client-key' });
+  });
+});
