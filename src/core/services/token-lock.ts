@@ -63,7 +63,6 @@ async function create(file: string): Promise<number | false> {
   const fh = await open(tmp, 'wx', 0o600);
   try {
     await fh.writeFile(String(process.pid));
-    await fh.sync();
   } finally {
     await fh.close();
   }
