@@ -68,7 +68,9 @@ describe("one client's waiting documents do not hold the whole body budget", () 
     expect([r.status, r.text]).toEqual([503, expect.stringMatching(/embeddings module is unavailable/)]);
     // Refused by the ingests' share: all of it, or (one client, ingest-share.ts) this client's half.
     const answers = await Promise.all(filling);
-    expect(answers.some((a) => a.status === 503 && /bytes of documents (are )?being ingested/.test(a.text))).toBe(true);
+    expect(
+      answers.some((a) => a.status === 503 && /bytes of documents (are )?being ingested/.test(a.text)),
+    ).toBe(true);
     expect((await first).status).toBe(413);
   }, 180_000);
 });
