@@ -33,19 +33,24 @@ export async function rotateTokens(
     import('../core/services/container-info.js'),
   ]);
   const { rotated } = await rotateConsumerTokens(ctx.root, provider, opts.consumer);
-  const mustRestart: string[] = [];
+  const running: string[] = [];
+  // Not asked (the engine did not answer): always named for the admin to judge, never restarted
+  // here (a restart would fail the same way), with or without `restart`.
+  const unknown: string[] = [];
   for (const c of rotated) {
-    const running = await inspectContainer(ctx.engine(), c).then(
-      (i) => i?.State.Running === true,
-      () => !opts.restart, // named for the admin to judge; a restart would fail the same way
+    const state = await inspectContainer(ctx.engine(), c).then(
+      (i) => (i?.State.Running === true ? 'running' : 'stopped'),
+      () => 'unknown' as const,
     );
-    if (running) mustRestart.push(c);
+    if (state === 'running') running.push(c);
+    else if (state === 'unknown') unknown.push(c);
   }
   const restarted: string[] = [];
   if (opts.restart)
-    for (const c of mustRestart) {
+    for (const c of running) {
       await ops.restart(c, opts.signal ? { signal: opts.signal } : {});
       restarted.push(c);
     }
-  return { provider, rotated, mustRestart: mustRestart.filter((c) => !restarted.includes(c)), restarted };
+  const mustRestart = [...running.filter((c) => !restarted.includes(c)), ...unknown];
+  return { provider, rotated, mustRestart, restarted };
 }

@@ -180,6 +180,17 @@ describe("attack: a consumer's leaked token", () => {
     expect(rotationText(r)).not.toContain('blueprint service restart');
   });
 
+  it('--restart with an engine that cannot be asked: nothing restarted, every consumer still named', async () => {
+    await starts('rag');
+    const restarts: string[] = [];
+    const ops = { restart: async (n: string) => void restarts.push(n) } as unknown as ServiceOps;
+    const ctx = makeContext(root, { env: { CONTAINER_HOST: `unix://${sock}.none` } });
+    const r = await rotateTokens(ctx, ops, 'llm', { restart: true });
+    expect(restarts).toEqual([]);
+    expect(r.mustRestart).toEqual(['more', 'rag']);
+    expect(rotationText(r)).toContain('blueprint service restart rag');
+  });
+
   it('is refused for a provider without tokens per consumer, a module that does not use it, and a record not root-only', async () => {
     await register('x', consumerSpec, ['old']);
     await expect(box().services.rotateTokens('old')).rejects.toMatchObject({ code: 'no-client-tokens' });
