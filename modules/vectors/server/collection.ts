@@ -77,9 +77,16 @@ export class Collection {
     });
   }
 
-  /** Its graph freed (dropped or replaced by a restore). */
+  private disposed = false;
+
+  /**
+   * Its graph freed (dropped or replaced by a restore). While a checkpoint holds it (capture.ts:
+   * a drop during the vectors' copy) it is freed once written (releaseGraph): the graph worker,
+   * asked to write a graph it had freed, threw and ended (test/security/vectors-capture-drop).
+   */
   dispose(): void {
-    this.index.dispose();
+    this.disposed = true;
+    if (!this.graphQueue.writing) this.index.dispose();
   }
 
   get count(): number {
@@ -120,6 +127,11 @@ export class Collection {
 
   /** After the write: the changes that waited go into the graph, a slice per turn (graph-queue.ts). */
   releaseGraph(): void {
+    if (this.disposed) {
+      this.graphQueue.release(() => undefined);
+      this.index.dispose();
+      return;
+    }
     if (this.index.getMaxElements() < this.capacity) this.index.resizeIndex(this.capacity);
     this.graphQueue.release((label, wasLive) => {
       if (this.ids[label] !== undefined) this.index.addPoint(this.vectorOf(label), label);
