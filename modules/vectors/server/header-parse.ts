@@ -74,8 +74,13 @@ function parse(s: string): unknown {
 
 /** An array's elements (`i` at its '['), a group at a time; returns the index after its ']'. */
 function* arrayAt(b: Uint8Array, i: number, into: unknown[]): Work<number> {
+  // Only a whole array may be empty: an empty group is a comma out of place ('[<256 KB>,]' or 256 KB
+  // of spaces before a comma), which JSON.parse refuses (test/security/vectors-header-differential).
   const flush = (from: number, to: number) => {
-    if (skipWs(b, from) >= to) return;
+    if (skipWs(b, from) >= to) {
+      if (from === i + 1 && b[to] === 0x5d) return;
+      throw notJson();
+    }
     const part = parse(`[${text(b, from, to)}]`) as unknown[];
     for (const v of part) into.push(v);
   };
@@ -107,6 +112,14 @@ function* arrayAt(b: Uint8Array, i: number, into: unknown[]): Work<number> {
   throw notJson();
 }
 
+/**
+ * out[key] = value as JSON.parse sets it: an own property even for "__proto__" (an assignment set
+ * the object's prototype, the header's missing fields then read from the uploader's object).
+ */
+function own(out: Record<string, unknown>, key: string, value: unknown): void {
+  Object.defineProperty(out, key, { value, writable: true, enumerable: true, configurable: true });
+}
+
 /** The header parsed from its bytes, yielding between slices (slices.ts sliced() runs it). */
 export function* parseHeader(b: Uint8Array): Work<Header> {
   const out: Record<string, unknown> = {};
@@ -124,10 +137,10 @@ export function* parseHeader(b: Uint8Array): Work<Header> {
       if (ARRAYS.has(key) && b[i] === 0x5b) {
         const items: unknown[] = [];
         i = yield* arrayAt(b, i, items);
-        out[key] = items;
+        own(out, key, items);
       } else {
         const end = valueEnd(b, i, SMALL_BYTES);
-        out[key] = parse(text(b, i, end));
+        own(out, key, parse(text(b, i, end)));
         i = end;
       }
       i = skipWs(b, i);
