@@ -1,8 +1,8 @@
 /**
- * A snapshot upload checks the file's frame (magic, CRC, a header length that fits) before writing
- * it, and the build from the same bytes checks the rest (persist.ts checkCollectionFrame): a file
- * that fails either is a 400 and leaves nothing under snapshots/ (neither it nor its checksum); a
- * whole one is restored. The frame check replaced a full read of the file (its header parsed, its
+ * A snapshot upload checks the file's frame (magic, CRC, a header length that fits) from the bytes
+ * as they are written to its private file (removed on a bad frame), and the build from that file
+ * checks the rest (persist.ts checkCollectionFrame): a file that fails either is a 400 and leaves
+ * nothing under snapshots/ (neither it nor its checksum); a whole one is restored. The frame check replaced a full read of the file (its header parsed, its
  * vectors copied, then thrown away) in one turn: 118-355 ms for a 37 MiB file of 100k points with
  * text payloads on the loaded VM, 22-29 ms now.
  */

@@ -76,7 +76,7 @@ export async function openFileSource(path: string): Promise<ByteSource> {
   };
 }
 
-/** An upload's body (already in memory: the kit's body limit bounds it). */
+/** Bytes already in memory (tests: test/vectors/checkpoint.test.ts; an upload is streamed to a file). */
 export function bufferSource(buf: Buffer): ByteSource {
   let at = 0;
   return {
