@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
-import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { chmod, copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { fatBootSector, mountNamespaceUsable, standInDev } from '../helpers/mount-namespace.js';
@@ -34,14 +35,16 @@ beforeEach(async () => {
 afterEach(() => cleanup());
 
 /** One boot with `image` as the BLUEPRINT device: the provisioning, then tty1's wizard unit. */
-async function boot(image: string) {
+async function boot(image: string, stickFolders: string[] = []) {
   const fake = path.join(work, 'fakebin');
   await mkdir(fake);
   await mkdir(path.join(work, 'stick'));
   await writeFile(path.join(work, 'stick/answers.json'), '{"hostname":"box"}\n');
+  for (const folder of stickFolders) await mkdir(path.join(work, 'stick', folder));
   const tools: Record<string, string> = {
     udevadm: 'exit 0',
-    mount: `echo "mount $*" >>${work}/calls; eval "dest=\\\${$#}"; /usr/bin/mount --bind -o ro "${work}/stick" "$dest"`,
+    // A remount (rw, for the recovery-keys folder) makes the bound stick writable.
+    mount: `echo "mount $*" >>${work}/calls; eval "dest=\\\${$#}"; case "$*" in *remount,rw*) exec /usr/bin/mount -o remount,bind,rw "$dest" ;; esac; /usr/bin/mount --bind -o ro "${work}/stick" "$dest"`,
     umount: '/usr/bin/umount "$1"',
     journalctl: `cat ${work}/journal`,
     sleep: `if [ "$1" = infinity ]; then echo LOCKED >>${work}/calls; fi; exit 0`,
@@ -133,7 +136,104 @@ describe.skipIf(!mountNamespaceUsable)('the BLUEPRINT stick’s file system', ()
     const img = path.join(work, 'ext4.img');
     expect(spawnSync('mkfs.ext4', ['-q', '-F', '-L', 'BLUEPRINT', img, '2M']).status).toBe(0);
     const r = await boot(img);
-    expect(r.calls.find((c) => c.startsWith('mount '))).toMatch(/^mount -t ext4 -o ro,nosuid,nodev,noexec /);
+    expect(r.calls.find((c) => c.startsWith('mount '))).toMatch(
+      /^mount -t ext4 -o ro,noload,nosuid,nodev,noexec /,
+    );
     expect(r.calls).toContain('rc 0');
   });
+
+  // An ext4 stick unplugged without unmounting carries a journal to replay (needs_recovery). The
+  // kernel replays it on a read-only mount too, writing the journal's blocks wherever they say on
+  // the stick (write access is enabled "during recovery"), with jbd2's parser reading an
+  // attacker's journal on the way: `ro` did not mean the stick is left as it was, nor that only
+  // the answers are read. `noload` mounts it as it is, the journal neither read nor replayed.
+  it.skipIf(!have('mkfs.ext4') || !loopUsable())(
+    'an ext4 stick is mounted with its journal left alone (ro,noload): the stick is not written',
+    async () => {
+      const img = await ext4NeedingRecovery('ext4.img');
+      const r = await boot(img);
+      const call = r.calls.find((c) => c.startsWith('mount '));
+      expect(call).toMatch(
+        /^mount -t ext4 -o \S+ \/dev\/disk\/by-label\/BLUEPRINT \/run\/blueprint\/provision$/,
+      );
+      const opts = /-o (\S+)/.exec(call ?? '')?.[1] ?? '';
+      // Those options, with the real kernel, on a stick it could write (a loop device, read-write).
+      const stick = path.join(work, 'stick.img');
+      await copyFile(img, stick);
+      const before = sha256(await readFile(stick));
+      const dir = path.join(work, 'real');
+      await mkdir(dir);
+      const real = spawnSync(
+        'sh',
+        [
+          '-c',
+          `L=$(losetup -f --show "$1") || exit 9; mount -t ext4 -o "$2" "$L" "$3"; rc=$?; umount "$3" 2>/dev/null; losetup -d "$L"; exit $rc`,
+          'sh',
+          stick,
+          opts,
+          dir,
+        ],
+        { encoding: 'utf8', timeout: 30_000 },
+      );
+      expect(real.status, real.stderr).toBe(0);
+      expect(sha256(await readFile(stick)), `mounted -o ${opts}`).toBe(before);
+      expect(r.calls).toContain('rc 0');
+    },
+  );
+
+  // With noload the journal is not used at all, a read-write remount included (`norecovery`). A
+  // stick whose journal waits (pulled out mounted) written that way gets the key in blocks the
+  // journal's next replay (the next machine, a plain mount) writes its old blocks over: the key's
+  // only copy off the box lost, and the stick's file system damaged. Such a stick is not written.
+  it.skipIf(!have('mkfs.ext4'))(
+    'an ext4 stick whose journal waits is not made writable for the recovery key: nothing set up, the consoles say why',
+    async () => {
+      const r = await boot(await ext4NeedingRecovery('ext4.img'), ['recovery-keys']);
+      expect(r.calls.filter((c) => c.startsWith('mount '))).toEqual([
+        'mount -t ext4 -o ro,noload,nosuid,nodev,noexec /dev/disk/by-label/BLUEPRINT /run/blueprint/provision',
+      ]);
+      expect(r.calls.some((c) => c.startsWith('blueprint setup'))).toBe(false);
+      expect(r.calls).toContain('rc 1');
+      expect(r.calls).toContain('LOCKED');
+      for (const [where, text] of [
+        ['journal', r.journal],
+        ['screen (tty1)', r.screen],
+        ['locked console', r.tty],
+      ])
+        expect(text, where).toMatch(
+          /BLUEPRINT disk's journal was not replayed.*nothing was set up, nothing encrypted/,
+        );
+    },
+  );
+
+  it.skipIf(!have('mkfs.ext4'))(
+    'a clean ext4 stick is still made writable for the recovery key',
+    async () => {
+      const img = path.join(work, 'ext4.img');
+      expect(spawnSync('mkfs.ext4', ['-q', '-F', '-L', 'BLUEPRINT', img, '8M']).status).toBe(0);
+      const r = await boot(img, ['recovery-keys']);
+      expect(r.calls.filter((c) => c.startsWith('mount '))).toEqual([
+        'mount -t ext4 -o ro,noload,nosuid,nodev,noexec /dev/disk/by-label/BLUEPRINT /run/blueprint/provision',
+        'mount -o remount,rw,nosuid,nodev,noexec /run/blueprint/provision',
+      ]);
+      expect(r.calls.some((c) => c.startsWith('blueprint setup'))).toBe(true);
+    },
+  );
 });
+
+const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+
+/** Whether a loop device can be set up here (root, /dev/loop-control). */
+function loopUsable(): boolean {
+  return spawnSync('sh', ['-c', 'L=$(losetup -f) && [ -w "$L" ]']).status === 0 && have('losetup');
+}
+
+/** An ext4 image labelled BLUEPRINT whose journal waits to be replayed, as a stick pulled out mounted. */
+async function ext4NeedingRecovery(name: string): Promise<string> {
+  const img = path.join(work, name);
+  expect(spawnSync('mkfs.ext4', ['-q', '-F', '-L', 'BLUEPRINT', img, '8M']).status).toBe(0);
+  expect(spawnSync('debugfs', ['-w', '-R', 'feature needs_recovery', img]).status).toBe(0);
+  const features = spawnSync('dumpe2fs', ['-h', img], { encoding: 'utf8' }).stdout;
+  expect(features).toMatch(/^Filesystem features:.* needs_recovery/m);
+  return img;
+}
