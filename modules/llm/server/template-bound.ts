@@ -14,9 +14,16 @@
  */
 import vm from 'node:vm';
 import type { ChatWrapper, LlamaText } from 'node-llama-cpp';
+import { intFromEnv } from '../../kit/server/index.js';
 
-/** How long one rendering of a chat may take (real templates render in a few milliseconds). */
-export const TEMPLATE_RENDER_MS = 250;
+/**
+ * How long one rendering of a chat may take (`LLM_TEMPLATE_RENDER_MS`, 2,000 by default). Real
+ * templates render in a few milliseconds, but the deadline is wall time: at 250 ms a one-line chat
+ * on the tiny llama was refused as a looping template while the 2-core test machine ran at load
+ * 10-12, so the default leaves a busy box room, and a template that loops costs at most this much
+ * of the event loop a chat (the first rendering past it ends the chat).
+ */
+export const TEMPLATE_RENDER_MS = intFromEnv('LLM_TEMPLATE_RENDER_MS', 2_000);
 /** How long node-llama-cpp's checks of a template at load may take (dozens of renderings). */
 export const TEMPLATE_LOAD_MS = 30_000;
 /** Characters a template may add to the messages' own (role markers, a system prompt of its own). */
