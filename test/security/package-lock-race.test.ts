@@ -5,8 +5,8 @@
  * worked; and of two processes that judged a dead holder's lock stale, the slower removed the
  * lock the faster had just made. Four processes taking the lock in a loop (a refusal is retried),
  * each checking inside that no one else is in (a file made O_EXCL, removed on leaving), found
- * another inside: see the counts in the commit that fixed it. A lock left by a dead process is
- * still taken over; a live holder's is refused with 'locked', in this process too.
+ * another inside 97, 139, 100 and 80 times in 3 s before the fix (cf983f2). A lock left by a
+ * dead process is still taken over; a live holder's is refused with 'locked', in this process too.
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';

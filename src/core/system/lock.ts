@@ -1,4 +1,6 @@
-import { open, readFile, unlink } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { constants } from 'node:fs';
+import { link, lstat, open, rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { ConflictError } from '../errors.js';
 import { ensureDir } from './fs.js';
@@ -20,44 +22,143 @@ export function alive(pid: number): boolean {
  */
 const heldHere = new Set<string>();
 
+const { O_RDONLY, O_NOFOLLOW, O_NONBLOCK } = constants;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const code = (err: unknown) => (err as NodeJS.ErrnoException).code;
+const aside = (file: string, why: string) =>
+  `${file}.${process.pid}.${randomBytes(6).toString('hex')}.${why}`;
+
+/** The holder's pid (0: none readable) and the file's inode; undefined: no lock file. */
+async function holder(file: string): Promise<{ pid: number; ino: number } | undefined> {
+  // No link followed: the lock's name is judged, never what a link there points at.
+  const fh = await open(file, O_RDONLY | O_NOFOLLOW | O_NONBLOCK).catch((err) => {
+    if (code(err) === 'ENOENT') return undefined;
+    throw err;
+  });
+  if (!fh) return undefined;
+  try {
+    const st = await fh.stat();
+    const buf = Buffer.alloc(32);
+    const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
+    const text = buf.subarray(0, bytesRead).toString('utf8');
+    const pid = /^[1-9][0-9]{0,9}$/.test(text) ? Number(text) : 0;
+    return { pid, ino: st.ino };
+  } finally {
+    await fh.close();
+  }
+}
+
+/**
+ * The lock file made with this pid in it, its inode; false: a lock file is there. Written whole
+ * under another name and linked at the lock's (link never replaces), so the name never holds a
+ * file without its pid: an empty one read between a create and its write was judged stale.
+ */
+async function create(file: string, mode: number): Promise<number | false> {
+  const tmp = aside(file, 'new');
+  const fh = await open(tmp, 'wx', mode);
+  try {
+    await fh.writeFile(String(process.pid));
+  } finally {
+    await fh.close();
+  }
+  try {
+    await link(tmp, file);
+    return (await lstat(file)).ino;
+  } catch (err) {
+    if (code(err) === 'EEXIST') return false;
+    throw err;
+  } finally {
+    await unlink(tmp).catch(() => {});
+  }
+}
+
+/**
+ * The lock file `judged` (a dead holder's) removed. Removing the name would remove whatever is
+ * there by then, perhaps the lock another waiter made after taking the same dead one over; so it
+ * is moved aside (atomic) and removed only if it is the very inode judged. A newer one moved by
+ * mistake is linked back at once (only if a third process made a lock in that instant is it lost).
+ */
+async function takeOver(file: string, judged: number): Promise<void> {
+  const now = await lstat(file).catch(() => undefined);
+  if (now?.ino !== judged) return; // Already taken over (or released): judge again.
+  const moved = aside(file, 'stale');
+  try {
+    await rename(file, moved);
+  } catch (err) {
+    if (code(err) === 'ENOENT') return;
+    throw err;
+  }
+  if ((await lstat(moved)).ino === judged) return unlink(moved);
+  await link(moved, file).catch(() => {});
+  await unlink(moved);
+}
+
+export interface LockOptions {
+  /** Wait up to this long for a live holder (in this process too); by default it is refused. */
+  waitMs?: number;
+  /** The lock file's mode. */
+  mode?: number;
+}
+
 /**
  * An exclusive lock file holding the owner's pid. A lock left by a process that no longer exists
- * (killed, crashed) is taken over, so a SIGKILL never wedges the package manager.
+ * (killed, crashed) is taken over, so a SIGKILL never wedges the package manager; a live holder's
+ * is refused (ConflictError 'locked') or, with `waitMs`, waited for. The release removes the lock
+ * file only if it is still this one.
  */
-export async function acquireLock(file: string, what: string): Promise<() => Promise<void>> {
+export async function acquireLock(
+  file: string,
+  what: string,
+  opts: LockOptions = {},
+): Promise<() => Promise<void>> {
   await ensureDir(path.dirname(file));
   const key = path.resolve(file);
-  if (heldHere.has(key))
-    throw new ConflictError(
-      `Another ${what} is running in this process`,
-      'locked',
-      'Wait for it to finish, then try again.',
-    );
-  for (let attempt = 0; attempt < 3; attempt++) {
-    try {
-      const fh = await open(file, 'wx', 0o644);
-      await fh.writeFile(String(process.pid));
-      await fh.close();
-      heldHere.add(key);
-      return async () => {
-        heldHere.delete(key);
-        await unlink(file).catch(() => {});
-      };
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      const owner = Number.parseInt(await readFile(file, 'utf8').catch(() => ''), 10);
-      if (
-        heldHere.has(key) ||
-        (Number.isFinite(owner) && owner > 0 && owner !== process.pid && alive(owner))
-      ) {
-        throw new ConflictError(
-          `Another ${what} is running (pid ${owner})`,
-          'locked',
-          `Wait for it to finish; if no such process exists, remove ${file}.`,
-        );
+  const waiting = opts.waitMs !== undefined;
+  const deadline = Date.now() + (opts.waitMs ?? 0);
+  for (let attempt = 0; ; attempt++) {
+    // Takeovers racing other processes' end in a bounded number of tries, or a refusal.
+    if (!waiting && attempt >= 50)
+      throw new ConflictError(`Could not take the ${what} lock ${file}`, 'locked', 'Run the command again.');
+    let owner: number | undefined;
+    if (heldHere.has(key)) owner = process.pid;
+    else {
+      const ino = await create(file, opts.mode ?? 0o644);
+      if (ino !== false) {
+        heldHere.add(key);
+        return async () => {
+          heldHere.delete(key);
+          const now = await lstat(file).catch(() => undefined);
+          if (now?.ino === ino) await unlink(file).catch(() => {});
+        };
       }
-      await unlink(file).catch(() => {});
+      const h = await holder(file);
+      if (!h) continue; // Released in between.
+      // Not held here (above), so a file naming this pid is an earlier process's that had it.
+      if (h.pid === 0 || h.pid === process.pid || !alive(h.pid)) {
+        await takeOver(file, h.ino);
+        continue;
+      }
+      owner = h.pid;
     }
+    if (!waiting) {
+      if (owner === process.pid)
+        throw new ConflictError(
+          `Another ${what} is running in this process`,
+          'locked',
+          'Wait for it to finish, then try again.',
+        );
+      throw new ConflictError(
+        `Another ${what} is running (pid ${owner})`,
+        'locked',
+        `Wait for it to finish; if no such process exists, remove ${file}.`,
+      );
+    }
+    if (Date.now() > deadline)
+      throw new ConflictError(
+        `Another ${what} (pid ${owner}) held ${file} for over ${Math.round((opts.waitMs ?? 0) / 1000)} s`,
+        'locked',
+        `Wait for it to finish; if no such process exists, remove ${file}.`,
+      );
+    await sleep(25);
   }
-  throw new ConflictError(`Could not take the ${what} lock ${file}`, 'locked', 'Run the command again.');
 }
