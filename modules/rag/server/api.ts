@@ -144,8 +144,14 @@ async function ingest(rag: Rag, ctx: RequestContext, heavy: Heavy, share: Ingest
   // writing) is heavy work like a retrieval, in the kit's queue. Held throughout: waiting for the parse worker is in none of the kit's queues, and its idle
   // sweep would close the connection (test/rag/kit-hold.test.ts).
   const client = clientOf(ctx);
-  const r = await share.run(client, input.bytes.length, () =>
-    ctx.hold(rag.ingest(input, ctx.signal, client, (work) => heavy(ctx, work))),
+  // The wait for room in the ingests' share is held too (ingest-share.ts).
+  const r = await ctx.hold(
+    share.run(
+      client,
+      input.bytes.length,
+      () => rag.ingest(input, ctx.signal, client, (work) => heavy(ctx, work)),
+      ctx.signal,
+    ),
   );
   const { duplicate, ...record } = r;
   return { status: duplicate ? 200 : 201, body: { ...publicRecord(record), duplicate } };
@@ -189,7 +195,7 @@ export function createRagServer(rag: Rag, opts: ApiOptions): KitServer {
   const maxQueued = opts.limits?.maxQueued ?? 32;
   const heavy: Heavy = (ctx, fn) => ctx.queue(fn);
   // Bytes of documents being ingested: at most half the kit's body budget, one client at most half
-  // of that (ingest-share.ts).
+  // of that, and one largest document waiting for room (ingest-share.ts).
   const maxBody = opts.limits?.maxBodyBytes ?? 4 * 1024 * 1024;
   const ingestBytes =
     opts.ingestBytes ??
@@ -205,7 +211,8 @@ export function createRagServer(rag: Rag, opts: ApiOptions): KitServer {
       chats--;
     }
   };
-  const share = new IngestShare(ingestBytes);
+  // Documents waiting for room: at most one largest document's bytes (ingest-share.ts).
+  const share = new IngestShare(ingestBytes, Math.min(maxBody, ingestBytes));
   const documentRoute = /^\/v1\/documents\/([0-9a-f-]{36})$/;
   const routes: Record<string, Route> = {
     '/info': {
