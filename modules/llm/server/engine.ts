@@ -28,6 +28,7 @@ import {
 } from 'node-llama-cpp';
 import { type Deadline, deadline } from './deadline.js';
 import { type CudaAttempt, settleDevice } from './device.js';
+import { aborted, generation } from './generation.js';
 import { prefill } from './prefill.js';
 import { boundChatWrapper, TEMPLATE_LOAD_MS, TEMPLATE_OWN_CHARS, withDeadline } from './template-bound.js';
 
@@ -95,9 +96,6 @@ const GGML_TYPES: Record<number, string> = {
  * (context_length_exceeded) even when it would have fit.
  */
 export const MAX_CHARS_PER_TOKEN = 16;
-
-/** What node-llama-cpp answers for a generation stopped by its signal before any text. */
-const aborted = { response: '', metadata: { stopReason: 'abort' } };
 
 export class Engine {
   readonly info: EngineInfo;
@@ -335,44 +333,11 @@ export class Engine {
     }
   }
 
-  /**
-   * What a chat and a plain completion pass node-llama-cpp alike (sampling, grammar, abort, streamed
-   * text), and their answer with the tokens generated, counted as they come.
-   */
+  /** The options and answer of one generation (generation.ts), its tokens counted in `generated`. */
   private generation(s: Sampling, d: Deadline, onText: (text: string) => void) {
-    let completionTokens = 0;
-    const options = (maxTokens: number, grammar: LlamaGrammar | undefined) => ({
-      maxTokens,
-      temperature: s.temperature,
-      topP: s.topP,
-      seed: s.seed,
-      customStopTriggers: s.stop.length ? s.stop : undefined,
-      grammar,
-      signal: d.signal,
-      // The text so far comes back at an abort: the answer of a generation past its deadline.
-      stopOnAbortSignal: true,
-      onTextChunk: onText,
-      onToken: (t: readonly unknown[]) => {
-        completionTokens += t.length;
-        this.generated += t.length;
-      },
+    return generation(s, d, onText, (n) => {
+      this.generated += n;
     });
-    const finish = (
-      r: { response: string; metadata: { stopReason: string } },
-      promptTokens: number,
-    ): Generation => {
-      const timedOut = r.metadata.stopReason === 'abort' && d.passed();
-      // A client that left: an abort, as without stopOnAbortSignal (its answer goes nowhere).
-      if (r.metadata.stopReason === 'abort' && !timedOut) throw d.clientReason();
-      return {
-        text: r.response,
-        finishReason: timedOut || r.metadata.stopReason === 'maxTokens' ? 'length' : 'stop',
-        timedOut,
-        promptTokens,
-        completionTokens,
-      };
-    };
-    return { options, finish };
   }
 
   /** Plain completion of a prompt. */
