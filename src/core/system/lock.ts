@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import { link, lstat, open, rename, unlink } from 'node:fs/promises';
+import { link, lstat, open, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { ConflictError } from '../errors.js';
 import { ensureDir } from './fs.js';
@@ -72,25 +72,59 @@ async function create(file: string, mode: number): Promise<number | false> {
   }
 }
 
+/** How deep a takeover's own lock may be taken over (each level: a breaker killed mid-way). */
+const MAX_DEPTH = 4;
+
 /**
- * The lock file `judged` (a dead holder's) removed. Removing the name would remove whatever is
- * there by then, perhaps the lock another waiter made after taking the same dead one over; so it
- * is moved aside (atomic) and removed only if it is the very inode judged. A newer one moved by
- * mistake is linked back at once (only if a third process made a lock in that instant is it lost).
+ * The lock file `judged` (a dead holder's) removed, by one process at a time: removing the name
+ * removes whatever is there by then, and of two processes that judged the same dead lock, the
+ * slower removed the lock the faster had made since (moving it aside and checking its inode left
+ * a window too: a third process's lock made while the second's was aside). The remover holds a
+ * lock named after the judged inode (taken the same way, so a remover killed mid-way is taken
+ * over too) and, under it, finds the very file judged still there (inode and pid: an inode
+ * number is reused) before it removes the name: no one else removes a lock whose holder is dead,
+ * and no lock is made while the name is taken. False: another process is removing it.
  */
-async function takeOver(file: string, judged: number): Promise<void> {
-  const now = await lstat(file).catch(() => undefined);
-  if (now?.ino !== judged) return; // Already taken over (or released): judge again.
-  const moved = aside(file, 'stale');
+async function takeOver(
+  file: string,
+  judged: { pid: number; ino: number },
+  mode: number,
+  depth: number,
+): Promise<boolean> {
+  if (depth >= MAX_DEPTH) return false;
+  const claim = `${file}.${judged.ino}.break`;
+  const got = await takeOnce(claim, mode, depth + 1);
+  if (got === undefined || 'pid' in got) return false;
   try {
-    await rename(file, moved);
-  } catch (err) {
-    if (code(err) === 'ENOENT') return;
-    throw err;
+    const now = await holder(file);
+    if (now && now.ino === judged.ino && now.pid === judged.pid) await unlink(file);
+    return true;
+  } finally {
+    const still = await lstat(claim).catch(() => undefined);
+    if (still?.ino === got.ino) await unlink(claim).catch(() => {});
   }
-  if ((await lstat(moved)).ino === judged) return unlink(moved);
-  await link(moved, file).catch(() => {});
-  await unlink(moved);
+}
+
+/** This process's dead earlier namesake or no pid: a lock no live process holds. */
+const stale = (pid: number) => pid === 0 || pid === process.pid || !alive(pid);
+
+/**
+ * One try at `file`: made (its inode), or held by a live process (its pid); undefined: try again.
+ * Only one call per file runs in this process at a time (heldHere), so a file naming this pid is
+ * an earlier process's.
+ */
+async function takeOnce(
+  file: string,
+  mode: number,
+  depth: number,
+): Promise<{ ino: number } | { pid: number } | undefined> {
+  const ino = await create(file, mode);
+  if (ino !== false) return { ino };
+  const h = await holder(file);
+  if (!h) return undefined; // Released in between.
+  if (!stale(h.pid)) return { pid: h.pid };
+  if (!(await takeOver(file, h, mode, depth))) await sleep(2);
+  return undefined;
 }
 
 export interface LockOptions {
@@ -113,32 +147,35 @@ export async function acquireLock(
 ): Promise<() => Promise<void>> {
   await ensureDir(path.dirname(file));
   const key = path.resolve(file);
+  const mode = opts.mode ?? 0o644;
   const waiting = opts.waitMs !== undefined;
   const deadline = Date.now() + (opts.waitMs ?? 0);
   for (let attempt = 0; ; attempt++) {
     // Takeovers racing other processes' end in a bounded number of tries, or a refusal.
     if (!waiting && attempt >= 50)
       throw new ConflictError(`Could not take the ${what} lock ${file}`, 'locked', 'Run the command again.');
-    let owner: number | undefined;
-    if (heldHere.has(key)) owner = process.pid;
-    else {
-      const ino = await create(file, opts.mode ?? 0o644);
-      if (ino !== false) {
-        heldHere.add(key);
+    let owner = process.pid;
+    if (!heldHere.has(key)) {
+      // Claimed in this process before the first await: a second call here waits or is refused.
+      heldHere.add(key);
+      let got: Awaited<ReturnType<typeof takeOnce>>;
+      try {
+        got = await takeOnce(file, mode, 0);
+      } catch (err) {
+        heldHere.delete(key);
+        throw err;
+      }
+      if (got && 'ino' in got) {
+        const ino = got.ino;
         return async () => {
-          heldHere.delete(key);
           const now = await lstat(file).catch(() => undefined);
           if (now?.ino === ino) await unlink(file).catch(() => {});
+          heldHere.delete(key);
         };
       }
-      const h = await holder(file);
-      if (!h) continue; // Released in between.
-      // Not held here (above), so a file naming this pid is an earlier process's that had it.
-      if (h.pid === 0 || h.pid === process.pid || !alive(h.pid)) {
-        await takeOver(file, h.ino);
-        continue;
-      }
-      owner = h.pid;
+      heldHere.delete(key);
+      if (!got) continue;
+      owner = got.pid;
     }
     if (!waiting) {
       if (owner === process.pid)
