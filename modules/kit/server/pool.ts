@@ -54,6 +54,13 @@ export interface Pool<R> {
   run(payload: unknown): Promise<unknown>;
   /** False while a worker is being restarted. */
   healthy(): boolean;
+  /**
+   * Date.now() when the oldest restart still in progress began, undefined when none is: a module
+   * can then tell a restart that lasts (a worker that cannot start) from the pool's own recovery,
+   * which a client may cause at will (a job past its deadline or its worker's heap), without
+   * reading the log lines (rag's parse-health.ts did).
+   */
+  restartingSinceMs(): number | undefined;
   close(): Promise<void>;
 }
 
@@ -69,7 +76,8 @@ export async function startPool<I, R>(opts: PoolOptions<I>): Promise<Pool<R>> {
   const waiting: { payload: unknown; resolve(v: unknown): void; reject(e: Error): void }[] = [];
   let nextId = 1;
   let closing = false;
-  let restarting = 0;
+  // The start times of the restarts in progress (one entry each; a Set of boxes, as two may share a ms).
+  const restarting = new Set<{ since: number }>();
   let ready: R | undefined;
 
   const dispatch = () => {
@@ -159,7 +167,8 @@ export async function startPool<I, R>(opts: PoolOptions<I>): Promise<Pool<R>> {
         job?.reject(busy(`the worker stopped (exit ${code}) and is restarting; retry shortly`, 2));
         if (closing) return;
         opts.log(`worker exited with ${code}; restarting it`);
-        restarting++;
+        const restart = { since: Date.now() };
+        restarting.add(restart);
         spawn(slot)
           .then(
             () => opts.log('worker restarted'),
@@ -170,7 +179,7 @@ export async function startPool<I, R>(opts: PoolOptions<I>): Promise<Pool<R>> {
             },
           )
           .finally(() => {
-            restarting--;
+            restarting.delete(restart);
             dispatch();
           });
       });
@@ -190,7 +199,12 @@ export async function startPool<I, R>(opts: PoolOptions<I>): Promise<Pool<R>> {
         waiting.push({ payload, resolve, reject });
         dispatch();
       }),
-    healthy: () => restarting === 0 && !closing,
+    healthy: () => restarting.size === 0 && !closing,
+    restartingSinceMs: () => {
+      let oldest: number | undefined;
+      for (const r of restarting) if (oldest === undefined || r.since < oldest) oldest = r.since;
+      return oldest;
+    },
     close: async () => {
       closing = true;
       await Promise.all(slots.map((s) => s.worker.terminate()));

@@ -19,7 +19,7 @@ import { Embedder, VectorIndex } from './backends.js';
 import { DEFAULT_PARSE_MARGIN, parseBudget } from './budget.js';
 import { type ChunkOptions, chunkSections } from './chunk.js';
 import { DEFAULT_MAX_PDF_DECODED_MB, type DocumentKind, ParseError, parseDocument } from './parse.js';
-import { restartWatch } from './parse-health.js';
+import { poolHealth } from './parse-health.js';
 import { parseIn, SMALL_DECODED_MB } from './parse-lanes.js';
 import { ParseLine } from './parse-line.js';
 import { type ParsedChunks, Rag } from './rag.js';
@@ -77,9 +77,6 @@ async function main(): Promise<void> {
   const smallHeapMb = intFromEnv('RAG_SMALL_WORKER_HEAP_MB', 96);
   const smallDecodedMb = Math.min(maxDecodedMb, SMALL_DECODED_MB);
   const largeDecodedMb = two ? Math.max(64, maxDecodedMb - smallHeapMb - smallDecodedMb) : maxDecodedMb;
-  // A worker's restart makes rag unhealthy only when it lasts (parse-health.ts).
-  const largeWatch = restartWatch(log);
-  const smallWatch = restartWatch((line) => log(`small parse worker: ${line}`));
   const pool = await startPool<WorkerData, Record<string, never>>({
     file: workerFile,
     data: { maxPages, maxDecodedMb: largeDecodedMb, parseTimeoutS, parseMargin },
@@ -88,7 +85,7 @@ async function main(): Promise<void> {
     // at the document's own budget (budget.ts), most far sooner; this stops the worker itself, for
     // what the worker's own checks cannot end (pdf.js in one long synchronous stretch).
     jobTimeoutMs: parseTimeoutS * 1000,
-    log: largeWatch.log,
+    log,
     resourceLimits: { maxOldGenerationSizeMb: intFromEnv('RAG_WORKER_HEAP_MB', 512) },
   });
   const smallPool = two
@@ -98,7 +95,7 @@ async function main(): Promise<void> {
         data: { maxPages, maxDecodedMb: smallDecodedMb, parseTimeoutS, parseMargin },
         // Its documents' budgets are at most smallS; twice that for what the worker cannot end.
         jobTimeoutMs: Math.min(parseTimeoutS, 2 * smallS) * 1000,
-        log: smallWatch.log,
+        log: (line) => log(`small parse worker: ${line}`),
         resourceLimits: { maxOldGenerationSizeMb: smallHeapMb },
       })
     : undefined;
@@ -131,13 +128,11 @@ async function main(): Promise<void> {
   const kit = createRagServer(rag, {
     log,
     token: await readAccessToken(env.RAG_TOKEN_FILE, log),
+    // A worker's restart makes rag unhealthy only when it lasts (parse-health.ts).
     healthy: (
       (large, small) => () =>
         large() && small()
-    )(
-      largeWatch.healthy(pool.healthy),
-      smallWatch.healthy(() => smallPool?.healthy() ?? true),
-    ),
+    )(poolHealth(pool), smallPool ? poolHealth(smallPool) : () => true),
     upstreams: [embeddings, vectors, llm],
     streamIdleMs: intFromEnv('RAG_LLM_TIMEOUT_MS', 300_000),
     timingClock: env.RAG_TIMING_CLOCK === '1',

@@ -6,11 +6,32 @@
  * stopped, restarted, at last left stopped), so /health 503 for every restart let one client make
  * rag look broken (test/security/rag-worker-health). A restart is the pool's own recovery, and one
  * that fails ends the process; a restart that lasts (a worker that cannot start) is unhealthy.
- * The pool says when a restart begins and ends only in its log, so the log is read here; lines
- * other than these two leave the pool's own answer in force.
+ * The pool says when its oldest restart in progress began (Pool.restartingSinceMs); when none is,
+ * the pool's own answer is in force (closing).
  */
+import type { Pool } from '../../kit/server/index.js';
+
 export const RESTART_GRACE_MS = 30_000;
 
+/** The pool's health, a restart counting against it only once it has lasted `graceMs`. */
+export function poolHealth(
+  pool: Pick<Pool<unknown>, 'healthy' | 'restartingSinceMs'>,
+  graceMs = RESTART_GRACE_MS,
+  now = Date.now,
+): () => boolean {
+  return () => {
+    if (pool.healthy()) return true;
+    const since = pool.restartingSinceMs();
+    return since !== undefined && now() - since < graceMs;
+  };
+}
+
+/**
+ * The same judged from the pool's log lines ('worker exited with …; restarting it', 'worker
+ * restarted'), as rag did before the pool said it: main.ts no longer uses it; kept while
+ * test/security/rag-worker-health's unit test still calls it (handoff to its owner: test
+ * poolHealth instead, then remove this).
+ */
 export function restartWatch(log: (line: string) => void, graceMs = RESTART_GRACE_MS, now = Date.now) {
   let since: number | undefined;
   return {
@@ -20,7 +41,7 @@ export function restartWatch(log: (line: string) => void, graceMs = RESTART_GRAC
       log(line);
     },
     healthy(poolHealthy: () => boolean): () => boolean {
-      return () => poolHealthy() || (since !== undefined && now() - since < graceMs);
+      return poolHealth({ healthy: poolHealthy, restartingSinceMs: () => since }, graceMs, now);
     },
   };
 }
