@@ -142,6 +142,23 @@ describe.skipIf(!mountNamespaceUsable)('the BLUEPRINT stick’s file system', ()
     expect(r.calls).toContain('rc 0');
   });
 
+  // Two signatures (a FAT boot sector written over an ext4 stick's first sector: each driver would
+  // read its own file system from the same blocks): blkid -p calls that ambivalent and names none.
+  it.skipIf(!have('mkfs.ext4') || !have('mkfs.vfat'))(
+    'a stick with two signatures (FAT and ext4) is refused',
+    async () => {
+      const img = path.join(work, 'both.img');
+      const fat = path.join(work, 'fat.img');
+      expect(spawnSync('mkfs.ext4', ['-q', '-F', '-L', 'BLUEPRINT', img, '8M']).status).toBe(0);
+      expect(spawnSync('mkfs.vfat', ['-n', 'BLUEPRINT', '-C', fat, '1024']).status).toBe(0);
+      expect(
+        spawnSync('dd', [`if=${fat}`, `of=${img}`, 'bs=512', 'count=1', 'conv=notrunc', 'status=none'])
+          .status,
+      ).toBe(0);
+      refusedSaying(await boot(img), /no file system this box can name \(none, or more than one signature\)/);
+    },
+  );
+
   // An ext4 stick unplugged without unmounting carries a journal to replay (needs_recovery). The
   // kernel replays it on a read-only mount too, writing the journal's blocks wherever they say on
   // the stick (write access is enabled "during recovery"), with jbd2's parser reading an
