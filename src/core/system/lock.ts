@@ -97,7 +97,7 @@ async function takeOver(
   if (got === undefined || 'pid' in got) return false;
   try {
     const now = await holder(file);
-    if (now && now.ino === judged.ino && now.pid === judged.pid) await unlink(file);
+    if (now && now.ino === judged.ino && now.pid === judged.pid && stale(now.pid)) await unlink(file);
     return true;
   } finally {
     const still = await lstat(claim).catch(() => undefined);
