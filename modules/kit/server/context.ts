@@ -27,10 +27,29 @@ export class Context implements RequestContext {
   bodyStream(): AsyncIterable<Buffer> {
     return this.req.stream();
   }
-  hold<T>(work: Promise<T>): Promise<T> {
+  hold<T>(work: Promise<T>, opts?: { maxMs?: number }): Promise<T> {
+    // The kit's own bound: a promise that never settles (a module's bug, a used module that never
+    // answers) must not keep the connection from the idle sweep for ever, nor count once its
+    // client has left (test/kit/hold-bound.test.ts). Only the hold ends; the work runs on.
     const conn = this.req.conn;
+    const signal = this.req.signal;
+    let timer: NodeJS.Timeout | undefined;
+    let held = true;
+    const release = () => {
+      if (!held) return;
+      held = false;
+      conn.held--;
+      clearTimeout(timer);
+      signal.removeEventListener('abort', release);
+    };
     conn.held++;
-    return work.finally(() => conn.held--);
+    if (signal.aborted) release();
+    else signal.addEventListener('abort', release, { once: true });
+    if (held && opts?.maxMs !== undefined) {
+      timer = setTimeout(release, opts.maxMs);
+      timer.unref();
+    }
+    return work.finally(release);
   }
   get signal(): AbortSignal {
     return this.req.signal;

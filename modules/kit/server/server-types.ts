@@ -32,9 +32,11 @@ export interface RequestContext {
    * Marks the connection as holding work until `work` settles (then gives it back as is), as a
    * request in the kit's queue does: the idle sweep and the connection cap spare it. For work a
    * module queues itself (its own FairQueue, a worker's line), where a request may wait with no
-   * traffic past idleTimeoutMs. Call it as ctx.hold(…) (a method, not an own function).
+   * traffic past idleTimeoutMs. Call it as ctx.hold(…) (a method, not an own function). The hold
+   * ends when the client leaves (`signal`) and, given `maxMs`, after that long, whether or not
+   * `work` has settled (the work runs on; the connection is then swept as any idle one).
    */
-  hold<T>(work: Promise<T>): Promise<T>;
+  hold<T>(work: Promise<T>, opts?: { maxMs?: number }): Promise<T>;
   /** Aborted when the client closes the connection before its answer. */
   signal: AbortSignal;
   /**

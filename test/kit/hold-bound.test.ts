@@ -1,0 +1,95 @@
+import { connect, type Socket } from 'node:net';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  createKitServer,
+  createLog,
+  type KitServer,
+  type RequestContext,
+} from '../../modules/kit/server/index.js';
+import { tempDir } from '../setup/temp-registry.js';
+import { post } from './helpers.js';
+
+/**
+ * ctx.hold's own bound (Y's handoff): a module holding a promise that never settles kept its
+ * connection from the idle sweep for ever, and the hold counted on after its client had left. Now
+ * the hold ends when the request's client leaves (req.signal) and, when given, after `maxMs`; the
+ * work itself runs on (the hold only spares the connection).
+ */
+const IDLE_MS = 200;
+const never = new Promise<string>(() => undefined);
+
+let kit: KitServer | undefined;
+afterEach(async () => {
+  await kit?.drain(500);
+  kit = undefined;
+});
+
+/** A kit server whose POST /held holds a promise that never settles (with `maxMs` when given). */
+async function server(maxMs: number | undefined, seen: { ctx?: RequestContext }) {
+  const log = createLog({ name: 'hold-bound', write: () => undefined });
+  kit = createKitServer({
+    log,
+    limits: { idleTimeoutMs: IDLE_MS, headersTimeoutMs: 100 },
+    errorBody: (err) => ({ error: err.message }),
+    routes: {
+      '/held': {
+        method: 'POST',
+        handle: async (ctx) => {
+          seen.ctx = ctx;
+          return { body: { v: await ctx.hold(never, maxMs === undefined ? undefined : { maxMs }) } };
+        },
+      },
+    },
+  });
+  const socket = join(tempDir('kit-hold-bound-'), 'api.sock');
+  await kit.listen(socket);
+  return socket;
+}
+
+function open(socketPath: string) {
+  const s: Socket = connect(socketPath);
+  const seen = { closed: false };
+  s.on('error', () => undefined);
+  const closed = new Promise<void>((r) =>
+    s.on('close', () => {
+      seen.closed = true;
+      r();
+    }),
+  );
+  s.write(post('/held', '{}'));
+  return { s, seen, closed };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** The connection's count of holds (wire.ts Conn.held). */
+const heldOf = (ctx: RequestContext | undefined) =>
+  (ctx?.req as unknown as { conn: { held: number } }).conn.held;
+
+describe('kit: ctx.hold is bounded by the kit', () => {
+  it('a hold that never settles, with maxMs: once past it, the idle connection is swept', async () => {
+    const seen: { ctx?: RequestContext } = {};
+    const c = open(await server(IDLE_MS * 3, seen));
+    await sleep(IDLE_MS * 2);
+    expect(c.seen.closed).toBe(false); // held: spared
+    // Before: still open after 12 idle timeouts (the hold never ended).
+    await Promise.race([c.closed, sleep(IDLE_MS * 12)]);
+    expect(c.seen.closed).toBe(true);
+    expect(heldOf(seen.ctx)).toBe(0);
+  });
+
+  it('a hold that never settles, without maxMs: released when its client leaves', async () => {
+    const seen: { ctx?: RequestContext } = {};
+    const c = open(await server(undefined, seen));
+    await sleep(IDLE_MS * 3);
+    expect(c.seen.closed).toBe(false); // held with no bound of its own while the client stays
+    expect(heldOf(seen.ctx)).toBe(1);
+    c.s.end(); // the client leaves
+    await c.closed;
+    for (let i = 0; i < 50 && !seen.ctx!.signal.aborted; i++) await sleep(10);
+    expect(seen.ctx!.signal.aborted).toBe(true);
+    // Before: 1 for ever (the connection object kept counting a hold nobody waits for).
+    expect(heldOf(seen.ctx)).toBe(0);
+    expect(kit!.stats().connections).toBe(0);
+  });
+});
