@@ -32,12 +32,21 @@ it('a snapshot create is answered while another client keeps large upserts in fl
     vectors: { size: SIZE, distance: 'Cosine' },
   });
   expect(made.status).toBe(200);
-  const FLOOD_MS = 20_000;
+  // The writers go on until the snapshot is answered, giving up only after FLOOD_MS. What is proved
+  // is that the answer comes while they still write (before: only once they stopped); a bound of
+  // 10 s on the answer measured the machine's load as well (10.1-19 s at load 12+, old code and
+  // new, the upserts taken before the gate being applied first), so it is now only the give-up.
+  const FLOOD_MS = 90_000;
   const started = Date.now();
   let answeredAt: number | undefined;
+  let gaveUp = false;
   let upserts = 0;
   const writer = async () => {
-    while (answeredAt === undefined && Date.now() - started < FLOOD_MS) {
+    while (answeredAt === undefined) {
+      if (Date.now() - started >= FLOOD_MS) {
+        gaveUp = true;
+        return;
+      }
       const r = await callSocket(s.socket, agent, 'PUT', '/collections/busy/points', { points });
       expect(r.status).toBe(200);
       upserts++;
@@ -47,9 +56,13 @@ it('a snapshot create is answered while another client keeps large upserts in fl
   await new Promise((r) => setTimeout(r, 1_000)); // the writes are flowing
   const snap = await callSocket(s.socket, agent, 'POST', '/collections/busy/snapshots');
   answeredAt = Date.now();
+  const stillWriting = !gaveUp;
   await Promise.all(writers);
   expect(snap.status).toBe(200);
   expect(upserts).toBeGreaterThan(4);
-  // Answered while the writers were still going. Before: only once they stopped (FLOOD_MS).
-  expect(answeredAt - started).toBeLessThan(FLOOD_MS / 2);
-}, 120_000);
+  // Answered while the writers were still going. Before: only once they stopped (gave up).
+  expect({ stillWriting, afterMs: answeredAt - started }).toEqual({
+    stillWriting: true,
+    afterMs: expect.any(Number),
+  });
+}, 180_000);
