@@ -53,7 +53,7 @@ describe('IngestShare', () => {
   it('one waiter a client; past the waiting bound a waiter whose client would hold twice the newcomer’s gives way', async () => {
     const share = new IngestShare(48, 32);
     const a = gate();
-    const held = share.run('x', 40, () => a.p);
+    const held = share.run('x', 47, () => a.p);
     const large = share.run('y', 32, async () => 'large');
     await expect(share.run('y', 1, async () => 0)).rejects.toThrow(/already has a document waiting/);
     // y would hold 32, at least twice z's 2: y's waiter gives way.
@@ -82,4 +82,17 @@ describe('IngestShare', () => {
     a.end();
     await held;
   });
+});
+
+it('a waiter that gives way lets the one behind it in, and the newcomer in at once when it fits', async () => {
+  const share = new IngestShare(48, 32);
+  const a = gate();
+  const held = share.run('x', 20, () => a.p);
+  const large = share.run('y', 30, async () => 'large'); // 20 + 30 > 48: waits
+  const newcomer = share.run('z', 4, async () => 'in'); // 30 + 4 > 32 waiting: y (30) gives way
+  await expect(large).rejects.toThrow(/documents are being ingested/);
+  await expect(newcomer).resolves.toBe('in');
+  expect(share.stats).toEqual({ held: 20, waiting: 0, waiters: 0 });
+  a.end();
+  await held;
 });

@@ -101,6 +101,12 @@ export class IngestShare {
       if (!most || this.wouldHold(most) < 2 * mine) throw this.full();
       this.drop(most);
       most.refuse(this.full());
+      this.pump(); // the one behind it may fit where it did not
+    }
+    // All that waited went in (or gave way): the newcomer goes in at once if it fits.
+    if (this.waiting.length === 0 && this.fits(client, n)) {
+      this.take(client, n);
+      return Promise.resolve();
     }
     return new Promise<void>((resolve, reject) => {
       const done = () => {
