@@ -25,23 +25,3 @@ export function poolHealth(
     return since !== undefined && now() - since < graceMs;
   };
 }
-
-/**
- * The same judged from the pool's log lines ('worker exited with …; restarting it', 'worker
- * restarted'), as rag did before the pool said it: main.ts no longer uses it; kept while
- * test/security/rag-worker-health's unit test still calls it (handoff to its owner: test
- * poolHealth instead, then remove this).
- */
-export function restartWatch(log: (line: string) => void, graceMs = RESTART_GRACE_MS, now = Date.now) {
-  let since: number | undefined;
-  return {
-    log(line: string): void {
-      if (/^worker exited with /.test(line)) since ??= now();
-      else if (line === 'worker restarted') since = undefined;
-      log(line);
-    },
-    healthy(poolHealthy: () => boolean): () => boolean {
-      return poolHealth({ healthy: poolHealthy, restartingSinceMs: () => since }, graceMs, now);
-    },
-  };
-}
