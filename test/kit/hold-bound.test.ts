@@ -63,8 +63,10 @@ function open(socketPath: string) {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** The connection's count of holds (wire.ts Conn.held). */
-const heldOf = (ctx: RequestContext | undefined) =>
-  (ctx?.req as unknown as { conn: { held: number } }).conn.held;
+const heldOf = (ctx: RequestContext | undefined) => {
+  if (!ctx) throw new Error('no request reached the handler');
+  return (ctx.req as unknown as { conn: { held: number } }).conn.held;
+};
 
 describe('kit: ctx.hold is bounded by the kit', () => {
   it('a hold that never settles, with maxMs: once past it, the idle connection is swept', async () => {
