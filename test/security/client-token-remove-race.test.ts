@@ -6,15 +6,14 @@
  * provider's next start, for whoever kept it. The interleaving is forced: the start's read of the
  * consumers is held (a wrapper around wiring.ts's usersOf) while the removal runs.
  */
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { consumerToken, dropConsumer, writeClientTokens } from '../../src/core/services/client-tokens.js';
 import { serviceDirs } from '../../src/core/services/policy.js';
-import { deleteRegistration, writeRegistration } from '../../src/core/services/registry.js';
-import { parseService } from '../../src/core/services/schema.js';
+import { deleteRegistration } from '../../src/core/services/registry.js';
 import { layout } from '../../src/core/system/paths.js';
-import { tempDir } from '../setup/temp-registry.js';
+import { consumerSpec, providerSpec, register, tokenRoot } from '../helpers/client-token-box.js';
 
 /** The next read of a provider's consumers waits for `release` after it has read them. */
 const gate: { held?: Promise<void>; read?: () => void } = {};
@@ -35,37 +34,15 @@ vi.mock('../../src/core/services/wiring.js', async (importOriginal) => {
   };
 });
 
-const image = { id: `sha256:${'a'.repeat(64)}` };
 let root: string;
-async function register(name: string, spec: ReturnType<typeof parseService>, uses: string[] = []) {
-  mkdirSync(path.join(root, 'opt', name), { recursive: true });
-  await writeRegistration(root, {
-    name,
-    version: '1.0.0',
-    prefix: path.join(root, 'opt', name),
-    spec,
-    approvals: { outboundNetwork: false },
-    imageId: image.id,
-    uses,
-  });
-}
-const consumer = parseService({ image, network: 'loopback-socket', socket: { dir: '/run/c', file: 's' } });
+const consumer = consumerSpec();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 beforeEach(async () => {
-  root = tempDir('bp-token-race-');
-  mkdirSync(layout(root).stateDir, { recursive: true });
-  await register(
-    'llm',
-    parseService({
-      image,
-      network: 'loopback-socket',
-      socket: { dir: '/run/llm', file: 'api.sock', clientTokens: true },
-      data: '/var/lib/llm',
-    }),
-  );
-  await register('rag', consumer, ['llm']);
-  await register('more', consumer, ['llm']);
+  root = tokenRoot('bp-token-race-');
+  await register(root, 'llm', providerSpec('llm'));
+  await register(root, 'rag', consumer, ['llm']);
+  await register(root, 'more', consumer, ['llm']);
 });
 
 describe("attack: a start racing a consumer's removal", () => {

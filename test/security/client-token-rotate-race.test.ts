@@ -6,18 +6,13 @@
  * Forced: the start's write of the copy is held (a wrapper around safe-write.ts's writeFileAt)
  * while the rotation runs.
  */
-import { mkdirSync, readFileSync } from 'node:fs';
-import path from 'node:path';
+import { readFileSync } from 'node:fs';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
-import { ClientTokens } from '../../modules/kit/server/clients.js';
 import { consumerToken } from '../../src/core/services/client-tokens.js';
-import { serviceDirs } from '../../src/core/services/policy.js';
-import { findRegistration, writeRegistration } from '../../src/core/services/registry.js';
-import { parseService } from '../../src/core/services/schema.js';
+import { findRegistration } from '../../src/core/services/registry.js';
 import { rotateConsumerTokens } from '../../src/core/services/token-rotation.js';
 import { planUses, shareWiring, writeTokenCopies } from '../../src/core/services/wiring.js';
-import { layout } from '../../src/core/system/paths.js';
-import { tempDir } from '../setup/temp-registry.js';
+import { llmWithRag, providerTokens } from '../helpers/client-token-box.js';
 
 /** The next write of a token copy with a token in it waits for `held` (after `reached`). */
 const gate: { held?: Promise<void>; reached?: () => void } = {};
@@ -37,39 +32,11 @@ vi.mock('../../src/core/system/safe-write.js', async (importOriginal) => {
   };
 });
 
-const image = { id: `sha256:${'a'.repeat(64)}` };
 let root: string;
-async function register(name: string, spec: ReturnType<typeof parseService>, uses: string[] = []) {
-  mkdirSync(path.join(root, 'opt', name), { recursive: true });
-  await writeRegistration(root, {
-    name,
-    version: '1.0.0',
-    prefix: path.join(root, 'opt', name),
-    spec,
-    approvals: { outboundNetwork: false },
-    imageId: image.id,
-    uses,
-  });
-}
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 beforeEach(async () => {
-  root = tempDir('bp-token-rotate-race-');
-  mkdirSync(layout(root).stateDir, { recursive: true });
-  await register(
-    'llm',
-    parseService({
-      image,
-      network: 'loopback-socket',
-      socket: { dir: '/run/llm', file: 'api.sock', clientTokens: true },
-      data: '/var/lib/llm',
-    }),
-  );
-  await register(
-    'rag',
-    parseService({ image, network: 'loopback-socket', socket: { dir: '/run/rag', file: 's' } }),
-    ['llm'],
-  );
+  root = await llmWithRag('bp-token-rotate-race-');
 });
 
 describe("attack: a consumer's start racing a rotation of its token", () => {
@@ -91,8 +58,6 @@ describe("attack: a consumer's start racing a rotation of its token", () => {
     await Promise.all([starting, rotating]);
     const copy = readFileSync(used[0]!.tokenFile!, 'utf8').trim();
     expect(copy).toBe(await consumerToken(root, 'llm', 'rag'));
-    expect(
-      new ClientTokens(path.join(serviceDirs(root, 'llm').dataDir, 'client-tokens')).identify(copy),
-    ).toBe('rag');
+    expect(providerTokens(root).identify(copy)).toBe('rag');
   });
 });

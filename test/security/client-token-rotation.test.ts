@@ -7,69 +7,35 @@
  * the provider's kit refuses the old token, accepts the new one, the consumer's copy holds it, and
  * a running consumer is named (it holds the old one until restarted).
  */
-import { closeSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ClientTokens } from '../../modules/kit/server/clients.js';
 import { makeContext } from '../../src/app/context.js';
 import { openBox, type ServiceOps } from '../../src/app/index.js';
 import { rotateTokens } from '../../src/app/token-rotation.js';
 import { consumerToken } from '../../src/core/services/client-tokens.js';
-import { serviceDirs } from '../../src/core/services/policy.js';
-import { deleteRegistration, findRegistration, writeRegistration } from '../../src/core/services/registry.js';
-import { parseService } from '../../src/core/services/schema.js';
-import { planUses, shareWiring, writeTokenCopies } from '../../src/core/services/wiring.js';
+import { deleteRegistration } from '../../src/core/services/registry.js';
 import { layout } from '../../src/core/system/paths.js';
 import { rotationText } from '../../src/present/services.js';
+import {
+  consumerSpec,
+  installedFrom,
+  providerSpec,
+  providerTokens,
+  register,
+  starts,
+  tokenRoot,
+} from '../helpers/client-token-box.js';
 import { tempDir } from '../setup/temp-registry.js';
 
-const image = { id: `sha256:${'a'.repeat(64)}` };
 let root: string;
 let engine: Server;
 let sock: string;
 
-async function register(name: string, spec: ReturnType<typeof parseService>, uses: string[] = []) {
-  mkdirSync(path.join(root, 'opt', name), { recursive: true });
-  await writeRegistration(root, {
-    name,
-    version: '1.0.0',
-    prefix: path.join(root, 'opt', name),
-    spec,
-    approvals: { outboundNetwork: false },
-    imageId: image.id,
-    uses,
-  });
-}
-const providerSpec = (name: string, clientTokens = true) =>
-  parseService({
-    image,
-    network: 'loopback-socket',
-    socket: { dir: `/run/${name}`, file: 'api.sock', ...(clientTokens ? { clientTokens } : {}) },
-    data: `/var/lib/${name}`,
-  });
-const consumerSpec = parseService({
-  image,
-  network: 'loopback-socket',
-  socket: { dir: '/run/c', file: 's' },
-});
-
-/** The package manager's record of where rag came from. */
-function installedFrom(origin: string, signer: string) {
-  const db = layout(root).installedDb;
-  mkdirSync(path.dirname(db), { recursive: true });
-  writeFileSync(db, JSON.stringify({ packages: { rag: { version: '1.0.0', origin, signer } } }));
-}
-
-/** A consumer's start (ensureContainer's wiring, its group 4242): the token it reads. */
-async function starts(name: string): Promise<string> {
-  const used = await planUses(root, (await findRegistration(root, name))!);
-  await writeTokenCopies(root, name, used);
-  await shareWiring(used, 4242);
-  return readFileSync(used.find((u) => u.name === 'llm')!.tokenFile!, 'utf8').trim();
-}
+const asConsumer = consumerSpec();
 const copyOf = (consumer: string) => path.join(layout(root).runDir, 'wiring', consumer, 'llm.token');
-const llmKit = () => new ClientTokens(path.join(serviceDirs(root, 'llm').dataDir, 'client-tokens'));
+const llmKit = () => providerTokens(root);
 
 /** The engine, as far as the rotation asks it: rag's container runs, no other exists. */
 function fakeEngine(): Promise<void> {
@@ -95,14 +61,13 @@ function fakeEngine(): Promise<void> {
 }
 
 beforeEach(async () => {
-  root = tempDir('bp-token-rotate-');
-  mkdirSync(layout(root).stateDir, { recursive: true });
-  await register('llm', providerSpec('llm'));
-  await register('vectors', providerSpec('vectors'));
-  await register('old', providerSpec('old', false));
-  await register('rag', consumerSpec, ['llm', 'vectors']);
-  await register('more', consumerSpec, ['llm']);
-  installedFrom('main', 'b'.repeat(40));
+  root = tokenRoot('bp-token-rotate-');
+  await register(root, 'llm', providerSpec('llm'));
+  await register(root, 'vectors', providerSpec('vectors'));
+  await register(root, 'old', providerSpec('old', false));
+  await register(root, 'rag', asConsumer, ['llm', 'vectors']);
+  await register(root, 'more', asConsumer, ['llm']);
+  installedFrom(root, 'main', 'b'.repeat(40));
   await fakeEngine();
 });
 afterEach(() => new Promise<void>((r) => engine.close(() => r())));
@@ -111,16 +76,16 @@ const box = () => openBox(root, { env: { CONTAINER_HOST: `unix://${sock}` } });
 
 describe("attack: a consumer's leaked token", () => {
   it('is the same after the consumer is removed and installed again from the same repository', async () => {
-    const leaked = await starts('rag');
+    const leaked = await starts(root, 'rag');
     await deleteRegistration(root, 'rag', '1.0.0');
-    await register('rag', consumerSpec, ['llm', 'vectors']);
-    expect(await starts('rag')).toBe(leaked);
+    await register(root, 'rag', asConsumer, ['llm', 'vectors']);
+    expect(await starts(root, 'rag')).toBe(leaked);
     expect(llmKit().identify(leaked)).toBe('rag');
   });
 
   it('rotate-tokens llm rag: the kit refuses the old token and takes the new one; the copy holds it; rag is named to restart', async () => {
-    const leaked = await starts('rag');
-    const more = await starts('more');
+    const leaked = await starts(root, 'rag');
+    const more = await starts(root, 'more');
     const ragVectors = await consumerToken(root, 'vectors', 'rag');
     const r = await box().services.rotateTokens('llm', { consumer: 'rag' });
     expect(r).toEqual({ provider: 'llm', rotated: ['rag'], mustRestart: ['rag'], restarted: [] });
@@ -136,7 +101,7 @@ describe("attack: a consumer's leaked token", () => {
     expect(llmKit().identify(more)).toBe('more');
     expect(await consumerToken(root, 'vectors', 'rag')).toBe(ragVectors);
     // The next start (and a reinstall from the same place) keeps the new token, not the leaked one.
-    expect(await starts('rag')).toBe(now);
+    expect(await starts(root, 'rag')).toBe(now);
     // All of llm's consumers at once.
     const all = await box().services.rotateTokens('llm');
     expect(all.rotated).toEqual(['more', 'rag']);
@@ -146,7 +111,7 @@ describe("attack: a consumer's leaked token", () => {
   });
 
   it("a running consumer's mounted copy (the file it was started with) holds the new token: rag reads it again at a 401", async () => {
-    const leaked = await starts('rag');
+    const leaked = await starts(root, 'rag');
     // The bind mount holds the inode the consumer was started with, as this descriptor does.
     const mounted = openSync(copyOf('rag'), 'r');
     try {
@@ -162,7 +127,7 @@ describe("attack: a consumer's leaked token", () => {
   });
 
   it('an engine that cannot be asked: the tokens are rotated all the same, every consumer named', async () => {
-    const leaked = await starts('rag');
+    const leaked = await starts(root, 'rag');
     const away = openBox(root, { env: { CONTAINER_HOST: `unix://${sock}.none` } });
     const r = await away.services.rotateTokens('llm');
     expect(r.mustRestart).toEqual(['more', 'rag']);
@@ -170,7 +135,7 @@ describe("attack: a consumer's leaked token", () => {
   });
 
   it('--restart: the running consumers are restarted, and no longer named', async () => {
-    await starts('rag');
+    await starts(root, 'rag');
     const restarts: string[] = [];
     const ops = { restart: async (n: string) => void restarts.push(n) } as unknown as ServiceOps;
     const ctx = makeContext(root, { env: { CONTAINER_HOST: `unix://${sock}` } });
@@ -181,7 +146,7 @@ describe("attack: a consumer's leaked token", () => {
   });
 
   it('--restart with an engine that cannot be asked: nothing restarted, every consumer still named', async () => {
-    await starts('rag');
+    await starts(root, 'rag');
     const restarts: string[] = [];
     const ops = { restart: async (n: string) => void restarts.push(n) } as unknown as ServiceOps;
     const ctx = makeContext(root, { env: { CONTAINER_HOST: `unix://${sock}.none` } });
@@ -192,7 +157,7 @@ describe("attack: a consumer's leaked token", () => {
   });
 
   it('is refused for a provider without tokens per consumer, a module that does not use it, and a record not root-only', async () => {
-    await register('x', consumerSpec, ['old']);
+    await register(root, 'x', asConsumer, ['old']);
     await expect(box().services.rotateTokens('old')).rejects.toMatchObject({ code: 'no-client-tokens' });
     await expect(box().services.rotateTokens('llm', { consumer: 'x' })).rejects.toMatchObject({
       code: 'not-a-consumer',

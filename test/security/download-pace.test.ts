@@ -1,11 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { downloadLimits } from '../../src/core/pkg/fetch.js';
-import { PackageManager } from '../../src/core/pkg/index.js';
-import { buildRepo, makeKey, makeSource, serveDir, type TestKey, tempDir } from '../helpers/pkg.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { drip, hostileMirror, mirrorBox, scaledDownloads, within } from '../helpers/drip-server.js';
+import { serveDir, signedRepo, type TestKey, tempDir } from '../helpers/pkg.js';
 
 /**
  * A package download from one mirror was given a minute plus its size at 16 KiB/s: a mirror that
@@ -19,70 +17,32 @@ import { buildRepo, makeKey, makeSource, serveDir, type TestKey, tempDir } from 
 let key: TestKey;
 let repo: string;
 let name = '';
-const closers: (() => void)[] = [];
-const saved = { ...downloadLimits };
+const closers = scaledDownloads({ baseMs: 1000 });
 
 beforeAll(async () => {
-  const base = tempDir();
-  key = await makeKey(path.join(base, 'key'));
-  repo = path.join(base, 'repo');
-  await buildRepo(repo, key, [
-    makeSource(path.join(base, 'src'), {
-      name: 'big',
-      version: '1.0.0',
-      files: { 'share/blob': randomBytes(160 * 1024) },
-    }),
-  ]);
+  ({ key, repo } = await signedRepo([
+    { name: 'big', version: '1.0.0', files: { 'share/blob': randomBytes(160 * 1024) } },
+  ]));
   name = 'big_1.0.0_all.bpkg';
-  Object.assign(downloadLimits, { baseMs: 1000 });
-});
-afterAll(() => {
-  Object.assign(downloadLimits, saved);
-  for (const c of closers) c();
 });
 
 /**
  * Serves `repo`, its packages at 20 KiB/s (2 KiB every 100 ms), everything else at once; `burst`:
  * instead, a package's first 120 KiB at once, nothing for 1.3 s, then the rest.
  */
-async function dripping(burst = false): Promise<string> {
-  const server = createServer((req, res) => {
-    let body: Buffer;
-    try {
-      body = readFileSync(path.join(repo, decodeURIComponent(req.url ?? '/').replace(/^\/+/, '')));
-    } catch {
-      return void res.writeHead(404).end();
-    }
-    res.writeHead(200, { 'content-length': body.length });
-    if (!req.url?.endsWith('.bpkg')) return void res.end(body);
-    if (burst) {
+const dripping = (burst = false) =>
+  hostileMirror(
+    repo,
+    closers,
+    (url) => url.endsWith('.bpkg'),
+    (res, body) => {
+      if (!burst) return drip(res, body, 2048, 100);
+      res.writeHead(200, { 'content-length': body.length });
       res.write(body.subarray(0, 120 * 1024));
       const later = setTimeout(() => res.end(body.subarray(120 * 1024)), 1300);
-      return void res.on('close', () => clearTimeout(later));
-    }
-    let i = 0;
-    const drip = setInterval(() => {
-      if (i >= body.length || res.destroyed) return void clearInterval(drip);
-      res.write(body.subarray(i, i + 2048));
-      i += 2048;
-    }, 100);
-    res.on('close', () => clearInterval(drip));
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  closers.push(() => server.closeAllConnections());
-  closers.push(() => server.close());
-  return `http://127.0.0.1:${(server.address() as { port: number }).port}`;
-}
-
-/** What `p` settled as, or 'still waiting' after `ms`. */
-const within = <T>(p: Promise<T>, ms: number) =>
-  Promise.race([
-    p.then(
-      (v) => ({ ok: v }),
-      (e: unknown) => ({ error: e }),
-    ),
-    new Promise((r) => setTimeout(() => r('still waiting'), ms)),
-  ]);
+      res.on('close', () => clearTimeout(later));
+    },
+  );
 
 async function box(url: string, mirrors: string[], config?: unknown) {
   const root = tempDir('bp-root-');
@@ -90,11 +50,7 @@ async function box(url: string, mirrors: string[], config?: unknown) {
     mkdirSync(path.join(root, 'etc/blueprint'), { recursive: true });
     writeFileSync(path.join(root, 'etc/blueprint/config.json'), JSON.stringify(config));
   }
-  const pm = new PackageManager({ root });
-  await pm.keyring.add(key.publicKey, key.fingerprint);
-  await pm.repos.add('main', url, { keys: [key.fingerprint], mirrors });
-  expect((await pm.update())[0]).toMatchObject({ ok: true });
-  return { pm, root };
+  return mirrorBox(key, url, mirrors, { root });
 }
 
 describe('a mirror that drips a package just above the old 16 KiB/s floor', () => {

@@ -1,10 +1,6 @@
-import { readFileSync } from 'node:fs';
-import { createServer } from 'node:http';
-import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { downloadLimits } from '../../src/core/pkg/fetch.js';
-import { PackageManager } from '../../src/core/pkg/index.js';
-import { buildRepo, makeKey, makeSource, serveDir, type TestKey, tempDir } from '../helpers/pkg.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { drip, hostileMirror, mirrorBox, scaledDownloads, within } from '../helpers/drip-server.js';
+import { serveDir, signedRepo, type TestKey } from '../helpers/pkg.js';
 
 /**
  * A package download is held to a deadline (fetch.ts, downloadLimits), so a mirror that drips
@@ -16,62 +12,23 @@ import { buildRepo, makeKey, makeSource, serveDir, type TestKey, tempDir } from 
 
 let key: TestKey;
 let repo: string;
-const closers: (() => void)[] = [];
-const saved = { ...downloadLimits };
+const closers = scaledDownloads({ baseMs: 1500, minBytesPerSecond: 1e9 });
 
 beforeAll(async () => {
-  const base = tempDir();
-  key = await makeKey(path.join(base, 'key'));
-  repo = path.join(base, 'repo');
-  await buildRepo(repo, key, [makeSource(path.join(base, 'src'), { name: 'good', version: '1.0.0' })]);
-  Object.assign(downloadLimits, { baseMs: 1500, minBytesPerSecond: 1e9 });
-});
-afterAll(() => {
-  Object.assign(downloadLimits, saved);
-  for (const c of closers) c();
+  ({ key, repo } = await signedRepo([{ name: 'good', version: '1.0.0' }]));
 });
 
 /** Serves `repo`, the packages' signatures one byte every 400 ms, the rest at once. */
-async function dripping(): Promise<string> {
-  const server = createServer((req, res) => {
-    let body: Buffer;
-    try {
-      body = readFileSync(path.join(repo, decodeURIComponent(req.url ?? '/').replace(/^\/+/, '')));
-    } catch {
-      return void res.writeHead(404).end();
-    }
-    res.writeHead(200, { 'content-length': body.length });
-    if (!req.url?.endsWith('.bpkg.asc')) return void res.end(body);
-    let i = 0;
-    const drip = setInterval(() => {
-      if (i >= body.length || res.destroyed) return void clearInterval(drip);
-      res.write(body.subarray(i, ++i));
-    }, 400);
-    res.on('close', () => clearInterval(drip));
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  closers.push(() => server.closeAllConnections());
-  closers.push(() => server.close());
-  return `http://127.0.0.1:${(server.address() as { port: number }).port}`;
-}
+const dripping = () =>
+  hostileMirror(
+    repo,
+    closers,
+    (url) => url.endsWith('.bpkg.asc'),
+    (res, body) => drip(res, body, 1, 400),
+  );
 
-/** What `p` settled as, or 'still waiting' after `ms`. */
-const within = <T>(p: Promise<T>, ms: number) =>
-  Promise.race([
-    p.then(
-      (v) => ({ ok: v }),
-      (e: unknown) => ({ error: e }),
-    ),
-    new Promise((r) => setTimeout(() => r('still waiting'), ms)),
-  ]);
-
-async function box(url: string, mirrors: string[]) {
-  const pm = new PackageManager({ root: tempDir('bp-root-') });
-  await pm.keyring.add(key.publicKey, key.fingerprint);
-  await pm.repos.add('main', url, { keys: [key.fingerprint], mirrors });
-  expect((await pm.update())[0]).toMatchObject({ ok: true, ...(mirrors.length ? { url } : {}) });
-  return pm;
-}
+const box = async (url: string, mirrors: string[]) =>
+  (await mirrorBox(key, url, mirrors, { updated: mirrors.length ? { url } : {} })).pm;
 
 describe('a mirror that drips a package signature', () => {
   it('is given up at the deadline, and the next mirror serves the install', async () => {
