@@ -160,7 +160,9 @@ describe('keys judged without OpenPGP.js', () => {
       await exec('gpg', ['--batch', '--armor', '--export'], { env: { ...process.env, GNUPGHOME: home2 } })
     ).stdout;
     expect(judgeKeyFast(p256, at)).toBeUndefined();
-    expect(await slow(p256, at)).toHaveProperty('info');
+    // Judged as of now: gpg made the key after `at` (when the second turned in between, OpenPGP.js
+    // rightly found no key at `at`, and this failed once in the CI).
+    expect(await slow(p256, new Date())).toHaveProperty('info');
   });
 
   it('the keyring: every file of the plain shape or none; the local key left out', async () => {
