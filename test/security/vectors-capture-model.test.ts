@@ -192,8 +192,9 @@ it('a large upsert that throws part way during a checkpoint copy, searches walke
   const search = async () =>
     ((await c.search(q, 10, { ef: 64 })) as { label: number }[]).map((h) => c.ids[h.label]);
   const found = await search();
-  // 3,000 points: updates of the first 800, then new ones past the capacity; the 2,500th throws.
-  const big = Array.from({ length: 3000 }, (_, i) => ({ id: i, vector: vecOf(d), payload: { late: i } }));
+  // 12,000 points: updates of the first 800, then new ones past the capacity; the 10,000th throws
+  // (with 3,000 and the 2,500th, a quick run applied them all in one slice: one search between).
+  const big = Array.from({ length: 12_000 }, (_, i) => ({ id: i, vector: vecOf(d), payload: { late: i } }));
   let seen = 0;
   let failed: unknown;
   (s as unknown as { copyPause?: () => Promise<unknown> }).copyPause = async () => {
@@ -203,7 +204,7 @@ it('a large upsert that throws part way during a checkpoint copy, searches walke
       this: Collection,
       ...a
     ) {
-      if (++calls === 2500) throw new Error('a bug mid-apply');
+      if (++calls === 10_000) throw new Error('a bug mid-apply');
       return orig.apply(this, a);
     });
     let searching = true;
