@@ -10,13 +10,11 @@
 import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { build } from 'esbuild';
 import { describe, expect, it } from 'vitest';
 import { underTokenLock } from '../../src/core/services/token-lock.js';
 import { layout } from '../../src/core/system/paths.js';
+import { bundleChild, runNode as run } from '../helpers/node-child.js';
 import { tempDir } from '../setup/temp-registry.js';
-
-const repo = path.resolve(import.meta.dirname, '../..');
 
 const CHILD = `
 import { open, unlink } from 'node:fs/promises';
@@ -41,30 +39,11 @@ while (Date.now() < until) {
 console.log(JSON.stringify({ overlaps, rounds }));
 `;
 
-function run(args: string[]): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    p.stdout.on('data', (d) => {
-      out += d;
-    });
-    p.on('error', reject);
-    p.on('exit', (c) => (c === 0 ? resolve(out) : reject(new Error(`child exited ${c}`))));
-  });
-}
-
 describe('the consumer tokens lock between processes', () => {
   it('is held by one process at a time', async () => {
     const dir = tempDir('token-lock-');
     const child = path.join(dir, 'child.mjs');
-    await build({
-      stdin: { contents: CHILD, resolveDir: repo, loader: 'ts' },
-      bundle: true,
-      platform: 'node',
-      format: 'esm',
-      outfile: child,
-      logLevel: 'warning',
-    });
+    await bundleChild(CHILD, child);
     const root = path.join(dir, 'root');
     mkdirSync(root);
     const outs = await Promise.all([1, 2, 3, 4].map(() => run([child, root, '3000'])));

@@ -15,12 +15,10 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { build } from 'esbuild';
 import { describe, expect, it } from 'vitest';
 import { acquireLock } from '../../src/core/system/lock.js';
+import { bundleChild, runNode as run } from '../helpers/node-child.js';
 import { tempDir } from '../setup/temp-registry.js';
-
-const repo = path.resolve(import.meta.dirname, '../..');
 
 const CHILD = `
 import { link, open, unlink, writeFile } from 'node:fs/promises';
@@ -64,30 +62,11 @@ while (Date.now() < until) {
 console.log(JSON.stringify({ overlaps, rounds, refused }));
 `;
 
-function run(args: string[]): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    p.stdout.on('data', (d) => {
-      out += d;
-    });
-    p.on('error', reject);
-    p.on('exit', (c) => (c === 0 ? resolve(out) : reject(new Error(`child exited ${c}`))));
-  });
-}
-
 /** Four processes taking the lock for 3 s; each one's count of rounds with another inside. */
 async function race(deadPid?: number) {
   const dir = tempDir('pkg-lock-');
   const child = path.join(dir, 'child.mjs');
-  await build({
-    stdin: { contents: CHILD, resolveDir: repo, loader: 'ts' },
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    outfile: child,
-    logLevel: 'warning',
-  });
+  await bundleChild(CHILD, child);
   const locks = path.join(dir, 'locks');
   mkdirSync(locks);
   const args = [child, locks, '3000', ...(deadPid ? [String(deadPid)] : [])];

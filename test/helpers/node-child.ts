@@ -1,0 +1,32 @@
+// A script of a test's own, importing the repository's TypeScript, run as separate Node processes:
+// the lock races (client-token-lock, package-lock-race) need real processes, not async calls in one.
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { build } from 'esbuild';
+
+const repo = path.resolve(import.meta.dirname, '../..');
+
+/** `source` (TypeScript, imports relative to the repository's root) bundled into `outfile`. */
+export async function bundleChild(source: string, outfile: string): Promise<void> {
+  await build({
+    stdin: { contents: source, resolveDir: repo, loader: 'ts' },
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    outfile,
+    logLevel: 'warning',
+  });
+}
+
+/** This Node running `args`: its stdout once it exits 0, else an error naming the exit code. */
+export function runNode(args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    p.stdout.on('data', (d) => {
+      out += d;
+    });
+    p.on('error', reject);
+    p.on('exit', (c) => (c === 0 ? resolve(out) : reject(new Error(`child exited ${c}`))));
+  });
+}
