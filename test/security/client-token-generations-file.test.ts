@@ -2,10 +2,11 @@
  * The record of rotated consumer tokens (core/services/token-generations.ts) is read strictly: a
  * link at its name (to a file with good counts), another shape of JSON, a count that is not a
  * whole number at least 0, or a file over 1 MiB is refused (bad-client-key), never read as "no
- * rotation", which would give back the tokens a rotation replaced. Its folder is root's alone, so
+ * rotation", which would give back the tokens a rotation replaced. An absent one is made with a new
+ * generation (test/security/client-token-counts-lost). Its folder is root's alone, so
  * no one else can remove or replace it.
  */
-import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { generationOf, readGenerations } from '../../src/core/services/token-generations.js';
@@ -20,12 +21,19 @@ function record(): { root: string; file: string } {
 }
 
 describe('the record of rotated consumer tokens', () => {
-  it('is read when whole and root-only; absent is no rotation', async () => {
+  it('is read when whole and root-only; absent is no rotation, under a new generation', async () => {
     const { root, file } = record();
-    expect(await generationOf(root, 'llm', 'rag')).toBe(0);
+    const made = await generationOf(root, 'llm', 'rag');
+    expect(made).toEqual({ generation: expect.stringMatching(/^[0-9a-f]{64}$/), count: 0 });
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(await generationOf(root, 'llm', 'rag')).toEqual(made);
+    writeFileSync(file, `{"format":2,"generation":"${'a'.repeat(64)}","rotated":{"llm":{"rag":3}}}\n`);
+    expect(await generationOf(root, 'llm', 'rag')).toEqual({ generation: 'a'.repeat(64), count: 3 });
+    expect((await generationOf(root, 'llm', '__proto__')).count).toBe(0);
+    expect((await generationOf(root, '__proto__', 'rag')).count).toBe(0);
+    // A record from before the generation: read with none, its counts as they were.
     writeFileSync(file, '{"llm":{"rag":3}}\n', { mode: 0o600 });
-    expect(await generationOf(root, 'llm', 'rag')).toBe(3);
-    expect(await generationOf(root, 'llm', '__proto__')).toBe(0);
+    expect(await generationOf(root, 'llm', 'rag')).toEqual({ generation: '', count: 3 });
   });
 
   it.each([
@@ -37,6 +45,9 @@ describe('the record of rotated consumer tokens', () => {
     ['a count past safe integers', '{"llm":{"rag":9007199254740993}}'],
     ['a provider that is not an object', '{"llm":3}'],
     ['over 1 MiB', `{"llm":{"rag":1}}${' '.repeat(1 << 20)}`],
+    ['a generation that is not 64 hex digits', `{"format":2,"generation":"${'a'.repeat(63)}","rotated":{}}`],
+    ['no counts beside the generation', `{"format":2,"generation":"${'a'.repeat(64)}"}`],
+    ['a key of another name', `{"format":2,"generation":"${'a'.repeat(64)}","rotated":{},"x":1}`],
   ])('refuses %s', async (_why, text) => {
     const { root, file } = record();
     writeFileSync(file, text, { mode: 0o600 });

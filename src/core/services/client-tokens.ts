@@ -24,7 +24,7 @@ import { usersOf } from './wiring.js';
  * between clients, not connections: one client's many connections share its places).
  *
  * A token is HMAC-SHA256(box key, PROVIDER NUL CONSUMER, where the installed consumer came from,
- * and how many times the pair was rotated: consumerToken): the same at every start until the admin
+ * the rotation record's generation and how many times the pair was rotated: consumerToken): the same at every start until the admin
  * rotates it (token-rotation.ts), so it is never
  * stored where a module could change it and then read back; the key (ROOT/var/lib/blueprint/
  * client-token-key, root's, 0600) never leaves root. A consumer's token opens only the provider it
@@ -97,11 +97,12 @@ async function boxKey(root: string): Promise<Buffer> {
  */
 export async function consumerToken(root: string, provider: string, consumer: string): Promise<string> {
   const from = installedOwner(root, consumer);
-  // Rotated (token-generations.ts): the count too; a pair never rotated keeps the token it had.
-  const gen = await generationOf(root, provider, consumer);
+  // The record's generation and the pair's count of rotations (token-generations.ts): a record
+  // removed or lost is made again with a new generation, so no token from before a rotation returns.
+  const { generation, count } = await generationOf(root, provider, consumer);
   return createHmac('sha256', await boxKey(root))
     .update(
-      `${provider}\0${consumer}${from ? `\0${from.origin}\0${from.signer}` : ''}${gen ? `\0rotated ${gen}` : ''}`,
+      `${provider}\0${consumer}${from ? `\0${from.origin}\0${from.signer}` : ''}${generation ? `\0generation ${generation}` : ''}${count ? `\0rotated ${count}` : ''}`,
     )
     .digest('base64url');
 }

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import { open, rename, unlink } from 'node:fs/promises';
+import { link, open, rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { VerificationError } from '../errors.js';
 import { layout } from '../system/paths.js';
@@ -12,14 +12,32 @@ import { inDir } from '../system/safe-write.js';
  * (`blueprint service rotate-tokens`): the count is in the token's HMAC (client-tokens.ts consumerToken), so a rotation
  * makes a new token the old one cannot be turned into, and the token stays computed, never stored
  * where a module could change it. Kept beside the box key, root's alone (0600), as JSON
- * `{"PROVIDER": {"CONSUMER": N}}`; a pair never rotated is 0 and has the token it always had.
+ * `{"format":2,"generation":HEX,"rotated":{"PROVIDER":{"CONSUMER":N}}}`; a pair never rotated is 0.
  * Changed only under token-lock.ts's lock (token-rotation.ts), written whole under a new name
  * (O_EXCL|O_NOFOLLOW), synced and renamed over.
+ *
+ * The generation, 32 random bytes made with the record, is in every token too: a record removed
+ * or lost (its error's hint once said to remove it; a restore that left it out) is made again with
+ * a new generation, so every token changes and none from before a rotation comes back (counts read
+ * as 0 under the old generation gave back exactly the tokens the rotations replaced:
+ * test/security/client-token-counts-lost). A record that is there but not whole is refused, never
+ * replaced: the admin looks at it first, and removing it is then safe. It must be in this one file,
+ * written in one rename with the counts: kept apart, the counts alone could go missing.
+ *
+ * A record from before the generation (the counts alone, `{"PROVIDER":{"CONSUMER":N}}`) is read
+ * with none, so the tokens it gave stay, and kept in that shape by a rotation; once removed it is
+ * made again with a generation. A box with no record gets one at its first token, which changes
+ * every token once (as a rotation of every pair: the copies are rewritten in place at each start).
  */
 
 const FILE = 'client-token-generations';
 const MAX_BYTES = 1 << 20;
 type Generations = Record<string, Record<string, number>>;
+/** The record: the generation ('' in a record from before it) and the counts. */
+export interface TokenRecord {
+  generation: string;
+  rotated: Generations;
+}
 
 const { O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_RDONLY, O_DIRECTORY } = constants;
 
@@ -27,19 +45,25 @@ function badFile(file: string): VerificationError {
   return new VerificationError(
     `${file} is not blueprint's record of rotated consumer tokens (JSON, root's, mode 0600)`,
     'bad-client-key',
-    `Look at who changed ${file}; remove it (the consumers' tokens go back to those before any rotation), then rotate again: blueprint service rotate-tokens PROVIDER.`,
+    `Look at who changed ${file}; remove it (blueprint makes a new one, and every consumer gets a new token: start the modules that use others again).`,
   );
 }
 
 const isCount = (n: unknown) => Number.isSafeInteger(n) && (n as number) >= 0;
+const isCounts = (g: unknown): g is Generations =>
+  typeof g === 'object' &&
+  g !== null &&
+  !Array.isArray(g) &&
+  Object.values(g).every(
+    (m) => typeof m === 'object' && m !== null && !Array.isArray(m) && Object.values(m).every(isCount),
+  );
 
-/** The counts; none when the file is absent. A file of another user's, or readable by others, is refused. */
-export async function readGenerations(root: string): Promise<Generations> {
-  const file = path.join(layout(root).stateDir, FILE);
+/** The record as read: absent (undefined), or refused when not whole and root-only. */
+async function readRecordFile(file: string): Promise<TokenRecord | undefined> {
   const r = await readBoundedFile(file, MAX_BYTES, {
     accept: (st) => st.uid === (process.geteuid?.() ?? 0) && (st.mode & 0o077) === 0,
   });
-  if (!r.ok && r.why === 'open' && r.error.code === 'ENOENT') return {};
+  if (!r.ok && r.why === 'open' && r.error.code === 'ENOENT') return undefined;
   if (!r.ok) throw badFile(file);
   let parsed: unknown;
   try {
@@ -47,46 +71,92 @@ export async function readGenerations(root: string): Promise<Generations> {
   } catch {
     throw badFile(file);
   }
-  const ok =
-    typeof parsed === 'object' &&
-    parsed !== null &&
-    !Array.isArray(parsed) &&
-    Object.values(parsed).every(
-      (m) => typeof m === 'object' && m !== null && !Array.isArray(m) && Object.values(m).every(isCount),
-    );
-  if (!ok) throw badFile(file);
-  return parsed as Generations;
+  if (typeof parsed === 'object' && parsed !== null && (parsed as { format?: unknown }).format === 2) {
+    const { generation, rotated, ...rest } = parsed as { generation?: unknown; rotated?: unknown };
+    if (
+      Object.keys(rest).length !== 1 ||
+      typeof generation !== 'string' ||
+      !/^[0-9a-f]{64}$/.test(generation) ||
+      !isCounts(rotated)
+    )
+      throw badFile(file);
+    return { generation, rotated };
+  }
+  // From before the generation: its tokens stay as they were.
+  if (!isCounts(parsed)) throw badFile(file);
+  return { generation: '', rotated: parsed };
 }
 
-/** `consumer`'s count for `provider` (0: never rotated). */
-export async function generationOf(root: string, provider: string, consumer: string): Promise<number> {
-  const n = (await readGenerations(root))[provider];
-  return n && Object.hasOwn(n, consumer) ? (n[consumer] as number) : 0;
-}
+const text = (r: TokenRecord) =>
+  `${JSON.stringify(r.generation ? { format: 2, generation: r.generation, rotated: r.rotated } : r.rotated)}\n`;
 
-/** Adds one to each pair's count. The caller holds token-lock.ts's lock. */
-export async function bumpGenerations(root: string, provider: string, consumers: string[]): Promise<void> {
-  const all = await readGenerations(root);
-  const mine: Record<string, number> = { ...(Object.hasOwn(all, provider) ? all[provider] : {}) };
-  for (const c of consumers) mine[c] = (Object.hasOwn(mine, c) ? (mine[c] as number) : 0) + 1;
-  const next = { ...all, [provider]: mine };
-  // The box's own state folder, root's (the box key's): links on the way to it are the admin's layout.
+/**
+ * Writes `record` whole under a new name in the state folder (root's: links on the way to it are
+ * the admin's layout), then `place`s it at the record's name.
+ */
+async function writeRecord(
+  root: string,
+  record: TokenRecord,
+  place: (from: string, to: string) => Promise<void>,
+): Promise<void> {
   const dir = await open(layout(root).stateDir, O_RDONLY | O_DIRECTORY);
   try {
-    const tmp = `.${FILE}.${randomBytes(8).toString('hex')}.tmp`;
-    const fh = await open(inDir(dir, tmp), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600);
+    const tmp = inDir(dir, `.${FILE}.${randomBytes(8).toString('hex')}.tmp`);
     try {
-      await fh.writeFile(`${JSON.stringify(next)}\n`);
-      await fh.sync();
-    } catch (err) {
-      await unlink(inDir(dir, tmp)).catch(() => {});
-      throw err;
+      const fh = await open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600);
+      try {
+        await fh.writeFile(text(record));
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+      await place(tmp, inDir(dir, FILE));
     } finally {
-      await fh.close();
+      await unlink(tmp).catch(() => {});
     }
-    await rename(inDir(dir, tmp), inDir(dir, FILE));
     await dir.sync();
   } finally {
     await dir.close();
   }
+}
+
+/**
+ * The record; one with a new generation when there is none (link() makes the name only where there
+ * is none, so two processes at once agree on the first one's).
+ */
+export async function readRecord(root: string): Promise<TokenRecord> {
+  const file = path.join(layout(root).stateDir, FILE);
+  const have = await readRecordFile(file);
+  if (have) return have;
+  const fresh = { generation: randomBytes(32).toString('hex'), rotated: {} };
+  await writeRecord(root, fresh, (from, to) =>
+    link(from, to).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EEXIST') throw err;
+    }),
+  );
+  return (await readRecordFile(file)) ?? Promise.reject(badFile(file));
+}
+
+/** The counts (made with a new generation when there is no record). */
+export async function readGenerations(root: string): Promise<Generations> {
+  return (await readRecord(root)).rotated;
+}
+
+/** `consumer`'s count for `provider` (0: never rotated) and the record's generation. */
+export async function generationOf(
+  root: string,
+  provider: string,
+  consumer: string,
+): Promise<{ generation: string; count: number }> {
+  const { generation, rotated } = await readRecord(root);
+  const n = Object.hasOwn(rotated, provider) ? rotated[provider] : undefined;
+  return { generation, count: n && Object.hasOwn(n, consumer) ? (n[consumer] as number) : 0 };
+}
+
+/** Adds one to each pair's count. The caller holds token-lock.ts's lock. */
+export async function bumpGenerations(root: string, provider: string, consumers: string[]): Promise<void> {
+  const { generation, rotated: all } = await readRecord(root);
+  const mine: Record<string, number> = { ...(Object.hasOwn(all, provider) ? all[provider] : {}) };
+  for (const c of consumers) mine[c] = (Object.hasOwn(mine, c) ? (mine[c] as number) : 0) + 1;
+  await writeRecord(root, { generation, rotated: { ...all, [provider]: mine } }, rename);
 }
