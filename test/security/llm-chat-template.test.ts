@@ -12,11 +12,10 @@
  */
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLog, type KitServer } from '../../modules/kit/server/index.js';
-import { createApiServer } from '../../modules/llm/server/api.js';
-import { Engine } from '../../modules/llm/server/engine.js';
+import type { KitServer } from '../../modules/kit/server/index.js';
+import type { Engine } from '../../modules/llm/server/engine.js';
 import { postJson } from '../helpers/served-llm.js';
-import { F32 } from '../llm/helpers.js';
+import { loadTinyLlama, serveEngine } from '../llm/tiny-engine.js';
 import { tempDir } from '../setup/temp-registry.js';
 
 const dir = tempDir('llm-chat-template-');
@@ -37,28 +36,13 @@ const TEMPLATE = [
   '{% endfor %}{% if add_generation_prompt %}assistant: {% endif %}',
 ].join('');
 
-const load = (chatTemplate: string) =>
-  Engine.load({
-    modelPath: F32,
-    name: 'tiny-llama',
-    device: 'cpu',
-    deviceReason: 'test',
-    contextSize: 256,
-    parallel: 1,
-    threads: 1,
-    chatTemplate,
-  });
+const load = (chatTemplate: string) => loadTinyLlama({ chatTemplate });
 
 let engine: Engine;
 let kit: KitServer;
 beforeAll(async () => {
   engine = await load(TEMPLATE);
-  kit = createApiServer(engine, {
-    log: createLog({ name: 'test', write: () => undefined }),
-    maxTokensCap: 256,
-    generationTimeoutS: 60,
-  });
-  await kit.listen(socket);
+  kit = await serveEngine(engine, socket);
 }, 60_000);
 afterAll(async () => {
   await kit?.drain(1000);

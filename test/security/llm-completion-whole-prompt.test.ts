@@ -9,20 +9,12 @@
  * hold BOS and every one of the prompt's tokens, in order, after the answer.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Engine } from '../../modules/llm/server/engine.js';
-import { F32 } from '../llm/helpers.js';
+import type { Engine } from '../../modules/llm/server/engine.js';
+import { loadTinyLlama } from '../llm/tiny-engine.js';
 
 let engine: Engine;
 beforeAll(async () => {
-  engine = await Engine.load({
-    modelPath: F32,
-    name: 'tiny-llama',
-    device: 'cpu',
-    deviceReason: 'test',
-    contextSize: 256,
-    parallel: 1,
-    threads: 1,
-  });
+  engine = await loadTinyLlama();
 }, 120_000);
 afterAll(async () => {
   await engine?.dispose();

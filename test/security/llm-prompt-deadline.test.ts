@@ -11,27 +11,13 @@
  * tokens: its evaluation takes measurably long on this machine (attention over the whole prompt),
  * far longer than a deadline of 50 ms.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Engine } from '../../modules/llm/server/engine.js';
-import { F32 } from '../llm/helpers.js';
+import type { Engine } from '../../modules/llm/server/engine.js';
+import { loadTinyLlama, tinyLlamaWithContext } from '../llm/tiny-engine.js';
 import { tempDir } from '../setup/temp-registry.js';
 
 const CONTEXT = 16_384;
 const dir = tempDir('llm-prompt-deadline-');
-
-function longLlama(): string {
-  const gguf = Buffer.from(readFileSync(F32));
-  const key = Buffer.from('llama.context_length');
-  const at = gguf.indexOf(key) + key.length;
-  if (gguf.readUInt32LE(at) !== 4 || gguf.readUInt32LE(at + 4) !== 256)
-    throw new Error('the fixture is not the tiny llama this test patches');
-  gguf.writeUInt32LE(CONTEXT, at + 4);
-  const file = join(dir, 'long-llama.gguf');
-  writeFileSync(file, gguf);
-  return file;
-}
 
 /** `n` words (~1.4 tokens each), the first its own so that no run reuses another's cache. */
 function prompt(first: string, n: number): string {
@@ -41,14 +27,10 @@ function prompt(first: string, n: number): string {
 
 let engine: Engine;
 beforeAll(async () => {
-  engine = await Engine.load({
-    modelPath: longLlama(),
+  engine = await loadTinyLlama({
+    modelPath: tinyLlamaWithContext(dir, CONTEXT),
     name: 'long-llama',
-    device: 'cpu',
-    deviceReason: 'test',
     contextSize: CONTEXT,
-    parallel: 1,
-    threads: 1,
   });
 }, 120_000);
 afterAll(async () => {

@@ -14,11 +14,11 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLog, type KitServer } from '../../modules/kit/server/index.js';
-import { createApiServer } from '../../modules/llm/server/api.js';
-import { Engine } from '../../modules/llm/server/engine.js';
+import type { KitServer } from '../../modules/kit/server/index.js';
+import type { Engine } from '../../modules/llm/server/engine.js';
 import { postJson } from '../helpers/served-llm.js';
 import { F32 } from '../llm/helpers.js';
+import { loadTinyLlama, serveEngine } from '../llm/tiny-engine.js';
 import { tempDir } from '../setup/temp-registry.js';
 
 const dir = tempDir('llm-tokenise-bound-');
@@ -43,21 +43,8 @@ let engine: Engine;
 let kit: KitServer;
 const socket = join(dir, 'api.sock');
 beforeAll(async () => {
-  engine = await Engine.load({
-    modelPath: longPieceLlama(),
-    name: 'long-piece',
-    device: 'cpu',
-    deviceReason: 'test',
-    contextSize: 256,
-    parallel: 1,
-    threads: 1,
-  });
-  kit = createApiServer(engine, {
-    log: createLog({ name: 'test', write: () => undefined }),
-    maxTokensCap: 256,
-    generationTimeoutS: 60,
-  });
-  await kit.listen(socket);
+  engine = await loadTinyLlama({ modelPath: longPieceLlama(), name: 'long-piece' });
+  kit = await serveEngine(engine, socket);
 }, 60_000);
 afterAll(async () => {
   await kit?.drain(1000);

@@ -9,32 +9,18 @@
  * The tiny llama (a SentencePiece vocabulary, pieces of at most 16 characters) with
  * `llama.context_length` set to 32,768, served in process with that context.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLog, type KitServer } from '../../modules/kit/server/index.js';
-import { createApiServer } from '../../modules/llm/server/api.js';
-import { Engine } from '../../modules/llm/server/engine.js';
+import type { KitServer } from '../../modules/kit/server/index.js';
+import type { Engine } from '../../modules/llm/server/engine.js';
 import { postJson } from '../helpers/served-llm.js';
-import { F32 } from '../llm/helpers.js';
+import { loadTinyLlama, serveEngine, tinyLlamaWithContext } from '../llm/tiny-engine.js';
 import { tempDir } from '../setup/temp-registry.js';
 
 const CONTEXT = 32_768;
 const dir = tempDir('llm-tokenise-cap-');
 const socket = join(dir, 'api.sock');
-
-function longLlama(): string {
-  const gguf = Buffer.from(readFileSync(F32));
-  const key = Buffer.from('llama.context_length');
-  const at = gguf.indexOf(key) + key.length;
-  if (gguf.readUInt32LE(at) !== 4 || gguf.readUInt32LE(at + 4) !== 256)
-    throw new Error('the fixture is not the tiny llama this test patches');
-  gguf.writeUInt32LE(CONTEXT, at + 4);
-  const file = join(dir, 'long-llama.gguf');
-  writeFileSync(file, gguf);
-  return file;
-}
 
 /** How long GET /health takes. */
 function health(): Promise<number> {
@@ -52,21 +38,12 @@ function health(): Promise<number> {
 let engine: Engine;
 let kit: KitServer;
 beforeAll(async () => {
-  engine = await Engine.load({
-    modelPath: longLlama(),
+  engine = await loadTinyLlama({
+    modelPath: tinyLlamaWithContext(dir, CONTEXT),
     name: 'long-llama',
-    device: 'cpu',
-    deviceReason: 'test',
     contextSize: CONTEXT,
-    parallel: 1,
-    threads: 1,
   });
-  kit = createApiServer(engine, {
-    log: createLog({ name: 'test', write: () => undefined }),
-    maxTokensCap: CONTEXT,
-    generationTimeoutS: 60,
-  });
-  await kit.listen(socket);
+  kit = await serveEngine(engine, socket, { maxTokensCap: CONTEXT });
 }, 120_000);
 afterAll(async () => {
   await kit?.drain(1000);
