@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import { link, lstat, open, unlink } from 'node:fs/promises';
+import { link, lstat, open, readdir, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { ConflictError } from '../errors.js';
 import { ensureDir } from './fs.js';
@@ -127,6 +127,41 @@ async function takeOnce(
   return undefined;
 }
 
+/**
+ * What processes killed while taking `file` left beside it, removed by its holder (called holding
+ * it, so no other call in this process judges these names meanwhile): a temporary file
+ * (`FILE[.INODE.break…].PID.HEX.new`, create's) whose pid is dead, by its name, which only that
+ * process made (48 random bits) and no one writes again; a takeover's claim
+ * (`FILE.INODE.break[.INODE.break…]`) by taking it over as takeOver takes a dead lock (its own
+ * claim, inode and pid judged again), then releasing it: removed by name, a claim judged dead may
+ * be by then a live process's new one. A live pid's files stay (the next holder looks again), a
+ * pid this process has is left (an earlier namesake's, or this process's own other call), and
+ * nothing is opened through a link (unlink removes the name; holder opens with O_NOFOLLOW).
+ * Other locks' files in the folder are not judged. test/security/lock-leftovers.
+ */
+async function sweep(file: string, mode: number): Promise<void> {
+  const dir = path.dirname(file);
+  const prefix = `${path.basename(file)}.`;
+  for (const name of await readdir(dir)) {
+    if (!name.startsWith(prefix)) continue;
+    const rest = name.slice(prefix.length);
+    const tmp = /^(?:[0-9]+\.break\.){0,8}([1-9][0-9]{0,9})\.[0-9a-f]{12}\.new$/.exec(rest);
+    if (tmp) {
+      const pid = Number(tmp[1]);
+      if (pid !== process.pid && !alive(pid)) await unlink(path.join(dir, name)).catch(() => {});
+      continue;
+    }
+    if (!/^(?:[0-9]+\.break\.){0,8}[0-9]+\.break$/.test(rest)) continue;
+    const claim = path.join(dir, name);
+    const depth = rest.split('.break').length - 1;
+    const got = await takeOnce(claim, mode, depth);
+    if (got && 'ino' in got) {
+      const still = await lstat(claim).catch(() => undefined);
+      if (still?.ino === got.ino) await unlink(claim).catch(() => {});
+    }
+  }
+}
+
 export interface LockOptions {
   /** Wait up to this long for a live holder (in this process too); by default it is refused. */
   waitMs?: number;
@@ -138,7 +173,7 @@ export interface LockOptions {
  * An exclusive lock file holding the owner's pid. A lock left by a process that no longer exists
  * (killed, crashed) is taken over, so a SIGKILL never wedges the package manager; a live holder's
  * is refused (ConflictError 'locked') or, with `waitMs`, waited for. The release removes the lock
- * file only if it is still this one.
+ * file only if it is still this one. Its holder removes what killed takers left (sweep).
  */
 export async function acquireLock(
   file: string,
@@ -167,6 +202,8 @@ export async function acquireLock(
       }
       if (got && 'ino' in got) {
         const ino = got.ino;
+        // A cleanup that fails leaves files for the next holder; the lock is held all the same.
+        await sweep(file, mode).catch(() => {});
         return async () => {
           const now = await lstat(file).catch(() => undefined);
           if (now?.ino === ino) await unlink(file).catch(() => {});
