@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { cp, mkdtemp, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -17,6 +18,7 @@ import {
   requirements,
 } from './format.js';
 import type { BuildHooks } from './hooks.js';
+import { signatureByHash } from './repo-trust.js';
 import { rangeOf } from './resolve.js';
 import { readPrivateKey, signFileDetached } from './signature.js';
 import { sha256File } from './transport.js';
@@ -182,13 +184,7 @@ export async function buildRepository(opts: RepoBuildOptions): Promise<RepoIndex
     expires: new Date(now.getTime() + (opts.expiresInDays ?? 30) * 86_400_000).toISOString(),
     packages,
   };
-  const indexFile = path.join(opts.repoDir, 'index.json');
-  const tmp = path.join(opts.repoDir, '.index.json.new');
-  await writeFileAtomic(tmp, `${JSON.stringify(index, null, 2)}\n`);
-  await signFile(tmp, opts.signer);
-  // Signature first: a client racing the publish sees a mismatch and keeps its old index.
-  await rename(`${tmp}.asc`, `${indexFile}.asc`);
-  await rename(tmp, indexFile);
+  await placeSigned(opts.repoDir, 'index.json', `${JSON.stringify(index, null, 2)}\n`, opts.signer);
   info(
     `index.json version ${index.version}: ${packages.length} ${packages.length === 1 ? 'package' : 'packages'}, expires ${index.expires}`,
   );
@@ -221,10 +217,33 @@ export async function announceKeyRotation(
   fingerprint: string,
   signer: Signer,
 ): Promise<void> {
-  const file = path.join(repoDir, 'keys', 'rotation.json');
-  await writeFileAtomic(
-    file,
+  await placeSigned(
+    repoDir,
+    'keys/rotation.json',
     `${JSON.stringify({ format: 1, fingerprint, newKey: newPublicKey, announced: new Date().toISOString() }, null, 2)}\n`,
+    signer,
   );
-  await signFile(file, signer);
+}
+
+/**
+ * A signed file of the repository (the index, a key rotation notice) put in place as a bucket's
+ * publish puts it (publish-remote.ts): its signature first under the file's SHA-256
+ * (signatureByHash), then `REL.asc`, then `REL`. A folder or HTTP repository is this folder copied
+ * to where boxes read it (rsync and the like: one file at a time, by name, so by-hash/ before
+ * index.json), and a reader that gets the new file with the old `.asc` (a copy stopped or still
+ * going between the two, a read across it) finds the file's own signature by its hash
+ * (RepoTrust.verifyServed, the same for every transport); one that gets the old file with the new
+ * `.asc` finds the old file's, kept from its build (test/security/repo-build-by-hash).
+ */
+async function placeSigned(repoDir: string, rel: string, text: string, signer: Signer): Promise<void> {
+  const file = path.join(repoDir, rel);
+  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.new`);
+  await ensureDir(path.dirname(file));
+  await writeFileAtomic(tmp, text);
+  await signFile(tmp, signer);
+  const byHash = path.join(repoDir, signatureByHash(createHash('sha256').update(text).digest('hex')));
+  await ensureDir(path.dirname(byHash));
+  await writeFileAtomic(byHash, await readFile(`${tmp}.asc`));
+  await rename(`${tmp}.asc`, `${file}.asc`);
+  await rename(tmp, file);
 }
