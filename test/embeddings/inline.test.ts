@@ -130,6 +130,22 @@ describe('the cost measured at start', () => {
     expect(msPerChar * 32 * 80).toBeLessThan(2); // a batch of 32 ordinary sentences fits 2 ms
   });
 
+  it('counts the work, not the time a run waits for a core (a loaded box at start)', async () => {
+    // Every run 0.2 ms of work, then 6 ms off the CPU, as a run waits behind other processes' work.
+    const e = timedEngine([0.2]);
+    const slowed: Engine = {
+      ...e,
+      embed: async (texts, options) => {
+        const out = await e.embed(texts, options);
+        await new Promise((r) => setTimeout(r, 6));
+        return out;
+      },
+    };
+    const msPerChar = await measureCost(slowed, 10);
+    expect(e.calls).toBe(10);
+    expect(msPerChar * 32 * 80).toBeLessThan(2); // by the clock each run took over 6 ms
+  });
+
   it('stops after a few runs of a dear model, whose answer is clear at once', async () => {
     const dear = timedEngine([120]);
     expect(await measureCost(dear)).toBeGreaterThan(0);
