@@ -7,8 +7,12 @@
 // `--summary DIR [--from US --to US]` prints the top self-time functions of each profile in DIR
 // (only between the two times, as the probe prints its retrieval phase) and exits.
 //
+// --client turns (the default) asks every other retrieval with node:http's client and the rest with
+// the kit's lean one (rag.mjs's figure), and prints each apart and the paired difference.
+//
 //   node scripts/bench/_rag-hops-probe.mjs [--models minilm-shaped|glove-50k] [--queries 200]
-//        [--docs 4] [--pages 5] [--prof DIR] | --summary DIR                      (Node 24)
+//        [--docs 4] [--pages 5] [--client turns|lean|node] [--prof DIR]
+//        | --summary DIR [--from US --to US]     (TOPN=N: N functions a profile; Node 24)
 import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -21,6 +25,9 @@ const { values: o } = parseArgs({
     docs: { type: 'string', default: '4' },
     pages: { type: 'string', default: '5' },
     prof: { type: 'string' },
+    // node: node:http's client, as rag.mjs asked before; lean: the kit's client (rag.mjs's figure
+    // now); turns: the two taking turns by query, each reported apart.
+    client: { type: 'string', default: 'turns' },
     summary: { type: 'string' },
     from: { type: 'string' },
     to: { type: 'string' },
@@ -56,7 +63,7 @@ if (o.summary) {
     for (const [k, us] of [...self]
       .filter(([k]) => k !== '(idle) :-1')
       .sort((a, b) => b[1] - a[1])
-      .slice(0, 18))
+      .slice(0, Number(process.env.TOPN ?? 18)))
       console.log(`  ${((100 * us) / (total - idle)).toFixed(1).padStart(5)} %  ${k}`);
   }
   process.exit(0);
@@ -66,8 +73,10 @@ const { gloveModel, stackNames, stackSources } = await import('../../test/helper
 const { defaultModelCache } = await import('../models/glove.ts');
 const { ensureMinilmShapedModel } = await import('../models/minilm-shaped.ts');
 const { makeCorpus } = await import('./_rag-corpus.mjs');
-const { processes } = await import('./_rag-stacks.mjs');
-const { median, tmp } = await import('./_lib.mjs');
+const { processes, setLeanClient } = await import('./_rag-stacks.mjs');
+const { median, tmp, importBundled } = await import('./_lib.mjs');
+if (o.client !== 'node')
+  setLeanClient((await importBundled('modules/kit/client/unix-http.ts')).UnixHttpClient);
 
 if (o.prof) {
   mkdirSync(o.prof, { recursive: true });
@@ -94,31 +103,53 @@ try {
     2,
   );
   for (const doc of corpus) await side.ingest(doc);
-  for (const q of queries.slice(0, 5)) await side.retrieve(q);
+  for (const q of queries.slice(0, 5)) {
+    await side.retrieve(q);
+    await side.nodeRetrieve(q);
+  }
   console.log(`${o.models}: ${queries.length} retrievals, one after another (load ${load()})`);
-  const parts = {};
-  const wall = [];
+  const kinds = o.client === 'turns' ? ['node', 'lean'] : [o.client];
+  const parts = Object.fromEntries(kinds.map((k) => [k, {}]));
+  const wall = Object.fromEntries(kinds.map((k) => [k, []]));
   const cpu0 = side.cpuMsByRole();
   const phase0 = process.hrtime.bigint() / 1000n; // the profiles' clock, in µs
-  for (const q of queries) {
+  for (const [i, q] of queries.entries()) {
+    const kind = kinds[i % kinds.length];
     const t0 = performance.now();
-    const t = await side.retrieve(q);
-    wall.push(performance.now() - t0);
+    const t = await (kind === 'node' ? side.nodeRetrieve(q) : side.retrieve(q));
+    wall[kind].push(performance.now() - t0);
     t.rag = t.total - t.embed - t.search;
     for (const [k, v] of Object.entries(t)) {
-      parts[k] ??= [];
-      parts[k].push(v);
+      parts[kind][k] ??= [];
+      parts[kind][k].push(v);
+    }
+  }
+  if (kinds.length === 2) {
+    // Paired: each lean retrieval against the node:http one just before it (same load).
+    // Also client<->rag alone (the wall time less rag's whole handling), which the engine's
+    // spread from query to query does not reach.
+    const http = (k, i) => wall[k][i] - parts[k].total[i];
+    for (const [what, f] of [
+      ['retrieve', (i) => wall.lean[i] - wall.node[i]],
+      ['client<->rag', (i) => http('lean', i) - http('node', i)],
+    ]) {
+      const d = wall.lean.map((_, i) => f(i)).sort((a, b) => a - b);
+      const at = (q) => d[Math.min(d.length - 1, Math.floor(q * d.length))].toFixed(2);
+      console.log(
+        `lean - node, paired, ${what}: median ${at(0.5)} ms (quartiles ${at(0.25)} .. ${at(0.75)}, ${d.length} pairs)`,
+      );
     }
   }
   const cpu1 = side.cpuMsByRole();
   if (o.prof)
     console.log(`retrieval phase for --summary: --from ${phase0} --to ${process.hrtime.bigint() / 1000n}`);
   const ms = (x) => x.toFixed(2);
-  console.log(
-    `retrieve p50 ${ms(median(wall))} ms; parts p50: ${Object.entries(parts)
-      .map(([k, v]) => `${k} ${ms(median(v))}`)
-      .join(', ')}`,
-  );
+  for (const kind of kinds)
+    console.log(
+      `${kind} client: retrieve p50 ${ms(median(wall[kind]))} ms; parts p50: ${Object.entries(parts[kind])
+        .map(([k, v]) => `${k} ${ms(median(v))}`)
+        .join(', ')}`,
+    );
   console.log(
     `CPU a retrieval: ${Object.keys(cpu0)
       .map((r) => `${r} ${ms((cpu1[r] - cpu0[r]) / queries.length)}`)

@@ -28,7 +28,7 @@ export function print(model, result, json) {
       console.log(
         label === 'in-process'
           ? `${''.padEnd(10)} back to back p50 (no other side between): embed ${h.embed} ms, scan ${h.search} ms`
-          : `${''.padEnd(10)} hops alone p50: rag GET /health ${h.health} ms, embed ${h.embed} ms, search ${h.search} ms; the same made by rag just after: embed ${h.ragEmbed} ms, search ${h.ragSearch} ms; then rag's retrieve asked with node:http ${h.retrieve} ms, with the kit's lean client ${h.leanRetrieve} ms`,
+          : `${''.padEnd(10)} hops alone p50: rag GET /health ${h.health} ms, embed ${h.embed} ms, search ${h.search} ms; the same made by rag just after: embed ${h.ragEmbed} ms, search ${h.ragSearch} ms; then rag's retrieve asked with node:http ${h.retrieve} ms, with the figure's client (the kit's lean one unless --client node) ${h.leanRetrieve} ms`,
       );
   }
   console.log(

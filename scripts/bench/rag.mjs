@@ -10,7 +10,10 @@
 // container's (--root-cgroup: not). Goal: sandboxed retrieve p50 <= 1.25x in-process (rag README).
 //
 //   node scripts/bench/rag.mjs [--models glove-50k,minilm-shaped] [--docs N] [--pages N]
-//        [--queries N] [--chats N] [--root-cgroup] [--busy N] [--glibc-tunables STR] [--json] [--help]
+//        [--queries N] [--chats N] [--root-cgroup] [--busy N] [--glibc-tunables STR] [--client lean|node]
+//        [--json] [--help]
+//   --client: what the figure's retrievals are asked with: the kit's lean HTTP/1.1 client (default,
+//   the one rag asks its own hops with) or node:http's (the figure's client before 2026-12-02).
 //   --busy N: N busy loops (sh, root CPU group) from after the builds to the last chat: a loaded box.
 //   --glibc-tunables STR: GLIBC_TUNABLES=STR for every side alike: this process (the in-process
 //   pipeline; the bench starts itself again with it, glibc reads it at start) and the four modules'
@@ -29,7 +32,7 @@ import { ensureBuilt, figure, importBundled, load, manifestEnv, median, tmp } fr
 import { makeCorpus } from './_rag-corpus.mjs';
 import { cpuStat, pct, startBusy, timed } from './_rag-measure.mjs';
 import { print } from './_rag-report.mjs';
-import { buildStack, processes, sandboxed } from './_rag-stacks.mjs';
+import { buildStack, processes, sandboxed, setLeanClient } from './_rag-stacks.mjs';
 
 const { values } = parseArgs({
   options: {
@@ -41,6 +44,7 @@ const { values } = parseArgs({
     'root-cgroup': { type: 'boolean' },
     busy: { type: 'string', default: '0' },
     'glibc-tunables': { type: 'string' },
+    client: { type: 'string', default: 'lean' },
     json: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   },
@@ -107,6 +111,12 @@ say(
 );
 // The module sources import `.js` names Node cannot map to `.ts`: bundled, packages from node_modules.
 const bundle = await importBundled('scripts/bench/rag-inprocess.ts', { external: true });
+// The figure's retrievals are asked with the kit's lean HTTP/1.1 client (the one rag asks its two
+// hops with), not node:http's: the in-process side has no client to pay for, and node:http's cost
+// ~0.2-0.6 ms of the bench's own process a retrieval (cold between queries), none of it the hops'.
+// The hops phase below still times node:http's beside it.
+if (values.client === 'lean') setLeanClient(bundle.UnixHttpClient);
+else if (values.client !== 'node') throw new Error('--client: lean or node');
 const results = {};
 for (const [i, model] of models.entries()) {
   say(`\n--- embeddings: ${model} ---`);
@@ -119,7 +129,7 @@ for (const [model, r] of Object.entries(results))
     // The figure's name stays the same from run to run (the history judges runs by it); the
     // conditions of this run go with its value.
     `rag retrieve p50, sandboxed / in-process (${model} embeddings)`,
-    `${r.retrieveRatioP50}x (${r.load}${r.busyLoops ? `, beside ${r.busyLoops} busy loops` : ''}, GLIBC_TUNABLES: ${r.glibcTunables})`,
+    `${r.retrieveRatioP50}x (${r.load}${r.busyLoops ? `, beside ${r.busyLoops} busy loops` : ''}, GLIBC_TUNABLES: ${r.glibcTunables}, client: ${values.client})`,
     '<= 1.25x',
     r.goalMet,
     { id: `rag.retrieve.${model}`, n: Number(r.retrieveRatioP50), unit: '×' },
@@ -265,25 +275,10 @@ async function run(sides) {
       retrieve: [],
       leanRetrieve: [],
     };
-    // The same retrieval asked with the kit's lean HTTP/1.1 client instead of node:http's: how much
-    // of client<->rag is the client library's (the figure itself stays on node:http, as
-    // src/app/module-api.ts asks a module).
-    const lean = new bundle.UnixHttpClient({ socketPath: h.ragSocket, idleMs: 2_000 });
-    const leanRetrieve = async (query) => {
-      const r = await lean.request({
-        method: 'POST',
-        path: '/v1/retrieve',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ query, k: 4 }),
-        timeoutMs: 60_000,
-      });
-      if (r.status !== 200) throw new Error(`retrieve: ${r.status} ${r.body.toString('utf8').slice(0, 200)}`);
-      return r.body.toString('utf8');
-    };
-    lanes[label] = { h, lean, leanRetrieve };
+    lanes[label] = { h };
   }
   const hopsOf = async (label, i, q) => {
-    const { h, leanRetrieve } = lanes[label];
+    const { h } = lanes[label];
     hops[label].health.push(await timed(() => h.health()));
     let v;
     hops[label].embed.push(await timed(async () => (v = await h.embed(q))));
@@ -291,9 +286,12 @@ async function run(sides) {
     // The same two calls made by rag, right after ours (same caches, same load): what rag's
     // side of a hop adds to it.
     let t;
+    const viaLean = () =>
+      timed(async () => (t = await sides[label].retrieve(q))).then((ms) => hops[label].leanRetrieve.push(ms));
+    // node:http's client, as the figure asked before and src/app/module-api.ts asks a module: how
+    // much of client<->rag is the client library's.
     const viaNode = () =>
-      timed(async () => (t = await sides[label].retrieve(q))).then((ms) => hops[label].retrieve.push(ms));
-    const viaLean = () => timed(() => leanRetrieve(q)).then((ms) => hops[label].leanRetrieve.push(ms));
+      timed(() => sides[label].nodeRetrieve(q)).then((ms) => hops[label].retrieve.push(ms));
     // The two clients take turns at going first.
     if (i % 2) await viaLean().then(viaNode);
     else await viaNode().then(viaLean);
@@ -303,7 +301,6 @@ async function run(sides) {
   for (const [i, q] of queries.entries())
     for (const label of i % 2 ? ['processes', 'sandboxed'] : ['sandboxed', 'processes'])
       await hopsOf(label, i, q);
-  for (const { lean } of Object.values(lanes)) lean.close();
   // In-process, one retrieval after another (no other side between): what taking turns costs it.
   hops['in-process'] = { embed: [], search: [] };
   for (const q of queries)
