@@ -1,5 +1,5 @@
 import { execFile, spawn } from 'node:child_process';
-import { cpSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -92,7 +92,19 @@ export async function buildRepo(
   sources: string[],
   extra: { now?: Date; expiresInDays?: number } = {},
 ) {
-  return buildRepository({ sources, repoDir, name: 'test', signer: { keyFile: key.privateFile }, ...extra });
+  const index = await buildRepository({
+    sources,
+    repoDir,
+    name: 'test',
+    signer: { keyFile: key.privateFile },
+    ...extra,
+  });
+  // repo build also stores each index's signature under its hash (by-hash/: what a reader checks
+  // when the .asc does not verify, for a copy caught between the two). The tests that tamper with
+  // a served .asc mean "no good signature"; those about the fallback build with buildRepository
+  // (test/security/repo-build-by-hash) or store one themselves (by-hash-fallback).
+  rmSync(path.join(repoDir, 'by-hash'), { recursive: true, force: true });
+  return index;
 }
 
 /** Builds `specs` into the repository at `repoDir` (a new index version), each source in a fresh temp folder. */
