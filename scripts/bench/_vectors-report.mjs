@@ -15,6 +15,7 @@ export function reportQueries({
   q,
   connections,
   pipelining,
+  client = 'undici',
   batch,
   where,
   throttled,
@@ -23,7 +24,7 @@ export function reportQueries({
   const span = (xs) => `${Math.min(...xs).toFixed(2)}–${Math.max(...xs).toFixed(2)}`;
   const pc = (x) => `${Math.round(x * 100)} %`;
   console.log(
-    `\n${rounds} rounds of ${q} queries each side, taking turns; the service with ${connections * pipelining} requests in flight (${connections} connections × ${pipelining} pipelined); throttled CPU periods of the service's cgroup during the run: ${throttled}\n`,
+    `\n${rounds} rounds of ${q} queries each side, taking turns; the service with ${connections * pipelining} requests in flight (${connections} connections × ${pipelining} pipelined, ${client === 'kit' ? "the kit's HTTP/1.1 client" : 'undici'}); throttled CPU periods of the service's cgroup during the run: ${throttled}\n`,
   );
   console.log(
     "The in-process library twice: as a user runs it by default (no GLIBC_TUNABLES: no huge pages where the THP mode is madvise) / with the service's GLIBC_TUNABLES (huge pages). Ratios: the library's time over the service's, each round its own, against the default / the tunable library.\n",
