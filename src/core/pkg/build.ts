@@ -8,6 +8,7 @@ import { satisfies } from 'semver';
 import { BlueprintError, ConflictError, NotFoundError } from '../errors.js';
 import { ensureDir, readJsonIfExists, writeFileAtomic } from '../system/fs.js';
 import { readManifestBytes } from './archive.js';
+import { judgeBuildOutput } from './build-output.js';
 import {
   type IndexEntry,
   type Manifest,
@@ -140,7 +141,9 @@ export interface RepoBuildOptions {
  * Builds a static repository: packages under pool/NAME/, each with its own signature, and a signed
  * index.json listing every package in the pool. The index version is one more than the last.
  */
-export async function buildRepository(opts: RepoBuildOptions): Promise<RepoIndex> {
+export async function buildRepository(options: RepoBuildOptions): Promise<RepoIndex> {
+  // Judged first, then written under its real path (build-output.ts): no link is followed there.
+  const opts = { ...options, repoDir: await judgeBuildOutput(options.repoDir) };
   const info = opts.info ?? (() => {});
   const pool = path.join(opts.repoDir, 'pool');
   const builds = opts.sources.flatMap((src) => (opts.arches ?? [undefined]).map((arch) => ({ src, arch })));
@@ -218,7 +221,7 @@ export async function announceKeyRotation(
   signer: Signer,
 ): Promise<void> {
   await placeSigned(
-    repoDir,
+    await judgeBuildOutput(repoDir),
     'keys/rotation.json',
     `${JSON.stringify({ format: 1, fingerprint, newKey: newPublicKey, announced: new Date().toISOString() }, null, 2)}\n`,
     signer,
