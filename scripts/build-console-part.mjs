@@ -20,12 +20,13 @@
 // that table, never a second copy (a second React breaks hooks; a second theme.tsx, its context).
 // Start modules come from globalThis.__bpStart; dynamic imports go to the command part's entries.
 import path from 'node:path';
+import { PART_BANNER, PART_WRAPPER, seaPartExports } from './_part-loader.mjs';
 
 /** The console part's file beside blueprint.cjs and SEA asset; its code cache's asset. */
 export const CONSOLE_FILE = 'console.cjs';
 export const CONSOLE_CACHE = 'console.cache';
 /** The parameters the executable compiles the console part's function with. */
-export const CONSOLE_WRAPPER = ['exports', 'require', 'module', '__bpSeaImport'];
+export const CONSOLE_WRAPPER = PART_WRAPPER;
 /** The console's entry: what src/tui/index.ts takes from the console part. */
 export const CONSOLE_ENTRY = 'src/tui/console.ts';
 export const CONSOLE_GLOBAL = '__bpConsole';
@@ -66,6 +67,67 @@ const inkWithoutAwaits = {
       }
       return { contents: out, loader: 'js' };
     });
+  },
+};
+
+/**
+ * Built-ins the console part imports that it reads through a view of their properties (getters),
+ * not the module itself (issue 20, TUI first paint; `process.moduleLoadList` at the paint):
+ * - node:util: esbuild's ES module view of a CommonJS module reads each property's descriptor, and
+ *   Node materialises util's lazy properties on that read (parseArgs, diff, setTraceSigInt...):
+ *   34 internal modules (worker_threads, assert's diff, the parse_args ones) for the two the console
+ *   uses (stripVTControlCharacters, types), compiled without Node's code cache after the console's
+ *   V8 flags (src/tui/runtime.ts).
+ * - node:child_process: Ink's terminal-size imports it for a terminal that reports no size; loaded
+ *   at Ink's start for nothing on a real terminal. Loaded when a property is first read.
+ * The names are the build's Node's (the executable's own version: scripts/build.mjs); a name the
+ * running Node lacks reads as undefined, as from the module.
+ */
+const VIEWED_BUILTINS = ['node:util', 'node:child_process'];
+const builtinViews = {
+  name: 'console-builtin-views',
+  setup(build) {
+    build.onResolve({ filter: /^(node:)?(util|child_process)$/ }, (args) =>
+      args.kind === 'import-statement'
+        ? { path: `node:${args.path.replace(/^node:/, '')}`, namespace: 'bp-builtin-view' }
+        : undefined,
+    );
+    build.onLoad({ filter: /.*/, namespace: 'bp-builtin-view' }, (args) => {
+      if (!VIEWED_BUILTINS.includes(args.path)) throw new Error(`no view of ${args.path}`);
+      const names = Object.getOwnPropertyNames(process.getBuiltinModule(args.path));
+      return {
+        contents: `let m;
+const v = {};
+for (const k of ${JSON.stringify(names)})
+  Object.defineProperty(v, k, { enumerable: true, get: () => (m ??= process.getBuiltinModule(${JSON.stringify(args.path)}))[k] });
+module.exports = v;`,
+        loader: 'js',
+      };
+    });
+  },
+};
+
+/**
+ * Yoga's Emscripten loader decodes its WebAssembly from base64 a character at a time (atob, then
+ * charCodeAt into a Uint8Array, 72 KB): 10-21 ms under the console's V8 flags (interpreted), 0.1 ms
+ * with Buffer. Throws if the loader's text changed.
+ */
+const yogaDecode = {
+  name: 'yoga-base64-with-buffer',
+  setup(build) {
+    build.onLoad(
+      { filter: /[\\/]yoga-layout[\\/]dist[\\/]binaries[\\/]yoga-wasm-base64-esm\.js$/ },
+      async (args) => {
+        const fs = await import('node:fs/promises');
+        const text = await fs.readFile(args.path, 'utf8');
+        const from =
+          'var b=xa(a.slice(37)),c=new Uint8Array(b.length);for(a=0;a<b.length;++a)c[a]=b.charCodeAt(a);var d=c';
+        if (text.split(from).length !== 2) throw new Error(`yoga's loader: "${from}" is not there once`);
+        const to =
+          'var b=Buffer.from(a.slice(37),"base64");var d=new Uint8Array(b.buffer,b.byteOffset,b.length)';
+        return { contents: text.replace(from, to), loader: 'js' };
+      },
+    );
   },
 };
 
@@ -149,10 +211,8 @@ module.exports = m;`,
     entryPoints: { console: 'bp-console-entry' },
     format: 'cjs',
     outExtension: { '.js': '.cjs' },
-    banner: {
-      js: "var __bpMeta = { get url() { return process.getBuiltinModule('node:url').pathToFileURL(process.execPath).href; } };",
-    },
-    plugins: [links, yogaShim, inkWithoutAwaits, ...plugins],
+    banner: { js: PART_BANNER },
+    plugins: [builtinViews, links, yogaShim, inkWithoutAwaits, ...plugins],
   };
 }
 
@@ -201,6 +261,7 @@ module.exports = m;`,
         resolveDir: root,
         loader: 'js',
       }));
+      yogaDecode.setup(build);
     },
   };
 }
@@ -222,13 +283,8 @@ let t = globalThis.${CONSOLE_GLOBAL};
 if (!t) {
   const sea = process.getBuiltinModule('node:sea');
   if (sea.isSea()) {
-    const options = { filename: 'sea:/${CONSOLE_FILE}' };
-    try { options.cachedData = Buffer.from(sea.getRawAsset(${JSON.stringify(CONSOLE_CACHE)})); } catch {}
-    const fn = process.getBuiltinModule('node:vm').compileFunction(sea.getAsset(${JSON.stringify(CONSOLE_FILE)}, 'utf8'), ${JSON.stringify(CONSOLE_WRAPPER)}, options);
-    const module = { exports: {} };
     const builtin = (id) => { const b = process.getBuiltinModule(id); if (!b) throw new Error('blueprint: the console part required ' + id); return b; };
-    fn(module.exports, builtin, module, (url) => import(url));
-    t = module.exports;
+    t = ${seaPartExports({ file: CONSOLE_FILE, cache: CONSOLE_CACHE, require: 'builtin', importer: '(url) => import(url)' })};
   } else {
     t = process.getBuiltinModule('node:module').createRequire(import.meta.url)('./${CONSOLE_FILE}');
   }

@@ -1,9 +1,7 @@
 import path from 'node:path';
 import type { EncryptionState } from '../core/crypt/state.js';
 import { UsageError } from '../core/errors.js';
-import { recoveryKeyFileRefusal } from '../core/setup/recovery-key-file.js';
 import type { EncryptionChoice } from '../core/setup/schema.js';
-import { writeSecretFile } from '../core/system/safe-write.js';
 import type { BoxContext } from './context.js';
 
 export type { EncryptionState } from '../core/crypt/state.js';
@@ -28,6 +26,10 @@ export interface EncryptionOutcome {
 }
 
 const crypt = () => import('../core/crypt/index.js');
+// Only setup's encryption step writes the key file: the dashboards read encryptionState at their
+// first paint, and safe-write loads node:crypto (issue 20, TUI first paint).
+const keyFile = () => import('../core/setup/recovery-key-file.js');
+const secretFile = () => import('../core/system/safe-write.js');
 
 /** The data partition's encryption state (status, the dashboards). Never throws. */
 export async function encryptionState(ctx: BoxContext): Promise<EncryptionState> {
@@ -89,7 +91,10 @@ export async function checkEncryption(
   choice: EncryptionChoice,
 ): Promise<EncryptionTarget | undefined> {
   const target = await targetFor(ctx, choice);
-  const refusal = target && choice.recoveryKeyFile && (await recoveryKeyFileRefusal(choice.recoveryKeyFile));
+  const refusal =
+    target &&
+    choice.recoveryKeyFile &&
+    (await (await keyFile()).recoveryKeyFileRefusal(choice.recoveryKeyFile));
   if (refusal) throw refusal;
   return target;
 }
@@ -111,7 +116,7 @@ export async function encryptData(ctx: BoxContext, choice: EncryptionChoice): Pr
   if (!choice.recoveryKeyFile)
     return { mode: choice.mode, device: target.device, recoveryKey: r.recoveryKey };
   try {
-    await writeSecretFile(choice.recoveryKeyFile, `${r.recoveryKey}\n`);
+    await (await secretFile()).writeSecretFile(choice.recoveryKeyFile, `${r.recoveryKey}\n`);
   } catch (err) {
     // The volume is encrypted already: the key must not be lost with the file, so it is shown.
     return {

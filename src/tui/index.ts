@@ -2,7 +2,14 @@ import os from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { enableCodeCache, flushCodeCache } from './code-cache.js';
 import type { FirstRead } from './dashboard-data.js';
-import { leanHeap, SETTLE_MS, SETTLED_FLAGS, shrinkHeap, withoutFetch } from './runtime.js';
+import {
+  leanHeap,
+  loadPaintBuiltins,
+  SETTLE_MS,
+  SETTLED_FLAGS,
+  shrinkHeap,
+  withoutFetch,
+} from './runtime.js';
 import type { ScreenName } from './screen.js';
 
 /** How long the first frame waits for the Dashboard's data before it shows a placeholder. */
@@ -24,6 +31,7 @@ export interface TuiOptions {
 /** Opens the Ink interface on the box at `root`; resolves with the exit code when the user quits. */
 export async function openTui(root: string, opts: TuiOptions = {}): Promise<number> {
   enableCodeCache();
+  loadPaintBuiltins();
   leanHeap();
   const initial = opts.screen;
   // The Dashboard's data is read while Ink, React and the screens load (issue 20): the reads wait

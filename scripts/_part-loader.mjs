@@ -1,0 +1,28 @@
+// What the executable's parts compiled from SEA assets share (the lazy part, scripts/build-lazy-part.mjs;
+// the console part, scripts/build-console-part.mjs): each is one CommonJS file that the executable
+// compiles with vm.compileFunction and a code cache of its own (an asset; the arm64 build has none
+// and compiles from source), then runs once for its exports.
+
+/** The banner of each part: esbuild's `import.meta.url` in a CommonJS file, the executable's URL. */
+export const PART_BANNER =
+  "var __bpMeta = { get url() { return process.getBuiltinModule('node:url').pathToFileURL(process.execPath).href; } };";
+
+/** The parameters a part's function is compiled with: CommonJS's three, then its dynamic import. */
+export const PART_WRAPPER = ['exports', 'require', 'module', '__bpSeaImport'];
+
+/**
+ * Source text of an expression whose value is the exports of the part in SEA asset `file`, compiled
+ * with the code cache in asset `cache` when there is one; `require` and `importer` are expressions
+ * (the part's require(), its import() of the command part's entries). Runs only in the executable.
+ */
+export function seaPartExports({ file, cache, require, importer }) {
+  return `(() => {
+  const sea = process.getBuiltinModule('node:sea');
+  const options = { filename: 'sea:/${file}' };
+  try { options.cachedData = Buffer.from(sea.getRawAsset(${JSON.stringify(cache)})); } catch {}
+  const fn = process.getBuiltinModule('node:vm').compileFunction(sea.getAsset(${JSON.stringify(file)}, 'utf8'), ${JSON.stringify(PART_WRAPPER)}, options);
+  const module = { exports: {} };
+  fn(module.exports, ${require}, module, ${importer});
+  return module.exports;
+})()`;
+}
