@@ -23,6 +23,11 @@ export function print(model, result, json) {
           : ''
       })`,
     );
+    const m = r.embeddingsMemoryMiB;
+    if (m)
+      console.log(
+        `${''.padEnd(10)} the embedding engine's memory after retrieve${label === 'in-process' ? ' (this whole process)' : ''}: ${m.rssMiB} MiB resident, ${m.hugeMiB} MiB of it transparent huge pages`,
+      );
     const h = r.hopsP50Ms;
     if (h)
       console.log(

@@ -32,7 +32,7 @@ import { ensureBuilt, figure, importBundled, load, manifestEnv, median, tmp } fr
 import { makeCorpus } from './_rag-corpus.mjs';
 import { cpuStat, pct, startBusy, timed } from './_rag-measure.mjs';
 import { print } from './_rag-report.mjs';
-import { buildStack, processes, sandboxed, setLeanClient } from './_rag-stacks.mjs';
+import { buildStack, memoryOf, processes, sandboxed, setLeanClient } from './_rag-stacks.mjs';
 
 const { values } = parseArgs({
   options: {
@@ -257,6 +257,10 @@ async function run(sides) {
       ];
     }),
   );
+  // The engine's memory each way: resident and transparent huge pages (in-process: this whole process).
+  const memory = Object.fromEntries(
+    each.map(([l, side]) => [l, side.embeddingsMemory ? side.embeddingsMemory() : memoryOf(process.pid)]),
+  );
   say(`retrieve done; each hop alone (${load()})`);
   // Each hop alone, served both ways: rag's own HTTP, the query's embedding, the search. The two
   // ways take turns at each query (sandboxed first on even queries), so both meet the same load:
@@ -341,6 +345,7 @@ async function run(sides) {
             }
           : {}),
       },
+      embeddingsMemoryMiB: memory[label],
       chatFirstTokenP50Ms: Number(median(ttft[label]).toFixed(1)),
       chatFirstTokenP95Ms: Number(pct(ttft[label], 0.95).toFixed(1)),
       ...(hops[label] ? { hopsP50Ms: p50(hops[label]) } : {}),
