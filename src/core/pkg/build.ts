@@ -9,6 +9,7 @@ import { BlueprintError, ConflictError, NotFoundError } from '../errors.js';
 import { ensureDir, readJsonIfExists, writeFileAtomic } from '../system/fs.js';
 import { readManifestBytes } from './archive.js';
 import { judgeBuildOutput } from './build-output.js';
+import { pruneByHashFolder } from './by-hash-prune.js';
 import {
   type IndexEntry,
   type Manifest,
@@ -188,6 +189,7 @@ export async function buildRepository(options: RepoBuildOptions): Promise<RepoIn
     packages,
   };
   await placeSigned(opts.repoDir, 'index.json', `${JSON.stringify(index, null, 2)}\n`, opts.signer);
+  await pruneByHashFolder(opts.repoDir);
   info(
     `index.json version ${index.version}: ${packages.length} ${packages.length === 1 ? 'package' : 'packages'}, expires ${index.expires}`,
   );
@@ -220,12 +222,14 @@ export async function announceKeyRotation(
   fingerprint: string,
   signer: Signer,
 ): Promise<void> {
+  const real = await judgeBuildOutput(repoDir);
   await placeSigned(
-    await judgeBuildOutput(repoDir),
+    real,
     'keys/rotation.json',
     `${JSON.stringify({ format: 1, fingerprint, newKey: newPublicKey, announced: new Date().toISOString() }, null, 2)}\n`,
     signer,
   );
+  await pruneByHashFolder(real);
 }
 
 /**

@@ -18,6 +18,7 @@ import {
   readBoundedFile,
   statRegular,
 } from '../system/read-bounded.js';
+import { BY_HASH_NAME, staleByHash } from './by-hash-prune.js';
 import { parseIndex } from './format.js';
 import { PublishFolders } from './publish-folders.js';
 import { signatureByHash } from './repo-trust.js';
@@ -109,7 +110,30 @@ export async function publishRepository(
   }
   committing = true;
   await t.commit?.(to, files, step);
+  if (bucket) await pruneBucket(to, t, step, new Set(files.map((f) => f.sha256)));
   return { to, files };
+}
+
+/**
+ * Deletes the bucket's stale signatures by hash (by-hash-prune.ts), after everything is stored:
+ * never one of a file just published (the index's, the rotation notice's), and only objects named
+ * by-hash/SHA256/HEX.asc. A failure is the publish's error, saying the repository itself is stored.
+ */
+async function pruneBucket(
+  to: string,
+  t: ReturnType<typeof transportFor>,
+  step: PublishStep,
+  current: Set<string>,
+): Promise<void> {
+  const { list, remove } = t;
+  if (!list || !remove) return;
+  const under = 'by-hash/SHA256/';
+  const entries = (await step(under, 0, (signal) => list.call(t, to, under, signal))).flatMap((o) => {
+    const hex = BY_HASH_NAME.exec(o.rel.slice(under.length))?.[1];
+    return o.rel.startsWith(under) && hex ? [{ hex, stored: o.stored }] : [];
+  });
+  for (const hex of staleByHash(entries, current))
+    await step(`${under}${hex}.asc`, 0, (signal) => remove.call(t, to, `${under}${hex}.asc`, signal));
 }
 
 interface Judged {

@@ -59,7 +59,57 @@ async function s3Code(body: import('node:stream').Readable): Promise<string> {
 
 export function s3Transport(opts: () => TransportOptions): Transport {
   const key = (prefix: string, rel: string) => (prefix ? `${prefix}/${rel}` : rel);
+  const refused = async (what: string, res: { status: number; body: import('node:stream').Readable }) => {
+    const code = await s3Code(res.body);
+    return new BlueprintError(
+      `S3 refused to ${what}: HTTP ${res.status} ${code}`,
+      res.status === 403 ? 'access-denied' : 'network',
+      'Check the AWS credentials and that they may list and delete in the bucket (s3:ListBucket, s3:DeleteObject).',
+    );
+  };
   return {
+    async list(base, under, signal) {
+      const { bucket, prefix } = parseS3Url(base);
+      const s = await awsSettings(opts());
+      const bucketUrl = objectUrl(s, bucket, '').replace(/\/$/, '');
+      const out: { rel: string; stored: number }[] = [];
+      let token: string | undefined;
+      // ListObjectsV2, a page (1,000 keys) at a time; 100 pages at most: a prefix of signatures
+      // kept small by pruning never has that many, and a bucket's answers are not trusted to end.
+      for (let page = 0; page < 100; page++) {
+        const q = new URLSearchParams({ 'list-type': '2', prefix: key(prefix, under) });
+        if (token) q.set('continuation-token', token);
+        const url = `${bucketUrl}/?${q}`;
+        const res = await request(
+          { url, headers: await signed(s, url, 'GET'), signal, redirects: 0 },
+          opts(),
+        );
+        if (res.status !== 200) throw await refused(`list ${base}/${under}`, res);
+        const xml = (await readSmall(res.body, 4 * 1024 * 1024)).toString('utf8');
+        for (const [, c] of xml.matchAll(/<Contents>([\s\S]*?)<\/Contents>/g)) {
+          const k = /<Key>([^<]*)<\/Key>/.exec(c!)?.[1];
+          const at = Date.parse(/<LastModified>([^<]*)<\/LastModified>/.exec(c!)?.[1] ?? '');
+          const rel = k && prefix ? (k.startsWith(`${prefix}/`) ? k.slice(prefix.length + 1) : undefined) : k;
+          if (rel && Number.isFinite(at)) out.push({ rel, stored: at });
+        }
+        token = /<IsTruncated>true<\/IsTruncated>/.test(xml)
+          ? /<NextContinuationToken>([^<]*)<\/NextContinuationToken>/.exec(xml)?.[1]
+          : undefined;
+        if (!token) break;
+      }
+      return out;
+    },
+    async remove(base, rel, signal) {
+      const { bucket, prefix } = parseS3Url(base);
+      const s = await awsSettings(opts());
+      const url = objectUrl(s, bucket, key(prefix, rel));
+      const res = await request(
+        { method: 'DELETE', url, headers: await signed(s, url, 'DELETE'), signal },
+        opts(),
+      );
+      if (res.status === 204 || res.status === 200 || res.status === 404) return void res.body.resume();
+      throw await refused(`delete ${base}/${rel}`, res);
+    },
     async open(base, rel, signal) {
       const { bucket, prefix } = parseS3Url(base);
       const s = await awsSettings(opts());

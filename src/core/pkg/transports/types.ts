@@ -42,6 +42,10 @@ export interface Transport {
    * sent as a `step` of its own (under its own deadline).
    */
   commit?(base: string, files: PublishedFile[], step: PublishStep): Promise<void>;
+  /** The objects below `base` whose path starts with `under`, and when each was stored (ms). */
+  list?(base: string, under: string, signal: AbortSignal): Promise<{ rel: string; stored: number }[]>;
+  /** Deletes `rel` below `base` (gone already is fine). */
+  remove?(base: string, rel: string, signal: AbortSignal): Promise<void>;
 }
 
 /**

@@ -1,0 +1,112 @@
+/**
+ * `repo build` (a folder) and `repo publish` (a bucket) store each signed file's signature by its
+ * hash (by-hash/SHA256/HEX.asc), one more every build or publish, and nothing removed them: a
+ * repository built every hour held thousands after a year, each copied by every rsync. Now the
+ * build and the publish keep the signatures of the last byHashKeep.versions (10) index versions and
+ * every one younger than byHashKeep.ms (a day: a CDN or proxy that caches index.json, a slow rsync)
+ * and remove the older, never the current index's or the key rotation notice's. Here the window is
+ * 3 versions and no time. Before the fix the folder and the bucket held all six.
+ */
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync, statSync, utimesSync } from 'node:fs';
+import path from 'node:path';
+import S3rver from 's3rver';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { announceKeyRotation, buildRepository } from '../../src/core/pkg/build.js';
+import { byHashKeep } from '../../src/core/pkg/by-hash-prune.js';
+import { publishRepository } from '../../src/core/pkg/publish-remote.js';
+import { configureTransports, transportFor } from '../../src/core/pkg/transport.js';
+import { makeKey, makeSource, type TestKey, tempDir } from '../helpers/pkg.js';
+import { freePort } from '../helpers/registry.js';
+
+const saved = { ...byHashKeep };
+let key: TestKey;
+let server: S3rver;
+let endpoint = '';
+beforeAll(async () => {
+  key = await makeKey(path.join(tempDir(), 'key'));
+  const port = await freePort();
+  server = new S3rver({
+    address: '127.0.0.1',
+    port,
+    silent: true,
+    directory: tempDir('bp-s3rver-'),
+    configureBuckets: [{ name: 'blueprint-repo', configs: [] }],
+  });
+  await server.run();
+  endpoint = `http://127.0.0.1:${port}`;
+  Object.assign(byHashKeep, { versions: 3, ms: 0 });
+}, 60_000);
+afterAll(async () => {
+  Object.assign(byHashKeep, saved);
+  configureTransports({ env: {} });
+  await server?.close();
+});
+
+const sha = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
+
+/** A repository with a rotation notice, then `builds` index versions; `each` after every build. */
+async function repository(builds: number, each: (repo: string, hashes: string[]) => Promise<void>) {
+  const base = tempDir('bp-by-hash-prune-');
+  const repo = path.join(base, 'repo');
+  const build = (v: number) =>
+    buildRepository({
+      sources: [makeSource(path.join(base, `s${v}`), { name: 'good', version: `${v}.0.0` })],
+      repoDir: repo,
+      name: 'test',
+      signer: { keyFile: key.privateFile },
+    });
+  await build(1);
+  await announceKeyRotation(repo, key.publicKey, key.fingerprint, { keyFile: key.privateFile });
+  const hashes = [sha(path.join(repo, 'index.json'))];
+  await each(repo, hashes);
+  for (let v = 2; v <= builds; v++) {
+    await build(v);
+    hashes.push(sha(path.join(repo, 'index.json')));
+    await each(repo, hashes);
+  }
+  return { repo, hashes, rotation: sha(path.join(repo, 'keys/rotation.json')) };
+}
+
+const names = (hexes: string[]) => hexes.map((h) => `${h}.asc`).sort();
+
+describe('signatures by hash are kept for the last few index versions, and no longer', () => {
+  it('repo build: the last 3 index versions and the rotation notice (older than them) are kept', async () => {
+    const { repo, hashes, rotation } = await repository(6, async (repo) => {
+      // Each build's signature 10 s older than the next's, whatever the clock's resolution.
+      const dir = path.join(repo, 'by-hash/SHA256');
+      for (const f of readdirSync(dir)) {
+        const t = (statSync(path.join(dir, f)).mtimeMs - 10_000) / 1000;
+        utimesSync(path.join(dir, f), t, t);
+      }
+    });
+    expect(readdirSync(path.join(repo, 'by-hash/SHA256')).sort()).toEqual(
+      names([rotation, ...hashes.slice(-3)]),
+    );
+  }, 120_000);
+
+  it('repo publish to a bucket: the same, the older objects deleted from the bucket', async () => {
+    configureTransports({
+      env: { AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER', AWS_ENDPOINT_URL_S3: endpoint },
+    });
+    const to = 's3://blueprint-repo/stable';
+    const { hashes, rotation } = await repository(6, async (repo) => {
+      await publishRepository(repo, to);
+      await new Promise((r) => setTimeout(r, 1100)); // S3's LastModified: a second apart
+    });
+    const stored = [];
+    for (const h of [rotation, ...hashes]) {
+      const there = await transportFor(to)
+        .open(to, `by-hash/SHA256/${h}.asc`)
+        .then(
+          (o) => {
+            o.body.resume();
+            return true;
+          },
+          () => false,
+        );
+      if (there) stored.push(h);
+    }
+    expect(names(stored)).toEqual(names([rotation, ...hashes.slice(-3)]));
+  }, 120_000);
+});
