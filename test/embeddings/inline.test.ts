@@ -125,30 +125,45 @@ describe('the cost measured at start', () => {
   it('is the fastest of many runs of a cheap model, so a loaded box at start does not hide it', async () => {
     // The first eight runs slowed (other work on the box, a cold JIT), then the model's real cost.
     const cheap = timedEngine([...Array(8).fill(5), 0.2]);
-    const msPerChar = await measureCost(cheap, 30, 2000);
+    const msPerChar = await measureCost(cheap, { maxMs: 2000, switches: () => 0 });
     expect(cheap.calls).toBe(30);
     expect(msPerChar * 32 * 80).toBeLessThan(2); // a batch of 32 ordinary sentences fits 2 ms
   });
 
-  it('counts the work, not the time a run waits for a core (a loaded box at start)', async () => {
-    // Every run 0.2 ms of work, then 6 ms off the CPU, as a run waits behind other processes' work.
-    const e = timedEngine([0.2]);
-    const slowed: Engine = {
+  it('goes on past 30 runs while every run lost its core, and counts only one that kept it', async () => {
+    // 40 runs preempted (5 ms by the clock each, a busy box), then runs of 0.2 ms that kept their core.
+    let switched = 0;
+    const e = timedEngine([...Array(40).fill(5), 0.2]);
+    const busy: Engine = {
       ...e,
       embed: async (texts, options) => {
-        const out = await e.embed(texts, options);
-        await new Promise((r) => setTimeout(r, 6));
-        return out;
+        if (e.calls < 40) switched++;
+        return e.embed(texts, options);
       },
     };
-    const msPerChar = await measureCost(slowed, 10);
-    expect(e.calls).toBe(10);
-    expect(msPerChar * 32 * 80).toBeLessThan(2); // by the clock each run took over 6 ms
+    const msPerChar = await measureCost(busy, { maxMs: 2000, switches: () => switched });
+    expect(e.calls).toBe(43); // until 3 runs kept their core
+    expect(msPerChar * 32 * 80).toBeLessThan(2);
+  });
+
+  it('never reads a run that kept its core as less than its time', async () => {
+    // A fast run that was preempted (its reading not trusted) beside 1 ms runs that were not.
+    let switched = 0;
+    const e = timedEngine([1, 1, 0.05, 1]);
+    const odd: Engine = {
+      ...e,
+      embed: async (texts, options) => {
+        if (e.calls === 2) switched++;
+        return e.embed(texts, options);
+      },
+    };
+    const msPerChar = await measureCost(odd, { minRuns: 6, maxMs: 2000, switches: () => switched });
+    expect(msPerChar * 32 * 86).toBeGreaterThan(0.95);
   });
 
   it('stops after a few runs of a dear model, whose answer is clear at once', async () => {
     const dear = timedEngine([120]);
-    expect(await measureCost(dear)).toBeGreaterThan(0);
+    expect(await measureCost(dear, { maxMs: 200 })).toBeGreaterThan(0);
     expect(dear.calls).toBeLessThanOrEqual(3);
   });
 });

@@ -44,40 +44,45 @@ const CALIBRATION = Array.from(
 );
 const chars = (texts: string[]) => texts.reduce((n, t) => n + t.length, 0);
 
-/** CPU time this process has used so far (every thread: ONNX Runtime's pool included), in ms. */
-function cpuMs(): number {
-  const { user, system } = process.cpuUsage();
-  return (user + system) / 1000;
-}
+/** Times this process's threads were taken off a core to let other work run (not when they waited). */
+const preemptions = () => process.resourceUsage().involuntaryContextSwitches;
 
 /**
- * Milliseconds per character of a batch: the least CPU time of up to `maxRuns` runs, stopping once
- * `enoughMs` of CPU time have gone into them (after two runs at least). CPU time, not the clock:
- * on a loaded box the clock also counts the time a run waits for a core, which once made a GloVe
+ * Milliseconds per character of a batch: the fastest run by the clock among those no thread of
+ * this process was preempted in (the fastest of all when none was spared), over at least
+ * `minRuns` runs and until `clean` unpreempted runs are in or `maxMs` have gone by (at most
+ * `maxRuns`; after two runs, a run over `maxMs` ends it). On a loaded box the clock also counts
+ * the time a run waits for a core: the fastest of 30 runs by the clock alone once made a GloVe
  * service send every batch through the worker for its whole life, and at load 8 did so in 4 of 8
- * starts even with the fastest of 30 runs by the clock (0.40 to 5.6 ms per 1,000 characters for
- * the same model; issue 20). The whole process's time, every thread's: ONNX Runtime's own pool
- * thread works for the run too, so this is never less than the clock of the same run on an idle
- * box. A cheap model (a static lookup, ~1 ms a batch) gets all its runs, so a cold JIT does not
- * decide either; a transformer, whose batch is far over any budget, is timed twice (the first run
- * warms the JIT).
+ * starts (0.40 to 5.6 ms per 1,000 characters for the same model; issue 20). A run that kept its
+ * core is the work's own time, never less (CPU time is not used: Linux hands it out as it accounts
+ * it, so a 0.5 ms run may read 0.02 ms, and the least of many readings is one of those). A cheap
+ * model (a static lookup, ~1 ms a batch) gets runs until clean ones are in; a transformer, whose
+ * batch is far over any budget, is timed twice (the first run warms the JIT).
  */
 export async function measureCost(
   engine: Engine,
-  maxRuns = 30,
-  enoughMs = 200,
-  clock: () => number = cpuMs,
+  { minRuns = 30, maxRuns = 100, clean = 3, maxMs = 1000, switches = preemptions } = {},
 ): Promise<number> {
-  let best = Number.POSITIVE_INFINITY;
-  let spent = 0;
-  for (let i = 0; i < maxRuns && (i < 2 || spent < enoughMs); i++) {
-    const t0 = clock();
+  let [best, bestAny, spared] = [Number.POSITIVE_INFINITY, Number.POSITIVE_INFINITY, 0];
+  const start = performance.now();
+  const more = (i: number) => {
+    if (i < 2) return true;
+    if (i >= maxRuns || performance.now() - start >= maxMs) return false;
+    return i < minRuns || spared < clean;
+  };
+  for (let i = 0; more(i); i++) {
+    const s0 = switches();
+    const t0 = performance.now();
     await engine.embed(CALIBRATION, { truncate: true });
-    const took = clock() - t0;
-    spent += took;
-    best = Math.min(best, took);
+    const took = performance.now() - t0;
+    bestAny = Math.min(bestAny, took);
+    if (switches() === s0) {
+      spared++;
+      best = Math.min(best, took);
+    }
   }
-  return best / chars(CALIBRATION);
+  return (spared > 0 ? best : bestAny) / chars(CALIBRATION);
 }
 
 /**
