@@ -178,7 +178,10 @@ writeFileSync(
     // collecting): `bpkg search` and an unchanged `bpkg update` each paid one scavenge, 1.1-1.7 ms of
     // CPU (paired runs, issue 20); `--json version` collects nothing; the TUI's memory did not move
     // (72/76 MiB vs 72/77). A heap-size flag: Node's builtin code cache is still taken.
-    execArgv: ['--v8-pool-size=2', '--min-semi-space-size=2'],
+    // Node's crypto binding reachable (src/core/pkg/crypto-lite.ts): the quick `bpkg search` and
+    // `bpkg update` hash and check Ed25519 without loading node:crypto's 38 modules (7-11 ms of CPU
+    // a command here, issue 20). A Node option, not V8's: the builtin and SEA code caches still hold.
+    execArgv: ['--v8-pool-size=2', '--min-semi-space-size=2', '--expose-internals'],
     assets,
   }),
 );

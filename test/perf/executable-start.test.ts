@@ -28,7 +28,8 @@ describe('the executable starts Node', () => {
   it('with two V8 helper threads, not four: Node waits for each to run before it goes on', async () => {
     const config = JSON.parse(readFileSync(path.join(root, 'dist/bundle/sea-config.json'), 'utf8'));
     // And young-generation semi-spaces of 2 MB from the start (bpkg search's one scavenge, ~1 ms).
-    expect(config.execArgv).toEqual(['--v8-pool-size=2', '--min-semi-space-size=2']);
+    // --expose-internals: crypto-lite.ts reaches Node's crypto binding without loading node:crypto.
+    expect(config.execArgv).toEqual(['--v8-pool-size=2', '--min-semi-space-size=2', '--expose-internals']);
     // A command that waits on its standard input (a key read from `-`) stays alive to be looked at.
     // Its input is a FIFO that nobody writes: /dev/stdin on the socket a 'pipe' gives cannot be opened.
     const box = tempDir('bp-start-threads-');

@@ -1,3 +1,5 @@
+import { liteCrypto } from './crypto-lite.js';
+
 /**
  * Node's built-ins for the modules of the executable's start part (the quick `bpkg search` and
  * `bpkg update`: src/cli/commands/pkg-quick.ts), taken when first used instead of imported. An
@@ -5,7 +7,8 @@
  * copies node:fs's hundred exports, and node:crypto takes ~4 ms of CPU to load (issue 20).
  */
 export const nodeFs = () => process.getBuiltinModule('node:fs');
-export const nodeCrypto = () => process.getBuiltinModule('node:crypto');
+/** createHash, timingSafeEqual, randomBytes: from Node's crypto binding in the executable (crypto-lite.ts). */
+export const nodeCrypto = liteCrypto;
 
 /**
  * semver's `gt`, imported when first needed. semver is CommonJS: under Node its `import()` has

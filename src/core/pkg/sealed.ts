@@ -29,7 +29,7 @@ export async function readKey(paths: Layout): Promise<Buffer | undefined> {
 async function sealingKey(paths: Layout): Promise<Buffer> {
   const existing = await readKey(paths);
   if (existing) return existing;
-  const key = crypto().randomBytes(32);
+  const key = process.getBuiltinModule('node:crypto').randomBytes(32);
   await writeFileAtomic(path.join(paths.listsDir, KEY_FILE), key, 0o600);
   return key;
 }

@@ -1,4 +1,5 @@
 import type { Hash } from 'node:crypto';
+import { liteCrypto, verifyEd25519Jwk } from './crypto-lite.js';
 import type { SignatureCheck } from './signature.js';
 
 /**
@@ -59,8 +60,8 @@ export function verifyAndHash(
 ): { check: SignatureCheck; sha256?: string } | undefined {
   const fast = fastSignature(signature, keys, now);
   if (!fast) return undefined;
-  // node:crypto when first used: this module is in the executable's start part (index-cache.ts).
-  const { createHash } = process.getBuiltinModule('node:crypto');
+  // Node's crypto binding (crypto-lite.ts): this module is in the executable's start part (index-cache.ts).
+  const { createHash } = liteCrypto();
   const hash = createHash(fast.hash).update(data);
   const sha256 = !withSha256
     ? undefined
@@ -331,9 +332,7 @@ export function subpackets(b: Buffer): Subpacket[] | undefined {
  * of the first check in a process (a cold `bpkg update`, issue 20), and took bytes past the 32nd.
  */
 export function ed25519Verify(publicKey: Buffer, digest: Buffer, rs: Buffer): boolean {
-  // node:crypto when first used: this module is in the executable's start part (index-cache.ts).
-  const { verify } = process.getBuiltinModule('node:crypto');
   if (publicKey.length !== 32) return false;
-  const key = { kty: 'OKP', crv: 'Ed25519', x: publicKey.toString('base64url') };
-  return verify(null, digest, { key, format: 'jwk' }, rs);
+  // node:crypto's verify, from Node's crypto binding in the executable (crypto-lite.ts).
+  return verifyEd25519Jwk({ kty: 'OKP', crv: 'Ed25519', x: publicKey.toString('base64url') }, digest, rs);
 }

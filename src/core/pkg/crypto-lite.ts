@@ -1,0 +1,116 @@
+import type { Hash } from 'node:crypto';
+
+/**
+ * The SHA-2 hashes, timingSafeEqual and the Ed25519 check of the quick `bpkg search` and `bpkg
+ * update` (the executable's start part) taken from Node's own crypto binding, the one node:crypto
+ * is written over, without loading node:crypto: its load runs 38 modules (streams, ciphers, keys,
+ * WebCrypto's tables) and took 7-11 ms of CPU a command here, the largest part of each quick
+ * command after Node's start (issue 20). The same OpenSSL calls do the work, with the same
+ * arguments node:crypto passes them (createHash, Hash#copy, timingSafeEqual, verify of a JWK).
+ *
+ * The binding is reached only where the executable's Node runs with `--expose-internals` (its
+ * execArgv, scripts/build.mjs) and has the shape this module was written against (Node 24.21's:
+ * test/pkg/crypto-lite.test.ts holds every function to node:crypto's answer, in a child run as the
+ * executable runs); anywhere else (vitest, plain node, another Node) node:crypto answers, as before.
+ */
+
+interface HashHandle {
+  update(data: string | Uint8Array, encoding?: BufferEncoding): boolean;
+  digest(encoding?: BufferEncoding): Buffer | string;
+}
+interface CryptoBinding {
+  Hash: new (
+    algorithm: string | HashHandle,
+    xofLen: undefined,
+    algorithmId: number,
+    cache: object,
+  ) => HashHandle;
+  SignJob: new (...args: unknown[]) => { run(): [unknown, boolean] };
+  timingSafeEqual(a: NodeJS.ArrayBufferView, b: NodeJS.ArrayBufferView): boolean;
+  kCryptoJobSync: number;
+  kSignJobModeVerify: number;
+  kKeyFormatJWK: number;
+  kSigEncDER: number;
+}
+
+let binding: CryptoBinding | null | undefined;
+/** node:crypto's hash cache is per realm; this one serves the hashes made here (algorithm → EVP_MD). */
+const cache = {};
+
+function cryptoBinding(): CryptoBinding | null {
+  if (binding === undefined) {
+    binding = null;
+    // internal/test/binding warns, once, that it is for tests: not for a user to see.
+    const warn = process.emitWarning;
+    process.emitWarning = () => {};
+    try {
+      if (process.execArgv.includes('--expose-internals')) {
+        const b = (process.getBuiltinModule as (id: string) => { internalBinding(n: string): CryptoBinding })(
+          'internal/test/binding',
+        ).internalBinding('crypto');
+        if (typeof b.Hash === 'function' && typeof b.SignJob === 'function' && b.kKeyFormatJWK === 2)
+          binding = b;
+      }
+    } catch {}
+    process.emitWarning = warn;
+  }
+  return binding as CryptoBinding | null;
+}
+
+/** What Hash's callers here use of node:crypto's Hash: update, copy and digest. */
+function liteHash(b: CryptoBinding, handle: HashHandle): Hash {
+  const h = {
+    update(data: string | Uint8Array, encoding?: BufferEncoding) {
+      if (!handle.update(data, encoding)) throw new Error('hash update failed');
+      return h;
+    },
+    copy: () => liteHash(b, new b.Hash(handle, undefined, -1, cache)),
+    digest: (encoding?: BufferEncoding) => handle.digest(encoding),
+  };
+  return h as unknown as Hash;
+}
+
+/** node:crypto's createHash and timingSafeEqual, from the binding when it is there. */
+export function liteCrypto(): Pick<typeof import('node:crypto'), 'createHash' | 'timingSafeEqual'> {
+  const b = cryptoBinding();
+  return b
+    ? {
+        createHash: (algorithm: string) => liteHash(b, new b.Hash(algorithm, undefined, -1, cache)),
+        timingSafeEqual: b.timingSafeEqual,
+      }
+    : process.getBuiltinModule('node:crypto');
+}
+
+/**
+ * `verify(null, data, { key: jwk, format: 'jwk' }, signature)` of node:crypto for an Ed25519 JWK:
+ * node:crypto's verifyOneShot makes this very job from those arguments (no padding, salt length or
+ * context for Ed25519; DER the default signature encoding) and throws its error the same way.
+ */
+export function verifyEd25519Jwk(
+  jwk: import('node:crypto').JsonWebKey,
+  data: Uint8Array,
+  signature: Uint8Array,
+): boolean {
+  const b = cryptoBinding();
+  if (!b)
+    return process.getBuiltinModule('node:crypto').verify(null, data, { key: jwk, format: 'jwk' }, signature);
+  const u = undefined;
+  const [err, ok] = new b.SignJob(
+    b.kCryptoJobSync,
+    b.kSignJobModeVerify,
+    jwk,
+    2,
+    u,
+    u,
+    u,
+    data,
+    null,
+    u,
+    u,
+    b.kSigEncDER,
+    u,
+    signature,
+  ).run();
+  if (err) throw err;
+  return ok;
+}
