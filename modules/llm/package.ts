@@ -26,7 +26,7 @@
  * /app/llm/node_modules/@node-llama-cpp/linux-x64/ (the prebuilt binaries, imported by name).
  */
 import { cpSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { readGgufFileInfo } from 'node-llama-cpp';
 import { placeModel } from '../../scripts/models/model-payload.ts';
 import {
@@ -51,6 +51,10 @@ const nlc = join(modules, 'node-llama-cpp');
 
 /** The server (or another entry point), node-llama-cpp's JavaScript included; its native binaries stay files. */
 export async function bundleServer(outFile: string, entry = join(here, 'server/main.ts')): Promise<void> {
+  // The server's chat templates are rendered in a process of their own (server/template-bound.ts),
+  // from this file beside it.
+  if (entry === join(here, 'server/main.ts'))
+    await bundleServer(join(dirname(outFile), 'template-child.mjs'), join(here, 'server/template-child.ts'));
   await bundleModuleServer(
     here,
     outFile,

@@ -30,7 +30,13 @@ import { type Deadline, deadline } from './deadline.js';
 import { type CudaAttempt, settleDevice } from './device.js';
 import { aborted, generation } from './generation.js';
 import { prefill } from './prefill.js';
-import { boundChatWrapper, TEMPLATE_LOAD_MS, TEMPLATE_OWN_CHARS, withDeadline } from './template-bound.js';
+import {
+  boundChatWrapper,
+  startTemplateRenderer,
+  TEMPLATE_LOAD_MS,
+  TEMPLATE_OWN_CHARS,
+  withDeadline,
+} from './template-bound.js';
 
 export type { Device } from './device.js';
 
@@ -183,6 +189,8 @@ export class Engine {
     log: (line: string) => void = () => undefined,
     shared?: Backend,
   ): Promise<Engine> {
+    // The template renderer's process starts while the model loads (template-bound.ts).
+    startTemplateRenderer();
     const { llama, device, deviceReason } = shared ?? (await Engine.backend(opts, log));
     const model = await llama.loadModel({
       modelPath: opts.modelPath,
