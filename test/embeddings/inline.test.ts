@@ -163,7 +163,7 @@ describe('the cost measured at start', () => {
 
   it('stops after a few runs of a dear model, whose answer is clear at once', async () => {
     const dear = timedEngine([120]);
-    expect(await measureCost(dear, { maxMs: 200 })).toBeGreaterThan(0);
+    expect(await measureCost(dear)).toBeGreaterThan(0);
     expect(dear.calls).toBeLessThanOrEqual(3);
   });
 });

@@ -51,7 +51,7 @@ const preemptions = () => process.resourceUsage().involuntaryContextSwitches;
  * Milliseconds per character of a batch: the fastest run by the clock among those no thread of
  * this process was preempted in (the fastest of all when none was spared), over at least
  * `minRuns` runs and until `clean` unpreempted runs are in or `maxMs` have gone by (at most
- * `maxRuns`; after two runs, a run over `maxMs` ends it). On a loaded box the clock also counts
+ * `maxRuns`); a model whose every run takes `dearMs` or more stops after two runs and `enoughMs`. On a loaded box the clock also counts
  * the time a run waits for a core: the fastest of 30 runs by the clock alone once made a GloVe
  * service send every batch through the worker for its whole life, and at load 8 did so in 4 of 8
  * starts (0.40 to 5.6 ms per 1,000 characters for the same model; issue 20). A run that kept its
@@ -62,13 +62,24 @@ const preemptions = () => process.resourceUsage().involuntaryContextSwitches;
  */
 export async function measureCost(
   engine: Engine,
-  { minRuns = 30, maxRuns = 100, clean = 3, maxMs = 1000, switches = preemptions } = {},
+  {
+    minRuns = 30,
+    maxRuns = 100,
+    clean = 3,
+    maxMs = 1000,
+    dearMs = 50,
+    enoughMs = 200,
+    switches = preemptions,
+  } = {},
 ): Promise<number> {
   let [best, bestAny, spared] = [Number.POSITIVE_INFINITY, Number.POSITIVE_INFINITY, 0];
   const start = performance.now();
   const more = (i: number) => {
     if (i < 2) return true;
-    if (i >= maxRuns || performance.now() - start >= maxMs) return false;
+    const elapsed = performance.now() - start;
+    if (i >= maxRuns || elapsed >= maxMs) return false;
+    // Every run this long: far over any budget, two runs say so (a transformer starts no later).
+    if (bestAny >= dearMs && elapsed >= enoughMs) return false;
     return i < minRuns || spared < clean;
   };
   for (let i = 0; more(i); i++) {
