@@ -1,0 +1,188 @@
+#!/usr/bin/env node
+/**
+ * A/B of two trees' embeddings service and kit client, taking turns in one run (issue 20's GloVe
+ * figure): `flock /tmp/bench.lock node scripts/bench/_embeddings-ab.mjs --a /tmp/tree-a --b . --rounds 9`.
+ * Each tree (a `git archive` snapshot with node_modules linked, or this checkout) gives the service's
+ * bundle (its modules/embeddings/package.ts) run as a host process with the image's Node flags, in a
+ * CPU group of 2 like the sandbox's, and the kit's HTTP/1.1 client (its modules/kit/client) that the
+ * bench and rag use. The engine in-process (the figure's baseline) takes turns with both. Per way:
+ * sentences/s, the ratio to in-process per round (median, spread), and CPU per 1,000 sentences of
+ * the server (all threads) and of this process as the client.
+ */
+import { fork, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { likeAContainer } from './_cpu-group.mjs';
+import { cpuOf, pass, sentences, serviceEnv, waitForSocket } from './_embeddings-procs.mjs';
+import { manifestEnv } from './_lib.mjs';
+
+const { values: opts } = parseArgs({
+  options: {
+    a: { type: 'string' },
+    b: { type: 'string', default: '.' },
+    rounds: { type: 'string', default: '9' },
+    sentences: { type: 'string', default: '4096' },
+    model: { type: 'string', default: 'glove-50k' },
+    env: { type: 'string', multiple: true, default: [] },
+    'env-b': { type: 'string', multiple: true, default: [] },
+  },
+});
+const repo = resolve(import.meta.dirname, '../..');
+const model = join(repo, 'node_modules/.cache/blueprint-models', opts.model);
+const work = mkdtempSync(join(tmpdir(), 'ke-ab-'));
+const texts = sentences(Number(opts.sentences));
+const TUNABLES = { GLIBC_TUNABLES: manifestEnv('embeddings').GLIBC_TUNABLES };
+const median = (xs) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
+const envOf = (list) => Object.fromEntries(list.map((kv) => kv.split(/=(.*)/s).slice(0, 2)));
+const extraEnv = envOf(opts.env);
+
+async function clientOf(tree, name) {
+  const { build } = await import('esbuild');
+  const file = join(work, `client-${name}.mjs`);
+  await build({
+    entryPoints: [join(tree, 'modules/kit/client/unix-http.ts')],
+    outfile: file,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node24',
+    logLevel: 'error',
+  });
+  return (await import(pathToFileURL(file).href)).UnixHttpClient;
+}
+
+function decode(text) {
+  const data = JSON.parse(text).data;
+  let size = 0;
+  for (const { embedding } of data) size += Buffer.byteLength(embedding, 'base64');
+  const buf = Buffer.allocUnsafeSlow(size);
+  let at = 0;
+  return data.map(({ embedding }) => {
+    const n = buf.write(embedding, at, 'base64');
+    const v = new Float32Array(buf.buffer, buf.byteOffset + at, n / 4);
+    at += n;
+    return v;
+  });
+}
+
+async function service(tree, name) {
+  const src = join(work, `src-${name}`);
+  const { makePackageSource } = await import(pathToFileURL(join(tree, 'modules/embeddings/package.ts')).href);
+  await makePackageSource({ model, out: src });
+  const { arch } = JSON.parse(readFileSync(join(src, 'manifest.json'), 'utf8'));
+  const app = join(src, 'rootfs', arch, 'app');
+  const entry = /ENTRYPOINT \[(.*)\]/.exec(readFileSync(join(src, 'Containerfile'), 'utf8'))?.[1] ?? '';
+  const flags = JSON.parse(`[${entry}]`).filter((x) => x.startsWith('--'));
+  const socketPath = join(work, `${name}.sock`);
+  const child = spawn(process.execPath, [...flags, join(app, 'server.mjs')], {
+    env: {
+      ...serviceEnv(src, opts.model),
+      ...TUNABLES,
+      BLUEPRINT_SOCKET: socketPath,
+      EMBEDDINGS_MODEL_DIR: join(src, 'payload/models'),
+      EMBEDDINGS_FILES_ROOT: join(src, 'payload'),
+      ...extraEnv,
+      ...(name === 'B' ? envOf(opts['env-b']) : {}),
+    },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  await waitForSocket(socketPath, 120);
+  const ungroup = likeAContainer(child.pid, 2, `ke-${name}`);
+  const client = new (await clientOf(tree, name))({ socketPath });
+  const embed = async (batch) => {
+    const res = await client.request({
+      method: 'POST',
+      path: '/v1/embeddings',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ input: batch, encoding_format: 'base64' }),
+      timeoutMs: 60_000,
+    });
+    if (res.status !== 200) throw new Error(`${res.status} ${res.body}`);
+    return decode(res.body.toString('utf8'));
+  };
+  await pass(texts, embed);
+  return {
+    pid: child.pid,
+    probe: (await embed([texts[0]]))[0],
+    pass: async () => {
+      const [s0, c0] = [cpuOf(child.pid), process.cpuUsage()];
+      const sps = await pass(texts, embed);
+      const c = process.cpuUsage(c0);
+      const per1k = 1000 / texts.length;
+      return {
+        sps,
+        cpuMs: (cpuOf(child.pid) - s0) * per1k,
+        clientCpuMs: ((c.user + c.system) / 1000) * per1k,
+      };
+    },
+    close: () => {
+      client.close();
+      child.kill('SIGTERM');
+      ungroup?.();
+    },
+  };
+}
+
+async function inProcess() {
+  const child = fork(
+    join(import.meta.dirname, '_embeddings-inproc.mjs'),
+    ['--way', 'engine', '--model', model, '--sentences', opts.sentences],
+    { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], env: { ...process.env, ...TUNABLES } },
+  );
+  let pending;
+  child.on('message', (m) => pending?.(m));
+  const next = () => new Promise((r) => (pending = r));
+  const ready = next();
+  const ungroup = likeAContainer(child.pid, 2, 'ke-inproc');
+  const { probe } = await ready;
+  return {
+    probe: Float32Array.from(probe),
+    pass: () => {
+      const a = next();
+      child.send('pass');
+      return a;
+    },
+    close: () => {
+      child.kill();
+      ungroup?.();
+    },
+  };
+}
+
+const ways = {};
+try {
+  ways.inProcess = await inProcess();
+  ways.A = await service(resolve(opts.a), 'A');
+  ways.B = await service(resolve(opts.b), 'B');
+  const names = Object.keys(ways);
+  for (const k of names) {
+    const diff = Math.max(...ways.inProcess.probe.map((x, d) => Math.abs(x - ways[k].probe[d])));
+    if (!(diff <= 1e-5)) throw new Error(`${k} answers another vector (max difference ${diff})`);
+  }
+  const runs = Object.fromEntries(names.map((k) => [k, []]));
+  const load0 = readFileSync('/proc/loadavg', 'utf8').split(' ')[0];
+  for (let r = 0; r < Number(opts.rounds); r++)
+    for (let j = 0; j < names.length; j++) {
+      const k = names[(r + j) % names.length];
+      runs[k].push(await ways[k].pass());
+    }
+  const load1 = readFileSync('/proc/loadavg', 'utf8').split(' ')[0];
+  console.log(`load ${load0} -> ${load1}; ${opts.rounds} rounds of ${opts.sentences} sentences`);
+  for (const k of names) {
+    const ratios = runs[k].map((m, r) => m.sps / runs.inProcess[r].sps);
+    const f = (xs) => median(xs).toFixed(2);
+    console.log(
+      `${k.padEnd(9)} ${f(runs[k].map((m) => m.sps)).padStart(9)} sent/s  ratio ${f(ratios)} (${Math.min(...ratios).toFixed(2)}-${Math.max(...ratios).toFixed(2)})  CPU/1k server ${f(runs[k].map((m) => m.cpuMs))} client ${f(runs[k].map((m) => m.clientCpuMs))} ms`,
+    );
+  }
+  const bOverA = runs.B.map((m, r) => m.sps / runs.A[r].sps);
+  console.log(
+    `B/A per round: median ${median(bOverA).toFixed(3)} [${bOverA.map((x) => x.toFixed(2)).join(' ')}]`,
+  );
+} finally {
+  for (const w of Object.values(ways)) w.close();
+  rmSync(work, { recursive: true, force: true });
+}
