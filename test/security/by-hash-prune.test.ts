@@ -9,6 +9,7 @@
  */
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync, utimesSync } from 'node:fs';
+import { createServer, request } from 'node:http';
 import path from 'node:path';
 import S3rver from 's3rver';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -109,4 +110,42 @@ describe('signatures by hash are kept for the last few index versions, and no lo
     }
     expect(names(stored)).toEqual(names([rotation, ...hashes.slice(-3)]));
   }, 120_000);
+
+  it('a bucket that refuses the listing: the error says the repository is published', async () => {
+    // s3rver behind a proxy that answers the listing 403 and passes everything else on.
+    const proxy = createServer((req, res) => {
+      if (req.method === 'GET' && req.url?.includes('list-type=2'))
+        return void res.writeHead(403).end('<Error><Code>AccessDenied</Code></Error>');
+      const up = new URL(endpoint);
+      const out = request(
+        { host: up.hostname, port: up.port, method: req.method, path: req.url, headers: req.headers },
+        (answer) => {
+          res.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(res);
+        },
+      );
+      req.pipe(out);
+    });
+    await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
+    const port = (proxy.address() as { port: number }).port;
+    configureTransports({
+      env: {
+        AWS_ACCESS_KEY_ID: 'S3RVER',
+        AWS_SECRET_ACCESS_KEY: 'S3RVER',
+        AWS_ENDPOINT_URL_S3: `http://127.0.0.1:${port}`,
+      },
+    });
+    try {
+      const { repo } = await repository(1, async () => {});
+      const err = await publishRepository(repo, 's3://blueprint-repo/refused').catch((e) => e);
+      expect(err).toMatchObject({ code: 'access-denied' });
+      expect(err.message).toMatch(
+        /is published \(every file is stored.*old signatures by hash were not removed/,
+      );
+      expect(err.hint).toMatch(/s3:ListBucket, s3:DeleteObject/);
+    } finally {
+      proxy.closeAllConnections();
+      proxy.close();
+    }
+  }, 60_000);
 });

@@ -110,30 +110,54 @@ export async function publishRepository(
   }
   committing = true;
   await t.commit?.(to, files, step);
-  if (bucket) await pruneBucket(to, t, step, new Set(files.map((f) => f.sha256)));
+  if (bucket)
+    await pruneBucket(to, t, new Set(files.map((f) => f.sha256))).catch((err) => {
+      if (!(err instanceof BlueprintError)) throw err;
+      throw new BlueprintError(
+        `${to} is published (every file is stored, readers see the new repository), but its old signatures by hash were not removed: ${err.message}`,
+        err.code,
+        `${err.hint ?? ''} Publishing again removes them; until then they are only kept longer.`.trim(),
+        err.exitCode,
+        { cause: err },
+      );
+    });
   return { to, files };
 }
 
 /**
  * Deletes the bucket's stale signatures by hash (by-hash-prune.ts), after everything is stored:
  * never one of a file just published (the index's, the rotation notice's), and only objects named
- * by-hash/SHA256/HEX.asc. A failure is the publish's error, saying the repository itself is stored.
+ * by-hash/SHA256/HEX.asc. A failure is the publish's error, which says the repository itself is stored.
  */
 async function pruneBucket(
   to: string,
   t: ReturnType<typeof transportFor>,
-  step: PublishStep,
   current: Set<string>,
 ): Promise<void> {
   const { list, remove } = t;
   if (!list || !remove) return;
+  // Each request under a publish step's deadline, without its words (written for the files' uploads).
+  const ms = publishDeadlineMs(0);
+  const within = async <T>(what: string, run: (signal: AbortSignal) => Promise<T>): Promise<T> => {
+    const signal = AbortSignal.timeout(ms);
+    return run(signal).catch((err) => {
+      if (!signal.aborted) throw err;
+      throw new BlueprintError(
+        `${to}: ${what} was not answered within ${Math.round(ms / 1000)} s`,
+        'publish-timeout',
+        'Publish again once the server answers promptly.',
+      );
+    });
+  };
   const under = 'by-hash/SHA256/';
-  const entries = (await step(under, 0, (signal) => list.call(t, to, under, signal))).flatMap((o) => {
-    const hex = BY_HASH_NAME.exec(o.rel.slice(under.length))?.[1];
-    return o.rel.startsWith(under) && hex ? [{ hex, stored: o.stored }] : [];
-  });
+  const entries = (await within(`listing ${under}`, (signal) => list.call(t, to, under, signal))).flatMap(
+    (o) => {
+      const hex = BY_HASH_NAME.exec(o.rel.slice(under.length))?.[1];
+      return o.rel.startsWith(under) && hex ? [{ hex, stored: o.stored }] : [];
+    },
+  );
   for (const hex of staleByHash(entries, current))
-    await step(`${under}${hex}.asc`, 0, (signal) => remove.call(t, to, `${under}${hex}.asc`, signal));
+    await within(`deleting ${under}${hex}.asc`, (signal) => remove.call(t, to, `${under}${hex}.asc`, signal));
 }
 
 interface Judged {
