@@ -51,8 +51,8 @@ const preemptions = () => process.resourceUsage().involuntaryContextSwitches;
  * Milliseconds per character of a batch: the fastest run by the clock among those no thread of
  * this process was preempted in (the fastest of all when none was spared), over at least
  * `minRuns` runs and until `clean` unpreempted runs are in or `maxMs` have gone by (at most
- * `maxRuns`); a model whose every run takes `dearMs` or more stops after two runs and `enoughMs`. On a loaded box the clock also counts
- * the time a run waits for a core: the fastest of 30 runs by the clock alone once made a GloVe
+ * `maxRuns`); a model whose every run takes `dearMs` or more stops after two runs and `enoughMs`.
+ * On a loaded box the clock also counts the time a run waits for a core: the fastest of 30 runs by the clock alone once made a GloVe
  * service send every batch through the worker for its whole life, and at load 8 did so in 4 of 8
  * starts (0.40 to 5.6 ms per 1,000 characters for the same model; issue 20). A run that kept its
  * core is the work's own time, never less (CPU time is not used: Linux hands it out as it accounts
