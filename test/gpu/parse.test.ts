@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { findCdiDevice, parseCdiSpec } from '../../src/core/gpu/cdi.js';
+import { findCdiDevice } from '../../src/core/gpu/cdi.js';
+import { parseCdiSpec } from '../../src/core/gpu/cdi-parse.js';
 import {
   acceleratorVendor,
   lookupPciIds,

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { parseCdiSpec } from '../../src/core/gpu/cdi.js';
+import { parseCdiSpec } from '../../src/core/gpu/cdi-parse.js';
 
 /**
  * `blueprint gpu` reads the container engine's CDI specs (/etc/cdi, /var/run/cdi): root's files,

@@ -4,7 +4,7 @@
  * rocm-smi, when present, fill in names and memory.
  */
 import path from 'node:path';
-import { CDI_DIRS, type CdiSpec, parseCdiSpec } from './cdi.js';
+import { CDI_DIRS, type CdiSpec } from './cdi.js';
 import { type HostFs, rootedFs } from './host.js';
 import {
   acceleratorVendor,
@@ -128,7 +128,9 @@ async function readCdiSpecs(fs: HostFs): Promise<CdiSpec[]> {
     for (const name of await fs.list(dir)) {
       if (!/\.(ya?ml|json)$/.test(name)) continue;
       const text = await fs.read(`${dir}/${name}`);
-      if (text !== undefined) specs.push(parseCdiSpec(text, `${dir}/${name}`));
+      if (text === undefined) continue;
+      const { parseCdiSpec } = await import('./cdi-parse.js');
+      specs.push(parseCdiSpec(text, `${dir}/${name}`));
     }
   return specs;
 }
