@@ -13,12 +13,13 @@
 // lazy module read that table; this part reads the eager start modules from the table too, and
 // imports the command part as the start part does (`import("./NAME.mjs")`, mapped to SEA assets).
 import path from 'node:path';
+import { PART_BANNER, PART_WRAPPER, seaPartExports } from './_part-loader.mjs';
 
 /** The file name of the lazy part, beside blueprint.cjs and as a SEA asset; its code cache's asset. */
 export const LAZY_FILE = 'lazy-start.cjs';
 export const LAZY_CACHE = 'lazy-start.cache';
 /** The parameters the executable compiles the lazy part's function with (build.mjs, the loader). */
-export const LAZY_WRAPPER = ['exports', 'require', 'module', '__bpSeaImport'];
+export const LAZY_WRAPPER = PART_WRAPPER;
 
 /**
  * The register module's loader of the lazy part (source text, inside blueprint.cjs): its table,
@@ -31,12 +32,7 @@ const lazyStart = () => {
   if (lazyPart) return lazyPart;
   const sea = process.getBuiltinModule('node:sea');
   if (!sea.isSea()) return (lazyPart = require(require('node:path').join(__dirname, ${JSON.stringify(LAZY_FILE)})));
-  const options = { filename: 'sea:/${LAZY_FILE}' };
-  try { options.cachedData = Buffer.from(sea.getRawAsset(${JSON.stringify(LAZY_CACHE)})); } catch {}
-  const fn = process.getBuiltinModule('node:vm').compileFunction(sea.getAsset(${JSON.stringify(LAZY_FILE)}, 'utf8'), ${JSON.stringify(LAZY_WRAPPER)}, options);
-  const module = { exports: {} };
-  fn(module.exports, require, module, __bpSeaImport);
-  return (lazyPart = module.exports);
+  return (lazyPart = ${seaPartExports({ file: LAZY_FILE, cache: LAZY_CACHE, require: 'require', importer: '__bpSeaImport' })});
 };`;
 }
 
@@ -99,9 +95,7 @@ export function lazyPartOptions({
     entryPoints: { 'lazy-start': 'bp-lazy-entry' },
     format: 'cjs',
     outExtension: { '.js': '.cjs' },
-    banner: {
-      js: "var __bpMeta = { get url() { return process.getBuiltinModule('node:url').pathToFileURL(process.execPath).href; } };",
-    },
+    banner: { js: PART_BANNER },
     plugins: [links, ...plugins],
   };
 }
