@@ -26,3 +26,20 @@ export function seaPartExports({ file, cache, require, importer }) {
   return module.exports;
 })()`;
 }
+
+/**
+ * Source of a CommonJS module that stands for built-in `id`: every property (named from the
+ * building Node's module) a getter that loads the module at its first read. esbuild's ES view of a
+ * CommonJS module (__toESM) reads every property's descriptor, and Node 24 materialises node:util's
+ * lazy properties on that read: one `import { x } from 'node:util'` loaded 34 internal modules
+ * (parseArgs, assert's diff, worker_threads, streams) the first time its module ran, in the
+ * console's start and every `service start` (engineer U's trace, 2026-12-02).
+ */
+export function builtinViewSource(id) {
+  const names = Object.getOwnPropertyNames(process.getBuiltinModule(id));
+  return `let m;
+const v = {};
+for (const k of ${JSON.stringify(names)})
+  Object.defineProperty(v, k, { enumerable: true, get: () => (m ??= process.getBuiltinModule(${JSON.stringify(id)}))[k] });
+module.exports = v;`;
+}

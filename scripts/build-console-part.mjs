@@ -20,7 +20,7 @@
 // that table, never a second copy (a second React breaks hooks; a second theme.tsx, its context).
 // Start modules come from globalThis.__bpStart; dynamic imports go to the command part's entries.
 import path from 'node:path';
-import { PART_BANNER, PART_WRAPPER, seaPartExports } from './_part-loader.mjs';
+import { builtinViewSource, PART_BANNER, PART_WRAPPER, seaPartExports } from './_part-loader.mjs';
 
 /** The console part's file beside blueprint.cjs and SEA asset; its code cache's asset. */
 export const CONSOLE_FILE = 'console.cjs';
@@ -94,15 +94,7 @@ const builtinViews = {
     );
     build.onLoad({ filter: /.*/, namespace: 'bp-builtin-view' }, (args) => {
       if (!VIEWED_BUILTINS.includes(args.path)) throw new Error(`no view of ${args.path}`);
-      const names = Object.getOwnPropertyNames(process.getBuiltinModule(args.path));
-      return {
-        contents: `let m;
-const v = {};
-for (const k of ${JSON.stringify(names)})
-  Object.defineProperty(v, k, { enumerable: true, get: () => (m ??= process.getBuiltinModule(${JSON.stringify(args.path)}))[k] });
-module.exports = v;`,
-        loader: 'js',
-      };
+      return { contents: builtinViewSource(args.path), loader: 'js' };
     });
   },
 };

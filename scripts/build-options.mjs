@@ -2,6 +2,7 @@
 // that keeps the start-up path small (test/perf/start-path.test.ts).
 import { builtinModules } from 'node:module';
 import path from 'node:path';
+import { builtinViewSource } from './_part-loader.mjs';
 import {
   CONSOLE_FILE,
   consolePartOptions,
@@ -32,6 +33,9 @@ const banner = [
  * workers. As CommonJS to esbuild, each named import becomes a property read where it is used.
  */
 const builtins = new Set(builtinModules.map((m) => m.replace(/^node:/, '')));
+
+/** The built-ins taken through such a view wherever they are imported. */
+const VIEWED = new Set(['node:util']);
 const lazyBuiltins = {
   name: 'lazy-builtins',
   setup(build) {
@@ -44,7 +48,9 @@ const lazyBuiltins = {
       return { path: `node:${name}`, namespace: 'lazy-builtin' };
     });
     build.onLoad({ filter: /.*/, namespace: 'lazy-builtin' }, (args) => ({
-      contents: `module.exports = process.getBuiltinModule(${JSON.stringify(args.path)});`,
+      contents: VIEWED.has(args.path)
+        ? builtinViewSource(args.path)
+        : `module.exports = process.getBuiltinModule(${JSON.stringify(args.path)});`,
       loader: 'js',
     }));
   },
