@@ -8,13 +8,13 @@
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { AwsClient } from 'aws4fetch';
-import S3rver from 's3rver';
+import type S3rver from 's3rver';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PackageManager } from '../../src/core/pkg/index.js';
 import { publishRepository } from '../../src/core/pkg/publish-remote.js';
 import { configureTransports } from '../../src/core/pkg/transport.js';
 import { buildRepo, makeKey, makeSource, type TestKey, tempDir } from '../helpers/pkg.js';
-import { freePort } from '../helpers/registry.js';
+import { startS3rver } from '../helpers/s3-server.js';
 
 let key: TestKey;
 let server: S3rver;
@@ -55,16 +55,7 @@ async function builtRepo(versions: string[]) {
 describe('S3 repositories (s3rver on 127.0.0.1)', () => {
   beforeAll(async () => {
     key = await makeKey(path.join(tempDir(), 'key'));
-    const port = await freePort();
-    server = new S3rver({
-      address: '127.0.0.1',
-      port,
-      silent: true,
-      directory: tempDir('bp-s3rver-'),
-      configureBuckets: [{ name: 'blueprint-repo', configs: [] }],
-    });
-    await server.run();
-    endpoint = `http://127.0.0.1:${port}`;
+    ({ server, endpoint } = await startS3rver());
     server.on('event', (e: { Records: { eventName: string; s3: { object: { key: string } } }[] }) => {
       for (const r of e.Records) if (r.eventName.startsWith('ObjectCreated')) puts.push(r.s3.object.key);
     });

@@ -11,14 +11,14 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync, utimesSync } from 'node:fs';
 import { createServer, request } from 'node:http';
 import path from 'node:path';
-import S3rver from 's3rver';
+import type S3rver from 's3rver';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { announceKeyRotation, buildRepository } from '../../src/core/pkg/build.js';
 import { byHashKeep } from '../../src/core/pkg/by-hash-prune.js';
 import { publishRepository } from '../../src/core/pkg/publish-remote.js';
 import { configureTransports, transportFor } from '../../src/core/pkg/transport.js';
 import { makeKey, makeSource, type TestKey, tempDir } from '../helpers/pkg.js';
-import { freePort } from '../helpers/registry.js';
+import { startS3rver } from '../helpers/s3-server.js';
 
 const saved = { ...byHashKeep };
 let key: TestKey;
@@ -26,16 +26,7 @@ let server: S3rver;
 let endpoint = '';
 beforeAll(async () => {
   key = await makeKey(path.join(tempDir(), 'key'));
-  const port = await freePort();
-  server = new S3rver({
-    address: '127.0.0.1',
-    port,
-    silent: true,
-    directory: tempDir('bp-s3rver-'),
-    configureBuckets: [{ name: 'blueprint-repo', configs: [] }],
-  });
-  await server.run();
-  endpoint = `http://127.0.0.1:${port}`;
+  ({ server, endpoint } = await startS3rver());
   Object.assign(byHashKeep, { versions: 3, ms: 0 });
 }, 60_000);
 afterAll(async () => {

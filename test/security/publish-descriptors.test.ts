@@ -1,12 +1,12 @@
 import fs, { readdirSync } from 'node:fs';
 import { syncBuiltinESMExports } from 'node:module';
 import path from 'node:path';
-import S3rver from 's3rver';
+import type S3rver from 's3rver';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { publishRepository } from '../../src/core/pkg/publish-remote.js';
 import { configureTransports } from '../../src/core/pkg/transport.js';
 import { buildRepo, makeKey, makeSource, tempDir } from '../helpers/pkg.js';
-import { freePort } from '../helpers/registry.js';
+import { startS3rver } from '../helpers/s3-server.js';
 
 /**
  * Review of the upload's descriptor handling (transports/http.ts, publish-remote.ts): each of the
@@ -33,16 +33,7 @@ beforeAll(async () => {
     makeSource(path.join(base, 'a'), { name: 'a', version: '1.0.0' }),
     makeSource(path.join(base, 'b'), { name: 'b', version: '1.0.0' }),
   ]);
-  const port = await freePort();
-  server = new S3rver({
-    address: '127.0.0.1',
-    port,
-    silent: true,
-    directory: tempDir('bp-s3rver-'),
-    configureBuckets: [{ name: 'blueprint-repo', configs: [] }],
-  });
-  await server.run();
-  endpoint = `http://127.0.0.1:${port}`;
+  ({ server, endpoint } = await startS3rver());
   configureTransports({
     env: { AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER', AWS_ENDPOINT_URL_S3: endpoint },
   });

@@ -1,14 +1,14 @@
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, request, type ServerResponse } from 'node:http';
 import path from 'node:path';
-import S3rver from 's3rver';
+import type S3rver from 's3rver';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { announceKeyRotation } from '../../src/core/pkg/build.js';
 import { PackageManager } from '../../src/core/pkg/index.js';
 import { publishLimits, publishRepository } from '../../src/core/pkg/publish-remote.js';
 import { configureTransports } from '../../src/core/pkg/transport.js';
 import { buildRepo, makeKey, makeSource, type TestKey, tempDir } from '../helpers/pkg.js';
-import { freePort } from '../helpers/registry.js';
+import { startS3rver } from '../helpers/s3-server.js';
 
 /**
  * A bucket has no way to replace two objects at once: `repo publish` stored index.json, then
@@ -115,16 +115,7 @@ const isPut = (m: string, url: string, tail: string) => m === 'PUT' && url.endsW
 
 beforeAll(async () => {
   key = await makeKey(path.join(tempDir(), 'key'));
-  const port = await freePort();
-  server = new S3rver({
-    address: '127.0.0.1',
-    port,
-    silent: true,
-    directory: tempDir('bp-s3rver-'),
-    configureBuckets: [{ name: 'blueprint-repo', configs: [] }],
-  });
-  await server.run();
-  endpoint = `http://127.0.0.1:${port}`;
+  ({ server, endpoint } = await startS3rver());
   srcBase = tempDir();
   repoDir = path.join(srcBase, 'repo');
   Object.assign(publishLimits, { baseMs: 1500, minBytesPerSecond: 1e9 });
