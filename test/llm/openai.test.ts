@@ -9,9 +9,10 @@ import { Agent, fetch as undiciFetch } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLog, type KitServer } from '../../modules/kit/server/index.js';
 import { createApiServer } from '../../modules/llm/server/api.js';
-import { Engine } from '../../modules/llm/server/engine.js';
+import type { Engine } from '../../modules/llm/server/engine.js';
 import { tempDir } from '../setup/temp-registry.js';
-import { F32, Q8, reference } from './helpers.js';
+import { Q8, reference } from './helpers.js';
+import { loadTinyLlama } from './tiny-engine.js';
 
 const ref = reference();
 const dir = tempDir('llm-api-');
@@ -24,26 +25,9 @@ let client: OpenAI;
 const logged: string[] = [];
 
 beforeAll(async () => {
-  engine = await Engine.load({
-    modelPath: F32,
-    name: 'tiny-llama',
-    device: 'cpu',
-    deviceReason: 'test',
-    contextSize: 256,
-    parallel: 1,
-    threads: 1,
-    exactKvCache: true,
-  });
+  engine = await loadTinyLlama({ exactKvCache: true });
   // A second model package served beside it (model-serve.test.ts does it in the sandbox).
-  q8 = await Engine.load({
-    device: 'cpu',
-    deviceReason: 'test',
-    contextSize: 256,
-    parallel: 1,
-    threads: 1,
-    modelPath: Q8,
-    name: 'tiny-llama-q8',
-  });
+  q8 = await loadTinyLlama({ modelPath: Q8, name: 'tiny-llama-q8' });
   kit = createApiServer([engine, q8], {
     log: createLog({ name: 'test', write: (l) => logged.push(l) }),
     token: TOKEN,

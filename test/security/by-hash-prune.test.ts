@@ -9,7 +9,7 @@
  */
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync, utimesSync } from 'node:fs';
-import { createServer, request } from 'node:http';
+import { createServer } from 'node:http';
 import path from 'node:path';
 import type S3rver from 's3rver';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -18,7 +18,7 @@ import { byHashKeep } from '../../src/core/pkg/by-hash-prune.js';
 import { publishRepository } from '../../src/core/pkg/publish-remote.js';
 import { configureTransports, transportFor } from '../../src/core/pkg/transport.js';
 import { makeKey, makeSource, type TestKey, tempDir } from '../helpers/pkg.js';
-import { startS3rver } from '../helpers/s3-server.js';
+import { forwardTo, startS3rver } from '../helpers/s3-server.js';
 
 const saved = { ...byHashKeep };
 let key: TestKey;
@@ -107,15 +107,7 @@ describe('signatures by hash are kept for the last few index versions, and no lo
     const proxy = createServer((req, res) => {
       if (req.method === 'GET' && req.url?.includes('list-type=2'))
         return void res.writeHead(403).end('<Error><Code>AccessDenied</Code></Error>');
-      const up = new URL(endpoint);
-      const out = request(
-        { host: up.hostname, port: up.port, method: req.method, path: req.url, headers: req.headers },
-        (answer) => {
-          res.writeHead(answer.statusCode ?? 502, answer.headers);
-          answer.pipe(res);
-        },
-      );
-      req.pipe(out);
+      forwardTo(endpoint, req, res);
     });
     await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
     const port = (proxy.address() as { port: number }).port;

@@ -1,5 +1,5 @@
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
-import { createServer, type IncomingMessage, request, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import path from 'node:path';
 import type S3rver from 's3rver';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,7 +8,7 @@ import { PackageManager } from '../../src/core/pkg/index.js';
 import { publishLimits, publishRepository } from '../../src/core/pkg/publish-remote.js';
 import { configureTransports } from '../../src/core/pkg/transport.js';
 import { buildRepo, makeKey, makeSource, type TestKey, tempDir } from '../helpers/pkg.js';
-import { startS3rver } from '../helpers/s3-server.js';
+import { forwardTo, startS3rver } from '../helpers/s3-server.js';
 
 /**
  * A bucket has no way to replace two objects at once: `repo publish` stored index.json, then
@@ -45,15 +45,7 @@ async function proxy(): Promise<string> {
       return void req.on('end', () => res.writeHead(500).end('<Error><Code>InternalError</Code></Error>'));
     }
     if (fate === 'stall') return void req.resume();
-    const up = new URL(endpoint);
-    const out = request(
-      { host: up.hostname, port: up.port, method: req.method, path: req.url, headers: req.headers },
-      (answer) => {
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
-      },
-    );
-    req.pipe(out);
+    forwardTo(endpoint, req, res);
   });
   await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
   closers.push(() => s.closeAllConnections());
