@@ -14,14 +14,15 @@
  * loaded machine the next one could otherwise arrive first and be served first, with no fault.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Engine, type Generation } from '../../modules/llm/server/engine.js';
 import { bundleLlm, postJson } from '../helpers/served-llm.js';
 import { type ServedProcess, spawnServed } from '../helpers/served-module.js';
-import { F32, openAiOnSocket } from '../llm/helpers.js';
+import { openAiOnSocket } from '../llm/helpers.js';
+import { tinyLlamaWithContext } from '../llm/tiny-engine.js';
 import { tempDir } from '../setup/temp-registry.js';
 
 const CAP_S = 1;
@@ -37,16 +38,10 @@ const hi = [{ role: 'user' as const, content: 'hi' }];
 const dir = tempDir('llm-deadline-');
 /** The tiny llama with `llama.context_length` (a uint32 after its key) set to CONTEXT. */
 function longLlama(): { file: string; sha: string } {
-  const gguf = Buffer.from(readFileSync(F32));
-  const key = Buffer.from('llama.context_length');
-  const at = gguf.indexOf(key) + key.length;
-  if (gguf.readUInt32LE(at) !== 4 || gguf.readUInt32LE(at + 4) !== 256)
-    throw new Error('the fixture is not the tiny llama this test patches');
-  gguf.writeUInt32LE(CONTEXT, at + 4);
-  mkdirSync(join(dir, 'models/long-llama'), { recursive: true });
-  const file = join(dir, 'models/long-llama/long-llama.gguf');
-  writeFileSync(file, gguf);
-  return { file, sha: createHash('sha256').update(gguf).digest('hex') };
+  const folder = join(dir, 'models/long-llama');
+  mkdirSync(folder, { recursive: true });
+  const file = tinyLlamaWithContext(folder, CONTEXT);
+  return { file, sha: createHash('sha256').update(readFileSync(file)).digest('hex') };
 }
 
 let llm: ServedProcess;
