@@ -9,14 +9,14 @@
  * sentences/s, the ratio to in-process per round (median, spread), and CPU per 1,000 sentences of
  * the server (all threads) and of this process as the client.
  */
-import { fork, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { likeAContainer } from './_cpu-group.mjs';
-import { cpuOf, pass, sentences, serviceEnv, waitForSocket } from './_embeddings-procs.mjs';
+import { cpuOf, inProcessChild, pass, sentences, serviceEnv, waitForSocket } from './_embeddings-procs.mjs';
 import { manifestEnv } from './_lib.mjs';
 
 const { values: opts } = parseArgs({
@@ -126,31 +126,7 @@ async function service(tree, name) {
   };
 }
 
-async function inProcess() {
-  const child = fork(
-    join(import.meta.dirname, '_embeddings-inproc.mjs'),
-    ['--way', 'engine', '--model', model, '--sentences', opts.sentences],
-    { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], env: { ...process.env, ...TUNABLES } },
-  );
-  let pending;
-  child.on('message', (m) => pending?.(m));
-  const next = () => new Promise((r) => (pending = r));
-  const ready = next();
-  const ungroup = likeAContainer(child.pid, 2, 'ke-inproc');
-  const { probe } = await ready;
-  return {
-    probe: Float32Array.from(probe),
-    pass: () => {
-      const a = next();
-      child.send('pass');
-      return a;
-    },
-    close: () => {
-      child.kill();
-      ungroup?.();
-    },
-  };
-}
+const inProcess = () => inProcessChild(model, opts.sentences, 'engine', { cpus: 2, env: TUNABLES });
 
 const ways = {};
 try {

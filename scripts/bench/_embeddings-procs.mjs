@@ -1,9 +1,10 @@
 // The embeddings bench's processes (scripts/bench/embeddings.mjs): CPU and memory read from /proc,
 // the service's environment, and its Podman sandbox. Their CPU groups: _cpu-group.mjs.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, fork } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
+import { likeAContainer } from './_cpu-group.mjs';
 
 /** CPU time (user + system, every thread) the process has used so far, in ms (clock ticks of 10 ms). */
 export function cpuOf(pid) {
@@ -136,4 +137,40 @@ export async function startSandbox(src, model, dir, image, cpus, extraEnv = {}) 
     close();
     throw err;
   }
+}
+
+/**
+ * An in-process way (_embeddings-inproc.mjs: `engine` or `library`) in a child process of its own,
+ * with `env` on top of ours, in a CPU group of `cpus` like a container's (none when undefined):
+ * { probe, pass(): the child's figures for one timed pass, close(), grouped }.
+ */
+export async function inProcessChild(modelDir, count, way, { cpus, env = {} } = {}) {
+  const child = fork(
+    join(import.meta.dirname, '_embeddings-inproc.mjs'),
+    ['--way', way, '--model', modelDir, '--sentences', String(count)],
+    { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], env: { ...process.env, ...env } },
+  );
+  let pending;
+  child.on('message', (m) => pending?.resolve(m));
+  child.on('exit', (code) => pending?.reject(new Error(`the in-process ${way} child exited (${code})`)));
+  const next = () =>
+    new Promise((resolve, reject) => {
+      pending = { resolve, reject };
+    });
+  const ready = next();
+  const ungroup = cpus === undefined ? undefined : likeAContainer(child.pid, cpus);
+  const { probe } = await ready;
+  return {
+    probe: Float32Array.from(probe),
+    grouped: ungroup !== undefined,
+    pass: () => {
+      const answer = next();
+      child.send('pass');
+      return answer;
+    },
+    close: () => {
+      child.kill();
+      ungroup?.();
+    },
+  };
 }

@@ -30,7 +30,7 @@
  * Each way also reports CPU time per 1,000 sentences: the serving process's (all its threads) and
  * the bench's own as the client.
  */
-import { execFileSync, fork, spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -40,6 +40,7 @@ import { CPU_PARENT, likeAContainer } from './_cpu-group.mjs';
 import {
   BATCH,
   cpuOf,
+  inProcessChild,
   memoryOf,
   pass,
   podman,
@@ -175,36 +176,12 @@ async function overSocket(socketPath, pid, texts, format) {
   };
 }
 
-/** An in-process way (_embeddings-inproc.mjs: `engine` or `library`) in a child process of its own. */
+/** An in-process way in a child process of its own, in a CPU group like the sandbox's unless --root-cgroup. */
 async function inProcess(modelDir, count, way) {
-  const child = fork(
-    join(import.meta.dirname, '_embeddings-inproc.mjs'),
-    ['--way', way, '--model', modelDir, '--sentences', String(count)],
-    { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], env: { ...process.env, ...TUNABLES } },
-  );
-  let pending;
-  child.on('message', (m) => pending?.resolve(m));
-  child.on('exit', (code) => pending?.reject(new Error(`the in-process ${way} child exited (${code})`)));
-  const next = () =>
-    new Promise((resolve, reject) => {
-      pending = { resolve, reject };
-    });
-  const ready = next();
-  const ungroup = opts['root-cgroup'] ? undefined : likeAContainer(child.pid, SANDBOX_CPUS);
-  grouped = ungroup !== undefined;
-  const { probe } = await ready;
-  return {
-    probe: Float32Array.from(probe),
-    pass: () => {
-      const answer = next();
-      child.send('pass');
-      return answer;
-    },
-    close: () => {
-      child.kill();
-      ungroup?.();
-    },
-  };
+  const cpus = opts['root-cgroup'] ? undefined : SANDBOX_CPUS;
+  const child = await inProcessChild(modelDir, count, way, { cpus, env: TUNABLES });
+  grouped = child.grouped;
+  return child;
 }
 
 async function hostProcess(src, model, sockDir, texts, extraEnv = {}, socketName = 'host.sock') {
