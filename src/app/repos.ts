@@ -1,16 +1,8 @@
 /** The keys and repositories a box trusts (`bpkg key`, `bpkg repo`), for every front end. */
 import { DeclinedError, UsageError } from '../core/errors.js';
 import type { RepoConfig, TrustedKey } from '../core/pkg/index.js';
-import { repoConfigFiles } from '../core/pkg/node-lazy.js';
+import { anyRepository } from '../core/pkg/node-lazy.js';
 import type { BoxContext } from './context.js';
-
-/**
- * Whether any repository is configured, read from its folder: upgradable-fast.ts's anyRepository
- * (node-lazy.ts is in the executable's start part), without importing upgradable-fast.ts, which
- * brings the index parser and semver (~25 ms of a profile of the console's first paint, where a box
- * with no repository asks only this; issue 20).
- */
-const anyRepository = async (reposDir: string) => repoConfigFiles(reposDir).length > 0;
 
 /** Trusted publisher keys (`bpkg key`). Fingerprints are 40 hex digits. */
 export interface KeyOps {
@@ -77,7 +69,7 @@ async function rebuildEgressOf(root: string): Promise<void> {
 
 export function repoOps(ctx: BoxContext): RepoOps {
   return {
-    any: () => anyRepository(ctx.paths.reposDir),
+    any: async () => anyRepository(ctx.paths),
     async list() {
       const m = await ctx.manager();
       const [repos, states] = await Promise.all([m.repos.list(), m.repos.states()]);

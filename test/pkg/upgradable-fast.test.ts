@@ -10,7 +10,8 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { openBox } from '../../src/app/index.js';
 import { PackageManager } from '../../src/core/pkg/index.js';
-import { anyRepository, noUpgrades, stateStamp, versionsOf } from '../../src/core/pkg/upgradable-fast.js';
+import { anyRepository } from '../../src/core/pkg/node-lazy.js';
+import { noUpgrades, stateStamp, versionsOf } from '../../src/core/pkg/upgradable-fast.js';
 import { layout } from '../../src/core/system/paths.js';
 import {
   lists,

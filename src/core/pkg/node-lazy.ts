@@ -1,3 +1,4 @@
+import type { Layout } from '../system/paths.js';
 import { liteCrypto } from './crypto-lite.js';
 
 /**
@@ -58,6 +59,15 @@ export function repoConfigFiles(reposDir: string): string[] {
   } catch {
     return [];
   }
+}
+
+/**
+ * Whether any repository is configured (a file in ROOT/etc/blueprint/repos.d), without opening one:
+ * here, in the executable's start part, so that the dashboards' first paint asks it without the
+ * index parser and semver (issue 20).
+ */
+export function anyRepository(paths: Pick<Layout, 'reposDir'>): boolean {
+  return repoConfigFiles(paths.reposDir).length > 0;
 }
 
 /**

@@ -6,7 +6,7 @@ import { parseIndexFast } from './index-fast.js';
 import { judgeKeysFast } from './key-fast.js';
 import { readKeyFiles } from './keyring-cache.js';
 import { LOCAL_ORIGIN, localKeyDir } from './local-key-path.js';
-import { nodeFs, readJsonSync, repoConfigFiles, semverGt } from './node-lazy.js';
+import { nodeFs, readJsonSync, semverGt } from './node-lazy.js';
 import { readKey } from './sealed.js';
 import { judgedTables, keptRepositories } from './search-fast.js';
 import { verifyDetachedFast } from './sig-fast.js';
@@ -115,11 +115,6 @@ async function verifiedOffers(paths: Layout, now: Date): Promise<Offers[] | unde
 /** The versions one repository offers of a name. */
 interface Offers {
   versionsOf(name: string): string[];
-}
-
-/** Whether any repository is configured (a file in ROOT/etc/blueprint/repos.d), without opening one. */
-export function anyRepository(paths: Layout): boolean {
-  return repoConfigFiles(paths.reposDir).length > 0;
 }
 
 /** The versions of the rows named `name` in a table's rows (`name\tversion\tsummary\n` each). */
