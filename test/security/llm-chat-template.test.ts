@@ -10,15 +10,47 @@
  *
  * The tiny llama with templates of the test's own (what chat_template.jinja would hold).
  */
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KitServer } from '../../modules/kit/server/index.js';
 import type { Engine } from '../../modules/llm/server/engine.js';
+import { TEMPLATE_RENDER_MS, templateRendererIsReady } from '../../modules/llm/server/template-bound.js';
 import { postJson } from '../helpers/served-llm.js';
 import { loadTinyLlama, serveEngine } from '../llm/tiny-engine.js';
 import { tempDir } from '../setup/temp-registry.js';
 
 const dir = tempDir('llm-chat-template-');
+
+/** The template renderer's processes (template-child) this process started, by pid. */
+function rendererProcesses(): number[] {
+  const pids: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === process.pid && readFileSync(`/proc/${name}/cmdline`, 'utf8').includes('template-child'))
+        pids.push(Number(name));
+    } catch {
+      // ended meanwhile
+    }
+  }
+  return pids;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Polls `get` every millisecond until it gives a value (at most 20 s). */
+async function waitFor<T>(get: () => T | undefined): Promise<T> {
+  const end = performance.now() + 20_000;
+  for (;;) {
+    const v = get();
+    if (v !== undefined) return v;
+    if (performance.now() > end) throw new Error('the renderer did not start again');
+    await sleep(1);
+  }
+}
 const socket = join(dir, 'api.sock');
 
 /** `n` × 2,000 turns of an empty loop (4,000,000: ~0.3 s of the Jinja interpreter here). */
@@ -72,6 +104,36 @@ describe("llm: a model's chat template is bounded", () => {
     expect(ms).toBeLessThan(6_000);
     // The service goes on: the next chat is answered.
     expect((await chat(1)).status).toBe(200);
+  }, 300_000);
+
+  it("the chat after a looping one waits for the renderer's new process, however long its start takes", async () => {
+    // The renderer that looped was ended and another starts: its start (a Node process, seconds on
+    // the project's loaded CI) was counted in the next chat's deadline, and that chat was refused as
+    // looping too. Here the new process is held stopped for longer than the deadline.
+    const before = rendererProcesses();
+    for (let attempt = 0; attempt < 5; attempt++) {
+      expect((await chat(9)).status).toBe(400);
+      const fresh = await waitFor(() => rendererProcesses().find((pid) => !before.includes(pid)));
+      before.push(fresh);
+      process.kill(fresh, 'SIGSTOP');
+      // A process that said it was ready before it was stopped does not show what is tested here.
+      await sleep(1_000);
+      if (templateRendererIsReady()) {
+        process.kill(fresh, 'SIGCONT');
+        continue;
+      }
+      const t0 = performance.now();
+      const next = chat(1);
+      await sleep(TEMPLATE_RENDER_MS + 1_000);
+      process.kill(fresh, 'SIGCONT');
+      const r = await next;
+      console.log(
+        `chat after a looping one, its renderer stopped: ${(performance.now() - t0).toFixed(0)} ms, ${r.status}`,
+      );
+      expect(r.status, r.text).toBe(200);
+      return;
+    }
+    throw new Error("the renderer's new process was ready before this test could stop it, 5 times");
   }, 300_000);
 
   it('a template that repeats the messages is refused by the size of its text, before tokenising', async () => {

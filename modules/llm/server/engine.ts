@@ -35,6 +35,7 @@ import {
   startTemplateRenderer,
   TEMPLATE_LOAD_MS,
   TEMPLATE_OWN_CHARS,
+  templateRendererReady,
   withDeadline,
 } from './template-bound.js';
 
@@ -226,6 +227,8 @@ export class Engine {
       threads: context.currentThreads,
       parallel: opts.parallel,
     };
+    // The renderer's start is not counted in the checks' deadline.
+    await templateRendererReady();
     // Resolved once here: LlamaChat's 'auto' matches the GGUF's template against every built-in
     // wrapper in each constructor, which took 1.4-4 s a request on a busy 2-core machine (issue 17).
     // node-llama-cpp renders the template on example chats here (template-bound.ts: bounded).
@@ -308,6 +311,8 @@ export class Engine {
     const g = this.generation(s, d, onText);
     try {
       const grammar = s.jsonSchema ? await this.grammar(s.jsonSchema) : undefined;
+      // After a template was stopped, its renderer starts again: not counted in this chat's deadline.
+      await templateRendererReady();
       return await this.withSequence(async (seq) => {
         const chat = new LlamaChat({
           contextSequence: seq,

@@ -13,7 +13,10 @@
  * V8's fatal out-of-memory, which aborts the whole process. The service waits for the answer
  * (Atomics.wait, on a relay thread that talks to the child: node-llama-cpp asks for a rendering
  * synchronously) until the deadline; a child that died is answered at once, one still rendering
- * at the deadline is killed, and the next rendering starts another. About 0.4 ms a rendering
+ * at the deadline is killed, and the next rendering starts another. A chat waits for that process
+ * to be ready (templateRendererReady, on the event loop's terms) before its deadline starts: a
+ * Node process's start took longer than the 2 s deadline on a loaded 2-core box, and the chat after
+ * a looping one was refused as looping itself. About 0.4 ms a rendering
  * (one a chat) over rendering in-process, measured at load 8. The rest of node-llama-cpp's work on
  * a chat runs under the same deadline on the event loop (node's vm `timeout`), and the text has a
  * size bound.
@@ -83,6 +86,12 @@ const { workerData } = require('node:worker_threads');
 const { spawn } = require('node:child_process');
 const { flag, port, exec, args, cap } = workerData;
 let child, buf = Buffer.alloc(0), pending;
+// flag[1]: 1 once the child now running said it is ready (its first frame), 2 if it ended
+// before that (the next rendering starts another), 0 while it starts.
+const readiness = (v) => {
+  Atomics.store(flag, 1, v);
+  Atomics.notify(flag, 1);
+};
 const answer = (a) => {
   pending = undefined;
   port.postMessage(a);
@@ -92,6 +101,8 @@ const answer = (a) => {
 function start() {
   const c = spawn(exec, args, { stdio: ['pipe', 'pipe', 'ignore'], env: {} });
   child = c;
+  let ready = false;
+  readiness(0);
   buf = Buffer.alloc(0);
   c.stdin.on('error', () => {});
   c.stdout.on('data', (d) => {
@@ -102,12 +113,16 @@ function start() {
       const n = buf.readUInt32LE(0);
       const a = JSON.parse(buf.subarray(4, 4 + n).toString('utf8'));
       buf = buf.subarray(4 + n);
-      if (a.id === pending) answer(a);
+      if (a.ready) {
+        ready = true;
+        readiness(1);
+      } else if (a.id === pending) answer(a);
     }
   });
   c.on('exit', () => {
     if (c !== child) return;
     child = undefined;
+    if (!ready) readiness(2);
     if (pending !== undefined) answer({ id: pending, died: true });
   });
 }
@@ -127,14 +142,29 @@ port.on('message', (m) => {
 start();
 `;
 
+type AtomicsWaitAsync = {
+  waitAsync(
+    a: Int32Array,
+    i: number,
+    v: number,
+    ms: number,
+  ): { async: boolean; value: Promise<string> | string };
+};
+
 type Answer = { id: number } & ({ text: string } | { error: string } | { tooLong: number } | { died: true });
 
 /** Renderings in the child, through the relay thread, each waited for until its deadline. */
 class TemplateThread {
   private worker: Worker | undefined;
   private port: MessagePort | undefined;
-  private readonly flag = new Int32Array(new SharedArrayBuffer(4));
+  /** [0]: an answer is waiting; [1]: the child's readiness (RELAY). */
+  private readonly flag = new Int32Array(new SharedArrayBuffer(8));
   private id = 0;
+  /**
+   * The rendering sent and not answered yet. Left set when the vm's timeout (withDeadline) ended
+   * the wait from outside: that child is still rendering and is ended then (abandon).
+   */
+  private unanswered: number | undefined;
 
   /** Started ahead of the first rendering (startTemplateRenderer), or by it. */
   prestart(): void {
@@ -158,18 +188,62 @@ class TemplateThread {
     this.port = port1;
   }
 
+  /**
+   * Resolves once the renderer's process is ready (or ended before it was, or `ms` passed), the
+   * event loop free meanwhile.
+   */
+  async ready(ms: number): Promise<void> {
+    if (!this.worker) this.start();
+    this.abandon();
+    const end = performance.now() + ms;
+    for (;;) {
+      const left = end - performance.now();
+      if (Atomics.load(this.flag, 1) !== 0 || left <= 0) return;
+      // ES2024's Atomics.waitAsync (Node has it; the project's lib is ES2023). A pending waitAsync
+      // does not keep Node's event loop alive: at load nothing else may (the process ended, code 0).
+      const w = (Atomics as unknown as AtomicsWaitAsync).waitAsync(this.flag, 1, 0, left);
+      if (!w.async) continue;
+      const alive = setTimeout(() => undefined, left + 1_000);
+      try {
+        await w.value;
+      } finally {
+        clearTimeout(alive);
+      }
+    }
+  }
+
+  /**
+   * A rendering still unanswered (a loop) is given up: its child is ended, and the next rendering
+   * gets a new one. Not ready from now (before the relay reads this), so the next chat waits.
+   */
+  abandon(): void {
+    if (this.unanswered === undefined) return;
+    Atomics.store(this.flag, 1, 0);
+    this.port!.postMessage({ kill: true });
+    // Cleared last: the vm's timeout (withDeadline) can stop this at any point, as it did between
+    // clearing it first and the kill (the looping child went on, and the next chat waited 30 s);
+    // withDeadline then calls this again, at worst ending a new child once more.
+    this.unanswered = undefined;
+  }
+
+  isReady(): boolean {
+    return Atomics.load(this.flag, 1) === 1;
+  }
+
   /** `template` rendered with `items`, waited for until `ms` from now: undefined past it. */
   render(template: string, items: unknown, ms: number): string | undefined {
     if (!this.worker) this.start();
+    this.abandon();
     const id = ++this.id;
     const end = performance.now() + ms;
     Atomics.store(this.flag, 0, 0);
+    // Set before the request is sent: the vm's timeout may end this function at any point.
+    this.unanswered = id;
     this.port!.postMessage({ id, template, items });
     for (;;) {
       const left = end - performance.now();
       if (left <= 0 || Atomics.wait(this.flag, 0, 0, left) === 'timed-out') {
-        // Still rendering (a loop): the child is ended, and the next rendering gets a new one.
-        this.port!.postMessage({ kill: true });
+        this.abandon();
         return undefined;
       }
       Atomics.store(this.flag, 0, 0);
@@ -178,6 +252,7 @@ class TemplateThread {
         if (!m) break;
         const a = m.message;
         if (a.id !== id) continue; // a late answer to a rendering already given up
+        this.unanswered = undefined;
         if ('died' in a) return undefined;
         if ('tooLong' in a)
           throw new TemplateError(
@@ -195,6 +270,19 @@ const thread = new TemplateThread();
 /** Starts the renderer's process now: its start (a Node process) overlaps the model's load. */
 export function startTemplateRenderer(): void {
   thread.prestart();
+}
+
+/**
+ * Resolves when the renderer's process is ready to render (at most TEMPLATE_LOAD_MS): awaited
+ * before a rendering's deadline starts, so that the process's start is not counted in it.
+ */
+export function templateRendererReady(): Promise<void> {
+  return thread.ready(TEMPLATE_LOAD_MS);
+}
+
+/** Whether the renderer's process now running has said it is ready (what a chat waits for). */
+export function templateRendererIsReady(): boolean {
+  return thread.isReady();
 }
 
 interface JinjaRenderer {
@@ -258,6 +346,9 @@ export function withDeadline<T>(fn: () => T, ms: number, what: string): T {
     if ((err as { code?: string }).code === 'ERR_SCRIPT_EXECUTION_TIMEOUT') throw tooLong(ms, what);
     throw err;
   } finally {
+    // The vm's timeout can end a wait for the child before render() does: that child is ended
+    // here, not left rendering for the next chat to wait out.
+    thread.abandon();
     sandbox.run = undefined;
     current = outer;
     failed = undefined;

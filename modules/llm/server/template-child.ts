@@ -6,7 +6,8 @@
  * dist/template-child.mjs).
  *
  * Frames on stdin and stdout: a 4-byte little-endian length, then JSON. In: { id, template, items,
- * cap }; out: { id, text } or { id, error } or { id, tooLong } (more than `cap` characters).
+ * cap }; out: { ready } once (this process can render now), then { id, text } or { id, error } or
+ * { id, tooLong } (more than `cap` characters).
  */
 import { Template } from '@huggingface/jinja';
 
@@ -37,3 +38,4 @@ process.stdin.on('data', (d: Buffer) => {
   }
 });
 process.stdin.on('end', () => process.exit(0));
+answer({ ready: true });
