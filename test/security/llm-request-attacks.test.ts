@@ -84,6 +84,14 @@ describe("a json_schema's text in llama.cpp's own output", () => {
   }, 60_000);
 });
 
+/** The CPU time (user and system, all threads) process `pid` has used, in ms. */
+function cpuMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the command name (which may hold spaces): state is 0, utime 11, stime 12.
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[11]) + Number(f[12])) * 10; // clock ticks of 10 ms (USER_HZ, 100 on Linux)
+}
+
 function health(): Promise<number> {
   const started = Date.now();
   return new Promise((resolve, reject) => {
@@ -99,17 +107,23 @@ function health(): Promise<number> {
 describe('the size of a json_schema', () => {
   it('a 4 MB schema (150,000 properties) does not stop the service from answering /health', async () => {
     // node-llama-cpp builds the grammar in JavaScript and llama.cpp parses it, both on the event
-    // loop: 4.4 s for this schema on an idle core, /health and every connection waiting.
+    // loop: 4.4 s of CPU for this schema, /health and every connection waiting. Bounded here by the
+    // service's CPU time over the request, which is what holds its event loop: /health's wall time
+    // (79 ms at most here, idle) also counts how often a 2-core box at load 10+ runs the service and
+    // this process, and it once passed 1 s on the project's CI with the schema refused.
     const properties = Object.fromEntries(
       Array.from({ length: 150_000 }, (_, i) => [`p${i}`, { type: 'string' }]),
     );
+    const cpu0 = cpuMs(llm.pid);
     const big = schemaChat({ type: 'object', properties }, 2);
     // Sent while the service holds the schema (the body is read, then the grammar built).
     await new Promise((r) => setTimeout(r, 300));
     const waits: number[] = [];
     for (let i = 0; i < 5; i++) waits.push(await health());
     const r = await big;
-    expect(Math.max(...waits)).toBeLessThan(1000);
+    const cpu = cpuMs(llm.pid) - cpu0;
+    console.log(`a 4 MB schema: ${cpu} ms of the service's CPU; /health answered in ${waits.join(', ')} ms`);
+    expect(cpu).toBeLessThan(1000);
     expect(r.status).toBe(400);
     expect(JSON.parse(r.text).error.message).toMatch(/response_format\.json_schema\.schema has more than/);
   }, 60_000);
@@ -159,14 +173,15 @@ describe('a prompt far longer than the context', () => {
     // quadratic time: 1.1 s for 128,000 letters, about 20 minutes for the 4 MiB a body may hold,
     // with /health, every client and SIGTERM waiting. A prompt longer than the context times the
     // longest token of the vocabulary cannot fit, whatever it tokenises to.
+    const cpu0 = cpuMs(llm.pid);
     const answer = postJson(llm.socket, '/v1/completions', { prompt: 'a'.repeat(1_000_000), max_tokens: 1 });
     await new Promise((r) => setTimeout(r, 500));
-    const waited = await Promise.race([
-      health(),
-      new Promise<number>((r) => setTimeout(() => r(Number.POSITIVE_INFINITY), 10_000)),
-    ]);
-    expect(waited).toBeLessThan(2_000);
+    const waited = await health();
     const r = await answer;
+    const cpu = cpuMs(llm.pid) - cpu0;
+    console.log(`a 1 MB prompt: ${cpu} ms of the service's CPU; /health answered in ${waited} ms`);
+    // The service's CPU, not /health's wall time (see the 4 MB schema's test).
+    expect(cpu).toBeLessThan(2_000);
     expect(r.status).toBe(400);
     const error = JSON.parse(r.text).error;
     expect(error).toMatchObject({ param: 'prompt', code: 'context_length_exceeded' });
@@ -178,6 +193,7 @@ describe('a prompt far longer than the context', () => {
 
 describe('stop strings', () => {
   it('four stop strings of 1,000,000 characters do not stop /health', async () => {
+    const cpu0 = cpuMs(llm.pid);
     const r = chat({
       messages: [{ role: 'user', content: 'hi' }],
       max_tokens: 5,
@@ -187,7 +203,12 @@ describe('stop strings', () => {
     const waits: number[] = [];
     for (let i = 0; i < 5; i++) waits.push(await health());
     const answer = await r;
-    expect(Math.max(...waits)).toBeLessThan(1000);
+    const cpu = cpuMs(llm.pid) - cpu0;
+    console.log(
+      `4 MB of stop strings: ${cpu} ms of the service's CPU; /health answered in ${waits.join(', ')} ms`,
+    );
+    // The service's CPU, not /health's wall time (see the 4 MB schema's test).
+    expect(cpu).toBeLessThan(1000);
     expect(answer.status).toBe(400);
     expect(JSON.parse(answer.text).error.param).toBe('stop');
   }, 60_000);
