@@ -6,7 +6,7 @@
  * generation (test/security/client-token-counts-lost). Its folder is root's alone, so
  * no one else can remove or replace it.
  */
-import { mkdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { generationOf, readGenerations } from '../../src/core/services/token-generations.js';
@@ -27,12 +27,17 @@ describe('the record of rotated consumer tokens', () => {
     expect(made).toEqual({ generation: expect.stringMatching(/^[0-9a-f]{64}$/), count: 0 });
     expect(statSync(file).mode & 0o777).toBe(0o600);
     expect(await generationOf(root, 'llm', 'rag')).toEqual(made);
-    writeFileSync(file, `{"format":2,"generation":"${'a'.repeat(64)}","rotated":{"llm":{"rag":3}}}\n`);
+    // Records written here are ones without a mark of the latest (from before it): read as they are.
+    const unmarked = (text: string) => {
+      rmSync(path.join(path.dirname(file), 'client-token-seen'));
+      writeFileSync(file, text, { mode: 0o600 });
+    };
+    unmarked(`{"format":2,"generation":"${'a'.repeat(64)}","rotated":{"llm":{"rag":3}}}\n`);
     expect(await generationOf(root, 'llm', 'rag')).toEqual({ generation: 'a'.repeat(64), count: 3 });
     expect((await generationOf(root, 'llm', '__proto__')).count).toBe(0);
     expect((await generationOf(root, '__proto__', 'rag')).count).toBe(0);
     // A record from before the generation: read with none, its counts as they were.
-    writeFileSync(file, '{"llm":{"rag":3}}\n', { mode: 0o600 });
+    unmarked('{"llm":{"rag":3}}\n');
     expect(await generationOf(root, 'llm', 'rag')).toEqual({ generation: '', count: 3 });
   });
 
@@ -59,6 +64,29 @@ describe('the record of rotated consumer tokens', () => {
     const elsewhere = path.join(root, 'elsewhere');
     writeFileSync(elsewhere, '{"llm":{"rag":3}}\n', { mode: 0o600 });
     symlinkSync(elsewhere, file);
+    await expect(readGenerations(root)).rejects.toMatchObject({ code: 'bad-client-key' });
+  });
+
+  it.each([
+    ['not JSON', '{"generation":'],
+    ['another key', `{"generation":"${'a'.repeat(64)}","rotations":0,"x":1}`],
+    ['a count as text', `{"generation":"${'a'.repeat(64)}","rotations":"0"}`],
+    ['a bad generation', '{"generation":"zz","rotations":0}'],
+  ])('refuses a mark of the latest record that is %s', async (_why, text) => {
+    const { root, file } = record();
+    await generationOf(root, 'llm', 'rag');
+    writeFileSync(path.join(path.dirname(file), 'client-token-seen'), text, { mode: 0o600 });
+    await expect(readGenerations(root)).rejects.toMatchObject({ code: 'bad-client-key' });
+  });
+
+  it("refuses a link at the mark's name", async () => {
+    const { root, file } = record();
+    await generationOf(root, 'llm', 'rag');
+    const seen = path.join(path.dirname(file), 'client-token-seen');
+    const elsewhere = path.join(root, 'elsewhere');
+    writeFileSync(elsewhere, '{"generation":"","rotations":0}\n', { mode: 0o600 });
+    rmSync(seen);
+    symlinkSync(elsewhere, seen);
     await expect(readGenerations(root)).rejects.toMatchObject({ code: 'bad-client-key' });
   });
 });

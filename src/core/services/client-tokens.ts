@@ -98,7 +98,7 @@ async function boxKey(root: string): Promise<Buffer> {
 export async function consumerToken(root: string, provider: string, consumer: string): Promise<string> {
   const from = installedOwner(root, consumer);
   // The record's generation and the pair's count of rotations (token-generations.ts): a record
-  // removed or lost is made again with a new generation, so no token from before a rotation returns.
+  // removed, lost or put back older gets a new generation, so no token from before a rotation returns.
   const { generation, count } = await generationOf(root, provider, consumer);
   return createHmac('sha256', await boxKey(root))
     .update(

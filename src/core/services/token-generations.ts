@@ -26,11 +26,21 @@ import { inDir } from '../system/safe-write.js';
  *
  * A record from before the generation (the counts alone, `{"PROVIDER":{"CONSUMER":N}}`) is read
  * with none, so the tokens it gave stay, and kept in that shape by a rotation; once removed it is
- * made again with a generation. A box with no record gets one at its first token, which changes
- * every token once (as a rotation of every pair: the copies are rewritten in place at each start).
+ * made again with a generation.
+ *
+ * Beside it, the mark (`client-token-seen`, root's, 0600: `{"generation":HEX,"rotations":N}`) of
+ * the latest record this box has used: its generation and its count of rotations in all (counts
+ * only go up). A record put back from an older backup (after the admin removed a damaged one, as
+ * its hint says, or restored without the newer mark) has fewer rotations or another generation
+ * than the mark: its tokens are ones the box has replaced, leaked ones maybe, so a new generation
+ * is made, as for a removed record (test/security/client-token-record-restored). The mark is
+ * written after the record, so a write cut between them leaves a record ahead of its mark (read,
+ * the mark brought up to it), never behind. A record without a mark (from before it) is taken as
+ * it is. A restore of the whole state folder brings back its mark too: rotate after one.
  */
 
 const FILE = 'client-token-generations';
+const SEEN = 'client-token-seen';
 const MAX_BYTES = 1 << 20;
 type Generations = Record<string, Record<string, number>>;
 /** The record: the generation ('' in a record from before it) and the counts. */
@@ -42,10 +52,12 @@ export interface TokenRecord {
 const { O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_RDONLY, O_DIRECTORY } = constants;
 
 function badFile(file: string): VerificationError {
+  // The mark removed alone would let the record beside it be taken as it is, an older one too.
+  const which = path.basename(file) === SEEN ? `${file} and ${FILE} beside it` : file;
   return new VerificationError(
     `${file} is not blueprint's record of rotated consumer tokens (JSON, root's, mode 0600)`,
     'bad-client-key',
-    `Look at who changed ${file}; remove it (blueprint makes a new one, and every consumer gets a new token: start the modules that use others again).`,
+    `Look at who changed ${file}; remove ${which} (blueprint makes a new one, and every consumer gets a new token: start the modules that use others again).`,
   );
 }
 
@@ -91,26 +103,27 @@ const text = (r: TokenRecord) =>
   `${JSON.stringify(r.generation ? { format: 2, generation: r.generation, rotated: r.rotated } : r.rotated)}\n`;
 
 /**
- * Writes `record` whole under a new name in the state folder (root's: links on the way to it are
- * the admin's layout), then `place`s it at the record's name.
+ * Writes `body` whole under a new name in the state folder (root's: links on the way to it are
+ * the admin's layout), then `place`s it at `name`.
  */
-async function writeRecord(
+async function writeState(
   root: string,
-  record: TokenRecord,
+  name: string,
+  body: string,
   place: (from: string, to: string) => Promise<void>,
 ): Promise<void> {
   const dir = await open(layout(root).stateDir, O_RDONLY | O_DIRECTORY);
   try {
-    const tmp = inDir(dir, `.${FILE}.${randomBytes(8).toString('hex')}.tmp`);
+    const tmp = inDir(dir, `.${name}.${randomBytes(8).toString('hex')}.tmp`);
     try {
       const fh = await open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600);
       try {
-        await fh.writeFile(text(record));
+        await fh.writeFile(body);
         await fh.sync();
       } finally {
         await fh.close();
       }
-      await place(tmp, inDir(dir, FILE));
+      await place(tmp, inDir(dir, name));
     } finally {
       await unlink(tmp).catch(() => {});
     }
@@ -120,21 +133,78 @@ async function writeRecord(
   }
 }
 
+const writeRecord = (root: string, record: TokenRecord, place: (from: string, to: string) => Promise<void>) =>
+  writeState(root, FILE, text(record), place);
+
+/** Rotations in all: counts only go up, so an older record has fewer (or another generation). */
+const total = (r: TokenRecord) =>
+  Object.values(r.rotated).reduce((n, m) => n + Object.values(m).reduce((a, b) => a + b, 0), 0);
+
+/** The mark of the latest record used (absent: undefined); refused when not whole and root-only. */
+async function readSeen(file: string): Promise<{ generation: string; rotations: number } | undefined> {
+  const r = await readBoundedFile(file, 4096, {
+    accept: (st) => st.uid === (process.geteuid?.() ?? 0) && (st.mode & 0o077) === 0,
+  });
+  if (!r.ok && r.why === 'open' && r.error.code === 'ENOENT') return undefined;
+  if (!r.ok) throw badFile(file);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(r.bytes.toString('utf8'));
+  } catch {
+    throw badFile(file);
+  }
+  const { generation, rotations, ...rest } = (parsed ?? {}) as { generation?: unknown; rotations?: unknown };
+  if (
+    typeof parsed !== 'object' ||
+    Array.isArray(parsed) ||
+    Object.keys(rest).length !== 0 ||
+    typeof generation !== 'string' ||
+    !/^([0-9a-f]{64})?$/.test(generation) ||
+    !isCount(rotations)
+  )
+    throw badFile(file);
+  return { generation, rotations: rotations as number };
+}
+
+const mark = (root: string, r: TokenRecord) =>
+  writeState(root, SEEN, `${JSON.stringify({ generation: r.generation, rotations: total(r) })}\n`, rename);
+
 /**
- * The record; one with a new generation when there is none (link() makes the name only where there
- * is none, so two processes at once agree on the first one's).
+ * The record; one with a new generation when there is none or it is older than the mark (link()
+ * makes the name only where there is none, so two processes at once agree on the first one's).
  */
 export async function readRecord(root: string): Promise<TokenRecord> {
-  const file = path.join(layout(root).stateDir, FILE);
+  const { stateDir } = layout(root);
+  const file = path.join(stateDir, FILE);
   const have = await readRecordFile(file);
-  if (have) return have;
-  const fresh = { generation: randomBytes(32).toString('hex'), rotated: {} };
-  await writeRecord(root, fresh, (from, to) =>
-    link(from, to).catch((err: NodeJS.ErrnoException) => {
-      if (err.code !== 'EEXIST') throw err;
-    }),
+  const seen = await readSeen(path.join(stateDir, SEEN));
+  if (have && seen && have.generation === seen.generation && total(have) >= seen.rotations) {
+    if (total(have) > seen.rotations) await mark(root, have); // a rotation's mark cut short
+    return have;
+  }
+  if (have && !seen) {
+    await mark(root, have); // a record from before the mark
+    return have;
+  }
+  const fresh: TokenRecord = {
+    generation: randomBytes(32).toString('hex'),
+    rotated: {},
+  };
+  // An older record is replaced; none is made only where there still is none.
+  await writeRecord(
+    root,
+    fresh,
+    have
+      ? rename
+      : (from, to) =>
+          link(from, to).catch((err: NodeJS.ErrnoException) => {
+            if (err.code !== 'EEXIST') throw err;
+          }),
   );
-  return (await readRecordFile(file)) ?? Promise.reject(badFile(file));
+  const now = await readRecordFile(file);
+  if (!now) throw badFile(file);
+  await mark(root, now);
+  return now;
 }
 
 /** The counts (made with a new generation when there is no record). */
@@ -158,5 +228,7 @@ export async function bumpGenerations(root: string, provider: string, consumers:
   const { generation, rotated: all } = await readRecord(root);
   const mine: Record<string, number> = { ...(Object.hasOwn(all, provider) ? all[provider] : {}) };
   for (const c of consumers) mine[c] = (Object.hasOwn(mine, c) ? (mine[c] as number) : 0) + 1;
-  await writeRecord(root, { generation, rotated: { ...all, [provider]: mine } }, rename);
+  const next = { generation, rotated: { ...all, [provider]: mine } };
+  await writeRecord(root, next, rename);
+  await mark(root, next); // after the record: cut short between them, the record is ahead, never behind
 }
