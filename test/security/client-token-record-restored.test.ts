@@ -1,7 +1,23 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+/**
+ * The root-only record of token rotations (core/services/token-generations.ts) is the only thing
+ * that remembers a rotation. Put back whole from an older backup (the admin restoring the file its
+ * error's hint named, or that file alone restored), it gave back that
+ * backup's tokens: one the admin had rotated away because it leaked opened the provider again.
+ * Before the fix, the first two tests' token after the restore was the leaked one.
+ *
+ * And the other way: a box from before the record's generation (6e7e958) that never rotated had
+ * every consumer token changed at its first token after the upgrade, so a running consumer that
+ * reads its token once got 401 until restarted. Before the fix, the legacy test's token after the
+ * upgrade was a new one, not the one the running consumer held.
+ */
+import { createHmac } from 'node:crypto';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { writeClientTokens } from '../../src/core/services/client-tokens.js';
+import { serviceDirs } from '../../src/core/services/policy.js';
 import { rotateConsumerTokens } from '../../src/core/services/token-rotation.js';
+import { tokenCopy } from '../../src/core/services/wiring.js';
 import { layout } from '../../src/core/system/paths.js';
 import {
   consumerSpec,
@@ -60,5 +76,53 @@ describe('attack: an older rotation record put back', () => {
     const rotated = await starts(root, 'rag');
     expect(rotated).not.toBe(first);
     expect(await starts(root, 'rag')).toBe(rotated);
+  });
+});
+
+describe('a box from before the generation (no record, no mark of one)', () => {
+  /** The token the code before 6e7e958 gave `rag` for llm: no generation, `rotations` times rotated. */
+  const legacy = (rotations = 0) =>
+    createHmac('sha256', readFileSync(state('client-token-key')))
+      .update(`llm\0rag\0main\0${SIGNER}${rotations ? `\0rotated ${rotations}` : ''}`)
+      .digest('base64url');
+  /** The box as that code left it: its key, rag running with its token (`rotations` times rotated). */
+  const boxFromBefore = async (rotations = 0) => {
+    await starts(root, 'rag'); // the key, the copy, the provider's file
+    const token = legacy(rotations);
+    for (const f of ['client-token-generations', 'client-token-seen']) rmSync(state(f), { force: true });
+    writeFileSync(tokenCopy(root, 'rag', 'llm'), `${token}\n`);
+    writeFileSync(path.join(serviceDirs(root, 'llm').dataDir, 'client-tokens'), `rag ${token}\n`);
+  };
+
+  it('that never rotated keeps the token a running consumer holds', async () => {
+    await boxFromBefore();
+    await writeClientTokens(root, 'llm'); // the provider's start, rag running
+    expect(readFileSync(tokenCopy(root, 'rag', 'llm'), 'utf8').trim()).toBe(legacy());
+    expect(providerTokens(root).identify(legacy())).toBe('rag');
+    expect(await starts(root, 'rag')).toBe(legacy());
+    expect(providerTokens(root).identify(legacy())).toBe('rag');
+    // Rotating still gives a new one, and removing the record after that never brings it back.
+    await rotateConsumerTokens(root, 'llm', 'rag');
+    const rotated = await starts(root, 'rag');
+    expect(rotated).not.toBe(legacy());
+    rmSync(record());
+    expect([legacy(), rotated]).not.toContain(await starts(root, 'rag'));
+  });
+
+  it('that rotated, then lost its record, never gets the pre-rotation token back', async () => {
+    await boxFromBefore(1);
+    await writeClientTokens(root, 'llm');
+    const now = readFileSync(tokenCopy(root, 'rag', 'llm'), 'utf8').trim();
+    expect([legacy(0), legacy(1)]).not.toContain(now);
+    expect(providerTokens(root).identify(now)).toBe('rag');
+    expect(providerTokens(root).identify(legacy(0))).toBeUndefined();
+  });
+
+  it('with no running consumer gets a new generation (nothing holds a token)', async () => {
+    await boxFromBefore();
+    rmSync(tokenCopy(root, 'rag', 'llm'));
+    rmSync(state('client-token-generations'), { force: true });
+    const now = await starts(root, 'rag');
+    expect(now).not.toBe(legacy());
   });
 });

@@ -12,6 +12,7 @@ import { CLIENT_TOKENS_FILE } from './policy.js';
 import { findRegistration } from './registry.js';
 import { refreshCopy } from './token-copies.js';
 import { generationOf } from './token-generations.js';
+import { legacyTokensInUse } from './token-legacy.js';
 import { underTokenLock } from './token-lock.js';
 import { usersOf } from './wiring.js';
 
@@ -96,10 +97,23 @@ async function boxKey(root: string): Promise<Buffer> {
  * and the provider's file, so the two agree.
  */
 export async function consumerToken(root: string, provider: string, consumer: string): Promise<string> {
-  const from = installedOwner(root, consumer);
   // The record's generation and the pair's count of rotations (token-generations.ts): a record
   // removed, lost or put back older gets a new generation, so no token from before a rotation returns.
-  const { generation, count } = await generationOf(root, provider, consumer);
+  const { generation, count } = await generationOf(root, provider, consumer, () =>
+    legacyTokensInUse(root, (p, c) => tokenWith(root, p, c, '', 0)),
+  );
+  return tokenWith(root, provider, consumer, generation, count);
+}
+
+/** The HMAC itself, for a record's `generation` and the pair's `count` of rotations. */
+async function tokenWith(
+  root: string,
+  provider: string,
+  consumer: string,
+  generation: string,
+  count: number,
+): Promise<string> {
+  const from = installedOwner(root, consumer);
   return createHmac('sha256', await boxKey(root))
     .update(
       `${provider}\0${consumer}${from ? `\0${from.origin}\0${from.signer}` : ''}${generation ? `\0generation ${generation}` : ''}${count ? `\0rotated ${count}` : ''}`,

@@ -37,6 +37,13 @@ import { inDir } from '../system/safe-write.js';
  * written after the record, so a write cut between them leaves a record ahead of its mark (read,
  * the mark brought up to it), never behind. A record without a mark (from before it) is taken as
  * it is. A restore of the whole state folder brings back its mark too: rotate after one.
+ *
+ * No record and no mark: a new box, one that lost both, or one from before the generation that
+ * never rotated (it had no record). For the last, a new generation would change every token a
+ * running consumer holds (one that reads it once: 401 until restarted), so where consumers' copies
+ * (root's own run folder) exist and every one holds the token of no generation and no rotation,
+ * that box never rotated since they were written (a rotation rewrites them): no generation is
+ * kept (token-legacy.ts). A copy holding anything else, or none at all, gets a new one.
  */
 
 const FILE = 'client-token-generations';
@@ -172,8 +179,10 @@ const mark = (root: string, r: TokenRecord) =>
 /**
  * The record; one with a new generation when there is none or it is older than the mark (link()
  * makes the name only where there is none, so two processes at once agree on the first one's).
+ * `legacy`: whether the consumers' copies hold the tokens of a box that never rotated
+ * (token-legacy.ts), asked only where there is neither record nor mark.
  */
-export async function readRecord(root: string): Promise<TokenRecord> {
+export async function readRecord(root: string, legacy?: () => Promise<boolean>): Promise<TokenRecord> {
   const { stateDir } = layout(root);
   const file = path.join(stateDir, FILE);
   const have = await readRecordFile(file);
@@ -187,7 +196,7 @@ export async function readRecord(root: string): Promise<TokenRecord> {
     return have;
   }
   const fresh: TokenRecord = {
-    generation: randomBytes(32).toString('hex'),
+    generation: !have && !seen && (await legacy?.()) ? '' : randomBytes(32).toString('hex'),
     rotated: {},
   };
   // An older record is replaced; none is made only where there still is none.
@@ -217,8 +226,9 @@ export async function generationOf(
   root: string,
   provider: string,
   consumer: string,
+  legacy?: () => Promise<boolean>,
 ): Promise<{ generation: string; count: number }> {
-  const { generation, rotated } = await readRecord(root);
+  const { generation, rotated } = await readRecord(root, legacy);
   const n = Object.hasOwn(rotated, provider) ? rotated[provider] : undefined;
   return { generation, count: n && Object.hasOwn(n, consumer) ? (n[consumer] as number) : 0 };
 }
