@@ -12,8 +12,51 @@ import path from 'node:path';
 export interface WriterAllowances {
   /** A sticky folder (/tmp): others may add names there, but not remove or rename ours. */
   stickyIsFine: boolean;
-  /** Group-writable is ours alone when the group is our own (a private user group, umask 002). */
+  /** Group-writable is ours alone when the group is our own and private (a user group, umask 002). */
   ownGroupIsFine: boolean;
+}
+
+/** Where the accounts are read (tests point these at their own). */
+export const accountFiles = { passwd: '/etc/passwd', group: '/etc/group' };
+const privateGroups = new Map<string, boolean>();
+
+/**
+ * Whether group `gid` has no one in it but us: no other account's primary group (passwd) and no
+ * other member (group). Our own group is not always a private one: a team's shared primary group
+ * with umask 002, or `users` for everyone, lets every member change the folder
+ * (test/security/own-group-shared). A group the file does not list (a directory service's) or a
+ * NIS compat line (members from elsewhere) is not known to be private: not ours alone.
+ */
+function privateGroup(gid: number): boolean {
+  const key = `${accountFiles.passwd}\0${accountFiles.group}\0${gid}`;
+  const known = privateGroups.get(key);
+  if (known !== undefined) return known;
+  const me = process.geteuid?.() ?? 0;
+  const lines = (file: string) => {
+    try {
+      return process.getBuiltinModule('node:fs').readFileSync(file, 'utf8').split('\n');
+    } catch {
+      return undefined;
+    }
+  };
+  const id = (s: string | undefined) => (s !== undefined && /^\d+$/.test(s) ? Number(s) : -1);
+  const passwd = lines(accountFiles.passwd)?.map((l) => l.split(':'));
+  const group = lines(accountFiles.group);
+  let ok = false;
+  if (passwd && group && !group.some((l) => /^[+-]/.test(l))) {
+    const myName = passwd.find((f) => id(f[2]) === me)?.[0];
+    const entry = group.map((l) => l.split(':')).find((f) => id(f[2]) === gid);
+    const members = (entry?.[3] ?? '')
+      .split(',')
+      .map((m) => m.trim())
+      .filter(Boolean);
+    ok =
+      entry !== undefined &&
+      members.every((m) => m === myName) &&
+      !passwd.some((f) => id(f[3]) === gid && id(f[2]) !== me);
+  }
+  privateGroups.set(key, ok);
+  return ok;
 }
 
 /** Who else could change the folder `st` describes, or undefined: only root or we can. */
@@ -25,7 +68,10 @@ export function otherWriter(
   if (st.uid !== 0 && st.uid !== me) return `owned by uid ${st.uid}`;
   if (allow.stickyIsFine && st.mode & 0o1000) return undefined;
   if (st.mode & 0o002) return 'writable by all users';
-  if (st.mode & 0o020 && !(allow.ownGroupIsFine && st.gid === (process.getegid?.() ?? 0)))
+  if (
+    st.mode & 0o020 &&
+    !(allow.ownGroupIsFine && st.gid === (process.getegid?.() ?? 0) && privateGroup(st.gid))
+  )
     return `writable by group ${st.gid}`;
   return undefined;
 }

@@ -1,0 +1,87 @@
+/**
+ * A folder writable by its group counted as "ours alone" whenever the group was the process's
+ * own (core/system/folder-writers.ts ownGroupIsFine), on the guess that it is a private user group
+ * (umask 002). Where the publisher's primary group is shared (a team's `dev` group with umask 002
+ * to work together, or `users` on distributions that put everyone in it), every other member could
+ * change a folder judged safe: rename the publisher's private key (0600, unreadable to them) to
+ * `index.json.asc` in a repository folder, and `repo publish` uploaded it for them to read; the same
+ * judgement guards `repo build`'s output and the folders secrets are written in. Before the fix,
+ * the first test's publish succeeded and the key was among the uploads.
+ */
+import { chmodSync, chownSync, renameSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { publishRepository } from '../../src/core/pkg/publish-remote.js';
+import { accountFiles, otherWriter } from '../../src/core/system/folder-writers.js';
+import { builtRepo, serveRegistry, takesEverything } from '../helpers/publish-registry.js';
+import { tempDir } from '../setup/temp-registry.js';
+
+const SECRET = '-----BEGIN PGP PRIVATE KEY BLOCK-----';
+const me = process.geteuid?.() ?? 0;
+const myGid = process.getegid?.() ?? 0;
+const uploads: Buffer[] = [];
+let registry: Awaited<ReturnType<typeof serveRegistry>>;
+const real = { ...accountFiles };
+
+beforeAll(async () => {
+  registry = await serveRegistry(takesEverything(uploads));
+});
+afterAll(() => registry?.close());
+afterEach(() => Object.assign(accountFiles, real));
+
+/** The box's accounts as `passwd` and `group` say (our own line first in each). */
+function accounts(passwd: string[], group: string[]) {
+  const dir = tempDir('accounts-');
+  writeFileSync(path.join(dir, 'passwd'), `me:x:${me}:${myGid}:me:/home/me:/bin/sh\n${passwd.join('\n')}\n`);
+  writeFileSync(path.join(dir, 'group'), `${group.join('\n')}\n`);
+  Object.assign(accountFiles, { passwd: path.join(dir, 'passwd'), group: path.join(dir, 'group') });
+}
+
+/** A built repository, writable by our own group, with the publisher's key left in it (0600). */
+async function repo() {
+  const { dir, key } = await builtRepo();
+  writeFileSync(path.join(dir, 'signing-key.asc'), `${SECRET}\n${key.privateKey}`, { mode: 0o600 });
+  chownSync(dir, me, myGid);
+  chmodSync(dir, 0o770);
+  return dir;
+}
+const publish = (dir: string) =>
+  publishRepository(dir, `oci://${registry.host}/blueprint/modules`).catch((e: unknown) => e);
+const leaked = () => uploads.some((b) => b.includes(SECRET));
+
+describe('attack: a folder writable by our own group, which others are in', () => {
+  it('another member of the group renames the key to index.json.asc: refused, nothing sent', async () => {
+    accounts(['alice:x:1501:1501::/home/alice:/bin/sh'], [`team:x:${myGid}:alice`]);
+    const dir = await repo();
+    // What alice did (the folder is her group's to write): the key renamed to a name that goes up.
+    renameSync(path.join(dir, 'index.json.asc'), path.join(dir, 'index.json.asc.real'));
+    renameSync(path.join(dir, 'signing-key.asc'), path.join(dir, 'index.json.asc'));
+    uploads.length = 0;
+    const err = await publish(dir);
+    expect(leaked()).toBe(false);
+    expect(uploads).toEqual([]);
+    expect(err).toMatchObject({ code: 'shared-folder', message: expect.stringContaining(`group ${myGid}`) });
+  });
+
+  it.each([
+    [
+      'another account has it as its primary group',
+      [`bob:x:1502:${myGid}::/home/bob:/bin/sh`],
+      [`team:x:${myGid}:`],
+    ],
+    ['the group is not in the group file (a directory service)', [], ['other:x:4242:']],
+    ['the group file has a NIS compat line', [], [`team:x:${myGid}:`, '+:::']],
+  ])('a shared or unknown group: %s', (_why, passwd, group) => {
+    accounts(passwd, group);
+    expect(
+      otherWriter({ uid: me, gid: myGid, mode: 0o40770 }, { stickyIsFine: false, ownGroupIsFine: true }),
+    ).toBe(`writable by group ${myGid}`);
+  });
+
+  it('a private group (no other member, no other account in it) is still ours: published', async () => {
+    accounts(['alice:x:1501:1501::/home/alice:/bin/sh'], [`me:x:${myGid}:`, 'alice:x:1501:']);
+    uploads.length = 0;
+    expect(await publish(await repo())).toMatchObject({ files: expect.any(Array) });
+    expect(leaked()).toBe(false);
+  });
+});
