@@ -84,4 +84,13 @@ describe('attack: a folder writable by our own group, which others are in', () =
     expect(await publish(await repo())).toMatchObject({ files: expect.any(Array) });
     expect(leaked()).toBe(false);
   });
+
+  it('a member added later is seen by a process that judged the group before', () => {
+    accounts([], [`me:x:${myGid}:`]);
+    const folder = { uid: me, gid: myGid, mode: 0o40770 };
+    const allow = { stickyIsFine: false, ownGroupIsFine: true };
+    expect(otherWriter(folder, allow)).toBeUndefined();
+    writeFileSync(accountFiles.group, `me:x:${myGid}:alice\n`);
+    expect(otherWriter(folder, allow)).toBe(`writable by group ${myGid}`);
+  });
 });

@@ -28,13 +28,19 @@ const privateGroups = new Map<string, boolean>();
  * NIS compat line (members from elsewhere) is not known to be private: not ours alone.
  */
 function privateGroup(gid: number): boolean {
-  const key = `${accountFiles.passwd}\0${accountFiles.group}\0${gid}`;
+  const fs = process.getBuiltinModule('node:fs');
+  // Remembered while the files stay as they were (a long-running dashboard sees a member added).
+  const version = (file: string) => {
+    const st = fs.statSync(file, { throwIfNoEntry: false });
+    return st ? `${file}:${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}` : file;
+  };
+  const key = `${version(accountFiles.passwd)}\0${version(accountFiles.group)}\0${gid}`;
   const known = privateGroups.get(key);
   if (known !== undefined) return known;
   const me = process.geteuid?.() ?? 0;
   const lines = (file: string) => {
     try {
-      return process.getBuiltinModule('node:fs').readFileSync(file, 'utf8').split('\n');
+      return fs.readFileSync(file, 'utf8').split('\n');
     } catch {
       return undefined;
     }
