@@ -235,7 +235,15 @@ describe('answers held for clients that do not read them', () => {
         await new Promise<void>((r) => s.write(body, () => r()));
       }
       await new Promise((r) => setTimeout(r, 1000));
-      expect(rss() - before).toBeLessThan(100 * 1024 * 1024);
+      // With the answers named in full (api.ts's cut undone) the service grew by 277 MiB here.
+      // Without them it still grows by up to ~130 MiB, as much as when V8 collected makes it:
+      // glibc's heap (smaps' [heap]: 13 -> 114 MiB) keeps the freed memory of the bodies read (the
+      // kit's 32 MiB budget of them at once, and up to V8's 64 MiB step of external memory dead and
+      // not collected yet). 100 MiB sat inside that spread (+118 MiB: 1 run of 4 at load 5 failed);
+      // 200 MiB sits between the two. The answer's own size is checked exactly below.
+      const grew = rss() - before;
+      console.log(`100 held 4 MB requests: the service grew by ${(grew / 1048576).toFixed(0)} MiB`);
+      expect(grew).toBeLessThan(200 * 1024 * 1024);
     } finally {
       for (const s of sockets) s.destroy();
     }
