@@ -118,6 +118,22 @@ describe('a box from before the generation (no record, no mark of one)', () => {
     expect(providerTokens(root).identify(legacy(0))).toBeUndefined();
   });
 
+  it('that rotated one consumer, lost its record, and runs only another: the rotated one never gets its old token', async () => {
+    await register(root, 'rag2', consumerSpec('/run/rag2'), ['llm']);
+    await boxFromBefore(1); // rag rotated once
+    await starts(root, 'rag2');
+    // rag2 never rotated, running with its token of no generation; rag stopped (no copy).
+    const rag2 = createHmac('sha256', readFileSync(state('client-token-key')))
+      .update('llm\0rag2')
+      .digest('base64url');
+    for (const f of ['client-token-generations', 'client-token-seen']) rmSync(state(f), { force: true });
+    writeFileSync(tokenCopy(root, 'rag2', 'llm'), `${rag2}\n`);
+    rmSync(tokenCopy(root, 'rag', 'llm'));
+    await writeClientTokens(root, 'llm');
+    expect(providerTokens(root).identify(legacy(0))).toBeUndefined();
+    expect(providerTokens(root).identify(legacy(1))).toBeUndefined();
+  });
+
   it('with no running consumer gets a new generation (nothing holds a token)', async () => {
     await boxFromBefore();
     rmSync(tokenCopy(root, 'rag', 'llm'));

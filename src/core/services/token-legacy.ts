@@ -12,12 +12,14 @@ import { tokenCopy, usersOf } from './wiring.js';
  * consumer came from and the pair's count of rotations, none while never rotated; the consumers'
  * copies (RUN/wiring/CONSUMER/PROVIDER.token, in the run folder, root's alone: wiring.ts
  * openWiring) hold the tokens last written, and a rotation rewrites them. So where the box key
- * exists, at least one copy holds a token, and every such copy holds `tokenOf(provider, consumer)` (the token of
- * no generation and no rotation), no rotation happened since they were written: keeping no
- * generation gives back no token a rotation replaced, and a running consumer that read its token
- * once keeps a good one. A copy of a rotated token, of the admin's token from before the provider
- * took one per consumer, or no copy at all (after a boot: every consumer starts again and reads
- * its token then) means a new generation. Only root writes those copies and the key.
+ * exists and every consumer of every provider taking tokens per consumer has a copy holding
+ * `tokenOf(provider, consumer)` (the token of no generation and no rotation), no pair was rotated
+ * since they were written: keeping no generation gives back no token a rotation replaced, and a
+ * running consumer that read its token once keeps a good one. One pair without a copy (stopped,
+ * or starting: its copy emptied) may be the one a lost record had rotated (its old token would
+ * come back), and a copy of a rotated token or of the admin's token from before the provider took
+ * one per consumer says a rotation or a change happened: a new generation, as after a boot (no
+ * copies; every consumer reads its token at its start). Only root writes those copies and the key.
  */
 export async function legacyTokensInUse(
   root: string,
@@ -25,21 +27,18 @@ export async function legacyTokensInUse(
 ): Promise<boolean> {
   const key = await lstat(path.join(layout(root).stateDir, 'client-token-key')).catch(() => undefined);
   if (!key?.isFile()) return false;
-  let held = 0;
+  let pairs = 0;
   for (const reg of await listRegistrations(root)) {
     if (!reg.spec.socket?.clientTokens || !reg.spec.data) continue;
     for (const consumer of await usersOf(root, reg.name)) {
       const r = await readBoundedFile(tokenCopy(root, consumer, reg.name), 1024, {
         accept: (st) => st.uid === (process.geteuid?.() ?? 0),
       });
-      if (!r.ok && r.why === 'open' && r.error.code === 'ENOENT') continue;
-      if (!r.ok) return false;
-      const token = r.bytes.toString('utf8').trim();
-      // Emptied: that consumer is starting (wiring.ts writeTokenCopies) and reads what it is given.
-      if (token === '') continue;
-      if (token !== (await tokenOf(reg.name, consumer))) return false;
-      held++;
+      // Every pair's copy: one missing or emptied (a consumer stopped, or starting now) says
+      // nothing of that pair's rotations, and it may be the pair a lost record had rotated.
+      if (!r.ok || r.bytes.toString('utf8').trim() !== (await tokenOf(reg.name, consumer))) return false;
+      pairs++;
     }
   }
-  return held > 0;
+  return pairs > 0;
 }
