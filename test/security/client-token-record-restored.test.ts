@@ -16,6 +16,7 @@ import path from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { writeClientTokens } from '../../src/core/services/client-tokens.js';
 import { serviceDirs } from '../../src/core/services/policy.js';
+import { generationOf } from '../../src/core/services/token-generations.js';
 import { rotateConsumerTokens } from '../../src/core/services/token-rotation.js';
 import { tokenCopy } from '../../src/core/services/wiring.js';
 import { layout } from '../../src/core/system/paths.js';
@@ -68,6 +69,34 @@ describe('attack: an older rotation record put back', () => {
     const now = await starts(root, 'rag');
     expect(now).not.toBe(leaked);
     expect(providerTokens(root).identify(leaked)).toBeUndefined();
+  });
+
+  it('with several consumers, a record put back is replaced once: each keeps the token it was given', async () => {
+    const names = ['rag', 'c1', 'c2', 'c3', 'c4', 'c5'];
+    for (const c of names.slice(1)) await register(root, c, consumerSpec(`/run/${c}`), ['llm']);
+    for (const c of names) await starts(root, c);
+    const backup = readFileSync(record());
+    await rotateConsumerTokens(root, 'llm');
+    writeFileSync(record(), backup, { mode: 0o600 });
+    // The provider's start: every consumer's token made at once, each from its own reading of the
+    // record. Before, each reading made its own new generation: the tokens changed again next time.
+    await writeClientTokens(root, 'llm');
+    const copies = () => names.map((c) => readFileSync(tokenCopy(root, c, 'llm'), 'utf8'));
+    const first = copies();
+    await writeClientTokens(root, 'llm');
+    expect(copies()).toEqual(first);
+  });
+
+  it('readings at once of a record put back agree on one new generation', async () => {
+    await starts(root, 'rag');
+    const backup = readFileSync(record());
+    await rotateConsumerTokens(root, 'llm', 'rag');
+    for (let round = 0; round < 5; round++) {
+      writeFileSync(record(), backup, { mode: 0o600 });
+      const read = await Promise.all(Array.from({ length: 24 }, () => generationOf(root, 'llm', 'rag')));
+      expect(new Set(read.map((r) => r.generation)).size).toBe(1);
+      expect(await generationOf(root, 'llm', 'rag')).toEqual(read[0]);
+    }
   });
 
   it('the record as it is (no restore) keeps every token', async () => {

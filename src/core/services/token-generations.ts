@@ -182,7 +182,30 @@ const mark = (root: string, r: TokenRecord) =>
  * `legacy`: whether the consumers' copies hold the tokens of a box that never rotated
  * (token-legacy.ts), asked only where there is neither record nor mark.
  */
-export async function readRecord(root: string, legacy?: () => Promise<boolean>): Promise<TokenRecord> {
+export function readRecord(root: string, legacy?: () => Promise<boolean>): Promise<TokenRecord> {
+  return inLine(root, () => readRecordNow(root, legacy));
+}
+
+const lines = new Map<string, Promise<unknown>>();
+
+/**
+ * Runs `fn` after this process's earlier readings and changes of `root`'s record. The callers
+ * hold token-lock.ts's lock (other processes wait), but one writer makes every consumer's token at
+ * once: each reading of a record put back made its own new generation, renamed over the others', so
+ * consumers got tokens of different generations, changed again at the next write.
+ */
+function inLine<T>(root: string, fn: () => Promise<T>): Promise<T> {
+  const key = layout(root).stateDir;
+  const mine = (lines.get(key) ?? Promise.resolve()).then(fn);
+  const tail = mine.catch(() => {});
+  lines.set(key, tail);
+  void tail.then(() => {
+    if (lines.get(key) === tail) lines.delete(key);
+  });
+  return mine;
+}
+
+async function readRecordNow(root: string, legacy?: () => Promise<boolean>): Promise<TokenRecord> {
   const { stateDir } = layout(root);
   const file = path.join(stateDir, FILE);
   const have = await readRecordFile(file);
@@ -234,8 +257,12 @@ export async function generationOf(
 }
 
 /** Adds one to each pair's count. The caller holds token-lock.ts's lock. */
-export async function bumpGenerations(root: string, provider: string, consumers: string[]): Promise<void> {
-  const { generation, rotated: all } = await readRecord(root);
+export function bumpGenerations(root: string, provider: string, consumers: string[]): Promise<void> {
+  return inLine(root, () => bumpNow(root, provider, consumers));
+}
+
+async function bumpNow(root: string, provider: string, consumers: string[]): Promise<void> {
+  const { generation, rotated: all } = await readRecordNow(root);
   const mine: Record<string, number> = { ...(Object.hasOwn(all, provider) ? all[provider] : {}) };
   for (const c of consumers) mine[c] = (Object.hasOwn(mine, c) ? (mine[c] as number) : 0) + 1;
   const next = { generation, rotated: { ...all, [provider]: mine } };
