@@ -41,6 +41,13 @@ export function print(model, result, json) {
       .map(([n, t]) => `${n} ${t ? `${t.periods} periods (${t.ms.toFixed(0)} ms)` : 'n/a'}`)
       .join('; ')}`,
   );
+  const again = Object.keys(result)
+    .filter((l) => result[l]?.retrieveAgainP50Ms !== undefined)
+    .map((l) => `${l} ${result[l].retrieveAgainP50Ms} ms (CPU ${result[l].retrieveAgainCpuMsPerQuery} ms)`)
+    .join(', ');
+  console.log(
+    `the same ${result.queries} queries again after the hops phase and the chats (every side ~180 retrievals warmer; not the figure): retrieve p50 ${again}; sandboxed/in-process ${result.retrieveRatioP50Again}x`,
+  );
   console.log(
     `${model}: retrieve p50 sandboxed/in-process ${result.retrieveRatioP50}x (goal <= 1.25x: ${result.goalMet ? 'met' : 'NOT met'}), CPU time ${result.retrieveCpuRatio}x; ${result.load}${result.busyLoops ? `, beside ${result.busyLoops} busy loops` : ''}; host processes and this one: ${result.cpuGroups}`,
   );

@@ -314,6 +314,22 @@ async function run(sides) {
   for (const [i, q] of queries.slice(0, Number(values.chats)).entries())
     for (const [label, side] of [...each.slice(i % each.length), ...each.slice(0, i % each.length)])
       ttft[label].push(await side.timeToFirstToken(q));
+  // The figure's pass once more, reported beside it (not as it): by now each service side has
+  // served ~180 more retrievals (the hops phase and the chats), and the in-process side gets as many
+  // below. The figure's 60 may run the services' HTTP code unoptimised (V8 tiers a function up after
+  // hundreds of calls; the in-process side is the engine and one loop): the CPU a query of the two
+  // passes tells that start-up share apart (2026-12-02: none, 12.96 -> 13.03 and 14.69 -> 14.46 ms).
+  // Same queries, same rotation.
+  for (let n = 0; n < 2 * queries.length; n++)
+    await sides['in-process'].retrieve(queries[n % queries.length]);
+  const again = Object.fromEntries(each.map(([l]) => [l, []]));
+  const againCpu = Object.fromEntries(each.map(([l]) => [l, 0]));
+  for (const [i, q] of queries.entries())
+    for (const [label, side] of [...each.slice(i % each.length), ...each.slice(0, i % each.length)]) {
+      const cpu0 = cpuNow() + (side.cpuMs?.() ?? 0);
+      again[label].push(await timed(() => side.retrieve(q)));
+      againCpu[label] += cpuNow() + (side.cpuMs?.() ?? 0) - cpu0;
+    }
   const ms = (x) => Number(x.toFixed(2));
   const p50 = (o) =>
     Object.fromEntries(
@@ -349,6 +365,8 @@ async function run(sides) {
       chatFirstTokenP50Ms: Number(median(ttft[label]).toFixed(1)),
       chatFirstTokenP95Ms: Number(pct(ttft[label], 0.95).toFixed(1)),
       ...(hops[label] ? { hopsP50Ms: p50(hops[label]) } : {}),
+      retrieveAgainP50Ms: ms(median(again[label])),
+      retrieveAgainCpuMsPerQuery: ms(againCpu[label] / queries.length),
     };
   // Three places, and judged on the ratio itself: 17.75 / 14.15 ms is 1.254, which two places
   // printed as 1.25 and judged met.
@@ -358,6 +376,9 @@ async function run(sides) {
     result.sandboxed.retrieveCpuMsPerQuery.total / result['in-process'].retrieveCpuMsPerQuery.total,
   );
   result.goalMet = ratio <= 1.25;
+  result.retrieveRatioP50Again = Number(
+    (result.sandboxed.retrieveAgainP50Ms / result['in-process'].retrieveAgainP50Ms).toFixed(3),
+  );
   result.cpuThrottlingDuringRetrieve = throttled;
   return result;
 }
