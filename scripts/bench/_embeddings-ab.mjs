@@ -7,7 +7,11 @@
  * CPU group of 2 like the sandbox's, and the kit's HTTP/1.1 client (its modules/kit/client) that the
  * bench and rag use. The engine in-process (the figure's baseline) takes turns with both. Per way:
  * sentences/s, the ratio to in-process per round (median, spread), and CPU per 1,000 sentences of
- * the server (all threads) and of this process as the client.
+ * the server (all threads) and of this process as the client, and of each side's three busiest
+ * threads (/proc ticks of 10 ms: the service's worker, ONNX Runtime's pool thread, its event loop;
+ * in-process the engine's thread and the pool's). `--batch 1 --model minilm-shaped --sentences 200`:
+ * single queries, what rag waits for; `--env-b K=V` / `--unset-b K`: B's service with a variable
+ * changed or without it (e.g. the manifest's MALLOC_ARENA_MAX, which the in-process side lacks).
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -16,7 +20,16 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { likeAContainer } from './_cpu-group.mjs';
-import { cpuOf, inProcessChild, pass, sentences, serviceEnv, waitForSocket } from './_embeddings-procs.mjs';
+import {
+  busiestThreads,
+  cpuOf,
+  inProcessChild,
+  pass,
+  sentences,
+  serviceEnv,
+  threadCpuOf,
+  waitForSocket,
+} from './_embeddings-procs.mjs';
 import { manifestEnv } from './_lib.mjs';
 
 const { values: opts } = parseArgs({
@@ -25,9 +38,13 @@ const { values: opts } = parseArgs({
     b: { type: 'string', default: '.' },
     rounds: { type: 'string', default: '9' },
     sentences: { type: 'string', default: '4096' },
+    // 1: single queries, what rag waits for (with --model minilm-shaped: the engine's own-process cost)
+    batch: { type: 'string', default: '32' },
     model: { type: 'string', default: 'glove-50k' },
     env: { type: 'string', multiple: true, default: [] },
     'env-b': { type: 'string', multiple: true, default: [] },
+    // a variable of the service's (e.g. MALLOC_ARENA_MAX) that B's runs without, as in-process does
+    'unset-b': { type: 'string', multiple: true, default: [] },
   },
 });
 const repo = resolve(import.meta.dirname, '../..');
@@ -38,6 +55,7 @@ const TUNABLES = { GLIBC_TUNABLES: manifestEnv('embeddings').GLIBC_TUNABLES };
 const median = (xs) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
 const envOf = (list) => Object.fromEntries(list.map((kv) => kv.split(/=(.*)/s).slice(0, 2)));
 const extraEnv = envOf(opts.env);
+const batchSize = Number(opts.batch);
 
 async function clientOf(tree, name) {
   const { build } = await import('esbuild');
@@ -77,16 +95,18 @@ async function service(tree, name) {
   const entry = /ENTRYPOINT \[(.*)\]/.exec(readFileSync(join(src, 'Containerfile'), 'utf8'))?.[1] ?? '';
   const flags = JSON.parse(`[${entry}]`).filter((x) => x.startsWith('--'));
   const socketPath = join(work, `${name}.sock`);
+  const env = {
+    ...serviceEnv(src, opts.model),
+    ...TUNABLES,
+    BLUEPRINT_SOCKET: socketPath,
+    EMBEDDINGS_MODEL_DIR: join(src, 'payload/models'),
+    EMBEDDINGS_FILES_ROOT: join(src, 'payload'),
+    ...extraEnv,
+    ...(name === 'B' ? envOf(opts['env-b']) : {}),
+  };
+  if (name === 'B') for (const k of opts['unset-b']) delete env[k];
   const child = spawn(process.execPath, [...flags, join(app, 'server.mjs')], {
-    env: {
-      ...serviceEnv(src, opts.model),
-      ...TUNABLES,
-      BLUEPRINT_SOCKET: socketPath,
-      EMBEDDINGS_MODEL_DIR: join(src, 'payload/models'),
-      EMBEDDINGS_FILES_ROOT: join(src, 'payload'),
-      ...extraEnv,
-      ...(name === 'B' ? envOf(opts['env-b']) : {}),
-    },
+    env,
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   await waitForSocket(socketPath, 120);
@@ -103,17 +123,18 @@ async function service(tree, name) {
     if (res.status !== 200) throw new Error(`${res.status} ${res.body}`);
     return decode(res.body.toString('utf8'));
   };
-  await pass(texts, embed);
+  await pass(texts, embed, batchSize);
   return {
     pid: child.pid,
     probe: (await embed([texts[0]]))[0],
     pass: async () => {
-      const [s0, c0] = [cpuOf(child.pid), process.cpuUsage()];
-      const sps = await pass(texts, embed);
+      const [s0, t0, c0] = [cpuOf(child.pid), threadCpuOf(child.pid), process.cpuUsage()];
+      const sps = await pass(texts, embed, batchSize);
       const c = process.cpuUsage(c0);
       const per1k = 1000 / texts.length;
       return {
         sps,
+        threads: busiestThreads(t0, threadCpuOf(child.pid), per1k),
         cpuMs: (cpuOf(child.pid) - s0) * per1k,
         clientCpuMs: ((c.user + c.system) / 1000) * per1k,
       };
@@ -126,7 +147,21 @@ async function service(tree, name) {
   };
 }
 
-const inProcess = () => inProcessChild(model, opts.sentences, 'engine', { cpus: 2, env: TUNABLES });
+const inProcess = async () => {
+  const way = await inProcessChild(model, opts.sentences, 'engine', {
+    cpus: 2,
+    env: TUNABLES,
+    batch: batchSize,
+  });
+  return {
+    ...way,
+    pass: async () => {
+      const t0 = threadCpuOf(way.pid);
+      const m = await way.pass();
+      return { ...m, threads: busiestThreads(t0, threadCpuOf(way.pid), 1000 / texts.length) };
+    },
+  };
+};
 
 const ways = {};
 try {
@@ -146,12 +181,14 @@ try {
       runs[k].push(await ways[k].pass());
     }
   const load1 = readFileSync('/proc/loadavg', 'utf8').split(' ')[0];
-  console.log(`load ${load0} -> ${load1}; ${opts.rounds} rounds of ${opts.sentences} sentences`);
+  console.log(
+    `load ${load0} -> ${load1}; ${opts.rounds} rounds of ${opts.sentences} sentences in batches of ${batchSize}`,
+  );
   for (const k of names) {
     const ratios = runs[k].map((m, r) => m.sps / runs.inProcess[r].sps);
     const f = (xs) => median(xs).toFixed(2);
     console.log(
-      `${k.padEnd(9)} ${f(runs[k].map((m) => m.sps)).padStart(9)} sent/s  ratio ${f(ratios)} (${Math.min(...ratios).toFixed(2)}-${Math.max(...ratios).toFixed(2)})  CPU/1k server ${f(runs[k].map((m) => m.cpuMs))} client ${f(runs[k].map((m) => m.clientCpuMs))} ms`,
+      `${k.padEnd(9)} ${f(runs[k].map((m) => m.sps)).padStart(9)} sent/s  ratio ${f(ratios)} (${Math.min(...ratios).toFixed(2)}-${Math.max(...ratios).toFixed(2)})  CPU/1k server ${f(runs[k].map((m) => m.cpuMs))} client ${f(runs[k].map((m) => m.clientCpuMs))} ms; busiest threads ${[0, 1, 2].map((t) => f(runs[k].map((m) => m.threads[t] ?? 0))).join(' / ')}`,
     );
   }
   const bOverA = runs.B.map((m, r) => m.sps / runs.A[r].sps);

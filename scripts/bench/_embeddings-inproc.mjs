@@ -11,7 +11,12 @@ import { parseArgs } from 'node:util';
 import { memoryOf, pass, sentences } from './_embeddings-procs.mjs';
 
 const { values: opts } = parseArgs({
-  options: { way: { type: 'string' }, model: { type: 'string' }, sentences: { type: 'string' } },
+  options: {
+    way: { type: 'string' },
+    model: { type: 'string' },
+    sentences: { type: 'string' },
+    batch: { type: 'string', default: '32' },
+  },
 });
 const [dir, name] = [resolve(opts.model, '..'), opts.model.split('/').pop()];
 // As many inference threads as the service takes (its CPU quota: 2 in the sandbox, the host's
@@ -44,11 +49,12 @@ async function engine() {
 
 const embed = opts.way === 'library' ? await library() : await engine();
 const texts = sentences(Number(opts.sentences));
-await pass(texts, embed); // warm-up
+const size = Number(opts.batch);
+await pass(texts, embed, size); // warm-up
 process.on('message', async (m) => {
   if (m === 'pass') {
     const c0 = process.cpuUsage();
-    const sps = await pass(texts, embed);
+    const sps = await pass(texts, embed, size);
     const c = process.cpuUsage(c0);
     const cpuMs = ((c.user + c.system) / 1000) * (1000 / texts.length);
     process.send({ sps, cpuMs, clientCpuMs: 0, ...memoryOf(process.pid) });

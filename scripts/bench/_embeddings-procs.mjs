@@ -1,7 +1,7 @@
 // The embeddings bench's processes (scripts/bench/embeddings.mjs): CPU and memory read from /proc,
 // the service's environment, and its Podman sandbox. Their CPU groups: _cpu-group.mjs.
 import { execFileSync, fork } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { likeAContainer } from './_cpu-group.mjs';
@@ -31,11 +31,36 @@ export function sentences(n) {
   );
 }
 
+/**
+ * CPU time (ms, clock ticks of 10 ms) of each thread of the process so far, by thread id: where a
+ * service's time goes (its event loop, the engine's worker, ONNX Runtime's pool) against in-process.
+ */
+export function threadCpuOf(pid) {
+  const out = new Map();
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      out.set(tid, (Number(f[11]) + Number(f[12])) * 10);
+    } catch {} // the thread ended
+  }
+  return out;
+}
+
+/** The busiest threads' CPU between two threadCpuOf readings, most first, scaled by `scale`. */
+export function busiestThreads(before, after, scale, n = 3) {
+  return [...after]
+    .map(([tid, ms]) => ms - (before.get(tid) ?? 0))
+    .sort((x, y) => y - x)
+    .slice(0, n)
+    .map((ms) => ms * scale);
+}
+
 export const BATCH = 32;
-/** One timed pass over the texts in batches of BATCH; sentences per second. */
-export async function pass(texts, embedBatch) {
+/** One timed pass over the texts in batches of `size` (BATCH unless told); sentences per second. */
+export async function pass(texts, embedBatch, size = BATCH) {
   const start = process.hrtime.bigint();
-  for (let i = 0; i < texts.length; i += BATCH) await embedBatch(texts.slice(i, i + BATCH));
+  for (let i = 0; i < texts.length; i += size) await embedBatch(texts.slice(i, i + size));
   return texts.length / (Number(process.hrtime.bigint() - start) / 1e9);
 }
 
@@ -141,13 +166,13 @@ export async function startSandbox(src, model, dir, image, cpus, extraEnv = {}) 
 
 /**
  * An in-process way (_embeddings-inproc.mjs: `engine` or `library`) in a child process of its own,
- * with `env` on top of ours, in a CPU group of `cpus` like a container's (none when undefined):
+ * with `env` on top of ours, batches of `batch` inputs, in a CPU group of `cpus` like a container's (none when undefined):
  * { probe, pass(): the child's figures for one timed pass, close(), grouped }.
  */
-export async function inProcessChild(modelDir, count, way, { cpus, env = {} } = {}) {
+export async function inProcessChild(modelDir, count, way, { cpus, env = {}, batch = BATCH } = {}) {
   const child = fork(
     join(import.meta.dirname, '_embeddings-inproc.mjs'),
-    ['--way', way, '--model', modelDir, '--sentences', String(count)],
+    ['--way', way, '--model', modelDir, '--sentences', String(count), '--batch', String(batch)],
     { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], env: { ...process.env, ...env } },
   );
   let pending;
@@ -161,6 +186,7 @@ export async function inProcessChild(modelDir, count, way, { cpus, env = {} } = 
   const ungroup = cpus === undefined ? undefined : likeAContainer(child.pid, cpus);
   const { probe } = await ready;
   return {
+    pid: child.pid,
     probe: Float32Array.from(probe),
     grouped: ungroup !== undefined,
     pass: () => {
