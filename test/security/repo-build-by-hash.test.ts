@@ -9,7 +9,7 @@
  * transport look there when the .asc does not verify (RepoTrust.verifyServed). Before the fix the
  * build wrote no by-hash/ folder and both boxes' update failed with `bad-signature`.
  */
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { announceKeyRotation, buildRepository } from '../../src/core/pkg/build.js';
@@ -76,6 +76,16 @@ describe('a built repository copied while a box reads it', () => {
 
   it('the old index with the new .asc (a read across the copy) is still the old index, not a failure', async () => {
     const { base, key, built, served, boxes } = await setup();
+    await buildRepo(built, key, [makeSource(path.join(base, 's2'), { name: 'good', version: '2.0.0' })]);
+    copy(built, served, 'by-hash');
+    writeFileSync(path.join(served, 'index.json.asc'), readFileSync(path.join(built, 'index.json.asc')));
+    for (const pm of boxes) expect((await pm.update())[0]).toMatchObject({ ok: true, version: 1 });
+  }, 120_000);
+
+  it("a repository built before signatures by hash: its next build stores the old index's too", async () => {
+    const { base, key, built, served, boxes } = await setup();
+    // As repo build left it before fa433b1: no by-hash/ folder, here or where it is copied.
+    for (const dir of [built, served]) rmSync(path.join(dir, 'by-hash'), { recursive: true, force: true });
     await buildRepo(built, key, [makeSource(path.join(base, 's2'), { name: 'good', version: '2.0.0' })]);
     copy(built, served, 'by-hash');
     writeFileSync(path.join(served, 'index.json.asc'), readFileSync(path.join(built, 'index.json.asc')));

@@ -246,6 +246,7 @@ async function placeSigned(repoDir: string, rel: string, text: string, signer: S
   const file = path.join(repoDir, rel);
   const tmp = path.join(path.dirname(file), `.${path.basename(file)}.new`);
   await ensureDir(path.dirname(file));
+  await keepOldByHash(repoDir, file);
   await writeFileAtomic(tmp, text);
   await signFile(tmp, signer);
   const byHash = path.join(repoDir, signatureByHash(createHash('sha256').update(text).digest('hex')));
@@ -253,4 +254,29 @@ async function placeSigned(repoDir: string, rel: string, text: string, signer: S
   await writeFileAtomic(byHash, await readFile(`${tmp}.asc`));
   await rename(`${tmp}.asc`, `${file}.asc`);
   await rename(tmp, file);
+}
+
+/**
+ * The file in place now and its `.asc`, when its signature by hash is not there (a repository
+ * built before fa433b1, whose builds wrote none): its `.asc` stored under its hash, so a reader of
+ * the copy that gets this (old) file with the new `.asc` still finds the old file's signature
+ * (readers verify it, so an `.asc` that was not the file's own only fails as it would have).
+ * Without it, that first copy after the change was refused by every box until it finished.
+ */
+async function keepOldByHash(repoDir: string, file: string): Promise<void> {
+  const [old, sig] = await Promise.all([
+    readFile(file).catch(() => undefined),
+    readFile(`${file}.asc`).catch(() => undefined),
+  ]);
+  if (!old || !sig) return;
+  const byHash = path.join(repoDir, signatureByHash(createHash('sha256').update(old).digest('hex')));
+  if (
+    await stat(byHash).then(
+      () => true,
+      () => false,
+    )
+  )
+    return;
+  await ensureDir(path.dirname(byHash));
+  await writeFileAtomic(byHash, sig);
 }
