@@ -21,6 +21,22 @@ export function reportQueries({
   throttled,
   load,
 }) {
+  // VECTORS_BENCH_ONE_ONLY=1 runs no batches: their columns read "—" and no batch figure is given.
+  const none = { qps: Number.NaN, cpu: Number.NaN, wait: Number.NaN, busy: Number.NaN, idle: Number.NaN };
+  rows = Object.fromEntries(
+    Object.entries(rows).map(([ef, r]) => [
+      ef,
+      r.batch
+        ? r
+        : {
+            ...r,
+            recallBatch: r.recallOne,
+            batch: { ...none, otherRun: 0, otherWait: 0, clientMs: Number.NaN, index: Number.NaN },
+            rounds: { ...r.rounds, batch: [Number.NaN], batchThp: [Number.NaN] },
+            noBatch: true,
+          },
+    ]),
+  );
   const span = (xs) => `${Math.min(...xs).toFixed(2)}–${Math.max(...xs).toFixed(2)}`;
   const pc = (x) => `${Math.round(x * 100)} %`;
   console.log(
@@ -69,7 +85,7 @@ export function reportQueries({
   if (goalEf !== undefined) {
     const r = rows[goalEf];
     for (const [what, s, rs, rsThp] of [
-      [`${batch} a request (search/batch)`, r.batch, r.rounds.batch, r.rounds.batchThp],
+      ...(r.noBatch ? [] : [[`${batch} a request (search/batch)`, r.batch, r.rounds.batch, r.rounds.batchThp]]),
       ['one query a request', r.one, r.rounds.one, r.rounds.oneThp],
     ])
       figure(

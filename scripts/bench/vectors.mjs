@@ -15,6 +15,8 @@
 //   VECTORS_BENCH_CLIENT=kit (default): the timed query passes on the kit's own HTTP/1.1 client
 //   (modules/kit/client, what rag calls vectors with), 4 kept-alive connections, one request each;
 //   =undici: undici's Pool (as @qdrant/js-client-rest's transport), 2 connections × 2 pipelined.
+//   VECTORS_BENCH_ONE_ONLY=1: the rounds without the batches of 16 (the library both ways and one query a
+//   request, the same passes as in a full run): for shorter A/Bs of the single-query path.
 //   VECTORS_BENCH_REUSE=1: keep the built index and data folder (node_modules/.cache/blueprint-vectors-
 //   bench/built-*) after a full run; with it set later, only the queries (insert and memory need a full run).
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -49,6 +51,7 @@ const CONNECTIONS = CLIENT === 'kit' ? 4 : 2;
 const PIPELINING = CLIENT === 'kit' ? 1 : 2;
 const { UnixHttpClient } = CLIENT === 'kit' ? await importBundled('modules/kit/client/unix-http.ts') : {};
 const BATCH = 16;
+const ONE_ONLY = process.env.VECTORS_BENCH_ONE_ONLY === '1';
 // Points per upsert request while loading.
 const B = 1000;
 // GloVe is a hard set: Qdrant's defaults (m 16, ef_construct 100) top out near 0.94 recall@10.
@@ -321,12 +324,13 @@ try {
           oneRes[i] = res.points.map((p) => p.id);
         }),
     };
+    if (ONE_ONLY) delete passes.batch;
     // Caches, JIT and connections warm before the first timed round.
     if (e === 0) for (const f of Object.values(passes)) await f();
     const got = { lib: [], libThp: [], batch: [], one: [] };
     for (let r = 0; r < ROUNDS; r++) {
       const order = r % 2 === 0 ? ['lib', 'libThp', 'batch', 'one'] : ['one', 'batch', 'libThp', 'lib'];
-      for (const k of order) got[k].push(await passes[k]());
+      for (const k of order) if (passes[k]) got[k].push(await passes[k]());
     }
     const sum = (xs, f) => xs.reduce((acc, x) => acc + f(x), 0);
     const n = Q * ROUNDS;
@@ -351,16 +355,16 @@ try {
       recallIn: recall(inRes),
       recallInThp: recall(inResThp),
       recallOne: recall(oneRes),
-      recallBatch: recall(batchRes),
+      recallBatch: ONE_ONLY ? undefined : recall(batchRes),
       lib: side(got.lib, (x) => x.cpuMs),
       libThp: side(got.libThp, (x) => x.cpuMs),
       one: side(got.one, (x) => x.cpuMs),
-      batch: side(got.batch, (x) => x.cpuMs),
+      batch: ONE_ONLY ? undefined : side(got.batch, (x) => x.cpuMs),
       rounds: {
         one: ratios('one'),
-        batch: ratios('batch'),
+        batch: ONE_ONLY ? undefined : ratios('batch'),
         oneThp: ratios('one', 'libThp'),
-        batchThp: ratios('batch', 'libThp'),
+        batchThp: ONE_ONLY ? undefined : ratios('batch', 'libThp'),
       },
     };
   }
