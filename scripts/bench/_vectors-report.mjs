@@ -85,7 +85,9 @@ export function reportQueries({
   if (goalEf !== undefined) {
     const r = rows[goalEf];
     for (const [what, s, rs, rsThp] of [
-      ...(r.noBatch ? [] : [[`${batch} a request (search/batch)`, r.batch, r.rounds.batch, r.rounds.batchThp]]),
+      ...(r.noBatch
+        ? []
+        : [[`${batch} a request (search/batch)`, r.batch, r.rounds.batch, r.rounds.batchThp]]),
       ['one query a request', r.one, r.rounds.one, r.rounds.oneThp],
     ])
       figure(
