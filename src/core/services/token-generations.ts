@@ -77,19 +77,25 @@ const isCounts = (g: unknown): g is Generations =>
     (m) => typeof m === 'object' && m !== null && !Array.isArray(m) && Object.values(m).every(isCount),
   );
 
-/** The record as read: absent (undefined), or refused when not whole and root-only. */
-async function readRecordFile(file: string): Promise<TokenRecord | undefined> {
-  const r = await readBoundedFile(file, MAX_BYTES, {
+/** A root-only JSON file of the state folder as parsed: absent (undefined); refused when not root's alone or not JSON. */
+async function readRootJson(file: string, maxBytes: number): Promise<{ parsed: unknown } | undefined> {
+  const r = await readBoundedFile(file, maxBytes, {
     accept: (st) => st.uid === (process.geteuid?.() ?? 0) && (st.mode & 0o077) === 0,
   });
   if (!r.ok && r.why === 'open' && r.error.code === 'ENOENT') return undefined;
   if (!r.ok) throw badFile(file);
-  let parsed: unknown;
   try {
-    parsed = JSON.parse(r.bytes.toString('utf8'));
+    return { parsed: JSON.parse(r.bytes.toString('utf8')) as unknown };
   } catch {
     throw badFile(file);
   }
+}
+
+/** The record as read: absent (undefined), or refused when not whole and root-only. */
+async function readRecordFile(file: string): Promise<TokenRecord | undefined> {
+  const read = await readRootJson(file, MAX_BYTES);
+  if (!read) return undefined;
+  const { parsed } = read;
   if (typeof parsed === 'object' && parsed !== null && (parsed as { format?: unknown }).format === 2) {
     const { generation, rotated, ...rest } = parsed as { generation?: unknown; rotated?: unknown };
     if (
@@ -149,17 +155,9 @@ const total = (r: TokenRecord) =>
 
 /** The mark of the latest record used (absent: undefined); refused when not whole and root-only. */
 async function readSeen(file: string): Promise<{ generation: string; rotations: number } | undefined> {
-  const r = await readBoundedFile(file, 4096, {
-    accept: (st) => st.uid === (process.geteuid?.() ?? 0) && (st.mode & 0o077) === 0,
-  });
-  if (!r.ok && r.why === 'open' && r.error.code === 'ENOENT') return undefined;
-  if (!r.ok) throw badFile(file);
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(r.bytes.toString('utf8'));
-  } catch {
-    throw badFile(file);
-  }
+  const read = await readRootJson(file, 4096);
+  if (!read) return undefined;
+  const { parsed } = read;
   const { generation, rotations, ...rest } = (parsed ?? {}) as { generation?: unknown; rotations?: unknown };
   if (
     typeof parsed !== 'object' ||
