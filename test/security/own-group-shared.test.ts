@@ -8,7 +8,7 @@
  * judgement guards `repo build`'s output and the folders secrets are written in. Before the fix,
  * the first test's publish succeeded and the key was among the uploads.
  */
-import { chmodSync, chownSync, renameSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { publishRepository } from '../../src/core/pkg/publish-remote.js';
@@ -29,12 +29,28 @@ beforeAll(async () => {
 afterAll(() => registry?.close());
 afterEach(() => Object.assign(accountFiles, real));
 
-/** The box's accounts as `passwd` and `group` say (our own line first in each). */
-function accounts(passwd: string[], group: string[]) {
+/**
+ * The box's accounts as `passwd` and `group` say (our own line first in each), looked up as
+ * `nsswitch` says (files only unless given), with userdb drop-ins `userdb` (none unless given).
+ */
+function accounts(
+  passwd: string[],
+  group: string[],
+  nsswitch = 'passwd: files\ngroup: files\n',
+  userdb: Record<string, string> = {},
+) {
   const dir = tempDir('accounts-');
   writeFileSync(path.join(dir, 'passwd'), `me:x:${me}:${myGid}:me:/home/me:/bin/sh\n${passwd.join('\n')}\n`);
   writeFileSync(path.join(dir, 'group'), `${group.join('\n')}\n`);
-  Object.assign(accountFiles, { passwd: path.join(dir, 'passwd'), group: path.join(dir, 'group') });
+  writeFileSync(path.join(dir, 'nsswitch.conf'), nsswitch);
+  mkdirSync(path.join(dir, 'userdb'));
+  for (const [name, text] of Object.entries(userdb)) writeFileSync(path.join(dir, 'userdb', name), text);
+  Object.assign(accountFiles, {
+    passwd: path.join(dir, 'passwd'),
+    group: path.join(dir, 'group'),
+    nsswitch: path.join(dir, 'nsswitch.conf'),
+    userdb: [path.join(dir, 'userdb')],
+  });
 }
 
 /** A built repository, writable by our own group, with the publisher's key left in it (0600). */
@@ -71,11 +87,65 @@ describe('attack: a folder writable by our own group, which others are in', () =
     ],
     ['the group is not in the group file (a directory service)', [], ['other:x:4242:']],
     ['the group file has a NIS compat line', [], [`team:x:${myGid}:`, '+:::']],
-  ])('a shared or unknown group: %s', (_why, passwd, group) => {
-    accounts(passwd, group);
+    // What glibc reads and the judgement did not (X, eleventh session): each made a shared group private.
+    [
+      'a second group line with our gid (groupadd -o) lists another member',
+      [],
+      [`me:x:${myGid}:`, `team:x:${myGid}:alice`],
+    ],
+    ['the passwd file has a NIS compat line (accounts from elsewhere)', ['+::::::'], [`me:x:${myGid}:`]],
+    [
+      "another account's primary group is written with a space before it (glibc's strtoul reads it)",
+      [`bob:x:1502: ${myGid}::/home/bob:/bin/sh`],
+      [`me:x:${myGid}:`],
+    ],
+    [
+      'groups come from a directory service too (nsswitch: files sss)',
+      [],
+      [`me:x:${myGid}:`],
+      'passwd: files\ngroup: files sss\n',
+    ],
+    [
+      'accounts come from LDAP too (nsswitch: passwd files ldap)',
+      [],
+      [`me:x:${myGid}:`],
+      'passwd: files ldap\ngroup: files\n',
+    ],
+    [
+      'supplementary groups come from elsewhere (nsswitch: initgroups)',
+      [],
+      [`me:x:${myGid}:`],
+      'passwd: files\ngroup: files\ninitgroups: files winbind\n',
+    ],
+    [
+      'a userdb drop-in makes another account a member (nsswitch: systemd)',
+      [],
+      [`me:x:${myGid}:`],
+      'passwd: files systemd\ngroup: files systemd\n',
+      { 'alice:me.membership': '' },
+    ],
+  ])(
+    'a shared or unknown group: %s',
+    (_why, passwd, group, nsswitch?: string, userdb?: Record<string, string>) => {
+      accounts(passwd, group, nsswitch, userdb);
+      expect(
+        otherWriter({ uid: me, gid: myGid, mode: 0o40770 }, { stickyIsFine: false, ownGroupIsFine: true }),
+      ).toBe(`writable by group ${myGid}`);
+    },
+  );
+
+  it.each([
+    ['files only', 'passwd: files\ngroup: files\n'],
+    [
+      'files and systemd without userdb drop-ins (Debian and Ubuntu)',
+      'passwd: files systemd\ngroup: files systemd\n',
+    ],
+    ['compat, with no NIS line', 'passwd: compat\ngroup: compat [SUCCESS=merge] files\n'],
+  ])('a private group looked up through %s is ours', (_why, nsswitch) => {
+    accounts(['alice:x:1501:1501::/home/alice:/bin/sh'], [`me:x:${myGid}:`, 'alice:x:1501:'], nsswitch);
     expect(
       otherWriter({ uid: me, gid: myGid, mode: 0o40770 }, { stickyIsFine: false, ownGroupIsFine: true }),
-    ).toBe(`writable by group ${myGid}`);
+    ).toBeUndefined();
   });
 
   it('a private group (no other member, no other account in it) is still ours: published', async () => {

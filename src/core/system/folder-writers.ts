@@ -16,9 +16,29 @@ export interface WriterAllowances {
   ownGroupIsFine: boolean;
 }
 
-/** Where the accounts are read (tests point these at their own). */
-export const accountFiles = { passwd: '/etc/passwd', group: '/etc/group' };
+/** Where the accounts are read and how they are looked up (tests point these at their own). */
+export const accountFiles = {
+  passwd: '/etc/passwd',
+  group: '/etc/group',
+  nsswitch: '/etc/nsswitch.conf',
+  /** systemd's userdb drop-ins (nss-systemd reads them: `USER:GROUP.membership`, records). */
+  userdb: ['/etc/userdb', '/run/userdb', '/run/host/userdb', '/usr/local/lib/userdb', '/usr/lib/userdb'],
+};
 const privateGroups = new Map<string, boolean>();
+
+/** The NSS sources glibc asks for `db` (nsswitch.conf; none there: files). */
+function nssSources(text: string | undefined, db: string): string[] | undefined {
+  const line = text
+    ?.split('\n')
+    .map((l) => l.replace(/#.*/, '').trim())
+    .find((l) => l.startsWith(`${db}:`));
+  if (line === undefined) return undefined;
+  return line
+    .slice(db.length + 1)
+    .replace(/\[[^\]]*\]/g, ' ')
+    .split(/\s+/)
+    .filter(Boolean);
+}
 
 /**
  * Whether group `gid` has no one in it but us: no other account's primary group (passwd) and no
@@ -26,6 +46,14 @@ const privateGroups = new Map<string, boolean>();
  * with umask 002, or `users` for everyone, lets every member change the folder
  * (test/security/own-group-shared). A group the file does not list (a directory service's) or a
  * NIS compat line (members from elsewhere) is not known to be private: not ours alone.
+ *
+ * Read as glibc reads them: every group line of that gid counts (groupadd -o gives one gid two
+ * names, and a member of either has it), a numeric field as strtoul reads it (a space or + before
+ * it), a NIS compat line in passwd too. Only where nsswitch.conf looks accounts, groups and
+ * supplementary groups (initgroups) up in files, compat or systemd with no userdb drop-in: any other
+ * source (sss, ldap, winbind, nis, extrausers...) can add members the files do not show, so such a
+ * box's group is not known to be private. Not read: systemd-homed's records (their memberOf), and
+ * what root gives a process itself (a unit's SupplementaryGroups=).
  */
 function privateGroup(gid: number): boolean {
   const fs = process.getBuiltinModule('node:fs');
@@ -34,35 +62,73 @@ function privateGroup(gid: number): boolean {
     const st = fs.statSync(file, { throwIfNoEntry: false });
     return st ? `${file}:${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}` : file;
   };
-  const key = `${version(accountFiles.passwd)}\0${version(accountFiles.group)}\0${gid}`;
+  const key = [accountFiles.passwd, accountFiles.group, accountFiles.nsswitch, ...accountFiles.userdb]
+    .map(version)
+    .concat(String(gid))
+    .join('\0');
   const known = privateGroups.get(key);
   if (known !== undefined) return known;
   const me = process.geteuid?.() ?? 0;
-  const lines = (file: string) => {
+  const read = (file: string) => {
     try {
-      return fs.readFileSync(file, 'utf8').split('\n');
+      return fs.readFileSync(file, 'utf8');
     } catch {
       return undefined;
     }
   };
-  const id = (s: string | undefined) => (s !== undefined && /^\d+$/.test(s) ? Number(s) : -1);
-  const passwd = lines(accountFiles.passwd)?.map((l) => l.split(':'));
-  const group = lines(accountFiles.group);
+  const id = (s: string | undefined) => (s !== undefined && /^\s*\+?\d+$/.test(s) ? Number(s.trim()) : -1);
+  const passwd = read(accountFiles.passwd)?.split('\n');
+  const group = read(accountFiles.group)?.split('\n');
   let ok = false;
-  if (passwd && group && !group.some((l) => /^[+-]/.test(l))) {
-    const myName = passwd.find((f) => id(f[2]) === me)?.[0];
-    const entry = group.map((l) => l.split(':')).find((f) => id(f[2]) === gid);
-    const members = (entry?.[3] ?? '')
-      .split(',')
+  if (
+    passwd &&
+    group &&
+    !passwd.some((l) => /^[+-]/.test(l)) &&
+    !group.some((l) => /^[+-]/.test(l)) &&
+    nssFilesOnly()
+  ) {
+    const users = passwd.map((l) => l.split(':'));
+    const myName = users.find((f) => id(f[2]) === me)?.[0];
+    const entries = group.map((l) => l.split(':')).filter((f) => id(f[2]) === gid);
+    const members = entries
+      .flatMap((f) => (f[3] ?? '').split(','))
       .map((m) => m.trim())
       .filter(Boolean);
     ok =
-      entry !== undefined &&
+      entries.length > 0 &&
       members.every((m) => m === myName) &&
-      !passwd.some((f) => id(f[3]) === gid && id(f[2]) !== me);
+      !users.some((f) => id(f[3]) === gid && id(f[2]) !== me);
   }
   privateGroups.set(key, ok);
   return ok;
+}
+
+/** Whether glibc finds accounts and groups only where privateGroup reads them (see there). */
+function nssFilesOnly(): boolean {
+  const fs = process.getBuiltinModule('node:fs');
+  let text: string | undefined;
+  try {
+    text = fs.readFileSync(accountFiles.nsswitch, 'utf8');
+  } catch (err) {
+    // None: glibc looks in files (and musl has no NSS).
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') return false;
+  }
+  const group = nssSources(text, 'group') ?? ['files'];
+  const sources = [
+    ...(nssSources(text, 'passwd') ?? ['files']),
+    ...group,
+    ...(nssSources(text, 'initgroups') ?? group),
+  ];
+  if (!sources.every((s) => s === 'files' || s === 'compat' || s === 'systemd')) return false;
+  if (!sources.includes('systemd')) return true;
+  // nss-systemd: its drop-ins can make anyone a member of any group.
+  return accountFiles.userdb.every((dir) => {
+    try {
+      return fs.readdirSync(dir).length === 0;
+    } catch (err) {
+      return (err as NodeJS.ErrnoException).code === 'ENOENT';
+    }
+  });
 }
 
 /** Who else could change the folder `st` describes, or undefined: only root or we can. */
