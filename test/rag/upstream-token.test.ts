@@ -117,6 +117,30 @@ describe('vectorOf', () => {
     const values = [1.5, -2, 3.25e-7, 65504, -0.1];
     expect(vectorOf(b64(values))).toEqual(Array.from(new Float32Array(values)));
   });
+  it('gives each call its own array, for vectors of any length', () => {
+    const first = [0.25, -0.5, 1e-3];
+    const a = vectorOf(b64(first));
+    const b = vectorOf(b64([7, 8, 9, 10]));
+    expect(a).toEqual(Array.from(new Float32Array(first)));
+    expect(b).toEqual([7, 8, 9, 10]);
+    // Longer than the decode buffer (4,096 float32s): decoded into one of its own.
+    const long = Array.from({ length: 5000 }, (_, i) => i / 7 - 300);
+    expect(vectorOf(b64(long))).toEqual(Array.from(new Float32Array(long)));
+    expect(vectorOf(b64([1, 2]))).toEqual([1, 2]);
+  });
+  it('refuses text that is not canonical base64 of whole float32s', () => {
+    const ok = b64([1, 2, 3]);
+    for (const bad of [
+      '',
+      '!!!!',
+      `${ok}!`,
+      `${ok.slice(0, -1)}@`,
+      ok.slice(0, -4),
+      b64([1]).slice(0, 4),
+      `${ok} `,
+    ])
+      expect(vectorOf(bad), JSON.stringify(bad)).toBeUndefined();
+  });
   it('refuses numbers that are not finite, in base64 as in JSON', () => {
     for (const bad of [[1, Number.NaN], [Number.POSITIVE_INFINITY], [0, Number.NEGATIVE_INFINITY]])
       expect(vectorOf(b64(bad)), String(bad)).toBeUndefined();
