@@ -12,10 +12,13 @@
  * thread with resourceLimits (tried first) one 800 MB array aborted the whole test process (V8's
  * fatal out-of-memory); before the fix it was stopped at the deadline, a 400 of the old wording.
  */
+import { execFileSync, spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KitServer } from '../../modules/kit/server/index.js';
 import type { Engine } from '../../modules/llm/server/engine.js';
+import { TEMPLATE_RENDER_MS, templateRendererIsReady } from '../../modules/llm/server/template-bound.js';
 import { postJson } from '../helpers/served-llm.js';
 import { loadTinyLlama, serveEngine } from '../llm/tiny-engine.js';
 import { tempDir } from '../setup/temp-registry.js';
@@ -94,4 +97,73 @@ describe("llm: a model's chat template's memory is bounded", () => {
     expect(grew).toBeLessThan(200);
     expect((await chat(1)).status).toBe(200);
   }, 120_000);
+
+  it("the chat after the renderer died waits for the new renderer's start, however long it takes", async () => {
+    // A renderer that died (its heap past the bound, or killed as the cgroup's OOM killer kills) was
+    // started again only by the next chat's rendering, inside that chat's 2 s deadline, and still
+    // counted as ready: on a loaded box (a Node process's start took seconds on the project's CI)
+    // that chat was refused as a template past its bound, as the chat after a looping one was before
+    // 5680865. Here the renderer is killed while idle, and any new one is held stopped for longer
+    // than the deadline by a process of its own (a rendering holds this thread).
+    const holdS = Math.ceil(TEMPLATE_RENDER_MS / 1000) + 1;
+    const renderers = () => {
+      try {
+        return execFileSync('pgrep', ['-P', String(process.pid), '-f', 'template-child'], {
+          encoding: 'utf8',
+        })
+          .split('\n')
+          .filter(Boolean)
+          .map(Number);
+      } catch {
+        return []; // none
+      }
+    };
+    for (let attempt = 0; attempt < 5; attempt++) {
+      expect((await chat(1)).status).toBe(200);
+      const [victim, ...more] = renderers();
+      expect(victim, 'one renderer runs').toBeDefined();
+      expect(more).toEqual([]);
+      const script = [
+        'old=" $(pgrep -d " " -P "$TARGET" -f template-child) "',
+        'echo watching',
+        'while :; do for p in $(pgrep -P "$TARGET" -f template-child); do',
+        'case "$old" in *" $p "*) ;; *) kill -STOP "$p"; echo "$p"; sleep "$HOLD"; kill -CONT "$p"; exit 0;; esac',
+        'done; done',
+      ].join('\n');
+      const holder = spawn('sh', ['-c', script], {
+        env: { ...process.env, TARGET: String(process.pid), HOLD: String(holdS) },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      const lines = createInterface({ input: holder.stdout! })[Symbol.asyncIterator]();
+      let held: number | undefined;
+      try {
+        expect((await lines.next()).value).toBe('watching');
+        process.kill(victim!, 'SIGKILL');
+        // Its successor, if one is started now, held before it says it is ready.
+        const next = lines.next().then((l) => (l.done ? undefined : Number(l.value)));
+        held = await Promise.race([
+          next,
+          new Promise<undefined>((r) => setTimeout(() => r(undefined), 3_000)),
+        ]);
+        if (held !== undefined && templateRendererIsReady()) continue; // stopped too late: again
+        const before = held !== undefined;
+        const t0 = performance.now();
+        const r = await chat(1);
+        held ??= await next;
+        console.log(
+          `chat after the renderer died, its successor held ${holdS} s (${before ? 'started at the death' : 'started by the chat'}): ${(performance.now() - t0).toFixed(0)} ms, ${r.status}`,
+        );
+        expect(r.status, r.text).toBe(200);
+        return;
+      } finally {
+        holder.kill('SIGKILL');
+        try {
+          if (held) process.kill(held, 'SIGCONT');
+        } catch {
+          // ended already (a rendering past its deadline ends its renderer)
+        }
+      }
+    }
+    throw new Error("the renderer's new process was ready before this test could stop it, 5 times");
+  }, 300_000);
 });

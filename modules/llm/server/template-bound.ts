@@ -12,9 +12,9 @@
  * resourceLimits was tried first and is not a bound: one allocation past its heap (range(1e8)) is
  * V8's fatal out-of-memory, which aborts the whole process. The service waits for the answer
  * (Atomics.wait, on a relay thread that talks to the child: node-llama-cpp asks for a rendering
- * synchronously) until the deadline; a child that died is answered at once, one still rendering
- * at the deadline is killed, and the next rendering starts another. A chat waits for that process
- * to be ready (templateRendererReady, on the event loop's terms) before its deadline starts: a
+ * synchronously) until the deadline; a child that died is answered at once (and, if it had been
+ * ready, another started then), one still rendering at the deadline is killed and another started.
+ * A chat waits for that process to be ready (templateRendererReady, on the event loop's terms) before its deadline starts: a
  * Node process's start took longer than the 2 s deadline on a loaded 2-core box, and the chat after
  * a looping one was refused as looping itself. About 0.4 ms a rendering
  * (one a chat) over rendering in-process, measured at load 8. The rest of node-llama-cpp's work on
@@ -122,7 +122,11 @@ function start() {
   c.on('exit', () => {
     if (c !== child) return;
     child = undefined;
-    if (!ready) readiness(2);
+    // One that was ready and ended (its heap, a kill from outside: the cgroup's OOM killer) is
+    // followed at once, not by the next rendering: a chat waits for its start (ready), where a
+    // rendering's deadline would count it. One that ended before it was ready is not (no loop).
+    if (ready) start();
+    else readiness(2);
     if (pending !== undefined) answer({ id: pending, died: true });
   });
 }
