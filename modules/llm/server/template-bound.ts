@@ -98,12 +98,28 @@ const answer = (a) => {
   Atomics.store(flag, 0, 1);
   Atomics.notify(flag, 0);
 };
+// A start that failed (EAGAIN at the pids limit, EMFILE: no stdin then, or a throw) or a child
+// that ended before it was ready: no child, and the rendering waiting, if any, answered.
+const failed = () => {
+  child = undefined;
+  readiness(2);
+  if (pending !== undefined) answer({ id: pending, died: true });
+};
 function start() {
-  const c = spawn(exec, args, { stdio: ['pipe', 'pipe', 'ignore'], env: {} });
+  let c;
+  try {
+    c = spawn(exec, args, { stdio: ['pipe', 'pipe', 'ignore'], env: {} });
+  } catch {
+    return failed();
+  }
   child = c;
   let ready = false;
   readiness(0);
   buf = Buffer.alloc(0);
+  c.on('error', () => {
+    if (c === child) failed();
+  });
+  if (!c.stdin || !c.stdout) return failed();
   c.stdin.on('error', () => {});
   c.stdout.on('data', (d) => {
     if (c !== child) return;
@@ -125,8 +141,8 @@ function start() {
     // One that was ready and ended (its heap, a kill from outside: the cgroup's OOM killer) is
     // followed at once, not by the next rendering: a chat waits for its start (ready), where a
     // rendering's deadline would count it. One that ended before it was ready is not (no loop).
-    if (ready) start();
-    else readiness(2);
+    if (!ready) return failed();
+    start();
     if (pending !== undefined) answer({ id: pending, died: true });
   });
 }
@@ -137,6 +153,7 @@ port.on('message', (m) => {
     return start();
   }
   if (!child) start();
+  if (!child) return answer({ id: m.id, died: true });
   pending = m.id;
   const body = Buffer.from(JSON.stringify({ ...m, cap }));
   const head = Buffer.alloc(4);
@@ -189,6 +206,15 @@ class TemplateThread {
       transferList: [port2],
     });
     this.worker.unref();
+    // The relay ended (a fault of its own): the next rendering or wait starts another, where an
+    // 'error' no one handled ended the service and every chat waited out its 30 s for readiness.
+    const worker = this.worker;
+    worker.on('error', () => {
+      if (this.worker !== worker) return;
+      this.worker = undefined;
+      Atomics.store(this.flag, 1, 2);
+      Atomics.notify(this.flag, 1);
+    });
     this.port = port1;
   }
 
