@@ -14,9 +14,13 @@ export const bundle = (): Promise<string> => bundleInto(cache, bundleServer);
 
 export type Served = ServedProcess;
 
-/** The tiny BERT on one inference thread, unless `env` says otherwise; nofile 1024 as in the container. */
-export function serve(serverFile: string, env: Record<string, string> = {}): Promise<Served> {
-  return serveBundle(
+/**
+ * The tiny BERT on one inference thread, unless `env` says otherwise; nofile 1024 as in the container.
+ * Resolves once the start-up lines are all logged (the last, "limits: …", at most 10 s after the
+ * socket answers): they follow "serving …", and on a loaded box a health check can come between.
+ */
+export async function serve(serverFile: string, env: Record<string, string> = {}): Promise<Served> {
+  const served = await serveBundle(
     cache,
     serverFile,
     {
@@ -29,6 +33,9 @@ export function serve(serverFile: string, env: Record<string, string> = {}): Pro
     },
     ['prlimit', '--nofile=1024:1024', '--'],
   );
+  for (let i = 0; i < 100 && !/ limits: /.test(served.log()); i++)
+    await new Promise((r) => setTimeout(r, 100));
+  return served;
 }
 
 /** Opens n connections that send nothing (an idle client, or slowloris before its first byte). */

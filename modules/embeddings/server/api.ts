@@ -55,6 +55,9 @@ function textList(value: unknown, param: string, limits: Limits, status: number)
         param,
       );
     }
+    // ASCII (what most requests are) holds no surrogate and is its own NFKC form: neither check
+    // below can refuse it, so only other text pays for them (one scan instead of two a string).
+    if (!NOT_ASCII.test(item)) return;
     // "\ud800" is valid JSON but not text: refused, as text-embeddings-inference does.
     if (hasLoneSurrogate(item)) {
       throw new ApiError(
@@ -65,16 +68,14 @@ function textList(value: unknown, param: string, limits: Limits, status: number)
     }
     // A tokenizer that normalises with NFKC (sentencepiece, multilingual models) tokenises the
     // normalised text, where one character may become 18 (U+FDFA): 16,384 of them cost 31× ASCII's
-    // time. ASCII is its own NFKC form, so only other text pays for the check.
-    if (NOT_ASCII.test(item)) {
-      const normalised = item.normalize('NFKC').length;
-      if (normalised > limits.maxInputChars)
-        throw new ApiError(
-          413,
-          `'${param}[${i}]' has ${normalised} characters once normalised (NFKC), more than the maximum of ${limits.maxInputChars}: split the text`,
-          param,
-        );
-    }
+    // time.
+    const normalised = item.normalize('NFKC').length;
+    if (normalised > limits.maxInputChars)
+      throw new ApiError(
+        413,
+        `'${param}[${i}]' has ${normalised} characters once normalised (NFKC), more than the maximum of ${limits.maxInputChars}: split the text`,
+        param,
+      );
   });
   return list as string[];
 }
