@@ -16,6 +16,7 @@ import path from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { writeClientTokens } from '../../src/core/services/client-tokens.js';
 import { serviceDirs } from '../../src/core/services/policy.js';
+import { deleteRegistration } from '../../src/core/services/registry.js';
 import { generationOf } from '../../src/core/services/token-generations.js';
 import { rotateConsumerTokens } from '../../src/core/services/token-rotation.js';
 import { tokenCopy } from '../../src/core/services/wiring.js';
@@ -161,6 +162,32 @@ describe('a box from before the generation (no record, no mark of one)', () => {
     await writeClientTokens(root, 'llm');
     expect(providerTokens(root).identify(legacy(0))).toBeUndefined();
     expect(providerTokens(root).identify(legacy(1))).toBeUndefined();
+  });
+
+  it('that rotated one consumer, lost its record, and had it removed: installed again, it never gets its old token', async () => {
+    // Only the consumers installed at the first reading after the upgrade were looked at: a removed
+    // one (or a provider removed) had no copy to say it was rotated, and the box kept no generation
+    // for everyone, so the consumer installed again from where it came from was given back the token
+    // its rotation had replaced (X, eleventh session: before the fix, the provider's kit named rag).
+    await register(root, 'rag2', consumerSpec('/run/rag2'), ['llm']);
+    await boxFromBefore(1); // rag rotated once
+    await starts(root, 'rag2');
+    const rag2 = createHmac('sha256', readFileSync(state('client-token-key')))
+      .update('llm\0rag2')
+      .digest('base64url');
+    for (const f of ['client-token-generations', 'client-token-seen']) rmSync(state(f), { force: true });
+    writeFileSync(tokenCopy(root, 'rag2', 'llm'), `${rag2}\n`);
+    rmSync(tokenCopy(root, 'rag', 'llm'));
+    await deleteRegistration(root, 'rag', '1.0.0'); // rag removed
+    await writeClientTokens(root, 'llm'); // the first reading after the upgrade
+    // rag2, running, keeps the token it holds.
+    expect(providerTokens(root).identify(rag2)).toBe('rag2');
+    await register(root, 'rag', consumerSpec(), ['llm']); // installed again, from the same place
+    const now = await starts(root, 'rag');
+    expect(now).not.toBe(legacy(0));
+    expect(providerTokens(root).identify(legacy(0))).toBeUndefined();
+    expect(providerTokens(root).identify(now)).toBe('rag');
+    expect(providerTokens(root).identify(rag2)).toBe('rag2');
   });
 
   it('with no running consumer gets a new generation (nothing holds a token)', async () => {

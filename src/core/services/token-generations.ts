@@ -42,8 +42,10 @@ import { inDir } from '../system/safe-write.js';
  * never rotated (it had no record). For the last, a new generation would change every token a
  * running consumer holds (one that reads it once: 401 until restarted), so where consumers' copies
  * (root's own run folder) exist and every one holds the token of no generation and no rotation,
- * that box never rotated since they were written (a rotation rewrites them): no generation is
- * kept (token-legacy.ts). A copy holding anything else, or none at all, gets a new one.
+ * that box never rotated since they were written (a rotation rewrites them): those pairs keep their
+ * token of no generation (`legacy` in the record, token-legacy.ts), every other pair (a consumer or
+ * provider not installed then) gets the new generation's. A copy holding anything else, or none at
+ * all, gets a new generation for every pair.
  */
 
 const FILE = 'client-token-generations';
@@ -54,6 +56,12 @@ type Generations = Record<string, Record<string, number>>;
 export interface TokenRecord {
   generation: string;
   rotated: Generations;
+  /**
+   * Pairs (provider: consumers) of a box from before the generation that keep their token of no
+   * generation (token-legacy.ts): those whose copies showed them never rotated when the record was
+   * made; a rotation takes the pair off. Every other pair's token has the generation.
+   */
+  legacy?: Record<string, string[]>;
 }
 
 const { O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_RDONLY, O_DIRECTORY } = constants;
@@ -97,23 +105,38 @@ async function readRecordFile(file: string): Promise<TokenRecord | undefined> {
   if (!read) return undefined;
   const { parsed } = read;
   if (typeof parsed === 'object' && parsed !== null && (parsed as { format?: unknown }).format === 2) {
-    const { generation, rotated, ...rest } = parsed as { generation?: unknown; rotated?: unknown };
+    const { generation, rotated, legacy, ...rest } = parsed as {
+      generation?: unknown;
+      rotated?: unknown;
+      legacy?: unknown;
+    };
     if (
       Object.keys(rest).length !== 1 ||
       typeof generation !== 'string' ||
       !/^[0-9a-f]{64}$/.test(generation) ||
-      !isCounts(rotated)
+      !isCounts(rotated) ||
+      !(legacy === undefined || isPairs(legacy))
     )
       throw badFile(file);
-    return { generation, rotated };
+    return { generation, rotated, ...(legacy ? { legacy } : {}) };
   }
   // From before the generation: its tokens stay as they were.
   if (!isCounts(parsed)) throw badFile(file);
   return { generation: '', rotated: parsed };
 }
 
+const isPairs = (g: unknown): g is Record<string, string[]> =>
+  typeof g === 'object' &&
+  g !== null &&
+  !Array.isArray(g) &&
+  Object.values(g).every((m) => Array.isArray(m) && m.every((c) => typeof c === 'string'));
+
 const text = (r: TokenRecord) =>
-  `${JSON.stringify(r.generation ? { format: 2, generation: r.generation, rotated: r.rotated } : r.rotated)}\n`;
+  `${JSON.stringify(
+    r.generation
+      ? { format: 2, generation: r.generation, rotated: r.rotated, ...(r.legacy ? { legacy: r.legacy } : {}) }
+      : r.rotated,
+  )}\n`;
 
 /**
  * Writes `body` whole under a new name in the state folder (root's: links on the way to it are
@@ -180,7 +203,7 @@ const mark = (root: string, r: TokenRecord) =>
  * `legacy`: whether the consumers' copies hold the tokens of a box that never rotated
  * (token-legacy.ts), asked only where there is neither record nor mark.
  */
-export function readRecord(root: string, legacy?: () => Promise<boolean>): Promise<TokenRecord> {
+export function readRecord(root: string, legacy?: Legacy): Promise<TokenRecord> {
   return inLine(root, () => readRecordNow(root, legacy));
 }
 
@@ -203,7 +226,13 @@ function inLine<T>(root: string, fn: () => Promise<T>): Promise<T> {
   return mine;
 }
 
-async function readRecordNow(root: string, legacy?: () => Promise<boolean>): Promise<TokenRecord> {
+/**
+ * The pairs whose consumers' copies hold their token of no generation and no rotation, or
+ * undefined: not a box from before the generation that never rotated (token-legacy.ts).
+ */
+type Legacy = () => Promise<Record<string, string[]> | undefined>;
+
+async function readRecordNow(root: string, legacy?: Legacy): Promise<TokenRecord> {
   const { stateDir } = layout(root);
   const file = path.join(stateDir, FILE);
   const have = await readRecordFile(file);
@@ -216,9 +245,14 @@ async function readRecordNow(root: string, legacy?: () => Promise<boolean>): Pro
     await mark(root, have); // a record from before the mark
     return have;
   }
+  // A box from before the generation keeps the tokens its copies showed never rotated, those pairs
+  // alone: a pair not looked at (a consumer or provider not installed now) gets the generation, so
+  // one rotated under a lost record and installed again later never gets its old token back.
+  const kept = !have && !seen ? await legacy?.() : undefined;
   const fresh: TokenRecord = {
-    generation: !have && !seen && (await legacy?.()) ? '' : randomBytes(32).toString('hex'),
+    generation: randomBytes(32).toString('hex'),
     rotated: {},
+    ...(kept ? { legacy: kept } : {}),
   };
   // An older record is replaced; none is made only where there still is none.
   await writeRecord(
@@ -247,11 +281,14 @@ export async function generationOf(
   root: string,
   provider: string,
   consumer: string,
-  legacy?: () => Promise<boolean>,
+  legacy?: Legacy,
 ): Promise<{ generation: string; count: number }> {
-  const { generation, rotated } = await readRecord(root, legacy);
-  const n = Object.hasOwn(rotated, provider) ? rotated[provider] : undefined;
-  return { generation, count: n && Object.hasOwn(n, consumer) ? (n[consumer] as number) : 0 };
+  const r = await readRecord(root, legacy);
+  const n = Object.hasOwn(r.rotated, provider) ? r.rotated[provider] : undefined;
+  const count = n && Object.hasOwn(n, consumer) ? (n[consumer] as number) : 0;
+  const kept =
+    count === 0 && r.legacy && Object.hasOwn(r.legacy, provider) && r.legacy[provider]!.includes(consumer);
+  return { generation: kept ? '' : r.generation, count };
 }
 
 /** Adds one to each pair's count. The caller holds token-lock.ts's lock. */
@@ -260,10 +297,18 @@ export function bumpGenerations(root: string, provider: string, consumers: strin
 }
 
 async function bumpNow(root: string, provider: string, consumers: string[]): Promise<void> {
-  const { generation, rotated: all } = await readRecordNow(root);
+  const { generation, rotated: all, legacy } = await readRecordNow(root);
   const mine: Record<string, number> = { ...(Object.hasOwn(all, provider) ? all[provider] : {}) };
   for (const c of consumers) mine[c] = (Object.hasOwn(mine, c) ? (mine[c] as number) : 0) + 1;
-  const next = { generation, rotated: { ...all, [provider]: mine } };
+  const next: TokenRecord = { generation, rotated: { ...all, [provider]: mine } };
+  // A rotated pair's token has the generation from now (its old one of none may have leaked).
+  if (legacy)
+    next.legacy = {
+      ...legacy,
+      ...(Object.hasOwn(legacy, provider)
+        ? { [provider]: legacy[provider]!.filter((c) => !consumers.includes(c)) }
+        : {}),
+    };
   await writeRecord(root, next, rename);
   await mark(root, next); // after the record: cut short between them, the record is ahead, never behind
 }

@@ -20,14 +20,19 @@ import { tokenCopy, usersOf } from './wiring.js';
  * come back), and a copy of a rotated token or of the admin's token from before the provider took
  * one per consumer says a rotation or a change happened: a new generation, as after a boot (no
  * copies; every consumer reads its token at its start). Only root writes those copies and the key.
+ *
+ * What it gives: those pairs, which alone keep their token of no generation (token-generations.ts
+ * TokenRecord.legacy). A pair not looked at here (its consumer or provider not installed now) may
+ * be one a lost record had rotated: installed again, it gets the generation's token, not its old one.
  */
 export async function legacyTokensInUse(
   root: string,
   tokenOf: (provider: string, consumer: string) => Promise<string>,
-): Promise<boolean> {
+): Promise<Record<string, string[]> | undefined> {
   const key = await lstat(path.join(layout(root).stateDir, 'client-token-key')).catch(() => undefined);
-  if (!key?.isFile()) return false;
-  let pairs = 0;
+  if (!key?.isFile()) return undefined;
+  const pairs: Record<string, string[]> = {};
+  let n = 0;
   for (const reg of await listRegistrations(root)) {
     if (!reg.spec.socket?.clientTokens || !reg.spec.data) continue;
     for (const consumer of await usersOf(root, reg.name)) {
@@ -36,9 +41,10 @@ export async function legacyTokensInUse(
       });
       // Every pair's copy: one missing or emptied (a consumer stopped, or starting now) says
       // nothing of that pair's rotations, and it may be the pair a lost record had rotated.
-      if (!r.ok || r.bytes.toString('utf8').trim() !== (await tokenOf(reg.name, consumer))) return false;
-      pairs++;
+      if (!r.ok || r.bytes.toString('utf8').trim() !== (await tokenOf(reg.name, consumer))) return undefined;
+      pairs[reg.name] = [...(pairs[reg.name] ?? []), consumer];
+      n++;
     }
   }
-  return pairs > 0;
+  return n > 0 ? pairs : undefined;
 }
