@@ -107,6 +107,10 @@ it('answers as the graph on the calling thread does, through changes, filters, a
     const copy = new Collection('copy', config, there.index.getMaxElements());
     setGraphHost(undefined);
     copy.index.load(join(dir, 'g.hnsw'), there.index.getMaxElements());
+    // The load is a change: it waits in the worker's queue behind the graph's creation (run in
+    // slices), where a search on that graph is walked at once. The service's start waits for
+    // every checkpoint's load (graphsReady) before it serves; so does this test before it asks.
+    await host.sync();
     Object.assign(copy, {
       ids: there.ids,
       payloads: there.payloads,
