@@ -124,6 +124,23 @@ describe('a box from before the generation (no record, no mark of one)', () => {
     writeFileSync(path.join(serviceDirs(root, 'llm').dataDir, 'client-tokens'), `rag ${token}\n`);
   };
 
+  /**
+   * rag rotated once and stopped (no copy), rag2 never rotated and running with its token of no
+   * generation, the record and mark lost. rag2's token.
+   */
+  const rotatedRagStoppedRag2Running = async () => {
+    await register(root, 'rag2', consumerSpec('/run/rag2'), ['llm']);
+    await boxFromBefore(1);
+    await starts(root, 'rag2');
+    const rag2 = createHmac('sha256', readFileSync(state('client-token-key')))
+      .update('llm\0rag2')
+      .digest('base64url');
+    for (const f of ['client-token-generations', 'client-token-seen']) rmSync(state(f), { force: true });
+    writeFileSync(tokenCopy(root, 'rag2', 'llm'), `${rag2}\n`);
+    rmSync(tokenCopy(root, 'rag', 'llm'));
+    return rag2;
+  };
+
   it('that never rotated keeps the token a running consumer holds', async () => {
     await boxFromBefore();
     await writeClientTokens(root, 'llm'); // the provider's start, rag running
@@ -149,16 +166,7 @@ describe('a box from before the generation (no record, no mark of one)', () => {
   });
 
   it('that rotated one consumer, lost its record, and runs only another: the rotated one never gets its old token', async () => {
-    await register(root, 'rag2', consumerSpec('/run/rag2'), ['llm']);
-    await boxFromBefore(1); // rag rotated once
-    await starts(root, 'rag2');
-    // rag2 never rotated, running with its token of no generation; rag stopped (no copy).
-    const rag2 = createHmac('sha256', readFileSync(state('client-token-key')))
-      .update('llm\0rag2')
-      .digest('base64url');
-    for (const f of ['client-token-generations', 'client-token-seen']) rmSync(state(f), { force: true });
-    writeFileSync(tokenCopy(root, 'rag2', 'llm'), `${rag2}\n`);
-    rmSync(tokenCopy(root, 'rag', 'llm'));
+    await rotatedRagStoppedRag2Running();
     await writeClientTokens(root, 'llm');
     expect(providerTokens(root).identify(legacy(0))).toBeUndefined();
     expect(providerTokens(root).identify(legacy(1))).toBeUndefined();
@@ -169,15 +177,7 @@ describe('a box from before the generation (no record, no mark of one)', () => {
     // one (or a provider removed) had no copy to say it was rotated, and the box kept no generation
     // for everyone, so the consumer installed again from where it came from was given back the token
     // its rotation had replaced (X, eleventh session: before the fix, the provider's kit named rag).
-    await register(root, 'rag2', consumerSpec('/run/rag2'), ['llm']);
-    await boxFromBefore(1); // rag rotated once
-    await starts(root, 'rag2');
-    const rag2 = createHmac('sha256', readFileSync(state('client-token-key')))
-      .update('llm\0rag2')
-      .digest('base64url');
-    for (const f of ['client-token-generations', 'client-token-seen']) rmSync(state(f), { force: true });
-    writeFileSync(tokenCopy(root, 'rag2', 'llm'), `${rag2}\n`);
-    rmSync(tokenCopy(root, 'rag', 'llm'));
+    const rag2 = await rotatedRagStoppedRag2Running();
     await deleteRegistration(root, 'rag', '1.0.0'); // rag removed
     await writeClientTokens(root, 'llm'); // the first reading after the upgrade
     // rag2, running, keeps the token it holds.
