@@ -1,4 +1,5 @@
 import { UsageError } from '../../app/index.js';
+import { escapeJson, escapeLine } from '../../present/escape.js';
 import { cliBox } from '../box.js';
 import {
   type CommandGroup,
@@ -31,9 +32,12 @@ running when the box shut down (restart "on-failure" or "always") are started ag
 Prints one line per event; with --json one JSON object per line. Ctrl-C or SIGTERM stops it.`,
   async run(ctx) {
     const { eventText } = await presentServices();
+    // Written as they come, past ctx.result: escaped here as it escapes. An error event quotes the
+    // engine, which quotes the OCI runtime naming the module image's entrypoint (a package's text).
     await cliBox(ctx).services.watch({
       ...(ctx.signal ? { signal: ctx.signal } : {}),
-      onEvent: (e) => ctx.stdout.write(`${ctx.json ? JSON.stringify(e) : eventText(e)}\n`),
+      onEvent: (e) =>
+        ctx.stdout.write(`${ctx.json ? escapeJson(JSON.stringify(e)) : escapeLine(eventText(e))}\n`),
     });
   },
 };
