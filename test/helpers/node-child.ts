@@ -6,14 +6,18 @@ import { build } from 'esbuild';
 
 const repo = path.resolve(import.meta.dirname, '../..');
 
-/** `source` (TypeScript, imports relative to the repository's root) bundled into `outfile`. */
-export async function bundleChild(source: string, outfile: string): Promise<void> {
+/**
+ * `source` (TypeScript, imports relative to the repository's root) bundled into `outfile`; `external`
+ * packages (native addons) are left to resolve from where `outfile` lies.
+ */
+export async function bundleChild(source: string, outfile: string, external: string[] = []): Promise<void> {
   await build({
     stdin: { contents: source, resolveDir: repo, loader: 'ts' },
     bundle: true,
     platform: 'node',
     format: 'esm',
     outfile,
+    external,
     logLevel: 'warning',
   });
 }

@@ -22,7 +22,8 @@ type Op =
   | ['drop', number]
   | ['write', number, number, string]
   | ['search', number, number, Float32Array, number, number, Int32Array | null, Int32Array | null]
-  | ['sync', 0, number];
+  | ['sync', 0, number]
+  | ['close', 0];
 // Answers: [request id, error message or null, value].
 type Answer = [number, string | null, unknown];
 
@@ -30,6 +31,8 @@ type Answer = [number, string | null, unknown];
 const SLICE_MS = 10;
 /** Changes sent at once at most; more are split (a log replay at start makes 100k's). */
 const BATCH_OPS = 2048;
+/** How long close() waits for the worker to end by itself (one native call; a graph load). */
+const CLOSE_WAIT_MS = 60_000;
 
 /** The main thread's side: one worker that holds every graph. */
 export class GraphHost {
@@ -40,11 +43,13 @@ export class GraphHost {
   private nextReq = 1;
   private readonly waiting = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
   private closing = false;
+  private readonly exited: Promise<void>;
   /** Why the worker is gone, when it is (GET /health fails, searches get a 503). */
   lost: string | undefined;
 
   constructor(file: URL, onLost: (why: string) => void) {
     this.worker = new Worker(file, { workerData: { vectorsGraph: true } });
+    this.exited = new Promise((resolve) => this.worker.once('exit', () => resolve()));
     this.worker.on('message', (a: Answer) => {
       const w = this.waiting.get(a[0]);
       if (!w) return;
@@ -90,6 +95,7 @@ export class GraphHost {
 
   private request<T>(make: (id: number) => Op): Promise<T> {
     if (this.lost) return Promise.reject(this.lostError());
+    if (this.closing) return Promise.reject(closedError());
     const id = this.nextReq++;
     const p = new Promise<T>((resolve, reject) =>
       this.waiting.set(id, { resolve: resolve as never, reject }),
@@ -136,11 +142,28 @@ export class GraphHost {
     };
   }
 
+  /**
+   * Ends the worker between two of its calls into hnswlib, not inside one: `terminate()` during a
+   * native call (a checkpoint's load at start, seconds for a large graph) aborts the process
+   * (node-addon-api's throw into a terminating thread is fatal). Changes still queued are dropped
+   * (the log has them); requests still waiting are refused.
+   */
   async close(): Promise<void> {
-    this.closing = true;
-    await this.worker.terminate();
+    if (!this.closing) {
+      this.closing = true;
+      this.ops = [];
+      if (!this.lost) this.worker.postMessage([['close', 0]] satisfies Op[]);
+    }
+    // A worker stuck past this (a bug, not a load) is terminated as before.
+    const stuck = setTimeout(() => void this.worker.terminate(), CLOSE_WAIT_MS);
+    await this.exited;
+    clearTimeout(stuck);
+    for (const w of this.waiting.values()) w.reject(closedError());
+    this.waiting.clear();
   }
 }
+
+const closedError = () => new HttpError(503, 'Service is stopping: the graph thread is closed');
 
 /** The worker's side (main.ts starts it from the same bundle with workerData.vectorsGraph). */
 export function serveGraphs(): void {
@@ -178,6 +201,8 @@ export function serveGraphs(): void {
         return;
       case 'sync':
         port.postMessage([op[2], null, null] satisfies Answer);
+        return;
+      case 'close':
         return;
       case 'write': {
         // hnswlib writes in its own thread; the main thread holds changes back meanwhile
@@ -226,7 +251,9 @@ export function serveGraphs(): void {
   let queue: Op[] = [];
   let head = 0;
   let draining = false;
+  let closing = false;
   const drain = () => {
+    if (closing) return;
     const until = performance.now() + SLICE_MS;
     while (head < queue.length && performance.now() < until) runOne(queue[head++]!);
     if (head < queue.length) setImmediate(drain);
@@ -237,6 +264,16 @@ export function serveGraphs(): void {
     }
   };
   port.on('message', (ops: Op[]) => {
+    if (closing) return;
+    if (ops.some((op) => op[0] === 'close')) {
+      // Between two calls into hnswlib here; what is queued is dropped. Closing the port leaves
+      // the loop empty once a graph write in hnswlib's own thread has finished: the worker ends.
+      closing = true;
+      queue = [];
+      head = 0;
+      port.close();
+      return;
+    }
     for (const op of ops)
       if (op[0] === 'search' && graphs.has(op[1])) runOne(op);
       else queue.push(op); // a search on a graph still to be made waits for it
