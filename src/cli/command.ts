@@ -18,7 +18,11 @@ export interface Parsed {
 export interface CommandSpec {
   name: string;
   summary: string;
-  /** Positional arguments as shown in usage, e.g. `NAME[@VERSION]...`. */
+  /**
+   * Positional arguments as shown in usage, e.g. `NAME[@VERSION]...`. It also bounds how many the
+   * command takes (maxPositionals): none without it, any number with `...` or `|` (the command
+   * judges those itself), else one per word.
+   */
   args?: string;
   options?: Record<string, OptionSpec>;
   /** Extra help text: examples, exit codes. */
@@ -39,6 +43,7 @@ export function isGroup(c: CommandSpec | CommandGroup): c is CommandGroup {
 export function parseCommandArgs(spec: CommandSpec, argv: string[], prog: string): Parsed {
   // Nothing to parse: what parseArgs answers for no arguments, without loading it (`version`).
   if (argv.length === 0) return { values: Object.create(null), positionals: [] };
+  let parsed: Parsed;
   try {
     // process.getBuiltinModule, not `import … from 'node:util'`: an ES import of node:util reads
     // every export, which loads streams, workers and more (~3 ms on every start).
@@ -54,13 +59,36 @@ export function parseCommandArgs(spec: CommandSpec, argv: string[], prog: string
       allowPositionals: true,
       strict: true,
     });
-    return { values, positionals };
+    parsed = { values, positionals };
   } catch (err) {
     throw new UsageError(
       (err as Error).message.replace(/^.*?: /, ''),
       `See \`${prog} ${spec.name} --help\`.`,
     );
   }
+  // An argument the command would ignore is refused: `bpkg upgrade hello` upgraded everything,
+  // `bpkg verify a b` checked a alone, `service stop a b` stopped a alone.
+  const max = maxPositionals(spec);
+  if (parsed.positionals.length > max)
+    throw new UsageError(
+      max === 0
+        ? `${prog} ${spec.name} takes no arguments, not ${quoteArgs(parsed.positionals)}`
+        : `${prog} ${spec.name} takes at most ${max} argument${max === 1 ? '' : 's'} (${spec.args}), not ${parsed.positionals.length}: ${quoteArgs(parsed.positionals)}`,
+      `See \`${prog} ${spec.name} --help\`.`,
+    );
+  return parsed;
+}
+
+/** How many positional arguments `spec` takes, read from its usage (`args`). */
+export function maxPositionals(spec: CommandSpec): number {
+  const args = spec.args?.trim();
+  if (!args) return 0;
+  if (args.includes('...') || args.includes('|')) return Number.POSITIVE_INFINITY;
+  return args.split(/\s+/).length;
+}
+
+function quoteArgs(args: string[]): string {
+  return args.map((a) => JSON.stringify(a)).join(' ');
 }
 
 export function commandHelp(spec: CommandSpec, prog: string): string {

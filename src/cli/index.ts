@@ -118,6 +118,9 @@ async function dispatch(
   if (!isGroup(target)) return runSpec(ctx, target, argv, prog, help);
   const [sub, ...rest] = argv;
   if (!sub) {
+    // With --json stdout holds one JSON document: a missing sub-command is the usage error.
+    if (ctx.json && !help)
+      throw new UsageError(`Name a command: ${prog} COMMAND`, `Run \`${prog} --help\` to see the commands.`);
     writeOut(groupHelp(target, prog));
     return help ? ExitCode.ok : ExitCode.usage;
   }
@@ -196,7 +199,12 @@ export async function runCli(argv: string[], argv0: string): Promise<number> {
     }
     const [name, ...args] = rest;
     if (!name) {
-      if (split.help || globals.json || !ctx.interactive) {
+      if (globals.json && !split.help)
+        throw new UsageError(
+          `Name a command: ${prog} COMMAND`,
+          `Run \`${prog} --help\` to see the commands.`,
+        );
+      if (split.help || !ctx.interactive) {
         writeOut(topHelp(prog));
         return split.help ? ExitCode.ok : ExitCode.usage;
       }
@@ -207,7 +215,8 @@ export async function runCli(argv: string[], argv0: string): Promise<number> {
     if (!entry)
       throw new UsageError(`Unknown command: ${name}`, `Run \`${prog} --help\` to see the commands.`);
     const target = await entry.load();
-    return await dispatch(ctx, target, args, `${prog} ${name}`, split.help);
+    // A group's commands are named after it (`blueprint pkg install`); a command is its own name.
+    return await dispatch(ctx, target, args, isGroup(target) ? `${prog} ${name}` : prog, split.help);
   } catch (err) {
     if (abort?.signal.aborted && !(err instanceof BlueprintError))
       return reportError(ctx, globals.json, abort.signal.reason);

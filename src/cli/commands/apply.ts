@@ -5,6 +5,7 @@ import { runSpec } from './setup.js';
 export const applyCommand: CommandSpec = {
   name: 'apply',
   summary: 'Make the box match a declarative description (appliance.yaml); idempotent',
+  args: '[FILE]',
   options: {
     file: { type: 'string', short: 'f', value: 'FILE', description: 'The description, YAML or JSON' },
     'dry-run': { type: 'boolean', description: 'Print the plan; write nothing' },

@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import { ExitCode, UsageError, type VerifyReport } from '../../app/index.js';
 import { quickSearch } from '../../app/search.js';
 import { escapeLine } from '../../present/escape.js';
@@ -9,6 +8,7 @@ import { bytes } from '../../present/units.js';
 import { cliBox } from '../box.js';
 import type { CommandGroup, CommandSpec } from '../command.js';
 import { optBool, optString, requirePositionals } from '../command.js';
+import { readNamedFile } from '../named-file.js';
 import { showHits, showUpdate } from './pkg-quick.js';
 
 const install: CommandSpec = {
@@ -295,7 +295,10 @@ const key: CommandSpec = {
     const [action, arg] = parsed.positionals;
     const keys = cliBox(ctx).keys;
     if (action === 'add' && arg) {
-      const armored = await readFile(arg === '-' ? '/dev/stdin' : arg, 'utf8');
+      const armored = await readNamedFile(
+        arg,
+        "Give the path of the publisher's armored public key (.asc), or - to read it from standard input.",
+      );
       const pin = optString(parsed, 'fingerprint');
       if (!pin) {
         const k = await keys.inspect(armored);

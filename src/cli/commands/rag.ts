@@ -91,7 +91,7 @@ Example: blueprint rag ingest ~/manuals notes.md --collection support`,
 const ask: CommandSpec = {
   name: 'ask',
   summary: 'Ask a question: an answer from the indexed documents, with its sources',
-  args: '"QUESTION"',
+  args: 'QUESTION...',
   options: {
     k: { type: 'string', value: 'N', description: 'How many chunks to retrieve as context (default 4)' },
     stream: { type: 'boolean', description: 'Print the answer as it is written' },

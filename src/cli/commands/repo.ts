@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { type Signer, UsageError } from '../../app/index.js';
 import {
@@ -13,6 +12,7 @@ import { packageCount } from '../../present/packages.js';
 import { bytes, duration } from '../../present/units.js';
 import type { CommandGroup, CommandSpec, Parsed } from '../command.js';
 import { optBool, optString } from '../command.js';
+import { readNamedFile } from '../named-file.js';
 
 const signerOptions = {
   key: { type: 'string', value: 'FILE', description: 'Armored OpenPGP private key file to sign with' },
@@ -146,7 +146,10 @@ const rotate: CommandSpec = {
     const repoDir = optString(parsed, 'repo');
     const newKey = optString(parsed, 'new-key');
     if (!repoDir || !newKey) throw new UsageError('--repo DIR and --new-key FILE are required');
-    const armored = await readFile(newKey, 'utf8');
+    const armored = await readNamedFile(
+      newKey,
+      'Give the armored public key of the new signing key (signing-key.pub.asc from `blueprint repo keygen`).',
+    );
     const pub = await readPublicKey(armored);
     if (!pub) throw new UsageError(`${newKey} holds no public key`);
     await announceKeyRotation(repoDir, pub.armor, pub.fingerprint, signerFrom(parsed));

@@ -1,0 +1,124 @@
+/**
+ * What a first-time user meets when a command line is wrong: the help names the command once, an
+ * argument a command does not take is refused (not silently ignored: `bpkg upgrade hello` used to
+ * upgrade everything, `bpkg verify a b` checked only a), `--json` answers a missing command with a
+ * JSON error, and a file named on the line that cannot be read says so, with the right exit code
+ * and nothing written under the root.
+ */
+import { readdirSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { type CommandGroup, type CommandSpec, isGroup } from '../../src/cli/command.js';
+import { topLevel } from '../../src/cli/commands/index.js';
+import { runCliHere } from '../helpers/cli-here.js';
+import { tempDir } from '../setup/temp-registry.js';
+
+async function specs(): Promise<{ line: string[]; spec: CommandSpec }[]> {
+  const all: { line: string[]; spec: CommandSpec }[] = [];
+  for (const e of topLevel) {
+    const t: CommandGroup | CommandSpec = await e.load();
+    if (isGroup(t)) for (const c of t.commands) all.push({ line: [e.name, c.name], spec: c });
+    else all.push({ line: [e.name], spec: t });
+  }
+  return all;
+}
+
+describe('help', () => {
+  it("names a top-level command once in its usage line, and every command's usage starts with its own line", async () => {
+    for (const { line } of await specs()) {
+      const r = await runCliHere([...line, '--help']);
+      expect(r.code, line.join(' ')).toBe(0);
+      const usage = r.out.split('\n')[0]!;
+      expect(usage, line.join(' ')).toMatch(new RegExp(`^Usage: blueprint ${line.join(' ')}( |$)`));
+      expect(usage, line.join(' ')).not.toContain(`blueprint ${[...line, line.at(-1)].join(' ')}`);
+    }
+  });
+
+  it('an unknown option points at the help of the command as it is typed', async () => {
+    const r = await runCliHere(['gpu', '--bogus']);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('hint: See `blueprint gpu --help`.');
+  });
+});
+
+describe('arguments a command does not take', () => {
+  const root = tempDir();
+  const cases: [string[], RegExp][] = [
+    [['pkg', 'upgrade', 'hello'], /blueprint pkg upgrade takes no arguments/],
+    [['pkg', 'update', 'main'], /blueprint pkg update takes no arguments/],
+    [['pkg', 'list', 'hello'], /blueprint pkg list takes no arguments/],
+    [['pkg', 'verify', 'a', 'b'], /blueprint pkg verify takes at most 1 argument \(\[NAME\]\), not 2/],
+    [['pkg', 'info', 'a', 'b'], /takes at most 1 argument/],
+    [['service', 'stop', 'a', 'b'], /blueprint service stop takes at most 1 argument \(NAME\), not 2/],
+    [['service', 'list', 'x'], /blueprint service list takes no arguments/],
+    [['rag', 'remove', 'id1', 'id2'], /blueprint rag remove takes at most 1 argument/],
+    [['version', 'extra'], /blueprint version takes no arguments/],
+    [['status', 'extra'], /blueprint status takes no arguments/],
+  ];
+  for (const [argv, message] of cases)
+    it(`${argv.join(' ')}: refused with exit 2, nothing written`, async () => {
+      const r = await runCliHere(['--root', root, ...argv]);
+      expect(r.code).toBe(2);
+      expect(r.err).toMatch(message);
+      expect(r.err).toContain(
+        `hint: See \`blueprint ${argv.slice(0, argv[0] === 'version' || argv[0] === 'status' ? 1 : 2).join(' ')} --help\`.`,
+      );
+      expect(readdirSync(root)).toEqual([]);
+    });
+
+  it('with --json, the refusal is the JSON error', async () => {
+    const r = await runCliHere(['--root', root, '--json', 'pkg', 'upgrade', 'hello']);
+    expect(r.code).toBe(2);
+    expect(JSON.parse(r.out).error.code).toBe('usage');
+  });
+
+  it('commands that take several still do: a question in words, sources, packages', async () => {
+    // Refused for what they are (no rag module, no such package), not for their count.
+    const ask = await runCliHere(['--root', root, 'rag', 'ask', 'what', 'is', 'this']);
+    expect(ask.err).not.toMatch(/takes at most/);
+    const install = await runCliHere(['--root', root, 'pkg', 'install', 'a', 'b']);
+    expect(install.err).not.toMatch(/takes at most/);
+  });
+});
+
+describe('--json with no command', () => {
+  it('a group without its sub-command answers a JSON error (exit 2), not the help text', async () => {
+    const r = await runCliHere(['--json', 'pkg']);
+    expect(r.code).toBe(2);
+    const doc = JSON.parse(r.out);
+    expect(doc.error.code).toBe('usage');
+    expect(doc.error.hint).toContain('blueprint pkg --help');
+  });
+
+  it('no command at all answers a JSON error too', async () => {
+    const r = await runCliHere(['--json']);
+    expect(r.code).toBe(2);
+    expect(JSON.parse(r.out).error.code).toBe('usage');
+  });
+
+  it('--help still prints the help', async () => {
+    const r = await runCliHere(['--json', 'pkg', '--help']);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^Usage: blueprint pkg COMMAND/);
+  });
+});
+
+describe('a key file that cannot be read', () => {
+  it('missing: not found (exit 3), named, nothing trusted', async () => {
+    const root = tempDir();
+    const r = await runCliHere(['--root', root, 'pkg', 'key', 'add', '/nonexistent/key.asc']);
+    expect(r.code).toBe(3);
+    expect(r.err).toContain('error: Cannot read /nonexistent/key.asc: no such file');
+    expect(r.err).not.toContain('bug in blueprint');
+    const keys = await runCliHere(['--root', root, '--json', 'pkg', 'key', 'list']);
+    expect(JSON.parse(keys.out)).toEqual([]);
+  });
+
+  it('a folder: bad usage (exit 2), not an internal error', async () => {
+    const root = tempDir();
+    const r = await runCliHere(['--root', root, '--json', 'pkg', 'key', 'add', root]);
+    expect(r.code).toBe(2);
+    const doc = JSON.parse(r.out);
+    expect(doc.error.code).toBe('usage');
+    expect(doc.error.message).toContain(`Cannot read ${root}: a folder`);
+  });
+});
