@@ -36,27 +36,80 @@ const promised = <T>(call: (done: Done<T>) => void): Promise<T> =>
   new Promise((resolve, reject) => call((err, value) => (err ? reject(err) : resolve(value))));
 
 /**
+ * O_PATH (Linux, the same number on x86_64 and aarch64; not in fs.constants): a descriptor that
+ * names the file without opening it. No driver's open runs (an open /dev/watchdog arms the
+ * watchdog, a serial line raises DTR, a tape rewinds at close) and a FIFO's writer is not woken,
+ * yet fstat answers what the file is. With O_NOFOLLOW it names a link itself rather than failing.
+ */
+export const O_PATH = 0o10000000;
+
+/** The ELOOP open(2) gives for a link at the name under O_NOFOLLOW, which O_PATH does not give. */
+export function linkError(file: string): NodeJS.ErrnoException {
+  return Object.assign(new Error(`ELOOP: too many symbolic links encountered, open '${file}'`), {
+    code: 'ELOOP',
+    errno: -40,
+    syscall: 'open',
+    path: file,
+  });
+}
+
+/**
  * Opens `file` as above and fstats it: a regular file, or why not. For a caller that streams the
  * bytes instead of reading them whole (and bounds them itself); the descriptor is the caller's to
  * close when `ok`.
+ *
+ * The file is judged before it is opened: first opened O_PATH and fstatted on that descriptor,
+ * then, only when it is a regular file, opened for reading through /proc/self/fd (the inode judged,
+ * whatever its name leads to by then). A stat of the name before an open of the name is no such
+ * judgement: a link put at the name between the two is followed to whatever device it names.
+ * Without /proc (never on the box) the name is opened again and must be the same inode.
  */
 export async function openRegular(
   file: string,
   opts: Pick<BoundedOptions, 'followLink'> = {},
 ): Promise<{ ok: true; fd: number; stat: Stats } | Unread> {
   const { O_RDONLY, O_NONBLOCK, O_NOFOLLOW } = fs().constants;
-  const flags = O_RDONLY | O_NONBLOCK | (opts.followLink ? 0 : O_NOFOLLOW);
-  let fd: number;
+  const noFollow = opts.followLink ? 0 : O_NOFOLLOW;
+  let named: number;
   try {
-    fd = await promised<number>((done) => fs().open(file, flags, done));
+    named = await promised<number>((done) => fs().open(file, O_PATH | noFollow, done));
   } catch (error) {
     return { ok: false, why: 'open', error: error as NodeJS.ErrnoException };
   }
+  let stat: Stats;
   try {
-    const stat = await promised<Stats>((done) => fs().fstat(fd, done));
-    if (stat.isFile()) return { ok: true, fd, stat };
-    await close(fd);
+    stat = await promised<Stats>((done) => fs().fstat(named, done));
+  } catch (err) {
+    await close(named);
+    throw err;
+  }
+  if (!stat.isFile()) {
+    await close(named);
+    if (stat.isSymbolicLink()) return { ok: false, why: 'open', error: linkError(file) };
     return { ok: false, why: 'not-a-file', stat };
+  }
+  let fd: number;
+  let byName = false;
+  try {
+    fd = await promised<number>((done) =>
+      fs().open(`/proc/self/fd/${named}`, O_RDONLY | O_NONBLOCK, (err, opened) => {
+        if (err?.code !== 'ENOENT') return done(err, opened);
+        // No /proc: the name again, and it must still be the file judged.
+        byName = true;
+        fs().open(file, O_RDONLY | O_NONBLOCK | noFollow, done);
+      }),
+    );
+  } catch (error) {
+    return { ok: false, why: 'open', error: error as NodeJS.ErrnoException };
+  } finally {
+    await close(named);
+  }
+  if (!byName) return { ok: true, fd, stat };
+  try {
+    const now = await promised<Stats>((done) => fs().fstat(fd, done));
+    if (now.isFile() && now.dev === stat.dev && now.ino === stat.ino) return { ok: true, fd, stat: now };
+    await close(fd);
+    return { ok: false, why: 'not-a-file', stat: now };
   } catch (err) {
     await close(fd);
     throw err;
