@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { rm } from 'node:fs/promises';
+import { rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { BlueprintError, NotFoundError, storageErrorFrom, VerificationError } from '../errors.js';
 import { freeSpace, notEnoughSpace, openUntrusted, SPACE_RESERVE } from '../system/copy-hashed.js';
@@ -133,6 +133,16 @@ export async function readLocalPackage(
   file: string,
 ): Promise<Candidate & { file: string; signer: string }> {
   const abs = path.resolve(file);
+  // A package that is not there is not found, before its signature is missed: a mistyped path or
+  // an unmounted stick is not a verification refusal. Only a look at the name; copyOnce judges
+  // what it opens.
+  await stat(abs).catch((err) => {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ENOTDIR')
+      throw new NotFoundError(
+        `${file} not found`,
+        'Check the path of the package file (is the stick mounted?).',
+      );
+  });
   const sig = await readSignatureFile(`${abs}.asc`, `${file}.asc`);
   const { copy, size, sha256 } = await copyOnce(abs, ctx.cacheDir, ctx.signal);
   try {
