@@ -36,18 +36,31 @@ export function validate<T extends z.ZodType>(schema: T, value: unknown, what: s
   return r.data;
 }
 
-async function readDocument(file: string): Promise<unknown> {
+/** `command`: the command whose --help shows an example file (`blueprint apply`). */
+async function readDocument(file: string, command: string): Promise<unknown> {
   const text = await readSetupFile(file, 'Check the path given with -f/--answers.');
+  const example = `\`${command} --help\` shows an example.`;
+  let doc: unknown;
   try {
     // YAML 1.2 is a superset of JSON: one parser for both. Its warnings (an unresolved tag, an
     // unknown directive) are not printed: the library hands them to process.emitWarning, which
     // writes the file's text, escape sequences and all, to stderr, and headless setup's stderr is
     // the serial console (the answers come from a stick). What such a tag leaves is a plain
     // value the schema judges; errors still throw, and the CLI escapes their text.
-    return parseYaml(text, { logLevel: 'error' });
+    doc = parseYaml(text, { logLevel: 'error' });
   } catch (err) {
-    throw new UsageError(`${file} is not valid YAML or JSON: ${(err as Error).message.split('\n')[0]}`);
+    // The parser's first line names the place and ends with ':' before its code frame (the file's
+    // own text, left out).
+    const where = (err as { linePos?: { line: number; col: number }[] }).linePos?.[0];
+    throw new UsageError(
+      `${file} is not valid YAML or JSON: ${(err as Error).message.split('\n')[0]!.replace(/:\s*$/, '')}`,
+      `Fix the syntax${where ? ` at line ${where.line}, column ${where.col}` : ''} (YAML, or JSON); ${example}`,
+    );
   }
+  // Nothing but blanks and comments.
+  if (doc === null || doc === undefined)
+    throw new UsageError(`${file} is empty`, `Write the settings in it; ${example}`);
+  return doc;
 }
 
 export interface LoadedSpec {
@@ -67,12 +80,12 @@ export async function resolveAnswers(doc: unknown, baseDir: string, what: string
 
 /** Reads `blueprint setup --answers FILE`: everything is checked before anything is written. */
 export async function loadAnswersFile(file: string): Promise<LoadedSpec> {
-  return resolveAnswers(await readDocument(file), path.dirname(file), path.basename(file));
+  return resolveAnswers(await readDocument(file, 'blueprint setup'), path.dirname(file), path.basename(file));
 }
 
 /** Reads `blueprint apply -f appliance.yaml`. */
 export async function loadSpecFile(file: string): Promise<LoadedSpec> {
-  const spec = validate(specSchema, await readDocument(file), path.basename(file));
+  const spec = validate(specSchema, await readDocument(file, 'blueprint apply'), path.basename(file));
   const repositories = await resolveRepositories(
     spec.repositories,
     path.dirname(file),
