@@ -63,8 +63,9 @@ const ingest: CommandSpec = {
   details: `Each file is sent once, in name order; a line says what became of it: indexed (its id,
 chunks and pages), already indexed (the same content is there: nothing sent twice), or failed
 (why). A failure does not stop the others. Links below a folder are followed only to files
-inside it. Files of other types in a folder are passed over; a file named on the command line
-must be of one of these types.
+inside it; a link on a path named is followed only in a folder no other user can change (not
+/tmp, not another user's home). Files of other types in a folder are passed over; a file named
+on the command line must be of one of these types.
 
 Exit codes: 0 every file indexed or already there, 1 at least one failed (the rest were sent),
 3 the module is not installed, 130 interrupted (the file being sent is indexed whole or not at

@@ -4,16 +4,18 @@
  * a symbolic link below it is taken only when its target, resolved on the real filesystem, is a
  * regular file inside that folder (a link to /etc/shadow in a shared folder is refused, not sent
  * to a service); links to folders are not descended (their target is walked anyway when it is
- * inside, and a loop cannot form). A path named directly is the admin's choice and is followed.
+ * inside, and a loop cannot form). The links on a path named directly are followed only where the
+ * admin's: in a folder no one but root (or we) can change (namedRealPath).
  *
  * Each file is then read once (`readFound`): opened with O_NOFOLLOW|O_NONBLOCK (no link swapped
  * in after the walk, no FIFO to hang on), and it must still be the regular file the walk saw
  * (same device and inode) at the path the walk named, at most `maxBytes` long.
  */
-import type { Dirent } from 'node:fs';
-import { lstat, readdir, realpath, stat } from 'node:fs/promises';
+import type { Dirent, Stats } from 'node:fs';
+import { lstat, readdir, readlink, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { BlueprintError, NotFoundError, UsageError, VerificationError } from '../errors.js';
+import { otherWriter } from './folder-writers.js';
 import { pathOfFd, readBoundedFile } from './read-bounded.js';
 
 export interface FoundFile {
@@ -53,21 +55,27 @@ export async function collectFiles(
   const refused: Refused[] = [];
   const wanted = (name: string) => extensions.includes(path.extname(name).toLowerCase());
   for (const given of paths) {
-    const st = await stat(given).catch((err: NodeJS.ErrnoException) => err);
-    if (st instanceof Error) {
+    let real: string;
+    let st: Stats;
+    try {
+      real = await namedRealPath(given);
+      st = await lstat(real);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
       refused.push({
         name: given,
         error:
-          st.code === 'ENOENT'
-            ? new NotFoundError(`${given}: no such file or folder`)
-            : new BlueprintError(`${given}: ${st.message}`, 'unreadable'),
+          err instanceof VerificationError
+            ? err
+            : code === 'ENOENT'
+              ? new NotFoundError(`${given}: no such file or folder`)
+              : new BlueprintError(`${given}: ${(err as Error).message}`, 'unreadable'),
       });
       continue;
     }
     if (st.isDirectory()) {
-      const base = await realpath(given);
       // Named as the admin sees it (a folder reached through a link keeps the link's name).
-      await walk(base, base, path.basename(path.resolve(given)) || base, files, refused, wanted);
+      await walk(real, real, path.basename(path.resolve(given)) || real, files, refused, wanted);
     } else if (!st.isFile()) {
       refused.push(refuse(given, `${given} is not a regular file`, 'not-a-file'));
     } else if (!wanted(given)) {
@@ -79,7 +87,6 @@ export async function collectFiles(
         ),
       });
     } else {
-      const real = await realpath(given);
       files.push({
         path: real,
         name: given,
@@ -90,6 +97,55 @@ export async function collectFiles(
     }
   }
   return { files, refused };
+}
+
+/** Links resolved on the way to one path, at most (the kernel's own bound). */
+const MAX_LINKS = 40;
+
+/**
+ * The real path of a path the admin named, its links resolved one by one as the kernel resolves
+ * them: a link is followed only where it sits in a folder no one but root (or we) can change (not
+ * a sticky one: /tmp's links are anyone's; not a shared group's), for only root (or we) can have
+ * put it there. A link in a folder another user owns or may write is theirs, and could lead root's
+ * read anywhere (a key, /root's notes, sent to a service every client of it can ask): refused as
+ * `unsafe-link`. The path returned has no link in it as it was seen; one swapped in later is
+ * caught where the file or folder is opened (readFound's descriptor path, walk's realpath check).
+ * Errors of the lookup (ENOENT, EACCES, ELOOP) are thrown as they are.
+ */
+export async function namedRealPath(given: string): Promise<string> {
+  const parts = path.resolve(given).split(path.sep).filter(Boolean);
+  let at: string = path.sep;
+  let links = 0;
+  while (parts.length) {
+    const name = parts.shift()!;
+    if (name === '.') continue;
+    // Only after a link's text: `at` has no link in it, so its parent is the real one.
+    if (name === '..') {
+      at = path.dirname(at);
+      continue;
+    }
+    const next = path.join(at, name);
+    const st = await lstat(next);
+    if (!st.isSymbolicLink()) {
+      at = next;
+      continue;
+    }
+    if (++links > MAX_LINKS)
+      throw Object.assign(new Error(`ELOOP: too many symbolic links encountered, ${given}`), {
+        code: 'ELOOP',
+      });
+    const who = otherWriter(await stat(at), { stickyIsFine: false, ownGroupIsFine: false });
+    if (who)
+      throw new VerificationError(
+        `${given} leads through ${next}, a link in a folder another user can change (${who}); it was not followed`,
+        'unsafe-link',
+        'Name the file or folder it leads to, if that is what should be sent.',
+      );
+    const text = await readlink(next);
+    if (path.isAbsolute(text)) at = path.sep;
+    parts.unshift(...text.split(path.sep).filter(Boolean));
+  }
+  return at;
 }
 
 async function walk(
