@@ -167,13 +167,22 @@ export function ragOps(ctx: BoxContext): RagOps {
         };
       };
       for (const r of refused) add(failed(r.name, r.error));
+      // Ctrl-C: the files before are in the index, the one being sent is the module's to finish
+      // or drop whole; the admin is told so, not that nothing changed.
+      const interrupted = (sending?: string) => {
+        const d = report.duplicates;
+        return new InterruptedError(
+          `Interrupted after ${report.files.length} of ${refused.length + files.length} files: ${report.ingested} indexed, ${d} duplicate${d === 1 ? '' : 's'}, ${report.failed} failed`,
+          `${sending ? `${sending} was being sent: it is indexed whole or not at all. ` : ''}Run the same command again: what is indexed already is passed over.`,
+        );
+      };
       for (const file of files) {
-        if (signal?.aborted) throw new InterruptedError();
+        if (signal?.aborted) throw interrupted();
         try {
           add(await sendFile(client, file, opts.collection, signal, readFound));
         } catch (err) {
           // The module down, or Ctrl-C: the next file would fail the same way.
-          if (err instanceof InterruptedError) throw err;
+          if (err instanceof InterruptedError || signal?.aborted) throw interrupted(file.name);
           if (
             err instanceof BlueprintError &&
             /^module-(not-running|not-permitted|connection)$/.test(err.code)

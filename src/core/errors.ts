@@ -64,8 +64,9 @@ export class StorageError extends BlueprintError {
 }
 
 export class InterruptedError extends BlueprintError {
-  constructor(message = 'Interrupted') {
-    super(message, 'interrupted', 'Nothing was changed; run the command again.', ExitCode.interrupted);
+  /** `hint`: where what was done is kept (an ingest, a setup), what running it again does. */
+  constructor(message = 'Interrupted', hint = 'Nothing was changed; run the command again.') {
+    super(message, 'interrupted', hint, ExitCode.interrupted);
   }
 }
 

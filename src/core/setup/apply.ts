@@ -109,7 +109,11 @@ export async function applyPlan(plan: SetupPlan, opts: ApplyOptions = {}): Promi
     );
   }
   const check = () => {
-    if (opts.signal?.aborted) throw new InterruptedError('Setup interrupted; run it again to finish');
+    if (opts.signal?.aborted)
+      throw new InterruptedError(
+        'Setup interrupted; run it again to finish',
+        'What was written before stays (each change whole); the same command again changes only what is left.',
+      );
   };
   try {
     const commands: string[][] = [];
