@@ -105,7 +105,14 @@ async function runSpec(ctx: Context, spec: CommandSpec, argv: string[], prog: st
     return ExitCode.ok;
   }
   const parsed = parseCommandArgs(spec, argv, prog);
-  return (await spec.run(ctx, parsed)) ?? ExitCode.ok;
+  try {
+    return (await spec.run(ctx, parsed)) ?? ExitCode.ok;
+  } catch (err) {
+    // A usage error says what to do next: the command's help, where it names nothing better.
+    if (err instanceof UsageError && !err.hint)
+      throw new UsageError(err.message, `See \`${prog} ${spec.name} --help\`.`);
+    throw err;
+  }
 }
 
 async function dispatch(

@@ -122,3 +122,31 @@ describe('a key file that cannot be read', () => {
     expect(doc.error.message).toContain(`Cannot read ${root}: a folder`);
   });
 });
+
+describe('every usage error says what to do next', () => {
+  // Each of these was an `error:` line alone (the README: errors print a `hint:` too).
+  const cases: string[][] = [
+    ['service', 'stop', 'hello', '--timeout', 'abc'],
+    ['service', 'logs', 'hello', '--tail', 'abc'],
+    ['rag', 'ask', 'why?', '--k', 'abc'],
+    ['repo', 'keygen'],
+    ['repo', 'build', 'src'],
+    ['pkg', 'repo', 'add'],
+    ['pkg', 'key', 'frobnicate'],
+    ['pkg', 'bundle', 'hello'],
+    ['audit', 'network', '--ssh-port', 'x'],
+  ];
+  for (const argv of cases)
+    it(`${argv.join(' ')}: exit 2 with a hint naming the command's help, in plain and --json`, async () => {
+      const root = tempDir();
+      const help = `\`blueprint ${argv.slice(0, 2).join(' ')} --help\``;
+      const plain = await runCliHere(['--root', root, ...argv]);
+      expect(plain.code).toBe(2);
+      expect(plain.err).toMatch(/^error: /);
+      expect(plain.err).toContain(`hint: See ${help}.`);
+      const json = await runCliHere(['--root', root, '--json', ...argv]);
+      expect(json.code).toBe(2);
+      expect(JSON.parse(json.out).error).toMatchObject({ code: 'usage', hint: `See ${help}.` });
+      expect(readdirSync(root)).toEqual([]);
+    });
+});
