@@ -21,6 +21,12 @@ export interface PoolOptions<I> {
    * ends a job that would take minutes (a parser's worst case on a hostile document).
    */
   jobTimeoutMs?: number;
+  /**
+   * close() lets jobs already running finish for up to this long before it stops their workers
+   * (default 2 s). Stopping a worker inside a native call (ONNX Runtime's session.run, hnswlib)
+   * aborts the whole process; so does jobTimeoutMs: use that one for JavaScript work only.
+   */
+  closeWaitMs?: number;
   log(line: string): void;
 }
 
@@ -61,6 +67,7 @@ export interface Pool<R> {
    * reading the log lines (rag's parse-health.ts did).
    */
   restartingSinceMs(): number | undefined;
+  /** Refuses queued jobs, lets running ones finish (closeWaitMs), then stops the workers. */
   close(): Promise<void>;
 }
 
@@ -79,6 +86,9 @@ export async function startPool<I, R>(opts: PoolOptions<I>): Promise<Pool<R>> {
   // The start times of the restarts in progress (one entry each; a Set of boxes, as two may share a ms).
   const restarting = new Set<{ since: number }>();
   let ready: R | undefined;
+  // Called whenever a job ends or a worker exits: close() waits on them for running jobs.
+  const idleWaiters = new Set<() => void>();
+  const stopping = () => new HttpError(503, 'the service is stopping');
 
   const dispatch = () => {
     for (const slot of slots) {
@@ -111,6 +121,7 @@ export async function startPool<I, R>(opts: PoolOptions<I>): Promise<Pool<R>> {
         }
       }
     }
+    for (const f of idleWaiters) f();
   };
 
   const spawn = (slot: Partial<Slot>): Promise<R> =>
@@ -165,7 +176,10 @@ export async function startPool<I, R>(opts: PoolOptions<I>): Promise<Pool<R>> {
         slot.job = undefined;
         clearTimeout(job?.timer);
         job?.reject(busy(`the worker stopped (exit ${code}) and is restarting; retry shortly`, 2));
-        if (closing) return;
+        if (closing) {
+          for (const f of idleWaiters) f();
+          return;
+        }
         opts.log(`worker exited with ${code}; restarting it`);
         const restart = { since: Date.now() };
         restarting.add(restart);
@@ -195,7 +209,7 @@ export async function startPool<I, R>(opts: PoolOptions<I>): Promise<Pool<R>> {
     ready: ready as R,
     run: (payload) =>
       new Promise((resolve, reject) => {
-        if (closing) return reject(new HttpError(503, 'the service is stopping'));
+        if (closing) return reject(stopping());
         waiting.push({ payload, resolve, reject });
         dispatch();
       }),
@@ -207,6 +221,20 @@ export async function startPool<I, R>(opts: PoolOptions<I>): Promise<Pool<R>> {
     },
     close: async () => {
       closing = true;
+      for (const w of waiting.splice(0)) w.reject(stopping());
+      // A job past jobTimeoutMs (id -1) is being stopped already: not waited for.
+      const running = () => slots.some((s) => s.job && s.job.id !== -1);
+      if (running())
+        await new Promise<void>((resolve) => {
+          const done = () => {
+            clearTimeout(timer);
+            idleWaiters.delete(check);
+            resolve();
+          };
+          const check = () => running() || done();
+          const timer = setTimeout(done, opts.closeWaitMs ?? 2_000);
+          idleWaiters.add(check);
+        });
       await Promise.all(slots.map((s) => s.worker.terminate()));
     },
   };
