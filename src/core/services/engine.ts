@@ -62,6 +62,19 @@ interface HttpError extends Error {
   json?: { message?: string; cause?: string } | string | null;
 }
 
+/**
+ * The engine's words on one line. Podman's message quotes the OCI runtime, which quotes the
+ * package's own text (the module's command, the image's entrypoint: `crun: executable file `X`
+ * not found`); front ends keep an error message's newlines (escaping the rest), so a line break in
+ * it printed a line of its own under `error:`, a forged `hint:` among them. Shown as escape.ts
+ * shows it (`\x0a`), as a module's error message is (app/module-api.ts).
+ */
+const oneLine = (text: string) =>
+  text.replace(/[\n\r\u0085\u2028\u2029]/g, (c) => {
+    const cp = c.charCodeAt(0);
+    return cp <= 0xff ? `\\x${cp.toString(16).padStart(2, '0')}` : `\\u{${cp.toString(16)}}`;
+  });
+
 /** Turns what dockerode throws into errors a user can act on. */
 export function engineErrorFrom(err: unknown, what: string, socket: string): BlueprintError {
   if (err instanceof BlueprintError) return err;
@@ -81,7 +94,7 @@ export function engineErrorFrom(err: unknown, what: string, socket: string): Blu
       { cause: err },
     );
   const detail = typeof e.json === 'object' && e.json ? (e.json.message ?? e.json.cause) : undefined;
-  const message = `${what}: ${detail ?? e.message}`;
+  const message = `${what}: ${oneLine(String(detail ?? e.message))}`;
   if (e.statusCode === 404) return new NotFoundError(message, undefined, 'engine-not-found');
   return new EngineError(
     message,
