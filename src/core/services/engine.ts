@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type Docker from 'dockerode';
 import { BlueprintError, ExitCode, NotFoundError } from '../errors.js';
+import { oneLine } from '../system/one-line.js';
 import { openWire, type Wire } from './engine-wire.js';
 
 /** Podman's standard rootful API socket; `scripts/setup-host.sh` and the appliance's socket unit serve it. */
@@ -63,19 +64,10 @@ interface HttpError extends Error {
 }
 
 /**
- * The engine's words on one line. Podman's message quotes the OCI runtime, which quotes the
- * package's own text (the module's command, the image's entrypoint: `crun: executable file `X`
- * not found`); front ends keep an error message's newlines (escaping the rest), so a line break in
- * it printed a line of its own under `error:`, a forged `hint:` among them. Shown as escape.ts
- * shows it (`\x0a`), as a module's error message is (app/module-api.ts).
+ * Turns what dockerode throws into errors a user can act on. The engine's message is made one line:
+ * Podman's message quotes the OCI runtime, which quotes the package's own text (the module's
+ * command, the image's entrypoint: `crun: executable file `X` not found`).
  */
-const oneLine = (text: string) =>
-  text.replace(/[\n\r\u0085\u2028\u2029]/g, (c) => {
-    const cp = c.charCodeAt(0);
-    return cp <= 0xff ? `\\x${cp.toString(16).padStart(2, '0')}` : `\\u{${cp.toString(16)}}`;
-  });
-
-/** Turns what dockerode throws into errors a user can act on. */
 export function engineErrorFrom(err: unknown, what: string, socket: string): BlueprintError {
   if (err instanceof BlueprintError) return err;
   const e = err as HttpError;

@@ -3,6 +3,7 @@ import { PassThrough } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BlueprintError } from '../errors.js';
 import { loadDatabase } from '../pkg/db.js';
+import { oneLine } from '../system/one-line.js';
 import { layout } from '../system/paths.js';
 import { type AppArmorPlan, apparmorSupport, processLabel, profileName } from './apparmor.js';
 import { cgroupLimits, cgroupUsage } from './cgroup.js';
@@ -278,7 +279,8 @@ export async function inspectService(deps: ServiceDeps, name: string): Promise<S
       result.probe = JSON.parse(r.stdout);
     } catch {
       throw new BlueprintError(
-        `The probe of ${name} printed no JSON (exit ${r.exitCode}): ${(r.stderr || r.stdout).slice(0, 500)}`.trim(),
+        // The module's text, on one line: it cannot print lines of its own under `error:`.
+        `The probe of ${name} printed no JSON (exit ${r.exitCode}): ${oneLine((r.stderr || r.stdout).slice(0, 500).trim())}`.trim(),
         'probe-failed',
       );
     }
