@@ -104,7 +104,6 @@ async function unpackVerified(
   const { url, body, pace } = from;
   const { signal } = pace;
   const name = packageFileName(entry);
-  ctx.progress({ phase: 'verify', name: entry.name });
   const sig = await fetchPackageSignature(url, name, c.repo, ctx.signal);
   // The hashes one pass feeds: the index's SHA-256, and whichever the signature names. A signature
   // of the plain shape by one of the repository's own keys is judged without OpenPGP.js
@@ -128,7 +127,9 @@ async function unpackVerified(
   let unpackError: unknown;
   let out: Omit<Extracted, 'archiveSha256' | 'archiveSize'> | undefined;
   let ended = false;
-  ctx.progress({ phase: 'unpack', name: entry.name });
+  // One pass downloads, hashes and unpacks: its progress is the download's; the verdict is said
+  // once the pass is over (the phases in the order they end, not 'verifying', 'unpacking', then
+  // the download bar going on).
   body.once('end', () => (ended = true));
   try {
     out = await extractStream(body, staging, limits, {
@@ -156,6 +157,7 @@ async function unpackVerified(
     unpackError = err;
   }
   hashed(ended);
+  if (ended) ctx.progress({ phase: 'verify', name: entry.name });
   if (!ended) {
     // Not read to the end (the mirror failed, fell behind the floor, sent too much): no verdict.
     throw (!ctx.signal?.aborted && pace.failure()) || unpackError;
