@@ -7,6 +7,7 @@ import type { EncryptionState } from './encryption.js';
 
 export type { OutboundAudit, OutboundFlow } from '../core/system/egress-audit.js';
 
+import { NotFoundError } from '../core/errors.js';
 import type { ExposureAudit, Listener } from '../core/system/exposure.js';
 import type { HostFacts } from '../core/system/host.js';
 import { VERSION } from '../core/version.js';
@@ -110,6 +111,18 @@ export interface BoxStatus {
 }
 
 export async function boxStatus(ctx: BoxContext): Promise<BoxStatus> {
+  // A root that is not there (a mistyped --root, an image not mounted): said as such, where the
+  // host's disk figures failed on it as an internal error.
+  if (
+    !(await access(ctx.root).then(
+      () => true,
+      () => false,
+    ))
+  )
+    throw new NotFoundError(
+      `${ctx.root} does not exist`,
+      'Check --root: it names the folder that holds the box (an image mounted there, say).',
+    );
   const { packageOps } = await import('./packages.js');
   const { serviceOps } = await import('./services.js');
   const audit = auditOps(ctx);

@@ -194,6 +194,16 @@ export async function runCli(argv: string[], argv0: string): Promise<number> {
   process.on('SIGTERM', onSignal);
   const ctx = createContext(globals, () => controller().signal);
   try {
+    // A --root that is a file: every command would fail on a path below it (ENOTDIR, an internal
+    // error), some after making nothing sensible. Said once, before any command runs.
+    if (!split.help && globals.root !== '/') {
+      const st = process.getBuiltinModule('node:fs').statSync(globals.root, { throwIfNoEntry: false });
+      if (st && !st.isDirectory())
+        throw new UsageError(
+          `--root ${globals.root} is not a directory`,
+          'Give the folder that holds the box (as dpkg --root), or leave --root out for this box.',
+        );
+    }
     // `bpkg search WORD` and `bpkg update` answered without loading the pkg command (pkg-quick.ts).
     const pkgArgv = asBpkg ? rest : rest[0] === 'pkg' ? rest.slice(1) : undefined;
     if (pkgArgv && !split.help) {

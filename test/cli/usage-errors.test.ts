@@ -5,7 +5,8 @@
  * JSON error, and a file named on the line that cannot be read says so, with the right exit code
  * and nothing written under the root.
  */
-import { readdirSync } from 'node:fs';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { type CommandGroup, type CommandSpec, isGroup } from '../../src/cli/command.js';
 import { topLevel } from '../../src/cli/commands/index.js';
@@ -149,4 +150,28 @@ describe('every usage error says what to do next', () => {
       expect(JSON.parse(json.out).error).toMatchObject({ code: 'usage', hint: `See ${help}.` });
       expect(readdirSync(root)).toEqual([]);
     });
+});
+
+describe('--root that names no box', () => {
+  it('a file: bad usage (exit 2) naming it, for any command', async () => {
+    const file = path.join(tempDir(), 'not-a-folder');
+    writeFileSync(file, 'x');
+    for (const argv of [['pkg', 'list'], ['status'], ['pkg', 'install', 'x']]) {
+      const r = await runCliHere(['--root', file, '--json', ...argv]);
+      expect(r.code, argv.join(' ')).toBe(2);
+      expect(JSON.parse(r.out).error).toMatchObject({
+        code: 'usage',
+        message: `--root ${file} is not a directory`,
+      });
+    }
+  });
+
+  it('status of a root that does not exist: not found (exit 3), not an internal error, nothing made', async () => {
+    const missing = path.join(tempDir(), 'no-such-box');
+    const r = await runCliHere(['--root', missing, 'status']);
+    expect(r.code).toBe(3);
+    expect(r.err).toContain(`error: ${missing} does not exist`);
+    expect(r.err).toContain('hint: ');
+    expect(existsSync(missing)).toBe(false);
+  });
 });
