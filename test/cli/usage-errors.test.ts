@@ -175,3 +175,25 @@ describe('--root that names no box', () => {
     expect(existsSync(missing)).toBe(false);
   });
 });
+
+describe('setup --answers with answer flags', () => {
+  it('is refused (exit 2) naming the flags, where the flags were silently ignored', async () => {
+    const root = tempDir();
+    const answers = path.join(tempDir(), 'answers.yaml');
+    writeFileSync(answers, 'hostname: box-01\n');
+    const r = await runCliHere([
+      '--root',
+      root,
+      'setup',
+      '--answers',
+      answers,
+      '--hostname',
+      'other',
+      '--ssh',
+    ]);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('error: --answers and --hostname, --ssh do not go together');
+    expect(r.err).toMatch(/hint: .*answers file/);
+    expect(readdirSync(root)).toEqual([]);
+  });
+});

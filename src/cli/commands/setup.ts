@@ -212,7 +212,14 @@ Running it again with the same answers changes nothing.`,
     const file = optString(parsed, 'answers');
     const dryRun = optBool(parsed, 'dry-run');
     const opts = { unattended: optBool(parsed, 'unattended') };
-    if (!file && ANSWER_FLAGS.some((f) => parsed.values[f] !== undefined))
+    // Answers come from the file or from flags: a flag beside the file was silently ignored.
+    const flags = ANSWER_FLAGS.filter((f) => parsed.values[f] !== undefined);
+    if (file && flags.length)
+      throw new UsageError(
+        `--answers and ${flags.map((f) => `--${f}`).join(', ')} do not go together`,
+        'Put those answers in the answers file, or leave --answers out and give them all as flags.',
+      );
+    if (!file && flags.length)
       return runSpec(
         ctx,
         async (setup) =>
