@@ -197,3 +197,16 @@ describe('setup --answers with answer flags', () => {
     expect(readdirSync(root)).toEqual([]);
   });
 });
+
+describe('bpkg key add of an empty file', () => {
+  it('says the key is empty, not what OpenPGP.js asks of its caller', async () => {
+    const root = tempDir();
+    const empty = path.join(tempDir(), 'empty.asc');
+    writeFileSync(empty, '');
+    const r = await runCliHere(['--root', root, '--json', 'pkg', 'key', 'add', empty]);
+    expect(r.code).toBe(4);
+    const e = JSON.parse(r.out).error;
+    expect(e.message).toBe('Not an OpenPGP public key: it is empty');
+    expect(e.hint).toContain('gpg --export --armor');
+  });
+});

@@ -26,6 +26,13 @@ export interface SignatureCheck {
 }
 
 export async function readPublicKeys(armoredOrBinary: string | Uint8Array): Promise<OpenPGP.PublicKey[]> {
+  // OpenPGP.js answers an empty input with what it asks of its caller ('must pass options object').
+  if (armoredOrBinary.length === 0 || (typeof armoredOrBinary === 'string' && !armoredOrBinary.trim()))
+    throw new VerificationError(
+      'Not an OpenPGP public key: it is empty',
+      'bad-key',
+      'Export it with `gpg --export --armor FINGERPRINT`.',
+    );
   await pgp();
   try {
     const keys =
