@@ -210,3 +210,12 @@ describe('bpkg key add of an empty file', () => {
     expect(e.hint).toContain('gpg --export --armor');
   });
 });
+
+describe('service list --help', () => {
+  it("describes list, which takes no NAME (it showed status's exit codes with NAME)", async () => {
+    const r = await runCliHere(['service', 'list', '--help']);
+    expect(r.code).toBe(0);
+    expect(r.out).not.toMatch(/NAME/);
+    expect(r.out).toMatch(/SECURITY/);
+  });
+});

@@ -157,6 +157,9 @@ const list: CommandSpec = {
   name: 'list',
   summary: 'Installed services and their state',
   args: '',
+  details: `The table of \`blueprint service status\` for every installed service. SECURITY is the rating
+from 1 to 8 (docs/security-rating.md), from the running container when it runs.
+Exit code 0 once every service was read. With --json the state is in "state" and "health".`,
 };
 
 const logs: CommandSpec = {
