@@ -76,7 +76,8 @@ export function splitGlobals(argv: string[], env: NodeJS.ProcessEnv): Split {
       rest.push(a);
     }
   }
-  if (!globals.root) throw new UsageError('--root needs a directory');
+  if (!globals.root)
+    throw new UsageError('--root needs a directory', 'Example: blueprint --root /tmp/box pkg list');
   globals.root = path.resolve(globals.root);
   return { globals, help, version, rest };
 }
@@ -133,7 +134,12 @@ async function dispatch(
   }
   const spec = target.commands.find((c) => c.name === sub);
   if (!spec)
-    throw new UsageError(`Unknown command: ${prog} ${sub}`, `Run \`${prog} --help\` to see the commands.`);
+    throw new UsageError(
+      sub.startsWith('-')
+        ? `Unknown option: ${sub} (before the command of ${prog})`
+        : `Unknown command: ${prog} ${sub}`,
+      `Run \`${prog} --help\` to see the commands.`,
+    );
   return runSpec(ctx, spec, rest, prog, help);
 }
 
@@ -230,7 +236,12 @@ export async function runCli(argv: string[], argv0: string): Promise<number> {
     }
     const entry = topLevel.find((c) => c.name === name);
     if (!entry)
-      throw new UsageError(`Unknown command: ${name}`, `Run \`${prog} --help\` to see the commands.`);
+      throw name.startsWith('-')
+        ? new UsageError(
+            `Unknown option: ${name}`,
+            `Run \`${prog} --help\` to see the global options and commands.`,
+          )
+        : new UsageError(`Unknown command: ${name}`, `Run \`${prog} --help\` to see the commands.`);
     const target = await entry.load();
     // A group's commands are named after it (`blueprint pkg install`); a command is its own name.
     return await dispatch(ctx, target, args, isGroup(target) ? `${prog} ${name}` : prog, split.help);

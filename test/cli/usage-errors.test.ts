@@ -219,3 +219,22 @@ describe('service list --help', () => {
     expect(r.out).toMatch(/SECURITY/);
   });
 });
+
+describe('an option where a command goes', () => {
+  it('is called an unknown option, not an unknown command', async () => {
+    const top = await runCliHere(['--bogus', 'pkg', 'list']);
+    expect(top.code).toBe(2);
+    expect(top.err).toContain('error: Unknown option: --bogus');
+    expect(top.err).toContain('hint: Run `blueprint --help` to see the global options and commands.');
+    const group = await runCliHere(['pkg', '--bogus']);
+    expect(group.code).toBe(2);
+    expect(group.err).toContain('error: Unknown option: --bogus (before the command of blueprint pkg)');
+    expect(group.err).toContain('hint: Run `blueprint pkg --help` to see the commands.');
+  });
+
+  it('--root= with nothing after it says what to give', async () => {
+    const r = await runCliHere(['--root=', 'pkg', 'list']);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('hint: Example: blueprint --root /tmp/box pkg list');
+  });
+});
