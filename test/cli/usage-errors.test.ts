@@ -238,3 +238,17 @@ describe('an option where a command goes', () => {
     expect(r.err).toContain('hint: Example: blueprint --root /tmp/box pkg list');
   });
 });
+
+describe('module new', () => {
+  it('its help and its next step name the files it writes (there is no server.c)', async () => {
+    const help = await runCliHere(['module', 'new', '--help']);
+    expect(help.out).not.toContain('server.c');
+    expect(help.out).toContain('server/main.ts');
+    const dir = path.join(tempDir(), 'my-svc');
+    const r = await runCliHere(['module', 'new', 'my-svc', '--dir', dir]);
+    expect(r.code).toBe(0);
+    const next = r.out.split('\n').find((l) => l.startsWith('Next: '))!;
+    for (const f of next.match(/edit (.*?), then/)![1]!.split(' and '))
+      expect(existsSync(path.join(dir, f)), f).toBe(true);
+  });
+});

@@ -17,7 +17,7 @@ const newModule: CommandSpec = {
     },
   },
   details:
-    'Writes manifest.json (explained field by field in manifest.md), server.c + build.sh + Containerfile (a static server FROM scratch), README.md, test.sh and .github/workflows/module.yml.\nExample: blueprint module new my-service && blueprint module lint my-service',
+    'Writes manifest.json (explained field by field in manifest.md), server/main.ts on the module server kit (kit/), build.sh + Containerfile (Node and the bundled server FROM scratch), README.md, test.sh and .github/workflows/module.yml.\nExample: blueprint module new my-service && blueprint module lint my-service',
   async run(ctx, parsed) {
     const [name, extra] = parsed.positionals;
     if (!name || extra)
@@ -27,7 +27,7 @@ const newModule: CommandSpec = {
     const shown = !rel ? '.' : rel.startsWith('..') ? made.dir : rel;
     ctx.result(
       made,
-      `created module ${made.name} in ${made.dir}:\n${made.files.map((f) => `  ${f}`).join('\n')}\nNext: edit server.c and manifest.json, then \`blueprint module lint ${shown}\``,
+      `created module ${made.name} in ${made.dir}:\n${made.files.map((f) => `  ${f}`).join('\n')}\nNext: edit server/main.ts and manifest.json, then \`blueprint module lint ${shown}\``,
     );
   },
 };
