@@ -61,8 +61,16 @@ export function parseCommandArgs(spec: CommandSpec, argv: string[], prog: string
     });
     parsed = { values, positionals };
   } catch (err) {
+    // parseArgs's unknown option adds how to pass a positional starting with '-' (with its quote
+    // left open): said plainly, for the command as it is typed.
+    const unknown =
+      (err as NodeJS.ErrnoException).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION'
+        ? /'(-[^']*)'/.exec((err as Error).message)?.[1]
+        : undefined;
     throw new UsageError(
-      (err as Error).message.replace(/^.*?: /, ''),
+      unknown
+        ? `Unknown option ${unknown} for ${prog} ${spec.name}`
+        : (err as Error).message.replace(/^.*?: /, ''),
       `See \`${prog} ${spec.name} --help\`.`,
     );
   }

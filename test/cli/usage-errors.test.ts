@@ -37,7 +37,11 @@ describe('help', () => {
   it('an unknown option points at the help of the command as it is typed', async () => {
     const r = await runCliHere(['gpu', '--bogus']);
     expect(r.code).toBe(2);
+    // Node's own words were longer, for a case no one meant, and their quote was left open.
+    expect(r.err).toContain('error: Unknown option --bogus for blueprint gpu\n');
     expect(r.err).toContain('hint: See `blueprint gpu --help`.');
+    const short = await runCliHere(['pkg', 'install', '-z', 'x']);
+    expect(short.err).toContain('error: Unknown option -z for blueprint pkg install\n');
   });
 });
 
