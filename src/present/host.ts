@@ -1,11 +1,12 @@
 import type { BoxStatus } from '../app/index.js';
 import { encryptionLine, recoveryKeyNoteLine } from './encryption.js';
+import { escapeLine } from './escape.js';
 import { packageCount } from './packages.js';
 import { bytes, duration } from './units.js';
 
 /** A service list in one line: `hello running, embeddings exited`, or why it is unknown. */
 export function servicesLine(services: BoxStatus['services']): string {
-  if (!Array.isArray(services)) return `unknown (${services.error})`;
+  if (!Array.isArray(services)) return `unknown (${escapeLine(services.error)})`;
   return services.length
     ? services
         .map((s) => `${s.name} ${s.state}${s.usedBy?.length ? ` (used by ${s.usedBy.join(', ')})` : ''}`)

@@ -2,6 +2,7 @@ import { Box, Text, useInput } from 'ink';
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { Draft, SetupPlan, WizardEnv } from '../../app/index.js';
 import { draftToAnswers, initialDraft, nextStep, STEPS } from '../../app/wizard.js';
+import { escapeLine } from '../../present/escape.js';
 import { formatChange } from '../../present/setup.js';
 import { Operation } from '../components/Operation.js';
 import { fitCell } from '../components/Table.js';
@@ -221,9 +222,7 @@ export function Setup(props: ScreenProps) {
           <Text key={`${c.kind}${c.target}`}>{fitCell(formatChange(c), props.width)}</Text>
         ))}
         {todo.length > room ? <Text>{`... and ${todo.length - room} more`}</Text> : null}
-        {phase.plan.blocked.map((b) => (
-          <Text key={b} color={plain ? undefined : 'red'}>{`Cannot apply: ${b}`}</Text>
-        ))}
+        <BlockedLines blocked={phase.plan.blocked} plain={plain} />
         <Text bold={!plain}>
           {phase.plan.blocked.length ? 'Esc: back' : 'Apply these changes? y apply, n/Esc back'}
         </Text>
@@ -290,5 +289,16 @@ export function Setup(props: ScreenProps) {
         <Text dimColor={!plain}>{'Enter accept  Esc previous step  Ctrl-U clear'}</Text>
       )}
     </Box>
+  );
+}
+
+/** Why the plan cannot be applied, a line each (a reason may quote a file's name or an error). */
+export function BlockedLines(props: { blocked: string[]; plain: boolean }) {
+  return (
+    <>
+      {props.blocked.map((b) => (
+        <Text key={b} color={props.plain ? undefined : 'red'}>{`Cannot apply: ${escapeLine(b)}`}</Text>
+      ))}
+    </>
   );
 }
