@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import { NotFoundError, UsageError } from '../app/index.js';
 
 /** A key file is a few KB; setup's key files are held to the same bound (MAX_SETUP_FILE). */
@@ -15,13 +14,7 @@ const MAX_NAMED_FILE = 1024 * 1024;
  * and opening some devices acts (an open /dev/watchdog arms the watchdog).
  */
 export async function readNamedFile(file: string, hint: string): Promise<string> {
-  if (file === '-') {
-    try {
-      return await readFile('/dev/stdin', 'utf8');
-    } catch (err) {
-      throw unreadable(file, err as NodeJS.ErrnoException, hint);
-    }
-  }
+  if (file === '-') return readStandardInput(hint);
   const { readBoundedFile } = await import('../app/untrusted-file.js');
   const r = await readBoundedFile(file, MAX_NAMED_FILE, { followLink: true });
   if (r.ok) return r.bytes.toString('utf8');
@@ -35,6 +28,32 @@ export async function readNamedFile(file: string, hint: string): Promise<string>
           ? 'a folder, not a file'
           : 'not a regular file (a device, FIFO or socket)';
   throw new UsageError(`Cannot read ${file}: ${why}`, hint);
+}
+
+/**
+ * Standard input to its end, at most MAX_NAMED_FILE bytes: a pipe that never ends (`yes |`, a
+ * stdin of /dev/zero) was read until memory ran out. Read from descriptor 0 itself: opening
+ * /dev/stdin fails (ENXIO) where standard input is a socket, as a program's spawned pipes are.
+ */
+async function readStandardInput(hint: string): Promise<string> {
+  const { createReadStream } = await import('node:fs');
+  const input = createReadStream('', { fd: 0, autoClose: false });
+  const chunks: Buffer[] = [];
+  let size = 0;
+  try {
+    for await (const chunk of input as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > MAX_NAMED_FILE)
+        throw new UsageError(`Cannot read standard input: larger than ${MAX_NAMED_FILE / 1024} KiB`, hint);
+      chunks.push(chunk);
+    }
+  } catch (err) {
+    if (err instanceof UsageError) throw err;
+    throw unreadable('standard input', err as NodeJS.ErrnoException, hint);
+  } finally {
+    input.destroy();
+  }
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 function unreadable(file: string, err: NodeJS.ErrnoException, hint: string) {

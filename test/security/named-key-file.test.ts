@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { closeSync, constants, mkdirSync, mkdtempSync, openSync, rmSync, symlinkSync } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { open } from 'node:fs/promises';
@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCliHere } from '../helpers/cli-here.js';
-import { makeKey } from '../helpers/pkg.js';
+import { blueprintExe, makeKey } from '../helpers/pkg.js';
 
 /**
  * `bpkg key add FILE` and `repo rotate-key --new-key FILE` read the key file the admin names (from
@@ -77,5 +77,20 @@ describe('a key file named on the command line is read as an untrusted file', ()
     expect(r.code, r.err).toBe(0);
     const keys = await runCliHere(['--root', root, '--json', 'pkg', 'key', 'list']);
     expect(JSON.stringify(JSON.parse(keys.out)).toLowerCase()).toContain(k.fingerprint.toLowerCase());
+  });
+
+  it('bpkg key add -: standard input is held to the same 1 MiB (a pipe that never ends was read until memory ran out)', () => {
+    const root = join(dir, 'root-stdin');
+    mkdirSync(root);
+    const r = spawnSync(
+      blueprintExe,
+      ['--root', root, 'pkg', 'key', 'add', '-', '--fingerprint', 'A'.repeat(40)],
+      {
+        input: Buffer.alloc(3 * 1024 * 1024, 'A'),
+        encoding: 'utf8',
+      },
+    );
+    expect(r.status, r.stderr).toBe(2);
+    expect(r.stderr).toContain('Cannot read standard input: larger than 1024 KiB');
   });
 });
