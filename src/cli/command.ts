@@ -40,7 +40,7 @@ export function isGroup(c: CommandSpec | CommandGroup): c is CommandGroup {
   return 'commands' in c;
 }
 
-export function parseCommandArgs(spec: CommandSpec, argv: string[], prog: string): Parsed {
+export async function parseCommandArgs(spec: CommandSpec, argv: string[], prog: string): Promise<Parsed> {
   // Nothing to parse: what parseArgs answers for no arguments, without loading it (`version`).
   if (argv.length === 0) return { values: Object.create(null), positionals: [] };
   let parsed: Parsed;
@@ -61,29 +61,12 @@ export function parseCommandArgs(spec: CommandSpec, argv: string[], prog: string
     });
     parsed = { values, positionals };
   } catch (err) {
-    // parseArgs's unknown option adds how to pass a positional starting with '-' (with its quote
-    // left open): said plainly, for the command as it is typed.
-    const unknown =
-      (err as NodeJS.ErrnoException).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION'
-        ? /'(-[^']*)'/.exec((err as Error).message)?.[1]
-        : undefined;
-    throw new UsageError(
-      unknown
-        ? `Unknown option ${unknown} for ${prog} ${spec.name}`
-        : (err as Error).message.replace(/^.*?: /, ''),
-      `See \`${prog} ${spec.name} --help\`.`,
-    );
+    throw (await import('./usage-text.js')).parseError(err, spec, prog);
   }
   // An argument the command would ignore is refused: `bpkg upgrade hello` upgraded everything,
   // `bpkg verify a b` checked a alone, `service stop a b` stopped a alone.
-  const max = maxPositionals(spec);
-  if (parsed.positionals.length > max)
-    throw new UsageError(
-      max === 0
-        ? `${prog} ${spec.name} takes no arguments, not ${quoteArgs(parsed.positionals)}`
-        : `${prog} ${spec.name} takes at most ${max} argument${max === 1 ? '' : 's'} (${spec.args}), not ${parsed.positionals.length}: ${quoteArgs(parsed.positionals)}`,
-      `See \`${prog} ${spec.name} --help\`.`,
-    );
+  if (parsed.positionals.length > maxPositionals(spec))
+    throw (await import('./usage-text.js')).tooMany(spec, prog, parsed.positionals);
   return parsed;
 }
 
@@ -93,10 +76,6 @@ export function maxPositionals(spec: CommandSpec): number {
   if (!args) return 0;
   if (args.includes('...') || args.includes('|')) return Number.POSITIVE_INFINITY;
   return args.split(/\s+/).length;
-}
-
-function quoteArgs(args: string[]): string {
-  return args.map((a) => JSON.stringify(a)).join(' ');
 }
 
 export function commandHelp(spec: CommandSpec, prog: string): string {

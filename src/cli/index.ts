@@ -105,7 +105,7 @@ async function runSpec(ctx: Context, spec: CommandSpec, argv: string[], prog: st
     writeOut(commandHelp(spec, prog));
     return ExitCode.ok;
   }
-  const parsed = parseCommandArgs(spec, argv, prog);
+  const parsed = await parseCommandArgs(spec, argv, prog);
   try {
     return (await spec.run(ctx, parsed)) ?? ExitCode.ok;
   } catch (err) {
@@ -127,19 +127,12 @@ async function dispatch(
   const [sub, ...rest] = argv;
   if (!sub) {
     // With --json stdout holds one JSON document: a missing sub-command is the usage error.
-    if (ctx.json && !help)
-      throw new UsageError(`Name a command: ${prog} COMMAND`, `Run \`${prog} --help\` to see the commands.`);
+    if (ctx.json && !help) throw (await import('./usage-text.js')).noCommand(prog);
     writeOut(groupHelp(target, prog));
     return help ? ExitCode.ok : ExitCode.usage;
   }
   const spec = target.commands.find((c) => c.name === sub);
-  if (!spec)
-    throw new UsageError(
-      sub.startsWith('-')
-        ? `Unknown option: ${sub} (before the command of ${prog})`
-        : `Unknown command: ${prog} ${sub}`,
-      `Run \`${prog} --help\` to see the commands.`,
-    );
+  if (!spec) throw (await import('./usage-text.js')).unknownCommand(sub, prog, false);
   return runSpec(ctx, spec, rest, prog, help);
 }
 
@@ -204,11 +197,7 @@ export async function runCli(argv: string[], argv0: string): Promise<number> {
     // error), some after making nothing sensible. Said once, before any command runs.
     if (!split.help && globals.root !== '/') {
       const st = process.getBuiltinModule('node:fs').statSync(globals.root, { throwIfNoEntry: false });
-      if (st && !st.isDirectory())
-        throw new UsageError(
-          `--root ${globals.root} is not a directory`,
-          'Give the folder that holds the box (as dpkg --root), or leave --root out for this box.',
-        );
+      if (st && !st.isDirectory()) throw (await import('./usage-text.js')).rootNotDirectory(globals.root);
     }
     // `bpkg search WORD` and `bpkg update` answered without loading the pkg command (pkg-quick.ts).
     const pkgArgv = asBpkg ? rest : rest[0] === 'pkg' ? rest.slice(1) : undefined;
@@ -222,11 +211,7 @@ export async function runCli(argv: string[], argv0: string): Promise<number> {
     }
     const [name, ...args] = rest;
     if (!name) {
-      if (globals.json && !split.help)
-        throw new UsageError(
-          `Name a command: ${prog} COMMAND`,
-          `Run \`${prog} --help\` to see the commands.`,
-        );
+      if (globals.json && !split.help) throw (await import('./usage-text.js')).noCommand(prog);
       if (split.help || !ctx.interactive) {
         writeOut(topHelp(prog));
         return split.help ? ExitCode.ok : ExitCode.usage;
@@ -235,13 +220,7 @@ export async function runCli(argv: string[], argv0: string): Promise<number> {
       return await runSpec(ctx, tuiCommand, [], prog, false);
     }
     const entry = topLevel.find((c) => c.name === name);
-    if (!entry)
-      throw name.startsWith('-')
-        ? new UsageError(
-            `Unknown option: ${name}`,
-            `Run \`${prog} --help\` to see the global options and commands.`,
-          )
-        : new UsageError(`Unknown command: ${name}`, `Run \`${prog} --help\` to see the commands.`);
+    if (!entry) throw (await import('./usage-text.js')).unknownCommand(name, prog, true);
     const target = await entry.load();
     // A group's commands are named after it (`blueprint pkg install`); a command is its own name.
     return await dispatch(ctx, target, args, isGroup(target) ? `${prog} ${name}` : prog, split.help);
