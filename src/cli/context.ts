@@ -98,3 +98,24 @@ export function createContext(opts: GlobalOptions, signal: () => AbortSignal): C
     },
   };
 }
+
+const said = new Set<string>();
+/** How long a wait may be silent (tests scale it down). */
+export const slowNotice = { afterMs: 2000 };
+
+/**
+ * `work`, with `text` said on stderr if it is still running after slowNotice.afterMs: a wait on the
+ * network or a service's health is not silent (nothing with --json or -q, as every note).
+ */
+export async function sayIfSlow<T>(ctx: Context, text: string, work: Promise<T>): Promise<T> {
+  if (ctx.json || ctx.quiet || said.has(text)) return work;
+  const timer = setTimeout(() => {
+    said.add(text); // once: the quick update may hand over to the full one
+    ctx.info(text);
+  }, slowNotice.afterMs);
+  try {
+    return await work;
+  } finally {
+    clearTimeout(timer);
+  }
+}

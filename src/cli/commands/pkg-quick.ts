@@ -3,7 +3,7 @@ import { quickSearch, quickUpdate, type SearchHit, type UpdateOutcome } from '..
 import { escapeLine } from '../../present/escape.js';
 import { packageCount } from '../../present/packages.js';
 import { table } from '../../present/table.js';
-import type { Context } from '../context.js';
+import { type Context, sayIfSlow } from '../context.js';
 
 /** `bpkg search`'s answer (pkg.ts, and the quick path below). */
 export function showHits(ctx: Context, hits: SearchHit[]): void {
@@ -67,6 +67,9 @@ export function hitsTable(hits: SearchHit[] & { printable?: true }): string {
   return parts.join('');
 }
 
+/** Said when `bpkg update` waits on the network for long (pkg.ts, and the quick path below). */
+export const UPDATE_WAIT = "fetching the repositories' signed indexes (waiting for the network)...";
+
 /** `bpkg update`'s answer and exit code (pkg.ts, and the quick path below). */
 export function showUpdate(ctx: Context, outcomes: UpdateOutcome[]): number {
   // A refusal is an error: it is printed even with -q.
@@ -98,7 +101,7 @@ export async function quickPkg(ctx: Context, argv: string[]): Promise<number | u
     return ExitCode.ok;
   }
   if (sub === 'update' && rest.length === 0) {
-    const outcomes = await quickUpdate(ctx.root);
+    const outcomes = await sayIfSlow(ctx, UPDATE_WAIT, quickUpdate(ctx.root));
     return outcomes && showUpdate(ctx, outcomes);
   }
   return undefined;

@@ -8,8 +8,9 @@ import { bytes } from '../../present/units.js';
 import { cliBox } from '../box.js';
 import type { CommandGroup, CommandSpec } from '../command.js';
 import { optBool, optString, requirePositionals } from '../command.js';
+import { sayIfSlow } from '../context.js';
 import { readNamedFile } from '../named-file.js';
-import { showHits, showUpdate } from './pkg-quick.js';
+import { showHits, showUpdate, UPDATE_WAIT } from './pkg-quick.js';
 
 const install: CommandSpec = {
   name: 'install',
@@ -120,7 +121,7 @@ const update: CommandSpec = {
   details:
     'A repository whose new index fails verification keeps its previous verified index; the command then exits 4.',
   async run(ctx) {
-    return showUpdate(ctx, await cliBox(ctx).packages.update());
+    return showUpdate(ctx, await sayIfSlow(ctx, UPDATE_WAIT, cliBox(ctx).packages.update()));
   },
 };
 

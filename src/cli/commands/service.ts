@@ -9,6 +9,7 @@ import {
   type Parsed,
   requirePositionals,
 } from '../command.js';
+import { sayIfSlow } from '../context.js';
 
 /**
  * The tables and texts of status, inspect and watch, loaded by those commands: with them, `service
@@ -18,6 +19,9 @@ const presentServices = () => import('../../present/services.js');
 
 const nameArg = (parsed: Parsed, cmd: string) =>
   requirePositionals(parsed, 1, 'a service NAME', `blueprint service ${cmd}`)[0]!;
+
+/** Said when a start waits long (an image loading, a model loading): what for. */
+const healthWait = (name: string) => `starting ${name}: waiting until it is healthy (its health check)...`;
 
 const watch: CommandSpec = {
   name: 'watch',
@@ -57,11 +61,15 @@ service, choose a smaller model or context, or pass --force.
 Exit codes: 3 not installed, 5 memory does not fit, 6 engine unavailable, 1 failed to become healthy.`,
   async run(ctx, parsed) {
     const name = nameArg(parsed, 'start');
-    const r = await cliBox(ctx).services.start(name, {
-      wait: !optBool(parsed, 'no-wait'),
-      signal: ctx.signal,
-      force: optBool(parsed, 'force'),
-    });
+    const r = await sayIfSlow(
+      ctx,
+      healthWait(name),
+      cliBox(ctx).services.start(name, {
+        wait: !optBool(parsed, 'no-wait'),
+        signal: ctx.signal,
+        force: optBool(parsed, 'force'),
+      }),
+    );
     ctx.result(
       r,
       `${name} ${r.version} started${r.healthy ? `, healthy after ${r.startToHealthyMs} ms` : ''}`,
@@ -107,10 +115,11 @@ const restart: CommandSpec = {
   details: 'Memory admission as for start, judged before it stops: a refused restart leaves it running.',
   async run(ctx, parsed) {
     const name = nameArg(parsed, 'restart');
-    const r = await cliBox(ctx).services.restart(name, {
-      signal: ctx.signal,
-      force: optBool(parsed, 'force'),
-    });
+    const r = await sayIfSlow(
+      ctx,
+      healthWait(name),
+      cliBox(ctx).services.restart(name, { signal: ctx.signal, force: optBool(parsed, 'force') }),
+    );
     ctx.result(
       r,
       `${name} ${r.version} restarted${r.healthy ? `, healthy after ${r.startToHealthyMs} ms` : ''}`,
