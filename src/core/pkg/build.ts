@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { satisfies } from 'semver';
-import { BlueprintError, ConflictError, NotFoundError } from '../errors.js';
+import { BlueprintError, ConflictError, NotFoundError, UsageError } from '../errors.js';
 import { ensureDir, readJsonIfExists, writeFileAtomic } from '../system/fs.js';
 import { readManifestBytes } from './archive.js';
 import { judgeBuildOutput } from './build-output.js';
@@ -27,6 +27,41 @@ import { sha256File } from './transport.js';
 
 /** Signs with an armored private key file (OpenPGP.js) or a key in the GnuPG keyring. */
 export type Signer = { keyFile: string; passphrase?: string } | { gpgKey: string; gnupgHome?: string };
+
+const SIGNING_KEY_HINT =
+  'Sign with the private key `blueprint repo keygen` wrote (signing-key.asc), not its public part (signing-key.pub.asc), or with --gpg-key ID.';
+
+/** The private key in `file`, read as a signer does; what is wrong with it said for the admin. */
+async function readSigningKey(file: string, passphrase?: string): Promise<void> {
+  const armored = await readFile(file, 'utf8').catch((err: NodeJS.ErrnoException) => {
+    throw err.code === 'ENOENT'
+      ? new NotFoundError(`Cannot read the signing key ${file}: no such file`, SIGNING_KEY_HINT)
+      : new UsageError(`Cannot read the signing key ${file}: ${err.code ?? err.message}`, SIGNING_KEY_HINT);
+  });
+  await readPrivateKey(armored, passphrase).catch((err: Error) => {
+    if (err instanceof BlueprintError) throw err; // locked by a passphrase: its own hint
+    throw /not of type private key/.test(err.message)
+      ? new UsageError(`${file} is not a private key`, SIGNING_KEY_HINT)
+      : new UsageError(`${file} is not an OpenPGP private key: ${err.message}`, SIGNING_KEY_HINT);
+  });
+}
+
+/** A build's sources (each with its manifest.json) and its signing key, judged before it writes. */
+async function checkBuildInputs(sources: string[], signer: Signer): Promise<void> {
+  for (const src of sources) {
+    if (!(await stat(src).catch(() => undefined)))
+      throw new NotFoundError(
+        `${src} does not exist`,
+        'Give package source folders (manifest.json and payload/) or .raucb bundles.',
+      );
+    if (!(await stat(path.join(src, 'manifest.json')).catch(() => undefined)))
+      throw new NotFoundError(
+        `${src} has no manifest.json`,
+        'A package source folder needs manifest.json and payload/.',
+      );
+  }
+  if ('keyFile' in signer) await readSigningKey(signer.keyFile, signer.passphrase);
+}
 
 export async function signFile(file: string, signer: Signer): Promise<void> {
   if ('gpgKey' in signer) {
@@ -143,6 +178,9 @@ export interface RepoBuildOptions {
  * index.json listing every package in the pool. The index version is one more than the last.
  */
 export async function buildRepository(options: RepoBuildOptions): Promise<RepoIndex> {
+  // Every source and the key before anything is written: a bad one met half-way left the
+  // repository folder with unsigned packages and no index.
+  await checkBuildInputs(options.sources, options.signer);
   // Judged first, then written under its real path (build-output.ts): no link is followed there.
   const opts = { ...options, repoDir: await judgeBuildOutput(options.repoDir) };
   const info = opts.info ?? (() => {});
