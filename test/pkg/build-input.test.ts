@@ -68,3 +68,16 @@ describe('repo build refuses bad input before it writes', () => {
     expect(existsSync(repoDir)).toBe(false);
   });
 });
+
+describe('repo sign', () => {
+  it('a signing key file that does not exist: not found, not an internal error; no .asc', async () => {
+    const { signFile } = await import('../../src/core/pkg/build.js');
+    const file = path.join(tempDir(), 'index.json');
+    (await import('node:fs')).writeFileSync(file, '{}');
+    const missing = path.join(tempDir(), 'nope.asc');
+    const e = await signFile(file, { keyFile: missing }).catch((x) => x);
+    expect(e).toMatchObject({ exitCode: ExitCode.notFound });
+    expect(e.message).toContain(missing);
+    expect(existsSync(`${file}.asc`)).toBe(false);
+  });
+});

@@ -32,13 +32,13 @@ const SIGNING_KEY_HINT =
   'Sign with the private key `blueprint repo keygen` wrote (signing-key.asc), not its public part (signing-key.pub.asc), or with --gpg-key ID.';
 
 /** The private key in `file`, read as a signer does; what is wrong with it said for the admin. */
-async function readSigningKey(file: string, passphrase?: string): Promise<void> {
+async function readSigningKey(file: string, passphrase?: string): ReturnType<typeof readPrivateKey> {
   const armored = await readFile(file, 'utf8').catch((err: NodeJS.ErrnoException) => {
     throw err.code === 'ENOENT'
       ? new NotFoundError(`Cannot read the signing key ${file}: no such file`, SIGNING_KEY_HINT)
       : new UsageError(`Cannot read the signing key ${file}: ${err.code ?? err.message}`, SIGNING_KEY_HINT);
   });
-  await readPrivateKey(armored, passphrase).catch((err: Error) => {
+  return readPrivateKey(armored, passphrase).catch((err: Error) => {
     if (err instanceof BlueprintError) throw err; // locked by a passphrase: its own hint
     throw /not of type private key/.test(err.message)
       ? new UsageError(`${file} is not a private key`, SIGNING_KEY_HINT)
@@ -87,7 +87,7 @@ export async function signFile(file: string, signer: Signer): Promise<void> {
     });
     return;
   }
-  const key = await readPrivateKey(await readFile(signer.keyFile, 'utf8'), signer.passphrase);
+  const key = await readSigningKey(signer.keyFile, signer.passphrase);
   await writeFileAtomic(`${file}.asc`, await signFileDetached(file, key));
 }
 
