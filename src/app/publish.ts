@@ -4,7 +4,7 @@
  * their container image and linted here, through the services module's build hooks.
  */
 import path from 'node:path';
-import { ConflictError, UsageError, VerificationError } from '../core/errors.js';
+import { ConflictError, NotFoundError, UsageError, VerificationError } from '../core/errors.js';
 import type { RepoIndex, Signer } from '../core/pkg/index.js';
 // In the executable's start part (the quick pkg commands), so imported statically.
 import { otherWriterAtOrAbove } from '../core/system/folder-writers.js';
@@ -183,12 +183,32 @@ export async function readPublicKey(
 }
 
 /** `blueprint repo rotate-key`: announces a new key in the repository, signed by the current one. */
+/**
+ * A repository folder a command works on after its build: one without index.json (a mistyped
+ * path) is not found. rotate-key wrote keys/ and by-hash/ into whatever folder it was given, made
+ * there if missing; publish failed on it as an internal error.
+ */
+async function requireBuiltRepository(dir: string): Promise<void> {
+  const { access } = await import('node:fs/promises');
+  if (
+    !(await access(path.join(dir, 'index.json')).then(
+      () => true,
+      () => false,
+    ))
+  )
+    throw new NotFoundError(
+      `${dir} is not a built repository (no index.json)`,
+      'Build it first: `blueprint repo build SOURCE... --repo DIR --key KEY`, or give the folder that holds index.json.',
+    );
+}
+
 export async function announceKeyRotation(
   repoDir: string,
   armored: string,
   fingerprint: string,
   signer: Signer,
 ): Promise<void> {
+  await requireBuiltRepository(path.resolve(repoDir));
   return (await import('../core/pkg/build.js')).announceKeyRotation(
     path.resolve(repoDir),
     armored,
@@ -218,6 +238,7 @@ export async function publishRepository(
     import('../core/pkg/transport.js'),
     import('../core/pkg/transports/credentials.js'),
   ]);
+  await requireBuiltRepository(path.resolve(dir));
   const env = opts.env ?? process.env;
   configureTransports({
     env,

@@ -81,3 +81,29 @@ describe('repo sign', () => {
     expect(existsSync(`${file}.asc`)).toBe(false);
   });
 });
+
+describe('repo rotate-key and repo publish need a built repository', () => {
+  it('rotate-key on a folder that is not one: not found, nothing made there', async () => {
+    const { announceKeyRotation } = await import('../../src/app/publish.js');
+    const dir = path.join(tempDir(), 'no-repo');
+    const e = await announceKeyRotation(dir, 'armored', key.fingerprint, { keyFile: key.privateFile }).catch(
+      (x) => x,
+    );
+    expect(e).toMatchObject({
+      exitCode: ExitCode.notFound,
+      message: `${dir} is not a built repository (no index.json)`,
+    });
+    expect(e.hint).toContain('blueprint repo build');
+    expect(existsSync(dir)).toBe(false);
+  });
+
+  it('publish of a folder that does not exist: not found, not an internal error', async () => {
+    const { publishRepository } = await import('../../src/app/publish.js');
+    const dir = path.join(tempDir(), 'no-repo');
+    const e = await publishRepository(dir, 's3://bucket/prefix').catch((x) => x);
+    expect(e).toMatchObject({
+      exitCode: ExitCode.notFound,
+      message: `${dir} is not a built repository (no index.json)`,
+    });
+  });
+});
