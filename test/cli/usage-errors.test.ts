@@ -256,3 +256,13 @@ describe('module new', () => {
       expect(existsSync(path.join(dir, f)), f).toBe(true);
   });
 });
+
+describe('apply with -f and a file besides', () => {
+  it('is refused (exit 2), where the second file was silently ignored', async () => {
+    const root = tempDir();
+    const r = await runCliHere(['--root', root, 'apply', '-f', 'a.yaml', 'b.yaml']);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('error: Give one description: -f a.yaml or b.yaml, not both');
+    expect(readdirSync(root)).toEqual([]);
+  });
+});

@@ -25,7 +25,14 @@ export const applyCommand: CommandSpec = {
 Applying twice changes nothing the second time. Exit codes: 0 applied or nothing to do,
 2 invalid file (the field is named), 4 key fingerprint mismatch.`,
   async run(ctx, parsed) {
-    const file = optString(parsed, 'file') ?? parsed.positionals[0];
+    const flag = optString(parsed, 'file');
+    const [positional] = parsed.positionals;
+    if (flag !== undefined && positional !== undefined)
+      throw new UsageError(
+        `Give one description: -f ${flag} or ${positional}, not both`,
+        'Example: blueprint apply -f appliance.yaml --dry-run',
+      );
+    const file = flag ?? positional;
     if (!file)
       throw new UsageError('Missing -f FILE', 'Example: blueprint apply -f appliance.yaml --dry-run');
     return runSpec(ctx, (setup) => setup.fromSpecFile(file), optBool(parsed, 'dry-run'));
