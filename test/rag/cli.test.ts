@@ -2,6 +2,7 @@ import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { corpus, questions } from '../fixtures/rag/corpus.js';
+import { installedRag } from '../helpers/installed-rag.js';
 import { run, tempDir } from '../helpers/pkg.js';
 import { http, type Proc, type Stack, spawnServer, startStack } from './server-harness.js';
 
@@ -18,26 +19,10 @@ const ids = new Map<string, string>();
 const blueprint = (...args: string[]) => run(['--root', root, ...args]);
 
 beforeAll(async () => {
-  // The registration and folders `bpkg install rag` leaves (what the CLI reads to find the socket).
-  const prefix = join(root, 'opt/blueprint/rag/0.1.0');
-  mkdirSync(prefix, { recursive: true });
-  mkdirSync(join(root, 'var/lib/blueprint/services/rag'), { recursive: true });
-  writeFileSync(
-    join(root, 'var/lib/blueprint/services/rag/0.1.0.json'),
-    JSON.stringify({
-      name: 'rag',
-      version: '0.1.0',
-      prefix,
-      imageId: `sha256:${'a'.repeat(64)}`,
-      approvals: { outboundNetwork: false },
-      spec: { socket: { dir: '/run/rag', file: 'api.sock' }, network: 'loopback-socket' },
-    }),
-  );
+  const socketDir = installedRag(root);
   const data = join(root, 'var/lib/blueprint/modules/rag');
   mkdirSync(join(data, 'db'), { recursive: true });
   writeFileSync(join(data, 'access-token'), `${token}\n`);
-  const socketDir = join(root, 'run/blueprint/services/rag');
-  mkdirSync(socketDir, { recursive: true });
   stack = await startStack();
   rag = await spawnServer(
     stack.ragFile,

@@ -1,8 +1,9 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ExitCode, openBox } from '../../src/app/index.js';
+import { installedRag } from '../helpers/installed-rag.js';
 import { tempDir } from '../helpers/pkg.js';
 
 /**
@@ -20,23 +21,7 @@ let third: () => void;
 const thirdArrived = new Promise<void>((r) => (third = r));
 
 beforeAll(async () => {
-  const prefix = join(root, 'opt/blueprint/rag/0.1.0');
-  mkdirSync(prefix, { recursive: true });
-  const dir = join(root, 'var/lib/blueprint/services/rag');
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(
-    join(dir, '0.1.0.json'),
-    JSON.stringify({
-      name: 'rag',
-      version: '0.1.0',
-      prefix,
-      imageId: `sha256:${'a'.repeat(64)}`,
-      approvals: { outboundNetwork: false },
-      spec: { socket: { dir: '/run/rag', file: 'api.sock' }, network: 'loopback-socket' },
-    }),
-  );
-  const socketDir = join(root, 'run/blueprint/services/rag');
-  mkdirSync(socketDir, { recursive: true });
+  const socketDir = installedRag(root);
   for (let i = 1; i <= 5; i++) writeFileSync(join(docs, `d${i}.txt`), `document ${i}\n`);
   server = createServer((req, res) => {
     req.resume();

@@ -1,7 +1,7 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { createServer, type ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { installedRag } from '../helpers/installed-rag.js';
 import { run, tempDir } from '../helpers/pkg.js';
 
 /**
@@ -21,23 +21,7 @@ const server = createServer((req, res) => {
 });
 
 beforeAll(async () => {
-  const prefix = join(root, 'opt/blueprint/rag/0.1.0');
-  mkdirSync(prefix, { recursive: true });
-  const reg = join(root, 'var/lib/blueprint/services/rag');
-  mkdirSync(reg, { recursive: true });
-  writeFileSync(
-    join(reg, '0.1.0.json'),
-    JSON.stringify({
-      name: 'rag',
-      version: '0.1.0',
-      prefix,
-      imageId: `sha256:${'a'.repeat(64)}`,
-      approvals: { outboundNetwork: false },
-      spec: { socket: { dir: '/run/rag', file: 'api.sock' }, network: 'loopback-socket' },
-    }),
-  );
-  const dir = join(root, 'run/blueprint/services/rag');
-  mkdirSync(dir, { recursive: true });
+  const dir = installedRag(root);
   await new Promise<void>((r) => server.listen(join(dir, 'api.sock'), r));
 });
 afterAll(() => server.close());
