@@ -41,8 +41,13 @@ describe('bpkg bundle', () => {
     expect((await pm.update())[0]).toMatchObject({ ok: true });
     await pm.install(['app']);
     expect((await pm.installed()).map((p) => p.name).sort()).toEqual(['app', 'base-lib']);
-    // What the bundle lacks is not installable from it.
-    await expect(pm.install(['other'])).rejects.toMatchObject({ code: 'not-found-remote' });
+    // What the bundle lacks is not installable from it, and the admin is told why (the publisher's
+    // index lists it: 'Check the repository path' sent them after a path that was right).
+    await expect(pm.install(['other'])).rejects.toMatchObject({
+      code: 'not-found-remote',
+      message: expect.stringContaining('lists other 1.0.0 but has no file for it'),
+      hint: expect.stringContaining('`bpkg bundle`'),
+    });
   });
 
   it('a package altered on the stick is refused by the air-gapped box', async () => {

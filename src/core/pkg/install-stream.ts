@@ -11,7 +11,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
-import { VerificationError } from '../errors.js';
+import { NotFoundError, VerificationError } from '../errors.js';
 import { ensureDir } from '../system/fs.js';
 import { type Extracted, type ExtractLimits, extractStream } from './archive.js';
 import { downloadFloor, downloadPace, type Pace } from './download-pace.js';
@@ -61,6 +61,15 @@ export async function streamPackage(
       first ??= err;
     }
   }
+  // Its signed index lists the package, its folder or host has no file for it: a bundle made for
+  // other packages (its publisher's whole index comes with it), or a publisher's incomplete upload.
+  // 'Check the repository path' sent the admin after a path that was right.
+  if (first instanceof NotFoundError && first.code === 'not-found-remote')
+    throw new NotFoundError(
+      `repository ${c.repo} lists ${c.entry.name} ${c.entry.version} but has no file for it (${first.message})`,
+      `A bundle made by \`bpkg bundle\` holds only the packages it was made with: make one with ${c.entry.name}. Otherwise the repository is incomplete: tell its publisher. Nothing was installed.`,
+      'not-found-remote',
+    );
   throw first;
 }
 
