@@ -14,7 +14,13 @@ const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? o
 /** One file of an ingest, as it happens. */
 export function ingestLine(r: IngestResult): string {
   const name = escapeLine(r.name);
-  if (r.status === 'failed') return `${name}: failed: ${escapeLine(r.error.message)}`;
+  if (r.status === 'failed') {
+    // The walk's own errors name the path already ('/nope: no such file or folder'): said once.
+    const m = r.error.message.startsWith(`${r.name}: `)
+      ? r.error.message.slice(r.name.length + 2)
+      : r.error.message;
+    return `${name}: failed: ${escapeLine(m)}`;
+  }
   const d = r.document;
   const what = `${plural(d.chunks, 'chunk')}${d.pages ? `, ${plural(d.pages, 'page')}` : ''}`;
   return r.status === 'duplicate'
