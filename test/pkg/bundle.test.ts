@@ -75,3 +75,13 @@ describe('bpkg bundle', () => {
     });
   });
 });
+
+describe('bpkg bundle --out where no folder can be made', () => {
+  it('fails with a storage error, not a loop at 100 % CPU', async () => {
+    // /proc answers mkdir with ENOENT for a parent that exists: Node's recursive mkdir retried it
+    // for ever (the command never ended). Ours makes the folders one by one.
+    const err = await new PackageManager({ root }).bundle(['app'], '/proc/bp-no-such/stick').catch((e) => e);
+    expect(err).toMatchObject({ code: 'not-writable', exitCode: 7 });
+    expect(err.message).toContain('/proc/bp-no-such/stick');
+  });
+});
