@@ -1,6 +1,6 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { BlueprintError, ConflictError } from '../errors.js';
+import { BlueprintError, ConflictError, InterruptedError } from '../errors.js';
 import type { GpuAccessPlan, PlanGpuAccess } from '../gpu/types.js';
 import { layout } from '../system/paths.js';
 import { type AppArmorPlan, apparmorProfile, loadProfile, planAppArmor } from './apparmor.js';
@@ -281,7 +281,15 @@ export async function startService(
     failed.abort(err);
     throw err;
   });
-  await healthy;
+  await healthy.catch((err: unknown) => {
+    // Ctrl-C once the engine started it: the service runs, only the wait for its health ends.
+    if (opts.signal?.aborted)
+      throw new InterruptedError(
+        `Interrupted while waiting for ${name} to become healthy`,
+        `${name} was started and is left running: \`blueprint service status ${name}\` shows whether it became healthy, \`blueprint service stop ${name}\` stops it.`,
+      );
+    throw err;
+  });
   return { ...result, healthy: true, startToHealthyMs: Date.now() - t0 };
 }
 

@@ -1,0 +1,64 @@
+import http from 'node:http';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { InterruptedError, openBox } from '../../src/app/index.js';
+import { chooseSocket } from '../../src/core/services/engine.js';
+import { tempDir } from '../setup/temp-registry.js';
+import { buildHello, type HelloBuild, makeBox, podman, type TestBox, uniqueName } from './helpers.js';
+
+/**
+ * Ctrl-C during `blueprint service start` once the container was started (the wait for its health
+ * check): the error said 'Interrupted by SIGINT' with 'Nothing was changed; run the command again.'
+ * while the service was running. It says the service was started and is left running, and how to
+ * see it or stop it. The Ctrl-C comes when the start request reaches the engine (a proxy in front
+ * of the real Podman API, as in start-path.test.ts): the order is the test's, not the clock's.
+ */
+let build: HelloBuild;
+let box: TestBox;
+let proxyDir: string;
+let proxy: http.Server;
+let onStart: () => void = () => {};
+const name = uniqueName('bpt-startint');
+
+beforeAll(async () => {
+  build = await buildHello();
+  box = await makeBox(build);
+  await box.install(name);
+  proxyDir = tempDir('bp-engine-proxy-');
+  const engineSocket = chooseSocket(process.env).path;
+  proxy = http.createServer((req, res) => {
+    if (req.method === 'POST' && /\/containers\/[^/]+\/start/.test(req.url ?? '')) onStart();
+    const up = http.request(
+      { socketPath: engineSocket, method: req.method, path: req.url, headers: req.headers },
+      (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      },
+    );
+    up.on('error', () => res.destroy());
+    req.pipe(up);
+  });
+  await new Promise<void>((r) => proxy.listen(path.join(proxyDir, 'engine.sock'), r));
+}, 120_000);
+
+afterAll(async () => {
+  await podman('rm', '-f', `blueprint-${name}`).catch(() => {});
+  await new Promise((r) => proxy?.close(r));
+  await box?.cleanup();
+});
+
+describe('service start interrupted while waiting for health', () => {
+  it('says the service is left running and how to stop it, not that nothing changed', async () => {
+    const env = { ...process.env, CONTAINER_HOST: `unix://${path.join(proxyDir, 'engine.sock')}` };
+    const services = openBox(box.root, { env }).services;
+    const abort = new AbortController();
+    onStart = () => abort.abort(new InterruptedError('Interrupted by SIGINT'));
+    const err = await services.start(name, { signal: abort.signal }).catch((e) => e);
+    onStart = () => {};
+    expect(err).toMatchObject({ code: 'interrupted', exitCode: 130 });
+    expect(err.hint).not.toMatch(/Nothing was changed/);
+    expect(err.hint).toContain(`blueprint service stop ${name}`);
+    const state = (await podman('inspect', '--format', '{{.State.Status}}', `blueprint-${name}`)).trim();
+    expect(state).toBe('running');
+  }, 120_000);
+});
