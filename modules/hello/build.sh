@@ -12,4 +12,9 @@ case "${BLUEPRINT_ARCH:-$(uname -m)}" in
 esac
 mkdir -p rootfs/tmp rootfs/run/hello
 chmod 1777 rootfs/tmp
-"$CC" -static -Os -s -Wall -Wextra -o rootfs/hello hello.c
+# Written beside and renamed into place: an image built from this folder meanwhile (a second build,
+# a test file beside another) copies the old binary or the new one, never one still being linked
+# (seen: "exec: /hello: permission denied" from an image whose binary was half-written).
+trap 'rm -f "rootfs/.hello.$$"' EXIT # a failed link leaves nothing in the image's root
+"$CC" -static -Os -s -Wall -Wextra -o "rootfs/.hello.$$" hello.c
+mv -f "rootfs/.hello.$$" rootfs/hello
