@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { appendFile, copyFile, cp, mkdir, readFile } from 'node:fs/promises';
+import http from 'node:http';
 import path from 'node:path';
 import { parseManifest } from '../../src/core/pkg/format.js';
 import type { HookOptions, UnpackedPackage } from '../../src/core/pkg/hooks.js';
@@ -132,4 +133,40 @@ export async function podman(...args: string[]): Promise<string> {
       await new Promise((r) => setTimeout(r, 300 * (attempt + 1)));
     }
   }
+}
+
+export interface EngineProxy {
+  /** `CONTAINER_HOST` for a box that talks to the engine through the proxy. */
+  env: NodeJS.ProcessEnv;
+  close(): Promise<void>;
+}
+
+/**
+ * A unix-socket proxy in front of the real Podman API: each request is shown to `look` as it
+ * arrives (it may answer it itself and return true), else passed on to the engine and its answer
+ * streamed back. Lets a test count the engine calls or act at one (a Ctrl-C at the start request).
+ */
+export async function engineProxy(
+  look: (req: http.IncomingMessage, res: http.ServerResponse) => boolean | undefined,
+): Promise<EngineProxy> {
+  const dir = tempDir('bp-engine-proxy-');
+  const engineSocket = chooseSocket(process.env).path;
+  const proxy = http.createServer((req, res) => {
+    if (look(req, res)) return;
+    const up = http.request(
+      { socketPath: engineSocket, method: req.method, path: req.url, headers: req.headers },
+      (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      },
+    );
+    up.on('error', () => res.destroy());
+    req.pipe(up);
+  });
+  const socket = path.join(dir, 'engine.sock');
+  await new Promise<void>((r) => proxy.listen(socket, r));
+  return {
+    env: { ...process.env, CONTAINER_HOST: `unix://${socket}` },
+    close: () => new Promise<void>((r) => proxy.close(() => r())),
+  };
 }

@@ -1,10 +1,15 @@
-import http from 'node:http';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InterruptedError, openBox } from '../../src/app/index.js';
-import { chooseSocket } from '../../src/core/services/engine.js';
-import { tempDir } from '../setup/temp-registry.js';
-import { buildHello, type HelloBuild, makeBox, podman, type TestBox, uniqueName } from './helpers.js';
+import {
+  buildHello,
+  type EngineProxy,
+  engineProxy,
+  type HelloBuild,
+  makeBox,
+  podman,
+  type TestBox,
+  uniqueName,
+} from './helpers.js';
 
 /**
  * Ctrl-C during `blueprint service start` once the container was started (the wait for its health
@@ -15,8 +20,7 @@ import { buildHello, type HelloBuild, makeBox, podman, type TestBox, uniqueName 
  */
 let build: HelloBuild;
 let box: TestBox;
-let proxyDir: string;
-let proxy: http.Server;
+let proxy: EngineProxy | undefined;
 let onStart: () => void = () => {};
 const name = uniqueName('bpt-startint');
 
@@ -24,32 +28,21 @@ beforeAll(async () => {
   build = await buildHello();
   box = await makeBox(build);
   await box.install(name);
-  proxyDir = tempDir('bp-engine-proxy-');
-  const engineSocket = chooseSocket(process.env).path;
-  proxy = http.createServer((req, res) => {
+  proxy = await engineProxy((req) => {
     if (req.method === 'POST' && /\/containers\/[^/]+\/start/.test(req.url ?? '')) onStart();
-    const up = http.request(
-      { socketPath: engineSocket, method: req.method, path: req.url, headers: req.headers },
-      (answer) => {
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
-      },
-    );
-    up.on('error', () => res.destroy());
-    req.pipe(up);
+    return false;
   });
-  await new Promise<void>((r) => proxy.listen(path.join(proxyDir, 'engine.sock'), r));
 }, 120_000);
 
 afterAll(async () => {
   await podman('rm', '-f', `blueprint-${name}`).catch(() => {});
-  await new Promise((r) => proxy?.close(r));
+  await proxy?.close();
   await box?.cleanup();
 });
 
 describe('service start interrupted while waiting for health', () => {
   it('says the service is left running and how to stop it, not that nothing changed', async () => {
-    const env = { ...process.env, CONTAINER_HOST: `unix://${path.join(proxyDir, 'engine.sock')}` };
+    const env = proxy!.env;
     const services = openBox(box.root, { env }).services;
     const abort = new AbortController();
     onStart = () => abort.abort(new InterruptedError('Interrupted by SIGINT'));

@@ -1,5 +1,5 @@
 import { readFileSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
+import type http from 'node:http';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openBox } from '../../src/app/index.js';
@@ -7,15 +7,22 @@ import { chooseSocket, openEngine } from '../../src/core/services/engine.js';
 import { healthPollDelay, inspectContainer } from '../../src/core/services/lifecycle.js';
 import { observe, type RestartRecord } from '../../src/core/services/restarts.js';
 import { layout } from '../../src/core/system/paths.js';
-import { tempDir } from '../setup/temp-registry.js';
-import { buildHello, type HelloBuild, makeBox, podman, type TestBox, uniqueName } from './helpers.js';
+import {
+  buildHello,
+  type EngineProxy,
+  engineProxy,
+  type HelloBuild,
+  makeBox,
+  podman,
+  type TestBox,
+  uniqueName,
+} from './helpers.js';
 
 // The engine calls of `service start` (issue 20: fewer round trips on the start path), counted by a
 // proxy on a unix socket in front of the real Podman API: the box talks to it through CONTAINER_HOST.
 let build: HelloBuild;
 let box: TestBox;
-let proxyDir: string;
-let proxy: http.Server;
+let proxy: EngineProxy | undefined;
 const calls: string[] = [];
 /** Looks at each request as it reaches the proxy; true: answer it with a 500 instead of Podman. */
 let intercept: (req: http.IncomingMessage) => boolean = () => false;
@@ -25,37 +32,24 @@ beforeAll(async () => {
   build = await buildHello();
   box = await makeBox(build);
   await box.install(name);
-  proxyDir = tempDir('bp-engine-proxy-');
-  const engineSocket = chooseSocket(process.env).path;
-  proxy = http.createServer((req, res) => {
+  proxy = await engineProxy((req, res) => {
     calls.push(`${req.method} ${req.url}`);
-    if (intercept(req)) {
-      res.writeHead(500, { 'Content-Type': 'application/json' });
-      res.end(JSON.stringify({ message: 'refused by the test proxy' }));
-      return;
-    }
-    const up = http.request(
-      { socketPath: engineSocket, method: req.method, path: req.url, headers: req.headers },
-      (answer) => {
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
-      },
-    );
-    up.on('error', () => res.destroy());
-    req.pipe(up);
+    if (!intercept(req)) return false;
+    res.writeHead(500, { 'Content-Type': 'application/json' });
+    res.end(JSON.stringify({ message: 'refused by the test proxy' }));
+    return true;
   });
-  await new Promise<void>((r) => proxy.listen(path.join(proxyDir, 'engine.sock'), r));
 }, 120_000);
 
 afterAll(async () => {
   await podman('rm', '-f', `blueprint-${name}`).catch(() => {});
-  await new Promise((r) => proxy?.close(r));
+  await proxy?.close();
   await box?.cleanup();
 });
 
 describe('service start: engine round trips', () => {
   it('asks the container state once: admission and start share the inspect', async () => {
-    const env = { ...process.env, CONTAINER_HOST: `unix://${path.join(proxyDir, 'engine.sock')}` };
+    const env = proxy!.env;
     const services = openBox(box.root, { env }).services;
     calls.length = 0;
     const r = await services.start(name);
@@ -86,7 +80,7 @@ describe('service start: engine round trips', () => {
   }, 120_000);
 
   it('writes the restart record before the container starts; a crash between create and that write leaves what start reuses', async () => {
-    const env = { ...process.env, CONTAINER_HOST: `unix://${path.join(proxyDir, 'engine.sock')}` };
+    const env = proxy!.env;
     const services = openBox(box.root, { env }).services;
     const file = path.join(layout(box.root).stateDir, 'services', name, 'restarts.json');
     const record = () => JSON.parse(readFileSync(file, 'utf8')) as RestartRecord;
