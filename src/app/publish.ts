@@ -182,7 +182,6 @@ export async function readPublicKey(
   return pub ? { armor: pub.armor(), fingerprint: pub.getFingerprint() } : undefined;
 }
 
-/** `blueprint repo rotate-key`: announces a new key in the repository, signed by the current one. */
 /**
  * A repository folder a command works on after its build: one without index.json (a mistyped
  * path) is not found. rotate-key wrote keys/ and by-hash/ into whatever folder it was given, made
@@ -202,6 +201,7 @@ async function requireBuiltRepository(dir: string): Promise<void> {
     );
 }
 
+/** `blueprint repo rotate-key`: announces a new key in the repository, signed by the current one. */
 export async function announceKeyRotation(
   repoDir: string,
   armored: string,
