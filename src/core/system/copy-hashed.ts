@@ -1,56 +1,39 @@
 import { createHash } from 'node:crypto';
-import { constants } from 'node:fs';
 import { type FileHandle, open, stat, statfs } from 'node:fs/promises';
 import path from 'node:path';
 import { NotFoundError, StorageError, storageErrorFrom, VerificationError } from '../errors.js';
-import { O_PATH } from './read-bounded.js';
+import { judgedOpen, type Opener } from './read-bounded.js';
+
+/** judgedOpen's descriptors as FileHandles (copyHashed reads one). */
+const handles: Opener<FileHandle> = {
+  open: (file, flags) => open(file, flags),
+  stat: (h) => h.stat(),
+  close: (h) => h.close(),
+  fd: (h) => h.fd,
+};
 
 /**
- * Opens an untrusted file for its one read: judged first on an O_PATH descriptor (read-bounded.ts),
- * so that only a regular file is ever opened: a device (an open /dev/watchdog arms the watchdog; a
- * USB stick mounted with its device nodes can hold one under any name, or a link to one) and a
- * FIFO (a writer waiting on it goes on) are refused before any open(2) that acts on them, as is a
- * folder. The name's links are followed (the admin gave it). The read itself is O_NONBLOCK.
- * `size` is what the file said it has; `copyHashed` holds it to that.
+ * Opens an untrusted file for its one read: judged first on an O_PATH descriptor (judgedOpen in
+ * read-bounded.ts, the judgement every readBoundedFile makes), so that only a regular file is ever
+ * opened: a device (an open /dev/watchdog arms the watchdog; a USB stick mounted with its device
+ * nodes can hold one under any name, or a link to one) and a FIFO (a writer waiting on it goes on)
+ * are refused before any open(2) that acts on them, as is a folder. The name's links are followed
+ * (the admin gave it). The read itself is O_NONBLOCK. `size` is what the file said it has;
+ * `copyHashed` holds it to that.
  */
 export async function openUntrusted(
   src: string,
   hint: { missing: string; notAFile: string },
 ): Promise<{ input: FileHandle; size: number }> {
-  const named = await open(src, O_PATH).catch((err) => {
-    throw (err as NodeJS.ErrnoException).code === 'ENOENT'
-      ? new NotFoundError(`${src} not found`, hint.missing)
-      : storageErrorFrom(err, `reading ${src}`);
+  const r = await judgedOpen(src, { followLink: true }, handles).catch((err) => {
+    throw storageErrorFrom(err, `reading ${src}`);
   });
-  let input: FileHandle;
-  try {
-    const st = await named.stat().catch((err) => {
-      throw storageErrorFrom(err, `reading ${src}`);
-    });
-    if (!st.isFile())
-      throw new VerificationError(`${src} is not a regular file`, 'not-a-file', hint.notAFile);
-    // The inode judged, whatever the name leads to by now; no /proc (never on the box): the name,
-    // which must still be that inode.
-    input = await open(`/proc/self/fd/${named.fd}`, constants.O_RDONLY | constants.O_NONBLOCK)
-      .catch((err) => {
-        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-        return open(src, constants.O_RDONLY | constants.O_NONBLOCK);
-      })
-      .catch((err) => {
-        throw storageErrorFrom(err, `reading ${src}`);
-      });
-    const now = await input.stat().catch(async (err) => {
-      await input.close();
-      throw storageErrorFrom(err, `reading ${src}`);
-    });
-    if (!now.isFile() || now.dev !== st.dev || now.ino !== st.ino) {
-      await input.close();
-      throw new VerificationError(`${src} is not a regular file`, 'not-a-file', hint.notAFile);
-    }
-    return { input, size: now.size };
-  } finally {
-    await named.close();
-  }
+  if (r.ok) return { input: r.handle, size: r.stat.size };
+  if (r.why === 'open')
+    throw r.error.code === 'ENOENT'
+      ? new NotFoundError(`${src} not found`, hint.missing)
+      : storageErrorFrom(r.error, `reading ${src}`);
+  throw new VerificationError(`${src} is not a regular file`, 'not-a-file', hint.notAFile);
 }
 
 /**

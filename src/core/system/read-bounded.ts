@@ -34,6 +34,7 @@ const fs = () => process.getBuiltinModule('node:fs');
 type Done<T> = (err: NodeJS.ErrnoException | null, value: T) => void;
 const promised = <T>(call: (done: Done<T>) => void): Promise<T> =>
   new Promise((resolve, reject) => call((err, value) => (err ? reject(err) : resolve(value))));
+const close = (fd: number) => promised<void>((done) => fs().close(fd, (err) => done(err, undefined)));
 
 /**
  * O_PATH (Linux, the same number on x86_64 and aarch64; not in fs.constants): a descriptor that
@@ -54,69 +55,94 @@ export function linkError(file: string): NodeJS.ErrnoException {
 }
 
 /**
- * Opens `file` as above and fstats it: a regular file, or why not. For a caller that streams the
- * bytes instead of reading them whole (and bounds them itself); the descriptor is the caller's to
- * close when `ok`.
- *
- * The file is judged before it is opened: first opened O_PATH and fstatted on that descriptor,
- * then, only when it is a regular file, opened for reading through /proc/self/fd (the inode judged,
- * whatever its name leads to by then). A stat of the name before an open of the name is no such
- * judgement: a link put at the name between the two is followed to whatever device it names.
- * Without /proc (never on the box) the name is opened again and must be the same inode.
+ * What judgedOpen needs of a descriptor: raw numbers here (node:fs callbacks, kept off
+ * node:fs/promises for `service start`), FileHandles in copy-hashed.ts (openUntrusted).
  */
-export async function openRegular(
+export interface Opener<H> {
+  open(path: string, flags: number): Promise<H>;
+  stat(h: H): Promise<Stats>;
+  close(h: H): Promise<void>;
+  fd(h: H): number;
+}
+
+/**
+ * Opens `file` for reading, judged first: opened O_PATH and fstatted on that descriptor, then,
+ * only when it is a regular file, opened for reading (O_NONBLOCK) through /proc/self/fd (the inode
+ * judged, whatever its name leads to by then). A stat of the name before an open of the name is no
+ * such judgement: a link put at the name between the two is followed to whatever device it names.
+ * Without /proc (never on the box) the name is opened again and must be the same inode. Errors of
+ * the fstats are thrown as they are; the one judgement for openRegular and openUntrusted.
+ */
+export async function judgedOpen<H>(
   file: string,
-  opts: Pick<BoundedOptions, 'followLink'> = {},
-): Promise<{ ok: true; fd: number; stat: Stats } | Unread> {
+  opts: Pick<BoundedOptions, 'followLink'>,
+  ops: Opener<H>,
+): Promise<{ ok: true; handle: H; stat: Stats } | Unread> {
   const { O_RDONLY, O_NONBLOCK, O_NOFOLLOW } = fs().constants;
   const noFollow = opts.followLink ? 0 : O_NOFOLLOW;
-  let named: number;
+  let named: H;
   try {
-    named = await promised<number>((done) => fs().open(file, O_PATH | noFollow, done));
+    named = await ops.open(file, O_PATH | noFollow);
   } catch (error) {
     return { ok: false, why: 'open', error: error as NodeJS.ErrnoException };
   }
   let stat: Stats;
   try {
-    stat = await promised<Stats>((done) => fs().fstat(named, done));
+    stat = await ops.stat(named);
   } catch (err) {
-    await close(named);
+    await ops.close(named);
     throw err;
   }
   if (!stat.isFile()) {
-    await close(named);
+    await ops.close(named);
     if (stat.isSymbolicLink()) return { ok: false, why: 'open', error: linkError(file) };
     return { ok: false, why: 'not-a-file', stat };
   }
-  let fd: number;
+  let handle: H;
   let byName = false;
   try {
-    fd = await promised<number>((done) =>
-      fs().open(`/proc/self/fd/${named}`, O_RDONLY | O_NONBLOCK, (err, opened) => {
-        if (err?.code !== 'ENOENT') return done(err, opened);
-        // No /proc: the name again, and it must still be the file judged.
-        byName = true;
-        fs().open(file, O_RDONLY | O_NONBLOCK | noFollow, done);
-      }),
-    );
+    handle = await ops.open(`/proc/self/fd/${ops.fd(named)}`, O_RDONLY | O_NONBLOCK).catch((err) => {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      // No /proc: the name again, and it must still be the file judged.
+      byName = true;
+      return ops.open(file, O_RDONLY | O_NONBLOCK | noFollow);
+    });
   } catch (error) {
     return { ok: false, why: 'open', error: error as NodeJS.ErrnoException };
   } finally {
-    await close(named);
+    await ops.close(named);
   }
-  if (!byName) return { ok: true, fd, stat };
+  if (!byName) return { ok: true, handle, stat };
   try {
-    const now = await promised<Stats>((done) => fs().fstat(fd, done));
-    if (now.isFile() && now.dev === stat.dev && now.ino === stat.ino) return { ok: true, fd, stat: now };
-    await close(fd);
+    const now = await ops.stat(handle);
+    if (now.isFile() && now.dev === stat.dev && now.ino === stat.ino) return { ok: true, handle, stat: now };
+    await ops.close(handle);
     return { ok: false, why: 'not-a-file', stat: now };
   } catch (err) {
-    await close(fd);
+    await ops.close(handle);
     throw err;
   }
 }
 
-const close = (fd: number) => promised<void>((done) => fs().close(fd, (err) => done(err, undefined)));
+const fdOpener: Opener<number> = {
+  open: (file, flags) => promised<number>((done) => fs().open(file, flags, done)),
+  stat: (fd) => promised<Stats>((done) => fs().fstat(fd, done)),
+  close: (fd) => close(fd),
+  fd: (fd) => fd,
+};
+
+/**
+ * Opens `file` as above (judgedOpen) and fstats it: a regular file, or why not. For a caller that
+ * streams the bytes instead of reading them whole (and bounds them itself); the descriptor is the
+ * caller's to close when `ok`.
+ */
+export async function openRegular(
+  file: string,
+  opts: Pick<BoundedOptions, 'followLink'> = {},
+): Promise<{ ok: true; fd: number; stat: Stats } | Unread> {
+  const r = await judgedOpen(file, opts, fdOpener);
+  return r.ok ? { ok: true, fd: r.handle, stat: r.stat } : r;
+}
 
 /** Whether `file` is a regular file, judged on a descriptor opened as readBoundedFile opens it (then closed). */
 export async function statRegular(
