@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { closeSync, createReadStream, mkdirSync, openSync, symlinkSync, writeSync } from 'node:fs';
 import path from 'node:path';
-import { type Readable, Transform } from 'node:stream';
+import { type Readable, Transform, type Writable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import type { ReadEntry } from 'tar';
 import { BlueprintError, storageErrorFrom, VerificationError } from '../errors.js';
@@ -14,6 +14,7 @@ import {
   safeEntryPath,
   unsafe,
 } from './archive-checks.js';
+import { recycleInflateOutput } from './inflate-pool.js';
 
 // Kept importable from here, where it was first written.
 export { safeEntryPath } from './archive-checks.js';
@@ -175,7 +176,8 @@ export async function extractStream(
       throw unsafe(`expands past ${limits.maxUnpackedBytes} bytes (decompression bomb?)`);
     if (name === 'manifest.json') {
       if ((entry.size ?? 0) > 1024 * 1024) throw unsafe('manifest.json is larger than 1 MiB');
-      entry.on('data', (c: Buffer) => manifestParts.push(c));
+      // A copy: the chunk's memory may be written again once this handler returns (inflate-pool.ts).
+      entry.on('data', (c: Buffer) => manifestParts.push(Buffer.from(c)));
       return;
     }
     mkdirSync(path.dirname(target), { recursive: true, mode: 0o755 });
@@ -246,8 +248,10 @@ export async function extractStream(
       throw err;
     }
     await new Promise<void>((resolve, reject) => {
-      const chain: Array<NodeJS.ReadableStream & { destroy(): void }> = gzip
-        ? [source, tap, releasing(createGunzip({ chunkSize: 1024 * 1024 }), opts.consumed), meter]
+      const inflate = gzip ? releasing(createGunzip({ chunkSize: 1024 * 1024 }), opts.consumed) : undefined;
+      if (inflate) recycleInflateOutput(inflate, parser as unknown as Writable);
+      const chain: Array<NodeJS.ReadableStream & { destroy(): void }> = inflate
+        ? [source, tap, inflate, meter]
         : [source, tap, meter];
       let settled = false;
       const finish = (err?: unknown) => {
