@@ -10,7 +10,8 @@
 import { constants } from 'node:fs';
 import { copyFile, mkdir, open, readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { ConflictError, NotFoundError, StorageError, storageErrorFrom } from '../errors.js';
+import { ConflictError, NotFoundError } from '../errors.js';
+import { ensureDir } from '../system/fs.js';
 import { fetchPackage, fetchSignatureBytes } from './fetch.js';
 import { packageFileName } from './format.js';
 import { hostArch } from './install.js';
@@ -97,23 +98,7 @@ async function firstSignature(
 
 /** The bundle goes into a new or empty folder: nothing on the stick is overwritten or merged. */
 async function emptyFolder(out: string): Promise<void> {
-  // One folder at a time, not mkdir's recursive: Node's retries for ever, at 100 % CPU, where mkdir
-  // answers ENOENT for a parent that exists (bpkg bundle --out /proc/x never ended).
-  const abs = path.resolve(out);
-  let at = path.parse(abs).root;
-  for (const part of abs.split(path.sep).filter(Boolean)) {
-    at = path.join(at, part);
-    await mkdir(at).catch((err: NodeJS.ErrnoException) => {
-      if (err.code === 'EEXIST') return;
-      throw err.code === 'ENOENT'
-        ? new StorageError(
-            `Cannot create ${out}: ${path.dirname(at)} cannot hold folders`,
-            'not-writable',
-            "Give a folder on a writable disk (the stick's mount point).",
-          )
-        : storageErrorFrom(err, `creating ${out}`);
-    });
-  }
+  await ensureDir(out); // one level at a time: never spins where no folder can be made (/proc)
   if ((await readdir(out)).length > 0)
     throw new ConflictError(`${out} is not empty`, 'bundle-target-not-empty', 'Give a new or empty folder.');
 }

@@ -10,25 +10,32 @@ const nodeFs = () => process.getBuiltinModule('node:fs');
 const fsp = () => nodeFs().promises;
 
 export async function ensureDir(dir: string, mode = 0o755): Promise<void> {
-  try {
-    await fsp().mkdir(dir, { recursive: true, mode });
-  } catch (err) {
-    // Recursive mkdir reports ENOENT on a read-only file system; walk down to get the real errno.
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
-      let at = path.parse(path.resolve(dir)).root;
-      for (const part of path.resolve(dir).split(path.sep).filter(Boolean)) {
-        at = path.join(at, part);
-        try {
-          await fsp().mkdir(at, { mode });
-        } catch (inner) {
-          if ((inner as NodeJS.ErrnoException).code !== 'EEXIST')
-            throw storageErrorFrom(inner, `creating ${dir}`);
-        }
-      }
-      return;
-    }
-    throw storageErrorFrom(err, `creating ${dir}`);
-  }
+  // One level at a time, not mkdir's recursive: Node's retries for ever, at 100 % CPU, where mkdir
+  // answers ENOENT for a parent that exists (/proc: `--root /proc/x pkg install x` never ended).
+  const make = async (abs: string): Promise<void> => {
+    const up = path.dirname(abs);
+    await fsp()
+      .mkdir(abs, { mode })
+      .catch(async (err: NodeJS.ErrnoException) => {
+        if (err.code !== 'ENOENT' || up === abs) throw err;
+        await make(up);
+        await fsp()
+          .mkdir(abs, { mode })
+          .catch((e: NodeJS.ErrnoException) => {
+            if (e.code !== 'ENOENT') throw e;
+            throw new StorageError(
+              `Cannot create ${dir}: ${up} cannot hold folders`,
+              'not-writable',
+              'Give a folder on a writable disk (check --root).',
+            );
+          });
+      })
+      .catch((err: NodeJS.ErrnoException) => {
+        if (err.code !== 'EEXIST' || !nodeFs().statSync(abs).isDirectory())
+          throw storageErrorFrom(err, `creating ${dir}`);
+      });
+  };
+  await make(path.resolve(dir));
 }
 
 /** fsync a directory so a rename inside it survives power loss. */
