@@ -37,7 +37,8 @@ export const MAX_SETUP_FILE = 1024 * 1024;
 
 /**
  * A file setup reads by a path it was given (the answers or apply file, a key file that one
- * names): the path's links are the admin's and followed, but what it names may come from a fleet
+ * names): the path's links are followed where they are the admin's (in folders no one but root can
+ * change; a link another user put there is `unsafe-link`), but what it names may come from a fleet
  * tool or a USB stick. Read once as an untrusted file: a regular file (not a FIFO, which would
  * hold setup for good, nor a device) of at most MAX_SETUP_FILE bytes.
  */

@@ -18,7 +18,8 @@ const handles: Opener<FileHandle> = {
  * opened: a device (an open /dev/watchdog arms the watchdog; a USB stick mounted with its device
  * nodes can hold one under any name, or a link to one) and a FIFO (a writer waiting on it goes on)
  * are refused before any open(2) that acts on them, as is a folder. The name's links are followed
- * (the admin gave it). The read itself is O_NONBLOCK. `size` is what the file said it has;
+ * (the admin gave it) where no one but root (or we) could have put them (named-path.ts; else
+ * `unsafe-link`). The read itself is O_NONBLOCK. `size` is what the file said it has;
  * `copyHashed` holds it to that.
  */
 export async function openUntrusted(

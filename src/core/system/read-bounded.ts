@@ -16,7 +16,10 @@ import { VerificationError } from '../errors.js';
  */
 
 export interface BoundedOptions {
-  /** Follow a link at the name: a path the user gave, whose links are theirs. */
+  /**
+   * A path the admin named: its links are followed, but only those in folders no one but root (or
+   * we) can change (named-path.ts; a link another user put there is `unsafe-link`, thrown).
+   */
   followLink?: boolean;
   /** Judges the descriptor (its fstat: a regular file within the bound) before anything is read. */
   accept?: (st: Stats, fd: number) => boolean;
@@ -71,7 +74,10 @@ export interface Opener<H> {
  * judged, whatever its name leads to by then). A stat of the name before an open of the name is no
  * such judgement: a link put at the name between the two is followed to whatever device it names.
  * Without /proc (never on the box) the name is opened again and must be the same inode. Errors of
- * the fstats are thrown as they are; the one judgement for openRegular and openUntrusted.
+ * the fstats are thrown as they are; the one judgement for openRegular and openUntrusted. With
+ * `followLink`, the real path is found first (namedRealPath) and opened with O_NOFOLLOW; where
+ * another user could swap a folder on the way for a link since, the descriptor must be at that
+ * path (else ELOOP, as for a link at the name).
  */
 export async function judgedOpen<H>(
   file: string,
@@ -79,11 +85,19 @@ export async function judgedOpen<H>(
   ops: Opener<H>,
 ): Promise<{ ok: true; handle: H; stat: Stats } | Unread> {
   const { O_RDONLY, O_NONBLOCK, O_NOFOLLOW } = fs().constants;
-  const noFollow = opts.followLink ? 0 : O_NOFOLLOW;
+  let target = file;
+  let guard = false;
   let named: H;
   try {
-    named = await ops.open(file, O_PATH | noFollow);
+    // A path the admin named: its links resolved here, each only where root (or we) put it.
+    if (opts.followLink) {
+      const { namedRealPath, othersCanSwap } = await import('./named-path.js');
+      target = await namedRealPath(file);
+      guard = await othersCanSwap(target);
+    }
+    named = await ops.open(target, O_PATH | O_NOFOLLOW);
   } catch (error) {
+    if (error instanceof VerificationError) throw error;
     return { ok: false, why: 'open', error: error as NodeJS.ErrnoException };
   }
   let stat: Stats;
@@ -92,6 +106,12 @@ export async function judgedOpen<H>(
   } catch (err) {
     await ops.close(named);
     throw err;
+  }
+  // A folder on the way swapped for a link since it was resolved: the file is elsewhere.
+  const at = guard ? pathOfFd(ops.fd(named)) : undefined;
+  if (at !== undefined && at !== target) {
+    await ops.close(named);
+    return { ok: false, why: 'open', error: linkError(file) };
   }
   if (!stat.isFile()) {
     await ops.close(named);
@@ -105,7 +125,7 @@ export async function judgedOpen<H>(
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
       // No /proc: the name again, and it must still be the file judged.
       byName = true;
-      return ops.open(file, O_RDONLY | O_NONBLOCK | noFollow);
+      return ops.open(target, O_RDONLY | O_NONBLOCK | O_NOFOLLOW);
     });
   } catch (error) {
     return { ok: false, why: 'open', error: error as NodeJS.ErrnoException };

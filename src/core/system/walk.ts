@@ -12,10 +12,10 @@
  * (same device and inode) at the path the walk named, at most `maxBytes` long.
  */
 import type { Dirent, Stats } from 'node:fs';
-import { lstat, readdir, readlink, realpath, stat } from 'node:fs/promises';
+import { lstat, readdir, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { BlueprintError, NotFoundError, UsageError, VerificationError } from '../errors.js';
-import { otherWriter } from './folder-writers.js';
+import { namedRealPath } from './named-path.js';
 import { pathOfFd, readBoundedFile } from './read-bounded.js';
 
 export interface FoundFile {
@@ -97,55 +97,6 @@ export async function collectFiles(
     }
   }
   return { files, refused };
-}
-
-/** Links resolved on the way to one path, at most (the kernel's own bound). */
-const MAX_LINKS = 40;
-
-/**
- * The real path of a path the admin named, its links resolved one by one as the kernel resolves
- * them: a link is followed only where it sits in a folder no one but root (or we) can change (not
- * a sticky one: /tmp's links are anyone's; not a shared group's), for only root (or we) can have
- * put it there. A link in a folder another user owns or may write is theirs, and could lead root's
- * read anywhere (a key, /root's notes, sent to a service every client of it can ask): refused as
- * `unsafe-link`. The path returned has no link in it as it was seen; one swapped in later is
- * caught where the file or folder is opened (readFound's descriptor path, walk's realpath check).
- * Errors of the lookup (ENOENT, EACCES, ELOOP) are thrown as they are.
- */
-export async function namedRealPath(given: string): Promise<string> {
-  const parts = path.resolve(given).split(path.sep).filter(Boolean);
-  let at: string = path.sep;
-  let links = 0;
-  while (parts.length) {
-    const name = parts.shift()!;
-    if (name === '.') continue;
-    // Only after a link's text: `at` has no link in it, so its parent is the real one.
-    if (name === '..') {
-      at = path.dirname(at);
-      continue;
-    }
-    const next = path.join(at, name);
-    const st = await lstat(next);
-    if (!st.isSymbolicLink()) {
-      at = next;
-      continue;
-    }
-    if (++links > MAX_LINKS)
-      throw Object.assign(new Error(`ELOOP: too many symbolic links encountered, ${given}`), {
-        code: 'ELOOP',
-      });
-    const who = otherWriter(await stat(at), { stickyIsFine: false, ownGroupIsFine: false });
-    if (who)
-      throw new VerificationError(
-        `${given} leads through ${next}, a link in a folder another user can change (${who}); it was not followed`,
-        'unsafe-link',
-        'Name the file or folder it leads to, if that is what should be sent.',
-      );
-    const text = await readlink(next);
-    if (path.isAbsolute(text)) at = path.sep;
-    parts.unshift(...text.split(path.sep).filter(Boolean));
-  }
-  return at;
 }
 
 async function walk(
