@@ -3,8 +3,16 @@
  * directory (`/` on the box, a fixture tree in tests). Every method answers "absent" instead of
  * throwing, because a missing file is information here, not an error.
  */
-import { lstat, readdir, readFile, readlink } from 'node:fs/promises';
+import { lstat, readdir, readlink } from 'node:fs/promises';
 import path from 'node:path';
+import { readCappedFile } from '../system/read-bounded.js';
+
+/**
+ * The most one file is read: pci.ids (~1.4 MB) and CDI specs are the big ones. A tree under `--root`
+ * is anyone's (a mounted image): a file is read only when it is a regular one (a FIFO would hold the
+ * command, /dev/zero fill memory) and never past this, whatever its size says (/proc says 0).
+ */
+export const MAX_HOST_FILE = 8 * 1024 * 1024;
 
 export interface HostFs {
   /** Text of a file, or undefined when it cannot be read. Paths are host paths (`/sys/...`). */
@@ -23,7 +31,10 @@ export interface HostFs {
 export function rootedFs(root: string): HostFs {
   const at = (p: string) => path.join(root, p);
   return {
-    read: (p) => readFile(at(p), 'utf8').catch(() => undefined),
+    read: async (p) => {
+      const r = await readCappedFile(at(p), MAX_HOST_FILE).catch(() => undefined);
+      return r?.ok ? r.bytes.toString('utf8') : undefined;
+    },
     list: (p) =>
       readdir(at(p)).then(
         (names) => names.sort(),

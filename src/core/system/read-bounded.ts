@@ -81,10 +81,11 @@ export interface Opener<H> {
  */
 export async function judgedOpen<H>(
   file: string,
-  opts: Pick<BoundedOptions, 'followLink'>,
+  opts: Pick<BoundedOptions, 'followLink'> & { kernelLinks?: boolean },
   ops: Opener<H>,
 ): Promise<{ ok: true; handle: H; stat: Stats } | Unread> {
-  const { O_RDONLY, O_NONBLOCK, O_NOFOLLOW } = fs().constants;
+  const { O_RDONLY, O_NONBLOCK } = fs().constants;
+  const O_NOFOLLOW = opts.kernelLinks ? 0 : fs().constants.O_NOFOLLOW;
   let target = file;
   let guard = false;
   let named: H;
@@ -197,6 +198,33 @@ export async function readBoundedFile(
     }
     if (n > stat.size) return { ok: false, why: 'grew', stat };
     return { ok: true, bytes: buf.subarray(0, n), stat };
+  } finally {
+    await close(fd);
+  }
+}
+
+/**
+ * The bytes of `file`, a regular file (judged first, as above), read from the descriptor to its end
+ * but never past `cap`: for files whose fstat size is not their contents' (/proc says 0, /sys 4096),
+ * in a tree read as data (`blueprint gpu --root DIR`). Its links are followed as the kernel follows
+ * them (`kernelLinks`: sysfs is made of them). More than `cap` bytes is `too-large`.
+ */
+export async function readCappedFile(file: string, cap: number): Promise<BoundedRead> {
+  const opened = await judgedOpen(file, { kernelLinks: true }, fdOpener);
+  if (!opened.ok) return opened;
+  const { handle: fd, stat } = opened;
+  try {
+    const chunks: Buffer[] = [];
+    let n = 0;
+    for (;;) {
+      const buf = Buffer.allocUnsafe(Math.min(64 * 1024, cap + 1 - n));
+      const got = await promised<number>((done) => fs().read(fd, buf, 0, buf.length, null, done));
+      if (got === 0) break;
+      chunks.push(buf.subarray(0, got));
+      n += got;
+      if (n > cap) return { ok: false, why: 'too-large', stat };
+    }
+    return { ok: true, bytes: Buffer.concat(chunks, n), stat };
   } finally {
     await close(fd);
   }

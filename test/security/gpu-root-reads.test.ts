@@ -1,0 +1,84 @@
+import { execFileSync } from 'node:child_process';
+import { closeSync, constants, mkdirSync, openSync, symlinkSync, truncateSync } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
+import { release } from 'node:os';
+import { dirname, join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import { describe, expect, it } from 'vitest';
+import { rootedFs } from '../../src/core/gpu/host.js';
+import { tempDir } from '../helpers/pkg.js';
+
+/**
+ * `blueprint gpu --root DIR` reads /sys, /proc and /etc/cdi under DIR, a mounted image or another
+ * box's tree, whose files are anyone's. They were read with a plain readFile: a FIFO there held
+ * the command for good (a writer waiting on it went on), a link to /dev/zero was read until the
+ * string could grow no more (~610 MiB more memory at its peak, 8 s), a huge sparse file whole.
+ * Now each is judged on an O_PATH descriptor (a regular file only) and read from the descriptor
+ * up to a cap, whatever its fstat says (/proc files say 0 bytes, /sys files 4096).
+ */
+const root = tempDir('bp-gpu-root-reads-');
+const at = (p: string) => {
+  mkdirSync(dirname(join(root, p)), { recursive: true });
+  return join(root, p);
+};
+
+/** A FIFO whose writer waits in open(2); `released()` says whether something opened it for reading. */
+async function waitingFifo(file: string) {
+  execFileSync('mkfifo', [file]);
+  const { open } = await import('node:fs/promises');
+  let opened = false;
+  const writer = open(file, 'w').then((h: FileHandle) => {
+    opened = true;
+    return h;
+  });
+  return {
+    async released() {
+      await Promise.race([writer, delay(1000)]);
+      return opened;
+    },
+    async end() {
+      const fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
+      await (await writer).close();
+      closeSync(fd);
+    },
+  };
+}
+
+describe('blueprint gpu --root: the tree is read as untrusted files', () => {
+  it('a FIFO is not opened (the command would wait on it for good)', async () => {
+    const w = await waitingFifo(at('/proc/driver/nvidia/version'));
+    const read = rootedFs(root).read('/proc/driver/nvidia/version');
+    const released = await w.released();
+    // Let a reader that did open it finish, so that the test ends either way.
+    await w.end();
+    expect(await read).toBeUndefined();
+    expect(released, 'the FIFO was opened for reading').toBe(false);
+  });
+
+  it('a link to /dev/zero is not read (it was, until hundreds of MiB were taken)', async () => {
+    symlinkSync('/dev/zero', at('/sys/module/nvidia/version'));
+    const peak = process.resourceUsage().maxRSS;
+    expect(await rootedFs(root).read('/sys/module/nvidia/version')).toBeUndefined();
+    // maxRSS is the peak, in KiB: no growth of a quarter of a GiB for one small file.
+    expect(process.resourceUsage().maxRSS - peak).toBeLessThan(256 * 1024);
+  });
+
+  it('a link to another device is refused by its type, not read', async () => {
+    symlinkSync('/dev/null', at('/sys/module/amdgpu/version'));
+    expect(await rootedFs(root).read('/sys/module/amdgpu/version')).toBeUndefined();
+  });
+
+  it('a regular file past the cap is not read', async () => {
+    truncateSync(openAndClose(at('/etc/cdi/huge.yaml')), 16 * 1024 ** 2);
+    expect(await rootedFs(root).read('/etc/cdi/huge.yaml')).toBeUndefined();
+  });
+
+  it('/proc files, whose fstat says 0 bytes, are still read whole', async () => {
+    expect(await rootedFs('/').read('/proc/sys/kernel/osrelease')).toBe(`${release()}\n`);
+  });
+});
+
+function openAndClose(file: string): string {
+  closeSync(openSync(file, 'w'));
+  return file;
+}
