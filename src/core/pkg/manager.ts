@@ -1,4 +1,6 @@
-import { readlink } from 'node:fs/promises';
+import { lstatSync } from 'node:fs';
+import { readlink, rmdir } from 'node:fs/promises';
+import path from 'node:path';
 import { gt } from 'semver';
 import { ConflictError, NotFoundError, storageErrorFrom } from '../errors.js';
 import { ensureDir } from '../system/fs.js';
@@ -114,12 +116,14 @@ export class PackageManager {
   /** Takes the lock, finishes any interrupted transaction, runs `fn`, releases the lock. */
   async locked<T>(fn: () => Promise<T>): Promise<T> {
     await this.checkRoot();
+    const made = notYetThere(this.paths.pkgState);
     try {
       await ensureDir(this.paths.pkgState);
     } catch (err) {
       throw storageErrorFrom(err, 'preparing the package database');
     }
     const release = await acquireLock(this.paths.lockFile, 'package operation');
+    let failed = false;
     try {
       const outcome = await this.parts.tx.recover();
       await pruneLocalCopies(this.parts.fetchContext);
@@ -128,8 +132,22 @@ export class PackageManager {
           `An interrupted transaction was ${outcome === 'completed' ? 'completed' : 'rolled back'}.`,
         );
       return await fn();
+    } catch (err) {
+      failed = true;
+      throw err;
     } finally {
       await release();
+      // A failure on a root that was not there (a typo in --root) leaves no folder tree behind:
+      // the folders made for the lock, deepest first, while they are still empty.
+      if (failed)
+        for (const dir of made)
+          if (
+            !(await rmdir(dir).then(
+              () => true,
+              () => false,
+            ))
+          )
+            break;
     }
   }
 
@@ -383,4 +401,16 @@ export class PackageManager {
     }
     return out;
   }
+}
+
+/** The folders on the way to `dir` that are not there yet (`dir` first, then its parents). */
+function notYetThere(dir: string): string[] {
+  const out: string[] = [];
+  for (
+    let d = path.resolve(dir);
+    d !== path.dirname(d) && !lstatSync(d, { throwIfNoEntry: false });
+    d = path.dirname(d)
+  )
+    out.push(d);
+  return out;
 }
