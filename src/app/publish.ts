@@ -238,6 +238,7 @@ export async function publishRepository(
     import('../core/pkg/transport.js'),
     import('../core/pkg/transports/credentials.js'),
   ]);
+  if (opts.credentials) await requireCredentialsFile(opts.credentials, to);
   await requireBuiltRepository(path.resolve(dir));
   const env = opts.env ?? process.env;
   configureTransports({
@@ -254,6 +255,24 @@ export async function publishRepository(
       : {}),
   });
   return publish(path.resolve(dir), to, opts.info, opts.starting);
+}
+
+/**
+ * --credentials names the registry logins: an S3 bucket never reads it (it takes the AWS way), and a
+ * file that is not there was read as 'no logins' (the upload went on anonymously, a 401 later).
+ */
+async function requireCredentialsFile(file: string, to: string): Promise<void> {
+  if (to.startsWith('s3://'))
+    throw new UsageError(
+      '--credentials is for OCI registries: an S3 bucket takes its credentials the AWS way',
+      'Set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_SHARED_CREDENTIALS_FILE=FILE (yours alone, mode 0600), and leave out --credentials.',
+    );
+  const { lstat } = await import('node:fs/promises');
+  if (!(await lstat(file).catch(() => undefined)))
+    throw new NotFoundError(
+      `Credentials file ${file} does not exist`,
+      'Check the path given with --credentials: a credentials.json of registry logins (docs/remote-repositories.md).',
+    );
 }
 
 /**
