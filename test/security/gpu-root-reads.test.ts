@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { closeSync, constants, mkdirSync, openSync, symlinkSync, truncateSync } from 'node:fs';
+import { closeSync, constants, mkdirSync, openSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { release } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -14,7 +14,9 @@ import { tempDir } from '../helpers/pkg.js';
  * the command for good (a writer waiting on it went on), a link to /dev/zero was read until the
  * string could grow no more (~610 MiB more memory at its peak, 8 s), a huge sparse file whole.
  * Now each is judged on an O_PATH descriptor (a regular file only) and read from the descriptor
- * up to a cap, whatever its fstat says (/proc files say 0 bytes, /sys files 4096).
+ * up to a cap, whatever its fstat says (/proc files say 0 bytes, /sys files 4096). And the tree's
+ * links are resolved inside it: an absolute link, or one up past the root, led to the host's own
+ * file (a root-only one read as a CDI spec, whose errors quote it).
  */
 const root = tempDir('bp-gpu-root-reads-');
 const at = (p: string) => {
@@ -68,9 +70,33 @@ describe('blueprint gpu --root: the tree is read as untrusted files', () => {
     expect(await rootedFs(root).read('/sys/module/amdgpu/version')).toBeUndefined();
   });
 
+  it.skipIf(process.getuid?.() !== 0)(
+    'a device node in the tree (an image mounted with its nodes) is not read',
+    async () => {
+      // /dev/zero's own numbers, made in the tree: no link to follow, the node itself.
+      execFileSync('mknod', [at('/sys/module/nvgpu/version'), 'c', '1', '5']);
+      const peak = process.resourceUsage().maxRSS;
+      expect(await rootedFs(root).read('/sys/module/nvgpu/version')).toBeUndefined();
+      expect(process.resourceUsage().maxRSS - peak).toBeLessThan(256 * 1024);
+    },
+  );
+
   it('a regular file past the cap is not read', async () => {
     truncateSync(openAndClose(at('/etc/cdi/huge.yaml')), 16 * 1024 ** 2);
     expect(await rootedFs(root).read('/etc/cdi/huge.yaml')).toBeUndefined();
+  });
+
+  it("a link that leads out of the root (absolute, or up past it) is not followed to the host's file", async () => {
+    const outside = join(tempDir('bp-gpu-root-outside-'), 'secret.yaml');
+    writeFileSync(outside, 'cdiVersion: 0.6.0\nkind: root-only/secret\n', { mode: 0o600 });
+    symlinkSync(outside, at('/etc/cdi/absolute.yaml'));
+    symlinkSync(`../../../..${outside}`, at('/etc/cdi/upward.yaml'));
+    expect(await rootedFs(root).read('/etc/cdi/upward.yaml'), 'the upward link leads out').toBeUndefined();
+    expect(await rootedFs(root).read('/etc/cdi/absolute.yaml')).toBeUndefined();
+    // A link that stays inside the root is still followed (sysfs is made of them).
+    writeFileSync(at('/sys/devices/pci0000:00/0000:01:00.0/vendor'), '0x10de\n');
+    symlinkSync('../../devices/pci0000:00/0000:01:00.0', at('/sys/bus/pci/0000:01:00.0'));
+    expect(await rootedFs(root).read('/sys/bus/pci/0000:01:00.0/vendor')).toBe('0x10de\n');
   });
 
   it('/proc files, whose fstat says 0 bytes, are still read whole', async () => {

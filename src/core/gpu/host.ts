@@ -5,7 +5,8 @@
  */
 import { lstat, readdir, readlink } from 'node:fs/promises';
 import path from 'node:path';
-import { readCappedFile } from '../system/read-bounded.js';
+import { resolveInside } from '../system/beneath.js';
+import { type BoundedRead, pathOfFd, readCappedFile } from '../system/read-bounded.js';
 
 /**
  * The most one file is read: pci.ids (~1.4 MB) and CDI specs are the big ones. A tree under `--root`
@@ -30,9 +31,13 @@ export interface HostFs {
 
 export function rootedFs(root: string): HostFs {
   const at = (p: string) => path.join(root, p);
+  // Another tree's links are its own: an absolute one, or one up past it, would be the host's file.
+  const confined = path.resolve(root) !== '/';
   return {
     read: async (p) => {
-      const r = await readCappedFile(at(p), MAX_HOST_FILE).catch(() => undefined);
+      const r = await (confined ? readInside(root, p) : readCappedFile(at(p), MAX_HOST_FILE)).catch(
+        () => undefined,
+      );
       return r?.ok ? r.bytes.toString('utf8') : undefined;
     },
     list: (p) =>
@@ -47,4 +52,15 @@ export function rootedFs(root: string): HostFs {
         () => false,
       ),
   };
+}
+
+/**
+ * `hostPath` read under `root` (not /) with its links resolved inside it (beneath.ts: an absolute
+ * link or one up past the root is refused, as a chroot would keep it in), then opened without
+ * following a link at the name and held to be the file at that real path (a swap since: refused).
+ */
+async function readInside(root: string, hostPath: string): Promise<BoundedRead | undefined> {
+  const r = resolveInside(root, hostPath);
+  if (!r.inside || !r.exists) return undefined;
+  return readCappedFile(r.path, MAX_HOST_FILE, { accept: (_st, fd) => pathOfFd(fd) === r.path });
 }

@@ -207,13 +207,19 @@ export async function readBoundedFile(
  * The bytes of `file`, a regular file (judged first, as above), read from the descriptor to its end
  * but never past `cap`: for files whose fstat size is not their contents' (/proc says 0, /sys 4096),
  * in a tree read as data (`blueprint gpu --root DIR`). Its links are followed as the kernel follows
- * them (`kernelLinks`: sysfs is made of them). More than `cap` bytes is `too-large`.
+ * them (`kernelLinks`, the default: sysfs is made of them), or none at the name (a path already
+ * resolved, judged with `accept`). More than `cap` bytes is `too-large`.
  */
-export async function readCappedFile(file: string, cap: number): Promise<BoundedRead> {
-  const opened = await judgedOpen(file, { kernelLinks: true }, fdOpener);
+export async function readCappedFile(
+  file: string,
+  cap: number,
+  opts: Pick<BoundedOptions, 'accept'> & { kernelLinks?: boolean } = { kernelLinks: true },
+): Promise<BoundedRead> {
+  const opened = await judgedOpen(file, { kernelLinks: opts.kernelLinks }, fdOpener);
   if (!opened.ok) return opened;
   const { handle: fd, stat } = opened;
   try {
+    if (opts.accept && !opts.accept(stat, fd)) return { ok: false, why: 'refused', stat };
     const chunks: Buffer[] = [];
     let n = 0;
     for (;;) {
