@@ -44,7 +44,10 @@ export function makeContext(root: string, options: BoxOptions): BoxContext {
       return options.confirm ? options.confirm(q) : true;
     },
     engine() {
-      engine ??= openEngine(chooseSocket(options.env ?? process.env, paths.configFile).path);
+      if (!engine) {
+        const choice = chooseSocket(options.env ?? process.env, paths.configFile);
+        engine = openEngine(choice.path, choice.source);
+      }
       return engine;
     },
     async serviceDeps() {

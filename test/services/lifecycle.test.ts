@@ -182,7 +182,9 @@ describe('blueprint service (real engine)', () => {
       env: { CONTAINER_HOST: 'unix:///nonexistent/podman.sock' },
     });
     expect(r.code).toBe(6);
-    expect(r.stderr).toContain('hint: Start the Podman API');
+    // The variable sent it there: the hint names it and the way back (test/services/engine-env-hint).
+    expect(r.stderr).toContain('hint: CONTAINER_HOST=unix:///nonexistent/podman.sock sends blueprint there');
+    expect(r.stderr).toContain('`unset CONTAINER_HOST`');
   });
 
   it('removing the package leaves no container, image or record behind', async () => {

@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { chooseSocket, type Engine, openEngine, START_ENGINE_HINT } from './engine.js';
+import { chooseSocket, type Engine, engineDownFix, openEngine, type SocketChoice } from './engine.js';
 
 export interface Check {
   name: string;
@@ -43,10 +43,10 @@ export async function runDoctor(root: string, env: NodeJS.ProcessEnv = process.e
     ...(podman ? {} : { fix: 'sudo apt-get install -y podman runc' }),
   });
 
-  let socket: string;
+  let choice: SocketChoice;
   try {
-    const choice = chooseSocket(env, path.join(root, 'etc/blueprint/config.json'));
-    socket = choice.path;
+    choice = chooseSocket(env, path.join(root, 'etc/blueprint/config.json'));
+    const socket = choice.path;
     checks.push({ name: 'engine socket', ok: true, detail: `${socket} (from ${choice.source})` });
   } catch (err) {
     checks.push({
@@ -61,7 +61,7 @@ export async function runDoctor(root: string, env: NodeJS.ProcessEnv = process.e
   let engine: Engine;
   let info: LibpodInfo;
   try {
-    engine = openEngine(socket);
+    engine = openEngine(choice.path, choice.source);
     info = await engine.libpod<LibpodInfo>('GET', '/info');
     checks.push({ name: 'engine answers', ok: true, detail: `Podman ${info.version?.Version ?? '?'} API` });
   } catch (err) {
@@ -69,7 +69,7 @@ export async function runDoctor(root: string, env: NodeJS.ProcessEnv = process.e
       name: 'engine answers',
       ok: false,
       detail: (err as Error).message,
-      fix: START_ENGINE_HINT,
+      fix: engineDownFix(choice.path, choice.source),
     });
     checks.push(await subidCheck(root));
     return checks;

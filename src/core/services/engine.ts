@@ -16,9 +16,21 @@ export class EngineError extends BlueprintError {
   }
 }
 
-export const START_ENGINE_HINT =
+/** What starts the engine (doctor's fix line); START_ENGINE_HINT adds where to check it. */
+export const START_ENGINE_FIX =
   'Start the Podman API: `systemctl enable --now podman.socket` on the appliance, or ' +
-  '`sudo bash scripts/setup-host.sh` on a development host; `blueprint doctor` checks it.';
+  '`sudo bash scripts/setup-host.sh` on a development host';
+export const START_ENGINE_HINT = `${START_ENGINE_FIX}; \`blueprint doctor\` checks it.`;
+
+/**
+ * What to do when nothing answers at the socket: starting Podman does not help a user whose
+ * CONTAINER_HOST or DOCKER_HOST points elsewhere (a rootless socket of another session, a typo).
+ */
+export function engineDownFix(socket: string, source?: SocketChoice['source']): string {
+  return source === 'CONTAINER_HOST' || source === 'DOCKER_HOST'
+    ? `${source}=unix://${socket} sends blueprint there: start the engine it names, or \`unset ${source}\` to use ${DEFAULT_SOCKET}`
+    : START_ENGINE_FIX;
+}
 
 export interface SocketChoice {
   path: string;
@@ -68,14 +80,19 @@ interface HttpError extends Error {
  * Podman's message quotes the OCI runtime, which quotes the package's own text (the module's
  * command, the image's entrypoint: `crun: executable file `X` not found`).
  */
-export function engineErrorFrom(err: unknown, what: string, socket: string): BlueprintError {
+export function engineErrorFrom(
+  err: unknown,
+  what: string,
+  socket: string,
+  source?: SocketChoice['source'],
+): BlueprintError {
   if (err instanceof BlueprintError) return err;
   const e = err as HttpError;
   if (e.code === 'ENOENT' || e.code === 'ECONNREFUSED')
     return new EngineError(
       `The container engine is not running (no API at ${socket})`,
       'engine-down',
-      START_ENGINE_HINT,
+      `${engineDownFix(socket, source)}; \`blueprint doctor\` checks it.`,
       { cause: err },
     );
   if (e.code === 'EACCES')
@@ -121,13 +138,13 @@ export interface LibpodCall {
  * loading dockerode costs more CPU than the whole `service start` request, so it is loaded only
  * when needed.
  */
-export function openEngine(socket: string): Engine {
+export function openEngine(socket: string, source?: SocketChoice['source']): Engine {
   let docker: Promise<Docker> | undefined;
   const call = async <T>(what: string, fn: () => Promise<T>): Promise<T> => {
     try {
       return await fn();
     } catch (err) {
-      throw engineErrorFrom(err, what, socket);
+      throw engineErrorFrom(err, what, socket, source);
     }
   };
   const wire = openWire(socket);
