@@ -195,12 +195,28 @@ export function serviceOps(ctx: BoxContext): ServiceOps {
     async writeLogs(name, out, opts = {}) {
       const { getRegistration } = await import('../core/services/registry.js');
       await getRegistration(ctx.root, name);
-      await (await status()).writeLogs(ctx.engine(), name, out, {
-        timestamps: opts.timestamps ?? true,
-        ...(opts.follow ? { follow: true } : {}),
-        ...(opts.tail !== undefined ? { tail: opts.tail } : {}),
-        ...(opts.signal ? { signal: opts.signal } : {}),
-      });
+      try {
+        await (await status()).writeLogs(ctx.engine(), name, out, {
+          timestamps: opts.timestamps ?? true,
+          ...(opts.follow ? { follow: true } : {}),
+          ...(opts.tail !== undefined ? { tail: opts.tail } : {}),
+          ...(opts.signal ? { signal: opts.signal } : {}),
+        });
+      } catch (err) {
+        // The engine down: what it kept on disk (the k8s-file the service logs to) is still there.
+        if (opts.follow || (err as { code?: string }).code !== 'engine-down') throw err;
+        const [{ readKeptLogs, writeKeptLines }, { serviceDirs }] = await Promise.all([
+          import('../core/services/kept-logs.js'),
+          import('../core/services/policy.js'),
+        ]);
+        const file = serviceDirs(ctx.root, name).logFile;
+        const lines = await readKeptLogs(file, opts.tail);
+        if (!lines) throw err;
+        ctx.options.warn?.(
+          `${(err as Error).message}: these are the logs kept on disk (${file}); following them needs the engine.`,
+        );
+        writeKeptLines(out, lines, opts.timestamps ?? true);
+      }
     },
     inspect: async (name) => (await import('../core/services/inspect.js')).inspectService(await deps(), name),
     async setToken(name, opts = {}) {

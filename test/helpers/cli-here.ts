@@ -8,12 +8,18 @@ import { runCli } from '../../src/cli/index.js';
 export async function runCliHere(args: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = '';
   let err = '';
-  vi.spyOn(process.stdout, 'write').mockImplementation((c) => {
+  // The write's callback is called, as the real stream's is: a command that ends its output
+  // stream (`service logs`) waits for it.
+  const done = (a?: unknown, b?: unknown) =>
+    typeof a === 'function' ? a : typeof b === 'function' ? b : undefined;
+  vi.spyOn(process.stdout, 'write').mockImplementation((c, a?: unknown, b?: unknown) => {
     out += String(c);
+    queueMicrotask(() => done(a, b)?.());
     return true;
   });
-  vi.spyOn(process.stderr, 'write').mockImplementation((c) => {
+  vi.spyOn(process.stderr, 'write').mockImplementation((c, a?: unknown, b?: unknown) => {
     err += String(c);
+    queueMicrotask(() => done(a, b)?.());
     return true;
   });
   try {

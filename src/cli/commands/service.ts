@@ -180,6 +180,8 @@ const logs: CommandSpec = {
     tail: { type: 'string', short: 'n', value: 'N', description: 'Only the last N lines' },
     'no-timestamps': { type: 'boolean', description: 'Without the timestamp column' },
   },
+  details: `The engine keeps them in ROOT/var/log/blueprint/services/NAME.log. With the engine down they are
+read from there (with a warning); --follow needs the engine.`,
   async run(ctx, parsed) {
     const name = nameArg(parsed, 'logs');
     const tail = optString(parsed, 'tail');
