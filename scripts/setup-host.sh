@@ -13,6 +13,8 @@ apt_install() {
 need=()
 for cmd in gpg gpgv tmux; do command -v "$cmd" >/dev/null || need+=("$cmd"); done
 [ ${#need[@]} -eq 0 ] || apt_install gnupg gpgv tmux
+# strace: test/pkg/power-cut reads an install's own fsync calls (what a power cut would keep).
+command -v strace >/dev/null || apt_install strace
 
 # --- Container engine (owned by services) -----------------------------------------------------
 # Podman + runc run the sandboxed services; gcc + libc6-dev build the static binary of the example

@@ -1,5 +1,15 @@
 import { createHash } from 'node:crypto';
-import { closeSync, createReadStream, mkdirSync, openSync, symlinkSync, writeSync } from 'node:fs';
+import {
+  close,
+  closeSync,
+  createReadStream,
+  fdatasync,
+  fdatasyncSync,
+  mkdirSync,
+  openSync,
+  symlinkSync,
+  writeSync,
+} from 'node:fs';
 import path from 'node:path';
 import { type Readable, Transform, type Writable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
@@ -15,6 +25,7 @@ import {
   unsafe,
 } from './archive-checks.js';
 import { recycleInflateOutput } from './inflate-pool.js';
+import { syncFolders } from './unpack-durable.js';
 
 // Kept importable from here, where it was first written.
 export { safeEntryPath } from './archive-checks.js';
@@ -44,6 +55,9 @@ export interface Extracted {
   files: FileRecord[];
   unpackedBytes: number;
 }
+
+/** Files whose data is being written to the disk at once, each holding its descriptor. */
+const MAX_FLUSHING = 16;
 
 const DOWNLOAD_AGAIN = 'Download it again; if it persists, report it to the publisher.';
 const NOT_A_PACKAGE =
@@ -119,6 +133,35 @@ export async function extractStream(
     onwarn: (_code: string, message: string) => fail(unsafe(message)),
   });
 
+  // Each file's data goes to the disk as it ends (fdatasync on the thread pool while the next one
+  // is unpacked), its folders once all is unpacked: the caller commits an install right after, and
+  // a power cut must not leave it naming files the disk never got (transaction.ts).
+  const flushing: Array<Promise<void>> = [];
+  let inFlight = 0;
+  const flush = (fd: number, rel: string) => {
+    const failed = (err: unknown) => err && fail(storageErrorFrom(err, `writing ${rel} to the disk`));
+    if (inFlight >= MAX_FLUSHING) {
+      // The disk is behind: wait for it here rather than hold more descriptors open.
+      try {
+        fdatasyncSync(fd);
+      } catch (err) {
+        failed(err);
+      } finally {
+        closeSync(fd);
+      }
+      return;
+    }
+    inFlight++;
+    flushing.push(
+      new Promise<void>((resolve) =>
+        fdatasync(fd, (err) => {
+          inFlight--;
+          failed(err);
+          close(fd, () => resolve());
+        }),
+      ),
+    );
+  };
   let stopReading: (err: unknown) => void = () => {};
   const fail = (err: unknown) => {
     failure ??= err;
@@ -195,8 +238,8 @@ export async function extractStream(
       }
     });
     entry.on('end', () => {
-      closeSync(fd);
       files.push({ path: rel, sha256: hash.digest('hex'), size, mode: executable ? 0o755 : 0o644 });
+      flush(fd, rel);
     });
   };
 
@@ -286,6 +329,7 @@ export async function extractStream(
   } catch (err) {
     failure ??= err;
   }
+  await Promise.all(flushing);
   if (failure) {
     if (failure instanceof BlueprintError) throw failure;
     if (signal?.aborted) throw signal.reason;
@@ -301,6 +345,9 @@ export async function extractStream(
   if (!seen.has('manifest.json'))
     throw new VerificationError('The package has no manifest.json', 'bad-archive', NOT_A_PACKAGE);
   checkLinksOnDisk(dest, files);
+  await syncFolders(dest, files).catch((err) => {
+    throw storageErrorFrom(err, 'unpacking');
+  });
   return {
     manifestBytes: Buffer.concat(manifestParts),
     files,

@@ -9,7 +9,7 @@ import {
   UsageError,
   VerificationError,
 } from '../errors.js';
-import { ensureDir, exists } from '../system/fs.js';
+import { ensureDir, exists, syncDir } from '../system/fs.js';
 import { hostArch } from '../version.js';
 import { type Extracted, extractPackage } from './archive.js';
 import { refuseBreaking } from './constraints.js';
@@ -181,6 +181,9 @@ export async function stage(
   await ensureDir(path.join(staging, 'payload'));
   try {
     await rename(path.join(staging, 'payload'), target);
+    // The rename on the disk before the commit, and the folders above it where ensureDir made them.
+    for (const dir of [path.dirname(target), p.paths.optDir, path.dirname(p.paths.optDir)])
+      await syncDir(dir);
   } catch (err) {
     throw storageErrorFrom(err, `installing ${entry.name}`);
   }
