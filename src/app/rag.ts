@@ -263,11 +263,20 @@ export function ragOps(ctx: BoxContext): RagOps {
     async remove(id, opts = {}) {
       const client = await api(opts);
       const signal = signalOf(opts);
-      const r = await client.request<{ id?: unknown; chunks?: unknown }>(
-        'DELETE',
-        `/v1/documents/${encodeURIComponent(id)}`,
-        { ...(signal ? { signal } : {}) },
-      );
+      if (signal?.aborted) throw new InterruptedError(); // nothing sent: nothing changed
+      const r = await client
+        .request<{ id?: unknown; chunks?: unknown }>('DELETE', `/v1/documents/${encodeURIComponent(id)}`, {
+          ...(signal ? { signal } : {}),
+        })
+        .catch((err: unknown) => {
+          // Ctrl-C once the request was on its way: the module may have removed it already.
+          if (err instanceof InterruptedError || signal?.aborted)
+            throw new InterruptedError(
+              `Interrupted while removing ${id}`,
+              `The request may have reached ${client.name}: \`blueprint rag list\` shows whether ${id} is still there; \`blueprint rag remove ${id}\` again removes it if so.`,
+            );
+          throw err;
+        });
       return { id, chunks: num(r.body?.chunks) ? r.body.chunks : 0 };
     },
   };
