@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
-import { UsageError } from '../errors.js';
+import { NotFoundError, UsageError } from '../errors.js';
 import { type ResolvedRepository, readSetupFile, resolveRepositories } from './keys.js';
 import {
   type ApplianceSpec,
@@ -38,7 +38,17 @@ export function validate<T extends z.ZodType>(schema: T, value: unknown, what: s
 
 /** `command`: the command whose --help shows an example file (`blueprint apply`). */
 async function readDocument(file: string, command: string): Promise<unknown> {
-  const text = await readSetupFile(file, 'Check the path given with -f/--answers.');
+  const flag = command === 'blueprint apply' ? '-f' : '--answers';
+  if (file === '-')
+    throw new UsageError(
+      `${command} ${flag} - : standard input is not read`,
+      `Save the description to a file and give its path: ${command} ${flag} FILE.`,
+    );
+  // A name that is not there is said plainly (it was 'Cannot read F: ENOENT', exit 2).
+  const { lstat } = process.getBuiltinModule('node:fs/promises');
+  if (!(await lstat(file).catch(() => undefined)))
+    throw new NotFoundError(`${file} does not exist`, `Check the path given with ${flag}.`);
+  const text = await readSetupFile(file, `Check the path given with ${flag}.`);
   const example = `\`${command} --help\` shows an example.`;
   let doc: unknown;
   try {
