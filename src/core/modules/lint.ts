@@ -1,6 +1,6 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { NotFoundError } from '../errors.js';
+import { NotFoundError, UsageError } from '../errors.js';
 import { sha256File } from '../pkg/transport.js';
 import { profileName } from '../services/apparmor.js';
 import { factsFromService, type Rating, rateService } from '../services/rating.js';
@@ -155,6 +155,11 @@ export async function lintModule(dir: string, opts: { known?: string[] } = {}): 
   const abs = path.resolve(dir);
   if (!(await exists(abs)))
     throw new NotFoundError(`${dir} does not exist`, 'Give the module folder: blueprint module lint PATH');
+  if (!(await stat(abs)).isDirectory())
+    throw new UsageError(
+      `${dir} is not a folder`,
+      `Give the module folder, the one holding manifest.json: blueprint module lint ${path.basename(abs) === 'manifest.json' ? path.dirname(abs) : 'PATH'}`,
+    );
   const errors: Finding[] = [];
   const warnings: Finding[] = [];
   const report = (extra: Partial<LintReport> = {}): LintReport => ({
