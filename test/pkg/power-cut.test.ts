@@ -12,7 +12,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { blueprintExe, signedRepo, tempDir, trustingRoot } from '../helpers/pkg.js';
+import { blueprintExe, makeKey, makeSource, signedRepo, tempDir, trustingRoot } from '../helpers/pkg.js';
 
 const strace = spawnSync('strace', ['-V']).status === 0;
 
@@ -22,41 +22,48 @@ function files(): Record<string, Buffer | string> {
   return out;
 }
 
+/**
+ * Runs the program under strace; the paths synced (fsync/fdatasync) before the first rename onto
+ * `committed`, which must happen. With -f a call another thread interrupts is split ('<unfinished
+ * ...>', '<... resumed>'): judged by where it starts; the program ended with 0, so none failed.
+ */
+function syncedBefore(args: string[], committed: string): Set<string> {
+  const log = path.join(tempDir(), 'strace.log');
+  const r = spawnSync(
+    'strace',
+    [
+      '-f',
+      '-y',
+      '-qq',
+      '-e',
+      'trace=fsync,fdatasync,rename,renameat,renameat2',
+      '-o',
+      log,
+      blueprintExe,
+      ...args,
+    ],
+    { encoding: 'utf8', timeout: 120_000 },
+  );
+  expect(r.status, r.stderr).toBe(0);
+  const lines = readFileSync(log, 'utf8').split('\n');
+  const commit = lines.findIndex((l) => /\brename/.test(l) && l.includes(`"${committed}"`));
+  expect(commit, `the rename onto ${committed}`).toBeGreaterThan(0);
+  // strace -y: `fdatasync(23</path/of/the/file>) = 0`.
+  return new Set(
+    lines
+      .slice(0, commit)
+      .map((l) => /\b(?:fsync|fdatasync)\(\d+<([^>]+)>/.exec(l)?.[1])
+      .filter((p): p is string => p !== undefined),
+  );
+}
+
 describe.skipIf(!strace)('install survives a power cut after its commit', () => {
   it('syncs every unpacked file and every folder with a new entry before installed.json is committed', async () => {
     const packed = files();
     const { key, repo } = await signedRepo([{ name: 'durable', version: '1.0.0', files: packed }]);
     const root = await trustingRoot(key, repo);
-    const log = path.join(tempDir(), 'strace.log');
-    const r = spawnSync(
-      'strace',
-      [
-        '-f',
-        '-y',
-        '-qq',
-        '-e',
-        'trace=fsync,fdatasync,rename,renameat,renameat2',
-        '-o',
-        log,
-        blueprintExe,
-      ].concat(['--root', root, '--yes', 'pkg', 'install', 'durable']),
-      { encoding: 'utf8', timeout: 120_000 },
-    );
-    expect(r.status, r.stderr).toBe(0);
-
-    const lines = readFileSync(log, 'utf8').split('\n');
     const db = path.join(root, 'var/lib/blueprint/pkg/installed.json');
-    // With -f a call another thread interrupts is split ('<unfinished ...>', '<... resumed>'): judged
-    // by where it starts; the program ended with 0, so none of them failed.
-    const commit = lines.findIndex((l) => /\brename/.test(l) && l.includes(`"${db}"`));
-    expect(commit, 'the rename that commits installed.json').toBeGreaterThan(0);
-    // strace -y: `fdatasync(23</path/of/the/file>) = 0`.
-    const synced = new Set(
-      lines
-        .slice(0, commit)
-        .map((l) => /\b(?:fsync|fdatasync)\(\d+<([^>]+)>/.exec(l)?.[1])
-        .filter((p): p is string => p !== undefined),
-    );
+    const synced = syncedBefore(['--root', root, '--yes', 'pkg', 'install', 'durable'], db);
     // Unpacked in staging, then the staging folder is renamed to opt/blueprint/durable/1.0.0.
     const staged = [...synced].find((p) => p.endsWith('/VERSION'));
     expect(staged, 'VERSION (the package payload) synced before the commit').toBeDefined();
@@ -75,5 +82,20 @@ describe.skipIf(!strace)('install survives a power cut after its commit', () => 
       synced.has(versions),
       `${versions} (the rename of the version into it) synced before the commit`,
     ).toBe(true);
+  });
+
+  it('repo build: the package and its folders are on the disk before index.json names it', async () => {
+    const key = await makeKey(path.join(tempDir(), 'key'));
+    const src = makeSource(tempDir('bp-src-'), { name: 'durable', version: '1.0.0', files: files() });
+    const repo = path.join(tempDir(), 'repo');
+    const synced = syncedBefore(
+      ['repo', 'build', src, '--repo', repo, '--key', key.privateFile],
+      path.join(repo, 'index.json'),
+    );
+    const pool = path.join(repo, 'pool');
+    const pkg = [...synced].find((p) => /durable_1\.0\.0_all\.bpkg(\.tmp)?$/.test(p));
+    expect(pkg, 'the package file synced before the index').toBeDefined();
+    for (const dir of [path.join(pool, 'durable'), pool])
+      expect(synced.has(dir), `${dir} (the package's rename into it) synced before the index`).toBe(true);
   });
 });

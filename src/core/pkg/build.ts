@@ -1,12 +1,13 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cp, mkdtemp, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { cp, mkdtemp, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { satisfies } from 'semver';
 import { BlueprintError, ConflictError, NotFoundError, UsageError } from '../errors.js';
-import { ensureDir, readJsonIfExists, writeFileAtomic } from '../system/fs.js';
+import { ensureDir, readJsonIfExists, syncDir, writeFileAtomic } from '../system/fs.js';
 import { readManifestBytes } from './archive.js';
 import { judgeBuildOutput } from './build-output.js';
 import { pruneByHashFolder } from './by-hash-prune.js';
@@ -61,6 +62,16 @@ async function checkBuildInputs(sources: string[], signer: Signer): Promise<void
       );
   }
   if ('keyFile' in signer) await readSigningKey(signer.keyFile, signer.passphrase);
+}
+
+/** fsync a file tar wrote and closed (here, not in system/fs.ts: that module is in the start part). */
+async function syncFile(file: string): Promise<void> {
+  const fh = await open(file, constants.O_RDONLY | constants.O_NOFOLLOW);
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
 }
 
 export async function signFile(file: string, signer: Signer): Promise<void> {
@@ -139,6 +150,7 @@ export async function buildPackage(
       'manifest.json',
       'payload',
     ]);
+    await syncFile(`${file}.tmp`);
     await rename(`${file}.tmp`, file);
     return { file, manifest };
   } finally {
@@ -197,6 +209,10 @@ export async function buildRepository(options: RepoBuildOptions): Promise<RepoIn
     const dest = path.join(pool, manifest.name, packageFileName(manifest));
     await ensureDir(path.dirname(dest));
     await rename(incoming, dest);
+    // On the disk before index.json names it (a power cut must not leave an index naming a package
+    // the disk lost): the package was synced before its first rename, these are the folders.
+    await syncDir(path.dirname(dest));
+    await syncDir(pool);
     await signFile(dest, opts.signer);
     info(`built ${path.relative(opts.repoDir, dest)}`);
   }
