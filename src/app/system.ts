@@ -1,4 +1,5 @@
 import { access } from 'node:fs/promises';
+import path from 'node:path';
 import type { GpuReport } from '../core/gpu/types.js';
 import type { Check } from '../core/services/doctor.js';
 import type { ServiceStatus } from '../core/services/status.js';
@@ -75,6 +76,13 @@ export function auditOps(ctx: BoxContext): AuditOps {
   return {
     async network(opts = {}) {
       const { auditNetwork, sshPortOf } = await import('../core/system/network.js');
+      // No table read is no listener found: an all-clear from an audit that saw nothing.
+      const tables = path.join(ctx.root, 'proc/net');
+      if (!process.getBuiltinModule('node:fs').existsSync(path.join(tables, 'tcp')))
+        throw new NotFoundError(
+          `${tables} has no socket tables to read`,
+          "The audit reads the kernel's tables there: run it on the box itself (--root /), or on a root where /proc is mounted.",
+        );
       const sshPort = opts.sshPort ?? (await sshPortOf(ctx.root));
       return { sshPort, listeners: await auditNetwork(ctx.root, sshPort === undefined ? {} : { sshPort }) };
     },

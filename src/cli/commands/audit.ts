@@ -16,7 +16,7 @@ const network: CommandSpec = {
   details:
     'Loopback listeners and unix sockets are fine; anything else is flagged, except SSH when the admin\n' +
     'enabled it (ssh.service enabled under ROOT/etc/systemd; port from sshd_config).\n' +
-    'Exit codes: 0 nothing flagged, 1 a listener is reachable from the network.',
+    'Exit codes: 0 nothing flagged, 1 a listener is reachable from the network, 3 no socket tables under ROOT/proc/net to read.',
   async run(ctx, parsed) {
     const port = optString(parsed, 'ssh-port');
     if (port !== undefined && !/^\d+$/.test(port)) throw new UsageError('--ssh-port needs a port number');
