@@ -12,7 +12,7 @@ import {
   unlink,
 } from 'node:fs/promises';
 import path from 'node:path';
-import { ConflictError, UsageError } from '../errors.js';
+import { ConflictError, NotFoundError, StorageError, storageErrorFrom, UsageError } from '../errors.js';
 import { packageName } from '../pkg/format.js';
 import { templateFiles } from './template/index.js';
 
@@ -32,6 +32,24 @@ function swapped(what: string): ConflictError {
     `${what} was replaced while the module was being written`,
     'module-temp-swapped',
     'Another user can change the folder it is in: make the module in a folder only you can write (e.g. under your home), then move it.',
+  );
+}
+
+/** Why no folder could be made in `parent`, said plainly (it was 'ENOENT … mkdtemp', a 'bug'). */
+async function parentError(err: unknown, parent: string): Promise<unknown> {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'ENOTDIR') return new UsageError(`${parent} is not a folder`, 'Give --dir inside a folder.');
+  if (code !== 'ENOENT') return storageErrorFrom(err, `creating the module in ${parent}`);
+  // ENOENT for a folder that is there: a file system that holds no new folders (/proc).
+  if (await lstat(parent).catch(() => undefined))
+    return new StorageError(
+      `Cannot create the module in ${parent}: ${parent} cannot hold folders`,
+      'not-writable',
+      'Give --dir on a writable disk.',
+    );
+  return new NotFoundError(
+    `${parent} does not exist`,
+    `Make it first (mkdir -p ${parent}), or give --dir inside a folder that exists.`,
   );
 }
 
@@ -62,7 +80,10 @@ export async function scaffoldModule(name: string, dir: string): Promise<Scaffol
       'module-exists',
       'Choose another folder with --dir DIR, or remove that one first.',
     );
-  const tmp = await mkdtemp(path.join(path.dirname(target), `.${path.basename(target)}.new-`));
+  const parent = path.dirname(target);
+  const tmp = await mkdtemp(path.join(parent, `.${path.basename(target)}.new-`)).catch(async (err) => {
+    throw await parentError(err, parent);
+  });
   const top = await open(tmp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW).catch((err) => {
     // ELOOP / ENOTDIR: the new name already leads elsewhere (a link); left where it is.
     const code = (err as NodeJS.ErrnoException).code;
