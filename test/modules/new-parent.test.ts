@@ -1,4 +1,4 @@
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { scaffoldModule } from '../../src/core/modules/scaffold.js';
@@ -31,5 +31,14 @@ describe('module new --dir whose parent is missing or no folder', () => {
     const err = await scaffoldModule('m1', '/proc/m1').catch((e) => e);
     expect(err).toMatchObject({ exitCode: 7 });
     expect(err.message).toContain('/proc cannot hold folders');
+  });
+
+  it('--dir naming a file: conflict (5) before anything is written, the file kept', async () => {
+    const base = tempDir('bp-new-parent-');
+    writeFileSync(path.join(base, 'f'), 'x');
+    const err = await scaffoldModule('m1', path.join(base, 'f')).catch((e) => e);
+    expect(err).toMatchObject({ exitCode: 5 });
+    expect(err.message).toBe(`${path.join(base, 'f')} already exists and is not a folder`);
+    expect(readdirSync(base)).toEqual(['f']);
   });
 });

@@ -73,7 +73,16 @@ export async function scaffoldModule(name: string, dir: string): Promise<Scaffol
       'Use lower-case letters, digits and dashes, e.g. `blueprint module new my-service`.',
     );
   const target = path.resolve(dir);
-  const existing = await readdir(target).catch(() => undefined);
+  const existing = await readdir(target).catch(async (err: NodeJS.ErrnoException) => {
+    // The name itself a file (not a file on the way to it: that is the parent's error, below).
+    if (err.code === 'ENOTDIR' && (await lstat(target).catch(() => undefined)))
+      throw new ConflictError(
+        `${target} already exists and is not a folder`,
+        'module-exists',
+        'Choose another folder with --dir DIR.',
+      );
+    return undefined;
+  });
   if (existing && existing.length > 0)
     throw new ConflictError(
       `${target} already exists and is not empty`,
