@@ -1,6 +1,6 @@
 // The console's compiled modules kept between runs (issue 20's first paint); runtime.ts holds the
 // rest of how its process loads, with built-ins only (its tests load it in a bare Node process).
-import { lstatSync, mkdirSync } from 'node:fs';
+import { lstatSync, mkdirSync, realpathSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { otherWriter } from '../app/folders.js';
@@ -11,7 +11,8 @@ import { otherWriter } from '../app/folders.js';
  * paint, and Node's compile cache takes it from there on the next login. V8 runs what it finds in
  * that folder without further checks beyond a hash of the source, so it is used only where no one
  * else can write: every folder from the home down is this user's (not a link) and writable by no
- * other; otherwise (another user's HOME kept by sudo, a shared home) there is no cache.
+ * other, and no one else can change a folder above the home; otherwise (another user's HOME kept
+ * by sudo, a shared home, a home under another user's folder) there is no cache.
  */
 export function codeCacheDir(home: string): string | undefined {
   const uid = process.geteuid?.();
@@ -24,6 +25,15 @@ export function codeCacheDir(home: string): string | undefined {
     return otherWriter(st, { stickyIsFine: false, ownGroupIsFine: false }) === undefined;
   };
   if (!ours(home)) return undefined;
+  // And the folders above it, as given and as they really are: whoever can change one can rename
+  // the home away and put a folder of their own at its name (a sticky one only lets them move theirs).
+  const above = (from: string) => {
+    for (let at = path.dirname(from); ; at = path.dirname(at)) {
+      if (otherWriter(statSync(at), { stickyIsFine: true, ownGroupIsFine: false })) return false;
+      if (path.dirname(at) === at) return true;
+    }
+  };
+  if (!above(path.resolve(home)) || !above(realpathSync(home))) return undefined;
   let dir = home;
   for (const part of ['.cache', 'blueprint', 'v8']) {
     dir = path.join(dir, part);

@@ -134,4 +134,19 @@ describe('the console process (issue 20: memory and first paint)', () => {
       expect(codeCacheDir(theirs)).toBeUndefined();
     },
   );
+
+  it.skipIf(process.geteuid?.() !== 0)(
+    'keeps none in a home under a folder another user can change (they could swap the home for theirs)',
+    () => {
+      const above = home();
+      const h = path.join(above, 'home');
+      mkdirSync(h, { mode: 0o700 });
+      chownSync(above, 65534, 65534);
+      expect(codeCacheDir(h)).toBeUndefined();
+      // Reached through a link of root's to their folder, the same.
+      const via = home();
+      symlinkSync(above, path.join(via, 'up'));
+      expect(codeCacheDir(path.join(via, 'up', 'home'))).toBeUndefined();
+    },
+  );
 });
