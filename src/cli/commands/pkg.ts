@@ -308,6 +308,11 @@ const key: CommandSpec = {
         );
       }
       const k = await keys.trust(armored, pin ? { fingerprint: pin } : {});
+      // Its public part is what is trusted; the key that signs for this box was copied onto it.
+      if (armored.includes('-----BEGIN PGP PRIVATE KEY BLOCK-----'))
+        ctx.warn(
+          `${arg === '-' ? 'Standard input' : arg} is a private key: only its public part is trusted. The private key can sign packages this box installs: keep it off the box${arg === '-' ? '' : ` (delete ${arg} here if it is a copy)`}, and give the public key (gpg --export --armor FINGERPRINT) next time.`,
+        );
       return ctx.report(k, `trusted ${k.fingerprint} (${k.userIds.map(escapeLine).join(', ')})`);
     }
     if (action === 'remove' && arg) {
