@@ -1,15 +1,5 @@
 import { createHash } from 'node:crypto';
-import {
-  close,
-  closeSync,
-  createReadStream,
-  fdatasync,
-  fdatasyncSync,
-  mkdirSync,
-  openSync,
-  symlinkSync,
-  writeSync,
-} from 'node:fs';
+import { createReadStream, mkdirSync, openSync, symlinkSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { type Readable, Transform, type Writable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
@@ -25,7 +15,7 @@ import {
   unsafe,
 } from './archive-checks.js';
 import { recycleInflateOutput } from './inflate-pool.js';
-import { syncFolders } from './unpack-durable.js';
+import { fileFlusher, syncFolders } from './unpack-durable.js';
 
 // Kept importable from here, where it was first written.
 export { safeEntryPath } from './archive-checks.js';
@@ -55,9 +45,6 @@ export interface Extracted {
   files: FileRecord[];
   unpackedBytes: number;
 }
-
-/** Files whose data is being written to the disk at once, each holding its descriptor. */
-const MAX_FLUSHING = 16;
 
 const DOWNLOAD_AGAIN = 'Download it again; if it persists, report it to the publisher.';
 const NOT_A_PACKAGE =
@@ -133,35 +120,10 @@ export async function extractStream(
     onwarn: (_code: string, message: string) => fail(unsafe(message)),
   });
 
-  // Each file's data goes to the disk as it ends (fdatasync on the thread pool while the next one
-  // is unpacked), its folders once all is unpacked: the caller commits an install right after, and
-  // a power cut must not leave it naming files the disk never got (transaction.ts).
-  const flushing: Array<Promise<void>> = [];
-  let inFlight = 0;
-  const flush = (fd: number, rel: string) => {
-    const failed = (err: unknown) => err && fail(storageErrorFrom(err, `writing ${rel} to the disk`));
-    if (inFlight >= MAX_FLUSHING) {
-      // The disk is behind: wait for it here rather than hold more descriptors open.
-      try {
-        fdatasyncSync(fd);
-      } catch (err) {
-        failed(err);
-      } finally {
-        closeSync(fd);
-      }
-      return;
-    }
-    inFlight++;
-    flushing.push(
-      new Promise<void>((resolve) =>
-        fdatasync(fd, (err) => {
-          inFlight--;
-          failed(err);
-          close(fd, () => resolve());
-        }),
-      ),
-    );
-  };
+  // Each file's data goes to the disk as it ends, its folders once all is unpacked: the caller
+  // commits an install right after, and a power cut must not leave it naming files the disk never
+  // got (transaction.ts). A file the unpack stopped inside is closed at the end.
+  const disk = fileFlusher((err, rel) => fail(storageErrorFrom(err, `writing ${rel} to the disk`)));
   let stopReading: (err: unknown) => void = () => {};
   const fail = (err: unknown) => {
     failure ??= err;
@@ -225,7 +187,7 @@ export async function extractStream(
     }
     mkdirSync(path.dirname(target), { recursive: true, mode: 0o755 });
     const executable = (mode & 0o111) !== 0;
-    const fd = openSync(target, 'wx', executable ? 0o755 : 0o644);
+    const fd = disk.opened(openSync(target, 'wx', executable ? 0o755 : 0o644));
     const hash = createHash('sha256');
     let size = 0;
     entry.on('data', (chunk: Buffer) => {
@@ -239,7 +201,7 @@ export async function extractStream(
     });
     entry.on('end', () => {
       files.push({ path: rel, sha256: hash.digest('hex'), size, mode: executable ? 0o755 : 0o644 });
-      flush(fd, rel);
+      disk.ended(fd, rel);
     });
   };
 
@@ -329,7 +291,7 @@ export async function extractStream(
   } catch (err) {
     failure ??= err;
   }
-  await Promise.all(flushing);
+  await disk.settled();
   if (failure) {
     if (failure instanceof BlueprintError) throw failure;
     if (signal?.aborted) throw signal.reason;
