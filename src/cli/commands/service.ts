@@ -36,6 +36,8 @@ running when the box shut down (restart "on-failure" or "always") are started ag
 Prints one line per event; with --json one JSON object per line. Ctrl-C or SIGTERM stops it.`,
   async run(ctx) {
     const { eventText } = await presentServices();
+    // Once, on stderr: a quiet box prints nothing else until something happens.
+    ctx.info('Watching the installed services: one line per event. Ctrl-C stops.');
     // Written as they come, past ctx.result: escaped here as it escapes. An error event quotes the
     // engine, which quotes the OCI runtime naming the module image's entrypoint (a package's text).
     await cliBox(ctx).services.watch({
