@@ -33,7 +33,7 @@ export function codeCacheDir(home: string): string | undefined {
       if (path.dirname(at) === at) return true;
     }
   };
-  if (!above(path.resolve(home)) || !above(realpathSync(home))) return undefined;
+  if (!above(path.resolve(home)) || !above(realpathSync.native(home))) return undefined;
   let dir = home;
   for (const part of ['.cache', 'blueprint', 'v8']) {
     dir = path.join(dir, part);
