@@ -9,21 +9,17 @@ import { tempDir } from '../setup/temp-registry.js';
  * public part without a word: the file that can sign packages for this box had been copied onto
  * it. The key is still trusted (its public part is the right one), with a warning saying so.
  */
+/** `pkg key add` of one of a fresh key's two files, pinned to its fingerprint, on a new root. */
+async function addKeyFile(which: 'privateFile' | 'publicFile') {
+  const key = await makeKey(path.join(tempDir('bp-keypriv-'), 'key'));
+  const root = tempDir('bp-keypriv-root-');
+  const args = ['--root', root, '--yes', 'pkg', 'key', 'add', key[which], '--fingerprint', key.fingerprint];
+  return { key, r: await runCliHere(args) };
+}
+
 describe('pkg key add given a private key', () => {
   it('trusts its public part and warns that a private key was copied here', async () => {
-    const key = await makeKey(path.join(tempDir('bp-keypriv-'), 'key'));
-    const root = tempDir('bp-keypriv-root-');
-    const r = await runCliHere([
-      '--root',
-      root,
-      '--yes',
-      'pkg',
-      'key',
-      'add',
-      key.privateFile,
-      '--fingerprint',
-      key.fingerprint,
-    ]);
+    const { key, r } = await addKeyFile('privateFile');
     expect(r.code).toBe(0);
     expect(r.out).toContain(`trusted ${key.fingerprint}`);
     expect(r.err).toMatch(/warning: .*private key/);
@@ -31,19 +27,7 @@ describe('pkg key add given a private key', () => {
   });
 
   it('a public key: no such warning', async () => {
-    const key = await makeKey(path.join(tempDir('bp-keypriv-'), 'key'));
-    const root = tempDir('bp-keypriv-root-');
-    const r = await runCliHere([
-      '--root',
-      root,
-      '--yes',
-      'pkg',
-      'key',
-      'add',
-      key.publicFile,
-      '--fingerprint',
-      key.fingerprint,
-    ]);
+    const { r } = await addKeyFile('publicFile');
     expect(r.code).toBe(0);
     expect(r.err).not.toMatch(/private key/);
   });

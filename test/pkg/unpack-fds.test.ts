@@ -19,12 +19,18 @@ async function settledFds(want: number): Promise<number> {
   return openFds();
 }
 
+/** A package's source folder: its manifest and one file of `bytes` random bytes, payload/big.bin. */
+function sourceWithBigFile(name: string, bytes: number): string {
+  const src = tempDir();
+  mkdirSync(path.join(src, 'payload'));
+  writeFileSync(path.join(src, 'manifest.json'), JSON.stringify({ name, version: '1.0.0', arch: 'all' }));
+  writeFileSync(path.join(src, 'payload/big.bin'), randomBytes(bytes));
+  return src;
+}
+
 describe('a failed unpack', () => {
   it('leaves no descriptor open when the archive ends inside a file', async () => {
-    const src = tempDir();
-    mkdirSync(path.join(src, 'payload'));
-    writeFileSync(path.join(src, 'manifest.json'), '{"name":"cut","version":"1.0.0","arch":"all"}');
-    writeFileSync(path.join(src, 'payload/big.bin'), randomBytes(2 * 1024 * 1024));
+    const src = sourceWithBigFile('cut', 2 * 1024 * 1024);
     const tar = path.join(tempDir(), 'cut.tar');
     execFileSync('tar', ['-cf', tar, '-C', src, 'manifest.json', 'payload']);
     // Cut in the middle of big.bin's data, then gzipped whole: gunzip is happy, tar is not.
@@ -39,10 +45,7 @@ describe('a failed unpack', () => {
   });
 
   it('leaves no descriptor open when it is stopped inside a file (an operation cancelled)', async () => {
-    const src = tempDir();
-    mkdirSync(path.join(src, 'payload'));
-    writeFileSync(path.join(src, 'manifest.json'), '{"name":"stop","version":"1.0.0","arch":"all"}');
-    writeFileSync(path.join(src, 'payload/big.bin'), randomBytes(24 * 1024 * 1024));
+    const src = sourceWithBigFile('stop', 24 * 1024 * 1024);
     const file = path.join(tempDir(), 'stop_1.0.0_all.bpkg');
     execFileSync('tar', ['-czf', file, '-C', src, 'manifest.json', 'payload']);
     const before = openFds();

@@ -1,7 +1,6 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { constants } from 'node:fs';
-import { cp, mkdtemp, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { cp, mkdtemp, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -25,6 +24,7 @@ import { signatureByHash } from './repo-trust.js';
 import { rangeOf } from './resolve.js';
 import { readPrivateKey, signFileDetached } from './signature.js';
 import { sha256File } from './transport.js';
+import { syncNoFollow } from './unpack-durable.js';
 
 /** Signs with an armored private key file (OpenPGP.js) or a key in the GnuPG keyring. */
 export type Signer = { keyFile: string; passphrase?: string } | { gpgKey: string; gnupgHome?: string };
@@ -62,16 +62,6 @@ async function checkBuildInputs(sources: string[], signer: Signer): Promise<void
       );
   }
   if ('keyFile' in signer) await readSigningKey(signer.keyFile, signer.passphrase);
-}
-
-/** fsync a file tar wrote and closed (here, not in system/fs.ts: that module is in the start part). */
-async function syncFile(file: string): Promise<void> {
-  const fh = await open(file, constants.O_RDONLY | constants.O_NOFOLLOW);
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
 }
 
 export async function signFile(file: string, signer: Signer): Promise<void> {
@@ -150,7 +140,7 @@ export async function buildPackage(
       'manifest.json',
       'payload',
     ]);
-    await syncFile(`${file}.tmp`);
+    await syncNoFollow(`${file}.tmp`, { folder: false });
     await rename(`${file}.tmp`, file);
     return { file, manifest };
   } finally {

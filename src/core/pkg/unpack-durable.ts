@@ -80,20 +80,26 @@ export async function syncFolders(dest: string, files: FileRecord[]): Promise<vo
   const next = async (): Promise<void> => {
     const dir = list.pop();
     if (dir === undefined) return;
-    const fh = await open(dir, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW).catch(
-      (err: NodeJS.ErrnoException) => {
-        // A package with no payload/ at all has nothing to sync.
-        if (err.code === 'ENOENT' && dir === payload) return undefined;
-        throw err;
-      },
-    );
-    if (fh)
-      try {
-        await fh.sync();
-      } finally {
-        await fh.close();
-      }
+    await syncNoFollow(dir, { folder: true }).catch((err: NodeJS.ErrnoException) => {
+      // A package with no payload/ at all has nothing to sync.
+      if (err.code !== 'ENOENT' || dir !== payload) throw err;
+    });
     return next();
   };
   await Promise.all(Array.from({ length: AT_ONCE }, next));
+}
+
+/**
+ * fsync a file or folder by its name, a link at the name refused (ELOOP): the package files this
+ * module unpacks and the ones `repo build` has tar write (system/fs.ts's syncDir, its kin for the
+ * box's own folders, is in the executable's start part).
+ */
+export async function syncNoFollow(name: string, { folder }: { folder: boolean }): Promise<void> {
+  const { O_RDONLY, O_DIRECTORY, O_NOFOLLOW } = constants;
+  const fh = await open(name, O_RDONLY | O_NOFOLLOW | (folder ? O_DIRECTORY : 0));
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
 }
