@@ -141,11 +141,19 @@ async function removeLeftOvers(dir: string): Promise<void> {
   }
 }
 
+/**
+ * Connects the kernel queues before the service accepts them. Node's default, 511, turns a burst
+ * away at once (EAGAIN on a unix socket) whenever the service is a moment late to run: on a busy box,
+ * 1,100 idle connects left /health refused. The kernel caps this at net.core.somaxconn (4096 by
+ * default); a queued connect holds no file of ours, and the connection cap sheds old ones once in.
+ */
+const LISTEN_BACKLOG = 4096;
+
 function listen(server: Server, path: string): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     const failed = (err: Error) => reject(err);
     server.once('error', failed);
-    server.listen(path, () => {
+    server.listen({ path, backlog: LISTEN_BACKLOG }, () => {
       server.off('error', failed);
       resolve();
     });
