@@ -318,7 +318,15 @@ async function startUsed(
       if (used.spec.health) await waitHealthy(deps, used, signal);
       continue;
     }
-    await startService(deps, name, { chain: here, ...(signal ? { signal } : {}) });
+    await startService(deps, name, { chain: here, ...(signal ? { signal } : {}) }).catch((err: unknown) => {
+      // Ctrl-C once the used module was started: it runs, and the one that uses it was not started.
+      if (!(err instanceof InterruptedError) || !signal?.aborted || err.hint === new InterruptedError().hint)
+        throw err;
+      throw new InterruptedError(
+        `${err.message}; ${reg.name}, which uses it, was not started`,
+        `${err.hint} ${reg.name} was not started: \`blueprint service start ${reg.name}\` starts it.`,
+      );
+    });
   }
 }
 
