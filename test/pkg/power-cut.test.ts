@@ -7,14 +7,13 @@
  * has had fsync/fdatasync, and so has every folder that holds a new entry (the package's folders,
  * the folder the version was renamed into).
  */
-import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { blueprintExe, makeKey, makeSource, signedRepo, tempDir, trustingRoot } from '../helpers/pkg.js';
+import { makeKey, makeSource, repoRoot, signedRepo, tempDir, trustingRoot } from '../helpers/pkg.js';
+import { hasStrace, synced, traceUntil } from '../helpers/power-cut.js';
 
-const strace = spawnSync('strace', ['-V']).status === 0;
+const Q8 = path.join(repoRoot, 'test/fixtures/models/tiny-llama-q8/tiny-llama-q8_0.gguf');
 
 function files(): Record<string, Buffer | string> {
   const out: Record<string, Buffer | string> = { VERSION: '1.0.0\n' };
@@ -22,42 +21,10 @@ function files(): Record<string, Buffer | string> {
   return out;
 }
 
-/**
- * Runs the program under strace; the paths synced (fsync/fdatasync) before the first rename onto
- * `committed`, which must happen. With -f a call another thread interrupts is split ('<unfinished
- * ...>', '<... resumed>'): judged by where it starts; the program ended with 0, so none failed.
- */
-function syncedBefore(args: string[], committed: string): Set<string> {
-  const log = path.join(tempDir(), 'strace.log');
-  const r = spawnSync(
-    'strace',
-    [
-      '-f',
-      '-y',
-      '-qq',
-      '-e',
-      'trace=fsync,fdatasync,rename,renameat,renameat2',
-      '-o',
-      log,
-      blueprintExe,
-      ...args,
-    ],
-    { encoding: 'utf8', timeout: 120_000 },
-  );
-  expect(r.status, r.stderr).toBe(0);
-  const lines = readFileSync(log, 'utf8').split('\n');
-  const commit = lines.findIndex((l) => /\brename/.test(l) && l.includes(`"${committed}"`));
-  expect(commit, `the rename onto ${committed}`).toBeGreaterThan(0);
-  // strace -y: `fdatasync(23</path/of/the/file>) = 0`.
-  return new Set(
-    lines
-      .slice(0, commit)
-      .map((l) => /\b(?:fsync|fdatasync)\(\d+<([^>]+)>/.exec(l)?.[1])
-      .filter((p): p is string => p !== undefined),
-  );
-}
+/** The paths synced (fsync/fdatasync) before the first rename onto `committed`. */
+const syncedBefore = (args: string[], committed: string): Set<string> => synced(traceUntil(args, committed));
 
-describe.skipIf(!strace)('install survives a power cut after its commit', () => {
+describe.skipIf(!hasStrace)('install survives a power cut after its commit', () => {
   it('syncs every unpacked file and every folder with a new entry before installed.json is committed', async () => {
     const packed = files();
     const { key, repo } = await signedRepo([{ name: 'durable', version: '1.0.0', files: packed }]);
@@ -97,5 +64,29 @@ describe.skipIf(!strace)('install survives a power cut after its commit', () => 
     expect(pkg, 'the package file synced before the index').toBeDefined();
     for (const dir of [path.join(pool, 'durable'), pool])
       expect(synced.has(dir), `${dir} (the package's rename into it) synced before the index`).toBe(true);
+  });
+
+  it('model import: the box key is on the disk before installed.json names a package it signed', () => {
+    // The key folder is made in a private temporary folder renamed into place. Lost to a power cut
+    // after the commit, the box would refuse its own model at every start (a new key does not
+    // verify it); half there (the folder renamed, its entries lost), every later import fails.
+    const root = tempDir('bp-root-');
+    const state = path.join(root, 'var/lib/blueprint');
+    const key = path.join(state, 'local-key');
+    const lines = traceUntil(
+      ['--root', root, '--yes', 'model', 'import', Q8, '--name', 'durable-key'],
+      path.join(state, 'pkg/installed.json'),
+    );
+    const moved = lines.findIndex((l) => /\brename/.test(l) && l.includes(`"${key}"`));
+    expect(moved, 'the rename of the key folder into place').toBeGreaterThan(0);
+    const tmp = /"([^"]+)"/.exec(lines[moved]!)?.[1];
+    const before = synced(lines.slice(0, moved));
+    for (const f of ['secret.asc', 'public.asc'])
+      expect(before.has(path.join(tmp!, f)), `${f} synced before the key folder's rename`).toBe(true);
+    expect(before.has(tmp!), 'the key folder (its two entries) synced before its rename').toBe(true);
+    expect(
+      synced(lines.slice(moved + 1)).has(state),
+      `${state} (the key folder's rename into it) synced before the commit`,
+    ).toBe(true);
   });
 });

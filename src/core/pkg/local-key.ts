@@ -3,6 +3,7 @@ import { constants } from 'node:fs';
 import { chmod, mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { storageErrorFrom } from '../errors.js';
+import { syncDir } from '../system/fs.js';
 import type { Layout } from '../system/paths.js';
 import { localKeyDir } from './local-key-path.js';
 import {
@@ -66,10 +67,14 @@ export class LocalKey {
       await writeNew(path.join(tmp, 'secret.asc'), k.privateKey, 0o600);
       await writeNew(path.join(tmp, 'public.asc'), k.publicKey, 0o644);
       await chmod(tmp, 0o755); // only now that the secret is in place, root's alone
+      // On the disk before a package it signs is installed: lost to a power cut, the box would
+      // refuse its own models at start; renamed in with its entries lost, every later import fails.
+      await syncDir(tmp);
       await rename(tmp, this.dir).catch(async (err) => {
         // Another process made it first: keep that one.
         if (!['EEXIST', 'ENOTEMPTY'].includes((err as NodeJS.ErrnoException).code ?? '')) throw err;
       });
+      await syncDir(parent); // the rename (ours or the other's)
     } catch (err) {
       throw storageErrorFrom(err, 'making the local signing key');
     } finally {

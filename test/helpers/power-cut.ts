@@ -1,0 +1,55 @@
+/**
+ * What a power cut keeps, read from the program's own system calls: a `kill -9` cannot show it
+ * (the kernel still writes what the process wrote), so the real program runs under `strace -f -y`
+ * (each descriptor named by its file) and a test asks what was fsync'ed before the call that
+ * commits a state (test/pkg/power-cut, test/setup/apply-power-cut).
+ */
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { expect } from 'vitest';
+import { blueprintExe, tempDir } from './pkg.js';
+
+export const hasStrace = spawnSync('strace', ['-V']).status === 0;
+
+/** The fsync'ed and fdatasync'ed paths of these strace lines (`fdatasync(23</path/of/it>) = 0`). */
+export const synced = (lines: string[]): Set<string> =>
+  new Set(
+    lines
+      .map((l) => /\b(?:fsync|fdatasync)\(\d+<([^>]+)>/.exec(l)?.[1])
+      .filter((p): p is string => p !== undefined),
+  );
+
+/**
+ * Runs the program under strace; its lines (fsync, fdatasync, renames and the calls `also` names)
+ * before its first rename onto `committed` (a path, or a pattern of the rename's line), which must
+ * happen. With -f a call another thread interrupts is split ('<unfinished ...>', '<... resumed>'):
+ * judged by where it starts; the program ended with 0, so none failed.
+ */
+export function traceUntil(args: string[], committed: string | RegExp, also: string[] = []): string[] {
+  const log = path.join(tempDir(), 'strace.log');
+  const r = spawnSync(
+    'strace',
+    [
+      '-f',
+      '-y',
+      '-qq',
+      '-e',
+      `trace=${['fsync', 'fdatasync', 'rename', 'renameat', 'renameat2', ...also].join(',')}`,
+      '-o',
+      log,
+      blueprintExe,
+      ...args,
+    ],
+    { encoding: 'utf8', timeout: 120_000 },
+  );
+  expect(r.status, r.stderr).toBe(0);
+  const lines = readFileSync(log, 'utf8').split('\n');
+  const commit = lines.findIndex(
+    (l) =>
+      /\brename/.test(l) &&
+      (typeof committed === 'string' ? l.includes(`"${committed}"`) : committed.test(l)),
+  );
+  expect(commit, `the rename onto ${committed}`).toBeGreaterThan(0);
+  return lines.slice(0, commit);
+}
