@@ -112,6 +112,7 @@ export async function openDirBeneath(
             await mkdir(inDir(cur, name), 0o755).catch((e) => {
               if (errno(e) !== 'EEXIST') throw e;
             });
+            await cur.sync(); // the new folder's name, on the disk before what is written in it
             continue;
           }
           if (code === 'ENOENT' && !create) {
@@ -233,10 +234,12 @@ export async function ensureDirAt(
     throw err;
   });
   if (st && !st.isDirectory()) await unlink(inDir(dir, name));
-  if (!st?.isDirectory())
+  if (!st?.isDirectory()) {
     await mkdir(inDir(dir, name), mode).catch((err) => {
       if (errno(err) !== 'EEXIST') throw err;
     });
+    await dir.sync(); // made (or a file replaced): on the disk before a later commit names it
+  }
   let fh: FileHandle;
   try {
     fh = await open(inDir(dir, name), DIR_NOFOLLOW);
@@ -252,7 +255,10 @@ export async function ensureDirAt(
   }
 }
 
-/** Points `name` in `dir` at `target`: a link made under a random name, renamed over the name. */
+/**
+ * Points `name` in `dir` at `target`: a link made under a random name, renamed over the name, the
+ * folder synced.
+ */
 export async function symlinkAt(dir: FileHandle, name: string, target: string): Promise<void> {
   const tmp = tempName(name);
   await symlink(target, inDir(dir, tmp));
@@ -262,6 +268,7 @@ export async function symlinkAt(dir: FileHandle, name: string, target: string): 
     await unlink(inDir(dir, tmp)).catch(() => {});
     throw err;
   }
+  await dir.sync(); // as writeFileAt: a unit's link lost to a power cut after setup-done leaves it off
 }
 
 /**
@@ -273,9 +280,15 @@ export async function symlinkAt(dir: FileHandle, name: string, target: string): 
  * host folder (test/security/remove-at-race).
  */
 export async function removeAt(dir: FileHandle, name: string): Promise<void> {
-  await unlink(inDir(dir, name)).catch((err) => {
-    if (errno(err) !== 'ENOENT') throw err;
-  });
+  const removed = await unlink(inDir(dir, name)).then(
+    () => true,
+    (err) => {
+      if (errno(err) !== 'ENOENT') throw err;
+      return false;
+    },
+  );
+  // Synced: a removal lost to a power cut (SSH's unit link, a revoked token's file) comes back.
+  if (removed) await dir.sync();
 }
 
 /**
