@@ -4,7 +4,7 @@
 // local demo repository from modules/ signed with a freshly generated demo key, and makes a demo
 // root (.demo/root) that trusts only that key. Re-running rebuilds the demo from scratch.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -36,6 +36,7 @@ const demo = path.resolve(root, process.env.BLUEPRINT_DEMO_DIR || '.demo');
 const box = path.join(demo, 'root');
 say(`Making the demo box in ${path.relative(root, box)} (a fresh root; / is never touched)`);
 rmSync(demo, { recursive: true, force: true });
+mkdirSync(box, { recursive: true }); // a --root that is not there is refused, or made with a note
 const bp = (...args) =>
   execFileSync(exe, args, { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] }).toString();
 const key = JSON.parse(

@@ -194,10 +194,17 @@ export async function runCli(argv: string[], argv0: string): Promise<number> {
   const ctx = createContext(globals, () => controller().signal);
   try {
     // A --root that is a file: every command would fail on a path below it (ENOTDIR, an internal
-    // error), some after making nothing sensible. Said once, before any command runs.
+    // error), some after making nothing sensible. One not there (a typo): refused unless the command
+    // makes a box. Said once, before any command runs (usage-text.ts's checkRoot).
     if (!split.help && globals.root !== '/') {
       const st = process.getBuiltinModule('node:fs').statSync(globals.root, { throwIfNoEntry: false });
-      if (st && !st.isDirectory()) throw (await import('./usage-text.js')).rootNotDirectory(globals.root);
+      if (!st?.isDirectory())
+        (await import('./usage-text.js')).checkRoot(
+          globals.root,
+          st,
+          asBpkg ? ['pkg', ...rest] : rest,
+          globals.quiet,
+        );
     }
     // `bpkg search WORD` and `bpkg update` answered without loading the pkg command (pkg-quick.ts).
     const pkgArgv = asBpkg ? rest : rest[0] === 'pkg' ? rest.slice(1) : undefined;

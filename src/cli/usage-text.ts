@@ -3,7 +3,7 @@
  * one is refused: every byte of the start part is compiled at each command's start
  * (test/perf/start-path.test.ts), and a correct command line never needs these.
  */
-import { UsageError } from '../app/base.js';
+import { BlueprintError, ExitCode, UsageError } from '../app/base.js';
 import { type CommandSpec, maxPositionals } from './command.js';
 
 const help = (prog: string, spec: CommandSpec) => `See \`${prog} ${spec.name} --help\`.`;
@@ -16,10 +16,18 @@ export function parseError(err: unknown, spec: CommandSpec, prog: string): Usage
     (err as NodeJS.ErrnoException).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION'
       ? /'(-[^']*)'/.exec((err as Error).message)?.[1]
       : undefined;
+  // `--k -1`: Node's three lines ('argument is ambiguous. Did you forget…') said in one.
+  const dashed = /Option '(-[^']*)' argument is ambiguous/.exec((err as Error).message)?.[1];
+  // `apply -f`: 'Option '-f, --file <value>' argument missing'.
+  const bare = /Option '(-[^' ]*?),? ?(--[^' ]*)? <value>' argument missing/.exec((err as Error).message);
   return new UsageError(
     unknown
       ? `Unknown option ${unknown} for ${prog} ${spec.name}`
-      : (err as Error).message.replace(/^.*?: /, ''),
+      : dashed
+        ? `${dashed} needs a value: ${dashed} VALUE, or ${dashed}=-VALUE for one that starts with a dash`
+        : bare
+          ? `${bare[2] ? `${bare[1]}/${bare[2]}` : bare[1]} needs a value`
+          : (err as Error).message.replace(/^.*?: /, ''),
     help(prog, spec),
   );
 }
@@ -63,3 +71,35 @@ export const rootNotDirectory = (root: string) =>
     `--root ${root} is not a directory`,
     'Give the folder that holds the box (as dpkg --root), or leave --root out for this box.',
   );
+
+/** Commands that make a box (or its first trust, or a model signed by its own key): a --root not there yet is made. */
+const MAKES_ROOT = ['setup', 'apply', 'pkg key add', 'pkg repo add', 'model import'];
+/** Commands that never read or write the box: --root does not matter to them. */
+const NO_ROOT = ['module', 'repo', 'version'];
+
+/**
+ * A --root that is not a folder (`st`: its stat, undefined when nothing is there). A file is bad
+ * usage; a missing one (a typo, an image not mounted) is not found, and nothing is made under it,
+ * unless the command makes a box: that one goes on and says, unless `quiet`, that the box is new.
+ * `words`: the command line after the global options, `pkg` first for bpkg.
+ */
+export function checkRoot(
+  root: string,
+  st: { isDirectory(): boolean } | undefined,
+  words: string[],
+  quiet: boolean,
+) {
+  if (st) throw rootNotDirectory(root);
+  const line = words.slice(0, 3).join(' ');
+  if (NO_ROOT.includes(words[0] ?? '')) return;
+  if (!MAKES_ROOT.some((c) => line === c || line.startsWith(`${c} `))) {
+    throw new BlueprintError(
+      `--root ${root} does not exist`,
+      'not-found',
+      `Check --root for a typo: it names the folder that holds the box (an image mounted there, say). For a new, empty box there, \`mkdir -p ${root}\` first.`,
+      // `service status NAME` answers as LSB's status action: 3 is 'not running', 4 'unknown'.
+      line.startsWith('service status') ? 4 : ExitCode.notFound,
+    );
+  }
+  if (!quiet) process.stderr.write(`note: --root ${root} did not exist: a new box is made there\n`);
+}

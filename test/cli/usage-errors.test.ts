@@ -174,7 +174,7 @@ describe('--root that names no box', () => {
     const missing = path.join(tempDir(), 'no-such-box');
     const r = await runCliHere(['--root', missing, 'status']);
     expect(r.code).toBe(3);
-    expect(r.err).toContain(`error: ${missing} does not exist`);
+    expect(r.err).toContain(`error: --root ${missing} does not exist`);
     expect(r.err).toContain('hint: ');
     expect(existsSync(missing)).toBe(false);
   });

@@ -6,7 +6,7 @@
  * bundle required lazy-start.cjs. Not timed: `npm run bench -- pkg -- --only start` times the start.
  */
 import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -32,6 +32,7 @@ function probe(
   const file = path.join(dir, 'probe.cjs');
   writeFileSync(file, PROBE);
   const p = preloadArgs(file);
+  mkdirSync(path.join(dir, 'root')); // an empty box: a --root not there is refused
   const r = spawnSync(cmd, [...p.args, '--root', path.join(dir, 'root'), '--json', ...args], {
     encoding: 'utf8',
     env: { PATH: '/usr/bin:/bin', HOME: dir, ...p.env },

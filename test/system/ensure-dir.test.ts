@@ -36,7 +36,16 @@ describe('ensureDir', () => {
   }, 10_000);
 
   it('--root under /proc: a command that writes ends with that error (exit 7)', async () => {
-    const r = await runCliHere(['--root', '/proc/bp-no-such', 'pkg', 'install', 'x']);
+    // A command that makes a box: any other is refused first, the root not being there (exit 3).
+    const r = await runCliHere([
+      '--root',
+      '/proc/bp-no-such',
+      'pkg',
+      'repo',
+      'add',
+      'main',
+      'https://example.org/r',
+    ]);
     expect(r.code).toBe(7);
     expect(r.err).toContain('/proc cannot hold folders');
   }, 10_000);

@@ -107,6 +107,11 @@ and the sources follow the answer: document, page, score. With --json one docume
 Example: blueprint rag ask "How do I reset the filter?" --k 6 --stream`,
   async run(ctx, parsed) {
     const question = requirePositionals(parsed, 1, 'a QUESTION', 'blueprint rag ask').join(' ');
+    if (!question.trim())
+      throw new UsageError(
+        'The question is empty',
+        'Example: blueprint rag ask "How do I reset the filter?"',
+      );
     const stream = optBool(parsed, 'stream');
     const k = whole(parsed, 'k', 1, 100);
     const maxTokens = whole(parsed, 'max-tokens', 1, 1_000_000);
