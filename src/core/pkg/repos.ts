@@ -1,4 +1,4 @@
-import { readFile, rm } from 'node:fs/promises';
+import { access, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { BlueprintError, ConflictError, NotFoundError, UsageError, VerificationError } from '../errors.js';
 import { readJsonIfExists, writeFileAtomic, writeJsonAtomic } from '../system/fs.js';
@@ -87,6 +87,7 @@ export class Repositories {
    */
   async add(name: string, url: string, opts: RepoAddOptions = {}): Promise<RepoConfig> {
     checkRepoNames(name, opts.repository);
+    for (const u of [url, ...(opts.mirrors ?? [])]) await pathThere(u);
     const existing = (await this.list()).find((r) => r.name === name);
     const keys = opts.keys?.length ? await this.trust.trustedFingerprints(opts.keys) : existing?.keys;
     const repository = opts.repository ?? existing?.repository;
@@ -311,5 +312,25 @@ function timedOut(url: string): BlueprintError {
     `${url} did not serve its index in time`,
     'mirror-timeout',
     'The mirror is down or stalling; other mirrors were tried.',
+  );
+}
+
+/**
+ * A repository given as a path (no scheme) must be there: `example.org/blueprint`, a host typed
+ * without https://, was taken for a folder beside the working directory and failed only at update.
+ */
+async function pathThere(url: string): Promise<void> {
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(url)) return;
+  const dir = path.resolve(url);
+  if (
+    await access(dir).then(
+      () => true,
+      () => false,
+    )
+  )
+    return;
+  throw new NotFoundError(
+    `${dir} does not exist`,
+    `A repository is a folder that is there (is the stick mounted?) or a URL with its scheme: https://${url.replace(/^\/+/, '')}, s3://…, oci://…`,
   );
 }
