@@ -96,7 +96,7 @@ export async function getRegistration(root: string, name: string): Promise<Loade
   if (!reg)
     throw new NotFoundError(
       `No installed module named ${name} has a service`,
-      'Install it with `bpkg install NAME`; `blueprint service list` shows the installed services.',
+      `Install it with \`bpkg install ${name}\`; \`blueprint service list\` shows the installed services.`,
     );
   return reg;
 }
