@@ -26,12 +26,18 @@ export { type Change, pendingChanges, planSetup, type SetupPlan } from './plan.j
 export * from './schema.js';
 export { type PublicKey, parsePublicKey } from './sshkey.js';
 
-export function validate<T extends z.ZodType>(schema: T, value: unknown, what: string): z.output<T> {
+/** `command`: the one whose --help shows an example of the file (`blueprint apply`). */
+export function validate<T extends z.ZodType>(
+  schema: T,
+  value: unknown,
+  what: string,
+  command?: string,
+): z.output<T> {
   const r = schema.safeParse(value);
   if (!r.success)
     throw new UsageError(
       `Invalid ${what}: ${describeIssues(r.error)}`,
-      `Fix the field named above in ${what}.`,
+      `Fix ${r.error.issues.length > 1 ? 'what is' : 'the field'} named above in ${what}${command ? `; \`${command} --help\` shows an example` : ''}.`,
     );
   return r.data;
 }
@@ -81,8 +87,13 @@ export interface LoadedSpec {
 }
 
 /** Checks answers (from a file or from flags); key files are read relative to `baseDir`. */
-export async function resolveAnswers(doc: unknown, baseDir: string, what: string): Promise<LoadedSpec> {
-  const answers = validate(answersSchema, doc, what);
+export async function resolveAnswers(
+  doc: unknown,
+  baseDir: string,
+  what: string,
+  command?: string,
+): Promise<LoadedSpec> {
+  const answers = validate(answersSchema, doc, what, command);
   const spec = answersToSpec(answers);
   const repositories = await resolveRepositories(spec.repositories, baseDir, () => 'repository');
   return { spec, repositories, ...(answers.encryption ? { encryption: answers.encryption } : {}) };
@@ -90,12 +101,14 @@ export async function resolveAnswers(doc: unknown, baseDir: string, what: string
 
 /** Reads `blueprint setup --answers FILE`: everything is checked before anything is written. */
 export async function loadAnswersFile(file: string): Promise<LoadedSpec> {
-  return resolveAnswers(await readDocument(file, 'blueprint setup'), path.dirname(file), path.basename(file));
+  const doc = await readDocument(file, 'blueprint setup');
+  return resolveAnswers(doc, path.dirname(file), path.basename(file), 'blueprint setup');
 }
 
 /** Reads `blueprint apply -f appliance.yaml`. */
 export async function loadSpecFile(file: string): Promise<LoadedSpec> {
-  const spec = validate(specSchema, await readDocument(file, 'blueprint apply'), path.basename(file));
+  const doc = await readDocument(file, 'blueprint apply');
+  const spec = validate(specSchema, doc, path.basename(file), 'blueprint apply');
   const repositories = await resolveRepositories(
     spec.repositories,
     path.dirname(file),

@@ -295,8 +295,10 @@ export function describeIssues(error: z.ZodError): string {
   return error.issues
     .slice(0, 6)
     .map((i) => {
-      const message =
-        i.code === 'invalid_type' && /received undefined/.test(i.message) ? 'is required' : i.message;
+      const received = i.code === 'invalid_type' ? /received (\w+)/.exec(i.message)?.[1] : undefined;
+      if (!i.path.length && received)
+        return `(top level): must hold settings (KEY: VALUE lines, or a JSON object), not ${received === 'array' ? 'a list' : `a ${received}`}`;
+      const message = received === 'undefined' ? 'is required' : i.message;
       return `${i.path.length ? i.path.join('.') : '(top level)'}: ${message}`;
     })
     .join('; ');
