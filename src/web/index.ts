@@ -2,7 +2,7 @@ import { chmod, chown, lstat, mkdir, readFile, realpath, unlink } from 'node:fs/
 import { createServer, type Server } from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
-import { otherWriter, otherWriterOnTheWay } from '../app/folders.js';
+import { ensureDir, otherWriter, otherWriterOnTheWay } from '../app/folders.js';
 import type { DashboardOps } from './ops.js';
 import { ensureTokenDir, issueLoginToken, sweepLoginTokens } from './security.js';
 import { createHandler } from './server.js';
@@ -55,7 +55,7 @@ export interface Dashboard {
  */
 export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
   const { socket, tokenDir } = dashboardPaths(o.runDir);
-  await mkdir(o.runDir, { recursive: true, mode: 0o755 });
+  await ensureDir(o.runDir, 0o755); // one level at a time: mkdir's recursion spins under /proc
   const dir = await lstat(o.runDir);
   // Ours (it is given search below), and no one else's to change: they could swap the socket for
   // their own. No allowance: a sticky folder's names are anyone's to add, a group may hold others.

@@ -3,6 +3,7 @@ import { constants } from 'node:fs';
 import { lstat, mkdir, open, readdir, stat, unlink } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
 import path from 'node:path';
+import { ensureDir } from '../app/folders.js';
 
 /**
  * Who may use the dashboard. The socket is reachable by root and the admin group, but once an
@@ -30,7 +31,7 @@ const newSecret = () => randomBytes(32).toString('base64url');
  * two logins racing (only one unlink succeeds).
  */
 export async function ensureTokenDir(dir: string): Promise<void> {
-  await mkdir(dir, { recursive: true, mode: 0o700 });
+  await ensureDir(dir, 0o700);
   const st = await lstat(dir);
   const uid = process.getuid?.() ?? 0;
   if (!st.isDirectory() || st.uid !== uid || (st.mode & 0o077) !== 0)

@@ -1,4 +1,4 @@
-import { ConflictError, ExitCode, NotFoundError, UsageError } from '../../app/index.js';
+import { BlueprintError, ConflictError, ExitCode, NotFoundError, UsageError } from '../../app/index.js';
 import { type CommandSpec, optBool, optString } from '../command.js';
 
 /**
@@ -65,6 +65,8 @@ runs it (off by default; setup --dashboard or apply's dashboard: { enabled: true
     const dash = await web
       .startDashboard({ runDir: ctx.paths.runDir, ops: appOps(ctx.root), gid: await web.adminGid(ctx.root) })
       .catch((err: Error) => {
+        // A typed error keeps its own kind and hint (a run folder that cannot be made: storage, 7).
+        if (err instanceof BlueprintError) throw err;
         throw new ConflictError(err.message, 'Stop the other dashboard, or check the folder named.');
       });
     try {

@@ -3,7 +3,7 @@ import { constants } from 'node:fs';
 import { chmod, mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { storageErrorFrom } from '../errors.js';
-import { syncDir } from '../system/fs.js';
+import { ensureDir, syncDir } from '../system/fs.js';
 import type { Layout } from '../system/paths.js';
 import { localKeyDir } from './local-key-path.js';
 import {
@@ -57,7 +57,7 @@ export class LocalKey {
     const parent = path.dirname(this.dir);
     const tmp = path.join(parent, `.local-key-${process.pid}-${randomUUID()}`);
     try {
-      await mkdir(parent, { recursive: true });
+      await ensureDir(parent);
       await mkdir(tmp, { mode: 0o700 });
       await chmod(tmp, 0o700); // whatever the umask
       const k = await generateSigningKey(

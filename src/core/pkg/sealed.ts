@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { storageErrorFrom } from '../errors.js';
-import { assertInsideRootSync, writeFileAtomic } from '../system/fs.js';
+import { assertInsideRootSync, ensureDir, writeFileAtomic } from '../system/fs.js';
 import type { Layout } from '../system/paths.js';
 import { VERSION } from '../version.js';
 import { eachPiece, nodeCrypto, nodeFs, readBytes } from './node-lazy.js';
@@ -103,7 +103,7 @@ export async function writeSealed(
   // (search and install write a missing cache or table here without the root check of update).
   assertInsideRootSync(paths.root, [dir]);
   try {
-    await fsp().mkdir(dir, { recursive: true });
+    await ensureDir(dir);
     await fsp().writeFile(tmp, Buffer.concat([head, payload]), { mode: 0o644 });
     await fsp().rename(tmp, path.join(dir, file));
   } catch (err) {

@@ -15,6 +15,7 @@ import {
 import path from 'node:path';
 import { StorageError, VerificationError } from '../errors.js';
 import { otherWriter, otherWriterAtOrAbove } from './folder-writers.js';
+import { ensureDir } from './fs.js';
 
 /**
  * Writing as root into folders that other users own (a user's ~/.ssh) without following links
@@ -303,7 +304,7 @@ export async function writeSecretFile(file: string, data: string | Uint8Array): 
   const parent = path.dirname(abs);
   // Judged before a folder is made in it, then again as made.
   await onlyRootChanges(await existingAncestor(parent), file);
-  await mkdir(parent, { recursive: true, mode: 0o700 });
+  await ensureDir(parent, 0o700);
   const real = await realpath(parent);
   const checked = await onlyRootChanges(real, file);
   const dir = await open(real, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);

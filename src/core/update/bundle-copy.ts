@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pruneDeadCopies, writePrivateCopy } from '../pkg/private-copy.js';
 import { freeSpace, notEnoughSpace, openUntrusted, SPACE_RESERVE } from '../system/copy-hashed.js';
+import { ensureDir } from '../system/fs.js';
 
 /** A copy in `workDir`: `.bundle-PID-UUID.raucb`. */
 const COPY = /^\.bundle-([0-9]+)-[0-9a-f-]{36}\.raucb$/;
@@ -46,7 +47,7 @@ export async function withBundleCopy<T>(
         free.bytes,
         'Free some space there (`bpkg clean` deletes downloaded package archives) and run the command again; nothing was written.',
       );
-    if (workDir) await mkdir(workDir, { recursive: true, mode: 0o700 });
+    if (workDir) await ensureDir(workDir, 0o700);
     else made = await mkdtemp(path.join(where, 'blueprint-bundle-'));
     const dir = workDir ?? made;
     copy = path.join(dir as string, `.bundle-${process.pid}-${randomUUID()}.raucb`);
