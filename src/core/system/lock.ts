@@ -198,7 +198,11 @@ export async function acquireLock(
         got = await takeOnce(file, mode, 0);
       } catch (err) {
         heldHere.delete(key);
-        throw err;
+        // The folder removed since it was made: a command failing on a new --root removes the
+        // folders it made for this lock once it released it (PackageManager.locked). Made again.
+        if (code(err) !== 'ENOENT' || attempt >= 50) throw err;
+        await ensureDir(path.dirname(file));
+        continue;
       }
       if (got && 'ino' in got) {
         const ino = got.ino;
