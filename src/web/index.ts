@@ -1,4 +1,4 @@
-import { chmod, chown, lstat, mkdir, readFile, realpath, unlink } from 'node:fs/promises';
+import { chmod, chown, lstat, readFile, realpath, unlink } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
