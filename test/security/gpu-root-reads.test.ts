@@ -99,6 +99,38 @@ describe('blueprint gpu --root: the tree is read as untrusted files', () => {
     expect(await rootedFs(root).read('/sys/bus/pci/0000:01:00.0/vendor')).toBe('0x10de\n');
   });
 
+  it("list, exists and link do not go through a link out of the root to the host's folders", async () => {
+    // Names only, but the host's: which devices, drivers and nodes it has, judged as the tree's.
+    const host = tempDir('bp-gpu-root-host-');
+    mkdirSync(join(host, 'devices/0000:99:00.0'), { recursive: true });
+    writeFileSync(join(host, 'nvidia0'), '');
+    symlinkSync('/proc/self', join(host, 'driver'));
+    const tree = tempDir('bp-gpu-root-links-');
+    const inTree = (p: string) => {
+      mkdirSync(dirname(join(tree, p)), { recursive: true });
+      return join(tree, p);
+    };
+    symlinkSync(join(host, 'devices'), inTree('/sys/bus/pci/devices'));
+    symlinkSync(`../../../..${host}`, inTree('/sys/class/devfreq'));
+    symlinkSync(host, inTree('/dev'));
+    symlinkSync(`../..${host}`, inTree('/run/x'));
+    const fs = rootedFs(tree);
+    expect(await fs.list('/sys/bus/pci/devices'), 'an absolute link').toEqual([]);
+    expect(await fs.list('/sys/class/devfreq'), 'a link up past the root').toEqual([]);
+    expect(await fs.exists('/dev/nvidia0'), 'through an absolute link').toBe(false);
+    expect(await fs.exists('/run/x/nvidia0'), 'through a link up past the root').toBe(false);
+    expect(await fs.link('/dev/driver'), 'read through an absolute link').toBeUndefined();
+    // Inside the tree, links are still followed (sysfs is made of them); the last name is not.
+    mkdirSync(inTree('/sys/devices/pci0000:00/0000:01:00.0/drm/card0'), { recursive: true });
+    symlinkSync('../../../devices/pci0000:00/0000:01:00.0', inTree('/sys/bus/pci/inside/0000:01:00.0'));
+    symlinkSync('../../../bus/pci/drivers/nvidia', inTree('/sys/devices/pci0000:00/0000:01:00.0/driver'));
+    expect(await fs.list('/sys/bus/pci/inside/0000:01:00.0/drm')).toEqual(['card0']);
+    expect(await fs.exists('/sys/bus/pci/inside/0000:01:00.0/drm/card0')).toBe(true);
+    expect(await fs.exists('/sys/bus/pci/inside/0000:01:00.0/driver'), 'a dangling link is there').toBe(true);
+    expect(await fs.link('/sys/bus/pci/inside/0000:01:00.0/driver')).toBe('../../../bus/pci/drivers/nvidia');
+    expect(await fs.list('/sys/bus/pci/inside')).toEqual(['0000:01:00.0']);
+  });
+
   it('/proc files, whose fstat says 0 bytes, are still read whole', async () => {
     expect(await rootedFs('/').read('/proc/sys/kernel/osrelease')).toBe(`${release()}\n`);
   });

@@ -3,7 +3,8 @@
  * directory (`/` on the box, a fixture tree in tests). Every method answers "absent" instead of
  * throwing, because a missing file is information here, not an error.
  */
-import { lstat, readdir, readlink } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { lstat, open, readdir, readlink } from 'node:fs/promises';
 import path from 'node:path';
 import { resolveInside } from '../system/beneath.js';
 import { type BoundedRead, pathOfFd, readCappedFile } from '../system/read-bounded.js';
@@ -41,17 +42,45 @@ export function rootedFs(root: string): HostFs {
       return r?.ok ? r.bytes.toString('utf8') : undefined;
     },
     list: (p) =>
-      readdir(at(p)).then(
+      (confined ? listInside(root, p) : readdir(at(p))).then(
         (names) => names.sort(),
         () => [],
       ),
-    link: (p) => readlink(at(p)).catch(() => undefined),
+    // The last name is not followed (readlink, lstat); the folders on the way, inside the tree.
+    link: (p) =>
+      Promise.resolve()
+        .then(() => readlink(confined ? nameInside(root, p) : at(p)))
+        .catch(() => undefined),
     exists: (p) =>
-      lstat(at(p)).then(
-        () => true,
-        () => false,
-      ),
+      Promise.resolve()
+        .then(() => lstat(confined ? nameInside(root, p) : at(p)))
+        .then(
+          () => true,
+          () => false,
+        ),
   };
+}
+
+/** Where `hostPath`'s folder really is under `root`, with its last name: throws when it leads out. */
+function nameInside(root: string, hostPath: string): string {
+  const r = resolveInside(root, path.dirname(hostPath));
+  if (!r.inside || !r.exists) throw new Error(`${hostPath} is not inside ${root}`);
+  return path.join(r.path, path.basename(hostPath));
+}
+
+/** The names in `hostPath` under `root` (not /), resolved as readInside does, read from the folder's descriptor. */
+async function listInside(root: string, hostPath: string): Promise<string[]> {
+  const r = resolveInside(root, hostPath);
+  if (!r.inside || !r.exists) return [];
+  const { O_RDONLY, O_DIRECTORY, O_NOFOLLOW } = constants;
+  const dir = await open(r.path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+  try {
+    // A folder swapped for another since it was resolved: refused.
+    if (pathOfFd(dir.fd) !== r.path) return [];
+    return await readdir(`/proc/self/fd/${dir.fd}`);
+  } finally {
+    await dir.close();
+  }
 }
 
 /**
