@@ -7,7 +7,7 @@
  *
  * What the module answers is untrusted: shapes are checked here, text is escaped by front ends.
  */
-import { BlueprintError, InterruptedError } from '../core/errors.js';
+import { BlueprintError, InterruptedError, NotFoundError } from '../core/errors.js';
 import type { FoundFile } from '../core/system/walk.js';
 import type { BoxContext } from './context.js';
 import { type ModuleApi, ModuleApiError, openModuleApi } from './module-api.js';
@@ -147,6 +147,14 @@ export function ragOps(ctx: BoxContext): RagOps {
       const client = await api(opts);
       const signal = signalOf(opts);
       const { files, refused } = await collectFiles(paths, Object.keys(RAG_TYPES));
+      // Folders of .docx only (or empty): '0 indexed, 0 failed' read as if the documents were in.
+      if (!files.length && !refused.length) {
+        const types = Object.keys(RAG_TYPES).join(' ');
+        throw new NotFoundError(
+          `No ${types} file in ${paths.join(', ')}`,
+          `rag ingest reads these types only: save the documents as one of them (a .docx as .pdf, say), or name the folder that holds them.`,
+        );
+      }
       const report: IngestReport = { files: [], ingested: 0, duplicates: 0, failed: 0 };
       const add = (r: IngestResult) => {
         report.files.push(r);
