@@ -134,25 +134,25 @@ export function sameBytesAs(file: string, parts: Uint8Array[], piece: Buffer): b
 }
 
 /**
- * A served file opened for its one read: without waiting (open(2) of a FIFO waits for a writer, on
- * the main thread, where SIGINT and SIGTERM are caught) and without following a link at its name
- * (its path's links were judged by joinUrl), then judged on that descriptor: its size when it is a
- * regular file of at most `max` bytes, else undefined (the descriptor closed). Open errors are
- * thrown. The caller reads through `fd` and closes it (issue 20).
+ * A served file opened for its one read, judged before it is opened: an O_PATH descriptor
+ * (0o10000000, Linux's, not in fs.constants) of the name, a link there not followed (its path's
+ * links were judged by joinUrl), is fstat'ed, and only a regular file of at most `max` bytes is
+ * opened for reading, through /proc/self/fd (that inode). So a FIFO is never waited on (on the
+ * main thread, where SIGINT and SIGTERM are caught) and a device node on a stick mounted with its
+ * nodes never opened (read-bounded's judgedOpen, 0bfe401). Else undefined. Open errors are thrown.
+ * The caller reads through `fd` and closes it (issue 20).
  */
 export function openServedSync(file: string, max: number): { fd: number; size: number } | undefined {
   const fs = nodeFs();
-  const { O_RDONLY, O_NONBLOCK, O_NOFOLLOW } = fs.constants;
-  const fd = fs.openSync(file, O_RDONLY | O_NONBLOCK | O_NOFOLLOW);
+  const at = fs.openSync(file, 0o10000000 | fs.constants.O_NOFOLLOW);
   try {
-    const st = fs.fstatSync(fd);
-    if (st.isFile() && st.size <= max) return { fd, size: st.size };
-  } catch (err) {
-    fs.closeSync(fd);
-    throw err;
+    const st = fs.fstatSync(at);
+    return st.isFile() && st.size <= max
+      ? { fd: fs.openSync(`/proc/self/fd/${at}`, 0), size: st.size }
+      : undefined;
+  } finally {
+    fs.closeSync(at);
   }
-  fs.closeSync(fd);
-  return undefined;
 }
 
 /** A file that must hold `before`, then exactly the bytes readAlongside reads, then `after`. */
