@@ -116,7 +116,7 @@ export function resolve(
           `No package ${name}${by ? ` (needed by ${by})` : ''} in the verified ${pin === undefined ? 'indexes' : `index of ${pin}`}`,
           local
             ? `Pass the dependency's package file too: bpkg install ./${local.entry.path} ./${name}_VERSION_ARCH.bpkg (or add a repository that has it and run \`bpkg update\`).`
-            : 'Run `bpkg update`, or check the name with `bpkg search`.',
+            : (near(name, by, available) ?? 'Run `bpkg update`, or check the name with `bpkg search`.'),
         );
       // Published, but not for this CPU: say so, not "no version satisfies" (issue 22).
       const arches = [...new Set(any.map((c) => c.entry.arch))].sort();
@@ -168,4 +168,45 @@ export function dependentsOf(
   return Object.values(installed)
     .filter((p) => !leaving.has(p.name) && p.depends.some((d) => rangeOf(d).name === name))
     .map((p) => p.name);
+}
+
+/** What the admin typed (not a dependency a publisher named) may be near a name the indexes have. */
+const near = (name: string, by: string | undefined, available: { entry: { name: string } }[]) =>
+  by === undefined
+    ? nameHint(
+        name,
+        available.map((c) => c.entry.name),
+      )
+    : undefined;
+
+/**
+ * For a name the indexes lack: apt's NAME=VERSION said the way bpkg takes it, or the one name that
+ * is the same but for case or a letter or two (`hello-dat`, `Hello-Data`, `embedings`).
+ */
+function nameHint(name: string, names: string[]): string | undefined {
+  const eq = name.indexOf('=');
+  if (eq > 0 && names.includes(name.slice(0, eq)))
+    return `bpkg names a version with @: \`bpkg install ${name.slice(0, eq)}@${name.slice(eq + 1)}\``;
+  const want = name.toLowerCase();
+  const most = want.length > 4 ? 2 : 1;
+  let best: { name: string; d: number } | undefined;
+  for (const n of new Set(names)) {
+    const d = editDistance(n.toLowerCase(), want, most);
+    if (d <= most && (!best || d < best.d)) best = { name: n, d };
+  }
+  return best && `Did you mean ${best.name}? \`bpkg install ${best.name}\``;
+}
+
+/** Levenshtein distance, or more than `most` once it is sure to be (rows of the usual table). */
+function editDistance(a: string, b: string, most: number): number {
+  if (Math.abs(a.length - b.length) > most) return most + 1;
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++)
+      row[j] = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    if (Math.min(...row) > most) return most + 1;
+    prev = row;
+  }
+  return prev[b.length]!;
 }
