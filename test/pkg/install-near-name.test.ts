@@ -3,7 +3,7 @@
  * hello-data=1.0.0` (apt's way of naming a version): 'No package … in the verified indexes' with
  * 'Run `bpkg update`, or check the name with `bpkg search`'. The hint names the package meant
  * (`bpkg install hello-data`), and for NAME=VERSION the form bpkg takes (hello-data@1.0.0). A name
- * near none keeps the old hint. Nothing is installed (exit 3). The real executable.
+ * near none keeps the old hint. Nothing is installed (exit 3). `bpkg info` likewise. The real executable.
  */
 import { describe, expect, it } from 'vitest';
 import { bpkg, signedRepo, trustingRoot } from '../helpers/pkg.js';
@@ -19,7 +19,7 @@ describe('bpkg install of a name the indexes do not have', () => {
       ['hello-dat', 'Did you mean hello-data? `bpkg install hello-data`'],
       ['Hello-Data', 'Did you mean hello-data? `bpkg install hello-data`'],
       ['embedings', 'Did you mean embeddings? `bpkg install embeddings`'],
-      ['hello-data=1.0.0', 'bpkg names a version with @: `bpkg install hello-data@1.0.0`'],
+      ['hello-data=1.0.0', 'A version is named with @: `bpkg install hello-data@1.0.0`'],
       ['zzz', 'Run `bpkg update`, or check the name with `bpkg search`.'],
     ] as const) {
       const r = await bpkg(root, ['--yes', 'install', typed]);
@@ -30,5 +30,15 @@ describe('bpkg install of a name the indexes do not have', () => {
       expect(JSON.parse(json.stdout).error.hint, typed).toBe(hint);
     }
     expect(JSON.parse((await bpkg(root, ['--json', 'list'])).stdout)).toEqual([]);
+    // bpkg info: the same, for info.
+    for (const typed of ['hello-dat', 'hello-data=1.0.0']) {
+      const r = await bpkg(root, ['info', typed]);
+      expect(r.code, typed).toBe(3);
+      expect(r.stderr, typed).toContain(`error: No package named ${typed}`);
+      expect(r.stderr, typed).toContain('hint: Did you mean hello-data? `bpkg info hello-data`');
+    }
+    expect((await bpkg(root, ['info', 'zzz'])).stderr).toContain(
+      'hint: Run `bpkg update`, then `bpkg search WORD`.',
+    );
   });
 });

@@ -30,7 +30,7 @@ import type { Keyring, TrustedKey } from './keyring.js';
 import { LOCAL_ORIGIN, LocalKey } from './local-key.js';
 import type { ManagerParts, ProgressEvent } from './parts.js';
 import { Repositories } from './repos.js';
-import { archMatches, dependentsOf } from './resolve.js';
+import { archMatches, dependentsOf, nameHint } from './resolve.js';
 import { rollbackLocked } from './rollback.js';
 import { candidates, originsOf, usableStates, verifyVersion } from './states.js';
 import { type Change, currentLink, type RecoveryOutcome, Transactions } from './transaction.js';
@@ -230,13 +230,18 @@ export class PackageManager {
     available: Array<IndexEntry & { repo: string }>;
   }> {
     const db = await loadDatabase(this.paths);
-    const available = (await candidates(this.parts, false))
+    const all = await candidates(this.parts, false);
+    const available = all
       .filter((c) => c.entry.name === name)
       .map((c) => ({ ...c.entry, repo: c.repo }))
       .sort((a, b) => (gt(a.version, b.version) ? -1 : 1));
     const installed = db.packages[name] && (await this.installed()).find((p) => p.name === name);
     if (!installed && available.length === 0)
-      throw new NotFoundError(`No package named ${name}`, 'Run `bpkg update`, then `bpkg search WORD`.');
+      throw new NotFoundError(
+        `No package named ${name}`,
+        nameHint(name, [...all.map((c) => c.entry.name), ...Object.keys(db.packages)], 'info') ??
+          'Run `bpkg update`, then `bpkg search WORD`.',
+      );
     const from = installed && installed.origin !== 'unknown' ? installed.origin : undefined;
     return { name, ...(installed ? { installed } : {}), ...(from ? { upgradesFrom: from } : {}), available };
   }

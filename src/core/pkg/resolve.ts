@@ -183,10 +183,12 @@ const near = (name: string, by: string | undefined, available: { entry: { name: 
  * For a name the indexes lack: apt's NAME=VERSION said the way bpkg takes it, or the one name that
  * is the same but for case or a letter or two (`hello-dat`, `Hello-Data`, `embedings`).
  */
-function nameHint(name: string, names: string[]): string | undefined {
+export function nameHint(name: string, names: string[], command = 'install'): string | undefined {
   const eq = name.indexOf('=');
   if (eq > 0 && names.includes(name.slice(0, eq)))
-    return `bpkg names a version with @: \`bpkg install ${name.slice(0, eq)}@${name.slice(eq + 1)}\``;
+    return command === 'install'
+      ? `A version is named with @: \`bpkg install ${name.slice(0, eq)}@${name.slice(eq + 1)}\``
+      : `Did you mean ${name.slice(0, eq)}? \`bpkg ${command} ${name.slice(0, eq)}\``;
   const want = name.toLowerCase();
   const most = want.length > 4 ? 2 : 1;
   let best: { name: string; d: number } | undefined;
@@ -194,7 +196,7 @@ function nameHint(name: string, names: string[]): string | undefined {
     const d = editDistance(n.toLowerCase(), want, most);
     if (d <= most && (!best || d < best.d)) best = { name: n, d };
   }
-  return best && `Did you mean ${best.name}? \`bpkg install ${best.name}\``;
+  return best && `Did you mean ${best.name}? \`bpkg ${command} ${best.name}\``;
 }
 
 /** Levenshtein distance, or more than `most` once it is sure to be (rows of the usual table). */
