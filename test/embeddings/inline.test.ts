@@ -33,7 +33,12 @@ afterAll(async () => {
 });
 
 const small = ['a cat sits on the mat', 'stock prices fell sharply today'];
-const big = Array.from({ length: 64 }, (_, i) => `${'many words here '.repeat(1000)}${i}`);
+// A batch estimated at twice the budget by the cost the worker measured: a fixed size was once
+// under the budget on a fast run (tiny BERT's calibration batch in 2.6 ms: 1 MB fits 1 s).
+const over = (budgetMs: number, msPerChar: number) => {
+  const each = 'many words here '.repeat(1000);
+  return Array.from({ length: Math.ceil((2 * budgetMs) / msPerChar / each.length) }, (_, i) => `${each}${i}`);
+};
 
 describe('where a batch runs', () => {
   it('a cheap batch on the main thread, a long one in the worker, the same vectors either way', async () => {
@@ -43,7 +48,7 @@ describe('where a batch runs', () => {
     expect(both.mainThreadCopy).toBe(true);
     // The worker's measured cost decides: a batch whose estimate is within the budget stays here.
     expect(both.placement(small)).toBe('main');
-    expect(both.placement(big)).toBe('worker');
+    expect(both.placement(over(1000, both.msPerChar))).toBe('worker');
     expect(worker.placement(small)).toBe('worker');
     const opts = { truncate: true, normalize: true };
     const [a, b] = await Promise.all([both.embed(small, opts), worker.embed(small, opts)]);
