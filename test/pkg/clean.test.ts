@@ -159,7 +159,7 @@ describe('bpkg clean (the built executable)', () => {
     expect(json.bytes).toBeGreaterThan(0);
     const again = await bpkg(root, ['clean']);
     expect(again.code).toBe(0);
-    expect(again.stdout).toMatch(/nothing to remove/i);
+    expect(again.stdout).toMatch(/nothing to clean/i);
     expect((await bpkg(root, ['verify'])).code).toBe(0);
   });
 

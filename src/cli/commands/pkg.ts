@@ -368,7 +368,7 @@ const clean: CommandSpec = {
     ctx.report(
       r,
       r.removed.length === 0
-        ? 'The package cache holds nothing to remove.'
+        ? 'Nothing to clean: the package cache holds no downloaded archives.'
         : [
             dryRun
               ? `Would remove ${n} from the package cache, freeing ${bytes(r.bytes)} (nothing was removed):`

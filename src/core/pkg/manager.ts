@@ -154,6 +154,8 @@ export class PackageManager {
   /** Finishes or rolls back an interrupted transaction, if any. */
   async recover(): Promise<RecoveryOutcome> {
     await this.checkRoot();
+    // No package state yet (a new root): no transaction can have begun, and nothing is made.
+    if (!lstatSync(this.paths.pkgState, { throwIfNoEntry: false })) return 'none';
     await ensureDir(this.paths.pkgState);
     const release = await acquireLock(this.paths.lockFile, 'package operation');
     try {
@@ -189,6 +191,14 @@ export class PackageManager {
   /** `bpkg clean`: the package cache's archives and partial downloads removed, or with `dryRun` listed (clean.ts). */
   async clean(opts: { dryRun?: boolean } = {}): Promise<import('./clean.js').CleanResult> {
     const { cleanCache } = await import('./clean.js');
+    // A root that never had a package command (no package state, no cache): nothing to clean and
+    // no transaction to finish, so nothing is made for the lock either.
+    await this.checkRoot();
+    if (
+      !lstatSync(this.paths.pkgState, { throwIfNoEntry: false }) &&
+      !lstatSync(this.paths.pkgCache, { throwIfNoEntry: false })
+    )
+      return { removed: [], bytes: 0, ...(opts.dryRun ? { dryRun: true as const } : {}) };
     return this.locked(() => cleanCache(this.paths.pkgCache, opts));
   }
 
