@@ -30,10 +30,18 @@ export async function ensureDir(dir: string, mode = 0o755): Promise<void> {
             );
           });
       })
-      .catch((err: NodeJS.ErrnoException) => {
-        if (err.code !== 'EEXIST' || !nodeFs().statSync(abs).isDirectory())
-          throw storageErrorFrom(err, `creating ${dir}`);
-      });
+      .then(
+        // Made here: synced, and its parent (its entry), or a power cut can lose it and all that a
+        // commit wrote in it. A folder that was there is left alone (no sync to pay).
+        async () => {
+          await syncDir(abs);
+          await syncDir(up);
+        },
+        (err: NodeJS.ErrnoException) => {
+          if (err.code !== 'EEXIST' || !nodeFs().statSync(abs).isDirectory())
+            throw storageErrorFrom(err, `creating ${dir}`);
+        },
+      );
   };
   await make(path.resolve(dir));
 }
