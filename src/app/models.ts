@@ -82,13 +82,14 @@ export function modelOps(ctx: BoxContext): ModelOps {
         ...(opts.onImport ? { onProgress: opts.onImport } : {}),
         ...(signal ? { signal } : {}),
       });
+      let failed = true;
       try {
         opts.onImport?.({ phase: 'install' });
         const changes = await packageOps(ctx).install([built.file], call);
         // Installed meanwhile by another command at this very version: nothing was changed.
         if (!changes.some((c) => c.name === pkg))
           throw nameTaken(String(built.manifest.version), 'another install');
-        return {
+        const result: ModelImportResult = {
           package: pkg,
           version: String(built.manifest.version),
           source: { file, bytes: built.ggufBytes, sha256: built.ggufSha256 },
@@ -98,8 +99,11 @@ export function modelOps(ctx: BoxContext): ModelOps {
           origin: 'local',
           changes,
         };
+        failed = false;
+        return result;
       } finally {
-        await discardImport(built.work);
+        // A refused install leaves nothing either: the cache folders this import made go too.
+        await discardImport(built.work, failed ? built.made : []);
       }
     },
     async localKey() {

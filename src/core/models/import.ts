@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { constants, createWriteStream } from 'node:fs';
-import { type FileHandle, mkdir, open, readdir, rm, writeFile } from 'node:fs/promises';
+import { constants, createWriteStream, lstatSync } from 'node:fs';
+import { type FileHandle, mkdir, open, readdir, rm, rmdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -54,6 +54,8 @@ export interface BuiltModelPackage {
   manifest: Record<string, unknown>;
   /** The private folder holding it: the caller removes it (`discardImport`) after the install. */
   work: string;
+  /** The folders above `work` this import made (deepest first): `discardImport` removes them on a failure. */
+  made: string[];
   ggufSha256: string;
   ggufBytes: number;
 }
@@ -85,8 +87,33 @@ async function pruneStale(paths: Layout): Promise<void> {
   }
 }
 
-export async function discardImport(work: string): Promise<void> {
+/**
+ * Removes an import's work folder; with `made` (after a failure) also the folders it made on the
+ * way there, deepest first, while they are empty: a refused import leaves nothing on disk. The
+ * first one that is not empty (another import's, another command's) ends it.
+ */
+export async function discardImport(work: string, made: readonly string[] = []): Promise<void> {
   await rm(work, { recursive: true, force: true });
+  for (const dir of made)
+    if (
+      !(await rmdir(dir).then(
+        () => true,
+        () => false,
+      ))
+    )
+      break;
+}
+
+/** The folders from `dir` up that are not there yet, deepest first. */
+function notYetThere(dir: string): string[] {
+  const out: string[] = [];
+  for (
+    let d = path.resolve(dir);
+    d !== path.dirname(d) && !lstatSync(d, { throwIfNoEntry: false });
+    d = path.dirname(d)
+  )
+    out.push(d);
+  return out;
 }
 
 /**
@@ -173,6 +200,7 @@ export async function buildModelPackage(
     throw err;
   });
   const work = path.join(workBase(paths), `${process.pid}-${randomUUID()}`);
+  const made = notYetThere(workBase(paths));
   try {
     if (size > MAX_PACKAGE_BYTES)
       throw new VerificationError(
@@ -184,7 +212,12 @@ export async function buildModelPackage(
     const folder = path.join(work, 'payload/models', opts.name);
     // The cache folders as the package manager makes them; only this import's own folder is private.
     await ensureDir(workBase(paths));
-    await mkdir(work, { mode: 0o700 });
+    // Another refused import may have removed the new folders between those two steps: once more.
+    await mkdir(work, { mode: 0o700 }).catch(async (err) => {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      await ensureDir(workBase(paths));
+      await mkdir(work, { mode: 0o700 });
+    });
     await mkdir(folder, { recursive: true });
     const gguf = path.join(folder, `${opts.name}.gguf`);
     const ggufSha256 = await copyOnce(input, src, size, gguf, opts);
@@ -219,10 +252,10 @@ export async function buildModelPackage(
     opts.onProgress?.({ phase: 'sign' });
     await key.ensure();
     await writeFile(`${file}.asc`, await key.sign(file), { flag: 'wx', mode: 0o644 });
-    return { file, manifest, work, ggufSha256, ggufBytes: size };
+    return { file, manifest, work, made, ggufSha256, ggufBytes: size };
   } catch (err) {
     await input.close().catch(() => {});
-    await discardImport(work);
+    await discardImport(work, made);
     if (opts.signal?.aborted) throw opts.signal.reason ?? err;
     throw storageErrorFrom(err, 'importing the model');
   }
