@@ -81,6 +81,8 @@ export function reasonText(item: RatingItem): string {
       return `writable folder of its own: ${mountText(item)}`;
     case 'package-mount':
       return `package files, read-only: ${mountText(item)}`;
+    case 'uses-mount':
+      return `${usesWhat(item)} of ${d(item, 'module')}, read-only, as its uses declares: ${mountText(item)}`;
     case 'foreign-mount':
       return `a mount the manifest did not declare: ${mountText(item)}`;
     case 'engine-api':
@@ -95,6 +97,10 @@ export function reasonText(item: RatingItem): string {
       return `the scale starts at ${d(item, 'min')}`;
   }
 }
+
+/** The wiring mounts two things of a used module: its socket folder and the token copy (wiring.ts). */
+const usesWhat = (item: RatingItem) =>
+  String(item.data?.target ?? '').startsWith('/run/blueprint/tokens/') ? 'access token' : 'socket folder';
 
 function mountText(item: RatingItem): string {
   const src = item.data?.source ? `${d(item, 'source')} -> ` : '';

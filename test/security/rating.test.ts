@@ -153,6 +153,57 @@ describe('rateService: the rules', () => {
     expect(item(r, 'floored')).toMatchObject({ points: 3, data: { min: 1 } });
   });
 
+  it("counts the wiring's mounts as declared only from their own sources, read-only", () => {
+    const wired = factsFromService(hello, {
+      apparmor: noAppArmor,
+      signer: FPR,
+      sources: {
+        '/run/hello': '/r/run/blueprint/services/hello',
+        '/var/lib/hello': '/r/var/lib/blueprint/modules/hello',
+      },
+      uses: [
+        { module: 'llm', source: '/r/run/blueprint/services/llm', target: '/run/blueprint/uses/llm' },
+        {
+          module: 'llm',
+          source: '/r/run/blueprint/wiring/hello/llm.token',
+          target: '/run/blueprint/tokens/llm',
+        },
+      ],
+    });
+    const base = sandboxed().mounts;
+    const socket = {
+      source: '/r/run/blueprint/services/llm',
+      target: '/run/blueprint/uses/llm',
+      mode: 'ro' as const,
+    };
+    const token = {
+      source: '/r/run/blueprint/wiring/hello/llm.token',
+      target: '/run/blueprint/tokens/llm',
+      mode: 'ro' as const,
+    };
+    const good = rateService(wired, sandboxed({ mounts: [...base, socket, token] }));
+    expect(good.items.filter((i) => i.code === 'uses-mount').map((i) => i.data?.module)).toEqual([
+      'llm',
+      'llm',
+    ]);
+    expect(item(good, 'foreign-mount')).toBeUndefined();
+    expect(good.score).toBe(rateService(manifest(), sandboxed()).score);
+    // Attack: another file at the token's place, the socket folder writable, a module not used.
+    const bad = rateService(
+      wired,
+      sandboxed({
+        mounts: [
+          ...base,
+          { ...socket, mode: 'rw' },
+          { ...token, source: '/etc/shadow' },
+          { ...socket, source: '/r/run/blueprint/services/vectors', target: '/run/blueprint/uses/vectors' },
+        ],
+      }),
+    );
+    expect(bad.items.filter((i) => i.code === 'foreign-mount')).toHaveLength(3);
+    expect(item(bad, 'uses-mount')).toBeUndefined();
+  });
+
   it('rates 1 whatever else holds when the engine API or the whole hardware is reachable', () => {
     const api = rateService(
       manifest({ apparmor: ownProfile }),

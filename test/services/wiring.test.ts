@@ -120,6 +120,16 @@ describe('module wiring (real engine)', () => {
     ]);
     expect(ic.usedBy).toEqual([]);
     expect((await inspectService(deps(), a)).usedBy).toEqual([c]);
+    // The wiring's mounts are what the manifest's `uses` declared: rated as such, not as foreign
+    // mounts (they cost the consumer 2 points each module, 1/8 for rag in the demo).
+    const rated = ic.rating.items.filter(
+      (i) => i.data?.target && String(i.data.target).startsWith('/run/blueprint/'),
+    );
+    expect(rated.map((i) => [i.code, i.points, i.data?.target, i.data?.module])).toEqual([
+      ['uses-mount', 0, `/run/blueprint/uses/${a}`, a],
+      ['uses-mount', 0, `/run/blueprint/tokens/${a}`, a],
+    ]);
+    expect(ic.rating.items.filter((i) => i.code === 'foreign-mount')).toEqual([]);
   }, 60_000);
 
   it('service status (and blueprint status, the TUI) show who uses whom', async () => {

@@ -1,4 +1,5 @@
 import { readFile, readlink } from 'node:fs/promises';
+import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BlueprintError } from '../errors.js';
@@ -10,10 +11,10 @@ import { cgroupLimits, cgroupUsage } from './cgroup.js';
 import type { Engine } from './engine.js';
 import { type ContainerInfo, inspectContainer, planFor, type ServiceDeps } from './lifecycle.js';
 import { type ModuleInfo, readModuleInfo } from './module-info.js';
-import { type ContainerPlan, containerName, type PolicySummary } from './policy.js';
+import { type ContainerPlan, containerName, type PolicySummary, serviceDirs } from './policy.js';
 import { containerFacts, factsFromService, type Rating, rateService } from './rating.js';
 import { getRegistration, type LoadedRegistration } from './registry.js';
-import { usersOf } from './wiring.js';
+import { TOKENS_DIR, tokenCopy, USES_DIR, usersOf, usesOf } from './wiring.js';
 
 export interface ExecResult {
   exitCode: number;
@@ -229,6 +230,10 @@ export async function ratingOf(
     ...(plan && gpuKnown
       ? { devices: ((plan.spec.devices ?? []) as { path: string }[]).map((d) => d.path) }
       : {}),
+    uses: usesOf(reg).flatMap(({ name }) => [
+      { module: name, source: serviceDirs(root, name).socketDir, target: path.posix.join(USES_DIR, name) },
+      { module: name, source: tokenCopy(root, reg.name, name), target: path.posix.join(TOKENS_DIR, name) },
+    ]),
   });
   if (!running) return rateService(manifest);
   const facts = containerFacts(running.info, running.view, await apparmorSupport(), profileName(reg.name));

@@ -27,6 +27,8 @@ export interface MountFact {
   mode: 'ro' | 'rw';
   /** A package mount: one folder per installed package is mounted below `target` (package-mounts.ts). */
   below?: boolean;
+  /** Declared by the manifest's `uses`: the module whose socket folder or token this is (wiring.ts). */
+  uses?: string;
 }
 
 /** What can be observed of a running container (engine inspect + the kernel's view of pid 1). */
@@ -82,6 +84,7 @@ export type RatingCode =
   | 'gpu-devices'
   | 'own-mount'
   | 'package-mount'
+  | 'uses-mount'
   | 'foreign-mount'
   | 'engine-api'
   | 'full-hardware-access'
@@ -186,8 +189,12 @@ export function rateService(manifest: SandboxFacts, container?: ContainerFacts):
       override ??= { code: 'engine-api', points: 0, source: src, data };
     else if (m.source && WHOLE_HARDWARE.has(m.source.replace(/(.)\/+$/, '$1')))
       override ??= { code: 'full-hardware-access', points: 0, source: src, data };
-    else if (!declared(manifest.mounts, m)) add('foreign-mount', -1, data);
-    else add(m.mode === 'rw' ? 'own-mount' : 'package-mount', 0, data);
+    else {
+      const d = declaration(manifest.mounts, m);
+      if (!d) add('foreign-mount', -1, data);
+      else if (d.uses) add('uses-mount', 0, { ...data, module: d.uses });
+      else add(m.mode === 'rw' ? 'own-mount' : 'package-mount', 0, data);
+    }
   }
 
   let score = items.reduce((n, i) => n + i.points, 0);
@@ -205,9 +212,9 @@ export function rateService(manifest: SandboxFacts, container?: ContainerFacts):
   return { score, max: RATING_MAX, basis: container ? 'container' : 'manifest', items };
 }
 
-/** A mount the manifest declared: same target and mode, and the same host source where that is known. */
-function declared(mounts: MountFact[], m: MountFact): boolean {
-  return mounts.some((d) =>
+/** The manifest's mount `m` is: same target and mode, and the same host source where that is known. */
+function declaration(mounts: MountFact[], m: MountFact): MountFact | undefined {
+  return mounts.find((d) =>
     d.below
       ? (m.below ? m.target === d.target : m.target.startsWith(`${d.target}/`)) && d.mode === m.mode
       : d.target === m.target && d.mode === m.mode && (!d.source || !m.source || d.source === m.source),
@@ -224,6 +231,11 @@ export function factsFromService(
     sources?: Record<string, string>;
     /** The GPU plan's devices where known; else the manifest's request. */
     devices?: string[];
+    /**
+     * The read-only mounts the manifest's `uses` brings (each used module's socket folder, and the
+     * token copy made for this consumer), with their host sources (wiring.ts).
+     */
+    uses?: { module: string; source?: string; target: string }[];
   },
 ): SandboxFacts {
   const mount = (target: string, mode: 'ro' | 'rw'): MountFact => ({
@@ -248,6 +260,12 @@ export function factsFromService(
       ...(s.data ? [mount(s.data, 'rw')] : []),
       ...s.mounts.map((m) => mount(m.target, 'ro')),
       ...(s.packageMounts ?? []).map((m) => ({ target: m.target, mode: 'ro' as const, below: true })),
+      ...(opts.uses ?? []).map((u) => ({
+        ...(u.source ? { source: u.source } : {}),
+        target: u.target,
+        mode: 'ro' as const,
+        uses: u.module,
+      })),
     ],
     signer: opts.signer,
   };
