@@ -228,7 +228,7 @@ export class Rag {
         this.inflight.delete(id);
         await this.store.unmark(id).catch(() => undefined); // recovery removes it otherwise
         this.log(
-          `ingested ${JSON.stringify(input.source)} into ${input.collection}: ${count} chunks, document ${id}`,
+          `ingested ${JSON.stringify(input.source)} into ${input.collection}: ${count} chunk${count === 1 ? '' : 's'}, document ${id}`,
         );
         return { ...record, duplicate: false };
       } catch (err) {
