@@ -162,4 +162,11 @@ export type { Catalog, CatalogEntry, SetupOps } from './setup.js';
 export type { AuditOps, BoxStatus, GpuOps, OutboundAudit, OutboundFlow } from './system.js';
 export type { TokenRotation } from './token-rotation.js';
 export * from './types.js';
-export type { BundleInfo, InstallResult, SlotStatus, SystemOps, SystemStatus } from './update.js';
+export type {
+  BundleInfo,
+  InstallResult,
+  SlotStatus,
+  SystemOps,
+  SystemReport,
+  SystemStatus,
+} from './update.js';

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { UsageError } from '../core/errors.js';
+import { BlueprintError, UsageError } from '../core/errors.js';
 import { assertInsideRoot } from '../core/system/fs.js';
 import type { RepoInstallResult } from '../core/update/from-repo.js';
 import type { InstallResult, RaucRunner, SlotStatus, SystemStatus } from '../core/update/index.js';
@@ -20,10 +20,33 @@ export type SystemActionResult =
   | { kind: 'install'; result: InstallResult | RepoInstallResult }
   | { kind: 'rollback'; slot: SlotStatus; status: SystemStatus };
 
+/**
+ * `blueprint system status`: the slots when RAUC answers (`slotsAvailable: true`), else what can be
+ * read without it (the running version) and why the slots cannot be (`slotsUnavailable`: the typed
+ * error's code, message and hint), every RaucStatus field there but empty.
+ */
+export type SystemReport =
+  | (SystemStatus & { slotsAvailable: true })
+  | {
+      slotsAvailable: false;
+      slotsUnavailable: { code: string; message: string; hint?: string };
+      version: string | null;
+      compatible: null;
+      variant: null;
+      booted: null;
+      next: null;
+      slots: [];
+    };
+
+/** Why RAUC could not show the slots: not installed, or no A/B configuration for this root. */
+const SLOTS_UNAVAILABLE = new Set(['rauc-missing', 'rauc-unavailable']);
+
 /** The OS itself: A/B slots updated by RAUC (issue 21, image/README.md "A/B system updates"). */
 export interface SystemOps {
   /** Both slots: version, RAUC's state, the bootloader's verdict, which runs and which boots next. */
   status(): Promise<SystemStatus>;
+  /** As `status`, but a box without A/B slots (no RAUC) is a report saying so, not a failure. */
+  report(): Promise<SystemReport>;
   /**
    * Installs a signed RAUC bundle into the slot not running; it boots next, on trial. Refused
    * before a byte is written when its signature or compatible is wrong, or its version is not
@@ -66,6 +89,24 @@ export function systemOps(ctx: BoxContext, rauc?: RaucRunner): SystemOps {
     async status() {
       const { core, deps: d } = await deps();
       return core.systemStatus(d);
+    },
+    async report() {
+      const { core, deps: d } = await deps();
+      try {
+        return { ...(await core.systemStatus(d)), slotsAvailable: true };
+      } catch (err) {
+        if (!(err instanceof BlueprintError) || !SLOTS_UNAVAILABLE.has(err.code)) throw err;
+        return {
+          compatible: null,
+          variant: null,
+          booted: null,
+          next: null,
+          slots: [],
+          version: await core.imageVersion(d),
+          slotsAvailable: false,
+          slotsUnavailable: err.toJSON(),
+        };
+      }
     },
     async update(file, opts = {}) {
       if (!file) throw new UsageError('no bundle given', 'blueprint system update FILE.raucb');

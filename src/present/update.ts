@@ -1,5 +1,5 @@
 /** Human text for `blueprint system status|update|rollback` (A/B system updates, issue 21). */
-import type { InstallResult, SlotStatus, SystemStatus } from '../app/index.js';
+import type { InstallResult, SlotStatus, SystemReport, SystemStatus } from '../app/index.js';
 import { escapeLine } from './escape.js';
 
 const show = (v: string | null | undefined): string => (v ? escapeLine(v) : '-');
@@ -10,6 +10,17 @@ function slotLine(s: SlotStatus): string {
     `  slot ${show(s.bootname)} (${show(s.name)}, ${show(s.device)})${marks ? `: ${marks}` : ''}`,
     `    version ${show(s.bundle.version)}${s.bundle.build ? ` (build ${escapeLine(s.bundle.build)})` : ''}`,
     `    boot status ${show(s.bootStatus)}, RAUC state ${show(s.state)}${s.installedAt ? `, installed ${escapeLine(s.installedAt)}` : ''}`,
+  ].join('\n');
+}
+
+/** `system status` when RAUC answered, or when it could not (no A/B slots here): the version, and why. */
+export function formatSystemReport(r: SystemReport): string {
+  if (r.slotsAvailable) return formatSystemStatus(r);
+  const why = r.slotsUnavailable;
+  return [
+    `System version ${r.version ? escapeLine(r.version) : 'unknown'}`,
+    `Update slots: unavailable (${escapeLine(why.message)})`,
+    ...(why.hint ? [`hint: ${escapeLine(why.hint)}`] : []),
   ].join('\n');
 }
 

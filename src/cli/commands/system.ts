@@ -1,5 +1,5 @@
 import { UsageError } from '../../app/types.js';
-import { formatInstall, formatRollback, formatSystemStatus } from '../../present/update.js';
+import { formatInstall, formatRollback, formatSystemReport } from '../../present/update.js';
 import { cliBox } from '../box.js';
 import { type CommandGroup, type CommandSpec, optBool, optString, requirePositionals } from '../command.js';
 
@@ -7,16 +7,18 @@ const statusCommand: CommandSpec = {
   name: 'status',
   summary: 'Both system slots: version, boot status, which is running and which boots next',
   details: `
-Asks RAUC (the A/B update engine of boxes built with \`scripts/build-image.sh --ab\`).
+Asks RAUC (the A/B update engine of boxes built with \`scripts/build-image.sh --ab\`). On a box
+without A/B slots (no rauc, or no RAUC configuration) the running version is still shown and the
+update slots are "unavailable", with why (--json: slotsAvailable false, slotsUnavailable).
 
-Exit codes: 0 shown; 3 this box has no A/B slots (no rauc); 1 RAUC did not answer.
+Exit codes: 0 shown (slots unavailable included); 1 reading failed otherwise.
 
 Examples:
   blueprint system status
   blueprint --json system status`,
   async run(ctx) {
-    const st = await cliBox(ctx).system.status();
-    ctx.result(st, formatSystemStatus(st));
+    const st = await cliBox(ctx).system.report();
+    ctx.result(st, formatSystemReport(st));
   },
 };
 

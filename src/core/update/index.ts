@@ -96,12 +96,14 @@ export async function systemStatus(deps: UpdateDeps): Promise<SystemStatus> {
   if (r.code !== 0) throw unavailable(r);
   const status = parseRaucStatus(r.stdout);
   const booted = status.slots.find((s) => s.booted);
-  let version = booted?.bundle.version ?? null;
-  if (deps.versionFile) {
-    const text = await readFile(deps.versionFile, 'utf8').catch(() => '');
-    version = text.trim() || version;
-  }
-  return { ...status, version };
+  return { ...status, version: (await imageVersion(deps)) ?? booted?.bundle.version ?? null };
+}
+
+/** The running system's version as the image build wrote it (`versionFile`), when there is one. */
+export async function imageVersion(deps: Pick<UpdateDeps, 'versionFile'>): Promise<string | null> {
+  if (!deps.versionFile) return null;
+  const text = await readFile(deps.versionFile, 'utf8').catch(() => '');
+  return text.trim() || null;
 }
 
 /** Reads and verifies a bundle's manifest against the box's keyring (nothing is written). */
