@@ -1,6 +1,7 @@
 import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { ensureDirSync } from '../../src/core/system/ensure-dir-sync.js';
 import { ensureDir } from '../../src/core/system/fs.js';
 import { runCliHere } from '../helpers/cli-here.js';
 import { tempDir } from '../setup/temp-registry.js';
@@ -20,6 +21,17 @@ describe('ensureDir', () => {
     await ensureDir(dir);
     mkdirSync(path.join(base, 'd'));
     await ensureDir(path.join(base, 'd'));
+  });
+
+  it('ensureDirSync (the services’ folders) does the same, synchronously', () => {
+    const base = tempDir('bp-ensure-');
+    const dir = path.join(base, 'a', 'b');
+    ensureDirSync(dir, 0o700);
+    expect(statSync(path.join(base, 'a')).mode & 0o777).toBe(0o700);
+    ensureDirSync(dir);
+    writeFileSync(path.join(base, 'f'), 'x');
+    expect(() => ensureDirSync(path.join(base, 'f', 'g'))).toThrow(/f/);
+    expect(() => ensureDirSync('/proc/bp-no-such/a')).toThrow('/proc cannot hold folders');
   });
 
   it('refuses a file in the folder’s place or on the way', async () => {

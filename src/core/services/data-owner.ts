@@ -10,9 +10,11 @@
  * On the start path (issue 20): a few small local files, read and written synchronously, with no
  * node:fs/promises (test/services/start-modules.test.ts).
  */
-import { lstatSync, mkdirSync, readFileSync } from 'node:fs';
+
+import { lstatSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { ConflictError, UsageError } from '../errors.js';
+import { ensureDirSync } from '../system/ensure-dir-sync.js';
 import { writeJsonAtomicSync } from '../system/fs.js';
 import { layout } from '../system/paths.js';
 
@@ -56,7 +58,7 @@ export const readOwner = (root: string, name: string) => asOwner(readJsonSync(ow
 
 export function writeOwner(root: string, name: string, owner: DataOwner): void {
   const file = ownerFile(root, name);
-  mkdirSync(path.dirname(file), { recursive: true, mode: 0o755 });
+  ensureDirSync(path.dirname(file), 0o755);
   writeJsonAtomicSync(file, { origin: owner.origin, signer: owner.signer.toLowerCase() });
 }
 

@@ -1,4 +1,4 @@
-import type { MakeDirectoryOptions, ObjectEncodingOptions, PathLike, RmOptions } from 'node:fs';
+import type { ObjectEncodingOptions, PathLike, RmOptions } from 'node:fs';
 
 /**
  * The few file calls `service start` makes before its create request (the registration, the
@@ -34,6 +34,3 @@ export const realpath = (p: PathLike): Promise<string> => settled(() => fs().rea
 export const access = (p: PathLike, mode?: number): Promise<void> => settled(() => fs().accessSync(p, mode));
 
 export const rm = (p: PathLike, opts: RmOptions): Promise<void> => settled(() => fs().rmSync(p, opts));
-
-export const mkdir = (p: PathLike, opts: MakeDirectoryOptions & { recursive: true }) =>
-  settled<string | undefined>(() => fs().mkdirSync(p, opts));

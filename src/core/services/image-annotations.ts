@@ -1,6 +1,7 @@
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { NotFoundError, VerificationError } from '../errors.js';
+import { ensureDirSync } from '../system/ensure-dir-sync.js';
 import { layout } from '../system/paths.js';
 import type { Engine } from './engine.js';
 
@@ -49,7 +50,7 @@ const markOf = (root: string, id: string) => {
 /** Marks image `id` judged: its annotations were read in this engine and found none to refuse. */
 export function markImageJudged(root: string, id: string): void {
   const file = markOf(root, id);
-  mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+  ensureDirSync(path.dirname(file), 0o700);
   writeFileSync(file, '');
 }
 

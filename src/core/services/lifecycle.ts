@@ -1,7 +1,8 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { BlueprintError, ConflictError, InterruptedError } from '../errors.js';
 import type { GpuAccessPlan, PlanGpuAccess } from '../gpu/types.js';
+import { ensureDirSync } from '../system/ensure-dir-sync.js';
 import { layout } from '../system/paths.js';
 import { type AppArmorPlan, apparmorProfile, loadProfile, planAppArmor } from './apparmor.js';
 import { type ContainerInfo, containerName, inspectContainer } from './container-info.js';
@@ -111,7 +112,7 @@ function writeSeccomp(root: string): void {
     had = readFileSync(file, 'utf8');
   } catch {}
   if (had === text) return;
-  mkdirSync(path.dirname(file), { recursive: true });
+  ensureDirSync(path.dirname(file));
   writeFileSync(file, text, { mode: 0o644 });
 }
 
@@ -182,9 +183,8 @@ async function ensureContainer(
   if (container?.Config.Labels[SPEC_LABEL] !== want) {
     if (container) await removeContainer(deps.engine, container.Id, container);
     // Bind sources must exist at create; a provider not started yet has no socket folder.
-    for (const dir of [...plan.hostDirs, ...plan.uses.map((u) => u.socketDir)])
-      mkdirSync(dir, { recursive: true, mode: 0o750 });
-    mkdirSync(path.dirname(serviceDirs(deps.root, reg.name).logFile), { recursive: true, mode: 0o750 });
+    for (const dir of [...plan.hostDirs, ...plan.uses.map((u) => u.socketDir)]) ensureDirSync(dir, 0o750);
+    ensureDirSync(path.dirname(serviceDirs(deps.root, reg.name).logFile), 0o750);
     writeSeccomp(deps.root);
     await writeTokenCopies(deps.root, reg.name, plan.uses);
     let sent: () => void = () => {};

@@ -3,6 +3,7 @@ import { constants } from 'node:fs';
 import { type FileHandle, mkdir, open } from 'node:fs/promises';
 import path from 'node:path';
 import { UsageError, VerificationError } from '../errors.js';
+import { ensureDirSync } from '../system/ensure-dir-sync.js';
 import { layout } from '../system/paths.js';
 import { removeAt, writeFileAt } from '../system/safe-write.js';
 import { claimModuleData } from './data-owner.js';
@@ -54,7 +55,7 @@ export async function openDataDir(root: string, name: string): Promise<{ dir: Fi
   const base = layout(root).modulesData;
   const where = path.join(base, name);
   // The box's own folder of module data, root's: links on the way to it are the admin's layout.
-  await mkdir(base, { recursive: true, mode: 0o755 });
+  ensureDirSync(base, 0o755);
   const parent = await open(base, O_RDONLY | O_DIRECTORY);
   try {
     // Made as the services layer makes it at a start (the engine's `U` option then gives it to the module).

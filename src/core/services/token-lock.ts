@@ -1,5 +1,5 @@
-import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
+import { ensureDirSync } from '../system/ensure-dir-sync.js';
 import { acquireLock } from '../system/lock.js';
 import { layout } from '../system/paths.js';
 
@@ -40,7 +40,7 @@ export async function underTokenLock<T>(root: string, fn: () => Promise<T>): Pro
   await before;
   try {
     // The folder is the box key's, root's alone: made so if this is the first to need it.
-    await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
+    ensureDirSync(path.dirname(file), 0o700);
     const release = await acquireLock(file, 'blueprint process', { waitMs: WAIT_MS, mode: 0o600 });
     try {
       return await fn();

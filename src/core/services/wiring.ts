@@ -2,9 +2,10 @@ import { constants } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { BlueprintError, ConflictError, NotFoundError, VerificationError } from '../errors.js';
+import { ensureDirSync } from '../system/ensure-dir-sync.js';
 import { layout } from '../system/paths.js';
 import { readBoundedFile } from '../system/read-bounded.js';
-import { mkdir, rm } from './fs-cb.js';
+import { rm } from './fs-cb.js';
 import { serviceDirs } from './policy.js';
 import { compareVersions, findRegistration, type LoadedRegistration, listRegistrations } from './registry.js';
 
@@ -175,7 +176,7 @@ function unsafeWiring(where: string): VerificationError {
 export async function openWiring(runDir: string): Promise<FileHandle> {
   const { inDir } = await safeWrite();
   const where = path.join(runDir, 'wiring');
-  await mkdir(runDir, { recursive: true, mode: 0o711 });
+  ensureDirSync(runDir, 0o711);
   // The box's own run folder, as the admin set it up: links on the way to it are followed.
   const run = await fsp().open(runDir, O_RDONLY | O_DIRECTORY);
   try {
@@ -272,7 +273,7 @@ async function removeCopies(runDir: string, consumer: string): Promise<void> {
  */
 export async function shareWiring(used: UsedModule[], gid: number): Promise<void> {
   if (used.length === 0) return;
-  for (const u of used) await mkdir(u.socketDir, { recursive: true, mode: 0o750 });
+  for (const u of used) ensureDirSync(u.socketDir, 0o750);
   const { execa } = await import('execa');
   try {
     await execa('setfacl', ['-m', `g:${gid}:x`, ...used.map((u) => u.socketDir)]);
