@@ -71,7 +71,7 @@ export async function runDoctor(root: string, env: NodeJS.ProcessEnv = process.e
       detail: (err as Error).message,
       fix: engineDownFix(choice.path, choice.source),
     });
-    checks.push(await subidCheck(root));
+    checks.push(await subidCheck());
     return checks;
   }
   const h = info.host;
@@ -102,16 +102,19 @@ export async function runDoctor(root: string, env: NodeJS.ProcessEnv = process.e
     detail: h.security?.seccompEnabled ? 'enabled' : 'disabled: the sandbox needs it',
     ...(h.security?.seccompEnabled ? {} : { fix: 'sudo apt-get install -y libseccomp2 && reinstall podman' }),
   });
-  checks.push(await subidCheck(root));
+  checks.push(await subidCheck());
   return checks;
 }
 
-/** `userns=auto` takes ids from the `containers` entry of /etc/subuid and /etc/subgid. */
-async function subidCheck(root: string): Promise<Check> {
+/**
+ * `userns=auto` takes ids from the `containers` entry of /etc/subuid and /etc/subgid on the
+ * engine's machine: this one's, whatever --root names (a demo root has no etc/ of its own).
+ */
+async function subidCheck(): Promise<Check> {
   const missing: string[] = [];
-  for (const f of ['etc/subuid', 'etc/subgid']) {
-    const text = await readFile(path.join(root, f), 'utf8').catch(() => '');
-    if (!/^containers:\d+:\d+$/m.test(text)) missing.push(`/${f}`);
+  for (const f of ['/etc/subuid', '/etc/subgid']) {
+    const text = await readFile(f, 'utf8').catch(() => '');
+    if (!/^containers:\d+:\d+$/m.test(text)) missing.push(f);
   }
   return {
     name: 'subordinate ids',
