@@ -4,9 +4,13 @@ import type { RepoConfig, TrustedKey } from '../core/pkg/index.js';
 import { anyRepository } from '../core/pkg/node-lazy.js';
 import type { BoxContext } from './context.js';
 
+/** A trusted key and the repositories bound to it: the only ones it may sign (`repo add --key`). */
+export type ListedKey = TrustedKey & { repositories: string[] };
+
 /** Trusted publisher keys (`bpkg key`). Fingerprints are 40 hex digits. */
 export interface KeyOps {
-  list(): Promise<TrustedKey[]>;
+  /** Every trusted key, with the names of the repositories it signs (sorted; none: it signs nothing yet). */
+  list(): Promise<ListedKey[]>;
   /** Reads an armored public key without trusting it (to show its fingerprint and user IDs). */
   inspect(armored: string): Promise<TrustedKey>;
   /**
@@ -19,7 +23,17 @@ export interface KeyOps {
 
 export function keyOps(ctx: BoxContext): KeyOps {
   return {
-    list: async () => (await ctx.manager()).keyring.list(),
+    async list() {
+      const m = await ctx.manager();
+      const [keys, repos] = await Promise.all([m.keyring.list(), m.repos.list()]);
+      return keys.map((k) => ({
+        ...k,
+        repositories: repos
+          .filter((r) => r.keys?.some((f) => f.toLowerCase() === k.fingerprint.toLowerCase()))
+          .map((r) => r.name)
+          .sort(),
+      }));
+    },
     inspect: async (armored) => (await ctx.manager()).keyring.inspect(armored),
     async trust(armored, opts = {}) {
       const m = await ctx.manager();

@@ -9,7 +9,7 @@ import { cliBox } from '../box.js';
 import type { CommandGroup, CommandSpec } from '../command.js';
 import { optBool, optString, requirePositionals } from '../command.js';
 import { sayIfSlow } from '../context.js';
-import { readNamedFile } from '../named-file.js';
+import { key } from './pkg-key.js';
 import { showHits, showUpdate, UPDATE_WAIT } from './pkg-quick.js';
 
 const install: CommandSpec = {
@@ -278,62 +278,6 @@ const repo: CommandSpec = {
     throw new UsageError(
       'Usage: repo add NAME URL --key FPR | repo set-key NAME FPR... | repo list | repo remove NAME',
     );
-  },
-};
-
-const key: CommandSpec = {
-  name: 'key',
-  summary: 'Manage trusted publisher keys: key add FILE [--fingerprint FPR] | key list | key remove FPR',
-  args: 'add FILE | list | remove FINGERPRINT',
-  options: {
-    fingerprint: {
-      type: 'string',
-      value: 'FPR',
-      description: 'Pin: add only if the key has this fingerprint (no prompt)',
-    },
-  },
-  async run(ctx, parsed) {
-    const [action, arg] = parsed.positionals;
-    const keys = cliBox(ctx).keys;
-    if (action === 'add' && arg) {
-      const armored = await readNamedFile(
-        arg,
-        "Give the path of the publisher's armored public key (.asc), or - to read it from standard input.",
-      );
-      const pin = optString(parsed, 'fingerprint');
-      if (!pin) {
-        const k = await keys.inspect(armored);
-        ctx.info(
-          `Key ${k.fingerprint}\n  ${k.userIds.map(escapeLine).join('\n  ')}\n  created ${k.created}${k.expires ? `, expires ${k.expires}` : ''}`,
-        );
-      }
-      const k = await keys.trust(armored, pin ? { fingerprint: pin } : {});
-      // Its public part is what is trusted; the key that signs for this box was copied onto it.
-      if (armored.includes('-----BEGIN PGP PRIVATE KEY BLOCK-----'))
-        ctx.warn(
-          `${arg === '-' ? 'Standard input' : arg} is a private key: only its public part is trusted. The private key can sign packages this box installs: keep it off the box${arg === '-' ? '' : ` (delete ${arg} here if it is a copy)`}, and give the public key (gpg --export --armor FINGERPRINT) next time.`,
-        );
-      return ctx.report(k, `trusted ${k.fingerprint} (${k.userIds.map(escapeLine).join(', ')})`);
-    }
-    if (action === 'remove' && arg) {
-      await keys.remove(arg);
-      return ctx.report({ removed: arg }, `no longer trusting ${arg}`);
-    }
-    if (action === 'list' || !action) {
-      const list = await keys.list();
-      return ctx.result(
-        list,
-        list.length
-          ? list
-              .map(
-                (k) =>
-                  `${k.fingerprint}${k.revoked ? ' [REVOKED]' : ''}${k.expires ? ` (expires ${k.expires})` : ''}\n  ${k.userIds.map(escapeLine).join(', ')}`,
-              )
-              .join('\n')
-          : 'No trusted keys.',
-      );
-    }
-    throw new UsageError('Usage: key add FILE [--fingerprint FPR] | key list | key remove FINGERPRINT');
   },
 };
 

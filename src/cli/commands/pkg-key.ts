@@ -1,0 +1,81 @@
+/** `bpkg key add | list | remove`: the publisher keys this box trusts, and what each may sign. */
+import { type ListedKey, UsageError } from '../../app/index.js';
+import { escapeLine } from '../../present/escape.js';
+import { cliBox } from '../box.js';
+import { type CommandSpec, optString } from '../command.js';
+import { readNamedFile } from '../named-file.js';
+
+/** Each key: fingerprint (revoked, expiry), user IDs, and the repositories bound to it. */
+function keyLines(list: ListedKey[]): string {
+  const lines = list.map((k) =>
+    [
+      `${k.fingerprint}${k.revoked ? ' [REVOKED]' : ''}${k.expires ? ` (expires ${k.expires})` : ''}`,
+      `  ${k.userIds.map(escapeLine).join(', ')}`,
+      `  repositories: ${k.repositories.length ? k.repositories.map(escapeLine).join(', ') : 'none'}`,
+    ].join('\n'),
+  );
+  if (list.some((k) => k.repositories.length === 0))
+    lines.push(
+      'A key with no repositories signs nothing here: bind it with `bpkg repo add NAME URL --key FPR` or `bpkg repo set-key NAME FPR`.',
+    );
+  return lines.join('\n');
+}
+
+export const key: CommandSpec = {
+  name: 'key',
+  summary: 'Manage trusted publisher keys: key add FILE [--fingerprint FPR] | key list | key remove FPR',
+  args: 'add FILE | list | remove FINGERPRINT',
+  options: {
+    fingerprint: {
+      type: 'string',
+      value: 'FPR',
+      description: 'Pin: add only if the key has this fingerprint (no prompt)',
+    },
+  },
+  details: `A trusted key signs only the repositories bound to it (\`bpkg repo add NAME URL --key FPR\`,
+\`bpkg repo set-key NAME FPR\`), never another's. \`key list\` shows each key's fingerprint, user IDs
+and those repositories (--json: repositories).
+
+Examples:
+  bpkg key add publisher.asc --fingerprint 0123…CDEF
+  bpkg key list
+  bpkg key remove 0123…CDEF`,
+  async run(ctx, parsed) {
+    const [action, arg] = parsed.positionals;
+    const keys = cliBox(ctx).keys;
+    if (action === 'add' && arg) {
+      const armored = await readNamedFile(
+        arg,
+        "Give the path of the publisher's armored public key (.asc), or - to read it from standard input.",
+      );
+      const pin = optString(parsed, 'fingerprint');
+      if (!pin) {
+        const k = await keys.inspect(armored);
+        ctx.info(
+          `Key ${k.fingerprint}\n  ${k.userIds.map(escapeLine).join('\n  ')}\n  created ${k.created}${k.expires ? `, expires ${k.expires}` : ''}`,
+        );
+      }
+      const k = await keys.trust(armored, pin ? { fingerprint: pin } : {});
+      // Its public part is what is trusted; the key that signs for this box was copied onto it.
+      if (armored.includes('-----BEGIN PGP PRIVATE KEY BLOCK-----'))
+        ctx.warn(
+          `${arg === '-' ? 'Standard input' : arg} is a private key: only its public part is trusted. The private key can sign packages this box installs: keep it off the box${arg === '-' ? '' : ` (delete ${arg} here if it is a copy)`}, and give the public key (gpg --export --armor FINGERPRINT) next time.`,
+        );
+      return ctx.report(k, `trusted ${k.fingerprint} (${k.userIds.map(escapeLine).join(', ')})`);
+    }
+    if (action === 'remove' && arg) {
+      await keys.remove(arg);
+      return ctx.report({ removed: arg }, `no longer trusting ${arg}`);
+    }
+    if (action === 'list' || !action) {
+      const list = await keys.list();
+      return ctx.result(
+        list,
+        list.length
+          ? keyLines(list)
+          : 'No trusted keys. Trust a publisher: bpkg key add FILE.asc --fingerprint FPR',
+      );
+    }
+    throw new UsageError('Usage: key add FILE [--fingerprint FPR] | key list | key remove FINGERPRINT');
+  },
+};
