@@ -7,7 +7,7 @@ import {
   UsageError,
   VERSION,
 } from '../app/base.js';
-import { escapeJson, escapeText } from '../present/escape.js';
+import { escapeJson, escapeLine, escapeText } from '../present/escape.js';
 import {
   type CommandGroup,
   type CommandSpec,
@@ -42,6 +42,9 @@ interface Split {
 }
 
 /** Pulls the global options out of argv wherever they are (up to `--`), leaving the command's own. */
+/** Runs as written: a --root that does not exist is refused (cli/box.ts), so the example makes it. */
+const ROOT_EXAMPLE = 'Example: mkdir -p /tmp/box && blueprint --root /tmp/box pkg list';
+
 export function splitGlobals(argv: string[], env: NodeJS.ProcessEnv): Split {
   const globals: GlobalOptions = {
     root: env.BLUEPRINT_ROOT || '/',
@@ -62,7 +65,7 @@ export function splitGlobals(argv: string[], env: NodeJS.ProcessEnv): Split {
     }
     if (a === '--root') {
       const v = argv[++i];
-      if (!v) throw new UsageError('--root needs a directory', 'Example: blueprint --root /tmp/box pkg list');
+      if (!v) throw new UsageError('--root needs a directory', ROOT_EXAMPLE);
       globals.root = v;
     } else if (a.startsWith('--root=')) globals.root = a.slice(7);
     else if (a === '--json') globals.json = true;
@@ -76,8 +79,7 @@ export function splitGlobals(argv: string[], env: NodeJS.ProcessEnv): Split {
       rest.push(a);
     }
   }
-  if (!globals.root)
-    throw new UsageError('--root needs a directory', 'Example: blueprint --root /tmp/box pkg list');
+  if (!globals.root) throw new UsageError('--root needs a directory', ROOT_EXAMPLE);
   globals.root = path.resolve(globals.root);
   return { globals, help, version, rest };
 }
@@ -143,7 +145,9 @@ function reportError(ctx: Context | undefined, json: boolean, err: unknown): num
     err instanceof BlueprintError
       ? err
       : new BlueprintError(
-          (err as Error)?.message ?? String(err),
+          // Not ours, so never meant to have lines: one line (V8's JSON.parse quotes its input, breaks
+          // and all; a file's text printed a forged `hint:` under `error:`).
+          escapeLine((err as Error)?.message ?? String(err)),
           'internal',
           'This is a bug in blueprint; please report it with the command you ran.',
         );

@@ -239,7 +239,7 @@ describe('an option where a command goes', () => {
   it('--root= with nothing after it says what to give', async () => {
     const r = await runCliHere(['--root=', 'pkg', 'list']);
     expect(r.code).toBe(2);
-    expect(r.err).toContain('hint: Example: blueprint --root /tmp/box pkg list');
+    expect(r.err).toContain('hint: Example: mkdir -p /tmp/box && blueprint --root /tmp/box pkg list');
   });
 });
 

@@ -26,7 +26,7 @@ driver, device nodes, and whether a container can use it, with the fix when it c
 Examples:
   blueprint gpu
   blueprint gpu --json
-  blueprint --root /mnt/box gpu`,
+  blueprint --root /mnt/box gpu    # a box's disk image mounted at /mnt/box`,
   async run(ctx, parsed) {
     const timeout = optString(parsed, 'timeout');
     const timeoutMs = timeout === undefined ? undefined : Number(timeout);
