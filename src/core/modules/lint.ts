@@ -5,6 +5,7 @@ import { sha256File } from '../pkg/transport.js';
 import { profileName } from '../services/apparmor.js';
 import { factsFromService, type Rating, rateService } from '../services/rating.js';
 import { resolveInside } from '../system/beneath.js';
+import { oneLine } from '../system/one-line.js';
 import { readBoundedFile } from '../system/read-bounded.js';
 import { checkManifest, type Finding, fieldPath, type Loosening } from './policy.js';
 
@@ -179,7 +180,8 @@ export async function lintModule(dir: string, opts: { known?: string[] } = {}): 
   try {
     raw = JSON.parse(text);
   } catch (err) {
-    errors.push({ field: 'manifest.json', message: `is not valid JSON: ${(err as Error).message}` });
+    // V8's message quotes the file, line breaks and all: one line (format-checks.ts says why).
+    errors.push({ field: 'manifest.json', message: `is not valid JSON: ${oneLine((err as Error).message)}` });
     return report();
   }
   const check = checkManifest(raw);

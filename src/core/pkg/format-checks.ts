@@ -1,5 +1,6 @@
 import { minVersion, validRange, valid as validSemver } from 'semver';
 import { VerificationError } from '../errors.js';
+import { oneLine } from '../system/one-line.js';
 import { hasControl } from '../system/text.js';
 
 /**
@@ -47,7 +48,9 @@ export function parseJsonBytes(bytes: Uint8Array | string, what: string, code: s
   try {
     return JSON.parse(typeof bytes === 'string' ? bytes : Buffer.from(bytes).toString('utf8'));
   } catch (err) {
-    throw new VerificationError(`${what} is not valid JSON: ${(err as Error).message}`, code);
+    // V8's message quotes the text (Node 24), line breaks and all: one line, or the file prints lines
+    // of its own under `error:` (a forged `hint:`). Its other controls the front ends escape.
+    throw new VerificationError(`${what} is not valid JSON: ${oneLine((err as Error).message)}`, code);
   }
 }
 

@@ -33,10 +33,7 @@ export async function ensureDir(dir: string, mode = 0o755): Promise<void> {
       .then(
         // Made here: synced, and its parent (its entry), or a power cut can lose it and all that a
         // commit wrote in it. A folder that was there is left alone (no sync to pay).
-        async () => {
-          await syncDir(abs);
-          await syncDir(up);
-        },
+        () => syncDir(abs).then(() => syncDir(up)),
         (err: NodeJS.ErrnoException) => {
           if (err.code !== 'EEXIST' || !nodeFs().statSync(abs).isDirectory())
             throw storageErrorFrom(err, `creating ${dir}`);
