@@ -18,6 +18,7 @@ const events = vi.hoisted(() => ({ list: [] as WatchEvent[] }));
 vi.mock('../../src/cli/box.js', () => ({
   cliBox: () => ({
     services: {
+      registered: async () => ['x'],
       watch: async (opts: { onEvent: (e: WatchEvent) => void }) => {
         for (const e of events.list) opts.onEvent(e);
       },

@@ -36,8 +36,15 @@ running when the box shut down (restart "on-failure" or "always") are started ag
 Prints one line per event; with --json one JSON object per line. Ctrl-C or SIGTERM stops it.`,
   async run(ctx) {
     const { eventText } = await presentServices();
-    // Once, on stderr: a quiet box prints nothing else until something happens.
-    ctx.info('Watching the installed services: one line per event. Ctrl-C stops.');
+    // Once, on stderr: a quiet box prints nothing else until something happens. With none
+    // installed the watch goes on (a module installed meanwhile is watched from then on: the
+    // box's blueprint-services.service runs from its first boot), but says there is nothing yet.
+    const names = ctx.json || ctx.quiet ? [] : await cliBox(ctx).services.registered();
+    ctx.info(
+      names.length
+        ? `Watching the installed services (${names.map(escapeLine).join(', ')}): one line per event. Ctrl-C stops.`
+        : 'No services are installed: nothing to watch yet. Install a module with `bpkg install NAME` (`bpkg search` lists them); it is watched from then on. Ctrl-C stops.',
+    );
     // Written as they come, past ctx.result: escaped here as it escapes. An error event quotes the
     // engine, which quotes the OCI runtime naming the module image's entrypoint (a package's text).
     await cliBox(ctx).services.watch({
