@@ -4,6 +4,7 @@ import { open } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { BlueprintError, NotFoundError, VerificationError } from '../errors.js';
+import { oneLine } from '../system/one-line.js';
 import type { Engine } from './engine.js';
 import {
   annotatedImage,
@@ -58,7 +59,12 @@ export async function loadImageArchive(
     m[1]!.split(','),
   );
   if (loaded.length === 0)
-    throw new VerificationError(`The engine loaded no image from ${archive}: ${output}`, 'image-load');
+    // The engine's words (or whatever answers on its socket), on one line and bounded: the front ends
+    // keep an error's newlines, and a line of its own under `error:` could be a forged `hint:`.
+    throw new VerificationError(
+      `The engine loaded no image from ${archive}: ${oneLine(output.slice(0, 500).trim())}`,
+      'image-load',
+    );
   const ids = await Promise.all(loaded.map((ref) => imageId(engine, ref)));
   if (ids.length === 1 && ids[0] === normalizeImageId(expectedId)) {
     await refuseAnnotated(engine, expectedId);
