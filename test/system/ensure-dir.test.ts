@@ -1,7 +1,7 @@
 import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ensureDirSync } from '../../src/core/system/ensure-dir-sync.js';
+import { ensureDirSync } from '../../src/core/services/fs-cb.js';
 import { ensureDir } from '../../src/core/system/fs.js';
 import { runCliHere } from '../helpers/cli-here.js';
 import { tempDir } from '../setup/temp-registry.js';

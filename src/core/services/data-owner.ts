@@ -14,9 +14,9 @@
 import { lstatSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { ConflictError, UsageError } from '../errors.js';
-import { ensureDirSync } from '../system/ensure-dir-sync.js';
 import { writeJsonAtomicSync } from '../system/fs.js';
 import { layout } from '../system/paths.js';
+import { ensureDirSync } from './fs-cb.js';
 
 const NAME = /^[a-z0-9][a-z0-9.+-]*$/;
 /** A repository name (repo-config.ts checkRepoNames); anything else names no configuration. */

@@ -1,9 +1,9 @@
 import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { NotFoundError, VerificationError } from '../errors.js';
-import { ensureDirSync } from '../system/ensure-dir-sync.js';
 import { layout } from '../system/paths.js';
 import type { Engine } from './engine.js';
+import { ensureDirSync } from './fs-cb.js';
 
 /**
  * An OCI image's annotations are copied by the engine onto every container made from it, and the

@@ -3,10 +3,10 @@ import { constants } from 'node:fs';
 import { type FileHandle, mkdir, open } from 'node:fs/promises';
 import path from 'node:path';
 import { UsageError, VerificationError } from '../errors.js';
-import { ensureDirSync } from '../system/ensure-dir-sync.js';
 import { layout } from '../system/paths.js';
 import { removeAt, writeFileAt } from '../system/safe-write.js';
 import { claimModuleData } from './data-owner.js';
+import { ensureDirSync } from './fs-cb.js';
 import { getRegistration } from './registry.js';
 import { TOKEN_FILE } from './wiring.js';
 

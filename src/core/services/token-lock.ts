@@ -1,7 +1,7 @@
 import path from 'node:path';
-import { ensureDirSync } from '../system/ensure-dir-sync.js';
 import { acquireLock } from '../system/lock.js';
 import { layout } from '../system/paths.js';
+import { ensureDirSync } from './fs-cb.js';
 
 /**
  * The lock of the consumer tokens (client-tokens.ts): a provider's `client-tokens` is written, and

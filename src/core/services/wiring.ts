@@ -2,10 +2,9 @@ import { constants } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { BlueprintError, ConflictError, NotFoundError, VerificationError } from '../errors.js';
-import { ensureDirSync } from '../system/ensure-dir-sync.js';
 import { layout } from '../system/paths.js';
 import { readBoundedFile } from '../system/read-bounded.js';
-import { rm } from './fs-cb.js';
+import { ensureDirSync, rm } from './fs-cb.js';
 import { serviceDirs } from './policy.js';
 import { compareVersions, findRegistration, type LoadedRegistration, listRegistrations } from './registry.js';
 
