@@ -204,14 +204,25 @@ export function serviceOps(ctx: BoxContext): ServiceOps {
         });
       } catch (err) {
         // The engine down: what it kept on disk (the k8s-file the service logs to) is still there.
-        if (opts.follow || (err as { code?: string }).code !== 'engine-down') throw err;
-        const [{ readKeptLogs, writeKeptLines }, { serviceDirs }] = await Promise.all([
+        if ((err as { code?: string }).code !== 'engine-down') throw err;
+        const [{ readKeptLogs, writeKeptLines }, { serviceDirs }, { EngineError }] = await Promise.all([
           import('../core/services/kept-logs.js'),
           import('../core/services/policy.js'),
+          import('../core/services/engine.js'),
         ]);
         const file = serviceDirs(ctx.root, name).logFile;
         const lines = await readKeptLogs(file, opts.tail);
         if (!lines) throw err;
+        // Following needs the engine; the lines so far do not: the hint says how to read them now.
+        if (opts.follow) {
+          const e = err as InstanceType<typeof EngineError>;
+          throw new EngineError(
+            e.message,
+            e.code,
+            `${e.hint ? `${e.hint} ` : ''}Meanwhile \`blueprint service logs ${name}\` (without --follow) shows the lines kept on disk.`,
+            { cause: err },
+          );
+        }
         ctx.options.warn?.(
           `${(err as Error).message}: these are the logs kept on disk (${file}); following them needs the engine.`,
         );

@@ -86,6 +86,32 @@ describe('blueprint service (real engine)', () => {
     expect(code).toBe(0);
   });
 
+  it('--json logs -f: one {time, line} object a line, as they come (it ignored -f: one document, exit 0)', async () => {
+    const { spawn } = await import('node:child_process');
+    const child = spawn(blueprintExe, ['--root', box.root, '--json', 'service', 'logs', '-f', name]);
+    let out = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+    });
+    const waitFor = async (text: string) => {
+      for (let i = 0; i < 200 && !out.includes(text); i++) await sleep(50);
+      expect(out).toContain(text);
+    };
+    await waitFor('listening on');
+    await httpOverSocket(path.join(serviceDirs(box.root, name).socketDir, 'hello.sock'), '/followed-json');
+    await waitFor('request GET /followed-json');
+    child.kill('SIGINT');
+    const code = await new Promise((r) => child.on('close', r));
+    expect(code).toBe(0);
+    const lines = out
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { time: string; line: string });
+    expect(lines.length).toBeGreaterThan(1);
+    for (const l of lines) expect(l.time).toMatch(/^\d{4}-\d\d-\d\dT/);
+    expect(lines.some((l) => l.line.includes('request GET /followed-json'))).toBe(true);
+  });
+
   it('inspect shows each rule asked for next to what the process has', async () => {
     const r = await run(['--root', box.root, 'service', 'inspect', name]);
     expect(r.code, r.stderr).toBe(0);

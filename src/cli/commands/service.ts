@@ -190,13 +190,26 @@ const logs: CommandSpec = {
     'no-timestamps': { type: 'boolean', description: 'Without the timestamp column' },
   },
   details: `The engine keeps them in ROOT/var/log/blueprint/services/NAME.log. With the engine down they are
-read from there (with a warning); --follow needs the engine.`,
+read from there (with a warning); --follow needs the engine (exit 6 without it).
+--json: {name, lines: [{time, line}]}; with --follow one {time, line} object a line as they come.`,
   async run(ctx, parsed) {
     const name = nameArg(parsed, 'logs');
     const tail = optString(parsed, 'tail');
     if (tail !== undefined && !/^\d+$/.test(tail)) throw new UsageError('--tail needs a number of lines');
     const services = cliBox(ctx).services;
     const n = tail === undefined ? {} : { tail: Number(tail) };
+    if (ctx.json && optBool(parsed, 'follow')) {
+      // As `service watch --json`: one JSON object a line, as the lines come ({time, line}).
+      await services.followLogs(
+        name,
+        (l) => {
+          const i = l.indexOf(' ');
+          ctx.stdout.write(`${escapeJson(JSON.stringify({ time: l.slice(0, i), line: l.slice(i + 1) }))}\n`);
+        },
+        { ...n, signal: ctx.signal },
+      );
+      return;
+    }
     if (ctx.json) return ctx.result({ name, lines: await services.logs(name, n) });
     // The module wrote these bytes (and echoes whoever reaches its socket): shown escaped, as
     // every other untrusted text the CLI prints, never acted on by the admin's terminal.
