@@ -125,8 +125,14 @@ export async function applyPlan(plan: SetupPlan, opts: ApplyOptions = {}): Promi
         commands.push(argv);
       }
     };
+    const done: Change[] = [];
     for (const c of todo) {
       check();
+      // A module the plan could not judge (not installed then) turned out to have no service:
+      // there is nothing to start, so nothing is reported or counted as done.
+      if (c.kind === 'service' && c.action === 'create' && !(await opts.ops!.registered()).includes(c.target))
+        continue;
+      done.push(c);
       const r = plan.changes.find((x) => x === c)?.resource;
       // Files come first in a plan. Their live commands run before the first package is fetched:
       // a repository the plan adds is let out only by the firewall rules it writes (issue 19).
@@ -147,7 +153,7 @@ export async function applyPlan(plan: SetupPlan, opts: ApplyOptions = {}): Promi
         mode: 0o644,
         what: marker.what,
       });
-    return { changed: todo, commands };
+    return { changed: done, commands };
   } finally {
     await release();
   }

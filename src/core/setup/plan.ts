@@ -196,7 +196,8 @@ async function moduleChanges(
             action: run === now ? 'unchanged' : run ? 'create' : 'delete',
             kind: 'service',
             target: m.name,
-            what: run ? 'running' : 'stopped',
+            // Not installed yet: whether it has a service is known once its package is (apply).
+            what: run ? (registered.has(m.name) ? 'running' : 'running (if it has a service)') : 'stopped',
           }
         : undefined;
     // Install before starting; stop before removing.
