@@ -13,7 +13,11 @@ export async function outboundModules(
   engine: Engine,
 ): Promise<{ name: string; flows: () => Promise<ModuleFlow[]> }[]> {
   const out: { name: string; flows: () => Promise<ModuleFlow[]> }[] = [];
-  for (const reg of await listRegistrations(root)) {
+  // A damaged registration fails the audit (with its fix): its running container is not left unread.
+  const regs = await listRegistrations(root, undefined, (_, err) => {
+    throw err;
+  });
+  for (const reg of regs) {
     if (reg.spec.network !== 'outbound') continue;
     const info = await inspectContainer(engine, reg.name);
     const pid = info?.State.Running ? info.State.Pid : 0;

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { NotFoundError } from '../errors.js';
+import { NotFoundError, StorageError } from '../errors.js';
 import { writeJsonAtomic } from '../system/fs.js';
 import { layout } from '../system/paths.js';
 import { readdir, readText, rm } from './fs-cb.js';
@@ -45,6 +45,19 @@ export function compareVersions(a: string, b: string): number {
   return x.pre < y.pre ? -1 : 1;
 }
 
+/**
+ * A registration file that is not one (cut short by a full disk or a crash of an older version,
+ * edited by hand): named with its module and the fix, never the JSON parser's or a property's error.
+ */
+function damaged(file: string, why: string): StorageError {
+  const name = path.basename(path.dirname(file));
+  return new StorageError(
+    `The service registration of ${name} is damaged (${file}: ${why})`,
+    'registration-damaged',
+    `Install the module again: \`bpkg install ${name} --reinstall\` writes it anew (or remove it: \`bpkg remove ${name}\`).`,
+  );
+}
+
 /** One registration file, or undefined when it is gone (fs-cb.ts: not node:fs/promises). */
 async function readRegistration(file: string): Promise<Registration | undefined> {
   let text: string;
@@ -54,7 +67,18 @@ async function readRegistration(file: string): Promise<Registration | undefined>
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw err;
   }
-  return JSON.parse(text) as Registration;
+  let reg: Partial<Registration> | null;
+  try {
+    reg = JSON.parse(text);
+  } catch (err) {
+    throw damaged(file, (err as Error).message);
+  }
+  // What every reader uses without looking: the rest of the spec was filled in at install.
+  for (const key of ['name', 'version', 'prefix', 'imageId'] as const)
+    if (typeof reg?.[key] !== 'string') throw damaged(file, `no ${key}`);
+  if (typeof reg?.spec !== 'object' || reg.spec === null || typeof reg.spec.network !== 'string')
+    throw damaged(file, 'no service section');
+  return reg as Registration;
 }
 
 /** The folder of a module's registrations; the name is judged first (a service name is typed by people). */
@@ -101,13 +125,26 @@ export async function getRegistration(root: string, name: string): Promise<Loade
   return reg;
 }
 
-/** Every installed service's registration; `known`: ones the caller is reading already (read once). */
+/**
+ * Every installed service's registration; `known`: ones the caller is reading already (read once).
+ * A damaged one (`registration-damaged`) is left out, told to `onDamaged` when given (which may
+ * throw it): a package operation, or another module's wiring, goes on, so the fix (reinstall) can run.
+ */
 export async function listRegistrations(
   root: string,
   known: ReadonlyMap<string, Promise<LoadedRegistration | undefined>> = new Map(),
+  onDamaged?: (name: string, err: StorageError) => void,
 ): Promise<LoadedRegistration[]> {
   const names = await readdir(path.join(layout(root).stateDir, 'services')).catch(() => [] as string[]);
-  const regs = await Promise.all(names.sort().map((n) => known.get(n) ?? findRegistration(root, n)));
+  const regs = await Promise.all(
+    names.sort().map((n) =>
+      (known.get(n) ?? findRegistration(root, n)).catch((err: unknown) => {
+        if (!(err instanceof StorageError) || err.code !== 'registration-damaged') throw err;
+        onDamaged?.(n, err);
+        return undefined;
+      }),
+    ),
+  );
   return regs.filter((r): r is LoadedRegistration => r !== undefined);
 }
 
@@ -130,7 +167,7 @@ async function listAllVersions(root: string): Promise<Registration[]> {
   // Not every entry is a module's folder (seccomp.json lives beside them).
   for (const name of (await readdir(base).catch(() => [] as string[])).filter(isModuleName)) {
     for (const v of await versions(root, name)) {
-      const reg = await readRegistration(path.join(base, name, `${v}.json`));
+      const reg = await readRegistration(path.join(base, name, `${v}.json`)).catch(() => undefined);
       if (reg) out.push(reg);
     }
   }

@@ -130,7 +130,10 @@ export async function serviceStatus(deps: ServiceDeps, name: string): Promise<Se
 }
 
 export async function listServices(deps: ServiceDeps): Promise<ServiceStatus[]> {
-  const all = await listRegistrations(deps.root);
+  // A damaged registration is said (with its fix), not left out of the list unseen.
+  const all = await listRegistrations(deps.root, undefined, (_, err) => {
+    throw err;
+  });
   return Promise.all(all.map((r) => statusOf(deps, r, all)));
 }
 

@@ -73,7 +73,11 @@ export async function superviseOnce(
 ): Promise<WatchEvent[]> {
   const hw = opts.health ?? DEFAULT_HEALTH_WATCH;
   const events: WatchEvent[] = [];
-  for (const reg of await listRegistrations(deps.root)) {
+  // A damaged registration is the module's error (said once, with its fix); the others are watched.
+  const regs = await listRegistrations(deps.root, undefined, (name, err) =>
+    events.push({ kind: 'error', name, message: `${err.message}. ${err.hint}` }),
+  );
+  for (const reg of regs) {
     try {
       const info = await inspectContainer(deps.engine, reg.name);
       const observed = info && observe(info);

@@ -1,0 +1,64 @@
+/**
+ * A module whose service registration is incomplete. The registration file
+ * (var/lib/blueprint/services/NAME/VERSION.json, written at install) cut short or missing its
+ * service section made `service inspect` (and status, start, list) fail with the JavaScript error
+ * itself ('Unterminated string in JSON', "Cannot read properties of undefined (reading 'gpu')")
+ * called "a bug in blueprint". They now name the damaged file and the fix (install it again), as
+ * a typed error (exit 7); the watcher reports it as the module's error and goes on watching the
+ * others; package operations (the reinstall that fixes it) leave it out of their lists and go on.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runCliHere } from '../helpers/cli-here.js';
+import { consumerSpec, register, tokenRoot } from '../helpers/client-token-box.js';
+
+async function box(damage?: (text: string) => string): Promise<string> {
+  const root = tokenRoot('bp-inspect-incomplete-');
+  await register(root, 'hello', consumerSpec('/run/hello'));
+  await register(root, 'other', consumerSpec('/run/other'));
+  if (damage) {
+    const f = path.join(root, 'var/lib/blueprint/services/hello/1.0.0.json');
+    writeFileSync(f, damage(readFileSync(f, 'utf8')));
+  }
+  return root;
+}
+
+const without = (key: string) => (t: string) => {
+  const j = JSON.parse(t);
+  delete j[key];
+  return JSON.stringify(j);
+};
+
+describe('a damaged service registration', () => {
+  it.each([
+    ['cut short', (t: string) => t.slice(0, 40)],
+    ['without its service section', without('spec')],
+    ['without its image', without('imageId')],
+    ['not an object', () => 'null'],
+  ])('%s: inspect, status and start name the file and the fix (exit 7), no "bug"', async (_, damage) => {
+    const root = await box(damage);
+    for (const cmd of ['inspect', 'status', 'start']) {
+      const r = await runCliHere(['--root', root, 'service', cmd, 'hello']);
+      expect(r.code, `${cmd}: ${r.err}`).toBe(7);
+      expect(r.err).toContain(
+        `error: The service registration of hello is damaged (${root}/var/lib/blueprint/services/hello/1.0.0.json`,
+      );
+      expect(r.err).toContain('hint: Install the module again: `bpkg install hello --reinstall`');
+      expect(r.err).not.toMatch(/bug in blueprint/);
+    }
+    const json = await runCliHere(['--root', root, '--json', 'service', 'inspect', 'hello']);
+    expect(JSON.parse(json.out).error.code).toBe('registration-damaged');
+  });
+
+  it('service list says which one, and the watcher goes on watching the others', async () => {
+    const root = await box((t) => t.slice(0, 40));
+    const list = await runCliHere(['--root', root, 'service', 'list']);
+    expect(list.err).toContain('The service registration of hello is damaged');
+    expect(list.err).not.toMatch(/bug in blueprint/);
+    const stop = setTimeout(() => process.emit('SIGINT', 'SIGINT'), 300);
+    const w = await runCliHere(['--root', root, 'service', 'watch']).finally(() => clearTimeout(stop));
+    expect(w.code, w.err).toBe(0);
+    expect(w.out).toMatch(/hello: .*registration of hello is damaged/);
+  });
+});
