@@ -35,6 +35,8 @@ export interface ServiceRow {
   state: string;
   sandboxed: boolean;
   detail: string;
+  /** The installed modules that use this one (their manifests' `uses`). */
+  usedBy?: string[];
   /** The security rating (score and reasons), from the running container when it runs. */
   rating?: Rating;
 }
@@ -146,6 +148,7 @@ async function serviceRows(box: Box): Promise<ServiceRow[]> {
       }${mem}${s?.uses.length ? ` uses:${s.uses.join(',')}` : ''}${
         s?.usedBy.length ? ` used-by:${s.usedBy.join(',')}` : ''
       }`,
+      ...(s?.usedBy.length ? { usedBy: s.usedBy } : {}),
       ...(s ? { rating: s.rating } : {}),
     };
   });

@@ -56,6 +56,7 @@ function serviceView(s: ServiceStatus): ServiceView {
     ...(s.state === 'running' && s.health !== 'none' ? { health: s.health } : {}),
     ...(s.memoryBytes ? { memory: bytes(s.memoryBytes) } : {}),
     rating: { score: s.rating.score, max: s.rating.max, reasons: s.rating.items.map(reasonText) },
+    ...(s.usedBy.length ? { usedBy: s.usedBy } : {}),
   };
 }
 

@@ -40,6 +40,8 @@ export interface ServiceView {
   network?: string;
   memory?: string;
   rating?: { score: number; max: number; reasons: string[] };
+  /** The installed modules that use this one (their manifests' `uses`): stopping it would break them. */
+  usedBy?: string[];
 }
 
 export interface ServiceDetail extends ServiceView {

@@ -42,7 +42,7 @@ export function overviewBody(o: Overview): Part {
     list.length
       ? html`<ul>${list.map(
           (s) =>
-            html`<li><a href="/services/${enc(s.name)}">${s.name}</a> ${badge(s.state)} <span class="muted">sandboxed</span></li>`,
+            html`<li><a href="/services/${enc(s.name)}">${s.name}</a> ${badge(s.state)} <span class="muted">sandboxed${usedBy(s, ', ')}</span></li>`,
         )}</ul>`
       : html`<p>none installed (<a href="/packages">packages</a>)</p>`,
   )}</section>
@@ -54,6 +54,10 @@ export function overviewBody(o: Overview): Part {
 <section class="card" aria-labelledby="h-exp"><h2 id="h-exp">Network exposure</h2>${exposureLines(o.exposure)}</section>`;
 }
 
+/** Who uses a service (escaped by html, as all text), after `sep`; nothing when none does. */
+const usedBy = (s: ServiceView, sep: string): Part =>
+  s.usedBy?.length ? html`${sep}used by ${s.usedBy.join(', ')}` : '';
+
 const rating = (s: ServiceView) =>
   s.rating
     ? html`<span title="security rating">${s.rating.score}/${s.rating.max}</span>`
@@ -64,7 +68,7 @@ export function servicesBody(list: ServiceView[], csrf: string): Part {
     return html`<p class="card">No service is installed. Modules are installed from <a href="/packages">Packages</a>.</p>`;
   return html`<div class="table card"><table class="stack"><thead><tr><th>Service</th><th>State</th><th>Health</th><th>Network</th><th>Rating</th><th>Actions</th></tr></thead><tbody>${list.map(
     (s) => html`<tr>
-<td><a href="/services/${enc(s.name)}">${s.name}</a> <span class="muted">${s.version}</span></td>
+<td><a href="/services/${enc(s.name)}">${s.name}</a> <span class="muted">${s.version}${usedBy(s, ' · ')}</span></td>
 <td data-label="State">${badge(s.state)}</td><td data-label="Health">${s.health ?? ''}</td><td data-label="Network">${s.network ?? ''}</td><td data-label="Rating">${rating(s)}</td>
 <td class="actions">${serviceButtons(s, csrf)}</td></tr>`,
   )}</tbody></table></div>`;

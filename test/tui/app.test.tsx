@@ -67,6 +67,38 @@ describe('the app', () => {
     app.unmount();
   });
 
+  it('says which services are used by which, and how many more there are than it shows', async () => {
+    // The Dashboard showed the first 4 rows and nothing of the rest, and not who uses whom (issue 17:
+    // `blueprint status` and the TUI show dependent services).
+    const row = (name: string, usedBy: string[] = []) => ({
+      name,
+      state: 'running',
+      sandboxed: true,
+      detail: '',
+      usedBy,
+    });
+    const app = renderApp(
+      sourcesFor(root, {
+        services: async () => ({
+          available: true,
+          value: [
+            row('embeddings', ['rag']),
+            row('hello'),
+            row('llm', ['rag']),
+            row('rag'),
+            row('vectors', ['rag']),
+          ],
+        }),
+      }),
+    );
+    const frame = await frameWith(app, 'more');
+    expect(frame).toMatch(/embeddings\s+running\s+\[sandboxed\]\s+used by rag/);
+    expect(frame).toMatch(/hello\s+running\s+\[sandboxed\]\s*\n/);
+    expect(frame).toContain('+2 more (press 3)');
+    expect(frame).not.toContain('vectors');
+    app.unmount();
+  });
+
   it('opens help with ?, switches screens with numbers, and quits with q from the dashboard', async () => {
     const app = renderApp(sourcesFor(root));
     await frameWith(app, 'Memory');

@@ -31,6 +31,9 @@ function maybe<T>(m: Maybe<T> | undefined, show: (v: T) => React.ReactNode) {
   return m.available ? show(m.value) : <Unavailable reason={m.reason} />;
 }
 
+/** The Services row's height: the rest of the list is on the Services screen. */
+const SERVICE_LINES = 4;
+
 const pct = (part: number, whole: number) => (whole ? `${Math.round((part / whole) * 100)}%` : '?');
 
 /**
@@ -101,11 +104,14 @@ export function Dashboard({
         {maybe(d.services, (list) => (
           <Box flexDirection="column">
             {list.length === 0 ? <Text>none installed</Text> : null}
-            {list.slice(0, 4).map((s) => (
+            {list.slice(0, list.length > SERVICE_LINES ? SERVICE_LINES - 1 : SERVICE_LINES).map((s) => (
               <Text key={s.name} wrap="truncate">{`${s.name.padEnd(20)} ${s.state.padEnd(9)} ${
                 s.sandboxed ? '[sandboxed]' : '[NOT SANDBOXED]'
-              }`}</Text>
+              }${s.usedBy?.length ? `  used by ${s.usedBy.join(', ')}` : ''}`}</Text>
             ))}
+            {list.length > SERVICE_LINES ? (
+              <Text>{`+${list.length - SERVICE_LINES + 1} more (press 3)`}</Text>
+            ) : null}
           </Box>
         ))}
       </Row>
