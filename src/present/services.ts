@@ -35,6 +35,12 @@ export function formatInspection(i: ServiceInspection): string {
   const p = i.policy;
   const lines = [
     `${i.name} ${i.version}: ${i.state}`,
+    // Registered, but nothing to start it from: said first, with the fix.
+    ...(i.image?.present === false
+      ? [
+          `  image ${i.image.id.slice(0, 19)}… is not in the container engine: it cannot start. Install it again: \`bpkg install ${i.name} --reinstall\``,
+        ]
+      : []),
     '',
     'Asked for (sandbox policy):',
     `  capabilities     ${p.capabilities}`,

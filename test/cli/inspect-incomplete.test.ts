@@ -10,6 +10,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { markImageJudged } from '../../src/core/services/image-annotations.js';
 import { runCliHere } from '../helpers/cli-here.js';
 import { consumerSpec, register, tokenRoot } from '../helpers/client-token-box.js';
 
@@ -60,5 +61,36 @@ describe('a damaged service registration', () => {
     const w = await runCliHere(['--root', root, 'service', 'watch']).finally(() => clearTimeout(stop));
     expect(w.code, w.err).toBe(0);
     expect(w.out).toMatch(/hello: .*registration of hello is damaged/);
+  });
+});
+
+describe('a registration whose image is gone from the engine', () => {
+  it('inspect says the image is missing and how to get it back; start fails saying the same', async () => {
+    const root = await box();
+    const r = await runCliHere(['--root', root, 'service', 'inspect', 'hello']);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toMatch(/image sha256:a{12}\S* is not in the container engine/);
+    expect(r.out).toContain('bpkg install hello --reinstall');
+    const json = await runCliHere(['--root', root, '--json', 'service', 'inspect', 'hello']);
+    expect(JSON.parse(json.out).image).toMatchObject({ id: `sha256:${'a'.repeat(64)}`, present: false });
+    const s = await runCliHere(['--root', root, 'service', 'start', 'hello']);
+    expect(s.code, s.err).toBe(3);
+    expect(s.err).toMatch(
+      /error: hello cannot start: its image sha256:a{12}\S* is not in the container engine/,
+    );
+    expect(s.err).toContain('hint: Install the module again: `bpkg install hello --reinstall`');
+  });
+});
+
+describe('an image judged at an earlier start and removed since', () => {
+  it('start fails saying the image is missing (the create failed), not sent to doctor', async () => {
+    const root = await box();
+    markImageJudged(root, `sha256:${'a'.repeat(64)}`);
+    const s = await runCliHere(['--root', root, 'service', 'start', 'hello']);
+    expect(s.code, s.err).toBe(3);
+    expect(s.err).toMatch(
+      /error: hello cannot start: its image sha256:a{12}\S* is not in the container engine/,
+    );
+    expect(s.err).not.toContain('blueprint doctor');
   });
 });

@@ -80,10 +80,10 @@ export async function judgeImageAtStart(
       `/images/${markOf(root, id).slice(-64)}/json`,
     )
     .catch((err: unknown) => {
-      if (err instanceof NotFoundError) return undefined; // the create says so, as before
+      if (err instanceof NotFoundError) return undefined;
       throw err;
     });
-  if (!info) return;
+  if (!info) throw (await import('./image-missing.js')).imageMissing(name, id);
   const odd = oddImageAnnotations(info.Annotations);
   if (odd.length > 0)
     throw new VerificationError(

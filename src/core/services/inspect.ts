@@ -9,6 +9,7 @@ import { layout } from '../system/paths.js';
 import { type AppArmorPlan, apparmorSupport, processLabel, profileName } from './apparmor.js';
 import { cgroupLimits, cgroupUsage } from './cgroup.js';
 import type { Engine } from './engine.js';
+import { imagePresent } from './image-missing.js';
 import { type ContainerInfo, inspectContainer, planFor, type ServiceDeps } from './lifecycle.js';
 import { type ModuleInfo, readModuleInfo } from './module-info.js';
 import { type ContainerPlan, containerName, type PolicySummary, serviceDirs } from './policy.js';
@@ -255,6 +256,8 @@ export interface ServiceInspection {
   usedBy: string[];
   /** What the running module says about itself (GET /info; untrusted text): module-info.ts. */
   info?: ModuleInfo | null;
+  /** The module's image; `present`: whether the engine holds it (false: gone, reinstall; null: unknown). */
+  image: { id: string; present: boolean | null };
 }
 
 export async function inspectService(deps: ServiceDeps, name: string): Promise<ServiceInspection> {
@@ -268,6 +271,10 @@ export async function inspectService(deps: ServiceDeps, name: string): Promise<S
     policy: plan.summary,
     rating: await ratingOf(deps.root, reg, plan.summary.apparmor, plan, true),
     usedBy: await usersOf(deps.root, name),
+    image: {
+      id: reg.imageId,
+      present: info?.State.Running ? true : await imagePresent(deps.engine, reg.imageId).catch(() => null),
+    },
   };
   if (!info?.State.Running) return result;
   [result.process, result.info] = await Promise.all([

@@ -191,7 +191,14 @@ async function ensureContainer(
     const written = new Promise<void>((resolve) => {
       sent = resolve;
     });
-    const created = deps.engine.libpod('POST', '/containers/create', { body: plan.spec, sent });
+    const created = deps.engine
+      .libpod('POST', '/containers/create', { body: plan.spec, sent })
+      .catch(async (err: unknown) => {
+        // An image judged before and removed since (`podman rmi`): said as such, with the fix.
+        const m = await import('./image-missing.js');
+        if (await m.imagePresent(deps.engine, reg.imageId).catch(() => true)) throw err;
+        throw m.imageMissing(reg.name, reg.imageId);
+      });
     // Once the request is out (or failed before): Podman creates while we write.
     const wrote = Promise.race([written, created.then(noop, noop)]).then(alongside);
     await allInOrder([created, wrote]);
