@@ -6,7 +6,8 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { satisfies } from 'semver';
 import { BlueprintError, ConflictError, NotFoundError, UsageError } from '../errors.js';
-import { ensureDir, readJsonIfExists, syncDir, writeFileAtomic } from '../system/fs.js';
+import { readKeptJson } from '../system/damaged-file.js';
+import { ensureDir, syncDir, writeFileAtomic } from '../system/fs.js';
 import { readManifestBytes } from './archive.js';
 import { judgeBuildOutput } from './build-output.js';
 import { pruneByHashFolder } from './by-hash-prune.js';
@@ -222,7 +223,12 @@ export async function buildRepository(options: RepoBuildOptions): Promise<RepoIn
     });
   }
   checkDependencies(packages);
-  const previous = await readJsonIfExists<RepoIndex>(path.join(opts.repoDir, 'index.json'));
+  // Its version is the next one's baseline: dropped, the next build would be version 1, which every
+  // box that has a later one refuses as a rollback.
+  const previous = await readKeptJson<RepoIndex>(
+    path.join(opts.repoDir, 'index.json'),
+    'It is the last index built here. Restore it from a backup or from where the repository is served, and build again; do not delete it: the next build would be version 1, which boxes that have a later version refuse.',
+  );
   const now = opts.now ?? new Date();
   const index: RepoIndex = {
     format: 1,

@@ -13,7 +13,8 @@ import { ensureDir, exists, syncDir } from '../system/fs.js';
 import { hostArch } from '../version.js';
 import { type Extracted, extractPackage } from './archive.js';
 import { refuseBreaking } from './constraints.js';
-import { type Database, loadDatabase, saveFileList } from './db.js';
+import { type Database, saveFileList } from './db.js';
+import { readInstalled } from './installed-db.js';
 import { checkPackageSignature, discardLocalCopy, fetchPackage, readLocalPackage } from './fetch.js';
 import { packageFileName } from './format.js';
 import { streamPackage } from './install-stream.js';
@@ -68,7 +69,7 @@ export async function planWithSources(
   opts: InstallOptions,
   copies: Array<{ file: string }>,
 ) {
-  const db = await loadDatabase(p.paths);
+  const db = await readInstalled(p.paths);
   const locals = [];
   for (const s of specs.filter((s) => s.endsWith('.bpkg'))) {
     const local = await readLocalPackage(p.fetchContext, s);

@@ -13,7 +13,8 @@ import {
   planUpgrade,
   type Versioned,
 } from './constraints.js';
-import { type InstalledPackage, loadDatabase } from './db.js';
+import type { InstalledPackage } from './db.js';
+import { readInstalled } from './installed-db.js';
 import { fetchSignatureBytes, pruneLocalCopies } from './fetch.js';
 import type { IndexEntry } from './format.js';
 import type { PackageHooks } from './hooks.js';
@@ -169,7 +170,7 @@ export class PackageManager {
 
   async installed(): Promise<InstalledPackage[]> {
     if (await this.parts.tx.pending()) await this.recover().catch(() => {});
-    const db = await loadDatabase(this.paths);
+    const db = await readInstalled(this.paths);
     // Records from before origins were kept show the origin they are upgraded from (see originOf).
     const origins = Object.values(db.packages).some((p) => !p.origin)
       ? originsOf(db, await this.repos.states())
@@ -209,7 +210,7 @@ export class PackageManager {
 
   async search(word: string): Promise<SearchHit[]> {
     const w = word.toLowerCase();
-    const db = await loadDatabase(this.paths);
+    const db = await readInstalled(this.paths);
     const best = new Map<string, SearchHit>();
     const states = await usableStates(this.parts, false);
     // The quick search declined, maybe for a search table missing or changed: made again here from
@@ -239,7 +240,7 @@ export class PackageManager {
     upgradesFrom?: string;
     available: Array<IndexEntry & { repo: string }>;
   }> {
-    const db = await loadDatabase(this.paths);
+    const db = await readInstalled(this.paths);
     const all = await candidates(this.parts, false);
     const available = all
       .filter((c) => c.entry.name === name)
@@ -306,7 +307,7 @@ export class PackageManager {
 
   async remove(names: string[], opts: { force?: boolean } = {}): Promise<Change[]> {
     return this.locked(async () => {
-      const db = await loadDatabase(this.paths);
+      const db = await readInstalled(this.paths);
       for (const n of names)
         if (!db.packages[n]) throw new NotFoundError(`${n} is not installed`, 'See `bpkg list`.');
       const leaving = new Set(names);
@@ -338,7 +339,7 @@ export class PackageManager {
     ups: Array<{ name: string; from: string; to: string; repo: string }>;
     held: Array<HeldBack & { from: string }>;
   }> {
-    const db = await loadDatabase(this.paths);
+    const db = await readInstalled(this.paths);
     const states = await usableStates(this.parts, false);
     const available = states.flatMap((s) => s.index.packages.map((entry) => ({ entry, repo: s.name })));
     const origins = originsOf(db, states);

@@ -2,7 +2,8 @@ import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { UsageError } from '../errors.js';
-import { readJsonIfExists, writeJsonAtomic } from '../system/fs.js';
+import { readKeptJson } from '../system/damaged-file.js';
+import { writeJsonAtomic } from '../system/fs.js';
 import type { Layout } from '../system/paths.js';
 import { parseOciUrl } from './transports/oci.js';
 import { parseS3Url } from './transports/s3.js';
@@ -86,7 +87,7 @@ export async function readRepoConfigs(paths: Layout): Promise<RepoConfig[]> {
   } catch {}
   const out: RepoConfig[] = [];
   for (const f of files.sort()) {
-    const c = await readJsonIfExists<RepoConfig>(path.join(paths.reposDir, f));
+    const c = await readKeptJson<RepoConfig>(path.join(paths.reposDir, f));
     if (c) out.push(c);
   }
   return out;

@@ -1,7 +1,8 @@
 import { ConflictError, NotFoundError, VerificationError } from '../errors.js';
 import { describeConstraint, newlyBroken } from './constraints.js';
-import { loadDatabase, loadFileList } from './db.js';
+import { loadFileList } from './db.js';
 import { requirements } from './format.js';
+import { readInstalled } from './installed-db.js';
 import type { ManagerParts } from './parts.js';
 import { verifyVersion } from './states.js';
 import type { Change } from './transaction.js';
@@ -12,7 +13,7 @@ import type { Change } from './transaction.js';
  * needs: the hint names what to roll back together.
  */
 export async function rollbackLocked(p: ManagerParts, names: string[]): Promise<Change[]> {
-  const db = await loadDatabase(p.paths);
+  const db = await readInstalled(p.paths);
   const next = structuredClone(db);
   const changes: Change[] = [];
   for (const name of new Set(names)) {

@@ -3,8 +3,9 @@ import { readdir, readlink, rename, rm, symlink } from 'node:fs/promises';
 import path from 'node:path';
 import { readJsonIfExists, removeIfExists, syncDir, writeJsonAtomic } from '../system/fs.js';
 import type { Layout } from '../system/paths.js';
-import { type Database, fileListPath, loadDatabase, loadFileList, saveDatabase } from './db.js';
+import { type Database, fileListPath, loadFileList, saveDatabase } from './db.js';
 import type { HookOptions, PackageHooks } from './hooks.js';
+import { readInstalled } from './installed-db.js';
 
 export interface Change {
   name: string;
@@ -73,7 +74,7 @@ export class Transactions {
     const journal = await this.pending();
     await rm(stagingRoot(this.paths), { recursive: true, force: true });
     if (!journal) return 'none';
-    const db = await loadDatabase(this.paths);
+    const db = await readInstalled(this.paths);
     if (db.txid === journal.txid) {
       await this.finish(journal, db);
       return 'completed';
