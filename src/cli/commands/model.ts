@@ -1,5 +1,6 @@
 import type { ImportProgress } from '../../app/index.js';
 import { NotFoundError, UsageError } from '../../app/index.js';
+import { table } from '../../present/table.js';
 import { bytes } from '../../present/units.js';
 import { cliBox } from '../box.js';
 import { type CommandGroup, type CommandSpec, optString, requirePositionals } from '../command.js';
@@ -96,6 +97,35 @@ Exit codes: 2 bad arguments, 3 file not found, 4 not a GGUF, 5 name taken, 7 dis
   },
 };
 
+const listCommand: CommandSpec = {
+  name: 'list',
+  summary: 'The models installed on this box (the model-NAME packages), as `ollama list`',
+  details: `A model is the package model-NAME: imported here (origin local) or installed from a repository.
+Remove one with \`bpkg remove model-NAME\`; the llm service serves the installed ones.`,
+  async run(ctx, parsed) {
+    if (parsed.positionals.length > 0) throw new UsageError('blueprint model list takes no arguments');
+    const models = (await cliBox(ctx).packages.list())
+      .filter((p) => p.name.startsWith('model-'))
+      .map((p) => ({
+        name: p.name.slice('model-'.length),
+        package: p.name,
+        version: p.version,
+        origin: p.origin,
+        installed: p.installed,
+        summary: p.summary,
+      }));
+    ctx.result(
+      models,
+      models.length
+        ? table([
+            ['NAME', 'PACKAGE', 'VERSION', 'ORIGIN', 'INSTALLED'],
+            ...models.map((m) => [m.name, m.package, m.version, m.origin, m.installed.slice(0, 10)]),
+          ])
+        : 'No models installed. Import a GGUF: blueprint model import FILE.gguf --name NAME (or `bpkg install model-NAME` from a repository).',
+    );
+  },
+};
+
 const keyCommand: CommandSpec = {
   name: 'key',
   summary: "This box's own key for local packages: its fingerprint (the private part never leaves the box)",
@@ -114,6 +144,6 @@ local package files only, never for a repository. Exit 3 when no import has made
 
 export const modelGroup: CommandGroup = {
   name: 'model',
-  summary: 'Language models on this box: import a GGUF as a signed model-NAME package',
-  commands: [importCommand, keyCommand],
+  summary: 'Language models on this box: list them, import a GGUF as a signed model-NAME package',
+  commands: [importCommand, listCommand, keyCommand],
 };

@@ -1,0 +1,42 @@
+/**
+ * `blueprint model list`: an Ollama user's first question (`ollama list`) was 'Unknown command:
+ * blueprint model list' (exit 2). Models are packages named model-NAME; the list shows those that
+ * are installed (model name, package, version, origin), says how to get one when there are none,
+ * and --json gives them as an array.
+ */
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runCliHere } from '../helpers/cli-here.js';
+import { repoRoot } from '../helpers/pkg.js';
+import { tempDir } from '../setup/temp-registry.js';
+
+const Q8 = path.join(repoRoot, 'test/fixtures/models/tiny-llama-q8/tiny-llama-q8_0.gguf');
+
+describe('model list', () => {
+  it('none installed: says so and how to import one; --json []', async () => {
+    const root = tempDir('bp-model-list-');
+    const r = await runCliHere(['--root', root, 'model', 'list']);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toContain('No models installed.');
+    expect(r.out).toContain('blueprint model import FILE.gguf --name NAME');
+    const json = await runCliHere(['--root', root, '--json', 'model', 'list']);
+    expect(json.code).toBe(0);
+    expect(JSON.parse(json.out)).toEqual([]);
+  });
+
+  it('an imported model is listed by its name, package and origin', async () => {
+    const root = path.join(tempDir('bp-model-list-'), 'root');
+    mkdirSync(root);
+    const imp = await runCliHere(['--root', root, '--yes', 'model', 'import', Q8, '--name', 'tiny']);
+    expect(imp.code, imp.err).toBe(0);
+    const r = await runCliHere(['--root', root, 'model', 'list']);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toMatch(/^NAME\s+PACKAGE\s+VERSION\s+ORIGIN/m);
+    expect(r.out).toMatch(/^tiny\s+model-tiny\s+1\.0\.0\s+local/m);
+    const json = await runCliHere(['--root', root, '--json', 'model', 'list']);
+    expect(JSON.parse(json.out)).toEqual([
+      expect.objectContaining({ name: 'tiny', package: 'model-tiny', version: '1.0.0', origin: 'local' }),
+    ]);
+  });
+});
