@@ -113,6 +113,10 @@ export interface PackageOps {
     names: string[],
     opts?: CallOptions & { force?: boolean; purge?: boolean },
   ): Promise<RemovedPackage[]>;
+  /** Packages installed as dependencies that nothing installed needs any more, sorted. */
+  unneeded(): Promise<string[]>;
+  /** `remove` of what `unneeded` names (apt's autoremove); [] with nothing asked when there is none. */
+  autoremove(opts?: CallOptions & { purge?: boolean }): Promise<RemovedPackage[]>;
   /** Newer versions from each installed package's own repository (no download). */
   upgradable(): Promise<Array<{ name: string; from: string; to: string; repo: string }>>;
   /**
@@ -248,6 +252,11 @@ export function packageOps(ctx: BoxContext): PackageOps {
         }
       }
       return out;
+    },
+    unneeded: async () => (await pm()).unneeded(),
+    async autoremove(opts = {}) {
+      const names = await (await pm(opts)).unneeded();
+      return names.length ? this.remove(names, opts) : [];
     },
     // The Dashboard asks at its first paint and every 2 s (core/pkg/upgradable-fast.ts): the last
     // answer while nothing it came from changed on disk, else "none" from the sealed search tables

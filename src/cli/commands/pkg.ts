@@ -39,22 +39,60 @@ const install: CommandSpec = {
   },
 };
 
+const purge = { type: 'boolean', description: "Also delete the module's data (kept by default)" } as const;
+
 const remove: CommandSpec = {
   name: 'remove',
   summary: 'Remove installed packages (refuses to break a dependent unless --force)',
   args: 'NAME...',
   options: {
     force: { type: 'boolean', description: 'Remove even if other packages depend on it' },
-    purge: { type: 'boolean', description: "Also delete the module's data (kept by default)" },
+    purge,
   },
+  details:
+    'Dependencies installed with a package stay; the ones nothing needs any more are named after the removal\n(--json: unneeded) and `bpkg autoremove` removes them, as apt does.',
   async run(ctx, parsed) {
-    const changes = await cliBox(ctx).packages.remove(parsed.positionals, {
+    const packages = cliBox(ctx).packages;
+    const changes = await packages.remove(parsed.positionals, {
       force: optBool(parsed, 'force'),
       purge: optBool(parsed, 'purge'),
     });
-    ctx.report({ changes }, changes.map(removedLine).join('\n'));
+    const unneeded = await packages.unneeded();
+    ctx.report(
+      { changes, unneeded },
+      [...changes.map(removedLine), ...(unneeded.length ? [unneededLine(unneeded)] : [])].join('\n'),
+    );
   },
 };
+
+const autoremove: CommandSpec = {
+  name: 'autoremove',
+  summary: 'Remove the packages installed as dependencies that nothing needs any more',
+  options: {
+    'dry-run': { type: 'boolean', description: 'Name them; remove nothing' },
+    purge,
+  },
+  details:
+    'A package installed because another needed it (bpkg list --json: auto) goes once nothing installed\ndepends on it; one you installed by name, then or later, never does. Module data is kept unless --purge.',
+  async run(ctx, parsed) {
+    const packages = cliBox(ctx).packages;
+    if (optBool(parsed, 'dry-run')) {
+      const names = await packages.unneeded();
+      return ctx.report(
+        { unneeded: names, dryRun: true },
+        names.length ? `Would remove ${names.join(', ')} (nothing was removed)` : NOTHING,
+      );
+    }
+    const changes = await packages.autoremove({ purge: optBool(parsed, 'purge') });
+    ctx.report({ changes }, changes.length ? changes.map(removedLine).join('\n') : NOTHING);
+  },
+};
+
+const NOTHING = 'Nothing to remove: every package installed as a dependency is still needed.';
+
+/** After a removal: the dependencies it left that nothing needs (apt's "no longer required"). */
+const unneededLine = (names: string[]): string =>
+  `No longer needed (installed as dependencies): ${names.join(', ')}. \`bpkg autoremove\` removes them.`;
 
 const list: CommandSpec = {
   name: 'list',
@@ -329,6 +367,7 @@ export const pkgGroup: CommandGroup = {
   commands: [
     install,
     remove,
+    autoremove,
     list,
     search,
     info,

@@ -13,11 +13,11 @@ import { ensureDir, exists, syncDir } from '../system/fs.js';
 import { hostArch } from '../version.js';
 import { type Extracted, extractPackage } from './archive.js';
 import { refuseBreaking } from './constraints.js';
-import { type Database, saveFileList } from './db.js';
-import { readInstalled } from './installed-db.js';
+import { type Database, saveDatabase, saveFileList } from './db.js';
 import { checkPackageSignature, discardLocalCopy, fetchPackage, readLocalPackage } from './fetch.js';
 import { packageFileName } from './format.js';
 import { streamPackage } from './install-stream.js';
+import { readInstalled } from './installed-db.js';
 import { MAX_PACKAGE_BYTES } from './limits.js';
 import type { ManagerParts } from './parts.js';
 import type { RepoState } from './repos.js';
@@ -266,7 +266,18 @@ export async function installLocked(
       'plan-changed',
       'Look at the new plan and confirm again.',
     );
-  if (changes.length === 0) return [];
+  // Asked for by name: the admin's from now on, never removed as unneeded (apt's "set to manually
+  // installed"), whether or not anything else changes.
+  const named = new Set([...requests.map((r) => r.name), ...locals.map((l) => l.entry.name)]);
+  const nowManual = [...named].filter((n) => db.packages[n]?.auto);
+  if (changes.length === 0) {
+    if (nowManual.length) {
+      const next: Database = structuredClone(db);
+      for (const n of nowManual) delete next.packages[n]!.auto;
+      await saveDatabase(p.paths, next);
+    }
+    return [];
+  }
   if (opts.confirm && !(await opts.confirm(changes))) throw new DeclinedError('install');
   const states = new Map((await p.repos.states()).map((s) => [s.name, s]));
   const todo = chosen.filter((c) => changes.some((ch) => ch.name === c.entry.name));
@@ -280,8 +291,8 @@ export async function installLocked(
       local ? { file: local.file, signer: local.signer } : { state: states.get(c.repo)! },
     );
   }
-  const requested = new Set([...requests.map((r) => r.name), ...locals.map((l) => l.entry.name)]);
   const next: Database = structuredClone(db);
+  for (const n of nowManual) delete next.packages[n]!.auto;
   for (const c of todo) {
     const prev = db.packages[c.entry.name];
     next.packages[c.entry.name] = {
@@ -298,7 +309,7 @@ export async function installLocked(
         : prev?.previous
           ? { previous: prev.previous }
           : {}),
-      ...((prev ? prev.auto : !requested.has(c.entry.name)) ? { auto: true } : {}),
+      ...(!named.has(c.entry.name) && (prev ? prev.auto : true) ? { auto: true } : {}),
     };
   }
   // 2. Unpack, then commit atomically.

@@ -14,7 +14,6 @@ import {
   type Versioned,
 } from './constraints.js';
 import type { InstalledPackage } from './db.js';
-import { readInstalled } from './installed-db.js';
 import { fetchSignatureBytes, pruneLocalCopies } from './fetch.js';
 import type { IndexEntry } from './format.js';
 import type { PackageHooks } from './hooks.js';
@@ -27,11 +26,12 @@ import {
   type PlannedChange,
   planWithSources,
 } from './install.js';
+import { readInstalled } from './installed-db.js';
 import type { Keyring, TrustedKey } from './keyring.js';
 import { LOCAL_ORIGIN, LocalKey } from './local-key.js';
 import type { ManagerParts, ProgressEvent } from './parts.js';
 import { Repositories } from './repos.js';
-import { archMatches, dependentsOf, nameHint } from './resolve.js';
+import { archMatches, dependentsOf, nameHint, unneededPackages } from './resolve.js';
 import { rollbackLocked } from './rollback.js';
 import { candidates, originsOf, usableStates, verifyVersion } from './states.js';
 import { type Change, currentLink, type RecoveryOutcome, Transactions } from './transaction.js';
@@ -327,6 +327,11 @@ export class PackageManager {
       await this.parts.tx.run('remove', changes, next, async () => {});
       return changes;
     });
+  }
+
+  /** Packages installed as dependencies that nothing installed needs any more (`bpkg autoremove`). */
+  async unneeded(): Promise<string[]> {
+    return unneededPackages((await readInstalled(this.paths)).packages);
   }
 
   /**

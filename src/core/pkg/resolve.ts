@@ -159,11 +159,32 @@ export function dependenciesFirst(plan: Candidate[]): Candidate[] {
   return out;
 }
 
+/**
+ * Packages installed only as dependencies (`auto`) that nothing staying needs any more, once
+ * `leaving` is gone: apt's autoremove set, sorted. A chain goes with its head (app -> lib -> base:
+ * removing app leaves lib unneeded, and with lib gone, base).
+ */
+export function unneededPackages(
+  installed: Record<string, InstalledPackage>,
+  leaving: ReadonlySet<string> = new Set(),
+): string[] {
+  const gone = new Set(leaving);
+  for (let more = true; more; ) {
+    more = false;
+    for (const p of Object.values(installed))
+      if (p.auto && !gone.has(p.name) && dependentsOf(p.name, installed, gone).length === 0) {
+        gone.add(p.name);
+        more = true;
+      }
+  }
+  return [...gone].filter((n) => !leaving.has(n) && installed[n]).sort();
+}
+
 /** Installed packages that depend on `name` and would break without it. */
 export function dependentsOf(
   name: string,
   installed: Record<string, InstalledPackage>,
-  leaving: Set<string>,
+  leaving: ReadonlySet<string>,
 ): string[] {
   return Object.values(installed)
     .filter((p) => !leaving.has(p.name) && p.depends.some((d) => rangeOf(d).name === name))
