@@ -2,7 +2,18 @@
 import { DeclinedError, UsageError } from '../core/errors.js';
 import type { RepoConfig, TrustedKey } from '../core/pkg/index.js';
 import { anyRepository } from '../core/pkg/node-lazy.js';
+import { checkRoot } from '../core/pkg/update-fast.js';
 import type { BoxContext } from './context.js';
+
+/**
+ * The package manager, after the root's folders are judged as its locked commands judge them
+ * (checkRoot): a link on the way to etc/blueprint that leads out of --root carried `key add`'s and
+ * `repo add`'s files out of it, where `bpkg clean` or `update` refused it (exit 7).
+ */
+async function fenced(ctx: BoxContext) {
+  checkRoot(ctx.paths);
+  return ctx.manager();
+}
 
 /** A trusted key and the repositories bound to it: the only ones it may sign (`repo add --key`). */
 export type ListedKey = TrustedKey & { repositories: string[] };
@@ -46,9 +57,9 @@ export function keyOps(ctx: BoxContext): KeyOps {
           );
         if (!(await ctx.ask({ kind: 'trust-key', key }))) throw new DeclinedError('trust key');
       }
-      return m.keyring.add(armored, opts.fingerprint);
+      return (await fenced(ctx)).keyring.add(armored, opts.fingerprint);
     },
-    remove: async (fingerprint) => (await ctx.manager()).keyring.remove(fingerprint),
+    remove: async (fingerprint) => (await fenced(ctx)).keyring.remove(fingerprint),
   };
 }
 
@@ -104,13 +115,13 @@ export function repoOps(ctx: BoxContext): RepoOps {
     },
     // The firewall's allow-list follows the repositories (issue 19): built again after each change.
     add: async (name, url, opts = {}) => {
-      const added = await (await ctx.manager()).repos.add(name, url, opts);
+      const added = await (await fenced(ctx)).repos.add(name, url, opts);
       await rebuildEgressOf(ctx.root);
       return added;
     },
-    setKeys: async (name, fps) => (await ctx.manager()).repos.setKeys(name, fps),
+    setKeys: async (name, fps) => (await fenced(ctx)).repos.setKeys(name, fps),
     remove: async (name) => {
-      const removed = await (await ctx.manager()).repos.remove(name);
+      const removed = await (await fenced(ctx)).repos.remove(name);
       await rebuildEgressOf(ctx.root);
       return removed;
     },

@@ -55,6 +55,10 @@ function syncDirSync(dir: string): void {
  * mkdirSync's recursion, which spins for ever, at 100 % CPU and inside one call, where mkdir answers
  * ENOENT for a parent that exists (/proc). A folder made here is synced, then its parent: else a
  * power cut can lose it with all that a commit wrote in it. A folder that was there costs nothing.
+ * A link to a folder at a name is taken, as by ensureDir (why that is safe: its comment): the
+ * services' folders (run/blueprint/services, var/lib/blueprint/modules and .owners, the seccomp and
+ * log folders) are made in folders of root's; a module's container can write inside its own data
+ * folder, never in the folder that holds it.
  */
 export function ensureDirSync(dir: string, mode = 0o755): void {
   const make = (abs: string): void => {

@@ -9,6 +9,17 @@ import { StorageError, storageErrorFrom } from '../errors.js';
 const nodeFs = () => process.getBuiltinModule('node:fs');
 const fsp = () => nodeFs().promises;
 
+/**
+ * Makes `dir` and the missing folders above it. A link to a folder at a name is taken as the folder
+ * (as mkdir -p and Node's recursion do); judged safe, not an oversight (test/security/ensure-dir-links):
+ * every caller makes names in folders only root, or the user who named the path, can change. The
+ * box's folders (etc, var/lib, run under --root) are root's, and those the package manager writes
+ * are fenced first (checkRoot / assertInsideRoot: a link leading out of --root is refused); an
+ * admin's link inside the box (var/lib/blueprint on a bigger disk) must keep working. The callers
+ * whose folder another user could reach judge it themselves after: the dashboard's run and token
+ * folders (lstat, otherWriter), writeSecretFile (onlyRootChanges on the real path). A link to a
+ * file, or a dangling one, is refused.
+ */
 export async function ensureDir(dir: string, mode = 0o755): Promise<void> {
   // One level at a time, not mkdir's recursive: Node's retries for ever, at 100 % CPU, where mkdir
   // answers ENOENT for a parent that exists (/proc: `--root /proc/x pkg install x` never ended).
