@@ -134,7 +134,7 @@ async function dispatch(
     return help ? ExitCode.ok : ExitCode.usage;
   }
   const spec = target.commands.find((c) => c.name === sub);
-  if (!spec) throw (await import('./usage-text.js')).unknownCommand(sub, prog, false);
+  if (!spec) throw await (await import('./usage-text.js')).unknownCommand(sub, prog, false, rest);
   return runSpec(ctx, spec, rest, prog, help);
 }
 
@@ -231,7 +231,7 @@ export async function runCli(argv: string[], argv0: string): Promise<number> {
       return await runSpec(ctx, tuiCommand, [], prog, false);
     }
     const entry = topLevel.find((c) => c.name === name);
-    if (!entry) throw (await import('./usage-text.js')).unknownCommand(name, prog, true);
+    if (!entry) throw await (await import('./usage-text.js')).unknownCommand(name, prog, true, args);
     const target = await entry.load();
     // A group's commands are named after it (`blueprint pkg install`); a command is its own name.
     return await dispatch(ctx, target, args, isGroup(target) ? `${prog} ${name}` : prog, split.help);

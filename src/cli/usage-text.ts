@@ -4,7 +4,8 @@
  * (test/perf/start-path.test.ts), and a correct command line never needs these.
  */
 import { BlueprintError, ExitCode, UsageError } from '../app/base.js';
-import { type CommandSpec, maxPositionals } from './command.js';
+import { type CommandSpec, isGroup, maxPositionals } from './command.js';
+import { topLevel } from './commands/index.js';
 
 const help = (prog: string, spec: CommandSpec) => `See \`${prog} ${spec.name} --help\`.`;
 const quoted = (args: string[]) => args.map((a) => JSON.stringify(a)).join(' ');
@@ -43,13 +44,68 @@ export function tooMany(spec: CommandSpec, prog: string, args: string[]): UsageE
   );
 }
 
-/** A word where a command goes that names none (`top`: the program's own level). */
-export function unknownCommand(word: string, prog: string, top: boolean): UsageError {
-  if (!word.startsWith('-'))
+/** Words of apt, Docker and Ollama for the command of ours that does it. */
+const ALIASES: Record<string, string> = {
+  show: 'info',
+  purge: 'remove',
+  rm: 'remove',
+  uninstall: 'remove',
+  delete: 'remove',
+  ls: 'list',
+  ps: 'list',
+  stats: 'status',
+};
+
+/** Edits (insert, delete, change, swap two neighbours) from `a` to `b`. */
+function distance(a: string, b: string): number {
+  const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
+  for (let j = 1; j <= b.length; j++) d[0]![j] = j;
+  for (let i = 1; i <= a.length; i++)
+    for (let j = 1; j <= b.length; j++) {
+      const row = d[i]!;
+      row[j] = Math.min(
+        d[i - 1]![j]! + 1,
+        row[j - 1]! + 1,
+        d[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
+        row[j] = Math.min(row[j]!, d[i - 2]![j - 2]! + 1);
+    }
+  return d[a.length]![b.length]!;
+}
+
+/** The command line meant by `word` (an alias, or one close enough and alone), with `rest` as typed. */
+async function meant(word: string, prog: string, top: boolean, rest: string[]): Promise<string | undefined> {
+  const group = top ? undefined : prog === 'bpkg' ? 'pkg' : prog.split(' ')[1];
+  let names = topLevel.map((e) => e.name);
+  if (group) {
+    const entry = await topLevel.find((e) => e.name === group)?.load();
+    if (!entry || !isGroup(entry)) return undefined;
+    names = entry.commands.map((c) => c.name);
+  }
+  const line = (cmd: string) => [prog, cmd, ...rest].join(' ');
+  // A model is the package model-NAME: removing one is the package manager's.
+  if (group === 'model' && ALIASES[word] === 'remove') return `bpkg remove model-${rest[0] ?? 'NAME'}`;
+  const alias = ALIASES[word];
+  if (alias && names.includes(alias)) return line(alias);
+  const near = names.filter((n) => distance(word, n) <= (n.length > 4 ? 2 : 1));
+  return near.length === 1 ? line(near[0]!) : undefined;
+}
+
+/** A word where a command goes that names none (`top`: the program's own level; `rest`: what followed it). */
+export async function unknownCommand(
+  word: string,
+  prog: string,
+  top: boolean,
+  rest: string[] = [],
+): Promise<UsageError> {
+  if (!word.startsWith('-')) {
+    const cmd = await meant(word, prog, top, rest).catch(() => undefined);
     return new UsageError(
       `Unknown command: ${top ? word : `${prog} ${word}`}`,
-      `Run \`${prog} --help\` to see the commands.`,
+      cmd ? `Did you mean \`${cmd}\`?` : `Run \`${prog} --help\` to see the commands.`,
     );
+  }
   return top
     ? new UsageError(
         `Unknown option: ${word}`,

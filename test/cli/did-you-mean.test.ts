@@ -1,0 +1,51 @@
+/**
+ * An unknown command said only 'Run `bpkg --help` to see the commands.' A user coming from apt,
+ * Docker or Ollama types `bpkg show x`, `bpkg purge x`, `blueprint service ls`, `blueprint model
+ * rm x`, or mistypes `bpkg instal x`: the hint now names the command meant, with the rest of the
+ * line as typed, when there is one (an alias of another tool, or one or two letters off).
+ */
+import { describe, expect, it } from 'vitest';
+import { runCliHere } from '../helpers/cli-here.js';
+import { tempDir } from '../setup/temp-registry.js';
+
+describe('unknown commands point at the one meant', () => {
+  const root = tempDir('bp-did-you-mean-');
+  it.each([
+    [['pkg', 'show', 'hello'], 'Did you mean `blueprint pkg info hello`?'],
+    [['pkg', 'purge', 'hello'], 'Did you mean `blueprint pkg remove hello`?'],
+    [['pkg', 'instal', 'hello'], 'Did you mean `blueprint pkg install hello`?'],
+    [['service', 'ls'], 'Did you mean `blueprint service list`?'],
+    [['service', 'ps'], 'Did you mean `blueprint service list`?'],
+    [['model', 'ls'], 'Did you mean `blueprint model list`?'],
+    [['model', 'rm', 'tiny'], 'Did you mean `bpkg remove model-tiny`?'],
+    [['staus'], 'Did you mean `blueprint status`?'],
+    [['servce', 'list'], 'Did you mean `blueprint service list`?'],
+  ])('%j', async (argv, hint) => {
+    const r = await runCliHere(['--root', root, ...argv]);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/^error: Unknown command: /m);
+    expect(r.err).toContain(`hint: ${hint}`);
+  });
+
+  it('nothing close: the list of commands, as before', async () => {
+    const r = await runCliHere(['--root', root, 'pkg', 'frobnicate']);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('hint: Run `blueprint pkg --help` to see the commands.');
+  });
+
+  it('as bpkg: the hint says bpkg', async () => {
+    const { runCli } = await import('../../src/cli/index.js');
+    const { vi } = await import('vitest');
+    let err = '';
+    vi.spyOn(process.stderr, 'write').mockImplementation((c) => {
+      err += String(c);
+      return true;
+    });
+    try {
+      expect(await runCli(['--root', root, 'show', 'hello'], 'bpkg')).toBe(2);
+    } finally {
+      vi.restoreAllMocks();
+    }
+    expect(err).toContain('hint: Did you mean `bpkg info hello`?');
+  });
+});
