@@ -218,6 +218,8 @@ export async function buildModelPackage(
       await ensureDir(workBase(paths));
       await mkdir(work, { mode: 0o700 });
     });
+    // Recursive, and fine: inside `work`, made just above by this import (0700, ours); no /proc or
+    // another's link can be on the way below it.
     await mkdir(folder, { recursive: true });
     const gguf = path.join(folder, `${opts.name}.gguf`);
     const ggufSha256 = await copyOnce(input, src, size, gguf, opts);

@@ -112,6 +112,8 @@ export async function scaffoldModule(name: string, dir: string): Promise<Scaffol
     const files = templateFiles(name);
     for (const f of files) {
       const parent = path.posix.dirname(f.path);
+      // Recursive, and fine: inside `top`, our own mkdtemp folder (checked above: ours, 0700), named
+      // by the template's own paths.
       if (parent !== '.') await mkdir(inDir(top, parent), { recursive: true, mode: 0o755 });
       // The template's mode less the umask, as writeFile({ mode }) gave it before.
       const fh = await open(inDir(top, f.path), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, f.mode);

@@ -111,6 +111,11 @@ export async function extractStream(
   let unpacked = 0;
   let failure: unknown;
   let entries = 0;
+  // Recursive, and fine: `dest` is a staging folder under opt/blueprint/.staging (the root judged by
+  // checkRoot first, no link out of it; var/lib/blueprint/pkg made there by the lock's ensureDir, so
+  // not /proc) or the system update's work folder in var/cache/blueprint (assertInsideRoot; reached
+  // after the repository's kept index was read from that root, so not /proc either). The entries'
+  // folders below are made inside `dest`, where no link is followed (`symlinks`).
   mkdirSync(dest, { recursive: true, mode: 0o755 });
 
   // tar loads with the first package read, not with every command that reads the indexes.

@@ -50,6 +50,8 @@ export async function bundle(
       // The signature is read once, checked on the cached package, and those bytes are written.
       const sig = await firstSignature(p, c, state.urls ?? [state.url], file, trusted);
       p.repos.requireOwnSigner(state, sig.signer, packageFileName(c.entry));
+      // Recursive, and fine: inside `dir`, made just above by this bundle (a plain mkdir, which fails
+      // if anything is there); the entry's path is a checked repository path (no `..`, no empty part).
       await mkdir(path.dirname(path.join(dir, c.entry.path)), { recursive: true });
       await copyFile(file, path.join(dir, c.entry.path), constants.COPYFILE_EXCL);
       await writeNew(path.join(dir, `${c.entry.path}.asc`), sig.bytes);

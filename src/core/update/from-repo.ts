@@ -10,12 +10,13 @@
  * The package's version, from the signed index, is judged (only up) before a byte is downloaded,
  * and must be the version the bundle's own signed manifest names.
  */
-import { copyFile, link, mkdir, rm, writeFile } from 'node:fs/promises';
+import { copyFile, link, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { BlueprintError, ConflictError, UsageError, VerificationError } from '../errors.js';
 import type { FetchedPackage, FetchVerifiedOptions } from '../pkg/fetch-verified.js';
 import { isSemver } from '../pkg/format.js';
 import { compareVersions } from '../services/registry.js';
+import { ensureDir } from '../system/fs.js';
 import { type InstallResult, installBundle, systemStatus, type UpdateDeps } from './index.js';
 import { parseBundleInfo, type RaucRunner, raucReason } from './rauc.js';
 
@@ -117,7 +118,9 @@ export async function wrapBundle(rauc: RaucRunner, file: string, dir: string): P
     );
   const source = path.join(dir, `${SYSTEM_PACKAGE}-${info.version}`);
   const payload = path.join(source, 'payload');
-  await mkdir(payload, { recursive: true });
+  // One level at a time (ensureDir): mkdir's recursion spins for ever under /proc (`--repo /proc/x`),
+  // and `dir` lies in the developer's repository folder, which may not be there yet.
+  await ensureDir(payload);
   const dest = path.join(payload, BUNDLE_FILE);
   await link(file, dest).catch(() => copyFile(file, dest));
   const { sha256File } = await import('../pkg/transport.js');
