@@ -8,7 +8,7 @@ import { bytes } from '../../present/units.js';
 import { cliBox } from '../box.js';
 import type { CommandGroup, CommandSpec } from '../command.js';
 import { optBool, optString, requirePositionals } from '../command.js';
-import { sayIfSlow } from '../context.js';
+import { type Context, sayIfSlow } from '../context.js';
 import { key } from './pkg-key.js';
 import { showHits, showUpdate, UPDATE_WAIT } from './pkg-quick.js';
 
@@ -94,10 +94,31 @@ const NOTHING = 'Nothing to remove: every package installed as a dependency is s
 const unneededLine = (names: string[]): string =>
   `No longer needed (installed as dependencies): ${names.join(', ')}. \`bpkg autoremove\` removes them.`;
 
+/** `upgrade --dry-run`, `list --upgradable`: what `bpkg upgrade` would install, nothing changed. */
+async function showUpgradable(ctx: Context): Promise<void> {
+  const upgradable = await cliBox(ctx).packages.upgradable();
+  ctx.result(
+    { upgradable },
+    upgradable.length
+      ? [
+          `${upgradable.length} package${upgradable.length === 1 ? '' : 's'} can be upgraded (\`bpkg upgrade\`):`,
+          table(upgradable.map((u) => [`  ${u.name}`, `${u.from} -> ${u.to}`, `(${u.repo})`])),
+        ].join('\n')
+      : 'Everything is up to date.',
+  );
+}
+
 const list: CommandSpec = {
   name: 'list',
   summary: 'List installed packages',
-  async run(ctx) {
+  options: {
+    upgradable: {
+      type: 'boolean',
+      description: 'Only those a newer version is offered for (as apt list --upgradable)',
+    },
+  },
+  async run(ctx, parsed) {
+    if (optBool(parsed, 'upgradable')) return showUpgradable(ctx);
     const pkgs = await cliBox(ctx).packages.list();
     ctx.result(
       pkgs,
@@ -166,7 +187,11 @@ const update: CommandSpec = {
 const upgrade: CommandSpec = {
   name: 'upgrade',
   summary: 'Install the newest version of every installed package (previous versions are kept for rollback)',
-  async run(ctx) {
+  options: {
+    'dry-run': { type: 'boolean', description: 'List what would be upgraded (from -> to); change nothing' },
+  },
+  async run(ctx, parsed) {
+    if (optBool(parsed, 'dry-run')) return showUpgradable(ctx);
     const changes = await cliBox(ctx).packages.upgrade();
     ctx.report(
       { changes },
