@@ -13,7 +13,7 @@ import { ensureDir, exists, syncDir } from '../system/fs.js';
 import { hostArch } from '../version.js';
 import { type Extracted, extractPackage } from './archive.js';
 import { refuseBreaking } from './constraints.js';
-import { type Database, saveDatabase, saveFileList } from './db.js';
+import { type Database, loadFileList, saveDatabase, saveFileList } from './db.js';
 import { checkPackageSignature, discardLocalCopy, fetchPackage, readLocalPackage } from './fetch.js';
 import { packageFileName } from './format.js';
 import { streamPackage } from './install-stream.js';
@@ -165,7 +165,24 @@ export async function stage(
     if (kept?.previous === entry.version || kept?.version === entry.version) {
       const report = await verifyVersion(p, entry.name, entry.version);
       // Re-activating a kept version: its files are still as recorded; its signature is checked again.
-      if (report.ok) return 'file' in source ? source.signer : signatureOnly(p, c, source.state);
+      if (report.ok) {
+        const signer = await ('file' in source ? source.signer : signatureOnly(p, c, source.state));
+        // A reinstall of the installed version still runs the hooks: what they made outside the
+        // files (a module's image in the engine, its service registration) may be gone or damaged,
+        // and the reinstall is what their errors name as the fix.
+        const list =
+          kept?.version === entry.version
+            ? await loadFileList(p.paths, entry.name, entry.version)
+            : undefined;
+        if (list) {
+          p.progress({ phase: 'prepare', name: entry.name });
+          await p.hooks.prepare?.(
+            { name: entry.name, version: entry.version, manifest: list.manifest, prefix: target },
+            p.hookOpts,
+          );
+        }
+        return signer;
+      }
     }
     await rm(target, { recursive: true, force: true });
   }
