@@ -8,6 +8,7 @@ import type {
   UpdateOutcome,
   VerifyReport,
 } from '../core/pkg/index.js';
+import { checkRoot } from '../core/pkg/update-fast.js';
 import type { BoxContext } from './context.js';
 import type { CallOptions } from './index.js';
 import type { OutboundApprovals } from './outbound-approval.js';
@@ -233,13 +234,25 @@ export function packageOps(ctx: BoxContext): PackageOps {
       if (names.length === 0)
         throw new UsageError('Name at least one package', 'Example: bpkg remove embeddings');
       const m = await pm(opts);
-      if (!(await ctx.ask({ kind: 'remove', names }))) throw new DeclinedError('remove');
+      const services = await import('../core/services/index.js');
       // Whom each one's data belongs to, read before the removal forgets it (module-data.ts).
       const owners = new Map((await m.installed()).map((p) => [p.name, p]));
-      const changes = await m.remove(names, { force: opts.force ?? false });
+      // Removed already, its data kept: --purge deletes that data (apt's purge of a removed package).
+      const keptOnly: string[] = [];
+      if (opts.purge) {
+        checkRoot(ctx.paths);
+        for (const n of names)
+          if (!owners.has(n) && (await services.moduleDataDir(ctx.root, n))) keptOnly.push(n);
+      }
+      if (!(await ctx.ask({ kind: 'remove', names }))) throw new DeclinedError('remove');
+      const installed = names.filter((n) => !keptOnly.includes(n));
+      const changes = installed.length ? await m.remove(installed, { force: opts.force ?? false }) : [];
       // A module's data outlives its removal (a reinstall finds it) unless the admin purges it.
-      const services = await import('../core/services/index.js');
       const out: RemovedPackage[] = [];
+      for (const name of keptOnly) {
+        const purged = await services.purgeModuleData(ctx.root, name);
+        out.push(purged ? { name, purged } : { name });
+      }
       for (const c of changes) {
         if (opts.purge) {
           const purged = await services.purgeModuleData(ctx.root, c.name);

@@ -63,4 +63,18 @@ describe('bpkg remove --purge', () => {
     expect(readFileSync(path.join(elsewhere, 'keep'), 'utf8')).toBe('x');
     expect(existsSync(path.join(root, 'var/lib/blueprint/modules'))).toBe(true);
   });
+
+  it('after a plain remove, remove --purge deletes the kept data, as the remove line says', async () => {
+    // 'removed hello 1.0.0; its data kept in ... (bpkg remove --purge hello deletes it)': that
+    // command then said 'hello is not installed' (exit 3) and the data stayed (apt purge works on
+    // a removed package).
+    const { box, data, root } = await boxWithHello();
+    await box.packages.remove(['hello']);
+    expect(await box.packages.remove(['hello'], { purge: true })).toEqual([{ name: 'hello', purged: data }]);
+    expect(existsSync(data)).toBe(false);
+    expect(existsSync(path.join(root, 'var/lib/blueprint/modules/.owners/hello.json'))).toBe(false);
+    // Nothing kept and not installed: not found, as before; a name that is no package name: refused.
+    await expect(box.packages.remove(['hello'], { purge: true })).rejects.toMatchObject({ exitCode: 3 });
+    await expect(box.packages.remove(['../hello'], { purge: true })).rejects.toMatchObject({ exitCode: 2 });
+  });
 });

@@ -50,7 +50,7 @@ const remove: CommandSpec = {
     purge,
   },
   details:
-    'Dependencies installed with a package stay; the ones nothing needs any more are named after the removal\n(--json: unneeded) and `bpkg autoremove` removes them, as apt does.',
+    'With --purge, a package removed before without it has the data it kept deleted.\nDependencies installed with a package stay; the ones nothing needs any more are named after the removal\n(--json: unneeded) and `bpkg autoremove` removes them, as apt does.',
   async run(ctx, parsed) {
     const packages = cliBox(ctx).packages;
     const changes = await packages.remove(parsed.positionals, {
@@ -60,7 +60,13 @@ const remove: CommandSpec = {
     const unneeded = await packages.unneeded();
     ctx.report(
       { changes, unneeded },
-      [...changes.map(removedLine), ...(unneeded.length ? [unneededLine(unneeded)] : [])].join('\n'),
+      [
+        // No version: removed before, only its kept data deleted now.
+        ...changes.map((c) =>
+          c.from ? removedLine(c) : `deleted the data kept for ${c.name} (${c.purged})`,
+        ),
+        ...(unneeded.length ? [unneededLine(unneeded)] : []),
+      ].join('\n'),
     );
   },
 };
