@@ -89,7 +89,13 @@ async function meant(word: string, prog: string, top: boolean, rest: string[]): 
   const alias = ALIASES[word];
   if (alias && names.includes(alias)) return line(alias);
   const near = names.filter((n) => distance(word, n) <= (n.length > 4 ? 2 : 1));
-  return near.length === 1 ? line(near[0]!) : undefined;
+  if (near.length !== 1) return undefined;
+  // `servce ls`: the group's own word is judged too, once the group is known.
+  const [sub, ...more] = rest;
+  const entry = top && sub ? await topLevel.find((e) => e.name === near[0])?.load() : undefined;
+  if (entry && isGroup(entry) && !entry.commands.some((c) => c.name === sub))
+    return (await meant(sub!, `${prog} ${near[0]}`, false, more)) ?? line(near[0]!);
+  return line(near[0]!);
 }
 
 /** A word where a command goes that names none (`top`: the program's own level; `rest`: what followed it). */

@@ -20,6 +20,8 @@ describe('unknown commands point at the one meant', () => {
     [['model', 'rm', 'tiny'], 'Did you mean `bpkg remove model-tiny`?'],
     [['staus'], 'Did you mean `blueprint status`?'],
     [['servce', 'list'], 'Did you mean `blueprint service list`?'],
+    [['servce', 'ls'], 'Did you mean `blueprint service list`?'],
+    [['mdoel', 'rm', 'tiny'], 'Did you mean `bpkg remove model-tiny`?'],
   ])('%j', async (argv, hint) => {
     const r = await runCliHere(['--root', root, ...argv]);
     expect(r.code).toBe(2);
