@@ -61,7 +61,7 @@ describe('setup with a repository and modules, through the real package manager'
     const ops = await moduleOpsFor(root);
     const plan = await planSetup(root, loaded.spec, loaded.repositories, ops);
     // Before the install the plan cannot know; it says so.
-    expect(plan.changes.find((c) => c.kind === 'service')?.what).toBe('running (if it has a service)');
+    expect(plan.changes.find((c) => c.kind === 'service')?.what).toBe('running, if it has a service');
     const reported: string[] = [];
     const first = await applyPlan(plan, { ops, onChange: (c) => reported.push(`${c.kind} ${c.target}`) });
     // Once installed it has no service: no 'create service' reported or counted (apply printed

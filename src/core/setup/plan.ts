@@ -197,7 +197,7 @@ async function moduleChanges(
             kind: 'service',
             target: m.name,
             // Not installed yet: whether it has a service is known once its package is (apply).
-            what: run ? (registered.has(m.name) ? 'running' : 'running (if it has a service)') : 'stopped',
+            what: run ? (registered.has(m.name) ? 'running' : 'running, if it has a service') : 'stopped',
           }
         : undefined;
     // Install before starting; stop before removing.
