@@ -155,8 +155,13 @@ export class PackageManager {
   /** Finishes or rolls back an interrupted transaction, if any. */
   async recover(): Promise<RecoveryOutcome> {
     await this.checkRoot();
-    // No package state yet (a new root): no transaction can have begun, and nothing is made.
-    if (!lstatSync(this.paths.pkgState, { throwIfNoEntry: false })) return 'none';
+    // No package state and no cache yet (a new root): no transaction can have begun, no copy of a
+    // local package was left, and nothing is made. A cache alone may hold a dead process's copies.
+    if (
+      !lstatSync(this.paths.pkgState, { throwIfNoEntry: false }) &&
+      !lstatSync(this.paths.pkgCache, { throwIfNoEntry: false })
+    )
+      return 'none';
     await ensureDir(this.paths.pkgState);
     const release = await acquireLock(this.paths.lockFile, 'package operation');
     try {
