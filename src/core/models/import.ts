@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { constants, createWriteStream, lstatSync } from 'node:fs';
-import { type FileHandle, mkdir, open, readdir, rm, rmdir, writeFile } from 'node:fs/promises';
+import { constants, createWriteStream } from 'node:fs';
+import { type FileHandle, mkdir, open, readdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -18,6 +18,7 @@ import {
 } from '../system/copy-hashed.js';
 import { ensureDir } from '../system/fs.js';
 import { alive } from '../system/lock.js';
+import { notYetThere, removeWhileEmpty } from '../system/made-folders.js';
 import type { Layout } from '../system/paths.js';
 import { readGgufInfo } from './gguf.js';
 import { MODEL_NAME, modelManifest, plainLine } from './manifest.js';
@@ -94,26 +95,7 @@ async function pruneStale(paths: Layout): Promise<void> {
  */
 export async function discardImport(work: string, made: readonly string[] = []): Promise<void> {
   await rm(work, { recursive: true, force: true });
-  for (const dir of made)
-    if (
-      !(await rmdir(dir).then(
-        () => true,
-        () => false,
-      ))
-    )
-      break;
-}
-
-/** The folders from `dir` up that are not there yet, deepest first. */
-function notYetThere(dir: string): string[] {
-  const out: string[] = [];
-  for (
-    let d = path.resolve(dir);
-    d !== path.dirname(d) && !lstatSync(d, { throwIfNoEntry: false });
-    d = path.dirname(d)
-  )
-    out.push(d);
-  return out;
+  await removeWhileEmpty(made);
 }
 
 /**

@@ -1,10 +1,10 @@
 import { lstatSync } from 'node:fs';
-import { readlink, rmdir } from 'node:fs/promises';
-import path from 'node:path';
+import { readlink } from 'node:fs/promises';
 import { gt } from 'semver';
 import { ConflictError, NotFoundError, storageErrorFrom } from '../errors.js';
 import { ensureDir } from '../system/fs.js';
 import { acquireLock } from '../system/lock.js';
+import { notYetThere, removeWhileEmpty } from '../system/made-folders.js';
 import { type Layout, layout } from '../system/paths.js';
 import {
   brokenConstraints,
@@ -114,6 +114,14 @@ export class PackageManager {
     checkRoot(this.paths);
   }
 
+  /** No package state and no package cache: a root no package command has written to. */
+  private neverUsed(): boolean {
+    return (
+      !lstatSync(this.paths.pkgState, { throwIfNoEntry: false }) &&
+      !lstatSync(this.paths.pkgCache, { throwIfNoEntry: false })
+    );
+  }
+
   /** Takes the lock, finishes any interrupted transaction, runs `fn`, releases the lock. */
   async locked<T>(fn: () => Promise<T>): Promise<T> {
     await this.checkRoot();
@@ -140,15 +148,7 @@ export class PackageManager {
       await release();
       // A failure on a root that was not there (a typo in --root) leaves no folder tree behind:
       // the folders made for the lock, deepest first, while they are still empty.
-      if (failed)
-        for (const dir of made)
-          if (
-            !(await rmdir(dir).then(
-              () => true,
-              () => false,
-            ))
-          )
-            break;
+      if (failed) await removeWhileEmpty(made);
     }
   }
 
@@ -157,11 +157,7 @@ export class PackageManager {
     await this.checkRoot();
     // No package state and no cache yet (a new root): no transaction can have begun, no copy of a
     // local package was left, and nothing is made. A cache alone may hold a dead process's copies.
-    if (
-      !lstatSync(this.paths.pkgState, { throwIfNoEntry: false }) &&
-      !lstatSync(this.paths.pkgCache, { throwIfNoEntry: false })
-    )
-      return 'none';
+    if (this.neverUsed()) return 'none';
     await ensureDir(this.paths.pkgState);
     const release = await acquireLock(this.paths.lockFile, 'package operation');
     try {
@@ -200,11 +196,7 @@ export class PackageManager {
     // A root that never had a package command (no package state, no cache): nothing to clean and
     // no transaction to finish, so nothing is made for the lock either.
     await this.checkRoot();
-    if (
-      !lstatSync(this.paths.pkgState, { throwIfNoEntry: false }) &&
-      !lstatSync(this.paths.pkgCache, { throwIfNoEntry: false })
-    )
-      return { removed: [], bytes: 0, ...(opts.dryRun ? { dryRun: true as const } : {}) };
+    if (this.neverUsed()) return { removed: [], bytes: 0, ...(opts.dryRun ? { dryRun: true as const } : {}) };
     return this.locked(() => cleanCache(this.paths.pkgCache, opts));
   }
 
@@ -427,16 +419,4 @@ export class PackageManager {
     }
     return out;
   }
-}
-
-/** The folders on the way to `dir` that are not there yet (`dir` first, then its parents). */
-function notYetThere(dir: string): string[] {
-  const out: string[] = [];
-  for (
-    let d = path.resolve(dir);
-    d !== path.dirname(d) && !lstatSync(d, { throwIfNoEntry: false });
-    d = path.dirname(d)
-  )
-    out.push(d);
-  return out;
 }
