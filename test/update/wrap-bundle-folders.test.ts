@@ -1,9 +1,9 @@
-import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { wrapBundle } from '../../src/core/update/from-repo.js';
 import { bundleChild } from '../helpers/node-child.js';
+import { expectProcRefusal } from '../helpers/proc-refusal.js';
 import { tempDir } from '../setup/temp-registry.js';
 
 /**
@@ -46,15 +46,6 @@ describe('wrapBundle’s folders', () => {
   it('under /proc: a storage error, not a spin', () => {
     const file = path.join(tempDir('bp-wrap-'), 'x.raucb');
     writeFileSync(file, 'bundle');
-    const r = spawnSync(process.execPath, [script, file], {
-      encoding: 'utf8',
-      timeout: 10_000,
-      killSignal: 'SIGKILL',
-    });
-    expect(r.signal, 'killed after 10 s (spinning)').toBeNull();
-    expect(JSON.parse(r.stdout)).toEqual({
-      code: 'not-writable',
-      message: expect.stringContaining('/proc cannot hold folders'),
-    });
+    expectProcRefusal(script, [file]);
   }, 30_000);
 });
