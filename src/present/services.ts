@@ -62,7 +62,9 @@ export function formatInspection(i: ServiceInspection): string {
     return [
       ...lines,
       '',
-      'Not running: start it to see what the process actually has.',
+      i.state === 'gone'
+        ? `Gone: the engine says it runs, but its process is not there (it went without the engine seeing it). \`blueprint service start ${i.name}\` makes its container afresh.`
+        : 'Not running: start it to see what the process actually has.',
       '',
       ...ratingLines(i.rating),
     ].join('\n');

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { NotFoundError } from '../errors.js';
 import type { Engine } from './engine.js';
 import { isModuleName, notAModuleName } from './module-name.js';
@@ -27,6 +28,8 @@ export interface ContainerInfo {
     StartedAt: string;
     FinishedAt: string;
     OOMKilled: boolean;
+    /** Set by inspectContainer: the engine said running, the process is gone (processGone). */
+    Gone?: true;
   };
   RestartCount: number;
   Config: { Labels: Record<string, string> };
@@ -45,14 +48,49 @@ export interface ContainerInfo {
   Mounts?: { Type?: string; Source: string; Destination: string; RW: boolean }[] | null;
 }
 
-/** The module's container, or undefined when there is none. */
-export async function inspectContainer(engine: Engine, name: string): Promise<ContainerInfo | undefined> {
+/**
+ * The engine's state says "running" but its process is not there: its conmon was killed before
+ * it (an OOM kill of both, a crashed helper), so the engine never heard of the exit, and it keeps
+ * the old host pid, which the kernel may have given to another process since. The pid's cgroup
+ * names the container (libpod-ID, libpod-ID.scope) while it is the container's. A pid the engine
+ * did not give, or a /proc that cannot be read for another reason, is not judged gone.
+ */
+export function processGone(info: ContainerInfo): boolean {
+  const pid = info.State.Pid;
+  if (!info.State.Running || !(pid > 0)) return false;
   try {
-    return (
-      (await engine.libpod<ContainerInfo>('GET', `/containers/${containerName(name)}/json`)) ?? undefined
-    );
+    return !readFileSync(`/proc/${pid}/cgroup`, 'latin1').includes(info.Id);
   } catch (err) {
-    if (err instanceof NotFoundError) return undefined;
+    const code = (err as NodeJS.ErrnoException).code;
+    return code === 'ENOENT' || code === 'ESRCH';
+  }
+}
+
+/**
+ * The module's container, or undefined when there is none. One whose process is gone behind the
+ * engine (processGone) is reported as exited and `Gone`: when it went is unknown, so its start
+ * time stands for the exit (one identity, for the watcher to count it once), with no exit code
+ * (-1). Start, restart and the watcher make such a container afresh (the engine refuses to start
+ * or stop it: "container state improper").
+ */
+export async function inspectContainer(engine: Engine, name: string): Promise<ContainerInfo | undefined> {
+  let info: ContainerInfo | undefined;
+  try {
+    info =
+      (await engine.libpod<ContainerInfo>('GET', `/containers/${containerName(name)}/json`)) ?? undefined;
+  } catch (err) {
+    // Podman 4.3 answers 500 "does not exist in database: no such container" while the
+    // container is being removed (by the watcher, a restart): gone, as a 404 says.
+    if (err instanceof NotFoundError || /no such container/.test((err as Error).message)) return undefined;
     throw err;
   }
+  if (!info || !processGone(info)) return info;
+  const gone = {
+    Running: false,
+    Status: 'exited',
+    ExitCode: -1,
+    FinishedAt: info.State.StartedAt,
+    Gone: true,
+  } as const;
+  return { ...info, State: { ...info.State, ...gone } };
 }

@@ -267,7 +267,7 @@ export async function inspectService(deps: ServiceDeps, name: string): Promise<S
   const result: ServiceInspection = {
     name,
     version: reg.version,
-    state: info?.State.Status ?? 'not created',
+    state: info?.State.Gone ? 'gone' : (info?.State.Status ?? 'not created'),
     policy: plan.summary,
     rating: await ratingOf(deps.root, reg, plan.summary.apparmor, plan, true),
     usedBy: await usersOf(deps.root, name),

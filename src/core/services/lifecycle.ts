@@ -180,7 +180,8 @@ async function ensureContainer(
   await applyAppArmor(deps.root, reg, plan);
   const want = (plan.spec.labels as Record<string, string>)[SPEC_LABEL];
   let container = known === undefined ? await inspectContainer(deps.engine, reg.name) : (known ?? undefined);
-  if (container?.Config.Labels[SPEC_LABEL] !== want) {
+  // A container whose process went behind the engine cannot be started again: made afresh.
+  if (container?.Config.Labels[SPEC_LABEL] !== want || container?.State.Gone) {
     if (container) await removeContainer(deps.engine, container.Id, container);
     // Bind sources must exist at create; a provider not started yet has no socket folder.
     for (const dir of [...plan.hostDirs, ...plan.uses.map((u) => u.socketDir)]) ensureDirSync(dir, 0o750);

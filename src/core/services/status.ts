@@ -82,14 +82,16 @@ async function statusOf(
     name: reg.name,
     version: reg.version,
     containerVersion: info?.Config.Labels[VERSION_LABEL] ?? null,
-    state: info?.State.Status ?? 'not created',
+    // Gone: the engine says running, the kernel has no such process (container-info.ts).
+    state: info?.State.Gone ? 'gone' : (info?.State.Status ?? 'not created'),
     startedAt: running ? info.State.StartedAt : null,
     uptimeSeconds: running ? Math.max(0, Math.round((now - Date.parse(info.State.StartedAt)) / 1000)) : null,
     restarts: record.restarts,
     restartAt: !running && record.restartAt ? record.restartAt : null,
     gaveUp: record.gaveUp ?? false,
     restartCause: record.crashes > 0 || record.gaveUp ? (record.lastCause ?? 'exit') : null,
-    exitCode: info && !running && info.State.Status !== 'created' ? info.State.ExitCode : null,
+    exitCode:
+      info && !running && !info.State.Gone && info.State.Status !== 'created' ? info.State.ExitCode : null,
     oomKilled: info?.State.OOMKilled ?? false,
     // Health is judged only while it runs: a stopped service is not unhealthy (issue 12).
     health: 'none',
