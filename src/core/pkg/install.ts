@@ -13,11 +13,11 @@ import { ensureDir, exists, syncDir } from '../system/fs.js';
 import { hostArch } from '../version.js';
 import { type Extracted, extractPackage } from './archive.js';
 import { refuseBreaking } from './constraints.js';
-import { type Database, loadFileList, saveDatabase, saveFileList } from './db.js';
+import { type Database, saveDatabase, saveFileList } from './db.js';
 import { checkPackageSignature, discardLocalCopy, fetchPackage, readLocalPackage } from './fetch.js';
 import { packageFileName } from './format.js';
 import { streamPackage } from './install-stream.js';
-import { readInstalled } from './installed-db.js';
+import { readFileList, readInstalled } from './installed-db.js';
 import { MAX_PACKAGE_BYTES } from './limits.js';
 import type { ManagerParts } from './parts.js';
 import type { RepoState } from './repos.js';
@@ -172,7 +172,7 @@ export async function stage(
         // and the reinstall is what their errors name as the fix.
         const list =
           kept?.version === entry.version
-            ? await loadFileList(p.paths, entry.name, entry.version)
+            ? await readFileList(p.paths, entry.name, entry.version)
             : undefined;
         if (list) {
           p.progress({ phase: 'prepare', name: entry.name });

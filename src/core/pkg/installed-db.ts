@@ -1,6 +1,6 @@
-import { damagedFile, readKeptJson } from '../system/damaged-file.js';
+import { damagedFile, readKeptJson, readKeptObject } from '../system/damaged-file.js';
 import type { Layout } from '../system/paths.js';
-import { type Database, emptyDatabase } from './db.js';
+import { type Database, emptyDatabase, type FileList, fileListPath } from './db.js';
 
 /**
  * What to do about a damaged database: moved aside, the box counts no package installed, and each
@@ -21,4 +21,17 @@ export async function readInstalled(paths: Layout): Promise<Database> {
   if (typeof db.packages !== 'object' || !db.packages || Array.isArray(db.packages))
     throw damagedFile(paths.installedDb, 'not a package database', HINT);
   return db;
+}
+
+/**
+ * A package version's file list (what `bpkg verify` checks against, the manifest its hooks get): one
+ * not JSON, or not a file list, is damagedFile. `bpkg verify` reports it as the version's problem;
+ * the reinstall it names unpacks the version again and writes the list anew.
+ */
+export function readFileList(paths: Layout, name: string, version: string): Promise<FileList | undefined> {
+  return readKeptObject<FileList>(
+    fileListPath(paths, name, version),
+    (o) => Array.isArray(o.files) && typeof o.manifest === 'object' && o.manifest !== null,
+    `It lists the files of ${name} ${version} and their hashes. Install it again: \`bpkg install ${name} --reinstall\`.`,
+  );
 }

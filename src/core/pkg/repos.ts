@@ -1,7 +1,8 @@
 import { access, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { BlueprintError, ConflictError, NotFoundError, UsageError, VerificationError } from '../errors.js';
-import { readJsonIfExists, writeFileAtomic, writeJsonAtomic } from '../system/fs.js';
+import { readKeptObject } from '../system/damaged-file.js';
+import { writeFileAtomic, writeJsonAtomic } from '../system/fs.js';
 import type { Layout } from '../system/paths.js';
 import type { RepoIndex } from './format.js';
 import { checkFreshness } from './freshness.js';
@@ -62,6 +63,17 @@ export interface UpdateOutcome {
   /** Mirrors skipped in this update, and why. */
   skipped?: { url: string; code: string; message: string }[];
 }
+
+/**
+ * A repository's meta.json (what `update` last accepted: its URL and signer). One not JSON, or
+ * without them, is damagedFile: search, install and update name it and the way back.
+ */
+const readMeta = (dir: string) =>
+  readKeptObject<Omit<RepoState, 'index' | 'keys' | 'urls'>>(
+    path.join(dir, 'meta.json'),
+    (o) => typeof o.signer === 'string' && typeof o.url === 'string',
+    `It records the index last accepted from the repository. Remove the folder ${dir} and run \`bpkg update\`: it fetches and verifies the index again.`,
+  );
 
 export class Repositories {
   private readonly trust: RepoTrust;
@@ -145,9 +157,7 @@ export class Repositories {
 
   private async state(repo: RepoConfig): Promise<RepoState | undefined> {
     const dir = path.join(this.paths.listsDir, repo.name);
-    const meta = await readJsonIfExists<Omit<RepoState, 'index' | 'keys' | 'urls'>>(
-      path.join(dir, 'meta.json'),
-    );
+    const meta = await readMeta(dir);
     if (!meta) return undefined;
     const urls = [meta.url, ...urlsOf(repo).filter((u) => u !== meta.url)];
     const kept = await readVerified(this.paths, repo.name);
@@ -231,7 +241,8 @@ export class Repositories {
       // one accepted before keys were bound (by another key, for another name) must not lock out
       // the real one.
       const prevBytes = await readFile(path.join(dir, 'index.json')).catch(() => undefined);
-      const prevMeta = await readJsonIfExists<{ signer?: string }>(path.join(dir, 'meta.json'));
+      // Damaged, it is refused, not taken as absent: its signer decides the rollback baseline.
+      const prevMeta = await readMeta(dir);
       const skipped: NonNullable<UpdateOutcome['skipped']> = [];
       let best: (Fetched & { url: string }) | undefined;
       let firstError: unknown;

@@ -1,8 +1,7 @@
 import { ConflictError, NotFoundError, VerificationError } from '../errors.js';
 import { describeConstraint, newlyBroken } from './constraints.js';
-import { loadFileList } from './db.js';
 import { requirements } from './format.js';
-import { readInstalled } from './installed-db.js';
+import { readFileList, readInstalled } from './installed-db.js';
 import type { ManagerParts } from './parts.js';
 import { verifyVersion } from './states.js';
 import type { Change } from './transaction.js';
@@ -38,7 +37,7 @@ export async function rollbackLocked(p: ManagerParts, names: string[]): Promise<
       previous: pkg.version,
       installed: p.now().toISOString(),
     };
-    const list = await loadFileList(p.paths, name, pkg.previous);
+    const list = await readFileList(p.paths, name, pkg.previous);
     if (list)
       Object.assign(next.packages[name]!, {
         summary: list.manifest.summary,

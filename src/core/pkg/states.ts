@@ -1,6 +1,7 @@
 import { VerificationError } from '../errors.js';
 import type { Database } from './db.js';
-import { loadFileList } from './db.js';
+import { fileListPath } from './db.js';
+import { readFileList } from './installed-db.js';
 import type { ManagerParts } from './parts.js';
 import type { RepoState } from './repos.js';
 import { type Candidate, originOf } from './resolve.js';
@@ -52,9 +53,20 @@ export function originsOf(db: Database, states: RepoState[]): Map<string, string
 }
 
 export async function verifyVersion(p: ManagerParts, name: string, version: string): Promise<VerifyReport> {
-  const list = await loadFileList(p.paths, name, version);
+  // A damaged list is this version's problem (its reinstall writes it again), not the command's.
+  const list = await readFileList(p.paths, name, version).catch((err: unknown) => {
+    if ((err as { code?: string }).code !== 'damaged-file') throw err;
+    return null;
+  });
   const base = versionDir(p.paths, name, version);
   const problems: VerifyProblem[] = [];
+  if (list === null)
+    return {
+      name,
+      version,
+      ok: false,
+      problems: [{ path: fileListPath(p.paths, name, version), problem: 'damaged' }],
+    };
   if (!list) return { name, version, ok: false, problems: [{ path: '(file list)', problem: 'missing' }] };
   for (const f of list.files) problems.push(...(await checkFile(base, f)));
   return { name, version, ok: problems.length === 0, problems };

@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { readdir, readlink, rename, rm, symlink } from 'node:fs/promises';
 import path from 'node:path';
-import { readJsonIfExists, removeIfExists, syncDir, writeJsonAtomic } from '../system/fs.js';
+import { readKeptObject } from '../system/damaged-file.js';
+import { removeIfExists, syncDir, writeJsonAtomic } from '../system/fs.js';
 import type { Layout } from '../system/paths.js';
-import { type Database, fileListPath, loadFileList, saveDatabase } from './db.js';
+import { type Database, fileListPath, saveDatabase } from './db.js';
 import type { HookOptions, PackageHooks } from './hooks.js';
-import { readInstalled } from './installed-db.js';
+import { readFileList, readInstalled } from './installed-db.js';
 
 export interface Change {
   name: string;
@@ -65,8 +66,16 @@ export class Transactions {
     private readonly hookOpts: HookOptions,
   ) {}
 
+  /**
+   * The journal of an interrupted transaction. One that is not what run() wrote (a disk fault, an
+   * edit) is damagedFile: what it changed is unknown, so neither way of recovering is safe.
+   */
   async pending(): Promise<Journal | undefined> {
-    return readJsonIfExists<Journal>(this.paths.journal);
+    return readKeptObject<Journal>(
+      this.paths.journal,
+      (o) => typeof o.txid === 'string' && Array.isArray(o.changes),
+      'It records a package operation that was interrupted. Move it aside, then run `bpkg verify`: install again each package it names (`bpkg install NAME --reinstall`).',
+    );
   }
 
   /** Finishes or undoes an interrupted transaction; call with the package lock held. */
@@ -136,7 +145,11 @@ export class Transactions {
 
   /** Deletes one unpacked version and its records, letting hooks clean up (images, containers). */
   private async discardVersion(name: string, version: string): Promise<void> {
-    const list = await loadFileList(this.paths, name, version);
+    // Deleted with the version: a damaged one only skips the hooks' clean-up, said as theirs is.
+    const list = await readFileList(this.paths, name, version).catch((err: Error) => {
+      this.hookOpts.warn(`cleaning up ${name} ${version}: ${err.message}`);
+      return undefined;
+    });
     const prefix = versionDir(this.paths, name, version);
     if (list && this.hooks.afterRemove)
       await this.hooks

@@ -12,6 +12,7 @@ export interface VerifyProblem {
   /**
    * `link-escapes`: the path, with every link on it followed, lands outside the package.
    * `unsatisfied-dependency`: `path` is a dependency (as written) that the installed set breaks.
+   * `damaged`: `path` is the version's file list, not what blueprint wrote (damaged-file.ts).
    */
   problem:
     | 'missing'
@@ -19,7 +20,8 @@ export interface VerifyProblem {
     | 'link-changed'
     | 'link-escapes'
     | 'not-current'
-    | 'unsatisfied-dependency';
+    | 'unsatisfied-dependency'
+    | 'damaged';
 }
 
 export interface VerifyReport {

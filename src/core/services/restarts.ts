@@ -71,8 +71,25 @@ export const EMPTY_RECORD: RestartRecord = { crashes: 0, restarts: 0 };
 const recordFile = (root: string, name: string) =>
   path.join(layout(root).stateDir, 'services', name, 'restarts.json');
 
+/**
+ * A record not JSON, or not a record, is damagedFile (status and the watcher name it): taken as
+ * empty, an admin's stop (`held`) would be lost and the watcher would start the service again.
+ * damaged-file.ts is a command-part module: imported only then (this one is on `service start`'s way).
+ */
 export async function readRestartRecord(root: string, name: string): Promise<RestartRecord> {
-  return (await readJsonIfExists<RestartRecord>(recordFile(root, name))) ?? { ...EMPTY_RECORD };
+  const file = recordFile(root, name);
+  const r = await readJsonIfExists<RestartRecord>(file).catch((err) => {
+    if (err instanceof SyntaxError) return err;
+    throw err;
+  });
+  if (r === undefined) return { ...EMPTY_RECORD };
+  if (r instanceof SyntaxError || typeof r?.crashes !== 'number' || typeof r.restarts !== 'number')
+    throw (await import('../system/damaged-file.js')).damagedFile(
+      file,
+      r instanceof SyntaxError ? r : 'not a restart record',
+      `It counts ${name}'s restarts after crashes. \`blueprint service stop ${name}\` or \`blueprint service start ${name}\` writes it anew (the count starts over).`,
+    );
+  return r;
 }
 
 export async function writeRestartRecord(root: string, name: string, r: RestartRecord): Promise<void> {
@@ -84,8 +101,12 @@ export async function clearRestartRecord(root: string, name: string): Promise<vo
   await removeIfExists(recordFile(root, name));
 }
 
+/** A damaged record is written anew, held: a stopped service needs no count (readRestartRecord). */
 export async function holdRestarts(root: string, name: string): Promise<void> {
-  const r = await readRestartRecord(root, name);
+  const r = await readRestartRecord(root, name).catch((err) => {
+    if (err?.code === 'damaged-file') return { ...EMPTY_RECORD };
+    throw err;
+  });
   const { restartAt: _, ...rest } = r;
   await writeRestartRecord(root, name, { ...rest, held: true });
 }

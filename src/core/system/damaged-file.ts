@@ -25,3 +25,20 @@ export function readKeptJson<T>(file: string, hint?: string): Promise<T | undefi
     throw err instanceof SyntaxError ? damagedFile(file, err, hint) : err;
   });
 }
+
+/**
+ * readKeptJson for a file that holds one object: also damagedFile when it is JSON of another shape
+ * (`[]`, `null`, a field of the wrong type: `fits` says which it must have), which would otherwise
+ * fail later as a property's TypeError, or be taken for an empty record.
+ */
+export async function readKeptObject<T extends object>(
+  file: string,
+  fits: (o: Record<string, unknown>) => boolean,
+  hint?: string,
+): Promise<T | undefined> {
+  const v = await readKeptJson<unknown>(file, hint);
+  if (v === undefined) return undefined;
+  if (typeof v !== 'object' || v === null || Array.isArray(v) || !fits(v as Record<string, unknown>))
+    throw damagedFile(file, 'not what blueprint writes there', hint);
+  return v as T;
+}
