@@ -141,7 +141,9 @@ const list: CommandSpec = {
 const search: CommandSpec = {
   name: 'search',
   summary: 'Search the verified indexes by name or summary',
-  args: 'WORD',
+  args: '[WORD]',
+  // Kept, unlike apt's refusal: bpkg list lists what is installed, so this is the catalog's one list.
+  details: 'With no WORD, every package offered.',
   async run(ctx, parsed) {
     const word = parsed.positionals[0] ?? '';
     // The sealed search tables first (src/app/search.ts); the package manager when they cannot answer.

@@ -1,5 +1,5 @@
 import { compare, rcompare, satisfies } from 'semver';
-import { ConflictError, NotFoundError } from '../errors.js';
+import { ConflictError, NotFoundError, UsageError } from '../errors.js';
 import type { InstalledPackage } from './db.js';
 import { type IndexEntry, parseDependency } from './format.js';
 
@@ -13,9 +13,19 @@ export interface Request {
   version?: string;
 }
 
-/** Parses `name` or `name@1.2.3`. */
+/**
+ * Parses `name` or `name@1.2.3`. `name@` (an empty version: a slip, or `name@$VERSION` with the
+ * variable unset) is refused rather than taken as any version.
+ */
 export function parseRequest(spec: string): Request {
   const at = spec.lastIndexOf('@');
+  if (at > 0 && at === spec.length - 1) {
+    const name = spec.slice(0, at);
+    throw new UsageError(
+      `${spec} names no version`,
+      `Give one (bpkg install ${name}@VERSION; bpkg info ${name} lists them), or none for the newest (bpkg install ${name}).`,
+    );
+  }
   return at > 0 ? { name: spec.slice(0, at), version: spec.slice(at + 1) } : { name: spec };
 }
 
