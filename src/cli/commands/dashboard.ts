@@ -22,8 +22,10 @@ export const dashboardCommand: CommandSpec = {
       description: 'Print no login link at start (the service does this; use `dashboard url`)',
     },
   },
-  details: `The dashboard listens on /run/blueprint/dashboard.sock only (root and the sudo group,
-mode 0660), never on a TCP port. From your laptop:
+  details: `The dashboard listens on a unix socket only, never on a TCP port: ROOT/run/blueprint/
+dashboard.sock (/run/blueprint/dashboard.sock on the box). Root may connect, and when
+ROOT/etc/group has a sudo group, its members too (the socket is 0660, group sudo); with none there
+the socket is 0600, root's alone. The line it prints at start says which. From your laptop:
   ssh -L 8080:/run/blueprint/dashboard.sock admin@box
 then open the printed link (http://localhost:8080/login?token=...). A token works once, for
 10 minutes; \`sudo blueprint dashboard url\` prints another. The image's blueprint-web.service
@@ -41,7 +43,8 @@ runs it (off by default; setup --dashboard or apply's dashboard: { enabled: true
       throw new UsageError(`--port ${portText}: not a port number`, 'Example: --port 8080');
     const web = await import('../../web/index.js');
     const { socket, tokenDir } = web.dashboardPaths(ctx.paths.runDir);
-    const howTo = `Dashboard on ${socket} (unix socket only). From your machine:\n  ssh -L ${port}:${socket} ADMIN@BOX\nthen open this link (it works once, within 10 minutes):`;
+    const howTo = (who: string) =>
+      `Dashboard on ${socket} (unix socket only; ${who}). From your machine:\n  ssh -L ${port}:${socket} ADMIN@BOX\nthen open this link (it works once, within 10 minutes):`;
 
     if (sub === 'url') {
       if (!(await web.isRunning(socket)))
@@ -62,8 +65,14 @@ runs it (off by default; setup --dashboard or apply's dashboard: { enabled: true
     }
 
     const { appOps } = await import('../../web/app-ops.js');
+    const gid = await web.adminGid(ctx.root);
+    // Who may connect, as the socket's mode says (startDashboard: 0660 to the group, else 0600).
+    const who =
+      gid === undefined
+        ? `root only: ${ctx.root.replace(/\/$/, '')}/etc/group has no sudo group`
+        : 'root and the sudo group';
     const dash = await web
-      .startDashboard({ runDir: ctx.paths.runDir, ops: appOps(ctx.root), gid: await web.adminGid(ctx.root) })
+      .startDashboard({ runDir: ctx.paths.runDir, ops: appOps(ctx.root), gid })
       .catch((err: Error) => {
         // A typed error keeps its own kind and hint (a run folder that cannot be made: storage, 7).
         if (err instanceof BlueprintError) throw err;
@@ -72,12 +81,12 @@ runs it (off by default; setup --dashboard or apply's dashboard: { enabled: true
     try {
       if (optBool(parsed, 'no-token')) {
         ctx.info(
-          `Dashboard on ${socket} (unix socket only); \`blueprint dashboard url\` prints a login link.`,
+          `Dashboard on ${socket} (unix socket only; ${who}); \`blueprint dashboard url\` prints a login link.`,
         );
         ctx.result({ socket }, '');
       } else {
         const url = await web.loginUrl(tokenDir, port);
-        ctx.info(howTo);
+        ctx.info(howTo(who));
         ctx.result({ socket, url }, url);
       }
       await new Promise<void>((resolve) => {
