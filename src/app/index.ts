@@ -157,7 +157,7 @@ export type { OfferedPackage, PackageInfo, PackageOps, PackageRow, RemovedPackag
 export type { ShownChange } from './plan-reach.js';
 export type { IngestReport, IngestResult, RagAnswer, RagDocument, RagOps, RagSource } from './rag.js';
 export type { KeyOps, ListedKey, RepoOps, RepoRow } from './repos.js';
-export type { LogLine, ServiceOps, ServiceRegistration } from './services.js';
+export type { DamagedService, LogLine, ServiceOps, ServiceRegistration } from './services.js';
 export type { Catalog, CatalogEntry, SetupOps } from './setup.js';
 export type { AuditOps, BoxStatus, GpuOps, OutboundAudit, OutboundFlow } from './system.js';
 export type { TokenRotation } from './token-rotation.js';

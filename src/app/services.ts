@@ -1,4 +1,5 @@
 import type { Writable } from 'node:stream';
+import type { StorageError } from '../core/errors.js';
 import { type ContainerInfo, inspectContainer } from '../core/services/container-info.js';
 import type { ServiceInspection } from '../core/services/inspect.js';
 import type { ServiceDeps, StartResult } from '../core/services/lifecycle.js';
@@ -6,6 +7,12 @@ import type { LoadedRegistration } from '../core/services/registry.js';
 import type { ServiceStatus } from '../core/services/status.js';
 import type { WatchEvent } from '../core/services/watch.js';
 import type { BoxContext } from './context.js';
+
+/** An installed service whose registration file cannot be read: what is wrong and the fix (hint). */
+export interface DamagedService {
+  name: string;
+  error: { code: string; message: string; hint?: string };
+}
 
 /** One log line: the engine's timestamp (RFC 3339) and the text. */
 export interface LogLine {
@@ -43,6 +50,11 @@ export interface ServiceOps {
   registrations(): Promise<ServiceRegistration[]>;
   /** Every installed service: state, health, uptime, restarts, resources, security rating. */
   list(): Promise<ServiceStatus[]>;
+  /**
+   * As list(), but a damaged registration does not fail it: each is returned in `damaged` with its
+   * error (code, message, the fix as hint) and the others are listed (`service list`).
+   */
+  listAll(): Promise<{ services: ServiceStatus[]; damaged: DamagedService[] }>;
   status(name: string): Promise<ServiceStatus>;
   /**
    * Starts in the sandbox and (unless `wait: false`) waits until its health check answers. First,
@@ -130,6 +142,11 @@ export function serviceOps(ctx: BoxContext): ServiceOps {
       }));
     },
     list: async () => (await status()).listServices(await deps()),
+    async listAll() {
+      const found: { name: string; error: StorageError }[] = [];
+      const services = await (await status()).listServices(await deps(), found);
+      return { services, damaged: found.map(({ name, error }) => ({ name, error: error.toJSON() })) };
+    },
     status: async (name) => (await status()).serviceStatus(await deps(), name),
     async start(name, { force, ...opts } = {}) {
       const d = await deps();

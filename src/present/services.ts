@@ -1,5 +1,6 @@
 import type {
   AppArmorPlan,
+  DamagedService,
   ServiceInspection,
   ServiceStatus,
   TokenRotation,
@@ -144,16 +145,28 @@ export function moduleInfoText(info: ServiceStatus['info'] | undefined, short = 
 }
 
 /** `blueprint service status`: one row per service, then what each running module says it serves. */
-export function statusTable(rows: ServiceStatus[]): string {
-  if (rows.length === 0) return 'No services installed. Install a module with `bpkg install NAME`.';
+/**
+ * `service status`/`list`: the table, then what running modules say of themselves. `damaged`:
+ * services whose registration cannot be read, each a row in name order and, below, what is wrong
+ * and the fix.
+ */
+export function statusTable(rows: ServiceStatus[], damaged: DamagedService[] = []): string {
+  if (rows.length === 0 && damaged.length === 0)
+    return 'No services installed. Install a module with `bpkg install NAME`.';
   const served = rows
     .map((r) => [r.name, moduleInfoText(r.info)] as const)
     .filter(([, text]) => text !== '')
     .map(([name, text]) => `${name}: ${text}`);
-  return served.length ? `${table(rows)}\n\n${served.join('\n')}` : table(rows);
+  const broken = damaged.map(
+    (d) =>
+      `${escapeLine(d.name)}: ${escapeLine(d.error.message)}${d.error.hint ? `\n  hint: ${escapeLine(d.error.hint)}` : ''}`,
+  );
+  return [table(rows, damaged), ...[served, broken].filter((l) => l.length).map((l) => l.join('\n'))].join(
+    '\n\n',
+  );
 }
 
-function table(rows: ServiceStatus[]): string {
+function table(rows: ServiceStatus[], damaged: DamagedService[]): string {
   const head = [
     'NAME',
     'VERSION',
@@ -166,20 +179,28 @@ function table(rows: ServiceStatus[]): string {
     'PIDS',
     'SECURITY',
   ];
-  const body = rows.map((r) => [
-    r.name,
-    r.containerVersion && r.containerVersion !== r.version
-      ? `${r.version} (running ${r.containerVersion})`
-      : r.version,
-    stateText(r),
-    r.health,
-    shortDuration(r.uptimeSeconds),
-    String(r.restarts),
-    bytes(r.memoryBytes, '-'),
-    r.cpuPercent === null ? '-' : String(r.cpuPercent),
-    r.pids === null ? '-' : String(r.pids),
-    ratingShort(r.rating),
-  ]);
+  const body = [
+    ...rows.map((r) => [
+      r.name,
+      r.containerVersion && r.containerVersion !== r.version
+        ? `${r.version} (running ${r.containerVersion})`
+        : r.version,
+      stateText(r),
+      r.health,
+      shortDuration(r.uptimeSeconds),
+      String(r.restarts),
+      bytes(r.memoryBytes, '-'),
+      r.cpuPercent === null ? '-' : String(r.cpuPercent),
+      r.pids === null ? '-' : String(r.pids),
+      ratingShort(r.rating),
+    ]),
+    ...damaged.map((d) => [
+      escapeLine(d.name),
+      '?',
+      'registration damaged (see below)',
+      ...head.slice(3).map(() => '-'),
+    ]),
+  ].sort((a, b) => (a[0]! < b[0]! ? -1 : a[0]! > b[0]! ? 1 : 0));
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
   return [head, ...body]
     .map((r) =>

@@ -1,4 +1,4 @@
-import { UsageError } from '../../app/index.js';
+import { ExitCode, UsageError } from '../../app/index.js';
 import { escapeJson, escapeLine } from '../../present/escape.js';
 import { cliBox } from '../box.js';
 import {
@@ -148,7 +148,9 @@ Exit codes with NAME (as systemctl is-active and LSB status; for scripts and Ans
   3    not running (stopped, exited, waiting for its restart, given up on, never started)
   4    not installed
   6    the container engine does not answer (state unknown)
-Without NAME: 0 once every service was read. With --json the state is in "state" and "health".`,
+Without NAME: 0 once every service was read; 7 when a service's registration is damaged (the
+others are listed, it has a row saying so and the fix). With --json the state is in "state" and
+"health"; a damaged one is {name, state: "damaged", error: {code, message, hint}}.`,
   async run(ctx, parsed) {
     const services = cliBox(ctx).services;
     const name = parsed.positionals[0];
@@ -164,8 +166,15 @@ Without NAME: 0 once every service was read. With --json the state is in "state"
       ctx.result(s, [statusTable([s]), '', ...ratingLines(s.rating)].join('\n'));
       return serviceStatusExit(s);
     } else {
-      const all = await services.list();
-      ctx.result(all, statusTable(all));
+      // A damaged registration is a row of its own (what is wrong, the fix), not the whole list's
+      // failure; the exit code is still its storage error's (7), so a script sees it.
+      const { services: all, damaged } = await services.listAll();
+      const rows = [...all, ...damaged.map((d) => ({ name: d.name, state: 'damaged', error: d.error }))];
+      ctx.result(
+        rows.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
+        statusTable(all, damaged),
+      );
+      if (damaged.length) return ExitCode.storage;
     }
   },
 };
@@ -177,7 +186,9 @@ const list: CommandSpec = {
   args: '',
   details: `The table of \`blueprint service status\` for every installed service. SECURITY is the rating
 from 1 to 8 (docs/security-rating.md), from the running container when it runs.
-Exit code 0 once every service was read. With --json the state is in "state" and "health".`,
+Exit code 0 once every service was read; 7 when a service's registration is damaged (the others
+are listed, it has a row saying so and the fix). With --json the state is in "state" and "health";
+a damaged one is {name, state: "damaged", error: {code, message, hint}}.`,
 };
 
 const logs: CommandSpec = {

@@ -1,5 +1,5 @@
 import type { Writable } from 'node:stream';
-import { NotFoundError } from '../errors.js';
+import { NotFoundError, type StorageError } from '../errors.js';
 import { planAppArmor } from './apparmor.js';
 import type { Engine } from './engine.js';
 import { cgroupUsage, processView, ratingOf } from './inspect.js';
@@ -131,10 +131,18 @@ export async function serviceStatus(deps: ServiceDeps, name: string): Promise<Se
   return statusOf(deps, await getRegistration(deps.root, name), await listRegistrations(deps.root));
 }
 
-export async function listServices(deps: ServiceDeps): Promise<ServiceStatus[]> {
-  // A damaged registration is said (with its fix), not left out of the list unseen.
-  const all = await listRegistrations(deps.root, undefined, (_, err) => {
-    throw err;
+/**
+ * Every installed service's status. A damaged registration is said (with its fix), not left out
+ * unseen: thrown, unless `damaged` is given, which then receives each (`service list` shows the
+ * others and a row for it).
+ */
+export async function listServices(
+  deps: ServiceDeps,
+  damaged?: { name: string; error: StorageError }[],
+): Promise<ServiceStatus[]> {
+  const all = await listRegistrations(deps.root, undefined, (name, error) => {
+    if (!damaged) throw error;
+    damaged.push({ name, error });
   });
   return Promise.all(all.map((r) => statusOf(deps, r, all)));
 }
