@@ -14,6 +14,15 @@ import { tempDir } from '../setup/temp-registry.js';
 const Q8 = path.join(repoRoot, 'test/fixtures/models/tiny-llama-q8/tiny-llama-q8_0.gguf');
 
 describe('model list', () => {
+  it('is named on the model line of `blueprint --help`, beside model import', async () => {
+    // The summary named only `model import`: an Ollama user looking for `ollama list` saw no way in.
+    const r = await runCliHere(['--help']);
+    expect(r.code).toBe(0);
+    const line = r.out.split('\n').find((l) => /^\s+model\s/.test(l));
+    expect(line).toContain('`model list`');
+    expect(line).toContain('`model import FILE.gguf --name NAME`');
+  });
+
   it('none installed: says so and how to import one; --json []', async () => {
     const root = tempDir('bp-model-list-');
     const r = await runCliHere(['--root', root, 'model', 'list']);

@@ -40,7 +40,7 @@ export const topLevel: TopLevelEntry[] = [
   {
     name: 'model',
     summary:
-      "Language models: `model import FILE.gguf --name NAME` signs it with this box's key and installs it",
+      "Language models: `model list` shows those installed; `model import FILE.gguf --name NAME` signs one with this box's key and installs it",
     load: async () => (await import('./model.js')).modelGroup,
   },
   {
