@@ -161,6 +161,24 @@ export async function untagModuleImage(
     .catch(() => {});
 }
 
+const QUOTED_LINES = 20;
+const QUOTED_LINE_CHARS = 300;
+
+/**
+ * A failed step's stderr as its error quotes it: the last QUOTED_LINES lines (the end of a longer
+ * line), each indented, so that none reads as blueprint's own `hint:`; how many were left out said.
+ * It was quoted whole, up to the step's 16 MiB buffer (test/security/build-output-bounded). The
+ * front ends make its control characters visible (src/present/escape.ts).
+ */
+export function quotedTail(stderr: string): string {
+  const lines = stderr.trimEnd().split('\n');
+  const left = Math.max(0, lines.length - QUOTED_LINES);
+  const kept = lines
+    .slice(left)
+    .map((l) => `  ${l.length > QUOTED_LINE_CHARS ? `…${l.slice(-QUOTED_LINE_CHARS)}` : l}`);
+  return `its last lines of output${left ? ` (${left} earlier line${left === 1 ? '' : 's'} left out)` : ''}:\n${kept.join('\n')}`;
+}
+
 /** Podman's platform name of a package architecture. */
 const PLATFORMS: Record<string, string> = { x86_64: 'linux/amd64', aarch64: 'linux/arm64' };
 
@@ -194,7 +212,7 @@ export async function buildModuleImage(
     } catch (err) {
       const e = err as NodeJS.ErrnoException & { stderr?: string };
       throw new BlueprintError(
-        `${what} failed: ${e.code === 'ENOENT' ? `${cmd} is not installed` : (e.stderr?.trim() ?? e.message)}`,
+        `${what} failed: ${e.code === 'ENOENT' ? `${cmd} is not installed` : e.stderr?.trim() ? quotedTail(e.stderr) : e.message}`,
         'image-build',
         e.code === 'ENOENT' ? 'Install Podman: `sudo bash scripts/setup-host.sh`.' : undefined,
       );
