@@ -1,5 +1,4 @@
-/** `1 package`, `3 packages`: the one plural the CLI, the TUI and the web show. */
-export const packageCount = (n: number): string => `${n} ${n === 1 ? 'package' : 'packages'}`;
+export { packageCount } from './package-count.js';
 
 /** One line per removed package, saying where a module's data went. */
 export function removedLine(c: { name: string; from?: string; purged?: string; dataKept?: string }): string {

@@ -1,7 +1,7 @@
 import { ExitCode } from '../../app/base.js';
 import { quickSearch, quickUpdate, type SearchHit, type UpdateOutcome } from '../../app/pkg-quick.js';
 import { escapeLine } from '../../present/escape.js';
-import { packageCount } from '../../present/packages.js';
+import { packageCount } from '../../present/package-count.js';
 import { table } from '../../present/table.js';
 import { type Context, sayIfSlow } from '../context.js';
 
