@@ -1,7 +1,7 @@
 /**
  * Trusted keys judged without OpenPGP.js (src/core/pkg/key-fast.ts), so that a box's first
  * `bpkg update` need not load it. The fast judgement may only give what OpenPGP.js gives
- * (keyring-cache.ts's `cachedKey`: the key's information and its signing span): each key here is put
+ * (keyring-cache-write.ts's `cachedKey`: the key's information and its signing span): each key here is put
  * to both. Anything of another shape, good or bad, is left to OpenPGP.js (undefined).
  */
 import { mkdirSync, readFileSync } from 'node:fs';
@@ -10,7 +10,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { PackageManager } from '../../src/core/pkg/index.js';
 import { judgeKeyFast, judgeKeysFast } from '../../src/core/pkg/key-fast.js';
 import { describe as describeKey } from '../../src/core/pkg/keyring.js';
-import { cachedKey } from '../../src/core/pkg/keyring-cache.js';
+import { cachedKey } from '../../src/core/pkg/keyring-cache-write.js';
 import { packetsOf, unarmor } from '../../src/core/pkg/sig-fast.js';
 import { applyRevocation, readPublicKeys } from '../../src/core/pkg/signature.js';
 import { exec, gpgKey, makeKey, type TestKey, tempDir } from '../helpers/pkg.js';

@@ -8,7 +8,7 @@ import { ed25519Verify, packetsOf, parseV4, type Subpacket, unarmor } from './si
  * user ID with one self-signature that verifies, key flags that allow signing, no revocation, no
  * direct-key or third-party signature, nothing dated after the judgement, valid now; subkeys are
  * allowed (a signature by the primary key never uses them). Such a key's judgement is what
- * keyring-cache.ts's `cachedKey` makes of it with OpenPGP.js (test/pkg/key-fast.test.ts holds the
+ * keyring-cache-write.ts's `cachedKey` makes of it with OpenPGP.js (test/pkg/key-fast.test.ts holds the
  * two to the same answer). Anything else, good or bad, is undefined: the Keyring then asks
  * OpenPGP.js, as before. A box's first `bpkg update` (whose keys no cache holds yet) then loads
  * no OpenPGP.js at all (issue 20).
@@ -83,7 +83,7 @@ const keyForHash = (body: Buffer) => {
   return head;
 };
 
-/** The key `armored` holds, as keyring-cache.ts's `cachedKey` judges it at `at`; undefined when it is not of the plain shape. */
+/** The key `armored` holds, as keyring-cache-write.ts's `cachedKey` judges it at `at`; undefined when it is not of the plain shape. */
 export function judgeKeyFast(armored: string, at: Date): CachedKey | undefined {
   try {
     const binary = unarmor(armored, 'PUBLIC KEY BLOCK');
@@ -105,7 +105,7 @@ export function judgeKeyFast(armored: string, at: Date): CachedKey | undefined {
       (cert.issuerFingerprint !== undefined && cert.issuerFingerprint !== fingerprint)
     )
       return undefined;
-    // Every date the key holds, as keyring-cache.ts's datesIn: key packets' and signatures'.
+    // Every date the key holds, as keyring-cache-write.ts's datesIn: key packets' and signatures'.
     const dates = [key.created, cert.created];
     for (let i = 3; i < packets.length; i += 2) {
       const sub = packets[i]!;

@@ -5,14 +5,8 @@ import { ConflictError, NotFoundError, UsageError, VerificationError } from '../
 import { writeFileAtomic } from '../system/fs.js';
 import type { Layout } from '../system/paths.js';
 import { judgeKeysFast } from './key-fast.js';
-import {
-  type CachedKey,
-  cachedKey,
-  keyFilesState,
-  readKeyFiles,
-  readKeyringCache,
-  writeKeyringCache,
-} from './keyring-cache.js';
+import { type CachedKey, keyFilesState, readKeyFiles, readKeyringCache } from './keyring-cache.js';
+import { cachedKey, writeKeyringCache } from './keyring-cache-write.js';
 import type { FastKey } from './sig-fast.js';
 import { type PublicKey, readPublicKeys, UNREADABLE_SIGNATURE } from './signature.js';
 
