@@ -11,7 +11,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { quickSearch } from '../../src/app/search.js';
 import { hitsTable } from '../../src/cli/commands/pkg-quick.js';
 import { PackageManager } from '../../src/core/pkg/index.js';
-import { writeSealed } from '../../src/core/pkg/sealed.js';
+import { writeSealed } from '../../src/core/pkg/sealed-write.js';
 import { layout } from '../../src/core/system/paths.js';
 import { bpkg, buildRepo, makeKey, makeSource, type TestKey, tempDir, trustingRoot } from '../helpers/pkg.js';
 

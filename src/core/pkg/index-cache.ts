@@ -14,7 +14,8 @@ import {
   tableHeadLine,
 } from './index-head.js';
 import { nodeCrypto, nodeFs, sameBytesAs } from './node-lazy.js';
-import { readKey, readSealed, sealHolds, writeSealed } from './sealed.js';
+import { readKey, readSealed } from './sealed.js';
+import { sealHolds, writeSealed } from './sealed-write.js';
 
 export { type IndexHead, readHead, readSearchTable, type SearchTable } from './index-head.js';
 

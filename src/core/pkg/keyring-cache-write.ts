@@ -3,7 +3,7 @@ import type { Layout } from '../system/paths.js';
 import type { TrustedKey } from './keyring.js';
 import { type CachedKey, type KeyFiles, SEALED_AS } from './keyring-cache.js';
 import { nodeFs } from './node-lazy.js';
-import { writeSealed } from './sealed.js';
+import { writeSealed } from './sealed-write.js';
 import type { FastKey } from './sig-fast.js';
 import type { PublicKey } from './signature.js';
 
