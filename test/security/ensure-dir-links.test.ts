@@ -33,6 +33,25 @@ describe('ensureDir and links', () => {
     expect(() => ensureDirSync(path.join(base, 'to-file'))).toThrow(BlueprintError);
   });
 
+  it('a dangling link at the name or on the way: a typed error naming the folder, not the raw ENOENT', async () => {
+    // Before: stat's ENOENT itself, which the CLI reports as a bug in blueprint.
+    const base = tempDir('bp-ensure-dangling-');
+    symlinkSync('nowhere', path.join(base, 'dangling'));
+    for (const dir of [path.join(base, 'dangling'), path.join(base, 'dangling', 'a')]) {
+      const err = await ensureDir(dir).catch((e) => e);
+      expect(err, String(err)).toBeInstanceOf(BlueprintError);
+      expect(err.message).toContain(dir);
+      let sync: unknown;
+      try {
+        ensureDirSync(dir);
+      } catch (e) {
+        sync = e;
+      }
+      expect(sync, String(sync)).toBeInstanceOf(BlueprintError);
+    }
+    expect(existsSync(path.join(base, 'nowhere'))).toBe(false);
+  });
+
   it('a box whose etc/blueprint links to a folder inside it: key add writes there', async () => {
     const root = tempDir('bp-link-root-');
     mkdirSync(path.join(root, 'etc'));

@@ -81,7 +81,11 @@ export function ensureDirSync(dir: string, mode = 0o755): void {
         }
       }
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || !fs().statSync(abs).isDirectory())
+      // A dangling link at the name: refused as a file is, typed (its stat's ENOENT was thrown raw).
+      if (
+        (err as NodeJS.ErrnoException).code !== 'EEXIST' ||
+        !fs().statSync(abs, { throwIfNoEntry: false })?.isDirectory()
+      )
         throw storageErrorFrom(err, `creating ${dir}`);
       return;
     }

@@ -18,7 +18,7 @@ const fsp = () => nodeFs().promises;
  * admin's link inside the box (var/lib/blueprint on a bigger disk) must keep working. The callers
  * whose folder another user could reach judge it themselves after: the dashboard's run and token
  * folders (lstat, otherWriter), writeSecretFile (onlyRootChanges on the real path). A link to a
- * file, or a dangling one, is refused.
+ * file, or a dangling one, is refused (typed: a dangling one's stat is no raw ENOENT).
  */
 export async function ensureDir(dir: string, mode = 0o755): Promise<void> {
   // One level at a time, not mkdir's recursive: Node's retries for ever, at 100 % CPU, where mkdir
@@ -46,7 +46,7 @@ export async function ensureDir(dir: string, mode = 0o755): Promise<void> {
         // commit wrote in it. A folder that was there is left alone (no sync to pay).
         () => syncDir(abs).then(() => syncDir(up)),
         (err: NodeJS.ErrnoException) => {
-          if (err.code !== 'EEXIST' || !nodeFs().statSync(abs).isDirectory())
+          if (err.code !== 'EEXIST' || !nodeFs().statSync(abs, { throwIfNoEntry: false })?.isDirectory())
             throw storageErrorFrom(err, `creating ${dir}`);
         },
       );
