@@ -2,7 +2,7 @@
 export { ByteBudget, hasLoneSurrogate, parseJson } from './body.js';
 export { defaultMaxConnections, openFileLimit } from './connections.js';
 export { cpuQuota, inferenceThreads } from './cpu.js';
-export { busy, ClientGoneError, HttpError } from './errors.js';
+export { busy, ClientGoneError, diskFull, HttpError, isDiskFull } from './errors.js';
 export { SocketInUseError } from './listen.js';
 export { createLog, escapeLogLine, type KitLog, routeConsole } from './log.js';
 export { JobTimeoutError, type Pool, startPool, WorkerJobError } from './pool.js';

@@ -11,7 +11,7 @@ import { ByteBudget } from './body.js';
 import { CLIENT_TOKENS_ENV, ClientNames } from './clients.js';
 import { ConnectionGuard } from './connections.js';
 import { Context } from './context.js';
-import { ClientGoneError, HttpError } from './errors.js';
+import { ClientGoneError, diskFull, HttpError, isDiskFull } from './errors.js';
 import type { Exchange } from './exchange.js';
 import { defaultLimits, type KitLimits } from './limits.js';
 import { listenOnSocket } from './listen.js';
@@ -182,7 +182,9 @@ export function createKitServer(opts: KitOptions): KitServer {
     const e =
       err instanceof HttpError
         ? err
-        : new HttpError(500, `internal error: ${(err as Error)?.message ?? String(err)}`);
+        : isDiskFull(err)
+          ? diskFull(err)
+          : new HttpError(500, `internal error: ${(err as Error)?.message ?? String(err)}`);
     if (e.status >= 500) log.event(`${e.status} ${path}`, `${e.status} ${ex.method} ${path}: ${e.message}`);
     if (ex.started) return ex.conn.abort(); // an answer half written cannot be replaced
     const headers: Record<string, string> = { ...e.headers };

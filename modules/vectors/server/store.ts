@@ -10,7 +10,7 @@
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
-import { HttpError, type KitLog } from '../../kit/server/index.js';
+import { diskFull, HttpError, isDiskFull, type KitLog } from '../../kit/server/index.js';
 import { captureOne, copyAll, type Fenced, fenceAll } from './capture.js';
 import {
   dropUnnamed,
@@ -29,7 +29,7 @@ import type { Quarantined } from './quarantine.js';
 import { replayLogs } from './replay.js';
 import { buildSnapshot, openFileSource } from './snapshot-build.js';
 import { Journal, undoAfter } from './undo.js';
-import { WalWriter, walRecord, walUpsertRecord } from './wal.js';
+import { type LogHealth, WalWriter, walRecord, walUpsertRecord } from './wal.js';
 import { WriteGate } from './write-gate.js';
 
 /** An upsert of more points than this is applied over several turns of the event loop... */
@@ -40,12 +40,28 @@ const SLICE_MS = 10;
 const CAPTURE_SLICE_MS = 20;
 const hex = (s: string) => Buffer.from(s).toString('hex');
 
+/**
+ * The log could not be written: every later write is refused (wal.ts: a failed write may be partly
+ * on disk, which the next start cuts). A full disk says so, with what to do (507).
+ */
+function logFailed(err: Error): HttpError {
+  const restart =
+    'then restart the service (`blueprint service restart vectors`): every acknowledged write is kept';
+  if (isDiskFull(err)) return diskFull(err, restart);
+  return new HttpError(
+    503,
+    `Service internal error: the write-ahead log failed (${err.message}); restart the service`,
+  );
+}
+
 export class Store {
   readonly dir: string;
   readonly collections = new Map<string, Collection>();
   seq = 0;
   private wal!: WalWriter;
   private walFiles: string[] = [];
+  /** Shared by every log file this run opens: a failed write stops them all (wal.ts). */
+  private readonly logHealth: LogHealth = {};
   private checkpointing: Promise<void> | undefined;
   /** The last operation applied in memory; below seq while a large upsert is applied in slices. */
   private applied = 0;
@@ -148,7 +164,7 @@ export class Store {
     const fh = await open(path, 'a', 0o600);
     const size = (await fh.stat()).size;
     fsyncPath(join(this.dir, 'wal')); // the new file's name is durable too
-    this.wal = new WalWriter(fh, size);
+    this.wal = new WalWriter(fh, size, this.logHealth);
     if (!this.walFiles.includes(name)) this.walFiles.push(name);
   }
 
@@ -168,11 +184,7 @@ export class Store {
     // Only while a capture copies the collections: else no await, so that the number is taken in
     // the caller's turn, right after its checks (as before the gate).
     if (this.gate.holding) await this.gate.pass();
-    if (this.wal.failed)
-      throw new HttpError(
-        503,
-        `Service internal error: the write-ahead log failed (${this.wal.failed.message}); restart the service`,
-      );
+    if (this.wal.failed) throw logFailed(this.wal.failed);
     const seq = this.seq + 1;
     // The record is made before the number is taken: one that cannot be written (it throws) must
     // leave no gap, or a checkpoint would wait for an operation that is never applied.
@@ -203,7 +215,11 @@ export class Store {
       op.t === 'payload' || op.t === 'unset' || op.t === 'index'
         ? undefined
         : (applied ?? Promise.resolve()).then(graphsReady).catch(() => undefined);
-    await Promise.all([durable, applied, inGraph]);
+    await Promise.all([
+      durable.catch((err) => Promise.reject(isDiskFull(err) ? logFailed(err) : err)),
+      applied,
+      inGraph,
+    ]);
     if (this.wal.bytes > this.checkpointBytes && !this.checkpointing)
       this.checkpoint().catch((err: Error) => this.log(`checkpoint failed: ${err.message}`));
     return seq;

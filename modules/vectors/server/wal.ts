@@ -58,20 +58,55 @@ export function readWal(path: string): {
 }
 
 /**
+ * writev until every byte is written: a disk that fills takes part of a write and answers with the
+ * count (no error), and only the next write fails (ENOSPC). One short write taken as the whole
+ * would acknowledge records that are not on disk.
+ */
+async function writeAll(fh: FileHandle, bufs: Buffer[]): Promise<void> {
+  let left = bufs;
+  while (left.length > 0) {
+    let { bytesWritten } = await fh.writev(left);
+    if (bytesWritten === 0) throw Object.assign(new Error('the log file took no bytes'), { code: 'EIO' });
+    while (left.length > 0 && bytesWritten >= left[0]!.length) {
+      bytesWritten -= left[0]!.length;
+      left = left.slice(1);
+    }
+    if (bytesWritten > 0) left = [left[0]!.subarray(bytesWritten), ...left.slice(1)];
+  }
+}
+
+/**
+ * A store's logs fail together: once a write failed (a full disk), no later write is taken, in its
+ * file or the next one a rotation opens, until the service restarts. The change that failed was
+ * applied in memory before its record was written (store.ts): only a start from the log drops it.
+ */
+export interface LogHealth {
+  failed?: Error;
+}
+
+/**
  * Appends records with group commit: every append waits for one fdatasync that covers it, and
  * appends that arrive while a sync runs share the next one.
  */
 export class WalWriter {
   readonly fh: FileHandle;
   bytes = 0;
+  /** What the file holds that was written and synced: where a failed write's bytes are cut. */
+  private synced: number;
   private pending: Buffer[] = [];
   private waiters: { resolve: () => void; reject: (e: Error) => void }[] = [];
   private flushing = false;
-  failed: Error | undefined;
+  private readonly health: LogHealth;
 
-  constructor(fh: FileHandle, bytes: number) {
+  constructor(fh: FileHandle, bytes: number, health: LogHealth = {}) {
     this.fh = fh;
     this.bytes = bytes;
+    this.synced = bytes;
+    this.health = health;
+  }
+
+  get failed(): Error | undefined {
+    return this.health.failed;
   }
 
   append(record: Buffer | Buffer[]): Promise<void> {
@@ -93,13 +128,22 @@ export class WalWriter {
       this.pending = [];
       this.waiters = [];
       try {
-        await this.fh.writev(bufs);
+        await writeAll(this.fh, bufs);
         await this.fh.datasync();
+        this.synced += bufs.reduce((n, b) => n + b.length, 0);
+        // Another file of the store failed meanwhile: nothing after that failure is acknowledged.
+        if (this.health.failed) throw this.health.failed;
         for (const w of waiters) w.resolve();
       } catch (err) {
-        // A write that failed may be partly on disk: refuse everything after it (the service restarts).
-        this.failed = err as Error;
-        for (const w of [...waiters, ...this.waiters]) w.reject(this.failed);
+        this.health.failed ??= err as Error;
+        // A write that failed may be partly on disk: cut back to the last synced record, so that
+        // the file ends whole (a rotation may have opened a newer file: a torn record before the
+        // last file would stop the next start). A full disk still lets a file shrink.
+        await this.fh
+          .truncate(this.synced)
+          .then(() => this.fh.datasync())
+          .catch(() => {});
+        for (const w of [...waiters, ...this.waiters]) w.reject(this.health.failed);
         this.waiters = [];
         this.pending = [];
       }
