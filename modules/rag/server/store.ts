@@ -58,6 +58,10 @@ async function writeAtomic(dir: string, name: string, data: string): Promise<voi
   try {
     await fd.writeFile(data);
     await fd.sync();
+  } catch (err) {
+    // A full disk took part of it: not left taking the space (the old file stands).
+    await unlink(tmp).catch(() => {});
+    throw err;
   } finally {
     await fd.close();
   }
