@@ -8,7 +8,7 @@
  * freed, writes are taken again.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { Agent } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -71,6 +71,16 @@ it('a full data disk: 507 with what to do, acknowledged points kept, writes agai
     });
     expect(again.status).toBe(507);
     expect(again.json.status?.error).toMatch(/No space left/);
+    // A snapshot the disk cannot take: 507, and no partly written file left in its folder.
+    const snap = await call(s.socket, agent, 'POST', '/collections/full/snapshots', {});
+    expect(snap.status).toBe(507);
+    expect(snap.json.status?.error).toMatch(/No space left/);
+    expect((await call(s.socket, agent, 'GET', '/collections/full/snapshots')).json.result).toEqual([]);
+    const snapDir = join(dataDir, 'snapshots');
+    const leftInSnapshots = existsSync(snapDir)
+      ? readdirSync(snapDir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile())
+      : [];
+    expect(leftInSnapshots.map((e) => e.name)).toEqual([]);
 
     // Restarted on the still-full disk: every acknowledged point is there, exactly.
     agent.destroy();

@@ -69,10 +69,17 @@ export function snapshotRoutes(store: Store): RouteTable {
     // Copied a slice at a time, writes held back meanwhile (Store.capture); dropped meanwhile: 404.
     const image = await store.capture(c);
     if (!image) throw new HttpError(404, `Not found: Collection \`${c}\` doesn't exist!`);
-    await writeCollectionFile(join(dir, `${name}.tmp`), image, undefined, hash);
-    renameSync(join(dir, `${name}.tmp`), join(dir, name));
-    await writeChecksum(dir, name, hash.digest('hex'));
-    await fsyncAsync(dir);
+    try {
+      await writeCollectionFile(join(dir, `${name}.tmp`), image, undefined, hash);
+      renameSync(join(dir, `${name}.tmp`), join(dir, name));
+      await writeChecksum(dir, name, hash.digest('hex'));
+      await fsyncAsync(dir);
+    } catch (err) {
+      // A full disk took part of it: nothing of this snapshot is left (none is listed half made).
+      for (const f of [`${name}.tmp`, name, `${name}.checksum.tmp`, `${name}.checksum`])
+        rmSync(join(dir, f), { force: true });
+      throw err;
+    }
     return describe(dir, name);
   }
 
