@@ -66,9 +66,16 @@ describe('blueprint service (real engine)', () => {
     expect(after.filter((l) => l.includes('listening on'))).toHaveLength(2);
   });
 
-  it('logs -f prints new lines as they come, with timestamps, and stops on Ctrl-C', async () => {
+  /**
+   * `service logs -f` (args before it: --json) until a request to /PATH shows in its output, then
+   * Ctrl-C: its output and exit code.
+   */
+  async function followUntilRequest(
+    args: string[],
+    requestPath: string,
+  ): Promise<{ out: string; code: unknown }> {
     const { spawn } = await import('node:child_process');
-    const child = spawn(blueprintExe, ['--root', box.root, 'service', 'logs', '-f', name]);
+    const child = spawn(blueprintExe, ['--root', box.root, ...args, 'service', 'logs', '-f', name]);
     let out = '';
     child.stdout.on('data', (d) => {
       out += d;
@@ -78,30 +85,20 @@ describe('blueprint service (real engine)', () => {
       expect(out).toContain(text);
     };
     await waitFor('listening on');
-    await httpOverSocket(path.join(serviceDirs(box.root, name).socketDir, 'hello.sock'), '/followed');
-    await waitFor('request GET /followed');
-    expect(out).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\S* hello: /m);
+    await httpOverSocket(path.join(serviceDirs(box.root, name).socketDir, 'hello.sock'), requestPath);
+    await waitFor(`request GET ${requestPath}`);
     child.kill('SIGINT');
-    const code = await new Promise((r) => child.on('close', r));
+    return { out, code: await new Promise((r) => child.on('close', r)) };
+  }
+
+  it('logs -f prints new lines as they come, with timestamps, and stops on Ctrl-C', async () => {
+    const { out, code } = await followUntilRequest([], '/followed');
+    expect(out).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\S* hello: /m);
     expect(code).toBe(0);
   });
 
   it('--json logs -f: one {time, line} object a line, as they come (it ignored -f: one document, exit 0)', async () => {
-    const { spawn } = await import('node:child_process');
-    const child = spawn(blueprintExe, ['--root', box.root, '--json', 'service', 'logs', '-f', name]);
-    let out = '';
-    child.stdout.on('data', (d) => {
-      out += d;
-    });
-    const waitFor = async (text: string) => {
-      for (let i = 0; i < 200 && !out.includes(text); i++) await sleep(50);
-      expect(out).toContain(text);
-    };
-    await waitFor('listening on');
-    await httpOverSocket(path.join(serviceDirs(box.root, name).socketDir, 'hello.sock'), '/followed-json');
-    await waitFor('request GET /followed-json');
-    child.kill('SIGINT');
-    const code = await new Promise((r) => child.on('close', r));
+    const { out, code } = await followUntilRequest(['--json'], '/followed-json');
     expect(code).toBe(0);
     const lines = out
       .split('\n')
