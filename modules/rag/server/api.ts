@@ -244,6 +244,8 @@ export function createRagServer(rag: Rag, opts: ApiOptions): KitServer {
             llm,
             chunk: emb ? rag.chunking(emb) : null,
             upstreams,
+            // Bytes of documents received and being ingested, and waiting for room (ingest-share.ts).
+            ingesting: share.stats,
           },
         };
       },
