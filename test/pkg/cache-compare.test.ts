@@ -14,7 +14,7 @@ import { quickUpdate } from '../../src/app/pkg-quick.js';
 import { signFile } from '../../src/core/pkg/build.js';
 import { PackageManager } from '../../src/core/pkg/index.js';
 import { cachesSealed, readHead } from '../../src/core/pkg/index-cache.js';
-import { sameBytesAs } from '../../src/core/pkg/node-lazy.js';
+import { sameBytesAs } from '../../src/core/pkg/pieces.js';
 import { updateBox } from '../../src/core/pkg/update.js';
 import { layout } from '../../src/core/system/paths.js';
 import { serveNext, type TestKey, tempDir, trustingRoot, twoPackageRepo } from '../helpers/pkg.js';

@@ -13,7 +13,8 @@ import {
   type TableHead,
   tableHeadLine,
 } from './index-head.js';
-import { nodeCrypto, nodeFs, sameBytesAs } from './node-lazy.js';
+import { nodeCrypto, nodeFs } from './node-lazy.js';
+import { sameBytesAs } from './pieces.js';
 import { readKey, readSealed } from './sealed.js';
 import { sealHolds, writeSealed } from './sealed-write.js';
 

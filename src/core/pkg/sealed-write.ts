@@ -2,7 +2,8 @@ import path from 'node:path';
 import { storageErrorFrom } from '../errors.js';
 import { assertInsideRootSync, ensureDir, writeFileAtomic } from '../system/fs.js';
 import type { Layout } from '../system/paths.js';
-import { eachPiece, nodeCrypto, nodeFs } from './node-lazy.js';
+import { nodeCrypto, nodeFs } from './node-lazy.js';
+import { eachPiece } from './pieces.js';
 import { hmac, KEY_FILE, readKey, seal } from './sealed.js';
 
 /**
