@@ -9,6 +9,7 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { parseService } from '../../src/core/services/schema.js';
 import { consumerSpec, register, tokenRoot } from '../helpers/client-token-box.js';
 import { bpkg, GOOD, run, signedRepo, trustingRoot } from '../helpers/pkg.js';
 
@@ -120,6 +121,30 @@ describe('a service’s restart record damaged', () => {
       expect(s.code, s.stderr).toBe(3);
       expect(s.stderr).toBe('');
       expect(s.stdout).toContain('hello');
+    },
+  );
+});
+
+describe('installed.json damaged, read by the services', () => {
+  it.each(['{"format":1,"txid":"a","packa', '{"format":1,"packages":7}'])(
+    '%s: service inspect (and start of a module with package mounts) name it, exit 7',
+    async (text) => {
+      const root = tokenRoot('bp-damaged-db-services-');
+      const spec = parseService({
+        image: { id: `sha256:${'a'.repeat(64)}` },
+        network: 'loopback-socket',
+        socket: { dir: '/run/mounter', file: 's' },
+        packageMounts: [{ packages: 'model-*', source: 'models', target: '/models' }],
+      });
+      await register(root, 'mounter', spec);
+      const db = path.join(root, 'var/lib/blueprint/pkg/installed.json');
+      mkdirSync(path.dirname(db), { recursive: true });
+      writeFileSync(db, text);
+      for (const cmd of ['inspect', 'start'])
+        judge(await run(['--root', root, 'service', cmd, 'mounter']), db, /hint: .*backup/);
+      // Without package mounts: inspect's signer (before: taken as none, silently).
+      await register(root, 'plain', consumerSpec('/run/plain'));
+      judge(await run(['--root', root, 'service', 'inspect', 'plain']), db, /hint: .*backup/);
     },
   );
 });

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BlueprintError } from '../errors.js';
-import { loadDatabase } from '../pkg/db.js';
+import { readInstalled } from '../pkg/installed-db.js';
 import { oneLine } from '../system/one-line.js';
 import { layout } from '../system/paths.js';
 import { type AppArmorPlan, apparmorSupport, processLabel, profileName } from './apparmor.js';
@@ -206,7 +206,11 @@ export async function processView(pid: number): Promise<ProcessView> {
 
 /** The key that signed the installed package of this version, from the package database. */
 async function signerOf(root: string, reg: LoadedRegistration): Promise<string | null> {
-  const db = await loadDatabase(layout(root)).catch(() => undefined);
+  // Unreadable (not root's): no signer. Damaged: named with what to do, as bpkg names it.
+  const db = await readInstalled(layout(root)).catch((err) => {
+    if (err?.code === 'damaged-file') throw err;
+    return undefined;
+  });
   const entry = db?.packages[reg.name];
   return entry && entry.version === reg.version && entry.signer ? entry.signer : null;
 }

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { BlueprintError, NotFoundError } from '../errors.js';
-import { loadDatabase, loadFileList } from '../pkg/db.js';
+import { fileListPath, loadDatabase, loadFileList } from '../pkg/db.js';
 import { resolveInside } from '../system/beneath.js';
 import { layout } from '../system/paths.js';
 import { realpath } from './fs-cb.js';
@@ -66,7 +66,14 @@ export async function planPackageMounts(
   const specs = packageMountsOf(reg);
   if (specs.length === 0) return [];
   const paths = layout(root);
-  const db = await loadDatabase(paths);
+  // A database not JSON, or not a database, is named with what to do by the package manager's
+  // reader (damaged-file, exit 7), not a bug: that command-part module loaded only then.
+  const db = await loadDatabase(paths)
+    .then((d) => {
+      if (typeof d.packages !== 'object' || !d.packages || Array.isArray(d.packages)) throw d;
+      return d;
+    })
+    .catch(async () => (await import('../pkg/installed-db.js')).readInstalled(paths));
   const out: PlannedPackageMount[] = [];
   for (const spec of specs) {
     const planned: PlannedPackageMount = { spec, packages: [], refused: [] };
@@ -78,9 +85,14 @@ export async function planPackageMounts(
       const refuse = (reason: string) => planned.refused.push({ name, reason });
       const folder = name.slice(prefixOf(spec).length);
       const rel = `${spec.source}/${folder}`;
-      const list = await loadFileList(paths, name, version);
-      if (!list) {
-        refuse('the package database has no file list for it (reinstall it)');
+      // One not JSON, or not a file list: that package's refusal (its reinstall writes it again).
+      const list = await loadFileList(paths, name, version).catch(() => null);
+      if (!list?.manifest) {
+        refuse(
+          list === undefined
+            ? 'the package database has no file list for it (reinstall it)'
+            : `its file list ${fileListPath(paths, name, version)} is damaged (reinstall it)`,
+        );
         continue;
       }
       const signed = Object.entries(list.manifest.files ?? {}).filter(([p]) => p.startsWith(`${rel}/`));
