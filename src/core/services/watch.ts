@@ -139,7 +139,9 @@ export async function superviseOnce(
         );
       }
     } catch (err) {
-      events.push({ kind: 'error', name: reg.name, message: (err as Error).message });
+      // With the error's hint, as a damaged registration's (a damaged restart record: how to renew it).
+      const { message, hint } = err as Error & { hint?: string };
+      events.push({ kind: 'error', name: reg.name, message: hint ? `${message}. ${hint}` : message });
     }
   }
   return events;
