@@ -123,6 +123,68 @@ const yogaDecode = {
   },
 };
 
+/**
+ * ICU's data, loaded by the first Intl.Segmenter or `\p{RGI_Emoji}` regular expression of a process:
+ * 20-27 ms of the first paint's CPU over SSH (a probe timing the constructor), for a Dashboard whose
+ * text never needs it. Ink's line updates and the text packages it measures and cuts lines with
+ * each made a segmenter as they loaded; they take src/tui/graphemes.ts's lazySegmenter instead,
+ * which segments text in text-width's fast ranges itself and starts ICU for anything else.
+ * string-width (asked by text-width.ts only for text outside those ranges) also compiles its emoji
+ * expressions as it loads: its module's body runs at its first call instead. Throws if a text
+ * changed (test/tui/paint-icu, test/tui/graphemes).
+ */
+const SEGMENTER_USERS =
+  /[\\/]node_modules[\\/](ink[\\/]build[\\/]line-update|wrap-ansi[\\/]index|cli-truncate[\\/]index|slice-ansi[\\/]tokenize-ansi|@alcalzone[\\/]ansi-tokenize[\\/]build[\\/]tokenize)\.js$/;
+const STRING_WIDTH = /[\\/]node_modules[\\/]string-width[\\/]index\.js$/;
+const STRING_WIDTH_EXPORT = 'export default function stringWidth(';
+
+/** string-width's module with its body (segmenter, expressions, functions) run at the first call. */
+export function stringWidthOnFirstCall(text, file) {
+  const lines = text.split('\n');
+  const imports = lines.filter((l) => l.startsWith('import '));
+  const body = lines.filter((l) => !l.startsWith('import ')).join('\n');
+  if (
+    body.split(STRING_WIDTH_EXPORT).length !== 2 ||
+    /^\s*(export|import)\b/m.test(body.replace(STRING_WIDTH_EXPORT, ''))
+  )
+    throw new Error(`${file}: not one "${STRING_WIDTH_EXPORT}" and its imports`);
+  return `${imports.join('\n')}
+let __bpImpl;
+function __bpLoad() {
+${body.replace(STRING_WIDTH_EXPORT, 'function stringWidth(')}
+return stringWidth;
+}
+export default function stringWidth(input, options) {
+  __bpImpl ??= __bpLoad();
+  return __bpImpl(input, options);
+}
+`;
+}
+
+const lazySegmenters = (root) => ({
+  name: 'lazy-grapheme-segmenters',
+  setup(build) {
+    build.onLoad({ filter: SEGMENTER_USERS }, async (args) => {
+      const fs = await import('node:fs/promises');
+      const text = await fs.readFile(args.path, 'utf8');
+      const parts = text.split('new Intl.Segmenter(');
+      if (parts.length < 2) throw new Error(`${args.path}: no "new Intl.Segmenter(" to make lazy`);
+      const from = JSON.stringify(path.join(root, 'src/tui/graphemes.ts'));
+      return {
+        contents: `import { lazySegmenter as __bpLazySegmenter } from ${from};\n${parts.join('__bpLazySegmenter(')}`,
+        loader: 'js',
+      };
+    });
+    build.onLoad({ filter: STRING_WIDTH }, async (args) => {
+      const fs = await import('node:fs/promises');
+      return {
+        contents: stringWidthOnFirstCall(await fs.readFile(args.path, 'utf8'), args.path),
+        loader: 'js',
+      };
+    });
+  },
+});
+
 /** yoga-layout, for the console part: the instance the loader made (it awaits; this cannot). */
 const yogaShim = {
   name: 'yoga-from-loader',
@@ -204,7 +266,7 @@ module.exports = m;`,
     format: 'cjs',
     outExtension: { '.js': '.cjs' },
     banner: { js: PART_BANNER },
-    plugins: [builtinViews, links, yogaShim, inkWithoutAwaits, ...plugins],
+    plugins: [builtinViews, links, yogaShim, inkWithoutAwaits, lazySegmenters(root), ...plugins],
   };
 }
 

@@ -20,40 +20,15 @@ import { eastAsianWidth } from 'get-east-asian-width';
 import stripAnsi from 'strip-ansi';
 // By path: the alias catches the bare name `string-width` only.
 import realStringWidth from '../../node_modules/string-width/index.js';
+import { FAST_RANGES, isFastCodePoint } from './graphemes.js';
 
 export interface Options {
   readonly ambiguousIsNarrow?: boolean;
   readonly countAnsiEscapeCodes?: boolean;
 }
 
-/**
- * Inclusive code point ranges of the fast path, each checked against Unicode 17's properties (and by
- * the test against Intl.Segmenter): Basic Latin, Latin-1, Latin Extended-A/B, IPA, Spacing Modifier
- * Letters (not the combining marks from U+0300); General Punctuation without U+2000–200F (spaces,
- * ZWNJ, ZWJ, marks), U+2028–202F (separators, bidi controls) and U+205F–206F (invisible operators,
- * isolates); superscripts and currency (not the combining marks for symbols from U+20D0); letterlike
- * symbols to Miscellaneous Symbols and Arrows (arrows, maths, technical, box drawing, blocks,
- * geometric shapes, dingbats, Braille).
- */
-export const FAST_RANGES: readonly (readonly [number, number])[] = [
-  [0x0000, 0x007e],
-  [0x007f, 0x009f],
-  [0x00a0, 0x02ff],
-  [0x2010, 0x2027],
-  [0x2030, 0x205e],
-  [0x2070, 0x20cf],
-  [0x2100, 0x2bff],
-];
-
-export function isFastCodePoint(c: number): boolean {
-  return (
-    c <= 0x02ff ||
-    (c >= 0x2010 && c <= 0x2027) ||
-    (c >= 0x2030 && c <= 0x205e) ||
-    (c >= 0x2070 && c <= 0x20cf) ||
-    (c >= 0x2100 && c <= 0x2bff)
-  );
-}
+// FAST_RANGES and isFastCodePoint live in graphemes.ts (the console part's segmenter shares them).
+export { FAST_RANGES, isFastCodePoint };
 
 // Per-code-point widths below U+2C00, filled when first asked: 0xff unknown. One table per
 // ambiguousIsNarrow value.
