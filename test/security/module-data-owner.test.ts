@@ -117,6 +117,26 @@ describe("a module's kept data folder belongs to where the module came from", ()
     expect(readFileSync(path.join(data, 'index.bin'), 'utf8')).toBe('private documents of A');
   });
 
+  it('nor when the record of whom it belongs to is damaged: named (exit 7), not rebound to the new one', async () => {
+    // Before: a record not JSON, or not a record, was taken as none, and the folder was bound to the
+    // installed package (the record overwritten) and mounted: A's data given to B's vectors.
+    const { root, box } = await boxWithKeptData();
+    await addOtherRepository(root);
+    await box.packages.install(['vectors'], { from: 'other' });
+    const record = path.join(root, 'var/lib/blueprint/modules/.owners/vectors.json');
+    for (const text of ['{"origin":"main","sig', '{"origin":7}']) {
+      writeFileSync(record, text);
+      const { outcome, created, dataMounts } = await start(root);
+      expect(dataMounts).toEqual([]);
+      expect(created).toEqual([]);
+      expect(outcome).toBeInstanceOf(BlueprintError);
+      expect(outcome).toMatchObject({ code: 'damaged-file', exitCode: 7 });
+      expect((outcome as BlueprintError).message).toContain(`${record} is damaged`);
+      expect((outcome as BlueprintError).hint).toContain('bpkg remove vectors --purge');
+      expect(readFileSync(record, 'utf8')).toBe(text);
+    }
+  });
+
   it("nor is the admin's access token for the new package written into the kept folder", async () => {
     const { root, box, data } = await boxWithKeptData();
     writeFileSync(path.join(data, 'access-token'), 'token-of-the-package-from-main\n');

@@ -13,8 +13,9 @@
 
 import { lstatSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { ConflictError, UsageError } from '../errors.js';
+import { ConflictError, StorageError, UsageError } from '../errors.js';
 import { writeJsonAtomicSync } from '../system/fs.js';
+import { oneLine } from '../system/one-line.js';
 import { layout } from '../system/paths.js';
 import { ensureDirSync } from './fs-cb.js';
 
@@ -47,6 +48,32 @@ function readJsonSync(file: string): unknown {
   }
 }
 
+/**
+ * A record blueprint keeps, as JSON: undefined when there is none (or it cannot be read), a
+ * damaged-file error (damaged-file.ts's words, made here: this is a synchronous start-path module)
+ * when it is not JSON. Taken as none, a damaged owner record let the folder be bound to whichever
+ * package of the name started next (test/security/module-data-owner).
+ */
+function readKeptSync(file: string, hint: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw damaged(file, (err as Error).message, hint);
+  }
+}
+
+const damaged = (file: string, why: string, hint: string) =>
+  new StorageError(`${file} is damaged: ${oneLine(why)}`, 'damaged-file', hint);
+
+const ownerHint = (name: string) =>
+  `It records where ${name}'s kept data came from. Restore it from a backup; if the data is the installed ${name}'s, delete the record and start ${name} again; to delete the data: bpkg remove ${name} --purge.`;
+
 function asOwner(v: unknown): DataOwner | undefined {
   const r = v as Partial<DataOwner> | undefined;
   return typeof r?.origin === 'string' && typeof r.signer === 'string'
@@ -54,7 +81,15 @@ function asOwner(v: unknown): DataOwner | undefined {
     : undefined;
 }
 
-export const readOwner = (root: string, name: string) => asOwner(readJsonSync(ownerFile(root, name)));
+/** Whom the kept folder belongs to; undefined when no record; damaged-file when it is not one. */
+export function readOwner(root: string, name: string): DataOwner | undefined {
+  const file = ownerFile(root, name);
+  const v = readKeptSync(file, ownerHint(name));
+  if (v === undefined) return undefined;
+  const owner = asOwner(v);
+  if (!owner) throw damaged(file, 'not a record of an origin and a key', ownerHint(name));
+  return owner;
+}
 
 export function writeOwner(root: string, name: string, owner: DataOwner): void {
   const file = ownerFile(root, name);
@@ -64,8 +99,14 @@ export function writeOwner(root: string, name: string, owner: DataOwner): void {
 
 /** The installed package's origin and signer, or undefined when the package manager lists none. */
 export function installedOwner(root: string, name: string): DataOwner | undefined {
-  const db = readJsonSync(layout(root).installedDb) as { packages?: Record<string, unknown> } | undefined;
-  return asOwner(db?.packages?.[name]);
+  const file = layout(root).installedDb;
+  const hint =
+    'It is the record of the installed packages. Restore it from a backup; or move it aside, then install each package again (`bpkg install NAME`).';
+  const db = readKeptSync(file, hint) as { packages?: unknown } | null | undefined;
+  if (db === undefined || db === null) return undefined;
+  if (typeof db.packages !== 'object' || !db.packages || Array.isArray(db.packages))
+    throw damaged(file, 'not a package database', hint);
+  return asOwner((db.packages as Record<string, unknown>)[name]);
 }
 
 const isRepository = (origin: string) => REPO_NAME.test(origin) && origin !== 'file' && origin !== 'local';
@@ -118,8 +159,16 @@ function judge(root: string, name: string) {
 }
 
 /** The kept folder when the installed package may not have it (`bpkg install` warns with it). */
-export const dataOwnerConflict = (root: string, name: string): DataConflict | undefined =>
-  judge(root, name)?.conflict;
+export function dataOwnerConflict(root: string, name: string): DataConflict | undefined {
+  try {
+    return judge(root, name)?.conflict;
+  } catch (err) {
+    // A damaged record: said when the module starts (claimModuleData refuses it), not here, after
+    // the install was done.
+    if ((err as { code?: string }).code === 'damaged-file') return undefined;
+    throw err;
+  }
+}
 
 /**
  * Called before a module's container is made or started with its data folder: the folder is its

@@ -18,8 +18,16 @@ export async function moduleDataDir(root: string, name: string): Promise<string 
  * blueprint) is then bound to it, not to whichever package of the name starts next.
  */
 export async function bindModuleData(root: string, name: string, owner: DataOwner): Promise<void> {
-  if (!(await moduleDataDir(root, name)) || readOwner(root, name)) return;
-  writeOwner(root, name, owner);
+  if (!(await moduleDataDir(root, name))) return;
+  // A damaged record is left as it is: its module's next start names it (claimModuleData).
+  const known = (() => {
+    try {
+      return readOwner(root, name) ?? false;
+    } catch {
+      return true;
+    }
+  })();
+  if (!known) writeOwner(root, name, owner);
 }
 
 /**
