@@ -153,7 +153,7 @@ export function serviceOps(ctx: BoxContext): ServiceOps {
       // One inspect for admission and start (issue 20), asked before the modules that plan and
       // create the container are loaded: Podman answers while they compile. Admission runs inside
       // start, beside the reads that plan the container, before any write.
-      const inspected = inspectContainer(d.engine, name);
+      const inspected = inspectContainer(d.engine, name, d.root);
       inspected.catch(() => {}); // met (and thrown) by whichever awaits it first
       // One turn of the event loop: the socket's connect completes and the request is written.
       // Without it the request waited in Node's buffer until the modules below had compiled.
@@ -214,6 +214,7 @@ export function serviceOps(ctx: BoxContext): ServiceOps {
       await getRegistration(ctx.root, name);
       try {
         await (await status()).writeLogs(ctx.engine(), name, out, {
+          root: ctx.root,
           timestamps: opts.timestamps ?? true,
           ...(opts.follow ? { follow: true } : {}),
           ...(opts.tail !== undefined ? { tail: opts.tail } : {}),

@@ -38,7 +38,7 @@ export async function rotateTokens(
   // here (a restart would fail the same way), with or without `restart`.
   const unknown: string[] = [];
   for (const c of rotated) {
-    const state = await inspectContainer(ctx.engine(), c).then(
+    const state = await inspectContainer(ctx.engine(), c, ctx.root).then(
       (i) => (i?.State.Running === true ? 'running' : 'stopped'),
       () => 'unknown' as const,
     );

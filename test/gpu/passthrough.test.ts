@@ -157,7 +157,7 @@ describe.skipIf(skip)('GPU pass-through into a sandboxed service (Podman, CDI)',
     const acl = async () => (await execa('getfacl', ['-n', '-p', RENDER_NODE])).stdout;
     const entry = /^group:(\d+):rw-$/m.exec(await acl());
     expect(Number(entry?.[1])).toBeGreaterThanOrEqual(2147483647); // the container's mapped group
-    await removeModuleContainers(gpuBox.engine, name);
+    await removeModuleContainers(gpuBox.engine, name, gpuBox.root);
     expect(await acl()).not.toMatch(/^group:\d+:/m);
   });
 

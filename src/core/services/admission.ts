@@ -4,7 +4,7 @@ import { layout } from '../system/paths.js';
 import { cgroupUsage } from './cgroup.js';
 import { readText } from './fs-cb.js';
 import { allInOrder } from './in-order.js';
-import { type ContainerInfo, inspectContainer, type ServiceDeps } from './lifecycle.js';
+import { type ContainerInfo, inspectContainer, ownOrNone, type ServiceDeps } from './lifecycle.js';
 import { getRegistration, type LoadedRegistration, listRegistrations } from './registry.js';
 import { usesOf } from './wiring.js';
 
@@ -157,7 +157,9 @@ export async function admitStart(
         n,
         except.includes(n)
           ? undefined
-          : await (n === name && inspected ? inspected : inspectContainer(deps.engine, n)),
+          : await (n === name && inspected
+              ? inspected
+              : inspectContainer(deps.engine, n, deps.root).catch(ownOrNone)),
       );
     return state.get(n);
   };

@@ -1,5 +1,6 @@
-import { readFileSync } from 'node:fs';
-import { NotFoundError } from '../errors.js';
+import { readFileSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { ConflictError, NotFoundError } from '../errors.js';
 import type { Engine } from './engine.js';
 import { isModuleName, notAModuleName } from './module-name.js';
 
@@ -44,6 +45,8 @@ export interface ContainerInfo {
     PidMode?: string;
     Privileged?: boolean;
     PortBindings?: Record<string, unknown[] | null> | null;
+    /** Path: the log file it was made with, ROOT/var/log/blueprint/services/NAME.log (otherBox). */
+    LogConfig?: { Path?: string };
   };
   Mounts?: { Type?: string; Source: string; Destination: string; RW: boolean }[] | null;
 }
@@ -67,13 +70,60 @@ export function processGone(info: ContainerInfo): boolean {
 }
 
 /**
+ * The box whose container this is, when it is not the box at `root`: the root another box made it
+ * for, which still has the module registered. Container names are engine-wide, and a root copied
+ * (`cp -a`) or made beside another shares the one engine: `blueprint-NAME` may be another box's.
+ * Each container's log file is under the root it was made for (policy.ts), so that names its box;
+ * no identity file under the root is needed, which a copy would carry along. The same folder by
+ * another name (a link) is this box. A box that is gone (moved, deleted) or that no longer has the
+ * module leaves a container no one uses: this box's to replace. A container with no such log path
+ * (made by hand) is not judged.
+ */
+export function otherBox(info: ContainerInfo, root: string, name: string): string | undefined {
+  const theirs = info.HostConfig?.LogConfig?.Path;
+  const tail = `/var/log/blueprint/services/${name}.log`;
+  if (!theirs?.endsWith(tail)) return undefined;
+  const theirRoot = theirs.slice(0, -tail.length) || '/';
+  const ours = resolve(root);
+  if (theirRoot === ours) return undefined;
+  const id = (p: string) => {
+    const st = statSync(p, { throwIfNoEntry: false });
+    return st && `${st.dev}:${st.ino}`;
+  };
+  const them = id(theirRoot);
+  if (!them || them === id(ours)) return undefined;
+  return id(`${theirRoot}/var/lib/blueprint/services/${name}`) ? theirRoot : undefined;
+}
+
+/** The refusal to act on another box's container (otherBox), with what to do. */
+export function otherBoxError(name: string, box: string): ConflictError {
+  return new ConflictError(
+    `The container ${containerName(name)} belongs to the box at ${box}, not this one (the engine's container names are shared)`,
+    'other-box',
+    `Manage it from that box (blueprint --root ${box} service ...). If that box does not need ${name}, remove it there (blueprint --root ${box} pkg remove ${name}); then this box can start its own.`,
+  );
+}
+
+/** For `.catch` where state is only shown: another box's container is none of this box's. */
+export function ownOrNone(err: unknown): undefined {
+  if (err instanceof ConflictError && err.code === 'other-box') return undefined;
+  throw err;
+}
+
+/**
  * The module's container, or undefined when there is none. One whose process is gone behind the
  * engine (processGone) is reported as exited and `Gone`: when it went is unknown, so its start
  * time stands for the exit (one identity, for the watcher to count it once), with no exit code
  * (-1). Start, restart and the watcher make such a container afresh (the engine refuses to start
- * or stop it: "container state improper").
+ * or stop it: "container state improper"). One another box made (otherBox) is refused
+ * (ConflictError 'other-box'): every command that acts on a module's container asks here first.
  */
-export async function inspectContainer(engine: Engine, name: string): Promise<ContainerInfo | undefined> {
+export async function inspectContainer(
+  engine: Engine,
+  name: string,
+  /** The box asking; every caller in src gives it (without it, a container is not judged). */
+  root?: string,
+): Promise<ContainerInfo | undefined> {
   let info: ContainerInfo | undefined;
   try {
     info =
@@ -84,6 +134,8 @@ export async function inspectContainer(engine: Engine, name: string): Promise<Co
     if (err instanceof NotFoundError || /no such container/.test((err as Error).message)) return undefined;
     throw err;
   }
+  const box = info && root !== undefined && otherBox(info, root, name);
+  if (box) throw otherBoxError(name, box);
   if (!info || !processGone(info)) return info;
   const gone = {
     Running: false,

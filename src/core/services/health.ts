@@ -51,7 +51,7 @@ export async function waitHealthy(
       // Whether it exited: every 200 ms in the first second, then every 2 s (an engine call each).
       if (answered && Date.now() >= exitCheck) {
         exitCheck = Date.now() + (Date.now() - begun < 1000 ? 200 : 2000);
-        const info = await inspectContainer(deps.engine, reg.name);
+        const info = await inspectContainer(deps.engine, reg.name, deps.root);
         if (!info?.State.Running && info?.State.Status !== 'created')
           throw new BlueprintError(
             `${reg.name} exited with code ${info?.State.ExitCode ?? '?'} before it became healthy`,

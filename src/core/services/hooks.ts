@@ -15,7 +15,7 @@ import {
   removeUntaggedImage,
   untagModuleImage,
 } from './images.js';
-import { inspectContainer, removeModuleContainers, startService } from './lifecycle.js';
+import { inspectContainer, ownOrNone, removeModuleContainers, startService } from './lifecycle.js';
 import { restartPackageUsers } from './package-users.js';
 import { VERSION_LABEL } from './policy.js';
 import { deleteRegistration, findRegistration, imageStillUsed, writeRegistration } from './registry.js';
@@ -101,7 +101,12 @@ export function createServiceHooks(opts: ServiceHooksOptions): PackageHooks {
       if (pkg.manifest.service === undefined) return;
       const eng = getEngine();
       const spec = parseService(pkg.manifest.service);
-      const info = await inspectContainer(eng, pkg.name);
+      // Another box's container of the same name (a copied root) is not this removal's to touch.
+      const info = await inspectContainer(eng, pkg.name, opts.root).catch((err: unknown) => {
+        if (ownOrNone(err) === undefined)
+          hook.warn(`${pkg.name}: its container was left alone: ${(err as Error).message}`);
+        return undefined;
+      });
       const wasRunning = info?.State.Running && info.Config.Labels[VERSION_LABEL] === pkg.version;
       await deleteRegistration(opts.root, pkg.name, pkg.version);
       const next = await findRegistration(opts.root, pkg.name);
@@ -110,7 +115,7 @@ export function createServiceHooks(opts: ServiceHooksOptions): PackageHooks {
       if (wasRunning && next) await holdRestarts(opts.root, pkg.name);
       // Containers of this module that belong to this version (or to nothing still installed).
       if (!next || info?.Config.Labels[VERSION_LABEL] === pkg.version)
-        await removeModuleContainers(eng, pkg.name);
+        await removeModuleContainers(eng, pkg.name, opts.root);
       if (!next) {
         await clearRestartRecord(opts.root, pkg.name);
         await removeProfile(opts.root, pkg.name);

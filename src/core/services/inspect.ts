@@ -10,7 +10,7 @@ import { type AppArmorPlan, apparmorSupport, processLabel, profileName } from '.
 import { cgroupLimits, cgroupUsage } from './cgroup.js';
 import type { Engine } from './engine.js';
 import { imagePresent } from './image-missing.js';
-import { type ContainerInfo, inspectContainer, planFor, type ServiceDeps } from './lifecycle.js';
+import { type ContainerInfo, inspectContainer, ownOrNone, planFor, type ServiceDeps } from './lifecycle.js';
 import { type ModuleInfo, readModuleInfo } from './module-info.js';
 import { type ContainerPlan, containerName, type PolicySummary, serviceDirs } from './policy.js';
 import { containerFacts, factsFromService, type Rating, rateService } from './rating.js';
@@ -267,7 +267,7 @@ export interface ServiceInspection {
 export async function inspectService(deps: ServiceDeps, name: string): Promise<ServiceInspection> {
   const reg = await getRegistration(deps.root, name);
   const plan = await planFor(deps, reg);
-  const info = await inspectContainer(deps.engine, name);
+  const info = await inspectContainer(deps.engine, name, deps.root).catch(ownOrNone);
   const result: ServiceInspection = {
     name,
     version: reg.version,

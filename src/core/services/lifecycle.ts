@@ -4,7 +4,13 @@ import { BlueprintError, ConflictError, InterruptedError } from '../errors.js';
 import type { GpuAccessPlan, PlanGpuAccess } from '../gpu/types.js';
 import { layout } from '../system/paths.js';
 import { type AppArmorPlan, apparmorProfile, loadProfile, planAppArmor } from './apparmor.js';
-import { type ContainerInfo, containerName, inspectContainer } from './container-info.js';
+import {
+  type ContainerInfo,
+  containerName,
+  inspectContainer,
+  otherBox,
+  ownOrNone,
+} from './container-info.js';
 import { claimModuleData } from './data-owner.js';
 import { deviceGid, labelGid, revokeDeviceAccess, shareDevices } from './device-access.js';
 import type { Engine } from './engine.js';
@@ -36,7 +42,7 @@ import {
   writeTokenCopies,
 } from './wiring.js';
 
-export { type ContainerInfo, inspectContainer } from './container-info.js';
+export { type ContainerInfo, inspectContainer, ownOrNone } from './container-info.js';
 export { checkHealth, healthPollDelay, httpOverSocket } from './health.js';
 
 export interface ServiceDeps {
@@ -179,7 +185,8 @@ async function ensureContainer(
   // Before create and at every start: the kernel forgets loaded profiles at reboot.
   await applyAppArmor(deps.root, reg, plan);
   const want = (plan.spec.labels as Record<string, string>)[SPEC_LABEL];
-  let container = known === undefined ? await inspectContainer(deps.engine, reg.name) : (known ?? undefined);
+  let container =
+    known === undefined ? await inspectContainer(deps.engine, reg.name, deps.root) : (known ?? undefined);
   // A container whose process went behind the engine cannot be started again: made afresh.
   if (container?.Config.Labels[SPEC_LABEL] !== want || container?.State.Gone) {
     if (container) await removeContainer(deps.engine, container.Id, container);
@@ -205,7 +212,7 @@ async function ensureContainer(
     await allInOrder([created, wrote]);
     // The user namespace is chosen at create: only a new container's inspect has its GID map.
     if (plan.deviceNodes.length || plan.uses.length)
-      container = await inspectContainer(deps.engine, reg.name);
+      container = await inspectContainer(deps.engine, reg.name, deps.root);
   } else await alongside();
   if (plan.uses.length) {
     const gid = container && labelGid(container, USES_GID_LABEL);
@@ -251,7 +258,7 @@ export async function startService(
   opts: StartOptions = {},
 ): Promise<StartResult> {
   // The container's state is asked while the registration is read (its errors come second).
-  const inspected = opts.inspected ?? inspectContainer(deps.engine, name);
+  const inspected = opts.inspected ?? inspectContainer(deps.engine, name, deps.root);
   inspected.catch(() => {});
   const registered = getRegistration(deps.root, name);
   registered.catch(() => {}); // met below, in order
@@ -263,7 +270,7 @@ export async function startService(
   const used = usesOf(reg).length > 0;
   await startUsed(deps, reg, opts.chain ?? [], opts.signal);
   // Starting what it uses took a while: look again then (the watcher may have acted meanwhile).
-  const info = used ? await inspectContainer(deps.engine, name) : await inspected;
+  const info = used ? await inspectContainer(deps.engine, name, deps.root) : await inspected;
   // An admin's start: a fresh count of crashes, and the exit it starts over is not one. Written
   // (with its fsync) while the engine creates the container, after the request has gone (its
   // node:fs/promises and file handles are not on the way to create); done before it starts. A
@@ -320,7 +327,7 @@ async function startUsed(
         'uses-loop',
         'A module cannot wait for one that waits for it; its publisher must break the loop.',
       );
-    const info = await inspectContainer(deps.engine, name);
+    const info = await inspectContainer(deps.engine, name, deps.root);
     const used = await getRegistration(deps.root, name);
     if (info?.State.Running) {
       if (used.spec.health) await waitHealthy(deps, used, signal);
@@ -351,7 +358,10 @@ export async function restartCrashed(deps: ServiceDeps, reg: LoadedRegistration)
  */
 async function startContainer(deps: ServiceDeps, reg: LoadedRegistration): Promise<void> {
   const c = containerName(reg.name);
-  if (reg.spec.network === 'outbound' && !(await inspectContainer(deps.engine, reg.name))?.State.Running) {
+  if (
+    reg.spec.network === 'outbound' &&
+    !(await inspectContainer(deps.engine, reg.name, deps.root))?.State.Running
+  ) {
     const approved = reg.approvals.outbound ?? [];
     // Loaded for these modules only: it brings node:dns and the namespace tools.
     const { initWithOutbound } = await import('./outbound.js');
@@ -379,7 +389,8 @@ export async function stopService(
     const users = await usersOf(
       deps.root,
       name,
-      async (u) => (await inspectContainer(deps.engine, u))?.State.Running === true,
+      async (u) =>
+        (await inspectContainer(deps.engine, u, deps.root).catch(ownOrNone))?.State.Running === true,
     );
     if (users.length)
       throw new ConflictError(
@@ -389,7 +400,7 @@ export async function stopService(
       );
   }
   await holdRestarts(deps.root, name); // also one waiting for its next restart after a crash
-  const info = await inspectContainer(deps.engine, name);
+  const info = await inspectContainer(deps.engine, name, deps.root);
   if (!info?.State.Running) return false;
   await deps.engine.libpod('POST', `/containers/${containerName(name)}/stop`, {
     query: { timeout: timeout ?? reg.spec.stopTimeout },
@@ -398,11 +409,20 @@ export async function stopService(
   return true;
 }
 
-/** Removes every container carrying the module's label (also ones left by older blueprint versions). */
-export async function removeModuleContainers(engine: Engine, name: string): Promise<number> {
+/**
+ * Removes every container of the box at `root` carrying the module's label (also ones left by
+ * older blueprint versions). The label is engine-wide: another box's (otherBox) is left alone.
+ */
+export async function removeModuleContainers(engine: Engine, name: string, root: string): Promise<number> {
   const list = await engine.libpod<{ Id: string }[]>('GET', '/containers/json', {
     query: { all: true, filters: JSON.stringify({ label: [`org.blueprintos.module=${name}`] }) },
   });
-  for (const c of list) await removeContainer(engine, c.Id);
-  return list.length;
+  let removed = 0;
+  for (const c of list) {
+    const info = await engine.libpod<ContainerInfo>('GET', `/containers/${c.Id}/json`).catch(() => undefined);
+    if (info && otherBox(info, root, name)) continue;
+    await removeContainer(engine, c.Id, info);
+    removed++;
+  }
+  return removed;
 }

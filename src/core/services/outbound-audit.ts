@@ -1,5 +1,5 @@
 import type { Engine } from './engine.js';
-import { inspectContainer } from './lifecycle.js';
+import { inspectContainer, ownOrNone } from './lifecycle.js';
 import { type ModuleFlow, moduleFlows } from './outbound.js';
 import { listRegistrations } from './registry.js';
 
@@ -19,7 +19,7 @@ export async function outboundModules(
   });
   for (const reg of regs) {
     if (reg.spec.network !== 'outbound') continue;
-    const info = await inspectContainer(engine, reg.name);
+    const info = await inspectContainer(engine, reg.name, root).catch(ownOrNone);
     const pid = info?.State.Running ? info.State.Pid : 0;
     if (pid > 1) out.push({ name: reg.name, flows: () => moduleFlows(pid) });
   }

@@ -1,7 +1,7 @@
 import type { HookOptions, UnpackedPackage } from '../pkg/hooks.js';
 import type { Engine } from './engine.js';
 import { realpath } from './fs-cb.js';
-import { inspectContainer, type ServiceDeps, startService, stopService } from './lifecycle.js';
+import { inspectContainer, ownOrNone, type ServiceDeps, startService, stopService } from './lifecycle.js';
 import { checkPackageMounts, packageMountsOf, planPackageMounts } from './package-mounts.js';
 import { listRegistrations } from './registry.js';
 
@@ -25,7 +25,8 @@ export async function restartPackageUsers(
   const engine = deps.engine();
   const d: ServiceDeps = { ...deps, engine };
   for (const reg of candidates) {
-    const info = await inspectContainer(engine, reg.name);
+    // Another box's container (a copied root) is not this box's to restart.
+    const info = await inspectContainer(engine, reg.name, deps.root).catch(ownOrNone);
     if (!info?.State.Running) continue;
     const mounted = (info.Mounts ?? []).some((m) => m.Source === real || m.Source.startsWith(`${real}/`));
     if (!mounted) continue;

@@ -3,7 +3,7 @@ import { NotFoundError, type StorageError } from '../errors.js';
 import { planAppArmor } from './apparmor.js';
 import type { Engine } from './engine.js';
 import { cgroupUsage, processView, ratingOf } from './inspect.js';
-import { checkHealth, inspectContainer, planWith, type ServiceDeps } from './lifecycle.js';
+import { checkHealth, inspectContainer, ownOrNone, planWith, type ServiceDeps } from './lifecycle.js';
 import { type ModuleInfo, readModuleInfo } from './module-info.js';
 import { type ContainerPlan, containerName, NO_GPU, VERSION_LABEL } from './policy.js';
 import type { Rating } from './rating.js';
@@ -57,7 +57,7 @@ async function statusOf(
   now = Date.now(),
 ): Promise<ServiceStatus> {
   const [info, record] = await Promise.all([
-    inspectContainer(deps.engine, reg.name),
+    inspectContainer(deps.engine, reg.name, deps.root).catch(ownOrNone),
     readRestartRecord(deps.root, reg.name),
   ]);
   const running = info?.State.Running === true;
@@ -162,6 +162,8 @@ export function demuxFrames(buf: Buffer): { stream: 'stdout' | 'stderr'; text: s
 }
 
 export interface LogOptions {
+  /** The box asking: another box's container of the name is refused (container-info.ts otherBox). */
+  root?: string;
   follow?: boolean;
   /** Last N lines; all when absent. */
   tail?: number;
@@ -179,7 +181,7 @@ export async function writeLogs(
   out: Writable,
   opts: LogOptions = {},
 ): Promise<void> {
-  if (!(await inspectContainer(engine, name)))
+  if (!(await inspectContainer(engine, name, opts.root)))
     throw new NotFoundError(
       `${name} has never been started, so it has no logs`,
       `Start it with \`blueprint service start ${name}\`.`,

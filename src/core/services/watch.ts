@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { checkHealth, inspectContainer, restartCrashed, type ServiceDeps } from './lifecycle.js';
+import { checkHealth, inspectContainer, ownOrNone, restartCrashed, type ServiceDeps } from './lifecycle.js';
 import { containerName } from './policy.js';
 import { type LoadedRegistration, listRegistrations } from './registry.js';
 import {
@@ -79,7 +79,8 @@ export async function superviseOnce(
   );
   for (const reg of regs) {
     try {
-      const info = await inspectContainer(deps.engine, reg.name);
+      // Another box's container (a copied root) is not watched from here.
+      const info = await inspectContainer(deps.engine, reg.name, deps.root).catch(ownOrNone);
       const observed = info && observe(info);
       if (!observed) continue;
       const before = await readRestartRecord(deps.root, reg.name);
@@ -106,7 +107,7 @@ export async function superviseOnce(
           ok: [304],
         });
         // The stop's own exit is this crash, not another one.
-        const after = await inspectContainer(deps.engine, reg.name);
+        const after = await inspectContainer(deps.engine, reg.name, deps.root);
         if (after) {
           exitCode = after.State.ExitCode;
           record = { ...record, lastExit: after.State.FinishedAt, lastExitCode: exitCode };
