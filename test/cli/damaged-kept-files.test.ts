@@ -11,7 +11,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseService } from '../../src/core/services/schema.js';
 import { consumerSpec, register, tokenRoot } from '../helpers/client-token-box.js';
-import { bpkg, GOOD, run, signedRepo, trustingRoot } from '../helpers/pkg.js';
+import { bpkg, GOOD, makeKey, run, signedRepo, tempDir, trustingRoot } from '../helpers/pkg.js';
 
 type Result = { code: number; stdout: string; stderr: string };
 
@@ -145,6 +145,25 @@ describe('installed.json damaged, read by the services', () => {
       // Without package mounts: inspect's signer (before: taken as none, silently).
       await register(root, 'plain', consumerSpec('/run/plain'));
       judge(await run(['--root', root, 'service', 'inspect', 'plain']), db, /hint: .*backup/);
+    },
+  );
+});
+
+describe('setup’s network choices damaged', () => {
+  it.each(['{"network":{"dns', '"x"', '[]'])(
+    '%s: bpkg repo add names etc/blueprint/network.json (the firewall follows the repositories), exit 7',
+    async (text) => {
+      const root = tempDir('bp-damaged-network-');
+      const file = path.join(root, 'etc/blueprint/network.json');
+      mkdirSync(path.dirname(file), { recursive: true });
+      writeFileSync(file, text);
+      const key = await makeKey(path.join(tempDir(), 'key'));
+      expect((await bpkg(root, ['key', 'add', key.publicFile, '--fingerprint', key.fingerprint])).code).toBe(
+        0,
+      );
+      const r = await bpkg(root, ['repo', 'add', 'main', 'https://example.org/r', '--key', key.fingerprint]);
+      judge(r, file, /hint: .*blueprint apply/);
+      expect(readFileSync(file, 'utf8')).toBe(text);
     },
   );
 });

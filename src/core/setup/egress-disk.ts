@@ -2,6 +2,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { UsageError } from '../errors.js';
+import { readKeptObject } from '../system/damaged-file.js';
 import { readJsonIfExists } from '../system/fs.js';
 import { acquireLock } from '../system/lock.js';
 import { layout } from '../system/paths.js';
@@ -124,8 +125,12 @@ export async function rebuildEgress(
   root: string,
   runner?: Runner,
 ): Promise<{ changed: string[]; commands: string[][] }> {
-  const stored = await readJsonIfExists<{ network?: unknown; ssh?: unknown }>(
+  // Not JSON, or not an object: damaged-file, named. Taken as it was, it failed as a bug in
+  // blueprint, or (`"x"`, `[]`) as no choices at all: the egress files rewritten with the defaults.
+  const stored = await readKeptObject<{ network?: unknown; ssh?: unknown }>(
     path.join(root, NETWORK_CHOICES),
+    () => true,
+    'It holds the network choices setup made. Restore it from a backup, or run `blueprint apply` (or setup) again: it writes the file and the firewall rules anew.',
   );
   if (!stored) return { changed: [], commands: [] };
   const spec: Pick<ApplianceSpec, 'network' | 'ssh' | 'repositories'> = await choicesForRoot(root, {
