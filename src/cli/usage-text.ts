@@ -84,8 +84,6 @@ async function meant(word: string, prog: string, top: boolean, rest: string[]): 
     names = entry.commands.map((c) => c.name);
   }
   const line = (cmd: string) => [prog, cmd, ...rest].join(' ');
-  // A model is the package model-NAME: removing one is the package manager's.
-  if (group === 'model' && ALIASES[word] === 'remove') return `bpkg remove model-${rest[0] ?? 'NAME'}`;
   const alias = ALIASES[word];
   if (alias && names.includes(alias)) return line(alias);
   const near = names.filter((n) => distance(word, n) <= (n.length > 4 ? 2 : 1));

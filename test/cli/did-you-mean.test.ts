@@ -17,11 +17,12 @@ describe('unknown commands point at the one meant', () => {
     [['service', 'ls'], 'Did you mean `blueprint service list`?'],
     [['service', 'ps'], 'Did you mean `blueprint service list`?'],
     [['model', 'ls'], 'Did you mean `blueprint model list`?'],
-    [['model', 'rm', 'tiny'], 'Did you mean `bpkg remove model-tiny`?'],
+    // model rm is a command of its own (test/cli/model-rm); Docker's and apt's words point at it.
+    [['model', 'delete', 'tiny'], 'Did you mean `blueprint model remove tiny`?'],
     [['staus'], 'Did you mean `blueprint status`?'],
     [['servce', 'list'], 'Did you mean `blueprint service list`?'],
     [['servce', 'ls'], 'Did you mean `blueprint service list`?'],
-    [['mdoel', 'rm', 'tiny'], 'Did you mean `bpkg remove model-tiny`?'],
+    [['mdoel', 'rm', 'tiny'], 'Did you mean `blueprint model rm tiny`?'],
   ])('%j', async (argv, hint) => {
     const r = await runCliHere(['--root', root, ...argv]);
     expect(r.code).toBe(2);

@@ -1,5 +1,6 @@
 import type { ImportProgress } from '../../app/index.js';
 import { NotFoundError, UsageError } from '../../app/index.js';
+import { removedLine } from '../../present/packages.js';
 import { table } from '../../present/table.js';
 import { bytes } from '../../present/units.js';
 import { cliBox } from '../box.js';
@@ -101,7 +102,7 @@ const listCommand: CommandSpec = {
   name: 'list',
   summary: 'The models installed on this box (the model-NAME packages), as `ollama list`',
   details: `A model is the package model-NAME: imported here (origin local) or installed from a repository.
-Remove one with \`bpkg remove model-NAME\`; the llm service serves the installed ones.`,
+Remove one with \`blueprint model rm NAME\`; the llm service serves the installed ones.`,
   async run(ctx, parsed) {
     if (parsed.positionals.length > 0) throw new UsageError('blueprint model list takes no arguments');
     const models = (await cliBox(ctx).packages.list())
@@ -126,6 +127,29 @@ Remove one with \`bpkg remove model-NAME\`; the llm service serves the installed
   },
 };
 
+/** `model rm NAME...` (as `ollama rm`), also `model remove`: bpkg remove of each model-NAME. */
+const rmCommand: CommandSpec = {
+  name: 'rm',
+  summary: 'Remove models: the packages model-NAME, as `ollama rm` (asks first unless --yes)',
+  args: 'NAME...',
+  details: `The same as \`bpkg remove model-NAME...\`: asked first on a terminal (unless --yes), and a
+running llm service that serves it is restarted without it. Exit 3 when a NAME is no installed model
+(\`blueprint model list\` shows them). --json: {changes: [{name, from}]}.`,
+  async run(ctx, parsed) {
+    const names = requirePositionals(parsed, 1, 'a model NAME', 'blueprint model rm');
+    const packages = cliBox(ctx).packages;
+    const installed = new Set((await packages.list()).map((p) => p.name));
+    const missing = names.filter((n) => !installed.has(`model-${n}`));
+    if (missing.length)
+      throw new NotFoundError(
+        `No model named ${missing.join(', ')} is installed`,
+        '`blueprint model list` shows the installed models (by NAME, without model-).',
+      );
+    const changes = await packages.remove(names.map((n) => `model-${n}`));
+    ctx.report({ changes }, changes.map(removedLine).join('\n'));
+  },
+};
+
 const keyCommand: CommandSpec = {
   name: 'key',
   summary: "This box's own key for local packages: its fingerprint (the private part never leaves the box)",
@@ -144,6 +168,7 @@ local package files only, never for a repository. Exit 3 when no import has made
 
 export const modelGroup: CommandGroup = {
   name: 'model',
-  summary: 'Language models on this box: list them, import a GGUF as a signed model-NAME package',
-  commands: [importCommand, listCommand, keyCommand],
+  summary:
+    'Language models on this box: list them, import a GGUF as a signed model-NAME package, remove them',
+  commands: [importCommand, listCommand, rmCommand, { ...rmCommand, name: 'remove' }, keyCommand],
 };

@@ -1,0 +1,57 @@
+/**
+ * `blueprint model rm NAME` (Ollama's `ollama rm`) and `model remove NAME` only pointed at
+ * `bpkg remove model-NAME` (unknown command, exit 2). They now remove that package, with bpkg
+ * remove's rules: asked first on a terminal unless --yes (with none to ask, it goes on, as bpkg
+ * remove does); a name that is no installed model says so and how to list them. Through the
+ * built executable.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { blueprintExe, repoRoot, run } from '../helpers/pkg.js';
+import { tempDir } from '../setup/temp-registry.js';
+
+const Q8 = path.join(repoRoot, 'test/fixtures/models/tiny-llama-q8/tiny-llama-q8_0.gguf');
+const models = async (root: string) =>
+  JSON.parse((await run(['--root', root, '--json', 'model', 'list'])).stdout).map(
+    (m: { name: string }) => m.name,
+  );
+
+describe('model rm', () => {
+  it('removes model-NAME, asking first as bpkg remove does; remove is the same command', async () => {
+    const root = path.join(tempDir('bp-model-rm-'), 'root');
+    mkdirSync(root);
+    for (const n of ['tiny', 'other'])
+      expect((await run(['--root', root, '--yes', 'model', 'import', Q8, '--name', n])).code).toBe(0);
+
+    // On a terminal it asks first, as bpkg remove does; 'n' removes nothing.
+    const asked = spawnSync('script', ['-qec', `${blueprintExe} --root ${root} model rm tiny`, '/dev/null'], {
+      input: 'n\n',
+      encoding: 'utf8',
+    });
+    expect(asked.stdout).toContain('Remove model-tiny? [y/N]');
+    expect(asked.status).not.toBe(0);
+    expect(await models(root)).toEqual(['other', 'tiny']);
+
+    const rm = await run(['--root', root, 'model', 'rm', 'tiny']);
+    expect(rm.code, rm.stderr).toBe(0);
+    expect(rm.stdout).toContain('removed model-tiny 1.0.0');
+    expect(await models(root)).toEqual(['other']);
+
+    const json = await run(['--root', root, '--json', '--yes', 'model', 'remove', 'other']);
+    expect(json.code, json.stderr).toBe(0);
+    expect(JSON.parse(json.stdout).changes).toEqual([expect.objectContaining({ name: 'model-other' })]);
+    expect(await models(root)).toEqual([]);
+
+    const none = await run(['--root', root, '--yes', 'model', 'rm', 'tiny']);
+    expect(none.code).toBe(3);
+    expect(none.stderr).toContain('No model named tiny is installed');
+    expect(none.stderr).toContain('blueprint model list');
+
+    const help = await run(['model', 'rm', '--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('Usage: blueprint model rm NAME...');
+    expect(help.stdout).toContain('model-NAME');
+  });
+});
