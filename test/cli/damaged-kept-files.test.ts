@@ -167,3 +167,17 @@ describe('setup’s network choices damaged', () => {
     },
   );
 });
+
+describe('installed.json of the wrong shape, read by the quick paths', () => {
+  it.each([
+    ['search', 'good'],
+    ['list', '--upgradable'],
+    ['upgrade', '--dry-run'],
+  ])('bpkg %s %s names it (the quick path gives way to the package manager), exit 7', async (...argv) => {
+    const { key, repo } = await signedRepo([GOOD]);
+    const root = await trustingRoot(key, repo);
+    const db = path.join(pkgState(root), 'installed.json');
+    writeFileSync(db, '{"format":1,"txid":"a","packages":7}');
+    judge(await bpkg(root, argv), db, /hint: .*backup/);
+  });
+});

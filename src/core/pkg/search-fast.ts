@@ -109,6 +109,8 @@ export async function searchTables(paths: Layout, word: string, now: Date): Prom
     } else for (const h of later) if (gt(h.version, best.get(h.name)!.version)) best.set(h.name, h);
   }
   const db = readJsonSync<Database>(paths.installedDb) ?? emptyDatabase();
+  // No database (`"packages": 7`, `[]`): the package manager's search names it (damaged-file).
+  if (db.packages?.constructor !== Object) return undefined;
   // A box with nothing installed (the common case for a search): the hits as they are, no copy.
   const hits: SearchHits = inOrder ? list : [...best.values()];
   if (Object.keys(db.packages).length)

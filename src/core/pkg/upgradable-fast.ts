@@ -51,6 +51,8 @@ export async function noUpgrades(paths: Layout, now: Date): Promise<[] | undefin
 /** The installed packages that came from a repository; undefined when one's origin is not recorded. */
 function fromRepositories(paths: Layout): InstalledPackage[] | undefined {
   const db = readJsonSync<Database>(paths.installedDb);
+  // No database (`"packages": 7`, `[]`): the package manager names it (damaged-file).
+  if (db && db.packages?.constructor !== Object) return undefined;
   const installed = Object.values(db?.packages ?? {}).filter(
     (p) => p.origin !== 'file' && p.origin !== LOCAL_ORIGIN,
   );
