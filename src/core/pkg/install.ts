@@ -167,13 +167,11 @@ export async function stage(
       // Re-activating a kept version: its files are still as recorded; its signature is checked again.
       if (report.ok) {
         const signer = await ('file' in source ? source.signer : signatureOnly(p, c, source.state));
-        // A reinstall of the installed version still runs the hooks: what they made outside the
-        // files (a module's image in the engine, its service registration) may be gone or damaged,
-        // and the reinstall is what their errors name as the fix.
-        const list =
-          kept?.version === entry.version
-            ? await readFileList(p.paths, entry.name, entry.version)
-            : undefined;
+        // A reinstall of the installed version, or the kept previous one made current again, still
+        // runs the hooks: what they made outside the files (a module's image in the engine, its
+        // service registration) may be gone or damaged, and the reinstall is what their errors
+        // name as the fix.
+        const list = await readFileList(p.paths, entry.name, entry.version);
         if (list) {
           p.progress({ phase: 'prepare', name: entry.name });
           await p.hooks.prepare?.(

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readlinkSync } from 'node:fs';
 import path from 'node:path';
 import { NotFoundError, StorageError } from '../errors.js';
 import { writeJsonAtomic } from '../system/fs.js';
@@ -104,10 +104,20 @@ async function versions(root: string, name: string): Promise<string[]> {
     .sort((a, b) => compareVersions(b, a));
 }
 
-/** The installed version of a module's service, or undefined when none is installed. */
+/**
+ * The installed version of a module's service, or undefined when none is installed: the version
+ * the package's `current` link names first (an upgrade keeps the previous version, and a rollback
+ * or `install NAME@PREVIOUS` makes the lower one current while the higher stays on disk), then the
+ * highest whose files are there (no link: a registration made without the package manager).
+ */
 export async function findRegistration(root: string, name: string): Promise<LoadedRegistration | undefined> {
   if (!isModuleName(name)) return undefined;
-  for (const v of await versions(root, name)) {
+  const all = await versions(root, name);
+  let current: string | undefined;
+  try {
+    current = readlinkSync(path.join(layout(root).optDir, name, 'current'));
+  } catch {}
+  for (const v of current && all.includes(current) ? [current, ...all.filter((x) => x !== current)] : all) {
     const reg = await readRegistration(path.join(regDir(root, name), `${v}.json`));
     if (reg && existsSync(reg.prefix)) return reg;
   }
