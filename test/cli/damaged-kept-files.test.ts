@@ -181,3 +181,24 @@ describe('installed.json of the wrong shape, read by the quick paths', () => {
     judge(await bpkg(root, argv), db, /hint: .*backup/);
   });
 });
+
+describe('etc/blueprint/config.json the engine socket is read from', () => {
+  it.each([
+    ['{"engine":{"sock', /config\.json is not JSON/],
+    [
+      '{"engine":{"socket":"run/podman.sock"}}',
+      /engine\.socket is "run\/podman\.sock", not the absolute path/,
+    ],
+  ])('%s: service status says so (exit 2), not the default engine taken silently', async (text, said) => {
+    const root = tokenRoot('bp-damaged-config-');
+    await register(root, 'hello', consumerSpec('/run/hello'));
+    const file = path.join(root, 'etc/blueprint/config.json');
+    mkdirSync(path.dirname(file), { recursive: true });
+    writeFileSync(file, text);
+    const r = await run(['--root', root, 'service', 'status', 'hello']);
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toMatch(said);
+    expect(r.stderr).toContain(file);
+    expect(r.stderr).not.toContain('bug in blueprint');
+  });
+});

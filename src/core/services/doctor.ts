@@ -53,7 +53,11 @@ export async function runDoctor(root: string, env: NodeJS.ProcessEnv = process.e
       name: 'engine socket',
       ok: false,
       detail: (err as Error).message,
-      fix: 'unset CONTAINER_HOST DOCKER_HOST',
+      // config.json's engine.socket judged (engine.ts): its own fix.
+      fix:
+        (err as { code?: string }).code === 'engine-not-unix'
+          ? 'unset CONTAINER_HOST DOCKER_HOST'
+          : ((err as { hint?: string }).hint ?? 'unset CONTAINER_HOST DOCKER_HOST'),
     });
     return checks;
   }

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type Docker from 'dockerode';
-import { BlueprintError, ExitCode, NotFoundError } from '../errors.js';
+import { BlueprintError, ExitCode, NotFoundError, UsageError } from '../errors.js';
 import { oneLine } from '../system/one-line.js';
 import { openWire, type Wire } from './engine-wire.js';
 
@@ -60,13 +60,28 @@ export function chooseSocket(env: NodeJS.ProcessEnv, configFile?: string): Socke
   return { path: DEFAULT_SOCKET, source: 'default' };
 }
 
+/**
+ * config.json's `engine.socket`. A file that is not JSON, or a socket that is no absolute path, is
+ * said (as download-pace.ts says of the same file), not passed over for the default engine.
+ */
 function readConfigSocket(file: string): string | undefined {
+  let text: string;
   try {
-    const v = (JSON.parse(readFileSync(file, 'utf8')) as { engine?: { socket?: unknown } }).engine?.socket;
-    return typeof v === 'string' && path.isAbsolute(v) ? v : undefined;
+    text = readFileSync(file, 'utf8');
   } catch {
     return undefined;
   }
+  let v: unknown;
+  try {
+    v = (JSON.parse(text) as { engine?: { socket?: unknown } } | null)?.engine?.socket;
+  } catch {
+    throw new UsageError(`${file} is not JSON`, 'Fix or remove it.');
+  }
+  if (v === undefined || (typeof v === 'string' && path.isAbsolute(v))) return v;
+  throw new UsageError(
+    `${file}: engine.socket is ${oneLine(JSON.stringify(v))}, not the absolute path of a unix socket`,
+    `Give one (${DEFAULT_SOCKET} is the default), or leave engine.socket out.`,
+  );
 }
 
 interface HttpError extends Error {
