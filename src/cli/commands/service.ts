@@ -200,7 +200,9 @@ const logs: CommandSpec = {
     tail: { type: 'string', short: 'n', value: 'N', description: 'Only the last N lines' },
     'no-timestamps': { type: 'boolean', description: 'Without the timestamp column' },
   },
-  details: `The engine keeps them in ROOT/var/log/blueprint/services/NAME.log. With the engine down they are
+  details: `Each line has the engine's time (to the second); a line the module stamped itself in that same
+second shows the module's finer time instead, one time a line.
+The engine keeps them in ROOT/var/log/blueprint/services/NAME.log. With the engine down they are
 read from there (with a warning); --follow needs the engine (exit 6 without it).
 --json: {name, lines: [{time, line}]}; with --follow one {time, line} object a line as they come.`,
   async run(ctx, parsed) {
@@ -224,17 +226,24 @@ read from there (with a warning); --follow needs the engine (exit 6 without it).
     if (ctx.json) return ctx.result({ name, lines: await services.logs(name, n) });
     // The module wrote these bytes (and echoes whoever reaches its socket): shown escaped, as
     // every other untrusted text the CLI prints, never acted on by the admin's terminal.
-    const { escapingStream } = await import('../../present/escape-stream.js');
-    const out = escapingStream(ctx.stdout);
+    const [{ escapingStream }, { oneTimestampStream }] = await Promise.all([
+      import('../../present/escape-stream.js'),
+      import('../../present/log-lines.js'),
+    ]);
+    const escaped = escapingStream(ctx.stdout);
+    const timestamps = !optBool(parsed, 'no-timestamps');
+    // One time a line where the module stamps its own (present/log-lines.ts).
+    const out = timestamps ? oneTimestampStream(escaped) : escaped;
     await services.writeLogs(name, out, {
       ...n,
       follow: optBool(parsed, 'follow'),
-      timestamps: !optBool(parsed, 'no-timestamps'),
+      timestamps,
       signal: ctx.signal,
     });
-    await new Promise<void>((resolve, reject) =>
-      out.end((err?: Error | null) => (err ? reject(err) : resolve())),
-    );
+    for (const s of out === escaped ? [escaped] : [out, escaped])
+      await new Promise<void>((resolve, reject) =>
+        s.end((err?: Error | null) => (err ? reject(err) : resolve())),
+      );
   },
 };
 
