@@ -4,8 +4,8 @@
  * module's image gone from the engine stayed gone and its registration was not written again. And
  * the service registry picked the highest registered version whose files are on disk, not the one
  * installed: with both versions kept, the service went on being the newer one after the downgrade
- * (and after `bpkg rollback`). The prepare hook now runs for the re-activated version, and the
- * registry takes the installed version (the package's `current` link) first.
+ * (and after `bpkg rollback`). The prepare hook now runs for the re-activated version (by install
+ * or by rollback), and the registry takes the installed version (the package's `current` link) first.
  */
 import { mkdirSync, symlinkSync } from 'node:fs';
 import path from 'node:path';
@@ -39,6 +39,9 @@ describe('re-activating the kept previous version', () => {
       previous: '1.1.0',
     });
     expect(prepared).toEqual(['good 1.0.0 1.0.0', 'good 1.1.0 1.1.0', 'good 1.0.0 1.0.0']);
+    // bpkg rollback likewise: the version it makes current is prepared again.
+    await pm.rollback('good');
+    expect(prepared.at(-1)).toBe('good 1.1.0 1.1.0');
   });
 });
 

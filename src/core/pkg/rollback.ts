@@ -5,6 +5,7 @@ import { readFileList, readInstalled } from './installed-db.js';
 import type { ManagerParts } from './parts.js';
 import { verifyVersion } from './states.js';
 import type { Change } from './transaction.js';
+import { versionDir } from './transaction.js';
 
 /**
  * Swaps each named package to its other kept version, in one transaction; run under the package
@@ -56,6 +57,18 @@ export async function rollbackLocked(p: ManagerParts, names: string[]): Promise<
         : `Upgrade or remove ${[...new Set(broken.map((b) => b.dependent))].join(', ')} first.`,
     );
   }
-  await p.tx.run('rollback', changes, next, async () => {});
+  // The hooks' prepare for each version made current, as an install of it: what they made outside
+  // its files (a module's image, its service registration) may be gone since the upgrade.
+  await p.tx.run('rollback', changes, next, async () => {
+    for (const c of changes) {
+      const list = c.to && (await readFileList(p.paths, c.name, c.to));
+      if (!c.to || !list) continue;
+      p.progress({ phase: 'prepare', name: c.name });
+      await p.hooks.prepare?.(
+        { name: c.name, version: c.to, manifest: list.manifest, prefix: versionDir(p.paths, c.name, c.to) },
+        p.hookOpts,
+      );
+    }
+  });
   return changes;
 }
