@@ -35,6 +35,24 @@ if (!existsSync(exe) || statSync(exe).mtimeMs < newest(path.join(root, 'src'))) 
 const demo = path.resolve(root, process.env.BLUEPRINT_DEMO_DIR || '.demo');
 const box = path.join(demo, 'root');
 say(`Making the demo box in ${path.relative(root, box)} (a fresh root; / is never touched)`);
+// The last demo box's services run on in the engine when its root is deleted: their sockets and
+// mounts gone, shown as running but unhealthy, and the new box's `service start` finds them running.
+// Its packages are removed first (containers and images with them); a box that cannot say is left.
+if (existsSync(path.join(box, 'var/lib/blueprint')) && existsSync(exe)) {
+  try {
+    const installed = JSON.parse(
+      execFileSync(exe, ['--root', box, '--json', 'pkg', 'list'], { stdio: ['ignore', 'pipe', 'ignore'] }),
+    ).map((p) => p.name);
+    if (installed.length) {
+      say(`Removing the last demo box's packages (${installed.join(', ')})`);
+      execFileSync(exe, ['--root', box, '--yes', 'pkg', 'remove', '--force', ...installed], {
+        stdio: ['ignore', 'ignore', 'inherit'],
+      });
+    }
+  } catch {
+    console.error('(could not remove them; `podman ps` shows what still runs)');
+  }
+}
 rmSync(demo, { recursive: true, force: true });
 mkdirSync(box, { recursive: true }); // a --root that is not there is refused, or made with a note
 const bp = (...args) =>
