@@ -12,7 +12,8 @@ import type { ServiceSpec } from './schema.js';
  * What the package transaction told the services module about an installed module: its service
  * section, where its files are, and what the admin approved at install. One file per version
  * (ROOT/var/lib/blueprint/services/NAME/VERSION.json) so an upgrade that aborts after `prepare`
- * leaves the old version's record intact; the highest version whose prefix exists wins.
+ * leaves the old version's record intact; the version the package's `current` link names wins,
+ * else the highest whose prefix exists (findRegistration).
  * Container state is never stored here: the engine is the source of truth for that.
  * The service section is stored parsed (defaults filled in), so commands need not load the schema.
  */
