@@ -61,9 +61,11 @@ describe('two box roots on one engine', () => {
     }
     const json = await run(['--root', copy, '--json', 'service', 'stop', name], { env });
     expect(JSON.parse(json.stdout).error.code).toBe('other-box');
-    // Shown as none of the copy's, not as its own running service.
+    // Shown as none of the copy's, not as its own running service, and why it cannot be made.
     const list = await run(['--root', copy, '--json', 'service', 'list'], { env });
-    expect(JSON.parse(list.stdout)).toEqual([expect.objectContaining({ name, state: 'not created' })]);
+    expect(JSON.parse(list.stdout)).toEqual([
+      expect.objectContaining({ name, state: 'not created (its name is held by another box)' }),
+    ]);
     expect(await state()).toEqual(before);
 
     const rm = await bpkg(copy, ['--yes', 'remove', name], env);

@@ -50,14 +50,23 @@ interface LibpodStats {
   Stats: { MemUsage: number; CPU: number; PIDs: number }[] | null;
 }
 
+/** The state of a service whose container name another box's container holds (container-info.ts otherBox). */
+export const OTHER_BOX_STATE = 'not created (its name is held by another box)';
+
 async function statusOf(
   deps: ServiceDeps,
   reg: LoadedRegistration,
   all: LoadedRegistration[],
   now = Date.now(),
 ): Promise<ServiceStatus> {
+  let held = false;
   const [info, record] = await Promise.all([
-    inspectContainer(deps.engine, reg.name, deps.root).catch(ownOrNone),
+    // blueprint-NAME made by another box on this engine (a copied root): none of this one's, said so.
+    inspectContainer(deps.engine, reg.name, deps.root).catch((err: unknown) => {
+      ownOrNone(err);
+      held = true;
+      return undefined;
+    }),
     readRestartRecord(deps.root, reg.name),
   ]);
   const running = info?.State.Running === true;
@@ -83,7 +92,7 @@ async function statusOf(
     version: reg.version,
     containerVersion: info?.Config.Labels[VERSION_LABEL] ?? null,
     // Gone: the engine says running, the kernel has no such process (container-info.ts).
-    state: info?.State.Gone ? 'gone' : (info?.State.Status ?? 'not created'),
+    state: held ? OTHER_BOX_STATE : info?.State.Gone ? 'gone' : (info?.State.Status ?? 'not created'),
     startedAt: running ? info.State.StartedAt : null,
     uptimeSeconds: running ? Math.max(0, Math.round((now - Date.parse(info.State.StartedAt)) / 1000)) : null,
     restarts: record.restarts,
