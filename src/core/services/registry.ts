@@ -110,6 +110,8 @@ async function versions(root: string, name: string): Promise<string[]> {
  * the package's `current` link names first (an upgrade keeps the previous version, and a rollback
  * or `install NAME@PREVIOUS` makes the lower one current while the higher stays on disk), then the
  * highest whose files are there (no link: a registration made without the package manager).
+ * A prefix outside the root (a root copied from another) is read as this root's own
+ * ROOT/opt/blueprint/NAME/VERSION.
  */
 export async function findRegistration(root: string, name: string): Promise<LoadedRegistration | undefined> {
   if (!isModuleName(name)) return undefined;
@@ -118,9 +120,16 @@ export async function findRegistration(root: string, name: string): Promise<Load
   try {
     current = readlinkSync(path.join(layout(root).optDir, name, 'current'));
   } catch {}
+  const l = layout(root);
   for (const v of current && all.includes(current) ? [current, ...all.filter((x) => x !== current)] : all) {
     const reg = await readRegistration(path.join(regDir(root, name), `${v}.json`));
-    if (reg && existsSync(reg.prefix)) return reg;
+    if (!reg) continue;
+    // A root copied from another (cp -a) carries registrations naming the other root's files:
+    // this root's own copy of that version is the one to mount (and to judge installed by).
+    const rel = path.relative(l.root, reg.prefix);
+    const prefix =
+      rel.startsWith('..') || path.isAbsolute(rel) ? path.join(l.optDir, name, reg.version) : reg.prefix;
+    if (existsSync(prefix)) return prefix === reg.prefix ? reg : { ...reg, prefix };
   }
   return undefined;
 }
