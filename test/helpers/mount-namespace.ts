@@ -30,9 +30,10 @@ export function fatBootSector(): Buffer {
  * Shell lines that give a private mount namespace a /dev of stand-ins, as the image's provisioning
  * scripts expect it: a tmpfs /dev with /dev/console and /dev/tty1 as plain files (what the script
  * writes to them can be read back), /dev/disk/by-label/BLUEPRINT a file blkid reads as FAT, and the
- * host's real /dev/null, carried over through `work/devnull`, which this makes first.
+ * host's real /dev/null, carried over through `work/devnull`, which this makes first. `stick`
+ * false: no disk carries the label.
  */
-export async function standInDev(work: string): Promise<string[]> {
+export async function standInDev(work: string, o: { stick?: boolean } = {}): Promise<string[]> {
   await writeFile(path.join(work, 'devnull'), '');
   await writeFile(path.join(work, 'fat-stick'), fatBootSector());
   return [
@@ -40,7 +41,7 @@ export async function standInDev(work: string): Promise<string[]> {
     'mount -t tmpfs dev /dev',
     'mkdir -p /dev/disk/by-label',
     'touch /dev/null /dev/console /dev/tty1',
-    `cp ${work}/fat-stick /dev/disk/by-label/BLUEPRINT`,
+    o.stick === false ? ':' : `cp ${work}/fat-stick /dev/disk/by-label/BLUEPRINT`,
     `mount --bind ${work}/devnull /dev/null`,
   ];
 }

@@ -1,8 +1,6 @@
-import { spawnSync } from 'node:child_process';
-import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
-import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { fatBootSector, mountNamespaceUsable } from '../helpers/mount-namespace.js';
+import { mountNamespaceUsable } from '../helpers/mount-namespace.js';
+import { bootOnce, provisionScript, provisionWork, stickMount } from '../helpers/provision-harness.js';
 import { tempRoot } from '../setup/helpers.js';
 
 /**
@@ -20,12 +18,6 @@ import { tempRoot } from '../setup/helpers.js';
  * /dev/console a plain file, and `blueprint`, `mount`, `umount`, `udevadm`, `journalctl`, `sleep`
  * stand-ins. A systemd timeout is SIGTERM to the script's process group, as KillMode= does.
  */
-const overlay = new URL('../../image/overlay/', import.meta.url).pathname;
-const unit = () =>
-  readFile(path.join(overlay, 'etc/systemd/system/blueprint-setup@.service'), 'utf8').then(
-    (t) => /^ExecStart=(.*)$/m.exec(t)?.[1] ?? '',
-  );
-
 let work: string;
 let cleanup: () => Promise<void>;
 beforeEach(async () => {
@@ -45,70 +37,35 @@ interface Boot {
 
 /** One boot: the provisioning, then the tty1 wizard unit's ExecStart. */
 async function boot(o: Boot): Promise<{ calls: string[]; tty: string }> {
-  const fake = path.join(work, 'fakebin');
-  await mkdir(fake);
-  await mkdir(path.join(work, 'stick'));
-  if (o.answers !== false) await writeFile(path.join(work, 'stick/answers.json'), '{"hostname":"box"}\n');
-  const tools: Record<string, string> = {
-    udevadm: 'exit 0',
-    mount: `eval "dest=\\\${$#}"; /usr/bin/mount --bind -o ro "${work}/stick" "$dest"`,
-    umount: '/usr/bin/umount "$1"',
-    // What the journal kept of the provisioning: setup's errors, one with escape sequences from a
-    // hostile answers file, which must not reach the console as they are.
-    journalctl: `echo "$@" >>${work}/journalctl-argv
+  const fake = await provisionWork(work, {
+    answers: o.answers,
+    tools: {
+      udevadm: 'exit 0',
+      mount: stickMount(work),
+      umount: '/usr/bin/umount "$1"',
+      // What the journal kept of the provisioning: setup's errors, one with escape sequences from a
+      // hostile answers file, which must not reach the console as they are.
+      journalctl: `echo "$@" >>${work}/journalctl-argv
 printf 'blueprint-provision: setting up from answers.json on the BLUEPRINT disk\\n'
 printf 'error: module "rag" is not installable offline\\033[2J\\033]0;owned\\007 \\342\\200\\256txt\\n'`,
-    // The locked console sleeps for good; here it says so and tries Ctrl-C on itself (ignored, it
-    // must be: an interrupted screen would give way to the login prompt).
-    sleep: `if [ "$1" = infinity ]; then echo "LOCKED" >>${work}/calls; kill -INT $$; echo "still locked after Ctrl-C" >>${work}/calls; fi; exit 0`,
-  };
-  for (const [name, body] of Object.entries(tools)) {
-    await writeFile(path.join(fake, name), `#!/bin/sh\n${body}\n`);
-    await chmod(path.join(fake, name), 0o755);
-  }
-  await writeFile(
-    path.join(work, 'blueprint'),
+      // The locked console sleeps for good; here it says so and tries Ctrl-C on itself (ignored, it
+      // must be: an interrupted screen would give way to the login prompt).
+      sleep: `if [ "$1" = infinity ]; then echo "LOCKED" >>${work}/calls; kill -INT $$; echo "still locked after Ctrl-C" >>${work}/calls; fi; exit 0`,
+    },
     // The wizard (`blueprint setup` alone) returns at once; only the headless run acts as told.
-    `#!/bin/sh\necho "blueprint $*" >>${work}/calls\n[ "$2" = --unattended ] || exit 0\n${o.setup ?? 'exit 0'}\n`,
-  );
-  await chmod(path.join(work, 'blueprint'), 0o755);
-  await writeFile(path.join(work, 'devnull'), '');
-  // A stick blkid reads as FAT: the provisioning mounts only the types the docs name.
-  await writeFile(path.join(work, 'fat-stick'), fatBootSector());
-  const script = `${overlay}usr/local/lib/blueprint/provision-from-disk`;
-  const provision = `PATH="${fake}:$PATH" sh ${script} >>${work}/journal 2>&1`;
-  const harness = [
-    'set -e',
-    `mount --bind /dev/null ${work}/devnull`,
-    'mount -t tmpfs dev /dev',
-    'mkdir -p /dev/disk/by-label',
-    'touch /dev/null /dev/console /dev/tty1',
-    o.stick !== false ? `cp ${work}/fat-stick /dev/disk/by-label/BLUEPRINT` : ':',
-    `mount --bind ${work}/devnull /dev/null`,
-    'mount -t tmpfs run /run',
-    // Where the provisioning keeps setup's output (never this host's /var/lib).
-    'mount -t tmpfs lib /var/lib',
-    'mount -t tmpfs local /usr/local',
-    'mkdir -p /usr/local/bin /usr/local/lib/blueprint',
-    `mount --bind -o ro ${overlay}usr/local/lib/blueprint /usr/local/lib/blueprint`,
-    `cp ${work}/blueprint /usr/local/bin/blueprint`,
-    'set +e',
-    o.timeout
-      ? // Its own process group (setsid, not forking: a background child leads no group), killed
-        // whole once setup is running.
-        `PATH="${fake}:$PATH" setsid sh ${script} >>${work}/journal 2>&1 & pid=$!; i=0; while [ ! -s ${work}/calls ] && [ $i -lt 100 ]; do /bin/sleep 0.05; i=$((i+1)); done; /usr/bin/kill -TERM -- -$pid; wait $pid`
-      : provision,
-    // The wizard unit, as systemd starts it once the provisioning is over (After=).
-    `cd / && PATH="${fake}:/usr/sbin:/usr/bin:/sbin:/bin" TERM=linux HOME=/root ${await unit()} </dev/null >${work}/tty 2>&1`,
-    'exit 0',
-  ].join('\n');
-  const r = spawnSync('unshare', ['-m', 'sh', '-c', harness], { encoding: 'utf8', timeout: 30_000 });
-  expect(r.status, r.stderr).toBe(0);
-  const read = (f: string) => readFile(path.join(work, f), 'utf8').catch(() => '');
-  return { calls: (await read('calls')).split('\n').filter(Boolean), tty: await read('tty') };
+    blueprint: `echo "blueprint $*" >>${work}/calls\n[ "$2" = --unattended ] || exit 0\n${o.setup ?? 'exit 0'}`,
+  });
+  const { calls, tty } = await bootOnce(work, fake, {
+    stick: o.stick,
+    // Its own process group (setsid, not forking: a background child leads no group), killed
+    // whole once setup is running.
+    provision: o.timeout
+      ? `PATH="${fake}:$PATH" setsid sh ${provisionScript} >>${work}/journal 2>&1 & pid=$!; i=0; while [ ! -s ${work}/calls ] && [ $i -lt 100 ]; do /bin/sleep 0.05; i=$((i+1)); done; /usr/bin/kill -TERM -- -$pid; wait $pid`
+      : undefined,
+  });
+  return { calls, tty };
 }
 
-/** The wizard ran when `blueprint setup` was called with nothing else. */
 const wizardRan = (calls: string[]) => calls.includes('blueprint setup');
 
 describe.skipIf(!mountNamespaceUsable)('the console after a headless setup from a BLUEPRINT disk', () => {

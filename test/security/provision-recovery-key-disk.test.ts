@@ -1,9 +1,9 @@
-import { spawnSync } from 'node:child_process';
-import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { encryptionOutcomeText } from '../../src/present/encryption.js';
 import { mountNamespaceUsable, standInDev } from '../helpers/mount-namespace.js';
+import { inMountNamespace, provisionScript, provisionWork, workFiles } from '../helpers/provision-harness.js';
 import { tempRoot } from '../setup/helpers.js';
 
 /**
@@ -24,8 +24,6 @@ import { tempRoot } from '../setup/helpers.js';
  * stand-in that binds it, and makes it writable for `-o remount,rw...` unless the stick is
  * write-protected.
  */
-const script = new URL('../../image/overlay/usr/local/lib/blueprint/provision-from-disk', import.meta.url)
-  .pathname;
 const KEY = 'cbdefghi-jklnrtuv-cbdefghi-jklnrtuv-cbdefghi-jklnrtuv-cbdefghi-jklnrtuv';
 const MACHINE_ID = '0123456789abcdef0123456789abcdef';
 const NAME = 'recovery-key-0123456789ab.txt';
@@ -66,55 +64,53 @@ interface Run {
  * the stick's folder (mkdir recovery-keys, a link, a fill...). `protect`: remounting rw fails.
  */
 async function provision(setup: string, prepare: string, opts: { protect?: boolean; small?: boolean } = {}) {
-  const fake = path.join(work, 'fakebin');
   const stick = path.join(work, 'stick');
-  await mkdir(fake);
-  await mkdir(stick);
   await writeFile(path.join(work, 'machine-id'), `${MACHINE_ID}\n`);
-  const tools = {
-    udevadm: 'exit 0',
-    mount: [
-      'for dest; do :; done # the last argument',
-      'case "$*" in',
-      `  *remount*) echo "$*" >>${work}/remounts; ${opts.protect ? 'echo "mount: write-protected" >&2; exit 32' : '/usr/bin/mount -o remount,bind,rw "$dest"'} ;;`,
-      `  *) /usr/bin/mount --bind -o ro "${stick}" "$dest" ;;`,
-      'esac',
-    ].join('\n'),
-    umount: '/usr/bin/umount "$1"',
-  };
-  for (const [name, body] of Object.entries(tools)) {
-    await writeFile(path.join(fake, name), `#!/bin/sh\n${body}\n`);
-    await chmod(path.join(fake, name), 0o755);
-  }
   const record = `echo "$@" >${work}/ran; (ls -l /run/blueprint/provision/recovery-keys; touch /run/blueprint/provision/probe 2>/dev/null && echo writable && rm /run/blueprint/provision/probe; for f in /run/blueprint/provision/recovery-keys/*; do [ -f "$f" ] && [ ! -L "$f" ] && cat "$f"; done) >${work}/atsetup 2>&1`;
-  await writeFile(path.join(work, 'blueprint'), `#!/bin/sh\n${record}\n${setup}\n`);
-  await chmod(path.join(work, 'blueprint'), 0o755);
+  // The stick's answers.json is made in the namespace, beside what `prepare` puts there.
+  const fake = await provisionWork(work, {
+    answers: false,
+    tools: {
+      udevadm: 'exit 0',
+      mount: [
+        'for dest; do :; done # the last argument',
+        'case "$*" in',
+        `  *remount*) echo "$*" >>${work}/remounts; ${opts.protect ? 'echo "mount: write-protected" >&2; exit 32' : '/usr/bin/mount -o remount,bind,rw "$dest"'} ;;`,
+        `  *) /usr/bin/mount --bind -o ro "${stick}" "$dest" ;;`,
+        'esac',
+      ].join('\n'),
+      umount: '/usr/bin/umount "$1"',
+    },
+    blueprint: `${record}\n${setup}`,
+  });
   const dev = await standInDev(work);
-  const harness = [
-    'set -e',
-    ...(opts.small ? [`mount -t tmpfs -o size=16k stick ${stick}`] : []),
-    `(cd ${stick} && echo '{"hostname":"box"}' > answers.json && ${prepare})`,
-    // The stick is made above while /dev is still the host's; then the stand-ins.
-    ...dev,
-    `mount --bind ${work}/machine-id /etc/machine-id`,
-    'mount -t tmpfs run /run',
-    'mount -t tmpfs lib /var/lib',
-    'mkdir -m 0755 /var/lib/blueprint',
-    'echo "box file" > /var/lib/victim',
-    'mount -t tmpfs bin /usr/local/bin',
-    `cp ${work}/blueprint /usr/local/bin/blueprint`,
-    `rc=0; PATH="${fake}:$PATH" timeout 20 sh ${script} > ${work}/journal 2>&1 || rc=$?`,
-    `cp /dev/console ${work}/console`,
-    `cp /dev/tty1 ${work}/tty1`,
-    `cp /var/lib/victim ${work}/victim`,
-    `cat /var/lib/blueprint/recovery-key-where > ${work}/note 2>/dev/null || :`,
-    `if mountpoint -q /run/blueprint/provision; then echo "still mounted"; fi > ${work}/mounted`,
-    `if [ -e /run/blueprint/provision-tried ]; then echo locked; fi > ${work}/locked`,
-    `for f in ${stick}/recovery-keys/*; do [ -e "$f" ] || [ -L "$f" ] || continue; printf '%s %s\\n' "\${f##*/}" "$(stat -c '%F %a' "$f")"; [ -f "$f" ] && [ ! -L "$f" ] && cat "$f"; done > ${work}/onstick || true`,
-    'exit $rc',
-  ].join('\n');
-  const r = spawnSync('unshare', ['-m', 'sh', '-c', harness], { encoding: 'utf8', timeout: 40_000 });
-  const read = (f: string) => readFile(path.join(work, f), 'utf8').catch(() => '');
+  const r = inMountNamespace(
+    [
+      'set -e',
+      ...(opts.small ? [`mount -t tmpfs -o size=16k stick ${stick}`] : []),
+      `(cd ${stick} && echo '{"hostname":"box"}' > answers.json && ${prepare})`,
+      // The stick is made above while /dev is still the host's; then the stand-ins.
+      ...dev,
+      `mount --bind ${work}/machine-id /etc/machine-id`,
+      'mount -t tmpfs run /run',
+      'mount -t tmpfs lib /var/lib',
+      'mkdir -m 0755 /var/lib/blueprint',
+      'echo "box file" > /var/lib/victim',
+      'mount -t tmpfs bin /usr/local/bin',
+      `cp ${work}/blueprint /usr/local/bin/blueprint`,
+      `rc=0; PATH="${fake}:$PATH" timeout 20 sh ${provisionScript} > ${work}/journal 2>&1 || rc=$?`,
+      `cp /dev/console ${work}/console`,
+      `cp /dev/tty1 ${work}/tty1`,
+      `cp /var/lib/victim ${work}/victim`,
+      `cat /var/lib/blueprint/recovery-key-where > ${work}/note 2>/dev/null || :`,
+      `if mountpoint -q /run/blueprint/provision; then echo "still mounted"; fi > ${work}/mounted`,
+      `if [ -e /run/blueprint/provision-tried ]; then echo locked; fi > ${work}/locked`,
+      `for f in ${stick}/recovery-keys/*; do [ -e "$f" ] || [ -L "$f" ] || continue; printf '%s %s\\n' "\${f##*/}" "$(stat -c '%F %a' "$f")"; [ -f "$f" ] && [ ! -L "$f" ] && cat "$f"; done > ${work}/onstick || true`,
+      'exit $rc',
+    ],
+    40_000,
+  );
+  const read = workFiles(work);
   return {
     rc: r.status ?? -1,
     journal: (await read('journal')) + r.stderr,

@@ -1,9 +1,18 @@
-import { spawnSync } from 'node:child_process';
-import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { encryptionOutcomeText } from '../../src/present/encryption.js';
 import { mountNamespaceUsable, standInDev } from '../helpers/mount-namespace.js';
+import {
+  imageMounts,
+  inMountNamespace,
+  overlay,
+  provisionScript,
+  provisionWork,
+  stickMount,
+  unitExecStart,
+  workFiles,
+} from '../helpers/provision-harness.js';
 import { tempRoot } from '../setup/helpers.js';
 
 /**
@@ -21,7 +30,6 @@ import { tempRoot } from '../setup/helpers.js';
  * The real script, then (a later boot: /run a fresh tmpfs) the unit's own ExecStart, run in a
  * private mount namespace with stand-ins, as in provision-recovery-key.
  */
-const overlay = new URL('../../image/overlay/', import.meta.url).pathname;
 const unitFile = path.join(overlay, 'etc/systemd/system/blueprint-recovery-key-note.service');
 const KEY = 'cbdefghi-jklnrtuv-cbdefghi-jklnrtuv-cbdefghi-jklnrtuv-cbdefghi-jklnrtuv';
 const NOTE = '/var/lib/blueprint/recovery-key-where';
@@ -36,37 +44,20 @@ afterEach(() => cleanup());
 
 /** Setup's stand-in prints TEXT; with `keyFile`, it also writes the key there (0600). */
 async function boots(text: string, keyFile?: string) {
-  const fake = path.join(work, 'fakebin');
-  await mkdir(fake);
-  await mkdir(path.join(work, 'stick'));
-  await writeFile(path.join(work, 'stick/answers.json'), '{"hostname":"box"}\n');
   await writeFile(path.join(work, 'out'), `${text}\n`);
-  const tools = {
-    udevadm: 'exit 0',
-    mount: `eval "dest=\\\${$#}"; /usr/bin/mount --bind -o ro "${work}/stick" "$dest"`,
-    umount: '/usr/bin/umount "$1"',
-  };
-  for (const [name, body] of Object.entries(tools)) {
-    await writeFile(path.join(fake, name), `#!/bin/sh\n${body}\n`);
-    await chmod(path.join(fake, name), 0o755);
-  }
   const write = keyFile ? `(umask 077; echo '${KEY}' > '${keyFile}')\n` : '';
-  await writeFile(path.join(work, 'blueprint'), `#!/bin/sh\n${write}cat ${work}/out\n`);
-  await chmod(path.join(work, 'blueprint'), 0o755);
+  const fake = await provisionWork(work, {
+    tools: { udevadm: 'exit 0', mount: stickMount(work), umount: '/usr/bin/umount "$1"' },
+    blueprint: `${write}cat ${work}/out`,
+  });
   const dev = await standInDev(work);
-  const execStart =
-    /^ExecStart=(.*)$/m.exec(await readFile(unitFile, 'utf8').catch(() => ''))?.[1] ?? 'false';
-  const harness = [
+  const execStart = (await unitExecStart('blueprint-recovery-key-note.service')) || 'false';
+  const r = inMountNamespace([
     'set -e',
     ...dev,
-    'mount -t tmpfs run /run',
-    'mount -t tmpfs lib /var/lib',
+    ...imageMounts(work),
     'mkdir -m 0755 /var/lib/blueprint',
-    'mount -t tmpfs local /usr/local',
-    'mkdir -p /usr/local/bin /usr/local/lib/blueprint',
-    `mount --bind -o ro ${overlay}usr/local/lib/blueprint /usr/local/lib/blueprint`,
-    `cp ${work}/blueprint /usr/local/bin/blueprint`,
-    `PATH="${fake}:$PATH" sh ${overlay}usr/local/lib/blueprint/provision-from-disk > ${work}/journal 2>&1`,
+    `PATH="${fake}:$PATH" sh ${provisionScript} > ${work}/journal 2>&1`,
     `cat ${NOTE} > ${work}/note 2>/dev/null || :`,
     `stat -c %a ${NOTE} > ${work}/note-mode 2>/dev/null || :`,
     // The restart: /run is empty again, /var/lib kept.
@@ -80,10 +71,9 @@ async function boots(text: string, keyFile?: string) {
     'mount -t tmpfs run /run',
     `${execStart} >> ${work}/unit-out 2>&1 || echo "unit failed $?" >> ${work}/unit-out`,
     `[ ! -e ${ISSUE} ] || echo present > ${work}/issue-after-delete`,
-  ].join('\n');
-  const r = spawnSync('unshare', ['-m', 'sh', '-c', harness], { encoding: 'utf8', timeout: 30_000 });
+  ]);
   expect(r.status, r.stderr).toBe(0);
-  const read = (f: string) => readFile(path.join(work, f), 'utf8').catch(() => '');
+  const read = workFiles(work);
   return {
     journal: await read('journal'),
     note: await read('note'),

@@ -1,9 +1,13 @@
-import { spawnSync } from 'node:child_process';
-import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
-import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { encryptionOutcomeText } from '../../src/present/encryption.js';
 import { mountNamespaceUsable, standInDev } from '../helpers/mount-namespace.js';
+import {
+  inMountNamespace,
+  provisionScript,
+  provisionWork,
+  stickMount,
+  workFiles,
+} from '../helpers/provision-harness.js';
 import { tempRoot } from '../setup/helpers.js';
 
 /**
@@ -30,8 +34,6 @@ import { tempRoot } from '../setup/helpers.js';
  * tmpfs there, /dev/console and /dev/tty1 plain files, and `blueprint`, `mount`, `umount`,
  * `udevadm` stand-ins.
  */
-const script = new URL('../../image/overlay/usr/local/lib/blueprint/provision-from-disk', import.meta.url)
-  .pathname;
 const KEY = 'cbdefghi-jklnrtuv-cbdefghi-jklnrtuv-cbdefghi-jklnrtuv-cbdefghi-jklnrtuv';
 
 let work: string;
@@ -51,24 +53,17 @@ async function provision(setup: string): Promise<{
   /** What the script left in /var/lib/blueprint: name, mode (octal), owner uid, then the text. */
   kept: string;
 }> {
-  const fake = path.join(work, 'fakebin');
-  await mkdir(fake);
-  await mkdir(path.join(work, 'stick'));
-  await writeFile(path.join(work, 'stick/answers.json'), '{"hostname":"box"}\n');
-  const tools = {
-    udevadm: 'exit 0',
-    // The stick's folder, read-only, where the script mounts it (its last argument).
-    mount: `eval "dest=\\\${$#}"; /usr/bin/mount --bind -o ro "${work}/stick" "$dest"`,
-    umount: '/usr/bin/umount "$1"',
-  };
-  for (const [name, body] of Object.entries(tools)) {
-    await writeFile(path.join(fake, name), `#!/bin/sh\n${body}\n`);
-    await chmod(path.join(fake, name), 0o755);
-  }
-  await writeFile(path.join(work, 'blueprint'), `#!/bin/sh\necho "$@" > ${work}/argv\n${setup}\n`);
-  await chmod(path.join(work, 'blueprint'), 0o755);
+  const fake = await provisionWork(work, {
+    tools: {
+      udevadm: 'exit 0',
+      // The stick's folder, read-only, where the script mounts it (its last argument).
+      mount: stickMount(work),
+      umount: '/usr/bin/umount "$1"',
+    },
+    blueprint: `echo "$@" > ${work}/argv\n${setup}`,
+  });
   const dev = await standInDev(work);
-  const harness = [
+  const r = inMountNamespace([
     'set -e',
     ...dev,
     'mount -t tmpfs run /run',
@@ -76,14 +71,13 @@ async function provision(setup: string): Promise<{
     'mkdir -m 0755 /var/lib/blueprint',
     'mount -t tmpfs bin /usr/local/bin',
     `cp ${work}/blueprint /usr/local/bin/blueprint`,
-    `rc=0; PATH="${fake}:$PATH" sh ${script} > ${work}/journal 2>&1 || rc=$?`,
+    `rc=0; PATH="${fake}:$PATH" sh ${provisionScript} > ${work}/journal 2>&1 || rc=$?`,
     `cp /dev/console ${work}/console`,
     `cp /dev/tty1 ${work}/tty1`,
     `for f in /var/lib/blueprint/*; do [ -f "$f" ] || continue; stat -c '%n %a %u' "$f"; cat "$f"; done > ${work}/kept`,
     'exit $rc',
-  ].join('\n');
-  const r = spawnSync('unshare', ['-m', 'sh', '-c', harness], { encoding: 'utf8' });
-  const read = (f: string) => readFile(path.join(work, f), 'utf8').catch(() => '');
+  ]);
+  const read = workFiles(work);
   return {
     rc: r.status ?? -1,
     journal: await read('journal'),

@@ -1,9 +1,10 @@
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmod, copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { fatBootSector, mountNamespaceUsable, standInDev } from '../helpers/mount-namespace.js';
+import { fatBootSector, mountNamespaceUsable } from '../helpers/mount-namespace.js';
+import { bootOnce, provisionWork, stickMount } from '../helpers/provision-harness.js';
 import { tempRoot } from '../setup/helpers.js';
 
 /**
@@ -20,11 +21,6 @@ import { tempRoot } from '../setup/helpers.js';
  * provision-two-disks, with the real blkid reading a real file system image at the stand-in
  * /dev/disk/by-label/BLUEPRINT; `mount` is a stand-in recording its arguments.
  */
-const overlay = new URL('../../image/overlay/', import.meta.url).pathname;
-const unit = () =>
-  readFile(path.join(overlay, 'etc/systemd/system/blueprint-setup@.service'), 'utf8').then(
-    (t) => /^ExecStart=(.*)$/m.exec(t)?.[1] ?? '',
-  );
 const have = (tool: string) => spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0;
 
 let work: string;
@@ -36,56 +32,28 @@ afterEach(() => cleanup());
 
 /** One boot with `image` as the BLUEPRINT device: the provisioning, then tty1's wizard unit. */
 async function boot(image: string, stickFolders: string[] = []) {
-  const fake = path.join(work, 'fakebin');
-  await mkdir(fake);
-  await mkdir(path.join(work, 'stick'));
-  await writeFile(path.join(work, 'stick/answers.json'), '{"hostname":"box"}\n');
+  const fake = await provisionWork(work, {
+    tools: {
+      udevadm: 'exit 0',
+      // A remount (rw, for the recovery-keys folder) makes the bound stick writable.
+      mount: stickMount(
+        work,
+        `echo "mount $*" >>${work}/calls; eval "dest=\\\${$#}"; case "$*" in *remount,rw*) exec /usr/bin/mount -o remount,bind,rw "$dest" ;; esac; `,
+      ),
+      umount: '/usr/bin/umount "$1"',
+      journalctl: `cat ${work}/journal`,
+      sleep: `if [ "$1" = infinity ]; then echo LOCKED >>${work}/calls; fi; exit 0`,
+    },
+    blueprint: `echo "blueprint $*" >>${work}/calls\nexit 0`,
+  });
   for (const folder of stickFolders) await mkdir(path.join(work, 'stick', folder));
-  const tools: Record<string, string> = {
-    udevadm: 'exit 0',
-    // A remount (rw, for the recovery-keys folder) makes the bound stick writable.
-    mount: `echo "mount $*" >>${work}/calls; eval "dest=\\\${$#}"; case "$*" in *remount,rw*) exec /usr/bin/mount -o remount,bind,rw "$dest" ;; esac; /usr/bin/mount --bind -o ro "${work}/stick" "$dest"`,
-    umount: '/usr/bin/umount "$1"',
-    journalctl: `cat ${work}/journal`,
-    sleep: `if [ "$1" = infinity ]; then echo LOCKED >>${work}/calls; fi; exit 0`,
-  };
-  for (const [name, body] of Object.entries(tools)) {
-    await writeFile(path.join(fake, name), `#!/bin/sh\n${body}\n`);
-    await chmod(path.join(fake, name), 0o755);
-  }
-  await writeFile(path.join(work, 'blueprint'), `#!/bin/sh\necho "blueprint $*" >>${work}/calls\nexit 0\n`);
-  await chmod(path.join(work, 'blueprint'), 0o755);
-  const harness = [
-    'set -e',
-    ...(await standInDev(work)),
-    `cp ${image} /dev/disk/by-label/BLUEPRINT`,
-    'mount -t tmpfs run /run',
-    'mount -t tmpfs lib /var/lib',
-    'mount -t tmpfs local /usr/local',
-    'mkdir -p /usr/local/bin /usr/local/lib/blueprint',
-    `mount --bind -o ro ${overlay}usr/local/lib/blueprint /usr/local/lib/blueprint`,
-    `cp ${work}/blueprint /usr/local/bin/blueprint`,
-    'set +e',
-    `PATH="${fake}:$PATH" sh ${overlay}usr/local/lib/blueprint/provision-from-disk >>${work}/journal 2>&1; echo "rc $?" >>${work}/calls`,
-    `cp /dev/tty1 ${work}/screen`,
-    `cd / && PATH="${fake}:/usr/sbin:/usr/bin:/sbin:/bin" TERM=linux HOME=/root ${await unit()} </dev/null >${work}/tty 2>&1`,
-    'exit 0',
-  ].join('\n');
-  const r = spawnSync('unshare', ['-m', 'sh', '-c', harness], { encoding: 'utf8', timeout: 30_000 });
-  expect(r.status, r.stderr).toBe(0);
-  const read = (f: string) => readFile(path.join(work, f), 'utf8').catch(() => '');
-  return {
-    calls: (await read('calls')).split('\n').filter(Boolean),
-    journal: await read('journal'),
-    screen: await read('screen'),
-    tty: await read('tty'),
-  };
+  return bootOnce(work, fake, { devLines: [`cp ${image} /dev/disk/by-label/BLUEPRINT`] });
 }
 
 function refusedSaying(r: Awaited<ReturnType<typeof boot>>, why: RegExp) {
   expect(r.calls.filter((c) => c.startsWith('mount '))).toEqual([]);
   expect(r.calls.some((c) => c.startsWith('blueprint setup'))).toBe(false);
-  expect(r.calls).toContain('rc 1');
+  expect(r.rc).toBe(1);
   expect(r.calls).toContain('LOCKED');
   for (const [where, text] of [
     ['journal', r.journal],
@@ -129,7 +97,7 @@ describe.skipIf(!mountNamespaceUsable)('the BLUEPRINT stick’s file system', ()
       'mount -t vfat -o ro,nosuid,nodev,noexec /dev/disk/by-label/BLUEPRINT /run/blueprint/provision',
     );
     expect(r.calls).toContain('blueprint setup --unattended --answers /run/blueprint/provision/answers.json');
-    expect(r.calls).toContain('rc 0');
+    expect(r.rc).toBe(0);
   });
 
   it.skipIf(!have('mkfs.ext4'))('ext4 is mounted as ext4', async () => {
@@ -139,7 +107,7 @@ describe.skipIf(!mountNamespaceUsable)('the BLUEPRINT stick’s file system', ()
     expect(r.calls.find((c) => c.startsWith('mount '))).toMatch(
       /^mount -t ext4 -o ro,noload,nosuid,nodev,noexec /,
     );
-    expect(r.calls).toContain('rc 0');
+    expect(r.rc).toBe(0);
   });
 
   // Two signatures (a FAT boot sector written over an ext4 stick's first sector: each driver would
@@ -194,7 +162,7 @@ describe.skipIf(!mountNamespaceUsable)('the BLUEPRINT stick’s file system', ()
       );
       expect(real.status, real.stderr).toBe(0);
       expect(sha256(await readFile(stick)), `mounted -o ${opts}`).toBe(before);
-      expect(r.calls).toContain('rc 0');
+      expect(r.rc).toBe(0);
     },
   );
 
@@ -210,7 +178,7 @@ describe.skipIf(!mountNamespaceUsable)('the BLUEPRINT stick’s file system', ()
         'mount -t ext4 -o ro,noload,nosuid,nodev,noexec /dev/disk/by-label/BLUEPRINT /run/blueprint/provision',
       ]);
       expect(r.calls.some((c) => c.startsWith('blueprint setup'))).toBe(false);
-      expect(r.calls).toContain('rc 1');
+      expect(r.rc).toBe(1);
       expect(r.calls).toContain('LOCKED');
       for (const [where, text] of [
         ['journal', r.journal],
