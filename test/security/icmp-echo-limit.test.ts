@@ -26,6 +26,7 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nftablesRules } from '../../src/core/setup/configs.js';
+import { type Address, netnsPair } from '../helpers/netns-pair.js';
 import { hasNft, tempRoot } from '../setup/helpers.js';
 
 const PYTHON = '/usr/bin/python3';
@@ -128,9 +129,8 @@ for i in range(n):
 const canNetns = hasNft && process.getuid?.() === 0 && existsSync('/usr/sbin/ip') && existsSync(PYTHON);
 
 describe.skipIf(!canNetns)('ICMP echo floods against the box firewall (in namespaces)', () => {
-  const tag = `bpic${process.pid}`;
-  const box = `${tag}-box`;
-  const net = `${tag}-net`;
+  const pair = netnsPair(`bpic${process.pid}`);
+  const { box, net, netDev, sh } = pair;
   const BOX4 = '198.51.100.2';
   const BOX6 = '2001:db8:1::2';
   const OTHER4 = '198.51.100.3';
@@ -138,8 +138,6 @@ describe.skipIf(!canNetns)('ICMP echo floods against the box firewall (in namesp
   const ONE64 = Array.from({ length: 20 }, (_, i) => `2001:db8:3::${(i + 16).toString(16)}`);
   let root: string;
   let cleanup: () => Promise<void>;
-  const sh = (ns: string, ...argv: string[]) =>
-    execFileSync('ip', ['netns', 'exec', ns, ...argv], { stdio: 'pipe' }).toString();
 
   /** The image's file as configure.sh makes it (the resolver's uid filled in). */
   const imageRules = readFileSync(
@@ -196,45 +194,25 @@ describe.skipIf(!canNetns)('ICMP echo floods against the box firewall (in namesp
 
   beforeAll(async () => {
     ({ root, cleanup } = await tempRoot('icmp-echo'));
-    execFileSync('ip', ['netns', 'add', box]);
-    execFileSync('ip', ['netns', 'add', net]);
-    execFileSync('ip', [
-      'link',
-      'add',
-      `${tag}a`,
-      'netns',
-      box,
-      'type',
-      'veth',
-      'peer',
-      'name',
-      `${tag}b`,
-      'netns',
-      net,
-    ]);
-    sh(box, 'ip', 'addr', 'add', `${BOX4}/24`, 'dev', `${tag}a`);
-    sh(net, 'ip', 'addr', 'add', '198.51.100.1/24', 'dev', `${tag}b`);
-    sh(box, 'ip', 'addr', 'add', `${BOX6}/64`, 'dev', `${tag}a`, 'nodad');
-    sh(net, 'ip', 'addr', 'add', '2001:db8:1::1/64', 'dev', `${tag}b`, 'nodad');
-    sh(net, 'ip', 'addr', 'add', 'fe80::1/64', 'dev', `${tag}b`, 'nodad'); // the querier's
-    // A second sender for each family (its own /64 for IPv6), and twenty addresses of one /64.
-    sh(net, 'ip', 'addr', 'add', `${OTHER4}/24`, 'dev', `${tag}b`);
-    sh(net, 'ip', 'addr', 'add', `${OTHER6}/64`, 'dev', `${tag}b`, 'nodad');
-    for (const a of ONE64) sh(net, 'ip', 'addr', 'add', `${a}/64`, 'dev', `${tag}b`, 'nodad');
-    for (const [ns, dev] of [
-      [box, `${tag}a`],
-      [net, `${tag}b`],
-    ] as const) {
-      sh(ns, 'ip', 'link', 'set', dev, 'up');
-      sh(ns, 'ip', 'link', 'set', 'lo', 'up');
-    }
+    pair.create({
+      box: [[`${BOX4}/24`], [`${BOX6}/64`, 'nodad']],
+      net: [
+        ['198.51.100.1/24'],
+        ['2001:db8:1::1/64', 'nodad'],
+        ['fe80::1/64', 'nodad'], // the querier's
+        // A second sender for each family (its own /64 for IPv6), and twenty addresses of one /64.
+        [`${OTHER4}/24`],
+        [`${OTHER6}/64`, 'nodad'],
+        ...ONE64.map((a): Address => [`${a}/64`, 'nodad']),
+      ],
+    });
     // The box answers those senders, and the made-up 10.0.0.0/8 sources, through the other end.
     for (const prefix of ['2001:db8:2::/64', '2001:db8:3::/64'])
       sh(box, 'ip', '-6', 'route', 'add', prefix, 'via', '2001:db8:1::1');
     sh(box, 'ip', 'route', 'add', '10.0.0.0/8', 'via', '198.51.100.1');
   });
   afterAll(async () => {
-    for (const ns of [box, net]) spawnSync('ip', ['netns', 'del', ns]);
+    pair.remove();
     await cleanup?.();
   });
 
@@ -333,7 +311,7 @@ describe.skipIf(!canNetns)('ICMP echo floods against the box firewall (in namesp
     it("answers a multicast listener query (MLD), or a snooping switch stops sending it the link's multicast, neighbour solicitations included", () => {
       // The output chain lets the reports out; the query must get in. (Last in its group: the
       // unsolicited reports sent when the link came up are long over.)
-      const reports = Number(sh(net, PYTHON, '-c', MLD_QUERY, `${tag}b`, 'fe80::1').trim());
+      const reports = Number(sh(net, PYTHON, '-c', MLD_QUERY, netDev, 'fe80::1').trim());
       expect(reports).toBeGreaterThan(0);
     });
   });

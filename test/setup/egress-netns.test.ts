@@ -1,4 +1,4 @@
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -8,6 +8,7 @@ import { dnsmasqConf } from '../../src/core/setup/egress.js';
 import { type ApplianceSpec, specSchema } from '../../src/core/setup/index.js';
 import { specDestinations } from '../../src/core/setup/resources.js';
 import { auditOutbound } from '../../src/core/system/egress-audit.js';
+import { netnsPair } from '../helpers/netns-pair.js';
 import { hasNft, sshPublicKey, tempRoot } from './helpers.js';
 
 const key = sshPublicKey('ops@laptop');
@@ -29,14 +30,12 @@ const spec = (over: Record<string, unknown> = {}): ApplianceSpec =>
 const canNetns =
   hasNft && process.getuid?.() === 0 && existsSync('/usr/sbin/dnsmasq') && existsSync('/usr/sbin/ip');
 describe.skipIf(!canNetns)('default-deny egress applied in a namespace', () => {
-  const tag = `bpeg${process.pid}`;
-  const box = `${tag}-box`;
-  const net = `${tag}-net`;
+  const pair = netnsPair(`bpeg${process.pid}`);
+  const { box, net, sh } = pair;
   const procs: ChildProcess[] = [];
   let root: string;
   let cleanup: () => Promise<void>;
   let dests: ReturnType<typeof specDestinations>;
-  const sh = (ns: string, ...argv: string[]) => execFileSync('ip', ['netns', 'exec', ns, ...argv]).toString();
   const bg = (ns: string, ...argv: string[]) => {
     const p = spawn('ip', ['netns', 'exec', ns, ...argv], { stdio: 'ignore' });
     procs.push(p);
@@ -79,35 +78,11 @@ describe.skipIf(!canNetns)('default-deny egress applied in a namespace', () => {
 
   beforeAll(async () => {
     ({ root, cleanup } = await tempRoot('egress-ns'));
-    execFileSync('ip', ['netns', 'add', box]);
-    execFileSync('ip', ['netns', 'add', net]);
-    execFileSync('ip', [
-      'link',
-      'add',
-      `${tag}a`,
-      'netns',
-      box,
-      'type',
-      'veth',
-      'peer',
-      'name',
-      `${tag}b`,
-      'netns',
-      net,
-    ]);
-    sh(box, 'ip', 'addr', 'add', '198.51.100.2/24', 'dev', `${tag}a`);
-    sh(net, 'ip', 'addr', 'add', '198.51.100.1/24', 'dev', `${tag}b`);
-    sh(net, 'ip', 'addr', 'add', '198.51.100.3/24', 'dev', `${tag}b`);
-    // A LAN beside the "internet": a host on a private address the box reaches on its link.
-    sh(box, 'ip', 'addr', 'add', '10.199.0.2/24', 'dev', `${tag}a`);
-    sh(net, 'ip', 'addr', 'add', '10.199.0.5/24', 'dev', `${tag}b`);
-    for (const [ns, dev] of [
-      [box, `${tag}a`],
-      [net, `${tag}b`],
-    ] as const) {
-      sh(ns, 'ip', 'link', 'set', dev, 'up');
-      sh(ns, 'ip', 'link', 'set', 'lo', 'up');
-    }
+    pair.create({
+      box: [['198.51.100.2/24'], ['10.199.0.2/24']],
+      // A LAN beside the "internet": a host on a private address the box reaches on its link.
+      net: [['198.51.100.1/24'], ['198.51.100.3/24'], ['10.199.0.5/24']],
+    });
     // The outside: a DNS server that says repo.test is 198.51.100.1, TCP servers answering on every address.
     bg(
       net,
@@ -157,7 +132,7 @@ describe.skipIf(!canNetns)('default-deny egress applied in a namespace', () => {
   });
   afterAll(async () => {
     for (const p of procs) p.kill();
-    for (const ns of [box, net]) execFileSync('ip', ['netns', 'del', ns]);
+    pair.remove();
     await cleanup();
   });
 
