@@ -1,11 +1,11 @@
-import { chmodSync, chownSync, mkdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chownSync, mkdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { readSetupFile } from '../../src/core/setup/keys.js';
 import { openUntrusted } from '../../src/core/system/copy-hashed.js';
 import { readBoundedFile } from '../../src/core/system/read-bounded.js';
 import { runCliHere } from '../helpers/cli-here.js';
-import { NOBODY } from '../helpers/owned-folders.js';
+import { linkFolders, NOBODY, SECRET } from '../helpers/owned-folders.js';
 import { tempDir } from '../helpers/pkg.js';
 
 /**
@@ -36,20 +36,14 @@ vi.mock('node:fs/promises', async (importOriginal) => {
   return { ...real, lstat, default: { ...real, lstat } };
 });
 
-const base = tempDir('bp-named-file-links-');
-const SECRET = 'root-only: the recovery key is cbdefghi-jklnrtuv\n';
-const privateDir = join(base, 'root-only');
-const theirs = join(base, 'theirs');
-const mine = join(base, 'mine');
-const sticky = join(base, 'sticky');
+const folders = linkFolders('bp-named-file-links-');
+const { base, privateDir, theirs, mine, sticky } = folders;
 /** Another user's folder is made by chown: as root only. */
 const asRoot = process.getuid?.() === 0;
 
 beforeAll(() => {
   if (!asRoot) return;
-  mkdirSync(privateDir, { mode: 0o700 });
-  for (const name of ['secret.gguf', 'secret.yaml', 'secret.bpkg', 'own.yaml'])
-    writeFileSync(join(privateDir, name), SECRET, { mode: 0o600 });
+  folders.make(['secret.gguf', 'secret.yaml', 'secret.bpkg', 'own.yaml']);
   // Another user's folder: their own file, and their links to root's.
   mkdirSync(theirs);
   writeFileSync(join(theirs, 'own.yaml'), 'hostname: theirs\n');
@@ -61,12 +55,8 @@ beforeAll(() => {
   chownSync(theirs, NOBODY, NOBODY);
   chownSync(join(theirs, 'own.yaml'), NOBODY, NOBODY);
   // Root's own folder with root's link: the admin's, followed.
-  mkdirSync(mine);
-  chmodSync(mine, 0o755);
   symlinkSync(join(privateDir, 'secret.yaml'), join(mine, 'answers.yaml'));
   // Open to all and sticky (/tmp): anyone's links.
-  mkdirSync(sticky);
-  chmodSync(sticky, 0o1777);
   symlinkSync(join(privateDir, 'secret.bpkg'), join(sticky, 'x.bpkg'));
 });
 

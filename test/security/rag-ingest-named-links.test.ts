@@ -1,11 +1,11 @@
-import { chmodSync, chownSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chownSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collectFiles, readFound } from '../../src/core/system/walk.js';
 import { runCliHere } from '../helpers/cli-here.js';
 import { installedRag } from '../helpers/installed-rag.js';
-import { NOBODY } from '../helpers/owned-folders.js';
+import { linkFolders, NOBODY, SECRET } from '../helpers/owned-folders.js';
 import { tempDir } from '../helpers/pkg.js';
 
 /**
@@ -19,20 +19,15 @@ import { tempDir } from '../helpers/pkg.js';
  * protected_symlinks judges /tmp and safe-write.ts judges a secret's folders; elsewhere it is
  * refused before anything is read.
  */
-const base = tempDir('bp-rag-named-links-');
-const SECRET = 'root-only: the recovery key is cbdefghi-jklnrtuv\n';
-const privateDir = join(base, 'root-only');
-const theirs = join(base, 'theirs');
-const mine = join(base, 'mine');
-const sticky = join(base, 'sticky');
+const folders = linkFolders('bp-rag-named-links-');
+const { base, privateDir, theirs, mine, sticky } = folders;
 /** Another user's folder is made by chown: as root only. */
 const asRoot = process.getuid?.() === 0;
 
 beforeAll(() => {
   if (!asRoot) return;
-  // Root's own: a 0700 folder holding a 0600 file.
-  mkdirSync(privateDir, { mode: 0o700 });
-  writeFileSync(join(privateDir, 'secret.txt'), SECRET, { mode: 0o600 });
+  // Root's own: a 0700 folder holding a 0600 file; root's 0755 folder; a sticky one open to all.
+  folders.make(['secret.txt']);
   // Another user's folder, with their links in it.
   mkdirSync(join(theirs, 'docs-real'), { recursive: true });
   writeFileSync(join(theirs, 'docs-real', 'readme.txt'), 'their own readme\n');
@@ -41,12 +36,8 @@ beforeAll(() => {
   symlinkSync(privateDir, join(theirs, 'sub'));
   chownSync(theirs, NOBODY, NOBODY);
   // Root's own folder (0755) with a link of root's to the private folder: the admin's link, followed.
-  mkdirSync(mine);
-  chmodSync(mine, 0o755);
   symlinkSync(privateDir, join(mine, 'docs'));
   // A world-writable sticky folder (/tmp): anyone's links.
-  mkdirSync(sticky);
-  chmodSync(sticky, 0o1777);
   symlinkSync(join(privateDir, 'secret.txt'), join(sticky, 'notes.txt'));
 });
 
