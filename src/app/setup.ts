@@ -120,7 +120,17 @@ async function moduleOpsFor(ctx: BoxContext): Promise<ModuleOps> {
     },
     remove: async (names) => void (await (await pm()).remove(names)),
     registered: () => services.registered(),
-    running: async () => (await services.list()).filter((s) => s.state === 'running').map((s) => s.name),
+    // A damaged registration is not the whole list's failure: the plan names it (damaged()).
+    running: async () =>
+      (await services.listAll()).services.filter((s) => s.state === 'running').map((s) => s.name),
+    async damaged() {
+      const { listRegistrations } = await import('../core/services/registry.js');
+      const found: { name: string; message: string; hint?: string }[] = [];
+      await listRegistrations(ctx.root, undefined, (name, err) =>
+        found.push({ name, message: err.message, ...(err.hint ? { hint: err.hint } : {}) }),
+      );
+      return found;
+    },
     async start(name) {
       // A module without a service section (data, models) is installed and that is all.
       if (!(await services.registered()).includes(name)) return;

@@ -5,6 +5,7 @@ import type { Check } from '../core/services/doctor.js';
 import type { ServiceStatus } from '../core/services/status.js';
 import type { OutboundAudit } from '../core/system/egress-audit.js';
 import type { EncryptionState } from './encryption.js';
+import type { DamagedService } from './services.js';
 
 export type { OutboundAudit, OutboundFlow } from '../core/system/egress-audit.js';
 
@@ -113,6 +114,8 @@ export interface BoxStatus {
   updates: Array<{ name: string; from: string; to: string; repo: string }>;
   /** Every service's status, or why they could not be read (no engine). */
   services: ServiceStatus[] | { error: string };
+  /** Services whose registration cannot be read: what is wrong and the fix (the others are listed). */
+  damagedServices: DamagedService[];
   exposure: ExposureAudit;
   /** The data partition: LUKS2 or not, how boot unlocks it, recovery key, TPM (issue 23). */
   encryption: EncryptionState;
@@ -142,7 +145,7 @@ export async function boxStatus(ctx: BoxContext): Promise<BoxStatus> {
     audit.exposure(),
     pkgs.upgradable().catch(() => []),
     serviceOps(ctx)
-      .list()
+      .listAll()
       .catch((err: Error) => ({ error: err.message })),
     access(ctx.paths.setupMarker).then(
       () => true,
@@ -157,7 +160,8 @@ export async function boxStatus(ctx: BoxContext): Promise<BoxStatus> {
     host,
     packages: packages.map((p) => ({ name: p.name, version: p.version })),
     updates,
-    services,
+    services: 'error' in services ? services : services.services,
+    damagedServices: 'error' in services ? [] : services.damaged,
     exposure,
     encryption,
   };

@@ -39,6 +39,8 @@ export interface ServiceRow {
   usedBy?: string[];
   /** The security rating (score and reasons), from the running container when it runs. */
   rating?: Rating;
+  /** Its registration cannot be read: what is wrong and the fix (state `damaged`). */
+  damaged?: { message: string; hint?: string };
 }
 /** What the console's Packages screen shows of the box's package rows. */
 export type PackageRow = Pick<BoxPackageRow, 'name' | 'version' | 'installed' | 'summary' | 'origin'>;
@@ -130,10 +132,20 @@ async function packageRows(box: Box): Promise<PackageRow[]> {
 
 /** Services with their state; network mode as the badge (every service runs in the sandbox policy). */
 async function serviceRows(box: Box): Promise<ServiceRow[]> {
+  // registrations() passes over a damaged one; listAll() names it, as `service list` does.
   const regs = await box.services.registrations();
-  if (!regs.length) return [];
-  const status = new Map((await box.services.list()).map((s) => [s.name, s]));
-  return regs.map((r) => {
+  const all = await box.services.listAll();
+  const status = new Map(all.services.map((s) => [s.name, s]));
+  const damaged = all.damaged.map(
+    (d): ServiceRow => ({
+      name: d.name,
+      state: 'damaged',
+      sandboxed: true,
+      detail: 'registration damaged (see below)',
+      damaged: { message: d.error.message, ...(d.error.hint ? { hint: d.error.hint } : {}) },
+    }),
+  );
+  const rows = regs.map((r): ServiceRow => {
     const s = status.get(r.name);
     const mem = s?.memoryBytes ? ` ${bytes(s.memoryBytes)}` : '';
     // What the module serves (llm: model, context, device), from its own /info: escaped there.
@@ -152,6 +164,7 @@ async function serviceRows(box: Box): Promise<ServiceRow[]> {
       ...(s ? { rating: s.rating } : {}),
     };
   });
+  return [...rows, ...damaged].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
 const GPU_CACHE_MS = 60_000;

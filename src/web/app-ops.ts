@@ -1,5 +1,6 @@
 import {
   type Box,
+  type DamagedService,
   type ExposureAudit,
   type GpuReport,
   openBox,
@@ -60,6 +61,23 @@ function serviceView(s: ServiceStatus): ServiceView {
   };
 }
 
+/** A service whose registration cannot be read: a row of its own, with the fix (`service list`'s). */
+function damagedView(d: DamagedService): ServiceView {
+  return {
+    name: d.name,
+    version: '?',
+    state: 'damaged',
+    damaged: { message: d.error.message, ...(d.error.hint ? { hint: d.error.hint } : {}) },
+  };
+}
+
+/** The services and the damaged ones in one list, in name order. */
+function serviceViews(services: ServiceStatus[], damaged: DamagedService[]): ServiceView[] {
+  return [...services.map(serviceView), ...damaged.map(damagedView)].sort((a, b) =>
+    a.name < b.name ? -1 : a.name > b.name ? 1 : 0,
+  );
+}
+
 function gpuViews(report: GpuReport): GpuView[] {
   return report.accelerators.map((a) => ({
     name: a.model,
@@ -117,7 +135,7 @@ export function appOps(root: string, env: NodeJS.ProcessEnv = process.env): Dash
         setupDone: st.setUp,
         gpus: g,
         services: Array.isArray(st.services)
-          ? { available: true, value: st.services.map(serviceView) }
+          ? { available: true, value: serviceViews(st.services, st.damagedServices) }
           : { available: false, reason: st.services.error },
         updates: anyRepo
           ? { available: true, value: st.updates.length }
@@ -126,7 +144,10 @@ export function appOps(root: string, env: NodeJS.ProcessEnv = process.env): Dash
         encryption: encryptionLine(st.encryption),
       };
     },
-    services: async () => (await box.services.list()).map(serviceView),
+    async services() {
+      const all = await box.services.listAll();
+      return serviceViews(all.services, all.damaged);
+    },
     async service(name) {
       const [st, inspection] = await Promise.all([box.services.status(name), box.services.inspect(name)]);
       return {

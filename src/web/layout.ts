@@ -82,7 +82,7 @@ export function maybe<T>(m: Maybe<T>, show: (v: T) => Part): Part {
 /** The tone a state is shown in. */
 export function stateTone(state: string): string {
   if (state === 'running') return 'ok';
-  if (/crash|fail|unhealthy|dead/.test(state)) return 'bad';
+  if (/crash|fail|unhealthy|dead|damaged/.test(state)) return 'bad';
   if (/restart|start|stopping|created/.test(state)) return 'warn';
   return 'muted';
 }

@@ -42,6 +42,8 @@ export interface ServiceView {
   rating?: { score: number; max: number; reasons: string[] };
   /** The installed modules that use this one (their manifests' `uses`): stopping it would break them. */
   usedBy?: string[];
+  /** Its registration cannot be read (state `damaged`): what is wrong and the fix. */
+  damaged?: { message: string; hint?: string };
 }
 
 export interface ServiceDetail extends ServiceView {

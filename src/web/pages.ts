@@ -40,9 +40,10 @@ export function overviewBody(o: Overview): Part {
 </dl></section>
 <section class="card" aria-labelledby="h-svc"><h2 id="h-svc">Services</h2>${maybe(o.services, (list) =>
     list.length
-      ? html`<ul>${list.map(
-          (s) =>
-            html`<li><a href="/services/${enc(s.name)}">${s.name}</a> ${badge(s.state)} <span class="muted">sandboxed${usedBy(s, ', ')}</span></li>`,
+      ? html`<ul>${list.map((s) =>
+          s.damaged
+            ? html`<li>${s.name} ${badge(s.state)} <span class="muted">${s.damaged.hint ?? s.damaged.message}</span></li>`
+            : html`<li><a href="/services/${enc(s.name)}">${s.name}</a> ${badge(s.state)} <span class="muted">sandboxed${usedBy(s, ', ')}</span></li>`,
         )}</ul>`
       : html`<p>none installed (<a href="/packages">packages</a>)</p>`,
   )}</section>
@@ -67,12 +68,20 @@ export function servicesBody(list: ServiceView[], csrf: string): Part {
   if (!list.length)
     return html`<p class="card">No service is installed. Modules are installed from <a href="/packages">Packages</a>.</p>`;
   return html`<div class="table card"><table class="stack"><thead><tr><th>Service</th><th>State</th><th>Health</th><th>Network</th><th>Rating</th><th>Actions</th></tr></thead><tbody>${list.map(
-    (s) => html`<tr>
+    (s) =>
+      s.damaged
+        ? damagedRow(s.name, s.damaged)
+        : html`<tr>
 <td><a href="/services/${enc(s.name)}">${s.name}</a> <span class="muted">${s.version}${usedBy(s, ' · ')}</span></td>
 <td data-label="State">${badge(s.state)}</td><td data-label="Health">${s.health ?? ''}</td><td data-label="Network">${s.network ?? ''}</td><td data-label="Rating">${rating(s)}</td>
 <td class="actions">${serviceButtons(s, csrf)}</td></tr>`,
   )}</tbody></table></div>`;
 }
+
+/** A service whose registration cannot be read: what is wrong and the fix, no actions (they would fail). */
+const damagedRow = (name: string, d: NonNullable<ServiceView['damaged']>) => html`<tr>
+<td>${name}</td><td data-label="State">${badge('damaged')}</td>
+<td colspan="4">${d.message}${d.hint ? html`<br><span class="muted">hint: ${d.hint}</span>` : ''}</td></tr>`;
 
 function serviceButtons(s: ServiceView, csrf: string): Part {
   const base = `/services/${enc(s.name)}`;

@@ -19,7 +19,13 @@ export interface ModuleOps {
   remove(names: string[]): Promise<void>;
   /** Installed modules that are services (have a `service` section); no engine needed. */
   registered(): Promise<string[]>;
+  /** The services that run now; one whose registration is damaged is not among them (see damaged). */
   running(): Promise<string[]>;
+  /**
+   * Installed modules whose service registration cannot be read (`registration-damaged`): what is
+   * wrong and the fix. The others are planned; one the spec names blocks the plan with the fix.
+   */
+  damaged?(): Promise<{ name: string; message: string; hint?: string }[]>;
   start(name: string): Promise<void>;
   stop(name: string): Promise<void>;
   /** Both A/B system slots (`apply`'s `system:`, issue 21); throws on a box without them. */

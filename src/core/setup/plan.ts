@@ -168,6 +168,15 @@ async function moduleChanges(
   }
   const installed = new Set(await ops.installed());
   const registered = new Set(await ops.registered());
+  // A module whose registration is damaged cannot be planned (is it a service? does it run?): the
+  // plan says so with the fix, for the modules the spec names; the others are planned as usual.
+  const damaged = new Map(((await ops.damaged?.()) ?? []).map((d) => [d.name, d]));
+  const blocked = spec.modules
+    .filter((m) => m.state !== 'absent' && damaged.has(m.name))
+    .map((m) => {
+      const d = damaged.get(m.name)!;
+      return `${d.message}${d.hint ? `: ${d.hint}` : ''}`;
+    });
   const services = spec.modules.filter((m) => registered.has(m.name));
   // With the engine down and no service to start, nothing runs that setup would have to stop.
   const running = new Set(
@@ -203,7 +212,7 @@ async function moduleChanges(
     // Install before starting; stop before removing.
     changes.push(...(want ? [pkg, svc] : [svc, pkg]).filter((c): c is Change => c !== undefined));
   }
-  return { changes, blocked: [] };
+  return { changes, blocked };
 }
 
 function overrides(spec: ApplianceSpec): Resource[] {

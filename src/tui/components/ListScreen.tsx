@@ -22,6 +22,8 @@ export function ListScreen<T>(
     haystack(row: T): string;
     onKey?(input: string, row: T | undefined, reload: () => void, key: { return: boolean }): void;
     footer?: React.ReactNode;
+    /** Lines under the table, from every row (not only those the filter shows), each truncated. */
+    notes?(rows: T[]): string[];
     refreshMs?: number;
   },
 ) {
@@ -35,7 +37,8 @@ export function ListScreen<T>(
   const all = data.value?.available ? data.value.value : [];
   const q = query.toLowerCase();
   const rows = q ? all.filter((r) => props.haystack(r).toLowerCase().includes(q)) : all;
-  const tableHeight = Math.max(3, props.height - 4);
+  const notes = props.notes?.(all) ?? [];
+  const tableHeight = Math.max(3, props.height - 4 - notes.length);
   useInput(
     (input, key) => {
       const moved = moveSelection(input, key, selected, rows.length, tableHeight);
@@ -84,6 +87,12 @@ export function ListScreen<T>(
         height={tableHeight}
         width={props.width}
       />
+      {notes.map((n, i) => (
+        // biome-ignore lint/suspicious/noArrayIndexKey: a note's place is its identity
+        <Text key={i} wrap="truncate">
+          {n}
+        </Text>
+      ))}
       {props.footer}
     </Box>
   );

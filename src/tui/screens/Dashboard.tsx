@@ -106,7 +106,11 @@ export function Dashboard({
             {list.length === 0 ? <Text>none installed</Text> : null}
             {list.slice(0, list.length > SERVICE_LINES ? SERVICE_LINES - 1 : SERVICE_LINES).map((s) => (
               <Text key={s.name} wrap="truncate">{`${s.name.padEnd(20)} ${s.state.padEnd(9)} ${
-                s.sandboxed ? '[sandboxed]' : '[NOT SANDBOXED]'
+                s.damaged
+                  ? 'registration damaged: the fix on 3 Services'
+                  : s.sandboxed
+                    ? '[sandboxed]'
+                    : '[NOT SANDBOXED]'
               }${s.usedBy?.length ? `  used by ${s.usedBy.join(', ')}` : ''}`}</Text>
             ))}
             {list.length > SERVICE_LINES ? (

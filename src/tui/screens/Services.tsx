@@ -76,6 +76,14 @@ export function Services(props: ScreenProps) {
       load={sources.services}
       refreshMs={2000}
       haystack={(s) => `${s.name} ${s.state}`}
+      // A damaged registration: what is wrong and the fix, as `blueprint service list` says below its table.
+      notes={(rows) =>
+        rows.flatMap((s) =>
+          s.damaged
+            ? [`${s.name}: ${s.damaged.message}`, ...(s.damaged.hint ? [`  hint: ${s.damaged.hint}`] : [])]
+            : [],
+        )
+      }
       columns={[
         { header: 'Service', width: 22, get: (s) => s.name },
         { header: 'State', width: 12, get: (s) => s.state },
@@ -83,7 +91,7 @@ export function Services(props: ScreenProps) {
         {
           header: 'Security',
           width: 10,
-          get: (s) => (s.rating ? ratingShort(s.rating) : s.sandboxed ? 'sandboxed' : 'NO'),
+          get: (s) => (s.damaged ? '-' : s.rating ? ratingShort(s.rating) : s.sandboxed ? 'sandboxed' : 'NO'),
         },
         { header: 'Detail', get: (s) => s.detail },
       ]}
