@@ -1,10 +1,9 @@
-import { execFileSync } from 'node:child_process';
 import { constants } from 'node:fs';
 import { chmod, lstat, open, readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type ApplianceSpec, applyPlan, planSetup, specSchema } from '../../src/core/setup/index.js';
-import { sshPublicKey, tempRoot } from '../setup/helpers.js';
+import { shellAs, sshPublicKey, tempRoot } from '../setup/helpers.js';
 
 /**
  * A plan compares each managed file with what is on disk, and it read a user's
@@ -41,18 +40,7 @@ const spec = (malloryKey: string): ApplianceSpec =>
 
 /** Runs a shell command as mallory (no root, no groups), in her ~/.ssh. */
 async function asMallory(script: string): Promise<void> {
-  const st = await stat(at('home/mallory/.ssh'));
-  execFileSync('setpriv', [
-    `--reuid=${st.uid}`,
-    `--regid=${st.gid}`,
-    '--clear-groups',
-    '--',
-    'sh',
-    '-euc',
-    `cd "$1"; ${script}`,
-    'sh',
-    at('home/mallory/.ssh'),
-  ]);
+  shellAs(await stat(at('home/mallory/.ssh')), at('home/mallory/.ssh'), script);
 }
 
 /** The plan and apply of a key rotation, or 'hung' when the plan has not answered in 5 s. */

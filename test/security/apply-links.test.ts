@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { chmod, lstat, mkdir, readdir, readFile, stat, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -9,7 +8,7 @@ import {
   planSetup,
   specSchema,
 } from '../../src/core/setup/index.js';
-import { sshPublicKey, tempRoot } from '../setup/helpers.js';
+import { shellAs, sshPublicKey, tempRoot } from '../setup/helpers.js';
 
 /**
  * Issue 11, finding 3: `blueprint apply`/`setup` write each user's ~/.ssh/authorized_keys as root,
@@ -75,17 +74,7 @@ let mallory: { uid: number; gid: number };
 
 /** Runs a shell command as mallory (no root, no groups), in her ~/.ssh's parent. */
 function asMallory(script: string): void {
-  execFileSync('setpriv', [
-    `--reuid=${mallory.uid}`,
-    `--regid=${mallory.gid}`,
-    '--clear-groups',
-    '--',
-    'sh',
-    '-euc',
-    `cd "$1"; ${script}`,
-    'sh',
-    at('home/mallory'),
-  ]);
+  shellAs(mallory, at('home/mallory'), script);
 }
 
 /** Owner, mode and content of a file, to compare before and after. */

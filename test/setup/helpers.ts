@@ -40,3 +40,18 @@ export function sshKeygenFingerprint(line: string, dir: string): string {
 export function ensureSshdPrivsep(): void {
   execFileSync('mkdir', ['-p', '-m', '0755', '/run/sshd']);
 }
+
+/** Runs a shell script in `dir` as another user (`setpriv`: that uid and gid, no groups, no root). */
+export function shellAs(who: { uid: number; gid: number }, dir: string, script: string): void {
+  execFileSync('setpriv', [
+    `--reuid=${who.uid}`,
+    `--regid=${who.gid}`,
+    '--clear-groups',
+    '--',
+    'sh',
+    '-euc',
+    `cd "$1"; ${script}`,
+    'sh',
+    dir,
+  ]);
+}
