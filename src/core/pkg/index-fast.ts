@@ -45,15 +45,7 @@ export function fastIndex(json: unknown, asParsed?: { value: boolean }): RepoInd
     !Array.isArray(packages)
   )
     return undefined;
-  const memo = new Map<string, boolean>();
-  const once = (key: string, check: () => boolean) => {
-    let ok = memo.get(key);
-    if (ok === undefined) {
-      ok = check();
-      memo.set(key, ok);
-    }
-    return ok;
-  };
+  const once = memo();
   const out: RepoIndex['packages'] = new Array(packages.length);
   for (let i = 0; i < packages.length; i++) {
     const e = packages[i] as Record<string, unknown>;
@@ -65,7 +57,7 @@ export function fastIndex(json: unknown, asParsed?: { value: boolean }): RepoInd
       typeof name !== 'string' ||
       !PACKAGE_NAME.test(name) ||
       typeof v !== 'string' ||
-      !once(`v${v}`, () => isSemver(v)) ||
+      !versionHolds(v, once) ||
       (arch !== 'x86_64' && arch !== 'aarch64' && arch !== 'all') ||
       !isLine(summary, 0, 200) ||
       !isCount(size) ||
@@ -80,20 +72,7 @@ export function fastIndex(json: unknown, asParsed?: { value: boolean }): RepoInd
     let deps: string[] = [];
     if ('depends' in e) {
       if (!Array.isArray(depends)) return undefined;
-      for (const d of depends) {
-        if (typeof d !== 'string' || !DEPENDENCY.test(d)) return undefined;
-        // Judged by its range: `a>=1.0.0` and `b>=1.0.0` need one semver pass between them. The
-        // range is what follows the name (parseDependency's own split), parsed once per distinct
-        // text.
-        const rest = AFTER_NAME.exec(d.trim());
-        if (
-          !once(rest ? `d${rest[1]}` : `D${d}`, () => {
-            const { comparators, range } = parseDependency(d);
-            return comparatorsValid(comparators) && rangeSatisfiable(range);
-          })
-        )
-          return undefined;
-      }
+      for (const d of depends) if (typeof d !== 'string' || !dependencyHolds(d, once)) return undefined;
       deps = [...(depends as string[])];
     }
     // What JSON.parse made, when it already has the schema's keys in the schema's order: the
@@ -124,6 +103,39 @@ export function fastIndex(json: unknown, asParsed?: { value: boolean }): RepoInd
     expires,
     packages: out,
   };
+}
+
+/** A memo of checks by key (fastIndex's `once`): an index repeats its versions and ranges. */
+export type Once = (key: string, check: () => boolean) => boolean;
+
+/** Memoised checks, each made once per distinct key. */
+export function memo(): Once {
+  const seen = new Map<string, boolean>();
+  return (key, check) => {
+    let ok = seen.get(key);
+    if (ok === undefined) {
+      ok = check();
+      seen.set(key, ok);
+    }
+    return ok;
+  };
+}
+
+/** Whether an entry's version passes indexSchema's check (isSemver), judged once per version. */
+export const versionHolds = (v: string, once: Once): boolean => once(`v${v}`, () => isSemver(v));
+
+/**
+ * Whether a dependency passes indexSchema's checks (DEPENDENCY, then its comparators and range).
+ * Judged by its range: `a>=1.0.0` and `b>=1.0.0` need one semver pass between them. The range is
+ * what follows the name (parseDependency's own split), parsed once per distinct text.
+ */
+export function dependencyHolds(d: string, once: Once): boolean {
+  if (!DEPENDENCY.test(d)) return false;
+  const rest = AFTER_NAME.exec(d.trim());
+  return once(rest ? `d${rest[1]}` : `D${d}`, () => {
+    const { comparators, range } = parseDependency(d);
+    return comparatorsValid(comparators) && rangeSatisfiable(range);
+  });
 }
 
 const HEADER_KEYS = ['format', 'repository', 'version', 'generated', 'expires', 'packages'];
@@ -158,16 +170,17 @@ function keyShape(o: object, keys: string[], count: number): number {
  * dot (so none is `.` or `..`) or empty. All of them pass isRepoPath; one regular expression
  * instead of its three passes. Any other path is judged by isRepoPath itself.
  */
-const PLAIN_REPO_PATH = /^[A-Za-z0-9_+~-][A-Za-z0-9._+~-]*(?:\/[A-Za-z0-9_+~-][A-Za-z0-9._+~-]*)*$/;
+export const PLAIN_REPO_PATH = /^[A-Za-z0-9_+~-][A-Za-z0-9._+~-]*(?:\/[A-Za-z0-9_+~-][A-Za-z0-9._+~-]*)*$/;
 
 /** parseDependency's split: the name, then the comparators (format.ts). */
 const AFTER_NAME = /^[a-z0-9][a-z0-9-]*\s*(.*)$/;
 
-const isLine = (v: unknown, min: number, max: number): v is string =>
+export const isLine = (v: unknown, min: number, max: number): v is string =>
   typeof v === 'string' && v.length >= min && v.length <= max && !hasControl(v);
 
 /** zod's z.number().int().nonnegative(): a safe integer, not below zero. */
-const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+export const isCount = (v: unknown): v is number =>
+  typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
 
 /**
  * An index as parseIndex (format.ts) gives it when fastIndex accepts it outright, without loading

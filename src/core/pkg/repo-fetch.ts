@@ -2,8 +2,9 @@ import { VerificationError } from '../errors.js';
 import type { Layout } from '../system/paths.js';
 import type { RepoIndex } from './format.js';
 import { checkFreshness } from './freshness.js';
-import { headOf, type IndexHead, readHead, sha256Hex } from './index-cache.js';
+import { headOf, type IndexHead, readHead, scannedHead, sha256Hex } from './index-cache.js';
 import { parseIndexFast } from './index-fast.js';
+import { type ScannedIndex, scanIndex } from './index-scan.js';
 import type { RepoConfig } from './repo-config.js';
 import type { RepoTrust } from './repo-trust.js';
 import type { SignatureCheck } from './signature.js';
@@ -38,6 +39,8 @@ export interface Fetched {
   index?: RepoIndex;
   /** `index` is exactly what JSON.parse made of `bytes` (index-fast.ts): the cache can be the bytes. */
   asParsed?: boolean;
+  /** The index judged by scanIndex instead of parsed (then no `index`): kept with writeScanned. */
+  scanned?: ScannedIndex;
   same: boolean;
   /** The bound keys, with a rotated key this URL's notice vouched for. */
   keys: string[];
@@ -69,8 +72,16 @@ export async function fetchIndexFrom(
   const keptHead =
     prevHead && prevHead.sha256 === (same ? sha256 : sha256Hex(prevBytes!)) ? prevHead : undefined;
   const asParsed = { value: false };
-  const index = same && keptHead?.signer === check.signer ? undefined : await parseIndex(bytes, asParsed);
-  const head = index ? headOf({ index, signer: check.signer, sha256 }) : keptHead!;
+  const known = same && keptHead?.signer === check.signer;
+  // An index as `repo build` writes it is judged in one pass over its text (index-scan.ts); any
+  // other is parsed and checked as before.
+  const scanned = known ? undefined : scanIndex(bytes);
+  const index = known || scanned ? undefined : await parseIndex(bytes, asParsed);
+  const head = scanned
+    ? scannedHead(scanned, check.signer, sha256)
+    : index
+      ? headOf({ index, signer: check.signer, sha256 })
+      : keptHead!;
   if (repo.repository !== undefined && head.repository !== repo.repository)
     throw new VerificationError(
       `${what} names repository ${JSON.stringify(head.repository)}, not ${JSON.stringify(repo.repository)}`,
@@ -95,6 +106,7 @@ export async function fetchIndexFrom(
     check,
     head,
     ...(index ? { index, ...(asParsed.value ? { asParsed: true } : {}) } : {}),
+    ...(scanned ? { scanned } : {}),
     same: sameAsBaseline,
     keys,
     ...(rotated ? { rotated } : {}),

@@ -6,7 +6,7 @@ import { writeFileAtomic, writeJsonAtomic } from '../system/fs.js';
 import type { Layout } from '../system/paths.js';
 import type { RepoIndex } from './format.js';
 import { checkFreshness } from './freshness.js';
-import { cachesSealed, readVerified, sha256Hex, writeVerified } from './index-cache.js';
+import { cachesSealed, readVerified, sha256Hex, writeScanned, writeVerified } from './index-cache.js';
 import type { Keyring } from './keyring.js';
 import {
   checkRepoNames,
@@ -261,12 +261,13 @@ export class Repositories {
         }
       }
       if (!best) throw firstError;
-      const { bytes, sig, check, head, index, asParsed, same, keys, rotated } = best;
+      const { bytes, sig, check, head, index, asParsed, scanned, same, keys, rotated } = best;
       if (!same) {
         await writeFileAtomic(path.join(dir, 'index.json.asc'), sig);
         await writeFileAtomic(path.join(dir, 'index.json'), bytes);
       }
-      if (index)
+      if (scanned) await writeScanned(this.paths, repo.name, scanned, check.signer, head.sha256, bytes);
+      else if (index)
         await writeVerified(
           this.paths,
           repo.name,

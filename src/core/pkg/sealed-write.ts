@@ -4,7 +4,7 @@ import { assertInsideRootSync, ensureDir, writeFileAtomic } from '../system/fs.j
 import type { Layout } from '../system/paths.js';
 import { nodeCrypto, nodeFs } from './node-lazy.js';
 import { eachPiece } from './pieces.js';
-import { hmac, KEY_FILE, readKey, seal } from './sealed.js';
+import { hmac, KEY_FILE, readKey } from './sealed.js';
 
 /**
  * Sealed files' writing half (sealed.ts says what a seal is, and opens them): the box's sealing key
@@ -37,11 +37,16 @@ export async function writeSealed(
   paths: Layout,
   name: string,
   file: string,
-  payload: Buffer,
+  payload: Uint8Array | Uint8Array[],
   kind?: string,
 ): Promise<string> {
   const key = await sealingKey(paths);
-  const sealHex = seal(key, name, payload, kind).toString('hex');
+  // In parts: a cache that is the verified bytes between two short strings is sealed and written
+  // as they are, not copied twice into new 2.6 MB buffers first (~10 ms of a first update, issue 20).
+  const parts = Array.isArray(payload) ? payload : [payload];
+  const mac = hmac(key, name, kind ?? 'index-cache');
+  for (const p of parts) mac.update(p);
+  const sealHex = mac.digest().toString('hex');
   const head = Buffer.from(`${sealHex}\n`);
   const dir = path.join(paths.listsDir, name);
   const tmp = path.join(dir, `.${file}.${process.pid}.tmp`);
@@ -50,7 +55,7 @@ export async function writeSealed(
   assertInsideRootSync(paths.root, [dir]);
   try {
     await ensureDir(dir);
-    await fsp().writeFile(tmp, Buffer.concat([head, payload]), { mode: 0o644 });
+    await fsp().writeFile(tmp, [head, ...parts], { mode: 0o644 });
     await fsp().rename(tmp, path.join(dir, file));
   } catch (err) {
     await fsp()
