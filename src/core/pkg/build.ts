@@ -1,13 +1,12 @@
-import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { cp, mkdtemp, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { satisfies } from 'semver';
 import { BlueprintError, ConflictError, NotFoundError, UsageError } from '../errors.js';
 import { readKeptJson } from '../system/damaged-file.js';
 import { ensureDir, syncDir, writeFileAtomic } from '../system/fs.js';
+import { runTool, ToolFailure } from '../system/tool-output.js';
 import { readManifestBytes } from './archive.js';
 import { judgeBuildOutput } from './build-output.js';
 import { pruneByHashFolder } from './by-hash-prune.js';
@@ -78,11 +77,12 @@ export async function signFile(file: string, signer: Signer): Promise<void> {
       `${file}.asc`,
       file,
     ];
-    await promisify(execFile)('gpg', args, {
+    // The tail of gpg's stderr, its last lines quoted (system/tool-output.ts).
+    await runTool('gpg', args, {
       env: { ...process.env, ...(signer.gnupgHome ? { GNUPGHOME: signer.gnupgHome } : {}) },
     }).catch((err) => {
       throw new BlueprintError(
-        `gpg could not sign ${file}: ${(err as { stderr?: string }).stderr ?? err}`,
+        `gpg could not sign ${file}: ${err instanceof ToolFailure ? err.quoted : err}`,
         'sign-failed',
         'Check the key id and that gpg has its secret key.',
       );

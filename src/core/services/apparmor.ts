@@ -179,13 +179,9 @@ export function apparmorProfile(input: ProfileInput): string {
   return lines.join('\n');
 }
 
-// child_process and util are taken when a profile is loaded, not when `service start` loads this
-// file (an ES import of node:util copies its getters, which load Node's text decoders).
-const run = (file: string, args: string[]) =>
-  process.getBuiltinModule('node:util').promisify(process.getBuiltinModule('node:child_process').execFile)(
-    file,
-    args,
-  );
+// The tool runner (system/tool-output.ts) is taken when a profile is loaded, not when `service
+// start` loads this file; it keeps the tail of the parser's stderr and quotes its last lines.
+const tools = () => import('../system/tool-output.js');
 
 /** Whether the kernel has this exact profile loaded in enforce mode. */
 async function loadedInKernel(profile: string): Promise<boolean> {
@@ -212,12 +208,12 @@ export async function loadProfile(root: string, service: string, text: string): 
       'apparmor-load-failed',
       'Install the apparmor package (apt-get install apparmor).',
     );
+  const { runTool, ToolFailure } = await tools();
   try {
-    await run(parser, ['-r', '-W', '-L', cacheDir(root), file]);
+    await runTool(parser, ['-r', '-W', '-L', cacheDir(root), file]);
   } catch (err) {
-    const e = err as { stderr?: string; message: string };
     throw new BlueprintError(
-      `cannot load the AppArmor profile of ${service}: ${(e.stderr || e.message).trim()}`,
+      `cannot load the AppArmor profile of ${service}: ${err instanceof ToolFailure ? err.quoted : (err as Error).message}`,
       'apparmor-load-failed',
       `The profile is ${file}; loading one needs root (CAP_MAC_ADMIN). Run \`blueprint doctor\`.`,
       undefined,
@@ -234,7 +230,7 @@ export async function loadProfile(root: string, service: string, text: string): 
 export async function removeProfile(root: string, service: string): Promise<void> {
   const file = profileFile(root, service);
   const parser = (await loadedInKernel(profileName(service))) ? await findParser() : undefined;
-  if (parser) await run(parser, ['-R', file]).catch(() => {});
+  if (parser) await (await tools()).runTool(parser, ['-R', file]).catch(() => {});
   await rm(file, { force: true });
   // apparmor_parser keeps its cache in a subfolder named after the kernel's features.
   const cached = await readdir(cacheDir(root), { recursive: true }).catch(() => [] as string[]);

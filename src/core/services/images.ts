@@ -5,6 +5,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { BlueprintError, NotFoundError, VerificationError } from '../errors.js';
 import { oneLine } from '../system/one-line.js';
+import { quotedTail } from '../system/tool-output.js';
 import type { Engine } from './engine.js';
 import {
   annotatedImage,
@@ -159,24 +160,6 @@ export async function untagModuleImage(
   await engine
     .libpod('POST', `/images/${normalizeImageId(id).slice(7)}/untag?${new URLSearchParams(own)}`)
     .catch(() => {});
-}
-
-const QUOTED_LINES = 20;
-const QUOTED_LINE_CHARS = 300;
-
-/**
- * A failed step's stderr as its error quotes it: the last QUOTED_LINES lines (the end of a longer
- * line), each indented, so that none reads as blueprint's own `hint:`; how many were left out said.
- * It was quoted whole, up to the step's 16 MiB buffer (test/security/build-output-bounded). The
- * front ends make its control characters visible (src/present/escape.ts).
- */
-export function quotedTail(stderr: string): string {
-  const lines = stderr.trimEnd().split('\n');
-  const left = Math.max(0, lines.length - QUOTED_LINES);
-  const kept = lines
-    .slice(left)
-    .map((l) => `  ${l.length > QUOTED_LINE_CHARS ? `…${l.slice(-QUOTED_LINE_CHARS)}` : l}`);
-  return `its last lines of output${left ? ` (${left} earlier line${left === 1 ? '' : 's'} left out)` : ''}:\n${kept.join('\n')}`;
 }
 
 /** Podman's platform name of a package architecture. */

@@ -1,7 +1,5 @@
-import { execFile } from 'node:child_process';
 import { type FileHandle, lstat } from 'node:fs/promises';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { BlueprintError, ConflictError, InterruptedError, storageErrorFrom } from '../errors.js';
 import { acquireLock } from '../system/lock.js';
 import { layout } from '../system/paths.js';
@@ -14,6 +12,7 @@ import {
   symlinkAt,
   writeFileAt,
 } from '../system/safe-write.js';
+import { runTool, ToolFailure } from '../system/tool-output.js';
 import type { ModuleOps, Runner } from './ops.js';
 import { type Change, markerContent, pendingChanges, type SetupPlan } from './plan.js';
 import type { Resource } from './resources.js';
@@ -34,10 +33,11 @@ export interface ApplyResult {
 export const systemRunner: Runner = {
   async run(argv) {
     try {
-      await promisify(execFile)(argv[0]!, argv.slice(1));
+      // The tail of its stderr, its last lines quoted (system/tool-output.ts).
+      await runTool(argv[0]!, argv.slice(1));
     } catch (err) {
       throw new BlueprintError(
-        `\`${argv.join(' ')}\` failed: ${(err as { stderr?: string }).stderr?.trim() || (err as Error).message}`,
+        `\`${argv.join(' ')}\` failed: ${err instanceof ToolFailure ? err.quoted : (err as Error).message}`,
         'command-failed',
         'The files are written; fix the cause and run the same command again (it is idempotent).',
       );

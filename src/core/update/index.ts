@@ -9,6 +9,7 @@ import { spawn } from 'node:child_process';
 import { lstat, readFile, realpath } from 'node:fs/promises';
 import { BlueprintError, ConflictError, NotFoundError, VerificationError } from '../errors.js';
 import { compareVersions } from '../services/registry.js';
+import { OutputTail } from '../system/tool-output.js';
 import { withBundleCopy } from './bundle-copy.js';
 import {
   type BundleInfo,
@@ -47,6 +48,9 @@ export interface InstallResult {
   forced: boolean;
 }
 
+/** RAUC's answers (`status`, `info` as JSON) are a few KiB; more is not kept. */
+const STDOUT_CHARS = 4 * 1024 * 1024;
+
 /** The real `rauc` executable; `conf` is its system.conf (keyring, slots, bootloader backend). */
 export function execRauc(opts: { conf?: string; env?: NodeJS.ProcessEnv } = {}): RaucRunner {
   return {
@@ -58,10 +62,14 @@ export function execRauc(opts: { conf?: string; env?: NodeJS.ProcessEnv } = {}):
           signal,
           stdio: ['ignore', 'pipe', 'pipe'],
         });
+        // Bounded in memory: its answer (JSON) up to STDOUT_CHARS, of its stderr the tail
+        // (system/tool-output.ts); an answer cut short is not JSON, and is said to be.
         let stdout = '';
-        let stderr = '';
-        child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-        child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+        const stderr = new OutputTail();
+        child.stdout.setEncoding('utf8').on('data', (d: string) => {
+          if (stdout.length < STDOUT_CHARS) stdout += d.slice(0, STDOUT_CHARS - stdout.length);
+        });
+        child.stderr.setEncoding('utf8').on('data', (d: string) => stderr.push(d));
         child.once('error', (err: NodeJS.ErrnoException) =>
           reject(
             err.code === 'ENOENT'
@@ -73,7 +81,7 @@ export function execRauc(opts: { conf?: string; env?: NodeJS.ProcessEnv } = {}):
               : err,
           ),
         );
-        child.once('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));
+        child.once('close', (code) => resolve({ code: code ?? 1, stdout, stderr: String(stderr) }));
       });
     },
   };

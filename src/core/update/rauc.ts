@@ -5,6 +5,7 @@
  * `r_status_formatter_json` and `info_formatter_json_base` (src/main.c, tag v1.8).
  */
 import { BlueprintError, VerificationError } from '../errors.js';
+import { quotedLine } from '../system/tool-output.js';
 
 export interface RaucResult {
   code: number;
@@ -168,12 +169,12 @@ export function parseBundleInfo(text: string): BundleInfo {
 export function raucReason(stderr: string, stdout = ''): string {
   const all = `${stdout}\n${stderr}`;
   const last = /LastError:\s*(.+)/.exec(all);
-  if (last) return last[1]!.trim();
+  if (last) return quotedLine(last[1]!.trim());
   const lines = stderr
     .split('\n')
     .map((l) => l.trim())
     .filter((l) => l && !/^rauc-Message:|^\(rauc:\d+\)|^\d+% |^installing$/.test(l));
-  return lines.at(-1) ?? 'rauc failed without a message';
+  return quotedLine(lines.at(-1) ?? 'rauc failed without a message');
 }
 
 /** A failed signature or a damaged bundle, as RAUC words it: the bundle is refused. */
