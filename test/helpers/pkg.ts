@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { Header } from 'tar';
 import { signFile } from '../../src/core/pkg/build.js';
-import { buildRepository, generateSigningKey } from '../../src/core/pkg/index.js';
+import { buildRepository, generateSigningKey, type UnpackedPackage } from '../../src/core/pkg/index.js';
 import { readPrivateKey, signDetached } from '../../src/core/pkg/signature.js';
 import { removeTempDirs, tempDir } from '../setup/temp-registry.js';
 
@@ -189,6 +189,20 @@ export async function trustingRoot(key: TestKey, repoDir: string): Promise<strin
   const [outcome] = await pm.update();
   if (!outcome?.ok) throw new Error(`update failed: ${JSON.stringify(outcome)}`);
   return root;
+}
+
+/**
+ * A root trusting a signed repository of GOOD and a package manager on it whose prepare hook
+ * records each package it prepares (as `line` words it), with good installed (the hook tests).
+ */
+export async function preparedGood(line: (pkg: UnpackedPackage) => string) {
+  const { key, repo } = await signedRepo([GOOD]);
+  const { PackageManager } = await import('../../src/core/pkg/index.js');
+  const prepared: string[] = [];
+  const hooks = { prepare: async (pkg: UnpackedPackage) => void prepared.push(line(pkg)) };
+  const pm = new PackageManager({ root: await trustingRoot(key, repo), hooks });
+  await pm.install(['good']);
+  return { key, repo, pm, prepared };
 }
 
 /**

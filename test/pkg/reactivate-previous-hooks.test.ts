@@ -10,25 +10,15 @@
 import { mkdirSync, symlinkSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { PackageManager } from '../../src/core/pkg/manager.js';
 import { findRegistration, writeRegistration } from '../../src/core/services/registry.js';
 import { parseService } from '../../src/core/services/schema.js';
-import { GOOD, publishSources, signedRepo, tempDir, trustingRoot } from '../helpers/pkg.js';
+import { GOOD, preparedGood, publishSources, tempDir } from '../helpers/pkg.js';
 
 describe('re-activating the kept previous version', () => {
   it('runs the prepare hook for it', async () => {
-    const { key, repo } = await signedRepo([GOOD]);
-    const root = await trustingRoot(key, repo);
-    const prepared: string[] = [];
-    const pm = new PackageManager({
-      root,
-      hooks: {
-        prepare: async (pkg) => {
-          prepared.push(`${pkg.name} ${pkg.version} ${pkg.manifest.version}`);
-        },
-      },
-    });
-    await pm.install(['good']);
+    const { key, repo, pm, prepared } = await preparedGood(
+      (pkg) => `${pkg.name} ${pkg.version} ${pkg.manifest.version}`,
+    );
     await publishSources(repo, key, [{ ...GOOD, version: '1.1.0' }]);
     await pm.update();
     await pm.upgrade();

@@ -6,23 +6,11 @@
  * (which loads the image and writes the registration) now runs for a reinstall too.
  */
 import { describe, expect, it } from 'vitest';
-import { PackageManager } from '../../src/core/pkg/manager.js';
-import { GOOD, signedRepo, trustingRoot } from '../helpers/pkg.js';
+import { preparedGood } from '../helpers/pkg.js';
 
 describe('reinstall of the installed version', () => {
   it('runs the prepare hook again', async () => {
-    const { key, repo } = await signedRepo([GOOD]);
-    const root = await trustingRoot(key, repo);
-    const prepared: string[] = [];
-    const pm = new PackageManager({
-      root,
-      hooks: {
-        prepare: async (pkg) => {
-          prepared.push(`${pkg.name} ${pkg.version} ${pkg.manifest.name}`);
-        },
-      },
-    });
-    await pm.install(['good']);
+    const { pm, prepared } = await preparedGood((pkg) => `${pkg.name} ${pkg.version} ${pkg.manifest.name}`);
     expect(prepared).toEqual(['good 1.0.0 good']);
     await pm.install(['good'], { reinstall: true });
     expect(prepared).toEqual(['good 1.0.0 good', 'good 1.0.0 good']);
