@@ -93,23 +93,28 @@ describe('the admin’s requests reach only the module’s own socket', () => {
     const b = await box();
     const good = await serve(b.socket);
     const evil = await serve(b.evil);
-    const fs = (await import('node:fs')).default.promises;
+    const fs = (await import('node:fs')).default;
+    // pinSocket's calls are synchronous (socket-pin.ts): the spy reaches its named imports once
+    // node:fs's ES exports are synced with the object it replaces a function of.
+    const { syncBuiltinESMExports } = await import('node:module');
     // The module's move, at the worst moment: once blueprint has judged what it pinned.
-    const lstat = fs.lstat;
-    const spy = vi.spyOn(fs, 'lstat').mockImplementation(async (p, ...rest) => {
-      const st = await lstat(p as string, ...(rest as []));
+    const lstat = fs.lstatSync;
+    const spy = vi.spyOn(fs, 'lstatSync').mockImplementation(((p: string, ...rest: []) => {
+      const st = lstat(p, ...rest);
       if (String(p).includes('/connect/')) {
         unlinkSync(b.socket);
         symlinkSync(b.evil, b.socket);
       }
       return st;
-    });
+    }) as typeof fs.lstatSync);
+    syncBuiltinESMExports();
     try {
       const api = await openModuleApi(b.root, 'rag');
       await api.request('POST', '/v1/documents', { body: { text: DOCUMENT } });
       expect(spy).toHaveBeenCalled();
     } finally {
       spy.mockRestore();
+      syncBuiltinESMExports();
     }
     expect(evil).toEqual([]);
     expect(good).toHaveLength(1);

@@ -41,11 +41,18 @@ export interface Wire {
   exchange(method: string, apiPath: string, body: string | undefined, sent?: () => void): Promise<WireAnswer>;
 }
 
+/**
+ * A connection to a unix socket. Half-open allowed: node:net would otherwise end and destroy the
+ * socket itself on the peer's close (every answer here ends with one), in the same turn as the
+ * answer and before its continuation runs; `send` closes it a turn later (see there).
+ */
+const dial = (socketPath: string): Socket =>
+  process.getBuiltinModule('node:net').connect({ path: socketPath, allowHalfOpen: true });
+
 export function openWire(socketPath: string): Wire {
-  const net = () => process.getBuiltinModule('node:net');
   let spare: { socket: Socket; open: boolean; timer: NodeJS.Timeout } | undefined;
   const openSpare = () => {
-    const socket = net().connect(socketPath);
+    const socket = dial(socketPath);
     // A spare that fails, closes or stays unused for SPARE_MS is dropped (and closed: no idle
     // connection held open on the engine); the next request connects afresh.
     const drop = () => {
@@ -74,7 +81,7 @@ export function openWire(socketPath: string): Wire {
       return s.socket;
     }
     s?.socket.destroy();
-    return net().connect(socketPath);
+    return dial(socketPath);
   };
   return {
     exchange(method, apiPath, body, sent) {
@@ -136,7 +143,7 @@ export function exchangeOnce(
 ): Promise<WireAnswer> {
   const bad = badRequestLine(method, apiPath);
   if (bad) return Promise.reject(bad);
-  const socket = process.getBuiltinModule('node:net').connect(socketPath);
+  const socket = dial(socketPath);
   return send(socket, method, apiPath, undefined, limits);
 }
 
@@ -170,11 +177,16 @@ function send(
       if (settled) return;
       settled = true;
       clearTimeout(deadline);
-      socket.destroy();
+      // Closed once the answer's continuation has run, not before it: node:net's Socket._destroy
+      // reads process.stderr (to compare the socket with it), and the process's first read of it
+      // makes the stderr stream, 1.4-7 ms with stderr a pipe, as under the bench. Done here, it
+      // sat between the inspect's answer and the create request of every `service start` (issue 20).
+      setImmediate(() => socket.destroy());
       if (err) reject(err);
       else resolve(answer!);
     };
     socket.on('data', (chunk: Buffer) => {
+      if (settled) return; // bytes after the answer, before the close: not read
       try {
         const answer = parser.push(chunk);
         if (answer) finish(undefined, answer);

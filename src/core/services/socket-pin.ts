@@ -1,4 +1,4 @@
-import { promises as fsp, unlinkSync } from 'node:fs';
+import { linkSync, lstatSync, mkdirSync, unlinkSync } from 'node:fs';
 import path from 'node:path';
 import { VerificationError } from '../errors.js';
 
@@ -15,6 +15,12 @@ import { VerificationError } from '../errors.js';
  * The health probe and `GET /info` (health.ts, module-info.ts) connect the same way. The pinned name
  * is this process's id and a count, not a random one: the folder is root's alone (checked below),
  * so nobody else can guess or take it, and node:crypto stays off `service start`'s path.
+ *
+ * Synchronous calls (four local metadata operations, microseconds each): through node:fs/promises
+ * each was a trip through libuv's thread pool, and the health probe was the first user of the pool
+ * in a `service start`, so its four threads were made right when the socket appeared, while runc
+ * and conmon held the cores: 3-11 ms from the socket's appearance to the probe's connect, often
+ * after the engine's start answer (issue 20). Still async to its callers: errors are rejections.
  */
 export interface PinnedSocket {
   /** Connect to this path. */
@@ -29,10 +35,12 @@ let pins = 0;
 export async function pinSocket(runDir: string, socket: string, module: string): Promise<PinnedSocket> {
   const dir = path.join(runDir, 'connect');
   // Not recursive: no run folder means no socket either (ENOENT: not running), and it is not made here.
-  await fsp.mkdir(dir, { mode: 0o700 }).catch((err: NodeJS.ErrnoException) => {
-    if (err.code !== 'EEXIST') throw err;
-  });
-  const st = await fsp.lstat(dir);
+  try {
+    mkdirSync(dir, { mode: 0o700 });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  }
+  const st = lstatSync(dir);
   if (!st.isDirectory() || st.uid !== (process.geteuid?.() ?? 0) || (st.mode & 0o077) !== 0)
     throw new VerificationError(
       `${dir} must be a folder of this user's alone (mode 0700), not a link: nothing was sent`,
@@ -41,21 +49,26 @@ export async function pinSocket(runDir: string, socket: string, module: string):
     );
   const pinned = path.join(dir, `${process.pid}-${++pins}.sock`);
   // ENOENT (nothing at the name: the module is not running) and EPERM reach the caller as they are.
-  await fsp.link(socket, pinned).catch(async (err: NodeJS.ErrnoException) => {
-    if (err.code !== 'EEXIST') throw err;
+  try {
+    linkSync(socket, pinned);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
     // Left by a process that had this id before and was killed between link and unlink.
-    await fsp.unlink(pinned);
-    await fsp.link(socket, pinned);
-  });
+    unlinkSync(pinned);
+    linkSync(socket, pinned);
+  }
   const release = () => {
     try {
       unlinkSync(pinned);
     } catch {}
   };
-  const pin = await fsp.lstat(pinned).catch((err) => {
+  let pin: ReturnType<typeof lstatSync>;
+  try {
+    pin = lstatSync(pinned);
+  } catch (err) {
     release();
     throw err;
-  });
+  }
   if (!pin.isSocket()) {
     release();
     throw new VerificationError(
