@@ -1,5 +1,5 @@
-import { Writable } from 'node:stream';
-import { StringDecoder } from 'node:string_decoder';
+import type { Writable } from 'node:stream';
+import { mappedTextStream } from './escape-stream.js';
 
 const STAMP = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.\d+)?Z /;
 
@@ -18,24 +18,5 @@ export function oneTimestamp(line: string): string {
 }
 
 /** oneTimestamp for each line written to `out`, lines split across writes judged whole. */
-export function oneTimestampStream(out: NodeJS.WritableStream): Writable {
-  const decoder = new StringDecoder('utf8');
-  let rest = '';
-  const pass = (text: string, done: (err?: Error | null) => void) => {
-    if (!text) return done();
-    out.write(text, (err) => done(err ?? null));
-  };
-  return new Writable({
-    decodeStrings: false,
-    write(chunk: Buffer | string, _encoding, done) {
-      const text = typeof chunk === 'string' ? decoder.end() + chunk : decoder.write(chunk);
-      const lines = (rest + text).split('\n');
-      rest = lines.pop() ?? '';
-      pass(lines.map((l) => `${oneTimestamp(l)}\n`).join(''), done);
-    },
-    final(done) {
-      pass(oneTimestamp(rest + decoder.end()), done);
-      rest = '';
-    },
-  });
-}
+export const oneTimestampStream = (out: NodeJS.WritableStream): Writable =>
+  mappedTextStream(out, oneTimestamp, { lines: true });
