@@ -21,3 +21,14 @@ export async function quickUpdate(
     return undefined;
   }
 }
+
+/**
+ * `bpkg update` when the quick path declines (a box's first update, a new index, anything
+ * quickUpdate leaves): the package manager's own update, updateBox, which is what
+ * `openBox(root).packages.update()` runs, called without loading the pkg command's modules and the
+ * box's (the CLI's lazy part): ~15-20 ms of a first update's CPU (issue 20). Its errors are the
+ * package manager's own.
+ */
+export async function fullUpdate(root: string, signal?: AbortSignal): Promise<UpdateOutcome[]> {
+  return (await import('../core/pkg/update.js')).updateBox(root, signal);
+}

@@ -1,5 +1,11 @@
 import { ExitCode } from '../../app/base.js';
-import { quickSearch, quickUpdate, type SearchHit, type UpdateOutcome } from '../../app/pkg-quick.js';
+import {
+  fullUpdate,
+  quickSearch,
+  quickUpdate,
+  type SearchHit,
+  type UpdateOutcome,
+} from '../../app/pkg-quick.js';
 import { escapeLine } from '../../present/escape.js';
 import { packageCount } from '../../present/package-count.js';
 import { table } from '../../present/table.js';
@@ -89,8 +95,9 @@ export function showUpdate(ctx: Context, outcomes: UpdateOutcome[]): number {
 /**
  * `bpkg search WORD` and `bpkg update` (nothing else on the line) answered from the executable's
  * start part, without loading the pkg command's modules (the ES module loader and the package
- * manager: most of what these commands cost, issue 20). Undefined whenever the quick answer cannot
- * be given (see quickSearch and quickUpdate): then the pkg command runs as it always did.
+ * manager: most of what these commands cost, issue 20). Undefined whenever the quick search cannot
+ * answer (see quickSearch): then the pkg command runs as it always did. An update quickUpdate
+ * declines is the package manager's (fullUpdate), as the pkg command would run it.
  */
 export async function quickPkg(ctx: Context, argv: string[]): Promise<number | undefined> {
   const [sub, ...rest] = argv;
@@ -101,8 +108,14 @@ export async function quickPkg(ctx: Context, argv: string[]): Promise<number | u
     return ExitCode.ok;
   }
   if (sub === 'update' && rest.length === 0) {
-    const outcomes = await sayIfSlow(ctx, UPDATE_WAIT, quickUpdate(ctx.root));
-    return outcomes && showUpdate(ctx, outcomes);
+    // What quickUpdate does not answer, the package manager's update does, as `pkg update` would
+    // have run it, without the pkg command's modules (fullUpdate).
+    const outcomes = await sayIfSlow(
+      ctx,
+      UPDATE_WAIT,
+      quickUpdate(ctx.root).then((o) => o ?? fullUpdate(ctx.root, ctx.signal)),
+    );
+    return showUpdate(ctx, outcomes);
   }
   return undefined;
 }
