@@ -135,7 +135,9 @@ describe('rag’s requests to the modules it uses, per query', () => {
     const [plain, filtered] = seen.vectors.bodies;
     expect(Object.keys(plain!).sort()).toEqual(['limit', 'vector', 'with_payload']);
     expect(plain!.limit).toBe(2);
-    expect(plain!.vector).toHaveLength(3);
+    // The query vector as the embeddings module answered it: base64 of 3 float32s (with the
+    // x-vector-encoding header: test/rag/search-encoding.test.ts).
+    expect(Buffer.from(String(plain!.vector), 'base64')).toHaveLength(12);
     expect(filtered!.filter).toEqual({ must: [{ key: 'source', match: { value: 'x.txt' } }] });
     expect(filtered!.with_vector).toBeUndefined();
   });

@@ -64,10 +64,10 @@ describe("rag's token for a used module", () => {
     accepted = 'first-token';
     writeFileSync(tokenFile, 'first-token\n');
     const e = embedder();
-    expect(await e.query('one')).toEqual([0.5, -0.25]);
+    expect(await e.query('one')).toEqual(vector);
     rmSync(tokenFile);
     seen.length = 0;
-    expect(await e.query('two')).toEqual([0.5, -0.25]);
+    expect(await e.query('two')).toEqual(vector);
     expect(seen.map((s) => s.authorization)).toEqual(['Bearer first-token']);
   });
 
@@ -79,7 +79,7 @@ describe("rag's token for a used module", () => {
     accepted = 'second-token';
     writeFileSync(tokenFile, 'second-token\n');
     seen.length = 0;
-    expect(await e.query('after the change')).toEqual([0.5, -0.25]);
+    expect(await e.query('after the change')).toEqual(vector);
     expect(seen.map((s) => s.authorization)).toEqual(['Bearer first-token', 'Bearer second-token']);
     seen.length = 0;
     await e.query('next');

@@ -51,14 +51,17 @@ export class Embedder {
    * quarter of a small request's time, see modules/embeddings/README.md); a module that answers
    * plain floats anyway is taken as well.
    */
-  async query(text: string, signal?: AbortSignal): Promise<number[]> {
+  async query(text: string, signal?: AbortSignal): Promise<QueryVector> {
     const r = await this.up.call<{ data?: { embedding?: unknown }[] }>(
       'POST',
       '/v1/embeddings',
       { input: text, encoding_format: 'base64' },
       signal,
     );
-    const vector = vectorOf(r?.data?.[0]?.embedding);
+    const embedding = r?.data?.[0]?.embedding;
+    // Kept as the module sent it, for the search (VectorIndex.search): checked as vectorOf checks.
+    if (typeof embedding === 'string' && isVectorText(embedding)) return embedding;
+    const vector = vectorOf(embedding);
     if (!vector) throw unavailable('embeddings', 'it answered without a vector for the query');
     return vector;
   }
@@ -105,6 +108,24 @@ const littleEndian = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
  */
 const scratch = Buffer.allocUnsafeSlow(16 * 1024);
 const scratchFloats = new Float32Array(scratch.buffer, scratch.byteOffset, scratch.length / 4);
+
+/**
+ * A query's vector: the base64 text of little-endian float32s the embeddings module answered
+ * (checked by isVectorText), sent on to vectors as it is, or numbers.
+ */
+export type QueryVector = string | number[];
+
+/** Base64 text that vectorOf reads as a vector (canonical base64, whole float32s, all finite). */
+export function isVectorText(text: string): boolean {
+  if (Buffer.byteLength(text, 'base64') > scratch.length) return vectorOf(text) !== undefined;
+  const n = scratch.write(text, 'base64');
+  if (n === 0 || n % 4 !== 0 || scratch.toString('base64', 0, n) !== text) return false;
+  for (let i = 0; i < n / 4; i++) {
+    const x = littleEndian ? scratchFloats[i]! : scratch.readFloatLE(i * 4);
+    if (!Number.isFinite(x)) return false;
+  }
+  return true;
+}
 
 /** A vector from an OpenAI embedding: base64 of little-endian float32s, or numbers; else undefined. */
 export function vectorOf(embedding: unknown): number[] | undefined {
@@ -159,9 +180,14 @@ const path = (collection: string, rest = '') =>
   `/collections/${encodeURIComponent(vectorsCollection(collection))}${rest}`;
 const missing = (err: unknown) => err instanceof UpstreamError && err.status === 404;
 
+/** The search vector as base64 float32s (modules/vectors/server/parse.ts VECTOR_ENCODING). */
+const BASE64_VECTOR = { 'x-vector-encoding': 'float32-base64' };
+
 export class VectorIndex {
   private readonly up: Upstream;
   private readonly known = new Set<string>();
+  /** The vectors module refused the base64 vector and took numbers: numbers from then on. */
+  private numbersOnly = false;
   constructor(up: Upstream) {
     this.up = up;
   }
@@ -233,18 +259,34 @@ export class VectorIndex {
    */
   async search(
     collection: string,
-    vector: number[],
+    vector: QueryVector,
     limit: number,
     filter: Record<string, unknown> | undefined,
     signal?: AbortSignal,
   ): Promise<Hit[]> {
-    try {
-      const r = await this.up.call<{ result: Hit[] }>(
+    const ask = (v: QueryVector, extra?: Record<string, string>) =>
+      this.up.call<{ result: Hit[] }>(
         'POST',
         path(collection, '/points/search'),
-        filter ? { vector, limit, filter, with_payload: true } : { vector, limit, with_payload: true },
+        filter ? { vector: v, limit, filter, with_payload: true } : { vector: v, limit, with_payload: true },
         signal,
+        extra,
       );
+    try {
+      if (typeof vector !== 'string') return (await ask(vector)).result;
+      // The vector as the embeddings module sent it (vectors' README: "A faster encoding for our
+      // own clients"): no 384 numbers written as text and parsed back.
+      if (!this.numbersOnly) {
+        try {
+          return (await ask(vector, BASE64_VECTOR)).result;
+        } catch (err) {
+          if (!(err instanceof UpstreamError && err.status === 400)) throw err;
+        }
+      }
+      // Refused: a vectors module older than the encoding (it read the text as a point id), or the
+      // search itself is wrong, and then the numbers are refused too.
+      const r = await ask(vectorOf(vector)!);
+      this.numbersOnly = true;
       return r.result;
     } catch (err) {
       if (missing(err)) return [];

@@ -179,16 +179,22 @@ export class Upstream {
   }
 
   /** A JSON call: 2xx → the parsed body; 4xx → UpstreamError; 5xx or unreachable → 503. */
-  async call<T>(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
+  async call<T>(
+    method: string,
+    path: string,
+    body?: unknown,
+    signal?: AbortSignal,
+    extra?: Record<string, string>,
+  ): Promise<T> {
     // The JSON as a string: head and body go out in one write, and no copy of the text is made.
     const payload = body === undefined ? undefined : JSON.stringify(body);
     const deadline = performance.now() + this.config.timeoutMs;
     const sent = this.token();
-    let res = await this.exchange(method, path, payload, sent, signal, deadline);
+    let res = await this.exchange(method, path, payload, sent, signal, deadline, extra);
     if (res.status === 401 && this.config.tokenFile) {
       // As open(): a 401 to the token we kept reads the file again, and asks once more if it changed.
       const now = this.token(true);
-      if (now !== sent) res = await this.exchange(method, path, payload, now, signal, deadline);
+      if (now !== sent) res = await this.exchange(method, path, payload, now, signal, deadline, extra);
     }
     const text = res.body.toString('utf8');
     let parsed: unknown = text;
@@ -210,8 +216,9 @@ export class Upstream {
     token: string | undefined,
     signal: AbortSignal | undefined,
     deadline: number,
+    extra: Record<string, string> | undefined,
   ) {
-    const headers: Record<string, string> = {};
+    const headers: Record<string, string> = extra ? { ...extra } : {};
     if (payload !== undefined) headers['content-type'] = 'application/json';
     if (token) headers.authorization = `Bearer ${token}`;
     try {

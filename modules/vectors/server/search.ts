@@ -18,8 +18,10 @@ import {
   MAX_ANSWER_NUMBERS,
   type PayloadSelector,
   parseVector,
+  parseVectorBase64,
   parseWithPayload,
   parseWithVector,
+  vectorEncoding,
 } from './parse.js';
 import type { Store } from './store.js';
 
@@ -44,7 +46,8 @@ function search(
   b: unknown,
   kind: 'search' | 'query',
   dl: Deadline,
-  budget?: AnswerBudget,
+  budget: AnswerBudget | undefined,
+  base64: boolean,
 ): string | Promise<string> {
   const o = body(b, kind === 'search' ? SEARCH_FIELDS : QUERY_FIELDS, kind);
   if (o.using !== undefined && o.using !== null && o.using !== '')
@@ -94,12 +97,13 @@ function search(
     const all = c.matching(filter, dl);
     return all instanceof Promise ? all.then(page) : page(all);
   }
-  if (typeof vector === 'number' || typeof vector === 'string') {
+  // With the header (parse.ts VECTOR_ENCODING) the vector is base64 text, never a point id.
+  if (!base64 && (typeof vector === 'number' || typeof vector === 'string')) {
     const l = c.labelOf(parsePointId(vector));
     if (l === undefined) throw new HttpError(404, `Not found: No point with id ${vector} found`);
     vector = Array.from(c.vectorOf(l));
   }
-  const q = parseVector(vector, c.config.size);
+  const q = base64 ? parseVectorBase64(vector, c.config.size) : parseVector(vector, c.config.size);
   const want = limit + offset;
   const found = c.search(q, mmr ? (mmr.candidates ?? want) : want, {
     filter,
@@ -164,6 +168,7 @@ export function searchRoutes(store: Store, withJson: WithJson, deadline: Deadlin
   // Each search of a batch goes to the graph worker at once; the answer when all are back.
   const batch = (ctx: RequestContext, n: string, kind: 'search' | 'query') => {
     const c = need(store, n);
+    const base64 = vectorEncoding(ctx.req.headers);
     return withJson(ctx, (b) => {
       const o = body(b, ['searches'], `${kind} batch`);
       if (!Array.isArray(o.searches)) throw bad('"searches" must be a list');
@@ -185,7 +190,7 @@ export function searchRoutes(store: Store, withJson: WithJson, deadline: Deadlin
       const next = (): JsonText | Promise<JsonText> => {
         while (each.length < searches.length) {
           const pauses = dl.pauses;
-          const found = search(c, searches[each.length], kind, dl, budget);
+          const found = search(c, searches[each.length], kind, dl, budget, base64);
           each.push(found);
           if (dl.pauses !== pauses) return (found as Promise<string>).then(resume);
           if (each.length < searches.length && dl.spent()) return dl.pause().then(resume);
@@ -208,7 +213,10 @@ export function searchRoutes(store: Store, withJson: WithJson, deadline: Deadlin
       /^\/collections\/([^/]+)\/points\/search$/,
       (ctx, [n]) => {
         const c = need(store, n!);
-        return withJson(ctx, (b) => one(search(c, b, 'search', deadline(ctx, 'search')), (t) => t));
+        const base64 = vectorEncoding(ctx.req.headers);
+        return withJson(ctx, (b) =>
+          one(search(c, b, 'search', deadline(ctx, 'search'), undefined, base64), (t) => t),
+        );
       },
     ],
     ['POST', /^\/collections\/([^/]+)\/points\/search\/batch$/, (ctx, [n]) => batch(ctx, n!, 'search')],
@@ -217,8 +225,9 @@ export function searchRoutes(store: Store, withJson: WithJson, deadline: Deadlin
       /^\/collections\/([^/]+)\/points\/query$/,
       (ctx, [n]) => {
         const c = need(store, n!);
+        const base64 = vectorEncoding(ctx.req.headers);
         return withJson(ctx, (b) =>
-          one(search(c, b, 'query', deadline(ctx, 'query')), (t) => `{"points":${t}}`),
+          one(search(c, b, 'query', deadline(ctx, 'query'), undefined, base64), (t) => `{"points":${t}}`),
         );
       },
     ],
