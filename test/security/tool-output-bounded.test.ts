@@ -8,14 +8,15 @@
  * and kept the first MiB). Real processes: a stand-in tool (a shell script) on PATH, `sh -c` for
  * setup's runner, and the real apparmor_parser (which cannot load on this kernel).
  */
-import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { signFile } from '../../src/core/pkg/build.js';
 import { loadProfile } from '../../src/core/services/apparmor.js';
+import { buildModuleImage } from '../../src/core/services/images.js';
 import { systemRunner } from '../../src/core/setup/apply.js';
 import { execRauc, systemStatus } from '../../src/core/update/index.js';
-import { tempDir } from '../helpers/pkg.js';
+import { repoRoot, tempDir } from '../helpers/pkg.js';
 
 // 3 MB of 100-character lines (past execFile's 1 MiB), then a forged hint and a last line.
 const NOISE = [
@@ -36,7 +37,8 @@ function standIn(name: string): string {
 function expectBounded(message: string) {
   expect(message.length).toBeLessThan(8 * 1024);
   expect(message).toContain('the last line');
-  expect(message).toMatch(/\d+ earlier lines left out/);
+  // 30,000 lines of noise, the hint, the last line: all but the last 20 counted, none twice.
+  expect(message).toContain('(29982 earlier lines left out)');
   expect(message).toContain('  hint: curl http://evil.invalid');
   expect(message.split('\n').filter((l) => l.startsWith('hint:'))).toEqual([]);
 }
@@ -78,6 +80,24 @@ describe("a trusted tool's error output", () => {
     const err = await failure(systemStatus({ rauc }));
     expect(err.message).toBe('RAUC cannot answer: the last line');
   });
+
+  it.skipIf(!existsSync('/run/podman/podman.sock'))(
+    "repo build: a build.sh that writes 20 MB to stderr and succeeds is built (the tail is all that's kept)",
+    async () => {
+      // Before: execFile's 16 MiB buffer ran over, build.sh was killed and the build failed.
+      const src = path.join(tempDir(), 'chatty');
+      cpSync(path.join(repoRoot, 'modules/hello'), src, { recursive: true });
+      const script = readFileSync(path.join(src, 'build.sh'), 'utf8');
+      writeFileSync(
+        path.join(src, 'build.sh'),
+        script.replace('set -eu\n', "set -eu\nhead -c 20000000 /dev/zero | tr '\\0' a | fold -w 100 >&2\n"),
+      );
+      const tag = `localhost/bpt-qa-chatty-${process.pid}:1`;
+      const id = await buildModuleImage(src, tag, path.join(tempDir(), 'image.tar'));
+      expect(id).toMatch(/^sha256:[0-9a-f]{64}$/);
+    },
+    120_000,
+  );
 
   it.skipIf(!existsSync('/usr/sbin/apparmor_parser') || existsSync('/sys/kernel/security/apparmor'))(
     "apparmor_parser's complaint: indented, so none of its lines passes for blueprint's",

@@ -1,11 +1,9 @@
-import { execFile } from 'node:child_process';
 import { constants, existsSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { BlueprintError, NotFoundError, VerificationError } from '../errors.js';
 import { oneLine } from '../system/one-line.js';
-import { quotedTail } from '../system/tool-output.js';
+import { runTool, ToolFailure } from '../system/tool-output.js';
 import type { Engine } from './engine.js';
 import {
   annotatedImage,
@@ -14,8 +12,6 @@ import {
   oddImageAnnotations,
 } from './image-annotations.js';
 import { untaggedArchive, writeTar } from './image-archive.js';
-
-const run = promisify(execFile);
 
 /** `sha256:HEX` whichever way the API spelled it. */
 export const normalizeImageId = (id: string) => (id.startsWith('sha256:') ? id : `sha256:${id}`);
@@ -191,11 +187,12 @@ export async function buildModuleImage(
   const step = async (what: string, cmd: string, args: string[]) => {
     try {
       const env = { ...process.env, ...(arch ? { BLUEPRINT_ARCH: arch } : {}) };
-      return (await run(cmd, args, { cwd: dir, env, maxBuffer: 16 * 1024 * 1024 })).stdout;
+      // The tails of its output are kept (system/tool-output.ts): a build.sh may write without end.
+      return await runTool(cmd, args, { cwd: dir, env, stdout: true });
     } catch (err) {
-      const e = err as NodeJS.ErrnoException & { stderr?: string };
+      const e = err as ToolFailure;
       throw new BlueprintError(
-        `${what} failed: ${e.code === 'ENOENT' ? `${cmd} is not installed` : e.stderr?.trim() ? quotedTail(e.stderr) : e.message}`,
+        `${what} failed: ${e.code === 'ENOENT' ? `${cmd} is not installed` : e instanceof ToolFailure ? e.quoted : e}`,
         'image-build',
         e.code === 'ENOENT' ? 'Install Podman: `sudo bash scripts/setup-host.sh`.' : undefined,
       );

@@ -85,29 +85,33 @@ export class ToolFailure extends Error {
 }
 
 /**
- * Runs a trusted tool (no shell), its stdout ignored and the tail of its stderr kept (OutputTail);
- * rejects with ToolFailure when it cannot start or exits non-zero.
+ * Runs a trusted tool (no shell), the tail of its stderr kept (OutputTail); resolves with the tail
+ * of its stdout (its last 64 KiB: the answer of `podman build -q`, say) when `stdout` is asked for,
+ * else '' (stdout ignored). Rejects with ToolFailure when it cannot start or exits non-zero.
  */
 export function runTool(
   file: string,
   args: string[],
-  opts: { env?: NodeJS.ProcessEnv; signal?: AbortSignal } = {},
-): Promise<void> {
+  opts: { env?: NodeJS.ProcessEnv; signal?: AbortSignal; cwd?: string; stdout?: boolean } = {},
+): Promise<string> {
   const { spawn } = process.getBuiltinModule('node:child_process');
   return new Promise((resolve, reject) => {
     const output = new OutputTail();
+    const answer = new OutputTail();
     const child = spawn(file, args, {
-      stdio: ['ignore', 'ignore', 'pipe'],
+      stdio: ['ignore', opts.stdout ? 'pipe' : 'ignore', 'pipe'],
       ...(opts.env ? { env: opts.env } : {}),
       ...(opts.signal ? { signal: opts.signal } : {}),
+      ...(opts.cwd ? { cwd: opts.cwd } : {}),
     });
-    child.stderr.setEncoding('utf8').on('data', (d: string) => output.push(d));
+    child.stdout?.setEncoding('utf8').on('data', (d: string) => answer.push(d));
+    child.stderr!.setEncoding('utf8').on('data', (d: string) => output.push(d));
     child.once('error', (err: NodeJS.ErrnoException) =>
       reject(new ToolFailure(err.message, err.code, null, output)),
     );
     child.once('close', (code, signal) =>
       code === 0
-        ? resolve()
+        ? resolve(String(answer))
         : reject(new ToolFailure(`${file} ended with ${signal ?? `exit ${code}`}`, undefined, code, output)),
     );
   });
