@@ -88,15 +88,13 @@ describe('signatures by hash are kept for the last few index versions, and no lo
     });
     const stored = [];
     for (const h of [rotation, ...hashes]) {
-      const there = await transportFor(to)
-        .open(to, `by-hash/SHA256/${h}.asc`)
-        .then(
-          (o) => {
-            o.body.resume();
-            return true;
-          },
-          () => false,
-        );
+      const there = await (await transportFor(to)).open(to, `by-hash/SHA256/${h}.asc`).then(
+        (o) => {
+          o.body.resume();
+          return true;
+        },
+        () => false,
+      );
       if (there) stored.push(h);
     }
     expect(names(stored)).toEqual(names([rotation, ...hashes.slice(-3)]));

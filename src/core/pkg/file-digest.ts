@@ -1,5 +1,3 @@
-import { Worker } from 'node:worker_threads';
-
 // Built-in modules only: the same string runs from the single executable (whose own modules are
 // not files a worker could load) and from the sources under test.
 const WORKER = `
@@ -37,6 +35,9 @@ export function digestFile(file: string, openpgpName: string, suffix: Uint8Array
   const algorithm = NODE_NAMES[openpgpName];
   if (!algorithm) return Promise.reject(new Error(`no digest worker for ${openpgpName}`));
   return new Promise((resolve, reject) => {
+    // node:worker_threads when a file is digested: every `bpkg update` loads this module (signature.ts)
+    // and digests none (~2 ms of its CPU, issue 20).
+    const { Worker } = process.getBuiltinModule('node:worker_threads');
     const worker = new Worker(WORKER, { eval: true, workerData: { file, algorithm, suffix } });
     worker.once('message', (digest: Uint8Array) => resolve(new Uint8Array(digest)));
     worker.once('error', reject);

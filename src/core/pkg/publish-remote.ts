@@ -37,7 +37,7 @@ export async function publishRepository(
   /** Before each file's upload: its size and how long it is given (publishDeadlineMs). */
   starting: (rel: string, size: number, deadlineMs: number) => void = () => {},
 ): Promise<PublishOutcome> {
-  const t = transportFor(to);
+  const t = await transportFor(to);
   const put = t.put?.bind(t);
   if (!put || !/^(oci|s3):\/\//.test(to))
     throw new UsageError(`Cannot publish to ${to}`, 'Publish to oci://REGISTRY/NAME or s3://BUCKET/PREFIX.');
@@ -131,7 +131,7 @@ export async function publishRepository(
  */
 async function pruneBucket(
   to: string,
-  t: ReturnType<typeof transportFor>,
+  t: Awaited<ReturnType<typeof transportFor>>,
   current: Set<string>,
 ): Promise<void> {
   const { list, remove } = t;

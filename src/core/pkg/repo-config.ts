@@ -5,8 +5,7 @@ import { UsageError } from '../errors.js';
 import { readKeptJson } from '../system/damaged-file.js';
 import { writeJsonAtomic } from '../system/fs.js';
 import type { Layout } from '../system/paths.js';
-import { parseOciUrl } from './transports/oci.js';
-import { parseS3Url } from './transports/s3.js';
+import { parseOciUrl, parseS3Url } from './transports/urls.js';
 
 /** A repository's configuration: one `repos.d/NAME.json` file (read and written by repos.ts). */
 export interface RepoConfig {

@@ -10,10 +10,11 @@
  */
 import { createHash } from 'node:crypto';
 import { Transform } from 'node:stream';
-import { BlueprintError, NotFoundError, UsageError, VerificationError } from '../../errors.js';
+import { BlueprintError, NotFoundError, VerificationError } from '../../errors.js';
 import { registryCredentials } from './credentials.js';
 import { type HttpResponse, readSmall, request } from './http.js';
 import type { FileBody, Opened, PublishedFile, Transport, TransportOptions } from './types.js';
+import { type OciRef, parseOciUrl } from './urls.js';
 
 export const MEDIA = {
   manifest: 'application/vnd.oci.image.manifest.v1+json',
@@ -30,25 +31,7 @@ const TITLE = 'org.opencontainers.image.title';
 /** Registries cap manifests at 4 MiB; more from one is hostile. */
 const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
 
-export interface OciRef {
-  registry: string;
-  name: string;
-  tag: string;
-}
-
-/** `oci://REGISTRY/NAME[:TAG]` by the distribution spec's grammar; anything else is refused. */
-export function parseOciUrl(base: string): OciRef {
-  const m =
-    /^oci:\/\/([a-z0-9.-]+(?::[0-9]{1,5})?)\/([a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*)(?::([A-Za-z0-9_][A-Za-z0-9._-]{0,127}))?$/.exec(
-      base,
-    );
-  if (!m)
-    throw new UsageError(
-      `Bad OCI repository URL ${base}`,
-      'Use oci://REGISTRY/NAMESPACE/REPO[:TAG] in lower case, e.g. oci://ghcr.io/owner/modules',
-    );
-  return { registry: m[1]!, name: m[2]!, tag: m[3] ?? 'latest' };
-}
+export { type OciRef, parseOciUrl } from './urls.js';
 
 interface Layer {
   mediaType: string;

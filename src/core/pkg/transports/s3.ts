@@ -5,22 +5,13 @@
  * (MinIO, Ceph, s3rver); without one, AWS's virtual-hosted https://BUCKET.s3.REGION.amazonaws.com.
  */
 import { AwsClient } from 'aws4fetch';
-import { BlueprintError, NotFoundError, UsageError, VerificationError } from '../../errors.js';
+import { BlueprintError, NotFoundError, VerificationError } from '../../errors.js';
 import { type AwsSettings, awsSettings } from './credentials.js';
 import { lengthOf, readSmall, request } from './http.js';
 import type { Transport, TransportOptions } from './types.js';
+import { parseS3Url } from './urls.js';
 
-export function parseS3Url(base: string): { bucket: string; prefix: string } {
-  const m = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])((?:\/[A-Za-z0-9._~-]+)*)\/?$/.exec(base);
-  // `.` and `..` would be resolved when the object's URL is parsed: `/public/../private/x` is
-  // another bucket's object, signed with the box's credentials.
-  if (!m || m[2]!.split('/').some((seg) => seg === '.' || seg === '..'))
-    throw new UsageError(
-      `Bad S3 repository URL ${base}`,
-      'Use s3://BUCKET/PREFIX (letters, digits, dot, dash, underscore, tilde in the prefix; no . or .. segments).',
-    );
-  return { bucket: m[1]!, prefix: m[2]!.replace(/^\//, '') };
-}
+export { parseS3Url } from './urls.js';
 
 function objectUrl(s: AwsSettings, bucket: string, key: string): string {
   const segs = key.split('/');
