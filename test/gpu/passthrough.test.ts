@@ -173,7 +173,7 @@ describe.skipIf(skip)('GPU pass-through into a sandboxed service (Podman, CDI)',
       },
     });
     await expect(startService(deps(cpuBox), name)).rejects.toMatchObject({ code: 'gpu-required' });
-    expect(await inspectContainer(cpuBox.engine, name)).toBeUndefined();
+    expect(await inspectContainer(cpuBox.engine, name, cpuBox.root)).toBeUndefined();
   });
 
   it('gpu: optional on a box without a GPU starts on CPU and says so', async () => {

@@ -239,7 +239,7 @@ describe.skipIf(!engineUp)('a started service (real Podman)', () => {
   it.skipIf(!apparmorEnabled)(
     'is confined by its own profile, proven from the host by /proc/PID/attr/current (needs a kernel with AppArmor enabled, securityfs and apparmor_parser)',
     async () => {
-      const info = await inspectContainer(box.engine, name);
+      const info = await inspectContainer(box.engine, name, box.root);
       expect(info?.State.Running).toBe(true);
       const pid = info!.State.Pid;
       const label = existsSync(`/proc/${pid}/attr/apparmor/current`)

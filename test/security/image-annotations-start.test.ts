@@ -76,7 +76,7 @@ describe('an image loaded before annotations were judged', () => {
     // Refused again the second time: a refusal marks nothing judged.
     await expect(startService(deps, name)).rejects.toMatchObject(refusal);
     await expect(startService(deps, name)).rejects.toMatchObject(refusal);
-    expect((await inspectContainer(box.engine, name))?.State.Running ?? false).toBe(false);
+    expect((await inspectContainer(box.engine, name, box.root))?.State.Running ?? false).toBe(false);
   }, 120_000);
 
   it('an image with only the OCI base-image annotations starts', async () => {

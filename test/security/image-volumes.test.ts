@@ -25,7 +25,7 @@ afterAll(async () => {
 
 describe('a VOLUME in a module image', () => {
   it('gives its container no volume: the mounts are the ones the manifest declared', async () => {
-    const info = await inspectContainer(box.engine, name);
+    const info = await inspectContainer(box.engine, name, box.root);
     const mounts = (info?.Mounts ?? []).map((m) => ({ type: m.Type, at: m.Destination, rw: m.RW }));
     expect(mounts.filter((m) => m.type === 'volume')).toEqual([]);
     expect(mounts.map((m) => m.at).sort()).toEqual(['/run/hello', '/var/lib/hello']);

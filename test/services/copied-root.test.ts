@@ -9,12 +9,11 @@
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, rmSync, symlinkSync } from 'node:fs';
-import { cp, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type ContainerInfo, otherBox } from '../../src/core/services/container-info.js';
-import { bpkg, makeKey, run, tempDir, trustingRoot } from '../helpers/pkg.js';
-import { helloSource, podman, uniqueName } from './helpers.js';
+import { bpkg, run, tempDir } from '../helpers/pkg.js';
+import { helloPackageRoot, podman, uniqueName } from './helpers.js';
 
 const name = uniqueName('bpt-copy');
 const env = { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' };
@@ -31,17 +30,7 @@ const state = async () =>
 
 describe('two box roots on one engine', () => {
   it("the copy's commands refuse the original's container; its remove leaves container and image", async () => {
-    const work = tempDir('bp-svc-copy-');
-    const src = path.join(work, 'src');
-    await cp(helloSource, src, { recursive: true, filter: (f) => !f.includes('/rootfs') });
-    const manifest = JSON.parse(await readFile(path.join(src, 'manifest.json'), 'utf8'));
-    await writeFile(path.join(src, 'manifest.json'), JSON.stringify({ ...manifest, name }));
-    const key = await makeKey(path.join(work, 'key'));
-    const repo = path.join(work, 'repo');
-    const built = await run(['repo', 'build', src, '--repo', repo, '--key', key.privateFile], { env });
-    expect(built.code, built.stderr).toBe(0);
-
-    const original = await trustingRoot(key, repo);
+    const { root: original } = await helloPackageRoot(name, env, tempDir('bp-svc-copy-'));
     cleanup = original;
     expect((await bpkg(original, ['--yes', 'install', name], env)).code).toBe(0);
     const started = await run(['--root', original, 'service', 'start', name], { env });

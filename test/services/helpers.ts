@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { appendFile, copyFile, cp, mkdir, readFile } from 'node:fs/promises';
+import { appendFile, copyFile, cp, mkdir, readFile, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import path from 'node:path';
 import { parseManifest } from '../../src/core/pkg/format.js';
@@ -7,12 +7,33 @@ import type { HookOptions, UnpackedPackage } from '../../src/core/pkg/hooks.js';
 import { chooseSocket, type Engine, openEngine } from '../../src/core/services/engine.js';
 import { createServiceHooks } from '../../src/core/services/hooks.js';
 import { buildModuleImage } from '../../src/core/services/images.js';
-import { exec, repoRoot, run } from '../helpers/pkg.js';
+import { exec, makeKey, repoRoot, run, trustingRoot } from '../helpers/pkg.js';
 import { imageTagged } from '../helpers/test-images.js';
 import { dropTempDir, tempDir } from '../setup/temp-registry.js';
 
 export { repoRoot };
 export const helloSource = path.join(repoRoot, 'modules/hello');
+
+/**
+ * The hello module renamed `name`, built and signed by the executable (`blueprint repo build`: podman
+ * build, its ID in the signed manifest) into a repository, and a new box root that trusts its key
+ * and has it as `main`, updated: `bpkg install NAME` installs it there. `work` holds key and repository.
+ */
+export async function helloPackageRoot(
+  name: string,
+  env: NodeJS.ProcessEnv,
+  work = tempDir('bp-svc-pkg-'),
+): Promise<{ root: string; work: string }> {
+  const src = path.join(work, 'src');
+  await cp(helloSource, src, { recursive: true, filter: (f) => !f.includes('/rootfs') });
+  const manifest = JSON.parse(await readFile(path.join(src, 'manifest.json'), 'utf8'));
+  await writeFile(path.join(src, 'manifest.json'), JSON.stringify({ ...manifest, name }));
+  const key = await makeKey(path.join(work, 'key'));
+  const repo = path.join(work, 'repo');
+  const built = await run(['repo', 'build', src, '--repo', repo, '--key', key.privateFile], { env });
+  if (built.code !== 0) throw new Error(`blueprint repo build failed (${built.code}): ${built.stderr}`);
+  return { root: await trustingRoot(key, repo), work };
+}
 
 /** Unique per run: tests of several people share one Podman engine. */
 export const uniqueName = (base: string) => `${base}-${randomBytes(3).toString('hex')}`;

@@ -1,8 +1,6 @@
-import { cp, readFile, writeFile } from 'node:fs/promises';
-import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { bpkg, makeKey, run, tempDir, trustingRoot } from '../helpers/pkg.js';
-import { helloSource, podman, uniqueName } from './helpers.js';
+import { bpkg, run } from '../helpers/pkg.js';
+import { helloPackageRoot, podman, uniqueName } from './helpers.js';
 
 // The whole path a module takes, through the executable: `blueprint repo build` builds the image
 // (podman build FROM scratch) and signs its ID in the manifest; `bpkg install` loads and checks it;
@@ -17,20 +15,7 @@ afterAll(async () => {
 
 describe('a module as a signed package', () => {
   it('builds, installs, runs and is removed without leftovers', async () => {
-    const work = tempDir('bp-svc-pkg-');
-    const src = path.join(work, 'src');
-    await cp(helloSource, src, { recursive: true, filter: (f) => !f.includes('/rootfs') });
-    const manifest = JSON.parse(await readFile(path.join(src, 'manifest.json'), 'utf8'));
-    await writeFile(path.join(src, 'manifest.json'), JSON.stringify({ ...manifest, name }));
-    const key = await makeKey(path.join(work, 'key'));
-    const repo = path.join(work, 'repo');
-
-    const built = await run(['--json', 'repo', 'build', src, '--repo', repo, '--key', key.privateFile], {
-      env,
-    });
-    expect(built.code, built.stderr).toBe(0);
-
-    root = await trustingRoot(key, repo);
+    root = (await helloPackageRoot(name, env)).root;
     const inst = await bpkg(root, ['--json', '--yes', 'install', name], env);
     expect(inst.code, inst.stderr).toBe(0);
 

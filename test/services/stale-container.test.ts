@@ -77,7 +77,7 @@ describe('a container whose process is gone behind the engine', () => {
 
     const started = await services.start(name);
     expect(started.healthy).toBe(true);
-    const after = await inspectContainer(box.engine, name);
+    const after = await inspectContainer(box.engine, name, box.root);
     expect(after?.State.Running).toBe(true);
     expect(after?.State.Pid).not.toBe(pid);
     expect(alive(after!.State.Pid)).toBe(true);
@@ -101,14 +101,14 @@ describe('a container whose process is gone behind the engine', () => {
     });
     try {
       for (const end = Date.now() + 60_000; Date.now() < end; await sleep(100)) {
-        const info = await inspectContainer(box.engine, watched);
+        const info = await inspectContainer(box.engine, watched, box.root);
         if (info?.State.Running && alive(info.State.Pid)) break;
       }
     } finally {
       stop.abort();
       await watching;
     }
-    const info = await inspectContainer(box.engine, watched);
+    const info = await inspectContainer(box.engine, watched, box.root);
     expect(info?.State.Running && alive(info.State.Pid)).toBe(true);
     expect(events.map((e) => e.kind)).toContain('scheduled');
   }, 180_000);

@@ -102,7 +102,7 @@ describe('service start: engine round trips', () => {
     expect(record().held).toBeUndefined(); // rewritten before the start request
     // A crash between create and the record's write: the old record beside a container that never ran.
     writeFileSync(file, JSON.stringify(before));
-    const info = await inspectContainer(openEngine(chooseSocket(process.env).path), name);
+    const info = await inspectContainer(openEngine(chooseSocket(process.env).path), name, box.root);
     expect(info?.State.Running).toBe(false);
     // The watcher passes over a container that never ran (watch.ts: nothing observed, nothing done).
     expect(observe(info!)).toBeUndefined();

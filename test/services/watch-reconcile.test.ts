@@ -27,7 +27,7 @@ const backoff = { baseMs: 100, maxMs: 1000, resetAfterMs: 60_000, onFailureTries
 const health = { intervalMs: 100, failures: 3 };
 
 const deps = () => ({ engine: box.engine, root: box.root });
-const inspect = async (name: string) => (await inspectContainer(box.engine, name)) as ContainerInfo;
+const inspect = async (name: string) => (await inspectContainer(box.engine, name, box.root)) as ContainerInfo;
 
 async function until(what: string, ok: () => Promise<boolean>, ms = 30_000): Promise<void> {
   for (const end = Date.now() + ms; Date.now() < end; await sleep(100)) if (await ok()) return;

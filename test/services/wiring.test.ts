@@ -55,7 +55,7 @@ describe('module wiring (real engine)', () => {
     await startService(deps(), b);
     const r = await startService(deps(), c);
     expect(r.healthy).toBe(true);
-    expect((await inspectContainer(box.engine, a))?.State.Running).toBe(true);
+    expect((await inspectContainer(box.engine, a, box.root))?.State.Running).toBe(true);
   }, 120_000);
 
   it('the consumer reaches the declared socket and reads its token, read-only', async () => {
@@ -75,7 +75,7 @@ describe('module wiring (real engine)', () => {
     ])
       expect(await inC('connect', p)).toEqual({ connect: 'No such file or directory' });
     expect((await inC('read', `/run/blueprint/tokens/${b}`)).ok).toBeUndefined();
-    const info = await inspectContainer(box.engine, c);
+    const info = await inspectContainer(box.engine, c, box.root);
     const mounts = (info?.Mounts ?? []).filter((m) => m.Type === 'bind').map((m) => [m.Destination, m.RW]);
     expect(mounts.sort()).toEqual(
       [
@@ -159,11 +159,11 @@ describe('module wiring (real engine)', () => {
       code: 'in-use',
       message: expect.stringContaining(c),
     });
-    expect((await inspectContainer(box.engine, a))?.State.Running).toBe(true);
+    expect((await inspectContainer(box.engine, a, box.root))?.State.Running).toBe(true);
     expect(await stopService(deps(), a, undefined, { force: true })).toBe(true);
     // The consumer keeps running; a later start of it brings a back.
     await startService(deps(), c);
-    expect((await inspectContainer(box.engine, a))?.State.Running).toBe(true);
+    expect((await inspectContainer(box.engine, a, box.root))?.State.Running).toBe(true);
     // The provider's restart (its folder chowned again by the U option) keeps the consumer's entry.
     expect(await inC('connect', `/run/blueprint/uses/${a}/hello.sock`)).toEqual({ connect: 'ok' });
   }, 120_000);
@@ -195,6 +195,6 @@ describe('module wiring (real engine)', () => {
       code: 'uses-missing',
       hint: 'Install it: bpkg install bpt-not-installed',
     });
-    for (const n of [x, y, lone]) expect(await inspectContainer(box.engine, n)).toBeUndefined();
+    for (const n of [x, y, lone]) expect(await inspectContainer(box.engine, n, box.root)).toBeUndefined();
   }, 120_000);
 });

@@ -121,8 +121,8 @@ export function ownOrNone(err: unknown): undefined {
 export async function inspectContainer(
   engine: Engine,
   name: string,
-  /** The box asking; every caller in src gives it (without it, a container is not judged). */
-  root?: string,
+  /** The box asking: another box's container is refused, never reported as this box's. */
+  root: string,
 ): Promise<ContainerInfo | undefined> {
   let info: ContainerInfo | undefined;
   try {
@@ -134,7 +134,7 @@ export async function inspectContainer(
     if (err instanceof NotFoundError || /no such container/.test((err as Error).message)) return undefined;
     throw err;
   }
-  const box = info && root !== undefined && otherBox(info, root, name);
+  const box = info && otherBox(info, root, name);
   if (box) throw otherBoxError(name, box);
   if (!info || !processGone(info)) return info;
   const gone = {

@@ -172,7 +172,7 @@ export function demuxFrames(buf: Buffer): { stream: 'stdout' | 'stderr'; text: s
 
 export interface LogOptions {
   /** The box asking: another box's container of the name is refused (container-info.ts otherBox). */
-  root?: string;
+  root: string;
   follow?: boolean;
   /** Last N lines; all when absent. */
   tail?: number;
@@ -188,7 +188,7 @@ export async function writeLogs(
   engine: Engine,
   name: string,
   out: Writable,
-  opts: LogOptions = {},
+  opts: LogOptions,
 ): Promise<void> {
   if (!(await inspectContainer(engine, name, opts.root)))
     throw new NotFoundError(

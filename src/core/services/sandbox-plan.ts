@@ -1,0 +1,99 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { BlueprintError } from '../errors.js';
+import type { GpuAccessPlan, PlanGpuAccess } from '../gpu/types.js';
+import { layout } from '../system/paths.js';
+import { type AppArmorPlan, apparmorProfile, loadProfile, planAppArmor } from './apparmor.js';
+import type { Engine } from './engine.js';
+import { ensureDirSync } from './fs-cb.js';
+import { allInOrder } from './in-order.js';
+import { type PlannedPackageMount, planPackageMounts } from './package-mounts.js';
+import { type ContainerPlan, NO_GPU, sandboxPolicy } from './policy.js';
+import type { LoadedRegistration } from './registry.js';
+import seccompProfile from './seccomp.json' with { type: 'json' };
+import { planUses, type UsedModule } from './wiring.js';
+
+/**
+ * A service's sandbox, planned: what `start` creates its container from (policy.ts makes the spec),
+ * and the files the engine and the kernel read for it (the seccomp profile, the AppArmor profile).
+ */
+export interface ServiceDeps {
+  engine: Engine;
+  root: string;
+  /** The GPU module's planner; without one, services get no GPU. */
+  planGpu?: PlanGpuAccess;
+}
+
+/** The sandbox for an installed module, exactly as `start` would create it. */
+export async function planFor(deps: ServiceDeps, reg: LoadedRegistration): Promise<ContainerPlan> {
+  // Four independent reads, asked together; their errors are still met in this order.
+  const [gpu, apparmor, uses, packages] = await allInOrder([
+    reg.spec.gpu === 'none' || !deps.planGpu ? NO_GPU : deps.planGpu(deps.root, reg.spec.gpu),
+    planAppArmor(reg.name),
+    planUses(deps.root, reg),
+    planPackageMounts(deps.root, reg),
+  ] as const);
+  if (reg.spec.gpu === 'required' && !gpu.use)
+    throw new BlueprintError(`${reg.name} requires a GPU: ${gpu.reason}`, 'gpu-required');
+  return planWith(deps.root, reg, gpu, apparmor, uses, packages);
+}
+
+/** The sandbox with a given GPU plan and AppArmor plan (no I/O). */
+export function planWith(
+  root: string,
+  reg: LoadedRegistration,
+  gpu: GpuAccessPlan,
+  apparmor: AppArmorPlan,
+  uses: UsedModule[] = [],
+  packages: PlannedPackageMount[] = [],
+): ContainerPlan {
+  return sandboxPolicy({
+    root,
+    name: reg.name,
+    version: reg.version,
+    prefix: reg.prefix,
+    service: reg.spec,
+    approvals: reg.approvals,
+    gpu,
+    seccompProfile: seccompPath(root),
+    apparmor,
+    uses,
+    packages,
+  });
+}
+
+/** Writes and loads the service's own AppArmor profile, when the plan has one (apparmor.ts). */
+export async function applyAppArmor(
+  root: string,
+  reg: LoadedRegistration,
+  plan: ContainerPlan,
+): Promise<void> {
+  if (plan.summary.apparmor.mode !== 'own-profile') return;
+  const text = apparmorProfile({
+    name: reg.name,
+    network: reg.spec.network,
+    writable: plan.summary.mounts.filter((m) => m.mode === 'rw').map((m) => m.target),
+    devices: ((plan.spec.devices ?? []) as { path: string }[]).map((d) => d.path),
+    sockets: plan.uses.map((u) => u.socket),
+  });
+  await loadProfile(root, reg.name, text);
+}
+
+const seccompPath = (root: string) => path.join(layout(root).stateDir, 'services', 'seccomp.json');
+
+/**
+ * The engine reads the profile from a host path; blueprint carries it inside and writes it out.
+ * Synchronous, as the folders beside it: a few small local files, where each trip through the
+ * thread pool is a wake-up that waits for a core on a busy box (issue 20).
+ */
+export function writeSeccomp(root: string): void {
+  const file = seccompPath(root);
+  const text = JSON.stringify(seccompProfile);
+  let had = '';
+  try {
+    had = readFileSync(file, 'utf8');
+  } catch {}
+  if (had === text) return;
+  ensureDirSync(path.dirname(file));
+  writeFileSync(file, text, { mode: 0o644 });
+}
