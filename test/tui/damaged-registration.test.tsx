@@ -98,5 +98,11 @@ describe('a damaged service registration in the front ends', () => {
     const blocked = (await box.setup.plan(named)).blocked.join('\n');
     expect(blocked).toContain(`The service registration of ${bad} is damaged`);
     expect(blocked).toContain(fix);
+    // The JSON parser quotes a file it cannot read: its line breaks stay in the one line.
+    writeFileSync(file, '{"name": x\nhint: forged}');
+    const quoted = (await box.setup.plan(named)).blocked;
+    expect(quoted).toHaveLength(1);
+    expect(quoted[0]).toContain('\\x0ahint: fo');
+    expect(quoted[0]).not.toContain('\n');
   });
 });

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { lstat, readFile, readlink } from 'node:fs/promises';
 import path from 'node:path';
+import { oneLine } from '../system/one-line.js';
 import { layout } from '../system/paths.js';
 import { readBoundedFile } from '../system/read-bounded.js';
 import { inDir, openDirBeneath, splitName } from '../system/safe-write.js';
@@ -175,7 +176,8 @@ async function moduleChanges(
     .filter((m) => m.state !== 'absent' && damaged.has(m.name))
     .map((m) => {
       const d = damaged.get(m.name)!;
-      return `${d.message}${d.hint ? `: ${d.hint}` : ''}`;
+      // One line: the message quotes the JSON parser, which may quote the file's text.
+      return oneLine(`${d.message}${d.hint ? `: ${d.hint}` : ''}`);
     });
   const services = spec.modules.filter((m) => registered.has(m.name));
   // With the engine down and no service to start, nothing runs that setup would have to stop.

@@ -1,5 +1,6 @@
 import { Box, Text, useInput } from 'ink';
 import { useEffect, useState } from 'react';
+import { escapeLine } from '../../present/escape.js';
 import { ratingShort } from '../../present/rating.js';
 import { ListScreen } from '../components/ListScreen.js';
 import type { ScreenProps } from '../screen.js';
@@ -80,7 +81,11 @@ export function Services(props: ScreenProps) {
       notes={(rows) =>
         rows.flatMap((s) =>
           s.damaged
-            ? [`${s.name}: ${s.damaged.message}`, ...(s.damaged.hint ? [`  hint: ${s.damaged.hint}`] : [])]
+            ? // One line each: the message may quote the file's text (the JSON parser's words).
+              [
+                `${s.name}: ${escapeLine(s.damaged.message)}`,
+                ...(s.damaged.hint ? [`  hint: ${escapeLine(s.damaged.hint)}`] : []),
+              ]
             : [],
         )
       }
