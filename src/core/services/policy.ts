@@ -20,6 +20,8 @@ export const CLIENT_TOKENS_ENV = 'BLUEPRINT_CLIENT_TOKENS_FILE';
 export const MODULE_LABEL = 'org.blueprintos.module';
 export const VERSION_LABEL = 'org.blueprintos.version';
 export const SPEC_LABEL = 'org.blueprintos.spec';
+/** The box the container was made for: its root folder's identity (sandbox-plan.ts boxIdentity). */
+export const BOX_LABEL = 'org.blueprintos.box';
 /** The used modules' host socket folders (JSON) and the container gid their ACL entries are for. */
 export const USES_DIRS_LABEL = 'org.blueprintos.uses-dirs';
 export const USES_GID_LABEL = 'org.blueprintos.uses-gid';
@@ -48,6 +50,11 @@ export interface PolicyInput {
   uses?: UsedModule[];
   /** The installed packages its `packageMounts` mount, already judged on disk (package-mounts.ts). */
   packages?: PlannedPackageMount[];
+  /**
+   * The box's identity (sandbox-plan.ts boxIdentity), a label counted in the spec label: a container
+   * made for a box deleted since, at the same path, is then not taken for this box's.
+   */
+  box?: string;
 }
 
 export const NO_GPU: GpuAccessPlan = {
@@ -274,6 +281,7 @@ export function sandboxPolicy(input: PolicyInput): ContainerPlan {
   labels[DEVICE_GID_LABEL] = gpu.use && gpu.devices.length ? String(containerGid(s.user)) : '';
   labels[USES_DIRS_LABEL] = uses.length ? JSON.stringify(uses.map((u) => u.socketDir)) : '';
   labels[USES_GID_LABEL] = uses.length ? String(containerGid(s.user)) : '';
+  labels[BOX_LABEL] = input.box ?? '';
   (spec.labels as Record<string, string>)[SPEC_LABEL] = specHash(spec);
   return {
     spec,

@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { BlueprintError } from '../errors.js';
 import type { GpuAccessPlan, PlanGpuAccess } from '../gpu/types.js';
@@ -35,10 +35,23 @@ export async function planFor(deps: ServiceDeps, reg: LoadedRegistration): Promi
   ] as const);
   if (reg.spec.gpu === 'required' && !gpu.use)
     throw new BlueprintError(`${reg.name} requires a GPU: ${gpu.reason}`, 'gpu-required');
-  return planWith(deps.root, reg, gpu, apparmor, uses, packages);
+  return planWith(deps.root, reg, gpu, apparmor, uses, packages, boxIdentity(deps.root));
 }
 
-/** The sandbox with a given GPU plan and AppArmor plan (no I/O). */
+/**
+ * The box at `root`, told apart from one that was at the same path before: its root folder's device,
+ * inode and birth time (the inode alone is often given again at once to a folder made after one is
+ * deleted; without birth times, as on some file systems, device and inode still tell most apart).
+ * The same folder by another name (a link) is the same box; a copy (`cp -a`) or a folder made anew is
+ * another. A container made for a box deleted since holds that box's folders (sockets, data) bound
+ * in, and a start at the new box would wait for a socket it can never make (test/services/deleted-root).
+ */
+export function boxIdentity(root: string): string {
+  const st = statSync(root, { bigint: true });
+  return `${st.dev}:${st.ino}:${st.birthtimeNs}`;
+}
+
+/** The sandbox with a given GPU plan and AppArmor plan (no I/O); `box`: boxIdentity, when known. */
 export function planWith(
   root: string,
   reg: LoadedRegistration,
@@ -46,6 +59,7 @@ export function planWith(
   apparmor: AppArmorPlan,
   uses: UsedModule[] = [],
   packages: PlannedPackageMount[] = [],
+  box?: string,
 ): ContainerPlan {
   return sandboxPolicy({
     root,
@@ -59,6 +73,7 @@ export function planWith(
     apparmor,
     uses,
     packages,
+    ...(box ? { box } : {}),
   });
 }
 
