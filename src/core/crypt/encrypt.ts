@@ -5,6 +5,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { BlueprintError, ConflictError, UsageError } from '../errors.js';
 import { writeFileAtomic } from '../system/fs.js';
+import { OutputTail, quotedLine } from '../system/tool-output.js';
 import {
   blankProbe,
   blkidFields,
@@ -33,6 +34,10 @@ export interface CryptTools {
   run(argv: string[], opts?: { input?: string; env?: Record<string, string> }): Promise<ToolResult>;
 }
 
+/** The tools' answers (luksDump's JSON: a LUKS2 header's metadata is at most 4 MiB); more is not kept. */
+const STDOUT_BYTES = 4 * 1024 * 1024;
+
+/** Kept in memory: stdout up to STDOUT_BYTES, of stderr its tail (system/tool-output.ts). */
 export const systemTools: CryptTools = {
   run: (argv, opts = {}) =>
     new Promise((resolve, reject) => {
@@ -41,16 +46,17 @@ export const systemTools: CryptTools = {
         stdio: ['pipe', 'pipe', 'pipe'],
       });
       const out: Buffer[] = [];
-      const err: Buffer[] = [];
-      child.stdout.on('data', (b: Buffer) => out.push(b));
-      child.stderr.on('data', (b: Buffer) => err.push(b));
+      let outBytes = 0;
+      const err = new OutputTail();
+      child.stdout.on('data', (b: Buffer) => {
+        if (outBytes >= STDOUT_BYTES) return;
+        out.push(b.subarray(0, STDOUT_BYTES - outBytes));
+        outBytes += Math.min(b.length, STDOUT_BYTES - outBytes);
+      });
+      child.stderr.setEncoding('utf8').on('data', (d: string) => err.push(d));
       child.on('error', reject);
       child.on('close', (code) =>
-        resolve({
-          stdout: Buffer.concat(out).toString('utf8'),
-          stderr: Buffer.concat(err).toString('utf8'),
-          code: code ?? 1,
-        }),
+        resolve({ stdout: Buffer.concat(out).toString('utf8'), stderr: String(err), code: code ?? 1 }),
       );
       // A tool that exits without reading stdin (blkid) closes the pipe: its exit code says the rest.
       child.stdin.on('error', () => {});
@@ -95,7 +101,7 @@ async function must(tools: CryptTools, argv: string[], opts?: Parameters<CryptTo
   const r = await tools.run(argv, opts);
   if (r.code !== 0)
     throw new BlueprintError(
-      `\`${argv.join(' ')}\` failed (exit ${r.code}): ${r.stderr.trim().split('\n').slice(-2).join(' ')}`,
+      `\`${argv.join(' ')}\` failed (exit ${r.code}): ${r.stderr.trim().split('\n').slice(-2).map(quotedLine).join(' ')}`,
       'encryption-failed',
       'Nothing was written to crypttab; the partition holds no data yet, so the step can be run again.',
     );
