@@ -79,6 +79,9 @@ describe('an index judged in one pass over its text', () => {
       canonical([entry(1, { summary: 'ünïcode' })]),
       canonical([entry(1, { summary: 'a "quoted" \\ one' })]),
       canonical([entry(1, { path: 'pool/ü/x' })]),
+      canonical([entry(1, { path: 'pool/.hidden/x' })]),
+      canonical([entry(1, { path: 'pool/a b/x' })]),
+      canonical([entry(1, { path: 'pool/.../x' })]),
       bytesOf(JSON.stringify(index([entry(1)])).replace('package 1', 'p\\u0061ckage 1')),
       bytesOf(JSON.stringify(index([entry(1)])).replace('"size":1001', '"size":1001.0')),
       bytesOf(JSON.stringify(index([entry(1)])).replace('"size":1001', '"size":1.001e3')),
@@ -133,6 +136,13 @@ describe('an index judged in one pass over its text', () => {
     const b = canonical([entry(1), entry(2, change)]);
     expect(scanIndex(b)).toBeUndefined();
     expect(agree(b)).toBe(false);
+  });
+
+  it('takes a path of 1,024 characters, not one of 1,025', () => {
+    const path = (n: number) => `pool/${'x'.repeat(n - 5)}`;
+    expect(agree(canonical([entry(1, { path: path(1024) })]))).toBe(true);
+    expect(scanIndex(canonical([entry(1, { path: path(1025) })]))).toBeUndefined();
+    expect(parseIndexFast(canonical([entry(1, { path: path(1025) })]))).toBeUndefined();
   });
 
   it('refuses a size past the safe integers, written in 16 digits', () => {

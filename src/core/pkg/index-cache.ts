@@ -82,7 +82,9 @@ export async function writeScanned(
   bytes: Uint8Array,
 ): Promise<void> {
   const head = scannedHead(s, signer, sha256);
-  await writeKept(paths, name, head, rawCacheParts(signer, sha256, bytes), true, s);
+  // Every name, version and summary scanIndex takes is printable ASCII (no tab, newline or
+  // control) and every name plain ([a-z0-9-]): known, not judged again over 600 KB of text.
+  await writeKept(paths, name, head, rawCacheParts(signer, sha256, bytes), true, s, true);
 }
 
 /** headOf for an index scanIndex judged. */
@@ -103,9 +105,10 @@ async function writeKept(
   payload: Uint8Array | Uint8Array[],
   raw: boolean,
   rows: Rows,
+  printable = false,
 ): Promise<void> {
   const cacheSeal = await writeSealed(paths, name, CACHE_FILE, payload);
-  await writeSearchTable(paths, name, of, rows);
+  await writeSearchTable(paths, name, of, rows, printable);
   const head: IndexHead = { ...of, cache: cacheSeal, ...(raw ? { raw: true as const } : {}) };
   await writeSealed(paths, name, HEAD_FILE, Buffer.from(JSON.stringify(head)), HEAD_KIND);
 }
@@ -244,18 +247,27 @@ function rawCacheAround(
 /** Printable ASCII (space to `~`) only, which the terminal escapes leave as they are. */
 const PRINTABLE = /^[\x20-\x7e]*$/;
 
-async function writeSearchTable(paths: Layout, name: string, of: TableHead, r: Rows): Promise<void> {
+/**
+ * `known`: every field is printable ASCII and every name plain (scanIndex's rows): not judged again.
+ */
+async function writeSearchTable(
+  paths: Layout,
+  name: string,
+  of: TableHead,
+  r: Rows,
+  known = false,
+): Promise<void> {
   const { names, versions, summaries } = r;
   // The index refuses control characters in these fields (format.ts); should one ever get
   // through, no table is written and search reads the verified index instead. Judged over all
   // fields at once: each holds iff the whole does (two passes of native code, not 30,000).
-  const fields = `${names.join('')}${versions.join('')}${summaries.join('')}`;
+  const fields = known ? '' : `${names.join('')}${versions.join('')}${summaries.join('')}`;
   if (/[\t\n\r]/.test(fields)) {
     await fsp().rm(path.join(paths.listsDir, name, TABLE_FILE), { force: true });
     return;
   }
-  const printable = PRINTABLE.test(fields);
-  const plain = names.every(plainName);
+  const printable = known || PRINTABLE.test(fields);
+  const plain = known || names.every(plainName);
   // By name, so that search finds its hits in the order it answers them and need not sort them
   // (~0.6-0.9 ms of a quick `bpkg search` for ~1,400 hits, issue 20); sort() is stable, so the
   // entries of one name keep the index's order, which decides among them (search-fast.ts).

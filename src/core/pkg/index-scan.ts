@@ -1,5 +1,5 @@
-import { isIsoDate, isRepoPath } from './format-checks.js';
-import { dependencyHolds, isCount, memo, PLAIN_REPO_PATH, versionHolds } from './index-fast.js';
+import { isIsoDate, isSemver } from './format-checks.js';
+import { dependencyHolds, isCount, memo, PLAIN_REPO_PATH } from './index-fast.js';
 
 /**
  * A first `bpkg update` judges a new index in one pass over its text (issue 20): for an index as
@@ -41,8 +41,14 @@ const HEAD = new RegExp(
   'y',
 );
 
+/**
+ * A path as `repo build` writes it (index-fast.ts's PLAIN_REPO_PATH, which isRepoPath accepts),
+ * of 1 to 1,024 characters (the lookahead): any other path, valid or not, is left to the parse.
+ */
+const PATH = `(?=[^"]{1,1024}")${PLAIN_REPO_PATH.source.slice(1, -1)}`;
+
 const ENTRY = new RegExp(
-  `\\{"name":"([a-z0-9][a-z0-9-]{0,62})","version":"(${S}+)","arch":"(?:x86_64|aarch64|all)","summary":"(${S}{0,200})","depends":\\[((?:"${S}*"(?:,"${S}*")*)?)\\],"size":${COUNT},"sha256":"[0-9a-f]{64}","path":"(${S}{1,1024})"\\}(,|\\])`,
+  `\\{"name":"([a-z0-9][a-z0-9-]{0,62})","version":"(${S}+)","arch":"(?:x86_64|aarch64|all)","summary":"(${S}{0,200})","depends":\\[((?:"${S}*"(?:,"${S}*")*)?)\\],"size":${COUNT},"sha256":"[0-9a-f]{64}","path":"${PATH}"\\}(,|\\])`,
   'y',
 );
 
@@ -61,6 +67,8 @@ export function scanIndex(bytes: Uint8Array): ScannedIndex | undefined {
   const version = Number(versionText);
   if (!isCount(version) || !isIsoDate(generated!) || !isIsoDate(expires!)) return undefined;
   const once = memo();
+  // Each distinct version judged once (fastIndex's versionHolds, without a key made per entry).
+  const semver = new Map<string, boolean>();
   const names: string[] = [];
   const versions: string[] = [];
   const summaries: string[] = [];
@@ -68,11 +76,13 @@ export function scanIndex(bytes: Uint8Array): ScannedIndex | undefined {
   for (;;) {
     const m = ENTRY.exec(text);
     if (!m) return undefined;
-    const [, name, v, summary, depends, size, path, next] = m as unknown as string[];
+    const [, name, v, summary, depends, size, next] = m as unknown as string[];
+    let valid = semver.get(v!);
+    if (valid === undefined) semver.set(v!, (valid = isSemver(v!)));
     if (
-      !versionHolds(v!, once) ||
-      !isCount(Number(size)) ||
-      !(PLAIN_REPO_PATH.test(path!) || isRepoPath(path!)) ||
+      !valid ||
+      // Up to 15 digits is always a safe integer; 16 may not be (isCount, as fastIndex judges it).
+      (size!.length > 15 && !isCount(Number(size))) ||
       (depends !== '' &&
         !depends!
           .slice(1, -1)

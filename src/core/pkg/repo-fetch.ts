@@ -62,12 +62,14 @@ export async function fetchIndexFrom(
   const bytes = await fetchBytes(joinUrl(url, 'index.json'), MAX_INDEX_BYTES, signal);
   const what = `The index of repository ${repo.name}`;
   // The index's own signature: index.json.asc, else the one a bucket keeps by the index's hash.
-  const { sig, check } = await ctx.trust.verifyServed(repo, url, 'index.json', keys, bytes, what, signal);
+  const verified = await ctx.trust.verifyServed(repo, url, 'index.json', keys, bytes, what, signal);
+  const { sig, check } = verified;
   const same = prevBytes ? Buffer.compare(prevBytes, Buffer.from(bytes)) === 0 : false;
   // The kept index's sealed head, when it was made from exactly the kept bytes (their SHA-256):
   // what judging the new index needs of the old one, without parsing the old one. The same
   // bytes verified again by the same signer need no parse at all: the head holds what they say.
-  const sha256 = sha256Hex(bytes);
+  // Made on the signature's way when it could be (verifyServed): the same bytes, hashed once.
+  const sha256 = verified.sha256 ?? sha256Hex(bytes);
   const prevHead = prevBytes ? await readHead(ctx.paths, repo.name) : undefined;
   const keptHead =
     prevHead && prevHead.sha256 === (same ? sha256 : sha256Hex(prevBytes!)) ? prevHead : undefined;

@@ -2,7 +2,7 @@ import { NotFoundError, UsageError, VerificationError } from '../errors.js';
 import { parseJsonBytes } from './format-checks.js';
 import type { Keyring } from './keyring.js';
 import type { RepoConfig } from './repo-config.js';
-import { verifyDetachedFast } from './sig-fast.js';
+import { verifyAndHash } from './sig-fast.js';
 import { type PublicKey, type SignatureCheck, verifyDetached } from './signature.js';
 import { fetchBytes, joinUrl } from './transport.js';
 
@@ -88,10 +88,36 @@ export class RepoTrust {
     sig: Uint8Array,
     what: string,
   ): Promise<SignatureCheck> {
+    return (await this.verifyHashing(repo, keys, data, sig, what, false)).check;
+  }
+
+  /**
+   * verifyFor, with the SHA-256 of `data` when the quick check made it on its way (the signature's
+   * own digest when that is SHA-256: an update's index is then hashed once, not twice; issue 20).
+   */
+  private async verifyHashing(
+    repo: RepoConfig,
+    keys: string[],
+    data: Uint8Array,
+    sig: Uint8Array,
+    what: string,
+    withSha256 = true,
+  ): Promise<{ check: SignatureCheck; sha256?: string }> {
     // Keys of the plain shape are checked without OpenPGP.js (sig-fast.ts); anything it does not
     // accept outright, good or bad, is judged by OpenPGP.js as before.
-    const fast = verifyDetachedFast(data, sig, await this.keyring.fastKeys(keys), this.now());
+    const fast = verifyAndHash(data, sig, await this.keyring.fastKeys(keys), this.now(), withSha256);
     if (fast) return fast;
+    return { check: await this.verifySlow(repo, keys, data, sig, what) };
+  }
+
+  /** verifyFor by OpenPGP.js: what the quick check did not accept, good or bad. */
+  private async verifySlow(
+    repo: RepoConfig,
+    keys: string[],
+    data: Uint8Array,
+    sig: Uint8Array,
+    what: string,
+  ): Promise<SignatureCheck> {
     try {
       return await verifyDetached(data, sig, await this.keysFor(keys), what, this.now());
     } catch (err) {
@@ -117,7 +143,7 @@ export class RepoTrust {
     bytes: Uint8Array,
     what: string,
     signal?: AbortSignal,
-  ): Promise<{ sig: Uint8Array; check: SignatureCheck }> {
+  ): Promise<{ sig: Uint8Array; check: SignatureCheck; sha256?: string }> {
     let first: unknown;
     try {
       const sig = await fetchBytes(joinUrl(url, `${rel}.asc`), MAX_SIG_BYTES, signal).catch((err) => {
@@ -129,7 +155,7 @@ export class RepoTrust {
           );
         throw err;
       });
-      return { sig, check: await this.verifyFor(repo, keys, bytes, sig, what) };
+      return { sig, ...(await this.verifyHashing(repo, keys, bytes, sig, what)) };
     } catch (err) {
       if (!(err instanceof VerificationError) || signal?.aborted) throw err;
       first = err;
@@ -145,7 +171,7 @@ export class RepoTrust {
     const check = await this.verifyFor(repo, keys, bytes, byHash, what).catch(() => {
       throw first;
     });
-    return { sig: byHash, check };
+    return { sig: byHash, check, sha256 };
   }
 
   /**
