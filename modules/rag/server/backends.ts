@@ -115,40 +115,37 @@ const scratchFloats = new Float32Array(scratch.buffer, scratch.byteOffset, scrat
  */
 export type QueryVector = string | number[];
 
-/** Base64 text that vectorOf reads as a vector (canonical base64, whole float32s, all finite). */
-export function isVectorText(text: string): boolean {
-  if (Buffer.byteLength(text, 'base64') > scratch.length) return vectorOf(text) !== undefined;
-  const n = scratch.write(text, 'base64');
-  if (n === 0 || n % 4 !== 0 || scratch.toString('base64', 0, n) !== text) return false;
+/**
+ * Reads base64 text of little-endian float32s, each number to `put` in order; false when it is no
+ * vector: text that does not encode back the same (Buffer.write skips what is not base64, and
+ * stops where the buffer ends), not whole float32s, or a number that is not finite. Decoded into
+ * the scratch buffer and read as float32s where they lie: no Buffer and Float32Array made a query,
+ * and not Array.from, whose iteration over a typed array was most of vectorOf's time (a
+ * retrieval's hot path, run cold between queries: ~85 → ~30 µs with 20 ms between calls,
+ * modules/rag/README.md).
+ */
+function readFloats(text: string, put?: (x: number) => void): boolean {
+  const room = Buffer.byteLength(text, 'base64');
+  const bytes = room <= scratch.length ? scratch : Buffer.allocUnsafeSlow(room);
+  const n = bytes.write(text, 'base64');
+  if (n === 0 || n % 4 !== 0 || bytes.toString('base64', 0, n) !== text) return false;
+  const floats = bytes === scratch ? scratchFloats : new Float32Array(bytes.buffer, bytes.byteOffset, n / 4);
   for (let i = 0; i < n / 4; i++) {
-    const x = littleEndian ? scratchFloats[i]! : scratch.readFloatLE(i * 4);
+    const x = littleEndian ? floats[i]! : bytes.readFloatLE(i * 4);
     if (!Number.isFinite(x)) return false;
+    put?.(x);
   }
   return true;
 }
 
+/** Base64 text that vectorOf reads as a vector, checked without making the array. */
+export const isVectorText = (text: string): boolean => readFloats(text);
+
 /** A vector from an OpenAI embedding: base64 of little-endian float32s, or numbers; else undefined. */
 export function vectorOf(embedding: unknown): number[] | undefined {
   if (typeof embedding === 'string') {
-    // Decoded into the scratch buffer and read as float32s where they lie, into a plain array
-    // pushed number by number: no Buffer and Float32Array made a query, and not Array.from, whose
-    // iteration over a typed array was most of this function's time (a retrieval's hot path, run
-    // cold between queries: ~85 → ~30 µs with 20 ms between calls, modules/rag/README.md).
-    const room = Buffer.byteLength(embedding, 'base64');
-    const bytes = room <= scratch.length ? scratch : Buffer.allocUnsafeSlow(room);
-    const n = bytes.write(embedding, 'base64');
-    // Buffer.write skips what is not base64 (and stops where the buffer ends): bytes that do not
-    // encode back to the same text are not a vector.
-    if (n === 0 || n % 4 !== 0 || bytes.toString('base64', 0, n) !== embedding) return undefined;
-    const floats =
-      bytes === scratch ? scratchFloats : new Float32Array(bytes.buffer, bytes.byteOffset, n / 4);
     const out: number[] = [];
-    for (let i = 0; i < n / 4; i++) {
-      const x = littleEndian ? floats[i]! : bytes.readFloatLE(i * 4);
-      if (!Number.isFinite(x)) return undefined;
-      out.push(x);
-    }
-    return out;
+    return readFloats(embedding, (x) => out.push(x)) ? out : undefined;
   }
   if (!Array.isArray(embedding) || embedding.length === 0) return undefined;
   const v: unknown[] = embedding;
