@@ -40,6 +40,23 @@ function importReporter(ctx: Context): (e: ImportProgress) => void {
   };
 }
 
+/**
+ * What serves an imported model next: the llm module, restarted when it runs (it reads the model
+ * packages at start), started when it is installed, installed first when it is not. A box whose
+ * engine cannot say is told to restart it.
+ */
+async function serveLine(ctx: Context): Promise<string> {
+  const why = '(the llm module serves the installed model packages)';
+  const box = cliBox(ctx);
+  if (!(await box.packages.list()).some((p) => p.name === 'llm'))
+    return `Serve it: bpkg install llm, then blueprint service start llm ${why}.`;
+  const state = await box.services.status('llm').then(
+    (s) => s.state,
+    () => 'running',
+  );
+  return `Serve it: blueprint service ${state === 'running' ? 'restart' : 'start'} llm ${why}.`;
+}
+
 const importCommand: CommandSpec = {
   name: 'import',
   summary:
@@ -92,7 +109,7 @@ Exit codes: 2 bad arguments, 3 file not found, 4 not a GGUF, 5 name taken, 7 dis
         `  sha256 ${r.source.sha256}`,
         `  signed by this box's key ${r.signer.toUpperCase()}`,
         ...Object.keys(r.files).map((f) => `  ${f}`),
-        `Serve it: blueprint service restart llm (the llm module serves the installed model packages).`,
+        ...(ctx.json ? [] : [await serveLine(ctx)]),
       ].join('\n'),
     );
   },

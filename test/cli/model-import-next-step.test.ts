@@ -1,0 +1,48 @@
+/**
+ * `blueprint model import`'s last line, what to do next. It said `Serve it: blueprint service
+ * restart llm` on every box, and on a box without the llm module that command fails ('No installed
+ * module named llm has a service', exit 3). Now: no llm installed, how to install and start it;
+ * llm installed and stopped, `service start llm`. (Running: `service restart llm`, not tested here:
+ * a container named blueprint-llm would meet other tests' llm on the shared engine.)
+ * Real import (real OpenPGP signing and install); the llm package is the hello module renamed.
+ */
+import { existsSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runCliHere } from '../helpers/cli-here.js';
+import { bpkg, repoRoot } from '../helpers/pkg.js';
+import { helloPackageRoot } from '../services/helpers.js';
+import { tempDir } from '../setup/temp-registry.js';
+
+const Q8 = path.join(repoRoot, 'test/fixtures/models/tiny-llama-q8/tiny-llama-q8_0.gguf');
+const env = { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' };
+
+describe('model import: the next step it names', () => {
+  it('without the llm module: install it, then start it', async () => {
+    const root = path.join(tempDir('bp-model-next-'), 'root');
+    mkdirSync(root);
+    const r = await runCliHere(['--root', root, '--yes', 'model', 'import', Q8, '--name', 'tiny']);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).not.toContain('service restart llm');
+    expect(r.out).toContain('bpkg install llm');
+    expect(r.out).toContain('blueprint service start llm');
+  });
+
+  it.skipIf(!existsSync('/run/podman/podman.sock'))(
+    'with the llm module installed and stopped: start it',
+    async () => {
+      const { root } = await helloPackageRoot('llm', env);
+      try {
+        const inst = await bpkg(root, ['--yes', 'install', 'llm'], env);
+        expect(inst.code, inst.stderr).toBe(0);
+        const r = await runCliHere(['--root', root, '--yes', 'model', 'import', Q8, '--name', 'tiny']);
+        expect(r.code, r.err).toBe(0);
+        expect(r.out).not.toContain('service restart llm');
+        expect(r.out).not.toContain('bpkg install llm');
+        expect(r.out).toContain('Serve it: blueprint service start llm');
+      } finally {
+        await bpkg(root, ['--yes', 'remove', 'llm'], env);
+      }
+    },
+  );
+});
