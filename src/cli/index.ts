@@ -172,7 +172,10 @@ export async function runCli(argv: string[], argv0: string): Promise<number> {
   } catch (err) {
     return reportError(undefined, argv.includes('--json'), err);
   }
-  const { globals, rest } = split;
+  const { globals } = split;
+  // `blueprint help [COMMAND...]` (and `bpkg help`), as git, podman and ollama take it: COMMAND... --help.
+  const help = split.help || split.rest[0] === 'help';
+  const rest = split.rest[0] === 'help' ? split.rest.slice(1) : split.rest;
   if (split.version) {
     writeOut(
       globals.json
@@ -200,7 +203,7 @@ export async function runCli(argv: string[], argv0: string): Promise<number> {
     // A --root that is a file: every command would fail on a path below it (ENOTDIR, an internal
     // error), some after making nothing sensible. One not there (a typo): refused unless the command
     // makes a box. Said once, before any command runs (usage-text.ts's checkRoot).
-    if (!split.help && globals.root !== '/') {
+    if (!help && globals.root !== '/') {
       const st = process.getBuiltinModule('node:fs').statSync(globals.root, { throwIfNoEntry: false });
       if (!st?.isDirectory())
         (await import('./usage-text.js')).checkRoot(
@@ -212,20 +215,20 @@ export async function runCli(argv: string[], argv0: string): Promise<number> {
     }
     // `bpkg search WORD` and `bpkg update` answered without loading the pkg command (pkg-quick.ts).
     const pkgArgv = asBpkg ? rest : rest[0] === 'pkg' ? rest.slice(1) : undefined;
-    if (pkgArgv && !split.help) {
+    if (pkgArgv && !help) {
       const code = await quickPkg(ctx, pkgArgv);
       if (code !== undefined) return code;
     }
     if (asBpkg) {
       const { pkgGroup } = await import('./commands/pkg.js');
-      return await dispatch(ctx, pkgGroup, rest, prog, split.help);
+      return await dispatch(ctx, pkgGroup, rest, prog, help);
     }
     const [name, ...args] = rest;
     if (!name) {
-      if (globals.json && !split.help) throw (await import('./usage-text.js')).noCommand(prog);
-      if (split.help || !ctx.interactive) {
+      if (globals.json && !help) throw (await import('./usage-text.js')).noCommand(prog);
+      if (help || !ctx.interactive) {
         writeOut(topHelp(prog));
-        return split.help ? ExitCode.ok : ExitCode.usage;
+        return help ? ExitCode.ok : ExitCode.usage;
       }
       const { tuiCommand } = await import('./commands/tui.js');
       return await runSpec(ctx, tuiCommand, [], prog, false);
@@ -234,7 +237,7 @@ export async function runCli(argv: string[], argv0: string): Promise<number> {
     if (!entry) throw await (await import('./usage-text.js')).unknownCommand(name, prog, true, args);
     const target = await entry.load();
     // A group's commands are named after it (`blueprint pkg install`); a command is its own name.
-    return await dispatch(ctx, target, args, isGroup(target) ? `${prog} ${name}` : prog, split.help);
+    return await dispatch(ctx, target, args, isGroup(target) ? `${prog} ${name}` : prog, help);
   } catch (err) {
     if (abort?.signal.aborted && !(err instanceof BlueprintError))
       return reportError(ctx, globals.json, abort.signal.reason);

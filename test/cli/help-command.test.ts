@@ -1,0 +1,35 @@
+/**
+ * `blueprint help [COMMAND...]`, as git, podman and ollama take it. It was 'error: Unknown command:
+ * help' (exit 2); now it is COMMAND... --help: the same text, exit 0. `bpkg help` too.
+ */
+import { describe, expect, it } from 'vitest';
+import { runCliHere } from '../helpers/cli-here.js';
+import { run } from '../helpers/pkg.js';
+
+describe('the help command', () => {
+  it('blueprint help: the program help', async () => {
+    const r = await runCliHere(['help']);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.out).toBe((await runCliHere(['--help'])).out);
+  });
+
+  it('blueprint help pkg install: that command help', async () => {
+    const r = await runCliHere(['help', 'pkg', 'install']);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toBe((await runCliHere(['pkg', 'install', '--help'])).out);
+    expect(r.out).toContain('Usage: blueprint pkg install');
+  });
+
+  it('blueprint help NOSUCH: the unknown command, exit 2', async () => {
+    const r = await runCliHere(['help', 'nosuch']);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('Unknown command: nosuch');
+  });
+
+  it('bpkg help: the package manager help (the executable)', async () => {
+    const r = await run(['help'], { argv0: 'bpkg' });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('Usage: bpkg COMMAND');
+  });
+});
