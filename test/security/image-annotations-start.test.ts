@@ -13,7 +13,15 @@ import {
 import { startService, stopService } from '../../src/core/services/lifecycle.js';
 import { annotatedHello } from '../helpers/annotated-image.js';
 import { imageTagged } from '../helpers/test-images.js';
-import { buildHello, makeBox, podman, quietHook, type TestBox, uniqueName } from '../services/helpers.js';
+import {
+  buildHello,
+  makeBox,
+  ownImageTag,
+  podman,
+  quietHook,
+  type TestBox,
+  uniqueName,
+} from '../services/helpers.js';
 import { tempDir } from '../setup/temp-registry.js';
 
 /**
@@ -137,7 +145,7 @@ describe('an image an install judged, made annotated by a refused install', () =
       'oci-archive',
       '-o',
       plain,
-      `localhost/blueprint-build/${a}:1.0.0`,
+      ownImageTag(a, '1.0.0', box.root),
     ]);
     const tree = path.join(dir, 'tree');
     execFileSync('mkdir', [tree]);
@@ -166,7 +174,7 @@ describe('an image an install judged, made annotated by a refused install', () =
     await mkdir(prefix, { recursive: true });
     await copyFile(evil, path.join(prefix, 'image.tar'));
     const mb = parseManifest({ ...hello.manifest, name: b, version: '1.0.0' });
-    imageTagged(`localhost/blueprint-build/${b}:1.0.0`);
+    imageTagged(ownImageTag(b, '1.0.0', box.root));
     await expect(
       box.hooks.prepare!({ name: b, version: '1.0.0', manifest: mb, prefix }, quietHook()),
     ).rejects.toMatchObject({ code: 'image-annotations' });

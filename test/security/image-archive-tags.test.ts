@@ -10,6 +10,7 @@ import {
   buildHello,
   type HelloBuild,
   makeBox,
+  ownImageTag,
   podman,
   type TestBox,
   uniqueName,
@@ -81,7 +82,7 @@ describe('a module image archive cannot load extra images or move tags', () => {
       await box.install(name);
       expect(await idOf(adminTag)).toBe(admins);
       // The image is kept under the module's own tag instead (an untagged one would be pruned).
-      expect(await idOf(`localhost/blueprint-build/${name}:1.0.0`)).toBe(hello.id);
+      expect(await idOf(ownImageTag(name, '1.0.0', box.root))).toBe(hello.id);
     }, 120_000);
 
   it('an archive holding a second image is refused, and the second image is not loaded', async () => {
@@ -130,10 +131,10 @@ describe('removing a module leaves an image the admin has tagged', () => {
     const box = await makeBox(same);
     const name = uniqueName('bpt-same');
     await box.install(name);
-    expect(await idOf(`localhost/blueprint-build/${name}:1.0.0`)).toBe(admins);
+    expect(await idOf(ownImageTag(name, '1.0.0', box.root))).toBe(admins);
     await box.cleanup();
     expect(await idOf(adminTag)).toBe(admins);
-    expect(await idOf(`localhost/blueprint-build/${name}:1.0.0`)).toBeUndefined();
+    expect(await idOf(ownImageTag(name, '1.0.0', box.root))).toBeUndefined();
   }, 120_000);
 });
 

@@ -6,7 +6,7 @@ import { parseManifest } from '../../src/core/pkg/format.js';
 import type { HookOptions, UnpackedPackage } from '../../src/core/pkg/hooks.js';
 import { chooseSocket, type Engine, openEngine } from '../../src/core/services/engine.js';
 import { createServiceHooks } from '../../src/core/services/hooks.js';
-import { buildModuleImage } from '../../src/core/services/images.js';
+import { buildModuleImage, moduleImageTag } from '../../src/core/services/images.js';
 import { exec, makeKey, repoRoot, run, trustingRoot } from '../helpers/pkg.js';
 import { imageTagged } from '../helpers/test-images.js';
 import { dropTempDir, tempDir } from '../setup/temp-registry.js';
@@ -34,6 +34,12 @@ export async function helloPackageRoot(
   if (built.code !== 0) throw new Error(`blueprint repo build failed (${built.code}): ${built.stderr}`);
   return { root: await trustingRoot(key, repo), work };
 }
+
+/** The tag a box's install gives a module's image (images.ts moduleImageTag), as `repo:tag`. */
+export const ownImageTag = (name: string, version: string, root: string) => {
+  const t = moduleImageTag(name, version, root);
+  return `${t.repo}:${t.tag}`;
+};
 
 /** Unique per run: tests of several people share one Podman engine. */
 export const uniqueName = (base: string) => `${base}-${randomBytes(3).toString('hex')}`;
@@ -119,7 +125,7 @@ export async function makeBox(build: HelloBuild): Promise<TestBox> {
       const pkg = { name, version: manifest.version, manifest, prefix };
       // The install tags the image with the module's own tag (images.ts): gone with the file,
       // like buildHello's, for a test that does not remove what it installed.
-      imageTagged(`localhost/blueprint-build/${name}:${manifest.version}`);
+      imageTagged(ownImageTag(name, manifest.version, root));
       await hooks.prepare!(pkg, hook ?? quietHook(yes));
       installed.push(pkg);
       return pkg;

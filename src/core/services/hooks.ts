@@ -10,6 +10,7 @@ import { removeProfile } from './apparmor.js';
 import { chooseSocket, type Engine, openEngine } from './engine.js';
 import {
   buildModuleImage,
+  legacyModuleImageTag,
   loadImageArchive,
   moduleImageTag,
   removeUntaggedImage,
@@ -78,7 +79,7 @@ export function createServiceHooks(opts: ServiceHooksOptions): PackageHooks {
         getEngine(),
         archive,
         spec.image.id,
-        moduleImageTag(pkg.name, pkg.version),
+        moduleImageTag(pkg.name, pkg.version, opts.root),
         opts.root,
       );
       await writeRegistration(opts.root, {
@@ -126,7 +127,8 @@ export function createServiceHooks(opts: ServiceHooksOptions): PackageHooks {
         await (await import('./client-tokens.js')).dropConsumer(opts.root, pkg.manifest.uses, (line) =>
           hook.warn(line),
         );
-      await untagModuleImage(eng, spec.image.id, moduleImageTag(pkg.name, pkg.version));
+      await untagModuleImage(eng, spec.image.id, moduleImageTag(pkg.name, pkg.version, opts.root));
+      await untagModuleImage(eng, spec.image.id, legacyModuleImageTag(pkg.name, pkg.version));
       if (!(await imageStillUsed(opts.root, spec.image.id, pkg.name, pkg.version)))
         await removeUntaggedImage(eng, spec.image.id).catch((err) =>
           hook.warn(`${pkg.name}: image left in the engine: ${(err as Error).message}`),

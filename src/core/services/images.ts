@@ -1,4 +1,5 @@
-import { constants, existsSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { constants, existsSync, realpathSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import path from 'node:path';
 import { BlueprintError, NotFoundError, VerificationError } from '../errors.js';
@@ -137,11 +138,36 @@ export async function removeImage(engine: Engine, id: string): Promise<boolean> 
   }
 }
 
-/** The tag a module's image has in the engine: what `repo build` names it (a tag allows [\w.-]). */
-export const moduleImageTag = (name: string, version: string) => ({
+/**
+ * The tag a module's image has in the engine, one a box: `localhost/blueprint-build/NAME:VERSION.box-`
+ * and 12 hex digits of the box root's real path's SHA-256. A root copied from another (`cp -a`)
+ * carries the original's packages into one engine, and with one tag for every box its removal took
+ * the tag the original's install had made, and with it the image, which the original had not
+ * started (no container held it): its service could no longer start (test/services/copied-root-image).
+ * The copy never tagged the image itself, so its removal now finds the original's tag still on it.
+ */
+export const moduleImageTag = (name: string, version: string, root: string) => ({
+  repo: `localhost/blueprint-build/${name}`,
+  tag: `${version.replace(/[^\w.-]/g, '_').slice(0, 108)}.box-${boxTag(root)}`,
+});
+
+/**
+ * The tag images installed before the tags were a box's had (what `repo build` names an image). A
+ * removal takes it off too, as it did, so that such an image is not left behind; a copy of a box
+ * installed then can still take the original's image (its next install tags it a box's).
+ */
+export const legacyModuleImageTag = (name: string, version: string) => ({
   repo: `localhost/blueprint-build/${name}`,
   tag: version.replace(/[^\w.-]/g, '_').slice(0, 128),
 });
+
+function boxTag(root: string): string {
+  let real = path.resolve(root);
+  try {
+    real = realpathSync(real);
+  } catch {}
+  return createHash('sha256').update(real).digest('hex').slice(0, 12);
+}
 
 /**
  * Takes the module's own tag off its image (before the image itself is removed, or left for
