@@ -30,6 +30,9 @@ describe('repo add of a path that is not there', () => {
     const r = await bpkg(root, ['repo', 'add', 'main', repo, '--mirror', path.join(repo, 'nowhere')]);
     expect(r.code, r.stderr).toBe(3);
     expect(r.stderr).toContain(`${path.join(repo, 'nowhere')} does not exist`);
+    // An absolute path is a folder, never a host typed without https:// ('https://tmp/…' was offered).
+    expect(r.stderr).not.toContain('https://');
+    expect(r.stderr).toContain('is the stick mounted?');
     expect(existsSync(repoFile(root))).toBe(false);
   });
 

@@ -343,6 +343,9 @@ async function pathThere(url: string): Promise<void> {
     return;
   throw new NotFoundError(
     `${dir} does not exist`,
-    `A repository is a folder that is there (is the stick mounted?) or a URL with its scheme: https://${url.replace(/^\/+/, '')}, s3://…, oci://…`,
+    // A path from / or ./ is a folder: no host was typed without its scheme.
+    /^\.{0,2}\//.test(url)
+      ? 'A repository given as a path is a folder that is there: check the path (is the stick mounted?).'
+      : `A repository is a folder that is there (is the stick mounted?) or a URL with its scheme: https://${url}, s3://…, oci://…`,
   );
 }
