@@ -79,7 +79,7 @@ Exit codes: 3 not installed, 5 memory does not fit, 6 engine unavailable, 1 fail
         force: optBool(parsed, 'force'),
       }),
     );
-    ctx.result(
+    ctx.report(
       r,
       `${name} ${r.version} started${r.healthy ? `, healthy after ${r.startToHealthyMs} ms` : ''}`,
     );
@@ -110,7 +110,7 @@ const stop: CommandSpec = {
       ...(t === undefined ? {} : { timeoutSeconds: Number(t) }),
       force: optBool(parsed, 'force'),
     });
-    ctx.result({ name, stopped }, stopped ? `${name} stopped` : `${name} was not running`);
+    ctx.report({ name, stopped }, stopped ? `${name} stopped` : `${name} was not running`);
   },
 };
 
@@ -129,7 +129,7 @@ const restart: CommandSpec = {
       healthWait(name),
       cliBox(ctx).services.restart(name, { signal: ctx.signal, force: optBool(parsed, 'force') }),
     );
-    ctx.result(
+    ctx.report(
       r,
       `${name} ${r.version} restarted${r.healthy ? `, healthy after ${r.startToHealthyMs} ms` : ''}`,
     );
@@ -294,9 +294,15 @@ Example: blueprint service token llm`,
       ...(given === undefined ? {} : { token: given }),
     });
     const restart = [r.name, ...r.usedBy].map((n) => `blueprint service restart ${n}`).join(' && ');
+    const made = given === undefined && r.token !== undefined;
+    // -q: only what a script needs, the new token (TOKEN=$(blueprint -q service token NAME)).
+    if (ctx.quiet && !ctx.json) {
+      if (made) ctx.result(r, r.token);
+      return;
+    }
     ctx.result(
       r,
-      `${r.token === undefined ? `token of ${r.name} removed` : `token of ${r.name} written to ${r.file}`}; it applies at the next start: ${restart}${given === undefined && r.token !== undefined ? `\n${r.token}` : ''}`,
+      `${r.token === undefined ? `token of ${r.name} removed` : `token of ${r.name} written to ${r.file}`}; it applies at the next start: ${restart}${made ? `\n${r.token}` : ''}`,
     );
   },
 };
@@ -328,7 +334,7 @@ Example: blueprint service rotate-tokens llm rag --restart`,
       restart: optBool(parsed, 'restart'),
       signal: ctx.signal,
     });
-    ctx.result(r, (await presentServices()).rotationText(r));
+    ctx.report(r, (await presentServices()).rotationText(r));
   },
 };
 
