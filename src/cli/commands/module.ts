@@ -25,7 +25,7 @@ const newModule: CommandSpec = {
     const made = await scaffoldModule(name, optString(parsed, 'dir') ?? name);
     const rel = path.relative(process.cwd(), made.dir);
     const shown = !rel ? '.' : rel.startsWith('..') ? made.dir : rel;
-    ctx.result(
+    ctx.report(
       made,
       `created module ${made.name} in ${made.dir}:\n${made.files.map((f) => `  ${f}`).join('\n')}\nNext: edit server/main.ts and manifest.json, then \`blueprint module lint ${shown}\``,
     );

@@ -73,7 +73,7 @@ export async function runSpec(
     .catch((err: unknown) => {
       throw encryption && ctx.json ? new AfterEncryption(err, encryption) : err;
     });
-  ctx.result(
+  ctx.report(
     {
       root: ctx.root,
       changed: changesJson(result.changed),

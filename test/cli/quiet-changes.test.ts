@@ -4,10 +4,15 @@
  * `pkg install` and `model import` do not. Now nothing; --json still prints the result. `service
  * token` with -q prints only what a script needs: the new token (nothing for --stdin or --remove).
  * Real box, real Podman: the hello module renamed, built, signed, installed and started.
+ * `apply -f` and `setup --answers` ('23 change(s) applied to ...') and `module new` ('created module
+ * ...' and its files) printed theirs too; now nothing (setup's recovery key, shown once, stays).
  */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { bpkg, run } from '../helpers/pkg.js';
 import { helloPackageRoot, uniqueName } from '../services/helpers.js';
+import { tempDir } from '../setup/temp-registry.js';
 
 const name = uniqueName('bpt-quiet');
 const env = { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' };
@@ -38,5 +43,27 @@ describe('-q on service commands', () => {
     const removed = await bp('-q', 'service', 'token', name, '--remove');
     expect(removed.code, removed.stderr).toBe(0);
     expect(removed.stdout).toBe('');
+  });
+});
+
+describe('-q on apply and module new', () => {
+  it('apply -f: nothing; --json still answers', async () => {
+    const dir = tempDir('bp-quiet-apply-');
+    const box = path.join(dir, 'root');
+    mkdirSync(box);
+    const file = path.join(dir, 'appliance.yaml');
+    writeFileSync(file, 'hostname: box-q\n');
+    const r = await run(['--root', box, '-q', 'apply', '-f', file], { env });
+    expect(r.code, r.stderr).toBe(0);
+    expect({ out: r.stdout, err: r.stderr }).toEqual({ out: '', err: '' });
+    const j = await run(['--root', box, '-q', '--json', 'apply', '-f', file], { env });
+    expect(JSON.parse(j.stdout)).toMatchObject({ changed: [] });
+  });
+
+  it('module new: nothing', async () => {
+    const dir = path.join(tempDir('bp-quiet-new-'), 'm');
+    const r = await run(['-q', 'module', 'new', 'quiet-one', '--dir', dir], { env });
+    expect(r.code, r.stderr).toBe(0);
+    expect({ out: r.stdout, err: r.stderr }).toEqual({ out: '', err: '' });
   });
 });
