@@ -76,6 +76,14 @@ export function hitsTable(hits: SearchHit[] & { printable?: true }): string {
 /** Said when `bpkg update` waits on the network for long (pkg.ts, and the quick path below). */
 export const UPDATE_WAIT = "fetching the repositories' signed indexes (waiting for the network)...";
 
+/**
+ * An update that could not fetch the index (the repository down, its folder or file not there):
+ * nothing was refused, the index kept is the last verified one. Exit 1, not 4 (a refused signature,
+ * hash or schema), so a script tells an outage from a tampered index.
+ */
+const UNFETCHED = new Set(['network', 'not-found-remote', 'timeout']);
+const unfetched = (o: UpdateOutcome) => !o.ok && UNFETCHED.has(o.error?.code ?? '');
+
 /** `bpkg update`'s answer and exit code (pkg.ts, and the quick path below). */
 export function showUpdate(ctx: Context, outcomes: UpdateOutcome[]): number {
   // A refusal is an error: it is printed even with -q.
@@ -85,11 +93,12 @@ export function showUpdate(ctx: Context, outcomes: UpdateOutcome[]): number {
       .map((o) =>
         o.ok
           ? `${o.repo}: ${o.changed ? 'updated to' : 'unchanged at'} version ${o.version} (${packageCount(o.packages ?? 0)})${o.boundKey ? `; bound to key ${o.boundKey}, the only trusted key` : ''}${o.rotatedKey ? `; now trusts rotated key ${o.rotatedKey} for it` : ''}${(o.skipped ?? []).map((m) => `\n  warning: skipped mirror ${escapeLine(m.url)}: ${escapeLine(m.message)}`).join('')}`
-          : `${o.repo}: REFUSED: ${o.error?.message}${o.error?.hint ? `\n  hint: ${o.error.hint}` : ''}`,
+          : `${o.repo}: ${unfetched(o) ? 'not updated' : 'REFUSED'}: ${o.error?.message}${o.error?.hint ? `\n  hint: ${o.error.hint}` : ''}`,
       )
       .join('\n'),
   );
-  return outcomes.every((o) => o.ok) ? ExitCode.ok : ExitCode.verification;
+  if (outcomes.every((o) => o.ok)) return ExitCode.ok;
+  return outcomes.every((o) => o.ok || unfetched(o)) ? ExitCode.failure : ExitCode.verification;
 }
 
 /**

@@ -186,7 +186,7 @@ const update: CommandSpec = {
   name: 'update',
   summary: 'Fetch and verify the signed index of every repository',
   details:
-    'A repository whose new index fails verification keeps its previous verified index; the command then exits 4.',
+    'A repository whose new index fails verification keeps its previous verified index; the command then exits 4.\nOne that cannot be reached (down, or its folder not there) keeps it too: "not updated", exit 1 unless another was refused.',
   async run(ctx) {
     return showUpdate(ctx, await sayIfSlow(ctx, UPDATE_WAIT, cliBox(ctx).packages.update()));
   },
