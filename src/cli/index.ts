@@ -194,6 +194,17 @@ export async function runCli(argv: string[], argv0: string): Promise<number> {
   };
   const onSignal = (sig: NodeJS.Signals) => {
     if (abort?.signal.aborted) process.exit(ExitCode.interrupted);
+    // A command that never took its signal (repo build, repo publish) does not stop between its
+    // steps: aborting would change nothing and it would run on to the end. It ends now, as the
+    // default SIGINT would, saying so.
+    if (!abort)
+      process.exit(
+        reportError(
+          ctx,
+          globals.json,
+          new InterruptedError(`Interrupted by ${sig}`, 'It stopped part-way: run the command again.'),
+        ),
+      );
     controller().abort(new InterruptedError(`Interrupted by ${sig}`));
   };
   process.on('SIGINT', onSignal);
