@@ -68,7 +68,9 @@ export const repositorySchema = z.strictObject({
   url: z
     .string()
     .refine((u) => /^(https?|file):\/\//.test(u) && URL.canParse(u), {
-      message: 'must be an http(s):// or file:// URL',
+      // A folder as `bpkg repo add` takes it (/media/usb/repo): its URL form said.
+      error: (iss) =>
+        `must be an http(s):// or file:// URL${typeof iss.input === 'string' && iss.input.startsWith('/') && !hasControl(iss.input) ? ` (a folder: file://${iss.input})` : ''}`,
       abort: true,
     })
     .refine((u) => !hasControl(u), NO_CONTROL)
