@@ -99,7 +99,7 @@ describe.skipIf(missing)(`apply -f with system: (real RAUC${missing ? `, skipped
     ]);
   });
 
-  it('names a wrong field, and refuses on a box without A/B slots with RAUC’s reason', async () => {
+  it('names a wrong field, and refuses on a box without A/B slots with RAUC’s reason and the fix', async () => {
     const bad = await apply('-f', spec('{ version: latest, from: updates }'), '--dry-run');
     expect(bad.code).toBe(2);
     expect(bad.err).toMatch(/system\.version: must be a semantic version/);
@@ -113,6 +113,11 @@ describe.skipIf(missing)(`apply -f with system: (real RAUC${missing ? `, skipped
       '--dry-run',
     );
     expect(r.code).toBe(1);
-    expect(JSON.parse(r.out).blocked[0]).toMatch(/^system: RAUC cannot answer/);
+    // What is wrong in the admin's words, RAUC's reason, and what to do (it was RAUC's reason alone).
+    const blocked = JSON.parse(r.out).blocked[0];
+    expect(blocked).toMatch(
+      /^system: this box has no A\/B slots to install a system into \(RAUC cannot answer: /,
+    );
+    expect(blocked).toContain('leave system: out of the file for this box');
   });
 });

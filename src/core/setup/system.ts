@@ -25,7 +25,17 @@ export async function systemChange(
   try {
     st = await ops.systemStatus();
   } catch (err) {
-    return { changes: [], blocked: [`system: ${(err as Error).message}`] };
+    // No RAUC, or none configured: the box was not built with A/B slots (`system status` says the same).
+    const code = (err as { code?: unknown }).code;
+    const noSlots = code === 'rauc-missing' || code === 'rauc-unavailable';
+    return {
+      changes: [],
+      blocked: [
+        noSlots
+          ? `system: this box has no A/B slots to install a system into (${(err as Error).message}); leave system: out of the file for this box, or give it an image built with scripts/build-image.sh --ab`
+          : `system: ${(err as Error).message}`,
+      ],
+    };
   }
   const change = (action: Change['action'], detail: string): Change => ({
     action,
