@@ -197,3 +197,35 @@ export async function engineProxy(
     close: () => new Promise<void>((r) => proxy.close(() => r())),
   };
 }
+
+/** A box whose engine calls go through an engine proxy (proxiedBox). */
+export interface ProxiedBox {
+  box: TestBox;
+  proxy: EngineProxy;
+  /** Removes the named modules' containers, then the proxy and the box. */
+  cleanup(): Promise<void>;
+}
+
+/**
+ * A test box with the hello image, `install` run on it (the modules a test starts), and an engine
+ * proxy in front of Podman that shows each request to `look` (engineProxy): where a test counts
+ * the engine calls of `service start` or acts at one of them (a Ctrl-C at the start request).
+ */
+export async function proxiedBox(
+  names: string[],
+  install: (box: TestBox) => Promise<unknown>,
+  look: (req: http.IncomingMessage, res: http.ServerResponse) => boolean | undefined,
+): Promise<ProxiedBox> {
+  const box = await makeBox(await buildHello());
+  await install(box);
+  const proxy = await engineProxy(look);
+  return {
+    box,
+    proxy,
+    async cleanup() {
+      for (const n of names) await podman('rm', '-f', `blueprint-${n}`).catch(() => {});
+      await proxy.close();
+      await box.cleanup();
+    },
+  };
+}

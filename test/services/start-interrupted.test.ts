@@ -1,12 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InterruptedError, openBox } from '../../src/app/index.js';
 import {
-  buildHello,
   type EngineProxy,
-  engineProxy,
-  type HelloBuild,
-  makeBox,
+  type ProxiedBox,
   podman,
+  proxiedBox,
   type TestBox,
   uniqueName,
 } from './helpers.js';
@@ -18,31 +16,29 @@ import {
  * see it or stop it. The Ctrl-C comes when the start request reaches the engine (a proxy in front
  * of the real Podman API, as in start-path.test.ts): the order is the test's, not the clock's.
  */
-let build: HelloBuild;
 let box: TestBox;
-let proxy: EngineProxy | undefined;
+let proxy: EngineProxy;
+let setup: ProxiedBox | undefined;
 let onStart: () => void = () => {};
 const name = uniqueName('bpt-startint');
 
 beforeAll(async () => {
-  build = await buildHello();
-  box = await makeBox(build);
-  await box.install(name);
-  proxy = await engineProxy((req) => {
-    if (req.method === 'POST' && /\/containers\/[^/]+\/start/.test(req.url ?? '')) onStart();
-    return false;
-  });
+  setup = await proxiedBox(
+    [name],
+    (b) => b.install(name),
+    (req) => {
+      if (req.method === 'POST' && /\/containers\/[^/]+\/start/.test(req.url ?? '')) onStart();
+      return false;
+    },
+  );
+  ({ box, proxy } = setup);
 }, 120_000);
 
-afterAll(async () => {
-  await podman('rm', '-f', `blueprint-${name}`).catch(() => {});
-  await proxy?.close();
-  await box?.cleanup();
-});
+afterAll(() => setup?.cleanup());
 
 describe('service start interrupted while waiting for health', () => {
   it('says the service is left running and how to stop it, not that nothing changed', async () => {
-    const env = proxy!.env;
+    const env = proxy.env;
     const services = openBox(box.root, { env }).services;
     const abort = new AbortController();
     onStart = () => abort.abort(new InterruptedError('Interrupted by SIGINT'));

@@ -8,48 +8,44 @@ import { healthPollDelay, inspectContainer } from '../../src/core/services/lifec
 import { observe, type RestartRecord } from '../../src/core/services/restarts.js';
 import { layout } from '../../src/core/system/paths.js';
 import {
-  buildHello,
   type EngineProxy,
-  engineProxy,
-  type HelloBuild,
-  makeBox,
+  type ProxiedBox,
   podman,
+  proxiedBox,
   type TestBox,
   uniqueName,
 } from './helpers.js';
 
 // The engine calls of `service start` (issue 20: fewer round trips on the start path), counted by a
 // proxy on a unix socket in front of the real Podman API: the box talks to it through CONTAINER_HOST.
-let build: HelloBuild;
 let box: TestBox;
-let proxy: EngineProxy | undefined;
+let proxy: EngineProxy;
+let setup: ProxiedBox | undefined;
 const calls: string[] = [];
 /** Looks at each request as it reaches the proxy; true: answer it with a 500 instead of Podman. */
 let intercept: (req: http.IncomingMessage) => boolean = () => false;
 const name = uniqueName('bpt-startpath');
 
 beforeAll(async () => {
-  build = await buildHello();
-  box = await makeBox(build);
-  await box.install(name);
-  proxy = await engineProxy((req, res) => {
-    calls.push(`${req.method} ${req.url}`);
-    if (!intercept(req)) return false;
-    res.writeHead(500, { 'Content-Type': 'application/json' });
-    res.end(JSON.stringify({ message: 'refused by the test proxy' }));
-    return true;
-  });
+  setup = await proxiedBox(
+    [name],
+    (b) => b.install(name),
+    (req, res) => {
+      calls.push(`${req.method} ${req.url}`);
+      if (!intercept(req)) return false;
+      res.writeHead(500, { 'Content-Type': 'application/json' });
+      res.end(JSON.stringify({ message: 'refused by the test proxy' }));
+      return true;
+    },
+  );
+  ({ box, proxy } = setup);
 }, 120_000);
 
-afterAll(async () => {
-  await podman('rm', '-f', `blueprint-${name}`).catch(() => {});
-  await proxy?.close();
-  await box?.cleanup();
-});
+afterAll(() => setup?.cleanup());
 
 describe('service start: engine round trips', () => {
   it('asks the container state once: admission and start share the inspect', async () => {
-    const env = proxy!.env;
+    const env = proxy.env;
     const services = openBox(box.root, { env }).services;
     calls.length = 0;
     const r = await services.start(name);
@@ -80,7 +76,7 @@ describe('service start: engine round trips', () => {
   }, 120_000);
 
   it('writes the restart record before the container starts; a crash between create and that write leaves what start reuses', async () => {
-    const env = proxy!.env;
+    const env = proxy.env;
     const services = openBox(box.root, { env }).services;
     const file = path.join(layout(box.root).stateDir, 'services', name, 'restarts.json');
     const record = () => JSON.parse(readFileSync(file, 'utf8')) as RestartRecord;

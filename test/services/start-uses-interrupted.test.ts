@@ -2,12 +2,10 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { blueprintExe } from '../helpers/pkg.js';
 import {
-  buildHello,
   type EngineProxy,
-  engineProxy,
-  type HelloBuild,
-  makeBox,
+  type ProxiedBox,
   podman,
+  proxiedBox,
   type TestBox,
   uniqueName,
 } from './helpers.js';
@@ -19,34 +17,31 @@ import {
  * (SIGINT to the process) comes when A's start request reaches a proxy in front of the engine: the
  * order is the test's, not the clock's.
  */
-let build: HelloBuild;
 let box: TestBox;
-let proxy: EngineProxy | undefined;
+let proxy: EngineProxy;
+let setup: ProxiedBox | undefined;
 let child: ChildProcess | undefined;
 const a = uniqueName('bpt-usea');
 const c = uniqueName('bpt-usec');
 
 beforeAll(async () => {
-  build = await buildHello();
-  box = await makeBox(build);
-  await box.install(a);
-  await box.install(c, {}, { manifest: { uses: [a] } });
-  proxy = await engineProxy((req) => {
+  const install = async (b: TestBox) => {
+    await b.install(a);
+    await b.install(c, {}, { manifest: { uses: [a] } });
+  };
+  setup = await proxiedBox([c, a], install, (req) => {
     if (req.method === 'POST' && req.url?.endsWith(`/containers/blueprint-${a}/start`)) child?.kill('SIGINT');
     return false;
   });
+  ({ box, proxy } = setup);
 }, 180_000);
 
-afterAll(async () => {
-  for (const n of [c, a]) await podman('rm', '-f', `blueprint-${n}`).catch(() => {});
-  await proxy?.close();
-  await box?.cleanup();
-});
+afterAll(() => setup?.cleanup());
 
 function startC(json: boolean): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const args = ['--root', box.root, ...(json ? ['--json'] : []), 'service', 'start', c];
-    const p = spawn(blueprintExe, args, { env: { ...proxy!.env, PATH: '/usr/bin:/bin' } });
+    const p = spawn(blueprintExe, args, { env: { ...proxy.env, PATH: '/usr/bin:/bin' } });
     child = p;
     let stdout = '';
     let stderr = '';
