@@ -101,7 +101,7 @@ describe('blueprint setup with flags instead of a file', () => {
   it('names a missing answer, then sets the box up from flags', async () => {
     const missing = await run(['--root', root, 'setup', '--admin', 'ops', '--key', key]);
     expect(missing.code).toBe(2);
-    expect(missing.stderr).toContain('Invalid setup flags: hostname: is required');
+    expect(missing.stderr).toContain('Invalid setup flags: --hostname: is required');
     expect(await readdir(root)).toEqual([]);
     const pubFile = path.join(work, 'ops.pub');
     await writeFile(pubFile, `${key}\n`);

@@ -5,6 +5,7 @@ import {
   type EncryptionOutcome,
   ExitCode,
   type LoadedSpec,
+  NotFoundError,
   type SetupOps,
   UsageError,
 } from '../../app/index.js';
@@ -124,13 +125,48 @@ const ANSWER_FLAGS = [
   'module',
 ];
 
+/** The flag of each answers field (`admin.keys.0` is --key), for errors about flags. */
+const FLAG_OF: [RegExp, string][] = [
+  [/^hostname$/, '--hostname'],
+  [/^timezone$/, '--timezone'],
+  [/^admin\.keys(\.\d+)?$/, '--key'],
+  [/^admin(\.name)?$/, '--admin'],
+  [/^ssh(\..+)?$/, '--ssh'],
+  [/^dashboard(\..+)?$/, '--dashboard'],
+  [/^repository(\.url)?$/, '--repo-url'],
+  [/^repository\.key$/, '--repo-key'],
+  [/^repository\.fingerprint$/, '--repo-fingerprint'],
+  [/^modules(\.\d+(\.name)?)?$/, '--module'],
+];
+
+/** The answers schema's error, as the flags that made the answers: each field named by its flag. */
+function byFlag(err: UsageError): UsageError {
+  const head = 'Invalid setup flags: ';
+  if (!err.message.startsWith(head)) return err;
+  const named = err.message
+    .slice(head.length)
+    .split('; ')
+    .map((issue) => {
+      const at = issue.indexOf(': ');
+      const flag = at > 0 ? FLAG_OF.find(([re]) => re.test(issue.slice(0, at)))?.[1] : undefined;
+      return flag ? `${flag}${issue.slice(at)}` : issue;
+    });
+  return new UsageError(
+    `${head}${named.join('; ')}`,
+    `Fix ${named.length > 1 ? 'the flags' : 'the flag'} named above; \`blueprint setup --help\` lists them.`,
+  );
+}
+
+const KEY_HINT = '--key takes an SSH public key line or the path of a .pub file (e.g. ~/.ssh/id_ed25519.pub)';
+
 /** `--key` takes a key line or the path of a .pub file (read as an untrusted file: no FIFO, 1 MiB). */
 async function keyArg(setup: SetupOps, v: string): Promise<string> {
   if (/^(ssh-|ecdsa-|sk-)/.test(v)) return v;
-  const text = await setup.readArgFile(
-    path.resolve(v),
-    `--key takes an SSH public key line or the path of a .pub file (e.g. ~/.ssh/id_ed25519.pub)`,
-  );
+  // A name that is not there is said plainly (it was 'Cannot read F: ENOENT').
+  const { lstat } = process.getBuiltinModule('node:fs/promises');
+  if (!(await lstat(path.resolve(v)).catch(() => undefined)))
+    throw new NotFoundError(`${v} does not exist`, KEY_HINT);
+  const text = await setup.readArgFile(path.resolve(v), KEY_HINT);
   return text.trim().split('\n')[0] ?? '';
 }
 
@@ -223,7 +259,11 @@ Running it again with the same answers changes nothing.`,
       return runSpec(
         ctx,
         async (setup) =>
-          setup.fromAnswers(await answersFromFlags(parsed, setup), process.cwd(), 'setup flags'),
+          setup
+            .fromAnswers(await answersFromFlags(parsed, setup), process.cwd(), 'setup flags')
+            .catch((err: unknown) => {
+              throw err instanceof UsageError ? byFlag(err) : err;
+            }),
         dryRun,
         opts,
       );

@@ -1,0 +1,53 @@
+/**
+ * `blueprint setup` with flags instead of an answers file: a wrong or missing flag was named by the
+ * answers file's field ('Invalid setup flags: admin.keys: needs at least one SSH public key',
+ * 'repository.key: is required') with the hint 'Fix the field named above in setup flags.', so the
+ * admin had to guess that admin.keys is --key and repository.key is --repo-key; a --key file that
+ * is not there said 'Cannot read F: ENOENT'. Now each problem names its flag, the hint points at
+ * `blueprint setup --help`, and a missing file is said plainly (exit 3). Exit 2 and nothing written
+ * otherwise, as before. The real executable.
+ */
+import { readdirSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { run } from '../helpers/pkg.js';
+import { tempDir } from './temp-registry.js';
+
+const setup = async (...flags: string[]) => {
+  const root = tempDir('bp-setup-flags-');
+  const r = await run(['--root', root, 'setup', ...flags, '--dry-run']);
+  expect(readdirSync(root)).toEqual([]);
+  return r;
+};
+
+describe('setup flags: what is wrong, by flag', () => {
+  it('no --key: named as --key, the hint points at --help', async () => {
+    const r = await setup('--hostname', 'box-01');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('error: Invalid setup flags: --key: needs at least one SSH public key');
+    expect(r.stderr).not.toContain('admin.keys');
+    expect(r.stderr).toContain('`blueprint setup --help`');
+  });
+
+  it('a bad host name and a repository without its key: both named by flag', async () => {
+    const r = await setup(
+      '--hostname',
+      'bad_host',
+      '--key',
+      'ssh-ed25519 AAAA',
+      '--repo-url',
+      'https://r.example/bp',
+    );
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--hostname: must be letters, digits and dashes/);
+    expect(r.stderr).toMatch(/--key: the key data does not match its type ssh-ed25519/);
+    expect(r.stderr).toMatch(/--repo-key: is required/);
+    expect(r.stderr).not.toMatch(/repository\.key|admin\.keys/);
+  });
+
+  it('a --key file that is not there: said plainly, exit 3', async () => {
+    const r = await setup('--hostname', 'box-01', '--key', '/nonexistent/id.pub');
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain('error: /nonexistent/id.pub does not exist');
+    expect(r.stderr).not.toContain('ENOENT');
+  });
+});
