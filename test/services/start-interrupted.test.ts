@@ -1,13 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InterruptedError, openBox } from '../../src/app/index.js';
-import {
-  type EngineProxy,
-  type ProxiedBox,
-  podman,
-  proxiedBox,
-  type TestBox,
-  uniqueName,
-} from './helpers.js';
+import { type ProxiedBox, podman, proxiedBox, uniqueName } from './helpers.js';
 
 /**
  * Ctrl-C during `blueprint service start` once the container was started (the wait for its health
@@ -16,9 +9,7 @@ import {
  * see it or stop it. The Ctrl-C comes when the start request reaches the engine (a proxy in front
  * of the real Podman API, as in start-path.test.ts): the order is the test's, not the clock's.
  */
-let box: TestBox;
-let proxy: EngineProxy;
-let setup: ProxiedBox | undefined;
+let setup: ProxiedBox;
 let onStart: () => void = () => {};
 const name = uniqueName('bpt-startint');
 
@@ -31,15 +22,14 @@ beforeAll(async () => {
       return false;
     },
   );
-  ({ box, proxy } = setup);
 }, 120_000);
 
 afterAll(() => setup?.cleanup());
 
 describe('service start interrupted while waiting for health', () => {
   it('says the service is left running and how to stop it, not that nothing changed', async () => {
-    const env = proxy.env;
-    const services = openBox(box.root, { env }).services;
+    const env = setup.proxy.env;
+    const services = openBox(setup.box.root, { env }).services;
     const abort = new AbortController();
     onStart = () => abort.abort(new InterruptedError('Interrupted by SIGINT'));
     const err = await services.start(name, { signal: abort.signal }).catch((e) => e);

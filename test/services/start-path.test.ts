@@ -7,20 +7,11 @@ import { chooseSocket, openEngine } from '../../src/core/services/engine.js';
 import { healthPollDelay, inspectContainer } from '../../src/core/services/lifecycle.js';
 import { observe, type RestartRecord } from '../../src/core/services/restarts.js';
 import { layout } from '../../src/core/system/paths.js';
-import {
-  type EngineProxy,
-  type ProxiedBox,
-  podman,
-  proxiedBox,
-  type TestBox,
-  uniqueName,
-} from './helpers.js';
+import { type ProxiedBox, podman, proxiedBox, uniqueName } from './helpers.js';
 
 // The engine calls of `service start` (issue 20: fewer round trips on the start path), counted by a
 // proxy on a unix socket in front of the real Podman API: the box talks to it through CONTAINER_HOST.
-let box: TestBox;
-let proxy: EngineProxy;
-let setup: ProxiedBox | undefined;
+let setup: ProxiedBox;
 const calls: string[] = [];
 /** Looks at each request as it reaches the proxy; true: answer it with a 500 instead of Podman. */
 let intercept: (req: http.IncomingMessage) => boolean = () => false;
@@ -38,15 +29,14 @@ beforeAll(async () => {
       return true;
     },
   );
-  ({ box, proxy } = setup);
 }, 120_000);
 
 afterAll(() => setup?.cleanup());
 
 describe('service start: engine round trips', () => {
   it('asks the container state once: admission and start share the inspect', async () => {
-    const env = proxy.env;
-    const services = openBox(box.root, { env }).services;
+    const env = setup.proxy.env;
+    const services = openBox(setup.box.root, { env }).services;
     calls.length = 0;
     const r = await services.start(name);
     expect(r.healthy).toBe(true);
@@ -76,9 +66,9 @@ describe('service start: engine round trips', () => {
   }, 120_000);
 
   it('writes the restart record before the container starts; a crash between create and that write leaves what start reuses', async () => {
-    const env = proxy.env;
-    const services = openBox(box.root, { env }).services;
-    const file = path.join(layout(box.root).stateDir, 'services', name, 'restarts.json');
+    const env = setup.proxy.env;
+    const services = openBox(setup.box.root, { env }).services;
+    const file = path.join(layout(setup.box.root).stateDir, 'services', name, 'restarts.json');
     const record = () => JSON.parse(readFileSync(file, 'utf8')) as RestartRecord;
     await services.start(name);
     await services.stop(name); // the admin's stop: the record holds it
@@ -98,7 +88,7 @@ describe('service start: engine round trips', () => {
     expect(record().held).toBeUndefined(); // rewritten before the start request
     // A crash between create and the record's write: the old record beside a container that never ran.
     writeFileSync(file, JSON.stringify(before));
-    const info = await inspectContainer(openEngine(chooseSocket(process.env).path), name, box.root);
+    const info = await inspectContainer(openEngine(chooseSocket(process.env).path), name, setup.box.root);
     expect(info?.State.Running).toBe(false);
     // The watcher passes over a container that never ran (watch.ts: nothing observed, nothing done).
     expect(observe(info!)).toBeUndefined();

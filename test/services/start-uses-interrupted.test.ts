@@ -1,14 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { blueprintExe } from '../helpers/pkg.js';
-import {
-  type EngineProxy,
-  type ProxiedBox,
-  podman,
-  proxiedBox,
-  type TestBox,
-  uniqueName,
-} from './helpers.js';
+import { type ProxiedBox, podman, proxiedBox, type TestBox, uniqueName } from './helpers.js';
 
 /**
  * Ctrl-C during `blueprint service start C` while C's used module A (`uses: [A]`) is being started:
@@ -17,9 +10,7 @@ import {
  * (SIGINT to the process) comes when A's start request reaches a proxy in front of the engine: the
  * order is the test's, not the clock's.
  */
-let box: TestBox;
-let proxy: EngineProxy;
-let setup: ProxiedBox | undefined;
+let setup: ProxiedBox;
 let child: ChildProcess | undefined;
 const a = uniqueName('bpt-usea');
 const c = uniqueName('bpt-usec');
@@ -33,15 +24,14 @@ beforeAll(async () => {
     if (req.method === 'POST' && req.url?.endsWith(`/containers/blueprint-${a}/start`)) child?.kill('SIGINT');
     return false;
   });
-  ({ box, proxy } = setup);
 }, 180_000);
 
 afterAll(() => setup?.cleanup());
 
 function startC(json: boolean): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const args = ['--root', box.root, ...(json ? ['--json'] : []), 'service', 'start', c];
-    const p = spawn(blueprintExe, args, { env: { ...proxy.env, PATH: '/usr/bin:/bin' } });
+    const args = ['--root', setup.box.root, ...(json ? ['--json'] : []), 'service', 'start', c];
+    const p = spawn(blueprintExe, args, { env: { ...setup.proxy.env, PATH: '/usr/bin:/bin' } });
     child = p;
     let stdout = '';
     let stderr = '';
