@@ -72,13 +72,14 @@ export function fetchThroughSocket(socketPath: string): () => Promise<void> {
   };
 }
 
-/** One request on the socket with node:http (a keep-alive agent per service run); JSON both ways. */
+/** One request on the socket with node:http (a keep-alive agent per service run); JSON both ways; `headers` besides. */
 export function callSocket(
   socket: string,
   agent: HttpAgent,
   method: string,
   path: string,
   body?: unknown,
+  headers: Record<string, string> = {},
 ): Promise<{
   status: number; // biome-ignore lint/suspicious/noExplicitAny: test answers are checked field by field
   json: any;
@@ -91,7 +92,10 @@ export function callSocket(
         agent,
         method,
         path,
-        headers: data ? { 'content-type': 'application/json', 'content-length': data.length } : {},
+        headers: {
+          ...headers,
+          ...(data ? { 'content-type': 'application/json', 'content-length': data.length } : {}),
+        },
       },
       (res) => {
         const chunks: Buffer[] = [];

@@ -3,46 +3,18 @@
  * "A faster encoding for our own clients"): the same hits as the numbers, the same checks (length,
  * finite numbers, canonical base64), and without the header a string is still a point id.
  */
-import { request } from 'node:http';
+import { Agent } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bundle, newDataDir, type Served, serve } from './served.js';
+import { bundle, callSocket, newDataDir, type Served, serve } from './served.js';
 
 let served: Served;
 const DIM = 8;
 const enc = { 'x-vector-encoding': 'float32-base64' };
 const b64 = (v: number[]) => Buffer.from(new Float32Array(v).buffer).toString('base64');
 
-function call(
-  method: string,
-  path: string,
-  body?: unknown,
-  headers: Record<string, string> = {},
-): Promise<{ status: number; json: { result?: unknown; status?: { error?: string } } }> {
-  return new Promise((resolve, reject) => {
-    const data = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
-    const req = request(
-      {
-        socketPath: served.socket,
-        method,
-        path,
-        headers: {
-          ...headers,
-          ...(data ? { 'content-type': 'application/json', 'content-length': data.length } : {}),
-        },
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () =>
-          resolve({ status: res.statusCode!, json: JSON.parse(Buffer.concat(chunks).toString() || 'null') }),
-        );
-        res.on('error', reject);
-      },
-    );
-    req.on('error', reject);
-    req.end(data);
-  });
-}
+const agent = new Agent({ keepAlive: true });
+const call = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) =>
+  callSocket(served.socket, agent, method, path, body, headers);
 
 // Values float32 cannot hold exactly: the numbers path and the base64 path must agree bit for bit.
 const point = (i: number) => Array.from({ length: DIM }, (_, d) => Math.sin(i * 7.1 + d * 1.3) / 3);
@@ -58,6 +30,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
+  agent.destroy();
   await served?.stop();
 });
 
