@@ -81,7 +81,10 @@ export function scanIndex(bytes: Uint8Array): ScannedIndex | undefined {
     const depends = m[4]!;
     const size = m[5]!;
     let valid = semver.get(v);
-    if (valid === undefined) semver.set(v, (valid = isSemver(v)));
+    if (valid === undefined) {
+      valid = isSemver(v);
+      semver.set(v, valid);
+    }
     if (
       !valid ||
       // Up to 15 digits is always a safe integer; 16 may not be (isCount, as fastIndex judges it).
