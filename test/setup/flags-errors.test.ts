@@ -8,9 +8,12 @@
  * otherwise, as before. The real executable.
  */
 import { readdirSync } from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { run } from '../helpers/pkg.js';
+import { makeKey, run } from '../helpers/pkg.js';
 import { tempDir } from './temp-registry.js';
+
+const KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl me';
 
 const setup = async (...flags: string[]) => {
   const root = tempDir('bp-setup-flags-');
@@ -49,5 +52,21 @@ describe('setup flags: what is wrong, by flag', () => {
     expect(r.code).toBe(3);
     expect(r.stderr).toContain('error: /nonexistent/id.pub does not exist');
     expect(r.stderr).not.toContain('ENOENT');
+  });
+
+  it('--repo-key not there, then no --repo-fingerprint: named by flag, said plainly', async () => {
+    const repo = ['--hostname', 'box-01', '--key', KEY, '--repo-url', 'https://r.example/bp'];
+    const gone = await setup(...repo, '--repo-key', '/nonexistent/repo.asc');
+    expect(gone.code).toBe(2);
+    expect(gone.stderr).toContain(
+      'error: --repo-key: cannot read key file /nonexistent/repo.asc: it does not exist',
+    );
+    expect(gone.stderr).not.toMatch(/ENOENT|answers file/);
+    const key = await makeKey(path.join(tempDir('bp-setup-flags-key-'), 'key'));
+    const unpinned = await setup(...repo, '--repo-key', key.publicFile);
+    expect(unpinned.code).toBe(2);
+    expect(unpinned.stderr).toContain(`error: --repo-fingerprint: required; this key's fingerprint is`);
+    expect(unpinned.stderr).toContain('then give it with --repo-fingerprint');
+    expect(unpinned.stderr).not.toContain('add it to the file');
   });
 });

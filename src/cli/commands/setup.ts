@@ -139,9 +139,20 @@ const FLAG_OF: [RegExp, string][] = [
   [/^modules(\.\d+(\.name)?)?$/, '--module'],
 ];
 
-/** The answers schema's error, as the flags that made the answers: each field named by its flag. */
+/** Hints of the repository key's errors that speak of the answers file, as flags say them. */
+const FLAG_HINT: Record<string, string> = {
+  '--repo-key': 'Give the path of the armored public key with --repo-key.',
+  '--repo-fingerprint':
+    'Compare it with the one the repository publisher gave you, then give it with --repo-fingerprint.',
+};
+
+/** The answers' error, as the flags that made the answers: each field named by its flag. */
 function byFlag(err: UsageError): UsageError {
   const head = 'Invalid setup flags: ';
+  // One field's own error (the repository's key file, its fingerprint): `repository.key: ...`.
+  const field = /^(repository\.\w+): /.exec(err.message);
+  const one = field && FLAG_OF.find(([re]) => re.test(field[1]!))?.[1];
+  if (one) return new UsageError(`${one}${err.message.slice(field[1]!.length)}`, FLAG_HINT[one] ?? err.hint);
   if (!err.message.startsWith(head)) return err;
   const named = err.message
     .slice(head.length)

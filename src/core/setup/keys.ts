@@ -53,7 +53,11 @@ export async function readSetupFile(file: string, hint: string, field?: string):
   if (r.ok) return r.bytes.toString('utf8');
   const why =
     r.why === 'open'
-      ? (r.error.code ?? r.error.message)
+      ? r.error.code === 'ENOENT'
+        ? 'it does not exist'
+        : r.error.code === 'EACCES'
+          ? 'permission denied'
+          : (r.error.code ?? r.error.message)
       : r.why === 'too-large'
         ? `larger than ${MAX_SETUP_FILE / 1024} KiB`
         : r.why === 'grew'
