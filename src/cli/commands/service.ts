@@ -1,4 +1,4 @@
-import { ExitCode, UsageError } from '../../app/index.js';
+import { ExitCode, type StartResult, UsageError } from '../../app/index.js';
 import { escapeJson, escapeLine } from '../../present/escape.js';
 import { cliBox } from '../box.js';
 import {
@@ -9,7 +9,7 @@ import {
   type Parsed,
   requirePositionals,
 } from '../command.js';
-import { sayIfSlow } from '../context.js';
+import { type Context, sayIfSlow } from '../context.js';
 
 /**
  * The tables and texts of status, inspect and watch, loaded by those commands: with them, `service
@@ -22,6 +22,17 @@ const nameArg = (parsed: Parsed, cmd: string) =>
 
 /** Said when a start waits long (an image loading, a model loading): what for. */
 const healthWait = (name: string) => `starting ${name}: waiting until it is healthy (its health check)...`;
+
+/** start and restart: the health wait said when it is long, then what was done (not with -q). */
+async function reportStart(
+  ctx: Context,
+  name: string,
+  done: 'started' | 'restarted',
+  starting: Promise<StartResult>,
+): Promise<void> {
+  const r = await sayIfSlow(ctx, healthWait(name), starting);
+  ctx.report(r, `${name} ${r.version} ${done}${r.healthy ? `, healthy after ${r.startToHealthyMs} ms` : ''}`);
+}
 
 const watch: CommandSpec = {
   name: 'watch',
@@ -70,18 +81,15 @@ service, choose a smaller model or context, or pass --force.
 Exit codes: 3 not installed, 5 memory does not fit, 6 engine unavailable, 1 failed to become healthy.`,
   async run(ctx, parsed) {
     const name = nameArg(parsed, 'start');
-    const r = await sayIfSlow(
+    await reportStart(
       ctx,
-      healthWait(name),
+      name,
+      'started',
       cliBox(ctx).services.start(name, {
         wait: !optBool(parsed, 'no-wait'),
         signal: ctx.signal,
         force: optBool(parsed, 'force'),
       }),
-    );
-    ctx.report(
-      r,
-      `${name} ${r.version} started${r.healthy ? `, healthy after ${r.startToHealthyMs} ms` : ''}`,
     );
   },
 };
@@ -124,14 +132,11 @@ const restart: CommandSpec = {
   details: 'Memory admission as for start, judged before it stops: a refused restart leaves it running.',
   async run(ctx, parsed) {
     const name = nameArg(parsed, 'restart');
-    const r = await sayIfSlow(
+    await reportStart(
       ctx,
-      healthWait(name),
+      name,
+      'restarted',
       cliBox(ctx).services.restart(name, { signal: ctx.signal, force: optBool(parsed, 'force') }),
-    );
-    ctx.report(
-      r,
-      `${name} ${r.version} restarted${r.healthy ? `, healthy after ${r.startToHealthyMs} ms` : ''}`,
     );
   },
 };
