@@ -208,7 +208,7 @@ describe("a module's /info, read over its unix socket", () => {
         registrations: async () => [
           { name: 'llm', version: '0.1.0', network: 'loopback-socket', outboundApproved: false },
         ],
-        list: async () => [status],
+        listAll: async () => ({ services: [status], damaged: [] }),
       },
     } as unknown as Box;
     const rows = await coreSources(box).services();
