@@ -32,13 +32,31 @@ export function parseMeminfo(text: string): { totalBytes: number; availableBytes
     : undefined;
 }
 
-/** The root's host name: its etc/hostname when it has one (a box being prepared), else this machine's. */
+/** A host name's most (hostname(7)): what is read of a root's etc/hostname. */
+const HOSTNAME_MAX = 253;
+
+/**
+ * The root's host name: its etc/hostname when it has one (a box being prepared), else this
+ * machine's. The root may be an image being inspected, so the file is untrusted: not followed if a
+ * link, not waited on if a FIFO (O_NONBLOCK), at most HOSTNAME_MAX bytes read, its first line only
+ * (a second one would be a line of its choosing on the terminal).
+ */
 async function hostnameOf(root: string): Promise<string> {
   if (root === '/') return os.hostname();
-  const text = await fsp()
-    .readFile(path.join(root, 'etc/hostname'), 'utf8')
-    .catch(() => '');
-  return text.trim() || os.hostname();
+  const { O_RDONLY, O_NOFOLLOW, O_NONBLOCK } = process.getBuiltinModule('node:fs').constants;
+  const file = await fsp()
+    .open(path.join(root, 'etc/hostname'), O_RDONLY | O_NOFOLLOW | O_NONBLOCK)
+    .catch(() => undefined);
+  if (!file) return os.hostname();
+  try {
+    if (!(await file.stat()).isFile()) return os.hostname();
+    const buf = Buffer.alloc(HOSTNAME_MAX + 1);
+    const { bytesRead } = await file.read(buf, 0, buf.length, 0);
+    const first = buf.subarray(0, bytesRead).toString('utf8').split('\n')[0]!.trim();
+    return first.slice(0, HOSTNAME_MAX) || os.hostname();
+  } finally {
+    await file.close();
+  }
 }
 
 export async function hostFacts(root: string): Promise<HostFacts> {
