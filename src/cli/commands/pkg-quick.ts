@@ -77,11 +77,12 @@ export function hitsTable(hits: SearchHit[] & { printable?: true }): string {
 export const UPDATE_WAIT = "fetching the repositories' signed indexes (waiting for the network)...";
 
 /**
- * An update that could not fetch the index (the repository down, its folder or file not there):
+ * An update that could not fetch the index (the repository down or stalling past the update's
+ * deadline, its folder or file not there):
  * nothing was refused, the index kept is the last verified one. Exit 1, not 4 (a refused signature,
  * hash or schema), so a script tells an outage from a tampered index.
  */
-const UNFETCHED = new Set(['network', 'not-found-remote', 'timeout']);
+const UNFETCHED = new Set(['network', 'not-found-remote', 'timeout', 'mirror-timeout']);
 const unfetched = (o: UpdateOutcome) => !o.ok && UNFETCHED.has(o.error?.code ?? '');
 
 /** `bpkg update`'s answer and exit code (pkg.ts, and the quick path below). */

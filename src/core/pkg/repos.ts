@@ -256,7 +256,13 @@ export class Repositories {
         } catch (err) {
           if (signal?.aborted) throw err;
           const e = asBlueprintError(deadline.aborted ? timedOut(url) : err);
-          firstError ??= e;
+          // A refusal (signature, hash, schema, rollback) is the answer over an earlier mirror's
+          // outage: a tampered index behind a mirror that is down must not read as 'not reached'.
+          if (
+            firstError === undefined ||
+            (e instanceof VerificationError && !(firstError instanceof VerificationError))
+          )
+            firstError = e;
           skipped.push({ url, code: e.code, message: e.message });
         }
       }
