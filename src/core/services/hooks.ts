@@ -127,8 +127,9 @@ export function createServiceHooks(opts: ServiceHooksOptions): PackageHooks {
         await (await import('./client-tokens.js')).dropConsumer(opts.root, pkg.manifest.uses, (line) =>
           hook.warn(line),
         );
-      await untagModuleImage(eng, spec.image.id, moduleImageTag(pkg.name, pkg.version, opts.root));
-      await untagModuleImage(eng, spec.image.id, legacyModuleImageTag(pkg.name, pkg.version));
+      // The legacy tag only where this box's own was not there: another box's older install holds it.
+      if (!(await untagModuleImage(eng, spec.image.id, moduleImageTag(pkg.name, pkg.version, opts.root))))
+        await untagModuleImage(eng, spec.image.id, legacyModuleImageTag(pkg.name, pkg.version));
       if (!(await imageStillUsed(opts.root, spec.image.id, pkg.name, pkg.version)))
         await removeUntaggedImage(eng, spec.image.id).catch((err) =>
           hook.warn(`${pkg.name}: image left in the engine: ${(err as Error).message}`),

@@ -153,8 +153,10 @@ export const moduleImageTag = (name: string, version: string, root: string) => (
 
 /**
  * The tag images installed before the tags were a box's had (what `repo build` names an image). A
- * removal takes it off too, as it did, so that such an image is not left behind; a copy of a box
- * installed then can still take the original's image (its next install tags it a box's).
+ * removal whose box's own tag was not on the image (an install made before) takes it off, as it
+ * did, so that such an image is not left behind; a copy of a box installed then can still take the
+ * original's image (its next install tags it a box's). A box that had its own tag leaves it: it may
+ * be another box's, installed before, whose image it keeps (test/services/legacy-image-tag).
  */
 export const legacyModuleImageTag = (name: string, version: string) => ({
   repo: `localhost/blueprint-build/${name}`,
@@ -172,16 +174,20 @@ function boxTag(root: string): string {
 /**
  * Takes the module's own tag off its image (before the image itself is removed, or left for
  * another module that loaded the same one): each install tags it, and an image with several tags
- * cannot be removed by ID. A tag already gone, or on another image, is left as it is.
+ * cannot be removed by ID. A tag already gone, or on another image, is left as it is. Whether the
+ * image had the tag (Podman answers 'tag not known' otherwise).
  */
 export async function untagModuleImage(
   engine: Engine,
   id: string,
   own: { repo: string; tag: string },
-): Promise<void> {
-  await engine
+): Promise<boolean> {
+  return engine
     .libpod('POST', `/images/${normalizeImageId(id).slice(7)}/untag?${new URLSearchParams(own)}`)
-    .catch(() => {});
+    .then(
+      () => true,
+      () => false,
+    );
 }
 
 /** Podman's platform name of a package architecture. */
