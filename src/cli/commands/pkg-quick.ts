@@ -94,7 +94,7 @@ export function showUpdate(ctx: Context, outcomes: UpdateOutcome[]): number {
       .map((o) =>
         o.ok
           ? `${o.repo}: ${o.changed ? 'updated to' : 'unchanged at'} version ${o.version} (${packageCount(o.packages ?? 0)})${o.boundKey ? `; bound to key ${o.boundKey}, the only trusted key` : ''}${o.rotatedKey ? `; now trusts rotated key ${o.rotatedKey} for it` : ''}${(o.skipped ?? []).map((m) => `\n  warning: skipped mirror ${escapeLine(m.url)}: ${escapeLine(m.message)}`).join('')}`
-          : `${o.repo}: ${unfetched(o) ? 'not updated' : 'REFUSED'}: ${o.error?.message}${o.error?.hint ? `\n  hint: ${o.error.hint}` : ''}`,
+          : `${o.repo}: ${unfetched(o) ? 'not updated' : 'REFUSED'}: ${escapeLine(o.error?.message ?? '')}${o.error?.hint ? `\n  hint: ${escapeLine(o.error.hint)}` : ''}`,
       )
       .join('\n'),
   );

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { VerificationError } from '../errors.js';
+import { oneLine } from '../system/one-line.js';
 import { hasControl, hasControlButLines, NO_CONTROL } from '../system/text.js';
 import {
   comparatorsValid,
@@ -150,10 +151,14 @@ export type Manifest = z.infer<typeof manifestSchema>;
 
 /** Formats zod issues as `field.path: message` so the user sees exactly what is wrong. */
 export function describeIssues(error: z.ZodError): string {
-  return error.issues
-    .slice(0, 5)
-    .map((i) => `${i.path.length ? i.path.join('.') : '(top level)'}: ${i.message}`)
-    .join('; ');
+  return (
+    error.issues
+      .slice(0, 5)
+      // One line: zod quotes what it was given (an unrecognised key of a signed index, breaks and all),
+      // and a break would print a line of the file's choosing under `error:` (a forged `hint:`).
+      .map((i) => oneLine(`${i.path.length ? i.path.join('.') : '(top level)'}: ${i.message}`))
+      .join('; ')
+  );
 }
 
 export function parseWith<T>(
