@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
 import { MAX_MEMORY_BYTES, parseBytes } from '../services/schema.js';
 import { hasControl, NO_CONTROL } from '../system/text.js';
@@ -68,9 +69,10 @@ export const repositorySchema = z.strictObject({
   url: z
     .string()
     .refine((u) => /^(https?|file):\/\//.test(u) && URL.canParse(u), {
-      // A folder as `bpkg repo add` takes it (/media/usb/repo): its URL form said.
+      // A folder as `bpkg repo add` takes it (/media/usb/repo): its URL form said, encoded ('#', '?',
+      // '%' in a name), so that it names that folder (the file transport reads it with fileURLToPath).
       error: (iss) =>
-        `must be an http(s):// or file:// URL${typeof iss.input === 'string' && iss.input.startsWith('/') && !hasControl(iss.input) ? ` (a folder: file://${iss.input})` : ''}`,
+        `must be an http(s):// or file:// URL${typeof iss.input === 'string' && iss.input.startsWith('/') && !hasControl(iss.input) ? ` (a folder: ${pathToFileURL(iss.input).href})` : ''}`,
       abort: true,
     })
     .refine((u) => !hasControl(u), NO_CONTROL)
