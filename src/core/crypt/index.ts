@@ -1,6 +1,7 @@
 import { constants } from 'node:fs';
-import { access, open, readdir, readFile } from 'node:fs/promises';
+import { access, open, readdir } from 'node:fs/promises';
 import path from 'node:path';
+import { readBoundedFile } from '../system/read-bounded.js';
 import { type CryptTools, namedInCrypttab, systemTools } from './encrypt.js';
 import {
   blankProbe,
@@ -27,7 +28,15 @@ const exists = (p: string) =>
     () => true,
     () => false,
   );
-const readText = (p: string) => readFile(p, 'utf8').catch(() => undefined);
+/**
+ * A file of the root (crypttab, a sysfs attribute) read as an untrusted file: the root may be a tree
+ * being inspected, where a FIFO held status for good (readFile waits for a writer) and a link led
+ * out of it. Not a regular file of at most 1 MiB, or not there: undefined.
+ */
+const readText = async (p: string) => {
+  const r = await readBoundedFile(p, 1024 * 1024).catch(() => undefined);
+  return r?.ok ? r.bytes.toString('utf8') : undefined;
+};
 
 /** The provisioning's note of where a headless setup kept the recovery key (5b17513), under ROOT. */
 export const RECOVERY_KEY_NOTE = 'var/lib/blueprint/recovery-key-where';
