@@ -3,7 +3,8 @@
  * devices' sysfs files under it) with readFile: a FIFO there held status for good (SIGTERM
  * aborted nothing: the read sat in the thread pool), a link led out of the tree, and a file had no
  * bound. Now each is read as an untrusted file (system/read-bounded.ts: O_NONBLOCK, no link at the
- * name, a regular file of at most 1 MiB); one that is not is read as absent. The real executable.
+ * name, a regular file of at most 1 MiB); one that is not is read as absent. The same for
+ * etc/nftables.conf, which the exposure line reads (core/system/exposure.ts). The real executable.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, symlinkSync } from 'node:fs';
@@ -25,5 +26,15 @@ describe('status of a root: its etc/crypttab', () => {
       expect(r.code, r.stderr).toBe(0);
       expect(r.stdout).toContain('data partition: not encrypted');
     }
+  }, 20_000);
+
+  it('etc/nftables.conf a FIFO: status ends and says no firewall', async () => {
+    const root = tempDir('bp-status-nft-');
+    mkdirSync(path.join(root, 'etc'));
+    execFileSync('mkfifo', [path.join(root, 'etc/nftables.conf')]);
+    // Before: the exposure audit's readFile waited for a writer (the test's time ran out).
+    const r = await run(['--root', root, 'status']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('firewall none');
   }, 20_000);
 });

@@ -1,6 +1,6 @@
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { auditNetwork, type Listener, sshPortOf } from './network.js';
+import { readBoundedFile } from './read-bounded.js';
 
 export type { Listener };
 
@@ -20,7 +20,12 @@ export async function exposureAudit(root: string): Promise<ExposureAudit> {
   const listeners = (await auditNetwork(root, sshPort === undefined ? {} : { sshPort })).filter(
     (l) => l.proto !== 'unix' && !l.loopback,
   );
-  const rules = await readFile(path.join(root, 'etc/nftables.conf'), 'utf8').catch(() => undefined);
+  // The root may be a tree being inspected: a FIFO there held status for good (readFile waits for a
+  // writer), a link led out of it. Not a regular file of at most 1 MiB: no rules read.
+  const read = await readBoundedFile(path.join(root, 'etc/nftables.conf'), 1024 * 1024).catch(
+    () => undefined,
+  );
+  const rules = read?.ok ? read.bytes.toString('utf8') : undefined;
   const firewall =
     rules === undefined ? 'none' : rules.includes('Managed by `blueprint') ? 'blueprint' : 'other';
   const allowedPorts = [...(rules ?? '').matchAll(/tcp dport (\d+) ct state new/g)].map((m) => Number(m[1]));
