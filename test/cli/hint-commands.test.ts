@@ -38,12 +38,14 @@ async function table(): Promise<Map<string, CommandGroup | CommandSpec>> {
 
 /** Why `cmd` does not name a real command, or undefined when it does. */
 function judge(cmd: string, top: Map<string, CommandGroup | CommandSpec>): string | undefined {
-  // A placeholder where a command goes (`blueprint service ${cmd}`, `blueprint rag ...`) names
-  // none: the words before it are judged, the rest not.
+  // A placeholder where a command goes (`blueprint service ${cmd}`, `blueprint rag ...`,
+  // `blueprint help [COMMAND...]`) names none: the words before it are judged, the rest not.
   const all = cmd.split(/\s+/);
-  const cut = all.findIndex((w) => w.includes('${') || w === '...');
+  const cut = all.findIndex((w) => w.includes('${') || w === '...' || w.startsWith('['));
   const words = cut < 0 ? all : all.slice(0, cut);
   const prog = words.shift();
+  // `blueprint help X` and `bpkg help X` (as git and podman take them) name X.
+  if (words[0] === 'help') words.shift();
   let entry: CommandGroup | CommandSpec | undefined = prog === 'bpkg' ? top.get('pkg') : undefined;
   if (prog === 'blueprint') {
     const first = words.shift() ?? '';
@@ -97,6 +99,10 @@ describe('commands named in hints exist', () => {
     expect(judge('blueprint nothing', top)).toMatch(/no command nothing/);
     expect(judge('blueprint rag ...', top)).toBeUndefined();
     expect(judge('blueprint nothing ...', top)).toMatch(/no command nothing/);
+    expect(judge('blueprint help service start', top)).toBeUndefined();
+    expect(judge('blueprint help [COMMAND...]', top)).toBeUndefined();
+    expect(judge('bpkg help', top)).toBeUndefined();
+    expect(judge('blueprint help nothing', top)).toMatch(/no command nothing/);
   });
 
   it('every `bpkg …` and `blueprint …` in src/core and src/present (src/core, present, app, cli) names a real command', async () => {
