@@ -7,7 +7,7 @@ import {
   UsageError,
   VERSION,
 } from '../app/base.js';
-import { escapeJson, escapeLine, escapeText } from '../present/escape.js';
+import { errorBlock, escapeJson, escapeLine } from '../present/escape.js';
 import {
   type CommandGroup,
   type CommandSpec,
@@ -153,10 +153,11 @@ function reportError(ctx: Context | undefined, json: boolean, err: unknown): num
         );
   if (json) writeOut(`${escapeJson(JSON.stringify({ error: e.toJSON() }, null, 2))}\n`);
   const color = ctx?.color ?? false;
-  // Messages quote untrusted text (a hostile index's keys, a server's answer): escaped.
-  process.stderr.write(`${color ? '\x1b[31merror:\x1b[0m' : 'error:'} ${escapeText(e.message)}\n`);
+  // Messages quote untrusted text (a hostile index's keys, a server's answer, a file's name):
+  // escaped, their further lines indented.
+  process.stderr.write(`${color ? '\x1b[31merror:\x1b[0m' : 'error:'} ${errorBlock(e.message)}\n`);
   if (e.hint)
-    process.stderr.write(`${color ? '\x1b[2m' : ''}hint: ${escapeText(e.hint)}${color ? '\x1b[0m' : ''}\n`);
+    process.stderr.write(`${color ? '\x1b[2m' : ''}hint: ${errorBlock(e.hint)}${color ? '\x1b[0m' : ''}\n`);
   if (e.code === 'internal' && process.env.BLUEPRINT_DEBUG) process.stderr.write(`${(err as Error).stack}\n`);
   return e.exitCode;
 }

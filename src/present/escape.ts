@@ -41,6 +41,15 @@ export function escapeText(text: string): string {
   return text.replace(UNSAFE, (c) => (c === '\n' || c === '\t' ? c : visible(c)));
 }
 
+/**
+ * An error's message or hint for the terminal: escaped as a block, and every further line that
+ * starts at the margin indented, so that no line of it (it may quote a file's name or text, a
+ * server's answer) can pass for an `error:` or `hint:` line of blueprint's own.
+ */
+export function errorBlock(text: string): string {
+  return escapeText(text).replace(/\n(?=\S)/g, '\n  ');
+}
+
 /** Does `text` hold anything a terminal would act on (other than newline and tab)? */
 export function hasControl(text: string): boolean {
   return escapeText(text) !== text;
