@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import path from 'node:path';
 import type Docker from 'dockerode';
 import { BlueprintError, ExitCode, NotFoundError, UsageError } from '../errors.js';
@@ -65,12 +65,8 @@ export function chooseSocket(env: NodeJS.ProcessEnv, configFile?: string): Socke
  * said (as download-pace.ts says of the same file), not passed over for the default engine.
  */
 function readConfigSocket(file: string): string | undefined {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch {
-    return undefined;
-  }
+  const text = readConfigText(file);
+  if (text === undefined) return undefined;
   let v: unknown;
   try {
     v = (JSON.parse(text) as { engine?: { socket?: unknown } } | null)?.engine?.socket;
@@ -82,6 +78,37 @@ function readConfigSocket(file: string): string | undefined {
     `${file}: engine.socket is ${oneLine(JSON.stringify(v))}, not the absolute path of a unix socket`,
     `Give one (${DEFAULT_SOCKET} is the default), or leave engine.socket out.`,
   );
+}
+
+/** As download-pace.ts bounds the same file. */
+const CONFIG_MAX_BYTES = 256 * 1024;
+
+/**
+ * config.json's text, or undefined when there is none. Opened without waiting for a writer
+ * (O_NONBLOCK) and read only as a regular file of bounded size: a root may be anyone's tree (a
+ * mounted image, a copied box), and a FIFO there held a synchronous read, signals and all, for good.
+ */
+function readConfigText(file: string): string | undefined {
+  let fd: number;
+  try {
+    fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch {
+    return undefined;
+  }
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile() || st.size > CONFIG_MAX_BYTES)
+      throw new UsageError(
+        `${file} is ${st.isFile() ? `larger than ${CONFIG_MAX_BYTES / 1024} KiB` : 'not a regular file'}`,
+        'Make it a regular JSON file (engine.socket, downloads), or remove it.',
+      );
+    const buf = Buffer.alloc(st.size);
+    let got = 0;
+    for (let n = 1; got < buf.length && n > 0; got += n) n = readSync(fd, buf, got, buf.length - got, got);
+    return buf.toString('utf8', 0, got);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 interface HttpError extends Error {
