@@ -5,6 +5,7 @@ import { cgroupUsage } from './cgroup.js';
 import { readText } from './fs-cb.js';
 import { allInOrder } from './in-order.js';
 import { type ContainerInfo, inspectContainer, ownOrNone, type ServiceDeps } from './lifecycle.js';
+import { withOverrides } from './overrides.js';
 import { getRegistration, type LoadedRegistration, listRegistrations } from './registry.js';
 import { usesOf } from './wiring.js';
 
@@ -164,7 +165,7 @@ export async function admitStart(
     return state.get(n);
   };
   // Independent reads and engine calls, asked together (issue 20); errors still in this order.
-  const [regs, reg, { availableBytes }] = await allInOrder([
+  const [listed, registration, { availableBytes }] = await allInOrder([
     listRegistrations(deps.root, new Map([[name, registered.catch(() => undefined)]])),
     registered,
     meminfo.read(),
@@ -172,6 +173,17 @@ export async function admitStart(
   ] as const);
   // Already running: `start` does nothing, so there is nothing to admit.
   if ((await info(name))?.State.Running) return judgeAdmission({ name, needBytes: 0 }, availableBytes, []);
+  // Limits as the sandbox gets them: the admin's overrides (overrides.ts) over the manifests'. The
+  // ones that start are refused on a bad file (their plan would be); a running one keeps its figure.
+  const regs = listed.map((r) => {
+    try {
+      return withOverrides(deps.root, r);
+    } catch (err) {
+      if (r.name === name) throw err;
+      return r;
+    }
+  });
+  const reg = withOverrides(deps.root, registration);
   await allInOrder(regs.map((r) => info(r.name))); // each is asked below: all at once
   // What starts with it: the modules it uses, transitively, that are not running.
   const starting: LoadedRegistration[] = [];

@@ -7,6 +7,7 @@ import { type AppArmorPlan, apparmorProfile, loadProfile, planAppArmor } from '.
 import type { Engine } from './engine.js';
 import { ensureDirSync } from './fs-cb.js';
 import { allInOrder } from './in-order.js';
+import { withOverrides } from './overrides.js';
 import { type PlannedPackageMount, planPackageMounts } from './package-mounts.js';
 import { type ContainerPlan, NO_GPU, sandboxPolicy } from './policy.js';
 import type { LoadedRegistration } from './registry.js';
@@ -25,7 +26,9 @@ export interface ServiceDeps {
 }
 
 /** The sandbox for an installed module, exactly as `start` would create it. */
-export async function planFor(deps: ServiceDeps, reg: LoadedRegistration): Promise<ContainerPlan> {
+export async function planFor(deps: ServiceDeps, manifest: LoadedRegistration): Promise<ContainerPlan> {
+  // The admin's memory and cpus (etc/blueprint/overrides/NAME.json), read at every plan.
+  const reg = withOverrides(deps.root, manifest);
   // Four independent reads, asked together; their errors are still met in this order.
   const [gpu, apparmor, uses, packages] = await allInOrder([
     reg.spec.gpu === 'none' || !deps.planGpu ? NO_GPU : deps.planGpu(deps.root, reg.spec.gpu),

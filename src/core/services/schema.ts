@@ -9,14 +9,9 @@ import { hasControl, hasControlButLines, NO_CONTROL } from '../system/text.js';
  * loosen the sandbox (privileged, host network, host paths...) have their own refusal message.
  */
 
-/**
- * The most memory a manifest may ask for: 1 TiB. A manifest is signed once and installed on many
- * boxes, so this bound is about what is plausible at all, not what fits this box (start-time
- * admission judges that). This appliance runs on edge boxes, which have far less than 1 TiB; a
- * manifest asking for more (`4096g`, or a byte count past 2^53 that is no longer exact) is broken
- * or hostile, and it is refused at install like any other schema error.
- */
-export const MAX_MEMORY_BYTES = 1024 ** 4;
+import { MAX_MEMORY_BYTES, parseBytes } from './bytes.js';
+
+export { MAX_MEMORY_BYTES, parseBytes };
 
 /** `256m`, `1g`, `512k` or a number of bytes. */
 const byteSize = z
@@ -28,13 +23,6 @@ const byteSize = z
       ctx.addIssue({ code: 'custom', message: 'must be at most 1024g (1 TiB)' });
     return bytes;
   });
-
-export function parseBytes(v: number | string): number {
-  if (typeof v === 'number') return v;
-  const m = /^(\d+(?:\.\d+)?)([kmg])/i.exec(v)!;
-  const unit = { k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[m[2]!.toLowerCase() as 'k' | 'm' | 'g'];
-  return Math.round(Number(m[1]) * unit);
-}
 
 const containerPath = z
   .string()

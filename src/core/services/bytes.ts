@@ -1,0 +1,18 @@
+/** Memory sizes, apart from the schema (zod) so the start path can read them (overrides.ts). */
+
+/**
+ * The most memory a manifest may ask for: 1 TiB. A manifest is signed once and installed on many
+ * boxes, so this bound is about what is plausible at all, not what fits this box (start-time
+ * admission judges that). This appliance runs on edge boxes, which have far less than 1 TiB; a
+ * manifest asking for more (`4096g`, or a byte count past 2^53 that is no longer exact) is broken
+ * or hostile, and it is refused at install like any other schema error.
+ */
+export const MAX_MEMORY_BYTES = 1024 ** 4;
+
+/** `256m`, `1g`, `512k` (judged by the caller's pattern first) or a number of bytes. */
+export function parseBytes(v: number | string): number {
+  if (typeof v === 'number') return v;
+  const m = /^(\d+(?:\.\d+)?)([kmg])/i.exec(v)!;
+  const unit = { k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[m[2]!.toLowerCase() as 'k' | 'm' | 'g'];
+  return Math.round(Number(m[1]) * unit);
+}
