@@ -1,4 +1,4 @@
-import { compare, rcompare, satisfies } from 'semver';
+import { compare, rcompare, satisfies, validRange } from 'semver';
 import { ConflictError, NotFoundError, UsageError } from '../errors.js';
 import type { InstalledPackage } from './db.js';
 import { type IndexEntry, parseDependency } from './format.js';
@@ -26,7 +26,16 @@ export function parseRequest(spec: string): Request {
       `Give one (bpkg install ${name}@VERSION; bpkg info ${name} lists them), or none for the newest (bpkg install ${name}).`,
     );
   }
-  return at > 0 ? { name: spec.slice(0, at), version: spec.slice(at + 1) } : { name: spec };
+  if (at <= 0) return { name: spec };
+  const name = spec.slice(0, at);
+  const version = spec.slice(at + 1);
+  // Not a range (`hello@>>1`, `hello@latest`): bad usage, not "no version satisfies" (exit 5).
+  if (validRange(version) === null)
+    throw new UsageError(
+      `${version} is not a version or version range`,
+      `Give a version (bpkg install ${name}@1.2.3) or a range (${name}@1.2, '${name}@>=1.2.0 <2'); bpkg info ${name} lists the versions.`,
+    );
+  return { name, version };
 }
 
 export function rangeOf(dep: string): { name: string; range: string } {
@@ -136,11 +145,16 @@ export function resolve(
           'wrong-arch',
           `Ask the publisher for a ${hostArch} build of ${name}, or install it on a ${arches[0]} machine.`,
         );
+      const versions = [...new Set(any.map((c) => c.entry.version))].sort(compare);
+      // The version asked for is not published at all (`bpkg install hello@9.9.9`): not found, not a conflict.
+      if (!by && !any.some((c) => satisfies(c.entry.version, range, { includePrerelease: true })))
+        throw new NotFoundError(
+          `No version of ${name} matches ${range}; available: ${versions.join(', ')}`,
+          `Install one of those (bpkg install ${name}@${versions.at(-1)}), or see \`bpkg info ${name}\`.`,
+          'version-not-found',
+        );
       throw new ConflictError(
-        `No version of ${name} satisfies ${ranges.join(', ')}${by ? ` (needed by ${by})` : ''}; available: ${any
-          .map((c) => c.entry.version)
-          .sort(compare)
-          .join(', ')}`,
+        `No version of ${name} satisfies ${ranges.join(', ')}${by ? ` (needed by ${by})` : ''}; available: ${versions.join(', ')}`,
         'dependency-conflict',
         'Choose another version, or ask the publisher for a compatible one.',
       );
