@@ -1,5 +1,9 @@
-import { lstat, readdir, readFile } from 'node:fs/promises';
+import { lstat, readdir } from 'node:fs/promises';
 import path from 'node:path';
+import { readBoundedFile, readCappedFile } from './read-bounded.js';
+
+/** More than any box's socket tables (/proc/net/unix is ~100 bytes a socket). */
+const PROC_NET_CAP = 64 * 1024 * 1024;
 
 /**
  * `blueprint audit network`: every listening socket of the host, from ROOT/proc/net (so tests can
@@ -88,7 +92,12 @@ export interface AuditOptions {
 }
 
 export async function auditNetwork(root: string, opts: AuditOptions = {}): Promise<Listener[]> {
-  const read = (f: string) => readFile(path.join(root, 'proc/net', f), 'utf8').catch(() => '');
+  // Read as the kernel's files are (size 0 in fstat), bounded: a tree's proc/net may be a FIFO.
+  const read = (f: string) =>
+    readCappedFile(path.join(root, 'proc/net', f), PROC_NET_CAP).then(
+      (r) => (r.ok ? r.bytes.toString('utf8') : ''),
+      () => '',
+    );
   const [tcp, tcp6, udp, udp6, unix] = await Promise.all(['tcp', 'tcp6', 'udp', 'udp6', 'unix'].map(read));
   const all = [
     ...parseInet(tcp!, 'tcp', TCP_LISTEN),
@@ -105,6 +114,16 @@ export async function auditNetwork(root: string, opts: AuditOptions = {}): Promi
       ...(ssh && !l.loopback ? { note: 'SSH (enabled by the admin)' } : {}),
     };
   });
+}
+
+/**
+ * An sshd config file's text, '' when it cannot be read. A root may be anyone's tree: read as a
+ * regular file of bounded size (a FIFO named *.conf held `status` for good), links followed as sshd
+ * follows them.
+ */
+async function configText(file: string): Promise<string> {
+  const r = await readBoundedFile(file, 256 * 1024, { followLink: true }).catch(() => undefined);
+  return r?.ok ? r.bytes.toString('utf8') : '';
 }
 
 /**
@@ -127,7 +146,7 @@ export async function sshPortOf(root: string): Promise<number | undefined> {
     .filter((f) => f.endsWith('.conf'))
     .sort();
   for (const f of [...dropIns.map((d) => path.join(dropDir, d)), path.join(root, 'etc/ssh/sshd_config')]) {
-    const m = /^\s*Port\s+(\d+)/im.exec(await readFile(f, 'utf8').catch(() => ''));
+    const m = /^\s*Port\s+(\d+)/im.exec(await configText(f));
     if (m) return Number(m[1]);
   }
   return 22;
