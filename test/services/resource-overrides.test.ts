@@ -1,4 +1,5 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openBox } from '../../src/app/index.js';
@@ -92,6 +93,17 @@ describe('resource overrides, planned', () => {
     ['not an object', '[1]'],
   ])('refuses an override file with %s, naming the file', async (_, text) => {
     writeOverride(root, name, text);
+    const err = await planFor(deps(), await reg()).catch((e) => e);
+    expect(err.code).toBe('overrides-invalid');
+    expect(err.hint).toContain(overrideFile(root, name));
+  });
+  it.each([
+    ['a FIFO', (file: string) => execFileSync('mkfifo', [file])],
+    ['a symbolic link', (file: string) => symlinkSync(path.join(root, 'elsewhere.json'), file)],
+  ])('refuses %s at the file name, without waiting for a writer', async (_, make) => {
+    writeFileSync(path.join(root, 'elsewhere.json'), '{ "memory": "128m" }');
+    rmSync(overrideFile(root, name), { force: true });
+    make(overrideFile(root, name));
     const err = await planFor(deps(), await reg()).catch((e) => e);
     expect(err.code).toBe('overrides-invalid');
     expect(err.hint).toContain(overrideFile(root, name));
