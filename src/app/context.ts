@@ -1,6 +1,7 @@
 import type { PlanGpuAccess } from '../core/gpu/types.js';
 import type { PackageManager } from '../core/pkg/index.js';
 import { chooseSocket, type Engine, openEngine } from '../core/services/engine.js';
+import type { ImageLeft } from '../core/services/hooks.js';
 import type { ServiceDeps } from '../core/services/lifecycle.js';
 import { type Layout, layout } from '../core/system/paths.js';
 import type { BoxOptions, CallOptions, Question } from './index.js';
@@ -24,7 +25,11 @@ export interface BoxContext {
   /** A package manager for one call: this root, the services hooks on the box's engine, these callbacks. */
   /** `approveOutbound`: the outbound hosts the admin approved per module (outbound-approval.ts). */
   manager(
-    call?: CallOptions & { yes?: boolean; approveOutbound?: OutboundApprovals },
+    call?: CallOptions & {
+      yes?: boolean;
+      approveOutbound?: OutboundApprovals;
+      imageLeft?: (left: ImageLeft) => void;
+    },
   ): Promise<PackageManager>;
 }
 
@@ -66,7 +71,12 @@ export function makeContext(root: string, options: BoxOptions): BoxContext {
       return new PackageManager({
         root,
         hooks: withOutboundApprovals(
-          createServiceHooks({ root, engine: ctx.engine, planGpu }),
+          createServiceHooks({
+            root,
+            engine: ctx.engine,
+            planGpu,
+            ...(call.imageLeft ? { imageLeft: call.imageLeft } : {}),
+          }),
           call.approveOutbound,
         ),
         yes: call.yes ?? options.yes ?? false,

@@ -31,6 +31,8 @@ export interface RemovedPackage {
   purged?: string;
   /** The module's data folder, kept for a later reinstall (`bpkg remove --purge` deletes it). */
   dataKept?: string;
+  /** Its image, left in the engine because the engine was down, and the command that removes it. */
+  imageLeft?: { image: string; remove: string };
 }
 
 /** A package to install as the admin should see it before saying yes: what, from where, signed by whom. */
@@ -233,7 +235,8 @@ export function packageOps(ctx: BoxContext): PackageOps {
     async remove(names, opts = {}) {
       if (names.length === 0)
         throw new UsageError('Name at least one package', 'Example: bpkg remove embeddings');
-      const m = await pm(opts);
+      const left = new Map<string, { image: string; remove: string }>();
+      const m = await ctx.manager({ ...opts, imageLeft: ({ name, ...l }) => left.set(name, l) });
       const services = await import('../core/services/index.js');
       // Whom each one's data belongs to, read before the removal forgets it (module-data.ts).
       const owners = new Map((await m.installed()).map((p) => [p.name, p]));
@@ -253,7 +256,9 @@ export function packageOps(ctx: BoxContext): PackageOps {
         const purged = await services.purgeModuleData(ctx.root, name);
         out.push(purged ? { name, purged } : { name });
       }
-      for (const c of changes) {
+      for (const change of changes) {
+        const imageLeft = left.get(change.name);
+        const c = imageLeft ? { ...change, imageLeft } : change;
         if (opts.purge) {
           const purged = await services.purgeModuleData(ctx.root, c.name);
           out.push(purged ? { ...c, purged } : c);

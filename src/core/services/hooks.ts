@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { VerificationError } from '../errors.js';
+import { BlueprintError, VerificationError } from '../errors.js';
 import type { PlanGpuAccess } from '../gpu/types.js';
 import type { Manifest } from '../pkg/format.js';
 import type { BuildHooks, HookOptions, PackageHooks, UnpackedPackage } from '../pkg/hooks.js';
@@ -30,6 +30,15 @@ export interface ServiceHooksOptions {
   /** The box's one engine connection (src/app opens it); else one is opened on first use. */
   engine?: () => Engine;
   planGpu?: PlanGpuAccess;
+  /** A removed version's image that stays in the engine (the engine was down): said with how to remove it. */
+  imageLeft?: (left: ImageLeft) => void;
+}
+
+/** A removed module's image left in the engine, and the command that removes it once the engine runs. */
+export interface ImageLeft {
+  name: string;
+  image: string;
+  remove: string;
 }
 
 /**
@@ -103,7 +112,13 @@ export function createServiceHooks(opts: ServiceHooksOptions): PackageHooks {
       const eng = getEngine();
       const spec = parseService(pkg.manifest.service);
       // Another box's container of the same name (a copied root) is not this removal's to touch.
+      // The engine down: the package goes all the same, and what it leaves there is said.
+      let down = false;
       const info = await inspectContainer(eng, pkg.name, opts.root).catch((err: unknown) => {
+        if (err instanceof BlueprintError && err.code === 'engine-down') {
+          down = true;
+          return undefined;
+        }
         if (ownOrNone(err) === undefined)
           hook.warn(`${pkg.name}: its container was left alone: ${(err as Error).message}`);
         return undefined;
@@ -115,7 +130,7 @@ export function createServiceHooks(opts: ServiceHooksOptions): PackageHooks {
       // removal and the new version's start must not count the old container's end as a crash.
       if (wasRunning && next) await holdRestarts(opts.root, pkg.name);
       // Containers of this module that belong to this version (or to nothing still installed).
-      if (!next || info?.Config.Labels[VERSION_LABEL] === pkg.version)
+      if (!down && (!next || info?.Config.Labels[VERSION_LABEL] === pkg.version))
         await removeModuleContainers(eng, pkg.name, opts.root);
       if (!next) {
         await clearRestartRecord(opts.root, pkg.name);
@@ -127,6 +142,20 @@ export function createServiceHooks(opts: ServiceHooksOptions): PackageHooks {
         await (await import('./client-tokens.js')).dropConsumer(opts.root, pkg.manifest.uses, (line) =>
           hook.warn(line),
         );
+      if (down) {
+        if (!(await imageStillUsed(opts.root, spec.image.id, pkg.name, pkg.version))) {
+          const left = {
+            name: pkg.name,
+            image: spec.image.id,
+            remove: `podman rmi ${spec.image.id.slice(7)}`,
+          };
+          opts.imageLeft?.(left);
+          hook.warn(
+            `${pkg.name}: its image ${spec.image.id.slice(7, 19)} could not be removed (the container engine is not running); once it runs: ${left.remove}`,
+          );
+        }
+        return;
+      }
       // The legacy tag only where this box's own was not there: another box's older install holds it.
       if (!(await untagModuleImage(eng, spec.image.id, moduleImageTag(pkg.name, pkg.version, opts.root))))
         await untagModuleImage(eng, spec.image.id, legacyModuleImageTag(pkg.name, pkg.version));
