@@ -72,4 +72,13 @@ describe('setup and apply files: a module override has the same bound', () => {
     }
     for (const good of ['64g', '512m', '1024g']) expect(overrideMemory(good).success, good).toBe(true);
   });
+
+  it("keeps the manifest's 4m floor: apply refuses what the service's next start would refuse", () => {
+    for (const bad of ['1k', '0', '3m', String(4 * 1024 ** 2 - 1)]) {
+      const r = overrideMemory(bad);
+      expect(r.success, bad).toBe(false);
+      expect(JSON.stringify(r.error?.issues)).toContain('at least 4m');
+    }
+    for (const good of ['4m', String(4 * 1024 ** 2)]) expect(overrideMemory(good).success, good).toBe(true);
+  });
 });

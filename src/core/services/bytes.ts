@@ -9,6 +9,9 @@
  */
 export const MAX_MEMORY_BYTES = 1024 ** 4;
 
+/** The least memory a service may have (a manifest's request or an admin's override): 4 MiB. */
+export const MIN_MEMORY_BYTES = 4 * 1024 ** 2;
+
 /** `256m`, `1g`, `512k` (judged by the caller's pattern first) or a number of bytes. */
 export function parseBytes(v: number | string): number {
   if (typeof v === 'number') return v;

@@ -2,7 +2,7 @@ import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import path from 'node:path';
 import { StorageError } from '../errors.js';
 import { layout } from '../system/paths.js';
-import { MAX_MEMORY_BYTES, parseBytes } from './bytes.js';
+import { MAX_MEMORY_BYTES, MIN_MEMORY_BYTES, parseBytes } from './bytes.js';
 import type { LoadedRegistration } from './registry.js';
 
 /**
@@ -20,7 +20,6 @@ export interface ResourceOverrides {
 }
 
 const MAX_FILE = 64 * 1024;
-const MIN_MEMORY = 4 * 1024 * 1024;
 
 export const overridesFile = (root: string, name: string) =>
   path.join(layout(root).root, 'etc/blueprint/overrides', `${name}.json`);
@@ -89,7 +88,7 @@ export function parseOverrides(file: string, text: string): ResourceOverrides {
             : Number(m)
           : Number.NaN;
     if (Number.isNaN(bytes)) throw invalid(file, 'memory must be a size like "512m" or "4g"');
-    if (!(bytes >= MIN_MEMORY && bytes <= MAX_MEMORY_BYTES))
+    if (!(bytes >= MIN_MEMORY_BYTES && bytes <= MAX_MEMORY_BYTES))
       throw invalid(file, 'memory must be at least 4m and at most 1024g (1 TiB)');
     out.memoryBytes = bytes;
   }

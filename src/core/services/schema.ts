@@ -9,7 +9,7 @@ import { hasControl, hasControlButLines, NO_CONTROL } from '../system/text.js';
  * loosen the sandbox (privileged, host network, host paths...) have their own refusal message.
  */
 
-import { MAX_MEMORY_BYTES, parseBytes } from './bytes.js';
+import { MAX_MEMORY_BYTES, MIN_MEMORY_BYTES, parseBytes } from './bytes.js';
 
 export { MAX_MEMORY_BYTES, parseBytes };
 
@@ -18,7 +18,7 @@ const byteSize = z
   .union([z.number().int().positive(), z.string().regex(/^\d+(\.\d+)?[kmg]i?b?$/i)])
   .transform((v, ctx) => {
     const bytes = parseBytes(v);
-    if (bytes < 4 * 1024 * 1024) ctx.addIssue({ code: 'custom', message: 'must be at least 4m' });
+    if (bytes < MIN_MEMORY_BYTES) ctx.addIssue({ code: 'custom', message: 'must be at least 4m' });
     if (!(bytes <= MAX_MEMORY_BYTES))
       ctx.addIssue({ code: 'custom', message: 'must be at most 1024g (1 TiB)' });
     return bytes;

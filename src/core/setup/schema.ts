@@ -1,7 +1,7 @@
 import { isIP } from 'node:net';
 import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
-import { MAX_MEMORY_BYTES, parseBytes } from '../services/schema.js';
+import { MAX_MEMORY_BYTES, MIN_MEMORY_BYTES, parseBytes } from '../services/bytes.js';
 import { hasControl, NO_CONTROL } from '../system/text.js';
 import {
   DEFAULT_DEBIAN_MIRRORS,
@@ -83,14 +83,14 @@ export const repositorySchema = z.strictObject({
   fingerprint: fingerprintField.optional(),
 });
 
+const sizeBytes = (v: string) => (/[kmg]$/i.test(v) ? parseBytes(v) : Number(v));
 const sizeField = z
   .string()
   .regex(/^\d+(\.\d+)?[kmgKMG]?$/, { message: 'must be a size like "512m" or "4g"', abort: true })
-  // The same bound as a manifest's own request (services/schema.ts says why).
-  .refine(
-    (v) => (/[kmg]$/i.test(v) ? parseBytes(v) : Number(v)) <= MAX_MEMORY_BYTES,
-    'must be at most 1024g (1 TiB)',
-  );
+  // The same bounds as a manifest's own request (services/schema.ts says why): below 4m the
+  // service's next start would refuse what apply wrote.
+  .refine((v) => sizeBytes(v) >= MIN_MEMORY_BYTES, 'must be at least 4m')
+  .refine((v) => sizeBytes(v) <= MAX_MEMORY_BYTES, 'must be at most 1024g (1 TiB)');
 export const moduleSchema = z.strictObject({
   name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be a package name (lower-case, digits, dashes)'),
   state: z.enum(['installed', 'running', 'absent']).default('running'),
