@@ -161,7 +161,7 @@ describe('package download attacks install nothing', () => {
     const root = await trustingRoot(key, repo);
     await expectRefused(
       new PackageManager({ root }).install(['good@9.9.9']),
-      'dependency-conflict',
+      'version-not-found',
       /available: 1\.0\.0/,
     );
   });
