@@ -157,8 +157,14 @@ describe('blueprint service (real engine)', () => {
     }
     const mine = events.filter((e) => e.name === crashy);
     expect(mine.filter((e) => e.kind === 'scheduled').map((e) => e.delayMs)).toEqual([100, 200, 400]);
-    expect(mine.filter((e) => e.kind === 'restarted')).toHaveLength(3);
-    expect(mine.at(-1)).toMatchObject({ kind: 'gave-up', exitCode: 3, crashes: 4 });
+    expect(
+      mine.filter((e) => e.kind === 'restarted'),
+      JSON.stringify(mine),
+    ).toHaveLength(3);
+    expect(mine.at(-1)).toMatchObject({ kind: 'gave-up', crashes: 4 });
+    // 3, or -1 where the watcher saw the process gone before the engine recorded its exit (its
+    // conmon slow on a loaded box: inspectContainer's 'gone'); the status below has the engine's 3.
+    expect([3, -1]).toContain((mine.at(-1) as { exitCode: number }).exitCode);
     const st = await cli(box.root, ['service', 'status', crashy]);
     expect(st.json).toMatchObject({
       state: 'exited',

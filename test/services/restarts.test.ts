@@ -50,6 +50,43 @@ function crashLoop(policy: 'on-failure' | 'always', crashes: number) {
 }
 
 describe('restart backoff', () => {
+  it('a run first seen gone (its process dead behind the engine), then reported exited, is one crash', () => {
+    // inspectContainer gives a gone container's start as its exit (no exit code); the engine's own
+    // exit comes later, when its conmon is only slow (a loaded box): the same run, the same crash.
+    const started = '2026-11-29T10:00:00.123456789Z';
+    const gone: Observed = {
+      running: false,
+      exitCode: -1,
+      startedAt: Date.parse(started),
+      startedAtText: started,
+      finishedAt: Date.parse(started),
+      finishedAtText: started,
+    };
+    const first = decide('on-failure', gone, { ...EMPTY_RECORD }, T0 + 1000, T0 - 1, b);
+    expect(first.crashed).toBe(true);
+    expect(first.record.crashes).toBe(1);
+    const exited: Observed = {
+      ...gone,
+      exitCode: 3,
+      finishedAt: Date.parse(started) + 50,
+      finishedAtText: '2026-11-29T10:00:00.173456789Z',
+    };
+    const second = decide('on-failure', exited, first.record, T0 + 1050, T0 - 1, b);
+    expect(second.crashed).toBe(false);
+    expect(second.record.crashes).toBe(1);
+    expect(second.record.restartAt).toBe(first.record.restartAt);
+    expect(second.record.lastExitCode).toBe(3);
+    // A later run's exit is a crash of its own.
+    const next: Observed = {
+      ...exited,
+      startedAtText: '2026-11-29T10:00:02Z',
+      startedAt: T0 + 2000,
+      finishedAt: T0 + 2100,
+      finishedAtText: '2026-11-29T10:00:02.100Z',
+    };
+    expect(decide('on-failure', next, second.record, T0 + 2100, T0 - 1, b).record.crashes).toBe(2);
+  });
+
   it('doubles from the base up to the cap', () => {
     expect([1, 2, 3, 4, 5, 9].map((n) => backoffDelay(n, b))).toEqual([1000, 2000, 4000, 8000, 8000, 8000]);
   });

@@ -153,6 +153,8 @@ export interface Observed {
   running: boolean;
   exitCode: number;
   startedAt: number;
+  /** The engine's StartedAt, as it wrote it: the identity of this run. */
+  startedAtText?: string;
   finishedAt: number;
   /** The engine's FinishedAt, as it wrote it: the identity of this exit. */
   finishedAtText: string;
@@ -178,6 +180,7 @@ export function observe(info: ContainerInfo): Observed | undefined {
     running: s.Running,
     exitCode: s.ExitCode,
     startedAt: Date.parse(s.StartedAt),
+    startedAtText: s.StartedAt,
     finishedAt: Date.parse(s.FinishedAt),
     finishedAtText: s.FinishedAt,
     ...(lost ? { lost } : {}),
@@ -235,6 +238,11 @@ export function decide(
     return { record: next, start: true, crashed: false, stop: false };
   }
   let crashed = false;
+  // A run first seen gone (its process dead behind the engine: inspectContainer gives its start as
+  // its exit), then reported exited by the engine (its conmon only slow), is the crash already counted.
+  const seenGoneBefore = seen.startedAtText !== undefined && record.lastExit === seen.startedAtText;
+  if (seenGoneBefore && record.lastExit !== seen.finishedAtText && !seen.running)
+    record = { ...record, lastExit: seen.finishedAtText, lastExitCode: seen.exitCode };
   if (record.lastExit !== seen.finishedAtText && !seen.lost && seen.finishedAt >= bootedAt) {
     const failed = seen.exitCode !== 0;
     if (policy === 'on-failure' && !failed) {
