@@ -107,19 +107,8 @@ export class RepoTrust {
     // accept outright, good or bad, is judged by OpenPGP.js as before.
     const fast = verifyAndHash(data, sig, await this.keyring.fastKeys(keys), this.now(), withSha256);
     if (fast) return fast;
-    return { check: await this.verifySlow(repo, keys, data, sig, what) };
-  }
-
-  /** verifyFor by OpenPGP.js: what the quick check did not accept, good or bad. */
-  private async verifySlow(
-    repo: RepoConfig,
-    keys: string[],
-    data: Uint8Array,
-    sig: Uint8Array,
-    what: string,
-  ): Promise<SignatureCheck> {
     try {
-      return await verifyDetached(data, sig, await this.keysFor(keys), what, this.now());
+      return { check: await verifyDetached(data, sig, await this.keysFor(keys), what, this.now()) };
     } catch (err) {
       if (!(err instanceof VerificationError) || err.code !== 'untrusted-signer') throw err;
       const others = (await this.keyring.keys()).filter((k) => !keys.includes(k.getFingerprint()));

@@ -1,8 +1,8 @@
-import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import path from 'node:path';
 import type Docker from 'dockerode';
 import { BlueprintError, ExitCode, NotFoundError, UsageError } from '../errors.js';
 import { oneLine } from '../system/one-line.js';
+import { readSmallFileSync } from '../system/read-small.js';
 import { openWire, type Wire } from './engine-wire.js';
 
 /** Podman's standard rootful API socket; `scripts/setup-host.sh` and the appliance's socket unit serve it. */
@@ -89,26 +89,18 @@ const CONFIG_MAX_BYTES = 256 * 1024;
  * mounted image, a copied box), and a FIFO there held a synchronous read, signals and all, for good.
  */
 function readConfigText(file: string): string | undefined {
-  let fd: number;
+  let r: ReturnType<typeof readSmallFileSync>;
   try {
-    fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
+    r = readSmallFileSync(file, CONFIG_MAX_BYTES, { followLink: true });
   } catch {
     return undefined;
   }
-  try {
-    const st = fstatSync(fd);
-    if (!st.isFile() || st.size > CONFIG_MAX_BYTES)
-      throw new UsageError(
-        `${file} is ${st.isFile() ? `larger than ${CONFIG_MAX_BYTES / 1024} KiB` : 'not a regular file'}`,
-        'Make it a regular JSON file (engine.socket, downloads), or remove it.',
-      );
-    const buf = Buffer.alloc(st.size);
-    let got = 0;
-    for (let n = 1; got < buf.length && n > 0; got += n) n = readSync(fd, buf, got, buf.length - got, got);
-    return buf.toString('utf8', 0, got);
-  } finally {
-    closeSync(fd);
-  }
+  if (r && 'unread' in r)
+    throw new UsageError(
+      `${file} is ${r.unread === 'too-large' ? `larger than ${CONFIG_MAX_BYTES / 1024} KiB` : 'not a regular file'}`,
+      'Make it a regular JSON file (engine.socket, downloads), or remove it.',
+    );
+  return r?.text;
 }
 
 interface HttpError extends Error {

@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
-import { constants, existsSync, realpathSync } from 'node:fs';
+import { constants, existsSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import path from 'node:path';
 import { BlueprintError, NotFoundError, VerificationError } from '../errors.js';
+import { realPathOfExistingSync } from '../system/fs.js';
 import { oneLine } from '../system/one-line.js';
 import { runTool, ToolFailure } from '../system/tool-output.js';
 import type { Engine } from './engine.js';
@@ -164,10 +165,7 @@ export const legacyModuleImageTag = (name: string, version: string) => ({
 });
 
 function boxTag(root: string): string {
-  let real = path.resolve(root);
-  try {
-    real = realpathSync(real);
-  } catch {}
+  const real = realPathOfExistingSync(root) ?? path.resolve(root);
   return createHash('sha256').update(real).digest('hex').slice(0, 12);
 }
 

@@ -1,7 +1,7 @@
-import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import path from 'node:path';
 import { StorageError } from '../errors.js';
 import { layout } from '../system/paths.js';
+import { readSmallFileSync } from '../system/read-small.js';
 import { MAX_MEMORY_BYTES, MIN_MEMORY_BYTES, parseBytes } from './bytes.js';
 import type { LoadedRegistration } from './registry.js';
 
@@ -38,30 +38,16 @@ function invalid(file: string, why: string): StorageError {
  * without blocking (a FIFO there never holds a start), and only a small regular file is read.
  */
 function readSmall(file: string): string | undefined {
-  let fd: number;
+  let r: ReturnType<typeof readSmallFileSync>;
   try {
-    fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+    r = readSmallFileSync(file, MAX_FILE, { followLink: false });
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
-    if (code === 'ELOOP') throw invalid(file, 'it is a symbolic link');
+    if ((err as NodeJS.ErrnoException).code === 'ELOOP') throw invalid(file, 'it is a symbolic link');
     throw invalid(file, (err as Error).message);
   }
-  try {
-    const st = fstatSync(fd);
-    if (!st.isFile()) throw invalid(file, 'it is not a regular file');
-    if (st.size > MAX_FILE) throw invalid(file, 'it is larger than 64 KiB');
-    const buf = Buffer.alloc(st.size);
-    let n = 0;
-    while (n < buf.length) {
-      const got = readSync(fd, buf, n, buf.length - n, n);
-      if (got === 0) break;
-      n += got;
-    }
-    return buf.subarray(0, n).toString('utf8');
-  } finally {
-    closeSync(fd);
-  }
+  if (r && 'unread' in r)
+    throw invalid(file, r.unread === 'not-regular' ? 'it is not a regular file' : 'it is larger than 64 KiB');
+  return r?.text;
 }
 
 /** The overrides judged from the file's text (setup writes `memory` as "128m", `cpus` as a number). */
