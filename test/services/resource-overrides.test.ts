@@ -6,8 +6,9 @@ import { openBox } from '../../src/app/index.js';
 import { AdmissionError } from '../../src/core/services/admission.js';
 import { planFor, startService, stopService } from '../../src/core/services/lifecycle.js';
 import { SPEC_LABEL } from '../../src/core/services/policy.js';
-import { findRegistration, writeRegistration } from '../../src/core/services/registry.js';
+import { findRegistration } from '../../src/core/services/registry.js';
 import { parseService } from '../../src/core/services/schema.js';
+import { image, register as registerModule } from '../helpers/client-token-box.js';
 import { tempDir } from '../setup/temp-registry.js';
 import { buildHello, makeBox, podman, type TestBox, uniqueName } from './helpers.js';
 
@@ -29,21 +30,8 @@ describe('resource overrides, planned', () => {
   const deps = () => ({ engine: undefined as never, root });
   const reg = async () => (await findRegistration(root, name))!;
 
-  const register = async () => {
-    const prefix = path.join(root, 'opt/blueprint', name, '1.0.0');
-    mkdirSync(prefix, { recursive: true });
-    await writeRegistration(root, {
-      name,
-      version: '1.0.0',
-      prefix,
-      spec: parseService({
-        image: { id: `sha256:${'a'.repeat(64)}` },
-        resources: { memory: '64m', cpus: 1 },
-      }),
-      approvals: { outboundNetwork: false },
-      imageId: `sha256:${'a'.repeat(64)}`,
-    });
-  };
+  const register = () =>
+    registerModule(root, name, parseService({ image, resources: { memory: '64m', cpus: 1 } }));
 
   it('gives the engine the overridden memory and cpus, and a new spec label', async () => {
     await register();
