@@ -30,6 +30,15 @@ export async function startLoneRag(prefix: string, env: Record<string, string> =
   );
 }
 
+/**
+ * Markdown of `_a` that holds a parse worker for its whole budget (budget.ts), 360 KB: marked's
+ * emphasis scan is quadratic, and this took ~70 s on the 2-core development VM against its 12.6 s
+ * budget, so a machine five times faster still runs past it. The 120 KB the tests used before took
+ * 8.2 s there against 7.5 s, and the CI's faster machine parsed three of four in time (a parsed
+ * document's 503 where the test wanted the budget's 413).
+ */
+export const slowMarkdown = (tag: string | number): string => `# ${tag}\n\n${'_a'.repeat(180_000)}`;
+
 /** What a parsed document is answered on a lone rag: [status, text], to compare with toEqual. */
 export const PARSED = [503, expect.stringMatching(/embeddings module is unavailable/)];
 

@@ -16,15 +16,14 @@ import { get } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ServedProcess } from '../helpers/served-module.js';
-import { ingest, PARSED, startLoneRag } from '../rag/lone-rag.js';
+import { ingest, PARSED, slowMarkdown, startLoneRag } from '../rag/lone-rag.js';
 import { tempDir } from '../setup/temp-registry.js';
 
 const MIB = 1024 * 1024;
 /** Half of RAG_MAX_BUFFERED_BYTES's default (96 MiB): what ingests may hold at once (api.ts). */
 const INGEST_SHARE = 48 * MIB;
 const NORMAL = '# Notes\n\nA paragraph about *things*, with a [link](https://example.org).\n';
-/** 120 KB of Markdown `_a`: marked's emphasis scan holds the parse worker for its budget (~8 s). */
-const emphasis = (i: number) => `# ${i}\n\n${'_a'.repeat(60_000)}`;
+const emphasis = slowMarkdown;
 
 let rag: ServedProcess;
 const tmp = tempDir('rag-shares-tokens-');
@@ -98,7 +97,7 @@ describe('many connections of one client get one client’s turns and share', ()
   }, 200_000);
 
   it('one consumer’s documents behind a slow one fill the ingests’ share to 8 bytes: another consumer’s document is still let in', async () => {
-    // Two slow ones hold the worker (~15 s) while the rest arrive and wait.
+    // Two slow ones hold the worker (~25 s) while the rest arrive and wait.
     const pending = new Map<string, number>();
     const send = (name: string, type: string, body: string) => {
       pending.set(name, Buffer.byteLength(body));

@@ -10,13 +10,12 @@
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ServedProcess } from '../helpers/served-module.js';
-import { ingest, startLoneRag } from '../rag/lone-rag.js';
+import { ingest, slowMarkdown, startLoneRag } from '../rag/lone-rag.js';
 
 const MIB = 1024 * 1024;
 const BUDGET = 96 * MIB; // RAG_MAX_BUFFERED_BYTES's default (main.ts)
 const BODY = 32 * MIB; // RAG_MAX_BODY_BYTES's default
-/** 120 KB of Markdown `_a`: marked's emphasis scan holds the parse worker for its budget (~8 s). */
-const slow = `# slow\n\n${'_a'.repeat(60_000)}`;
+const slow = slowMarkdown('slow');
 
 let rag: ServedProcess;
 beforeAll(async () => {

@@ -13,15 +13,14 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ServedProcess } from '../helpers/served-module.js';
-import { ingest, PARSED, startLoneRag } from '../rag/lone-rag.js';
+import { ingest, PARSED, slowMarkdown, startLoneRag } from '../rag/lone-rag.js';
 import { tempDir } from '../setup/temp-registry.js';
 
 const MIB = 1024 * 1024;
 /** Half of RAG_MAX_BUFFERED_BYTES's default (96 MiB): what ingests may hold at once (api.ts). */
 const INGEST_SHARE = 48 * MIB;
 const BODY = 32 * MIB; // RAG_MAX_BODY_BYTES's default
-/** 120 KB of Markdown `_a`: marked's emphasis scan holds the parse worker for its budget (~8 s). */
-const slow = `# slow\n\n${'_a'.repeat(60_000)}`;
+const slow = slowMarkdown('slow');
 
 let rag: ServedProcess;
 const tmp = tempDir('rag-two-identities-');

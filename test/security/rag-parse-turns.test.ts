@@ -1,8 +1,8 @@
 /**
  * One client's documents against rag's one parse worker, while another client's small document
  * waits (the bundle as its own process, lone-rag.ts). Each hostile document is held for its whole
- * parse budget (modules/rag/server/budget.ts): 120 KB of Markdown `_a`, whose emphasis scan in
- * marked is quadratic (98 KB took 14.5 s), runs to its budget (~8 s) every time.
+ * parse budget (modules/rag/server/budget.ts): Markdown `_a` (lone-rag.ts slowMarkdown), whose emphasis scan in
+ * marked is quadratic, runs to its budget (~13 s) every time.
  *
  * The kit's fair queue starts up to RAG_CONCURRENCY (4) requests at once and takes turns between
  * clients (the kit's clients.ts: a consumer's token names it), but an ingest it started then waited
@@ -23,11 +23,11 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseBudget } from '../../modules/rag/server/budget.js';
 import type { ServedProcess } from '../helpers/served-module.js';
-import { ingest, PARSED, startLoneRag } from '../rag/lone-rag.js';
+import { ingest, PARSED, slowMarkdown, startLoneRag } from '../rag/lone-rag.js';
 import { tempDir } from '../setup/temp-registry.js';
 
 const NORMAL = '# Notes\n\nA paragraph about *things*, with a [link](https://example.org).\n';
-const emphasis = (i: number) => `# ${i}\n\n${'_a'.repeat(60_000)}`;
+const emphasis = slowMarkdown;
 const emphasisBudgetMs = parseBudget(
   'markdown',
   Buffer.byteLength(emphasis(10)),
