@@ -13,5 +13,6 @@ export {
   InterruptedError,
   UsageError,
 } from '../core/errors.js';
+export { endNow } from '../core/system/exit-cleanup.js';
 export { type Layout, layout } from '../core/system/paths.js';
 export { hostArch, VERSION } from '../core/version.js';

@@ -3,6 +3,7 @@ import {
   BlueprintError,
   DeclinedError,
   ExitCode,
+  endNow,
   InterruptedError,
   UsageError,
   VERSION,
@@ -33,7 +34,7 @@ const GLOBAL_HELP = `Global options (anywhere before \`--\`):
 Exit codes: 0 ok, 1 failure, 2 bad usage (also a version range that does not parse), 3 not found
 (also a version no repository has), 4 verification refused (signature, hash, schema, unsafe
 archive), 5 conflict (dependency, lock), 6 container engine unavailable,
-7 storage (disk full, not writable), 130 interrupted.`;
+7 storage (disk full, not writable), 130 interrupted (143 by SIGTERM).`;
 
 interface Split {
   globals: GlobalOptions;
@@ -195,19 +196,27 @@ export async function runCli(argv: string[], argv0: string): Promise<number> {
     return abort;
   };
   const onSignal = (sig: NodeJS.Signals) => {
-    if (abort?.signal.aborted) process.exit(ExitCode.interrupted);
+    const code = sig === 'SIGTERM' ? ExitCode.terminated : ExitCode.interrupted;
+    // Before exiting: the tools it runs (build.sh, podman build) are ended with their process
+    // groups, which a SIGTERM to blueprint alone never reaches, and its temporary files removed.
+    if (abort?.signal.aborted) {
+      endNow();
+      process.exit(code);
+    }
     // A command that never took its signal (repo build, repo publish) does not stop between its
     // steps: aborting would change nothing and it would run on to the end. It ends now, as the
     // default SIGINT would, saying so.
-    if (!abort)
+    if (!abort) {
+      endNow();
       process.exit(
         reportError(
           ctx,
           globals.json,
-          new InterruptedError(`Interrupted by ${sig}`, 'It stopped part-way: run the command again.'),
+          new InterruptedError(`Interrupted by ${sig}`, 'It stopped part-way: run the command again.', sig),
         ),
       );
-    controller().abort(new InterruptedError(`Interrupted by ${sig}`));
+    }
+    controller().abort(new InterruptedError(`Interrupted by ${sig}`, undefined, sig));
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
@@ -254,7 +263,11 @@ export async function runCli(argv: string[], argv0: string): Promise<number> {
   } catch (err) {
     if (abort?.signal.aborted && !(err instanceof BlueprintError))
       return reportError(ctx, globals.json, abort.signal.reason);
-    return reportError(ctx, globals.json, err);
+    const code = reportError(ctx, globals.json, err);
+    // Stopped between its steps by SIGTERM (its own InterruptedError says where it stopped): 143.
+    return code === ExitCode.interrupted && abort?.signal.reason?.exitCode === ExitCode.terminated
+      ? ExitCode.terminated
+      : code;
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);

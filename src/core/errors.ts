@@ -12,6 +12,8 @@ export const ExitCode = {
   engine: 6,
   storage: 7,
   interrupted: 130,
+  /** Ended by SIGTERM (128 + 15), as a shell reports a process the signal ended. */
+  terminated: 143,
 } as const;
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
 
@@ -65,8 +67,13 @@ export class StorageError extends BlueprintError {
 
 export class InterruptedError extends BlueprintError {
   /** `hint`: where what was done is kept (an ingest, a setup), what running it again does. */
-  constructor(message = 'Interrupted', hint = 'Nothing was changed; run the command again.') {
-    super(message, 'interrupted', hint, ExitCode.interrupted);
+  constructor(
+    message = 'Interrupted',
+    hint = 'Nothing was changed; run the command again.',
+    /** SIGTERM: exit 143 (ExitCode.terminated); otherwise 130. */
+    signal?: NodeJS.Signals,
+  ) {
+    super(message, 'interrupted', hint, signal === 'SIGTERM' ? ExitCode.terminated : ExitCode.interrupted);
   }
 }
 

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { satisfies } from 'semver';
 import { BlueprintError, ConflictError, NotFoundError, UsageError } from '../errors.js';
 import { readKeptJson } from '../system/damaged-file.js';
+import { trackTemp } from '../system/exit-cleanup.js';
 import { ensureDir, syncDir, writeFileAtomic } from '../system/fs.js';
 import { runTool, ToolFailure } from '../system/tool-output.js';
 import { readManifestBytes } from './archive.js';
@@ -114,6 +115,9 @@ export async function buildPackage(
   // One source, one package per architecture (`repo build --arch`): the build hooks see the target.
   if (opts.arch) manifest = { ...manifest, arch: opts.arch };
   const work = await mkdtemp(path.join(os.tmpdir(), 'bpkg-build-'));
+  // Removed by the front end if the process is ended part-way (SIGTERM, Ctrl-C): no finally runs then.
+  const untrackWork = trackTemp(work);
+  let untrackTmp = () => {};
   try {
     const payload = path.join(work, 'payload');
     await ensureDir(payload);
@@ -137,6 +141,7 @@ export async function buildPackage(
     const file = path.join(outDir, packageFileName(manifest));
     // tar loads here, not with src/core/pkg/index.ts: reading indexes (bpkg search) never needs it.
     const { create: createTar } = await import('tar');
+    untrackTmp = trackTemp(`${file}.tmp`);
     await createTar({ gzip: { level: 6 }, file: `${file}.tmp`, cwd: work, portable: true }, [
       'manifest.json',
       'payload',
@@ -145,7 +150,9 @@ export async function buildPackage(
     await rename(`${file}.tmp`, file);
     return { file, manifest };
   } finally {
+    untrackTmp();
     await rm(work, { recursive: true, force: true });
+    untrackWork();
   }
 }
 
@@ -188,6 +195,8 @@ export async function buildRepository(options: RepoBuildOptions): Promise<RepoIn
   const opts = { ...options, repoDir: await judgeBuildOutput(options.repoDir) };
   const info = opts.info ?? (() => {});
   const pool = path.join(opts.repoDir, 'pool');
+  // The packages on their way in (each moved out when built): not left behind by an ended build.
+  const untrackIncoming = trackTemp(path.join(pool, '.incoming'));
   const builds = opts.sources.flatMap((src) => (opts.arches ?? [undefined]).map((arch) => ({ src, arch })));
   for (const { src, arch } of builds) {
     // Absolute: a build step (a module's build.sh) runs inside the source folder.
@@ -208,6 +217,7 @@ export async function buildRepository(options: RepoBuildOptions): Promise<RepoIn
     info(`built ${path.relative(opts.repoDir, dest)}`);
   }
   await rm(path.join(pool, '.incoming'), { recursive: true, force: true });
+  untrackIncoming();
   const packages: IndexEntry[] = [];
   for (const file of await listPool(pool)) {
     const m = parseManifest(parseJsonBytes(await readManifestBytes(file), file, 'bad-manifest'), file);

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { StorageError, storageErrorFrom } from '../errors.js';
+import { trackTemp } from './exit-cleanup.js';
 
 /**
  * node:fs when first used, not imported: this module is in the executable's start part (the quick
@@ -73,6 +74,7 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array, m
   const dir = path.dirname(file);
   let tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${Date.now()}.tmp`);
   let made = false;
+  let untrack = () => {};
   try {
     await ensureDir(dir);
     // Made new ('wx': O_EXCL, which never follows a link at the name): the folder may be one
@@ -83,6 +85,8 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array, m
       try {
         fh = await fsp().open(tmp, 'wx', mode);
         made = true;
+        // Removed if the process is ended part-way (SIGTERM to `repo sign`): no catch runs then.
+        untrack = trackTemp(tmp);
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || attempt >= 8) throw err;
         tmp = path.join(
@@ -106,6 +110,8 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array, m
         .rm(tmp, { force: true })
         .catch(() => {});
     throw storageErrorFrom(err, `writing ${file}`);
+  } finally {
+    untrack();
   }
 }
 

@@ -8,6 +8,8 @@
  * characters visible (src/present/escape.ts).
  */
 
+import { trackGroup } from './exit-cleanup.js';
+
 const TAIL_CHARS = 64 * 1024;
 const QUOTED_LINES = 20;
 const QUOTED_LINE_CHARS = 300;
@@ -98,21 +100,27 @@ export function runTool(
   return new Promise((resolve, reject) => {
     const output = new OutputTail();
     const answer = new OutputTail();
+    // Its own process group (detached): ended part-way, blueprint ends it and whatever it started
+    // (build.sh's own children, podman's), which a signal to blueprint alone never reaches.
     const child = spawn(file, args, {
+      detached: true,
       stdio: ['ignore', opts.stdout ? 'pipe' : 'ignore', 'pipe'],
       ...(opts.env ? { env: opts.env } : {}),
       ...(opts.signal ? { signal: opts.signal } : {}),
       ...(opts.cwd ? { cwd: opts.cwd } : {}),
     });
+    const untrack = trackGroup(child.pid);
     child.stdout?.setEncoding('utf8').on('data', (d: string) => answer.push(d));
     child.stderr!.setEncoding('utf8').on('data', (d: string) => output.push(d));
-    child.once('error', (err: NodeJS.ErrnoException) =>
-      reject(new ToolFailure(err.message, err.code, null, output)),
-    );
-    child.once('close', (code, signal) =>
-      code === 0
+    child.once('error', (err: NodeJS.ErrnoException) => {
+      untrack();
+      reject(new ToolFailure(err.message, err.code, null, output));
+    });
+    child.once('close', (code, signal) => {
+      untrack();
+      return code === 0
         ? resolve(String(answer))
-        : reject(new ToolFailure(`${file} ended with ${signal ?? `exit ${code}`}`, undefined, code, output)),
-    );
+        : reject(new ToolFailure(`${file} ended with ${signal ?? `exit ${code}`}`, undefined, code, output));
+    });
   });
 }

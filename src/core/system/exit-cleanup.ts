@@ -1,0 +1,44 @@
+/**
+ * What a process must undo when it is ended part-way (SIGTERM, Ctrl-C) in a command that does not
+ * stop between its steps (`repo build`, `repo publish`, `repo sign`): the trusted tools it runs
+ * (build.sh, `podman build`), each in its own process group, and the temporary files and folders it
+ * is writing. Those register here while they exist; the front end calls endNow() before it exits.
+ * No imports: this is loaded at every start.
+ */
+
+const groups = new Set<number>();
+const temps = new Set<string>();
+
+/** A child started as a process-group leader (`detached`): ended with its whole group. */
+export function trackGroup(pid: number | undefined): () => void {
+  if (pid === undefined) return () => {};
+  groups.add(pid);
+  return () => groups.delete(pid);
+}
+
+/** A temporary file or folder: removed (recursively) if the process is ended before it is. */
+export function trackTemp(file: string): () => void {
+  temps.add(file);
+  return () => temps.delete(file);
+}
+
+/**
+ * Sends SIGTERM to every tracked process group and removes every tracked temporary path, at once
+ * and synchronously (the process exits next). Failures are ignored: a group already gone, a file
+ * already removed.
+ */
+export function endNow(): void {
+  for (const pid of groups) {
+    try {
+      process.kill(-pid, 'SIGTERM');
+    } catch {}
+  }
+  groups.clear();
+  const { rmSync } = process.getBuiltinModule('node:fs');
+  for (const file of temps) {
+    try {
+      rmSync(file, { recursive: true, force: true });
+    } catch {}
+  }
+  temps.clear();
+}

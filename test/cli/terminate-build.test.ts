@@ -1,0 +1,87 @@
+/**
+ * SIGTERM (systemd stopping a unit, `kill PID`, a CI runner's timeout) to `repo build`, which never
+ * takes the abort signal. Unlike Ctrl-C, which the terminal sends to the whole foreground process
+ * group, SIGTERM reaches blueprint alone: before, it exited at once and left its build.sh (and the
+ * `sleep` that build.sh ran) running as orphans, and its work folder (bpkg-build-* under TMPDIR)
+ * behind. Now it ends its children's process groups, removes its temporary files and exits 143
+ * (128 + SIGTERM), saying so. The real executable; a module whose build.sh waits.
+ */
+import { spawn } from 'node:child_process';
+import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { blueprintExe, makeKey, repoRoot } from '../helpers/pkg.js';
+import { tempDir } from '../setup/temp-registry.js';
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+async function terminatedBuild(json: boolean) {
+  const work = tempDir('bp-term-build-');
+  const src = path.join(work, 'slow');
+  cpSync(path.join(repoRoot, 'modules/hello'), src, {
+    recursive: true,
+    filter: (f) => !f.includes('/rootfs'),
+  });
+  const pids = path.join(work, 'pids');
+  const ended = path.join(work, 'ended');
+  // It writes its own PID and its sleep's, waits, says it ended, and fails.
+  writeFileSync(
+    path.join(src, 'build.sh'),
+    `#!/bin/sh\nsleep 30 &\necho "$$ $!" > '${pids}.new'\nmv '${pids}.new' '${pids}'\nwait\ntouch '${ended}'\nexit 1\n`,
+  );
+  chmodSync(path.join(src, 'build.sh'), 0o755);
+  const key = await makeKey(path.join(work, 'key'));
+  const repo = path.join(work, 'repo');
+  const tmp = path.join(work, 'tmp');
+  mkdirSync(tmp);
+  const args = [...(json ? ['--json'] : []), 'repo', 'build', src, '--repo', repo, '--key', key.privateFile];
+  const child = spawn(blueprintExe, args, {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, TMPDIR: tmp },
+  });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (d) => (out += d));
+  child.stderr.on('data', (d) => (err += d));
+  const closed = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  while (!existsSync(pids)) await new Promise((r) => setTimeout(r, 20));
+  const [shPid, sleepPid] = readFileSync(pids, 'utf8').trim().split(' ').map(Number) as [number, number];
+  child.kill('SIGTERM'); // blueprint alone, as systemd's KillMode=process or `kill PID` would
+  const code = await closed;
+  // Its children were sent their signal before it exited; they need a moment to go.
+  for (let i = 0; i < 100 && (alive(shPid) || alive(sleepPid)); i++)
+    await new Promise((r) => setTimeout(r, 50));
+  const left = { sh: alive(shPid), sleep: alive(sleepPid) };
+  for (const pid of [shPid, sleepPid]) if (alive(pid)) process.kill(pid, 'SIGKILL');
+  return { code, out, err, left, tmpLeft: readdirSync(tmp), repo, ended: existsSync(ended) };
+}
+
+describe('SIGTERM to a build', () => {
+  it('ends build.sh and what it runs, removes its temporary files, exits 143 saying so', async () => {
+    const r = await terminatedBuild(false);
+    expect(r.code, r.err).toBe(143);
+    expect(r.err).toContain('error: Interrupted by SIGTERM');
+    expect(r.err).toMatch(/^hint: /m);
+    expect(r.left).toEqual({ sh: false, sleep: false });
+    expect(r.ended).toBe(false);
+    expect(r.tmpLeft).toEqual([]);
+    // Nothing half-made in the repository: no index, no package on its way in.
+    expect(existsSync(path.join(r.repo, 'index.json'))).toBe(false);
+    expect(existsSync(path.join(r.repo, 'pool', '.incoming'))).toBe(false);
+  });
+
+  it('--json: the error document, exit 143', async () => {
+    const r = await terminatedBuild(true);
+    expect(r.code, r.err).toBe(143);
+    expect(JSON.parse(r.out)).toEqual({ error: expect.objectContaining({ code: 'interrupted' }) });
+    expect(r.left).toEqual({ sh: false, sleep: false });
+    expect(r.tmpLeft).toEqual([]);
+  });
+});
