@@ -1,5 +1,6 @@
 import { Agent, request } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
+import { until } from '../helpers/until.js';
 import { type Stub, stubServer } from './helpers.js';
 
 // Overload as a keep-alive client sees it (scripts/bench/kit.mjs at 64 clients): a refusal must not
@@ -31,10 +32,12 @@ describe('the kit under overload', () => {
     stub = await stubServer({ concurrency: 1, maxQueued: 1 });
     let accepted = 0;
     stub.kit.server.on('connection', () => accepted++);
-    const running = work(stub.socket, false, 300);
-    await new Promise((r) => setTimeout(r, 50));
+    // The running one outlasts the steps below on a loaded machine too; each step waits until the
+    // server has the one before (before: 50 ms sleeps, and 300 ms of work).
+    const running = work(stub.socket, false, 3_000);
+    await until('the first request runs', () => stub!.kit.stats().running === 1);
     const queued = work(stub.socket, false, 10);
-    await new Promise((r) => setTimeout(r, 50));
+    await until('the second request is queued', () => stub!.kit.stats().queued === 1);
     const agent = new Agent({ keepAlive: true, maxSockets: 1 });
     try {
       const refused = await work(stub.socket, agent, 10);

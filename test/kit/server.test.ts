@@ -2,6 +2,7 @@ import { request } from 'node:http';
 import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { healthLatency, idleConnections } from '../embeddings/served.js';
+import { until } from '../helpers/until.js';
 import { post, rawExchange, type Stub, stubServer } from './helpers.js';
 
 // The kit in-process, with a stub heavy handler in a real worker thread (issue 14).
@@ -130,13 +131,13 @@ describe('the module server kit', () => {
     slow.write(
       `POST /work HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 9000\r\n\r\n${'{"echo":"'.padEnd(8000, 'a')}`,
     );
-    await sleep(100);
+    // The server holds its 8 KB (before: a 100 ms sleep, which a loaded machine outran).
+    await until('the slow upload is charged', () => stub!.kit.stats().bufferedBytes >= 8000);
     const second = await work(stub.socket, { echo: 'b'.repeat(6000) });
     expect(second.status).toBe(503);
     expect(second.headers['retry-after']).toBe('1');
     slow.destroy();
-    await sleep(100);
-    expect(stub.kit.stats().bufferedBytes).toBe(0);
+    await until('the closed upload is no longer charged', () => stub!.kit.stats().bufferedBytes === 0);
     expect((await work(stub.socket, { echo: 'b'.repeat(6000) })).status).toBe(200);
   });
 
@@ -156,16 +157,18 @@ describe('the module server kit', () => {
 
   it('logs a client that leaves as such, and drops its queued work', async () => {
     stub = await stubServer();
-    const busy = work(stub.socket, { ms: 400, echo: 'busy' });
-    await sleep(50);
+    // Each step waits until the server has the one before (before: sleeps of 50 and 100 ms), and
+    // the busy one outlasts them on a loaded machine too.
+    const busy = work(stub.socket, { ms: 3_000, echo: 'busy' });
+    await until('the busy one runs', () => stub!.kit.stats().running === 1);
     const leaver = connect(stub.socket);
     leaver.write(post('/work', JSON.stringify({ ms: 1000, echo: 'never' })));
-    await sleep(100);
+    await until('the leaver is queued', () => stub!.kit.stats().queued === 1);
     leaver.destroy();
     await busy;
-    await sleep(100);
+    const left = /POST \/work: client closed the connection before the answer/;
+    await until('the leaver is logged', () => left.test(stub!.logged.join('')));
     const text = stub.logged.join('');
-    expect(text).toMatch(/POST \/work: client closed the connection before the answer/);
     expect(text).not.toMatch(/internal error/);
     expect(stub.kit.stats().queued).toBe(0);
   });
@@ -195,7 +198,7 @@ describe('the module server kit', () => {
   it('drains: finishes the running job, refuses new connections, then closes', async () => {
     stub = await stubServer();
     const running = work(stub.socket, { ms: 300, echo: 'last' });
-    await sleep(50);
+    await until('the job runs', () => stub!.kit.stats().running === 1); // before: a 50 ms sleep
     const drained = stub.kit.drain(5000);
     await sleep(20);
     expect(await healthLatency(stub.socket, 500)).toBe(Number.POSITIVE_INFINITY);
