@@ -3,7 +3,7 @@
  * (their sockets name nothing): a document is parsed before any of them is asked, so a document
  * that parses is their 503. The parse-attack tests (test/security/rag-*) need only that much.
  */
-import { request } from 'node:http';
+import { get, request } from 'node:http';
 import { join } from 'node:path';
 import { expect } from 'vitest';
 import { bundleServer } from '../../modules/rag/package.js';
@@ -85,5 +85,68 @@ export function ingest(
     req.setTimeout(waitMs, () => req.destroy(new Error(`no answer within ${waitMs / 1000} s`)));
     req.on('error', (err) => resolve({ status: 0, text: err.message, ms: Date.now() - started }));
     req.end(data);
+  });
+}
+
+/**
+ * Documents sent to one rag and not answered yet (name to bytes), so that a test can wait until rag
+ * has received them all (`received`) before it sends the next one whose order it checks: a fixed
+ * sleep ("all four are read and waiting by now") was outrun by a loaded machine.
+ */
+export class Unanswered {
+  readonly bytes = new Map<string, number>();
+  constructor(readonly socket: string) {}
+
+  /** ingest(), counted until its answer. */
+  ingest(
+    type: string,
+    name: string,
+    body: Buffer | string,
+    waitMs?: number,
+    headers?: Record<string, string>,
+  ): Promise<Ingested> {
+    this.bytes.set(name, Buffer.byteLength(body));
+    return ingest(this.socket, type, name, body, waitMs, headers).finally(() => this.bytes.delete(name));
+  }
+
+  /**
+   * Until rag holds, or has waiting for room, exactly the documents not answered yet: each was
+   * received whole and judged by the ingests' share (its /info `ingesting`). At most `ms`.
+   */
+  async received(ms = 60_000): Promise<void> {
+    const deadline = Date.now() + ms;
+    for (;;) {
+      const want = [...this.bytes.values()].reduce((a, b) => a + b, 0);
+      const now = (await ingesting(this.socket)) ?? {};
+      if (now.held !== undefined && now.held + (now.waiting ?? 0) === want) return;
+      if (Date.now() > deadline)
+        throw new Error(
+          `rag's ingests ${JSON.stringify(now)} are not the ${want} bytes sent and not answered`,
+        );
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
+
+/**
+ * rag's /info `ingesting`, on a connection of its own (agent: false): a kept-alive one, idle between
+ * polls, would be taken by a document's POST and could be closed by the server as it is written.
+ */
+export function ingesting(socket: string): Promise<{ held?: number; waiting?: number } | undefined> {
+  return new Promise((resolve) => {
+    const req = get({ socketPath: socket, path: '/info', agent: false }, (res) => {
+      let text = '';
+      res.on('data', (c: Buffer) => {
+        text += c;
+      });
+      res.on('end', () => {
+        try {
+          resolve((JSON.parse(text) as { ingesting?: { held: number; waiting: number } }).ingesting);
+        } catch {
+          resolve(undefined);
+        }
+      });
+    });
+    req.on('error', () => resolve(undefined));
   });
 }

@@ -12,11 +12,10 @@
  * client holds at most half the share (or one document, whatever its size).
  */
 import { writeFileSync } from 'node:fs';
-import { get } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ServedProcess } from '../helpers/served-module.js';
-import { ingest, PARSED, slowMarkdown, startLoneRag } from '../rag/lone-rag.js';
+import { ingest, PARSED, slowMarkdown, startLoneRag, Unanswered } from '../rag/lone-rag.js';
 import { tempDir } from '../setup/temp-registry.js';
 
 const MIB = 1024 * 1024;
@@ -35,59 +34,17 @@ beforeAll(async () => {
 }, 120_000);
 afterAll(() => rag?.kill());
 
-/**
- * Until rag holds, or has waiting for room, exactly the documents not answered yet (`pending`, name
- * to bytes): each was received whole and judged by the ingests' share (its /info `ingesting`). At
- * most 60 s.
- */
-async function received(pending: Map<string, number>): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const want = [...pending.values()].reduce((a, b) => a + b, 0);
-    const now = (await ingesting()) ?? {};
-    if (now.held !== undefined && now.held + (now.waiting ?? 0) === want) return;
-    if (Date.now() > deadline)
-      throw new Error(`rag's ingests ${JSON.stringify(now)} are not the ${want} bytes sent and not answered`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-/**
- * rag's /info `ingesting`, on a connection of its own (agent: false): a kept-alive one, idle between
- * polls, would be taken by a document's POST and could be closed by the server as it is written.
- */
-function ingesting(): Promise<{ held?: number; waiting?: number } | undefined> {
-  return new Promise((resolve) => {
-    const req = get({ socketPath: rag.socket, path: '/info', agent: false }, (res) => {
-      let text = '';
-      res.on('data', (c: Buffer) => {
-        text += c;
-      });
-      res.on('end', () => {
-        try {
-          resolve((JSON.parse(text) as { ingesting?: { held: number; waiting: number } }).ingesting);
-        } catch {
-          resolve(undefined);
-        }
-      });
-    });
-    req.on('error', () => resolve(undefined));
-  });
-}
-
 describe('many connections of one client get one client’s turns and share', () => {
   it('four hostile documents on four connections without a token: a consumer’s document is parsed before the second is refused', async () => {
     const events: string[] = [];
-    const pending = new Map<string, number>();
-    const hostile = [1, 2, 3, 4].map((i) => {
-      pending.set(`e${i}`, Buffer.byteLength(emphasis(i)));
-      return ingest(rag.socket, 'text/markdown', `e${i}.md`, emphasis(i), 120_000).then((r) => {
-        pending.delete(`e${i}`);
+    const sent = new Unanswered(rag.socket);
+    const hostile = [1, 2, 3, 4].map((i) =>
+      sent.ingest('text/markdown', `e${i}.md`, emphasis(i), 120_000).then((r) => {
         events.push(`hostile ${r.status}`);
         return r;
-      });
-    });
-    await received(pending); // all four are read and waiting on the worker (before: a 500 ms sleep)
+      }),
+    );
+    await sent.received(); // all four are read and waiting on the worker (before: a 500 ms sleep)
     const normal = await ingest(rag.socket, 'text/markdown', 'normal.md', NORMAL, 120_000, VICTIM);
     events.push('normal answered');
     expect([normal.status, normal.text]).toEqual(PARSED);
@@ -98,13 +55,11 @@ describe('many connections of one client get one client’s turns and share', ()
 
   it('one consumer’s documents behind a slow one fill the ingests’ share to 8 bytes: another consumer’s document is still let in', async () => {
     // Two slow ones hold the worker (~25 s) while the rest arrive and wait.
-    const pending = new Map<string, number>();
-    const send = (name: string, type: string, body: string) => {
-      pending.set(name, Buffer.byteLength(body));
-      return ingest(rag.socket, type, name, body, 120_000, ATTACKER).finally(() => pending.delete(name));
-    };
+    const sent = new Unanswered(rag.socket);
+    const send = (name: string, type: string, body: string) =>
+      sent.ingest(type, name, body, 120_000, ATTACKER);
     const slow = [8, 9].map((i) => send(`slow${i}.md`, 'text/markdown', emphasis(i)));
-    await received(pending);
+    await sent.received();
     let left = INGEST_SHARE - 2 * Buffer.byteLength(emphasis(9)) - 8;
     const sizes: number[] = [];
     while (left > 0) {
@@ -114,7 +69,7 @@ describe('many connections of one client get one client’s turns and share', ()
     const filling = sizes.map((n, i) => send(`fill-${i}.txt`, 'text/plain', 'a'.repeat(n)));
     // All received and held or waiting for room (or refused): before, a 4 s sleep, which a loaded
     // machine outran once.
-    await received(pending);
+    await sent.received();
     const victim = await ingest(rag.socket, 'text/plain', 'victim.txt', 'b'.repeat(MIB), 120_000, VICTIM);
     // Before: 503 'documents are being ingested' while the attacker's waited.
     expect([victim.status, victim.text]).toEqual(PARSED);

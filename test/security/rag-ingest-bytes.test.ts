@@ -10,7 +10,7 @@
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ServedProcess } from '../helpers/served-module.js';
-import { ingest, slowMarkdown, startLoneRag } from '../rag/lone-rag.js';
+import { slowMarkdown, startLoneRag, Unanswered } from '../rag/lone-rag.js';
 
 const MIB = 1024 * 1024;
 const BUDGET = 96 * MIB; // RAG_MAX_BUFFERED_BYTES's default (main.ts)
@@ -48,8 +48,9 @@ function retrieve(): Promise<{ status: number; text: string }> {
 
 describe("one client's waiting documents do not hold the whole body budget", () => {
   it('a slow document, then documents filling the budget to a few bytes: a retrieval is still let in', async () => {
-    const first = ingest(rag.socket, 'text/markdown', 'slow.md', slow, 120_000);
-    await new Promise((r) => setTimeout(r, 300)); // the slow one holds the worker
+    const sent = new Unanswered(rag.socket);
+    const first = sent.ingest('text/markdown', 'slow.md', slow, 120_000);
+    await sent.received(); // the slow one holds the worker (before: a 300 ms sleep)
     // The rest of the budget but 8 bytes, in documents of at most the body limit.
     let left = BUDGET - Buffer.byteLength(slow) - 8;
     const sizes: number[] = [];
@@ -57,10 +58,8 @@ describe("one client's waiting documents do not hold the whole body budget", () 
       sizes.push(Math.min(BODY, left));
       left -= sizes.at(-1)!;
     }
-    const filling = sizes.map((n, i) =>
-      ingest(rag.socket, 'text/plain', `fill-${i}.txt`, 'a'.repeat(n), 120_000),
-    );
-    await new Promise((r) => setTimeout(r, 1_500)); // all received and waiting (or refused)
+    const filling = sizes.map((n, i) => sent.ingest('text/plain', `fill-${i}.txt`, 'a'.repeat(n), 120_000));
+    await sent.received(); // all received and waiting (or refused) (before: a 1.5 s sleep)
     const r = await retrieve();
     // Let in: it reaches the (absent) embeddings module. Before: the kit's budget refused it.
     expect(r.text).not.toMatch(/too many request bodies/);

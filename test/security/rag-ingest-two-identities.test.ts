@@ -13,7 +13,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ServedProcess } from '../helpers/served-module.js';
-import { ingest, PARSED, slowMarkdown, startLoneRag } from '../rag/lone-rag.js';
+import { PARSED, slowMarkdown, startLoneRag, Unanswered } from '../rag/lone-rag.js';
 import { tempDir } from '../setup/temp-registry.js';
 
 const MIB = 1024 * 1024;
@@ -43,23 +43,23 @@ describe('one consumer with and without its token does not fill the ingests’ s
       return r;
     };
     // The attacker's slow one holds the worker; its large ones wait for it, holding their bytes.
-    const first = ingest(rag.socket, 'text/markdown', 'slow.md', slow, 120_000, ATTACKER);
-    await new Promise((r) => setTimeout(r, 300));
-    const tokenless = ingest(rag.socket, 'text/plain', 'big.txt', 'a'.repeat(BODY), 120_000).then(tag('big'));
-    await new Promise((r) => setTimeout(r, 1_500));
+    // Each step waits until rag has received what was sent (before: sleeps of 0.3 to 1.5 s).
+    const sent = new Unanswered(rag.socket);
+    const first = sent.ingest('text/markdown', 'slow.md', slow, 120_000, ATTACKER);
+    await sent.received();
+    const tokenless = sent.ingest('text/plain', 'big.txt', 'a'.repeat(BODY), 120_000).then(tag('big'));
+    await sent.received();
     const rest = INGEST_SHARE - BODY - Buffer.byteLength(slow) - 8;
-    const token = ingest(rag.socket, 'text/plain', 'rest.txt', 'b'.repeat(rest), 120_000, ATTACKER).then(
-      tag('rest'),
-    );
-    await new Promise((r) => setTimeout(r, 1_500)); // both received and waiting for the worker
-    const victim = ingest(rag.socket, 'text/plain', 'victim.txt', 'c'.repeat(MIB), 120_000, VICTIM).then(
-      tag('victim'),
-    );
-    await new Promise((r) => setTimeout(r, 500));
+    const token = sent
+      .ingest('text/plain', 'rest.txt', 'b'.repeat(rest), 120_000, ATTACKER)
+      .then(tag('rest'));
+    await sent.received(); // both received and waiting for the worker
+    const victim = sent
+      .ingest('text/plain', 'victim.txt', 'c'.repeat(MIB), 120_000, VICTIM)
+      .then(tag('victim'));
+    await sent.received(); // the victim's waits for room
     // The attacker's next one on its token arrives after the victim's, and is let in after it.
-    const next = ingest(rag.socket, 'text/plain', 'next.txt', 'd'.repeat(MIB), 120_000, ATTACKER).then(
-      tag('next'),
-    );
+    const next = sent.ingest('text/plain', 'next.txt', 'd'.repeat(MIB), 120_000, ATTACKER).then(tag('next'));
     // Before: [503, 'busy: 50331640 bytes of documents are being ingested (at most 50331648 at once)'].
     const v = await victim;
     expect([v.status, v.text]).toEqual(PARSED);

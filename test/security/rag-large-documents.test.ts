@@ -18,7 +18,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseBudget } from '../../modules/rag/server/budget.js';
 import type { ServedProcess } from '../helpers/served-module.js';
-import { ingest, PARSED, startLoneRag } from '../rag/lone-rag.js';
+import { ingest, PARSED, startLoneRag, Unanswered } from '../rag/lone-rag.js';
 
 const MiB = 1024 * 1024;
 const NORMAL = '# Notes\n\nA paragraph about *things*, with a [link](https://example.org).\n';
@@ -38,11 +38,12 @@ describe('a ~4 MiB hostile document does not hold the parse worker for its size'
     const budget = parseBudget('html', html.length, 300, 10, (m) => new Error(m));
     const events: string[] = [];
     const deadline = setTimeout(() => events.push('hostile budget out'), budget.ms);
-    const hostile = ingest(rag.socket, 'text/html', 'deep.html', html, 120_000).then((r) => {
+    const sent = new Unanswered(rag.socket);
+    const hostile = sent.ingest('text/html', 'deep.html', html, 120_000).then((r) => {
       events.push('hostile answered');
       return r;
     });
-    await new Promise((r) => setTimeout(r, 300)); // the hostile one reaches the worker first
+    await sent.received(); // the hostile one reaches the worker first (before: a 300 ms sleep)
     const normal = await ingest(rag.socket, 'text/markdown', 'normal.md', NORMAL, 120_000);
     events.push('normal answered');
     const refused = await hostile;

@@ -11,7 +11,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ServedProcess } from '../helpers/served-module.js';
-import { ingest, PARSED, startLoneRag } from '../rag/lone-rag.js';
+import { ingest, PARSED, startLoneRag, Unanswered } from '../rag/lone-rag.js';
 import { bookPdf, formBombPdf } from '../rag/pdf-fixtures.js';
 
 const NORMAL = '# Notes\n\nA paragraph about *things*, with a [link](https://example.org).\n';
@@ -21,8 +21,9 @@ const NORMAL = '# Notes\n\nA paragraph about *things*, with a [link](https://exa
  * the normal one parsed, both within a minute.
  */
 async function refusedWithNormalBehind(type: string, name: string, hostile: Buffer | string): Promise<void> {
-  const first = ingest(rag.socket, type, name, hostile);
-  await new Promise((r) => setTimeout(r, 300)); // the hostile one is in the worker first
+  const sent = new Unanswered(rag.socket);
+  const first = sent.ingest(type, name, hostile);
+  await sent.received(); // the hostile one is in the worker first (before: a 300 ms sleep)
   const normal = await ingest(rag.socket, 'text/markdown', 'normal.md', NORMAL);
   const refused = await first;
   expect([refused.status, refused.text]).toEqual([

@@ -23,7 +23,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseBudget } from '../../modules/rag/server/budget.js';
 import type { ServedProcess } from '../helpers/served-module.js';
-import { ingest, PARSED, slowMarkdown, startLoneRag } from '../rag/lone-rag.js';
+import { ingest, PARSED, slowMarkdown, startLoneRag, Unanswered } from '../rag/lone-rag.js';
 import { tempDir } from '../setup/temp-registry.js';
 
 const NORMAL = '# Notes\n\nA paragraph about *things*, with a [link](https://example.org).\n';
@@ -55,13 +55,14 @@ describe("one client's documents do not keep another client's waiting behind all
   it('four hostile Markdown documents from one consumer on four connections: another consumer’s document is parsed before the second is refused', async () => {
     const as = (who: keyof typeof TOKENS) => ({ authorization: `Bearer ${TOKENS[who]}` });
     const events: string[] = [];
+    const sent = new Unanswered(tokened.socket);
     const hostile = [1, 2, 3, 4].map((i) =>
-      ingest(tokened.socket, 'text/markdown', `e${i}.md`, emphasis(i), 120_000, as('attacker')).then((r) => {
+      sent.ingest('text/markdown', `e${i}.md`, emphasis(i), 120_000, as('attacker')).then((r) => {
         events.push(`hostile ${r.status}`);
         return r;
       }),
     );
-    await new Promise((r) => setTimeout(r, 500)); // all four are read and waiting on the worker
+    await sent.received(); // all four are read and waiting on the worker (before: a 500 ms sleep)
     const normal = await ingest(tokened.socket, 'text/markdown', 'normal.md', NORMAL, 120_000, as('victim'));
     events.push('normal answered');
     expect([normal.status, normal.text]).toEqual(PARSED);
@@ -72,8 +73,9 @@ describe("one client's documents do not keep another client's waiting behind all
 
   it('three hostile documents whose client left are not parsed for nobody', async () => {
     const events: string[] = [];
-    const kept = ingest(rag.socket, 'text/markdown', 'k.md', emphasis(11), 120_000);
-    await new Promise((r) => setTimeout(r, 200)); // the kept one reaches the worker first
+    const sent = new Unanswered(rag.socket);
+    const kept = sent.ingest('text/markdown', 'k.md', emphasis(11), 120_000);
+    await sent.received(); // the kept one reaches the worker first (before: a 200 ms sleep)
     // Three more on connections the client closes once they are read and waiting.
     const left = [12, 13, 14].map((i) => {
       const body = emphasis(i);
@@ -85,9 +87,10 @@ describe("one client's documents do not keep another client's waiting behind all
       });
       req.on('error', () => undefined);
       req.end(body);
+      sent.bytes.set(`l${i}.md`, Buffer.byteLength(body));
       return req;
     });
-    await new Promise((r) => setTimeout(r, 500));
+    await sent.received(); // (before: a 500 ms sleep)
     for (const req of left) req.destroy();
     // The kept one's budget and as much again to spare. Before, each of the three left was parsed
     // to its budget first.
@@ -102,13 +105,14 @@ describe("one client's documents do not keep another client's waiting behind all
 
   it('four hostile documents waiting on the worker: another client’s retrieval is answered before the first is refused', async () => {
     const events: string[] = [];
+    const sent = new Unanswered(rag.socket);
     const hostile = [21, 22, 23, 24].map((i) =>
-      ingest(rag.socket, 'text/markdown', `h${i}.md`, emphasis(i), 120_000).then((r) => {
+      sent.ingest('text/markdown', `h${i}.md`, emphasis(i), 120_000).then((r) => {
         events.push(`hostile ${r.status}`);
         return r;
       }),
     );
-    await new Promise((r) => setTimeout(r, 500)); // all four are read and waiting on the worker
+    await sent.received(); // all four are read and waiting on the worker (before: a 500 ms sleep)
     const retrieval = await new Promise<{ status: number; text: string }>((resolve) => {
       const body = JSON.stringify({ query: 'how do I reset it?' });
       request(
