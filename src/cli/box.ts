@@ -1,4 +1,5 @@
 import { type Box, openBox, type Question, UsageError } from '../app/index.js';
+import { showFingerprint } from '../present/fingerprint.js';
 import { reachLines } from '../present/install.js';
 import { table } from '../present/table.js';
 import { bytes } from '../present/units.js';
@@ -41,7 +42,7 @@ async function confirmOnTerminal(ctx: Context, q: Question): Promise<boolean> {
     if (!ctx.interactive)
       throw new UsageError(
         'Refusing to trust a key without its fingerprint',
-        `Pass --fingerprint ${q.key.fingerprint} after checking it with the publisher (or --yes).`,
+        `Pass --fingerprint ${showFingerprint(q.key.fingerprint)} after checking it with the publisher (or --yes).`,
       );
     return confirm(ctx, 'Trust this key to sign packages for this box?');
   }

@@ -1,4 +1,5 @@
 import { escapeLine } from './escape.js';
+import { showFingerprint } from './fingerprint.js';
 
 // What an install says: before the yes (the modules a package reaches) and after it (each
 // installed package, and a kept data folder it will not get). Not in present/packages.ts, which
@@ -6,7 +7,7 @@ import { escapeLine } from './escape.js';
 
 /** Whom a kept data folder came from: a repository and its key, or a package file. */
 const keptFrom = (o: { origin: string; signer: string }) =>
-  `${/^[a-z0-9][a-z0-9._-]*$/.test(o.origin) && o.origin !== 'file' && o.origin !== 'local' ? `repository ${o.origin}` : 'a package file'}, key ${o.signer.toUpperCase() || 'unknown'}`;
+  `${/^[a-z0-9][a-z0-9._-]*$/.test(o.origin) && o.origin !== 'file' && o.origin !== 'local' ? `repository ${o.origin}` : 'a package file'}, key ${showFingerprint(o.signer) || 'unknown'}`;
 
 const names = (l: string[]) => l.map(escapeLine).join(', ');
 

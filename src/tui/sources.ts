@@ -20,6 +20,7 @@ import {
   type SystemStatus,
 } from '../app/index.js';
 import { escapeData, escapeText } from '../present/escape.js';
+import { showFingerprint } from '../present/fingerprint.js';
 import { gpuRows } from '../present/gpu.js';
 import { dataHeldLine, reachLines } from '../present/install.js';
 import { packageProgress, verifiedLine } from '../present/packages.js';
@@ -282,7 +283,7 @@ export function coreSources(at: string | Box): Sources {
           ({
             available: true,
             value: keys.map((k) => ({
-              fingerprint: k.fingerprint.toUpperCase(),
+              fingerprint: showFingerprint(k.fingerprint),
               name: `${k.userIds.join(', ')}${k.revoked ? ' [REVOKED]' : ''}`,
             })),
           }) as const,
@@ -324,9 +325,9 @@ export function coreSources(at: string | Box): Sources {
         const shown = shownSigner.get(name);
         if (signer) {
           progress(verifiedLine(signer));
-          if (shown !== undefined && shown.toUpperCase() !== signer.fingerprint)
+          if (shown !== undefined && showFingerprint(shown) !== showFingerprint(signer.fingerprint))
             progress(
-              `warning: this is not the key shown before installing (${shown.toUpperCase() || 'none'})`,
+              `warning: this is not the key shown before installing (${showFingerprint(shown) || 'none'})`,
             );
         }
       } else if (action === 'remove') await box.packages.remove([name], call);

@@ -9,6 +9,7 @@ import {
   type SystemStatus,
 } from '../app/index.js';
 import { encryptionLine } from '../present/encryption.js';
+import { showFingerprint } from '../present/fingerprint.js';
 import { dataHeldLine, reachLines } from '../present/install.js';
 import { outboundRows, outboundSummary } from '../present/outbound.js';
 import { packageProgress, verifiedLine } from '../present/packages.js';
@@ -214,7 +215,7 @@ export function appOps(root: string, env: NodeJS.ProcessEnv = process.env): Dash
     gpus,
     keys: async () =>
       (await box.keys.list()).map((k) => ({
-        fingerprint: k.fingerprint.toUpperCase(),
+        fingerprint: showFingerprint(k.fingerprint),
         name: k.userIds.join(', '),
         state: k.revoked ? 'REVOKED' : 'trusted',
       })),
@@ -222,7 +223,7 @@ export function appOps(root: string, env: NodeJS.ProcessEnv = process.env): Dash
       (await box.repos.list()).map((r) => ({
         name: r.name,
         url: r.url,
-        keys: (r.keys ?? []).map((k) => k.toUpperCase()),
+        keys: (r.keys ?? []).map(showFingerprint),
         state:
           r.version !== undefined
             ? `version ${r.version}, ${r.packages ?? 0} package(s)${r.expires ? `, expires ${r.expires}` : ''}`

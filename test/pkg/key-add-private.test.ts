@@ -21,7 +21,7 @@ describe('pkg key add given a private key', () => {
   it('trusts its public part and warns that a private key was copied here', async () => {
     const { key, r } = await addKeyFile('privateFile');
     expect(r.code).toBe(0);
-    expect(r.out).toContain(`trusted ${key.fingerprint}`);
+    expect(r.out).toContain(`trusted ${key.fingerprint.toUpperCase()}`);
     expect(r.err).toMatch(/warning: .*private key/);
     expect(r.err).toContain(key.privateFile);
   });

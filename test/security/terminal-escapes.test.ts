@@ -154,10 +154,10 @@ describe.skipIf(!existsSync(blueprintExe))('the real executable escapes untruste
     expect(r.stderr).not.toMatch(RAW);
     expect(r.stdout).not.toMatch(RAW);
     const lines = r.stderr.split('\n');
-    expect(lines[0]).toBe(`Key ${key.fingerprint}`);
+    expect(lines[0]).toBe(`Key ${key.fingerprint.toUpperCase()}`);
     // The user ID is on its own line, visibly escaped, and nothing else claims to be the key.
     expect(lines[1]).toContain('Mallory\\x1b[1A\\x1b[2K\\x0dKey 0000');
-    expect(lines.filter((l) => l.startsWith('Key '))).toEqual([`Key ${key.fingerprint}`]);
+    expect(lines.filter((l) => l.startsWith('Key '))).toEqual([`Key ${key.fingerprint.toUpperCase()}`]);
     const list = await bpkg(fresh, ['key', 'list']);
     expect(list.stdout).not.toMatch(RAW);
     expect(list.stdout).toContain('Mallory\\x1b[1A');
@@ -167,7 +167,7 @@ describe.skipIf(!existsSync(blueprintExe))('the real executable escapes untruste
     const r = await bpkg(tempDir('bp-esc-trust-'), ['key', 'add', key.publicFile]);
     expect(r.code).not.toBe(0);
     expect(r.stderr).not.toMatch(RAW);
-    expect(r.stderr).toContain(`--fingerprint ${key.fingerprint}`);
+    expect(r.stderr).toContain(`--fingerprint ${key.fingerprint.toUpperCase()}`);
   });
 
   for (const args of [['list'], ['info', 'evil'], ['search', 'evil'], ['search', '']])

@@ -1,5 +1,6 @@
 import type { ImportProgress } from '../../app/index.js';
 import { NotFoundError, UsageError } from '../../app/index.js';
+import { showFingerprint } from '../../present/fingerprint.js';
 import { removedLine } from '../../present/packages.js';
 import { table } from '../../present/table.js';
 import { bytes } from '../../present/units.js';
@@ -107,7 +108,7 @@ Exit codes: 2 bad arguments, 3 file not found, 4 not a GGUF, 5 name taken, 7 dis
       [
         `installed ${r.package} ${r.version} (origin local), ${bytes(r.source.bytes)}`,
         `  sha256 ${r.source.sha256}`,
-        `  signed by this box's key ${r.signer.toUpperCase()}`,
+        `  signed by this box's key ${showFingerprint(r.signer)}`,
         ...Object.keys(r.files).map((f) => `  ${f}`),
         ...(ctx.json ? [] : [await serveLine(ctx)]),
       ].join('\n'),
@@ -179,7 +180,7 @@ local package files only, never for a repository. Exit 3 when no import has made
         'This box has no local key yet',
         'The first `blueprint model import` makes it.',
       );
-    ctx.result(key, `${key.fingerprint.toUpperCase()}  (signs local packages only)`);
+    ctx.result(key, `${showFingerprint(key.fingerprint)}  (signs local packages only)`);
   },
 };
 

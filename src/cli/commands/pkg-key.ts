@@ -1,6 +1,7 @@
 /** `bpkg key add | list | remove`: the publisher keys this box trusts, and what each may sign. */
 import { type ListedKey, UsageError } from '../../app/index.js';
 import { escapeLine } from '../../present/escape.js';
+import { showFingerprint } from '../../present/fingerprint.js';
 import { cliBox } from '../box.js';
 import { type CommandSpec, optString } from '../command.js';
 import { readNamedFile } from '../named-file.js';
@@ -9,7 +10,7 @@ import { readNamedFile } from '../named-file.js';
 function keyLines(list: ListedKey[]): string {
   const lines = list.map((k) =>
     [
-      `${k.fingerprint}${k.revoked ? ' [REVOKED]' : ''}${k.expires ? ` (expires ${k.expires})` : ''}`,
+      `${showFingerprint(k.fingerprint)}${k.revoked ? ' [REVOKED]' : ''}${k.expires ? ` (expires ${k.expires})` : ''}`,
       `  ${k.userIds.map(escapeLine).join(', ')}`,
       `  repositories: ${k.repositories.length ? k.repositories.map(escapeLine).join(', ') : 'none'}`,
     ].join('\n'),
@@ -52,7 +53,7 @@ Examples:
       if (!pin) {
         const k = await keys.inspect(armored);
         ctx.info(
-          `Key ${k.fingerprint}\n  ${k.userIds.map(escapeLine).join('\n  ')}\n  created ${k.created}${k.expires ? `, expires ${k.expires}` : ''}`,
+          `Key ${showFingerprint(k.fingerprint)}\n  ${k.userIds.map(escapeLine).join('\n  ')}\n  created ${k.created}${k.expires ? `, expires ${k.expires}` : ''}`,
         );
       }
       const k = await keys.trust(armored, pin ? { fingerprint: pin } : {});
@@ -61,7 +62,10 @@ Examples:
         ctx.warn(
           `${arg === '-' ? 'Standard input' : arg} is a private key: only its public part is trusted. The private key can sign packages this box installs: keep it off the box${arg === '-' ? '' : ` (delete ${arg} here if it is a copy)`}, and give the public key (gpg --export --armor FINGERPRINT) next time.`,
         );
-      return ctx.report(k, `trusted ${k.fingerprint} (${k.userIds.map(escapeLine).join(', ')})`);
+      return ctx.report(
+        k,
+        `trusted ${showFingerprint(k.fingerprint)} (${k.userIds.map(escapeLine).join(', ')})`,
+      );
     }
     if (action === 'remove' && arg) {
       await keys.remove(arg);

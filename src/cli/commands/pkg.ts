@@ -1,6 +1,7 @@
 import { ExitCode, UsageError, type VerifyReport } from '../../app/index.js';
 import { quickSearch } from '../../app/search.js';
 import { escapeLine } from '../../present/escape.js';
+import { showFingerprint, showFingerprints } from '../../present/fingerprint.js';
 import { installedLine } from '../../present/install.js';
 import { packageCount, removedLine } from '../../present/packages.js';
 import { table } from '../../present/table.js';
@@ -161,7 +162,7 @@ const info: CommandSpec = {
     const newest = r.available[0];
     const lines = [
       `Package: ${r.name}`,
-      `Installed: ${r.installed ? `${r.installed.version} (from ${r.installed.origin}, signed by ${r.installed.signer})` : 'no'}`,
+      `Installed: ${r.installed ? `${r.installed.version} (from ${r.installed.origin}, signed by ${showFingerprint(r.installed.signer)})` : 'no'}`,
       ...(r.installed?.previous ? [`Rollback to: ${r.installed.previous}`] : []),
       ...(r.installed
         ? [
@@ -272,7 +273,7 @@ const bundle: CommandSpec = {
     ctx.report(
       r,
       r.repositories
-        .map((x) => `${x.dir}: ${x.packages.join(', ')} (signed by ${x.keys.join(', ')})`)
+        .map((x) => `${x.dir}: ${x.packages.join(', ')} (signed by ${showFingerprints(x.keys)})`)
         .join('\n'),
     );
   },
@@ -318,12 +319,12 @@ const repo: CommandSpec = {
       });
       return ctx.report(
         r,
-        `added repository ${r.name} (${r.url})${r.keys?.length ? `, signed by ${r.keys.join(', ')}` : ''}; run \`bpkg update\``,
+        `added repository ${r.name} (${r.url})${r.keys?.length ? `, signed by ${showFingerprints(r.keys)}` : ''}; run \`bpkg update\``,
       );
     }
     if (action === 'set-key' && name && url) {
       const r = await repos.setKeys(name, [url, ...more]);
-      return ctx.report(r, `repository ${r.name} is now signed by ${r.keys!.join(', ')} only`);
+      return ctx.report(r, `repository ${r.name} is now signed by ${showFingerprints(r.keys!)} only`);
     }
     if (action === 'remove' && name) {
       await repos.remove(name);
@@ -340,7 +341,7 @@ const repo: CommandSpec = {
                 r.name,
                 [r.url, ...(r.mirrors ?? [])].join(' '),
                 r.version !== undefined ? `v${r.version}, ${packageCount(r.packages ?? 0)}` : 'not fetched',
-                r.keys?.length ? r.keys.join(', ') : 'no key bound',
+                r.keys?.length ? showFingerprints(r.keys) : 'no key bound',
               ]),
             ])
           : 'No repositories. Add one: bpkg repo add NAME URL --key FPR',

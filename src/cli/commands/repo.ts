@@ -8,6 +8,7 @@ import {
   signFile,
   writeSigningKey,
 } from '../../app/publish.js';
+import { showFingerprint } from '../../present/fingerprint.js';
 import { packageCount } from '../../present/packages.js';
 import { bytes, duration } from '../../present/units.js';
 import type { CommandGroup, CommandSpec, Parsed } from '../command.js';
@@ -128,7 +129,10 @@ const keygen: CommandSpec = {
       optString(parsed, 'name') ?? 'BlueprintOS repository',
       optString(parsed, 'email') ?? 'repo@blueprintos.invalid',
     );
-    ctx.result(k, `key ${k.fingerprint} written to ${out} (keep signing-key.asc and revocation.asc secret)`);
+    ctx.result(
+      k,
+      `key ${showFingerprint(k.fingerprint)} written to ${out} (keep signing-key.asc and revocation.asc secret)`,
+    );
   },
 };
 
@@ -155,7 +159,7 @@ const rotate: CommandSpec = {
     await announceKeyRotation(repoDir, pub.armor, pub.fingerprint, signerFrom(parsed));
     ctx.report(
       { fingerprint: pub.fingerprint },
-      `announced key ${pub.fingerprint} in ${repoDir}/keys/rotation.json`,
+      `announced key ${showFingerprint(pub.fingerprint)} in ${repoDir}/keys/rotation.json`,
     );
   },
 };
