@@ -2,6 +2,7 @@ import { readFileSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { dirname } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { until } from '../helpers/until.js';
 import { call } from './helpers.js';
 import { bundle, healthLatency, idleConnections, rawRequest, type Served, serve } from './served.js';
 
@@ -124,9 +125,11 @@ describe('the embeddings service under load and faults (issue 14)', () => {
     await sleep(50);
     const other = await call(s.socket, 'POST', '/embed', { inputs: 'second client' });
     expect(other.status).toBe(200);
-    await sleep(500);
+    // The flood was served too, in its turn (waited for, at most 30 s: before, a 500 ms sleep, in
+    // which a loaded machine may not have embedded the flood's first).
+    await until('the flood answered', () => /^HTTP\/1\.1 200 /.test(floodAnswers));
     flood.destroy();
-    expect(floodAnswers).toMatch(/^HTTP\/1\.1 200 /); // the flood was served too, in its turn
+    expect(floodAnswers).toMatch(/^HTTP\/1\.1 200 /);
   });
 
   it('finding 4: rate-limits repeated lines, and the start-up lines survive an overload', async () => {
@@ -169,7 +172,8 @@ describe('the embeddings service under load and faults (issue 14)', () => {
     );
     await sleep(100);
     gone.destroy();
-    await sleep(300);
+    // Waited for, at most 30 s (before: a 300 ms sleep).
+    await until('the client gone logged', () => /client closed the connection/.test(s.log()));
     expect(s.log()).not.toMatch(/internal error/);
     expect(s.log()).toMatch(/client closed the connection/);
   });

@@ -2,6 +2,7 @@ import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createKitServer, createLog, type KitServer } from '../../modules/kit/server/index.js';
+import { until } from '../helpers/until.js';
 import { tempDir } from '../setup/temp-registry.js';
 import { post } from './helpers.js';
 
@@ -81,7 +82,7 @@ describe('kit: ctx.hold keeps a connection from the idle sweep', () => {
     await sleep(IDLE_MS * 5);
     expect(c.seen.closed).toBe(false);
     held.open('done');
-    for (let i = 0; i < 100 && !c.seen.got.includes('"done"'); i++) await sleep(10);
+    await until('the held answer', () => c.seen.got.includes('"done"')); // before: at most 1 s
     expect(c.seen.got).toMatch(/^HTTP\/1\.1 200 /);
     expect(c.seen.got).toContain('{"v":"done"}');
     c.s.destroy();

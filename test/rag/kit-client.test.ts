@@ -18,6 +18,7 @@ import { createServer as createNetServer, type Server as NetServer, type Socket 
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UnixHttpClient, UnixHttpError } from '../../modules/kit/client/unix-http.js';
+import { until } from '../helpers/until.js';
 import { tempDir } from '../setup/temp-registry.js';
 
 let dir: string;
@@ -166,7 +167,7 @@ describe('the kit unix-socket HTTP client against node:http', () => {
     const c = new UnixHttpClient({ socketPath: httpSocket, idleMs: 50 });
     await c.request({ method: 'GET', path: '/json', timeoutMs: T });
     expect(c.connections).toBe(1);
-    await new Promise((r) => setTimeout(r, 150));
+    await until('the idle connection closed', () => c.connections === 0); // before: a 150 ms sleep
     expect(c.connections).toBe(0);
   });
 

@@ -118,8 +118,9 @@ describe('answers to clients that do not read are bounded across connections', (
       nonReader(s.socket);
       await until(() => s.answered() > i);
     }
-    await new Promise((r) => setTimeout(r, 100));
-    // Before the bound: 24 answers held (~45 MiB) until the 60 s idle timeout.
+    // Before the bound: 24 answers held (~45 MiB) until the 60 s idle timeout. (Waited for, at most
+    // 10 s: before, a 100 ms sleep.)
+    await until(() => s.held() <= BUDGET + ANSWER);
     expect(s.held()).toBeLessThanOrEqual(BUDGET + ANSWER);
     expect(s.logged.join('')).toMatch(/unread answers/);
     // The service still answers /health, and a client that reads gets its whole answer.
@@ -160,8 +161,9 @@ describe('answers to clients that do not read are bounded across connections', (
       clients.push(c);
       await until(() => s.answered() >= 4 * (i + 1));
     }
-    await new Promise((r) => setTimeout(r, 100));
-    // Before: 16 answers (32 MiB) held for 4 connections until the idle timeout.
+    // Before: 16 answers (32 MiB) held for 4 connections until the idle timeout. (Waited for, at
+    // most 10 s: before, a 100 ms sleep.)
+    await until(() => s.madeForOpen() <= BUDGET + ANSWER);
     expect(s.madeForOpen()).toBeLessThanOrEqual(BUDGET + ANSWER);
     expect(
       await rawExchange(s.socket, 'GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'),

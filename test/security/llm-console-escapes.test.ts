@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bundleLlm, postJson, serveLlm, UNSAFE } from '../helpers/served-llm.js';
 import type { ServedProcess } from '../helpers/served-module.js';
+import { until } from '../helpers/until.js';
 import { tempDir } from '../setup/temp-registry.js';
 
 const hostile = '\x1b]0;owned\x07\x1b[2J\r\n2026-12-01T00:00:00.000Z llm: forged \u202eevil\u009b31m';
@@ -33,7 +34,8 @@ describe("what node-llama-cpp prints about a client's schema reaches the log esc
       });
       expect(status).toBeLessThan(500);
     }
-    await new Promise((r) => setTimeout(r, 200));
+    // Its stderr reaches us (before: a 200 ms sleep).
+    await until('the warning logged', () => /Reference [\s\S]*?does not/.test(llm.log()));
     const log = llm.log();
     // The warning was written (the test reaches the library's console), and escaped.
     expect(log).toMatch(/Reference [\s\S]*?does not/);

@@ -7,6 +7,7 @@ import { publishRepository } from '../../src/core/pkg/publish-remote.js';
 import { configureTransports } from '../../src/core/pkg/transport.js';
 import { buildRepo, makeKey, makeSource, tempDir } from '../helpers/pkg.js';
 import { startS3rver } from '../helpers/s3-server.js';
+import { until } from '../helpers/until.js';
 
 /**
  * Review of the upload's descriptor handling (transports/http.ts, publish-remote.ts): each of the
@@ -52,6 +53,9 @@ afterAll(async () => {
 });
 
 const settle = () => new Promise((r) => setTimeout(r, 300));
+/** Until no more descriptors are open than `before` (at most 10 s; before: a 300 ms sleep). */
+const closed = (before: number) =>
+  until('descriptors closed', () => fds() <= before, 10_000).catch(() => undefined);
 
 describe("a publish's descriptors", () => {
   it('a publish to a bucket closes each file once and leaves none open', async () => {
@@ -59,7 +63,7 @@ describe("a publish's descriptors", () => {
     await settle();
     const before = fds();
     for (let i = 0; i < 3; i++) await publishRepository(repoDir, `s3://blueprint-repo/again-${i}`);
-    await settle();
+    await closed(before);
     expect(badClose).toEqual([]);
     expect(fds()).toBeLessThanOrEqual(before);
   }, 60_000);
@@ -69,7 +73,7 @@ describe("a publish's descriptors", () => {
     const before = fds();
     for (let i = 0; i < 3; i++)
       await expect(publishRepository(repoDir, 's3://no-such-bucket/x')).rejects.toBeTruthy();
-    await settle();
+    await closed(before);
     expect(badClose).toEqual([]);
     expect(fds()).toBeLessThanOrEqual(before);
   }, 60_000);

@@ -9,6 +9,7 @@
  */
 import { Agent } from 'node:http';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { until } from '../helpers/until.js';
 import { bundle, callSocket, newDataDir, type Served, serve } from '../vectors/served.js';
 
 let s: Served;
@@ -53,7 +54,9 @@ it('a snapshot create is answered while another client keeps large upserts in fl
     }
   };
   const writers = [writer(), writer(), writer(), writer()];
-  await new Promise((r) => setTimeout(r, 1_000)); // the writes are flowing
+  // The writes are flowing (before: a 1 s sleep; on a loaded machine fewer than 4 were done by then,
+  // and the writers stop once the snapshot is answered).
+  await until('the writes are flowing', () => upserts >= 8, FLOOD_MS / 2);
   const snap = await callSocket(s.socket, agent, 'POST', '/collections/busy/snapshots');
   answeredAt = Date.now();
   const stillWriting = !gaveUp;

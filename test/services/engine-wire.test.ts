@@ -8,6 +8,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openEngine } from '../../src/core/services/engine.js';
 import { answerParser, MAX_ANSWER_BYTES, openWire } from '../../src/core/services/engine-wire.js';
+import { until } from '../helpers/until.js';
 import { tempDir } from '../setup/temp-registry.js';
 
 const servers: net.Server[] = [];
@@ -185,7 +186,7 @@ describe('engine wire: connections', () => {
     const engine = openEngine(sock);
     expect(await engine.libpod('GET', '/containers/a/json')).toBe('ok');
     // The spare is open before the second request is asked.
-    await new Promise((r) => setTimeout(r, 50));
+    await until('the spare connected', () => connections() === 2); // before: a 50 ms sleep
     expect(connections()).toBe(2);
     expect(await engine.libpod('POST', '/containers/a/start', { ok: [304] })).toBe('ok');
     expect(requests.map((r) => r.split('\r\n')[0])).toEqual([
