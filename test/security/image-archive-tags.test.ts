@@ -131,10 +131,11 @@ describe('removing a module leaves an image the admin has tagged', () => {
     const box = await makeBox(same);
     const name = uniqueName('bpt-same');
     await box.install(name);
-    expect(await idOf(ownImageTag(name, '1.0.0', box.root))).toBe(admins);
+    const own = ownImageTag(name, '1.0.0', box.root); // the box's identity's: named while it exists
+    expect(await idOf(own)).toBe(admins);
     await box.cleanup();
     expect(await idOf(adminTag)).toBe(admins);
-    expect(await idOf(ownImageTag(name, '1.0.0', box.root))).toBeUndefined();
+    expect(await idOf(own)).toBeUndefined();
   }, 120_000);
 });
 

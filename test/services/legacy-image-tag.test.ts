@@ -1,49 +1,96 @@
 /**
  * The tag a module's image had before the tags were a box's (ff845f5: legacyModuleImageTag, the
- * name and version alone) is every box's on the engine. A box whose install made its own tag took
- * the legacy tag off too at its removal, and with it the image that another box, installed before
- * the change and holding only that tag, had not started: that box's service could no longer start.
- * A removal takes the legacy tag only where the image did not have this box's own (an install made
- * before the change). Real Podman, the executable (`npm run build` first).
+ * name and version alone) is every box's on the engine. A removal that took it took the image that
+ * another box, installed before the change and holding only that tag, had not started: that box's
+ * service could no longer start (c82b033 kept it where the removing box had its own tag; a copy of
+ * a box installed before had none, and still took it). No removal takes the legacy tag now: a box's
+ * first start gives the image its own tag (a box installed before has one from then on), and the
+ * removal that leaves an image held by the legacy tag alone says so, with the command that removes
+ * it once no other box uses it. Real Podman, the executable (`npm run build` first).
  */
 import { execFileSync } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { legacyModuleImageTag } from '../../src/core/services/images.js';
-import { bpkg, tempDir } from '../helpers/pkg.js';
-import { helloPackageRoot, podman, uniqueName } from './helpers.js';
+import { legacyModuleImageTag } from '../../src/core/services/image-tags.js';
+import { bpkg, run, tempDir } from '../helpers/pkg.js';
+import { helloPackageRoot, ownImageTag, podman, uniqueName } from './helpers.js';
 
-const name = uniqueName('bpt-legacytag');
 const env = { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' };
-let imageId: string | undefined;
+const images: string[] = [];
+const containers: string[] = [];
 
 afterAll(async () => {
-  if (imageId) await podman('rmi', '-f', imageId).catch(() => {});
+  for (const c of containers) await podman('rm', '-f', c).catch(() => {});
+  for (const id of images) await podman('rmi', '-f', id).catch(() => {});
 });
+
+async function installed(base: string) {
+  const name = uniqueName(base);
+  containers.push(`blueprint-${name}`);
+  const original = (await helloPackageRoot(name, env)).root;
+  expect((await bpkg(original, ['--yes', 'install', name], env)).code).toBe(0);
+  const reg = path.join(original, 'var/lib/blueprint/services', name, '1.0.0.json');
+  const imageId = JSON.parse(await readFile(reg, 'utf8')).spec.image.id as string;
+  images.push(imageId);
+  const legacy = legacyModuleImageTag(name, '1.0.0');
+  return { name, original, imageId, legacy: `${legacy.repo}:${legacy.tag}` };
+}
+
+/** The removal's output says the image stays under the legacy tag; its command removes it. */
+async function legacyLeftThenRemoved(out: string, imageId: string, legacy: string) {
+  await podman('image', 'exists', imageId);
+  const said = out.match(/if no other box uses it: (podman rmi [^\n]+)/);
+  expect(said?.[1], out).toBe(`podman rmi ${legacy}`);
+  execFileSync('sh', ['-c', said![1]!]);
+  await expect(podman('image', 'exists', imageId)).rejects.toThrow();
+}
+
+const tagsOf = async (id: string): Promise<string[]> =>
+  JSON.parse(await podman('image', 'inspect', '--format', '{{json .RepoTags}}', id));
 
 describe("a box's removal and the legacy tag", () => {
   it("leaves the legacy tag that another box's older install holds, and so its image", async () => {
-    const original = (await helloPackageRoot(name, env)).root;
-    expect((await bpkg(original, ['--yes', 'install', name], env)).code).toBe(0);
-    const reg = path.join(original, 'var/lib/blueprint/services', name, '1.0.0.json');
-    imageId = JSON.parse(await readFile(reg, 'utf8')).spec.image.id as string;
-
+    const { name, original, imageId, legacy } = await installed('bpt-legacytag');
     // Another box with the same package, installed before the tags were a box's: the image carries
     // the legacy tag for it (as such an install made it), not that box's own.
     const older = path.join(tempDir('bp-svc-legacytag-'), 'root');
     execFileSync('cp', ['-a', original, older]);
-    const legacy = legacyModuleImageTag(name, '1.0.0');
-    await podman('tag', imageId, `${legacy.repo}:${legacy.tag}`);
+    await podman('tag', imageId, legacy);
 
-    const rm = await bpkg(original, ['--yes', 'remove', name], env);
-    expect(rm.code, rm.stderr).toBe(0);
+    const rmNew = await bpkg(original, ['--yes', 'remove', name], env);
+    expect(rmNew.code, rmNew.stderr).toBe(0);
     await podman('image', 'exists', imageId); // throws if the removal took the other box's image
 
-    // The older box's removal takes the legacy tag, as before, and nothing is left.
+    // The older box cannot tell whether a box it was copied from holds the legacy tag: it leaves it.
     const rmOlder = await bpkg(older, ['--yes', 'remove', name], env);
     expect(rmOlder.code, rmOlder.stderr).toBe(0);
-    await expect(podman('image', 'exists', imageId)).rejects.toThrow();
-    imageId = undefined;
+    await legacyLeftThenRemoved(rmOlder.stdout + rmOlder.stderr, imageId, legacy);
+  }, 120_000);
+
+  it("a copy of a box installed before leaves the original's image, which its first start tags its own", async () => {
+    const { name, original, imageId, legacy } = await installed('bpt-legacycopy');
+    // The box as an install before ff845f5 left it: its image has the legacy tag, not its own.
+    await podman('tag', imageId, legacy);
+    await podman('untag', imageId, ownImageTag(name, '1.0.0', original));
+    await rm(path.join(original, 'var/lib/blueprint/services/.image-tags'), { recursive: true, force: true });
+    const copy = path.join(tempDir('bp-svc-legacycopy-'), 'root');
+    execFileSync('cp', ['-a', original, copy]);
+
+    const rmCopy = await bpkg(copy, ['--yes', 'remove', name], env);
+    expect(rmCopy.code, rmCopy.stderr).toBe(0);
+    await podman('image', 'exists', imageId); // throws if the copy's removal took the original's image
+
+    const start = await run(['--root', original, '--json', 'service', 'start', name], { env });
+    expect(start.code, start.stderr).toBe(0);
+    expect(JSON.parse(start.stdout)).toMatchObject({ name, healthy: true });
+    expect(await tagsOf(imageId)).toEqual(
+      expect.arrayContaining([legacy, ownImageTag(name, '1.0.0', original)]),
+    );
+
+    const rmOriginal = await bpkg(original, ['--yes', 'remove', name], env);
+    expect(rmOriginal.code, rmOriginal.stderr).toBe(0);
+    expect(await tagsOf(imageId)).toEqual([legacy]); // its own tag went, the shared one stays
+    await legacyLeftThenRemoved(rmOriginal.stdout + rmOriginal.stderr, imageId, legacy);
   }, 120_000);
 });

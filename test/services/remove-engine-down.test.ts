@@ -2,40 +2,59 @@
  * `bpkg remove NAME` with the container engine down removed the package and said "removed NAME
  * 1.0.0", nothing more, leaving the module's image in the engine for good with no word of it. The
  * package is still removed (the engine is not needed for that), but the output now says the image
- * could not be removed and the podman command that removes it once the engine runs; --json carries
- * it (changes[].imageLeft). Real Podman, the executable (`npm run build` first).
+ * could not be removed and the podman commands that remove it once the engine runs; --json carries
+ * them (changes[].imageLeft). They removed the image by ID, which the module's stopped container
+ * (left by a removal that could not reach the engine) held: 'image is in use by a container'. They
+ * remove this box's container of that image first, then this box's tag, and with it the image when
+ * no other tag holds it. Real Podman, the executable (`npm run build` first).
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { bpkg, tempDir } from '../helpers/pkg.js';
-import { helloPackageRoot, podman, uniqueName } from './helpers.js';
+import { BOX_LABEL } from '../../src/core/services/policy.js';
+import { boxIdentity } from '../../src/core/services/sandbox-plan.js';
+import { bpkg, run, tempDir } from '../helpers/pkg.js';
+import { helloPackageRoot, ownImageTag, podman, uniqueName } from './helpers.js';
 
 const env = { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' };
 const images: string[] = [];
+const containers: string[] = [];
 
 afterAll(async () => {
+  for (const c of containers) await podman('rm', '-f', c).catch(() => {});
   for (const id of images) await podman('rmi', '--force', id).catch(() => {});
 });
 
-async function installedThenEngineDown(): Promise<{
-  root: string;
-  name: string;
-  imageId: string;
-  reg: string;
-}> {
+async function installed() {
   const name = uniqueName('bpt-rmdown');
+  containers.push(`blueprint-${name}`);
   const { root } = await helloPackageRoot(name, env);
   const install = await bpkg(root, ['--yes', 'install', name], env);
   expect(install.code, install.stderr).toBe(0);
   const reg = path.join(root, 'var/lib/blueprint/services', name, '1.0.0.json');
   const imageId: string = JSON.parse(readFileSync(reg, 'utf8')).spec.image.id;
   images.push(imageId);
-  const dead = path.join(tempDir('bp-deadsock-'), 'nothing.sock');
-  mkdirSync(path.join(root, 'etc/blueprint'), { recursive: true });
-  writeFileSync(path.join(root, 'etc/blueprint/config.json'), JSON.stringify({ engine: { socket: dead } }));
   return { root, name, imageId, reg };
 }
+
+const configFile = (root: string) => path.join(root, 'etc/blueprint/config.json');
+
+function engineDown(root: string): void {
+  const dead = path.join(tempDir('bp-deadsock-'), 'nothing.sock');
+  mkdirSync(path.dirname(configFile(root)), { recursive: true });
+  writeFileSync(configFile(root), JSON.stringify({ engine: { socket: dead } }));
+}
+
+async function installedThenEngineDown() {
+  const made = await installed();
+  engineDown(made.root);
+  return made;
+}
+
+/** The commands said: this box's container of the image, if any, then this box's tag. */
+const removeCommand = (root: string, name: string, imageId: string) =>
+  `podman rm -f --filter 'name=^blueprint-${name}$' --filter 'label=${BOX_LABEL}=${boxIdentity(root)}' --filter ancestor=${imageId.slice(7)} && podman rmi ${ownImageTag(name, '1.0.0', root)}`;
 
 describe('bpkg remove with the engine down', () => {
   it('removes the package and says the image stayed, and how to remove it', async () => {
@@ -46,7 +65,8 @@ describe('bpkg remove with the engine down', () => {
     expect(rm.stdout).toContain(`removed ${name} 1.0.0`);
     const all = rm.stdout + rm.stderr;
     expect(all).toContain(`${name}: its image ${imageId.slice(7, 19)} could not be removed`);
-    expect(all).toContain(`podman rmi ${imageId.slice(7)}`);
+    expect(all).toContain(`once it runs: podman rm -f --filter 'name=^blueprint-${name}$'`);
+    expect(all).toContain(`&& podman rmi ${ownImageTag(name, '1.0.0', root)}`);
     expect(JSON.parse((await bpkg(root, ['--json', 'list'], env)).stdout)).toEqual([]);
     await podman('image', 'exists', imageId); // still there: the engine's socket was elsewhere
   }, 120_000);
@@ -57,9 +77,27 @@ describe('bpkg remove with the engine down', () => {
     expect(rm.code, rm.stderr).toBe(0);
     const doc = JSON.parse(rm.stdout);
     expect(doc.changes).toEqual([
-      { name, from: '1.0.0', imageLeft: { image: imageId, remove: `podman rmi ${imageId.slice(7)}` } },
+      { name, from: '1.0.0', imageLeft: { image: imageId, remove: removeCommand(root, name, imageId) } },
     ]);
     // The registration went with the package: the module is not listed as a service any more.
     expect(JSON.parse((await bpkg(root, ['--json', 'list'], env)).stdout)).toEqual([]);
+  }, 120_000);
+
+  it('its stopped container does not hold the commands said: they remove it, then the image', async () => {
+    const { root, name, imageId } = await installed();
+    const start = await run(['--root', root, 'service', 'start', name], { env });
+    expect(start.code, start.stderr).toBe(0);
+    expect((await run(['--root', root, 'service', 'stop', name], { env })).code).toBe(0);
+    engineDown(root);
+    const rm = await bpkg(root, ['--json', '--yes', 'remove', name], env);
+    expect(rm.code, rm.stderr).toBe(0);
+    const left = JSON.parse(rm.stdout).changes[0].imageLeft;
+    expect(left).toEqual({ image: imageId, remove: removeCommand(root, name, imageId) });
+    await podman('container', 'exists', `blueprint-${name}`); // left: the engine was out of reach
+
+    rmSync(configFile(root)); // the engine is back
+    execFileSync('sh', ['-c', left.remove], { stdio: 'pipe' }); // throws on a failing command
+    await expect(podman('container', 'exists', `blueprint-${name}`)).rejects.toThrow();
+    await expect(podman('image', 'exists', imageId)).rejects.toThrow();
   }, 120_000);
 });

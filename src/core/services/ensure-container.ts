@@ -6,6 +6,7 @@ import { claimModuleData } from './data-owner.js';
 import { labelGid, shareDevices } from './device-access.js';
 import { ensureDirSync } from './fs-cb.js';
 import { judgeImageAtStart } from './image-annotations.js';
+import { tagImageAtStart } from './image-tags.js';
 import { allInOrder } from './in-order.js';
 import { checkPackageMounts } from './package-mounts.js';
 import { type ContainerPlan, SPEC_LABEL, serviceDirs, USES_GID_LABEL } from './policy.js';
@@ -31,6 +32,8 @@ export async function ensureContainer(
   // Before the engine copies its annotations onto a container: an image an older box loaded was
   // never judged (a stat for one that was: image-annotations.ts).
   await judgeImageAtStart(deps.engine, deps.root, reg.name, reg.imageId);
+  // A box installed before its image's tag was its own has it from its first start (a stat after).
+  await tagImageAtStart(deps.engine, deps.root, reg.name, reg.version, reg.imageId);
   // At every start, not only at create: a container made for the data's owner is reused when a
   // package of the same spec comes from elsewhere (data-owner.ts).
   if (reg.spec.data) claimModuleData(deps.root, reg.name);

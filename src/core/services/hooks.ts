@@ -9,13 +9,14 @@ import { hostArch } from '../version.js';
 import { removeProfile } from './apparmor.js';
 import { chooseSocket, type Engine, openEngine } from './engine.js';
 import {
-  buildModuleImage,
-  legacyModuleImageTag,
-  loadImageArchive,
+  forgetImageTagged,
   moduleImageTag,
-  removeUntaggedImage,
+  noteImageTagged,
+  removeWhenBack,
+  sharedTagsLeft,
   untagModuleImage,
-} from './images.js';
+} from './image-tags.js';
+import { buildModuleImage, loadImageArchive, removeUntaggedImage } from './images.js';
 import { inspectContainer, ownOrNone, removeModuleContainers, startService } from './lifecycle.js';
 import { restartPackageUsers } from './package-users.js';
 import { VERSION_LABEL } from './policy.js';
@@ -30,11 +31,11 @@ export interface ServiceHooksOptions {
   /** The box's one engine connection (src/app opens it); else one is opened on first use. */
   engine?: () => Engine;
   planGpu?: PlanGpuAccess;
-  /** A removed version's image that stays in the engine (the engine was down): said with how to remove it. */
+  /** A removed version's image that stays in the engine (the engine was down, or only a shared tag holds it): said with how to remove it. */
   imageLeft?: (left: ImageLeft) => void;
 }
 
-/** A removed module's image left in the engine, and the command that removes it once the engine runs. */
+/** A removed module's image left in the engine, and the commands that remove it (once the engine runs). */
 export interface ImageLeft {
   name: string;
   image: string;
@@ -84,13 +85,9 @@ export function createServiceHooks(opts: ServiceHooksOptions): PackageHooks {
         throw new VerificationError('service.image.archive is outside the package', 'bad-service');
       const archive = found.path;
       hook.info(`${pkg.name}: loading image ${spec.image.id.slice(0, 19)}`);
-      await loadImageArchive(
-        getEngine(),
-        archive,
-        spec.image.id,
-        moduleImageTag(pkg.name, pkg.version, opts.root),
-        opts.root,
-      );
+      const own = moduleImageTag(pkg.name, pkg.version, opts.root);
+      await loadImageArchive(getEngine(), archive, spec.image.id, own, opts.root);
+      noteImageTagged(opts.root, pkg.name, own); // its starts need not tag it again (image-tags.ts)
       await writeRegistration(opts.root, {
         name: pkg.name,
         version: pkg.version,
@@ -144,25 +141,31 @@ export function createServiceHooks(opts: ServiceHooksOptions): PackageHooks {
         );
       if (down) {
         if (!(await imageStillUsed(opts.root, spec.image.id, pkg.name, pkg.version))) {
-          const left = {
-            name: pkg.name,
-            image: spec.image.id,
-            remove: `podman rmi ${spec.image.id.slice(7)}`,
-          };
-          opts.imageLeft?.(left);
+          const remove = removeWhenBack(opts.root, pkg.name, pkg.version, spec.image.id);
+          opts.imageLeft?.({ name: pkg.name, image: spec.image.id, remove });
           hook.warn(
-            `${pkg.name}: its image ${spec.image.id.slice(7, 19)} could not be removed (the container engine is not running); once it runs: ${left.remove}`,
+            `${pkg.name}: its image ${spec.image.id.slice(7, 19)} could not be removed (the container engine is not running); once it runs: ${remove}`,
           );
         }
         return;
       }
-      // The legacy tag only where this box's own was not there: another box's older install holds it.
-      if (!(await untagModuleImage(eng, spec.image.id, moduleImageTag(pkg.name, pkg.version, opts.root))))
-        await untagModuleImage(eng, spec.image.id, legacyModuleImageTag(pkg.name, pkg.version));
-      if (!(await imageStillUsed(opts.root, spec.image.id, pkg.name, pkg.version)))
+      // This box's own tag only: the tags of installs made before it was the box's (image-tags.ts)
+      // may hold another box's image, which that box has not started.
+      await untagModuleImage(eng, spec.image.id, moduleImageTag(pkg.name, pkg.version, opts.root));
+      forgetImageTagged(opts.root, pkg.name, pkg.version);
+      if (!(await imageStillUsed(opts.root, spec.image.id, pkg.name, pkg.version))) {
         await removeUntaggedImage(eng, spec.image.id).catch((err) =>
           hook.warn(`${pkg.name}: image left in the engine: ${(err as Error).message}`),
         );
+        const shared = await sharedTagsLeft(eng, opts.root, pkg.name, pkg.version, spec.image.id);
+        if (shared.length) {
+          const remove = `podman rmi ${shared.join(' ')}`;
+          opts.imageLeft?.({ name: pkg.name, image: spec.image.id, remove });
+          hook.warn(
+            `${pkg.name}: its image ${spec.image.id.slice(7, 19)} stays in the engine under ${shared.join(', ')}, the tag it had before tags were a box's own, which other boxes may share; if no other box uses it: ${remove}`,
+          );
+        }
+      }
       if (wasRunning && next) {
         hook.info(`${pkg.name}: starting version ${next.version}`);
         await startService({ engine: eng, root: opts.root, planGpu: opts.planGpu }, pkg.name, {

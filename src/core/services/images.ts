@@ -1,9 +1,7 @@
-import { createHash } from 'node:crypto';
 import { constants, existsSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import path from 'node:path';
 import { BlueprintError, NotFoundError, VerificationError } from '../errors.js';
-import { realPathOfExistingSync } from '../system/fs.js';
 import { oneLine } from '../system/one-line.js';
 import { runTool, ToolFailure } from '../system/tool-output.js';
 import type { Engine } from './engine.js';
@@ -137,55 +135,6 @@ export async function removeImage(engine: Engine, id: string): Promise<boolean> 
     if (err instanceof NotFoundError) return false;
     throw err;
   }
-}
-
-/**
- * The tag a module's image has in the engine, one a box: `localhost/blueprint-build/NAME:VERSION.box-`
- * and 12 hex digits of the box root's real path's SHA-256. A root copied from another (`cp -a`)
- * carries the original's packages into one engine, and with one tag for every box its removal took
- * the tag the original's install had made, and with it the image, which the original had not
- * started (no container held it): its service could no longer start (test/services/copied-root-image).
- * The copy never tagged the image itself, so its removal now finds the original's tag still on it.
- */
-export const moduleImageTag = (name: string, version: string, root: string) => ({
-  repo: `localhost/blueprint-build/${name}`,
-  tag: `${version.replace(/[^\w.-]/g, '_').slice(0, 108)}.box-${boxTag(root)}`,
-});
-
-/**
- * The tag images installed before the tags were a box's had (what `repo build` names an image). A
- * removal whose box's own tag was not on the image (an install made before) takes it off, as it
- * did, so that such an image is not left behind; a copy of a box installed then can still take the
- * original's image (its next install tags it a box's). A box that had its own tag leaves it: it may
- * be another box's, installed before, whose image it keeps (test/services/legacy-image-tag).
- */
-export const legacyModuleImageTag = (name: string, version: string) => ({
-  repo: `localhost/blueprint-build/${name}`,
-  tag: version.replace(/[^\w.-]/g, '_').slice(0, 128),
-});
-
-function boxTag(root: string): string {
-  const real = realPathOfExistingSync(root) ?? path.resolve(root);
-  return createHash('sha256').update(real).digest('hex').slice(0, 12);
-}
-
-/**
- * Takes the module's own tag off its image (before the image itself is removed, or left for
- * another module that loaded the same one): each install tags it, and an image with several tags
- * cannot be removed by ID. A tag already gone, or on another image, is left as it is. Whether the
- * image had the tag (Podman answers 'tag not known' otherwise).
- */
-export async function untagModuleImage(
-  engine: Engine,
-  id: string,
-  own: { repo: string; tag: string },
-): Promise<boolean> {
-  return engine
-    .libpod('POST', `/images/${normalizeImageId(id).slice(7)}/untag?${new URLSearchParams(own)}`)
-    .then(
-      () => true,
-      () => false,
-    );
 }
 
 /** Podman's platform name of a package architecture. */
