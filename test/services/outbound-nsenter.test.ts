@@ -1,6 +1,17 @@
 import { spawn, spawnSync } from 'node:child_process';
+import { readlinkSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { initWithOutbound, MODULE_TABLE, nftInNetns } from '../../src/core/services/outbound.js';
+import { until } from '../helpers/until.js';
+
+/** The network namespace of process `pid` (its /proc link), or '' while it cannot be read. */
+const netnsOf = (pid: number) => {
+  try {
+    return readlinkSync(`/proc/${pid}/ns/net`);
+  } catch {
+    return '';
+  }
+};
 
 /**
  * A container whose process is gone by the time its rules are loaded (it exited, or was stopped
@@ -55,8 +66,11 @@ describe.skipIf(process.getuid?.() !== 0 || spawnSync('nft', ['--version']).stat
       // A process of its own network namespace stands for the container (never the host's).
       const child = spawn('unshare', ['-n', 'sleep', '30'], { stdio: 'ignore' });
       try {
-        await new Promise((r) => setTimeout(r, 300));
         const live = child.pid!; // unshare without --fork execs sleep: the same process
+        // In its own namespace by now (before: a 300 ms sleep; a loaded machine could give the
+        // host's namespace to the rules).
+        const own = readlinkSync('/proc/self/ns/net');
+        await until('the stand-in in its own network namespace', () => netnsOf(live) !== own);
         const engine = fakeEngine([gone(), live]);
         const out = await initWithOutbound(engine, 'c', ['192.0.2.7:443']);
         expect(out.pid).toBe(live);

@@ -9,6 +9,7 @@ import { type ApplianceSpec, specSchema } from '../../src/core/setup/index.js';
 import { specDestinations } from '../../src/core/setup/resources.js';
 import { auditOutbound } from '../../src/core/system/egress-audit.js';
 import { netnsPair } from '../helpers/netns-pair.js';
+import { until } from '../helpers/until.js';
 import { hasNft, sshPublicKey, tempRoot } from './helpers.js';
 
 const key = sshPublicKey('ops@laptop');
@@ -128,7 +129,20 @@ describe.skipIf(!canNetns)('default-deny egress applied in a namespace', () => {
       dnsmasqConf(dests).replace(/^server=.*$/m, 'server=198.51.100.1'),
     );
     bg(box, 'dnsmasq', '-k', '-C', path.join(root, 'dnsmasq.conf'), '--pid-file=', '-u', 'root');
-    await new Promise((r) => setTimeout(r, 700));
+    // Both dnsmasqs and the TCP servers listen (before: a 700 ms sleep, which a loaded machine
+    // could outrun).
+    const listens = (ns: string, udp: boolean, port: number) =>
+      new RegExp(`:${port}\\s`).test(sh(ns, 'ss', udp ? '-Hlnu' : '-Hlnt'));
+    await until(
+      'the stand-ins and dnsmasq listen',
+      () =>
+        listens(net, true, 53) &&
+        listens(net, false, 8080) &&
+        listens(net, false, 8081) &&
+        listens(box, true, 53),
+      30_000,
+      50,
+    );
   });
   afterAll(async () => {
     for (const p of procs) p.kill();

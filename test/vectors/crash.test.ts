@@ -8,6 +8,7 @@ import { appendFileSync, readdirSync, rmSync } from 'node:fs';
 import { Agent } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { until } from '../helpers/until.js';
 import { bundle, callSocket, newDataDir, type Served, serve } from './served.js';
 
 let file: string;
@@ -63,10 +64,25 @@ it('every acknowledged upsert survives SIGKILL during a stream of writes, round 
         }
       }
     };
+    const ackedBefore = acked.size;
     const writers = Array.from({ length: 6 }, (_, w) => writer(w).catch((e) => e));
-    await new Promise((r) => setTimeout(r, 400 + round * 350));
-    const t = await call(s.socket, agent, 'GET', '/telemetry');
-    expect(t.json.result.requests.bodies_parsed_off_loop).toBeGreaterThan(0);
+    await new Promise((r) => setTimeout(r, 400 + round * 350)); // where the kill lands, by round
+    // Before the kill, this round's writes are acknowledged (150: the 500 of four rounds checked
+    // below) and bodies were parsed off the loop: waited for, as a loaded machine may be behind
+    // the sleep (before: asserted right after it).
+    let offLoop = 0;
+    await until(
+      "150 of this round's points acknowledged, bodies parsed off the loop",
+      async () => {
+        if (acked.size - ackedBefore < 150) return false;
+        const t = await call(s.socket, agent, 'GET', '/telemetry');
+        offLoop = t.json.result.requests.bodies_parsed_off_loop;
+        return offLoop > 0;
+      },
+      60_000,
+      50,
+    );
+    expect(offLoop).toBeGreaterThan(0);
     stop = true;
     process.kill(s.pid, 'SIGKILL');
     const errors = (await Promise.all(writers)).filter(

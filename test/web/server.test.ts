@@ -3,6 +3,7 @@ import http from 'node:http';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Dashboard, issueLoginToken, startDashboard } from '../../src/web/index.js';
+import { until } from '../helpers/until.js';
 import { tempDir } from '../setup/temp-registry.js';
 import { type Answer, fakeOps, request } from './fake-ops.js';
 
@@ -168,8 +169,7 @@ describe('the dashboard server', () => {
     expect(text).not.toMatch(/^event: end/m);
     expect(text).toContain('data: event: end\n\n');
     // The browser went away: the log is no longer followed.
-    for (let i = 0; i < 50 && !ops.calls.includes('logs closed'); i++)
-      await new Promise((r) => setTimeout(r, 20));
+    await until('the log unfollowed', () => ops.calls.includes('logs closed')); // before: at most 1 s
     expect(ops.calls).toContain('logs closed');
   });
 
