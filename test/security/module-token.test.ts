@@ -20,9 +20,8 @@ import {
 } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { writeRegistration } from '../../src/core/services/registry.js';
-import { parseService } from '../../src/core/services/schema.js';
 import { readToken } from '../../src/core/services/wiring.js';
+import { providerSpec, register } from '../helpers/client-token-box.js';
 import { blueprintExe, tempDir } from '../helpers/pkg.js';
 
 /** The container user the engine's `U` option gives the data folder to (a subordinate id). */
@@ -31,21 +30,8 @@ const TOKEN = 'a-token-of-the-admins-0123456789';
 
 async function box(name = 'llm') {
   const root = tempDir('bp-token-');
-  const prefix = path.join(root, 'opt/blueprint', name, '1.0.0');
-  mkdirSync(prefix, { recursive: true });
-  await writeRegistration(root, {
-    name,
-    version: '1.0.0',
-    prefix,
-    spec: parseService({
-      image: { id: `sha256:${'a'.repeat(64)}` },
-      network: 'loopback-socket',
-      socket: { dir: '/run/llm', file: 'api.sock' },
-      data: '/var/lib/llm',
-    }),
-    approvals: { outboundNetwork: false },
-    imageId: `sha256:${'a'.repeat(64)}`,
-  });
+  // A provider on a loopback socket with a data folder, without tokens per consumer.
+  await register(root, name, providerSpec(name, false));
   const data = path.join(root, 'var/lib/blueprint/modules', name);
   mkdirSync(data, { recursive: true, mode: 0o750 });
   chownSync(data, MODULE_UID, MODULE_UID);

@@ -8,8 +8,8 @@ import {
   parseMeminfo,
   procMeminfo,
 } from '../../src/core/services/admission.js';
-import { writeRegistration } from '../../src/core/services/registry.js';
 import { parseService } from '../../src/core/services/schema.js';
+import { image, register as registerModule } from '../helpers/client-token-box.js';
 import { tempDir } from '../setup/temp-registry.js';
 import { podman, uniqueName } from './helpers.js';
 
@@ -100,23 +100,17 @@ describe('memory admission at service start', () => {
   const dep = uniqueName('dep');
   const small = uniqueName('small');
 
-  const register = async (name: string, memory: string, uses: string[] = []) => {
-    const prefix = path.join(root, 'opt/blueprint', name, '1.0.0');
-    mkdirSync(prefix, { recursive: true });
-    await writeRegistration(root, {
+  const register = (name: string, memory: string, uses: string[] = []) =>
+    registerModule(
+      root,
       name,
-      version: '1.0.0',
-      prefix,
-      spec: parseService({
-        image: { id: `sha256:${'a'.repeat(64)}` },
+      parseService({
+        image,
         resources: { memory },
         ...(memory === '2g' ? { justification: { 'resources.memory': 'test' } } : {}),
       }),
-      approvals: { outboundNetwork: false },
-      imageId: `sha256:${'a'.repeat(64)}`,
       uses,
-    });
-  };
+    );
 
   it('refuses a service whose limit exceeds what is left, and creates nothing', async () => {
     mkdirSync(path.join(root, 'proc'), { recursive: true });
