@@ -1,0 +1,129 @@
+/** `bpkg install | remove | autoremove | upgrade | rollback`: the commands that change what is installed. */
+import { installedLine } from '../../present/install.js';
+import { removedLine } from '../../present/packages.js';
+import { cliBox } from '../box.js';
+import type { CommandSpec } from '../command.js';
+import { optBool, optString, requirePositionals } from '../command.js';
+import { showUpgradable } from './pkg-query.js';
+
+export const install: CommandSpec = {
+  name: 'install',
+  summary: 'Install packages from the repositories, or local ./NAME.bpkg files (with .asc beside)',
+  args: 'NAME[@VERSION]... | FILE.bpkg...',
+  options: {
+    reinstall: { type: 'boolean', description: 'Install again even if this version is installed' },
+    from: {
+      type: 'string',
+      value: 'REPO',
+      description: 'Take the named packages from this repository; upgrades follow it from now on',
+    },
+  },
+  details:
+    'Every package is checked against the signed index (size, SHA-256) and its own signature before anything is unpacked.\nAn installed package is upgraded only from the repository it came from (see `bpkg list`); --from switches it on purpose.\nA new dependency comes from the repository of the package that needs it when that one has a fitting version.',
+  async run(ctx, parsed) {
+    const from = optString(parsed, 'from');
+    const changes = await cliBox(ctx).packages.install(parsed.positionals, {
+      reinstall: optBool(parsed, 'reinstall'),
+      ...(from !== undefined ? { from } : {}),
+    });
+    ctx.report(
+      { changes },
+      changes.length === 0 ? 'Nothing to do: already installed.' : changes.map(installedLine).join('\n'),
+    );
+  },
+};
+
+const purge = { type: 'boolean', description: "Also delete the module's data (kept by default)" } as const;
+
+export const remove: CommandSpec = {
+  name: 'remove',
+  summary: 'Remove installed packages (refuses to break a dependent unless --force)',
+  args: 'NAME...',
+  options: {
+    force: { type: 'boolean', description: 'Remove even if other packages depend on it' },
+    purge,
+  },
+  details:
+    'With --purge, a package removed before without it has the data it kept deleted.\nDependencies installed with a package stay; the ones nothing needs any more are named after the removal\n(--json: unneeded) and `bpkg autoremove` removes them, as apt does.',
+  async run(ctx, parsed) {
+    const packages = cliBox(ctx).packages;
+    const changes = await packages.remove(parsed.positionals, {
+      force: optBool(parsed, 'force'),
+      purge: optBool(parsed, 'purge'),
+    });
+    const unneeded = await packages.unneeded();
+    ctx.report(
+      { changes, unneeded },
+      [
+        // No version: removed before, only its kept data deleted now.
+        ...changes.map((c) =>
+          c.from ? removedLine(c) : `deleted the data kept for ${c.name} (${c.purged})`,
+        ),
+        ...(unneeded.length ? [unneededLine(unneeded)] : []),
+      ].join('\n'),
+    );
+  },
+};
+
+export const autoremove: CommandSpec = {
+  name: 'autoremove',
+  summary: 'Remove the packages installed as dependencies that nothing needs any more',
+  options: {
+    'dry-run': { type: 'boolean', description: 'Name them; remove nothing' },
+    purge,
+  },
+  details:
+    'A package installed because another needed it (bpkg list --json: auto) goes once nothing installed\ndepends on it; one you installed by name, then or later, never does. Module data is kept unless --purge.',
+  async run(ctx, parsed) {
+    const packages = cliBox(ctx).packages;
+    if (optBool(parsed, 'dry-run')) {
+      const names = await packages.unneeded();
+      return ctx.report(
+        { unneeded: names, dryRun: true },
+        names.length ? `Would remove ${names.join(', ')} (nothing was removed)` : NOTHING,
+      );
+    }
+    const changes = await packages.autoremove({ purge: optBool(parsed, 'purge') });
+    ctx.report({ changes }, changes.length ? changes.map(removedLine).join('\n') : NOTHING);
+  },
+};
+
+const NOTHING = 'Nothing to remove: every package installed as a dependency is still needed.';
+
+/** After a removal: the dependencies it left that nothing needs (apt's "no longer required"). */
+const unneededLine = (names: string[]): string =>
+  `No longer needed (installed as dependencies): ${names.join(', ')}. \`bpkg autoremove\` removes them.`;
+
+export const upgrade: CommandSpec = {
+  name: 'upgrade',
+  summary: 'Install the newest version of every installed package (previous versions are kept for rollback)',
+  options: {
+    'dry-run': { type: 'boolean', description: 'List what would be upgraded (from -> to); change nothing' },
+  },
+  async run(ctx, parsed) {
+    if (optBool(parsed, 'dry-run')) return showUpgradable(ctx);
+    const changes = await cliBox(ctx).packages.upgrade();
+    ctx.report(
+      { changes },
+      changes.length
+        ? changes.map((c) => `upgraded ${c.name} ${c.from} -> ${c.to}`).join('\n')
+        : 'Everything is up to date.',
+    );
+  },
+};
+
+export const rollback: CommandSpec = {
+  name: 'rollback',
+  summary: 'Make the previous version of packages current again (swaps with the kept version)',
+  args: 'NAME...',
+  details:
+    'Each package swaps to the other version kept on disk; the next `bpkg upgrade` goes forward again.\nRefused (exit 5) when it would break what an installed package needs: name the dependents too to roll them back together.',
+  async run(ctx, parsed) {
+    const names = requirePositionals(parsed, 1, 'a package NAME', 'bpkg rollback');
+    const changes = await cliBox(ctx).packages.rollback(names);
+    ctx.report(
+      names.length === 1 ? changes[0] : { changes },
+      changes.map((c) => `${c.name}: ${c.from} -> ${c.to}`).join('\n'),
+    );
+  },
+};

@@ -1,0 +1,101 @@
+/** `bpkg list | search | info | update`: what is installed and what the repositories offer. */
+import { quickSearch } from '../../app/search.js';
+import { showFingerprint } from '../../present/fingerprint.js';
+import { table } from '../../present/table.js';
+import { cliBox } from '../box.js';
+import type { CommandSpec } from '../command.js';
+import { optBool, requirePositionals } from '../command.js';
+import { type Context, sayIfSlow } from '../context.js';
+import { showHits, showUpdate, UPDATE_WAIT } from './pkg-quick.js';
+
+/** `upgrade --dry-run`, `list --upgradable`: what `bpkg upgrade` would install, nothing changed. */
+export async function showUpgradable(ctx: Context): Promise<void> {
+  const upgradable = await cliBox(ctx).packages.upgradable();
+  ctx.result(
+    { upgradable },
+    upgradable.length
+      ? [
+          `${upgradable.length} package${upgradable.length === 1 ? '' : 's'} can be upgraded (\`bpkg upgrade\`):`,
+          table(upgradable.map((u) => [`  ${u.name}`, `${u.from} -> ${u.to}`, `(${u.repo})`])),
+        ].join('\n')
+      : 'Everything is up to date.',
+  );
+}
+
+export const list: CommandSpec = {
+  name: 'list',
+  summary: 'List installed packages',
+  options: {
+    upgradable: {
+      type: 'boolean',
+      description: 'Only those a newer version is offered for (as apt list --upgradable)',
+    },
+  },
+  async run(ctx, parsed) {
+    if (optBool(parsed, 'upgradable')) return showUpgradable(ctx);
+    const pkgs = await cliBox(ctx).packages.list();
+    ctx.result(
+      pkgs,
+      pkgs.length
+        ? table([
+            ['NAME', 'VERSION', 'ORIGIN', 'SUMMARY'],
+            ...pkgs.map((p) => [p.name, p.version, p.origin, p.summary]),
+          ])
+        : 'No packages installed.',
+    );
+  },
+};
+
+export const search: CommandSpec = {
+  name: 'search',
+  summary: 'Search the verified indexes by name or summary',
+  args: '[WORD]',
+  // Kept, unlike apt's refusal: bpkg list lists what is installed, so this is the catalog's one list.
+  details: 'With no WORD, every package offered.',
+  async run(ctx, parsed) {
+    const word = parsed.positionals[0] ?? '';
+    // The sealed search tables first (src/app/search.ts); the package manager when they cannot answer.
+    showHits(ctx, (await quickSearch(ctx.root, word)) ?? (await cliBox(ctx).packages.search(word)));
+  },
+};
+
+export const info: CommandSpec = {
+  name: 'info',
+  summary: 'Show a package: installed version, available versions, dependencies',
+  args: 'NAME',
+  async run(ctx, parsed) {
+    const name = requirePositionals(parsed, 1, 'a package NAME', 'bpkg info')[0]!;
+    const r = await cliBox(ctx).packages.info(name);
+    const newest = r.available[0];
+    const lines = [
+      `Package: ${r.name}`,
+      `Installed: ${r.installed ? `${r.installed.version} (from ${r.installed.origin}, signed by ${showFingerprint(r.installed.signer)})` : 'no'}`,
+      ...(r.installed?.previous ? [`Rollback to: ${r.installed.previous}`] : []),
+      ...(r.installed
+        ? [
+            `Upgrades from: ${r.upgradesFrom ?? `unknown (choose: bpkg install ${r.name} --from REPO)`}${r.upgradesFrom === 'file' ? ' (a local file: not upgraded from repositories)' : ''}`,
+          ]
+        : []),
+      `Available: ${r.available.map((a) => `${a.version} (${a.repo})`).join(', ') || 'none'}`,
+      ...(newest
+        ? [
+            `Summary: ${newest.summary}`,
+            `Depends: ${newest.depends.join('; ') || 'none'}`,
+            `Size: ${newest.size} bytes`,
+            `SHA-256: ${newest.sha256}`,
+          ]
+        : []),
+    ];
+    ctx.result(r, lines.join('\n'));
+  },
+};
+
+export const update: CommandSpec = {
+  name: 'update',
+  summary: 'Fetch and verify the signed index of every repository',
+  details:
+    'A repository whose new index fails verification keeps its previous verified index; the command then exits 4.\nOne that cannot be reached (down, or its folder not there) keeps it too: "not updated", exit 1 unless another was refused.',
+  async run(ctx) {
+    return showUpdate(ctx, await sayIfSlow(ctx, UPDATE_WAIT, cliBox(ctx).packages.update()));
+  },
+};

@@ -1,0 +1,103 @@
+/** `bpkg repo add | set-key | list | remove` and `bpkg bundle`: the repositories and a copy of them. */
+import { UsageError } from '../../app/index.js';
+import { showFingerprints } from '../../present/fingerprint.js';
+import { packageCount } from '../../present/packages.js';
+import { table } from '../../present/table.js';
+import { cliBox } from '../box.js';
+import type { CommandSpec } from '../command.js';
+import { optString } from '../command.js';
+
+export const bundle: CommandSpec = {
+  name: 'bundle',
+  summary:
+    'Write packages with their dependencies, signatures and the signed index to a folder (a USB stick)',
+  args: 'NAME...',
+  options: { out: { type: 'string', value: 'DIR', description: 'New or empty folder to write (required)' } },
+  details:
+    'For a box with no network: OUT/REPO holds the publisher-signed index, the packages and their own signatures, and the publisher key.\nOn that box: bpkg key add OUT/REPO/keys/FPR.pub.asc --fingerprint FPR; bpkg repo add usb OUT/REPO --key FPR; bpkg update; bpkg install NAME.',
+  async run(ctx, parsed) {
+    const out = optString(parsed, 'out');
+    if (!out || parsed.positionals.length === 0) throw new UsageError('Usage: bpkg bundle NAME... --out DIR');
+    const r = await cliBox(ctx).packages.bundle(parsed.positionals, out);
+    ctx.report(
+      r,
+      r.repositories
+        .map((x) => `${x.dir}: ${x.packages.join(', ')} (signed by ${showFingerprints(x.keys)})`)
+        .join('\n'),
+    );
+  },
+};
+
+export const repo: CommandSpec = {
+  name: 'repo',
+  summary:
+    'Manage repositories: repo add NAME URL --key FPR | repo set-key NAME FPR... | repo list | repo remove NAME',
+  args: 'add NAME URL | set-key NAME FPR... | list | remove NAME',
+  options: {
+    key: {
+      type: 'string',
+      multiple: true,
+      value: 'FPR',
+      description: 'repo add: the trusted key that signs this repository (repeat for several)',
+    },
+    repository: {
+      type: 'string',
+      value: 'NAME',
+      description: 'repo add: the name its index must carry (default: the name in its first index)',
+    },
+    mirror: {
+      type: 'string',
+      multiple: true,
+      value: 'URL',
+      description: 'repo add: another URL serving the same repository (repeat for several)',
+    },
+  },
+  details:
+    'URL: a folder (path or file:///…), an HTTP(S) host, oci://REGISTRY/NAME[:TAG] or s3://BUCKET/PREFIX. Run `bpkg update` after adding.\nMirrors: every URL is tried at each update and the newest index that verifies wins; a mirror that is down, stale or serving garbage is skipped with a warning.\nA repository is signed only by its own keys (trust them first with `bpkg key add`): a key trusted for one repository signs nothing in another.\nA repository added without --key is bound at its first update if exactly one key is trusted; otherwise bind it with `repo set-key`.',
+  async run(ctx, parsed) {
+    const [action, name, url, ...more] = parsed.positionals;
+    const repos = cliBox(ctx).repos;
+    if (action === 'add' && name && url && more.length === 0) {
+      const keys = (parsed.values.key as string[] | undefined) ?? [];
+      const repository = optString(parsed, 'repository');
+      const mirrors = (parsed.values.mirror as string[] | undefined) ?? [];
+      const r = await repos.add(name, url, {
+        keys,
+        mirrors,
+        ...(repository !== undefined ? { repository } : {}),
+      });
+      return ctx.report(
+        r,
+        `added repository ${r.name} (${r.url})${r.keys?.length ? `, signed by ${showFingerprints(r.keys)}` : ''}; run \`bpkg update\``,
+      );
+    }
+    if (action === 'set-key' && name && url) {
+      const r = await repos.setKeys(name, [url, ...more]);
+      return ctx.report(r, `repository ${r.name} is now signed by ${showFingerprints(r.keys!)} only`);
+    }
+    if (action === 'remove' && name) {
+      await repos.remove(name);
+      return ctx.report({ removed: name }, `removed repository ${name}`);
+    }
+    if (action === 'list' || !action) {
+      const rows = await repos.list();
+      return ctx.result(
+        rows,
+        rows.length
+          ? table([
+              ['NAME', 'URL', 'INDEX', 'SIGNED BY'],
+              ...rows.map((r) => [
+                r.name,
+                [r.url, ...(r.mirrors ?? [])].join(' '),
+                r.version !== undefined ? `v${r.version}, ${packageCount(r.packages ?? 0)}` : 'not fetched',
+                r.keys?.length ? showFingerprints(r.keys) : 'no key bound',
+              ]),
+            ])
+          : 'No repositories. Add one: bpkg repo add NAME URL --key FPR',
+      );
+    }
+    throw new UsageError(
+      'Usage: repo add NAME URL --key FPR | repo set-key NAME FPR... | repo list | repo remove NAME',
+    );
+  },
+};

@@ -1,0 +1,80 @@
+/** `bpkg verify | recover | clean`: checking and tidying what is installed and kept. */
+import { ExitCode, UsageError, type VerifyReport } from '../../app/index.js';
+import { escapeLine } from '../../present/escape.js';
+import { bytes } from '../../present/units.js';
+import { cliBox } from '../box.js';
+import type { CommandSpec } from '../command.js';
+import { optBool } from '../command.js';
+
+/** What fixes a failed verify: files come back by reinstalling, a dependency by installing it. */
+function repairHint(r: VerifyReport): string {
+  const deps = r.problems.filter((p) => p.problem === 'unsatisfied-dependency').map((p) => p.path);
+  return [
+    ...(r.problems.length > deps.length ? [`bpkg install ${r.name} --reinstall restores its files`] : []),
+    ...(deps.length
+      ? [`it needs ${deps.join(', ')}: install a version that fits (bpkg install NAME@VERSION) or roll back`]
+      : []),
+  ].join('; ');
+}
+
+export const verify: CommandSpec = {
+  name: 'verify',
+  summary: 'Check installed files against the hashes recorded at install (like debsums)',
+  args: '[NAME]',
+  async run(ctx, parsed) {
+    const reports = await cliBox(ctx).packages.verify(parsed.positionals[0]);
+    ctx.result(
+      reports,
+      reports
+        .map((r) =>
+          r.ok
+            ? `${r.name} ${r.version}: OK`
+            : `${r.name} ${r.version}: FAILED\n${r.problems.map((p) => `  ${p.problem}: ${p.path}`).join('\n')}\n  hint: ${repairHint(r)}`,
+        )
+        .join('\n') || 'No packages installed.',
+    );
+    return reports.every((r) => r.ok) ? ExitCode.ok : ExitCode.verification;
+  },
+};
+
+export const recover: CommandSpec = {
+  name: 'recover',
+  summary: 'Finish or roll back an interrupted transaction (every command also does this first)',
+  async run(ctx) {
+    const outcome = await cliBox(ctx).packages.recover();
+    ctx.report(
+      { outcome },
+      outcome === 'none' ? 'No interrupted transaction.' : `Interrupted transaction ${outcome}.`,
+    );
+  },
+};
+
+export const clean: CommandSpec = {
+  name: 'clean',
+  summary: 'Free disk space: delete the downloaded package archives kept in the package cache',
+  options: {
+    'dry-run': {
+      type: 'boolean',
+      description: 'List what would be removed and how many bytes; remove nothing',
+    },
+  },
+  details:
+    'Like apt clean: removes var/cache/blueprint/packages/*.bpkg (kept by `bpkg bundle` and some installs) and partial downloads.\nInstalled packages, their kept previous versions and module data are never touched; a later install downloads again.\nWith --dry-run the same list is printed (--json: removed, bytes, dryRun: true) and every file stays.',
+  async run(ctx, parsed) {
+    if (parsed.positionals.length > 0) throw new UsageError('bpkg clean takes no arguments');
+    const dryRun = optBool(parsed, 'dry-run');
+    const r = await cliBox(ctx).packages.clean({ dryRun });
+    const n = `${r.removed.length} file${r.removed.length === 1 ? '' : 's'}`;
+    ctx.report(
+      r,
+      r.removed.length === 0
+        ? 'Nothing to clean: the package cache holds no downloaded archives.'
+        : [
+            dryRun
+              ? `Would remove ${n} from the package cache, freeing ${bytes(r.bytes)} (nothing was removed):`
+              : `Removed ${n} from the package cache, freeing ${bytes(r.bytes)}:`,
+            ...r.removed.map((f) => `  ${escapeLine(f.name)}  ${bytes(f.bytes)}`),
+          ].join('\n'),
+    );
+  },
+};
