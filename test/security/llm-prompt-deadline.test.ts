@@ -8,8 +8,10 @@
  * answer ends as the generation deadline's does (`length`, timed out, no text).
  *
  * The tiny llama with `llama.context_length` set to 16,384 tokens, asked with a prompt of ~7,000
- * tokens: its evaluation takes measurably long on this machine (attention over the whole prompt),
- * far longer than a deadline of 50 ms.
+ * tokens: its evaluation takes measurably long on this machine (attention over the whole prompt,
+ * 4.6-5.7 s of wall time and 1.8 s of CPU here at load 3), far longer than a deadline of 50 ms. On a
+ * machine some times faster it may take under 500 ms, so the deadline is a tenth of the whole
+ * evaluation where that is less than 50 ms (before: the whole was asserted to take over 500 ms).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Engine } from '../../modules/llm/server/engine.js';
@@ -42,7 +44,7 @@ const never = new AbortController().signal;
 
 describe("llm: the generation deadline stops the prompt's evaluation", () => {
   for (const kind of ['chat', 'complete'] as const) {
-    it(`${kind}: a long prompt past a 50 ms deadline frees the slot long before its evaluation would end`, async () => {
+    it(`${kind}: a long prompt past a 50 ms deadline (or a tenth of its evaluation) frees the slot long before its evaluation would end`, async () => {
       const ask = (first: string, timeoutMs: number) =>
         kind === 'chat'
           ? engine.chat([{ role: 'user', content: prompt(first, 5_000) }], { ...greedy, timeoutMs }, never)
@@ -58,15 +60,16 @@ describe("llm: the generation deadline stops the prompt's evaluation", () => {
       const wholeCpu = cpuMs(process.cpuUsage(c0));
       expect(whole.timedOut).toBe(false);
       expect(whole.promptTokens).toBeGreaterThan(6_000);
-      expect(wholeMs).toBeGreaterThan(500);
+      // 50 ms, or less where the whole evaluation is under 500 ms (a fast machine): still a tenth of it.
+      const deadlineMs = Math.max(1, Math.min(50, Math.floor(wholeMs / 10)));
 
       t0 = performance.now();
       c0 = process.cpuUsage();
-      const cut = await ask(`${kind}bravo`, 50);
+      const cut = await ask(`${kind}bravo`, deadlineMs);
       const cutMs = performance.now() - t0;
       const cutCpu = cpuMs(process.cpuUsage(c0));
       console.log(
-        `${kind}: whole prompt ${wholeMs.toFixed(0)} ms (CPU ${wholeCpu.toFixed(0)}); with a 50 ms deadline ${cutMs.toFixed(0)} ms (CPU ${cutCpu.toFixed(0)})`,
+        `${kind}: whole prompt ${wholeMs.toFixed(0)} ms (CPU ${wholeCpu.toFixed(0)}); with a ${deadlineMs} ms deadline ${cutMs.toFixed(0)} ms (CPU ${cutCpu.toFixed(0)})`,
       );
       expect(cut).toMatchObject({ timedOut: true, finishReason: 'length', text: '', completionTokens: 0 });
       expect(cutCpu).toBeLessThan(wholeCpu / 3);
