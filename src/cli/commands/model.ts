@@ -85,7 +85,8 @@ package (signature, hashes), and the llm service checks the hashes again at ever
 \`bpkg list\` shows it with origin "local"; \`bpkg remove model-NAME\` removes it.
 Needs free space for about three times the file while importing (copy, package, install).
 On any failure (not a GGUF, name taken, disk full, Ctrl-C) nothing is left behind.
-Exit codes: 2 bad arguments, 3 file not found, 4 not a GGUF, 5 name taken, 7 disk full.`,
+Exit codes: 2 bad arguments (also a folder given for the file), 3 file not found, 4 not a GGUF (or a device
+or pipe), 5 name taken, 7 disk full.`,
   async run(ctx, parsed) {
     const [file] = requirePositionals(parsed, 1, 'the FILE.gguf to import', 'blueprint model import');
     const name = optString(parsed, 'name');

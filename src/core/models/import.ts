@@ -176,6 +176,8 @@ export async function buildModelPackage(
   const { input, size } = await openUntrusted(src, {
     missing: 'Check the path of the .gguf file (is the USB stick mounted?).',
     notAFile: 'Give the path of a .gguf file, not a device, pipe or folder.',
+    ext: '.gguf',
+    example: (file) => `blueprint model import ${file} --name ${opts.name}`,
   });
   await pruneStale(paths).catch(async (err) => {
     await input.close();

@@ -49,6 +49,8 @@ async function copyOnce(
   const { input, size: declared } = await openUntrusted(src, {
     missing: 'Check the path of the package file.',
     notAFile: 'Install a package from a .bpkg file, not a device, pipe or folder.',
+    ext: '.bpkg',
+    example: (file) => `bpkg install ${file}`,
   });
   try {
     try {

@@ -1,7 +1,14 @@
 import { createHash } from 'node:crypto';
-import { type FileHandle, open, stat, statfs } from 'node:fs/promises';
+import { type FileHandle, open, readdir, stat, statfs } from 'node:fs/promises';
 import path from 'node:path';
-import { NotFoundError, StorageError, storageErrorFrom, VerificationError } from '../errors.js';
+import {
+  BlueprintError,
+  ExitCode,
+  NotFoundError,
+  StorageError,
+  storageErrorFrom,
+  VerificationError,
+} from '../errors.js';
 import { judgedOpen, type Opener } from './read-bounded.js';
 
 /** judgedOpen's descriptors as FileHandles (copyHashed reads one). */
@@ -24,7 +31,7 @@ const handles: Opener<FileHandle> = {
  */
 export async function openUntrusted(
   src: string,
-  hint: { missing: string; notAFile: string },
+  hint: { missing: string; notAFile: string; ext?: string; example?: (file: string) => string },
 ): Promise<{ input: FileHandle; size: number }> {
   const r = await judgedOpen(src, { followLink: true }, handles).catch((err) => {
     throw storageErrorFrom(err, `reading ${src}`);
@@ -34,7 +41,30 @@ export async function openUntrusted(
     throw r.error.code === 'ENOENT'
       ? new NotFoundError(`${src} not found`, hint.missing)
       : storageErrorFrom(r.error, `reading ${src}`);
+  // A folder (the stick's, not the file in it) is the admin's slip, bad usage (exit 2) as the exit
+  // code table has it; a device or a FIFO stays a refusal.
+  // Its code stays 'not-a-file' (--json readers keep theirs).
+  if (r.stat.isDirectory())
+    throw new BlueprintError(
+      `${src} is a folder, not a file`,
+      'not-a-file',
+      await inFolder(src, hint),
+      ExitCode.usage,
+    );
   throw new VerificationError(`${src} is not a regular file`, 'not-a-file', hint.notAFile);
+}
+
+/** What to pass instead of folder `dir`: the first file in it named *`ext`, when it holds one. */
+async function inFolder(
+  dir: string,
+  hint: { notAFile: string; ext?: string; example?: (file: string) => string },
+) {
+  if (!hint.ext || !hint.example) return hint.notAFile;
+  const ext = hint.ext;
+  const found = (await readdir(dir).catch(() => [] as string[])).filter((f) => f.endsWith(ext)).sort();
+  if (!found.length) return `Pass the path of a ${ext} file: ${dir} holds none.`;
+  const more = found.length > 1 ? ` (it holds ${found.length} ${ext} files)` : '';
+  return `Pass the ${ext} file itself: ${hint.example(path.join(dir, found[0]!))}${more}`;
 }
 
 /**

@@ -31,6 +31,8 @@ export async function withBundleCopy<T>(
   const { input, size } = await openUntrusted(file, {
     missing: 'Give the path of a .raucb file.',
     notAFile: 'Give the path of a .raucb file, not a device, pipe or folder.',
+    ext: '.raucb',
+    example: (file) => `blueprint system update ${file}`,
   });
   let made: string | undefined;
   let copy: string | undefined;
