@@ -7,6 +7,7 @@ import {
   type UpdateOutcome,
 } from '../../app/pkg-quick.js';
 import { escapeLine } from '../../present/escape.js';
+import { showFingerprint } from '../../present/fingerprint.js';
 import { packageCount } from '../../present/package-count.js';
 import { table } from '../../present/table.js';
 import { type Context, sayIfSlow } from '../context.js';
@@ -85,6 +86,10 @@ export const UPDATE_WAIT = "fetching the repositories' signed indexes (waiting f
 const UNFETCHED = new Set(['network', 'not-found-remote', 'timeout', 'mirror-timeout']);
 const unfetched = (o: UpdateOutcome) => !o.ok && UNFETCHED.has(o.error?.code ?? '');
 
+/** Each mirror's error, one line each, when every URL of a repository with mirrors failed. */
+const mirrorErrors = (o: UpdateOutcome) =>
+  (o.errors ?? []).map((e) => `\n  mirror ${escapeLine(e.url)}: ${escapeLine(e.message)}`).join('');
+
 /** `bpkg update`'s answer and exit code (pkg.ts, and the quick path below). */
 export function showUpdate(ctx: Context, outcomes: UpdateOutcome[]): number {
   // A refusal is an error: it is printed even with -q.
@@ -93,8 +98,8 @@ export function showUpdate(ctx: Context, outcomes: UpdateOutcome[]): number {
     outcomes
       .map((o) =>
         o.ok
-          ? `${o.repo}: ${o.changed ? 'updated to' : 'unchanged at'} version ${o.version} (${packageCount(o.packages ?? 0)})${o.boundKey ? `; bound to key ${o.boundKey}, the only trusted key` : ''}${o.rotatedKey ? `; now trusts rotated key ${o.rotatedKey} for it` : ''}${(o.skipped ?? []).map((m) => `\n  warning: skipped mirror ${escapeLine(m.url)}: ${escapeLine(m.message)}`).join('')}`
-          : `${o.repo}: ${unfetched(o) ? 'not updated' : 'REFUSED'}: ${escapeLine(o.error?.message ?? '')}${o.error?.hint ? `\n  hint: ${escapeLine(o.error.hint)}` : ''}`,
+          ? `${o.repo}: ${o.changed ? 'updated to' : 'unchanged at'} version ${o.version} (${packageCount(o.packages ?? 0)})${o.boundKey ? `; bound to key ${showFingerprint(o.boundKey)}, the only trusted key` : ''}${o.rotatedKey ? `; now trusts rotated key ${showFingerprint(o.rotatedKey)} for it` : ''}${(o.skipped ?? []).map((m) => `\n  warning: skipped mirror ${escapeLine(m.url)}: ${escapeLine(m.message)}`).join('')}`
+          : `${o.repo}: ${unfetched(o) ? 'not updated' : 'REFUSED'}: ${escapeLine(o.error?.message ?? '')}${mirrorErrors(o)}${o.error?.hint ? `\n  hint: ${escapeLine(o.error.hint)}` : ''}`,
       )
       .join('\n'),
   );

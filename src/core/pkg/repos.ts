@@ -62,6 +62,11 @@ export interface UpdateOutcome {
   url?: string;
   /** Mirrors skipped in this update, and why. */
   skipped?: { url: string; code: string; message: string }[];
+  /**
+   * When every URL of a repository with mirrors failed: each one's error, in the order tried
+   * (`error` is the one that decides the outcome: a refusal over an outage).
+   */
+  errors?: { url: string; code: string; message: string; hint?: string }[];
 }
 
 /**
@@ -246,6 +251,7 @@ export class Repositories {
       const skipped: NonNullable<UpdateOutcome['skipped']> = [];
       let best: (Fetched & { url: string }) | undefined;
       let firstError: unknown;
+      const failures: NonNullable<UpdateOutcome['errors']> = [];
       const ctx = { paths: this.paths, trust: this.trust, now: this.now };
       for (const url of urls) {
         const deadline = AbortSignal.timeout(this.mirrorDeadlineMs);
@@ -264,9 +270,19 @@ export class Repositories {
           )
             firstError = e;
           skipped.push({ url, code: e.code, message: e.message });
+          failures.push({ url, ...e.toJSON() });
         }
       }
-      if (!best) throw firstError;
+      if (!best) {
+        if (urls.length < 2) throw firstError;
+        return {
+          repo: repo.name,
+          ok: false,
+          changed: false,
+          error: asBlueprintError(firstError).toJSON(),
+          errors: failures,
+        };
+      }
       const { bytes, sig, check, head, index, asParsed, scanned, same, keys, rotated } = best;
       if (!same) {
         await writeFileAtomic(path.join(dir, 'index.json.asc'), sig);
