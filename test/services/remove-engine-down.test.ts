@@ -12,6 +12,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { legacyModuleImageTag } from '../../src/core/services/image-tags.js';
 import { BOX_LABEL } from '../../src/core/services/policy.js';
 import { boxIdentity } from '../../src/core/services/sandbox-plan.js';
 import { bpkg, run, tempDir } from '../helpers/pkg.js';
@@ -52,9 +53,9 @@ async function installedThenEngineDown() {
   return made;
 }
 
-/** The commands said: this box's container of the image, if any, then this box's tag. */
-const removeCommand = (root: string, name: string, imageId: string) =>
-  `podman rm -f --filter 'name=^blueprint-${name}$' --filter 'label=${BOX_LABEL}=${boxIdentity(root)}' --filter ancestor=${imageId.slice(7)} && podman rmi ${ownImageTag(name, '1.0.0', root)}`;
+/** The commands said: this box's container of the image, if any, then this box's tag (or `tag`). */
+const removeCommand = (root: string, name: string, imageId: string, tag = ownImageTag(name, '1.0.0', root)) =>
+  `podman rm -f --filter 'name=^blueprint-${name}$' --filter 'label=${BOX_LABEL}=${boxIdentity(root)}' --filter ancestor=${imageId.slice(7)} && podman rmi ${tag}`;
 
 describe('bpkg remove with the engine down', () => {
   it('removes the package and says the image stayed, and how to remove it', async () => {
@@ -98,6 +99,25 @@ describe('bpkg remove with the engine down', () => {
     rmSync(configFile(root)); // the engine is back
     execFileSync('sh', ['-c', left.remove], { stdio: 'pipe' }); // throws on a failing command
     await expect(podman('container', 'exists', `blueprint-${name}`)).rejects.toThrow();
+    await expect(podman('image', 'exists', imageId)).rejects.toThrow();
+  }, 120_000);
+
+  it('a box installed before the tags were its own: the commands name the tag it shares, to take if no other box uses it', async () => {
+    const { root, name, imageId } = await installed();
+    // As an install before ff845f5 left it: the legacy tag, not the box's own, and no note of one.
+    const legacy = legacyModuleImageTag(name, '1.0.0');
+    await podman('tag', imageId, `${legacy.repo}:${legacy.tag}`);
+    await podman('untag', imageId, ownImageTag(name, '1.0.0', root));
+    rmSync(path.join(root, 'var/lib/blueprint/services/.image-tags'), { recursive: true, force: true });
+    engineDown(root);
+    const rm = await bpkg(root, ['--yes', 'remove', name], env);
+    expect(rm.code, rm.stderr).toBe(0);
+    const all = rm.stdout + rm.stderr;
+    const said = all.match(/once the engine runs, if no other box uses it: (podman [^\n]+)/)?.[1];
+    expect(said, all).toBe(removeCommand(root, name, imageId, `${legacy.repo}:${legacy.tag}`));
+
+    rmSync(configFile(root)); // the engine is back
+    execFileSync('sh', ['-c', said!], { stdio: 'pipe' });
     await expect(podman('image', 'exists', imageId)).rejects.toThrow();
   }, 120_000);
 });

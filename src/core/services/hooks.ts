@@ -42,6 +42,8 @@ export interface ImageLeft {
   remove: string;
 }
 
+const SHARED_TAG = "the tag it had before tags were a box's own, which other boxes may share";
+
 /**
  * How modules take part in package transactions: the service section is validated with the
  * manifest, the image is loaded and checked against the signed ID before the transaction commits,
@@ -141,12 +143,16 @@ export function createServiceHooks(opts: ServiceHooksOptions): PackageHooks {
         );
       if (down) {
         if (!(await imageStillUsed(opts.root, spec.image.id, pkg.name, pkg.version))) {
-          const remove = removeWhenBack(opts.root, pkg.name, pkg.version, spec.image.id);
+          const { remove, shared } = removeWhenBack(opts.root, pkg.name, pkg.version, spec.image.id);
           opts.imageLeft?.({ name: pkg.name, image: spec.image.id, remove });
+          const why = `${pkg.name}: its image ${spec.image.id.slice(7, 19)} could not be removed (the container engine is not running)`;
           hook.warn(
-            `${pkg.name}: its image ${spec.image.id.slice(7, 19)} could not be removed (the container engine is not running); once it runs: ${remove}`,
+            shared
+              ? `${why}; it is held by ${shared}, ${SHARED_TAG}; once the engine runs, if no other box uses it: ${remove}`
+              : `${why}; once it runs: ${remove}`,
           );
         }
+        forgetImageTagged(opts.root, pkg.name, pkg.version);
         return;
       }
       // This box's own tag only: the tags of installs made before it was the box's (image-tags.ts)
@@ -162,7 +168,7 @@ export function createServiceHooks(opts: ServiceHooksOptions): PackageHooks {
           const remove = `podman rmi ${shared.join(' ')}`;
           opts.imageLeft?.({ name: pkg.name, image: spec.image.id, remove });
           hook.warn(
-            `${pkg.name}: its image ${spec.image.id.slice(7, 19)} stays in the engine under ${shared.join(', ')}, the tag it had before tags were a box's own, which other boxes may share; if no other box uses it: ${remove}`,
+            `${pkg.name}: its image ${spec.image.id.slice(7, 19)} stays in the engine under ${shared.join(', ')}, ${SHARED_TAG}; if no other box uses it: ${remove}`,
           );
         }
       }

@@ -63,11 +63,7 @@ export const legacyModuleImageTag = (name: string, version: string): ImageTag =>
 
 const pathImageTag = (name: string, version: string, root: string): ImageTag => ({
   repo: repoOf(name),
-  tag: `${versionPart(version, 108)}.box-${liteCrypto()
-    .createHash('sha256')
-    .update(realPathOfExistingSync(root) ?? path.resolve(root))
-    .digest('hex')
-    .slice(0, 12)}`,
+  tag: `${versionPart(version, 108)}.box-${hex12(realPathOfExistingSync(root) ?? path.resolve(root))}`,
 });
 
 const hexOf = (id: string) => id.replace(/^sha256:/, '');
@@ -156,12 +152,22 @@ export async function sharedTagsLeft(
  * not reach it): this box's container of that image, stopped or not (the engine refuses to remove an
  * image a container uses, and the container is the removed version's: its files are gone), then
  * this box's own tag, and with it the image unless another tag holds it. No other box's container
- * (the box label) or tag is named, and no `--force` removes what another uses.
+ * (the box label) or tag is named, and no `--force` removes what another uses. A box that never
+ * gave the image its own tag (installed before, not started since: no note) has it under the legacy
+ * tag, which other boxes may share: `shared` names it, to be taken only if no other box uses it.
  */
-export function removeWhenBack(root: string, name: string, version: string, id: string): string {
+export function removeWhenBack(
+  root: string,
+  name: string,
+  version: string,
+  id: string,
+): { remove: string; shared?: string } {
   const own = moduleImageTag(name, version, root);
-  return [
+  const noted = existsSync(noteOf(root, name, own));
+  const t = noted ? own : legacyModuleImageTag(name, version);
+  const remove = [
     `podman rm -f --filter 'name=^blueprint-${name}$' --filter '${`label=${BOX_LABEL}=${identityOf(root)}`}'`,
-    `--filter ancestor=${hexOf(id)} && podman rmi ${own.repo}:${own.tag}`,
+    `--filter ancestor=${hexOf(id)} && podman rmi ${t.repo}:${t.tag}`,
   ].join(' ');
+  return noted ? { remove } : { remove, shared: `${t.repo}:${t.tag}` };
 }
