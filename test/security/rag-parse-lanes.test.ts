@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseBudget } from '../../modules/rag/server/budget.js';
 import type { ServedProcess } from '../helpers/served-module.js';
-import { ingest, PARSED, startLoneRag } from '../rag/lone-rag.js';
+import { ingest, PARSED, startLoneRag, Unanswered } from '../rag/lone-rag.js';
 import { deflatedPdf, formBombPdf } from '../rag/pdf-fixtures.js';
 import { tempDir } from '../setup/temp-registry.js';
 
@@ -45,8 +45,9 @@ describe("one client's padded PDF does not hold another client's small document"
     const padded = formBombPdf(30, MIB);
     const budget = parseBudget('pdf', padded.length, 300, 10, (m) => new Error(m));
     expect(budget.ms).toBeGreaterThan(80_000);
-    const hostile = ingest(rag.socket, 'application/pdf', 'padded.pdf', padded, 200_000, as('attacker'));
-    await new Promise((r) => setTimeout(r, 1_000)); // the padded one holds the (large) worker
+    const sent = new Unanswered(rag.socket);
+    const hostile = sent.ingest('application/pdf', 'padded.pdf', padded, 200_000, as('attacker'));
+    await sent.received(); // the padded one holds the (large) worker (before: a 1 s sleep)
     // Before: no answer until the padded one reached its budget (status 0 here at 20 s).
     const victim = await ingest(rag.socket, 'text/plain', 'note.txt', NOTE, 20_000, as('victim'));
     expect([victim.status, victim.text]).toEqual(PARSED);
