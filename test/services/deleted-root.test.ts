@@ -10,15 +10,18 @@
 import { execFileSync } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
 import { bpkg, run } from '../helpers/pkg.js';
-import { helloPackageRoot, podman, uniqueName } from './helpers.js';
+import { helloPackageRoot, ownImageTag, podman, uniqueName } from './helpers.js';
 
 const name = uniqueName('bpt-reroot');
 const env = { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' };
 let root: string | undefined;
+/** The deleted box's own tag of the image: no other box takes it (it may be a box moved away). */
+let deletedTag: string | undefined;
 
 afterAll(async () => {
   if (root) await bpkg(root, ['remove', '--yes', name], env);
   await podman('rm', '-f', `blueprint-${name}`).catch(() => {});
+  if (deletedTag) await podman('rmi', deletedTag).catch(() => {});
 });
 
 const containerId = async () => (await podman('inspect', '--format', '{{.Id}}', `blueprint-${name}`)).trim();
@@ -36,6 +39,7 @@ describe('a box made again at the path of a deleted one', () => {
     expect(first.code, first.stderr).toBe(0);
     const old = await containerId();
     // The box is deleted with its service running; a new one takes its path.
+    deletedTag = ownImageTag(name, '1.0.0', root);
     execFileSync('rm', ['-rf', root]);
     execFileSync('mv', [again, root]);
     expect(JSON.parse(await podman('inspect', '--format', '{{json .State.Running}}', old))).toBe(true);
