@@ -33,6 +33,9 @@ const hex12 = (text: string) =>
  * at a deleted one's path is another box, with a tag of its own, and its removal leaves the
  * original's (test/services/copied-root-image); a box moved with `mv` keeps its tag, so its removal
  * finds it, and a box made later at its old path does not take it (test/services/moved-root-image).
+ * What no box can take is left: the tag of a box deleted with its root (a box at its path cannot
+ * tell it from one moved away), and the old tag of a box moved to another file system or whose
+ * device number changed (it is another box then: its next start gives the image a new own tag).
  */
 export const moduleImageTag = (name: string, version: string, root: string): ImageTag => ({
   repo: repoOf(name),
