@@ -1,5 +1,6 @@
 /** The keys and repositories a box trusts (`bpkg key`, `bpkg repo`), for every front end. */
 import { DeclinedError, UsageError } from '../core/errors.js';
+import { showFingerprint } from '../core/pkg/fingerprint-text.js';
 import type { RepoConfig, TrustedKey } from '../core/pkg/index.js';
 import { anyRepository } from '../core/pkg/node-lazy.js';
 import { checkRoot } from '../core/pkg/update-fast.js';
@@ -53,7 +54,7 @@ export function keyOps(ctx: BoxContext): KeyOps {
         if (!ctx.options.yes && !ctx.options.confirm)
           throw new UsageError(
             'Refusing to trust a key without its fingerprint',
-            `Pass --fingerprint ${key.fingerprint} after checking it with the publisher (or --yes).`,
+            `Pass --fingerprint ${showFingerprint(key.fingerprint)} after checking it with the publisher (or --yes).`,
           );
         if (!(await ctx.ask({ kind: 'trust-key', key }))) throw new DeclinedError('trust key');
       }

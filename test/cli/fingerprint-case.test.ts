@@ -9,7 +9,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { bpkg, GOOD, run, signedRepo, type TestKey, tempDir, trustingRoot } from '../helpers/pkg.js';
+import { bpkg, GOOD, makeKey, run, signedRepo, type TestKey, tempDir, trustingRoot } from '../helpers/pkg.js';
 
 let key: TestKey;
 let repo: string;
@@ -93,5 +93,49 @@ describe('a fingerprint shown to a person', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(JSON.stringify(JSON.parse(r.stdout))).toContain(lower());
     expect(readFileSync(path.join(root, 'etc/blueprint/repos.d/main.json'), 'utf8')).toContain(lower());
+  });
+});
+
+describe('a fingerprint in an error', () => {
+  let other: TestKey;
+  beforeAll(async () => {
+    other = await makeKey(path.join(tempDir(), 'other'), { name: 'Other publisher' });
+  });
+  const noLower = (text: string, ...keys: TestKey[]) => {
+    for (const k of keys) {
+      expect(text).toContain(k.fingerprint.toUpperCase());
+      expect(text).not.toContain(k.fingerprint.toLowerCase());
+    }
+  };
+
+  it('key add pinned to another fingerprint: both in upper case', async () => {
+    const r = await bpkg(tempDir('bp-root-'), [
+      'key',
+      'add',
+      key.publicFile,
+      '--fingerprint',
+      other.fingerprint.toLowerCase(),
+    ]);
+    expect(r.code, r.stderr).toBe(4);
+    noLower(r.stderr, key, other);
+  });
+
+  it('repo set-key with a key not trusted here: upper case', async () => {
+    const r = await bpkg(root, ['repo', 'set-key', 'main', other.fingerprint.toLowerCase()]);
+    expect(r.code, r.stderr).toBe(3);
+    noLower(r.stderr, other);
+  });
+
+  it('an index signed by a trusted key not bound to the repository: upper case, in the command to run too', async () => {
+    const box = await trustingRoot(key, repo);
+    const { repo: otherRepo } = await signedRepo([GOOD], other);
+    expect((await bpkg(box, ['key', 'add', other.publicFile, '--fingerprint', other.fingerprint])).code).toBe(
+      0,
+    );
+    expect((await bpkg(box, ['repo', 'add', 'mixed', otherRepo, '--key', key.fingerprint])).code).toBe(0);
+    const r = await bpkg(box, ['update']);
+    expect(r.code).toBe(4);
+    expect(r.stdout).toMatch(/^mixed: REFUSED: .*signed by/m);
+    noLower(r.stdout, other);
   });
 });

@@ -106,7 +106,7 @@ describe.skipIf(missing)(
       const r = await cli('--json', 'system', 'update', '--from', 'mixed');
       expect(r.code).toBe(4);
       expect(JSON.parse(r.out)).toMatchObject({ error: { code: 'wrong-repository-key' } });
-      expect(r.err).toContain(other.fingerprint.toLowerCase());
+      expect(r.err).toContain(other.fingerprint.toUpperCase());
       expect(unchanged()).toEqual(before);
       expect(existsSync(workDir())).toBe(false);
       expect(cached()).toEqual([]);

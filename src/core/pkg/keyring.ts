@@ -4,6 +4,7 @@ import type * as openpgp from 'openpgp';
 import { ConflictError, NotFoundError, UsageError, VerificationError } from '../errors.js';
 import { writeFileAtomic } from '../system/fs.js';
 import type { Layout } from '../system/paths.js';
+import { showFingerprint } from './fingerprint-text.js';
 import { judgeKeysFast } from './key-fast.js';
 import { type CachedKey, keyFilesState, readKeyFiles, readKeyringCache } from './keyring-cache.js';
 import { cachedKey, writeKeyringCache } from './keyring-cache-write.js';
@@ -178,13 +179,13 @@ export class Keyring {
       );
     if (pin && normalizeFpr(pin) !== info.fingerprint)
       throw new VerificationError(
-        `Key fingerprint ${info.fingerprint} does not match the expected ${normalizeFpr(pin)}`,
+        `Key fingerprint ${showFingerprint(info.fingerprint)} does not match the expected ${showFingerprint(normalizeFpr(pin))}`,
         'fingerprint-mismatch',
         'Check you have the right key file; nothing was added.',
       );
     if (info.fingerprint === (await this.localKey()))
       throw new VerificationError(
-        `Key ${info.fingerprint} is this box's own key for local packages (blueprint model import)`,
+        `Key ${showFingerprint(info.fingerprint)} is this box's own key for local packages (blueprint model import)`,
         'local-key',
         'It signs packages made on this box only and is never trusted for a repository; nothing was added.',
       );
@@ -199,10 +200,10 @@ export class Keyring {
     const fpr = normalizeFpr(fingerprint);
     const matches = (await this.list()).filter((k) => k.fingerprint === fpr || k.fingerprint.endsWith(fpr));
     if (matches.length === 0)
-      throw new NotFoundError(`No trusted key ${fingerprint}`, 'See `bpkg key list`.');
+      throw new NotFoundError(`No trusted key ${showFingerprint(fingerprint)}`, 'See `bpkg key list`.');
     if (matches.length > 1)
       throw new ConflictError(
-        `${fingerprint} matches several keys`,
+        `${showFingerprint(fingerprint)} matches several keys`,
         'ambiguous',
         'Give the full fingerprint.',
       );

@@ -1,4 +1,5 @@
 import { NotFoundError, UsageError, VerificationError } from '../errors.js';
+import { showFingerprint } from './fingerprint-text.js';
 import { parseJsonBytes } from './format-checks.js';
 import type { Keyring } from './keyring.js';
 import type { RepoConfig } from './repo-config.js';
@@ -45,7 +46,7 @@ export class RepoTrust {
         );
       if (!trusted.has(fpr))
         throw new NotFoundError(
-          `Key ${fpr} is not trusted on this box`,
+          `Key ${showFingerprint(fpr)} is not trusted on this box`,
           'Trust it first: bpkg key add FILE --fingerprint FPR',
           'key-not-trusted',
         );
@@ -205,8 +206,8 @@ export class RepoTrust {
 
 export function foreignKeyError(repo: string, what: string, signer: string): VerificationError {
   return new VerificationError(
-    `${what} is signed by ${signer}, which is not a key trusted for repository ${repo}`,
+    `${what} is signed by ${showFingerprint(signer)}, which is not a key trusted for repository ${repo}`,
     'wrong-repository-key',
-    `This URL may serve another repository's files (a mirror mix-up or an attack); nothing was used. Only if the publisher of ${repo} confirms it moved to that key: bpkg repo set-key ${repo} ${signer}`,
+    `This URL may serve another repository's files (a mirror mix-up or an attack); nothing was used. Only if the publisher of ${repo} confirms it moved to that key: bpkg repo set-key ${repo} ${showFingerprint(signer)}`,
   );
 }

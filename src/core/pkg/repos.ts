@@ -4,6 +4,7 @@ import { BlueprintError, ConflictError, NotFoundError, UsageError, VerificationE
 import { readKeptObject } from '../system/damaged-file.js';
 import { writeFileAtomic, writeJsonAtomic } from '../system/fs.js';
 import type { Layout } from '../system/paths.js';
+import { showFingerprint } from './fingerprint-text.js';
 import type { RepoIndex } from './format.js';
 import { checkFreshness } from './freshness.js';
 import { cachesSealed, readVerified, sha256Hex, writeScanned, writeVerified } from './index-cache.js';
@@ -206,7 +207,7 @@ export class Repositories {
   stateProblem(s: RepoState): VerificationError | undefined {
     if (!s.keys.includes(s.signer.toLowerCase()))
       return new VerificationError(
-        `The kept index of repository ${s.name} was signed by ${s.signer}, not a key bound to it`,
+        `The kept index of repository ${s.name} was signed by ${showFingerprint(s.signer)}, not a key bound to it`,
         s.keys.length ? 'wrong-repository-key' : 'repo-key-unbound',
         `Run \`bpkg update\`${s.keys.length ? '' : `, or bind its key: bpkg repo set-key ${s.name} FPR`}.`,
       );

@@ -2,6 +2,7 @@ import { type FileHandle, open } from 'node:fs/promises';
 import type * as OpenPGP from 'openpgp';
 import { VerificationError } from '../errors.js';
 import { canDigest, digestFile } from './file-digest.js';
+import { showFingerprint } from './fingerprint-text.js';
 
 /** The hint of a signature file that cannot be read as one. */
 export const UNREADABLE_SIGNATURE =
@@ -200,16 +201,18 @@ export async function verifyDetached(
   const signerKeys = trusted.filter((k) => ids.some((id) => k.getKeys(id).length > 0));
   if (signerKeys.length === 0)
     throw new VerificationError(
-      `${what} is signed by an untrusted key (key ID ${ids.map((i) => i.toHex()).join(', ')}: the last 16 hex digits of the signing key's fingerprint, or of a subkey's)`,
+      `${what} is signed by an untrusted key (key ID ${ids.map((i) => showFingerprint(i.toHex())).join(', ')}: the last 16 hex digits of the signing key's fingerprint, or of a subkey's)`,
       'untrusted-signer',
       'Trust the publisher key with `bpkg key add FILE --fingerprint FPR` if you know it is right; `gpg --list-keys --with-subkey-fingerprints` shows which primary key holds a subkey.',
     );
   /** The primary fingerprint the admin trusted, and the subkey when a subkey signed. */
   const named = (id: OpenPGP.KeyID) => {
     const key = signerKeys.find((k) => k.getKeys(id).length > 0);
-    if (!key) return id.toHex();
+    if (!key) return showFingerprint(id.toHex());
     const fpr = key.getFingerprint();
-    return fpr.endsWith(id.toHex()) ? `key ${fpr}` : `key ${fpr} (subkey ${id.toHex()})`;
+    return fpr.endsWith(id.toHex())
+      ? `key ${showFingerprint(fpr)}`
+      : `key ${showFingerprint(fpr)} (subkey ${showFingerprint(id.toHex())})`;
   };
   const hashedElsewhere =
     'digest' in data
