@@ -8,9 +8,10 @@
  */
 import { spawn } from 'node:child_process';
 import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { blueprintExe, makeKey, repoRoot } from '../helpers/pkg.js';
+import { blueprintExe, GOOD, makeKey, repoRoot, signedRepo, trustingRoot } from '../helpers/pkg.js';
 import { tempDir } from '../setup/temp-registry.js';
 
 const alive = (pid: number) => {
@@ -83,5 +84,45 @@ describe('SIGTERM to a build', () => {
     expect(JSON.parse(r.out)).toEqual({ error: expect.objectContaining({ code: 'interrupted' }) });
     expect(r.left).toEqual({ sh: false, sleep: false });
     expect(r.tmpLeft).toEqual([]);
+  });
+});
+
+describe('SIGTERM to a command that stops between its steps', () => {
+  it('bpkg update waiting on a repository that never answers: it stops, exit 143 (not 130)', async () => {
+    const { key, repo } = await signedRepo([GOOD]);
+    const root = await trustingRoot(key, repo);
+    // Accepts connections and never answers; says when the update's request has come.
+    let asked: () => void = () => {};
+    const reached = new Promise<void>((r) => (asked = r));
+    const sockets: import('node:net').Socket[] = [];
+    const server: Server = createServer(() => asked());
+    server.on('connection', (c) => sockets.push(c));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+      const add = spawn(
+        blueprintExe,
+        ['--root', root, 'repo', 'add', 'slow', url, '--key', key.fingerprint],
+        {
+          argv0: 'bpkg',
+          stdio: 'ignore',
+        },
+      );
+      expect(await new Promise((r) => add.on('close', r))).toBe(0);
+      const child = spawn(blueprintExe, ['--root', root, 'update'], {
+        argv0: 'bpkg',
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let err = '';
+      child.stderr.on('data', (d) => (err += d));
+      const closed = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+      await reached;
+      child.kill('SIGTERM');
+      expect(await closed, err).toBe(143);
+      expect(err).toContain('Interrupted by SIGTERM');
+    } finally {
+      for (const c of sockets) c.destroy();
+      server.close();
+    }
   });
 });
