@@ -47,6 +47,24 @@ describe('openUntrusted', () => {
     });
   });
 
+  it('a folder’s hint quotes the file it names for the shell: its name is the stick’s', async () => {
+    // The hint is a command to copy; a name on a USB stick must not run anything when pasted.
+    const dir = path.join(tempDir('bp-untrusted-'), 'My Models');
+    mkdirSync(dir);
+    writeFileSync(path.join(dir, "a'$(touch pwned);b.gguf"), '');
+    const example = (file: string) => `blueprint model import ${file} --name m`;
+    await expect(openUntrusted(dir, { ...hint, ext: '.gguf', example })).rejects.toMatchObject({
+      exitCode: 2,
+      hint: `Pass the .gguf file itself: blueprint model import '${dir}/a'\\''$(touch pwned);b.gguf' --name m`,
+    });
+    // A plain name stays as it is.
+    const plain = tempDir('bp-untrusted-');
+    writeFileSync(path.join(plain, 'qwen-0.5b_Q4.gguf'), '');
+    await expect(openUntrusted(plain, { ...hint, ext: '.gguf', example })).rejects.toMatchObject({
+      hint: `Pass the .gguf file itself: blueprint model import ${plain}/qwen-0.5b_Q4.gguf --name m`,
+    });
+  });
+
   it('a link the user’s path goes through is followed: the size is the file’s', async () => {
     const dir = tempDir('bp-untrusted-');
     writeFileSync(path.join(dir, 'real.bpkg'), 'abc');

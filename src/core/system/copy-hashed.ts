@@ -10,6 +10,7 @@ import {
   VerificationError,
 } from '../errors.js';
 import { judgedOpen, type Opener } from './read-bounded.js';
+import { shellWord } from './shell-word.js';
 
 /** judgedOpen's descriptors as FileHandles (copyHashed reads one). */
 const handles: Opener<FileHandle> = {
@@ -54,7 +55,10 @@ export async function openUntrusted(
   throw new VerificationError(`${src} is not a regular file`, 'not-a-file', hint.notAFile);
 }
 
-/** What to pass instead of folder `dir`: the first file in it named *`ext`, when it holds one. */
+/**
+ * What to pass instead of folder `dir`: the first file in it named *`ext`, when it holds one, as a
+ * shell word (its name is the stick's).
+ */
 async function inFolder(
   dir: string,
   hint: { notAFile: string; ext?: string; example?: (file: string) => string },
@@ -64,7 +68,7 @@ async function inFolder(
   const found = (await readdir(dir).catch(() => [] as string[])).filter((f) => f.endsWith(ext)).sort();
   if (!found.length) return `Pass the path of a ${ext} file: ${dir} holds none.`;
   const more = found.length > 1 ? ` (it holds ${found.length} ${ext} files)` : '';
-  return `Pass the ${ext} file itself: ${hint.example(path.join(dir, found[0]!))}${more}`;
+  return `Pass the ${ext} file itself: ${hint.example(shellWord(path.join(dir, found[0]!)))}${more}`;
 }
 
 /**
