@@ -4,6 +4,7 @@ import { QdrantClient } from '@qdrant/js-client-rest';
 import { describe, expect, it } from 'vitest';
 import { makePackageSource } from '../../modules/vectors/package.js';
 import { moduleE2E, podman } from '../helpers/module-e2e.js';
+import { until } from '../helpers/until.js';
 import { bridge } from './served.js';
 
 // The whole path a user takes, on the real engine: build and sign a repository holding the module
@@ -57,7 +58,8 @@ describe('vectors module end to end (signed repository, Podman sandbox)', () => 
       }
     };
     const writers = [0, 1, 2, 3].map(writer);
-    await new Promise((r) => setTimeout(r, 1500));
+    // Writes acked before the kill (before: a 1.5 s sleep, in which a loaded machine may ack fewer).
+    await until('21 writes acked', () => acked.length > 20, 60_000);
     await podman('kill', '-s', 'KILL', container);
     stop = true;
     await Promise.all(writers);
