@@ -9,12 +9,13 @@
  * started again after its death; before the fix the test process itself ended ('spawn … EMFILE').
  */
 import { execFileSync } from 'node:child_process';
-import { closeSync, openSync } from 'node:fs';
+import { closeSync, existsSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KitServer } from '../../modules/kit/server/index.js';
 import type { Engine } from '../../modules/llm/server/engine.js';
 import { postJson } from '../helpers/served-llm.js';
+import { until } from '../helpers/until.js';
 import { loadTinyLlama, serveEngine } from '../llm/tiny-engine.js';
 import { tempDir } from '../setup/temp-registry.js';
 
@@ -63,7 +64,10 @@ describe("attack: the renderer's start fails", () => {
     }
     try {
       process.kill(victim!, 'SIGKILL');
-      // The relay sees the death and starts another (which fails) meanwhile.
+      // The relay sees the death and starts another (which fails) meanwhile: it reaps the process
+      // (waited for: a loaded machine may take longer than the 1 s that was all of it), and then
+      // at once starts another, within the 1 s still given.
+      await until('the renderer reaped', () => !existsSync(`/proc/${victim}`));
       await new Promise((r) => setTimeout(r, 1_000));
     } finally {
       for (const fd of held) closeSync(fd);
