@@ -8,7 +8,7 @@ import { chooseSocket, type Engine, openEngine } from '../../src/core/services/e
 import { createServiceHooks } from '../../src/core/services/hooks.js';
 import { moduleImageTag } from '../../src/core/services/image-tags.js';
 import { buildModuleImage } from '../../src/core/services/images.js';
-import { exec, makeKey, repoRoot, run, trustingRoot } from '../helpers/pkg.js';
+import { bpkg, exec, makeKey, repoRoot, run, trustingRoot } from '../helpers/pkg.js';
 import { imageTagged } from '../helpers/test-images.js';
 import { dropTempDir, tempDir } from '../setup/temp-registry.js';
 
@@ -34,6 +34,37 @@ export async function helloPackageRoot(
   const built = await run(['repo', 'build', src, '--repo', repo, '--key', key.privateFile], { env });
   if (built.code !== 0) throw new Error(`blueprint repo build failed (${built.code}): ${built.stderr}`);
   return { root: await trustingRoot(key, repo), work };
+}
+
+/** What tests left in the shared engine: removed after them (`afterAll(() => removeLeft(left))`). */
+export interface EngineLeft {
+  containers: string[];
+  images: string[];
+}
+
+export async function removeLeft(left: EngineLeft): Promise<void> {
+  for (const c of left.containers) await podman('rm', '-f', c).catch(() => {});
+  for (const id of left.images) await podman('rmi', '--force', id).catch(() => {});
+}
+
+/**
+ * hello installed as `uniqueName(base)` in a new box root (helloPackageRoot, `bpkg install`), its
+ * registration's image ID; its container and image noted in `left`.
+ */
+export async function installedHello(
+  base: string,
+  env: NodeJS.ProcessEnv,
+  left: EngineLeft,
+): Promise<{ name: string; root: string; imageId: string; reg: string }> {
+  const name = uniqueName(base);
+  left.containers.push(`blueprint-${name}`);
+  const { root } = await helloPackageRoot(name, env);
+  const install = await bpkg(root, ['--yes', 'install', name], env);
+  if (install.code !== 0) throw new Error(`bpkg install failed (${install.code}): ${install.stderr}`);
+  const reg = path.join(root, 'var/lib/blueprint/services', name, '1.0.0.json');
+  const imageId: string = JSON.parse(await readFile(reg, 'utf8')).spec.image.id;
+  left.images.push(imageId);
+  return { name, root, imageId, reg };
 }
 
 /** The tag a box's install gives a module's image (images.ts moduleImageTag), as `repo:tag`. */

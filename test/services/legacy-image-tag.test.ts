@@ -9,30 +9,20 @@
  * it once no other box uses it. Real Podman, the executable (`npm run build` first).
  */
 import { execFileSync } from 'node:child_process';
-import { readFile, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { legacyModuleImageTag } from '../../src/core/services/image-tags.js';
 import { bpkg, run, tempDir } from '../helpers/pkg.js';
-import { helloPackageRoot, ownImageTag, podman, uniqueName } from './helpers.js';
+import { type EngineLeft, installedHello, ownImageTag, podman, removeLeft } from './helpers.js';
 
 const env = { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' };
-const images: string[] = [];
-const containers: string[] = [];
+const left: EngineLeft = { containers: [], images: [] };
 
-afterAll(async () => {
-  for (const c of containers) await podman('rm', '-f', c).catch(() => {});
-  for (const id of images) await podman('rmi', '-f', id).catch(() => {});
-});
+afterAll(() => removeLeft(left));
 
 async function installed(base: string) {
-  const name = uniqueName(base);
-  containers.push(`blueprint-${name}`);
-  const original = (await helloPackageRoot(name, env)).root;
-  expect((await bpkg(original, ['--yes', 'install', name], env)).code).toBe(0);
-  const reg = path.join(original, 'var/lib/blueprint/services', name, '1.0.0.json');
-  const imageId = JSON.parse(await readFile(reg, 'utf8')).spec.image.id as string;
-  images.push(imageId);
+  const { name, root: original, imageId } = await installedHello(base, env, left);
   const legacy = legacyModuleImageTag(name, '1.0.0');
   return { name, original, imageId, legacy: `${legacy.repo}:${legacy.tag}` };
 }

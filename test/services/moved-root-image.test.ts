@@ -9,30 +9,18 @@
  * build` first).
  */
 import { execFileSync } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { bpkg, run, tempDir } from '../helpers/pkg.js';
-import { helloPackageRoot, podman, uniqueName } from './helpers.js';
+import { type EngineLeft, installedHello, podman, removeLeft } from './helpers.js';
 
 const env = { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' };
-const images: string[] = [];
-const containers: string[] = [];
+const left: EngineLeft = { containers: [], images: [] };
 
-afterAll(async () => {
-  for (const c of containers) await podman('rm', '-f', c).catch(() => {});
-  for (const id of images) await podman('rmi', '--force', id).catch(() => {});
-});
+afterAll(() => removeLeft(left));
 
 async function installedThenMoved(base: string) {
-  const name = uniqueName(base);
-  containers.push(`blueprint-${name}`);
-  const { root } = await helloPackageRoot(name, env);
-  const install = await bpkg(root, ['--yes', 'install', name], env);
-  expect(install.code, install.stderr).toBe(0);
-  const reg = path.join(root, 'var/lib/blueprint/services', name, '1.0.0.json');
-  const imageId: string = JSON.parse(await readFile(reg, 'utf8')).spec.image.id;
-  images.push(imageId);
+  const { name, root, imageId } = await installedHello(base, env, left);
   const moved = path.join(tempDir('bp-svc-mvimg-'), 'root');
   execFileSync('mv', [root, moved]);
   return { name, root, moved, imageId };

@@ -9,35 +9,21 @@
  * no other tag holds it. Real Podman, the executable (`npm run build` first).
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { legacyModuleImageTag } from '../../src/core/services/image-tags.js';
 import { BOX_LABEL } from '../../src/core/services/policy.js';
 import { boxIdentity } from '../../src/core/services/sandbox-plan.js';
 import { bpkg, run, tempDir } from '../helpers/pkg.js';
-import { helloPackageRoot, ownImageTag, podman, uniqueName } from './helpers.js';
+import { type EngineLeft, installedHello, ownImageTag, podman, removeLeft } from './helpers.js';
 
 const env = { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' };
-const images: string[] = [];
-const containers: string[] = [];
+const left: EngineLeft = { containers: [], images: [] };
 
-afterAll(async () => {
-  for (const c of containers) await podman('rm', '-f', c).catch(() => {});
-  for (const id of images) await podman('rmi', '--force', id).catch(() => {});
-});
+afterAll(() => removeLeft(left));
 
-async function installed() {
-  const name = uniqueName('bpt-rmdown');
-  containers.push(`blueprint-${name}`);
-  const { root } = await helloPackageRoot(name, env);
-  const install = await bpkg(root, ['--yes', 'install', name], env);
-  expect(install.code, install.stderr).toBe(0);
-  const reg = path.join(root, 'var/lib/blueprint/services', name, '1.0.0.json');
-  const imageId: string = JSON.parse(readFileSync(reg, 'utf8')).spec.image.id;
-  images.push(imageId);
-  return { root, name, imageId, reg };
-}
+const installed = () => installedHello('bpt-rmdown', env, left);
 
 const configFile = (root: string) => path.join(root, 'etc/blueprint/config.json');
 
