@@ -126,7 +126,13 @@ export interface PackageOps {
    * Asks `confirm({ kind: 'upgrade', changes })` when there is something to do, then upgrades.
    * `refresh`: fetch and verify the indexes first (`bpkg update && bpkg upgrade`; the TUI's `u`).
    */
-  upgrade(opts?: CallOptions & { refresh?: boolean }): Promise<PlannedChange[]>;
+  upgrade(
+    opts?: CallOptions & {
+      refresh?: boolean;
+      /** With `refresh`: what the update gave, each repository's outcome (a front end says which failed). */
+      onUpdated?: (outcomes: UpdateOutcome[]) => void;
+    },
+  ): Promise<PlannedChange[]>;
   /** Swaps each named package to its kept previous version, in one transaction. */
   rollback(names: string[], opts?: CallOptions): Promise<{ name: string; from?: string; to?: string }[]>;
   /** Installed files against the hashes recorded at install, like debsums (all without a name). */
@@ -294,7 +300,8 @@ export function packageOps(ctx: BoxContext): PackageOps {
       const m = await pm(opts);
       if (opts.refresh) {
         opts.info?.('checking the repositories');
-        await m.update();
+        const outcomes = await m.update();
+        opts.onUpdated?.(outcomes);
       }
       return m.upgrade({
         confirm: async (changes) =>

@@ -27,6 +27,7 @@ import { packageProgress, verifiedLine } from '../present/packages.js';
 import { formatInspection, moduleInfoText, stateWord } from '../present/services.js';
 import { bytes } from '../present/units.js';
 import { formatInstall, formatRollback } from '../present/update.js';
+import { notUpdatedLines } from '../present/update-outcome.js';
 
 /** What a screen gets: real data, or the reason there is none (never made-up rows). */
 export type Maybe<T> = { available: true; value: T } | { available: false; reason: string };
@@ -333,7 +334,14 @@ export function coreSources(at: string | Box): Sources {
       } else if (action === 'remove') await box.packages.remove([name], call);
       else {
         // `u` fetches the indexes first: `bpkg update && bpkg upgrade` in one key.
-        const done = await box.packages.upgrade({ ...call, refresh: true });
+        const done = await box.packages.upgrade({
+          ...call,
+          refresh: true,
+          // A repository not updated is said (a refused index read as 'everything is up to date').
+          onUpdated: (outcomes) => {
+            for (const line of notUpdatedLines(outcomes)) progress(line);
+          },
+        });
         progress(
           done.length
             ? done.map((c) => `${c.name} ${c.from} -> ${c.to}`).join(', ')

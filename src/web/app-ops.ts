@@ -17,6 +17,7 @@ import { ratingLines, reasonText } from '../present/rating.js';
 import { formatInspection, stateWord } from '../present/services.js';
 import { bytes, duration } from '../present/units.js';
 import { formatInstall, formatRollback } from '../present/update.js';
+import { notUpdatedLines } from '../present/update-outcome.js';
 import type { DashboardOps, ExposureView, GpuView, Maybe, ServiceView, SystemView } from './ops.js';
 
 /**
@@ -207,7 +208,8 @@ export function appOps(root: string, env: NodeJS.ProcessEnv = process.env): Dash
         progress(`removed: ${done.map((r) => `${r.name} ${r.from ?? ''}`.trim()).join(', ') || 'nothing'}`);
       } else {
         progress('checking the repositories');
-        await box.packages.update(call);
+        // A repository not updated is said (a refused index read as 'everything is up to date').
+        for (const line of notUpdatedLines(await box.packages.update(call))) progress(line);
         const done = await box.packages.upgrade(call);
         progress(done.length ? done.map(changeText).join(', ') : 'everything is up to date');
       }

@@ -6,10 +6,8 @@ import {
   type SearchHit,
   type UpdateOutcome,
 } from '../../app/pkg-quick.js';
-import { escapeLine } from '../../present/escape.js';
-import { showFingerprint } from '../../present/fingerprint.js';
-import { packageCount } from '../../present/package-count.js';
 import { table } from '../../present/table.js';
+import { unfetched, updateOutcomeText } from '../../present/update-outcome.js';
 import { type Context, sayIfSlow } from '../context.js';
 
 /** `bpkg search`'s answer (pkg.ts, and the quick path below). */
@@ -77,31 +75,12 @@ export function hitsTable(hits: SearchHit[] & { printable?: true }): string {
 /** Said when `bpkg update` waits on the network for long (pkg.ts, and the quick path below). */
 export const UPDATE_WAIT = "fetching the repositories' signed indexes (waiting for the network)...";
 
-/**
- * An update that could not fetch the index (the repository down or stalling past the update's
- * deadline, its folder or file not there):
- * nothing was refused, the index kept is the last verified one. Exit 1, not 4 (a refused signature,
- * hash or schema), so a script tells an outage from a tampered index.
- */
-const UNFETCHED = new Set(['network', 'not-found-remote', 'timeout', 'mirror-timeout']);
-const unfetched = (o: UpdateOutcome) => !o.ok && UNFETCHED.has(o.error?.code ?? '');
-
-/** Each mirror's error, one line each, when every URL of a repository with mirrors failed. */
-const mirrorErrors = (o: UpdateOutcome) =>
-  (o.errors ?? []).map((e) => `\n  mirror ${escapeLine(e.url)}: ${escapeLine(e.message)}`).join('');
-
 /** `bpkg update`'s answer and exit code (pkg.ts, and the quick path below). */
 export function showUpdate(ctx: Context, outcomes: UpdateOutcome[]): number {
   // A refusal is an error: it is printed even with -q.
   (outcomes.every((o) => o.ok) ? ctx.report : ctx.result)(
     outcomes,
-    outcomes
-      .map((o) =>
-        o.ok
-          ? `${o.repo}: ${o.changed ? 'updated to' : 'unchanged at'} version ${o.version} (${packageCount(o.packages ?? 0)})${o.boundKey ? `; bound to key ${showFingerprint(o.boundKey)}, the only trusted key` : ''}${o.rotatedKey ? `; now trusts rotated key ${showFingerprint(o.rotatedKey)} for it` : ''}${(o.skipped ?? []).map((m) => `\n  warning: skipped mirror ${escapeLine(m.url)}: ${escapeLine(m.message)}`).join('')}`
-          : `${o.repo}: ${unfetched(o) ? 'not updated' : 'REFUSED'}: ${escapeLine(o.error?.message ?? '')}${mirrorErrors(o)}${o.error?.hint ? `\n  hint: ${escapeLine(o.error.hint)}` : ''}`,
-      )
-      .join('\n'),
+    outcomes.map(updateOutcomeText).join('\n'),
   );
   if (outcomes.every((o) => o.ok)) return ExitCode.ok;
   return outcomes.every((o) => o.ok || unfetched(o)) ? ExitCode.failure : ExitCode.verification;
