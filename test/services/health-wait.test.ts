@@ -14,6 +14,7 @@ import { waitHealthy } from '../../src/core/services/health.js';
 import { serviceDirs } from '../../src/core/services/policy.js';
 import type { LoadedRegistration } from '../../src/core/services/registry.js';
 import { parseService } from '../../src/core/services/schema.js';
+import { until } from '../helpers/until.js';
 import { tempDir } from '../setup/temp-registry.js';
 
 const cleanups: (() => Promise<unknown>)[] = [];
@@ -72,8 +73,11 @@ describe('service start: the health wait', () => {
     const waiting = waitHealthy(deps, reg, undefined, started);
     await new Promise((r) => setTimeout(r, 30));
     await listen(); // the service listens before the engine has answered the start request
+    // It was asked, and answered 200 (waited for: before, it had to happen within the 300 ms below),
+    // and still the wait goes on.
+    await until('a health probe', () => probes() > 0);
     expect(await within(waiting, 300)).toBe('pending');
-    expect(probes()).toBeGreaterThan(0); // it was asked, and answered 200
+    expect(probes()).toBeGreaterThan(0);
     answer();
     expect(await within(waiting, 5000)).toBe('resolved');
   });
