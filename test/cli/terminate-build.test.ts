@@ -12,6 +12,7 @@ import { createServer, type Server } from 'node:http';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { blueprintExe, GOOD, makeKey, repoRoot, signedRepo, trustingRoot } from '../helpers/pkg.js';
+import { until } from '../helpers/until.js';
 import { tempDir } from '../setup/temp-registry.js';
 
 const alive = (pid: number) => {
@@ -35,7 +36,7 @@ async function terminatedBuild(json: boolean) {
   // It writes its own PID and its sleep's, waits, says it ended, and fails.
   writeFileSync(
     path.join(src, 'build.sh'),
-    `#!/bin/sh\nsleep 30 &\necho "$$ $!" > '${pids}.new'\nmv '${pids}.new' '${pids}'\nwait\ntouch '${ended}'\nexit 1\n`,
+    `#!/bin/sh\nsleep 300 &\necho "$$ $!" > '${pids}.new'\nmv '${pids}.new' '${pids}'\nwait\ntouch '${ended}'\nexit 1\n`,
   );
   chmodSync(path.join(src, 'build.sh'), 0o755);
   const key = await makeKey(path.join(work, 'key'));
@@ -51,14 +52,21 @@ async function terminatedBuild(json: boolean) {
   let err = '';
   child.stdout.on('data', (d) => (out += d));
   child.stderr.on('data', (d) => (err += d));
-  const closed = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
-  while (!existsSync(pids)) await new Promise((r) => setTimeout(r, 20));
+  let exited = false;
+  const closed = new Promise<number | null>((resolve) =>
+    child.on('close', (code) => {
+      exited = true;
+      resolve(code);
+    }),
+  );
+  await until('build.sh runs (or the build ends first)', () => existsSync(pids) || exited, 45_000);
+  if (!existsSync(pids)) throw new Error(`the build ended before build.sh ran: ${err}`);
   const [shPid, sleepPid] = readFileSync(pids, 'utf8').trim().split(' ').map(Number) as [number, number];
   child.kill('SIGTERM'); // blueprint alone, as systemd's KillMode=process or `kill PID` would
   const code = await closed;
-  // Its children were sent their signal before it exited; they need a moment to go.
-  for (let i = 0; i < 100 && (alive(shPid) || alive(sleepPid)); i++)
-    await new Promise((r) => setTimeout(r, 50));
+  // Its children were sent their signal before it exited; they need a moment to go (on a loaded box,
+  // up to 30 s: a group never signalled keeps its sleep for 300, and the test fails below).
+  await until('build.sh and its sleep are gone', () => !alive(shPid) && !alive(sleepPid)).catch(() => {});
   const left = { sh: alive(shPid), sleep: alive(sleepPid) };
   for (const pid of [shPid, sleepPid]) if (alive(pid)) process.kill(pid, 'SIGKILL');
   return { code, out, err, left, tmpLeft: readdirSync(tmp), repo, ended: existsSync(ended) };
