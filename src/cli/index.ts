@@ -218,8 +218,16 @@ export async function runCli(argv: string[], argv0: string): Promise<number> {
     }
     controller().abort(new InterruptedError(`Interrupted by ${sig}`, undefined, sig));
   };
+  // A hangup (its terminal closed, its ssh session gone) ends it as it always did, by the signal;
+  // the tools it runs in their own process groups never get the terminal's, so they are ended first.
+  const onHangup = () => {
+    endNow();
+    process.off('SIGHUP', onHangup);
+    process.kill(process.pid, 'SIGHUP');
+  };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  process.on('SIGHUP', onHangup);
   const ctx = createContext(globals, () => controller().signal);
   try {
     // A --root that is a file: every command would fail on a path below it (ENOTDIR, an internal
@@ -271,5 +279,6 @@ export async function runCli(argv: string[], argv0: string): Promise<number> {
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    process.off('SIGHUP', onHangup);
   }
 }

@@ -24,7 +24,11 @@ const alive = (pid: number) => {
   }
 };
 
-async function terminatedBuild(json: boolean) {
+/**
+ * `repo build` of a module whose build.sh waits, ended by `sig` once build.sh runs: sent to
+ * blueprint alone, or (`group`) to its process group, as a terminal sends its hangup.
+ */
+async function terminatedBuild(json: boolean, sig: NodeJS.Signals = 'SIGTERM', group = false) {
   const work = tempDir('bp-term-build-');
   const src = path.join(work, 'slow');
   cpSync(path.join(repoRoot, 'modules/hello'), src, {
@@ -47,22 +51,25 @@ async function terminatedBuild(json: boolean) {
   const child = spawn(blueprintExe, args, {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, TMPDIR: tmp },
+    detached: group,
   });
   let out = '';
   let err = '';
   child.stdout.on('data', (d) => (out += d));
   child.stderr.on('data', (d) => (err += d));
   let exited = false;
-  const closed = new Promise<number | null>((resolve) =>
-    child.on('close', (code) => {
+  const closed = new Promise<number | NodeJS.Signals | null>((resolve) =>
+    child.on('close', (code, signal) => {
       exited = true;
-      resolve(code);
+      resolve(code ?? signal);
     }),
   );
   await until('build.sh runs (or the build ends first)', () => existsSync(pids) || exited, 45_000);
   if (!existsSync(pids)) throw new Error(`the build ended before build.sh ran: ${err}`);
   const [shPid, sleepPid] = readFileSync(pids, 'utf8').trim().split(' ').map(Number) as [number, number];
-  child.kill('SIGTERM'); // blueprint alone, as systemd's KillMode=process or `kill PID` would
+  // Blueprint alone, as systemd's KillMode=process or `kill PID` would; or its terminal's group.
+  if (group) process.kill(-child.pid!, sig);
+  else child.kill(sig);
   const code = await closed;
   // Its children were sent their signal before it exited; they need a moment to go (on a loaded box,
   // up to 30 s: a group never signalled keeps its sleep for 300, and the test fails below).
@@ -92,6 +99,19 @@ describe('SIGTERM to a build', () => {
     expect(JSON.parse(r.out)).toEqual({ error: expect.objectContaining({ code: 'interrupted' }) });
     expect(r.left).toEqual({ sh: false, sleep: false });
     expect(r.tmpLeft).toEqual([]);
+  });
+});
+
+describe('a hangup to a build (its terminal closed, its ssh session gone)', () => {
+  it('ends build.sh and what it runs, removes its temporary files, and goes as SIGHUP has it', async () => {
+    // The terminal's SIGHUP reaches its foreground process group: blueprint, not the tools it runs
+    // in their own groups (3b0d929), which ran on as orphans.
+    const r = await terminatedBuild(false, 'SIGHUP', true);
+    expect(r.code, r.err).toBe('SIGHUP');
+    expect(r.left).toEqual({ sh: false, sleep: false });
+    expect(r.ended).toBe(false);
+    expect(r.tmpLeft).toEqual([]);
+    expect(existsSync(path.join(r.repo, 'pool', '.incoming'))).toBe(false);
   });
 });
 
