@@ -6,6 +6,7 @@ import { httpOverSocket } from '../../src/core/services/lifecycle.js';
 import { MODULE_LABEL, serviceDirs } from '../../src/core/services/policy.js';
 import { superviseOnce, type WatchEvent, watchServices } from '../../src/core/services/watch.js';
 import { blueprintExe, run } from '../helpers/pkg.js';
+import { until } from '../helpers/until.js';
 import { buildHello, cli, type HelloBuild, makeBox, podman, type TestBox, uniqueName } from './helpers.js';
 
 // The service commands of the real executable against the real engine, state read back from the
@@ -129,7 +130,13 @@ describe('blueprint service (real engine)', () => {
 
   it('stop falls back to SIGKILL after the timeout when SIGTERM is ignored', async () => {
     expect((await cli(box.root, ['service', 'start', stubborn])).code).toBe(0);
-    await sleep(300);
+    // It ignores SIGTERM by now (before: a 300 ms sleep, which a loaded machine could outrun).
+    await until(
+      'the stubborn service ignoring SIGTERM',
+      async () => (await logLines(stubborn)).some((l) => l.includes('ignoring SIGTERM')),
+      30_000,
+      100,
+    );
     expect((await cli(box.root, ['service', 'stop', stubborn])).json.stopped).toBe(true);
     const st = await cli(box.root, ['service', 'status', stubborn]);
     expect(st.json).toMatchObject({ state: 'exited', exitCode: 137 });
