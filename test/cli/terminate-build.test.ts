@@ -7,81 +7,16 @@
  * (128 + SIGTERM), saying so. The real executable; a module whose build.sh waits.
  */
 import { spawn } from 'node:child_process';
-import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { blueprintExe, GOOD, makeKey, repoRoot, signedRepo, trustingRoot } from '../helpers/pkg.js';
-import { until } from '../helpers/until.js';
-import { tempDir } from '../setup/temp-registry.js';
-
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
-
-/**
- * `repo build` of a module whose build.sh waits, ended by `sig` once build.sh runs: sent to
- * blueprint alone, or (`group`) to its process group, as a terminal sends its hangup.
- */
-async function terminatedBuild(json: boolean, sig: NodeJS.Signals = 'SIGTERM', group = false) {
-  const work = tempDir('bp-term-build-');
-  const src = path.join(work, 'slow');
-  cpSync(path.join(repoRoot, 'modules/hello'), src, {
-    recursive: true,
-    filter: (f) => !f.includes('/rootfs'),
-  });
-  const pids = path.join(work, 'pids');
-  const ended = path.join(work, 'ended');
-  // It writes its own PID and its sleep's, waits, says it ended, and fails.
-  writeFileSync(
-    path.join(src, 'build.sh'),
-    `#!/bin/sh\nsleep 300 &\necho "$$ $!" > '${pids}.new'\nmv '${pids}.new' '${pids}'\nwait\ntouch '${ended}'\nexit 1\n`,
-  );
-  chmodSync(path.join(src, 'build.sh'), 0o755);
-  const key = await makeKey(path.join(work, 'key'));
-  const repo = path.join(work, 'repo');
-  const tmp = path.join(work, 'tmp');
-  mkdirSync(tmp);
-  const args = [...(json ? ['--json'] : []), 'repo', 'build', src, '--repo', repo, '--key', key.privateFile];
-  const child = spawn(blueprintExe, args, {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, TMPDIR: tmp },
-    detached: group,
-  });
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (d) => (out += d));
-  child.stderr.on('data', (d) => (err += d));
-  let exited = false;
-  const closed = new Promise<number | NodeJS.Signals | null>((resolve) =>
-    child.on('close', (code, signal) => {
-      exited = true;
-      resolve(code ?? signal);
-    }),
-  );
-  await until('build.sh runs (or the build ends first)', () => existsSync(pids) || exited, 45_000);
-  if (!existsSync(pids)) throw new Error(`the build ended before build.sh ran: ${err}`);
-  const [shPid, sleepPid] = readFileSync(pids, 'utf8').trim().split(' ').map(Number) as [number, number];
-  // Blueprint alone, as systemd's KillMode=process or `kill PID` would; or its terminal's group.
-  if (group) process.kill(-child.pid!, sig);
-  else child.kill(sig);
-  const code = await closed;
-  // Its children were sent their signal before it exited; they need a moment to go (on a loaded box,
-  // up to 30 s: a group never signalled keeps its sleep for 300, and the test fails below).
-  await until('build.sh and its sleep are gone', () => !alive(shPid) && !alive(sleepPid)).catch(() => {});
-  const left = { sh: alive(shPid), sleep: alive(sleepPid) };
-  for (const pid of [shPid, sleepPid]) if (alive(pid)) process.kill(pid, 'SIGKILL');
-  return { code, out, err, left, tmpLeft: readdirSync(tmp), repo, ended: existsSync(ended) };
-}
+import { blueprintExe, GOOD, signedRepo, trustingRoot } from '../helpers/pkg.js';
+import { signalledBuild } from '../helpers/signalled-build.js';
 
 describe('SIGTERM to a build', () => {
   it('ends build.sh and what it runs, removes its temporary files, exits 143 saying so', async () => {
-    const r = await terminatedBuild(false);
+    const r = await signalledBuild(false);
     expect(r.code, r.err).toBe(143);
     expect(r.err).toContain('error: Interrupted by SIGTERM');
     expect(r.err).toMatch(/^hint: /m);
@@ -94,7 +29,7 @@ describe('SIGTERM to a build', () => {
   });
 
   it('--json: the error document, exit 143', async () => {
-    const r = await terminatedBuild(true);
+    const r = await signalledBuild(true);
     expect(r.code, r.err).toBe(143);
     expect(JSON.parse(r.out)).toEqual({ error: expect.objectContaining({ code: 'interrupted' }) });
     expect(r.left).toEqual({ sh: false, sleep: false });
@@ -106,7 +41,7 @@ describe('a hangup to a build (its terminal closed, its ssh session gone)', () =
   it('ends build.sh and what it runs, removes its temporary files, and goes as SIGHUP has it', async () => {
     // The terminal's SIGHUP reaches its foreground process group: blueprint, not the tools it runs
     // in their own groups (3b0d929), which ran on as orphans.
-    const r = await terminatedBuild(false, 'SIGHUP', true);
+    const r = await signalledBuild(false, 'SIGHUP', true);
     expect(r.code, r.err).toBe('SIGHUP');
     expect(r.left).toEqual({ sh: false, sleep: false });
     expect(r.ended).toBe(false);
