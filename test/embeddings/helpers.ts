@@ -16,13 +16,17 @@ export interface Reply {
   body: unknown;
 }
 
-/** A real HTTP/1.1 request over a unix socket (what a client on the box does). */
+/**
+ * A real HTTP/1.1 request over a unix socket (what a client on the box does). `sent`: called once
+ * the request is written whole (a body larger than the socket's buffer: the service is reading it).
+ */
 export function call(
   socketPath: string,
   method: string,
   path: string,
   body?: unknown,
   headers: Record<string, string> = {},
+  sent?: () => void,
 ): Promise<Reply> {
   return new Promise((done, fail) => {
     const payload = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
@@ -47,7 +51,7 @@ export function call(
       },
     );
     req.on('error', fail);
-    req.end(payload);
+    req.end(payload, sent);
   });
 }
 

@@ -181,8 +181,13 @@ describe('the embeddings service under load and faults (issue 14)', () => {
   it('drains on SIGTERM: the request in flight is answered, then the service exits 0', async () => {
     const s = await start({ EMBEDDINGS_MAX_INPUT_CHARS: '1100000' });
     const big = Array.from({ length: 2 }, (_, i) => `${'word '.repeat(100_000)}${i}`);
-    const heavy = call(s.socket, 'POST', '/embed', { inputs: big, truncate: true });
-    await sleep(150);
+    // In flight: its 1 MB body written whole, far more than the socket holds, so the service is
+    // reading it (before: a 150 ms sleep; a loaded machine may not have taken the connection yet,
+    // and the drain closes a connection with no request).
+    let heavy!: ReturnType<typeof call>;
+    await new Promise<void>((sent) => {
+      heavy = call(s.socket, 'POST', '/embed', { inputs: big, truncate: true }, {}, sent);
+    });
     process.kill(s.pid, 'SIGTERM');
     expect((await heavy).status).toBe(200);
     expect(await s.exited).toBe(0);
