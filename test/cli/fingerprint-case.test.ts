@@ -126,6 +126,12 @@ describe('a fingerprint in an error', () => {
     noLower(r.stderr, other);
   });
 
+  it('key remove of what is no fingerprint: the error quotes it as typed, not upper-cased', async () => {
+    const r = await bpkg(tempDir('bp-root-'), ['key', 'remove', 'alice@example.com']);
+    expect(r.code, r.stderr).toBe(3);
+    expect(r.stderr).toContain('error: No trusted key alice@example.com\n');
+  });
+
   it('an index signed by a trusted key not bound to the repository: upper case, in the command to run too', async () => {
     const box = await trustingRoot(key, repo);
     const { repo: otherRepo } = await signedRepo([GOOD], other);
