@@ -65,6 +65,16 @@ describe('openUntrusted', () => {
     });
   });
 
+  it('a folder’s hint names a file in it, not a folder named like one', async () => {
+    const dir = tempDir('bp-untrusted-');
+    mkdirSync(path.join(dir, 'a.gguf'));
+    writeFileSync(path.join(dir, 'b.gguf'), '');
+    const example = (file: string) => `blueprint model import ${file}`;
+    await expect(openUntrusted(dir, { ...hint, ext: '.gguf', example })).rejects.toMatchObject({
+      hint: `Pass the .gguf file itself: blueprint model import ${dir}/b.gguf`,
+    });
+  });
+
   it('a link the user’s path goes through is followed: the size is the file’s', async () => {
     const dir = tempDir('bp-untrusted-');
     writeFileSync(path.join(dir, 'real.bpkg'), 'abc');

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { type FileHandle, open, readdir, stat, statfs } from 'node:fs/promises';
+import { type FileHandle, open, opendir, stat, statfs } from 'node:fs/promises';
 import path from 'node:path';
 import {
   BlueprintError,
@@ -55,6 +55,9 @@ export async function openUntrusted(
   throw new VerificationError(`${src} is not a regular file`, 'not-a-file', hint.notAFile);
 }
 
+/** The entries of a folder given for a file that are looked at for the file to name instead. */
+const LOOKED_AT = 10_000;
+
 /**
  * What to pass instead of folder `dir`: the first file in it named *`ext`, when it holds one, as a
  * shell word (its name is the stick's).
@@ -65,7 +68,16 @@ async function inFolder(
 ) {
   if (!hint.ext || !hint.example) return hint.notAFile;
   const ext = hint.ext;
-  const found = (await readdir(dir).catch(() => [] as string[])).filter((f) => f.endsWith(ext)).sort();
+  const found: string[] = [];
+  try {
+    // Its first entries only: a stick's folder may hold millions, and this is a hint.
+    let seen = 0;
+    for await (const d of await opendir(dir)) {
+      if (d.name.endsWith(ext) && !d.isDirectory()) found.push(d.name);
+      if (++seen >= LOOKED_AT) break;
+    }
+  } catch {}
+  found.sort();
   if (!found.length) return `Pass the path of a ${ext} file: ${dir} holds none.`;
   const more = found.length > 1 ? ` (it holds ${found.length} ${ext} files)` : '';
   return `Pass the ${ext} file itself: ${hint.example(shellWord(path.join(dir, found[0]!)))}${more}`;
