@@ -61,8 +61,7 @@ it('/health and searches are answered while an uploaded snapshot builds its grap
   const started = Date.now();
   const uploaded = upload(file);
   await new Promise((r) => setTimeout(r, 500)); // the build is under way
-  let worst = 0;
-  let probes = 0;
+  const waits: number[] = [];
   let done = false;
   void uploaded.then(() => {
     done = true;
@@ -73,17 +72,23 @@ it('/health and searches are answered while an uploaded snapshot builds its grap
     expect((await callSocket(s.socket, agent, 'POST', '/collections/other/points/count', {})).status).toBe(
       200,
     );
-    worst = Math.max(worst, Date.now() - t);
-    probes++;
+    waits.push(Date.now() - t);
     await new Promise((r) => setTimeout(r, 100));
   }
   expect(await uploaded).toBe(200);
   const took = Date.now() - started;
-  console.log(`restore: ${took} ms, ${probes} probes, slowest ${worst} ms`);
-  // The build took seconds; nothing else waited for it more than a moment.
+  waits.sort((a, b) => a - b);
+  const p90 = waits[Math.floor(waits.length * 0.9)];
+  const worst = waits.at(-1)!;
+  console.log(`restore: ${took} ms, ${waits.length} probes, p90 ${p90} ms, slowest ${worst} ms`);
+  // The build took seconds; nothing else waited for it more than a moment. A build in one go kept
+  // one probe waiting for all of it (worst ≈ took). Nine probes in ten answer within 500 ms; the
+  // slowest within a quarter of the build, not 500 ms: beside busy loops a 2-core machine left the
+  // service's process unscheduled for over a second once (1,116 ms of a 13 s build).
   expect(took).toBeGreaterThan(2000);
-  expect(probes).toBeGreaterThan(5);
-  expect(worst).toBeLessThan(500);
+  expect(waits.length).toBeGreaterThan(5);
+  expect(p90).toBeLessThan(500);
+  expect(worst).toBeLessThan(took / 4);
   const q = await callSocket(s.socket, agent, 'POST', '/collections/big/points/query', {
     query: Array(d).fill(0),
     limit: 1,
