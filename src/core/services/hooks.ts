@@ -42,7 +42,9 @@ export interface ImageLeft {
   remove: string;
 }
 
-const SHARED_TAG = "the tag it had before tags were a box's own, which other boxes may share";
+// The legacy NAME:VERSION tag or ff845f5's path tag (image-tags.ts): neither is this box's alone.
+const SHARED_TAG =
+  "a tag from an install made before a box's tag was its identity's, which other boxes may share";
 
 /**
  * How modules take part in package transactions: the service section is validated with the
