@@ -1,4 +1,5 @@
 import { DeclinedError, UsageError } from '../core/errors.js';
+import { showFingerprint } from '../core/pkg/fingerprint-text.js';
 import type {
   IndexEntry,
   InstalledPackage,
@@ -186,7 +187,7 @@ export function packageOps(ctx: BoxContext): PackageOps {
             installed: true,
             summary: p.summary,
             ...(p.origin ? { origin: p.origin } : {}),
-            ...(p.signer ? { signer: p.signer.toUpperCase() } : {}),
+            ...(p.signer ? { signer: showFingerprint(p.signer) } : {}),
             ...(up ? { upgrade: up.to } : {}),
           };
         }),
@@ -329,7 +330,7 @@ export function packageOps(ctx: BoxContext): PackageOps {
       const signer = (await m.installed()).find((p) => p.name === name)?.signer;
       if (!signer) return undefined;
       const key = (await m.keyring.list()).find((k) => k.fingerprint === signer);
-      return { fingerprint: signer.toUpperCase(), userIds: key?.userIds ?? [] };
+      return { fingerprint: showFingerprint(signer), userIds: key?.userIds ?? [] };
     },
   };
 }
@@ -354,7 +355,7 @@ async function offeredBy(m: PackageManager, name: string): Promise<OfferedPackag
     name,
     version: o.version,
     repo: o.repo,
-    fingerprint: o.keys[0] ? o.keys[0].fingerprint.toUpperCase() : 'none',
+    fingerprint: o.keys[0] ? showFingerprint(o.keys[0].fingerprint) : 'none',
     signer: o.keys.length
       ? o.keys.map((k) => k.userIds.join(', ')).join('; ')
       : 'no trusted key (the install will be refused)',

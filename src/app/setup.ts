@@ -3,6 +3,7 @@ import type { Catalog } from '../core/setup/catalog.js';
 
 export type { Catalog, CatalogEntry } from '../core/setup/catalog.js';
 
+import { showFingerprint } from '../core/pkg/fingerprint-text.js';
 import type { AnswersInput, ApplyResult, LoadedSpec, ModuleOps, SetupPlan } from '../core/setup/index.js';
 import type { Change } from '../core/setup/plan.js';
 import type { BoxContext } from './context.js';
@@ -101,8 +102,8 @@ async function moduleOpsFor(ctx: BoxContext): Promise<ModuleOps> {
   // Setup never approves outbound network, even under --yes: `bpkg install --yes` is where it is asked.
   const pm = () => ctx.manager({ yes: false });
   return {
-    trustedKeys: async () => (await (await pm()).keyring.list()).map((k) => k.fingerprint.toUpperCase()),
-    trustKey: async (armored) => (await (await pm()).keyring.add(armored)).fingerprint.toUpperCase(),
+    trustedKeys: async () => (await (await pm()).keyring.list()).map((k) => showFingerprint(k.fingerprint)),
+    trustKey: async (armored) => showFingerprint((await (await pm()).keyring.add(armored)).fingerprint),
     repositories: async () => (await pm()).repos.list(),
     async addRepository(name, url, keys) {
       const m = await pm();

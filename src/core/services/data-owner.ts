@@ -14,6 +14,7 @@
 import { lstatSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { ConflictError, StorageError, UsageError } from '../errors.js';
+import { showFingerprint } from '../pkg/fingerprint-text.js';
 import { writeJsonAtomicSync } from '../system/fs.js';
 import { oneLine } from '../system/one-line.js';
 import { layout } from '../system/paths.js';
@@ -131,7 +132,7 @@ function sameOwner(root: string, kept: DataOwner, now: DataOwner): boolean {
 
 /** Whom an origin names, in the words of the refusal: a repository, or a package file. */
 export const fromWhere = (o: DataOwner) =>
-  `${isRepository(o.origin) ? `repository ${o.origin}` : `a package file (${o.origin})`}, key ${o.signer.toUpperCase() || 'unknown'}`;
+  `${isRepository(o.origin) ? `repository ${o.origin}` : `a package file (${o.origin})`}, key ${showFingerprint(o.signer) || 'unknown'}`;
 
 /** A kept folder that is not the installed package's: where it is, whose it is, whose the package is. */
 export interface DataConflict {
