@@ -8,7 +8,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { bpkg, run, tempDir } from '../helpers/pkg.js';
+import { bpkg, GOOD, run, signedRepo, tempDir, trustingRoot } from '../helpers/pkg.js';
 
 describe('a folder where a file is expected', () => {
   it('model import DIR: exit 2, the hint names the .gguf inside it', async () => {
@@ -46,5 +46,82 @@ describe('a folder where a file is expected', () => {
     expect(r.code, r.stderr).toBe(2);
     expect(r.stderr).toContain(`error: ${dir} is a folder, not a file`);
     expect(r.stderr).toMatch(/^hint: Pass the path of a \.bpkg file/m);
+  });
+
+  it('bpkg install X.bpkg/ with no .asc beside: the folder is said, not a missing signature', async () => {
+    const root = tempDir('bp-imp-root-');
+    const dir = path.join(tempDir('bp-imp-pkgs-'), 'good_1.0.0_all.bpkg');
+    mkdirSync(dir);
+    const r = await bpkg(root, ['install', `${dir}/`]);
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toContain(`error: ${dir}/ is a folder, not a file`);
+  });
+
+  // A path (it holds a '/') is never a package name (lower case, digits, dashes): it was looked up
+  // in the indexes ('No package ./pkgs/ in the verified indexes', exit 3).
+  it('bpkg install DIR/ holding .bpkg files: exit 2, one named as one shell word', async () => {
+    const root = tempDir('bp-imp-root-');
+    const dir = path.join(tempDir('bp-imp-pkgs-'), 'pkgs');
+    mkdirSync(dir);
+    writeFileSync(path.join(dir, "a'b$(id)_1.0.0_all.bpkg"), '');
+    writeFileSync(path.join(dir, 'good_1.0.0_all.bpkg'), '');
+    const r = await bpkg(root, ['install', `${dir}/`]);
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toContain(`error: ${dir}/ is a folder, not a file`);
+    expect(r.stderr).toContain(
+      `hint: Pass the .bpkg file itself: bpkg install '${dir}/a'\\''b$(id)_1.0.0_all.bpkg' (it holds 2 .bpkg files)`,
+    );
+  });
+
+  it('bpkg install ./DIR (relative) holding no .bpkg: exit 2, says it holds none', async () => {
+    const root = tempDir('bp-imp-root-');
+    const cwd = tempDir('bp-imp-cwd-');
+    mkdirSync(path.join(cwd, 'usb'));
+    writeFileSync(path.join(cwd, 'usb', 'notes.txt'), '');
+    const r = await run(['--root', root, 'install', './usb'], { argv0: 'bpkg', cwd });
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toContain('error: ./usb is a folder, not a file');
+    expect(r.stderr).toContain('hint: Pass the path of a .bpkg file: ./usb holds none.');
+  });
+
+  it('bpkg install NAME where NAME is a folder here and no package: exit 2, the .bpkg in it named', async () => {
+    const root = tempDir('bp-imp-root-');
+    const cwd = tempDir('bp-imp-cwd-');
+    mkdirSync(path.join(cwd, 'pkgs'));
+    writeFileSync(path.join(cwd, 'pkgs', 'good_1.0.0_all.bpkg'), '');
+    const r = await run(['--root', root, 'install', 'pkgs'], { argv0: 'bpkg', cwd });
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toContain('error: pkgs is a folder, not a file');
+    expect(r.stderr).toContain('hint: Pass the .bpkg file itself: bpkg install pkgs/good_1.0.0_all.bpkg');
+  });
+
+  it('bpkg install NAME that a repository offers installs it, even beside a folder of that name', async () => {
+    const { key, repo } = await signedRepo([GOOD]);
+    const root = await trustingRoot(key, repo);
+    const cwd = tempDir('bp-imp-cwd-');
+    mkdirSync(path.join(cwd, 'good'));
+    const r = await run(['--root', root, '--yes', 'install', 'good'], { argv0: 'bpkg', cwd });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('good');
+    const list = await bpkg(root, ['--json', 'list']);
+    expect(JSON.parse(list.stdout)).toEqual([expect.objectContaining({ name: 'good', version: '1.0.0' })]);
+  });
+
+  // It said 'DIR is not a file' with exit 3 (not found), where model import and bpkg install say 2.
+  it('system update DIR: exit 2, the .raucb in it named, or that it holds none', async () => {
+    const root = tempDir('bp-imp-root-');
+    const stick = path.join(tempDir('bp-imp-'), 'stick');
+    mkdirSync(stick);
+    writeFileSync(path.join(stick, 'blueprint-1.2.raucb'), '');
+    const r = await run(['--root', root, 'system', 'update', stick]);
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toContain(`error: ${stick} is a folder, not a file`);
+    expect(r.stderr).toContain(
+      `hint: Pass the .raucb file itself: blueprint system update ${path.join(stick, 'blueprint-1.2.raucb')}`,
+    );
+    const empty = tempDir('bp-imp-empty-');
+    const e = await run(['--root', root, 'system', 'update', empty]);
+    expect(e.code, e.stderr).toBe(2);
+    expect(e.stderr).toContain(`hint: Pass the path of a .raucb file: ${empty} holds none.`);
   });
 });

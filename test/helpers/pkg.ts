@@ -151,11 +151,12 @@ export interface RunResult {
 /** Runs the built executable (dist/blueprint, or via a `bpkg` link) like a user would. */
 export function run(
   args: string[],
-  opts: { env?: NodeJS.ProcessEnv; argv0?: string; input?: string } = {},
+  opts: { env?: NodeJS.ProcessEnv; argv0?: string; input?: string; cwd?: string } = {},
 ): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(blueprintExe, args, {
       env: { PATH: '/usr/bin:/bin', HOME: os.tmpdir(), ...opts.env },
+      ...(opts.cwd ? { cwd: opts.cwd } : {}),
       argv0: opts.argv0 ?? 'blueprint',
       stdio: ['pipe', 'pipe', 'pipe'],
     });

@@ -2,7 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { BlueprintError, NotFoundError, storageErrorFrom, VerificationError } from '../errors.js';
-import { freeSpace, notEnoughSpace, openUntrusted, SPACE_RESERVE } from '../system/copy-hashed.js';
+import {
+  folderGiven,
+  freeSpace,
+  notEnoughSpace,
+  openUntrusted,
+  SPACE_RESERVE,
+} from '../system/copy-hashed.js';
 import { ensureDir, exists } from '../system/fs.js';
 import { changedWhileReading, readBoundedFile } from '../system/read-bounded.js';
 import { readManifestBytes } from './archive.js';
@@ -35,6 +41,14 @@ export interface FetchContext {
 /** `readLocalPackage`'s private copies: `.local-PID-UUID.bpkg`, removed by `discardLocalCopy`. */
 const LOCAL_COPY = /^\.local-([0-9]+)-[0-9a-f-]{36}\.bpkg$/;
 
+/** What a local package's path that is no package file is told (openUntrusted, folderGiven). */
+const PACKAGE_FILE = {
+  missing: 'Check the path of the package file.',
+  notAFile: 'Install a package from a .bpkg file, not a device, pipe or folder.',
+  ext: '.bpkg',
+  example: (file: string) => `bpkg install ${file}`,
+};
+
 /**
  * Reads an untrusted file exactly once, into a fresh file in `dir` (created with O_EXCL and
  * O_NOFOLLOW, so nothing planted there is written through), hashing the bytes on the way. A hostile
@@ -46,12 +60,7 @@ async function copyOnce(
   dir: string,
   signal?: AbortSignal,
 ): Promise<{ copy: string; size: number; sha256: string }> {
-  const { input, size: declared } = await openUntrusted(src, {
-    missing: 'Check the path of the package file.',
-    notAFile: 'Install a package from a .bpkg file, not a device, pipe or folder.',
-    ext: '.bpkg',
-    example: (file) => `bpkg install ${file}`,
-  });
+  const { input, size: declared } = await openUntrusted(src, PACKAGE_FILE);
   try {
     try {
       await refuseUnfitting(src, declared, dir);
@@ -125,6 +134,18 @@ async function readSignatureFile(abs: string, shown: string): Promise<Buffer> {
   );
 }
 
+/** Whether an install's `spec` is a local package file's path: a name never holds a '/'. */
+export const isPackagePath = (spec: string): boolean => spec.endsWith('.bpkg') || spec.includes('/');
+
+/**
+ * A bare name asked for that is no package offered or installed, and is a folder here (`bpkg install
+ * pkgs`, meaning the folder): that folder's error (bad usage), else undefined.
+ */
+export async function folderNamed(name: string): Promise<BlueprintError | undefined> {
+  const st = await stat(name).catch(() => undefined);
+  return st?.isDirectory() ? folderGiven(name, PACKAGE_FILE) : undefined;
+}
+
 /**
  * A local `.bpkg` with its `.asc` beside it. Its bytes are read once, into a private copy in the
  * cache, and the signature, manifest, size and SHA-256 all come from that copy, which is also what
@@ -138,13 +159,15 @@ export async function readLocalPackage(
   // A package that is not there is not found, before its signature is missed: a mistyped path or
   // an unmounted stick is not a verification refusal. Only a look at the name; copyOnce judges
   // what it opens.
-  await stat(abs).catch((err) => {
+  const st = await stat(abs).catch((err) => {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ENOTDIR')
       throw new NotFoundError(
         `${file} not found`,
         'Check the path of the package file (is the stick mounted?).',
       );
   });
+  // A folder (`./pkgs/`, the stick's) is said before its missing `.asc`: the file in it to pass.
+  if (st?.isDirectory()) throw await folderGiven(file, PACKAGE_FILE);
   const sig = await readSignatureFile(`${abs}.asc`, `${file}.asc`);
   const { copy, size, sha256 } = await copyOnce(abs, ctx.cacheDir, ctx.signal);
   try {

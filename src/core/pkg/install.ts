@@ -14,7 +14,14 @@ import { hostArch } from '../version.js';
 import { type Extracted, extractPackage } from './archive.js';
 import { refuseBreaking } from './constraints.js';
 import { type Database, saveDatabase, saveFileList } from './db.js';
-import { checkPackageSignature, discardLocalCopy, fetchPackage, readLocalPackage } from './fetch.js';
+import {
+  checkPackageSignature,
+  discardLocalCopy,
+  fetchPackage,
+  folderNamed,
+  isPackagePath,
+  readLocalPackage,
+} from './fetch.js';
 import { packageFileName } from './format.js';
 import { streamPackage } from './install-stream.js';
 import { readFileList, readInstalled } from './installed-db.js';
@@ -71,15 +78,21 @@ export async function planWithSources(
 ) {
   const db = await readInstalled(p.paths);
   const locals = [];
-  for (const s of specs.filter((s) => s.endsWith('.bpkg'))) {
+  for (const s of specs.filter(isPackagePath)) {
     const local = await readLocalPackage(p.fetchContext, s);
     copies.push(local);
     locals.push(local);
   }
-  const requests = specs.filter((s) => !s.endsWith('.bpkg')).map(parseRequest);
+  const requests = specs.filter((s) => !isPackagePath(s)).map(parseRequest);
   const needIndex = requests.length > 0 || locals.some((l) => l.entry.depends.length > 0);
   const states = needIndex ? await usableStates(p, true) : [];
   const available = states.flatMap((s) => s.index.packages.map((entry) => ({ entry, repo: s.name })));
+  // A name that is nothing offered or installed but a folder here meant the folder.
+  for (const r of requests)
+    if (!r.version && !db.packages[r.name] && !available.some((a) => a.entry.name === r.name)) {
+      const folder = await folderNamed(r.name);
+      if (folder) throw folder;
+    }
   const { pins, origins } = await pinsFor(p, db, states, requests, locals.length > 0, opts.from);
   for (const l of locals)
     if (!archMatches(l.entry.arch, hostArch()))

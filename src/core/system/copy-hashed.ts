@@ -44,16 +44,24 @@ export async function openUntrusted(
       : storageErrorFrom(r.error, `reading ${src}`);
   // A folder (the stick's, not the file in it) is the admin's slip, bad usage (exit 2) as the exit
   // code table has it; a device or a FIFO stays a refusal.
-  // Its code stays 'not-a-file' (--json readers keep theirs).
-  if (r.stat.isDirectory())
-    throw new BlueprintError(
-      `${src} is a folder, not a file`,
-      'not-a-file',
-      await inFolder(src, hint),
-      ExitCode.usage,
-    );
+  if (r.stat.isDirectory()) throw await folderGiven(src, hint);
   throw new VerificationError(`${src} is not a regular file`, 'not-a-file', hint.notAFile);
 }
+
+/**
+ * The error for folder `src` given where a file is expected: bad usage (exit 2), its hint the file
+ * in it to pass instead (inFolder). Its code stays 'not-a-file' (--json readers keep theirs).
+ */
+export const folderGiven = async (
+  src: string,
+  hint: { notAFile: string; ext?: string; example?: (file: string) => string },
+): Promise<BlueprintError> =>
+  new BlueprintError(
+    `${src} is a folder, not a file`,
+    'not-a-file',
+    await inFolder(src, hint),
+    ExitCode.usage,
+  );
 
 /** The entries of a folder given for a file that are looked at for the file to name instead. */
 const LOOKED_AT = 10_000;

@@ -12,6 +12,14 @@ const COPY = /^\.bundle-([0-9]+)-[0-9a-f-]{36}\.raucb$/;
 /** Removes copies left by processes that died before removing them (SIGKILL, power cut). */
 const pruneCopies = (workDir: string) => pruneDeadCopies(workDir, COPY);
 
+/** What a bundle's path that is no bundle file is told (openUntrusted, folderGiven). */
+export const BUNDLE_FILE = {
+  missing: 'Give the path of a .raucb file.',
+  notAFile: 'Give the path of a .raucb file, not a device, pipe or folder.',
+  ext: '.raucb',
+  example: (file: string) => `blueprint system update ${file}`,
+};
+
 /**
  * A bundle named by its path is untrusted bytes: a hostile USB stick or network file system may
  * serve other bytes on each read. `rauc info` (whose version we judge) and `rauc install` each
@@ -28,12 +36,7 @@ export async function withBundleCopy<T>(
   signal: AbortSignal | undefined,
   use: (copy: string) => Promise<T>,
 ): Promise<{ result: T; sha256: string }> {
-  const { input, size } = await openUntrusted(file, {
-    missing: 'Give the path of a .raucb file.',
-    notAFile: 'Give the path of a .raucb file, not a device, pipe or folder.',
-    ext: '.raucb',
-    example: (file) => `blueprint system update ${file}`,
-  });
+  const { input, size } = await openUntrusted(file, BUNDLE_FILE);
   let made: string | undefined;
   let copy: string | undefined;
   try {

@@ -9,8 +9,9 @@ import { spawn } from 'node:child_process';
 import { lstat, readFile, realpath } from 'node:fs/promises';
 import { BlueprintError, ConflictError, NotFoundError, VerificationError } from '../errors.js';
 import { compareVersions } from '../services/registry.js';
+import { folderGiven } from '../system/copy-hashed.js';
 import { OutputTail } from '../system/tool-output.js';
-import { withBundleCopy } from './bundle-copy.js';
+import { BUNDLE_FILE, withBundleCopy } from './bundle-copy.js';
 import {
   type BundleInfo,
   isVerificationFailure,
@@ -142,7 +143,10 @@ async function bundlePath(file: string): Promise<string> {
   } catch {
     throw new NotFoundError(`no bundle at ${file}`, 'Give the path of a .raucb file.', 'bundle-missing');
   }
-  if (!(await lstat(real)).isFile())
+  const st = await lstat(real);
+  // A folder (the stick's) is bad usage, as for model import and bpkg install: the bundle in it named.
+  if (st.isDirectory()) throw await folderGiven(file, BUNDLE_FILE);
+  if (!st.isFile())
     throw new NotFoundError(`${file} is not a file`, 'Give the path of a .raucb file.', 'bundle-missing');
   return real;
 }
