@@ -33,7 +33,7 @@ export interface RemovedPackage {
   /** The module's data folder, kept for a later reinstall (`bpkg remove --purge` deletes it). */
   dataKept?: string;
   /** Its image, left in the engine because the engine was down, and the command that removes it. */
-  imageLeft?: { image: string; remove: string };
+  imageLeft?: { image: string; remove: string; alsoShared?: string };
 }
 
 /** A package to install as the admin should see it before saying yes: what, from where, signed by whom. */

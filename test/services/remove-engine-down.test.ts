@@ -15,6 +15,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { legacyModuleImageTag } from '../../src/core/services/image-tags.js';
 import { BOX_LABEL } from '../../src/core/services/policy.js';
 import { boxIdentity } from '../../src/core/services/sandbox-plan.js';
+import { shellWord } from '../../src/core/system/shell-word.js';
 import { bpkg, run, tempDir } from '../helpers/pkg.js';
 import { type EngineLeft, installedHello, ownImageTag, podman, removeLeft } from './helpers.js';
 
@@ -41,7 +42,7 @@ async function installedThenEngineDown() {
 
 /** The commands said: this box's container of the image, if any, then this box's tag (or `tag`). */
 const removeCommand = (root: string, name: string, imageId: string, tag = ownImageTag(name, '1.0.0', root)) =>
-  `podman rm -f --filter 'name=^blueprint-${name}$' --filter 'label=${BOX_LABEL}=${boxIdentity(root)}' --filter ancestor=${imageId.slice(7)} && podman rmi ${tag}`;
+  `podman rm -f --filter 'name=^blueprint-${name}$' --filter ${shellWord(`label=${BOX_LABEL}=${boxIdentity(root)}`)} --filter ancestor=${imageId.slice(7)} && podman rmi ${tag}`;
 
 describe('bpkg remove with the engine down', () => {
   it('removes the package and says the image stayed, and how to remove it', async () => {
@@ -104,6 +105,35 @@ describe('bpkg remove with the engine down', () => {
 
     rmSync(configFile(root)); // the engine is back
     execFileSync('sh', ['-c', said!], { stdio: 'pipe' });
+    await expect(podman('image', 'exists', imageId)).rejects.toThrow();
+  }, 120_000);
+
+  // Its start gave the image its own tag, which the removal's command takes; the legacy tag the old
+  // install gave it stays on it, and with it the image: the output said nothing of it.
+  it('a box installed before the tags were its own, started since: the shared tag it still has is said too', async () => {
+    const { root, name, imageId } = await installed();
+    const legacy = legacyModuleImageTag(name, '1.0.0');
+    const legacyTag = `${legacy.repo}:${legacy.tag}`;
+    await podman('tag', imageId, legacyTag);
+    await podman('untag', imageId, ownImageTag(name, '1.0.0', root));
+    rmSync(path.join(root, 'var/lib/blueprint/services/.image-tags'), { recursive: true, force: true });
+    const start = await run(['--root', root, 'service', 'start', name], { env }); // tags it its own
+    expect(start.code, start.stderr).toBe(0);
+    expect((await run(['--root', root, 'service', 'stop', name], { env })).code).toBe(0);
+    engineDown(root);
+    const rm = await bpkg(root, ['--yes', 'remove', name], env);
+    expect(rm.code, rm.stderr).toBe(0);
+    const all = rm.stdout + rm.stderr;
+    const said = all.match(/once it runs: (podman [^\n]+?)\. /)?.[1];
+    expect(said, all).toBe(removeCommand(root, name, imageId));
+    expect(all).toContain(`it may also be held by ${legacyTag}`);
+    const shared = all.match(/and no other box uses it: (podman rmi [^\n]+)/)?.[1];
+    expect(shared, all).toMatch(new RegExp(`^podman rmi --ignore ${legacyTag.replace(/[.]/g, '\\.')}( |$)`));
+
+    rmSync(configFile(root)); // the engine is back
+    execFileSync('sh', ['-c', said!], { stdio: 'pipe' });
+    await podman('image', 'exists', imageId); // the legacy tag holds it, as said
+    execFileSync('sh', ['-c', shared!], { stdio: 'pipe' });
     await expect(podman('image', 'exists', imageId)).rejects.toThrow();
   }, 120_000);
 });

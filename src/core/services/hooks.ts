@@ -40,6 +40,8 @@ export interface ImageLeft {
   name: string;
   image: string;
   remove: string;
+  /** The command that takes the tags older installs may have left on it, if no other box uses them. */
+  alsoShared?: string;
 }
 
 // The legacy NAME:VERSION tag or ff845f5's path tag (image-tags.ts): neither is this box's alone.
@@ -91,7 +93,7 @@ export function createServiceHooks(opts: ServiceHooksOptions): PackageHooks {
       hook.info(`${pkg.name}: loading image ${spec.image.id.slice(0, 19)}`);
       const own = moduleImageTag(pkg.name, pkg.version, opts.root);
       await loadImageArchive(getEngine(), archive, spec.image.id, own, opts.root);
-      noteImageTagged(opts.root, pkg.name, own); // its starts need not tag it again (image-tags.ts)
+      noteImageTagged(opts.root, pkg.name, own, 'install'); // its starts need not tag it again (image-tags.ts)
       await writeRegistration(opts.root, {
         name: pkg.name,
         version: pkg.version,
@@ -145,13 +147,25 @@ export function createServiceHooks(opts: ServiceHooksOptions): PackageHooks {
         );
       if (down) {
         if (!(await imageStillUsed(opts.root, spec.image.id, pkg.name, pkg.version))) {
-          const { remove, shared } = removeWhenBack(opts.root, pkg.name, pkg.version, spec.image.id);
-          opts.imageLeft?.({ name: pkg.name, image: spec.image.id, remove });
+          const { remove, shared, alsoShared } = removeWhenBack(
+            opts.root,
+            pkg.name,
+            pkg.version,
+            spec.image.id,
+          );
+          opts.imageLeft?.({
+            name: pkg.name,
+            image: spec.image.id,
+            remove,
+            ...(alsoShared ? { alsoShared: alsoShared.remove } : {}),
+          });
           const why = `${pkg.name}: its image ${spec.image.id.slice(7, 19)} could not be removed (the container engine is not running)`;
           hook.warn(
             shared
               ? `${why}; it is held by ${shared}, ${SHARED_TAG}; once the engine runs, if no other box uses it: ${remove}`
-              : `${why}; once it runs: ${remove}`,
+              : alsoShared
+                ? `${why}; once it runs: ${remove}. Then it may also be held by ${alsoShared.tags.join(' or ')}, ${SHARED_TAG}; if so and no other box uses it: ${alsoShared.remove}`
+                : `${why}; once it runs: ${remove}`,
           );
         }
         forgetImageTagged(opts.root, pkg.name, pkg.version);

@@ -1,9 +1,10 @@
-import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { NotFoundError } from '../errors.js';
 import { liteCrypto } from '../pkg/crypto-lite.js';
 import { realPathOfExistingSync } from '../system/fs.js';
 import { layout } from '../system/paths.js';
+import { shellWord } from '../system/shell-word.js';
 import type { Engine } from './engine.js';
 import { ensureDirSync } from './fs-cb.js';
 import { BOX_LABEL } from './policy.js';
@@ -89,11 +90,24 @@ export async function untagModuleImage(engine: Engine, id: string, own: ImageTag
 const tagsDir = (root: string) => path.join(layout(root).stateDir, 'services', '.image-tags');
 const noteOf = (root: string, name: string, own: ImageTag) => path.join(tagsDir(root), `${name}@${own.tag}`);
 
-/** Notes that the box's install gave the image its own tag. */
-export function noteImageTagged(root: string, name: string, own: ImageTag): void {
+/**
+ * Notes that the box gave the image its own tag: at its install (`install`: the image came with the
+ * own tag, no tag an older install made is this box's), or at a start (`start`: the image had come
+ * under another tag, which may still hold it). Notes made before this said which hold nothing.
+ */
+export function noteImageTagged(root: string, name: string, own: ImageTag, when: 'install' | 'start'): void {
   ensureDirSync(tagsDir(root), 0o700);
-  writeFileSync(noteOf(root, name, own), '');
+  writeFileSync(noteOf(root, name, own), when);
 }
+
+/** Whether the note says the install gave the image its own tag (so no older tag of this box's holds it). */
+const taggedAtInstall = (note: string): boolean => {
+  try {
+    return readFileSync(note, 'utf8') === 'install';
+  } catch {
+    return false;
+  }
+};
 
 /** Forgets the notes of `name` `version`: this box's own and any a copy brought along. */
 export function forgetImageTagged(root: string, name: string, version: string): void {
@@ -125,7 +139,7 @@ export async function tagImageAtStart(
       if (!(err instanceof NotFoundError)) throw err;
       throw (await import('./image-missing.js')).imageMissing(name, id);
     });
-  noteImageTagged(root, name, own);
+  noteImageTagged(root, name, own, 'start');
 }
 
 /**
@@ -158,19 +172,32 @@ export async function sharedTagsLeft(
  * (the box label) or tag is named, and no `--force` removes what another uses. A box that never
  * gave the image its own tag (installed before, not started since: no note) has it under the legacy
  * tag, which other boxes may share: `shared` names it, to be taken only if no other box uses it.
+ * A box that gave it its own tag at a start (not at its install) may have it under the tags older
+ * installs made as well (legacy, path), which the engine down cannot tell: `alsoShared` is the
+ * command that takes them, to run only if no other box uses them. Each piece is one shell word: a
+ * gone root's path is in the box label, and anyone may have named that folder.
  */
 export function removeWhenBack(
   root: string,
   name: string,
   version: string,
   id: string,
-): { remove: string; shared?: string } {
+): { remove: string; shared?: string; alsoShared?: { tags: string[]; remove: string } } {
   const own = moduleImageTag(name, version, root);
-  const noted = existsSync(noteOf(root, name, own));
+  const note = noteOf(root, name, own);
+  const noted = existsSync(note);
   const t = noted ? own : legacyModuleImageTag(name, version);
+  const tag = `${t.repo}:${t.tag}`;
   const remove = [
-    `podman rm -f --filter 'name=^blueprint-${name}$' --filter '${`label=${BOX_LABEL}=${identityOf(root)}`}'`,
-    `--filter ancestor=${hexOf(id)} && podman rmi ${t.repo}:${t.tag}`,
+    'podman rm -f',
+    `--filter ${shellWord(`name=^blueprint-${name}$`)}`,
+    `--filter ${shellWord(`label=${BOX_LABEL}=${identityOf(root)}`)}`,
+    `--filter ${shellWord(`ancestor=${hexOf(id)}`)} && podman rmi ${shellWord(tag)}`,
   ].join(' ');
-  return noted ? { remove } : { remove, shared: `${t.repo}:${t.tag}` };
+  if (!noted) return { remove, shared: tag };
+  if (taggedAtInstall(note)) return { remove };
+  const tags = [legacyModuleImageTag(name, version), pathImageTag(name, version, root)].map(
+    (x) => `${x.repo}:${x.tag}`,
+  );
+  return { remove, alsoShared: { tags, remove: `podman rmi --ignore ${tags.map(shellWord).join(' ')}` } };
 }
