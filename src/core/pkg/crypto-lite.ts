@@ -1,4 +1,5 @@
 import type { Hash } from 'node:crypto';
+import { nodeBinding } from '../system/node-binding.js';
 
 /**
  * The SHA-2 hashes, timingSafeEqual and the Ed25519 check of the quick `bpkg search` and `bpkg
@@ -39,22 +40,13 @@ const cache = {};
 
 function cryptoBinding(): CryptoBinding | null {
   if (binding === undefined) {
-    binding = null;
-    // internal/test/binding warns, once, that it is for tests: not for a user to see.
-    const warn = process.emitWarning;
-    process.emitWarning = () => {};
-    try {
-      if (process.execArgv.includes('--expose-internals')) {
-        const b = (process.getBuiltinModule as (id: string) => { internalBinding(n: string): CryptoBinding })(
-          'internal/test/binding',
-        ).internalBinding('crypto');
-        if (typeof b.Hash === 'function' && typeof b.SignJob === 'function' && b.kKeyFormatJWK === 2)
-          binding = b;
-      }
-    } catch {}
-    process.emitWarning = warn;
+    const b = nodeBinding<CryptoBinding>('crypto');
+    binding =
+      b && typeof b.Hash === 'function' && typeof b.SignJob === 'function' && b.kKeyFormatJWK === 2
+        ? b
+        : null;
   }
-  return binding as CryptoBinding | null;
+  return binding;
 }
 
 /** What Hash's callers here use of node:crypto's Hash: update, copy and digest. */

@@ -1,9 +1,9 @@
-import type { Socket } from 'node:net';
 import {
   type ParsedResponse,
   ProtocolError,
   ResponseParser,
 } from '../../../modules/kit/client/response-parser.js';
+import { connectPipe, type WireSocket as Socket } from './pipe-socket.js';
 
 /**
  * The libpod API's requests as plain HTTP/1.1 over the engine's unix socket, one request a
@@ -42,12 +42,12 @@ export interface Wire {
 }
 
 /**
- * A connection to a unix socket. Half-open allowed: node:net would otherwise end and destroy the
- * socket itself on the peer's close (every answer here ends with one), in the same turn as the
- * answer and before its continuation runs; `send` closes it a turn later (see there).
+ * A connection to a unix socket (pipe-socket.ts: Node's pipe binding in the executable, node:net
+ * elsewhere). Half-open: node:net would otherwise end and destroy the socket itself on the peer's
+ * close (every answer here ends with one), in the same turn as the answer and before its
+ * continuation runs; `send` closes it a turn later (see there).
  */
-const dial = (socketPath: string): Socket =>
-  process.getBuiltinModule('node:net').connect({ path: socketPath, allowHalfOpen: true });
+const dial = connectPipe;
 
 export function openWire(socketPath: string): Wire {
   let spare: { socket: Socket; open: boolean; timer: NodeJS.Timeout } | undefined;
