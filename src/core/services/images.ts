@@ -1,7 +1,10 @@
-import { constants, existsSync } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
+import { constants, existsSync, readFileSync } from 'node:fs';
+import { mkdtemp, open, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { BlueprintError, NotFoundError, VerificationError } from '../errors.js';
+import { trackTemp, trackUndo } from '../system/exit-cleanup.js';
 import { oneLine } from '../system/one-line.js';
 import { runTool, ToolFailure } from '../system/tool-output.js';
 import type { Engine } from './engine.js';
@@ -182,28 +185,55 @@ export async function buildModuleImage(
   // already has, and removing one would then remove the other's.
   const target =
     arch && PLATFORMS[arch] ? ['--platform', PLATFORMS[arch], '--build-arg', `BLUEPRINT_ARCH=${arch}`] : [];
-  const id = (
-    await step('podman build', 'podman', [
-      'build',
-      '-q',
-      '--no-cache',
-      ...target,
-      '-f',
-      containerfile,
-      '-t',
-      tag,
-      dir,
-    ])
-  ).trim();
-  const imageId = id.split('\n').pop()!;
+  // The process ended from here on (SIGTERM, a hangup: no finally runs) removes the image this
+  // build made: the ID its podman build wrote (--iidfile: written once it is tagged), never
+  // another that the tag named before.
+  const iidDir = await mkdtemp(path.join(tmpdir(), 'bp-image-'));
+  const iidFile = path.join(iidDir, 'id');
+  const untrackDir = trackTemp(iidDir);
+  const untrackImage = trackUndo(() => removeBuiltNow(iidFile));
   try {
-    await step('podman save', 'podman', ['save', '--format', 'docker-archive', '-o', archive, tag]);
+    const id = (
+      await step('podman build', 'podman', [
+        'build',
+        '-q',
+        '--no-cache',
+        ...target,
+        '--iidfile',
+        iidFile,
+        '-f',
+        containerfile,
+        '-t',
+        tag,
+        dir,
+      ])
+    ).trim();
+    const imageId = id.split('\n').pop()!;
+    try {
+      await step('podman save', 'podman', ['save', '--format', 'docker-archive', '-o', archive, tag]);
+    } finally {
+      // The publisher's engine need not keep the image or its layers: installing loads the archive
+      // again. Built --no-cache, the ID is this build's own, so removing it removes no one else's.
+      await step('podman rmi', 'podman', ['rmi', '--force', imageId]).catch(() =>
+        step('podman untag', 'podman', ['untag', tag]).catch(() => {}),
+      );
+    }
+    return normalizeImageId(imageId);
   } finally {
-    // The publisher's engine need not keep the image or its layers: installing loads the archive
-    // again. Built --no-cache, the ID is this build's own, so removing it removes no one else's.
-    await step('podman rmi', 'podman', ['rmi', '--force', imageId]).catch(() =>
-      step('podman untag', 'podman', ['untag', tag]).catch(() => {}),
-    );
+    untrackImage();
+    untrackDir();
+    await rm(iidDir, { recursive: true, force: true });
   }
-  return normalizeImageId(imageId);
+}
+
+/** The image whose ID `iidFile` holds (this build's), removed before the process exits. */
+function removeBuiltNow(iidFile: string): void {
+  let id: string;
+  try {
+    id = readFileSync(iidFile, 'utf8').trim();
+  } catch {
+    return; // podman build had not finished: it tagged nothing
+  }
+  if (!/^(sha256:)?[0-9a-f]{64}$/.test(id)) return;
+  spawnSync('podman', ['rmi', '--force', id.replace(/^sha256:/, '')], { stdio: 'ignore', timeout: 30_000 });
 }

@@ -1,13 +1,15 @@
 /**
  * What a process must undo when it is ended part-way (SIGTERM, Ctrl-C) in a command that does not
  * stop between its steps (`repo build`, `repo publish`, `repo sign`): the trusted tools it runs
- * (build.sh, `podman build`), each in its own process group, and the temporary files and folders it
- * is writing. Those register here while they exist; the front end calls endNow() before it exits.
+ * (build.sh, `podman build`), each in its own process group, what they made that the command would
+ * have undone (an image it built), and the temporary files and folders it is writing. Those
+ * register here while they exist; the front end calls endNow() before it exits.
  * No imports: this is loaded at every start.
  */
 
 const groups = new Set<number>();
 const temps = new Set<string>();
+const undos = new Set<() => void>();
 
 /** A child started as a process-group leader (`detached`): ended with its whole group. */
 export function trackGroup(pid: number | undefined): () => void {
@@ -23,8 +25,18 @@ export function trackTemp(file: string): () => void {
 }
 
 /**
- * Sends SIGTERM to every tracked process group and removes every tracked temporary path, at once
- * and synchronously (the process exits next). Failures are ignored: a group already gone, a file
+ * Something made outside this process that the step making it would undo if it ran to its end (an
+ * image `podman build` tagged in the publisher's engine): `undo` (synchronous) undoes it.
+ */
+export function trackUndo(undo: () => void): () => void {
+  undos.add(undo);
+  return () => undos.delete(undo);
+}
+
+/**
+ * Sends SIGTERM to every tracked process group, runs every tracked undo (the tools ended first:
+ * they may hold what it undoes) and removes every tracked temporary path, at once and
+ * synchronously (the process exits next). Failures are ignored: a group already gone, a file
  * already removed.
  */
 export function endNow(): void {
@@ -34,6 +46,12 @@ export function endNow(): void {
     } catch {}
   }
   groups.clear();
+  for (const undo of undos) {
+    try {
+      undo();
+    } catch {}
+  }
+  undos.clear();
   const { rmSync } = process.getBuiltinModule('node:fs');
   for (const file of temps) {
     try {
