@@ -3,9 +3,11 @@
  * writes the archive: the image the build made stayed in the publisher's Podman under the build's
  * tag (localhost/blueprint-build/NAME:VERSION), since the removal after the save is a `finally`
  * that never runs when the process is ended. It is removed now, by the ID this build's own
- * `podman build` wrote, and nothing else: an image that tag named before the build stays. Real
- * Podman: only `podman save` is held (a `podman` first on PATH waits before it), so that the
- * signal comes at that point.
+ * `podman build` wrote, and nothing else: an image that tag named before the build stays. That tag
+ * is the one boxes installed before the tags were a box's own hold their images by, and a build,
+ * interrupted or not, moved it to its own image and removed it with that: the build's tag is now
+ * its own. Real Podman: only `podman save` is held (a `podman` first on PATH waits before it), so
+ * that the signal comes at that point.
  */
 import { spawn } from 'node:child_process';
 import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -18,7 +20,7 @@ import { type EngineLeft, podman, removeLeft, uniqueName } from '../services/hel
 const left: EngineLeft = { containers: [], images: [] };
 afterAll(() => removeLeft(left));
 
-async function buildHeldAtSave(sig: NodeJS.Signals, group: boolean) {
+async function buildHeldAtSave(sig: NodeJS.Signals | undefined, group = false) {
   const work = tempDir('bp-sig-image-');
   const name = uniqueName('bpt-sigimg');
   const src = path.join(work, name);
@@ -43,7 +45,7 @@ async function buildHeldAtSave(sig: NodeJS.Signals, group: boolean) {
   const saving = path.join(work, 'saving');
   writeFileSync(
     path.join(bin, 'podman'),
-    `#!/bin/sh\nif [ "$1" = save ]; then touch '${saving}'; sleep 300; fi\nexec /usr/bin/podman "$@"\n`,
+    `#!/bin/sh\nif [ "$1" = save ] && [ -n '${sig ?? ''}' ]; then echo "$@" > '${saving}'; sleep 300; fi\nexec /usr/bin/podman "$@"\n`,
   );
   chmodSync(path.join(bin, 'podman'), 0o755);
   const key = await makeKey(path.join(work, 'key'));
@@ -64,15 +66,21 @@ async function buildHeldAtSave(sig: NodeJS.Signals, group: boolean) {
       resolve(code ?? signal);
     }),
   );
+  if (!sig) return { code: await closed, err, before, tag, built: '', tmpLeft: readdirSync(tmp) };
   await until('podman save runs (or the build ends first)', () => existsSync(saving) || exited, 120_000);
   if (!existsSync(saving)) throw new Error(`the build ended before podman save: ${err}`);
-  const built = (await podman('image', 'inspect', '--format', '{{.Id}}', tag)).trim();
+  // The image this build made: the one podman save was asked for.
+  const saved = readFileSync(saving, 'utf8').trim().split(' ').pop()!;
+  const built = (await podman('image', 'inspect', '--format', '{{.Id}}', saved)).trim();
   left.images.push(built);
   if (group) process.kill(-child.pid!, sig);
   else child.kill(sig);
   const code = await closed;
-  return { code, err, before, built, tmpLeft: readdirSync(tmp) };
+  return { code, err, before, tag, built, tmpLeft: readdirSync(tmp) };
 }
+
+/** The image `tag` names now. */
+const named = (tag: string) => podman('image', 'inspect', '--format', '{{.Id}}', tag).then((o) => o.trim());
 
 const exists = (id: string) =>
   podman('image', 'exists', id).then(
@@ -87,6 +95,7 @@ describe('a build ended after its podman build', () => {
     expect(r.built).not.toBe(r.before);
     expect(await exists(r.built)).toBe(false);
     expect(await exists(r.before)).toBe(true);
+    expect(await named(r.tag)).toBe(r.before); // the tag was not moved to the build's image
     expect(r.tmpLeft).toEqual([]);
   }, 180_000);
 
@@ -95,6 +104,16 @@ describe('a build ended after its podman build', () => {
     expect(r.code, r.err).toBe('SIGHUP');
     expect(await exists(r.built)).toBe(false);
     expect(await exists(r.before)).toBe(true);
+    expect(r.tmpLeft).toEqual([]);
+  }, 180_000);
+
+  // The build tagged its image NAME:VERSION, the tag a box installed before the tags were a box's
+  // own holds its image by: moved to the build's image, then removed with it, it left that box's
+  // image untagged (podman image prune takes it).
+  it('a build run to its end leaves the image NAME:VERSION named before it under that tag', async () => {
+    const r = await buildHeldAtSave(undefined);
+    expect(r.code, r.err).toBe(0);
+    expect(await named(r.tag)).toBe(r.before);
     expect(r.tmpLeft).toEqual([]);
   }, 180_000);
 });

@@ -9,6 +9,7 @@ import { hostArch } from '../version.js';
 import { removeProfile } from './apparmor.js';
 import { chooseSocket, type Engine, openEngine } from './engine.js';
 import {
+  buildImageTag,
   forgetImageTagged,
   moduleImageTag,
   noteImageTagged,
@@ -223,12 +224,7 @@ export function createBuildHooks(opts: { lint?: boolean; known?: string[] } = {}
       const arch = manifest.arch === 'all' ? hostArch() : manifest.arch;
       info(`${manifest.name}: building its image for ${arch} (podman build, FROM scratch)`);
       const archive = path.join(payloadDir, archiveName);
-      const id = await buildModuleImage(
-        dir,
-        `localhost/blueprint-build/${manifest.name}:${manifest.version}`,
-        archive,
-        arch,
-      );
+      const id = await buildModuleImage(dir, buildImageTag(manifest.name, manifest.version), archive, arch);
       // A package labelled for one CPU must not carry programs for another (issue 22): whatever
       // built them (build.sh, a recipe), every ELF file in the image is checked.
       const { elfFilesInImage } = await import('./image-arch.js');

@@ -65,6 +65,15 @@ export const legacyModuleImageTag = (name: string, version: string): ImageTag =>
   tag: versionPart(version, 128),
 });
 
+/**
+ * The tag `repo build` gives the image it builds (on the publisher's engine, until saved): this
+ * build's own. NAME:VERSION, as it was, is legacyModuleImageTag: the build moved it off the image a
+ * box installed before holds by it, and removed it with the build's image, leaving that box's
+ * untagged (test/cli/terminate-build-image). An install loads the archive without the tags it names.
+ */
+export const buildImageTag = (name: string, version: string): string =>
+  `${repoOf(name)}:${versionPart(version, 108)}.build-${process.getBuiltinModule('node:crypto').randomBytes(6).toString('hex')}`;
+
 const pathImageTag = (name: string, version: string, root: string): ImageTag => ({
   repo: repoOf(name),
   tag: `${versionPart(version, 108)}.box-${hex12(realPathOfExistingSync(root) ?? path.resolve(root))}`,
