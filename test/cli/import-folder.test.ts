@@ -73,26 +73,27 @@ describe('a folder where a file is expected', () => {
     );
   });
 
-  it('bpkg install ./DIR (relative) holding no .bpkg: exit 2, says it holds none', async () => {
-    const root = tempDir('bp-imp-root-');
+  /** `bpkg install spec` run in a fresh folder holding `files` (in their folders), with a fresh root. */
+  async function installHere(spec: string, files: string[]) {
     const cwd = tempDir('bp-imp-cwd-');
-    mkdirSync(path.join(cwd, 'usb'));
-    writeFileSync(path.join(cwd, 'usb', 'notes.txt'), '');
-    const r = await run(['--root', root, 'install', './usb'], { argv0: 'bpkg', cwd });
+    for (const f of files) {
+      mkdirSync(path.dirname(path.join(cwd, f)), { recursive: true });
+      writeFileSync(path.join(cwd, f), '');
+    }
+    const r = await run(['--root', tempDir('bp-imp-root-'), 'install', spec], { argv0: 'bpkg', cwd });
     expect(r.code, r.stderr).toBe(2);
-    expect(r.stderr).toContain('error: ./usb is a folder, not a file');
-    expect(r.stderr).toContain('hint: Pass the path of a .bpkg file: ./usb holds none.');
+    expect(r.stderr).toContain(`error: ${spec} is a folder, not a file`);
+    return r.stderr;
+  }
+
+  it('bpkg install ./DIR (relative) holding no .bpkg: exit 2, says it holds none', async () => {
+    const err = await installHere('./usb', ['usb/notes.txt']);
+    expect(err).toContain('hint: Pass the path of a .bpkg file: ./usb holds none.');
   });
 
   it('bpkg install NAME where NAME is a folder here and no package: exit 2, the .bpkg in it named', async () => {
-    const root = tempDir('bp-imp-root-');
-    const cwd = tempDir('bp-imp-cwd-');
-    mkdirSync(path.join(cwd, 'pkgs'));
-    writeFileSync(path.join(cwd, 'pkgs', 'good_1.0.0_all.bpkg'), '');
-    const r = await run(['--root', root, 'install', 'pkgs'], { argv0: 'bpkg', cwd });
-    expect(r.code, r.stderr).toBe(2);
-    expect(r.stderr).toContain('error: pkgs is a folder, not a file');
-    expect(r.stderr).toContain('hint: Pass the .bpkg file itself: bpkg install pkgs/good_1.0.0_all.bpkg');
+    const err = await installHere('pkgs', ['pkgs/good_1.0.0_all.bpkg']);
+    expect(err).toContain('hint: Pass the .bpkg file itself: bpkg install pkgs/good_1.0.0_all.bpkg');
   });
 
   it('bpkg install NAME that a repository offers installs it, even beside a folder of that name', async () => {

@@ -9,11 +9,11 @@
  * its own. Real Podman: only `podman save` is held (a `podman` first on PATH waits before it), so
  * that the signal comes at that point.
  */
-import { spawn } from 'node:child_process';
 import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { blueprintExe, makeKey, repoRoot, tempDir } from '../helpers/pkg.js';
+import { makeKey, repoRoot, tempDir } from '../helpers/pkg.js';
+import { started } from '../helpers/signalled-build.js';
 import { until } from '../helpers/until.js';
 import { type EngineLeft, podman, removeLeft, uniqueName } from '../services/helpers.js';
 
@@ -52,31 +52,18 @@ async function buildHeldAtSave(sig: NodeJS.Signals | undefined, group = false) {
   const tmp = path.join(work, 'tmp');
   mkdirSync(tmp);
   const args = ['repo', 'build', src, '--repo', path.join(work, 'repo'), '--key', key.privateFile];
-  const child = spawn(blueprintExe, args, {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, TMPDIR: tmp },
-    detached: group,
-  });
-  let err = '';
-  child.stderr.on('data', (d) => (err += d));
-  let exited = false;
-  const closed = new Promise<number | NodeJS.Signals | null>((resolve) =>
-    child.on('close', (code, signal) => {
-      exited = true;
-      resolve(code ?? signal);
-    }),
-  );
-  if (!sig) return { code: await closed, err, before, tag, built: '', tmpLeft: readdirSync(tmp) };
-  await until('podman save runs (or the build ends first)', () => existsSync(saving) || exited, 120_000);
-  if (!existsSync(saving)) throw new Error(`the build ended before podman save: ${err}`);
+  const b = started(args, { ...process.env, PATH: `${bin}:${process.env.PATH}`, TMPDIR: tmp }, group);
+  if (!sig) return { code: await b.closed, err: b.err, before, tag, built: '', tmpLeft: readdirSync(tmp) };
+  await until('podman save runs (or the build ends first)', () => existsSync(saving) || b.exited, 120_000);
+  if (!existsSync(saving)) throw new Error(`the build ended before podman save: ${b.err}`);
   // The image this build made: the one podman save was asked for.
   const saved = readFileSync(saving, 'utf8').trim().split(' ').pop()!;
   const built = (await podman('image', 'inspect', '--format', '{{.Id}}', saved)).trim();
   left.images.push(built);
-  if (group) process.kill(-child.pid!, sig);
-  else child.kill(sig);
-  const code = await closed;
-  return { code, err, before, tag, built, tmpLeft: readdirSync(tmp) };
+  if (group) process.kill(-b.child.pid!, sig);
+  else b.child.kill(sig);
+  const code = await b.closed;
+  return { code, err: b.err, before, tag, built, tmpLeft: readdirSync(tmp) };
 }
 
 /** The image `tag` names now. */

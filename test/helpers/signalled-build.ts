@@ -20,6 +20,29 @@ const alive = (pid: number) => {
 };
 
 /**
+ * The executable started with `args` (`group`: as its own process group's leader, as a terminal's
+ * command), its output gathered: `closed` is its exit code, or the signal that ended it.
+ */
+export function started(args: string[], env: NodeJS.ProcessEnv, group = false) {
+  const child = spawn(blueprintExe, args, { stdio: ['ignore', 'pipe', 'pipe'], env, detached: group });
+  const b = {
+    child,
+    out: '',
+    err: '',
+    exited: false,
+    closed: new Promise<number | NodeJS.Signals | null>((resolve) =>
+      child.on('close', (code, signal) => {
+        b.exited = true;
+        resolve(code ?? signal);
+      }),
+    ),
+  };
+  child.stdout.on('data', (d) => (b.out += d));
+  child.stderr.on('data', (d) => (b.err += d));
+  return b;
+}
+
+/**
  * `repo build` of a module whose build.sh waits, ended by `sig` once build.sh runs: sent to
  * blueprint alone, or (`group`) to its process group, as a terminal sends its hangup.
  */
@@ -43,33 +66,19 @@ export async function signalledBuild(json: boolean, sig: NodeJS.Signals = 'SIGTE
   const tmp = path.join(work, 'tmp');
   mkdirSync(tmp);
   const args = [...(json ? ['--json'] : []), 'repo', 'build', src, '--repo', repo, '--key', key.privateFile];
-  const child = spawn(blueprintExe, args, {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, TMPDIR: tmp },
-    detached: group,
-  });
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (d) => (out += d));
-  child.stderr.on('data', (d) => (err += d));
-  let exited = false;
-  const closed = new Promise<number | NodeJS.Signals | null>((resolve) =>
-    child.on('close', (code, signal) => {
-      exited = true;
-      resolve(code ?? signal);
-    }),
-  );
-  await until('build.sh runs (or the build ends first)', () => existsSync(pids) || exited, 45_000);
-  if (!existsSync(pids)) throw new Error(`the build ended before build.sh ran: ${err}`);
+  const b = started(args, { ...process.env, TMPDIR: tmp }, group);
+  const { child } = b;
+  await until('build.sh runs (or the build ends first)', () => existsSync(pids) || b.exited, 45_000);
+  if (!existsSync(pids)) throw new Error(`the build ended before build.sh ran: ${b.err}`);
   const [shPid, sleepPid] = readFileSync(pids, 'utf8').trim().split(' ').map(Number) as [number, number];
   // Blueprint alone, as systemd's KillMode=process or `kill PID` would; or its terminal's group.
   if (group) process.kill(-child.pid!, sig);
   else child.kill(sig);
-  const code = await closed;
+  const code = await b.closed;
   // Its children were sent their signal before it exited; they need a moment to go (on a loaded box,
   // up to 30 s: a group never signalled keeps its sleep for 300: `left` says so).
   await until('build.sh and its sleep are gone', () => !alive(shPid) && !alive(sleepPid)).catch(() => {});
   const left = { sh: alive(shPid), sleep: alive(sleepPid) };
   for (const pid of [shPid, sleepPid]) if (alive(pid)) process.kill(pid, 'SIGKILL');
-  return { code, out, err, left, tmpLeft: readdirSync(tmp), repo, ended: existsSync(ended) };
+  return { code, out: b.out, err: b.err, left, tmpLeft: readdirSync(tmp), repo, ended: existsSync(ended) };
 }
