@@ -47,8 +47,9 @@ signed by a key bound to REPO (a key trusted for another repository is refused),
 verifies the bundle's own signature as for a FILE. Publishers: \`blueprint repo build --repo DIR
 bundle.raucb\` wraps a bundle into that package.
 
-Exit codes: 0 installed; 4 refused (signature, tampering, wrong compatible); 5 not newer (see
---force); 3 no such file or no A/B slots; 1 RAUC failed writing (the running slot still boots).
+Exit codes: 0 installed; 2 bad arguments (also a folder given for the FILE); 4 refused (signature,
+tampering, wrong compatible); 5 not newer (see --force); 3 no such file or no A/B slots; 1 RAUC
+failed writing (the running slot still boots).
 
 Examples:
   blueprint system update /media/usb/blueprintos-2.0.0.raucb
