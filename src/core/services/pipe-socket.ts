@@ -55,9 +55,10 @@ interface Bindings {
   kReadBytesOrError: number;
   kArrayBufferOffset: number;
   kLastWriteWasAsync: number;
-  eof: number;
-  errname(errno: number): string;
 }
+
+/** libuv's UV_EOF, the same on every platform (uv/errno.h): the peer closed its side. */
+const UV_EOF = -4095;
 
 let bindings: Bindings | null | undefined;
 
@@ -77,11 +78,9 @@ function pipeBindings(): Bindings | null {
     kArrayBufferOffset: number;
     kLastWriteWasAsync: number;
   }>('stream_wrap');
-  const uv = nodeBinding<{ UV_EOF: number; errname(errno: number): string }>('uv');
   if (
     !pipe ||
     !stream ||
-    !uv ||
     typeof pipe.Pipe !== 'function' ||
     typeof pipe.PipeConnectWrap !== 'function' ||
     typeof pipe.constants?.SOCKET !== 'number' ||
@@ -89,9 +88,7 @@ function pipeBindings(): Bindings | null {
     !(stream.streamBaseState instanceof Int32Array) ||
     ![stream.kReadBytesOrError, stream.kArrayBufferOffset, stream.kLastWriteWasAsync].every(
       (k) => typeof k === 'number',
-    ) ||
-    typeof uv.UV_EOF !== 'number' ||
-    typeof uv.errname !== 'function'
+    )
   )
     return null;
   bindings = {
@@ -103,8 +100,6 @@ function pipeBindings(): Bindings | null {
     kReadBytesOrError: stream.kReadBytesOrError,
     kArrayBufferOffset: stream.kArrayBufferOffset,
     kLastWriteWasAsync: stream.kLastWriteWasAsync,
-    eof: uv.UV_EOF,
-    errname: uv.errname,
   };
   return bindings;
 }
@@ -155,7 +150,9 @@ class PipeSocket implements WireSocket {
   }
 
   on(event: string, fn: Listener): this {
-    this.listeners[event] = [...(this.listeners[event] ?? []), fn];
+    const fns = this.listeners[event];
+    if (fns) fns.push(fn);
+    else this.listeners[event] = [fn];
     if (event === 'data' && this.unread.length) {
       const chunks = this.unread;
       this.unread = [];
@@ -235,7 +232,7 @@ class PipeSocket implements WireSocket {
   }
 
   private onRead(buffer: ArrayBuffer | undefined) {
-    const { state, kReadBytesOrError, kArrayBufferOffset, eof } = this.b;
+    const { state, kReadBytesOrError, kArrayBufferOffset } = this.b;
     const n = state[kReadBytesOrError] ?? 0;
     if (n > 0 && buffer) {
       const chunk = Buffer.from(buffer, state[kArrayBufferOffset], n);
@@ -244,14 +241,15 @@ class PipeSocket implements WireSocket {
     }
     if (n === 0) return;
     this.handle.readStop();
-    if (n === eof) this.emit('end');
+    if (n === UV_EOF) this.emit('end');
     else this.fail(n, 'read');
   }
 
   /** node:net's errno error (`connect ENOENT /run/podman/podman.sock`), then the close. */
   private fail(errno: number, syscall: string) {
     if (this.closed) return;
-    const code = this.b.errname(errno);
+    // The errno's name from the uv binding, asked only now (~0.15 ms to set up, on every start else).
+    const code = nodeBinding<{ errname(n: number): string }>('uv')?.errname(errno) ?? `E${-errno}`;
     const err = Object.assign(
       new Error(`${syscall} ${code}${syscall === 'connect' ? ` ${this.socketPath}` : ''}`),
       { errno, code, syscall },

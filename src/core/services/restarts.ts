@@ -1,4 +1,3 @@
-import os from 'node:os';
 import path from 'node:path';
 import { readJsonIfExists, removeIfExists, writeJsonAtomic, writeJsonAtomicSync } from '../system/fs.js';
 import { layout } from '../system/paths.js';
@@ -141,7 +140,9 @@ export async function startRestartRecord(root: string, name: string, info: Conta
 export async function bootTime(): Promise<number> {
   const stat = await readText('/proc/stat').catch(() => '');
   const btime = /^btime (\d+)$/m.exec(stat);
-  return btime ? Number(btime[1]) * 1000 : Math.floor((Date.now() - os.uptime() * 1000) / 1000) * 1000;
+  return btime
+    ? Number(btime[1]) * 1000
+    : Math.floor((Date.now() - process.getBuiltinModule('node:os').uptime() * 1000) / 1000) * 1000;
 }
 
 export function backoffDelay(crashes: number, b: Backoff = DEFAULT_BACKOFF): number {

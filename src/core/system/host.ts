@@ -1,10 +1,12 @@
-import os from 'node:os';
+import type { CpuInfo } from 'node:os';
 import path from 'node:path';
 import { hostArch } from '../version.js';
 
 /** Taken when used: src/app/index.ts re-exports from here, and an import would load node:fs/promises
  * (readline, the REPL history) for every command that opens a box, `service start` among them (issue 20). */
 const fsp = () => process.getBuiltinModule('node:fs/promises');
+/** The same for node:os: an import loads it as the lazy part starts, in every `service start`. */
+const nodeOs = () => process.getBuiltinModule('node:os');
 
 /** Facts about the machine for the dashboard and `status`. Read-only, cheap, no subprocesses. */
 export interface HostFacts {
@@ -42,24 +44,25 @@ const HOSTNAME_MAX = 253;
  * (a second one would be a line of its choosing on the terminal).
  */
 async function hostnameOf(root: string): Promise<string> {
-  if (root === '/') return os.hostname();
+  if (root === '/') return nodeOs().hostname();
   const { O_RDONLY, O_NOFOLLOW, O_NONBLOCK } = process.getBuiltinModule('node:fs').constants;
   const file = await fsp()
     .open(path.join(root, 'etc/hostname'), O_RDONLY | O_NOFOLLOW | O_NONBLOCK)
     .catch(() => undefined);
-  if (!file) return os.hostname();
+  if (!file) return nodeOs().hostname();
   try {
-    if (!(await file.stat()).isFile()) return os.hostname();
+    if (!(await file.stat()).isFile()) return nodeOs().hostname();
     const buf = Buffer.alloc(HOSTNAME_MAX + 1);
     const { bytesRead } = await file.read(buf, 0, buf.length, 0);
     const first = buf.subarray(0, bytesRead).toString('utf8').split('\n')[0]!.trim();
-    return first.slice(0, HOSTNAME_MAX) || os.hostname();
+    return first.slice(0, HOSTNAME_MAX) || nodeOs().hostname();
   } finally {
     await file.close();
   }
 }
 
 export async function hostFacts(root: string): Promise<HostFacts> {
+  const os = nodeOs();
   const cpus = os.cpus();
   const mem = parseMeminfo(
     await fsp()
@@ -87,13 +90,13 @@ export async function hostFacts(root: string): Promise<HostFacts> {
 }
 
 /** CPU busy share between two `os.cpus()` samples, 0..1. */
-export function cpuBusy(prev: os.CpuInfo[], next: os.CpuInfo[]): number {
+export function cpuBusy(prev: CpuInfo[], next: CpuInfo[]): number {
   let idle = 0;
   let total = 0;
   next.forEach((c, i) => {
     const p = prev[i];
     if (!p) return;
-    const t = (x: os.CpuInfo) => x.times.user + x.times.nice + x.times.sys + x.times.irq + x.times.idle;
+    const t = (x: CpuInfo) => x.times.user + x.times.nice + x.times.sys + x.times.irq + x.times.idle;
     total += t(c) - t(p);
     idle += c.times.idle - p.times.idle;
   });
