@@ -53,6 +53,11 @@ export interface InstallOptions extends CallOptions {
   /** Take the named packages from this repository; upgrades follow it from now on. */
   from?: string;
   /**
+   * Typed in a shell (bpkg install): a path (one holding a '/') is a package file, and a name that
+   * is no package but a folder here meant that folder (core/pkg/install.ts).
+   */
+  typed?: boolean;
+  /**
    * The changes the admin was shown (from `plan`): the install is refused (`plan-changed`,
    * exit 5) unless the plan made under the package lock is the same. Then `confirm` is not asked.
    */
@@ -335,9 +340,10 @@ export function packageOps(ctx: BoxContext): PackageOps {
   };
 }
 
-const installOpts = (o: { reinstall?: boolean; from?: string }) => ({
+const installOpts = (o: { reinstall?: boolean; from?: string; typed?: boolean }) => ({
   ...(o.reinstall ? { reinstall: true } : {}),
   ...(o.from !== undefined ? { from: o.from } : {}),
+  ...(o.typed ? { typed: true } : {}),
 });
 
 /** The count of upgrades without the package manager (core/pkg/upgradable-fast.ts). */

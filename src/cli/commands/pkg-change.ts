@@ -23,6 +23,7 @@ export const install: CommandSpec = {
   async run(ctx, parsed) {
     const from = optString(parsed, 'from');
     const changes = await cliBox(ctx).packages.install(parsed.positionals, {
+      typed: true,
       reinstall: optBool(parsed, 'reinstall'),
       ...(from !== undefined ? { from } : {}),
     });

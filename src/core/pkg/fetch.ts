@@ -134,7 +134,7 @@ async function readSignatureFile(abs: string, shown: string): Promise<Buffer> {
   );
 }
 
-/** Whether an install's `spec` is a local package file's path: a name never holds a '/'. */
+/** Whether a typed install `spec` is a local package file's path: a name never holds a '/'. */
 export const isPackagePath = (spec: string): boolean => spec.endsWith('.bpkg') || spec.includes('/');
 
 /**

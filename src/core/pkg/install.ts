@@ -47,6 +47,13 @@ export interface InstallOptions {
    * the lock is the same, e.g. when another install ran in between.
    */
   expected?: PlannedChange[];
+  /**
+   * The specs were typed in a shell (`bpkg install`): one holding a '/' is a package file's path as
+   * well as one ending in .bpkg, and a name that is nothing offered or installed but a folder in the
+   * working folder meant that folder (bad usage, naming the file in it). A dashboard's or a setup
+   * file's names are names.
+   */
+  typed?: boolean;
 }
 
 export interface PlannedChange extends Change {
@@ -78,17 +85,18 @@ export async function planWithSources(
 ) {
   const db = await readInstalled(p.paths);
   const locals = [];
-  for (const s of specs.filter(isPackagePath)) {
+  const isPath = (s: string) => s.endsWith('.bpkg') || (opts.typed === true && isPackagePath(s));
+  for (const s of specs.filter(isPath)) {
     const local = await readLocalPackage(p.fetchContext, s);
     copies.push(local);
     locals.push(local);
   }
-  const requests = specs.filter((s) => !isPackagePath(s)).map(parseRequest);
+  const requests = specs.filter((s) => !isPath(s)).map(parseRequest);
   const needIndex = requests.length > 0 || locals.some((l) => l.entry.depends.length > 0);
   const states = needIndex ? await usableStates(p, true) : [];
   const available = states.flatMap((s) => s.index.packages.map((entry) => ({ entry, repo: s.name })));
   // A name that is nothing offered or installed but a folder here meant the folder.
-  for (const r of requests)
+  for (const r of opts.typed ? requests : [])
     if (!r.version && !db.packages[r.name] && !available.some((a) => a.entry.name === r.name)) {
       const folder = await folderNamed(r.name);
       if (folder) throw folder;
