@@ -85,7 +85,7 @@ export function modelOps(ctx: BoxContext): ModelOps {
       let failed = true;
       try {
         opts.onImport?.({ phase: 'install' });
-        const changes = await packageOps(ctx).install([built.file], call);
+        const changes = await packageOps(ctx).install([built.file], { ...call, typed: true });
         // Installed meanwhile by another command at this very version: nothing was changed.
         if (!changes.some((c) => c.name === pkg))
           throw nameTaken(String(built.manifest.version), 'another install');

@@ -210,12 +210,14 @@ export function packageOps(ctx: BoxContext): PackageOps {
     search: async (word) => (await pm()).search(word),
     info: async (name) => (await pm()).info(name),
     async plan(specs, opts = {}) {
+      if (!opts.typed) namesOnly(specs);
       const m = await pm(opts);
       return withReach(m, ctx.root, await m.plan(specs, installOpts(opts)));
     },
     async install(specs, opts = {}) {
       if (specs.length === 0)
         throw new UsageError('Name at least one package', 'Example: bpkg install embeddings');
+      if (!opts.typed) namesOnly(specs);
       const m = await pm(opts);
       const changes = await m.install(specs, {
         ...installOpts(opts),
@@ -323,6 +325,7 @@ export function packageOps(ctx: BoxContext): PackageOps {
     recover: async () => (await pm()).recover(),
     clean: async (opts = {}) => (await pm()).clean(opts),
     async preview(name) {
+      namesOnly([name]);
       const m = await pm();
       const [offer, plan] = await Promise.all([
         offeredBy(m, name),
@@ -338,6 +341,20 @@ export function packageOps(ctx: BoxContext): PackageOps {
       return { fingerprint: showFingerprint(signer), userIds: key?.userIds ?? [] };
     },
   };
+}
+
+/**
+ * A screen's (the dashboard's, the console's) specs are package names: a path there, which the
+ * package manager would read as a local file (one ending in .bpkg) or a folder's, is refused before
+ * anything is read. `bpkg install` (typed) and model import take files.
+ */
+function namesOnly(specs: string[]): void {
+  for (const s of specs)
+    if (s.endsWith('.bpkg') || s.includes('/'))
+      throw new UsageError(
+        `${s} is not a package name`,
+        'Name a package a repository offers (`bpkg search WORD` lists them).',
+      );
 }
 
 const installOpts = (o: { reinstall?: boolean; from?: string; typed?: boolean }) => ({
