@@ -98,6 +98,13 @@ beforeAll(async () => {
     { wire: sock('close'), method: 'GET', path: '/c' },
     { wire: sock('big'), method: 'GET', path: '/d' },
     { wire: sock('created'), method: 'POST', path: '/e', body: JSON.stringify({ name: 'ü'.repeat(40_000) }) },
+    // More than the socket's buffer takes at once: the write completes later, and only then is it sent.
+    {
+      wire: sock('created'),
+      method: 'POST',
+      path: '/e2',
+      body: JSON.stringify({ blob: 'y'.repeat(3_000_000) }),
+    },
     { wire: sock('broken'), method: 'GET', path: '/f' },
     { wire: sock('short'), method: 'GET', path: '/g' },
     { wire: sock('closed'), method: 'GET', path: '/h' },
@@ -134,6 +141,7 @@ describe('pipe socket: the engine wire through Node pipe binding', () => {
       [200],
       [200],
       [201],
+      [201],
       ['EPROTO'],
       ['ECONNRESET'],
       ['ECONNRESET'],
@@ -144,6 +152,8 @@ describe('pipe socket: the engine wire through Node pipe binding', () => {
     ]);
     expect(viaNet.results[3]![0]!.bodyLength).toBe(1_500_000);
     expect(viaNet.results[4]![0]!.sent).toBe(true);
+    expect(viaNet.results[5]![0]!.sent).toBe(true);
+    expect(netRequests[4]![1]!.endsWith(`{"blob":"${'y'.repeat(3_000_000)}"}`)).toBe(true);
     expect(netRequests[0]).toHaveLength(4);
   });
 
