@@ -3,55 +3,21 @@
  * issue 20). A real server on a real unix socket answers with bytes written by hand, cut at odd
  * places, so that each way an answer can be framed (length, chunks, close) and each broken one is met.
  */
-import net from 'node:net';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openEngine } from '../../src/core/services/engine.js';
 import { answerParser, MAX_ANSWER_BYTES, openWire } from '../../src/core/services/engine-wire.js';
+import { answerServers } from '../helpers/answer-server.js';
 import { until } from '../helpers/until.js';
 import { tempDir } from '../setup/temp-registry.js';
 
-const servers: net.Server[] = [];
-const sockets: net.Socket[] = [];
-afterEach(async () => {
-  // A connection opened ahead (the spare) may still be open: the server would wait for it.
-  for (const c of sockets.splice(0)) c.destroy();
-  for (const s of servers.splice(0)) await new Promise((r) => s.close(r));
-});
+const servers = answerServers();
+// A connection opened ahead (the spare) may still be open: the server would wait for it.
+afterEach(servers.close);
 
 /** A server that reads one request (head + Content-Length body) and writes `answer` in `pieces`. */
-async function serve(answer: string | ((request: string) => string), pieces = 1) {
-  const sock = path.join(tempDir('bp-wire-'), 'engine.sock');
-  const requests: string[] = [];
-  let connections = 0;
-  const server = net.createServer((c) => {
-    connections++;
-    sockets.push(c);
-    let got = '';
-    c.on('data', (d) => {
-      got += d.toString('latin1');
-      const end = got.indexOf('\r\n\r\n');
-      if (end < 0) return;
-      const length = Number(/content-length: (\d+)/i.exec(got.slice(0, end))?.[1] ?? 0);
-      if (got.length < end + 4 + length) return;
-      requests.push(got);
-      const text = Buffer.from(typeof answer === 'function' ? answer(got) : answer, 'latin1');
-      const step = Math.max(1, Math.ceil(text.length / pieces));
-      let at = 0;
-      const next = () => {
-        if (at >= text.length) return c.end();
-        c.write(text.subarray(at, at + step));
-        at += step;
-        setTimeout(next, 1);
-      };
-      next();
-    });
-    c.on('error', () => {});
-  });
-  servers.push(server);
-  await new Promise<void>((r) => server.listen(sock, r));
-  return { sock, requests, connections: () => connections };
-}
+const serve = (answer: string | ((request: string) => string), pieces = 1) =>
+  servers.serve(path.join(tempDir('bp-wire-'), 'engine.sock'), answer, pieces);
 
 const chunk = (s: string) => `${Buffer.byteLength(s).toString(16)}\r\n${s}\r\n`;
 

@@ -6,9 +6,9 @@
  * answers in pieces, large ones, broken ones, closes, refusals, a missing socket, a deadline.
  */
 import { writeFileSync } from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { answerServers } from '../helpers/answer-server.js';
 import { bundleChild, runNode } from '../helpers/node-child.js';
 import { tempDir } from '../setup/temp-registry.js';
 
@@ -21,43 +21,11 @@ writeSync(1, JSON.stringify(out));
 process.exit(0);
 `;
 
-const servers: net.Server[] = [];
-const peers: net.Socket[] = [];
+const servers = answerServers();
 let dir: string;
 
-/** A server that reads one request (head + Content-Length body) and answers `answer` in `pieces` (null: never). */
-async function serve(name: string, answer: string | null, pieces = 1) {
-  const sock = path.join(dir, `${name}.sock`);
-  const requests: string[] = [];
-  const server = net.createServer((c) => {
-    peers.push(c);
-    let got = '';
-    c.on('data', (d) => {
-      got += d.toString('latin1');
-      const end = got.indexOf('\r\n\r\n');
-      if (end < 0) return;
-      const length = Number(/content-length: (\d+)/i.exec(got.slice(0, end))?.[1] ?? 0);
-      if (got.length < end + 4 + length) return;
-      requests.push(got);
-      got = '';
-      if (answer === null) return;
-      const text = Buffer.from(answer, 'latin1');
-      const step = Math.max(1, Math.ceil(text.length / pieces));
-      let at = 0;
-      const next = () => {
-        if (at >= text.length) return c.end();
-        c.write(text.subarray(at, at + step));
-        at += step;
-        setTimeout(next, 1);
-      };
-      next();
-    });
-    c.on('error', () => {});
-  });
-  servers.push(server);
-  await new Promise<void>((r) => server.listen(sock, r));
-  return { sock, requests };
-}
+const serve = (name: string, answer: string | null, pieces = 1) =>
+  servers.serve(path.join(dir, `${name}.sock`), answer, pieces);
 
 const chunk = (s: string) => `${Buffer.byteLength(s).toString(16)}\r\n${s}\r\n`;
 let cases: import('./pipe-socket-cases.js').Case[];
@@ -119,10 +87,7 @@ beforeAll(async () => {
   writeFileSync(casesFile, JSON.stringify(cases));
 });
 
-afterAll(async () => {
-  for (const c of peers.splice(0)) c.destroy();
-  for (const s of servers.splice(0)) await new Promise((r) => s.close(r));
-});
+afterAll(servers.close);
 
 describe('pipe socket: the engine wire through Node pipe binding', () => {
   it("gives node:net's answers, errors and requests without loading node:net", async () => {
