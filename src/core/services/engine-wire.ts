@@ -88,8 +88,11 @@ export function openWire(socketPath: string): Wire {
       const bad = badRequestLine(method, apiPath);
       if (bad) return Promise.reject(bad);
       const socket = take();
+      // The request first (an open spare takes it at once), then the next spare: the pipe binding
+      // connects in the call (socket, connect), which need not come before this request's bytes.
+      const answer = send(socket, method, apiPath, body, ENGINE_LIMITS, sent);
       openSpare();
-      return send(socket, method, apiPath, body, ENGINE_LIMITS, sent);
+      return answer;
     },
   };
 }
