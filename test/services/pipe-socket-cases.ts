@@ -1,5 +1,6 @@
 // The exchanges of test/services/pipe-socket.test.ts, run the same in the test (node:net) and in its
 // child (Node's pipe binding): each case's answers, or the error's code and message.
+import { createHash } from 'node:crypto';
 import { exchangeOnce, openWire } from '../../src/core/services/engine-wire.js';
 
 export interface Case {
@@ -18,6 +19,7 @@ export interface Outcome {
   status?: number;
   body?: string;
   bodyLength?: number;
+  bodySha256?: string;
   sent?: boolean;
   code?: string;
   message?: string;
@@ -47,6 +49,7 @@ export async function run(cases: Case[]): Promise<{ results: Outcome[][]; loaded
           status: a.status,
           body: a.body.length > 1000 ? undefined : a.body,
           bodyLength: a.body.length,
+          bodySha256: createHash('sha256').update(a.body).digest('hex'),
           sent: wire ? sent : undefined,
         });
       } catch (err) {
