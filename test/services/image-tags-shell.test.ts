@@ -9,7 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { legacyModuleImageTag, removeWhenBack } from '../../src/core/services/image-tags.js';
+import { legacyModuleImageTag, pathImageTag, removeWhenBack } from '../../src/core/services/image-tags.js';
 import { BOX_LABEL } from '../../src/core/services/policy.js';
 import { tempDir } from '../helpers/pkg.js';
 
@@ -37,8 +37,11 @@ describe('the commands said for a removed module image', () => {
     const root = path.join(dir, `box'$(touch ${marker})'x "y"`); // never made: a root removed meanwhile
     const id = `sha256:${'ab'.repeat(32)}`;
     const { remove, shared } = removeWhenBack(root, 'hello', '1.0.0', id);
-    const legacy = legacyModuleImageTag('hello', '1.0.0');
-    expect(shared).toBe(`${legacy.repo}:${legacy.tag}`);
+    const [legacy, byPath] = [
+      legacyModuleImageTag('hello', '1.0.0'),
+      pathImageTag('hello', '1.0.0', root),
+    ].map((t) => `${t.repo}:${t.tag}`);
+    expect(shared).toBe(`${legacy} or ${byPath}`);
     const calls = runRecorded(remove, dir);
     expect(existsSync(marker)).toBe(false);
     expect(calls).toEqual([
@@ -52,7 +55,7 @@ describe('the commands said for a removed module image', () => {
         '--filter',
         `ancestor=${'ab'.repeat(32)}`,
       ],
-      ['rmi', `${legacy.repo}:${legacy.tag}`],
+      ['rmi', '--ignore', legacy, byPath],
     ]);
   });
 });

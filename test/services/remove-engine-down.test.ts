@@ -12,7 +12,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { legacyModuleImageTag } from '../../src/core/services/image-tags.js';
+import { legacyModuleImageTag, pathImageTag } from '../../src/core/services/image-tags.js';
 import { BOX_LABEL } from '../../src/core/services/policy.js';
 import { boxIdentity } from '../../src/core/services/sandbox-plan.js';
 import { shellWord } from '../../src/core/system/shell-word.js';
@@ -40,9 +40,16 @@ async function installedThenEngineDown() {
   return made;
 }
 
-/** The commands said: this box's container of the image, if any, then this box's tag (or `tag`). */
-const removeCommand = (root: string, name: string, imageId: string, tag = ownImageTag(name, '1.0.0', root)) =>
-  `podman rm -f --filter 'name=^blueprint-${name}$' --filter ${shellWord(`label=${BOX_LABEL}=${boxIdentity(root)}`)} --filter ancestor=${imageId.slice(7)} && podman rmi ${tag}`;
+/** The commands said: this box's container of the image, if any, then this box's tag (or `untag`). */
+const removeCommand = (
+  root: string,
+  name: string,
+  imageId: string,
+  untag = `podman rmi ${ownImageTag(name, '1.0.0', root)}`,
+) =>
+  `podman rm -f --filter 'name=^blueprint-${name}$' --filter ${shellWord(`label=${BOX_LABEL}=${boxIdentity(root)}`)} --filter ancestor=${imageId.slice(7)} && ${untag}`;
+
+const tagText = (t: { repo: string; tag: string }) => `${t.repo}:${t.tag}`;
 
 describe('bpkg remove with the engine down', () => {
   it('removes the package and says the image stayed, and how to remove it', async () => {
@@ -89,24 +96,27 @@ describe('bpkg remove with the engine down', () => {
     await expect(podman('image', 'exists', imageId)).rejects.toThrow();
   }, 120_000);
 
-  it('a box installed before the tags were its own: the commands name the tag it shares, to take if no other box uses it', async () => {
-    const { root, name, imageId } = await installed();
-    // As an install before ff845f5 left it: the legacy tag, not the box's own, and no note of one.
-    const legacy = legacyModuleImageTag(name, '1.0.0');
-    await podman('tag', imageId, `${legacy.repo}:${legacy.tag}`);
-    await podman('untag', imageId, ownImageTag(name, '1.0.0', root));
-    rmSync(path.join(root, 'var/lib/blueprint/services/.image-tags'), { recursive: true, force: true });
-    engineDown(root);
-    const rm = await bpkg(root, ['--yes', 'remove', name], env);
-    expect(rm.code, rm.stderr).toBe(0);
-    const all = rm.stdout + rm.stderr;
-    const said = all.match(/once the engine runs, if no other box uses it: (podman [^\n]+)/)?.[1];
-    expect(said, all).toBe(removeCommand(root, name, imageId, `${legacy.repo}:${legacy.tag}`));
+  // An install before ff845f5 left the legacy tag, one between ff845f5 and f91a406 the path's tag;
+  // neither left a note, and with the engine down the removal cannot tell which: the command takes
+  // whichever is there (before, a path-tagged box was given `podman rmi LEGACY`: "image not known").
+  for (const era of ['legacy', 'path'] as const)
+    it(`a box installed before the tags were its own (${era} tag): the commands name the tags it may share, to take if no other box uses them`, async () => {
+      const { root, name, imageId } = await installed();
+      const older = [legacyModuleImageTag(name, '1.0.0'), pathImageTag(name, '1.0.0', root)].map(tagText);
+      await podman('tag', imageId, era === 'legacy' ? older[0]! : older[1]!);
+      await podman('untag', imageId, ownImageTag(name, '1.0.0', root));
+      rmSync(path.join(root, 'var/lib/blueprint/services/.image-tags'), { recursive: true, force: true });
+      engineDown(root);
+      const rm = await bpkg(root, ['--yes', 'remove', name], env);
+      expect(rm.code, rm.stderr).toBe(0);
+      const all = rm.stdout + rm.stderr;
+      const said = all.match(/once the engine runs, if no other box uses it: (podman [^\n]+)/)?.[1];
+      expect(said, all).toBe(removeCommand(root, name, imageId, `podman rmi --ignore ${older.join(' ')}`));
 
-    rmSync(configFile(root)); // the engine is back
-    execFileSync('sh', ['-c', said!], { stdio: 'pipe' });
-    await expect(podman('image', 'exists', imageId)).rejects.toThrow();
-  }, 120_000);
+      rmSync(configFile(root)); // the engine is back
+      execFileSync('sh', ['-c', said!], { stdio: 'pipe' });
+      await expect(podman('image', 'exists', imageId)).rejects.toThrow();
+    }, 120_000);
 
   // Its start gave the image its own tag, which the removal's command takes; the legacy tag the old
   // install gave it stays on it, and with it the image: the output said nothing of it.

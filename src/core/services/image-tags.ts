@@ -74,7 +74,7 @@ export const legacyModuleImageTag = (name: string, version: string): ImageTag =>
 export const buildImageTag = (name: string, version: string): string =>
   `${repoOf(name)}:${versionPart(version, 108)}.build-${process.getBuiltinModule('node:crypto').randomBytes(6).toString('hex')}`;
 
-const pathImageTag = (name: string, version: string, root: string): ImageTag => ({
+export const pathImageTag = (name: string, version: string, root: string): ImageTag => ({
   repo: repoOf(name),
   tag: `${versionPart(version, 108)}.box-${hex12(realPathOfExistingSync(root) ?? path.resolve(root))}`,
 });
@@ -180,7 +180,8 @@ export async function sharedTagsLeft(
  * this box's own tag, and with it the image unless another tag holds it. No other box's container
  * (the box label) or tag is named, and no `--force` removes what another uses. A box that never
  * gave the image its own tag (installed before, not started since: no note) has it under the legacy
- * tag, which other boxes may share: `shared` names it, to be taken only if no other box uses it.
+ * tag or (installed between ff845f5 and f91a406) under the path's tag, which other boxes may share:
+ * `shared` names them, to be taken only if no other box uses them.
  * A box that gave it its own tag at a start (not at its install) may have it under the tags older
  * installs made as well (legacy, path), which the engine down cannot tell: `alsoShared` is the
  * command that takes them, to run only if no other box uses them. Each piece is one shell word: a
@@ -195,18 +196,24 @@ export function removeWhenBack(
   const own = moduleImageTag(name, version, root);
   const note = noteOf(root, name, own);
   const noted = existsSync(note);
-  const t = noted ? own : legacyModuleImageTag(name, version);
-  const tag = `${t.repo}:${t.tag}`;
+  const older = [legacyModuleImageTag(name, version), pathImageTag(name, version, root)].map(
+    (x) => `${x.repo}:${x.tag}`,
+  );
+  // Without a note the image is under one of the older installs' tags, and which one the engine
+  // down cannot tell: both are named, and `--ignore` lets the one that is not there pass.
+  const untag = noted
+    ? `podman rmi ${shellWord(`${own.repo}:${own.tag}`)}`
+    : `podman rmi --ignore ${older.map(shellWord).join(' ')}`;
   const remove = [
     'podman rm -f',
     `--filter ${shellWord(`name=^blueprint-${name}$`)}`,
     `--filter ${shellWord(`label=${BOX_LABEL}=${identityOf(root)}`)}`,
-    `--filter ${shellWord(`ancestor=${hexOf(id)}`)} && podman rmi ${shellWord(tag)}`,
+    `--filter ${shellWord(`ancestor=${hexOf(id)}`)} && ${untag}`,
   ].join(' ');
-  if (!noted) return { remove, shared: tag };
+  if (!noted) return { remove, shared: older.join(' or ') };
   if (taggedAtInstall(note)) return { remove };
-  const tags = [legacyModuleImageTag(name, version), pathImageTag(name, version, root)].map(
-    (x) => `${x.repo}:${x.tag}`,
-  );
-  return { remove, alsoShared: { tags, remove: `podman rmi --ignore ${tags.map(shellWord).join(' ')}` } };
+  return {
+    remove,
+    alsoShared: { tags: older, remove: `podman rmi --ignore ${older.map(shellWord).join(' ')}` },
+  };
 }
