@@ -5,7 +5,8 @@
  * Now it is copied 20 ms at a time, writes held back only while the per-label arrays are copied
  * (the vectors are copied copy-on-write while writes go on), so the image is still the state at the checkpoint's operation: a write sent during the copy is not in it, and is
  * in the log, and /health is answered before the copy ends. In process, on the real store and the
- * API on a socket; the size is set from a measured copy, not a clock.
+ * API on a socket; the size is set from a measured copy, not a clock, and the slices are short
+ * enough for many turns during the copy (store.ts captureSliceMs).
  */
 import { readFileSync } from 'node:fs';
 import { get } from 'node:http';
@@ -56,6 +57,11 @@ it('a checkpoint copies the collections a slice at a time, holding writes back; 
   const n = Math.min(1_000_000, Math.ceil((20_000 * 30 * 20) / Math.max(unitMs, 0.5)));
   const dir = tempDir('vec-capture-');
   const s = await Store.open(dir, quiet);
+  // Since the vectors are copied copy-on-write, 1M points (the size's cap, reached on any machine
+  // that copies 20,000 in under 12 ms) are captured in 80-100 ms here: 3-5 slices of the service's
+  // 20 ms, where /health needs about 3 turns (connect, request, answer), so a faster machine saw
+  // the copy end first. Slices of 2 ms: the same mechanism, with many turns on any machine.
+  s.captureSliceMs = 2;
   await s.commit({ t: 'create', name: 'big', config });
   fill(s.get('big')!, n);
   const seq = s.seq;

@@ -77,6 +77,12 @@ export class Store {
   private log: KitLog;
   checkpointBytes = 64 * 1024 * 1024;
   crashAt: string | undefined;
+  /**
+   * How long a capture copies before it yields (CAPTURE_SLICE_MS). Tests only set it shorter: how
+   * long a 1M-point capture lasts depends on the machine (80-100 ms here, a few slices), and a test
+   * that watches requests answered between slices needs many of them on any machine.
+   */
+  captureSliceMs = CAPTURE_SLICE_MS;
   /** Tests only: awaited between slices of a copy's vectors (a copy as slow as 1M points' is). */
   copyPause: (() => Promise<unknown>) | undefined;
   /** Tests only: awaited while the graphs are held, to make that window long enough to watch. */
@@ -344,7 +350,7 @@ export class Store {
       if (seq === this.checkpointed) return;
       state.operation = seq;
       state.phase = 'capture';
-      fenced = await fenceAll(this.collections, (name) => `${hex(name)}.${seq}`, CAPTURE_SLICE_MS);
+      fenced = await fenceAll(this.collections, (name) => `${hex(name)}.${seq}`, this.captureSliceMs);
       oldWal = this.wal;
       // The file in use now may get records after `seq` while the new one opens: kept until next time.
       const current = this.walFiles.at(-1);
@@ -353,7 +359,7 @@ export class Store {
     } finally {
       release();
     }
-    const taken = await copyAll(fenced, CAPTURE_SLICE_MS, this.copyPause);
+    const taken = await copyAll(fenced, this.captureSliceMs, this.copyPause);
     state.phase = 'graphs';
     try {
       await this.rotate();
@@ -398,7 +404,7 @@ export class Store {
   /** A collection's image as of now (a snapshot; capture.ts), undefined if there is none. */
   capture(name: string): Promise<CollectionImage | undefined> {
     const get = () => this.collections.get(name);
-    return captureOne(get, () => this.quiesce(false), CAPTURE_SLICE_MS, this.copyPause);
+    return captureOne(get, () => this.quiesce(false), this.captureSliceMs, this.copyPause);
   }
 
   /** Crash tests (VECTORS_CRASH_AT) kill the process at a named point of a checkpoint. */
