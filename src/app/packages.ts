@@ -9,6 +9,7 @@ import type {
   UpdateOutcome,
   VerifyReport,
 } from '../core/pkg/index.js';
+import { isPackagePath } from '../core/pkg/package-spec.js';
 import { checkRoot } from '../core/pkg/update-fast.js';
 import type { BoxContext } from './context.js';
 import type { CallOptions } from './index.js';
@@ -350,7 +351,7 @@ export function packageOps(ctx: BoxContext): PackageOps {
  */
 function namesOnly(specs: string[]): void {
   for (const s of specs)
-    if (s.endsWith('.bpkg') || s.includes('/'))
+    if (isPackagePath(s))
       throw new UsageError(
         `${s} is not a package name`,
         'Name a package a repository offers (`bpkg search WORD` lists them).',

@@ -134,9 +134,6 @@ async function readSignatureFile(abs: string, shown: string): Promise<Buffer> {
   );
 }
 
-/** Whether a typed install `spec` is a local package file's path: a name never holds a '/'. */
-export const isPackagePath = (spec: string): boolean => spec.endsWith('.bpkg') || spec.includes('/');
-
 /**
  * A bare name asked for that is no package offered or installed, and is a folder here (`bpkg install
  * pkgs`, meaning the folder): that folder's error (bad usage), else undefined.

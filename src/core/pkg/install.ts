@@ -19,13 +19,13 @@ import {
   discardLocalCopy,
   fetchPackage,
   folderNamed,
-  isPackagePath,
   readLocalPackage,
 } from './fetch.js';
 import { packageFileName } from './format.js';
 import { streamPackage } from './install-stream.js';
 import { readFileList, readInstalled } from './installed-db.js';
 import { MAX_PACKAGE_BYTES } from './limits.js';
+import { isPackagePath } from './package-spec.js';
 import type { ManagerParts } from './parts.js';
 import type { RepoState } from './repos.js';
 import { archMatches, type Candidate, type Pins, parseRequest, resolve } from './resolve.js';

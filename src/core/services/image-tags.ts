@@ -167,11 +167,13 @@ export async function sharedTagsLeft(
     .libpod<{ RepoTags?: string[] | null }>('GET', `/images/${hexOf(id)}/json`)
     .catch(() => undefined);
   const tags = info?.RepoTags ?? [];
-  const shared = [legacyModuleImageTag(name, version), pathImageTag(name, version, root)].map(
-    (t) => `${t.repo}:${t.tag}`,
-  );
+  const shared = olderTags(name, version, root);
   return tags.length > 0 && tags.every((t) => shared.includes(t)) ? tags : [];
 }
+
+/** The tags installs made before a box's tag was its own (legacy, ff845f5's path tag), as podman names them. */
+const olderTags = (name: string, version: string, root: string): string[] =>
+  [legacyModuleImageTag(name, version), pathImageTag(name, version, root)].map((t) => `${t.repo}:${t.tag}`);
 
 /**
  * The commands that remove a removed module's image once the engine runs again (its removal could
@@ -196,14 +198,11 @@ export function removeWhenBack(
   const own = moduleImageTag(name, version, root);
   const note = noteOf(root, name, own);
   const noted = existsSync(note);
-  const older = [legacyModuleImageTag(name, version), pathImageTag(name, version, root)].map(
-    (x) => `${x.repo}:${x.tag}`,
-  );
+  const older = olderTags(name, version, root);
   // Without a note the image is under one of the older installs' tags, and which one the engine
   // down cannot tell: both are named, and `--ignore` lets the one that is not there pass.
-  const untag = noted
-    ? `podman rmi ${shellWord(`${own.repo}:${own.tag}`)}`
-    : `podman rmi --ignore ${older.map(shellWord).join(' ')}`;
+  const takeOlder = `podman rmi --ignore ${older.map(shellWord).join(' ')}`;
+  const untag = noted ? `podman rmi ${shellWord(`${own.repo}:${own.tag}`)}` : takeOlder;
   const remove = [
     'podman rm -f',
     `--filter ${shellWord(`name=^blueprint-${name}$`)}`,
@@ -212,8 +211,5 @@ export function removeWhenBack(
   ].join(' ');
   if (!noted) return { remove, shared: older.join(' or ') };
   if (taggedAtInstall(note)) return { remove };
-  return {
-    remove,
-    alsoShared: { tags: older, remove: `podman rmi --ignore ${older.map(shellWord).join(' ')}` },
-  };
+  return { remove, alsoShared: { tags: older, remove: takeOlder } };
 }
