@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { appendFile, copyFile, cp, mkdir, readFile, writeFile } from 'node:fs/promises';
 import http from 'node:http';
@@ -189,6 +190,26 @@ export async function podman(...args: string[]): Promise<string> {
       const removal = args[0] === 'rm' || (args[0] === 'container' && args[1] === 'rm');
       if (removal && attempt > 0 && /no such container/i.test(text)) return '';
       if (!removal || attempt >= 5 || !/device or resource busy/.test(text)) throw err;
+      await new Promise((r) => setTimeout(r, 300 * (attempt + 1)));
+    }
+  }
+}
+
+/**
+ * Runs a command the program printed for the user to paste (`sh -c`), as the user would: Podman 4.3's
+ * removal sometimes fails "device or resource busy" just after a container stopped (the same flake
+ * podman() and removeContainer retry; ../shared/ENVIRONMENT.md), and the user runs it again. The
+ * commands are made to be run again (`rm -f --filter` of nothing left exits 0). Any other failure
+ * throws at once.
+ */
+export async function runPasted(command: string): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      execFileSync('sh', ['-c', command], { stdio: 'pipe' });
+      return;
+    } catch (err) {
+      const text = String((err as { stderr?: Buffer }).stderr ?? (err as Error).message);
+      if (attempt >= 5 || !/device or resource busy/.test(text)) throw err;
       await new Promise((r) => setTimeout(r, 300 * (attempt + 1)));
     }
   }

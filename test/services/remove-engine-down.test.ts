@@ -8,7 +8,6 @@
  * remove this box's container of that image first, then this box's tag, and with it the image when
  * no other tag holds it. Real Podman, the executable (`npm run build` first).
  */
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -17,7 +16,7 @@ import { BOX_LABEL } from '../../src/core/services/policy.js';
 import { boxIdentity } from '../../src/core/services/sandbox-plan.js';
 import { shellWord } from '../../src/core/system/shell-word.js';
 import { bpkg, run, tempDir } from '../helpers/pkg.js';
-import { type EngineLeft, installedHello, ownImageTag, podman, removeLeft } from './helpers.js';
+import { type EngineLeft, installedHello, ownImageTag, podman, removeLeft, runPasted } from './helpers.js';
 
 const env = { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' };
 const left: EngineLeft = { containers: [], images: [] };
@@ -91,7 +90,7 @@ describe('bpkg remove with the engine down', () => {
     await podman('container', 'exists', `blueprint-${name}`); // left: the engine was out of reach
 
     rmSync(configFile(root)); // the engine is back
-    execFileSync('sh', ['-c', left.remove], { stdio: 'pipe' }); // throws on a failing command
+    await runPasted(left.remove); // throws on a failing command
     await expect(podman('container', 'exists', `blueprint-${name}`)).rejects.toThrow();
     await expect(podman('image', 'exists', imageId)).rejects.toThrow();
   }, 120_000);
@@ -114,7 +113,7 @@ describe('bpkg remove with the engine down', () => {
       expect(said, all).toBe(removeCommand(root, name, imageId, `podman rmi --ignore ${older.join(' ')}`));
 
       rmSync(configFile(root)); // the engine is back
-      execFileSync('sh', ['-c', said!], { stdio: 'pipe' });
+      await runPasted(said!);
       await expect(podman('image', 'exists', imageId)).rejects.toThrow();
     }, 120_000);
 
@@ -141,9 +140,9 @@ describe('bpkg remove with the engine down', () => {
     expect(shared, all).toMatch(new RegExp(`^podman rmi --ignore ${legacyTag.replace(/[.]/g, '\\.')}( |$)`));
 
     rmSync(configFile(root)); // the engine is back
-    execFileSync('sh', ['-c', said!], { stdio: 'pipe' });
+    await runPasted(said!);
     await podman('image', 'exists', imageId); // the legacy tag holds it, as said
-    execFileSync('sh', ['-c', shared!], { stdio: 'pipe' });
+    await runPasted(shared!);
     await expect(podman('image', 'exists', imageId)).rejects.toThrow();
   }, 120_000);
 });
