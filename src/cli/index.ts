@@ -207,12 +207,17 @@ export async function runCli(argv: string[], argv0: string): Promise<number> {
     // steps: aborting would change nothing and it would run on to the end. It ends now, as the
     // default SIGINT would, saying so.
     if (!abort) {
-      endNow();
+      // What the undone steps said: the image a build made removed, or the command that removes it.
+      const said = endNow();
       process.exit(
         reportError(
           ctx,
           globals.json,
-          new InterruptedError(`Interrupted by ${sig}`, 'It stopped part-way: run the command again.', sig),
+          new InterruptedError(
+            `Interrupted by ${sig}`,
+            ['It stopped part-way: run the command again.', ...said].join(' '),
+            sig,
+          ),
         ),
       );
     }

@@ -1,11 +1,11 @@
 import { spawnSync } from 'node:child_process';
 import { constants, existsSync, readFileSync } from 'node:fs';
-import { mkdtemp, open, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { open } from 'node:fs/promises';
 import path from 'node:path';
 import { BlueprintError, NotFoundError, VerificationError } from '../errors.js';
-import { trackTemp, trackUndo } from '../system/exit-cleanup.js';
+import { trackUndo } from '../system/exit-cleanup.js';
 import { oneLine } from '../system/one-line.js';
+import { shellWord } from '../system/shell-word.js';
 import { runTool, ToolFailure } from '../system/tool-output.js';
 import type { Engine } from './engine.js';
 import {
@@ -186,12 +186,10 @@ export async function buildModuleImage(
   const target =
     arch && PLATFORMS[arch] ? ['--platform', PLATFORMS[arch], '--build-arg', `BLUEPRINT_ARCH=${arch}`] : [];
   // The process ended from here on (SIGTERM, a hangup: no finally runs) removes the image this
-  // build made: the ID its podman build wrote (--iidfile: written once it is tagged), never
-  // another that the tag named before.
-  const iidDir = await mkdtemp(path.join(tmpdir(), 'bp-image-'));
-  const iidFile = path.join(iidDir, 'id');
-  const untrackDir = trackTemp(iidDir);
-  const untrackImage = trackUndo(() => removeBuiltNow(iidFile));
+  // build made, by its tag, this build's own (buildImageTag): whenever the signal comes, before or
+  // after podman build tagged it, never another image.
+  let built = false;
+  const untrackImage = trackUndo((ended) => removeBuiltNow(tag, ended, built));
   try {
     const id = (
       await step('podman build', 'podman', [
@@ -199,8 +197,6 @@ export async function buildModuleImage(
         '-q',
         '--no-cache',
         ...target,
-        '--iidfile',
-        iidFile,
         '-f',
         containerfile,
         '-t',
@@ -208,32 +204,59 @@ export async function buildModuleImage(
         dir,
       ])
     ).trim();
+    built = true;
     const imageId = id.split('\n').pop()!;
     try {
       await step('podman save', 'podman', ['save', '--format', 'docker-archive', '-o', archive, tag]);
     } finally {
       // The publisher's engine need not keep the image or its layers: installing loads the archive
-      // again. Built --no-cache, the ID is this build's own, so removing it removes no one else's.
-      await step('podman rmi', 'podman', ['rmi', '--force', imageId]).catch(() =>
-        step('podman untag', 'podman', ['untag', tag]).catch(() => {}),
-      );
+      // again. By its own tag: the image with its layers, or (should another tag name it) the tag.
+      await step('podman rmi', 'podman', ['rmi', '--ignore', tag]).catch(() => {});
     }
     return normalizeImageId(imageId);
   } finally {
     untrackImage();
-    untrackDir();
-    await rm(iidDir, { recursive: true, force: true });
   }
 }
 
-/** The image whose ID `iidFile` holds (this build's), removed before the process exits. */
-function removeBuiltNow(iidFile: string): void {
-  let id: string;
-  try {
-    id = readFileSync(iidFile, 'utf8').trim();
-  } catch {
-    return; // podman build had not finished: it tagged nothing
-  }
-  if (!/^(sha256:)?[0-9a-f]{64}$/.test(id)) return;
-  spawnSync('podman', ['rmi', '--force', id.replace(/^sha256:/, '')], { stdio: 'ignore', timeout: 30_000 });
+/**
+ * The image tagged `tag` (this build's own tag) removed before the process exits, once `ended` (the
+ * tools' groups, podman build's among them, just sent SIGTERM) are gone: a podman build still
+ * running could tag it after. Removed by the tag: an image the tag alone names goes with the layers
+ * only it holds (podman removes dangling parents); should another tag name it, only this one goes.
+ * Says what it did, or the command that removes what is left. `built`: podman build had finished.
+ */
+function removeBuiltNow(tag: string, ended: number[], built: boolean): string | undefined {
+  const rmi = `podman rmi --ignore ${shellWord(tag)}`;
+  if (!waitGone(ended, 10_000))
+    return `podman build had not ended: once it has, remove the image it may have built with \`${rmi}\`.`;
+  const r = spawnSync('podman', ['rmi', '--ignore', tag], {
+    stdio: ['ignore', 'pipe', 'ignore'],
+    timeout: 30_000,
+  });
+  if (r.status !== 0) return `The image it built may be left in Podman: remove it with \`${rmi}\`.`;
+  if (/^(Untagged|Deleted):/m.test(String(r.stdout))) return `The image it built (${tag}) was removed.`;
+  if (built) return undefined; // removed after the save already
+  // Ended before it tagged: layers it made are untagged (<none>), not told from another build's or
+  // a box's (podman image prune would take those too): said, not removed.
+  return 'podman build was ended before it tagged its image: unnamed layers it made may be left (`podman images --filter dangling=true`, the ones created just now).';
+}
+
+/** Whether the processes `pids` (children of this one: a zombie is gone) ended within `ms`. */
+function waitGone(pids: number[], ms: number): boolean {
+  const end = Date.now() + ms;
+  const nap = new Int32Array(new SharedArrayBuffer(4));
+  const running = (pid: number) => {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      return stat[stat.lastIndexOf(')') + 2] !== 'Z';
+    } catch {
+      return false;
+    }
+  };
+  for (const pid of pids)
+    while (running(pid))
+      if (Date.now() > end) return false;
+      else Atomics.wait(nap, 0, 0, 20);
+  return true;
 }

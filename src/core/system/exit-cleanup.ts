@@ -9,7 +9,9 @@
 
 const groups = new Set<number>();
 const temps = new Set<string>();
-const undos = new Set<() => void>();
+/** `ended`: the tools' process groups just sent SIGTERM; what it returns: a hint, what is left. */
+type Undo = (ended: number[]) => string | undefined;
+const undos = new Set<Undo>();
 
 /** A child started as a process-group leader (`detached`): ended with its whole group. */
 export function trackGroup(pid: number | undefined): () => void {
@@ -26,9 +28,11 @@ export function trackTemp(file: string): () => void {
 
 /**
  * Something made outside this process that the step making it would undo if it ran to its end (an
- * image `podman build` tagged in the publisher's engine): `undo` (synchronous) undoes it.
+ * image `podman build` tagged in the publisher's engine): `undo` (synchronous) undoes it, given the
+ * process groups just ended (it may wait for them: they may hold what it undoes), and says what it
+ * did or what is left to do (a hint), if anything.
  */
-export function trackUndo(undo: () => void): () => void {
+export function trackUndo(undo: Undo): () => void {
   undos.add(undo);
   return () => undos.delete(undo);
 }
@@ -37,9 +41,11 @@ export function trackUndo(undo: () => void): () => void {
  * Sends SIGTERM to every tracked process group, runs every tracked undo (the tools ended first:
  * they may hold what it undoes) and removes every tracked temporary path, at once and
  * synchronously (the process exits next). Failures are ignored: a group already gone, a file
- * already removed.
+ * already removed. Returns what the undos said (hints for the front end to show).
  */
-export function endNow(): void {
+export function endNow(): string[] {
+  const ended = [...groups];
+  const said: string[] = [];
   for (const pid of groups) {
     try {
       process.kill(-pid, 'SIGTERM');
@@ -48,7 +54,8 @@ export function endNow(): void {
   groups.clear();
   for (const undo of undos) {
     try {
-      undo();
+      const hint = undo(ended);
+      if (hint) said.push(hint);
     } catch {}
   }
   undos.clear();
@@ -59,4 +66,5 @@ export function endNow(): void {
     } catch {}
   }
   temps.clear();
+  return said;
 }
