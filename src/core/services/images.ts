@@ -239,7 +239,7 @@ function removeBuiltNow(tag: string, ended: number[], built: boolean): string | 
   if (built) return undefined; // removed after the save already
   // Ended before it tagged: layers it made are untagged (<none>), not told from another build's or
   // a box's (podman image prune would take those too): said, not removed.
-  return 'podman build was ended before it tagged its image: unnamed layers it made may be left (`podman images --filter dangling=true`, the ones created just now).';
+  return 'podman build was ended before it tagged its image: what it made so far may be left, unnamed (the ones created just now in `podman images --filter dangling=true` and `podman ps --all --external`).';
 }
 
 /** Whether the processes `pids` (children of this one: a zombie is gone) ended within `ms`. */
