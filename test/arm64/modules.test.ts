@@ -17,6 +17,7 @@ import { buildRepository } from '../../src/core/pkg/build.js';
 import { createBuildHooks } from '../../src/core/services/hooks.js';
 import { elfFilesInImage } from '../../src/core/services/image-arch.js';
 import { makeKey, repoRoot, type TestKey, tempDir } from '../helpers/pkg.js';
+import { podman } from '../services/helpers.js';
 import { arm64ModulesSkip } from './qemu.js';
 
 const models = path.join(repoRoot, 'test/fixtures/models');
@@ -95,9 +96,11 @@ describe.skipIf(arm64ModulesSkip)('catalog modules built for arm64 on this machi
   describe('the vectors image under qemu-user', () => {
     const name = `bp-arm64-vectors-${process.pid}`;
     let imageId = '';
-    afterAll(() => {
-      execFileSync('podman', ['rm', '-f', '-t', '0', name], { stdio: 'ignore' });
-      if (imageId) execFileSync('podman', ['rmi', '-f', imageId], { stdio: 'ignore' });
+    afterAll(async () => {
+      // podman() retries the removal's "device or resource busy" (Podman 4.3, just after the
+      // container stopped; ../shared/ENVIRONMENT.md): a bare execFileSync failed the file on it.
+      await podman('rm', '-f', '-t', '0', name);
+      if (imageId) await podman('rmi', '-f', imageId);
     });
 
     it('starts its arm64 Node with the arm64 hnswlib addon and answers /health', {
