@@ -78,10 +78,29 @@ describe('the embeddings service under load and faults (issue 14)', () => {
     expect(Date.now() - t0).toBeLessThan(9000);
   }, 20_000);
 
-  it('finding 2: a 4 MB request in flight leaves /health answering within 100 ms', async () => {
-    // Let four 1M-character inputs through the early refusal, to show the work is off the event loop.
-    const s = await start({ EMBEDDINGS_MAX_INPUT_CHARS: '1100000' });
-    const big = Array.from({ length: 4 }, (_, i) => `${'word '.repeat(200_000)}${i}`);
+  it('finding 2: a request of 4 MB or more in flight leaves /health answering within 100 ms', async () => {
+    // Let 1M-character inputs through the early refusal, to show the work is off the event loop.
+    // How many is measured, not fixed: four took ~1 s on the 2-core development VM, so a machine
+    // four times faster (the project's CI is faster) would finish them before the three probes
+    // asked for below. One input is timed first; the request has enough inputs for ~1 s of it
+    // (at least the four of before), with no cap: the body limit is raised to fit them.
+    const input = (i: number) => `${'word '.repeat(200_000)}${i}`;
+    const unit = await start({ EMBEDDINGS_MAX_INPUT_CHARS: '1100000' });
+    await call(unit.socket, 'POST', '/embed', { inputs: [input(0)], truncate: true }); // warm
+    const t0 = performance.now();
+    expect((await call(unit.socket, 'POST', '/embed', { inputs: [input(1)], truncate: true })).status).toBe(
+      200,
+    );
+    const unitMs = performance.now() - t0;
+    const count = Math.max(4, Math.ceil(1000 / unitMs));
+    const s = await start({
+      EMBEDDINGS_MAX_INPUT_CHARS: '1100000',
+      EMBEDDINGS_MAX_BATCH: String(Math.max(64, count)),
+      EMBEDDINGS_MAX_BODY_BYTES: String(Math.max(4 * 1024 * 1024, (count + 1) * 1_000_100)),
+      EMBEDDINGS_MAX_BUFFERED_BYTES: String(Math.max(32 * 1024 * 1024, 2 * (count + 1) * 1_000_100)),
+    });
+    console.log(`one 1M-character input: ${unitMs.toFixed(0)} ms; ${count} inputs`);
+    const big = Array.from({ length: count }, (_, i) => input(i));
     let done = false;
     const heavy = call(s.socket, 'POST', '/embed', { inputs: big, truncate: true }).finally(() => {
       done = true;
