@@ -178,9 +178,61 @@ it('rounds of random writes during checkpoint copies: each checkpoint is the mod
   await s.close();
 }, 180_000);
 
+const undoConfig = { size: 4, distance: 'Cosine' as const, m: 8, efConstruct: 32, fullScanThreshold: 0 };
+
+/**
+ * ms a store takes to apply the points of an upsert of `n` during a checkpoint's copy (the graph
+ * held), its collection as the test below makes it: the least of 2.
+ */
+async function upsertDuringCopyMs(n: number) {
+  const d = 4;
+  let best = Number.POSITIVE_INFINITY;
+  for (let run = 0; run < 2; run++) {
+    const s = await Store.open(tempDir('vec-cap-unit-'), quiet);
+    await s.commit({ t: 'create', name: 'a', config: undoConfig });
+    await s.commit({
+      t: 'upsert',
+      c: 'a',
+      points: Array.from({ length: 800 }, (_, i) => ({ id: i, vector: vecOf(d), payload: { i } })),
+    });
+    const big = Array.from({ length: n }, (_, i) => ({ id: i, vector: vecOf(d), payload: { late: i } }));
+    // From the first point applied to the last (not the log's write and sync around them).
+    let first = 0;
+    let last = 0;
+    (s as unknown as { copyPause?: () => Promise<unknown> }).copyPause = async () => {
+      const orig = Collection.prototype.setPayload;
+      const spy = vi.spyOn(Collection.prototype, 'setPayload').mockImplementation(function (
+        this: Collection,
+        ...a
+      ) {
+        last = performance.now();
+        if (!first) first = last;
+        return orig.apply(this, a);
+      });
+      await s.commit({ t: 'upsert', c: 'a', points: big });
+      spy.mockRestore();
+      best = Math.min(best, last - first);
+    };
+    await s.checkpoint();
+    await s.close();
+  }
+  return best;
+}
+
 it('a large upsert that throws part way during a checkpoint copy, searches walked between its slices: undone; the checkpoint and a restart agree with the model', async () => {
   const d = 4;
-  const config = { size: d, distance: 'Cosine' as const, m: 8, efConstruct: 32, fullScanThreshold: 0 };
+  const config = undoConfig;
+  // The upsert is applied 10 ms at a time (store.ts), a search between its slices counted: its
+  // size is measured, not fixed. 12,000 points (the 10,000th throwing) are applied in ~30 ms here,
+  // 3 slices; after a warm-up (as a faster machine would run them, and the project's CI is
+  // faster) they took one slice and one search came between: the test failed. So the points'
+  // apply is timed first on a store of its own (12,000, from the first point applied to the last)
+  // and the upsert sized for ~100 ms of it, with no cap, the 5/6th point throwing: 5-8 searches
+  // between here.
+  const unitMs = await upsertDuringCopyMs(12_000);
+  const total = Math.max(12_000, Math.ceil((12_000 * 100) / unitMs));
+  const throwAt = Math.round((total * 5) / 6);
+  console.log(`12,000 points during a copy: ${unitMs.toFixed(0)} ms; ${total} points, ${throwAt}th throws`);
   const dir = tempDir('vec-cap-undo-');
   const s = await Store.open(dir, quiet);
   await s.commit({ t: 'create', name: 'a', config });
@@ -192,9 +244,8 @@ it('a large upsert that throws part way during a checkpoint copy, searches walke
   const search = async () =>
     ((await c.search(q, 10, { ef: 64 })) as { label: number }[]).map((h) => c.ids[h.label]);
   const found = await search();
-  // 12,000 points: updates of the first 800, then new ones past the capacity; the 10,000th throws
-  // (with 3,000 and the 2,500th, a quick run applied them all in one slice: one search between).
-  const big = Array.from({ length: 12_000 }, (_, i) => ({ id: i, vector: vecOf(d), payload: { late: i } }));
+  // `total` points: updates of the first 800, then new ones past the capacity; the throwAt-th throws.
+  const big = Array.from({ length: total }, (_, i) => ({ id: i, vector: vecOf(d), payload: { late: i } }));
   let seen = 0;
   let failed: unknown;
   (s as unknown as { copyPause?: () => Promise<unknown> }).copyPause = async () => {
@@ -204,7 +255,7 @@ it('a large upsert that throws part way during a checkpoint copy, searches walke
       this: Collection,
       ...a
     ) {
-      if (++calls === 10_000) throw new Error('a bug mid-apply');
+      if (++calls === throwAt) throw new Error('a bug mid-apply');
       return orig.apply(this, a);
     });
     let searching = true;
