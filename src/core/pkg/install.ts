@@ -29,7 +29,7 @@ import { isPackagePath } from './package-spec.js';
 import type { ManagerParts } from './parts.js';
 import type { RepoState } from './repos.js';
 import { archMatches, type Candidate, type Pins, parseRequest, resolve } from './resolve.js';
-import { originsOf, usableStates, verifyVersion } from './states.js';
+import { noRepositoryHint, originsOf, usableStates, verifyVersion } from './states.js';
 import { type Change, stagingRoot, versionDir } from './transaction.js';
 import { checkDeclaredHashes, manifestMatchingIndex } from './verify-files.js';
 
@@ -84,7 +84,7 @@ export async function planWithSources(
   copies: Array<{ file: string }>,
 ) {
   const db = await readInstalled(p.paths);
-  const locals = [];
+  const locals: Array<Awaited<ReturnType<typeof readLocalPackage>>> = [];
   const isPath = (s: string) => s.endsWith('.bpkg') || (opts.typed === true && isPackagePath(s));
   for (const s of specs.filter(isPath)) {
     const local = await readLocalPackage(p.fetchContext, s);
@@ -101,6 +101,12 @@ export async function planWithSources(
       const folder = await folderNamed(r.name);
       if (folder) throw folder;
     }
+  // A fresh box: the hint says to add a repository (update would only say there is none).
+  const unoffered = available.length
+    ? undefined
+    : requests.find((r) => !locals.some((l) => l.entry.name === r.name));
+  const fresh = unoffered && (await noRepositoryHint(p));
+  if (fresh) throw new NotFoundError(`No package ${unoffered.name} in the verified indexes`, fresh);
   const { pins, origins } = await pinsFor(p, db, states, requests, locals.length > 0, opts.from);
   for (const l of locals)
     if (!archMatches(l.entry.arch, hostArch()))

@@ -33,7 +33,7 @@ import type { ManagerParts, ProgressEvent } from './parts.js';
 import { Repositories } from './repos.js';
 import { archMatches, dependentsOf, nameHint, unneededPackages } from './resolve.js';
 import { rollbackLocked } from './rollback.js';
-import { candidates, originsOf, usableStates, verifyVersion } from './states.js';
+import { candidates, noRepositoryHint, originsOf, usableStates, verifyVersion } from './states.js';
 import { type Change, currentLink, type RecoveryOutcome, Transactions } from './transaction.js';
 import { joinUrl } from './transport.js';
 import { boxKeyring, checkRoot, updateAll } from './update.js';
@@ -248,6 +248,7 @@ export class PackageManager {
       throw new NotFoundError(
         `No package named ${name}`,
         nameHint(name, [...all.map((c) => c.entry.name), ...Object.keys(db.packages)], 'info') ??
+          (await noRepositoryHint(this.parts)) ??
           'Run `bpkg update`, then `bpkg search WORD`.',
       );
     const from = installed && installed.origin !== 'unknown' ? installed.origin : undefined;

@@ -10,6 +10,16 @@ import { checkFile, type VerifyProblem, type VerifyReport } from './verify-files
 
 /** What the package manager reads of the verified indexes and the installed versions' files. */
 
+/**
+ * The hint for a name no index offers on a box with no repository at all (a fresh box), where
+ * `bpkg update` would only say there is none: adding one comes first. Undefined otherwise.
+ */
+export async function noRepositoryHint(p: ManagerParts): Promise<string | undefined> {
+  return (await p.repos.list()).length === 0
+    ? 'No repository is configured: add one with `bpkg repo add NAME URL`, then run `bpkg update`.'
+    : undefined;
+}
+
 /** Verified indexes usable now; an expired one is refused for installs (freeze attack). */
 export async function usableStates(p: ManagerParts, forInstall: boolean): Promise<RepoState[]> {
   const states = await p.repos.states();
