@@ -7,12 +7,13 @@
  * repo add, as `npm start` does): they go on, and say on stderr that they made a new box there.
  * The real executable, as a user runs it.
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { makeKey, run } from '../helpers/pkg.js';
 import { tempDir } from '../setup/temp-registry.js';
 
+const KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl me';
 const missing = () => path.join(tempDir('bp-noroot-'), 'imgae');
 
 describe('--root that does not exist', () => {
@@ -101,6 +102,30 @@ describe('--root that does not exist', () => {
     ]);
     expect(q.code, q.stderr).toBe(0);
     expect(q.stderr).toBe('');
+  });
+
+  // They said 'a new box is made there', then failed: 'ENOENT: no such file or directory, open ROOT',
+  // 'This is a bug in blueprint' (exit 1), the plan's first read opening the root that was not there.
+  it.each([
+    ['setup', (file: string) => ['setup', '--hostname', 'box-01', '--key', file]],
+    ['apply -f', (file: string) => ['apply', '-f', file]],
+  ] as const)('%s makes the box there, and --dry-run plans it without making it', async (cmd, argv) => {
+    const dir = tempDir('bp-noroot-setup-');
+    const key = path.join(dir, 'id.pub');
+    writeFileSync(key, `${KEY}\n`);
+    const spec = path.join(dir, 'box.yaml');
+    writeFileSync(spec, `hostname: box-01\nusers: [{ name: ops, admin: true, keys: ["${KEY}"] }]\n`);
+    const args = argv(cmd === 'setup' ? key : spec);
+    const root = missing();
+    const dry = await run(['--root', root, ...args, '--dry-run']);
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(dry.stdout).toMatch(/create +file +etc\/hostname/);
+    expect(existsSync(root)).toBe(false);
+    const r = await run(['--root', root, ...args]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain(`${root} did not exist: a new box is made there`);
+    expect(readFileSync(path.join(root, 'etc/hostname'), 'utf8')).toBe('box-01\n');
+    expect(existsSync(path.join(root, 'var/lib/blueprint/setup-done'))).toBe(true);
   });
 
   it('commands that do not use the box do not ask for it (module new)', async () => {

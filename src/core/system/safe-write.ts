@@ -91,14 +91,22 @@ async function openRoot(root: string): Promise<FileHandle> {
 /**
  * Opens the folder `rel` below `root` one name at a time, each with O_NOFOLLOW. A link is followed
  * only where linksTrusted() says root put it; elsewhere it is refused as `unsafe-link`. Missing
- * folders are made (0755, owned by us) when `create`; otherwise the answer is undefined.
+ * folders are made (0755, owned by us) when `create`; otherwise the answer is undefined. So is the
+ * root itself: a new box (`setup` or `apply` on a --root not made yet) is planned as empty and made
+ * at its first write.
  */
 export async function openDirBeneath(
   root: string,
   rel: string,
   create: boolean,
 ): Promise<FileHandle | undefined> {
-  let cur = await openRoot(root);
+  let cur = await openRoot(root).catch(async (err: unknown) => {
+    if (errno(err) !== 'ENOENT') throw err;
+    if (!create) return undefined;
+    await ensureDir(root);
+    return openRoot(root);
+  });
+  if (!cur) return undefined;
   try {
     const walked: string[] = [];
     for (const name of namesOf(rel)) {
