@@ -137,12 +137,22 @@ export async function findRegistration(root: string, name: string): Promise<Load
 export async function getRegistration(root: string, name: string): Promise<LoadedRegistration> {
   if (!isModuleName(name)) throw notAModuleName(name);
   const reg = await findRegistration(root, name);
-  if (!reg)
+  if (reg) return reg;
+  // Installed (its current version linked) but registered nothing: a package without a service
+  // (hello-data, a model). Installing it again would change nothing.
+  let installed = false;
+  try {
+    installed = readlinkSync(path.join(layout(root).optDir, name, 'current')) !== '';
+  } catch {}
+  if (installed)
     throw new NotFoundError(
-      `No installed module named ${name} has a service`,
-      `Install it with \`bpkg install ${name}\`; \`blueprint service list\` shows the installed services.`,
+      `${name} is installed, but it is a package without a service`,
+      'Only modules with a service run; `blueprint service list` shows the installed services.',
     );
-  return reg;
+  throw new NotFoundError(
+    `No installed module named ${name} has a service`,
+    `Install it with \`bpkg install ${name}\`; \`blueprint service list\` shows the installed services.`,
+  );
 }
 
 /**

@@ -1,0 +1,46 @@
+/**
+ * `blueprint service start hello-data` on a box where hello-data is installed (a package without a
+ * service, as the demo's first install is): it said 'No installed module named hello-data has a
+ * service' with 'Install it with `bpkg install hello-data`', and that install then says it is
+ * installed already. The hint sent the admin to a command that changes nothing. Now the message says
+ * the package is installed and has no service, and the hint names where the services are. A name
+ * installed as nothing keeps the install hint. Exit codes unchanged (3; 4 for `service status`,
+ * as LSB's 'unknown'). The real executable.
+ */
+import { describe, expect, it } from 'vitest';
+import { bpkg, run, signedRepo, tempDir } from '../helpers/pkg.js';
+
+describe('a service command naming an installed package that has no service', () => {
+  it('says it is installed without a service, not to install it', async () => {
+    const { key, repo } = await signedRepo([{ name: 'hello-data', version: '1.0.0' }]);
+    const root = tempDir('bp-root-');
+    const { PackageManager } = await import('../../src/core/pkg/index.js');
+    const pm = new PackageManager({ root });
+    await pm.keyring.add(key.publicKey, key.fingerprint);
+    await pm.repos.add('main', repo);
+    expect((await bpkg(root, ['update'])).code).toBe(0);
+    const installed = await bpkg(root, ['--yes', 'install', 'hello-data']);
+    expect(installed.code, installed.stderr).toBe(0);
+
+    for (const [cmd, code] of [
+      ['start', 3],
+      ['logs', 3],
+      ['status', 4],
+    ] as const) {
+      const r = await run(['--root', root, 'service', cmd, 'hello-data']);
+      expect(r.code, `${cmd}: ${r.stderr}`).toBe(code);
+      expect(r.stderr).toContain('error: hello-data is installed, but it is a package without a service');
+      expect(r.stderr).not.toContain('bpkg install hello-data');
+      expect(r.stderr).toContain('`blueprint service list` shows the installed services');
+      const json = await run(['--root', root, '--json', 'service', cmd, 'hello-data']);
+      expect(json.code).toBe(code);
+      expect(JSON.parse(json.stdout).error).toMatchObject({ code: 'not-found' });
+    }
+
+    // Not installed at all: install it, as before.
+    const other = await run(['--root', root, 'service', 'start', 'hello']);
+    expect(other.code).toBe(3);
+    expect(other.stderr).toContain('error: No installed module named hello has a service');
+    expect(other.stderr).toContain('hint: Install it with `bpkg install hello`');
+  });
+});
