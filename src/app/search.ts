@@ -19,3 +19,9 @@ export async function quickSearch(
     return undefined;
   }
 }
+
+/** Whether any repository is configured (`bpkg search`'s empty answer on a fresh box says to add one). */
+export async function hasRepository(root: string): Promise<boolean> {
+  const { readRepoConfigs } = await import('../core/pkg/repo-config.js');
+  return (await readRepoConfigs(layout(root))).length > 0;
+}

@@ -55,7 +55,7 @@ export const search: CommandSpec = {
   async run(ctx, parsed) {
     const word = parsed.positionals[0] ?? '';
     // The sealed search tables first (src/app/search.ts); the package manager when they cannot answer.
-    showHits(ctx, (await quickSearch(ctx.root, word)) ?? (await cliBox(ctx).packages.search(word)));
+    await showHits(ctx, (await quickSearch(ctx.root, word)) ?? (await cliBox(ctx).packages.search(word)));
   },
 };
 

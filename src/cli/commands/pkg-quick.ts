@@ -1,6 +1,7 @@
 import { ExitCode } from '../../app/base.js';
 import {
   fullUpdate,
+  hasRepository,
   quickSearch,
   quickUpdate,
   type SearchHit,
@@ -11,11 +12,16 @@ import { unfetched, updateOutcomeText } from '../../present/update-outcome.js';
 import { type Context, sayIfSlow } from '../context.js';
 
 /** `bpkg search`'s answer (pkg.ts, and the quick path below). */
-export function showHits(ctx: Context, hits: SearchHit[]): void {
+export async function showHits(ctx: Context, hits: SearchHit[]): Promise<void> {
+  // A fresh box: `bpkg update` would only say there is no repository, so the step missing is said.
+  const none =
+    hits.length || ctx.json
+      ? ''
+      : (await hasRepository(ctx.root))
+        ? 'No matching packages (run `bpkg update` to refresh the indexes).'
+        : 'No matching packages: no repository is configured. Add one with `bpkg repo add NAME URL`, then run `bpkg update`.';
   // Formatted only when shown: `--json` prints the hits alone.
-  ctx.result(hits, () =>
-    hits.length ? hitsTable(hits) : 'No matching packages (run `bpkg update` to refresh the indexes).',
-  );
+  ctx.result(hits, () => (hits.length ? hitsTable(hits) : none));
 }
 
 const HEAD = ['NAME', 'VERSION', 'REPO', 'SUMMARY'] as const;
@@ -98,7 +104,7 @@ export async function quickPkg(ctx: Context, argv: string[]): Promise<number | u
   if (sub === 'search' && rest.length === 1 && !rest[0]!.startsWith('-')) {
     const hits = await quickSearch(ctx.root, rest[0]!);
     if (!hits) return undefined;
-    showHits(ctx, hits);
+    await showHits(ctx, hits);
     return ExitCode.ok;
   }
   if (sub === 'update' && rest.length === 0) {
