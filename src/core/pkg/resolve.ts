@@ -128,7 +128,11 @@ export function resolve(
       );
     }
     if (!best) {
-      const any = available.filter((c) => c.entry.name === name && (pin === undefined || c.repo === pin));
+      const named = available.filter((c) => c.entry.name === name);
+      const pinned = pin === undefined ? named : named.filter((c) => c.repo === pin);
+      // Its origin offers none (a package file has no index) while others do: none fits either
+      // (else origin-pinned above), so what they have is the answer, as on any box.
+      const any = pinned.length ? pinned : named;
       const local = preset.find((c) => c.entry.name === by);
       if (any.length === 0)
         throw new NotFoundError(
