@@ -17,14 +17,14 @@ export async function openConsole(
 
 export const tuiCommand: CommandSpec = {
   name: 'tui',
-  summary: 'Open the interactive interface (dashboard, packages, services, keys, setup)',
+  summary: 'Open the interactive interface (dashboard, packages, services, keys, setup, outbound, system)',
   options: {
     login: {
       type: 'boolean',
       description: 'Started by the SSH login hook: `!` leaves for a shell (exit code 10)',
     },
   },
-  details: `Keys: ? help, 1-5 screens, j/k or arrows move, / search, q or Esc back, Ctrl-C quit.
+  details: `Keys: ? help, 1-7 screens (or Tab), j/k or arrows move, / search, q or Esc back, Ctrl-C quit.
 Plain text with NO_COLOR=1, TERM=dumb or --no-color. Every action is also a command:
 \`blueprint status\`, \`blueprint pkg ...\`, \`blueprint setup\`.`,
   async run(ctx, parsed) {
