@@ -87,13 +87,27 @@ async function meant(word: string, prog: string, top: boolean, rest: string[]): 
   const alias = ALIASES[word];
   if (alias && names.includes(alias)) return line(alias);
   const near = names.filter((n) => distance(word, n) <= (n.length > 4 ? 2 : 1));
-  if (near.length !== 1) return undefined;
+  if (near.length !== 1) return top ? inOneGroup(word, prog, rest) : undefined;
   // `servce ls`: the group's own word is judged too, once the group is known.
   const [sub, ...more] = rest;
   const entry = top && sub ? await topLevel.find((e) => e.name === near[0])?.load() : undefined;
   if (entry && isGroup(entry) && !entry.commands.some((c) => c.name === sub))
     return (await meant(sub!, `${prog} ${near[0]}`, false, more)) ?? line(near[0]!);
   return line(near[0]!);
+}
+
+/**
+ * A group's command typed without its group (install, logs: as apt and Docker take them) is
+ * the one group's that has it, when exactly one group has a command of that name (`list` and
+ * `update` are in several: no guess).
+ */
+async function inOneGroup(word: string, prog: string, rest: string[]): Promise<string | undefined> {
+  const groups: string[] = [];
+  for (const e of topLevel) {
+    const entry = await e.load();
+    if (isGroup(entry) && entry.commands.some((c) => c.name === word)) groups.push(e.name);
+  }
+  return groups.length === 1 ? [prog, groups[0], word, ...rest].join(' ') : undefined;
 }
 
 /** A word where a command goes that names none (`top`: the program's own level; `rest`: what followed it). */

@@ -2,7 +2,9 @@
  * An unknown command said only 'Run `bpkg --help` to see the commands.' A user coming from apt,
  * Docker or Ollama types `bpkg show x`, `bpkg purge x`, `blueprint service ls`, `blueprint model
  * rm x`, or mistypes `bpkg instal x`: the hint now names the command meant, with the rest of the
- * line as typed, when there is one (an alias of another tool, or one or two letters off).
+ * line as typed, when there is one (an alias of another tool, or one or two letters off). So does
+ * `blueprint install x` (apt's habit), which said only to read `blueprint --help`: a group's command
+ * typed without its group is pointed at the one group that has it.
  */
 import { describe, expect, it } from 'vitest';
 import { runCliHere } from '../helpers/cli-here.js';
@@ -23,11 +25,23 @@ describe('unknown commands point at the one meant', () => {
     [['servce', 'list'], 'Did you mean `blueprint service list`?'],
     [['servce', 'ls'], 'Did you mean `blueprint service list`?'],
     [['mdoel', 'rm', 'tiny'], 'Did you mean `blueprint model rm tiny`?'],
+    // A group's command without its group, as apt and Docker type them (one group has it).
+    [['install', 'hello'], 'Did you mean `blueprint pkg install hello`?'],
+    [['start', 'rag'], 'Did you mean `blueprint service start rag`?'],
+    [['logs', '-f', 'llm'], 'Did you mean `blueprint service logs -f llm`?'],
   ])('%j', async (argv, hint) => {
     const r = await runCliHere(['--root', root, ...argv]);
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/^error: Unknown command: /m);
     expect(r.err).toContain(`hint: ${hint}`);
+  });
+
+  it('a command several groups have (list, update): no guess', async () => {
+    for (const word of ['list', 'update']) {
+      const r = await runCliHere(['--root', root, word]);
+      expect(r.code).toBe(2);
+      expect(r.err).toContain('hint: Run `blueprint --help` to see the commands.');
+    }
   });
 
   it('nothing close: the list of commands, as before', async () => {
