@@ -41,6 +41,8 @@ export interface ServiceRegistration {
   network: string;
   /** Outbound network was approved by the admin at install (`--yes`). */
   outboundApproved: boolean;
+  /** The packages it mounts at start (`model-*`: llm serves the model packages installed). */
+  packageMounts: string[];
 }
 
 export interface ServiceOps {
@@ -139,6 +141,7 @@ export function serviceOps(ctx: BoxContext): ServiceOps {
         version: r.version,
         network: r.spec.network,
         outboundApproved: r.approvals.outboundNetwork,
+        packageMounts: (r.spec.packageMounts ?? []).map((m) => m.packages),
       }));
     },
     list: async () => (await status()).listServices(await deps()),

@@ -25,11 +25,15 @@ export async function helloPackageRoot(
   name: string,
   env: NodeJS.ProcessEnv,
   work = tempDir('bp-svc-pkg-'),
+  service: Record<string, unknown> = {},
 ): Promise<{ root: string; work: string }> {
   const src = path.join(work, 'src');
   await cp(helloSource, src, { recursive: true, filter: (f) => !f.includes('/rootfs') });
   const manifest = JSON.parse(await readFile(path.join(src, 'manifest.json'), 'utf8'));
-  await writeFile(path.join(src, 'manifest.json'), JSON.stringify({ ...manifest, name }));
+  await writeFile(
+    path.join(src, 'manifest.json'),
+    JSON.stringify({ ...manifest, name, service: { ...manifest.service, ...service } }),
+  );
   const key = await makeKey(path.join(work, 'key'));
   const repo = path.join(work, 'repo');
   const built = await run(['repo', 'build', src, '--repo', repo, '--key', key.privateFile], { env });

@@ -44,13 +44,19 @@ function importReporter(ctx: Context): (e: ImportProgress) => void {
 /**
  * What serves an imported model next: the llm module, restarted when it runs (it reads the model
  * packages at start), started when it is installed, installed first when it is not. A box whose
- * engine cannot say is told to restart it.
+ * engine cannot say is told to restart it. An llm with its model built in serves no model package:
+ * said, rather than a restart that changes nothing.
  */
-async function serveLine(ctx: Context): Promise<string> {
+async function serveLine(ctx: Context, pkg: string): Promise<string> {
   const why = '(the llm module serves the installed model packages)';
   const box = cliBox(ctx);
   if (!(await box.packages.list()).some((p) => p.name === 'llm'))
     return `Serve it: bpkg install llm, then blueprint service start llm ${why}.`;
+  // An llm package made with its model inside (the demo's) mounts no model-* package: a restart
+  // would serve its own model again.
+  const llm = (await box.services.registrations()).find((r) => r.name === 'llm');
+  if (llm && !llm.packageMounts.some((p) => p.endsWith('*') && pkg.startsWith(p.slice(0, -1))))
+    return 'Not served yet: the installed llm has its model built in and serves that one only; an llm package made without one serves the model packages (modules/llm/README.md, "Built-in model").';
   const state = await box.services.status('llm').then(
     (s) => s.state,
     () => 'running',
@@ -111,7 +117,7 @@ or pipe), 5 name taken, 7 disk full.`,
         `  sha256 ${r.source.sha256}`,
         `  signed by this box's key ${showFingerprint(r.signer)}`,
         ...Object.keys(r.files).map((f) => `  ${f}`),
-        ...(ctx.json ? [] : [await serveLine(ctx)]),
+        ...(ctx.json ? [] : [await serveLine(ctx, r.package)]),
       ].join('\n'),
     );
   },
