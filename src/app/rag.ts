@@ -283,6 +283,14 @@ export function ragOps(ctx: BoxContext): RagOps {
               `Interrupted while removing ${id}`,
               `The request may have reached ${client.name}: \`blueprint rag list\` shows whether ${id} is still there; \`blueprint rag remove ${id}\` again removes it if so.`,
             );
+          // An id it does not know: its message alone said nothing of where the ids are.
+          if (err instanceof ModuleApiError && err.status === 404 && !err.hint)
+            throw new BlueprintError(
+              err.message,
+              err.code,
+              '`blueprint rag list` shows the documents and their ids (--collection C for another collection).',
+              err.exitCode,
+            );
           throw err;
         });
       return { id, chunks: num(r.body?.chunks) ? r.body.chunks : 0 };

@@ -90,10 +90,13 @@ describe('blueprint rag: when the module cannot answer', () => {
     expect(r.stderr).toContain('blueprint service status');
   });
 
-  it('remove of an unknown id: exit 3', async () => {
+  it('remove of an unknown id: exit 3, and where the ids are', async () => {
     handler = (_q, _b, res) => json(res, 404, { error: { message: 'no document nope' } });
     const r = await rag('remove', 'nope');
     expect(r.code).toBe(3);
+    expect(r.stderr).toContain('error: rag: no document nope');
+    // It said no more: every error says what to do next (README).
+    expect(r.stderr).toContain('hint: `blueprint rag list` shows the documents and their ids');
     expect(seen.at(-1)).toMatchObject({ method: 'DELETE', url: '/v1/documents/nope' });
   });
 });
