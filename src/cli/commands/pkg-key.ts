@@ -68,7 +68,16 @@ Examples:
       );
     }
     if (action === 'remove' && arg) {
+      // The repositories bound to it that no other trusted key signs are refused from now on: said.
+      const want = arg.replace(/\s+/g, '').toLowerCase();
+      const bound = (await keys.list()).find((k) => k.fingerprint.toLowerCase().endsWith(want));
       await keys.remove(arg);
+      const left = await keys.list();
+      for (const repo of bound?.repositories ?? [])
+        if (!left.some((k) => k.repositories.includes(repo)))
+          ctx.warn(
+            `no trusted key signs repository ${escapeLine(repo)} now: its index and packages are refused. Trust its new key (\`bpkg key add FILE --fingerprint FPR\`, then \`bpkg repo set-key ${escapeLine(repo)} FPR\`), or \`bpkg repo remove ${escapeLine(repo)}\`.`,
+          );
       return ctx.report({ removed: arg }, `no longer trusting ${arg}`);
     }
     if (action === 'list' || !action) {
