@@ -4,7 +4,20 @@ import { removedLine } from '../../present/packages.js';
 import { cliBox } from '../box.js';
 import type { CommandSpec } from '../command.js';
 import { optBool, optString, requirePositionals } from '../command.js';
+import type { Context } from '../context.js';
 import { showUpgradable } from './pkg-query.js';
+
+/**
+ * Ctrl-C once the package is unpacked (its image loading, the commit): nothing checks the signal
+ * there, so the transaction finishes; the admin who pressed it is told so rather than left to guess
+ * from an exit code of 0.
+ */
+function finishedDespiteInterrupt(ctx: Context): void {
+  if (ctx.signal.aborted)
+    ctx.warn(
+      'interrupted while the change was being made: it was completed rather than stopped part-way, nothing is half-done (`bpkg list` shows it).',
+    );
+}
 
 export const install: CommandSpec = {
   name: 'install',
@@ -31,6 +44,7 @@ export const install: CommandSpec = {
       { changes },
       changes.length === 0 ? 'Nothing to do: already installed.' : changes.map(installedLine).join('\n'),
     );
+    finishedDespiteInterrupt(ctx);
   },
 };
 
@@ -63,6 +77,7 @@ export const remove: CommandSpec = {
         ...(unneeded.length ? [unneededLine(unneeded)] : []),
       ].join('\n'),
     );
+    finishedDespiteInterrupt(ctx);
   },
 };
 
@@ -86,6 +101,7 @@ export const autoremove: CommandSpec = {
     }
     const changes = await packages.autoremove({ purge: optBool(parsed, 'purge') });
     ctx.report({ changes }, changes.length ? changes.map(removedLine).join('\n') : NOTHING);
+    finishedDespiteInterrupt(ctx);
   },
 };
 
@@ -110,6 +126,7 @@ export const upgrade: CommandSpec = {
         ? changes.map((c) => `upgraded ${c.name} ${c.from} -> ${c.to}`).join('\n')
         : 'Everything is up to date.',
     );
+    finishedDespiteInterrupt(ctx);
   },
 };
 
@@ -126,5 +143,6 @@ export const rollback: CommandSpec = {
       names.length === 1 ? changes[0] : { changes },
       changes.map((c) => `${c.name}: ${c.from} -> ${c.to}`).join('\n'),
     );
+    finishedDespiteInterrupt(ctx);
   },
 };

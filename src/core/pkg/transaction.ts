@@ -27,10 +27,13 @@ export type RecoveryOutcome = 'none' | 'completed' | 'rolled-back';
 
 /**
  * Test hook for crash-safety tests: `BLUEPRINT_FAULT_INJECT=<point>` makes the process SIGKILL
- * itself at that point of a transaction, exactly like a power cut or `kill -9` there.
+ * itself at that point of a transaction, exactly like a power cut or `kill -9` there;
+ * `sigint:<point>` sends it a SIGINT there instead, as a Ctrl-C at that moment.
  */
 export function faultPoint(point: string): void {
-  if (process.env.BLUEPRINT_FAULT_INJECT === point) process.kill(process.pid, 'SIGKILL');
+  const inject = process.env.BLUEPRINT_FAULT_INJECT;
+  if (inject === point) process.kill(process.pid, 'SIGKILL');
+  else if (inject === `sigint:${point}`) process.kill(process.pid, 'SIGINT');
 }
 
 export const versionDir = (paths: Layout, name: string, version: string) =>
