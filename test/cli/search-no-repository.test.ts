@@ -6,7 +6,7 @@
  * (as apt search); --json is the empty list. The real executable, also as bpkg.
  */
 import { describe, expect, it } from 'vitest';
-import { bpkg, signedRepo, tempDir } from '../helpers/pkg.js';
+import { bpkg, signedRepo, tempDir, trustingRoot } from '../helpers/pkg.js';
 
 const ADD = 'no repository is configured. Add one with `bpkg repo add NAME URL`, then run `bpkg update`.';
 
@@ -24,12 +24,7 @@ describe('bpkg search on a box with no repository', () => {
 
   it('a box with a repository: no hint to add one', async () => {
     const { key, repo } = await signedRepo([{ name: 'hello-data', version: '1.0.0' }]);
-    const root = tempDir('bp-root-');
-    const { PackageManager } = await import('../../src/core/pkg/index.js');
-    const pm = new PackageManager({ root });
-    await pm.keyring.add(key.publicKey, key.fingerprint);
-    await pm.repos.add('main', repo);
-    expect((await bpkg(root, ['update'])).code).toBe(0);
+    const root = await trustingRoot(key, repo);
     const r = await bpkg(root, ['search', 'embed']);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain('No matching packages');

@@ -8,17 +8,12 @@
  * as LSB's 'unknown'). The real executable.
  */
 import { describe, expect, it } from 'vitest';
-import { bpkg, run, signedRepo, tempDir } from '../helpers/pkg.js';
+import { bpkg, run, signedRepo, trustingRoot } from '../helpers/pkg.js';
 
 describe('a service command naming an installed package that has no service', () => {
   it('says it is installed without a service, not to install it', async () => {
     const { key, repo } = await signedRepo([{ name: 'hello-data', version: '1.0.0' }]);
-    const root = tempDir('bp-root-');
-    const { PackageManager } = await import('../../src/core/pkg/index.js');
-    const pm = new PackageManager({ root });
-    await pm.keyring.add(key.publicKey, key.fingerprint);
-    await pm.repos.add('main', repo);
-    expect((await bpkg(root, ['update'])).code).toBe(0);
+    const root = await trustingRoot(key, repo);
     const installed = await bpkg(root, ['--yes', 'install', 'hello-data']);
     expect(installed.code, installed.stderr).toBe(0);
 
