@@ -66,6 +66,8 @@ describe('the way out of the executable', () => {
     const missing = spawnSync(blueprintExe, ['--root', root, '--json', 'pkg', 'info', 'nosuch']);
     expect(missing.status).toBe(3);
     expect(JSON.parse(missing.stdout.toString()).error.code).toBe('not-found');
-    expect(missing.stderr.toString()).toContain('hint: Run `bpkg update`');
+    expect(missing.stderr.toString()).toContain(
+      'hint: No repository is configured: add one with `bpkg repo add NAME URL`',
+    );
   });
 });

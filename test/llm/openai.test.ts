@@ -240,17 +240,21 @@ describe('llm API with the openai client on a unix socket', () => {
   });
 
   it('/health answers at once while a generation runs (inference is off the event loop)', async () => {
-    const long = raw('/v1/completions', { prompt: 'Count', max_tokens: 200, temperature: 1 });
-    await until(() => kit.stats().running === 1);
     const times: number[] = [];
     const healthAgent = new Agent({ connect: { socketPath: socket } });
-    while (kit.stats().running === 1 && times.length < 20) {
-      const t0 = performance.now();
-      const r = await undiciFetch('http://localhost/health', { dispatcher: healthAgent });
-      expect(r.status).toBe(200);
-      times.push(performance.now() - t0);
+    // A sampled generation can meet EOS within its first tokens (seen once in CI: it ended before
+    // the first probe), so another is started until some probes landed during one.
+    for (let attempt = 0; attempt < 5 && times.length < 5; attempt++) {
+      const long = raw('/v1/completions', { prompt: 'Count', max_tokens: 200, temperature: 1 });
+      await until(() => kit.stats().running === 1);
+      while (kit.stats().running === 1 && times.length < 20) {
+        const t0 = performance.now();
+        const r = await undiciFetch('http://localhost/health', { dispatcher: healthAgent });
+        expect(r.status).toBe(200);
+        times.push(performance.now() - t0);
+      }
+      await long;
     }
-    await long;
     expect(times.length).toBeGreaterThan(0);
     expect(Math.max(...times)).toBeLessThan(100);
   });
