@@ -155,6 +155,23 @@ export function ragOps(ctx: BoxContext): RagOps {
           `rag ingest reads these types only: save the documents as one of them (a .docx as .pdf, say), or name the folder that holds them.`,
         );
       }
+      // Named paths none of which can be sent (report.docx, a mistyped path): nothing goes to the
+      // module, which a '0 indexed, 1 failed' summary and exit 1 (a failure of sending) hid.
+      const otherType = (r: { error: BlueprintError }) => r.error.code === 'usage';
+      if (!files.length && refused.every((r) => otherType(r) || r.error.code === 'not-found')) {
+        const types = Object.keys(RAG_TYPES).join(' ');
+        const why = refused.map((r) =>
+          otherType(r) ? `${r.name}: not a type rag ingest reads (${types})` : r.error.message,
+        );
+        const others = refused.filter(otherType).length;
+        const gone = refused.length > others;
+        throw new NotFoundError(
+          why.length === 1 ? why[0]! : `Nothing to send: ${why.join('; ')}`,
+          others
+            ? `Save ${others === 1 ? 'it' : 'them'} as one of these types (a .docx as .pdf, say), or name the folder that holds them${gone ? '; check the paths that are not there' : ''}. Nothing was sent.`
+            : 'Nothing was sent. Check the path (a relative one is read from the current folder).',
+        );
+      }
       const report: IngestReport = { files: [], ingested: 0, duplicates: 0, failed: 0 };
       const add = (r: IngestResult) => {
         report.files.push(r);

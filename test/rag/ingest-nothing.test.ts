@@ -56,3 +56,44 @@ describe('rag ingest of folders with no file it reads', () => {
     expect(seen).toEqual([]);
   });
 });
+
+/**
+ * `blueprint rag ingest report.docx` (or a path mistyped) sent nothing, yet ended '0 indexed, 0
+ * duplicates, 1 failed' with exit 1 (a failure of sending), though the help says 3 when the paths
+ * hold no file of these types and nothing is sent, and the missing path had no hint. Now: one
+ * error naming each path's reason and the types read, exit 3, --json {"error"}, nothing sent.
+ */
+describe('rag ingest of named paths none of which it can send', () => {
+  it('a file of another type: exit 3, the types named, what to do, no summary line', async () => {
+    const dir = tempDir('bp-rag-named-');
+    const docx = join(dir, 'report.docx');
+    writeFileSync(docx, 'PK');
+    const r = await run(['--root', root, 'rag', 'ingest', docx]);
+    expect(r.code, r.stderr).toBe(3);
+    expect(r.stderr).toContain(`error: ${docx}: not a type rag ingest reads (.txt .md .html .htm .pdf)`);
+    expect(r.stderr).toMatch(/hint: Save it as one of these types \(a \.docx as \.pdf, say\)/);
+    expect(r.stdout + r.stderr).not.toContain('0 indexed');
+    const json = await run(['--root', root, '--json', 'rag', 'ingest', docx]);
+    expect(json.code).toBe(3);
+    expect(JSON.parse(json.stdout).error).toMatchObject({ code: 'not-found' });
+    expect(seen).toEqual([]);
+  });
+
+  it('a path that is not there, with a file of another type: exit 3, each named, a hint', async () => {
+    const dir = tempDir('bp-rag-named-');
+    const gone = join(dir, 'manual.txt');
+    const bin = join(dir, 'photo.png');
+    writeFileSync(bin, 'x');
+    const r = await run(['--root', root, 'rag', 'ingest', gone, bin]);
+    expect(r.code, r.stderr).toBe(3);
+    expect(r.stderr).toContain(
+      `error: Nothing to send: ${gone}: no such file or folder; ${bin}: not a type rag ingest reads (.txt .md .html .htm .pdf)`,
+    );
+    expect(r.stderr).toMatch(/hint: .*\.pdf/);
+    const alone = await run(['--root', root, 'rag', 'ingest', gone]);
+    expect(alone.code, alone.stderr).toBe(3);
+    expect(alone.stderr).toContain(`error: ${gone}: no such file or folder`);
+    expect(alone.stderr).toContain('hint: Nothing was sent. Check the path');
+    expect(seen).toEqual([]);
+  });
+});

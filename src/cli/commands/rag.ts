@@ -68,8 +68,8 @@ inside it; a link on a path named is followed only in a folder no other user can
 on the command line must be of one of these types.
 
 Exit codes: 0 every file indexed or already there, 1 at least one failed (the rest were sent),
-3 the module is not installed or the paths hold no file of these types (nothing sent),
-130 interrupted (the file being sent is indexed whole or not at all). With --json:
+3 the module is not installed or the paths hold no file of these types or are not there
+(nothing sent), 130 interrupted (the file being sent is indexed whole or not at all). With --json:
 {files:[{name,status,document|error}], ingested, duplicates, failed}.
 
 Example: blueprint rag ingest ~/manuals notes.md --collection support`,
