@@ -141,7 +141,7 @@ const query = (params: Record<string, string | undefined>) => {
 export function ragOps(ctx: BoxContext): RagOps {
   const api = (t: RagTarget = {}) => openModuleApi(ctx.root, t.service ?? 'rag');
   const signalOf = (t: RagTarget) => t.signal ?? ctx.options.signal;
-  return {
+  const ops: RagOps = {
     async ingest(paths, opts = {}) {
       const { collectFiles, readFound } = await import('../core/system/walk.js');
       const client = await api(opts);
@@ -300,19 +300,34 @@ export function ragOps(ctx: BoxContext): RagOps {
               `Interrupted while removing ${id}`,
               `The request may have reached ${client.name}: \`blueprint rag list\` shows whether ${id} is still there; \`blueprint rag remove ${id}\` again removes it if so.`,
             );
-          // An id it does not know: its message alone said nothing of where the ids are.
-          if (err instanceof ModuleApiError && err.status === 404 && !err.hint)
-            throw new BlueprintError(
-              err.message,
-              err.code,
-              '`blueprint rag list` shows the documents and their ids (--collection C for another collection).',
-              err.exitCode,
-            );
           throw err;
+        })
+        .catch(async (err: unknown) => {
+          // An id it does not know: its message alone said nothing of where the ids are.
+          if (!(err instanceof ModuleApiError && err.status === 404 && !err.hint)) throw err;
+          // An id cut short (its first column's start, as git and Docker take ids): the module's
+          // router has no route for it, which said its API ('no route /v1/documents/…; try …').
+          const message = / no route /.test(err.message) ? `${client.name}: no document ${id}` : err.message;
+          const begun = await ops.list(opts).then(
+            (docs) => docs.filter((d) => id && d.id.toLowerCase().startsWith(id.toLowerCase())),
+            () => [],
+          );
+          const service = opts.service && opts.service !== 'rag' ? ` --service ${opts.service}` : '';
+          throw new BlueprintError(
+            message,
+            err.code,
+            begun.length === 1
+              ? `Ids are given whole: did you mean \`blueprint rag remove ${begun[0]!.id}${service}\` (${begun[0]!.source})?`
+              : begun.length > 1
+                ? `Ids are given whole: ${begun.length} documents have ids that begin ${id}; \`blueprint rag list\` shows them.`
+                : '`blueprint rag list` shows the documents and their ids.',
+            err.exitCode,
+          );
         });
       return { id, chunks: num(r.body?.chunks) ? r.body.chunks : 0 };
     },
   };
+  return ops;
 }
 
 const messageOf = (e: unknown) =>

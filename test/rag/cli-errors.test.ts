@@ -97,7 +97,38 @@ describe('blueprint rag: when the module cannot answer', () => {
     expect(r.stderr).toContain('error: rag: no document nope');
     // It said no more: every error says what to do next (README).
     expect(r.stderr).toContain('hint: `blueprint rag list` shows the documents and their ids');
-    expect(seen.at(-1)).toMatchObject({ method: 'DELETE', url: '/v1/documents/nope' });
+    // (then the list, for ids that begin with it: test below)
+    expect(seen.at(-2)).toMatchObject({ method: 'DELETE', url: '/v1/documents/nope' });
+  });
+
+  // The id as the table's first column begins, copied short as git and Docker take ids: the real
+  // module's router has no route for it and said 'rag: no route /v1/documents/ccdda47c; try GET
+  // /info, POST /v1/retrieve, …' (seen on the demo box), its API, not the id unknown.
+  it('remove of a short id: no document, and the whole id it begins when one does', async () => {
+    const docs = [
+      { id: 'ccdda47c-a68d-4b93-af82-064cee83d25d', source: 'docs/manual.md', chunks: 1 },
+      { id: 'c011c60c-1477-4f8e-93c7-b0cec17373a7', source: 'docs/m.html', chunks: 1 },
+      { id: 'c011c60c-ffff-4f8e-93c7-b0cec17373a7', source: 'docs/n.html', chunks: 1 },
+    ];
+    handler = (q, _b, res) =>
+      q.method === 'GET'
+        ? json(res, 200, { documents: docs })
+        : json(res, 404, { error: { message: `no route ${q.url}; try GET /info, POST /v1/retrieve` } });
+    const one = await rag('remove', 'ccdda47c');
+    expect(one.code).toBe(3);
+    expect(one.stderr).toContain('error: rag: no document ccdda47c\n');
+    expect(one.stderr).toContain(
+      'hint: Ids are given whole: did you mean `blueprint rag remove ccdda47c-a68d-4b93-af82-064cee83d25d` (docs/manual.md)?',
+    );
+    expect(one.stderr).not.toContain('no route');
+    const two = await rag('remove', 'c011c60c');
+    expect(two.code).toBe(3);
+    expect(two.stderr).toContain(
+      'hint: Ids are given whole: 2 documents have ids that begin c011c60c; `blueprint rag list` shows them.',
+    );
+    const none = await rag('remove', 'ffff');
+    expect(none.stderr).toContain('error: rag: no document ffff');
+    expect(none.stderr).toContain('hint: `blueprint rag list` shows the documents and their ids');
   });
 });
 
