@@ -266,6 +266,20 @@ describe('blueprint rag: what the module says reaches the terminal escaped', () 
     expect(r.stderr).toContain('rag: answered a stream event in an unexpected shape');
   });
 
+  // rag list's help said '--collection C  The collection (default: the default collection)', but
+  // without it the module lists every collection (store.list: no collection, no filter; seen on the
+  // demo box: a document ingested with --collection other listed beside the default ones).
+  it('list --help says what it lists without --collection: every collection, no collection asked', async () => {
+    const h = await rag('list', '--help');
+    expect(h.stdout).toMatch(/--collection C +Only this collection \(default: every collection\)/);
+    expect((await rag('ingest', '--help')).stdout).toMatch(
+      /--collection C +The collection \(default: the default collection\)/,
+    );
+    handler = (_q, _b, res) => json(res, 200, { documents: [] });
+    await rag('list');
+    expect(seen.at(-1)).toMatchObject({ method: 'GET', url: '/v1/documents' });
+  });
+
   it('--help for the group and every command', async () => {
     const group = await rag('--help');
     expect(group.code).toBe(0);

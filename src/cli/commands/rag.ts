@@ -137,7 +137,14 @@ Example: blueprint rag ask "How do I reset the filter?" --k 6 --stream`,
 const list: CommandSpec = {
   name: 'list',
   summary: 'The indexed documents: id, source, collection, chunks, pages, size, when added',
-  options: { ...collectionOption, ...serviceOption },
+  options: {
+    collection: {
+      type: 'string',
+      value: 'C',
+      description: 'Only this collection (default: every collection)',
+    },
+    ...serviceOption,
+  },
   async run(ctx, parsed) {
     const docs = await cliBox(ctx).rag.list(target(ctx, parsed));
     ctx.result(docs, documentsTable(docs));
