@@ -75,7 +75,12 @@ export interface RagOps {
    */
   ingest(
     paths: string[],
-    opts?: RagTarget & { collection?: string; onFile?: (r: IngestResult) => void },
+    opts?: RagTarget & {
+      collection?: string;
+      /** A file read and on its way to the module (whose answer comes once it is indexed). */
+      onSending?: (file: { name: string; bytes: number }) => void;
+      onFile?: (r: IngestResult) => void;
+    },
   ): Promise<IngestReport>;
   /** Asks a question: retrieval + the llm module's answer with its sources; `onText` gets it as it streams. */
   ask(
@@ -204,7 +209,7 @@ export function ragOps(ctx: BoxContext): RagOps {
       for (const file of files) {
         if (signal?.aborted) throw interrupted();
         try {
-          add(await sendFile(client, file, opts.collection, signal, readFound));
+          add(await sendFile(client, file, opts.collection, signal, readFound, opts.onSending));
         } catch (err) {
           // The module down, or Ctrl-C: the next file would fail the same way.
           if (err instanceof InterruptedError || signal?.aborted) throw interrupted(file.name);
@@ -339,8 +344,10 @@ async function sendFile(
   collection: string | undefined,
   signal: AbortSignal | undefined,
   readFound: (f: FoundFile, max: number) => Promise<Buffer>,
+  onSending?: (file: { name: string; bytes: number }) => void,
 ): Promise<IngestResult> {
   const bytes = await readFound(file, MAX_FILE_BYTES);
+  onSending?.({ name: file.name, bytes: bytes.length });
   const r = await client.request<Record<string, unknown>>(
     'POST',
     `/v1/documents${query({ source: file.name, collection })}`,

@@ -14,6 +14,7 @@
 import { type IngestResult, type RagSource, UsageError } from '../../app/index.js';
 import { escapeText } from '../../present/escape.js';
 import { documentsTable, ingestLine, ingestSummary, sourcesText } from '../../present/rag.js';
+import { bytes } from '../../present/units.js';
 import { cliBox } from '../box.js';
 import {
   type CommandGroup,
@@ -24,7 +25,7 @@ import {
   type Parsed,
   requirePositionals,
 } from '../command.js';
-import type { Context } from '../context.js';
+import { type Context, slowNotice } from '../context.js';
 
 const serviceOption: Record<string, OptionSpec> = {
   service: {
@@ -75,16 +76,32 @@ Exit codes: 0 every file indexed or already there, 1 at least one failed (the re
 Example: blueprint rag ingest ~/manuals notes.md --collection support`,
   async run(ctx, parsed) {
     const paths = requirePositionals(parsed, 1, 'a file or folder to ingest', 'blueprint rag ingest');
-    const report = await cliBox(ctx).rag.ingest(paths, {
-      ...target(ctx, parsed),
-      onFile: (r: IngestResult) => {
-        if (ctx.json) return;
-        if (r.status === 'failed') {
-          ctx.stderr.write(`${escapeText(`error: ${ingestLine(r)}`)}\n`);
-          if (r.error.hint) ctx.stderr.write(`${escapeText(`hint: ${r.error.hint}`)}\n`);
-        } else if (!ctx.quiet) ctx.stdout.write(`${escapeText(ingestLine(r))}\n`);
-      },
-    });
+    // A large document takes the module a while (1.8 MB of text: 40 s on the demo box): the wait
+    // for its answer says which file it is on once it runs past the slow-notice time.
+    let slow: NodeJS.Timeout | undefined;
+    const service = optString(parsed, 'service') ?? 'rag';
+    const onSending = ({ name, bytes: n }: { name: string; bytes: number }) => {
+      clearTimeout(slow);
+      if (ctx.json || ctx.quiet) return;
+      slow = setTimeout(
+        () => ctx.info(`${name} (${bytes(n)}): being indexed by ${service}; a large document takes a while`),
+        slowNotice.afterMs,
+      );
+    };
+    const report = await cliBox(ctx)
+      .rag.ingest(paths, {
+        ...target(ctx, parsed),
+        onSending,
+        onFile: (r: IngestResult) => {
+          clearTimeout(slow);
+          if (ctx.json) return;
+          if (r.status === 'failed') {
+            ctx.stderr.write(`${escapeText(`error: ${ingestLine(r)}`)}\n`);
+            if (r.error.hint) ctx.stderr.write(`${escapeText(`hint: ${r.error.hint}`)}\n`);
+          } else if (!ctx.quiet) ctx.stdout.write(`${escapeText(ingestLine(r))}\n`);
+        },
+      })
+      .finally(() => clearTimeout(slow));
     ctx.report(report, ingestSummary(report));
     return report.failed > 0 ? 1 : 0;
   },
