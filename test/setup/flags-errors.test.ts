@@ -7,7 +7,8 @@
  * `blueprint setup --help`, and a missing file is said plainly (exit 3). Exit 2 and nothing written
  * otherwise, as before. The real executable.
  */
-import { readdirSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { makeKey, run } from '../helpers/pkg.js';
@@ -52,6 +53,24 @@ describe('setup flags: what is wrong, by flag', () => {
     expect(r.code).toBe(3);
     expect(r.stderr).toContain('error: /nonexistent/id.pub does not exist');
     expect(r.stderr).not.toContain('ENOENT');
+  });
+
+  // `--key ~/.ssh/id_ed25519` (the private key, the .pub left off) said 'unsupported key type
+  // "-----BEGIN"; use ssh-ed25519 (ssh-keygen -t ed25519)': the key is ed25519, and making a new one
+  // is not the fix. The answers file and the wizard take keys through the same check.
+  it('a --key that is the private key: said so, and where its public part is; nothing of it shown', async () => {
+    const dir = tempDir('bp-setup-flags-ssh-');
+    const priv = path.join(dir, 'id_ed25519');
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'me', '-f', priv]);
+    const r = await setup('--hostname', 'box-01', '--key', priv);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(
+      'error: Invalid setup flags: --key: this is a private key, which stays with you: give its public part',
+    );
+    expect(r.stderr).toContain('(the .pub file beside it, or what `ssh-keygen -y -f KEYFILE` prints)');
+    expect(r.stderr).not.toContain('unsupported key type');
+    const body = readFileSync(priv, 'utf8').split('\n')[1]!;
+    expect(r.stderr).not.toContain(body.slice(0, 20));
   });
 
   it('--repo-key not there, then no --repo-fingerprint: named by flag, said plainly', async () => {

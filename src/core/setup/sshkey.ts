@@ -34,6 +34,9 @@ function wireString(buf: Buffer, off: number): { value: Buffer; next: number } |
  * validation can show it next to the field.
  */
 export function parsePublicKey(text: string): PublicKey | string {
+  // `--key ~/.ssh/id_ed25519`, the .pub left off: not a key type to replace, and none of it is shown.
+  if (/-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----/.test(text))
+    return 'this is a private key, which stays with you: give its public part (the .pub file beside it, or what `ssh-keygen -y -f KEYFILE` prints)';
   const parts = text.trim().split(/\s+/);
   if (parts.length < 2) return 'must be an OpenSSH public key line like "ssh-ed25519 AAAA... you@laptop"';
   const [type, b64, ...rest] = parts as [string, string, ...string[]];
