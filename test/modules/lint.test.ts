@@ -118,6 +118,24 @@ describe('blueprint module lint', () => {
     expect(report.warnings).toEqual([expect.objectContaining({ field: 'Containerfile:1' })]);
   });
 
+  // Its last line said '1 errors, 0 warnings: fix the errors before …' and 'ok (1 warnings)'.
+  it('counts its findings in words that agree with them: one error, one warning', async () => {
+    const broken = await module('one-error', (m) => {
+      m.service.resources.pids = 1000;
+    });
+    const r = await run(['module', 'lint', broken]);
+    expect(r.code, r.stderr).toBe(4);
+    expect(r.stdout).toContain('1 error, 0 warnings: fix the error before `blueprint repo build`');
+    const warned = await module('one-warning', () => {});
+    await writeFile(
+      path.join(warned, 'Containerfile'),
+      'FROM debian:12 AS build\nFROM scratch\nCOPY --from=build / /\n',
+    );
+    const w = await run(['module', 'lint', warned]);
+    expect(w.code, w.stderr).toBe(0);
+    expect(w.stdout).toContain('ok (1 warning)');
+  });
+
   it('exits 4 with the findings in --json, and refuses bad names and non-empty folders', async () => {
     const dir = await module('cli-broken', (m) => {
       m.service.resources.pids = 1000;

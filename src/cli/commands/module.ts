@@ -44,10 +44,11 @@ function humanReport(r: LintReport): string {
       );
   } else lines.push('sandbox: the defaults, nothing loosened');
   if (r.rating) lines.push(...ratingLines(r.rating));
+  const count = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
   lines.push(
     r.ok
-      ? `ok (${r.warnings.length} warnings)`
-      : `${r.errors.length} errors, ${r.warnings.length} warnings: fix the errors before \`blueprint repo build\``,
+      ? `ok (${count(r.warnings.length, 'warning')})`
+      : `${count(r.errors.length, 'error')}, ${count(r.warnings.length, 'warning')}: fix the error${r.errors.length === 1 ? '' : 's'} before \`blueprint repo build\``,
   );
   return lines.join('\n');
 }
