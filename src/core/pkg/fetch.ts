@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { rm, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { BlueprintError, NotFoundError, storageErrorFrom, VerificationError } from '../errors.js';
+import { BlueprintError, ExitCode, NotFoundError, storageErrorFrom, VerificationError } from '../errors.js';
 import {
   folderGiven,
   freeSpace,
@@ -11,6 +11,7 @@ import {
 } from '../system/copy-hashed.js';
 import { ensureDir, exists } from '../system/fs.js';
 import { changedWhileReading, readBoundedFile } from '../system/read-bounded.js';
+import { shellWord } from '../system/shell-word.js';
 import { readManifestBytes } from './archive.js';
 import { downloadFloor, downloadLimits, downloadPace } from './download-pace.js';
 import { type IndexEntry, packageFileName, parseJsonBytes, parseManifest, requirements } from './format.js';
@@ -138,9 +139,71 @@ async function readSignatureFile(abs: string, shown: string): Promise<Buffer> {
  * A bare name asked for that is no package offered or installed, and is a folder here (`bpkg install
  * pkgs`, meaning the folder): that folder's error (bad usage), else undefined.
  */
-export async function folderNamed(name: string): Promise<BlueprintError | undefined> {
+export async function folderNamed(
+  name: string,
+  trusted: () => Promise<PublicKey[]>,
+): Promise<BlueprintError | undefined> {
   const st = await stat(name).catch(() => undefined);
-  return st?.isDirectory() ? folderGiven(name, PACKAGE_FILE) : undefined;
+  return st?.isDirectory() ? folderError(name, trusted) : undefined;
+}
+
+/** A folder given for a package file: a bundle's (bundleGiven), else the .bpkg file to pass. */
+async function folderError(dir: string, trusted: () => Promise<PublicKey[]>): Promise<BlueprintError> {
+  return (await bundleGiven(dir, trusted)) ?? (await folderGiven(dir, PACKAGE_FILE));
+}
+
+/**
+ * `bpkg install /media/stick`: the folder `bpkg bundle` wrote (OUT, whose REPO folders hold a
+ * signed index), or one of its REPO folders. Not a package file, and its packages are not taken
+ * one by one: it is read as a repository. The error says so, with the steps: the key's only when
+ * this box does not trust it yet (its fingerprint to check with the publisher, never taken from
+ * the stick on trust). Undefined for any other folder.
+ */
+async function bundleGiven(
+  dir: string,
+  trusted: () => Promise<PublicKey[]>,
+): Promise<BlueprintError | undefined> {
+  const { opendir, readdir } = await import('node:fs/promises');
+  const isRepo = (d: string) => exists(path.join(d, 'index.json'));
+  let repoDir: string | undefined;
+  if (await isRepo(dir)) repoDir = dir;
+  else {
+    // Its first entries only, as folderGiven looks (a stick's folder may hold millions).
+    const subs: string[] = [];
+    try {
+      for await (const d of await opendir(dir)) {
+        if (d.isDirectory()) subs.push(d.name);
+        if (subs.length >= 10_000) break;
+      }
+    } catch {}
+    for (const name of subs.sort())
+      if (await isRepo(path.join(dir, name))) {
+        repoDir = path.join(dir, name);
+        break;
+      }
+  }
+  if (!repoDir) return undefined;
+  const shownRepo = repoDir === dir ? dir.replace(/\/+$/, '') || dir : repoDir;
+  const keyFiles = (await readdir(path.join(repoDir, 'keys')).catch(() => [] as string[]))
+    .filter((f) => /^[0-9a-fA-F]{40}\.pub\.asc$/.test(f))
+    .sort();
+  const fpr = keyFiles.length === 1 ? keyFiles[0]!.slice(0, 40).toUpperCase() : undefined;
+  const known = fpr
+    ? (await trusted().catch(() => [])).some((k) => k.getFingerprint().toUpperCase() === fpr)
+    : false;
+  const keyStep = known
+    ? ''
+    : fpr
+      ? `check the fingerprint ${fpr} with the publisher, then \`bpkg key add ${shellWord(path.join(repoDir, 'keys', keyFiles[0]!))} --fingerprint ${fpr}\`, `
+      : `trust its publisher's key (\`bpkg key add FILE --fingerprint FPR\`), then `;
+  return new BlueprintError(
+    repoDir === dir
+      ? `${dir} is a package bundle (as \`bpkg bundle\` writes it), not a package file`
+      : `${dir} holds a package bundle (${repoDir}, as \`bpkg bundle\` writes it), not a package file`,
+    'not-a-file',
+    `Read it as a repository: ${keyStep}\`bpkg repo add usb ${shellWord(shownRepo)} --key ${fpr ?? 'FPR'}\`, \`bpkg update\` and \`bpkg install NAME\`.`,
+    ExitCode.usage,
+  );
 }
 
 /**
@@ -164,7 +227,7 @@ export async function readLocalPackage(
       );
   });
   // A folder (`./pkgs/`, the stick's) is said before its missing `.asc`: the file in it to pass.
-  if (st?.isDirectory()) throw await folderGiven(file, PACKAGE_FILE);
+  if (st?.isDirectory()) throw await folderError(file, ctx.trusted);
   const sig = await readSignatureFile(`${abs}.asc`, `${file}.asc`);
   const { copy, size, sha256 } = await copyOnce(abs, ctx.cacheDir, ctx.signal);
   try {

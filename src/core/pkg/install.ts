@@ -98,7 +98,7 @@ export async function planWithSources(
   // A name that is nothing offered or installed but a folder here meant the folder.
   for (const r of opts.typed ? requests : [])
     if (!r.version && !db.packages[r.name] && !available.some((a) => a.entry.name === r.name)) {
-      const folder = await folderNamed(r.name);
+      const folder = await folderNamed(r.name, p.fetchContext.trusted);
       if (folder) throw folder;
     }
   // A fresh box: the hint says to add a repository (update would only say there is none).
