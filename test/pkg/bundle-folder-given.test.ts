@@ -61,6 +61,25 @@ describe('bpkg install of a bundle folder', () => {
     );
   });
 
+  // `bpkg repo add usb /media/stick` (the bundle's top, not stick/main) was taken, and `bpkg update`
+  // then said 'usb: not updated: STICK/index.json not found', hint 'Check the repository path.'.
+  it('repo add of the bundle folder rather than its repository: refused, naming the folder to add', async () => {
+    const root = tempDir('bp-bundle-air-');
+    const repoDir = path.join(stick, 'main');
+    const keyFile = path.join(repoDir, 'keys', `${key.fingerprint.toLowerCase()}.pub.asc`);
+    expect((await bpkg(root, ['key', 'add', keyFile, '--fingerprint', fpr])).code).toBe(0);
+    const r = await bpkg(root, ['repo', 'add', 'usb', stick, '--key', fpr]);
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toContain(
+      `error: ${stick} holds its repository in ${repoDir}, not at its top (as \`bpkg bundle\` writes it)`,
+    );
+    expect(r.stderr).toContain(`hint: Add that folder: \`bpkg repo add usb ${repoDir} --key ${fpr}\``);
+    expect((await bpkg(root, ['repo', 'list', '--json'])).stdout.trim()).toBe('[]');
+    const s = await bpkg(root, ['repo', 'add', 'usb', repoDir, '--key', fpr]);
+    expect(s.code, s.stderr).toBe(0);
+    expect((await bpkg(root, ['update'])).code).toBe(0);
+  });
+
   it('a plain folder keeps its hint', async () => {
     const r = await bpkg(tempDir('bp-bundle-air-'), ['install', tempDir('bp-bundle-plain-')]);
     expect(r.code).toBe(2);

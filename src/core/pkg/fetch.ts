@@ -13,6 +13,7 @@ import { ensureDir, exists } from '../system/fs.js';
 import { changedWhileReading, readBoundedFile } from '../system/read-bounded.js';
 import { shellWord } from '../system/shell-word.js';
 import { readManifestBytes } from './archive.js';
+import { bundledRepository } from './bundle-folder.js';
 import { downloadFloor, downloadLimits, downloadPace } from './download-pace.js';
 import { type IndexEntry, packageFileName, parseJsonBytes, parseManifest, requirements } from './format.js';
 import { MAX_PACKAGE_BYTES, MAX_PACKAGE_GIB } from './limits.js';
@@ -163,25 +164,8 @@ async function bundleGiven(
   dir: string,
   trusted: () => Promise<PublicKey[]>,
 ): Promise<BlueprintError | undefined> {
-  const { opendir, readdir } = await import('node:fs/promises');
-  const isRepo = (d: string) => exists(path.join(d, 'index.json'));
-  let repoDir: string | undefined;
-  if (await isRepo(dir)) repoDir = dir;
-  else {
-    // Its first entries only, as folderGiven looks (a stick's folder may hold millions).
-    const subs: string[] = [];
-    try {
-      for await (const d of await opendir(dir)) {
-        if (d.isDirectory()) subs.push(d.name);
-        if (subs.length >= 10_000) break;
-      }
-    } catch {}
-    for (const name of subs.sort())
-      if (await isRepo(path.join(dir, name))) {
-        repoDir = path.join(dir, name);
-        break;
-      }
-  }
+  const { readdir } = await import('node:fs/promises');
+  const repoDir = await bundledRepository(dir);
   if (!repoDir) return undefined;
   const shownRepo = repoDir === dir ? dir.replace(/\/+$/, '') || dir : repoDir;
   const keyFiles = (await readdir(path.join(repoDir, 'keys')).catch(() => [] as string[]))

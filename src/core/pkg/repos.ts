@@ -106,6 +106,7 @@ export class Repositories {
   async add(name: string, url: string, opts: RepoAddOptions = {}): Promise<RepoConfig> {
     checkRepoNames(name, opts.repository);
     for (const u of [url, ...(opts.mirrors ?? [])]) await pathThere(u);
+    await notBundleTop(name, url, opts.keys);
     const existing = (await this.list()).find((r) => r.name === name);
     const keys = opts.keys?.length ? await this.trust.trustedFingerprints(opts.keys) : existing?.keys;
     const repository = opts.repository ?? existing?.repository;
@@ -347,6 +348,32 @@ function timedOut(url: string): BlueprintError {
     `${url} did not serve its index in time`,
     'mirror-timeout',
     'The mirror is down or stalling; other mirrors were tried.',
+  );
+}
+
+/**
+ * `bpkg repo add usb /media/stick`: the folder `bpkg bundle` wrote, whose repository is a folder in
+ * it (stick/main). Taken, it failed only at update ('STICK/index.json not found', 'Check the
+ * repository path'). A folder (a path, or file://) with no index.json of its own but a folder in it
+ * that has one is refused, naming the folder to add.
+ */
+async function notBundleTop(name: string, url: string, keys: string[] | undefined): Promise<void> {
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(url)?.[1]?.toLowerCase();
+  if (scheme && scheme !== 'file') return;
+  const { fileURLToPath } = await import('node:url');
+  let dir: string;
+  try {
+    dir = scheme ? fileURLToPath(url) : path.resolve(url);
+  } catch {
+    return; // a file: URL that names no path: its own error comes at update
+  }
+  const { bundledRepository } = await import('./bundle-folder.js');
+  const inner = await bundledRepository(dir);
+  if (!inner || inner === dir) return;
+  const { shellWord } = await import('../system/shell-word.js');
+  throw new UsageError(
+    `${url} holds its repository in ${inner}, not at its top (as \`bpkg bundle\` writes it)`,
+    `Add that folder: \`bpkg repo add ${shellWord(name)} ${shellWord(inner)}${(keys ?? []).map((k) => ` --key ${shellWord(k)}`).join('')}\``,
   );
 }
 
