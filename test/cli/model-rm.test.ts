@@ -54,4 +54,19 @@ describe('model rm', () => {
     expect(help.stdout).toContain('Usage: blueprint model rm NAME...');
     expect(help.stdout).toContain('model-NAME');
   });
+
+  // `blueprint model rm model-tiny`, the package's name as `model list` shows it in its PACKAGE
+  // column and `bpkg install model-NAME` takes it, said 'No model named model-tiny is installed'.
+  it('takes the package name model-NAME too', async () => {
+    const root = path.join(tempDir('bp-model-rm-'), 'root');
+    mkdirSync(root);
+    expect((await run(['--root', root, '--yes', 'model', 'import', Q8, '--name', 'tiny'])).code).toBe(0);
+    const rm = await run(['--root', root, 'model', 'rm', 'model-tiny']);
+    expect(rm.code, rm.stderr).toBe(0);
+    expect(rm.stdout).toContain('removed model-tiny 1.0.0');
+    expect(await models(root)).toEqual([]);
+    const none = await run(['--root', root, 'model', 'rm', 'model-tiny']);
+    expect(none.code).toBe(3);
+    expect(none.stderr).toContain('No model named model-tiny is installed');
+  });
 });

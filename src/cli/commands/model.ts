@@ -157,20 +157,23 @@ const rmCommand: CommandSpec = {
   name: 'rm',
   summary: 'Remove models: the packages model-NAME, as `ollama rm` (asks first unless --yes)',
   args: 'NAME...',
-  details: `The same as \`bpkg remove model-NAME...\`: asked first on a terminal (unless --yes), and a
-running llm service that serves it is restarted without it. Exit 3 when a NAME is no installed model
-(\`blueprint model list\` shows them). --json: {changes: [{name, from}]}.`,
+  details: `The same as \`bpkg remove model-NAME...\` (NAME may be given as model-NAME too): asked first
+on a terminal (unless --yes), and a running llm service that serves it is restarted without it.
+Exit 3 when a NAME is no installed model (\`blueprint model list\` shows them). --json: {changes: [{name, from}]}.`,
   async run(ctx, parsed) {
     const names = requirePositionals(parsed, 1, 'a model NAME', 'blueprint model rm');
     const packages = cliBox(ctx).packages;
     const installed = new Set((await packages.list()).map((p) => p.name));
-    const missing = names.filter((n) => !installed.has(`model-${n}`));
+    // NAME, or its package's name model-NAME (model list's PACKAGE column, bpkg's name for it).
+    const packageOf = (n: string) =>
+      installed.has(`model-${n}`) ? `model-${n}` : n.startsWith('model-') && installed.has(n) ? n : undefined;
+    const missing = names.filter((n) => !packageOf(n));
     if (missing.length)
       throw new NotFoundError(
         `No model named ${missing.join(', ')} is installed`,
         '`blueprint model list` shows the installed models (by NAME, without model-).',
       );
-    const changes = await packages.remove(names.map((n) => `model-${n}`));
+    const changes = await packages.remove(names.map((n) => packageOf(n)!));
     ctx.report({ changes }, changes.map(removedLine).join('\n'));
   },
 };
