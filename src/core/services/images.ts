@@ -176,7 +176,11 @@ export async function buildModuleImage(
       throw new BlueprintError(
         `${what} failed: ${e.code === 'ENOENT' ? `${cmd} is not installed` : e instanceof ToolFailure ? e.quoted : e}`,
         'image-build',
-        e.code === 'ENOENT' ? 'Install Podman: `sudo bash scripts/setup-host.sh`.' : undefined,
+        e.code === 'ENOENT'
+          ? 'Install Podman: `sudo bash scripts/setup-host.sh`.'
+          : what === 'build.sh'
+            ? `Fix what its output says; \`sh ${shellWord(path.join(dir, 'build.sh'))}\` runs it alone (repo build runs it before podman build).`
+            : undefined,
       );
     }
   };

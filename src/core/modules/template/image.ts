@@ -86,7 +86,7 @@ export const buildSh = (name: string) => `#!/bin/sh
 set -eu
 cd "$(dirname "$0")"
 node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 24 ? 0 : 1)' ||
-  { echo "build.sh needs Node 24 or later" >&2; exit 1; }
+  { echo "build.sh needs Node 24 or later (it bundles the server and copies Node into the image); the node first on PATH is $(node --version 2>/dev/null || echo 'missing'): put a Node 24 first on PATH" >&2; exit 1; }
 rm -rf rootfs
 mkdir -p rootfs/app rootfs/usr/bin rootfs/tmp rootfs/run/${name}
 chmod 1777 rootfs/tmp
