@@ -44,4 +44,37 @@ describe('setup --answers / apply -f with wrong fields', () => {
     expect(r.stderr).toContain(`\`blueprint ${cmd} --help\` shows an example`);
     expect(readdirSync(root)).toEqual([]);
   });
+
+  // An unknown field said only 'Unrecognized key: "hostnmae"'; the two files also name the same
+  // things differently (setup's admin and repository, apply's users and repositories), and a file
+  // written for one, given to the other, said only 'Unrecognized keys: "admin", "repository"' (seen
+  // here, with the setup --help example's fields in an apply file). Now the near name is said, and
+  // what this file takes instead of the other's field; nested fields too.
+  it("apply: setup's admin and repository, and a mistyped field, say what this file takes", async () => {
+    const root = tempDir('bp-fields-');
+    const file = path.join(tempDir('bp-fields-f-'), 'box.yaml');
+    writeFileSync(
+      file,
+      'hostname: box-01\nadmin: { name: ops, keys: [] }\nrepository: { name: main, url: /r }\nssh: { enabeld: true }\nmodules: [{ name: llm, stat: running }]\n',
+    );
+    const r = await run(['--root', root, 'apply', '-f', file]);
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toContain(
+      '(top level): Unrecognized keys: "admin", "repository" ("admin": this file takes users, a list of { name, admin: true, keys }; "repository": this file takes repositories, a list of { name, url, key, fingerprint })',
+    );
+    expect(r.stderr).toContain('ssh: Unrecognized key: "enabeld" (did you mean enabled?)');
+    expect(r.stderr).toContain('modules.0: Unrecognized key: "stat" (did you mean state?)');
+    expect(readdirSync(root)).toEqual([]);
+  });
+
+  it("setup: apply's users and repositories, and a mistyped field, say what this file takes", async () => {
+    const root = tempDir('bp-fields-');
+    const file = path.join(tempDir('bp-fields-f-'), 'box.yaml');
+    writeFileSync(file, 'hostnmae: box-01\nusers: []\nrepositories: []\n');
+    const r = await run(['--root', root, 'setup', '--answers', file]);
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toContain(
+      '(top level): Unrecognized keys: "hostnmae", "users", "repositories" ("hostnmae": did you mean hostname?; "users": this file takes admin, one { name, keys }; "repositories": this file takes repository, one { name, url, key, fingerprint })',
+    );
+  });
 });

@@ -36,7 +36,7 @@ export function validate<T extends z.ZodType>(
   const r = schema.safeParse(value);
   if (!r.success)
     throw new UsageError(
-      `Invalid ${what}: ${describeIssues(r.error)}`,
+      `Invalid ${what}: ${describeIssues(r.error, schema)}`,
       `Fix ${r.error.issues.length > 1 ? 'what is' : 'the field'} named above in ${what}${command ? `; \`${command} --help\` shows an example` : ''}.`,
     );
   return r.data;
