@@ -2,6 +2,7 @@ import { chmod, chown, lstat, readFile, realpath, unlink } from 'node:fs/promise
 import { createServer, type Server } from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
+import { BlueprintError, ExitCode } from '../app/base.js';
 import { ensureDir, otherWriter, otherWriterOnTheWay } from '../app/folders.js';
 import type { DashboardOps } from './ops.js';
 import { ensureTokenDir, issueLoginToken, sweepLoginTokens } from './security.js';
@@ -80,7 +81,13 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
   const existing = await lstat(socket).catch(() => undefined);
   if (existing) {
     if (!existing.isSocket()) throw new Error(`${socket} exists and is not a socket; remove it`);
-    if (await isRunning(socket)) throw new Error(`a dashboard is already running on ${socket}`);
+    if (await isRunning(socket))
+      throw new BlueprintError(
+        `a dashboard is already running on ${socket}`,
+        'dashboard-running',
+        'Use it: `blueprint dashboard url` prints a login link to it. Or stop it first (`systemctl stop blueprint-web`, or Ctrl-C where it was started).',
+        ExitCode.conflict,
+      );
     await unlink(socket);
   }
   const handler = createHandler({ ops: o.ops, tokenDir });

@@ -76,7 +76,7 @@ runs it (off by default; setup --dashboard or apply's dashboard: { enabled: true
       .catch((err: Error) => {
         // A typed error keeps its own kind and hint (a run folder that cannot be made: storage, 7).
         if (err instanceof BlueprintError) throw err;
-        throw new ConflictError(err.message, 'Stop the other dashboard, or check the folder named.');
+        throw new ConflictError(err.message, 'dashboard-folder', 'Check the folder named.');
       });
     try {
       if (optBool(parsed, 'no-token')) {
