@@ -21,6 +21,12 @@ export function parseError(err: unknown, spec: CommandSpec, prog: string): Usage
   const dashed = /Option '(-[^']*)' argument is ambiguous/.exec((err as Error).message)?.[1];
   // `apply -f`: 'Option '-f, --file <value>' argument missing'.
   const bare = /Option '(-[^' ]*?),? ?(--[^' ]*)? <value>' argument missing/.exec((err as Error).message);
+  // `--jsn`, `--max-token`: the option meant, when one alone of the command's or the global ones is near.
+  const near = unknown?.startsWith('--')
+    ? [...Object.keys(spec.options ?? {}), ...GLOBAL_OPTIONS].filter(
+        (n) => distance(unknown.slice(2), n) <= (n.length > 4 ? 2 : 1),
+      )
+    : [];
   return new UsageError(
     unknown
       ? `Unknown option ${unknown} for ${prog} ${spec.name}`
@@ -29,9 +35,12 @@ export function parseError(err: unknown, spec: CommandSpec, prog: string): Usage
         : bare
           ? `${bare[2] ? `${bare[1]}/${bare[2]}` : bare[1]} needs a value`
           : (err as Error).message.replace(/^.*?: /, ''),
-    help(prog, spec),
+    `${near.length === 1 ? `Did you mean --${near[0]}? ` : ''}${help(prog, spec)}`,
   );
 }
+
+/** The options every command takes (src/cli/index.ts's global options). */
+const GLOBAL_OPTIONS = ['root', 'json', 'yes', 'quiet', 'no-color', 'help', 'version'];
 
 /** More arguments than the command takes: it would have ignored them. */
 export function tooMany(spec: CommandSpec, prog: string, args: string[]): UsageError {

@@ -8,6 +8,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { runCliHere } from '../helpers/cli-here.js';
+import { run } from '../helpers/pkg.js';
 import { tempDir } from '../setup/temp-registry.js';
 
 describe('unknown commands point at the one meant', () => {
@@ -64,5 +65,30 @@ describe('unknown commands point at the one meant', () => {
       vi.restoreAllMocks();
     }
     expect(err).toContain('hint: Did you mean `bpkg info hello`?');
+  });
+});
+
+/**
+ * An option typed a letter or two off (`bpkg list --jsn`, `rag ask --max-token 5`, `--collecton`)
+ * said 'Unknown option --jsn for blueprint pkg list', hint 'See `blueprint pkg list --help`.', as
+ * one nowhere near any. The hint now names the option meant first, among the command's own and the
+ * global ones, when exactly one is that close. The built executable.
+ */
+describe('unknown options point at the one meant', () => {
+  it.each([
+    [['pkg', 'list', '--jsn'], '--json', 'blueprint pkg list'],
+    [['rag', 'ask', 'why', '--max-token', '5'], '--max-tokens', 'blueprint rag ask'],
+    [['rag', 'list', '--collecton', 'c'], '--collection', 'blueprint rag list'],
+    [['setup', '--hostnmae', 'x'], '--hostname', 'blueprint setup'],
+  ])('%j', async (argv, meant, cmd) => {
+    const r = await run(['--root', tempDir('bp-did-you-mean-opt-'), ...argv]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`hint: Did you mean ${meant}? See \`${cmd} --help\`.`);
+  });
+
+  it('none close: the help alone, as before', async () => {
+    const r = await run(['gpu', '--bogus']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('hint: See `blueprint gpu --help`.');
   });
 });
