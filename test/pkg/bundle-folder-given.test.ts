@@ -1,6 +1,7 @@
+import { readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { bpkg, GOOD, signedRepo, type TestKey, tempDir, trustingRoot } from '../helpers/pkg.js';
+import { bpkg, GOOD, run, signedRepo, type TestKey, tempDir, trustingRoot } from '../helpers/pkg.js';
 
 /**
  * The air-gapped box's first try with the USB stick `bpkg bundle` wrote: `bpkg install /media/stick`
@@ -78,6 +79,28 @@ describe('bpkg install of a bundle folder', () => {
     const s = await bpkg(root, ['repo', 'add', 'usb', repoDir, '--key', fpr]);
     expect(s.code, s.stderr).toBe(0);
     expect((await bpkg(root, ['update'])).code).toBe(0);
+  });
+
+  // The same folder in an apply file: the refusal above came mid-apply (the key already trusted),
+  // its hint a bpkg command where the file's url is what to change. The plan refuses it first.
+  it('apply with the bundle folder as a repository url: refused at the plan, naming the url to give', async () => {
+    const root = tempDir('bp-bundle-apply-');
+    const file = path.join(tempDir('bp-bundle-apply-f-'), 'box.yaml');
+    writeFileSync(
+      file,
+      `hostname: box-01\nrepositories:\n  - { name: usb, url: "file://${stick}", key: "${key.publicFile}", fingerprint: "${fpr}" }\n`,
+    );
+    for (const dry of [['--dry-run'], []]) {
+      const r = await run(['--root', root, 'apply', '-f', file, ...dry]);
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr).toContain(
+        `error: repositories.0.url: file://${stick} holds its repository in ${path.join(stick, 'main')}, not at its top (as \`bpkg bundle\` writes it)`,
+      );
+      expect(r.stderr).toContain(
+        `hint: Give that folder as the repository's url: file://${path.join(stick, 'main')}`,
+      );
+      expect(readdirSync(root)).toEqual([]);
+    }
   });
 
   it('a plain folder keeps its hint', async () => {

@@ -105,7 +105,31 @@ export async function resolveRepositories(
         'fingerprint-mismatch',
         'Get the right key from the repository publisher; do not change the pin to match.',
       );
+    await notBundleTop(r.url, `${field(i)}.url`);
     out.push({ name: r.name, url: r.url, key });
   }
   return out;
+}
+
+/**
+ * A file:// url naming the folder `bpkg bundle` wrote (a stick), whose repository is a folder in it:
+ * refused while planning, before anything changes (the package manager refuses it too, but only
+ * once the apply has begun, and with its own command for a hint).
+ */
+async function notBundleTop(url: string, field: string): Promise<void> {
+  if (!/^file:\/\//i.test(url)) return;
+  const { fileURLToPath, pathToFileURL } = await import('node:url');
+  let dir: string;
+  try {
+    dir = fileURLToPath(url);
+  } catch {
+    return; // the package manager says what is wrong with it
+  }
+  const { bundledRepository } = await import('../pkg/bundle-folder.js');
+  const inner = await bundledRepository(dir);
+  if (inner && inner !== dir)
+    throw new UsageError(
+      `${field}: ${url} holds its repository in ${inner}, not at its top (as \`bpkg bundle\` writes it)`,
+      `Give that folder as the repository's url: ${pathToFileURL(inner).href}`,
+    );
 }
