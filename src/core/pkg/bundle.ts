@@ -8,10 +8,11 @@
  * the bundle lacks are simply not installable from it.
  */
 import { constants } from 'node:fs';
-import { copyFile, mkdir, open, readdir, readFile } from 'node:fs/promises';
+import { copyFile, mkdir, open, readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { ConflictError, NotFoundError } from '../errors.js';
-import { ensureDir } from '../system/fs.js';
+import { trackTemp } from '../system/exit-cleanup.js';
+import { ensureDir, exists } from '../system/fs.js';
 import { fetchPackage, fetchSignatureBytes } from './fetch.js';
 import { packageFileName } from './format.js';
 import { hostArch } from './install.js';
@@ -35,7 +36,34 @@ export async function bundle(
   if (names.length === 0)
     throw new NotFoundError('Name the packages to bundle', 'Example: bpkg bundle llm --out /media/usb');
   const plan = resolve(names.map(parseRequest), await candidates(p, true), {}, opts.arch ?? hostArch());
+  const madeOut = !(await exists(out));
   await emptyFolder(out);
+  // A bundle that does not finish (Ctrl-C, a refused package) leaves nothing: half a stick, no
+  // index, was refused as 'not empty' when the same command ran again. What it made is removed:
+  // the folder when it made it, else each repository folder it made in it; also when the process
+  // is ended at once (a second Ctrl-C: exit-cleanup).
+  const made: string[] = [];
+  const untrack = madeOut ? [trackTemp(out)] : [];
+  try {
+    return await fill(p, plan, out, (dir) => {
+      made.push(dir);
+      if (!madeOut) untrack.push(trackTemp(dir));
+    });
+  } catch (err) {
+    for (const dir of madeOut ? [out] : made) await rm(dir, { recursive: true, force: true }).catch(() => {});
+    throw err;
+  } finally {
+    for (const u of untrack) u();
+  }
+}
+
+async function fill(
+  p: ManagerParts,
+  plan: Candidate[],
+  out: string,
+  /** Each folder it made in `out`, once made. */
+  onMade: (dir: string) => void,
+): Promise<BundleResult> {
   const states = new Map((await p.repos.states()).map((s) => [s.name, s]));
   const byRepo = new Map<string, Candidate[]>();
   for (const c of plan) byRepo.set(c.repo, [...(byRepo.get(c.repo) ?? []), c]);
@@ -45,6 +73,7 @@ export async function bundle(
     const state = states.get(repo)!;
     const dir = path.join(out, repo);
     await mkdir(dir);
+    onMade(dir);
     for (const c of chosen) {
       const file = await fetchPackage(p.fetchContext, c, state);
       // The signature is read once, checked on the cached package, and those bytes are written.
