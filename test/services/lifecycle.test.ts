@@ -110,6 +110,38 @@ describe('blueprint service (real engine)', () => {
     expect(lines.some((l) => l.line.includes('request GET /followed-json'))).toBe(true);
   });
 
+  // `blueprint service logs NAME | head -1` (seen on the demo box) ended in Node's stack trace
+  // ('Unhandled error event … write EPIPE'), exit 1: the escaping stream the logs go through took
+  // the closed pipe's error as its own. A reader that leaves ends it quietly, as `bpkg search | head`
+  // does; with --follow it stops following then (tail -f | head ends too), not runs on unread.
+  it('a reader that leaves (| head): exit 0, no stack trace; -f stops following', async () => {
+    expect((await cli(box.root, ['service', 'start', name])).code).toBe(0);
+    const { spawn } = await import('node:child_process');
+    const leave = async (args: string[], poke?: () => Promise<unknown>) => {
+      const child = spawn(blueprintExe, ['--root', box.root, 'service', 'logs', ...args, name]);
+      let err = '';
+      child.stderr.on('data', (d) => (err += d));
+      // Following: after its first lines, as head does; else before it writes anything.
+      if (poke) await new Promise<void>((r) => child.stdout.once('data', () => r()));
+      child.stdout.destroy();
+      const closed = new Promise<unknown>((r) => child.on('close', r));
+      // A line written after the reader left meets the closed pipe.
+      await poke?.();
+      return { code: await closed, err };
+    };
+    const once = await leave([]);
+    expect(once.err).not.toMatch(/EPIPE|at .*\(/);
+    expect(once.code).toBe(0);
+    const followed = await leave(['-f'], async () => {
+      for (let i = 0; i < 5; i++) {
+        await httpOverSocket(path.join(serviceDirs(box.root, name).socketDir, 'hello.sock'), `/gone-${i}`);
+        await sleep(100);
+      }
+    });
+    expect(followed.err).not.toMatch(/EPIPE|at .*\(/);
+    expect(followed.code).toBe(0);
+  });
+
   it('inspect shows each rule asked for next to what the process has', async () => {
     const r = await run(['--root', box.root, 'service', 'inspect', name]);
     expect(r.code, r.stderr).toBe(0);

@@ -216,15 +216,27 @@ read from there (with a warning); --follow needs the engine (exit 6 without it).
     if (tail !== undefined && !/^\d+$/.test(tail)) throw new UsageError('--tail needs a number of lines');
     const services = cliBox(ctx).services;
     const n = tail === undefined ? {} : { tail: Number(tail) };
+    // A reader that leaves (`service logs NAME | head`): the rest is dropped and following stops,
+    // as `tail -f | head` ends; its EPIPE reached the escaping stream as its own error, a crash.
+    const gone = new AbortController();
+    const signal = AbortSignal.any([ctx.signal, gone.signal]);
+    const toStdout = (text: string | Buffer, done: (err?: Error | null) => void = () => {}) => {
+      if (gone.signal.aborted) return done();
+      ctx.stdout.write(text, (err?: Error | null) => {
+        if ((err as NodeJS.ErrnoException | null | undefined)?.code !== 'EPIPE') return done(err);
+        gone.abort();
+        done();
+      });
+    };
     if (ctx.json && optBool(parsed, 'follow')) {
       // As `service watch --json`: one JSON object a line, as the lines come ({time, line}).
       await services.followLogs(
         name,
         (l) => {
           const i = l.indexOf(' ');
-          ctx.stdout.write(`${escapeJson(JSON.stringify({ time: l.slice(0, i), line: l.slice(i + 1) }))}\n`);
+          toStdout(`${escapeJson(JSON.stringify({ time: l.slice(0, i), line: l.slice(i + 1) }))}\n`);
         },
-        { ...n, signal: ctx.signal },
+        { ...n, signal },
       );
       return;
     }
@@ -235,7 +247,10 @@ read from there (with a warning); --follow needs the engine (exit 6 without it).
       import('../../present/escape-stream.js'),
       import('../../present/log-lines.js'),
     ]);
-    const escaped = escapingStream(ctx.stdout);
+    const { Writable } = process.getBuiltinModule('node:stream');
+    const escaped = escapingStream(
+      new Writable({ write: (chunk: Buffer | string, _enc, done) => toStdout(chunk, done) }),
+    );
     const timestamps = !optBool(parsed, 'no-timestamps');
     // One time a line where the module stamps its own (present/log-lines.ts).
     const out = timestamps ? oneTimestampStream(escaped) : escaped;
@@ -243,7 +258,7 @@ read from there (with a warning); --follow needs the engine (exit 6 without it).
       ...n,
       follow: optBool(parsed, 'follow'),
       timestamps,
-      signal: ctx.signal,
+      signal,
     });
     for (const s of out === escaped ? [escaped] : [out, escaped])
       await new Promise<void>((resolve, reject) =>
