@@ -237,31 +237,45 @@ export function ragOps(ctx: BoxContext): RagOps {
       let sources: RagSource[] | undefined;
       let finishReason: string | null = null;
       const signal = signalOf(opts);
-      const r = await client.request<Record<string, unknown>>('POST', '/v1/chat/completions', {
-        body,
-        ...(signal ? { signal } : {}),
-        onEvent: (data) => {
-          if (data === '[DONE]') return;
-          let chunk: Record<string, unknown>;
-          try {
-            chunk = JSON.parse(data) as Record<string, unknown>;
-          } catch {
-            bad(client, 'a stream event');
-          }
-          if (chunk.error) throw new ModuleApiError(client.name, 200, messageOf(chunk.error), 'module-error');
-          if (sources === undefined && chunk.sources !== undefined) {
-            sources = toSources(client, chunk.sources);
-            opts.onSources?.(sources);
-          }
-          const choice = (chunk.choices as Record<string, unknown>[] | undefined)?.[0];
-          const delta = (choice?.delta as { content?: unknown } | undefined)?.content;
-          if (str(delta) && delta) {
-            answer += delta;
-            opts.onText?.(delta);
-          }
-          if (str(choice?.finish_reason)) finishReason = choice.finish_reason;
-        },
-      });
+      const r = await client
+        .request<Record<string, unknown>>('POST', '/v1/chat/completions', {
+          body,
+          ...(signal ? { signal } : {}),
+          onEvent: (data) => {
+            if (data === '[DONE]') return;
+            let chunk: Record<string, unknown>;
+            try {
+              chunk = JSON.parse(data) as Record<string, unknown>;
+            } catch {
+              bad(client, 'a stream event');
+            }
+            if (chunk.error)
+              throw new ModuleApiError(client.name, 200, messageOf(chunk.error), 'module-error');
+            if (sources === undefined && chunk.sources !== undefined) {
+              sources = toSources(client, chunk.sources);
+              opts.onSources?.(sources);
+            }
+            const choice = (chunk.choices as Record<string, unknown>[] | undefined)?.[0];
+            const delta = (choice?.delta as { content?: unknown } | undefined)?.content;
+            if (str(delta) && delta) {
+              answer += delta;
+              opts.onText?.(delta);
+            }
+            if (str(choice?.finish_reason)) finishReason = choice.finish_reason;
+          },
+        })
+        .catch((err: unknown) => {
+          // The question's options refused (400): the module says which; this, what to change.
+          if (!(err instanceof ModuleApiError && err.status === 400 && !err.hint)) throw err;
+          throw new BlueprintError(
+            err.message,
+            err.code,
+            /\bcontext\b/.test(err.message)
+              ? "The model's context holds the question, the chunks found (--k) and the answer (--max-tokens): ask for fewer of either."
+              : 'Change the option it names; `blueprint rag ask --help` lists them.',
+            err.exitCode,
+          );
+        });
       if (r.body !== undefined) {
         // A whole answer (stream false, or a server that does not stream).
         const choice = (r.body.choices as Record<string, unknown>[] | undefined)?.[0];

@@ -266,6 +266,33 @@ describe('blueprint rag: what the module says reaches the terminal escaped', () 
     expect(r.stderr).toContain('rag: answered a stream event in an unexpected shape');
   });
 
+  // `rag ask "…" --max-tokens 200` on the demo box (the tiny llama's context is 256 tokens) said
+  // 'error: rag: llm: the prompt (124 tokens) plus max_tokens (200) is more than this model's
+  // context of 256 tokens' and no hint, and `--k 50` 'rag: 'k' must be a whole number from 1 to 32'
+  // (the command takes 1 to 100) the same: the module's refusal of the question's options.
+  it('ask refused by the module (400): what to change, by the options of the command', async () => {
+    handler = (_q, _b, res) =>
+      json(res, 400, {
+        error: {
+          message:
+            "llm: the prompt (124 tokens) plus max_tokens (200) is more than this model's context of 256 tokens",
+        },
+      });
+    const r = await rag('ask', 'reset?', '--max-tokens', '200');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(
+      "error: rag: llm: the prompt (124 tokens) plus max_tokens (200) is more than this model's context of 256 tokens",
+    );
+    expect(r.stderr).toContain(
+      "hint: The model's context holds the question, the chunks found (--k) and the answer (--max-tokens): ask for fewer of either.",
+    );
+    handler = (_q, _b, res) =>
+      json(res, 400, { error: { message: "'k' must be a whole number from 1 to 32" } });
+    const k = await rag('ask', 'reset?', '--k', '50');
+    expect(k.code).toBe(1);
+    expect(k.stderr).toContain('hint: Change the option it names; `blueprint rag ask --help` lists them.');
+  });
+
   // rag list's help said '--collection C  The collection (default: the default collection)', but
   // without it the module lists every collection (store.list: no collection, no filter; seen on the
   // demo box: a document ingested with --collection other listed beside the default ones).
