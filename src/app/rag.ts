@@ -7,7 +7,7 @@
  *
  * What the module answers is untrusted: shapes are checked here, text is escaped by front ends.
  */
-import { BlueprintError, InterruptedError, NotFoundError } from '../core/errors.js';
+import { BlueprintError, InterruptedError, NotFoundError, UsageError } from '../core/errors.js';
 import type { FoundFile } from '../core/system/walk.js';
 import type { BoxContext } from './context.js';
 import { type ModuleApi, ModuleApiError, openModuleApi } from './module-api.js';
@@ -149,6 +149,12 @@ export function ragOps(ctx: BoxContext): RagOps {
   const ops: RagOps = {
     async ingest(paths, opts = {}) {
       const { collectFiles, readFound } = await import('../core/system/walk.js');
+      // `… | blueprint rag ingest -`: a file is sent with its name and type; standard input has neither.
+      if (paths.includes('-'))
+        throw new UsageError(
+          'rag ingest - : standard input is not read',
+          `Save the text to a file and name it: blueprint rag ingest notes.txt (${Object.keys(RAG_TYPES).join(' ')}).`,
+        );
       const client = await api(opts);
       const signal = signalOf(opts);
       const { files, refused } = await collectFiles(paths, Object.keys(RAG_TYPES));

@@ -96,4 +96,16 @@ describe('rag ingest of named paths none of which it can send', () => {
     expect(alone.stderr).toContain('hint: Nothing was sent. Check the path');
     expect(seen).toEqual([]);
   });
+
+  // `cat notes.txt | blueprint rag ingest -` said '-: no such file or folder' and 'Check the path',
+  // as apply -f - once did; it says that standard input is not read, and what to do instead.
+  it('- (standard input): not read, said so, exit 2, nothing sent', async () => {
+    const r = await run(['--root', root, 'rag', 'ingest', '-'], { input: 'some text\n' });
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toContain('error: rag ingest - : standard input is not read');
+    expect(r.stderr).toContain(
+      'hint: Save the text to a file and name it: blueprint rag ingest notes.txt (.txt .md .html .htm .pdf).',
+    );
+    expect(seen).toEqual([]);
+  });
 });
