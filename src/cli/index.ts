@@ -140,19 +140,28 @@ async function dispatch(
   return runSpec(ctx, spec, rest, prog, help);
 }
 
-function reportError(ctx: Context | undefined, json: boolean, err: unknown): number {
+function reportError(ctx: Context | undefined, json: boolean, err: unknown, typed?: string[]): number {
   // The admin answered no: nothing changed, and they know it.
   if (err instanceof DeclinedError) return err.exitCode;
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
   const e =
     err instanceof BlueprintError
       ? err
-      : new BlueprintError(
-          // Not ours, so never meant to have lines: one line (V8's JSON.parse quotes its input, breaks
-          // and all; a file's text printed a forged `hint:` under `error:`).
-          escapeLine((err as Error)?.message ?? String(err)),
-          'internal',
-          'This is a bug in blueprint; please report it with the command you ran.',
-        );
+      : // A file of root's read without root (an admin who forgot sudo): not a bug, and said how.
+        (code === 'EACCES' || code === 'EPERM') && typed
+        ? new BlueprintError(
+            `Permission denied: ${(err as NodeJS.ErrnoException).path ?? (err as Error).message}`,
+            'permission-denied',
+            `Run it as root: sudo ${typed.map((w) => (/^[\w./@%+=:,-]+$/.test(w) ? w : `'${w.replaceAll("'", "'\\''")}'`)).join(' ')}`,
+            ExitCode.storage,
+          )
+        : new BlueprintError(
+            // Not ours, so never meant to have lines: one line (V8's JSON.parse quotes its input, breaks
+            // and all; a file's text printed a forged `hint:` under `error:`).
+            escapeLine((err as Error)?.message ?? String(err)),
+            'internal',
+            'This is a bug in blueprint; please report it with the command you ran.',
+          );
   if (json) writeOut(`${escapeJson(JSON.stringify({ error: e.toJSON() }, null, 2))}\n`);
   const color = ctx?.color ?? false;
   // Messages quote untrusted text (a hostile index's keys, a server's answer, a file's name):
@@ -276,7 +285,7 @@ export async function runCli(argv: string[], argv0: string): Promise<number> {
   } catch (err) {
     if (abort?.signal.aborted && !(err instanceof BlueprintError))
       return reportError(ctx, globals.json, abort.signal.reason);
-    const code = reportError(ctx, globals.json, err);
+    const code = reportError(ctx, globals.json, err, [prog, ...argv]);
     // Stopped between its steps by SIGTERM (its own InterruptedError says where it stopped): 143.
     return code === ExitCode.interrupted && abort?.signal.reason?.exitCode === ExitCode.terminated
       ? ExitCode.terminated

@@ -96,8 +96,18 @@ export async function deleteRegistration(root: string, name: string, version: st
   await rm(path.join(regDir(root, name), `${version}.json`), { force: true });
 }
 
+/**
+ * A folder's names, none when it is not there. Any other failure is thrown: an admin without root
+ * reading the registrations' folder (root's, 0700) was told 'No services installed'.
+ */
+const namesIn = (dir: string) =>
+  readdir(dir).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT' || err.code === 'ENOTDIR') return [] as string[];
+    throw err;
+  });
+
 async function versions(root: string, name: string): Promise<string[]> {
-  const files = await readdir(regDir(root, name)).catch(() => [] as string[]);
+  const files = await namesIn(regDir(root, name));
   return files
     .filter((f) => f.endsWith('.json'))
     .map((f) => f.slice(0, -5))
@@ -165,7 +175,7 @@ export async function listRegistrations(
   known: ReadonlyMap<string, Promise<LoadedRegistration | undefined>> = new Map(),
   onDamaged?: (name: string, err: StorageError) => void,
 ): Promise<LoadedRegistration[]> {
-  const names = await readdir(path.join(layout(root).stateDir, 'services')).catch(() => [] as string[]);
+  const names = await namesIn(path.join(layout(root).stateDir, 'services'));
   const regs = await Promise.all(
     names.sort().map((n) =>
       (known.get(n) ?? findRegistration(root, n)).catch((err: unknown) => {

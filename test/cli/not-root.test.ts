@@ -1,0 +1,72 @@
+import { spawn } from 'node:child_process';
+import { chmodSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { installedRag } from '../helpers/installed-rag.js';
+import { blueprintExe, GOOD, signedRepo, tempDir, trustingRoot } from '../helpers/pkg.js';
+
+/**
+ * An admin who forgets sudo (seen on the demo box, as nobody): `blueprint service list` said 'No
+ * services installed' and `status` 'services: none installed' with four running (the
+ * registrations' folder is root's, 0700, and its unreadable listing was read as empty);
+ * `blueprint rag list` said 'rag is installed, but it is a package without a service'; `bpkg
+ * install hello` ended 'EACCES: permission denied, realpath …' with 'This is a bug in blueprint'.
+ * Each now says permission was denied and to run it as root. The executable, run as uid 65534.
+ */
+const asRoot = process.getuid?.() === 0;
+
+function asNobody(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(blueprintExe, args, {
+      uid: 65534,
+      gid: 65534,
+      env: { PATH: '/usr/bin:/bin', HOME: '/tmp' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/** A root others may enter, as / is (tempDir makes 0700 folders). */
+const open = (root: string) => {
+  chmodSync(root, 0o755);
+  return root;
+};
+
+describe.skipIf(!asRoot)('without root', () => {
+  it('service list, status and rag list: permission denied and run as root, not "none installed"', async () => {
+    const root = open(tempDir('bp-not-root-'));
+    installedRag(root);
+    // As on a box: the registrations' folder is root's alone (made 0700 with the image tags').
+    chmodSync(path.join(root, 'var/lib/blueprint/services'), 0o700);
+    for (const args of [
+      ['service', 'list'],
+      ['rag', 'list'],
+    ]) {
+      const r = await asNobody(['--root', root, ...args]);
+      expect(r.stdout + r.stderr, args.join(' ')).not.toMatch(/No services installed|without a service/);
+      expect(r.code, args.join(' ')).toBe(7);
+      expect(r.stderr).toContain(
+        `error: Permission denied: ${path.join(root, 'var/lib/blueprint/services')}`,
+      );
+      expect(r.stderr).toContain(`hint: Run it as root: sudo blueprint --root ${root} ${args.join(' ')}`);
+    }
+    const status = await asNobody(['--root', root, 'status']);
+    expect(status.stdout).not.toContain('services: none installed');
+  });
+
+  it('bpkg install: permission denied and run as root, not "a bug in blueprint"', async () => {
+    const { key, repo } = await signedRepo([GOOD]);
+    const root = open(await trustingRoot(key, repo));
+    const r = await asNobody(['--root', root, 'pkg', 'install', 'good']);
+    expect(r.stderr).not.toContain('This is a bug');
+    expect(r.code).toBe(7);
+    expect(r.stderr).toMatch(/^error: Permission denied: /m);
+    expect(r.stderr).toContain(`hint: Run it as root: sudo blueprint --root ${root} pkg install good`);
+  });
+});
