@@ -146,7 +146,13 @@ export async function boxStatus(ctx: BoxContext): Promise<BoxStatus> {
     pkgs.upgradable().catch(() => []),
     serviceOps(ctx)
       .listAll()
-      .catch((err: Error) => ({ error: err.message })),
+      .catch((err: NodeJS.ErrnoException) => ({
+        // Run without root (the registrations' folder is root's): why, not the errno's words.
+        error:
+          err.code === 'EACCES' || err.code === 'EPERM'
+            ? `permission denied: ${err.path ?? 'the service registrations'}; run it as root`
+            : err.message,
+      })),
     access(ctx.paths.setupMarker).then(
       () => true,
       () => false,

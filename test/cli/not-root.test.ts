@@ -56,8 +56,12 @@ describe.skipIf(!asRoot)('without root', () => {
       );
       expect(r.stderr).toContain(`hint: Run it as root: sudo blueprint --root ${root} ${args.join(' ')}`);
     }
+    // status goes on (the rest is readable) and says why the services are not known, not 'EACCES: …, scandir'.
     const status = await asNobody(['--root', root, 'status']);
     expect(status.stdout).not.toContain('services: none installed');
+    expect(status.stdout).toContain(
+      `services: unknown (permission denied: ${path.join(root, 'var/lib/blueprint/services')}; run it as root)`,
+    );
   });
 
   it('bpkg install: permission denied and run as root, not "a bug in blueprint"', async () => {
