@@ -191,11 +191,21 @@ export function ragOps(ctx: BoxContext): RagOps {
         else report.ingested++;
         opts.onFile?.(r);
       };
+      const { mib } = await import('../core/system/walk.js');
       const failed = (name: string, err: unknown): IngestResult => {
-        const e =
+        let e =
           err instanceof BlueprintError
             ? err
             : new BlueprintError(String((err as Error)?.message ?? err), 'io');
+        // The module's 413 ('request body over 33554432 bytes'): its limit in MiB, and in the hint.
+        const limit = e.code === 'module-too-large' ? /over (\d+) bytes/.exec(e.message)?.[1] : undefined;
+        if (limit)
+          e = new BlueprintError(
+            e.message.replace(`${limit} bytes`, mib(Number(limit))),
+            e.code,
+            `Split it into files of at most ${mib(Number(limit))} (${client.name} takes no larger ones).`,
+            e.exitCode,
+          );
         return {
           name,
           status: 'failed',

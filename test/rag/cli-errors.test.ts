@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, truncateSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -129,6 +129,32 @@ describe('blueprint rag: when the module cannot answer', () => {
     const none = await rag('remove', 'ffff');
     expect(none.stderr).toContain('error: rag: no document ffff');
     expect(none.stderr).toContain('hint: `blueprint rag list` shows the documents and their ids');
+  });
+});
+
+// A 40 MB text on the demo box: 'failed: rag: request body over 33554432 bytes', hint 'Send a smaller
+// file.'; a 67 MB one: 'is 70000000 bytes, more than the 67108864 sent at most'. Byte counts of
+// eight digits, and no word of how small is small enough. Now the sizes are in MiB and the hint
+// says the module's limit.
+describe('blueprint rag ingest of a file too large', () => {
+  it("says the sizes in MiB, and the hint names the module's limit", async () => {
+    const dir = tempDir('bp-rag-large-');
+    const big = join(dir, 'big.txt');
+    writeFileSync(big, 'x');
+    truncateSync(big, 40_000_000);
+    handler = (_q, _b, res) => json(res, 413, { error: { message: 'request body over 33554432 bytes' } });
+    const r = await rag('ingest', big);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`error: ${big}: failed: rag: request body over 32 MiB`);
+    expect(r.stderr).toContain('hint: Split it into files of at most 32 MiB (rag takes no larger ones).');
+    const huge = join(dir, 'huge.txt');
+    writeFileSync(huge, 'x');
+    truncateSync(huge, 70_000_000);
+    const h = await rag('ingest', huge);
+    expect(h.code).toBe(1);
+    expect(h.stderr).toContain(
+      `error: ${huge}: failed: ${huge} is 67 MiB, more than the 64 MiB sent at most`,
+    );
   });
 });
 

@@ -189,7 +189,7 @@ export async function readFound(file: FoundFile, maxBytes: number): Promise<Buff
   }
   if (r.why === 'too-large')
     throw new UsageError(
-      `${file.name} is ${r.stat.size} bytes, more than the ${maxBytes} sent at most`,
+      `${file.name} is ${mib(r.stat.size)}, more than the ${mib(maxBytes)} sent at most`,
       'Split it into smaller files.',
     );
   if (r.why === 'grew')
@@ -200,3 +200,9 @@ export async function readFound(file: FoundFile, maxBytes: number): Promise<Buff
     'Run the command again.',
   );
 }
+
+/** A size as people read it here, in MiB (as the limits are set): `67 MiB`, `1.5 MiB`. */
+export const mib = (n: number) => {
+  const m = n / 1024 ** 2;
+  return `${m >= 10 ? Math.round(m) : Number(m.toFixed(1))} MiB`;
+};
