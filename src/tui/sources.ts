@@ -1,6 +1,7 @@
 import {
   type AnswersInput,
   type ApplyResult,
+  BlueprintError,
   type Box,
   type PackageRow as BoxPackageRow,
   type Catalog,
@@ -119,7 +120,15 @@ export type SystemAction =
 
 export type PackageAction = 'install' | 'remove' | 'upgrade';
 
-const failed = (err: unknown) => ({ available: false, reason: (err as Error).message }) as const;
+const failed = (err: unknown) => {
+  const e = err as NodeJS.ErrnoException;
+  // Started without root (the SSH login hook runs it as the admin): root's folders are not readable.
+  const reason =
+    (e?.code === 'EACCES' || e?.code === 'EPERM') && !(err instanceof BlueprintError)
+      ? `permission denied: ${e.path ?? e.message}; the console needs root: sudo blueprint`
+      : e?.message;
+  return { available: false, reason } as const;
+};
 
 /** What `bpkg` says, row by row: installed packages first, then what the repositories offer. */
 async function packageRows(box: Box): Promise<PackageRow[]> {
