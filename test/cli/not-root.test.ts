@@ -56,6 +56,11 @@ describe.skipIf(!asRoot)('without root', () => {
       );
       expect(r.stderr).toContain(`hint: Run it as root: sudo blueprint --root ${root} ${args.join(' ')}`);
     }
+    // service status NAME answers in LSB codes: unreadable is none of them (not 4, not installed).
+    const one = await asNobody(['--root', root, 'service', 'status', 'rag']);
+    expect(one.code).toBe(7);
+    const help = await asNobody(['service', 'status', '--help']);
+    expect(help.stdout).toMatch(/^ {2}7 {4}its registration is not readable: run it as root$/m);
     // status goes on (the rest is readable) and says why the services are not known, not 'EACCES: …, scandir'.
     const status = await asNobody(['--root', root, 'status']);
     expect(status.stdout).not.toContain('services: none installed');

@@ -153,6 +153,7 @@ Exit codes with NAME (as systemctl is-active and LSB status; for scripts and Ans
   3    not running (stopped, exited, waiting for its restart, given up on, never started)
   4    not installed
   6    the container engine does not answer (state unknown)
+  7    its registration is not readable: run it as root
 Without NAME: 0 once every service was read; 7 when a service's registration is damaged (the
 others are listed, it has a row saying so and the fix). With --json the state is in "state" and
 "health"; a damaged one is {name, state: "damaged", error: {code, message, hint}}.`,
