@@ -135,6 +135,10 @@ async function dispatch(
     writeOut(groupHelp(target, prog));
     return help ? ExitCode.ok : ExitCode.usage;
   }
+  // A group's help word (blueprint pkg help install, blueprint service help): as bpkg help install
+  // (bpkg is blueprint pkg) and blueprint help pkg install take it.
+  if (sub === 'help' && !target.commands.some((c) => c.name === 'help'))
+    return dispatch(ctx, target, rest, prog, true);
   const spec = target.commands.find((c) => c.name === sub);
   if (!spec) throw await (await import('./usage-text.js')).unknownCommand(sub, prog, false, rest);
   return runSpec(ctx, spec, rest, prog, help);

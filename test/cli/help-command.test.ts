@@ -32,4 +32,17 @@ describe('the help command', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain('Usage: bpkg COMMAND');
   });
+
+  // `bpkg help install` is that command's help, and bpkg is `blueprint pkg`; yet `blueprint pkg
+  // help install` (and `blueprint service help`) said 'Unknown command: blueprint pkg help', exit 2.
+  it("a group's help word: blueprint pkg help install, blueprint service help (the executable)", async () => {
+    const one = await run(['pkg', 'help', 'install']);
+    expect(one.code, one.stderr).toBe(0);
+    expect(one.stdout).toBe((await run(['pkg', 'install', '--help'])).stdout);
+    const group = await run(['service', 'help']);
+    expect(group.code, group.stderr).toBe(0);
+    expect(group.stdout).toBe((await run(['service', '--help'])).stdout);
+    const bpkg = await run(['help', 'install'], { argv0: 'bpkg' });
+    expect(bpkg.stdout).toContain('Usage: bpkg install');
+  });
 });
