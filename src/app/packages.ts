@@ -170,6 +170,18 @@ export interface PackageOps {
   signerOf(name: string): Promise<{ fingerprint: string; userIds: string[] } | undefined>;
 }
 
+/**
+ * `bpkg install "$PKG"` with the variable never set: an empty name, said as one (it was 'No package
+ * in the verified indexes', exit 3, as if a package had that name).
+ */
+function noEmptyName(names: string[], cmd: string): void {
+  if (names.some((n) => !n.trim()))
+    throw new UsageError(
+      'An empty package name (a shell variable not set?)',
+      `Name the package: bpkg ${cmd} NAME`,
+    );
+}
+
 export function packageOps(ctx: BoxContext): PackageOps {
   const pm = (call?: CallOptions & { approveOutbound?: OutboundApprovals }) => ctx.manager(call);
   return {
@@ -209,7 +221,10 @@ export function packageOps(ctx: BoxContext): PackageOps {
       ];
     },
     search: async (word) => (await pm()).search(word),
-    info: async (name) => (await pm()).info(name),
+    info: async (name) => {
+      noEmptyName([name], 'info');
+      return (await pm()).info(name);
+    },
     async plan(specs, opts = {}) {
       if (!opts.typed) namesOnly(specs);
       const m = await pm(opts);
@@ -218,6 +233,7 @@ export function packageOps(ctx: BoxContext): PackageOps {
     async install(specs, opts = {}) {
       if (specs.length === 0)
         throw new UsageError('Name at least one package', 'Example: bpkg install embeddings');
+      noEmptyName(specs, 'install');
       if (!opts.typed) namesOnly(specs);
       const m = await pm(opts);
       const changes = await m.install(specs, {
@@ -250,6 +266,7 @@ export function packageOps(ctx: BoxContext): PackageOps {
     async remove(names, opts = {}) {
       if (names.length === 0)
         throw new UsageError('Name at least one package', 'Example: bpkg remove embeddings');
+      noEmptyName(names, 'remove');
       const left = new Map<string, { image: string; remove: string }>();
       const m = await ctx.manager({ ...opts, imageLeft: ({ name, ...l }) => left.set(name, l) });
       const services = await import('../core/services/index.js');
