@@ -15,6 +15,8 @@ for cmd in gpg gpgv tmux; do command -v "$cmd" >/dev/null || need+=("$cmd"); don
 [ ${#need[@]} -eq 0 ] || apt_install gnupg gpgv tmux
 # strace: test/pkg/power-cut reads an install's own fsync calls (what a power cut would keep).
 command -v strace >/dev/null || apt_install strace
+# sudo: test/tui/ssh runs the login hook's console through setup's sudoers, as the image has it.
+[ -x /usr/bin/sudo ] || apt_install --no-install-recommends sudo
 
 # --- Container engine (owned by services) -----------------------------------------------------
 # Podman + runc run the sandboxed services; gcc + libc6-dev build the static binary of the example

@@ -1,6 +1,7 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmod, chown, mkdir, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { chmod, chown, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,6 +14,8 @@ import { exe, keepScreen, Pane, requireExe } from './tmux.js';
  * and modes setup made). Needs root to add the account for the test's lifetime.
  */
 const runnable = hasSshd && process.getuid?.() === 0;
+/** The host's sudo, which the login hook runs the console through (the image has it). */
+const hasSudo = existsSync('/usr/bin/sudo');
 const user = `bpt${randomBytes(3).toString('hex')}`;
 let root: string;
 let work: string;
@@ -173,6 +176,44 @@ describe.skipIf(!runnable)('SSH management against a real sshd', () => {
     p.keys('q');
     await p.waitFor('EXIT=0');
   });
+
+  it.skipIf(!hasSudo)(
+    "runs the console as root through setup's sudoers: the Dashboard reads root's folders",
+    async () => {
+      // The registrations' folder is root's 0700, as on a box. The console run as the admin (seen on
+      // the demo box) could not read it: every screen said permission denied.
+      await mkdir(path.join(root, 'var/lib/blueprint/services'), { recursive: true, mode: 0o700 });
+      const dashboard = async () => {
+        const p = new Pane(['ssh', '-tt', ...sshArgs()], { width: 140, height: 30 });
+        cleanups.push(() => p.kill());
+        const screen = await p.waitFor('Exposure');
+        p.keys('q');
+        await p.waitFor('EXIT=0');
+        return screen;
+      };
+      // No password-less sudo for this account on the host yet: the console still opens, as the admin.
+      expect(await dashboard()).toMatch(/Services\s+permission denied/);
+      // The sudoers setup wrote for the admin, put where the host's sudo reads it.
+      const dropIn = `/etc/sudoers.d/bp-ssh-test-${process.pid}`;
+      await writeFile(dropIn, await readFile(path.join(root, 'etc/sudoers.d/50-blueprint')), { mode: 0o440 });
+      cleanups.push(() => rm(dropIn, { force: true }));
+      const p = new Pane(['ssh', '-tt', ...sshArgs()], { width: 140, height: 30 });
+      cleanups.push(() => p.kill());
+      const screen = await p.waitFor('Exposure');
+      expect(screen).not.toContain('permission denied');
+      expect(screen).toMatch(/Services\s+\S/);
+      expect(screen).toMatch(/Host\s+box-ssh/);
+      // The shell key leaves the root console for the admin's own shell, not a root one.
+      p.keys('!');
+      await p.waitFor(`${user}@`);
+      p.text('echo WHO-$(id -un)');
+      p.keys('Enter');
+      await p.waitFor(`WHO-${user}`);
+      p.text('exit');
+      p.keys('Enter');
+      await p.waitFor('EXIT=0');
+    },
+  );
 
   it('runs a plain command with no console: ssh box blueprint --json status', () => {
     const out = execFileSync('ssh', [...sshArgs(), exe, '--root', root, '--json', 'status']).toString();

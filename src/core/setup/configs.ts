@@ -142,8 +142,19 @@ export function loginHook(): string {
 ${HEADER}if [ -n "$SSH_TTY" ] && [ -z "$SSH_ORIGINAL_COMMAND" ] && [ -z "$BLUEPRINT_NO_CONSOLE" ] \\
   && [ -t 0 ] && [ -t 1 ] && command -v blueprint >/dev/null 2>&1 \\
   && id -Gn 2>/dev/null | tr ' ' '\\n' | grep -qx sudo; then
-  BLUEPRINT_NO_CONSOLE=1 blueprint tui --login
+  # The console manages root's folders (registrations, keys, packages): it runs as root through the
+  # admins' password-less sudo (setup's sudoers), named by its full path (sudo's secure_path may
+  # not hold it) and with the box's root kept. Without that sudo it opens as the admin and says
+  # what it cannot read. Its shell key ends it non-zero: the login goes on as the admin.
+  BLUEPRINT_NO_CONSOLE=1
+  export BLUEPRINT_NO_CONSOLE
+  if command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+    sudo -n --preserve-env=BLUEPRINT_ROOT,BLUEPRINT_NO_CONSOLE "$(command -v blueprint)" tui --login
+  else
+    blueprint tui --login
+  fi
   if [ $? -eq 0 ]; then exit 0; fi
+  unset BLUEPRINT_NO_CONSOLE
 fi
 `;
 }
