@@ -25,6 +25,11 @@ export interface CommandSpec {
    */
   args?: string;
   options?: Record<string, OptionSpec>;
+  /**
+   * The command judges an empty positional argument itself (search's word: every package; install's
+   * name and ask's question: refused with their own example). Others refuse it in parsing.
+   */
+  judgesEmptyArgs?: true;
   /** Extra help text: examples, exit codes. */
   details?: string;
   run(ctx: Context, parsed: Parsed): Promise<number | undefined | void>;
@@ -63,6 +68,13 @@ export async function parseCommandArgs(spec: CommandSpec, argv: string[], prog: 
   } catch (err) {
     throw (await import('./usage-text.js')).parseError(err, spec, prog);
   }
+  // A script's variable never set arrives as '': taken as a name or a path, `rag remove ""` asked
+  // the module for 'no document ', `model import ""` read the current folder.
+  if (!spec.judgesEmptyArgs && parsed.positionals.some((a) => !a.trim()))
+    throw new UsageError(
+      'An empty argument (a shell variable not set?)',
+      `Give ${spec.args ?? 'the arguments'}: see \`${prog} ${spec.name} --help\`.`,
+    );
   // An argument the command would ignore is refused: `bpkg upgrade hello` upgraded everything,
   // `bpkg verify a b` checked a alone, `service stop a b` stopped a alone.
   if (parsed.positionals.length > maxPositionals(spec))

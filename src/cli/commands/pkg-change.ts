@@ -23,6 +23,7 @@ export const install: CommandSpec = {
   name: 'install',
   summary: 'Install packages from the repositories, or local ./NAME.bpkg files (with .asc beside)',
   args: 'NAME[@VERSION]... | FILE.bpkg...',
+  judgesEmptyArgs: true,
   options: {
     reinstall: { type: 'boolean', description: 'Install again even if this version is installed' },
     from: {
@@ -54,6 +55,7 @@ export const remove: CommandSpec = {
   name: 'remove',
   summary: 'Remove installed packages (refuses to break a dependent unless --force)',
   args: 'NAME...',
+  judgesEmptyArgs: true,
   options: {
     force: { type: 'boolean', description: 'Remove even if other packages depend on it' },
     purge,

@@ -50,6 +50,7 @@ export const search: CommandSpec = {
   name: 'search',
   summary: 'Search the verified indexes by name or summary',
   args: '[WORD]',
+  judgesEmptyArgs: true,
   // Kept, unlike apt's refusal: bpkg list lists what is installed, so this is the catalog's one list.
   details: 'With no WORD, every package offered.',
   async run(ctx, parsed) {
@@ -63,6 +64,7 @@ export const info: CommandSpec = {
   name: 'info',
   summary: 'Show a package: installed version, available versions, dependencies',
   args: 'NAME',
+  judgesEmptyArgs: true,
   async run(ctx, parsed) {
     const name = requirePositionals(parsed, 1, 'a package NAME', 'bpkg info')[0]!;
     const r = await cliBox(ctx).packages.info(name);

@@ -111,6 +111,7 @@ const ask: CommandSpec = {
   name: 'ask',
   summary: 'Ask a question: an answer from the indexed documents, with its sources',
   args: 'QUESTION...',
+  judgesEmptyArgs: true,
   options: {
     k: { type: 'string', value: 'N', description: 'How many chunks to retrieve as context (default 4)' },
     stream: { type: 'boolean', description: 'Print the answer as it is written' },
