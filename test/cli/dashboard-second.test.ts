@@ -5,36 +5,20 @@
  * to ConflictError where its code goes. Now the code is dashboard-running and the hint says how to
  * reach the one running, or stop it. Through the built executable.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import os from 'node:os';
+import type { ChildProcess } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
-import { blueprintExe, run, tempDir } from '../helpers/pkg.js';
+import { startDashboardExe } from '../helpers/dashboard-exe.js';
+import { run, tempDir } from '../helpers/pkg.js';
 
 const children: ChildProcess[] = [];
 afterEach(() => {
   for (const c of children.splice(0)) c.kill('SIGKILL');
 });
 
-async function startOn(root: string) {
-  const child = spawn(blueprintExe, ['--root', root, 'dashboard', '--no-token'], {
-    env: { PATH: '/usr/bin:/bin', HOME: os.tmpdir() },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.push(child);
-  let said = '';
-  await new Promise<void>((resolve, reject) => {
-    child.on('exit', (code) => reject(new Error(`dashboard exited ${code}: ${said}`)));
-    child.stderr.on('data', (d) => {
-      said += d;
-      if (said.includes('Dashboard on')) resolve();
-    });
-  });
-}
-
 describe('a second dashboard on the same box', () => {
   it('exit 5, a code that is a code, and a hint: the running one, or stop it', async () => {
     const root = tempDir('bp-dash-two-');
-    await startOn(root);
+    await startDashboardExe(root, children);
     const r = await run(['--root', root, 'dashboard', '--no-token']);
     expect(r.code, r.stderr).toBe(5);
     expect(r.stderr).toContain('error: a dashboard is already running on');

@@ -4,12 +4,12 @@
  * etc/group) the socket is left 0600, root's alone, under the root's own run folder. The help says
  * what happens now, and the start line says which it was. Through the built executable.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, statSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { blueprintExe, run, tempDir } from '../helpers/pkg.js';
+import { startDashboardExe } from '../helpers/dashboard-exe.js';
+import { run, tempDir } from '../helpers/pkg.js';
 
 const children: ChildProcess[] = [];
 afterEach(() => {
@@ -18,25 +18,11 @@ afterEach(() => {
 
 /** Starts the dashboard on `root`; resolves with its socket's stat and what it said once it listens. */
 async function startOn(root: string) {
-  const child = spawn(blueprintExe, ['--root', root, 'dashboard', '--no-token'], {
-    env: { PATH: '/usr/bin:/bin', HOME: os.tmpdir() },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.push(child);
-  let said = '';
-  child.stdout.on('data', (d) => (said += d));
-  child.stderr.on('data', (d) => (said += d));
-  // Its line comes once the socket has its final owner and mode.
-  await new Promise<void>((resolve, reject) => {
-    child.on('exit', (code) => reject(new Error(`dashboard exited ${code}: ${said}`)));
-    const check = () => (said.includes('Dashboard on') ? resolve() : undefined);
-    child.stdout.on('data', check);
-    child.stderr.on('data', check);
-  });
+  const { child, said } = await startDashboardExe(root, children);
   const socket = path.join(root, 'run/blueprint/dashboard.sock');
   const st = statSync(socket);
   child.kill('SIGINT');
-  return { mode: st.mode & 0o777, gid: st.gid, said };
+  return { mode: st.mode & 0o777, gid: st.gid, said: said() };
 }
 
 describe('the dashboard socket: what the help says is what happens', () => {

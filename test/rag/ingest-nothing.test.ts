@@ -1,7 +1,8 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { installedRag } from '../helpers/installed-rag.js';
 import { run, tempDir } from '../helpers/pkg.js';
 
 /**
@@ -15,23 +16,7 @@ let server: Server;
 const seen: string[] = [];
 
 beforeAll(async () => {
-  const prefix = join(root, 'opt/blueprint/rag/0.1.0');
-  mkdirSync(prefix, { recursive: true });
-  const dir = join(root, 'var/lib/blueprint/services/rag');
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(
-    join(dir, '0.1.0.json'),
-    JSON.stringify({
-      name: 'rag',
-      version: '0.1.0',
-      prefix,
-      imageId: `sha256:${'a'.repeat(64)}`,
-      approvals: { outboundNetwork: false },
-      spec: { socket: { dir: '/run/rag', file: 'api.sock' }, network: 'loopback-socket' },
-    }),
-  );
-  const socketDir = join(root, 'run/blueprint/services/rag');
-  mkdirSync(socketDir, { recursive: true });
+  const socketDir = installedRag(root);
   server = createServer((req, res) => {
     seen.push(`${req.method} ${req.url}`);
     res.writeHead(500).end();

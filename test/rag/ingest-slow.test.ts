@@ -1,9 +1,10 @@
 import { spawn } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import os from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { installedRag } from '../helpers/installed-rag.js';
 import { blueprintExe, tempDir } from '../helpers/pkg.js';
 
 /**
@@ -20,23 +21,7 @@ let release: (() => void) | undefined;
 const posted: string[] = [];
 
 beforeAll(async () => {
-  const prefix = join(root, 'opt/blueprint/rag/0.1.0');
-  mkdirSync(prefix, { recursive: true });
-  const dir = join(root, 'var/lib/blueprint/services/rag');
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(
-    join(dir, '0.1.0.json'),
-    JSON.stringify({
-      name: 'rag',
-      version: '0.1.0',
-      prefix,
-      imageId: `sha256:${'a'.repeat(64)}`,
-      approvals: { outboundNetwork: false },
-      spec: { socket: { dir: '/run/rag', file: 'api.sock' }, network: 'loopback-socket' },
-    }),
-  );
-  const socketDir = join(root, 'run/blueprint/services/rag');
-  mkdirSync(socketDir, { recursive: true });
+  const socketDir = installedRag(root);
   let n = 0;
   server = createServer((req, res) => {
     req.resume();
