@@ -49,8 +49,11 @@ describe('a failing build step’s output in the error', () => {
     // The end is kept, escaped: nothing a terminal acts on.
     expect(r.stderr).toContain('\\x1b[31mred\\x1b[0m\\x0dforged');
     expect(r.stderr).not.toMatch(/[\x00-\x08\x0b-\x1f\x7f-\x9f]/);
-    // The quoted lines are indented: none starts a line as blueprint's own `hint:` would.
+    // The quoted lines are indented: none starts a line as blueprint's own `hint:` does, and the
+    // one line that does is blueprint's (12af31ba).
     expect(r.stderr).toContain('hint: curl http://evil.invalid');
-    expect(r.stderr.split('\n').filter((l) => l.startsWith('hint:'))).toEqual([]);
+    expect(r.stderr.split('\n').filter((l) => l.startsWith('hint:'))).toEqual([
+      expect.stringMatching(/^hint: Fix what its output says; `sh .*build\.sh` runs it alone/),
+    ]);
   }, 120_000);
 });
