@@ -148,7 +148,7 @@ export function ragOps(ctx: BoxContext): RagOps {
   const signalOf = (t: RagTarget) => t.signal ?? ctx.options.signal;
   const ops: RagOps = {
     async ingest(paths, opts = {}) {
-      const { collectFiles, readFound } = await import('../core/system/walk.js');
+      const { collectFiles, mib, readFound } = await import('../core/system/walk.js');
       // `… | blueprint rag ingest -`: a file is sent with its name and type; standard input has neither.
       if (paths.includes('-'))
         throw new UsageError(
@@ -191,7 +191,6 @@ export function ragOps(ctx: BoxContext): RagOps {
         else report.ingested++;
         opts.onFile?.(r);
       };
-      const { mib } = await import('../core/system/walk.js');
       const failed = (name: string, err: unknown): IngestResult => {
         let e =
           err instanceof BlueprintError

@@ -23,3 +23,22 @@ export async function bundledRepository(dir: string): Promise<string | undefined
   for (const name of subs.sort()) if (await isRepo(path.join(dir, name))) return path.join(dir, name);
   return undefined;
 }
+
+/**
+ * The repository folder a level down when `url` (a folder's path, or file://) names the top of what
+ * `bpkg bundle` wrote (`/media/stick`, whose repository is stick/main), not a repository itself;
+ * undefined for anything else, another scheme or a file: URL that names no path included.
+ */
+export async function repositoryBelowTop(url: string): Promise<string | undefined> {
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(url)?.[1]?.toLowerCase();
+  if (scheme && scheme !== 'file') return undefined;
+  const { fileURLToPath } = await import('node:url');
+  let dir: string;
+  try {
+    dir = scheme ? fileURLToPath(url) : path.resolve(url);
+  } catch {
+    return undefined; // its own error comes where it is used
+  }
+  const inner = await bundledRepository(dir);
+  return inner && inner !== dir ? inner : undefined;
+}

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { rm, stat } from 'node:fs/promises';
+import { readdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { BlueprintError, ExitCode, NotFoundError, storageErrorFrom, VerificationError } from '../errors.js';
 import {
@@ -164,7 +164,6 @@ async function bundleGiven(
   dir: string,
   trusted: () => Promise<PublicKey[]>,
 ): Promise<BlueprintError | undefined> {
-  const { readdir } = await import('node:fs/promises');
   const repoDir = await bundledRepository(dir);
   if (!repoDir) return undefined;
   const shownRepo = repoDir === dir ? dir.replace(/\/+$/, '') || dir : repoDir;

@@ -358,18 +358,9 @@ function timedOut(url: string): BlueprintError {
  * that has one is refused, naming the folder to add.
  */
 async function notBundleTop(name: string, url: string, keys: string[] | undefined): Promise<void> {
-  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(url)?.[1]?.toLowerCase();
-  if (scheme && scheme !== 'file') return;
-  const { fileURLToPath } = await import('node:url');
-  let dir: string;
-  try {
-    dir = scheme ? fileURLToPath(url) : path.resolve(url);
-  } catch {
-    return; // a file: URL that names no path: its own error comes at update
-  }
-  const { bundledRepository } = await import('./bundle-folder.js');
-  const inner = await bundledRepository(dir);
-  if (!inner || inner === dir) return;
+  const { repositoryBelowTop } = await import('./bundle-folder.js');
+  const inner = await repositoryBelowTop(url);
+  if (!inner) return;
   const { shellWord } = await import('../system/shell-word.js');
   throw new UsageError(
     `${url} holds its repository in ${inner}, not at its top (as \`bpkg bundle\` writes it)`,

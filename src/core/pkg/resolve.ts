@@ -1,5 +1,6 @@
 import { compare, rcompare, satisfies, validRange } from 'semver';
 import { ConflictError, NotFoundError, UsageError } from '../errors.js';
+import { editDistance } from '../system/edit-distance.js';
 import type { InstalledPackage } from './db.js';
 import { type IndexEntry, parseDependency } from './format.js';
 
@@ -246,18 +247,4 @@ export function nameHint(name: string, names: string[], command = 'install'): st
     if (d <= most && (!best || d < best.d)) best = { name: n, d };
   }
   return best && `Did you mean ${best.name}? \`bpkg ${command} ${best.name}\``;
-}
-
-/** Levenshtein distance, or more than `most` once it is sure to be (rows of the usual table). */
-function editDistance(a: string, b: string, most: number): number {
-  if (Math.abs(a.length - b.length) > most) return most + 1;
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const row = [i];
-    for (let j = 1; j <= b.length; j++)
-      row[j] = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-    if (Math.min(...row) > most) return most + 1;
-    prev = row;
-  }
-  return prev[b.length]!;
 }

@@ -118,18 +118,12 @@ export async function resolveRepositories(
  */
 async function notBundleTop(url: string, field: string): Promise<void> {
   if (!/^file:\/\//i.test(url)) return;
-  const { fileURLToPath, pathToFileURL } = await import('node:url');
-  let dir: string;
-  try {
-    dir = fileURLToPath(url);
-  } catch {
-    return; // the package manager says what is wrong with it
-  }
-  const { bundledRepository } = await import('../pkg/bundle-folder.js');
-  const inner = await bundledRepository(dir);
-  if (inner && inner !== dir)
-    throw new UsageError(
-      `${field}: ${url} holds its repository in ${inner}, not at its top (as \`bpkg bundle\` writes it)`,
-      `Give that folder as the repository's url: ${pathToFileURL(inner).href}`,
-    );
+  const { repositoryBelowTop } = await import('../pkg/bundle-folder.js');
+  const inner = await repositoryBelowTop(url);
+  if (!inner) return;
+  const { pathToFileURL } = await import('node:url');
+  throw new UsageError(
+    `${field}: ${url} holds its repository in ${inner}, not at its top (as \`bpkg bundle\` writes it)`,
+    `Give that folder as the repository's url: ${pathToFileURL(inner).href}`,
+  );
 }

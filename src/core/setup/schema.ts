@@ -2,6 +2,7 @@ import { isIP } from 'node:net';
 import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
 import { MAX_MEMORY_BYTES, MIN_MEMORY_BYTES, parseBytes } from '../services/bytes.js';
+import { editDistance } from '../system/edit-distance.js';
 import { hasControl, NO_CONTROL } from '../system/text.js';
 import {
   DEFAULT_DEBIAN_MIRRORS,
@@ -341,24 +342,12 @@ function fieldsAt(schema: z.ZodType, path: readonly PropertyKey[]): string[] | u
   return d?.type === 'object' && d.shape ? Object.keys(d.shape) : undefined;
 }
 
-/** Edit distance, for a field name typed with a letter or two wrong. */
-function distance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const row = [i];
-    for (let j = 1; j <= b.length; j++)
-      row[j] = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-    prev = row;
-  }
-  return prev[b.length]!;
-}
-
 /** What to write instead of unknown field `key` where `fields` are taken, if anything is near. */
 function insteadOf(key: string, fields: string[]): string | undefined {
   const other = OTHER_FILE[key];
   if (other && fields.includes(other[0])) return `this file takes ${other[0]}, ${other[1]}`;
   const near = fields
-    .map((f) => ({ f, d: distance(key.toLowerCase(), f.toLowerCase()) }))
+    .map((f) => ({ f, d: editDistance(key.toLowerCase(), f.toLowerCase(), 2) }))
     .filter((x) => x.d <= Math.min(2, Math.floor(x.f.length / 3)))
     .sort((a, b) => a.d - b.d)[0];
   return near ? `did you mean ${near.f}?` : undefined;
