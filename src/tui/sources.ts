@@ -50,6 +50,8 @@ export type PackageRow = Pick<BoxPackageRow, 'name' | 'version' | 'installed' | 
 export interface KeyRow {
   fingerprint: string;
   name: string;
+  /** The repositories the key may sign (trust is scoped to them); empty: it signs nothing yet. */
+  repositories: string[];
 }
 export interface GpuRow {
   name: string;
@@ -295,6 +297,7 @@ export function coreSources(at: string | Box): Sources {
             value: keys.map((k) => ({
               fingerprint: showFingerprint(k.fingerprint),
               name: `${k.userIds.join(', ')}${k.revoked ? ' [REVOKED]' : ''}`,
+              repositories: k.repositories,
             })),
           }) as const,
         failed,
