@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
-import { constants, createReadStream } from 'node:fs';
-import { open, rename, rm } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { type FileHandle, open, rename, rm } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { BlueprintError, NotFoundError, storageErrorFrom, VerificationError } from '../errors.js';
+import { judgedOpen, type Opener } from '../system/read-bounded.js';
 import { joinUrl } from './join-url.js';
 import { pooledFileStream } from './read-pool.js';
 import type { Opened, Transport, TransportOptions } from './transports/types.js';
@@ -23,35 +24,37 @@ export function configureTransports(o: TransportOptions): void {
   options = { ...options, ...o };
 }
 
+/** judgedOpen's descriptors as FileHandles (pooledFileStream reads one). */
+const handles: Opener<FileHandle> = {
+  open: (file, flags) => open(file, flags),
+  stat: (h) => h.stat(),
+  close: (h) => h.close(),
+  fd: (h) => h.fd,
+};
+
 const fileTransport: Transport = {
   async open(base) {
     const file = base.startsWith('file://') ? fileURLToPath(base) : base;
-    try {
-      // O_NONBLOCK: open(2) of a FIFO would wait for a writer for good (in a pool thread); only a
-      // regular file is read, judged on the descriptor that is read. Links are followed: joinUrl
-      // judged where they really lead.
-      const fh = await open(file, constants.O_RDONLY | constants.O_NONBLOCK);
-      const st = await fh.stat().catch(async (err) => {
-        await fh.close();
-        throw err;
-      });
-      if (!st.isFile()) {
-        await fh.close();
-        throw new VerificationError(
-          `${file} is not a regular file`,
-          'not-a-file',
-          'The repository may be hostile or broken; a folder repository serves regular files only.',
-        );
-      }
-      const { size } = st;
+    // Judged before it is opened (read-bounded's judgedOpen, on an O_PATH descriptor): only a
+    // regular file is opened for reading, O_NONBLOCK. A stick's folder repository may hold a device
+    // node under a package's name (an open /dev/watchdog arms the watchdog) or a FIFO (its writer
+    // would go on): neither is opened. Links are followed as the kernel follows them: joinUrl
+    // judged where they really lead.
+    const r = await judgedOpen(file, { kernelLinks: true }, handles);
+    if (r.ok)
       // 1 MiB reads: a 100 MB package in 100 reads and writes into the cache, not 1,600; through
       // buffers used again where the reader releases them (install: read-pool.ts).
-      return { body: pooledFileStream(fh), length: size };
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT')
+      return { body: pooledFileStream(r.handle), length: r.stat.size };
+    if (r.why === 'open') {
+      if (r.error.code === 'ENOENT')
         throw new NotFoundError(`${file} not found`, 'Check the repository path.', 'not-found-remote');
-      throw err;
+      throw r.error;
     }
+    throw new VerificationError(
+      `${file} is not a regular file`,
+      'not-a-file',
+      'The repository may be hostile or broken; a folder repository serves regular files only.',
+    );
   },
 };
 
