@@ -7,11 +7,20 @@
  * air-gapped box trusts the publisher's key, as an online one would. Packages the index names but
  * the bundle lacks are simply not installable from it.
  */
-import { constants } from 'node:fs';
-import { copyFile, mkdir, open, readdir, readFile, rm } from 'node:fs/promises';
+import {
+  closeSync,
+  constants,
+  fstatSync,
+  lstatSync,
+  openSync,
+  readdirSync,
+  rmdirSync,
+  unlinkSync,
+} from 'node:fs';
+import { copyFile, type FileHandle, mkdir, open, readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { ConflictError, NotFoundError } from '../errors.js';
-import { trackTemp } from '../system/exit-cleanup.js';
+import { ConflictError, NotFoundError, VerificationError } from '../errors.js';
+import { trackUndo } from '../system/exit-cleanup.js';
 import { ensureDir, exists } from '../system/fs.js';
 import { fetchPackage, fetchSignatureBytes } from './fetch.js';
 import { packageFileName } from './format.js';
@@ -37,32 +46,121 @@ export async function bundle(
     throw new NotFoundError('Name the packages to bundle', 'Example: bpkg bundle llm --out /media/usb');
   const plan = resolve(names.map(parseRequest), await candidates(p, true), {}, opts.arch ?? hostArch());
   const madeOut = !(await exists(out));
-  await emptyFolder(out);
+  // Held open once judged: everything is made, written and removed through this descriptor, never
+  // by the path again. The folder is often another user's (a stick mounted with its owner's files,
+  // a folder in /tmp), who may rename it and put a link at its name meanwhile: by path, root's
+  // clean-up then deleted the repository's name in any folder of the box (test/security/
+  // bundle-cleanup-links).
+  const held = await emptyFolder(out);
   // A bundle that does not finish (Ctrl-C, a refused package) leaves nothing: half a stick, no
   // index, was refused as 'not empty' when the same command ran again. What it made is removed:
-  // the folder when it made it, else each repository folder it made in it; also when the process
-  // is ended at once (a second Ctrl-C: exit-cleanup).
-  const made: string[] = [];
-  const untrack = madeOut ? [trackTemp(out)] : [];
+  // each repository folder it made (emptied through its own descriptor), and the folder when it
+  // made it; also when the process is ended at once (a second Ctrl-C: exit-cleanup).
+  const made: Made[] = [];
+  const undo = () => removeMade(held, made, madeOut ? out : undefined);
+  const untrack = trackUndo(() => {
+    undo();
+    return undefined;
+  });
   try {
-    return await fill(p, plan, out, (dir) => {
-      made.push(dir);
-      if (!madeOut) untrack.push(trackTemp(dir));
-    });
+    return await fill(p, plan, out, held, (m) => made.push(m));
   } catch (err) {
-    for (const dir of madeOut ? [out] : made) await rm(dir, { recursive: true, force: true }).catch(() => {});
-    throw err;
+    undo();
+    throw shownError(err, held, made, out);
   } finally {
-    for (const u of untrack) u();
+    untrack();
+    for (const m of made) await m.fh.close().catch(() => {});
+    await held.close().catch(() => {});
   }
+}
+
+/** A repository folder the bundle made in the held folder, held open itself. */
+interface Made {
+  name: string;
+  fh: FileHandle;
+  dev: number;
+  ino: number;
+}
+
+const { O_RDONLY, O_DIRECTORY, O_NOFOLLOW } = constants;
+const byFd = (fd: number) => `/proc/self/fd/${fd}`;
+
+/**
+ * Removes what the bundle made (synchronously: also from exit-cleanup): each repository folder's
+ * contents through its descriptor, then its name in the held folder only while that name is still
+ * the folder made (else the folder's owner moved it: it stays there, emptied); and `out` itself,
+ * when the bundle made it, on the same condition. Errors are passed over: the clean-up is best-effort.
+ */
+function removeMade(held: FileHandle, made: readonly Made[], out: string | undefined): void {
+  const still = (at: string, id: { dev: number; ino: number }) => {
+    const st = lstatSync(at, { throwIfNoEntry: false });
+    return st?.isDirectory() === true && st.dev === id.dev && st.ino === id.ino;
+  };
+  for (const m of made)
+    try {
+      emptyHeld(m.fh.fd);
+      const at = path.join(byFd(held.fd), m.name);
+      if (still(at, m)) rmdirSync(at);
+    } catch {}
+  if (out === undefined) return;
+  try {
+    if (still(out, fstatSync(held.fd))) rmdirSync(out);
+  } catch {}
+}
+
+/**
+ * Empties the folder held by `fd`, never following a link: each folder in it opened O_NOFOLLOW and
+ * emptied through its own descriptor, anything else unlinked by name (a link itself, not its target).
+ */
+function emptyHeld(fd: number): void {
+  for (const name of readdirSync(byFd(fd))) {
+    const at = path.join(byFd(fd), name);
+    let sub: number | undefined;
+    try {
+      sub = openSync(at, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+    } catch {
+      try {
+        unlinkSync(at);
+      } catch {}
+      continue;
+    }
+    try {
+      emptyHeld(sub);
+    } finally {
+      closeSync(sub);
+    }
+    try {
+      rmdirSync(at);
+    } catch {}
+  }
+}
+
+/** An error naming a /proc/self/fd path of the bundle's named as the admin knows it. */
+function shownError(err: unknown, held: FileHandle, made: readonly Made[], out: string): unknown {
+  const e = err as NodeJS.ErrnoException;
+  if (typeof e?.path !== 'string' || !e.path.startsWith('/proc/self/fd/')) return err;
+  const places = [
+    ...made.map((m) => [byFd(m.fh.fd), path.join(out, m.name)] as const),
+    [byFd(held.fd), out] as const,
+  ];
+  for (const [fdPath, shown] of places)
+    if (e.path === fdPath || e.path.startsWith(`${fdPath}/`)) {
+      const named = shown + e.path.slice(fdPath.length);
+      e.message = e.message.replaceAll(e.path, named);
+      e.path = named;
+      break;
+    }
+  return err;
 }
 
 async function fill(
   p: ManagerParts,
   plan: Candidate[],
   out: string,
+  /** `out`, held open: what is made and written goes through it. */
+  held: FileHandle,
   /** Each folder it made in `out`, once made. */
-  onMade: (dir: string) => void,
+  onMade: (made: Made) => void,
 ): Promise<BundleResult> {
   const states = new Map((await p.repos.states()).map((s) => [s.name, s]));
   const byRepo = new Map<string, Candidate[]>();
@@ -71,9 +169,15 @@ async function fill(
   const result: BundleResult = { out: path.resolve(out), repositories: [] };
   for (const [repo, chosen] of byRepo) {
     const state = states.get(repo)!;
-    const dir = path.join(out, repo);
-    await mkdir(dir);
-    onMade(dir);
+    await mkdir(path.join(byFd(held.fd), repo));
+    const fh = await open(path.join(byFd(held.fd), repo), O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+    const st = await fh.stat().catch(async (err) => {
+      await fh.close();
+      throw err;
+    });
+    onMade({ name: repo, fh, dev: st.dev, ino: st.ino });
+    // The folder just made, through its descriptor: its name in `out` may be swapped meanwhile.
+    const dir = byFd(fh.fd);
     for (const c of chosen) {
       const file = await fetchPackage(p.fetchContext, c, state);
       // The signature is read once, checked on the cached package, and those bytes are written.
@@ -98,7 +202,7 @@ async function fill(
       await writeNew(path.join(dir, 'keys', `${k.getFingerprint()}.pub.asc`), k.armor());
     result.repositories.push({
       name: repo,
-      dir: path.resolve(dir),
+      dir: path.resolve(out, repo),
       packages: chosen.map((c) => `${c.entry.name}@${c.entry.version}`),
       keys: state.keys,
     });
@@ -127,12 +231,42 @@ async function firstSignature(
   throw first;
 }
 
-/** The bundle goes into a new or empty folder: nothing on the stick is overwritten or merged. */
-async function emptyFolder(out: string): Promise<void> {
+/**
+ * The bundle goes into a new or empty folder: nothing on the stick is overwritten or merged. The
+ * folder is returned held open: its links resolved only where root (or we) put them (namedRealPath:
+ * a link in another user's folder is refused), opened O_NOFOLLOW, and judged empty on that
+ * descriptor.
+ */
+async function emptyFolder(out: string): Promise<FileHandle> {
   await ensureDir(out); // one level at a time: never spins where no folder can be made (/proc)
-  if ((await readdir(out)).length > 0)
-    throw new ConflictError(`${out} is not empty`, 'bundle-target-not-empty', 'Give a new or empty folder.');
+  const { namedRealPath, othersCanSwap } = await import('../system/named-path.js');
+  const real = await namedRealPath(out);
+  const held = await open(real, O_RDONLY | O_DIRECTORY | O_NOFOLLOW).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ELOOP' || err.code === 'ENOTDIR') throw changed(out);
+    throw err;
+  });
+  try {
+    const { pathOfFd } = await import('../system/read-bounded.js');
+    if ((await othersCanSwap(real)) && pathOfFd(held.fd) !== real) throw changed(out);
+    if ((await readdir(byFd(held.fd))).length > 0)
+      throw new ConflictError(
+        `${out} is not empty`,
+        'bundle-target-not-empty',
+        'Give a new or empty folder.',
+      );
+    return held;
+  } catch (err) {
+    await held.close();
+    throw err;
+  }
 }
+
+const changed = (out: string) =>
+  new VerificationError(
+    `${out} was replaced by a link while it was checked`,
+    'changed',
+    'Look at who can change the folder above it, and run the command again.',
+  );
 
 /** Creates a file that must not exist yet, never through a link planted on the stick. */
 async function writeNew(file: string, bytes: Uint8Array | string): Promise<void> {
