@@ -47,12 +47,15 @@ export async function namedRealPath(given: string): Promise<string> {
         code: 'ELOOP',
       });
     const who = otherWriter(await stat(at), { stickyIsFine: false, ownGroupIsFine: false });
-    if (who)
+    if (who) {
+      // The path is the folder owner's (a stick's file name): one shell word in the command to paste.
+      const { shellWord } = await import('./shell-word.js');
       throw new VerificationError(
         `${next === path.resolve(given) ? `${given} is` : `${given} leads through ${next},`} a link in a folder another user can change (${who}); it was not followed`,
         'unsafe-link',
-        `Check where it leads (\`realpath ${next}\`); if that is the file meant, name it directly. Links are followed only in folders no one but root (or you) can change.`,
+        `Check where it leads (\`realpath ${shellWord(next)}\`); if that is the file meant, name it directly. Links are followed only in folders no one but root (or you) can change.`,
       );
+    }
     const text = await readlink(next);
     if (path.isAbsolute(text)) at = path.sep;
     parts.unshift(...text.split(path.sep).filter(Boolean));
