@@ -8,6 +8,7 @@
  * What the module answers is untrusted: shapes are checked here, text is escaped by front ends.
  */
 import { BlueprintError, InterruptedError, NotFoundError, UsageError } from '../core/errors.js';
+import { shellWord } from '../core/system/shell-word.js';
 import type { FoundFile } from '../core/system/walk.js';
 import type { BoxContext } from './context.js';
 import { type ModuleApi, ModuleApiError, openModuleApi } from './module-api.js';
@@ -346,12 +347,14 @@ export function ragOps(ctx: BoxContext): RagOps {
             (docs) => docs.filter((d) => id && d.id.toLowerCase().startsWith(id.toLowerCase())),
             () => [],
           );
-          const service = opts.service && opts.service !== 'rag' ? ` --service ${opts.service}` : '';
+          const service =
+            opts.service && opts.service !== 'rag' ? ` --service ${shellWord(opts.service)}` : '';
           throw new BlueprintError(
             message,
             err.code,
             begun.length === 1
-              ? `Ids are given whole: did you mean \`blueprint rag remove ${begun[0]!.id}${service}\` (${begun[0]!.source})?`
+              ? // The id is the module's answer (untrusted): one shell word in the command to paste.
+                `Ids are given whole: did you mean \`blueprint rag remove ${shellWord(begun[0]!.id)}${service}\` (${begun[0]!.source})?`
               : begun.length > 1
                 ? `Ids are given whole: ${begun.length} documents have ids that begin ${id}; \`blueprint rag list\` shows them.`
                 : '`blueprint rag list` shows the documents and their ids.',
