@@ -1,8 +1,6 @@
 import { type Box, openBox, type Question, UsageError } from '../app/index.js';
 import { showFingerprint } from '../present/fingerprint.js';
-import { reachLines } from '../present/install.js';
-import { table } from '../present/table.js';
-import { bytes } from '../present/units.js';
+import { planLines, reachLines } from '../present/install.js';
 import type { Context } from './context.js';
 import { progressReporter } from './progress.js';
 import { confirm } from './prompt.js';
@@ -57,13 +55,6 @@ async function confirmOnTerminal(ctx: Context, q: Question): Promise<boolean> {
     );
     return confirm(ctx, 'Upgrade these packages?');
   }
-  ctx.info(
-    [
-      table(
-        q.changes.map((c) => [c.name, c.from ? `${c.from} -> ${c.to}` : `${c.to}`, c.repo, bytes(c.size)]),
-      ),
-      ...reachLines(q.changes),
-    ].join('\n'),
-  );
+  ctx.info(planLines(q.changes).join('\n'));
   return confirm(ctx, 'Install these packages?');
 }

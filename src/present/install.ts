@@ -1,5 +1,7 @@
 import { escapeLine } from './escape.js';
 import { showFingerprint } from './fingerprint.js';
+import { table } from './table.js';
+import { bytes } from './units.js';
 
 // What an install says: before the yes (the modules a package reaches) and after it (each
 // installed package, and a kept data folder it will not get). Not in present/packages.ts, which
@@ -25,17 +27,47 @@ export function reachLines(changes: Array<{ name: string; reaches?: string[] }>)
     );
 }
 
+/**
+ * The plan an install shows before its question: one row per package (name, from -> to, a downgrade
+ * named as one, repository, download size), then what each module reaches.
+ */
+export function planLines(
+  changes: Array<{
+    name: string;
+    from?: string;
+    to?: string;
+    repo: string;
+    size: number;
+    downgrade?: boolean;
+    reaches?: string[];
+  }>,
+): string[] {
+  return [
+    table(
+      changes.map((c) => [
+        c.name,
+        c.from ? `${c.from} -> ${c.to}${c.downgrade ? ' (downgrade)' : ''}` : `${c.to}`,
+        c.repo,
+        bytes(c.size),
+      ]),
+    ),
+    ...reachLines(changes),
+  ];
+}
+
 /** One line per installed package (`bpkg install`): where from, what it may reach, data it may not have. */
 export function installedLine(c: {
   name: string;
   to?: string;
   repo: string;
   from?: string;
+  downgrade?: boolean;
   outbound?: string[];
   reaches?: string[];
   dataHeld?: { dir: string; origin: string; signer: string };
 }): string {
-  const line = `installed ${c.name} ${c.to} from ${c.repo}${c.from ? ` (was ${c.from})` : ''}${
+  const was = c.from ? ` (${c.downgrade ? 'downgraded from' : 'was'} ${c.from})` : '';
+  const line = `installed ${c.name} ${c.to} from ${c.repo}${was}${
     c.outbound ? `; may reach ${c.outbound.join(', ') || 'nothing'}` : ''
   }${c.reaches?.length ? `; reaches the sockets of ${names(c.reaches)} and gets their access tokens` : ''}`;
   return c.dataHeld ? `${line}\n${dataHeldLine({ name: c.name, dataHeld: c.dataHeld })}` : line;

@@ -1,6 +1,7 @@
 /** Planning an install and carrying it out: resolve, download, verify, unpack, commit. */
 import { rename, rm } from 'node:fs/promises';
 import path from 'node:path';
+import { lt } from 'semver';
 import {
   ConflictError,
   DeclinedError,
@@ -59,6 +60,8 @@ export interface InstallOptions {
 export interface PlannedChange extends Change {
   repo: string;
   size: number;
+  /** `to` is older than the installed `from` (`bpkg install NAME@OLDER`, or a dependency sent back). */
+  downgrade?: true;
 }
 
 /** Limits applied to every package archive (MAX_PACKAGE_BYTES: the bound every other size bound follows). */
@@ -124,13 +127,18 @@ export async function planWithSources(
     origins.get(c.entry.name) !== c.repo;
   const changes = chosen
     .filter((c) => opts.reinstall || db.packages[c.entry.name]?.version !== c.entry.version || switching(c))
-    .map((c) => ({
-      name: c.entry.name,
-      ...(db.packages[c.entry.name] ? { from: db.packages[c.entry.name]!.version } : {}),
-      to: c.entry.version,
-      repo: c.repo,
-      size: c.entry.size,
-    }));
+    .map((c) => {
+      const from = db.packages[c.entry.name]?.version;
+      return {
+        name: c.entry.name,
+        ...(from !== undefined ? { from } : {}),
+        to: c.entry.version,
+        repo: c.repo,
+        size: c.entry.size,
+        // Going back a version is said before the yes and after, as apt's "DOWNGRADED" is.
+        ...(from !== undefined && lt(c.entry.version, from) ? { downgrade: true as const } : {}),
+      };
+    });
   return { db, chosen, locals, requests, changes };
 }
 
