@@ -156,7 +156,7 @@ export type { OutboundApprovals } from './outbound-approval.js';
 export type { OfferedPackage, PackageInfo, PackageOps, PackageRow, RemovedPackage } from './packages.js';
 export type { ShownChange } from './plan-reach.js';
 export type { IngestReport, IngestResult, RagAnswer, RagDocument, RagOps, RagSource } from './rag.js';
-export type { KeyOps, ListedKey, RepoOps, RepoRow } from './repos.js';
+export type { AddedRepo, KeyOps, ListedKey, RepoOps, RepoRow } from './repos.js';
 export type { DamagedService, LogLine, ServiceOps, ServiceRegistration } from './services.js';
 export type { Catalog, CatalogEntry, SetupOps } from './setup.js';
 export type { AuditOps, BoxStatus, GpuOps, OutboundAudit, OutboundFlow } from './system.js';

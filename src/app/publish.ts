@@ -81,6 +81,32 @@ export async function buildRepository(opts: BuildOptions): Promise<RepoIndex> {
   }
 }
 
+/**
+ * Who signed a build, for the publisher's next step (`bpkg key add … --fingerprint FPR`, `repo add
+ * … --key FPR`): the primary key's fingerprint (lower case) of a key file, or a GnuPG key given by
+ * its fingerprint; and the public key keygen wrote beside the key file. Unknown parts are absent
+ * (a GnuPG key given by name or key ID).
+ */
+export async function signerOf(signer: Signer): Promise<{ fingerprint?: string; publicKeyFile?: string }> {
+  if ('gpgKey' in signer) {
+    const hex = signer.gpgKey.replace(/^0x/i, '').replace(/\s+/g, '');
+    return /^[0-9a-f]{40}$/i.test(hex) ? { fingerprint: hex.toLowerCase() } : {};
+  }
+  const [{ readFile, stat }, { readPrivateKey }] = await Promise.all([
+    import('node:fs/promises'),
+    import('../core/pkg/signature.js'),
+  ]);
+  const key = await readPrivateKey(await readFile(signer.keyFile, 'utf8'), signer.passphrase).catch(
+    () => undefined,
+  );
+  const pub = path.resolve(path.dirname(signer.keyFile), 'signing-key.pub.asc');
+  const there = (await stat(pub).catch(() => undefined))?.isFile();
+  return {
+    ...(key ? { fingerprint: key.getFingerprint().toLowerCase() } : {}),
+    ...(there ? { publicKeyFile: pub } : {}),
+  };
+}
+
 /** `blueprint repo sign`: FILE.asc, an armored detached signature. */
 export async function signFile(file: string, signer: Signer): Promise<void> {
   return (await import('../core/pkg/build.js')).signFile(path.resolve(file), signer);

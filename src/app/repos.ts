@@ -3,6 +3,7 @@ import { DeclinedError, UsageError } from '../core/errors.js';
 import { showFingerprint } from '../core/pkg/fingerprint-text.js';
 import type { RepoConfig, TrustedKey } from '../core/pkg/index.js';
 import { anyRepository } from '../core/pkg/node-lazy.js';
+import { sameRepoConfig } from '../core/pkg/repo-config.js';
 import { checkRoot } from '../core/pkg/update-fast.js';
 import type { BoxContext } from './context.js';
 
@@ -73,17 +74,32 @@ export type RepoRow = RepoConfig & {
   packages?: number;
 };
 
+/** What `repo add` did: a new repository, the same one again (nothing written), or one changed. */
+export type AddedRepo = RepoConfig &
+  (
+    | { status: 'added' | 'unchanged' }
+    | {
+        status: 'changed';
+        /** The configuration it replaced (its keys, mirrors, pinned name). */
+        previous: RepoConfig;
+      }
+  );
+
 /** Configured repositories (`bpkg repo`). */
 export interface RepoOps {
   list(): Promise<RepoRow[]>;
   /** Whether any repository is configured, without reading one (a count of updates asks first). */
   any(): Promise<boolean>;
-  /** `keys`: fingerprints of trusted keys that sign it; `repository`: the name its index must carry. */
+  /**
+   * `keys`: fingerprints of trusted keys that sign it; `repository`: the name its index must carry.
+   * A name already configured with this URL keeps what is not given again; another URL is refused
+   * (`repo-exists`). The answer says which it was: added, unchanged (nothing written) or changed.
+   */
   add(
     name: string,
     url: string,
     opts?: { keys?: string[]; repository?: string; mirrors?: string[] },
-  ): Promise<RepoConfig>;
+  ): Promise<AddedRepo>;
   /** Replaces the repository's bound keys. */
   setKeys(name: string, fingerprints: string[]): Promise<RepoConfig>;
   remove(name: string): Promise<void>;
@@ -116,9 +132,12 @@ export function repoOps(ctx: BoxContext): RepoOps {
     },
     // The firewall's allow-list follows the repositories (issue 19): built again after each change.
     add: async (name, url, opts = {}) => {
-      const added = await (await fenced(ctx)).repos.add(name, url, opts);
+      const m = await fenced(ctx);
+      const before = (await m.repos.list()).find((r) => r.name === name);
+      const added = await m.repos.add(name, url, opts);
+      if (before && sameRepoConfig(before, added)) return { ...added, status: 'unchanged' };
       await rebuildEgressOf(ctx.root);
-      return added;
+      return before ? { ...added, status: 'changed', previous: before } : { ...added, status: 'added' };
     },
     setKeys: async (name, fps) => (await fenced(ctx)).repos.setKeys(name, fps),
     remove: async (name) => {

@@ -2,6 +2,7 @@
 import { UsageError } from '../../app/index.js';
 import { showFingerprints } from '../../present/fingerprint.js';
 import { packageCount } from '../../present/packages.js';
+import { repoAddedText } from '../../present/repos.js';
 import { table } from '../../present/table.js';
 import { cliBox } from '../box.js';
 import type { CommandSpec } from '../command.js';
@@ -53,7 +54,7 @@ export const repo: CommandSpec = {
     },
   },
   details:
-    'URL: a folder (path or file:///…), an HTTP(S) host, oci://REGISTRY/NAME[:TAG] or s3://BUCKET/PREFIX. Run `bpkg update` after adding.\nMirrors: every URL is tried at each update and the newest index that verifies wins; a mirror that is down, stale or serving garbage is skipped with a warning.\nA repository is signed only by its own keys (trust them first with `bpkg key add`): a key trusted for one repository signs nothing in another.\nA repository added without --key is bound at its first update if exactly one key is trusted; otherwise bind it with `repo set-key`.',
+    'URL: a folder (path or file:///…), an HTTP(S) host, oci://REGISTRY/NAME[:TAG] or s3://BUCKET/PREFIX. Run `bpkg update` after adding.\nAdding a name again with its URL changes only what is given (--key, --mirror, --repository), and nothing when that is as configured; another URL is refused: `repo remove` it first.\nMirrors: every URL is tried at each update and the newest index that verifies wins; a mirror that is down, stale or serving garbage is skipped with a warning.\nA repository is signed only by its own keys (trust them first with `bpkg key add`): a key trusted for one repository signs nothing in another.\nA repository added without --key is bound at its first update if exactly one key is trusted; otherwise bind it with `repo set-key`.',
   async run(ctx, parsed) {
     const [action, name, url, ...more] = parsed.positionals;
     const repos = cliBox(ctx).repos;
@@ -66,10 +67,7 @@ export const repo: CommandSpec = {
         mirrors,
         ...(repository !== undefined ? { repository } : {}),
       });
-      return ctx.report(
-        r,
-        `added repository ${r.name} (${r.url})${r.keys?.length ? `, signed by ${showFingerprints(r.keys)}` : ''}; run \`bpkg update\``,
-      );
+      return ctx.report(r, repoAddedText(r));
     }
     if (action === 'set-key' && name && url) {
       const r = await repos.setKeys(name, [url, ...more]);

@@ -1,15 +1,17 @@
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { type Signer, UsageError } from '../../app/index.js';
 import {
   announceKeyRotation,
   buildRepository,
   publishRepository,
   readPublicKey,
+  signerOf,
   signFile,
   writeSigningKey,
 } from '../../app/publish.js';
 import { showFingerprint } from '../../present/fingerprint.js';
-import { packageCount } from '../../present/packages.js';
+import { builtRepoText } from '../../present/repos.js';
 import { bytes, duration } from '../../present/units.js';
 import type { CommandGroup, CommandSpec, Parsed } from '../command.js';
 import { optBool, optString } from '../command.js';
@@ -82,25 +84,37 @@ const build: CommandSpec = {
     const known = ['x86_64', 'aarch64', 'all'] as const;
     const unknown = arches?.find((a) => !(known as readonly string[]).includes(a));
     if (unknown !== undefined) throw new UsageError(`--arch ${unknown}: use x86_64, aarch64 or all`);
+    const signer = signerFrom(parsed);
     const index = await buildRepository({
       sources: parsed.positionals,
       repoDir,
       name: optString(parsed, 'name') ?? path.basename(path.resolve(repoDir)),
-      signer: signerFrom(parsed),
+      signer,
       expiresInDays: days,
       lint: !optBool(parsed, 'no-lint'),
       catalogNeeds: optBool(parsed, 'catalog-needs'),
       info: ctx.info,
       ...(arches ? { arches: arches as (typeof known)[number][] } : {}),
     });
+    // The folder is the repository: where it is, and what a box adds it with, are the next step.
+    const dir = path.resolve(repoDir);
+    const { fingerprint, publicKeyFile } = await signerOf(signer);
+    const built = {
+      repository: index.repository,
+      version: index.version,
+      expires: index.expires,
+      packages: index.packages.map((p) => `${p.name}@${p.version}`),
+      dir,
+      url: pathToFileURL(dir).href,
+      ...(fingerprint ? { fingerprint } : {}),
+    };
     ctx.report(
-      {
-        repository: index.repository,
-        version: index.version,
-        expires: index.expires,
-        packages: index.packages.map((p) => `${p.name}@${p.version}`),
-      },
-      `repository ${index.repository} v${index.version}: ${packageCount(index.packages.length)}`,
+      built,
+      builtRepoText({
+        ...built,
+        packages: index.packages.length,
+        ...(publicKeyFile ? { publicKeyFile } : {}),
+      }),
     );
   },
 };

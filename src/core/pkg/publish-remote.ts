@@ -10,6 +10,7 @@ import { createHash } from 'node:crypto';
 import { close, createReadStream } from 'node:fs';
 import { realpath } from 'node:fs/promises';
 import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { BlueprintError, NotFoundError, UsageError, VerificationError } from '../errors.js';
 import {
   changedWhileReading,
@@ -18,6 +19,7 @@ import {
   readBoundedFile,
   statRegular,
 } from '../system/read-bounded.js';
+import { shellWord } from '../system/shell-word.js';
 import { BY_HASH_NAME, staleByHash } from './by-hash-prune.js';
 import { parseIndex } from './format.js';
 import { PublishFolders } from './publish-folders.js';
@@ -30,6 +32,23 @@ export interface PublishOutcome {
   files: PublishedFile[];
 }
 
+/**
+ * `publish` uploads to registries and buckets; a folder or a web server needs no upload by
+ * blueprint: the built folder is the repository as it is, copied there with the usual tools.
+ */
+function notUploadedHint(dir: string, to: string): string {
+  const here = shellWord(dir);
+  const uploads = '`blueprint repo publish` uploads to oci://REGISTRY/NAME or s3://BUCKET/PREFIX.';
+  if (/^https?:\/\//.test(to))
+    return `${here} is the repository, served as it is: copy it to the web server's folder for ${to} (\`rsync -a ${shellWord(`${dir}/`)} HOST:PATH/\`); a box adds it with \`bpkg repo add NAME ${shellWord(to)} --key FPR\`. ${uploads}`;
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(to) && !to.startsWith('file://')) return uploads;
+  let folder = to;
+  try {
+    folder = to.startsWith('file://') ? fileURLToPath(to) : path.resolve(to);
+  } catch {}
+  return `${here} is the repository, served as it is: copy it (\`cp -a ${shellWord(`${dir}/.`)} ${shellWord(folder)}\`, or onto a USB stick) or serve ${here} itself; a box adds the copy with \`bpkg repo add NAME ${shellWord(pathToFileURL(folder).href)} --key FPR\`. ${uploads}`;
+}
+
 export async function publishRepository(
   dir: string,
   to: string,
@@ -37,10 +56,10 @@ export async function publishRepository(
   /** Before each file's upload: its size and how long it is given (publishDeadlineMs). */
   starting: (rel: string, size: number, deadlineMs: number) => void = () => {},
 ): Promise<PublishOutcome> {
+  if (!/^(oci|s3):\/\//.test(to)) throw new UsageError(`Cannot publish to ${to}`, notUploadedHint(dir, to));
   const t = await transportFor(to);
   const put = t.put?.bind(t);
-  if (!put || !/^(oci|s3):\/\//.test(to))
-    throw new UsageError(`Cannot publish to ${to}`, 'Publish to oci://REGISTRY/NAME or s3://BUCKET/PREFIX.');
+  if (!put) throw new UsageError(`Cannot publish to ${to}`, notUploadedHint(dir, to));
   const root = await realpath(dir);
   const folders = new PublishFolders(root);
   await folders.start();

@@ -92,6 +92,19 @@ export async function readRepoConfigs(paths: Layout): Promise<RepoConfig[]> {
   return out;
 }
 
+/** The same URL, mirrors, keys and pinned name (keys and mirrors in any order). */
+export function sameRepoConfig(a: RepoConfig, b: RepoConfig): boolean {
+  const key = (c: RepoConfig) =>
+    JSON.stringify([
+      c.name,
+      c.url,
+      [...(c.mirrors ?? [])].sort(),
+      [...(c.keys ?? [])].map((k) => k.toLowerCase()).sort(),
+      c.repository ?? null,
+    ]);
+  return key(a) === key(b);
+}
+
 export function writeRepoConfig(paths: Layout, config: RepoConfig): Promise<void> {
   return writeJsonAtomic(path.join(paths.reposDir, `${config.name}.json`), config);
 }

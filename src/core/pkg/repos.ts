@@ -15,6 +15,7 @@ import {
   type RepoAddOptions,
   type RepoConfig,
   readRepoConfigs,
+  sameRepoConfig,
   urlsOf,
   writeRepoConfig,
 } from './repo-config.js';
@@ -120,12 +121,18 @@ export class Repositories {
       ...(keys?.length ? { keys } : {}),
       ...(repository ? { repository } : {}),
     };
-    if (existing && existing.url !== config.url)
+    if (existing && existing.url !== config.url) {
+      const keyed = existing.keys?.length
+        ? ` --key ${existing.keys.map(showFingerprint).join(' --key ')}`
+        : '';
       throw new ConflictError(
         `Repository ${name} already exists with URL ${existing.url}`,
         'repo-exists',
-        `Remove it first: bpkg repo remove ${name}`,
+        `To take ${name} from ${config.url} instead: \`bpkg repo remove ${name}\` (installed packages stay), then \`bpkg repo add ${name} ${config.url}${keyed}\`. If it serves the same repository, add it as a mirror: \`bpkg repo add ${name} ${existing.url} --mirror ${config.url}\`.`,
       );
+    }
+    // Added again as it is: nothing is written (a provisioning script's repeated add changes nothing).
+    if (existing && sameRepoConfig(existing, config)) return existing;
     await this.save(config);
     return config;
   }
