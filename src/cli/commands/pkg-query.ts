@@ -1,7 +1,9 @@
 /** `bpkg list | search | info | update`: what is installed and what the repositories offer. */
 import { quickSearch } from '../../app/search.js';
 import { showFingerprint } from '../../present/fingerprint.js';
+import { infoJson, installedJson, upgradableJson } from '../../present/pkg-json.js';
 import { table } from '../../present/table.js';
+import { bytes } from '../../present/units.js';
 import { cliBox } from '../box.js';
 import type { CommandSpec } from '../command.js';
 import { optBool, requirePositionals } from '../command.js';
@@ -12,7 +14,7 @@ import { showHits, showUpdate, UPDATE_WAIT } from './pkg-quick.js';
 export async function showUpgradable(ctx: Context): Promise<void> {
   const upgradable = await cliBox(ctx).packages.upgradable();
   ctx.result(
-    { upgradable },
+    { upgradable: ctx.json ? upgradable.map(upgradableJson) : upgradable },
     upgradable.length
       ? [
           `${upgradable.length} package${upgradable.length === 1 ? '' : 's'} can be upgraded (\`bpkg upgrade\`):`,
@@ -35,7 +37,7 @@ export const list: CommandSpec = {
     if (optBool(parsed, 'upgradable')) return showUpgradable(ctx);
     const pkgs = await cliBox(ctx).packages.list();
     ctx.result(
-      pkgs,
+      ctx.json ? pkgs.map(installedJson) : pkgs,
       pkgs.length
         ? table([
             ['NAME', 'VERSION', 'ORIGIN', 'SUMMARY'],
@@ -83,12 +85,12 @@ export const info: CommandSpec = {
         ? [
             `Summary: ${newest.summary}`,
             `Depends: ${newest.depends.join('; ') || 'none'}`,
-            `Size: ${newest.size} bytes`,
+            `Size: ${bytes(newest.size)}`,
             `SHA-256: ${newest.sha256}`,
           ]
         : []),
     ];
-    ctx.result(r, lines.join('\n'));
+    ctx.result(ctx.json ? infoJson(r) : r, lines.join('\n'));
   },
 };
 

@@ -7,6 +7,7 @@ import {
   type SearchHit,
   type UpdateOutcome,
 } from '../../app/pkg-quick.js';
+import { hitJson } from '../../present/pkg-json.js';
 import { table } from '../../present/table.js';
 import { unfetched, updateOutcomeText } from '../../present/update-outcome.js';
 import { type Context, sayIfSlow } from '../context.js';
@@ -21,7 +22,7 @@ export async function showHits(ctx: Context, hits: SearchHit[]): Promise<void> {
         ? 'No matching packages (run `bpkg update` to refresh the indexes).'
         : 'No matching packages: no repository is configured. Add one with `bpkg repo add NAME URL`, then run `bpkg update`.';
   // Formatted only when shown: `--json` prints the hits alone.
-  ctx.result(hits, () => (hits.length ? hitsTable(hits) : none));
+  ctx.result(ctx.json ? hits.map(hitJson) : hits, () => (hits.length ? hitsTable(hits) : none));
 }
 
 const HEAD = ['NAME', 'VERSION', 'REPO', 'SUMMARY'] as const;

@@ -1,0 +1,51 @@
+/**
+ * bpkg's --json lists, with the same names for the same things in each (docs/pkg-json.md). The
+ * older fields stay as they were, since scripts read them: `search`'s `installed` (a version) and
+ * `repo`, `list`'s `installed` (a time) and `origin`, `info`'s and `list --upgradable`'s `repo`.
+ * Beside them: `repository` (the repository a package comes from or is offered by; `file` for
+ * one installed from a package file), `installedVersion` (only when installed) and, for an
+ * installed record, `installedAt`. Small and dependency-free: the quick `bpkg search` of the
+ * executable's start part uses it.
+ */
+
+/** A `bpkg search` hit. */
+export const hitJson = <H extends { repo: string; installed?: string }>(h: H) => ({
+  ...h,
+  repository: h.repo,
+  ...(h.installed !== undefined ? { installedVersion: h.installed } : {}),
+});
+
+/** An installed record (`bpkg list`, `bpkg info`'s `installed`). */
+export const installedJson = <P extends { version: string; installed: string; origin: string }>(p: P) => ({
+  ...p,
+  installedVersion: p.version,
+  installedAt: p.installed,
+  repository: p.origin,
+});
+
+/** `bpkg info NAME`: its installed record and each version offered, as above. */
+export const infoJson = <
+  I extends {
+    installed?: { version: string; installed: string; origin: string };
+    available: Array<{ repo: string }>;
+  },
+>(
+  i: I,
+) => ({
+  ...i,
+  ...(i.installed
+    ? {
+        installed: installedJson(i.installed),
+        installedVersion: i.installed.version,
+        installedAt: i.installed.installed,
+      }
+    : {}),
+  available: i.available.map((a) => ({ ...a, repository: a.repo })),
+});
+
+/** An entry of `bpkg list --upgradable` / `upgrade --dry-run`. */
+export const upgradableJson = <U extends { from: string; repo: string }>(u: U) => ({
+  ...u,
+  repository: u.repo,
+  installedVersion: u.from,
+});
