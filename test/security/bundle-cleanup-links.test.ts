@@ -14,7 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { NOBODY } from '../helpers/owned-folders.js';
-import { APP_WITH_LIB, blueprintExe, signedRepo, tempDir, trustingRoot } from '../helpers/pkg.js';
+import { APP_WITH_LIB, blueprintExe, bpkg, signedRepo, tempDir, trustingRoot } from '../helpers/pkg.js';
 
 /**
  * `bpkg bundle NAMES --out DIR` removes what it made when it does not finish (2f2e3fa: Ctrl-C, a
@@ -86,5 +86,21 @@ describe.skipIf(!asRoot)('bpkg bundle into another user’s folder', () => {
     expect(readdirSync(victim)).toEqual(['main']);
     // What the bundle made is gone from where it made it (the folder moved aside).
     expect(readdirSync(`${out}-aside`)).toEqual([]);
+  });
+
+  it("--out that is a link in another user's folder is refused, nothing written where it leads", async () => {
+    const { key, repo } = await signedRepo(APP_WITH_LIB);
+    const root = await trustingRoot(key, repo);
+    const theirs = path.join(tempDir('bp-bundle-links-'), 'stick');
+    mkdirSync(theirs);
+    // Root's empty folder elsewhere, and the owner's link to it given as --out.
+    const victim = tempDir('bp-bundle-victim-');
+    const out = path.join(theirs, 'bundle');
+    symlinkSync(victim, out);
+    chownSync(theirs, NOBODY, NOBODY);
+    const r = await bpkg(root, ['bundle', 'app', '--out', out]);
+    expect(r.code, r.stderr).not.toBe(0);
+    expect(r.stderr).toContain('a link in a folder another user can change');
+    expect(readdirSync(victim)).toEqual([]);
   });
 });
