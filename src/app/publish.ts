@@ -14,13 +14,18 @@ export interface BuildOptions {
   /** Package source folders (manifest.json and payload/). */
   sources: string[];
   repoDir: string;
-  /** The repository name recorded in index.json. */
-  name: string;
+  /**
+   * The repository name recorded in index.json; left out, the name the folder's index has (a
+   * rebuild never renames it), or the folder's name for a first build.
+   */
+  name?: string;
   signer: Signer;
   expiresInDays: number;
   /** Lint modules first and refuse one with errors (default true). */
   lint?: boolean;
   info?: (line: string) => void;
+  /** Said when `name` renames the repository the folder's index had. */
+  warn?: (line: string) => void;
   /** One package per architecture from each source (`repo build --arch x86_64,aarch64`). */
   arches?: ('x86_64' | 'aarch64' | 'all')[];
   /** Also write the signed needs.json an image's offline catalog is listed from (issue 18). */
@@ -63,11 +68,13 @@ export async function buildRepository(opts: BuildOptions): Promise<RepoIndex> {
     const index = await build({
       sources,
       repoDir: path.resolve(opts.repoDir),
-      name: opts.name,
+      ...(opts.name !== undefined ? { name: opts.name } : {}),
+      firstName: path.basename(path.resolve(opts.repoDir)),
       signer: opts.signer,
       expiresInDays: opts.expiresInDays,
       hooks: createBuildHooks({ lint: opts.lint ?? true, known: await poolNames(opts.repoDir) }),
       info: opts.info ?? (() => {}),
+      ...(opts.warn ? { warn: opts.warn } : {}),
       ...(opts.arches ? { arches: opts.arches } : {}),
     });
     if (opts.catalogNeeds)

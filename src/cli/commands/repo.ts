@@ -50,7 +50,8 @@ const build: CommandSpec = {
     name: {
       type: 'string',
       value: 'NAME',
-      description: 'Repository name recorded in index.json (default: folder name)',
+      description:
+        "Repository name recorded in index.json (default: the name the folder's index has, else the folder's name)",
     },
     'expires-days': {
       type: 'string',
@@ -88,12 +89,13 @@ const build: CommandSpec = {
     const index = await buildRepository({
       sources: parsed.positionals,
       repoDir,
-      name: optString(parsed, 'name') ?? path.basename(path.resolve(repoDir)),
+      ...(optString(parsed, 'name') !== undefined ? { name: optString(parsed, 'name')! } : {}),
       signer,
       expiresInDays: days,
       lint: !optBool(parsed, 'no-lint'),
       catalogNeeds: optBool(parsed, 'catalog-needs'),
       info: ctx.info,
+      warn: ctx.warn,
       ...(arches ? { arches: arches as (typeof known)[number][] } : {}),
     });
     // The folder is the repository: where it is, and what a box adds it with, are the next step.

@@ -173,11 +173,19 @@ export interface RepoBuildOptions {
   /** Package source folders to (re)build into the pool. */
   sources: string[];
   repoDir: string;
-  name: string;
+  /**
+   * The repository name the index records. Left out: the name the folder's index has, so a rebuild
+   * never renames it (boxes refuse an index that names another repository); for a first build
+   * `firstName`, else the folder's name.
+   */
+  name?: string;
+  firstName?: string;
   signer: Signer;
   expiresInDays?: number;
   hooks?: BuildHooks;
   info?: (line: string) => void;
+  /** Said when `name` renames the repository its index had. */
+  warn?: (line: string) => void;
   now?: Date;
   /** Build each source once per architecture, overriding its manifest's `arch`; left out: as written. */
   arches?: Manifest['arch'][];
@@ -240,9 +248,14 @@ export async function buildRepository(options: RepoBuildOptions): Promise<RepoIn
     'It is the last index built here. Restore it from a backup or from where the repository is served, and build again; do not delete it: the next build would be version 1, which boxes that have a later version refuse.',
   );
   const now = opts.now ?? new Date();
+  const name = opts.name ?? previous?.repository ?? opts.firstName ?? path.basename(opts.repoDir);
+  if (previous?.repository !== undefined && previous.repository !== name)
+    opts.warn?.(
+      `repository renamed from ${previous.repository} to ${name}: boxes that added it refuse its next update (the index names another repository) until they remove it and add it again; build with --name ${previous.repository} to keep its name.`,
+    );
   const index: RepoIndex = {
     format: 1,
-    repository: opts.name,
+    repository: name,
     version: (previous?.version ?? 0) + 1,
     generated: now.toISOString(),
     expires: new Date(now.getTime() + (opts.expiresInDays ?? 30) * 86_400_000).toISOString(),
