@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { readdir, rm, stat } from 'node:fs/promises';
+import { opendir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { BlueprintError, ExitCode, NotFoundError, storageErrorFrom, VerificationError } from '../errors.js';
 import {
@@ -167,9 +167,8 @@ async function bundleGiven(
   const repoDir = await bundledRepository(dir);
   if (!repoDir) return undefined;
   const shownRepo = repoDir === dir ? dir.replace(/\/+$/, '') || dir : repoDir;
-  const keyFiles = (await readdir(path.join(repoDir, 'keys')).catch(() => [] as string[]))
-    .filter((f) => /^[0-9a-fA-F]{40}\.pub\.asc$/.test(f))
-    .sort();
+  const keys = await stickKeyFiles(path.join(repoDir, 'keys'));
+  const keyFiles = keys === 'too-many' ? [] : keys;
   const fpr = keyFiles.length === 1 ? keyFiles[0]!.slice(0, 40).toUpperCase() : undefined;
   const known = fpr
     ? (await trusted().catch(() => [])).some((k) => k.getFingerprint().toUpperCase() === fpr)
@@ -178,7 +177,11 @@ async function bundleGiven(
     ? ''
     : fpr
       ? `check the fingerprint ${fpr} with the publisher, then \`bpkg key add ${shellWord(path.join(repoDir, 'keys', keyFiles[0]!))} --fingerprint ${fpr}\`, `
-      : `trust its publisher's key (\`bpkg key add FILE --fingerprint FPR\`), then `;
+      : `trust its publisher's key (\`bpkg key add FILE --fingerprint FPR\`${
+          keys === 'too-many'
+            ? `; ${path.join(shownRepo, 'keys')} holds more than ${KEYS_LOOKED_AT.toLocaleString('en')} entries, not looked through`
+            : ''
+        }), then `;
   return new BlueprintError(
     repoDir === dir
       ? `${dir} is a package bundle (as \`bpkg bundle\` writes it), not a package file`
@@ -187,6 +190,28 @@ async function bundleGiven(
     `Read it as a repository: ${keyStep}\`bpkg repo add usb ${shellWord(shownRepo)} --key ${fpr ?? 'FPR'}\`, \`bpkg update\` and \`bpkg install NAME\`.`,
     ExitCode.usage,
   );
+}
+
+/** Entries of a stick's keys/ folder looked at, at most: a hostile stick may hold millions. */
+const KEYS_LOOKED_AT = 10_000;
+
+/**
+ * The key files (`FPR.pub.asc`) in a bundle's keys/ folder, sorted; none when it cannot be read.
+ * Listed through an iterator, never held whole, and 'too-many' past KEYS_LOOKED_AT entries: a key
+ * picked from part of the folder could be one of several.
+ */
+async function stickKeyFiles(dir: string): Promise<string[] | 'too-many'> {
+  const found: string[] = [];
+  let seen = 0;
+  try {
+    for await (const d of await opendir(dir)) {
+      if (++seen > KEYS_LOOKED_AT) return 'too-many';
+      if (/^[0-9a-fA-F]{40}\.pub\.asc$/.test(d.name)) found.push(d.name);
+    }
+  } catch {
+    return [];
+  }
+  return found.sort();
 }
 
 /**
