@@ -25,6 +25,7 @@ import { showFingerprint } from '../present/fingerprint.js';
 import { gpuRows } from '../present/gpu.js';
 import { dataHeldLine, reachLines } from '../present/install.js';
 import { packageProgress, verifiedLine } from '../present/packages.js';
+import { reasonOf } from '../present/reason.js';
 import { formatInspection, moduleInfoText, stateWord } from '../present/services.js';
 import { bytes } from '../present/units.js';
 import { formatInstall, formatRollback } from '../present/update.js';
@@ -128,7 +129,7 @@ const failed = (err: unknown) => {
   const reason =
     (e?.code === 'EACCES' || e?.code === 'EPERM') && !(err instanceof BlueprintError)
       ? `permission denied: ${e.path ?? e.message}; the console needs root: sudo blueprint`
-      : e?.message;
+      : reasonOf(err);
   return { available: false, reason } as const;
 };
 

@@ -14,6 +14,7 @@ import { dataHeldLine, reachLines } from '../present/install.js';
 import { outboundRows, outboundSummary } from '../present/outbound.js';
 import { packageProgress, verifiedLine } from '../present/packages.js';
 import { ratingLines, reasonText } from '../present/rating.js';
+import { reasonOf } from '../present/reason.js';
 import { formatInspection, stateWord } from '../present/services.js';
 import { bytes, duration } from '../present/units.js';
 import { formatInstall, formatRollback } from '../present/update.js';
@@ -26,7 +27,7 @@ import type { DashboardOps, ExposureView, GpuView, Maybe, ServiceView, SystemVie
  * Only the shaping into rows for the pages happens here; no decision is made twice.
  */
 
-const failed = (err: unknown) => ({ available: false, reason: (err as Error).message }) as const;
+const failed = (err: unknown) => ({ available: false, reason: reasonOf(err) }) as const;
 
 function firewallText(e: ExposureAudit): string {
   if (e.firewall === 'blueprint')

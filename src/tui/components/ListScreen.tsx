@@ -53,7 +53,10 @@ export function ListScreen<T>(
     return (
       <Box flexDirection="column">
         <Text bold={!plain}>{props.title}</Text>
-        <Text>{escapeText(data.value.reason)}.</Text>
+        <Text>
+          {escapeText(data.value.reason)}
+          {/[.!?]$/.test(data.value.reason) ? '' : '.'}
+        </Text>
       </Box>
     );
   return (

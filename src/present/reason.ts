@@ -1,0 +1,13 @@
+/**
+ * An error as the reason a part of the box is "not available" in the console and the dashboard:
+ * its message, then its hint (what to do next), as the CLI prints both. Without the hint a screen
+ * said only what failed ('RAUC cannot answer: …') where the CLI, for the same error, says what to
+ * check. The caller escapes it, as any text from outside.
+ */
+export function reasonOf(err: unknown): string {
+  const e = err as { message?: unknown; hint?: unknown } | null | undefined;
+  const message = typeof e?.message === 'string' ? e.message : String(err);
+  const hint = typeof e?.hint === 'string' ? e.hint.trim() : '';
+  if (!hint) return message;
+  return `${message.replace(/[\s.:;,]+$/, '')}. ${hint}`;
+}
