@@ -74,7 +74,13 @@ export const repo: CommandSpec = {
       return ctx.report(r, `repository ${r.name} is now signed by ${showFingerprints(r.keys!)} only`);
     }
     if (action === 'remove' && name) {
+      const from = (await cliBox(ctx).packages.list()).filter((p) => p.origin === name).map((p) => p.name);
       await repos.remove(name);
+      // They stay, and are silently not upgraded from then on: said once, here.
+      if (from.length)
+        ctx.warn(
+          `${from.join(', ')} (installed from ${name}) ${from.length === 1 ? 'stays installed but is' : 'stay installed but are'} not upgraded until a repository named ${name} is added again (\`bpkg repo add ${name} URL\`), or \`bpkg install NAME --from REPO\` takes ${from.length === 1 ? 'it' : 'one'} from another.`,
+        );
       return ctx.report({ removed: name }, `removed repository ${name}`);
     }
     if (action === 'list' || !action) {

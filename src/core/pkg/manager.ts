@@ -346,6 +346,7 @@ export class PackageManager {
     const states = await usableStates(this.parts, false);
     const available = states.flatMap((s) => s.index.packages.map((entry) => ({ entry, repo: s.name })));
     const origins = originsOf(db, states);
+    const configured = new Set((await this.repos.list()).map((r) => r.name));
     const offers: Record<string, Versioned[]> = {};
     for (const p of Object.values(db.packages)) {
       const origin = origins.get(p.name);
@@ -353,6 +354,13 @@ export class PackageManager {
       if (origin === undefined) {
         this.parts.hookOpts.warn(
           `${p.name}: no repository offers its installed version ${p.version}, so where it upgrades from is unknown; choose: bpkg install ${p.name} --from REPO`,
+        );
+        continue;
+      }
+      // Its repository removed (\`repo remove\`): it would be skipped without a word.
+      if (!configured.has(origin)) {
+        this.parts.hookOpts.warn(
+          `${p.name}: its repository ${origin} is not configured: not upgraded. Add it again (\`bpkg repo add ${origin} URL\`) or take it from another: \`bpkg install ${p.name} --from REPO\``,
         );
         continue;
       }

@@ -6,7 +6,7 @@ import { parseIndexFast } from './index-fast.js';
 import { judgeKeysFast } from './key-fast.js';
 import { readKeyFiles } from './keyring-cache.js';
 import { LOCAL_ORIGIN, localKeyDir } from './local-key-path.js';
-import { nodeFs, readJsonSync, semverGt } from './node-lazy.js';
+import { nodeFs, readJsonSync, repoConfigFiles, semverGt } from './node-lazy.js';
 import { readKey } from './sealed.js';
 import { judgedTables, keptRepositories } from './search-fast.js';
 import { verifyDetachedFast } from './sig-fast.js';
@@ -26,7 +26,8 @@ import { verifyDetachedFast } from './sig-fast.js';
  * explain, whenever that is not plain: any newer version anywhere (dependencies may hold it back),
  * a table missing, changed, made from another index or expired, a signer no longer bound to its
  * repository (judgedTables), an installed package whose origin is not recorded (the package
- * manager works it out, and warns when it cannot), a version that does not parse. A reader that
+ * manager works it out, and warns when it cannot) or is no configured repository (it warns that
+ * the package is not upgraded), a version that does not parse. A reader that
  * cannot check the tables' seals (not root) reads each repository's kept index, verified against its
  * signature, instead (verifiedOffers).
  */
@@ -56,7 +57,10 @@ function fromRepositories(paths: Layout): InstalledPackage[] | undefined {
   const installed = Object.values(db?.packages ?? {}).filter(
     (p) => p.origin !== 'file' && p.origin !== LOCAL_ORIGIN,
   );
-  return installed.some((p) => !p.origin) ? undefined : installed;
+  if (installed.some((p) => !p.origin)) return undefined;
+  // One from a repository no longer configured: the package manager says it is not upgraded.
+  const configured = new Set(repoConfigFiles(paths.reposDir).map((f) => f.slice(0, -'.json'.length)));
+  return installed.some((p) => !configured.has(p.origin)) ? undefined : installed;
 }
 
 /**
