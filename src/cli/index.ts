@@ -38,6 +38,8 @@ archive), 5 conflict (dependency, lock), 6 container engine unavailable,
 
 interface Split {
   globals: GlobalOptions;
+  /** --root was on the command line (not BLUEPRINT_ROOT): the commands hints name carry it. */
+  rootTyped: boolean;
   help: boolean;
   version: boolean;
   rest: string[];
@@ -57,6 +59,7 @@ export function splitGlobals(argv: string[], env: NodeJS.ProcessEnv): Split {
   };
   let help = false;
   let version = false;
+  let rootTyped = false;
   const rest: string[] = [];
   let seenCommand = false;
   for (let i = 0; i < argv.length; i++) {
@@ -69,8 +72,11 @@ export function splitGlobals(argv: string[], env: NodeJS.ProcessEnv): Split {
       const v = argv[++i];
       if (!v) throw new UsageError('--root needs a directory', ROOT_EXAMPLE);
       globals.root = v;
-    } else if (a.startsWith('--root=')) globals.root = a.slice(7);
-    else if (a === '--json') globals.json = true;
+      rootTyped = true;
+    } else if (a.startsWith('--root=')) {
+      globals.root = a.slice(7);
+      rootTyped = true;
+    } else if (a === '--json') globals.json = true;
     else if (a === '--yes' || a === '-y') globals.yes = true;
     else if (a === '--quiet' || a === '-q') globals.quiet = true;
     else if (a === '--no-color') globals.noColor = true;
@@ -83,7 +89,7 @@ export function splitGlobals(argv: string[], env: NodeJS.ProcessEnv): Split {
   }
   if (!globals.root) throw new UsageError('--root needs a directory', ROOT_EXAMPLE);
   globals.root = path.resolve(globals.root);
-  return { globals, help, version, rest };
+  return { globals, rootTyped, help, version, rest };
 }
 
 function topHelp(prog: string): string {
@@ -144,6 +150,12 @@ async function dispatch(
   return runSpec(ctx, spec, rest, prog, help);
 }
 
+/**
+ * A hint as shown: its commands on the box this command line names (present/root-in-hints.ts,
+ * loaded only for a root other than /).
+ */
+let shownHint = (hint: string) => hint;
+
 function reportError(ctx: Context | undefined, json: boolean, err: unknown, typed?: string[]): number {
   // The admin answered no: nothing changed, and they know it.
   if (err instanceof DeclinedError) return err.exitCode;
@@ -156,7 +168,7 @@ function reportError(ctx: Context | undefined, json: boolean, err: unknown, type
         ? new BlueprintError(
             `Permission denied: ${(err as NodeJS.ErrnoException).path ?? (err as Error).message}`,
             'permission-denied',
-            `Run it as root: sudo ${typed.map((w) => (/^[\w./@%+=:,-]+$/.test(w) ? w : `'${w.replaceAll("'", "'\\''")}'`)).join(' ')}`,
+            `Run it as root: \`sudo ${typed.map((w) => (/^[\w./@%+=:,-]+$/.test(w) ? w : `'${w.replaceAll("'", "'\\''")}'`)).join(' ')}\``,
             ExitCode.storage,
           )
         : new BlueprintError(
@@ -166,13 +178,18 @@ function reportError(ctx: Context | undefined, json: boolean, err: unknown, type
             'internal',
             'This is a bug in blueprint; please report it with the command you ran.',
           );
-  if (json) writeOut(`${escapeJson(JSON.stringify({ error: e.toJSON() }, null, 2))}\n`);
+  // Its commands on the box this command line names (present/root-in-hints.ts).
+  const hint = e.hint && shownHint(e.hint);
+  if (json)
+    writeOut(
+      `${escapeJson(JSON.stringify({ error: { ...e.toJSON(), ...(hint ? { hint } : {}) } }, null, 2))}\n`,
+    );
   const color = ctx?.color ?? false;
   // Messages quote untrusted text (a hostile index's keys, a server's answer, a file's name):
   // escaped, their further lines indented.
   process.stderr.write(`${color ? '\x1b[31merror:\x1b[0m' : 'error:'} ${errorBlock(e.message)}\n`);
-  if (e.hint)
-    process.stderr.write(`${color ? '\x1b[2m' : ''}hint: ${errorBlock(e.hint)}${color ? '\x1b[0m' : ''}\n`);
+  if (hint)
+    process.stderr.write(`${color ? '\x1b[2m' : ''}hint: ${errorBlock(hint)}${color ? '\x1b[0m' : ''}\n`);
   if (e.code === 'internal' && process.env.BLUEPRINT_DEBUG) process.stderr.write(`${(err as Error).stack}\n`);
   return e.exitCode;
 }
@@ -182,6 +199,7 @@ export async function runCli(argv: string[], argv0: string): Promise<number> {
   // bpkg-arm64: the link beside a cross-built dist/blueprint-arm64 (scripts/build-arch.mjs).
   const asBpkg = /^bpkg(-arm64)?$/.test(path.basename(argv0));
   const prog = asBpkg ? 'bpkg' : 'blueprint';
+  shownHint = (hint) => hint;
   let split: Split;
   try {
     split = splitGlobals(argv, process.env);
@@ -200,6 +218,9 @@ export async function runCli(argv: string[], argv0: string): Promise<number> {
     );
     return ExitCode.ok;
   }
+  const hints = globals.root === '/' ? undefined : await import('../present/root-in-hints.js');
+  hints?.carryRoot({ root: globals.root, typed: split.rootTyped });
+  if (hints) shownHint = hints.shownHint;
 
   // Made when a command asks for its signal or a signal arrives: AbortController's first use loads
   // Node's event target modules, a tenth of what `--json version` does beyond `node -e 0`.
@@ -295,6 +316,8 @@ export async function runCli(argv: string[], argv0: string): Promise<number> {
       ? ExitCode.terminated
       : code;
   } finally {
+    // Run again in the same process (tests): the next command line says its own root.
+    hints?.carryRoot(undefined);
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     process.off('SIGHUP', onHangup);

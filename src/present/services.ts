@@ -9,6 +9,7 @@ import type {
 import { parseNetDev } from '../core/services/inspect.js';
 import { escapeLine } from './escape.js';
 import { ratingLines, ratingShort } from './rating.js';
+import { shownHint } from './root-in-hints.js';
 import { bytes, shortDuration } from './units.js';
 
 const mib = (n: number | undefined) => bytes(n, '?');
@@ -159,7 +160,7 @@ export function statusTable(rows: ServiceStatus[], damaged: DamagedService[] = [
     .map(([name, text]) => `${name}: ${text}`);
   const broken = damaged.map(
     (d) =>
-      `${escapeLine(d.name)}: ${escapeLine(d.error.message)}${d.error.hint ? `\n  hint: ${escapeLine(d.error.hint)}` : ''}`,
+      `${escapeLine(d.name)}: ${escapeLine(d.error.message)}${d.error.hint ? `\n  hint: ${escapeLine(shownHint(d.error.hint))}` : ''}`,
   );
   return [table(rows, damaged), ...[served, broken].filter((l) => l.length).map((l) => l.join('\n'))].join(
     '\n\n',

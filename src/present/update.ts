@@ -1,6 +1,7 @@
 /** Human text for `blueprint system status|update|rollback` (A/B system updates, issue 21). */
 import type { InstallResult, SlotStatus, SystemReport, SystemStatus } from '../app/index.js';
 import { escapeLine } from './escape.js';
+import { shownHint } from './root-in-hints.js';
 
 const show = (v: string | null | undefined): string => (v ? escapeLine(v) : '-');
 
@@ -20,7 +21,7 @@ export function formatSystemReport(r: SystemReport): string {
   return [
     `System version ${r.version ? escapeLine(r.version) : 'unknown'}`,
     `Update slots: unavailable (${escapeLine(why.message)})`,
-    ...(why.hint ? [`hint: ${escapeLine(why.hint)}`] : []),
+    ...(why.hint ? [`hint: ${escapeLine(shownHint(why.hint))}`] : []),
   ].join('\n');
 }
 

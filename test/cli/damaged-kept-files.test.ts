@@ -60,7 +60,7 @@ describe('the transaction journal damaged', () => {
       const journal = path.join(pkgState(root), 'journal.json');
       writeFileSync(journal, text);
       for (const argv of [['list'], ['install', 'good'], ['recover']])
-        judge(await bpkg(root, argv), journal, /hint: .*bpkg verify/);
+        judge(await bpkg(root, argv), journal, /hint: .*bpkg --root \S+ verify/);
       const json = await bpkg(root, ['--json', 'list']);
       expect(JSON.parse(json.stdout).error).toMatchObject({ code: 'damaged-file' });
       // The hint works: moved aside, the box is as the database says.
@@ -85,7 +85,7 @@ describe('a repository’s meta.json damaged', () => {
         ['info', 'good'],
         ['install', 'good'],
       ])
-        judge(await bpkg(root, argv), meta, /hint: .*bpkg update/);
+        judge(await bpkg(root, argv), meta, /hint: .*bpkg --root \S+ update/);
       const u = await bpkg(root, ['update']);
       expect(u.code).not.toBe(0);
       expect(`${u.stdout}${u.stderr}`).toContain(`${meta} is damaged`);
@@ -162,7 +162,7 @@ describe('setup’s network choices damaged', () => {
         0,
       );
       const r = await bpkg(root, ['repo', 'add', 'main', 'https://example.org/r', '--key', key.fingerprint]);
-      judge(r, file, /hint: .*blueprint apply/);
+      judge(r, file, /hint: .*blueprint --root \S+ apply/);
       expect(readFileSync(file, 'utf8')).toBe(text);
     },
   );

@@ -23,7 +23,7 @@ describe('a second dashboard on the same box', () => {
     expect(r.code, r.stderr).toBe(5);
     expect(r.stderr).toContain('error: a dashboard is already running on');
     expect(r.stderr).toContain(
-      'hint: Use it: `blueprint dashboard url` prints a login link to it. Or stop it first (`systemctl stop blueprint-web`, or Ctrl-C where it was started).',
+      `hint: Use it: \`blueprint --root ${root} dashboard url\` prints a login link to it. Or stop it first (\`systemctl stop blueprint-web\`, or Ctrl-C where it was started).`,
     );
     const j = await run(['--root', root, '--json', 'dashboard', '--no-token']);
     expect(j.code).toBe(5);

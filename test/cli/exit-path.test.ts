@@ -67,7 +67,7 @@ describe('the way out of the executable', () => {
     expect(missing.status).toBe(3);
     expect(JSON.parse(missing.stdout.toString()).error.code).toBe('not-found');
     expect(missing.stderr.toString()).toContain(
-      'hint: No repository is configured: add one with `bpkg repo add NAME URL`',
+      `hint: No repository is configured: add one with \`bpkg --root ${root} repo add NAME URL\``,
     );
   });
 });

@@ -45,7 +45,9 @@ describe('a damaged service registration', () => {
       expect(r.err).toContain(
         `error: The service registration of hello is damaged (${root}/var/lib/blueprint/services/hello/1.0.0.json`,
       );
-      expect(r.err).toContain('hint: Install the module again: `bpkg install hello --reinstall`');
+      expect(r.err).toContain(
+        `hint: Install the module again: \`bpkg --root ${root} install hello --reinstall\``,
+      );
       expect(r.err).not.toMatch(/bug in blueprint/);
     }
     const json = await runCliHere(['--root', root, '--json', 'service', 'inspect', 'hello']);
@@ -80,7 +82,9 @@ describe('a registration whose image is gone from the engine', () => {
     expect(s.err).toMatch(
       /error: hello cannot start: its image sha256:a{12}\S* is not in the container engine/,
     );
-    expect(s.err).toContain('hint: Install the module again: `bpkg install hello --reinstall`');
+    expect(s.err).toContain(
+      `hint: Install the module again: \`bpkg --root ${root} install hello --reinstall\``,
+    );
   });
 });
 

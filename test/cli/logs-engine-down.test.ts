@@ -41,7 +41,7 @@ describe('service logs with the engine down', () => {
       expect(r.err).toMatch(/^error: .*container engine is not running/m);
       expect(r.err).toMatch(/^hint: .*/m);
       expect(r.err).toMatch(
-        /hint: .*`blueprint service logs rag` \(without --follow\) shows the lines kept on disk/,
+        /hint: .*`blueprint --root \S+ service logs rag` \(without --follow\) shows the lines kept on disk/,
       );
       expect(r.err).not.toMatch(/\n\s+at /); // no stack
     }

@@ -47,7 +47,7 @@ describe('model rm', () => {
     const none = await run(['--root', root, '--yes', 'model', 'rm', 'tiny']);
     expect(none.code).toBe(3);
     expect(none.stderr).toContain('No model named tiny is installed');
-    expect(none.stderr).toContain('blueprint model list');
+    expect(none.stderr).toContain(`blueprint --root ${root} model list`);
 
     const help = await run(['model', 'rm', '--help']);
     expect(help.code).toBe(0);

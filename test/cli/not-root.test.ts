@@ -15,12 +15,15 @@ import { blueprintExe, GOOD, signedRepo, tempDir, trustingRoot } from '../helper
  */
 const asRoot = process.getuid?.() === 0;
 
-function asNobody(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function asNobody(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(blueprintExe, args, {
       uid: 65534,
       gid: 65534,
-      env: { PATH: '/usr/bin:/bin', HOME: '/tmp' },
+      env: { PATH: '/usr/bin:/bin', HOME: '/tmp', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
@@ -54,8 +57,15 @@ describe.skipIf(!asRoot)('without root', () => {
       expect(r.stderr).toContain(
         `error: Permission denied: ${path.join(root, 'var/lib/blueprint/services')}`,
       );
-      expect(r.stderr).toContain(`hint: Run it as root: sudo blueprint --root ${root} ${args.join(' ')}`);
+      expect(r.stderr).toContain(`hint: Run it as root: \`sudo blueprint --root ${root} ${args.join(' ')}\``);
     }
+    // The command as typed already names its box: repeated once, in the spelling typed
+    // (present/root-in-hints.ts adds a --root to a hint's commands that have none).
+    const eq = await asNobody([`--root=${root}`, 'service', 'list']);
+    expect(eq.stderr).toContain(`hint: Run it as root: \`sudo blueprint --root=${root} service list\`\n`);
+    // A box the environment named: sudo drops BLUEPRINT_ROOT, so the command names it.
+    const env = await asNobody(['service', 'list'], { BLUEPRINT_ROOT: root });
+    expect(env.stderr).toContain(`hint: Run it as root: \`sudo blueprint --root ${root} service list\`\n`);
     // service status NAME answers in LSB codes: unreadable is none of them (not 4, not installed).
     const one = await asNobody(['--root', root, 'service', 'status', 'rag']);
     expect(one.code).toBe(7);
@@ -76,6 +86,6 @@ describe.skipIf(!asRoot)('without root', () => {
     expect(r.stderr).not.toContain('This is a bug');
     expect(r.code).toBe(7);
     expect(r.stderr).toMatch(/^error: Permission denied: /m);
-    expect(r.stderr).toContain(`hint: Run it as root: sudo blueprint --root ${root} pkg install good`);
+    expect(r.stderr).toContain(`hint: Run it as root: \`sudo blueprint --root ${root} pkg install good\``);
   });
 });

@@ -26,7 +26,9 @@ describe('service list with a damaged registration', () => {
       expect(r.stdout).toMatch(/^u5damaged\s+\?\s+registration damaged \(see below\)/m);
       expect(r.stdout).toMatch(/^u5fine\s+1\.0\.0\s+not created/m);
       expect(r.stdout).toContain(`u5damaged: The service registration of u5damaged is damaged (${f}`);
-      expect(r.stdout).toContain('hint: Install the module again: `bpkg install u5damaged --reinstall`');
+      expect(r.stdout).toContain(
+        `hint: Install the module again: \`bpkg --root ${root} install u5damaged --reinstall\``,
+      );
     }
     const json = await run(['--root', root, '--json', 'service', 'list']);
     expect(json.code).toBe(7);

@@ -25,8 +25,8 @@ describe('a service command naming an installed package that has no service', ()
       const r = await run(['--root', root, 'service', cmd, 'hello-data']);
       expect(r.code, `${cmd}: ${r.stderr}`).toBe(code);
       expect(r.stderr).toContain('error: hello-data is installed, but it is a package without a service');
-      expect(r.stderr).not.toContain('bpkg install hello-data');
-      expect(r.stderr).toContain('`blueprint service list` shows the installed services');
+      expect(r.stderr).not.toMatch(/bpkg (--root \S+ )?install hello-data/);
+      expect(r.stderr).toContain(`\`blueprint --root ${root} service list\` shows the installed services`);
       const json = await run(['--root', root, '--json', 'service', cmd, 'hello-data']);
       expect(json.code).toBe(code);
       expect(JSON.parse(json.stdout).error).toMatchObject({ code: 'not-found' });
@@ -36,6 +36,6 @@ describe('a service command naming an installed package that has no service', ()
     const other = await run(['--root', root, 'service', 'start', 'hello']);
     expect(other.code).toBe(3);
     expect(other.stderr).toContain('error: No installed module named hello has a service');
-    expect(other.stderr).toContain('hint: Install it with `bpkg install hello`');
+    expect(other.stderr).toContain(`hint: Install it with \`bpkg --root ${root} install hello\``);
   });
 });

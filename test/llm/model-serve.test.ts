@@ -96,7 +96,7 @@ describe('llm serves the model-NAME packages installed (real Podman)', () => {
     const r = await cli('service', 'start', name);
     expect(r.code).not.toBe(0);
     expect(r.stderr).toMatch(/no package matching model-\*/);
-    expect(r.stderr).toMatch(/bpkg install model-/);
+    expect(r.stderr).toContain(`bpkg --root ${root} install model-`);
   });
 
   it('serves model-tiny-llama: healthy, listed, answers the openai client, mounted read-only', async () => {
@@ -221,6 +221,6 @@ describe('llm serves the model-NAME packages installed (real Podman)', () => {
     expect(state.Running).toBe(false);
     const again = await cli('service', 'start', name);
     expect(again.code).not.toBe(0);
-    expect(again.stderr).toMatch(/bpkg install model-/);
+    expect(again.stderr).toContain(`bpkg --root ${root} install model-`);
   });
 });

@@ -36,7 +36,7 @@ describe('bpkg install of a bundle folder', () => {
     );
     const keyFile = path.join(repoDir, 'keys', `${key.fingerprint.toLowerCase()}.pub.asc`);
     expect(r.stderr).toContain(
-      `hint: Read it as a repository: check the fingerprint ${fpr} with the publisher, then \`bpkg key add ${keyFile} --fingerprint ${fpr}\`, \`bpkg repo add usb ${repoDir} --key ${fpr}\`, \`bpkg update\` and \`bpkg install NAME\`.`,
+      `hint: Read it as a repository: check the fingerprint ${fpr} with the publisher, then \`bpkg --root ${root} key add ${keyFile} --fingerprint ${fpr}\`, \`bpkg --root ${root} repo add usb ${repoDir} --key ${fpr}\`, \`bpkg --root ${root} update\` and \`bpkg --root ${root} install NAME\`.`,
     );
     for (const step of [
       ['key', 'add', keyFile, '--fingerprint', fpr],
@@ -58,7 +58,7 @@ describe('bpkg install of a bundle folder', () => {
     expect(r.code, r.stderr).toBe(2);
     expect(r.stderr).toContain(`error: ${repoDir}/ is a package bundle (as \`bpkg bundle\` writes it)`);
     expect(r.stderr).toContain(
-      `hint: Read it as a repository: \`bpkg repo add usb ${repoDir} --key ${fpr}\`, \`bpkg update\` and \`bpkg install NAME\`.`,
+      `hint: Read it as a repository: \`bpkg --root ${root} repo add usb ${repoDir} --key ${fpr}\`, \`bpkg --root ${root} update\` and \`bpkg --root ${root} install NAME\`.`,
     );
   });
 
@@ -74,7 +74,9 @@ describe('bpkg install of a bundle folder', () => {
     expect(r.stderr).toContain(
       `error: ${stick} holds its repository in ${repoDir}, not at its top (as \`bpkg bundle\` writes it)`,
     );
-    expect(r.stderr).toContain(`hint: Add that folder: \`bpkg repo add usb ${repoDir} --key ${fpr}\``);
+    expect(r.stderr).toContain(
+      `hint: Add that folder: \`bpkg --root ${root} repo add usb ${repoDir} --key ${fpr}\``,
+    );
     expect((await bpkg(root, ['repo', 'list', '--json'])).stdout.trim()).toBe('[]');
     const s = await bpkg(root, ['repo', 'add', 'usb', repoDir, '--key', fpr]);
     expect(s.code, s.stderr).toBe(0);

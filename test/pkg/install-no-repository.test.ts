@@ -8,7 +8,9 @@
 import { describe, expect, it } from 'vitest';
 import { bpkg, signedRepo, tempDir } from '../helpers/pkg.js';
 
-const ADD = 'No repository is configured: add one with `bpkg repo add NAME URL`, then run `bpkg update`.';
+/** The commands a hint names carry the --root typed (test/cli/hint-root). */
+const ADD = (root: string) =>
+  `No repository is configured: add one with \`bpkg --root ${root} repo add NAME URL\`, then run \`bpkg --root ${root} update\`.`;
 
 describe('bpkg install on a box with no repository', () => {
   it('says to add a repository, for install and info', async () => {
@@ -16,12 +18,12 @@ describe('bpkg install on a box with no repository', () => {
     const r = await bpkg(root, ['--yes', 'install', 'llm']);
     expect(r.code).toBe(3);
     expect(r.stderr).toContain('error: No package llm in the verified indexes');
-    expect(r.stderr).toContain(`hint: ${ADD}`);
+    expect(r.stderr).toContain(`hint: ${ADD(root)}`);
     const json = await bpkg(root, ['--json', '--yes', 'install', 'llm']);
-    expect(JSON.parse(json.stdout).error.hint).toBe(ADD);
+    expect(JSON.parse(json.stdout).error.hint).toBe(ADD(root));
     const info = await bpkg(root, ['info', 'llm']);
     expect(info.code).toBe(3);
-    expect(info.stderr).toContain(`hint: ${ADD}`);
+    expect(info.stderr).toContain(`hint: ${ADD(root)}`);
     expect(JSON.parse((await bpkg(root, ['--json', 'list'])).stdout)).toEqual([]);
   });
 
@@ -34,7 +36,9 @@ describe('bpkg install on a box with no repository', () => {
     await pm.repos.add('main', repo);
     const r = await bpkg(root, ['--yes', 'install', 'hello-data']);
     expect(r.code).toBe(3);
-    expect(r.stderr).toContain('hint: Run `bpkg update`, or check the name with `bpkg search`.');
+    expect(r.stderr).toContain(
+      `hint: Run \`bpkg --root ${root} update\`, or check the name with \`bpkg --root ${root} search\`.`,
+    );
     expect(r.stderr).not.toContain('No repository is configured');
   });
 });

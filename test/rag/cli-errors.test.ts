@@ -67,10 +67,11 @@ afterAll(() => server?.close());
 
 describe('blueprint rag: when the module cannot answer', () => {
   it('not installed: exit 3, naming the install command', async () => {
-    const r = await run(['--root', tempDir('bp-rag-none-'), 'rag', 'list']);
+    const none = tempDir('bp-rag-none-');
+    const r = await run(['--root', none, 'rag', 'list']);
     expect(r.code).toBe(3);
     expect(r.stderr).toContain('No installed module named rag');
-    expect(r.stderr).toContain('bpkg install');
+    expect(r.stderr).toContain(`bpkg --root ${none} install`);
   });
 
   it('installed but not running: exit 1, saying how to start it', async () => {
@@ -87,7 +88,7 @@ describe('blueprint rag: when the module cannot answer', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('rag: upstream embeddings unavailable\\x1b[2J');
     expect(r.stderr).not.toContain(ESC);
-    expect(r.stderr).toContain('blueprint service status');
+    expect(r.stderr).toContain(`blueprint --root ${root} service status`);
   });
 
   it('remove of an unknown id: exit 3, and where the ids are', async () => {
@@ -96,7 +97,9 @@ describe('blueprint rag: when the module cannot answer', () => {
     expect(r.code).toBe(3);
     expect(r.stderr).toContain('error: rag: no document nope');
     // It said no more: every error says what to do next (README).
-    expect(r.stderr).toContain('hint: `blueprint rag list` shows the documents and their ids');
+    expect(r.stderr).toContain(
+      `hint: \`blueprint --root ${root} rag list\` shows the documents and their ids`,
+    );
     // (then the list, for ids that begin with it: test below)
     expect(seen.at(-2)).toMatchObject({ method: 'DELETE', url: '/v1/documents/nope' });
   });
@@ -118,17 +121,19 @@ describe('blueprint rag: when the module cannot answer', () => {
     expect(one.code).toBe(3);
     expect(one.stderr).toContain('error: rag: no document ccdda47c\n');
     expect(one.stderr).toContain(
-      'hint: Ids are given whole: did you mean `blueprint rag remove ccdda47c-a68d-4b93-af82-064cee83d25d` (docs/manual.md)?',
+      `hint: Ids are given whole: did you mean \`blueprint --root ${root} rag remove ccdda47c-a68d-4b93-af82-064cee83d25d\` (docs/manual.md)?`,
     );
     expect(one.stderr).not.toContain('no route');
     const two = await rag('remove', 'c011c60c');
     expect(two.code).toBe(3);
     expect(two.stderr).toContain(
-      'hint: Ids are given whole: 2 documents have ids that begin c011c60c; `blueprint rag list` shows them.',
+      `hint: Ids are given whole: 2 documents have ids that begin c011c60c; \`blueprint --root ${root} rag list\` shows them.`,
     );
     const none = await rag('remove', 'ffff');
     expect(none.stderr).toContain('error: rag: no document ffff');
-    expect(none.stderr).toContain('hint: `blueprint rag list` shows the documents and their ids');
+    expect(none.stderr).toContain(
+      `hint: \`blueprint --root ${root} rag list\` shows the documents and their ids`,
+    );
   });
 });
 

@@ -15,9 +15,9 @@ describe('a module that is not installed', () => {
     const root = tempDir('bp-not-installed-');
     const r = await run(['--root', root, ...argv]);
     expect(r.code, r.stderr).toBe(3);
-    expect(r.stderr).toContain(`\`bpkg install ${name}\``);
+    expect(r.stderr).toContain(`\`bpkg --root ${root} install ${name}\``);
     expect(r.stderr).not.toContain('NAME');
     const json = await run(['--root', root, '--json', ...argv]);
-    expect(JSON.parse(json.stdout).error.hint).toContain(`bpkg install ${name}`);
+    expect(JSON.parse(json.stdout).error.hint).toContain(`bpkg --root ${root} install ${name}`);
   });
 });

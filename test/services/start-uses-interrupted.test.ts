@@ -51,7 +51,7 @@ describe('service start interrupted while a used module starts', () => {
     expect(r.code, r.stderr).toBe(130);
     expect(r.stderr).toContain(`${a} was started and is left running`);
     expect(r.stderr).toContain(`${c} was not started`);
-    expect(r.stderr).toContain(`blueprint service start ${c}`);
+    expect(r.stderr).toContain(`blueprint --root ${setup.box.root} service start ${c}`);
     expect(r.stderr).not.toMatch(/Nothing was changed/);
     expect(await state(a)).toBe('running');
     // Nothing of c is half-made: no container (it is created only after what it uses is up).
@@ -65,7 +65,7 @@ describe('service start interrupted while a used module starts', () => {
     const doc = JSON.parse(r.stdout) as { error: { code: string; message: string; hint: string } };
     expect(doc.error.code).toBe('interrupted');
     expect(`${doc.error.message} ${doc.error.hint}`).toContain(`${c} was not started`);
-    expect(doc.error.hint).toContain(`blueprint service stop ${a}`);
+    expect(doc.error.hint).toContain(`blueprint --root ${setup.box.root} service stop ${a}`);
     expect(await state(c)).toBe('absent');
   }, 120_000);
 });

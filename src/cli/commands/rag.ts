@@ -14,6 +14,7 @@
 import { type IngestResult, type RagSource, UsageError } from '../../app/index.js';
 import { escapeText } from '../../present/escape.js';
 import { documentsTable, ingestLine, ingestSummary, sourcesText } from '../../present/rag.js';
+import { shownHint } from '../../present/root-in-hints.js';
 import { bytes } from '../../present/units.js';
 import { cliBox } from '../box.js';
 import {
@@ -97,7 +98,7 @@ Example: blueprint rag ingest ~/manuals notes.md --collection support`,
           if (ctx.json) return;
           if (r.status === 'failed') {
             ctx.stderr.write(`${escapeText(`error: ${ingestLine(r)}`)}\n`);
-            if (r.error.hint) ctx.stderr.write(`${escapeText(`hint: ${r.error.hint}`)}\n`);
+            if (r.error.hint) ctx.stderr.write(`${escapeText(`hint: ${shownHint(r.error.hint)}`)}\n`);
           } else if (!ctx.quiet) ctx.stdout.write(`${escapeText(ingestLine(r))}\n`);
         },
       })
