@@ -237,9 +237,10 @@ export function Setup(props: ScreenProps) {
       {wasDone ? <Text dimColor={!plain}>This box is set up already: answers here update it.</Text> : null}
       <Text bold={!plain}>{`Step ${number} of ${total}: ${s.title}`}</Text>
       <Text>{s.prompt(draft)}</Text>
+      {/* Notes quote a key file's user IDs (a USB stick's): shown escaped, as errors below. */}
       {(s.notes?.(draft, env) ?? []).map((n) => (
         <Text key={n} dimColor={!plain}>
-          {n}
+          {escapeLine(n)}
         </Text>
       ))}
       {s.id === 'key' && draft.keyFingerprint ? (
@@ -284,7 +285,7 @@ export function Setup(props: ScreenProps) {
         )}
       </Box>
       {checking ? <Text>Checking...</Text> : null}
-      {error ? <Text color={plain ? undefined : 'red'}>{`! ${error}`}</Text> : null}
+      {error ? <Text color={plain ? undefined : 'red'}>{`! ${escapeLine(error)}`}</Text> : null}
       {s.kind === 'checklist' ? null : (
         <Text dimColor={!plain}>{'Enter accept  Esc previous step  Ctrl-U clear'}</Text>
       )}
