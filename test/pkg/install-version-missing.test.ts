@@ -26,7 +26,7 @@ describe('bpkg install NAME@VERSION the indexes do not have', () => {
         `error: No version of hello matches ${version}; available: 1.0.0, 1.2.0`,
       );
       expect(r.stderr, typed).toContain(
-        `hint: Install one of those (bpkg install hello@1.2.0), or see \`bpkg --root ${root} info hello\`.`,
+        `hint: Install one of those (\`bpkg --root ${root} install hello@1.2.0\`), or see \`bpkg --root ${root} info hello\`.`,
       );
       const json = JSON.parse((await bpkg(root, ['--json', '--yes', 'install', typed])).stdout);
       expect(json.error.code, typed).toBe('version-not-found');

@@ -195,7 +195,7 @@ describe('command line surface', () => {
     expect(r.code).toBe(3);
     expect(JSON.parse(r.stdout).error).toMatchObject({
       code: 'not-found',
-      hint: expect.stringContaining('bpkg repo add'),
+      hint: expect.stringMatching(/`bpkg (--root \S+ )?repo add NAME URL/),
     });
   });
 });

@@ -316,7 +316,7 @@ export class PackageManager {
             throw new ConflictError(
               `${n} is needed by ${deps.join(', ')}`,
               'has-dependents',
-              `Remove ${deps.join(', ')} too, or pass --force to break them.`,
+              `Remove ${deps.join(', ')} too (\`bpkg remove ${[...names, ...deps].join(' ')}\`), or pass --force to break them.`,
             );
         }
       const next = structuredClone(db);

@@ -155,7 +155,7 @@ export function resolve(
       if (!by && !any.some((c) => satisfies(c.entry.version, range, { includePrerelease: true })))
         throw new NotFoundError(
           `No version of ${name} matches ${range}; available: ${versions.join(', ')}`,
-          `Install one of those (bpkg install ${name}@${versions.at(-1)}), or see \`bpkg info ${name}\`.`,
+          `Install one of those (\`bpkg install ${name}@${versions.at(-1)}\`), or see \`bpkg info ${name}\`.`,
           'version-not-found',
         );
       throw new ConflictError(

@@ -22,7 +22,7 @@ export async function rollbackLocked(p: ManagerParts, names: string[]): Promise<
     if (!pkg.previous)
       throw new NotFoundError(
         `${name} has no previous version to roll back to`,
-        'Only upgraded packages can roll back.',
+        `Only an upgraded package keeps a version to roll back to. For an older one a repository offers: \`bpkg info ${name}\` lists them, \`bpkg install ${name}@VERSION\` installs it.`,
         'no-previous',
       );
     const report = await verifyVersion(p, name, pkg.previous);

@@ -19,7 +19,10 @@ export async function updateAll(
 ): Promise<UpdateOutcome[]> {
   const list = await repos.list();
   if (list.length === 0)
-    throw new NotFoundError('No repositories configured', 'Add one: bpkg repo add NAME URL');
+    throw new NotFoundError(
+      'No repositories configured',
+      'Add one (`bpkg repo add NAME URL --key FPR`, its key trusted first with `bpkg key add FILE --fingerprint FPR`), then run `bpkg update`.',
+    );
   // Made now, inside the judged root: the keyring cache is only ever written into an existing
   // lists folder (keyring-cache.ts), so a first update keeps the keys it judged.
   await ensureDir(paths.listsDir).catch(() => {});
