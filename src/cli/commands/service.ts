@@ -34,6 +34,24 @@ async function reportStart(
   ctx.report(r, `${name} ${r.version} ${done}${r.healthy ? `, healthy after ${r.startToHealthyMs} ms` : ''}`);
 }
 
+/**
+ * Standard output for a command that runs until stopped (`logs -f`, `watch`): a reader that leaves
+ * (`| head`) meets EPIPE, which cli/out.ts drops; `gone` then stops the command, as `tail -f | head`
+ * ends, beside Ctrl-C's signal (`signal`), and what is left to write is dropped.
+ */
+function untilReaderGone(ctx: Context) {
+  const gone = new AbortController();
+  const write = (text: string | Buffer, done: (err?: Error | null) => void = () => {}) => {
+    if (gone.signal.aborted) return done();
+    ctx.stdout.write(text, (err?: Error | null) => {
+      if ((err as NodeJS.ErrnoException | null | undefined)?.code !== 'EPIPE') return done(err);
+      gone.abort();
+      done();
+    });
+  };
+  return { write, signal: AbortSignal.any([ctx.signal, gone.signal]) };
+}
+
 const watch: CommandSpec = {
   name: 'watch',
   summary: 'Restart crashed services with backoff, until stopped (blueprint-services.service on the box)',
@@ -58,10 +76,12 @@ Prints one line per event; with --json one JSON object per line. Ctrl-C or SIGTE
     );
     // Written as they come, past ctx.result: escaped here as it escapes. An error event quotes the
     // engine, which quotes the OCI runtime naming the module image's entrypoint (a package's text).
+    // A reader that leaves (`| head -1`) ends the watch after the look it is in: the services are
+    // left as they are, as by Ctrl-C; exit 0, as `service logs -f | head`.
+    const out = untilReaderGone(ctx);
     await cliBox(ctx).services.watch({
-      ...(ctx.signal ? { signal: ctx.signal } : {}),
-      onEvent: (e) =>
-        ctx.stdout.write(`${ctx.json ? escapeJson(JSON.stringify(e)) : escapeLine(eventText(e))}\n`),
+      signal: out.signal,
+      onEvent: (e) => out.write(`${ctx.json ? escapeJson(JSON.stringify(e)) : escapeLine(eventText(e))}\n`),
     });
   },
 };
@@ -219,16 +239,7 @@ read from there (with a warning); --follow needs the engine (exit 6 without it).
     const n = tail === undefined ? {} : { tail: Number(tail) };
     // A reader that leaves (`service logs NAME | head`): the rest is dropped and following stops,
     // as `tail -f | head` ends; its EPIPE reached the escaping stream as its own error, a crash.
-    const gone = new AbortController();
-    const signal = AbortSignal.any([ctx.signal, gone.signal]);
-    const toStdout = (text: string | Buffer, done: (err?: Error | null) => void = () => {}) => {
-      if (gone.signal.aborted) return done();
-      ctx.stdout.write(text, (err?: Error | null) => {
-        if ((err as NodeJS.ErrnoException | null | undefined)?.code !== 'EPIPE') return done(err);
-        gone.abort();
-        done();
-      });
-    };
+    const { write: toStdout, signal } = untilReaderGone(ctx);
     if (ctx.json && optBool(parsed, 'follow')) {
       // As `service watch --json`: one JSON object a line, as the lines come ({time, line}).
       await services.followLogs(
