@@ -11,6 +11,7 @@ export {
   DeclinedError,
   ExitCode,
   InterruptedError,
+  isPermissionDenied,
   UsageError,
 } from '../core/errors.js';
 export { endNow } from '../core/system/exit-cleanup.js';

@@ -11,7 +11,7 @@
  */
 import { type IncomingMessage, request } from 'node:http';
 import path from 'node:path';
-import { BlueprintError, InterruptedError, NotFoundError } from '../core/errors.js';
+import { BlueprintError, InterruptedError, isPermissionDenied, NotFoundError } from '../core/errors.js';
 import { layout } from '../core/system/paths.js';
 
 /** A JSON answer larger than this is refused (a document list of ~100k entries fits). */
@@ -245,7 +245,7 @@ function connectError(name: string, socket: string, err: unknown): BlueprintErro
       'module-not-running',
       `Start it: blueprint service start ${name}`,
     );
-  if (code === 'EACCES' || code === 'EPERM')
+  if (isPermissionDenied(err))
     return new BlueprintError(
       `Cannot connect to ${socket}: permission denied`,
       'module-not-permitted',

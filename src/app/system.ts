@@ -9,7 +9,7 @@ import type { DamagedService } from './services.js';
 
 export type { OutboundAudit, OutboundFlow } from '../core/system/egress-audit.js';
 
-import { NotFoundError } from '../core/errors.js';
+import { isPermissionDenied, NotFoundError } from '../core/errors.js';
 import type { ExposureAudit, Listener } from '../core/system/exposure.js';
 import type { HostFacts } from '../core/system/host.js';
 import { VERSION } from '../core/version.js';
@@ -148,10 +148,9 @@ export async function boxStatus(ctx: BoxContext): Promise<BoxStatus> {
       .listAll()
       .catch((err: NodeJS.ErrnoException) => ({
         // Run without root (the registrations' folder is root's): why, not the errno's words.
-        error:
-          err.code === 'EACCES' || err.code === 'EPERM'
-            ? `permission denied: ${err.path ?? 'the service registrations'}; run it as root`
-            : err.message,
+        error: isPermissionDenied(err)
+          ? `permission denied: ${err.path ?? 'the service registrations'}; run it as root`
+          : err.message,
       })),
     access(ctx.paths.setupMarker).then(
       () => true,

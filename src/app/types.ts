@@ -9,6 +9,7 @@ export {
   ExitCode,
   type ExitCodeValue,
   InterruptedError,
+  isPermissionDenied,
   NotFoundError,
   UsageError,
   VerificationError,

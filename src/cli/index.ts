@@ -5,6 +5,7 @@ import {
   ExitCode,
   endNow,
   InterruptedError,
+  isPermissionDenied,
   UsageError,
   VERSION,
 } from '../app/base.js';
@@ -159,12 +160,11 @@ let shownHint = (hint: string) => hint;
 function reportError(ctx: Context | undefined, json: boolean, err: unknown, typed?: string[]): number {
   // The admin answered no: nothing changed, and they know it.
   if (err instanceof DeclinedError) return err.exitCode;
-  const code = (err as NodeJS.ErrnoException | undefined)?.code;
   const e =
     err instanceof BlueprintError
       ? err
       : // A file of root's read without root (an admin who forgot sudo): not a bug, and said how.
-        (code === 'EACCES' || code === 'EPERM') && typed
+        isPermissionDenied(err) && typed
         ? new BlueprintError(
             `Permission denied: ${(err as NodeJS.ErrnoException).path ?? (err as Error).message}`,
             'permission-denied',

@@ -1,4 +1,4 @@
-import { NotFoundError, UsageError } from '../app/index.js';
+import { isPermissionDenied, NotFoundError, UsageError } from '../app/index.js';
 
 /** A key file is a few KB; setup's key files are held to the same bound (MAX_SETUP_FILE). */
 const MAX_NAMED_FILE = 1024 * 1024;
@@ -63,7 +63,7 @@ function unreadable(file: string, err: NodeJS.ErrnoException, hint: string) {
   const why =
     code === 'EISDIR'
       ? 'a folder, not a file'
-      : code === 'EACCES' || code === 'EPERM'
+      : isPermissionDenied(err)
         ? 'permission denied'
         : (code ?? err.message);
   return new UsageError(`Cannot read ${file}: ${why}`, hint);

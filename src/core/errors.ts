@@ -87,6 +87,15 @@ export class DeclinedError extends BlueprintError {
   }
 }
 
+/**
+ * Node's "permission denied" (EACCES, or EPERM), from the file system or a socket: an admin who
+ * forgot sudo meets it on root's folders (0700). Front ends word it (run it as root), not errno.
+ */
+export function isPermissionDenied(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException | null | undefined)?.code;
+  return code === 'EACCES' || code === 'EPERM';
+}
+
 /** Turns ENOSPC/EACCES/EROFS from the file system into errors a user can act on. */
 export function storageErrorFrom(err: unknown, what: string): BlueprintError {
   if (err instanceof BlueprintError) return err;

@@ -11,6 +11,7 @@ import {
   type EncryptionTarget,
   type ExposureAudit,
   type HostFacts,
+  isPermissionDenied,
   type ModuleOps,
   type OutboundApprovals,
   type OutboundAudit,
@@ -127,7 +128,7 @@ const failed = (err: unknown) => {
   const e = err as NodeJS.ErrnoException;
   // Started without root (the SSH login hook runs it as the admin): root's folders are not readable.
   const reason =
-    (e?.code === 'EACCES' || e?.code === 'EPERM') && !(err instanceof BlueprintError)
+    isPermissionDenied(err) && !(err instanceof BlueprintError)
       ? `permission denied: ${e.path ?? e.message}; the console needs root: sudo blueprint`
       : reasonOf(err);
   return { available: false, reason } as const;

@@ -1,4 +1,11 @@
-import { BlueprintError, ConflictError, ExitCode, NotFoundError, UsageError } from '../../app/index.js';
+import {
+  BlueprintError,
+  ConflictError,
+  ExitCode,
+  isPermissionDenied,
+  NotFoundError,
+  UsageError,
+} from '../../app/index.js';
 import { type CommandSpec, optBool, optString } from '../command.js';
 
 /**
@@ -53,7 +60,7 @@ runs it (off by default; setup --dashboard or apply's dashboard: { enabled: true
           'Start it: `systemctl start blueprint-web` (or run `blueprint dashboard`).',
         );
       const url = await web.loginUrl(tokenDir, port).catch((err: NodeJS.ErrnoException) => {
-        if (err.code === 'EACCES' || err.code === 'EPERM')
+        if (isPermissionDenied(err))
           throw new UsageError(
             `Cannot write a login token in ${tokenDir}`,
             'Run it as root: `sudo blueprint dashboard url`.',
