@@ -3,7 +3,8 @@
  * and `bpkg upgrade` then said 'Everything is up to date.' whatever main now offered: a package
  * whose repository is gone is never upgraded, and nothing said so. Now repo remove names the
  * packages that came from it and what keeps them upgrading, and upgrade (and its --dry-run) warns
- * of each package it cannot upgrade because its repository is not configured. The real executable.
+ * of each package it cannot upgrade because its repository is not configured, and info says it of
+ * the package. The real executable.
  */
 import { describe, expect, it } from 'vitest';
 import { bpkg, GOOD, publishSources, signedRepo, trustingRoot } from '../helpers/pkg.js';
@@ -26,6 +27,9 @@ describe('packages whose repository was removed', () => {
       expect(up.code, up.stderr).toBe(0);
       expect(up.stderr).toContain('good: its repository main is not configured: not upgraded');
     }
+    const info = await bpkg(root, ['info', 'good']);
+    expect(info.stdout).toContain('Upgrades from: main (not configured: not upgraded;');
+
     // A repository still there: nothing said.
     const other = await trustingRoot(key, repo);
     expect((await bpkg(other, ['--yes', 'install', 'good'])).code).toBe(0);

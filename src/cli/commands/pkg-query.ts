@@ -69,15 +69,21 @@ export const info: CommandSpec = {
   judgesEmptyArgs: true,
   async run(ctx, parsed) {
     const name = requirePositionals(parsed, 1, 'a package NAME', 'bpkg info')[0]!;
-    const r = await cliBox(ctx).packages.info(name);
+    const box = cliBox(ctx);
+    const r = await box.packages.info(name);
     const newest = r.available[0];
+    // An origin that is no repository any more (`repo remove`): upgrades skip the package.
+    const gone =
+      r.upgradesFrom !== undefined &&
+      !['file', 'local'].includes(r.upgradesFrom) &&
+      !(await box.repos.list()).some((x) => x.name === r.upgradesFrom);
     const lines = [
       `Package: ${r.name}`,
       `Installed: ${r.installed ? `${r.installed.version} (from ${r.installed.origin}, signed by ${showFingerprint(r.installed.signer)})` : 'no'}`,
       ...(r.installed?.previous ? [`Rollback to: ${r.installed.previous}`] : []),
       ...(r.installed
         ? [
-            `Upgrades from: ${r.upgradesFrom ?? `unknown (choose: bpkg install ${r.name} --from REPO)`}${r.upgradesFrom === 'file' ? ' (a local file: not upgraded from repositories)' : ''}`,
+            `Upgrades from: ${r.upgradesFrom ?? `unknown (choose: bpkg install ${r.name} --from REPO)`}${r.upgradesFrom === 'file' ? ' (a local file: not upgraded from repositories)' : ''}${gone ? ` (not configured: not upgraded; \`bpkg repo add ${r.upgradesFrom} URL\` adds it again, \`bpkg install ${r.name} --from REPO\` takes it from another)` : ''}`,
           ]
         : []),
       `Available: ${r.available.map((a) => `${a.version} (${a.repo})`).join(', ') || 'none'}`,
