@@ -1,3 +1,5 @@
+import { shownHint } from './root-in-hints.js';
+
 /**
  * An error as the reason a part of the box is "not available" in the console and the dashboard:
  * its message, then its hint (what to do next), as the CLI prints both. Without the hint a screen
@@ -7,7 +9,8 @@
 export function reasonOf(err: unknown): string {
   const e = err as { message?: unknown; hint?: unknown } | null | undefined;
   const message = typeof e?.message === 'string' ? e.message : String(err);
-  const hint = typeof e?.hint === 'string' ? e.hint.trim() : '';
+  // Its commands on the root this process acts on (`blueprint --root DIR tui`): root-in-hints.ts.
+  const hint = typeof e?.hint === 'string' ? shownHint(e.hint.trim()) : '';
   if (!hint) return message;
   return `${message.replace(/[\s.:;,]+$/, '')}. ${hint}`;
 }

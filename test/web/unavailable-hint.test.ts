@@ -35,3 +35,16 @@ it("the console's System screen says what to do when the box has no A/B slots", 
   expect(r.reason).toContain('RAUC cannot answer');
   expect(r.reason).toContain('scripts/build-image.sh --ab');
 });
+
+it('gives the commands in that hint the root the front end was started on', async () => {
+  const { carryRoot } = await import('../../src/present/root-in-hints.js');
+  const { reasonOf } = await import('../../src/present/reason.js');
+  const { BlueprintError } = await import('../../src/core/errors.js');
+  carryRoot({ root: '/mnt/my box', typed: true });
+  try {
+    const reason = reasonOf(new BlueprintError('no repository', 'x', 'Run `bpkg update` first.'));
+    expect(reason).toBe("no repository. Run `bpkg --root '/mnt/my box' update` first.");
+  } finally {
+    carryRoot(undefined);
+  }
+});
