@@ -4,6 +4,7 @@
  * (test/perf/start-path.test.ts), and a correct command line never needs these.
  */
 import { BlueprintError, ExitCode, UsageError } from '../app/base.js';
+import { nearNames } from '../present/near-names.js';
 import { type CommandSpec, isGroup, maxPositionals } from './command.js';
 import { topLevel } from './commands/index.js';
 
@@ -23,9 +24,7 @@ export function parseError(err: unknown, spec: CommandSpec, prog: string): Usage
   const bare = /Option '(-[^' ]*?),? ?(--[^' ]*)? <value>' argument missing/.exec((err as Error).message);
   // `--jsn`, `--max-token`: the option meant, when one alone of the command's or the global ones is near.
   const near = unknown?.startsWith('--')
-    ? [...Object.keys(spec.options ?? {}), ...GLOBAL_OPTIONS].filter(
-        (n) => distance(unknown.slice(2), n) <= (n.length > 4 ? 2 : 1),
-      )
+    ? nearNames(unknown.slice(2), [...Object.keys(spec.options ?? {}), ...GLOBAL_OPTIONS])
     : [];
   return new UsageError(
     unknown
@@ -65,24 +64,6 @@ const ALIASES: Record<string, string> = {
   stats: 'status',
 };
 
-/** Edits (insert, delete, change, swap two neighbours) from `a` to `b`. */
-function distance(a: string, b: string): number {
-  const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
-  for (let j = 1; j <= b.length; j++) d[0]![j] = j;
-  for (let i = 1; i <= a.length; i++)
-    for (let j = 1; j <= b.length; j++) {
-      const row = d[i]!;
-      row[j] = Math.min(
-        d[i - 1]![j]! + 1,
-        row[j - 1]! + 1,
-        d[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1),
-      );
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
-        row[j] = Math.min(row[j]!, d[i - 2]![j - 2]! + 1);
-    }
-  return d[a.length]![b.length]!;
-}
-
 /** The command line meant by `word` (an alias, or one close enough and alone), with `rest` as typed. */
 async function meant(word: string, prog: string, top: boolean, rest: string[]): Promise<string | undefined> {
   const group = top ? undefined : prog === 'bpkg' ? 'pkg' : prog.split(' ')[1];
@@ -95,7 +76,7 @@ async function meant(word: string, prog: string, top: boolean, rest: string[]): 
   const line = (cmd: string) => [prog, cmd, ...rest].join(' ');
   const alias = ALIASES[word];
   if (alias && names.includes(alias)) return line(alias);
-  const near = names.filter((n) => distance(word, n) <= (n.length > 4 ? 2 : 1));
+  const near = nearNames(word, names);
   if (near.length !== 1) return top ? inOneGroup(word, prog, rest) : undefined;
   // `servce ls`: the group's own word is judged too, once the group is known.
   const [sub, ...more] = rest;

@@ -26,6 +26,8 @@ describe('unknown commands point at the one meant', () => {
     [['servce', 'list'], 'Did you mean `blueprint service list`?'],
     [['servce', 'ls'], 'Did you mean `blueprint service list`?'],
     [['mdoel', 'rm', 'tiny'], 'Did you mean `blueprint model rm tiny`?'],
+    // Two letters swapped in a short name: one edit (Damerau's), as in mdoel.
+    [['service', 'lsit'], 'Did you mean `blueprint service list`?'],
     // A group's command without its group, as apt and Docker type them (one group has it).
     [['install', 'hello'], 'Did you mean `blueprint pkg install hello`?'],
     [['start', 'rag'], 'Did you mean `blueprint service start rag`?'],
