@@ -36,18 +36,36 @@ export const install: CommandSpec = {
     'Every package is checked against the signed index (size, SHA-256) and its own signature before anything is unpacked.\nAn installed package is upgraded only from the repository it came from (see `bpkg list`); --from switches it on purpose.\nA new dependency comes from the repository of the package that needs it when that one has a fitting version.\nA path (it holds a / or ends in .bpkg) is a package file: a folder given is refused (exit 2), naming the .bpkg in it.',
   async run(ctx, parsed) {
     const from = optString(parsed, 'from');
-    const changes = await cliBox(ctx).packages.install(parsed.positionals, {
+    const packages = cliBox(ctx).packages;
+    const changes = await packages.install(parsed.positionals, {
       typed: true,
       reinstall: optBool(parsed, 'reinstall'),
       ...(from !== undefined ? { from } : {}),
     });
     ctx.report(
       { changes },
-      changes.length === 0 ? 'Nothing to do: already installed.' : changes.map(installedLine).join('\n'),
+      changes.length === 0
+        ? await alreadyInstalled(parsed.positionals, () => packages.list())
+        : changes.map(installedLine).join('\n'),
     );
     finishedDespiteInterrupt(ctx);
   },
 };
+
+/** An install with nothing to do: which versions are there (apt: "is already the newest version"). */
+async function alreadyInstalled(
+  specs: string[],
+  list: () => Promise<Array<{ name: string; version: string }>>,
+): Promise<string> {
+  const installed = await list();
+  const there = specs
+    .map((s) => installed.find((p) => p.name === s.split('@')[0]))
+    .filter((p) => p !== undefined)
+    .map((p) => `${p.name} ${p.version}`);
+  return there.length
+    ? `Nothing to do: ${there.join(', ')} ${there.length === 1 ? 'is' : 'are'} already installed.`
+    : 'Nothing to do: already installed.';
+}
 
 const purge = { type: 'boolean', description: "Also delete the module's data (kept by default)" } as const;
 
@@ -143,7 +161,11 @@ export const rollback: CommandSpec = {
     const changes = await cliBox(ctx).packages.rollback(names);
     ctx.report(
       names.length === 1 ? changes[0] : { changes },
-      changes.map((c) => `${c.name}: ${c.from} -> ${c.to}`).join('\n'),
+      [
+        ...changes.map((c) => `rolled back ${c.name} ${c.from} -> ${c.to}`),
+        // Each rollback swaps with the kept version: so does the next one.
+        `(\`bpkg rollback ${changes.map((c) => c.name).join(' ')}\` swaps back)`,
+      ].join(changes.length === 1 ? ' ' : '\n'),
     );
     finishedDespiteInterrupt(ctx);
   },
