@@ -7,7 +7,7 @@
  */
 import { spawn } from 'node:child_process';
 import { lstat, readFile, realpath } from 'node:fs/promises';
-import { BlueprintError, ConflictError, NotFoundError, VerificationError } from '../errors.js';
+import { BlueprintError, ConflictError, ExitCode, NotFoundError, VerificationError } from '../errors.js';
 import { compareVersions } from '../services/registry.js';
 import { folderGiven } from '../system/copy-hashed.js';
 import { OutputTail } from '../system/tool-output.js';
@@ -93,10 +93,16 @@ async function rauc(deps: UpdateDeps, args: string[]): Promise<RaucResult> {
 }
 
 function unavailable(r: RaucResult): BlueprintError {
+  const reason = raucReason(r.stderr, r.stdout);
   return new BlueprintError(
-    `RAUC cannot answer: ${raucReason(r.stderr, r.stdout)}`,
+    `RAUC cannot answer: ${reason}`,
     'rauc-unavailable',
     'Is this a box with A/B slots (`scripts/build-image.sh --ab`)? Check `systemctl status rauc`.',
+    // No system.conf: a box without A/B slots (not built with --ab, a demo root), which the system
+    // commands' help gives exit 3, as a box without rauc at all; RAUC failing otherwise is 1.
+    /Failed to load system config \(.*\): No such file or directory/.test(reason)
+      ? ExitCode.notFound
+      : ExitCode.failure,
   );
 }
 
