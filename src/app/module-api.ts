@@ -243,7 +243,7 @@ function connectError(name: string, socket: string, err: unknown): BlueprintErro
     return new BlueprintError(
       `${name} is not running (nothing answers on ${socket})`,
       'module-not-running',
-      `Start it: blueprint service start ${name}`,
+      `Start it: \`blueprint service start ${name}\``,
     );
   if (isPermissionDenied(err))
     return new BlueprintError(

@@ -2,6 +2,7 @@ import type { BoxStatus } from '../app/index.js';
 import { encryptionLine, recoveryKeyNoteLine } from './encryption.js';
 import { escapeLine } from './escape.js';
 import { packageCount } from './packages.js';
+import { shownHint } from './root-in-hints.js';
 import { bytes, duration } from './units.js';
 
 /** A service list in one line: `hello running, embeddings exited`, or why it is unknown. */
@@ -30,7 +31,7 @@ export function servicesLine(
 export function statusText(s: BoxStatus): string {
   const { host } = s;
   return [
-    `${host.hostname}: blueprint ${s.version}${s.setUp ? '' : ' (not set up: run `blueprint setup`)'}`,
+    `${host.hostname}: blueprint ${s.version}${s.setUp ? '' : shownHint(' (not set up: run `blueprint setup`)')}`,
     `  ${host.arch}, up ${duration(host.uptimeSeconds)}, load ${host.cpu.load.join(' ')}, memory ${bytes(host.memory.totalBytes - host.memory.availableBytes)} of ${bytes(host.memory.totalBytes)}`,
     `  packages: ${s.packages.map((p) => `${p.name} ${p.version}`).join(', ') || 'none'}${s.updates.length ? ` (${s.updates.length} upgradable)` : ''}`,
     `  services: ${servicesLine(s.services, s.damagedServices)}`,

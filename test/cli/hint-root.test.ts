@@ -68,6 +68,13 @@ describe('the commands a hint names carry the typed --root', () => {
     );
   });
 
+  it('status, on a box not set up yet, points at setup on that box', async () => {
+    const root = tempDir('bp-hint-root-');
+    const r = await run(['--root', root, 'status']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain(`(not set up: run \`blueprint --root ${root} setup\`)`);
+  });
+
   it('without a typed --root (BLUEPRINT_ROOT), the hints are as before', async () => {
     const root = tempDir('bp-hint-root-');
     const r = await run(['pkg', 'info', 'foo'], { env: { BLUEPRINT_ROOT: root } });

@@ -78,7 +78,7 @@ describe('blueprint rag: when the module cannot answer', () => {
     const r = await rag('ask', 'why?', '--service', 'rag-stopped');
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('rag-stopped is not running');
-    expect(r.stderr).toContain('blueprint service start rag-stopped');
+    expect(r.stderr).toContain(`hint: Start it: \`blueprint --root ${root} service start rag-stopped\``);
   });
 
   it('busy (503): exit 1 with its message, escaped, and what to check', async () => {
