@@ -1,5 +1,5 @@
 /**
- * The names meant by a word typed a letter or two off (`bpkg instal`, `--jsn`, `servce`), for the
+ * The names meant by a word typed a letter or two off (instal, --jsn, servce), for the
  * CLI's "did you mean": one edit for a name of up to 4 letters, two for a longer one, two
  * neighbours swapped counting as one (core/system/edit-distance.ts).
  */
