@@ -22,6 +22,18 @@ describe('apply -f / setup --answers naming a file that is not there', () => {
     expect(r.err).not.toContain('--answers');
   });
 
+  // `blueprint apply FILE` (the path without -f) was told 'Check the path given with -f.', and
+  // apply's help listed no exit 3 for it.
+  it('apply FILE: not found (3), a hint for the path as given; the help lists 3', async () => {
+    const r = await runCliHere(['--root', root, 'apply', nope]);
+    expect(r.code).toBe(3);
+    expect(r.err).toContain(`${nope} does not exist`);
+    expect(r.err).not.toContain('given with -f');
+    expect(r.err).toMatch(/^hint: Check the path of the description/m);
+    const help = await runCliHere(['apply', '--help']);
+    expect(help.out).toMatch(/Exit codes:.*3 the file is not there/s);
+  });
+
   it('setup --answers: not found (3), its own flag in the hint', async () => {
     const r = await runCliHere(['--root', root, 'setup', '--answers', nope]);
     expect(r.code).toBe(3);

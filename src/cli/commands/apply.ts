@@ -23,7 +23,7 @@ export const applyCommand: CommandSpec = {
     - { name: llm, state: running, resources: { memory: 8g, cpus: 4 } }
   system: { version: 2.0.0, from: main }   # A/B boxes: installed into the other slot; reboot to run it
 Applying twice changes nothing the second time. Exit codes: 0 applied or nothing to do,
-2 invalid file (the field is named), 4 key fingerprint mismatch.`,
+2 invalid file (the field is named), 3 the file is not there, 4 key fingerprint mismatch.`,
   async run(ctx, parsed) {
     const flag = optString(parsed, 'file');
     const [positional] = parsed.positionals;

@@ -52,9 +52,13 @@ async function readDocument(file: string, command: string): Promise<unknown> {
     );
   // A name that is not there is said plainly (it was 'Cannot read F: ENOENT', exit 2).
   const { lstat } = process.getBuiltinModule('node:fs/promises');
-  if (!(await lstat(file).catch(() => undefined)))
-    throw new NotFoundError(`${file} does not exist`, `Check the path given with ${flag}.`);
-  const text = await readSetupFile(file, `Check the path given with ${flag}.`);
+  // apply takes the path with -f or alone: the hint names neither as the one given.
+  const check =
+    command === 'blueprint apply'
+      ? 'Check the path of the description (blueprint apply FILE, or -f FILE).'
+      : `Check the path given with ${flag}.`;
+  if (!(await lstat(file).catch(() => undefined))) throw new NotFoundError(`${file} does not exist`, check);
+  const text = await readSetupFile(file, check);
   const example = `\`${command} --help\` shows an example.`;
   let doc: unknown;
   try {
