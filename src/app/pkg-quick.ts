@@ -2,7 +2,7 @@ import type { UpdateOutcome } from '../core/pkg/repos.js';
 import { updateUnchanged } from '../core/pkg/update-fast.js';
 
 export type { SearchHit } from '../core/pkg/manager.js';
-export { hasRepository, quickSearch } from './search.js';
+export { quickSearch, unindexedRepositories } from './search.js';
 export type { UpdateOutcome };
 
 /**

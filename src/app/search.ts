@@ -1,4 +1,5 @@
 import type { SearchHit } from '../core/pkg/manager.js';
+import { nodeFs, repoConfigFiles } from '../core/pkg/node-lazy.js';
 import { searchTables } from '../core/pkg/search-fast.js';
 import { layout } from '../core/system/paths.js';
 
@@ -20,8 +21,14 @@ export async function quickSearch(
   }
 }
 
-/** Whether any repository is configured (`bpkg search`'s empty answer on a fresh box says to add one). */
-export async function hasRepository(root: string): Promise<boolean> {
-  const { readRepoConfigs } = await import('../core/pkg/repo-config.js');
-  return (await readRepoConfigs(layout(root))).length > 0;
+/**
+ * The configured repositories that have no verified index kept (never updated, or every update
+ * refused), of how many: `bpkg search`'s empty answer names them rather than "run update" again.
+ */
+export function unindexedRepositories(root: string): { names: string[]; total: number } {
+  const paths = layout(root);
+  // Each repository's file is NAME.json (repo-config.ts writeRepoConfig).
+  const repos = repoConfigFiles(paths.reposDir).map((f) => f.slice(0, -'.json'.length));
+  const names = repos.filter((n) => !nodeFs().existsSync(`${paths.listsDir}/${n}/meta.json`));
+  return { names, total: repos.length };
 }

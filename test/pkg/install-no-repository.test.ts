@@ -3,7 +3,7 @@
  * indexes' with 'Run `bpkg update`, or check the name with `bpkg search`.', and `bpkg update` then
  * said there is no repository: two commands to learn the one step missing. The hint now says it
  * (add a repository, then update), for install and info; a box with a repository it has not
- * fetched yet is told to run `bpkg update`, as before. Exit 3, nothing installed. The real executable.
+ * fetched yet is told to run `bpkg update`, naming it. Exit 3, nothing installed. The real executable.
  */
 import { describe, expect, it } from 'vitest';
 import { bpkg, signedRepo, tempDir } from '../helpers/pkg.js';
@@ -36,8 +36,9 @@ describe('bpkg install on a box with no repository', () => {
     await pm.repos.add('main', repo);
     const r = await bpkg(root, ['--yes', 'install', 'hello-data']);
     expect(r.code).toBe(3);
+    // Named, with what a refused update would mean (test/cli/repo-no-index).
     expect(r.stderr).toContain(
-      `hint: Run \`bpkg --root ${root} update\`, or check the name with \`bpkg --root ${root} search\`.`,
+      `hint: No repository has a verified index yet (main): run \`bpkg --root ${root} update\` to fetch it;`,
     );
     expect(r.stderr).not.toContain('No repository is configured');
   });

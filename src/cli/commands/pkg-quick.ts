@@ -1,11 +1,11 @@
 import { ExitCode } from '../../app/base.js';
 import {
   fullUpdate,
-  hasRepository,
   quickSearch,
   quickUpdate,
   type SearchHit,
   type UpdateOutcome,
+  unindexedRepositories,
 } from '../../app/pkg-quick.js';
 import { hitJson } from '../../present/pkg-json.js';
 import { table } from '../../present/table.js';
@@ -14,15 +14,22 @@ import { type Context, sayIfSlow } from '../context.js';
 
 /** `bpkg search`'s answer (pkg.ts, and the quick path below). */
 export async function showHits(ctx: Context, hits: SearchHit[]): Promise<void> {
-  // A fresh box: `bpkg update` would only say there is no repository, so the step missing is said.
-  const none =
-    hits.length || ctx.json
-      ? ''
-      : (await hasRepository(ctx.root))
-        ? 'No matching packages (run `bpkg update` to refresh the indexes).'
-        : 'No matching packages: no repository is configured. Add one with `bpkg repo add NAME URL`, then run `bpkg update`.';
+  // A fresh box: `bpkg update` would only say there is no repository, so the step missing is said;
+  // a repository never accepted (its update refused): "run update" again would send the admin back.
+  const none = hits.length || ctx.json ? '' : noHitsText(unindexedRepositories(ctx.root));
   // Formatted only when shown: `--json` prints the hits alone.
   ctx.result(ctx.json ? hits.map(hitJson) : hits, () => (hits.length ? hitsTable(hits) : none));
+}
+
+function noHitsText({ names, total }: { names: string[]; total: number }): string {
+  if (total === 0)
+    return 'No matching packages: no repository is configured. Add one with `bpkg repo add NAME URL`, then run `bpkg update`.';
+  if (names.length === 0) return 'No matching packages (run `bpkg update` to refresh the indexes).';
+  const which =
+    names.length === total
+      ? 'no repository has'
+      : `${names.join(', ')} ${names.length === 1 ? 'has' : 'have'} no`;
+  return `No matching packages: ${which} a verified index yet (${names.join(', ')}): \`bpkg update\` fetches it, and says why when it is refused (often a key not trusted).`;
 }
 
 const HEAD = ['NAME', 'VERSION', 'REPO', 'SUMMARY'] as const;

@@ -67,6 +67,16 @@ export const repo: CommandSpec = {
         mirrors,
         ...(repository !== undefined ? { repository } : {}),
       });
+      // Bound to no key: its first update binds the one trusted key, and is refused with none or several.
+      if (!r.keys?.length) {
+        const trusted = (await cliBox(ctx).keys.list()).length;
+        if (trusted !== 1)
+          ctx.warn(
+            trusted === 0
+              ? `no key is trusted on this box yet: trust the publisher's key first (\`bpkg key add FILE --fingerprint FPR\`), or the update of ${name} is refused.`
+              : `several keys are trusted: name the one that signs ${name} (\`bpkg repo set-key ${name} FPR\`), or its update is refused.`,
+          );
+      }
       return ctx.report(r, repoAddedText(r));
     }
     if (action === 'set-key' && name && url) {

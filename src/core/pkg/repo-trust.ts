@@ -69,7 +69,7 @@ export class RepoTrust {
     throw new VerificationError(
       `Repository ${repo.name} is not bound to a signing key, and ${trusted.length} keys are trusted`,
       'repo-key-unbound',
-      `Say which key signs it: bpkg repo set-key ${repo.name} FPR (fingerprints: bpkg key list)`,
+      `Say which key signs it: \`bpkg repo set-key ${repo.name} FPR\` (fingerprints: \`bpkg key list\`)`,
     );
   }
 

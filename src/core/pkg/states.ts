@@ -15,9 +15,14 @@ import { checkFile, type VerifyProblem, type VerifyReport } from './verify-files
  * `bpkg update` would only say there is none: adding one comes first. Undefined otherwise.
  */
 export async function noRepositoryHint(p: ManagerParts): Promise<string | undefined> {
-  return (await p.repos.list()).length === 0
-    ? 'No repository is configured: add one with `bpkg repo add NAME URL`, then run `bpkg update`.'
-    : undefined;
+  const repos = await p.repos.list();
+  if (repos.length === 0)
+    return 'No repository is configured: add one with `bpkg repo add NAME URL`, then run `bpkg update`.';
+  // Configured, but nothing accepted yet (never updated, or refused: an untrusted key): "run
+  // update" alone sent the admin back to the refusal, so its reason is pointed at.
+  if ((await p.repos.states()).length === 0)
+    return `No repository has a verified index yet (${repos.map((r) => r.name).join(', ')}): run \`bpkg update\` to fetch it; a refused update says why (often a key not trusted: \`bpkg key add FILE --fingerprint FPR\`).`;
+  return undefined;
 }
 
 /** Verified indexes usable now; an expired one is refused for installs (freeze attack). */
