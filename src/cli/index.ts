@@ -10,6 +10,7 @@ import {
   VERSION,
 } from '../app/base.js';
 import { errorBlock, escapeJson, escapeLine } from '../present/escape.js';
+import { carryRoot, shellWord, shownHint } from '../present/root-in-hints.js';
 import {
   type CommandGroup,
   type CommandSpec,
@@ -151,12 +152,6 @@ async function dispatch(
   return runSpec(ctx, spec, rest, prog, help);
 }
 
-/**
- * A hint as shown: its commands on the box this command line names (present/root-in-hints.ts,
- * loaded only for a root other than /).
- */
-let shownHint = (hint: string) => hint;
-
 function reportError(ctx: Context | undefined, json: boolean, err: unknown, typed?: string[]): number {
   // The admin answered no: nothing changed, and they know it.
   if (err instanceof DeclinedError) return err.exitCode;
@@ -168,7 +163,7 @@ function reportError(ctx: Context | undefined, json: boolean, err: unknown, type
         ? new BlueprintError(
             `Permission denied: ${(err as NodeJS.ErrnoException).path ?? (err as Error).message}`,
             'permission-denied',
-            `Run it as root: \`sudo ${typed.map((w) => (/^[\w./@%+=:,-]+$/.test(w) ? w : `'${w.replaceAll("'", "'\\''")}'`)).join(' ')}\``,
+            `Run it as root: \`sudo ${typed.map(shellWord).join(' ')}\``,
             ExitCode.storage,
           )
         : new BlueprintError(
@@ -199,7 +194,7 @@ export async function runCli(argv: string[], argv0: string): Promise<number> {
   // bpkg-arm64: the link beside a cross-built dist/blueprint-arm64 (scripts/build-arch.mjs).
   const asBpkg = /^bpkg(-arm64)?$/.test(path.basename(argv0));
   const prog = asBpkg ? 'bpkg' : 'blueprint';
-  shownHint = (hint) => hint;
+  carryRoot(undefined);
   let split: Split;
   try {
     split = splitGlobals(argv, process.env);
@@ -218,9 +213,10 @@ export async function runCli(argv: string[], argv0: string): Promise<number> {
     );
     return ExitCode.ok;
   }
-  const hints = globals.root === '/' ? undefined : await import('../present/root-in-hints.js');
-  hints?.carryRoot({ root: globals.root, typed: split.rootTyped });
-  if (hints) shownHint = hints.shownHint;
+  // Static, not loaded for a root other than / only: it and shell-word.ts are small, and imported
+  // from here they stay in the start part; loaded on demand, shell-word.ts (which the services'
+  // modules import too) came from the lazy part, which every --root command then compiled.
+  if (globals.root !== '/') carryRoot({ root: globals.root, typed: split.rootTyped });
 
   // Made when a command asks for its signal or a signal arrives: AbortController's first use loads
   // Node's event target modules, a tenth of what `--json version` does beyond `node -e 0`.
@@ -317,7 +313,7 @@ export async function runCli(argv: string[], argv0: string): Promise<number> {
       : code;
   } finally {
     // Run again in the same process (tests): the next command line says its own root.
-    hints?.carryRoot(undefined);
+    carryRoot(undefined);
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     process.off('SIGHUP', onHangup);

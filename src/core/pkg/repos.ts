@@ -4,6 +4,7 @@ import { BlueprintError, ConflictError, NotFoundError, UsageError, VerificationE
 import { readKeptObject } from '../system/damaged-file.js';
 import { writeFileAtomic, writeJsonAtomic } from '../system/fs.js';
 import type { Layout } from '../system/paths.js';
+import { shellWord } from '../system/shell-word.js';
 import { showFingerprint } from './fingerprint-text.js';
 import type { RepoIndex } from './format.js';
 import { checkFreshness } from './freshness.js';
@@ -368,7 +369,6 @@ async function notBundleTop(name: string, url: string, keys: string[] | undefine
   const { repositoryBelowTop } = await import('./bundle-folder.js');
   const inner = await repositoryBelowTop(url);
   if (!inner) return;
-  const { shellWord } = await import('../system/shell-word.js');
   throw new UsageError(
     `${url} holds its repository in ${inner}, not at its top (as \`bpkg bundle\` writes it)`,
     `Add that folder: \`bpkg repo add ${shellWord(name)} ${shellWord(inner)}${(keys ?? []).map((k) => ` --key ${shellWord(k)}`).join('')}\``,

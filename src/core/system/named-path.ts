@@ -10,6 +10,7 @@ import { lstat, readlink, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { VerificationError } from '../errors.js';
 import { otherWriter, otherWriterOnTheWay } from './folder-writers.js';
+import { shellWord } from './shell-word.js';
 
 /** Links resolved on the way to one path, at most (the kernel's own bound). */
 const MAX_LINKS = 40;
@@ -49,7 +50,6 @@ export async function namedRealPath(given: string): Promise<string> {
     const who = otherWriter(await stat(at), { stickyIsFine: false, ownGroupIsFine: false });
     if (who) {
       // The path is the folder owner's (a stick's file name): one shell word in the command to paste.
-      const { shellWord } = await import('./shell-word.js');
       throw new VerificationError(
         `${next === path.resolve(given) ? `${given} is` : `${given} leads through ${next},`} a link in a folder another user can change (${who}); it was not followed`,
         'unsafe-link',
