@@ -14,6 +14,13 @@ describe('the help command', () => {
     expect(r.out).toBe((await runCliHere(['--help'])).out);
   });
 
+  // The exit codes said 130 on Ctrl-C for every command but the console, while service watch ends
+  // with 0 on Ctrl-C and SIGTERM and service logs -f with 0 on Ctrl-C (README since 21ca8514).
+  it('the exit codes name the commands that end with 0 when stopped', async () => {
+    const r = await runCliHere(['--help']);
+    expect(r.out).toMatch(/130 interrupted \(.*service watch.*logs -f.*0/s);
+  });
+
   it('blueprint help pkg install: that command help', async () => {
     const r = await runCliHere(['help', 'pkg', 'install']);
     expect(r.code, r.err).toBe(0);
