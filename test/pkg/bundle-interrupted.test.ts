@@ -1,10 +1,8 @@
-import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import os from 'node:os';
+import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { APP_WITH_LIB, blueprintExe, bpkg, signedRepo, tempDir, trustingRoot } from '../helpers/pkg.js';
+import { bundleChild, closed, type HoldingMirror, holdingMirror } from '../helpers/holding-mirror.js';
+import { APP_WITH_LIB, bpkg, signedRepo, tempDir, trustingRoot } from '../helpers/pkg.js';
 
 /**
  * Ctrl-C during `bpkg bundle rag --out /media/stick` (seen on the demo box: SIGINT while the second
@@ -14,63 +12,41 @@ import { APP_WITH_LIB, blueprintExe, bpkg, signedRepo, tempDir, trustingRoot } f
  * folder, when the bundle made it), so the same command runs again. The executable as bpkg, against
  * a mirror that holds the second package until the Ctrl-C is sent.
  */
-let server: Server;
-afterAll(() => server?.close());
+let mirror: HoldingMirror | undefined;
+afterAll(() => mirror?.close());
 
 describe('bpkg bundle interrupted part-way', () => {
   it('leaves no part-written bundle, and the same command then makes it whole', async () => {
     const { key, repo } = await signedRepo(APP_WITH_LIB);
-    let held = 0;
-    let onHeld: () => void = () => {};
-    server = createServer((req, res) => {
-      const url = decodeURIComponent(req.url ?? '/').replace(/^\/+|\?.*$/g, '');
-      // The second package file asked for: held, and the test told (it sends the Ctrl-C then).
-      if (url.endsWith('.bpkg') && ++held === 2) return onHeld();
-      try {
-        const body = readFileSync(path.join(repo, url));
-        res.writeHead(200, { 'content-length': body.length }).end(body);
-      } catch {
-        res.writeHead(404).end();
-      }
-    });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    // The second package file asked for: held, and the test told (it sends the Ctrl-C then).
+    mirror = await holdingMirror(repo);
+    const { url } = mirror;
     const root = await trustingRoot(key, url);
     const stick = path.join(tempDir('bp-bundle-int-'), 'stick');
 
-    const child = spawn(blueprintExe, ['--root', root, 'bundle', 'app', '--out', stick], {
-      argv0: 'bpkg',
-      env: { PATH: '/usr/bin:/bin', HOME: os.tmpdir() },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let err = '';
-    child.stderr.on('data', (d) => (err += d));
-    onHeld = () => child.kill('SIGINT');
-    const code = await new Promise<number | null>((r) => child.on('close', r));
-    expect(code, err).toBe(130);
-    expect(held).toBe(2);
+    const child = bundleChild(root, ['app', '--out', stick]);
+    mirror.onHeld = () => child.kill('SIGINT');
+    expect(await closed(child), child.err()).toBe(130);
+    expect(mirror.asked).toBe(2);
     // Nothing of the bundle is left: the folder it made is gone.
     expect(
       existsSync(stick),
       existsSync(stick) ? readdirSync(stick, { recursive: true }).join(' ') : '',
     ).toBe(false);
 
-    held = -10; // the mirror serves everything now
+    mirror.holdAt = Number.POSITIVE_INFINITY; // the mirror serves everything now
     const again = await bpkg(root, ['bundle', 'app', '--out', stick]);
     expect(again.code, again.stderr).toBe(0);
     expect(existsSync(path.join(stick, 'main', 'index.json'))).toBe(true);
 
     // A stick's folder that was there (empty) stays, emptied of what the bundle wrote.
-    held = 0;
+    mirror.asked = 0;
+    mirror.holdAt = 2;
     const fresh = await trustingRoot(key, url); // its cache empty: both packages asked of the mirror
     const mounted = tempDir('bp-bundle-int-mounted-');
-    const second = spawn(blueprintExe, ['--root', fresh, 'bundle', 'app', '--out', mounted], {
-      argv0: 'bpkg',
-      env: { PATH: '/usr/bin:/bin', HOME: os.tmpdir() },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    onHeld = () => second.kill('SIGINT');
-    expect(await new Promise<number | null>((r) => second.on('close', r))).toBe(130);
+    const second = bundleChild(fresh, ['app', '--out', mounted]);
+    mirror.onHeld = () => second.kill('SIGINT');
+    expect(await closed(second)).toBe(130);
     expect(readdirSync(mounted)).toEqual([]);
   });
 });

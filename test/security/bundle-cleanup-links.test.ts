@@ -1,20 +1,17 @@
-import { spawn } from 'node:child_process';
 import {
   chownSync,
   existsSync,
   mkdirSync,
   readdirSync,
-  readFileSync,
   renameSync,
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { bundleChild, closed, type HoldingMirror, holdingMirror } from '../helpers/holding-mirror.js';
 import { NOBODY } from '../helpers/owned-folders.js';
-import { APP_WITH_LIB, blueprintExe, bpkg, signedRepo, tempDir, trustingRoot } from '../helpers/pkg.js';
+import { APP_WITH_LIB, bpkg, signedRepo, tempDir, trustingRoot } from '../helpers/pkg.js';
 
 /**
  * `bpkg bundle NAMES --out DIR` removes what it made when it does not finish (2f2e3fa: Ctrl-C, a
@@ -28,27 +25,15 @@ import { APP_WITH_LIB, blueprintExe, bpkg, signedRepo, tempDir, trustingRoot } f
  * executable as bpkg, as root; the folder's owner is uid 65534, played by the test.
  */
 const asRoot = process.getuid?.() === 0;
-let server: Server | undefined;
-afterAll(() => server?.close());
+let mirror: HoldingMirror | undefined;
+afterAll(() => mirror?.close());
 
 describe.skipIf(!asRoot)('bpkg bundle into another user’s folder', () => {
   it("a Ctrl-C after the folder's owner swapped it for a link removes nothing outside it", async () => {
     const { key, repo } = await signedRepo(APP_WITH_LIB);
-    let held = 0;
-    let onHeld: () => void = () => {};
-    server = createServer((req, res) => {
-      const url = decodeURIComponent(req.url ?? '/').replace(/^\/+|\?.*$/g, '');
-      // The second package file asked for: held, and the test told (the owner swaps then).
-      if (url.endsWith('.bpkg') && ++held === 2) return onHeld();
-      try {
-        const body = readFileSync(path.join(repo, url));
-        res.writeHead(200, { 'content-length': body.length }).end(body);
-      } catch {
-        res.writeHead(404).end();
-      }
-    });
-    await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r));
-    const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    // The second package file asked for: held, and the test told (the owner swaps then).
+    mirror = await holdingMirror(repo);
+    const { url } = mirror;
     const root = await trustingRoot(key, url);
 
     // The stick: its owner's top folder, and the empty folder in it given as --out.
@@ -63,22 +48,15 @@ describe.skipIf(!asRoot)('bpkg bundle into another user’s folder', () => {
     mkdirSync(path.join(victim, 'main'));
     writeFileSync(path.join(victim, 'main', 'index.json'), 'the box’s own\n');
 
-    const child = spawn(blueprintExe, ['--root', root, 'bundle', 'app', '--out', out], {
-      argv0: 'bpkg',
-      env: { PATH: '/usr/bin:/bin', HOME: os.tmpdir() },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let err = '';
-    child.stderr.on('data', (d) => (err += d));
-    onHeld = () => {
+    const child = bundleChild(root, ['app', '--out', out]);
+    mirror.onHeld = () => {
       // The owner: the folder the bundle writes into moved aside, a link to root's in its place.
       renameSync(out, `${out}-aside`);
       symlinkSync(victim, out);
       child.kill('SIGINT');
     };
-    const code = await new Promise<number | null>((r) => child.on('close', r));
-    expect(code, err).toBe(130);
-    expect(held).toBe(2);
+    expect(await closed(child), child.err()).toBe(130);
+    expect(mirror.asked).toBe(2);
     expect(
       existsSync(path.join(victim, 'main', 'index.json')),
       'root’s folder was deleted through the link',

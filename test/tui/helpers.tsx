@@ -52,6 +52,24 @@ export async function type(app: { stdin: { write(s: string): void } }, ...keys: 
 }
 
 /**
+ * Answers the wizard's first three steps (the hostname, the time zone: typed, or the default with
+ * none, the default admin) and waits for the admin's SSH key step.
+ */
+export async function wizardToAdminKey(
+  app: Parameters<typeof frameWith>[0] & Parameters<typeof type>[0],
+  hostname: string,
+  timeZone?: string,
+): Promise<void> {
+  await frameWith(app, 'Step 1 of');
+  await type(app, '\x15', hostname, '\r');
+  await frameWith(app, 'Time zone');
+  await type(app, ...(timeZone === undefined ? ['\r'] : ['\x15', timeZone, '\r']));
+  await frameWith(app, 'Admin user');
+  await type(app, '\r');
+  await frameWith(app, 'Admin SSH key');
+}
+
+/**
  * Answers the wizard's first steps the plainest way (this hostname, default time zone and admin,
  * an SSH key, SSH off, no repository, default DNS, no NTP, no security updates) and accepts the
  * GPU check: the app then shows the module step.
@@ -60,13 +78,7 @@ export async function answerWizardToModules(
   app: Parameters<typeof frameWith>[0] & Parameters<typeof type>[0],
   hostname: string,
 ): Promise<void> {
-  await frameWith(app, 'Step 1 of');
-  await type(app, '\x15', hostname, '\r');
-  await frameWith(app, 'Time zone');
-  await type(app, '\r');
-  await frameWith(app, 'Admin user');
-  await type(app, '\r');
-  await frameWith(app, 'Admin SSH key');
+  await wizardToAdminKey(app, hostname);
   await type(app, '\x15', sshPublicKey('ops@laptop'), '\r');
   await frameWith(app, 'Let SSH listen?');
   await type(app, 'n');

@@ -6,7 +6,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { sshPublicKey, tempRoot } from '../setup/helpers.js';
-import { frameWith, renderApp, sourcesFor, type } from './helpers.js';
+import { frameWith, renderApp, sourcesFor, type, wizardToAdminKey } from './helpers.js';
 
 let root: string;
 let cleanup: () => Promise<void>;
@@ -17,13 +17,7 @@ const ENTER = '\r';
 
 async function toSshStep() {
   const app = renderApp(sourcesFor(root), { initial: 'setup', wizardOnly: true });
-  await frameWith(app, 'Step 1 of');
-  await type(app, '\x15', 'box-07', ENTER);
-  await frameWith(app, 'Time zone');
-  await type(app, '\x15', 'UTC', ENTER);
-  await frameWith(app, 'Admin user');
-  await type(app, ENTER);
-  await frameWith(app, 'Admin SSH key');
+  await wizardToAdminKey(app, 'box-07', 'UTC');
   await type(app, '\x15', sshPublicKey('ops@laptop'), ENTER);
   await frameWith(app, 'Let SSH listen?');
   return app;

@@ -14,7 +14,7 @@ import * as openpgp from 'openpgp';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { tempDir } from '../helpers/pkg.js';
 import { sshPublicKey, tempRoot } from '../setup/helpers.js';
-import { frameWith, renderApp, sourcesFor, type } from './helpers.js';
+import { frameWith, renderApp, sourcesFor, type, wizardToAdminKey } from './helpers.js';
 
 let root: string;
 let cleanup: () => Promise<void>;
@@ -26,13 +26,7 @@ const OVERWRITE = '\x1b[8m <other@example.org>\x1b]0;pwned\x07';
 
 async function toKeyStep() {
   const app = renderApp(sourcesFor(root), { initial: 'setup', wizardOnly: true });
-  await frameWith(app, 'Step 1 of');
-  await type(app, '\x15', 'box-07', ENTER);
-  await frameWith(app, 'Time zone');
-  await type(app, '\x15', 'UTC', ENTER);
-  await frameWith(app, 'Admin user');
-  await type(app, ENTER);
-  await frameWith(app, 'Admin SSH key');
+  await wizardToAdminKey(app, 'box-07', 'UTC');
   return app;
 }
 
