@@ -46,11 +46,41 @@ function rootIn(command: string, root: HintRoot): string {
   return skip ? command : `${space}${sudo}${prog} --root ${shellWord(root.root)}${rest}`;
 }
 
+/**
+ * A command line split at its chain operators (`&&`, `||`, `;`, `|`) outside quotes: commands at
+ * even places, operators at odd. An operator inside quotes is an argument's text (a question typed,
+ * repeated by the permission-denied hint), not a second command.
+ */
+function chain(line: string): string[] {
+  const parts: string[] = [];
+  let start = 0;
+  let quote: string | undefined;
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i]!;
+    if (quote) {
+      if (c === '\\' && quote === '"') i++;
+      else if (c === quote) quote = undefined;
+      continue;
+    }
+    if (c === "'" || c === '"') quote = c;
+    else if (c === '\\') i++;
+    else {
+      const op = /^(&&|\|\||[;|])/.exec(line.slice(i, i + 2))?.[1];
+      if (!op) continue;
+      parts.push(line.slice(start, i), op);
+      i += op.length - 1;
+      start = i + 1;
+    }
+  }
+  parts.push(line.slice(start));
+  return parts;
+}
+
 /** `text` with each command in backticks given the root (see the file's comment). */
 export function rootInCommands(text: string, root: HintRoot | undefined): string {
   if (!root || root.root === '/' || !text.includes('`')) return text;
   return text.replace(/`([^`\n]+)`/g, (_, inner: string) => {
-    const parts = inner.split(/(&&|\|\||[;|])/);
+    const parts = chain(inner);
     return `\`${parts.map((p, i) => (i % 2 ? p : rootIn(p, root))).join('')}\``;
   });
 }

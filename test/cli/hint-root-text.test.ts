@@ -24,6 +24,16 @@ describe('rootInCommands', () => {
       '`blueprint service stop a && blueprint service start a`',
       '`blueprint --root /tmp/box service stop a && blueprint --root /tmp/box service start a`',
     ],
+    // An operator inside quotes (a question typed, repeated in the permission-denied hint) is the
+    // argument's text, not a second command: left as typed.
+    [
+      "`sudo blueprint rag ask 'why; bpkg update | bpkg list'`",
+      "`sudo blueprint --root /tmp/box rag ask 'why; bpkg update | bpkg list'`",
+    ],
+    [
+      '`blueprint rag ask "a && bpkg x" && bpkg update`',
+      '`blueprint --root /tmp/box rag ask "a && bpkg x" && bpkg --root /tmp/box update`',
+    ],
     [
       '`bpkg search` lists them; `bpkg info x`',
       '`bpkg --root /tmp/box search` lists them; `bpkg --root /tmp/box info x`',
