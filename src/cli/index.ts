@@ -186,7 +186,9 @@ function reportError(ctx: Context | undefined, json: boolean, err: unknown, type
   process.stderr.write(`${color ? '\x1b[31merror:\x1b[0m' : 'error:'} ${errorBlock(e.message)}\n`);
   if (hint)
     process.stderr.write(`${color ? '\x1b[2m' : ''}hint: ${errorBlock(hint)}${color ? '\x1b[0m' : ''}\n`);
-  if (e.code === 'internal' && process.env.BLUEPRINT_DEBUG) process.stderr.write(`${(err as Error).stack}\n`);
+  // The stack starts with the same message: escaped as the report is.
+  if (e.code === 'internal' && process.env.BLUEPRINT_DEBUG)
+    process.stderr.write(`${errorBlock(String((err as Error).stack))}\n`);
   return e.exitCode;
 }
 
