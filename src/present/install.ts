@@ -82,5 +82,5 @@ export function dataHeldLine(c: {
   dataHeld: { dir: string; origin: string; signer: string };
 }): string {
   const d = { ...c.dataHeld, dir: escapeLine(c.dataHeld.dir), origin: escapeLine(c.dataHeld.origin) };
-  return `warning: ${c.name} will not start with the data kept in ${d.dir}: it came from ${c.name} of ${keptFrom(d)}. bpkg remove ${c.name} --purge deletes it (then install ${c.name} again); or move it out of ${d.dir.slice(0, d.dir.lastIndexOf('/'))}.`;
+  return `warning: ${c.name} will not start with the data kept in ${d.dir}: it came from ${c.name} of ${keptFrom(d)}. \`bpkg remove ${c.name} --purge\` deletes it (then install ${c.name} again); or move it out of ${d.dir.slice(0, d.dir.lastIndexOf('/'))}.`;
 }

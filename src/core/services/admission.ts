@@ -123,7 +123,7 @@ export class AdmissionError extends BlueprintError {
       `${v.name} needs ${gib(v.needBytes)} of memory (its limit${with_}), and the box has ${gib(v.leftBytes)} left ` +
         `(${gib(v.availableBytes)} available, ${gib(v.reservedBytes)} of it held for running services${running})`,
       'memory-admission',
-      `Stop a service (blueprint service stop NAME), or use a smaller model, quantisation or context ` +
+      `Stop a service (\`blueprint service stop NAME\`), or use a smaller model, quantisation or context ` +
         `(for llm: a smaller model-NAME package or LLM_CONTEXT), or start it anyway with --force ` +
         `(the kernel may then kill a service when memory runs out).`,
       ExitCode.conflict,

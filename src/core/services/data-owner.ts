@@ -187,7 +187,7 @@ export function claimModuleData(root: string, name: string): void {
     throw new ConflictError(
       `${name}: its data folder ${conflict.dir} was kept from ${name} of ${fromWhere(conflict.kept)}; the installed ${name} comes from ${fromWhere(conflict.installed)}`,
       'data-owner',
-      `A module's data is not handed to a package of the same name from elsewhere. To delete the old data: bpkg remove ${name} --purge, then install ${name} again. To keep it: move ${conflict.dir} out of ${layout(root).modulesData}, then start ${name} again (it gets an empty folder).`,
+      `A module's data is not handed to a package of the same name from elsewhere. To delete the old data: \`bpkg remove ${name} --purge\`, then install ${name} again. To keep it: move ${conflict.dir} out of ${layout(root).modulesData}, then start ${name} again (it gets an empty folder).`,
     );
   // A new folder, one kept from before the record, or the same repository's rotated key.
   writeOwner(root, name, j.installed);

@@ -151,7 +151,7 @@ export function checkPackageMounts(service: string, planned: PlannedPackageMount
       throw new BlueprintError(
         `${service} cannot mount ${p.refused.map((r) => `${r.name}: ${r.reason}`).join('; ')}`,
         'package-mount-refused',
-        `Reinstall the package (bpkg install --reinstall NAME) or remove it (bpkg remove NAME), then start ${service} again.`,
+        `Reinstall the package (\`bpkg install --reinstall ${p.refused.map((r) => r.name).join(' ')}\`) or remove it (\`bpkg remove ${p.refused.map((r) => r.name).join(' ')}\`), then start ${service} again.`,
       );
     if (p.packages.length === 0)
       throw new NotFoundError(

@@ -34,7 +34,7 @@ export async function rotateConsumerTokens(
     throw new ConflictError(
       `${provider} takes no token per consumer: the modules that use it share the admin's token`,
       'no-client-tokens',
-      `Set a new token for ${provider} instead (blueprint service token ${provider}), then restart it and the modules that use it.`,
+      `Set a new token for ${provider} instead (\`blueprint service token ${provider}\`), then restart it and the modules that use it.`,
     );
   return underTokenLock(root, async () => {
     const users = await usersOf(root, provider);
