@@ -13,6 +13,7 @@ import { hitsTable } from '../../src/cli/commands/pkg-quick.js';
 import { PackageManager } from '../../src/core/pkg/index.js';
 import { writeSealed } from '../../src/core/pkg/sealed-write.js';
 import { layout } from '../../src/core/system/paths.js';
+import { hitJson } from '../../src/present/pkg-json.js';
 import { bpkg, buildRepo, makeKey, makeSource, type TestKey, tempDir, trustingRoot } from '../helpers/pkg.js';
 
 let key: TestKey;
@@ -70,9 +71,10 @@ describe('search table rows by name, and the printable flag', () => {
     const hits = await quickSearch(root, 'vision');
     expect(hits?.map((h) => h.name)).toEqual(['a9', 'ab-c', 'ab0', 'b']);
     expect((hits as { printable?: true }).printable).toBe(true);
-    // `--json` prints the hits alone (the mark is not an element).
+    // `--json` prints the hits alone (the mark is not an element), each with the fields every pkg
+    // list has (d19da41: `repository` beside `repo`; docs/pkg-json.md).
     const r = await bpkg(root, ['--json', 'search', 'vision']);
-    expect(JSON.parse(r.stdout)).toEqual(hits);
+    expect(JSON.parse(r.stdout)).toEqual(hits?.map(hitJson));
   });
 
   it('flags a table with a character beyond ASCII as not printable: its hits are checked and escaped as before', async () => {
