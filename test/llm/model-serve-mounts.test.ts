@@ -115,6 +115,14 @@ describe('package mounts: what the sandbox gets from installed model packages', 
       { name: 'model-c', reason: 'its signed manifest lists no file under models/c/' },
     ]);
     expect(() => checkPackageMounts('llm', [planned])).toThrow(/cannot mount model-b: .*; model-c:/);
+    // The hint names every refused package, in both commands.
+    expect(() => checkPackageMounts('llm', [planned])).toThrow(
+      expect.objectContaining({
+        hint: expect.stringContaining(
+          '(`bpkg install --reinstall model-b model-c`) or remove it (`bpkg remove model-b model-c`)',
+        ),
+      }),
+    );
   });
 
   it('the manifest schema and module lint: pattern, targets, justification', () => {

@@ -147,12 +147,14 @@ export function packagesEnv(planned: PlannedPackageMount[]): Record<string, stri
  */
 export function checkPackageMounts(service: string, planned: PlannedPackageMount[]): void {
   for (const p of planned) {
-    if (p.refused.length)
+    if (p.refused.length) {
+      const names = p.refused.map((r) => r.name).join(' ');
       throw new BlueprintError(
         `${service} cannot mount ${p.refused.map((r) => `${r.name}: ${r.reason}`).join('; ')}`,
         'package-mount-refused',
-        `Reinstall the package (\`bpkg install --reinstall ${p.refused.map((r) => r.name).join(' ')}\`) or remove it (\`bpkg remove ${p.refused.map((r) => r.name).join(' ')}\`), then start ${service} again.`,
+        `Reinstall the package (\`bpkg install --reinstall ${names}\`) or remove it (\`bpkg remove ${names}\`), then start ${service} again.`,
       );
+    }
     if (p.packages.length === 0)
       throw new NotFoundError(
         `${service} serves packages named ${p.spec.packages}, and there is no package matching ${p.spec.packages} installed`,
