@@ -154,8 +154,12 @@ async function dispatch(
 }
 
 function reportError(ctx: Context | undefined, json: boolean, err: unknown, typed?: string[]): number {
-  // The admin answered no: nothing changed, and they know it.
-  if (err instanceof DeclinedError) return err.exitCode;
+  // The admin answered no: not an error, but not silent either (apt says "Abort."): one plain line
+  // that nothing changed, and exit 1 so a script that piped an answer in sees it did not happen.
+  if (err instanceof DeclinedError) {
+    process.stderr.write(`${errorBlock(err.message)}\n`);
+    return err.exitCode;
+  }
   const e =
     err instanceof BlueprintError
       ? err

@@ -32,6 +32,8 @@ describe('model rm', () => {
     });
     expect(asked.stdout).toContain('Remove model-tiny? [y/N]');
     expect(asked.status).not.toBe(0);
+    // Not silent (apt says "Abort."): the admin reads that nothing changed.
+    expect(asked.stdout).toContain('remove: declined, nothing was changed');
     expect(await models(root)).toEqual(['other', 'tiny']);
 
     const rm = await run(['--root', root, 'model', 'rm', 'tiny']);
