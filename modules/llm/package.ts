@@ -52,9 +52,11 @@ const nlc = join(modules, 'node-llama-cpp');
 /** The server (or another entry point), node-llama-cpp's JavaScript included; its native binaries stay files. */
 export async function bundleServer(outFile: string, entry = join(here, 'server/main.ts')): Promise<void> {
   // The server's chat templates are rendered in a process of their own (server/template-bound.ts),
-  // from this file beside it.
-  if (entry === join(here, 'server/main.ts'))
-    await bundleServer(join(dirname(outFile), 'template-child.mjs'), join(here, 'server/template-child.ts'));
+  // from this file beside it: beside every bundle of the engine (the server, and the GPU bench of
+  // scripts/device, whose first run on a GPU machine failed at load without it: every rendering's
+  // child died, read as a template past its bound).
+  const child = join(here, 'server/template-child.ts');
+  if (entry !== child) await bundleServer(join(dirname(outFile), 'template-child.mjs'), child);
   await bundleModuleServer(
     here,
     outFile,
