@@ -19,8 +19,10 @@
  *   unpacked), which resolves every CUDA symbol the CUDA 12 fallback imports (70, checked with
  *   nm). scripts/device/cuda-runtime-debian.sh fetches and unpacks them into a folder (on the
  *   build machine, no network from any container); `--cuda-libs DIR` takes them from there. A
- *   CUDA 13 runtime (NVIDIA's toolkit, driver ≥ 580) can be given the same way; it is preferred
- *   when complete, as the primary build is the newer one.
+ *   CUDA 13 runtime (NVIDIA's toolkit) can be given the same way; it is preferred when complete,
+ *   as the primary build is the newer one. But that build was compiled with CUDA 13.1 and needs a
+ *   driver of 590 or later: on an H200 with driver 580 it aborted at the first decode (README,
+ *   "Verified on a GPU"), where the CUDA 12 build with Debian's runtime ran.
  *
  * The runtime libraries go next to the backend that links them (its RUNPATH is $ORIGIN, and
  * cuBLAS finds cuBLASLt by its own $ORIGIN), so nothing depends on the loader's search path; the

@@ -16,14 +16,18 @@ if (!app || models.length === 0) {
   console.error('usage: node bench.mjs APP_LLM_DIR MODEL.gguf [MODEL.gguf…]');
   process.exit(2);
 }
-// node-llama-cpp's CUDA 13 build as llm-gpu.sh laid it out (the primary backend, not the -ext fallback).
+// node-llama-cpp's CUDA build as llm-gpu.sh laid it out: the primary backend (CUDA 13, the machine's
+// runtime), or with LLM_GPU_CUDA=12 the -ext fallback with Debian's runtime beside it (the llm
+// image's CUDA variant; the primary's backend is then absent and node-llama-cpp loads the fallback).
 const bins = 'node_modules/@node-llama-cpp/linux-x64-cuda/bins/linux-x64-cuda';
+const fallback = 'node_modules/@node-llama-cpp/linux-x64-cuda-ext/bins/linux-x64-cuda/fallback';
+const cuda12 = process.env.LLM_GPU_CUDA === '12';
 const build = {
   dir: app,
-  cuda: 13,
-  backend: `${bins}/libggml-cuda.so`,
-  libraryDirs: [bins],
-  runtime: [],
+  cuda: cuda12 ? 12 : 13,
+  backend: `${cuda12 ? fallback : bins}/libggml-cuda.so`,
+  libraryDirs: cuda12 ? [bins, fallback] : [bins],
+  runtime: cuda12 ? ['libcudart.so.12', 'libcublas.so.12', 'libcublasLt.so.12'] : [],
   from: 'llm-gpu.sh',
   version: '',
 };

@@ -9,16 +9,25 @@
  *   .llm-gpu/SHA256SUMS: of node and libggml-cuda.so, checked after assembly
  * The CUDA 13 runtime (cudart, cuBLAS) is not carried: the GPU machine's image has it (its PyTorch
  * wheels' nvidia-cuda-runtime and nvidia-cublas); llm-gpu.sh finds it.
+ *
+ * With `--cuda-libs DIR` (Debian's CUDA 12.4 runtime, scripts/device/cuda-runtime-debian.sh DIR):
+ * the build the CUDA variant of the llm image ships instead (modules/llm/cuda.ts): the CUDA 12
+ * fallback backend (@node-llama-cpp/linux-x64-cuda-ext, 374 MB) with cudart, cuBLAS and cuBLASLt
+ * from DIR beside it, as one uncompressed tar in 48 MiB pieces (cuda12.N; ~20 calls). The CUDA 13
+ * prebuilt was built with CUDA 13.1 and needs a driver that has it (≥ 590): on a driver 580 it
+ * aborted the process at the first decode (the 24th session's device run).
  */
 import { execFileSync } from 'node:child_process';
 import {
   appendFileSync,
+  copyFileSync,
   cpSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
   readFileSync,
+  realpathSync,
   rmSync,
   statSync,
 } from 'node:fs';
@@ -27,6 +36,11 @@ import { dirname, join, resolve } from 'node:path';
 import { bundleServer, placeRuntimeFiles } from '../../modules/llm/package.ts';
 
 const repo = resolve(import.meta.dirname, '../..');
+const libsAt = process.argv.indexOf('--cuda-libs');
+const cudaLibs = libsAt > 0 ? resolve(process.argv[libsAt + 1] ?? '') : undefined;
+const ext = join(repo, 'node_modules/@node-llama-cpp/linux-x64-cuda-ext');
+const fallback = join(ext, 'bins/linux-x64-cuda/fallback/libggml-cuda.so');
+const RUNTIME_12 = ['libcudart.so.12', 'libcublas.so.12', 'libcublasLt.so.12'];
 const out = join(repo, '.llm-gpu');
 const nm = join(repo, 'node_modules');
 const cuda = join(nm, '@node-llama-cpp/linux-x64-cuda');
@@ -57,6 +71,12 @@ try {
     dereference: true,
     filter: (src) => src !== backend,
   });
+  if (cudaLibs)
+    cpSync(ext, join(app, 'llm/node_modules/@node-llama-cpp/linux-x64-cuda-ext'), {
+      recursive: true,
+      dereference: true,
+      filter: (src) => src !== fallback,
+    });
   const src = join(stage, 'llama.cpp');
   sh('git', [
     '-c',
@@ -75,15 +95,27 @@ try {
   sh('sh', ['-c', `xz -T2 -6 -c "${node}" > "${join(out, 'p0/node.xz')}"`]);
   // 48 MiB pieces: a call carries one beside the working tree (~5 MiB tracked, plus whatever
   // untracked files the checkout has) under the tool's 64 MiB.
-  sh('split', ['-b', '48m', '-d', '-a', '1', backend, join(stage, 'backend.')]);
+  // CUDA 12: the fallback backend and its runtime as one tar (real files, the links followed).
+  // (In a folder of its own: its name starts as the pieces' do.)
+  const carried = cudaLibs ? join(stage, 'tar/cuda12.tar') : backend;
+  const prefix = cudaLibs ? 'cuda12.' : 'backend.';
+  if (cudaLibs) {
+    const files = join(stage, 'cuda12');
+    mkdirSync(files);
+    mkdirSync(dirname(carried));
+    cpSync(fallback, join(files, 'libggml-cuda.so'));
+    for (const lib of RUNTIME_12) copyFileSync(realpathSync(join(cudaLibs, lib)), join(files, lib));
+    sh('tar', ['-C', files, '-cf', carried, 'libggml-cuda.so', ...RUNTIME_12]);
+  }
+  sh('split', ['-b', '48m', '-d', '-a', '2', carried, join(stage, prefix)]);
   const pieces = readdirSync(stage)
-    .filter((f) => f.startsWith('backend.'))
+    .filter((f) => f.startsWith(prefix))
     .sort();
   for (const [i, f] of pieces.entries()) cpSync(join(stage, f), join(out, `p${i + 1}`, f));
   parts = pieces.length + 1;
   sh('sh', [
     '-c',
-    `cd / && sha256sum "${node}" "${backend}" | sed 's# /.*/# #' > "${join(out, 'SHA256SUMS')}"`,
+    `cd / && sha256sum "${node}" "${carried}" | sed 's# /.*/# #' > "${join(out, 'SHA256SUMS')}"`,
   ]);
 } finally {
   rmSync(stage, { recursive: true, force: true });

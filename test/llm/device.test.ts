@@ -222,3 +222,22 @@ describe('Engine.backend: CUDA tried, CPU on failure', () => {
     60_000,
   );
 });
+
+// On the H200 device machine (24th session) the CUDA 12 build has no machine code for that GPU:
+// the driver compiled its kernels from PTX at the first chat (first token 15.2 s for the
+// qwen05-shaped model; 56 ms once CUDA's cache held them, 46 MB). CUDA keeps that cache under
+// $HOME/.nv, which in the read-only container is lost or never written: every start would pay it.
+describe('CUDA JIT cache', () => {
+  it('is kept in the module data folder, which the service can write and keeps across restarts', async () => {
+    const manifest = JSON.parse(
+      await (await import('node:fs/promises')).readFile(
+        resolve(import.meta.dirname, '../../modules/llm/manifest.json'),
+        'utf8',
+      ),
+    );
+    const { data, env } = manifest.service;
+    expect(env.CUDA_CACHE_PATH).toBe(`${data}/cuda-cache`);
+    // Room for several models' kernels (one model's were 46 MB), set rather than left to the driver.
+    expect(Number(env.CUDA_CACHE_MAXSIZE)).toBeGreaterThanOrEqual(2 ** 30);
+  });
+});
