@@ -30,11 +30,14 @@
  */
 import { spawnSync } from 'node:child_process';
 import {
+  closeSync,
   copyFileSync,
   cpSync,
   existsSync,
   mkdirSync,
+  openSync,
   readFileSync,
+  readSync,
   realpathSync,
   writeFileSync,
 } from 'node:fs';
@@ -103,6 +106,51 @@ export function findCudaRuntime(libs?: string): CudaRuntime {
   );
 }
 
+/**
+ * The oldest driver (major version) of each CUDA toolkit, from NVIDIA's release notes (CUDA
+ * Toolkit and Corresponding Driver Versions, Linux): kernels left as PTX are compiled by the
+ * driver, which cannot read PTX from a newer toolkit than its own.
+ */
+const MIN_DRIVER: Record<string, number> = {
+  '12.0': 525,
+  '12.1': 530,
+  '12.2': 535,
+  '12.3': 545,
+  '12.4': 550,
+  '12.5': 555,
+  '12.6': 560,
+  '12.8': 570,
+  '12.9': 575,
+  '13.0': 580,
+  '13.1': 590,
+};
+
+/**
+ * The toolkit a CUDA backend was compiled with, from nvcc's `Cuda compilation tools, release X.Y`
+ * in it (the CUDA 13 prebuilt has it; the CUDA 12 fallback does not: then nothing is claimed).
+ */
+export function cudaToolkitOf(backend: string): { toolkit?: string; minDriver?: number } {
+  const fd = openSync(backend, 'r');
+  try {
+    const chunk = Buffer.alloc(8 * 1024 * 1024);
+    let carry = '';
+    for (let at = 0; ; ) {
+      const n = readSync(fd, chunk, 0, chunk.length, at);
+      if (n === 0) return {};
+      at += n;
+      const text = carry + chunk.toString('latin1', 0, n);
+      const m = /Cuda compilation tools, release (\d+\.\d+)/.exec(text);
+      if (m) {
+        const toolkit = m[1]!;
+        return MIN_DRIVER[toolkit] ? { toolkit, minDriver: MIN_DRIVER[toolkit] } : { toolkit };
+      }
+      carry = text.slice(-64);
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** Where the runtime came from, for cuda.json: the folder's SOURCE line (the Debian script writes one). */
 function sourceOf(libs: string | undefined, r: CudaRuntime): string {
   const source = libs && join(libs, 'SOURCE');
@@ -155,6 +203,7 @@ export function placeCudaBuild(rootfs: string, libs?: string): CudaBuildInfo {
     runtime: [...r.libraries.keys()],
     from: sourceOf(libs, r),
     version,
+    ...cudaToolkitOf(r.backend),
   };
   writeFileSync(join(app, 'cuda.json'), `${JSON.stringify(info, null, 2)}\n`);
   return info;

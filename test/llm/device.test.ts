@@ -241,3 +241,65 @@ describe('CUDA JIT cache', () => {
     expect(Number(env.CUDA_CACHE_MAXSIZE)).toBeGreaterThanOrEqual(2 ** 30);
   });
 });
+
+// node-llama-cpp 3.21.1's CUDA 13 backend was compiled with CUDA 13.1; on the H200 device machine
+// (driver 580.159.04, CUDA 13.0) it loaded, then aborted the whole process at the first decode
+// ("the provided PTX was compiled with an unsupported toolchain"): the service would die at every
+// chat. The build's toolkit is read when the image is made; the driver's version is in the name of
+// the library the CDI spec mounts.
+describe('a CUDA build newer than the driver', () => {
+  const given = (
+    cuda: number,
+    driver: string,
+    more: Partial<DeviceProbe['cudaBuild']> = {},
+  ): DeviceProbe => ({
+    nvidiaNodes: GPU_NODES,
+    driver: {
+      soname: '/usr/lib/x86_64-linux-gnu/libcuda.so.1',
+      versioned: [`/usr/lib/x86_64-linux-gnu/libcuda.so.${driver}`],
+    },
+    cudaBuild: {
+      cuda,
+      backend: 'b',
+      libraryDirs: [],
+      runtime: [],
+      from: 'x',
+      version: '3.21.1',
+      dir: '/app/llm',
+      ...more,
+    },
+  });
+
+  it('→ CPU, saying which driver it needs and what to do; a driver new enough → CUDA', () => {
+    const old = chooseDevice('auto', given(13, '580.159.04', { toolkit: '13.1', minDriver: 590 }));
+    expect(old.device).toBe('cpu');
+    expect(old.reason).toBe(
+      "this llm image's CUDA 13 build was compiled with CUDA 13.1, which needs NVIDIA driver 590 or later, and the host's is 580.159.04: update the host's NVIDIA driver, or install the llm package's CUDA 12 variant (LLM_DEVICE=cuda tries it anyway)",
+    );
+    expect(chooseDevice('auto', given(13, '590.44.01', { toolkit: '13.1', minDriver: 590 })).device).toBe(
+      'cuda',
+    );
+    // Unknown toolkit (the CUDA 12 build names none), or no versioned library to read: tried, as before.
+    expect(chooseDevice('auto', given(12, '580.159.04')).device).toBe('cuda');
+    const unversioned = given(13, '580.159.04', { toolkit: '13.1', minDriver: 590 });
+    unversioned.driver.versioned = [];
+    expect(chooseDevice('auto', unversioned).device).toBe('cuda');
+    // LLM_DEVICE=cuda is the admin's word.
+    expect(chooseDevice('cuda', given(13, '580.159.04', { toolkit: '13.1', minDriver: 590 })).device).toBe(
+      'cuda',
+    );
+  });
+
+  it("the toolkit is read from the backend itself: the installed CUDA 13 prebuilt's is 13.1, driver 590", async () => {
+    const { cudaToolkitOf } = await import('../../modules/llm/cuda.js');
+    const nm = resolve(import.meta.dirname, '../../node_modules/@node-llama-cpp');
+    expect(cudaToolkitOf(join(nm, 'linux-x64-cuda/bins/linux-x64-cuda/libggml-cuda.so'))).toEqual({
+      toolkit: '13.1',
+      minDriver: 590,
+    });
+    // The CUDA 12 fallback carries no such string: nothing is claimed.
+    expect(
+      await cudaToolkitOf(join(nm, 'linux-x64-cuda-ext/bins/linux-x64-cuda/fallback/libggml-cuda.so')),
+    ).toEqual({});
+  }, 60_000);
+});

@@ -32,6 +32,10 @@ export interface CudaBuildInfo {
   from: string;
   /** node-llama-cpp's version of the build. */
   version: string;
+  /** The CUDA toolkit the backend was compiled with, when the backend names it (cuda.ts). */
+  toolkit?: string;
+  /** The oldest NVIDIA driver (its major version) that runs kernels of that toolkit. */
+  minDriver?: number;
 }
 
 export interface DeviceProbe {
@@ -79,6 +83,15 @@ export function probeDevice(root: string, cudaInfo: string): DeviceProbe {
   return { nvidiaNodes, driver, ...(cudaBuild ? { cudaBuild } : {}) };
 }
 
+/** The driver's version, from the name of the library the CDI spec mounts (libcuda.so.580.159.04). */
+function driverVersion(versioned: string[]): string | undefined {
+  for (const f of versioned) {
+    const v = /libcuda\.so\.(\d+(?:\.\d+)+)$/.exec(f)?.[1];
+    if (v) return v;
+  }
+  return undefined;
+}
+
 export interface DeviceChoice {
   /** `cuda`: try the CUDA build (settleDevice says what came of it). */
   device: Device;
@@ -109,9 +122,17 @@ export function chooseDevice(setting: string, p: DeviceProbe): DeviceChoice {
         ? `the NVIDIA driver library was mounted (${p.driver.versioned.join(', ')}) but not linked as libcuda.so.1: the CDI spec's update-ldcache hook did not run (regenerate it with nvidia-ctk cdi generate)`
         : `an NVIDIA GPU was passed through (${p.nvidiaNodes.join(', ')}) without its driver library libcuda.so.1: the CDI spec mounts none (regenerate it with nvidia-ctk cdi generate)`,
     );
+  // A build newer than the driver loads, then aborts the process at the first decode (llama.cpp's
+  // CUDA error on PTX from a newer toolchain: seen on an H200, driver 580, CUDA 13.1 build).
+  const { cuda, toolkit, minDriver } = p.cudaBuild;
+  const driver = driverVersion(p.driver.versioned);
+  if (minDriver && driver && Number(driver.split('.')[0]) < minDriver)
+    return cpu(
+      `this llm image's CUDA ${cuda} build was compiled with CUDA ${toolkit}, which needs NVIDIA driver ${minDriver} or later, and the host's is ${driver}: update the host's NVIDIA driver${cuda > 12 ? ", or install the llm package's CUDA 12 variant" : ''} (LLM_DEVICE=cuda tries it anyway)`,
+    );
   return {
     device: 'cuda',
-    reason: `an NVIDIA GPU (${p.nvidiaNodes.join(', ')}) and its driver (${p.driver.soname}) were passed through; CUDA ${p.cudaBuild.cuda} build`,
+    reason: `an NVIDIA GPU (${p.nvidiaNodes.join(', ')}) and its driver (${p.driver.soname}) were passed through; CUDA ${cuda} build`,
   };
 }
 
