@@ -1,6 +1,6 @@
 import { Box, Text, useInput } from 'ink';
 import { useEffect, useState } from 'react';
-import { escapeLine, escapeText } from '../../present/escape.js';
+import { escapeLine } from '../../present/escape.js';
 import { moveSelection } from '../keys.js';
 import type { ScreenProps } from '../screen.js';
 import type { Maybe } from '../sources.js';
@@ -48,13 +48,15 @@ export function ListScreen<T>(
     },
     { isActive: !searching },
   );
-  if (!data.value) return <Text>{data.error ? `Error: ${escapeText(data.error)}` : 'Loading...'}</Text>;
+  // The error, the reason and each note in one line: a line break in them (a server's answer, a
+  // file's text) is shown as `\x0a`, never a line of its own under the screen's.
+  if (!data.value) return <Text>{data.error ? `Error: ${escapeLine(data.error)}` : 'Loading...'}</Text>;
   if (!data.value.available)
     return (
       <Box flexDirection="column">
         <Text bold={!plain}>{props.title}</Text>
         <Text>
-          {escapeText(data.value.reason)}
+          {escapeLine(data.value.reason)}
           {/[.!?]$/.test(data.value.reason) ? '' : '.'}
         </Text>
       </Box>
@@ -93,7 +95,7 @@ export function ListScreen<T>(
       {notes.map((n, i) => (
         // biome-ignore lint/suspicious/noArrayIndexKey: a note's place is its identity
         <Text key={i} wrap="truncate">
-          {n}
+          {escapeLine(n)}
         </Text>
       ))}
       {props.footer}

@@ -1,6 +1,6 @@
 import { Box, Text, useInput } from 'ink';
 import { useEffect, useState } from 'react';
-import { escapeLine, escapeText } from '../../present/escape.js';
+import { errorBlock, escapeLine } from '../../present/escape.js';
 import { useTheme } from '../theme.js';
 import { useLines } from '../useLines.js';
 
@@ -25,7 +25,12 @@ export function Operation(props: {
       .then(
         () => setOutcome({ ok: true, message: 'Done.' }),
         (err: Error & { hint?: string }) =>
-          setOutcome({ ok: false, message: `${err.message}${err.hint ? `\nhint: ${err.hint}` : ''}` }),
+          // As the CLI prints an error (errorBlock): a further line of it is indented, so none of
+          // it (a tool's output, a server's answer) can pass for the screen's own 'Done.' or hint.
+          setOutcome({
+            ok: false,
+            message: `${errorBlock(err.message)}${err.hint ? `\nhint: ${errorBlock(err.hint)}` : ''}`,
+          }),
       )
       .finally(() => setBusy(false));
   }, [run, setBusy, addLine]);
@@ -40,7 +45,7 @@ export function Operation(props: {
       ))}
       {outcome ? (
         <>
-          <Text color={plain ? undefined : outcome.ok ? 'green' : 'red'}>{escapeText(outcome.message)}</Text>
+          <Text color={plain ? undefined : outcome.ok ? 'green' : 'red'}>{outcome.message}</Text>
           <Text>Press any key.</Text>
         </>
       ) : (

@@ -2,6 +2,7 @@ import os from 'node:os';
 import { Box, Text, useInput } from 'ink';
 import { useRef, useState } from 'react';
 import { encryptionLine, recoveryKeyNoteLine } from '../../present/encryption.js';
+import { escapeLine } from '../../present/escape.js';
 import { bytes as formatBytes, duration as formatDuration } from '../../present/units.js';
 import { type FirstRead, readDashboard } from '../dashboard-data.js';
 import type { ScreenProps } from '../screen.js';
@@ -23,7 +24,7 @@ function Row(props: { label: string; children: React.ReactNode }) {
 
 function Unavailable({ reason }: { reason: string }) {
   const { plain } = useTheme();
-  return <Text dimColor={!plain}>{reason}</Text>;
+  return <Text dimColor={!plain}>{escapeLine(reason)}</Text>;
 }
 
 function maybe<T>(m: Maybe<T> | undefined, show: (v: T) => React.ReactNode) {
@@ -65,7 +66,12 @@ export function Dashboard({
     if (input === 'r') data.refresh();
   });
   const d = data.value;
-  if (!d) return <Text>{data.error ? `Cannot read the host: ${data.error}` : 'Reading the host...'}</Text>;
+  // Each row is one line: text from outside (an error quoting a file, a host name, a GPU's name, a
+  // process's note) is shown with its line breaks as `\x0a`, so it cannot paint a line of its own.
+  if (!d)
+    return (
+      <Text>{data.error ? `Cannot read the host: ${escapeLine(data.error)}` : 'Reading the host...'}</Text>
+    );
   const { host, exposure } = d;
   const used = host.memory.totalBytes - host.memory.availableBytes;
   const exposed = exposure.listeners;
@@ -73,25 +79,25 @@ export function Dashboard({
   return (
     <Box flexDirection="column">
       <Row label="Host">
-        <Text wrap="truncate">{`${host.hostname}  ${host.kernel}  up ${formatDuration(host.uptimeSeconds)}${
+        <Text wrap="truncate">{`${escapeLine(host.hostname)}  ${escapeLine(host.kernel)}  up ${formatDuration(host.uptimeSeconds)}${
           d.setupDone ? '' : '  (not set up: press 5)'
         }`}</Text>
       </Row>
       <Row label="CPU">
         <Text wrap="truncate">{`${pct(d.busy, 1)} busy  ${host.cpu.cores} cores  load ${host.cpu.load
           .map((l) => l.toFixed(2))
-          .join(' ')}  ${host.cpu.model}`}</Text>
+          .join(' ')}  ${escapeLine(host.cpu.model)}`}</Text>
       </Row>
       <Row label="Memory">
         <Text>{`${formatBytes(used)} used of ${formatBytes(host.memory.totalBytes)} (${pct(used, host.memory.totalBytes)})`}</Text>
       </Row>
       <Row label="Disk">
-        <Text wrap="truncate">{`${formatBytes(host.disk.freeBytes)} free of ${formatBytes(host.disk.totalBytes)} on ${host.disk.path}`}</Text>
+        <Text wrap="truncate">{`${formatBytes(host.disk.freeBytes)} free of ${formatBytes(host.disk.totalBytes)} on ${escapeLine(host.disk.path)}`}</Text>
       </Row>
       <Row label="GPUs">
         {maybe(d.gpus, (g) => (
           <Text wrap="truncate">
-            {g.length ? g.map((x) => `${x.name} (${x.detail})`).join(', ') : 'none found'}
+            {g.length ? g.map((x) => escapeLine(`${x.name} (${x.detail})`)).join(', ') : 'none found'}
           </Text>
         ))}
       </Row>
@@ -105,13 +111,16 @@ export function Dashboard({
           <Box flexDirection="column">
             {list.length === 0 ? <Text>none installed</Text> : null}
             {list.slice(0, list.length > SERVICE_LINES ? SERVICE_LINES - 1 : SERVICE_LINES).map((s) => (
-              <Text key={s.name} wrap="truncate">{`${s.name.padEnd(20)} ${s.state.padEnd(9)} ${
+              <Text
+                key={s.name}
+                wrap="truncate"
+              >{`${escapeLine(s.name).padEnd(20)} ${escapeLine(s.state).padEnd(9)} ${
                 s.damaged
                   ? 'registration damaged: the fix on 3 Services'
                   : s.sandboxed
                     ? '[sandboxed]'
                     : '[NOT SANDBOXED]'
-              }${s.usedBy?.length ? `  used by ${s.usedBy.join(', ')}` : ''}`}</Text>
+              }${s.usedBy?.length ? `  used by ${escapeLine(s.usedBy.join(', '))}` : ''}`}</Text>
             ))}
             {list.length > SERVICE_LINES ? (
               <Text>{`+${list.length - SERVICE_LINES + 1} more (press 3)`}</Text>
@@ -146,12 +155,12 @@ export function Dashboard({
           color={plain || !l.flagged ? undefined : 'yellow'}
           wrap="truncate"
         >
-          {`           ${l.proto.padEnd(5)} ${`${l.address}:${l.port}`.padEnd(28)} ${
+          {`           ${escapeLine(l.proto).padEnd(5)} ${escapeLine(`${l.address}:${l.port}`).padEnd(28)} ${escapeLine(
             l.note ??
-            (exposure.firewall === 'blueprint' && !exposure.allowedPorts.includes(l.port ?? -1)
-              ? 'listening; blocked by the firewall'
-              : 'REACHABLE from the network')
-          }`}
+              (exposure.firewall === 'blueprint' && !exposure.allowedPorts.includes(l.port ?? -1)
+                ? 'listening; blocked by the firewall'
+                : 'REACHABLE from the network'),
+          )}`}
         </Text>
       ))}
       {exposed.length > room ? (

@@ -1,6 +1,7 @@
 import { Box, Text } from 'ink';
 import { useCallback, useState } from 'react';
 import type { OutboundAudit } from '../../app/index.js';
+import { escapeLine } from '../../present/escape.js';
 import { type OutboundRow, outboundRows, outboundSummary } from '../../present/outbound.js';
 import { ListScreen } from '../components/ListScreen.js';
 import type { ScreenProps } from '../screen.js';
@@ -41,7 +42,7 @@ export function Outbound(props: ScreenProps) {
         <Box flexDirection="column">
           {summary.map((l) => (
             <Text key={l} dimColor={!plain}>
-              {l}
+              {escapeLine(l)}
             </Text>
           ))}
         </Box>

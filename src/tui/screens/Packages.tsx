@@ -1,6 +1,7 @@
 import { Text } from 'ink';
 import { useCallback, useEffect, useState } from 'react';
 import type { OutboundApprovals } from '../../app/index.js';
+import { escapeLine } from '../../present/escape.js';
 import { approvalAsked } from '../../present/outbound.js';
 import { Confirm } from '../components/Confirm.js';
 import { ListScreen } from '../components/ListScreen.js';
@@ -121,7 +122,8 @@ export function Packages(props: ScreenProps) {
       }}
       footer={
         note ? (
-          <Text>{note}</Text>
+          // One line: it may quote a server's answer (why the signer could not be read).
+          <Text>{escapeLine(note)}</Text>
         ) : (
           <Text dimColor>{'i/Enter install  x remove  u upgrade all  / search'}</Text>
         )

@@ -29,12 +29,13 @@ function Logs(props: ScreenProps & { name: string; onClose(): void }) {
   return (
     <Box flexDirection="column">
       <Text bold={!plain}>{`Logs of ${name} (following; q back)`}</Text>
+      {/* One screen line per log line, and the error in one: neither can paint a line of its own. */}
       {lines.slice(-(props.height - 2)).map((l) => (
         <Text key={l.id} wrap="truncate">
-          {l.text}
+          {escapeLine(l.text)}
         </Text>
       ))}
-      {error ? <Text>{error}</Text> : null}
+      {error ? <Text>{escapeLine(error)}</Text> : null}
     </Box>
   );
 }
@@ -112,7 +113,7 @@ export function Services(props: ScreenProps) {
       }}
       footer={
         <Text dimColor>
-          {note || 's start  S stop  R restart  l logs  Enter inspect and security rating'}
+          {escapeLine(note) || 's start  S stop  R restart  l logs  Enter inspect and security rating'}
         </Text>
       }
     />
@@ -137,7 +138,7 @@ function InspectView(props: { name: string; lines: string[]; height: number; onC
       {props.lines.slice(top, top + page).map((l, i) => (
         // biome-ignore lint/suspicious/noArrayIndexKey: a line's place in the whole text is its identity
         <Text key={`${top + i}`} wrap="truncate">
-          {l}
+          {escapeLine(l)}
         </Text>
       ))}
     </Box>

@@ -1,6 +1,7 @@
 import { Box, Text, useInput } from 'ink';
 import { useCallback, useEffect, useState } from 'react';
 import type { SystemStatus } from '../../app/index.js';
+import { escapeLine } from '../../present/escape.js';
 import { formatSystemStatus } from '../../present/update.js';
 import { Confirm } from '../components/Confirm.js';
 import { Operation } from '../components/Operation.js';
@@ -138,14 +139,15 @@ export function System(props: ScreenProps) {
     <Box flexDirection="column">
       <Text bold={!plain}>System slots</Text>
       {poll.value === undefined ? (
-        <Text>{poll.error ?? 'Reading...'}</Text>
+        <Text>{poll.error !== undefined ? escapeLine(poll.error) : 'Reading...'}</Text>
       ) : poll.value.available ? (
         formatSystemStatus(poll.value.value)
           .split('\n')
           // biome-ignore lint/suspicious/noArrayIndexKey: two slots may show the same line
-          .map((l, i) => <Text key={i}>{l}</Text>)
+          .map((l, i) => <Text key={i}>{escapeLine(l)}</Text>)
       ) : (
-        <Text>{`Not available: ${poll.value.reason}`}</Text>
+        // One line: the reason may quote RAUC's output (tool-output.ts), which cannot paint lines.
+        <Text>{`Not available: ${escapeLine(poll.value.reason)}`}</Text>
       )}
       <Text dimColor={!plain}>
         {sources.systemAction
