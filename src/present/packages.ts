@@ -4,7 +4,8 @@ export { packageCount } from './package-count.js';
 export function removedLine(c: { name: string; from?: string; purged?: string; dataKept?: string }): string {
   const base = `removed ${c.name} ${c.from ?? ''}`.trimEnd();
   if (c.purged) return `${base}; its data deleted (${c.purged})`;
-  if (c.dataKept) return `${base}; its data kept in ${c.dataKept} (bpkg remove --purge ${c.name} deletes it)`;
+  if (c.dataKept)
+    return `${base}; its data kept in ${c.dataKept} (\`bpkg remove --purge ${c.name}\` deletes it)`;
   return base;
 }
 

@@ -3,7 +3,8 @@
  * `blueprint --root /mnt/img pkg info x`, the pasted command without its --root acts on the live
  * box, /. So the CLI's entry says which root it was given (carryRoot) and each place that shows a
  * hint passes it through shownHint: every command in backticks that starts with blueprint or bpkg
- * (or sudo and one of them) gets `--root DIR` after the program's name. A root from the
+ * (or sudo and one of them) gets `--root DIR` after the program's name. A plain message or warning
+ * that names a command (bpkg's 'Add one with `bpkg repo add NAME URL`') goes through it too. A root from the
  * environment (BLUEPRINT_ROOT) stays in the shell that pastes, except under sudo, which drops it.
  * Small and in the start part (cli/index.ts imports it): one module, so the console and every
  * command part read the same root.

@@ -40,7 +40,7 @@ describe('bpkg autoremove', () => {
     const rm = await bpkg(root, ['remove', 'app', '--yes']);
     expect(rm.code, rm.stderr).toBe(0);
     expect(rm.stdout).toContain('No longer needed (installed as dependencies): base, lib');
-    expect(rm.stdout).toContain('bpkg autoremove');
+    expect(rm.stdout).toContain(`\`bpkg --root ${root} autoremove\``);
     const dry = await bpkg(root, ['autoremove', '--dry-run']);
     expect(dry.code, dry.stderr).toBe(0);
     expect(dry.stdout).toContain('Would remove base, lib');

@@ -42,7 +42,7 @@ describe('a package’s file list damaged', () => {
       const v = await bpkg(root, ['verify']);
       expect(v.code, v.stderr).toBe(4);
       expect(v.stdout).toContain(`damaged: ${list}`);
-      expect(v.stdout).toContain('bpkg install good --reinstall');
+      expect(v.stdout).toContain(`\`bpkg --root ${root} install good --reinstall\``);
       expect(`${v.stdout}${v.stderr}`).not.toContain('bug in blueprint');
       const again = await bpkg(root, ['install', 'good', '--reinstall']);
       expect(again.code, again.stderr).toBe(0);

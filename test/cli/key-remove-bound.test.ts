@@ -30,7 +30,7 @@ describe('bpkg key remove of the key a repository is bound to', () => {
     expect(r.stderr).toContain(
       'warning: no trusted key signs repository main now: its index and packages are refused',
     );
-    expect(r.stderr).toContain('bpkg repo set-key main FPR');
-    expect(r.stderr).toContain('bpkg repo remove main');
+    expect(r.stderr).toContain(`bpkg --root ${root} repo set-key main FPR`);
+    expect(r.stderr).toContain(`bpkg --root ${root} repo remove main`);
   });
 });

@@ -21,7 +21,9 @@ describe('what bpkg says after a change', () => {
 
     const back = await bpkg(root, ['rollback', 'good']);
     expect(back.code, back.stderr).toBe(0);
-    expect(back.stdout).toContain('rolled back good 1.1.0 -> 1.0.0 (`bpkg rollback good` swaps back)');
+    expect(back.stdout).toContain(
+      `rolled back good 1.1.0 -> 1.0.0 (\`bpkg --root ${root} rollback good\` swaps back)`,
+    );
     // --json as it was: one package, its change.
     const json = await bpkg(root, ['--json', 'rollback', 'good']);
     expect(JSON.parse(json.stdout)).toEqual({ name: 'good', from: '1.0.0', to: '1.1.0' });

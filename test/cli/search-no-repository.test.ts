@@ -8,14 +8,16 @@
 import { describe, expect, it } from 'vitest';
 import { bpkg, signedRepo, tempDir, trustingRoot } from '../helpers/pkg.js';
 
-const ADD = 'no repository is configured. Add one with `bpkg repo add NAME URL`, then run `bpkg update`.';
+/** The commands it names carry the box's --root (test/cli/pkg-message-root). */
+const ADD = (root: string) =>
+  `no repository is configured. Add one with \`bpkg --root ${root} repo add NAME URL\`, then run \`bpkg --root ${root} update\`.`;
 
 describe('bpkg search on a box with no repository', () => {
   it.each([[['search', 'embed']], [['search']]])('%j says to add a repository first', async (argv) => {
     const root = tempDir('bp-root-');
     const r = await bpkg(root, argv);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toContain(ADD);
+    expect(r.stdout).toContain(ADD(root));
     expect(r.stdout).not.toContain('refresh the indexes');
     const json = await bpkg(root, ['--json', ...argv]);
     expect(json.code).toBe(0);

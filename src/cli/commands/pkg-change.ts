@@ -1,6 +1,7 @@
 /** `bpkg install | remove | autoremove | upgrade | rollback`: the commands that change what is installed. */
 import { installedLine } from '../../present/install.js';
 import { removedLine } from '../../present/packages.js';
+import { shownHint } from '../../present/root-in-hints.js';
 import { cliBox } from '../box.js';
 import type { CommandSpec } from '../command.js';
 import { optBool, optString, requirePositionals } from '../command.js';
@@ -15,7 +16,9 @@ import { showUpgradable } from './pkg-query.js';
 function finishedDespiteInterrupt(ctx: Context): void {
   if (ctx.signal.aborted)
     ctx.warn(
-      'interrupted while the change was being made: it was completed rather than stopped part-way, nothing is half-done (`bpkg list` shows it).',
+      shownHint(
+        'interrupted while the change was being made: it was completed rather than stopped part-way, nothing is half-done (`bpkg list` shows it).',
+      ),
     );
 }
 
@@ -46,7 +49,7 @@ export const install: CommandSpec = {
       { changes },
       changes.length === 0
         ? await alreadyInstalled(parsed.positionals, () => packages.list())
-        : changes.map(installedLine).join('\n'),
+        : shownHint(changes.map(installedLine).join('\n')),
     );
     finishedDespiteInterrupt(ctx);
   },
@@ -89,13 +92,15 @@ export const remove: CommandSpec = {
     const unneeded = await packages.unneeded();
     ctx.report(
       { changes, unneeded },
-      [
-        // No version: removed before, only its kept data deleted now.
-        ...changes.map((c) =>
-          c.from ? removedLine(c) : `deleted the data kept for ${c.name} (${c.purged})`,
-        ),
-        ...(unneeded.length ? [unneededLine(unneeded)] : []),
-      ].join('\n'),
+      shownHint(
+        [
+          // No version: removed before, only its kept data deleted now.
+          ...changes.map((c) =>
+            c.from ? removedLine(c) : `deleted the data kept for ${c.name} (${c.purged})`,
+          ),
+          ...(unneeded.length ? [unneededLine(unneeded)] : []),
+        ].join('\n'),
+      ),
     );
     finishedDespiteInterrupt(ctx);
   },
@@ -120,7 +125,7 @@ export const autoremove: CommandSpec = {
       );
     }
     const changes = await packages.autoremove({ purge: optBool(parsed, 'purge') });
-    ctx.report({ changes }, changes.length ? changes.map(removedLine).join('\n') : NOTHING);
+    ctx.report({ changes }, changes.length ? shownHint(changes.map(removedLine).join('\n')) : NOTHING);
     finishedDespiteInterrupt(ctx);
   },
 };
@@ -161,11 +166,13 @@ export const rollback: CommandSpec = {
     const changes = await cliBox(ctx).packages.rollback(names);
     ctx.report(
       names.length === 1 ? changes[0] : { changes },
-      [
-        ...changes.map((c) => `rolled back ${c.name} ${c.from} -> ${c.to}`),
-        // Each rollback swaps with the kept version: so does the next one.
-        `(\`bpkg rollback ${changes.map((c) => c.name).join(' ')}\` swaps back)`,
-      ].join(changes.length === 1 ? ' ' : '\n'),
+      shownHint(
+        [
+          ...changes.map((c) => `rolled back ${c.name} ${c.from} -> ${c.to}`),
+          // Each rollback swaps with the kept version: so does the next one.
+          `(\`bpkg rollback ${changes.map((c) => c.name).join(' ')}\` swaps back)`,
+        ].join(changes.length === 1 ? ' ' : '\n'),
+      ),
     );
     finishedDespiteInterrupt(ctx);
   },

@@ -2,6 +2,7 @@
 import { type ListedKey, UsageError } from '../../app/index.js';
 import { escapeLine } from '../../present/escape.js';
 import { showFingerprint } from '../../present/fingerprint.js';
+import { shownHint } from '../../present/root-in-hints.js';
 import { cliBox } from '../box.js';
 import { type CommandSpec, optString } from '../command.js';
 import { readNamedFile } from '../named-file.js';
@@ -76,7 +77,9 @@ Examples:
       for (const repo of bound?.repositories ?? [])
         if (!left.some((k) => k.repositories.includes(repo)))
           ctx.warn(
-            `no trusted key signs repository ${escapeLine(repo)} now: its index and packages are refused. Trust its new key (\`bpkg key add FILE --fingerprint FPR\`, then \`bpkg repo set-key ${escapeLine(repo)} FPR\`), or \`bpkg repo remove ${escapeLine(repo)}\`.`,
+            shownHint(
+              `no trusted key signs repository ${escapeLine(repo)} now: its index and packages are refused. Trust its new key (\`bpkg key add FILE --fingerprint FPR\`, then \`bpkg repo set-key ${escapeLine(repo)} FPR\`), or \`bpkg repo remove ${escapeLine(repo)}\`.`,
+            ),
           );
       return ctx.report({ removed: arg }, `no longer trusting ${arg}`);
     }
@@ -86,7 +89,7 @@ Examples:
         list,
         list.length
           ? keyLines(list)
-          : 'No trusted keys. Trust a publisher: bpkg key add FILE.asc --fingerprint FPR',
+          : shownHint('No trusted keys. Trust a publisher: `bpkg key add FILE.asc --fingerprint FPR`'),
       );
     }
     throw new UsageError('Usage: key add FILE [--fingerprint FPR] | key list | key remove FINGERPRINT');

@@ -2,6 +2,7 @@
 import { quickSearch } from '../../app/search.js';
 import { showFingerprint } from '../../present/fingerprint.js';
 import { infoJson, installedJson, upgradableJson } from '../../present/pkg-json.js';
+import { shownHint } from '../../present/root-in-hints.js';
 import { table } from '../../present/table.js';
 import { bytes } from '../../present/units.js';
 import { cliBox } from '../box.js';
@@ -17,7 +18,9 @@ export async function showUpgradable(ctx: Context): Promise<void> {
     { upgradable: ctx.json ? upgradable.map(upgradableJson) : upgradable },
     upgradable.length
       ? [
-          `${upgradable.length} package${upgradable.length === 1 ? '' : 's'} can be upgraded (\`bpkg upgrade\`):`,
+          shownHint(
+            `${upgradable.length} package${upgradable.length === 1 ? '' : 's'} can be upgraded (\`bpkg upgrade\`):`,
+          ),
           table(upgradable.map((u) => [`  ${u.name}`, `${u.from} -> ${u.to}`, `(${u.repo})`])),
         ].join('\n')
       : 'Everything is up to date.',
@@ -83,7 +86,7 @@ export const info: CommandSpec = {
       ...(r.installed?.previous ? [`Rollback to: ${r.installed.previous}`] : []),
       ...(r.installed
         ? [
-            `Upgrades from: ${r.upgradesFrom ?? `unknown (choose: bpkg install ${r.name} --from REPO)`}${r.upgradesFrom === 'file' ? ' (a local file: not upgraded from repositories)' : ''}${gone ? ` (not configured: not upgraded; \`bpkg repo add ${r.upgradesFrom} URL\` adds it again, \`bpkg install ${r.name} --from REPO\` takes it from another)` : ''}`,
+            `Upgrades from: ${r.upgradesFrom ?? `unknown (choose: \`bpkg install ${r.name} --from REPO\`)`}${r.upgradesFrom === 'file' ? ' (a local file: not upgraded from repositories)' : ''}${gone ? ` (not configured: not upgraded; \`bpkg repo add ${r.upgradesFrom} URL\` adds it again, \`bpkg install ${r.name} --from REPO\` takes it from another)` : ''}`,
           ]
         : []),
       `Available: ${r.available.map((a) => `${a.version} (${a.repo})`).join(', ') || 'none'}`,
@@ -96,7 +99,7 @@ export const info: CommandSpec = {
           ]
         : []),
     ];
-    ctx.result(ctx.json ? infoJson(r) : r, lines.join('\n'));
+    ctx.result(ctx.json ? infoJson(r) : r, shownHint(lines.join('\n')));
   },
 };
 

@@ -8,6 +8,7 @@ import {
   unindexedRepositories,
 } from '../../app/pkg-quick.js';
 import { hitJson } from '../../present/pkg-json.js';
+import { shownHint } from '../../present/root-in-hints.js';
 import { table } from '../../present/table.js';
 import { unfetched, updateOutcomeText } from '../../present/update-outcome.js';
 import { type Context, sayIfSlow } from '../context.js';
@@ -16,7 +17,8 @@ import { type Context, sayIfSlow } from '../context.js';
 export async function showHits(ctx: Context, hits: SearchHit[]): Promise<void> {
   // A fresh box: `bpkg update` would only say there is no repository, so the step missing is said;
   // a repository never accepted (its update refused): "run update" again would send the admin back.
-  const none = hits.length || ctx.json ? '' : noHitsText(unindexedRepositories(ctx.root));
+  // The commands it names act on the box searched (--root): shownHint, as a hint's.
+  const none = hits.length || ctx.json ? '' : shownHint(noHitsText(unindexedRepositories(ctx.root)));
   // Formatted only when shown: `--json` prints the hits alone.
   ctx.result(ctx.json ? hits.map(hitJson) : hits, () => (hits.length ? hitsTable(hits) : none));
 }
@@ -94,7 +96,7 @@ export function showUpdate(ctx: Context, outcomes: UpdateOutcome[]): number {
   // A refusal is an error: it is printed even with -q.
   (outcomes.every((o) => o.ok) ? ctx.report : ctx.result)(
     outcomes,
-    outcomes.map(updateOutcomeText).join('\n'),
+    shownHint(outcomes.map(updateOutcomeText).join('\n')),
   );
   if (outcomes.every((o) => o.ok)) return ExitCode.ok;
   return outcomes.every((o) => o.ok || unfetched(o)) ? ExitCode.failure : ExitCode.verification;

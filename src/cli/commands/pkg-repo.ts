@@ -3,6 +3,7 @@ import { UsageError } from '../../app/index.js';
 import { showFingerprints } from '../../present/fingerprint.js';
 import { packageCount } from '../../present/packages.js';
 import { repoAddedText } from '../../present/repos.js';
+import { shownHint } from '../../present/root-in-hints.js';
 import { table } from '../../present/table.js';
 import { cliBox } from '../box.js';
 import type { CommandSpec } from '../command.js';
@@ -72,12 +73,14 @@ export const repo: CommandSpec = {
         const trusted = (await cliBox(ctx).keys.list()).length;
         if (trusted !== 1)
           ctx.warn(
-            trusted === 0
-              ? `no key is trusted on this box yet: trust the publisher's key first (\`bpkg key add FILE --fingerprint FPR\`), or the update of ${name} is refused.`
-              : `several keys are trusted: name the one that signs ${name} (\`bpkg repo set-key ${name} FPR\`), or its update is refused.`,
+            shownHint(
+              trusted === 0
+                ? `no key is trusted on this box yet: trust the publisher's key first (\`bpkg key add FILE --fingerprint FPR\`), or the update of ${name} is refused.`
+                : `several keys are trusted: name the one that signs ${name} (\`bpkg repo set-key ${name} FPR\`), or its update is refused.`,
+            ),
           );
       }
-      return ctx.report(r, repoAddedText(r));
+      return ctx.report(r, shownHint(repoAddedText(r)));
     }
     if (action === 'set-key' && name && url) {
       const r = await repos.setKeys(name, [url, ...more]);
@@ -89,7 +92,9 @@ export const repo: CommandSpec = {
       // They stay, and are silently not upgraded from then on: said once, here.
       if (from.length)
         ctx.warn(
-          `${from.join(', ')} (installed from ${name}) ${from.length === 1 ? 'stays installed but is' : 'stay installed but are'} not upgraded until a repository named ${name} is added again (\`bpkg repo add ${name} URL\`), or \`bpkg install NAME --from REPO\` takes ${from.length === 1 ? 'it' : 'one'} from another.`,
+          shownHint(
+            `${from.join(', ')} (installed from ${name}) ${from.length === 1 ? 'stays installed but is' : 'stay installed but are'} not upgraded until a repository named ${name} is added again (\`bpkg repo add ${name} URL\`), or \`bpkg install NAME --from REPO\` takes ${from.length === 1 ? 'it' : 'one'} from another.`,
+          ),
         );
       return ctx.report({ removed: name }, `removed repository ${name}`);
     }
@@ -107,7 +112,7 @@ export const repo: CommandSpec = {
                 r.keys?.length ? showFingerprints(r.keys) : 'no key bound',
               ]),
             ])
-          : 'No repositories. Add one: bpkg repo add NAME URL --key FPR',
+          : shownHint('No repositories. Add one: `bpkg repo add NAME URL --key FPR`'),
       );
     }
     throw new UsageError(

@@ -1,6 +1,7 @@
 /** `bpkg verify | recover | clean`: checking and tidying what is installed and kept. */
 import { ExitCode, UsageError, type VerifyReport } from '../../app/index.js';
 import { escapeLine } from '../../present/escape.js';
+import { shownHint } from '../../present/root-in-hints.js';
 import { bytes } from '../../present/units.js';
 import { cliBox } from '../box.js';
 import type { CommandSpec } from '../command.js';
@@ -10,9 +11,11 @@ import { optBool } from '../command.js';
 function repairHint(r: VerifyReport): string {
   const deps = r.problems.filter((p) => p.problem === 'unsatisfied-dependency').map((p) => p.path);
   return [
-    ...(r.problems.length > deps.length ? [`bpkg install ${r.name} --reinstall restores its files`] : []),
+    ...(r.problems.length > deps.length ? [`\`bpkg install ${r.name} --reinstall\` restores its files`] : []),
     ...(deps.length
-      ? [`it needs ${deps.join(', ')}: install a version that fits (bpkg install NAME@VERSION) or roll back`]
+      ? [
+          `it needs ${deps.join(', ')}: install a version that fits (\`bpkg install NAME@VERSION\`) or roll back`,
+        ]
       : []),
   ].join('; ');
 }
@@ -29,7 +32,7 @@ export const verify: CommandSpec = {
         .map((r) =>
           r.ok
             ? `${r.name} ${r.version}: OK`
-            : `${r.name} ${r.version}: FAILED\n${r.problems.map((p) => `  ${p.problem}: ${p.path}`).join('\n')}\n  hint: ${repairHint(r)}`,
+            : `${r.name} ${r.version}: FAILED\n${r.problems.map((p) => `  ${p.problem}: ${p.path}`).join('\n')}\n  hint: ${shownHint(repairHint(r))}`,
         )
         .join('\n') || 'No packages installed.',
     );
