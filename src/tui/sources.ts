@@ -24,7 +24,7 @@ import {
 import { escapeData, escapeText } from '../present/escape.js';
 import { showFingerprint } from '../present/fingerprint.js';
 import { gpuRows } from '../present/gpu.js';
-import { dataHeldLine, reachLines } from '../present/install.js';
+import { installedLine, planLines } from '../present/install.js';
 import { packageProgress, verifiedLine } from '../present/packages.js';
 import { reasonOf } from '../present/reason.js';
 import { formatInspection, moduleInfoText, stateWord } from '../present/services.js';
@@ -97,12 +97,13 @@ export interface Sources {
     approvals?: OutboundApprovals,
   ) => Promise<void>;
   /**
-   * Who signed what `install NAME` would install, and (`reach`) the modules it can be wired to, with
-   * their access tokens (reachLines): shown before asking to confirm.
+   * Who signed what `install NAME` would install, and (`plan`) the plan `bpkg install` shows before
+   * its question (planLines: a row per package, a downgrade named, then the modules each can be
+   * wired to, with their access tokens), one screen line each: shown before asking to confirm.
    */
   signerOf?: (
     name: string,
-  ) => Promise<{ version: string; fingerprint: string; signer: string; reach?: string[] }>;
+  ) => Promise<{ version: string; fingerprint: string; signer: string; plan?: string[] }>;
   serviceAction?: (action: 'start' | 'stop' | 'restart', name: string) => Promise<void>;
   /** Follows a service's log until the signal aborts. */
   followLogs?: (name: string, onLine: (line: string) => void, signal: AbortSignal) => Promise<void>;
@@ -335,7 +336,8 @@ export function coreSources(at: string | Box): Sources {
           ...call,
           ...(approvals ? { approveOutbound: approvals } : {}),
         });
-        for (const c of done) if (c.dataHeld) progress(dataHeldLine({ name: c.name, dataHeld: c.dataHeld }));
+        // What `bpkg install` says of each (a downgrade named, data kept from elsewhere warned of).
+        for (const c of done) for (const l of installedLine(c).split('\n')) progress(l);
         const signer = await box.packages.signerOf(name);
         const shown = shownSigner.get(name);
         if (signer) {
@@ -374,7 +376,7 @@ export function coreSources(at: string | Box): Sources {
         version: `${o.version} from ${o.repo}`,
         fingerprint: o.fingerprint,
         signer: o.signer,
-        reach: reachLines(plan),
+        plan: planLines(plan).flatMap((l) => (l ? l.split('\n') : [])),
       };
     },
   });

@@ -10,7 +10,7 @@ import {
 } from '../app/index.js';
 import { encryptionLine } from '../present/encryption.js';
 import { showFingerprint } from '../present/fingerprint.js';
-import { dataHeldLine, reachLines } from '../present/install.js';
+import { installedLine, planLines } from '../present/install.js';
 import { outboundRows, outboundSummary } from '../present/outbound.js';
 import { packageProgress, verifiedLine } from '../present/packages.js';
 import { ratingLines, reasonText } from '../present/rating.js';
@@ -106,6 +106,7 @@ function systemView(st: SystemStatus): SystemView {
   };
 }
 
+/** An upgrade's change (upgrades only go up); an install's plan and result are the CLI's lines. */
 const changeText = (c: PlannedChange) =>
   `${c.name} ${c.from ? `${c.from} -> ${c.to}` : c.to} from ${c.repo} (${bytes(c.size)})`;
 
@@ -178,8 +179,9 @@ export function appOps(root: string, env: NodeJS.ProcessEnv = process.env): Dash
         origin: offer.repo,
         fingerprint: offer.fingerprint,
         signer: offer.signer,
-        // Which modules each can reach, with their access tokens, as `bpkg install` asks (0c32e71).
-        changes: [...plan.map(changeText), ...reachLines(plan)],
+        // The plan `bpkg install` shows before its question, row by row (a downgrade named as one),
+        // then which modules each can reach, with their access tokens (0c32e71).
+        changes: planLines(plan).flatMap((l) => (l ? l.split('\n') : [])),
       };
     },
     async packageAction(action, name, progress, signal, approvals) {
@@ -198,10 +200,9 @@ export function appOps(root: string, env: NodeJS.ProcessEnv = process.env): Dash
             throw err;
           });
         shown.delete(name);
-        progress(
-          done.length ? `installed: ${done.map(changeText).join(', ')}` : `${name} is already installed`,
-        );
-        for (const c of done) if (c.dataHeld) progress(dataHeldLine({ name: c.name, dataHeld: c.dataHeld }));
+        // What `bpkg install` says of each (a downgrade named, data kept from elsewhere warned of).
+        for (const c of done) for (const l of installedLine(c).split('\n')) progress(l);
+        if (!done.length) progress(`${name} is already installed`);
         const signer = await box.packages.signerOf(name);
         if (signer) progress(verifiedLine(signer));
       } else if (action === 'remove') {

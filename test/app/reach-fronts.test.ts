@@ -25,7 +25,7 @@ describe('the install confirmation of a package that can reach other modules', (
   it('names them in the console', async () => {
     const s = await coreSources(await box()).signerOf!('consumer');
     expect(
-      s.reach?.some((l) => l.startsWith(said)),
+      s.plan?.some((l) => l.startsWith(said)),
       JSON.stringify(s),
     ).toBe(true);
   });

@@ -32,7 +32,7 @@ export function Packages(props: ScreenProps) {
         `version ${s.version}`,
         `signed by ${s.signer}`,
         `key ${s.fingerprint.replace(/(.{4})/g, '$1 ')}`,
-        ...(s.reach ?? []),
+        ...(s.plan ?? []),
       );
     }
     setMode({ kind: 'confirm', action, name, lines });
