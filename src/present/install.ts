@@ -13,6 +13,14 @@ const keptFrom = (o: { origin: string; signer: string }) =>
 
 const names = (l: string[]) => l.map(escapeLine).join(', ');
 
+/** Why a package not asked for by name comes in (apt's "additional packages"); '' for one that was. */
+const dependencyNote = (c: { dependencyOf?: string[] }) =>
+  c.dependencyOf?.length ? ` (a dependency of ${names(c.dependencyOf)})` : '';
+
+/** Where a package comes from: its repository, or the package file given (its repo is `file`). */
+const origin = (c: { repo: string; file?: string }) =>
+  c.file !== undefined ? `the package file ${escapeLine(c.file)}` : c.repo;
+
 /**
  * Said before the admin says yes to an install: each module that can be wired to others (module
  * wiring) reaches their sockets and is given their access tokens. `reaches` comes from the signed
@@ -29,7 +37,7 @@ export function reachLines(changes: Array<{ name: string; reaches?: string[] }>)
 
 /**
  * The plan an install shows before its question: one row per package (name, from -> to, a downgrade
- * named as one, repository, download size), then what each module reaches.
+ * named as one, repository, download size, whose dependency it is), then what each module reaches.
  */
 export function planLines(
   changes: Array<{
@@ -40,6 +48,7 @@ export function planLines(
     size: number;
     downgrade?: boolean;
     reaches?: string[];
+    dependencyOf?: string[];
   }>,
 ): string[] {
   return [
@@ -49,6 +58,8 @@ export function planLines(
         c.from ? `${c.from} -> ${c.to}${c.downgrade ? ' (downgrade)' : ''}` : `${c.to}`,
         c.repo,
         bytes(c.size),
+        // Last, on its rows only: the others end without trailing spaces.
+        ...(c.dependencyOf?.length ? [dependencyNote(c).trim()] : []),
       ]),
     ),
     ...reachLines(changes),
@@ -60,14 +71,16 @@ export function installedLine(c: {
   name: string;
   to?: string;
   repo: string;
+  file?: string;
   from?: string;
   downgrade?: boolean;
+  dependencyOf?: string[];
   outbound?: string[];
   reaches?: string[];
   dataHeld?: { dir: string; origin: string; signer: string };
 }): string {
   const was = c.from ? ` (${c.downgrade ? 'downgraded from' : 'was'} ${c.from})` : '';
-  const line = `installed ${c.name} ${c.to} from ${c.repo}${was}${
+  const line = `installed ${c.name} ${c.to} from ${origin(c)}${was}${dependencyNote(c)}${
     c.outbound ? `; may reach ${c.outbound.join(', ') || 'nothing'}` : ''
   }${c.reaches?.length ? `; reaches the sockets of ${names(c.reaches)} and gets their access tokens` : ''}`;
   return c.dataHeld ? `${line}\n${dataHeldLine({ name: c.name, dataHeld: c.dataHeld })}` : line;

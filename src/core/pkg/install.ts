@@ -23,6 +23,7 @@ import {
   readLocalPackage,
 } from './fetch.js';
 import { packageFileName } from './format.js';
+import { parseDependency } from './format-checks.js';
 import { streamPackage } from './install-stream.js';
 import { readFileList, readInstalled } from './installed-db.js';
 import { MAX_PACKAGE_BYTES } from './limits.js';
@@ -62,6 +63,13 @@ export interface PlannedChange extends Change {
   size: number;
   /** `to` is older than the installed `from` (`bpkg install NAME@OLDER`, or a dependency sent back). */
   downgrade?: true;
+  /**
+   * Not asked for by name: the packages of the plan that depend on it (apt's "additional packages").
+   * Said before the yes and after, so a library is not taken for what the admin asked for.
+   */
+  dependencyOf?: string[];
+  /** A package file given (`bpkg install ./x.bpkg`), absolute; `repo` is then `file`. */
+  file?: string;
 }
 
 /** Limits applied to every package archive (MAX_PACKAGE_BYTES: the bound every other size bound follows). */
@@ -89,10 +97,12 @@ export async function planWithSources(
   const db = await readInstalled(p.paths);
   const locals: Array<Awaited<ReturnType<typeof readLocalPackage>>> = [];
   const isPath = (s: string) => s.endsWith('.bpkg') || (opts.typed === true && isPackagePath(s));
+  const paths = new Map<string, string>();
   for (const s of specs.filter(isPath)) {
     const local = await readLocalPackage(p.fetchContext, s);
     copies.push(local);
     locals.push(local);
+    paths.set(local.entry.name, path.resolve(s));
   }
   const requests = specs.filter((s) => !isPath(s)).map(parseRequest);
   const needIndex = requests.length > 0 || locals.some((l) => l.entry.depends.length > 0);
@@ -125,6 +135,11 @@ export async function planWithSources(
     opts.from !== undefined &&
     requests.some((r) => r.name === c.entry.name) &&
     origins.get(c.entry.name) !== c.repo;
+  const named = new Set([...requests.map((r) => r.name), ...locals.map((l) => l.entry.name)]);
+  const dependents = (name: string) =>
+    chosen
+      .filter((c) => c.entry.depends.some((d) => parseDependency(d).name === name))
+      .map((c) => c.entry.name);
   const changes = chosen
     .filter((c) => opts.reinstall || db.packages[c.entry.name]?.version !== c.entry.version || switching(c))
     .map((c) => {
@@ -137,6 +152,10 @@ export async function planWithSources(
         size: c.entry.size,
         // Going back a version is said before the yes and after, as apt's "DOWNGRADED" is.
         ...(from !== undefined && lt(c.entry.version, from) ? { downgrade: true as const } : {}),
+        ...(!named.has(c.entry.name) && dependents(c.entry.name).length
+          ? { dependencyOf: dependents(c.entry.name) }
+          : {}),
+        ...(paths.has(c.entry.name) ? { file: paths.get(c.entry.name)! } : {}),
       };
     });
   return { db, chosen, locals, requests, changes };
