@@ -12,7 +12,7 @@
  * (same device and inode) at the path the walk named, at most `maxBytes` long.
  */
 import type { Dirent, Stats } from 'node:fs';
-import { lstat, readdir, realpath } from 'node:fs/promises';
+import { lstat, opendir, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { BlueprintError, NotFoundError, UsageError, VerificationError } from '../errors.js';
 import { namedRealPath } from './named-path.js';
@@ -40,12 +40,16 @@ const refuse = (name: string, message: string, code: string, hint?: string): Ref
   error: new VerificationError(message, code, hint),
 });
 
+/** Entries a folder's stream reads ahead (opendir's bufferSize; its default is 32). */
+const DIR_BUFFER = 128;
+
 const inside = (base: string, p: string) => p === base || p.startsWith(base + path.sep);
 
 /**
- * The files to send, in a stable order (each argument in turn, a folder's entries sorted by name),
- * and what was refused. A named file with another extension is refused (the admin asked for it);
- * a folder's other files are passed over silently. A missing argument is refused, not fatal.
+ * The files to send, in a stable order (each argument in turn, a folder's entries sorted by name;
+ * each folder read as a stream, walk), and what was refused. A named file with another extension
+ * is refused (the admin asked for it); a folder's other files are passed over silently. A missing
+ * argument is refused, not fatal.
  */
 export async function collectFiles(
   paths: string[],
@@ -107,12 +111,16 @@ async function walk(
   refused: Refused[],
   wanted: (name: string) => boolean,
 ): Promise<void> {
-  let entries: Dirent[];
+  const entries: Dirent[] = [];
   try {
     // A folder swapped for a link since its parent was read would lead elsewhere: not followed.
     if ((await realpath(dir)) !== dir)
       return void refused.push(refuse(shown, `${shown} was replaced by a link while it was read`, 'changed'));
-    entries = await readdir(dir, { withFileTypes: true });
+    // Read as a stream, a bounded buffer of entries at a time, keeping only what is used (folders,
+    // names of the types sent): a folder of a million other files is never one array of a million
+    // entries. The iterator closes the folder when done or on an error.
+    for await (const entry of await opendir(dir, { bufferSize: DIR_BUFFER }))
+      if (entry.isDirectory() || wanted(entry.name)) entries.push(entry);
   } catch (err) {
     refused.push({
       name: shown,
@@ -120,6 +128,7 @@ async function walk(
     });
     return;
   }
+  // Sorted once read (the stream's order is the filesystem's): the same order as ever.
   entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   for (const entry of entries) {
     const full = path.join(dir, entry.name);
@@ -128,7 +137,6 @@ async function walk(
       await walk(base, full, name, files, refused, wanted);
       continue;
     }
-    if (!wanted(entry.name)) continue;
     if (entry.isSymbolicLink()) {
       const target = await realpath(full).catch(() => undefined);
       if (!target || !inside(base, target)) {
