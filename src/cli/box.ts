@@ -1,6 +1,7 @@
 import { type Box, openBox, type Question, UsageError } from '../app/index.js';
 import { showFingerprint } from '../present/fingerprint.js';
 import { planLines, reachLines } from '../present/install.js';
+import { shownHint } from '../present/root-in-hints.js';
 import type { Context } from './context.js';
 import { progressReporter } from './progress.js';
 import { confirm } from './prompt.js';
@@ -27,7 +28,8 @@ function openCliBox(ctx: Context): Box {
     yes: ctx.yes,
     confirm: (q) => confirmOnTerminal(ctx, q),
     info: ctx.info,
-    warn: ctx.warn,
+    // The commands a warning of the package manager names act on this box (--root): as a hint's.
+    warn: (line) => ctx.warn(shownHint(line)),
     onProgress: progressReporter(ctx),
     signal: ctx.signal,
   });

@@ -4,7 +4,8 @@
  * pasting it acted on the live box. search's empty answer ('Add one with `bpkg repo add NAME
  * URL`'), repo add's warning and its 'run `bpkg update`', repo remove's warning, the empty repo
  * and key lists, key remove's warning, remove's 'bpkg autoremove', info's way back for a removed
- * repository, list --upgradable's `bpkg upgrade`, rollback's way back, verify's reinstall: each now
+ * repository, list --upgradable's `bpkg upgrade` (and its warning when that repository is gone),
+ * rollback's way back, verify's reinstall: each now
  * carries the --root typed (src/present/root-in-hints.ts, as hints do). The real executable.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -76,6 +77,10 @@ describe('the commands bpkg’s messages name carry the typed --root', () => {
     expect(repoRemove.code, repoRemove.stderr).toBe(0);
     expect(repoRemove.stderr).toContain(cmd('repo add main URL'));
     expect(repoRemove.stderr).toContain(cmd('install NAME --from REPO'));
+    // The package manager's own warning (through the CLI's box): the same commands.
+    const upgradableGone = await bpkg(root, ['list', '--upgradable']);
+    expect(upgradableGone.stderr).toContain(cmd('repo add main URL'));
+    expect(upgradableGone.stderr).toContain(cmd('install app --from REPO'));
     const info = await bpkg(root, ['info', 'app']);
     expect(info.stdout).toContain(cmd('repo add main URL'));
     expect(info.stdout).toContain(cmd('install app --from REPO'));

@@ -134,7 +134,7 @@ describe('finding 5: packages stay with the repository they came from', () => {
     const warned = new PackageManager({ root, warn: (l) => warnings.push(l) });
     await warned.update();
     expect(await warned.upgradable()).toEqual([]);
-    expect(warnings.join('\n')).toMatch(/foo: .*unknown; choose: bpkg install foo --from REPO/);
+    expect(warnings.join('\n')).toMatch(/foo: .*unknown; choose: `bpkg install foo --from REPO`/);
     await expect(warned.install(['foo'])).rejects.toMatchObject({ code: 'origin-pinned' });
     await warned.install(['foo'], { from: 'official' });
     expect(await versions(warned)).toEqual({ foo: '1.1.0@official' });

@@ -353,7 +353,7 @@ export class PackageManager {
       if (origin === 'file' || origin === LOCAL_ORIGIN) continue;
       if (origin === undefined) {
         this.parts.hookOpts.warn(
-          `${p.name}: no repository offers its installed version ${p.version}, so where it upgrades from is unknown; choose: bpkg install ${p.name} --from REPO`,
+          `${p.name}: no repository offers its installed version ${p.version}, so where it upgrades from is unknown; choose: \`bpkg install ${p.name} --from REPO\``,
         );
         continue;
       }
