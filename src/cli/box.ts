@@ -1,6 +1,6 @@
 import { type Box, openBox, type Question, UsageError } from '../app/index.js';
 import { showFingerprint } from '../present/fingerprint.js';
-import { planLines, reachLines } from '../present/install.js';
+import { planLines, upgradePlanLines } from '../present/install.js';
 import { shownHint } from '../present/root-in-hints.js';
 import type { Context } from './context.js';
 import { progressReporter } from './progress.js';
@@ -49,12 +49,7 @@ async function confirmOnTerminal(ctx: Context, q: Question): Promise<boolean> {
   if (q.kind === 'remove') return confirm(ctx, `Remove ${q.names.join(', ')}?`);
   if (!onTerminal) return true;
   if (q.kind === 'upgrade') {
-    ctx.info(
-      [
-        ...q.changes.map((u) => `${u.name} ${u.from} -> ${u.to} (from ${u.repo})`),
-        ...reachLines(q.changes),
-      ].join('\n'),
-    );
+    ctx.info(upgradePlanLines(q.changes).join('\n'));
     return confirm(ctx, 'Upgrade these packages?');
   }
   ctx.info(planLines(q.changes).join('\n'));

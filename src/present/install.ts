@@ -66,6 +66,31 @@ export function planLines(
   ];
 }
 
+/**
+ * The plan an upgrade shows before its question: each package from -> to and its repository; a
+ * package new to the box (a dependency the new version needs) as a new one, whose dependency it
+ * is; then what each module reaches.
+ */
+export function upgradePlanLines(
+  changes: Array<{
+    name: string;
+    from?: string;
+    to?: string;
+    repo: string;
+    dependencyOf?: string[];
+    reaches?: string[];
+  }>,
+): string[] {
+  return [
+    ...changes.map((u) =>
+      u.from
+        ? `${u.name} ${u.from} -> ${u.to} (from ${u.repo})`
+        : `${u.name} ${u.to} (new, from ${u.repo})${dependencyNote(u)}`,
+    ),
+    ...reachLines(changes),
+  ];
+}
+
 /** One line per installed package (`bpkg install`): where from, what it may reach, data it may not have. */
 export function installedLine(c: {
   name: string;

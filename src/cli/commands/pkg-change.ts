@@ -148,7 +148,12 @@ export const upgrade: CommandSpec = {
     ctx.report(
       { changes },
       changes.length
-        ? changes.map((c) => `upgraded ${c.name} ${c.from} -> ${c.to}`).join('\n')
+        ? // A package new to the box (a dependency the new version needs) was installed, not upgraded.
+          shownHint(
+            changes
+              .map((c) => (c.from ? `upgraded ${c.name} ${c.from} -> ${c.to}` : installedLine(c)))
+              .join('\n'),
+          )
         : 'Everything is up to date.',
     );
     finishedDespiteInterrupt(ctx);
