@@ -51,7 +51,10 @@ describe('installing an older version', () => {
       expect(shown).not.toMatch(/app[^"]*downgrad/);
       const lines: string[] = [];
       await c.install('install', 'app', (l) => lines.push(l), new AbortController().signal);
-      expect(lines, lines.join('\n')).toContain('installed lib 1.0.0 from main (downgraded from 2.0.0)');
+      // lib is not what was asked for: it comes back as app's dependency (install-dependency-lines).
+      expect(lines, lines.join('\n')).toContain(
+        'installed lib 1.0.0 from main (downgraded from 2.0.0) (a dependency of app)',
+      );
       expect(lines, lines.join('\n')).toContain('installed app 1.0.0 from main');
     });
 

@@ -140,7 +140,7 @@ describe('error messages that say what to do', () => {
     const v = await bpkg(root, ['verify']);
     expect(v.code).toBe(4);
     expect(v.stdout).toContain('modified: share/README');
-    expect(v.stdout).toContain('bpkg install greetdata --reinstall');
+    expect(v.stdout).toContain(`\`bpkg --root ${root} install greetdata --reinstall\``);
   });
 });
 
