@@ -4,7 +4,8 @@
  * hello (apt: "The following additional packages will be installed", "automatically installed").
  * Now its line, the plan shown before the yes and --json (dependencyOf) name the packages that
  * need it. A package file said 'installed hello 1.0.0 from file': now 'from the package file PATH'
- * (--json: file). The real executable, and the plan's lines (src/present/install.ts).
+ * (--json: file). bpkg info of such a package said nothing of it either (--json had auto): now
+ * 'Installed as: a dependency'. The real executable, and the plan's lines (src/present/install.ts).
  */
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -24,6 +25,12 @@ describe('bpkg install names the dependencies it brings in', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain('installed libgreet 1.0.0 from main (a dependency of hello)');
     expect(r.stdout).toMatch(/^installed hello 1\.0\.0 from main$/m);
+    // Later, info says it too (apt show's APT-Manual-Installed: no); not of what was asked for.
+    const lib = await bpkg(root, ['info', 'libgreet']);
+    expect(lib.stdout).toContain(
+      `Installed as: a dependency (\`bpkg --root ${root} autoremove\` removes it once nothing installed needs it)`,
+    );
+    expect((await bpkg(root, ['info', 'hello'])).stdout).not.toContain('Installed as');
 
     const other = await trustingRoot(key, repo);
     const json = await bpkg(other, ['--json', '--yes', 'install', 'hello']);

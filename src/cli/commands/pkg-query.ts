@@ -83,6 +83,10 @@ export const info: CommandSpec = {
     const lines = [
       `Package: ${r.name}`,
       `Installed: ${r.installed ? `${r.installed.version} (from ${r.installed.origin}, signed by ${showFingerprint(r.installed.signer)})` : 'no'}`,
+      // Came in for another package (apt show's APT-Manual-Installed: no): autoremove may take it.
+      ...(r.installed?.auto
+        ? ['Installed as: a dependency (`bpkg autoremove` removes it once nothing installed needs it)']
+        : []),
       ...(r.installed?.previous ? [`Rollback to: ${r.installed.previous}`] : []),
       ...(r.installed
         ? [
