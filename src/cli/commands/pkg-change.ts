@@ -40,6 +40,11 @@ export const install: CommandSpec = {
   async run(ctx, parsed) {
     const from = optString(parsed, 'from');
     const packages = cliBox(ctx).packages;
+    // Named now, a package that came in as a dependency becomes the admin's (autoremove leaves
+    // it): read before, since the install clears the mark, and said after (apt: "set to manually
+    // installed").
+    const names = new Set(parsed.positionals.map((s) => s.split('@')[0]));
+    const wasAuto = (await packages.list()).filter((p) => p.auto && names.has(p.name)).map((p) => p.name);
     const changes = await packages.install(parsed.positionals, {
       typed: true,
       reinstall: optBool(parsed, 'reinstall'),
@@ -47,9 +52,17 @@ export const install: CommandSpec = {
     });
     ctx.report(
       { changes },
-      changes.length === 0
-        ? await alreadyInstalled(parsed.positionals, () => packages.list())
-        : shownHint(changes.map(installedLine).join('\n')),
+      shownHint(
+        [
+          changes.length === 0
+            ? await alreadyInstalled(parsed.positionals, () => packages.list())
+            : changes.map(installedLine).join('\n'),
+          ...wasAuto.map(
+            (n) =>
+              `${n} was installed as a dependency: now as asked for by name (\`bpkg autoremove\` leaves it)`,
+          ),
+        ].join('\n'),
+      ),
     );
     finishedDespiteInterrupt(ctx);
   },
