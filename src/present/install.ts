@@ -112,6 +112,14 @@ export function installedLine(c: {
 }
 
 /**
+ * One line per package an upgrade changed (`bpkg upgrade`, the console's `u`, the dashboard): an
+ * upgraded one from -> to; one new to the box (a dependency the new version needs) as installed.
+ */
+export function upgradedLine(c: Parameters<typeof installedLine>[0]): string {
+  return c.from ? `upgraded ${c.name} ${c.from} -> ${c.to}` : installedLine(c);
+}
+
+/**
  * The warning for a module installed beside a data folder kept from another origin (it will not
  * start with it: core/services/data-owner.ts), as `bpkg install`, the console and the dashboard say it.
  */

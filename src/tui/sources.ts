@@ -24,7 +24,7 @@ import {
 import { escapeData, escapeText } from '../present/escape.js';
 import { showFingerprint } from '../present/fingerprint.js';
 import { gpuRows } from '../present/gpu.js';
-import { installedLine, planLines } from '../present/install.js';
+import { installedLine, planLines, upgradedLine } from '../present/install.js';
 import { packageProgress, verifiedLine } from '../present/packages.js';
 import { reasonOf } from '../present/reason.js';
 import { formatInspection, moduleInfoText, stateWord } from '../present/services.js';
@@ -358,11 +358,9 @@ export function coreSources(at: string | Box): Sources {
             for (const line of notUpdatedLines(outcomes)) progress(line);
           },
         });
-        progress(
-          done.length
-            ? done.map((c) => `${c.name} ${c.from} -> ${c.to}`).join(', ')
-            : 'everything is up to date',
-        );
+        // The CLI's lines: a dependency new to the box is installed, not upgraded from nothing.
+        for (const line of done.length ? done.map(upgradedLine) : ['everything is up to date'])
+          progress(line);
       }
     },
     /**

@@ -10,7 +10,7 @@ import {
 } from '../app/index.js';
 import { encryptionLine } from '../present/encryption.js';
 import { showFingerprint } from '../present/fingerprint.js';
-import { installedLine, planLines } from '../present/install.js';
+import { installedLine, planLines, upgradedLine } from '../present/install.js';
 import { outboundRows, outboundSummary } from '../present/outbound.js';
 import { packageProgress, verifiedLine } from '../present/packages.js';
 import { ratingLines, reasonText } from '../present/rating.js';
@@ -106,9 +106,8 @@ function systemView(st: SystemStatus): SystemView {
   };
 }
 
-/** An upgrade's change (upgrades only go up); an install's plan and result are the CLI's lines. */
-const changeText = (c: PlannedChange) =>
-  `${c.name} ${c.from ? `${c.from} -> ${c.to}` : c.to} from ${c.repo} (${bytes(c.size)})`;
+/** An upgrade's change in the CLI's words (a dependency new to the box is installed), with its size. */
+const changeText = (c: PlannedChange) => `${upgradedLine(c)} (${bytes(c.size)})`;
 
 export function appOps(root: string, env: NodeJS.ProcessEnv = process.env): DashboardOps {
   // The admin confirmed on the page before the POST; the box asks nothing more. `yes` stays false:
@@ -213,7 +212,7 @@ export function appOps(root: string, env: NodeJS.ProcessEnv = process.env): Dash
         // A repository not updated is said (a refused index read as 'everything is up to date').
         for (const line of notUpdatedLines(await box.packages.update(call))) progress(line);
         const done = await box.packages.upgrade(call);
-        progress(done.length ? done.map(changeText).join(', ') : 'everything is up to date');
+        for (const line of done.length ? done.map(changeText) : ['everything is up to date']) progress(line);
       }
     },
     gpus,

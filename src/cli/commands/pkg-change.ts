@@ -1,5 +1,5 @@
 /** `bpkg install | remove | autoremove | upgrade | rollback`: the commands that change what is installed. */
-import { installedLine } from '../../present/install.js';
+import { installedLine, upgradedLine } from '../../present/install.js';
 import { removedLine } from '../../present/packages.js';
 import { shownHint } from '../../present/root-in-hints.js';
 import { cliBox } from '../box.js';
@@ -162,11 +162,7 @@ export const upgrade: CommandSpec = {
       { changes },
       changes.length
         ? // A package new to the box (a dependency the new version needs) was installed, not upgraded.
-          shownHint(
-            changes
-              .map((c) => (c.from ? `upgraded ${c.name} ${c.from} -> ${c.to}` : installedLine(c)))
-              .join('\n'),
-          )
+          shownHint(changes.map(upgradedLine).join('\n'))
         : 'Everything is up to date.',
     );
     finishedDespiteInterrupt(ctx);
