@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { coreSources } from '../../src/tui/sources.js';
 import { appOps } from '../../src/web/app-ops.js';
-import { bpkg, publishSources, signedRepo, trustingRoot } from '../helpers/pkg.js';
+import { boxBeforeNewDependency } from '../helpers/new-dependency.js';
 
 const fronts = {
   'the console': (root: string) => coreSources(root).packageAction!,
@@ -17,13 +17,7 @@ const fronts = {
 describe('an upgrade that brings in a new dependency', () => {
   for (const [front, action] of Object.entries(fronts))
     it(`${front} names it as installed, a dependency of the package upgraded`, async () => {
-      const { key, repo } = await signedRepo([{ name: 'app', version: '1.0.0' }]);
-      const root = await trustingRoot(key, repo);
-      expect((await bpkg(root, ['--yes', 'install', 'app'])).code).toBe(0);
-      await publishSources(repo, key, [
-        { name: 'newlib', version: '1.0.0' },
-        { name: 'app', version: '2.0.0', depends: ['newlib>=1.0.0'] },
-      ]);
+      const root = await boxBeforeNewDependency();
       const lines: string[] = [];
       await action(root)('upgrade', '', (l) => lines.push(l), new AbortController().signal);
       const text = lines.join('\n');

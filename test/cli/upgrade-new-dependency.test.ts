@@ -8,17 +8,12 @@
  */
 import { describe, expect, it } from 'vitest';
 import { upgradePlanLines } from '../../src/present/install.js';
-import { bpkg, publishSources, signedRepo, trustingRoot } from '../helpers/pkg.js';
+import { boxBeforeNewDependency } from '../helpers/new-dependency.js';
+import { bpkg } from '../helpers/pkg.js';
 
 describe('bpkg upgrade that brings in a new dependency', () => {
   it('names it as installed, a dependency of the package upgraded', async () => {
-    const { key, repo } = await signedRepo([{ name: 'app', version: '1.0.0' }]);
-    const root = await trustingRoot(key, repo);
-    expect((await bpkg(root, ['--yes', 'install', 'app'])).code).toBe(0);
-    await publishSources(repo, key, [
-      { name: 'newlib', version: '1.0.0' },
-      { name: 'app', version: '2.0.0', depends: ['newlib>=1.0.0'] },
-    ]);
+    const root = await boxBeforeNewDependency();
     expect((await bpkg(root, ['update'])).code).toBe(0);
     const up = await bpkg(root, ['--yes', 'upgrade']);
     expect(up.code, up.stderr).toBe(0);
