@@ -136,14 +136,18 @@ export async function planWithSources(
     requests.some((r) => r.name === c.entry.name) &&
     origins.get(c.entry.name) !== c.repo;
   const named = new Set([...requests.map((r) => r.name), ...locals.map((l) => l.entry.name)]);
-  const dependents = (name: string) =>
-    chosen
-      .filter((c) => c.entry.depends.some((d) => parseDependency(d).name === name))
-      .map((c) => c.entry.name);
+  // Only for packages not named: the plan's packages that depend on it.
+  const dependentsOf = (name: string) =>
+    named.has(name)
+      ? []
+      : chosen
+          .filter((c) => c.entry.depends.some((d) => parseDependency(d).name === name))
+          .map((c) => c.entry.name);
   const changes = chosen
     .filter((c) => opts.reinstall || db.packages[c.entry.name]?.version !== c.entry.version || switching(c))
     .map((c) => {
       const from = db.packages[c.entry.name]?.version;
+      const dependencyOf = dependentsOf(c.entry.name);
       return {
         name: c.entry.name,
         ...(from !== undefined ? { from } : {}),
@@ -152,9 +156,7 @@ export async function planWithSources(
         size: c.entry.size,
         // Going back a version is said before the yes and after, as apt's "DOWNGRADED" is.
         ...(from !== undefined && lt(c.entry.version, from) ? { downgrade: true as const } : {}),
-        ...(!named.has(c.entry.name) && dependents(c.entry.name).length
-          ? { dependencyOf: dependents(c.entry.name) }
-          : {}),
+        ...(dependencyOf.length ? { dependencyOf } : {}),
         ...(paths.has(c.entry.name) ? { file: paths.get(c.entry.name)! } : {}),
       };
     });
