@@ -43,8 +43,9 @@ export const list: CommandSpec = {
       ctx.json ? pkgs.map(installedJson) : pkgs,
       pkgs.length
         ? table([
-            ['NAME', 'VERSION', 'ORIGIN', 'SUMMARY'],
-            ...pkgs.map((p) => [p.name, p.version, p.origin, p.summary]),
+            // INSTALLED AS as `bpkg info` says it (apt list's `automatic`); empty for one asked for by name.
+            ['NAME', 'VERSION', 'ORIGIN', 'INSTALLED AS', 'SUMMARY'],
+            ...pkgs.map((p) => [p.name, p.version, p.origin, p.auto ? 'dependency' : '', p.summary]),
           ])
         : 'No packages installed.',
     );
