@@ -71,6 +71,17 @@ export interface ServiceOps {
    * unless `force`.
    */
   stop(name: string, opts?: { timeoutSeconds?: number; force?: boolean }): Promise<boolean>;
+  /**
+   * Several at once (`service stop a b`), judged before any stops: each installed (NotFoundError),
+   * and none used by a running service not named (ConflictError `in-use`) unless `force`. Consumers
+   * stop before what they use. False for one that was not running.
+   */
+  stopAll(
+    names: string[],
+    opts?: { timeoutSeconds?: number; force?: boolean },
+  ): Promise<{ name: string; stopped: boolean }[]>;
+  /** NotFoundError for the first of `names` that is not an installed service (before acting on several). */
+  requireInstalled(names: string[]): Promise<void>;
   /** Stop, then start (picks up an upgraded version), waiting for health; admitted as `start` is. */
   restart(name: string, opts?: { signal?: AbortSignal; force?: boolean }): Promise<StartResult>;
   /** The logs so far (bounded on disk, kept across restarts). NotFoundError if never started. */
@@ -173,6 +184,14 @@ export function serviceOps(ctx: BoxContext): ServiceOps {
       (await lifecycle()).stopService(await deps(), name, opts.timeoutSeconds, {
         force: opts.force === true,
       }),
+    stopAll: async (names, opts = {}) =>
+      (await lifecycle()).stopServices(await deps(), names, opts.timeoutSeconds, {
+        force: opts.force === true,
+      }),
+    async requireInstalled(names) {
+      const { getRegistration } = await import('../core/services/registry.js');
+      for (const n of names) await getRegistration(ctx.root, n);
+    },
     async restart(name, opts = {}) {
       const { startService, stopService } = await lifecycle();
       const d = await deps();

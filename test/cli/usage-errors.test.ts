@@ -53,7 +53,7 @@ describe('arguments a command does not take', () => {
     [['pkg', 'list', 'hello'], /blueprint pkg list takes no arguments/],
     [['pkg', 'verify', 'a', 'b'], /blueprint pkg verify takes at most 1 argument \(\[NAME\]\), not 2/],
     [['pkg', 'info', 'a', 'b'], /takes at most 1 argument/],
-    [['service', 'stop', 'a', 'b'], /blueprint service stop takes at most 1 argument \(NAME\), not 2/],
+    [['service', 'logs', 'a', 'b'], /blueprint service logs takes at most 1 argument \(NAME\), not 2/],
     [['service', 'list', 'x'], /blueprint service list takes no arguments/],
     [['rag', 'remove', 'id1', 'id2'], /blueprint rag remove takes at most 1 argument/],
     [['version', 'extra'], /blueprint version takes no arguments/],

@@ -23,15 +23,32 @@ const nameArg = (parsed: Parsed, cmd: string) =>
 /** Said when a start waits long (an image loading, a model loading): what for. */
 const healthWait = (name: string) => `starting ${name}: waiting until it is healthy (its health check)...`;
 
-/** start and restart: the health wait said when it is long, then what was done (not with -q). */
-async function reportStart(
+const namesArg = (parsed: Parsed, cmd: string) =>
+  requirePositionals(parsed, 1, 'a service NAME', `blueprint service ${cmd}`);
+
+/**
+ * start and restart of NAME...: every name judged installed before any is acted on, then one by one
+ * in the order given, the health wait said when it is long, each one's line as it is done (not with
+ * -q); --json: its answer for one NAME, an array of them for several.
+ */
+async function reportStarts(
   ctx: Context,
-  name: string,
+  names: string[],
   done: 'started' | 'restarted',
-  starting: Promise<StartResult>,
+  starting: (name: string) => Promise<StartResult>,
 ): Promise<void> {
-  const r = await sayIfSlow(ctx, healthWait(name), starting);
-  ctx.report(r, `${name} ${r.version} ${done}${r.healthy ? `, healthy after ${r.startToHealthyMs} ms` : ''}`);
+  if (names.length > 1) await cliBox(ctx).services.requireInstalled(names);
+  const results: StartResult[] = [];
+  for (const name of names) {
+    const r = await sayIfSlow(ctx, healthWait(name), starting(name));
+    results.push(r);
+    if (!ctx.json)
+      ctx.report(
+        r,
+        `${name} ${r.version} ${done}${r.healthy ? `, healthy after ${r.startToHealthyMs} ms` : ''}`,
+      );
+  }
+  if (ctx.json) ctx.report(names.length === 1 ? results[0] : results);
 }
 
 /**
@@ -88,8 +105,8 @@ Prints one line per event; with --json one JSON object per line. Ctrl-C or SIGTE
 
 const start: CommandSpec = {
   name: 'start',
-  summary: 'Start a service in its sandbox and wait until it is healthy',
-  args: 'NAME',
+  summary: 'Start services in their sandboxes and wait until each is healthy',
+  args: 'NAME...',
   options: {
     'no-wait': { type: 'boolean', description: 'Return once started, without waiting for health' },
     force: { type: 'boolean', description: 'Start even when its memory limit does not fit in what is left' },
@@ -98,14 +115,13 @@ const start: CommandSpec = {
 the box has left: MemAvailable less what the running services may still take (each one's limit
 less its current use). Otherwise it is refused with both numbers and nothing is created; stop a
 service, choose a smaller model or context, or pass --force.
+A module's \`uses\` start first. Several NAMEs start one after the other in the order given, each
+judged installed before any starts; --json answers an array, one object per NAME.
 Exit codes: 3 not installed, 5 memory does not fit, 6 engine unavailable, 1 failed to become healthy.`,
   async run(ctx, parsed) {
-    const name = nameArg(parsed, 'start');
-    await reportStart(
-      ctx,
-      name,
-      'started',
-      cliBox(ctx).services.start(name, {
+    const services = cliBox(ctx).services;
+    await reportStarts(ctx, namesArg(parsed, 'start'), 'started', (name) =>
+      services.start(name, {
         wait: !optBool(parsed, 'no-wait'),
         signal: ctx.signal,
         force: optBool(parsed, 'force'),
@@ -116,8 +132,8 @@ Exit codes: 3 not installed, 5 memory does not fit, 6 engine unavailable, 1 fail
 
 const stop: CommandSpec = {
   name: 'stop',
-  summary: 'Stop a service: SIGTERM, then SIGKILL after its stop timeout',
-  args: 'NAME',
+  summary: 'Stop services: SIGTERM, then SIGKILL after the stop timeout',
+  args: 'NAME...',
   options: {
     timeout: {
       type: 'string',
@@ -129,34 +145,44 @@ const stop: CommandSpec = {
       description: 'Stop it even when running services use it (their uses in the manifest)',
     },
   },
+  details: `A module that running services use is refused (exit 5, naming them) unless they are named
+too or --force is given. Several NAMEs are judged before any stops (each installed, none in use by a
+running service not named), then stopped users first, then what they use; --json answers an array
+of {name, stopped}.`,
   async run(ctx, parsed) {
-    const name = nameArg(parsed, 'stop');
+    const names = namesArg(parsed, 'stop');
     const t = optString(parsed, 'timeout');
     if (t !== undefined && !/^\d+$/.test(t))
       throw new UsageError('--timeout needs a whole number of seconds');
-    const stopped = await cliBox(ctx).services.stop(name, {
+    const opts = {
       ...(t === undefined ? {} : { timeoutSeconds: Number(t) }),
       force: optBool(parsed, 'force'),
-    });
-    ctx.report({ name, stopped }, stopped ? `${name} stopped` : `${name} was not running`);
+    };
+    const services = cliBox(ctx).services;
+    const done =
+      names.length === 1
+        ? [{ name: names[0]!, stopped: await services.stop(names[0]!, opts) }]
+        : await services.stopAll(names, opts);
+    ctx.report(
+      names.length === 1 ? done[0] : done,
+      done.map(({ name, stopped }) => (stopped ? `${name} stopped` : `${name} was not running`)).join('\n'),
+    );
   },
 };
 
 const restart: CommandSpec = {
   name: 'restart',
-  summary: 'Stop then start a service (picks up an upgraded version)',
-  args: 'NAME',
+  summary: 'Stop then start services (picks up an upgraded version)',
+  args: 'NAME...',
   options: {
     force: { type: 'boolean', description: 'Restart even when its memory limit does not fit (see start)' },
   },
-  details: 'Memory admission as for start, judged before it stops: a refused restart leaves it running.',
+  details: `Memory admission as for start, judged before it stops: a refused restart leaves it running.
+Several NAMEs restart one after the other in the order given; --json answers an array.`,
   async run(ctx, parsed) {
-    const name = nameArg(parsed, 'restart');
-    await reportStart(
-      ctx,
-      name,
-      'restarted',
-      cliBox(ctx).services.restart(name, { signal: ctx.signal, force: optBool(parsed, 'force') }),
+    const services = cliBox(ctx).services;
+    await reportStarts(ctx, namesArg(parsed, 'restart'), 'restarted', (name) =>
+      services.restart(name, { signal: ctx.signal, force: optBool(parsed, 'force') }),
     );
   },
 };

@@ -13,4 +13,4 @@ export { removeContainer, removeModuleContainers } from './container-remove.js';
 export { checkHealth, healthPollDelay, httpOverSocket } from './health.js';
 export { planFor, planWith, type ServiceDeps } from './sandbox-plan.js';
 export { restartCrashed, type StartOptions, type StartResult, startService } from './start-service.js';
-export { stopService } from './stop-service.js';
+export { consumersFirst, stopService, stopServices } from './stop-service.js';
