@@ -35,35 +35,40 @@ export function reachLines(changes: Array<{ name: string; reaches?: string[] }>)
     );
 }
 
+/** A package in an install's plan (app's PlannedChange, as far as the plan shows it). */
+type PlanChange = {
+  name: string;
+  from?: string;
+  to?: string;
+  repo: string;
+  size: number;
+  downgrade?: boolean;
+  reaches?: string[];
+  dependencyOf?: string[];
+};
+
 /**
- * The plan an install shows before its question: one row per package (name, from -> to, a downgrade
- * named as one, repository, download size, whose dependency it is), then what each module reaches.
+ * An install plan's rows as cells, unpadded and not yet escaped (table() does both for a terminal;
+ * the dashboard lays them out in a <table>, where padding spaces would collapse): name, from -> to
+ * (a downgrade named as one), repository, download size, and, on its rows only, whose dependency it is.
  */
-export function planLines(
-  changes: Array<{
-    name: string;
-    from?: string;
-    to?: string;
-    repo: string;
-    size: number;
-    downgrade?: boolean;
-    reaches?: string[];
-    dependencyOf?: string[];
-  }>,
-): string[] {
-  return [
-    table(
-      changes.map((c) => [
-        c.name,
-        c.from ? `${c.from} -> ${c.to}${c.downgrade ? ' (downgrade)' : ''}` : `${c.to}`,
-        c.repo,
-        bytes(c.size),
-        // Last, on its rows only: the others end without trailing spaces.
-        ...(c.dependencyOf?.length ? [dependencyNote(c).trim()] : []),
-      ]),
-    ),
-    ...reachLines(changes),
-  ];
+export function planRows(changes: PlanChange[]): string[][] {
+  return changes.map((c) => [
+    c.name,
+    c.from ? `${c.from} -> ${c.to}${c.downgrade ? ' (downgrade)' : ''}` : `${c.to}`,
+    c.repo,
+    bytes(c.size),
+    // Last, on its rows only: the others end without trailing spaces.
+    ...(c.dependencyOf?.length ? [dependencyNote(c).trim()] : []),
+  ]);
+}
+
+/**
+ * The plan an install shows before its question: one row per package (planRows, padded into
+ * columns), then what each module reaches.
+ */
+export function planLines(changes: PlanChange[]): string[] {
+  return [table(planRows(changes)), ...reachLines(changes)];
 }
 
 /**

@@ -9,8 +9,9 @@ import {
   type SystemStatus,
 } from '../app/index.js';
 import { encryptionLine } from '../present/encryption.js';
+import { escapeLine } from '../present/escape.js';
 import { showFingerprint } from '../present/fingerprint.js';
-import { installedLine, planLines, upgradedLine } from '../present/install.js';
+import { installedLine, planRows, reachLines, upgradedLine } from '../present/install.js';
 import { outboundRows, outboundSummary } from '../present/outbound.js';
 import { packageProgress, verifiedLine } from '../present/packages.js';
 import { ratingLines, reasonText } from '../present/rating.js';
@@ -178,9 +179,11 @@ export function appOps(root: string, env: NodeJS.ProcessEnv = process.env): Dash
         origin: offer.repo,
         fingerprint: offer.fingerprint,
         signer: offer.signer,
-        // The plan `bpkg install` shows before its question, row by row (a downgrade named as one),
-        // then which modules each can reach, with their access tokens (0c32e71).
-        changes: planLines(plan).flatMap((l) => (l ? l.split('\n') : [])),
+        // The plan `bpkg install` shows before its question, as cells (a downgrade named as one):
+        // the page lays out the columns the terminal pads with spaces. Each cell on one line, its
+        // controls made visible, as table() makes them. Then which modules each can reach (0c32e71).
+        planRows: planRows(plan).map((r) => r.map(escapeLine)),
+        changes: reachLines(plan),
       };
     },
     async packageAction(action, name, progress, signal, approvals) {

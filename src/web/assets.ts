@@ -33,6 +33,9 @@ dl.facts dt { font-weight: 600; } dl.facts dd { margin: 0; overflow-wrap: anywhe
 table { border-collapse: collapse; width: 100%; }
 th, td { text-align: left; padding: 6px 8px; border-bottom: 1px solid var(--line); vertical-align: top; }
 td.wrap { overflow-wrap: anywhere; }
+table.plan { width: auto; } table.plan th, table.plan td { padding: 2px 16px 2px 0; white-space: nowrap; }
+/* A plan's table scrolls within its dd on a phone instead of widening the page. */
+dl.facts dd:has(> .table) { min-width: 0; }
 .muted { color: var(--muted); } .ok { color: var(--ok); } .bad { color: var(--bad); } .warn { color: var(--warn); }
 .badge { display: inline-block; padding: 0 8px; border-radius: 10px; border: 1px solid currentColor; font-size: .85rem; }
 form.inline { display: inline; }

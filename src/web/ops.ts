@@ -59,7 +59,12 @@ export interface SignerView {
   origin: string;
   fingerprint: string;
   signer: string;
-  /** What the install will do, dependencies first: the plan it then carries out as shown. */
+  /**
+   * What the install will do, dependencies first: the plan it then carries out as shown, a row of
+   * cells per package (`bpkg install`'s columns: name, from -> to, repository, size, whose dependency).
+   */
+  planRows?: string[][];
+  /** Said after the rows: which modules each can reach, with their access tokens. */
   changes?: string[];
 }
 

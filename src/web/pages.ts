@@ -129,12 +129,33 @@ ${actionButton(csrf, '/packages/upgrade', 'Update and upgrade all')}</div>
 <tbody>${list.length ? list.map(row) : html`<tr><td colspan="6">No package ${query ? 'matches' : 'is installed or offered'}.</td></tr>`}</tbody></table></div>`;
 }
 
+/**
+ * An install's plan in `bpkg install`'s columns, as a table the browser lines up (the terminal pads
+ * them with spaces, which HTML collapses). The last column only when some row has whose dependency.
+ */
+function planTable(rows: string[][]): Part {
+  if (!rows.length) return '';
+  const width = Math.max(...rows.map((r) => r.length));
+  const heads = ['Package', 'Version', 'Repository', 'Download', 'Why'].slice(0, width);
+  return html`<div class="table"><table class="plan" data-testid="plan"><thead><tr>${heads.map(
+    (h) => html`<th scope="col">${h}</th>`,
+  )}</tr></thead><tbody>${rows.map(
+    (r) => html`<tr>${heads.map((_, i) => html`<td>${r[i] ?? ''}</td>`)}</tr>`,
+  )}</tbody></table></div>`;
+}
+
 /** Shown before an install: what will be installed, from where, signed by whom. */
 export function confirmInstallBody(name: string, s: SignerView, csrf: string): Part {
   return html`<section class="card"><dl class="facts">
 <dt>Package</dt><dd>${name} ${s.version}</dd><dt>Origin</dt><dd>${s.origin}</dd>
 <dt>Signed by</dt><dd>${s.signer}</dd><dt>Key</dt><dd><code>${s.fingerprint}</code></dd>
-${s.changes?.length ? html`<dt>Changes</dt><dd><ul>${s.changes.map((c) => html`<li>${c}</li>`)}</ul></dd>` : ''}</dl>
+${
+  s.planRows?.length || s.changes?.length
+    ? html`<dt>Changes</dt><dd>${planTable(s.planRows ?? [])}${
+        s.changes?.length ? html`<ul>${s.changes.map((c) => html`<li>${c}</li>`)}</ul>` : ''
+      }</dd>`
+    : ''
+}</dl>
 <p>The package's own signature is checked again, over the bytes installed.</p>
 <div class="actions"><form method="post" action="/packages/${enc(name)}/install">${csrfField(csrf)}<button type="submit" autofocus>Install ${name}</button></form>
 <a href="/packages">Cancel</a></div></section>`;

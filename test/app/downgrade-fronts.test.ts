@@ -37,7 +37,12 @@ const fronts = {
   },
   'the web dashboard': (root: string) => {
     const ops = appOps(root);
-    return { before: (name: string) => ops.signerOf(name), install: ops.packageAction };
+    // The page lays the plan out as a table: its rows read cell after cell.
+    const before = async (name: string) => {
+      const s = await ops.signerOf(name);
+      return { ...s, planRows: s.planRows?.map((r) => r.join('  ')) };
+    };
+    return { before, install: ops.packageAction };
   },
 };
 

@@ -1,0 +1,149 @@
+/**
+ * What the dashboard's text looks like laid out in Debian's Chromium, where the CLI's terminal
+ * layout (padding with spaces) does not carry over by itself. The install plan: planLines' padded
+ * rows were put in <li>s, where the browser collapses the padding ('lib 2.0.0 -> 1.0.0
+ * (downgrade) main 286 B' over 'application 1.0.0 main 1.2 KiB', no column lined up). Each
+ * column must start at the same x on every row.
+ *
+ * A real box (a signed repository, no Podman) behind the dashboard's real server and pages; the
+ * browser reaches its unix socket through a relay on 127.0.0.1 that the test makes (as `ssh -L`
+ * does for an admin), the dashboard itself listens on nothing else.
+ */
+import { existsSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import type { Browser, Page } from 'puppeteer-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openBox } from '../../src/app/index.js';
+import { appOps } from '../../src/web/app-ops.js';
+import { type Dashboard, issueLoginToken, startDashboard } from '../../src/web/index.js';
+import { confirmInstallBody } from '../../src/web/pages.js';
+import { signedRepo, tempDir, trustingRoot } from '../helpers/pkg.js';
+import { fakeOps } from './fake-ops.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const runnable = existsSync(CHROMIUM);
+
+let dash: Dashboard;
+let relay: net.Server;
+let base: string;
+let browser: Browser;
+let page: Page;
+
+beforeAll(async () => {
+  if (!runnable) return;
+  // lib 2.0.0 installed; application needs lib below 2: its plan has two rows whose names differ
+  // in length (a downgrade and its dependency note on one).
+  const { key, repo } = await signedRepo([
+    { name: 'lib', version: '1.0.0' },
+    { name: 'lib', version: '2.0.0' },
+    { name: 'application', version: '1.0.0', depends: ['lib <2.0.0'] },
+  ]);
+  const root = await trustingRoot(key, repo);
+  await openBox(root, { yes: true }).packages.install(['lib']);
+  dash = await startDashboard({
+    runDir: path.join(tempDir('bp-web-layout-'), 'run/blueprint'),
+    ops: appOps(root),
+  });
+  relay = net.createServer((c) => {
+    const s = net.connect(dash.socket);
+    c.pipe(s).pipe(c);
+    c.on('error', () => s.destroy());
+    s.on('error', () => c.destroy());
+  });
+  await new Promise<void>((r) => relay.listen(0, '127.0.0.1', r));
+  base = `http://127.0.0.1:${(relay.address() as net.AddressInfo).port}`;
+  const { default: puppeteer } = await import('puppeteer-core');
+  browser = await puppeteer.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      `--user-data-dir=${tempDir('bp-web-layout-chromium-')}`,
+    ],
+  });
+  page = await browser.newPage();
+  await page.setViewport({ width: 1280, height: 800 });
+  await page.goto(`${base}/login?token=${await issueLoginToken(dash.tokenDir)}`);
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  relay?.close();
+  await dash?.close();
+});
+
+/**
+ * Where, on screen, each group of `re` starts: `re` is matched against the text of `sel` (its text
+ * nodes in order, however the page splits them into elements), and each group's first character
+ * is measured. Evaluated in the page as a string (no DOM types here). null when `re` does not match.
+ */
+const LEFTS = `(sel, source) => {
+  const nodes = [];
+  let text = '';
+  const walk = document.createTreeWalker(document.querySelector(sel), NodeFilter.SHOW_TEXT);
+  for (let n = walk.nextNode(); n; n = walk.nextNode())
+    if (n.data) { nodes.push([n, text.length]); text += n.data; }
+  const m = new RegExp(source, 'd').exec(text);
+  if (!m) return null;
+  return m.indices.slice(1).map(([start]) => {
+    let i = nodes.length - 1;
+    while (nodes[i][1] > start) i--;
+    const r = document.createRange();
+    r.setStart(nodes[i][0], start - nodes[i][1]);
+    r.setEnd(nodes[i][0], start - nodes[i][1] + 1);
+    return r.getBoundingClientRect().left;
+  });
+}`;
+const lefts = (sel: string, re: RegExp) =>
+  page.evaluate(`(${LEFTS})(${JSON.stringify(sel)}, ${JSON.stringify(re.source)})`) as Promise<
+    number[] | null
+  >;
+
+const SIZE = String.raw`\d[\d.]* (?:B|KiB|MiB)`;
+
+describe.skipIf(!runnable)('the dashboard in Chromium', () => {
+  it("lines up the install plan's columns", async () => {
+    await page.goto(`${base}/packages/application/install`);
+    const text = await page.evaluate(`document.querySelector('main').innerText`);
+    const lib = await lefts(
+      'main',
+      new RegExp(String.raw`(lib)\s*(2\.0\.0 -> 1\.0\.0 \(downgrade\))\s*(main)\s*(${SIZE})`),
+    );
+    const app = await lefts('main', new RegExp(String.raw`(application)\s*(1\.0\.0)\s*(main)\s*(${SIZE})`));
+    expect(lib, String(text)).not.toBeNull();
+    expect(app, String(text)).not.toBeNull();
+    // Every column starts where it starts on the other row (a pixel of rounding at most).
+    for (let col = 0; col < 4; col++)
+      expect(
+        Math.abs(lib![col]! - app![col]!),
+        `column ${col + 1}: ${lib} vs ${app}\n${text}`,
+      ).toBeLessThanOrEqual(1);
+    // And the columns are apart, left to right.
+    for (let col = 1; col < 4; col++) expect(lib![col]!).toBeGreaterThan(lib![col - 1]! + 10);
+  });
+});
+
+it("keeps the plan's cells text: a hostile one makes no markup", () => {
+  const { hostile } = fakeOps();
+  const page = String(
+    confirmInstallBody(
+      'x',
+      {
+        version: '1',
+        origin: 'main',
+        fingerprint: 'AB',
+        signer: 's',
+        planRows: [[hostile, '1', 'main', '1 B']],
+      },
+      'csrf',
+    ),
+  );
+  expect(page).toContain('<td>&lt;img src=x onerror=alert(1)&gt;\\x1b]0;owned\\x07&quot;&#39;</td>');
+  expect(page).not.toContain('<img');
+});
