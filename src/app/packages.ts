@@ -7,6 +7,7 @@ import type {
   PlannedChange,
   SearchHit,
   UpdateOutcome,
+  Upgradable,
   VerifyReport,
 } from '../core/pkg/index.js';
 import { isPackagePath } from '../core/pkg/package-spec.js';
@@ -128,7 +129,12 @@ export interface PackageOps {
   /** `remove` of what `unneeded` names (apt's autoremove); [] with nothing asked when there is none. */
   autoremove(opts?: CallOptions & { purge?: boolean }): Promise<RemovedPackage[]>;
   /** Newer versions from each installed package's own repository (no download). */
-  upgradable(): Promise<Array<{ name: string; from: string; to: string; repo: string }>>;
+  upgradable(): Promise<Upgradable[]>;
+  /**
+   * The plan `upgrade` would ask about (`bpkg upgrade --dry-run`), nothing changed: each upgrade,
+   * and each package new to the box it brings in (`dependencyOf`). [] when all is up to date.
+   */
+  upgradePlan(): Promise<ShownChange[]>;
   /**
    * Asks `confirm({ kind: 'upgrade', changes })` when there is something to do, then upgrades.
    * `refresh`: fetch and verify the indexes first (`bpkg update && bpkg upgrade`; the TUI's `u`).
@@ -321,6 +327,12 @@ export function packageOps(ctx: BoxContext): PackageOps {
       // Kept only when nothing changed while it was worked out.
       if (stateStamp(ctx.paths) === stamp) lastUpgradable.set(ctx, { stamp, ups: structuredClone(ups) });
       return ups;
+    },
+    async upgradePlan() {
+      const m = await pm();
+      // The specs `upgrade` installs (core/pkg/manager.ts), planned as its install plans them.
+      const ups = await m.upgradable();
+      return ups.length ? withReach(m, ctx.root, await m.plan(ups.map((u) => `${u.name}@${u.to}`))) : [];
     },
     async upgrade(opts = {}) {
       const m = await pm(opts);

@@ -49,3 +49,9 @@ export const upgradableJson = <U extends { from: string; repo: string }>(u: U) =
   repository: u.repo,
   installedVersion: u.from,
 });
+
+/**
+ * A package `bpkg upgrade --dry-run` would install new to the box (`newPackages`): the plan's
+ * change as `bpkg install --json` gives it (`to`, `repo`, `size`, `dependencyOf`), with `repository`.
+ */
+export const newPackageJson = <C extends { repo: string }>(c: C) => ({ ...c, repository: c.repo });

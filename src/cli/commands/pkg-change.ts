@@ -153,10 +153,14 @@ export const upgrade: CommandSpec = {
   name: 'upgrade',
   summary: 'Install the newest version of every installed package (previous versions are kept for rollback)',
   options: {
-    'dry-run': { type: 'boolean', description: 'List what would be upgraded (from -> to); change nothing' },
+    'dry-run': {
+      type: 'boolean',
+      description:
+        'List what would be upgraded (from -> to) and the new packages it would install; change nothing',
+    },
   },
   async run(ctx, parsed) {
-    if (optBool(parsed, 'dry-run')) return showUpgradable(ctx);
+    if (optBool(parsed, 'dry-run')) return showUpgradable(ctx, { plan: true });
     const changes = await cliBox(ctx).packages.upgrade();
     ctx.report(
       { changes },

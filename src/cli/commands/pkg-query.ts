@@ -1,7 +1,8 @@
 /** `bpkg list | search | info | update`: what is installed and what the repositories offer. */
 import { quickSearch } from '../../app/search.js';
 import { showFingerprint } from '../../present/fingerprint.js';
-import { infoJson, installedJson, upgradableJson } from '../../present/pkg-json.js';
+import { reachLines, upgradePlanLines } from '../../present/install.js';
+import { infoJson, installedJson, newPackageJson, upgradableJson } from '../../present/pkg-json.js';
 import { shownHint } from '../../present/root-in-hints.js';
 import { table } from '../../present/table.js';
 import { bytes } from '../../present/units.js';
@@ -11,17 +12,51 @@ import { optBool, requirePositionals } from '../command.js';
 import { type Context, sayIfSlow } from '../context.js';
 import { showHits, showUpdate, UPDATE_WAIT } from './pkg-quick.js';
 
-/** `upgrade --dry-run`, `list --upgradable`: what `bpkg upgrade` would install, nothing changed. */
-export async function showUpgradable(ctx: Context): Promise<void> {
-  const upgradable = await cliBox(ctx).packages.upgradable();
+/** A row's note: what the new version needs that is not installed (the upgrade installs it). */
+const newDependencyNote = (names: string[]) =>
+  `new ${names.length === 1 ? 'dependency' : 'dependencies'}: ${names.join(', ')}`;
+
+/**
+ * `upgrade --dry-run` (`plan`), `list --upgradable`: what `bpkg upgrade` would install, nothing
+ * changed. The dry run plans as the upgrade does and names each package new to the box in the
+ * words of the plan it asks about; the list plans nothing (it stays quick over large indexes): a
+ * row names the packages its new version needs that are not installed, and the dry run says the rest.
+ */
+export async function showUpgradable(ctx: Context, opts: { plan?: boolean } = {}): Promise<void> {
+  const packages = cliBox(ctx).packages;
+  const upgradable = await packages.upgradable();
+  const plan = opts.plan && upgradable.length ? await packages.upgradePlan() : [];
+  const added = plan.filter((c) => !c.from);
+  const s = (n: number) => (n === 1 ? '' : 's');
   ctx.result(
-    { upgradable: ctx.json ? upgradable.map(upgradableJson) : upgradable },
+    {
+      upgradable: ctx.json ? upgradable.map(upgradableJson) : upgradable,
+      ...(opts.plan ? { newPackages: ctx.json ? added.map(newPackageJson) : added } : {}),
+    },
     upgradable.length
       ? [
           shownHint(
-            `${upgradable.length} package${upgradable.length === 1 ? '' : 's'} can be upgraded (\`bpkg upgrade\`):`,
+            `${upgradable.length} package${s(upgradable.length)} can be upgraded (\`bpkg upgrade\`):`,
           ),
-          table(upgradable.map((u) => [`  ${u.name}`, `${u.from} -> ${u.to}`, `(${u.repo})`])),
+          table(
+            upgradable.map((u) => [
+              `  ${u.name}`,
+              `${u.from} -> ${u.to}`,
+              `(${u.repo})`,
+              ...(u.newDependencies ? [newDependencyNote(u.newDependencies)] : []),
+            ]),
+          ),
+          ...(added.length
+            ? [
+                `The upgrade also installs ${added.length} new package${s(added.length)}:`,
+                ...upgradePlanLines(added.map(({ reaches: _, ...c }) => c)).map((l) => `  ${l}`),
+              ]
+            : []),
+          // What each module reaches is part of what the upgrade asks about (cli/box.ts).
+          ...reachLines(plan),
+          ...(!opts.plan && upgradable.some((u) => u.newDependencies)
+            ? [shownHint('`bpkg upgrade --dry-run` names every package the upgrade would install.')]
+            : []),
         ].join('\n')
       : 'Everything is up to date.',
   );

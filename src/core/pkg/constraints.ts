@@ -125,6 +125,24 @@ export function planUpgrade(
   return { targets, held };
 }
 
+/** A newer version `upgrade` would install (`bpkg list --upgradable`). */
+export interface Upgradable {
+  name: string;
+  from: string;
+  to: string;
+  repo: string;
+  /**
+   * The packages `to` depends on that are not installed: the upgrade installs them too, with what
+   * they need in turn (not looked into here: that takes the resolver's plan). Absent when none.
+   */
+  newDependencies?: string[];
+}
+
+/** The names `p` depends on that `installed` does not hold, once each, in its order. */
+export function missingDependencies(p: Versioned, installed: Record<string, unknown>): string[] {
+  return [...new Set(p.depends.map((d) => rangeOf(d).name))].filter((n) => !(n in installed));
+}
+
 /** The same dependency list, whatever the order and spacing (the index entry against its manifest). */
 export function sameDepends(a: string[], b: string[]): boolean {
   const norm = (l: string[]) => l.map((d) => d.replace(/\s+/g, '')).sort();

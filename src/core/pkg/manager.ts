@@ -10,7 +10,9 @@ import {
   brokenConstraints,
   describeConstraint,
   type HeldBack,
+  missingDependencies,
   planUpgrade,
+  type Upgradable,
   type Versioned,
 } from './constraints.js';
 import type { InstalledPackage } from './db.js';
@@ -339,7 +341,7 @@ export class PackageManager {
    * refuses is held back (`held`), or goes forward with the dependent's own upgrade.
    */
   async upgradePlan(): Promise<{
-    ups: Array<{ name: string; from: string; to: string; repo: string }>;
+    ups: Upgradable[];
     held: Array<HeldBack & { from: string }>;
   }> {
     const db = await readInstalled(this.paths);
@@ -371,16 +373,20 @@ export class PackageManager {
     const { targets, held } = planUpgrade(db.packages, offers);
     const ups = Object.values(db.packages)
       .filter((p) => gt(targets[p.name]!.version, p.version))
-      .map((p) => ({
-        name: p.name,
-        from: p.version,
-        to: targets[p.name]!.version,
-        repo: origins.get(p.name)!,
-      }));
+      .map((p) => {
+        const newDependencies = missingDependencies(targets[p.name]!, db.packages);
+        return {
+          name: p.name,
+          from: p.version,
+          to: targets[p.name]!.version,
+          repo: origins.get(p.name)!,
+          ...(newDependencies.length ? { newDependencies } : {}),
+        };
+      });
     return { ups, held: held.map((h) => ({ ...h, from: db.packages[h.name]!.version })) };
   }
 
-  async upgradable(): Promise<Array<{ name: string; from: string; to: string; repo: string }>> {
+  async upgradable(): Promise<Upgradable[]> {
     return (await this.upgradePlan()).ups;
   }
 
