@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { escapeText } from '../present/escape.js';
 import type { Approvals } from './ops.js';
-import { errorText } from './respond.js';
+import { errorLines } from './respond.js';
 
 /** A package or system change running in the background; its page follows its progress. */
 export interface Job {
@@ -55,7 +55,7 @@ export class Jobs {
         emit('end', 'done');
       },
       (err) => {
-        progress(`error: ${errorText(err)}`);
+        progress(errorLines(err));
         const asked = approvalOf?.(err);
         if (asked) {
           job.approval = asked;

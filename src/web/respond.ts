@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { escapeText } from '../present/escape.js';
+import { errorBlock, escapeText } from '../present/escape.js';
 import { SECURITY_HEADERS } from './security.js';
 
 /** The dashboard's answers: every one carries the security headers and is never cached. */
@@ -28,6 +28,18 @@ export const refuse = (res: ServerResponse, status: number, text: string): void 
 export const errorText = (err: unknown): string => {
   const e = err as Error & { hint?: string };
   return `${e.message}${typeof e.hint === 'string' && e.hint ? ` (${e.hint})` : ''}`;
+};
+
+/**
+ * An error as a log shows it (a job's progress, a service's live log), the way the CLI and the
+ * console print it: `error: ` and the message, then `hint: ` and the hint on a line of its own, each
+ * a block whose further lines are indented (errorBlock). A message's line that starts at the margin
+ * would read as a line of the log's own (`error: ...`), and the page's <pre> keeps the indent.
+ */
+export const errorLines = (err: unknown): string => {
+  const e = err as Error & { hint?: string };
+  const hint = typeof e.hint === 'string' && e.hint ? `\nhint: ${errorBlock(e.hint)}` : '';
+  return `error: ${errorBlock(String(e?.message ?? err))}${hint}`;
 };
 
 /** A text/event-stream answer; `lines` are sent one `data:` line each (no newlines inside). */

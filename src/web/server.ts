@@ -7,7 +7,7 @@ import type { DashboardOps, PackageAction, ServiceAction } from './ops.js';
 import * as P from './pages.js';
 import { approvalBody, approvalsFrom, outboundBody } from './pages-outbound.js';
 import { actionFrom, actionTitle, systemPage } from './pages-system.js';
-import { errorText, eventStream, readForm, redirect, refuse, send } from './respond.js';
+import { errorLines, errorText, eventStream, readForm, redirect, refuse, send } from './respond.js';
 import {
   allowedHost,
   clearedCookie,
@@ -84,7 +84,7 @@ export function createHandler(o: HandlerOptions) {
       const st = eventStream(res);
       await o.ops
         .followLogs(decodeURIComponent(m[1]!), (l) => st.event('message', l), st.signal)
-        .catch((err) => st.event('message', `error: ${errorText(err)}`));
+        .catch((err) => st.event('message', errorLines(err)));
       st.event('end', 'log closed');
       return st.end();
     }

@@ -1,9 +1,13 @@
 /**
  * What the dashboard's text looks like laid out in Debian's Chromium, where the CLI's terminal
- * layout (padding with spaces) does not carry over by itself. The install plan: planLines' padded
- * rows were put in <li>s, where the browser collapses the padding ('lib 2.0.0 -> 1.0.0
- * (downgrade) main 286 B' over 'application 1.0.0 main 1.2 KiB', no column lined up). Each
- * column must start at the same x on every row.
+ * layout (padding and indenting with spaces) does not carry over by itself:
+ *
+ * - The install plan: planLines' padded rows were put in <li>s, where the browser collapses the
+ *   padding ('lib 2.0.0 -> 1.0.0 (downgrade) main 286 B' over 'application 1.0.0 main 1.2 KiB',
+ *   no column lined up). Each column must start at the same x on every row.
+ * - A job's multi-line error: its further lines started at the log's left margin, where a line of
+ *   it ('error: ...') passes for one of the dashboard's own; the CLI and the console indent them
+ *   (errorBlock). Each further line must start right of the first.
  *
  * A real box (a signed repository, no Podman) behind the dashboard's real server and pages; the
  * browser reaches its unix socket through a relay on 127.0.0.1 that the test makes (as `ssh -L`
@@ -24,6 +28,14 @@ import { fakeOps } from './fake-ops.js';
 const CHROMIUM = '/usr/bin/chromium';
 const runnable = existsSync(CHROMIUM);
 
+/** An error whose message and hint run over several lines, one of them looking like the page's own. */
+const MULTILINE = Object.assign(
+  new Error('the index could not be read:\nline two <b>of it</b>\nerror: not ours'),
+  {
+    hint: 'run bpkg update\nthen try again',
+  },
+);
+
 let dash: Dashboard;
 let relay: net.Server;
 let base: string;
@@ -41,9 +53,25 @@ beforeAll(async () => {
   ]);
   const root = await trustingRoot(key, repo);
   await openBox(root, { yes: true }).packages.install(['lib']);
+  const real = appOps(root);
   dash = await startDashboard({
     runDir: path.join(tempDir('bp-web-layout-'), 'run/blueprint'),
-    ops: appOps(root),
+    ops: {
+      ...real,
+      // 'broken' fails after its page has started to stream, with MULTILINE.
+      signerOf: (name) =>
+        name === 'broken'
+          ? Promise.resolve({ version: '1.0.0', origin: 'main', fingerprint: 'ABCD', signer: 'test' })
+          : real.signerOf(name),
+      followLogs: (name, onLine, signal) =>
+        name === 'broken' ? Promise.reject(MULTILINE) : real.followLogs(name, onLine, signal),
+      packageAction: async (action, name, progress, signal, approvals) => {
+        if (name !== 'broken') return real.packageAction(action, name, progress, signal, approvals);
+        progress('fetching broken');
+        await new Promise((r) => setTimeout(r, 1500));
+        throw MULTILINE;
+      },
+    },
   });
   relay = net.createServer((c) => {
     const s = net.connect(dash.socket);
@@ -126,6 +154,40 @@ describe.skipIf(!runnable)('the dashboard in Chromium', () => {
       ).toBeLessThanOrEqual(1);
     // And the columns are apart, left to right.
     for (let col = 1; col < 4; col++) expect(lib![col]!).toBeGreaterThan(lib![col - 1]! + 10);
+  });
+
+  it("indents a job's multi-line error under its first line, as text", async () => {
+    await page.goto(`${base}/packages/broken/install`);
+    await Promise.all([page.waitForNavigation(), page.click('main form button[type=submit]')]);
+    expect(page.url()).toContain('/jobs/');
+    await page.waitForFunction(`document.querySelector('[data-when-done]')?.hidden === false`, {
+      timeout: 20_000,
+    });
+    const progress = '[data-testid=progress]';
+    const check = async (how: string) => {
+      const text = String(await page.evaluate(`document.querySelector('${progress}').innerText`));
+      const at = await lefts(
+        progress,
+        /(error): the index could not be read:\n\s*(line two <b>of it<\/b>)\n\s*(error: not ours)[\s\S]*?\n\s*(then try again)/,
+      );
+      expect(at, `${how}:\n${text}`).not.toBeNull();
+      const [first, ...further] = at!;
+      for (const x of further) expect(x, `${how}: ${at}\n${text}`).toBeGreaterThan(first! + 10);
+      // Shown as text: the message's markup made no element.
+      expect(await page.evaluate(`document.querySelectorAll('${progress} b').length`)).toBe(0);
+    };
+    await check('streamed');
+    await page.reload();
+    await check('the finished job page');
+  });
+
+  it("sends a service log's multi-line error with its further lines indented", async () => {
+    const body = String(await page.evaluate(`fetch('/services/broken/logs').then((r) => r.text())`));
+    // One space after `data:` is the field's own (the browser drops it); two more are the indent.
+    expect(body).toContain('data: error: the index could not be read:\n\ndata:   line two <b>of it</b>\n\n');
+    expect(body).toContain(
+      'data:   error: not ours\n\ndata: hint: run bpkg update\n\ndata:   then try again\n\n',
+    );
   });
 });
 
