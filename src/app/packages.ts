@@ -95,6 +95,8 @@ export interface PackageRow {
   signer?: string;
   /** Installed: the newer version its own repository offers. */
   upgrade?: string;
+  /** Installed as a dependency (`autoremove` removes it once nothing needs it); absent otherwise. */
+  auto?: boolean;
 }
 
 /** bpkg. Names may be `NAME`, `NAME@VERSION` or paths of local `.bpkg` files (`.asc` beside). */
@@ -213,6 +215,7 @@ export function packageOps(ctx: BoxContext): PackageOps {
             ...(p.origin ? { origin: p.origin } : {}),
             ...(p.signer ? { signer: showFingerprint(p.signer) } : {}),
             ...(up ? { upgrade: up.to } : {}),
+            ...(p.auto ? { auto: true } : {}),
           };
         }),
         ...offered

@@ -1,5 +1,11 @@
 export { packageCount } from './package-count.js';
 
+/**
+ * How a package list marks a package installed as a dependency (apt list's `automatic`): `bpkg
+ * list`'s INSTALLED AS column, the console's State. '' for one asked for by name.
+ */
+export const installedAs = (p: { auto?: boolean }): string => (p.auto ? 'dependency' : '');
+
 /** One line per removed package, saying where a module's data went. */
 export function removedLine(c: { name: string; from?: string; purged?: string; dataKept?: string }): string {
   const base = `removed ${c.name} ${c.from ?? ''}`.trimEnd();

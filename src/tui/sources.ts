@@ -48,7 +48,10 @@ export interface ServiceRow {
   damaged?: { message: string; hint?: string };
 }
 /** What the console's Packages screen shows of the box's package rows. */
-export type PackageRow = Pick<BoxPackageRow, 'name' | 'version' | 'installed' | 'summary' | 'origin'>;
+export type PackageRow = Pick<
+  BoxPackageRow,
+  'name' | 'version' | 'installed' | 'summary' | 'origin' | 'auto'
+>;
 export interface KeyRow {
   fingerprint: string;
   name: string;
@@ -143,6 +146,7 @@ async function packageRows(box: Box): Promise<PackageRow[]> {
     installed: r.installed,
     summary: r.summary,
     ...(r.origin !== undefined ? { origin: r.origin } : {}),
+    ...(r.auto ? { auto: true } : {}),
   }));
 }
 

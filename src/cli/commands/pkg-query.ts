@@ -2,6 +2,7 @@
 import { quickSearch } from '../../app/search.js';
 import { showFingerprint } from '../../present/fingerprint.js';
 import { reachLines, upgradePlanLines } from '../../present/install.js';
+import { installedAs } from '../../present/packages.js';
 import { infoJson, installedJson, newPackageJson, upgradableJson } from '../../present/pkg-json.js';
 import { shownHint } from '../../present/root-in-hints.js';
 import { table } from '../../present/table.js';
@@ -80,7 +81,7 @@ export const list: CommandSpec = {
         ? table([
             // INSTALLED AS as `bpkg info` says it (apt list's `automatic`); empty for one asked for by name.
             ['NAME', 'VERSION', 'ORIGIN', 'INSTALLED AS', 'SUMMARY'],
-            ...pkgs.map((p) => [p.name, p.version, p.origin, p.auto ? 'dependency' : '', p.summary]),
+            ...pkgs.map((p) => [p.name, p.version, p.origin, installedAs(p), p.summary]),
           ])
         : 'No packages installed.',
     );

@@ -3,6 +3,7 @@ import { useCallback, useEffect, useState } from 'react';
 import type { OutboundApprovals } from '../../app/index.js';
 import { escapeLine } from '../../present/escape.js';
 import { approvalAsked } from '../../present/outbound.js';
+import { installedAs } from '../../present/packages.js';
 import { Confirm } from '../components/Confirm.js';
 import { ListScreen } from '../components/ListScreen.js';
 import { Operation } from '../components/Operation.js';
@@ -15,6 +16,11 @@ type Mode =
   | { kind: 'run'; action: PackageAction; name: string; approvals?: OutboundApprovals }
   /** The install named a module's outbound hosts: nothing is installed until the admin approves them. */
   | { kind: 'approve'; name: string; module: string; hosts: string[]; approvals: OutboundApprovals };
+
+const stateOf = (p: PackageRow): string =>
+  p.installed
+    ? `${['installed', installedAs(p)].filter(Boolean).join(', ')}${p.origin ? ` (${p.origin})` : ''}`
+    : 'available';
 
 export function Packages(props: ScreenProps) {
   const { sources } = props;
@@ -104,12 +110,10 @@ export function Packages(props: ScreenProps) {
       columns={[
         { header: 'Name', width: 22, get: (p) => p.name },
         { header: 'Version', width: 12, get: (p) => p.version },
-        // An installed package shows the repository it came from (and upgrades from only).
-        {
-          header: 'State',
-          width: 24,
-          get: (p) => (p.installed ? `installed${p.origin ? ` (${p.origin})` : ''}` : 'available'),
-        },
+        // An installed package shows the repository it came from (and upgrades from only), and
+        // whether it came in as a dependency in `bpkg list`'s word, before the origin: a long
+        // origin is what gets cut.
+        { header: 'State', width: 28, get: stateOf },
         { header: 'Summary', get: (p) => p.summary },
       ]}
       onKey={(input, row, _reload, key) => {
