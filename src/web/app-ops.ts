@@ -1,5 +1,6 @@
 import {
   type Box,
+  ConflictError,
   type DamagedService,
   type ExposureAudit,
   type GpuReport,
@@ -110,12 +111,44 @@ function systemView(st: SystemStatus): SystemView {
 /** An upgrade's change in the CLI's words (a dependency new to the box is installed), with its size. */
 const changeText = (c: PlannedChange) => `${upgradedLine(c)} (${bytes(c.size)})`;
 
+/** A plan as the package manager compares the plan shown with the one made under its lock (samePlan). */
+const planKey = (plan: PlannedChange[]) =>
+  plan
+    .map((c) => `${c.name} ${c.from ?? ''} ${c.to} ${c.repo} ${c.size}`)
+    .sort()
+    .join('\n');
+
+/**
+ * The upgrade page's rows: the install page's cells; a package new to the box (a dependency the
+ * new version needs) has `(new)` by its version, as `bpkg upgrade`'s plan says '(new, from main)'.
+ */
+const upgradeRows = (plan: PlannedChange[]): string[][] =>
+  planRows(plan).map((r, i) =>
+    (plan[i]?.from ? r : r.map((cell, j) => (j === 1 ? `${cell} (new)` : cell))).map(escapeLine),
+  );
+
 export function appOps(root: string, env: NodeJS.ProcessEnv = process.env): DashboardOps {
-  // The admin confirmed on the page before the POST; the box asks nothing more. `yes` stays false:
-  // a module that asks for outbound network is refused here, with the CLI's --yes as the hint.
-  const box: Box = openBox(root, { confirm: async () => true, env });
   // The plan each install page showed, carried out as shown (or refused when it changed).
   const shown = new Map<string, PlannedChange[]>();
+  // The plan the upgrade page showed last, and the one the upgrade running now carries out.
+  let upgradeShown: PlannedChange[] | undefined;
+  let upgrading: PlannedChange[] | undefined;
+  // The admin confirmed on the page before the POST; the box asks nothing more of an install (its
+  // plan is passed as `expected`). An upgrade's plan, made under the package lock, must be the one
+  // its page showed, as an install's must (core/pkg/install.ts). `yes` stays false: a module that
+  // asks for outbound network is refused here, with the CLI's --yes as the hint.
+  const box: Box = openBox(root, {
+    env,
+    confirm: async (q) => {
+      if (q.kind === 'upgrade' && planKey(q.changes) !== planKey(upgrading ?? []))
+        throw new ConflictError(
+          'The packages to upgrade changed since the plan was shown',
+          'plan-changed',
+          'Look at the new plan (Update and upgrade all) and confirm again.',
+        );
+      return true;
+    },
+  });
   const gpus = (): Promise<Maybe<GpuView[]>> =>
     box.gpu
       .detect({ maxAgeMs: 60_000 })
@@ -171,6 +204,12 @@ export function appOps(root: string, env: NodeJS.ProcessEnv = process.env): Dash
     },
     followLogs: (name, onLine, signal) => box.services.followLogs(name, onLine, { signal }),
     packages: (query) => box.packages.rows(query),
+    refresh: async () => notUpdatedLines(await box.packages.update()),
+    async upgradePlan() {
+      const plan = await box.packages.upgradePlan();
+      upgradeShown = plan;
+      return { planRows: upgradeRows(plan), changes: reachLines(plan) };
+    },
     async signerOf(name) {
       const { offer, plan } = await box.packages.preview(name);
       shown.set(name, plan);
@@ -211,10 +250,19 @@ export function appOps(root: string, env: NodeJS.ProcessEnv = process.env): Dash
         const done = await box.packages.remove([name], call);
         progress(`removed: ${done.map((r) => `${r.name} ${r.from ?? ''}`.trim()).join(', ') || 'nothing'}`);
       } else {
-        progress('checking the repositories');
-        // A repository not updated is said (a refused index read as 'everything is up to date').
-        for (const line of notUpdatedLines(await box.packages.update(call))) progress(line);
-        const done = await box.packages.upgrade(call);
+        // The indexes were updated before the plan was shown (POST /packages/update): this carries
+        // out that plan, once, and nothing else.
+        if (!upgradeShown)
+          throw new ConflictError(
+            'No upgrade plan was shown',
+            'plan-changed',
+            'Open Packages, choose Update and upgrade all, and confirm the plan it shows.',
+          );
+        upgrading = upgradeShown;
+        upgradeShown = undefined;
+        const done = await box.packages.upgrade(call).finally(() => {
+          upgrading = undefined;
+        });
         for (const line of done.length ? done.map(changeText) : ['everything is up to date']) progress(line);
       }
     },

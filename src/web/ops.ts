@@ -68,6 +68,14 @@ export interface SignerView {
   changes?: string[];
 }
 
+/** The plan `bpkg upgrade` asks about, shown before the admin confirms the dashboard's upgrade. */
+export interface UpgradeView {
+  /** The install page's cells (SignerView.planRows); a package new to the box has `(new)` by its version. */
+  planRows: string[][];
+  /** Which modules each can reach, with their access tokens. */
+  changes: string[];
+}
+
 export interface GpuView {
   name: string;
   vendor: string;
@@ -140,7 +148,14 @@ export interface DashboardOps {
   packages(query: string): Promise<PackageView[]>;
   /** Who signed what `install NAME` would install, shown before the admin confirms. */
   signerOf(name: string): Promise<SignerView>;
-  /** `name` is ignored by upgrade (everything upgradable is upgraded, as `bpkg upgrade` does). */
+  /** `bpkg update`: the lines for the repositories it could not update (none when all were). */
+  refresh(): Promise<string[]>;
+  /** What `upgrade` would do (`bpkg upgrade --dry-run`); the upgrade then carries out this plan. */
+  upgradePlan(): Promise<UpgradeView>;
+  /**
+   * `name` is ignored by upgrade: it carries out the plan `upgradePlan` showed last (everything
+   * upgradable, as `bpkg upgrade` does), refused when the plan changed since.
+   */
   /**
    * An install refused for outbound network the admin has not approved throws an error with
    * `code: 'network-not-approved'`, `module` and `hosts`; the page asks, and the install is run

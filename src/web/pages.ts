@@ -11,6 +11,7 @@ import type {
   ServiceDetail,
   ServiceView,
   SignerView,
+  UpgradeView,
 } from './ops.js';
 
 /** The pages' bodies: pure functions of the data (and the session's CSRF token for forms). */
@@ -124,7 +125,7 @@ export function packagesBody(list: PackageView[], query: string, csrf: string): 
   }</td></tr>`;
   return html`<div class="card actions">
 <form method="get" action="/packages" role="search"><label for="q">Search</label> <input type="search" id="q" name="q" value="${query}"> <button type="submit" class="secondary">Search</button></form>
-${actionButton(csrf, '/packages/upgrade', 'Update and upgrade all')}</div>
+${actionButton(csrf, '/packages/update', 'Update and upgrade all…')}</div>
 <div class="table card"><table class="stack"><thead><tr><th>Package</th><th>Version</th><th>Status</th><th>Origin</th><th>Signer</th><th>Action</th></tr></thead>
 <tbody>${list.length ? list.map(row) : html`<tr><td colspan="6">No package ${query ? 'matches' : 'is installed or offered'}.</td></tr>`}</tbody></table></div>`;
 }
@@ -158,6 +159,23 @@ ${
 }</dl>
 <p>The package's own signature is checked again, over the bytes installed.</p>
 <div class="actions"><form method="post" action="/packages/${enc(name)}/install">${csrfField(csrf)}<button type="submit" autofocus>Install ${name}</button></form>
+<a href="/packages">Cancel</a></div></section>`;
+}
+
+/**
+ * Shown before an upgrade, after the indexes were updated: `bpkg upgrade`'s plan as the install
+ * page's table (a dependency new to the box marked new, and whose it is), what modules each reaches,
+ * then Upgrade or Cancel. Nothing to upgrade: said, and no button.
+ */
+export function confirmUpgradeBody(u: UpgradeView, csrf: string): Part {
+  if (!u.planRows.length)
+    return html`<section class="card"><p>Nothing to upgrade: every installed package is at the newest version its repository offers.</p>
+<div class="actions"><a href="/packages">Back to packages</a></div></section>`;
+  return html`<section class="card"><p>The upgrade makes these changes:</p>${planTable(u.planRows)}${
+    u.changes.length ? html`<ul>${u.changes.map((c) => html`<li>${c}</li>`)}</ul>` : ''
+  }
+<p>Each package's signature is checked again, over the bytes installed. If the plan changes before it runs, nothing is upgraded.</p>
+<div class="actions"><form method="post" action="/packages/upgrade">${csrfField(csrf)}<button type="submit" autofocus>Upgrade</button></form>
 <a href="/packages">Cancel</a></div></section>`;
 }
 

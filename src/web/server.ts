@@ -97,6 +97,13 @@ export function createHandler(o: HandlerOptions) {
         body: P.packagesBody(await o.ops.packages(q), q, s.csrf),
       });
     }
+    if (path === '/packages/upgrade')
+      return view(res, {
+        ...common,
+        title: 'Upgrade all?',
+        section: '/packages',
+        body: P.confirmUpgradeBody(await o.ops.upgradePlan(), s.csrf),
+      });
     m = at(/^\/packages\/([^/]+)\/install$/);
     if (m) {
       const name = decodeURIComponent(m[1]!);
@@ -194,6 +201,20 @@ export function createHandler(o: HandlerOptions) {
         return redirect(res, `${back}?error=${enc(errorText(err))}`);
       }
     }
+    if (path === '/packages/update') {
+      if (jobs.latest?.state === 'running') return redirect(res, `/jobs/${enc(jobs.latest.id)}`);
+      // `bpkg update` (it changes nothing installed), then the plan to confirm: the repositories
+      // it could not update said above it, the plan then from their last verified indexes.
+      try {
+        const notUpdated = await o.ops.refresh();
+        return redirect(
+          res,
+          `/packages/upgrade${notUpdated.length ? `?error=${enc(notUpdated.join('\n'))}` : ''}`,
+        );
+      } catch (err) {
+        return redirect(res, `/packages?error=${enc(errorText(err))}`);
+      }
+    }
     m = at(/^\/packages\/([^/]+)\/(install|remove)$/);
     if (path === '/packages/upgrade' || m) {
       if (jobs.latest?.state === 'running') return redirect(res, `/jobs/${enc(jobs.latest.id)}`);
@@ -201,9 +222,7 @@ export function createHandler(o: HandlerOptions) {
       const name = m ? decodeURIComponent(m[1]!) : '';
       const approvals = action === 'install' ? approvalsFrom(form.getAll('approve')) : undefined;
       const job = jobs.start(
-        action === 'upgrade'
-          ? 'Update and upgrade'
-          : `${action === 'install' ? 'Install' : 'Remove'} ${name}`,
+        action === 'upgrade' ? 'Upgrade' : `${action === 'install' ? 'Install' : 'Remove'} ${name}`,
         (progress, signal) => o.ops.packageAction(action, name, progress, signal, approvals),
         (err) => {
           const asked = action === 'install' ? approvalAsked(err) : undefined;

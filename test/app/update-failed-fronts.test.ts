@@ -8,13 +8,13 @@ import { rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { coreSources } from '../../src/tui/sources.js';
-import { appOps } from '../../src/web/app-ops.js';
 import { GOOD, signedRepo, trustingRoot } from '../helpers/pkg.js';
+import { webUpgrade } from '../web/web-upgrade.js';
 
 /** The upgrade action of each front end, as its screen or page calls it. */
 const fronts = {
   'the console': (root: string) => coreSources(root).packageAction!,
-  'the web dashboard': (root: string) => appOps(root).packageAction,
+  'the web dashboard': webUpgrade,
 };
 
 describe('an upgrade whose update was refused', () => {

@@ -6,12 +6,12 @@
  */
 import { describe, expect, it } from 'vitest';
 import { coreSources } from '../../src/tui/sources.js';
-import { appOps } from '../../src/web/app-ops.js';
 import { boxBeforeNewDependency } from '../helpers/new-dependency.js';
+import { webUpgrade } from '../web/web-upgrade.js';
 
 const fronts = {
   'the console': (root: string) => coreSources(root).packageAction!,
-  'the web dashboard': (root: string) => appOps(root).packageAction,
+  'the web dashboard': webUpgrade,
 };
 
 describe('an upgrade that brings in a new dependency', () => {

@@ -13,20 +13,13 @@
  * browser reaches its unix socket through a relay on 127.0.0.1 that the test makes (as `ssh -L`
  * does for an admin), the dashboard itself listens on nothing else.
  */
-import { existsSync } from 'node:fs';
-import net from 'node:net';
-import path from 'node:path';
-import type { Browser, Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openBox } from '../../src/app/index.js';
 import { appOps } from '../../src/web/app-ops.js';
-import { type Dashboard, issueLoginToken, startDashboard } from '../../src/web/index.js';
 import { confirmInstallBody } from '../../src/web/pages.js';
-import { signedRepo, tempDir, trustingRoot } from '../helpers/pkg.js';
+import { signedRepo, trustingRoot } from '../helpers/pkg.js';
+import { dashboardInBrowser, type InBrowser, runnable } from './browser-relay.js';
 import { fakeOps } from './fake-ops.js';
-
-const CHROMIUM = '/usr/bin/chromium';
-const runnable = existsSync(CHROMIUM);
 
 /** An error whose message and hint run over several lines, one of them looking like the page's own. */
 const MULTILINE = Object.assign(
@@ -36,11 +29,9 @@ const MULTILINE = Object.assign(
   },
 );
 
-let dash: Dashboard;
-let relay: net.Server;
+let b: InBrowser;
 let base: string;
-let browser: Browser;
-let page: Page;
+let page: InBrowser['page'];
 
 beforeAll(async () => {
   if (!runnable) return;
@@ -54,56 +45,27 @@ beforeAll(async () => {
   const root = await trustingRoot(key, repo);
   await openBox(root, { yes: true }).packages.install(['lib']);
   const real = appOps(root);
-  dash = await startDashboard({
-    runDir: path.join(tempDir('bp-web-layout-'), 'run/blueprint'),
-    ops: {
-      ...real,
-      // 'broken' fails after its page has started to stream, with MULTILINE.
-      signerOf: (name) =>
-        name === 'broken'
-          ? Promise.resolve({ version: '1.0.0', origin: 'main', fingerprint: 'ABCD', signer: 'test' })
-          : real.signerOf(name),
-      followLogs: (name, onLine, signal) =>
-        name === 'broken' ? Promise.reject(MULTILINE) : real.followLogs(name, onLine, signal),
-      packageAction: async (action, name, progress, signal, approvals) => {
-        if (name !== 'broken') return real.packageAction(action, name, progress, signal, approvals);
-        progress('fetching broken');
-        await new Promise((r) => setTimeout(r, 1500));
-        throw MULTILINE;
-      },
+  b = await dashboardInBrowser({
+    ...real,
+    // 'broken' fails after its page has started to stream, with MULTILINE.
+    signerOf: (name) =>
+      name === 'broken'
+        ? Promise.resolve({ version: '1.0.0', origin: 'main', fingerprint: 'ABCD', signer: 'test' })
+        : real.signerOf(name),
+    followLogs: (name, onLine, signal) =>
+      name === 'broken' ? Promise.reject(MULTILINE) : real.followLogs(name, onLine, signal),
+    packageAction: async (action, name, progress, signal, approvals) => {
+      if (name !== 'broken') return real.packageAction(action, name, progress, signal, approvals);
+      progress('fetching broken');
+      await new Promise((r) => setTimeout(r, 1500));
+      throw MULTILINE;
     },
   });
-  relay = net.createServer((c) => {
-    const s = net.connect(dash.socket);
-    c.pipe(s).pipe(c);
-    c.on('error', () => s.destroy());
-    s.on('error', () => c.destroy());
-  });
-  await new Promise<void>((r) => relay.listen(0, '127.0.0.1', r));
-  base = `http://127.0.0.1:${(relay.address() as net.AddressInfo).port}`;
-  const { default: puppeteer } = await import('puppeteer-core');
-  browser = await puppeteer.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      `--user-data-dir=${tempDir('bp-web-layout-chromium-')}`,
-    ],
-  });
-  page = await browser.newPage();
-  await page.setViewport({ width: 1280, height: 800 });
-  await page.goto(`${base}/login?token=${await issueLoginToken(dash.tokenDir)}`);
+  ({ base, page } = b);
 }, 120_000);
 
 afterAll(async () => {
-  await browser?.close();
-  relay?.close();
-  await dash?.close();
+  await b?.close();
 });
 
 /**

@@ -44,6 +44,11 @@ export function fakeOps(): DashboardOps & { calls: string[]; hostile: string } {
       { name: 'greet', version: '1.0.0', installed: false, summary: hostile, origin: 'main' },
     ],
     signerOf: async () => ({ version: '1.0.0', origin: 'main', fingerprint: 'ABCD', signer: hostile }),
+    async refresh() {
+      calls.push('update');
+      return [];
+    },
+    upgradePlan: async () => ({ planRows: [['greet', '1.0.0 -> 2.0.0', 'main', '1 B']], changes: [] }),
     async packageAction(action, name, progress) {
       calls.push(`${action} ${name}`);
       progress(`fetch ${name}`);

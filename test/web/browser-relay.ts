@@ -1,0 +1,63 @@
+/**
+ * A dashboard on a real box, in Debian's Chromium, without sshd or Podman (the browser-layout and
+ * browser-upgrade tests): the real server and pages on their unix socket, reached through a relay
+ * on 127.0.0.1 that the test makes (as `ssh -L` does for an admin); the dashboard itself listens
+ * on nothing else. Logged in with a one-time token, as an admin is.
+ */
+import { existsSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import type { Browser, Page } from 'puppeteer-core';
+import { type Dashboard, issueLoginToken, startDashboard } from '../../src/web/index.js';
+import type { DashboardOps } from '../../src/web/ops.js';
+import { tempDir } from '../helpers/pkg.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+export const runnable = existsSync(CHROMIUM);
+
+export interface InBrowser {
+  base: string;
+  page: Page;
+  close(): Promise<void>;
+}
+
+export async function dashboardInBrowser(ops: DashboardOps): Promise<InBrowser> {
+  const dash: Dashboard = await startDashboard({
+    runDir: path.join(tempDir('bp-web-browser-'), 'run/blueprint'),
+    ops,
+  });
+  const relay = net.createServer((c) => {
+    const s = net.connect(dash.socket);
+    c.pipe(s).pipe(c);
+    c.on('error', () => s.destroy());
+    s.on('error', () => c.destroy());
+  });
+  await new Promise<void>((r) => relay.listen(0, '127.0.0.1', r));
+  const base = `http://127.0.0.1:${(relay.address() as net.AddressInfo).port}`;
+  const { default: puppeteer } = await import('puppeteer-core');
+  const browser: Browser = await puppeteer.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      `--user-data-dir=${tempDir('bp-web-browser-chromium-')}`,
+    ],
+  });
+  const page = await browser.newPage();
+  await page.setViewport({ width: 1280, height: 800 });
+  await page.goto(`${base}/login?token=${await issueLoginToken(dash.tokenDir)}`);
+  return {
+    base,
+    page,
+    async close() {
+      await browser.close();
+      relay.close();
+      await dash.close();
+    },
+  };
+}
