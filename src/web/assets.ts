@@ -51,6 +51,7 @@ pre.log { background: #0d1117; color: #e6edf3; padding: 10px; border-radius: 6px
   overflow: auto; white-space: pre-wrap; overflow-wrap: anywhere; font-size: 13px; margin: 0; }
 code, pre { font-family: ui-monospace, "DejaVu Sans Mono", monospace; }
 .error { border-color: var(--bad); } .notice { border-color: var(--ok); }
+.flash { white-space: pre-wrap; overflow-wrap: anywhere; }
 @media (max-width: 600px) { main { padding: 8px; } th, td { padding: 4px; }
   table.stack thead { display: none; } table.stack tr { display: block; border-bottom: 1px solid var(--line); padding: 4px 0; }
   table.stack td { display: block; border: 0; padding: 2px 4px; }

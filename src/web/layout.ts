@@ -22,7 +22,10 @@ export interface PageOptions {
   section?: string;
   /** The session's CSRF token: present on every page of a logged-in admin. */
   csrf?: string;
-  /** A line shown above the page: what the last action did, or why it failed. */
+  /**
+   * Shown above the page: what the last action did, or why it failed (errorText: the hint on a line
+   * of its own); its line breaks and indents are kept (the `flash` class).
+   */
   flash?: { kind: 'notice' | 'error'; text: string };
   body: Part;
 }
@@ -49,7 +52,7 @@ export function page(o: PageOptions): string {
 <a class="skip" href="#main">Skip to content</a>
 <header><span class="brand">BlueprintOS</span>${nav}</header>
 <main id="main" tabindex="-1">
-${o.flash ? html`<div class="card ${o.flash.kind}" role="status"><strong>${o.flash.kind === 'error' ? 'Error: ' : ''}</strong>${o.flash.text}</div>` : ''}
+${o.flash ? html`<div class="card flash ${o.flash.kind}" role="status"><strong>${o.flash.kind === 'error' ? 'Error: ' : ''}</strong>${o.flash.text}</div>` : ''}
 <h1>${o.title}</h1>
 ${o.body}
 </main>

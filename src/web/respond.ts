@@ -24,23 +24,23 @@ export const redirect = (res: ServerResponse, to: string, headers: Record<string
 export const refuse = (res: ServerResponse, status: number, text: string): void =>
   send(res, status, `${text}\n`, { 'Content-Type': 'text/plain; charset=utf-8' });
 
-/** An error's message, and its hint (typed errors of src/core/errors.ts) in brackets. */
+/**
+ * An error's message, then `hint: ` and the hint (typed errors of src/core/errors.ts) on a line of
+ * its own, each a block whose further lines are indented (errorBlock), as the CLI and the console
+ * print them. A page's notice shows it after 'Error: ' with its line breaks kept (layout.ts).
+ */
 export const errorText = (err: unknown): string => {
   const e = err as Error & { hint?: string };
-  return `${e.message}${typeof e.hint === 'string' && e.hint ? ` (${e.hint})` : ''}`;
+  const hint = typeof e.hint === 'string' && e.hint ? `\nhint: ${errorBlock(e.hint)}` : '';
+  return `${errorBlock(String(e?.message ?? err))}${hint}`;
 };
 
 /**
- * An error as a log shows it (a job's progress, a service's live log), the way the CLI and the
- * console print it: `error: ` and the message, then `hint: ` and the hint on a line of its own, each
- * a block whose further lines are indented (errorBlock). A message's line that starts at the margin
- * would read as a line of the log's own (`error: ...`), and the page's <pre> keeps the indent.
+ * An error as a log shows it (a job's progress, a service's live log): `error: ` and errorText.
+ * A message's line that starts at the margin would read as a line of the log's own (`error: ...`),
+ * and the page's <pre> keeps the indent.
  */
-export const errorLines = (err: unknown): string => {
-  const e = err as Error & { hint?: string };
-  const hint = typeof e.hint === 'string' && e.hint ? `\nhint: ${errorBlock(e.hint)}` : '';
-  return `error: ${errorBlock(String(e?.message ?? err))}${hint}`;
-};
+export const errorLines = (err: unknown): string => `error: ${errorText(err)}`;
 
 /** A text/event-stream answer; `lines` are sent one `data:` line each (no newlines inside). */
 export function eventStream(res: ServerResponse) {

@@ -52,6 +52,10 @@ beforeAll(async () => {
       name === 'broken'
         ? Promise.resolve({ version: '1.0.0', origin: 'main', fingerprint: 'ABCD', signer: 'test' })
         : real.signerOf(name),
+    // A service whose page or action fails with MULTILINE: the notice at the top of a page.
+    service: (name) => (name === 'broken' ? Promise.reject(MULTILINE) : real.service(name)),
+    serviceAction: (action, name) =>
+      name === 'broken' ? Promise.reject(MULTILINE) : real.serviceAction(action, name),
     followLogs: (name, onLine, signal) =>
       name === 'broken' ? Promise.reject(MULTILINE) : real.followLogs(name, onLine, signal),
     packageAction: async (action, name, progress, signal, approvals) => {
@@ -73,7 +77,7 @@ afterAll(async () => {
  * nodes in order, however the page splits them into elements), and each group's first character
  * is measured. Evaluated in the page as a string (no DOM types here). null when `re` does not match.
  */
-const LEFTS = `(sel, source) => {
+const LEFTS = `(sel, source, side = 'left') => {
   const nodes = [];
   let text = '';
   const walk = document.createTreeWalker(document.querySelector(sel), NodeFilter.SHOW_TEXT);
@@ -87,13 +91,13 @@ const LEFTS = `(sel, source) => {
     const r = document.createRange();
     r.setStart(nodes[i][0], start - nodes[i][1]);
     r.setEnd(nodes[i][0], start - nodes[i][1] + 1);
-    return r.getBoundingClientRect().left;
+    return r.getBoundingClientRect()[side];
   });
 }`;
-const lefts = (sel: string, re: RegExp) =>
-  page.evaluate(`(${LEFTS})(${JSON.stringify(sel)}, ${JSON.stringify(re.source)})`) as Promise<
-    number[] | null
-  >;
+const lefts = (sel: string, re: RegExp, side: 'left' | 'top' = 'left') =>
+  page.evaluate(
+    `(${LEFTS})(${JSON.stringify(sel)}, ${JSON.stringify(re.source)}, ${JSON.stringify(side)})`,
+  ) as Promise<number[] | null>;
 
 const SIZE = String.raw`\d[\d.]* (?:B|KiB|MiB)`;
 
@@ -141,6 +145,44 @@ describe.skipIf(!runnable)('the dashboard in Chromium', () => {
     await check('streamed');
     await page.reload();
     await check('the finished job page');
+  });
+
+  it("shows an error notice's lines as the job log does: each kept, the hint on its own line", async () => {
+    const notice = 'main [role=status]';
+    // 'Error' (message, three lines), then the hint's two: each line's first word.
+    const re =
+      /(Error): the index could not be read:\s*(line two <b>of it<\/b>)\s*(error: not ours)\s*(hint): run bpkg update\s*(then try again)/;
+    const check = async (how: string) => {
+      const text = String(await page.evaluate(`document.querySelector('${notice}')?.innerText`));
+      const [x, y] = [await lefts(notice, re), await lefts(notice, re, 'top')];
+      expect(x, `${how}:\n${text}`).not.toBeNull();
+      // Each on a line of its own, in order.
+      for (let i = 1; i < y!.length; i++)
+        expect(y![i]!, `${how}: ${y}\n${text}`).toBeGreaterThan(y![i - 1]! + 5);
+      // The hint at the margin, as 'Error'; the further lines of each indented.
+      expect(Math.abs(x![3]! - x![0]!), `${how}: ${x}\n${text}`).toBeLessThanOrEqual(1);
+      for (const i of [1, 2, 4]) expect(x![i]!, `${how}: ${x}\n${text}`).toBeGreaterThan(x![0]! + 4);
+      expect(text).not.toContain('(run bpkg update');
+      expect(await page.evaluate(`document.querySelectorAll('${notice} b').length`)).toBe(0);
+    };
+    // A page that failed: the 'Error' page.
+    await page.goto(`${base}/services/broken`);
+    await check('the Error page');
+    // A change that failed: its POST sends the browser back with the error (?error=).
+    await page.goto(`${base}/services`);
+    await Promise.all([
+      page.waitForNavigation(),
+      page.evaluate(`(() => {
+        const f = document.createElement('form');
+        f.method = 'post';
+        f.action = '/services/broken/stop';
+        f.append(document.querySelector('input[name=_csrf]').cloneNode());
+        document.body.append(f);
+        f.submit();
+      })()`),
+    ]);
+    expect(page.url()).toContain('error=');
+    await check('the notice after a failed change');
   });
 
   it("sends a service log's multi-line error with its further lines indented", async () => {
