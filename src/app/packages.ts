@@ -1,6 +1,7 @@
 import { DeclinedError, UsageError } from '../core/errors.js';
 import { showFingerprint } from '../core/pkg/fingerprint-text.js';
 import type {
+  HeldUpgrade,
   IndexEntry,
   InstalledPackage,
   PackageManager,
@@ -132,6 +133,11 @@ export interface PackageOps {
   autoremove(opts?: CallOptions & { purge?: boolean }): Promise<RemovedPackage[]>;
   /** Newer versions from each installed package's own repository (no download). */
   upgradable(): Promise<Upgradable[]>;
+  /**
+   * `upgradable`, and the newer versions `upgrade` holds back to keep what installed packages need
+   * (`bpkg list --upgradable`, `upgrade --dry-run`). No plan is made: as quick as `upgradable`.
+   */
+  upgradeOutlook(): Promise<{ upgradable: Upgradable[]; held: HeldUpgrade[] }>;
   /**
    * The plan `upgrade` would ask about (`bpkg upgrade --dry-run`), nothing changed: each upgrade,
    * and each package new to the box it brings in (`dependencyOf`). [] when all is up to date.
@@ -330,6 +336,13 @@ export function packageOps(ctx: BoxContext): PackageOps {
       // Kept only when nothing changed while it was worked out.
       if (stateStamp(ctx.paths) === stamp) lastUpgradable.set(ctx, { stamp, ups: structuredClone(ups) });
       return ups;
+    },
+    async upgradeOutlook() {
+      const { noUpgrades } = await quickFast();
+      // No newer version anywhere (the sealed tables say so): nothing to upgrade, nothing held back.
+      if (await noUpgrades(ctx.paths, new Date()).catch(() => undefined)) return { upgradable: [], held: [] };
+      const { ups, held } = await (await pm()).upgradePlan();
+      return { upgradable: ups, held };
     },
     async upgradePlan() {
       const m = await pm();

@@ -156,7 +156,7 @@ export const upgrade: CommandSpec = {
     'dry-run': {
       type: 'boolean',
       description:
-        'List what would be upgraded (from -> to) and the new packages it would install; change nothing',
+        'List what would be upgraded (from -> to), the new packages it would install and what it holds back; change nothing',
     },
   },
   async run(ctx, parsed) {

@@ -1,6 +1,7 @@
 /** `bpkg list | search | info | update`: what is installed and what the repositories offer. */
 import { quickSearch } from '../../app/search.js';
 import { showFingerprint } from '../../present/fingerprint.js';
+import { heldBackJson, heldBackLines } from '../../present/held-back.js';
 import { reachLines, upgradePlanLines } from '../../present/install.js';
 import { installedAs } from '../../present/packages.js';
 import { infoJson, installedJson, newPackageJson, upgradableJson } from '../../present/pkg-json.js';
@@ -22,10 +23,11 @@ const newDependencyNote = (names: string[]) =>
  * changed. The dry run plans as the upgrade does and names each package new to the box in the
  * words of the plan it asks about; the list plans nothing (it stays quick over large indexes): a
  * row names the packages its new version needs that are not installed, and the dry run says the rest.
+ * Both list what the upgrade holds back, in the words of its warning.
  */
 export async function showUpgradable(ctx: Context, opts: { plan?: boolean } = {}): Promise<void> {
   const packages = cliBox(ctx).packages;
-  const upgradable = await packages.upgradable();
+  const { upgradable, held } = await packages.upgradeOutlook();
   const plan = opts.plan && upgradable.length ? await packages.upgradePlan() : [];
   const added = plan.filter((c) => !c.from);
   const s = (n: number) => (n === 1 ? '' : 's');
@@ -33,6 +35,7 @@ export async function showUpgradable(ctx: Context, opts: { plan?: boolean } = {}
     {
       upgradable: ctx.json ? upgradable.map(upgradableJson) : upgradable,
       ...(opts.plan ? { newPackages: ctx.json ? added.map(newPackageJson) : added } : {}),
+      heldBack: ctx.json ? held.map(heldBackJson) : held,
     },
     upgradable.length
       ? [
@@ -55,11 +58,15 @@ export async function showUpgradable(ctx: Context, opts: { plan?: boolean } = {}
             : []),
           // What each module reaches is part of what the upgrade asks about (cli/box.ts).
           ...reachLines(plan),
+          ...heldBackLines(held),
           ...(!opts.plan && upgradable.some((u) => u.newDependencies)
             ? [shownHint('`bpkg upgrade --dry-run` names every package the upgrade would install.')]
             : []),
         ].join('\n')
-      : 'Everything is up to date.',
+      : // Newer versions exist, all held back: not "up to date" (apt: "kept back").
+        held.length
+        ? ['Nothing can be upgraded now.', ...heldBackLines(held)].join('\n')
+        : 'Everything is up to date.',
   );
 }
 
@@ -69,7 +76,8 @@ export const list: CommandSpec = {
   options: {
     upgradable: {
       type: 'boolean',
-      description: 'Only those a newer version is offered for (as apt list --upgradable)',
+      description:
+        'Only those a newer version is offered for (as apt list --upgradable), and the newer versions `bpkg upgrade` holds back',
     },
   },
   async run(ctx, parsed) {

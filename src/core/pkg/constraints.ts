@@ -60,6 +60,17 @@ export interface HeldBack {
   because: BrokenConstraint;
 }
 
+/** An upgrade held back, with the version installed (`PackageManager.upgradePlan`'s `held`). */
+export type HeldUpgrade = HeldBack & { from: string };
+
+/**
+ * What `upgrade` warns of an upgrade held back, and `upgrade --dry-run` / `list --upgradable` list
+ * (one wording for all three), e.g. `greetdata 2.0.0 held back (stays at 1.0.0): greeter 1.0.0
+ * needs greetdata=1.0.0 (greetdata 2.0.0 would be current)`.
+ */
+export const heldBackLine = (h: HeldUpgrade): string =>
+  `${h.name} ${h.newest} held back (${h.to === h.from ? `stays at ${h.from}` : `upgraded to ${h.to} only`}): ${describeConstraint(h.because)}`;
+
 /**
  * Chooses the versions `upgrade` installs so that the whole set keeps its constraints: each
  * package goes to the newest version its origin offers (`offers`, any order, the installed version

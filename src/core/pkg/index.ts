@@ -7,7 +7,7 @@ export {
   type Signer,
   signFile,
 } from './build.js';
-export type { Upgradable } from './constraints.js';
+export type { HeldUpgrade, Upgradable } from './constraints.js';
 export type { InstalledPackage } from './db.js';
 export { type IndexEntry, type Manifest, manifestSchema, parseManifest, type RepoIndex } from './format.js';
 export type { BuildHooks, HookOptions, PackageHooks, UnpackedPackage } from './hooks.js';

@@ -8,8 +8,8 @@ import { notYetThere, removeWhileEmpty } from '../system/made-folders.js';
 import { type Layout, layout } from '../system/paths.js';
 import {
   brokenConstraints,
-  describeConstraint,
-  type HeldBack,
+  type HeldUpgrade,
+  heldBackLine,
   missingDependencies,
   planUpgrade,
   type Upgradable,
@@ -342,7 +342,7 @@ export class PackageManager {
    */
   async upgradePlan(): Promise<{
     ups: Upgradable[];
-    held: Array<HeldBack & { from: string }>;
+    held: HeldUpgrade[];
   }> {
     const db = await readInstalled(this.paths);
     const states = await usableStates(this.parts, false);
@@ -393,10 +393,7 @@ export class PackageManager {
   /** `confirm`: asked with the upgrade's plan before anything is downloaded (see `InstallOptions`). */
   async upgrade(opts: { confirm?: InstallOptions['confirm'] } = {}): Promise<PlannedChange[]> {
     const { ups, held } = await this.upgradePlan();
-    for (const h of held)
-      this.parts.hookOpts.warn(
-        `${h.name} ${h.newest} held back (${h.to === h.from ? `stays at ${h.from}` : `upgraded to ${h.to} only`}): ${describeConstraint(h.because)}`,
-      );
+    for (const h of held) this.parts.hookOpts.warn(heldBackLine(h));
     if (ups.length === 0) return [];
     return this.install(
       ups.map((u) => `${u.name}@${u.to}`),

@@ -1,0 +1,78 @@
+/**
+ * An upgrade held back by what an installed package needs. A real `bpkg upgrade` warned
+ * 'greetdata 2.0.0 held back (stays at 1.0.0): greeter 1.0.0 needs greetdata=1.0.0 (...)', but
+ * `bpkg upgrade --dry-run` and `bpkg list --upgradable`, asked before it, listed only the upgrades
+ * (or said 'Everything is up to date.'), never what would be kept back (apt: "The following
+ * packages have been kept back"). Both now list it under 'Held back:' in the real upgrade's words,
+ * and --json has `heldBack` (`[]` when none). The real executable.
+ */
+import { describe, expect, it } from 'vitest';
+import { bpkg, publishSources, signedRepo, trustingRoot } from '../helpers/pkg.js';
+
+const LINE =
+  'greetdata 2.0.0 held back (stays at 1.0.0): greeter 1.0.0 needs greetdata=1.0.0 (greetdata 2.0.0 would be current)';
+
+describe('upgrades held back, seen before upgrading', () => {
+  it('upgrade --dry-run and list --upgradable say what bpkg upgrade will hold back', async () => {
+    const greeter = { name: 'greeter', version: '1.0.0', depends: ['greetdata=1.0.0'] };
+    const { key, repo } = await signedRepo([
+      { name: 'greetdata', version: '1.0.0' },
+      greeter,
+      { name: 'good', version: '1.0.0' },
+    ]);
+    const root = await trustingRoot(key, repo);
+    expect((await bpkg(root, ['--yes', 'install', 'greeter', 'good'])).code).toBe(0);
+    await publishSources(repo, key, [
+      { name: 'greetdata', version: '1.0.0' },
+      { name: 'greetdata', version: '2.0.0' },
+      greeter,
+      { name: 'good', version: '1.0.0' },
+      { name: 'good', version: '1.1.0' },
+    ]);
+    expect((await bpkg(root, ['update'])).code).toBe(0);
+
+    const heldJson = [
+      {
+        name: 'greetdata',
+        from: '1.0.0',
+        newest: '2.0.0',
+        to: '1.0.0',
+        installedVersion: '1.0.0',
+        message: LINE,
+      },
+    ];
+    for (const args of [
+      ['upgrade', '--dry-run'],
+      ['list', '--upgradable'],
+    ]) {
+      const r = await bpkg(root, args);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toMatch(/good\s+1\.0\.0 -> 1\.1\.0\s+\(main\)/);
+      expect(r.stdout).toContain(`Held back:\n  ${LINE}`);
+      const json = JSON.parse((await bpkg(root, ['--json', ...args])).stdout);
+      expect(json.upgradable.map((u: { name: string }) => u.name)).toEqual(['good']);
+      expect(json.heldBack).toMatchObject(heldJson);
+    }
+
+    // The real upgrade says the same words, and upgrades good only.
+    const up = await bpkg(root, ['upgrade']);
+    expect(up.code, up.stderr).toBe(0);
+    expect(up.stderr).toContain(`warning: ${LINE}`);
+    expect(up.stdout).toContain('upgraded good 1.0.0 -> 1.1.0');
+
+    // Only the held-back one is left: not 'Everything is up to date.'
+    for (const args of [
+      ['upgrade', '--dry-run'],
+      ['list', '--upgradable'],
+    ]) {
+      const r = await bpkg(root, args);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).not.toContain('up to date');
+      expect(r.stdout).toContain(`Nothing can be upgraded now.\nHeld back:\n  ${LINE}`);
+      const json = JSON.parse((await bpkg(root, ['--json', ...args])).stdout);
+      expect(json).toMatchObject({ upgradable: [], heldBack: heldJson });
+    }
+    const none = JSON.parse((await bpkg(root, ['--json', 'upgrade'])).stdout);
+    expect(none.changes).toEqual([]);
+  });
+});
