@@ -1,3 +1,4 @@
+import { installedAs } from '../present/packages.js';
 import { html, type Part } from './html.js';
 import { actionButton, badge, csrfField, maybe } from './layout.js';
 import type {
@@ -111,11 +112,14 @@ ${s.health ? html` health: ${s.health}` : ''}${s.memory ? html` · memory ${s.me
 <section class="card" aria-labelledby="h-sandbox"><h2 id="h-sandbox">Sandbox</h2><pre>${s.inspection.join('\n')}</pre></section>`;
 }
 
+/** The Status cell marks a package installed as a dependency (`bpkg list`'s INSTALLED AS, the console's State). */
 export function packagesBody(list: PackageView[], query: string, csrf: string): Part {
   const row = (p: PackageView) => html`<tr>
 <td><strong>${p.name}</strong><br><span class="muted">${p.summary}</span></td>
 <td data-label="Version">${p.version}${p.upgrade ? html`<br><span class="warn">${p.upgrade} available</span>` : ''}</td>
-<td data-label="Status">${p.installed ? 'installed' : 'available'}</td>
+<td data-label="Status"${p.auto ? html` title="bpkg autoremove removes it once nothing installed needs it"` : ''}>${
+    p.installed ? (p.auto ? `installed, ${installedAs(p)}` : 'installed') : 'available'
+  }</td>
 <td class="wrap" data-label="Origin">${p.origin ?? ''}</td>
 <td class="wrap" data-label="Signer"><code>${p.signer ?? ''}</code></td>
 <td class="actions">${

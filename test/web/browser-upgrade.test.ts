@@ -93,6 +93,16 @@ describe.skipIf(!runnable)('update and upgrade all, in Chromium', () => {
     expect(await installed()).toEqual({ app: '2.0.0', newlib: '1.0.0' });
   });
 
+  it('marks in the package list the package installed as a dependency, as bpkg list does', async () => {
+    await b.page.goto(`${b.base}/packages`);
+    const status = (name: string) =>
+      b.page.evaluate(`[...document.querySelectorAll('main tbody tr')]
+        .find((tr) => tr.querySelector('td strong')?.textContent === ${JSON.stringify(name)})
+        ?.querySelector('td[data-label=Status]')?.innerText`);
+    expect(await status('newlib')).toBe('installed, dependency');
+    expect(await status('app')).toBe('installed');
+  });
+
   it('says when there is nothing to upgrade, and offers no button', async () => {
     await b.page.goto(`${b.base}/packages`);
     const text = await go(UPDATE_ALL);
