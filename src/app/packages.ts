@@ -348,7 +348,7 @@ export function packageOps(ctx: BoxContext): PackageOps {
       const m = await pm();
       // The specs `upgrade` installs (core/pkg/manager.ts), planned as its install plans them.
       const ups = await m.upgradable();
-      return ups.length ? withReach(m, ctx.root, await m.plan(ups.map((u) => `${u.name}@${u.to}`))) : [];
+      return ups.length ? withReach(m, ctx.root, await m.plan(await m.upgradeSpecs(ups))) : [];
     },
     async upgrade(opts = {}) {
       const m = await pm(opts);

@@ -1,5 +1,5 @@
 import { lt, rcompare, satisfies } from 'semver';
-import { ConflictError } from '../errors.js';
+import { ConflictError, NotFoundError } from '../errors.js';
 import { type Candidate, rangeOf } from './resolve.js';
 
 /** What a constraint check needs of a package: installed, planned or kept for rollback. */
@@ -147,6 +147,33 @@ export interface Upgradable {
    * they need in turn (not looked into here: that takes the resolver's plan). Absent when none.
    */
   newDependencies?: string[];
+}
+
+/**
+ * The specs `upgrade` installs (`NAME@TO`), refused up front when a new version needs a package
+ * no verified index offers (`offered`: the names they offer): the resolver would say only "No
+ * package ghost (needed by app)" with a mistyped name's hint. Said per upgrade, with how the
+ * package may come and the command that upgrades the others meanwhile: those asked for by name
+ * only (`auto`: the names installed as dependencies), since naming one makes it the admin's.
+ */
+export function upgradeSpecs(ups: Upgradable[], offered: Set<string>, auto: Set<string>): string[] {
+  const specs = ups.map((u) => `${u.name}@${u.to}`);
+  const blocked = ups
+    .map((u) => ({ u, missing: (u.newDependencies ?? []).filter((n) => !offered.has(n)) }))
+    .filter((b) => b.missing.length);
+  if (blocked.length === 0) return specs;
+  const missing = [...new Set(blocked.flatMap((b) => b.missing))];
+  const others = ups.filter((u) => !auto.has(u.name) && !blocked.some((b) => b.u === u));
+  const stay = blocked.map(({ u }) => `${u.name} stays at ${u.from}`).join(', ');
+  throw new NotFoundError(
+    blocked
+      .map(
+        ({ u, missing }) =>
+          `Cannot upgrade ${u.name} ${u.from} -> ${u.to}: ${u.name} ${u.to} needs ${missing.join(', ')}, which no configured repository offers`,
+      )
+      .join('; '),
+    `Run \`bpkg update\` (a repository may offer ${missing.join(', ')} since), or add one that does (\`bpkg repo add NAME URL\`, then update); until then ${stay}.${others.length ? ` The other upgrades go through on their own: \`bpkg install ${others.map((u) => `${u.name}@${u.to}`).join(' ')}\`.` : ''}`,
+  );
 }
 
 /** The names `p` depends on that `installed` does not hold, once each, in its order. */
