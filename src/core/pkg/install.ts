@@ -56,6 +56,11 @@ export interface InstallOptions {
    * file's names are names.
    */
   typed?: boolean;
+  /**
+   * `bpkg upgrade`'s install: the specs name each upgrade, not the admin's choice, so every package
+   * keeps how it came (a dependency stays one, for autoremove; apt's upgrade keeps the mark too).
+   */
+  upgrade?: boolean;
 }
 
 export interface PlannedChange extends Change {
@@ -338,8 +343,10 @@ export async function installLocked(
       'Look at the new plan and confirm again.',
     );
   // Asked for by name: the admin's from now on, never removed as unneeded (apt's "set to manually
-  // installed"), whether or not anything else changes.
-  const named = new Set([...requests.map((r) => r.name), ...locals.map((l) => l.entry.name)]);
+  // installed"), whether or not anything else changes. Not an upgrade's names (`upgrade`).
+  const named = new Set(
+    opts.upgrade ? [] : [...requests.map((r) => r.name), ...locals.map((l) => l.entry.name)],
+  );
   const nowManual = [...named].filter((n) => db.packages[n]?.auto);
   if (changes.length === 0) {
     if (nowManual.length) {
