@@ -13,6 +13,7 @@ import {
   missingDependencies,
   planUpgrade,
   type Upgradable,
+  upgradeSpecs,
   type Versioned,
 } from './constraints.js';
 import type { InstalledPackage } from './db.js';
@@ -395,9 +396,20 @@ export class PackageManager {
     const { ups, held } = await this.upgradePlan();
     for (const h of held) this.parts.hookOpts.warn(heldBackLine(h));
     if (ups.length === 0) return [];
-    return this.install(
-      ups.map((u) => `${u.name}@${u.to}`),
-      { upgrade: true, ...(opts.confirm ? { confirm: opts.confirm } : {}) },
+    return this.install(await this.upgradeSpecs(ups), {
+      upgrade: true,
+      ...(opts.confirm ? { confirm: opts.confirm } : {}),
+    });
+  }
+
+  /** What `upgrade` installs for `ups` (`NAME@TO`); NotFoundError for a new dependency no index offers. */
+  async upgradeSpecs(ups: Upgradable[]): Promise<string[]> {
+    const states = await usableStates(this.parts, false);
+    const auto = Object.values((await readInstalled(this.paths)).packages).filter((p) => p.auto);
+    return upgradeSpecs(
+      ups,
+      new Set(states.flatMap((s) => s.index.packages.map((e) => e.name))),
+      new Set(auto.map((p) => p.name)),
     );
   }
 
