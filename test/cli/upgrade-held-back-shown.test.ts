@@ -4,7 +4,8 @@
  * `bpkg upgrade --dry-run` and `bpkg list --upgradable`, asked before it, listed only the upgrades
  * (or said 'Everything is up to date.'), never what would be kept back (apt: "The following
  * packages have been kept back"). Both now list it under 'Held back:' in the real upgrade's words,
- * and --json has `heldBack` (`[]` when none). The real executable.
+ * and --json has `heldBack` (`[]` when none); a real upgrade with only those left no longer says
+ * 'Everything is up to date.' under its warning. The real executable.
  */
 import { describe, expect, it } from 'vitest';
 import { bpkg, publishSources, signedRepo, trustingRoot } from '../helpers/pkg.js';
@@ -72,6 +73,11 @@ describe('upgrades held back, seen before upgrading', () => {
       const json = JSON.parse((await bpkg(root, ['--json', ...args])).stdout);
       expect(json).toMatchObject({ upgradable: [], heldBack: heldJson });
     }
+    // The real upgrade, with only that left, warns again and does not say 'up to date' either.
+    const again = await bpkg(root, ['upgrade']);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stderr).toContain(`warning: ${LINE}`);
+    expect(again.stdout.trim()).toBe('Nothing can be upgraded now: 1 package held back (see the warning).');
     const none = JSON.parse((await bpkg(root, ['--json', 'upgrade'])).stdout);
     expect(none.changes).toEqual([]);
   });

@@ -161,13 +161,18 @@ export const upgrade: CommandSpec = {
   },
   async run(ctx, parsed) {
     if (optBool(parsed, 'dry-run')) return showUpgradable(ctx, { plan: true });
-    const changes = await cliBox(ctx).packages.upgrade();
+    const packages = cliBox(ctx).packages;
+    const changes = await packages.upgrade();
+    // Nothing done: newer versions may all be held back (warned above), which is not "up to date".
+    const held = changes.length ? 0 : (await packages.upgradeOutlook()).held.length;
     ctx.report(
       { changes },
       changes.length
         ? // A package new to the box (a dependency the new version needs) was installed, not upgraded.
           shownHint(changes.map(upgradedLine).join('\n'))
-        : 'Everything is up to date.',
+        : held
+          ? `Nothing can be upgraded now: ${held} package${held === 1 ? '' : 's'} held back (see the warning${held === 1 ? '' : 's'}).`
+          : 'Everything is up to date.',
     );
     finishedDespiteInterrupt(ctx);
   },
