@@ -36,3 +36,13 @@ export function packageProgress(
       progress(`${e.phase} ${e.name}${e.bytes !== undefined ? ` ${size(e.bytes)}` : ''}`),
   };
 }
+
+/**
+ * What an upgrade that changed nothing says (`bpkg upgrade`, the console's `u`): "up to date" only
+ * when nothing newer was held back; else how many were (the upgrade has warned of each).
+ */
+export function nothingUpgradedLine(held: number): string {
+  if (!held) return 'Everything is up to date.';
+  const s = held === 1 ? '' : 's';
+  return `Nothing can be upgraded now: ${held} package${s} held back (see the warning${s}).`;
+}

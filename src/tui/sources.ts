@@ -25,7 +25,7 @@ import { escapeData, escapeText } from '../present/escape.js';
 import { showFingerprint } from '../present/fingerprint.js';
 import { gpuRows } from '../present/gpu.js';
 import { installedLine, planLines, upgradedLine } from '../present/install.js';
-import { packageProgress, verifiedLine } from '../present/packages.js';
+import { nothingUpgradedLine, packageProgress, verifiedLine } from '../present/packages.js';
 import { reasonOf } from '../present/reason.js';
 import { formatInspection, moduleInfoText, stateWord } from '../present/services.js';
 import { bytes } from '../present/units.js';
@@ -362,9 +362,10 @@ export function coreSources(at: string | Box): Sources {
             for (const line of notUpdatedLines(outcomes)) progress(line);
           },
         });
-        // The CLI's lines: a dependency new to the box is installed, not upgraded from nothing.
-        for (const line of done.length ? done.map(upgradedLine) : ['everything is up to date'])
-          progress(line);
+        // The CLI's lines: a dependency new to the box is installed, not upgraded from nothing;
+        // nothing done is "up to date" only when nothing newer was held back (warned above).
+        const held = done.length ? 0 : (await box.packages.upgradeOutlook()).held.length;
+        for (const line of done.length ? done.map(upgradedLine) : [nothingUpgradedLine(held)]) progress(line);
       }
     },
     /**

@@ -1,6 +1,6 @@
 /** `bpkg install | remove | autoremove | upgrade | rollback`: the commands that change what is installed. */
 import { installedLine, upgradedLine } from '../../present/install.js';
-import { removedLine } from '../../present/packages.js';
+import { nothingUpgradedLine, removedLine } from '../../present/packages.js';
 import { shownHint } from '../../present/root-in-hints.js';
 import { cliBox } from '../box.js';
 import type { CommandSpec } from '../command.js';
@@ -170,9 +170,7 @@ export const upgrade: CommandSpec = {
       changes.length
         ? // A package new to the box (a dependency the new version needs) was installed, not upgraded.
           shownHint(changes.map(upgradedLine).join('\n'))
-        : held
-          ? `Nothing can be upgraded now: ${held} package${held === 1 ? '' : 's'} held back (see the warning${held === 1 ? '' : 's'}).`
-          : 'Everything is up to date.',
+        : nothingUpgradedLine(held),
     );
     finishedDespiteInterrupt(ctx);
   },
