@@ -136,8 +136,9 @@ export interface PackageOps {
   /**
    * `upgradable`, and the newer versions `upgrade` holds back to keep what installed packages need
    * (`bpkg list --upgradable`, `upgrade --dry-run`). No plan is made: as quick as `upgradable`.
+   * `quiet`: the packages not upgraded were warned of already in this command (after `upgrade`).
    */
-  upgradeOutlook(): Promise<{ upgradable: Upgradable[]; held: HeldUpgrade[] }>;
+  upgradeOutlook(opts?: { quiet?: boolean }): Promise<{ upgradable: Upgradable[]; held: HeldUpgrade[] }>;
   /**
    * The plan `upgrade` would ask about (`bpkg upgrade --dry-run`), nothing changed: each upgrade,
    * and each package new to the box it brings in (`dependencyOf`). [] when all is up to date.
@@ -337,17 +338,18 @@ export function packageOps(ctx: BoxContext): PackageOps {
       if (stateStamp(ctx.paths) === stamp) lastUpgradable.set(ctx, { stamp, ups: structuredClone(ups) });
       return ups;
     },
-    async upgradeOutlook() {
+    async upgradeOutlook(opts = {}) {
       const { noUpgrades } = await quickFast();
       // No newer version anywhere (the sealed tables say so): nothing to upgrade, nothing held back.
       if (await noUpgrades(ctx.paths, new Date()).catch(() => undefined)) return { upgradable: [], held: [] };
-      const { ups, held } = await (await pm()).upgradePlan();
+      const { ups, held } = await (await pm()).upgradePlan(opts);
       return { upgradable: ups, held };
     },
     async upgradePlan() {
       const m = await pm();
       // The specs `upgrade` installs (core/pkg/manager.ts), planned as its install plans them.
-      const ups = await m.upgradable();
+      // Quiet: the dry run's list (upgradeOutlook) has warned of what is not upgraded.
+      const { ups } = await m.upgradePlan({ quiet: true });
       return ups.length ? withReach(m, ctx.root, await m.plan(await m.upgradeSpecs(ups))) : [];
     },
     async upgrade(opts = {}) {

@@ -364,7 +364,7 @@ export function coreSources(at: string | Box): Sources {
         });
         // The CLI's lines: a dependency new to the box is installed, not upgraded from nothing;
         // nothing done is "up to date" only when nothing newer was held back (warned above).
-        const held = done.length ? 0 : (await box.packages.upgradeOutlook()).held.length;
+        const held = done.length ? 0 : (await box.packages.upgradeOutlook({ quiet: true })).held.length;
         for (const line of done.length ? done.map(upgradedLine) : [nothingUpgradedLine(held)]) progress(line);
       }
     },

@@ -164,7 +164,7 @@ export const upgrade: CommandSpec = {
     const packages = cliBox(ctx).packages;
     const changes = await packages.upgrade();
     // Nothing done: newer versions may all be held back (warned above), which is not "up to date".
-    const held = changes.length ? 0 : (await packages.upgradeOutlook()).held.length;
+    const held = changes.length ? 0 : (await packages.upgradeOutlook({ quiet: true })).held.length;
     ctx.report(
       { changes },
       changes.length

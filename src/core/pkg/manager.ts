@@ -339,12 +339,14 @@ export class PackageManager {
    * Newer versions of installed packages, each from the repository it came from only (its origin):
    * a newer version elsewhere is not an upgrade. Local-file installs and unknown origins are skipped.
    * The versions keep every installed dependent's constraints (see `planUpgrade`): what a dependent
-   * refuses is held back (`held`), or goes forward with the dependent's own upgrade.
+   * refuses is held back (`held`), or goes forward with the dependent's own upgrade. `quiet`: a
+   * second look in the same command, whose packages not upgraded were warned of by the first.
    */
-  async upgradePlan(): Promise<{
+  async upgradePlan(opts: { quiet?: boolean } = {}): Promise<{
     ups: Upgradable[];
     held: HeldUpgrade[];
   }> {
+    const warn = opts.quiet ? () => undefined : this.parts.hookOpts.warn;
     const db = await readInstalled(this.paths);
     const states = await usableStates(this.parts, false);
     const available = states.flatMap((s) => s.index.packages.map((entry) => ({ entry, repo: s.name })));
@@ -355,14 +357,14 @@ export class PackageManager {
       const origin = origins.get(p.name);
       if (origin === 'file' || origin === LOCAL_ORIGIN) continue;
       if (origin === undefined) {
-        this.parts.hookOpts.warn(
+        warn(
           `${p.name}: no repository offers its installed version ${p.version}, so where it upgrades from is unknown; choose: \`bpkg install ${p.name} --from REPO\``,
         );
         continue;
       }
       // Its repository removed (\`repo remove\`): it would be skipped without a word.
       if (!configured.has(origin)) {
-        this.parts.hookOpts.warn(
+        warn(
           `${p.name}: its repository ${origin} is not configured: not upgraded. Add it again (\`bpkg repo add ${origin} URL\`) or take it from another: \`bpkg install ${p.name} --from REPO\``,
         );
         continue;
