@@ -5,6 +5,9 @@
  */
 import { type HeldUpgrade, heldBackLine } from '../core/pkg/constraints.js';
 
+/** Each one's line, as `bpkg upgrade` warns it (the dashboard lists them). */
+export const heldBackItems = (held: HeldUpgrade[]): string[] => held.map(heldBackLine);
+
 /** The block under the list: none when nothing is held back. */
 export const heldBackLines = (held: HeldUpgrade[]): string[] =>
   held.length ? ['Held back:', ...held.map((h) => `  ${heldBackLine(h)}`)] : [];

@@ -12,9 +12,10 @@ import {
 import { encryptionLine } from '../present/encryption.js';
 import { escapeLine } from '../present/escape.js';
 import { showFingerprint } from '../present/fingerprint.js';
+import { heldBackItems } from '../present/held-back.js';
 import { installedLine, planRows, reachLines, upgradedLine } from '../present/install.js';
 import { outboundRows, outboundSummary } from '../present/outbound.js';
-import { packageProgress, verifiedLine } from '../present/packages.js';
+import { nothingUpgradedLine, packageProgress, verifiedLine } from '../present/packages.js';
 import { ratingLines, reasonText } from '../present/rating.js';
 import { reasonOf } from '../present/reason.js';
 import { formatInspection, stateWord } from '../present/services.js';
@@ -208,7 +209,9 @@ export function appOps(root: string, env: NodeJS.ProcessEnv = process.env): Dash
     async upgradePlan() {
       const plan = await box.packages.upgradePlan();
       upgradeShown = plan;
-      return { planRows: upgradeRows(plan), changes: reachLines(plan) };
+      // What `bpkg upgrade --dry-run` lists under 'Held back:' (no plan made: the quick look).
+      const { held } = await box.packages.upgradeOutlook({ quiet: true });
+      return { planRows: upgradeRows(plan), changes: reachLines(plan), held: heldBackItems(held) };
     },
     async signerOf(name) {
       const { offer, plan } = await box.packages.preview(name);
@@ -263,7 +266,9 @@ export function appOps(root: string, env: NodeJS.ProcessEnv = process.env): Dash
         const done = await box.packages.upgrade(call).finally(() => {
           upgrading = undefined;
         });
-        for (const line of done.length ? done.map(changeText) : ['everything is up to date']) progress(line);
+        // Nothing done: "up to date" only when nothing newer was held back (bpkg upgrade's words).
+        const held = done.length ? 0 : (await box.packages.upgradeOutlook({ quiet: true })).held.length;
+        for (const line of done.length ? done.map(changeText) : [nothingUpgradedLine(held)]) progress(line);
       }
     },
     gpus,

@@ -74,6 +74,8 @@ export interface UpgradeView {
   planRows: string[][];
   /** Which modules each can reach, with their access tokens. */
   changes: string[];
+  /** Newer versions the upgrade holds back, in the words `bpkg upgrade` warns with. */
+  held: string[];
 }
 
 export interface GpuView {

@@ -172,12 +172,18 @@ ${
  * then Upgrade or Cancel. Nothing to upgrade: said, and no button.
  */
 export function confirmUpgradeBody(u: UpgradeView, csrf: string): Part {
+  // As `bpkg upgrade --dry-run`: what the upgrade keeps back, in its warning's words.
+  const held = u.held.length ? html`<p>Held back:</p><ul>${u.held.map((l) => html`<li>${l}</li>`)}</ul>` : '';
   if (!u.planRows.length)
-    return html`<section class="card"><p>Nothing to upgrade: every installed package is at the newest version its repository offers.</p>
+    return html`<section class="card"><p>${
+      u.held.length
+        ? 'Nothing can be upgraded now.'
+        : 'Nothing to upgrade: every installed package is at the newest version its repository offers.'
+    }</p>${held}
 <div class="actions"><a href="/packages">Back to packages</a></div></section>`;
   return html`<section class="card"><p>The upgrade makes these changes:</p>${planTable(u.planRows)}${
     u.changes.length ? html`<ul>${u.changes.map((c) => html`<li>${c}</li>`)}</ul>` : ''
-  }
+  }${held}
 <p>Each package's signature is checked again, over the bytes installed. If the plan changes before it runs, nothing is upgraded.</p>
 <div class="actions"><form method="post" action="/packages/upgrade">${csrfField(csrf)}<button type="submit" autofocus>Upgrade</button></form>
 <a href="/packages">Cancel</a></div></section>`;

@@ -48,7 +48,11 @@ export function fakeOps(): DashboardOps & { calls: string[]; hostile: string } {
       calls.push('update');
       return [];
     },
-    upgradePlan: async () => ({ planRows: [['greet', '1.0.0 -> 2.0.0', 'main', '1 B']], changes: [] }),
+    upgradePlan: async () => ({
+      planRows: [['greet', '1.0.0 -> 2.0.0', 'main', '1 B']],
+      changes: [],
+      held: [],
+    }),
     async packageAction(action, name, progress) {
       calls.push(`${action} ${name}`);
       progress(`fetch ${name}`);

@@ -1,0 +1,53 @@
+/**
+ * The dashboard's upgrade plan and what `bpkg upgrade` holds back. The plan page listed only the
+ * upgrades; with every newer version held back it said 'Nothing to upgrade: every installed
+ * package is at the newest version its repository offers', which was not true (greetdata 2.0.0 is
+ * offered, held back for greeter). `bpkg upgrade --dry-run` lists them under 'Held back:' in the
+ * upgrade's words; the page now does too. A real box (signed repository), the page as served.
+ */
+import { describe, expect, it } from 'vitest';
+import { openBox } from '../../src/app/index.js';
+import { appOps } from '../../src/web/app-ops.js';
+import { confirmUpgradeBody } from '../../src/web/pages.js';
+import { publishSources, signedRepo, trustingRoot } from '../helpers/pkg.js';
+
+const LINE =
+  'greetdata 2.0.0 held back (stays at 1.0.0): greeter 1.0.0 needs greetdata=1.0.0 (greetdata 2.0.0 would be current)';
+const text = (html: string) => html.replace(/<[^>]*>/g, ' ').replace(/\s+/g, ' ');
+
+describe('the dashboard upgrade plan says what is held back', () => {
+  it('lists held-back upgrades beside the plan, and does not call the box up to date', async () => {
+    const greeter = { name: 'greeter', version: '1.0.0', depends: ['greetdata=1.0.0'] };
+    const { key, repo } = await signedRepo([
+      { name: 'greetdata', version: '1.0.0' },
+      greeter,
+      { name: 'good', version: '1.0.0' },
+    ]);
+    const root = await trustingRoot(key, repo);
+    await openBox(root, { yes: true }).packages.install(['greeter', 'good']);
+    await publishSources(repo, key, [
+      { name: 'greetdata', version: '1.0.0' },
+      { name: 'greetdata', version: '2.0.0' },
+      greeter,
+      { name: 'good', version: '1.0.0' },
+      { name: 'good', version: '1.1.0' },
+    ]);
+    const ops = appOps(root);
+    expect(await ops.refresh()).toEqual([]);
+
+    const both = await ops.upgradePlan();
+    expect(both.planRows.map((r) => r[0])).toEqual(['good']);
+    expect(both.held).toEqual([LINE]);
+    const page = text(String(confirmUpgradeBody(both, 'csrf')));
+    expect(page).toContain('The upgrade makes these changes:');
+    expect(page).toContain(`Held back: ${LINE}`);
+
+    await openBox(root, { yes: true }).packages.upgrade();
+    const onlyHeld = await ops.upgradePlan();
+    expect(onlyHeld.planRows).toEqual([]);
+    const none = text(String(confirmUpgradeBody(onlyHeld, 'csrf')));
+    expect(none).not.toContain('newest version');
+    expect(none).toContain(`Nothing can be upgraded now. Held back: ${LINE}`);
+    expect(none).not.toContain('type="submit"');
+  });
+});
