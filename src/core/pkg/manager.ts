@@ -6,16 +6,7 @@ import { ensureDir } from '../system/fs.js';
 import { acquireLock } from '../system/lock.js';
 import { notYetThere, removeWhileEmpty } from '../system/made-folders.js';
 import { type Layout, layout } from '../system/paths.js';
-import {
-  brokenConstraints,
-  type HeldUpgrade,
-  heldBackLine,
-  missingDependencies,
-  planUpgrade,
-  type Upgradable,
-  upgradeSpecs,
-  type Versioned,
-} from './constraints.js';
+import { brokenConstraints, type HeldUpgrade, heldBackLine, type Upgradable } from './constraints.js';
 import type { InstalledPackage } from './db.js';
 import { fetchSignatureBytes, pruneLocalCopies } from './fetch.js';
 import type { IndexEntry } from './format.js';
@@ -23,7 +14,6 @@ import type { PackageHooks } from './hooks.js';
 import { keepSearchTable } from './index-cache.js';
 import {
   discardLocals,
-  hostArch,
   type InstallOptions,
   installLocked,
   type PlannedChange,
@@ -31,15 +21,16 @@ import {
 } from './install.js';
 import { readInstalled } from './installed-db.js';
 import type { Keyring, TrustedKey } from './keyring.js';
-import { LOCAL_ORIGIN, LocalKey } from './local-key.js';
+import { LocalKey } from './local-key.js';
 import type { ManagerParts, ProgressEvent } from './parts.js';
 import { Repositories } from './repos.js';
-import { archMatches, dependentsOf, nameHint, unneededPackages } from './resolve.js';
+import { dependentsOf, nameHint, unneededPackages } from './resolve.js';
 import { rollbackLocked } from './rollback.js';
 import { candidates, noRepositoryHint, originsOf, usableStates, verifyVersion } from './states.js';
 import { type Change, currentLink, type RecoveryOutcome, Transactions } from './transaction.js';
 import { joinUrl } from './transport.js';
 import { boxKeyring, checkRoot, updateAll } from './update.js';
+import { upgradePlan, upgradeSpecsFor } from './upgrade.js';
 import type { VerifyReport } from './verify-files.js';
 
 export { hostArch, type InstallOptions, type PlannedChange } from './install.js';
@@ -336,57 +327,15 @@ export class PackageManager {
   }
 
   /**
-   * Newer versions of installed packages, each from the repository it came from only (its origin):
-   * a newer version elsewhere is not an upgrade. Local-file installs and unknown origins are skipped.
-   * The versions keep every installed dependent's constraints (see `planUpgrade`): what a dependent
-   * refuses is held back (`held`), or goes forward with the dependent's own upgrade. `quiet`: a
-   * second look in the same command, whose packages not upgraded were warned of by the first.
+   * Newer versions of installed packages from each one's own repository, and what installed
+   * dependents hold back (upgrade.ts). `quiet`: a second look in the same command, whose packages
+   * not upgraded were warned of by the first.
    */
   async upgradePlan(opts: { quiet?: boolean } = {}): Promise<{
     ups: Upgradable[];
     held: HeldUpgrade[];
   }> {
-    const warn = opts.quiet ? () => undefined : this.parts.hookOpts.warn;
-    const db = await readInstalled(this.paths);
-    const states = await usableStates(this.parts, false);
-    const available = states.flatMap((s) => s.index.packages.map((entry) => ({ entry, repo: s.name })));
-    const origins = originsOf(db, states);
-    const configured = new Set((await this.repos.list()).map((r) => r.name));
-    const offers: Record<string, Versioned[]> = {};
-    for (const p of Object.values(db.packages)) {
-      const origin = origins.get(p.name);
-      if (origin === 'file' || origin === LOCAL_ORIGIN) continue;
-      if (origin === undefined) {
-        warn(
-          `${p.name}: no repository offers its installed version ${p.version}, so where it upgrades from is unknown; choose: \`bpkg install ${p.name} --from REPO\``,
-        );
-        continue;
-      }
-      // Its repository removed (\`repo remove\`): it would be skipped without a word.
-      if (!configured.has(origin)) {
-        warn(
-          `${p.name}: its repository ${origin} is not configured: not upgraded. Add it again (\`bpkg repo add ${origin} URL\`) or take it from another: \`bpkg install ${p.name} --from REPO\``,
-        );
-        continue;
-      }
-      offers[p.name] = available
-        .filter((c) => c.repo === origin && c.entry.name === p.name && archMatches(c.entry.arch, hostArch()))
-        .map((c) => c.entry);
-    }
-    const { targets, held } = planUpgrade(db.packages, offers);
-    const ups = Object.values(db.packages)
-      .filter((p) => gt(targets[p.name]!.version, p.version))
-      .map((p) => {
-        const newDependencies = missingDependencies(targets[p.name]!, db.packages);
-        return {
-          name: p.name,
-          from: p.version,
-          to: targets[p.name]!.version,
-          repo: origins.get(p.name)!,
-          ...(newDependencies.length ? { newDependencies } : {}),
-        };
-      });
-    return { ups, held: held.map((h) => ({ ...h, from: db.packages[h.name]!.version })) };
+    return upgradePlan(this.parts, opts);
   }
 
   async upgradable(): Promise<Upgradable[]> {
@@ -406,13 +355,7 @@ export class PackageManager {
 
   /** What `upgrade` installs for `ups` (`NAME@TO`); NotFoundError for a new dependency no index offers. */
   async upgradeSpecs(ups: Upgradable[]): Promise<string[]> {
-    const states = await usableStates(this.parts, false);
-    const auto = Object.values((await readInstalled(this.paths)).packages).filter((p) => p.auto);
-    return upgradeSpecs(
-      ups,
-      new Set(states.flatMap((s) => s.index.packages.map((e) => e.name))),
-      new Set(auto.map((p) => p.name)),
-    );
+    return upgradeSpecsFor(this.parts, ups);
   }
 
   /** Makes the previous version current again (it is kept on disk by every upgrade). */

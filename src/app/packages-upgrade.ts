@@ -1,0 +1,62 @@
+import type { PackageManager } from '../core/pkg/index.js';
+import type { BoxContext } from './context.js';
+import type { CallOptions } from './index.js';
+import type { PackageOps } from './packages.js';
+import { withReach } from './plan-reach.js';
+
+/** What `packageOps` answers about upgrades: the upgrades to show, the plan to ask about, the upgrade. */
+export type UpgradeOps = Pick<PackageOps, 'upgradable' | 'upgradeOutlook' | 'upgradePlan' | 'upgrade'>;
+
+export function upgradeOps(ctx: BoxContext, pm: (call?: CallOptions) => Promise<PackageManager>): UpgradeOps {
+  return {
+    // The Dashboard asks at its first paint and every 2 s (core/pkg/upgradable-fast.ts): the last
+    // answer while nothing it came from changed on disk, else "none" from the sealed search tables
+    // when they can say it, else the package manager's plan.
+    async upgradable() {
+      const { noUpgrades, stateStamp } = await quickFast();
+      const stamp = stateStamp(ctx.paths);
+      const last = lastUpgradable.get(ctx);
+      if (last?.stamp === stamp) return structuredClone(last.ups);
+      const ups =
+        (await noUpgrades(ctx.paths, new Date()).catch(() => undefined)) ?? (await (await pm()).upgradable());
+      // Kept only when nothing changed while it was worked out.
+      if (stateStamp(ctx.paths) === stamp) lastUpgradable.set(ctx, { stamp, ups: structuredClone(ups) });
+      return ups;
+    },
+    async upgradeOutlook(opts = {}) {
+      const { noUpgrades } = await quickFast();
+      // No newer version anywhere (the sealed tables say so): nothing to upgrade, nothing held back.
+      if (await noUpgrades(ctx.paths, new Date()).catch(() => undefined)) return { upgradable: [], held: [] };
+      const { ups, held } = await (await pm()).upgradePlan(opts);
+      return { upgradable: ups, held };
+    },
+    async upgradePlan() {
+      const m = await pm();
+      // The specs `upgrade` installs (core/pkg/upgrade.ts), planned as its install plans them.
+      // Quiet: the dry run's list (upgradeOutlook) has warned of what is not upgraded.
+      const { ups } = await m.upgradePlan({ quiet: true });
+      return ups.length ? withReach(m, ctx.root, await m.plan(await m.upgradeSpecs(ups))) : [];
+    },
+    async upgrade(opts = {}) {
+      const m = await pm(opts);
+      if (opts.refresh) {
+        opts.info?.('checking the repositories');
+        const outcomes = await m.update();
+        opts.onUpdated?.(outcomes);
+      }
+      return m.upgrade({
+        confirm: async (changes) =>
+          ctx.ask({ kind: 'upgrade', changes: await withReach(m, ctx.root, changes) }),
+      });
+    },
+  };
+}
+
+/** The count of upgrades without the package manager (core/pkg/upgradable-fast.ts). */
+const quickFast = () => import('../core/pkg/upgradable-fast.js');
+
+/** Each box's last answer of `upgradable()`, and the stamp of the files on disk it came from. */
+const lastUpgradable = new WeakMap<
+  BoxContext,
+  { stamp: string; ups: Awaited<ReturnType<PackageOps['upgradable']>> }
+>();
