@@ -48,9 +48,13 @@ export function shrinkHeap(): void {
  * Measured after every screen and 20-30 s on the Dashboard (`npm run bench -- tui`). Before Ink
  * loads: without the optimising compilers (`--no-opt`, `--no-maglev`) their code is never paged in
  * from the executable nor run on worker threads (4 MiB fewer file pages, 2-3 MiB fewer anonymous);
- * `--liftoff-only` keeps Yoga's WebAssembly on its baseline compiler.
+ * `--no-wasm-tier-up` keeps Yoga's WebAssembly on its baseline compiler (Liftoff). Not
+ * `--liftoff-only` (a V8 testing flag), which made Liftoff's bailout fatal: Liftoff needs SSE4.1 on
+ * x86-64, and on a CPU without it (QEMU's default qemu64 model, Proxmox's old kvm64, CPUs from
+ * before 2008) the console and the first-boot wizard aborted before their first frame ("Cause: no
+ * SSE4.1"). Now such a CPU compiles Yoga with TurboFan, as V8 does by default.
  */
-export const START_FLAGS = ['--no-opt', '--no-maglev', '--liftoff-only'] as const;
+export const START_FLAGS = ['--no-opt', '--no-maglev', '--no-wasm-tier-up'] as const;
 
 /**
  * Once start-up settles: `--optimize-for-size` keeps the young generation from growing back to
