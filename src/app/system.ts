@@ -110,6 +110,8 @@ export interface BoxStatus {
   setUp: boolean;
   host: HostFacts;
   packages: { name: string; version: string }[];
+  /** Why `packages` could not be read ([] then): run without root on a box whose package files are root's. */
+  packagesError?: string;
   /** Upgrades available from each package's own repository ([] when unknown). */
   updates: Array<{ name: string; from: string; to: string; repo: string }>;
   /** Every service's status, or why they could not be read (no engine). */
@@ -139,9 +141,15 @@ export async function boxStatus(ctx: BoxContext): Promise<BoxStatus> {
   const audit = auditOps(ctx);
   const pkgs = packageOps(ctx);
   const { encryptionState } = await import('./encryption.js');
-  const [host, packages, exposure, updates, services, setUp, encryption] = await Promise.all([
+  // Run without root (the box's umask leaves the package manager's files root's): the rest of the
+  // box, and why the packages are not listed, as for the services below.
+  const unreadable = (err: NodeJS.ErrnoException, what: string) => {
+    if (!isPermissionDenied(err)) throw err;
+    return `permission denied: ${err.path ?? what}; run it as root`;
+  };
+  const [host, packageList, exposure, updates, services, setUp, encryption] = await Promise.all([
     audit.host(),
-    pkgs.list(),
+    pkgs.list().catch((err: NodeJS.ErrnoException) => ({ error: unreadable(err, 'the package database') })),
     audit.exposure(),
     pkgs.upgradable().catch(() => []),
     serviceOps(ctx)
@@ -163,7 +171,8 @@ export async function boxStatus(ctx: BoxContext): Promise<BoxStatus> {
     root: ctx.root,
     setUp,
     host,
-    packages: packages.map((p) => ({ name: p.name, version: p.version })),
+    packages: 'error' in packageList ? [] : packageList.map((p) => ({ name: p.name, version: p.version })),
+    ...('error' in packageList ? { packagesError: packageList.error } : {}),
     updates,
     services: 'error' in services ? services : services.services,
     damagedServices: 'error' in services ? [] : services.damaged,

@@ -1,9 +1,9 @@
 import { spawn } from 'node:child_process';
-import { chmodSync } from 'node:fs';
+import { chmodSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { installedRag } from '../helpers/installed-rag.js';
-import { blueprintExe, GOOD, signedRepo, tempDir, trustingRoot } from '../helpers/pkg.js';
+import { blueprintExe, bpkg, GOOD, signedRepo, tempDir, trustingRoot } from '../helpers/pkg.js';
 
 /**
  * An admin who forgets sudo (seen on the demo box, as nobody): `blueprint service list` said 'No
@@ -87,5 +87,24 @@ describe.skipIf(!asRoot)('without root', () => {
     expect(r.code).toBe(7);
     expect(r.stderr).toMatch(/^error: Permission denied: /m);
     expect(r.stderr).toContain(`hint: Run it as root: \`sudo blueprint --root ${root} pkg install good\``);
+  });
+  it("status on a box with a package: the rest of the box, packages 'unknown', not the whole status refused", async () => {
+    // Found booting the image (test/image/egress.test.ts): the box's umask 027 leaves the package
+    // manager's files root's, and `blueprint --json status` as the admin answered only
+    // 'Permission denied: …/pkg/journal.json'.
+    const { key, repo } = await signedRepo([GOOD]);
+    const root = open(await trustingRoot(key, repo));
+    await bpkg(root, ['--yes', 'install', GOOD.name]);
+    const pkgDir = path.join(root, 'var/lib/blueprint/pkg');
+    chmodSync(pkgDir, 0o750);
+    for (const f of readdirSync(pkgDir)) chmodSync(path.join(pkgDir, f), 0o640);
+    const json = await asNobody(['--root', root, '--json', 'status']);
+    expect(json.code, json.stdout).toBe(0);
+    const status = JSON.parse(json.stdout);
+    expect(status).toMatchObject({ root, packages: [] });
+    expect(status.packagesError).toMatch(/^permission denied: .*; run it as root$/);
+    const text = await asNobody(['--root', root, 'status']);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toMatch(/ {2}packages: unknown \(permission denied: .*; run it as root\)/);
   });
 });
