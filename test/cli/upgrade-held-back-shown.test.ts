@@ -8,28 +8,12 @@
  * 'Everything is up to date.' under its warning. The real executable.
  */
 import { describe, expect, it } from 'vitest';
-import { bpkg, publishSources, signedRepo, trustingRoot } from '../helpers/pkg.js';
-
-const LINE =
-  'greetdata 2.0.0 held back (stays at 1.0.0): greeter 1.0.0 needs greetdata=1.0.0 (greetdata 2.0.0 would be current)';
+import { boxBeforeHeldBack, HELD_BACK_LINE as LINE } from '../helpers/held-back.js';
+import { bpkg } from '../helpers/pkg.js';
 
 describe('upgrades held back, seen before upgrading', () => {
   it('upgrade --dry-run and list --upgradable say what bpkg upgrade will hold back', async () => {
-    const greeter = { name: 'greeter', version: '1.0.0', depends: ['greetdata=1.0.0'] };
-    const { key, repo } = await signedRepo([
-      { name: 'greetdata', version: '1.0.0' },
-      greeter,
-      { name: 'good', version: '1.0.0' },
-    ]);
-    const root = await trustingRoot(key, repo);
-    expect((await bpkg(root, ['--yes', 'install', 'greeter', 'good'])).code).toBe(0);
-    await publishSources(repo, key, [
-      { name: 'greetdata', version: '1.0.0' },
-      { name: 'greetdata', version: '2.0.0' },
-      greeter,
-      { name: 'good', version: '1.0.0' },
-      { name: 'good', version: '1.1.0' },
-    ]);
+    const root = await boxBeforeHeldBack();
     expect((await bpkg(root, ['update'])).code).toBe(0);
 
     const heldJson = [

@@ -9,29 +9,13 @@ import { describe, expect, it } from 'vitest';
 import { openBox } from '../../src/app/index.js';
 import { appOps } from '../../src/web/app-ops.js';
 import { confirmUpgradeBody } from '../../src/web/pages.js';
-import { publishSources, signedRepo, trustingRoot } from '../helpers/pkg.js';
+import { boxBeforeHeldBack, HELD_BACK_LINE as LINE } from '../helpers/held-back.js';
 
-const LINE =
-  'greetdata 2.0.0 held back (stays at 1.0.0): greeter 1.0.0 needs greetdata=1.0.0 (greetdata 2.0.0 would be current)';
 const text = (html: string) => html.replace(/<[^>]*>/g, ' ').replace(/\s+/g, ' ');
 
 describe('the dashboard upgrade plan says what is held back', () => {
   it('lists held-back upgrades beside the plan, and does not call the box up to date', async () => {
-    const greeter = { name: 'greeter', version: '1.0.0', depends: ['greetdata=1.0.0'] };
-    const { key, repo } = await signedRepo([
-      { name: 'greetdata', version: '1.0.0' },
-      greeter,
-      { name: 'good', version: '1.0.0' },
-    ]);
-    const root = await trustingRoot(key, repo);
-    await openBox(root, { yes: true }).packages.install(['greeter', 'good']);
-    await publishSources(repo, key, [
-      { name: 'greetdata', version: '1.0.0' },
-      { name: 'greetdata', version: '2.0.0' },
-      greeter,
-      { name: 'good', version: '1.0.0' },
-      { name: 'good', version: '1.1.0' },
-    ]);
+    const root = await boxBeforeHeldBack();
     const ops = appOps(root);
     expect(await ops.refresh()).toEqual([]);
 
