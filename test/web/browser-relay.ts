@@ -11,6 +11,7 @@ import type { Browser, Page } from 'puppeteer-core';
 import { type Dashboard, issueLoginToken, startDashboard } from '../../src/web/index.js';
 import type { DashboardOps } from '../../src/web/ops.js';
 import { tempDir } from '../helpers/pkg.js';
+import { launchChromium } from './dashboard-harness.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 export const runnable = existsSync(CHROMIUM);
@@ -34,20 +35,7 @@ export async function dashboardInBrowser(ops: DashboardOps): Promise<InBrowser> 
   });
   await new Promise<void>((r) => relay.listen(0, '127.0.0.1', r));
   const base = `http://127.0.0.1:${(relay.address() as net.AddressInfo).port}`;
-  const { default: puppeteer } = await import('puppeteer-core');
-  const browser: Browser = await puppeteer.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      `--user-data-dir=${tempDir('bp-web-browser-chromium-')}`,
-    ],
-  });
+  const browser: Browser = await launchChromium(tempDir('bp-web-browser-chromium-'));
   const page = await browser.newPage();
   await page.setViewport({ width: 1280, height: 800 });
   await page.goto(`${base}/login?token=${await issueLoginToken(dash.tokenDir)}`);

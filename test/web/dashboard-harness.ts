@@ -275,9 +275,10 @@ async function startDashboard(d: Dashboard): Promise<string | null> {
   return new URL(out.trim()).searchParams.get('token');
 }
 
-async function openBrowser(d: Dashboard, work: string): Promise<void> {
+/** Debian's chromium, headless, reaching nothing on its own (no updates, sync or background fetches). */
+export async function launchChromium(userDataDir: string): Promise<Browser> {
   const { default: puppeteer } = await import('puppeteer-core');
-  d.browser = await puppeteer.launch({
+  return puppeteer.launch({
     executablePath: CHROMIUM,
     args: [
       '--headless',
@@ -287,9 +288,13 @@ async function openBrowser(d: Dashboard, work: string): Promise<void> {
       '--disable-background-networking',
       '--disable-component-update',
       '--disable-sync',
-      `--user-data-dir=${path.join(work, 'chromium')}`,
+      `--user-data-dir=${userDataDir}`,
     ],
   });
+}
+
+async function openBrowser(d: Dashboard, work: string): Promise<void> {
+  d.browser = await launchChromium(path.join(work, 'chromium'));
   const { browser } = d;
   d.cleanups.push(() => browser.close());
   d.page = await browser.newPage();
