@@ -1,3 +1,5 @@
+import { escapeLine } from './escape.js';
+
 export { packageCount } from './package-count.js';
 
 /**
@@ -15,9 +17,12 @@ export function removedLine(c: { name: string; from?: string; purged?: string; d
   return base;
 }
 
-/** The line after an install from the console or the dashboard: the key whose signature it verified. */
+/**
+ * The line after an install from the console or the dashboard: the key whose signature it verified.
+ * A user ID is the key owner's text: one line each (a newline made a log line of its own).
+ */
 export const verifiedLine = (s: { fingerprint: string; userIds: string[] }): string =>
-  `verified: signed by ${s.fingerprint}${s.userIds.length ? ` (${s.userIds.join(', ')})` : ''}`;
+  `verified: signed by ${s.fingerprint}${s.userIds.length ? ` (${s.userIds.map(escapeLine).join(', ')})` : ''}`;
 
 /**
  * How a package operation of the console or the dashboard reports: each line, warnings marked as
