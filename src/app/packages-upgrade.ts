@@ -1,8 +1,18 @@
-import type { PackageManager } from '../core/pkg/index.js';
+import type { HeldUpgrade, PackageManager, UpdateOutcome } from '../core/pkg/index.js';
 import type { BoxContext } from './context.js';
 import type { CallOptions } from './index.js';
 import type { PackageOps } from './packages.js';
 import { withReach } from './plan-reach.js';
+
+/** `PackageOps.upgrade`'s options. */
+export interface UpgradeOptions extends CallOptions {
+  /** Fetch and verify the indexes first (`bpkg update && bpkg upgrade`; the TUI's `u`). */
+  refresh?: boolean;
+  /** With `refresh`: what the update gave, each repository's outcome (a front end says which failed). */
+  onUpdated?: (outcomes: UpdateOutcome[]) => void;
+  /** What the upgrade holds back (each also warned of), told before anything is installed. */
+  onHeld?: (held: HeldUpgrade[]) => void;
+}
 
 /** What `packageOps` answers about upgrades: the upgrades to show, the plan to ask about, the upgrade. */
 export type UpgradeOps = Pick<PackageOps, 'upgradable' | 'upgradeOutlook' | 'upgradePlan' | 'upgrade'>;
@@ -45,6 +55,7 @@ export function upgradeOps(ctx: BoxContext, pm: (call?: CallOptions) => Promise<
         opts.onUpdated?.(outcomes);
       }
       return m.upgrade({
+        ...(opts.onHeld ? { onHeld: opts.onHeld } : {}),
         confirm: async (changes) =>
           ctx.ask({ kind: 'upgrade', changes: await withReach(m, ctx.root, changes) }),
       });

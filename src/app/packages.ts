@@ -16,7 +16,7 @@ import { checkRoot } from '../core/pkg/update-fast.js';
 import type { BoxContext } from './context.js';
 import type { CallOptions } from './index.js';
 import type { OutboundApprovals } from './outbound-approval.js';
-import { upgradeOps } from './packages-upgrade.js';
+import { type UpgradeOptions, upgradeOps } from './packages-upgrade.js';
 import { reachedBy, type ShownChange, withReach } from './plan-reach.js';
 
 export interface PackageInfo {
@@ -149,13 +149,7 @@ export interface PackageOps {
    * Asks `confirm({ kind: 'upgrade', changes })` when there is something to do, then upgrades.
    * `refresh`: fetch and verify the indexes first (`bpkg update && bpkg upgrade`; the TUI's `u`).
    */
-  upgrade(
-    opts?: CallOptions & {
-      refresh?: boolean;
-      /** With `refresh`: what the update gave, each repository's outcome (a front end says which failed). */
-      onUpdated?: (outcomes: UpdateOutcome[]) => void;
-    },
-  ): Promise<PlannedChange[]>;
+  upgrade(opts?: UpgradeOptions): Promise<PlannedChange[]>;
   /** Swaps each named package to its kept previous version, in one transaction. */
   rollback(names: string[], opts?: CallOptions): Promise<{ name: string; from?: string; to?: string }[]>;
   /** Installed files against the hashes recorded at install, like debsums (all without a name). */

@@ -5,6 +5,8 @@
  */
 import { type HeldUpgrade, heldBackLine } from '../core/pkg/constraints.js';
 
+export type { HeldUpgrade };
+
 /** Each one's line, as `bpkg upgrade` warns it (the dashboard lists them). */
 export const heldBackItems = (held: HeldUpgrade[]): string[] => held.map(heldBackLine);
 

@@ -1,4 +1,5 @@
 /** `bpkg install | remove | autoremove | upgrade | rollback`: the commands that change what is installed. */
+import { type HeldUpgrade, heldBackJson } from '../../present/held-back.js';
 import { installedLine, upgradedLine } from '../../present/install.js';
 import { nothingUpgradedLine, removedLine } from '../../present/packages.js';
 import { shownHint } from '../../present/root-in-hints.js';
@@ -162,15 +163,16 @@ export const upgrade: CommandSpec = {
   async run(ctx, parsed) {
     if (optBool(parsed, 'dry-run')) return showUpgradable(ctx, { plan: true });
     const packages = cliBox(ctx).packages;
-    const changes = await packages.upgrade();
-    // Nothing done: newer versions may all be held back (warned above), which is not "up to date".
-    const held = changes.length ? 0 : (await packages.upgradeOutlook({ quiet: true })).held.length;
+    let held: HeldUpgrade[] = [];
+    const changes = await packages.upgrade({ onHeld: (h) => (held = h) });
     ctx.report(
-      { changes },
+      // A script is told what was held back as the dry run tells it (docs/pkg-json.md).
+      { changes, heldBack: ctx.json ? held.map(heldBackJson) : held },
       changes.length
         ? // A package new to the box (a dependency the new version needs) was installed, not upgraded.
           shownHint(changes.map(upgradedLine).join('\n'))
-        : nothingUpgradedLine(held),
+        : // Newer versions may all be held back (warned above), which is not "up to date".
+          nothingUpgradedLine(held.length),
     );
     finishedDespiteInterrupt(ctx);
   },

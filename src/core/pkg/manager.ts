@@ -342,10 +342,16 @@ export class PackageManager {
     return (await this.upgradePlan()).ups;
   }
 
-  /** `confirm`: asked with the upgrade's plan before anything is downloaded (see `InstallOptions`). */
-  async upgrade(opts: { confirm?: InstallOptions['confirm'] } = {}): Promise<PlannedChange[]> {
+  /**
+   * `confirm`: asked with the upgrade's plan before anything is downloaded (see `InstallOptions`).
+   * `onHeld`: told what this upgrade holds back (also warned of), before anything is installed.
+   */
+  async upgrade(
+    opts: { confirm?: InstallOptions['confirm']; onHeld?: (held: HeldUpgrade[]) => void } = {},
+  ): Promise<PlannedChange[]> {
     const { ups, held } = await this.upgradePlan();
     for (const h of held) this.parts.hookOpts.warn(heldBackLine(h));
+    opts.onHeld?.(held);
     if (ups.length === 0) return [];
     return this.install(await this.upgradeSpecs(ups), {
       upgrade: true,
