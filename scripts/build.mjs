@@ -23,6 +23,7 @@ import * as esbuild from 'esbuild';
 import { ARCHES, targetArch, targetNode } from './build-arch.mjs';
 import { eagerCodeCache, replaceCodeCache, WARM_RUNS, warmCodeCache } from './build-code-cache.mjs';
 import { CONSOLE_CACHE } from './build-console-part.mjs';
+import { buildInputsDigest } from './build-inputs.mjs';
 import { LAZY_CACHE, LAZY_FILE, LAZY_WRAPPER } from './build-lazy-part.mjs';
 import { buildBundle } from './build-options.mjs';
 import { paintCodeCache } from './build-paint-cache.mjs';
@@ -45,6 +46,17 @@ const { exe, link, strip } = ARCHES[arch];
 const bundleDir = path.join(dist, arch === 'x64' ? 'bundle' : `bundle-${arch}`);
 const started = Date.now();
 
+// --if-stale: keep dist/ when nothing it is built from changed (scripts/build-inputs.mjs).
+const inputsFile = path.join(dist, `.inputs-${arch}.sha256`);
+const inputs = buildInputsDigest(root, process.argv.slice(2));
+if (process.argv.includes('--if-stale') && inputs && existsSync(path.join(dist, exe))) {
+  const built = existsSync(inputsFile) ? readFileSync(inputsFile, 'utf8').trim() : '';
+  if (built === inputs) {
+    console.log(`build: dist/${exe} is up to date (inputs ${inputs.slice(0, 12)})`);
+    process.exit(0);
+  }
+}
+rmSync(inputsFile, { force: true });
 rmSync(bundleDir, { recursive: true, force: true });
 mkdirSync(bundleDir, { recursive: true });
 
@@ -219,5 +231,6 @@ try {
   process.exit(1);
 }
 renameSync(tmpExe, path.join(dist, exe));
+if (inputs) writeFileSync(inputsFile, `${inputs}\n`);
 if (!existsSync(path.join(dist, link))) execFileSync('ln', ['-s', exe, path.join(dist, link)]);
 console.log(`executable: dist/${exe} (Node ${nodeVersion} ${arch}, ${Date.now() - started} ms)`);

@@ -13,14 +13,14 @@ fi
 case "$ARCH" in
   amd64 | x86_64)
     bash scripts/setup-image-host.sh
-    flock /tmp/build.lock npm run build
+    flock /tmp/build.lock npm run build -- --if-stale
     bash scripts/build-image.sh --uefi --if-stale
     exec vitest run --config test/image/vitest.config.ts "$@"
     ;;
   arm64 | aarch64)
     bash scripts/setup-image-host.sh --arch arm64
-    flock /tmp/build.lock npm run build # the host-side steps (catalog) run dist/blueprint
-    flock /tmp/build.lock npm run build -- --arch arm64
+    flock /tmp/build.lock npm run build -- --if-stale # the host-side steps (catalog) run dist/blueprint
+    flock /tmp/build.lock npm run build -- --arch arm64 --if-stale
     bash scripts/build-image.sh --arch arm64 --uefi --if-stale --out build/image-arm64
     BLUEPRINT_IMAGE_ARCH=arm64 BLUEPRINT_IMAGE_DIR=build/image-arm64 \
       exec vitest run --config test/image/vitest.config.ts test/image/arm64.test.ts "$@"
