@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { ExitCode, type LintReport, UsageError } from '../../app/index.js';
 import { lintModule, scaffoldModule } from '../../app/publish.js';
+import { escapeLine } from '../../present/escape.js';
 import { ratingLines } from '../../present/rating.js';
 import type { CommandGroup, CommandSpec } from '../command.js';
 import { optString } from '../command.js';
@@ -38,9 +39,11 @@ function humanReport(r: LintReport): string {
   for (const w of r.warnings) lines.push(`warning: ${w.field}: ${w.message}`);
   if (r.loosened.length) {
     lines.push('sandbox loosened (for the reviewer):');
+    // The module author's words (a justification may keep newlines): on this field's line, so that
+    // none of them passes for another field's line or the verdict.
     for (const l of r.loosened)
       lines.push(
-        `  service.${l.field} = ${l.value} (default: ${l.default}): ${l.justification ? `"${l.justification}"` : 'NOT JUSTIFIED'}`,
+        `  service.${l.field} = ${l.value} (default: ${l.default}): ${l.justification ? `"${escapeLine(l.justification)}"` : 'NOT JUSTIFIED'}`,
       );
   } else lines.push('sandbox: the defaults, nothing loosened');
   if (r.rating) lines.push(...ratingLines(r.rating));
