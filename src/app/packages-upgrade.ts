@@ -1,4 +1,4 @@
-import type { HeldUpgrade, PackageManager, UpdateOutcome } from '../core/pkg/index.js';
+import type { HeldUpgrade, PackageManager, PlannedChange, UpdateOutcome } from '../core/pkg/index.js';
 import type { BoxContext } from './context.js';
 import type { CallOptions } from './index.js';
 import type { PackageOps } from './packages.js';
@@ -12,6 +12,11 @@ export interface UpgradeOptions extends CallOptions {
   onUpdated?: (outcomes: UpdateOutcome[]) => void;
   /** What the upgrade holds back (each also warned of), told before anything is installed. */
   onHeld?: (held: HeldUpgrade[]) => void;
+  /**
+   * The plan shown (`upgradePlan`): carried out only if the plan made under the package lock is
+   * the same, else refused (`plan-changed`), as an install's `expected`. Then nothing is asked.
+   */
+  expected?: PlannedChange[];
 }
 
 /** What `packageOps` answers about upgrades: the upgrades to show, the plan to ask about, the upgrade. */
@@ -56,8 +61,12 @@ export function upgradeOps(ctx: BoxContext, pm: (call?: CallOptions) => Promise<
       }
       return m.upgrade({
         ...(opts.onHeld ? { onHeld: opts.onHeld } : {}),
-        confirm: async (changes) =>
-          ctx.ask({ kind: 'upgrade', changes: await withReach(m, ctx.root, changes) }),
+        ...(opts.expected
+          ? { expected: opts.expected }
+          : {
+              confirm: async (changes: PlannedChange[]) =>
+                ctx.ask({ kind: 'upgrade', changes: await withReach(m, ctx.root, changes) }),
+            }),
       });
     },
   };

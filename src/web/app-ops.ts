@@ -112,13 +112,6 @@ function systemView(st: SystemStatus): SystemView {
 /** An upgrade's change in the CLI's words (a dependency new to the box is installed), with its size. */
 const changeText = (c: PlannedChange) => `${upgradedLine(c)} (${bytes(c.size)})`;
 
-/** A plan as the package manager compares the plan shown with the one made under its lock (samePlan). */
-const planKey = (plan: PlannedChange[]) =>
-  plan
-    .map((c) => `${c.name} ${c.from ?? ''} ${c.to} ${c.repo} ${c.size}`)
-    .sort()
-    .join('\n');
-
 /**
  * The upgrade page's rows: the install page's cells; a package new to the box (a dependency the
  * new version needs) has `(new)` by its version, as `bpkg upgrade`'s plan says '(new, from main)'.
@@ -131,25 +124,13 @@ const upgradeRows = (plan: PlannedChange[]): string[][] =>
 export function appOps(root: string, env: NodeJS.ProcessEnv = process.env): DashboardOps {
   // The plan each install page showed, carried out as shown (or refused when it changed).
   const shown = new Map<string, PlannedChange[]>();
-  // The plan the upgrade page showed last, and the one the upgrade running now carries out.
+  // The plan the upgrade page showed last.
   let upgradeShown: PlannedChange[] | undefined;
-  let upgrading: PlannedChange[] | undefined;
-  // The admin confirmed on the page before the POST; the box asks nothing more of an install (its
-  // plan is passed as `expected`). An upgrade's plan, made under the package lock, must be the one
-  // its page showed, as an install's must (core/pkg/install.ts). `yes` stays false: a module that
-  // asks for outbound network is refused here, with the CLI's --yes as the hint.
-  const box: Box = openBox(root, {
-    env,
-    confirm: async (q) => {
-      if (q.kind === 'upgrade' && planKey(q.changes) !== planKey(upgrading ?? []))
-        throw new ConflictError(
-          'The packages to upgrade changed since the plan was shown',
-          'plan-changed',
-          'Look at the new plan (Update and upgrade all) and confirm again.',
-        );
-      return true;
-    },
-  });
+  // The admin confirmed on the page before the POST; the box asks nothing more of an install or an
+  // upgrade: the plan shown is passed as `expected`, and the plan made under the package lock must
+  // be the same (core/pkg/install.ts, else plan-changed). `yes` stays false: a module that asks
+  // for outbound network is refused here, with the CLI's --yes as the hint.
+  const box: Box = openBox(root, { env, confirm: async () => true });
   const gpus = (): Promise<Maybe<GpuView[]>> =>
     box.gpu
       .detect({ maxAgeMs: 60_000 })
@@ -261,11 +242,9 @@ export function appOps(root: string, env: NodeJS.ProcessEnv = process.env): Dash
             'plan-changed',
             'Open Packages, choose Update and upgrade all, and confirm the plan it shows.',
           );
-        upgrading = upgradeShown;
+        const expected = upgradeShown;
         upgradeShown = undefined;
-        const done = await box.packages.upgrade(call).finally(() => {
-          upgrading = undefined;
-        });
+        const done = await box.packages.upgrade({ ...call, expected });
         // Nothing done: "up to date" only when nothing newer was held back (bpkg upgrade's words).
         const held = done.length ? 0 : (await box.packages.upgradeOutlook({ quiet: true })).held.length;
         for (const line of done.length ? done.map(changeText) : [nothingUpgradedLine(held)]) progress(line);

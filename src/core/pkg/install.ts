@@ -338,7 +338,7 @@ export async function installLocked(
   const { db, chosen, locals, requests, changes } = await planWithSources(p, specs, opts, copies);
   if (opts.expected && !samePlan(opts.expected, changes))
     throw new ConflictError(
-      'The packages to install changed since the plan was shown',
+      `The packages to ${opts.upgrade ? 'upgrade' : 'install'} changed since the plan was shown`,
       'plan-changed',
       'Look at the new plan and confirm again.',
     );

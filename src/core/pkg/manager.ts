@@ -344,10 +344,11 @@ export class PackageManager {
 
   /**
    * `confirm`: asked with the upgrade's plan before anything is downloaded (see `InstallOptions`).
+   * `expected`: the plan shown, carried out only if still the plan (see `InstallOptions`).
    * `onHeld`: told what this upgrade holds back (also warned of), before anything is installed.
    */
   async upgrade(
-    opts: { confirm?: InstallOptions['confirm']; onHeld?: (held: HeldUpgrade[]) => void } = {},
+    opts: Pick<InstallOptions, 'confirm' | 'expected'> & { onHeld?: (held: HeldUpgrade[]) => void } = {},
   ): Promise<PlannedChange[]> {
     const { ups, held } = await this.upgradePlan();
     for (const h of held) this.parts.hookOpts.warn(heldBackLine(h));
@@ -356,6 +357,7 @@ export class PackageManager {
     return this.install(await this.upgradeSpecs(ups), {
       upgrade: true,
       ...(opts.confirm ? { confirm: opts.confirm } : {}),
+      ...(opts.expected ? { expected: opts.expected } : {}),
     });
   }
 

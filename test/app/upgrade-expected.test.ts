@@ -1,0 +1,39 @@
+/**
+ * An upgrade carries out a plan shown earlier (`expected`, from `upgradePlan`), as an install does:
+ * refused (`plan-changed`) when the plan made under the package lock differs, nothing asked when
+ * it holds. The dashboard's Upgrade button relies on it (test/web/browser-upgrade covers the page).
+ */
+import { describe, expect, it } from 'vitest';
+import { openBox } from '../../src/app/index.js';
+import { publishSources, signedRepo, trustingRoot } from '../helpers/pkg.js';
+
+describe('app packages.upgrade({ expected })', () => {
+  it('carries out only the plan shown, without asking', async () => {
+    const { key, repo } = await signedRepo([{ name: 'app', version: '1.0.0' }]);
+    const root = await trustingRoot(key, repo);
+    await openBox(root, { yes: true }).packages.install(['app']);
+    const box = openBox(root, {
+      confirm: async () => {
+        throw new Error('asked although the plan was shown');
+      },
+    });
+    const versions = async () => (await box.packages.list()).map((p) => `${p.name}@${p.version}`);
+
+    await publishSources(repo, key, [{ name: 'app', version: '2.0.0' }]);
+    await box.packages.update();
+    const shown = await box.packages.upgradePlan();
+    expect(shown).toMatchObject([{ name: 'app', from: '1.0.0', to: '2.0.0' }]);
+    // Behind the admin's back: a newer version, the index updated.
+    await publishSources(repo, key, [{ name: 'app', version: '3.0.0' }]);
+    await box.packages.update();
+    await expect(box.packages.upgrade({ expected: shown })).rejects.toMatchObject({
+      code: 'plan-changed',
+      message: expect.stringContaining('The packages to upgrade changed since the plan was shown'),
+    });
+    expect(await versions()).toEqual(['app@1.0.0']);
+
+    const again = await box.packages.upgradePlan();
+    expect(await box.packages.upgrade({ expected: again })).toMatchObject([{ name: 'app', to: '3.0.0' }]);
+    expect(await versions()).toEqual(['app@3.0.0']);
+  });
+});
