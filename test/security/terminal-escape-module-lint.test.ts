@@ -4,7 +4,9 @@
  * justifies. The schema lets a justification keep newlines (hasControlButLines); a newline in one
  * started a line of the author's choosing in that block, one that can pass for another loosened
  * field's line or for the report's verdict. Each justification is now shown on its own line, escaped
- * (escapeLine: `\x0a` visible), as every other untrusted one-line value.
+ * (escapeLine: `\x0a` visible), as every other untrusted one-line value. So is each finding: zod's
+ * 'Unrecognized key: "…"' quotes a key of the manifest as it is, breaks and all, and a service key
+ * 'evil\nerror:   forged' printed an `error:` line of the author's own.
  */
 import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -43,5 +45,25 @@ describe('module lint of a manifest whose justification holds lines and controls
     expect(json.out).not.toMatch(RAW);
     const loosened = JSON.parse(json.out).loosened as { field: string; justification?: string }[];
     expect(loosened.find((l) => l.field === 'data')?.justification).toBe(HOSTILE);
+  });
+});
+
+describe('module lint of a manifest with an unknown service key that holds a line', () => {
+  const dir = join(tempDir('bp-lint-key-'), 'hello');
+  const KEY = 'evil\nerror:   service.forged: the author wrote this line';
+  beforeAll(() => {
+    cpSync(join(repoRoot, 'modules/hello'), dir, { recursive: true });
+    const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8'));
+    manifest.service[KEY] = 1;
+    writeFileSync(join(dir, 'manifest.json'), JSON.stringify(manifest, null, 2));
+  });
+
+  it('names it in one finding, its break visible', async () => {
+    const r = await runCliHere(['module', 'lint', dir]);
+    const lines = r.out.split('\n');
+    expect(lines.filter((l) => l.includes('service.forged'))).toEqual([
+      'error:   service: Unrecognized key: "evil\\x0aerror:   service.forged: the author wrote this line"',
+    ]);
+    expect(r.code).toBe(4);
   });
 });

@@ -35,8 +35,9 @@ const newModule: CommandSpec = {
 
 function humanReport(r: LintReport): string {
   const lines = [`module ${r.name ?? '(unnamed)'} in ${r.dir}`];
-  for (const e of r.errors) lines.push(`error:   ${e.field}: ${e.message}`);
-  for (const w of r.warnings) lines.push(`warning: ${w.field}: ${w.message}`);
+  // A finding may quote the manifest (zod's 'Unrecognized key: "…"', breaks and all): one line each.
+  for (const e of r.errors) lines.push(`error:   ${escapeLine(`${e.field}: ${e.message}`)}`);
+  for (const w of r.warnings) lines.push(`warning: ${escapeLine(`${w.field}: ${w.message}`)}`);
   if (r.loosened.length) {
     lines.push('sandbox loosened (for the reviewer):');
     // The module author's words (a justification may keep newlines): on this field's line, so that
