@@ -1,8 +1,20 @@
-import type { HeldUpgrade, PackageManager, PlannedChange, UpdateOutcome } from '../core/pkg/index.js';
+import type {
+  HeldUpgrade,
+  PackageManager,
+  PlannedChange,
+  UpdateOutcome,
+  Upgradable,
+} from '../core/pkg/index.js';
 import type { BoxContext } from './context.js';
 import type { CallOptions } from './index.js';
 import type { PackageOps } from './packages.js';
 import { withReach } from './plan-reach.js';
+
+/** The upgrades offered, and the newer versions `upgrade` holds back to keep what installed packages need. */
+export interface UpgradeOutlook {
+  upgradable: Upgradable[];
+  held: HeldUpgrade[];
+}
 
 /** `PackageOps.upgrade`'s options. */
 export interface UpgradeOptions extends CallOptions {
@@ -23,6 +35,15 @@ export interface UpgradeOptions extends CallOptions {
 export type UpgradeOps = Pick<PackageOps, 'upgradable' | 'upgradeOutlook' | 'upgradePlan' | 'upgrade'>;
 
 export function upgradeOps(ctx: BoxContext, pm: (call?: CallOptions) => Promise<PackageManager>): UpgradeOps {
+  // One look at the upgrades (core's upgradePlan); the package manager it came from, if one was needed.
+  const look = async (opts: { quiet?: boolean }): Promise<UpgradeOutlook & { m?: PackageManager }> => {
+    const { noUpgrades } = await quickFast();
+    // No newer version anywhere (the sealed tables say so): nothing to upgrade, nothing held back.
+    if (await noUpgrades(ctx.paths, new Date()).catch(() => undefined)) return { upgradable: [], held: [] };
+    const m = await pm();
+    const { ups, held } = await m.upgradePlan(opts);
+    return { upgradable: ups, held, m };
+  };
   return {
     // The Dashboard asks at its first paint and every 2 s (core/pkg/upgradable-fast.ts): the last
     // answer while nothing it came from changed on disk, else "none" from the sealed search tables
@@ -39,18 +60,17 @@ export function upgradeOps(ctx: BoxContext, pm: (call?: CallOptions) => Promise<
       return ups;
     },
     async upgradeOutlook(opts = {}) {
-      const { noUpgrades } = await quickFast();
-      // No newer version anywhere (the sealed tables say so): nothing to upgrade, nothing held back.
-      if (await noUpgrades(ctx.paths, new Date()).catch(() => undefined)) return { upgradable: [], held: [] };
-      const { ups, held } = await (await pm()).upgradePlan(opts);
-      return { upgradable: ups, held };
+      const { upgradable, held } = await look(opts);
+      return { upgradable, held };
     },
-    async upgradePlan() {
-      const m = await pm();
+    async upgradePlan(opts = {}) {
+      const { upgradable, held, m } = await look(opts);
       // The specs `upgrade` installs (core/pkg/upgrade.ts), planned as its install plans them.
-      // Quiet: the dry run's list (upgradeOutlook) has warned of what is not upgraded.
-      const { ups } = await m.upgradePlan({ quiet: true });
-      return ups.length ? withReach(m, ctx.root, await m.plan(await m.upgradeSpecs(ups))) : [];
+      const changes =
+        m && upgradable.length
+          ? await withReach(m, ctx.root, await m.plan(await m.upgradeSpecs(upgradable)))
+          : [];
+      return { upgradable, held, changes };
     },
     async upgrade(opts = {}) {
       const m = await pm(opts);

@@ -1,7 +1,6 @@
 import { DeclinedError, UsageError } from '../core/errors.js';
 import { showFingerprint } from '../core/pkg/fingerprint-text.js';
 import type {
-  HeldUpgrade,
   IndexEntry,
   InstalledPackage,
   PackageManager,
@@ -16,7 +15,7 @@ import { checkRoot } from '../core/pkg/update-fast.js';
 import type { BoxContext } from './context.js';
 import type { CallOptions } from './index.js';
 import type { OutboundApprovals } from './outbound-approval.js';
-import { type UpgradeOptions, upgradeOps } from './packages-upgrade.js';
+import { type UpgradeOptions, type UpgradeOutlook, upgradeOps } from './packages-upgrade.js';
 import { reachedBy, type ShownChange, withReach } from './plan-reach.js';
 
 export interface PackageInfo {
@@ -139,12 +138,13 @@ export interface PackageOps {
    * (`bpkg list --upgradable`, `upgrade --dry-run`). No plan is made: as quick as `upgradable`.
    * `quiet`: the packages not upgraded were warned of already in this command (after `upgrade`).
    */
-  upgradeOutlook(opts?: { quiet?: boolean }): Promise<{ upgradable: Upgradable[]; held: HeldUpgrade[] }>;
+  upgradeOutlook(opts?: { quiet?: boolean }): Promise<UpgradeOutlook>;
   /**
-   * The plan `upgrade` would ask about (`bpkg upgrade --dry-run`), nothing changed: each upgrade,
-   * and each package new to the box it brings in (`dependencyOf`). [] when all is up to date.
+   * `upgradeOutlook` and, from the same look, the plan `upgrade` would ask about (`bpkg upgrade
+   * --dry-run`, the dashboard's plan page), nothing changed: `changes`, each upgrade and each
+   * package new to the box it brings in (`dependencyOf`); [] when there is nothing to upgrade.
    */
-  upgradePlan(): Promise<ShownChange[]>;
+  upgradePlan(opts?: { quiet?: boolean }): Promise<UpgradeOutlook & { changes: ShownChange[] }>;
   /**
    * Asks `confirm({ kind: 'upgrade', changes })` when there is something to do, then upgrades.
    * `refresh`: fetch and verify the indexes first (`bpkg update && bpkg upgrade`; the TUI's `u`).

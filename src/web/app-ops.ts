@@ -188,10 +188,10 @@ export function appOps(root: string, env: NodeJS.ProcessEnv = process.env): Dash
     packages: (query) => box.packages.rows(query),
     refresh: async () => notUpdatedLines(await box.packages.update()),
     async upgradePlan() {
-      const plan = await box.packages.upgradePlan();
+      // With what `bpkg upgrade --dry-run` lists under 'Held back:'. Quiet: the page shows no
+      // warnings; the upgrade's job log has them.
+      const { changes: plan, held } = await box.packages.upgradePlan({ quiet: true });
       upgradeShown = plan;
-      // What `bpkg upgrade --dry-run` lists under 'Held back:' (no plan made: the quick look).
-      const { held } = await box.packages.upgradeOutlook({ quiet: true });
       return { planRows: upgradeRows(plan), changes: reachLines(plan), held: heldBackItems(held) };
     },
     async signerOf(name) {

@@ -21,7 +21,7 @@ describe('app packages.upgrade({ expected })', () => {
 
     await publishSources(repo, key, [{ name: 'app', version: '2.0.0' }]);
     await box.packages.update();
-    const shown = await box.packages.upgradePlan();
+    const shown = (await box.packages.upgradePlan()).changes;
     expect(shown).toMatchObject([{ name: 'app', from: '1.0.0', to: '2.0.0' }]);
     // Behind the admin's back: a newer version, the index updated.
     await publishSources(repo, key, [{ name: 'app', version: '3.0.0' }]);
@@ -32,7 +32,7 @@ describe('app packages.upgrade({ expected })', () => {
     });
     expect(await versions()).toEqual(['app@1.0.0']);
 
-    const again = await box.packages.upgradePlan();
+    const again = (await box.packages.upgradePlan()).changes;
     expect(await box.packages.upgrade({ expected: again })).toMatchObject([{ name: 'app', to: '3.0.0' }]);
     expect(await versions()).toEqual(['app@3.0.0']);
   });

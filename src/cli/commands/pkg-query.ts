@@ -27,8 +27,12 @@ const newDependencyNote = (names: string[]) =>
  */
 export async function showUpgradable(ctx: Context, opts: { plan?: boolean } = {}): Promise<void> {
   const packages = cliBox(ctx).packages;
-  const { upgradable, held } = await packages.upgradeOutlook();
-  const plan = opts.plan && upgradable.length ? await packages.upgradePlan() : [];
+  // The dry run's plan comes from the same look as its list; list --upgradable makes none.
+  const {
+    upgradable,
+    held,
+    changes: plan,
+  } = opts.plan ? await packages.upgradePlan() : { ...(await packages.upgradeOutlook()), changes: [] };
   const added = plan.filter((c) => !c.from);
   const s = (n: number) => (n === 1 ? '' : 's');
   ctx.result(
