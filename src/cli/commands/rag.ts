@@ -12,7 +12,7 @@
  * up), so another module's commands (`llm chat`) are a small file like this one.
  */
 import { type IngestResult, type RagSource, UsageError } from '../../app/index.js';
-import { escapeText } from '../../present/escape.js';
+import { escapeLine, escapeText } from '../../present/escape.js';
 import { documentsTable, ingestLine, ingestSummary, sourcesText } from '../../present/rag.js';
 import { shownHint } from '../../present/root-in-hints.js';
 import { bytes } from '../../present/units.js';
@@ -85,7 +85,11 @@ Example: blueprint rag ingest ~/manuals notes.md --collection support`,
       clearTimeout(slow);
       if (ctx.json || ctx.quiet) return;
       slow = setTimeout(
-        () => ctx.info(`${name} (${bytes(n)}): being indexed by ${service}; a large document takes a while`),
+        // The file's name as its folder has it: one line, as its ingest line shows it.
+        () =>
+          ctx.info(
+            `${escapeLine(name)} (${bytes(n)}): being indexed by ${service}; a large document takes a while`,
+          ),
         slowNotice.afterMs,
       );
     };
