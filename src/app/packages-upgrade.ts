@@ -59,8 +59,8 @@ export function upgradeOps(ctx: BoxContext, pm: (call?: CallOptions) => Promise<
       if (stateStamp(ctx.paths) === stamp) lastUpgradable.set(ctx, { stamp, ups: structuredClone(ups) });
       return ups;
     },
-    async upgradeOutlook(opts = {}) {
-      const { upgradable, held } = await look(opts);
+    async upgradeOutlook() {
+      const { upgradable, held } = await look({});
       return { upgradable, held };
     },
     async upgradePlan(opts = {}) {

@@ -135,14 +135,14 @@ export interface PackageOps {
   upgradable(): Promise<Upgradable[]>;
   /**
    * `upgradable`, and the newer versions `upgrade` holds back to keep what installed packages need
-   * (`bpkg list --upgradable`, `upgrade --dry-run`). No plan is made: as quick as `upgradable`.
-   * `quiet`: the packages not upgraded were warned of already in this command (after `upgrade`).
+   * (`bpkg list --upgradable`). No plan is made: as quick as `upgradable`.
    */
-  upgradeOutlook(opts?: { quiet?: boolean }): Promise<UpgradeOutlook>;
+  upgradeOutlook(): Promise<UpgradeOutlook>;
   /**
    * `upgradeOutlook` and, from the same look, the plan `upgrade` would ask about (`bpkg upgrade
    * --dry-run`, the dashboard's plan page), nothing changed: `changes`, each upgrade and each
    * package new to the box it brings in (`dependencyOf`); [] when there is nothing to upgrade.
+   * `quiet`: no warning of the packages not upgraded (a page that shows none).
    */
   upgradePlan(opts?: { quiet?: boolean }): Promise<UpgradeOutlook & { changes: ShownChange[] }>;
   /**

@@ -354,9 +354,11 @@ export function coreSources(at: string | Box): Sources {
       } else if (action === 'remove') await box.packages.remove([name], call);
       else {
         // `u` fetches the indexes first: `bpkg update && bpkg upgrade` in one key.
+        let held = 0;
         const done = await box.packages.upgrade({
           ...call,
           refresh: true,
+          onHeld: (h) => (held = h.length),
           // A repository not updated is said (a refused index read as 'everything is up to date').
           onUpdated: (outcomes) => {
             for (const line of notUpdatedLines(outcomes)) progress(line);
@@ -364,7 +366,6 @@ export function coreSources(at: string | Box): Sources {
         });
         // The CLI's lines: a dependency new to the box is installed, not upgraded from nothing;
         // nothing done is "up to date" only when nothing newer was held back (warned above).
-        const held = done.length ? 0 : (await box.packages.upgradeOutlook({ quiet: true })).held.length;
         for (const line of done.length ? done.map(upgradedLine) : [nothingUpgradedLine(held)]) progress(line);
       }
     },

@@ -244,9 +244,9 @@ export function appOps(root: string, env: NodeJS.ProcessEnv = process.env): Dash
           );
         const expected = upgradeShown;
         upgradeShown = undefined;
-        const done = await box.packages.upgrade({ ...call, expected });
+        let held = 0;
+        const done = await box.packages.upgrade({ ...call, expected, onHeld: (h) => (held = h.length) });
         // Nothing done: "up to date" only when nothing newer was held back (bpkg upgrade's words).
-        const held = done.length ? 0 : (await box.packages.upgradeOutlook({ quiet: true })).held.length;
         for (const line of done.length ? done.map(changeText) : [nothingUpgradedLine(held)]) progress(line);
       }
     },

@@ -2,9 +2,11 @@
  * The console's `u` (update, then upgrade all) with every newer version held back by what an
  * installed package needs: it showed the upgrade's warning 'greetdata 2.0.0 held back (...)' and
  * then 'everything is up to date'. It now ends as `bpkg upgrade` does: 'Nothing can be upgraded
- * now: 1 package held back (see the warning).' (present/held-back.ts). Real core, temp root.
+ * now: 1 package held back (see the warning).' (present/held-back.ts), from what the upgrade
+ * itself held back (one look at the upgrades, not a second after it). Real core, temp root.
  */
-import { expect, it } from 'vitest';
+import { expect, it, vi } from 'vitest';
+import { PackageManager } from '../../src/core/pkg/index.js';
 import { coreSources } from '../../src/tui/sources.js';
 import { bpkg, publishSources, signedRepo, trustingRoot } from '../helpers/pkg.js';
 
@@ -19,6 +21,8 @@ it("the console's upgrade says what was held back, not 'up to date'", async () =
     greeter,
   ]);
   const lines: string[] = [];
+  // What was held back is told by the upgrade's own look, not a second one after it.
+  const looks = vi.spyOn(PackageManager.prototype, 'upgradePlan');
   await coreSources(root).packageAction!(
     'upgrade',
     'all',
@@ -30,4 +34,6 @@ it("the console's upgrade says what was held back, not 'up to date'", async () =
   );
   expect(lines.at(-1)).toBe('Nothing can be upgraded now: 1 package held back (see the warning).');
   expect(lines.join('\n')).not.toContain('up to date');
+  expect(looks).toHaveBeenCalledTimes(1);
+  looks.mockRestore();
 });

@@ -328,8 +328,7 @@ export class PackageManager {
 
   /**
    * Newer versions of installed packages from each one's own repository, and what installed
-   * dependents hold back (upgrade.ts). `quiet`: a second look in the same command, whose packages
-   * not upgraded were warned of by the first.
+   * dependents hold back (upgrade.ts). `quiet`: no warning of the packages not upgraded.
    */
   async upgradePlan(opts: { quiet?: boolean } = {}): Promise<{
     ups: Upgradable[];

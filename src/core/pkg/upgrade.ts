@@ -18,8 +18,8 @@ import { originsOf, usableStates } from './states.js';
  * Newer versions of installed packages, each from the repository it came from only (its origin):
  * a newer version elsewhere is not an upgrade. Local-file installs and unknown origins are skipped.
  * The versions keep every installed dependent's constraints (see `planUpgrade`): what a dependent
- * refuses is held back (`held`), or goes forward with the dependent's own upgrade. `quiet`: a
- * second look in the same command, whose packages not upgraded were warned of by the first.
+ * refuses is held back (`held`), or goes forward with the dependent's own upgrade. `quiet`: no
+ * warning of the packages not upgraded (the dashboard's plan page shows none).
  */
 export async function upgradePlan(
   parts: ManagerParts,
