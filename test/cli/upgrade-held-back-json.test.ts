@@ -6,19 +6,8 @@
  * same command. The real executable.
  */
 import { describe, expect, it } from 'vitest';
-import { boxBeforeHeldBack, HELD_BACK_LINE as LINE } from '../helpers/held-back.js';
+import { boxBeforeHeldBack, HELD_BACK_JSON as heldJson } from '../helpers/held-back.js';
 import { bpkg, run } from '../helpers/pkg.js';
-
-const heldJson = [
-  {
-    name: 'greetdata',
-    from: '1.0.0',
-    newest: '2.0.0',
-    to: '1.0.0',
-    installedVersion: '1.0.0',
-    message: LINE,
-  },
-];
 
 describe('bpkg upgrade --json and what it held back', () => {
   it('says heldBack as the dry run does, whether or not something was upgraded', async () => {

@@ -8,7 +8,11 @@
  * 'Everything is up to date.' under its warning. The real executable.
  */
 import { describe, expect, it } from 'vitest';
-import { boxBeforeHeldBack, HELD_BACK_LINE as LINE } from '../helpers/held-back.js';
+import {
+  boxBeforeHeldBack,
+  HELD_BACK_JSON as heldJson,
+  HELD_BACK_LINE as LINE,
+} from '../helpers/held-back.js';
 import { bpkg } from '../helpers/pkg.js';
 
 describe('upgrades held back, seen before upgrading', () => {
@@ -16,16 +20,6 @@ describe('upgrades held back, seen before upgrading', () => {
     const root = await boxBeforeHeldBack();
     expect((await bpkg(root, ['update'])).code).toBe(0);
 
-    const heldJson = [
-      {
-        name: 'greetdata',
-        from: '1.0.0',
-        newest: '2.0.0',
-        to: '1.0.0',
-        installedVersion: '1.0.0',
-        message: LINE,
-      },
-    ];
     for (const args of [
       ['upgrade', '--dry-run'],
       ['list', '--upgradable'],
