@@ -3,6 +3,7 @@ import { approvalAsked } from '../present/outbound.js';
 import { assets } from './assets.js';
 import { Jobs } from './jobs.js';
 import { type PageOptions, page, stateTone } from './layout.js';
+import { type Notice, Notices } from './notices.js';
 import type { DashboardOps, PackageAction, ServiceAction } from './ops.js';
 import * as P from './pages.js';
 import { approvalBody, approvalsFrom, outboundBody } from './pages-outbound.js';
@@ -34,15 +35,16 @@ const enc = encodeURIComponent;
 export function createHandler(o: HandlerOptions) {
   const sessions = new Sessions();
   const jobs = new Jobs();
+  const notices = new Notices();
+  // After a change, back to a page with its notice: the text stays here, the link carries an id.
+  const noticed = (res: ServerResponse, s: Session, to: string, n: Notice) =>
+    redirect(res, `${to}?notice=${notices.put(s, n)}`);
   const view = (res: ServerResponse, o2: PageOptions, status = 200) => send(res, status, page(o2));
 
   async function get(path: string, url: URL, res: ServerResponse, s: Session): Promise<void> {
     const base = { csrf: s.csrf };
-    const flash = url.searchParams.get('error')
-      ? ({ kind: 'error', text: url.searchParams.get('error')! } as const)
-      : url.searchParams.get('done')
-        ? ({ kind: 'notice', text: url.searchParams.get('done')! } as const)
-        : undefined;
+    // Never text from the link itself (`?error=…`): only what this session's change left here.
+    const flash = notices.take(s, url.searchParams.get('notice'));
     const common = { ...base, ...(flash ? { flash } : {}) };
     const at = (re: RegExp) => path.match(re);
     let m: RegExpMatchArray | null;
@@ -196,9 +198,9 @@ export function createHandler(o: HandlerOptions) {
       const back = `/services/${enc(name)}`;
       try {
         await o.ops.serviceAction(action, name);
-        return redirect(res, `${back}?done=${enc(`${action} ${name}: done`)}`);
+        return noticed(res, s, back, { kind: 'notice', text: `${action} ${name}: done` });
       } catch (err) {
-        return redirect(res, `${back}?error=${enc(errorText(err))}`);
+        return noticed(res, s, back, { kind: 'error', text: errorText(err) });
       }
     }
     if (path === '/packages/update') {
@@ -207,12 +209,10 @@ export function createHandler(o: HandlerOptions) {
       // it could not update said above it, the plan then from their last verified indexes.
       try {
         const notUpdated = await o.ops.refresh();
-        return redirect(
-          res,
-          `/packages/upgrade${notUpdated.length ? `?error=${enc(notUpdated.join('\n'))}` : ''}`,
-        );
+        if (!notUpdated.length) return redirect(res, '/packages/upgrade');
+        return noticed(res, s, '/packages/upgrade', { kind: 'error', text: notUpdated.join('\n') });
       } catch (err) {
-        return redirect(res, `/packages?error=${enc(errorText(err))}`);
+        return noticed(res, s, '/packages', { kind: 'error', text: errorText(err) });
       }
     }
     m = at(/^\/packages\/([^/]+)\/(install|remove)$/);

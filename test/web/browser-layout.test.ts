@@ -168,7 +168,8 @@ describe.skipIf(!runnable)('the dashboard in Chromium', () => {
     // A page that failed: the 'Error' page.
     await page.goto(`${base}/services/broken`);
     await check('the Error page');
-    // A change that failed: its POST sends the browser back with the error (?error=).
+    // A change that failed: its POST sends the browser back with the error (?notice=ID, its text
+    // kept by the server).
     await page.goto(`${base}/services`);
     await Promise.all([
       page.waitForNavigation(),
@@ -181,7 +182,7 @@ describe.skipIf(!runnable)('the dashboard in Chromium', () => {
         f.submit();
       })()`),
     ]);
-    expect(page.url()).toContain('error=');
+    expect(page.url()).toMatch(/\?notice=[A-Za-z0-9_-]{22}$/);
     await check('the notice after a failed change');
   });
 
