@@ -40,6 +40,8 @@ export interface DashboardOptions {
   ops: DashboardOps;
   /** Group allowed to connect (mode 0660); undefined leaves the socket to its owner alone (0600). */
   gid?: number;
+  /** At most this many logged-in sessions (default MAX_SESSIONS, src/web/security.ts). */
+  maxSessions?: number;
 }
 
 export interface Dashboard {
@@ -90,7 +92,7 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
       );
     await unlink(socket);
   }
-  const handler = createHandler({ ops: o.ops, tokenDir });
+  const handler = createHandler({ ops: o.ops, tokenDir, maxSessions: o.maxSessions });
   const server = createServer({ requestTimeout: 0, headersTimeout: 30_000 }, (req, res) => {
     handler(req, res).catch(() => {
       if (!res.headersSent) res.writeHead(500);

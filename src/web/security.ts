@@ -84,11 +84,34 @@ export interface Session {
   seen: number;
 }
 
+/** At most this many sessions at once: a few admins with a few browsers each. */
+export const MAX_SESSIONS = 32;
+
+/**
+ * The logged-in sessions. An expired one used to be removed only when its own cookie came back
+ * (or at logout), so a browser closed without logging out, or a script's every login, stayed for
+ * as long as the dashboard ran. Now each login and request drops the expired ones (a pass over at
+ * most MAX_SESSIONS), and a login beyond the bound drops the one idle the longest: its next
+ * request gets the logged-out answer, as an expired one does.
+ */
 export class Sessions {
+  // In the order of their last request: a session is moved to the end when used, so the first
+  // is the one idle the longest.
   readonly #byId = new Map<string, Session>();
+  readonly #max: number;
+
+  constructor(o: { max?: number } = {}) {
+    this.#max = Math.max(1, o.max ?? MAX_SESSIONS);
+  }
+
+  get size(): number {
+    return this.#byId.size;
+  }
 
   create(): Session {
     const now = Date.now();
+    this.#sweep(now);
+    while (this.#byId.size >= this.#max) this.#byId.delete(this.#byId.keys().next().value!);
     const s = { id: newSecret(), csrf: newSecret(), created: now, seen: now };
     this.#byId.set(s.id, s);
     return s;
@@ -96,20 +119,24 @@ export class Sessions {
 
   /** The live session a request's cookie names, if any; touching it keeps it alive. */
   fromRequest(req: IncomingMessage): Session | undefined {
+    const now = Date.now();
+    this.#sweep(now);
     const id = cookieValue(req.headers.cookie, COOKIE);
     const s = id ? this.#byId.get(id) : undefined;
     if (!s) return undefined;
-    const now = Date.now();
-    if (now - s.created > SESSION_TTL_MS || now - s.seen > SESSION_IDLE_MS) {
-      this.#byId.delete(s.id);
-      return undefined;
-    }
     s.seen = now;
+    this.#byId.delete(s.id);
+    this.#byId.set(s.id, s);
     return s;
   }
 
   end(s: Session): void {
     this.#byId.delete(s.id);
+  }
+
+  #sweep(now: number): void {
+    for (const s of this.#byId.values())
+      if (now - s.created > SESSION_TTL_MS || now - s.seen > SESSION_IDLE_MS) this.#byId.delete(s.id);
   }
 }
 

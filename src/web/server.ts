@@ -28,12 +28,14 @@ import {
 export interface HandlerOptions {
   ops: DashboardOps;
   tokenDir: string;
+  /** At most this many sessions (default MAX_SESSIONS); a test makes it small. */
+  maxSessions?: number;
 }
 
 const enc = encodeURIComponent;
 
 export function createHandler(o: HandlerOptions) {
-  const sessions = new Sessions();
+  const sessions = new Sessions({ max: o.maxSessions });
   const jobs = new Jobs();
   const notices = new Notices();
   // After a change, back to a page with its notice: the text stays here, the link carries an id.
