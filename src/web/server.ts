@@ -43,10 +43,12 @@ export function createHandler(o: HandlerOptions) {
     redirect(res, `${to}?notice=${notices.put(s, n)}`);
   const view = (res: ServerResponse, o2: PageOptions, status = 200) => send(res, status, page(o2));
 
-  async function get(path: string, url: URL, res: ServerResponse, s: Session): Promise<void> {
+  async function get(path: string, url: URL, res: ServerResponse, s: Session, head: boolean): Promise<void> {
     const base = { csrf: s.csrf };
     // Never text from the link itself (`?error=…`): only what this session's change left here.
-    const flash = notices.take(s, url.searchParams.get('notice'));
+    // Taken by a GET only: a HEAD (a link checker, `curl -I`) shows no page, so it must not use the
+    // notice up before the GET that does.
+    const flash = head ? undefined : notices.take(s, url.searchParams.get('notice'));
     const common = { ...base, ...(flash ? { flash } : {}) };
     const at = (re: RegExp) => path.match(re);
     let m: RegExpMatchArray | null;
@@ -286,7 +288,7 @@ export function createHandler(o: HandlerOptions) {
       return refuse(res, 401, 'Not logged in: run `blueprint dashboard url` on the box for a login link');
     }
     try {
-      if (method === 'GET' || method === 'HEAD') return await get(path, url, res, session);
+      if (method === 'GET' || method === 'HEAD') return await get(path, url, res, session, method === 'HEAD');
       if (method !== 'POST') return refuse(res, 405, 'Method not allowed');
       const form = await readForm(req);
       if (!form || !csrfMatches(session, form.get('_csrf') ?? undefined))

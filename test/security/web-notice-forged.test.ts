@@ -78,6 +78,15 @@ describe("the dashboard's notices come from the server, not from the link", () =
     expect(noticeOf((await get(to, s.cookie)).body)).toBeUndefined();
   });
 
+  it('a HEAD request leaves the notice for the GET that shows it', async () => {
+    // A link checker, a prefetch or `curl -I` on the redirect's URL used the id up before.
+    const s = await login();
+    const to = String((await post('/services/hello/start', s)).headers.location);
+    const head = await request(dash.socket, to, { method: 'HEAD', headers: { cookie: s.cookie } });
+    expect(head.status).toBe(200);
+    expect(noticeOf((await get(to, s.cookie)).body)).toBe('<strong></strong>start hello: done');
+  });
+
   it("shows a failed change's error with its lines, and an unknown id as nothing", async () => {
     const s = await login();
     const r = await post('/services/broken/stop', s);
