@@ -153,6 +153,9 @@ async function dispatch(
   return runSpec(ctx, spec, rest, prog, help);
 }
 
+/** An unexpected error's hint (also src/main.ts's, for one thrown outside a command's handling). */
+export const BUG_HINT = 'This is a bug in blueprint; please report it with the command you ran.';
+
 function reportError(ctx: Context | undefined, json: boolean, err: unknown, typed?: string[]): number {
   // The admin answered no: not an error, but not silent either (apt says "Abort."): one plain line
   // that nothing changed, and exit 1 so a script that piped an answer in sees it did not happen.
@@ -176,7 +179,7 @@ function reportError(ctx: Context | undefined, json: boolean, err: unknown, type
             // and all; a file's text printed a forged `hint:` under `error:`).
             escapeLine((err as Error)?.message ?? String(err)),
             'internal',
-            'This is a bug in blueprint; please report it with the command you ran.',
+            BUG_HINT,
           );
   // Its commands on the box this command line names (present/root-in-hints.ts).
   const hint = e.hint && shownHint(e.hint);
