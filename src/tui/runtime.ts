@@ -48,7 +48,9 @@ export function shrinkHeap(): void {
  * Measured after every screen and 20-30 s on the Dashboard (`npm run bench -- tui`). Before Ink
  * loads: without the optimising compilers (`--no-opt`, `--no-maglev`) their code is never paged in
  * from the executable nor run on worker threads (4 MiB fewer file pages, 2-3 MiB fewer anonymous);
- * `--no-wasm-tier-up` keeps Yoga's WebAssembly on its baseline compiler (Liftoff). Not
+ * `--no-wasm-tier-up` keeps Yoga's WebAssembly on its baseline compiler (Liftoff), but for the
+ * couple of functions V8's dynamic tiering moves to TurboFan by the first paint, as it did under
+ * `--liftoff-only` set at run time (`--no-wasm-dynamic-tiering` too: no faster, docs/figures.md). Not
  * `--liftoff-only` (a V8 testing flag), which made Liftoff's bailout fatal: Liftoff needs SSE4.1 on
  * x86-64, and on a CPU without it (QEMU's default qemu64 model, Proxmox's old kvm64, CPUs from
  * before 2008) the console and the first-boot wizard aborted before their first frame ("Cause: no
