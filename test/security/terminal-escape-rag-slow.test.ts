@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { slowNotice } from '../../src/cli/context.js';
 import { runCliHere } from '../helpers/cli-here.js';
+import { installedRag } from '../helpers/installed-rag.js';
 import { tempDir } from '../helpers/pkg.js';
 
 const RAW =
@@ -20,24 +21,7 @@ const root = tempDir('bp-rag-slow-');
 let server: Server;
 
 beforeAll(async () => {
-  // A registration as the services layer writes it: what `blueprint rag` needs to find the socket.
-  const prefix = join(root, 'opt/blueprint/rag/0.1.0');
-  mkdirSync(prefix, { recursive: true });
-  const reg = join(root, 'var/lib/blueprint/services/rag');
-  mkdirSync(reg, { recursive: true });
-  writeFileSync(
-    join(reg, '0.1.0.json'),
-    JSON.stringify({
-      name: 'rag',
-      version: '0.1.0',
-      prefix,
-      imageId: `sha256:${'a'.repeat(64)}`,
-      approvals: { outboundNetwork: false },
-      spec: { socket: { dir: '/run/rag', file: 'api.sock' }, network: 'loopback-socket' },
-    }),
-  );
-  const socketDir = join(root, 'run/blueprint/services/rag');
-  mkdirSync(socketDir, { recursive: true });
+  const socketDir = installedRag(root);
   // A module that takes its time over each document, as a large one takes the real one.
   server = createServer((req, res) => {
     req.resume();
