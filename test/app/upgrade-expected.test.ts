@@ -36,4 +36,19 @@ describe('app packages.upgrade({ expected })', () => {
     expect(await box.packages.upgrade({ expected: again })).toMatchObject([{ name: 'app', to: '3.0.0' }]);
     expect(await versions()).toEqual(['app@3.0.0']);
   });
+
+  it('refuses a plan shown when, by the time it is confirmed, nothing is left to upgrade', async () => {
+    const { key, repo } = await signedRepo([{ name: 'app', version: '1.0.0' }]);
+    const root = await trustingRoot(key, repo);
+    await openBox(root, { yes: true }).packages.install(['app']);
+    const box = openBox(root, { yes: true });
+    await publishSources(repo, key, [{ name: 'app', version: '2.0.0' }]);
+    await box.packages.update();
+    const shown = (await box.packages.upgradePlan()).changes;
+    expect(shown).toMatchObject([{ name: 'app', from: '1.0.0', to: '2.0.0' }]);
+    // Another front end (the console, a script) upgraded it meanwhile: the page's plan is stale,
+    // and "nothing upgraded" would read as if the admin's click had done nothing wrong.
+    await openBox(root, { yes: true }).packages.upgrade();
+    await expect(box.packages.upgrade({ expected: shown })).rejects.toMatchObject({ code: 'plan-changed' });
+  });
 });

@@ -325,6 +325,14 @@ async function signatureOnly(
   return p.repos.requireOwnSigner(state, signer, packageFileName(c.entry));
 }
 
+/** The plan carried out (`expected`) is no longer the plan: the admin looks again. */
+export const planChanged = (upgrade: boolean): ConflictError =>
+  new ConflictError(
+    `The packages to ${upgrade ? 'upgrade' : 'install'} changed since the plan was shown`,
+    'plan-changed',
+    'Look at the new plan and confirm again.',
+  );
+
 /**
  * Install under the lock: plan, check it against what was shown (`expected`) or ask (`confirm`),
  * then carry out that same plan. `copies` collects local packages' private copies to discard.
@@ -336,12 +344,7 @@ export async function installLocked(
   copies: Array<{ file: string }>,
 ): Promise<PlannedChange[]> {
   const { db, chosen, locals, requests, changes } = await planWithSources(p, specs, opts, copies);
-  if (opts.expected && !samePlan(opts.expected, changes))
-    throw new ConflictError(
-      `The packages to ${opts.upgrade ? 'upgrade' : 'install'} changed since the plan was shown`,
-      'plan-changed',
-      'Look at the new plan and confirm again.',
-    );
+  if (opts.expected && !samePlan(opts.expected, changes)) throw planChanged(opts.upgrade === true);
   // Asked for by name: the admin's from now on, never removed as unneeded (apt's "set to manually
   // installed"), whether or not anything else changes. Not an upgrade's names (`upgrade`).
   const named = new Set(

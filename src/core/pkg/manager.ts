@@ -17,6 +17,7 @@ import {
   type InstallOptions,
   installLocked,
   type PlannedChange,
+  planChanged,
   planWithSources,
 } from './install.js';
 import { readInstalled } from './installed-db.js';
@@ -352,7 +353,11 @@ export class PackageManager {
     const { ups, held } = await this.upgradePlan();
     for (const h of held) this.parts.hookOpts.warn(heldBackLine(h));
     opts.onHeld?.(held);
-    if (ups.length === 0) return [];
+    if (ups.length === 0) {
+      // A plan shown earlier with something in it is stale, not carried out as "nothing upgraded".
+      if (opts.expected?.length) throw planChanged(true);
+      return [];
+    }
     return this.install(await this.upgradeSpecs(ups), {
       upgrade: true,
       ...(opts.confirm ? { confirm: opts.confirm } : {}),
