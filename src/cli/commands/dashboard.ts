@@ -36,7 +36,9 @@ the socket is 0600, root's alone. The line it prints at start says which. From y
   ssh -L 8080:/run/blueprint/dashboard.sock admin@box
 then open the printed link (http://localhost:8080/login?token=...). A token works once, for
 10 minutes; \`sudo blueprint dashboard url\` prints another. The image's blueprint-web.service
-runs it (off by default; setup --dashboard or apply's dashboard: { enabled: true } turn it on).`,
+runs it (off by default; setup --dashboard or apply's dashboard: { enabled: true } turn it on).
+A login lasts 12 hours at most, 1 hour idle; 32 are kept at most (one more logs out the login
+idle the longest), in the server's memory: a restart logs everyone out.`,
   async run(ctx, parsed) {
     const [sub, ...extra] = parsed.positionals;
     if ((sub !== undefined && sub !== 'url') || extra.length)

@@ -160,6 +160,8 @@ export const upgrade: CommandSpec = {
         'List what would be upgraded (from -> to), the new packages it would install and what it holds back; change nothing',
     },
   },
+  details:
+    'A newer version that would break what an installed package needs is held back (warned, under "Held back:" with --dry-run).\nWith --json: {"changes": [...], "heldBack": [...]}, heldBack as --dry-run\'s (docs/pkg-json.md).',
   async run(ctx, parsed) {
     if (optBool(parsed, 'dry-run')) return showUpgradable(ctx, { plan: true });
     const packages = cliBox(ctx).packages;

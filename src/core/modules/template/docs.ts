@@ -75,7 +75,8 @@ see it, in \`service.justification\`, keyed by the field:
 \`\`\`
 
 \`blueprint module lint\` lists every loosened field with its justification and fails when one is
-missing. The keys are \`network\` (\`outbound\`), \`gpu\`, \`mounts\`, \`packageMounts\`, \`data\`, \`resources.memory\`,
+missing. It shows each justification on its field's line, a line break in it as \`\\x0a\`: write
+it as one line. The keys are \`network\` (\`outbound\`), \`gpu\`, \`mounts\`, \`packageMounts\`, \`data\`, \`resources.memory\`,
 \`resources.cpus\` and \`resources.pids\`.
 `;
 
