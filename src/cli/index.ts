@@ -33,11 +33,11 @@ const GLOBAL_HELP = `Global options (anywhere before \`--\`):
   -h, --help        Help for the program or a command
   -V, --version     Print the version
 
-Exit codes: 0 ok, 1 failure, 2 bad usage (also a version range that does not parse), 3 not found
-(also a version no repository has), 4 verification refused (signature, hash, schema, unsafe
-archive), 5 conflict (dependency, lock), 6 container engine unavailable,
-7 storage (disk full, not writable), 130 interrupted (143 by SIGTERM, except the console;
-service watch, and logs -f on Ctrl-C, end with 0).`;
+Exit codes: 0 ok, 1 failure (also a bug in blueprint: BLUEPRINT_DEBUG=1 prints its stack),
+2 bad usage (also a version range that does not parse), 3 not found (also a version no repository
+has), 4 verification refused (signature, hash, schema, unsafe archive), 5 conflict (dependency,
+lock), 6 container engine unavailable, 7 storage (disk full, not writable), 130 interrupted (143 by
+SIGTERM, except the console; service watch, and logs -f on Ctrl-C, end with 0).`;
 
 interface Split {
   globals: GlobalOptions;
