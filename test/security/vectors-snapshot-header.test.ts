@@ -111,8 +111,13 @@ it('/health is answered while a snapshot with a large header is recovered', asyn
     expect(s.get('big')!.payloads[s.get('big')!.labelOf(7)!]).toEqual(payload(6));
     console.log(`recovery: ${probes} /health probes, slowest ${worst.toFixed(0)} ms`);
     expect(probes).toBeGreaterThan(3);
-    // Before: the header's parse and check were one turn (~0.4-1 s here); the longest now is a slice.
-    expect(worst).toBeLessThan(250);
+    // Before: the header's parse and check were one turn (~0.4-1 s here), at least the time the
+    // whole header takes to parse (n/400 units); the longest now is a slice. 250 ms, or half that
+    // parse where the machine is that much slower as the test runs (a clean-clone CI beside qemu
+    // image tests measured the unit at 703 ms, ~7x its quiet time, and a slice at 269 ms): a
+    // one-turn parse still fails either bound.
+    const bound = Math.max(250, (parseMs * n) / 400 / 2);
+    expect(worst).toBeLessThan(bound);
   } finally {
     agent.destroy();
     await kit.drain(1000);
