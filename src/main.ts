@@ -1,25 +1,23 @@
 import { ExitCode } from './app/base.js';
-import { BUG_HINT, runCli } from './cli/index.js';
+import { reportUncaught, runCli } from './cli/index.js';
 import { directStdout } from './cli/out.js';
-import { errorBlock, escapeLine } from './present/escape.js';
 
 /**
  * The last resort for an error thrown outside the CLI's own handling (a callback, a promise no one
  * awaits): without it Node printed it itself, message and stack as they were (a file's name, a
- * server's answer, escape sequences and line breaks included) and in its own words. Printed as
- * reportError (src/cli/index.ts) prints an unexpected error: one escaped line, the hint that it is
- * a bug, the stack (escaped) only with BLUEPRINT_DEBUG, exit 1. Nothing here loads a module the
- * start did not already (test/perf/start-path); the stream is made only when there is something to
- * say. test/cli/uncaught-error.
+ * server's answer, escape sequences and line breaks included) and in its own words. Reported as the
+ * CLI reports any error (cli/index.ts reportUncaught): an unexpected one is one escaped line, the
+ * hint that it is a bug, the stack (escaped) only with BLUEPRINT_DEBUG, exit 1; with --json also the
+ * error's JSON document when nothing was answered yet. Nothing here loads a module the start did not
+ * already (test/perf/start-path); the stream is made only when there is something to say.
+ * test/cli/uncaught-error.
  */
 function lastResort(err: unknown): void {
+  let code: number = ExitCode.failure;
   try {
-    const message = (err as Error | undefined)?.message ?? err;
-    process.stderr.write(`error: ${escapeLine(String(message))}\nhint: ${BUG_HINT}\n`);
-    const stack = (err as Error | undefined)?.stack;
-    if (process.env.BLUEPRINT_DEBUG && stack) process.stderr.write(`${errorBlock(String(stack))}\n`);
+    code = reportUncaught(err);
   } finally {
-    process.exit(ExitCode.failure);
+    process.exit(code);
   }
 }
 process.on('uncaughtException', lastResort);

@@ -22,7 +22,7 @@ import {
 import { topLevel } from './commands/index.js';
 import { quickPkg } from './commands/pkg-quick.js';
 import { type Context, createContext, type GlobalOptions } from './context.js';
-import { writeOut } from './out.js';
+import { stdoutUsed, writeOut } from './out.js';
 
 const GLOBAL_HELP = `Global options (anywhere before \`--\`):
   --root DIR        Operate on DIR instead of / (like dpkg --root); env BLUEPRINT_ROOT
@@ -194,9 +194,22 @@ function reportError(ctx: Context | undefined, json: boolean, err: unknown, type
   if (hint)
     process.stderr.write(`${color ? '\x1b[2m' : ''}hint: ${errorBlock(hint)}${color ? '\x1b[0m' : ''}\n`);
   // The stack starts with the same message: escaped as the report is.
-  if (e.code === 'internal' && process.env.BLUEPRINT_DEBUG)
+  if (e.code === 'internal' && process.env.BLUEPRINT_DEBUG && (err as Error)?.stack)
     process.stderr.write(`${errorBlock(String((err as Error).stack))}\n`);
   return e.exitCode;
+}
+
+/** This run's --json, for an error reported outside runCli (reportUncaught). */
+let jsonRun = false;
+
+/**
+ * The executable's last resort (src/main.ts) for an error thrown outside the CLI's own handling (a
+ * callback, a promise no one awaits): reported as runCli reports an error (an unexpected one is a
+ * bug to report; the stack only with BLUEPRINT_DEBUG), and with --json as the one JSON document on
+ * stdout unless the command already wrote there. Returns the exit code.
+ */
+export function reportUncaught(err: unknown): number {
+  return reportError(undefined, jsonRun && !stdoutUsed(), err);
 }
 
 /** Entry point: `argv0` decides the personality (multi-call: `bpkg` is `blueprint pkg`). */
@@ -212,6 +225,7 @@ export async function runCli(argv: string[], argv0: string): Promise<number> {
     return reportError(undefined, argv.includes('--json'), err);
   }
   const { globals } = split;
+  jsonRun = globals.json;
   // `blueprint help [COMMAND...]` (and `bpkg help`), as git, podman and ollama take it: COMMAND... --help.
   const help = split.help || split.rest[0] === 'help';
   const rest = split.rest[0] === 'help' ? split.rest.slice(1) : split.rest;

@@ -15,6 +15,8 @@ let streamed = true;
 /** The reader of standard output has gone (EPIPE): what is left to say is dropped. */
 let readerGone = false;
 let guarded = false;
+/** Anything was written to standard output (the last resort writes no second JSON document). */
+let used = false;
 
 /**
  * A reader that leaves (`bpkg search … | head`) is not the command's failure: like `ls | head`,
@@ -40,6 +42,7 @@ export function directStdout(): void {
 
 export function writeOut(text: string): void {
   if (readerGone) return;
+  used ||= text.length > 0;
   if (!streamed) {
     // Not an import of node:fs: the start part would copy its hundred exports first (esbuild's
     // CommonJS interop), for one function.
@@ -69,5 +72,11 @@ export function writeOut(text: string): void {
 /** `process.stdout`, for a command that streams into it: later answers follow it in order. */
 export function stdoutStream(): NodeJS.WriteStream {
   streamed = true;
+  used = true;
   return guardedStdout();
+}
+
+/** Whether the command has written to standard output (or taken its stream) yet. */
+export function stdoutUsed(): boolean {
+  return used;
 }

