@@ -140,21 +140,33 @@ ${out.output}
 export function loginHook(): string {
   return `# shellcheck shell=sh
 ${HEADER}if [ -n "$SSH_TTY" ] && [ -z "$SSH_ORIGINAL_COMMAND" ] && [ -z "$BLUEPRINT_NO_CONSOLE" ] \\
-  && [ -t 0 ] && [ -t 1 ] && command -v blueprint >/dev/null 2>&1 \\
-  && id -Gn 2>/dev/null | tr ' ' '\\n' | grep -qx sudo; then
-  # The console manages root's folders (registrations, keys, packages): it runs as root through the
-  # admins' password-less sudo (setup's sudoers), named by its full path (sudo's secure_path may
-  # not hold it) and with the box's root kept. Without that sudo it opens as the admin and says
-  # what it cannot read. Its shell key ends it non-zero: the login goes on as the admin.
-  BLUEPRINT_NO_CONSOLE=1
-  export BLUEPRINT_NO_CONSOLE
-  if command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
-    sudo -n --preserve-env=BLUEPRINT_ROOT,BLUEPRINT_NO_CONSOLE "$(command -v blueprint)" tui --login
-  else
-    blueprint tui --login
-  fi
-  if [ $? -eq 0 ]; then exit 0; fi
-  unset BLUEPRINT_NO_CONSOLE
+  && [ -t 0 ] && [ -t 1 ] && command -v blueprint >/dev/null 2>&1; then
+  # Admins only (the sudo group). Each program started here delays the console's first paint by
+  # 10-40 ms on a small box (issue 20): one id, no pipeline, and one sudo on the usual path.
+  case " $(id -Gn 2>/dev/null) " in
+  *" sudo "*)
+    # The console manages root's folders (registrations, keys, packages): it runs as root through
+    # the admins' password-less sudo (setup's sudoers), named by its full path (sudo's secure_path
+    # may not hold it) and with the box's root kept. Without that sudo (sudo -n refuses with 1, as a
+    # console that failed also ends: only then is sudo asked again) it opens as the admin and says
+    # what it cannot read. Its shell key ends it non-zero: the login goes on as the admin.
+    BLUEPRINT_NO_CONSOLE=1
+    export BLUEPRINT_NO_CONSOLE
+    if command -v sudo >/dev/null 2>&1; then
+      sudo -n --preserve-env=BLUEPRINT_ROOT,BLUEPRINT_NO_CONSOLE "$(command -v blueprint)" tui --login
+      blueprint_console=$?
+      if [ "$blueprint_console" -eq 1 ] && ! sudo -n true 2>/dev/null; then
+        blueprint tui --login
+        blueprint_console=$?
+      fi
+    else
+      blueprint tui --login
+      blueprint_console=$?
+    fi
+    if [ "$blueprint_console" -eq 0 ]; then exit 0; fi
+    unset BLUEPRINT_NO_CONSOLE blueprint_console
+    ;;
+  esac
 fi
 `;
 }
