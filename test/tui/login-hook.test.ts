@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -11,8 +11,10 @@ import { loginHook } from '../../src/core/setup/configs.js';
  * login starts before the console costs 10–40 ms of the first paint (issue 20: on a 2-core VM the
  * hook and sudo were 61–78 ms of ~270): it must start `id` and one `sudo`, nothing else.
  */
-let dir: string;
-afterEach(() => rmSync(dir, { recursive: true, force: true }));
+const dirs: string[] = [];
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
 
 interface Login {
   /** Groups `id -Gn` prints. */
@@ -21,10 +23,16 @@ interface Login {
   sudo: boolean;
   /** The console's exit code. */
   console: number;
+  /** The login shell: dash as sh, or bash (an admin's on the box). */
+  shell?: 'sh' | 'bash';
 }
 
-function login(o: Login): { ran: string[]; status: number } {
-  dir = mkdtempSync(path.join(tmpdir(), 'bp-login-hook-'));
+/** strace(1), to count the processes the hook's own shell starts (not on every host). */
+const hasStrace = existsSync('/usr/bin/strace');
+
+function login(o: Login): { ran: string[]; status: number; forks: number } {
+  const dir = mkdtempSync(path.join(tmpdir(), 'bp-login-hook-'));
+  dirs.push(dir);
   const bin = path.join(dir, 'bin');
   const log = path.join(dir, 'ran');
   execFileSync('mkdir', [bin]);
@@ -49,13 +57,23 @@ function login(o: Login): { ran: string[]; status: number } {
   writeFileSync(path.join(dir, 'hook.sh'), loginHook());
   // A login shell sourcing the hook, on a terminal (script(1) gives it one), as sshd starts it.
   const shell = `PATH=${bin}:/usr/bin:/bin SSH_TTY=/dev/pts/0 . ${dir}/hook.sh; echo "shell $?" >> ${log}`;
+  const trace = path.join(dir, 'trace');
+  const strace = hasStrace ? `strace -f -qq -e trace=fork,vfork,clone,clone3 -o ${trace} ` : '';
   let status = 0;
   try {
-    execFileSync('script', ['-qec', `sh -c '${shell}'`, '/dev/null'], { stdio: 'ignore' });
+    execFileSync('script', ['-qec', `${strace}${o.shell ?? 'sh'} -c '${shell}'`, '/dev/null'], {
+      stdio: 'ignore',
+    });
   } catch (err) {
     status = (err as { status: number }).status;
   }
-  return { ran: readFileSync(log, 'utf8').trim().split('\n'), status };
+  // The processes the login's shell made (a program, a pipeline's member, a command substitution).
+  const calls = hasStrace ? readFileSync(trace, 'utf8').trim().split('\n') : [];
+  const shellPid = calls[0]?.split(' ')[0];
+  const forks = calls.filter(
+    (l) => l.split(' ')[0] === shellPid && /^\d+ +(v?fork|clone3?)\(/.test(l),
+  ).length;
+  return { ran: readFileSync(log, 'utf8').trim().split('\n'), status, forks };
 }
 
 const SUDO_CONSOLE =
@@ -68,6 +86,14 @@ describe('the SSH login hook', () => {
     expect(ran[0]).toBe('id -Gn');
     expect(ran[1]).toMatch(SUDO_CONSOLE);
     expect(ran.slice(2)).toEqual(['blueprint tui --login', 'as root']);
+  });
+
+  it.skipIf(!hasStrace)('its shell makes two processes before the console: id and sudo (no subshell)', () => {
+    for (const shell of ['sh', 'bash'] as const) {
+      const { ran, forks } = login({ groups: 'admin sudo', sudo: true, console: 0, shell });
+      expect(ran.slice(1)).toEqual([expect.stringMatching(SUDO_CONSOLE), 'blueprint tui --login', 'as root']);
+      expect(forks).toBe(2);
+    }
   });
 
   it('the shell key (10) goes on into the admin shell', () => {

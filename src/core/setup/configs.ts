@@ -153,7 +153,18 @@ ${HEADER}if [ -n "$SSH_TTY" ] && [ -z "$SSH_ORIGINAL_COMMAND" ] && [ -z "$BLUEPR
     BLUEPRINT_NO_CONSOLE=1
     export BLUEPRINT_NO_CONSOLE
     if command -v sudo >/dev/null 2>&1; then
-      sudo -n --preserve-env=BLUEPRINT_ROOT,BLUEPRINT_NO_CONSOLE "$(command -v blueprint)" tui --login
+      # blueprint's path as command -v finds it, without the shell a command substitution starts
+      # (~5 ms).
+      blueprint_exe=blueprint
+      blueprint_path=$PATH:
+      while [ "$blueprint_exe" = blueprint ] && [ -n "$blueprint_path" ]; do
+        blueprint_dir=\${blueprint_path%%:*}
+        blueprint_path=\${blueprint_path#*:}
+        if [ -f "\${blueprint_dir:-.}/blueprint" ] && [ -x "\${blueprint_dir:-.}/blueprint" ]; then
+          blueprint_exe=\${blueprint_dir:-.}/blueprint
+        fi
+      done
+      sudo -n --preserve-env=BLUEPRINT_ROOT,BLUEPRINT_NO_CONSOLE "$blueprint_exe" tui --login
       blueprint_console=$?
       if [ "$blueprint_console" -eq 1 ] && ! sudo -n true 2>/dev/null; then
         blueprint tui --login
@@ -164,7 +175,7 @@ ${HEADER}if [ -n "$SSH_TTY" ] && [ -z "$SSH_ORIGINAL_COMMAND" ] && [ -z "$BLUEPR
       blueprint_console=$?
     fi
     if [ "$blueprint_console" -eq 0 ]; then exit 0; fi
-    unset BLUEPRINT_NO_CONSOLE blueprint_console
+    unset BLUEPRINT_NO_CONSOLE blueprint_console blueprint_exe blueprint_path blueprint_dir
     ;;
   esac
 fi
