@@ -36,6 +36,12 @@ for (const { x, data, sig } of cases.verify) {
   try { out.raw.push(verifyEd25519Jwk({ kty: 'OKP', crv: 'Ed25519', x }, hex(data), hex(sig))); }
   catch (e) { out.raw.push(e.code ?? 'threw'); }
 }
+// randomBytes (a box's sealing key): the sizes asked, and bytes no two calls share.
+const r = [0, 1, 32, 1000].map((n) => c.randomBytes(n));
+out.random = r.map((b) => (Buffer.isBuffer(b) ? b.length : 'not a buffer'));
+const keys = Array.from({ length: 64 }, () => c.randomBytes(32).toString('hex'));
+out.randomDistinct = new Set(keys).size;
+out.randomBits = [...Buffer.from(keys.join(''), 'hex')].reduce((n, b) => n + b.toString(2).replaceAll('0', '').length, 0);
 out.loadedNodeCrypto = process.moduleLoadList.includes('NativeModule crypto');
 process.stdout.write(JSON.stringify(out));
 `;
@@ -112,5 +118,9 @@ describe('crypto-lite', () => {
       expect(out.hmac).toEqual(expected.hmac);
       expect(out.verify).toEqual(expected.verify);
       expect(out.raw).toEqual(expected.verify);
+      expect(out.random).toEqual([0, 1, 32, 1000]);
+      expect(out.randomDistinct).toBe(64);
+      // 16,384 random bits: about half set (8,192 ± 64 standard deviations' worth of slack is 512).
+      expect(Math.abs(out.randomBits - 8192)).toBeLessThan(512);
     }, 60_000);
 });

@@ -27,6 +27,12 @@ interface CryptoBinding {
     cache: object,
   ) => HashHandle;
   SignJob: new (...args: unknown[]) => { run(): [unknown, boolean] };
+  RandomBytesJob: new (
+    mode: number,
+    buffer: ArrayBuffer,
+    offset: number,
+    size: number,
+  ) => { run(): [unknown] };
   timingSafeEqual(a: NodeJS.ArrayBufferView, b: NodeJS.ArrayBufferView): boolean;
   kCryptoJobSync: number;
   kSignJobModeVerify: number;
@@ -42,7 +48,11 @@ function cryptoBinding(): CryptoBinding | null {
   if (binding === undefined) {
     const b = nodeBinding<CryptoBinding>('crypto');
     binding =
-      b && typeof b.Hash === 'function' && typeof b.SignJob === 'function' && b.kKeyFormatJWK === 2
+      b &&
+      typeof b.Hash === 'function' &&
+      typeof b.SignJob === 'function' &&
+      typeof b.RandomBytesJob === 'function' &&
+      b.kKeyFormatJWK === 2
         ? b
         : null;
   }
@@ -62,15 +72,34 @@ function liteHash(b: CryptoBinding, handle: HashHandle): Hash {
   return h as unknown as Hash;
 }
 
-/** node:crypto's createHash and timingSafeEqual, from the binding when it is there. */
-export function liteCrypto(): Pick<typeof import('node:crypto'), 'createHash' | 'timingSafeEqual'> {
+/**
+ * node:crypto's randomBytes(size) without a callback: a new buffer of `size` bytes filled by the
+ * job node:crypto's randomFillSync runs (OpenSSL's CSPRNG), with its arguments (the buffer's own
+ * ArrayBuffer, offset, size). A box's first `bpkg update` makes its sealing key with it.
+ */
+function liteRandomBytes(b: CryptoBinding, size: number): Buffer {
+  if (!Number.isSafeInteger(size) || size < 0) throw new RangeError(`randomBytes: bad size ${size}`);
+  const buf = Buffer.alloc(size);
+  if (size === 0) return buf;
+  const [err] = new b.RandomBytesJob(b.kCryptoJobSync, buf.buffer as ArrayBuffer, buf.byteOffset, size).run();
+  if (err) throw err;
+  return buf;
+}
+
+/** node:crypto's createHash, timingSafeEqual and randomBytes (no callback), from the binding when it is there. */
+export function liteCrypto(): {
+  createHash: typeof import('node:crypto').createHash;
+  timingSafeEqual: typeof import('node:crypto').timingSafeEqual;
+  randomBytes: (size: number) => Buffer;
+} {
   const b = cryptoBinding();
-  return b
-    ? {
-        createHash: (algorithm: string) => liteHash(b, new b.Hash(algorithm, undefined, -1, cache)),
-        timingSafeEqual: b.timingSafeEqual,
-      }
-    : process.getBuiltinModule('node:crypto');
+  if (!b) return process.getBuiltinModule('node:crypto');
+  return {
+    createHash: ((algorithm: string) =>
+      liteHash(b, new b.Hash(algorithm, undefined, -1, cache))) as typeof import('node:crypto').createHash,
+    timingSafeEqual: b.timingSafeEqual,
+    randomBytes: (size: number) => liteRandomBytes(b, size),
+  };
 }
 
 /**

@@ -11,7 +11,7 @@
  * Each byte of the file is still read once, in order.
  */
 import type { FileHandle } from 'node:fs/promises';
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 
 export interface PooledRead extends Readable {
   /** `chunk` (or part of one this stream pushed) has been read through and may be overwritten. */
@@ -24,7 +24,9 @@ export function pooledFileStream(fh: FileHandle, size = 1024 * 1024, keep = 8): 
   // Buffers handed out, by their memory, with how many of the bytes pushed are not yet released.
   const out = new Map<ArrayBufferLike, { buf: Buffer; left: number }>();
   let position = 0;
-  const stream = new Readable({
+  // node:stream taken when a stream is made, not imported: `bpkg update` loads this module with
+  // transport.ts and reads a folder's index without a stream (~5 ms of its CPU, issue 20).
+  const stream = new (process.getBuiltinModule('node:stream').Readable)({
     highWaterMark: size,
     read() {
       // allocUnsafeSlow: a buffer of its own (not a slice of Node's shared pool), so its memory

@@ -20,7 +20,9 @@ const crypto = nodeCrypto;
 async function sealingKey(paths: Layout): Promise<Buffer> {
   const existing = await readKey(paths);
   if (existing) return existing;
-  const key = process.getBuiltinModule('node:crypto').randomBytes(32);
+  // From Node's crypto binding in the executable (crypto-lite.ts): node:crypto's load was ~8 ms of
+  // a box's first `bpkg update` (issue 20).
+  const key = crypto().randomBytes(32);
   await writeFileAtomic(path.join(paths.listsDir, KEY_FILE), key, 0o600);
   return key;
 }
