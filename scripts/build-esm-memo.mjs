@@ -5,8 +5,10 @@
 // (~3 MiB of its V8 heap, issue 20). This plugin makes __toESM keep the object it made for a
 // module and hand it to the next importer, made again only when the module's own properties
 // changed in number since (a CommonJS module first seen half-initialised in an import cycle).
-// Matched with or without esbuild's spaces (scripts/build-options.mjs sets minifyWhitespace).
-const HELPER = /var __toESM ?= ?\(mod, ?isNodeMode, ?target\) ?=>/g;
+// Matched with or without esbuild's spaces (scripts/build-options.mjs sets minifyWhitespace), as
+// the first of a `var` statement's declarations or a later one (`var __reExport=…,__toESM=…`: where
+// esbuild puts it depends on which helpers the chunk holds).
+const HELPER = /(var |,)__toESM ?= ?\(mod, ?isNodeMode, ?target\) ?=>/g;
 
 /** The runtime chunk's __toESM, memoised; throws if esbuild's helper is not where it was. */
 export function memoizeToEsm(text) {
@@ -14,7 +16,7 @@ export function memoizeToEsm(text) {
   if (found.length !== 1) return undefined;
   const at = found[0].index;
   const memo = [
-    'var __toESM = (mod, isNodeMode) => {',
+    `${found[0][1]}__toESM = (mod, isNodeMode) => {`,
     '  if (mod == null || (typeof mod != "object" && typeof mod != "function")) return __toESMFresh(mod, isNodeMode);',
     '  const n = __getOwnPropNames(mod).length, key = isNodeMode ? 1 : 0;',
     '  let kept = __toESMKept.get(mod);',
@@ -41,7 +43,7 @@ export const esmMemo = {
       let found = 0;
       if (result.outputFiles) {
         result.outputFiles = result.outputFiles.map((f) => {
-          if (!/\.[cm]js$/.test(f.path) || !/var __toESM ?=/.test(f.text)) return f;
+          if (!/\.[cm]js$/.test(f.path) || !/(var |,)__toESM ?=/.test(f.text)) return f;
           const text = memoizeToEsm(f.text);
           if (text === undefined) return f;
           found++;
@@ -52,7 +54,7 @@ export const esmMemo = {
           if (!/\.[cm]js$/.test(out)) continue;
           const file = path.resolve(dir, out);
           const before = readFileSync(file, 'utf8');
-          if (!/var __toESM ?=/.test(before)) continue;
+          if (!/(var |,)__toESM ?=/.test(before)) continue;
           const text = memoizeToEsm(before);
           if (text === undefined) continue;
           writeFileSync(file, text);

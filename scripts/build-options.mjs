@@ -145,6 +145,10 @@ export const LAZY_START = [
   'src/core/services/container-info.ts',
   'src/core/services/lifecycle.ts',
   'src/core/services/admission.ts',
+  // A box's first `bpkg update` (updateBox, src/app/pkg-quick.ts's fullUpdate): its ~70 modules as
+  // ES modules compiled from source were ~20 ms of its ~275 ms of CPU (issue 20). It loaded the
+  // lazy part anyway (read-bounded.ts, text.ts are in it).
+  'src/core/pkg/update.ts',
 ];
 
 /** `src/cli/commands/pkg.ts` → `cli-commands-pkg`: the file name of a command part's entry. */
@@ -187,7 +191,9 @@ export function startOptions(root, outdir, register, found = new Map(), lazy = [
         // LAZY_START, and what they bring (app/services.ts imports the registry lifecycle.ts
         // brings): read from the table, which loads the lazy part; bundled in the first pass only,
         // which finds them.
-        if (LAZY_START.includes(rel(p)) || lazySet.has(rel(p)))
+        // A package (semver: the quick search's and the Dashboard's comparison) stays an entry of
+        // the command part, as the command part's own copy (see fromStart in commandOptions).
+        if (LAZY_START.includes(rel(p)) || (lazySet.has(rel(p)) && !rel(p).startsWith('node_modules/')))
           return register ? { path: rel(p), namespace: 'bp-start-module' } : undefined;
         const name = entryName(rel(p));
         if (found.has(name) && found.get(name) !== rel(p))
@@ -226,24 +232,24 @@ export function startOptions(root, outdir, register, found = new Map(), lazy = [
           lazySet.has(m) ? [] : [`import * as m${i} from ${JSON.stringify(path.join(root, m))};`],
         );
         if (lazySet.size) lines.push(lazyStartLoader());
-        // One short statement per module, through two helpers: written out in full for each of the
-        // 66 modules, the table was 8,656 B of the start part's budget (test/perf/start-path.test.ts),
-        // the biggest item in it; now 3,549.
+        // One short statement per eager module, through a helper: written out in full for each of
+        // the 66 modules, the table was 8,656 B of the start part's budget
+        // (test/perf/start-path.test.ts), the biggest item in it; then 3,549.
         lines.push(
           `const t = Object.create(null);`,
           // An eager module: esbuild's export object, with __esModule as a CommonJS view has it.
           `const eager = (k, m) => { Object.defineProperty(m, '__esModule', { value: true }); t[k] = m; };`,
-          // A lazy module (the lazy part's table: esbuild's init_x() and a CommonJS view, made
-          // afresh by each read there): read once, when first asked for, and kept.
-          ...(lazySet.size
-            ? [
-                `const lazy = (k) => { let m; Object.defineProperty(t, k, { enumerable: true, get: () => (m ??= lazyStart()[k]) }); };`,
-              ]
-            : []),
-          ...mods.map((m, i) =>
-            lazySet.has(m) ? `lazy(${JSON.stringify(m)});` : `eager(${JSON.stringify(m)}, m${i});`,
-          ),
-          `globalThis.${START_GLOBAL} = Object.freeze(t);`,
+          ...mods
+            .filter((m) => !lazySet.has(m))
+            .map((m) => `eager(${JSON.stringify(m)}, m${mods.indexOf(m)});`),
+          // A lazy module is not named here: a path the table does not hold is read from the lazy
+          // part's table (esbuild's init_x() and a CommonJS view, made afresh by each read there),
+          // once, when first asked for, and kept. Named one by one, the ~70 lazy modules that
+          // `bpkg update` brought were ~4 KB more of every start's code (issue 20).
+          lazySet.size
+            ? `const kept = new Map();
+globalThis.${START_GLOBAL} = new Proxy(Object.freeze(t), { get: (t, k) => k in t ? t[k] : typeof k !== 'string' || !k.includes('/') ? undefined : kept.has(k) ? kept.get(k) : (kept.set(k, lazyStart()[k]), kept.get(k)) });`
+            : `globalThis.${START_GLOBAL} = Object.freeze(t);`,
         );
         return { contents: lines.join('\n'), resolveDir: root };
       });
@@ -280,11 +286,13 @@ export function commandOptions(root, outdir, commands, start, lazyExports = new 
   const fromStart = {
     name: 'start-modules-from-start-part',
     setup(build) {
-      // The start part holds only files of src/, which import each other by relative paths.
+      // The start part holds only files of src/, which import each other by relative paths. A
+      // package its lazy part bundles (semver, for `bpkg update`) is bundled here again: read from
+      // the table, each command that uses it would load the whole lazy part (~9 ms) for it.
       build.onResolve({ filter: /^\.\.?\// }, async (args) => {
         if (args.kind === 'entry-point') return undefined;
         const p = await resolved(build, args);
-        if (!p || !startSet.has(rel(p))) return undefined;
+        if (!p || !startSet.has(rel(p)) || rel(p).startsWith('node_modules/')) return undefined;
         // A dynamic import() of a CommonJS module offers only `default`: destructuring
         // `{ BlueprintError }` from it would give undefined (and `instanceof undefined` throws at
         // the worst moment: while reporting another error). A start module is loaded before any
@@ -365,8 +373,9 @@ export async function buildBundle(esbuild, root, outdir, { write = true } = {}) 
   const consoleProbe = await esbuild.build({ ...consoleOpts([]), write: false });
   const consolePub = consolePublished(consoleProbe.metafile, [...packages]);
   const consoleRun = await esbuild.build({ ...consoleOpts(consolePub), write });
+  // A lazy package imported dynamically (semver) is an entry too: the command part's own copy.
   const cmdList = [...new Set([...found.values(), ...consoleFound.values()])].filter(
-    (m) => !lazy.includes(m),
+    (m) => !lazy.includes(m) || m.startsWith('node_modules/'),
   );
   const cmdRun = await esbuild.build({
     ...commandOptions(root, outdir, cmdList, shared, lazyExports, [
