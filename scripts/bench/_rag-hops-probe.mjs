@@ -10,8 +10,15 @@
 // --client turns (the default) asks every other retrieval with node:http's client and the rest with
 // the kit's lean one (rag.mjs's figure), and prints each apart and the paired difference.
 //
+// --ab 'K=V ...' starts a second stack whose embeddings process has those variables set and has the
+// two take turns by query (the lean client): each side's p50, CPU, the embeddings' memory and the
+// paired difference B - A. --gap MS waits that long before each retrieval (rag.mjs's turns leave the
+// services idle ~10-20 ms between queries; back to back every hop is warmer). Both print each
+// process's threads' scheduler counters a retrieval (/proc schedstat: on a CPU, runnable but waiting
+// for one, time slices; RAG_PROBE_THREADS=1: by thread name too).
+//
 //   node scripts/bench/_rag-hops-probe.mjs [--models minilm-shaped|glove-50k] [--queries 200]
-//        [--docs 4] [--pages 5] [--client turns|lean|node] [--prof DIR]
+//        [--docs 4] [--pages 5] [--client turns|lean|node] [--prof DIR] [--ab 'K=V ...'] [--gap MS]
 //        | --summary DIR [--from US --to US]     (TOPN=N: N functions a profile; Node 24)
 import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -29,6 +36,11 @@ const { values: o } = parseArgs({
     // now); turns: the two taking turns by query, each reported apart.
     client: { type: 'string', default: 'turns' },
     summary: { type: 'string' },
+    // --ab 'K=V ...': two stacks of host processes taking turns by query (the lean client), B's
+    // embeddings process with these variables set; each apart, then the paired difference.
+    ab: { type: 'string' },
+    // milliseconds between retrievals (0: one after another), as rag.mjs's turns leave between them
+    gap: { type: 'string', default: '0' },
     from: { type: 'string' },
     to: { type: 'string' },
   },
@@ -103,6 +115,104 @@ try {
     2,
   );
   for (const doc of corpus) await side.ingest(doc);
+  if (o.ab) {
+    process.env.RAG_BENCH_EMBEDDINGS_ENV = o.ab;
+    const sideB = await processes(
+      { work: join(work, 'B'), names, sources: { embeddings, vectors, llm, rag } },
+      { k: 2, maxTokens: 8 },
+      2,
+      2,
+    );
+    delete process.env.RAG_BENCH_EMBEDDINGS_ENV;
+    try {
+      for (const doc of corpus) await sideB.ingest(doc);
+      await abTurns({ A: side, B: sideB });
+    } finally {
+      await sideB.close();
+    }
+    process.exitCode = 0;
+  } else await hops();
+} finally {
+  await side?.close();
+  rmSync(work, { recursive: true, force: true });
+}
+
+/**
+ * Each role's threads' scheduler counters summed (/proc/PID/task/TID/schedstat: ns on a CPU, ns
+ * runnable but waiting for one, time slices), and this process's (the client) as `client`.
+ */
+function schedOf(pids) {
+  const out = {};
+  for (const [role, pid] of Object.entries({ ...pids, client: process.pid })) {
+    const sum = [0, 0, 0];
+    for (const t of readdirSync(`/proc/${pid}/task`)) {
+      try {
+        const f = readFileSync(`/proc/${pid}/task/${t}/schedstat`, 'utf8').trim().split(' ').map(Number);
+        for (let i = 0; i < 3; i++) sum[i] += f[i];
+        // RAG_PROBE_THREADS=1: each thread apart too (by its name), as `role/name`
+        if (process.env.RAG_PROBE_THREADS) {
+          const name = readFileSync(`/proc/${pid}/task/${t}/comm`, 'utf8').trim();
+          const key = `${role}/${name}`;
+          out[key] ??= [0, 0, 0];
+          for (let i = 0; i < 3; i++) out[key][i] += f[i];
+        }
+      } catch {}
+    }
+    out[role] = sum;
+  }
+  return out;
+}
+function pause() {
+  return Number(o.gap) ? new Promise((r) => setTimeout(r, Number(o.gap))) : undefined;
+}
+function schedLine(a, b, n) {
+  return Object.keys(a)
+    .filter((r) => b[r])
+    .map((r) => {
+      const d = a[r].map((x, i) => (b[r][i] - x) / n);
+      return `${r} on-CPU ${(d[0] / 1e6).toFixed(2)} ms, waiting for a CPU ${(d[1] / 1e6).toFixed(2)} ms, ${d[2].toFixed(1)} slices`;
+    })
+    .join(process.env.RAG_PROBE_THREADS ? '\n  ' : '; ');
+}
+
+async function abTurns(sides) {
+  for (const q of queries.slice(0, 5)) for (const s of Object.values(sides)) await s.retrieve(q);
+  console.log(
+    `${o.models}: A/B (B's embeddings: ${o.ab}), ${queries.length} turns, gap ${o.gap} ms (load ${load()})`,
+  );
+  const wall = { A: [], B: [] };
+  const embed = { A: [], B: [] };
+  const cpu0 = { A: sides.A.cpuMsByRole(), B: sides.B.cpuMsByRole() };
+  const s0 = { A: schedOf(sides.A.pids()), B: schedOf(sides.B.pids()) };
+  for (const [i, q] of queries.entries()) {
+    for (const k of i % 2 ? ['B', 'A'] : ['A', 'B']) {
+      await pause();
+      const t0 = performance.now();
+      const t = await sides[k].retrieve(q);
+      wall[k].push(performance.now() - t0);
+      embed[k].push(t.embed);
+    }
+  }
+  const ms = (x) => x.toFixed(2);
+  for (const k of ['A', 'B']) {
+    const c1 = sides[k].cpuMsByRole();
+    console.log(
+      `${k}: retrieve p50 ${ms(median(wall[k]))} ms, embed p50 ${ms(median(embed[k]))} ms; CPU a retrieval: ${Object.keys(
+        c1,
+      )
+        .map((r) => `${r} ${ms((c1[r] - cpu0[k][r]) / queries.length)}`)
+        .join(', ')}`,
+    );
+    const m = sides[k].embeddingsMemory();
+    console.log(`   embeddings' memory after: ${m?.rssMiB} MiB resident, ${m?.hugeMiB} MiB of it huge pages`);
+    console.log(`   a retrieval: ${schedLine(s0[k], schedOf(sides[k].pids()), queries.length)}`);
+  }
+  const d = wall.A.map((a, i) => wall.B[i] - a).sort((x, y) => x - y);
+  const at = (q) => ms(d[Math.min(d.length - 1, Math.floor(q * d.length))]);
+  console.log(`B - A paired: median ${at(0.5)} ms (quartiles ${at(0.25)} .. ${at(0.75)}) (load ${load()})`);
+}
+
+async function hops() {
   for (const q of queries.slice(0, 5)) {
     await side.retrieve(q);
     await side.nodeRetrieve(q);
@@ -112,9 +222,11 @@ try {
   const parts = Object.fromEntries(kinds.map((k) => [k, {}]));
   const wall = Object.fromEntries(kinds.map((k) => [k, []]));
   const cpu0 = side.cpuMsByRole();
+  const sched0 = schedOf(side.pids());
   const phase0 = process.hrtime.bigint() / 1000n; // the profiles' clock, in µs
   for (const [i, q] of queries.entries()) {
     const kind = kinds[i % kinds.length];
+    await pause();
     const t0 = performance.now();
     const t = await (kind === 'node' ? side.nodeRetrieve(q) : side.retrieve(q));
     wall[kind].push(performance.now() - t0);
@@ -141,6 +253,7 @@ try {
     }
   }
   const cpu1 = side.cpuMsByRole();
+  console.log(`a retrieval: ${schedLine(sched0, schedOf(side.pids()), queries.length)}`);
   if (o.prof)
     console.log(`retrieval phase for --summary: --from ${phase0} --to ${process.hrtime.bigint() / 1000n}`);
   const ms = (x) => x.toFixed(2);
@@ -155,7 +268,4 @@ try {
       .map((r) => `${r} ${ms((cpu1[r] - cpu0[r]) / queries.length)}`)
       .join(', ')} ms (load ${load()})`,
   );
-} finally {
-  await side?.close();
-  rmSync(work, { recursive: true, force: true });
 }

@@ -367,6 +367,12 @@ export async function processes(stack, chat, threads, cpus) {
   const env = {};
   for (const role of ['embeddings', 'vectors', 'llm']) {
     env[role] = hostEnv(s[role], join(here, role), threads);
+    // RAG_BENCH_EMBEDDINGS_ENV='K=V K2=V2' (probes): the embeddings host process with these set.
+    if (role === 'embeddings' && process.env.RAG_BENCH_EMBEDDINGS_ENV)
+      for (const kv of process.env.RAG_BENCH_EMBEDDINGS_ENV.split(/\s+/).filter(Boolean)) {
+        const [k, v] = kv.split(/=(.*)/s);
+        env[role][k] = v;
+      }
     for (const v of Object.values(env[role]))
       if (v.startsWith(here)) mkdirSync(join(v, '..'), { recursive: true });
     mkdirSync(join(here, role), { recursive: true });
@@ -398,6 +404,8 @@ export async function processes(stack, chat, threads, cpus) {
     cpuMs: () => retrieval.reduce((ms, c) => ms + processCpuMs(c.pid), 0),
     /** The same, each process apart. */
     embeddingsMemory: () => memoryOf(retrieval[0].pid),
+    /** The processes' ids by role (probes read their threads' scheduler counters). */
+    pids: () => ({ embeddings: retrieval[0].pid, vectors: retrieval[1].pid, rag: retrieval[2].pid }),
     cpuMsByRole: () => ({
       embeddings: processCpuMs(retrieval[0].pid),
       vectors: processCpuMs(retrieval[1].pid),

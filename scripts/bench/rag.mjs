@@ -11,9 +11,12 @@
 //
 //   node scripts/bench/rag.mjs [--models glove-50k,minilm-shaped] [--docs N] [--pages N]
 //        [--queries N] [--chats N] [--root-cgroup] [--busy N] [--glibc-tunables STR] [--client lean|node]
-//        [--json] [--help]
+//        [--service-env K=V ...] [--json] [--help]
 //   --client: what the figure's retrievals are asked with: the kit's lean HTTP/1.1 client (default,
 //   the one rag asks its own hops with) or node:http's (the figure's client before 2026-12-02).
+//   --service-env K=V (repeatable): K=V in all four modules' manifests before they are signed, so the
+//   sandboxes and the host processes run with it (not the in-process side; the host processes keep
+//   the bench's EMBEDDINGS_THREADS): a setting tried as it would ship. The history line names it.
 //   --busy N: N busy loops (sh, root CPU group) from after the builds to the last chat: a loaded box.
 //   --glibc-tunables STR: GLIBC_TUNABLES=STR for every side alike: this process (the in-process
 //   pipeline; the bench starts itself again with it, glibc reads it at start) and the four modules'
@@ -44,6 +47,7 @@ const { values } = parseArgs({
     'root-cgroup': { type: 'boolean' },
     busy: { type: 'string', default: '0' },
     'glibc-tunables': { type: 'string' },
+    'service-env': { type: 'string', multiple: true, default: [] },
     client: { type: 'string', default: 'lean' },
     json: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
@@ -58,6 +62,10 @@ if (values.help) {
   process.exit(0);
 }
 const TUNABLES = values['glibc-tunables'];
+// --service-env K=V: a variable more in the four modules' manifests (what a sandbox would ship with it).
+const SERVICE_ENV = values['service-env'].length
+  ? Object.fromEntries(values['service-env'].map((kv) => kv.split(/=(.*)/s).slice(0, 2)))
+  : undefined;
 const ownTunables = TUNABLES ?? manifestEnv('embeddings').GLIBC_TUNABLES;
 if (ownTunables !== undefined && process.env.GLIBC_TUNABLES !== ownTunables) {
   // glibc reads its tunables when a process starts: the in-process side needs them from its start.
@@ -145,7 +153,9 @@ async function measure(model, modelDir, tag) {
       llmContext: CONTEXT,
       embeddingsModel: modelDir,
       tag,
-      ...(TUNABLES !== undefined ? { env: { GLIBC_TUNABLES: TUNABLES } } : {}),
+      ...(TUNABLES !== undefined || SERVICE_ENV
+        ? { env: { ...(TUNABLES !== undefined ? { GLIBC_TUNABLES: TUNABLES } : {}), ...SERVICE_ENV } }
+        : {}),
     });
     sides.sandboxed = sandboxed(stack, CHAT);
     // From here on this process (client and in-process pipeline) and the host processes compete
