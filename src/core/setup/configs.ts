@@ -141,10 +141,20 @@ export function loginHook(): string {
   return `# shellcheck shell=sh
 ${HEADER}if [ -n "$SSH_TTY" ] && [ -z "$SSH_ORIGINAL_COMMAND" ] && [ -z "$BLUEPRINT_NO_CONSOLE" ] \\
   && [ -t 0 ] && [ -t 1 ] && command -v blueprint >/dev/null 2>&1; then
-  # Admins only (the sudo group). Each program started here delays the console's first paint by
-  # 10-40 ms on a small box (issue 20): one id, no pipeline, and one sudo on the usual path.
-  case " $(id -Gn 2>/dev/null) " in
-  *" sudo "*)
+  # Admins only: setup lists them in the sudo group's line of /etc/group, read here by the shell
+  # itself. Each program started here delays the console's first paint by 10-40 ms on a small box
+  # (issue 20; id -Gn was one): the usual path starts sudo and nothing else.
+  blueprint_admin=
+  if [ -n "\${USER:-}" ] && [ -r /etc/group ]; then
+    while IFS=: read -r blueprint_group _ _ blueprint_members; do
+      if [ "$blueprint_group" = sudo ]; then
+        case ",$blueprint_members," in *",$USER,"*) blueprint_admin=1 ;; esac
+        break
+      fi
+    done </etc/group
+  fi
+  case $blueprint_admin in
+  1)
     # The console manages root's folders (registrations, keys, packages): it runs as root through
     # the admins' password-less sudo (setup's sudoers), named by its full path (sudo's secure_path
     # may not hold it) and with the box's root kept. Without that sudo (sudo -n refuses with 1, as a
@@ -178,6 +188,7 @@ ${HEADER}if [ -n "$SSH_TTY" ] && [ -z "$SSH_ORIGINAL_COMMAND" ] && [ -z "$BLUEPR
     unset BLUEPRINT_NO_CONSOLE blueprint_console blueprint_exe blueprint_path blueprint_dir
     ;;
   esac
+  unset blueprint_admin blueprint_group blueprint_members
 fi
 `;
 }
