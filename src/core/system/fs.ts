@@ -22,6 +22,8 @@ const fsp = () => nodeFs().promises;
  * file, or a dangling one, is refused (typed: a dangling one's stat is no raw ENOENT).
  */
 export async function ensureDir(dir: string, mode = 0o755): Promise<void> {
+  // The folders made here, top first.
+  const made: string[] = [];
   // One level at a time, not mkdir's recursive: Node's retries for ever, at 100 % CPU, where mkdir
   // answers ENOENT for a parent that exists (/proc: `--root /proc/x pkg install x` never ended).
   const make = async (abs: string): Promise<void> => {
@@ -43,9 +45,9 @@ export async function ensureDir(dir: string, mode = 0o755): Promise<void> {
           });
       })
       .then(
-        // Made here: synced, and its parent (its entry), or a power cut can lose it and all that a
-        // commit wrote in it. A folder that was there is left alone (no sync to pay).
-        () => syncDir(abs).then(() => syncDir(up)),
+        () => {
+          made.push(abs);
+        },
         (err: NodeJS.ErrnoException) => {
           if (err.code !== 'EEXIST' || !nodeFs().statSync(abs, { throwIfNoEntry: false })?.isDirectory())
             throw storageErrorFrom(err, `creating ${dir}`);
@@ -53,6 +55,15 @@ export async function ensureDir(dir: string, mode = 0o755): Promise<void> {
       );
   };
   await make(path.resolve(dir));
+  if (made.length === 0) return; // A folder that was there is left alone (no sync to pay).
+  // Made here: synced, and each one's parent (its entry), or a power cut can lose it and all that a
+  // commit wrote in it. Each folder once: a folder made here is the parent of the next, and was
+  // synced twice when each level synced itself and its parent (a box's first `bpkg update` made
+  // var/ … lists: 10 syncs, 5 of them again, issue 20). After every mkdir and before returning, all
+  // at once: a sync makes durable what its folder holds by then, whatever the others' order, and
+  // nothing is written in these folders until they are all done.
+  const syncs = new Set([made[made.length - 1]!, ...made.map((m) => path.dirname(m))]);
+  await Promise.all([...syncs].map((d) => syncDir(d)));
 }
 
 /** fsync a directory so a rename inside it survives power loss. */
