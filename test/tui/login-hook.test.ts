@@ -27,12 +27,16 @@ interface Login {
   console: number;
   /** The login shell: dash as sh, or bash (an admin's on the box). */
   shell?: 'sh' | 'bash';
+  /** /etc/group's whole text, in place of the one made from `sudoers`. */
+  group?: string;
+  /** Shell options set before the hook runs (`set -eu`: a profile read before it may set them). */
+  options?: string;
 }
 
 /** strace(1), to count the processes the hook's own shell starts (not on every host). */
 const hasStrace = existsSync('/usr/bin/strace');
 
-function login(o: Login): { ran: string[]; status: number; forks: number } {
+function login(o: Login): { ran: string[]; status: number; forks: number; leaked: string[] } {
   const dir = mkdtempSync(path.join(tmpdir(), 'bp-login-hook-'));
   dirs.push(dir);
   const bin = path.join(dir, 'bin');
@@ -61,11 +65,12 @@ function login(o: Login): { ran: string[]; status: number; forks: number } {
   // the test's /etc/group.
   writeFileSync(
     path.join(dir, 'login.sh'),
-    `PATH=${bin}:/usr/bin:/bin SSH_TTY=/dev/pts/0 USER=admin . ${dir}/hook.sh\necho "shell $?" >> ${log}\n`,
+    `${o.options ? `set ${o.options}\n` : ''}PATH=${bin}:/usr/bin:/bin SSH_TTY=/dev/pts/0 USER=admin\n` +
+      `set > ${dir}/before\n. ${dir}/hook.sh\necho "shell $?" >> ${log}\nset > ${dir}/after\n`,
   );
   writeFileSync(
     path.join(dir, 'group'),
-    `root:x:0:\nsudoers:x:26:admin\nsudo:x:27:${o.sudoers}\nadmin:x:1000:\n`,
+    o.group ?? `root:x:0:\nsudoers:x:26:admin\nsudo:x:27:${o.sudoers}\nadmin:x:1000:\n`,
   );
   const trace = path.join(dir, 'trace');
   const strace = hasStrace ? `strace -f -qq -e trace=fork,vfork,clone,clone3 -o ${trace} ` : '';
@@ -86,7 +91,20 @@ function login(o: Login): { ran: string[]; status: number; forks: number } {
   const forks = calls.filter(
     (l) => l.split(' ')[0] === shellPid && /^\d+ +(v?fork|clone3?)\(/.test(l),
   ).length;
-  return { ran: readFileSync(log, 'utf8').trim().split('\n'), status, forks };
+  // The shell's variables the hook added or changed (read only when the login went on into the
+  // shell). bash changes `_` after every command itself, and its BASH_ARGC/ARGV for `.`; dash has
+  // `_` as a plain variable.
+  const vars = (file: string) =>
+    new Map(
+      existsSync(file)
+        ? [...readFileSync(file, 'utf8').matchAll(/^([A-Za-z_]\w*)=(.*)$/gm)].map((m) => [m[1]!, m[2]!])
+        : [],
+    );
+  const before = vars(path.join(dir, 'before'));
+  const leaked = [...vars(path.join(dir, 'after'))]
+    .filter(([n, v]) => before.get(n) !== v && !(o.shell === 'bash' && (n === '_' || n.startsWith('BASH_'))))
+    .map(([n, v]) => `${n}=${v}`);
+  return { ran: existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n') : [], status, forks, leaked };
 }
 
 const SUDO_CONSOLE =
@@ -131,6 +149,53 @@ describe.skipIf(!runnable)('the SSH login hook', () => {
     for (const sudoers of ['', 'adminx,xadmin', 'other']) {
       const { ran } = login({ sudoers, sudo: true, console: 0 });
       expect(ran).toEqual(['shell 0']);
+    }
+  });
+
+  // /etc/group as glibc reads it (id -Gn, which the hook read before b7413b1): a last line without
+  // its line break, blanks before a member.
+  it('the sudo group read as glibc reads it: a last line without a line break, ", " between members', () => {
+    for (const group of [
+      'root:x:0:\nsudo:x:27:admin',
+      'root:x:0:\nsudo:x:27:other, admin\n',
+      'sudo:x:27:other,\tadmin,x\n',
+    ])
+      for (const shell of ['sh', 'bash'] as const) {
+        const { ran } = login({ sudoers: '', group, sudo: true, console: 0, shell });
+        expect(ran, `${shell}: ${JSON.stringify(group)}`).toEqual([
+          expect.stringMatching(SUDO_CONSOLE),
+          'blueprint tui --login',
+          'as root',
+        ]);
+      }
+    // Not a member: a blank inside a name, another's name holding it.
+    for (const group of ['sudo:x:27:ad min\n', 'sudo:x:27:other admin\n', 'sudo:x:27: xadmin, adminx'])
+      expect(login({ sudoers: '', group, sudo: true, console: 0 }).ran).toEqual(['shell 0']);
+  });
+
+  it("leaves none of its variables in the admin's shell (sh and bash)", () => {
+    for (const shell of ['sh', 'bash'] as const) {
+      for (const o of [
+        { sudoers: 'admin', sudo: true, console: 10 },
+        { sudoers: 'admin', sudo: false, console: 10 },
+        { sudoers: 'other', sudo: true, console: 0 },
+      ]) {
+        const { ran, leaked } = login({ ...o, shell });
+        expect(ran.at(-1)).toBe('shell 0');
+        expect(leaked, `${shell} ${JSON.stringify(o)}`).toEqual([]);
+      }
+    }
+  });
+
+  it('under set -eu (a profile read before it may set them) the shell key still leads to the shell', () => {
+    for (const shell of ['sh', 'bash'] as const) {
+      for (const sudo of [true, false]) {
+        const { ran } = login({ sudoers: 'admin', sudo, console: 10, shell, options: '-eu' });
+        expect(
+          ran.filter((r) => r.startsWith('as ') || r.startsWith('shell')),
+          `${shell} sudo ${sudo}`,
+        ).toEqual([sudo ? 'as root' : 'as admin', 'shell 0']);
+      }
     }
   });
 });

@@ -138,17 +138,27 @@ ${out.output}
  * or any failure of the console continues into the normal shell, so an admin is never locked out.
  */
 export function loginHook(): string {
+  // Every expansion has a default and every command that may fail is tested: a profile read before
+  // this one may have set -u or -e, and a failed command must not end the login (test/tui/login-hook).
   return `# shellcheck shell=sh
-${HEADER}if [ -n "$SSH_TTY" ] && [ -z "$SSH_ORIGINAL_COMMAND" ] && [ -z "$BLUEPRINT_NO_CONSOLE" ] \\
+${HEADER}if [ -n "\${SSH_TTY:-}" ] && [ -z "\${SSH_ORIGINAL_COMMAND:-}" ] && [ -z "\${BLUEPRINT_NO_CONSOLE:-}" ] \\
   && [ -t 0 ] && [ -t 1 ] && command -v blueprint >/dev/null 2>&1; then
   # Admins only: setup lists them in the sudo group's line of /etc/group, read here by the shell
   # itself. Each program started here delays the console's first paint by 10-40 ms on a small box
-  # (issue 20; id -Gn was one): the usual path starts sudo and nothing else.
+  # (issue 20; id -Gn was one): the usual path starts sudo and nothing else. Read as glibc reads it:
+  # a last line without its line break counts, and blanks before a member are skipped.
   blueprint_admin=
   if [ -n "\${USER:-}" ] && [ -r /etc/group ]; then
-    while IFS=: read -r blueprint_group _ _ blueprint_members; do
+    while IFS=: read -r blueprint_group blueprint_x blueprint_x blueprint_members \\
+      || [ -n "$blueprint_group" ]; do
       if [ "$blueprint_group" = sudo ]; then
-        case ",$blueprint_members," in *",$USER,"*) blueprint_admin=1 ;; esac
+        blueprint_members=$blueprint_members,
+        while [ -n "$blueprint_members" ]; do
+          blueprint_x=\${blueprint_members%%,*}
+          blueprint_members=\${blueprint_members#*,}
+          blueprint_x=\${blueprint_x#"\${blueprint_x%%[![:space:]]*}"}
+          if [ "$blueprint_x" = "$USER" ]; then blueprint_admin=1; break; fi
+        done
         break
       fi
     done </etc/group
@@ -162,6 +172,7 @@ ${HEADER}if [ -n "$SSH_TTY" ] && [ -z "$SSH_ORIGINAL_COMMAND" ] && [ -z "$BLUEPR
     # what it cannot read. Its shell key ends it non-zero: the login goes on as the admin.
     BLUEPRINT_NO_CONSOLE=1
     export BLUEPRINT_NO_CONSOLE
+    blueprint_console=0
     if command -v sudo >/dev/null 2>&1; then
       # blueprint's path as command -v finds it, without the shell a command substitution starts
       # (~5 ms).
@@ -174,21 +185,20 @@ ${HEADER}if [ -n "$SSH_TTY" ] && [ -z "$SSH_ORIGINAL_COMMAND" ] && [ -z "$BLUEPR
           blueprint_exe=\${blueprint_dir:-.}/blueprint
         fi
       done
-      sudo -n --preserve-env=BLUEPRINT_ROOT,BLUEPRINT_NO_CONSOLE "$blueprint_exe" tui --login
-      blueprint_console=$?
+      sudo -n --preserve-env=BLUEPRINT_ROOT,BLUEPRINT_NO_CONSOLE "$blueprint_exe" tui --login \\
+        || blueprint_console=$?
       if [ "$blueprint_console" -eq 1 ] && ! sudo -n true 2>/dev/null; then
-        blueprint tui --login
-        blueprint_console=$?
+        blueprint_console=0
+        blueprint tui --login || blueprint_console=$?
       fi
     else
-      blueprint tui --login
-      blueprint_console=$?
+      blueprint tui --login || blueprint_console=$?
     fi
     if [ "$blueprint_console" -eq 0 ]; then exit 0; fi
     unset BLUEPRINT_NO_CONSOLE blueprint_console blueprint_exe blueprint_path blueprint_dir
     ;;
   esac
-  unset blueprint_admin blueprint_group blueprint_members
+  unset blueprint_admin blueprint_group blueprint_members blueprint_x
 fi
 `;
 }
