@@ -138,8 +138,9 @@ ${out.output}
  * or any failure of the console continues into the normal shell, so an admin is never locked out.
  */
 export function loginHook(): string {
-  // Every expansion has a default and every command that may fail is tested: a profile read before
-  // this one may have set -u or -e, and a failed command must not end the login (test/tui/login-hook).
+  // Each variable the hook does not set itself (but PATH) has a default, and each command that may
+  // fail is tested: a profile read before this one may have set -u or -e, and neither may end the
+  // login before the admin's shell (test/tui/login-hook).
   return `# shellcheck shell=sh
 ${HEADER}if [ -n "\${SSH_TTY:-}" ] && [ -z "\${SSH_ORIGINAL_COMMAND:-}" ] && [ -z "\${BLUEPRINT_NO_CONSOLE:-}" ] \\
   && [ -t 0 ] && [ -t 1 ] && command -v blueprint >/dev/null 2>&1; then
