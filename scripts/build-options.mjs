@@ -239,9 +239,7 @@ export function startOptions(root, outdir, register, found = new Map(), lazy = [
           `const t = Object.create(null);`,
           // An eager module: esbuild's export object, with __esModule as a CommonJS view has it.
           `const eager = (k, m) => { Object.defineProperty(m, '__esModule', { value: true }); t[k] = m; };`,
-          ...mods
-            .filter((m) => !lazySet.has(m))
-            .map((m) => `eager(${JSON.stringify(m)}, m${mods.indexOf(m)});`),
+          ...mods.flatMap((m, i) => (lazySet.has(m) ? [] : [`eager(${JSON.stringify(m)}, m${i});`])),
           // A lazy module is not named here: a path the table does not hold is read from the lazy
           // part's table (esbuild's init_x() and a CommonJS view, made afresh by each read there),
           // once, when first asked for, and kept. Named one by one, the ~70 lazy modules that

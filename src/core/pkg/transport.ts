@@ -37,25 +37,31 @@ const handles: Opener<FileHandle> = {
   fd: (h) => h.fd,
 };
 
+/**
+ * A folder repository's file, judged before it is opened (read-bounded's judgedOpen, on an O_PATH
+ * descriptor): only a regular file is opened for reading, O_NONBLOCK. A stick's folder repository
+ * may hold a device node under a package's name (an open /dev/watchdog arms the watchdog) or a FIFO
+ * (its writer would go on): neither is opened. Links are followed as the kernel follows them:
+ * joinUrl judged where they really lead.
+ */
+async function openFolderFile(base: string): Promise<{ handle: FileHandle; size: number }> {
+  const file = base.startsWith('file://') ? fileURLToPath(base) : base;
+  const r = await judgedOpen(file, { kernelLinks: true }, handles);
+  if (r.ok) return { handle: r.handle, size: r.stat.size };
+  if (r.why === 'open') {
+    if (r.error.code === 'ENOENT')
+      throw new NotFoundError(`${file} not found`, 'Check the repository path.', 'not-found-remote');
+    throw r.error;
+  }
+  throw notAFile(file);
+}
+
 const fileTransport: Transport = {
   async open(base) {
-    const file = base.startsWith('file://') ? fileURLToPath(base) : base;
-    // Judged before it is opened (read-bounded's judgedOpen, on an O_PATH descriptor): only a
-    // regular file is opened for reading, O_NONBLOCK. A stick's folder repository may hold a device
-    // node under a package's name (an open /dev/watchdog arms the watchdog) or a FIFO (its writer
-    // would go on): neither is opened. Links are followed as the kernel follows them: joinUrl
-    // judged where they really lead.
-    const r = await judgedOpen(file, { kernelLinks: true }, handles);
-    if (r.ok)
-      // 1 MiB reads: a 100 MB package in 100 reads and writes into the cache, not 1,600; through
-      // buffers used again where the reader releases them (install: read-pool.ts).
-      return { body: pooledFileStream(r.handle), length: r.stat.size };
-    if (r.why === 'open') {
-      if (r.error.code === 'ENOENT')
-        throw new NotFoundError(`${file} not found`, 'Check the repository path.', 'not-found-remote');
-      throw r.error;
-    }
-    throw notAFile(file);
+    const { handle, size } = await openFolderFile(base);
+    // 1 MiB reads: a 100 MB package in 100 reads and writes into the cache, not 1,600; through
+    // buffers used again where the reader releases them (install: read-pool.ts).
+    return { body: pooledFileStream(handle), length: size };
   },
 };
 
@@ -120,16 +126,9 @@ export async function openStream(url: string, signal?: AbortSignal): Promise<Ope
  * its end, as the stream: more than `max` bytes is refused however it grew.
  */
 async function fileBytes(url: string, max: number): Promise<Uint8Array> {
-  const file = url.startsWith('file://') ? fileURLToPath(url) : url;
-  const r = await judgedOpen(file, { kernelLinks: true }, handles);
-  if (!r.ok) {
-    if (r.why !== 'open') throw notAFile(file);
-    if (r.error.code === 'ENOENT')
-      throw new NotFoundError(`${file} not found`, 'Check the repository path.', 'not-found-remote');
-    throw r.error;
-  }
+  const { handle, size } = await openFolderFile(url);
   try {
-    let buf = Buffer.allocUnsafeSlow(Math.min(r.stat.size, max) + 1);
+    let buf = Buffer.allocUnsafeSlow(Math.min(size, max) + 1);
     let n = 0;
     for (;;) {
       if (n === buf.length) {
@@ -138,14 +137,14 @@ async function fileBytes(url: string, max: number): Promise<Uint8Array> {
         buf.copy(more, 0, 0, n);
         buf = more;
       }
-      const { bytesRead } = await r.handle.read(buf, n, buf.length - n, n);
+      const { bytesRead } = await handle.read(buf, n, buf.length - n, n);
       if (bytesRead === 0) break;
       n += bytesRead;
     }
     if (n > max) throw tooLarge(url, max);
     return buf.subarray(0, n);
   } finally {
-    await r.handle.close();
+    await handle.close();
   }
 }
 
@@ -163,12 +162,11 @@ const notAFile = (file: string) =>
     'The repository may be hostile or broken; a folder repository serves regular files only.',
   );
 
-const REMOTE = /^(https?|oci|s3):\/\//i;
-
 /** Reads a small remote file fully, refusing anything longer than `max` bytes (endless-data attack). */
 export async function fetchBytes(url: string, max: number, signal?: AbortSignal): Promise<Uint8Array> {
-  // A folder repository's (a plain path or file://): what transportFor would pick for it.
-  if (!REMOTE.test(url) && (await transportFor(url)) === fileTransport) return fileBytes(url, max);
+  // A folder repository's (a plain path or file://) read whole; any other through its transport's
+  // stream (transportFor makes each scheme's once: openStream below takes the same one).
+  if ((await transportFor(url)) === fileTransport) return fileBytes(url, max);
   const { body } = await openStream(url, signal);
   const parts: Buffer[] = [];
   let n = 0;
