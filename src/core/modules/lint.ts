@@ -1,4 +1,4 @@
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { lstat, readdir, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { NotFoundError, UsageError } from '../errors.js';
 import { sha256File } from '../pkg/transport.js';
@@ -29,14 +29,66 @@ const exists = (p: string) =>
     () => true,
     () => false,
   );
+/** Something is at the name, a link included (lstat). */
+const present = (p: string) =>
+  lstat(p).then(
+    () => true,
+    () => false,
+  );
 
-/** Regular files under `dir`, relative to `base`, sorted; symlinks are the archive checker's business. */
-async function filesUnder(dir: string, base: string): Promise<string[]> {
-  const entries = await readdir(dir, { recursive: true, withFileTypes: true }).catch(() => []);
-  return entries
-    .filter((e) => e.isFile())
-    .map((e) => path.relative(base, path.join(e.parentPath, e.name)).split(path.sep).join('/'))
-    .sort();
+/**
+ * The module's own file `rel` (manifest.json, the recipe), read as an untrusted file: the folder is
+ * its author's, and git carries links. Not through a link (one could lead to any file of the
+ * reviewer's, whose first characters a JSON error quotes), not a FIFO (or /dev/stdin) waited on,
+ * at most MAX_OWN_FILE. A finding for `field` when it cannot be read so; undefined when absent.
+ */
+async function readOwn(
+  dir: string,
+  rel: string,
+  field: string,
+): Promise<{ text: string } | { finding: Finding } | undefined> {
+  const r = await readBoundedFile(path.join(dir, rel), MAX_OWN_FILE);
+  if (r.ok) return { text: r.bytes.toString('utf8') };
+  if (r.why === 'open' && (r.error.code === 'ENOENT' || r.error.code === 'ENOTDIR')) return undefined;
+  const message =
+    r.why === 'open' && r.error.code === 'ELOOP'
+      ? `is a link: lint reads the module's own files only (a link may lead anywhere); put the file itself here`
+      : r.why === 'too-large' || r.why === 'grew'
+        ? `is larger than ${MAX_OWN_FILE / 1024 / 1024} MiB`
+        : r.why === 'open'
+          ? `cannot be read: ${r.error.code ?? r.error.message}`
+          : 'is not a regular file';
+  return { finding: { field, message } };
+}
+
+/** The most a module's manifest.json or image recipe may hold here (this repository's: a few KiB). */
+const MAX_OWN_FILE = 1024 * 1024;
+
+/**
+ * Regular files under `dir`, relative to `base`, sorted, walked without leaving the module: a
+ * link is not descended (Node's recursive readdir follows links to folders: a link to a folder of
+ * the reviewer's had its files listed and hashed into the report) but named in `errors`, as is
+ * anything else that is not a regular file or a folder: a package carries neither.
+ */
+async function filesUnder(dir: string, base: string, errors: Finding[]): Promise<string[]> {
+  const out: string[] = [];
+  const rel = (p: string) => path.relative(base, p).split(path.sep).join('/');
+  const walk = async (at: string) => {
+    for (const e of await readdir(at, { withFileTypes: true }).catch(() => [])) {
+      const full = path.join(at, e.name);
+      if (e.isDirectory()) await walk(full);
+      else if (e.isFile()) out.push(rel(full));
+      else
+        errors.push({
+          field: `payload/${rel(full)}`,
+          message: e.isSymbolicLink()
+            ? 'is a link: a package carries no links (boxes refuse the archive); put the file itself here'
+            : 'is not a regular file or a folder',
+        });
+    }
+  };
+  await walk(dir);
+  return out.sort();
 }
 
 /**
@@ -44,12 +96,14 @@ async function filesUnder(dir: string, base: string): Promise<string[]> {
  * stage), since boxes and CI may have no registry.
  */
 async function checkRecipe(dir: string, errors: Finding[], warnings: Finding[]): Promise<void> {
-  const found = (await exists(path.join(dir, 'Containerfile')))
+  const found = (await present(path.join(dir, 'Containerfile')))
     ? 'Containerfile'
-    : (await exists(path.join(dir, 'Dockerfile')))
+    : (await present(path.join(dir, 'Dockerfile')))
       ? 'Dockerfile'
       : undefined;
-  if (!found) {
+  const read = found && (await readOwn(dir, found, found));
+  if (read && 'finding' in read) return void errors.push(read.finding);
+  if (!found || !read) {
     errors.push({
       field: 'Containerfile',
       message: 'missing: a module with a service needs an image recipe (FROM scratch + COPY)',
@@ -57,7 +111,7 @@ async function checkRecipe(dir: string, errors: Finding[], warnings: Finding[]):
     return;
   }
   const stages = new Set<string>();
-  const lines = (await readFile(path.join(dir, found), 'utf8')).split('\n');
+  const lines = read.text.split('\n');
   lines.forEach((line, i) => {
     const m = /^\s*FROM\s+(?:--\S+\s+)*(\S+)(?:\s+AS\s+(\S+))?/i.exec(line);
     if (!m) return;
@@ -82,13 +136,22 @@ async function checkHashes(
   errors: Finding[],
 ): Promise<void> {
   const payload = path.join(dir, 'payload');
+  // payload/ itself a link: every path below it would be judged where it leads.
+  const top = await lstat(payload).catch(() => undefined);
+  if (top && !top.isDirectory()) {
+    errors.push({ field: 'payload', message: 'is not a folder (a link?): a package carries no links' });
+    return;
+  }
   for (const [rel, sha] of Object.entries(files)) {
     // Judged on disk, links resolved: the text of a path says nothing about where it leads.
     const found = resolveInside(payload, rel);
     const full = found.inside && found.exists ? found.path : undefined;
-    const actual = full && (await exists(full)) ? await sha256File(full) : undefined;
+    const regular = full !== undefined && (await stat(full).catch(() => undefined))?.isFile() === true;
+    const actual = full && regular ? await sha256File(full) : undefined;
     if (!found.inside)
       errors.push({ field: fieldPath(['files', rel]), message: `payload/${rel} leads outside payload/` });
+    else if (full && !regular)
+      errors.push({ field: fieldPath(['files', rel]), message: `payload/${rel} is not a regular file` });
     else if (!actual)
       errors.push({ field: fieldPath(['files', rel]), message: `payload/${rel} does not exist` });
     else if (actual !== sha)
@@ -98,14 +161,30 @@ async function checkHashes(
       });
   }
   const dirs = new Set(mountSources);
-  if (await exists(path.join(payload, 'models'))) dirs.add('models');
-  for (const source of dirs)
-    for (const rel of await filesUnder(path.join(payload, source), payload))
+  if (await present(path.join(payload, 'models'))) dirs.add('models');
+  const realPayload = top ? await realpath(payload) : payload;
+  for (const source of dirs) {
+    // The folder itself, by its own name: one reached through a link (to a folder of the
+    // reviewer's) is named, not listed.
+    const found = resolveInside(payload, source);
+    if (found.inside && found.exists && found.path !== path.join(realPayload, source)) {
+      errors.push({
+        field: `payload/${source}`,
+        message: 'is reached through a link: a package carries no links; put the folder itself here',
+      });
+      continue;
+    }
+    if (!found.inside) {
+      errors.push({ field: `payload/${source}`, message: 'is a link that leads outside payload/' });
+      continue;
+    }
+    for (const rel of await filesUnder(path.join(payload, source), payload, errors))
       if (!(rel in files))
         errors.push({
           field: fieldPath(['files', rel]),
           message: `missing: payload/${rel} is a model/data file but has no SHA-256; add "${rel}": "${await sha256File(path.join(payload, rel))}"`,
         });
+  }
 }
 
 /** A sibling's manifest.json is at most this long (this repository's largest is ~4 KiB). */
@@ -171,11 +250,16 @@ export async function lintModule(dir: string, opts: { known?: string[] } = {}): 
     warnings,
     loosened: extra.loosened ?? [],
   });
-  const text = await readFile(path.join(abs, 'manifest.json'), 'utf8').catch(() => undefined);
-  if (text === undefined) {
+  const own = await readOwn(abs, 'manifest.json', 'manifest.json');
+  if (own === undefined) {
     errors.push({ field: 'manifest.json', message: 'missing: a module folder needs manifest.json' });
     return report();
   }
+  if ('finding' in own) {
+    errors.push(own.finding);
+    return report();
+  }
+  const { text } = own;
   let raw: unknown;
   try {
     raw = JSON.parse(text);
