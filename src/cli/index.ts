@@ -22,7 +22,7 @@ import {
 import { topLevel } from './commands/index.js';
 import { quickPkg } from './commands/pkg-quick.js';
 import { type Context, createContext, type GlobalOptions } from './context.js';
-import { stdoutUsed, writeOut } from './out.js';
+import { newCommandLine, stdoutUsed, writeOut } from './out.js';
 
 const GLOBAL_HELP = `Global options (anywhere before \`--\`):
   --root DIR        Operate on DIR instead of / (like dpkg --root); env BLUEPRINT_ROOT
@@ -218,6 +218,7 @@ export async function runCli(argv: string[], argv0: string): Promise<number> {
   const asBpkg = /^bpkg(-arm64)?$/.test(path.basename(argv0));
   const prog = asBpkg ? 'bpkg' : 'blueprint';
   carryRoot(undefined);
+  newCommandLine();
   let split: Split;
   try {
     split = splitGlobals(argv, process.env);
@@ -226,6 +227,9 @@ export async function runCli(argv: string[], argv0: string): Promise<number> {
   }
   const { globals } = split;
   jsonRun = globals.json;
+  // With --json stdout holds one document (or a follower's one object a line): an error after the
+  // answer began goes to stderr only, the exit code saying it failed, never as a second document.
+  const jsonError = () => globals.json && !stdoutUsed();
   // `blueprint help [COMMAND...]` (and `bpkg help`), as git, podman and ollama take it: COMMAND... --help.
   const help = split.help || split.rest[0] === 'help';
   const rest = split.rest[0] === 'help' ? split.rest.slice(1) : split.rest;
@@ -266,7 +270,7 @@ export async function runCli(argv: string[], argv0: string): Promise<number> {
       process.exit(
         reportError(
           ctx,
-          globals.json,
+          jsonError(),
           new InterruptedError(
             `Interrupted by ${sig}`,
             ['It stopped part-way: run the command again.', ...said].join(' '),
@@ -329,8 +333,8 @@ export async function runCli(argv: string[], argv0: string): Promise<number> {
     return await dispatch(ctx, target, args, isGroup(target) ? `${prog} ${name}` : prog, help);
   } catch (err) {
     if (abort?.signal.aborted && !(err instanceof BlueprintError))
-      return reportError(ctx, globals.json, abort.signal.reason);
-    const code = reportError(ctx, globals.json, err, [prog, ...argv]);
+      return reportError(ctx, jsonError(), abort.signal.reason);
+    const code = reportError(ctx, jsonError(), err, [prog, ...argv]);
     // Stopped between its steps by SIGTERM (its own InterruptedError says where it stopped): 143.
     return code === ExitCode.interrupted && abort?.signal.reason?.exitCode === ExitCode.terminated
       ? ExitCode.terminated

@@ -76,6 +76,11 @@ export function stdoutStream(): NodeJS.WriteStream {
   return guardedStdout();
 }
 
+/** A new command line in this process (tests run several): nothing of its answer is written yet. */
+export function newCommandLine(): void {
+  used = false;
+}
+
 /** Whether the command has written to standard output (or taken its stream) yet. */
 export function stdoutUsed(): boolean {
   return used;

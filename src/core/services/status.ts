@@ -1,7 +1,7 @@
 import type { Writable } from 'node:stream';
 import { NotFoundError, type StorageError } from '../errors.js';
 import { planAppArmor } from './apparmor.js';
-import type { Engine } from './engine.js';
+import { type Engine, EngineError, START_ENGINE_HINT } from './engine.js';
 import { cgroupUsage, processView, ratingOf } from './inspect.js';
 import { checkHealth, inspectContainer, ownOrNone, planWith, type ServiceDeps } from './lifecycle.js';
 import { type ModuleInfo, readModuleInfo } from './module-info.js';
@@ -221,6 +221,18 @@ export async function writeLogs(
     opts.signal?.addEventListener('abort', stop, { once: true });
     docker.modem.demuxStream(stream, out, out);
     stream.on('end', resolve);
-    stream.on('error', (err) => (opts.signal?.aborted ? resolve() : reject(err)));
+    // The engine gone mid-follow (restarted, stopped): its error, not Node's bare "aborted".
+    stream.on('error', (err) =>
+      opts.signal?.aborted
+        ? resolve()
+        : reject(
+            new EngineError(
+              `The container engine closed the connection while following the logs of ${name}`,
+              'engine-down',
+              START_ENGINE_HINT,
+              { cause: err },
+            ),
+          ),
+    );
   });
 }
