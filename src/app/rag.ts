@@ -100,6 +100,14 @@ export interface RagOps {
   remove(id: string, opts?: RagTarget): Promise<{ id: string; chunks: number }>;
 }
 
+/**
+ * The most of an answer kept, in characters: a streamed answer comes as events, each bounded
+ * (module-api.ts MAX_EVENT) but not their sum, so a module that never stopped writing grew the
+ * admin's process without end. The longest answer `rag ask --max-tokens` allows (1,000,000 tokens,
+ * some 4 Mi characters) fits.
+ */
+export const MAX_ANSWER_CHARS = 16 * 1024 * 1024;
+
 const str = (v: unknown): v is string => typeof v === 'string';
 const num = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
 
@@ -274,6 +282,13 @@ export function ragOps(ctx: BoxContext): RagOps {
             const choice = (chunk.choices as Record<string, unknown>[] | undefined)?.[0];
             const delta = (choice?.delta as { content?: unknown } | undefined)?.content;
             if (str(delta) && delta) {
+              if (answer.length + delta.length > MAX_ANSWER_CHARS)
+                throw new ModuleApiError(
+                  client.name,
+                  200,
+                  `answered more than ${MAX_ANSWER_CHARS} characters; the rest was not read`,
+                  'module-bad-answer',
+                );
               answer += delta;
               opts.onText?.(delta);
             }
