@@ -16,7 +16,6 @@ import { tempDir } from '../helpers/pkg.js';
  */
 const root = tempDir('bp-rag-answer-bound-');
 let server: Server;
-let sent = 0;
 
 beforeAll(async () => {
   const socketDir = installedRag(root);
@@ -30,7 +29,6 @@ beforeAll(async () => {
       const more = () => {
         while (n < 384) {
           n++;
-          sent += piece.length;
           if (!res.write(event)) return void res.once('drain', more);
         }
         res.end('data: [DONE]\n\n');
@@ -47,7 +45,10 @@ afterAll(() => server?.close());
 
 it("a streamed answer is bounded: the module's endless text is refused, not kept", async () => {
   let shown = 0;
-  const asked = openBox(root).rag.ask('what?', { stream: true, onText: (t) => void (shown += t.length) });
+  const onText = (t: string) => {
+    shown += t.length;
+  };
+  const asked = openBox(root).rag.ask('what?', { stream: true, onText });
   // Caught whole: a failure must not print the 24 Mi characters it was given.
   const outcome = await asked.then(
     (a) => ({ resolved: a.answer.length }),
