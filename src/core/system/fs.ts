@@ -22,8 +22,16 @@ const fsp = () => nodeFs().promises;
  * file, or a dangling one, is refused (typed: a dangling one's stat is no raw ENOENT).
  */
 export async function ensureDir(dir: string, mode = 0o755): Promise<void> {
+  const target = path.resolve(dir);
   // The folders made here, top first.
   const made: string[] = [];
+  // When the folders made here are in their parents for good (or their sync failed): what another
+  // call that meets one of them waits for. Only this call's own syncs, so two calls that each made
+  // a folder on the other's path never wait for each other.
+  let settle = () => {};
+  const ownSynced = new Promise<void>((resolve) => {
+    settle = resolve;
+  });
   // One level at a time, not mkdir's recursive: Node's retries for ever, at 100 % CPU, where mkdir
   // answers ENOENT for a parent that exists (/proc: `--root /proc/x pkg install x` never ended).
   const make = async (abs: string): Promise<void> => {
@@ -47,6 +55,7 @@ export async function ensureDir(dir: string, mode = 0o755): Promise<void> {
       .then(
         () => {
           made.push(abs);
+          becomingDurable.set(abs, ownSynced);
         },
         (err: NodeJS.ErrnoException) => {
           if (err.code !== 'EEXIST' || !nodeFs().statSync(abs, { throwIfNoEntry: false })?.isDirectory())
@@ -54,7 +63,32 @@ export async function ensureDir(dir: string, mode = 0o755): Promise<void> {
         },
       );
   };
-  await make(path.resolve(dir));
+  try {
+    await make(target);
+    // Folders on the path that another call made and has not synced yet: this call's caller would
+    // write in a folder a power cut can still lose, so it waits for them as for its own.
+    const others = new Set<Promise<void>>();
+    for (let d = target; ; d = path.dirname(d)) {
+      const other = becomingDurable.get(d);
+      if (other && other !== ownSynced) others.add(other);
+      if (path.dirname(d) === d) break;
+    }
+    const mine = syncMade(made);
+    mine.then(settle, settle);
+    await Promise.all([mine, ...others]);
+  } finally {
+    settle();
+    for (const m of made) if (becomingDurable.get(m) === ownSynced) becomingDurable.delete(m);
+  }
+}
+
+/**
+ * Folders an ensureDir call made and is syncing into their parents, with when that ends (a sync
+ * that fails is that call's error; a waiter goes on). Empty whenever no call is under way.
+ */
+const becomingDurable = new Map<string, Promise<void>>();
+
+async function syncMade(made: string[]): Promise<void> {
   if (made.length === 0) return; // A folder that was there is left alone (no sync to pay).
   // Made here: synced, and each one's parent (its entry), or a power cut can lose it and all that a
   // commit wrote in it. Each folder once: a folder made here is the parent of the next, and was
