@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cpSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { lintModule } from '../../src/core/modules/lint.js';
@@ -66,6 +66,19 @@ describe("module lint reads the module's own files without following links out o
         expect.objectContaining({ field: 'payload/models/tiny', message: expect.stringMatching(/link/) }),
       ]),
     });
+  });
+
+  it('a link that stays inside payload/ is not an error (only one leading out is)', async () => {
+    const { dir } = module();
+    mkdirSync(path.join(dir, 'payload/models'), { recursive: true });
+    writeFileSync(path.join(dir, 'payload/models/real.bin'), 'weights');
+    symlinkSync('real.bin', path.join(dir, 'payload/models/alias.bin'));
+    const manifest = path.join(dir, 'manifest.json');
+    const m = JSON.parse(readFileSync(manifest, 'utf8'));
+    m.files = { 'models/real.bin': createHash('sha256').update('weights').digest('hex') };
+    writeFileSync(manifest, JSON.stringify(m));
+    const r = await settled(lintModule(dir));
+    expect(r).toMatchObject({ ok: true, errors: [] });
   });
 
   it('manifest.json a link to a file elsewhere: not read', async () => {

@@ -1,4 +1,4 @@
-import { lstat, readdir, realpath, stat } from 'node:fs/promises';
+import { lstat, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { NotFoundError, UsageError } from '../errors.js';
 import { sha256File } from '../pkg/transport.js';
@@ -65,10 +65,11 @@ async function readOwn(
 const MAX_OWN_FILE = 1024 * 1024;
 
 /**
- * Regular files under `dir`, relative to `base`, sorted, walked without leaving the module: a
- * link is not descended (Node's recursive readdir follows links to folders: a link to a folder of
- * the reviewer's had its files listed and hashed into the report) but named in `errors`, as is
- * anything else that is not a regular file or a folder: a package carries neither.
+ * Regular files under `dir`, relative to `base` (payload/), sorted, walked without leaving payload/:
+ * a link below `dir` is not descended (Node's recursive readdir can follow links to folders) and,
+ * when it leads outside payload/ (a folder of the reviewer's, whose files were listed and hashed
+ * into the report), named in `errors`, as is anything that is neither a file, a folder nor a link
+ * (a package carries no FIFO or device). A link that stays inside is passed over, as before.
  */
 async function filesUnder(dir: string, base: string, errors: Finding[]): Promise<string[]> {
   const out: string[] = [];
@@ -78,13 +79,10 @@ async function filesUnder(dir: string, base: string, errors: Finding[]): Promise
       const full = path.join(at, e.name);
       if (e.isDirectory()) await walk(full);
       else if (e.isFile()) out.push(rel(full));
-      else
-        errors.push({
-          field: `payload/${rel(full)}`,
-          message: e.isSymbolicLink()
-            ? 'is a link: a package carries no links (boxes refuse the archive); put the file itself here'
-            : 'is not a regular file or a folder',
-        });
+      else if (!e.isSymbolicLink())
+        errors.push({ field: `payload/${rel(full)}`, message: 'is not a regular file, a folder or a link' });
+      else if (!resolveInside(base, rel(full)).inside)
+        errors.push({ field: `payload/${rel(full)}`, message: 'is a link that leads outside payload/' });
     }
   };
   await walk(dir);
@@ -162,18 +160,10 @@ async function checkHashes(
   }
   const dirs = new Set(mountSources);
   if (await present(path.join(payload, 'models'))) dirs.add('models');
-  const realPayload = top ? await realpath(payload) : payload;
   for (const source of dirs) {
-    // The folder itself, by its own name: one reached through a link (to a folder of the
-    // reviewer's) is named, not listed.
+    // Judged where it leads: a link out of payload/ (to a folder of the reviewer's) is named, not
+    // listed; one inside is walked as before.
     const found = resolveInside(payload, source);
-    if (found.inside && found.exists && found.path !== path.join(realPayload, source)) {
-      errors.push({
-        field: `payload/${source}`,
-        message: 'is reached through a link: a package carries no links; put the folder itself here',
-      });
-      continue;
-    }
     if (!found.inside) {
       errors.push({ field: `payload/${source}`, message: 'is a link that leads outside payload/' });
       continue;
