@@ -28,7 +28,7 @@ describe('model list', () => {
     const r = await runCliHere(['--root', root, 'model', 'list']);
     expect(r.code, r.err).toBe(0);
     expect(r.out).toContain('No models installed.');
-    expect(r.out).toContain('blueprint model import FILE.gguf --name NAME');
+    expect(r.out).toContain(`blueprint --root ${root} model import FILE.gguf --name NAME`);
     const json = await runCliHere(['--root', root, '--json', 'model', 'list']);
     expect(json.code).toBe(0);
     expect(JSON.parse(json.out)).toEqual([]);

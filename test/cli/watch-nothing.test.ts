@@ -23,7 +23,7 @@ describe('service watch with no services installed', () => {
     expect(r.code, r.err).toBe(0);
     expect(r.out).toBe('');
     expect(r.err).toMatch(/No services are installed: nothing to watch yet/);
-    expect(r.err).toContain('bpkg install NAME');
+    expect(r.err).toContain(`bpkg --root ${root} install NAME`);
     expect(r.err).toContain('Ctrl-C');
     const json = await watchOnce(['--root', root, '--json']);
     expect(json.code).toBe(0);

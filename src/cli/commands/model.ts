@@ -2,6 +2,7 @@ import type { ImportProgress } from '../../app/index.js';
 import { NotFoundError, UsageError } from '../../app/index.js';
 import { showFingerprint } from '../../present/fingerprint.js';
 import { removedLine } from '../../present/packages.js';
+import { shownHint } from '../../present/root-in-hints.js';
 import { table } from '../../present/table.js';
 import { bytes } from '../../present/units.js';
 import { cliBox } from '../box.js';
@@ -147,7 +148,10 @@ Remove one with \`blueprint model rm NAME\`; the llm service serves the installe
             ['NAME', 'PACKAGE', 'VERSION', 'ORIGIN', 'INSTALLED'],
             ...models.map((m) => [m.name, m.package, m.version, m.origin, m.installed.slice(0, 10)]),
           ])
-        : 'No models installed. Import a GGUF: blueprint model import FILE.gguf --name NAME (or `bpkg install model-NAME` from a repository).',
+        : // The commands it names act on the box listed (--root): shownHint, as a hint's.
+          shownHint(
+            'No models installed. Import a GGUF: `blueprint model import FILE.gguf --name NAME` (or `bpkg install model-NAME` from a repository).',
+          ),
     );
   },
 };

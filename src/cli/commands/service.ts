@@ -1,5 +1,6 @@
 import { ExitCode, type StartResult, UsageError } from '../../app/index.js';
 import { escapeJson, escapeLine } from '../../present/escape.js';
+import { shownHint } from '../../present/root-in-hints.js';
 import { cliBox } from '../box.js';
 import {
   type CommandGroup,
@@ -89,7 +90,9 @@ Prints one line per event; with --json one JSON object per line. Ctrl-C or SIGTE
     ctx.info(
       names.length
         ? `Watching the installed services (${names.map(escapeLine).join(', ')}): one line per event. Ctrl-C stops.`
-        : 'No services are installed: nothing to watch yet. Install a module with `bpkg install NAME` (`bpkg search` lists them); it is watched from then on. Ctrl-C stops.',
+        : shownHint(
+            'No services are installed: nothing to watch yet. Install a module with `bpkg install NAME` (`bpkg search` lists them); it is watched from then on. Ctrl-C stops.',
+          ),
     );
     // Written as they come, past ctx.result: escaped here as it escapes. An error event quotes the
     // engine, which quotes the OCI runtime naming the module image's entrypoint (a package's text).
@@ -360,7 +363,7 @@ Example: blueprint service token llm`,
     }
     ctx.result(
       r,
-      `${r.token === undefined ? `token of ${r.name} removed` : `token of ${r.name} written to ${r.file}`}; it applies at the next start: ${restart}${made ? `\n${r.token}` : ''}`,
+      `${r.token === undefined ? `token of ${r.name} removed` : `token of ${r.name} written to ${r.file}`}; it applies at the next start: ${shownHint(`\`${restart}\``)}${made ? `\n${r.token}` : ''}`,
     );
   },
 };

@@ -1,0 +1,39 @@
+/**
+ * Plain messages (not `hint:` lines) of model and service commands that name a command to run:
+ * after `--root DIR` they named it without the --root, so pasting it acted on the live box, /.
+ * `model list` with none installed ('Import a GGUF: blueprint model import …', not even in
+ * backticks, and '`bpkg install model-NAME`'), `service watch` with none installed ('`bpkg install
+ * NAME`'), and `service token`'s 'it applies at the next start: blueprint service restart NAME'.
+ * Each now carries the --root typed, as bpkg's messages do (test/cli/pkg-message-root).
+ */
+import { describe, expect, it } from 'vitest';
+import { runCliHere } from '../helpers/cli-here.js';
+import { providerSpec, register, tokenRoot } from '../helpers/client-token-box.js';
+import { tempDir } from '../setup/temp-registry.js';
+
+describe('model and service messages carry the typed --root', () => {
+  it('model list with none installed', async () => {
+    const root = tempDir('bp-msg-root-model-');
+    const r = await runCliHere(['--root', root, 'model', 'list']);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toContain(`\`blueprint --root ${root} model import FILE.gguf --name NAME\``);
+    expect(r.out).toContain(`\`bpkg --root ${root} install model-NAME\``);
+  });
+
+  it('service watch with none installed', async () => {
+    const root = tempDir('bp-msg-root-watch-');
+    const stop = setTimeout(() => process.emit('SIGINT', 'SIGINT'), 300);
+    const r = await runCliHere(['--root', root, 'service', 'watch']).finally(() => clearTimeout(stop));
+    expect(r.code, r.err).toBe(0);
+    expect(r.err).toContain(`\`bpkg --root ${root} install NAME\``);
+    expect(r.err).toContain(`\`bpkg --root ${root} search\``);
+  });
+
+  it('service token: the restart it names', async () => {
+    const root = tokenRoot('bp-msg-root-token-');
+    await register(root, 'llm', providerSpec('llm'));
+    const r = await runCliHere(['--root', root, 'service', 'token', 'llm']);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toContain(`\`blueprint --root ${root} service restart llm\``);
+  });
+});
