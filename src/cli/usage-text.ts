@@ -114,14 +114,17 @@ export async function unknownCommand(
       cmd ? `Did you mean \`${cmd}\`?` : `Run \`${prog} --help\` to see the commands.`,
     );
   }
+  // `--rooot DIR`, `--jsno`: the global option meant, as parseError names a command's.
+  const near = word.startsWith('--') ? nearNames(word.slice(2).split('=')[0]!, GLOBAL_OPTIONS) : [];
+  const meantOption = near.length === 1 ? `Did you mean --${near[0]}? ` : '';
   return top
     ? new UsageError(
         `Unknown option: ${word}`,
-        `Run \`${prog} --help\` to see the global options and commands.`,
+        `${meantOption}Run \`${prog} --help\` to see the global options and commands.`,
       )
     : new UsageError(
         `Unknown option: ${word} (before the command of ${prog})`,
-        `Run \`${prog} --help\` to see the commands.`,
+        `${meantOption}Run \`${prog} --help\` to see the commands.`,
       );
 }
 
