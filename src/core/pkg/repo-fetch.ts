@@ -5,6 +5,7 @@ import { checkFreshness } from './freshness.js';
 import { headOf, type IndexHead, readHead, scannedHead, sha256Hex } from './index-cache.js';
 import { parseIndexFast } from './index-fast.js';
 import { type ScannedIndex, scanIndex } from './index-scan.js';
+import type { IndexStager, StagedIndex } from './index-stage.js';
 import type { RepoConfig } from './repo-config.js';
 import type { RepoTrust } from './repo-trust.js';
 import type { SignatureCheck } from './signature.js';
@@ -45,11 +46,13 @@ export interface Fetched {
   /** The bound keys, with a rotated key this URL's notice vouched for. */
   keys: string[];
   rotated?: string;
+  /** The bytes and signature on their way into the repository's folder (when not the kept bytes). */
+  staged?: StagedIndex;
 }
 
 /** One URL's index: signed by the repository's keys, naming it, fresh, not older than the last. */
 export async function fetchIndexFrom(
-  ctx: { paths: Layout; trust: RepoTrust; now: () => Date },
+  ctx: { paths: Layout; trust: RepoTrust; now: () => Date; stager?: IndexStager },
   repo: RepoConfig,
   url: string,
   boundKeys: string[],
@@ -61,10 +64,15 @@ export async function fetchIndexFrom(
   const rotated = await ctx.trust.acceptRotation(repo, url, keys, signal);
   const bytes = await fetchBytes(joinUrl(url, 'index.json'), MAX_INDEX_BYTES, signal);
   const what = `The index of repository ${repo.name}`;
-  // The index's own signature: index.json.asc, else the one a bucket keeps by the index's hash.
-  const verified = await ctx.trust.verifyServed(repo, url, 'index.json', keys, bytes, what, signal);
-  const { sig, check } = verified;
   const same = prevBytes ? Buffer.compare(prevBytes, Buffer.from(bytes)) === 0 : false;
+  // New bytes start on their way to the disk now, the thread pool writing and syncing them while
+  // this thread checks and judges them; renamed only once accepted (updateOne), else removed.
+  const staged = same ? undefined : ctx.stager?.stage(bytes);
+  // The index's own signature: index.json.asc, else the one a bucket keeps by the index's hash.
+  const verified = await ctx.trust.verifyServed(repo, url, 'index.json', keys, bytes, what, signal, (sig) =>
+    staged?.signature(sig),
+  );
+  const { sig, check } = verified;
   // The kept index's sealed head, when it was made from exactly the kept bytes (their SHA-256):
   // what judging the new index needs of the old one, without parsing the old one. The same
   // bytes verified again by the same signer need no parse at all: the head holds what they say.
@@ -112,5 +120,6 @@ export async function fetchIndexFrom(
     same: sameAsBaseline,
     keys,
     ...(rotated ? { rotated } : {}),
+    ...(staged ? { staged } : {}),
   };
 }

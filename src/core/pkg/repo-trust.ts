@@ -133,6 +133,8 @@ export class RepoTrust {
     bytes: Uint8Array,
     what: string,
     signal?: AbortSignal,
+    /** Each signature as it comes, before it is checked (the index's is written beside it meanwhile). */
+    got?: (sig: Uint8Array) => void,
   ): Promise<{ sig: Uint8Array; check: SignatureCheck; sha256?: string }> {
     let first: unknown;
     try {
@@ -145,6 +147,7 @@ export class RepoTrust {
           );
         throw err;
       });
+      got?.(sig);
       return { sig, ...(await this.verifyHashing(repo, keys, bytes, sig, what)) };
     } catch (err) {
       if (!(err instanceof VerificationError) || signal?.aborted) throw err;
@@ -158,6 +161,7 @@ export class RepoTrust {
     );
     if (signal?.aborted) throw signal.reason;
     if (!byHash) throw first;
+    got?.(byHash);
     const check = await this.verifyFor(repo, keys, bytes, byHash, what).catch(() => {
       throw first;
     });

@@ -1,15 +1,16 @@
-import { access, readFile, rm } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { BlueprintError, ConflictError, NotFoundError, UsageError, VerificationError } from '../errors.js';
 import { readKeptObject } from '../system/damaged-file.js';
 import { writeFileAtomic, writeJsonAtomic } from '../system/fs.js';
 import type { Layout } from '../system/paths.js';
-import { shellWord } from '../system/shell-word.js';
 import { showFingerprint } from './fingerprint-text.js';
 import type { RepoIndex } from './format.js';
 import { checkFreshness } from './freshness.js';
 import { cachesSealed, readVerified, sha256Hex, writeScanned, writeVerified } from './index-cache.js';
+import { IndexStager } from './index-stage.js';
 import type { Keyring } from './keyring.js';
+import { notBundleTop, pathThere } from './repo-add-checks.js';
 import {
   checkRepoNames,
   normalizeRepoUrl,
@@ -250,6 +251,9 @@ export class Repositories {
   async updateOne(repo: RepoConfig, signal?: AbortSignal): Promise<UpdateOutcome> {
     const dir = path.join(this.paths.listsDir, repo.name);
     const urls = urlsOf(repo);
+    // Each URL's new index written beside the kept one while it is judged; what is not committed
+    // (a refused index, a mirror's older one) is removed before this returns.
+    const stager = new IndexStager(dir);
     try {
       const binding = await this.trust.bindingFor(repo);
       // The last accepted index is the rollback baseline only if it is this repository's own:
@@ -262,7 +266,7 @@ export class Repositories {
       let best: (Fetched & { url: string }) | undefined;
       let firstError: unknown;
       const failures: NonNullable<UpdateOutcome['errors']> = [];
-      const ctx = { paths: this.paths, trust: this.trust, now: this.now };
+      const ctx = { paths: this.paths, trust: this.trust, now: this.now, stager };
       for (const url of urls) {
         const deadline = AbortSignal.timeout(this.mirrorDeadlineMs);
         const s = signal ? AbortSignal.any([signal, deadline]) : deadline;
@@ -293,8 +297,10 @@ export class Repositories {
           errors: failures,
         };
       }
-      const { bytes, sig, check, head, index, asParsed, scanned, same, keys, rotated } = best;
-      if (!same) {
+      const { bytes, sig, check, head, index, asParsed, scanned, same, keys, rotated, staged } = best;
+      // The signature first (StagedIndex.commit); not staged: the kept bytes, baseline not its own.
+      if (!same && staged) await staged.commit();
+      else if (!same) {
         await writeFileAtomic(path.join(dir, 'index.json.asc'), sig);
         await writeFileAtomic(path.join(dir, 'index.json'), bytes);
       }
@@ -316,19 +322,22 @@ export class Repositories {
           again.value ? bytes : undefined,
         );
       }
-      await writeJsonAtomic(path.join(dir, 'meta.json'), {
-        name: repo.name,
-        url: best.url,
-        signer: check.signer,
-        fetched: this.now().toISOString(),
-      });
-      // Bindings learnt from this update: the only trusted key, a vouched-for rotated key, the name.
-      if (
+      // meta.json and the bindings learnt (the only trusted key, a rotated key, the name) at once:
+      // the pair and caches are committed, a crash keeping either alone is healed by the next
+      // update (meta.json is rewritten each time; a signer not bound or not the kept index's is refused).
+      const learnt =
         keys.length !== (repo.keys?.length ?? 0) ||
         !keys.every((k) => repo.keys?.includes(k)) ||
-        repo.repository === undefined
-      )
-        await this.save({ ...repo, keys, repository: head.repository });
+        repo.repository === undefined;
+      await settled([
+        writeJsonAtomic(path.join(dir, 'meta.json'), {
+          name: repo.name,
+          url: best.url,
+          signer: check.signer,
+          fetched: this.now().toISOString(),
+        }),
+        learnt ? this.save({ ...repo, keys, repository: head.repository }) : undefined,
+      ]);
       return {
         repo: repo.name,
         ok: true,
@@ -343,8 +352,15 @@ export class Repositories {
     } catch (err) {
       if (signal?.aborted) throw err;
       return { repo: repo.name, ok: false, changed: false, error: asBlueprintError(err).toJSON() };
+    } finally {
+      await stager.finish();
     }
   }
+}
+
+/** All of `writes` over, then the first failure thrown (none left in flight after a failure). */
+async function settled(writes: (Promise<void> | undefined)[]): Promise<void> {
+  for (const r of await Promise.allSettled(writes)) if (r.status === 'rejected') throw r.reason;
 }
 
 function asBlueprintError(err: unknown): BlueprintError {
@@ -356,44 +372,5 @@ function timedOut(url: string): BlueprintError {
     `${url} did not serve its index in time`,
     'mirror-timeout',
     'The mirror is down or stalling; other mirrors were tried.',
-  );
-}
-
-/**
- * `bpkg repo add usb /media/stick`: the folder `bpkg bundle` wrote, whose repository is a folder in
- * it (stick/main). Taken, it failed only at update ('STICK/index.json not found', 'Check the
- * repository path'). A folder (a path, or file://) with no index.json of its own but a folder in it
- * that has one is refused, naming the folder to add.
- */
-async function notBundleTop(name: string, url: string, keys: string[] | undefined): Promise<void> {
-  const { repositoryBelowTop } = await import('./bundle-folder.js');
-  const inner = await repositoryBelowTop(url);
-  if (!inner) return;
-  throw new UsageError(
-    `${url} holds its repository in ${inner}, not at its top (as \`bpkg bundle\` writes it)`,
-    `Add that folder: \`bpkg repo add ${shellWord(name)} ${shellWord(inner)}${(keys ?? []).map((k) => ` --key ${shellWord(k)}`).join('')}\``,
-  );
-}
-
-/**
- * A repository given as a path (no scheme) must be there: `example.org/blueprint`, a host typed
- * without https://, was taken for a folder beside the working directory and failed only at update.
- */
-async function pathThere(url: string): Promise<void> {
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(url)) return;
-  const dir = path.resolve(url);
-  if (
-    await access(dir).then(
-      () => true,
-      () => false,
-    )
-  )
-    return;
-  throw new NotFoundError(
-    `${dir} does not exist`,
-    // A path from / or ./ is a folder: no host was typed without its scheme.
-    /^\.{0,2}\//.test(url)
-      ? 'A repository given as a path is a folder that is there: check the path (is the stick mounted?).'
-      : `A repository is a folder that is there (is the stick mounted?) or a URL with its scheme: https://${url}, s3://…, oci://…`,
   );
 }
