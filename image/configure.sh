@@ -20,6 +20,13 @@ systemctl mask debug-shell.service ctrl-alt-del.target
 # No default passwords: root is locked, and the only login is the admin the wizard creates (key only).
 passwd -l root
 chmod 0700 /root
+# Root's own configuration root's only (Lynis FILE-7524): sshd's (the policy is in sshd_config.d) and
+# cron's tables; nothing secret is in them, but no other user needs to read when and what root runs.
+chmod 0600 /etc/ssh/sshd_config
+for d in /etc/cron.d /etc/cron.daily /etc/cron.hourly /etc/cron.weekly /etc/cron.monthly /etc/cron.yearly; do
+  if [ -d "$d" ]; then chmod 0700 "$d"; fi
+done
+if [ -f /etc/crontab ]; then chmod 0600 /etc/crontab; fi
 
 # Users' files private to their group by default; password ageing and hashing for any password set.
 sed -i -E \

@@ -1,7 +1,7 @@
 // Each secure default of the image, checked against the root filesystem that build-image.sh made.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -249,6 +249,23 @@ describe('accounts, mounts, core dumps', () => {
     expect(readRoot('etc/login.defs')).toMatch(/^UMASK\s+027$/m);
     const limits = inRoot('/bin/sh', ['-c', 'cat /etc/security/limits.conf /etc/security/limits.d/*.conf']);
     expect(limits).toMatch(/^\*\s+hard\s+core\s+0$/m);
+  });
+
+  it("keeps root's own files root's only: /root, sshd's configuration, cron's tables (Lynis FILE-7524)", () => {
+    // Nothing secret is in them (the SSH policy is in sshd_config.d), but another user reading when
+    // and what root runs, or sshd's settings, learns what to attack; Lynis asks for these modes.
+    const want: Record<string, number> = { root: 0o700, 'etc/ssh/sshd_config': 0o600, 'etc/crontab': 0o600 };
+    for (const d of ['cron.d', 'cron.daily', 'cron.hourly', 'cron.weekly', 'cron.monthly', 'cron.yearly'])
+      want[`etc/${d}`] = 0o700;
+    const present = Object.keys(want).filter((rel) => existsInRoot(rel));
+    expect(present).toEqual(
+      expect.arrayContaining(['root', 'etc/ssh/sshd_config', 'etc/cron.d', 'etc/cron.daily']),
+    );
+    const octal = (mode: number) => (mode & 0o777).toString(8);
+    const modes = Object.fromEntries(
+      present.map((rel) => [rel, octal(statSync(path.join(rootfs, rel)).mode)]),
+    );
+    expect(modes).toEqual(Object.fromEntries(present.map((rel) => [rel, octal(want[rel]!)])));
   });
 });
 
