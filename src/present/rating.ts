@@ -1,4 +1,5 @@
 import type { Rating, RatingItem } from '../app/index.js';
+import { showFingerprint } from './fingerprint.js';
 
 /**
  * The security rating in words (core gives codes and data: src/core/services/rating.ts). Shared by
@@ -40,7 +41,7 @@ export function reasonText(item: RatingItem): string {
     case 'signed':
       return item.data?.signer === 'at-build'
         ? 'will be signed by `blueprint repo build` (unsigned packages are never installed)'
-        : `package signed by ${d(item, 'signer')}`;
+        : `package signed by ${showFingerprint(d(item, 'signer'))}`;
     case 'unsigned':
       return 'no signed package recorded for this version';
     case 'no-capabilities':

@@ -1,6 +1,7 @@
 /** Human text for `blueprint system status|update|rollback` (A/B system updates, issue 21). */
 import type { InstallResult, SlotStatus, SystemReport, SystemStatus } from '../app/index.js';
 import { escapeLine } from './escape.js';
+import { showFingerprint } from './fingerprint.js';
 import { shownHint } from './root-in-hints.js';
 
 const show = (v: string | null | undefined): string => (v ? escapeLine(v) : '-');
@@ -36,7 +37,7 @@ export function formatInstall(r: InstallResult & { package?: { repo: string; sig
   return [
     ...(r.package
       ? [
-          `From repository ${escapeLine(r.package.repo)}: package signed by ${escapeLine(r.package.signer)}; bundle verified by RAUC.`,
+          `From repository ${escapeLine(r.package.repo)}: package signed by ${escapeLine(showFingerprint(r.package.signer))}; bundle verified by RAUC.`,
         ]
       : []),
     `Installed ${show(r.bundle.compatible)} ${show(r.bundle.version)} into slot ${show(r.slot.bootname)}${r.forced ? ' (forced)' : ''}; running ${show(r.from)}.`,
