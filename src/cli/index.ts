@@ -254,17 +254,14 @@ export async function runCli(argv: string[], argv0: string): Promise<number> {
     return abort;
   };
   const onSignal = (sig: NodeJS.Signals) => {
-    const code = sig === 'SIGTERM' ? ExitCode.terminated : ExitCode.interrupted;
     // Before exiting: the tools it runs (build.sh, podman build) are ended with their process
     // groups, which a SIGTERM to blueprint alone never reaches, and its temporary files removed.
-    if (abort?.signal.aborted) {
-      endNow();
-      process.exit(code);
-    }
     // A command that never took its signal (repo build, repo publish) does not stop between its
     // steps: aborting would change nothing and it would run on to the end. It ends now, as the
-    // default SIGINT would, saying so.
-    if (!abort) {
+    // default SIGINT would, saying so. So does a second signal while the first is being honoured
+    // (Ctrl-C pressed again during a long step): silence would leave the admin guessing whether
+    // anything happened.
+    if (!abort || abort.signal.aborted) {
       // What the undone steps said: the image a build made removed, or the command that removes it.
       const said = endNow();
       process.exit(

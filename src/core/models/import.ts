@@ -16,6 +16,7 @@ import {
   openUntrusted,
   SPACE_RESERVE,
 } from '../system/copy-hashed.js';
+import { trackTemp } from '../system/exit-cleanup.js';
 import { ensureDir } from '../system/fs.js';
 import { alive } from '../system/lock.js';
 import { notYetThere, removeWhileEmpty } from '../system/made-folders.js';
@@ -89,12 +90,21 @@ async function pruneStale(paths: Layout): Promise<void> {
 }
 
 /**
+ * Each live import's work folder, known to exit-cleanup.ts: a second Ctrl-C or SIGTERM ends the
+ * process at once, before `discardImport` runs, and the folder holds the model twice (its copy and
+ * its package); left, it would fill the disk until the next import.
+ */
+const tracked = new Map<string, () => void>();
+
+/**
  * Removes an import's work folder; with `made` (after a failure) also the folders it made on the
  * way there, deepest first, while they are empty: a refused import leaves nothing on disk. The
  * first one that is not empty (another import's, another command's) ends it.
  */
 export async function discardImport(work: string, made: readonly string[] = []): Promise<void> {
   await rm(work, { recursive: true, force: true });
+  tracked.get(work)?.();
+  tracked.delete(work);
   await removeWhileEmpty(made);
 }
 
@@ -202,6 +212,7 @@ export async function buildModelPackage(
       await ensureDir(workBase(paths));
       await mkdir(work, { mode: 0o700 });
     });
+    tracked.set(work, trackTemp(work));
     // Recursive, and fine: inside `work`, made just above by this import (0700, ours); no /proc or
     // another's link can be on the way below it.
     await mkdir(folder, { recursive: true });

@@ -1,0 +1,45 @@
+import { copyFileSync, existsSync, readdirSync, truncateSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { run, tempDir } from '../helpers/pkg.js';
+import { started } from '../helpers/signalled-build.js';
+import { until } from '../helpers/until.js';
+import { F32 } from './helpers.js';
+
+// `blueprint model import` of a large GGUF ended part-way, as an impatient admin does: Ctrl-C, and
+// Ctrl-C again while the first is still being honoured (or systemd's SIGTERM, then its SIGKILL is
+// another matter: a killed import's folder goes at the next import). The work folder holds the
+// copy of the model and its package (twice the model's size): it must not stay behind.
+const work = tempDir('bp-model-interrupted-');
+const big = path.join(work, 'big.gguf');
+copyFileSync(F32, big);
+// Bytes past the tensors: read and packaged like any, and slow enough to be interrupted.
+truncateSync(big, 200 * 1024 * 1024);
+
+const importDir = (root: string) => path.join(root, 'var/cache/blueprint/model-import');
+const left = (root: string) => (existsSync(importDir(root)) ? readdirSync(importDir(root)) : []);
+
+describe('model import interrupted twice', () => {
+  for (const [phase, sig] of [
+    ['packaging', 'SIGINT'],
+    ['installing', 'SIGINT'],
+    ['installing', 'SIGTERM'],
+  ] as const)
+    it(`a second ${sig} while ${phase} leaves no work folder and says it was interrupted`, async () => {
+      const root = path.join(tempDir('bp-model-int-root-'), 'box');
+      const b = started(['--root', root, 'model', 'import', big, '--name', 'big', '--yes'], process.env);
+      await until(`the import is ${phase}`, () => b.err.includes(phase) || b.exited, 60_000);
+      expect(b.exited, b.err).toBe(false);
+      b.child.kill(sig);
+      await new Promise((r) => setTimeout(r, 30));
+      if (!b.exited) b.child.kill(sig);
+      const code = await b.closed;
+      expect(code).toBe(sig === 'SIGINT' ? 130 : 143);
+      expect(b.err).toMatch(new RegExp(`Interrupted by ${sig}`));
+      expect(left(root)).toEqual([]);
+      // Run again, it imports.
+      const again = await run(['--root', root, 'model', 'import', big, '--name', 'big', '--yes']);
+      expect(again.code, again.stderr).toBe(0);
+      expect(left(root)).toEqual([]);
+    }, 120_000);
+});
