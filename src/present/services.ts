@@ -153,7 +153,7 @@ export function moduleInfoText(info: ServiceStatus['info'] | undefined, short = 
  */
 export function statusTable(rows: ServiceStatus[], damaged: DamagedService[] = []): string {
   if (rows.length === 0 && damaged.length === 0)
-    return 'No services installed. Install a module with `bpkg install NAME`.';
+    return shownHint('No services installed. Install a module with `bpkg install NAME`.');
   const served = rows
     .map((r) => [r.name, moduleInfoText(r.info)] as const)
     .filter(([, text]) => text !== '')

@@ -15,7 +15,7 @@ describe('an empty version or search word', () => {
     const r = await bpkg(root, ['--yes', 'install', 'good@']);
     expect(r.code, r.stdout + r.stderr).toBe(2);
     expect(r.stderr).toContain('good@ names no version');
-    expect(r.stderr).toContain('bpkg install good@VERSION');
+    expect(r.stderr).toContain(`bpkg --root ${root} install good@VERSION`);
     const list = await bpkg(root, ['--json', 'list']);
     expect(JSON.parse(list.stdout)).toEqual([]);
     // The plain name and an exact version still install.

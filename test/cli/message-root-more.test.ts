@@ -4,7 +4,10 @@
  * `model list` with none installed ('Import a GGUF: blueprint model import …', not even in
  * backticks, and '`bpkg install model-NAME`'), `service watch` with none installed ('`bpkg install
  * NAME`'), and `service token`'s 'it applies at the next start: blueprint service restart NAME'.
- * Each now carries the --root typed, as bpkg's messages do (test/cli/pkg-message-root).
+ * Each now carries the --root typed, as bpkg's messages do (test/cli/pkg-message-root). So do
+ * `service list` with none installed ('Install a module with `bpkg install NAME`') and the hints
+ * of `bpkg install hello@>>1` and `hello@` ('Give a version (bpkg install hello@1.2.3) …; bpkg info
+ * hello lists the versions.': not even in backticks).
  */
 import { describe, expect, it } from 'vitest';
 import { runCliHere } from '../helpers/cli-here.js';
@@ -35,5 +38,22 @@ describe('model and service messages carry the typed --root', () => {
     const r = await runCliHere(['--root', root, 'service', 'token', 'llm']);
     expect(r.code, r.err).toBe(0);
     expect(r.out).toContain(`\`blueprint --root ${root} service restart llm\``);
+  });
+});
+
+describe('service list and install NAME@VERSION hints carry the typed --root', () => {
+  it('service list with none installed', async () => {
+    const root = tempDir('bp-msg-root-list-');
+    const r = await runCliHere(['--root', root, 'service', 'list']);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toContain(`\`bpkg --root ${root} install NAME\``);
+  });
+
+  it.each([['hello@>>1'], ['hello@']])('install %s', async (spec) => {
+    const root = tempDir('bp-msg-root-range-');
+    const r = await runCliHere(['--root', root, 'pkg', 'install', spec]);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(new RegExp(`hint: .*\`bpkg --root ${root} install hello@`));
+    expect(r.err).toContain(`\`bpkg --root ${root} info hello\``);
   });
 });

@@ -37,7 +37,9 @@ describe('bpkg install NAME@VERSION the indexes do not have', () => {
       expect(r.stderr, typed).toContain(
         `error: ${typed.slice('hello@'.length)} is not a version or version range`,
       );
-      expect(r.stderr, typed).toContain('hint: Give a version (bpkg install hello@1.2.3) or a range');
+      expect(r.stderr, typed).toContain(
+        `hint: Give a version (\`bpkg --root ${root} install hello@1.2.3\`) or a range`,
+      );
       expect(JSON.parse((await bpkg(root, ['--json', '--yes', 'install', typed])).stdout).error.code).toBe(
         'usage',
       );

@@ -24,7 +24,7 @@ export function parseRequest(spec: string): Request {
     const name = spec.slice(0, at);
     throw new UsageError(
       `${spec} names no version`,
-      `Give one (bpkg install ${name}@VERSION; bpkg info ${name} lists them), or none for the newest (bpkg install ${name}).`,
+      `Give one (\`bpkg install ${name}@VERSION\`; \`bpkg info ${name}\` lists them), or none for the newest (\`bpkg install ${name}\`).`,
     );
   }
   if (at <= 0) return { name: spec };
@@ -34,7 +34,7 @@ export function parseRequest(spec: string): Request {
   if (validRange(version) === null)
     throw new UsageError(
       `${version} is not a version or version range`,
-      `Give a version (bpkg install ${name}@1.2.3) or a range (${name}@1.2, '${name}@>=1.2.0 <2'); bpkg info ${name} lists the versions.`,
+      `Give a version (\`bpkg install ${name}@1.2.3\`) or a range (${name}@1.2, '${name}@>=1.2.0 <2'); \`bpkg info ${name}\` lists the versions.`,
     );
   return { name, version };
 }
