@@ -243,7 +243,7 @@ export function packageOps(ctx: BoxContext): PackageOps {
     },
     async install(specs, opts = {}) {
       if (specs.length === 0)
-        throw new UsageError('Name at least one package', 'Example: bpkg install embeddings');
+        throw new UsageError('Name at least one package', 'Example: `bpkg install embeddings`');
       noEmptyName(specs, 'install');
       if (!opts.typed) namesOnly(specs);
       const m = await pm(opts);
@@ -276,7 +276,7 @@ export function packageOps(ctx: BoxContext): PackageOps {
     },
     async remove(names, opts = {}) {
       if (names.length === 0)
-        throw new UsageError('Name at least one package', 'Example: bpkg remove embeddings');
+        throw new UsageError('Name at least one package', 'Example: `bpkg remove embeddings`');
       noEmptyName(names, 'remove');
       const left = new Map<string, { image: string; remove: string }>();
       const m = await ctx.manager({ ...opts, imageLeft: ({ name, ...l }) => left.set(name, l) });

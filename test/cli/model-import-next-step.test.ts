@@ -27,8 +27,8 @@ describe('model import: the next step it names', () => {
     const r = await runCliHere(['--root', root, '--yes', 'model', 'import', Q8, '--name', 'tiny']);
     expect(r.code, r.err).toBe(0);
     expect(r.out).not.toContain('service restart llm');
-    expect(r.out).toContain('bpkg install llm');
-    expect(r.out).toContain('blueprint service start llm');
+    expect(r.out).toContain(`bpkg --root ${root} install llm`);
+    expect(r.out).toContain(`blueprint --root ${root} service start llm`);
   });
 
   it.skipIf(!existsSync('/run/podman/podman.sock'))(
@@ -45,8 +45,8 @@ describe('model import: the next step it names', () => {
         const r = await runCliHere(['--root', root, '--yes', 'model', 'import', Q8, '--name', 'tiny']);
         expect(r.code, r.err).toBe(0);
         expect(r.out).not.toContain('service restart llm');
-        expect(r.out).not.toContain('bpkg install llm');
-        expect(r.out).toContain('Serve it: blueprint service start llm');
+        expect(r.out).not.toContain('install llm');
+        expect(r.out).toContain(`Serve it: \`blueprint --root ${root} service start llm\``);
       } finally {
         await bpkg(root, ['--yes', 'remove', 'llm'], env);
       }

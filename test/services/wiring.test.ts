@@ -193,7 +193,7 @@ describe('module wiring (real engine)', () => {
     });
     await expect(startService(deps(), lone)).rejects.toMatchObject({
       code: 'uses-missing',
-      hint: 'Install it: bpkg install bpt-not-installed',
+      hint: 'Install it: `bpkg install bpt-not-installed`',
     });
     for (const n of [x, y, lone]) expect(await inspectContainer(box.engine, n, box.root)).toBeUndefined();
   }, 120_000);

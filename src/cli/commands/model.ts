@@ -52,7 +52,7 @@ async function serveLine(ctx: Context, pkg: string): Promise<string> {
   const why = '(the llm module serves the installed model packages)';
   const box = cliBox(ctx);
   if (!(await box.packages.list()).some((p) => p.name === 'llm'))
-    return `Serve it: bpkg install llm, then blueprint service start llm ${why}.`;
+    return shownHint(`Serve it: \`bpkg install llm\`, then \`blueprint service start llm\` ${why}.`);
   // An llm package made with its model inside (the demo's) mounts no model-* package: a restart
   // would serve its own model again.
   const llm = (await box.services.registrations()).find((r) => r.name === 'llm');
@@ -62,7 +62,9 @@ async function serveLine(ctx: Context, pkg: string): Promise<string> {
     (s) => s.state,
     () => 'running',
   );
-  return `Serve it: blueprint service ${state === 'running' ? 'restart' : 'start'} llm ${why}.`;
+  return shownHint(
+    `Serve it: \`blueprint service ${state === 'running' ? 'restart' : 'start'} llm\` ${why}.`,
+  );
 }
 
 const importCommand: CommandSpec = {

@@ -105,7 +105,7 @@ export async function planUses(root: string, reg: LoadedRegistration): Promise<U
     if (!p)
       throw new NotFoundError(
         `${reg.name} uses ${name}, which is not installed`,
-        `Install it: bpkg install ${name}`,
+        `Install it: \`bpkg install ${name}\``,
         'uses-missing',
       );
     if (!meets(p.version, comparators))
