@@ -125,7 +125,7 @@ export function resolve(
       throw new ConflictError(
         `${name} comes from ${pin === '' ? 'an unknown repository' : pin === 'file' ? 'a local file' : `repository ${pin}`}, which offers no version satisfying ${ranges.join(', ')}${by ? ` (needed by ${by})` : ''}; ${elsewhere.join(', ')} ${elsewhere.length > 1 ? 'offer' : 'offers'} ${fitting.map((c) => `${c.entry.version} (${c.repo})`).join(', ')}`,
         'origin-pinned',
-        `A package is only upgraded from the repository it came from. To take it from another on purpose: bpkg install ${name} --from ${elsewhere[0]}`,
+        `A package is only upgraded from the repository it came from. To take it from another on purpose: \`bpkg install ${name} --from ${elsewhere[0]}\``,
       );
     }
     if (!best) {
