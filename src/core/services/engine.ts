@@ -24,12 +24,15 @@ export const START_ENGINE_HINT = `${START_ENGINE_FIX}; \`blueprint doctor\` chec
 
 /**
  * What to do when nothing answers at the socket: starting Podman does not help a user whose
- * CONTAINER_HOST or DOCKER_HOST points elsewhere (a rootless socket of another session, a typo).
+ * CONTAINER_HOST or DOCKER_HOST points elsewhere (a rootless socket of another session, a typo),
+ * nor one whose config.json's engine.socket does (podman.socket serves the default socket only).
  */
 export function engineDownFix(socket: string, source?: SocketChoice['source']): string {
-  return source === 'CONTAINER_HOST' || source === 'DOCKER_HOST'
-    ? `${source}=unix://${socket} sends blueprint there: start the engine it names, or \`unset ${source}\` to use ${DEFAULT_SOCKET}`
-    : START_ENGINE_FIX;
+  if (source === 'CONTAINER_HOST' || source === 'DOCKER_HOST')
+    return `${source}=unix://${socket} sends blueprint there: start the engine it names, or \`unset ${source}\` to use ${DEFAULT_SOCKET}`;
+  if (source === 'config' && socket !== DEFAULT_SOCKET)
+    return `engine.socket in etc/blueprint/config.json sends blueprint to ${socket}: start the engine there, or remove engine.socket to use ${DEFAULT_SOCKET}`;
+  return START_ENGINE_FIX;
 }
 
 export interface SocketChoice {
