@@ -7,6 +7,7 @@ import type { Layout } from '../system/paths.js';
 import { type Database, fileListPath, saveDatabase } from './db.js';
 import type { HookOptions, PackageHooks } from './hooks.js';
 import { readFileList, readInstalled } from './installed-db.js';
+import { pruneDeadCopies } from './private-copy.js';
 
 export interface Change {
   name: string;
@@ -40,6 +41,10 @@ export const versionDir = (paths: Layout, name: string, version: string) =>
   path.join(paths.optDir, name, version);
 export const currentLink = (paths: Layout, name: string) => path.join(paths.optDir, name, 'current');
 export const stagingRoot = (paths: Layout) => path.join(paths.optDir, '.staging');
+
+/** writeFileAtomic's temporary names (`.NAME.PID.STAMP.tmp`) and switchCurrent's: the PID first. */
+const ATOMIC_TEMP = /^\..+\.([0-9]+)\.[0-9a-z]+\.tmp$/;
+const CURRENT_TEMP = /^current\.([0-9]+)\.tmp$/;
 
 /** Points NAME/current at `version` (or removes it) with one atomic rename. */
 async function switchCurrent(paths: Layout, name: string, version: string | undefined): Promise<void> {
@@ -85,6 +90,12 @@ export class Transactions {
   async recover(): Promise<RecoveryOutcome> {
     const journal = await this.pending();
     await rm(stagingRoot(this.paths), { recursive: true, force: true });
+    // A process killed between writing a file and renaming it into place (the journal, the
+    // database, a file list, a `current` link) left its temporary file; nothing would rename it now.
+    await pruneDeadCopies(this.paths.pkgState, ATOMIC_TEMP);
+    await pruneDeadCopies(this.paths.filesDir, ATOMIC_TEMP);
+    for (const c of journal?.changes ?? [])
+      await pruneDeadCopies(path.dirname(currentLink(this.paths, c.name)), CURRENT_TEMP);
     if (!journal) return 'none';
     const db = await readInstalled(this.paths);
     if (db.txid === journal.txid) {
