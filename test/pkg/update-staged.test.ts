@@ -241,8 +241,30 @@ describe('bpkg update: the kept index written while it is judged', () => {
       const again = await bpkg(root, ['update']);
       expect(again.code, again.stderr).toBe(0);
       expect(await version()).toBe('1.1.0 1.0.0');
+      // What the killed update had staged is gone (its process is).
+      expect(temps(lists(root, 'main'))).toEqual([]);
     }
     // The kills fell on both sides of the commit (else the test showed nothing).
     expect(seen.size, [...seen].join(', ')).toBeGreaterThan(1);
   }, 120_000);
+
+  it("removes the temporary files a killed update left (its process gone), never a live process's", async () => {
+    const repo = path.join(tempDir(), 'repo');
+    await publishSources(repo, key, [GOOD]);
+    const pm = await box(repo);
+    expect((await pm.update())[0]).toMatchObject({ ok: true });
+    const dir = lists(pm.paths.root, 'main');
+    // A process that has ended: its pid is free until reused.
+    const gone = spawn('true');
+    await new Promise((r) => gone.once('close', r));
+    const dead = [`.index.json.${gone.pid}.1796457106687.tmp`, `.index.json.asc.${gone.pid}.k2j3h4.tmp`];
+    const sleeper = spawn('sleep', ['30']);
+    closers.push(() => sleeper.kill());
+    const live = `.index.json.${sleeper.pid}.1796457106687.tmp`;
+    const other = '.index.json.notapid.tmp';
+    for (const f of [...dead, live, other]) writeFileSync(path.join(dir, f), 'left');
+    await publishSources(repo, key, [{ ...GOOD, version: '1.1.0' }]);
+    expect((await pm.update())[0]).toMatchObject({ ok: true, changed: true });
+    expect(temps(dir).sort()).toEqual([live, other].sort());
+  });
 });

@@ -118,6 +118,7 @@ export class IndexStager {
   private readonly temps: Temp[] = [];
   private readonly folder: Promise<void>;
   private madeFolder = false;
+  private readonly swept: Promise<void>;
 
   /**
    * The folder made (and synced into its parent) from the start, beside the fetch: a first
@@ -130,7 +131,34 @@ export class IndexStager {
         this.madeFolder = true;
       })
       .then(() => ensureDir(dir));
-    this.folder.catch(() => {});
+    this.swept = this.folder.then(() => (this.madeFolder ? undefined : this.sweep())).catch(() => {});
+  }
+
+  /**
+   * The temporary files of this folder's index that an update whose process is gone left (killed,
+   * a power cut: no clean-up ran), removed: 2.6 MB each for a 10,000-package index, and the staged
+   * files stay for the length of the checks. Never one of a live process (its pid answers), nor of
+   * this one; a pid reused since only keeps a file until a later update.
+   */
+  private async sweep(): Promise<void> {
+    const names = await fsp().readdir(this.dir);
+    const alive = (pid: number) => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch (err) {
+        return (err as NodeJS.ErrnoException).code === 'EPERM';
+      }
+    };
+    await Promise.all(
+      names.map(async (f) => {
+        const pid = Number(/^\.index\.json(?:\.asc)?\.(\d+)\.[a-z0-9]+\.tmp$/.exec(f)?.[1] ?? Number.NaN);
+        if (!(pid > 0) || pid === process.pid || alive(pid)) return;
+        await fsp()
+          .rm(path.join(this.dir, f), { force: true })
+          .catch(() => {});
+      }),
+    );
   }
 
   stage(bytes: Uint8Array): StagedIndex {
@@ -156,7 +184,7 @@ export class IndexStager {
   }
 
   async finish(): Promise<void> {
-    await Promise.all(this.temps.map((t) => t.discard()));
+    await Promise.all([this.swept, ...this.temps.map((t) => t.discard())]);
     if (!this.madeFolder) return;
     await this.folder.catch(() => {});
     // Only while empty: rmdir refuses a folder with anything in it (a committed pair).
