@@ -5,13 +5,14 @@
  * ('Example: bpkg install embeddings'), model import's next step ('Serve it: bpkg install llm,
  * then blueprint service start llm …'), model import onto a name taken ('remove it first: bpkg
  * remove model-tiny'), and a service start whose module uses one not installed ('Install it: bpkg
- * install llm'). Each command is now in backticks and carries the --root.
+ * install llm'), or one of a version it does not accept ('… accepts (bpkg install llm@VERSION)').
+ * Each command is now in backticks and carries the --root.
  */
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCliHere } from '../helpers/cli-here.js';
-import { consumerSpec, register, tokenRoot } from '../helpers/client-token-box.js';
+import { consumerSpec, providerSpec, register, tokenRoot } from '../helpers/client-token-box.js';
 import { repoRoot } from '../helpers/pkg.js';
 import { tempDir } from '../setup/temp-registry.js';
 
@@ -45,5 +46,15 @@ describe('commands in hints carry the typed --root', () => {
     expect(r.code).toBe(3);
     expect(r.err).toContain('rag uses llm, which is not installed');
     expect(r.err).toContain(`hint: Install it: \`bpkg --root ${root} install llm\``);
+  });
+
+  it('service start of a module that uses another at a version it does not accept', async () => {
+    const root = tokenRoot('bp-hint-cmd-uses-version-');
+    await register(root, 'llm', providerSpec('llm'));
+    await register(root, 'rag', consumerSpec('/run/rag'), ['llm >=2.0.0']);
+    const r = await runCliHere(['--root', root, 'service', 'start', 'rag']);
+    expect(r.code).toBe(5);
+    expect(r.err).toContain('rag uses llm >=2.0.0, but llm 1.0.0 is installed');
+    expect(r.err).toContain(`(\`bpkg --root ${root} install llm@VERSION\`)`);
   });
 });

@@ -132,7 +132,8 @@ describe("a module's kept data folder belongs to where the module came from", ()
       expect(outcome).toBeInstanceOf(BlueprintError);
       expect(outcome).toMatchObject({ code: 'damaged-file', exitCode: 7 });
       expect((outcome as BlueprintError).message).toContain(`${record} is damaged`);
-      expect((outcome as BlueprintError).hint).toContain('bpkg remove vectors --purge');
+      // In backticks: the CLI gives a command there the --root typed (src/present/root-in-hints.ts).
+      expect((outcome as BlueprintError).hint).toContain('`bpkg remove vectors --purge`');
       expect(readFileSync(record, 'utf8')).toBe(text);
     }
   });

@@ -75,6 +75,8 @@ describe('the admin’s requests reach only the module’s own socket', () => {
     const api = await openModuleApi(b.root, 'rag');
     const r = await api.request('POST', '/v1/documents', { body: { text: DOCUMENT } }).catch((e) => e);
     expect(r).toMatchObject({ code: 'module-socket-not-a-socket', hint: expect.stringMatching(/\S/) });
+    // In backticks: the CLI gives a command there the --root typed (src/present/root-in-hints.ts).
+    expect(r.hint).toContain('`blueprint service restart rag`');
     expect(evil).toEqual([]);
   });
 

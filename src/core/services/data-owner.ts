@@ -73,7 +73,7 @@ const damaged = (file: string, why: string, hint: string) =>
   new StorageError(`${file} is damaged: ${oneLine(why)}`, 'damaged-file', hint);
 
 const ownerHint = (name: string) =>
-  `It records where ${name}'s kept data came from. Restore it from a backup; if the data is the installed ${name}'s, delete the record and start ${name} again; to delete the data: bpkg remove ${name} --purge.`;
+  `It records where ${name}'s kept data came from. Restore it from a backup; if the data is the installed ${name}'s, delete the record and start ${name} again; to delete the data: \`bpkg remove ${name} --purge\`.`;
 
 function asOwner(v: unknown): DataOwner | undefined {
   const r = v as Partial<DataOwner> | undefined;

@@ -74,7 +74,7 @@ export async function pinSocket(runDir: string, socket: string, module: string):
     throw new VerificationError(
       `${socket} is not ${module}'s socket (a link or another kind of file is at its name); nothing was sent`,
       'module-socket-not-a-socket',
-      `Restart it (blueprint service restart ${module}), which makes its socket again; if this comes back, the module put it there: report it to its publisher.`,
+      `Restart it (\`blueprint service restart ${module}\`), which makes its socket again; if this comes back, the module put it there: report it to its publisher.`,
     );
   }
   return { path: pinned, release };

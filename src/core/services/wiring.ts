@@ -112,7 +112,7 @@ export async function planUses(root: string, reg: LoadedRegistration): Promise<U
       throw new ConflictError(
         `${reg.name} uses ${name} ${range}, but ${name} ${p.version} is installed`,
         'uses-version',
-        `Install a version of ${name} that ${reg.name} accepts (bpkg install ${name}@VERSION), or upgrade ${reg.name}.`,
+        `Install a version of ${name} that ${reg.name} accepts (\`bpkg install ${name}@VERSION\`), or upgrade ${reg.name}.`,
       );
     if (!p.spec.socket)
       throw new BlueprintError(
