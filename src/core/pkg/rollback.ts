@@ -30,7 +30,7 @@ export async function rollbackLocked(p: ManagerParts, names: string[]): Promise<
       throw new VerificationError(
         `The kept version ${pkg.previous} of ${name} is damaged`,
         'damaged',
-        `Reinstall it: bpkg install ${name}@${pkg.previous}`,
+        `Reinstall it: \`bpkg install ${name}@${pkg.previous}\``,
       );
     next.packages[name] = {
       ...pkg,
