@@ -6,6 +6,7 @@ import {
   lstat,
   mkdir,
   open,
+  readdir,
   realpath,
   rename,
   stat,
@@ -16,6 +17,7 @@ import path from 'node:path';
 import { StorageError, VerificationError } from '../errors.js';
 import { otherWriter, otherWriterAtOrAbove } from './folder-writers.js';
 import { ensureDir } from './fs.js';
+import { alive } from './lock.js';
 
 /**
  * Writing as root into folders that other users own (a user's ~/.ssh) without following links
@@ -158,7 +160,21 @@ export function splitName(rel: string): { dir: string; name: string } {
   return { dir: names.join('/'), name };
 }
 
-const tempName = (name: string) => `.${name}.${randomBytes(8).toString('hex')}.tmp`;
+/** The writer's PID in the name: one a killed writer left is known as such (removeDeadTemps). */
+const tempName = (name: string) => `.${name}.${process.pid}-${randomBytes(8).toString('hex')}.tmp`;
+
+/**
+ * Removes `name`'s temporary files in `dir` whose writer died before its rename (SIGKILL, power
+ * cut): nothing else would, and each kill left one more (in /etc, a home's ~/.ssh, a module's data
+ * folder with a token in it). Unlinked by name in the folder held open: never a link's target.
+ */
+async function removeDeadTemps(dir: FileHandle, name: string): Promise<void> {
+  const prefix = `.${name}.`;
+  for (const n of await readdir(inDir(dir)).catch(() => [] as string[])) {
+    const pid = n.startsWith(prefix) && /^([0-9]+)-[0-9a-f]{16}\.tmp$/.exec(n.slice(prefix.length))?.[1];
+    if (pid && !alive(Number(pid))) await unlink(inDir(dir, n)).catch(() => {});
+  }
+}
 
 export interface FileWrite {
   mode: number;
@@ -190,6 +206,7 @@ export async function writeFileAt(
       owner = [st.uid, st.gid];
     }
   }
+  await removeDeadTemps(dir, name);
   const tmp = tempName(name);
   const fh = await open(inDir(dir, tmp), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600);
   try {
@@ -269,6 +286,7 @@ export async function ensureDirAt(
  * folder synced.
  */
 export async function symlinkAt(dir: FileHandle, name: string, target: string): Promise<void> {
+  await removeDeadTemps(dir, name);
   const tmp = tempName(name);
   await symlink(target, inDir(dir, tmp));
   try {
