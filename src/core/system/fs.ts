@@ -111,6 +111,34 @@ export async function syncDir(dir: string): Promise<void> {
   }
 }
 
+/** The process exists (EPERM: it does, as another user's); lock.ts's, which imports this file. */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Removes `name`'s temporary files in `dir` (`.NAME.PID.STAMP.tmp`) whose writer died before its
+ * rename (SIGKILL, power cut): nothing else would, and each kill left one more (a key in
+ * etc/blueprint/keys, a repository's file).
+ */
+async function removeDeadTemps(dir: string, name: string): Promise<void> {
+  const prefix = `.${name}.`;
+  for (const n of await fsp()
+    .readdir(dir)
+    .catch(() => [] as string[])) {
+    const pid = n.startsWith(prefix) && /^([0-9]+)\.[0-9a-z]+\.tmp$/.exec(n.slice(prefix.length))?.[1];
+    if (pid && !alive(Number(pid)))
+      await fsp()
+        .rm(path.join(dir, n), { force: true })
+        .catch(() => {});
+  }
+}
+
 /**
  * Write a file so readers see the old content or the new content, never a mix: write a temporary
  * sibling, fsync it, rename over the target, fsync the directory.
@@ -122,6 +150,7 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array, m
   let untrack = () => {};
   try {
     await ensureDir(dir);
+    await removeDeadTemps(dir, path.basename(file));
     // Made new ('wx': O_EXCL, which never follows a link at the name): the folder may be one
     // another user writes (a recovery key file the admin named), and this name is easy to guess.
     // A name already taken is left alone and another tried.
