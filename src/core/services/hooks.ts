@@ -56,6 +56,9 @@ const SHARED_TAG =
  */
 export function createServiceHooks(opts: ServiceHooksOptions): PackageHooks {
   let engine: Engine | undefined;
+  // Versions whose image this process could not load, the engine down: the roll-back of their
+  // install has no image of theirs to remove, nor any to tell the admin to remove by hand.
+  const neverLoaded = new Set<string>();
   const getEngine = () => {
     if (opts.engine) return opts.engine();
     engine ??= openEngine(opts.socket ?? chooseSocket(process.env, layout(opts.root).configFile).path);
@@ -93,7 +96,11 @@ export function createServiceHooks(opts: ServiceHooksOptions): PackageHooks {
       const archive = found.path;
       hook.info(`${pkg.name}: loading image ${spec.image.id.slice(0, 19)}`);
       const own = moduleImageTag(pkg.name, pkg.version, opts.root);
-      await loadImageArchive(getEngine(), archive, spec.image.id, own, opts.root);
+      await loadImageArchive(getEngine(), archive, spec.image.id, own, opts.root).catch((err: unknown) => {
+        if (err instanceof BlueprintError && err.code === 'engine-down')
+          neverLoaded.add(`${pkg.name}@${pkg.version}`);
+        throw err;
+      });
       noteImageTagged(opts.root, pkg.name, own, 'install'); // its starts need not tag it again (image-tags.ts)
       await writeRegistration(opts.root, {
         name: pkg.name,
@@ -147,7 +154,8 @@ export function createServiceHooks(opts: ServiceHooksOptions): PackageHooks {
           hook.warn(line),
         );
       if (down) {
-        if (!(await imageStillUsed(opts.root, spec.image.id, pkg.name, pkg.version))) {
+        const loaded = !neverLoaded.delete(`${pkg.name}@${pkg.version}`);
+        if (loaded && !(await imageStillUsed(opts.root, spec.image.id, pkg.name, pkg.version))) {
           const { remove, shared, alsoShared } = removeWhenBack(
             opts.root,
             pkg.name,
