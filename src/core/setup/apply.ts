@@ -111,7 +111,8 @@ export async function applyPlan(plan: SetupPlan, opts: ApplyOptions = {}): Promi
   const check = () => {
     if (opts.signal?.aborted)
       throw new InterruptedError(
-        'Setup interrupted; run it again to finish',
+        // Said by setup and apply alike: neither named, the one the admin ran is the one meant.
+        'Interrupted before every change was made; run the same command again to finish',
         'What was written before stays (each change whole); the same command again changes only what is left.',
       );
   };
