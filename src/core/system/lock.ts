@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
 import { link, lstat, open, readdir, unlink } from 'node:fs/promises';
 import path from 'node:path';
-import { ConflictError } from '../errors.js';
+import { ConflictError, storageErrorFrom } from '../errors.js';
 import { ensureDir } from './fs.js';
 
 /** The process exists (EPERM: it does, as another user's). */
@@ -58,9 +58,13 @@ async function create(file: string, mode: number): Promise<number | false> {
   const fh = await open(tmp, 'wx', mode);
   try {
     await fh.writeFile(String(process.pid));
-  } finally {
-    await fh.close();
+  } catch (err) {
+    // A full disk: the file was made, its pid could not be written.
+    await fh.close().catch(() => {});
+    await unlink(tmp).catch(() => {});
+    throw err;
   }
+  await fh.close();
   try {
     await link(tmp, file);
     return (await lstat(file)).ino;
@@ -200,6 +204,8 @@ export async function acquireLock(
         heldHere.delete(key);
         // The folder removed since it was made: a command failing on a new --root removes the
         // folders it made for this lock once it released it (PackageManager.locked). Made again.
+        if (code(err) === 'ENOSPC' || code(err) === 'EDQUOT')
+          throw storageErrorFrom(err, `taking the ${what} lock`);
         if (code(err) !== 'ENOENT' || attempt >= 50) throw err;
         await ensureDir(path.dirname(file));
         continue;
