@@ -139,7 +139,7 @@ export function resolve(
         throw new NotFoundError(
           `No package ${name}${by ? ` (needed by ${by})` : ''} in the verified ${pin === undefined ? 'indexes' : `index of ${pin}`}`,
           local
-            ? `Pass the dependency's package file too: bpkg install ./${local.entry.path} ./${name}_VERSION_ARCH.bpkg (or add a repository that has it and run \`bpkg update\`).`
+            ? `Pass the dependency's package file too: \`bpkg install ./${local.entry.path} ./${name}_VERSION_ARCH.bpkg\` (or add a repository that has it and run \`bpkg update\`).`
             : (near(name, by, available) ?? 'Run `bpkg update`, or check the name with `bpkg search`.'),
         );
       // Published, but not for this CPU: say so, not "no version satisfies" (issue 22).

@@ -1,0 +1,37 @@
+/**
+ * `bpkg install ./app_1.0.0_all.bpkg` whose dependency no repository has: the hint 'Pass the
+ * dependency's package file too: bpkg install ./… ./base-lib_VERSION_ARCH.bpkg' named the command
+ * outside backticks, so after `--root DIR` it was shown without the --root and, pasted, installed on
+ * the live box. Now in backticks, with the --root.
+ */
+import { readdirSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runCliHere } from '../helpers/cli-here.js';
+import { APP_WITH_LIB, signedRepo, tempDir } from '../helpers/pkg.js';
+
+describe('a package file whose dependency is nowhere', () => {
+  it('names the install of both files with the --root typed', async () => {
+    const { key, repo } = await signedRepo(APP_WITH_LIB);
+    const root = tempDir('bp-local-dep-');
+    const trust = await runCliHere([
+      '--root',
+      root,
+      'pkg',
+      'key',
+      'add',
+      key.publicFile,
+      '--fingerprint',
+      key.fingerprint,
+    ]);
+    expect(trust.code, trust.err).toBe(0);
+    const dir = path.join(repo, 'pool/app');
+    const file = readdirSync(dir).find((f) => f.endsWith('.bpkg'))!;
+    const r = await runCliHere(['--root', root, '--yes', 'pkg', 'install', path.join(dir, file)]);
+    expect(r.code, r.err).toBe(3);
+    expect(r.err).toContain("hint: Pass the dependency's package file too: `bpkg --root");
+    expect(r.err).toMatch(
+      new RegExp(`\`bpkg --root ${root} install \\./\\S+ \\./base-lib_VERSION_ARCH\\.bpkg\``),
+    );
+  });
+});
