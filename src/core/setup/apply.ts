@@ -1,6 +1,12 @@
 import { type FileHandle, lstat } from 'node:fs/promises';
 import path from 'node:path';
-import { BlueprintError, ConflictError, InterruptedError, storageErrorFrom } from '../errors.js';
+import {
+  BlueprintError,
+  ConflictError,
+  InterruptedError,
+  StorageError,
+  storageErrorFrom,
+} from '../errors.js';
 import { acquireLock } from '../system/lock.js';
 import { layout } from '../system/paths.js';
 import {
@@ -116,6 +122,7 @@ export async function applyPlan(plan: SetupPlan, opts: ApplyOptions = {}): Promi
         'What was written before stays (each change whole); the same command again changes only what is left.',
       );
   };
+  const done: Change[] = [];
   try {
     const commands: string[][] = [];
     const live = async () => {
@@ -126,14 +133,12 @@ export async function applyPlan(plan: SetupPlan, opts: ApplyOptions = {}): Promi
         commands.push(argv);
       }
     };
-    const done: Change[] = [];
     for (const c of todo) {
       check();
       // A module the plan could not judge (not installed then) turned out to have no service:
       // there is nothing to start, so nothing is reported or counted as done.
       if (c.kind === 'service' && c.action === 'create' && !(await opts.ops!.registered()).includes(c.target))
         continue;
-      done.push(c);
       const r = plan.changes.find((x) => x === c)?.resource;
       // Files come first in a plan. Their live commands run before the first package is fetched:
       // a repository the plan adds is let out only by the firewall rules it writes (issue 19).
@@ -141,6 +146,7 @@ export async function applyPlan(plan: SetupPlan, opts: ApplyOptions = {}): Promi
       opts.onChange?.(c);
       if (r) await writeResource(plan.root, r);
       else if (c.kind !== 'marker') await applyModuleChange(plan, c, opts.ops!);
+      done.push(c);
     }
     await live();
     // The marker is the very last step: the image closes every console's wizard once it appears,
@@ -155,6 +161,18 @@ export async function applyPlan(plan: SetupPlan, opts: ApplyOptions = {}): Promi
         what: marker.what,
       });
     return { changed: done, commands };
+  } catch (err) {
+    // A full disk part-way: what was written stays, so its usual 'nothing was changed' is wrong.
+    if (err instanceof StorageError && done.length)
+      throw new StorageError(
+        err.message,
+        err.code,
+        err.code === 'disk-full'
+          ? 'Free some space (`bpkg clean` deletes downloaded package archives; `bpkg remove NAME` a package no longer used), then run the same command again: what was written before stays (each change whole), and it changes only what is left.'
+          : 'Run as root, or pass --root DIR pointing to a writable directory, then run the same command again: what was written before stays (each change whole), and it changes only what is left.',
+        { cause: err },
+      );
+    throw err;
   } finally {
     await release();
   }
