@@ -3,7 +3,7 @@ import { cp, mkdtemp, readdir, readFile, rename, rm, stat } from 'node:fs/promis
 import os from 'node:os';
 import path from 'node:path';
 import { satisfies } from 'semver';
-import { BlueprintError, ConflictError, NotFoundError, UsageError } from '../errors.js';
+import { BlueprintError, ConflictError, NotFoundError, StorageError, UsageError } from '../errors.js';
 import { readKeptJson } from '../system/damaged-file.js';
 import { trackTemp } from '../system/exit-cleanup.js';
 import { ensureDir, syncDir, writeFileAtomic } from '../system/fs.js';
@@ -118,6 +118,7 @@ export async function buildPackage(
   // Removed by the front end if the process is ended part-way (SIGTERM, Ctrl-C): no finally runs then.
   const untrackWork = trackTemp(work);
   let untrackTmp = () => {};
+  let tmpFile: string | undefined;
   try {
     const payload = path.join(work, 'payload');
     await ensureDir(payload);
@@ -142,6 +143,7 @@ export async function buildPackage(
     // tar loads here, not with src/core/pkg/index.ts: reading indexes (bpkg search) never needs it.
     const { create: createTar } = await import('tar');
     untrackTmp = trackTemp(`${file}.tmp`);
+    tmpFile = `${file}.tmp`;
     await createTar({ gzip: { level: 6 }, file: `${file}.tmp`, cwd: work, portable: true }, [
       'manifest.json',
       'payload',
@@ -149,6 +151,10 @@ export async function buildPackage(
     await syncNoFollow(`${file}.tmp`, { folder: false });
     await rename(`${file}.tmp`, file);
     return { file, manifest };
+  } catch (err) {
+    // A full disk while packing: the partial archive goes too (gone already when it was renamed).
+    if (tmpFile) await rm(tmpFile, { force: true });
+    throw err;
   } finally {
     untrackTmp();
     await rm(work, { recursive: true, force: true });
@@ -196,6 +202,30 @@ export interface RepoBuildOptions {
  * index.json listing every package in the pool. The index version is one more than the last.
  */
 export async function buildRepository(options: RepoBuildOptions): Promise<RepoIndex> {
+  try {
+    return await buildRepositoryOnce(options);
+  } catch (err) {
+    throw fullDisk(err, options.repoDir) ?? err;
+  }
+}
+
+/**
+ * A full disk as a publisher reads it: the package manager's hint (`bpkg clean`) means nothing
+ * here, and what boxes read is still the index before, which is written last.
+ */
+function fullDisk(err: unknown, repoDir: string): StorageError | undefined {
+  const errno = (err as NodeJS.ErrnoException)?.code;
+  const storage = err instanceof StorageError && err.code === 'disk-full';
+  if (!storage && errno !== 'ENOSPC' && errno !== 'EDQUOT') return undefined;
+  return new StorageError(
+    storage ? err.message : `No space left on device while building the repository ${repoDir}`,
+    'disk-full',
+    `Free some space on the disk of ${repoDir} (and of the temporary folder, TMPDIR), then run the command again; its index.json is still the one before (the index is written last).`,
+    { cause: err },
+  );
+}
+
+async function buildRepositoryOnce(options: RepoBuildOptions): Promise<RepoIndex> {
   // Every source and the key before anything is written: a bad one met half-way left the
   // repository folder with unsigned packages and no index.
   await checkBuildInputs(options.sources, options.signer);
@@ -320,13 +350,22 @@ async function placeSigned(repoDir: string, rel: string, text: string, signer: S
   const tmp = path.join(path.dirname(file), `.${path.basename(file)}.new`);
   await ensureDir(path.dirname(file));
   await keepOldByHash(repoDir, file);
-  await writeFileAtomic(tmp, text);
-  await signFile(tmp, signer);
-  const byHash = path.join(repoDir, signatureByHash(createHash('sha256').update(text).digest('hex')));
-  await ensureDir(path.dirname(byHash));
-  await writeFileAtomic(byHash, await readFile(`${tmp}.asc`));
-  await rename(`${tmp}.asc`, `${file}.asc`);
-  await rename(tmp, file);
+  const untrack = [trackTemp(tmp), trackTemp(`${tmp}.asc`)];
+  try {
+    await writeFileAtomic(tmp, text);
+    await signFile(tmp, signer);
+    const byHash = path.join(repoDir, signatureByHash(createHash('sha256').update(text).digest('hex')));
+    await ensureDir(path.dirname(byHash));
+    await writeFileAtomic(byHash, await readFile(`${tmp}.asc`));
+    await rename(`${tmp}.asc`, `${file}.asc`);
+    await rename(tmp, file);
+  } catch (err) {
+    // Never left in the folder that is copied to where boxes read it (a full disk, say).
+    await Promise.all([rm(tmp, { force: true }), rm(`${tmp}.asc`, { force: true })]);
+    throw err;
+  } finally {
+    for (const u of untrack) u();
+  }
 }
 
 /**
