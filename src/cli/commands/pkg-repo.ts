@@ -82,6 +82,11 @@ export const repo: CommandSpec = {
       }
       return ctx.report(r, shownHint(repoAddedText(r)));
     }
+    if (action === 'set-key' && name && !url)
+      throw new UsageError(
+        `repo set-key needs the fingerprint of the key that signs ${name}`,
+        `Example: \`bpkg repo set-key ${name} FPR\` (the trusted keys: \`bpkg key list\`)`,
+      );
     if (action === 'set-key' && name && url) {
       const r = await repos.setKeys(name, [url, ...more]);
       return ctx.report(r, `repository ${r.name} is now signed by ${showFingerprints(r.keys!)} only`);

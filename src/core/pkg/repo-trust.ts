@@ -47,7 +47,7 @@ export class RepoTrust {
       if (!trusted.has(fpr))
         throw new NotFoundError(
           `Key ${showFingerprint(fpr)} is not trusted on this box`,
-          'Trust it first: bpkg key add FILE --fingerprint FPR',
+          `Trust it first: \`bpkg key add FILE --fingerprint ${showFingerprint(fpr)}\` (FILE: the publisher's key)`,
           'key-not-trusted',
         );
       if (!out.includes(fpr)) out.push(fpr);
@@ -212,6 +212,6 @@ export function foreignKeyError(repo: string, what: string, signer: string): Ver
   return new VerificationError(
     `${what} is signed by ${showFingerprint(signer)}, which is not a key trusted for repository ${repo}`,
     'wrong-repository-key',
-    `This URL may serve another repository's files (a mirror mix-up or an attack); nothing was used. Only if the publisher of ${repo} confirms it moved to that key: bpkg repo set-key ${repo} ${showFingerprint(signer)}`,
+    `This URL may serve another repository's files (a mirror mix-up or an attack); nothing was used. Only if the publisher of ${repo} confirms it moved to that key: \`bpkg repo set-key ${repo} ${showFingerprint(signer)}\``,
   );
 }

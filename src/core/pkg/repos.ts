@@ -144,7 +144,7 @@ export class Repositories {
     const existing = (await this.list()).find((r) => r.name === name);
     if (!existing) throw new NotFoundError(`No repository named ${name}`, 'See `bpkg repo list`.');
     if (fingerprints.length === 0)
-      throw new UsageError('Name at least one key', `Example: bpkg repo set-key ${name} FPR`);
+      throw new UsageError('Name at least one key', `Example: \`bpkg repo set-key ${name} FPR\``);
     const config = { ...existing, keys: await this.trust.trustedFingerprints(fingerprints) };
     await this.save(config);
     return config;
@@ -219,7 +219,7 @@ export class Repositories {
       return new VerificationError(
         `The kept index of repository ${s.name} was signed by ${showFingerprint(s.signer)}, not a key bound to it`,
         s.keys.length ? 'wrong-repository-key' : 'repo-key-unbound',
-        `Run \`bpkg update\`${s.keys.length ? '' : `, or bind its key: bpkg repo set-key ${s.name} FPR`}.`,
+        `Run \`bpkg update\`${s.keys.length ? '' : `, or bind its key: \`bpkg repo set-key ${s.name} FPR\``}.`,
       );
     return undefined;
   }
