@@ -16,6 +16,12 @@ import { packageCount } from './package-count.js';
  */
 const UNFETCHED = new Set(['network', 'not-found-remote', 'timeout', 'mirror-timeout']);
 export const unfetched = (o: UpdateOutcome): boolean => !o.ok && UNFETCHED.has(o.error?.code ?? '');
+/**
+ * An update whose index could not be kept (the disk full, a folder not writable): nothing was
+ * refused either. Exit 7 (storage), as any command's full disk, not 4: a full disk is no tampering.
+ */
+const UNKEPT = new Set(['disk-full', 'not-writable']);
+export const unkept = (o: UpdateOutcome): boolean => !o.ok && UNKEPT.has(o.error?.code ?? '');
 
 /** Each mirror's error, one line each, when every URL of a repository with mirrors failed. */
 const mirrorErrors = (o: UpdateOutcome) =>
@@ -25,7 +31,7 @@ const mirrorErrors = (o: UpdateOutcome) =>
 export function updateOutcomeText(o: UpdateOutcome): string {
   return o.ok
     ? `${o.repo}: ${o.changed ? 'updated to' : 'unchanged at'} version ${o.version} (${packageCount(o.packages ?? 0)})${o.boundKey ? `; bound to key ${showFingerprint(o.boundKey)}, the only trusted key` : ''}${o.rotatedKey ? `; now trusts rotated key ${showFingerprint(o.rotatedKey)} for it` : ''}${(o.skipped ?? []).map((m) => `\n  warning: skipped mirror ${escapeLine(m.url)}: ${escapeLine(m.message)}`).join('')}`
-    : `${o.repo}: ${unfetched(o) ? 'not updated' : 'REFUSED'}: ${escapeLine(o.error?.message ?? '')}${mirrorErrors(o)}${o.error?.hint ? `\n  hint: ${escapeLine(o.error.hint)}` : ''}`;
+    : `${o.repo}: ${unfetched(o) || unkept(o) ? 'not updated' : 'REFUSED'}: ${escapeLine(o.error?.message ?? '')}${mirrorErrors(o)}${o.error?.hint ? `\n  hint: ${escapeLine(o.error.hint)}` : ''}`;
 }
 
 /** The lines a front end shows for the repositories an update could not update (none when all were). */

@@ -10,7 +10,7 @@ import {
 import { hitJson } from '../../present/pkg-json.js';
 import { shownHint } from '../../present/root-in-hints.js';
 import { table } from '../../present/table.js';
-import { unfetched, updateOutcomeText } from '../../present/update-outcome.js';
+import { unfetched, unkept, updateOutcomeText } from '../../present/update-outcome.js';
 import { type Context, sayIfSlow } from '../context.js';
 
 /** `bpkg search`'s answer (pkg.ts, and the quick path below). */
@@ -99,7 +99,9 @@ export function showUpdate(ctx: Context, outcomes: UpdateOutcome[]): number {
     shownHint(outcomes.map(updateOutcomeText).join('\n')),
   );
   if (outcomes.every((o) => o.ok)) return ExitCode.ok;
-  return outcomes.every((o) => o.ok || unfetched(o)) ? ExitCode.failure : ExitCode.verification;
+  // A refusal decides (4); then a disk that could not keep an index (7); an outage alone is 1.
+  if (!outcomes.every((o) => o.ok || unfetched(o) || unkept(o))) return ExitCode.verification;
+  return outcomes.some(unkept) ? ExitCode.storage : ExitCode.failure;
 }
 
 /**
