@@ -46,7 +46,9 @@ async function reportStarts(
     if (!ctx.json)
       ctx.report(
         r,
-        `${name} ${r.version} ${done}${r.healthy ? `, healthy after ${r.startToHealthyMs} ms` : ''}`,
+        r.alreadyRunning
+          ? `${name} ${r.version} was already running${r.healthy ? ', healthy' : ''}`
+          : `${name} ${r.version} ${done}${r.healthy ? `, healthy after ${r.startToHealthyMs} ms` : ''}`,
       );
   }
   if (ctx.json) ctx.report(names.length === 1 ? results[0] : results);
@@ -120,6 +122,7 @@ less its current use). Otherwise it is refused with both numbers and nothing is 
 service, choose a smaller model or context, or pass --force.
 A module's \`uses\` start first. Several NAMEs start one after the other in the order given, each
 judged installed before any starts; --json answers an array, one object per NAME.
+One that runs already is left as it is ("was already running"; --json: alreadyRunning true).
 Exit codes: 3 not installed, 5 memory does not fit, 6 engine unavailable, 1 failed to become healthy.`,
   async run(ctx, parsed) {
     const services = cliBox(ctx).services;

@@ -42,11 +42,9 @@ export async function ensureContainer(
     await (await import('./client-tokens.js')).writeClientTokens(deps.root, reg.name);
   // Before create and at every start: the kernel forgets loaded profiles at reboot.
   await applyAppArmor(deps.root, reg, plan);
-  const want = (plan.spec.labels as Record<string, string>)[SPEC_LABEL];
   let container =
     known === undefined ? await inspectContainer(deps.engine, reg.name, deps.root) : (known ?? undefined);
-  // A container whose process went behind the engine cannot be started again: made afresh.
-  if (container?.Config.Labels[SPEC_LABEL] !== want || container?.State.Gone) {
+  if (!keptBy(container, plan)) {
     if (container) await removeContainer(deps.engine, container.Id, container);
     // Bind sources must exist at create; a provider not started yet has no socket folder.
     for (const dir of [...plan.hostDirs, ...plan.uses.map((u) => u.socketDir)]) ensureDirSync(dir, 0o750);
@@ -88,3 +86,12 @@ export async function ensureContainer(
 }
 
 const noop = () => {};
+
+/**
+ * Whether ensureContainer keeps this container (built from the same spec, its process not gone
+ * behind the engine) rather than making it afresh: a start then finds it as it was (running or not).
+ */
+export function keptBy(container: ContainerInfo | undefined, plan: ContainerPlan): boolean {
+  const want = (plan.spec.labels as Record<string, string>)[SPEC_LABEL];
+  return container !== undefined && container.Config.Labels[SPEC_LABEL] === want && !container.State.Gone;
+}

@@ -1,6 +1,6 @@
 import { ConflictError, InterruptedError } from '../errors.js';
 import { type ContainerInfo, containerName, inspectContainer } from './container-info.js';
-import { ensureContainer } from './ensure-container.js';
+import { ensureContainer, keptBy } from './ensure-container.js';
 import { waitHealthy } from './health.js';
 import { allInOrder } from './in-order.js';
 import { getRegistration, type LoadedRegistration } from './registry.js';
@@ -14,6 +14,8 @@ export interface StartResult {
   healthy: boolean | null;
   /** Milliseconds from the start request to the first healthy answer. */
   startToHealthyMs: number | null;
+  /** It ran before this start (the container kept as it was): nothing was started. */
+  alreadyRunning: boolean;
 }
 
 export interface StartOptions {
@@ -54,11 +56,19 @@ export async function startService(
   // crash between create and this write leaves a created container that never ran beside the old
   // record: a start again reuses it (same spec label) and writes the record (test/services/start-path.test.ts).
   const record = () => startRestartRecord(deps.root, name, info);
-  await ensureContainer(deps, reg, info ?? null, planned, record);
+  const plan = await ensureContainer(deps, reg, info ?? null, planned, record);
+  // From the inspect the start made anyway: no engine call more on the start path.
+  const alreadyRunning = Boolean(info?.State.Running) && keptBy(info, plan);
   const t0 = Date.now(); // not performance.now(): its global loads perf_hooks on the start path
   // 304: already running.
   const starting = startContainer(deps, reg);
-  const result: StartResult = { name, version: reg.version, healthy: null, startToHealthyMs: null };
+  const result: StartResult = {
+    name,
+    version: reg.version,
+    healthy: null,
+    startToHealthyMs: null,
+    alreadyRunning,
+  };
   if (opts.wait === false || !reg.spec.health) {
     await starting;
     return result;

@@ -1,0 +1,35 @@
+/**
+ * `service start NAME` on a service that already runs said "NAME 1.0.0 started, healthy after 12 ms",
+ * as if it had been started; `stop` of a stopped one says "was not running". Now it says it was
+ * already running, and --json has `alreadyRunning` (false for a start that started it). The CLI in
+ * this process against the real engine (Podman), the hello module.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCliHere } from '../helpers/cli-here.js';
+import { buildHello, makeBox, type TestBox, uniqueName } from '../services/helpers.js';
+
+let box: TestBox;
+const name = uniqueName('bpt-again');
+
+beforeAll(async () => {
+  box = await makeBox(await buildHello());
+  await box.install(name);
+}, 180_000);
+afterAll(async () => {
+  await box?.cleanup();
+});
+
+describe('service start of a service already running', () => {
+  it('says started the first time, already running the second (text and --json)', async () => {
+    const first = await runCliHere(['--root', box.root, '--json', 'service', 'start', name]);
+    expect(first.code, first.err).toBe(0);
+    expect(JSON.parse(first.out)).toMatchObject({ name, alreadyRunning: false, healthy: true });
+    const again = await runCliHere(['--root', box.root, '--json', 'service', 'start', name]);
+    expect(again.code, again.err).toBe(0);
+    expect(JSON.parse(again.out)).toMatchObject({ name, alreadyRunning: true });
+    const text = await runCliHere(['--root', box.root, 'service', 'start', name]);
+    expect(text.code, text.err).toBe(0);
+    expect(text.out).toContain(`${name} 1.0.0 was already running`);
+    expect(text.out).not.toContain('started');
+  }, 120_000);
+});
