@@ -1,4 +1,4 @@
-import { copyFileSync, existsSync, readdirSync, truncateSync } from 'node:fs';
+import { copyFileSync, existsSync, readdirSync, statSync, truncateSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { run, tempDir } from '../helpers/pkg.js';
@@ -18,6 +18,10 @@ truncateSync(big, 200 * 1024 * 1024);
 
 const importDir = (root: string) => path.join(root, 'var/cache/blueprint/model-import');
 const left = (root: string) => (existsSync(importDir(root)) ? readdirSync(importDir(root)) : []);
+// The install step's private copy of the package (fetch.ts readLocalPackage), the model's size.
+const cacheDir = (root: string) => path.join(root, 'var/cache/blueprint/packages');
+const copies = (root: string) =>
+  existsSync(cacheDir(root)) ? readdirSync(cacheDir(root)).filter((f) => f.startsWith('.local-')) : [];
 
 describe('model import interrupted twice', () => {
   for (const [phase, sig] of [
@@ -37,9 +41,35 @@ describe('model import interrupted twice', () => {
       expect(code).toBe(sig === 'SIGINT' ? 130 : 143);
       expect(b.err).toMatch(new RegExp(`Interrupted by ${sig}`));
       expect(left(root)).toEqual([]);
+      expect(copies(root)).toEqual([]);
       // Run again, it imports.
       const again = await run(['--root', root, 'model', 'import', big, '--name', 'big', '--yes']);
       expect(again.code, again.stderr).toBe(0);
+      expect(left(root)).toEqual([]);
+    }, 120_000);
+
+  // Once the install step's copy of the package is whole (it is checked and unpacked next), the
+  // copy is no longer the copying's to remove: the second signal must still take it.
+  for (const sig of ['SIGINT', 'SIGTERM'] as const)
+    it(`a second ${sig} once the package is copied into the cache leaves no copy there`, async () => {
+      const root = path.join(tempDir('bp-model-int-root-'), 'box');
+      const b = started(['--root', root, 'model', 'import', big, '--name', 'big', '--yes'], process.env);
+      const whole = () =>
+        copies(root).some((f) => {
+          try {
+            return statSync(path.join(cacheDir(root), f)).size >= 200 * 1024 * 1024;
+          } catch {
+            return false;
+          }
+        });
+      await until('the package is copied into the cache', () => whole() || b.exited, 60_000);
+      expect(b.exited, b.err).toBe(false);
+      b.child.kill(sig);
+      await new Promise((r) => setTimeout(r, 30));
+      if (!b.exited) b.child.kill(sig);
+      const code = await b.closed;
+      expect(code).toBe(sig === 'SIGINT' ? 130 : 143);
+      expect(copies(root)).toEqual([]);
       expect(left(root)).toEqual([]);
     }, 120_000);
 });

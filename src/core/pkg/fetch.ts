@@ -9,6 +9,7 @@ import {
   openUntrusted,
   SPACE_RESERVE,
 } from '../system/copy-hashed.js';
+import { trackTemp } from '../system/exit-cleanup.js';
 import { ensureDir, exists } from '../system/fs.js';
 import { changedWhileReading, readBoundedFile } from '../system/read-bounded.js';
 import { shellWord } from '../system/shell-word.js';
@@ -43,6 +44,19 @@ export interface FetchContext {
 /** `readLocalPackage`'s private copies: `.local-PID-UUID.bpkg`, removed by `discardLocalCopy`. */
 const LOCAL_COPY = /^\.local-([0-9]+)-[0-9a-f-]{36}\.bpkg$/;
 
+/**
+ * The copies that exist now, registered with exit-cleanup: a second Ctrl-C or SIGTERM ends the
+ * process without unwinding to `discardLocalCopy`, and a copy is a package's size (a model's).
+ */
+const trackedCopies = new Map<string, () => void>();
+
+/** Removes a private copy and its registration. */
+async function removeCopy(copy: string): Promise<void> {
+  await rm(copy, { force: true });
+  trackedCopies.get(copy)?.();
+  trackedCopies.delete(copy);
+}
+
 /** What a local package's path that is no package file is told (openUntrusted, folderGiven). */
 const PACKAGE_FILE = {
   missing: 'Check the path of the package file.',
@@ -71,8 +85,15 @@ async function copyOnce(
       throw signal?.aborted ? (signal.reason ?? err) : storageErrorFrom(err, `copying ${src}`);
     }
     const copy = path.join(dir, `.local-${process.pid}-${randomUUID()}.bpkg`);
+    trackedCopies.set(copy, trackTemp(copy));
     const again = 'Copy the package to a local disk and try again; nothing was installed.';
-    const { size, sha256 } = await writePrivateCopy(input, copy, declared, src, again, signal);
+    // writePrivateCopy removes its file when it fails; the registration goes with it.
+    const { size, sha256 } = await writePrivateCopy(input, copy, declared, src, again, signal).catch(
+      async (err) => {
+        await removeCopy(copy);
+        throw err;
+      },
+    );
     return { copy, size, sha256 };
   } finally {
     await input.close();
@@ -264,15 +285,14 @@ export async function readLocalPackage(
     const repo = local && check.signer === local.getFingerprint() ? LOCAL_ORIGIN : 'file';
     return { entry, repo, file: copy, signer: check.signer };
   } catch (err) {
-    await rm(copy, { force: true });
+    await removeCopy(copy);
     throw err;
   }
 }
 
 /** Removes a private copy made by `readLocalPackage` (and nothing else). */
 export async function discardLocalCopy(ctx: FetchContext, file: string): Promise<void> {
-  if (path.dirname(file) === ctx.cacheDir && LOCAL_COPY.test(path.basename(file)))
-    await rm(file, { force: true });
+  if (path.dirname(file) === ctx.cacheDir && LOCAL_COPY.test(path.basename(file))) await removeCopy(file);
 }
 
 /** Removes private copies left by processes that died before discarding them (SIGKILL, power cut). */
