@@ -100,13 +100,13 @@ export async function planWithSources(
   copies: Array<{ file: string }>,
 ) {
   const db = await readInstalled(p.paths);
-  const locals: Array<Awaited<ReturnType<typeof readLocalPackage>>> = [];
+  const locals: Array<Awaited<ReturnType<typeof readLocalPackage>> & { typed: string }> = [];
   const isPath = (s: string) => s.endsWith('.bpkg') || (opts.typed === true && isPackagePath(s));
   const paths = new Map<string, string>();
   for (const s of specs.filter(isPath)) {
     const local = await readLocalPackage(p.fetchContext, s);
     copies.push(local);
-    locals.push(local);
+    locals.push({ ...local, typed: s });
     paths.set(local.entry.name, path.resolve(s));
   }
   const requests = specs.filter((s) => !isPath(s)).map(parseRequest);

@@ -7,6 +7,8 @@ import { type IndexEntry, parseDependency } from './format.js';
 export interface Candidate {
   entry: IndexEntry;
   repo: string;
+  /** A package file: the path as typed, so a hint's command works from where it was typed. */
+  typed?: string;
 }
 
 export interface Request {
@@ -135,11 +137,16 @@ export function resolve(
       // (else origin-pinned above), so what they have is the answer, as on any box.
       const any = pinned.length ? pinned : named;
       const local = preset.find((c) => c.entry.name === by);
+      const besideTyped = (l: Candidate) => {
+        const typed = l.typed ?? `./${l.entry.path}`;
+        const dir = typed.includes('/') ? typed.slice(0, typed.lastIndexOf('/') + 1) : './';
+        return [typed, `${dir}${name}_VERSION_ARCH.bpkg`].map(shellWord).join(' ');
+      };
       if (any.length === 0)
         throw new NotFoundError(
           `No package ${name}${by ? ` (needed by ${by})` : ''} in the verified ${pin === undefined ? 'indexes' : `index of ${pin}`}`,
           local
-            ? `Pass the dependency's package file too: \`bpkg install ./${local.entry.path} ./${name}_VERSION_ARCH.bpkg\` (or add a repository that has it and run \`bpkg update\`).`
+            ? `Pass the dependency's package file too: \`bpkg install ${besideTyped(local)}\` (or add a repository that has it and run \`bpkg update\`).`
             : (near(name, by, available) ?? 'Run `bpkg update`, or check the name with `bpkg search`.'),
         );
       // Published, but not for this CPU: say so, not "no version satisfies" (issue 22).
@@ -248,3 +255,6 @@ export function nameHint(name: string, names: string[], command = 'install'): st
   }
   return best && `Did you mean ${best.name}? \`bpkg ${command} ${best.name}\``;
 }
+
+/** A path as a shell word: as it is when it has nothing the shell reads, else in single quotes. */
+const shellWord = (s: string) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replaceAll("'", `'\\''`)}'`);
