@@ -5,7 +5,7 @@ import path from 'node:path';
 import { VerificationError } from '../errors.js';
 import { layout } from '../system/paths.js';
 import { readBoundedFile } from '../system/read-bounded.js';
-import { inDir } from '../system/safe-write.js';
+import { inDir, removeDeadTemps, tempName } from '../system/safe-write.js';
 
 /**
  * How many times each consumer's token for each provider was rotated
@@ -150,7 +150,9 @@ async function writeState(
 ): Promise<void> {
   const dir = await open(layout(root).stateDir, O_RDONLY | O_DIRECTORY);
   try {
-    const tmp = inDir(dir, `.${name}.${randomBytes(8).toString('hex')}.tmp`);
+    // The writer's PID in the name: a killed rotation's is removed at the next write.
+    await removeDeadTemps(dir, name);
+    const tmp = inDir(dir, tempName(name));
     try {
       const fh = await open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600);
       try {

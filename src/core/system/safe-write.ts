@@ -161,14 +161,14 @@ export function splitName(rel: string): { dir: string; name: string } {
 }
 
 /** The writer's PID in the name: one a killed writer left is known as such (removeDeadTemps). */
-const tempName = (name: string) => `.${name}.${process.pid}-${randomBytes(8).toString('hex')}.tmp`;
+export const tempName = (name: string) => `.${name}.${process.pid}-${randomBytes(8).toString('hex')}.tmp`;
 
 /**
  * Removes `name`'s temporary files in `dir` whose writer died before its rename (SIGKILL, power
  * cut): nothing else would, and each kill left one more (in /etc, a home's ~/.ssh, a module's data
  * folder with a token in it). Unlinked by name in the folder held open: never a link's target.
  */
-async function removeDeadTemps(dir: FileHandle, name: string): Promise<void> {
+export async function removeDeadTemps(dir: FileHandle, name: string): Promise<void> {
   const prefix = `.${name}.`;
   for (const n of await readdir(inDir(dir)).catch(() => [] as string[])) {
     const pid = n.startsWith(prefix) && /^([0-9]+)-[0-9a-f]{16}\.tmp$/.exec(n.slice(prefix.length))?.[1];
