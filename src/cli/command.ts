@@ -92,7 +92,8 @@ export function maxPositionals(spec: CommandSpec): number {
 
 export function commandHelp(spec: CommandSpec, prog: string): string {
   const lines = [
-    `Usage: ${prog} ${spec.name}${spec.options ? ' [options]' : ''}${spec.args ? ` ${spec.args}` : ''}`,
+    // -h and the global options apply to every command: [options] on each usage line alike.
+    `Usage: ${prog} ${spec.name} [options]${spec.args ? ` ${spec.args}` : ''}`,
     '',
   ];
   lines.push(spec.summary, '');

@@ -149,7 +149,7 @@ async function dispatch(
   if (sub === 'help' && !target.commands.some((c) => c.name === 'help'))
     return dispatch(ctx, target, rest, prog, true);
   const spec = target.commands.find((c) => c.name === sub);
-  if (!spec) throw await (await import('./usage-text.js')).unknownCommand(sub, prog, false, rest);
+  if (!spec) throw await (await import('./usage-text.js')).unknownCommand(sub, prog, false, rest, help);
   return runSpec(ctx, spec, rest, prog, help);
 }
 
@@ -324,7 +324,7 @@ export async function runCli(argv: string[], argv0: string): Promise<number> {
       return await runSpec(ctx, tuiCommand, [], prog, false);
     }
     const entry = topLevel.find((c) => c.name === name);
-    if (!entry) throw await (await import('./usage-text.js')).unknownCommand(name, prog, true, args);
+    if (!entry) throw await (await import('./usage-text.js')).unknownCommand(name, prog, true, args, help);
     const target = await entry.load();
     // A group's commands are named after it (`blueprint pkg install`); a command is its own name.
     return await dispatch(ctx, target, args, isGroup(target) ? `${prog} ${name}` : prog, help);

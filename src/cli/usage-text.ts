@@ -106,9 +106,12 @@ export async function unknownCommand(
   prog: string,
   top: boolean,
   rest: string[] = [],
+  help = false,
 ): Promise<UsageError> {
   if (!word.startsWith('-')) {
-    const cmd = await meant(word, prog, top, rest).catch(() => undefined);
+    const near = await meant(word, prog, top, rest).catch(() => undefined);
+    // `blueprint help pkg instal`: the help meant, `blueprint help pkg install`.
+    const cmd = help ? near?.replace(/^(\S+) /, '$1 help ') : near;
     return new UsageError(
       `Unknown command: ${top ? word : `${prog} ${word}`}`,
       cmd ? `Did you mean \`${cmd}\`?` : `Run \`${prog} --help\` to see the commands.`,

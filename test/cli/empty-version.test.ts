@@ -25,7 +25,7 @@ describe('an empty version or search word', () => {
     expect(all.code, all.stderr).toBe(0);
     expect(all.stdout).toMatch(/^good\s+1\.0\.0/m);
     const help = await bpkg(root, ['search', '--help']);
-    expect(help.stdout).toContain('Usage: bpkg search [WORD]');
+    expect(help.stdout).toContain('Usage: bpkg search [options] [WORD]');
     expect(help.stdout).toContain('With no WORD, every package offered.');
   });
 });

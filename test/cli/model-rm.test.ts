@@ -53,7 +53,7 @@ describe('model rm', () => {
 
     const help = await run(['model', 'rm', '--help']);
     expect(help.code).toBe(0);
-    expect(help.stdout).toContain('Usage: blueprint model rm NAME...');
+    expect(help.stdout).toContain('Usage: blueprint model rm [options] NAME...');
     expect(help.stdout).toContain('model-NAME');
   });
 

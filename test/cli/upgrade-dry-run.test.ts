@@ -34,6 +34,6 @@ describe('what an upgrade would do', () => {
     const up = await runCliHere(['--root', root, 'pkg', 'upgrade']);
     expect(up.out).toContain('upgraded good 1.0.0 -> 1.1.0');
     const none = await runCliHere(['--root', root, 'pkg', 'upgrade', '--dry-run']);
-    expect(none.out).toContain('Everything is up to date.');
+    expect(none.out).toContain('Everything is up to date as of the indexes last fetched');
   });
 });

@@ -70,7 +70,10 @@ export async function showUpgradable(ctx: Context, opts: { plan?: boolean } = {}
       : // Newer versions exist, all held back: not "up to date" (apt: "kept back").
         held.length
         ? ['Nothing can be upgraded now.', ...heldBackLines(held)].join('\n')
-        : 'Everything is up to date.',
+        : // Judged against the indexes kept: nothing here fetches them (apt list --upgradable alike).
+          shownHint(
+            'Everything is up to date as of the indexes last fetched (`bpkg update` fetches them again).',
+          ),
   );
 }
 

@@ -266,7 +266,8 @@ read from there (with a warning); --follow needs the engine (exit 6 without it).
   async run(ctx, parsed) {
     const name = nameArg(parsed, 'logs');
     const tail = optString(parsed, 'tail');
-    if (tail !== undefined && !/^\d+$/.test(tail)) throw new UsageError('--tail needs a number of lines');
+    if (tail !== undefined && !/^\d+$/.test(tail))
+      throw new UsageError('--tail needs a positive whole number of lines');
     const services = cliBox(ctx).services;
     const n = tail === undefined ? {} : { tail: Number(tail) };
     // A reader that leaves (`service logs NAME | head`): the rest is dropped and following stops,
