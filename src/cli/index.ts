@@ -289,18 +289,18 @@ export async function runCli(argv: string[], argv0: string): Promise<number> {
   process.on('SIGTERM', onSignal);
   process.on('SIGHUP', onHangup);
   const ctx = createContext(globals, () => controller().signal);
+  let newRoot: true | undefined;
   try {
     // A --root that is a file: every command would fail on a path below it (ENOTDIR, an internal
     // error), some after making nothing sensible. One not there (a typo): refused unless the command
-    // makes a box. Said once, before any command runs (usage-text.ts's checkRoot).
+    // makes a box (usage-text.ts's checkRoot), and then said, once it is over, only if it was made.
     if (!help && globals.root !== '/') {
       const st = process.getBuiltinModule('node:fs').statSync(globals.root, { throwIfNoEntry: false });
       if (!st?.isDirectory())
-        (await import('./usage-text.js')).checkRoot(
+        newRoot = (await import('./usage-text.js')).checkRoot(
           globals.root,
           st,
           asBpkg ? ['pkg', ...rest] : rest,
-          globals.quiet,
         );
     }
     // `bpkg search WORD` and `bpkg update` answered without loading the pkg command (pkg-quick.ts).
@@ -337,6 +337,8 @@ export async function runCli(argv: string[], argv0: string): Promise<number> {
       ? ExitCode.terminated
       : code;
   } finally {
+    if (newRoot && !globals.quiet && process.getBuiltinModule('node:fs').existsSync(globals.root))
+      process.stderr.write((await import('./usage-text.js')).newRootNote(globals.root));
     // Run again in the same process (tests): the next command line says its own root.
     carryRoot(undefined);
     process.off('SIGINT', onSignal);

@@ -150,15 +150,14 @@ const NO_ROOT = ['module', 'repo', 'version'];
 /**
  * A --root that is not a folder (`st`: its stat, undefined when nothing is there). A file is bad
  * usage; a missing one (a typo, an image not mounted) is not found, and nothing is made under it,
- * unless the command makes a box: that one goes on and says, unless `quiet`, that the box is new.
- * `words`: the command line after the global options, `pkg` first for bpkg.
+ * unless the command makes a box: that one goes on (true), and newRootNote says, once it is over,
+ * whether the box was made. `words`: the command line after the global options, `pkg` first for bpkg.
  */
 export function checkRoot(
   root: string,
   st: { isDirectory(): boolean } | undefined,
   words: string[],
-  quiet: boolean,
-) {
+): true | undefined {
   if (st) throw rootNotDirectory(root);
   const line = words.slice(0, 3).join(' ');
   if (NO_ROOT.includes(words[0] ?? '')) return;
@@ -171,5 +170,11 @@ export function checkRoot(
       line.startsWith('service status') ? 4 : ExitCode.notFound,
     );
   }
-  if (!quiet) process.stderr.write(`note: --root ${root} did not exist: a new box is made there\n`);
+  return true;
 }
+
+/**
+ * Said once the command is over, and only when it made the folder: one that failed, or a dry run,
+ * makes nothing, and a note before it ran said a box was made where none was.
+ */
+export const newRootNote = (root: string) => `note: --root ${root} did not exist: a new box was made there\n`;

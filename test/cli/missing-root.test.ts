@@ -85,7 +85,7 @@ describe('--root that does not exist', () => {
       key.fingerprint,
     ]);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stderr).toContain(`${root} did not exist: a new box is made there`);
+    expect(r.stderr).toContain(`${root} did not exist: a new box was made there`);
     expect(existsSync(root)).toBe(true);
     // --quiet: only errors.
     const quiet = missing();
@@ -123,7 +123,7 @@ describe('--root that does not exist', () => {
     expect(existsSync(root)).toBe(false);
     const r = await run(['--root', root, ...args]);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stderr).toContain(`${root} did not exist: a new box is made there`);
+    expect(r.stderr).toContain(`${root} did not exist: a new box was made there`);
     expect(readFileSync(path.join(root, 'etc/hostname'), 'utf8')).toBe('box-01\n');
     expect(existsSync(path.join(root, 'var/lib/blueprint/setup-done'))).toBe(true);
   });
