@@ -133,7 +133,14 @@ export function createHandler(o: HandlerOptions) {
     m = at(/^\/jobs\/([^/]+)(\/events)?$/);
     if (m) {
       const job = jobs.get(decodeURIComponent(m[1]!));
-      if (!job) return refuse(res, 404, 'No such job');
+      // Jobs live in this process: one from before a restart (or older than the last 20) is gone,
+      // and the admin must learn where to see whether its change happened.
+      if (!job)
+        return refuse(
+          res,
+          404,
+          'No such job: the dashboard keeps its last 20 jobs, and none from before it was restarted. To learn whether a change it was making then was made, see /packages (or /system); start it again if it was not.',
+        );
       if (!m[2])
         return view(res, {
           ...common,
