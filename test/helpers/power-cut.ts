@@ -53,3 +53,29 @@ export function traceUntil(args: string[], committed: string | RegExp, also: str
   expect(commit, `the rename onto ${committed}`).toBeGreaterThan(0);
   return lines.slice(0, commit);
 }
+
+/**
+ * Runs the program under strace, which kills it (SIGKILL: as an OOM kill or a power cut leaves the
+ * files) at its `when`-th rename: what a command left between writing a file and renaming it into
+ * place. The program must not have ended well.
+ */
+export function killedAtRename(args: string[], opts: { env?: NodeJS.ProcessEnv; when?: number } = {}) {
+  const killed = spawnSync(
+    'strace',
+    [
+      '-f',
+      '-qq',
+      '-o',
+      '/dev/null',
+      '-e',
+      'trace=rename,renameat,renameat2',
+      '-e',
+      `inject=rename,renameat,renameat2:signal=KILL:when=${opts.when ?? 1}`,
+      blueprintExe,
+      ...args,
+    ],
+    { encoding: 'utf8', timeout: 60_000, ...(opts.env ? { env: opts.env } : {}) },
+  );
+  expect(killed.signal ?? killed.status, killed.stderr).not.toBe(0);
+  return killed;
+}

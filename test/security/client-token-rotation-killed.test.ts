@@ -14,7 +14,7 @@ import { writeClientTokens } from '../../src/core/services/client-tokens.js';
 import { layout } from '../../src/core/system/paths.js';
 import { installedFrom, llmWithRag, providerTokens, starts } from '../helpers/client-token-box.js';
 import { blueprintExe } from '../helpers/pkg.js';
-import { hasStrace } from '../helpers/power-cut.js';
+import { hasStrace, killedAtRename } from '../helpers/power-cut.js';
 
 // No engine: the rotation names the consumers it could not ask about, and succeeds.
 const env = { ...process.env, CONTAINER_HOST: 'unix:///nonexistent/podman.sock' };
@@ -29,21 +29,7 @@ describe.skipIf(!hasStrace)('a token rotation killed at its first rename', () =>
     await writeClientTokens(root, 'llm');
     const old = await starts(root, 'rag');
     const args = ['--root', root, 'service', 'rotate-tokens', 'llm'];
-    const killed = spawnSync(
-      'strace',
-      [
-        '-f',
-        '-qq',
-        '-o',
-        '/dev/null',
-        '-e',
-        'inject=rename,renameat,renameat2:signal=KILL:when=1',
-        blueprintExe,
-        ...args,
-      ],
-      { encoding: 'utf8', timeout: 60_000, env },
-    );
-    expect(killed.signal ?? killed.status, killed.stderr).not.toBe(0);
+    killedAtRename(args, { env });
     expect(copy(root)).toBe(old);
     expect(providerTokens(root).identify(old)).toBe('rag');
     const again = spawnSync(blueprintExe, args, { encoding: 'utf8', timeout: 60_000, env });

@@ -5,12 +5,11 @@
  * but never removed it, one more at every kill, in /etc, a home's ~/.ssh, a module's data folder
  * (a token). The kill comes from strace at the first rename, etc/hostname's.
  */
-import { spawnSync } from 'node:child_process';
 import { readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { blueprintExe, run, tempDir } from '../helpers/pkg.js';
-import { hasStrace } from '../helpers/power-cut.js';
+import { run, tempDir } from '../helpers/pkg.js';
+import { hasStrace, killedAtRename } from '../helpers/power-cut.js';
 
 const temps = (root: string) =>
   (readdirSync(root, { recursive: true }) as string[]).filter((f) => f.endsWith('.tmp'));
@@ -21,28 +20,7 @@ describe.skipIf(!hasStrace)('an apply killed at a rename', () => {
     const file = path.join(work, 'box.yaml');
     writeFileSync(file, 'hostname: box-01\ntimezone: UTC\n');
     const root = path.join(work, 'root');
-    const killed = spawnSync(
-      'strace',
-      [
-        '-f',
-        '-qq',
-        '-o',
-        '/dev/null',
-        '-e',
-        'trace=rename,renameat,renameat2',
-        '-e',
-        'inject=rename,renameat,renameat2:signal=KILL:when=1',
-        blueprintExe,
-        '--root',
-        root,
-        'apply',
-        '-f',
-        file,
-        '--yes',
-      ],
-      { encoding: 'utf8', timeout: 60_000 },
-    );
-    expect(killed.status, killed.stderr).not.toBe(0);
+    killedAtRename(['--root', root, 'apply', '-f', file, '--yes']);
     expect(temps(root)).toEqual([expect.stringMatching(/^etc\/\.hostname\.[0-9a-f-]+\.tmp$/)]);
     const again = await run(['--root', root, 'apply', '-f', file, '--yes']);
     expect(again.code, again.stderr).toBe(0);

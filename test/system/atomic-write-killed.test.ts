@@ -4,12 +4,11 @@
  * its first rename left etc/blueprint/keys/.FPR.asc.PID.TIME.tmp, and the same command run again
  * (which wrote the key) left it there. The kill comes from strace at the first rename.
  */
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { blueprintExe, bpkg, makeKey, tempDir } from '../helpers/pkg.js';
-import { hasStrace } from '../helpers/power-cut.js';
+import { bpkg, makeKey, tempDir } from '../helpers/pkg.js';
+import { hasStrace, killedAtRename } from '../helpers/power-cut.js';
 
 const temps = (root: string) =>
   (readdirSync(root, { recursive: true }) as string[]).filter((f) => f.endsWith('.tmp'));
@@ -31,23 +30,7 @@ describe.skipIf(!hasStrace)('a key add killed at its rename', () => {
       key.fingerprint,
       '--yes',
     ];
-    const killed = spawnSync(
-      'strace',
-      [
-        '-f',
-        '-qq',
-        '-o',
-        '/dev/null',
-        '-e',
-        'trace=rename,renameat,renameat2',
-        '-e',
-        'inject=rename,renameat,renameat2:signal=KILL:when=1',
-        blueprintExe,
-        ...args,
-      ],
-      { encoding: 'utf8', timeout: 60_000 },
-    );
-    expect(killed.status, killed.stderr).not.toBe(0);
+    killedAtRename(args);
     expect(temps(root)).toEqual([expect.stringMatching(/^etc\/blueprint\/keys\/\..*\.asc\.\d+\.\d+\.tmp$/)]);
     const again = await bpkg(root, args.slice(3));
     expect(again.code, again.stderr).toBe(0);
