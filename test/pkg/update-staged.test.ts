@@ -257,7 +257,12 @@ describe('bpkg update: the kept index written while it is judged', () => {
     // A process that has ended: its pid is free until reused.
     const gone = spawn('true');
     await new Promise((r) => gone.once('close', r));
-    const dead = [`.index.json.${gone.pid}.1796457106687.tmp`, `.index.json.asc.${gone.pid}.k2j3h4.tmp`];
+    // The staged pair's names, and a sealed cache's (sealed-write.ts: `.FILE.PID.tmp`, as large).
+    const dead = [
+      `.index.json.${gone.pid}.1796457106687.tmp`,
+      `.index.json.asc.${gone.pid}.k2j3h4.tmp`,
+      `.verified.json.${gone.pid}.tmp`,
+    ];
     const sleeper = spawn('sleep', ['30']);
     closers.push(() => sleeper.kill());
     const live = `.index.json.${sleeper.pid}.1796457106687.tmp`;
@@ -266,5 +271,23 @@ describe('bpkg update: the kept index written while it is judged', () => {
     await publishSources(repo, key, [{ ...GOOD, version: '1.1.0' }]);
     expect((await pm.update())[0]).toMatchObject({ ok: true, changed: true });
     expect(temps(dir).sort()).toEqual([live, other].sort());
+  });
+
+  it('the quick update of an unchanged index removes them too (it stages nothing)', async () => {
+    const repo = path.join(tempDir(), 'repo');
+    await publishSources(repo, key, [GOOD]);
+    const pm = await box(repo);
+    const root = pm.paths.root;
+    expect((await bpkg(root, ['update'])).code).toBe(0);
+    const dir = lists(root, 'main');
+    const gone = spawn('true');
+    await new Promise((r) => gone.once('close', r));
+    // A killed update's meta.json (writeJsonAtomicSync) and a sealed cache's, left after its commit.
+    const dead = [`.meta.json.${gone.pid}.1796457106687.tmp`, `.verified.json.${gone.pid}.tmp`];
+    for (const f of dead) writeFileSync(path.join(dir, f), 'left');
+    const r = await bpkg(root, ['--json', 'update']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)[0]).toMatchObject({ ok: true, changed: false });
+    expect(temps(dir)).toEqual([]);
   });
 });

@@ -18,9 +18,9 @@ import {
 } from '../system/copy-hashed.js';
 import { trackTemp } from '../system/exit-cleanup.js';
 import { ensureDir } from '../system/fs.js';
-import { alive } from '../system/lock.js';
 import { notYetThere, removeWhileEmpty } from '../system/made-folders.js';
 import type { Layout } from '../system/paths.js';
+import { alive } from '../system/process-alive.js';
 import { readGgufInfo } from './gguf.js';
 import { MODEL_NAME, modelManifest, plainLine } from './manifest.js';
 

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { storageErrorFrom } from '../errors.js';
 import { trackTemp } from '../system/exit-cleanup.js';
-import { ensureDir, syncDir } from '../system/fs.js';
+import { ensureDir, removeDeadTemps, syncDir } from '../system/fs.js';
 
 /**
  * A served index kept the way writeFileAtomic keeps a file (a new temporary sibling, written and
@@ -135,30 +135,15 @@ export class IndexStager {
   }
 
   /**
-   * The temporary files of this folder's index that an update whose process is gone left (killed,
-   * a power cut: no clean-up ran), removed: 2.6 MB each for a 10,000-package index, and the staged
-   * files stay for the length of the checks. Never one of a live process (its pid answers), nor of
-   * this one; a pid reused since only keeps a file until a later update.
+   * The temporary files an update whose process is gone left in this folder (killed, a power cut:
+   * no clean-up ran), removed: the staged index and signature (`.index.json.PID.STAMP.tmp`, 2.6 MB
+   * each for a 10,000-package index, staged for the length of the checks) and the sealed caches'
+   * (`.verified.json.PID.tmp`, as large). Never one of a live process (its pid answers), nor of this
+   * one; a pid reused since only keeps a file until a later update. The folder is root's and holds
+   * only the update's files.
    */
-  private async sweep(): Promise<void> {
-    const names = await fsp().readdir(this.dir);
-    const alive = (pid: number) => {
-      try {
-        process.kill(pid, 0);
-        return true;
-      } catch (err) {
-        return (err as NodeJS.ErrnoException).code === 'EPERM';
-      }
-    };
-    await Promise.all(
-      names.map(async (f) => {
-        const pid = Number(/^\.index\.json(?:\.asc)?\.(\d+)\.[a-z0-9]+\.tmp$/.exec(f)?.[1] ?? Number.NaN);
-        if (!(pid > 0) || pid === process.pid || alive(pid)) return;
-        await fsp()
-          .rm(path.join(this.dir, f), { force: true })
-          .catch(() => {});
-      }),
-    );
+  private sweep(): Promise<void> {
+    return removeDeadTemps(this.dir);
   }
 
   stage(bytes: Uint8Array): StagedIndex {

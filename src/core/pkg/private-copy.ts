@@ -3,7 +3,7 @@ import { type FileHandle, open, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { storageErrorFrom, VerificationError } from '../errors.js';
 import { copyHashed } from '../system/copy-hashed.js';
-import { alive } from '../system/lock.js';
+import { alive } from '../system/process-alive.js';
 
 /**
  * The one read of an untrusted file (a local package, an update bundle): a hostile USB stick or

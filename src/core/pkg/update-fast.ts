@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { assertInsideRootSync, writeJsonAtomicSync } from '../system/fs.js';
+import { assertInsideRootSync, removeDeadTemps, writeJsonAtomicSync } from '../system/fs.js';
 import { type Layout, layout, managedDirs } from '../system/paths.js';
 import { checkFreshness } from './freshness.js';
 import { type IndexHead, readHead } from './index-head.js';
@@ -70,13 +70,17 @@ export async function updateUnchanged(root: string, now: () => Date): Promise<Up
     if (!one) return undefined;
     found.push(one);
   }
-  for (const u of found)
-    writeJsonAtomicSync(path.join(paths.listsDir, u.repo.name, 'meta.json'), {
+  for (const u of found) {
+    const dir = path.join(paths.listsDir, u.repo.name);
+    // What a killed update left (its process gone), as updateOne's stager sweeps it.
+    await removeDeadTemps(dir);
+    writeJsonAtomicSync(path.join(dir, 'meta.json'), {
       name: u.repo.name,
       url: u.url,
       signer: u.signer,
       fetched: now().toISOString(),
     });
+  }
   return found.map((u) => ({
     repo: u.repo.name,
     ok: true,

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { StorageError, storageErrorFrom } from '../errors.js';
 import { trackTemp } from './exit-cleanup.js';
+import { alive } from './process-alive.js';
 
 /**
  * node:fs when first used, not imported: this module is in the executable's start part (the quick
@@ -111,28 +112,21 @@ export async function syncDir(dir: string): Promise<void> {
   }
 }
 
-/** The process exists (EPERM: it does, as another user's); lock.ts's, which imports this file. */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /**
- * Removes `name`'s temporary files in `dir` (`.NAME.PID.STAMP.tmp`) whose writer died before its
- * rename (SIGKILL, power cut): nothing else would, and each kill left one more (a key in
- * etc/blueprint/keys, a repository's file).
+ * Removes the temporary files in `dir` whose writer died before its rename (SIGKILL, a power cut):
+ * nothing else would, and each kill left one more (a key in etc/blueprint/keys, a repository's
+ * file, a 2.6 MB index or cache in lists/NAME). Those of `name` (`.NAME.PID.STAMP.tmp`, or
+ * `.NAME.PID.tmp` as sealed-write.ts names them), or with no name every such file in `dir` (a
+ * folder only the writer's program writes). Never one of a live process, nor of this one.
  */
-async function removeDeadTemps(dir: string, name: string): Promise<void> {
-  const prefix = `.${name}.`;
+export async function removeDeadTemps(dir: string, name?: string): Promise<void> {
   for (const n of await fsp()
     .readdir(dir)
     .catch(() => [] as string[])) {
-    const pid = n.startsWith(prefix) && /^([0-9]+)\.[0-9a-z]+\.tmp$/.exec(n.slice(prefix.length))?.[1];
-    if (pid && !alive(Number(pid)))
+    // The name (itself dotted), the writer's PID, a stamp or none.
+    const m = /^\.(.+?)\.(\d+)(?:\.[0-9a-z]+)?\.tmp$/.exec(n);
+    const pid = Number(m?.[2]);
+    if (m && (name === undefined || m[1] === name) && pid !== process.pid && !alive(pid))
       await fsp()
         .rm(path.join(dir, n), { force: true })
         .catch(() => {});

@@ -4,16 +4,7 @@ import { link, lstat, open, readdir, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { ConflictError, storageErrorFrom } from '../errors.js';
 import { ensureDir } from './fs.js';
-
-/** The process exists (EPERM: it does, as another user's). */
-export function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
+import { alive } from './process-alive.js';
 
 /**
  * Locks this process holds. A lock file naming this process's pid is stale (left by an earlier

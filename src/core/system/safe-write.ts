@@ -17,7 +17,7 @@ import path from 'node:path';
 import { StorageError, VerificationError } from '../errors.js';
 import { otherWriter, otherWriterAtOrAbove } from './folder-writers.js';
 import { ensureDir } from './fs.js';
-import { alive } from './lock.js';
+import { alive } from './process-alive.js';
 
 /**
  * Writing as root into folders that other users own (a user's ~/.ssh) without following links
