@@ -110,7 +110,7 @@ export async function unknownCommand(
 ): Promise<UsageError> {
   if (!word.startsWith('-')) {
     const near = await meant(word, prog, top, rest).catch(() => undefined);
-    // `blueprint help pkg instal`: the help meant, `blueprint help pkg install`.
+    // "blueprint help pkg instal": the help meant, `blueprint help pkg install`.
     const cmd = help ? near?.replace(/^(\S+) /, '$1 help ') : near;
     return new UsageError(
       `Unknown command: ${top ? word : `${prog} ${word}`}`,
