@@ -46,8 +46,9 @@ const JUDGED: Array<{ file: string; starts: string; why: string }> = [
   },
   { file: 'src/cli/out.ts', starts: 'text', why: 'the sink ctx.result writes escaped text to' },
   {
-    file: 'src/cli/usage-text.ts',
-    starts: `\`note: --root \${root}`,
+    // The new-box note (usage-text.ts newRootNote), written once the command is over (af3640c).
+    file: 'src/cli/index.ts',
+    starts: "(await import('./usage-text.js')).newRootNote(",
     why: 'the root the admin typed (or set in BLUEPRINT_ROOT)',
   },
   {
