@@ -1,4 +1,4 @@
-import { ExitCode } from './app/base.js';
+import { ExitCode, endNow } from './app/base.js';
 import { reportUncaught, runCli } from './cli/index.js';
 import { directStdout } from './cli/out.js';
 
@@ -27,6 +27,16 @@ process.on('unhandledRejection', lastResort);
 directStdout();
 runCli(process.argv.slice(2), process.argv0).then((code) => {
   process.exitCode = code;
+  // The command is over and its signal handlers gone, but the event loop may still be finishing (an
+  // interrupted import's clean-up): a signal now (Ctrl-C pressed again) took the default action, the
+  // process killed by it with its temporary files left. It ends now, those removed, with the code the
+  // command chose. A signal listener does not keep the process alive.
+  const late = () => {
+    endNow();
+    process.exit();
+  };
+  process.on('SIGINT', late);
+  process.on('SIGTERM', late);
 });
 // 'beforeExit' comes once the event loop has nothing left to do: the answer is written (stdout and
 // stderr are synchronous on Linux for files, pipes and terminals) and every request, timer and
