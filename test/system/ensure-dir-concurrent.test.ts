@@ -31,6 +31,20 @@ function slowFolderSyncs(): string[] {
   return synced;
 }
 
+/**
+ * A mkdir that made its folder is answered 30 ms late: the other call's EEXIST for the same folder
+ * comes first (two thread-pool threads post their answers in either order; seen in the clean-clone
+ * CI at 5d1a823 under load).
+ */
+function lateMkdirAnswers(): void {
+  const mkdir = fs.promises.mkdir;
+  vi.spyOn(fs.promises, 'mkdir').mockImplementation(async (dir, options) => {
+    const made = await mkdir(dir, options);
+    await new Promise((r) => setTimeout(r, 30));
+    return made;
+  });
+}
+
 describe('ensureDir, two calls at once', () => {
   for (const [first, second] of [
     ['x', 'x'],
@@ -40,21 +54,23 @@ describe('ensureDir, two calls at once', () => {
     // Each may make a folder on the other's path (one x, the other x/y): neither waits for ever.
     ['x/y/a', 'x/y/b/c'],
   ] as const) {
-    it(`${first} and ${second}: each returns only once the folders on its path are in their parents for good`, async () => {
-      const base = tempDir('bp-ensure-race-');
-      const synced = slowFolderSyncs();
-      const check = (target: string) => () => {
-        // Every folder between base and the target that did not exist before: its parent synced.
-        const rel = path.relative(base, target).split(path.sep);
-        for (let i = 0; i < rel.length; i++) {
-          const parent = path.join(base, ...rel.slice(0, i));
-          expect(synced, `${target} returned before ${parent} was synced`).toContain(parent);
-        }
-      };
-      const a = path.join(base, first);
-      const b = path.join(base, second);
-      await Promise.all([ensureDir(a).then(check(a)), ensureDir(b).then(check(b))]);
-      expect(fs.statSync(a).isDirectory() && fs.statSync(b).isDirectory()).toBe(true);
-    });
+    for (const late of [false, true])
+      it(`${first} and ${second}${late ? ', the maker answered last' : ''}: each returns only once the folders on its path are in their parents for good`, async () => {
+        const base = tempDir('bp-ensure-race-');
+        const synced = slowFolderSyncs();
+        if (late) lateMkdirAnswers();
+        const check = (target: string) => () => {
+          // Every folder between base and the target that did not exist before: its parent synced.
+          const rel = path.relative(base, target).split(path.sep);
+          for (let i = 0; i < rel.length; i++) {
+            const parent = path.join(base, ...rel.slice(0, i));
+            expect(synced, `${target} returned before ${parent} was synced`).toContain(parent);
+          }
+        };
+        const a = path.join(base, first);
+        const b = path.join(base, second);
+        await Promise.all([ensureDir(a).then(check(a)), ensureDir(b).then(check(b))]);
+        expect(fs.statSync(a).isDirectory() && fs.statSync(b).isDirectory()).toBe(true);
+      });
   }
 });

@@ -26,6 +26,8 @@ export async function ensureDir(dir: string, mode = 0o755): Promise<void> {
   const target = path.resolve(dir);
   // The folders made here, top first.
   const made: string[] = [];
+  // The folders this call tried to make: claimed before its mkdir (see claims).
+  const claimed: string[] = [];
   // When the folders made here are in their parents for good (or their sync failed): what another
   // call that meets one of them waits for. Only this call's own syncs, so two calls that each made
   // a folder on the other's path never wait for each other.
@@ -33,10 +35,17 @@ export async function ensureDir(dir: string, mode = 0o755): Promise<void> {
   const ownSynced = new Promise<void>((resolve) => {
     settle = resolve;
   });
+  const claim = (abs: string) => {
+    let set = claims.get(abs);
+    if (!set) claims.set(abs, (set = new Set()));
+    set.add(ownSynced);
+    claimed.push(abs);
+  };
   // One level at a time, not mkdir's recursive: Node's retries for ever, at 100 % CPU, where mkdir
   // answers ENOENT for a parent that exists (/proc: `--root /proc/x pkg install x` never ended).
   const make = async (abs: string): Promise<void> => {
     const up = path.dirname(abs);
+    claim(abs);
     await fsp()
       .mkdir(abs, { mode })
       .catch(async (err: NodeJS.ErrnoException) => {
@@ -56,7 +65,6 @@ export async function ensureDir(dir: string, mode = 0o755): Promise<void> {
       .then(
         () => {
           made.push(abs);
-          becomingDurable.set(abs, ownSynced);
         },
         (err: NodeJS.ErrnoException) => {
           if (err.code !== 'EEXIST' || !nodeFs().statSync(abs, { throwIfNoEntry: false })?.isDirectory())
@@ -66,12 +74,14 @@ export async function ensureDir(dir: string, mode = 0o755): Promise<void> {
   };
   try {
     await make(target);
-    // Folders on the path that another call made and has not synced yet: this call's caller would
-    // write in a folder a power cut can still lose, so it waits for them as for its own.
+    // Folders on the path that another call of this process may have made and not synced yet: this
+    // call's caller would write in a folder a power cut can still lose, so it waits for them as for
+    // its own. Every call that tried to make one, not only the one whose mkdir succeeded: that one's
+    // answer can come after the other's EEXIST (two thread-pool threads post in either order), and a
+    // call that met EEXIST settles as soon as its own syncs (if any) are done.
     const others = new Set<Promise<void>>();
     for (let d = target; ; d = path.dirname(d)) {
-      const other = becomingDurable.get(d);
-      if (other && other !== ownSynced) others.add(other);
+      for (const other of claims.get(d) ?? []) if (other !== ownSynced) others.add(other);
       if (path.dirname(d) === d) break;
     }
     const mine = syncMade(made);
@@ -79,15 +89,21 @@ export async function ensureDir(dir: string, mode = 0o755): Promise<void> {
     await Promise.all([mine, ...others]);
   } finally {
     settle();
-    for (const m of made) if (becomingDurable.get(m) === ownSynced) becomingDurable.delete(m);
+    for (const c of claimed) {
+      const set = claims.get(c);
+      set?.delete(ownSynced);
+      if (set?.size === 0) claims.delete(c);
+    }
   }
 }
 
 /**
- * Folders an ensureDir call made and is syncing into their parents, with when that ends (a sync
- * that fails is that call's error; a waiter goes on). Empty whenever no call is under way.
+ * For each folder an ensureDir call of this process is trying to make, or has made and is syncing
+ * into its parent: when each such call's own syncs end (a sync that fails is that call's error; a
+ * waiter goes on). Claimed before the mkdir, kept until the call returns. Empty whenever no call is
+ * under way.
  */
-const becomingDurable = new Map<string, Promise<void>>();
+const claims = new Map<string, Set<Promise<void>>>();
 
 async function syncMade(made: string[]): Promise<void> {
   if (made.length === 0) return; // A folder that was there is left alone (no sync to pay).
