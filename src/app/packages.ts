@@ -1,4 +1,4 @@
-import { DeclinedError, UsageError } from '../core/errors.js';
+import { UsageError } from '../core/errors.js';
 import { showFingerprint } from '../core/pkg/fingerprint-text.js';
 import type {
   IndexEntry,
@@ -11,10 +11,10 @@ import type {
   VerifyReport,
 } from '../core/pkg/index.js';
 import { isPackagePath } from '../core/pkg/package-spec.js';
-import { checkRoot } from '../core/pkg/update-fast.js';
 import type { BoxContext } from './context.js';
 import type { CallOptions } from './index.js';
 import type { OutboundApprovals } from './outbound-approval.js';
+import { type RemoveOptions, removeOps } from './packages-remove.js';
 import { type UpgradeOptions, type UpgradeOutlook, upgradeOps } from './packages-upgrade.js';
 import { reachedBy, type ShownChange, withReach } from './plan-reach.js';
 
@@ -122,11 +122,21 @@ export interface PackageOps {
    * Returns the changes made ([] when already installed). DeclinedError when the admin says no.
    */
   install(specs: string[], opts?: InstallOptions): Promise<InstalledChange[]>;
-  /** Asks `confirm({ kind: 'remove', names })`, then removes; refuses to break a dependent unless `force`. */
-  remove(
+  /**
+   * Asks `confirm({ kind: 'remove', names })`, then removes; refuses to break a dependent unless
+   * `force`. A name not installed refuses it all (exit 3) unless `notInstalled` is given: then it is
+   * told there and the others removed (`bpkg remove`, as apt). A name that is no package name: exit 2.
+   */
+  remove(names: string[], opts?: CallOptions & RemoveOptions): Promise<RemovedPackage[]>;
+  /**
+   * What `remove(names, { notInstalled })` would do, nothing changed (`bpkg remove --dry-run`): the
+   * packages it removes (with the data it keeps or, `purge`, deletes), the names not installed,
+   * and the dependencies it leaves unneeded. Refused as `remove` is for a dependent it breaks.
+   */
+  removalPlan(
     names: string[],
-    opts?: CallOptions & { force?: boolean; purge?: boolean },
-  ): Promise<RemovedPackage[]>;
+    opts?: { force?: boolean; purge?: boolean },
+  ): Promise<{ changes: RemovedPackage[]; notInstalled: string[]; unneeded: string[] }>;
   /** Packages installed as dependencies that nothing installed needs any more, sorted. */
   unneeded(): Promise<string[]>;
   /** `remove` of what `unneeded` names (apt's autoremove); [] with nothing asked when there is none. */
@@ -237,6 +247,10 @@ export function packageOps(ctx: BoxContext): PackageOps {
       return (await pm()).info(name);
     },
     async plan(specs, opts = {}) {
+      // As install judges them: `bpkg install --dry-run` answers what the install would.
+      if (specs.length === 0)
+        throw new UsageError('Name at least one package', 'Example: `bpkg install embeddings`');
+      noEmptyName(specs, 'install');
       if (!opts.typed) namesOnly(specs);
       const m = await pm(opts);
       return withReach(m, ctx.root, await m.plan(specs, installOpts(opts)));
@@ -274,46 +288,7 @@ export function packageOps(ctx: BoxContext): PackageOps {
         }),
       );
     },
-    async remove(names, opts = {}) {
-      if (names.length === 0)
-        throw new UsageError('Name at least one package', 'Example: `bpkg remove embeddings`');
-      noEmptyName(names, 'remove');
-      const left = new Map<string, { image: string; remove: string }>();
-      const m = await ctx.manager({ ...opts, imageLeft: ({ name, ...l }) => left.set(name, l) });
-      const services = await import('../core/services/index.js');
-      // Whom each one's data belongs to, read before the removal forgets it (module-data.ts).
-      const owners = new Map((await m.installed()).map((p) => [p.name, p]));
-      // Removed already, its data kept: --purge deletes that data (apt's purge of a removed package).
-      const keptOnly: string[] = [];
-      if (opts.purge) {
-        checkRoot(ctx.paths);
-        for (const n of names)
-          if (!owners.has(n) && (await services.moduleDataDir(ctx.root, n))) keptOnly.push(n);
-      }
-      if (!(await ctx.ask({ kind: 'remove', names }))) throw new DeclinedError('remove');
-      const installed = names.filter((n) => !keptOnly.includes(n));
-      const changes = installed.length ? await m.remove(installed, { force: opts.force ?? false }) : [];
-      // A module's data outlives its removal (a reinstall finds it) unless the admin purges it.
-      const out: RemovedPackage[] = [];
-      for (const name of keptOnly) {
-        const purged = await services.purgeModuleData(ctx.root, name);
-        out.push(purged ? { name, purged } : { name });
-      }
-      for (const change of changes) {
-        const imageLeft = left.get(change.name);
-        const c = imageLeft ? { ...change, imageLeft } : change;
-        if (opts.purge) {
-          const purged = await services.purgeModuleData(ctx.root, c.name);
-          out.push(purged ? { ...c, purged } : c);
-        } else {
-          const dataKept = await services.moduleDataDir(ctx.root, c.name);
-          const owner = owners.get(c.name);
-          if (dataKept && owner) await services.bindModuleData(ctx.root, c.name, owner);
-          out.push(dataKept ? { ...c, dataKept } : c);
-        }
-      }
-      return out;
-    },
+    ...removeOps(ctx),
     unneeded: async () => (await pm()).unneeded(),
     async autoremove(opts = {}) {
       const names = await (await pm(opts)).unneeded();

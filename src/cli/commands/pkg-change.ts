@@ -7,6 +7,13 @@ import { cliBox } from '../box.js';
 import type { CommandSpec } from '../command.js';
 import { optBool, optString, requirePositionals } from '../command.js';
 import type { Context } from '../context.js';
+import {
+  dryRunOptions,
+  isDryRun,
+  notInstalledLine,
+  showInstallPlan,
+  showRemovalPlan,
+} from './pkg-dry-run.js';
 import { showUpgradable } from './pkg-query.js';
 
 /**
@@ -35,12 +42,20 @@ export const install: CommandSpec = {
       value: 'REPO',
       description: 'Take the named packages from this repository; upgrades follow it from now on',
     },
+    ...dryRunOptions('the install'),
   },
   details:
-    'Every package is checked against the signed index (size, SHA-256) and its own signature before anything is unpacked.\nAn installed package is upgraded only from the repository it came from (see `bpkg list`); --from switches it on purpose.\nA new dependency comes from the repository of the package that needs it when that one has a fitting version.\nA path (it holds a / or ends in .bpkg) is a package file: a folder given is refused (exit 2), naming the .bpkg in it.',
+    'Every package is checked against the signed index (size, SHA-256) and its own signature before anything is unpacked.\nAn installed package is upgraded only from the repository it came from (see `bpkg list`); --from switches it on purpose.\nA new dependency comes from the repository of the package that needs it when that one has a fitting version.\nA path (it holds a / or ends in .bpkg) is a package file: a folder given is refused (exit 2), naming the .bpkg in it.\nWith --dry-run (-s): the plan (versions, repository, new dependencies, download size) printed, nothing\nchanged or downloaded; a refusal exits as the install would (--json: {"dryRun": true, "changes", "downloadSize"}).',
   async run(ctx, parsed) {
     const from = optString(parsed, 'from');
     const packages = cliBox(ctx).packages;
+    if (isDryRun(parsed))
+      return showInstallPlan(
+        ctx,
+        parsed.positionals,
+        { reinstall: optBool(parsed, 'reinstall'), ...(from !== undefined ? { from } : {}) },
+        () => alreadyInstalled(parsed.positionals, () => packages.list()),
+      );
     // Named now, a package that came in as a dependency becomes the admin's (autoremove leaves
     // it): read before, since the install clears the mark, and said after (apt: "set to manually
     // installed").
@@ -94,18 +109,25 @@ export const remove: CommandSpec = {
   options: {
     force: { type: 'boolean', description: 'Remove even if other packages depend on it' },
     purge,
+    ...dryRunOptions('the removal'),
   },
   details:
-    'With --purge, a package removed before without it has the data it kept deleted.\nDependencies installed with a package stay; the ones nothing needs any more are named after the removal\n(--json: unneeded) and `bpkg autoremove` removes them, as apt does.',
+    'With --purge, a package removed before without it has the data it kept deleted.\nDependencies installed with a package stay; the ones nothing needs any more are named after the removal\n(--json: unneeded) and `bpkg autoremove` removes them, as apt does.\nA package that is not installed is noted ("Package \'NAME\' is not installed, so not removed"; --json:\nnotInstalled) and the others removed, exit 0, as apt: running it again is harmless. A name that is\nno package name is refused (exit 2). --dry-run (-s): what would be removed, or the dependents that\nblock it (exit 5); nothing changed.',
   async run(ctx, parsed) {
     const packages = cliBox(ctx).packages;
+    const opts = { force: optBool(parsed, 'force'), purge: optBool(parsed, 'purge') };
+    if (isDryRun(parsed)) return showRemovalPlan(ctx, parsed.positionals, opts);
+    let notInstalled: string[] = [];
     const changes = await packages.remove(parsed.positionals, {
-      force: optBool(parsed, 'force'),
-      purge: optBool(parsed, 'purge'),
+      ...opts,
+      notInstalled: (names) => {
+        notInstalled = names;
+        for (const n of names) ctx.warn(notInstalledLine(n));
+      },
     });
     const unneeded = await packages.unneeded();
     ctx.report(
-      { changes, unneeded },
+      { changes, notInstalled, unneeded },
       shownHint(
         [
           // No version: removed before, only its kept data deleted now.
@@ -156,14 +178,16 @@ export const upgrade: CommandSpec = {
   options: {
     'dry-run': {
       type: 'boolean',
+      short: 's',
       description:
         'List what would be upgraded (from -> to), the new packages it would install and what it holds back; change nothing',
     },
+    simulate: dryRunOptions('').simulate!,
   },
   details:
     'A newer version that would break what an installed package needs is held back (warned, under "Held back:" with --dry-run).\nWith --json: {"changes": [...], "heldBack": [...]}, heldBack as --dry-run\'s (docs/pkg-json.md).',
   async run(ctx, parsed) {
-    if (optBool(parsed, 'dry-run')) return showUpgradable(ctx, { plan: true });
+    if (isDryRun(parsed)) return showUpgradable(ctx, { plan: true });
     const packages = cliBox(ctx).packages;
     let held: HeldUpgrade[] = [];
     const changes = await packages.upgrade({ onHeld: (h) => (held = h) });

@@ -1,7 +1,7 @@
 import { lstatSync } from 'node:fs';
 import { readlink } from 'node:fs/promises';
 import { gt } from 'semver';
-import { ConflictError, NotFoundError, storageErrorFrom } from '../errors.js';
+import { NotFoundError, storageErrorFrom } from '../errors.js';
 import { ensureDir } from '../system/fs.js';
 import { acquireLock } from '../system/lock.js';
 import { notYetThere, removeWhileEmpty } from '../system/made-folders.js';
@@ -24,8 +24,9 @@ import { readInstalled } from './installed-db.js';
 import type { Keyring, TrustedKey } from './keyring.js';
 import { LocalKey } from './local-key.js';
 import type { ManagerParts, ProgressEvent } from './parts.js';
+import { removal } from './removal.js';
 import { Repositories } from './repos.js';
-import { dependentsOf, nameHint, unneededPackages } from './resolve.js';
+import { nameHint, unneededPackages } from './resolve.js';
 import { rollbackLocked } from './rollback.js';
 import { candidates, noRepositoryHint, originsOf, usableStates, verifyVersion } from './states.js';
 import { type Change, currentLink, type RecoveryOutcome, Transactions } from './transaction.js';
@@ -298,28 +299,33 @@ export class PackageManager {
     );
   }
 
-  async remove(names: string[], opts: { force?: boolean } = {}): Promise<Change[]> {
+  /**
+   * Removes the named packages in one transaction; refuses to break a dependent unless `force`.
+   * A name not installed is refused (not found) unless `missingOk`, which leaves it out.
+   */
+  async remove(names: string[], opts: { force?: boolean; missingOk?: boolean } = {}): Promise<Change[]> {
     return this.locked(async () => {
       const db = await readInstalled(this.paths);
-      for (const n of names)
-        if (!db.packages[n]) throw new NotFoundError(`${n} is not installed`, 'See `bpkg list`.');
-      const leaving = new Set(names);
-      if (!opts.force)
-        for (const n of names) {
-          const deps = dependentsOf(n, db.packages, leaving);
-          if (deps.length)
-            throw new ConflictError(
-              `${n} is needed by ${deps.join(', ')}`,
-              'has-dependents',
-              `Remove ${deps.join(', ')} too (\`bpkg remove ${[...names, ...deps].join(' ')}\`), or pass --force to break them.`,
-            );
-        }
+      const { changes } = removal(db, names, opts);
       const next = structuredClone(db);
-      const changes = names.map((n) => ({ name: n, from: db.packages[n]!.version }));
-      for (const n of names) delete next.packages[n];
-      await this.parts.tx.run('remove', changes, next, async () => {});
+      for (const c of changes) delete next.packages[c.name];
+      if (changes.length) await this.parts.tx.run('remove', changes, next, async () => {});
       return changes;
     });
+  }
+
+  /**
+   * What `remove(names, { force, missingOk: true })` would do, nothing changed (no lock taken, no
+   * transaction finished): the changes, the names not installed, and the dependencies it would
+   * leave unneeded. The same refusal as `remove` for a dependent it would break.
+   */
+  async removalPlan(
+    names: string[],
+    opts: { force?: boolean } = {},
+  ): Promise<{ changes: Change[]; notInstalled: string[]; unneeded: string[] }> {
+    await this.checkRoot();
+    const db = await readInstalled(this.paths);
+    return removal(db, names, { ...opts, missingOk: true });
   }
 
   /** Packages installed as dependencies that nothing installed needs any more (`bpkg autoremove`). */

@@ -1,0 +1,117 @@
+import { DeclinedError, UsageError } from '../core/errors.js';
+import { PACKAGE_NAME } from '../core/pkg/format-checks.js';
+import { checkRoot } from '../core/pkg/update-fast.js';
+import type { BoxContext } from './context.js';
+import type { PackageOps, RemovedPackage } from './packages.js';
+
+/** What `packageOps` answers about removal: the removal, and what it would do (`bpkg remove --dry-run`). */
+export type RemoveOps = Pick<PackageOps, 'remove' | 'removalPlan'>;
+
+/** The removal's options (`PackageOps.remove`). */
+export interface RemoveOptions {
+  force?: boolean;
+  purge?: boolean;
+  /**
+   * Given: a name not installed (nor with data kept to purge) is left out and told here, the others
+   * removed (apt: "Package 'B' is not installed, so not removed"; idempotent for scripts). Absent:
+   * such a name refuses the whole removal (not found, exit 3), nothing removed.
+   */
+  notInstalled?: (names: string[]) => void;
+}
+
+/**
+ * A name that is nothing installed must at least be a package name: `bpkg remove ../x` or
+ * `remove good@1.0.0` is a mistake to say (exit 2), not a package to note as absent.
+ */
+function packageNames(names: string[], installed?: ReadonlySet<string>): void {
+  if (names.length === 0)
+    throw new UsageError('Name at least one package', 'Example: `bpkg remove embeddings`');
+  if (names.some((n) => !n.trim()))
+    throw new UsageError(
+      'An empty package name (a shell variable not set?)',
+      'Name the package: bpkg remove NAME',
+    );
+  const bad = installed && names.find((n) => !installed.has(n) && !PACKAGE_NAME.test(n));
+  if (bad)
+    throw new UsageError(
+      `${bad} is not a package name`,
+      'A package name is lower-case letters, digits and dashes; `bpkg list` shows the installed ones.',
+    );
+}
+
+export function removeOps(ctx: BoxContext): RemoveOps {
+  return {
+    async remove(names, opts = {}) {
+      packageNames(names);
+      const left = new Map<string, { image: string; remove: string }>();
+      const m = await ctx.manager({ ...opts, imageLeft: ({ name, ...l }) => left.set(name, l) });
+      const services = await import('../core/services/index.js');
+      // Whom each one's data belongs to, read before the removal forgets it (module-data.ts).
+      const owners = new Map((await m.installed()).map((p) => [p.name, p]));
+      packageNames(names, new Set(owners.keys()));
+      // Removed already, its data kept: --purge deletes that data (apt's purge of a removed package).
+      const keptOnly: string[] = [];
+      if (opts.purge) {
+        checkRoot(ctx.paths);
+        for (const n of names)
+          if (!owners.has(n) && (await services.moduleDataDir(ctx.root, n))) keptOnly.push(n);
+      }
+      const absent = opts.notInstalled ? names.filter((n) => !owners.has(n) && !keptOnly.includes(n)) : [];
+      const asked = names.filter((n) => !absent.includes(n));
+      if (asked.length && !(await ctx.ask({ kind: 'remove', names: asked })))
+        throw new DeclinedError('remove');
+      const installed = asked.filter((n) => !keptOnly.includes(n));
+      const changes = installed.length
+        ? await m.remove(installed, { force: opts.force ?? false, missingOk: !!opts.notInstalled })
+        : [];
+      // One removed meanwhile by another command is as absent as one never installed.
+      const gone = [...absent, ...installed.filter((n) => !changes.some((c) => c.name === n))];
+      if (opts.notInstalled && gone.length) opts.notInstalled([...new Set(gone)]);
+      // A module's data outlives its removal (a reinstall finds it) unless the admin purges it.
+      const out: RemovedPackage[] = [];
+      for (const name of keptOnly) {
+        const purged = await services.purgeModuleData(ctx.root, name);
+        out.push(purged ? { name, purged } : { name });
+      }
+      for (const change of changes) {
+        const imageLeft = left.get(change.name);
+        const c = imageLeft ? { ...change, imageLeft } : change;
+        if (opts.purge) {
+          const purged = await services.purgeModuleData(ctx.root, c.name);
+          out.push(purged ? { ...c, purged } : c);
+        } else {
+          const dataKept = await services.moduleDataDir(ctx.root, c.name);
+          const owner = owners.get(c.name);
+          if (dataKept && owner) await services.bindModuleData(ctx.root, c.name, owner);
+          out.push(dataKept ? { ...c, dataKept } : c);
+        }
+      }
+      return out;
+    },
+
+    async removalPlan(names, opts = {}) {
+      packageNames(names);
+      const m = await ctx.manager();
+      const installed = new Set((await m.installed()).map((p) => p.name));
+      packageNames(names, installed);
+      const services = await import('../core/services/index.js');
+      const plan = await m.removalPlan(names, { force: opts.force ?? false });
+      const keptOnly: RemovedPackage[] = [];
+      if (opts.purge)
+        for (const name of plan.notInstalled) {
+          const dir = await services.moduleDataDir(ctx.root, name);
+          if (dir) keptOnly.push({ name, purged: dir });
+        }
+      const changes: RemovedPackage[] = [...keptOnly];
+      for (const c of plan.changes) {
+        const dir = await services.moduleDataDir(ctx.root, c.name);
+        changes.push(dir ? { ...c, ...(opts.purge ? { purged: dir } : { dataKept: dir }) } : c);
+      }
+      return {
+        changes,
+        notInstalled: plan.notInstalled.filter((n) => !keptOnly.some((k) => k.name === n)),
+        unneeded: plan.unneeded,
+      };
+    },
+  };
+}

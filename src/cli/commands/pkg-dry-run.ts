@@ -1,0 +1,104 @@
+/**
+ * `bpkg install --dry-run` and `bpkg remove --dry-run` (apt-get's --simulate, -s): the plan the
+ * command would carry out, printed; nothing on the box changed (no lock, no cache, no download).
+ */
+import { planLines } from '../../present/install.js';
+import { shownHint } from '../../present/root-in-hints.js';
+import { bytes } from '../../present/units.js';
+import { cliBox } from '../box.js';
+import type { OptionSpec, Parsed } from '../command.js';
+import { optBool } from '../command.js';
+import type { Context } from '../context.js';
+
+/** The options that ask for a dry run: --dry-run, -s, and apt-get's long name --simulate. */
+export const dryRunOptions = (what: string): Record<string, OptionSpec> => ({
+  'dry-run': { type: 'boolean', short: 's', description: `Show what ${what} would do; change nothing` },
+  simulate: { type: 'boolean', description: "The same as --dry-run (apt-get's name)" },
+});
+
+export const isDryRun = (parsed: Parsed): boolean =>
+  optBool(parsed, 'dry-run') || optBool(parsed, 'simulate');
+
+/** A list said in words: `a`, `a and b`, `a, b and c`. */
+const inWords = (parts: string[]) =>
+  parts.length < 2 ? (parts[0] ?? '') : `${parts.slice(0, -1).join(', ')} and ${parts.at(-1)}`;
+
+/** apt's "Package 'B' is not installed, so not removed": the removal goes on without it. */
+export const notInstalledLine = (name: string) => `Package '${name}' is not installed, so not removed`;
+
+export async function showInstallPlan(
+  ctx: Context,
+  specs: string[],
+  opts: { reinstall: boolean; from?: string },
+  nothingToDo: () => Promise<string>,
+): Promise<void> {
+  const packages = cliBox(ctx).packages;
+  const changes = await packages.plan(specs, {
+    typed: true,
+    ...(opts.reinstall ? { reinstall: true } : {}),
+    ...(opts.from !== undefined ? { from: opts.from } : {}),
+  });
+  // A package file given is read from here, not downloaded.
+  const downloadSize = changes.filter((c) => c.file === undefined).reduce((n, c) => n + c.size, 0);
+  const count = (pick: (c: (typeof changes)[number]) => boolean) => changes.filter(pick).length;
+  const s = (n: number) => (n === 1 ? '' : 's');
+  const added = count((c) => !c.from);
+  const upgraded = count((c) => !!c.from && c.from !== c.to && !c.downgrade);
+  const downgraded = count((c) => !!c.downgrade);
+  const again = count((c) => !!c.from && c.from === c.to);
+  const parts = [
+    ...(added ? [`install ${added} package${s(added)}`] : []),
+    ...(upgraded ? [`upgrade ${upgraded}`] : []),
+    ...(downgraded ? [`downgrade ${downgraded}`] : []),
+    ...(again ? [`reinstall ${again}`] : []),
+  ];
+  ctx.report(
+    {
+      dryRun: true,
+      changes: changes.map((c) => ({ ...c, repository: c.repo })),
+      downloadSize,
+    },
+    changes.length
+      ? shownHint(
+          [
+            ...planLines(changes),
+            `Would ${inWords(parts)} (download ${bytes(downloadSize)}); nothing was changed (--dry-run).`,
+          ].join('\n'),
+        )
+      : await nothingToDo(),
+  );
+}
+
+export async function showRemovalPlan(
+  ctx: Context,
+  names: string[],
+  opts: { force: boolean; purge: boolean },
+): Promise<void> {
+  const plan = await cliBox(ctx).packages.removalPlan(names, opts);
+  for (const n of plan.notInstalled) ctx.warn(notInstalledLine(n));
+  const removed = plan.changes.filter((c) => c.from);
+  ctx.report(
+    { dryRun: true, ...plan },
+    shownHint(
+      [
+        removed.length
+          ? `Would remove ${removed.map((c) => `${c.name} ${c.from}`).join(', ')}; nothing was changed (--dry-run).`
+          : 'Nothing would be removed (--dry-run).',
+        ...plan.changes.map((c) =>
+          c.purged
+            ? `  would delete the data of ${c.name} (${c.purged})`
+            : c.dataKept
+              ? `  the data of ${c.name} would be kept (${c.dataKept})`
+              : '',
+        ),
+        ...(plan.unneeded.length
+          ? [
+              `It would leave unneeded (installed as dependencies): ${plan.unneeded.join(', ')}; \`bpkg autoremove\` removes them after.`,
+            ]
+          : []),
+      ]
+        .filter(Boolean)
+        .join('\n'),
+    ),
+  );
+}

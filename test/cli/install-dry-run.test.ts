@@ -1,0 +1,135 @@
+import { createHash } from 'node:crypto';
+import { lstatSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { bpkg, publishSources, signedRepo, type TestKey, tempDir } from '../helpers/pkg.js';
+
+/**
+ * `bpkg install --dry-run NAME...` (apt-get install --simulate): there was no way to see what an
+ * install would do without the question of a terminal; a script (--yes, --json) could only install.
+ * Now the plan (versions, repository, new dependencies, download size) is printed and nothing on
+ * the box changes: no lock file, no cache, no download. Refusals exit as the install would.
+ * `bpkg remove --dry-run` alike: what would go, or the dependents that block it (exit 5).
+ */
+let key: TestKey;
+let repo: string;
+
+beforeAll(async () => {
+  ({ key, repo } = await signedRepo([
+    { name: 'base', version: '1.0.0' },
+    { name: 'app', version: '1.0.0', depends: ['base>=1.0.0'] },
+    { name: 'good', version: '1.0.0' },
+  ]));
+});
+
+async function freshRoot(): Promise<string> {
+  const root = tempDir('bp-dry-');
+  expect((await bpkg(root, ['key', 'add', key.publicFile, '--fingerprint', key.fingerprint])).code).toBe(0);
+  expect((await bpkg(root, ['repo', 'add', 'main', repo])).code).toBe(0);
+  expect((await bpkg(root, ['update'])).code).toBe(0);
+  return root;
+}
+
+/** Every entry under `root` (folders and links too): its kind, inode, mode, mtime and a hash of its bytes. */
+function treeHash(root: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (d: string) => {
+    for (const name of readdirSync(d).sort()) {
+      const p = path.join(d, name);
+      const st = lstatSync(p);
+      const rel = path.relative(root, p);
+      if (st.isDirectory()) {
+        out[rel] = `dir ${st.ino} ${st.mode} ${st.mtimeMs}`;
+        walk(p);
+      } else if (st.isSymbolicLink()) out[rel] = `link ${readlinkSync(p)}`;
+      else
+        out[rel] =
+          `file ${st.ino} ${st.mode} ${st.mtimeMs} ${createHash('sha256').update(readFileSync(p)).digest('hex')}`;
+    }
+  };
+  walk(root);
+  return out;
+}
+
+const names = async (root: string) =>
+  JSON.parse((await bpkg(root, ['list', '--json'])).stdout).map((p: { name: string }) => p.name);
+
+describe('bpkg install --dry-run', () => {
+  it('prints the plan (new dependency, upgrade, sizes, repository) and changes nothing', async () => {
+    const root = await freshRoot();
+    expect((await bpkg(root, ['install', 'good', '--yes'])).code).toBe(0);
+    await publishSources(repo, key, [{ name: 'good', version: '1.1.0' }]);
+    expect((await bpkg(root, ['update'])).code).toBe(0);
+    const before = treeHash(root);
+
+    const r = await bpkg(root, ['install', '--dry-run', 'app', 'good']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^app\s+1\.0\.0\s+main\s+\S+ (B|KiB)/m);
+    expect(r.stdout).toMatch(/^base\s+1\.0\.0\s+main\s+.*\(a dependency of app\)/m);
+    expect(r.stdout).toMatch(/^good\s+1\.0\.0 -> 1\.1\.0\s+main/m);
+    expect(r.stdout).toMatch(
+      /Would install 2 packages? and upgrade 1 \(download \S+ (B|KiB|MiB)\); nothing was changed/,
+    );
+
+    const simulated = await bpkg(root, ['install', '-s', 'app']);
+    expect(simulated.code, simulated.stderr).toBe(0);
+    expect(simulated.stdout).toContain('nothing was changed');
+
+    const json = await bpkg(root, ['--json', 'install', '--dry-run', 'app', 'good']);
+    expect(json.code, json.stderr).toBe(0);
+    const plan = JSON.parse(json.stdout);
+    expect(plan.dryRun).toBe(true);
+    expect(plan.downloadSize).toBeGreaterThan(0);
+    expect(plan.changes).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ name: 'app', to: '1.0.0', repo: 'main', repository: 'main' }),
+        expect.objectContaining({ name: 'base', to: '1.0.0', dependencyOf: ['app'] }),
+        expect.objectContaining({ name: 'good', from: '1.0.0', to: '1.1.0' }),
+      ]),
+    );
+    expect(plan.changes).toHaveLength(3);
+
+    // Nothing to do: said as the install says it.
+    const same = await bpkg(root, ['install', '--dry-run', 'good@1.0.0']);
+    expect(same.code, same.stderr).toBe(0);
+    expect(same.stdout).toContain('Nothing to do: good 1.0.0 is already installed.');
+
+    // A package no repository has: exit 3, as the install.
+    const missing = await bpkg(root, ['install', '--dry-run', 'nosuch']);
+    expect(missing.code, missing.stderr).toBe(3);
+
+    // The upgrade's dry run takes apt-get's names too.
+    for (const flag of ['-s', '--simulate']) {
+      const up = await bpkg(root, ['upgrade', flag]);
+      expect(up.code, up.stderr).toBe(0);
+      expect(up.stdout).toMatch(/good\s+1\.0\.0 -> 1\.1\.0/);
+    }
+
+    expect(treeHash(root)).toEqual(before);
+    expect(await names(root)).toEqual(['good']);
+  });
+
+  it('remove --dry-run names what would go, or the dependents that block it (exit 5); nothing changes', async () => {
+    const root = await freshRoot();
+    expect((await bpkg(root, ['install', 'app', 'good', '--yes'])).code).toBe(0);
+    const before = treeHash(root);
+
+    const r = await bpkg(root, ['remove', '--dry-run', 'good']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/Would remove good 1\.\d\.0; nothing was changed/);
+    const json = JSON.parse((await bpkg(root, ['--json', 'remove', '--dry-run', 'app', 'gone'])).stdout);
+    expect(json).toMatchObject({
+      dryRun: true,
+      changes: [{ name: 'app', from: '1.0.0' }],
+      notInstalled: ['gone'],
+      unneeded: ['base'],
+    });
+
+    const blocked = await bpkg(root, ['remove', '--dry-run', 'base']);
+    expect(blocked.code).toBe(5);
+    expect(blocked.stderr).toContain('base is needed by app');
+
+    expect(treeHash(root)).toEqual(before);
+    expect(await names(root)).toEqual(['app', 'base', 'good']);
+  });
+});
