@@ -25,6 +25,10 @@ export interface LogOptions {
   tail?: number;
   /** Prefix each line with its timestamp (default true). */
   timestamps?: boolean;
+  /** Only lines from this time on (ms since the epoch); `tail` counts the last N in the window. */
+  since?: number;
+  /** Only lines up to this time (ms since the epoch); following ends then, as `docker logs -f`. */
+  until?: number;
   signal?: AbortSignal;
 }
 
@@ -229,7 +233,12 @@ export function serviceOps(ctx: BoxContext): ServiceOps {
           done();
         },
       });
-      await ops.writeLogs(name, out, { tail: 200, ...opts, follow: true });
+      // From a time on: every line since then, not the last 200 of them.
+      await ops.writeLogs(name, out, {
+        ...(opts.since === undefined ? { tail: 200 } : {}),
+        ...opts,
+        follow: true,
+      });
     },
     async writeLogs(name, out, opts = {}) {
       const { getRegistration } = await import('../core/services/registry.js');
@@ -240,6 +249,8 @@ export function serviceOps(ctx: BoxContext): ServiceOps {
           timestamps: opts.timestamps ?? true,
           ...(opts.follow ? { follow: true } : {}),
           ...(opts.tail !== undefined ? { tail: opts.tail } : {}),
+          ...(opts.since !== undefined ? { since: opts.since } : {}),
+          ...(opts.until !== undefined ? { until: opts.until } : {}),
           ...(opts.signal ? { signal: opts.signal } : {}),
         });
       } catch (err) {
@@ -251,7 +262,11 @@ export function serviceOps(ctx: BoxContext): ServiceOps {
           import('../core/services/engine.js'),
         ]);
         const file = serviceDirs(ctx.root, name).logFile;
-        const lines = await readKeptLogs(file, opts.tail);
+        const lines = await readKeptLogs(file, {
+          ...(opts.tail !== undefined ? { tail: opts.tail } : {}),
+          ...(opts.since !== undefined ? { since: opts.since } : {}),
+          ...(opts.until !== undefined ? { until: opts.until } : {}),
+        });
         if (!lines) throw err;
         // Following needs the engine; the lines so far do not: the hint says how to read them now.
         if (opts.follow) {

@@ -64,6 +64,52 @@ describe('service logs with the engine down', () => {
     });
   });
 
+  it('--since/--until filter the kept lines by their times; --tail is the last N of that window', async () => {
+    kept(FILE);
+    const text = async (...args: string[]) => {
+      const r = await runCliHere(['--root', root, 'service', 'logs', 'rag', '--no-timestamps', ...args]);
+      expect(r.code, r.err).toBe(0);
+      return r.out;
+    };
+    expect(await text('--since', '2026-12-02T17:28:36Z')).toBe('half and the rest\nlast line\n');
+    expect(await text('--until', '2026-12-02T17:28:36.5Z')).toBe('first line\nhalf and the rest\n');
+    expect(await text('--since', '2026-12-02T17:28:36Z', '--until', '2026-12-02T18:28:36.5+01:00')).toBe(
+      'half and the rest\n',
+    );
+    // A Unix timestamp; the last 1 of the window before 17:28:37 (not the last line of the file).
+    expect(await text('--until', String(Date.UTC(2026, 11, 2, 17, 28, 37) / 1000), '--tail', '1')).toBe(
+      'half and the rest\n',
+    );
+    // A duration ago: these lines are days old.
+    expect(await text('--since', '10m')).toBe('');
+    expect(await text('--since', '3650d', '--tail', '1')).toBe('last line\n');
+    const j = await runCliHere([
+      '--root',
+      root,
+      '--json',
+      'service',
+      'logs',
+      'rag',
+      '--since',
+      '2026-12-02T17:28:37Z',
+    ]);
+    expect(JSON.parse(j.out)).toEqual({
+      name: 'rag',
+      lines: [{ time: '2026-12-02T17:28:37.5Z', line: 'last line' }],
+    });
+  });
+
+  it('a WHEN it cannot read: a usage error naming the forms, exit 2, nothing printed', async () => {
+    kept(FILE);
+    for (const opt of ['--since', '--until']) {
+      const r = await runCliHere(['--root', root, 'service', 'logs', 'rag', opt, 'yesterday']);
+      expect(r.code).toBe(2);
+      expect(r.out).toBe('');
+      expect(r.err).toContain(`${opt} 'yesterday'`);
+      expect(r.err).toMatch(/duration ago \(10m.*RFC 3339.*Unix timestamp/s);
+    }
+  });
+
   it('no file kept, or --follow: the engine error stands (exit 6)', async () => {
     expect((await runCliHere(['--root', root, 'service', 'logs', 'rag'])).code).toBe(6);
     kept(FILE);

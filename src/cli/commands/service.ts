@@ -249,19 +249,50 @@ are listed, it has a row saying so and the fix). With --json the state is in "st
 a damaged one is {name, state: "damaged", error: {code, message, hint}}.`,
 };
 
+/** --since and --until read into ms since the epoch; a value it cannot read is a usage error. */
+async function logWindow(parsed: Parsed): Promise<{ since?: number; until?: number }> {
+  const given = { since: optString(parsed, 'since'), until: optString(parsed, 'until') };
+  if (given.since === undefined && given.until === undefined) return {};
+  const w = (await import('../../present/log-time.js')).logWindow(given, Date.now());
+  if ('error' in w) throw new UsageError(w.error);
+  return w.window;
+}
+
 const logs: CommandSpec = {
   name: 'logs',
   summary: "Print a service's logs with timestamps (kept across restarts, bounded on disk)",
   args: 'NAME',
   options: {
     follow: { type: 'boolean', short: 'f', description: 'Keep printing new lines until Ctrl-C' },
-    tail: { type: 'string', short: 'n', value: 'N', description: 'Only the last N lines' },
+    tail: {
+      type: 'string',
+      short: 'n',
+      value: 'N',
+      description: 'Only the last N lines (of the --since/--until window)',
+    },
+    since: {
+      type: 'string',
+      value: 'WHEN',
+      description: 'Only lines from WHEN on: 10m, 2h, 1h30m, 3d ago, a time, a Unix timestamp',
+    },
+    until: {
+      type: 'string',
+      value: 'WHEN',
+      description: 'Only lines up to WHEN (the same forms); with --follow, following ends then',
+    },
     'no-timestamps': { type: 'boolean', description: 'Without the timestamp column' },
   },
   details: `Each line has the engine's time (to the second); a line the module stamped itself in that same
 second shows the module's finer time instead, one time a line.
 The engine keeps them in ROOT/var/log/blueprint/services/NAME.log. With the engine down they are
 read from there (with a warning); --follow needs the engine (exit 6 without it).
+--since and --until take WHEN as \`docker logs\` does: a duration ago (45s, 10m, 2h, 1h30m, 3d, 500ms),
+an RFC 3339 time (2026-12-05T10:00:00Z, 2026-12-05T11:00:00+01:00), a date-time without a zone
+(2026-12-05T10:00:00 or "2026-12-05 10:00"), taken as the box's local time, a date alone (local
+midnight), or a Unix timestamp in seconds (1764928800). --tail N gives the last N lines of that
+window. --since with --follow: the lines from then on, then new ones as they
+come. --until with --follow: following ends at that time (as \`docker logs -f --until\`; a time
+already past just prints up to it). Anything else is a usage error (exit 2).
 --json: {name, lines: [{time, line}]}; with --follow one {time, line} object a line as they come.`,
   async run(ctx, parsed) {
     const name = nameArg(parsed, 'logs');
@@ -269,7 +300,7 @@ read from there (with a warning); --follow needs the engine (exit 6 without it).
     if (tail !== undefined && !/^\d+$/.test(tail))
       throw new UsageError('--tail needs a positive whole number of lines');
     const services = cliBox(ctx).services;
-    const n = tail === undefined ? {} : { tail: Number(tail) };
+    const n = { ...(tail === undefined ? {} : { tail: Number(tail) }), ...(await logWindow(parsed)) };
     // A reader that leaves (`service logs NAME | head`): the rest is dropped and following stops,
     // as `tail -f | head` ends; its EPIPE reached the escaping stream as its own error, a crash.
     const { write: toStdout, signal } = untilReaderGone(ctx);

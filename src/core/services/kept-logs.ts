@@ -23,15 +23,36 @@ export function keptLines(text: string): KeptLine[] {
   return out;
 }
 
-/** The kept log's last `tail` lines (all without it); undefined when there is no file. */
-export async function readKeptLogs(file: string, tail?: number): Promise<KeptLine[] | undefined> {
+/** A window of time, in ms since the epoch, both ends included (as `docker logs --since/--until`). */
+export interface LogWindow {
+  since?: number;
+  until?: number;
+}
+
+/** Whether a line's time (RFC 3339, as the engine writes it) lies in `w`; one with no time does not. */
+export function inWindow(time: string, w: LogWindow): boolean {
+  if (w.since === undefined && w.until === undefined) return true;
+  const t = Date.parse(time);
+  if (Number.isNaN(t)) return false;
+  return (w.since === undefined || t >= w.since) && (w.until === undefined || t <= w.until);
+}
+
+/**
+ * The kept log's lines in the window (all without one), the last `tail` of those (all without it);
+ * undefined when there is no file.
+ */
+export async function readKeptLogs(
+  file: string,
+  opts: LogWindow & { tail?: number } = {},
+): Promise<KeptLine[] | undefined> {
   const { readFile } = process.getBuiltinModule('node:fs/promises');
   const text = await readFile(file, 'utf8').catch((err: NodeJS.ErrnoException) => {
     if (err.code === 'ENOENT') return undefined;
     throw err;
   });
   if (text === undefined) return undefined;
-  const lines = keptLines(text);
+  const lines = keptLines(text).filter((l) => inWindow(l.time, opts));
+  const { tail } = opts;
   return tail === undefined ? lines : tail === 0 ? [] : lines.slice(-tail);
 }
 

@@ -177,6 +177,10 @@ export interface LogOptions {
   /** Last N lines; all when absent. */
   tail?: number;
   timestamps?: boolean;
+  /** Only lines from this time on (ms since the epoch); with follow, then the new ones. */
+  since?: number;
+  /** Only lines up to this time (ms since the epoch); with follow, following ends then. */
+  until?: number;
   signal?: AbortSignal;
 }
 
@@ -197,28 +201,53 @@ export async function writeLogs(
     );
   const docker = await engine.docker();
   const container = docker.getContainer(containerName(name));
+  // The engine takes the window as times (RFC 3339, UTC: a zone-less one it would read as UTC).
+  const iso = (ms: number) => new Date(ms).toISOString();
   const base = {
     stdout: true,
     stderr: true,
     timestamps: opts.timestamps ?? true,
-    ...(opts.tail !== undefined ? { tail: opts.tail } : {}),
+    ...(opts.since !== undefined ? { since: iso(opts.since) } : {}),
+    ...(opts.until !== undefined ? { until: iso(opts.until) } : {}),
   };
-  if (!opts.follow) {
+  // The engine takes the last N lines of the log, then the window: without --until the window is
+  // the log's end, so that is the last N in the window; with --until, the lines are counted here.
+  const tailHere = opts.tail !== undefined && opts.until !== undefined;
+  const tail = opts.tail !== undefined && !tailHere ? { tail: opts.tail } : {};
+  // Following until a time that has passed is reading up to it.
+  if (!opts.follow || (opts.until !== undefined && opts.until <= Date.now())) {
     const buf = await engine.call(`reading the logs of ${name}`, () =>
-      container.logs({ ...base, follow: false }),
+      container.logs({ ...base, ...tail, follow: false }),
     );
-    for (const f of demuxFrames(buf)) out.write(f.text);
+    const text = demuxFrames(buf)
+      .map((f) => f.text)
+      .join('');
+    if (!tailHere) out.write(text);
+    else if (opts.tail! > 0) {
+      const lines = text.split('\n');
+      if (lines.at(-1) === '') lines.pop();
+      const last = lines.slice(-opts.tail!);
+      if (last.length) out.write(`${last.join('\n')}\n`);
+    }
     return;
   }
   const stream = await engine.call(`following the logs of ${name}`, () =>
-    container.logs({ ...base, follow: true }),
+    container.logs({ ...base, ...tail, follow: true }),
   );
+  let ends: NodeJS.Timeout | undefined;
   await new Promise<void>((resolve, reject) => {
     const stop = () => {
       (stream as unknown as { destroy(): void }).destroy();
       resolve();
     };
     opts.signal?.addEventListener('abort', stop, { once: true });
+    // --until with --follow: following ends at that time, as `docker logs -f --until` does (a
+    // timer waits at most 2^31-1 ms: a later time is waited for in steps).
+    const arm = (until: number) => {
+      const left = until - Date.now();
+      ends = left > 2 ** 31 - 1 ? setTimeout(() => arm(until), 2 ** 31 - 1) : setTimeout(stop, left);
+    };
+    if (opts.until !== undefined) arm(opts.until);
     docker.modem.demuxStream(stream, out, out);
     stream.on('end', resolve);
     // The engine gone mid-follow (restarted, stopped): its error, not Node's bare "aborted".
@@ -234,5 +263,5 @@ export async function writeLogs(
             ),
           ),
     );
-  });
+  }).finally(() => clearTimeout(ends));
 }
