@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { storageErrorFrom } from '../errors.js';
-import { assertInsideRootSync, ensureDir, writeFileAtomic } from '../system/fs.js';
+import { assertInsideRootSync, ensureDir, removeDeadTemps, writeFileAtomic } from '../system/fs.js';
 import type { Layout } from '../system/paths.js';
 import { nodeCrypto, nodeFs } from './node-lazy.js';
 import { eachPiece } from './pieces.js';
@@ -57,6 +57,9 @@ export async function writeSealed(
   assertInsideRootSync(paths.root, [dir]);
   try {
     await ensureDir(dir);
+    // A writer killed between its write and its rename (SIGKILL, power cut) left its file: swept
+    // here, as writeFileAtomic sweeps its own, never a live process's.
+    await removeDeadTemps(dir, file);
     await fsp().writeFile(tmp, [head, ...parts], { mode: 0o644 });
     await fsp().rename(tmp, path.join(dir, file));
   } catch (err) {
