@@ -36,8 +36,8 @@ export async function ensureDir(dir: string, mode = 0o755): Promise<void> {
     settle = resolve;
   });
   const claim = (abs: string) => {
-    let set = claims.get(abs);
-    if (!set) claims.set(abs, (set = new Set()));
+    const set = claims.get(abs) ?? new Set<Promise<void>>();
+    claims.set(abs, set);
     set.add(ownSynced);
     claimed.push(abs);
   };
