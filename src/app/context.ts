@@ -29,6 +29,8 @@ export interface BoxContext {
       yes?: boolean;
       approveOutbound?: OutboundApprovals;
       imageLeft?: (left: ImageLeft) => void;
+      /** Only reads: no cache written, no interrupted transaction finished (core's `dryRun`). */
+      dryRun?: boolean;
     },
   ): Promise<PackageManager>;
 }
@@ -84,6 +86,7 @@ export function makeContext(root: string, options: BoxOptions): BoxContext {
         ...(warn ? { warn } : {}),
         ...(onProgress ? { onProgress } : {}),
         ...(signal ? { signal } : {}),
+        ...(call.dryRun ? { dryRun: true } : {}),
       });
     },
   };

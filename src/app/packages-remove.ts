@@ -91,7 +91,7 @@ export function removeOps(ctx: BoxContext): RemoveOps {
 
     async removalPlan(names, opts = {}) {
       packageNames(names);
-      const m = await ctx.manager();
+      const m = await ctx.manager({ dryRun: true });
       const installed = new Set((await m.installed()).map((p) => p.name));
       packageNames(names, installed);
       const services = await import('../core/services/index.js');

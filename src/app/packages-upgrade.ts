@@ -40,7 +40,8 @@ export function upgradeOps(ctx: BoxContext, pm: (call?: CallOptions) => Promise<
     const { noUpgrades } = await quickFast();
     // No newer version anywhere (the sealed tables say so): nothing to upgrade, nothing held back.
     if (await noUpgrades(ctx.paths, new Date()).catch(() => undefined)) return { upgradable: [], held: [] };
-    const m = await pm();
+    // Only a look (`bpkg upgrade --dry-run`, `list --upgradable`): it writes not even a cache.
+    const m = await ctx.manager({ dryRun: true });
     const { ups, held } = await m.upgradePlan(opts);
     return { upgradable: ups, held, m };
   };

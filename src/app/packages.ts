@@ -252,7 +252,8 @@ export function packageOps(ctx: BoxContext): PackageOps {
         throw new UsageError('Name at least one package', 'Example: `bpkg install embeddings`');
       noEmptyName(specs, 'install');
       if (!opts.typed) namesOnly(specs);
-      const m = await pm(opts);
+      // A plan changes nothing: not even a cache a read would make again (`bpkg install --dry-run`).
+      const m = await ctx.manager({ ...opts, dryRun: true });
       return withReach(m, ctx.root, await m.plan(specs, installOpts(opts)));
     },
     async install(specs, opts = {}) {

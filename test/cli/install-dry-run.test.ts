@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
-import { lstatSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { lstatSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { bpkg, publishSources, signedRepo, type TestKey, tempDir } from '../helpers/pkg.js';
+import { bpkg, lists, publishSources, signedRepo, type TestKey, tempDir } from '../helpers/pkg.js';
 
 /**
  * `bpkg install --dry-run NAME...` (apt-get install --simulate): there was no way to see what an
@@ -60,6 +60,10 @@ describe('bpkg install --dry-run', () => {
     expect((await bpkg(root, ['install', 'good', '--yes'])).code).toBe(0);
     await publishSources(repo, key, [{ name: 'good', version: '1.1.0' }]);
     expect((await bpkg(root, ['update'])).code).toBe(0);
+    // The caches a read makes again when they are missing (the sealed index cache, its head and
+    // search table, the keyring cache): a dry run reads the signed index and writes none of them.
+    for (const f of ['main/verified.json', 'main/head.json', 'main/search.tsv', 'keyring.json'])
+      rmSync(lists(root, f));
     const before = treeHash(root);
 
     const r = await bpkg(root, ['install', '--dry-run', 'app', 'good']);

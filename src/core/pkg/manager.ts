@@ -28,6 +28,7 @@ import { removal } from './removal.js';
 import { Repositories } from './repos.js';
 import { nameHint, unneededPackages } from './resolve.js';
 import { rollbackLocked } from './rollback.js';
+import { writesNoCaches } from './sealed-write.js';
 import { candidates, noRepositoryHint, originsOf, usableStates, verifyVersion } from './states.js';
 import { type Change, currentLink, type RecoveryOutcome, Transactions } from './transaction.js';
 import { joinUrl } from './transport.js';
@@ -47,6 +48,11 @@ export interface ManagerOptions {
   warn?: (line: string) => void;
   onProgress?: (e: ProgressEvent) => void;
   signal?: AbortSignal;
+  /**
+   * Only reads (`plan`, `removalPlan`: a dry run): no cache a read would make again is written
+   * (sealed-write.ts `writesNoCaches`), and an interrupted transaction is not finished by a read.
+   */
+  dryRun?: boolean;
 }
 
 export interface SearchHit {
@@ -69,6 +75,7 @@ export class PackageManager {
 
   constructor(private readonly opts: ManagerOptions) {
     const paths = layout(opts.root);
+    if (opts.dryRun) writesNoCaches(paths);
     const now = opts.now ?? (() => new Date());
     const hooks = opts.hooks ?? {};
     const localKey = new LocalKey(paths);
@@ -166,7 +173,7 @@ export class PackageManager {
   }
 
   async installed(): Promise<InstalledPackage[]> {
-    if (await this.parts.tx.pending()) await this.recover().catch(() => {});
+    if (!this.opts.dryRun && (await this.parts.tx.pending())) await this.recover().catch(() => {});
     const db = await readInstalled(this.paths);
     // Records from before origins were kept show the origin they are upgraded from (see originOf).
     const origins = Object.values(db.packages).some((p) => !p.origin)

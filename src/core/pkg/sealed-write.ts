@@ -27,6 +27,18 @@ async function sealingKey(paths: Layout): Promise<Buffer> {
   return key;
 }
 
+/** The layouts of package managers that write no cache (a dry run's: `writesNoCaches`). */
+const readOnly = new WeakSet<Layout>();
+
+/**
+ * Sealed files are not written for `paths` from now on: writeSealed throws, and every cache a read
+ * would make again (an index cache, a search table, the keyring cache) is best effort, so the read
+ * answers all the same (`bpkg install --dry-run` changes nothing on the box).
+ */
+export function writesNoCaches(paths: Layout): void {
+  readOnly.add(paths);
+}
+
 /**
  * `seal` in hex, a newline, then the payload: a file whose every byte is sealed (the seal in hex is
  * returned). Written beside and renamed into place, but not fsynced (~50 ms of a 10,000-package
@@ -42,6 +54,7 @@ export async function writeSealed(
   payload: Uint8Array | Uint8Array[],
   kind?: string,
 ): Promise<string> {
+  if (readOnly.has(paths)) throw new Error(`${file} is not written: a dry run writes no cache`);
   const key = await sealingKey(paths);
   // In parts: a cache that is the verified bytes between two short strings is sealed and written
   // as they are, not copied twice into new 2.6 MB buffers first (~10 ms of a first update, issue 20).
