@@ -114,8 +114,16 @@ export interface PackageOps {
   search(word: string): Promise<SearchHit[]>;
   /** One package: installed record, where it upgrades from, versions offered. NotFoundError if unknown. */
   info(name: string): Promise<PackageInfo>;
-  /** What `install` would do, without changing anything (show it, then pass it as `expected`). */
-  plan(specs: string[], opts?: Omit<InstallOptions, 'expected'>): Promise<ShownChange[]>;
+  /**
+   * What `install` would do, without changing anything (show it, then pass it as `expected`).
+   * `signers`: also each repository package's own signature, fetched alone (not the package): its
+   * trusted signer's fingerprint (lower case) as `signer`, or the install's refusal (exit 4) when
+   * no trusted key signed it (`bpkg install --dry-run`).
+   */
+  plan(
+    specs: string[],
+    opts?: Omit<InstallOptions, 'expected'> & { signers?: boolean },
+  ): Promise<Array<ShownChange & { signer?: string }>>;
   /**
    * Plans under the package lock, asks `confirm({ kind: 'install', changes })` (unless `expected`
    * is given), then carries out that same plan: downloads, verifies signatures, unpacks, commits.
@@ -254,7 +262,12 @@ export function packageOps(ctx: BoxContext): PackageOps {
       if (!opts.typed) namesOnly(specs);
       // A plan changes nothing: not even a cache a read would make again (`bpkg install --dry-run`).
       const m = await ctx.manager({ ...opts, dryRun: true });
-      return withReach(m, ctx.root, await m.plan(specs, installOpts(opts)));
+      const changes = await m.plan(specs, installOpts(opts));
+      const signers = opts.signers ? await m.planSigners(changes) : new Map<string, string>();
+      return (await withReach(m, ctx.root, changes)).map((c) => {
+        const signer = signers.get(c.name);
+        return signer ? { ...c, signer } : c;
+      });
     },
     async install(specs, opts = {}) {
       if (specs.length === 0)

@@ -113,6 +113,27 @@ describe('bpkg install --dry-run', () => {
     expect(await names(root)).toEqual(['good']);
   });
 
+  it('refused as the install is when no trusted key signed a package (its signature alone is read)', async () => {
+    const root = await freshRoot();
+    const signed = await bpkg(root, ['install', '--dry-run', 'good']);
+    expect(signed.stdout).toMatch(/Signed by trusted key [0-9A-F ]{40,}/);
+    expect(JSON.parse((await bpkg(root, ['--json', 'install', '-s', 'good'])).stdout).changes[0].signer).toBe(
+      key.fingerprint.toLowerCase(),
+    );
+    // The key removed after the index was fetched: the kept index still lists good, the package is refused.
+    expect((await bpkg(root, ['key', 'remove', key.fingerprint, '--yes'])).code).toBe(0);
+    const before = treeHash(root);
+    const dry = await bpkg(root, ['install', '--dry-run', 'good']);
+    expect(treeHash(root)).toEqual(before);
+    const real = await bpkg(root, ['install', '--yes', 'good']);
+    expect(real.code).toBe(4);
+    expect(dry.code, dry.stdout).toBe(4);
+    const said = (e: string) => e.split('\n').find((l) => l.startsWith('error:'));
+    expect(said(dry.stderr)).toBe(said(real.stderr));
+    expect(dry.stderr).toContain('signed by an untrusted key');
+    expect(await names(root)).toEqual([]);
+  });
+
   it('remove --dry-run names what would go, or the dependents that block it (exit 5); nothing changes', async () => {
     const root = await freshRoot();
     expect((await bpkg(root, ['install', 'app', 'good', '--yes'])).code).toBe(0);

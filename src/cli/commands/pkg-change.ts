@@ -45,7 +45,7 @@ export const install: CommandSpec = {
     ...dryRunOptions('the install'),
   },
   details:
-    'Every package is checked against the signed index (size, SHA-256) and its own signature before anything is unpacked.\nAn installed package is upgraded only from the repository it came from (see `bpkg list`); --from switches it on purpose.\nA new dependency comes from the repository of the package that needs it when that one has a fitting version.\nA path (it holds a / or ends in .bpkg) is a package file: a folder given is refused (exit 2), naming the .bpkg in it.\nWith --dry-run (-s): the plan (versions, repository, new dependencies, download size) printed, nothing\nchanged or downloaded; a refusal exits as the install would (--json: {"dryRun": true, "changes", "downloadSize"}).',
+    'Every package is checked against the signed index (size, SHA-256) and its own signature before anything is unpacked.\nAn installed package is upgraded only from the repository it came from (see `bpkg list`); --from switches it on purpose.\nA new dependency comes from the repository of the package that needs it when that one has a fitting version.\nA path (it holds a / or ends in .bpkg) is a package file: a folder given is refused (exit 2), naming the .bpkg in it.\nWith --dry-run (-s): the plan (versions, repository, new dependencies, download size, who signed it:\neach signature alone is fetched) printed, nothing changed or downloaded; a refusal exits as the install\nwould (--json: {"dryRun": true, "changes", "downloadSize"}).',
   async run(ctx, parsed) {
     const from = optString(parsed, 'from');
     const packages = cliBox(ctx).packages;

@@ -2,6 +2,7 @@
  * `bpkg install --dry-run` and `bpkg remove --dry-run` (apt-get's --simulate, -s): the plan the
  * command would carry out, printed; nothing on the box changed (no lock, no cache, no download).
  */
+import { showFingerprint } from '../../present/fingerprint.js';
 import { planLines } from '../../present/install.js';
 import { shownHint } from '../../present/root-in-hints.js';
 import { bytes } from '../../present/units.js';
@@ -26,6 +27,16 @@ const inWords = (parts: string[]) =>
 /** apt's "Package 'B' is not installed, so not removed": the removal goes on without it. */
 export const notInstalledLine = (name: string) => `Package '${name}' is not installed, so not removed`;
 
+/** Whose keys signed the plan's packages from repositories (their signatures checked, not yet their bytes). */
+function signedLine(changes: Array<{ signer?: string }>): string[] {
+  const keys = [...new Set(changes.flatMap((c) => (c.signer ? [showFingerprint(c.signer)] : [])))];
+  return keys.length
+    ? [
+        `Signed by trusted key${keys.length === 1 ? '' : 's'} ${keys.join(', ')} (the install verifies each package's bytes).`,
+      ]
+    : [];
+}
+
 export async function showInstallPlan(
   ctx: Context,
   specs: string[],
@@ -34,6 +45,7 @@ export async function showInstallPlan(
 ): Promise<void> {
   const packages = cliBox(ctx).packages;
   const changes = await packages.plan(specs, {
+    signers: true,
     typed: true,
     ...(opts.reinstall ? { reinstall: true } : {}),
     ...(opts.from !== undefined ? { from: opts.from } : {}),
@@ -62,6 +74,7 @@ export async function showInstallPlan(
       ? shownHint(
           [
             ...planLines(changes),
+            ...signedLine(changes),
             `Would ${inWords(parts)} (download ${bytes(downloadSize)}); nothing was changed (--dry-run).`,
           ].join('\n'),
         )

@@ -296,6 +296,15 @@ export class PackageManager {
   }
 
   /**
+   * Who signed each package of `changes` from a repository (fingerprints by name), from their
+   * signatures alone; refused as the install would refuse them (plan-signers.ts).
+   */
+  async planSigners(changes: PlannedChange[]): Promise<Map<string, string>> {
+    const { planSigners } = await import('./plan-signers.js');
+    return planSigners(this.parts, changes);
+  }
+
+  /**
    * Plans under the package lock (see `InstallOptions.confirm` and `expected`), then carries out
    * that plan: downloads, signature checks, unpacking, one committed transaction.
    */

@@ -186,13 +186,16 @@ export type SignedData =
   | { file: string }
   | { digest: (hash: string, suffix: Uint8Array) => Promise<Uint8Array> };
 
-export async function verifyDetached(
-  data: SignedData,
+/**
+ * The trusted keys a detached signature names, before any data is read: refused as verifyDetached
+ * refuses (no signature in it, or no trusted key: `untrusted-signer`). `bpkg install --dry-run`
+ * asks this of each package's signature alone, as the install would refuse it.
+ */
+export async function trustedSigners(
   signature: string | Uint8Array,
   trusted: OpenPGP.PublicKey[],
   what: string,
-  now = new Date(),
-): Promise<SignatureCheck> {
+) {
   await pgp();
   const sig = await readDetached(signature);
   const ids = sig.getSigningKeyIDs();
@@ -205,6 +208,17 @@ export async function verifyDetached(
       'untrusted-signer',
       'Trust the publisher key with `bpkg key add FILE --fingerprint FPR` if you know it is right; `gpg --list-keys --with-subkey-fingerprints` shows which primary key holds a subkey.',
     );
+  return { sig, signerKeys };
+}
+
+export async function verifyDetached(
+  data: SignedData,
+  signature: string | Uint8Array,
+  trusted: OpenPGP.PublicKey[],
+  what: string,
+  now = new Date(),
+): Promise<SignatureCheck> {
+  const { sig, signerKeys } = await trustedSigners(signature, trusted, what);
   /** The primary fingerprint the admin trusted, and the subkey when a subkey signed. */
   const named = (id: OpenPGP.KeyID) => {
     const key = signerKeys.find((k) => k.getKeys(id).length > 0);

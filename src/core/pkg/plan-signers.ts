@@ -1,0 +1,35 @@
+import { hostArch } from '../version.js';
+import { fetchPackageSignature } from './fetch.js';
+import { packageFileName } from './format.js';
+import type { PlannedChange } from './install.js';
+import type { ManagerParts } from './parts.js';
+import { archMatches } from './resolve.js';
+import { trustedSigners } from './signature.js';
+import { joinUrl } from './transport.js';
+
+/**
+ * Who signed each package of a plan from a repository: the fingerprint (lower case) of the trusted
+ * key its own detached signature names. Only the signature is fetched (a few KB), never the
+ * package. Refused as the install refuses before reading a byte of the package: no signature
+ * (`no-signature`), or no trusted key (`untrusted-signer`, e.g. the key removed since the index
+ * was fetched). A package file given was checked by the plan itself. For `bpkg install --dry-run`.
+ */
+export async function planSigners(p: ManagerParts, changes: PlannedChange[]): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  const fromRepos = changes.filter((c) => c.file === undefined);
+  if (fromRepos.length === 0) return out;
+  const states = await p.repos.states();
+  const trusted = await p.keyring.keys();
+  for (const c of fromRepos) {
+    const state = states.find((s) => s.name === c.repo);
+    const entry = state?.index.packages.find(
+      (e) => e.name === c.name && e.version === c.to && archMatches(e.arch, hostArch()),
+    );
+    if (!state || !entry) continue;
+    const file = packageFileName(entry);
+    const sig = await fetchPackageSignature(joinUrl(state.url, entry.path), file, c.repo, p.signal);
+    const { signerKeys } = await trustedSigners(sig, trusted, file);
+    out.set(c.name, signerKeys[0]!.getFingerprint());
+  }
+  return out;
+}
