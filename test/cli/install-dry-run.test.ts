@@ -134,6 +134,18 @@ describe('bpkg install --dry-run', () => {
     expect(await names(root)).toEqual([]);
   });
 
+  it('a package file given: its plan, nothing to download, nothing installed', async () => {
+    const root = await freshRoot();
+    const file = (readdirSync(repo, { recursive: true }) as string[]).find((f) =>
+      /^(.*\/)?base_1\.0\.0_.*\.bpkg$/.test(f),
+    );
+    const r = await bpkg(root, ['install', '--dry-run', path.join(repo, file!)]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^base\s+1\.0\.0\s+file/m);
+    expect(r.stdout).toContain('Would install 1 package (nothing to download); nothing was changed');
+    expect(await names(root)).toEqual([]);
+  });
+
   it('remove --dry-run names what would go, or the dependents that block it (exit 5); nothing changes', async () => {
     const root = await freshRoot();
     expect((await bpkg(root, ['install', 'app', 'good', '--yes'])).code).toBe(0);

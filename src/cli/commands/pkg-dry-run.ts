@@ -75,7 +75,7 @@ export async function showInstallPlan(
           [
             ...planLines(changes),
             ...signedLine(changes),
-            `Would ${inWords(parts)} (download ${bytes(downloadSize)}); nothing was changed (--dry-run).`,
+            `Would ${inWords(parts)} (${downloadSize ? `download ${bytes(downloadSize)}` : 'nothing to download'}); nothing was changed (--dry-run).`,
           ].join('\n'),
         )
       : await nothingToDo(),
