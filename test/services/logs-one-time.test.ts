@@ -17,6 +17,22 @@ describe('service logs: one timestamp a line', () => {
     );
   });
 
+  it('drops it too where the module stamped the second before (the engine reads the line a moment later)', () => {
+    // Seen in the demo: rag wrote at 12:06:02.997, Podman stamped the line 12:06:03.
+    expect(oneTimestamp('2026-12-05T12:06:03Z 2026-12-05T12:06:02.997Z rag: 503 POST /v1/chat')).toBe(
+      '2026-12-05T12:06:02.997Z rag: 503 POST /v1/chat',
+    );
+    // Across a minute, an hour and a day.
+    expect(oneTimestamp('2026-12-06T00:00:00Z 2026-12-05T23:59:59.999Z a: x')).toBe(
+      '2026-12-05T23:59:59.999Z a: x',
+    );
+    // Two seconds before, or any time after the engine's: both kept.
+    const early = '2026-12-05T12:06:03Z 2026-12-05T12:06:01.500Z rag: x';
+    expect(oneTimestamp(early)).toBe(early);
+    const later = '2026-12-05T12:06:03Z 2026-12-05T12:06:04.000Z rag: x';
+    expect(oneTimestamp(later)).toBe(later);
+  });
+
   it('keeps both when the module says another time, and lines without a module time as they are', () => {
     const forged = '2026-12-03T09:03:17Z 2020-01-01T00:00:00.000Z vectors: something';
     expect(oneTimestamp(forged)).toBe(forged);

@@ -283,7 +283,8 @@ const logs: CommandSpec = {
     'no-timestamps': { type: 'boolean', description: 'Without the timestamp column' },
   },
   details: `Each line has the engine's time (to the second); a line the module stamped itself in that same
-second shows the module's finer time instead, one time a line.
+second (or the one before: the engine reads it a moment later) shows the module's finer time
+instead, one time a line.
 The engine keeps them in ROOT/var/log/blueprint/services/NAME.log. With the engine down they are
 read from there (with a warning); --follow needs the engine (exit 6 without it).
 --since and --until take WHEN as \`docker logs\` does: a duration ago (45s, 10m, 2h, 1h30m, 3d, 500ms),
