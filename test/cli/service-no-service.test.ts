@@ -7,6 +7,8 @@
  * installed as nothing keeps the install hint. Exit codes unchanged (3; 4 for `service status`,
  * as LSB's 'unknown'). The real executable.
  */
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { bpkg, run, signedRepo, trustingRoot } from '../helpers/pkg.js';
 
@@ -37,5 +39,26 @@ describe('a service command naming an installed package that has no service', ()
     expect(other.code).toBe(3);
     expect(other.stderr).toContain('error: No installed module named hello has a service');
     expect(other.stderr).toContain(`hint: Install it with \`bpkg --root ${root} install hello\``);
+  });
+
+  it('a typo of an installed service: names it, not an install of the typo', async () => {
+    // In the demo walk: `service logs helo` with hello running said 'Install it with
+    // `bpkg install helo`', which then fails (no package helo). A registration folder stands in
+    // for the installed hello (the hint reads only its name).
+    const { key, repo } = await signedRepo([{ name: 'hello-data', version: '1.0.0' }]);
+    const root = await trustingRoot(key, repo);
+    await mkdir(path.join(root, 'var/lib/blueprint/services/hello'), { recursive: true });
+    for (const [cmd, code] of [
+      ['logs', 3],
+      ['status', 4],
+    ] as const) {
+      const r = await run(['--root', root, 'service', cmd, 'helo']);
+      expect(r.code, `${cmd}: ${r.stderr}`).toBe(code);
+      expect(r.stderr).toContain('error: No installed module named helo has a service');
+      expect(r.stderr).toContain(
+        `hint: Did you mean hello? \`blueprint --root ${root} service list\` shows the installed services.`,
+      );
+      expect(r.stderr).not.toContain('install helo');
+    }
   });
 });
