@@ -48,6 +48,14 @@ function importReporter(ctx: Context): (e: ImportProgress) => void {
  * engine cannot say is told to restart it. An llm with its model built in serves no model package:
  * said, rather than a restart that changes nothing.
  */
+/** An installed llm that mounts no model-* packages: its model is built in (the demo's). */
+async function builtInLlm(ctx: Context): Promise<boolean> {
+  const llm = (await cliBox(ctx).services.registrations()).find((r) => r.name === 'llm');
+  const servesModels = (p: string) =>
+    p.startsWith('model-') || (p.endsWith('*') && 'model-'.startsWith(p.slice(0, -1)));
+  return !!llm && !llm.packageMounts.some(servesModels);
+}
+
 async function serveLine(ctx: Context, pkg: string): Promise<string> {
   const why = '(the llm module serves the installed model packages)';
   const box = cliBox(ctx);
@@ -152,7 +160,10 @@ Remove one with \`blueprint model rm NAME\`; the llm service serves the installe
           ])
         : // The commands it names act on the box listed (--root): shownHint, as a hint's.
           shownHint(
-            'No models installed. Import a GGUF: `blueprint model import FILE.gguf --name NAME` (or `bpkg install model-NAME` from a repository).',
+            ctx.json || !(await builtInLlm(ctx))
+              ? 'No models installed. Import a GGUF: `blueprint model import FILE.gguf --name NAME` (or `bpkg install model-NAME` from a repository).'
+              : // The demo's llm: an imported model would not be served by it.
+                'No model packages installed. The installed llm has its model built in and serves that one only (`blueprint service status llm` names it); an llm package made without one serves the models `blueprint model import FILE.gguf --name NAME` makes (modules/llm/README.md, "Built-in model").',
           ),
     );
   },
