@@ -52,6 +52,10 @@ describe('service start/stop/restart with several names (real engine)', () => {
     const r = await cli(box.root, ['service', 'stop', b, a]);
     expect(r.code).toBe(5);
     expect(r.stderr).toContain(`${a} is in use by ${c}`);
+    // The hint's two ways out are commands that work pasted (it said 'Stop c first (or name it
+    // too)', no command): the user named too, or --force.
+    expect(r.stderr).toContain(`\`blueprint --root ${box.root} service stop ${b} ${a} ${c}\``);
+    expect(r.stderr).toContain(`\`blueprint --root ${box.root} service stop ${b} ${a} --force\``);
     expect(await running(b)).toBe(true);
     expect(await running(a)).toBe(true);
   }, 60_000);

@@ -36,12 +36,14 @@ async function refuseInUse(deps: ServiceDeps, name: string, stopping: string[]):
       !stopping.includes(u) &&
       (await inspectContainer(deps.engine, u, deps.root).catch(ownOrNone))?.State.Running === true,
   );
-  if (users.length)
+  if (users.length) {
+    const named = stopping.length ? stopping : [name];
     throw new ConflictError(
       `${name} is in use by ${users.join(', ')}`,
       'in-use',
-      `Stop ${users.join(', ')} first (or name ${users.length === 1 ? 'it' : 'them'} too), or stop ${name} anyway with --force (they lose its API until it starts again).`,
+      `Stop ${users.join(', ')} with it: \`blueprint service stop ${[...named, ...users].join(' ')}\`, or stop ${name} anyway: \`blueprint service stop ${named.join(' ')} --force\` (${users.join(', ')} ${users.length === 1 ? 'loses' : 'lose'} its API until it starts again).`,
     );
+  }
 }
 
 /**
