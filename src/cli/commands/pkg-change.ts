@@ -172,6 +172,28 @@ const NOTHING = 'Nothing to remove: every package installed as a dependency is s
 const unneededLine = (names: string[]): string =>
   `No longer needed (installed as dependencies): ${names.join(', ')}. \`bpkg autoremove\` removes them.`;
 
+/**
+ * The upgraded services whose container still runs the old version (the old one is kept for
+ * rollback, so nothing replaces it): the next start runs the new one. A package without a service,
+ * or an engine that does not answer, says nothing.
+ */
+async function stillRunning(
+  ctx: Context,
+  changes: { name: string; from?: string; to?: string }[],
+): Promise<string[]> {
+  const services = cliBox(ctx).services;
+  const lines: string[] = [];
+  for (const c of changes) {
+    if (!c.from || !c.to) continue;
+    const st = await services.status(c.name).catch(() => undefined);
+    if (st?.state === 'running' && st.containerVersion && st.containerVersion !== c.to)
+      lines.push(
+        `${c.name} still runs ${st.containerVersion}: \`blueprint service restart ${c.name}\` starts ${c.to}`,
+      );
+  }
+  return lines;
+}
+
 export const upgrade: CommandSpec = {
   name: 'upgrade',
   summary: 'Install the newest version of every installed package (previous versions are kept for rollback)',
@@ -185,7 +207,7 @@ export const upgrade: CommandSpec = {
     simulate: dryRunOptions('').simulate!,
   },
   details:
-    'A newer version that would break what an installed package needs is held back (warned, under "Held back:" with --dry-run).\nWith --json: {"changes": [...], "heldBack": [...]}, heldBack as --dry-run\'s (docs/pkg-json.md).',
+    'A newer version that would break what an installed package needs is held back (warned, under "Held back:" with --dry-run).\nA running service goes on running its old version until it starts again: each is named, with `blueprint service restart NAME`.\nWith --json: {"changes": [...], "heldBack": [...]}, heldBack as --dry-run\'s (docs/pkg-json.md).',
   async run(ctx, parsed) {
     if (isDryRun(parsed)) return showUpgradable(ctx, { plan: true });
     const packages = cliBox(ctx).packages;
@@ -196,7 +218,9 @@ export const upgrade: CommandSpec = {
       { changes, heldBack: ctx.json ? held.map(heldBackJson) : held },
       changes.length
         ? // A package new to the box (a dependency the new version needs) was installed, not upgraded.
-          shownHint(changes.map(upgradedLine).join('\n'))
+          shownHint(
+            [...changes.map(upgradedLine), ...(ctx.json ? [] : await stillRunning(ctx, changes))].join('\n'),
+          )
         : // Newer versions may all be held back (warned above), which is not "up to date".
           nothingUpgradedLine(held.length),
     );
