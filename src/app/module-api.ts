@@ -12,6 +12,7 @@
 import { type IncomingMessage, request } from 'node:http';
 import path from 'node:path';
 import { BlueprintError, InterruptedError, isPermissionDenied, NotFoundError } from '../core/errors.js';
+import { isModuleName } from '../core/services/module-name.js';
 import { layout } from '../core/system/paths.js';
 
 /** A JSON answer larger than this is refused (a document list of ~100k entries fits). */
@@ -216,14 +217,20 @@ function httpError(name: string, status: number, body: unknown): ModuleApiError 
       'module-unauthorized',
       `The module wants its access token: run as root so that ROOT/var/lib/blueprint/modules/${name}/access-token can be read.`,
     );
-  if (status === 503 || status === 429)
+  if (status === 503 || status === 429) {
+    // rag's words for a module it uses that does not answer (stopped, say): waiting will not start it.
+    // The name is the module's text: used only when it is a module's name.
+    const up = /^the (\S+) module is unavailable\b/.exec(said)?.[1];
     return new ModuleApiError(
       name,
       status,
       said,
       'module-busy',
-      `Try again shortly; \`blueprint service status\` shows whether ${name} and what it uses are running.`,
+      up && isModuleName(up)
+        ? `Start ${up} if it is stopped: \`blueprint service start ${up}\`; \`blueprint service status\` shows whether ${name} and what it uses are running.`
+        : `Try again shortly; \`blueprint service status\` shows whether ${name} and what it uses are running.`,
     );
+  }
   if (status === 413)
     return new ModuleApiError(name, status, said, 'module-too-large', 'Send a smaller file.');
   if (status >= 400 && status < 500) return new ModuleApiError(name, status, said, 'module-refused');

@@ -91,6 +91,31 @@ describe('blueprint rag: when the module cannot answer', () => {
     expect(r.stderr).toContain(`blueprint --root ${root} service status`);
   });
 
+  // The demo walk: llm stopped (service stop llm --force), rag ask said 'the llm module is
+  // unavailable' with the hint 'Try again shortly', which never helps a stopped service.
+  it('a module it uses unavailable (503): names the start of that module, a name as modules are named', async () => {
+    handler = (_q, _b, res) =>
+      json(res, 503, {
+        error: {
+          message:
+            'the llm module is unavailable (ENOENT on /run/blueprint/uses/llm/api.sock); check it with: blueprint service status llm',
+          type: 'unavailable',
+        },
+      });
+    const r = await rag('ask', 'why?');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`\`blueprint --root ${root} service start llm\``);
+    expect(r.stderr).toContain(`blueprint --root ${root} service status`);
+    expect(r.stderr).not.toContain('Try again shortly');
+    // A name no module has (the text is the module's): no command made of it.
+    handler = (_q, _b, res) =>
+      json(res, 503, { error: { message: 'the $(reboot) module is unavailable', type: 'unavailable' } });
+    const odd = await rag('ask', 'why?');
+    expect(odd.code).toBe(1);
+    expect(odd.stderr).not.toContain('service start');
+    expect(odd.stderr).toContain('Try again shortly');
+  });
+
   it('remove of an unknown id: exit 3, and where the ids are', async () => {
     handler = (_q, _b, res) => json(res, 404, { error: { message: 'no document nope' } });
     const r = await rag('remove', 'nope');
