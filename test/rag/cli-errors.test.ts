@@ -312,6 +312,39 @@ describe('blueprint rag: what the module says reaches the terminal escaped', () 
     expect(j.stdout).not.toContain(ESC);
   });
 
+  // The demo walk: `rag ask "reset" --collection nope` (a typo of a collection) answered with the
+  // model's words alone and 'Sources: none (nothing indexed matched)', exit 0, nothing to say why.
+  it('ask with no sources in a collection that holds no documents: says so and how to add some', async () => {
+    handler = (req, _b, res) => {
+      if (req.url?.startsWith('/v1/documents')) return json(res, 200, { documents: [] });
+      json(res, 200, {
+        choices: [{ index: 0, message: { role: 'assistant', content: 'words' }, finish_reason: 'stop' }],
+        sources: [],
+      });
+    };
+    const r = await rag('ask', 'reset?', '--collection', 'nope');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('Sources: none');
+    expect(seen.at(-1)).toMatchObject({ method: 'GET', url: '/v1/documents?collection=nope' });
+    expect(r.stderr).toContain('warning: The collection nope holds no documents');
+    expect(r.stderr).toContain(`\`blueprint --root ${root} rag list\` shows the collections`);
+    expect(r.stderr).toContain(`\`blueprint --root ${root} rag ingest PATH --collection nope\``);
+    // Documents there, none near enough: no such note.
+    handler = (req, _b, res) => {
+      if (req.url?.startsWith('/v1/documents'))
+        return json(res, 200, {
+          documents: [{ id: 'd1', source: 'a.md', collection: 'default', chunks: 1 }],
+        });
+      json(res, 200, {
+        choices: [{ index: 0, message: { role: 'assistant', content: 'words' }, finish_reason: 'stop' }],
+        sources: [],
+      });
+    };
+    const some = await rag('ask', 'reset?');
+    expect(some.code, some.stderr).toBe(0);
+    expect(some.stderr).not.toContain('holds no documents');
+  });
+
   it('a stream that breaks its format is an error, not garbage on the screen', async () => {
     handler = (_q, _b, res) => {
       res.writeHead(200, { 'content-type': 'text/event-stream' });

@@ -112,6 +112,25 @@ Example: blueprint rag ingest ~/manuals notes.md --collection support`,
   },
 };
 
+/**
+ * No sources: when the collection asked holds no documents (a collection's name mistyped, nothing
+ * ingested yet), the answer was the model's alone; say so and how to fill it. Best effort.
+ */
+async function noDocumentsNote(ctx: Context, parsed: Parsed): Promise<void> {
+  const t = target(ctx, parsed);
+  const collection = t.collection ?? 'default';
+  const docs = await cliBox(ctx)
+    .rag.list({ ...t, collection })
+    .catch(() => undefined);
+  if (docs?.length !== 0) return;
+  const named = t.collection === undefined ? '' : ` --collection ${collection}`;
+  ctx.warn(
+    shownHint(
+      `The collection ${collection} holds no documents, so the answer comes from the model alone: \`blueprint rag ingest PATH${named}\` adds some; \`blueprint rag list\` shows the collections.`,
+    ),
+  );
+}
+
 const ask: CommandSpec = {
   name: 'ask',
   summary: 'Ask a question: an answer from the indexed documents, with its sources',
@@ -154,6 +173,7 @@ Example: blueprint rag ask "How do I reset the filter?" --k 6 --stream`,
     if (ctx.json) return ctx.result(answer);
     if (shown) ctx.stdout.write('\n\n');
     ctx.result(answer.sources, (s) => sourcesText(s as RagSource[]));
+    if (answer.sources.length === 0) await noDocumentsNote(ctx, parsed);
   },
 };
 
