@@ -66,7 +66,7 @@ export function formatInspection(i: ServiceInspection): string {
       '',
       i.state === 'gone'
         ? `Gone: the engine says it runs, but its process is not there (it went without the engine seeing it). \`blueprint service start ${i.name}\` makes its container afresh.`
-        : 'Not running: start it to see what the process actually has.',
+        : `Not running: \`blueprint service start ${i.name}\` starts it; then this shows what the process actually has.`,
       '',
       ...ratingLines(i.rating),
     ].join('\n');

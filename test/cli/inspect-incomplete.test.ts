@@ -74,7 +74,10 @@ describe('a registration whose image is gone from the engine', () => {
     const r = await runCliHere(['--root', root, 'service', 'inspect', 'hello']);
     expect(r.code, r.err).toBe(0);
     expect(r.out).toMatch(/image sha256:a{12}\S* is not in the container engine/);
-    expect(r.out).toContain('bpkg install hello --reinstall');
+    // The commands it names carry the --root typed (it said `bpkg install hello --reinstall`,
+    // acting on /), and 'Not running: start it' now names the command (the demo walk).
+    expect(r.out).toContain(`\`bpkg --root ${root} install hello --reinstall\``);
+    expect(r.out).toContain(`Not running: \`blueprint --root ${root} service start hello\``);
     const json = await runCliHere(['--root', root, '--json', 'service', 'inspect', 'hello']);
     expect(JSON.parse(json.out).image).toMatchObject({ id: `sha256:${'a'.repeat(64)}`, present: false });
     const s = await runCliHere(['--root', root, 'service', 'start', 'hello']);

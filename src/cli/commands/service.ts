@@ -355,7 +355,8 @@ const inspect: CommandSpec = {
       cliBox(ctx).services.inspect(name),
       presentServices(),
     ]);
-    ctx.result(i, formatInspection(i));
+    // The commands it names (start, reinstall) act on the box inspected: --root kept, as a hint's.
+    ctx.result(i, shownHint(formatInspection(i)));
   },
 };
 
