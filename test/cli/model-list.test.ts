@@ -4,12 +4,12 @@
  * are installed (model name, package, version, origin), says how to get one when there are none,
  * and --json gives them as an array.
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCliHere } from '../helpers/cli-here.js';
-import { bpkg, repoRoot } from '../helpers/pkg.js';
-import { helloPackageRoot } from '../services/helpers.js';
+import { llmBox } from '../helpers/llm-box.js';
+import { repoRoot } from '../helpers/pkg.js';
 import { tempDir } from '../setup/temp-registry.js';
 
 const Q8 = path.join(repoRoot, 'test/fixtures/models/tiny-llama-q8/tiny-llama-q8_0.gguf');
@@ -37,26 +37,17 @@ describe('model list', () => {
 
   // The demo (npm start): its llm has the tiny model built in and serves it, and `model list` said
   // 'No models installed. Import a GGUF', a model the installed llm would never serve.
-  it.skipIf(!existsSync('/run/podman/podman.sock'))(
-    'none installed, with an llm whose model is built in: says it serves that one, not only to import',
-    async () => {
-      const env = { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' };
-      const { root } = await helloPackageRoot('llm', env);
-      try {
-        const inst = await bpkg(root, ['--yes', 'install', 'llm'], env);
-        expect(inst.code, inst.stderr).toBe(0);
-        const r = await runCliHere(['--root', root, 'model', 'list']);
-        expect(r.code, r.err).toBe(0);
-        expect(r.out).toContain('No model packages installed.');
-        expect(r.out).toContain('The installed llm has its model built in and serves that one only');
-        expect(r.out).toContain(`\`blueprint --root ${root} service status llm\` names it`);
-        const json = await runCliHere(['--root', root, '--json', 'model', 'list']);
-        expect(JSON.parse(json.out)).toEqual([]);
-      } finally {
-        await bpkg(root, ['--yes', 'remove', 'llm'], env);
-      }
-    },
-  );
+  // llmBox: the llm as the database and its registration have it, nothing on the shared engine.
+  it('none installed, with an llm whose model is built in: says it serves that one, not only to import', async () => {
+    const root = await llmBox(false);
+    const r = await runCliHere(['--root', root, 'model', 'list']);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toContain('No model packages installed.');
+    expect(r.out).toContain('The installed llm has its model built in and serves that one only');
+    expect(r.out).toContain(`\`blueprint --root ${root} service status llm\` names it`);
+    const json = await runCliHere(['--root', root, '--json', 'model', 'list']);
+    expect(JSON.parse(json.out)).toEqual([]);
+  });
 
   it('an imported model is listed by its name, package and origin', async () => {
     const root = path.join(tempDir('bp-model-list-'), 'root');
