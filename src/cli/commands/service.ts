@@ -32,6 +32,18 @@ const namesArg = (parsed: Parsed, cmd: string) =>
  * in the order given, the health wait said when it is long, each one's line as it is done (not with
  * -q); --json: its answer for one NAME, an array of them for several.
  */
+/** NAME's line of a start: started (healthy after N ms) or already running; `user`: what used it. */
+function startLine(r: StartResult, done: string, user?: string): string {
+  const by = user ? ` (used by ${user})` : '';
+  return r.alreadyRunning
+    ? `${r.name} ${r.version} was already running${by}${r.healthy ? ', healthy' : ''}`
+    : `${r.name} ${r.version} ${done}${by}${r.healthy ? `, healthy after ${r.startToHealthyMs} ms` : ''}`;
+}
+
+/** The modules a start started first (or found running), theirs before them: one line each. */
+const usedLines = (r: StartResult): string[] =>
+  (r.uses ?? []).flatMap((u) => [...usedLines(u), startLine(u, 'started', r.name)]);
+
 async function reportStarts(
   ctx: Context,
   names: string[],
@@ -43,13 +55,7 @@ async function reportStarts(
   for (const name of names) {
     const r = await sayIfSlow(ctx, healthWait(name), starting(name));
     results.push(r);
-    if (!ctx.json)
-      ctx.report(
-        r,
-        r.alreadyRunning
-          ? `${name} ${r.version} was already running${r.healthy ? ', healthy' : ''}`
-          : `${name} ${r.version} ${done}${r.healthy ? `, healthy after ${r.startToHealthyMs} ms` : ''}`,
-      );
+    if (!ctx.json) ctx.report(r, [...usedLines(r), startLine(r, done)].join('\n'));
   }
   if (ctx.json) ctx.report(names.length === 1 ? results[0] : results);
 }
@@ -120,7 +126,9 @@ const start: CommandSpec = {
 the box has left: MemAvailable less what the running services may still take (each one's limit
 less its current use). Otherwise it is refused with both numbers and nothing is created; stop a
 service, choose a smaller model or context, or pass --force.
-A module's \`uses\` start first. Several NAMEs start one after the other in the order given, each
+A module's \`uses\` start first, each said on a line of its own before NAME's ("llm 0.1.0 started
+(used by rag), healthy after …" or "was already running (used by rag)"; --json: under \`uses\`, the
+same object, nested). Several NAMEs start one after the other in the order given, each
 judged installed before any starts; --json answers an array, one object per NAME.
 One that runs already is left as it is ("was already running"; --json: alreadyRunning true).
 Exit codes: 3 not installed, 5 memory does not fit, 6 engine unavailable, 1 failed to become healthy.`,

@@ -16,6 +16,11 @@ export interface StartResult {
   startToHealthyMs: number | null;
   /** It ran before this start (the container kept as it was): nothing was started. */
   alreadyRunning: boolean;
+  /**
+   * The modules it uses, in the order they were judged: each started first or found running
+   * (alreadyRunning), theirs nested. Absent when it uses none.
+   */
+  uses?: StartResult[];
 }
 
 export interface StartOptions {
@@ -47,7 +52,7 @@ export async function startService(
   // Admission's refusal comes first, then the registration's error, then the plan's.
   const [, reg, planned] = await allInOrder([admitted, registered, planning] as const);
   const used = usesOf(reg).length > 0;
-  await startUsed(deps, reg, opts.chain ?? [], opts.signal);
+  const usedResults = await startUsed(deps, reg, opts.chain ?? [], opts.signal);
   // Starting what it uses took a while: look again then (the watcher may have acted meanwhile).
   const info = used ? await inspectContainer(deps.engine, name, deps.root) : await inspected;
   // An admin's start: a fresh count of crashes, and the exit it starts over is not one. Written
@@ -68,6 +73,7 @@ export async function startService(
     healthy: null,
     startToHealthyMs: null,
     alreadyRunning,
+    ...(used ? { uses: usedResults } : {}),
   };
   if (opts.wait === false || !reg.spec.health) {
     await starting;
@@ -104,8 +110,9 @@ async function startUsed(
   reg: LoadedRegistration,
   chain: string[],
   signal?: AbortSignal,
-): Promise<void> {
+): Promise<StartResult[]> {
   const here = [...chain, reg.name];
+  const results: StartResult[] = [];
   await planUses(deps.root, reg); // each installed, in range, with a socket; else say which
   for (const { name } of usesOf(reg)) {
     if (here.includes(name))
@@ -118,18 +125,33 @@ async function startUsed(
     const used = await getRegistration(deps.root, name);
     if (info?.State.Running) {
       if (used.spec.health) await waitHealthy(deps, used, signal);
+      results.push({
+        name,
+        version: used.version,
+        healthy: used.spec.health ? true : null,
+        startToHealthyMs: null,
+        alreadyRunning: true,
+      });
       continue;
     }
-    await startService(deps, name, { chain: here, ...(signal ? { signal } : {}) }).catch((err: unknown) => {
-      // Ctrl-C once the used module was started: it runs, and the one that uses it was not started.
-      if (!(err instanceof InterruptedError) || !signal?.aborted || err.hint === new InterruptedError().hint)
-        throw err;
-      throw new InterruptedError(
-        `${err.message}; ${reg.name}, which uses it, was not started`,
-        `${err.hint} ${reg.name} was not started: \`blueprint service start ${reg.name}\` starts it.`,
-      );
-    });
+    const started = await startService(deps, name, { chain: here, ...(signal ? { signal } : {}) }).catch(
+      (err: unknown) => {
+        // Ctrl-C once the used module was started: it runs, and the one that uses it was not started.
+        if (
+          !(err instanceof InterruptedError) ||
+          !signal?.aborted ||
+          err.hint === new InterruptedError().hint
+        )
+          throw err;
+        throw new InterruptedError(
+          `${err.message}; ${reg.name}, which uses it, was not started`,
+          `${err.hint} ${reg.name} was not started: \`blueprint service start ${reg.name}\` starts it.`,
+        );
+      },
+    );
+    results.push(started);
   }
+  return results;
 }
 
 /** The watcher's restart after a crash (restarts.ts decides when): no health wait, no new count. */
