@@ -10,11 +10,25 @@ import { type AppArmorPlan, apparmorSupport, processLabel, profileName } from '.
 import { cgroupLimits, cgroupUsage } from './cgroup.js';
 import type { Engine } from './engine.js';
 import { imagePresent } from './image-missing.js';
-import { type ContainerInfo, inspectContainer, ownOrNone, planFor, type ServiceDeps } from './lifecycle.js';
+import {
+  type ContainerInfo,
+  inspectContainer,
+  ownOrNone,
+  planFor,
+  planWith,
+  type ServiceDeps,
+} from './lifecycle.js';
 import { type ModuleInfo, readModuleInfo } from './module-info.js';
-import { type ContainerPlan, containerName, type PolicySummary, serviceDirs } from './policy.js';
+import {
+  type ContainerPlan,
+  containerName,
+  NO_GPU,
+  type PolicySummary,
+  serviceDirs,
+  VERSION_LABEL,
+} from './policy.js';
 import { containerFacts, factsFromService, type Rating, rateService } from './rating.js';
-import { getRegistration, type LoadedRegistration } from './registry.js';
+import { getRegistration, type LoadedRegistration, registrationAt } from './registry.js';
 import { TOKENS_DIR, tokenCopy, USES_DIR, usersOf, usesOf } from './wiring.js';
 
 export interface ExecResult {
@@ -218,7 +232,9 @@ async function signerOf(root: string, reg: LoadedRegistration): Promise<string |
 /**
  * The security rating (rating.ts): from the manifest and the plan, and from the running
  * container's inspect data and the kernel's view of its pid 1 when it runs. `gpuKnown`: the plan
- * carries the GPU planner's answer (else the manifest's request counts).
+ * carries the GPU planner's answer (else the manifest's request counts). A container still running
+ * the previous version after an upgrade is judged against that version's declarations (its mounts),
+ * as it was before the upgrade: it is the same sandbox.
  */
 export async function ratingOf(
   root: string,
@@ -228,14 +244,25 @@ export async function ratingOf(
   gpuKnown: boolean,
   running?: { info: ContainerInfo; view: ProcessView },
 ): Promise<Rating> {
-  const manifest = factsFromService(reg.spec, {
+  const ran = running?.info.Config.Labels[VERSION_LABEL];
+  const previous = ran && ran !== reg.version ? await registrationAt(root, reg.name, ran) : undefined;
+  let declared = plan;
+  if (previous)
+    try {
+      declared = planWith(root, previous, NO_GPU, apparmor);
+    } catch {
+      declared = undefined;
+    }
+  const manifest = factsFromService((previous ?? reg).spec, {
     apparmor,
     signer: await signerOf(root, reg),
-    ...(plan ? { sources: Object.fromEntries(plan.summary.mounts.map((m) => [m.target, m.source])) } : {}),
+    ...(declared
+      ? { sources: Object.fromEntries(declared.summary.mounts.map((m) => [m.target, m.source])) }
+      : {}),
     ...(plan && gpuKnown
       ? { devices: ((plan.spec.devices ?? []) as { path: string }[]).map((d) => d.path) }
       : {}),
-    uses: usesOf(reg).flatMap(({ name }) => [
+    uses: usesOf(previous ?? reg).flatMap(({ name }) => [
       { module: name, source: serviceDirs(root, name).socketDir, target: path.posix.join(USES_DIR, name) },
       { module: name, source: tokenCopy(root, reg.name, name), target: path.posix.join(TOKENS_DIR, name) },
     ]),

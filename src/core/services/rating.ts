@@ -44,7 +44,11 @@ export interface ContainerFacts {
   readOnlyRoot: boolean;
   seccomp: boolean;
   noNewPrivileges: boolean;
-  /** Device nodes (or CDI names, or `gpu:optional` before the GPU plan is known). */
+  /**
+   * Device nodes (or CDI names). Not running: the GPU plan's, as a start would pass them in; the
+   * manifest's request (`gpu:optional`) only where no plan applies (module lint, a `required` GPU
+   * a start would refuse).
+   */
   devices: string[];
   mounts: MountFact[];
 }
@@ -229,7 +233,7 @@ export function factsFromService(
     signer: string | null;
     /** Host source of each mount, by target, where known (the plan's summary). */
     sources?: Record<string, string>;
-    /** The GPU plan's devices where known; else the manifest's request. */
+    /** The GPU plan's devices (what a start passes in); else the manifest's request counts. */
     devices?: string[];
     /**
      * The read-only mounts the manifest's `uses` brings (each used module's socket folder, and the

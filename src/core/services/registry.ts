@@ -131,18 +131,32 @@ export async function findRegistration(root: string, name: string): Promise<Load
   try {
     current = readlinkSync(path.join(layout(root).optDir, name, 'current'));
   } catch {}
-  const l = layout(root);
   for (const v of current && all.includes(current) ? [current, ...all.filter((x) => x !== current)] : all) {
-    const reg = await readRegistration(path.join(regDir(root, name), `${v}.json`));
-    if (!reg) continue;
-    // A root copied from another (cp -a) carries registrations naming the other root's files:
-    // this root's own copy of that version is the one to mount (and to judge installed by).
-    const rel = path.relative(l.root, reg.prefix);
-    const prefix =
-      rel.startsWith('..') || path.isAbsolute(rel) ? path.join(l.optDir, name, reg.version) : reg.prefix;
-    if (existsSync(prefix)) return prefix === reg.prefix ? reg : { ...reg, prefix };
+    const reg = await registrationAt(root, name, v);
+    if (reg) return reg;
   }
   return undefined;
+}
+
+/**
+ * The registration of one version whose files are there (an upgrade keeps the previous version's
+ * until it is removed: its container may still run), or undefined.
+ */
+export async function registrationAt(
+  root: string,
+  name: string,
+  version: string,
+): Promise<LoadedRegistration | undefined> {
+  if (!/^\d+\.\d+\.\d+/.test(version) || version.includes('/')) return undefined;
+  const reg = await readRegistration(path.join(regDir(root, name), `${version}.json`));
+  if (!reg) return undefined;
+  // A root copied from another (cp -a) carries registrations naming the other root's files:
+  // this root's own copy of that version is the one to mount (and to judge installed by).
+  const l = layout(root);
+  const rel = path.relative(l.root, reg.prefix);
+  const prefix =
+    rel.startsWith('..') || path.isAbsolute(rel) ? path.join(l.optDir, name, reg.version) : reg.prefix;
+  return existsSync(prefix) ? (prefix === reg.prefix ? reg : { ...reg, prefix }) : undefined;
 }
 
 export async function getRegistration(root: string, name: string): Promise<LoadedRegistration> {

@@ -70,12 +70,18 @@ async function statusOf(
     readRestartRecord(deps.root, reg.name),
   ]);
   const running = info?.State.Running === true;
-  // Without the GPU planner (it may probe hardware; the TUI asks every 2 s): the manifest's request
-  // counts until the container runs, whose devices are then read from the engine.
   const apparmor = await planAppArmor(reg.name);
+  // Stopped: rated by what a start would apply, so the score is the one it gets once running
+  // (docs/security-rating.md). The GPU planner reads the kernel's view and the CDI specs, no vendor
+  // tool (the console asks every 2 s); asked only while the service is stopped and wants a GPU.
+  // `required` with none usable: a start refuses it, and the manifest's request counts.
+  const gpu =
+    running || reg.spec.gpu === 'none' || !deps.planGpu
+      ? NO_GPU
+      : await deps.planGpu(deps.root, reg.spec.gpu).catch(() => undefined);
   let plan: ContainerPlan | undefined;
   try {
-    plan = planWith(deps.root, reg, NO_GPU, apparmor, await planUses(deps.root, reg));
+    plan = planWith(deps.root, reg, gpu ?? NO_GPU, apparmor, await planUses(deps.root, reg));
   } catch {
     // A registration the sandbox refuses is rated from its manifest alone; `start` says why.
   }
@@ -84,7 +90,8 @@ async function statusOf(
     reg,
     apparmor,
     plan,
-    false,
+    // Without a planner (a box with no GPU module) a start gives no GPU either.
+    gpu !== undefined,
     running ? { info, view: await processView(info.State.Pid) } : undefined,
   );
   const base: ServiceStatus = {
