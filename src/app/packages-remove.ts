@@ -107,10 +107,21 @@ export function removeOps(ctx: BoxContext): RemoveOps {
         const dir = await services.moduleDataDir(ctx.root, c.name);
         changes.push(dir ? { ...c, ...(opts.purge ? { purged: dir } : { dataKept: dir }) } : c);
       }
+      // The removal takes a running service's container with its package (hooks.ts afterRemove):
+      // said beforehand. Best effort: an engine that cannot say (down) names none.
+      const { inspectContainer } = await import('../core/services/container-info.js');
+      const { findRegistration } = await import('../core/services/registry.js');
+      const stops: string[] = [];
+      for (const c of plan.changes) {
+        if (!c.from || !(await findRegistration(ctx.root, c.name).catch(() => undefined))) continue;
+        const info = await inspectContainer(ctx.engine(), c.name, ctx.root).catch(() => undefined);
+        if (info?.State.Running) stops.push(c.name);
+      }
       return {
         changes,
         notInstalled: plan.notInstalled.filter((n) => !keptOnly.some((k) => k.name === n)),
         unneeded: plan.unneeded,
+        stops,
       };
     },
   };

@@ -144,7 +144,13 @@ export interface PackageOps {
   removalPlan(
     names: string[],
     opts?: { force?: boolean; purge?: boolean },
-  ): Promise<{ changes: RemovedPackage[]; notInstalled: string[]; unneeded: string[] }>;
+  ): Promise<{
+    changes: RemovedPackage[];
+    notInstalled: string[];
+    unneeded: string[];
+    /** The running services the removal would stop (their modules removed). */
+    stops: string[];
+  }>;
   /** Packages installed as dependencies that nothing installed needs any more, sorted. */
   unneeded(): Promise<string[]>;
   /** `remove` of what `unneeded` names (apt's autoremove); [] with nothing asked when there is none. */

@@ -104,6 +104,11 @@ export async function showRemovalPlan(
               ? `  the data of ${c.name} would be kept (${c.dataKept})`
               : '',
         ),
+        ...(plan.stops.length
+          ? [
+              `It would stop the running service${plan.stops.length === 1 ? '' : 's'} ${inWords(plan.stops)} (${plan.stops.length === 1 ? 'its container goes' : 'their containers go'} with the package${plan.stops.length === 1 ? '' : 's'}).`,
+            ]
+          : []),
         ...(plan.unneeded.length
           ? [
               `It would leave unneeded (installed as dependencies): ${plan.unneeded.join(', ')}; \`bpkg autoremove\` removes them after.`,
