@@ -345,6 +345,37 @@ describe('blueprint rag: what the module says reaches the terminal escaped', () 
     expect(some.stderr).not.toContain('holds no documents');
   });
 
+  // The demo walk: `rag list --collection nope` said 'No documents.' and no more, as for an empty
+  // collection; nope is none at all (a typo of one). Now it says so, the collections there are, and
+  // the commands, as ask does.
+  it('list --collection with no documents: says no such collection holds any, names the ones there', async () => {
+    handler = (req, _b, res) => {
+      if (req.url === '/v1/documents?collection=nope') return json(res, 200, { documents: [] });
+      json(res, 200, {
+        documents: [
+          { id: 'd1', source: 'a.md', collection: 'default', chunks: 1 },
+          { id: 'd2', source: 'b.md', collection: 'support', chunks: 1 },
+        ],
+      });
+    };
+    const r = await rag('list', '--collection', 'nope');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('No documents.');
+    expect(r.stderr).toContain(
+      'warning: There is no collection nope (no document in it); the collections: default, support.',
+    );
+    expect(r.stderr).toContain(`\`blueprint --root ${root} rag ingest PATH --collection nope\``);
+    expect(r.stderr).toContain(`\`blueprint --root ${root} rag list\` shows every collection's documents`);
+    const j = await rag('list', '--collection', 'nope', '--json');
+    expect(j.code).toBe(0);
+    expect(JSON.parse(j.stdout)).toEqual([]);
+    // None at all: nothing indexed yet.
+    handler = (_req, _b, res) => json(res, 200, { documents: [] });
+    const none = await rag('list', '--collection', 'nope');
+    expect(none.stderr).toContain('warning: There is no collection nope (nothing is indexed yet)');
+    expect(none.stderr).toContain(`\`blueprint --root ${root} rag ingest PATH --collection nope\``);
+  });
+
   it('a stream that breaks its format is an error, not garbage on the screen', async () => {
     handler = (_q, _b, res) => {
       res.writeHead(200, { 'content-type': 'text/event-stream' });

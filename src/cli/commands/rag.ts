@@ -131,6 +131,24 @@ async function noDocumentsNote(ctx: Context, parsed: Parsed): Promise<void> {
   );
 }
 
+/**
+ * `rag list --collection C` found nothing: C holds no document, which is all a collection is (a
+ * typo of one, or nothing ingested there yet). Said with the collections there are, as ask's note.
+ */
+async function noCollectionNote(ctx: Context, t: ReturnType<typeof target>): Promise<void> {
+  const { collection, ...every } = t;
+  const all = await cliBox(ctx)
+    .rag.list(every)
+    .catch(() => undefined);
+  if (!all) return;
+  const names = [...new Set(all.map((d) => d.collection))].sort();
+  ctx.warn(
+    shownHint(
+      `There is no collection ${collection} (${names.length ? `no document in it); the collections: ${names.join(', ')}.` : 'nothing is indexed yet).'} \`blueprint rag ingest PATH --collection ${collection}\` adds documents to it; \`blueprint rag list\` shows every collection's documents.`,
+    ),
+  );
+}
+
 const ask: CommandSpec = {
   name: 'ask',
   summary: 'Ask a question: an answer from the indexed documents, with its sources',
@@ -189,8 +207,10 @@ const list: CommandSpec = {
     ...serviceOption,
   },
   async run(ctx, parsed) {
-    const docs = await cliBox(ctx).rag.list(target(ctx, parsed));
+    const t = target(ctx, parsed);
+    const docs = await cliBox(ctx).rag.list(t);
     ctx.result(docs, documentsTable(docs));
+    if (!docs.length && t.collection !== undefined && !ctx.json) await noCollectionNote(ctx, t);
   },
 };
 
