@@ -42,11 +42,14 @@ describe('model import: the next step it names', () => {
   // The demo's llm (npm start: package.ts --model) has its model built in and no model-* mount: it
   // went on serving its own model after the import and the restart the line named, and nothing said
   // so (README: 'For real answers bring a GGUF … and blueprint service restart llm').
-  it('with an llm whose model is built in: says it serves that one only, not to restart it', async () => {
+  it('with an llm whose model is built in: says it serves that one only, and what serves the import', async () => {
     const root = await llmBox(false);
     const r = await runCliHere(['--root', root, '--yes', 'model', 'import', Q8, '--name', 'tiny']);
     expect(r.code, r.err).toBe(0);
     expect(r.out).not.toContain('Serve it');
     expect(r.out).toContain('the installed llm has its model built in and serves that one only');
+    // It named no command (the demo walk): now the ones that make it served, with the --root typed.
+    expect(r.out).toContain(`\`bpkg --root ${root} update\` and \`bpkg --root ${root} upgrade llm\``);
+    expect(r.out).toContain(`then \`blueprint --root ${root} service restart llm\` serves tiny`);
   });
 });

@@ -65,7 +65,9 @@ async function serveLine(ctx: Context, pkg: string): Promise<string> {
   // would serve its own model again.
   const llm = (await box.services.registrations()).find((r) => r.name === 'llm');
   if (llm && !llm.packageMounts.some((p) => p.endsWith('*') && pkg.startsWith(p.slice(0, -1))))
-    return 'Not served yet: the installed llm has its model built in and serves that one only; an llm package made without one serves the model packages (modules/llm/README.md, "Built-in model").';
+    return shownHint(
+      `Not served yet: the installed llm has its model built in and serves that one only. An llm package made without one serves the model packages (modules/llm/README.md, "Built-in model"): once your repository has one, \`bpkg update\` and \`bpkg upgrade llm\`, then \`blueprint service restart llm\` serves ${pkg.slice('model-'.length)}.`,
+    );
   const state = await box.services.status('llm').then(
     (s) => s.state,
     () => 'running',
