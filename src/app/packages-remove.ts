@@ -2,6 +2,7 @@ import { DeclinedError, UsageError } from '../core/errors.js';
 import { PACKAGE_NAME } from '../core/pkg/format-checks.js';
 import { checkRoot } from '../core/pkg/update-fast.js';
 import type { BoxContext } from './context.js';
+import { somePackages } from './package-names.js';
 import type { PackageOps, RemovedPackage } from './packages.js';
 
 /** What `packageOps` answers about removal: the removal, and what it would do (`bpkg remove --dry-run`). */
@@ -24,13 +25,7 @@ export interface RemoveOptions {
  * `remove good@1.0.0` is a mistake to say (exit 2), not a package to note as absent.
  */
 function packageNames(names: string[], installed?: ReadonlySet<string>): void {
-  if (names.length === 0)
-    throw new UsageError('Name at least one package', 'Example: `bpkg remove embeddings`');
-  if (names.some((n) => !n.trim()))
-    throw new UsageError(
-      'An empty package name (a shell variable not set?)',
-      'Name the package: bpkg remove NAME',
-    );
+  somePackages(names, 'remove');
   const bad = installed && names.find((n) => !installed.has(n) && !PACKAGE_NAME.test(n));
   if (bad)
     throw new UsageError(

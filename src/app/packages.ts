@@ -14,6 +14,7 @@ import { isPackagePath } from '../core/pkg/package-spec.js';
 import type { BoxContext } from './context.js';
 import type { CallOptions } from './index.js';
 import type { OutboundApprovals } from './outbound-approval.js';
+import { noEmptyName, somePackages } from './package-names.js';
 import { type RemoveOptions, removeOps } from './packages-remove.js';
 import { type UpgradeOptions, type UpgradeOutlook, upgradeOps } from './packages-upgrade.js';
 import { reachedBy, type ShownChange, withReach } from './plan-reach.js';
@@ -208,14 +209,6 @@ export interface PackageOps {
  * `bpkg install "$PKG"` with the variable never set: an empty name, said as one (it was 'No package
  * in the verified indexes', exit 3, as if a package had that name).
  */
-function noEmptyName(names: string[], cmd: string): void {
-  if (names.some((n) => !n.trim()))
-    throw new UsageError(
-      'An empty package name (a shell variable not set?)',
-      `Name the package: bpkg ${cmd} NAME`,
-    );
-}
-
 export function packageOps(ctx: BoxContext): PackageOps {
   const pm = (call?: CallOptions & { approveOutbound?: OutboundApprovals }) => ctx.manager(call);
   return {
@@ -262,9 +255,7 @@ export function packageOps(ctx: BoxContext): PackageOps {
     },
     async plan(specs, opts = {}) {
       // As install judges them: `bpkg install --dry-run` answers what the install would.
-      if (specs.length === 0)
-        throw new UsageError('Name at least one package', 'Example: `bpkg install embeddings`');
-      noEmptyName(specs, 'install');
+      somePackages(specs, 'install');
       if (!opts.typed) namesOnly(specs);
       // A plan changes nothing: not even a cache a read would make again (`bpkg install --dry-run`).
       const m = await ctx.manager({ ...opts, dryRun: true });
@@ -276,9 +267,7 @@ export function packageOps(ctx: BoxContext): PackageOps {
       });
     },
     async install(specs, opts = {}) {
-      if (specs.length === 0)
-        throw new UsageError('Name at least one package', 'Example: `bpkg install embeddings`');
-      noEmptyName(specs, 'install');
+      somePackages(specs, 'install');
       if (!opts.typed) namesOnly(specs);
       const m = await pm(opts);
       const changes = await m.install(specs, {
