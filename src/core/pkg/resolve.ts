@@ -1,6 +1,6 @@
 import { compare, rcompare, satisfies, validRange } from 'semver';
 import { ConflictError, NotFoundError, UsageError } from '../errors.js';
-import { editDistance } from '../system/edit-distance.js';
+import { closestName } from '../system/edit-distance.js';
 import type { InstalledPackage } from './db.js';
 import { type IndexEntry, parseDependency } from './format.js';
 
@@ -246,14 +246,8 @@ export function nameHint(name: string, names: string[], command = 'install'): st
     return command === 'install'
       ? `A version is named with @: \`bpkg install ${name.slice(0, eq)}@${name.slice(eq + 1)}\``
       : `Did you mean ${name.slice(0, eq)}? \`bpkg ${command} ${name.slice(0, eq)}\``;
-  const want = name.toLowerCase();
-  const most = want.length > 4 ? 2 : 1;
-  let best: { name: string; d: number } | undefined;
-  for (const n of new Set(names)) {
-    const d = editDistance(n.toLowerCase(), want, most);
-    if (d <= most && (!best || d < best.d)) best = { name: n, d };
-  }
-  return best && `Did you mean ${best.name}? \`bpkg ${command} ${best.name}\``;
+  const best = closestName(name, new Set(names));
+  return best && `Did you mean ${best}? \`bpkg ${command} ${best}\``;
 }
 
 /** A path as a shell word: as it is when it has nothing the shell reads, else in single quotes. */

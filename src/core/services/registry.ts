@@ -1,7 +1,7 @@
 import { existsSync, readlinkSync } from 'node:fs';
 import path from 'node:path';
 import { NotFoundError, StorageError } from '../errors.js';
-import { editDistance } from '../system/edit-distance.js';
+import { closestName } from '../system/edit-distance.js';
 import { writeJsonAtomic } from '../system/fs.js';
 import { layout } from '../system/paths.js';
 import { readdir, readText, rm } from './fs-cb.js';
@@ -175,9 +175,12 @@ export async function getRegistration(root: string, name: string): Promise<Loade
       'Only modules with a service run; `blueprint service list` shows the installed services.',
     );
   // A letter or two off an installed service's name (`helo`): that one, not an install of the typo.
-  const near = nearestName(
+  const near = closestName(
     name,
-    (await namesIn(path.join(layout(root).stateDir, 'services'))).filter(isModuleName),
+    (await namesIn(path.join(layout(root).stateDir, 'services'))).filter(
+      (n) => isModuleName(n) && n !== name,
+    ),
+    true,
   );
   throw new NotFoundError(
     `No installed module named ${name} has a service`,
@@ -185,17 +188,6 @@ export async function getRegistration(root: string, name: string): Promise<Loade
       ? `Did you mean ${near}? \`blueprint service list\` shows the installed services.`
       : `Install it with \`bpkg install ${name}\`; \`blueprint service list\` shows the installed services.`,
   );
-}
-
-function nearestName(name: string, names: string[]): string | undefined {
-  const most = name.length > 4 ? 2 : 1;
-  let best: { n: string; d: number } | undefined;
-  for (const n of names) {
-    if (n === name) continue;
-    const d = editDistance(n.toLowerCase(), name.toLowerCase(), most, true);
-    if (d <= most && (!best || d < best.d)) best = { n, d };
-  }
-  return best?.n;
 }
 
 /**

@@ -22,3 +22,19 @@ export function editDistance(a: string, b: string, most = Number.POSITIVE_INFINI
   }
   return prev[b.length]!;
 }
+
+/**
+ * The one of `names` a name typed a letter or two off means (case aside): within one edit for a
+ * name of up to 4 letters, two for a longer one; the nearest, the first of equals. `swaps` as
+ * editDistance's. For "did you mean" hints (a package, an installed service).
+ */
+export function closestName(name: string, names: Iterable<string>, swaps = false): string | undefined {
+  const want = name.toLowerCase();
+  const most = want.length > 4 ? 2 : 1;
+  let best: { name: string; d: number } | undefined;
+  for (const n of names) {
+    const d = editDistance(n.toLowerCase(), want, most, swaps);
+    if (d <= most && (!best || d < best.d)) best = { name: n, d };
+  }
+  return best?.name;
+}
