@@ -42,12 +42,6 @@ function importReporter(ctx: Context): (e: ImportProgress) => void {
   };
 }
 
-/**
- * What serves an imported model next: the llm module, restarted when it runs (it reads the model
- * packages at start), started when it is installed, installed first when it is not. A box whose
- * engine cannot say is told to restart it. An llm with its model built in serves no model package:
- * said, rather than a restart that changes nothing.
- */
 /** An installed llm that mounts no model-* packages: its model is built in (the demo's). */
 async function builtInLlm(ctx: Context): Promise<boolean> {
   const llm = (await cliBox(ctx).services.registrations()).find((r) => r.name === 'llm');
@@ -56,6 +50,12 @@ async function builtInLlm(ctx: Context): Promise<boolean> {
   return !!llm && !llm.packageMounts.some(servesModels);
 }
 
+/**
+ * What serves an imported model next: the llm module, restarted when it runs (it reads the model
+ * packages at start), started when it is installed, installed first when it is not. A box whose
+ * engine cannot say is told to restart it. An llm with its model built in serves no model package:
+ * said, rather than a restart that changes nothing.
+ */
 async function serveLine(ctx: Context, pkg: string): Promise<string> {
   const why = '(the llm module serves the installed model packages)';
   const box = cliBox(ctx);

@@ -27,11 +27,6 @@ const healthWait = (name: string) => `starting ${name}: waiting until it is heal
 const namesArg = (parsed: Parsed, cmd: string) =>
   requirePositionals(parsed, 1, 'a service NAME', `blueprint service ${cmd}`);
 
-/**
- * start and restart of NAME...: every name judged installed before any is acted on, then one by one
- * in the order given, the health wait said when it is long, each one's line as it is done (not with
- * -q); --json: its answer for one NAME, an array of them for several.
- */
 /** NAME's line of a start: started (healthy after N ms) or already running; `user`: what used it. */
 function startLine(r: StartResult, done: string, user?: string): string {
   const by = user ? ` (used by ${user})` : '';
@@ -44,6 +39,11 @@ function startLine(r: StartResult, done: string, user?: string): string {
 const usedLines = (r: StartResult): string[] =>
   (r.uses ?? []).flatMap((u) => [...usedLines(u), startLine(u, 'started', r.name)]);
 
+/**
+ * start and restart of NAME...: every name judged installed before any is acted on, then one by one
+ * in the order given, the health wait said when it is long, each one's line as it is done (not with
+ * -q); --json: its answer for one NAME, an array of them for several.
+ */
 async function reportStarts(
   ctx: Context,
   names: string[],
