@@ -4,7 +4,7 @@
  * (each descriptor named by its file) and a test asks what was fsync'ed before the call that
  * commits a state (test/pkg/power-cut, test/setup/apply-power-cut).
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect } from 'vitest';
@@ -78,4 +78,11 @@ export function killedAtRename(args: string[], opts: { env?: NodeJS.ProcessEnv; 
   );
   expect(killed.signal ?? killed.status, killed.stderr).not.toBe(0);
   return killed;
+}
+
+/** The PID of a process that has ended (`true`, waited for): a dead writer's, for planted files. */
+export async function deadPid(): Promise<number> {
+  const p = spawn('true');
+  await new Promise((r) => p.on('exit', r));
+  return p.pid!;
 }

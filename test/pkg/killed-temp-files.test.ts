@@ -6,12 +6,12 @@
  * kill comes from strace at the first rename (`inject=…:signal=KILL`), the journal's; the later
  * ones are planted as a dead process leaves them.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { blueprintExe, bpkg, signedRepo, tempDir, trustingRoot } from '../helpers/pkg.js';
-import { hasStrace } from '../helpers/power-cut.js';
+import { deadPid, hasStrace } from '../helpers/power-cut.js';
 
 /** Every `.tmp` name under the root's package database and package folders. */
 const temps = (root: string): string[] =>
@@ -53,12 +53,6 @@ const traced = (root: string, inject?: number) => {
   );
   return { status: r.status, signal: r.signal, lines: readFileSync(log, 'utf8').split('\n') };
 };
-
-async function deadPid(): Promise<number> {
-  const p = spawn('true');
-  await new Promise((r) => p.on('exit', r));
-  return p.pid!;
-}
 
 describe.skipIf(!hasStrace)('an install killed at a rename', () => {
   it('leaves no temporary file once the next command has run', async () => {

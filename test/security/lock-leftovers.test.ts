@@ -15,6 +15,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { acquireLock } from '../../src/core/system/lock.js';
 import { bundleChild } from '../helpers/node-child.js';
+import { deadPid } from '../helpers/power-cut.js';
 import { tempDir } from '../setup/temp-registry.js';
 
 const CHILD = `
@@ -44,12 +45,6 @@ for (;;) {
 `;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function deadPid(): Promise<number> {
-  const p = spawn('true');
-  await new Promise((r) => p.on('exit', r));
-  return p.pid!;
-}
 
 /** Four children taking the lock in a loop, each killed (SIGKILL) a few ms after it began. */
 async function killMidAcquire(child: string, locks: string, dead: number): Promise<void> {
