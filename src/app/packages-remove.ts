@@ -8,6 +8,36 @@ import type { PackageOps, RemovedPackage } from './packages.js';
 /** What `packageOps` answers about removal: the removal, and what it would do (`bpkg remove --dry-run`). */
 export type RemoveOps = Pick<PackageOps, 'remove' | 'removalPlan'>;
 
+/**
+ * A removed package as `remove` answers it: `stopped` when its module's service was running and the
+ * removal stopped it (its container goes with the package: core/services/hooks.ts afterRemove).
+ */
+export interface RemovedModule extends RemovedPackage {
+  stopped?: true;
+}
+
+/**
+ * Whether blueprint-NAME of this box runs: undefined when the engine cannot say (down, or the
+ * container is another box's).
+ */
+async function containerRuns(ctx: BoxContext, name: string): Promise<boolean | undefined> {
+  const { inspectContainer } = await import('../core/services/container-info.js');
+  return inspectContainer(ctx.engine(), name, ctx.root).then(
+    (info) => info?.State.Running === true,
+    () => undefined,
+  );
+}
+
+/** Of `names`, the modules with a service registration whose container runs (best effort). */
+async function runningServices(ctx: BoxContext, names: string[]): Promise<string[]> {
+  const { findRegistration } = await import('../core/services/registry.js');
+  const running: string[] = [];
+  for (const name of names)
+    if ((await findRegistration(ctx.root, name).catch(() => undefined)) && (await containerRuns(ctx, name)))
+      running.push(name);
+  return running;
+}
+
 /** The removal's options (`PackageOps.remove`). */
 export interface RemoveOptions {
   force?: boolean;
@@ -56,21 +86,29 @@ export function removeOps(ctx: BoxContext): RemoveOps {
       if (asked.length && !(await ctx.ask({ kind: 'remove', names: asked })))
         throw new DeclinedError('remove');
       const installed = asked.filter((n) => !keptOnly.includes(n));
+      // Running before the removal and not after: the removal stopped it (said, as --dry-run says it would).
+      const wasRunning = installed.length ? await runningServices(ctx, installed) : [];
       const changes = installed.length
         ? await m.remove(installed, { force: opts.force ?? false, missingOk: !!opts.notInstalled })
         : [];
       // One removed meanwhile by another command is as absent as one never installed.
       const gone = [...absent, ...installed.filter((n) => !changes.some((c) => c.name === n))];
       if (opts.notInstalled && gone.length) opts.notInstalled([...new Set(gone)]);
+      const stopped: string[] = [];
+      for (const name of wasRunning) if ((await containerRuns(ctx, name)) === false) stopped.push(name);
       // A module's data outlives its removal (a reinstall finds it) unless the admin purges it.
-      const out: RemovedPackage[] = [];
+      const out: RemovedModule[] = [];
       for (const name of keptOnly) {
         const purged = await services.purgeModuleData(ctx.root, name);
         out.push(purged ? { name, purged } : { name });
       }
       for (const change of changes) {
         const imageLeft = left.get(change.name);
-        const c = imageLeft ? { ...change, imageLeft } : change;
+        const c: RemovedModule = {
+          ...change,
+          ...(imageLeft ? { imageLeft } : {}),
+          ...(stopped.includes(change.name) ? { stopped: true as const } : {}),
+        };
         if (opts.purge) {
           const purged = await services.purgeModuleData(ctx.root, c.name);
           out.push(purged ? { ...c, purged } : c);
@@ -103,15 +141,11 @@ export function removeOps(ctx: BoxContext): RemoveOps {
         changes.push(dir ? { ...c, ...(opts.purge ? { purged: dir } : { dataKept: dir }) } : c);
       }
       // The removal takes a running service's container with its package (hooks.ts afterRemove):
-      // said beforehand. Best effort: an engine that cannot say (down) names none.
-      const { inspectContainer } = await import('../core/services/container-info.js');
-      const { findRegistration } = await import('../core/services/registry.js');
-      const stops: string[] = [];
-      for (const c of plan.changes) {
-        if (!c.from || !(await findRegistration(ctx.root, c.name).catch(() => undefined))) continue;
-        const info = await inspectContainer(ctx.engine(), c.name, ctx.root).catch(() => undefined);
-        if (info?.State.Running) stops.push(c.name);
-      }
+      // said beforehand.
+      const stops = await runningServices(
+        ctx,
+        plan.changes.filter((c) => c.from).map((c) => c.name),
+      );
       return {
         changes,
         notInstalled: plan.notInstalled.filter((n) => !keptOnly.some((k) => k.name === n)),

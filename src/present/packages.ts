@@ -8,14 +8,29 @@ export { packageCount } from './package-count.js';
  */
 export const installedAs = (p: { auto?: boolean }): string => (p.auto ? 'dependency' : '');
 
-/** One line per removed package, saying where a module's data went. */
-export function removedLine(c: { name: string; from?: string; purged?: string; dataKept?: string }): string {
+/**
+ * One line per removed package, saying where a module's data went; and, for a module whose running
+ * service the removal stopped (`stopped`), a line saying so (`bpkg remove --dry-run`: "It would stop").
+ */
+export function removedLine(c: {
+  name: string;
+  from?: string;
+  purged?: string;
+  dataKept?: string;
+  stopped?: boolean;
+}): string {
   const base = `removed ${c.name} ${c.from ?? ''}`.trimEnd();
-  if (c.purged) return `${base}; its data deleted (${c.purged})`;
-  if (c.dataKept)
-    return `${base}; its data kept in ${c.dataKept} (\`bpkg remove --purge ${c.name}\` deletes it)`;
-  return base;
+  const line = c.purged
+    ? `${base}; its data deleted (${c.purged})`
+    : c.dataKept
+      ? `${base}; its data kept in ${c.dataKept} (\`bpkg remove --purge ${c.name}\` deletes it)`
+      : base;
+  return c.stopped ? `${line}\n${stoppedLine(c.name)}` : line;
 }
+
+/** Said after the removal of a module whose running service it stopped. */
+export const stoppedLine = (name: string): string =>
+  `stopped the running service ${name} (its container went with the package)`;
 
 /**
  * The line after an install from the console or the dashboard: the key whose signature it verified.
