@@ -1,8 +1,8 @@
-import { createHash } from 'node:crypto';
-import { lstatSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
+import { readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { bpkg, lists, publishSources, signedRepo, type TestKey, tempDir } from '../helpers/pkg.js';
+import { treeHash } from '../helpers/tree-hash.js';
 
 /**
  * `bpkg install --dry-run NAME...` (apt-get install --simulate): there was no way to see what an
@@ -28,27 +28,6 @@ async function freshRoot(): Promise<string> {
   expect((await bpkg(root, ['repo', 'add', 'main', repo])).code).toBe(0);
   expect((await bpkg(root, ['update'])).code).toBe(0);
   return root;
-}
-
-/** Every entry under `root` (folders and links too): its kind, inode, mode, mtime and a hash of its bytes. */
-function treeHash(root: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  const walk = (d: string) => {
-    for (const name of readdirSync(d).sort()) {
-      const p = path.join(d, name);
-      const st = lstatSync(p);
-      const rel = path.relative(root, p);
-      if (st.isDirectory()) {
-        out[rel] = `dir ${st.ino} ${st.mode} ${st.mtimeMs}`;
-        walk(p);
-      } else if (st.isSymbolicLink()) out[rel] = `link ${readlinkSync(p)}`;
-      else
-        out[rel] =
-          `file ${st.ino} ${st.mode} ${st.mtimeMs} ${createHash('sha256').update(readFileSync(p)).digest('hex')}`;
-    }
-  };
-  walk(root);
-  return out;
 }
 
 const names = async (root: string) =>

@@ -10,9 +10,11 @@ import { joinUrl } from './transport.js';
 /**
  * Who signed each package of a plan from a repository: the fingerprint (lower case) of the trusted
  * key its own detached signature names. Only the signature is fetched (a few KB), never the
- * package. Refused as the install refuses before reading a byte of the package: no signature
- * (`no-signature`), or no trusted key (`untrusted-signer`, e.g. the key removed since the index
- * was fetched). A package file given was checked by the plan itself. For `bpkg install --dry-run`.
+ * package. Refused as the install refuses it: no signature (`no-signature`), no trusted key
+ * (`untrusted-signer`, e.g. the key removed since the index was fetched), or a key trusted only for
+ * another repository (`wrong-repository-key`: the install's `requireOwnSigner`, repos.ts). Of several
+ * trusted signers, one bound to the repository is named, as the install's quick check takes it.
+ * A package file given was checked by the plan itself. For `bpkg install --dry-run`.
  */
 export async function planSigners(p: ManagerParts, changes: PlannedChange[]): Promise<Map<string, string>> {
   const out = new Map<string, string>();
@@ -29,7 +31,10 @@ export async function planSigners(p: ManagerParts, changes: PlannedChange[]): Pr
     const file = packageFileName(entry);
     const sig = await fetchPackageSignature(joinUrl(state.url, entry.path), file, c.repo, p.signal);
     const { signerKeys } = await trustedSigners(sig, trusted, file);
-    out.set(c.name, signerKeys[0]!.getFingerprint());
+    const signer = (
+      signerKeys.find((k) => state.keys.includes(k.getFingerprint())) ?? signerKeys[0]!
+    ).getFingerprint();
+    out.set(c.name, p.repos.requireOwnSigner(state, signer, file));
   }
   return out;
 }
