@@ -1,69 +1,16 @@
 import { mkdirSync, truncateSync, writeFileSync } from 'node:fs';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { run, tempDir } from '../helpers/pkg.js';
+import { fakeRagModule, json } from './fake-rag-module.js';
 
-// `blueprint rag` (the built executable) on its error paths and against hostile answers, with a
-// small unix-socket HTTP server standing in for the rag module: not installed, not running, busy,
-// one file of several refused, an unknown id, a broken stream, and text with terminal escapes in
-// everything the module says. The happy paths run against the real rag server: test/rag/e2e.test.ts.
+// `blueprint rag` (the built executable) on its error paths, with a small unix-socket HTTP server
+// standing in for the rag module (fake-rag-module.ts): not installed, not running, busy, one file of
+// several refused, an unknown id. What the module says reaching the terminal: cli-escapes.test.ts.
 
 const ESC = '\x1b';
-const root = tempDir('bp-rag-cli-');
-const name = 'rag';
-const socketDir = join(root, 'run/blueprint/services', name);
-let server: Server;
-let handler: (req: IncomingMessage, body: Buffer, res: ServerResponse) => void;
-const seen: { method: string; url: string; type?: string; auth?: string; body: Buffer }[] = [];
-
-/** A registration as the services layer writes it at install: what `blueprint rag` needs to find the socket. */
-function register(module: string) {
-  const prefix = join(root, 'opt/blueprint', module, '0.1.0');
-  mkdirSync(prefix, { recursive: true });
-  const dir = join(root, 'var/lib/blueprint/services', module);
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(
-    join(dir, '0.1.0.json'),
-    JSON.stringify({
-      name: module,
-      version: '0.1.0',
-      prefix,
-      imageId: `sha256:${'a'.repeat(64)}`,
-      approvals: { outboundNetwork: false },
-      spec: { socket: { dir: '/run/rag', file: 'api.sock' }, network: 'loopback-socket' },
-    }),
-  );
-}
-
-const rag = (...args: string[]) => run(['--root', root, 'rag', ...args]);
-const json = (res: ServerResponse, status: number, body: unknown) => {
-  res.writeHead(status, { 'content-type': 'application/json' });
-  res.end(JSON.stringify(body));
-};
-
-beforeAll(async () => {
-  register(name);
-  register('rag-stopped'); // installed, nothing listening
-  mkdirSync(socketDir, { recursive: true });
-  server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const body = Buffer.concat(chunks);
-      seen.push({
-        method: req.method!,
-        url: req.url!,
-        body,
-        ...(req.headers['content-type'] ? { type: req.headers['content-type'] } : {}),
-        ...(req.headers.authorization ? { auth: req.headers.authorization } : {}),
-      });
-      handler(req, body, res);
-    });
-  });
-  await new Promise<void>((r) => server.listen(join(socketDir, 'api.sock'), r));
-});
-afterAll(() => server?.close());
+const fake = fakeRagModule('bp-rag-cli-');
+const { root, seen, rag } = fake;
 
 describe('blueprint rag: when the module cannot answer', () => {
   it('not installed: exit 3, naming the install command', async () => {
@@ -82,7 +29,7 @@ describe('blueprint rag: when the module cannot answer', () => {
   });
 
   it('busy (503): exit 1 with its message, escaped, and what to check', async () => {
-    handler = (_q, _b, res) =>
+    fake.handler = (_q, _b, res) =>
       json(res, 503, { error: { message: `upstream embeddings unavailable${ESC}[2J`, type: 'unavailable' } });
     const r = await rag('list');
     expect(r.code).toBe(1);
@@ -94,7 +41,7 @@ describe('blueprint rag: when the module cannot answer', () => {
   // The demo walk: llm stopped (service stop llm --force), rag ask said 'the llm module is
   // unavailable' with the hint 'Try again shortly', which never helps a stopped service.
   it('a module it uses unavailable (503): names the start of that module, a name as modules are named', async () => {
-    handler = (_q, _b, res) =>
+    fake.handler = (_q, _b, res) =>
       json(res, 503, {
         error: {
           message:
@@ -108,7 +55,7 @@ describe('blueprint rag: when the module cannot answer', () => {
     expect(r.stderr).toContain(`blueprint --root ${root} service status`);
     expect(r.stderr).not.toContain('Try again shortly');
     // A name no module has (the text is the module's): no command made of it.
-    handler = (_q, _b, res) =>
+    fake.handler = (_q, _b, res) =>
       json(res, 503, { error: { message: 'the $(reboot) module is unavailable', type: 'unavailable' } });
     const odd = await rag('ask', 'why?');
     expect(odd.code).toBe(1);
@@ -117,7 +64,7 @@ describe('blueprint rag: when the module cannot answer', () => {
   });
 
   it('remove of an unknown id: exit 3, and where the ids are', async () => {
-    handler = (_q, _b, res) => json(res, 404, { error: { message: 'no document nope' } });
+    fake.handler = (_q, _b, res) => json(res, 404, { error: { message: 'no document nope' } });
     const r = await rag('remove', 'nope');
     expect(r.code).toBe(3);
     expect(r.stderr).toContain('error: rag: no document nope');
@@ -138,7 +85,7 @@ describe('blueprint rag: when the module cannot answer', () => {
       { id: 'c011c60c-1477-4f8e-93c7-b0cec17373a7', source: 'docs/m.html', chunks: 1 },
       { id: 'c011c60c-ffff-4f8e-93c7-b0cec17373a7', source: 'docs/n.html', chunks: 1 },
     ];
-    handler = (q, _b, res) =>
+    fake.handler = (q, _b, res) =>
       q.method === 'GET'
         ? json(res, 200, { documents: docs })
         : json(res, 404, { error: { message: `no route ${q.url}; try GET /info, POST /v1/retrieve` } });
@@ -172,7 +119,8 @@ describe('blueprint rag ingest of a file too large', () => {
     const big = join(dir, 'big.txt');
     writeFileSync(big, 'x');
     truncateSync(big, 40_000_000);
-    handler = (_q, _b, res) => json(res, 413, { error: { message: 'request body over 33554432 bytes' } });
+    fake.handler = (_q, _b, res) =>
+      json(res, 413, { error: { message: 'request body over 33554432 bytes' } });
     const r = await rag('ingest', big);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(`error: ${big}: failed: rag: request body over 32 MiB`);
@@ -208,7 +156,7 @@ describe('blueprint rag ingest: one failure does not stop the rest', () => {
       chunks: 2,
       pages: 1,
     });
-    handler = (req, _b, res) => {
+    fake.handler = (req, _b, res) => {
       const source = new URL(req.url!, 'http://x').searchParams.get('source')!;
       if (source.endsWith('b.html')) return json(res, 415, { error: { message: `not today${ESC}]0;x\x07` } });
       if (source.endsWith('c.txt')) return json(res, 200, { ...doc('id-a', 'docs/a.md'), duplicate: true });
@@ -253,196 +201,5 @@ describe('blueprint rag ingest: one failure does not stop the rest', () => {
         { name: 'docs/c.txt', status: 'duplicate', document: { id: 'id-a' } },
       ],
     });
-  });
-});
-
-describe('blueprint rag: what the module says reaches the terminal escaped', () => {
-  it('list: a hostile source name stays on its row, its escapes visible', async () => {
-    handler = (_q, _b, res) =>
-      json(res, 200, {
-        documents: [
-          {
-            id: 'd1',
-            source: `evil${ESC}[2K\nfake row`,
-            collection: 'default',
-            sha256: 'a',
-            chunks: 3,
-            pages: 0,
-            bytes: 2048,
-            createdAt: '2026-11-29T00:00:00Z',
-          },
-        ],
-      });
-    const r = await rag('list');
-    expect(r.code).toBe(0);
-    const lines = r.stdout.trim().split('\n');
-    expect(lines).toHaveLength(2);
-    expect(lines[1]).toContain('evil\\x1b[2K\\x0afake row');
-    expect(lines[1]).toContain('2.0 KiB');
-  });
-
-  it('ask --stream: the answer as it streams, escaped, then the sources', async () => {
-    handler = (_q, _b, res) => {
-      res.writeHead(200, { 'content-type': 'text/event-stream' });
-      const chunk = (o: Record<string, unknown>) => res.write(`data: ${JSON.stringify(o)}\n\n`);
-      chunk({
-        choices: [{ index: 0, delta: { role: 'assistant', content: '' } }],
-        sources: [{ document: 'd1', source: `guide${ESC}[31m.pdf`, page: 3, score: 0.91 }],
-      });
-      chunk({ choices: [{ index: 0, delta: { content: `Turn it ${ESC}[31moff` } }] });
-      chunk({ choices: [{ index: 0, delta: { content: ' and on.' }, finish_reason: 'stop' }] });
-      res.end('data: [DONE]\n\n');
-    };
-    const r = await rag('ask', 'how?', '--stream', '--k', '3');
-    expect(r.code, r.stderr).toBe(0);
-    expect(JSON.parse(seen.at(-1)!.body.toString())).toMatchObject({
-      messages: [{ role: 'user', content: 'how?' }],
-      stream: true,
-      k: 3,
-    });
-    expect(r.stdout).toBe(
-      'Turn it \\x1b[31moff and on.\n\nSources:\n  1. guide\\x1b[31m.pdf, page 3 [d1] (score 0.910)\n',
-    );
-    const j = await run(['--root', root, '--json', 'rag', 'ask', 'how?', '--stream']);
-    expect(JSON.parse(j.stdout)).toEqual({
-      answer: 'Turn it \u001b[31moff and on.',
-      sources: [{ document: 'd1', source: 'guide\u001b[31m.pdf', page: 3, score: 0.91 }],
-      finishReason: 'stop',
-    });
-    expect(j.stdout).not.toContain(ESC);
-  });
-
-  // The demo walk: `rag ask "reset" --collection nope` (a typo of a collection) answered with the
-  // model's words alone and 'Sources: none (nothing indexed matched)', exit 0, nothing to say why.
-  it('ask with no sources in a collection that holds no documents: says so and how to add some', async () => {
-    handler = (req, _b, res) => {
-      if (req.url?.startsWith('/v1/documents')) return json(res, 200, { documents: [] });
-      json(res, 200, {
-        choices: [{ index: 0, message: { role: 'assistant', content: 'words' }, finish_reason: 'stop' }],
-        sources: [],
-      });
-    };
-    const r = await rag('ask', 'reset?', '--collection', 'nope');
-    expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toContain('Sources: none');
-    expect(seen.at(-1)).toMatchObject({ method: 'GET', url: '/v1/documents?collection=nope' });
-    expect(r.stderr).toContain('warning: The collection nope holds no documents');
-    expect(r.stderr).toContain(`\`blueprint --root ${root} rag list\` shows the collections`);
-    expect(r.stderr).toContain(`\`blueprint --root ${root} rag ingest PATH --collection nope\``);
-    // Documents there, none near enough: no such note.
-    handler = (req, _b, res) => {
-      if (req.url?.startsWith('/v1/documents'))
-        return json(res, 200, {
-          documents: [{ id: 'd1', source: 'a.md', collection: 'default', chunks: 1 }],
-        });
-      json(res, 200, {
-        choices: [{ index: 0, message: { role: 'assistant', content: 'words' }, finish_reason: 'stop' }],
-        sources: [],
-      });
-    };
-    const some = await rag('ask', 'reset?');
-    expect(some.code, some.stderr).toBe(0);
-    expect(some.stderr).not.toContain('holds no documents');
-  });
-
-  // The demo walk: `rag list --collection nope` said 'No documents.' and no more, as for an empty
-  // collection; nope is none at all (a typo of one). Now it says so, the collections there are, and
-  // the commands, as ask does.
-  it('list --collection with no documents: says no such collection holds any, names the ones there', async () => {
-    handler = (req, _b, res) => {
-      if (req.url === '/v1/documents?collection=nope') return json(res, 200, { documents: [] });
-      json(res, 200, {
-        documents: [
-          { id: 'd1', source: 'a.md', collection: 'default', chunks: 1 },
-          { id: 'd2', source: 'b.md', collection: 'support', chunks: 1 },
-        ],
-      });
-    };
-    const r = await rag('list', '--collection', 'nope');
-    expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toContain('No documents.');
-    expect(r.stderr).toContain(
-      'warning: There is no collection nope (no document in it); the collections: default, support.',
-    );
-    expect(r.stderr).toContain(`\`blueprint --root ${root} rag ingest PATH --collection nope\``);
-    expect(r.stderr).toContain(`\`blueprint --root ${root} rag list\` shows every collection's documents`);
-    const j = await rag('list', '--collection', 'nope', '--json');
-    expect(j.code).toBe(0);
-    expect(JSON.parse(j.stdout)).toEqual([]);
-    // None at all: nothing indexed yet.
-    handler = (_req, _b, res) => json(res, 200, { documents: [] });
-    const none = await rag('list', '--collection', 'nope');
-    expect(none.stderr).toContain('warning: There is no collection nope (nothing is indexed yet)');
-    expect(none.stderr).toContain(`\`blueprint --root ${root} rag ingest PATH --collection nope\``);
-  });
-
-  it('a stream that breaks its format is an error, not garbage on the screen', async () => {
-    handler = (_q, _b, res) => {
-      res.writeHead(200, { 'content-type': 'text/event-stream' });
-      res.end('data: {"choices": [ nope\n\n');
-    };
-    const r = await rag('ask', 'how?', '--stream');
-    expect(r.code).toBe(1);
-    expect(r.stderr).toContain('rag: answered a stream event in an unexpected shape');
-  });
-
-  // `rag ask "…" --max-tokens 200` on the demo box (the tiny llama's context is 256 tokens) said
-  // 'error: rag: llm: the prompt (124 tokens) plus max_tokens (200) is more than this model's
-  // context of 256 tokens' and no hint, and `--k 50` 'rag: 'k' must be a whole number from 1 to 32'
-  // (the command takes 1 to 100) the same: the module's refusal of the question's options.
-  it('ask refused by the module (400): what to change, by the options of the command', async () => {
-    handler = (_q, _b, res) =>
-      json(res, 400, {
-        error: {
-          message:
-            "llm: the prompt (124 tokens) plus max_tokens (200) is more than this model's context of 256 tokens",
-        },
-      });
-    const r = await rag('ask', 'reset?', '--max-tokens', '200');
-    expect(r.code).toBe(1);
-    expect(r.stderr).toContain(
-      "error: rag: llm: the prompt (124 tokens) plus max_tokens (200) is more than this model's context of 256 tokens",
-    );
-    expect(r.stderr).toContain(
-      "hint: The model's context holds the question, the chunks found (--k) and the answer (--max-tokens): ask for fewer of either.",
-    );
-    handler = (_q, _b, res) =>
-      json(res, 400, { error: { message: "'k' must be a whole number from 1 to 32" } });
-    const k = await rag('ask', 'reset?', '--k', '50');
-    expect(k.code).toBe(1);
-    expect(k.stderr).toContain('hint: Change the option it names; `blueprint rag ask --help` lists them.');
-  });
-
-  // rag list's help said '--collection C  The collection (default: the default collection)', but
-  // without it the module lists every collection (store.list: no collection, no filter; seen on the
-  // demo box: a document ingested with --collection other listed beside the default ones).
-  it('list --help says what it lists without --collection: every collection, no collection asked', async () => {
-    const h = await rag('list', '--help');
-    expect(h.stdout).toMatch(/--collection C +Only this collection \(default: every collection\)/);
-    expect((await rag('ingest', '--help')).stdout).toMatch(
-      /--collection C +The collection \(default: the default collection\)/,
-    );
-    handler = (_q, _b, res) => json(res, 200, { documents: [] });
-    await rag('list');
-    expect(seen.at(-1)).toMatchObject({ method: 'GET', url: '/v1/documents' });
-  });
-
-  it('--help for the group and every command', async () => {
-    const group = await rag('--help');
-    expect(group.code).toBe(0);
-    for (const cmd of ['ingest', 'ask', 'list', 'remove']) {
-      expect(group.stdout).toContain(`  ${cmd} `);
-      const h = await rag(cmd, '--help');
-      expect(h.code).toBe(0);
-      expect(h.stdout).toContain(`Usage: blueprint rag ${cmd}`);
-      expect(h.stdout).toContain('--service NAME');
-    }
-  });
-
-  it('bad usage: no paths, a --k that is not a number', async () => {
-    expect((await rag('ingest')).code).toBe(2);
-    const k = await rag('ask', 'q', '--k', 'many');
-    expect(k.code).toBe(2);
-    expect(k.stderr).toContain('--k needs a whole number');
   });
 });
