@@ -66,11 +66,15 @@ export function upgradeOps(ctx: BoxContext, pm: (call?: CallOptions) => Promise<
     },
     async upgradePlan(opts = {}) {
       const { upgradable, held, m } = await look(opts);
+      if (!m || !upgradable.length) return { upgradable, held, changes: [] };
       // The specs `upgrade` installs (core/pkg/upgrade.ts), planned as its install plans them.
-      const changes =
-        m && upgradable.length
-          ? await withReach(m, ctx.root, await m.plan(await m.upgradeSpecs(upgradable)))
-          : [];
+      const planned = await m.plan(await m.upgradeSpecs(upgradable));
+      // Each package's own signature, judged as the upgrade's install judges it (its refusal is the answer).
+      const signers = opts.signers ? await m.planSigners(planned) : new Map<string, string>();
+      const changes = (await withReach(m, ctx.root, planned)).map((c) => {
+        const signer = signers.get(c.name);
+        return signer ? { ...c, signer } : c;
+      });
       return { upgradable, held, changes };
     },
     async upgrade(opts = {}) {

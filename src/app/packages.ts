@@ -119,7 +119,7 @@ export interface PackageOps {
    * What `install` would do, without changing anything (show it, then pass it as `expected`).
    * `signers`: also each repository package's own signature, fetched alone (not the package): its
    * trusted signer's fingerprint (lower case) as `signer`, or the install's refusal (exit 4) when
-   * no trusted key signed it (`bpkg install --dry-run`).
+   * no key trusted for its repository signed it (`bpkg install --dry-run`).
    */
   plan(
     specs: string[],
@@ -167,9 +167,14 @@ export interface PackageOps {
    * `upgradeOutlook` and, from the same look, the plan `upgrade` would ask about (`bpkg upgrade
    * --dry-run`, the dashboard's plan page), nothing changed: `changes`, each upgrade and each
    * package new to the box it brings in (`dependencyOf`); [] when there is nothing to upgrade.
-   * `quiet`: no warning of the packages not upgraded (a page that shows none).
+   * `quiet`: no warning of the packages not upgraded (a page that shows none). `signers`: each
+   * package's own signature too, as `plan`'s (`bpkg upgrade --dry-run`): `signer`, or the upgrade's
+   * refusal (exit 4: no trusted key, or a key trusted only for another repository).
    */
-  upgradePlan(opts?: { quiet?: boolean }): Promise<UpgradeOutlook & { changes: ShownChange[] }>;
+  upgradePlan(opts?: {
+    quiet?: boolean;
+    signers?: boolean;
+  }): Promise<UpgradeOutlook & { changes: Array<ShownChange & { signer?: string }> }>;
   /**
    * Asks `confirm({ kind: 'upgrade', changes })` when there is something to do, then upgrades.
    * `refresh`: fetch and verify the indexes first (`bpkg update && bpkg upgrade`; the TUI's `u`).

@@ -202,7 +202,7 @@ export const upgrade: CommandSpec = {
       type: 'boolean',
       short: 's',
       description:
-        'List what would be upgraded (from -> to), the new packages it would install and what it holds back; change nothing',
+        "List what would be upgraded (from -> to), the new packages it would install, what it holds back and who signed them (each package's signature alone is fetched; a refusal exits as the upgrade would); change nothing",
     },
     simulate: dryRunOptions('').simulate!,
   },

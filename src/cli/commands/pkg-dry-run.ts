@@ -28,7 +28,7 @@ const inWords = (parts: string[]) =>
 export const notInstalledLine = (name: string) => `Package '${name}' is not installed, so not removed`;
 
 /** Whose keys signed the plan's packages from repositories (their signatures checked, not yet their bytes). */
-function signedLine(changes: Array<{ signer?: string }>): string[] {
+export function signedLine(changes: Array<{ signer?: string }>): string[] {
   const keys = [...new Set(changes.flatMap((c) => (c.signer ? [showFingerprint(c.signer)] : [])))];
   return keys.length
     ? [

@@ -12,6 +12,7 @@ import { cliBox } from '../box.js';
 import type { CommandSpec } from '../command.js';
 import { optBool, requirePositionals } from '../command.js';
 import { type Context, sayIfSlow } from '../context.js';
+import { signedLine } from './pkg-dry-run.js';
 import { showHits, showUpdate, UPDATE_WAIT } from './pkg-quick.js';
 
 /** A row's note: what the new version needs that is not installed (the upgrade installs it). */
@@ -23,7 +24,8 @@ const newDependencyNote = (names: string[]) =>
  * changed. The dry run plans as the upgrade does and names each package new to the box in the
  * words of the plan it asks about; the list plans nothing (it stays quick over large indexes): a
  * row names the packages its new version needs that are not installed, and the dry run says the rest.
- * Both list what the upgrade holds back, in the words of its warning.
+ * Both list what the upgrade holds back, in the words of its warning. The dry run also fetches each
+ * package's own signature (not the package) and refuses as the upgrade would (plan-signers.ts).
  */
 export async function showUpgradable(ctx: Context, opts: { plan?: boolean } = {}): Promise<void> {
   const packages = cliBox(ctx).packages;
@@ -32,8 +34,11 @@ export async function showUpgradable(ctx: Context, opts: { plan?: boolean } = {}
     upgradable,
     held,
     changes: plan,
-  } = opts.plan ? await packages.upgradePlan() : { ...(await packages.upgradeOutlook()), changes: [] };
-  const added = plan.filter((c) => !c.from);
+  } = opts.plan
+    ? await packages.upgradePlan({ signers: true })
+    : { ...(await packages.upgradeOutlook()), changes: [] };
+  // Who signed each package is said in words; --json keeps its shape (docs/pkg-json.md).
+  const added = plan.filter((c) => !c.from).map(({ signer: _, ...c }) => c);
   const s = (n: number) => (n === 1 ? '' : 's');
   ctx.result(
     {
@@ -62,6 +67,7 @@ export async function showUpgradable(ctx: Context, opts: { plan?: boolean } = {}
             : []),
           // What each module reaches is part of what the upgrade asks about (cli/box.ts).
           ...reachLines(plan),
+          ...signedLine(plan),
           ...heldBackLines(held),
           ...(!opts.plan && upgradable.some((u) => u.newDependencies)
             ? [shownHint('`bpkg upgrade --dry-run` names every package the upgrade would install.')]

@@ -14,7 +14,8 @@ import { joinUrl } from './transport.js';
  * (`untrusted-signer`, e.g. the key removed since the index was fetched), or a key trusted only for
  * another repository (`wrong-repository-key`: the install's `requireOwnSigner`, repos.ts). Of several
  * trusted signers, one bound to the repository is named, as the install's quick check takes it.
- * A package file given was checked by the plan itself. For `bpkg install --dry-run`.
+ * A package file given was checked by the plan itself. For `bpkg install --dry-run` and
+ * `bpkg upgrade --dry-run`.
  */
 export async function planSigners(p: ManagerParts, changes: PlannedChange[]): Promise<Map<string, string>> {
   const out = new Map<string, string>();
