@@ -43,6 +43,12 @@ export function formatInspection(i: ServiceInspection): string {
           `  image ${i.image.id.slice(0, 19)}… is not in the container engine: it cannot start. Install it again: \`bpkg install ${i.name} --reinstall\``,
         ]
       : []),
+    // A GPU it requires and this box cannot give: what the start answers, with its fix.
+    ...(i.startRefused
+      ? [
+          `  \`blueprint service start ${i.name}\` would refuse it: ${i.startRefused.message}.${i.startRefused.hint ? ` ${i.startRefused.hint}` : ''}`,
+        ]
+      : []),
     '',
     'Asked for (sandbox policy):',
     `  capabilities     ${p.capabilities}`,
@@ -66,7 +72,9 @@ export function formatInspection(i: ServiceInspection): string {
       '',
       i.state === 'gone'
         ? `Gone: the engine says it runs, but its process is not there (it went without the engine seeing it). \`blueprint service start ${i.name}\` makes its container afresh.`
-        : `Not running: \`blueprint service start ${i.name}\` starts it; then this shows what the process actually has.`,
+        : i.startRefused
+          ? 'Not running, and a start is refused (above): once it runs, this shows what the process actually has.'
+          : `Not running: \`blueprint service start ${i.name}\` starts it; then this shows what the process actually has.`,
       '',
       ...ratingLines(i.rating),
     ].join('\n');

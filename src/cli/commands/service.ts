@@ -358,6 +358,9 @@ const inspect: CommandSpec = {
   summary:
     'The sandbox asked for, what the running process actually has (read from the kernel and from inside), and the security rating point by point',
   args: 'NAME',
+  details: `A look, exit 0: a module whose manifest requires a GPU this box cannot give is shown all the
+same, its gpu line saying it is missing, with what \`service start\` would answer (its refusal and
+fix; --json: startRefused {code, message, hint}).`,
   async run(ctx, parsed) {
     const name = nameArg(parsed, 'inspect');
     const [i, { formatInspection }] = await Promise.all([

@@ -10,14 +10,7 @@ import { type AppArmorPlan, apparmorSupport, processLabel, profileName } from '.
 import { cgroupLimits, cgroupUsage } from './cgroup.js';
 import type { Engine } from './engine.js';
 import { imagePresent } from './image-missing.js';
-import {
-  type ContainerInfo,
-  inspectContainer,
-  ownOrNone,
-  planFor,
-  planWith,
-  type ServiceDeps,
-} from './lifecycle.js';
+import { type ContainerInfo, inspectContainer, ownOrNone, planWith, type ServiceDeps } from './lifecycle.js';
 import { type ModuleInfo, readModuleInfo } from './module-info.js';
 import {
   type ContainerPlan,
@@ -29,6 +22,7 @@ import {
 } from './policy.js';
 import { containerFacts, factsFromService, type Rating, rateService } from './rating.js';
 import { getRegistration, type LoadedRegistration, registrationAt } from './registry.js';
+import { planLooking } from './sandbox-plan.js';
 import { TOKENS_DIR, tokenCopy, USES_DIR, usersOf, usesOf } from './wiring.js';
 
 export interface ExecResult {
@@ -289,30 +283,38 @@ export interface ServiceInspection {
   info?: ModuleInfo | null;
   /** The module's image; `present`: whether the engine holds it (false: gone, reinstall; null: unknown). */
   image: { id: string; present: boolean | null };
+  /**
+   * What `service start` would answer instead of starting it: a GPU the manifest requires and this
+   * box cannot give (its error, with the fix as hint). The policy's `gpu` then says it is missing.
+   */
+  startRefused?: { code: string; message: string; hint?: string };
 }
 
 export async function inspectService(deps: ServiceDeps, name: string): Promise<ServiceInspection> {
   const reg = await getRegistration(deps.root, name);
-  const plan = await planFor(deps, reg);
+  // A GPU a start would refuse is said (startRefused), not thrown: inspect is a look.
+  const { plan, gpuRefused } = await planLooking(deps, reg);
   const info = await inspectContainer(deps.engine, name, deps.root).catch(ownOrNone);
   const result: ServiceInspection = {
     name,
     version: reg.version,
     state: info?.State.Gone ? 'gone' : (info?.State.Status ?? 'not created'),
-    policy: plan.summary,
-    rating: await ratingOf(deps.root, reg, plan.summary.apparmor, plan, true),
+    policy: gpuRefused ? { ...plan.summary, gpu: `missing: ${gpuRefused.message}` } : plan.summary,
+    // Refused, the manifest's request counts (as service status rates it).
+    rating: await ratingOf(deps.root, reg, plan.summary.apparmor, plan, !gpuRefused),
     usedBy: await usersOf(deps.root, name),
     image: {
       id: reg.imageId,
       present: info?.State.Running ? true : await imagePresent(deps.engine, reg.imageId).catch(() => null),
     },
+    ...(gpuRefused ? { startRefused: gpuRefused.toJSON() } : {}),
   };
   if (!info?.State.Running) return result;
   [result.process, result.info] = await Promise.all([
     processView(info.State.Pid),
     readModuleInfo(deps.root, reg),
   ]);
-  result.rating = await ratingOf(deps.root, reg, plan.summary.apparmor, plan, true, {
+  result.rating = await ratingOf(deps.root, reg, plan.summary.apparmor, plan, !gpuRefused, {
     info,
     view: result.process,
   });

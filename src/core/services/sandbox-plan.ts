@@ -27,18 +27,49 @@ export interface ServiceDeps {
 
 /** The sandbox for an installed module, exactly as `start` would create it. */
 export async function planFor(deps: ServiceDeps, manifest: LoadedRegistration): Promise<ContainerPlan> {
+  const { plan, gpuRefused } = await planLooking(deps, manifest);
+  if (gpuRefused) throw gpuRefused;
+  return plan;
+}
+
+/**
+ * As planFor, for a look (`service inspect`): a GPU the manifest requires and this box cannot give
+ * does not end it. The plan then has no GPU (its summary says why) and `gpuRefused` is the error
+ * a start meets (the GPU planner's, with its hint); planFor throws it.
+ */
+export async function planLooking(
+  deps: ServiceDeps,
+  manifest: LoadedRegistration,
+): Promise<{ plan: ContainerPlan; gpuRefused?: BlueprintError }> {
   // The admin's memory and cpus (etc/blueprint/overrides/NAME.json), read at every plan.
   const reg = withOverrides(deps.root, manifest);
-  // Four independent reads, asked together; their errors are still met in this order.
+  let refused: BlueprintError | undefined;
+  const gpuPlan =
+    reg.spec.gpu === 'none' || !deps.planGpu
+      ? NO_GPU
+      : deps.planGpu(deps.root, reg.spec.gpu).catch((err: unknown): GpuAccessPlan => {
+          if (reg.spec.gpu !== 'required' || (err as BlueprintError)?.code !== 'gpu-required') throw err;
+          refused = err as BlueprintError;
+          return { ...NO_GPU, reason: refused.message };
+        });
+  // Four independent reads, asked together; their errors are still met in this order (the GPU's first).
   const [gpu, apparmor, uses, packages] = await allInOrder([
-    reg.spec.gpu === 'none' || !deps.planGpu ? NO_GPU : deps.planGpu(deps.root, reg.spec.gpu),
+    gpuPlan,
     planAppArmor(reg.name),
     planUses(deps.root, reg),
     planPackageMounts(deps.root, reg),
-  ] as const);
+  ] as const).catch((err: unknown) => {
+    throw refused ?? err;
+  });
   if (reg.spec.gpu === 'required' && !gpu.use)
-    throw new BlueprintError(`${reg.name} requires a GPU: ${gpu.reason}`, 'gpu-required');
-  return planWith(deps.root, reg, gpu, apparmor, uses, packages, boxIdentity(deps.root));
+    refused ??= new BlueprintError(`${reg.name} requires a GPU: ${gpu.reason}`, 'gpu-required');
+  let plan: ContainerPlan;
+  try {
+    plan = planWith(deps.root, reg, gpu, apparmor, uses, packages, boxIdentity(deps.root));
+  } catch (err) {
+    throw refused ?? err;
+  }
+  return refused ? { plan, gpuRefused: refused } : { plan };
 }
 
 /**
