@@ -28,11 +28,18 @@ const healthWait = (name: string) => `starting ${name}: waiting until it is heal
 const namesArg = (parsed: Parsed, cmd: string) =>
   requirePositionals(parsed, 1, 'a service NAME', `blueprint service ${cmd}`);
 
-/** NAME's line of a start: started (healthy after N ms) or already running; `user`: what used it. */
+/**
+ * NAME's line of a start: started (healthy after N ms) or already running; `user`: what used it.
+ * One running an older version than the installed one (upgraded, not restarted) says so, with the
+ * restart that starts the installed one.
+ */
 function startLine(r: StartResult, done: string, user?: string): string {
   const by = user ? ` (used by ${user})` : '';
+  const installed = r.installedVersion
+    ? ` (${r.installedVersion} is installed: \`blueprint service restart ${r.name}\` starts it)`
+    : '';
   return r.alreadyRunning
-    ? `${r.name} ${r.version} was already running${by}${r.healthy ? ', healthy' : ''}`
+    ? `${r.name} ${r.version} was already running${by}${r.healthy ? ', healthy' : ''}${installed}`
     : `${r.name} ${r.version} ${done}${by}${r.healthy ? `, healthy after ${r.startToHealthyMs} ms` : ''}`;
 }
 
@@ -56,7 +63,7 @@ async function reportStarts(
   for (const name of names) {
     const r = await sayIfSlow(ctx, healthWait(name), starting(name));
     results.push(r);
-    if (!ctx.json) ctx.report(r, [...usedLines(r), startLine(r, done)].join('\n'));
+    if (!ctx.json) ctx.report(r, shownHint([...usedLines(r), startLine(r, done)].join('\n')));
   }
   if (ctx.json) ctx.report(names.length === 1 ? results[0] : results);
 }
@@ -129,7 +136,9 @@ less its current use). Otherwise it is refused with both numbers and nothing is 
 service, choose a smaller model or context, or pass --force.
 A module's \`uses\` start first, each said on a line of its own before NAME's ("llm 0.1.0 started
 (used by rag), healthy after …" or "was already running (used by rag)"; --json: under \`uses\`, the
-same object, nested). Several NAMEs start one after the other in the order given, each
+same object, nested). One found running an older version than the installed one (upgraded, not
+restarted) is named with the version that runs, then the installed one and the restart that starts
+it (--json: version is the running one, installedVersion the installed one). Several NAMEs start one after the other in the order given, each
 judged installed before any starts; --json answers an array, one object per NAME.
 One that runs already is left as it is ("was already running"; --json: alreadyRunning true).
 Exit codes: 3 not installed, 5 memory does not fit, 6 engine unavailable, 1 failed to become healthy.`,

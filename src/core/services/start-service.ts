@@ -3,6 +3,7 @@ import { type ContainerInfo, containerName, inspectContainer } from './container
 import { ensureContainer, keptBy } from './ensure-container.js';
 import { waitHealthy } from './health.js';
 import { allInOrder } from './in-order.js';
+import { VERSION_LABEL } from './policy.js';
 import { getRegistration, type LoadedRegistration } from './registry.js';
 import { startRestartRecord } from './restarts.js';
 import { planFor, type ServiceDeps } from './sandbox-plan.js';
@@ -10,7 +11,13 @@ import { planUses, usesOf } from './wiring.js';
 
 export interface StartResult {
   name: string;
+  /** The version that runs: for one found running, its container's (an upgrade leaves it until a restart). */
   version: string;
+  /**
+   * The installed version, given when it is not the one that runs (a used module found running
+   * from before an upgrade): `blueprint service restart NAME` starts it.
+   */
+  installedVersion?: string;
   healthy: boolean | null;
   /** Milliseconds from the start request to the first healthy answer. */
   startToHealthyMs: number | null;
@@ -125,9 +132,12 @@ async function startUsed(
     const used = await getRegistration(deps.root, name);
     if (info?.State.Running) {
       if (used.spec.health) await waitHealthy(deps, used, signal);
+      // What runs is what NAME talks to: an upgrade leaves the old version running until a restart.
+      const runs = info.Config.Labels[VERSION_LABEL] || used.version;
       results.push({
         name,
-        version: used.version,
+        version: runs,
+        ...(runs === used.version ? {} : { installedVersion: used.version }),
         healthy: used.spec.health ? true : null,
         startToHealthyMs: null,
         alreadyRunning: true,
