@@ -24,6 +24,7 @@ import { VERSION_LABEL } from './policy.js';
 import { deleteRegistration, findRegistration, imageStillUsed, writeRegistration } from './registry.js';
 import { clearRestartRecord, holdRestarts } from './restarts.js';
 import { parseService } from './schema.js';
+import { keepReplacedSigner } from './signer.js';
 
 export interface ServiceHooksOptions {
   root: string;
@@ -102,6 +103,8 @@ export function createServiceHooks(opts: ServiceHooksOptions): PackageHooks {
         throw err;
       });
       noteImageTagged(opts.root, pkg.name, own, 'install'); // its starts need not tag it again (image-tags.ts)
+      // The version replaced keeps its signer: its container may run on (the rating's signed point).
+      await keepReplacedSigner(opts.root, pkg.name, pkg.version);
       await writeRegistration(opts.root, {
         name: pkg.name,
         version: pkg.version,

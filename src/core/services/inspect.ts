@@ -3,9 +3,7 @@ import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BlueprintError } from '../errors.js';
-import { readInstalled } from '../pkg/installed-db.js';
 import { oneLine } from '../system/one-line.js';
-import { layout } from '../system/paths.js';
 import { type AppArmorPlan, apparmorSupport, processLabel, profileName } from './apparmor.js';
 import { cgroupLimits, cgroupUsage } from './cgroup.js';
 import type { Engine } from './engine.js';
@@ -23,6 +21,7 @@ import {
 import { containerFacts, factsFromService, type Rating, rateService } from './rating.js';
 import { getRegistration, type LoadedRegistration, registrationAt } from './registry.js';
 import { planLooking } from './sandbox-plan.js';
+import { signerOf } from './signer.js';
 import { TOKENS_DIR, tokenCopy, USES_DIR, usersOf, usesOf } from './wiring.js';
 
 export interface ExecResult {
@@ -212,17 +211,6 @@ export async function processView(pid: number): Promise<ProcessView> {
   };
 }
 
-/** The key that signed the installed package of this version, from the package database. */
-async function signerOf(root: string, reg: LoadedRegistration): Promise<string | null> {
-  // Unreadable (not root's): no signer. Damaged: named with what to do, as bpkg names it.
-  const db = await readInstalled(layout(root)).catch((err) => {
-    if (err?.code === 'damaged-file') throw err;
-    return undefined;
-  });
-  const entry = db?.packages[reg.name];
-  return entry && entry.version === reg.version && entry.signer ? entry.signer : null;
-}
-
 /**
  * The security rating (rating.ts): from the manifest and the plan, and from the running
  * container's inspect data and the kernel's view of its pid 1 when it runs. `gpuKnown`: the plan
@@ -249,7 +237,8 @@ export async function ratingOf(
     }
   const manifest = factsFromService((previous ?? reg).spec, {
     apparmor,
-    signer: await signerOf(root, reg),
+    // The signer of the version that runs (signer.ts), as its mounts are that version's.
+    signer: await signerOf(root, reg.name, ran ?? reg.version),
     ...(declared
       ? { sources: Object.fromEntries(declared.summary.mounts.map((m) => [m.target, m.source])) }
       : {}),

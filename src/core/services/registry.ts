@@ -27,6 +27,11 @@ export interface Registration {
   imageId: string;
   /** The manifest's `uses` as written (`llm>=0.1.0`); absent in registrations from before it. */
   uses?: string[];
+  /**
+   * The key that signed this version, kept when an upgrade (or rollback) replaced it: the package
+   * database then names only the new version's (signer.ts). Absent otherwise.
+   */
+  signer?: string;
 }
 
 /** Kept as a name for readers of a registration that was found on disk. */
