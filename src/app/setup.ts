@@ -1,8 +1,10 @@
 import { access } from 'node:fs/promises';
+import path from 'node:path';
 import type { Catalog } from '../core/setup/catalog.js';
 
 export type { Catalog, CatalogEntry } from '../core/setup/catalog.js';
 
+import { BlueprintError } from '../core/errors.js';
 import { showFingerprint } from '../core/pkg/fingerprint-text.js';
 import type { AnswersInput, ApplyResult, LoadedSpec, ModuleOps, SetupPlan } from '../core/setup/index.js';
 import type { Change } from '../core/setup/plan.js';
@@ -92,6 +94,13 @@ export function setupOps(ctx: BoxContext): SetupOps {
   };
 }
 
+/** A thrown value as an update outcome's error: code, message, hint. */
+function asError(err: unknown): { code: string; message: string; hint?: string } {
+  return err instanceof BlueprintError
+    ? err.toJSON()
+    : { code: 'internal', message: err instanceof Error ? err.message : String(err) };
+}
+
 /**
  * The package manager (src/core/pkg) and the services module (src/core/services) as setup sees
  * them, on this box's engine.
@@ -113,6 +122,33 @@ async function moduleOpsFor(ctx: BoxContext): Promise<ModuleOps> {
     },
     installed: async () => (await (await pm()).installed()).map((p) => p.name),
     offered: async () => (await (await pm()).search('')).map((h) => h.name),
+    async offeredBy(repos) {
+      // A scratch box: trusts each key, adds each repository bound to it, fetches and verifies its
+      // index; then it is removed. Nothing under the root is written (the plan's promise).
+      const [{ mkdtemp, rm }, os, { PackageManager }] = await Promise.all([
+        import('node:fs/promises'),
+        import('node:os'),
+        import('../core/pkg/index.js'),
+      ]);
+      const scratch = await mkdtemp(path.join(os.tmpdir(), 'blueprint-plan-'));
+      try {
+        const signal = ctx.options.signal;
+        const m = new PackageManager({ root: scratch, ...(signal ? { signal } : {}) });
+        const failed: { repo: string; code: string; message: string; hint?: string }[] = [];
+        for (const r of repos) {
+          await m.keyring.add(r.armored, r.fingerprint);
+          await m.repos.add(r.name, r.url, { keys: [r.fingerprint] }).catch((err: unknown) => {
+            failed.push({ repo: r.name, ...asError(err) });
+          });
+        }
+        for (const o of await m.update())
+          if (!o.ok && o.error && !failed.some((f) => f.repo === o.repo))
+            failed.push({ repo: o.repo, ...o.error });
+        return { offered: (await m.search('')).map((h) => h.name), failed };
+      } finally {
+        await rm(scratch, { recursive: true, force: true });
+      }
+    },
     async install(names) {
       const m = await pm();
       // The setup plan the admin confirmed is the question: no second one per package.

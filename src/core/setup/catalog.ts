@@ -2,11 +2,12 @@ import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { rcompare } from 'semver';
-import { UsageError, VerificationError } from '../errors.js';
+import { BlueprintError, UsageError, VerificationError } from '../errors.js';
 import { type IndexEntry, parseIndex } from '../pkg/format.js';
 import { rangeOf } from '../pkg/resolve.js';
 import { readPublicKeys, verifyDetached } from '../pkg/signature.js';
 import { resolveInside } from '../system/beneath.js';
+import { closestName } from '../system/edit-distance.js';
 import {
   needsFromArchive,
   needsKey,
@@ -140,6 +141,12 @@ export async function readCatalog(root: string): Promise<Catalog | undefined> {
   return { dir, url: pathToFileURL(dir).href, key, entries };
 }
 
+/** ' (did you mean NAME?)' when a name offered is a letter or two off the one asked for. */
+function near(name: string, names: string[]): string {
+  const close = closestName(name, names);
+  return close ? ` (did you mean ${close}?)` : '';
+}
+
 /**
  * The repositories a setup plan uses: the ones given, plus the catalog when a module to install is
  * in it (added as `catalog`, bound to the catalog's key only). A module that no source offers is
@@ -160,12 +167,32 @@ export async function withCatalog(
   const catalog = await readCatalog(root);
   const inCatalog = new Set(catalog?.entries.filter((e) => !e.problem).map((e) => e.name) ?? []);
   const configured = await ops.repositories();
-  // A repository the spec brings that the box has not fetched yet may offer anything: not judged.
-  // So may any repository when the operations cannot list what is offered.
-  const unknownRepo = repositories.some((r) => !configured.some((c) => c.name === r.name));
-  if (!unknownRepo && ops.offered) {
+  // A repository the spec brings that the box does not have yet: its index is fetched in a scratch
+  // box (offeredBy) and judged too, so a typo is refused before anything is written. Without
+  // offeredBy it may offer anything, as may any repository when the operations cannot list offers.
+  const fresh = repositories.filter((r) => !configured.some((c) => c.name === r.name));
+  if (ops.offered && (!fresh.length || ops.offeredBy)) {
     const offered = new Set(await ops.offered());
-    const unknown = missing.filter((m) => !inCatalog.has(m.name) && !offered.has(m.name));
+    let unknown = missing.filter((m) => !inCatalog.has(m.name) && !offered.has(m.name));
+    if (unknown.length && fresh.length && ops.offeredBy) {
+      const got = await ops.offeredBy(
+        fresh.map((r) => ({
+          name: r.name,
+          url: r.url,
+          armored: r.key.armored,
+          fingerprint: r.key.fingerprint,
+        })),
+      );
+      for (const n of got.offered) offered.add(n);
+      unknown = unknown.filter((m) => !offered.has(m.name));
+      const failed = got.failed[0];
+      if (unknown.length && failed)
+        throw new BlueprintError(
+          `${unknown.map((m) => `${m.field}: "${m.name}"`).join(', ')} cannot be checked: the index of repository ${failed.repo} could not be fetched: ${failed.message}`,
+          failed.code,
+          `${failed.hint ? `${failed.hint} ` : ''}Nothing was written.`,
+        );
+    }
     if (unknown.length)
       throw new UsageError(
         unknown
@@ -173,7 +200,7 @@ export async function withCatalog(
             (m) =>
               `${m.field}: "${m.name}" is not in the offline catalog (${
                 catalog ? [...inCatalog].join(', ') || 'empty' : 'this box has none'
-              }) nor in a configured repository`,
+              }) nor in a configured repository${near(m.name, [...offered, ...inCatalog])}`,
           )
           .join('; '),
         'Check the name (`bpkg search WORD` lists what the repositories offer), or add the repository that has it.',

@@ -15,6 +15,15 @@ export interface ModuleOps {
   installed(): Promise<string[]>;
   /** Names the configured repositories' verified indexes offer (to refuse an unknown module early). */
   offered?(): Promise<string[]>;
+  /**
+   * Names offered by repositories the box does not have yet, their indexes fetched and verified
+   * against the given keys in a scratch box (nothing is written under the root); `failed` are
+   * those whose index could not be had, with the update's error.
+   */
+  offeredBy?(repos: { name: string; url: string; armored: string; fingerprint: string }[]): Promise<{
+    offered: string[];
+    failed: { repo: string; code: string; message: string; hint?: string }[];
+  }>;
   install(names: string[]): Promise<void>;
   remove(names: string[]): Promise<void>;
   /** Installed modules that are services (have a `service` section); no engine needed. */
