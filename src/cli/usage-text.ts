@@ -5,6 +5,7 @@
  */
 import { BlueprintError, ExitCode, UsageError } from '../app/base.js';
 import { nearNames } from '../present/near-names.js';
+import { shellWord } from '../present/root-in-hints.js';
 import { type CommandSpec, isGroup, maxPositionals } from './command.js';
 import { topLevel } from './commands/index.js';
 
@@ -165,7 +166,7 @@ export function checkRoot(
     throw new BlueprintError(
       `--root ${root} does not exist`,
       'not-found',
-      `Check --root for a typo: it names the folder that holds the box (an image mounted there, say). For a new, empty box there, \`mkdir -p ${root}\` first.`,
+      `Check --root for a typo: it names the folder that holds the box (an image mounted there, say). For a new, empty box there, \`mkdir -p ${shellWord(root)}\` first.`,
       // `service status NAME` answers as LSB's status action: 3 is 'not running', 4 'unknown'.
       line.startsWith('service status') ? 4 : ExitCode.notFound,
     );
