@@ -18,7 +18,9 @@ function keyLines(list: ListedKey[]): string {
   );
   if (list.some((k) => k.repositories.length === 0))
     lines.push(
-      'A key with no repositories signs nothing here: bind it with `bpkg repo add NAME URL --key FPR` or `bpkg repo set-key NAME FPR`.',
+      shownHint(
+        'A key with no repositories signs nothing here: bind it with `bpkg repo add NAME URL --key FPR` or `bpkg repo set-key NAME FPR`.',
+      ),
     );
   return lines.join('\n');
 }
