@@ -27,6 +27,9 @@ export function parseError(err: unknown, spec: CommandSpec, prog: string): Usage
   const near = unknown?.startsWith('--')
     ? nearNames(unknown.slice(2), [...Object.keys(spec.options ?? {}), ...GLOBAL_OPTIONS])
     : [];
+  // A global on/off option reaches here only with a value (`--json=true`): the bare one was taken.
+  if (unknown && GLOBAL_SWITCHES.includes(unknown.slice(2)))
+    return switchWithValue(unknown, help(prog, spec));
   return new UsageError(
     unknown
       ? `Unknown option ${unknown} for ${prog} ${spec.name}`
@@ -41,6 +44,12 @@ export function parseError(err: unknown, spec: CommandSpec, prog: string): Usage
 
 /** The options every command takes (src/cli/index.ts's global options). */
 const GLOBAL_OPTIONS = ['root', 'json', 'yes', 'quiet', 'no-color', 'help', 'version'];
+/** Those of them that are on/off: they take no value. */
+const GLOBAL_SWITCHES = GLOBAL_OPTIONS.filter((o) => o !== 'root');
+
+/** `--json=true`: an on/off option given a value; said so, not 'unknown'. */
+const switchWithValue = (option: string, hint: string) =>
+  new UsageError(`${option} takes no value: give ${option} alone (it is on when given)`, hint);
 
 /** More arguments than the command takes: it would have ignored them. */
 export function tooMany(spec: CommandSpec, prog: string, args: string[]): UsageError {
@@ -118,6 +127,10 @@ export async function unknownCommand(
       cmd ? `Did you mean \`${cmd}\`?` : `Run \`${prog} --help\` to see the commands.`,
     );
   }
+  // `--json=1` before the command: an on/off option given a value.
+  const named = word.startsWith('--') ? word.slice(2).split('=')[0]! : '';
+  if (word.includes('=') && GLOBAL_SWITCHES.includes(named))
+    return switchWithValue(`--${named}`, `Run \`${prog} --help\` to see the global options.`);
   // `--rooot DIR`, `--jsno`: the global option meant, as parseError names a command's.
   const near = word.startsWith('--') ? nearNames(word.slice(2).split('=')[0]!, GLOBAL_OPTIONS) : [];
   const meantOption = near.length === 1 ? `Did you mean --${near[0]}? ` : '';
