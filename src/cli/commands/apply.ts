@@ -22,8 +22,11 @@ export const applyCommand: CommandSpec = {
   modules:
     - { name: llm, state: running, resources: { memory: 8g, cpus: 4 } }
   system: { version: 2.0.0, from: main }   # A/B boxes: installed into the other slot; reboot to run it
-Applying twice changes nothing the second time. Exit codes: 0 applied or nothing to do,
-2 invalid file (the field is named), 3 the file is not there, 4 key fingerprint mismatch.`,
+Applying twice changes nothing the second time. Exit codes: 0 applied or nothing to do;
+1 the plan refused (a \`blocked:\` line) or a repository's index not fetched; 2 invalid file (the
+field is named); 3 the file is not there; 4 key fingerprint mismatch; 5 another setup or apply is
+running. For those nothing was written. A failure while applying (6 the container engine does not
+answer; an install refused) leaves what was done before it: the next apply does the rest.`,
   async run(ctx, parsed) {
     const flag = optString(parsed, 'file');
     const [positional] = parsed.positionals;
