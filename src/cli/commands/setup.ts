@@ -153,7 +153,15 @@ function byFlag(err: UsageError): UsageError {
   const field = /^(repository\.\w+): /.exec(err.message);
   const one = field && FLAG_OF.find(([re]) => re.test(field[1]!))?.[1];
   if (one) return new UsageError(`${one}${err.message.slice(field[1]!.length)}`, FLAG_HINT[one] ?? err.hint);
-  if (!err.message.startsWith(head)) return err;
+  // The plan's refusal of fields (`modules.0.name: "x" is not …`): each named by its flag.
+  if (!err.message.startsWith(head)) {
+    const issues = err.message.split('; ').map((issue) => {
+      const at = issue.indexOf(': ');
+      const flag = at > 0 ? FLAG_OF.find(([re]) => re.test(issue.slice(0, at)))?.[1] : undefined;
+      return flag && `${flag}${issue.slice(at)}`;
+    });
+    return issues.every(Boolean) ? new UsageError(issues.join('; '), err.hint) : err;
+  }
   const named = err.message
     .slice(head.length)
     .split('; ')
@@ -270,14 +278,12 @@ Running it again with the same answers changes nothing.`,
       return runSpec(
         ctx,
         async (setup) =>
-          setup
-            .fromAnswers(await answersFromFlags(parsed, setup), process.cwd(), 'setup flags')
-            .catch((err: unknown) => {
-              throw err instanceof UsageError ? byFlag(err) : err;
-            }),
+          setup.fromAnswers(await answersFromFlags(parsed, setup), process.cwd(), 'setup flags'),
         dryRun,
         opts,
-      );
+      ).catch((err: unknown) => {
+        throw err instanceof UsageError ? byFlag(err) : err;
+      });
     if (!file) {
       if (!ctx.interactive || ctx.json || opts.unattended)
         throw new UsageError(
