@@ -130,7 +130,9 @@ async function moduleOpsFor(ctx: BoxContext): Promise<ModuleOps> {
         import('node:os'),
         import('../core/pkg/index.js'),
       ]);
-      const scratch = await mkdtemp(path.join(os.tmpdir(), 'blueprint-plan-'));
+      // No temporary folder to fetch into (a read-only /tmp): not judged, as before there was one.
+      const scratch = await mkdtemp(path.join(os.tmpdir(), 'blueprint-plan-')).catch(() => undefined);
+      if (!scratch) return undefined;
       try {
         const signal = ctx.options.signal;
         const m = new PackageManager({ root: scratch, ...(signal ? { signal } : {}) });

@@ -73,4 +73,14 @@ describe('modules from a repository the answers bring', () => {
     const list = await run(['--root', root, '--json', 'pkg', 'list']);
     expect(JSON.parse(list.stdout).map((p: { name: string }) => p.name)).toEqual(['good']);
   });
+
+  it('no temporary folder to fetch into (TMPDIR gone): not judged, as before, and no crash', async () => {
+    const file = await answers('good');
+    const root = path.join(tempDir('bp-newrepo-root-'), 'box');
+    const env = { PATH: '/usr/bin:/bin', TMPDIR: path.join(tempDir('bp-newrepo-tmp-'), 'gone') };
+    const r = await run(['--root', root, 'setup', '--dry-run', '--answers', file], { env });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).not.toContain('This is a bug');
+    expect(r.stdout).toContain('package    good');
+  });
 });

@@ -183,9 +183,10 @@ export async function withCatalog(
           fingerprint: r.key.fingerprint,
         })),
       );
-      for (const n of got.offered) offered.add(n);
-      unknown = unknown.filter((m) => !offered.has(m.name));
-      const failed = got.failed[0];
+      for (const n of got?.offered ?? []) offered.add(n);
+      // Not looked at (no scratch folder): may offer anything, as before.
+      unknown = got ? unknown.filter((m) => !offered.has(m.name)) : [];
+      const failed = got?.failed[0];
       if (unknown.length && failed)
         throw new BlueprintError(
           `${unknown.map((m) => `${m.field}: "${m.name}"`).join(', ')} cannot be checked: the index of repository ${failed.repo} could not be fetched: ${failed.message}`,

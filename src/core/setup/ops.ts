@@ -18,12 +18,16 @@ export interface ModuleOps {
   /**
    * Names offered by repositories the box does not have yet, their indexes fetched and verified
    * against the given keys in a scratch box (nothing is written under the root); `failed` are
-   * those whose index could not be had, with the update's error.
+   * those whose index could not be had, with the update's error; undefined when it cannot look
+   * (no temporary folder): then the names are not judged.
    */
-  offeredBy?(repos: { name: string; url: string; armored: string; fingerprint: string }[]): Promise<{
-    offered: string[];
-    failed: { repo: string; code: string; message: string; hint?: string }[];
-  }>;
+  offeredBy?(repos: { name: string; url: string; armored: string; fingerprint: string }[]): Promise<
+    | {
+        offered: string[];
+        failed: { repo: string; code: string; message: string; hint?: string }[];
+      }
+    | undefined
+  >;
   install(names: string[]): Promise<void>;
   remove(names: string[]): Promise<void>;
   /** Installed modules that are services (have a `service` section); no engine needed. */
