@@ -6,19 +6,14 @@ import { createGunzip } from 'node:zlib';
 import type { ReadEntry } from 'tar';
 import { BlueprintError, storageErrorFrom, VerificationError } from '../errors.js';
 import { drain, peek } from '../system/stream-once.js';
-import {
-  checkLinksOnDisk,
-  isGzip,
-  isGzipHead,
-  linkStaysInside,
-  safeEntryPath,
-  unsafe,
-} from './archive-checks.js';
+import { checkLinksOnDisk, isGzipHead, linkStaysInside, safeEntryPath, unsafe } from './archive-checks.js';
 import { recycleInflateOutput } from './inflate-pool.js';
+import { DOWNLOAD_AGAIN, NOT_A_PACKAGE } from './manifest-read.js';
 import { fileFlusher, syncFolders } from './unpack-durable.js';
 
-// Kept importable from here, where it was first written.
+// Kept importable from here, where they were first written.
 export { safeEntryPath } from './archive-checks.js';
+export { readManifestBytes } from './manifest-read.js';
 
 export interface FileRecord {
   path: string;
@@ -45,10 +40,6 @@ export interface Extracted {
   files: FileRecord[];
   unpackedBytes: number;
 }
-
-const DOWNLOAD_AGAIN = 'Download it again; if it persists, report it to the publisher.';
-const NOT_A_PACKAGE =
-  'It is not a BlueprintOS package (one holds manifest.json and payload/): make packages with `blueprint repo build`, or ask its publisher.';
 
 /**
  * Unpacks a `.bpkg` into `dest` (a fresh staging directory) in one streaming pass, hashing every
@@ -335,38 +326,4 @@ function releasing(inflate: Transform, consumed?: (chunk: Buffer) => void): Tran
       cb(err, data);
     });
   return inflate;
-}
-
-/** Reads only manifest.json from a package, without unpacking it. */
-export async function readManifestBytes(file: string): Promise<Buffer> {
-  await isGzip(file); // refuses xz, zstd, bzip2 by name before the tar parser calls them unrecognized
-  const parts: Buffer[] = [];
-  let found = false;
-  const { Parser } = await import('tar');
-  const parser = new Parser({
-    filter: (p: string) => p.replace(/^(\.\/)+/, '') === 'manifest.json',
-    onReadEntry: (entry: ReadEntry) => {
-      found = true;
-      entry.on('data', (c: Buffer) => parts.push(c));
-    },
-  });
-  await new Promise<void>((resolve, reject) => {
-    const source = createReadStream(file);
-    source.on('error', reject);
-    parser.on('error', (err: Error) => {
-      source.destroy();
-      reject(
-        new VerificationError(
-          `Corrupt package archive ${path.basename(file)}: ${err.message}`,
-          'bad-archive',
-          DOWNLOAD_AGAIN,
-        ),
-      );
-    });
-    parser.on('end', () => resolve());
-    source.pipe(parser as unknown as NodeJS.WritableStream);
-  });
-  if (!found)
-    throw new VerificationError(`${path.basename(file)} has no manifest.json`, 'bad-archive', NOT_A_PACKAGE);
-  return Buffer.concat(parts);
 }

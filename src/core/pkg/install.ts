@@ -7,7 +7,6 @@ import {
   DeclinedError,
   NotFoundError,
   storageErrorFrom,
-  UsageError,
   VerificationError,
 } from '../errors.js';
 import { ensureDir, exists, syncDir } from '../system/fs.js';
@@ -18,6 +17,7 @@ import { type Database, saveDatabase, saveFileList } from './db.js';
 import {
   checkPackageSignature,
   discardLocalCopy,
+  type FetchContext,
   fetchPackage,
   folderNamed,
   readLocalPackage,
@@ -29,9 +29,10 @@ import { readFileList, readInstalled } from './installed-db.js';
 import { MAX_PACKAGE_BYTES } from './limits.js';
 import { isPackagePath } from './package-spec.js';
 import type { ManagerParts } from './parts.js';
+import { pinsFor } from './pins.js';
 import type { RepoState } from './repos.js';
-import { archMatches, type Candidate, type Pins, parseRequest, resolve } from './resolve.js';
-import { noRepositoryHint, originsOf, usableStates, verifyVersion } from './states.js';
+import { archMatches, type Candidate, parseRequest, resolve } from './resolve.js';
+import { noRepositoryHint, usableStates, verifyVersion } from './states.js';
 import { type Change, stagingRoot, versionDir } from './transaction.js';
 import { checkDeclaredHashes, manifestMatchingIndex } from './verify-files.js';
 
@@ -92,20 +93,23 @@ const samePlan = (a: PlannedChange[], b: PlannedChange[]): boolean => {
 // Where the CLI's `version` finds it without loading the package manager.
 export { hostArch };
 
-/** `copies` collects the private copies of local `.bpkg` files, for the caller to discard. */
-export async function planWithSources(
+/**
+ * `readLocal` reads each local `.bpkg` file given: the install's readLocalPackage, whose private
+ * copies the caller collects to discard, or a plan's inspectLocalPackage (local-read-once.ts), which
+ * makes none.
+ */
+export async function planWithSources<L extends Candidate & { signer: string }>(
   p: ManagerParts,
   specs: string[],
   opts: InstallOptions,
-  copies: Array<{ file: string }>,
+  readLocal: (ctx: FetchContext, file: string) => Promise<L>,
 ) {
   const db = await readInstalled(p.paths);
-  const locals: Array<Awaited<ReturnType<typeof readLocalPackage>> & { typed: string }> = [];
+  const locals: Array<L & { typed: string }> = [];
   const isPath = (s: string) => s.endsWith('.bpkg') || (opts.typed === true && isPackagePath(s));
   const paths = new Map<string, string>();
   for (const s of specs.filter(isPath)) {
-    const local = await readLocalPackage(p.fetchContext, s);
-    copies.push(local);
+    const local = await readLocal(p.fetchContext, s);
     locals.push({ ...local, typed: s });
     paths.set(local.entry.name, path.resolve(s));
   }
@@ -125,7 +129,7 @@ export async function planWithSources(
     : requests.find((r) => !locals.some((l) => l.entry.name === r.name));
   const fresh = unoffered && (await noRepositoryHint(p));
   if (fresh) throw new NotFoundError(`No package ${unoffered.name} in the verified indexes`, fresh);
-  const { pins, origins } = await pinsFor(p, db, states, requests, locals.length > 0, opts.from);
+  const { pins, origins } = pinsFor(db, states, requests, locals.length > 0, opts.from);
   for (const l of locals)
     if (!archMatches(l.entry.arch, hostArch()))
       throw new ConflictError(
@@ -166,37 +170,6 @@ export async function planWithSources(
       };
     });
   return { db, chosen, locals, requests, changes };
-}
-
-/**
- * Installed packages are pinned to their origin; `from` pins the requested ones to that
- * repository instead (the admin's explicit switch).
- */
-export async function pinsFor(
-  p: ManagerParts,
-  db: Database,
-  states: RepoState[],
-  requests: Array<{ name: string }>,
-  hasLocals: boolean,
-  from: string | undefined,
-): Promise<{ pins: Pins; origins: Map<string, string> }> {
-  const origins = originsOf(db, states);
-  // A package whose origin is unknown is pinned to nothing: only --from can say where it comes from.
-  const pins: Pins = Object.fromEntries(Object.keys(db.packages).map((n) => [n, origins.get(n) ?? '']));
-  if (from !== undefined) {
-    if (hasLocals)
-      throw new UsageError(
-        '--from applies to packages named from repositories, not to .bpkg files',
-        'Install the .bpkg files without --from, and the packages from a repository in a command of their own: `bpkg install --from REPO NAME`.',
-      );
-    if (!states.some((s) => s.name === from))
-      throw new NotFoundError(
-        `No usable repository named ${from}`,
-        'See `bpkg repo list`; run `bpkg update` if it was never fetched.',
-      );
-    for (const r of requests) pins[r.name] = from;
-  }
-  return { pins, origins };
 }
 
 /** Local `.bpkg` files are read once into private copies in the cache; this removes them. */
@@ -343,7 +316,16 @@ export async function installLocked(
   opts: InstallOptions,
   copies: Array<{ file: string }>,
 ): Promise<PlannedChange[]> {
-  const { db, chosen, locals, requests, changes } = await planWithSources(p, specs, opts, copies);
+  const { db, chosen, locals, requests, changes } = await planWithSources(
+    p,
+    specs,
+    opts,
+    async (ctx, file) => {
+      const local = await readLocalPackage(ctx, file);
+      copies.push(local);
+      return local;
+    },
+  );
   if (opts.expected && !samePlan(opts.expected, changes)) throw planChanged(opts.upgrade === true);
   // Asked for by name: the admin's from now on, never removed as unneeded (apt's "set to manually
   // installed"), whether or not anything else changes. Not an upgrade's names (`upgrade`).

@@ -1,6 +1,5 @@
 import { lstatSync } from 'node:fs';
 import { readlink } from 'node:fs/promises';
-import { gt } from 'semver';
 import { NotFoundError, storageErrorFrom } from '../errors.js';
 import { ensureDir } from '../system/fs.js';
 import { acquireLock } from '../system/lock.js';
@@ -8,10 +7,8 @@ import { notYetThere, removeWhileEmpty } from '../system/made-folders.js';
 import { type Layout, layout } from '../system/paths.js';
 import { brokenConstraints, type HeldUpgrade, heldBackLine, type Upgradable } from './constraints.js';
 import type { InstalledPackage } from './db.js';
-import { fetchSignatureBytes, pruneLocalCopies } from './fetch.js';
-import type { IndexEntry } from './format.js';
+import { pruneLocalCopies } from './fetch.js';
 import type { PackageHooks } from './hooks.js';
-import { keepSearchTable } from './index-cache.js';
 import {
   discardLocals,
   type InstallOptions,
@@ -23,20 +20,22 @@ import {
 import { readInstalled } from './installed-db.js';
 import type { Keyring, TrustedKey } from './keyring.js';
 import { LocalKey } from './local-key.js';
+import { inspectLocalPackage } from './local-read-once.js';
+import { type OfferInfo, offeredSigners, packageInfo, type SearchHit, searchOffers } from './offers.js';
 import type { ManagerParts, ProgressEvent } from './parts.js';
 import { removal } from './removal.js';
 import { Repositories } from './repos.js';
-import { nameHint, unneededPackages } from './resolve.js';
+import { unneededPackages } from './resolve.js';
 import { rollbackLocked } from './rollback.js';
 import { writesNoCaches } from './sealed-write.js';
-import { candidates, noRepositoryHint, originsOf, usableStates, verifyVersion } from './states.js';
+import { originsOf, verifyVersion } from './states.js';
 import { type Change, currentLink, type RecoveryOutcome, Transactions } from './transaction.js';
-import { joinUrl } from './transport.js';
 import { boxKeyring, checkRoot, updateAll } from './update.js';
 import { upgradePlan, upgradeSpecsFor } from './upgrade.js';
 import type { VerifyReport } from './verify-files.js';
 
 export { hostArch, type InstallOptions, type PlannedChange } from './install.js';
+export type { OfferInfo, SearchHit } from './offers.js';
 export type { ProgressEvent } from './parts.js';
 
 export interface ManagerOptions {
@@ -53,14 +52,6 @@ export interface ManagerOptions {
    * (sealed-write.ts `writesNoCaches`), and an interrupted transaction is not finished by a read.
    */
   dryRun?: boolean;
-}
-
-export interface SearchHit {
-  name: string;
-  version: string;
-  summary: string;
-  repo: string;
-  installed?: string;
 }
 
 /**
@@ -209,53 +200,12 @@ export class PackageManager {
   }
 
   async search(word: string): Promise<SearchHit[]> {
-    const w = word.toLowerCase();
-    const db = await readInstalled(this.paths);
-    const best = new Map<string, SearchHit>();
-    const states = await usableStates(this.parts, false);
-    // The quick search declined, maybe for a search table missing or changed: made again here from
-    // the verified index (an unchanged quick update leaves tables to search, update-fast.ts).
-    for (const s of states) await keepSearchTable(this.paths, s.name, s);
-    for (const { name: repo, index } of states)
-      for (const entry of index.packages) {
-        if (!entry.name.includes(w) && !entry.summary.toLowerCase().includes(w)) continue;
-        const have = best.get(entry.name);
-        if (have && !gt(entry.version, have.version)) continue;
-        const installed = db.packages[entry.name]?.version;
-        best.set(entry.name, {
-          name: entry.name,
-          version: entry.version,
-          summary: entry.summary,
-          repo,
-          ...(installed ? { installed } : {}),
-        });
-      }
-    return [...best.values()].sort((a, b) => a.name.localeCompare(b.name));
+    return searchOffers(this.parts, word);
   }
 
-  async info(name: string): Promise<{
-    name: string;
-    installed?: InstalledPackage;
-    /** The repository an installed package is upgraded from (see `originOf`). */
-    upgradesFrom?: string;
-    available: Array<IndexEntry & { repo: string }>;
-  }> {
-    const db = await readInstalled(this.paths);
-    const all = await candidates(this.parts, false);
-    const available = all
-      .filter((c) => c.entry.name === name)
-      .map((c) => ({ ...c.entry, repo: c.repo }))
-      .sort((a, b) => (gt(a.version, b.version) ? -1 : 1));
-    const installed = db.packages[name] && (await this.installed()).find((p) => p.name === name);
-    if (!installed && available.length === 0)
-      throw new NotFoundError(
-        `No package named ${name}`,
-        nameHint(name, [...all.map((c) => c.entry.name), ...Object.keys(db.packages)], 'info') ??
-          (await noRepositoryHint(this.parts)) ??
-          'Run `bpkg update`, then `bpkg search WORD`.',
-      );
-    const from = installed && installed.origin !== 'unknown' ? installed.origin : undefined;
-    return { name, ...(installed ? { installed } : {}), ...(from ? { upgradesFrom: from } : {}), available };
+  /** One package: its installed record, the repository it upgrades from, the versions offered. */
+  async info(name: string): Promise<OfferInfo> {
+    return packageInfo(this.parts, name, () => this.installed());
   }
 
   /**
@@ -264,15 +214,7 @@ export class PackageManager {
    * signature over the bytes it unpacks; this is what to show before the admin says yes.
    */
   async offeredSigners(name: string): Promise<{ version: string; repo: string; keys: TrustedKey[] }> {
-    // What install takes: from the package's origin when it is installed (see `plan`).
-    const info = await this.info(name);
-    const best = info.available.find((a) => !info.upgradesFrom || a.repo === info.upgradesFrom);
-    if (!best) throw new NotFoundError(`${name} is not offered by any repository`, 'Run `bpkg update`.');
-    const state = (await this.repos.states()).find((s) => s.name === best.repo);
-    if (!state)
-      throw new NotFoundError(`Repository ${best.repo} has no verified index`, 'Run `bpkg update`.');
-    const signature = await fetchSignatureBytes(`${joinUrl(state.url, best.path)}.asc`);
-    return { version: best.version, repo: best.repo, keys: await this.keyring.namedBy(signature) };
+    return offeredSigners(this.parts, await this.info(name));
   }
 
   /**
@@ -286,13 +228,13 @@ export class PackageManager {
     return this.locked(() => fetchVerified(this.parts, opts));
   }
 
-  /** Works out what `install` would do, without changing anything. */
+  /**
+   * Works out what `install` would do, without changing anything: a package file given is read
+   * once, with no copy made of it (local-read-once.ts).
+   */
   async plan(specs: string[], opts: InstallOptions = {}): Promise<PlannedChange[]> {
     await this.checkRoot();
-    const copies: Array<{ file: string }> = [];
-    return (
-      await planWithSources(this.parts, specs, opts, copies).finally(() => discardLocals(this.parts, copies))
-    ).changes;
+    return (await planWithSources(this.parts, specs, opts, inspectLocalPackage)).changes;
   }
 
   /**
