@@ -4,18 +4,18 @@ import { packageFileName } from './format.js';
 import type { PlannedChange } from './install.js';
 import type { ManagerParts } from './parts.js';
 import { archMatches } from './resolve.js';
-import { trustedSigners } from './signature.js';
+import { keyNamed, keyUnusableNow, noGoodSignature, type PublicKey, trustedSigners } from './signature.js';
 import { joinUrl } from './transport.js';
 
 /**
  * Who signed each package of a plan from a repository: the fingerprint (lower case) of the trusted
  * key its own detached signature names. Only the signature is fetched (a few KB), never the
  * package. Refused as the install refuses it: no signature (`no-signature`), no trusted key
- * (`untrusted-signer`, e.g. the key removed since the index was fetched), or a key trusted only for
- * another repository (`wrong-repository-key`: the install's `requireOwnSigner`, repos.ts). Of several
- * trusted signers, one bound to the repository is named, as the install's quick check takes it.
- * A package file given was checked by the plan itself. For `bpkg install --dry-run` and
- * `bpkg upgrade --dry-run`.
+ * (`untrusted-signer`, e.g. the key removed since the index was fetched), only keys revoked or
+ * expired since (`key-not-valid`), or a key trusted only for another repository
+ * (`wrong-repository-key`: the install's `requireOwnSigner`, repos.ts). Of several trusted signers,
+ * one bound to the repository is named, as the install's quick check takes it. A package file
+ * given was checked by the plan itself. For `bpkg install --dry-run` and `bpkg upgrade --dry-run`.
  */
 export async function planSigners(p: ManagerParts, changes: PlannedChange[]): Promise<Map<string, string>> {
   const out = new Map<string, string>();
@@ -31,11 +31,36 @@ export async function planSigners(p: ManagerParts, changes: PlannedChange[]): Pr
     if (!state || !entry) continue;
     const file = packageFileName(entry);
     const sig = await fetchPackageSignature(joinUrl(state.url, entry.path), file, c.repo, p.signal);
-    const { signerKeys } = await trustedSigners(sig, trusted, file);
+    const usable = await validSigners(sig, trusted, file, p.now());
     const signer = (
-      signerKeys.find((k) => state.keys.includes(k.getFingerprint())) ?? signerKeys[0]!
+      usable.find((k) => state.keys.includes(k.getFingerprint())) ?? usable[0]!
     ).getFingerprint();
     out.set(c.name, p.repos.requireOwnSigner(state, signer, file));
   }
   return out;
+}
+
+/**
+ * The trusted keys `sig` names that may vouch for anything now, judged as verifyDetached judges
+ * each signature once the install has read the package: none (every one revoked or expired since
+ * the index was fetched) is its refusal, in its words (`key-not-valid`).
+ */
+async function validSigners(
+  sig: Uint8Array,
+  trusted: PublicKey[],
+  what: string,
+  now: Date,
+): Promise<PublicKey[]> {
+  const { sig: parsed, signerKeys } = await trustedSigners(sig, trusted, what);
+  const problems: string[] = [];
+  const usable: PublicKey[] = [];
+  for (const id of parsed.getSigningKeyIDs()) {
+    const key = signerKeys.find((k) => k.getKeys(id).length > 0);
+    if (!key) continue;
+    const unusable = await keyUnusableNow(key, id, now);
+    if (unusable) problems.push(`${keyNamed(signerKeys, id)} is ${unusable}`);
+    else if (!usable.includes(key)) usable.push(key);
+  }
+  if (usable.length === 0) throw noGoodSignature(what, problems);
+  return usable;
 }

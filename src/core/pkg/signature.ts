@@ -152,7 +152,7 @@ function hashFileOffThread(
 }
 
 /** Why a trusted key cannot vouch for anything now: revoked or expired (judged today, not at signing time). */
-async function keyUnusableNow(
+export async function keyUnusableNow(
   key: OpenPGP.PublicKey,
   keyID: OpenPGP.KeyID,
   now: Date,
@@ -219,15 +219,7 @@ export async function verifyDetached(
   now = new Date(),
 ): Promise<SignatureCheck> {
   const { sig, signerKeys } = await trustedSigners(signature, trusted, what);
-  /** The primary fingerprint the admin trusted, and the subkey when a subkey signed. */
-  const named = (id: OpenPGP.KeyID) => {
-    const key = signerKeys.find((k) => k.getKeys(id).length > 0);
-    if (!key) return showFingerprint(id.toHex());
-    const fpr = key.getFingerprint();
-    return fpr.endsWith(id.toHex())
-      ? `key ${showFingerprint(fpr)}`
-      : `key ${showFingerprint(fpr)} (subkey ${showFingerprint(id.toHex())})`;
-  };
+  const named = (id: OpenPGP.KeyID) => keyNamed(signerKeys, id);
   const hashedElsewhere =
     'digest' in data
       ? hashFileOffThread(sig, data.digest)
@@ -269,11 +261,25 @@ export async function verifyDetached(
     const packet = (await s.signature).packets[0];
     return { signer: key.getFingerprint(), ...(packet?.created ? { created: packet.created } : {}) };
   }
-  throw new VerificationError(
+  throw noGoodSignature(what, problems);
+}
+
+/** verifyDetached's refusal when no signature held: each signature's `problems`. */
+export const noGoodSignature = (what: string, problems: string[]): VerificationError =>
+  new VerificationError(
     `${what}: no good signature by a trusted, valid key (${problems.join('; ') || 'none verified'})`,
     problems.some((p) => / is (revoked|expired)/.test(p)) ? 'key-not-valid' : 'bad-signature',
     'The file may have been tampered with, or the signing key revoked/expired. Do not install it; contact the publisher.',
   );
+
+/** The primary fingerprint the admin trusted (of `keys`), and the subkey when a subkey signed. */
+export function keyNamed(keys: OpenPGP.PublicKey[], id: OpenPGP.KeyID): string {
+  const key = keys.find((k) => k.getKeys(id).length > 0);
+  if (!key) return showFingerprint(id.toHex());
+  const fpr = key.getFingerprint();
+  return fpr.endsWith(id.toHex())
+    ? `key ${showFingerprint(fpr)}`
+    : `key ${showFingerprint(fpr)} (subkey ${showFingerprint(id.toHex())})`;
 }
 
 export async function readPrivateKey(armored: string, passphrase?: string): Promise<OpenPGP.PrivateKey> {
