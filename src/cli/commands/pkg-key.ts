@@ -25,6 +25,15 @@ function keyLines(list: ListedKey[]): string {
   return lines.join('\n');
 }
 
+/** More words than `what` takes (`most`): refused, naming them, as every command refuses what it would ignore. */
+export function ignoredWords(what: string, takes: string, words: string[], most = 0, hint?: string): void {
+  if (words.length <= most) return;
+  throw new UsageError(
+    `${what} takes ${takes}, not ${words.length}: ${words.map((w) => JSON.stringify(w)).join(' ')}`,
+    hint ?? `See \`bpkg ${what.split(' ')[0]} --help\`.`,
+  );
+}
+
 export const key: CommandSpec = {
   name: 'key',
   summary: 'Manage trusted publisher keys: key add FILE [--fingerprint FPR] | key list | key remove FPR',
@@ -46,6 +55,18 @@ Examples:
   bpkg key remove 0123…CDEF`,
   async run(ctx, parsed) {
     const [action, arg] = parsed.positionals;
+    // Words it would ignore are refused, before anything changes (`key remove A B` removed A only).
+    if (!action || action === 'list') ignoredWords('key list', 'no arguments', parsed.positionals.slice(1));
+    if (action === 'add')
+      ignoredWords('key add', 'one FILE', parsed.positionals.slice(1), 1, 'Add one key a command.');
+    if (action === 'remove')
+      ignoredWords(
+        'key remove',
+        'one FINGERPRINT',
+        parsed.positionals.slice(1),
+        1,
+        'Quote a fingerprint written with spaces ("0123 4567 …"), and remove one key a command.',
+      );
     const keys = cliBox(ctx).keys;
     if (action === 'add' && arg) {
       const armored = await readNamedFile(

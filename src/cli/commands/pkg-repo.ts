@@ -8,6 +8,7 @@ import { table } from '../../present/table.js';
 import { cliBox } from '../box.js';
 import type { CommandSpec } from '../command.js';
 import { optString } from '../command.js';
+import { ignoredWords } from './pkg-key.js';
 
 export const bundle: CommandSpec = {
   name: 'bundle',
@@ -58,6 +59,15 @@ export const repo: CommandSpec = {
     'URL: a folder (path or file:///…), an HTTP(S) host, oci://REGISTRY/NAME[:TAG] or s3://BUCKET/PREFIX. Run `bpkg update` after adding.\nAdding a name again with its URL changes only what is given (--key, --mirror, --repository), and nothing when that is as configured; another URL is refused: `repo remove` it first.\nMirrors: every URL is tried at each update and the newest index that verifies wins; a mirror that is down, stale or serving garbage is skipped with a warning.\nA repository is signed only by its own keys (trust them first with `bpkg key add`): a key trusted for one repository signs nothing in another.\nA repository added without --key is bound at its first update if exactly one key is trusted; otherwise bind it with `repo set-key`.',
   async run(ctx, parsed) {
     const [action, name, url, ...more] = parsed.positionals;
+    if (!action || action === 'list') ignoredWords('repo list', 'no arguments', parsed.positionals.slice(1));
+    if (action === 'remove')
+      ignoredWords(
+        'repo remove',
+        'one NAME',
+        parsed.positionals.slice(1),
+        1,
+        'Remove one repository a command.',
+      );
     const repos = cliBox(ctx).repos;
     if (action === 'add' && name && url && more.length === 0) {
       const keys = (parsed.values.key as string[] | undefined) ?? [];
