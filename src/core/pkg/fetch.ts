@@ -121,8 +121,11 @@ export async function fetchSignatureBytes(url: string, signal?: AbortSignal): Pr
   }
 }
 
-/** Runs `f` on each of the repository's URLs until one succeeds; throws the first error. */
-async function fromMirrors<T>(
+/**
+ * Runs `f` on each of the repository's URLs until one succeeds; throws the first error. The order
+ * the install fetches a package and its signature in, and the dry run its signature alone.
+ */
+export async function fromMirrors<T>(
   state: RepoState,
   signal: AbortSignal | undefined,
   f: (base: string) => Promise<T>,

@@ -1,5 +1,5 @@
 import { hostArch } from '../version.js';
-import { fetchPackageSignature } from './fetch.js';
+import { fetchPackageSignature, fromMirrors } from './fetch.js';
 import { packageFileName } from './format.js';
 import type { PlannedChange } from './install.js';
 import type { ManagerParts } from './parts.js';
@@ -10,7 +10,8 @@ import { joinUrl } from './transport.js';
 /**
  * Who signed each package of a plan from a repository: the fingerprint (lower case) of the trusted
  * key its own detached signature names. Only the signature is fetched (a few KB), never the
- * package. Refused as the install refuses it: no signature (`no-signature`), no trusted key
+ * package, from the repository's URLs in the install's order (its mirrors after the first).
+ * Refused as the install refuses it: no signature (`no-signature`), no trusted key
  * (`untrusted-signer`, e.g. the key removed since the index was fetched), only keys revoked or
  * expired since (`key-not-valid`), or a key trusted only for another repository
  * (`wrong-repository-key`: the install's `requireOwnSigner`, repos.ts). Of several trusted signers,
@@ -30,8 +31,12 @@ export async function planSigners(p: ManagerParts, changes: PlannedChange[]): Pr
     );
     if (!state || !entry) continue;
     const file = packageFileName(entry);
-    const sig = await fetchPackageSignature(joinUrl(state.url, entry.path), file, c.repo, p.signal);
-    const usable = await validSigners(sig, trusted, file, p.now());
+    // From each URL in turn, as the install (fetch.ts checkPackageSignature): one whose signature
+    // is missing or names no trusted, valid key is skipped; the first refusal when none serves one.
+    const usable = await fromMirrors(state, p.signal, async (base) => {
+      const sig = await fetchPackageSignature(joinUrl(base, entry.path), file, c.repo, p.signal);
+      return validSigners(sig, trusted, file, p.now());
+    });
     const signer = (
       usable.find((k) => state.keys.includes(k.getFingerprint())) ?? usable[0]!
     ).getFingerprint();
