@@ -9,14 +9,6 @@ import type { PackageOps, RemovedPackage } from './packages.js';
 export type RemoveOps = Pick<PackageOps, 'remove' | 'removalPlan'>;
 
 /**
- * A removed package as `remove` answers it: `stopped` when its module's service was running and the
- * removal stopped it (its container goes with the package: core/services/hooks.ts afterRemove).
- */
-export interface RemovedModule extends RemovedPackage {
-  stopped?: true;
-}
-
-/**
  * Whether blueprint-NAME of this box runs: undefined when the engine cannot say (down, or the
  * container is another box's).
  */
@@ -97,14 +89,14 @@ export function removeOps(ctx: BoxContext): RemoveOps {
       const stopped: string[] = [];
       for (const name of wasRunning) if ((await containerRuns(ctx, name)) === false) stopped.push(name);
       // A module's data outlives its removal (a reinstall finds it) unless the admin purges it.
-      const out: RemovedModule[] = [];
+      const out: RemovedPackage[] = [];
       for (const name of keptOnly) {
         const purged = await services.purgeModuleData(ctx.root, name);
         out.push(purged ? { name, purged } : { name });
       }
       for (const change of changes) {
         const imageLeft = left.get(change.name);
-        const c: RemovedModule = {
+        const c: RemovedPackage = {
           ...change,
           ...(imageLeft ? { imageLeft } : {}),
           ...(stopped.includes(change.name) ? { stopped: true as const } : {}),

@@ -38,6 +38,11 @@ export interface RemovedPackage {
   dataKept?: string;
   /** Its image, left in the engine because the engine was down, and the command that removes it. */
   imageLeft?: { image: string; remove: string; alsoShared?: string };
+  /**
+   * Its module's service was running and the removal stopped it (its container goes with the
+   * package: core/services/hooks.ts afterRemove). Absent otherwise, or when the engine cannot say.
+   */
+  stopped?: true;
 }
 
 /** A package to install as the admin should see it before saying yes: what, from where, signed by whom. */

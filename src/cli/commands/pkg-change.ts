@@ -112,7 +112,7 @@ export const remove: CommandSpec = {
     ...dryRunOptions('the removal'),
   },
   details:
-    'With --purge, a package removed before without it has the data it kept deleted.\nDependencies installed with a package stay; the ones nothing needs any more are named after the removal\n(--json: unneeded) and `bpkg autoremove` removes them, as apt does.\nA package that is not installed is noted ("Package \'NAME\' is not installed, so not removed"; --json:\nnotInstalled) and the others removed, exit 0, as apt: running it again is harmless. A name that is\nno package name is refused (exit 2). --dry-run (-s): what would be removed and the running services\nit would stop (--json: stops), or the dependents that block it (exit 5); nothing changed.',
+    'With --purge, a package removed before without it has the data it kept deleted.\nDependencies installed with a package stay; the ones nothing needs any more are named after the removal\n(--json: unneeded) and `bpkg autoremove` removes them, as apt does.\nA package that is not installed is noted ("Package \'NAME\' is not installed, so not removed"; --json:\nnotInstalled) and the others removed, exit 0, as apt: running it again is harmless. A name that is\nno package name is refused (exit 2). A module whose service was running has it stopped (its\ncontainer goes with the package), said under its line ("stopped the running service NAME";\n--json: that change\'s stopped: true). --dry-run (-s): what would be removed and the running services\nit would stop (--json: stops), or the dependents that block it (exit 5); nothing changed.',
   async run(ctx, parsed) {
     const packages = cliBox(ctx).packages;
     const opts = { force: optBool(parsed, 'force'), purge: optBool(parsed, 'purge') };
