@@ -102,6 +102,22 @@ function asError(err: unknown): { code: string; message: string; hint?: string }
 }
 
 /**
+ * A module refused for asking outbound network: setup approves none, even under --yes, so the
+ * package manager's hint ('run the install again with --yes') is not one setup can follow.
+ */
+function outboundRefused(err: unknown): BlueprintError | undefined {
+  if (!(err instanceof BlueprintError) || err.code !== 'network-not-approved') return undefined;
+  const name = /^(\S+) asks for outbound/.exec(err.message)?.[1] ?? 'NAME';
+  return new BlueprintError(
+    err.message,
+    err.code,
+    `Setup approves no outbound network: take ${name} out of the modules and run it again (what came before is done), then install it approving its hosts: \`bpkg install --yes ${name}\` (or from the console or the dashboard).`,
+    err.exitCode,
+    { cause: err },
+  );
+}
+
+/**
  * The package manager (src/core/pkg) and the services module (src/core/services) as setup sees
  * them, on this box's engine.
  */
@@ -155,7 +171,9 @@ async function moduleOpsFor(ctx: BoxContext): Promise<ModuleOps> {
       const m = await pm();
       // The setup plan the admin confirmed is the question: no second one per package.
       await m.update();
-      await m.install(names);
+      await m.install(names).catch((err: unknown) => {
+        throw outboundRefused(err) ?? err;
+      });
     },
     remove: async (names) => void (await (await pm()).remove(names)),
     registered: () => services.registered(),
