@@ -1,6 +1,7 @@
 import { Box, Text, useInput } from 'ink';
 import { useEffect, useState } from 'react';
 import { errorBlock, escapeLine } from '../../present/escape.js';
+import stringWidth from '../text-width.js';
 import { useTheme } from '../theme.js';
 import { useLines } from '../useLines.js';
 
@@ -13,6 +14,8 @@ export function Operation(props: {
   run(progress: (line: string) => void): Promise<void>;
   setBusy(on: boolean): void;
   height: number;
+  /** Columns of the screen's body: a line wider than this is wrapped and takes more rows. */
+  width?: number;
   onClose(): void;
 }) {
   const { plain } = useTheme();
@@ -40,8 +43,10 @@ export function Operation(props: {
   return (
     <Box flexDirection="column">
       <Text bold={!plain}>{escapeLine(props.title)}</Text>
-      {lines.slice(-Math.max(1, props.height - 4)).map((l) => (
-        <Text key={l.id} wrap="truncate">{`  ${escapeLine(l.text)}`}</Text>
+      {lastRows(lines, Math.max(1, props.height - 4), props.width).map((l) => (
+        <Text key={l.id} wrap="hard">
+          {l.shown}
+        </Text>
       ))}
       {outcome ? (
         <>
@@ -53,4 +58,22 @@ export function Operation(props: {
       )}
     </Box>
   );
+}
+
+/**
+ * The newest lines that fit in `rows` rows of `width` columns, each whole: a line wider than the
+ * screen is wrapped at the screen's edge (hard: so its rows are counted exactly), not cut, as a warning's last words are often the command that does the rest
+ * (`podman rmi …`). Older lines give way; the newest is always shown.
+ */
+function lastRows(lines: { id: number; text: string }[], rows: number, width = 0) {
+  const out: { id: number; shown: string }[] = [];
+  let used = 0;
+  for (let i = lines.length - 1; i >= 0; i--) {
+    const shown = `  ${escapeLine(lines[i]!.text)}`;
+    const need = width > 0 ? Math.max(1, Math.ceil(stringWidth(shown) / width)) : 1;
+    if (out.length && used + need > rows) break;
+    used += need;
+    out.unshift({ id: lines[i]!.id, shown });
+  }
+  return out;
 }

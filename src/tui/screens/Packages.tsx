@@ -98,6 +98,7 @@ export function Packages(props: ScreenProps) {
         run={run}
         setBusy={props.setBusy}
         height={props.height}
+        width={props.width}
         onClose={() => setMode({ kind: 'list' })}
       />
     );

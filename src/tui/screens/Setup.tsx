@@ -187,6 +187,7 @@ export function Setup(props: ScreenProps) {
         run={encrypt}
         setBusy={props.setBusy}
         height={props.height}
+        width={props.width}
         onClose={() => {
           const key = recovery.current;
           recovery.current = undefined;
@@ -205,6 +206,7 @@ export function Setup(props: ScreenProps) {
         run={run}
         setBusy={props.setBusy}
         height={props.height}
+        width={props.width}
         onClose={finish}
       />
     );

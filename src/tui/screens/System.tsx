@@ -129,6 +129,7 @@ export function System(props: ScreenProps) {
         run={run}
         setBusy={props.setBusy}
         height={props.height}
+        width={props.width}
         onClose={() => {
           setMode({ kind: 'view' });
           poll.refresh();
