@@ -172,7 +172,9 @@ export function Setup(props: ScreenProps) {
     },
     [phase, sources, draft],
   );
-  const finish = () => (props.onDone ? props.onDone() : draft && goTo(0, draft));
+  // Applied: the standalone wizard quits; the console's Setup screen leaves for the Dashboard, which
+  // shows the box as set up now (back at step 1 it looked as if nothing had been written).
+  const finish = () => (props.onDone ? props.onDone() : props.onLeave());
 
   if (!draft || !env) return <Text>Reading the host...</Text>;
   if (phase.kind === 'recovery')
