@@ -25,7 +25,7 @@ import { escapeData, escapeText } from '../present/escape.js';
 import { showFingerprint } from '../present/fingerprint.js';
 import { gpuRows } from '../present/gpu.js';
 import { installedLine, planLines, upgradedLine } from '../present/install.js';
-import { nothingUpgradedLine, packageProgress, verifiedLine } from '../present/packages.js';
+import { nothingUpgradedLine, packageProgress, removedLine, verifiedLine } from '../present/packages.js';
 import { reasonOf } from '../present/reason.js';
 import { formatInspection, moduleInfoText, stateWord } from '../present/services.js';
 import { bytes } from '../present/units.js';
@@ -351,8 +351,11 @@ export function coreSources(at: string | Box): Sources {
               `warning: this is not the key shown before installing (${showFingerprint(shown) || 'none'})`,
             );
         }
-      } else if (action === 'remove') await box.packages.remove([name], call);
-      else {
+      } else if (action === 'remove') {
+        // `bpkg remove`'s lines: where a module's data went, and a running service it stopped.
+        for (const c of await box.packages.remove([name], call))
+          for (const l of removedLine(c).split('\n')) progress(l);
+      } else {
         // `u` fetches the indexes first: `bpkg update && bpkg upgrade` in one key.
         let held = 0;
         const done = await box.packages.upgrade({

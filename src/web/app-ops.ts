@@ -15,7 +15,7 @@ import { showFingerprint } from '../present/fingerprint.js';
 import { heldBackItems } from '../present/held-back.js';
 import { installedLine, planRows, reachLines, upgradedLine } from '../present/install.js';
 import { outboundRows, outboundSummary } from '../present/outbound.js';
-import { nothingUpgradedLine, packageProgress, verifiedLine } from '../present/packages.js';
+import { nothingUpgradedLine, packageProgress, removedLine, verifiedLine } from '../present/packages.js';
 import { ratingLines, reasonText } from '../present/rating.js';
 import { reasonOf } from '../present/reason.js';
 import { formatInspection, stateWord } from '../present/services.js';
@@ -232,7 +232,9 @@ export function appOps(root: string, env: NodeJS.ProcessEnv = process.env): Dash
         if (signer) progress(verifiedLine(signer));
       } else if (action === 'remove') {
         const done = await box.packages.remove([name], call);
-        progress(`removed: ${done.map((r) => `${r.name} ${r.from ?? ''}`.trim()).join(', ') || 'nothing'}`);
+        // `bpkg remove`'s lines: where a module's data went, and a running service it stopped.
+        for (const c of done) for (const l of removedLine(c).split('\n')) progress(l);
+        if (!done.length) progress('removed nothing');
       } else {
         // The indexes were updated before the plan was shown (POST /packages/update): this carries
         // out that plan, once, and nothing else.

@@ -158,7 +158,7 @@ describe.skipIf(!runnable)('the web dashboard in Chromium, as an admin uses it',
     await Promise.all([page.waitForNavigation(), page.click('main form button[type=submit]')]);
     const removed = await jobEnded(page, 60_000);
     expect(removed.state, removed.progress).toBe('done');
-    expect(removed.progress).toContain(`removed: ${pkg} 1.0.0`);
+    expect(removed.progress).toContain(`removed ${pkg} 1.0.0`);
     await page.goto(`http://localhost:${port}/packages?q=${pkg}`);
     expect(await page.$(`a[href="/packages/${pkg}/install"]`)).not.toBeNull();
   }, 120_000);
