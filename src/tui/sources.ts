@@ -342,6 +342,7 @@ export function coreSources(at: string | Box): Sources {
         });
         // What `bpkg install` says of each (a downgrade named, data kept from elsewhere warned of).
         for (const c of done) for (const l of installedLine(c).split('\n')) progress(l);
+        if (!done.length) progress(`${name} is already installed`);
         const signer = await box.packages.signerOf(name);
         const shown = shownSigner.get(name);
         if (signer) {
