@@ -34,6 +34,15 @@ export interface HandlerOptions {
 
 const enc = encodeURIComponent;
 
+const decodable = (path: string): boolean => {
+  try {
+    decodeURIComponent(path);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
 export function createHandler(o: HandlerOptions) {
   const sessions = new Sessions({ max: o.maxSessions });
   const jobs = new Jobs();
@@ -294,6 +303,14 @@ export function createHandler(o: HandlerOptions) {
         return view(res, { title: 'Log in', body: P.loginBody('You are not logged in.') }, 401);
       return refuse(res, 401, 'Not logged in: run `blueprint dashboard url` on the box for a login link');
     }
+    // Names in the path are %-decoded: a link with a broken escape (cut short when copied) is the
+    // link's fault, said as such, not JavaScript's 'URI malformed' as a server error.
+    if (!decodable(path))
+      return refuse(
+        res,
+        400,
+        'Bad link: its address has a malformed %-escape (cut short when copied?). Open the page from the menu at /.',
+      );
     try {
       if (method === 'GET' || method === 'HEAD') return await get(path, url, res, session, method === 'HEAD');
       if (method !== 'POST') return refuse(res, 405, 'Method not allowed');
