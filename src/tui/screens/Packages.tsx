@@ -31,6 +31,11 @@ export function Packages(props: ScreenProps) {
   useEffect(() => setCapture(mode.kind !== 'list'), [mode.kind, setCapture]);
   const ask = async (action: PackageAction, name: string) => {
     const lines = [`${action} ${name}`];
+    if (action === 'upgrade')
+      lines.push(
+        'Updates the package indexes, then upgrades every installed package that has a newer version',
+        "(bpkg update && bpkg upgrade); each package's signature is checked again.",
+      );
     if (action === 'install' && sources.signerOf) {
       const s = await sources.signerOf(name).catch((err: Error) => ({ error: err.message }));
       if ('error' in s) return setNote(s.error);
@@ -120,7 +125,8 @@ export function Packages(props: ScreenProps) {
       onKey={(input, row, _reload, key) => {
         setNote('');
         if (!sources.packageAction) return setNote('Package actions: not available yet in this build.');
-        if (input === 'u') return void ask('upgrade', row?.name ?? 'all');
+        // Every installed package, whichever row is selected (the question named the row).
+        if (input === 'u') return void ask('upgrade', 'all');
         if (!row) return;
         if (input === 'i' || key.return) void ask('install', row.name);
         if (input === 'x') void ask('remove', row.name);
