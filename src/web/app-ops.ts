@@ -164,8 +164,19 @@ export function appOps(root: string, env: NodeJS.ProcessEnv = process.env): Dash
       };
     },
     async services() {
-      const all = await box.services.listAll();
-      return serviceViews(all.services, all.damaged);
+      // The table's Network column: the manifest's mode from the registrations (a state has none),
+      // as the console's `net:`; left empty when they cannot be read (a damaged one is its own row).
+      const [all, regs] = await Promise.all([
+        box.services.listAll(),
+        box.services.registrations().catch(() => []),
+      ]);
+      const net = new Map(
+        regs.map((r) => [r.name, `${r.network}${r.outboundApproved ? ' (approved)' : ''}`]),
+      );
+      return serviceViews(all.services, all.damaged).map((v) => {
+        const network = net.get(v.name);
+        return network ? { ...v, network } : v;
+      });
     },
     async service(name) {
       const [st, inspection] = await Promise.all([box.services.status(name), box.services.inspect(name)]);
