@@ -38,7 +38,10 @@ export const SCREEN_KEYS: Record<string, [string, string][]> = {
 
 export const LOGIN_KEYS: [string, string][] = [['!', 'leave the console for a shell']];
 
-/** Moves a selection for j/k/arrows/paging keys; returns undefined when the key is not a move. */
+/**
+ * Moves a selection for j/k/arrows/paging keys (a run of j or k read at once: that many rows);
+ * returns undefined when the key is not a move.
+ */
 export function moveSelection(
   input: string,
   key: { upArrow?: boolean; downArrow?: boolean; pageUp?: boolean; pageDown?: boolean },
@@ -48,8 +51,12 @@ export function moveSelection(
 ): number | undefined {
   const last = Math.max(0, count - 1);
   const clamp = (n: number) => Math.min(last, Math.max(0, n));
-  if (key.upArrow || input === 'k') return clamp(current - 1);
-  if (key.downArrow || input === 'j') return clamp(current + 1);
+  if (key.upArrow) return clamp(current - 1);
+  if (key.downArrow) return clamp(current + 1);
+  // A held j or k (or keys typed while the console was busy) arrives as one read, 'jjj': Ink hands
+  // it over whole, so each letter moves once.
+  if (/^k+$/.test(input)) return clamp(current - input.length);
+  if (/^j+$/.test(input)) return clamp(current + input.length);
   if (key.pageUp) return clamp(current - page);
   if (key.pageDown) return clamp(current + page);
   if (input === 'g') return 0;
