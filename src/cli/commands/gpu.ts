@@ -3,6 +3,9 @@ import { formatReport } from '../../present/gpu.js';
 import { cliBox } from '../box.js';
 import { type CommandSpec, optBool, optString } from '../command.js';
 
+/** The longest --timeout: a day, well inside a Node timer's range with the tool's kill grace added. */
+const MAX_TIMEOUT_MS = 86_400_000;
+
 export const gpuCommand: CommandSpec = {
   name: 'gpu',
   summary: 'GPUs on this box and whether sandboxed services can use them',
@@ -30,8 +33,14 @@ Examples:
   async run(ctx, parsed) {
     const timeout = optString(parsed, 'timeout');
     const timeoutMs = timeout === undefined ? undefined : Number(timeout);
-    if (timeoutMs !== undefined && !(Number.isInteger(timeoutMs) && timeoutMs > 0))
-      throw new UsageError(`--timeout needs a whole number of milliseconds, not "${timeout}"`);
+    // Digits only (not 1e99, 0x10): a deadline past a Node timer's range fires after 1 ms.
+    if (
+      timeout !== undefined &&
+      !(/^\d+$/.test(timeout) && Number(timeout) > 0 && Number(timeout) <= MAX_TIMEOUT_MS)
+    )
+      throw new UsageError(
+        `--timeout needs a whole number of milliseconds, 1 to ${MAX_TIMEOUT_MS} (a day), not "${timeout}"`,
+      );
     const report = await cliBox(ctx).gpu.detect({
       ...(optBool(parsed, 'no-tools') ? { tools: false } : {}),
       ...(timeoutMs !== undefined ? { timeoutMs } : {}),
