@@ -62,6 +62,12 @@ function fastWidth(s: string, ambiguousIsNarrow: boolean): number {
 const MEMO_MAX = 2048;
 const memo = new Map<string, number>();
 
+/**
+ * Also by name, for the console's own screens: they import text-width from the console part's table
+ * (scripts/build-console-part.mjs), where a default import of a console module is not its default.
+ */
+export { stringWidth as textWidth };
+
 export default function stringWidth(input: string, options: Options = {}): number {
   if (typeof input !== 'string' || input.length === 0) return 0;
   const { ambiguousIsNarrow = true, countAnsiEscapeCodes = false } = options;

@@ -1,7 +1,7 @@
 import { Box, Text, useInput } from 'ink';
 import { useEffect, useState } from 'react';
 import { errorBlock, escapeLine } from '../../present/escape.js';
-import stringWidth from '../text-width.js';
+import { textWidth } from '../text-width.js';
 import { useTheme } from '../theme.js';
 import { useLines } from '../useLines.js';
 
@@ -70,7 +70,7 @@ function lastRows(lines: { id: number; text: string }[], rows: number, width = 0
   let used = 0;
   for (let i = lines.length - 1; i >= 0; i--) {
     const shown = `  ${escapeLine(lines[i]!.text)}`;
-    const need = width > 0 ? Math.max(1, Math.ceil(stringWidth(shown) / width)) : 1;
+    const need = width > 0 ? Math.max(1, Math.ceil(textWidth(shown) / width)) : 1;
     if (out.length && used + need > rows) break;
     used += need;
     out.unshift({ id: lines[i]!.id, shown });
