@@ -12,6 +12,7 @@ import type { Destination } from './egress.js';
 import { configuredRepositories, egressLive } from './egress-disk.js';
 import type { ResolvedRepository } from './keys.js';
 import type { ModuleOps } from './ops.js';
+import { keptChoices } from './plan-kept.js';
 import {
   AUTO_UPGRADES,
   BASE_ACCOUNTS,
@@ -234,7 +235,9 @@ export async function planSetup(
   repositories: ResolvedRepository[],
   ops?: ModuleOps,
 ): Promise<SetupPlan> {
-  const spec = await choicesForRoot(root, asked);
+  const chosen = await choicesForRoot(root, asked);
+  // What the description leaves out (users, ssh) stays as the box has it (plan-kept.ts).
+  const { spec, blocked: kept } = await keptChoices(root, chosen);
   const hosts = await readOr(path.join(root, 'etc/hosts'), undefined);
   const configured = await configuredRepositories(root);
   const resources = [
@@ -249,7 +252,7 @@ export async function planSetup(
       target: r.path,
       // The admin asked for them: say why an A/B box has them off (choicesForRoot).
       what:
-        r.path === AUTO_UPGRADES && spec !== asked
+        r.path === AUTO_UPGRADES && chosen !== asked
           ? 'unattended upgrades off (the system updates through signed bundles)'
           : r.what,
       resource: r,
@@ -296,7 +299,7 @@ export async function planSetup(
     repositories: repos,
     changes,
     live,
-    blocked: [...mods.blocked, ...sys.blocked],
+    blocked: [...kept, ...mods.blocked, ...sys.blocked],
     egress,
   };
 }

@@ -131,7 +131,10 @@ export function desiredResources(
   hosts?: string,
   configured: { name: string; url: string }[] = [],
 ): Resource[] {
-  const { files, accounts } = planAccounts(current, spec.users);
+  // Users the description leaves out are the box's (plan-kept.ts): named in the SSH and sudo
+  // policy as they are, their accounts and key files left alone.
+  const keep = spec.unmanaged?.includes('users') ?? false;
+  const { files, accounts } = planAccounts(current, keep ? [] : spec.users);
   const shadowGid = gidOf(files.group, 'shadow');
   const out: Resource[] = [
     { kind: 'file', path: 'etc/hostname', content: `${spec.hostname}\n`, mode: 0o644, what: 'host name' },
@@ -206,18 +209,21 @@ export function desiredResources(
     );
   }
   const sudo = sudoers(spec);
+  if (!keep)
+    out.push(
+      sudo
+        ? {
+            kind: 'file',
+            path: SUDOERS,
+            content: sudo,
+            mode: 0o440,
+            uid: 0,
+            gid: 0,
+            what: 'passwordless sudo for admins',
+          }
+        : { kind: 'absent', path: SUDOERS, what: 'no admins: no sudo rule' },
+    );
   out.push(
-    sudo
-      ? {
-          kind: 'file',
-          path: SUDOERS,
-          content: sudo,
-          mode: 0o440,
-          uid: 0,
-          gid: 0,
-          what: 'passwordless sudo for admins',
-        }
-      : { kind: 'absent', path: SUDOERS, what: 'no admins: no sudo rule' },
     {
       kind: 'file',
       path: SSH_DROP_IN,

@@ -212,8 +212,10 @@ export const specSchema = z
   .strictObject({
     hostname: hostnameField,
     timezone: timezoneField.default('UTC'),
-    users: z.array(userSchema).default([]),
-    ssh: sshSchema.default({ enabled: false, port: 22 }),
+    // Left out, users and SSH are not managed by this file: the box keeps its admins, their sudo
+    // rule and its SSH setting (`unmanaged`; plan.ts reads them from the box).
+    users: z.array(userSchema).optional(),
+    ssh: sshSchema.optional(),
     dashboard: dashboardSchema.default({ enabled: false }),
     network: networkSchema.default(DEFAULT_NETWORK),
     repositories: z.array(repositorySchema).default([]),
@@ -221,15 +223,28 @@ export const specSchema = z
     system: systemSchema.optional(),
   })
   .superRefine((s, ctx) => {
-    unique(s.users, (u) => u.name, ctx, 'users');
+    unique(s.users ?? [], (u) => u.name, ctx, 'users');
     unique(s.repositories, (r) => r.name, ctx, 'repositories');
     unique(s.modules, (m) => m.name, ctx, 'modules');
-    if (s.ssh.enabled && !s.users.some((u) => u.admin))
+    // With users left out, the box's admins are judged by the plan (plan-kept.ts).
+    if (s.ssh?.enabled && s.users && !s.users.some((u) => u.admin))
       ctx.addIssue({
         code: 'custom',
         path: ['ssh', 'enabled'],
         message: 'SSH needs an admin user with a key (root login is off)',
       });
+  })
+  .transform(({ hostname, timezone, users, ssh, ...rest }) => {
+    const unmanaged = [...(users ? [] : ['users' as const]), ...(ssh ? [] : ['ssh' as const])];
+    // In the order the fields had (the setup marker holds a digest of the spec).
+    return {
+      hostname,
+      timezone,
+      users: users ?? [],
+      ssh: ssh ?? { enabled: false, port: 22 },
+      ...rest,
+      ...(unmanaged.length ? { unmanaged } : {}),
+    };
   });
 
 /**
