@@ -176,6 +176,24 @@ function byFlag(err: UsageError): UsageError {
   );
 }
 
+/**
+ * A refusal that is no usage error but opens with answers fields (`modules.0.name: "x" cannot be
+ * checked: the index of repository main could not be fetched: …`): the same, each field named by
+ * its flag. Its code, hint and exit code stay.
+ */
+function failureByFlag(err: BlueprintError): BlueprintError {
+  const head = /^((?:[a-z][\w.]*: "[^"]*"(?:, |(?= )))+)/.exec(err.message)?.[1];
+  if (!head) return err;
+  const fields = head.split(', ').map((f) => {
+    const at = f.indexOf(': ');
+    const flag = FLAG_OF.find(([re]) => re.test(f.slice(0, at)))?.[1];
+    return flag && `${flag}${f.slice(at)}`;
+  });
+  if (!fields.every(Boolean)) return err;
+  const named = `${fields.join(', ')}${err.message.slice(head.length)}`;
+  return new BlueprintError(named, err.code, err.hint, err.exitCode, { cause: err });
+}
+
 const KEY_HINT = '--key takes an SSH public key line or the path of a .pub file (e.g. ~/.ssh/id_ed25519.pub)';
 
 /** `--key` takes a key line or the path of a .pub file (read as an untrusted file: no FIFO, 1 MiB). */
@@ -282,7 +300,8 @@ Running it again with the same answers changes nothing.`,
         dryRun,
         opts,
       ).catch((err: unknown) => {
-        throw err instanceof UsageError ? byFlag(err) : err;
+        if (err instanceof UsageError) throw byFlag(err);
+        throw err instanceof BlueprintError ? failureByFlag(err) : err;
       });
     if (!file) {
       if (!ctx.interactive || ctx.json || opts.unattended)
