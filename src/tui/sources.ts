@@ -24,13 +24,13 @@ import {
 import { escapeData, escapeText } from '../present/escape.js';
 import { showFingerprint } from '../present/fingerprint.js';
 import { gpuRows } from '../present/gpu.js';
-import { installedLine, planLines, upgradedLine } from '../present/install.js';
-import { nothingUpgradedLine, packageProgress, removedLine, verifiedLine } from '../present/packages.js';
+import { installedLine, planLines } from '../present/install.js';
+import { packageProgress, removedLine, verifiedLine } from '../present/packages.js';
 import { reasonOf } from '../present/reason.js';
 import { formatInspection, moduleInfoText, stateWord } from '../present/services.js';
 import { bytes } from '../present/units.js';
 import { formatInstall, formatRollback } from '../present/update.js';
-import { notUpdatedLines } from '../present/update-outcome.js';
+import { consoleUpgrade } from './upgrade-plan.js';
 
 /** What a screen gets: real data, or the reason there is none (never made-up rows). */
 export type Maybe<T> = { available: true; value: T } | { available: false; reason: string };
@@ -107,6 +107,11 @@ export interface Sources {
   signerOf?: (
     name: string,
   ) => Promise<{ version: string; fingerprint: string; signer: string; plan?: string[] }>;
+  /**
+   * `bpkg update`, then the plan `bpkg upgrade` would ask about, in its lines (and what it holds
+   * back); `changes`: how many. The next packageAction('upgrade') carries out this plan only.
+   */
+  upgradePlan?: () => Promise<{ lines: string[]; changes: number }>;
   serviceAction?: (action: 'start' | 'stop' | 'restart', name: string) => Promise<void>;
   /** Follows a service's log until the signal aborts. */
   followLogs?: (name: string, onLine: (line: string) => void, signal: AbortSignal) => Promise<void>;
@@ -241,6 +246,7 @@ function escapedSources(s: Sources): Sources {
     packages: wrap(s.packages),
     keys: wrap(s.keys),
     ...(s.signerOf ? { signerOf: wrap(s.signerOf) } : {}),
+    ...(s.upgradePlan ? { upgradePlan: wrap(s.upgradePlan) } : {}),
     ...(s.catalog ? { catalog: wrap(s.catalog) } : {}),
     ...(s.encryptionTarget ? { encryptionTarget: wrap(s.encryptionTarget) } : {}),
     ...(s.encrypt ? { encrypt: wrap(s.encrypt) } : {}),
@@ -273,6 +279,7 @@ export function coreSources(at: string | Box): Sources {
   const box = typeof at === 'string' ? openBox(at) : at;
   // The signer each package's confirmation showed, to compare with the one the install verified.
   const shownSigner = new Map<string, string>();
+  const upgrade = consoleUpgrade(box);
   return escapedSources({
     root: box.root,
     host: () => box.audit.host(),
@@ -332,6 +339,7 @@ export function coreSources(at: string | Box): Sources {
     planSetup: async (answers) =>
       box.setup.plan(await box.setup.fromAnswers(answers, process.cwd(), 'the answers')),
     applySetup: (plan, onChange, signal) => box.setup.apply(plan, { signal, onChange }),
+    upgradePlan: () => upgrade.plan(),
     async packageAction(action, name, progress, signal, approvals) {
       const call = packageProgress(progress, signal, (n) => `${n} bytes`);
       if (action === 'install') {
@@ -356,22 +364,7 @@ export function coreSources(at: string | Box): Sources {
         // `bpkg remove`'s lines: where a module's data went, and a running service it stopped.
         for (const c of await box.packages.remove([name], call))
           for (const l of removedLine(c).split('\n')) progress(l);
-      } else {
-        // `u` fetches the indexes first: `bpkg update && bpkg upgrade` in one key.
-        let held = 0;
-        const done = await box.packages.upgrade({
-          ...call,
-          refresh: true,
-          onHeld: (h) => (held = h.length),
-          // A repository not updated is said (a refused index read as 'everything is up to date').
-          onUpdated: (outcomes) => {
-            for (const line of notUpdatedLines(outcomes)) progress(line);
-          },
-        });
-        // The CLI's lines: a dependency new to the box is installed, not upgraded from nothing;
-        // nothing done is "up to date" only when nothing newer was held back (warned above).
-        for (const line of done.length ? done.map(upgradedLine) : [nothingUpgradedLine(held)]) progress(line);
-      }
+      } else await upgrade.run(call, progress);
     },
     /**
      * The package's own signer, not the index's (`packages.preview`): shown before the admin says

@@ -31,11 +31,24 @@ export function Packages(props: ScreenProps) {
   useEffect(() => setCapture(mode.kind !== 'list'), [mode.kind, setCapture]);
   const ask = async (action: PackageAction, name: string) => {
     const lines = [`${action} ${name}`];
-    if (action === 'upgrade')
+    if (action === 'upgrade' && sources.upgradePlan) {
+      // As bpkg update && bpkg upgrade: the indexes updated, then the plan before the question.
+      setNote('Updating the package indexes...');
+      const p = await sources.upgradePlan().catch((err: Error) => ({ error: err.message }));
+      if ('error' in p) return setNote(p.error);
+      setNote('');
+      if (!p.changes)
+        return setNote(
+          p.lines.length
+            ? `Nothing can be upgraded now. ${p.lines.join(' ')}`
+            : 'Nothing to upgrade: every installed package is at the newest version its repository offers.',
+        );
       lines.push(
-        'Updates the package indexes, then upgrades every installed package that has a newer version',
-        "(bpkg update && bpkg upgrade); each package's signature is checked again.",
+        'The indexes are updated; the upgrade makes these changes:',
+        ...p.lines.map((l) => `  ${l}`),
+        "Each package's signature is checked again; if the plan changes before it runs, nothing is upgraded.",
       );
+    }
     if (action === 'install' && sources.signerOf) {
       const s = await sources.signerOf(name).catch((err: Error) => ({ error: err.message }));
       if ('error' in s) return setNote(s.error);
