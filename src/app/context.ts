@@ -1,6 +1,6 @@
 import type { PlanGpuAccess } from '../core/gpu/types.js';
 import type { PackageManager } from '../core/pkg/index.js';
-import { chooseSocket, type Engine, openEngine } from '../core/services/engine.js';
+import { chooseSocket, type Engine, engineTimeoutMs, openEngine } from '../core/services/engine.js';
 import type { ImageLeft } from '../core/services/hooks.js';
 import type { ServiceDeps } from '../core/services/lifecycle.js';
 import { type Layout, layout } from '../core/system/paths.js';
@@ -53,7 +53,13 @@ export function makeContext(root: string, options: BoxOptions): BoxContext {
     engine() {
       if (!engine) {
         const choice = chooseSocket(options.env ?? process.env, paths.configFile);
-        engine = openEngine(choice.path, choice.source);
+
+        const env = options.env ?? process.env;
+        // The command's signal ends a wait on the engine; its quick calls have a deadline (engine.ts).
+        engine = openEngine(choice.path, choice.source, {
+          signal: options.signal,
+          timeoutMs: engineTimeoutMs(env),
+        });
       }
       return engine;
     },

@@ -9,7 +9,7 @@ import type { DamagedService } from './services.js';
 
 export type { OutboundAudit, OutboundFlow } from '../core/system/egress-audit.js';
 
-import { isPermissionDenied, NotFoundError } from '../core/errors.js';
+import { InterruptedError, isPermissionDenied, NotFoundError } from '../core/errors.js';
 import type { ExposureAudit, Listener } from '../core/system/exposure.js';
 import type { HostFacts } from '../core/system/host.js';
 import { VERSION } from '../core/version.js';
@@ -94,10 +94,14 @@ export function auditOps(ctx: BoxContext): AuditOps {
       const { currentDestinations } = await import('../core/setup/egress-disk.js');
       const { outboundModules } = await import('../core/services/outbound-audit.js');
       // With the engine down, the modules' flows are not read now; their history stays on disk.
-      const modules = await outboundModules(ctx.root, ctx.engine()).catch(() => []);
+      const modules = await outboundModules(ctx.root, ctx.engine()).catch((err: unknown) => {
+        if (err instanceof InterruptedError) throw err; // stopped while the engine was asked
+        return [];
+      });
       return auditOutbound(ctx.root, { destinations: await currentDestinations(ctx.root), modules });
     },
-    doctor: async () => (await import('../core/services/doctor.js')).runDoctor(ctx.root, ctx.options.env),
+    doctor: async () =>
+      (await import('../core/services/doctor.js')).runDoctor(ctx.root, ctx.options.env, ctx.options.signal),
     host: async () => (await import('../core/system/host.js')).hostFacts(ctx.root),
   };
 }
@@ -154,12 +158,17 @@ export async function boxStatus(ctx: BoxContext): Promise<BoxStatus> {
     pkgs.upgradable().catch(() => []),
     serviceOps(ctx)
       .listAll()
-      .catch((err: NodeJS.ErrnoException) => ({
-        // Run without root (the registrations' folder is root's): why, not the errno's words.
-        error: isPermissionDenied(err)
-          ? `permission denied: ${err.path ?? 'the service registrations'}; run it as root`
-          : err.message,
-      })),
+      .catch((err: NodeJS.ErrnoException) => {
+        // Stopped (Ctrl-C, SIGTERM) while the engine was asked: the command ends so (130/143), not
+        // as a report whose services say "Interrupted".
+        if (err instanceof InterruptedError) throw err;
+        return {
+          // Run without root (the registrations' folder is root's): why, not the errno's words.
+          error: isPermissionDenied(err)
+            ? `permission denied: ${err.path ?? 'the service registrations'}; run it as root`
+            : err.message,
+        };
+      }),
     access(ctx.paths.setupMarker).then(
       () => true,
       () => false,

@@ -2,7 +2,15 @@ import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { chooseSocket, type Engine, engineDownFix, openEngine, type SocketChoice } from './engine.js';
+import { InterruptedError } from '../errors.js';
+import {
+  chooseSocket,
+  type Engine,
+  engineDownFix,
+  engineTimeoutMs,
+  openEngine,
+  type SocketChoice,
+} from './engine.js';
 
 export interface Check {
   name: string;
@@ -30,7 +38,12 @@ const CONF_FIX =
  * a rootful engine with runc and cgroupfs (hybrid cgroups), seccomp, and subordinate ids for
  * `userns=auto`.
  */
-export async function runDoctor(root: string, env: NodeJS.ProcessEnv = process.env): Promise<Check[]> {
+export async function runDoctor(
+  root: string,
+  env: NodeJS.ProcessEnv = process.env,
+  /** The command's signal: a Ctrl-C or SIGTERM while the engine is asked ends the check (InterruptedError). */
+  signal?: AbortSignal,
+): Promise<Check[]> {
   const checks: Check[] = [];
   const podman = await promisify(execFile)('podman', ['--version']).then(
     (r) => r.stdout.trim(),
@@ -65,15 +78,20 @@ export async function runDoctor(root: string, env: NodeJS.ProcessEnv = process.e
   let engine: Engine;
   let info: LibpodInfo;
   try {
-    engine = openEngine(choice.path, choice.source);
+    engine = openEngine(choice.path, choice.source, { signal, timeoutMs: engineTimeoutMs(env) });
     info = await engine.libpod<LibpodInfo>('GET', '/info');
     checks.push({ name: 'engine answers', ok: true, detail: `Podman ${info.version?.Version ?? '?'} API` });
   } catch (err) {
+    if (err instanceof InterruptedError) throw err;
+    const silent = /did not answer within/.test((err as Error).message);
     checks.push({
       name: 'engine answers',
       ok: false,
       detail: (err as Error).message,
-      fix: engineDownFix(choice.path, choice.source),
+      // A wedged engine (it took the connection, never answered): its restart, not its start.
+      fix: silent
+        ? ((err as { hint?: string }).hint ?? engineDownFix(choice.path, choice.source))
+        : engineDownFix(choice.path, choice.source),
     });
     checks.push(await subidCheck());
     return checks;

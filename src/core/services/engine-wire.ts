@@ -38,7 +38,23 @@ export interface WireError extends Error {
 
 export interface Wire {
   /** Sends one request and reads its answer; `sent` once the request's bytes are with the kernel. */
-  exchange(method: string, apiPath: string, body: string | undefined, sent?: () => void): Promise<WireAnswer>;
+  exchange(
+    method: string,
+    apiPath: string,
+    body: string | undefined,
+    sent?: () => void,
+    wait?: WireWait,
+  ): Promise<WireAnswer>;
+}
+
+/**
+ * How long an exchange may wait: `timeoutMs` for the whole of it (ETIMEDOUT), and `signal`, whose
+ * abort ends it at once with the signal's reason (the command's Ctrl-C or SIGTERM). Either way the
+ * connection is closed: nothing is left waiting on an engine that does not answer.
+ */
+export interface WireWait {
+  timeoutMs?: number | undefined;
+  signal?: AbortSignal | undefined;
 }
 
 /**
@@ -84,13 +100,15 @@ export function openWire(socketPath: string): Wire {
     return dial(socketPath);
   };
   return {
-    exchange(method, apiPath, body, sent) {
+    exchange(method, apiPath, body, sent, wait) {
       const bad = badRequestLine(method, apiPath);
       if (bad) return Promise.reject(bad);
       const socket = take();
       // The request first (an open spare takes it at once), then the next spare: the pipe binding
       // connects in the call (socket, connect), which need not come before this request's bytes.
-      const answer = send(socket, method, apiPath, body, ENGINE_LIMITS, sent);
+      const limits =
+        wait?.timeoutMs === undefined ? ENGINE_LIMITS : { ...ENGINE_LIMITS, timeoutMs: wait.timeoutMs };
+      const answer = send(socket, method, apiPath, body, limits, sent, wait?.signal);
       openSpare();
       return answer;
     },
@@ -117,7 +135,7 @@ export interface AnswerLimits {
   host: string;
   /** Who answers, in error messages: "the engine", "the service". */
   peer: string;
-  /** The whole exchange, connect to last byte; none for the engine (its calls may take long). */
+  /** The whole exchange, connect to last byte; for the engine only where the call says (WireWait). */
   timeoutMs?: number;
 }
 
@@ -157,6 +175,7 @@ function send(
   body: string | undefined,
   limits: AnswerLimits,
   sent?: () => void,
+  signal?: AbortSignal,
 ): Promise<WireAnswer> {
   return new Promise((resolve, reject) => {
     const head =
@@ -176,10 +195,12 @@ function send(
             () => finish(wireError(`no whole answer within ${limits.timeoutMs} ms`, 'ETIMEDOUT')),
             limits.timeoutMs,
           );
+    const aborted = () => finish(signal?.reason);
     const finish = (err: WireError | undefined, answer?: WireAnswer) => {
       if (settled) return;
       settled = true;
       clearTimeout(deadline);
+      signal?.removeEventListener('abort', aborted);
       // Closed once the answer's continuation has run, not before it: node:net's Socket._destroy
       // reads process.stderr (to compare the socket with it), and the process's first read of it
       // makes the stderr stream, 1.4-7 ms with stderr a pipe, as under the bench. Done here, it
@@ -206,6 +227,7 @@ function send(
     });
     socket.on('error', (err) => finish(err));
     socket.on('close', () => finish(wireError(`${limits.peer} closed the connection before answering`)));
+    signal?.addEventListener('abort', aborted, { once: true });
     socket.write(body === undefined ? head : head + body, () => sent?.());
   });
 }

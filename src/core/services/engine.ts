@@ -3,7 +3,7 @@ import type Docker from 'dockerode';
 import { BlueprintError, ExitCode, NotFoundError, UsageError } from '../errors.js';
 import { oneLine } from '../system/one-line.js';
 import { readSmallFileSync } from '../system/read-small.js';
-import { openWire, type Wire } from './engine-wire.js';
+import { openWire, type Wire, type WireWait } from './engine-wire.js';
 
 /** Podman's standard rootful API socket; `scripts/setup-host.sh` and the appliance's socket unit serve it. */
 export const DEFAULT_SOCKET = '/run/podman/podman.sock';
@@ -150,13 +150,66 @@ export function engineErrorFrom(
   );
 }
 
+/**
+ * How long a quick engine call (a read: ping, inspect, list, stats, info) may take before the
+ * engine counts as not answering: 30 s. Longer than Podman's default stop grace (10 s) and kill, for
+ * an inspect that waits on the lock a stopping container holds, and than a read on a box whose
+ * CPUs a model keeps busy; shorter than what supervises blueprint (`timeout 60` in scripts,
+ * systemd's 90 s stop, Ansible's async), so a wedged engine (a `podman system service` that took
+ * the connection and never answers) is said with its fix rather than waited on for good. Calls
+ * that may rightly take long (create, start, stop, remove, an image load, logs -f) have no deadline;
+ * every call ends on the command's signal. BLUEPRINT_ENGINE_TIMEOUT_MS sets it (tests; digits, ms).
+ */
+export const ENGINE_TIMEOUT_MS = 30_000;
+
+/** The quick calls' deadline: BLUEPRINT_ENGINE_TIMEOUT_MS when it is a whole number of ms, else 30 s. */
+export function engineTimeoutMs(env: NodeJS.ProcessEnv): number {
+  const v = env.BLUEPRINT_ENGINE_TIMEOUT_MS;
+  const n = v && /^\d{1,9}$/.test(v) ? Number(v) : 0;
+  return n > 0 ? n : ENGINE_TIMEOUT_MS;
+}
+
+/** What an engine waits by: the command's signal, the quick calls' deadline (engineTimeoutMs). */
+export interface EngineOptions {
+  signal?: AbortSignal | undefined;
+  timeoutMs?: number;
+}
+
+/** A quick call the engine did not answer within its deadline: a wedged engine, said as one down. */
+function engineSilent(socket: string, ms: number, source?: SocketChoice['source'], cause?: unknown) {
+  const s = ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`;
+  return new EngineError(
+    `The container engine did not answer within ${s} (at ${socket})`,
+    'engine-down',
+    source === 'CONTAINER_HOST' || source === 'DOCKER_HOST' || source === 'config'
+      ? `It took the connection but is stuck. ${engineDownFix(socket, source)}; \`blueprint doctor\` checks it.`
+      : 'It took the connection but is stuck: `systemctl status podman.socket podman.service` says what it is doing, ' +
+          '`journalctl -u podman` why; `systemctl restart podman.socket podman.service` restarts it. `blueprint doctor` checks it.',
+    { cause },
+  );
+}
+
+/**
+ * `work`, or the signal's reason when the signal aborts while it waits (what it started is left
+ * to end on its own). A signal already aborted does not refuse it: what a command does after its
+ * interruption (its tidying up) still reaches the engine, and a second signal ends the command.
+ */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal || signal.aborted) return work;
+  return new Promise<T>((resolve, reject) => {
+    const aborted = () => reject(signal.reason);
+    signal.addEventListener('abort', aborted, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', aborted));
+  });
+}
+
 export interface Engine {
   socket: string;
   /** dockerode, loaded on first use: image loads, exec and log streams need it; the hot paths do not. */
   docker(): Promise<Docker>;
   /** A JSON call to Podman's libpod API (`/libpod/...`), which has what the compat API cannot express. */
   libpod<T>(method: 'GET' | 'POST' | 'DELETE', apiPath: string, opts?: LibpodCall): Promise<T>;
-  /** Runs an engine call and maps its failure to a typed error. */
+  /** Runs an engine call and maps its failure to a typed error; the command's signal ends the wait. */
   call<T>(what: string, fn: () => Promise<T>): Promise<T>;
 }
 
@@ -167,6 +220,11 @@ export interface LibpodCall {
   ok?: number[];
   /** Called once the whole request has been handed to the socket. */
   sent?: () => void;
+  /**
+   * The quick calls' deadline (ENGINE_TIMEOUT_MS): GETs have it unless this is false; changes (a
+   * create, start, stop, removal) have it only when this is true.
+   */
+  quick?: boolean;
 }
 
 /**
@@ -175,18 +233,33 @@ export interface LibpodCall {
  * loading dockerode costs more CPU than the whole `service start` request, so it is loaded only
  * when needed.
  */
-export function openEngine(socket: string, source?: SocketChoice['source']): Engine {
+export function openEngine(
+  socket: string,
+  source?: SocketChoice['source'],
+  options: EngineOptions = {},
+): Engine {
   let docker: Promise<Docker> | undefined;
+  const { signal } = options;
+  const timeoutMs = options.timeoutMs ?? ENGINE_TIMEOUT_MS;
   const call = async <T>(what: string, fn: () => Promise<T>): Promise<T> => {
     try {
-      return await fn();
+      return await untilAborted(fn(), signal);
     } catch (err) {
       throw engineErrorFrom(err, what, socket, source);
     }
   };
   const wire = openWire(socket);
-  const libpod = <T>(method: string, apiPath: string, opts: LibpodCall = {}): Promise<T> =>
-    call(`${method} ${apiPath}`, () => request<T>(wire, method, `${LIBPOD}${apiPath}`, opts));
+  const libpod = <T>(method: string, apiPath: string, opts: LibpodCall = {}): Promise<T> => {
+    const quick = opts.quick ?? method === 'GET';
+    const wait: WireWait = quick ? { signal, timeoutMs } : { signal };
+    return call(`${method} ${apiPath}`, () =>
+      request<T>(wire, method, `${LIBPOD}${apiPath}`, opts, wait).catch((err: unknown) => {
+        if (quick && (err as { code?: string }).code === 'ETIMEDOUT')
+          throw engineSilent(socket, timeoutMs, source, err);
+        throw err;
+      }),
+    );
+  };
   return {
     socket,
     docker: () => {
@@ -205,12 +278,18 @@ export function openEngine(socket: string, source?: SocketChoice['source']): Eng
 export const nodeHttp = () => process.getBuiltinModule('node:http');
 
 /** One libpod call: the answer's JSON (or text), or an HttpError with its status and JSON. */
-async function request<T>(wire: Wire, method: string, apiPath: string, opts: LibpodCall): Promise<T> {
+async function request<T>(
+  wire: Wire,
+  method: string,
+  apiPath: string,
+  opts: LibpodCall,
+  wait?: WireWait,
+): Promise<T> {
   const query = opts.query
     ? `?${new URLSearchParams(Object.entries(opts.query).map(([k, v]): [string, string] => [k, String(v)]))}`
     : '';
   const body = opts.body === undefined ? undefined : JSON.stringify(opts.body);
-  const { status, body: text } = await wire.exchange(method, apiPath + query, body, opts.sent);
+  const { status, body: text } = await wire.exchange(method, apiPath + query, body, opts.sent, wait);
   let json: unknown;
   try {
     json = text ? JSON.parse(text) : undefined;
@@ -225,8 +304,16 @@ async function request<T>(wire: Wire, method: string, apiPath: string, opts: Lib
 }
 
 /** Opens the engine and checks it answers (`_ping`: Podman takes over a second to answer `/version`). */
-export async function connectEngine(socket: string): Promise<Engine> {
-  const engine = openEngine(socket);
-  await engine.call('reaching the engine', () => request(openWire(socket), 'GET', '/_ping', {}));
+export async function connectEngine(socket: string, options: EngineOptions = {}): Promise<Engine> {
+  const engine = openEngine(socket, undefined, options);
+  const ms = options.timeoutMs ?? ENGINE_TIMEOUT_MS;
+  await engine.call('reaching the engine', () =>
+    request(openWire(socket), 'GET', '/_ping', {}, { signal: options.signal, timeoutMs: ms }).catch(
+      (err: unknown) => {
+        if ((err as { code?: string }).code === 'ETIMEDOUT') throw engineSilent(socket, ms, undefined, err);
+        throw err;
+      },
+    ),
+  );
   return engine;
 }

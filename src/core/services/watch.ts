@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { InterruptedError } from '../errors.js';
 import { checkHealth, inspectContainer, ownOrNone, restartCrashed, type ServiceDeps } from './lifecycle.js';
 import { containerName } from './policy.js';
 import { type LoadedRegistration, listRegistrations } from './registry.js';
@@ -140,6 +141,9 @@ export async function superviseOnce(
         );
       }
     } catch (err) {
+      // Stopped (Ctrl-C, SIGTERM) while the engine was asked: the look ends here, nothing said (the
+      // engine's calls end on the signal, engine.ts); the next watcher's first look finds the rest.
+      if (err instanceof InterruptedError) break;
       // With the error's hint, as a damaged registration's (a damaged restart record: how to renew it).
       const { message, hint } = err as Error & { hint?: string };
       events.push({ kind: 'error', name: reg.name, message: hint ? `${message}. ${hint}` : message });
