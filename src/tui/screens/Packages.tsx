@@ -142,7 +142,11 @@ export function Packages(props: ScreenProps) {
         if (input === 'u') return void ask('upgrade', 'all');
         if (!row) return;
         if (input === 'i' || key.return) void ask('install', row.name);
-        if (input === 'x') void ask('remove', row.name);
+        // Only an installed package can be removed: an offered one is said so, with no question.
+        if (input === 'x') {
+          if (!row.installed) return setNote(`${row.name} is not installed (i installs it)`);
+          void ask('remove', row.name);
+        }
       }}
       footer={
         note ? (
