@@ -31,7 +31,8 @@ export interface KeyOps {
    * asked `confirm({ kind: 'trust-key', key })`, and with no `confirm` (and no `yes`) it is refused.
    */
   trust(armored: string, opts?: { fingerprint?: string }): Promise<TrustedKey>;
-  remove(fingerprint: string): Promise<void>;
+  /** Returns the full fingerprint of the key removed (FINGERPRINT may be its last 16+ digits). */
+  remove(fingerprint: string): Promise<string>;
 }
 
 export function keyOps(ctx: BoxContext): KeyOps {

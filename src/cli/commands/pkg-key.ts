@@ -47,7 +47,8 @@ export const key: CommandSpec = {
   },
   details: `A trusted key signs only the repositories bound to it (\`bpkg repo add NAME URL --key FPR\`,
 \`bpkg repo set-key NAME FPR\`), never another's. \`key list\` shows each key's fingerprint, user IDs
-and those repositories (--json: repositories).
+and those repositories (--json: repositories). \`key remove\` takes the full fingerprint, or its last
+16 digits or more (shorter ids are easy to forge a match for), and names the key it removed.
 
 Examples:
   bpkg key add publisher.asc --fingerprint 0123…CDEF
@@ -93,9 +94,9 @@ Examples:
     }
     if (action === 'remove' && arg) {
       // The repositories bound to it that no other trusted key signs are refused from now on: said.
-      const want = arg.replace(/\s+/g, '').toLowerCase();
-      const bound = (await keys.list()).find((k) => k.fingerprint.toLowerCase().endsWith(want));
-      await keys.remove(arg);
+      const before = await keys.list();
+      const removed = await keys.remove(arg);
+      const bound = before.find((k) => k.fingerprint.toLowerCase() === removed.toLowerCase());
       const left = await keys.list();
       for (const repo of bound?.repositories ?? [])
         if (!left.some((k) => k.repositories.includes(repo)))
@@ -104,7 +105,7 @@ Examples:
               `no trusted key signs repository ${escapeLine(repo)} now: its index and packages are refused. Trust its new key (\`bpkg key add FILE --fingerprint FPR\`, then \`bpkg repo set-key ${escapeLine(repo)} FPR\`), or \`bpkg repo remove ${escapeLine(repo)}\`.`,
             ),
           );
-      return ctx.report({ removed: arg }, `no longer trusting ${arg}`);
+      return ctx.report({ removed }, `no longer trusting ${showFingerprint(removed)}`);
     }
     if (action === 'list' || !action) {
       const list = await keys.list();

@@ -1,7 +1,7 @@
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import type * as openpgp from 'openpgp';
-import { ConflictError, NotFoundError, UsageError, VerificationError } from '../errors.js';
+import { NotFoundError, UsageError, VerificationError } from '../errors.js';
 import { writeFileAtomic } from '../system/fs.js';
 import type { Layout } from '../system/paths.js';
 import { showFingerprint } from './fingerprint-text.js';
@@ -196,17 +196,32 @@ export class Keyring {
     return info;
   }
 
-  async remove(fingerprint: string): Promise<void> {
+  /**
+   * Stops trusting the key whose fingerprint is `fingerprint`, or ends with it (16 hex digits at
+   * least: shorter ids are easy to forge a match for, and adding a key takes all 40). Returns the
+   * full fingerprint of the key removed. Several keys that match, or a shorter id, are refused with
+   * the full fingerprints they match, nothing removed.
+   */
+  async remove(fingerprint: string): Promise<string> {
     const fpr = normalizeFpr(fingerprint);
     const matches = (await this.list()).filter((k) => k.fingerprint === fpr || k.fingerprint.endsWith(fpr));
+    const named = matches.map((k) => showFingerprint(k.fingerprint)).join(', ');
+    if (/^[0-9a-f]{1,15}$/.test(fpr))
+      throw new UsageError(
+        `${fingerprint} is a short key id (${fpr.length} hex digits): give at least 16 digits of the fingerprint, best all 40`,
+        matches.length
+          ? `It matches ${named}: \`bpkg key remove ${showFingerprint(matches[0]!.fingerprint)}\`${matches.length > 1 ? ' (or another of them)' : ''}. Short ids are easy to forge a match for; nothing was removed.`
+          : 'No trusted key ends with it either; `bpkg key list` shows the full fingerprints. Nothing was removed.',
+      );
     if (matches.length === 0)
       throw new NotFoundError(`No trusted key ${showFingerprint(fingerprint)}`, 'See `bpkg key list`.');
     if (matches.length > 1)
-      throw new ConflictError(
-        `${showFingerprint(fingerprint)} matches several keys`,
-        'ambiguous',
-        'Give the full fingerprint.',
+      throw new UsageError(
+        `${showFingerprint(fingerprint)} matches several trusted keys: ${named}`,
+        'Give the full fingerprint of the one to remove; nothing was removed.',
       );
-    await rm(path.join(this.dir, `${matches[0]!.fingerprint}.asc`), { force: true });
+    const key = matches[0]!.fingerprint;
+    await rm(path.join(this.dir, `${key}.asc`), { force: true });
+    return key;
   }
 }
