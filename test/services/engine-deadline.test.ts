@@ -85,6 +85,20 @@ describe('a change to an engine that never answers', () => {
     await expect(never).rejects.toMatchObject({ code: 'interrupted', exitCode: 130 });
   });
 
+  it('`call` hands the signal on: the dockerode request it made is ended, its connection closed', async () => {
+    const abort = new AbortController();
+    const engine = openEngine(sock, 'default', { signal: abort.signal });
+    const n = held.length;
+    const removal = engine.call('removing image x', async (signal) =>
+      (await engine.docker()).getImage('x').remove(signal ? { abortSignal: signal } : {}),
+    );
+    removal.catch(() => {});
+    while (held.length === n) await sleep(20); // the request reached the engine
+    abort.abort(new InterruptedError('Interrupted by SIGTERM', undefined, 'SIGTERM'));
+    await expect(removal).rejects.toMatchObject({ code: 'interrupted', exitCode: 143 });
+    await Promise.race([closed(held[n]!), sleep(2000).then(() => expect.fail('connection left open'))]);
+  });
+
   it('a call made after the signal is not refused: it runs, with its deadline', async () => {
     const abort = new AbortController();
     abort.abort(new InterruptedError());

@@ -209,8 +209,12 @@ export interface Engine {
   docker(): Promise<Docker>;
   /** A JSON call to Podman's libpod API (`/libpod/...`), which has what the compat API cannot express. */
   libpod<T>(method: 'GET' | 'POST' | 'DELETE', apiPath: string, opts?: LibpodCall): Promise<T>;
-  /** Runs an engine call and maps its failure to a typed error; the command's signal ends the wait. */
-  call<T>(what: string, fn: () => Promise<T>): Promise<T>;
+  /**
+   * Runs an engine call and maps its failure to a typed error; the command's signal ends the wait.
+   * `fn` gets the signal to hand on (dockerode's `abortSignal`), so that what it asked is ended
+   * too: an abandoned request would hold the process after the command is over.
+   */
+  call<T>(what: string, fn: (signal?: AbortSignal) => Promise<T>): Promise<T>;
 }
 
 export interface LibpodCall {
@@ -241,9 +245,9 @@ export function openEngine(
   let docker: Promise<Docker> | undefined;
   const { signal } = options;
   const timeoutMs = options.timeoutMs ?? ENGINE_TIMEOUT_MS;
-  const call = async <T>(what: string, fn: () => Promise<T>): Promise<T> => {
+  const call = async <T>(what: string, fn: (signal?: AbortSignal) => Promise<T>): Promise<T> => {
     try {
-      return await untilAborted(fn(), signal);
+      return await untilAborted(fn(signal?.aborted ? undefined : signal), signal);
     } catch (err) {
       throw engineErrorFrom(err, what, socket, source);
     }

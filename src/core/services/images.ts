@@ -44,9 +44,10 @@ export async function loadImageArchive(
   let output: string;
   try {
     const { entries, replaced } = await untaggedArchive(fh, normalizeImageId(expectedId));
-    output = await engine.call('loading the image archive', async () => {
+    output = await engine.call('loading the image archive', async (signal) => {
       const stream = await (await engine.docker()).loadImage(writeTar(fh, entries, replaced), {
         quiet: true,
+        ...(signal ? { abortSignal: signal } : {}),
       });
       let text = '';
       for await (const chunk of stream) text += chunk.toString();
@@ -132,7 +133,9 @@ export async function removeUntaggedImage(engine: Engine, id: string): Promise<b
 /** Removes an image; one already gone is fine, one still used by a container is left in place. */
 export async function removeImage(engine: Engine, id: string): Promise<boolean> {
   try {
-    await engine.call(`removing image ${id}`, async () => (await engine.docker()).getImage(id).remove());
+    await engine.call(`removing image ${id}`, async (signal) =>
+      (await engine.docker()).getImage(id).remove(signal ? { abortSignal: signal } : {}),
+    );
     return true;
   } catch (err) {
     if (err instanceof NotFoundError) return false;

@@ -223,8 +223,8 @@ export async function writeLogs(
   const tail = opts.tail !== undefined && !tailHere ? { tail: opts.tail } : {};
   // Following until a time that has passed is reading up to it.
   if (!opts.follow || (opts.until !== undefined && opts.until <= Date.now())) {
-    const buf = await engine.call(`reading the logs of ${name}`, () =>
-      container.logs({ ...base, ...tail, follow: false }),
+    const buf = await engine.call(`reading the logs of ${name}`, (signal) =>
+      container.logs({ ...base, ...tail, follow: false, ...(signal ? { abortSignal: signal } : {}) }),
     );
     const text = demuxFrames(buf)
       .map((f) => f.text)
