@@ -173,6 +173,38 @@ export function engineTimeoutMs(env: NodeJS.ProcessEnv): number {
 export interface EngineOptions {
   signal?: AbortSignal | undefined;
   timeoutMs?: number;
+  /** How long a change already sent may still answer after the signal (CHANGE_GRACE_MS). */
+  changeGraceMs?: number;
+}
+
+/**
+ * How long a change already handed to the engine (a create, start, stop, removal) may still answer
+ * after the command's signal before the command stops waiting for it: 5 s. The change happens on
+ * the engine whether or not we wait, so waiting lets the command say what it did ("A was started
+ * and is left running; C was not started", test/services/start-uses-interrupted) instead of
+ * "nothing was changed"; a wedged engine still lets the command end, 5 s after the signal.
+ */
+export const CHANGE_GRACE_MS = 5_000;
+
+/**
+ * A signal that aborts, with `signal`'s reason, `graceMs` after `signal` does, or never when the
+ * returned `done` is called first (the call ended).
+ */
+function graceAfter(signal: AbortSignal | undefined, graceMs: number) {
+  if (!signal || signal.aborted) return { signal, done: () => {} };
+  const later = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  const aborted = () => {
+    timer = setTimeout(() => later.abort(signal.reason), graceMs);
+  };
+  signal.addEventListener('abort', aborted, { once: true });
+  return {
+    signal: later.signal,
+    done: () => {
+      signal.removeEventListener('abort', aborted);
+      clearTimeout(timer);
+    },
+  };
 }
 
 /** A quick call the engine did not answer within its deadline: a wedged engine, said as one down. */
@@ -245,24 +277,36 @@ export function openEngine(
   let docker: Promise<Docker> | undefined;
   const { signal } = options;
   const timeoutMs = options.timeoutMs ?? ENGINE_TIMEOUT_MS;
-  const call = async <T>(what: string, fn: (signal?: AbortSignal) => Promise<T>): Promise<T> => {
+  const graceMs = options.changeGraceMs ?? CHANGE_GRACE_MS;
+  const callUntil = async <T>(
+    what: string,
+    fn: (signal?: AbortSignal) => Promise<T>,
+    until: AbortSignal | undefined,
+  ): Promise<T> => {
     try {
-      return await untilAborted(fn(signal?.aborted ? undefined : signal), signal);
+      return await untilAborted(fn(until?.aborted ? undefined : until), until);
     } catch (err) {
       throw engineErrorFrom(err, what, socket, source);
     }
   };
+  const call = <T>(what: string, fn: (signal?: AbortSignal) => Promise<T>): Promise<T> =>
+    callUntil(what, fn, signal);
   const wire = openWire(socket);
   const libpod = <T>(method: string, apiPath: string, opts: LibpodCall = {}): Promise<T> => {
     const quick = opts.quick ?? method === 'GET';
-    const wait: WireWait = quick ? { signal, timeoutMs } : { signal };
-    return call(`${method} ${apiPath}`, () =>
-      request<T>(wire, method, `${LIBPOD}${apiPath}`, opts, wait).catch((err: unknown) => {
-        if (quick && (err as { code?: string }).code === 'ETIMEDOUT')
-          throw engineSilent(socket, timeoutMs, source, err);
-        throw err;
-      }),
-    );
+    // A read ends on the signal; a change already sent is given CHANGE_GRACE_MS to answer.
+    const until = quick ? { signal, done: () => {} } : graceAfter(signal, graceMs);
+    const wait: WireWait = quick ? { signal, timeoutMs } : { signal: until.signal };
+    return callUntil(
+      `${method} ${apiPath}`,
+      () =>
+        request<T>(wire, method, `${LIBPOD}${apiPath}`, opts, wait).catch((err: unknown) => {
+          if (quick && (err as { code?: string }).code === 'ETIMEDOUT')
+            throw engineSilent(socket, timeoutMs, source, err);
+          throw err;
+        }),
+      until.signal,
+    ).finally(until.done);
   };
   return {
     socket,
