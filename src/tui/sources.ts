@@ -27,6 +27,7 @@ import { gpuRows } from '../present/gpu.js';
 import { installedLine, planLines } from '../present/install.js';
 import { packageProgress, removedLine, verifiedLine } from '../present/packages.js';
 import { reasonOf } from '../present/reason.js';
+import { startLines, stopLine } from '../present/service-actions.js';
 import { formatInspection, moduleInfoText, stateWord } from '../present/services.js';
 import { bytes } from '../present/units.js';
 import { formatInstall, formatRollback } from '../present/update.js';
@@ -112,7 +113,8 @@ export interface Sources {
    * back); `changes`: how many. The next packageAction('upgrade') carries out this plan only.
    */
   upgradePlan?: () => Promise<{ lines: string[]; changes: number }>;
-  serviceAction?: (action: 'start' | 'stop' | 'restart', name: string) => Promise<void>;
+  /** What it did, in the CLI's words (present/service-actions.ts): started, already running, not running. */
+  serviceAction?: (action: 'start' | 'stop' | 'restart', name: string) => Promise<string[]>;
   /** Follows a service's log until the signal aborts. */
   followLogs?: (name: string, onLine: (line: string) => void, signal: AbortSignal) => Promise<void>;
   inspect?: (name: string) => Promise<string[]>;
@@ -291,9 +293,9 @@ export function coreSources(at: string | Box): Sources {
         .then((report) => ({ available: true, value: gpuRows(report) }) as const, failed),
     services: () => serviceRows(box).then((value) => ({ available: true, value }) as const, failed),
     async serviceAction(action, name) {
-      if (action === 'start') await box.services.start(name);
-      else if (action === 'stop') await box.services.stop(name);
-      else await box.services.restart(name);
+      if (action === 'start') return startLines(await box.services.start(name), 'started');
+      if (action === 'stop') return [stopLine(name, await box.services.stop(name))];
+      return startLines(await box.services.restart(name), 'restarted');
     },
     followLogs: (name, onLine, signal) => box.services.followLogs(name, onLine, { signal }),
     inspect: async (name) => formatInspection(await box.services.inspect(name)).split('\n'),

@@ -18,6 +18,7 @@ import { outboundRows, outboundSummary } from '../present/outbound.js';
 import { nothingUpgradedLine, packageProgress, removedLine, verifiedLine } from '../present/packages.js';
 import { ratingLines, reasonText } from '../present/rating.js';
 import { reasonOf } from '../present/reason.js';
+import { startLines, stopLine } from '../present/service-actions.js';
 import { formatInspection, stateWord } from '../present/services.js';
 import { bytes, duration } from '../present/units.js';
 import { formatInstall, formatRollback } from '../present/update.js';
@@ -191,9 +192,9 @@ export function appOps(root: string, env: NodeJS.ProcessEnv = process.env): Dash
       };
     },
     async serviceAction(action, name) {
-      if (action === 'start') await box.services.start(name);
-      else if (action === 'stop') await box.services.stop(name);
-      else await box.services.restart(name);
+      if (action === 'start') return startLines(await box.services.start(name), 'started');
+      if (action === 'stop') return [stopLine(name, await box.services.stop(name))];
+      return startLines(await box.services.restart(name), 'restarted');
     },
     followLogs: (name, onLine, signal) => box.services.followLogs(name, onLine, { signal }),
     packages: (query) => box.packages.rows(query),

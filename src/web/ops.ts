@@ -144,7 +144,8 @@ export interface DashboardOps {
   overview(): Promise<Overview>;
   services(): Promise<ServiceView[]>;
   service(name: string): Promise<ServiceDetail>;
-  serviceAction(action: ServiceAction, name: string): Promise<void>;
+  /** What it did, in the CLI's words (present/service-actions.ts): started, already running, not running. */
+  serviceAction(action: ServiceAction, name: string): Promise<string[]>;
   /** Follows a service's log (the last lines first) until the signal aborts. */
   followLogs(name: string, onLine: (line: string) => void, signal: AbortSignal): Promise<void>;
   packages(query: string): Promise<PackageView[]>;

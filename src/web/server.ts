@@ -217,8 +217,8 @@ export function createHandler(o: HandlerOptions) {
       const action = m[2] as ServiceAction;
       const back = `/services/${enc(name)}`;
       try {
-        await o.ops.serviceAction(action, name);
-        return noticed(res, s, back, { kind: 'notice', text: `${action} ${name}: done` });
+        const lines = await o.ops.serviceAction(action, name);
+        return noticed(res, s, back, { kind: 'notice', text: lines.join('\n') });
       } catch (err) {
         return noticed(res, s, back, { kind: 'error', text: errorText(err) });
       }

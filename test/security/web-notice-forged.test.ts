@@ -18,6 +18,7 @@ ops.serviceAction = async (action, name) => {
   if (name === 'broken')
     throw Object.assign(new Error('the engine said no\nsecond line'), { hint: 'try later' });
   ops.calls.push(`${action} ${name}`);
+  return [`${name} 1.0.0 ${action}ed`];
 };
 const service = ops.service;
 // 'broken' has a page (its change fails, not its page).
@@ -73,7 +74,7 @@ describe("the dashboard's notices come from the server, not from the link", () =
     // Another session (another admin's browser, or a link passed on) sees nothing.
     const other = await login();
     expect(noticeOf((await get(to, other.cookie)).body)).toBeUndefined();
-    expect(noticeOf((await get(to, s.cookie)).body)).toBe('<strong></strong>start hello: done');
+    expect(noticeOf((await get(to, s.cookie)).body)).toBe('<strong></strong>hello 1.0.0 started');
     // Once: a reload, or the same link later, shows nothing.
     expect(noticeOf((await get(to, s.cookie)).body)).toBeUndefined();
   });
@@ -84,7 +85,7 @@ describe("the dashboard's notices come from the server, not from the link", () =
     const to = String((await post('/services/hello/start', s)).headers.location);
     const head = await request(dash.socket, to, { method: 'HEAD', headers: { cookie: s.cookie } });
     expect(head.status).toBe(200);
-    expect(noticeOf((await get(to, s.cookie)).body)).toBe('<strong></strong>start hello: done');
+    expect(noticeOf((await get(to, s.cookie)).body)).toBe('<strong></strong>hello 1.0.0 started');
   });
 
   it("shows a failed change's error with its lines, and an unknown id as nothing", async () => {
@@ -113,7 +114,7 @@ describe("the dashboard's notices come from the server, not from the link", () =
       ids.push(String((await post('/services/hello/restart', s)).headers.location));
     // The oldest were dropped; the newest is there.
     expect(noticeOf((await get(ids[0]!, s.cookie)).body)).toBeUndefined();
-    expect(noticeOf((await get(ids[39]!, s.cookie)).body)).toBe('<strong></strong>restart hello: done');
+    expect(noticeOf((await get(ids[39]!, s.cookie)).body)).toBe('<strong></strong>hello 1.0.0 restarted');
     vi.useFakeTimers({ toFake: ['Date'] });
     const late = String((await post('/services/hello/stop', s)).headers.location);
     vi.setSystemTime(Date.now() + 10 * 60_000);

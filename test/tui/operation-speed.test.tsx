@@ -38,13 +38,14 @@ it('optimises while a service action runs, and not before or after it', async ()
     serviceAction: async () => {
       await sleep(50); // the App turns them on when it renders busy
       seen.during = optimised();
+      return ['svc 1.0.0 started'];
     },
   });
   const app = renderApp(sources);
   await type(app, '3');
   await frameWith(app, 'svc');
   await type(app, 's');
-  await frameWith(app, 'start svc: done');
+  await frameWith(app, 'svc 1.0.0 started');
   await sleep(50);
   seen.after = optimised();
   app.unmount();

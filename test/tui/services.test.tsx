@@ -30,8 +30,11 @@ it.skipIf(!engineUp)(
       new RegExp(`${name}\\s+not created\\s+\\d/8\\s+1\\.0\\.0 net:loopback-socket`),
     );
     await type(app, 's');
-    await frameWith(app, `start ${name}: done`, 600);
+    // What happened, in the CLI's words (present/service-actions.ts), not only that it ended.
+    await frameWith(app, new RegExp(`${name} 1\\.0\\.0 started, healthy after \\d+ ms`), 600);
     expect(await frameWith(app, new RegExp(`${name}\\s+running`), 400)).toContain('healthy');
+    await type(app, 's');
+    await frameWith(app, `${name} 1.0.0 was already running, healthy`, 600);
     await type(app, 'l');
     await frameWith(app, `Logs of ${name} (following; q back)`);
     await type(app, 'q');
@@ -42,7 +45,7 @@ it.skipIf(!engineUp)(
     await type(app, 'x');
     await frameWith(app, 'Services (1)');
     await type(app, 'S');
-    await frameWith(app, `stop ${name}: done`, 600);
+    await frameWith(app, `${name} stopped`, 600);
     await frameWith(app, new RegExp(`${name}\\s+(exited|stopped)`), 400);
     app.unmount();
   },

@@ -33,6 +33,7 @@ export function fakeOps(): DashboardOps & { calls: string[]; hostile: string } {
     async serviceAction(action, name) {
       calls.push(`${action} ${name}`);
       svc.state = action === 'stop' ? 'exited' : 'running';
+      return [action === 'stop' ? `${name} stopped` : `${name} 1.0.0 ${action}ed`];
     },
     async followLogs(_name, onLine, signal) {
       onLine('first line');

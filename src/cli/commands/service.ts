@@ -1,6 +1,7 @@
 import { ExitCode, type StartResult, UsageError } from '../../app/index.js';
 import { escapeJson, escapeLine } from '../../present/escape.js';
 import { shownHint } from '../../present/root-in-hints.js';
+import { startLines, stopLine } from '../../present/service-actions.js';
 import { cliBox } from '../box.js';
 import {
   type CommandGroup,
@@ -29,25 +30,6 @@ const namesArg = (parsed: Parsed, cmd: string) =>
   requirePositionals(parsed, 1, 'a service NAME', `blueprint service ${cmd}`);
 
 /**
- * NAME's line of a start: started (healthy after N ms) or already running; `user`: what used it.
- * One running an older version than the installed one (upgraded, not restarted) says so, with the
- * restart that starts the installed one.
- */
-function startLine(r: StartResult, done: string, user?: string): string {
-  const by = user ? ` (used by ${user})` : '';
-  const installed = r.installedVersion
-    ? ` (${r.installedVersion} is installed: \`blueprint service restart ${r.name}\` starts it)`
-    : '';
-  return r.alreadyRunning
-    ? `${r.name} ${r.version} was already running${by}${r.healthy ? ', healthy' : ''}${installed}`
-    : `${r.name} ${r.version} ${done}${by}${r.healthy ? `, healthy after ${r.startToHealthyMs} ms` : ''}`;
-}
-
-/** The modules a start started first (or found running), theirs before them: one line each. */
-const usedLines = (r: StartResult): string[] =>
-  (r.uses ?? []).flatMap((u) => [...usedLines(u), startLine(u, 'started', r.name)]);
-
-/**
  * start and restart of NAME...: every name judged installed before any is acted on, then one by one
  * in the order given, the health wait said when it is long, each one's line as it is done (not with
  * -q); --json: its answer for one NAME, an array of them for several.
@@ -63,7 +45,7 @@ async function reportStarts(
   for (const name of names) {
     const r = await sayIfSlow(ctx, healthWait(name), starting(name));
     results.push(r);
-    if (!ctx.json) ctx.report(r, shownHint([...usedLines(r), startLine(r, done)].join('\n')));
+    if (!ctx.json) ctx.report(r, shownHint(startLines(r, done).join('\n')));
   }
   if (ctx.json) ctx.report(names.length === 1 ? results[0] : results);
 }
@@ -189,7 +171,7 @@ of {name, stopped}.`,
         : await services.stopAll(names, opts);
     ctx.report(
       names.length === 1 ? done[0] : done,
-      done.map(({ name, stopped }) => (stopped ? `${name} stopped` : `${name} was not running`)).join('\n'),
+      done.map(({ name, stopped }) => stopLine(name, stopped)).join('\n'),
     );
   },
 };

@@ -62,8 +62,7 @@ export function Services(props: ScreenProps) {
     setNote(`${action} ${name}...`);
     props.setBusy(true);
     try {
-      await sources.serviceAction!(action, name);
-      setNote(`${action} ${name}: done`);
+      setNote((await sources.serviceAction!(action, name)).join('; '));
     } catch (err) {
       setNote(`${action} ${name}: ${(err as Error).message}`);
     } finally {
