@@ -122,11 +122,41 @@ const upgradeRows = (plan: PlannedChange[]): string[][] =>
     (plan[i]?.from ? r : r.map((cell, j) => (j === 1 ? `${cell} (new)` : cell))).map(escapeLine),
   );
 
+/** How many plans shown on pages are kept: a page older than that many others is asked to look again. */
+const PLANS_KEPT = 64;
+
+/**
+ * The plans pages showed, each by an id of its own that the page's form carries back: what one
+ * admin confirms is the plan their page showed, not the one another page (another session, another
+ * tab) showed since. Kept in memory only: after a restart of the dashboard a page is looked at again.
+ */
+function shownPlans<T>() {
+  const byId = new Map<string, T>();
+  return {
+    keep(v: T): string {
+      const id = crypto.randomUUID();
+      byId.set(id, v);
+      if (byId.size > PLANS_KEPT) byId.delete(byId.keys().next().value!);
+      return id;
+    },
+    get: (id: string | undefined) => (id === undefined ? undefined : byId.get(id)),
+    drop: (id: string | undefined) => id !== undefined && byId.delete(id),
+  };
+}
+
+/** A confirmation that names no plan shown for it: refused, nothing done. */
+const planNotShown = (what: string, hint: string) =>
+  new ConflictError(
+    `No ${what} plan was shown for this confirmation (the page is old, was confirmed already, or the dashboard restarted)`,
+    'plan-changed',
+    hint,
+  );
+
 export function appOps(root: string, env: NodeJS.ProcessEnv = process.env): DashboardOps {
   // The plan each install page showed, carried out as shown (or refused when it changed).
-  const shown = new Map<string, PlannedChange[]>();
-  // The plan the upgrade page showed last.
-  let upgradeShown: PlannedChange[] | undefined;
+  const shown = shownPlans<{ name: string; plan: PlannedChange[] }>();
+  // The plans upgrade pages showed.
+  const upgradesShown = shownPlans<PlannedChange[]>();
   // The admin confirmed on the page before the POST; the box asks nothing more of an install or an
   // upgrade: the plan shown is passed as `expected`, and the plan made under the package lock must
   // be the same (core/pkg/install.ts, else plan-changed). `yes` stays false: a module that asks
@@ -203,13 +233,17 @@ export function appOps(root: string, env: NodeJS.ProcessEnv = process.env): Dash
       // With what `bpkg upgrade --dry-run` lists under 'Held back:'. Quiet: the page shows no
       // warnings; the upgrade's job log has them.
       const { changes: plan, held } = await box.packages.upgradePlan({ quiet: true });
-      upgradeShown = plan;
-      return { planRows: upgradeRows(plan), changes: reachLines(plan), held: heldBackItems(held) };
+      return {
+        planRows: upgradeRows(plan),
+        changes: reachLines(plan),
+        held: heldBackItems(held),
+        plan: upgradesShown.keep(plan),
+      };
     },
     async signerOf(name) {
       const { offer, plan } = await box.packages.preview(name);
-      shown.set(name, plan);
       return {
+        plan: shown.keep({ name, plan }),
         version: offer.version,
         origin: offer.repo,
         fingerprint: offer.fingerprint,
@@ -221,22 +255,24 @@ export function appOps(root: string, env: NodeJS.ProcessEnv = process.env): Dash
         changes: reachLines(plan),
       };
     },
-    async packageAction(action, name, progress, signal, approvals) {
+    async packageAction(action, name, progress, signal, approvals, planId) {
       const call = packageProgress(progress, signal, bytes);
       if (action === 'install') {
-        const expected = shown.get(name);
+        const page = shown.get(planId);
+        if (page?.name !== name)
+          throw planNotShown('install', `Open Install ${name} again and confirm the plan it shows.`);
         const done = await box.packages
           .install([name], {
             ...call,
-            ...(expected ? { expected } : {}),
+            expected: page.plan,
             ...(approvals ? { approveOutbound: approvals } : {}),
           })
           .catch((err: { code?: string }) => {
             // Asked to approve a module's hosts: the plan shown still holds for the second try.
-            if (err.code !== 'network-not-approved') shown.delete(name);
+            if (err.code !== 'network-not-approved') shown.drop(planId);
             throw err;
           });
-        shown.delete(name);
+        shown.drop(planId);
         // What `bpkg install` says of each (a downgrade named, data kept from elsewhere warned of).
         for (const c of done) for (const l of installedLine(c).split('\n')) progress(l);
         if (!done.length) progress(`${name} is already installed`);
@@ -250,14 +286,13 @@ export function appOps(root: string, env: NodeJS.ProcessEnv = process.env): Dash
       } else {
         // The indexes were updated before the plan was shown (POST /packages/update): this carries
         // out that plan, once, and nothing else.
-        if (!upgradeShown)
-          throw new ConflictError(
-            'No upgrade plan was shown',
-            'plan-changed',
+        const expected = upgradesShown.get(planId);
+        if (!expected)
+          throw planNotShown(
+            'upgrade',
             'Open Packages, choose Update and upgrade all, and confirm the plan it shows.',
           );
-        const expected = upgradeShown;
-        upgradeShown = undefined;
+        upgradesShown.drop(planId);
         let held = 0;
         const done = await box.packages.upgrade({ ...call, expected, onHeld: (h) => (held = h.length) });
         // Nothing done: "up to date" only when nothing newer was held back (bpkg upgrade's words).

@@ -11,7 +11,7 @@ export interface Job {
   state: 'running' | 'done' | 'failed';
   listeners: Set<(event: string, data: string) => void>;
   /** The install stopped to ask for a module's outbound hosts (issue 19); what was approved so far. */
-  approval?: { name: string; module: string; hosts: string[]; approved: Approvals };
+  approval?: { name: string; module: string; hosts: string[]; approved: Approvals; plan?: string };
 }
 
 /** The last 20 jobs' progress (older pages say "No such job"), and the one started last. */

@@ -62,6 +62,8 @@ ${o.body}
 }
 
 export const csrfField = (token: string): Html => html`<input type="hidden" name="_csrf" value="${token}">`;
+/** The id of the plan a confirmation page showed (ops.ts SignerView.plan): what its confirmation carries out. */
+export const planField = (id: string): Html => html`<input type="hidden" name="plan" value="${id}">`;
 
 /** A POST button: every change is a form with the CSRF token, never a link. */
 export function actionButton(

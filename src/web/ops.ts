@@ -66,6 +66,8 @@ export interface SignerView {
   planRows?: string[][];
   /** Said after the rows: which modules each can reach, with their access tokens. */
   changes?: string[];
+  /** This page's plan: its confirmation carries it, and the install carries out that plan only. */
+  plan: string;
 }
 
 /** The plan `bpkg upgrade` asks about, shown before the admin confirms the dashboard's upgrade. */
@@ -76,6 +78,8 @@ export interface UpgradeView {
   changes: string[];
   /** Newer versions the upgrade holds back, in the words `bpkg upgrade` warns with. */
   held: string[];
+  /** This page's plan, as SignerView's: the upgrade carries out that plan, once. */
+  plan: string;
 }
 
 export interface GpuView {
@@ -156,8 +160,9 @@ export interface DashboardOps {
   /** What `upgrade` would do (`bpkg upgrade --dry-run`); the upgrade then carries out this plan. */
   upgradePlan(): Promise<UpgradeView>;
   /**
-   * `name` is ignored by upgrade: it carries out the plan `upgradePlan` showed last (everything
-   * upgradable, as `bpkg upgrade` does), refused when the plan changed since.
+   * `name` is ignored by upgrade. `plan`: the id of the plan the confirmed page showed (SignerView's
+   * or UpgradeView's `plan`): an install or upgrade carries out that plan only, and is refused
+   * (ConflictError `plan-changed`) without a plan shown for it, or when the plan changed since.
    */
   /**
    * An install refused for outbound network the admin has not approved throws an error with
@@ -170,6 +175,7 @@ export interface DashboardOps {
     progress: (line: string) => void,
     signal: AbortSignal,
     approvals?: Approvals,
+    plan?: string,
   ): Promise<void>;
   gpus(): Promise<Maybe<GpuView[]>>;
   keys(): Promise<KeyView[]>;

@@ -1,5 +1,5 @@
 import { html, type Part } from './html.js';
-import { csrfField } from './layout.js';
+import { csrfField, planField } from './layout.js';
 import type { OutboundView } from './ops.js';
 
 /** Issue 19's pages: where the box talked to, and the approval of a module's outbound hosts. */
@@ -25,7 +25,7 @@ export function outboundBody(o: OutboundView): Part {
  */
 export function approvalBody(
   name: string,
-  a: { module: string; hosts: string[]; approved: Record<string, string[]> },
+  a: { module: string; hosts: string[]; approved: Record<string, string[]>; plan?: string },
   csrf: string,
 ): Part {
   const fields = Object.entries({ ...a.approved, [a.module]: a.hosts }).flatMap(([m, hosts]) =>
@@ -37,7 +37,7 @@ export function approvalBody(
 <p>${a.hosts.length ? html`<strong>${a.module}</strong> asks to connect to these hosts; its container can reach nothing else:` : html`<strong>${a.module}</strong> asks for outbound network but names no host: it could reach nothing.`}</p>
 <ul>${a.hosts.map((h) => html`<li><code>${h}</code></li>`)}</ul>
 <p>Nothing was installed. Approving lets exactly these hosts through; the same install is then carried out.</p>
-<div class="actions"><form method="post" action="/packages/${enc(name)}/install">${csrfField(csrf)}${fields}<button type="submit">Approve these hosts and install ${name}</button></form>
+<div class="actions"><form method="post" action="/packages/${enc(name)}/install">${csrfField(csrf)}${a.plan ? planField(a.plan) : ''}${fields}<button type="submit">Approve these hosts and install ${name}</button></form>
 <a href="/packages">Cancel</a></div></section>`;
 }
 

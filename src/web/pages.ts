@@ -1,6 +1,6 @@
 import { installedAs } from '../present/packages.js';
 import { html, type Part } from './html.js';
-import { actionButton, badge, csrfField, maybe } from './layout.js';
+import { actionButton, badge, csrfField, maybe, planField } from './layout.js';
 import type {
   ExposureView,
   GpuView,
@@ -162,7 +162,7 @@ ${
     : ''
 }</dl>
 <p>The package's own signature is checked again, over the bytes installed.</p>
-<div class="actions"><form method="post" action="/packages/${enc(name)}/install">${csrfField(csrf)}<button type="submit" autofocus>Install ${name}</button></form>
+<div class="actions"><form method="post" action="/packages/${enc(name)}/install">${csrfField(csrf)}${planField(s.plan)}<button type="submit" autofocus>Install ${name}</button></form>
 <a href="/packages">Cancel</a></div></section>`;
 }
 
@@ -185,7 +185,7 @@ export function confirmUpgradeBody(u: UpgradeView, csrf: string): Part {
     u.changes.length ? html`<ul>${u.changes.map((c) => html`<li>${c}</li>`)}</ul>` : ''
   }${held}
 <p>Each package's signature is checked again, over the bytes installed. If the plan changes before it runs, nothing is upgraded.</p>
-<div class="actions"><form method="post" action="/packages/upgrade">${csrfField(csrf)}<button type="submit" autofocus>Upgrade</button></form>
+<div class="actions"><form method="post" action="/packages/upgrade">${csrfField(csrf)}${planField(u.plan)}<button type="submit" autofocus>Upgrade</button></form>
 <a href="/packages">Cancel</a></div></section>`;
 }
 

@@ -241,12 +241,14 @@ export function createHandler(o: HandlerOptions) {
       const action: PackageAction = m ? (m[2] as PackageAction) : 'upgrade';
       const name = m ? decodeURIComponent(m[1]!) : '';
       const approvals = action === 'install' ? approvalsFrom(form.getAll('approve')) : undefined;
+      // The plan the confirmed page showed (its form carries its id): carried out, and no other.
+      const plan = form.get('plan') ?? undefined;
       const job = jobs.start(
         action === 'upgrade' ? 'Upgrade' : `${action === 'install' ? 'Install' : 'Remove'} ${name}`,
-        (progress, signal) => o.ops.packageAction(action, name, progress, signal, approvals),
+        (progress, signal) => o.ops.packageAction(action, name, progress, signal, approvals, plan),
         (err) => {
           const asked = action === 'install' ? approvalAsked(err) : undefined;
-          return asked && { name, ...asked, approved: approvals ?? {} };
+          return asked && { name, ...asked, approved: approvals ?? {}, ...(plan ? { plan } : {}) };
         },
       );
       return redirect(res, `/jobs/${enc(job.id)}`);

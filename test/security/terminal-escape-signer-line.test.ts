@@ -23,9 +23,9 @@ it("the dashboard's job log shows a signer's user ID on the verified line, escap
   const { repo } = await signedRepo([{ name: 'good', version: '1.0.0' }], key);
   const root = await trustingRoot(key, repo);
   const ops = appOps(root);
-  await ops.signerOf('good');
+  const { plan } = await ops.signerOf('good');
   const job = new Jobs().start('Install good', (progress, signal) =>
-    ops.packageAction('install', 'good', progress, signal),
+    ops.packageAction('install', 'good', progress, signal, undefined, plan),
   );
   await expect.poll(() => job.state, { timeout: 20_000 }).not.toBe('running');
   expect(job.state, job.lines.join('\n')).toBe('done');

@@ -50,7 +50,13 @@ beforeAll(async () => {
     // 'broken' fails after its page has started to stream, with MULTILINE.
     signerOf: (name) =>
       name === 'broken'
-        ? Promise.resolve({ version: '1.0.0', origin: 'main', fingerprint: 'ABCD', signer: 'test' })
+        ? Promise.resolve({
+            version: '1.0.0',
+            origin: 'main',
+            fingerprint: 'ABCD',
+            signer: 'test',
+            plan: 'p',
+          })
         : real.signerOf(name),
     // A service whose page or action fails with MULTILINE: the notice at the top of a page.
     service: (name) => (name === 'broken' ? Promise.reject(MULTILINE) : real.service(name)),
@@ -206,6 +212,7 @@ it("keeps the plan's cells text: a hostile one makes no markup", () => {
         origin: 'main',
         fingerprint: 'AB',
         signer: 's',
+        plan: 'p',
         planRows: [[hostile, '1', 'main', '1 B']],
       },
       'csrf',

@@ -44,7 +44,13 @@ export function fakeOps(): DashboardOps & { calls: string[]; hostile: string } {
     packages: async () => [
       { name: 'greet', version: '1.0.0', installed: false, summary: hostile, origin: 'main' },
     ],
-    signerOf: async () => ({ version: '1.0.0', origin: 'main', fingerprint: 'ABCD', signer: hostile }),
+    signerOf: async () => ({
+      version: '1.0.0',
+      origin: 'main',
+      fingerprint: 'ABCD',
+      signer: hostile,
+      plan: 'plan-1',
+    }),
     async refresh() {
       calls.push('update');
       return [];
@@ -53,6 +59,7 @@ export function fakeOps(): DashboardOps & { calls: string[]; hostile: string } {
       planRows: [['greet', '1.0.0 -> 2.0.0', 'main', '1 B']],
       changes: [],
       held: [],
+      plan: 'plan-2',
     }),
     async packageAction(action, name, progress) {
       calls.push(`${action} ${name}`);

@@ -110,8 +110,12 @@ describe('installing an outbound module from the dashboard', () => {
     const form = (extra: [string, string][] = []) => new URLSearchParams([['_csrf', csrf], ...extra]);
     const confirm = await get(`/packages/${name}/install`, cookie);
     expect(confirm.body).toContain(`Install ${name}`);
+    // The plan the page showed: its form carries its id, as the browser sends it.
+    const planOf = (body: string) => body.match(/name="plan" value="([^"]+)"/)?.[1];
+    const plan = planOf(confirm.body)!;
+    expect(plan).toBeDefined();
 
-    const first = await post(`/packages/${name}/install`, form(), cookie);
+    const first = await post(`/packages/${name}/install`, form([['plan', plan]]), cookie);
     expect(first.status).toBe(303);
     const page = await jobEnd(String(first.headers.location), cookie);
     expect(page).toContain('data-testid="job-state">failed');
@@ -120,15 +124,28 @@ describe('installing an outbound module from the dashboard', () => {
     expect(await findRegistration(root, name)).toBeUndefined();
     const fields = [...page.matchAll(/name="approve" value="([^"]+)"/g)].map((m) => decode(m[1]!));
     expect(fields).toEqual(HOSTS.map((h) => `${name} ${h}`));
+    // The approval form carries the same plan on.
+    expect(planOf(page)).toBe(plan);
 
     // A form that approves another list (one host fewer) does not install it.
-    const fewer = await post(`/packages/${name}/install`, form([['approve', fields[0]!]]), cookie);
+    const fewer = await post(
+      `/packages/${name}/install`,
+      form([
+        ['plan', plan],
+        ['approve', fields[0]!],
+      ]),
+      cookie,
+    );
     expect(await jobEnd(String(fewer.headers.location), cookie)).toContain(
       `asks for outbound network access to ${HOSTS.join(', ')}`,
     );
     expect(await findRegistration(root, name)).toBeUndefined();
 
-    const approved = await post(`/packages/${name}/install`, form(fields.map((f) => ['approve', f])), cookie);
+    const approved = await post(
+      `/packages/${name}/install`,
+      form([['plan', plan], ...fields.map((f): [string, string] => ['approve', f])]),
+      cookie,
+    );
     const done = await jobEnd(String(approved.headers.location), cookie);
     expect(done).toContain('data-testid="job-state">done');
     expect((await findRegistration(root, name))?.approvals).toEqual({

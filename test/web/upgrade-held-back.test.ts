@@ -43,7 +43,14 @@ describe('the dashboard upgrade plan says what is held back', () => {
     // A job that upgraded nothing says bpkg upgrade's line, from the upgrade's own look at the upgrades.
     const job: string[] = [];
     const jobLooks = vi.spyOn(PackageManager.prototype, 'upgradePlan');
-    await ops.packageAction('upgrade', 'all', (l) => job.push(l), new AbortController().signal);
+    await ops.packageAction(
+      'upgrade',
+      'all',
+      (l) => job.push(l),
+      new AbortController().signal,
+      undefined,
+      onlyHeld.plan,
+    );
     expect(jobLooks).toHaveBeenCalledTimes(1);
     jobLooks.mockRestore();
     expect(job.at(-1)).toBe('Nothing can be upgraded now: 1 package held back (see the warning).');

@@ -10,6 +10,6 @@ export const webUpgrade =
   async (_action: 'upgrade', _name: string, progress: (line: string) => void, signal: AbortSignal) => {
     const ops = appOps(root);
     for (const line of await ops.refresh()) progress(line);
-    await ops.upgradePlan();
-    await ops.packageAction('upgrade', '', progress, signal);
+    const { plan } = await ops.upgradePlan();
+    await ops.packageAction('upgrade', '', progress, signal, undefined, plan);
   };
