@@ -25,3 +25,31 @@ export function changesJson(changes: Change[]) {
     ...(detail ? { detail } : {}),
   }));
 }
+
+/** The wizard step that asks for each answers field (core/setup/wizard.ts's titles). */
+const STEP_OF: [RegExp, string][] = [
+  [/^hostname$/, 'Host name'],
+  [/^timezone$/, 'Time zone'],
+  [/^admin\.keys(\.\d+)?$/, 'Admin SSH key'],
+  [/^admin(\.name)?$/, 'Admin user'],
+  [/^ssh(\..+)?$/, 'SSH'],
+  [/^repository(\.url)?$/, 'Repository'],
+  [/^repository\.(key|fingerprint)$/, 'Repository key'],
+  [/^modules(\.\d+(\.name)?)?$/, 'Modules'],
+];
+
+/**
+ * A plan's refusal as the setup wizard says it: each answers field it opens with (`modules.0.name:
+ * "x" is not in the offline catalog …`, a field of a file the admin never wrote) named by the step
+ * that asked for it (`Modules: "x" …`), as `setup`'s flags name theirs.
+ */
+export function byWizardStep(message: string): string {
+  return message
+    .split('; ')
+    .map((issue) => {
+      const field = /^([a-z][\w.]*): /.exec(issue)?.[1];
+      const step = field && STEP_OF.find(([re]) => re.test(field))?.[1];
+      return step ? `${step}${issue.slice(field.length)}` : issue;
+    })
+    .join('; ');
+}

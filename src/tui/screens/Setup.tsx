@@ -3,7 +3,7 @@ import { useCallback, useEffect, useRef, useState } from 'react';
 import type { Draft, SetupPlan, WizardEnv } from '../../app/index.js';
 import { draftToAnswers, initialDraft, nextStep, STEPS } from '../../app/wizard.js';
 import { escapeLine } from '../../present/escape.js';
-import { formatChange } from '../../present/setup.js';
+import { byWizardStep, formatChange } from '../../present/setup.js';
 import { Operation } from '../components/Operation.js';
 import { fitCell } from '../components/Table.js';
 import { TextInput } from '../components/TextInput.js';
@@ -98,7 +98,8 @@ export function Setup(props: ScreenProps) {
     try {
       setPhase({ kind: 'summary', plan: await sources.planSetup(draftToAnswers(d)) });
     } catch (err) {
-      setError((err as Error).message);
+      // Named by the step that asked, not by a field of an answers file (`modules.0.name`).
+      setError(byWizardStep((err as Error).message));
     } finally {
       setChecking(false);
     }
