@@ -2,6 +2,7 @@ import { Box, Text, useInput } from 'ink';
 import { useEffect, useState } from 'react';
 import { escapeLine } from '../../present/escape.js';
 import { ratingShort } from '../../present/rating.js';
+import { reasonOf } from '../../present/reason.js';
 import { ListScreen } from '../components/ListScreen.js';
 import type { ScreenProps } from '../screen.js';
 import type { ServiceRow } from '../sources.js';
@@ -20,7 +21,8 @@ function Logs(props: ScreenProps & { name: string; onClose(): void }) {
   const { sources, name } = props;
   useEffect(() => {
     const stop = new AbortController();
-    sources.followLogs?.(name, addLine, stop.signal).catch((err: Error) => setError(err.message));
+    // With its hint, as the CLI and the dashboard say it (what to do next).
+    sources.followLogs?.(name, addLine, stop.signal).catch((err: unknown) => setError(reasonOf(err)));
     return () => stop.abort();
   }, [sources, name, addLine]);
   useInput((input, key) => {
@@ -64,7 +66,7 @@ export function Services(props: ScreenProps) {
     try {
       setNote((await sources.serviceAction!(action, name)).join('; '));
     } catch (err) {
-      setNote(`${action} ${name}: ${(err as Error).message}`);
+      setNote(`${action} ${name}: ${reasonOf(err)}`);
     } finally {
       props.setBusy(false);
       reload();
