@@ -235,9 +235,10 @@ export async function planSetup(
   repositories: ResolvedRepository[],
   ops?: ModuleOps,
 ): Promise<SetupPlan> {
-  const chosen = await choicesForRoot(root, asked);
-  // What the description leaves out (users, ssh) stays as the box has it (plan-kept.ts).
-  const { spec, blocked: kept } = await keptChoices(root, chosen);
+  // What the description leaves out (users, ssh, timezone, dashboard, network) stays as the box
+  // has it (plan-kept.ts); then an A/B box's rule on upgrades holds for kept choices too.
+  const { spec: chosen, blocked: kept } = await keptChoices(root, asked);
+  const spec = await choicesForRoot(root, chosen);
   const hosts = await readOr(path.join(root, 'etc/hosts'), undefined);
   const configured = await configuredRepositories(root);
   const resources = [
@@ -252,7 +253,7 @@ export async function planSetup(
       target: r.path,
       // The admin asked for them: say why an A/B box has them off (choicesForRoot).
       what:
-        r.path === AUTO_UPGRADES && chosen !== asked
+        r.path === AUTO_UPGRADES && spec !== chosen
           ? 'unattended upgrades off (the system updates through signed bundles)'
           : r.what,
       resource: r,

@@ -211,13 +211,13 @@ function unique<T>(items: T[], key: (t: T) => string, ctx: z.RefinementCtx, fiel
 export const specSchema = z
   .strictObject({
     hostname: hostnameField,
-    timezone: timezoneField.default('UTC'),
-    // Left out, users and SSH are not managed by this file: the box keeps its admins, their sudo
-    // rule and its SSH setting (`unmanaged`; plan.ts reads them from the box).
+    // A section left out is not managed by this file: the box keeps its time zone, admins (their
+    // sudo rule), SSH setting, dashboard and network choices (`unmanaged`; plan-kept.ts).
+    timezone: timezoneField.optional(),
     users: z.array(userSchema).optional(),
     ssh: sshSchema.optional(),
-    dashboard: dashboardSchema.default({ enabled: false }),
-    network: networkSchema.default(DEFAULT_NETWORK),
+    dashboard: dashboardSchema.optional(),
+    network: networkSchema.optional(),
     repositories: z.array(repositorySchema).default([]),
     modules: z.array(moduleEntry).default([]),
     system: systemSchema.optional(),
@@ -234,14 +234,17 @@ export const specSchema = z
         message: 'SSH needs an admin user with a key (root login is off)',
       });
   })
-  .transform(({ hostname, timezone, users, ssh, ...rest }) => {
-    const unmanaged = [...(users ? [] : ['users' as const]), ...(ssh ? [] : ['ssh' as const])];
-    // In the order the fields had (the setup marker holds a digest of the spec).
+  .transform(({ hostname, timezone, users, ssh, dashboard, network, ...rest }) => {
+    const given = { users, ssh, timezone, dashboard, network }; // users, ssh first: as they came
+    const unmanaged = (Object.keys(given) as (keyof typeof given)[]).filter((k) => !given[k]);
+    // A fresh root's values (plan-kept.ts), in the fields' order (the marker holds a spec digest).
     return {
       hostname,
-      timezone,
+      timezone: timezone ?? 'UTC',
       users: users ?? [],
       ssh: ssh ?? { enabled: false, port: 22 },
+      dashboard: dashboard ?? { enabled: false },
+      network: network ?? DEFAULT_NETWORK,
       ...rest,
       ...(unmanaged.length ? { unmanaged } : {}),
     };
