@@ -16,13 +16,14 @@ export const applyCommand: CommandSpec = {
   users:
     - { name: admin, admin: true, keys: ["ssh-ed25519 AAAA... ops@fleet"] }
   ssh: { enabled: true, port: 22 }
-  dashboard: { enabled: true }     # off by default: blueprint-web.service, unix socket only
+  dashboard: { enabled: true }     # blueprint-web.service, unix socket only (off on a new box)
   repositories:
     - { name: main, url: https://repo.example/bp, key: keys/main.asc, fingerprint: "ABCD..." }
   modules:
     - { name: llm, state: running, resources: { memory: 8g, cpus: 4 } }
   system: { version: 2.0.0, from: main }   # A/B boxes: installed into the other slot; reboot to run it
-Applying twice changes nothing the second time. Exit codes: 0 applied or nothing to do;
+A section left out (timezone, users, ssh, dashboard, network) stays as the box has it
+(docs/fleet.md). Applying twice changes nothing the second time. Exit codes: 0 applied or nothing to do;
 1 the plan refused (a \`blocked:\` line) or a repository's index not fetched; 2 invalid file (the
 field is named); 3 the file is not there; 4 key fingerprint mismatch; 5 another setup or apply is
 running. For those nothing was written. A failure while applying (6 the container engine does not
