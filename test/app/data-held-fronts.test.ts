@@ -58,7 +58,14 @@ const warning = (data: string) =>
 /** The install action of each front end, as its screen or page calls it. */
 const fronts = {
   'the console': (root: string) => coreSources(root).packageAction!,
-  'the web dashboard': (root: string) => appOps(root).packageAction,
+  // As the page does: its plan shown first, its id carried back with the confirmation (1565136b).
+  'the web dashboard':
+    (root: string): ReturnType<typeof appOps>['packageAction'] =>
+    async (action, name, progress, signal) => {
+      const ops = appOps(root);
+      const { plan } = await ops.signerOf(name);
+      return ops.packageAction(action, name, progress, signal, undefined, plan);
+    },
 };
 
 describe('a module installed beside data kept from elsewhere', () => {

@@ -37,12 +37,17 @@ const fronts = {
   },
   'the web dashboard': (root: string) => {
     const ops = appOps(root);
+    // The plan the page showed: its form carries its id back (1565136b).
+    let plan: string | undefined;
     // The page lays the plan out as a table: its rows read cell after cell.
     const before = async (name: string) => {
       const s = await ops.signerOf(name);
+      plan = s.plan;
       return { ...s, planRows: s.planRows?.map((r) => r.join('  ')) };
     };
-    return { before, install: ops.packageAction };
+    const install: typeof ops.packageAction = (action, name, progress, signal) =>
+      ops.packageAction(action, name, progress, signal, undefined, plan);
+    return { before, install };
   },
 };
 

@@ -64,8 +64,8 @@ beforeAll(async () => {
       name === 'broken' ? Promise.reject(MULTILINE) : real.serviceAction(action, name),
     followLogs: (name, onLine, signal) =>
       name === 'broken' ? Promise.reject(MULTILINE) : real.followLogs(name, onLine, signal),
-    packageAction: async (action, name, progress, signal, approvals) => {
-      if (name !== 'broken') return real.packageAction(action, name, progress, signal, approvals);
+    packageAction: async (action, name, progress, signal, approvals, plan) => {
+      if (name !== 'broken') return real.packageAction(action, name, progress, signal, approvals, plan);
       progress('fetching broken');
       await new Promise((r) => setTimeout(r, 1500));
       throw MULTILINE;
