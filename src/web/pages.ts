@@ -121,7 +121,12 @@ export function packagesBody(list: PackageView[], query: string, csrf: string): 
     p.installed ? (p.auto ? `installed, ${installedAs(p)}` : 'installed') : 'available'
   }</td>
 <td class="wrap" data-label="Origin">${p.origin ?? ''}</td>
-<td class="wrap" data-label="Signer"><code>${p.signer ?? ''}</code></td>
+<td class="wrap" data-label="Signer">${
+    // An empty cell read as "unsigned": an offered package's signature is checked at its install.
+    p.signer
+      ? html`<code>${p.signer}</code>`
+      : html`<span class="muted">${p.installed ? 'not recorded' : 'checked at install'}</span>`
+  }</td>
 <td class="actions">${
     p.installed
       ? html`<a class="button" href="/packages/${enc(p.name)}/remove">Remove…</a>`
