@@ -46,10 +46,17 @@ const STEP_OF: [RegExp, string][] = [
 export function byWizardStep(message: string): string {
   return message
     .split('; ')
-    .map((issue) => {
-      const field = /^([a-z][\w.]*): /.exec(issue)?.[1];
-      const step = field && STEP_OF.find(([re]) => re.test(field))?.[1];
-      return step ? `${step}${issue.slice(field.length)}` : issue;
-    })
+    .map((issue) => namedField(issue, STEP_OF) ?? issue)
     .join('; ');
+}
+
+/**
+ * An issue that opens with an answers field (`modules.0.name: "x" …`) with that field named as
+ * `names` says (the first pattern the field matches: a flag, a wizard step), or undefined when it
+ * opens with none of them. Setup's flags and its wizard each name the fields of their refusals so.
+ */
+export function namedField(issue: string, names: [RegExp, string][]): string | undefined {
+  const field = /^([a-z][\w.]*): /.exec(issue)?.[1];
+  const name = field && names.find(([re]) => re.test(field))?.[1];
+  return name ? `${name}${issue.slice(field.length)}` : undefined;
 }

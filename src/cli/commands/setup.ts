@@ -10,7 +10,7 @@ import {
   UsageError,
 } from '../../app/index.js';
 import { encryptionOutcomeText } from '../../present/encryption.js';
-import { changesJson, formatChange, formatChanges } from '../../present/setup.js';
+import { changesJson, formatChange, formatChanges, namedField } from '../../present/setup.js';
 import { cliBox } from '../box.js';
 import { type CommandSpec, optBool, optString, optStrings, type Parsed } from '../command.js';
 import type { Context } from '../context.js';
@@ -155,21 +155,13 @@ function byFlag(err: UsageError): UsageError {
   if (one) return new UsageError(`${one}${err.message.slice(field[1]!.length)}`, FLAG_HINT[one] ?? err.hint);
   // The plan's refusal of fields (`modules.0.name: "x" is not …`): each named by its flag.
   if (!err.message.startsWith(head)) {
-    const issues = err.message.split('; ').map((issue) => {
-      const at = issue.indexOf(': ');
-      const flag = at > 0 ? FLAG_OF.find(([re]) => re.test(issue.slice(0, at)))?.[1] : undefined;
-      return flag && `${flag}${issue.slice(at)}`;
-    });
+    const issues = err.message.split('; ').map((issue) => namedField(issue, FLAG_OF));
     return issues.every(Boolean) ? new UsageError(issues.join('; '), err.hint) : err;
   }
   const named = err.message
     .slice(head.length)
     .split('; ')
-    .map((issue) => {
-      const at = issue.indexOf(': ');
-      const flag = at > 0 ? FLAG_OF.find(([re]) => re.test(issue.slice(0, at)))?.[1] : undefined;
-      return flag ? `${flag}${issue.slice(at)}` : issue;
-    });
+    .map((issue) => namedField(issue, FLAG_OF) ?? issue);
   return new UsageError(
     `${head}${named.join('; ')}`,
     `Fix ${named.length > 1 ? 'the flags' : 'the flag'} named above; \`blueprint setup --help\` lists them.`,
@@ -184,11 +176,7 @@ function byFlag(err: UsageError): UsageError {
 function failureByFlag(err: BlueprintError): BlueprintError {
   const head = /^((?:[a-z][\w.]*: "[^"]*"(?:, |(?= )))+)/.exec(err.message)?.[1];
   if (!head) return err;
-  const fields = head.split(', ').map((f) => {
-    const at = f.indexOf(': ');
-    const flag = FLAG_OF.find(([re]) => re.test(f.slice(0, at)))?.[1];
-    return flag && `${flag}${f.slice(at)}`;
-  });
+  const fields = head.split(', ').map((f) => namedField(f, FLAG_OF));
   if (!fields.every(Boolean)) return err;
   const named = `${fields.join(', ')}${err.message.slice(head.length)}`;
   return new BlueprintError(named, err.code, err.hint, err.exitCode, { cause: err });
