@@ -8,6 +8,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCliHere } from '../helpers/cli-here.js';
+import { keyAddArgs } from '../helpers/key-add.js';
 import { makeKey } from '../helpers/pkg.js';
 import { tempDir } from '../setup/temp-registry.js';
 
@@ -21,16 +22,7 @@ describe('pkg key list', () => {
       makeKey(path.join(base, 'b'), { name: 'Publisher B' }),
     ]);
     for (const k of [a, b]) {
-      const r = await runCliHere([
-        '--root',
-        root,
-        'pkg',
-        'key',
-        'add',
-        k.publicFile,
-        '--fingerprint',
-        k.fingerprint,
-      ]);
+      const r = await runCliHere(keyAddArgs(root, k));
       expect(r.code, r.err).toBe(0);
     }
     for (const name of ['main', 'extra']) {

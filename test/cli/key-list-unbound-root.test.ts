@@ -5,6 +5,7 @@
  */
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { keyAddArgs } from '../helpers/key-add.js';
 import { makeKey, run } from '../helpers/pkg.js';
 import { tempDir } from '../setup/temp-registry.js';
 
@@ -12,16 +13,7 @@ describe('key list after --root', () => {
   it('key list: the binding commands for a key with no repository carry --root', async () => {
     const root = tempDir('bp-keyroot-');
     const key = await makeKey(path.join(tempDir(), 'key'));
-    const add = await run([
-      '--root',
-      root,
-      'pkg',
-      'key',
-      'add',
-      key.publicFile,
-      '--fingerprint',
-      key.fingerprint,
-    ]);
+    const add = await run(keyAddArgs(root, key));
     expect(add.code, add.stderr).toBe(0);
     const r = await run(['--root', root, 'pkg', 'key', 'list']);
     expect(r.code, r.stderr).toBe(0);

@@ -9,22 +9,14 @@ import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCliHere } from '../helpers/cli-here.js';
+import { keyAddArgs } from '../helpers/key-add.js';
 import { APP_WITH_LIB, signedRepo, tempDir } from '../helpers/pkg.js';
 
 describe('a package file whose dependency is nowhere', () => {
   it('names the install of both files with the --root typed', async () => {
     const { key, repo } = await signedRepo(APP_WITH_LIB);
     const root = tempDir('bp-local-dep-');
-    const trust = await runCliHere([
-      '--root',
-      root,
-      'pkg',
-      'key',
-      'add',
-      key.publicFile,
-      '--fingerprint',
-      key.fingerprint,
-    ]);
+    const trust = await runCliHere(keyAddArgs(root, key));
     expect(trust.code, trust.err).toBe(0);
     const dir = path.join(repo, 'pool/app');
     const file = readdirSync(dir).find((f) => f.endsWith('.bpkg'))!;

@@ -8,6 +8,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCliHere } from '../helpers/cli-here.js';
+import { keyAddArgs } from '../helpers/key-add.js';
 import { makeKey } from '../helpers/pkg.js';
 import { tempDir } from '../setup/temp-registry.js';
 
@@ -41,16 +42,7 @@ describe('the note of a new box under a --root not there', () => {
   it('is said, once over, when the box was made', async () => {
     const key = await makeKey(path.join(tempDir('bp-noroot-note-'), 'key'));
     const root = missing();
-    const r = await runCliHere([
-      '--root',
-      root,
-      'pkg',
-      'key',
-      'add',
-      key.publicFile,
-      '--fingerprint',
-      key.fingerprint,
-    ]);
+    const r = await runCliHere(keyAddArgs(root, key));
     expect(r.code, r.err).toBe(0);
     expect(existsSync(root)).toBe(true);
     expect(r.err).toContain(`note: --root ${root} did not exist: a new box was made there`);

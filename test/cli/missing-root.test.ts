@@ -10,6 +10,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { keyAddArgs } from '../helpers/key-add.js';
 import { makeKey, run } from '../helpers/pkg.js';
 import { tempDir } from '../setup/temp-registry.js';
 
@@ -74,32 +75,13 @@ describe('--root that does not exist', () => {
   it('pkg key add makes the box, and says so on stderr', async () => {
     const key = await makeKey(path.join(tempDir('bp-noroot-key-'), 'key'));
     const root = missing();
-    const r = await run([
-      '--root',
-      root,
-      'pkg',
-      'key',
-      'add',
-      key.publicFile,
-      '--fingerprint',
-      key.fingerprint,
-    ]);
+    const r = await run(keyAddArgs(root, key));
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toContain(`${root} did not exist: a new box was made there`);
     expect(existsSync(root)).toBe(true);
     // --quiet: only errors.
     const quiet = missing();
-    const q = await run([
-      '--root',
-      quiet,
-      '-q',
-      'pkg',
-      'key',
-      'add',
-      key.publicFile,
-      '--fingerprint',
-      key.fingerprint,
-    ]);
+    const q = await run(['-q', ...keyAddArgs(quiet, key)]);
     expect(q.code, q.stderr).toBe(0);
     expect(q.stderr).toBe('');
   });

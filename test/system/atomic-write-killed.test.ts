@@ -7,6 +7,7 @@
 import { mkdirSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { keyAddArgs } from '../helpers/key-add.js';
 import { bpkg, makeKey, tempDir } from '../helpers/pkg.js';
 import { hasStrace, killedAtRename } from '../helpers/power-cut.js';
 
@@ -19,17 +20,7 @@ describe.skipIf(!hasStrace)('a key add killed at its rename', () => {
     const key = await makeKey(path.join(work, 'key'));
     const root = path.join(work, 'root');
     mkdirSync(root);
-    const args = [
-      '--root',
-      root,
-      'pkg',
-      'key',
-      'add',
-      key.publicFile,
-      '--fingerprint',
-      key.fingerprint,
-      '--yes',
-    ];
+    const args = keyAddArgs(root, key, '--yes');
     killedAtRename(args);
     expect(temps(root)).toEqual([expect.stringMatching(/^etc\/blueprint\/keys\/\..*\.asc\.\d+\.\d+\.tmp$/)]);
     const again = await bpkg(root, args.slice(3));
