@@ -7,6 +7,7 @@ import { type Notice, Notices } from './notices.js';
 import type { DashboardOps, PackageAction, ServiceAction } from './ops.js';
 import * as P from './pages.js';
 import { approvalBody, approvalsFrom, outboundBody } from './pages-outbound.js';
+import { alreadyInstalledBody, notInstalledBody } from './pages-package-state.js';
 import { actionFrom, actionTitle, systemPage } from './pages-system.js';
 import { errorLines, errorText, eventStream, readForm, redirect, refuse, send } from './respond.js';
 import {
@@ -51,6 +52,8 @@ export function createHandler(o: HandlerOptions) {
   const noticed = (res: ServerResponse, s: Session, to: string, n: Notice) =>
     redirect(res, `${to}?notice=${notices.put(s, n)}`);
   const view = (res: ServerResponse, o2: PageOptions, status = 200) => send(res, status, page(o2));
+  // The package's row on the packages page: whether it is installed, and its newest offer.
+  const packageRow = async (name: string) => (await o.ops.packages(name)).find((p) => p.name === name);
 
   async function get(path: string, url: URL, res: ServerResponse, s: Session, head: boolean): Promise<void> {
     const base = { csrf: s.csrf };
@@ -122,6 +125,16 @@ export function createHandler(o: HandlerOptions) {
     m = at(/^\/packages\/([^/]+)\/install$/);
     if (m) {
       const name = decodeURIComponent(m[1]!);
+      // Installed already: said, with the next step; no Install that would do nothing. One installed
+      // as a dependency is installed too (`bpkg install` would only mark it the admin's).
+      const row = await packageRow(name);
+      if (row?.installed)
+        return view(res, {
+          ...common,
+          title: `${name} is installed`,
+          section: '/packages',
+          body: alreadyInstalledBody(row, s.csrf),
+        });
       return view(res, {
         ...common,
         title: `Install ${name}?`,
@@ -132,6 +145,15 @@ export function createHandler(o: HandlerOptions) {
     m = at(/^\/packages\/([^/]+)\/remove$/);
     if (m) {
       const name = decodeURIComponent(m[1]!);
+      // Not installed: said (and whether a repository offers it); no Remove that would fail.
+      const row = await packageRow(name);
+      if (!row?.installed)
+        return view(res, {
+          ...common,
+          title: `${name} is not installed`,
+          section: '/packages',
+          body: notInstalledBody(name, row),
+        });
       return view(res, {
         ...common,
         title: `Remove ${name}?`,
@@ -240,6 +262,19 @@ export function createHandler(o: HandlerOptions) {
       if (jobs.latest?.state === 'running') return redirect(res, `/jobs/${enc(jobs.latest.id)}`);
       const action: PackageAction = m ? (m[2] as PackageAction) : 'upgrade';
       const name = m ? decodeURIComponent(m[1]!) : '';
+      // A page shown before another admin (or bpkg) installed or removed it: nothing to do, said on
+      // the package's page, which now offers the next step.
+      const row = m ? await packageRow(name) : undefined;
+      if (action === 'install' && row?.installed && !row.auto)
+        return noticed(res, s, `/packages/${enc(name)}/install`, {
+          kind: 'notice',
+          text: `Nothing was installed: ${name} ${row.version} is installed already.`,
+        });
+      if (action === 'remove' && !row?.installed)
+        return noticed(res, s, `/packages/${enc(name)}/remove`, {
+          kind: 'notice',
+          text: `Nothing was removed: ${name} is not installed.`,
+        });
       const approvals = action === 'install' ? approvalsFrom(form.getAll('approve')) : undefined;
       // The plan the confirmed page showed (its form carries its id): carried out, and no other.
       const plan = form.get('plan') ?? undefined;
