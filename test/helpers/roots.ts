@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { afterEach, beforeEach } from 'vitest';
 import { tempRoot } from '../setup/helpers.js';
 
@@ -27,4 +28,21 @@ export function rootsPerTest(tag: string): {
     for (const c of cleanups.splice(0)) await c();
   });
   return t;
+}
+
+/**
+ * A fresh box root for each test, removed after it: `box.root`, and `box.at(p)` the path `p` in it
+ * (for the files a test reads and writes there).
+ */
+export function boxPerTest(tag: string): { readonly root: string; at(p: string): string } {
+  let root = '';
+  let cleanup = async () => {};
+  beforeEach(async () => ({ root, cleanup } = await tempRoot(tag)));
+  afterEach(() => cleanup());
+  return {
+    get root() {
+      return root;
+    },
+    at: (p: string) => path.join(root, p),
+  };
 }

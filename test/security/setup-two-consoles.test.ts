@@ -1,9 +1,9 @@
 import { readFile } from 'node:fs/promises';
-import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ConflictError } from '../../src/core/errors.js';
 import { type ApplianceSpec, applyPlan, planSetup, specSchema } from '../../src/core/setup/index.js';
-import { sshPublicKey, tempRoot } from '../setup/helpers.js';
+import { boxPerTest } from '../helpers/roots.js';
+import { sshPublicKey } from '../setup/helpers.js';
 
 /**
  * The first-boot wizard runs on tty1 and on the serial line at once. When one finishes, the image
@@ -13,10 +13,7 @@ import { sshPublicKey, tempRoot } from '../setup/helpers.js';
  * finished wizard got their key in). A plan made on a box not yet set up is now refused, under
  * the setup lock, once the box has been set up meanwhile; nothing of it is written.
  */
-let root: string;
-let cleanup: () => Promise<void>;
-beforeEach(async () => ({ root, cleanup } = await tempRoot('two-consoles')));
-afterEach(() => cleanup());
+const box = boxPerTest('two-consoles');
 
 const spec = (hostname: string, user: string, key: string): ApplianceSpec =>
   specSchema.parse({ hostname, users: [{ name: user, keys: [key] }] });
@@ -26,8 +23,8 @@ describe('two consoles setting up one box', () => {
     const admin = sshPublicKey('admin@laptop');
     const intruder = sshPublicKey('intruder@serial');
     // Both consoles reach their review step on a box not yet set up.
-    const serial = await planSetup(root, spec('serial-box', 'eve', intruder), []);
-    const console = await planSetup(root, spec('box-01', 'admin', admin), []);
+    const serial = await planSetup(box.root, spec('serial-box', 'eve', intruder), []);
+    const console = await planSetup(box.root, spec('box-01', 'admin', admin), []);
     await applyPlan(console);
     const outcome = await applyPlan(serial).then(
       () => 'applied',
@@ -35,13 +32,13 @@ describe('two consoles setting up one box', () => {
     );
     expect(outcome).toBeInstanceOf(ConflictError);
     expect((outcome as ConflictError).code).toBe('set-up-meanwhile');
-    expect(await readFile(path.join(root, 'etc/hostname'), 'utf8')).toBe('box-01\n');
-    expect(await readFile(path.join(root, 'etc/passwd'), 'utf8')).not.toContain('eve');
+    expect(await readFile(box.at('etc/hostname'), 'utf8')).toBe('box-01\n');
+    expect(await readFile(box.at('etc/passwd'), 'utf8')).not.toContain('eve');
   });
 
   it('setup applied again on a set-up box (answers, apply -f) still works (control)', async () => {
-    await applyPlan(await planSetup(root, spec('box-01', 'admin', sshPublicKey()), []));
-    await applyPlan(await planSetup(root, spec('box-02', 'admin', sshPublicKey()), []));
-    expect(await readFile(path.join(root, 'etc/hostname'), 'utf8')).toBe('box-02\n');
+    await applyPlan(await planSetup(box.root, spec('box-01', 'admin', sshPublicKey()), []));
+    await applyPlan(await planSetup(box.root, spec('box-02', 'admin', sshPublicKey()), []));
+    expect(await readFile(box.at('etc/hostname'), 'utf8')).toBe('box-02\n');
   });
 });

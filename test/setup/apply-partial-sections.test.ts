@@ -8,8 +8,7 @@
  * network; a file that names them still changes them. Setup's answers are the whole box as before.
  */
 import { lstat, mkdir, readFile, readlink, symlink, unlink, writeFile } from 'node:fs/promises';
-import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   answersSchema,
   answersToSpec,
@@ -19,13 +18,12 @@ import {
   planSetup,
   specSchema,
 } from '../../src/core/setup/index.js';
-import { sshPublicKey, tempRoot } from './helpers.js';
+import { boxPerTest } from '../helpers/roots.js';
+import { sshPublicKey } from './helpers.js';
 
-let root: string;
-let cleanup: () => Promise<void>;
-beforeEach(async () => ({ root, cleanup } = await tempRoot('sections')));
-afterEach(() => cleanup());
-const at = (p: string) => path.join(root, p);
+const box = boxPerTest('sections');
+const at = box.at;
+const planOf = (spec: object) => planSetup(box.root, specSchema.parse(spec), []);
 
 const DASHBOARD_ON = 'etc/systemd/system/multi-user.target.wants/blueprint-web.service';
 const DROP_IN = 'etc/ssh/sshd_config.d/50-blueprint.conf';
@@ -60,7 +58,7 @@ async function setUp() {
     dashboard: { enabled: true },
     network: NETWORK,
   });
-  await applyPlan(await planSetup(root, full, []));
+  await applyPlan(await planSetup(box.root, full, []));
   return snapshot();
 }
 
@@ -74,7 +72,7 @@ describe('apply -f with timezone, dashboard: and network: left out', () => {
     expect(before.files[2]).toContain('9.9.9.9');
     expect(before.files[3]).toContain('objects.example.org');
     const partial = specSchema.parse({ hostname: 'box-02', modules: [] });
-    const plan = await planSetup(root, partial, []);
+    const plan = await planSetup(box.root, partial, []);
     expect(plan.blocked).toEqual([]);
     const touched = pendingChanges(plan).map((c) => c.target);
     expect(touched).toContain('etc/hostname');
@@ -85,7 +83,7 @@ describe('apply -f with timezone, dashboard: and network: left out', () => {
     expect(await snapshot()).toEqual(before);
     expect(await readFile(at('etc/hostname'), 'utf8')).toBe('box-02\n');
     // Applied again: nothing to do.
-    expect(pendingChanges(await planSetup(root, partial, []))).toEqual([]);
+    expect(pendingChanges(await planSetup(box.root, partial, []))).toEqual([]);
   });
 
   it('a file that names them still changes them', async () => {
@@ -96,7 +94,7 @@ describe('apply -f with timezone, dashboard: and network: left out', () => {
       dashboard: { enabled: false },
       network: {},
     });
-    const plan = await planSetup(root, named, []);
+    const plan = await planSetup(box.root, named, []);
     const touched = pendingChanges(plan).map((c) => c.target);
     for (const p of [
       'etc/timezone',
@@ -120,14 +118,14 @@ describe('apply -f with timezone, dashboard: and network: left out', () => {
 
   it('one section named, the others kept: the dashboard turned off, the zone and network stay', async () => {
     const before = await setUp();
-    await applyPlan(await planSetup(root, specSchema.parse({ hostname: 'box-01', dashboard: {} }), []));
+    await applyPlan(await planOf({ hostname: 'box-01', dashboard: {} }));
     await expect(lstat(at(DASHBOARD_ON))).rejects.toThrow(/ENOENT/);
     expect(await readlink(at('etc/localtime'))).toBe(before.links[0]);
     expect(await readFile(at('etc/nftables.conf'), 'utf8')).toBe(before.files[2]);
   });
 
   it('a fresh root with them left out: UTC, the dashboard off, the default network, as before', async () => {
-    const plan = await planSetup(root, specSchema.parse({ hostname: 'box-01' }), []);
+    const plan = await planOf({ hostname: 'box-01' });
     expect(plan.blocked).toEqual([]);
     await applyPlan(plan);
     expect(await readFile(at('etc/timezone'), 'utf8')).toBe('UTC\n');
@@ -141,28 +139,28 @@ describe('apply -f with timezone, dashboard: and network: left out', () => {
     await mkdir(at('etc/blueprint'), { recursive: true });
     await symlink('/usr/share/zoneinfo/Asia/Tokyo', at('etc/localtime'));
     await writeFile(at('etc/timezone'), 'Europe/Paris\n');
-    const plan = await planSetup(root, specSchema.parse({ hostname: 'box-01' }), []);
+    const plan = await planOf({ hostname: 'box-01' });
     expect(plan.spec.timezone).toBe('Asia/Tokyo');
     expect(pendingChanges(plan).map((c) => c.target)).not.toContain('etc/localtime');
     await writeFile(at('etc/timezone'), 'Mars/Olympus\n');
     // Not a link into the zone files: a file of its own (never written through the link).
     await unlink(at('etc/localtime'));
     await writeFile(at('etc/localtime'), 'TZif', { flag: 'wx' });
-    await expect(planSetup(root, specSchema.parse({ hostname: 'box-01' }), [])).rejects.toThrow(
+    await expect(planOf({ hostname: 'box-01' })).rejects.toThrow(
       /time zone \("Mars\/Olympus"\) is not one apply knows/,
     );
     // Named in the file, the zone is the file's.
-    const named = await planSetup(root, specSchema.parse({ hostname: 'box-01', timezone: 'UTC' }), []);
+    const named = await planOf({ hostname: 'box-01', timezone: 'UTC' });
     expect(named.spec.timezone).toBe('UTC');
   });
 
   it('stored network choices apply no longer accepts: refused, naming them, when network: is left out', async () => {
     await mkdir(at('etc/blueprint'), { recursive: true });
     await writeFile(at('etc/blueprint/network.json'), JSON.stringify({ network: { ntp: [] } }));
-    await expect(planSetup(root, specSchema.parse({ hostname: 'box-01' }), [])).rejects.toThrow(
+    await expect(planOf({ hostname: 'box-01' })).rejects.toThrow(
       /network\.json holds network choices apply no longer accepts: ntp/,
     );
-    const named = await planSetup(root, specSchema.parse({ hostname: 'box-01', network: {}, ssh: {} }), []);
+    const named = await planOf({ hostname: 'box-01', network: {}, ssh: {} });
     expect(named.spec.network).toEqual(DEFAULT_NETWORK);
   });
 
@@ -174,7 +172,7 @@ describe('apply -f with timezone, dashboard: and network: left out', () => {
     });
     const spec = answersToSpec(answers);
     expect(spec.unmanaged).toBeUndefined();
-    await applyPlan(await planSetup(root, spec, []));
+    await applyPlan(await planSetup(box.root, spec, []));
     expect(await readFile(at('etc/timezone'), 'utf8')).toBe('UTC\n');
     await expect(lstat(at(DASHBOARD_ON))).rejects.toThrow(/ENOENT/);
     const stored = JSON.parse(await readFile(at('etc/blueprint/network.json'), 'utf8'));

@@ -7,16 +7,14 @@
  * file. An explicit `users: []` that would take the last admin's sudo rule away is refused.
  */
 import { lstat, readFile, readlink } from 'node:fs/promises';
-import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { applyPlan, pendingChanges, planSetup, specSchema } from '../../src/core/setup/index.js';
-import { sshPublicKey, tempRoot } from './helpers.js';
+import { boxPerTest } from '../helpers/roots.js';
+import { sshPublicKey } from './helpers.js';
 
-let root: string;
-let cleanup: () => Promise<void>;
-beforeEach(async () => ({ root, cleanup } = await tempRoot('partial')));
-afterEach(() => cleanup());
-const at = (p: string) => path.join(root, p);
+const box = boxPerTest('partial');
+const at = box.at;
+const planOf = (spec: object) => planSetup(box.root, specSchema.parse(spec), []);
 
 const SUDOERS = 'etc/sudoers.d/50-blueprint';
 const DROP_IN = 'etc/ssh/sshd_config.d/50-blueprint.conf';
@@ -28,7 +26,7 @@ async function setUp() {
     users: [{ name: 'ops', keys: [sshPublicKey('ops@fleet')] }],
     ssh: { enabled: true, port: 2222 },
   });
-  await applyPlan(await planSetup(root, full, []));
+  await applyPlan(await planSetup(box.root, full, []));
   return {
     sudo: await readFile(at(SUDOERS), 'utf8'),
     dropIn: await readFile(at(DROP_IN), 'utf8'),
@@ -41,7 +39,7 @@ describe('apply -f with users: and ssh: left out', () => {
     const before = await setUp();
     expect(before.sudo).toContain('ops ALL=(ALL:ALL) NOPASSWD: ALL');
     const partial = specSchema.parse({ hostname: 'box-02', modules: [] });
-    const plan = await planSetup(root, partial, []);
+    const plan = await planSetup(box.root, partial, []);
     expect(plan.blocked).toEqual([]);
     const touched = pendingChanges(plan).map((c) => c.target);
     expect(touched).toContain('etc/hostname');
@@ -54,12 +52,12 @@ describe('apply -f with users: and ssh: left out', () => {
     expect(await readlink(at(SSH_ON))).toBe('/lib/systemd/system/ssh.service');
     expect(await readFile(at('etc/hostname'), 'utf8')).toBe('box-02\n');
     // Applied again: nothing to do.
-    expect(pendingChanges(await planSetup(root, partial, []))).toEqual([]);
+    expect(pendingChanges(await planSetup(box.root, partial, []))).toEqual([]);
   });
 
   it('ssh: given with users: left out: the port changes, the admins stay allowed', async () => {
     await setUp();
-    const plan = await planSetup(root, specSchema.parse({ hostname: 'box-01', ssh: { enabled: true } }), []);
+    const plan = await planOf({ hostname: 'box-01', ssh: { enabled: true } });
     expect(plan.blocked).toEqual([]);
     await applyPlan(plan);
     const dropIn = await readFile(at(DROP_IN), 'utf8');
@@ -70,18 +68,18 @@ describe('apply -f with users: and ssh: left out', () => {
 
   it('users: [] that takes the last admin sudo rule away: refused, nothing written', async () => {
     await setUp();
-    const plan = await planSetup(root, specSchema.parse({ hostname: 'box-01', users: [] }), []);
+    const plan = await planOf({ hostname: 'box-01', users: [] });
     expect(plan.blocked.join('\n')).toMatch(/users: \[\] takes passwordless sudo from ops/);
     await expect(lstat(at(SUDOERS))).resolves.toBeTruthy();
   });
 
   it('ssh: on with users: left out, on a box with no admin: refused by the plan', async () => {
-    const plan = await planSetup(root, specSchema.parse({ hostname: 'box-01', ssh: { enabled: true } }), []);
+    const plan = await planOf({ hostname: 'box-01', ssh: { enabled: true } });
     expect(plan.blocked.join('\n')).toContain('SSH is on, but no admin would be allowed to log in');
   });
 
   it('a fresh root with users: and ssh: left out: no sudo rule, SSH off, as before', async () => {
-    const plan = await planSetup(root, specSchema.parse({ hostname: 'box-01' }), []);
+    const plan = await planOf({ hostname: 'box-01' });
     expect(plan.blocked).toEqual([]);
     await applyPlan(plan);
     await expect(lstat(at(SUDOERS))).rejects.toThrow(/ENOENT/);

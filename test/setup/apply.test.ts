@@ -1,7 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { lstat, mkdir, readFile, readlink, stat, writeFile } from 'node:fs/promises';
-import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   type ApplianceSpec,
   applyPlan,
@@ -10,12 +9,10 @@ import {
   planSetup,
   specSchema,
 } from '../../src/core/setup/index.js';
-import { ensureSshdPrivsep, hasNft, hasSshd, sshPublicKey, tempRoot } from './helpers.js';
+import { boxPerTest } from '../helpers/roots.js';
+import { ensureSshdPrivsep, hasNft, hasSshd, sshPublicKey } from './helpers.js';
 
-let root: string;
-let cleanup: () => Promise<void>;
-beforeEach(async () => ({ root, cleanup } = await tempRoot('apply')));
-afterEach(() => cleanup());
+const box = boxPerTest('apply');
 
 const key = sshPublicKey('ops@laptop');
 const spec = (over: Partial<ApplianceSpec> = {}): ApplianceSpec =>
@@ -28,9 +25,9 @@ const spec = (over: Partial<ApplianceSpec> = {}): ApplianceSpec =>
   });
 
 async function applySpec(s: ApplianceSpec, ops?: ModuleOps) {
-  return applyPlan(await planSetup(root, s, [], ops), ops ? { ops } : {});
+  return applyPlan(await planSetup(box.root, s, [], ops), ops ? { ops } : {});
 }
-const at = (p: string) => path.join(root, p);
+const at = box.at;
 
 describe('setup apply on a temp root', () => {
   it('writes host name, time zone, admin account, keys, SSH and firewall, then the marker', async () => {
@@ -102,7 +99,7 @@ describe('setup apply on a temp root', () => {
   it('changes nothing the second time', async () => {
     await applySpec(spec());
     const before = await lstat(at('etc/passwd'));
-    const plan = await planSetup(root, spec(), []);
+    const plan = await planSetup(box.root, spec(), []);
     expect(pendingChanges(plan)).toEqual([]);
     expect((await applyPlan(plan)).changed).toEqual([]);
     expect((await lstat(at('etc/passwd'))).mtimeMs).toBe(before.mtimeMs);
@@ -111,7 +108,7 @@ describe('setup apply on a temp root', () => {
   it('repairs a mode someone loosened, and turns SSH off: no unit link, no port 22 in the firewall', async () => {
     await applySpec(spec());
     execFileSync('chmod', ['644', at('home/admin/.ssh/authorized_keys')]);
-    const plan = await planSetup(root, spec({ ssh: { enabled: false, port: 22 } }), []);
+    const plan = await planSetup(box.root, spec({ ssh: { enabled: false, port: 22 } }), []);
     expect(pendingChanges(plan).find((c) => c.target.endsWith('authorized_keys'))?.detail).toBe(
       'mode 0644 -> 0600',
     );
@@ -147,7 +144,7 @@ describe('setup apply on a temp root', () => {
   });
 
   it('refuses before writing anything when modules are asked for and no package manager is wired', async () => {
-    const plan = await planSetup(root, spec({ modules: [{ name: 'llm', state: 'running' }] }), []);
+    const plan = await planSetup(box.root, spec({ modules: [{ name: 'llm', state: 'running' }] }), []);
     await expect(applyPlan(plan)).rejects.toMatchObject({ code: 'blocked' });
     await expect(lstat(at('etc'))).rejects.toThrow(/ENOENT/);
   });
@@ -201,7 +198,7 @@ describe('pure parts', () => {
   });
 
   it('lists the commands that make a live system pick the changes up', async () => {
-    const plan = await planSetup(root, spec(), []);
+    const plan = await planSetup(box.root, spec(), []);
     expect(plan.live).toEqual([
       ['hostname', 'box-01'],
       // Default-deny egress (issue 19): DHCP, resolver, clock, firewall, then the name sets' filler.
@@ -215,6 +212,6 @@ describe('pure parts', () => {
       ['systemctl', 'restart', 'ssh.service'],
     ]);
     await applyPlan(plan);
-    expect((await planSetup(root, spec(), [])).live).toEqual([]);
+    expect((await planSetup(box.root, spec(), [])).live).toEqual([]);
   });
 });
