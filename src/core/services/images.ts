@@ -102,11 +102,15 @@ async function refuseAnnotated(engine: Engine, id: string): Promise<void> {
   throw annotatedImage(odd);
 }
 
+/**
+ * The ID of an image the load named. Through the libpod call (as the other image reads here), which
+ * the command's signal ends, its connection closed, and which has the reads' deadline: dockerode's
+ * Image.inspect takes no abortSignal, so a SIGTERM only gave it up, and the request, to an engine
+ * that did not answer, held the process after the command was over.
+ */
 async function imageId(engine: Engine, ref: string): Promise<string | undefined> {
   try {
-    const info = await engine.call(`inspecting image ${ref}`, async () =>
-      (await engine.docker()).getImage(ref).inspect(),
-    );
+    const info = await engine.libpod<{ Id: string }>('GET', `/images/${ref}/json`);
     return normalizeImageId(info.Id);
   } catch (err) {
     if (err instanceof NotFoundError) return undefined;

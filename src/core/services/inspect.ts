@@ -42,6 +42,8 @@ export const PROBE_LIMITS = { timeoutMs: 10_000, maxBytes: 1024 * 1024 };
  * Runs a command inside the running service, with the same sandbox as its main process; stdout and
  * stderr together at most `limits.maxBytes`, the whole run at most `limits.timeoutMs` (then the
  * stream is dropped: the engine has no call to end an exec, the container's pids limit bounds it).
+ * The command's signal (the engine's own) ends each request and the wait on the output at once, its
+ * connection closed: only given up, a request to an engine that does not answer held the process.
  */
 export async function execInService(
   engine: Engine,
@@ -49,19 +51,22 @@ export async function execInService(
   cmd: string[],
   limits?: { timeoutMs: number; maxBytes: number },
 ): Promise<ExecResult> {
-  return engine.call(`running ${cmd[0]} in ${name}`, async () => {
+  return engine.call(`running ${cmd[0]} in ${name}`, async (signal) => {
     const docker = await engine.docker();
     const container = docker.getContainer(containerName(name));
-    const exec = await container.exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true });
-    const stream = await exec.start({ hijack: true, stdin: false });
+    const abortable = signal ? { abortSignal: signal } : {};
+    const exec = await container.exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true, ...abortable });
+    const stream = await exec.start({ hijack: true, stdin: false, ...abortable });
     const out = new PassThrough();
     const err = new PassThrough();
     const chunks = { stdout: [] as Buffer[], stderr: [] as Buffer[] };
     let size = 0;
     let timer: NodeJS.Timeout | undefined;
     await new Promise<void>((resolve, reject) => {
-      const fail = (e: BlueprintError) => {
+      const onAbort = () => fail(signal?.reason);
+      const fail = (e: unknown) => {
         clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
         (stream as unknown as { destroy(): void }).destroy();
         reject(e);
       };
@@ -94,20 +99,24 @@ export async function execInService(
       docker.modem.demuxStream(stream, out, err);
       const done = () => {
         clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
         resolve();
       };
       stream.on('end', done);
       stream.on('close', done);
       stream.on('error', (e) => {
         clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
         reject(e);
       });
+      if (signal?.aborted) onAbort();
+      else signal?.addEventListener('abort', onAbort, { once: true });
     });
     // The stream can end a moment before the engine records the exit code.
-    let info = await exec.inspect();
+    let info = await exec.inspect(abortable);
     for (let i = 0; info.Running && i < 50; i++) {
       await sleep(20);
-      info = await exec.inspect();
+      info = await exec.inspect(abortable);
     }
     return {
       exitCode: info.ExitCode ?? -1,
