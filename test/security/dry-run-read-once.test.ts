@@ -7,14 +7,13 @@
  * read would serve the signed package. (read-once.test.ts has the install's side, and the plan of
  * a stick serving the signed bytes first.)
  */
-import { copyFileSync, existsSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { VerificationError } from '../../src/core/errors.js';
-import { buildPackage, signFile } from '../../src/core/pkg/build.js';
-import { PackageManager } from '../../src/core/pkg/index.js';
 import { whileHostile } from '../helpers/hostile-fs.js';
-import { makeKey, makeSource, type TestKey, tempDir } from '../helpers/pkg.js';
+import { toolOnStick, trustingManager } from '../helpers/hostile-stick.js';
+import { makeKey, type TestKey, tempDir } from '../helpers/pkg.js';
 
 vi.mock('node:fs', async (real) => (await import('../helpers/hostile-fs.js')).wrapFs(await real()));
 vi.mock('node:fs/promises', async (real) =>
@@ -26,23 +25,10 @@ beforeAll(async () => {
   key = await makeKey(path.join(tempDir(), 'key'));
 });
 
-async function buildTool(content: string): Promise<string> {
-  const base = tempDir();
-  const src = makeSource(base, { name: 'tool', version: '1.0.0', files: { 'share/README': content } });
-  return (await buildPackage(src, path.join(base, 'out'))).file;
-}
-
 describe('a dry run of a hostile package file', () => {
   it('judges the bytes of its one read: unsigned bytes served first are refused, no copy made', async () => {
-    const good = await buildTool('signed by the publisher\n');
-    await signFile(good, { keyFile: key.privateFile });
-    const evil = await buildTool('UNSIGNED content the publisher never saw\n');
-    const file = path.join(tempDir('bp-usb-'), 'tool_1.0.0_all.bpkg');
-    copyFileSync(good, file);
-    copyFileSync(`${good}.asc`, `${file}.asc`);
-    const root = tempDir('bp-root-');
-    const pm = new PackageManager({ root, dryRun: true });
-    await pm.keyring.add(key.publicKey, key.fingerprint);
+    const { file, evil } = await toolOnStick(key, 'good');
+    const { root, pm } = await trustingManager(key, { dryRun: true });
 
     const outcome = await whileHostile(file, evil, () => pm.plan([file]));
 

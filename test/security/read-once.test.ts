@@ -13,9 +13,9 @@ import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFi
 import path from 'node:path';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { BlueprintError } from '../../src/core/errors.js';
-import { buildPackage, signFile } from '../../src/core/pkg/build.js';
 import { PackageManager } from '../../src/core/pkg/index.js';
 import { whileHostile } from '../helpers/hostile-fs.js';
+import { buildTool, SIGNED, toolOnStick, trustingManager, UNSIGNED } from '../helpers/hostile-stick.js';
 import { buildRepo, makeKey, makeSource, type TestKey, tempDir, trustingRoot } from '../helpers/pkg.js';
 
 vi.mock('node:fs', async (real) => (await import('../helpers/hostile-fs.js')).wrapFs(await real()));
@@ -28,20 +28,10 @@ vi.mock('../../src/core/pkg/file-digest.js', () => ({
   digestFile: () => Promise.reject(new Error('the digest worker is off in this test')),
 }));
 
-const SIGNED = 'signed by the publisher\n';
-const UNSIGNED = 'UNSIGNED content the publisher never saw\n';
-
 let key: TestKey;
 beforeAll(async () => {
   key = await makeKey(path.join(tempDir(), 'key'));
 });
-
-/** Builds `tool 1.0.0` with `content` in share/README into a folder of its own. */
-async function buildTool(content: string): Promise<string> {
-  const base = tempDir();
-  const src = makeSource(base, { name: 'tool', version: '1.0.0', files: { 'share/README': content } });
-  return (await buildPackage(src, path.join(base, 'out'))).file;
-}
 
 /** Safe outcomes only: refused with nothing installed, or the signed bytes installed. */
 function expectOnlySignedBytes(root: string, outcome: { error?: unknown }) {
@@ -56,16 +46,8 @@ function expectOnlySignedBytes(root: string, outcome: { error?: unknown }) {
 
 describe('an untrusted package file is read once (finding 2)', () => {
   it('a local .bpkg that serves different bytes on each open installs only what was verified', async () => {
-    const good = await buildTool(SIGNED);
-    await signFile(good, { keyFile: key.privateFile });
-    const evil = await buildTool(UNSIGNED);
-    const stick = tempDir('bp-usb-');
-    const file = path.join(stick, 'tool_1.0.0_all.bpkg');
-    copyFileSync(evil, file);
-    copyFileSync(`${good}.asc`, `${file}.asc`);
-    const root = tempDir('bp-root-');
-    const pm = new PackageManager({ root });
-    await pm.keyring.add(key.publicKey, key.fingerprint);
+    const { file, good } = await toolOnStick(key, 'evil');
+    const { root, pm } = await trustingManager(key);
 
     const outcome = await whileHostile(file, good, () => pm.install([file]));
 
@@ -83,14 +65,8 @@ describe('an untrusted package file is read once (finding 2)', () => {
   });
 
   it('a dry-run plan of a hostile local .bpkg also opens it once and leaves no copy behind', async () => {
-    const good = await buildTool(SIGNED);
-    await signFile(good, { keyFile: key.privateFile });
-    const file = path.join(tempDir('bp-usb-'), 'tool_1.0.0_all.bpkg');
-    copyFileSync(good, file);
-    copyFileSync(`${good}.asc`, `${file}.asc`);
-    const root = tempDir('bp-root-');
-    const pm = new PackageManager({ root });
-    await pm.keyring.add(key.publicKey, key.fingerprint);
+    const { file, good } = await toolOnStick(key, 'good');
+    const { root, pm } = await trustingManager(key);
 
     const outcome = await whileHostile(file, good, () => pm.plan([file]));
 
