@@ -4,6 +4,7 @@ import { escapeLine } from '../../present/escape.js';
 import { ratingShort } from '../../present/rating.js';
 import { reasonOf } from '../../present/reason.js';
 import { ListScreen } from '../components/ListScreen.js';
+import { ScrollLines } from '../components/ScrollLines.js';
 import type { ScreenProps } from '../screen.js';
 import type { ServiceRow } from '../sources.js';
 import { useTheme } from '../theme.js';
@@ -57,6 +58,7 @@ export function Services(props: ScreenProps) {
         lines={mode.lines}
         name={mode.name}
         height={props.height}
+        width={props.width}
         onClose={() => setMode({ kind: 'list' })}
       />
     );
@@ -121,27 +123,27 @@ export function Services(props: ScreenProps) {
   );
 }
 
-function InspectView(props: { name: string; lines: string[]; height: number; onClose(): void }) {
-  // The inspection (sandbox, kernel view, probe, security rating) is longer than a screen: scroll.
-  const page = Math.max(1, props.height - 2);
-  const last = Math.max(0, props.lines.length - page);
-  const [top, setTop] = useState(0);
-  useInput((input, key) => {
-    if (key.downArrow || input === 'j') setTop((t) => Math.min(last, t + 1));
-    else if (key.upArrow || input === 'k') setTop((t) => Math.max(0, t - 1));
-    else if (key.pageDown || input === ' ') setTop((t) => Math.min(last, t + page));
-    else if (key.pageUp) setTop((t) => Math.max(0, t - page));
-    else props.onClose();
-  });
+function InspectView(props: {
+  name: string;
+  lines: string[];
+  height: number;
+  width: number;
+  onClose(): void;
+}) {
+  // The inspection (sandbox, kernel view, probe, security rating) is longer than a screen: it
+  // scrolls, saying what is above and below; any key that does not scroll goes back.
   return (
     <Box flexDirection="column">
-      <Text bold>{`Inspect ${props.name} (arrows, space, PgUp/PgDn scroll; any other key: back)`}</Text>
-      {props.lines.slice(top, top + page).map((l, i) => (
-        // biome-ignore lint/suspicious/noArrayIndexKey: a line's place in the whole text is its identity
-        <Text key={`${top + i}`} wrap="truncate">
-          {escapeLine(l)}
-        </Text>
-      ))}
+      <Text
+        bold
+        wrap="truncate"
+      >{`Inspect ${props.name} (j/k, PgUp/PgDn, g/G scroll; any other key: back)`}</Text>
+      <ScrollLines
+        lines={props.lines}
+        height={props.height - 1}
+        width={props.width}
+        onOtherKey={() => props.onClose()}
+      />
     </Box>
   );
 }

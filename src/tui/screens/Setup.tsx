@@ -5,11 +5,12 @@ import { draftToAnswers, initialDraft, nextStep, STEPS } from '../../app/wizard.
 import { escapeLine } from '../../present/escape.js';
 import { byWizardStep, formatChange } from '../../present/setup.js';
 import { Operation } from '../components/Operation.js';
+import { type ScrollLine, ScrollLines } from '../components/ScrollLines.js';
 import { fitCell } from '../components/Table.js';
 import { TextInput } from '../components/TextInput.js';
 import type { ScreenProps } from '../screen.js';
 import { useTheme } from '../theme.js';
-import { SetupCatalog } from './SetupCatalog.js';
+import { SetupCatalog, wrapLines } from './SetupCatalog.js';
 import { SetupRecoveryKey } from './SetupRecoveryKey.js';
 
 /** How soon after a y/n letter a bare Enter still belongs to it. */
@@ -215,20 +216,27 @@ export function Setup(props: ScreenProps) {
     );
   if (phase.kind === 'summary') {
     const todo = phase.plan.changes.filter((c) => c.action !== 'unchanged');
-    const room = Math.max(3, props.height - 4);
+    // Every change and what blocks the plan, whole (wrapped), in a view that scrolls between the
+    // heading and the question, which stay on the screen (the console may be 80×24).
+    const lines: ScrollLine[] = [
+      ...blockedRows(phase.plan.blocked, props.width),
+      ...todo.flatMap((c) =>
+        wrapIndented(escapeLine(formatChange(c)), props.width).map((text) => ({ text })),
+      ),
+    ];
+    const heading = draft.modules.length ? 3 : 2;
     return (
       <Box flexDirection="column">
-        <Text bold={!plain}>{`Summary: ${todo.length} change(s) under ${phase.plan.root}`}</Text>
-        <Text>{`Admin ${draft.admin}, key ${draft.keyFingerprint}; SSH ${draft.ssh ? 'on' : 'off'}`}</Text>
+        <Text
+          bold={!plain}
+          wrap="truncate"
+        >{`Summary: ${todo.length} change(s) under ${phase.plan.root}`}</Text>
+        <Text wrap="truncate">{`Admin ${draft.admin}, key ${draft.keyFingerprint}; SSH ${draft.ssh ? 'on' : 'off'}`}</Text>
         {draft.modules.length ? (
           <Text>{fitCell(`Modules: ${draft.modules.join(', ')}`, props.width)}</Text>
         ) : null}
-        {todo.slice(0, room).map((c) => (
-          <Text key={`${c.kind}${c.target}`}>{fitCell(formatChange(c), props.width)}</Text>
-        ))}
-        {todo.length > room ? <Text>{`... and ${todo.length - room} more`}</Text> : null}
-        <BlockedLines blocked={phase.plan.blocked} plain={plain} />
-        <Text bold={!plain}>
+        <ScrollLines lines={lines} height={Math.max(3, props.height - heading - 1)} width={props.width} />
+        <Text bold={!plain} wrap="truncate">
           {phase.plan.blocked.length ? 'Esc: back' : 'Apply these changes? y apply, n/Esc back'}
         </Text>
       </Box>
@@ -298,12 +306,32 @@ export function Setup(props: ScreenProps) {
   );
 }
 
-/** Why the plan cannot be applied, a line each (a reason may quote a file's name or an error). */
-export function BlockedLines(props: { blocked: string[]; plain: boolean }) {
+/** `text` in rows of `width`, the rows after the first indented under it. */
+function wrapIndented(text: string, width: number, indent = '      '): string[] {
+  const first = wrapLines(text, width)[0] ?? '';
+  const rest = text.slice(first.length).trimStart();
+  return rest ? [first, ...wrapLines(rest, width - indent.length).map((l) => indent + l)] : [first];
+}
+
+/**
+ * Why the plan cannot be applied, one reason each, wrapped to `width` (a reason may quote a file's
+ * name or an error: escaped, so a line break in it cannot start a line of its own).
+ */
+export function blockedRows(blocked: string[], width: number): ScrollLine[] {
+  return blocked.flatMap((b) =>
+    wrapIndented(`Cannot apply: ${escapeLine(b)}`, width).map((text) => ({ text, color: 'red' })),
+  );
+}
+
+/** The reasons as the summary shows them. */
+export function BlockedLines(props: { blocked: string[]; plain: boolean; width?: number }) {
   return (
     <>
-      {props.blocked.map((b) => (
-        <Text key={b} color={props.plain ? undefined : 'red'}>{`Cannot apply: ${escapeLine(b)}`}</Text>
+      {blockedRows(props.blocked, props.width ?? 78).map((r, i) => (
+        // biome-ignore lint/suspicious/noArrayIndexKey: rows of one reason may repeat
+        <Text key={i} color={props.plain ? undefined : r.color}>
+          {r.text}
+        </Text>
       ))}
     </>
   );

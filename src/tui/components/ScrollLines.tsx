@@ -1,0 +1,74 @@
+import { Text, useInput } from 'ink';
+import { useEffect, useState } from 'react';
+import { moveSelection } from '../keys.js';
+import { useTheme } from '../theme.js';
+import { fitCell } from './Table.js';
+
+export interface ScrollLine {
+  text: string;
+  /** A warning's colour (not in the plain theme). */
+  color?: string;
+}
+
+/**
+ * Text longer than its screen, shown `height` rows at a time: j/k and the arrows move a line,
+ * PgUp/PgDn (and Space) a page, g/G to the top and the end, as the console's lists move (keys.ts
+ * moveSelection). When it does not fit, a row above says '↑ N more' and one below '↓ N more',
+ * blank when there is none that way, so the text never moves under them. Each line is one screen
+ * row, cut to `width`: a caller wraps what must be read whole (wrapLines). Keys that do not scroll
+ * go to `onOtherKey`.
+ */
+export function ScrollLines(props: {
+  lines: (string | ScrollLine)[];
+  height: number;
+  width: number;
+  isActive?: boolean;
+  onOtherKey?(input: string, key: { escape: boolean; return: boolean }): void;
+}) {
+  const { plain } = useTheme();
+  const count = props.lines.length;
+  const fits = count <= props.height;
+  // Two rows for the markers when it does not fit; at least one line of text.
+  const page = fits ? count : Math.max(1, props.height - 2);
+  const last = Math.max(0, count - page);
+  const [top, setTop] = useState(0);
+  // A new text (a terminal made bigger, the plan looked at again): still a place within it.
+  useEffect(() => setTop((t) => Math.min(t, last)), [last]);
+  useInput(
+    (input, key) => {
+      // Space pages down too, as a pager does.
+      const space = input === ' ';
+      const moved = moveSelection(
+        space ? '' : input,
+        space ? { ...key, pageDown: true } : key,
+        top,
+        last + 1,
+        page,
+      );
+      if (moved !== undefined) return setTop(moved);
+      props.onOtherKey?.(input, key);
+    },
+    { isActive: props.isActive ?? true },
+  );
+  const from = Math.min(top, last);
+  const below = count - from - page;
+  return (
+    <>
+      {fits ? null : <Text dimColor={!plain}>{from > 0 ? `  ↑ ${from} more` : ' '}</Text>}
+      {props.lines.slice(from, from + page).map((l, i) => {
+        const line = typeof l === 'string' ? { text: l } : l;
+        return (
+          // biome-ignore lint/suspicious/noArrayIndexKey: a line's place in the whole text is its identity
+          <Text key={from + i} wrap="truncate" {...(line.color && !plain ? { color: line.color } : {})}>
+            {fitCell(line.text, props.width)}
+          </Text>
+        );
+      })}
+      {fits ? null : (
+        <Text dimColor={!plain} wrap="truncate">
+          {below > 0 ? `  ↓ ${below} more (j/k, PgUp/PgDn, g/G)` : ' '}
+        </Text>
+      )}
+    </>
+  );
+}
