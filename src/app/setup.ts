@@ -130,11 +130,14 @@ async function moduleOpsFor(ctx: BoxContext): Promise<ModuleOps> {
     trustedKeys: async () => (await (await pm()).keyring.list()).map((k) => showFingerprint(k.fingerprint)),
     trustKey: async (armored) => showFingerprint((await (await pm()).keyring.add(armored)).fingerprint),
     repositories: async () => (await pm()).repos.list(),
-    async addRepository(name, url, keys) {
+    async addRepository(name, url, keys, mirrors = []) {
       const m = await pm();
-      // Declarative: a repository whose URL changed is replaced, not refused.
-      if ((await m.repos.list()).some((r) => r.name === name)) await m.repos.remove(name);
-      await m.repos.add(name, url, keys ? { keys } : {});
+      const { normalizeRepoUrl } = await import('../core/pkg/repo-config.js');
+      // Declarative: a repository whose URL changed is replaced, not refused. One at the same URL
+      // keeps the index it accepted (the rollback baseline) and gets exactly these keys and mirrors.
+      const before = (await m.repos.list()).find((r) => r.name === name);
+      if (before && before.url !== normalizeRepoUrl(url)) await m.repos.remove(name);
+      await m.repos.add(name, url, { ...(keys ? { keys } : {}), mirrors, exactMirrors: true });
     },
     installed: async () => (await (await pm()).installed()).map((p) => p.name),
     offered: async () => (await (await pm()).search('')).map((h) => h.name),
@@ -152,10 +155,14 @@ async function moduleOpsFor(ctx: BoxContext): Promise<ModuleOps> {
       try {
         const signal = ctx.options.signal;
         const m = new PackageManager({ root: scratch, ...(signal ? { signal } : {}) });
+        // Fetched as this box fetches: its registry logins and AWS settings (ETC, root-only), not
+        // the scratch root's, which has none (an s3:// repository then had no credentials).
+        (await import('../core/pkg/transport.js')).configureTransports({ etc: ctx.paths.etc });
         const failed: { repo: string; code: string; message: string; hint?: string }[] = [];
         for (const r of repos) {
           await m.keyring.add(r.armored, r.fingerprint);
-          await m.repos.add(r.name, r.url, { keys: [r.fingerprint] }).catch((err: unknown) => {
+          const mirrors = r.mirrors ?? [];
+          await m.repos.add(r.name, r.url, { keys: [r.fingerprint], mirrors }).catch((err: unknown) => {
             failed.push({ repo: r.name, ...asError(err) });
           });
         }

@@ -19,11 +19,17 @@ export const applyCommand: CommandSpec = {
   dashboard: { enabled: true }     # blueprint-web.service, unix socket only (off on a new box)
   repositories:
     - { name: main, url: https://repo.example/bp, key: keys/main.asc, fingerprint: "ABCD..." }
+    - name: fleet                  # url (and mirrors): https://, file:///, oci:// or s3://, as repo add
+      url: s3://fleet-repo/stable  # takes them; S3 and registry logins are the box's files
+      mirrors: ["oci://ghcr.io/owner/modules"]   # optional: the whole list
+      key: keys/fleet.asc
+      fingerprint: "EF01..."
   modules:
     - { name: llm, state: running, resources: { memory: 8g, cpus: 4 } }
   system: { version: 2.0.0, from: main }   # A/B boxes: installed into the other slot; reboot to run it
 A section left out (timezone, users, ssh, dashboard, network) stays as the box has it
-(docs/fleet.md). Applying twice changes nothing the second time. Exit codes: 0 applied or nothing to do;
+(docs/fleet.md). A repository's mirrors are the whole list: one left out is taken off the box.
+Applying twice changes nothing the second time. Exit codes: 0 applied or nothing to do;
 1 the plan refused (a \`blocked:\` line) or a repository's index not fetched; 2 invalid file (the
 field is named); 3 the file is not there; 4 key fingerprint mismatch; 5 another setup or apply is
 running. For those nothing was written. A failure while applying (6 the container engine does not

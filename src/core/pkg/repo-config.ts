@@ -31,6 +31,11 @@ export interface RepoAddOptions {
   keys?: string[];
   /** Mirror URLs of the same repository. */
   mirrors?: string[];
+  /**
+   * `mirrors` is the whole list (apply's declarative repositories): none given takes the ones
+   * configured off. Without it, none given keeps them (`repo add` again without --mirror).
+   */
+  exactMirrors?: boolean;
   repository?: string;
 }
 

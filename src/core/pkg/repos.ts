@@ -113,9 +113,10 @@ export class Repositories {
     const existing = (await this.list()).find((r) => r.name === name);
     const keys = opts.keys?.length ? await this.trust.trustedFingerprints(opts.keys) : existing?.keys;
     const repository = opts.repository ?? existing?.repository;
-    const mirrors = opts.mirrors?.length
-      ? [...new Set(opts.mirrors.map(normalizeRepoUrl))].filter((m) => m !== normalizeRepoUrl(url))
-      : existing?.mirrors;
+    const mirrors =
+      opts.mirrors?.length || opts.exactMirrors
+        ? [...new Set((opts.mirrors ?? []).map(normalizeRepoUrl))].filter((m) => m !== normalizeRepoUrl(url))
+        : existing?.mirrors;
     const config: RepoConfig = {
       name,
       url: normalizeRepoUrl(url),

@@ -185,11 +185,11 @@ async function applyModuleChange(plan: SetupPlan, c: Change, ops: ModuleOps): Pr
       await ops.trustKey(repo.key.armored);
       return;
     }
-    case 'repository':
-      await ops.addRepository(c.target, c.what, [
-        plan.repositories.find((r) => r.name === c.target)!.key.fingerprint,
-      ]);
+    case 'repository': {
+      const repo = plan.repositories.find((r) => r.name === c.target)!;
+      await ops.addRepository(c.target, repo.url, [repo.key.fingerprint], repo.mirrors ?? []);
       return;
+    }
     case 'package':
       await (c.action === 'delete' ? ops.remove([c.target]) : ops.install([c.target]));
       return;

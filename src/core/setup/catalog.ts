@@ -179,6 +179,7 @@ export async function withCatalog(
         fresh.map((r) => ({
           name: r.name,
           url: r.url,
+          ...(r.mirrors ? { mirrors: r.mirrors } : {}),
           armored: r.key.armored,
           fingerprint: r.key.fingerprint,
         })),

@@ -34,8 +34,7 @@ import { type ApplianceSpec, describeIssues, networkSchema, sshSchema } from './
 export async function configuredRepositories(root: string): Promise<{ name: string; url: string }[]> {
   const dir = layout(root).reposDir;
   const files = await readdir(dir).catch(() => [] as string[]);
-  const out: { name: string; url: string }[] = [];
-  let s3: { region: string; endpoint?: string } | undefined;
+  const repos: { name: string; url: string; mirrors: string[] }[] = [];
   for (const f of files.filter((x) => x.endsWith('.json')).sort()) {
     const c = await readJsonIfExists<{ name?: unknown; url?: unknown; mirrors?: unknown }>(
       path.join(dir, f),
@@ -44,16 +43,32 @@ export async function configuredRepositories(root: string): Promise<{ name: stri
     const mirrors = Array.isArray(c.mirrors)
       ? c.mirrors.filter((m): m is string => typeof m === 'string')
       : [];
-    for (const url of [c.url, ...mirrors]) {
+    repos.push({ name: c.name, url: c.url, mirrors });
+  }
+  return repositoryUrls(root, repos);
+}
+
+/**
+ * Each URL of these repositories (their own, then their mirrors) as the firewall lets it out: an
+ * s3:// one as the endpoint the S3 transport asks, from the box's AWS config (`repo add` and
+ * `apply` alike; egress.ts urlDestination judges the rest).
+ */
+export async function repositoryUrls(
+  root: string,
+  repos: readonly { name: string; url: string; mirrors?: readonly string[] | undefined }[],
+): Promise<{ name: string; url: string }[]> {
+  const out: { name: string; url: string }[] = [];
+  let s3: { region: string; endpoint?: string } | undefined;
+  for (const r of repos)
+    for (const url of [r.url, ...(r.mirrors ?? [])]) {
       const bucket = url.match(/^s3:\/\/([a-z0-9.-]+)/)?.[1];
       if (!bucket) {
-        out.push({ name: c.name, url });
+        out.push({ name: r.name, url });
         continue;
       }
       s3 ??= await s3Settings(root);
-      out.push({ name: c.name, url: s3.endpoint ?? `https://${bucket}.s3.${s3.region}.amazonaws.com/` });
+      out.push({ name: r.name, url: s3.endpoint ?? `https://${bucket}.s3.${s3.region}.amazonaws.com/` });
     }
-  }
   return out;
 }
 

@@ -79,6 +79,8 @@ export async function loadKeyText(key: string, baseDir: string, field: string): 
 export interface ResolvedRepository {
   name: string;
   url: string;
+  /** Other URLs serving it (`repo add --mirror`); absent: none. */
+  mirrors?: string[];
   key: KeyInfo;
 }
 
@@ -106,7 +108,8 @@ export async function resolveRepositories(
         'Get the right key from the repository publisher; do not change the pin to match.',
       );
     await notBundleTop(r.url, `${field(i)}.url`);
-    out.push({ name: r.name, url: r.url, key });
+    for (const [j, m] of (r.mirrors ?? []).entries()) await notBundleTop(m, `${field(i)}.mirrors.${j}`);
+    out.push({ name: r.name, url: r.url, ...(r.mirrors ? { mirrors: r.mirrors } : {}), key });
   }
   return out;
 }

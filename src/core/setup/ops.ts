@@ -9,9 +9,12 @@ export interface ModuleOps {
   trustedKeys(): Promise<string[]>;
   /** Trusts an armored public key; returns its fingerprint. */
   trustKey(armored: string): Promise<string>;
-  repositories(): Promise<{ name: string; url: string; keys?: string[] }[]>;
-  /** `keys`: fingerprints of the trusted keys that sign it (the repository is bound to them). */
-  addRepository(name: string, url: string, keys?: string[]): Promise<void>;
+  repositories(): Promise<{ name: string; url: string; mirrors?: string[]; keys?: string[] }[]>;
+  /**
+   * `keys`: fingerprints of the trusted keys that sign it (the repository is bound to them);
+   * `mirrors`: the whole list of its other URLs (none given: it has none).
+   */
+  addRepository(name: string, url: string, keys?: string[], mirrors?: string[]): Promise<void>;
   installed(): Promise<string[]>;
   /** Names the configured repositories' verified indexes offer (to refuse an unknown module early). */
   offered?(): Promise<string[]>;
@@ -21,7 +24,9 @@ export interface ModuleOps {
    * those whose index could not be had, with the update's error; undefined when it cannot look
    * (no temporary folder): then the names are not judged.
    */
-  offeredBy?(repos: { name: string; url: string; armored: string; fingerprint: string }[]): Promise<
+  offeredBy?(
+    repos: { name: string; url: string; mirrors?: string[]; armored: string; fingerprint: string }[],
+  ): Promise<
     | {
         offered: string[];
         failed: { repo: string; code: string; message: string; hint?: string }[];

@@ -9,10 +9,11 @@ import { inDir, openDirBeneath, splitName } from '../system/safe-write.js';
 import { choicesForRoot } from './ab-system.js';
 import type { AccountFiles } from './accounts.js';
 import type { Destination } from './egress.js';
-import { configuredRepositories, egressLive } from './egress-disk.js';
+import { configuredRepositories, egressLive, repositoryUrls } from './egress-disk.js';
 import type { ResolvedRepository } from './keys.js';
 import type { ModuleOps } from './ops.js';
 import { keptChoices } from './plan-kept.js';
+import { keptUrl } from './repository-schema.js';
 import {
   AUTO_UPGRADES,
   BASE_ACCOUNTS,
@@ -156,16 +157,24 @@ async function moduleChanges(
       target: k,
       what: `trust key of ${r.name}`,
     });
-    const url = known.get(r.name)?.url;
-    const bound = known.get(r.name)?.keys?.includes(k.toLowerCase()) ?? false;
-    // The package manager stores URLs without trailing slashes. A repository not yet bound to its
-    // pinned key (added before repositories had keys) is added again, bound.
-    const same = bound && url !== undefined && url.replace(/\/+$/, '') === r.url.replace(/\/+$/, '');
+    const box = known.get(r.name);
+    const bound = box?.keys?.includes(k.toLowerCase()) ?? false;
+    // The package manager stores URLs without trailing slashes (but oci://'s). A repository not yet
+    // bound to its pinned key (added before repositories had keys) is added again, bound.
+    const sameUrl = box !== undefined && keptUrl(box.url) === keptUrl(r.url);
+    // The mirrors are the file's whole list: ones it adds, and ones the box has that it left out.
+    const had = new Set((box?.mirrors ?? []).map(keptUrl));
+    const want = new Set((r.mirrors ?? []).map(keptUrl));
+    const mirrors = [
+      ...[...want].filter((m) => !had.has(m)).map((m) => `+ ${m}`),
+      ...[...had].filter((m) => !want.has(m)).map((m) => `- ${m}`),
+    ];
     changes.push({
-      action: same ? 'unchanged' : url ? 'update' : 'create',
+      action: bound && sameUrl && !mirrors.length ? 'unchanged' : box ? 'update' : 'create',
       kind: 'repository',
       target: r.name,
       what: r.url,
+      ...(sameUrl && mirrors.length ? { detail: `mirrors: ${mirrors.join(', ')}` } : {}),
     });
   }
   const installed = new Set(await ops.installed());
@@ -241,8 +250,10 @@ export async function planSetup(
   const spec = await choicesForRoot(root, chosen);
   const hosts = await readOr(path.join(root, 'etc/hosts'), undefined);
   const configured = await configuredRepositories(root);
+  // The spec's repositories let out as `repo add` lets them: each URL and mirror, s3:// by its endpoint.
+  const declared = await repositoryUrls(root, spec.repositories);
   const resources = [
-    ...desiredResources(spec, await readAccounts(root), hosts, configured),
+    ...desiredResources(spec, await readAccounts(root), hosts, configured, declared),
     ...overrides(spec),
   ];
   const changes: SetupPlan['changes'] = [];
@@ -293,7 +304,7 @@ export async function planSetup(
     if (!live.some((c) => c[1] === 'daemon-reload')) live.push(['systemctl', 'daemon-reload']);
     live.push(['systemctl', spec.dashboard.enabled ? 'start' : 'stop', 'blueprint-web.service']);
   }
-  const egress = specDestinations(spec, configured);
+  const egress = specDestinations(spec, configured, declared);
   return {
     root,
     spec,

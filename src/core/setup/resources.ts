@@ -62,16 +62,21 @@ function gidOf(group: string, name: string): number {
   return row ? Number(row.split(':')[2]) : 0;
 }
 
-/** What the box may contact: the spec's choices and repositories plus those configured on disk. */
+/**
+ * What the box may contact: the spec's choices and repositories plus those configured on disk. A
+ * repository the spec names is let out by its URLs only (its mirrors too), in `declared` as
+ * egress-disk.ts repositoryUrls gives them (an s3:// one as its endpoint); without it, by the URLs
+ * as written, where an s3:// one lets nothing out.
+ */
 export function specDestinations(
   spec: Pick<ApplianceSpec, 'network' | 'repositories'>,
   configured: { name: string; url: string }[],
+  declared: { name: string; url: string }[] = spec.repositories.flatMap((r) =>
+    [r.url, ...(r.mirrors ?? [])].map((url) => ({ name: r.name, url })),
+  ),
 ): Destination[] {
   const names = new Set(spec.repositories.map((r) => r.name));
-  return egressDestinations(spec.network, [
-    ...spec.repositories,
-    ...configured.filter((r) => !names.has(r.name)),
-  ]);
+  return egressDestinations(spec.network, [...declared, ...configured.filter((r) => !names.has(r.name))]);
 }
 
 /** The files of default-deny egress (issue 19), built from the choices and the destinations. */
@@ -130,6 +135,7 @@ export function desiredResources(
   current: AccountFiles,
   hosts?: string,
   configured: { name: string; url: string }[] = [],
+  declared?: { name: string; url: string }[],
 ): Resource[] {
   // Users the description leaves out are the box's (plan-kept.ts): named in the SSH and sudo
   // policy as they are, their accounts and key files left alone.
@@ -232,7 +238,7 @@ export function desiredResources(
       what: 'hardened SSH server settings',
     },
     { kind: 'file', path: LOGIN_HOOK, content: loginHook(), mode: 0o644, what: 'console on admin SSH login' },
-    ...egressResources(spec, specDestinations(spec, configured), {
+    ...egressResources(spec, specDestinations(spec, configured, declared), {
       resolverUid: resolverUid(files.passwd),
     }),
     {

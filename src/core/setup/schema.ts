@@ -1,5 +1,4 @@
 import { isIP } from 'node:net';
-import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
 import { MAX_MEMORY_BYTES, MIN_MEMORY_BYTES, parseBytes } from '../services/bytes.js';
 import { editDistance } from '../system/edit-distance.js';
@@ -11,7 +10,10 @@ import {
   isDestinationHost,
   urlDestination,
 } from './egress.js';
+import { fingerprintField, repositorySchema, URL_HOST } from './repository-schema.js';
 import { parsePublicKey } from './sshkey.js';
+
+export { fingerprintField, repositorySchema };
 
 /**
  * The declarative description of a box (`blueprint apply -f appliance.yaml`) and the answers of the
@@ -54,34 +56,6 @@ export const userSchema = z.strictObject({
   /** Admins get the sudo group, passwordless sudo and the console on SSH login. */
   admin: z.boolean().default(true),
   keys: z.array(sshKeyField).min(1, 'needs at least one SSH public key (password login is off)'),
-});
-
-/** OpenPGP fingerprint: 40 (v4) or 64 (v6) hex digits; spaces allowed as people copy them. */
-export const fingerprintField = z
-  .string()
-  .transform((s) => s.replace(/\s+/g, '').toUpperCase())
-  .pipe(z.string().regex(/^([0-9A-F]{40}|[0-9A-F]{64})$/, 'must be 40 or 64 hex digits'));
-
-/** The firewall lets a URL's host out by name or address (egress.ts, isDestinationHost). */
-const URL_HOST = 'must name its host by a DNS name (letters, digits, dashes, dots) or an IP address';
-
-export const repositorySchema = z.strictObject({
-  name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be lower-case letters, digits and dashes'),
-  url: z
-    .string()
-    .refine((u) => /^(https?|file):\/\//.test(u) && URL.canParse(u), {
-      // A folder as `bpkg repo add` takes it (/media/usb/repo): its URL form said, encoded ('#', '?',
-      // '%' in a name), so that it names that folder (the file transport reads it with fileURLToPath).
-      error: (iss) =>
-        `must be an http(s):// or file:// URL${typeof iss.input === 'string' && iss.input.startsWith('/') && !hasControl(iss.input) ? ` (a folder: ${pathToFileURL(iss.input).href})` : ''}`,
-      abort: true,
-    })
-    .refine((u) => !hasControl(u), NO_CONTROL)
-    .refine((u) => u.startsWith('file:') || urlDestination(u) !== undefined, URL_HOST),
-  /** Armored public key, or the path of a file holding it (relative to the answers file). */
-  key: z.string().min(1, 'must be the signing key (armored text or a file path)'),
-  /** Pins the key: required in scripted mode so nothing is trusted on first use. */
-  fingerprint: fingerprintField.optional(),
 });
 
 const sizeBytes = (v: string) => (/[kmg]$/i.test(v) ? parseBytes(v) : Number(v));
