@@ -178,7 +178,7 @@ export const STEPS: Step[] = [
     id: 'repoUrl',
     title: 'Repository',
     kind: 'text',
-    prompt: () => 'URL of the package repository (https:// or file://); leave empty to skip',
+    prompt: () => 'URL of the package repository (https://, file://, oci:// or s3://); empty to skip',
     initial: (d) => d.repoUrl,
     async accept(v, d) {
       const url = v.trim();
