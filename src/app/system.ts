@@ -9,7 +9,7 @@ import type { DamagedService } from './services.js';
 
 export type { OutboundAudit, OutboundFlow } from '../core/system/egress-audit.js';
 
-import { InterruptedError, isPermissionDenied, NotFoundError } from '../core/errors.js';
+import { BlueprintError, InterruptedError, isPermissionDenied, NotFoundError } from '../core/errors.js';
 import type { ExposureAudit, Listener } from '../core/system/exposure.js';
 import type { HostFacts } from '../core/system/host.js';
 import { VERSION } from '../core/version.js';
@@ -118,13 +118,25 @@ export interface BoxStatus {
   packagesError?: string;
   /** Upgrades available from each package's own repository ([] when unknown). */
   updates: Array<{ name: string; from: string; to: string; repo: string }>;
-  /** Every service's status, or why they could not be read (no engine). */
-  services: ServiceStatus[] | { error: string };
+  /**
+   * Every service's status, or why they could not be read: the error's message, its code as an
+   * error document has it (`engine-down`, `engine-denied`…: the container engine; `permission-denied`:
+   * run without root) and its hint. `blueprint status` exits 6 for the engine's (cli/commands/status.ts).
+   */
+  services: ServiceStatus[] | ServicesUnread;
   /** Services whose registration cannot be read: what is wrong and the fix (the others are listed). */
   damagedServices: DamagedService[];
   exposure: ExposureAudit;
   /** The data partition: LUKS2 or not, how boot unlocks it, recovery key, TPM (issue 23). */
   encryption: EncryptionState;
+}
+
+/** Why the services could not be read (BoxStatus.services). */
+export interface ServicesUnread {
+  error: string;
+  /** Always set by boxStatus. */
+  code?: string;
+  hint?: string;
 }
 
 export async function boxStatus(ctx: BoxContext): Promise<BoxStatus> {
@@ -158,16 +170,19 @@ export async function boxStatus(ctx: BoxContext): Promise<BoxStatus> {
     pkgs.upgradable().catch(() => []),
     serviceOps(ctx)
       .listAll()
-      .catch((err: NodeJS.ErrnoException) => {
+      .catch((err: NodeJS.ErrnoException): ServicesUnread => {
         // Stopped (Ctrl-C, SIGTERM) while the engine was asked: the command ends so (130/143), not
         // as a report whose services say "Interrupted".
         if (err instanceof InterruptedError) throw err;
-        return {
-          // Run without root (the registrations' folder is root's): why, not the errno's words.
-          error: isPermissionDenied(err)
-            ? `permission denied: ${err.path ?? 'the service registrations'}; run it as root`
-            : err.message,
-        };
+        // Run without root (the registrations' folder is root's): why, not the errno's words.
+        if (isPermissionDenied(err))
+          return {
+            error: `permission denied: ${err.path ?? 'the service registrations'}; run it as root`,
+            code: 'permission-denied',
+          };
+        return err instanceof BlueprintError
+          ? { error: err.message, code: err.code, ...(err.hint ? { hint: err.hint } : {}) }
+          : { error: err.message, code: 'internal' };
       }),
     access(ctx.paths.setupMarker).then(
       () => true,

@@ -1,17 +1,44 @@
+import { ExitCode } from '../../app/index.js';
+import { errorBlock } from '../../present/escape.js';
 import { statusText } from '../../present/host.js';
+import { shownHint } from '../../present/root-in-hints.js';
 import { cliBox } from '../box.js';
 import type { CommandSpec } from '../command.js';
 
 /**
+ * The container engine's errors (core/services/engine.ts EngineError), for which `service list`
+ * exits 6: none at the socket, one that does not answer, a socket not ours to use, one that failed.
+ */
+const ENGINE_ERRORS = new Set(['engine-down', 'engine-denied', 'engine-not-unix', 'engine-failed']);
+
+/**
  * The box at a glance, for people and for fleets (`ssh box blueprint --json status`): the same
  * `status()` the TUI dashboard and the web overview show. A part that cannot be read (no engine)
- * says why instead of failing.
+ * says why instead of failing. The engine that could not be asked is also the exit code (6, as
+ * `docker info` exits non-zero with the daemon down), so that a script or Ansible's `rc` sees it
+ * while the rest of the box is still shown.
  */
 export const statusCommand: CommandSpec = {
   name: 'status',
   summary: 'Summary of the box: host, setup, packages, services, network exposure',
+  details: `Exit codes:
+  0    the status was read; a part that cannot be read (the packages or the services without root)
+       says why in its place
+  6    the container engine could not be asked for the services (none at its socket, or it did not
+       answer within 30 s): the whole status is still printed, the services 'unknown (why)' (--json:
+       services is {error, code, hint}), and the error is said on stderr
+A box with no services installed does not ask the engine: 0.`,
   async run(ctx) {
     const data = await cliBox(ctx).status();
+    const unread = Array.isArray(data.services) ? undefined : data.services;
+    // Its commands on the box this command line names, as an error's hint (present/root-in-hints.ts).
+    if (unread?.hint) unread.hint = shownHint(unread.hint);
     ctx.result(data, statusText(data));
+    if (!unread?.code || !ENGINE_ERRORS.has(unread.code)) return ExitCode.ok;
+    // Why the exit code is not 0, where a log keeps it (stdout holds the status, as it did).
+    const red = ctx.color ? ['\x1b[31m', '\x1b[0m'] : ['', ''];
+    ctx.stderr.write(`${red[0]}error:${red[1]} ${errorBlock(unread.error)}\n`);
+    if (unread.hint) ctx.stderr.write(`hint: ${errorBlock(unread.hint)}\n`);
+    return ExitCode.engine;
   },
 };
