@@ -38,7 +38,10 @@ export interface CommandSpec {
 export interface CommandGroup {
   name: string;
   summary: string;
-  commands: CommandSpec[];
+  /** Its commands, a group among them a level deeper (`bpkg key add`: pkg's key group). */
+  commands: (CommandSpec | CommandGroup)[];
+  /** The command the group's name alone runs (`bpkg key`: `bpkg key list`); else its help, exit 2. */
+  bare?: string;
 }
 
 export function isGroup(c: CommandSpec | CommandGroup): c is CommandGroup {
@@ -118,6 +121,7 @@ export function groupHelp(group: CommandGroup, prog: string): string {
     'Commands:',
     ...group.commands.map((c) => `  ${c.name.padEnd(width)} ${c.summary}`),
     '',
+    ...(group.bare ? [`\`${prog}\` alone: \`${prog} ${group.bare}\`.`] : []),
     `Run \`${prog} COMMAND --help\` for the options of one command.`,
     '',
   ].join('\n');

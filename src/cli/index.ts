@@ -137,7 +137,8 @@ async function dispatch(
   help: boolean,
 ) {
   if (!isGroup(target)) return runSpec(ctx, target, argv, prog, help);
-  const [sub, ...rest] = argv;
+  // `bpkg key` alone lists, as it did when key was one command: the group's bare command.
+  const [sub = help ? undefined : target.bare, ...rest] = argv;
   if (!sub) {
     // With --json stdout holds one JSON document: a missing sub-command is the usage error.
     if (ctx.json && !help) throw (await import('./usage-text.js')).noCommand(prog);
@@ -149,8 +150,9 @@ async function dispatch(
   if (sub === 'help' && !target.commands.some((c) => c.name === 'help'))
     return dispatch(ctx, target, rest, prog, true);
   const spec = target.commands.find((c) => c.name === sub);
-  if (!spec) throw await (await import('./usage-text.js')).unknownCommand(sub, prog, false, rest, help);
-  return runSpec(ctx, spec, rest, prog, help);
+  if (!spec) throw await (await import('./usage-text.js')).unknownCommand(sub, prog, target, rest, help);
+  // A group in the group (`bpkg key add`): its commands are named after both.
+  return dispatch(ctx, spec, rest, isGroup(spec) ? `${prog} ${sub}` : prog, help);
 }
 
 /** An unexpected error's hint (also src/main.ts's, for one thrown outside a command's handling). */
@@ -324,7 +326,8 @@ export async function runCli(argv: string[], argv0: string): Promise<number> {
       return await runSpec(ctx, tuiCommand, [], prog, false);
     }
     const entry = topLevel.find((c) => c.name === name);
-    if (!entry) throw await (await import('./usage-text.js')).unknownCommand(name, prog, true, args, help);
+    if (!entry)
+      throw await (await import('./usage-text.js')).unknownCommand(name, prog, undefined, args, help);
     const target = await entry.load();
     // A group's commands are named after it (`blueprint pkg install`); a command is its own name.
     return await dispatch(ctx, target, args, isGroup(target) ? `${prog} ${name}` : prog, help);

@@ -6,7 +6,7 @@
 import { BlueprintError, ExitCode, UsageError } from '../app/base.js';
 import { nearNames } from '../present/near-names.js';
 import { shellWord } from '../present/root-in-hints.js';
-import { type CommandSpec, isGroup, maxPositionals } from './command.js';
+import { type CommandGroup, type CommandSpec, isGroup, maxPositionals } from './command.js';
 import { topLevel } from './commands/index.js';
 
 const help = (prog: string, spec: CommandSpec) => `See \`${prog} ${spec.name} --help\`.`;
@@ -74,25 +74,31 @@ const ALIASES: Record<string, string> = {
   stats: 'status',
 };
 
-/** The command line meant by `word` (an alias, or one close enough and alone), with `rest` as typed. */
-async function meant(word: string, prog: string, top: boolean, rest: string[]): Promise<string | undefined> {
-  const group = top ? undefined : prog === 'bpkg' ? 'pkg' : prog.split(' ')[1];
-  let names = topLevel.map((e) => e.name);
-  if (group) {
-    const entry = await topLevel.find((e) => e.name === group)?.load();
-    if (!entry || !isGroup(entry)) return undefined;
-    names = entry.commands.map((c) => c.name);
-  }
+/**
+ * The command line meant by `word` (an alias, or one close enough and alone), with `rest` as typed:
+ * among `group`'s commands (named `prog`), or the program's own (`group` undefined).
+ */
+async function meant(
+  word: string,
+  prog: string,
+  group: CommandGroup | undefined,
+  rest: string[],
+): Promise<string | undefined> {
+  const names = (group?.commands ?? topLevel).map((e) => e.name);
   const line = (cmd: string) => [prog, cmd, ...rest].join(' ');
   const alias = ALIASES[word];
   if (alias && names.includes(alias)) return line(alias);
   const near = nearNames(word, names);
-  if (near.length !== 1) return top ? inOneGroup(word, prog, rest) : undefined;
-  // `servce ls`: the group's own word is judged too, once the group is known.
+  if (near.length !== 1) return group ? undefined : inOneGroup(word, prog, rest);
+  // "servce ls", "bpkg kye lst": the group's own word is judged too, once the group is known.
   const [sub, ...more] = rest;
-  const entry = top && sub ? await topLevel.find((e) => e.name === near[0])?.load() : undefined;
+  const entry = !sub
+    ? undefined
+    : group
+      ? group.commands.find((c) => c.name === near[0])
+      : await topLevel.find((e) => e.name === near[0])?.load();
   if (entry && isGroup(entry) && !entry.commands.some((c) => c.name === sub))
-    return (await meant(sub!, `${prog} ${near[0]}`, false, more)) ?? line(near[0]!);
+    return (await meant(sub!, `${prog} ${near[0]}`, entry, more)) ?? line(near[0]!);
   return line(near[0]!);
 }
 
@@ -110,16 +116,20 @@ async function inOneGroup(word: string, prog: string, rest: string[]): Promise<s
   return groups.length === 1 ? [prog, groups[0], word, ...rest].join(' ') : undefined;
 }
 
-/** A word where a command goes that names none (`top`: the program's own level; `rest`: what followed it). */
+/**
+ * A word where a command goes that names none: among `group`'s commands (named `prog`: `bpkg`,
+ * `bpkg key`, `blueprint pkg key`), or the program's own (`group` undefined); `rest`: what followed it.
+ */
 export async function unknownCommand(
   word: string,
   prog: string,
-  top: boolean,
+  group: CommandGroup | undefined,
   rest: string[] = [],
   help = false,
 ): Promise<UsageError> {
+  const top = !group;
   if (!word.startsWith('-')) {
-    const near = await meant(word, prog, top, rest).catch(() => undefined);
+    const near = await meant(word, prog, group, rest).catch(() => undefined);
     // "blueprint help pkg instal": the help meant, `blueprint help pkg install`.
     const cmd = help ? near?.replace(/^(\S+) /, '$1 help ') : near;
     return new UsageError(

@@ -54,25 +54,29 @@ function judge(cmd: string, top: Map<string, CommandGroup | CommandSpec>): strin
     if (!entry) return `no command ${first}`;
   }
   if (!entry) return 'unknown program';
-  let spec: CommandSpec | undefined;
+  // The group the words reached (`bpkg key add`: pkg, then its key group), until a command.
+  let at: CommandGroup | CommandSpec = entry;
   const options = new Set(GLOBAL);
   for (const w of words) {
     if (w.startsWith('--')) {
       const name = w.slice(2).split('=')[0]!;
-      if (!spec && isGroup(entry)) return `${w} before a sub-command`;
-      for (const o of Object.keys((spec ?? (entry as CommandSpec)).options ?? {})) options.add(o);
+      if (isGroup(at)) return `${w} before a sub-command`;
+      for (const o of Object.keys(at.options ?? {})) options.add(o);
       if (!options.has(name)) return `no option ${w}`;
       continue;
     }
-    if (!spec && isGroup(entry)) {
+    if (isGroup(at)) {
       // `blueprint system status|update|rollback`: each alternative must exist.
+      let next: CommandGroup | CommandSpec | undefined;
       for (const alt of w.split('|')) {
-        spec = entry.commands.find((c) => c.name === alt);
-        if (!spec) return `${entry.name} has no sub-command ${alt}`;
+        next = (at as CommandGroup).commands.find((c) => c.name === alt);
+        if (!next) return `${at.name} has no sub-command ${alt}`;
       }
+      at = next!;
     }
   }
-  if (isGroup(entry) && !spec && words.length > 0) return 'no sub-command';
+  // A group named with no sub-command: the program's own alone (`bpkg`), or one whose name alone runs one.
+  if (isGroup(at) && words.length > 0 && !(at !== entry && at.bare)) return 'no sub-command';
   return undefined;
 }
 
@@ -103,6 +107,15 @@ describe('commands named in hints exist', () => {
     expect(judge('blueprint help [COMMAND...]', top)).toBeUndefined();
     expect(judge('bpkg help', top)).toBeUndefined();
     expect(judge('blueprint help nothing', top)).toMatch(/no command nothing/);
+    // A group in a group (bpkg key, bpkg repo): its sub-command and that one's options.
+    expect(judge('bpkg key add FILE --fingerprint FPR', top)).toBeUndefined();
+    expect(judge('bpkg repo add NAME URL --key FPR --mirror URL', top)).toBeUndefined();
+    expect(judge('blueprint pkg repo set-key NAME FPR', top)).toBeUndefined();
+    expect(judge('bpkg key', top)).toBeUndefined();
+    expect(judge('bpkg key frob', top)).toMatch(/key has no sub-command frob/);
+    expect(judge('bpkg key list --fingerprint FPR', top)).toMatch(/no option --fingerprint/);
+    expect(judge('bpkg repo remove NAME --key FPR', top)).toMatch(/no option --key/);
+    expect(judge('bpkg repo --key FPR', top)).toMatch(/before a sub-command/);
   });
 
   it('every `bpkg …` and `blueprint …` in src/core and src/present (src/core, present, app, cli) names a real command', async () => {

@@ -15,11 +15,12 @@ import { tempDir } from '../setup/temp-registry.js';
 
 async function specs(): Promise<{ line: string[]; spec: CommandSpec }[]> {
   const all: { line: string[]; spec: CommandSpec }[] = [];
-  for (const e of topLevel) {
-    const t: CommandGroup | CommandSpec = await e.load();
-    if (isGroup(t)) for (const c of t.commands) all.push({ line: [e.name, c.name], spec: c });
-    else all.push({ line: [e.name], spec: t });
-  }
+  // A group's commands, a group in it too (`pkg key add`).
+  const walk = (t: CommandGroup | CommandSpec, line: string[]) => {
+    if (isGroup(t)) for (const c of t.commands) walk(c, [...line, c.name]);
+    else all.push({ line, spec: t });
+  };
+  for (const e of topLevel) walk(await e.load(), [e.name]);
   return all;
 }
 
@@ -130,21 +131,22 @@ describe('a key file that cannot be read', () => {
 
 describe('every usage error says what to do next', () => {
   // Each of these was an `error:` line alone (the README: errors print a `hint:` too).
-  const cases: string[][] = [
-    ['service', 'stop', 'hello', '--timeout', 'abc'],
-    ['service', 'logs', 'hello', '--tail', 'abc'],
-    ['rag', 'ask', 'why?', '--k', 'abc'],
-    ['repo', 'keygen'],
-    ['repo', 'build', 'src'],
-    ['pkg', 'repo', 'add'],
-    ['pkg', 'key', 'frobnicate'],
-    ['pkg', 'bundle', 'hello'],
-    ['audit', 'network', '--ssh-port', 'x'],
+  // The words of the command whose help the hint names: two, or three in a group's group (pkg repo add).
+  const cases: [string[], number?][] = [
+    [['service', 'stop', 'hello', '--timeout', 'abc']],
+    [['service', 'logs', 'hello', '--tail', 'abc']],
+    [['rag', 'ask', 'why?', '--k', 'abc']],
+    [['repo', 'keygen']],
+    [['repo', 'build', 'src']],
+    [['pkg', 'repo', 'add'], 3],
+    [['pkg', 'key', 'remove'], 3],
+    [['pkg', 'bundle', 'hello']],
+    [['audit', 'network', '--ssh-port', 'x']],
   ];
-  for (const argv of cases)
+  for (const [argv, words = 2] of cases)
     it(`${argv.join(' ')}: exit 2 with a hint naming the command's help, in plain and --json`, async () => {
       const root = tempDir();
-      const help = `\`blueprint ${argv.slice(0, 2).join(' ')} --help\``;
+      const help = `\`blueprint ${argv.slice(0, words).join(' ')} --help\``;
       const plain = await runCliHere(['--root', root, ...argv]);
       expect(plain.code).toBe(2);
       expect(plain.err).toMatch(/^error: /);
@@ -154,6 +156,18 @@ describe('every usage error says what to do next', () => {
       expect(JSON.parse(json.out).error).toMatchObject({ code: 'usage', hint: `See ${help}.` });
       expect(readdirSync(root)).toEqual([]);
     });
+
+  it('pkg key frobnicate: an unknown sub-command of the group in the group, its help named', async () => {
+    const root = tempDir();
+    const r = await runCliHere(['--root', root, '--json', 'pkg', 'key', 'frobnicate']);
+    expect(r.code).toBe(2);
+    expect(JSON.parse(r.out).error).toMatchObject({
+      code: 'usage',
+      message: 'Unknown command: blueprint pkg key frobnicate',
+      hint: 'Run `blueprint pkg key --help` to see the commands.',
+    });
+    expect(readdirSync(root)).toEqual([]);
+  });
 });
 
 describe('--root that names no box', () => {

@@ -1,10 +1,10 @@
-/** `bpkg key add | list | remove`: the publisher keys this box trusts, and what each may sign. */
+/** `bpkg key add | list | remove` (a group): the publisher keys this box trusts, and what each may sign. */
 import { type ListedKey, UsageError } from '../../app/index.js';
 import { escapeLine } from '../../present/escape.js';
 import { showFingerprint } from '../../present/fingerprint.js';
 import { shownHint } from '../../present/root-in-hints.js';
 import { cliBox } from '../box.js';
-import { type CommandSpec, optString } from '../command.js';
+import { type CommandGroup, type CommandSpec, optString } from '../command.js';
 import { readNamedFile } from '../named-file.js';
 
 /** Each key: fingerprint (revoked, expiry), user IDs, and the repositories bound to it. */
@@ -25,19 +25,14 @@ function keyLines(list: ListedKey[]): string {
   return lines.join('\n');
 }
 
-/** More words than `what` takes (`most`): refused, naming them, as every command refuses what it would ignore. */
-export function ignoredWords(what: string, takes: string, words: string[], most = 0, hint?: string): void {
-  if (words.length <= most) return;
-  throw new UsageError(
-    `${what} takes ${takes}, not ${words.length}: ${words.map((w) => JSON.stringify(w)).join(' ')}`,
-    hint ?? `See \`bpkg ${what.split(' ')[0]} --help\`.`,
-  );
-}
+/** Where a key's repositories are bound, said in each of its commands' help. */
+const SCOPE = `A trusted key signs only the repositories bound to it (\`bpkg repo add NAME URL --key FPR\`,
+\`bpkg repo set-key NAME FPR\`), never another's.`;
 
-export const key: CommandSpec = {
-  name: 'key',
-  summary: 'Manage trusted publisher keys: key add FILE [--fingerprint FPR] | key list | key remove FPR',
-  args: 'add FILE | list | remove FINGERPRINT',
+const add: CommandSpec = {
+  name: 'add',
+  summary: "Trust a publisher's key (an armored .asc file, or - for standard input)",
+  args: 'FILE',
   options: {
     fingerprint: {
       type: 'string',
@@ -45,77 +40,90 @@ export const key: CommandSpec = {
       description: 'Pin: add only if the key has this fingerprint (no prompt)',
     },
   },
-  details: `A trusted key signs only the repositories bound to it (\`bpkg repo add NAME URL --key FPR\`,
-\`bpkg repo set-key NAME FPR\`), never another's. \`key list\` shows each key's fingerprint, user IDs
-and those repositories (--json: repositories). \`key remove\` takes the full fingerprint, or its last
-16 digits or more (shorter ids are easy to forge a match for), and names the key it removed.
+  details: `${SCOPE} Without --fingerprint the key's fingerprint and user IDs are shown first.
 
 Examples:
   bpkg key add publisher.asc --fingerprint 0123…CDEF
-  bpkg key list
-  bpkg key remove 0123…CDEF`,
+  gpg --export --armor 0123…CDEF | bpkg key add - --fingerprint 0123…CDEF`,
   async run(ctx, parsed) {
-    const [action, arg] = parsed.positionals;
-    // Words it would ignore are refused, before anything changes (`key remove A B` removed A only).
-    if (!action || action === 'list') ignoredWords('key list', 'no arguments', parsed.positionals.slice(1));
-    if (action === 'add')
-      ignoredWords('key add', 'one FILE', parsed.positionals.slice(1), 1, 'Add one key a command.');
-    if (action === 'remove')
-      ignoredWords(
-        'key remove',
-        'one FINGERPRINT',
-        parsed.positionals.slice(1),
-        1,
-        'Quote a fingerprint written with spaces ("0123 4567 …"), and remove one key a command.',
+    const [file] = parsed.positionals;
+    if (!file)
+      throw new UsageError(
+        "Missing FILE: the publisher's armored public key (.asc), or - for standard input",
       );
     const keys = cliBox(ctx).keys;
-    if (action === 'add' && arg) {
-      const armored = await readNamedFile(
-        arg,
-        "Give the path of the publisher's armored public key (.asc), or - to read it from standard input.",
-      );
-      const pin = optString(parsed, 'fingerprint');
-      if (!pin) {
-        const k = await keys.inspect(armored);
-        ctx.info(
-          `Key ${showFingerprint(k.fingerprint)}\n  ${k.userIds.map(escapeLine).join('\n  ')}\n  created ${k.created}${k.expires ? `, expires ${k.expires}` : ''}`,
-        );
-      }
-      const k = await keys.trust(armored, pin ? { fingerprint: pin } : {});
-      // Its public part is what is trusted; the key that signs for this box was copied onto it.
-      if (armored.includes('-----BEGIN PGP PRIVATE KEY BLOCK-----'))
-        ctx.warn(
-          `${arg === '-' ? 'Standard input' : arg} is a private key: only its public part is trusted. The private key can sign packages this box installs: keep it off the box${arg === '-' ? '' : ` (delete ${arg} here if it is a copy)`}, and give the public key (gpg --export --armor FINGERPRINT) next time.`,
-        );
-      return ctx.report(
-        k,
-        `trusted ${showFingerprint(k.fingerprint)} (${k.userIds.map(escapeLine).join(', ')})`,
+    const armored = await readNamedFile(
+      file,
+      "Give the path of the publisher's armored public key (.asc), or - to read it from standard input.",
+    );
+    const pin = optString(parsed, 'fingerprint');
+    if (!pin) {
+      const k = await keys.inspect(armored);
+      ctx.info(
+        `Key ${showFingerprint(k.fingerprint)}\n  ${k.userIds.map(escapeLine).join('\n  ')}\n  created ${k.created}${k.expires ? `, expires ${k.expires}` : ''}`,
       );
     }
-    if (action === 'remove' && arg) {
-      // The repositories bound to it that no other trusted key signs are refused from now on: said.
-      const before = await keys.list();
-      const removed = await keys.remove(arg);
-      const bound = before.find((k) => k.fingerprint.toLowerCase() === removed.toLowerCase());
-      const left = await keys.list();
-      for (const repo of bound?.repositories ?? [])
-        if (!left.some((k) => k.repositories.includes(repo)))
-          ctx.warn(
-            shownHint(
-              `no trusted key signs repository ${escapeLine(repo)} now: its index and packages are refused. Trust its new key (\`bpkg key add FILE --fingerprint FPR\`, then \`bpkg repo set-key ${escapeLine(repo)} FPR\`), or \`bpkg repo remove ${escapeLine(repo)}\`.`,
-            ),
-          );
-      return ctx.report({ removed }, `no longer trusting ${showFingerprint(removed)}`);
-    }
-    if (action === 'list' || !action) {
-      const list = await keys.list();
-      return ctx.result(
-        list,
-        list.length
-          ? keyLines(list)
-          : shownHint('No trusted keys. Trust a publisher: `bpkg key add FILE.asc --fingerprint FPR`'),
+    const k = await keys.trust(armored, pin ? { fingerprint: pin } : {});
+    // Its public part is what is trusted; the key that signs for this box was copied onto it.
+    if (armored.includes('-----BEGIN PGP PRIVATE KEY BLOCK-----'))
+      ctx.warn(
+        `${file === '-' ? 'Standard input' : file} is a private key: only its public part is trusted. The private key can sign packages this box installs: keep it off the box${file === '-' ? '' : ` (delete ${file} here if it is a copy)`}, and give the public key (gpg --export --armor FINGERPRINT) next time.`,
       );
-    }
-    throw new UsageError('Usage: key add FILE [--fingerprint FPR] | key list | key remove FINGERPRINT');
+    return ctx.report(
+      k,
+      `trusted ${showFingerprint(k.fingerprint)} (${k.userIds.map(escapeLine).join(', ')})`,
+    );
   },
+};
+
+const list: CommandSpec = {
+  name: 'list',
+  summary: 'Show the trusted keys: fingerprint, user IDs and the repositories each signs',
+  details: `${SCOPE} --json: each key with its repositories.`,
+  async run(ctx) {
+    const found = await cliBox(ctx).keys.list();
+    return ctx.result(
+      found,
+      found.length
+        ? keyLines(found)
+        : shownHint('No trusted keys. Trust a publisher: `bpkg key add FILE.asc --fingerprint FPR`'),
+    );
+  },
+};
+
+const remove: CommandSpec = {
+  name: 'remove',
+  summary: 'Stop trusting a key (its full fingerprint, or the last 16 digits or more)',
+  args: 'FINGERPRINT',
+  details: `Takes the full fingerprint, or its last 16 digits or more (shorter ids are easy to forge a match
+for), and names the key it removed; quote a fingerprint written with spaces ("0123 4567 …"). One key
+a command. The repositories bound to it that no other trusted key signs are refused from then on: said.
+
+Example:
+  bpkg key remove 0123…CDEF`,
+  async run(ctx, parsed) {
+    const [fingerprint] = parsed.positionals;
+    if (!fingerprint) throw new UsageError('Missing FINGERPRINT: the key to stop trusting (`bpkg key list`)');
+    const keys = cliBox(ctx).keys;
+    // The repositories bound to it that no other trusted key signs are refused from now on: said.
+    const before = await keys.list();
+    const removed = await keys.remove(fingerprint);
+    const bound = before.find((k) => k.fingerprint.toLowerCase() === removed.toLowerCase());
+    const left = await keys.list();
+    for (const repo of bound?.repositories ?? [])
+      if (!left.some((k) => k.repositories.includes(repo)))
+        ctx.warn(
+          shownHint(
+            `no trusted key signs repository ${escapeLine(repo)} now: its index and packages are refused. Trust its new key (\`bpkg key add FILE --fingerprint FPR\`, then \`bpkg repo set-key ${escapeLine(repo)} FPR\`), or \`bpkg repo remove ${escapeLine(repo)}\`.`,
+          ),
+        );
+    return ctx.report({ removed }, `no longer trusting ${showFingerprint(removed)}`);
+  },
+};
+
+export const key: CommandGroup = {
+  name: 'key',
+  summary: 'Manage trusted publisher keys: key add FILE [--fingerprint FPR] | key list | key remove FPR',
+  commands: [add, list, remove],
+  bare: 'list',
 };

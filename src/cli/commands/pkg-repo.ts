@@ -1,4 +1,4 @@
-/** `bpkg repo add | set-key | list | remove` and `bpkg bundle`: the repositories and a copy of them. */
+/** `bpkg repo add | set-key | list | remove` (a group) and `bpkg bundle`: the repositories and a copy of them. */
 import { UsageError } from '../../app/index.js';
 import { showFingerprints } from '../../present/fingerprint.js';
 import { packageCount } from '../../present/packages.js';
@@ -6,9 +6,7 @@ import { repoAddedText } from '../../present/repos.js';
 import { shownHint } from '../../present/root-in-hints.js';
 import { table } from '../../present/table.js';
 import { cliBox } from '../box.js';
-import type { CommandSpec } from '../command.js';
-import { optString } from '../command.js';
-import { ignoredWords } from './pkg-key.js';
+import { type CommandGroup, type CommandSpec, optString, optStrings } from '../command.js';
 
 export const bundle: CommandSpec = {
   name: 'bundle',
@@ -31,107 +29,135 @@ export const bundle: CommandSpec = {
   },
 };
 
-export const repo: CommandSpec = {
-  name: 'repo',
-  summary:
-    'Manage repositories: repo add NAME URL --key FPR | repo set-key NAME FPR... | repo list | repo remove NAME',
-  args: 'add NAME URL | set-key NAME FPR... | list | remove NAME',
+/** Which key signs a repository, said in each of its commands' help. */
+const SCOPE =
+  'A repository is signed only by its own keys (trust them first with `bpkg key add`): a key trusted for one repository signs nothing in another.';
+
+const add: CommandSpec = {
+  name: 'add',
+  summary: 'Add a repository, bound to the trusted keys that sign it',
+  args: 'NAME URL',
   options: {
     key: {
       type: 'string',
       multiple: true,
       value: 'FPR',
-      description: 'repo add: the trusted key that signs this repository (repeat for several)',
+      description: 'The trusted key that signs this repository (repeat for several)',
     },
     repository: {
       type: 'string',
       value: 'NAME',
-      description: 'repo add: the name its index must carry (default: the name in its first index)',
+      description: 'The name its index must carry (default: the name in its first index)',
     },
     mirror: {
       type: 'string',
       multiple: true,
       value: 'URL',
-      description: 'repo add: another URL serving the same repository (repeat for several)',
+      description: 'Another URL serving the same repository (repeat for several)',
     },
   },
-  details:
-    'URL: a folder (path or file:///…), an HTTP(S) host, oci://REGISTRY/NAME[:TAG] or s3://BUCKET/PREFIX. Run `bpkg update` after adding.\nAdding a name again with its URL changes only what is given (--key, --mirror, --repository), and nothing when that is as configured; another URL is refused: `repo remove` it first.\nMirrors: every URL is tried at each update and the newest index that verifies wins; a mirror that is down, stale or serving garbage is skipped with a warning.\nA repository is signed only by its own keys (trust them first with `bpkg key add`): a key trusted for one repository signs nothing in another.\nA repository added without --key is bound at its first update if exactly one key is trusted; otherwise bind it with `repo set-key`.',
+  details: `URL: a folder (path or file:///…), an HTTP(S) host, oci://REGISTRY/NAME[:TAG] or s3://BUCKET/PREFIX. Run \`bpkg update\` after adding.
+Adding a name again with its URL changes only what is given (--key, --mirror, --repository), and nothing when that is as configured; another URL is refused: \`bpkg repo remove\` it first.
+Mirrors: every URL is tried at each update and the newest index that verifies wins; a mirror that is down, stale or serving garbage is skipped with a warning.
+${SCOPE}
+A repository added without --key is bound at its first update if exactly one key is trusted; otherwise bind it with \`bpkg repo set-key\`.
+
+Example:
+  bpkg repo add main https://example.org/blueprint --key 0123…CDEF`,
   async run(ctx, parsed) {
-    const [action, name, url, ...more] = parsed.positionals;
-    if (!action || action === 'list') ignoredWords('repo list', 'no arguments', parsed.positionals.slice(1));
-    if (action === 'remove')
-      ignoredWords(
-        'repo remove',
-        'one NAME',
-        parsed.positionals.slice(1),
-        1,
-        'Remove one repository a command.',
-      );
-    const repos = cliBox(ctx).repos;
-    if (action === 'add' && name && url && more.length === 0) {
-      const keys = (parsed.values.key as string[] | undefined) ?? [];
-      const repository = optString(parsed, 'repository');
-      const mirrors = (parsed.values.mirror as string[] | undefined) ?? [];
-      const r = await repos.add(name, url, {
-        keys,
-        mirrors,
-        ...(repository !== undefined ? { repository } : {}),
-      });
-      // Bound to no key: its first update binds the one trusted key, and is refused with none or several.
-      if (!r.keys?.length) {
-        const trusted = (await cliBox(ctx).keys.list()).length;
-        if (trusted !== 1)
-          ctx.warn(
-            shownHint(
-              trusted === 0
-                ? `no key is trusted on this box yet: trust the publisher's key first (\`bpkg key add FILE --fingerprint FPR\`), or the update of ${name} is refused.`
-                : `several keys are trusted: name the one that signs ${name} (\`bpkg repo set-key ${name} FPR\`), or its update is refused.`,
-            ),
-          );
-      }
-      return ctx.report(r, shownHint(repoAddedText(r)));
+    const [name, url] = parsed.positionals;
+    if (!name || !url)
+      throw new UsageError('Missing NAME URL: the name to give the repository, and where it is');
+    const repository = optString(parsed, 'repository');
+    const r = await cliBox(ctx).repos.add(name, url, {
+      keys: optStrings(parsed, 'key'),
+      mirrors: optStrings(parsed, 'mirror'),
+      ...(repository !== undefined ? { repository } : {}),
+    });
+    // Bound to no key: its first update binds the one trusted key, and is refused with none or several.
+    if (!r.keys?.length) {
+      const trusted = (await cliBox(ctx).keys.list()).length;
+      if (trusted !== 1)
+        ctx.warn(
+          shownHint(
+            trusted === 0
+              ? `no key is trusted on this box yet: trust the publisher's key first (\`bpkg key add FILE --fingerprint FPR\`), or the update of ${name} is refused.`
+              : `several keys are trusted: name the one that signs ${name} (\`bpkg repo set-key ${name} FPR\`), or its update is refused.`,
+          ),
+        );
     }
-    if (action === 'set-key' && name && !url)
+    return ctx.report(r, shownHint(repoAddedText(r)));
+  },
+};
+
+const setKey: CommandSpec = {
+  name: 'set-key',
+  summary: 'Bind a repository to the trusted keys that sign it, replacing its binding',
+  args: 'NAME FPR...',
+  details: `${SCOPE} The keys: full fingerprints of keys already trusted (\`bpkg key list\`).
+
+Example:
+  bpkg repo set-key main 0123…CDEF`,
+  async run(ctx, parsed) {
+    const [name, ...fingerprints] = parsed.positionals;
+    if (!name) throw new UsageError('Missing NAME FPR...: the repository, and the keys that sign it');
+    if (!fingerprints.length)
       throw new UsageError(
         `repo set-key needs the fingerprint of the key that signs ${name}`,
         `Example: \`bpkg repo set-key ${name} FPR\` (the trusted keys: \`bpkg key list\`)`,
       );
-    if (action === 'set-key' && name && url) {
-      const r = await repos.setKeys(name, [url, ...more]);
-      return ctx.report(r, `repository ${r.name} is now signed by ${showFingerprints(r.keys!)} only`);
-    }
-    if (action === 'remove' && name) {
-      const from = (await cliBox(ctx).packages.list()).filter((p) => p.origin === name).map((p) => p.name);
-      await repos.remove(name);
-      // They stay, and are silently not upgraded from then on: said once, here.
-      if (from.length)
-        ctx.warn(
-          shownHint(
-            `${from.join(', ')} (installed from ${name}) ${from.length === 1 ? 'stays installed but is' : 'stay installed but are'} not upgraded until a repository named ${name} is added again (\`bpkg repo add ${name} URL\`), or \`bpkg install NAME --from REPO\` takes ${from.length === 1 ? 'it' : 'one'} from another.`,
-          ),
-        );
-      return ctx.report({ removed: name }, `removed repository ${name}`);
-    }
-    if (action === 'list' || !action) {
-      const rows = await repos.list();
-      return ctx.result(
-        rows,
-        rows.length
-          ? table([
-              ['NAME', 'URL', 'INDEX', 'SIGNED BY'],
-              ...rows.map((r) => [
-                r.name,
-                [r.url, ...(r.mirrors ?? [])].join(' '),
-                r.version !== undefined ? `v${r.version}, ${packageCount(r.packages ?? 0)}` : 'not fetched',
-                r.keys?.length ? showFingerprints(r.keys) : 'no key bound',
-              ]),
-            ])
-          : shownHint('No repositories. Add one: `bpkg repo add NAME URL --key FPR`'),
-      );
-    }
-    throw new UsageError(
-      'Usage: repo add NAME URL --key FPR | repo set-key NAME FPR... | repo list | repo remove NAME',
+    const r = await cliBox(ctx).repos.setKeys(name, fingerprints);
+    return ctx.report(r, `repository ${r.name} is now signed by ${showFingerprints(r.keys!)} only`);
+  },
+};
+
+const list: CommandSpec = {
+  name: 'list',
+  summary: 'Show the repositories: URL and mirrors, index fetched, the keys that sign each',
+  async run(ctx) {
+    const rows = await cliBox(ctx).repos.list();
+    return ctx.result(
+      rows,
+      rows.length
+        ? table([
+            ['NAME', 'URL', 'INDEX', 'SIGNED BY'],
+            ...rows.map((r) => [
+              r.name,
+              [r.url, ...(r.mirrors ?? [])].join(' '),
+              r.version !== undefined ? `v${r.version}, ${packageCount(r.packages ?? 0)}` : 'not fetched',
+              r.keys?.length ? showFingerprints(r.keys) : 'no key bound',
+            ]),
+          ])
+        : shownHint('No repositories. Add one: `bpkg repo add NAME URL --key FPR`'),
     );
   },
+};
+
+const remove: CommandSpec = {
+  name: 'remove',
+  summary: 'Remove a repository (its packages stay installed, not upgraded)',
+  args: 'NAME',
+  details: 'One repository a command.',
+  async run(ctx, parsed) {
+    const [name] = parsed.positionals;
+    if (!name) throw new UsageError('Missing NAME: the repository to remove (`bpkg repo list`)');
+    const from = (await cliBox(ctx).packages.list()).filter((p) => p.origin === name).map((p) => p.name);
+    await cliBox(ctx).repos.remove(name);
+    // They stay, and are silently not upgraded from then on: said once, here.
+    if (from.length)
+      ctx.warn(
+        shownHint(
+          `${from.join(', ')} (installed from ${name}) ${from.length === 1 ? 'stays installed but is' : 'stay installed but are'} not upgraded until a repository named ${name} is added again (\`bpkg repo add ${name} URL\`), or \`bpkg install NAME --from REPO\` takes ${from.length === 1 ? 'it' : 'one'} from another.`,
+        ),
+      );
+    return ctx.report({ removed: name }, `removed repository ${name}`);
+  },
+};
+
+export const repo: CommandGroup = {
+  name: 'repo',
+  summary:
+    'Manage repositories: repo add NAME URL --key FPR | repo set-key NAME FPR... | repo list | repo remove NAME',
+  commands: [add, setKey, list, remove],
+  bare: 'list',
 };
