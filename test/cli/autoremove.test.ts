@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { bpkg, signedRepo, type TestKey, tempDir } from '../helpers/pkg.js';
+import { bpkgBox, installedNames } from '../helpers/bpkg-box.js';
+import { bpkg, signedRepo, type TestKey } from '../helpers/pkg.js';
 
 /**
  * `bpkg remove rag` left embeddings, vectors and llm installed (and running) with nothing to say
@@ -21,15 +22,7 @@ beforeAll(async () => {
   ]));
 });
 
-async function freshRoot(): Promise<string> {
-  const root = tempDir('bp-autorm-');
-  expect((await bpkg(root, ['key', 'add', key.publicFile, '--fingerprint', key.fingerprint])).code).toBe(0);
-  expect((await bpkg(root, ['repo', 'add', 'main', repo])).code).toBe(0);
-  expect((await bpkg(root, ['update'])).code).toBe(0);
-  return root;
-}
-const names = async (root: string) =>
-  JSON.parse((await bpkg(root, ['list', '--json'])).stdout).map((p: { name: string }) => p.name);
+const freshRoot = () => bpkgBox('bp-autorm-', key, repo);
 
 describe('bpkg autoremove', () => {
   it('remove names the dependencies left unneeded; autoremove removes them, chains included', async () => {
@@ -44,7 +37,7 @@ describe('bpkg autoremove', () => {
     const dry = await bpkg(root, ['autoremove', '--dry-run']);
     expect(dry.code, dry.stderr).toBe(0);
     expect(dry.stdout).toContain('Would remove base, lib');
-    expect(await names(root)).toEqual(['base', 'lib', 'other']);
+    expect(await installedNames(root)).toEqual(['base', 'lib', 'other']);
     const json = await bpkg(root, ['--json', 'autoremove', '--yes']);
     expect(json.code, json.stderr).toBe(0);
     expect(
@@ -52,7 +45,7 @@ describe('bpkg autoremove', () => {
         .changes.map((c: { name: string }) => c.name)
         .sort(),
     ).toEqual(['base', 'lib']);
-    expect(await names(root)).toEqual(['other']);
+    expect(await installedNames(root)).toEqual(['other']);
     expect(existsSync(path.join(root, 'opt/blueprint/lib'))).toBe(false);
     const again = await bpkg(root, ['autoremove']);
     expect(again.code).toBe(0);

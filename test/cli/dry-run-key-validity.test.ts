@@ -6,6 +6,7 @@
  */
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { bpkgBox } from '../helpers/bpkg-box.js';
 import { bpkg, makeKey, publishSources, signedRepo, tempDir } from '../helpers/pkg.js';
 import { treeHash } from '../helpers/tree-hash.js';
 import { errorLine } from '../helpers/two-repos.js';
@@ -17,10 +18,7 @@ describe('dry runs and a signing key no longer valid', () => {
     const made = Date.now();
     const key = await makeKey(path.join(tempDir(), 'key'), { expiresInSeconds: LIFETIME_S });
     const { repo } = await signedRepo([{ name: 'good', version: '1.0.0' }], key);
-    const root = tempDir('bp-expired-');
-    expect((await bpkg(root, ['key', 'add', key.publicFile, '--fingerprint', key.fingerprint])).code).toBe(0);
-    expect((await bpkg(root, ['repo', 'add', 'main', repo])).code).toBe(0);
-    expect((await bpkg(root, ['update'])).code).toBe(0);
+    const root = await bpkgBox('bp-expired-', key, repo);
     expect((await bpkg(root, ['install', '--yes', 'good'])).code).toBe(0);
     await publishSources(repo, key, [
       { name: 'good', version: '1.1.0' },

@@ -8,6 +8,7 @@
 import { copyFileSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { bpkgBox, installedNames } from '../helpers/bpkg-box.js';
 import { bpkg, signedRepo, type TestKey, tempDir } from '../helpers/pkg.js';
 import { treeHash } from '../helpers/tree-hash.js';
 import { errorLine } from '../helpers/two-repos.js';
@@ -31,17 +32,9 @@ beforeAll(async () => {
   file = found('base');
 });
 
-async function freshRoot(): Promise<string> {
-  const root = tempDir('bp-dry-file-');
-  expect((await bpkg(root, ['key', 'add', key.publicFile, '--fingerprint', key.fingerprint])).code).toBe(0);
-  expect((await bpkg(root, ['repo', 'add', 'main', repo])).code).toBe(0);
-  expect((await bpkg(root, ['update'])).code).toBe(0);
-  return root;
-}
+const freshRoot = () => bpkgBox('bp-dry-file-', key, repo);
 
 const cacheOf = (root: string) => path.join(root, 'var/cache/blueprint/packages');
-const names = async (root: string) =>
-  JSON.parse((await bpkg(root, ['list', '--json'])).stdout).map((p: { name: string }) => p.name);
 
 describe('bpkg install --dry-run FILE', () => {
   it('plans from the file and writes nothing: no cache folder made, no copy made in one', async () => {
@@ -71,7 +64,7 @@ describe('bpkg install --dry-run FILE', () => {
     const ro = await bpkg(root, ['install', '--dry-run', file]);
     expect(ro.code, ro.stderr).toBe(0);
     expect(treeHash(root)).toEqual(before);
-    expect(await names(root)).toEqual([]);
+    expect(await installedNames(root)).toEqual([]);
   });
 
   it('a file whose signature does not hold is refused as the install refuses it, nothing written', async () => {
@@ -90,14 +83,14 @@ describe('bpkg install --dry-run FILE', () => {
     expect(real.code, real.stdout).toBe(4);
     expect(dry.code, dry.stdout).toBe(real.code);
     expect(errorLine(dry.stderr)).toBe(errorLine(real.stderr));
-    expect(await names(root)).toEqual([]);
+    expect(await installedNames(root)).toEqual([]);
   });
 
   it('the install of the file itself still works', async () => {
     const root = await freshRoot();
     const r = await bpkg(root, ['install', '--yes', file]);
     expect(r.code, r.stderr).toBe(0);
-    expect(await names(root)).toEqual(['base']);
+    expect(await installedNames(root)).toEqual(['base']);
     // Its private copy is gone again.
     expect(readdirSync(cacheOf(root)).filter((f) => f.startsWith('.local-'))).toEqual([]);
   });

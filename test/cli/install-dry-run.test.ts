@@ -1,7 +1,8 @@
 import { readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { bpkg, lists, publishSources, signedRepo, type TestKey, tempDir } from '../helpers/pkg.js';
+import { bpkgBox, installedNames } from '../helpers/bpkg-box.js';
+import { bpkg, lists, publishSources, signedRepo, type TestKey } from '../helpers/pkg.js';
 import { treeHash } from '../helpers/tree-hash.js';
 
 /**
@@ -22,16 +23,7 @@ beforeAll(async () => {
   ]));
 });
 
-async function freshRoot(): Promise<string> {
-  const root = tempDir('bp-dry-');
-  expect((await bpkg(root, ['key', 'add', key.publicFile, '--fingerprint', key.fingerprint])).code).toBe(0);
-  expect((await bpkg(root, ['repo', 'add', 'main', repo])).code).toBe(0);
-  expect((await bpkg(root, ['update'])).code).toBe(0);
-  return root;
-}
-
-const names = async (root: string) =>
-  JSON.parse((await bpkg(root, ['list', '--json'])).stdout).map((p: { name: string }) => p.name);
+const freshRoot = () => bpkgBox('bp-dry-', key, repo);
 
 describe('bpkg install --dry-run', () => {
   it('prints the plan (new dependency, upgrade, sizes, repository) and changes nothing', async () => {
@@ -89,7 +81,7 @@ describe('bpkg install --dry-run', () => {
     }
 
     expect(treeHash(root)).toEqual(before);
-    expect(await names(root)).toEqual(['good']);
+    expect(await installedNames(root)).toEqual(['good']);
   });
 
   it('refused as the install is when no trusted key signed a package (its signature alone is read)', async () => {
@@ -110,7 +102,7 @@ describe('bpkg install --dry-run', () => {
     const said = (e: string) => e.split('\n').find((l) => l.startsWith('error:'));
     expect(said(dry.stderr)).toBe(said(real.stderr));
     expect(dry.stderr).toContain('signed by an untrusted key');
-    expect(await names(root)).toEqual([]);
+    expect(await installedNames(root)).toEqual([]);
   });
 
   it('a package file given: its plan, nothing to download, nothing installed', async () => {
@@ -122,7 +114,7 @@ describe('bpkg install --dry-run', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^base\s+1\.0\.0\s+file/m);
     expect(r.stdout).toContain('Would install 1 package (nothing to download); nothing was changed');
-    expect(await names(root)).toEqual([]);
+    expect(await installedNames(root)).toEqual([]);
   });
 
   it('remove --dry-run names what would go, or the dependents that block it (exit 5); nothing changes', async () => {
@@ -146,6 +138,6 @@ describe('bpkg install --dry-run', () => {
     expect(blocked.stderr).toContain('base is needed by app');
 
     expect(treeHash(root)).toEqual(before);
-    expect(await names(root)).toEqual(['app', 'base', 'good']);
+    expect(await installedNames(root)).toEqual(['app', 'base', 'good']);
   });
 });

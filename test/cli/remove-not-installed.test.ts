@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { bpkg, signedRepo, tempDir } from '../helpers/pkg.js';
+import { bpkgBox } from '../helpers/bpkg-box.js';
+import { bpkg, signedRepo } from '../helpers/pkg.js';
 
 /**
  * `bpkg remove A B` with B not installed refused the whole command ('B is not installed', exit 3)
@@ -14,10 +15,7 @@ describe('bpkg remove of a package that is not installed', () => {
       { name: 'good', version: '1.0.0' },
       { name: 'other', version: '1.0.0' },
     ]);
-    const root = tempDir('bp-rm-');
-    expect((await bpkg(root, ['key', 'add', key.publicFile, '--fingerprint', key.fingerprint])).code).toBe(0);
-    expect((await bpkg(root, ['repo', 'add', 'main', repo])).code).toBe(0);
-    expect((await bpkg(root, ['update'])).code).toBe(0);
+    const root = await bpkgBox('bp-rm-', key, repo);
     expect((await bpkg(root, ['install', 'good', 'other', '--yes'])).code).toBe(0);
 
     const r = await bpkg(root, ['remove', 'good', 'nosuch', '--yes']);

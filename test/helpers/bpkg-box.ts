@@ -1,0 +1,18 @@
+import { expect } from 'vitest';
+import { bpkg, type TestKey, tempDir } from './pkg.js';
+
+/**
+ * A new box, made with the executable as an admin makes one: in a fresh temp folder (`tag` its
+ * prefix), `bpkg key add` of `key`, `bpkg repo add main REPO` and `bpkg update`, each exiting 0.
+ */
+export async function bpkgBox(tag: string, key: TestKey, repo: string): Promise<string> {
+  const root = tempDir(tag);
+  expect((await bpkg(root, ['key', 'add', key.publicFile, '--fingerprint', key.fingerprint])).code).toBe(0);
+  expect((await bpkg(root, ['repo', 'add', 'main', repo])).code).toBe(0);
+  expect((await bpkg(root, ['update'])).code).toBe(0);
+  return root;
+}
+
+/** The names of the packages installed on the box at `root`, as `bpkg list --json` gives them. */
+export const installedNames = async (root: string): Promise<string[]> =>
+  JSON.parse((await bpkg(root, ['list', '--json'])).stdout).map((p: { name: string }) => p.name);
