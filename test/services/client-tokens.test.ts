@@ -22,40 +22,15 @@ import { ClientTokens } from '../../modules/kit/server/clients.js';
 import { consumerToken, dropConsumer } from '../../src/core/services/client-tokens.js';
 import { NO_GPU, sandboxPolicy, serviceDirs } from '../../src/core/services/policy.js';
 import { deleteRegistration, findRegistration, writeRegistration } from '../../src/core/services/registry.js';
-import { parseService } from '../../src/core/services/schema.js';
 import { planUses, shareWiring, writeTokenCopies } from '../../src/core/services/wiring.js';
 import { layout } from '../../src/core/system/paths.js';
 import { usesText } from '../../src/present/services.js';
+import { consumerSpec, image, providerSpec, register, tokenRoot } from '../helpers/client-token-box.js';
 import { tempDir } from '../setup/temp-registry.js';
 
 const ADMIN = 'admin-token-0123456789abcdef';
-const image = { id: `sha256:${'a'.repeat(64)}` };
-const provider = (name: string, clientTokens: boolean) =>
-  parseService({
-    image,
-    network: 'loopback-socket',
-    socket: { dir: `/run/${name}`, file: 'api.sock', ...(clientTokens ? { clientTokens } : {}) },
-    data: `/var/lib/${name}`,
-  });
-
 let root: string;
-async function register(name: string, spec: ReturnType<typeof parseService>, uses: string[] = []) {
-  mkdirSync(path.join(root, 'opt', name), { recursive: true }); // an installed package's folder
-  await writeRegistration(root, {
-    name,
-    version: '1.0.0',
-    prefix: path.join(root, 'opt', name),
-    spec,
-    approvals: { outboundNetwork: false },
-    imageId: image.id,
-    uses,
-  });
-}
-const consumerSpec = parseService({
-  image,
-  network: 'loopback-socket',
-  socket: { dir: '/run/c', file: 's' },
-});
+const asConsumer = consumerSpec();
 const tokensOf = (name: string) => path.join(serviceDirs(root, name).dataDir, 'client-tokens');
 
 /** What ensureContainer does for a consumer: plan, the copies' folder, then the copies (gid 4242). */
@@ -68,13 +43,12 @@ async function startConsumer(name: string) {
 }
 
 beforeEach(async () => {
-  root = tempDir('bp-client-tokens-');
-  mkdirSync(layout(root).stateDir, { recursive: true });
-  await register('llm', provider('llm', true));
-  await register('vectors', provider('vectors', true));
-  await register('old', provider('old', false)); // a provider that knows one token only
-  await register('rag', consumerSpec, ['llm>=1.0.0', 'old']);
-  await register('other', consumerSpec, ['vectors']);
+  root = tokenRoot('bp-client-tokens-');
+  await register(root, 'llm', providerSpec('llm', true));
+  await register(root, 'vectors', providerSpec('vectors', true));
+  await register(root, 'old', providerSpec('old', false)); // a provider that knows one token only
+  await register(root, 'rag', asConsumer, ['llm>=1.0.0', 'old']);
+  await register(root, 'other', asConsumer, ['vectors']);
   // The admin set llm's and old's tokens.
   for (const p of ['llm', 'old']) {
     mkdirSync(serviceDirs(root, p).dataDir, { recursive: true });
@@ -100,7 +74,7 @@ describe('a consumer gets its own token for a provider that takes them, never th
       name: 'rag',
       version: '1.0.0',
       prefix: path.join(root, 'opt/rag'),
-      service: consumerSpec,
+      service: asConsumer,
       approvals: { outboundNetwork: false },
       gpu: NO_GPU,
       seccompProfile: '/x/seccomp.json',
@@ -120,7 +94,7 @@ describe('a consumer gets its own token for a provider that takes them, never th
       name: 'llm',
       version: '1.0.0',
       prefix: path.join(root, 'opt/llm'),
-      service: provider('llm', true),
+      service: providerSpec('llm', true),
       approvals: { outboundNetwork: false },
       gpu: NO_GPU,
       seccompProfile: '/x/seccomp.json',
@@ -161,7 +135,7 @@ describe('a consumer gets its own token for a provider that takes them, never th
     await startConsumer('rag');
     const ragToken = await consumerToken(root, 'llm', 'rag');
     await startConsumer('other');
-    await register('more', consumerSpec, ['llm']);
+    await register(root, 'more', asConsumer, ['llm']);
     await startConsumer('more');
     expect(new ClientTokens(tokensOf('llm')).identify(ragToken)).toBe('rag');
     await deleteRegistration(root, 'rag', '1.0.0');
@@ -180,7 +154,7 @@ describe('a consumer gets its own token for a provider that takes them, never th
       name: 'rag',
       version: '2.0.0',
       prefix: path.join(root, 'opt', 'rag2'),
-      spec: consumerSpec,
+      spec: asConsumer,
       approvals: { outboundNetwork: false },
       imageId: image.id,
       uses: ['old'],
