@@ -141,7 +141,13 @@ export function Packages(props: ScreenProps) {
         // Every installed package, whichever row is selected (the question named the row).
         if (input === 'u') return void ask('upgrade', 'all');
         if (!row) return;
-        if (input === 'i' || key.return) void ask('install', row.name);
+        // Installed already: said, with the next steps, and no question whose yes would do nothing.
+        // One installed as a dependency is asked about: installing it by name keeps it (autoremove).
+        if (input === 'i' || key.return) {
+          if (row.installed && !row.auto)
+            return setNote(`${row.name} ${row.version} is installed (u upgrades all, x removes it)`);
+          void ask('install', row.name);
+        }
         // Only an installed package can be removed: an offered one is said so, with no question.
         if (input === 'x') {
           if (!row.installed) return setNote(`${row.name} is not installed (i installs it)`);
