@@ -2,35 +2,14 @@
  * Issue 20: batches of a cheap model run on the main thread when their estimated cost fits the
  * budget (no worker hop), anything bigger in the worker; both give the same vectors, bit for bit.
  */
-import { rmSync } from 'node:fs';
-import { dirname } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Engine } from '../../modules/embeddings/server/engine.js';
-import {
-  type EngineWorker,
-  measureCost,
-  startEngineWorker,
-} from '../../modules/embeddings/server/engine-worker.js';
-import { FIXTURE_MODELS } from './helpers.js';
-import { bundle, serve } from './served.js';
+import { measureCost } from '../../modules/embeddings/server/engine-worker.js';
+import { engineWorkers } from './engine-workers.js';
+import { serve } from './served.js';
 
-let file: string;
-const engines: EngineWorker[] = [];
-const init = { modelDir: FIXTURE_MODELS, model: 'tiny-bert', device: 'cpu' as const, threads: 1 };
-const start = async (budgetMs: number, queryBudgetMs?: number) => {
-  const e = await startEngineWorker(pathToFileURL(file), init, () => {}, undefined, budgetMs, queryBudgetMs);
-  engines.push(e);
-  return e;
-};
-
-beforeAll(async () => {
-  file = await bundle();
-}, 60_000);
-afterAll(async () => {
-  await Promise.all(engines.map((e) => e.dispose()));
-  if (file) rmSync(dirname(file), { recursive: true, force: true });
-});
+const workers = engineWorkers();
+const start = (budgetMs: number, queryBudgetMs?: number) => workers.start(budgetMs, queryBudgetMs);
 
 const small = ['a cat sits on the mat', 'stock prices fell sharply today'];
 // A batch estimated at twice the budget by the cost the worker measured: a fixed size was once
@@ -97,9 +76,9 @@ describe('where a batch runs', () => {
   }, 60_000);
 
   it('the service reads both budgets from its environment and says what runs where', async () => {
-    const on = await serve(file, { EMBEDDINGS_QUERY_INLINE_MS: '30' });
+    const on = await serve(workers.file, { EMBEDDINGS_QUERY_INLINE_MS: '30' });
     // The query budget is off unless set (a transformer's copy is costly).
-    const off = await serve(file, { EMBEDDINGS_INLINE_MS: 'off' });
+    const off = await serve(workers.file, { EMBEDDINGS_INLINE_MS: 'off' });
     try {
       // Single inputs within 30 ms of estimated work: thousands of tiny-BERT characters.
       const m = /single inputs up to (\d+), the rest in the worker/.exec(on.log());

@@ -4,30 +4,13 @@
  * and no event-loop turn; the wait is bounded, after which the query is answered through the
  * message like any job and the event loop (/health) runs again.
  */
-import { rmSync } from 'node:fs';
-import { dirname } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type EngineWorker, startEngineWorker } from '../../modules/embeddings/server/engine-worker.js';
-import { FIXTURE_MODELS } from './helpers.js';
-import { bundle, serve } from './served.js';
+import { describe, expect, it } from 'vitest';
+import type { EngineWorker } from '../../modules/embeddings/server/engine-worker.js';
+import { engineWorkers } from './engine-workers.js';
+import { serve } from './served.js';
 
-let file: string;
-const engines: EngineWorker[] = [];
-const init = { modelDir: FIXTURE_MODELS, model: 'tiny-bert', device: 'cpu' as const, threads: 1 };
-const start = async (waitMs: number) => {
-  const e = await startEngineWorker(pathToFileURL(file), init, () => {}, undefined, 0, 0, waitMs);
-  engines.push(e);
-  return e;
-};
-
-beforeAll(async () => {
-  file = await bundle();
-}, 60_000);
-afterAll(async () => {
-  await Promise.all(engines.map((e) => e.dispose()));
-  if (file) rmSync(dirname(file), { recursive: true, force: true });
-});
+const workers = engineWorkers();
+const start = (waitMs: number) => workers.start(0, 0, waitMs);
 
 const bytes = (v: Float32Array) => Buffer.from(v.buffer, v.byteOffset, v.byteLength);
 const opts = { truncate: true, normalize: true };
@@ -88,9 +71,9 @@ describe('a single query waited for in shared memory', () => {
   }, 60_000);
 
   it('the service waits 30 ms by default, as long as EMBEDDINGS_QUERY_WAIT_MS says, or not at all when off', async () => {
-    const dflt = await serve(file);
-    const set = await serve(file, { EMBEDDINGS_QUERY_WAIT_MS: '7' });
-    const off = await serve(file, { EMBEDDINGS_QUERY_WAIT_MS: 'off' });
+    const dflt = await serve(workers.file);
+    const set = await serve(workers.file, { EMBEDDINGS_QUERY_WAIT_MS: '7' });
+    const off = await serve(workers.file, { EMBEDDINGS_QUERY_WAIT_MS: 'off' });
     try {
       expect(dflt.log()).toMatch(/the main thread waits up to 30 ms for the worker's answer/);
       expect(set.log()).toMatch(/the main thread waits up to 7 ms for the worker's answer/);
@@ -102,10 +85,10 @@ describe('a single query waited for in shared memory', () => {
 
   it('refuses a wait longer than the health check allows: the event loop would stall that long', async () => {
     // The main thread is blocked while it waits; the services layer gives /health 2 s.
-    await expect(serve(file, { EMBEDDINGS_QUERY_WAIT_MS: '5000' })).rejects.toThrow(
+    await expect(serve(workers.file, { EMBEDDINGS_QUERY_WAIT_MS: '5000' })).rejects.toThrow(
       /EMBEDDINGS_QUERY_WAIT_MS=5000 is more than 1000 ms.*set at most 1000, or off/,
     );
-    const most = await serve(file, { EMBEDDINGS_QUERY_WAIT_MS: '1000' });
+    const most = await serve(workers.file, { EMBEDDINGS_QUERY_WAIT_MS: '1000' });
     try {
       expect(most.log()).toMatch(/the main thread waits up to 1000 ms for the worker's answer/);
     } finally {
