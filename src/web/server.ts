@@ -35,6 +35,8 @@ export interface HandlerOptions {
 
 const enc = encodeURIComponent;
 
+const statusOf = (exitCode: number | undefined) => (exitCode === 3 ? 404 : exitCode === 2 ? 400 : 500);
+
 const decodable = (path: string): boolean => {
   try {
     decodeURIComponent(path);
@@ -363,8 +365,9 @@ export function createHandler(o: HandlerOptions) {
       return view(
         res,
         { title: 'Error', csrf: session.csrf, flash: { kind: 'error', text: errorText(err) }, body: '' },
-        // The CLI's exit code 3 (an unknown package or service) is a 404 here.
-        (err as { exitCode?: number }).exitCode === 3 ? 404 : 500,
+        // The CLI's exit code 3 (an unknown package or service) is a 404 here, and 2 (a usage
+        // error: a path where a package name goes) a 400; the rest a 500.
+        statusOf((err as { exitCode?: number }).exitCode),
       );
     }
   };

@@ -122,3 +122,13 @@ it('an Install confirmed after another admin installed the package says it is in
   expect(after).toContain('beta 1.0.0 is installed');
   expect(forms(after)).not.toContain('/packages/beta/install');
 });
+
+it('a page for a name no repository offers says so (404); a path for a name is a bad request (400)', async () => {
+  const none = await get('/packages/nope/install');
+  expect(none.status).toBe(404);
+  expect(none.body).toContain('No package nope in the verified indexes');
+  // A path where a package name goes: refused as the CLI's usage error (exit 2), not a server error.
+  const path = await get('/packages/..%2Fx/install');
+  expect(path.body).toContain('../x is not a package name');
+  expect(path.status).toBe(400);
+});
