@@ -7,20 +7,13 @@
  * the next start, grew with every write). The copy now takes the gate first, so that writes that
  * come after it wait, and waits only for those already taken to be applied.
  */
-import { Agent } from 'node:http';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { until } from '../helpers/until.js';
-import { bundle, callSocket, newDataDir, type Served, serve } from '../vectors/served.js';
+import { callSocket } from '../vectors/served.js';
+import { vectorsPerFile } from '../vectors/served-per-file.js';
 
-let s: Served;
-const agent = new Agent({ keepAlive: true, maxSockets: 16 });
-beforeAll(async () => {
-  s = await serve(await bundle(), newDataDir());
-}, 120_000);
-afterAll(async () => {
-  agent.destroy();
-  await s?.kill();
-});
+const s = vectorsPerFile({ keepAlive: true, maxSockets: 16 });
+const { agent } = s;
 
 const SIZE = 32;
 const points = Array.from({ length: 1_000 }, (_, i) => ({

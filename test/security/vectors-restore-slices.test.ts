@@ -6,20 +6,14 @@
  * upserted through the API go into the graph 10 ms at a time, between other requests; a restore now
  * does too. The service runs as its container runs it (its bundle in its own Node process).
  */
-import { Agent, request } from 'node:http';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { request } from 'node:http';
+import { expect, it } from 'vitest';
 import { collectionFileParts } from '../../modules/vectors/server/persist.js';
-import { bundle, callSocket, newDataDir, type Served, serve } from '../vectors/served.js';
+import { callSocket } from '../vectors/served.js';
+import { vectorsPerFile } from '../vectors/served-per-file.js';
 
-let s: Served;
-const agent = new Agent({ keepAlive: true });
-beforeAll(async () => {
-  s = await serve(await bundle(), newDataDir());
-}, 120_000);
-afterAll(async () => {
-  agent.destroy();
-  await s?.kill();
-});
+const s = vectorsPerFile({ keepAlive: true });
+const { agent } = s;
 
 function upload(name: string, file: Buffer): Promise<number> {
   return new Promise((resolve, reject) => {

@@ -7,25 +7,19 @@
  * file the same way, each at once. Both now run one at a time (modules/vectors/server/snapshots.ts).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { Agent, request } from 'node:http';
+import { request } from 'node:http';
 import { join } from 'node:path';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { collectionFileParts } from '../../modules/vectors/server/persist.js';
-import { bundle, callSocket, newDataDir, type Served, serve } from '../vectors/served.js';
+import { callSocket } from '../vectors/served.js';
+import { vectorsPerFile } from '../vectors/served-per-file.js';
 
 const POINTS = 7_000;
 const SIZE = 1_024; // 28 MiB of vectors
 const CREATES = 16;
 
-let s: Served;
-const agent = new Agent({ keepAlive: true, maxSockets: 64 });
-beforeAll(async () => {
-  s = await serve(await bundle(), newDataDir());
-}, 120_000);
-afterAll(async () => {
-  agent.destroy();
-  await s?.kill();
-});
+const s = vectorsPerFile({ keepAlive: true, maxSockets: 64 });
+const { agent } = s;
 
 function collectionFile(): Buffer {
   const vectors = new Float32Array(POINTS * SIZE);

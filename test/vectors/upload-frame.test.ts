@@ -7,22 +7,16 @@
  * text payloads on the loaded VM, 22-29 ms now.
  */
 import { readdirSync } from 'node:fs';
-import { Agent, request } from 'node:http';
+import { request } from 'node:http';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { collectionFileParts } from '../../modules/vectors/server/persist.js';
-import { bundle, callSocket, newDataDir, type Served, serve } from './served.js';
+import { callSocket } from './served.js';
+import { vectorsPerFile } from './served-per-file.js';
 
-let s: Served;
-const agent = new Agent({ keepAlive: true });
-beforeAll(async () => {
-  s = await serve(await bundle(), newDataDir());
-}, 120_000);
-afterAll(async () => {
-  agent.destroy();
-  await s?.kill();
-});
+const s = vectorsPerFile({ keepAlive: true });
+const { agent } = s;
 
 function upload(file: Buffer): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
