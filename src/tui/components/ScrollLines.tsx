@@ -4,6 +4,31 @@ import { moveSelection } from '../keys.js';
 import { useTheme } from '../theme.js';
 import { fitCell } from './Table.js';
 
+/**
+ * `text` broken at spaces into lines of at most `width` characters (a word longer than that is cut),
+ * so a view knows exactly how many rows a text takes (the checklist's foot, a question's lines).
+ */
+export function wrapLines(text: string, width: number): string[] {
+  const w = Math.max(1, width);
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(' ')) {
+    const next = line ? `${line} ${word}` : word;
+    if (next.length <= w) line = next;
+    else {
+      if (line) lines.push(line);
+      let rest = word;
+      while (rest.length > w) {
+        lines.push(rest.slice(0, w));
+        rest = rest.slice(w);
+      }
+      line = rest;
+    }
+  }
+  lines.push(line);
+  return lines;
+}
+
 export interface ScrollLine {
   text: string;
   /** A warning's colour (not in the plain theme). */

@@ -77,6 +77,8 @@ export function Packages(props: ScreenProps) {
   if (mode.kind === 'approve')
     return (
       <Confirm
+        height={props.height}
+        width={props.width}
         title={`Approve outbound network for ${mode.module}?`}
         lines={[
           mode.hosts.length
@@ -102,6 +104,8 @@ export function Packages(props: ScreenProps) {
   if (mode.kind === 'confirm')
     return (
       <Confirm
+        height={props.height}
+        width={props.width}
         title={`Confirm: ${mode.action} ${mode.name}?`}
         lines={mode.lines}
         onAnswer={(yes) =>

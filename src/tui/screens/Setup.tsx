@@ -5,12 +5,12 @@ import { draftToAnswers, initialDraft, nextStep, STEPS } from '../../app/wizard.
 import { escapeLine } from '../../present/escape.js';
 import { byWizardStep, formatChange } from '../../present/setup.js';
 import { Operation } from '../components/Operation.js';
-import { type ScrollLine, ScrollLines } from '../components/ScrollLines.js';
+import { type ScrollLine, ScrollLines, wrapLines } from '../components/ScrollLines.js';
 import { fitCell } from '../components/Table.js';
 import { TextInput } from '../components/TextInput.js';
 import type { ScreenProps } from '../screen.js';
 import { useTheme } from '../theme.js';
-import { SetupCatalog, wrapLines } from './SetupCatalog.js';
+import { SetupCatalog } from './SetupCatalog.js';
 import { SetupRecoveryKey } from './SetupRecoveryKey.js';
 
 /** How soon after a y/n letter a bare Enter still belongs to it. */

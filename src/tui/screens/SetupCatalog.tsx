@@ -2,35 +2,11 @@ import { Box, Text, useInput } from 'ink';
 import { useState } from 'react';
 import type { CatalogEntry } from '../../app/index.js';
 import { catalogNeedsLine, catalogRow, catalogTotals } from '../../present/catalog.js';
+import { wrapLines } from '../components/ScrollLines.js';
 import { fitCell, windowStart } from '../components/Table.js';
 import { useTheme } from '../theme.js';
 
 const HELP = 'Space choose  Enter accept  Esc previous step';
-
-/**
- * `text` broken at spaces into lines of at most `width` characters (a word longer than that is cut),
- * so the checklist knows exactly how many rows its foot takes.
- */
-export function wrapLines(text: string, width: number): string[] {
-  const w = Math.max(1, width);
-  const lines: string[] = [];
-  let line = '';
-  for (const word of text.split(' ')) {
-    const next = line ? `${line} ${word}` : word;
-    if (next.length <= w) line = next;
-    else {
-      if (line) lines.push(line);
-      let rest = word;
-      while (rest.length > w) {
-        lines.push(rest.slice(0, w));
-        rest = rest.slice(w);
-      }
-      line = rest;
-    }
-  }
-  lines.push(line);
-  return lines;
-}
 
 /**
  * The wizard's module checklist over the image's offline catalog (issue 18): up/down move, Space

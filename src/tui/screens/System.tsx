@@ -115,6 +115,8 @@ export function System(props: ScreenProps) {
   if (mode.kind === 'confirm')
     return (
       <Confirm
+        height={props.height}
+        width={props.width}
         title={mode.title}
         lines={mode.lines}
         onAnswer={(yes) =>
