@@ -6,34 +6,16 @@
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { GOOD, run, signedRepo } from '../helpers/pkg.js';
+import { setupWithModule } from '../helpers/setup-flags.js';
 import { tempDir } from '../setup/temp-registry.js';
-
-const SSH = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl me';
 
 describe('setup flags: a module no repository offers', () => {
   it('is named by its flag, --module, and nothing is written', async () => {
     const { key, repo } = await signedRepo([GOOD]);
     const root = path.join(tempDir('bp-flagmod-'), 'box');
-    const r = await run([
-      '--root',
-      root,
-      'setup',
-      '--hostname',
-      'box-01',
-      '--key',
-      SSH,
-      '--repo-url',
-      pathToFileURL(repo).href,
-      '--repo-key',
-      key.publicFile,
-      '--repo-fingerprint',
-      key.fingerprint,
-      '--module',
-      'goood',
-    ]);
+    const r = await run(['--root', root, ...setupWithModule(key, repo, 'goood')]);
     expect(r.code, r.stderr).toBe(2);
     expect(r.stderr).toContain('error: --module: "goood"');
     expect(r.stderr).toContain('(did you mean good?)');

@@ -7,33 +7,17 @@
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { GOOD, run, signedRepo } from '../helpers/pkg.js';
+import { setupWithModule } from '../helpers/setup-flags.js';
 import { tempDir } from '../setup/temp-registry.js';
-
-const SSH = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl me';
 
 describe('setup flags: a module from a repository that cannot be fetched', () => {
   it('is named by its flag, --module, with the failure; nothing is written', async () => {
     const { key } = await signedRepo([GOOD]);
     const gone = path.join(tempDir('bp-flagunf-gone-'), 'repo');
     const root = path.join(tempDir('bp-flagunf-'), 'box');
-    const args = [
-      'setup',
-      '--hostname',
-      'box-01',
-      '--key',
-      SSH,
-      '--repo-url',
-      pathToFileURL(gone).href,
-      '--repo-key',
-      key.publicFile,
-      '--repo-fingerprint',
-      key.fingerprint,
-      '--module',
-      'good',
-    ];
+    const args = setupWithModule(key, gone, 'good');
     const r = await run(['--root', root, ...args]);
     expect(r.code, r.stderr).not.toBe(0);
     expect(r.stderr).toContain('error: --module: "good" cannot be checked: the index of repository main');
