@@ -144,7 +144,7 @@ export function App(props: {
         </Text>
         <Box flexDirection="column" flexGrow={1} paddingX={1}>
           {help ? (
-            <Help screen={screen} login={Boolean(props.login)} />
+            <Help screen={screen} login={Boolean(props.login)} width={width - 2} height={bodyHeight} />
           ) : (
             <Suspense fallback={<Text>Loading...</Text>}>
               {screen === 'dashboard' ? <Dashboard {...screenProps} takeFirst={takeFirst} /> : null}

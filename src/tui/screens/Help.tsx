@@ -1,23 +1,39 @@
 import { Box, Text } from 'ink';
+import { type ScrollLine, ScrollLines, wrapLines } from '../components/ScrollLines.js';
 import { GLOBAL_KEYS, LOGIN_KEYS, SCREEN_KEYS } from '../keys.js';
 import { useTheme } from '../theme.js';
 
-export function Help(props: { screen: string; login: boolean }) {
+/** Where the descriptions start: two spaces, the key's column, a space. */
+const KEY_COLUMN = 16;
+const INDENT = ' '.repeat(2 + KEY_COLUMN + 1);
+
+/**
+ * The keys, everywhere and on this screen. A description wider than the screen wraps under the
+ * descriptions' column; help longer than the screen (the 80×24 console) scrolls as other text does
+ * (ScrollLines), its closing line always shown.
+ */
+export function Help(props: { screen: string; login: boolean; width: number; height: number }) {
   const { plain } = useTheme();
-  const section = (title: string, keys: [string, string][]) =>
-    keys.length ? (
-      <Box flexDirection="column" marginBottom={1}>
-        <Text bold={!plain}>{title}</Text>
-        {keys.map(([k, what]) => (
-          <Text key={k}>{`  ${k.padEnd(16)} ${what}`}</Text>
-        ))}
-      </Box>
-    ) : null;
+  const section = (title: string, keys: [string, string][]): ScrollLine[] =>
+    keys.length
+      ? [
+          { text: title },
+          ...keys.flatMap(([k, what]) =>
+            wrapLines(what, Math.max(10, props.width - INDENT.length)).map((l, i) => ({
+              text: i ? `${INDENT}${l}` : `  ${k.padEnd(KEY_COLUMN)} ${l}`,
+            })),
+          ),
+          { text: '' },
+        ]
+      : [];
+  const lines = [
+    ...section('Everywhere', [...GLOBAL_KEYS, ...(props.login ? LOGIN_KEYS : [])]),
+    ...section(`On this screen (${props.screen})`, SCREEN_KEYS[props.screen] ?? []),
+  ];
   return (
     <Box flexDirection="column">
-      {section('Everywhere', [...GLOBAL_KEYS, ...(props.login ? LOGIN_KEYS : [])])}
-      {section(`On this screen (${props.screen})`, SCREEN_KEYS[props.screen] ?? [])}
-      <Text dimColor={!plain}>
+      <ScrollLines lines={lines} height={Math.max(3, props.height - 1)} width={props.width} />
+      <Text dimColor={!plain} wrap="truncate">
         Every action here is also a command: see `blueprint --help`. ? or q closes.
       </Text>
     </Box>

@@ -1,0 +1,49 @@
+/**
+ * The help (?) on the 80×24 console opened by the login hook (its '! shell' line): a description
+ * wider than the screen wrapped to the left margin, under the keys' column ('Outbound, System',
+ * 'confirms)'), and the System screen's help fit only because Ink dropped the blank rows between its
+ * sections. Now each description wraps under its own column, and help longer than the screen
+ * scrolls (j/k, PgUp/PgDn, g/G, '↓ N more') with its closing line always shown; every frame fits.
+ */
+import { render } from 'ink-testing-library';
+import { afterEach, beforeEach, expect, it } from 'vitest';
+import { App } from '../../src/tui/App.js';
+import { tempRoot } from '../setup/helpers.js';
+import { frameWith, sourcesFor, type } from './helpers.js';
+
+let root: string;
+let cleanup: () => Promise<void>;
+beforeEach(async () => ({ root, cleanup } = await tempRoot('helpfits')));
+afterEach(() => cleanup());
+
+it.each([
+  [80, 24],
+  [80, 25],
+])('help on every screen fits a %ix%i login console', async (columns, rows) => {
+  const app = render(<App sources={sourcesFor(root)} theme={{ plain: true }} login onExit={() => {}} />);
+  Object.defineProperties(app.stdout, { columns: { value: columns }, rows: { value: rows } });
+  app.stdout.emit('resize');
+  await frameWith(app, 'Memory');
+  const start = app.frames.length;
+  for (const screen of ['7', '2', '3']) {
+    await type(app, screen);
+    await new Promise((r) => setTimeout(r, 200));
+    await type(app, '?');
+    const f = await frameWith(app, 'q closes');
+    // A wrapped description stays under the descriptions' column.
+    expect(f).not.toMatch(/^ ?(Outbound, System|confirms\)|package\))/m);
+    if (screen === '7') {
+      await type(app, 'G');
+      const end = await frameWith(app, /r \/ Enter\s+refresh/);
+      expect(end).toContain('q closes');
+    }
+    await type(app, '?');
+    await frameWith(app, /\? help/);
+  }
+  for (const f of app.frames.slice(start)) {
+    const lines = f.split('\n');
+    expect(lines.length, f).toBeLessThanOrEqual(rows);
+    for (const l of lines) expect(l.length, l).toBeLessThanOrEqual(columns);
+  }
+  app.unmount();
+});
