@@ -19,6 +19,14 @@ import { layout } from '../core/system/paths.js';
 const MAX_BODY = 64 * 1024 * 1024;
 /** One server-sent event at most this long (a chunk of a streamed answer is a few bytes). */
 const MAX_EVENT = 1024 * 1024;
+/**
+ * A body larger than this is sent after the module's `100 Continue` (Expect: 100-continue): a
+ * module refuses one over its limit at the head (the kit's 413, then it closes), and a body written
+ * meanwhile met the closed connection (EPIPE) before the answer was read: 'write EPIPE' instead of
+ * the module's limit. A server that never says 100 gets the body after CONTINUE_WAIT_MS (as curl).
+ */
+const CONTINUE_OVER = 64 * 1024;
+const CONTINUE_WAIT_MS = 1000;
 
 /** The module answered with an HTTP error: `status` and its (untrusted, cut) message. */
 export class ModuleApiError extends BlueprintError {
@@ -117,10 +125,23 @@ async function send<T>(
   }
   if (token) headers.authorization = `Bearer ${token}`;
   if (opts.signal?.aborted) throw new InterruptedError();
+  const waitForContinue = payload !== undefined && payload.length > CONTINUE_OVER;
+  if (waitForContinue) headers.expect = '100-continue';
   return new Promise((resolve, reject) => {
     let answer: IncomingMessage | undefined;
+    let wait: NodeJS.Timeout | undefined;
+    let bodySent = !waitForContinue;
+    const sendBody = () => {
+      clearTimeout(wait);
+      if (bodySent || answer) return;
+      bodySent = true;
+      req.end(payload);
+    };
     const req = request({ socketPath: pin.path, method, path: urlPath, headers }, (res) => {
       answer = res;
+      clearTimeout(wait);
+      // Answered before the body was asked for (413): it is not sent, and the connection not kept.
+      if (!bodySent) res.once('end', () => req.destroy());
       const type = String(res.headers['content-type'] ?? '');
       const status = res.statusCode ?? 0;
       if (status < 400 && opts.onEvent && type.startsWith('text/event-stream')) {
@@ -147,8 +168,18 @@ async function send<T>(
     req.on('close', done);
     // Connected: the pinned name is no longer needed.
     req.on('socket', (s) => (s.connecting ? s.once('connect', pin.release) : pin.release()));
-    req.on('error', (err) => reject(connectError(name, socket, err)));
-    req.end(payload);
+    // A connection closed while the body was still going (EPIPE) after an answer came: the answer
+    // says why (413), and reading it settles this request.
+    req.on('error', (err) => {
+      clearTimeout(wait);
+      if (!answer) reject(connectError(name, socket, err));
+    });
+    if (!waitForContinue) req.end(payload);
+    else {
+      req.on('continue', sendBody);
+      req.flushHeaders();
+      wait = setTimeout(sendBody, CONTINUE_WAIT_MS);
+    }
   });
 }
 
