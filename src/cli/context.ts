@@ -42,6 +42,30 @@ export interface GlobalOptions {
   noColor: boolean;
 }
 
+/**
+ * The signal of the command line being run, once its command took it, and whether the command
+ * answers it itself (signalAnswered): src/main.ts reads them once its one command is over.
+ */
+let taken: AbortSignal | undefined;
+let answered = false;
+
+/**
+ * The command answers its signal itself, and its exit code stands: it runs until stopped and ends
+ * on the signal by design (`service watch`, `service logs -f`, the dashboard: 0), or it said what
+ * it finished despite it (a package change completed whole).
+ */
+export const signalAnswered = () => {
+  answered = true;
+};
+
+/**
+ * The reason of a signal the command took but returned as if none had come (it never looked at it
+ * in a slow step, and ran to its end), else false: src/main.ts makes it the exit code (130, 143)
+ * and says it (cli/ran-past-signal.ts), as `blueprint apply --dry-run && blueprint apply` must not
+ * go on after a Ctrl-C. Small: it is compiled at every start (test/perf/start-path).
+ */
+export const interruptionIgnored = (): unknown => !answered && taken?.aborted && taken.reason;
+
 /** `signal`: the command's abort signal, made when first asked (src/cli/index.ts). */
 export function createContext(opts: GlobalOptions, signal: () => AbortSignal): Context {
   let paths: Layout | undefined;
@@ -94,7 +118,8 @@ export function createContext(opts: GlobalOptions, signal: () => AbortSignal): C
     result,
     report: (data, human) => (opts.quiet && !opts.json ? undefined : result(data, human)),
     get signal() {
-      return signal();
+      taken = signal();
+      return taken;
     },
   };
 }
