@@ -7,34 +7,17 @@
  * phase before the request and after its answer. Before, a write sent then was answered only once
  * every graph was written.
  */
-import { rmSync } from 'node:fs';
 import { Agent } from 'node:http';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { bundle, callSocket as call, newDataDir, type Served, serve } from './served.js';
+import { expect, it } from 'vitest';
+import { bundlePerFile, vec } from './bundle-per-file.js';
+import { callSocket as call, type Served, serve } from './served.js';
 
-let file: string;
-const dirs: string[] = [];
-beforeAll(async () => {
-  file = await bundle();
-}, 60_000);
-afterAll(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
-
-/** A pseudo-random vector per (id, version), as float32 values (what the service stores). */
-const vec = (id: number, v = 0) => {
-  let seed = (id * 1009 + v * 7919 + 1) >>> 0;
-  return Array.from({ length: 32 }, () => {
-    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
-    return Math.fround(seed / 2 ** 32 - 0.5);
-  });
-};
+const bundled = bundlePerFile();
 
 it('writes during the graph write are answered at once, found by searches then, and in the graph after', async () => {
-  const dir = newDataDir();
-  dirs.push(dir);
+  const dir = bundled.dataDir();
   const env = { VECTORS_CHECKPOINT_SECONDS: '1', VECTORS_TEST_GRAPH_PAUSE_MS: '4000' };
-  let s: Served = await serve(file, dir, env);
+  let s: Served = await serve(bundled.file, dir, env);
   let agent = new Agent({ keepAlive: true });
   const N = 2000;
   try {
@@ -92,7 +75,7 @@ it('writes during the graph write are answered at once, found by searches then, 
     // And after a crash: the checkpoint (without them) plus the log (with them).
     agent.destroy();
     await s.kill();
-    s = await serve(file, dir, { VECTORS_CHECKPOINT_SECONDS: '3600' });
+    s = await serve(bundled.file, dir, { VECTORS_CHECKPOINT_SECONDS: '3600' });
     agent = new Agent({ keepAlive: true });
     expect((await call(s.socket, agent, 'POST', '/collections/g/points/count', {})).json.result.count).toBe(
       N,

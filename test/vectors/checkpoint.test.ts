@@ -9,37 +9,19 @@
  * after each restart that every acknowledged change is there and the HNSW graph loaded from the
  * checkpoint agrees with the stored points.
  */
-import { readdirSync, rmSync, statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import { Agent } from 'node:http';
 import { join } from 'node:path';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { Collection } from '../../modules/vectors/server/collection.js';
 import { captureCollection, collectionFileParts } from '../../modules/vectors/server/persist.js';
 import { bufferSource, loadCheckpoint } from '../../modules/vectors/server/snapshot-build.js';
-import { bundle, callSocket as call, newDataDir, type Served, serve } from './served.js';
+import { bundlePerFile, vec } from './bundle-per-file.js';
+import { callSocket as call, type Served, serve } from './served.js';
 
-let file: string;
-const dirs: string[] = [];
-beforeAll(async () => {
-  file = await bundle();
-}, 60_000);
-afterAll(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
-const dataDir = () => {
-  const d = newDataDir();
-  dirs.push(d);
-  return d;
-};
+const bundled = bundlePerFile();
+const dataDir = bundled.dataDir;
 
-/** A pseudo-random vector per (id, version), as float32 values (what the service stores). */
-const vec = (id: number, v = 0) => {
-  let seed = (id * 1009 + v * 7919 + 1) >>> 0;
-  return Array.from({ length: 32 }, () => {
-    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
-    return Math.fround(seed / 2 ** 32 - 0.5);
-  });
-};
 const WRITING = ['graphs', 'collections'];
 
 it('a collection file written from a capture holds the capture, not later changes', async () => {
@@ -69,7 +51,7 @@ it('a collection file written from a capture holds the capture, not later change
 it('/health, a search and an upsert are answered while a checkpoint of 12,000 points is written; all kept', async () => {
   const dir = dataDir();
   const env = { VECTORS_CHECKPOINT_SECONDS: '1', VECTORS_OFF_LOOP_BYTES: '65536' };
-  let s: Served = await serve(file, dir, env);
+  let s: Served = await serve(bundled.file, dir, env);
   let agent = new Agent({ keepAlive: true });
   const N = 12_000;
   const big = 'x'.repeat(2000); // 24 MB of payloads: a checkpoint that takes many turns
@@ -142,7 +124,7 @@ it('/health, a search and an upsert are answered while a checkpoint of 12,000 po
   while ((await telemetry()).running) await new Promise((r) => setTimeout(r, 50));
   agent.destroy();
   await s.kill();
-  s = await serve(file, dir, env);
+  s = await serve(bundled.file, dir, env);
   agent = new Agent({ keepAlive: true });
   try {
     expect(s.log()).toMatch(/opened 1 collections at operation \d+ \(checkpoint [1-9]\d*, \d+ replayed/);
@@ -182,7 +164,7 @@ it('/health, a search and an upsert are answered while a checkpoint of 12,000 po
 
 it('a checkpoint with nothing new does not rewrite the files the manifest names (a kill then would corrupt them)', async () => {
   const dir = dataDir();
-  let s = await serve(file, dir, {});
+  let s = await serve(bundled.file, dir, {});
   const agent = new Agent({ keepAlive: true });
   await call(s.socket, agent, 'PUT', '/collections/k', { vectors: { size: 32, distance: 'Dot' } });
   const points = Array.from({ length: 50 }, (_, id) => ({ id, vector: vec(id), payload: { id } }));
@@ -200,10 +182,10 @@ it('a checkpoint with nothing new does not rewrite the files the manifest names 
   const before = files();
   expect(Object.keys(before).filter((f) => f.endsWith('.bin'))).toHaveLength(1);
   // A restart with no write, then SIGTERM again: the same operation, so the same file names.
-  s = await serve(file, dir, {});
+  s = await serve(bundled.file, dir, {});
   expect(await s.stop()).toBe(0);
   expect(files()).toEqual(before);
-  s = await serve(file, dir, {});
+  s = await serve(bundled.file, dir, {});
   try {
     expect(s.log()).toMatch(/opened 1 collections at operation 2 \(checkpoint 2, 0 replayed/);
   } finally {
@@ -222,7 +204,7 @@ it('a crash at any point of a checkpoint, with writes streaming, loses nothing a
   const failpoints = ['graph', 'collection-file', 'manifest-tmp', 'manifest', 'cleanup', 'graph'];
   let next = 0;
   for (const [round, failpoint] of failpoints.entries()) {
-    const s = await serve(file, dir, {
+    const s = await serve(bundled.file, dir, {
       VECTORS_CHECKPOINT_SECONDS: '1',
       VECTORS_OFF_LOOP_BYTES: '4096',
       VECTORS_CRASH_AT: failpoint,
@@ -299,7 +281,7 @@ it('a crash at any point of a checkpoint, with writes streaming, loses nothing a
     if (round === 0) expect(next).toBeGreaterThan(50);
   }
 
-  const s = await serve(file, dir, {});
+  const s = await serve(bundled.file, dir, {});
   const agent = new Agent({ keepAlive: true });
   try {
     // The checkpoints that completed (manifest, cleanup rounds) are what the later starts loaded.
