@@ -4,6 +4,7 @@ import { errorBlock, escapeLine } from '../../present/escape.js';
 import { textWidth } from '../text-width.js';
 import { useTheme } from '../theme.js';
 import { useLines } from '../useLines.js';
+import { wrapLines } from './ScrollLines.js';
 
 /**
  * Runs one long operation with its progress lines on screen. The screen stays responsive; Ctrl-C
@@ -40,10 +41,13 @@ export function Operation(props: {
   useInput(() => {
     if (outcome) props.onClose();
   });
+  // The outcome's rows (an error's message and hint, each wrapped at the width) come out of the
+  // progress's room, so that the screen never holds more rows than the terminal; one while working.
+  const outcomeRows = outcome ? rowsOf(outcome.message.split('\n'), props.width) : 1;
   return (
     <Box flexDirection="column">
       <Text bold={!plain}>{escapeLine(props.title)}</Text>
-      {lastRows(lines, Math.max(1, props.height - 4), props.width).map((l) => (
+      {lastRows(lines, Math.max(1, props.height - 3 - outcomeRows), props.width).map((l) => (
         <Text key={l.id} wrap="hard">
           {l.shown}
         </Text>
@@ -57,6 +61,18 @@ export function Operation(props: {
         <Text>Working...</Text>
       )}
     </Box>
+  );
+}
+
+/**
+ * The rows `lines` take at `width` columns, each wrapped at its spaces as Ink wraps a text (at least
+ * one row each; a line of wide characters by its width).
+ */
+function rowsOf(lines: string[], width = 0): number {
+  if (width <= 0) return lines.length;
+  return lines.reduce(
+    (n, l) => n + Math.max(1, wrapLines(l, width).length, Math.ceil(textWidth(l) / width)),
+    0,
   );
 }
 
