@@ -385,6 +385,16 @@ export function ragOps(ctx: BoxContext): RagOps {
 const messageOf = (e: unknown) =>
   String((e as { message?: unknown })?.message ?? 'failed while answering').slice(0, 500);
 
+// The source as the module takes it (<= 1024 characters, no controls: a name with a newline was
+// refused): controls made visible as the CLI prints them (`\x0a`), a long path kept by its end.
+function sourceOf(name: string): string {
+  const s = name.replace(
+    /[\u0000-\u001f\u007f]/g,
+    (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`,
+  );
+  return s.length > 1024 ? `…${s.slice(-1023)}` : s;
+}
+
 async function sendFile(
   client: ModuleApi,
   file: FoundFile,
@@ -397,7 +407,7 @@ async function sendFile(
   onSending?.({ name: file.name, bytes: bytes.length });
   const r = await client.request<Record<string, unknown>>(
     'POST',
-    `/v1/documents${query({ source: file.name, collection })}`,
+    `/v1/documents${query({ source: sourceOf(file.name), collection })}`,
     { body: bytes, contentType: RAG_TYPES[file.ext]!, ...(signal ? { signal } : {}) },
   );
   const document = toDocument(client, r.body);
