@@ -75,6 +75,10 @@ export async function runDoctor(
     return checks;
   }
 
+  // Stopped before the engine is asked (while podman --version ran): a call made after the signal
+  // is not cut (engine.ts: a command's tidying up), so it would wait out the read deadline against a
+  // wedged engine. Doctor is a look, with nothing to tidy: it ends here.
+  if (signal?.aborted) throw signal.reason;
   let engine: Engine;
   let info: LibpodInfo;
   try {
