@@ -5,27 +5,20 @@
  * that dies: searches get a 503 at once, /health fails, nothing hangs, and a restart has every
  * acknowledged point back, searchable.
  */
-import { rmSync } from 'node:fs';
 import { Agent } from 'node:http';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, expect, it } from 'vitest';
 import { Collection, type CollectionConfig, type Hit } from '../../modules/vectors/server/collection.js';
 import { parseFilter } from '../../modules/vectors/server/filter.js';
 import { setGraphHost } from '../../modules/vectors/server/graph.js';
 import { GraphHost } from '../../modules/vectors/server/graph-thread.js';
 import { collectionFileParts } from '../../modules/vectors/server/persist.js';
-import { bridge, bundle, callSocket as call, newDataDir, type Served, serve } from './served.js';
+import { bundlePerFile } from './bundle-per-file.js';
+import { bridge, callSocket as call, type Served, serve } from './served.js';
 
-let file: string;
-const dirs: string[] = [];
-beforeAll(async () => {
-  file = await bundle();
-}, 60_000);
-afterAll(() => {
-  setGraphHost(undefined);
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
+const bundled = bundlePerFile();
+afterAll(() => setGraphHost(undefined));
 
 /** A pseudo-random vector per (id, version). */
 const vec = (id: number, v = 0, d = 16) => {
@@ -38,7 +31,7 @@ const vec = (id: number, v = 0, d = 16) => {
 
 it('answers as the graph on the calling thread does, through changes, filters, a held graph and a reload', async () => {
   const lost: string[] = [];
-  const host = new GraphHost(pathToFileURL(file), (why) => lost.push(why));
+  const host = new GraphHost(pathToFileURL(bundled.file), (why) => lost.push(why));
   const config: CollectionConfig = {
     size: 16,
     distance: 'Cosine',
@@ -100,8 +93,7 @@ it('answers as the graph on the calling thread does, through changes, filters, a
     while (here.graphBusy || there.graphBusy) await new Promise((r) => setTimeout(r, 5));
     await ask({ ef: 64 });
     // A graph file written by the worker and loaded into another graph there answers the same.
-    const dir = newDataDir();
-    dirs.push(dir);
+    const dir = bundled.dataDir();
     await there.index.writeIndex(join(dir, 'g.hnsw'));
     setGraphHost(host);
     const copy = new Collection('copy', config, there.index.getMaxElements());
@@ -130,11 +122,10 @@ it('answers as the graph on the calling thread does, through changes, filters, a
 }, 120_000);
 
 it('a graph worker that dies: searches 503 at once, /health fails, a restart has every point back', async () => {
-  const dir = newDataDir();
-  dirs.push(dir);
+  const dir = bundled.dataDir();
   // The worker ends after 5 searches (a test-only knob), as a crash of that thread would.
   const thread = { VECTORS_GRAPH_THREAD: '1' };
-  let s: Served = await serve(file, dir, { ...thread, VECTORS_TEST_GRAPH_EXIT_AFTER: '5' });
+  let s: Served = await serve(bundled.file, dir, { ...thread, VECTORS_TEST_GRAPH_EXIT_AFTER: '5' });
   let agent = new Agent({ keepAlive: true });
   const query = (i: number, extra = {}) =>
     call(s.socket, agent, 'POST', '/collections/g/points/query', { query: vec(i), limit: 3, ...extra });
@@ -161,7 +152,7 @@ it('a graph worker that dies: searches 503 at once, /health fails, a restart has
     // SIGTERM ends it (its checkpoint cannot write the graph: exit code 1, the log keeps everything).
     agent.destroy();
     expect(await s.stop()).toBe(1);
-    s = await serve(file, dir, thread);
+    s = await serve(bundled.file, dir, thread);
     agent = new Agent({ keepAlive: true });
     expect((await call(s.socket, agent, 'GET', '/health')).status).toBe(200);
     const count = await call(s.socket, agent, 'POST', '/collections/g/points/count', { exact: true });
@@ -178,9 +169,8 @@ it('a graph worker that dies: searches 503 at once, /health fails, a restart has
 }, 120_000);
 
 it('an uploaded snapshot with graph parameters out of range is a 400, its recorded capacity not taken', async () => {
-  const dir = newDataDir();
-  dirs.push(dir);
-  const s = await serve(file, dir, { VECTORS_GRAPH_THREAD: '1' });
+  const dir = bundled.dataDir();
+  const s = await serve(bundled.file, dir, { VECTORS_GRAPH_THREAD: '1' });
   const br = await bridge(s.socket);
   const agent = new Agent({ keepAlive: true });
   const upload = (name: string, config: object, capacity: number) => {
@@ -224,9 +214,8 @@ it('an uploaded snapshot with graph parameters out of range is a 400, its record
 }, 60_000);
 
 it('searches are walked between the slices of a large upsert’s inserts, which a search after its answer sees', async () => {
-  const dir = newDataDir();
-  dirs.push(dir);
-  const s = await serve(file, dir, { VECTORS_GRAPH_THREAD: '1' });
+  const dir = bundled.dataDir();
+  const s = await serve(bundled.file, dir, { VECTORS_GRAPH_THREAD: '1' });
   const agent = new Agent({ keepAlive: true });
   const side = new Agent({ keepAlive: true });
   try {
