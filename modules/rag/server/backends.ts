@@ -62,7 +62,8 @@ export class Embedder {
     // Kept as the module sent it, for the search (VectorIndex.search): checked as vectorOf checks.
     if (typeof embedding === 'string' && isVectorText(embedding)) return embedding;
     const vector = vectorOf(embedding);
-    if (!vector) throw unavailable('embeddings', 'it answered without a vector for the query');
+    if (!vector)
+      throw unavailable('embeddings', 'it answered without a vector for the query', this.up.config.module);
     return vector;
   }
 

@@ -8,7 +8,7 @@
 import type { IncomingMessage } from 'node:http';
 import { ClientGoneError, HttpError, type Reply } from '../../kit/server/index.js';
 import type { Rag, RetrievedChunk } from './rag.js';
-import { readAll, type Upstream, UpstreamError } from './upstream.js';
+import { readAll, type Upstream, UpstreamError, unavailable } from './upstream.js';
 
 type Obj = Record<string, unknown>;
 type Message = { role: string; content: unknown };
@@ -168,7 +168,7 @@ export async function openAnswer(
     const body = { ...rest, messages, stream: req.stream };
     const res = await llm.open('POST', '/v1/chat/completions', body, signal);
     if (res.statusCode === 200) return { res, used };
-    const text = await readAll(res, llm.config.timeoutMs, 'llm');
+    const text = await readAll(res, llm.config.timeoutMs, 'llm', llm.config.module);
     let parsed: unknown = text;
     try {
       parsed = JSON.parse(text);
@@ -177,9 +177,7 @@ export async function openAnswer(
     const status = res.statusCode ?? 502;
     const err =
       status >= 500 || status === 401
-        ? new HttpError(503, `the llm module is unavailable (it answered ${status}: ${msg})`, undefined, {
-            'retry-after': '5',
-          })
+        ? unavailable('llm', `it answered ${status}: ${msg}`, llm.config.module)
         : new UpstreamError('llm', status, `llm: ${msg}`, parsed);
     const next = tooLong(err) ? shrink(used) : undefined;
     if (!next) throw err;
@@ -258,6 +256,6 @@ export async function chat(
       headers: { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' },
       stream: relay(res, sources, idleMs, signal),
     };
-  const text = await readAll(res, rag.llm.config.timeoutMs, 'llm');
+  const text = await readAll(res, rag.llm.config.timeoutMs, 'llm', rag.llm.config.module);
   return { body: { ...(JSON.parse(text) as Obj), sources } };
 }

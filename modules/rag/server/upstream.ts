@@ -13,6 +13,8 @@ export type UpstreamName = 'embeddings' | 'vectors' | 'llm';
 
 export interface UpstreamConfig {
   name: UpstreamName;
+  /** The module playing the role, by its name on the box (RAG_EMBEDDINGS_MODULE…; default the role's). */
+  module?: string;
   socket: string;
   tokenFile?: string;
   /** Deadline of one call (connect to the end of the answer; for a stream, to its first byte). */
@@ -32,7 +34,7 @@ export function upstreamFromEnv(name: UpstreamName, timeoutMs: number, env = pro
     throw new Error(
       `BLUEPRINT_USES_${key}_SOCKET is not set: the manifest must declare "${module}" in "uses" (docs/module-wiring.md)`,
     );
-  return { name, socket, tokenFile: env[`BLUEPRINT_USES_${key}_TOKEN_FILE`] || undefined, timeoutMs };
+  return { name, module, socket, tokenFile: env[`BLUEPRINT_USES_${key}_TOKEN_FILE`] || undefined, timeoutMs };
 }
 
 /** A used module's error answer (4xx), kept with its status so the caller can pass it on. */
@@ -47,11 +49,14 @@ export class UpstreamError extends HttpError {
   }
 }
 
-/** A used module that cannot be reached or answered nonsense: 503 naming it, retry in 5 s. */
-export const unavailable = (name: UpstreamName, why: string) =>
+/**
+ * A used module that cannot be reached or answered nonsense: 503 naming it, retry in 5 s. By its name
+ * on the box (`module`, when not the role's: its role beside the reason), which the commands take.
+ */
+export const unavailable = (name: UpstreamName, why: string, module: string = name) =>
   new HttpError(
     503,
-    `the ${name} module is unavailable (${why}); check it with: blueprint service status ${name}`,
+    `the ${module} module is unavailable (${module === name ? '' : `${name}: `}${why}); check it with: blueprint service status ${module}`,
     undefined,
     { 'retry-after': '5' },
   );
@@ -157,7 +162,9 @@ export class Upstream {
         });
         const timer = setTimeout(() => {
           req.destroy();
-          reject(unavailable(this.name, `no answer within ${Math.round(timeoutMs / 1000)} s`));
+          reject(
+            unavailable(this.name, `no answer within ${Math.round(timeoutMs / 1000)} s`, this.config.module),
+          );
         }, timeoutMs);
         req.once('response', (res) => {
           clearTimeout(timer);
@@ -171,7 +178,13 @@ export class Upstream {
           // point ids, deletes by filter, a chat the llm did not start).
           if (again && req.reusedSocket && (err.code === 'ECONNRESET' || err.code === 'EPIPE'))
             return resolve(attempt(false));
-          reject(unavailable(this.name, err.code ? `${err.code} on ${this.config.socket}` : err.message));
+          reject(
+            unavailable(
+              this.name,
+              err.code ? `${err.code} on ${this.config.socket}` : err.message,
+              this.config.module,
+            ),
+          );
         });
         req.end(payload);
       });
@@ -205,7 +218,7 @@ export class Upstream {
     if (status >= 200 && status < 300) return parsed as T;
     if (status >= 500 || status === 401)
       // 401: our token file and the module's token disagree; the admin must fix that, not the client.
-      throw unavailable(this.name, `it answered ${status}: ${messageOf(parsed)}`);
+      throw unavailable(this.name, `it answered ${status}: ${messageOf(parsed)}`, this.config.module);
     throw new UpstreamError(this.name, status, `${this.name}: ${messageOf(parsed)}`, parsed);
   }
 
@@ -236,26 +249,36 @@ export class Upstream {
     } catch (err) {
       if (signal?.aborted) throw err;
       if (err instanceof UnixHttpError && err.code === 'ETIMEDOUT')
-        throw unavailable(this.name, `no answer within ${Math.round(this.config.timeoutMs / 1000)} s`);
+        throw unavailable(
+          this.name,
+          `no answer within ${Math.round(this.config.timeoutMs / 1000)} s`,
+          this.config.module,
+        );
       if (err instanceof UnixHttpError && err.code === 'EPROTO')
-        throw unavailable(this.name, `it answered nonsense: ${err.message}`);
+        throw unavailable(this.name, `it answered nonsense: ${err.message}`, this.config.module);
       const code = (err as { code?: unknown }).code;
       throw unavailable(
         this.name,
         typeof code === 'string' ? `${code} on ${this.config.socket}` : String(err),
+        this.config.module,
       );
     }
   }
 }
 
 /** The rest of a response body, within `ms`. */
-export function readAll(res: IncomingMessage, ms: number, name: UpstreamName): Promise<string> {
+export function readAll(
+  res: IncomingMessage,
+  ms: number,
+  name: UpstreamName,
+  module: string = name,
+): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     const timer = setTimeout(
       () => {
         res.destroy();
-        reject(unavailable(name, 'its answer did not finish in time'));
+        reject(unavailable(name, 'its answer did not finish in time', module));
       },
       Math.max(ms, 1),
     );
@@ -266,7 +289,7 @@ export function readAll(res: IncomingMessage, ms: number, name: UpstreamName): P
     });
     res.once('error', (err) => {
       clearTimeout(timer);
-      reject(unavailable(name, `the connection broke: ${err.message}`));
+      reject(unavailable(name, `the connection broke: ${err.message}`, module));
     });
   });
 }
