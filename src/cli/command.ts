@@ -93,40 +93,6 @@ export function maxPositionals(spec: CommandSpec): number {
   return args.split(/\s+/).length;
 }
 
-export function commandHelp(spec: CommandSpec, prog: string): string {
-  const lines = [
-    // -h and the global options apply to every command: [options] on each usage line alike.
-    `Usage: ${prog} ${spec.name} [options]${spec.args ? ` ${spec.args}` : ''}`,
-    '',
-  ];
-  lines.push(spec.summary, '');
-  const opts = Object.entries(spec.options ?? {});
-  lines.push('Options:');
-  for (const [name, o] of opts) {
-    const flag = `${o.short ? `-${o.short}, ` : ''}--${name}${o.type === 'string' ? ` ${o.value ?? 'VALUE'}` : ''}`;
-    lines.push(`  ${flag.padEnd(28)} ${o.description}`);
-  }
-  lines.push(`  ${'-h, --help'.padEnd(28)} Show this help`);
-  if (spec.details) lines.push('', spec.details.trim());
-  return `${lines.join('\n')}\n`;
-}
-
-export function groupHelp(group: CommandGroup, prog: string): string {
-  const width = Math.max(...group.commands.map((c) => c.name.length)) + 2;
-  return [
-    `Usage: ${prog} COMMAND [options]`,
-    '',
-    group.summary,
-    '',
-    'Commands:',
-    ...group.commands.map((c) => `  ${c.name.padEnd(width)} ${c.summary}`),
-    '',
-    ...(group.bare ? [`\`${prog}\` alone: \`${prog} ${group.bare}\`.`] : []),
-    `Run \`${prog} COMMAND --help\` for the options of one command.`,
-    '',
-  ].join('\n');
-}
-
 export function requirePositionals(parsed: Parsed, min: number, what: string, prog: string): string[] {
   if (parsed.positionals.length < min) throw new UsageError(`Missing ${what}`, `See \`${prog} --help\`.`);
   return parsed.positionals;

@@ -11,33 +11,11 @@ import {
 } from '../app/base.js';
 import { errorBlock, escapeJson, escapeLine } from '../present/escape.js';
 import { carryRoot, shellWord, shownHint } from '../present/root-in-hints.js';
-import {
-  type CommandGroup,
-  type CommandSpec,
-  commandHelp,
-  groupHelp,
-  isGroup,
-  parseCommandArgs,
-} from './command.js';
+import { type CommandGroup, type CommandSpec, isGroup, parseCommandArgs } from './command.js';
 import { topLevel } from './commands/index.js';
 import { quickPkg } from './commands/pkg-quick.js';
 import { type Context, createContext, type GlobalOptions } from './context.js';
 import { newCommandLine, stdoutUsed, writeOut } from './out.js';
-
-const GLOBAL_HELP = `Global options (anywhere before \`--\`):
-  --root DIR        Operate on DIR instead of / (like dpkg --root); env BLUEPRINT_ROOT
-  --json            Print one JSON document on stdout; no prompts
-  -y, --yes         Answer yes to confirmations
-  -q, --quiet       Only print errors
-  --no-color        No colours (also NO_COLOR=1 or TERM=dumb)
-  -h, --help        Help for the program or a command
-  -V, --version     Print the version
-
-Exit codes: 0 ok, 1 failure (also a bug in blueprint: BLUEPRINT_DEBUG=1 prints its stack),
-2 bad usage (also a version range that does not parse), 3 not found (also a version no repository
-has), 4 verification refused (signature, hash, schema, unsafe archive), 5 conflict (dependency,
-lock), 6 container engine unavailable, 7 storage (disk full, not writable), 130 interrupted (143 by
-SIGTERM, except the console; service watch, and logs -f on Ctrl-C, end with 0).`;
 
 interface Split {
   globals: GlobalOptions;
@@ -95,27 +73,9 @@ export function splitGlobals(argv: string[], env: NodeJS.ProcessEnv): Split {
   return { globals, rootTyped, help, version, rest };
 }
 
-function topHelp(prog: string): string {
-  const width = Math.max(...topLevel.map((c) => c.name.length)) + 2;
-  return [
-    `Usage: ${prog} [global options] COMMAND [options]`,
-    '',
-    'BlueprintOS: manage this appliance (packages, sandboxed AI services, GPUs, setup).',
-    'With no command on a terminal, opens the interactive interface.',
-    '',
-    'Commands:',
-    ...topLevel.map((c) => `  ${c.name.padEnd(width)} ${c.summary}`),
-    '',
-    GLOBAL_HELP,
-    '',
-    `Run \`${prog} COMMAND --help\` for more.`,
-    '',
-  ].join('\n');
-}
-
 async function runSpec(ctx: Context, spec: CommandSpec, argv: string[], prog: string, help: boolean) {
   if (help) {
-    writeOut(commandHelp(spec, prog));
+    writeOut((await import('./help-text.js')).commandHelp(spec, prog));
     return ExitCode.ok;
   }
   const parsed = await parseCommandArgs(spec, argv, prog);
@@ -142,7 +102,7 @@ async function dispatch(
   if (!sub) {
     // With --json stdout holds one JSON document: a missing sub-command is the usage error.
     if (ctx.json && !help) throw (await import('./usage-text.js')).noCommand(prog);
-    writeOut(groupHelp(target, prog));
+    writeOut((await import('./help-text.js')).groupHelp(target, prog));
     return help ? ExitCode.ok : ExitCode.usage;
   }
   // A group's help word (blueprint pkg help install, blueprint service help): as bpkg help install
@@ -319,7 +279,7 @@ export async function runCli(argv: string[], argv0: string): Promise<number> {
     if (!name) {
       if (globals.json && !help) throw (await import('./usage-text.js')).noCommand(prog);
       if (help || !ctx.interactive) {
-        writeOut(topHelp(prog));
+        writeOut((await import('./help-text.js')).topHelp(prog));
         return help ? ExitCode.ok : ExitCode.usage;
       }
       const { tuiCommand } = await import('./commands/tui.js');

@@ -14,7 +14,7 @@ import { type CommandGroup, type CommandSpec, isGroup } from '../../src/cli/comm
 import { topLevel } from '../../src/cli/commands/index.js';
 
 const repoRoot = path.resolve(import.meta.dirname, '../..');
-/** Options every command takes (src/cli/index.ts GLOBAL_HELP). */
+/** Options every command takes (src/cli/help-text.ts GLOBAL_HELP). */
 const GLOBAL = new Set(['root', 'json', 'yes', 'quiet', 'no-color', 'help', 'version']);
 
 function sources(dir: string): string[] {

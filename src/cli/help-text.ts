@@ -1,0 +1,73 @@
+/**
+ * Help texts: the program's, a group's and a command's. Loaded only when help is shown: every byte
+ * of the start part is compiled at each command's start (test/perf/start-path.test.ts).
+ */
+import type { CommandGroup, CommandSpec } from './command.js';
+import { topLevel } from './commands/index.js';
+
+export const GLOBAL_HELP = `Global options (anywhere before \`--\`):
+  --root DIR        Operate on DIR instead of / (like dpkg --root); env BLUEPRINT_ROOT
+  --json            Print one JSON document on stdout; no prompts
+  -y, --yes         Answer yes to confirmations
+  -q, --quiet       Only print errors
+  --no-color        No colours (also NO_COLOR=1 or TERM=dumb)
+  -h, --help        Help for the program or a command
+  -V, --version     Print the version
+
+Exit codes: 0 ok, 1 failure (also a bug in blueprint: BLUEPRINT_DEBUG=1 prints its stack),
+2 bad usage (also a version range that does not parse), 3 not found (also a version no repository
+has), 4 verification refused (signature, hash, schema, unsafe archive), 5 conflict (dependency,
+lock), 6 container engine unavailable, 7 storage (disk full, not writable), 130 interrupted (143 by
+SIGTERM, except the console; service watch, and logs -f on Ctrl-C, end with 0).`;
+
+export function topHelp(prog: string): string {
+  const width = Math.max(...topLevel.map((c) => c.name.length)) + 2;
+  return [
+    `Usage: ${prog} [global options] COMMAND [options]`,
+    '',
+    'BlueprintOS: manage this appliance (packages, sandboxed AI services, GPUs, setup).',
+    'With no command on a terminal, opens the interactive interface.',
+    '',
+    'Commands:',
+    ...topLevel.map((c) => `  ${c.name.padEnd(width)} ${c.summary}`),
+    '',
+    GLOBAL_HELP,
+    '',
+    `Run \`${prog} COMMAND --help\` for more.`,
+    '',
+  ].join('\n');
+}
+
+export function commandHelp(spec: CommandSpec, prog: string): string {
+  const lines = [
+    // -h and the global options apply to every command: [options] on each usage line alike.
+    `Usage: ${prog} ${spec.name} [options]${spec.args ? ` ${spec.args}` : ''}`,
+    '',
+  ];
+  lines.push(spec.summary, '');
+  const opts = Object.entries(spec.options ?? {});
+  lines.push('Options:');
+  for (const [name, o] of opts) {
+    const flag = `${o.short ? `-${o.short}, ` : ''}--${name}${o.type === 'string' ? ` ${o.value ?? 'VALUE'}` : ''}`;
+    lines.push(`  ${flag.padEnd(28)} ${o.description}`);
+  }
+  lines.push(`  ${'-h, --help'.padEnd(28)} Show this help`);
+  if (spec.details) lines.push('', spec.details.trim());
+  return `${lines.join('\n')}\n`;
+}
+
+export function groupHelp(group: CommandGroup, prog: string): string {
+  const width = Math.max(...group.commands.map((c) => c.name.length)) + 2;
+  return [
+    `Usage: ${prog} COMMAND [options]`,
+    '',
+    group.summary,
+    '',
+    'Commands:',
+    ...group.commands.map((c) => `  ${c.name.padEnd(width)} ${c.summary}`),
+    '',
+    ...(group.bare ? [`\`${prog}\` alone: \`${prog} ${group.bare}\`.`] : []),
+    `Run \`${prog} COMMAND --help\` for the options of one command.`,
+    '',
+  ].join('\n');
+}
