@@ -17,8 +17,10 @@ export const GLOBAL_HELP = `Global options (anywhere before \`--\`):
 Exit codes: 0 ok, 1 failure (also a bug in blueprint: BLUEPRINT_DEBUG=1 prints its stack),
 2 bad usage (also a version range that does not parse), 3 not found (also a version no repository
 has), 4 verification refused (signature, hash, schema, unsafe archive), 5 conflict (dependency,
-lock), 6 container engine unavailable, 7 storage (disk full, not writable), 130 interrupted (143 by
-SIGTERM, except the console; service watch, and logs -f on Ctrl-C, end with 0).`;
+lock), 6 container engine unavailable (status still prints the box), 7 storage (disk full, not
+writable), 130 interrupted (143 by SIGTERM; also a command that ran to its end past the signal;
+the console, service watch, logs -f on Ctrl-C, dashboard, and a package change the signal reached
+while it committed end with 0).`;
 
 export function topHelp(prog: string): string {
   const width = Math.max(...topLevel.map((c) => c.name.length)) + 2;
