@@ -1,14 +1,11 @@
 import { mkdir, readFile, readlink, stat, writeFile } from 'node:fs/promises';
-import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { fitCell, windowStart } from '../../src/tui/components/Table.js';
-import { sshPublicKey, tempRoot } from '../setup/helpers.js';
+import { boxPerTest } from '../helpers/roots.js';
+import { sshPublicKey } from '../setup/helpers.js';
 import { frameWith, renderApp, sourcesFor, type } from './helpers.js';
 
-let root: string;
-let cleanup: () => Promise<void>;
-beforeEach(async () => ({ root, cleanup } = await tempRoot('ink')));
-afterEach(() => cleanup());
+const box = boxPerTest('ink');
 
 const ENTER = '\r';
 const ESC = '\x1b';
@@ -25,10 +22,10 @@ describe('Table helpers', () => {
 
 describe('the app', () => {
   it('shows real host facts on the dashboard and says what is not available', async () => {
-    const app = renderApp(sourcesFor(root));
+    const app = renderApp(sourcesFor(box.root));
     const frame = await frameWith(app, 'Memory');
     expect(frame).toMatch(/CPU\s+\d+% busy\s+\d+ cores/);
-    expect(frame).toContain(`on ${root}`);
+    expect(frame).toContain(`on ${box.root}`);
     // The temp root has no /sys devices and no installed services: said plainly.
     expect(frame).toMatch(/GPUs\s+none found/);
     expect(frame).toMatch(/Services\s+none installed/);
@@ -38,12 +35,12 @@ describe('the app', () => {
   });
 
   it("shows where a headless setup kept the recovery key, from the box's note (tty1 has no login prompt to show it)", async () => {
-    await mkdir(path.join(root, 'var/lib/blueprint'), { recursive: true });
+    await mkdir(box.at('var/lib/blueprint'), { recursive: true });
     await writeFile(
-      path.join(root, 'var/lib/blueprint/recovery-key-where'),
+      box.at('var/lib/blueprint/recovery-key-where'),
       "BlueprintOS: this box's data recovery key was kept in /var/lib/blueprint/recovery-key.txt.\n",
     );
-    const app = renderApp(sourcesFor(root));
+    const app = renderApp(sourcesFor(box.root));
     const frame = await frameWith(app, 'recovery key was kept');
     expect(frame).toMatch(/Key\s+BlueprintOS: this box's data recovery key was kept/);
     app.unmount();
@@ -51,7 +48,7 @@ describe('the app', () => {
 
   it('lists services with their sandbox badge when the source has them', async () => {
     const app = renderApp(
-      sourcesFor(root, {
+      sourcesFor(box.root, {
         services: async () => ({
           available: true,
           value: [
@@ -78,7 +75,7 @@ describe('the app', () => {
       usedBy,
     });
     const app = renderApp(
-      sourcesFor(root, {
+      sourcesFor(box.root, {
         services: async () => ({
           available: true,
           value: [
@@ -100,7 +97,7 @@ describe('the app', () => {
   });
 
   it('opens help with ?, switches screens with numbers, and quits with q from the dashboard', async () => {
-    const app = renderApp(sourcesFor(root));
+    const app = renderApp(sourcesFor(box.root));
     await frameWith(app, 'Memory');
     await type(app, '?');
     expect(await frameWith(app, 'Everywhere')).toContain('Ctrl-C');
@@ -119,7 +116,7 @@ describe('the app', () => {
       installed: false,
       summary: `${name} module`,
     }));
-    const app = renderApp(sourcesFor(root, { packages: async () => ({ available: true, value }) }));
+    const app = renderApp(sourcesFor(box.root, { packages: async () => ({ available: true, value }) }));
     await type(app, '2');
     await frameWith(app, 'Packages (3)');
     await type(app, '/', 'a', 'l', 'p');
@@ -133,7 +130,7 @@ describe('the app', () => {
 
 describe('the setup wizard', () => {
   it('refuses a bad host name with the reason, then writes the box', async () => {
-    const app = renderApp(sourcesFor(root), { initial: 'setup', wizardOnly: true });
+    const app = renderApp(sourcesFor(box.root), { initial: 'setup', wizardOnly: true });
     await frameWith(app, 'Step 1 of');
     await type(app, '\x15', '-bad', ENTER);
     expect(await frameWith(app, '! must be letters')).toContain('Host name');
@@ -168,16 +165,13 @@ describe('the setup wizard', () => {
     expect(summary).toContain('create    file       etc/hostname');
     await type(app, 'y');
     await frameWith(app, 'Done.');
-    expect(await readFile(path.join(root, 'etc/hostname'), 'utf8')).toBe('box-07\n');
-    const timesync = await readFile(
-      path.join(root, 'etc/systemd/timesyncd.conf.d/60-blueprint-ntp.conf'),
-      'utf8',
-    );
+    expect(await readFile(box.at('etc/hostname'), 'utf8')).toBe('box-07\n');
+    const timesync = await readFile(box.at('etc/systemd/timesyncd.conf.d/60-blueprint-ntp.conf'), 'utf8');
     expect(timesync).toContain('NTP=\n');
-    expect(await readFile(path.join(root, 'etc/nftables.conf'), 'utf8')).not.toContain('deb.debian.org');
-    expect(await readlink(path.join(root, 'etc/localtime'))).toBe('/usr/share/zoneinfo/Europe/Berlin');
-    expect(await readFile(path.join(root, 'home/admin/.ssh/authorized_keys'), 'utf8')).toBe(`${key}\n`);
-    expect((await stat(path.join(root, 'home/admin/.ssh/authorized_keys'))).mode & 0o777).toBe(0o600);
+    expect(await readFile(box.at('etc/nftables.conf'), 'utf8')).not.toContain('deb.debian.org');
+    expect(await readlink(box.at('etc/localtime'))).toBe('/usr/share/zoneinfo/Europe/Berlin');
+    expect(await readFile(box.at('home/admin/.ssh/authorized_keys'), 'utf8')).toBe(`${key}\n`);
+    expect((await stat(box.at('home/admin/.ssh/authorized_keys'))).mode & 0o777).toBe(0o600);
     await type(app, 'x');
     expect(app.exits).toEqual([0]);
   });

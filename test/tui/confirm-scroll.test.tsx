@@ -6,14 +6,11 @@
  * and the question (j/k, arrows, PgUp/PgDn, g/G, '↑/↓ N more'), wrapped to the width, and y still
  * answers.
  */
-import { afterEach, beforeEach, expect, it } from 'vitest';
-import { tempRoot } from '../setup/helpers.js';
+import { expect, it } from 'vitest';
+import { boxPerTest } from '../helpers/roots.js';
 import { frameWith, renderApp, sourcesFor, type } from './helpers.js';
 
-let root: string;
-let cleanup: () => Promise<void>;
-beforeEach(async () => ({ root, cleanup } = await tempRoot('confirmscroll')));
-afterEach(() => cleanup());
+const box = boxPerTest('confirmscroll');
 
 function consoleSize(app: ReturnType<typeof renderApp>, columns: number, rows: number): void {
   Object.defineProperties(app.stdout, { columns: { value: columns }, rows: { value: rows } });
@@ -26,7 +23,7 @@ it.each([true, false])(
     const plan = Array.from({ length: 40 }, (_, i) => `pkg-${i + 1} 1.0.0 -> 2.0.0  main  1 KiB`);
     const calls: string[] = [];
     const app = renderApp(
-      sourcesFor(root, {
+      sourcesFor(box.root, {
         packages: async () => ({
           available: true,
           value: [{ name: 'pkg-1', version: '1.0.0', installed: true, summary: 's' }],

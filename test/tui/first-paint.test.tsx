@@ -1,21 +1,18 @@
 import os from 'node:os';
 import { render } from 'ink-testing-library';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { App } from '../../src/tui/App.js';
 import { readDashboard } from '../../src/tui/dashboard-data.js';
-import { tempRoot } from '../setup/helpers.js';
+import { boxPerTest } from '../helpers/roots.js';
 import { frameWith, sourcesFor, type } from './helpers.js';
 
-let root: string;
-let cleanup: () => Promise<void>;
-beforeEach(async () => ({ root, cleanup } = await tempRoot('first-paint')));
-afterEach(() => cleanup());
+const box = boxPerTest('first-paint');
 
 /** Sources over the real core that count the Dashboard's host reads. */
 function counted() {
   const calls = { host: 0 };
-  const real = sourcesFor(root);
-  const sources = sourcesFor(root, {
+  const real = sourcesFor(box.root);
+  const sources = sourcesFor(box.root, {
     host: () => {
       calls.host++;
       return real.host();

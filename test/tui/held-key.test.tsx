@@ -1,5 +1,5 @@
-import { afterEach, beforeEach, expect, it } from 'vitest';
-import { tempRoot } from '../setup/helpers.js';
+import { expect, it } from 'vitest';
+import { boxPerTest } from '../helpers/roots.js';
 import { frameWith, renderApp, sourcesFor, type } from './helpers.js';
 
 /**
@@ -7,15 +7,12 @@ import { frameWith, renderApp, sourcesFor, type } from './helpers.js';
  * CPUs a model keeps busy) reaches the console as one read, 'jjj': Ink hands it over whole, and
  * the list took it for no key at all, so the selection did not move. Each letter now moves it.
  */
-let root: string;
-let cleanup: () => Promise<void>;
-beforeEach(async () => ({ root, cleanup } = await tempRoot('heldkey')));
-afterEach(() => cleanup());
+const box = boxPerTest('heldkey');
 
 it('j and k read together move the selection once each', async () => {
   const names = ['p0', 'p1', 'p2', 'p3', 'p4', 'p5'];
   const app = renderApp(
-    sourcesFor(root, {
+    sourcesFor(box.root, {
       packages: async () => ({
         available: true,
         value: names.map((name) => ({ name, version: '1.0.0', installed: false, summary: 's' })),

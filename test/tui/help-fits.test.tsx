@@ -6,21 +6,18 @@
  * scrolls (j/k, PgUp/PgDn, g/G, '↓ N more') with its closing line always shown; every frame fits.
  */
 import { render } from 'ink-testing-library';
-import { afterEach, beforeEach, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { App } from '../../src/tui/App.js';
-import { tempRoot } from '../setup/helpers.js';
+import { boxPerTest } from '../helpers/roots.js';
 import { frameWith, sourcesFor, type } from './helpers.js';
 
-let root: string;
-let cleanup: () => Promise<void>;
-beforeEach(async () => ({ root, cleanup } = await tempRoot('helpfits')));
-afterEach(() => cleanup());
+const box = boxPerTest('helpfits');
 
 it.each([
   [80, 24],
   [80, 25],
 ])('help on every screen fits a %ix%i login console', async (columns, rows) => {
-  const app = render(<App sources={sourcesFor(root)} theme={{ plain: true }} login onExit={() => {}} />);
+  const app = render(<App sources={sourcesFor(box.root)} theme={{ plain: true }} login onExit={() => {}} />);
   Object.defineProperties(app.stdout, { columns: { value: columns }, rows: { value: rows } });
   app.stdout.emit('resize');
   await frameWith(app, 'Memory');

@@ -1,17 +1,14 @@
-import { afterEach, beforeEach, expect, it } from 'vitest';
-import { tempRoot } from '../setup/helpers.js';
+import { expect, it } from 'vitest';
+import { boxPerTest } from '../helpers/roots.js';
 import { frameWith, renderApp, sourcesFor, type } from './helpers.js';
 
-let root: string;
-let cleanup: () => Promise<void>;
-beforeEach(async () => ({ root, cleanup } = await tempRoot('intr')));
-afterEach(() => cleanup());
+const box = boxPerTest('intr');
 
 it('Ctrl-C during an operation lets it finish its step, then quits with 130', async () => {
   let finishStep!: () => void;
   const events: string[] = [];
   const app = renderApp(
-    sourcesFor(root, {
+    sourcesFor(box.root, {
       packages: async () => ({
         available: true,
         value: [{ name: 'big-model', version: '1.0.0', installed: false, summary: 'weights' }],

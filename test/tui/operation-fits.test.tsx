@@ -4,19 +4,16 @@
  * width) made the frame taller than the terminal, and the top of the screen went off it. The
  * progress now gives way to the outcome's rows; the error and its hint are shown whole.
  */
-import { afterEach, beforeEach, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { BlueprintError } from '../../src/core/errors.js';
-import { tempRoot } from '../setup/helpers.js';
+import { boxPerTest } from '../helpers/roots.js';
 import { frameWith, renderApp, sourcesFor, type } from './helpers.js';
 
-let root: string;
-let cleanup: () => Promise<void>;
-beforeEach(async () => ({ root, cleanup } = await tempRoot('opfits')));
-afterEach(() => cleanup());
+const box = boxPerTest('opfits');
 
 it('a failure of several rows after a long progress fits an 80x24 screen', async () => {
   const app = renderApp(
-    sourcesFor(root, {
+    sourcesFor(box.root, {
       packages: async () => ({
         available: true,
         value: [{ name: 'greet', version: '1.0.0', installed: true, summary: 's' }],

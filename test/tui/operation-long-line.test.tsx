@@ -1,5 +1,5 @@
-import { afterEach, beforeEach, expect, it } from 'vitest';
-import { tempRoot } from '../setup/helpers.js';
+import { expect, it } from 'vitest';
+import { boxPerTest } from '../helpers/roots.js';
 import { frameWith, renderApp, sourcesFor, type } from './helpers.js';
 
 /**
@@ -8,17 +8,14 @@ import { frameWith, renderApp, sourcesFor, type } from './helpers.js';
  * rm -f … && podman rmi …") was cut at the screen's edge with "…", so the command that does the
  * rest was never seen, under a green "Done.".
  */
-let root: string;
-let cleanup: () => Promise<void>;
-beforeEach(async () => ({ root, cleanup } = await tempRoot('oplong')));
-afterEach(() => cleanup());
+const box = boxPerTest('oplong');
 
 const WARNING =
   "warning: hello: its image 2f80c3b27d96 could not be removed (the container engine is not running); once it runs: podman rm -f --filter 'name=^blueprint-hello$' --filter ancestor=2f80c3b27d96c45610fb0322c491baa3abb5efafe0b0393b0d1c862ebf92716d && podman rmi localhost/blueprint-build/hello:1.0.0.box-3b8718e9f965";
 
 it('a progress line wider than the screen is wrapped, not cut, and older lines give way', async () => {
   const app = renderApp(
-    sourcesFor(root, {
+    sourcesFor(box.root, {
       packages: async () => ({
         available: true,
         value: [{ name: 'hello', version: '1.0.0', installed: true, summary: 'hi' }],

@@ -2,15 +2,12 @@
 // back while an operation runs. This file's process is made lean as the console's is; V8's flags
 // are process-wide, which is why it is a file of its own.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterEach, beforeEach, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { leanHeap } from '../../src/tui/runtime.js';
-import { tempRoot } from '../setup/helpers.js';
+import { boxPerTest } from '../helpers/roots.js';
 import { frameWith, renderApp, sourcesFor, type } from './helpers.js';
 
-let root: string;
-let cleanup: () => Promise<void>;
-beforeEach(async () => ({ root, cleanup } = await tempRoot('tui-speed')));
-afterEach(() => cleanup());
+const box = boxPerTest('tui-speed');
 
 const v8 = process.getBuiltinModule('node:v8');
 v8.setFlagsFromString('--allow-natives-syntax');
@@ -30,7 +27,7 @@ function optimised(): boolean {
 it('optimises while a service action runs, and not before or after it', async () => {
   leanHeap();
   const seen: Record<string, boolean> = { before: optimised() };
-  const sources = sourcesFor(root, {
+  const sources = sourcesFor(box.root, {
     services: async () => ({
       available: true,
       value: [{ name: 'svc', state: 'stopped', sandboxed: true, detail: '1.0.0' }],

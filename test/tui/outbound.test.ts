@@ -3,19 +3,16 @@
  * contacted it, how often, first and last seen, and the rule that allowed it or that it was
  * blocked; blocked first. Read through the real box (src/app) from the history under the root.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { writeHistory } from '../helpers/outbound-history.js';
-import { tempRoot } from '../setup/helpers.js';
+import { boxPerTest } from '../helpers/roots.js';
 import { frameWith, renderApp, sourcesFor, type } from './helpers.js';
 
-let root: string;
-let cleanup: () => Promise<void>;
-beforeEach(async () => ({ root, cleanup } = await tempRoot('ink-outbound')));
-afterEach(() => cleanup());
+const box = boxPerTest('ink-outbound');
 
 describe('the Outbound screen', () => {
   it('lists each destination: who, count, first and last seen, the allowing rule; blocked first', async () => {
-    await writeHistory(root, [
+    await writeHistory(box.root, [
       {
         address: '9.9.9.9',
         proto: 'udp',
@@ -36,7 +33,7 @@ describe('the Outbound screen', () => {
       },
       { address: '2001:db8::5', rule: 'repositories', packets: 7 },
     ]);
-    const app = renderApp(sourcesFor(root));
+    const app = renderApp(sourcesFor(box.root));
     await frameWith(app, 'Memory');
     await type(app, '6');
     const frame = await frameWith(app, 'Outbound (3)');
@@ -60,10 +57,10 @@ describe('the Outbound screen', () => {
   });
 
   it('shows control characters from the history as text, never to the terminal', async () => {
-    await writeHistory(root, [
+    await writeHistory(box.root, [
       { who: 'evil\x1b[2J', address: '192.0.2.7\x1b]0;owned\x07', verdict: 'blocked' },
     ]);
-    const app = renderApp(sourcesFor(root));
+    const app = renderApp(sourcesFor(box.root));
     await frameWith(app, 'Memory');
     await type(app, '6');
     const frame = await frameWith(app, 'Outbound (1)');
@@ -74,7 +71,7 @@ describe('the Outbound screen', () => {
   });
 
   it('says there is no history yet when nothing was contacted', async () => {
-    const app = renderApp(sourcesFor(root));
+    const app = renderApp(sourcesFor(box.root));
     await frameWith(app, 'Memory');
     await type(app, '6');
     expect(await frameWith(app, 'Outbound (0)')).toContain('0 blocked, 0 allowed destination(s).');

@@ -1,20 +1,17 @@
-import { afterEach, beforeEach, expect, it } from 'vitest';
-import { tempRoot } from '../setup/helpers.js';
+import { expect, it } from 'vitest';
+import { boxPerTest } from '../helpers/roots.js';
 import { frameWith, renderApp, sourcesFor, type } from './helpers.js';
 
 /**
  * x on a package that is only offered (not installed): the console asked 'Confirm: remove NAME?'
  * and, after y, failed 'NAME is not installed'. It now says so at once and asks nothing.
  */
-let root: string;
-let cleanup: () => Promise<void>;
-beforeEach(async () => ({ root, cleanup } = await tempRoot('rmavail')));
-afterEach(() => cleanup());
+const box = boxPerTest('rmavail');
 
 it('x on an available package says it is not installed, without a question', async () => {
   const calls: string[] = [];
   const app = renderApp(
-    sourcesFor(root, {
+    sourcesFor(box.root, {
       packages: async () => ({
         available: true,
         value: [{ name: 'offered', version: '1.0.0', installed: false, summary: 's' }],

@@ -6,16 +6,13 @@
  * lists do (j/k, arrows, PgUp/PgDn, g/G), say '↑ N more' / '↓ N more', and fit the screen; the
  * summary's question stays on it.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { SetupPlan } from '../../src/app/index.js';
 import { formatChange } from '../../src/present/setup.js';
-import { tempRoot } from '../setup/helpers.js';
+import { boxPerTest } from '../helpers/roots.js';
 import { answerWizardToModules, frameWith, renderApp, sourcesFor, type } from './helpers.js';
 
-let root: string;
-let cleanup: () => Promise<void>;
-beforeEach(async () => ({ root, cleanup } = await tempRoot('tuiscroll')));
-afterEach(() => cleanup());
+const box = boxPerTest('tuiscroll');
 
 const PGDN = '\x1b[6~';
 const PGUP = '\x1b[5~';
@@ -42,7 +39,7 @@ describe.each([
   [80, 25],
 ])('on a %ix%i console', (columns, rows) => {
   it('the setup summary scrolls to its last change, with the question always shown', async () => {
-    const src = sourcesFor(root);
+    const src = sourcesFor(box.root);
     let plan: SetupPlan | undefined;
     const planSetup = src.planSetup;
     src.planSetup = async (a) => (plan = await planSetup(a));
@@ -79,7 +76,7 @@ describe.each([
   it('the Inspect view says there is more and scrolls to its end', async () => {
     const inspection = Array.from({ length: 60 }, (_, i) => `inspection line ${i + 1}`);
     const app = renderApp(
-      sourcesFor(root, {
+      sourcesFor(box.root, {
         services: async () => ({
           available: true,
           value: [{ name: 'hello', state: 'running', sandboxed: true, detail: '' }],

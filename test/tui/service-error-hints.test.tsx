@@ -3,15 +3,12 @@
  * pane and a failed start/stop showed an error's message only, without its hint (found by the QA4
  * walk: "Start it with `blueprint service start NAME`" shown by the dashboard, not the console).
  */
-import { afterEach, beforeEach, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import type { Sources } from '../../src/tui/sources.js';
-import { tempRoot } from '../setup/helpers.js';
+import { boxPerTest } from '../helpers/roots.js';
 import { frameWith, renderApp, sourcesFor, type } from './helpers.js';
 
-let root: string;
-let cleanup: () => Promise<void>;
-beforeEach(async () => ({ root, cleanup } = await tempRoot('ink-hints')));
-afterEach(() => cleanup());
+const box = boxPerTest('ink-hints');
 
 const row = { name: 'web', state: 'exited', sandboxed: true, detail: '' };
 const services: Sources['services'] = async () => ({ available: true, value: [row] });
@@ -19,7 +16,7 @@ const withHint = (message: string, hint: string) => Object.assign(new Error(mess
 
 it('the logs pane: the error, then what to do', async () => {
   const app = renderApp(
-    sourcesFor(root, {
+    sourcesFor(box.root, {
       services,
       followLogs: () =>
         Promise.reject(withHint('web has no logs yet', 'Start it with `blueprint service start web`')),
@@ -36,7 +33,7 @@ it('the logs pane: the error, then what to do', async () => {
 
 it("a failed action's note: the error, then what to do", async () => {
   const app = renderApp(
-    sourcesFor(root, {
+    sourcesFor(box.root, {
       services,
       serviceAction: () => Promise.reject(withHint('the engine is down', 'systemctl start podman.socket')),
     }),

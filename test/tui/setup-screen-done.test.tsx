@@ -1,7 +1,6 @@
 import { readFile } from 'node:fs/promises';
-import path from 'node:path';
-import { afterEach, beforeEach, expect, it } from 'vitest';
-import { tempRoot } from '../setup/helpers.js';
+import { expect, it } from 'vitest';
+import { boxPerTest } from '../helpers/roots.js';
 import { answerWizardToModules, frameWith, renderApp, sourcesFor, type } from './helpers.js';
 
 /**
@@ -9,13 +8,10 @@ import { answerWizardToModules, frameWith, renderApp, sourcesFor, type } from '.
  * "Step 1 of …: Host name" with the old answers and without "This box is set up already", as if
  * nothing had been written. It now goes to the Dashboard, which shows the box as set up.
  */
-let root: string;
-let cleanup: () => Promise<void>;
-beforeEach(async () => ({ root, cleanup } = await tempRoot('tuisetupdone')));
-afterEach(() => cleanup());
+const box = boxPerTest('tuisetupdone');
 
 it('after applying setup from the console, the Dashboard shows the box set up', async () => {
-  const app = renderApp(sourcesFor(root));
+  const app = renderApp(sourcesFor(box.root));
   await frameWith(app, 'Memory');
   expect(await frameWith(app, 'not set up: press 5')).toBeTruthy();
   await type(app, '5');
@@ -25,7 +21,7 @@ it('after applying setup from the console, the Dashboard shows the box set up', 
   await frameWith(app, 'Apply these changes?');
   await type(app, 'y');
   await frameWith(app, 'Done.');
-  expect(await readFile(path.join(root, 'etc/hostname'), 'utf8')).toBe('box-done\n');
+  expect(await readFile(box.at('etc/hostname'), 'utf8')).toBe('box-done\n');
   await type(app, 'x'); // any key closes the result
   const frame = await frameWith(app, /\[1 Dashboard\][\s\S]*Memory/);
   expect(frame).not.toContain('Step 1 of');

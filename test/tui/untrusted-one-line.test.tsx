@@ -6,15 +6,12 @@
  * in one line now, the line breaks as visible `\x0a`; the log pane stays one line per log line.
  * The sources here are handed in raw: the screens escape what they show themselves.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Sources } from '../../src/tui/sources.js';
-import { tempRoot } from '../setup/helpers.js';
+import { boxPerTest } from '../helpers/roots.js';
 import { frameWith, renderApp, sourcesFor, type } from './helpers.js';
 
-let root: string;
-let cleanup: () => Promise<void>;
-beforeEach(async () => ({ root, cleanup } = await tempRoot('ink-one-line')));
-afterEach(() => cleanup());
+const box = boxPerTest('ink-one-line');
 
 const FAKE = 'FAKE all services running';
 const BREAKS = ['\n', '\r\n', '\r', '\u2028', '\u2029', '\u0085'];
@@ -33,7 +30,7 @@ const services: Sources['services'] = async () => ({ available: true, value: [ro
 describe('untrusted text in a one-line place stays in one line', () => {
   it("the Dashboard's 'Cannot read the host'", async () => {
     const app = renderApp(
-      sourcesFor(root, {
+      sourcesFor(box.root, {
         host: () => Promise.reject(new Error(attack('/proc/uptime'))),
       }),
     );
@@ -43,7 +40,7 @@ describe('untrusted text in a one-line place stays in one line', () => {
 
   it("a Dashboard row's reason it is not available", async () => {
     const app = renderApp(
-      sourcesFor(root, { updates: async () => ({ available: false, reason: attack('index refused') }) }),
+      sourcesFor(box.root, { updates: async () => ({ available: false, reason: attack('index refused') }) }),
     );
     noFakeLine(await frameWith(app, 'index refused'));
     app.unmount();
@@ -51,7 +48,7 @@ describe('untrusted text in a one-line place stays in one line', () => {
 
   it("the Packages screen's note when who signed a package cannot be read", async () => {
     const app = renderApp(
-      sourcesFor(root, {
+      sourcesFor(box.root, {
         packages: async () => ({
           available: true,
           value: [{ name: 'hello', version: '1.0.0', installed: false, summary: 'hi' }],
@@ -69,7 +66,7 @@ describe('untrusted text in a one-line place stays in one line', () => {
 
   it("a list screen's reason it is not available", async () => {
     const app = renderApp(
-      sourcesFor(root, { packages: async () => ({ available: false, reason: attack('index refused') }) }),
+      sourcesFor(box.root, { packages: async () => ({ available: false, reason: attack('index refused') }) }),
     );
     await type(app, '2');
     noFakeLine(await frameWith(app, 'index refused'));
@@ -78,7 +75,7 @@ describe('untrusted text in a one-line place stays in one line', () => {
 
   it("the Services screen's note when an action fails", async () => {
     const app = renderApp(
-      sourcesFor(root, {
+      sourcesFor(box.root, {
         services,
         serviceAction: () => Promise.reject(new Error(attack('engine said'))),
       }),
@@ -92,7 +89,7 @@ describe('untrusted text in a one-line place stays in one line', () => {
 
   it('the logs pane: one line per log line, and its error in one line', async () => {
     const app = renderApp(
-      sourcesFor(root, {
+      sourcesFor(box.root, {
         services,
         followLogs: async (_name, onLine) => {
           onLine(attack('GET /a'));
@@ -111,7 +108,7 @@ describe('untrusted text in a one-line place stays in one line', () => {
 
   it("the System screen's reason it is not available", async () => {
     const app = renderApp(
-      sourcesFor(root, { system: async () => ({ available: false, reason: attack('RAUC said') }) }),
+      sourcesFor(box.root, { system: async () => ({ available: false, reason: attack('RAUC said') }) }),
     );
     await type(app, '7');
     noFakeLine(await frameWith(app, 'RAUC said'));
@@ -122,7 +119,7 @@ describe('untrusted text in a one-line place stays in one line', () => {
 it("an operation's error shows no line of its own at the margin", async () => {
   // A block, as the CLI's error is (errorBlock): a further line is indented under the message.
   const app = renderApp(
-    sourcesFor(root, {
+    sourcesFor(box.root, {
       packages: async () => ({
         available: true,
         value: [{ name: 'hello', version: '1.0.0', installed: true, summary: 'hi' }],

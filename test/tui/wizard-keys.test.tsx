@@ -4,19 +4,17 @@
  * URL) empty, unseen. A confirm step now takes its answer and waits for Enter, so one answer is
  * one step, however it is typed.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { sshPublicKey, tempRoot } from '../setup/helpers.js';
+import { describe, expect, it } from 'vitest';
+import { boxPerTest } from '../helpers/roots.js';
+import { sshPublicKey } from '../setup/helpers.js';
 import { frameWith, renderApp, sourcesFor, type, wizardToAdminKey } from './helpers.js';
 
-let root: string;
-let cleanup: () => Promise<void>;
-beforeEach(async () => ({ root, cleanup } = await tempRoot('ink-keys')));
-afterEach(() => cleanup());
+const box = boxPerTest('ink-keys');
 
 const ENTER = '\r';
 
 async function toSshStep() {
-  const app = renderApp(sourcesFor(root), { initial: 'setup', wizardOnly: true });
+  const app = renderApp(sourcesFor(box.root), { initial: 'setup', wizardOnly: true });
   await wizardToAdminKey(app, 'box-07', 'UTC');
   await type(app, '\x15', sshPublicKey('ops@laptop'), ENTER);
   await frameWith(app, 'Let SSH listen?');

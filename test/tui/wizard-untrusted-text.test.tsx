@@ -11,21 +11,19 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import * as openpgp from 'openpgp';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { tempDir } from '../helpers/pkg.js';
-import { sshPublicKey, tempRoot } from '../setup/helpers.js';
+import { boxPerTest } from '../helpers/roots.js';
+import { sshPublicKey } from '../setup/helpers.js';
 import { frameWith, renderApp, sourcesFor, type, wizardToAdminKey } from './helpers.js';
 
-let root: string;
-let cleanup: () => Promise<void>;
-beforeEach(async () => ({ root, cleanup } = await tempRoot('ink-untrusted')));
-afterEach(() => cleanup());
+const box = boxPerTest('ink-untrusted');
 
 const ENTER = '\r';
 const OVERWRITE = '\x1b[8m <other@example.org>\x1b]0;pwned\x07';
 
 async function toKeyStep() {
-  const app = renderApp(sourcesFor(root), { initial: 'setup', wizardOnly: true });
+  const app = renderApp(sourcesFor(box.root), { initial: 'setup', wizardOnly: true });
   await wizardToAdminKey(app, 'box-07', 'UTC');
   return app;
 }
