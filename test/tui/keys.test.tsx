@@ -7,39 +7,27 @@
  */
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { afterEach, beforeEach, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { openManager } from '../helpers/box.js';
 import { buildRepo, makeKey, makeSource } from '../helpers/pkg.js';
-import { tempRoot } from '../setup/helpers.js';
+import { rootsPerTest } from '../helpers/roots.js';
 import { frameWith, renderApp, sourcesFor, type } from './helpers.js';
 
-let root: string;
-let work: string;
-const cleanups: (() => Promise<void>)[] = [];
-beforeEach(async () => {
-  const a = await tempRoot('tuikeys-root');
-  const b = await tempRoot('tuikeys-work');
-  root = a.root;
-  work = b.root;
-  cleanups.push(a.cleanup, b.cleanup);
-});
-afterEach(async () => {
-  for (const c of cleanups.splice(0)) await c();
-});
+const t = rootsPerTest('tuikeys');
 
 it('shows the repositories each key may sign, and where keys are added and removed', async () => {
-  const fleet = await makeKey(path.join(work, 'fleet'), { name: 'Fleet Repo' });
-  const spare = await makeKey(path.join(work, 'spare'), { name: 'Spare Key' });
-  const repoDir = path.join(work, 'repo');
+  const fleet = await makeKey(path.join(t.work, 'fleet'), { name: 'Fleet Repo' });
+  const spare = await makeKey(path.join(t.work, 'spare'), { name: 'Spare Key' });
+  const repoDir = path.join(t.work, 'repo');
   await buildRepo(repoDir, fleet, [
-    makeSource(path.join(work, 'src'), { name: 'hello-module', version: '1.0.0' }),
+    makeSource(path.join(t.work, 'src'), { name: 'hello-module', version: '1.0.0' }),
   ]);
-  const pm = await openManager(root);
+  const pm = await openManager(t.root);
   await pm.keyring.add(fleet.publicKey, fleet.fingerprint);
   await pm.keyring.add(spare.publicKey, spare.fingerprint);
   await pm.repos.add('main', pathToFileURL(repoDir).href, { keys: [fleet.fingerprint] });
 
-  const app = renderApp(sourcesFor(root));
+  const app = renderApp(sourcesFor(t.root));
   await type(app, '4');
   const frame = await frameWith(app, 'Trusted signing keys (2)');
   const line = (who: string) => frame.split('\n').find((l) => l.includes(who)) ?? '';

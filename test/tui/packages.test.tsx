@@ -1,37 +1,25 @@
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { afterEach, beforeEach, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { openManager } from '../helpers/box.js';
 import { buildRepo, makeKey, makeSource } from '../helpers/pkg.js';
-import { tempRoot } from '../setup/helpers.js';
+import { rootsPerTest } from '../helpers/roots.js';
 import { frameWith, renderApp, sourcesFor, type } from './helpers.js';
 
-let root: string;
-let work: string;
-const cleanups: (() => Promise<void>)[] = [];
-beforeEach(async () => {
-  const a = await tempRoot('tuipkg-root');
-  const b = await tempRoot('tuipkg-work');
-  root = a.root;
-  work = b.root;
-  cleanups.push(a.cleanup, b.cleanup);
-});
-afterEach(async () => {
-  for (const c of cleanups.splice(0)) await c();
-});
+const t = rootsPerTest('tuipkg');
 
 it('installs a package from the Packages screen after showing who signed it', async () => {
-  const key = await makeKey(path.join(work, 'key'), { name: 'Fleet Repo' });
-  const repoDir = path.join(work, 'repo');
+  const key = await makeKey(path.join(t.work, 'key'), { name: 'Fleet Repo' });
+  const repoDir = path.join(t.work, 'repo');
   await buildRepo(repoDir, key, [
-    makeSource(path.join(work, 'src'), { name: 'hello-module', version: '1.2.0', summary: 'says hello' }),
+    makeSource(path.join(t.work, 'src'), { name: 'hello-module', version: '1.2.0', summary: 'says hello' }),
   ]);
-  const pm = await openManager(root);
+  const pm = await openManager(t.root);
   await pm.keyring.add(key.publicKey, key.fingerprint);
   await pm.repos.add('main', pathToFileURL(repoDir).href);
   await pm.update();
 
-  const app = renderApp(sourcesFor(root));
+  const app = renderApp(sourcesFor(t.root));
   await type(app, '2');
   expect(await frameWith(app, 'Packages (1)')).toMatch(/hello-module\s+1\.2\.0\s+available\s+says hello/);
   await type(app, 'i');
