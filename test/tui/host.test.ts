@@ -4,29 +4,23 @@ import { describe, expect, it } from 'vitest';
 import { cpuBusy, parseMeminfo } from '../../src/core/system/host.js';
 import { sshPortOf } from '../../src/core/system/network.js';
 import { bytes as formatBytes, duration as formatDuration } from '../../src/present/units.js';
-import { tempRoot } from '../setup/helpers.js';
+import { boxPerTest } from '../helpers/roots.js';
 
 describe('network exposure', () => {
+  const box = boxPerTest('sshport');
+
   it('finds the SSH port of an enabled ssh.service in the drop-in first, as sshd does', async () => {
-    const { root, cleanup } = await tempRoot('sshport');
-    try {
-      expect(await sshPortOf(root)).toBeUndefined();
-      const wants = path.join(root, 'etc/systemd/system/multi-user.target.wants');
-      await mkdir(wants, { recursive: true });
-      // The link's target is outside this root: it must count anyway.
-      await symlink('/lib/systemd/system/ssh.service', path.join(wants, 'ssh.service'));
-      expect(await sshPortOf(root)).toBe(22);
-      await mkdir(path.join(root, 'etc/ssh/sshd_config.d'), { recursive: true });
-      await writeFile(path.join(root, 'etc/ssh/sshd_config'), 'Port 2022\n');
-      expect(await sshPortOf(root)).toBe(2022);
-      await writeFile(
-        path.join(root, 'etc/ssh/sshd_config.d/50-blueprint.conf'),
-        'Port 2200\nPermitRootLogin no\n',
-      );
-      expect(await sshPortOf(root)).toBe(2200);
-    } finally {
-      await cleanup();
-    }
+    expect(await sshPortOf(box.root)).toBeUndefined();
+    const wants = box.at('etc/systemd/system/multi-user.target.wants');
+    await mkdir(wants, { recursive: true });
+    // The link's target is outside this root: it must count anyway.
+    await symlink('/lib/systemd/system/ssh.service', path.join(wants, 'ssh.service'));
+    expect(await sshPortOf(box.root)).toBe(22);
+    await mkdir(box.at('etc/ssh/sshd_config.d'), { recursive: true });
+    await writeFile(box.at('etc/ssh/sshd_config'), 'Port 2022\n');
+    expect(await sshPortOf(box.root)).toBe(2022);
+    await writeFile(box.at('etc/ssh/sshd_config.d/50-blueprint.conf'), 'Port 2200\nPermitRootLogin no\n');
+    expect(await sshPortOf(box.root)).toBe(2200);
   });
 });
 

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
-import { tempRoot } from '../setup/helpers.js';
+import { boxPerTest } from '../helpers/roots.js';
 import { exe, Pane, requireExe } from './tmux.js';
 
 /**
@@ -9,11 +9,11 @@ import { exe, Pane, requireExe } from './tmux.js';
  * the TUI never looked at, so the wizard stayed up until systemd killed it 90 s later (and the
  * unit was marked failed). SIGTERM and SIGHUP must close the interface at once.
  */
+// Made before the panes' hook: after-hooks run last-made first, so a pane is killed before its root goes.
+const box = boxPerTest('sigterm');
 const panes: Pane[] = [];
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
+afterEach(() => {
   for (const p of panes.splice(0)) p.kill();
-  for (const c of cleanups.splice(0)) await c();
 });
 
 /** The blueprint process in the pane (the pane's shell runs it, then echoes EXIT=). */
@@ -26,9 +26,7 @@ describe('the TUI and signals', () => {
   for (const signal of ['SIGTERM', 'SIGHUP'] as const)
     it(`the setup wizard exits at once on ${signal}`, async () => {
       requireExe();
-      const { root, cleanup } = await tempRoot('sigterm');
-      cleanups.push(cleanup);
-      const p = new Pane([exe, '--root', root, 'setup'], { width: 100, height: 40 });
+      const p = new Pane([exe, '--root', box.root, 'setup'], { width: 100, height: 40 });
       panes.push(p);
       await p.waitFor('Step 1 of');
       process.kill(blueprintPid(p), signal);
