@@ -12,6 +12,7 @@ import { shellWord } from '../core/system/shell-word.js';
 import type { FoundFile } from '../core/system/walk.js';
 import type { BoxContext } from './context.js';
 import { type ModuleApi, ModuleApiError, openModuleApi } from './module-api.js';
+import { bad, messageOf, num, query, sourceOf, str, toDocument, toSources } from './rag-shapes.js';
 
 /** The file types the rag module takes, by extension, and the media type each is sent as. */
 export const RAG_TYPES: Readonly<Record<string, string>> = {
@@ -108,50 +109,6 @@ export interface RagOps {
  */
 export const MAX_ANSWER_CHARS = 16 * 1024 * 1024;
 
-const str = (v: unknown): v is string => typeof v === 'string';
-const num = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
-
-function bad(api: ModuleApi, what: string): never {
-  throw new ModuleApiError(api.name, 200, `answered ${what} in an unexpected shape`, 'module-bad-answer');
-}
-
-function toDocument(api: ModuleApi, d: unknown): RagDocument {
-  const o = (d ?? {}) as Record<string, unknown>;
-  if (!str(o.id) || !str(o.source) || !num(o.chunks)) bad(api, 'a document');
-  return {
-    id: o.id,
-    source: o.source,
-    collection: str(o.collection) ? o.collection : 'default',
-    sha256: str(o.sha256) ? o.sha256 : '',
-    chunks: o.chunks,
-    pages: num(o.pages) ? o.pages : 0,
-    ...(num(o.bytes) ? { bytes: o.bytes } : {}),
-    ...(str(o.createdAt) ? { createdAt: o.createdAt } : {}),
-  };
-}
-
-function toSources(api: ModuleApi, v: unknown): RagSource[] {
-  if (v === undefined || v === null) return [];
-  if (!Array.isArray(v)) bad(api, 'sources');
-  return v.map((s) => {
-    const o = (s ?? {}) as Record<string, unknown>;
-    if (!str(o.document)) bad(api, 'a source');
-    return {
-      document: o.document,
-      source: str(o.source) ? o.source : '',
-      page: num(o.page) ? o.page : null,
-      score: num(o.score) ? o.score : null,
-    };
-  });
-}
-
-const query = (params: Record<string, string | undefined>) => {
-  const q = new URLSearchParams();
-  for (const [k, v] of Object.entries(params)) if (v !== undefined) q.set(k, v);
-  const s = q.toString();
-  return s ? `?${s}` : '';
-};
-
 export function ragOps(ctx: BoxContext): RagOps {
   const api = (t: RagTarget = {}) => openModuleApi(ctx.root, t.service ?? 'rag');
   const signalOf = (t: RagTarget) => t.signal ?? ctx.options.signal;
@@ -242,6 +199,21 @@ export function ragOps(ctx: BoxContext): RagOps {
             /^module-(not-running|not-permitted|connection)$/.test(err.code)
           )
             throw err;
+          // A module rag uses is down (its 503 names it): every next file would fail the same way.
+          if (
+            err instanceof ModuleApiError &&
+            err.status === 503 &&
+            / module is unavailable\b/.test(err.message)
+          ) {
+            const total = refused.length + files.length;
+            const { ingested: i, duplicates: d, failed: f } = report;
+            throw new BlueprintError(
+              `${file.name}: ${err.message}; stopped: ${report.files.length + 1} of ${total} files tried (${i} indexed, ${d} duplicate${d === 1 ? '' : 's'}, ${f + 1} failed)`,
+              err.code,
+              `${err.hint ?? ''} Then run the same command again: what is indexed already is passed over.`.trim(),
+              err.exitCode,
+            );
+          }
           add(failed(file.name, err));
         }
       }
@@ -380,19 +352,6 @@ export function ragOps(ctx: BoxContext): RagOps {
     },
   };
   return ops;
-}
-
-const messageOf = (e: unknown) =>
-  String((e as { message?: unknown })?.message ?? 'failed while answering').slice(0, 500);
-
-// The source as the module takes it (<= 1024 characters, no controls: a name with a newline was
-// refused): controls made visible as the CLI prints them (`\x0a`), a long path kept by its end.
-function sourceOf(name: string): string {
-  const s = name.replace(
-    /[\u0000-\u001f\u007f]/g,
-    (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`,
-  );
-  return s.length > 1024 ? `…${s.slice(-1023)}` : s;
 }
 
 async function sendFile(
