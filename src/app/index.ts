@@ -153,7 +153,14 @@ export type {
 export type { EncryptionChoice, EncryptionOutcome, EncryptionState, EncryptionTarget } from './encryption.js';
 export type { ImportProgress, ModelImportOptions, ModelImportResult, ModelOps } from './models.js';
 export type { OutboundApprovals } from './outbound-approval.js';
-export type { OfferedPackage, PackageInfo, PackageOps, PackageRow, RemovedPackage } from './packages.js';
+export type {
+  KeptPackage,
+  OfferedPackage,
+  PackageInfo,
+  PackageOps,
+  PackageRow,
+  RemovedPackage,
+} from './packages.js';
 export type { ShownChange } from './plan-reach.js';
 export type { IngestReport, IngestResult, RagAnswer, RagDocument, RagOps, RagSource } from './rag.js';
 export type { AddedRepo, KeyOps, ListedKey, RepoOps, RepoRow } from './repos.js';

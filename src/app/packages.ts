@@ -10,6 +10,10 @@ import type {
   Upgradable,
   VerifyReport,
 } from '../core/pkg/index.js';
+import type { KeptPackage } from '../core/pkg/install.js';
+
+export type { KeptPackage };
+
 import { isPackagePath } from '../core/pkg/package-spec.js';
 import type { BoxContext } from './context.js';
 import type { CallOptions } from './index.js';
@@ -76,6 +80,12 @@ export interface InstallOptions extends CallOptions {
    * dashboard's question; the CLI's `--yes` approves instead). Holds only for exactly that list.
    */
   approveOutbound?: OutboundApprovals;
+  /**
+   * Told the packages named that were installed as dependencies and that the install marked as
+   * the admin's (autoremove keeps them), each at its version: a change of state every front end
+   * says (present/install.ts keptLine). `plan` tells the ones it would mark, marking nothing.
+   */
+  kept?: (kept: KeptPackage[]) => void;
 }
 
 /**
@@ -208,9 +218,14 @@ export interface PackageOps {
   /**
    * What the console and the dashboard show before asking to install `name`, from one package
    * manager: who signed what `install NAME` would take (the package's own detached signature,
-   * fetched alone: a few KB, the package is not downloaded), and the plan (`plan`).
+   * fetched alone: a few KB, the package is not downloaded), and the plan (`plan`, with `kept`).
    */
-  preview(name: string): Promise<{ offer: OfferedPackage; plan: ShownChange[] }>;
+  preview(name: string): Promise<{
+    offer: OfferedPackage;
+    plan: ShownChange[];
+    /** The package was installed as a dependency: the install would mark it as the admin's. */
+    kept?: KeptPackage[];
+  }>;
   /** The installed package's verified signer, with the key's user IDs when still trusted. */
   signerOf(name: string): Promise<{ fingerprint: string; userIds: string[] } | undefined>;
 }
@@ -325,11 +340,14 @@ export function packageOps(ctx: BoxContext): PackageOps {
     async preview(name) {
       namesOnly([name]);
       const m = await pm();
+      let kept: KeptPackage[] = [];
       const [offer, plan] = await Promise.all([
         offeredBy(m, name),
-        m.plan([name], installOpts({})).then((changes) => withReach(m, ctx.root, changes)),
+        m
+          .plan([name], installOpts({ kept: (k) => (kept = k) }))
+          .then((changes) => withReach(m, ctx.root, changes)),
       ]);
-      return { offer, plan };
+      return { offer, plan, ...(kept.length ? { kept } : {}) };
     },
     async signerOf(name) {
       const m = await pm();
@@ -355,7 +373,13 @@ function namesOnly(specs: string[]): void {
       );
 }
 
-const installOpts = (o: { reinstall?: boolean; from?: string; typed?: boolean }) => ({
+const installOpts = (o: {
+  reinstall?: boolean;
+  from?: string;
+  typed?: boolean;
+  kept?: (kept: KeptPackage[]) => void;
+}) => ({
+  ...(o.kept ? { kept: o.kept } : {}),
   ...(o.reinstall ? { reinstall: true } : {}),
   ...(o.from !== undefined ? { from: o.from } : {}),
   ...(o.typed ? { typed: true } : {}),

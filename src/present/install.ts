@@ -135,3 +135,23 @@ export function dataHeldLine(c: {
   const d = { ...c.dataHeld, dir: escapeLine(c.dataHeld.dir), origin: escapeLine(c.dataHeld.origin) };
   return `warning: ${c.name} will not start with the data kept in ${d.dir}: it came from ${c.name} of ${keptFrom(d)}. \`bpkg remove ${c.name} --purge\` deletes it (then install ${c.name} again); or move it out of ${d.dir.slice(0, d.dir.lastIndexOf('/'))}.`;
 }
+
+/**
+ * A package named that came in as a dependency, now marked as installed by the admin: a change of
+ * state, said by the CLI, the console and the dashboard alike (apt: "NAME set to manually
+ * installed"). `changed`: the same install also upgraded or reinstalled it (its own line says so).
+ * `dryRun`: it would be marked (`bpkg install --dry-run`, the console's question); nothing was.
+ */
+export function keptLine(
+  k: { name: string; version: string },
+  opts: { changed?: boolean; dryRun?: boolean } = {},
+): string {
+  const named = `${escapeLine(k.name)} ${escapeLine(k.version)}`;
+  if (opts.changed)
+    return opts.dryRun
+      ? `${named} would be marked as installed by you: autoremove would keep it`
+      : `${named} is marked as installed by you: autoremove keeps it`;
+  return opts.dryRun
+    ? `${named} is installed already; it would be marked as installed by you: autoremove would keep it`
+    : `${named} is installed already; marked as installed by you: autoremove keeps it`;
+}

@@ -12,6 +12,7 @@ import {
   type ExposureAudit,
   type HostFacts,
   isPermissionDenied,
+  type KeptPackage,
   type ModuleOps,
   type OutboundApprovals,
   type OutboundAudit,
@@ -24,7 +25,7 @@ import {
 import { escapeData, escapeText } from '../present/escape.js';
 import { showFingerprint } from '../present/fingerprint.js';
 import { gpuRows } from '../present/gpu.js';
-import { installedLine, planLines } from '../present/install.js';
+import { installedLine, keptLine, planLines } from '../present/install.js';
 import { packageProgress, removedLine, verifiedLine } from '../present/packages.js';
 import { reasonOf } from '../present/reason.js';
 import { startLines, stopLine } from '../present/service-actions.js';
@@ -346,13 +347,19 @@ export function coreSources(at: string | Box): Sources {
       const call = packageProgress(progress, signal, (n) => `${n} bytes`);
       if (action === 'install') {
         // The screen asked, showing the signer: the box carries out the plan without asking again.
+        let kept: KeptPackage[] = [];
         const done = await box.packages.install([name], {
           ...call,
           ...(approvals ? { approveOutbound: approvals } : {}),
+          kept: (k) => {
+            kept = k;
+          },
         });
-        // What `bpkg install` says of each (a downgrade named, data kept from elsewhere warned of).
+        // What `bpkg install` says of each (a downgrade named, data kept from elsewhere warned of),
+        // and of a dependency it marked as the admin's.
         for (const c of done) for (const l of installedLine(c).split('\n')) progress(l);
-        if (!done.length) progress(`${name} is already installed`);
+        for (const k of kept) progress(keptLine(k, { changed: done.some((c) => c.name === k.name) }));
+        if (!done.length && !kept.length) progress(`${name} is already installed`);
         const signer = await box.packages.signerOf(name);
         const shown = shownSigner.get(name);
         if (signer) {
@@ -373,13 +380,18 @@ export function coreSources(at: string | Box): Sources {
      * yes; `packageAction` then reports the key the install verified.
      */
     async signerOf(name) {
-      const { offer: o, plan } = await box.packages.preview(name);
+      const { offer: o, plan, kept } = await box.packages.preview(name);
       shownSigner.set(name, o.fingerprint === 'none' ? '' : o.fingerprint);
       return {
         version: `${o.version} from ${o.repo}`,
         fingerprint: o.fingerprint,
         signer: o.signer,
-        plan: planLines(plan).flatMap((l) => (l ? l.split('\n') : [])),
+        plan: [
+          ...planLines(plan).flatMap((l) => (l ? l.split('\n') : [])),
+          ...(kept ?? []).map((k) =>
+            keptLine(k, { dryRun: true, changed: plan.some((c) => c.name === k.name) }),
+          ),
+        ],
       };
     },
   });

@@ -4,6 +4,7 @@ import {
   type DamagedService,
   type ExposureAudit,
   type GpuReport,
+  type KeptPackage,
   openBox,
   type PlannedChange,
   type ServiceStatus,
@@ -13,7 +14,7 @@ import { encryptionLine } from '../present/encryption.js';
 import { escapeLine } from '../present/escape.js';
 import { showFingerprint } from '../present/fingerprint.js';
 import { heldBackItems } from '../present/held-back.js';
-import { installedLine, planRows, reachLines, upgradedLine } from '../present/install.js';
+import { installedLine, keptLine, planRows, reachLines, upgradedLine } from '../present/install.js';
 import { outboundRows, outboundSummary } from '../present/outbound.js';
 import { nothingUpgradedLine, packageProgress, removedLine, verifiedLine } from '../present/packages.js';
 import { ratingLines, reasonText } from '../present/rating.js';
@@ -255,17 +256,24 @@ export function appOps(root: string, env: NodeJS.ProcessEnv = process.env): Dash
         changes: reachLines(plan),
       };
     },
+    async keepPlan(name) {
+      return shown.keep({ name, plan: await box.packages.plan([name]) });
+    },
     async packageAction(action, name, progress, signal, approvals, planId) {
       const call = packageProgress(progress, signal, bytes);
       if (action === 'install') {
         const page = shown.get(planId);
         if (page?.name !== name)
           throw planNotShown('install', `Open Install ${name} again and confirm the plan it shows.`);
+        let kept: KeptPackage[] = [];
         const done = await box.packages
           .install([name], {
             ...call,
             expected: page.plan,
             ...(approvals ? { approveOutbound: approvals } : {}),
+            kept: (k) => {
+              kept = k;
+            },
           })
           .catch((err: { code?: string }) => {
             // Asked to approve a module's hosts: the plan shown still holds for the second try.
@@ -274,8 +282,10 @@ export function appOps(root: string, env: NodeJS.ProcessEnv = process.env): Dash
           });
         shown.drop(planId);
         // What `bpkg install` says of each (a downgrade named, data kept from elsewhere warned of).
+        // And of a dependency it marked as the admin's (Keep it).
         for (const c of done) for (const l of installedLine(c).split('\n')) progress(l);
-        if (!done.length) progress(`${name} is already installed`);
+        for (const k of kept) progress(keptLine(k, { changed: done.some((c) => c.name === k.name) }));
+        if (!done.length && !kept.length) progress(`${name} is already installed`);
         const signer = await box.packages.signerOf(name);
         if (signer) progress(verifiedLine(signer));
       } else if (action === 'remove') {

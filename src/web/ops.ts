@@ -155,6 +155,11 @@ export interface DashboardOps {
   packages(query: string): Promise<PackageView[]>;
   /** Who signed what `install NAME` would install, shown before the admin confirms. */
   signerOf(name: string): Promise<SignerView>;
+  /**
+   * A package installed as a dependency: the id of the plan of `install NAME` (nothing to download;
+   * it marks the package as the admin's), for the page's Keep it (`packageAction`'s `plan`).
+   */
+  keepPlan?(name: string): Promise<string>;
   /** `bpkg update`: the lines for the repositories it could not update (none when all were). */
   refresh(): Promise<string[]>;
   /** What `upgrade` would do (`bpkg upgrade --dry-run`); the upgrade then carries out this plan. */

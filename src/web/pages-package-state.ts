@@ -1,5 +1,5 @@
 import { html, type Part } from './html.js';
-import { actionButton } from './layout.js';
+import { actionButton, csrfField, planField } from './layout.js';
 import type { PackageView } from './ops.js';
 
 /**
@@ -10,7 +10,8 @@ import type { PackageView } from './ops.js';
 
 const enc = encodeURIComponent;
 
-export function alreadyInstalledBody(p: PackageView, csrf: string): Part {
+/** `keepPlan`: a dependency's plan id (ops.ts keepPlan): Keep it, its install, marks it the admin's. */
+export function alreadyInstalledBody(p: PackageView, csrf: string, keepPlan?: string): Part {
   const next = p.upgrade
     ? html`<p>Its repository${p.origin ? html` ${p.origin}` : ''} offers ${p.upgrade}: the upgrade shows its plan before it asks.</p>
 <div class="actions">${actionButton(csrf, '/packages/update', 'Update and upgrade all…')}
@@ -21,12 +22,18 @@ export function alreadyInstalledBody(p: PackageView, csrf: string): Part {
           : 'No repository offers a newer version.'
       }</p>
 <div class="actions"><a class="button secondary" href="/packages/${enc(p.name)}/remove">Remove…</a> <a href="/packages">Back to packages</a></div>`;
+  const keep =
+    p.auto && keepPlan
+      ? html`<form method="post" action="/packages/${enc(p.name)}/install">${csrfField(csrf)}${planField(keepPlan)}<p>Keep it marks it as installed by you: autoremove keeps it.</p><button type="submit">Keep it</button></form>`
+      : '';
   return html`<section class="card"><p><strong>${p.name} ${p.version} is installed</strong>${
     p.auto
-      ? html`, as a dependency: <code>bpkg autoremove</code> removes it once nothing installed needs it (<code>bpkg install ${p.name}</code> on the box keeps it).`
+      ? keepPlan
+        ? html`, as a dependency: <code>bpkg autoremove</code> removes it once nothing installed needs it.`
+        : html`, as a dependency: <code>bpkg autoremove</code> removes it once nothing installed needs it (<code>bpkg install ${p.name}</code> on the box keeps it).`
       : '.'
   }</p>
-${next}</section>`;
+${keep}${next}</section>`;
 }
 
 /** `offered`: the newest offer of the package, when a repository has it. */

@@ -128,14 +128,18 @@ export function createHandler(o: HandlerOptions) {
     if (m) {
       const name = decodeURIComponent(m[1]!);
       // Installed already: said, with the next step; no Install that would do nothing. One installed
-      // as a dependency is installed too (`bpkg install` would only mark it the admin's).
+      // as a dependency is installed too: Keep it is its install, which marks it the admin's.
       const row = await packageRow(name);
       if (row?.installed)
         return view(res, {
           ...common,
           title: `${name} is installed`,
           section: '/packages',
-          body: alreadyInstalledBody(row, s.csrf),
+          body: alreadyInstalledBody(
+            row,
+            s.csrf,
+            row.auto && o.ops.keepPlan ? await o.ops.keepPlan(name) : undefined,
+          ),
         });
       return view(res, {
         ...common,

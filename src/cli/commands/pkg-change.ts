@@ -1,6 +1,8 @@
 /** `bpkg install | remove | autoremove | upgrade | rollback`: the commands that change what is installed. */
+
+import type { KeptPackage } from '../../app/index.js';
 import { type HeldUpgrade, heldBackJson } from '../../present/held-back.js';
-import { installedLine, upgradedLine } from '../../present/install.js';
+import { installedLine, keptLine, upgradedLine } from '../../present/install.js';
 import { nothingUpgradedLine, removedLine } from '../../present/packages.js';
 import { shownHint } from '../../present/root-in-hints.js';
 import { cliBox } from '../box.js';
@@ -46,7 +48,7 @@ export const install: CommandSpec = {
     ...dryRunOptions('the install'),
   },
   details:
-    'Every package is checked against the signed index (size, SHA-256) and its own signature before anything is unpacked.\nAn installed package is upgraded only from the repository it came from (see `bpkg list`); --from switches it on purpose.\nA new dependency comes from the repository of the package that needs it when that one has a fitting version.\nA path (it holds a / or ends in .bpkg) is a package file: a folder given is refused (exit 2), naming the .bpkg in it.\nWith --dry-run (-s): the plan (versions, repository, new dependencies, download size, who signed it:\neach signature alone is fetched) printed, nothing changed or downloaded; a refusal exits as the install\nwould (--json: {"dryRun": true, "changes", "downloadSize"}).',
+    'Every package is checked against the signed index (size, SHA-256) and its own signature before anything is unpacked.\nAn installed package is upgraded only from the repository it came from (see `bpkg list`); --from switches it on purpose.\nA new dependency comes from the repository of the package that needs it when that one has a fitting version.\nA path (it holds a / or ends in .bpkg) is a package file: a folder given is refused (exit 2), naming the .bpkg in it.\nWith --dry-run (-s): the plan (versions, repository, new dependencies, download size, who signed it:\neach signature alone is fetched) printed, nothing changed or downloaded; a refusal exits as the install\nwould (--json: {"dryRun": true, "changes", "downloadSize", "kept"}).\nA package named that was installed as a dependency is marked as installed by you (autoremove keeps it),\nand that is said (--json: kept, its names; --dry-run: it would be, nothing is marked).',
   async run(ctx, parsed) {
     const from = optString(parsed, 'from');
     const packages = cliBox(ctx).packages;
@@ -58,27 +60,32 @@ export const install: CommandSpec = {
         () => alreadyInstalled(parsed.positionals, () => packages.list()),
       );
     // Named now, a package that came in as a dependency becomes the admin's (autoremove leaves
-    // it): read before, since the install clears the mark, and said after (apt: "set to manually
-    // installed").
-    const names = new Set(parsed.positionals.map((s) => s.split('@')[0]));
-    const wasAuto = (await packages.list()).filter((p) => p.auto && names.has(p.name)).map((p) => p.name);
+    // it): a change of state, said (apt: "set to manually installed"; --json: kept).
+    let kept: KeptPackage[] = [];
     const changes = await packages.install(parsed.positionals, {
       typed: true,
       reinstall: optBool(parsed, 'reinstall'),
       ...(from !== undefined ? { from } : {}),
+      kept: (k) => {
+        kept = k;
+      },
     });
+    const keptNames = new Set(kept.map((k) => k.name));
+    // Installed already and not marked now: only that, as before.
+    const rest = parsed.positionals.filter((s) => !keptNames.has(s.split('@')[0]!));
     ctx.report(
-      { changes },
+      { changes, kept: kept.map((k) => k.name) },
       shownHint(
         [
           changes.length === 0
-            ? await alreadyInstalled(parsed.positionals, () => packages.list())
+            ? rest.length
+              ? await alreadyInstalled(rest, () => packages.list())
+              : ''
             : changes.map(installedLine).join('\n'),
-          ...wasAuto.map(
-            (n) =>
-              `${n} was installed as a dependency: now as asked for by name (\`bpkg autoremove\` leaves it)`,
-          ),
-        ].join('\n'),
+          ...kept.map((k) => keptLine(k, { changed: changes.some((c) => c.name === k.name) })),
+        ]
+          .filter(Boolean)
+          .join('\n'),
       ),
     );
     finishedDespiteInterrupt(ctx);

@@ -2,8 +2,10 @@
  * `bpkg install --dry-run` and `bpkg remove --dry-run` (apt-get's --simulate, -s): the plan the
  * command would carry out, printed; nothing on the box changed (no lock, no cache, no download).
  */
+
+import type { KeptPackage } from '../../app/index.js';
 import { showFingerprint } from '../../present/fingerprint.js';
-import { planLines } from '../../present/install.js';
+import { keptLine, planLines } from '../../present/install.js';
 import { shownHint } from '../../present/root-in-hints.js';
 import { bytes } from '../../present/units.js';
 import { cliBox } from '../box.js';
@@ -37,6 +39,9 @@ export function signedLine(changes: Array<{ signer?: string }>): string[] {
     : [];
 }
 
+const keptLines = (kept: KeptPackage[], changes: Array<{ name: string }>) =>
+  kept.map((k) => keptLine(k, { dryRun: true, changed: changes.some((c) => c.name === k.name) }));
+
 export async function showInstallPlan(
   ctx: Context,
   specs: string[],
@@ -44,7 +49,12 @@ export async function showInstallPlan(
   nothingToDo: () => Promise<string>,
 ): Promise<void> {
   const packages = cliBox(ctx).packages;
+  // A package named that came in as a dependency would be marked as the admin's: said, not done.
+  let kept: KeptPackage[] = [];
   const changes = await packages.plan(specs, {
+    kept: (k) => {
+      kept = k;
+    },
     signers: true,
     typed: true,
     ...(opts.reinstall ? { reinstall: true } : {}),
@@ -69,16 +79,20 @@ export async function showInstallPlan(
       dryRun: true,
       changes: changes.map((c) => ({ ...c, repository: c.repo })),
       downloadSize,
+      kept: kept.map((k) => k.name),
     },
     changes.length
       ? shownHint(
           [
             ...planLines(changes),
             ...signedLine(changes),
+            ...keptLines(kept, changes),
             `Would ${inWords(parts)} (${downloadSize ? `download ${bytes(downloadSize)}` : 'nothing to download'}); nothing was changed (--dry-run).`,
           ].join('\n'),
         )
-      : await nothingToDo(),
+      : kept.length
+        ? shownHint([...keptLines(kept, changes), 'Nothing was changed (--dry-run).'].join('\n'))
+        : await nothingToDo(),
   );
 }
 

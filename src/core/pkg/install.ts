@@ -62,6 +62,14 @@ export interface InstallOptions {
    * keeps how it came (a dependency stays one, for autoremove; apt's upgrade keeps the mark too).
    */
   upgrade?: boolean;
+  /** Told, once done, the dependencies named that it marked as the admin's (a plan: would mark); none: not called. */
+  kept?: (kept: KeptPackage[]) => void;
+}
+
+/** A package named that came in as a dependency: marked as installed by the admin, at `version`. */
+export interface KeptPackage {
+  name: string;
+  version: string;
 }
 
 export interface PlannedChange extends Change {
@@ -169,7 +177,13 @@ export async function planWithSources<L extends Candidate & { signer: string }>(
         ...(paths.has(c.entry.name) ? { file: paths.get(c.entry.name)! } : {}),
       };
     });
-  return { db, chosen, locals, requests, changes };
+  // Asked for by name: the admin's from now on, never removed as unneeded (apt's "set to manually
+  // installed"), whether or not anything else changes. Not an upgrade's names (`upgrade`).
+  const asked = opts.upgrade ? new Set<string>() : named;
+  const kept: KeptPackage[] = [...asked]
+    .filter((n) => db.packages[n]?.auto)
+    .map((n) => ({ name: n, version: changes.find((c) => c.name === n)?.to ?? db.packages[n]!.version }));
+  return { db, chosen, locals, changes, asked, kept };
 }
 
 /** Local `.bpkg` files are read once into private copies in the cache; this removes them. */
@@ -316,7 +330,7 @@ export async function installLocked(
   opts: InstallOptions,
   copies: Array<{ file: string }>,
 ): Promise<PlannedChange[]> {
-  const { db, chosen, locals, requests, changes } = await planWithSources(
+  const { db, chosen, locals, asked, kept, changes } = await planWithSources(
     p,
     specs,
     opts,
@@ -327,18 +341,16 @@ export async function installLocked(
     },
   );
   if (opts.expected && !samePlan(opts.expected, changes)) throw planChanged(opts.upgrade === true);
-  // Asked for by name: the admin's from now on, never removed as unneeded (apt's "set to manually
-  // installed"), whether or not anything else changes. Not an upgrade's names (`upgrade`).
-  const named = new Set(
-    opts.upgrade ? [] : [...requests.map((r) => r.name), ...locals.map((l) => l.entry.name)],
-  );
-  const nowManual = [...named].filter((n) => db.packages[n]?.auto);
+  const told = () => {
+    if (kept.length) opts.kept?.(kept);
+  };
   if (changes.length === 0) {
-    if (nowManual.length) {
+    if (kept.length) {
       const next: Database = structuredClone(db);
-      for (const n of nowManual) delete next.packages[n]!.auto;
+      for (const k of kept) delete next.packages[k.name]!.auto;
       await saveDatabase(p.paths, next);
     }
+    told();
     return [];
   }
   if (opts.confirm && !(await opts.confirm(changes))) throw new DeclinedError('install');
@@ -355,7 +367,7 @@ export async function installLocked(
     );
   }
   const next: Database = structuredClone(db);
-  for (const n of nowManual) delete next.packages[n]!.auto;
+  for (const k of kept) delete next.packages[k.name]!.auto;
   for (const c of todo) {
     const prev = db.packages[c.entry.name];
     next.packages[c.entry.name] = {
@@ -372,7 +384,7 @@ export async function installLocked(
         : prev?.previous
           ? { previous: prev.previous }
           : {}),
-      ...(!named.has(c.entry.name) && (prev ? prev.auto : true) ? { auto: true } : {}),
+      ...(!asked.has(c.entry.name) && (prev ? prev.auto : true) ? { auto: true } : {}),
     };
   }
   // 2. Unpack, then commit atomically.
@@ -382,5 +394,6 @@ export async function installLocked(
       next.packages[c.entry.name]!.signer = await stage(p, c, sources.get(c.entry.name)!, db, i++);
     }
   });
+  told();
   return changes;
 }

@@ -34,7 +34,7 @@ import { boxKeyring, checkRoot, updateAll } from './update.js';
 import { upgradePlan, upgradeSpecsFor } from './upgrade.js';
 import type { VerifyReport } from './verify-files.js';
 
-export { hostArch, type InstallOptions, type PlannedChange } from './install.js';
+export { hostArch, type InstallOptions, type KeptPackage, type PlannedChange } from './install.js';
 export type { OfferInfo, SearchHit } from './offers.js';
 export type { ProgressEvent } from './parts.js';
 
@@ -234,7 +234,9 @@ export class PackageManager {
    */
   async plan(specs: string[], opts: InstallOptions = {}): Promise<PlannedChange[]> {
     await this.checkRoot();
-    return (await planWithSources(this.parts, specs, opts, inspectLocalPackage)).changes;
+    const { changes, kept } = await planWithSources(this.parts, specs, opts, inspectLocalPackage);
+    if (kept.length) opts.kept?.(kept);
+    return changes;
   }
 
   /**
