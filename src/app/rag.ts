@@ -53,6 +53,8 @@ export interface IngestReport {
   ingested: number;
   duplicates: number;
   failed: number;
+  /** Files of other types below the folders named, not sent (a file named is refused instead). */
+  passedOver: number;
 }
 
 export interface RagSource {
@@ -123,7 +125,7 @@ export function ragOps(ctx: BoxContext): RagOps {
         );
       const client = await api(opts);
       const signal = signalOf(opts);
-      const { files, refused } = await collectFiles(paths, Object.keys(RAG_TYPES));
+      const { files, refused, passedOver } = await collectFiles(paths, Object.keys(RAG_TYPES));
       // Folders of .docx only (or empty): '0 indexed, 0 failed' read as if the documents were in.
       if (!files.length && !refused.length) {
         const types = Object.keys(RAG_TYPES).join(' ');
@@ -149,7 +151,7 @@ export function ragOps(ctx: BoxContext): RagOps {
             : 'Nothing was sent. Check the path (a relative one is read from the current folder).',
         );
       }
-      const report: IngestReport = { files: [], ingested: 0, duplicates: 0, failed: 0 };
+      const report: IngestReport = { files: [], ingested: 0, duplicates: 0, failed: 0, passedOver };
       const add = (r: IngestResult) => {
         report.files.push(r);
         if (r.status === 'failed') report.failed++;

@@ -30,7 +30,9 @@ export function ingestLine(r: IngestResult): string {
 
 export function ingestSummary(r: IngestReport): string {
   const parts = [`${r.ingested} indexed`, `${plural(r.duplicates, 'duplicate')}`, `${r.failed} failed`];
-  return parts.join(', ');
+  // Files of other types in the folders: counted, so that the summary does not read as every file.
+  const other = r.passedOver ? `; ${plural(r.passedOver, 'file')} of other types passed over` : '';
+  return parts.join(', ') + other;
 }
 
 export function documentsTable(docs: RagDocument[]): string {

@@ -54,9 +54,11 @@ const inside = (base: string, p: string) => p === base || p.startsWith(base + pa
 export async function collectFiles(
   paths: string[],
   extensions: readonly string[],
-): Promise<{ files: FoundFile[]; refused: Refused[] }> {
+): Promise<{ files: FoundFile[]; refused: Refused[]; passedOver: number }> {
   const files: FoundFile[] = [];
   const refused: Refused[] = [];
+  // Files of other types below the folders: counted (not kept), for the summary to say.
+  const other = { n: 0 };
   const wanted = (name: string) => extensions.includes(path.extname(name).toLowerCase());
   for (const given of paths) {
     let real: string;
@@ -79,7 +81,7 @@ export async function collectFiles(
     }
     if (st.isDirectory()) {
       // Named as the admin sees it (a folder reached through a link keeps the link's name).
-      await walk(real, real, path.basename(path.resolve(given)) || real, files, refused, wanted);
+      await walk(real, real, path.basename(path.resolve(given)) || real, files, refused, wanted, other);
     } else if (!st.isFile()) {
       refused.push(refuse(given, `${given} is not a regular file`, 'not-a-file'));
     } else if (!wanted(given)) {
@@ -100,7 +102,7 @@ export async function collectFiles(
       });
     }
   }
-  return { files, refused };
+  return { files, refused, passedOver: other.n };
 }
 
 async function walk(
@@ -110,6 +112,7 @@ async function walk(
   files: FoundFile[],
   refused: Refused[],
   wanted: (name: string) => boolean,
+  other: { n: number },
 ): Promise<void> {
   const entries: Dirent[] = [];
   try {
@@ -121,6 +124,7 @@ async function walk(
     // entries. The iterator closes the folder when done or on an error.
     for await (const entry of await opendir(dir, { bufferSize: DIR_BUFFER }))
       if (entry.isDirectory() || wanted(entry.name)) entries.push(entry);
+      else other.n++;
   } catch (err) {
     refused.push({
       name: shown,
@@ -134,7 +138,7 @@ async function walk(
     const full = path.join(dir, entry.name);
     const name = `${shown}/${entry.name}`;
     if (entry.isDirectory()) {
-      await walk(base, full, name, files, refused, wanted);
+      await walk(base, full, name, files, refused, wanted, other);
       continue;
     }
     if (entry.isSymbolicLink()) {

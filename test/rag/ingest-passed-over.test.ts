@@ -1,0 +1,56 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { installedRag } from '../helpers/installed-rag.js';
+import { run, tempDir } from '../helpers/pkg.js';
+
+/**
+ * The QA5 walk: `rag ingest DIR` with a .bin, a .docx and a .png beside the documents said nothing
+ * of them: the summary '4 indexed, 0 duplicates, 3 failed' read as if every file in the folder had
+ * been looked at. The summary now counts the files of other types passed over in the folders
+ * (`--json`: passedOver); `rag ingest --help` names the types read. Files named on the command line are
+ * refused by name as before. The built executable against a stand-in for the module.
+ */
+const root = tempDir('bp-rag-passed-over-');
+let server: Server;
+let n = 0;
+
+beforeAll(async () => {
+  const socketDir = installedRag(root);
+  server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      const source = new URL(req.url ?? '/', 'http://x').searchParams.get('source') ?? '';
+      res.writeHead(201, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ id: `id-${++n}`, source, chunks: 1 }));
+    });
+  });
+  await new Promise<void>((r) => server.listen(join(socketDir, 'api.sock'), r));
+});
+afterAll(() => server?.close());
+
+describe('rag ingest of a folder with files of other types', () => {
+  it('counts the files passed over in the summary and in --json', async () => {
+    const docs = tempDir('bp-rag-mixed-');
+    writeFileSync(join(docs, 'a.md'), '# a\n');
+    writeFileSync(join(docs, 'blob.bin'), Buffer.from([0, 1, 2]));
+    mkdirSync(join(docs, 'sub'));
+    writeFileSync(join(docs, 'sub', 'report.docx'), 'PK');
+    writeFileSync(join(docs, 'sub', 'photo.png'), 'x');
+    const r = await run(['--root', root, 'rag', 'ingest', docs]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('1 indexed, 0 duplicates, 0 failed; 3 files of other types passed over\n');
+    const json = await run(['--root', root, '--json', 'rag', 'ingest', docs]);
+    expect(JSON.parse(json.stdout)).toMatchObject({ ingested: 1, passedOver: 3 });
+  });
+
+  it('says nothing more when there are none', async () => {
+    const docs = tempDir('bp-rag-plain-');
+    writeFileSync(join(docs, 'b.txt'), 'b\n');
+    const r = await run(['--root', root, 'rag', 'ingest', docs]);
+    expect(r.stdout).toMatch(/1 indexed, 0 duplicates, 0 failed\n$/);
+    const json = await run(['--root', root, '--json', 'rag', 'ingest', docs]);
+    expect(JSON.parse(json.stdout).passedOver).toBe(0);
+  });
+});
