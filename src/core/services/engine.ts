@@ -297,14 +297,19 @@ export function openEngine(
     // A read ends on the signal; a change already sent is given CHANGE_GRACE_MS to answer.
     const until = quick ? { signal, done: () => {} } : graceAfter(signal, graceMs);
     const wait: WireWait = quick ? { signal, timeoutMs } : { signal: until.signal };
+    const ask = () => request<T>(wire, method, `${LIBPOD}${apiPath}`, opts, wait);
     return callUntil(
       `${method} ${apiPath}`,
       () =>
-        request<T>(wire, method, `${LIBPOD}${apiPath}`, opts, wait).catch((err: unknown) => {
-          if (quick && (err as { code?: string }).code === 'ETIMEDOUT')
-            throw engineSilent(socket, timeoutMs, source, err);
-          throw err;
-        }),
+        ask()
+          .catch((err: unknown) =>
+            method === 'GET' && enginePanicked(err) && !signal?.aborted ? ask() : Promise.reject(err),
+          )
+          .catch((err: unknown) => {
+            if (quick && (err as { code?: string }).code === 'ETIMEDOUT')
+              throw engineSilent(socket, timeoutMs, source, err);
+            throw err;
+          }),
       until.signal,
     ).finally(until.done);
   };
@@ -324,6 +329,18 @@ export function openEngine(
  * undici (~0.1 s of CPU at each command) for getters blueprint never reads.
  */
 export const nodeHttp = () => process.getBuiltinModule('node:http');
+
+/**
+ * Podman 4.3's answer to a read that raced a request writing its image store (an image inspect beside
+ * another package's image load): 500 "runtime error: invalid memory address or nil pointer
+ * dereference", the handler's panic recovered (its log: "Recovering from API service endpoint handler
+ * panic"). The engine is fine and the read can be asked again; a change is not (it may have been made).
+ */
+function enginePanicked(err: unknown): boolean {
+  const e = err as HttpError;
+  const said = typeof e.json === 'object' && e.json ? (e.json.message ?? e.json.cause) : undefined;
+  return e.statusCode === 500 && typeof said === 'string' && said.startsWith('runtime error: ');
+}
 
 /** One libpod call: the answer's JSON (or text), or an HttpError with its status and JSON. */
 async function request<T>(
