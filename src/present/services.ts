@@ -159,7 +159,30 @@ export function moduleInfoText(info: ServiceStatus['info'] | undefined, short = 
  * services whose registration cannot be read, each a row in name order and, below, what is wrong
  * and the fix.
  */
-export function statusTable(rows: ServiceStatus[], damaged: DamagedService[] = []): string {
+/**
+ * A running service whose used modules are not all running: its own health check answers, its
+ * requests that need them fail (rag "healthy" beside a stopped embeddings). `used`: the rows, or,
+ * for one service's status, the modules it uses looked at apart.
+ */
+function usesDownLines(rows: ServiceStatus[], used: ServiceStatus[]): string[] {
+  const byName = new Map(used.map((u) => [u.name, u]));
+  return rows
+    .filter((r) => r.state === 'running')
+    .flatMap((r) => {
+      const down = r.uses.flatMap((n) => {
+        const u = byName.get(n);
+        return u && u.state !== 'running' ? [u] : [];
+      });
+      if (down.length === 0) return [];
+      const one = down.length === 1;
+      const states = down.map((d) => `${d.name} (${stateText(d)})`);
+      return [
+        `${r.name} uses ${states.length > 1 ? `${states.slice(0, -1).join(', ')} and ${states.at(-1)}` : states[0]}, which ${one ? 'is' : 'are'} not running: its requests that need ${one ? 'it' : 'them'} fail until ${shownHint(`\`blueprint service start ${down.map((d) => d.name).join(' ')}\``)}`,
+      ];
+    });
+}
+
+export function statusTable(rows: ServiceStatus[], damaged: DamagedService[] = [], used = rows): string {
   if (rows.length === 0 && damaged.length === 0)
     return shownHint('No services installed. Install a module with `bpkg install NAME`.');
   const served = rows
@@ -170,9 +193,11 @@ export function statusTable(rows: ServiceStatus[], damaged: DamagedService[] = [
     (d) =>
       `${escapeLine(d.name)}: ${escapeLine(d.error.message)}${d.error.hint ? `\n  hint: ${escapeLine(shownHint(d.error.hint))}` : ''}`,
   );
-  return [table(rows, damaged), ...[served, broken].filter((l) => l.length).map((l) => l.join('\n'))].join(
-    '\n\n',
-  );
+  const down = usesDownLines(rows, used);
+  return [
+    table(rows, damaged),
+    ...[served, broken, down].filter((l) => l.length).map((l) => l.join('\n')),
+  ].join('\n\n');
 }
 
 function table(rows: ServiceStatus[], damaged: DamagedService[]): string {

@@ -199,6 +199,8 @@ const status: CommandSpec = {
   summary: 'State, uptime, restarts, health, resource use and security rating (all services without NAME)',
   args: '[NAME]',
   details: `SECURITY is the rating from 1 to 8 (docs/security-rating.md), from the running container when it runs; with NAME, every point and its reason follows the table.
+A running service that uses a module which is not running (rag and a stopped embeddings) is said
+under the table, with the command that starts it: its own health check passes, its requests fail.
 
 Exit codes with NAME (as systemctl is-active and LSB status; for scripts and Ansible):
   0    running, and healthy or without a health check
@@ -222,7 +224,14 @@ others are listed, it has a row saying so and the fix). With --json the state is
       const s = await services.status(name).catch((err) => {
         throw serviceStatusError(err);
       });
-      ctx.result(s, [statusTable([s]), '', ...ratingLines(s.rating)].join('\n'));
+      // The modules it uses, when it runs: their state said under the table when one is not running.
+      const used =
+        s.state === 'running'
+          ? (await Promise.all(s.uses.map((u) => services.status(u).catch(() => undefined)))).filter(
+              (u) => u !== undefined,
+            )
+          : [];
+      ctx.result(s, [statusTable([s], [], used), '', ...ratingLines(s.rating)].join('\n'));
       return serviceStatusExit(s);
     } else {
       // A damaged registration is a row of its own (what is wrong, the fix), not the whole list's
