@@ -183,6 +183,8 @@ describe("a module's /info, read over its unix socket", () => {
       pids: 3,
       rating: { score: 8, max: 8, items: [] },
       info: { model: 'tiny', contextLength: 512, device: 'cpu', deviceReason: 'no GPU' },
+      uses: [],
+      usedBy: [],
     } as unknown as ServiceStatus;
     expect(statusTable([row]).split('\n').slice(-2)).toEqual([
       '',
