@@ -54,3 +54,18 @@ it('the human line is the one the console and the dashboard say', async () => {
   );
   expect(r.stdout).not.toContain('Nothing to do');
 });
+
+it('a dependency named beside a package of the admin: both said, with --dry-run as without', async () => {
+  const { key, repo } = await signedRepo(SPECS);
+  const root = await trustingRoot(key, repo);
+  expect((await bpkg(root, ['--yes', 'install', 'hello'])).code).toBe(0);
+  const dry = await bpkg(root, ['install', '--dry-run', 'libgreet', 'hello']);
+  expect(dry.code, dry.stderr).toBe(0);
+  expect(dry.stdout).toContain('libgreet 1.2.0 is installed already; it would be marked as installed by you');
+  expect(dry.stdout).toContain('Nothing to do: hello 1.0.0 is already installed.');
+  expect(await auto(root, 'libgreet')).toBe(true);
+  const r = await bpkg(root, ['install', 'libgreet', 'hello']);
+  expect(r.code, r.stderr).toBe(0);
+  expect(r.stdout).toContain('libgreet 1.2.0 is installed already; marked as installed by you');
+  expect(r.stdout).toContain('Nothing to do: hello 1.0.0 is already installed.');
+});

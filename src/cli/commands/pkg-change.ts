@@ -57,7 +57,7 @@ export const install: CommandSpec = {
         ctx,
         parsed.positionals,
         { reinstall: optBool(parsed, 'reinstall'), ...(from !== undefined ? { from } : {}) },
-        () => alreadyInstalled(parsed.positionals, () => packages.list()),
+        (specs) => alreadyInstalled(specs, () => packages.list()),
       );
     // Named now, a package that came in as a dependency becomes the admin's (autoremove leaves
     // it): a change of state, said (apt: "set to manually installed"; --json: kept).

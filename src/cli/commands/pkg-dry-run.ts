@@ -46,7 +46,8 @@ export async function showInstallPlan(
   ctx: Context,
   specs: string[],
   opts: { reinstall: boolean; from?: string },
-  nothingToDo: () => Promise<string>,
+  /** What is said of the packages named that are installed already and change in no way. */
+  nothingToDo: (specs: string[]) => Promise<string>,
 ): Promise<void> {
   const packages = cliBox(ctx).packages;
   // A package named that came in as a dependency would be marked as the admin's: said, not done.
@@ -74,6 +75,9 @@ export async function showInstallPlan(
     ...(downgraded ? [`downgrade ${downgraded}`] : []),
     ...(again ? [`reinstall ${again}`] : []),
   ];
+  // Named, installed already and not to be marked: said as the install says them.
+  const keptNames = new Set(kept.map((k) => k.name));
+  const rest = specs.filter((s) => !keptNames.has(s.split('@')[0]!));
   ctx.report(
     {
       dryRun: true,
@@ -91,8 +95,14 @@ export async function showInstallPlan(
           ].join('\n'),
         )
       : kept.length
-        ? shownHint([...keptLines(kept, changes), 'Nothing was changed (--dry-run).'].join('\n'))
-        : await nothingToDo(),
+        ? shownHint(
+            [
+              ...keptLines(kept, changes),
+              ...(rest.length ? [await nothingToDo(rest)] : []),
+              'Nothing was changed (--dry-run).',
+            ].join('\n'),
+          )
+        : await nothingToDo(specs),
   );
 }
 
