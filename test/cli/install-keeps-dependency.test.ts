@@ -6,7 +6,7 @@
  * marked already says only that it is installed. The real executable.
  */
 import { expect, it } from 'vitest';
-import { bpkg, signedRepo, trustingRoot } from '../helpers/pkg.js';
+import { bpkg, publishSources, signedRepo, trustingRoot } from '../helpers/pkg.js';
 
 const SPECS = [
   { name: 'libgreet', version: '1.2.0' },
@@ -68,4 +68,17 @@ it('a dependency named beside a package of the admin: both said, with --dry-run 
   expect(r.code, r.stderr).toBe(0);
   expect(r.stdout).toContain('libgreet 1.2.0 is installed already; marked as installed by you');
   expect(r.stdout).toContain('Nothing to do: hello 1.0.0 is already installed.');
+});
+
+it('a dependency named to a newer version: upgraded and marked, the line naming the version it is now', async () => {
+  const { key, repo } = await signedRepo(SPECS);
+  const root = await trustingRoot(key, repo);
+  expect((await bpkg(root, ['--yes', 'install', 'hello'])).code).toBe(0);
+  await publishSources(repo, key, [...SPECS, { name: 'libgreet', version: '2.0.0' }]);
+  expect((await bpkg(root, ['update'])).code).toBe(0);
+  const r = await bpkg(root, ['--yes', 'install', 'libgreet@2.0.0']);
+  expect(r.code, r.stderr).toBe(0);
+  expect(r.stdout).toContain('libgreet 2.0.0 is marked as installed by you: autoremove keeps it');
+  expect(r.stdout).not.toContain('libgreet 1.2.0 is marked');
+  expect(await auto(root, 'libgreet')).toBe(false);
 });
