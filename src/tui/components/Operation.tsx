@@ -4,7 +4,7 @@ import { errorBlock, escapeLine } from '../../present/escape.js';
 import { textWidth } from '../text-width.js';
 import { useTheme } from '../theme.js';
 import { useLines } from '../useLines.js';
-import { wrapLines } from './ScrollLines.js';
+import { ScrollLines, wrapLines } from './ScrollLines.js';
 
 /**
  * Runs one long operation with its progress lines on screen. The screen stays responsive; Ctrl-C
@@ -38,24 +38,44 @@ export function Operation(props: {
       )
       .finally(() => setBusy(false));
   }, [run, setBusy, addLine]);
-  useInput(() => {
-    if (outcome) props.onClose();
-  });
   // The outcome's rows (an error's message and hint, each wrapped at the width) come out of the
   // progress's room, so that the screen never holds more rows than the terminal; one while working.
   const outcomeRows = outcome ? rowsOf(outcome.message.split('\n'), props.width) : 1;
+  const room = Math.max(1, props.height - 3 - outcomeRows);
+  // Once it is over, the whole progress can be read back (j/k, PgUp/PgDn, g/G), newest first: while
+  // it ran the older lines gave way. One that fits closes on any key, as before.
+  const done = outcome ? progressRows(lines, props.width) : [];
+  const scrolls = done.length > room;
+  useInput(
+    () => {
+      if (outcome) props.onClose();
+    },
+    { isActive: !scrolls },
+  );
   return (
     <Box flexDirection="column">
       <Text bold={!plain}>{escapeLine(props.title)}</Text>
-      {lastRows(lines, Math.max(1, props.height - 3 - outcomeRows), props.width).map((l) => (
-        <Text key={l.id} wrap="hard">
-          {l.shown}
-        </Text>
-      ))}
+      {scrolls ? (
+        <ScrollLines
+          lines={done}
+          height={room}
+          width={props.width ?? 80}
+          start="end"
+          onOtherKey={props.onClose}
+        />
+      ) : (
+        lastRows(lines, room, props.width).map((l) => (
+          <Text key={l.id} wrap="hard">
+            {l.shown}
+          </Text>
+        ))
+      )}
       {outcome ? (
         <>
           <Text color={plain ? undefined : outcome.ok ? 'green' : 'red'}>{outcome.message}</Text>
-          <Text>Press any key.</Text>
+          <Text>
+            {scrolls ? 'Press any key. (j/k, PgUp/PgDn, g/G: the progress before)' : 'Press any key.'}
+          </Text>
         </>
       ) : (
         <Text>Working...</Text>
@@ -74,6 +94,18 @@ function rowsOf(lines: string[], width = 0): number {
     (n, l) => n + Math.max(1, wrapLines(l, width).length, Math.ceil(textWidth(l) / width)),
     0,
   );
+}
+
+/** Every progress line as the screen shows it, each cut into rows of `width` columns. */
+function progressRows(lines: { text: string }[], width = 0): string[] {
+  return lines.flatMap((l) => {
+    const shown = `  ${escapeLine(l.text)}`;
+    // Cut at the screen's edge, as the progress is drawn while it runs (wrap="hard"), indent kept.
+    if (width <= 0 || shown.length <= width) return [shown];
+    return Array.from({ length: Math.ceil(shown.length / width) }, (_, i) =>
+      shown.slice(i * width, (i + 1) * width),
+    );
+  });
 }
 
 /**

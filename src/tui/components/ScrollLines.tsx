@@ -48,6 +48,8 @@ export function ScrollLines(props: {
   height: number;
   width: number;
   isActive?: boolean;
+  /** Where it opens: at its first line (the default) or its last (a log read back from its end). */
+  start?: 'top' | 'end';
   onOtherKey?(input: string, key: { escape: boolean; return: boolean }): void;
 }) {
   const { plain } = useTheme();
@@ -56,7 +58,7 @@ export function ScrollLines(props: {
   // Two rows for the markers when it does not fit; at least one line of text.
   const page = fits ? count : Math.max(1, props.height - 2);
   const last = Math.max(0, count - page);
-  const [top, setTop] = useState(0);
+  const [top, setTop] = useState(props.start === 'end' ? last : 0);
   // A new text (a terminal made bigger, the plan looked at again): still a place within it.
   useEffect(() => setTop((t) => Math.min(t, last)), [last]);
   useInput(
