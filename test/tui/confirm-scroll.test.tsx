@@ -8,14 +8,9 @@
  */
 import { expect, it } from 'vitest';
 import { boxPerTest } from '../helpers/roots.js';
-import { frameWith, renderApp, sourcesFor, type } from './helpers.js';
+import { consoleSize, frameWith, renderApp, sourcesFor, type } from './helpers.js';
 
 const box = boxPerTest('confirmscroll');
-
-function consoleSize(app: ReturnType<typeof renderApp>, columns: number, rows: number): void {
-  Object.defineProperties(app.stdout, { columns: { value: columns }, rows: { value: rows } });
-  app.stdout.emit('resize');
-}
 
 it.each([true, false])(
   'the upgrade question scrolls and stays on an 80x24 screen (plain: %s)',

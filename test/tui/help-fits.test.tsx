@@ -9,7 +9,7 @@ import { render } from 'ink-testing-library';
 import { expect, it } from 'vitest';
 import { App } from '../../src/tui/App.js';
 import { boxPerTest } from '../helpers/roots.js';
-import { frameWith, sourcesFor, type } from './helpers.js';
+import { consoleSize, expectFits, frameWith, sourcesFor, type } from './helpers.js';
 
 const box = boxPerTest('helpfits');
 
@@ -18,8 +18,7 @@ it.each([
   [80, 25],
 ])('help on every screen fits a %ix%i login console', async (columns, rows) => {
   const app = render(<App sources={sourcesFor(box.root)} theme={{ plain: true }} login onExit={() => {}} />);
-  Object.defineProperties(app.stdout, { columns: { value: columns }, rows: { value: rows } });
-  app.stdout.emit('resize');
+  consoleSize(app, columns, rows);
   await frameWith(app, 'Memory');
   const start = app.frames.length;
   for (const screen of ['7', '2', '3']) {
@@ -37,10 +36,6 @@ it.each([
     await type(app, '?');
     await frameWith(app, /\? help/);
   }
-  for (const f of app.frames.slice(start)) {
-    const lines = f.split('\n');
-    expect(lines.length, f).toBeLessThanOrEqual(rows);
-    for (const l of lines) expect(l.length, l).toBeLessThanOrEqual(columns);
-  }
+  expectFits(app.frames.slice(start), columns, rows);
   app.unmount();
 });

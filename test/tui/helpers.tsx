@@ -1,4 +1,5 @@
 import { render } from 'ink-testing-library';
+import { expect } from 'vitest';
 import { App } from '../../src/tui/App.js';
 import { coreSources, type Sources } from '../../src/tui/sources.js';
 import { sshPublicKey } from '../setup/helpers.js';
@@ -23,6 +24,25 @@ export function renderApp(
     />,
   );
   return { ...app, exits };
+}
+
+/** A console's size (80x24, a serial line's 80x25), set on the test terminal and announced as a resize. */
+export function consoleSize(
+  app: Pick<ReturnType<typeof render>, 'stdout'>,
+  columns: number,
+  rows: number,
+): void {
+  Object.defineProperties(app.stdout, { columns: { value: columns }, rows: { value: rows } });
+  app.stdout.emit('resize');
+}
+
+/** Every frame within the screen: no more rows than it has, no line wider. */
+export function expectFits(frames: string[], columns: number, rows: number): void {
+  for (const f of frames) {
+    const lines = f.split('\n');
+    expect(lines.length, f).toBeLessThanOrEqual(rows);
+    for (const l of lines) expect(l.length, l).toBeLessThanOrEqual(columns);
+  }
 }
 
 /** Waits until the last frame satisfies `test` (renders are asynchronous); fails with the frame. */

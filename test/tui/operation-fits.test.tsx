@@ -7,7 +7,7 @@
 import { expect, it } from 'vitest';
 import { BlueprintError } from '../../src/core/errors.js';
 import { boxPerTest } from '../helpers/roots.js';
-import { frameWith, renderApp, sourcesFor, type } from './helpers.js';
+import { consoleSize, frameWith, renderApp, sourcesFor, type } from './helpers.js';
 
 const box = boxPerTest('opfits');
 
@@ -28,8 +28,7 @@ it('a failure of several rows after a long progress fits an 80x24 screen', async
       },
     }),
   );
-  Object.defineProperties(app.stdout, { columns: { value: 80 }, rows: { value: 24 } });
-  app.stdout.emit('resize');
+  consoleSize(app, 80, 24);
   await type(app, '2');
   await frameWith(app, 'Packages (1)');
   const start = app.frames.length;

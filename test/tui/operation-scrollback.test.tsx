@@ -6,7 +6,7 @@
  */
 import { expect, it } from 'vitest';
 import { boxPerTest } from '../helpers/roots.js';
-import { frameWith, renderApp, sourcesFor, type } from './helpers.js';
+import { consoleSize, frameWith, renderApp, sourcesFor, type } from './helpers.js';
 
 const box = boxPerTest('opback');
 
@@ -22,8 +22,7 @@ function appWith(steps: number) {
       },
     }),
   );
-  Object.defineProperties(app.stdout, { columns: { value: 80 }, rows: { value: 24 } });
-  app.stdout.emit('resize');
+  consoleSize(app, 80, 24);
   return app;
 }
 

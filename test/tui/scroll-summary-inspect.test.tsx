@@ -10,26 +10,21 @@ import { describe, expect, it } from 'vitest';
 import type { SetupPlan } from '../../src/app/index.js';
 import { formatChange } from '../../src/present/setup.js';
 import { boxPerTest } from '../helpers/roots.js';
-import { answerWizardToModules, frameWith, renderApp, sourcesFor, type } from './helpers.js';
+import {
+  answerWizardToModules,
+  consoleSize,
+  expectFits,
+  frameWith,
+  renderApp,
+  sourcesFor,
+  type,
+} from './helpers.js';
 
 const box = boxPerTest('tuiscroll');
 
 const PGDN = '\x1b[6~';
 const PGUP = '\x1b[5~';
 const DOWN = '\x1b[B';
-
-function consoleSize(app: ReturnType<typeof renderApp>, columns: number, rows: number): void {
-  Object.defineProperties(app.stdout, { columns: { value: columns }, rows: { value: rows } });
-  app.stdout.emit('resize');
-}
-
-function expectFits(frames: string[], columns: number, rows: number): void {
-  for (const f of frames) {
-    const lines = f.split('\n');
-    expect(lines.length, f).toBeLessThanOrEqual(rows);
-    for (const l of lines) expect(l.length, l).toBeLessThanOrEqual(columns);
-  }
-}
 
 /** The part of a change's line the screen shows at this width (its target is enough to tell). */
 const shownAs = (line: string) => line.slice(0, 60);

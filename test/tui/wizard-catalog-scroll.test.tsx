@@ -6,27 +6,21 @@
 import { describe, expect, it } from 'vitest';
 import { rootsPerTest } from '../helpers/roots.js';
 import { makeStackCatalog } from '../setup/catalog-fixture.js';
-import { answerWizardToModules, frameWith, renderApp, sourcesFor, type } from './helpers.js';
+import {
+  answerWizardToModules,
+  consoleSize,
+  expectFits,
+  frameWith,
+  renderApp,
+  sourcesFor,
+  type,
+} from './helpers.js';
 
 const t = rootsPerTest('ink-cat-scroll');
 
 const SPACE = ' ';
 const UP = '\x1b[A';
 const DOWN = '\x1b[B';
-
-/** A serial console's size, set on the test terminal and announced as a resize. */
-function consoleSize(app: ReturnType<typeof renderApp>, columns: number, rows: number): void {
-  Object.defineProperties(app.stdout, { columns: { value: columns }, rows: { value: rows } });
-  app.stdout.emit('resize');
-}
-
-function expectFits(frames: string[], columns: number, rows: number): void {
-  for (const f of frames) {
-    const lines = f.split('\n');
-    expect(lines.length, f).toBeLessThanOrEqual(rows);
-    for (const l of lines) expect(l.length, l).toBeLessThanOrEqual(columns);
-  }
-}
 
 describe('the catalog checklist on an 80×24 console', () => {
   it('scrolls with the cursor to the last entry, with the totals and key help always shown', async () => {
