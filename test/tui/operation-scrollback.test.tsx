@@ -26,16 +26,22 @@ function appWith(steps: number) {
   return app;
 }
 
-const stepsIn = (frame: string) => [...frame.matchAll(/step (\d+) of the removal/g)].map((m) => Number(m[1]));
-
-it('a long progress, once done, scrolls back to its first line and forth; another key goes back', async () => {
-  const app = appWith(40);
+/** greet removed from the Packages screen with `steps` progress lines: the app and the frame when it is over. */
+async function removedWith(steps: number) {
+  const app = appWith(steps);
   await type(app, '2');
   await frameWith(app, 'Packages (1)');
   await type(app, 'x');
   await frameWith(app, 'Confirm: remove greet?');
   await type(app, 'y');
   const end = await frameWith(app, 'Press any key.');
+  return { app, end };
+}
+
+const stepsIn = (frame: string) => [...frame.matchAll(/step (\d+) of the removal/g)].map((m) => Number(m[1]));
+
+it('a long progress, once done, scrolls back to its first line and forth; another key goes back', async () => {
+  const { app, end } = await removedWith(40);
   expect(stepsIn(end).at(-1)).toBe(40);
   expect(stepsIn(end)).not.toContain(1);
   await type(app, 'g');
@@ -51,13 +57,7 @@ it('a long progress, once done, scrolls back to its first line and forth; anothe
 });
 
 it('a progress that fits: any key goes back, j too', async () => {
-  const app = appWith(3);
-  await type(app, '2');
-  await frameWith(app, 'Packages (1)');
-  await type(app, 'x');
-  await frameWith(app, 'Confirm: remove greet?');
-  await type(app, 'y');
-  const end = await frameWith(app, 'Press any key.');
+  const { app, end } = await removedWith(3);
   expect(stepsIn(end)).toEqual([1, 2, 3]);
   await type(app, 'j');
   await frameWith(app, 'Packages (1)');
