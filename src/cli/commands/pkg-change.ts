@@ -13,6 +13,7 @@ import {
   dryRunOptions,
   isDryRun,
   notInstalledLine,
+  notKept,
   showInstallPlan,
   showRemovalPlan,
 } from './pkg-dry-run.js';
@@ -70,9 +71,8 @@ export const install: CommandSpec = {
         kept = k;
       },
     });
-    const keptNames = new Set(kept.map((k) => k.name));
     // Installed already and not marked now: only that, as before.
-    const rest = parsed.positionals.filter((s) => !keptNames.has(s.split('@')[0]!));
+    const rest = notKept(parsed.positionals, kept);
     ctx.report(
       { changes, kept: kept.map((k) => k.name) },
       shownHint(

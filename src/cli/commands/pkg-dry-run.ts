@@ -39,6 +39,12 @@ export function signedLine(changes: Array<{ signer?: string }>): string[] {
     : [];
 }
 
+/** The packages named (NAME[@VERSION]) that are not among those marked kept: what else is said of them. */
+export function notKept(specs: string[], kept: KeptPackage[]): string[] {
+  const keptNames = new Set(kept.map((k) => k.name));
+  return specs.filter((s) => !keptNames.has(s.split('@')[0]!));
+}
+
 const keptLines = (kept: KeptPackage[], changes: Array<{ name: string }>) =>
   kept.map((k) => keptLine(k, { dryRun: true, changed: changes.some((c) => c.name === k.name) }));
 
@@ -76,8 +82,7 @@ export async function showInstallPlan(
     ...(again ? [`reinstall ${again}`] : []),
   ];
   // Named, installed already and not to be marked: said as the install says them.
-  const keptNames = new Set(kept.map((k) => k.name));
-  const rest = specs.filter((s) => !keptNames.has(s.split('@')[0]!));
+  const rest = notKept(specs, kept);
   ctx.report(
     {
       dryRun: true,
