@@ -5,51 +5,23 @@
  * installed by the admin; the job says so in the CLI's words (src/present). A real box (signed
  * folder repository), the dashboard through its unix socket.
  */
-import path from 'node:path';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { appOps } from '../../src/web/app-ops.js';
-import { type Dashboard, issueLoginToken, startDashboard } from '../../src/web/index.js';
-import { bpkg, signedRepo, tempDir, trustingRoot } from '../helpers/pkg.js';
-import { request } from './fake-ops.js';
+import { expect, it } from 'vitest';
+import { bpkg } from '../helpers/pkg.js';
+import { boxDashboard, forms } from './box-dashboard.js';
 
-let root: string;
-let dash: Dashboard;
-let cookie: string;
-let csrf: string;
-
-const get = (p: string) => request(dash.socket, p, { headers: { cookie } });
-const post = (p: string, fields: Record<string, string>) =>
-  request(dash.socket, p, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie, origin: 'http://localhost:8080' },
-    body: new URLSearchParams({ _csrf: csrf, ...fields }).toString(),
-  });
-const forms = (page: string) =>
-  [...page.matchAll(/<form[^>]* method="post" action="([^"]+)"/g)].map((m) => m[1]);
-const auto = async (name: string) =>
-  (JSON.parse((await bpkg(root, ['list', '--json'])).stdout) as Array<{ name: string; auto?: boolean }>).find(
-    (p) => p.name === name,
-  )?.auto === true;
-
-beforeAll(async () => {
-  const { key, repo } = await signedRepo([
+const box = boxDashboard(
+  [
     { name: 'libgreet', version: '1.2.0' },
     { name: 'hello', version: '1.0.0', depends: ['libgreet>=1.0.0'] },
-  ]);
-  root = await trustingRoot(key, repo);
-  expect((await bpkg(root, ['install', '--yes', 'hello'])).code).toBe(0);
-  dash = await startDashboard({
-    runDir: path.join(tempDir('bp-web-keep-'), 'run/blueprint'),
-    ops: appOps(root),
-    gid: process.getgid?.() ?? 0,
-  });
-  const r = await request(dash.socket, `/login?token=${await issueLoginToken(dash.tokenDir)}`);
-  cookie = String(r.headers['set-cookie']?.[0]).split(';')[0]!;
-  csrf = (await get('/packages')).body.match(/name="_csrf" value="([^"]+)"/)?.[1] ?? '';
-}, 60_000);
-afterAll(async () => {
-  await dash?.close();
-});
+  ],
+  'hello',
+  'bp-web-keep-',
+);
+const { get, post } = box;
+const auto = async (name: string) =>
+  (
+    JSON.parse((await bpkg(box.root, ['list', '--json'])).stdout) as Array<{ name: string; auto?: boolean }>
+  ).find((p) => p.name === name)?.auto === true;
 
 it('a dependency: Keep it marks it as installed by the admin, and the job says so', async () => {
   const page = (await get('/packages/libgreet/install')).body;
@@ -63,8 +35,7 @@ it('a dependency: Keep it marks it as installed by the admin, and the job says s
   const r = await post('/packages/libgreet/install', { plan: plan! });
   expect(r.status).toBe(303);
   expect(r.headers.location).toMatch(/^\/jobs\//);
-  await get(`${r.headers.location}/events`);
-  const job = (await get(r.headers.location!)).body;
+  const job = await box.jobEnd(r.headers.location!);
   expect(job).toContain(
     'libgreet 1.2.0 is installed already; marked as installed by you: autoremove keeps it',
   );

@@ -8,56 +8,19 @@
  * shown before the state changed says what is the case too. A real box (signed folder repository),
  * the dashboard through its unix socket.
  */
-import path from 'node:path';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { appOps } from '../../src/web/app-ops.js';
-import { type Dashboard, issueLoginToken, startDashboard } from '../../src/web/index.js';
-import { bpkg, publishSources, signedRepo, type TestKey, tempDir, trustingRoot } from '../helpers/pkg.js';
-import { request } from './fake-ops.js';
+import { expect, it } from 'vitest';
+import { bpkg, publishSources } from '../helpers/pkg.js';
+import { boxDashboard, forms } from './box-dashboard.js';
 
-let root: string;
-let repo: string;
-let key: TestKey;
-let dash: Dashboard;
-let cookie: string;
-let csrf: string;
-
-const get = (p: string) => request(dash.socket, p, { headers: { cookie } });
-const post = (p: string, fields: Record<string, string>) =>
-  request(dash.socket, p, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie, origin: 'http://localhost:8080' },
-    body: new URLSearchParams({ _csrf: csrf, ...fields }).toString(),
-  });
-/** Follows a job to its end; its page as rendered without JavaScript. */
-async function jobEnd(location: string): Promise<string> {
-  await get(`${location}/events`);
-  return (await get(location)).body;
-}
-const forms = (page: string) =>
-  [...page.matchAll(/<form[^>]* method="post" action="([^"]+)"/g)]
-    .map((m) => m[1])
-    .filter((a) => a !== '/logout');
-
-beforeAll(async () => {
-  ({ key, repo } = await signedRepo([
+const box = boxDashboard(
+  [
     { name: 'alpha', version: '1.2.0' },
     { name: 'beta', version: '1.0.0' },
-  ]));
-  root = await trustingRoot(key, repo);
-  expect((await bpkg(root, ['install', '--yes', 'alpha'])).code).toBe(0);
-  dash = await startDashboard({
-    runDir: path.join(tempDir('bp-web-state-'), 'run/blueprint'),
-    ops: appOps(root),
-    gid: process.getgid?.() ?? 0,
-  });
-  const r = await request(dash.socket, `/login?token=${await issueLoginToken(dash.tokenDir)}`);
-  cookie = String(r.headers['set-cookie']?.[0]).split(';')[0]!;
-  csrf = (await get('/packages')).body.match(/name="_csrf" value="([^"]+)"/)?.[1] ?? '';
-}, 60_000);
-afterAll(async () => {
-  await dash?.close();
-});
+  ],
+  'alpha',
+  'bp-web-state-',
+);
+const { get, post, jobEnd } = box;
 
 it('the install page of an installed package says it is installed and offers no Install', async () => {
   const page = (await get('/packages/alpha/install')).body;
@@ -81,12 +44,12 @@ it('the remove page of a package not installed says so, offers Install, and no R
 });
 
 it('an installed package with a newer version offered: the install page offers the upgrade', async () => {
-  await publishSources(repo, key, [
+  await publishSources(box.repo, box.key, [
     { name: 'alpha', version: '1.2.0' },
     { name: 'alpha', version: '1.3.0' },
     { name: 'beta', version: '1.0.0' },
   ]);
-  expect((await bpkg(root, ['update'])).code).toBe(0);
+  expect((await bpkg(box.root, ['update'])).code).toBe(0);
   const page = (await get('/packages/alpha/install')).body;
   expect(page).toContain('alpha 1.2.0 is installed');
   expect(page).toContain('1.3.0');
@@ -96,10 +59,10 @@ it('an installed package with a newer version offered: the install page offers t
 
 it('a confirmation from a page shown before the state changed says what is the case', async () => {
   // Remove beta's page was shown while beta was installed; another admin removed it since.
-  expect((await bpkg(root, ['install', '--yes', 'beta'])).code).toBe(0);
+  expect((await bpkg(box.root, ['install', '--yes', 'beta'])).code).toBe(0);
   const removePage = (await get('/packages/beta/remove')).body;
   expect(forms(removePage)).toContain('/packages/beta/remove');
-  expect((await bpkg(root, ['remove', '--yes', 'beta'])).code).toBe(0);
+  expect((await bpkg(box.root, ['remove', '--yes', 'beta'])).code).toBe(0);
   const r = await post('/packages/beta/remove', {});
   expect(r.status).toBe(303);
   const after = r.headers.location!.startsWith('/jobs/')
@@ -113,7 +76,7 @@ it('an Install confirmed after another admin installed the package says it is in
   const page = (await get('/packages/beta/install')).body;
   const plan = page.match(/name="plan" value="([^"]+)"/)?.[1];
   expect(plan).toBeTruthy();
-  expect((await bpkg(root, ['install', '--yes', 'beta'])).code).toBe(0);
+  expect((await bpkg(box.root, ['install', '--yes', 'beta'])).code).toBe(0);
   const r = await post('/packages/beta/install', { plan: plan! });
   expect(r.status).toBe(303);
   expect(r.headers.location).toMatch(/^\/packages\/beta\/install\?notice=/);

@@ -1,0 +1,69 @@
+import path from 'node:path';
+import { afterAll, beforeAll, expect } from 'vitest';
+import { appOps } from '../../src/web/app-ops.js';
+import { type Dashboard, issueLoginToken, startDashboard } from '../../src/web/index.js';
+import { bpkg, type SourceSpec, signedRepo, type TestKey, tempDir, trustingRoot } from '../helpers/pkg.js';
+import { type Answer, request } from './fake-ops.js';
+
+/**
+ * The dashboard on a real box, logged in, for the tests of its package pages: a signed folder
+ * repository of `sources`, a root trusting it with `installed` installed by `bpkg install`, the
+ * dashboard on that root through its unix socket, a session cookie and its CSRF token. Set up by
+ * the calling file's beforeAll (the returned object is filled in then) and closed by its afterAll.
+ */
+export interface BoxDashboard {
+  root: string;
+  repo: string;
+  key: TestKey;
+  dash: Dashboard;
+  get(p: string): Promise<Answer>;
+  /** A form posted as the page's own (the session's cookie, its origin, the CSRF token). */
+  post(p: string, fields: Record<string, string>): Promise<Answer>;
+  /** Follows a job to its end; its page as rendered without JavaScript. */
+  jobEnd(location: string): Promise<string>;
+}
+
+export function boxDashboard(sources: SourceSpec[], installed: string, prefix: string): BoxDashboard {
+  let cookie = '';
+  let csrf = '';
+  const b = {
+    get: (p: string) => request(b.dash.socket, p, { headers: { cookie } }),
+    post: (p: string, fields: Record<string, string>) =>
+      request(b.dash.socket, p, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          cookie,
+          origin: 'http://localhost:8080',
+        },
+        body: new URLSearchParams({ _csrf: csrf, ...fields }).toString(),
+      }),
+    async jobEnd(location: string) {
+      await b.get(`${location}/events`); // the stream closes when the job ends
+      return (await b.get(location)).body;
+    },
+  } as BoxDashboard;
+  beforeAll(async () => {
+    ({ key: b.key, repo: b.repo } = await signedRepo(sources));
+    b.root = await trustingRoot(b.key, b.repo);
+    expect((await bpkg(b.root, ['install', '--yes', installed])).code).toBe(0);
+    b.dash = await startDashboard({
+      runDir: path.join(tempDir(prefix), 'run/blueprint'),
+      ops: appOps(b.root),
+      gid: process.getgid?.() ?? 0,
+    });
+    const r = await request(b.dash.socket, `/login?token=${await issueLoginToken(b.dash.tokenDir)}`);
+    cookie = String(r.headers['set-cookie']?.[0]).split(';')[0]!;
+    csrf = (await b.get('/packages')).body.match(/name="_csrf" value="([^"]+)"/)?.[1] ?? '';
+  }, 60_000);
+  afterAll(async () => {
+    await b.dash?.close();
+  });
+  return b;
+}
+
+/** The actions of a page's POST forms, but for the logout every page has. */
+export const forms = (page: string) =>
+  [...page.matchAll(/<form[^>]* method="post" action="([^"]+)"/g)]
+    .map((m) => m[1])
+    .filter((a) => a !== '/logout');
