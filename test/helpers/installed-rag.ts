@@ -1,5 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type RequestListener, type Server } from 'node:http';
 import { join } from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
 
 /**
  * The registration and folders `bpkg install rag` leaves under `root` (what `blueprint rag` reads to
@@ -26,3 +28,25 @@ export function installedRag(root: string): string {
   mkdirSync(socketDir, { recursive: true });
   return socketDir;
 }
+
+/**
+ * `rag` installed under `root` (installedRag) and a stand-in for the module listening on its
+ * socket, answering with `handler`: started by the calling file's beforeAll, closed (with any
+ * connection still open) by its afterAll.
+ */
+export function ragStandIn(root: string, handler: RequestListener): void {
+  let server: Server | undefined;
+  beforeAll(async () => {
+    const socketDir = installedRag(root);
+    server = createServer(handler);
+    await new Promise<void>((r) => server!.listen(join(socketDir, 'api.sock'), r));
+  });
+  afterAll(() => {
+    server?.closeAllConnections(); // a request a test holds unanswered
+    server?.close();
+  });
+}
+
+/** The `source` parameter of a document's upload (`POST /documents?source=…`). */
+export const sourceOf = (req: IncomingMessage) =>
+  new URL(req.url ?? '/', 'http://x').searchParams.get('source') ?? '';

@@ -1,9 +1,8 @@
 import { writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ExitCode, openBox } from '../../src/app/index.js';
-import { installedRag } from '../helpers/installed-rag.js';
+import { ragStandIn, sourceOf } from '../helpers/installed-rag.js';
 import { tempDir } from '../helpers/pkg.js';
 
 /**
@@ -15,40 +14,31 @@ import { tempDir } from '../helpers/pkg.js';
  */
 const root = tempDir('bp-rag-int-');
 const docs = tempDir('bp-rag-int-docs-');
-let server: Server;
 const seen: string[] = [];
 let third: () => void;
 const thirdArrived = new Promise<void>((r) => (third = r));
+for (let i = 1; i <= 5; i++) writeFileSync(join(docs, `d${i}.txt`), `document ${i}\n`);
 
-beforeAll(async () => {
-  const socketDir = installedRag(root);
-  for (let i = 1; i <= 5; i++) writeFileSync(join(docs, `d${i}.txt`), `document ${i}\n`);
-  server = createServer((req, res) => {
-    req.resume();
-    req.on('end', () => {
-      const source = new URL(req.url!, 'http://rag').searchParams.get('source')!;
-      seen.push(source);
-      if (seen.length === 3) return third(); // held: the file being sent at Ctrl-C
-      res.writeHead(201, { 'content-type': 'application/json' });
-      res.end(
-        JSON.stringify({
-          id: `id-${seen.length}`,
-          source,
-          collection: 'default',
-          chunks: 1,
-          pages: 0,
-          bytes: 11,
-          createdAt: '2026-12-02T00:00:00.000Z',
-          duplicate: false,
-        }),
-      );
-    });
+ragStandIn(root, (req, res) => {
+  req.resume();
+  req.on('end', () => {
+    const source = sourceOf(req);
+    seen.push(source);
+    if (seen.length === 3) return third(); // held: the file being sent at Ctrl-C
+    res.writeHead(201, { 'content-type': 'application/json' });
+    res.end(
+      JSON.stringify({
+        id: `id-${seen.length}`,
+        source,
+        collection: 'default',
+        chunks: 1,
+        pages: 0,
+        bytes: 11,
+        createdAt: '2026-12-02T00:00:00.000Z',
+        duplicate: false,
+      }),
+    );
   });
-  await new Promise<void>((r) => server.listen(join(socketDir, 'api.sock'), r));
-});
-afterAll(() => {
-  server?.closeAllConnections();
-  server?.close();
 });
 
 describe('rag ingest interrupted', () => {

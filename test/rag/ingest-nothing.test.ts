@@ -1,8 +1,7 @@
 import { writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { installedRag } from '../helpers/installed-rag.js';
+import { describe, expect, it } from 'vitest';
+import { ragStandIn } from '../helpers/installed-rag.js';
 import { run, tempDir } from '../helpers/pkg.js';
 
 /**
@@ -12,18 +11,12 @@ import { run, tempDir } from '../helpers/pkg.js';
  * against a unix-socket server standing in for the rag module (as test/rag/cli-errors does).
  */
 const root = tempDir('bp-rag-nothing-');
-let server: Server;
 const seen: string[] = [];
 
-beforeAll(async () => {
-  const socketDir = installedRag(root);
-  server = createServer((req, res) => {
-    seen.push(`${req.method} ${req.url}`);
-    res.writeHead(500).end();
-  });
-  await new Promise<void>((r) => server.listen(join(socketDir, 'api.sock'), r));
+ragStandIn(root, (req, res) => {
+  seen.push(`${req.method} ${req.url}`);
+  res.writeHead(500).end();
 });
-afterAll(() => server?.close());
 
 describe('rag ingest of folders with no file it reads', () => {
   it('says so (exit 3) with what to do, and sends nothing', async () => {

@@ -1,8 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { installedRag } from '../helpers/installed-rag.js';
+import { describe, expect, it } from 'vitest';
+import { ragStandIn, sourceOf } from '../helpers/installed-rag.js';
 import { run, tempDir } from '../helpers/pkg.js';
 
 /**
@@ -15,32 +14,26 @@ import { run, tempDir } from '../helpers/pkg.js';
  * The built executable against a server that judges the source as the module does.
  */
 const root = tempDir('bp-rag-odd-name-');
-let server: Server;
 const sources: string[] = [];
 
-beforeAll(async () => {
-  const socketDir = installedRag(root);
-  server = createServer((req, res) => {
-    req.resume();
-    req.on('end', () => {
-      const source = new URL(req.url ?? '/', 'http://x').searchParams.get('source') ?? '';
-      res.setHeader('content-type', 'application/json');
-      if (source.length > 1024 || /[\u0000-\u001f\u007f]/.test(source)) {
-        res.statusCode = 400;
-        return res.end(
-          JSON.stringify({
-            error: { message: "'source' must be at most 1024 characters without control characters" },
-          }),
-        );
-      }
-      sources.push(source);
-      res.statusCode = 201;
-      res.end(JSON.stringify({ id: `id-${sources.length}`, source, chunks: 1 }));
-    });
+ragStandIn(root, (req, res) => {
+  req.resume();
+  req.on('end', () => {
+    const source = sourceOf(req);
+    res.setHeader('content-type', 'application/json');
+    if (source.length > 1024 || /[\u0000-\u001f\u007f]/.test(source)) {
+      res.statusCode = 400;
+      return res.end(
+        JSON.stringify({
+          error: { message: "'source' must be at most 1024 characters without control characters" },
+        }),
+      );
+    }
+    sources.push(source);
+    res.statusCode = 201;
+    res.end(JSON.stringify({ id: `id-${sources.length}`, source, chunks: 1 }));
   });
-  await new Promise<void>((r) => server.listen(join(socketDir, 'api.sock'), r));
 });
-afterAll(() => server?.close());
 
 describe('rag ingest of files whose names the module would refuse as a source', () => {
   it('sends a name with a newline made visible, and a path over 1024 characters by its end', async () => {

@@ -1,8 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { installedRag } from '../helpers/installed-rag.js';
+import { describe, expect, it } from 'vitest';
+import { ragStandIn, sourceOf } from '../helpers/installed-rag.js';
 import { run, tempDir } from '../helpers/pkg.js';
 
 /**
@@ -13,22 +12,15 @@ import { run, tempDir } from '../helpers/pkg.js';
  * refused by name as before. The built executable against a stand-in for the module.
  */
 const root = tempDir('bp-rag-passed-over-');
-let server: Server;
 let n = 0;
 
-beforeAll(async () => {
-  const socketDir = installedRag(root);
-  server = createServer((req, res) => {
-    req.resume();
-    req.on('end', () => {
-      const source = new URL(req.url ?? '/', 'http://x').searchParams.get('source') ?? '';
-      res.writeHead(201, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ id: `id-${++n}`, source, chunks: 1 }));
-    });
+ragStandIn(root, (req, res) => {
+  req.resume();
+  req.on('end', () => {
+    res.writeHead(201, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ id: `id-${++n}`, source: sourceOf(req), chunks: 1 }));
   });
-  await new Promise<void>((r) => server.listen(join(socketDir, 'api.sock'), r));
 });
-afterAll(() => server?.close());
 
 describe('rag ingest of a folder with files of other types', () => {
   it('counts the files passed over in the summary and in --json', async () => {

@@ -1,10 +1,9 @@
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
 import os from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { installedRag } from '../helpers/installed-rag.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ragStandIn, sourceOf } from '../helpers/installed-rag.js';
 import { blueprintExe, tempDir } from '../helpers/pkg.js';
 
 /**
@@ -16,29 +15,21 @@ import { blueprintExe, tempDir } from '../helpers/pkg.js';
  * (so the order is the test's, not the clock's).
  */
 const root = tempDir('bp-rag-slow-');
-let server: Server;
 let release: (() => void) | undefined;
 const posted: string[] = [];
+let n = 0;
 
-beforeAll(async () => {
-  const socketDir = installedRag(root);
-  let n = 0;
-  server = createServer((req, res) => {
-    req.resume();
-    req.on('end', async () => {
-      const source = new URL(req.url ?? '/', 'http://rag').searchParams.get('source') ?? '';
-      posted.push(source);
-      if (source.endsWith('big.txt')) await new Promise<void>((r) => (release = r));
-      res.writeHead(201, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ id: `doc-${++n}`, source, chunks: 3, pages: 0 }));
-    });
+ragStandIn(root, (req, res) => {
+  req.resume();
+  req.on('end', async () => {
+    const source = sourceOf(req);
+    posted.push(source);
+    if (source.endsWith('big.txt')) await new Promise<void>((r) => (release = r));
+    res.writeHead(201, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ id: `doc-${++n}`, source, chunks: 3, pages: 0 }));
   });
-  await new Promise<void>((r) => server.listen(join(socketDir, 'api.sock'), r));
 });
-afterAll(() => {
-  release?.();
-  server?.close();
-});
+afterAll(() => release?.());
 
 /** Runs the executable; `onErr` sees stderr as it comes. */
 function ingest(args: string[], onErr: (err: string) => void = () => {}) {

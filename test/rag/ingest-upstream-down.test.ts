@@ -1,8 +1,7 @@
 import { writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { installedRag } from '../helpers/installed-rag.js';
+import { describe, expect, it } from 'vitest';
+import { ragStandIn, sourceOf } from '../helpers/installed-rag.js';
 import { run, tempDir } from '../helpers/pkg.js';
 
 /**
@@ -14,26 +13,20 @@ import { run, tempDir } from '../helpers/pkg.js';
  * (busy) still fails that file alone. The built executable against a stand-in for the module.
  */
 const root = tempDir('bp-rag-upstream-down-');
-let server: Server;
 const posted: string[] = [];
 let busyOwn = false;
 
-beforeAll(async () => {
-  const socketDir = installedRag(root);
-  server = createServer((req, res) => {
-    req.resume();
-    req.on('end', () => {
-      posted.push(new URL(req.url ?? '/', 'http://x').searchParams.get('source') ?? '');
-      res.writeHead(503, { 'content-type': 'application/json', 'retry-after': '5' });
-      const message = busyOwn
-        ? 'busy: too many request bodies are being received; retry shortly'
-        : 'the embeddings module is unavailable (ENOENT on /run/blueprint/uses/embeddings/api.sock); check it with: blueprint service status embeddings';
-      res.end(JSON.stringify({ error: { message } }));
-    });
+ragStandIn(root, (req, res) => {
+  req.resume();
+  req.on('end', () => {
+    posted.push(sourceOf(req));
+    res.writeHead(503, { 'content-type': 'application/json', 'retry-after': '5' });
+    const message = busyOwn
+      ? 'busy: too many request bodies are being received; retry shortly'
+      : 'the embeddings module is unavailable (ENOENT on /run/blueprint/uses/embeddings/api.sock); check it with: blueprint service status embeddings';
+    res.end(JSON.stringify({ error: { message } }));
   });
-  await new Promise<void>((r) => server.listen(join(socketDir, 'api.sock'), r));
 });
-afterAll(() => server?.close());
 
 const docs = tempDir('bp-rag-three-');
 for (const n of [1, 2, 3]) writeFileSync(join(docs, `n${n}.txt`), `pump note ${n}\n`);

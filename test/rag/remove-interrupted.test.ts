@@ -1,8 +1,6 @@
-import { createServer, type Server } from 'node:http';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ExitCode, openBox } from '../../src/app/index.js';
-import { installedRag } from '../helpers/installed-rag.js';
+import { ragStandIn } from '../helpers/installed-rag.js';
 import { tempDir } from '../helpers/pkg.js';
 
 /**
@@ -12,21 +10,12 @@ import { tempDir } from '../helpers/pkg.js';
  * ingest-interrupted.test.ts) and holds the DELETE.
  */
 const root = tempDir('bp-rag-rmint-');
-let server: Server;
 let arrived: () => void;
 const deleteArrived = new Promise<void>((r) => (arrived = r));
 
-beforeAll(async () => {
-  const socketDir = installedRag(root);
-  server = createServer((req) => {
-    req.resume();
-    req.on('end', () => arrived()); // held: no answer
-  });
-  await new Promise<void>((r) => server.listen(join(socketDir, 'api.sock'), r));
-});
-afterAll(() => {
-  server?.closeAllConnections();
-  server?.close();
+ragStandIn(root, (req) => {
+  req.resume();
+  req.on('end', () => arrived()); // held: no answer
 });
 
 describe('rag remove interrupted', () => {
