@@ -1,5 +1,4 @@
 import { ExitCode, endNow } from './app/base.js';
-import { interruptionIgnored } from './cli/context.js';
 import { reportUncaught, runCli } from './cli/index.js';
 import { directStdout } from './cli/out.js';
 
@@ -26,7 +25,7 @@ process.on('unhandledRejection', lastResort);
 
 // No top-level await: this is the executable's CommonJS main (scripts/build-options.mjs).
 directStdout();
-runCli(process.argv.slice(2), process.argv0).then(async (code) => {
+runCli(process.argv.slice(2), process.argv0).then((code) => {
   process.exitCode = code;
   // The command is over and its signal handlers gone, but the event loop may still be finishing (an
   // interrupted import's clean-up): a signal now (Ctrl-C pressed again) took the default action, the
@@ -38,13 +37,6 @@ runCli(process.argv.slice(2), process.argv0).then(async (code) => {
   };
   process.on('SIGINT', late);
   process.on('SIGTERM', late);
-  // A Ctrl-C or SIGTERM the command took but never looked at (a slow step that does not check it):
-  // it ran to its end, and said 0 as if no one had asked it to stop, so `blueprint apply --dry-run
-  // && blueprint apply` went on. The exit code says it was interrupted (130, 143), and stderr why;
-  // what the command printed is whole (with --json its document stays the only one on stdout). A
-  // command that ends on its signal by design keeps its code (context.ts signalAnswered).
-  if (!code && interruptionIgnored())
-    process.exitCode = (await import('./cli/ran-past-signal.js')).ranPastSignal();
 });
 // 'beforeExit' comes once the event loop has nothing left to do: the answer is written (stdout and
 // stderr are synchronous on Linux for files, pipes and terminals) and every request, timer and

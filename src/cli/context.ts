@@ -32,6 +32,13 @@ export interface Context {
   report(data: unknown, human?: string | ((data: unknown) => string)): void;
   /** Aborted on SIGINT/SIGTERM; long operations check it between steps. */
   signal: AbortSignal;
+  /**
+   * The command answers its signal itself, and its exit code stands: it runs until stopped and
+   * ends on the signal by design (`service watch`, `service logs -f`, the dashboard: 0), or it said
+   * what it finished despite it (a package change completed whole). Otherwise a signal it took and
+   * ran past is the exit code (runCli: 130, 143).
+   */
+  answerSignal(): void;
 }
 
 export interface GlobalOptions {
@@ -43,31 +50,10 @@ export interface GlobalOptions {
 }
 
 /**
- * The signal of the command line being run, once its command took it, and whether the command
- * answers it itself (signalAnswered): src/main.ts reads them once its one command is over.
+ * `signal`: the command's abort signal, made when first asked; `answered`: called by answerSignal
+ * (src/cli/index.ts keeps both for its one command line).
  */
-let taken: AbortSignal | undefined;
-let answered = false;
-
-/**
- * The command answers its signal itself, and its exit code stands: it runs until stopped and ends
- * on the signal by design (`service watch`, `service logs -f`, the dashboard: 0), or it said what
- * it finished despite it (a package change completed whole).
- */
-export const signalAnswered = () => {
-  answered = true;
-};
-
-/**
- * The reason of a signal the command took but returned as if none had come (it never looked at it
- * in a slow step, and ran to its end), else false: src/main.ts makes it the exit code (130, 143)
- * and says it (cli/ran-past-signal.ts), as `blueprint apply --dry-run && blueprint apply` must not
- * go on after a Ctrl-C. Small: it is compiled at every start (test/perf/start-path).
- */
-export const interruptionIgnored = (): unknown => !answered && taken?.aborted && taken.reason;
-
-/** `signal`: the command's abort signal, made when first asked (src/cli/index.ts). */
-export function createContext(opts: GlobalOptions, signal: () => AbortSignal): Context {
+export function createContext(opts: GlobalOptions, signal: () => AbortSignal, answered: () => void): Context {
   let paths: Layout | undefined;
   // Streams made on first use: the answer goes out through writeOut (out.ts).
   const stderr = () => process.stderr;
@@ -118,9 +104,9 @@ export function createContext(opts: GlobalOptions, signal: () => AbortSignal): C
     result,
     report: (data, human) => (opts.quiet && !opts.json ? undefined : result(data, human)),
     get signal() {
-      taken = signal();
-      return taken;
+      return signal();
     },
+    answerSignal: answered,
   };
 }
 

@@ -250,9 +250,17 @@ export async function runCli(argv: string[], argv0: string): Promise<number> {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   process.on('SIGHUP', onHangup);
-  const ctx = createContext(globals, () => controller().signal);
+  // answerSignal: the command's exit code stands at a signal (context.ts).
+  let answered = false;
+  const ctx = createContext(
+    globals,
+    () => controller().signal,
+    () => {
+      answered = true;
+    },
+  );
   let newRoot: true | undefined;
-  try {
+  const command = async (): Promise<number> => {
     // A --root that is a file: every command would fail on a path below it (ENOTDIR, an internal
     // error), some after making nothing sensible. One not there (a typo): refused unless the command
     // makes a box (usage-text.ts's checkRoot), and then said, once it is over, only if it was made.
@@ -291,6 +299,15 @@ export async function runCli(argv: string[], argv0: string): Promise<number> {
     const target = await entry.load();
     // A group's commands are named after it (`blueprint pkg install`); a command is its own name.
     return await dispatch(ctx, target, args, isGroup(target) ? `${prog} ${name}` : prog, help);
+  };
+  try {
+    const code = await command();
+    // A Ctrl-C or SIGTERM the command took but never looked at (a slow step that does not check
+    // it): it ran to its end, and said 0 as if no one had asked it to stop, so `blueprint apply
+    // --dry-run && blueprint apply` went on. The exit code says it was interrupted (130, 143), and
+    // stderr why; what the command printed is whole (with --json its one document on stdout).
+    if (code || answered || !abort?.signal.aborted) return code;
+    return (await import('./ran-past-signal.js')).ranPastSignal(abort.signal.reason);
   } catch (err) {
     if (abort?.signal.aborted && !(err instanceof BlueprintError))
       return reportError(ctx, jsonError(), abort.signal.reason);

@@ -7,7 +7,6 @@ import {
   UsageError,
 } from '../../app/index.js';
 import { type CommandSpec, optBool, optString } from '../command.js';
-import { signalAnswered } from '../context.js';
 
 /**
  * `blueprint dashboard`: the web UI on a unix socket (src/web, loaded only here, so no other
@@ -100,7 +99,7 @@ idle the longest), in the server's memory: a restart logs everyone out.`,
         ctx.result({ socket, url }, url);
       }
       // Serves until stopped: Ctrl-C or SIGTERM (its unit's stop) ends it with 0.
-      signalAnswered();
+      ctx.answerSignal();
       await new Promise<void>((resolve) => {
         if (ctx.signal.aborted) resolve();
         ctx.signal.addEventListener('abort', () => resolve(), { once: true });

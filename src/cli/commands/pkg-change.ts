@@ -8,7 +8,7 @@ import { shownHint } from '../../present/root-in-hints.js';
 import { cliBox } from '../box.js';
 import type { CommandSpec } from '../command.js';
 import { optBool, optString, requirePositionals } from '../command.js';
-import { type Context, signalAnswered } from '../context.js';
+import type { Context } from '../context.js';
 import {
   dryRunOptions,
   isDryRun,
@@ -26,7 +26,7 @@ import { showUpgradable } from './pkg-query.js';
  */
 function finishedDespiteInterrupt(ctx: Context): void {
   if (!ctx.signal.aborted) return;
-  signalAnswered(); // completed whole, and said so: exit 0 (test/pkg/interrupt-late)
+  ctx.answerSignal(); // completed whole, and said so: exit 0 (test/pkg/interrupt-late)
   ctx.warn(
     shownHint(
       'interrupted while the change was being made: it was completed rather than stopped part-way, nothing is half-done (`bpkg list` shows it).',

@@ -11,7 +11,7 @@ import {
   type Parsed,
   requirePositionals,
 } from '../command.js';
-import { type Context, sayIfSlow, signalAnswered } from '../context.js';
+import { type Context, sayIfSlow } from '../context.js';
 import { rotateTokens, token } from './service-tokens.js';
 
 /**
@@ -80,7 +80,7 @@ happened while no watcher ran: a crash since boot is restarted like one it saw; 
 running when the box shut down (restart "on-failure" or "always") are started again.
 Prints one line per event; with --json one JSON object per line. Ctrl-C or SIGTERM stops it.`,
   async run(ctx) {
-    signalAnswered(); // runs until stopped: Ctrl-C or SIGTERM ends it with 0 (the unit's stop)
+    ctx.answerSignal(); // runs until stopped: Ctrl-C or SIGTERM ends it with 0 (the unit's stop)
     const { eventText } = await presentServices();
     // Once, on stderr: a quiet box prints nothing else until something happens. With none
     // installed the watch goes on (a module installed meanwhile is watched from then on: the
@@ -312,7 +312,7 @@ already past just prints up to it). Anything else is a usage error (exit 2).
       throw new UsageError('--tail needs a positive whole number of lines');
     const services = cliBox(ctx).services;
     // Following runs until stopped: Ctrl-C ends it with 0, as `journalctl -f`.
-    if (optBool(parsed, 'follow')) signalAnswered();
+    if (optBool(parsed, 'follow')) ctx.answerSignal();
     const n = { ...(tail === undefined ? {} : { tail: Number(tail) }), ...(await logWindow(parsed)) };
     // A reader that leaves (`service logs NAME | head`): the rest is dropped and following stops,
     // as `tail -f | head` ends; its EPIPE reached the escaping stream as its own error, a crash.
