@@ -49,7 +49,8 @@ bundle.raucb\` wraps a bundle into that package.
 
 Exit codes: 0 installed; 2 bad arguments (also a folder given for the FILE); 4 refused (signature,
 tampering, wrong compatible); 5 not newer (see --force); 3 no such file or no A/B slots; 1 RAUC
-failed writing (the running slot still boots).
+failed writing (the running slot still boots); 130 Ctrl-C (143 SIGTERM): before RAUC writes, nothing
+was written; once it writes, RAUC cannot stop, so the install is waited for and said as done.
 
 Examples:
   blueprint system update /media/usb/blueprintos-2.0.0.raucb

@@ -61,6 +61,9 @@ export function execRauc(opts: { conf?: string; env?: NodeJS.ProcessEnv } = {}):
         const child = spawn('rauc', full, {
           env: opts.env ?? process.env,
           signal,
+          // A process group of its own: a Ctrl-C at the terminal reaches blueprint, which decides
+          // (an install, once handed to RAUC's service, is waited for: installChecked).
+          detached: true,
           stdio: ['ignore', 'pipe', 'pipe'],
         });
         // Bounded in memory: its answer (JSON) up to STDOUT_CHARS, of its stderr the tail
@@ -210,7 +213,12 @@ async function installChecked(
       'bundle-not-newer',
       'Versions only go up; pass --force to install an older or the same version. Nothing was written.',
     );
-  const r = await rauc(deps, ['install', bundle]);
+  // The last moment a signal stops the update with nothing written. From here RAUC's service
+  // installs whatever becomes of its client (RAUC 1.8 cannot cancel), so the command waits for its
+  // answer and says it, and the CLI exits 130/143 as for a command that ran past the signal.
+  deps.signal?.throwIfAborted();
+  const { signal: _, ...past } = deps;
+  const r = await past.rauc.run(['install', bundle]);
   if (r.code !== 0) {
     const reason = raucReason(r.stderr, r.stdout);
     if (isVerificationFailure(reason))
@@ -225,7 +233,7 @@ async function installChecked(
       'The running system is unchanged and still boots next; see `journalctl -u rauc`.',
     );
   }
-  const status = await systemStatus(deps);
+  const status = await systemStatus(past);
   const slot = status.slots.find((s) => s.next);
   if (!slot || slot.booted)
     throw new BlueprintError(
