@@ -1,10 +1,15 @@
 /**
  * An S3-protocol server for the tests (s3rver, on 127.0.0.1 and a free port, its files in a temp
- * folder) with the bucket `blueprint-repo`, as the repository publish and read tests use it.
+ * folder) with the bucket `blueprint-repo`, as the repository publish and read tests use it, and
+ * what those tests set up around it: the publisher's credentials, a box root whose AWS settings
+ * name the server, a box trusting a key, a repository of several versions.
  */
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { type IncomingMessage, request, type ServerResponse } from 'node:http';
+import path from 'node:path';
 import S3rver from 's3rver';
-import { tempDir } from './pkg.js';
+import { PackageManager } from '../../src/core/pkg/index.js';
+import { buildRepo, makeSource, type TestKey, tempDir } from './pkg.js';
 import { freePort } from './registry.js';
 
 export async function startS3rver(): Promise<{ server: S3rver; endpoint: string }> {
@@ -31,4 +36,50 @@ export function forwardTo(endpoint: string, req: IncomingMessage, res: ServerRes
     },
   );
   req.pipe(out);
+}
+
+/** A publisher's credentials for s3rver at `endpoint`, from its environment (the AWS way). */
+export const publisherEnv = (endpoint: string) => ({
+  AWS_ACCESS_KEY_ID: 'S3RVER',
+  AWS_SECRET_ACCESS_KEY: 'S3RVER',
+  AWS_ENDPOINT_URL_S3: endpoint,
+});
+
+/**
+ * A new box root whose /etc/blueprint/aws (credentials and config, root-only files as on a box)
+ * names s3rver at `endpoint`; another `accessKey`, or a credentials file of another `mode`, for
+ * the tests of their refusal.
+ */
+export function awsRoot(
+  endpoint: string,
+  o: { accessKey?: string; mode?: number; prefix?: string } = {},
+): string {
+  const root = tempDir(o.prefix ?? 'bp-root-');
+  const aws = path.join(root, 'etc/blueprint/aws');
+  mkdirSync(aws, { recursive: true });
+  writeFileSync(
+    path.join(aws, 'credentials'),
+    `[default]\naws_access_key_id = ${o.accessKey ?? 'S3RVER'}\naws_secret_access_key = S3RVER\n`,
+  );
+  chmodSync(path.join(aws, 'credentials'), o.mode ?? 0o600);
+  writeFileSync(path.join(aws, 'config'), `[default]\nregion = eu-west-1\nendpoint_url = ${endpoint}\n`);
+  chmodSync(path.join(aws, 'config'), 0o600);
+  return root;
+}
+
+/** A box on `root` that trusts `key` for its repository `main` at `url`. */
+export async function trustingBox(root: string, url: string, key: TestKey): Promise<PackageManager> {
+  const pm = new PackageManager({ root });
+  await pm.keyring.add(key.publicKey, key.fingerprint);
+  await pm.repos.add('main', url, { keys: [key.fingerprint] });
+  return pm;
+}
+
+/** A repository folder of `good` signed by `key`, one build per version: its index has version `versions.length`. */
+export async function goodVersions(key: TestKey, versions: string[]): Promise<string> {
+  const base = tempDir();
+  const repo = path.join(base, 'repo');
+  for (const version of versions)
+    await buildRepo(repo, key, [makeSource(path.join(base, 'src'), { name: 'good', version })]);
+  return repo;
 }

@@ -5,52 +5,23 @@
  * signed by aws4fetch, and these tests cover addressing, credentials lookup, refusal of an unknown
  * key, missing objects and the upload order.
  */
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { AwsClient } from 'aws4fetch';
 import type S3rver from 's3rver';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PackageManager } from '../../src/core/pkg/index.js';
 import { publishRepository } from '../../src/core/pkg/publish-remote.js';
 import { configureTransports } from '../../src/core/pkg/transport.js';
-import { buildRepo, makeKey, makeSource, type TestKey, tempDir } from '../helpers/pkg.js';
-import { startS3rver } from '../helpers/s3-server.js';
+import { makeKey, type TestKey, tempDir } from '../helpers/pkg.js';
+import { awsRoot, goodVersions, publisherEnv, startS3rver, trustingBox } from '../helpers/s3-server.js';
 
 let key: TestKey;
 let server: S3rver;
 let endpoint: string;
 const puts: string[] = [];
 
-/** A box root whose /etc/blueprint/aws holds the shared credentials and config files. */
-function awsRoot(accessKey: string, mode = 0o600): string {
-  const root = tempDir('bp-root-');
-  const aws = path.join(root, 'etc/blueprint/aws');
-  mkdirSync(aws, { recursive: true });
-  writeFileSync(
-    path.join(aws, 'credentials'),
-    `[default]\naws_access_key_id = ${accessKey}\naws_secret_access_key = S3RVER\n`,
-  );
-  chmodSync(path.join(aws, 'credentials'), mode);
-  writeFileSync(path.join(aws, 'config'), `[default]\nregion = eu-west-1\nendpoint_url = ${endpoint}\n`, {
-    mode: 0o600,
-  });
-  return root;
-}
-
-async function box(root: string, url: string) {
-  const pm = new PackageManager({ root });
-  await pm.keyring.add(key.publicKey, key.fingerprint);
-  await pm.repos.add('main', url, { keys: [key.fingerprint] });
-  return pm;
-}
-
-async function builtRepo(versions: string[]) {
-  const base = tempDir();
-  const repo = path.join(base, 'repo');
-  for (const version of versions)
-    await buildRepo(repo, key, [makeSource(path.join(base, 'src'), { name: 'good', version })]);
-  return repo;
-}
+/** A box root whose /etc/blueprint/aws holds the shared credentials (of `accessKey`, `mode`) and config files. */
+const boxRoot = (accessKey: string, mode = 0o600) => awsRoot(endpoint, { accessKey, mode });
+const box = (root: string, url: string) => trustingBox(root, url, key);
 
 describe('S3 repositories (s3rver on 127.0.0.1)', () => {
   beforeAll(async () => {
@@ -60,10 +31,11 @@ describe('S3 repositories (s3rver on 127.0.0.1)', () => {
       for (const r of e.Records) if (r.eventName.startsWith('ObjectCreated')) puts.push(r.s3.object.key);
     });
     // The publisher signs with credentials from its environment, the AWS way.
-    configureTransports({
-      env: { AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER', AWS_ENDPOINT_URL_S3: endpoint },
-    });
-    await publishRepository(await builtRepo(['1.0.0', '2.0.0']), 's3://blueprint-repo/stable/modules');
+    configureTransports({ env: publisherEnv(endpoint) });
+    await publishRepository(
+      await goodVersions(key, ['1.0.0', '2.0.0']),
+      's3://blueprint-repo/stable/modules',
+    );
   }, 60_000);
   afterAll(async () => {
     await server?.close();
@@ -81,7 +53,7 @@ describe('S3 repositories (s3rver on 127.0.0.1)', () => {
       'stable/modules/index.json.asc',
     ]);
     configureTransports({ env: {} });
-    const pm = await box(awsRoot('S3RVER'), 's3://blueprint-repo/stable/modules');
+    const pm = await box(boxRoot('S3RVER'), 's3://blueprint-repo/stable/modules');
     expect((await pm.update())[0]).toMatchObject({ ok: true, version: 2, packages: 2 });
     await pm.install(['good']);
     expect((await pm.installed())[0]?.version).toBe('2.0.0');
@@ -89,11 +61,11 @@ describe('S3 repositories (s3rver on 127.0.0.1)', () => {
 
   it('an unknown access key is refused (403), and a credentials file others can read is not used', async () => {
     configureTransports({ env: {} });
-    const [o] = await (await box(awsRoot('NOT-A-KEY'), 's3://blueprint-repo/stable/modules')).update();
+    const [o] = await (await box(boxRoot('NOT-A-KEY'), 's3://blueprint-repo/stable/modules')).update();
     expect(o).toMatchObject({ ok: false, error: { code: 'access-denied' } });
     expect(o?.error?.message).toMatch(/InvalidAccessKeyId/);
     const [loose] = await (
-      await box(awsRoot('S3RVER', 0o644), 's3://blueprint-repo/stable/modules')
+      await box(boxRoot('S3RVER', 0o644), 's3://blueprint-repo/stable/modules')
     ).update();
     expect(loose).toMatchObject({ ok: false, error: { code: 'credentials-unsafe' } });
     const [none] = await (await box(tempDir('bp-root-'), 's3://blueprint-repo/stable/modules')).update();
@@ -102,9 +74,9 @@ describe('S3 repositories (s3rver on 127.0.0.1)', () => {
 
   it('a missing index or package object is reported as not found, and nothing is installed', async () => {
     configureTransports({ env: {} });
-    const [o] = await (await box(awsRoot('S3RVER'), 's3://blueprint-repo/nothing/here')).update();
+    const [o] = await (await box(boxRoot('S3RVER'), 's3://blueprint-repo/nothing/here')).update();
     expect(o).toMatchObject({ ok: false, error: { code: 'not-found-remote' } });
-    const pm = await box(awsRoot('S3RVER'), 's3://blueprint-repo/stable/modules');
+    const pm = await box(boxRoot('S3RVER'), 's3://blueprint-repo/stable/modules');
     expect((await pm.update())[0]).toMatchObject({ ok: true });
     const aws = new AwsClient({
       accessKeyId: 'S3RVER',

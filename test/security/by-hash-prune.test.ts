@@ -18,7 +18,7 @@ import { byHashKeep } from '../../src/core/pkg/by-hash-prune.js';
 import { publishRepository } from '../../src/core/pkg/publish-remote.js';
 import { configureTransports, transportFor } from '../../src/core/pkg/transport.js';
 import { makeKey, makeSource, type TestKey, tempDir } from '../helpers/pkg.js';
-import { forwardTo, startS3rver } from '../helpers/s3-server.js';
+import { forwardTo, publisherEnv, startS3rver } from '../helpers/s3-server.js';
 
 const saved = { ...byHashKeep };
 let key: TestKey;
@@ -78,9 +78,7 @@ describe('signatures by hash are kept for the last few index versions, and no lo
   }, 120_000);
 
   it('repo publish to a bucket: the same, the older objects deleted from the bucket', async () => {
-    configureTransports({
-      env: { AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER', AWS_ENDPOINT_URL_S3: endpoint },
-    });
+    configureTransports({ env: publisherEnv(endpoint) });
     const to = 's3://blueprint-repo/stable';
     const { hashes, rotation } = await repository(6, async (repo) => {
       await publishRepository(repo, to);
@@ -109,13 +107,7 @@ describe('signatures by hash are kept for the last few index versions, and no lo
     });
     await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
     const port = (proxy.address() as { port: number }).port;
-    configureTransports({
-      env: {
-        AWS_ACCESS_KEY_ID: 'S3RVER',
-        AWS_SECRET_ACCESS_KEY: 'S3RVER',
-        AWS_ENDPOINT_URL_S3: `http://127.0.0.1:${port}`,
-      },
-    });
+    configureTransports({ env: publisherEnv(`http://127.0.0.1:${port}`) });
     try {
       const { repo } = await repository(1, async () => {});
       const err = await publishRepository(repo, 's3://blueprint-repo/refused').catch((e) => e);

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { publishRepository } from '../../src/core/pkg/publish-remote.js';
 import { configureTransports } from '../../src/core/pkg/transport.js';
 import { buildRepo, makeKey, makeSource, tempDir } from '../helpers/pkg.js';
-import { startS3rver } from '../helpers/s3-server.js';
+import { publisherEnv, startS3rver } from '../helpers/s3-server.js';
 import { until } from '../helpers/until.js';
 
 /**
@@ -35,9 +35,7 @@ beforeAll(async () => {
     makeSource(path.join(base, 'b'), { name: 'b', version: '1.0.0' }),
   ]);
   ({ server, endpoint } = await startS3rver());
-  configureTransports({
-    env: { AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER', AWS_ENDPOINT_URL_S3: endpoint },
-  });
+  configureTransports({ env: publisherEnv(endpoint) });
   (fs as { close: unknown }).close = (fd: number, cb?: (err: NodeJS.ErrnoException | null) => void) =>
     realClose(fd, (err) => {
       if (err?.code === 'EBADF') badClose.push(fd);

@@ -1,14 +1,12 @@
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import path from 'node:path';
 import type S3rver from 's3rver';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { announceKeyRotation } from '../../src/core/pkg/build.js';
-import { PackageManager } from '../../src/core/pkg/index.js';
 import { publishLimits, publishRepository } from '../../src/core/pkg/publish-remote.js';
 import { configureTransports } from '../../src/core/pkg/transport.js';
 import { buildRepo, makeKey, makeSource, type TestKey, tempDir } from '../helpers/pkg.js';
-import { forwardTo, startS3rver } from '../helpers/s3-server.js';
+import { awsRoot, forwardTo, publisherEnv, startS3rver, trustingBox } from '../helpers/s3-server.js';
 
 /**
  * A bucket has no way to replace two objects at once: `repo publish` stored index.json, then
@@ -53,28 +51,8 @@ async function proxy(): Promise<string> {
   return `http://127.0.0.1:${(s.address() as { port: number }).port}`;
 }
 
-/** A box root whose /etc/blueprint/aws points at s3rver itself (readers do not go through the proxy). */
-function awsRoot(): string {
-  const root = tempDir('bp-root-');
-  const aws = path.join(root, 'etc/blueprint/aws');
-  mkdirSync(aws, { recursive: true });
-  writeFileSync(
-    path.join(aws, 'credentials'),
-    '[default]\naws_access_key_id = S3RVER\naws_secret_access_key = S3RVER\n',
-  );
-  chmodSync(path.join(aws, 'credentials'), 0o600);
-  writeFileSync(path.join(aws, 'config'), `[default]\nregion = eu-west-1\nendpoint_url = ${endpoint}\n`, {
-    mode: 0o600,
-  });
-  return root;
-}
-
-async function reader(url: string) {
-  const pm = new PackageManager({ root: awsRoot() });
-  await pm.keyring.add(key.publicKey, key.fingerprint);
-  await pm.repos.add('main', url, { keys: [key.fingerprint] });
-  return pm;
-}
+/** A box whose /etc/blueprint/aws points at s3rver itself (readers do not go through the proxy). */
+const reader = (url: string) => trustingBox(awsRoot(endpoint), url, key);
 
 /** The next version of `good` built into the publisher's folder (a new index version). */
 let built = 0;
@@ -89,9 +67,7 @@ async function nextBuild(): Promise<string> {
 /** Publishes through the proxy, `fate` picking what happens to each upload; the error, or 'published'. */
 async function publish(to: string, fate: (method: string, url: string) => Fate): Promise<unknown> {
   fateOf = fate;
-  configureTransports({
-    env: { AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER', AWS_ENDPOINT_URL_S3: await proxy() },
-  });
+  configureTransports({ env: publisherEnv(await proxy()) });
   try {
     await publishRepository(repoDir, to);
     return 'published';

@@ -7,15 +7,15 @@
  * file, the box's repository loses it (the plan says so), and its host is no longer let out. The
  * real executable, real servers.
  */
-import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type S3rver from 's3rver';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { publishRepository } from '../../src/core/pkg/publish-remote.js';
 import { configureTransports } from '../../src/core/pkg/transport.js';
-import { bpkg, buildRepo, makeKey, makeSource, run, type TestKey, tempDir } from '../helpers/pkg.js';
+import { bpkg, makeKey, run, type TestKey, tempDir } from '../helpers/pkg.js';
 import { haveRegistry, type Registry, startRegistry } from '../helpers/registry.js';
-import { startS3rver } from '../helpers/s3-server.js';
+import { awsRoot, goodVersions, publisherEnv, startS3rver } from '../helpers/s3-server.js';
 import { requireExe } from '../tui/tmux.js';
 
 let key: TestKey;
@@ -26,29 +26,8 @@ let caFile: string;
 const PRIMARY = 's3://blueprint-repo/fleet/modules';
 let mirror: string;
 
-/** A repository folder whose index has version `versions.length` (one build per version). */
-async function builtRepo(versions: string[]) {
-  const base = tempDir();
-  const repo = path.join(base, 'repo');
-  for (const version of versions)
-    await buildRepo(repo, key, [makeSource(path.join(base, 'src'), { name: 'good', version })]);
-  return repo;
-}
-
 /** A new box root whose /etc/blueprint/aws names the S3 server (root-only files, as on a box). */
-function boxRoot(): string {
-  const root = tempDir('bp-apply-remote-');
-  const aws = path.join(root, 'etc/blueprint/aws');
-  mkdirSync(aws, { recursive: true });
-  writeFileSync(
-    path.join(aws, 'credentials'),
-    '[default]\naws_access_key_id = S3RVER\naws_secret_access_key = S3RVER\n',
-  );
-  chmodSync(path.join(aws, 'credentials'), 0o600);
-  writeFileSync(path.join(aws, 'config'), `[default]\nregion = eu-west-1\nendpoint_url = ${endpoint}\n`);
-  chmodSync(path.join(aws, 'config'), 0o600);
-  return root;
-}
+const boxRoot = () => awsRoot(endpoint, { prefix: 'bp-apply-remote-' });
 
 function description(dir: string, mirrors: string[]): string {
   const file = path.join(dir, 'box.yaml');
@@ -86,11 +65,11 @@ describe.skipIf(!haveRegistry)('apply -f: a repository in S3 with a mirror in an
     // The publisher's own credentials (this process), as test/pkg/s3 and oci publish.
     configureTransports({
       ca: [reg.caPem],
-      env: { AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER', AWS_ENDPOINT_URL_S3: endpoint },
+      env: publisherEnv(endpoint),
     });
     // The bucket serves index version 1 (good 1.0.0), the mirror the newer version 2 (good 2.0.0).
-    await publishRepository(await builtRepo(['1.0.0']), PRIMARY);
-    await publishRepository(await builtRepo(['1.0.0', '2.0.0']), mirror);
+    await publishRepository(await goodVersions(key, ['1.0.0']), PRIMARY);
+    await publishRepository(await goodVersions(key, ['1.0.0', '2.0.0']), mirror);
   }, 120_000);
   afterAll(async () => {
     reg?.stop();
