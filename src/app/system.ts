@@ -9,7 +9,13 @@ import type { DamagedService } from './services.js';
 
 export type { OutboundAudit, OutboundFlow } from '../core/system/egress-audit.js';
 
-import { BlueprintError, InterruptedError, isPermissionDenied, NotFoundError } from '../core/errors.js';
+import {
+  BlueprintError,
+  type ExitCodeValue,
+  InterruptedError,
+  isPermissionDenied,
+  NotFoundError,
+} from '../core/errors.js';
 import type { ExposureAudit, Listener } from '../core/system/exposure.js';
 import type { HostFacts } from '../core/system/host.js';
 import { VERSION } from '../core/version.js';
@@ -139,6 +145,15 @@ export interface ServicesUnread {
   hint?: string;
 }
 
+/**
+ * The exit code of the error that kept the services unread, off the JSON document: the engine's
+ * (6) makes `blueprint status` exit 6, decided by the error itself (core EngineError) and not by a
+ * list of its codes kept again elsewhere.
+ */
+const unreadExitCodes = new WeakMap<ServicesUnread, ExitCodeValue>();
+export const servicesUnreadExitCode = (unread: ServicesUnread): ExitCodeValue | undefined =>
+  unreadExitCodes.get(unread);
+
 export async function boxStatus(ctx: BoxContext): Promise<BoxStatus> {
   // A root that is not there (a mistyped --root, an image not mounted): said as such, where the
   // host's disk figures failed on it as an internal error.
@@ -180,9 +195,10 @@ export async function boxStatus(ctx: BoxContext): Promise<BoxStatus> {
             error: `permission denied: ${err.path ?? 'the service registrations'}; run it as root`,
             code: 'permission-denied',
           };
-        return err instanceof BlueprintError
-          ? { error: err.message, code: err.code, ...(err.hint ? { hint: err.hint } : {}) }
-          : { error: err.message, code: 'internal' };
+        if (!(err instanceof BlueprintError)) return { error: err.message, code: 'internal' };
+        const unread = { error: err.message, code: err.code, ...(err.hint ? { hint: err.hint } : {}) };
+        unreadExitCodes.set(unread, err.exitCode);
+        return unread;
       }),
     access(ctx.paths.setupMarker).then(
       () => true,

@@ -1,15 +1,10 @@
 import { ExitCode } from '../../app/index.js';
+import { servicesUnreadExitCode } from '../../app/system.js';
 import { errorBlock } from '../../present/escape.js';
 import { statusText } from '../../present/host.js';
 import { shownHint } from '../../present/root-in-hints.js';
 import { cliBox } from '../box.js';
 import type { CommandSpec } from '../command.js';
-
-/**
- * The container engine's errors (core/services/engine.ts EngineError), for which `service list`
- * exits 6: none at the socket, one that does not answer, a socket not ours to use, one that failed.
- */
-const ENGINE_ERRORS = new Set(['engine-down', 'engine-denied', 'engine-not-unix', 'engine-failed']);
 
 /**
  * The box at a glance, for people and for fleets (`ssh box blueprint --json status`): the same
@@ -34,7 +29,7 @@ A box with no services installed does not ask the engine: 0.`,
     // Its commands on the box this command line names, as an error's hint (present/root-in-hints.ts).
     if (unread?.hint) unread.hint = shownHint(unread.hint);
     ctx.result(data, statusText(data));
-    if (!unread?.code || !ENGINE_ERRORS.has(unread.code)) return ExitCode.ok;
+    if (!unread || servicesUnreadExitCode(unread) !== ExitCode.engine) return ExitCode.ok;
     // Why the exit code is not 0, where a log keeps it (stdout holds the status, as it did).
     const red = ctx.color ? ['\x1b[31m', '\x1b[0m'] : ['', ''];
     ctx.stderr.write(`${red[0]}error:${red[1]} ${errorBlock(unread.error)}\n`);
