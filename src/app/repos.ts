@@ -53,6 +53,8 @@ export function keyOps(ctx: BoxContext): KeyOps {
       const m = await ctx.manager();
       if (!opts.fingerprint) {
         const key = await m.keyring.inspect(armored);
+        // A revoked key (a revocation certificate applied) vouches for nothing: no trust to confirm.
+        if (key.revoked) return (await fenced(ctx)).keyring.add(armored);
         if (!ctx.options.yes && !ctx.options.confirm)
           throw new UsageError(
             'Refusing to trust a key without its fingerprint',

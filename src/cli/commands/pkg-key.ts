@@ -31,7 +31,8 @@ const SCOPE = `A trusted key signs only the repositories bound to it (\`bpkg rep
 
 const add: CommandSpec = {
   name: 'add',
-  summary: "Trust a publisher's key (an armored .asc file, or - for standard input)",
+  summary:
+    "Trust a publisher's key (an armored .asc file, or - for standard input), or revoke one with its revocation certificate",
   args: 'FILE',
   options: {
     fingerprint: {
@@ -44,7 +45,8 @@ const add: CommandSpec = {
 
 Examples:
   bpkg key add publisher.asc --fingerprint 0123…CDEF
-  gpg --export --armor 0123…CDEF | bpkg key add - --fingerprint 0123…CDEF`,
+  gpg --export --armor 0123…CDEF | bpkg key add - --fingerprint 0123…CDEF
+  bpkg key add revocation.asc    # a trusted key's revocation certificate: nothing it signs is accepted`,
   async run(ctx, parsed) {
     const [file] = parsed.positionals;
     if (!file)
@@ -71,7 +73,9 @@ Examples:
       );
     return ctx.report(
       k,
-      `trusted ${showFingerprint(k.fingerprint)} (${k.userIds.map(escapeLine).join(', ')})`,
+      k.revoked
+        ? `revoked ${showFingerprint(k.fingerprint)} (${k.userIds.map(escapeLine).join(', ')}): nothing it signs is accepted any more`
+        : `trusted ${showFingerprint(k.fingerprint)} (${k.userIds.map(escapeLine).join(', ')})`,
     );
   },
 };

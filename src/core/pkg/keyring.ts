@@ -3,6 +3,7 @@ import path from 'node:path';
 import type * as openpgp from 'openpgp';
 import { NotFoundError, UsageError, VerificationError } from '../errors.js';
 import { writeFileAtomic } from '../system/fs.js';
+import { oneLine } from '../system/one-line.js';
 import type { Layout } from '../system/paths.js';
 import { showFingerprint } from './fingerprint-text.js';
 import { judgeKeysFast } from './key-fast.js';
@@ -153,9 +154,37 @@ export class Keyring {
     return out;
   }
 
+  /**
+   * The keys `armored` holds; for a revocation certificate (a bare key revocation signature, as
+   * `repo keygen` and `gpg --gen-revoke` write), the trusted key it revokes, with it applied once
+   * it verifies against that key. A certificate for a key not trusted here revokes nothing: refused.
+   */
+  private async keysIn(armored: string): Promise<PublicKey[]> {
+    const ids = await revocationIssuers(armored);
+    if (!ids) return readPublicKeys(armored);
+    const key = (await this.keys()).find((k) => ids.some((id) => k.getKeyID().equals(id)));
+    if (!key)
+      throw new VerificationError(
+        `The file is a revocation certificate for key ${ids.map((id) => id.toHex().toUpperCase()).join(', ')}, which this box does not trust`,
+        'revocation-unknown-key',
+        'There is nothing to revoke here (`bpkg key list` shows the trusted keys); nothing was changed.',
+      );
+    try {
+      const { revokeKey } = await import('openpgp');
+      const { publicKey } = await revokeKey({ key, revocationCertificate: armored, format: 'object' });
+      return [publicKey];
+    } catch (err) {
+      throw new VerificationError(
+        `The revocation certificate for key ${showFingerprint(key.getFingerprint())} does not verify: ${oneLine((err as Error).message)}`,
+        'bad-revocation',
+        'It is damaged or was not made by that key: fetch it again from the publisher; nothing was changed.',
+      );
+    }
+  }
+
   /** Reads a key without trusting it, so a caller can show its fingerprint and ask. */
   async inspect(armored: string): Promise<TrustedKey> {
-    const [key, ...more] = await readPublicKeys(armored);
+    const [key, ...more] = await this.keysIn(armored);
     if (!key) throw new VerificationError('The file holds no OpenPGP key', 'bad-key');
     if (more.length)
       throw new VerificationError(
@@ -168,7 +197,8 @@ export class Keyring {
 
   /**
    * Trusts a key. With `pin`, the key's fingerprint must equal it (refused otherwise): the way to add
-   * a key with no prompt. Adding a newer copy of a trusted key (e.g. with a revocation) replaces it.
+   * a key with no prompt. Adding a newer copy of a trusted key (e.g. with a revocation) replaces it;
+   * so does adding the revocation certificate of a trusted key (keysIn).
    */
   async add(armored: string, pin?: string): Promise<TrustedKey> {
     const info = await this.inspect(armored);
@@ -189,7 +219,7 @@ export class Keyring {
         'local-key',
         'It signs packages made on this box only and is never trusted for a repository; nothing was added.',
       );
-    const [key] = await readPublicKeys(armored);
+    const [key] = await this.keysIn(armored);
     await writeFileAtomic(path.join(this.dir, `${info.fingerprint}.asc`), key!.armor());
     // Judged now, while OpenPGP.js is loaded: the next update checks signatures without it.
     await this.judged();
@@ -223,5 +253,20 @@ export class Keyring {
     const key = matches[0]!.fingerprint;
     await rm(path.join(this.dir, `${key}.asc`), { force: true });
     return key;
+  }
+}
+
+/** The issuers of a bare key revocation certificate; undefined when `armored` is not one. */
+async function revocationIssuers(armored: string): Promise<openpgp.KeyID[] | undefined> {
+  if (!armored.includes('-----BEGIN PGP ')) return undefined;
+  const pgp = await import('openpgp');
+  try {
+    const { data } = await pgp.unarmor(armored);
+    const sig = await pgp.readSignature({ binarySignature: data as Uint8Array });
+    const types = (sig.packets as unknown as { signatureType: number }[]).map((p) => p.signatureType);
+    if (types.length === 0 || types.some((t) => t !== pgp.enums.signature.keyRevocation)) return undefined;
+    return sig.getSigningKeyIDs();
+  } catch {
+    return undefined; // a key, or nothing OpenPGP reads: readPublicKeys says which
   }
 }
