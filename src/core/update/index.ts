@@ -135,6 +135,14 @@ export async function inspectBundle(deps: UpdateDeps, file: string): Promise<Bun
         'rauc-failed',
         'Nothing was written. The box lacks something RAUC needs (see the reason); `journalctl -u rauc` tells more.',
       );
+    // A file RAUC cannot even frame (its signature's size read from the last bytes): cut short on
+    // its way here, or no bundle at all. Not a matter of trust: the keyring would not help.
+    if (/Invalid bundle format/i.test(reason))
+      throw new VerificationError(
+        `the file is not a whole RAUC bundle: ${reason}`,
+        'bundle-damaged',
+        'It was cut short on its way to the box (a copy or download that stopped), or is no .raucb at all: copy it again and compare its size or SHA-256 with the publisher’s; nothing was written.',
+      );
     throw new VerificationError(
       `the bundle is refused: ${reason}`,
       'bundle-refused',
