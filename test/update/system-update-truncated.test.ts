@@ -9,28 +9,31 @@ import { cliIn, raucForSuite, raucMissing } from './rauc-sandbox.js';
 
 const missing = raucMissing();
 
-describe.skipIf(missing)(`system update of a damaged bundle${missing ? ` (skipped: ${missing})` : ''}`, () => {
-  const box = raucForSuite();
+describe.skipIf(missing)(
+  `system update of a damaged bundle${missing ? ` (skipped: ${missing})` : ''}`,
+  () => {
+    const box = raucForSuite();
 
-  it('a truncated bundle and a file that is no bundle: refused as damaged, exit 4, nothing written', async () => {
-    const bytes = readFileSync(box.bundle('2.0.0'));
-    const cut = path.join(box.dir, 'cut.raucb');
-    writeFileSync(cut, bytes.subarray(0, Math.floor(bytes.length * 0.9)));
-    const junk = path.join(box.dir, 'junk.raucb');
-    writeFileSync(junk, 'not a bundle\n'.repeat(100));
-    for (const file of [cut, junk]) {
-      const r = await cliIn(box.root, 'system', 'update', file);
+    it('a truncated bundle and a file that is no bundle: refused as damaged, exit 4, nothing written', async () => {
+      const bytes = readFileSync(box.bundle('2.0.0'));
+      const cut = path.join(box.dir, 'cut.raucb');
+      writeFileSync(cut, bytes.subarray(0, Math.floor(bytes.length * 0.9)));
+      const junk = path.join(box.dir, 'junk.raucb');
+      writeFileSync(junk, 'not a bundle\n'.repeat(100));
+      for (const file of [cut, junk]) {
+        const r = await cliIn(box.root, 'system', 'update', file);
+        expect(r.code).toBe(4);
+        expect(r.err).toMatch(/error: .*not a whole RAUC bundle.*Invalid bundle format/);
+        expect(r.err).toMatch(/hint: .*cut short.*copy it again/i);
+        expect(r.err).not.toMatch(/keyring/);
+        const j = await cliIn(box.root, '--json', 'system', 'update', file);
+        expect(JSON.parse(j.out)).toMatchObject({ error: { code: 'bundle-damaged' } });
+      }
+      expect(box.entries()).toEqual(['blueprint-a.conf']);
+      // A stranger's signature is still the keyring's matter.
+      const r = await cliIn(box.root, 'system', 'update', box.bundle('2.0.1', box.stranger));
       expect(r.code).toBe(4);
-      expect(r.err).toMatch(/error: .*not a whole RAUC bundle.*Invalid bundle format/);
-      expect(r.err).toMatch(/hint: .*cut short.*copy it again/i);
-      expect(r.err).not.toMatch(/keyring/);
-      const j = await cliIn(box.root, '--json', 'system', 'update', file);
-      expect(JSON.parse(j.out)).toMatchObject({ error: { code: 'bundle-damaged' } });
-    }
-    expect(box.entries()).toEqual(['blueprint-a.conf']);
-    // A stranger's signature is still the keyring's matter.
-    const r = await cliIn(box.root, 'system', 'update', box.bundle('2.0.1', box.stranger));
-    expect(r.code).toBe(4);
-    expect(r.err).toMatch(/hint: Only bundles signed by a certificate of this box’s RAUC keyring/);
-  }, 60_000);
-});
+      expect(r.err).toMatch(/hint: Only bundles signed by a certificate of this box’s RAUC keyring/);
+    }, 60_000);
+  },
+);
