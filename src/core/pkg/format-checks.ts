@@ -44,6 +44,13 @@ export const isRepoPath = (p: string): boolean =>
   !/[%?#\\]/.test(p) &&
   p.split('/').every((seg) => seg !== '' && seg !== '.' && seg !== '..');
 
+/** What to do about a file that is not JSON, by the code it is refused with (as its schema's hints say). */
+const NOT_JSON_HINTS: Record<string, string> = {
+  'bad-manifest': 'Fix the manifest and rebuild the package.',
+  'bad-index': 'The repository publisher must fix index.json.',
+  'bad-rotation': 'The repository publisher must fix keys/rotation.json.',
+};
+
 export function parseJsonBytes(bytes: Uint8Array | string, what: string, code: string): unknown {
   try {
     // A view of the bytes, not a copy (Buffer.from(bytes) copies: 2.6 MB for an index, issue 20).
@@ -55,7 +62,11 @@ export function parseJsonBytes(bytes: Uint8Array | string, what: string, code: s
   } catch (err) {
     // V8's message quotes the text (Node 24), line breaks and all: one line, or the file prints lines
     // of its own under `error:` (a forged `hint:`). Its other controls the front ends escape.
-    throw new VerificationError(`${what} is not valid JSON: ${oneLine((err as Error).message)}`, code);
+    throw new VerificationError(
+      `${what} is not valid JSON: ${oneLine((err as Error).message)}`,
+      code,
+      NOT_JSON_HINTS[code],
+    );
   }
 }
 
