@@ -54,9 +54,17 @@ export function chooseSocket(env: NodeJS.ProcessEnv, configFile?: string): Socke
       throw new EngineError(
         `${name}=${v} is not a unix socket`,
         'engine-not-unix',
-        `Use ${name}=unix:///run/podman/podman.sock; blueprint refuses TCP engine addresses.`,
+        `Use ${name}=unix:///run/podman/podman.sock; blueprint takes only unix sockets (never TCP or SSH).`,
       );
-    return { path: v.slice('unix://'.length), source: name };
+    const socket = v.slice('unix://'.length);
+    // A relative path would be the working directory's: from /tmp, a socket anyone may put there.
+    if (!path.isAbsolute(socket))
+      throw new EngineError(
+        `${name}=${v} is not an absolute path`,
+        'engine-socket-relative',
+        `Write the socket's path whole, after three slashes: ${name}=unix:///run/podman/podman.sock`,
+      );
+    return { path: socket, source: name };
   }
   const fromConfig = configFile ? readConfigSocket(configFile) : undefined;
   if (fromConfig) return { path: fromConfig, source: 'config' };
