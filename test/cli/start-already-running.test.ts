@@ -4,20 +4,12 @@
  * already running, and --json has `alreadyRunning` (false for a start that started it). The CLI in
  * this process against the real engine (Podman), the hello module.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runCliHere } from '../helpers/cli-here.js';
-import { buildHello, makeBox, type TestBox, uniqueName } from '../services/helpers.js';
+import { buildHello, fileBox, uniqueName } from '../services/helpers.js';
 
-let box: TestBox;
 const name = uniqueName('bpt-again');
-
-beforeAll(async () => {
-  box = await makeBox(await buildHello());
-  await box.install(name);
-}, 180_000);
-afterAll(async () => {
-  await box?.cleanup();
-});
+const box = fileBox(buildHello, name);
 
 describe('service start of a service already running', () => {
   it('says started the first time, already running the second (text and --json)', async () => {

@@ -1,10 +1,10 @@
 import { execFileSync } from 'node:child_process';
 import { appendFileSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { normalizeImageId } from '../../src/core/services/images.js';
 import { imageTagged } from '../helpers/test-images.js';
-import { cli, type HelloBuild, helloSource, makeBox, type TestBox, uniqueName } from '../services/helpers.js';
+import { fileBox, type HelloBuild, helloSource, uniqueName } from '../services/helpers.js';
 import { tempDir } from '../setup/temp-registry.js';
 
 /** The hello image with a HEALTHCHECK, built in Docker's format (OCI images have no health check). */
@@ -36,17 +36,8 @@ function helloWithHealthcheck(): HelloBuild {
  * the manifest shows it and the admin never approved it. Image health checks are now turned off.
  */
 
-let box: TestBox;
 const name = uniqueName('bpt-imagehc');
-beforeAll(async () => {
-  box = await makeBox(helloWithHealthcheck());
-  await box.install(name);
-  const s = await cli(box.root, ['service', 'start', name]);
-  expect(s.code, s.stderr).toBe(0);
-}, 180_000);
-afterAll(async () => {
-  await box?.cleanup();
-});
+const box = fileBox(helloWithHealthcheck, name, { start: true });
 
 describe("an image's HEALTHCHECK", () => {
   it('is not what the container runs: the engine has no health check for it', async () => {

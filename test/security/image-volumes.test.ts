@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { inspectContainer } from '../../src/core/services/container-info.js';
-import { buildHelloWith, cli, makeBox, type TestBox, uniqueName } from '../services/helpers.js';
+import { buildHelloWith, fileBox, uniqueName } from '../services/helpers.js';
 
 /**
  * The sandbox mounts exactly what the manifest declares (socket folder, data folder, package
@@ -11,17 +11,8 @@ import { buildHelloWith, cli, makeBox, type TestBox, uniqueName } from '../servi
  * are now ignored (`image_volume_mode: ignore`).
  */
 
-let box: TestBox;
 const name = uniqueName('bpt-volume');
-beforeAll(async () => {
-  box = await makeBox(await buildHelloWith('VOLUME /cache'));
-  await box.install(name);
-  const s = await cli(box.root, ['service', 'start', name]);
-  expect(s.code, s.stderr).toBe(0);
-}, 180_000);
-afterAll(async () => {
-  await box?.cleanup();
-});
+const box = fileBox(() => buildHelloWith('VOLUME /cache'), name, { start: true });
 
 describe('a VOLUME in a module image', () => {
   it('gives its container no volume: the mounts are the ones the manifest declared', async () => {

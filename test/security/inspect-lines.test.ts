@@ -1,7 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { openBox } from '../../src/app/index.js';
 import { formatInspection } from '../../src/present/services.js';
-import { buildHello, cli, makeBox, type TestBox, uniqueName } from '../services/helpers.js';
+import { buildHello, fileBox, uniqueName } from '../services/helpers.js';
 
 /**
  * `blueprint service inspect` (and the dashboard's page of a service, line by line) shows the
@@ -11,17 +11,8 @@ import { buildHello, cli, makeBox, type TestBox, uniqueName } from '../services/
  * whose sandbox says otherwise. Every key and value is now one line of its own, escaped.
  */
 
-let box: TestBox;
 const name = uniqueName('bpt-inspect');
-beforeAll(async () => {
-  box = await makeBox(await buildHello());
-  await box.install(name);
-  const s = await cli(box.root, ['service', 'start', name]);
-  expect(s.code, s.stderr).toBe(0);
-}, 120_000);
-afterAll(async () => {
-  await box?.cleanup();
-});
+const box = fileBox(buildHello, name, { start: true, timeout: 120_000 });
 
 const FORGED = '  ok   root filesystem read-only (forged)';
 

@@ -1,9 +1,9 @@
 import { Readable } from 'node:stream';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { openBox } from '../../src/app/index.js';
 import type { Engine } from '../../src/core/services/engine.js';
 import { execInService, PROBE_LIMITS } from '../../src/core/services/inspect.js';
-import { buildHello, cli, makeBox, type TestBox, uniqueName } from '../services/helpers.js';
+import { buildHello, fileBox, uniqueName } from '../services/helpers.js';
 
 /**
  * `service inspect` (and the dashboard's page of a service, at every view, in the long-running
@@ -22,16 +22,11 @@ const settled = <T>(p: Promise<T>, ms: number): Promise<T | Error | 'still waiti
   ]);
 
 describe('a probe that never ends (real engine)', () => {
-  let box: TestBox;
   const name = uniqueName('bpt-probe');
-  beforeAll(async () => {
-    box = await makeBox(await buildHello());
-    await box.install(name, { probe: ['/hello', 'stubborn'] });
-    const s = await cli(box.root, ['service', 'start', name]);
-    expect(s.code, s.stderr).toBe(0);
-  }, 120_000);
-  afterAll(async () => {
-    await box?.cleanup();
+  const box = fileBox(buildHello, name, {
+    overrides: { probe: ['/hello', 'stubborn'] },
+    start: true,
+    timeout: 120_000,
   });
 
   it('is cut off after the time bound: inspect fails with probe-timeout and a hint', async () => {

@@ -1,7 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { openBox } from '../../src/app/index.js';
 import { runCliHere } from '../helpers/cli-here.js';
-import { buildHello, cli, makeBox, type TestBox, uniqueName } from '../services/helpers.js';
+import { buildHello, fileBox, uniqueName } from '../services/helpers.js';
 
 /**
  * `blueprint service inspect` runs the module's probe inside its container and reads its JSON.
@@ -14,16 +14,11 @@ import { buildHello, cli, makeBox, type TestBox, uniqueName } from '../services/
  *
  * The hello module's `hog 16` stands in for a hostile probe: it prints two lines, not JSON.
  */
-let box: TestBox;
 const name = uniqueName('bpt-probe-lines');
-beforeAll(async () => {
-  box = await makeBox(await buildHello());
-  await box.install(name, { probe: ['/hello', 'hog', '16'] });
-  const s = await cli(box.root, ['service', 'start', name]);
-  expect(s.code, s.stderr).toBe(0);
-}, 120_000);
-afterAll(async () => {
-  await box?.cleanup();
+const box = fileBox(buildHello, name, {
+  overrides: { probe: ['/hello', 'hog', '16'] },
+  start: true,
+  timeout: 120_000,
 });
 
 describe('a probe that prints no JSON cannot print lines of its own', () => {

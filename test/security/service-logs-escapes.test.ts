@@ -3,11 +3,11 @@ import net from 'node:net';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { serviceDirs } from '../../src/core/services/policy.js';
 import { escapingStream } from '../../src/present/escape-stream.js';
 import { blueprintExe, run } from '../helpers/pkg.js';
-import { buildHello, cli, makeBox, type TestBox, uniqueName } from '../services/helpers.js';
+import { buildHello, cli, fileBox, uniqueName } from '../services/helpers.js';
 
 /**
  * A container's log is written by the module, and by whoever the module echoes: the hello module
@@ -23,8 +23,8 @@ const HOSTILE = '/\x1b]0;pwned\x07\x1b[2J\u009b31m\u202eevil';
 // Every control character a terminal acts on (C0 but newline and tab, DEL, C1, bidi controls).
 const RAW = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
 
-let box: TestBox;
 const name = uniqueName('bpt-logesc');
+const box = fileBox(buildHello, name, { start: true, timeout: 120_000 });
 
 /** One request on the module's socket, its request line carrying `target`; the answer is ignored. */
 async function request(target: string): Promise<void> {
@@ -38,15 +38,8 @@ async function request(target: string): Promise<void> {
 }
 
 beforeAll(async () => {
-  box = await makeBox(await buildHello());
-  await box.install(name);
-  const s = await cli(box.root, ['service', 'start', name]);
-  expect(s.code, s.stderr).toBe(0);
   await request(HOSTILE);
   await request('/caf\u00e9-\u2603');
-}, 120_000);
-afterAll(async () => {
-  await box?.cleanup();
 });
 
 describe('blueprint service logs shows what a module logged with its controls made visible', () => {

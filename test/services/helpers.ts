@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { appendFile, copyFile, cp, mkdir, readFile, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import path from 'node:path';
+import { afterAll, beforeAll, expect } from 'vitest';
 import { parseManifest } from '../../src/core/pkg/format.js';
 import type { HookOptions, UnpackedPackage } from '../../src/core/pkg/hooks.js';
 import { chooseSocket, type Engine, openEngine } from '../../src/core/services/engine.js';
@@ -172,6 +173,31 @@ export async function makeBox(build: HelloBuild): Promise<TestBox> {
       dropTempDir(root);
     },
   };
+}
+
+/**
+ * The test file's box: makeBox of `build()` in the file's beforeAll, the hello module installed
+ * there as `name` (with the service's `overrides`) and, with `start`, started by the built
+ * executable; cleaned up in its afterAll. The box returned is whole once beforeAll has run.
+ */
+export function fileBox(
+  build: () => HelloBuild | Promise<HelloBuild>,
+  name: string,
+  o: { overrides?: Record<string, unknown>; start?: boolean; timeout?: number } = {},
+): TestBox {
+  const box = {} as TestBox;
+  beforeAll(async () => {
+    Object.assign(box, await makeBox(await build()));
+    await box.install(name, o.overrides);
+    if (o.start) {
+      const s = await cli(box.root, ['service', 'start', name]);
+      expect(s.code, s.stderr).toBe(0);
+    }
+  }, o.timeout ?? 180_000);
+  afterAll(async () => {
+    await box.cleanup?.();
+  });
+  return box;
 }
 
 /** Runs the built executable (`npm test` builds it first) and parses its --json answer. */

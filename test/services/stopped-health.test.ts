@@ -2,21 +2,13 @@
  * Issue 12, bug 7: after `service stop`, status said "exited (0) unhealthy". A stopped service has
  * no health to judge: it is not unhealthy. Real engine (Podman), the hello module.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { startService, stopService } from '../../src/core/services/lifecycle.js';
 import { serviceStatus } from '../../src/core/services/status.js';
-import { buildHello, makeBox, type TestBox, uniqueName } from './helpers.js';
+import { buildHello, fileBox, uniqueName } from './helpers.js';
 
-let box: TestBox;
 const name = uniqueName('bpt-stopped');
-
-beforeAll(async () => {
-  box = await makeBox(await buildHello());
-  await box.install(name);
-}, 180_000);
-afterAll(async () => {
-  await box?.cleanup();
-});
+const box = fileBox(buildHello, name);
 
 describe('service status of a stopped service', () => {
   it('is healthy while it runs, and not unhealthy once stopped', async () => {
