@@ -2,6 +2,7 @@ import { createReadStream, read } from 'node:fs';
 import type http from 'node:http';
 import type { Readable } from 'node:stream';
 import { BlueprintError, NotFoundError } from '../../errors.js';
+import { oneLine } from '../../system/one-line.js';
 import { isLocalAddress, lookupNotLocal, redirectToLocal } from './local-address.js';
 import type { FileBody, Opened, Transport, TransportOptions } from './types.js';
 
@@ -108,17 +109,7 @@ function once(
   const mod = process.getBuiltinModule(url.protocol === 'https:' ? 'node:https' : 'node:http');
   return new Promise((resolve, reject) => {
     const fail = (err: Error) =>
-      reject(
-        signal?.aborted
-          ? signal.reason
-          : err instanceof BlueprintError
-            ? err
-            : new BlueprintError(
-                `Cannot reach ${url.origin}${url.pathname}: ${err.message}`,
-                'network',
-                'Check the network and the repository URL (`bpkg repo list`).',
-              ),
-      );
+      reject(signal?.aborted ? signal.reason : err instanceof BlueprintError ? err : unreachable(url, err));
     const extra = body && !(body instanceof Uint8Array) ? { 'content-length': String(body.size) } : {};
     const r = mod.request(
       url,
@@ -208,4 +199,23 @@ export function httpTransport(opts: () => TransportOptions): Transport {
       return { body: res.body, ...(length !== undefined ? { length } : {}) };
     },
   };
+}
+
+/**
+ * A request that got no answer. A TLS request answered in plain HTTP (a registry or web server run
+ * without TLS) is said so, not in OpenSSL's words ('wrong version number', over two lines).
+ */
+function unreachable(url: URL, err: Error): BlueprintError {
+  const where = `${url.origin}${url.pathname}`;
+  if (url.protocol === 'https:' && /wrong version number/i.test(err.message))
+    return new BlueprintError(
+      `Cannot reach ${where}: the server there answers in plain HTTP, not TLS`,
+      'network',
+      'https:// and oci:// repositories are reached over TLS only: serve it with TLS (a certificate this machine trusts), or add a plain web server as http://.',
+    );
+  return new BlueprintError(
+    `Cannot reach ${where}: ${oneLine(err.message)}`,
+    'network',
+    'Check the network and the repository URL (`bpkg repo list`).',
+  );
 }
