@@ -87,7 +87,8 @@ export const serviceSchema = z.strictObject({
           /^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*|\d{1,3}(\.\d{1,3}){3}|\[[0-9a-f:.]+\]):([1-9]\d{0,4})$/i,
           'must be "host:port", e.g. "api.example.org:443" (IPv6 as "[2001:db8::1]:443")',
         )
-        .refine((v) => Number(v.slice(v.lastIndexOf(':') + 1)) <= 65535, 'port must be at most 65535'),
+        // No port at all is the pattern's to say (NaN is not over it).
+        .refine((v) => !(Number(v.slice(v.lastIndexOf(':') + 1)) > 65535), 'port must be at most 65535'),
     )
     .max(64)
     .default([]),
