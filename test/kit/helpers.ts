@@ -1,11 +1,13 @@
 import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
+import { afterEach } from 'vitest';
 import {
   createKitServer,
   createLog,
   type KitLimits,
   type KitServer,
   type Pool,
+  type Route,
   startPool,
 } from '../../modules/kit/server/index.js';
 import { tempDir } from '../setup/temp-registry.js';
@@ -88,3 +90,48 @@ export function rawExchange(socketPath: string, bytes: string | Buffer, ms = 300
 
 export const post = (path: string, body: string, extra = '') =>
   `POST ${path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${extra}\r\n${body}`;
+
+/**
+ * The ctx.hold tests' kit server (test/kit/hold*): idle timeout `idleMs`, its sweep every 100 ms
+ * (min(1 s, headersTimeoutMs)), POST /held answered by `handle`, on a socket in a temp folder;
+ * drained after each test. `kit` is the one serving now.
+ */
+export function holdKit(name: string, idleMs: number) {
+  const h = {
+    kit: undefined as KitServer | undefined,
+    async serve(handle: Route['handle']): Promise<string> {
+      h.kit = createKitServer({
+        log: createLog({ name, write: () => undefined }),
+        limits: { idleTimeoutMs: idleMs, headersTimeoutMs: 100 },
+        errorBody: (err) => ({ error: err.message }),
+        routes: { '/held': { method: 'POST', handle } },
+      });
+      const socket = join(tempDir(`kit-${name}-`), 'api.sock');
+      await h.kit.listen(socket);
+      return socket;
+    },
+  };
+  afterEach(async () => {
+    await h.kit?.drain(500);
+    h.kit = undefined;
+  });
+  return h;
+}
+
+/** Opens a connection and sends POST /held; records what comes back and when it closes. */
+export function openHeld(socketPath: string) {
+  const s: Socket = connect(socketPath);
+  const seen = { got: '', closed: false };
+  s.on('data', (c: Buffer) => {
+    seen.got += c.toString('latin1');
+  });
+  s.on('error', () => undefined);
+  const closed = new Promise<void>((r) =>
+    s.on('close', () => {
+      seen.closed = true;
+      r();
+    }),
+  );
+  s.write(post('/held', '{}'));
+  return { s, seen, closed };
+}

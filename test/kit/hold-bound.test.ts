@@ -1,15 +1,7 @@
-import { connect, type Socket } from 'node:net';
-import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import {
-  createKitServer,
-  createLog,
-  type KitServer,
-  type RequestContext,
-} from '../../modules/kit/server/index.js';
+import { describe, expect, it } from 'vitest';
+import type { RequestContext } from '../../modules/kit/server/index.js';
 import { until } from '../helpers/until.js';
-import { tempDir } from '../setup/temp-registry.js';
-import { post } from './helpers.js';
+import { holdKit, openHeld as open } from './helpers.js';
 
 /**
  * ctx.hold's own bound (Y's handoff): a module holding a promise that never settles kept its
@@ -20,47 +12,14 @@ import { post } from './helpers.js';
 const IDLE_MS = 200;
 const never = new Promise<string>(() => undefined);
 
-let kit: KitServer | undefined;
-afterEach(async () => {
-  await kit?.drain(500);
-  kit = undefined;
-});
+const hold = holdKit('hold-bound', IDLE_MS);
 
 /** A kit server whose POST /held holds a promise that never settles (with `maxMs` when given). */
-async function server(maxMs: number | undefined, seen: { ctx?: RequestContext }) {
-  const log = createLog({ name: 'hold-bound', write: () => undefined });
-  kit = createKitServer({
-    log,
-    limits: { idleTimeoutMs: IDLE_MS, headersTimeoutMs: 100 },
-    errorBody: (err) => ({ error: err.message }),
-    routes: {
-      '/held': {
-        method: 'POST',
-        handle: async (ctx) => {
-          seen.ctx = ctx;
-          return { body: { v: await ctx.hold(never, maxMs === undefined ? undefined : { maxMs }) } };
-        },
-      },
-    },
+const server = (maxMs: number | undefined, seen: { ctx?: RequestContext }) =>
+  hold.serve(async (ctx) => {
+    seen.ctx = ctx;
+    return { body: { v: await ctx.hold(never, maxMs === undefined ? undefined : { maxMs }) } };
   });
-  const socket = join(tempDir('kit-hold-bound-'), 'api.sock');
-  await kit.listen(socket);
-  return socket;
-}
-
-function open(socketPath: string) {
-  const s: Socket = connect(socketPath);
-  const seen = { closed: false };
-  s.on('error', () => undefined);
-  const closed = new Promise<void>((r) =>
-    s.on('close', () => {
-      seen.closed = true;
-      r();
-    }),
-  );
-  s.write(post('/held', '{}'));
-  return { s, seen, closed };
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** The connection's count of holds (wire.ts Conn.held). */
@@ -93,6 +52,6 @@ describe('kit: ctx.hold is bounded by the kit', () => {
     expect(seen.ctx!.signal.aborted).toBe(true);
     // Before: 1 for ever (the connection object kept counting a hold nobody waits for).
     expect(heldOf(seen.ctx)).toBe(0);
-    expect(kit!.stats().connections).toBe(0);
+    expect(hold.kit!.stats().connections).toBe(0);
   });
 });

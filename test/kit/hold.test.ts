@@ -1,10 +1,6 @@
-import { connect, type Socket } from 'node:net';
-import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { createKitServer, createLog, type KitServer } from '../../modules/kit/server/index.js';
+import { describe, expect, it } from 'vitest';
 import { until } from '../helpers/until.js';
-import { tempDir } from '../setup/temp-registry.js';
-import { post } from './helpers.js';
+import { holdKit, openHeld as open } from './helpers.js';
 
 /**
  * ctx.hold: work a module queues itself (rag's own queue and parse line, vectors' snapshot line)
@@ -25,53 +21,15 @@ function gate(): Gate {
   return { promise, open };
 }
 
-let kit: KitServer | undefined;
-afterEach(async () => {
-  await kit?.drain(500);
-  kit = undefined;
-});
+const hold = holdKit('hold', IDLE_MS);
 
 /** A kit server whose POST /held awaits `held` through ctx.hold, then `after` (not held). */
-async function server(held: Gate, after?: Gate) {
-  const log = createLog({ name: 'hold', write: () => undefined });
-  kit = createKitServer({
-    log,
-    // The sweep runs every min(1 s, headersTimeoutMs): 100 ms here.
-    limits: { idleTimeoutMs: IDLE_MS, headersTimeoutMs: 100 },
-    errorBody: (err) => ({ error: err.message }),
-    routes: {
-      '/held': {
-        method: 'POST',
-        handle: async (ctx) => {
-          const v = await ctx.hold(held.promise);
-          if (after) await after.promise;
-          return { body: { v } };
-        },
-      },
-    },
+const server = (held: Gate, after?: Gate) =>
+  hold.serve(async (ctx) => {
+    const v = await ctx.hold(held.promise);
+    if (after) await after.promise;
+    return { body: { v } };
   });
-  const socket = join(tempDir('kit-hold-'), 'api.sock');
-  await kit.listen(socket);
-  return socket;
-}
-
-/** Opens a connection, sends a request, records what comes back and when it closes. */
-function open(socketPath: string) {
-  const s: Socket = connect(socketPath);
-  const seen = { got: '', closed: false };
-  s.on('data', (c: Buffer) => {
-    seen.got += c.toString('latin1');
-  });
-  s.on('error', () => undefined);
-  const closed = new Promise<void>((r) =>
-    s.on('close', () => {
-      seen.closed = true;
-      r();
-    }),
-  );
-  s.write(post('/held', '{}'));
-  return { s, seen, closed };
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
