@@ -201,9 +201,20 @@ export function httpTransport(opts: () => TransportOptions): Transport {
   };
 }
 
+/** OpenSSL's codes for a certificate chain that ends at no CA this machine trusts. */
+const UNTRUSTED_CA = [
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+];
+
 /**
  * A request that got no answer. A TLS request answered in plain HTTP (a registry or web server run
- * without TLS) is said so, not in OpenSSL's words ('wrong version number', over two lines).
+ * without TLS) is said so, not in OpenSSL's words ('wrong version number', over two lines); so is
+ * a certificate from a CA not trusted here, with how to give the CA (Node's own advice names flags
+ * of a Node.js the admin does not run).
  */
 function unreachable(url: URL, err: Error): BlueprintError {
   const where = `${url.origin}${url.pathname}`;
@@ -212,6 +223,13 @@ function unreachable(url: URL, err: Error): BlueprintError {
       `Cannot reach ${where}: the server there answers in plain HTTP, not TLS`,
       'network',
       'https:// and oci:// repositories are reached over TLS only: serve it with TLS (a certificate this machine trusts), or add a plain web server as http://.',
+    );
+  const code = (err as NodeJS.ErrnoException).code ?? '';
+  if (UNTRUSTED_CA.includes(code))
+    return new BlueprintError(
+      `Cannot reach ${where}: its TLS certificate is not signed by a CA this machine trusts (${code})`,
+      'network',
+      "If the server is your organisation's, signed by its own CA, give that CA's certificate: NODE_EXTRA_CA_CERTS=/path/to/ca.pem before the command. Otherwise something may be answering in its place: check the URL.",
     );
   return new BlueprintError(
     `Cannot reach ${where}: ${oneLine(err.message)}`,
