@@ -81,7 +81,8 @@ cancelled). Otherwise the other slot boots next, on trial like an update (its he
 it good, or the box comes back); refused when that slot is marked bad (it failed its health check
 or never booted). Takes effect at the next reboot.
 
-Exit codes: 0 done; 5 the other slot is bad; 3 no other slot or no A/B slots.
+Exit codes: 0 done; 5 the other slot is bad; 3 no other slot or no A/B slots; 130 Ctrl-C (143
+SIGTERM): before RAUC is asked nothing changed, after it the rollback is done whole and said.
 
 Example:
   blueprint system rollback && systemctl reboot`,

@@ -279,11 +279,15 @@ export async function rollback(deps: UpdateDeps): Promise<{ slot: SlotStatus; st
         ['mark-bad', 'other'],
       ]
     : [['mark-active', 'other']];
+  // Begun, the steps run to their end: a cancel stopped after its first step left the update slot
+  // good, and the same command run again went into it (the CLI says a signal it ran past).
+  deps.signal?.throwIfAborted();
+  const { signal: _, ...past } = deps;
   for (const step of steps) {
-    const r = await rauc(deps, ['status', ...step]);
+    const r = await rauc(past, ['status', ...step]);
     if (r.code !== 0) throw unavailable(r);
   }
-  const status = await systemStatus(deps);
+  const status = await systemStatus(past);
   return { slot: status.slots.find((s) => s.name === target.name) ?? target, status };
 }
 
