@@ -4,33 +4,20 @@
  * (413) and the budget (503) thrown from the iterator, ClientGoneError when the client leaves.
  */
 import { createHash } from 'node:crypto';
-import { connect, type Socket } from 'node:net';
-import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import {
-  ClientGoneError,
-  createKitServer,
-  createLog,
-  type KitServer,
-} from '../../modules/kit/server/index.js';
+import { connect } from 'node:net';
+import { describe, expect, it } from 'vitest';
+import { ClientGoneError } from '../../modules/kit/server/index.js';
 import { until } from '../helpers/until.js';
-import { tempDir } from '../setup/temp-registry.js';
+import { kitPerTest } from './helpers.js';
 
-let kit: KitServer | undefined;
-const sockets: Socket[] = [];
-afterEach(async () => {
-  for (const s of sockets.splice(0)) s.destroy();
-  await kit?.drain(1000);
-  kit = undefined;
-});
+const k = kitPerTest('kit-body-stream');
+const { sockets } = k;
 
 const MAX_BODY = 8 * 1024 * 1024;
 
 async function streamServer(budget: number, pieceDelayMs = 0) {
   const seen = { peak: 0, errors: [] as string[], pieces: 0 };
-  kit = createKitServer({
-    log: createLog({ name: 't', write: () => undefined }),
-    errorBody: (err) => ({ error: err.message }),
+  const socket = await k.serve({
     limits: { maxBodyBytes: MAX_BODY, maxBufferedBytes: budget },
     routes: {
       '/upload': {
@@ -41,7 +28,7 @@ async function streamServer(budget: number, pieceDelayMs = 0) {
           try {
             for await (const piece of ctx.bodyStream()) {
               seen.pieces++;
-              seen.peak = Math.max(seen.peak, kit!.stats().bufferedBytes);
+              seen.peak = Math.max(seen.peak, k.kit!.stats().bufferedBytes);
               hash.update(piece);
               size += piece.length;
               if (pieceDelayMs) await new Promise((r) => setTimeout(r, pieceDelayMs));
@@ -67,8 +54,6 @@ async function streamServer(budget: number, pieceDelayMs = 0) {
       },
     },
   });
-  const socket = join(tempDir('kit-body-stream-'), 'api.sock');
-  await kit.listen(socket);
   return { socket, seen };
 }
 
@@ -117,7 +102,7 @@ describe('ctx.bodyStream()', () => {
     expect(s.seen.pieces).toBeGreaterThan(1);
     // A piece and one socket read at most: reads pause while a piece is held.
     expect(s.seen.peak).toBeLessThanOrEqual(512 * 1024);
-    expect(kit!.stats().bufferedBytes).toBe(0);
+    expect(k.kit!.stats().bufferedBytes).toBe(0);
   }, 30_000);
 
   it('a chunked body over the limit: the 413 is thrown from the iterator, the connection closed', async () => {
@@ -136,8 +121,8 @@ describe('ctx.bodyStream()', () => {
     expect(answer).toMatch(/^HTTP\/1\.1 413 /);
     expect(answer).toMatch(/connection: close\r\n/i);
     expect(s.seen.errors).toEqual([`request body over ${MAX_BODY} bytes`]);
-    await until('its bytes given back', () => kit!.stats().bufferedBytes === 0); // before: a 50 ms sleep
-    expect(kit!.stats().bufferedBytes).toBe(0);
+    await until('its bytes given back', () => k.kit!.stats().bufferedBytes === 0); // before: a 50 ms sleep
+    expect(k.kit!.stats().bufferedBytes).toBe(0);
   }, 30_000);
 
   it('a client that leaves mid-body: ClientGoneError from the iterator, its bytes given back', async () => {
@@ -152,7 +137,7 @@ describe('ctx.bodyStream()', () => {
     c.destroy();
     while (s.seen.errors.length === 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
     expect(s.seen.errors).toEqual(['gone']);
-    expect(kit!.stats().bufferedBytes).toBe(0);
+    expect(k.kit!.stats().bufferedBytes).toBe(0);
   }, 30_000);
 
   it('the connection carries on after a streamed body: the next request on it is read and answered', async () => {

@@ -135,3 +135,31 @@ export function openHeld(socketPath: string) {
   s.write(post('/held', '{}'));
   return { s, seen, closed };
 }
+
+/**
+ * A kit server per test (kit/body-stream, security/kit-body-*): `serve` starts one with a silent
+ * log, the error as its body and `o`, on a socket in a temp folder named `name`; after each test the
+ * connections pushed on `sockets` are destroyed and the server drained.
+ */
+export function kitPerTest(name: string) {
+  const k = {
+    kit: undefined as KitServer | undefined,
+    sockets: [] as Socket[],
+    async serve(o: Omit<Parameters<typeof createKitServer>[0], 'log' | 'errorBody'>): Promise<string> {
+      k.kit = createKitServer({
+        log: createLog({ name: 't', write: () => undefined }),
+        errorBody: (err) => ({ error: err.message }),
+        ...o,
+      });
+      const socket = join(tempDir(`${name}-`), 'api.sock');
+      await k.kit.listen(socket);
+      return socket;
+    },
+  };
+  afterEach(async () => {
+    for (const s of k.sockets.splice(0)) s.destroy();
+    await k.kit?.drain(1000);
+    k.kit = undefined;
+  });
+  return k;
+}

@@ -7,33 +7,26 @@
  * and get 503; charged to anonymous, the attacker's newest upload gives way and the consumer is answered.
  */
 import { writeFileSync } from 'node:fs';
-import { connect, type Socket } from 'node:net';
+import { connect } from 'node:net';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { createKitServer, createLog, type KitServer } from '../../modules/kit/server/index.js';
+import { describe, expect, it } from 'vitest';
+import { kitPerTest } from '../kit/helpers.js';
 import { tempDir } from '../setup/temp-registry.js';
 
 const ADMIN = 'admin-token-0123456789abcdef';
 const RAG = 'rag-token-0123456789abcdefghij';
 const BODY = 1024 * 1024;
 
-let kit: KitServer | undefined;
-const sockets: Socket[] = [];
-afterEach(async () => {
-  for (const s of sockets.splice(0)) s.destroy();
-  await kit?.drain(1000);
-  kit = undefined;
-});
+const k = kitPerTest('kit-body-client-names');
+const { sockets } = k;
 
 async function serve() {
   const file = join(tempDir('kit-body-client-names-'), 'client-tokens');
   writeFileSync(file, `rag ${RAG}\n`, { mode: 0o440 });
-  kit = createKitServer({
-    log: createLog({ name: 't', write: () => undefined }),
+  return k.serve({
     token: ADMIN,
     clientTokens: file,
     tokenHeader: 'api-key',
-    errorBody: (err) => ({ error: err.message }),
     limits: { maxBodyBytes: BODY, maxBufferedBytes: 3 * BODY },
     routes: {
       // As vectors: the kit's auth off, the handler answers who the kit named.
@@ -47,9 +40,6 @@ async function serve() {
       },
     },
   });
-  const socket = join(tempDir('kit-body-client-names-'), 'api.sock');
-  await kit.listen(socket);
-  return socket;
 }
 
 function open(socket: string, headers: string, length: number, body: Buffer) {
@@ -80,8 +70,8 @@ describe("attack: a body claiming a consumer's name is not charged to that consu
     it(`${how}: its slow uploads are anonymous's and give way to rag's own body`, async () => {
       const socket = await serve();
       const uploads = [0, 1, 2].map(() => open(socket, headers, BODY, Buffer.alloc(BODY - 1, 0x20)));
-      await until(() => kit!.stats().bufferedBytes >= 3 * (BODY - 1));
-      expect(kit!.stats().bufferedBytes).toBe(3 * (BODY - 1));
+      await until(() => k.kit!.stats().bufferedBytes >= 3 * (BODY - 1));
+      expect(k.kit!.stats().bufferedBytes).toBe(3 * (BODY - 1));
       const rag = open(socket, `api-key: ${RAG}\r\n`, 4096, Buffer.alloc(4096, 0x20));
       await until(() => rag().includes('"client"'));
       expect(rag().split('\r\n')[0]).toBe('HTTP/1.1 200 OK');
@@ -97,7 +87,7 @@ describe("attack: a body claiming a consumer's name is not charged to that consu
   it("the control: rag's real token on the uploads charges them to rag, and rag's next body gets 503", async () => {
     const socket = await serve();
     for (let i = 0; i < 3; i++) open(socket, `api-key: ${RAG}\r\n`, BODY, Buffer.alloc(BODY - 1, 0x20));
-    await until(() => kit!.stats().bufferedBytes >= 3 * (BODY - 1));
+    await until(() => k.kit!.stats().bufferedBytes >= 3 * (BODY - 1));
     const rag = open(socket, `Authorization: Bearer ${RAG}\r\n`, 4096, Buffer.alloc(4096, 0x20));
     await until(() => rag() !== '');
     expect(rag().split('\r\n')[0]).toBe('HTTP/1.1 503 Service Unavailable');

@@ -5,24 +5,15 @@
  * the connection and the budget gets the piece back on every way out. And after many mixed requests
  * (streamed, whole, refused, thrown, left mid-body, pipelined) the budget is back to 0.
  */
-import { connect, type Socket } from 'node:net';
-import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { createKitServer, createLog, type KitServer } from '../../modules/kit/server/index.js';
-import { tempDir } from '../setup/temp-registry.js';
+import { connect } from 'node:net';
+import { describe, expect, it } from 'vitest';
+import { kitPerTest } from '../kit/helpers.js';
 
-let kit: KitServer | undefined;
-const sockets: Socket[] = [];
-afterEach(async () => {
-  for (const s of sockets.splice(0)) s.destroy();
-  await kit?.drain(1000);
-  kit = undefined;
-});
+const k = kitPerTest('kit-body-stream-exits');
+const { sockets } = k;
 
-async function serve() {
-  kit = createKitServer({
-    log: createLog({ name: 't', write: () => undefined }),
-    errorBody: (err) => ({ error: err.message }),
+function serve() {
+  return k.serve({
     limits: { maxBodyBytes: 1024 * 1024, maxBufferedBytes: 2 * 1024 * 1024, requestTimeoutMs: 800 },
     routes: {
       // Takes one piece and never asks for the next (nor looks at the signal).
@@ -60,9 +51,6 @@ async function serve() {
       },
     },
   });
-  const socket = join(tempDir('kit-body-stream-exits-'), 'api.sock');
-  await kit.listen(socket);
-  return socket;
 }
 
 const post = (path: string, n: number) =>
@@ -96,16 +84,16 @@ describe('attack: a streamed body whose handler stops asking keeps neither the c
     const socket = await serve();
     const r = await talk(socket, post('/stall', 512 * 1024), Buffer.alloc(256 * 1024), 5000);
     expect(r.closed).toBe(true);
-    await until(() => kit!.stats().bufferedBytes === 0);
-    expect(kit!.stats().bufferedBytes).toBe(0);
+    await until(() => k.kit!.stats().bufferedBytes === 0);
+    expect(k.kit!.stats().bufferedBytes).toBe(0);
   }, 20_000);
 
   it('a handler that throws mid-body: 500, the piece given back', async () => {
     const socket = await serve();
     const r = await talk(socket, post('/throw', 512 * 1024), Buffer.alloc(256 * 1024), 5000);
     expect(r.got).toMatch(/^HTTP\/1\.1 500 /);
-    await until(() => kit!.stats().bufferedBytes === 0);
-    expect(kit!.stats().bufferedBytes).toBe(0);
+    await until(() => k.kit!.stats().bufferedBytes === 0);
+    expect(k.kit!.stats().bufferedBytes).toBe(0);
   }, 20_000);
 
   it('many mixed requests, then every connection closed: the budget charges 0 bytes', async () => {
@@ -133,7 +121,7 @@ describe('attack: a streamed body whose handler stops asking keeps neither the c
       await Promise.all(runs);
       for (const s of sockets.splice(0)) s.destroy();
     }
-    await until(() => kit!.stats().bufferedBytes === 0);
-    expect(kit!.stats().bufferedBytes).toBe(0);
+    await until(() => k.kit!.stats().bufferedBytes === 0);
+    expect(k.kit!.stats().bufferedBytes).toBe(0);
   }, 60_000);
 });
