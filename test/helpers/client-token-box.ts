@@ -54,11 +54,14 @@ export const providerSpec = (name: string, clientTokens = true) =>
 export const consumerSpec = (dir = '/run/c') =>
   parseService({ image, network: 'loopback-socket', socket: { dir, file: 's' } });
 
-/** A fresh root (named `prefix`…) with llm (tokens per consumer) and rag, a consumer of llm. */
-export async function llmWithRag(prefix: string): Promise<string> {
+/**
+ * A fresh root (named `prefix`…) with llm (tokens per consumer) and rag, a consumer of llm (its
+ * socket in `ragDir`).
+ */
+export async function llmWithRag(prefix: string, ragDir = '/run/rag'): Promise<string> {
   const root = tokenRoot(prefix);
   await register(root, 'llm', providerSpec('llm'));
-  await register(root, 'rag', consumerSpec('/run/rag'), ['llm']);
+  await register(root, 'rag', consumerSpec(ragDir), ['llm']);
   return root;
 }
 

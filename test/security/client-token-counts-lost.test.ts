@@ -12,23 +12,13 @@ import path from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { rotateConsumerTokens } from '../../src/core/services/token-rotation.js';
 import { layout } from '../../src/core/system/paths.js';
-import {
-  consumerSpec,
-  installedFrom,
-  providerSpec,
-  providerTokens,
-  register,
-  starts,
-  tokenRoot,
-} from '../helpers/client-token-box.js';
+import { installedFrom, llmWithRag, providerTokens, starts } from '../helpers/client-token-box.js';
 
 let root: string;
 const counts = () => path.join(layout(root).stateDir, 'client-token-generations');
 
 beforeEach(async () => {
-  root = tokenRoot('bp-token-counts-');
-  await register(root, 'llm', providerSpec('llm'));
-  await register(root, 'rag', consumerSpec(), ['llm']);
+  root = await llmWithRag('bp-token-counts-', '/run/c');
   installedFrom(root, 'main', 'b'.repeat(40));
 });
 

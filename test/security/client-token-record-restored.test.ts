@@ -24,11 +24,10 @@ import { layout } from '../../src/core/system/paths.js';
 import {
   consumerSpec,
   installedFrom,
-  providerSpec,
+  llmWithRag,
   providerTokens,
   register,
   starts,
-  tokenRoot,
 } from '../helpers/client-token-box.js';
 
 let root: string;
@@ -37,9 +36,7 @@ const record = () => state('client-token-generations');
 const SIGNER = 'b'.repeat(40);
 
 beforeEach(async () => {
-  root = tokenRoot('bp-token-restored-');
-  await register(root, 'llm', providerSpec('llm'));
-  await register(root, 'rag', consumerSpec(), ['llm']);
+  root = await llmWithRag('bp-token-restored-', '/run/c');
   installedFrom(root, 'main', SIGNER);
 });
 
