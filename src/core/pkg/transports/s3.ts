@@ -48,6 +48,10 @@ async function s3Code(body: import('node:stream').Readable): Promise<string> {
   return /<Code>([A-Za-z]{1,64})<\/Code>/.exec(text)?.[1] ?? 'unknown';
 }
 
+/** The hint for a bucket S3 says is not there: its name in the URL, or the endpoint, is wrong. */
+const noBucket = (s: AwsSettings, bucket: string, which: string) =>
+  `No bucket ${bucket} at ${s.endpoint ?? `S3 region ${s.region}`}: check ${which} and the endpoint (AWS_ENDPOINT_URL_S3, or the profile's endpoint_url).`;
+
 export function s3Transport(opts: () => TransportOptions): Transport {
   const key = (prefix: string, rel: string) => (prefix ? `${prefix}/${rel}` : rel);
   const refused = async (what: string, res: { status: number; body: import('node:stream').Readable }) => {
@@ -114,7 +118,9 @@ export function s3Transport(opts: () => TransportOptions): Transport {
       if (res.status === 404)
         throw new NotFoundError(
           `${base}/${rel} not found (${code})`,
-          'The repository may be incomplete.',
+          code === 'NoSuchBucket'
+            ? noBucket(s, bucket, 'the repository URL (`bpkg repo list`)')
+            : 'The repository may be incomplete.',
           'not-found-remote',
         );
       if (res.status === 403)
@@ -146,7 +152,9 @@ export function s3Transport(opts: () => TransportOptions): Transport {
       throw new BlueprintError(
         `S3 refused to store ${base}/${rel}: HTTP ${res.status} ${code}`,
         res.status === 403 ? 'access-denied' : 'network',
-        'Check the AWS credentials and that they may write to the bucket.',
+        code === 'NoSuchBucket'
+          ? noBucket(s, bucket, 'the --to URL')
+          : 'Check the AWS credentials and that they may write to the bucket.',
       );
     },
   };
