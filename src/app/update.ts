@@ -38,8 +38,8 @@ export type SystemReport =
       slots: [];
     };
 
-/** Why RAUC could not show the slots: not installed, or no A/B configuration for this root. */
-const SLOTS_UNAVAILABLE = new Set(['rauc-missing', 'rauc-unavailable']);
+/** Why RAUC could not show the slots: not installed, no A/B configuration for this root, or busy installing. */
+const SLOTS_UNAVAILABLE = new Set(['rauc-missing', 'rauc-unavailable', 'rauc-busy']);
 
 /** The OS itself: A/B slots updated by RAUC (issue 21, image/README.md "A/B system updates"). */
 export interface SystemOps {

@@ -97,6 +97,13 @@ async function rauc(deps: UpdateDeps, args: string[]): Promise<RaucResult> {
 
 function unavailable(r: RaucResult): BlueprintError {
   const reason = raucReason(r.stderr, r.stdout);
+  // RAUC's service does one thing at a time: it is writing a bundle (another session's update).
+  if (/already processing a different method/.test(reason))
+    return new ConflictError(
+      `RAUC is busy installing an update: ${reason}`,
+      'rauc-busy',
+      'Another `blueprint system update` (a session or the dashboard) is writing the other slot: wait for it to end, then run the command again.',
+    );
   return new BlueprintError(
     `RAUC cannot answer: ${reason}`,
     'rauc-unavailable',
