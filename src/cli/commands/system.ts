@@ -48,9 +48,10 @@ verifies the bundle's own signature as for a FILE. Publishers: \`blueprint repo 
 bundle.raucb\` wraps a bundle into that package.
 
 Exit codes: 0 installed; 2 bad arguments (also a folder given for the FILE); 4 refused (signature,
-tampering, wrong compatible); 5 not newer (see --force); 3 no such file or no A/B slots; 1 RAUC
-failed writing (the running slot still boots); 130 Ctrl-C (143 SIGTERM): before RAUC writes, nothing
-was written; once it writes, RAUC cannot stop, so the install is waited for and said as done.
+tampering, a damaged file, wrong compatible); 5 not newer (see --force), or RAUC busy with another
+update; 3 no such file or no A/B slots; 1 RAUC failed writing (the running slot still boots); 130
+Ctrl-C (143 SIGTERM): before RAUC writes, nothing was written; once it writes, RAUC cannot stop,
+so the install is waited for and said as done.
 
 Examples:
   blueprint system update /media/usb/blueprintos-2.0.0.raucb
@@ -81,8 +82,9 @@ cancelled). Otherwise the other slot boots next, on trial like an update (its he
 it good, or the box comes back); refused when that slot is marked bad (it failed its health check
 or never booted). Takes effect at the next reboot.
 
-Exit codes: 0 done; 5 the other slot is bad; 3 no other slot or no A/B slots; 130 Ctrl-C (143
-SIGTERM): before RAUC is asked nothing changed, after it the rollback is done whole and said.
+Exit codes: 0 done; 5 the other slot is bad, or RAUC busy with an update; 3 no other slot or no
+A/B slots; 130 Ctrl-C (143 SIGTERM): before RAUC is asked nothing changed, after it the rollback is
+done whole and said.
 
 Example:
   blueprint system rollback && systemctl reboot`,
