@@ -57,7 +57,7 @@ export function formatInspection(i: ServiceInspection): string {
     `  apparmor         ${apparmorText(p.apparmor)}`,
     `  root filesystem  ${p.rootFilesystem}, /tmp ${p.tmp}`,
     `  user namespace   ${p.userNamespace}`,
-    `  network          ${p.network}`,
+    `  network          ${p.network}${p.network === 'outbound' ? `, ${p.outbound?.length ? `approved: ${p.outbound.map(escapeLine).join(', ')}` : 'nothing approved'}` : ''}`,
     `  limits           memory ${mib(p.memoryBytes)}, ${p.cpus} CPU, ${p.pids} pids, nofile ${p.ulimits.nofile}`,
     `  gpu              ${p.gpu}`,
     `  restart          ${p.restart}; stop: SIGTERM, SIGKILL after ${p.stopTimeoutSeconds}s`,

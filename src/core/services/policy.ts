@@ -104,6 +104,8 @@ export interface PolicySummary {
   tmp: string;
   userNamespace: string;
   network: ServiceSpec['network'];
+  /** With outbound network: the destinations its sandbox lets it reach (declared and approved). */
+  outbound: string[];
   memoryBytes: number;
   cpus: number;
   pids: number;
@@ -298,6 +300,11 @@ export function sandboxPolicy(input: PolicyInput): ContainerPlan {
       tmp: `tmpfs ${TMP_SIZE} noexec`,
       userNamespace: 'auto, 65536 ids from the containers subordinate range',
       network: s.network,
+      // What start-service.ts loads into its namespace: the declared hosts the admin approved.
+      outbound:
+        s.network === 'outbound'
+          ? s.outbound.filter((h) => (input.approvals.outbound ?? []).includes(h))
+          : [],
       memoryBytes: memory,
       cpus: s.resources.cpus,
       pids: s.resources.pids,
