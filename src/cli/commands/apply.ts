@@ -27,6 +27,10 @@ export const applyCommand: CommandSpec = {
   modules:
     - { name: llm, state: running, resources: { memory: 8g, cpus: 4 } }
   system: { version: 2.0.0, from: main }   # A/B boxes: installed into the other slot; reboot to run it
+  network: { allow: ["objects.example.org:443"], ntp: none, dns: { servers: ["9.9.9.9"] } }
+                                   # the box sends nothing out but these, its repositories, DNS and
+                                   # NTP (docs/egress.md); given, the section is whole: dns or ntp
+                                   # left out go back to their defaults (docs/fleet.md)
 A section left out (timezone, users, ssh, dashboard, network) stays as the box has it
 (docs/fleet.md). A repository's mirrors are the whole list: one left out is taken off the box.
 Applying twice changes nothing the second time. Exit codes: 0 applied or nothing to do;
