@@ -4,10 +4,10 @@
 // "Update slots: unavailable ... Is this a box with A/B slots? Check `systemctl status rauc`",
 // and a second `system update` failed with exit 1 and the same hint: the admin was sent looking
 // for a broken box while an update was being written. Busy is said as busy, exit 5 (a lock).
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { makeContext } from '../../src/app/context.js';
 import { systemOps } from '../../src/app/update.js';
 import { formatSystemReport } from '../../src/present/update.js';
@@ -22,6 +22,7 @@ const busyRauc = { run: async () => BUSY };
 
 describe('RAUC busy installing', () => {
   const root = mkdtempSync(path.join(tmpdir(), 'bp-rauc-busy-'));
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
   const ops = () => systemOps(makeContext(root, {}), busyRauc);
 
   it('system status shows the version and says RAUC is busy with an update, not a box without slots', async () => {
