@@ -140,7 +140,8 @@ export function App(props: {
     <ThemeContext.Provider value={props.theme}>
       <Box flexDirection="column" width={width} height={rows}>
         <Text bold={!plain} color={plain ? undefined : 'cyan'} wrap="truncate">
-          {`BlueprintOS  ${tabs}`}
+          {/* 80 columns hold the seven tabs but not the name as well: then the tabs alone (QA8). */}
+          {`BlueprintOS  ${tabs}`.length <= width ? `BlueprintOS  ${tabs}` : tabs}
         </Text>
         <Box flexDirection="column" flexGrow={1} paddingX={1}>
           {help ? (
