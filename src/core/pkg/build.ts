@@ -21,6 +21,7 @@ import {
   requirements,
 } from './format.js';
 import type { BuildHooks } from './hooks.js';
+import { otherSignersWarning } from './pool-signers.js';
 import { signatureByHash } from './repo-trust.js';
 import { rangeOf } from './resolve.js';
 import { readPrivateKey, signFileDetached } from './signature.js';
@@ -235,6 +236,7 @@ async function buildRepositoryOnce(options: RepoBuildOptions): Promise<RepoIndex
   const pool = path.join(opts.repoDir, 'pool');
   // The packages on their way in (each moved out when built): not left behind by an ended build.
   const untrackIncoming = trackTemp(path.join(pool, '.incoming'));
+  let signedNow = '';
   const builds = opts.sources.flatMap((src) => (opts.arches ?? [undefined]).map((arch) => ({ src, arch })));
   for (const { src, arch } of builds) {
     // Absolute: a build step (a module's build.sh) runs inside the source folder.
@@ -252,12 +254,16 @@ async function buildRepositoryOnce(options: RepoBuildOptions): Promise<RepoIndex
     await syncDir(path.dirname(dest));
     await syncDir(pool);
     await signFile(dest, opts.signer);
+    signedNow = dest;
     info(`built ${path.relative(opts.repoDir, dest)}`);
   }
   await rm(path.join(pool, '.incoming'), { recursive: true, force: true });
   untrackIncoming();
   const packages: IndexEntry[] = [];
-  for (const file of await listPool(pool)) {
+  const poolFiles = await listPool(pool);
+  const others = await otherSignersWarning(poolFiles, signedNow, opts.signer, opts.repoDir);
+  if (others) opts.warn?.(others);
+  for (const file of poolFiles) {
     const m = parseManifest(parseJsonBytes(await readManifestBytes(file), file, 'bad-manifest'), file);
     packages.push({
       name: m.name,
