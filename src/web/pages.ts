@@ -1,4 +1,5 @@
 import { installedAs } from '../present/packages.js';
+import { shownHint } from '../present/root-in-hints.js';
 import { html, type Part } from './html.js';
 import { actionButton, badge, csrfField, maybe, planField } from './layout.js';
 import type {
@@ -254,6 +255,6 @@ export function auditBody(e: ExposureView): Part {
 
 export function loginBody(reason: string): Part {
   return html`<section class="card"><p>${reason}</p>
-<p>On the box, as root: <code>blueprint dashboard url</code> prints a one-time login link (valid 10 minutes).</p>
+<p>On the box, as root: <code>${shownHint('`blueprint dashboard url`').slice(1, -1)}</code> prints a one-time login link (valid 10 minutes).</p>
 <form method="post" action="/login"><label for="token">Login token</label> <input type="text" id="token" name="token" autocomplete="off" autofocus> <button type="submit">Log in</button></form></section>`;
 }

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { approvalAsked } from '../present/outbound.js';
+import { shownHint } from '../present/root-in-hints.js';
 import { assets } from './assets.js';
 import { Jobs } from './jobs.js';
 import { type PageOptions, page, stateTone } from './layout.js';
@@ -344,7 +345,12 @@ export function createHandler(o: HandlerOptions) {
     if (!session) {
       if (method === 'GET' && req.headers.accept?.includes('text/html'))
         return view(res, { title: 'Log in', body: P.loginBody('You are not logged in.') }, 401);
-      return refuse(res, 401, 'Not logged in: run `blueprint dashboard url` on the box for a login link');
+      // After --root (the demo's box) the command carries it, as every hint (present/root-in-hints).
+      return refuse(
+        res,
+        401,
+        shownHint('Not logged in: run `blueprint dashboard url` on the box for a login link'),
+      );
     }
     // Names in the path are %-decoded: a link with a broken escape (cut short when copied) is the
     // link's fault, said as such, not JavaScript's 'URI malformed' as a server error.
