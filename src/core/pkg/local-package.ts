@@ -166,15 +166,31 @@ async function readSignatureFile(abs: string, shown: string): Promise<Buffer> {
 }
 
 /**
- * A bare name asked for that is no package offered or installed, and is a folder here (`bpkg install
- * pkgs`, meaning the folder): that folder's error (bad usage), else undefined.
+ * A bare name asked for that is no package offered or installed, and is a folder here holding what
+ * install takes (`bpkg install pkgs`, meaning the folder of .bpkg files, or a bundle): that folder's
+ * error (bad usage), else undefined. A folder holding neither (a module's source, a checkout named
+ * like the package) is not what the name meant: the name stays a package name not found.
  */
 export async function folderNamed(
   name: string,
   trusted: () => Promise<PublicKey[]>,
 ): Promise<BlueprintError | undefined> {
   const st = await stat(name).catch(() => undefined);
-  return st?.isDirectory() ? folderError(name, trusted) : undefined;
+  if (!st?.isDirectory()) return undefined;
+  return (
+    (await bundleGiven(name, trusted)) ??
+    ((await holdsPackageFile(name)) ? folderGiven(name, PACKAGE_FILE) : undefined)
+  );
+}
+
+/** Whether `dir` holds a .bpkg file among its first entries (as folderGiven looks). */
+async function holdsPackageFile(dir: string): Promise<boolean> {
+  let seen = 0;
+  for await (const e of await opendir(dir).catch(() => [])) {
+    if (e.name.endsWith('.bpkg')) return true;
+    if (++seen >= 10_000) return false;
+  }
+  return false;
 }
 
 /** A folder given for a package file: a bundle's (bundleGiven), else the .bpkg file to pass. */
