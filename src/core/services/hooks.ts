@@ -1,3 +1,4 @@
+import { access } from 'node:fs/promises';
 import path from 'node:path';
 import { BlueprintError, VerificationError } from '../errors.js';
 import type { PlanGpuAccess } from '../gpu/types.js';
@@ -223,12 +224,22 @@ export function createBuildHooks(opts: { lint?: boolean; known?: string[] } = {}
       if (opts.lint !== false) {
         const { lintModule } = await import('../modules/lint.js');
         const report = await lintModule(dir, { known: opts.known ?? [] });
-        if (report.errors.length)
+        if (report.errors.length) {
+          // A recipe folder (modules/embeddings: its package.ts writes the package source) is not
+          // built as it is: its hint says how to make the source (QA8's walk of the README).
+          const recipe = path.join(dir, 'package.ts');
+          const isRecipe = await access(recipe).then(
+            () => true,
+            () => false,
+          );
           throw new VerificationError(
             `${manifest.name} fails module lint (${report.errors.length} ${report.errors.length === 1 ? 'error' : 'errors'}): ${report.errors.map((e) => `${e.field}: ${e.message}`).join('; ')}`,
             'lint-failed',
-            `Fix them (blueprint module lint ${dir}), or build anyway with --no-lint.`,
+            isRecipe
+              ? `${dir} is a recipe: make its package source with \`node_modules/.bin/node ${recipe} --out SRC\` (Node 24; its README.md names the options, such as --model), then build SRC, as npm start does.`
+              : `Fix them (blueprint module lint ${dir}), or build anyway with --no-lint.`,
           );
+        }
       }
       const service = manifest.service as Record<string, unknown>;
       const archiveName = 'image.tar';
