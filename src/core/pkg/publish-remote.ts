@@ -25,6 +25,7 @@ import { parseIndex } from './format.js';
 import { PublishFolders } from './publish-folders.js';
 import { signatureByHash } from './repo-trust.js';
 import { joinUrl, transportFor } from './transport.js';
+import { REACH_HINT } from './transports/http.js';
 import type { PublishedFile, PublishStep } from './transports/types.js';
 
 export interface PublishOutcome {
@@ -258,7 +259,9 @@ function deadlines(to: string, uploaded: () => number, committing: () => boolean
       return 'every file is uploaded; until the repository manifest is stored, readers see the repository as it was';
     const pair = /^(index\.json|keys\/rotation\.json)(\.asc)?$/.exec(what);
     if (oci || !pair)
-      return `${uploaded()} files went up before it, nothing after it, and not index.json (sent after them): readers see the repository as it was`;
+      return uploaded() === 0
+        ? 'nothing was uploaded: readers see the repository as it was'
+        : `${uploaded()} files went up before it, nothing after it, and not index.json (sent after them): readers see the repository as it was`;
     const [, file, asc] = pair;
     const now = asc
       ? `the new ${file} is stored, and its signature as ${byHash}, by which readers verify it; ${what} still holds the previous signature, so ${older} refuse the repository until a publish succeeds`
@@ -278,7 +281,12 @@ function deadlines(to: string, uploaded: () => number, committing: () => boolean
     } catch (err) {
       if (!deadline.aborted) {
         if (!(err instanceof BlueprintError)) throw err;
-        throw new BlueprintError(`${err.message}; ${seen(what)}`, err.code, err.hint, err.exitCode, {
+        // The box's hint (`bpkg repo list`) names nothing the publisher has: the --to URL does.
+        const hint =
+          err.hint === REACH_HINT
+            ? `Check the network and the --to URL${oci ? '' : ' and the S3 endpoint (AWS_ENDPOINT_URL_S3, or the AWS config)'}, then publish again.`
+            : err.hint;
+        throw new BlueprintError(`${err.message}; ${seen(what)}`, err.code, hint, err.exitCode, {
           cause: err,
         });
       }

@@ -231,9 +231,8 @@ function unreachable(url: URL, err: Error): BlueprintError {
       'network',
       "If the server is your organisation's, signed by its own CA, give that CA's certificate: NODE_EXTRA_CA_CERTS=/path/to/ca.pem before the command. Otherwise something may be answering in its place: check the URL.",
     );
-  return new BlueprintError(
-    `Cannot reach ${where}: ${oneLine(err.message)}`,
-    'network',
-    'Check the network and the repository URL (`bpkg repo list`).',
-  );
+  return new BlueprintError(`Cannot reach ${where}: ${oneLine(err.message)}`, 'network', REACH_HINT);
 }
+
+/** A box's hint for a server that did not answer (repo publish gives its own: publish-remote.ts). */
+export const REACH_HINT = 'Check the network and the repository URL (`bpkg repo list`).';
