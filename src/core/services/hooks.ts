@@ -1,6 +1,6 @@
 import { access } from 'node:fs/promises';
 import path from 'node:path';
-import { BlueprintError, VerificationError } from '../errors.js';
+import { BlueprintError, UsageError, VerificationError } from '../errors.js';
 import type { PlanGpuAccess } from '../gpu/types.js';
 import type { Manifest } from '../pkg/format.js';
 import type { BuildHooks, HookOptions, PackageHooks, UnpackedPackage } from '../pkg/hooks.js';
@@ -221,25 +221,28 @@ export function createBuildHooks(opts: { lint?: boolean; known?: string[] } = {}
   return {
     async prepareSource({ dir, manifest, payloadDir, info }) {
       if (manifest.service === undefined) return manifest;
+      // A recipe folder (modules/embeddings, llm, rag, vectors: package.ts writes the package
+      // source) is not a source as it is: lint or podman failed on it, saying nothing of the recipe.
+      const recipe = path.join(dir, 'package.ts');
+      if (
+        await access(recipe).then(
+          () => true,
+          () => false,
+        )
+      )
+        throw new UsageError(
+          `${dir} is a recipe (package.ts), not a package source`,
+          `Make its source with \`node_modules/.bin/node ${recipe} --out SRC\` (Node 24; its README.md names the options, such as --model), then build SRC, as npm start does.`,
+        );
       if (opts.lint !== false) {
         const { lintModule } = await import('../modules/lint.js');
         const report = await lintModule(dir, { known: opts.known ?? [] });
-        if (report.errors.length) {
-          // A recipe folder (modules/embeddings: its package.ts writes the package source) is not
-          // built as it is: its hint says how to make the source (QA8's walk of the README).
-          const recipe = path.join(dir, 'package.ts');
-          const isRecipe = await access(recipe).then(
-            () => true,
-            () => false,
-          );
+        if (report.errors.length)
           throw new VerificationError(
             `${manifest.name} fails module lint (${report.errors.length} ${report.errors.length === 1 ? 'error' : 'errors'}): ${report.errors.map((e) => `${e.field}: ${e.message}`).join('; ')}`,
             'lint-failed',
-            isRecipe
-              ? `${dir} is a recipe: make its package source with \`node_modules/.bin/node ${recipe} --out SRC\` (Node 24; its README.md names the options, such as --model), then build SRC, as npm start does.`
-              : `Fix them (blueprint module lint ${dir}), or build anyway with --no-lint.`,
+            `Fix them (blueprint module lint ${dir}), or build anyway with --no-lint.`,
           );
-        }
       }
       const service = manifest.service as Record<string, unknown>;
       const archiveName = 'image.tar';
