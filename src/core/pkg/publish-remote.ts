@@ -260,7 +260,7 @@ function deadlines(to: string, uploaded: () => number, committing: () => boolean
     const pair = /^(index\.json|keys\/rotation\.json)(\.asc)?$/.exec(what);
     if (oci || !pair)
       return uploaded() === 0
-        ? 'nothing was uploaded: readers see the repository as it was'
+        ? 'nothing was uploaded (index.json goes last): readers see the repository as it was'
         : `${uploaded()} files went up before it, nothing after it, and not index.json (sent after them): readers see the repository as it was`;
     const [, file, asc] = pair;
     const now = asc
