@@ -300,7 +300,14 @@ export function Setup(props: ScreenProps) {
       {checking ? <Text>Checking...</Text> : null}
       {error ? <Text color={plain ? undefined : 'red'}>{`! ${escapeLine(error)}`}</Text> : null}
       {s.kind === 'checklist' ? null : (
-        <Text dimColor={!plain}>{'Enter accept  Esc previous step  Ctrl-U clear'}</Text>
+        // The keys this kind of step takes: Enter does nothing at a yes/no question (QA8).
+        <Text dimColor={!plain}>
+          {s.kind === 'confirm'
+            ? 'y yes  n no  Esc previous step'
+            : s.kind === 'text'
+              ? 'Enter accept  Esc previous step  Ctrl-U clear'
+              : 'Enter accept  Esc previous step'}
+        </Text>
       )}
     </Box>
   );
