@@ -21,6 +21,7 @@ import type { RagOps } from './rag.js';
 import type { KeyOps, RepoOps } from './repos.js';
 import type { ServiceOps } from './services.js';
 import type { SetupOps } from './setup.js';
+import type { EgressSummary, SystemSummary } from './status-facts.js';
 import type { AuditOps, BoxStatus, GpuOps } from './system.js';
 import type { SystemOps } from './update.js';
 
@@ -101,11 +102,17 @@ export interface Box {
    * network exposure. Never throws for a part it cannot read.
    */
   status(): Promise<BoxStatus>;
+  /**
+   * Of `status`, the OS (version, A/B slots) and egress alone, for the console's Dashboard: RAUC
+   * asked with a deadline; `maxAgeMs`: this box's last answer when younger. Never throws for them.
+   */
+  systemAndEgress(opts?: { maxAgeMs?: number }): Promise<{ system: SystemSummary; egress: EgressSummary }>;
 }
 
 /** Opens a box: cheap (nothing is read or connected until an operation runs). */
 export function openBox(root: string, options: BoxOptions = {}): Box {
   const ctx: BoxContext = makeContext(root, options);
+  const facts = lazyOps(() => import('./status-facts.js').then((m) => m.statusFactsOps(ctx)));
   return {
     root,
     paths: layout(root),
@@ -120,6 +127,7 @@ export function openBox(root: string, options: BoxOptions = {}): Box {
     audit: lazyOps(() => import('./system.js').then((m) => m.auditOps(ctx))),
     system: lazyOps(() => import('./update.js').then((m) => m.systemOps(ctx))),
     status: async () => (await import('./system.js')).boxStatus(ctx),
+    systemAndEgress: (opts) => facts.read(opts),
   };
 }
 
@@ -166,6 +174,7 @@ export type { IngestReport, IngestResult, RagAnswer, RagDocument, RagOps, RagSou
 export type { AddedRepo, KeyOps, ListedKey, RepoOps, RepoRow } from './repos.js';
 export type { DamagedService, LogLine, ServiceOps, ServiceRegistration } from './services.js';
 export type { Catalog, CatalogEntry, SetupOps } from './setup.js';
+export type { EgressSummary, SystemSummary } from './status-facts.js';
 export type { AuditOps, BoxStatus, GpuOps, OutboundAudit, OutboundFlow } from './system.js';
 export type { TokenRotation } from './token-rotation.js';
 export * from './types.js';

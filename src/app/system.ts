@@ -6,6 +6,7 @@ import type { ServiceStatus } from '../core/services/status.js';
 import type { OutboundAudit } from '../core/system/egress-audit.js';
 import type { EncryptionState } from './encryption.js';
 import type { DamagedService } from './services.js';
+import type { EgressSummary, SystemSummary } from './status-facts.js';
 
 export type { OutboundAudit, OutboundFlow } from '../core/system/egress-audit.js';
 
@@ -135,6 +136,10 @@ export interface BoxStatus {
   exposure: ExposureAudit;
   /** The data partition: LUKS2 or not, how boot unlocks it, recovery key, TPM (issue 23). */
   encryption: EncryptionState;
+  /** The OS: its version, the A/B slot running and the one that boots next, or why not known. */
+  system: SystemSummary;
+  /** Egress: default deny or not, and the destinations allowed out (docs/egress.md). */
+  egress: EgressSummary;
 }
 
 /** Why the services could not be read (BoxStatus.services). */
@@ -172,40 +177,43 @@ export async function boxStatus(ctx: BoxContext): Promise<BoxStatus> {
   const audit = auditOps(ctx);
   const pkgs = packageOps(ctx);
   const { encryptionState } = await import('./encryption.js');
+  const { egressSummary, systemSummary } = await import('./status-facts.js');
   // Run without root (the box's umask leaves the package manager's files root's): the rest of the
   // box, and why the packages are not listed, as for the services below.
   const unreadable = (err: NodeJS.ErrnoException, what: string) => {
     if (!isPermissionDenied(err)) throw err;
     return `permission denied: ${err.path ?? what}; run it as root`;
   };
-  const [host, packageList, exposure, updates, services, setUp, encryption] = await Promise.all([
-    audit.host(),
-    pkgs.list().catch((err: NodeJS.ErrnoException) => ({ error: unreadable(err, 'the package database') })),
-    audit.exposure(),
-    pkgs.upgradable().catch(() => []),
-    serviceOps(ctx)
-      .listAll()
-      .catch((err: NodeJS.ErrnoException): ServicesUnread => {
-        // Stopped (Ctrl-C, SIGTERM) while the engine was asked: the command ends so (130/143), not
-        // as a report whose services say "Interrupted".
-        if (err instanceof InterruptedError) throw err;
-        // Run without root (the registrations' folder is root's): why, not the errno's words.
-        if (isPermissionDenied(err))
-          return {
-            error: `permission denied: ${err.path ?? 'the service registrations'}; run it as root`,
-            code: 'permission-denied',
-          };
-        if (!(err instanceof BlueprintError)) return { error: err.message, code: 'internal' };
-        const unread = { error: err.message, code: err.code, ...(err.hint ? { hint: err.hint } : {}) };
-        unreadExitCodes.set(unread, err.exitCode);
-        return unread;
-      }),
-    access(ctx.paths.setupMarker).then(
-      () => true,
-      () => false,
-    ),
-    encryptionState(ctx),
-  ]);
+  const [host, packageList, [exposure, egress], updates, services, setUp, encryption, system] =
+    await Promise.all([
+      audit.host(),
+      pkgs.list().catch((err: NodeJS.ErrnoException) => ({ error: unreadable(err, 'the package database') })),
+      audit.exposure().then(async (e) => [e, await egressSummary(ctx, e.firewall)] as const),
+      pkgs.upgradable().catch(() => []),
+      serviceOps(ctx)
+        .listAll()
+        .catch((err: NodeJS.ErrnoException): ServicesUnread => {
+          // Stopped (Ctrl-C, SIGTERM) while the engine was asked: the command ends so (130/143), not
+          // as a report whose services say "Interrupted".
+          if (err instanceof InterruptedError) throw err;
+          // Run without root (the registrations' folder is root's): why, not the errno's words.
+          if (isPermissionDenied(err))
+            return {
+              error: `permission denied: ${err.path ?? 'the service registrations'}; run it as root`,
+              code: 'permission-denied',
+            };
+          if (!(err instanceof BlueprintError)) return { error: err.message, code: 'internal' };
+          const unread = { error: err.message, code: err.code, ...(err.hint ? { hint: err.hint } : {}) };
+          unreadExitCodes.set(unread, err.exitCode);
+          return unread;
+        }),
+      access(ctx.paths.setupMarker).then(
+        () => true,
+        () => false,
+      ),
+      encryptionState(ctx),
+      systemSummary(ctx),
+    ]);
   return {
     version: VERSION,
     root: ctx.root,
@@ -218,5 +226,7 @@ export async function boxStatus(ctx: BoxContext): Promise<BoxStatus> {
     damagedServices: 'error' in services ? [] : services.damaged,
     exposure,
     encryption,
+    system,
+    egress,
   };
 }

@@ -1,4 +1,4 @@
-import type { BoxStatus } from '../app/index.js';
+import type { BoxStatus, EgressSummary, SystemSummary } from '../app/index.js';
 import { encryptionLine, recoveryKeyNoteLine } from './encryption.js';
 import { escapeLine } from './escape.js';
 import { packageCount } from './packages.js';
@@ -27,15 +27,54 @@ export function servicesLine(
   return rows.length ? rows.map(([, text]) => text).join(', ') : 'none installed';
 }
 
+/** The OS in one line: `version 1.4.2, slot A booted, B boots next`, or the slots unknown (why). */
+export function systemLine(s: SystemSummary): string {
+  const version = `version ${s.version ? escapeLine(s.version) : 'unknown'}`;
+  if (!s.slotsAvailable)
+    return `${version}, slots unknown (${escapeLine(s.slotsUnavailable?.message ?? '')})`;
+  const booted = `slot ${escapeLine(s.bootedSlot ?? 'unknown')} booted`;
+  if (s.nextSlot !== null && s.nextSlot === s.bootedSlot) return `${version}, ${booted} and boots next`;
+  return `${version}, ${booted}, ${s.nextSlot === null ? 'next unknown' : `${escapeLine(s.nextSlot)} boots next`}`;
+}
+
+/** Where every destination allowed out is listed: the one list on the box that has them all. */
+const WHOLE_LIST = ' (all: blueprint --json status)';
+
+/**
+ * Egress in one line: `default deny; 9 allowed out: *:53, …` (the first three, then where the
+ * whole list is). `width`: at most that long (the console), as many destinations as fit, the
+ * pointer to the whole list where one destination still fits beside it.
+ */
+export function egressLine(e: EgressSummary, width?: number): string {
+  if (e.policy === 'none') return 'not restricted (no firewall rules at etc/nftables.conf)';
+  if (e.policy === 'other') return 'firewall rules not managed by blueprint';
+  if (e.error) return `default deny; allowed out unknown (${escapeLine(e.error)})`;
+  if (!e.destinations.length) return 'default deny; nothing allowed out';
+  const all = e.destinations.map(escapeLine);
+  const head = `default deny; ${all.length} allowed out: `;
+  const line = (n: number, pointer: boolean) =>
+    `${head}${[...all.slice(0, n), ...(n < all.length ? ['…'] : [])].join(', ')}${n < all.length && pointer ? WHOLE_LIST : ''}`;
+  if (width === undefined) return line(Math.min(3, all.length), true);
+  const most = (pointer: boolean) => {
+    let n = 0;
+    while (n < Math.min(3, all.length) && line(n + 1, pointer).length <= width) n++;
+    return n;
+  };
+  if (line(all.length, false).length <= width && all.length <= 3) return line(all.length, false);
+  return most(true) > 0 ? line(most(true), true) : line(most(false), false);
+}
+
 /** `blueprint status` for people: the same facts as the TUI dashboard and the web overview. */
 export function statusText(s: BoxStatus): string {
   const { host } = s;
   return [
     `${host.hostname}: blueprint ${s.version}${s.setUp ? '' : shownHint(' (not set up: run `blueprint setup`)')}`,
+    `  system: ${systemLine(s.system)}`,
     `  ${host.arch}, up ${duration(host.uptimeSeconds)}, load ${host.cpu.load.join(' ')}, memory ${bytes(host.memory.totalBytes - host.memory.availableBytes)} of ${bytes(host.memory.totalBytes)}`,
     `  packages: ${s.packagesError ? `unknown (${s.packagesError})` : s.packages.map((p) => `${p.name} ${p.version}`).join(', ') || 'none'}${s.updates.length ? ` (${s.updates.length} upgradable)` : ''}`,
     `  services: ${servicesLine(s.services, s.damagedServices)}`,
     `  exposure: ${s.exposure.listeners.length} socket(s) beyond loopback; firewall ${s.exposure.firewall}`,
+    `  egress: ${egressLine(s.egress)}`,
     `  ${encryptionLine(s.encryption)}`,
     ...(recoveryKeyNoteLine(s.encryption) ? [`  ${recoveryKeyNoteLine(s.encryption)}`] : []),
   ].join('\n');

@@ -1,6 +1,10 @@
 import os from 'node:os';
 import { cpuBusy } from '../app/index.js';
-import type { Sources } from './sources.js';
+import { reasonOf } from '../present/reason.js';
+import type { Maybe, Sources } from './sources.js';
+
+/** How long a read waits for the OS and egress facts (RAUC's deadline is longer). */
+const FACTS_WAIT_MS = 1000;
 
 /** Everything the Dashboard shows, read in one go. */
 export type DashboardData = Awaited<ReturnType<typeof readDashboard>>;
@@ -11,7 +15,7 @@ export type DashboardData = Awaited<ReturnType<typeof readDashboard>>;
  * No React or Ink here: the console starts this read before it loads them (src/tui/index.ts).
  */
 export async function readDashboard(sources: Sources, before: os.CpuInfo[]) {
-  const [host, exposure, gpus, services, updates, setupDone, encryption] = await Promise.all([
+  const [host, exposure, gpus, services, updates, setupDone, encryption, facts] = await Promise.all([
     sources.host(),
     sources.exposure(),
     sources.gpus(),
@@ -19,6 +23,17 @@ export async function readDashboard(sources: Sources, before: os.CpuInfo[]) {
     sources.updates(),
     sources.setupDone(),
     sources.encryption?.().catch(() => undefined),
+    // The OS and egress, as `blueprint status` says them: why, where they cannot be read. A RAUC
+    // slow to answer (up to its deadline) holds no frame: 'reading' until a later read has them.
+    sources.systemAndEgress
+      ? Promise.race([
+          sources.systemAndEgress().then(
+            (value): Maybe<typeof value> => ({ available: true, value }),
+            (err: unknown): Maybe<never> => ({ available: false, reason: reasonOf(err) }),
+          ),
+          new Promise<'reading'>((r) => setTimeout(r, FACTS_WAIT_MS, 'reading').unref()),
+        ])
+      : undefined,
   ]);
   const cpus = os.cpus();
   return {
@@ -30,6 +45,7 @@ export async function readDashboard(sources: Sources, before: os.CpuInfo[]) {
     setupDone,
     busy: cpuBusy(before, cpus),
     encryption,
+    facts,
     cpus,
   };
 }

@@ -88,6 +88,8 @@ export interface Sources {
   encrypt?: (choice: EncryptionChoice) => Promise<EncryptionOutcome>;
   /** The data partition's encryption for the dashboard. */
   encryption?: () => Promise<EncryptionState>;
+  /** The OS (version, A/B slots) and egress, as `blueprint status` says them, for the dashboard. */
+  systemAndEgress?: () => ReturnType<Box['systemAndEgress']>;
   /** The wizard's answers checked (every field) and planned against the box: nothing written. */
   planSetup(answers: AnswersInput): Promise<SetupPlan>;
   /** Makes the box match the plan; `onChange` hears each change as it is made. */
@@ -254,6 +256,7 @@ function escapedSources(s: Sources): Sources {
     ...(s.encryptionTarget ? { encryptionTarget: wrap(s.encryptionTarget) } : {}),
     ...(s.encrypt ? { encrypt: wrap(s.encrypt) } : {}),
     ...(s.encryption ? { encryption: wrap(s.encryption) } : {}),
+    ...(s.systemAndEgress ? { systemAndEgress: wrap(s.systemAndEgress) } : {}),
     ...(s.outbound ? { outbound: wrap(s.outbound) } : {}),
     ...(s.inspect ? { inspect: wrap(s.inspect) } : {}),
     ...(s.serviceAction ? { serviceAction: wrap(s.serviceAction) } : {}),
@@ -325,6 +328,7 @@ export function coreSources(at: string | Box): Sources {
     encryptionTarget: () => box.setup.encryptionTarget(),
     encrypt: (choice) => box.setup.encrypt(choice),
     encryption: () => box.setup.encryptionState(),
+    systemAndEgress: () => box.systemAndEgress({ maxAgeMs: 15_000 }),
     outbound: () => box.audit.outbound().then((value) => ({ available: true, value }) as const, failed),
     system: () => box.system.status().then((value) => ({ available: true, value }) as const, failed),
     async systemAction(action, progress, signal) {

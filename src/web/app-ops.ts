@@ -14,6 +14,7 @@ import { encryptionLine } from '../present/encryption.js';
 import { escapeLine } from '../present/escape.js';
 import { showFingerprint } from '../present/fingerprint.js';
 import { heldBackItems } from '../present/held-back.js';
+import { egressLine, systemLine } from '../present/host.js';
 import { installedLine, keptLine, planRows, reachLines, upgradedLine } from '../present/install.js';
 import { outboundRows, outboundSummary } from '../present/outbound.js';
 import { nothingUpgradedLine, packageProgress, removedLine, verifiedLine } from '../present/packages.js';
@@ -193,6 +194,8 @@ export function appOps(root: string, env: NodeJS.ProcessEnv = process.env): Dash
           : { available: false, reason: 'no repository configured (bpkg repo add NAME URL)' },
         exposure: exposureView(st.exposure),
         encryption: encryptionLine(st.encryption),
+        system: systemLine(st.system),
+        egress: egressLine(st.egress),
       };
     },
     async services() {

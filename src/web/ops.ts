@@ -110,6 +110,10 @@ export interface Overview {
   exposure: ExposureView;
   /** The data partition's encryption in words (issue 23). */
   encryption: string;
+  /** The OS in words (version, A/B slots): `blueprint status`'s system line. */
+  system: string;
+  /** Egress in words (default deny, what may go out): `blueprint status`'s egress line. */
+  egress: string;
 }
 
 /** `blueprint audit outbound` as rows (src/present/outbound.ts), blocked first. */

@@ -39,6 +39,7 @@ export function overviewBody(o: Overview): Part {
 <dt>Name</dt><dd>${h.hostname}</dd><dt>Kernel</dt><dd>${h.kernel}</dd><dt>Up</dt><dd>${h.uptime}</dd>
 <dt>CPU</dt><dd>${h.cpu}</dd><dt>Memory</dt><dd>${h.memory}</dd><dt>Disk</dt><dd>${h.disk}</dd>
 <dt>Data</dt><dd>${o.encryption}</dd>
+<dt>System</dt><dd>${o.system}</dd><dt>Egress</dt><dd>${o.egress}</dd>
 <dt>Setup</dt><dd>${o.setupDone ? 'done' : html`<span class="warn">not set up: run <code>blueprint setup</code></span>`}</dd>
 </dl></section>
 <section class="card" aria-labelledby="h-svc"><h2 id="h-svc">Services</h2>${maybe(o.services, (list) =>

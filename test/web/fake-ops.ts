@@ -20,6 +20,8 @@ export function fakeOps(): DashboardOps & { calls: string[]; hostile: string } {
       },
       setupDone: true,
       encryption: 'data partition: not encrypted',
+      system: 'version 1.4.2, slot A booted, B boots next',
+      egress: 'default deny; 1 allowed out: deb.debian.org:80',
       gpus: { available: true, value: [] },
       services: { available: true, value: [svc] },
       updates: { available: false, reason: 'no repository configured' },

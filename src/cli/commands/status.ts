@@ -15,8 +15,17 @@ import type { CommandSpec } from '../command.js';
  */
 export const statusCommand: CommandSpec = {
   name: 'status',
-  summary: 'Summary of the box: host, setup, packages, services, network exposure',
-  details: `Exit codes:
+  summary: 'Summary of the box: host, system, setup, packages, services, network exposure, egress',
+  details: `Besides the host, packages, services, exposure and encryption (--json: their fields as before):
+  system   the running OS version and, where RAUC's A/B slots are readable, which slot is booted
+           and which boots next; RAUC is given 5 s, and slots it cannot tell (no A/B slots, busy
+           installing, no answer) are 'unknown (why)', never a failure (--json: system {version,
+           bootedSlot, nextSlot, slotsAvailable, slotsUnavailable {code, message}})
+  egress   default deny or not (the root's firewall rules), how many destinations are allowed out
+           and the first three (--json: egress {policy deny|none|other, destinations ["host:port"],
+           error}: the whole list; none before setup)
+
+Exit codes:
   0    the status was read; a part that cannot be read (the packages or the services without root)
        says why in its place
   6    the container engine could not be asked for the services (none at its socket, or it did not

@@ -3,6 +3,7 @@ import { Box, Text, useInput } from 'ink';
 import { useRef, useState } from 'react';
 import { encryptionLine, recoveryKeyNoteLine } from '../../present/encryption.js';
 import { escapeLine } from '../../present/escape.js';
+import { egressLine, systemLine } from '../../present/host.js';
 import { bytes as formatBytes, duration as formatDuration } from '../../present/units.js';
 import { type FirstRead, readDashboard } from '../dashboard-data.js';
 import type { ScreenProps } from '../screen.js';
@@ -14,7 +15,7 @@ function Row(props: { label: string; children: React.ReactNode }) {
   const { plain } = useTheme();
   return (
     <Box>
-      <Box width={11} flexShrink={0}>
+      <Box width={LABEL} flexShrink={0}>
         <Text bold={!plain}>{props.label}</Text>
       </Box>
       <Box flexGrow={1}>{props.children}</Box>
@@ -34,6 +35,8 @@ function maybe<T>(m: Maybe<T> | undefined, show: (v: T) => React.ReactNode) {
 
 /** The Services row's height: the rest of the list is on the Services screen. */
 const SERVICE_LINES = 4;
+/** The label column of each row. */
+const LABEL = 11;
 
 const pct = (part: number, whole: number) => (whole ? `${Math.round((part / whole) * 100)}%` : '?');
 
@@ -43,6 +46,7 @@ const pct = (part: number, whole: number) => (whole ? `${Math.round((part / whol
  */
 export function Dashboard({
   sources,
+  width,
   height,
   takeFirst,
 }: ScreenProps & { takeFirst?: () => FirstRead | undefined }) {
@@ -75,7 +79,19 @@ export function Dashboard({
   const { host, exposure } = d;
   const used = host.memory.totalBytes - host.memory.availableBytes;
   const exposed = exposure.listeners;
-  const room = Math.max(1, height - (d.encryption ? 12 : 11));
+  const note = d.encryption ? recoveryKeyNoteLine(d.encryption) : undefined;
+  const serviceLines =
+    d.services?.available && d.services.value.length ? Math.min(SERVICE_LINES, d.services.value.length) : 1;
+  // The rows above the listeners: Host, CPU, Memory, Disk, GPUs, Updates, the services, Data and
+  // its key note (wrapped), System and Egress, Exposure. The listeners get what is left.
+  const above =
+    7 +
+    serviceLines +
+    (d.encryption ? 1 : 0) +
+    (note ? Math.ceil(note.length / Math.max(1, width - LABEL)) : 0) +
+    (d.facts ? 2 : 0);
+  const left = Math.max(1, height - above);
+  const room = exposed.length > left ? Math.max(0, left - 1) : left;
   return (
     <Box flexDirection="column">
       <Row label="Host">
@@ -83,6 +99,17 @@ export function Dashboard({
           d.setupDone ? '' : '  (not set up: press 5)'
         }`}</Text>
       </Row>
+      {d.facts ? (
+        <Row label="System">
+          {d.facts === 'reading' ? (
+            <Text>...</Text>
+          ) : d.facts.available ? (
+            <Text wrap="truncate">{systemLine(d.facts.value.system)}</Text>
+          ) : (
+            <Unavailable reason={`unknown (${d.facts.reason})`} />
+          )}
+        </Row>
+      ) : null}
       <Row label="CPU">
         <Text wrap="truncate">{`${pct(d.busy, 1)} busy  ${host.cpu.cores} cores  load ${host.cpu.load
           .map((l) => l.toFixed(2))
@@ -133,9 +160,20 @@ export function Dashboard({
           <Text wrap="truncate">{encryptionLine(d.encryption).replace(/^data partition:? ?/, '')}</Text>
         </Row>
       ) : null}
-      {d.encryption && recoveryKeyNoteLine(d.encryption) ? (
+      {note ? (
         <Row label="Key">
-          <Text wrap="wrap">{recoveryKeyNoteLine(d.encryption)}</Text>
+          <Text wrap="wrap">{note}</Text>
+        </Row>
+      ) : null}
+      {d.facts ? (
+        <Row label="Egress">
+          {d.facts === 'reading' ? (
+            <Text>...</Text>
+          ) : d.facts.available ? (
+            <Text wrap="truncate">{egressLine(d.facts.value.egress, width - LABEL)}</Text>
+          ) : (
+            <Unavailable reason={`unknown (${d.facts.reason})`} />
+          )}
         </Row>
       ) : null}
       <Row label="Exposure">
