@@ -21,8 +21,10 @@ import {
   requirements,
 } from './format.js';
 import type { BuildHooks } from './hooks.js';
+import { packageMtime, packReproducible } from './pack-reproducible.js';
 import { otherSignersWarning } from './pool-signers.js';
 import { signatureByHash } from './repo-trust.js';
+import { placeInPool, publishedHashes } from './republish.js';
 import { rangeOf } from './resolve.js';
 import { readPrivateKey, signFileDetached } from './signature.js';
 import { sha256File } from './transport.js';
@@ -64,6 +66,7 @@ async function checkBuildInputs(sources: string[], signer: Signer): Promise<void
       );
   }
   if ('keyFile' in signer) await readSigningKey(signer.keyFile, signer.passphrase);
+  packageMtime(); // a SOURCE_DATE_EPOCH that is not a number, said before anything is built
 }
 
 export async function signFile(file: string, signer: Signer): Promise<void> {
@@ -97,8 +100,8 @@ export async function signFile(file: string, signer: Signer): Promise<void> {
 
 /**
  * Turns a package source folder (`manifest.json` + optional `payload/`) into a `.bpkg`: a gzip tar
- * holding manifest.json first, then payload/. Owners are dropped (portable) so the archive does not
- * depend on who built it.
+ * holding manifest.json first, then payload/: the same bytes for the same source (pack-reproducible.ts),
+ * whoever built it, whenever.
  */
 export async function buildPackage(
   sourceDir: string,
@@ -141,14 +144,9 @@ export async function buildPackage(
     await writeFileAtomic(path.join(work, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
     await ensureDir(outDir);
     const file = path.join(outDir, packageFileName(manifest));
-    // tar loads here, not with src/core/pkg/index.ts: reading indexes (bpkg search) never needs it.
-    const { create: createTar } = await import('tar');
     untrackTmp = trackTemp(`${file}.tmp`);
     tmpFile = `${file}.tmp`;
-    await createTar({ gzip: { level: 6 }, file: `${file}.tmp`, cwd: work, portable: true }, [
-      'manifest.json',
-      'payload',
-    ]);
+    await packReproducible(work, `${file}.tmp`);
     await syncNoFollow(`${file}.tmp`, { folder: false });
     await rename(`${file}.tmp`, file);
     return { file, manifest };
@@ -237,6 +235,7 @@ async function buildRepositoryOnce(options: RepoBuildOptions): Promise<RepoIndex
   // The packages on their way in (each moved out when built): not left behind by an ended build.
   const untrackIncoming = trackTemp(path.join(pool, '.incoming'));
   let signedNow = '';
+  const published = await publishedHashes(opts.repoDir);
   const builds = opts.sources.flatMap((src) => (opts.arches ?? [undefined]).map((arch) => ({ src, arch })));
   for (const { src, arch } of builds) {
     // Absolute: a build step (a module's build.sh) runs inside the source folder.
@@ -248,7 +247,7 @@ async function buildRepositoryOnce(options: RepoBuildOptions): Promise<RepoIndex
     const incoming = path.join(pool, '.incoming', packageFileName(manifest));
     const dest = path.join(pool, manifest.name, packageFileName(manifest));
     await ensureDir(path.dirname(dest));
-    await rename(incoming, dest);
+    await placeInPool(incoming, dest, published, { repoDir: opts.repoDir, manifest, info, warn: opts.warn });
     // On the disk before index.json names it (a power cut must not leave an index naming a package
     // the disk lost): the package was synced before its first rename, these are the folders.
     await syncDir(path.dirname(dest));
