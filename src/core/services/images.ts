@@ -193,7 +193,9 @@ export async function buildModuleImage(
   };
   if (existsSync(path.join(dir, 'build.sh'))) await step('build.sh', 'sh', [path.join(dir, 'build.sh')]);
   // --no-cache: a cached build returns the ID of an image another build (or an installed module)
-  // already has, and removing one would then remove the other's.
+  // already has, and removing one would then remove the other's. --layers=false: no image committed
+  // for each step (useless as a cache under --no-cache), so a build that fails part-way leaves no
+  // untagged image that no tag names and nothing removes (test/services/failed-build-leaves-no-image).
   const target =
     arch && PLATFORMS[arch] ? ['--platform', PLATFORMS[arch], '--build-arg', `BLUEPRINT_ARCH=${arch}`] : [];
   // The process ended from here on (SIGTERM, a hangup: no finally runs) removes the image this
@@ -207,6 +209,7 @@ export async function buildModuleImage(
         'build',
         '-q',
         '--no-cache',
+        '--layers=false',
         ...target,
         '-f',
         containerfile,
