@@ -20,6 +20,8 @@ export interface SystemSummary {
   nextSlot: string | null;
   /** RAUC answered with the slots. */
   slotsAvailable: boolean;
+  /** The box has no A/B slots at all (no rauc, no RAUC configuration); only with slotsAvailable false. */
+  slotsAbsent?: boolean;
   /**
    * Why the slots are not known: no A/B slots here (`rauc-missing`, `rauc-unavailable`), RAUC busy
    * installing (`rauc-busy`), no answer within the deadline (`rauc-timeout`), or another failure.
@@ -82,6 +84,7 @@ export async function systemSummary(ctx: BoxContext): Promise<SystemSummary> {
       bootedSlot: null,
       nextSlot: null,
       slotsAvailable: false,
+      slotsAbsent: r.slotsAbsent,
       slotsUnavailable: { code: r.slotsUnavailable.code, message: r.slotsUnavailable.message },
     };
   } catch (err) {

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { BlueprintError, UsageError } from '../core/errors.js';
+import { BlueprintError, ExitCode, UsageError } from '../core/errors.js';
 import { assertInsideRoot } from '../core/system/fs.js';
 import type { RepoInstallResult } from '../core/update/from-repo.js';
 import type { InstallResult, RaucRunner, SlotStatus, SystemStatus } from '../core/update/index.js';
@@ -30,6 +30,8 @@ export type SystemReport =
   | {
       slotsAvailable: false;
       slotsUnavailable: { code: string; message: string; hint?: string };
+      /** The box has no A/B slots (no rauc, no RAUC configuration), as against RAUC failing or busy. */
+      slotsAbsent: boolean;
       version: string | null;
       compatible: null;
       variant: null;
@@ -105,6 +107,8 @@ export function systemOps(ctx: BoxContext, rauc?: RaucRunner): SystemOps {
           version: await core.imageVersion(d),
           slotsAvailable: false,
           slotsUnavailable: err.toJSON(),
+          // Exit 3 in the system commands' help: no slots to show (core/update unavailable).
+          slotsAbsent: err.exitCode === ExitCode.notFound,
         };
       }
     },

@@ -30,6 +30,8 @@ export function servicesLine(
 /** The OS in one line: `version 1.4.2, slot A booted, B boots next`, or the slots unknown (why). */
 export function systemLine(s: SystemSummary): string {
   const version = `version ${s.version ? escapeLine(s.version) : 'unknown'}`;
+  // Why there are none is `blueprint system status`'s to say: here, that there are none.
+  if (s.slotsAbsent) return `${version}, no A/B slots`;
   if (!s.slotsAvailable)
     return `${version}, slots unknown (${escapeLine(s.slotsUnavailable?.message ?? '')})`;
   const booted = `slot ${escapeLine(s.bootedSlot ?? 'unknown')} booted`;

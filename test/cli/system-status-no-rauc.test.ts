@@ -39,12 +39,19 @@ describe('system status without A/B slots', () => {
     const r = await runCliHere(['--root', root, 'system', 'status']);
     expect(r.code, r.err).toBe(0);
     expect(r.out).toContain('version 1.4.2');
-    expect(r.out).toMatch(/update slots: unavailable/i);
+    expect(r.out).toMatch(/update slots: unavailable \(this box has no A\/B slots: /i);
+    expect(r.out).not.toContain('Failed to initialize context');
     expect(r.out).toMatch(/hint: .*build-image\.sh --ab/);
     const json = await runCliHere(['--root', root, '--json', 'system', 'status']);
     expect(json.code, json.err).toBe(0);
     const st = JSON.parse(json.out);
-    expect(st).toMatchObject({ version: '1.4.2', slotsAvailable: false, slots: [], booted: null });
+    expect(st).toMatchObject({
+      version: '1.4.2',
+      slotsAvailable: false,
+      slotsAbsent: true,
+      slots: [],
+      booted: null,
+    });
     expect(st.slotsUnavailable.code).toMatch(/^rauc-(missing|unavailable)$/);
     expect(st.slotsUnavailable.message).toMatch(/rauc/i);
     expect(st.slotsUnavailable.hint).toMatch(/build-image\.sh --ab/);

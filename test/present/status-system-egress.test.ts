@@ -37,6 +37,20 @@ describe('the system line', () => {
     expect(systemLine({ ...unread, version: null })).toMatch(/^version unknown, slots unknown \(/);
   });
 
+  it('a box without A/B slots (no rauc, no RAUC configuration) says so, not that they are unknown', () => {
+    const none = sys({
+      bootedSlot: null,
+      nextSlot: null,
+      slotsAvailable: false,
+      slotsAbsent: true,
+      slotsUnavailable: {
+        code: 'rauc-missing',
+        message: 'this box has no A/B slots: `rauc` is not installed',
+      },
+    });
+    expect(systemLine(none)).toBe('version 1.4.2, no A/B slots');
+  });
+
   it('text from RAUC or the version file cannot paint lines of its own', () => {
     const line = systemLine(
       sys({

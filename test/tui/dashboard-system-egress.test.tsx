@@ -133,11 +133,11 @@ describe('Dashboard: the system and egress rows', () => {
     app.unmount();
   });
 
-  it('over the real core on a bare root: both rows from the box (no firewall, slots unknown)', async () => {
+  it('over the real core on a bare root: both rows from the box (no firewall, no A/B slots)', async () => {
     const app = render(<App sources={sourcesFor(box.root)} theme={{ plain: true }} onExit={() => {}} />);
     consoleSize(app, 80, 24);
     const f = await frameWith(app, 'Egress');
-    expect(f).toMatch(/^ System {5}version unknown, slots unknown \(/m);
+    expect(f).toMatch(/^ System {5}version unknown, no A\/B slots/m);
     expect(f).toMatch(/^ Egress {5}not restricted \(no firewall rules/m);
     app.unmount();
   });

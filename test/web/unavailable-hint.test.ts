@@ -24,7 +24,7 @@ it("the dashboard's System page says what to do when the box has no A/B slots", 
   const r = await appOps(root).system!();
   expect(r.available).toBe(false);
   if (r.available) return;
-  expect(r.reason).toContain('RAUC cannot answer');
+  expect(r.reason).toContain('this box has no A/B slots: RAUC has no configuration');
   expect(r.reason).toContain('scripts/build-image.sh --ab');
 });
 
@@ -32,7 +32,7 @@ it("the console's System screen says what to do when the box has no A/B slots", 
   const r = await coreSources(root).system!();
   expect(r.available).toBe(false);
   if (r.available) return;
-  expect(r.reason).toContain('RAUC cannot answer');
+  expect(r.reason).toContain('this box has no A/B slots: RAUC has no configuration');
   expect(r.reason).toContain('scripts/build-image.sh --ab');
 });
 

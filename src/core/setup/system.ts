@@ -4,6 +4,7 @@
  * writes the other slot and leaves the reboot to the operator (Ansible's `reboot` when changed):
  * the new system boots on trial and its health check keeps it or brings the old one back.
  */
+import { ExitCode } from '../errors.js';
 import { compareVersions } from '../services/registry.js';
 import type { ModuleOps } from './ops.js';
 import type { Change } from './plan.js';
@@ -25,14 +26,14 @@ export async function systemChange(
   try {
     st = await ops.systemStatus();
   } catch (err) {
-    // No RAUC, or none configured: the box was not built with A/B slots (`system status` says the same).
-    const code = (err as { code?: unknown }).code;
-    const noSlots = code === 'rauc-missing' || code === 'rauc-unavailable';
+    // No RAUC, or none configured: the box was not built with A/B slots (`system status` says the
+    // same, exit 3); its message says which ('this box has no A/B slots: …').
+    const noSlots = (err as { exitCode?: unknown }).exitCode === ExitCode.notFound;
     return {
       changes: [],
       blocked: [
         noSlots
-          ? `system: this box has no A/B slots to install a system into (${(err as Error).message}); leave system: out of the file for this box, or give it an image built with scripts/build-image.sh --ab`
+          ? `system: ${(err as Error).message}; leave system: out of the file for this box, or give it an image built with scripts/build-image.sh --ab`
           : `system: ${(err as Error).message}`,
       ],
     };

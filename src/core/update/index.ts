@@ -78,7 +78,7 @@ export function execRauc(opts: { conf?: string; env?: NodeJS.ProcessEnv } = {}):
           reject(
             err.code === 'ENOENT'
               ? new NotFoundError(
-                  'this box has no A/B system updates: `rauc` is not installed',
+                  'this box has no A/B slots: `rauc` is not installed',
                   'Boxes built with `scripts/build-image.sh --ab` have two system slots and RAUC.',
                   'rauc-missing',
                 )
@@ -104,15 +104,17 @@ function unavailable(r: RaucResult): BlueprintError {
       'rauc-busy',
       'Another `blueprint system update` (a session or the dashboard) is writing the other slot: wait for it to end, then run the command again.',
     );
+  // No system.conf: a box without A/B slots (not built with --ab, a demo root), which the system
+  // commands' help gives exit 3, as a box without rauc at all; RAUC failing otherwise is 1. Said as
+  // such, not as RAUC's 'Failed to initialize context: Failed to load system config (…)'.
+  const noConfig = /Failed to load system config \((.*)\): No such file or directory/.exec(reason);
   return new BlueprintError(
-    `RAUC cannot answer: ${reason}`,
+    noConfig
+      ? `this box has no A/B slots: RAUC has no configuration (${noConfig[1]} is not there)`
+      : `RAUC cannot answer: ${reason}`,
     'rauc-unavailable',
     'Is this a box with A/B slots (`scripts/build-image.sh --ab`)? Check `systemctl status rauc`.',
-    // No system.conf: a box without A/B slots (not built with --ab, a demo root), which the system
-    // commands' help gives exit 3, as a box without rauc at all; RAUC failing otherwise is 1.
-    /Failed to load system config \(.*\): No such file or directory/.test(reason)
-      ? ExitCode.notFound
-      : ExitCode.failure,
+    noConfig ? ExitCode.notFound : ExitCode.failure,
   );
 }
 
