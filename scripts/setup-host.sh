@@ -6,6 +6,8 @@ cd "$(dirname "$0")/.."
 
 apt_install() {
   [ "$(id -u)" = 0 ] || { echo "setup-host: not root, skipping apt-get install $*" >&2; return 0; }
+  # Said, as apt-get's own output is silenced: a first run installs over a GB (minutes).
+  echo "setup-host: apt-get install $*" >&2
   if [ -z "${APT_UPDATED:-}" ]; then apt-get -o DPkg::Lock::Timeout=600 update -qq; APT_UPDATED=1; fi
   DEBIAN_FRONTEND=noninteractive apt-get install -o DPkg::Lock::Timeout=600 -y -qq "$@" >/dev/null
 }
@@ -103,4 +105,5 @@ export ONNXRUNTIME_NODE_INSTALL=skip  # see .npmrc
 # node-llama-cpp (llm module) uses the prebuilt llama.cpp binaries of its registry packages; never
 # let its postinstall try a download or a source build (offline CI).
 export NODE_LLAMA_CPP_SKIP_DOWNLOAD=true
+echo "setup-host: npm install (a few minutes the first time; its EBADENGINE warnings are harmless: the project runs on its own Node 24)" >&2
 npm install --no-audit --no-fund
