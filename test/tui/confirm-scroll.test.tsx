@@ -8,7 +8,7 @@
  */
 import { expect, it } from 'vitest';
 import { boxPerTest } from '../helpers/roots.js';
-import { consoleSize, frameWith, renderApp, sourcesFor, type } from './helpers.js';
+import { consoleSize, expectFits, frameWith, renderApp, sourcesFor, type } from './helpers.js';
 
 const box = boxPerTest('confirmscroll');
 
@@ -46,11 +46,7 @@ it.each([true, false])(
     // The line after the plan, wider than the screen: wrapped, its end on the screen too.
     expect(end).toContain('nothing is upgraded.');
     expect(end).not.toMatch(/↓ \d+ more/);
-    for (const f of app.frames.slice(start)) {
-      const lines = f.split('\n');
-      expect(lines.length, f).toBeLessThanOrEqual(24);
-      for (const l of lines) expect(l.length, l).toBeLessThanOrEqual(80);
-    }
+    expectFits(app.frames.slice(start), 80, 24);
     await type(app, 'y');
     await frameWith(app, 'upgrade all');
     await new Promise((r) => setTimeout(r, 200));

@@ -7,7 +7,7 @@
 import { expect, it } from 'vitest';
 import { BlueprintError } from '../../src/core/errors.js';
 import { boxPerTest } from '../helpers/roots.js';
-import { consoleSize, frameWith, renderApp, sourcesFor, type } from './helpers.js';
+import { consoleSize, expectFits, frameWith, renderApp, sourcesFor, type } from './helpers.js';
 
 const box = boxPerTest('opfits');
 
@@ -44,9 +44,6 @@ it('a failure of several rows after a long progress fits an 80x24 screen', async
   expect(end).toContain('The removal of greet stopped');
   expect(end).toContain('hint: Look at the engine');
   expect(end).toMatch(/^ {1,2}again\.\s*$/m);
-  for (const f of app.frames.slice(start)) {
-    const lines = f.split('\n');
-    expect(lines.length, f).toBeLessThanOrEqual(24);
-  }
+  expectFits(app.frames.slice(start), 80, 24);
   app.unmount();
 });
