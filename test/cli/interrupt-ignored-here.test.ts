@@ -7,24 +7,15 @@
  * as answering its own. Now the state is the command line's, on its context, and runCli returns
  * 130/143 itself.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
-import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { runCliHere } from '../helpers/cli-here.js';
-import { exec } from '../helpers/pkg.js';
-import { tempDir } from '../setup/temp-registry.js';
+import { planWaitingOnFifo } from '../helpers/fifo-plan.js';
 
 /** `apply --dry-run` planning while the box's etc/timezone is a FIFO that answers after `sig`. */
 async function signalledPlanHere(sig: 'SIGINT' | 'SIGTERM') {
-  const work = tempDir('bp-int-here-');
-  const root = path.join(work, 'box');
-  mkdirSync(path.join(root, 'etc'), { recursive: true });
-  const fifo = path.join(root, 'etc/timezone');
-  await exec('mkfifo', [fifo]);
-  const file = path.join(work, 'appliance.yaml');
-  writeFileSync(file, 'hostname: box-01\n');
+  const { root, fifo, file } = await planWaitingOnFifo('bp-int-here-');
   const ran = runCliHere(['--root', root, 'apply', '--dry-run', '-f', file]);
   await sleep(500);
   process.kill(process.pid, sig); // runCli's handler takes it: this process is not ended

@@ -8,22 +8,14 @@
  * its one document, never an error document after it). The real executable.
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
-import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import { blueprintExe, exec } from '../helpers/pkg.js';
-import { tempDir } from '../setup/temp-registry.js';
+import { planWaitingOnFifo } from '../helpers/fifo-plan.js';
+import { blueprintExe } from '../helpers/pkg.js';
 
 async function signalledPlan(sig: 'SIGINT' | 'SIGTERM', json: boolean) {
-  const work = tempDir('bp-int-ignored-');
-  const root = path.join(work, 'box');
-  mkdirSync(path.join(root, 'etc'), { recursive: true });
-  const fifo = path.join(root, 'etc/timezone');
-  await exec('mkfifo', [fifo]);
-  const file = path.join(work, 'appliance.yaml');
-  writeFileSync(file, 'hostname: box-01\n');
+  const { root, fifo, file } = await planWaitingOnFifo('bp-int-ignored-');
   const child = spawn(
     blueprintExe,
     ['--root', root, ...(json ? ['--json'] : []), 'apply', '--dry-run', '-f', file],
