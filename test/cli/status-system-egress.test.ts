@@ -6,21 +6,12 @@
  * `rauc` first on PATH.
  */
 import { spawn } from 'node:child_process';
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { blueprintExe } from '../helpers/pkg.js';
+import { RAUC_STATUS_FIXTURE, raucBin, statusBox } from '../helpers/status-box.js';
 import { tempDir } from '../setup/temp-registry.js';
 
-const fixture = path.resolve('test/update/fixtures/rauc-1.8-status-after-install.json');
-
-/** A folder with a `rauc` that runs `body` (sh). */
-function raucBin(body: string): string {
-  const bin = tempDir('bp-status-rauc-');
-  writeFileSync(path.join(bin, 'rauc'), `#!/bin/sh\n${body}\n`);
-  chmodSync(path.join(bin, 'rauc'), 0o755);
-  return bin;
-}
+const fixture = RAUC_STATUS_FIXTURE;
 
 function run(args: string[], bin: string, env: Record<string, string> = {}) {
   const child = spawn(blueprintExe, args, {
@@ -42,28 +33,13 @@ function run(args: string[], bin: string, env: Record<string, string> = {}) {
 }
 
 /** A set-up box: its version, blueprint's firewall rules, the network choices setup stored. */
-function setUpBox(): string {
-  const root = tempDir('bp-status-sys-');
-  mkdirSync(path.join(root, 'usr/lib/blueprint'), { recursive: true });
-  writeFileSync(path.join(root, 'usr/lib/blueprint/system-version'), '1.4.2\n');
-  mkdirSync(path.join(root, 'etc/blueprint'), { recursive: true });
-  writeFileSync(
-    path.join(root, 'etc/nftables.conf'),
-    '#!/usr/sbin/nft -f\n# Managed by `blueprint setup` / `blueprint apply`: edits here are overwritten.\n',
-  );
-  writeFileSync(
-    path.join(root, 'etc/blueprint/network.json'),
-    JSON.stringify({
-      network: {
-        dns: { servers: ['9.9.9.9'], tls: false },
-        ntp: ['time.example.org'],
-        unattendedUpgrades: false,
-        allow: ['repo.example.org:443', '192.168.1.10:8080'],
-      },
-    }),
-  );
-  return root;
-}
+const setUpBox = () =>
+  statusBox('1.4.2', {
+    dns: { servers: ['9.9.9.9'], tls: false },
+    ntp: ['time.example.org'],
+    unattendedUpgrades: false,
+    allow: ['repo.example.org:443', '192.168.1.10:8080'],
+  });
 
 const WHOLE = ['9.9.9.9:53', 'time.example.org:123', 'repo.example.org:443', '192.168.1.10:8080'];
 

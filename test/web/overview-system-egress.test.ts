@@ -3,44 +3,26 @@
  * now says: the same two lines (src/present/host.ts), from the same `status()`. A real root, a fake
  * `rauc` first on PATH.
  */
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { appOps } from '../../src/web/app-ops.js';
 import { html } from '../../src/web/html.js';
 import { overviewBody } from '../../src/web/pages.js';
-import { tempDir } from '../setup/temp-registry.js';
+import { RAUC_STATUS_FIXTURE, raucBin, statusBox } from '../helpers/status-box.js';
 
 const pathBefore = process.env.PATH;
 afterEach(() => {
   process.env.PATH = pathBefore;
 });
 
-const fixture = path.resolve('test/update/fixtures/rauc-1.8-status-after-install.json');
+const fixture = RAUC_STATUS_FIXTURE;
 const text = (p: unknown) => html`${p as never}`.value.replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ');
 
 function fakeRauc(body: string): void {
-  const bin = tempDir('bp-web-rauc-');
-  writeFileSync(path.join(bin, 'rauc'), `#!/bin/sh\n${body}\n`);
-  chmodSync(path.join(bin, 'rauc'), 0o755);
-  process.env.PATH = `${bin}:${pathBefore}`;
+  process.env.PATH = `${raucBin(body)}:${pathBefore}`;
 }
 
-function setUpBox(version: string): string {
-  const root = tempDir('bp-web-sys-');
-  mkdirSync(path.join(root, 'usr/lib/blueprint'), { recursive: true });
-  writeFileSync(path.join(root, 'usr/lib/blueprint/system-version'), `${version}\n`);
-  mkdirSync(path.join(root, 'etc/blueprint'), { recursive: true });
-  writeFileSync(
-    path.join(root, 'etc/nftables.conf'),
-    '# Managed by `blueprint setup` / `blueprint apply`: edits here are overwritten.\n',
-  );
-  writeFileSync(
-    path.join(root, 'etc/blueprint/network.json'),
-    JSON.stringify({ network: { dns: { servers: ['9.9.9.9'] }, ntp: 'none', unattendedUpgrades: false } }),
-  );
-  return root;
-}
+const setUpBox = (version: string) =>
+  statusBox(version, { dns: { servers: ['9.9.9.9'] }, ntp: 'none', unattendedUpgrades: false });
 
 describe('web overview: the system and egress', () => {
   it('the version and the slots, default deny and what may go out', async () => {
