@@ -95,15 +95,23 @@ async function rauc(deps: UpdateDeps, args: string[]): Promise<RaucResult> {
   return deps.rauc.run(args, deps.signal ? { signal: deps.signal } : {});
 }
 
+/**
+ * RAUC's service does one thing at a time: it is writing a bundle (another session's update), as
+ * its answer `reason` says; else undefined.
+ */
+function busy(reason: string): ConflictError | undefined {
+  if (!/already processing a different method/.test(reason)) return undefined;
+  return new ConflictError(
+    `RAUC is busy installing an update: ${reason}`,
+    'rauc-busy',
+    'Another `blueprint system update` (a session or the dashboard) is writing the other slot: wait for it to end, then run the command again.',
+  );
+}
+
 function unavailable(r: RaucResult): BlueprintError {
   const reason = raucReason(r.stderr, r.stdout);
-  // RAUC's service does one thing at a time: it is writing a bundle (another session's update).
-  if (/already processing a different method/.test(reason))
-    return new ConflictError(
-      `RAUC is busy installing an update: ${reason}`,
-      'rauc-busy',
-      'Another `blueprint system update` (a session or the dashboard) is writing the other slot: wait for it to end, then run the command again.',
-    );
+  const isBusy = busy(reason);
+  if (isBusy) return isBusy;
   // No system.conf: a box without A/B slots (not built with --ab, a demo root), which the system
   // commands' help gives exit 3, as a box without rauc at all; RAUC failing otherwise is 1. Said as
   // such, not as RAUC's 'Failed to initialize context: Failed to load system config (…)'.
@@ -238,6 +246,9 @@ async function installChecked(
   const r = await past.rauc.run(['install', bundle]);
   if (r.code !== 0) {
     const reason = raucReason(r.stderr, r.stdout);
+    // Another update began since the status check: nothing of this one was written.
+    const isBusy = busy(reason);
+    if (isBusy) throw isBusy;
     if (isVerificationFailure(reason))
       throw new VerificationError(
         `the bundle is refused: ${reason}`,
