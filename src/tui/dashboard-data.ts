@@ -13,8 +13,9 @@ export type DashboardData = Awaited<ReturnType<typeof readDashboard>>;
  * Reads the Dashboard's sources, all at once (their calls overlap). `before`: the CPU times of the
  * previous read, for the busy figure; the result carries this read's (`cpus`) for the next.
  * No React or Ink here: the console starts this read before it loads them (src/tui/index.ts).
+ * `first`: that first read, which shows the OS and egress facts as being read without asking.
  */
-export async function readDashboard(sources: Sources, before: os.CpuInfo[]) {
+export async function readDashboard(sources: Sources, before: os.CpuInfo[], opts: { first?: boolean } = {}) {
   const [host, exposure, gpus, services, updates, setupDone, encryption, facts] = await Promise.all([
     sources.host(),
     sources.exposure(),
@@ -25,15 +26,19 @@ export async function readDashboard(sources: Sources, before: os.CpuInfo[]) {
     sources.encryption?.().catch(() => undefined),
     // The OS and egress, as `blueprint status` says them: why, where they cannot be read. A RAUC
     // slow to answer (up to its deadline) holds no frame: 'reading' until a later read has them.
-    sources.systemAndEgress
-      ? Promise.race([
-          sources.systemAndEgress().then(
-            (value): Maybe<typeof value> => ({ available: true, value }),
-            (err: unknown): Maybe<never> => ({ available: false, reason: reasonOf(err) }),
-          ),
-          new Promise<'reading'>((r) => setTimeout(r, FACTS_WAIT_MS, 'reading').unref()),
-        ])
-      : undefined,
+    // The console's first read (src/tui/index.ts) asks nothing: RAUC's answer and the update and
+    // setup code it loads would hold the first full paint (issue 20); the next poll asks.
+    sources.systemAndEgress && opts.first
+      ? ('reading' as const)
+      : sources.systemAndEgress
+        ? Promise.race([
+            sources.systemAndEgress().then(
+              (value): Maybe<typeof value> => ({ available: true, value }),
+              (err: unknown): Maybe<never> => ({ available: false, reason: reasonOf(err) }),
+            ),
+            new Promise<'reading'>((r) => setTimeout(r, FACTS_WAIT_MS, 'reading').unref()),
+          ])
+        : undefined,
   ]);
   const cpus = os.cpus();
   return {

@@ -45,7 +45,7 @@ export async function openTui(root: string, opts: TuiOptions = {}): Promise<numb
   const sources = coreSources(root);
   const dashboard: FirstRead | undefined =
     initial === undefined || initial === 'dashboard'
-      ? { pending: readDashboard(sources, os.cpus()).catch(() => undefined) }
+      ? { pending: readDashboard(sources, os.cpus(), { first: true }).catch(() => undefined) }
       : undefined;
   // Ink, React and the screens: in the executable one part compiled with a code cache made after a
   // first paint (scripts/build-console-part.mjs), Yoga's WebAssembly instantiated first.
