@@ -339,7 +339,7 @@ export function coreSources(at: string | Box): Sources {
       const r = await box.system.act(action, {
         signal,
         info: progress,
-        onProgress: (e) => progress(`${e.phase} ${e.name}${'bytes' in e ? ` ${e.bytes} bytes` : ''}`),
+        onProgress: (e) => progress(`${e.phase} ${e.name}${'bytes' in e ? ` ${bytes(e.bytes)}` : ''}`),
       });
       return (r.kind === 'rollback' ? formatRollback(r.slot) : formatInstall(r.result)).split('\n');
     },
@@ -348,7 +348,7 @@ export function coreSources(at: string | Box): Sources {
     applySetup: (plan, onChange, signal) => box.setup.apply(plan, { signal, onChange }),
     upgradePlan: () => upgrade.plan(),
     async packageAction(action, name, progress, signal, approvals) {
-      const call = packageProgress(progress, signal, (n) => `${n} bytes`);
+      const call = packageProgress(progress, signal, bytes);
       if (action === 'install') {
         // The screen asked, showing the signer: the box carries out the plan without asking again.
         let kept: KeptPackage[] = [];
