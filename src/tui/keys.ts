@@ -31,6 +31,8 @@ export const SCREEN_KEYS: Record<string, [string, string][]> = {
   ],
   setup: [
     ['Enter', 'accept the answer'],
+    ['y / n', 'yes / no, at a question (SSH, security updates)'],
+    ['Space', 'choose a module, in the catalog'],
     ['Esc', 'previous step'],
     ['Ctrl-U', 'clear the field'],
   ],
