@@ -59,6 +59,7 @@ export function makeContext(root: string, options: BoxOptions): BoxContext {
         engine = openEngine(choice.path, choice.source, {
           signal: options.signal,
           timeoutMs: engineTimeoutMs(env),
+          configFile: choice.file,
         });
       }
       return engine;

@@ -82,7 +82,11 @@ export async function runDoctor(
   let engine: Engine;
   let info: LibpodInfo;
   try {
-    engine = openEngine(choice.path, choice.source, { signal, timeoutMs: engineTimeoutMs(env) });
+    engine = openEngine(choice.path, choice.source, {
+      signal,
+      timeoutMs: engineTimeoutMs(env),
+      configFile: choice.file,
+    });
     info = await engine.libpod<LibpodInfo>('GET', '/info');
     checks.push({ name: 'engine answers', ok: true, detail: `Podman ${info.version?.Version ?? '?'} API` });
   } catch (err) {
@@ -94,8 +98,8 @@ export async function runDoctor(
       detail: (err as Error).message,
       // A wedged engine (it took the connection, never answered): its restart, not its start.
       fix: silent
-        ? ((err as { hint?: string }).hint ?? engineDownFix(choice.path, choice.source))
-        : engineDownFix(choice.path, choice.source),
+        ? ((err as { hint?: string }).hint ?? engineDownFix(choice.path, choice.source, choice.file))
+        : engineDownFix(choice.path, choice.source, choice.file),
     });
     checks.push(await subidCheck());
     return checks;

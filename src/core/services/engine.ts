@@ -27,11 +27,11 @@ export const START_ENGINE_HINT = `${START_ENGINE_FIX}; \`blueprint doctor\` chec
  * CONTAINER_HOST or DOCKER_HOST points elsewhere (a rootless socket of another session, a typo),
  * nor one whose config.json's engine.socket does (podman.socket serves the default socket only).
  */
-export function engineDownFix(socket: string, source?: SocketChoice['source']): string {
+export function engineDownFix(socket: string, source?: SocketChoice['source'], configFile?: string): string {
   if (source === 'CONTAINER_HOST' || source === 'DOCKER_HOST')
     return `${source}=unix://${socket} sends blueprint there: start the engine it names, or \`unset ${source}\` to use ${DEFAULT_SOCKET}`;
   if (source === 'config' && socket !== DEFAULT_SOCKET)
-    return `engine.socket in etc/blueprint/config.json sends blueprint to ${socket}: start the engine there, or remove engine.socket to use ${DEFAULT_SOCKET}`;
+    return `engine.socket in ${configFile ?? 'etc/blueprint/config.json'} sends blueprint to ${socket}: start the engine there, or remove engine.socket to use ${DEFAULT_SOCKET}`;
   return START_ENGINE_FIX;
 }
 
@@ -39,6 +39,8 @@ export interface SocketChoice {
   path: string;
   /** Where the choice came from, shown by `blueprint doctor`. */
   source: 'CONTAINER_HOST' | 'DOCKER_HOST' | 'config' | 'default';
+  /** With source 'config': the file, on the box the command acts on (ROOT/etc/blueprint/config.json). */
+  file?: string;
 }
 
 /**
@@ -67,7 +69,7 @@ export function chooseSocket(env: NodeJS.ProcessEnv, configFile?: string): Socke
     return { path: socket, source: name };
   }
   const fromConfig = configFile ? readConfigSocket(configFile) : undefined;
-  if (fromConfig) return { path: fromConfig, source: 'config' };
+  if (fromConfig) return { path: fromConfig, source: 'config', file: configFile };
   return { path: DEFAULT_SOCKET, source: 'default' };
 }
 
@@ -130,6 +132,7 @@ export function engineErrorFrom(
   what: string,
   socket: string,
   source?: SocketChoice['source'],
+  configFile?: string,
 ): BlueprintError {
   if (err instanceof BlueprintError) return err;
   const e = err as HttpError;
@@ -137,7 +140,7 @@ export function engineErrorFrom(
     return new EngineError(
       `The container engine is not running (no API at ${socket})`,
       'engine-down',
-      `${engineDownFix(socket, source)}; \`blueprint doctor\` checks it.`,
+      `${engineDownFix(socket, source, configFile)}; \`blueprint doctor\` checks it.`,
       { cause: err },
     );
   if (e.code === 'EACCES')
@@ -183,6 +186,8 @@ export interface EngineOptions {
   timeoutMs?: number;
   /** How long a change already sent may still answer after the signal (CHANGE_GRACE_MS). */
   changeGraceMs?: number;
+  /** The config file that named the socket (SocketChoice.file), for the hints. */
+  configFile?: string | undefined;
 }
 
 /**
@@ -216,13 +221,19 @@ function graceAfter(signal: AbortSignal | undefined, graceMs: number) {
 }
 
 /** A quick call the engine did not answer within its deadline: a wedged engine, said as one down. */
-function engineSilent(socket: string, ms: number, source?: SocketChoice['source'], cause?: unknown) {
+function engineSilent(
+  socket: string,
+  ms: number,
+  source?: SocketChoice['source'],
+  cause?: unknown,
+  configFile?: string,
+) {
   const s = ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`;
   return new EngineError(
     `The container engine did not answer within ${s} (at ${socket})`,
     'engine-down',
     source === 'CONTAINER_HOST' || source === 'DOCKER_HOST' || source === 'config'
-      ? `It took the connection but is stuck. ${engineDownFix(socket, source)}; \`blueprint doctor\` checks it.`
+      ? `It took the connection but is stuck. ${engineDownFix(socket, source, configFile)}; \`blueprint doctor\` checks it.`
       : 'It took the connection but is stuck: `systemctl status podman.socket podman.service` says what it is doing, ' +
           '`journalctl -u podman` why; `systemctl restart podman.socket podman.service` restarts it. `blueprint doctor` checks it.',
     { cause },
@@ -294,7 +305,7 @@ export function openEngine(
     try {
       return await untilAborted(fn(until?.aborted ? undefined : until), until);
     } catch (err) {
-      throw engineErrorFrom(err, what, socket, source);
+      throw engineErrorFrom(err, what, socket, source, options.configFile);
     }
   };
   const call = <T>(what: string, fn: (signal?: AbortSignal) => Promise<T>): Promise<T> =>
@@ -315,7 +326,7 @@ export function openEngine(
           )
           .catch((err: unknown) => {
             if (quick && (err as { code?: string }).code === 'ETIMEDOUT')
-              throw engineSilent(socket, timeoutMs, source, err);
+              throw engineSilent(socket, timeoutMs, source, err, options.configFile);
             throw err;
           }),
       until.signal,
