@@ -44,6 +44,8 @@ describe('the note of where the recovery key was kept', () => {
       updates: [],
       services: [],
       exposure: { listeners: [], firewall: 'blueprint' },
+      system: { version: '1', bootedSlot: 'A', nextSlot: 'A', slotsAvailable: true },
+      egress: { policy: 'deny', destinations: [] },
       encryption: s,
     } as unknown as Parameters<typeof statusText>[0]);
     expect(text.split('\n')).toContain(`  ${NOTE}`);

@@ -82,8 +82,8 @@ cancelled). Otherwise the other slot boots next, on trial like an update (its he
 it good, or the box comes back); refused when that slot is marked bad (it failed its health check
 or never booted). Takes effect at the next reboot.
 
-Exit codes: 0 done; 5 the other slot is bad, or RAUC busy with an update; 3 no other slot or no
-A/B slots; 130 Ctrl-C (143 SIGTERM): before RAUC is asked nothing changed, after it the rollback is
+Exit codes: 0 done; 3 no other slot or no A/B slots; 5 the other slot is bad, or RAUC busy with an
+update; 130 Ctrl-C (143 SIGTERM): before RAUC is asked nothing changed, after it the rollback is
 done whole and said.
 
 Example:
