@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { cp, mkdtemp, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -219,7 +220,11 @@ function fullDisk(err: unknown, repoDir: string): StorageError | undefined {
   return new StorageError(
     storage ? err.message : `No space left on device while building the repository ${repoDir}`,
     'disk-full',
-    `Free some space on the disk of ${repoDir} (and of the temporary folder, TMPDIR), then run the command again; its index.json is still the one before (the index is written last).`,
+    `Free some space on the disk of ${repoDir} (and of the temporary folder, TMPDIR), then run the command again; ${
+      existsSync(path.join(repoDir, 'index.json'))
+        ? 'its index.json is still the one before (the index is written last)'
+        : 'there is no index.json yet, so boxes see no repository there'
+    }.`,
     { cause: err },
   );
 }
