@@ -6,6 +6,7 @@ import { downloadFloor, downloadLimits, downloadPace } from './download-pace.js'
 import { packageFileName } from './format.js';
 import { MAX_SIGNATURE_BYTES } from './local-package.js';
 import type { ProgressEvent } from './parts.js';
+import { unknownSigner } from './repo-trust.js';
 import type { RepoState } from './repos.js';
 import type { Candidate } from './resolve.js';
 import { type PublicKey, verifyDetached } from './signature.js';
@@ -158,7 +159,11 @@ export async function checkPackageSignature(
     const trusted = await ctx.trusted();
     return await fromMirrors(state, ctx.signal, async (base) => {
       const sig = await fetchPackageSignature(joinUrl(base, c.entry.path), name, c.repo, ctx.signal);
-      return (await verifyDetached({ file }, sig, trusted, name, ctx.now())).signer;
+      return (
+        await verifyDetached({ file }, sig, trusted, name, ctx.now()).catch((err: unknown) => {
+          throw unknownSigner(err, state.name, state.keys);
+        })
+      ).signer;
     });
   } catch (err) {
     await rm(file, { force: true });

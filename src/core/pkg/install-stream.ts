@@ -18,6 +18,7 @@ import { downloadFloor, downloadPace, type Pace } from './download-pace.js';
 import { type FetchContext, fetchPackageSignature } from './fetch.js';
 import { packageFileName } from './format.js';
 import type { PooledRead } from './read-pool.js';
+import { unknownSigner } from './repo-trust.js';
 import type { RepoState } from './repos.js';
 import type { Candidate } from './resolve.js';
 import type { FastKey } from './sig-fast.js';
@@ -58,7 +59,8 @@ export async function streamPackage(
       await rm(staging, { recursive: true, force: true });
       if (ctx.signal?.aborted) throw err;
       if (err instanceof VerificationError && err.code === 'signature-unsupported') return undefined;
-      first ??= err;
+      // Signed by a key not trusted here: said of the repository (its own key is the way).
+      first ??= unknownSigner(err, state.name, state.keys);
     }
   }
   // Its signed index lists the package, its folder or host has no file for it: a bundle made for

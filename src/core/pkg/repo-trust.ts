@@ -114,8 +114,8 @@ export class RepoTrust {
       if (!(err instanceof VerificationError) || err.code !== 'untrusted-signer') throw err;
       const others = (await this.keyring.keys()).filter((k) => !keys.includes(k.getFingerprint()));
       const foreign = await verifyDetached(data, sig, others, what, this.now()).catch(() => undefined);
-      if (!foreign) throw err;
-      throw foreignKeyError(repo.name, what, foreign.signer);
+      if (foreign) throw foreignKeyError(repo.name, what, foreign.signer);
+      throw unknownSigner(err, repo.name, keys);
     }
   }
 
@@ -224,6 +224,20 @@ function announcesBound(bytes: Uint8Array, keys: string[]): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * `err` (from verifyDetached) as said of repository `repo`'s file: signed by a key not trusted here
+ * at all (the publisher's old key after a rotation, a stranger's), the way is not to trust it (the
+ * generic hint, `bpkg key add`) but the repository's own key signing it. Other errors as they are.
+ */
+export function unknownSigner(err: unknown, repo: string, keys: string[]): unknown {
+  if (!(err instanceof VerificationError) || err.code !== 'untrusted-signer' || !keys.length) return err;
+  return new VerificationError(
+    err.message,
+    err.code,
+    `Repository ${repo} is bound to ${keys.map(showFingerprint).join(', ')}, which did not sign it; nothing was used. Its publisher signs it with that key (\`blueprint repo sign --key FILE ...\`), or moves to a new key by a rotation notice signed with the old one, which \`bpkg update\` follows.`,
+  );
 }
 
 export function foreignKeyError(repo: string, what: string, signer: string): VerificationError {
