@@ -236,7 +236,7 @@ export function unknownSigner(err: unknown, repo: string, keys: string[]): unkno
   return new VerificationError(
     err.message,
     err.code,
-    `Repository ${repo} is bound to ${keys.map(showFingerprint).join(', ')}, which did not sign it; nothing was used. Its publisher signs it with that key (\`blueprint repo sign --key FILE ...\`), or moves to a new key by a rotation notice signed with the old one, which \`bpkg update\` follows.`,
+    `Repository ${repo} is bound to ${keys.map(showFingerprint).join(', ')}, which did not sign it; nothing was used. If it is its publisher's, they sign it with that key (\`blueprint repo sign --key FILE ...\`) or move to a new key by a rotation notice signed with the old one, which \`bpkg update\` follows; if not, the server is not serving its publisher's files.`,
   );
 }
 
