@@ -6,11 +6,23 @@ import { shownHint } from './root-in-hints.js';
 
 const show = (v: string | null | undefined): string => (v ? escapeLine(v) : '-');
 
-function slotLine(s: SlotStatus): string {
+/**
+ * A slot's version: its bundle's; for one RAUC never wrote (the factory image the builder flashed:
+ * no bundle recorded), the running system's when it is the one booted, else that it holds none.
+ */
+function slotVersion(s: SlotStatus, running: string | null | undefined): string {
+  if (s.bundle.version)
+    return `${escapeLine(s.bundle.version)}${s.bundle.build ? ` (build ${escapeLine(s.bundle.build)})` : ''}`;
+  return s.booted
+    ? `${show(running)} (the factory image: no update written to this slot)`
+    : 'none recorded (no update written to this slot)';
+}
+
+function slotLine(s: SlotStatus, running: string | null | undefined): string {
   const marks = [s.booted ? 'booted' : '', s.next ? 'boots next' : ''].filter(Boolean).join(', ');
   return [
     `  slot ${show(s.bootname)} (${show(s.name)}, ${show(s.device)})${marks ? `: ${marks}` : ''}`,
-    `    version ${show(s.bundle.version)}${s.bundle.build ? ` (build ${escapeLine(s.bundle.build)})` : ''}`,
+    `    version ${slotVersion(s, running)}`,
     `    boot status ${show(s.bootStatus)}, RAUC state ${show(s.state)}${s.installedAt ? `, installed ${escapeLine(s.installedAt)}` : ''}`,
   ].join('\n');
 }
@@ -29,7 +41,7 @@ export function formatSystemReport(r: SystemReport): string {
 export function formatSystemStatus(st: SystemStatus): string {
   return [
     `System ${show(st.compatible)} version ${show(st.version)}, running slot ${show(st.booted)}`,
-    ...st.slots.map(slotLine),
+    ...st.slots.map((slot) => slotLine(slot, st.version)),
   ].join('\n');
 }
 

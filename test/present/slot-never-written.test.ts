@@ -1,0 +1,31 @@
+/**
+ * `blueprint system status` showed 'version -' for a slot RAUC never wrote (the factory image's,
+ * flashed by the image builder: RAUC records no bundle for it; QA7's walk). The booted one runs
+ * the system's own version, which status already knows; one not booted holds no update. RAUC 1.8's
+ * answer after an install (test/update/fixtures).
+ */
+import { readFileSync } from 'node:fs';
+import { expect, it } from 'vitest';
+import { parseRaucStatus } from '../../src/core/update/rauc.js';
+import { formatSystemStatus } from '../../src/present/update.js';
+
+const fixture = readFileSync(
+  new URL('../update/fixtures/rauc-1.8-status-after-install.json', import.meta.url),
+  'utf8',
+);
+
+it('a slot RAUC never wrote: the running version when booted, said as such when not', () => {
+  const st = { ...parseRaucStatus(fixture), version: '1.0.0' };
+  const booted = formatSystemStatus(st);
+  expect(booted).not.toMatch(/version -$/m);
+  expect(booted).toMatch(/^ {4}version 1\.0\.0 \(the factory image: no update written to this slot\)$/m);
+  expect(booted).toMatch(/^ {4}version 2\.0\.0 \(build 20261129\)$/m);
+  const other = formatSystemStatus({
+    ...st,
+    slots: st.slots.map((s) =>
+      s.booted ? s : { ...s, bundle: { ...s.bundle, version: null, build: null } },
+    ),
+    version: '2.0.0',
+  });
+  expect(other).toMatch(/^ {4}version none recorded \(no update written to this slot\)$/m);
+});
