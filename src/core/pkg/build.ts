@@ -25,7 +25,7 @@ import type { BuildHooks } from './hooks.js';
 import { packageMtime, packReproducible } from './pack-reproducible.js';
 import { otherSignersWarning } from './pool-signers.js';
 import { signatureByHash } from './repo-trust.js';
-import { placeInPool, publishedHashes } from './republish.js';
+import { placeInPool } from './republish.js';
 import { rangeOf } from './resolve.js';
 import { readPrivateKey, signFileDetached } from './signature.js';
 import { sha256File } from './transport.js';
@@ -240,7 +240,14 @@ async function buildRepositoryOnce(options: RepoBuildOptions): Promise<RepoIndex
   // The packages on their way in (each moved out when built): not left behind by an ended build.
   const untrackIncoming = trackTemp(path.join(pool, '.incoming'));
   let signedNow = '';
-  const published = await publishedHashes(opts.repoDir);
+  // Its version is the next one's baseline: dropped, the next build would be version 1, which every
+  // box that has a later one refuses as a rollback. Read once, before anything is built: its
+  // packages' SHA-256 are what boxes and mirrors have (placeInPool).
+  const previous = await readKeptJson<RepoIndex>(
+    path.join(opts.repoDir, 'index.json'),
+    'It is the last index built here. Restore it from a backup or from where the repository is served, and build again; do not delete it: the next build would be version 1, which boxes that have a later version refuse.',
+  );
+  const published = new Map((previous?.packages ?? []).map((p) => [p.path, p.sha256]));
   const builds = opts.sources.flatMap((src) => (opts.arches ?? [undefined]).map((arch) => ({ src, arch })));
   for (const { src, arch } of builds) {
     // Absolute: a build step (a module's build.sh) runs inside the source folder.
@@ -281,12 +288,6 @@ async function buildRepositoryOnce(options: RepoBuildOptions): Promise<RepoIndex
     });
   }
   checkDependencies(packages);
-  // Its version is the next one's baseline: dropped, the next build would be version 1, which every
-  // box that has a later one refuses as a rollback.
-  const previous = await readKeptJson<RepoIndex>(
-    path.join(opts.repoDir, 'index.json'),
-    'It is the last index built here. Restore it from a backup or from where the repository is served, and build again; do not delete it: the next build would be version 1, which boxes that have a later version refuse.',
-  );
   const now = opts.now ?? new Date();
   const name = opts.name ?? previous?.repository ?? opts.firstName ?? path.basename(opts.repoDir);
   if (previous?.repository !== undefined && previous.repository !== name)

@@ -1,26 +1,11 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { readFile, rename, rm } from 'node:fs/promises';
+import { rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { ReadEntry } from 'tar';
-import type { Manifest, RepoIndex } from './format.js';
+import type { Manifest } from './format.js';
 import { sha256File } from './transport.js';
-
-/**
- * The SHA-256 of each package the repository's index.json lists now, by its path (pool/NAME/FILE):
- * what boxes and mirrors have. Unread (none yet, or damaged: the build says so when it reads it for
- * its version), none.
- */
-export async function publishedHashes(repoDir: string): Promise<Map<string, string>> {
-  const text = await readFile(path.join(repoDir, 'index.json'), 'utf8').catch(() => '');
-  try {
-    const index = JSON.parse(text) as RepoIndex;
-    return new Map((index.packages ?? []).map((p) => [p.path, p.sha256]));
-  } catch {
-    return new Map();
-  }
-}
 
 /**
  * What a package holds, however its archive was written (entry order, mtimes, owners): each
