@@ -34,7 +34,7 @@ export async function readDashboard(sources: Sources, before: os.CpuInfo[], opts
         ? Promise.race([
             sources.systemAndEgress().then(
               (value): Maybe<typeof value> => ({ available: true, value }),
-              (err: unknown): Maybe<never> => ({ available: false, reason: reasonOf(err) }),
+              (err: unknown): Maybe<never> => ({ available: false, reason: `unknown (${reasonOf(err)})` }),
             ),
             new Promise<'reading'>((r) => setTimeout(r, FACTS_WAIT_MS, 'reading').unref()),
           ])

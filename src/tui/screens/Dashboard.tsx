@@ -92,6 +92,8 @@ export function Dashboard({
     (d.facts ? 2 : 0);
   const left = Math.max(1, height - above);
   const room = exposed.length > left ? Math.max(0, left - 1) : left;
+  // The OS and egress facts: '...' while being read, as any row (maybe).
+  const facts = d.facts === 'reading' ? undefined : d.facts;
   return (
     <Box flexDirection="column">
       <Row label="Host">
@@ -101,13 +103,9 @@ export function Dashboard({
       </Row>
       {d.facts ? (
         <Row label="System">
-          {d.facts === 'reading' ? (
-            <Text>...</Text>
-          ) : d.facts.available ? (
-            <Text wrap="truncate">{systemLine(d.facts.value.system)}</Text>
-          ) : (
-            <Unavailable reason={`unknown (${d.facts.reason})`} />
-          )}
+          {maybe(facts, (f) => (
+            <Text wrap="truncate">{systemLine(f.system)}</Text>
+          ))}
         </Row>
       ) : null}
       <Row label="CPU">
@@ -167,13 +165,9 @@ export function Dashboard({
       ) : null}
       {d.facts ? (
         <Row label="Egress">
-          {d.facts === 'reading' ? (
-            <Text>...</Text>
-          ) : d.facts.available ? (
-            <Text wrap="truncate">{egressLine(d.facts.value.egress, width - LABEL)}</Text>
-          ) : (
-            <Unavailable reason={`unknown (${d.facts.reason})`} />
-          )}
+          {maybe(facts, (f) => (
+            <Text wrap="truncate">{egressLine(f.egress, width - LABEL)}</Text>
+          ))}
         </Row>
       ) : null}
       <Row label="Exposure">
