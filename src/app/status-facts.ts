@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { BlueprintError, InterruptedError } from '../core/errors.js';
+import { deadlineText, msFromEnv } from '../core/system/deadline-env.js';
 import type { ExposureAudit } from '../core/system/exposure.js';
 import type { BoxContext } from './context.js';
 
@@ -47,13 +48,8 @@ export interface EgressSummary {
 }
 
 /** How long `rauc status` may take: BLUEPRINT_RAUC_TIMEOUT_MS (digits, ms; tests), else 5 s. */
-export function raucTimeoutMs(env: NodeJS.ProcessEnv): number {
-  const v = env.BLUEPRINT_RAUC_TIMEOUT_MS;
-  const n = v && /^\d{1,9}$/.test(v) ? Number(v) : 0;
-  return n > 0 ? n : 5000;
-}
-
-const within = (ms: number) => (ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`);
+export const raucTimeoutMs = (env: NodeJS.ProcessEnv): number =>
+  msFromEnv(env, 'BLUEPRINT_RAUC_TIMEOUT_MS', 5000);
 
 /** The OS's version and slots from `systemOps(ctx).report()`, bounded; never throws but for Ctrl-C. */
 export async function systemSummary(ctx: BoxContext): Promise<SystemSummary> {
@@ -91,7 +87,7 @@ export async function systemSummary(ctx: BoxContext): Promise<SystemSummary> {
     // Stopped (Ctrl-C, SIGTERM): the command ends so (130/143), as for the services.
     if (err instanceof InterruptedError || outer?.aborted) throw err;
     const why = deadline.aborted
-      ? { code: 'rauc-timeout', message: `RAUC did not answer within ${within(ms)}` }
+      ? { code: 'rauc-timeout', message: `RAUC did not answer within ${deadlineText(ms)}` }
       : err instanceof BlueprintError
         ? { code: err.code, message: err.message }
         : { code: 'internal', message: err instanceof Error ? err.message : String(err) };

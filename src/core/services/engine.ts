@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type Docker from 'dockerode';
 import { BlueprintError, ExitCode, NotFoundError, UsageError } from '../errors.js';
+import { deadlineText, msFromEnv } from '../system/deadline-env.js';
 import { oneLine } from '../system/one-line.js';
 import { readSmallFileSync } from '../system/read-small.js';
 import { openWire, type Wire, type WireWait } from './engine-wire.js';
@@ -174,11 +175,8 @@ export function engineErrorFrom(
 export const ENGINE_TIMEOUT_MS = 30_000;
 
 /** The quick calls' deadline: BLUEPRINT_ENGINE_TIMEOUT_MS when it is a whole number of ms, else 30 s. */
-export function engineTimeoutMs(env: NodeJS.ProcessEnv): number {
-  const v = env.BLUEPRINT_ENGINE_TIMEOUT_MS;
-  const n = v && /^\d{1,9}$/.test(v) ? Number(v) : 0;
-  return n > 0 ? n : ENGINE_TIMEOUT_MS;
-}
+export const engineTimeoutMs = (env: NodeJS.ProcessEnv): number =>
+  msFromEnv(env, 'BLUEPRINT_ENGINE_TIMEOUT_MS', ENGINE_TIMEOUT_MS);
 
 /** What an engine waits by: the command's signal, the quick calls' deadline (engineTimeoutMs). */
 export interface EngineOptions {
@@ -228,9 +226,8 @@ function engineSilent(
   cause?: unknown,
   configFile?: string,
 ) {
-  const s = ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`;
   return new EngineError(
-    `The container engine did not answer within ${s} (at ${socket})`,
+    `The container engine did not answer within ${deadlineText(ms)} (at ${socket})`,
     'engine-down',
     source === 'CONTAINER_HOST' || source === 'DOCKER_HOST' || source === 'config'
       ? `It took the connection but is stuck. ${engineDownFix(socket, source, configFile)}; \`blueprint doctor\` checks it.`
