@@ -4,16 +4,13 @@
  * is no index yet, so boxes see no repository there; a rebuild keeps the words of
  * repo-build-disk-full. A 1 MiB tmpfs filled to its last block, the real executable.
  */
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, statfsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { makeKey, repoRoot, run, tempDir } from '../helpers/pkg.js';
+import { tmpfsPerFile } from '../helpers/tmpfs.js';
 
-const mounts: string[] = [];
-afterAll(() => {
-  for (const m of mounts) execFileSync('umount', [m]);
-});
+const mountTmpfs = tmpfsPerFile();
 
 describe('a first repo build on a full disk', () => {
   it('says no index was written yet, not that the one before is kept', async () => {
@@ -21,8 +18,7 @@ describe('a first repo build on a full disk', () => {
     const key = await makeKey(path.join(work, 'key'));
     const disk = path.join(work, 'disk');
     mkdirSync(disk);
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', disk]);
-    mounts.push(disk);
+    mountTmpfs(disk, '1m');
     const st = statfsSync(disk);
     writeFileSync(path.join(disk, 'fill'), Buffer.alloc(Number(st.bavail * st.bsize)));
     const mod = path.join(repoRoot, 'modules/hello-data');

@@ -6,16 +6,13 @@
  * (`bpkg clean`). Now a failed write removes them, and the disk is left with 0 to 32 KiB free in
  * turn: each build either succeeds or is refused as a full disk (exit 7) with a publisher's hint.
  */
-import { execFileSync } from 'node:child_process';
 import { cpSync, mkdirSync, readdirSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { makeKey, repoRoot, run, tempDir } from '../helpers/pkg.js';
+import { tmpfsPerFile } from '../helpers/tmpfs.js';
 
-const mounts: string[] = [];
-afterAll(() => {
-  for (const m of mounts) execFileSync('umount', [m]);
-});
+const mountTmpfs = tmpfsPerFile();
 
 describe('repo build on a disk that fills', () => {
   it('leaves no temporary index in the repository', async () => {
@@ -27,8 +24,7 @@ describe('repo build on a disk that fills', () => {
     expect(first.code, first.stderr).toBe(0);
     const disk = path.join(work, 'disk');
     mkdirSync(disk);
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', disk]);
-    mounts.push(disk);
+    mountTmpfs(disk, '1m');
     const codes: number[] = [];
     for (let free = 0; free <= 32; free += 4) {
       rmSync(path.join(disk, 'repo'), { recursive: true, force: true });

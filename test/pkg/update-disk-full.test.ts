@@ -5,18 +5,15 @@
  * code is 7 (storage), as every other command's full disk; a refusal among several repositories
  * still decides 4.
  */
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { PackageManager } from '../../src/core/pkg/index.js';
 import { runCliHere } from '../helpers/cli-here.js';
 import { signedRepo, type TestKey, tempDir } from '../helpers/pkg.js';
+import { tmpfsPerFile } from '../helpers/tmpfs.js';
 
-const mounts: string[] = [];
-afterAll(() => {
-  for (const m of mounts) execFileSync('umount', [m]);
-});
+const mountTmpfs = tmpfsPerFile();
 
 let key: TestKey;
 let repo: string;
@@ -28,8 +25,7 @@ describe('bpkg update on a full disk', () => {
   it('says the repository was not updated for want of space, exit 7, not a refusal (4)', async () => {
     const root = path.join(tempDir('bp-update-full-'), 'fs');
     mkdirSync(root);
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=256k', 'tmpfs', root]);
-    mounts.push(root);
+    mountTmpfs(root, '256k');
     const pm = new PackageManager({ root });
     await pm.keyring.add(key.publicKey, key.fingerprint);
     await pm.repos.add('main', repo);

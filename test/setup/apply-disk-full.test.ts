@@ -4,16 +4,13 @@
  * nothing was changed.' (the package manager's words). Now it says what was kept and that the
  * same command again changes only what is left; and it does.
  */
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { run, tempDir } from '../helpers/pkg.js';
+import { tmpfsPerFile } from '../helpers/tmpfs.js';
 
-const mounts: string[] = [];
-afterAll(() => {
-  for (const m of mounts) execFileSync('umount', [m]);
-});
+const mountTmpfs = tmpfsPerFile();
 
 describe('apply on a disk that fills part-way', () => {
   it('says what it kept, and the same command again finishes', async () => {
@@ -22,8 +19,7 @@ describe('apply on a disk that fills part-way', () => {
     writeFileSync(file, 'hostname: box-01\ntimezone: UTC\n');
     const disk = path.join(work, 'disk');
     mkdirSync(disk);
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', disk]);
-    mounts.push(disk);
+    mountTmpfs(disk, '1m');
     const root = path.join(disk, 'root');
     mkdirSync(path.join(root, 'var/lib/blueprint'), { recursive: true });
     // Room for a few small files (a page each), not for all of them.

@@ -5,24 +5,20 @@
  * temporary `lock.PID.HEX.new` behind. Now it is the storage error (exit 7) with its hint, and
  * nothing is left.
  */
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { acquireLock } from '../../src/core/system/lock.js';
 import { tempDir } from '../helpers/pkg.js';
+import { tmpfsPerFile } from '../helpers/tmpfs.js';
 
-const mounts: string[] = [];
-afterAll(() => {
-  for (const m of mounts) execFileSync('umount', [m]);
-});
+const mountTmpfs = tmpfsPerFile();
 
 describe('a lock on a full disk', () => {
   it('is refused as a full disk, its temporary file removed', async () => {
     const dir = path.join(tempDir('bp-lock-full-'), 'fs');
     mkdirSync(dir);
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', dir]);
-    mounts.push(dir);
+    mountTmpfs(dir, '64k');
     mkdirSync(path.join(dir, 'pkg'));
     // Filled to the last block: files can still be made, nothing written into them.
     try {
