@@ -10,12 +10,28 @@ const show = (v: string | null | undefined): string => (v ? escapeLine(v) : '-')
  * A slot's version: its bundle's; for one RAUC never wrote (the factory image the builder flashed:
  * no bundle recorded), the running system's when it is the one booted, else that it holds none.
  */
-function slotVersion(s: SlotStatus, running: string | null | undefined): string {
+export function slotVersion(s: SlotStatus, running: string | null | undefined): string {
   if (s.bundle.version)
     return `${escapeLine(s.bundle.version)}${s.bundle.build ? ` (build ${escapeLine(s.bundle.build)})` : ''}`;
   return s.booted
     ? `${show(running)} (the factory image: no update written to this slot)`
     : 'none recorded (no update written to this slot)';
+}
+
+/** What `system rollback` will do now, in words: the console's confirm (the CLI's --help says the same). */
+export function rollbackLines(st: SystemStatus): string[] {
+  const booted = st.slots.find((s) => s.booted);
+  const other = st.slots.find((s) => !s.booted);
+  if (!booted || !other) return ['This box has no other system slot to go back to.'];
+  if (!booted.next)
+    return [
+      `An update to slot ${show(other.bootname)} (${slotVersion(other, st.version)}) is pending: it is cancelled,`,
+      `and slot ${show(booted.bootname)}, running now, boots next again.`,
+    ];
+  return [
+    `Slot ${show(other.bootname)} (version ${slotVersion(other, st.version)}, ${other.bootStatus ? escapeLine(other.bootStatus) : 'never checked'}) boots next, on trial,`,
+    'after a reboot; if its health check fails the box comes back on this slot by itself.',
+  ];
 }
 
 function slotLine(s: SlotStatus, running: string | null | undefined): string {

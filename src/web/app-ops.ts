@@ -23,7 +23,7 @@ import { reasonOf } from '../present/reason.js';
 import { startLines, stopLine } from '../present/service-actions.js';
 import { formatInspection, stateWord } from '../present/services.js';
 import { bytes, duration } from '../present/units.js';
-import { formatInstall, formatRollback } from '../present/update.js';
+import { formatInstall, formatRollback, slotVersion } from '../present/update.js';
 import { notUpdatedLines } from '../present/update-outcome.js';
 import type { DashboardOps, ExposureView, GpuView, Maybe, ServiceView, SystemView } from './ops.js';
 
@@ -97,13 +97,14 @@ function gpuViews(report: GpuReport): GpuView[] {
   }));
 }
 
-function systemView(st: SystemStatus): SystemView {
+/** The slots as the web shows them; a slot RAUC never wrote said as `system status` says it. */
+export function systemView(st: SystemStatus): SystemView {
   return {
     compatible: st.compatible,
     version: st.version ?? 'unknown',
     slots: st.slots.map((x) => ({
       slot: x.bootname ?? x.name,
-      version: x.bundle.version ?? (x.booted ? (st.version ?? '-') : '-'),
+      version: slotVersion(x, st.version),
       bootStatus: x.bootStatus ?? '-',
       booted: x.booted,
       next: x.next,

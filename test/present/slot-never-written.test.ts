@@ -7,7 +7,8 @@
 import { readFileSync } from 'node:fs';
 import { expect, it } from 'vitest';
 import { parseRaucStatus } from '../../src/core/update/rauc.js';
-import { formatSystemStatus } from '../../src/present/update.js';
+import { formatSystemStatus, rollbackLines } from '../../src/present/update.js';
+import { systemView } from '../../src/web/app-ops.js';
 
 const fixture = readFileSync(
   new URL('../update/fixtures/rauc-1.8-status-after-install.json', import.meta.url),
@@ -28,4 +29,20 @@ it('a slot RAUC never wrote: the running version when booted, said as such when 
     version: '2.0.0',
   });
   expect(other).toMatch(/^ {4}version none recorded \(no update written to this slot\)$/m);
+});
+
+it("the console's rollback confirm and the web's slots table say it the same way, not '?' or '-'", () => {
+  const st = { ...parseRaucStatus(fixture), version: '2.0.0' };
+  const neverWritten = {
+    ...st,
+    slots: st.slots.map((s) =>
+      s.booted ? s : { ...s, bundle: { ...s.bundle, version: null, build: null } },
+    ),
+  };
+  const lines = rollbackLines(neverWritten).join('\n');
+  expect(lines).not.toContain('version ?');
+  expect(lines).toContain('none recorded (no update written to this slot)');
+  const view = systemView(neverWritten);
+  const other = view.slots.find((s) => !s.booted);
+  expect(other?.version).toBe('none recorded (no update written to this slot)');
 });

@@ -2,7 +2,7 @@ import { Box, Text, useInput } from 'ink';
 import { useCallback, useEffect, useState } from 'react';
 import type { SystemStatus } from '../../app/index.js';
 import { escapeLine } from '../../present/escape.js';
-import { formatSystemStatus } from '../../present/update.js';
+import { formatSystemStatus, rollbackLines } from '../../present/update.js';
 import { Confirm } from '../components/Confirm.js';
 import { Operation } from '../components/Operation.js';
 import { TextInput } from '../components/TextInput.js';
@@ -18,22 +18,6 @@ type Mode =
   | { kind: 'run'; action: SystemAction; title: string };
 
 const unavailable: Maybe<SystemStatus> = { available: false, reason: 'not available in this build' };
-
-/** What the way back does now, in words (`blueprint system rollback --help` says the same). */
-function rollbackLines(st: SystemStatus): string[] {
-  const booted = st.slots.find((s) => s.booted);
-  const other = st.slots.find((s) => !s.booted);
-  if (!booted || !other) return ['This box has no other system slot to go back to.'];
-  if (!booted.next)
-    return [
-      `An update to slot ${other.bootname ?? '?'} (${other.bundle.version ?? '?'}) is pending: it is cancelled,`,
-      `and slot ${booted.bootname ?? '?'}, running now, boots next again.`,
-    ];
-  return [
-    `Slot ${other.bootname ?? '?'} (version ${other.bundle.version ?? '?'}, ${other.bootStatus ?? 'never checked'}) boots next, on trial,`,
-    'after a reboot; if its health check fails the box comes back on this slot by itself.',
-  ];
-}
 
 /**
  * The OS itself (issue 21): both A/B slots, an update from a bundle file or a repository, and the
