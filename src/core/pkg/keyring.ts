@@ -197,8 +197,8 @@ export class Keyring {
 
   /**
    * Trusts a key. With `pin`, the key's fingerprint must equal it (refused otherwise): the way to add
-   * a key with no prompt. Adding a newer copy of a trusted key (e.g. with a revocation) replaces it;
-   * so does adding the revocation certificate of a trusted key (keysIn).
+   * a key with no prompt. A newer copy of a trusted key (e.g. with a revocation) is merged into it,
+   * as is the revocation certificate of a trusted key (keysIn); a revocation is never dropped.
    */
   async add(armored: string, pin?: string): Promise<TrustedKey> {
     const info = await this.inspect(armored);
@@ -219,11 +219,16 @@ export class Keyring {
         'local-key',
         'It signs packages made on this box only and is never trusted for a repository; nothing was added.',
       );
-    const [key] = await this.keysIn(armored);
-    await writeFileAtomic(path.join(this.dir, `${info.fingerprint}.asc`), key!.armor());
+    const [given] = await this.keysIn(armored);
+    // A copy of a key trusted already is merged into it, never put in its place: a revocation
+    // applied here (a certificate, a revoked copy) stays, as gpg keeps one on import. Else adding
+    // the key's old public file again (a repository's instructions, a stick) undid it unsaid.
+    const kept = (await this.keys()).find((k) => k.getFingerprint() === info.fingerprint);
+    const key = kept ? await kept.update(given!) : given!;
+    await writeFileAtomic(path.join(this.dir, `${info.fingerprint}.asc`), key.armor());
     // Judged now, while OpenPGP.js is loaded: the next update checks signatures without it.
     await this.judged();
-    return info;
+    return kept ? describe(key) : info;
   }
 
   /**
