@@ -6,6 +6,7 @@ import type { Manifest } from '../pkg/format.js';
 import type { BuildHooks, HookOptions, PackageHooks, UnpackedPackage } from '../pkg/hooks.js';
 import { resolveInside } from '../system/beneath.js';
 import { layout } from '../system/paths.js';
+import { shellWord } from '../system/shell-word.js';
 import { hostArch } from '../version.js';
 import { removeProfile } from './apparmor.js';
 import { chooseSocket, type Engine, openEngine } from './engine.js';
@@ -223,6 +224,7 @@ export function createBuildHooks(opts: { lint?: boolean; known?: string[] } = {}
       if (manifest.service === undefined) return manifest;
       // A recipe folder (modules/embeddings, llm, rag, vectors: package.ts writes the package
       // source) is not a source as it is: lint or podman failed on it, saying nothing of the recipe.
+      // Its path in a hint is one shell word: a folder's name is whoever's the modules came from.
       const recipe = path.join(dir, 'package.ts');
       if (
         await access(recipe).then(
@@ -232,7 +234,7 @@ export function createBuildHooks(opts: { lint?: boolean; known?: string[] } = {}
       )
         throw new UsageError(
           `${dir} is a recipe (package.ts), not a package source`,
-          `Make its source with \`node_modules/.bin/node ${recipe} --out SRC\` (Node 24; its README.md names the options, such as --model), then build SRC, as npm start does.`,
+          `Make its source with \`node_modules/.bin/node ${shellWord(recipe)} --out SRC\` (Node 24; its README.md names the options, such as --model), then build SRC, as npm start does.`,
         );
       if (opts.lint !== false) {
         const { lintModule } = await import('../modules/lint.js');
@@ -241,7 +243,7 @@ export function createBuildHooks(opts: { lint?: boolean; known?: string[] } = {}
           throw new VerificationError(
             `${manifest.name} fails module lint (${report.errors.length} ${report.errors.length === 1 ? 'error' : 'errors'}): ${report.errors.map((e) => `${e.field}: ${e.message}`).join('; ')}`,
             'lint-failed',
-            `Fix them (blueprint module lint ${dir}), or build anyway with --no-lint.`,
+            `Fix them (blueprint module lint ${shellWord(dir)}), or build anyway with --no-lint.`,
           );
       }
       const service = manifest.service as Record<string, unknown>;
