@@ -10,6 +10,12 @@ const sha = (s: string) => createHash('sha256').update(s).digest('hex');
 type Section = Record<string, unknown>;
 type EditableManifest = Section & { service: Section & { resources: Section } };
 
+/** Takes out the scaffold's data folder (the access token's) and its variable, for a test of other fields. */
+const noData = (m: EditableManifest) => {
+  delete m.service.data;
+  delete m.service.env;
+};
+
 const made: string[] = [];
 afterAll(() => Promise.all(made.map((d) => rm(d, { recursive: true, force: true }))));
 
@@ -29,9 +35,12 @@ async function module(name: string, edit: (m: EditableManifest) => void): Promis
 const fields = (list: { field: string }[]) => list.map((f) => f.field).sort();
 
 describe('blueprint module lint', () => {
-  it('passes a fresh scaffold with the sandbox untouched', async () => {
+  it('passes a fresh scaffold, its one loosening (the data folder holding the access token) justified', async () => {
     const report = await lintModule(await module('fresh', () => {}));
-    expect(report).toMatchObject({ name: 'fresh', ok: true, errors: [], warnings: [], loosened: [] });
+    expect(report).toMatchObject({ name: 'fresh', ok: true, errors: [], warnings: [] });
+    expect(report.loosened.map((l) => [l.field, l.justification])).toEqual([
+      ['data', expect.stringMatching(/blueprint service token/)],
+    ]);
   });
 
   it('names the field of each schema error', async () => {
@@ -52,6 +61,7 @@ describe('blueprint module lint', () => {
 
   it('requires a justification for every loosening, and checks recipe and model hashes', async () => {
     const dir = await module('broken-policy', (m) => {
+      noData(m);
       m.service.network = 'outbound';
       m.service.gpu = 'optional';
       m.service.resources.memory = '2g';
@@ -89,6 +99,7 @@ describe('blueprint module lint', () => {
 
   it('is clean once each loosening is justified and each model file hashed', async () => {
     const dir = await module('justified', (m) => {
+      noData(m);
       m.service.mounts = [{ source: 'models', target: '/models' }];
       m.service.justification = { mounts: 'the model weights, read-only' };
       m.files = { 'models/a.bin': sha('weights a') };
@@ -138,6 +149,7 @@ describe('blueprint module lint', () => {
 
   it('exits 4 with the findings in --json, and refuses bad names and non-empty folders', async () => {
     const dir = await module('cli-broken', (m) => {
+      noData(m);
       m.service.resources.pids = 1000;
     });
     const r = await run(['--json', 'module', 'lint', dir]);

@@ -2,7 +2,8 @@
 
 export const testSh = (name: string) => `#!/bin/sh
 # The module's test, on a real Podman: lint, build into a throw-away signed repository, install
-# into a temporary root, start, GET /health through the unix socket, remove, check nothing is left.
+# into a temporary root, start, GET /health through the unix socket, set an access token and check
+# GET / needs it, remove, check nothing is left.
 # Needs blueprint (or BLUEPRINT=/path/to/blueprint), podman (as root), Node 24 with npx, curl.
 # Leaves the box's own installation (root /) alone, but do not run it where ${name} is running.
 set -eu
@@ -11,7 +12,7 @@ bp=\${BLUEPRINT:-blueprint}
 work=$(mktemp -d)
 root=$work/root
 cleanup() {
-  "$bp" --root "$root" --yes --quiet pkg remove ${name} >/dev/null 2>&1 || true
+  "$bp" --root "$root" --yes --quiet pkg remove --purge ${name} >/dev/null 2>&1 || true
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -27,7 +28,16 @@ fpr=$("$bp" --json repo keygen --out "$work/key" | grep -o '"fingerprint": *"[0-
 "$bp" --root "$root" service start ${name}
 answer=$(curl -fsS --unix-socket "$root/run/blueprint/services/${name}/api.sock" http://${name}/health)
 [ "$answer" = '{"status":"ok"}' ] || { echo "GET /health answered: $answer" >&2; exit 1; }
-"$bp" --root "$root" --yes pkg remove ${name}
+# The admin's access token (blueprint service token): after a restart GET / needs it, /health not.
+sock="$root/run/blueprint/services/${name}/api.sock"
+token=$(od -An -N24 -tx1 /dev/urandom | tr -d ' \\n')
+printf '%s\\n' "$token" | "$bp" --root "$root" --quiet service token ${name} --stdin
+"$bp" --root "$root" service restart ${name}
+code=$(curl -sS -o /dev/null -w '%{http_code}' --unix-socket "$sock" http://${name}/)
+[ "$code" = 401 ] || { echo "GET / without the access token answered $code, not 401" >&2; exit 1; }
+(umask 077 && printf 'Authorization: Bearer %s\\n' "$token" >"$work/auth")
+curl -fsS -o /dev/null -H @"$work/auth" --unix-socket "$sock" http://${name}/
+"$bp" --root "$root" --yes pkg remove --purge ${name}
 left=$(podman ps -a -q --filter label=org.blueprintos.module=${name})
 [ -z "$left" ] || { echo "containers left behind: $left" >&2; exit 1; }
 echo "${name}: test passed"

@@ -13,10 +13,14 @@ export const manifest = (name: string) => ({
   service: {
     network: 'loopback-socket',
     socket: { dir: `/run/${name}`, file: 'api.sock' },
+    data: `/var/lib/${name}`,
+    env: { ACCESS_TOKEN_FILE: `/var/lib/${name}/access-token` },
     resources: { memory: '128m', cpus: 0.5, pids: 32 },
     health: { http: '/health', startTimeout: 20 },
     stopTimeout: 5,
-    justification: {},
+    justification: {
+      data: 'Holds the access token the admin sets with `blueprint service token` (access-token), read at start.',
+    },
   },
 });
 
@@ -35,7 +39,7 @@ checks all of them; \`blueprint repo build\` signs the manifest with the package
 | \`description\` | | optional, longer text for \`bpkg info\` |
 | \`license\` | \`MIT\` | optional SPDX identifier of the module's licence |
 | \`depends\` | \`[]\` | other packages, \`"name"\` or \`"name>=1.2.3"\` |
-| \`uses\` | \`[]\` | other modules whose APIs this one calls, in the \`depends\` syntax (\`"llm>=0.1.0"\`): installed with it, started before it, their socket folders mounted read-only at \`/run/blueprint/uses/NAME\` (\`BLUEPRINT_USES_NAME_SOCKET\`) and their tokens at \`/run/blueprint/tokens/NAME\`; nothing else is reachable. See docs/module-wiring.md in the BlueprintOS sources |
+| \`uses\` | (absent) | other modules whose APIs this one calls, in the \`depends\` syntax (\`"llm>=0.1.0"\`): installed with it, started before it, their socket folders mounted read-only at \`/run/blueprint/uses/NAME\` (\`BLUEPRINT_USES_NAME_SOCKET\`) and their tokens at \`/run/blueprint/tokens/NAME\`; nothing else is reachable. See docs/module-wiring.md in the BlueprintOS sources |
 | \`files\` | \`{}\` | \`"path/in/payload": "sha256"\` for every model or data file; checked at install and by \`bpkg verify\`. \`module lint\` requires an entry for each file under a mounted payload folder (\`sha256sum payload/models/*\`) |
 | \`service\` | | makes the package a sandboxed service (below) |
 
@@ -46,14 +50,15 @@ checks all of them; \`blueprint repo build\` signs the manifest with the package
 | \`image\` | (absent) | filled in by \`blueprint repo build\`: \`{archive, id}\` of the image built from \`Containerfile\` |
 | \`network\` | \`loopback-socket\` | \`none\` (default), \`loopback-socket\` (listen on a unix socket in a host folder blueprint creates, no network) or \`outbound\` (reach other hosts; the admin must approve it at install) |
 | \`socket\` | \`{dir, file}\` | where that folder is mounted in the container and the socket's name; the server gets its path in \`BLUEPRINT_SOCKET\`. On the box: \`/run/blueprint/services/${name}/api.sock\`. Add \`clientTokens: true\` (with a \`data\` folder) and each module that uses this one gets a token of its own, which the kit reads and takes turns by (one client's many connections share its places); see docs/module-wiring.md, "Who is calling" |
+| \`data\` | \`/var/lib/${name}\` | a persistent writable folder, mounted there (on the box: \`/var/lib/blueprint/modules/${name}\`); kept by \`bpkg remove\`, deleted by \`bpkg remove --purge\`. Here it holds \`access-token\`, the token the admin sets with \`blueprint service token ${name}\` (never write that file by hand): \`server/main.ts\` reads it at start, and then every route but \`/health\` needs \`Authorization: Bearer TOKEN\`. A loosening, justified below |
+| \`env\` | \`ACCESS_TOKEN_FILE\` | environment variables of the server; this one says where the token file is |
 | \`resources\` | \`128m\`, \`0.5\`, \`32\` | memory, CPUs and process limits; defaults \`256m\`, \`1\`, \`256\` |
 | \`health\` | \`/health\` | blueprint GETs this path over the socket; a 2xx answer means ready. \`startTimeout\` in seconds |
 | \`stopTimeout\` | \`5\` | seconds between SIGTERM and SIGKILL |
-| \`justification\` | \`{}\` | why the module loosens the sandbox: one entry per loosened field (below) |
+| \`justification\` | \`data\` | why the module loosens the sandbox: one entry per loosened field (below) |
 
-Other fields, all optional: \`command\` (arguments after the entrypoint), \`env\` (variables), \`user\`
-(numeric \`uid[:gid]\`), \`gpu\` (\`none\`, \`optional\`, \`required\`), \`data\` (a container path where a
-persistent writable folder is mounted), \`mounts\` (\`[{source, target}]\`: payload folders mounted
+Other fields, all optional: \`command\` (arguments after the entrypoint), \`user\`
+(numeric \`uid[:gid]\`), \`gpu\` (\`none\`, \`optional\`, \`required\`), \`mounts\` (\`[{source, target}]\`: payload folders mounted
 read-only, e.g. models), \`packageMounts\` (\`[{packages: "model-*", source: "models", target: "/models"}]\`:
 the \`models/NAME/\` folder of each installed \`model-NAME\` package, read-only, with its signed
 hashes in \`BLUEPRINT_PACKAGES\`; docs/package-mounts.md), \`probe\`, \`restart\` (\`no\`, \`on-failure\`, \`always\`). Refused outright:
@@ -119,6 +124,7 @@ bpkg update
 bpkg install ${name}
 blueprint service start ${name}
 curl --unix-socket /run/blueprint/services/${name}/api.sock http://${name}/health
+blueprint service token ${name} && blueprint service restart ${name}   # from now on: Authorization: Bearer TOKEN
 \`\`\`
 `;
 

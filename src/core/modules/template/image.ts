@@ -11,10 +11,20 @@ export const serverTs = (name: string) => `/**
  * the heavy work, a /health nothing can block, rate-limited logs and a graceful stop.
  *   GET /        a greeting
  *   POST /work   {"text": "..."} -> {"length", "upper"}, computed in the worker thread
+ * Every route but /health needs "Authorization: Bearer TOKEN" once the admin sets a token
+ * (\`blueprint service token ${name}\`: the file access-token in the data folder, read at start).
  * Replace the routes and the worker's handle() with your service.
  */
 import { isMainThread } from 'node:worker_threads';
-import { createKitServer, createLog, drainOnSignals, HttpError, serveJobs, startPool } from '../kit/index.js';
+import {
+  createKitServer,
+  createLog,
+  drainOnSignals,
+  HttpError,
+  readAccessToken,
+  serveJobs,
+  startPool,
+} from '../kit/index.js';
 
 const log = createLog({ name: '${name}' });
 
@@ -40,6 +50,8 @@ async function main(): Promise<void> {
   });
   const kit = createKitServer({
     log,
+    // The admin's token (manifest env ACCESS_TOKEN_FILE, in the data folder); none: the log says so.
+    token: await readAccessToken(process.env.ACCESS_TOKEN_FILE, log),
     healthy: pool.healthy,
     limits: { maxBodyBytes: 64 * 1024, maxBufferedBytes: 4 * 1024 * 1024 },
     errorBody: (err) => ({ error: { message: err.message, param: err.param ?? null } }),
