@@ -212,7 +212,8 @@ async function checkUses(dir: string, uses: unknown, known: string[], errors: Fi
     if (name && !real.has(name))
       errors.push({
         field: fieldPath(['uses', i]),
-        message: `${name} is not a module known here: no folder next to this one has it, and it is neither installed nor offered by a repository of this box`,
+        // What makes it known, for both callers (module lint: the box; repo build: the repository).
+        message: `${name} is not a module known here: nothing of that name is in a folder next to this one, installed or offered on this box (module lint), or in the repository being built (repo build). Check the name; for a module published elsewhere, add its repository to a box (bpkg repo add, bpkg update) and run blueprint --root BOX module lint, or, for repo build too, make a folder next to this one holding its manifest.json`,
       });
   }
 }
