@@ -6,10 +6,11 @@
  * refusals become typed errors with what to do next.
  */
 import { spawn } from 'node:child_process';
-import { lstat, readFile, realpath } from 'node:fs/promises';
+import { lstat, realpath } from 'node:fs/promises';
 import { BlueprintError, ConflictError, ExitCode, NotFoundError, VerificationError } from '../errors.js';
 import { compareVersions } from '../services/registry.js';
 import { folderGiven } from '../system/copy-hashed.js';
+import { readBoundedFile } from '../system/read-bounded.js';
 import { OutputTail } from '../system/tool-output.js';
 import { BUNDLE_FILE, withBundleCopy } from './bundle-copy.js';
 import {
@@ -134,11 +135,20 @@ export async function systemStatus(deps: UpdateDeps): Promise<SystemStatus> {
   return { ...status, version: (await imageVersion(deps)) ?? booted?.bundle.version ?? null };
 }
 
-/** The running system's version as the image build wrote it (`versionFile`), when there is one. */
+/** The most a system-version file may hold: a version, a build, a line. */
+const MAX_VERSION_FILE = 4096;
+
+/**
+ * The running system's version as the image build wrote it (`versionFile`), when there is one: its
+ * first line. Under `--root TREE` the tree may be anyone's (an image mounted to inspect), so the
+ * file itself is read (read-bounded.ts): a link there is not followed (it led root to print a host
+ * file as the version), a FIFO not waited on (it held `status` for good), and nothing past the bound.
+ */
 export async function imageVersion(deps: Pick<UpdateDeps, 'versionFile'>): Promise<string | null> {
   if (!deps.versionFile) return null;
-  const text = await readFile(deps.versionFile, 'utf8').catch(() => '');
-  return text.trim() || null;
+  const r = await readBoundedFile(deps.versionFile, MAX_VERSION_FILE).catch(() => undefined);
+  if (!r?.ok) return null;
+  return r.bytes.toString('utf8').split('\n')[0]!.trim() || null;
 }
 
 /** Reads and verifies a bundle's manifest against the box's keyring (nothing is written). */
