@@ -1,8 +1,10 @@
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { ExitCode, type LintReport, UsageError } from '../../app/index.js';
 import { lintModule, scaffoldModule } from '../../app/publish.js';
 import { escapeLine } from '../../present/escape.js';
 import { ratingLines } from '../../present/rating.js';
+import { shellWord } from '../../present/root-in-hints.js';
 import type { CommandGroup, CommandSpec } from '../command.js';
 import { optString } from '../command.js';
 
@@ -24,14 +26,28 @@ const newModule: CommandSpec = {
     if (!name || extra)
       throw new UsageError('Give one module name', 'Example: blueprint module new my-service');
     const made = await scaffoldModule(name, optString(parsed, 'dir') ?? name);
-    const rel = path.relative(process.cwd(), made.dir);
-    const shown = !rel ? '.' : rel.startsWith('..') ? made.dir : rel;
+    const shown = shownDir(made.dir);
     ctx.report(
       made,
       `created module ${made.name} in ${made.dir}:\n${made.files.map((f) => `  ${f}`).join('\n')}\nNext: edit server/main.ts and manifest.json, then \`blueprint module lint ${shown}\``,
     );
   },
 };
+
+/** A folder as the author would type it: relative to here when below it, else absolute. */
+function shownDir(dir: string): string {
+  const rel = path.relative(process.cwd(), dir);
+  return !rel ? '.' : rel.startsWith('..') ? dir : rel;
+}
+
+/** After a clean lint: the module's own test when it has one (a scaffold's), and the build. */
+function nextStep(dir: string): string {
+  const shown = shellWord(shownDir(dir));
+  const test = existsSync(path.join(dir, 'test.sh'))
+    ? `\`sh ${shellWord(path.join(shownDir(dir), 'test.sh'))}\` (the whole path on a real Podman), or build it into a signed repository: `
+    : 'build it into a signed repository: ';
+  return `Next: ${test}\`blueprint repo build ${shown} --repo REPO --key KEY\` (a key: \`blueprint repo keygen --out keys/\`)`;
+}
 
 function humanReport(r: LintReport): string {
   const lines = [`module ${r.name ?? '(unnamed)'} in ${r.dir}`];
@@ -68,7 +84,8 @@ const lint: CommandSpec = {
     if (!dir || extra)
       throw new UsageError('Give one module folder', 'Example: blueprint module lint modules/hello');
     const report = await lintModule(dir, { root: ctx.root });
-    ctx.result(report, humanReport(report));
+    const human = humanReport(report);
+    ctx.result(report, report.ok ? `${human}\n${escapeLine(nextStep(report.dir))}` : human);
     return report.ok ? ExitCode.ok : ExitCode.verification;
   },
 };
