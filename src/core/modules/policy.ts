@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { manifestSchema } from '../pkg/format.js';
+import { manifestSchema, packageName } from '../pkg/format.js';
 import { checkedServiceSchema, type ServiceSpec, serviceSchema } from '../services/schema.js';
 
 /** One problem, named by its field path in manifest.json (or a file name). */
@@ -81,7 +81,9 @@ export function checkManifest(raw: unknown): ManifestCheck {
       });
   const m = manifestSchema.safeParse(obj);
   if (!m.success) out.errors.push(...issues(m.error, []));
-  else out.name = m.data.name;
+  // The report is headed with the name whenever it is a valid one, not only when all else is.
+  const name = packageName.safeParse(obj.name);
+  if (name.success) out.name = name.data;
   if (m.success && m.data.files) out.files = m.data.files;
   if (typeof obj.files === 'object' && obj.files && !m.success)
     out.files = obj.files as Record<string, string>;
