@@ -81,7 +81,14 @@ export function systemOps(ctx: BoxContext, rauc?: RaucRunner): SystemOps {
     return {
       core,
       deps: {
-        rauc: rauc ?? core.execRauc({ conf: path.join(ctx.root, 'etc/rauc/system.conf') }),
+        // A root other than / is anyone's tree: its RAUC configuration is judged before RAUC reads
+        // it (core/update/tree-conf.ts: RAUC runs the program it names as system-info at once).
+        rauc:
+          rauc ??
+          core.execRauc({
+            conf: path.join(ctx.root, 'etc/rauc/system.conf'),
+            tree: path.resolve(ctx.root) !== '/',
+          }),
         versionFile: path.join(ctx.root, 'usr/lib/blueprint/system-version'),
         ...(ctx.options.signal ? { signal: ctx.options.signal } : {}),
       },

@@ -54,40 +54,57 @@ export interface InstallResult {
 const STDOUT_CHARS = 4 * 1024 * 1024;
 
 /** The real `rauc` executable; `conf` is its system.conf (keyring, slots, bootloader backend). */
-export function execRauc(opts: { conf?: string; env?: NodeJS.ProcessEnv } = {}): RaucRunner {
-  return {
-    run(args, { signal } = {}) {
-      const full = [...(opts.conf ? [`--conf=${opts.conf}`] : []), ...args];
-      return new Promise<RaucResult>((resolve, reject) => {
-        const child = spawn('rauc', full, {
-          env: opts.env ?? process.env,
-          signal,
-          // A process group of its own: a Ctrl-C at the terminal reaches blueprint, which decides
-          // (an install, once handed to RAUC's service, is waited for: installChecked).
-          detached: true,
-          stdio: ['ignore', 'pipe', 'pipe'],
-        });
-        // Bounded in memory: its answer (JSON) up to STDOUT_CHARS, of its stderr the tail
-        // (system/tool-output.ts); an answer cut short is not JSON, and is said to be.
-        let stdout = '';
-        const stderr = new OutputTail();
-        child.stdout.setEncoding('utf8').on('data', (d: string) => {
-          if (stdout.length < STDOUT_CHARS) stdout += d.slice(0, STDOUT_CHARS - stdout.length);
-        });
-        child.stderr.setEncoding('utf8').on('data', (d: string) => stderr.push(d));
-        child.once('error', (err: NodeJS.ErrnoException) =>
-          reject(
-            err.code === 'ENOENT'
-              ? new NotFoundError(
-                  'this box has no A/B slots: `rauc` is not installed',
-                  'Boxes built with `scripts/build-image.sh --ab` have two system slots and RAUC.',
-                  'rauc-missing',
-                )
-              : err,
-          ),
-        );
-        child.once('close', (code) => resolve({ code: code ?? 1, stdout, stderr: String(stderr) }));
+export function execRauc(
+  opts: {
+    conf?: string;
+    env?: NodeJS.ProcessEnv;
+    /** `conf` is a tree's (a root other than /): judged first, RAUC reads a copy (tree-conf.ts). */
+    tree?: boolean;
+  } = {},
+): RaucRunner {
+  const runWith = (conf: string | undefined, args: string[], signal?: AbortSignal) => {
+    const full = [...(conf ? [`--conf=${conf}`] : []), ...args];
+    // Its answers name the file RAUC was given: the tree's, not the judged copy's.
+    const shown = (text: string) =>
+      conf && opts.conf && conf !== opts.conf ? text.replaceAll(conf, opts.conf) : text;
+    return new Promise<RaucResult>((resolve, reject) => {
+      const child = spawn('rauc', full, {
+        env: opts.env ?? process.env,
+        signal,
+        // A process group of its own: a Ctrl-C at the terminal reaches blueprint, which decides
+        // (an install, once handed to RAUC's service, is waited for: installChecked).
+        detached: true,
+        stdio: ['ignore', 'pipe', 'pipe'],
       });
+      // Bounded in memory: its answer (JSON) up to STDOUT_CHARS, of its stderr the tail
+      // (system/tool-output.ts); an answer cut short is not JSON, and is said to be.
+      let stdout = '';
+      const stderr = new OutputTail();
+      child.stdout.setEncoding('utf8').on('data', (d: string) => {
+        if (stdout.length < STDOUT_CHARS) stdout += d.slice(0, STDOUT_CHARS - stdout.length);
+      });
+      child.stderr.setEncoding('utf8').on('data', (d: string) => stderr.push(d));
+      child.once('error', (err: NodeJS.ErrnoException) =>
+        reject(
+          err.code === 'ENOENT'
+            ? new NotFoundError(
+                'this box has no A/B slots: `rauc` is not installed',
+                'Boxes built with `scripts/build-image.sh --ab` have two system slots and RAUC.',
+                'rauc-missing',
+              )
+            : err,
+        ),
+      );
+      child.once('close', (code) =>
+        resolve({ code: code ?? 1, stdout: shown(stdout), stderr: shown(String(stderr)) }),
+      );
+    });
+  };
+  return {
+    async run(args, { signal } = {}) {
+      if (!opts.conf || !opts.tree) return runWith(opts.conf, args, signal);
+      const { withTreeConf } = await import('./tree-conf.js');
+      return withTreeConf(opts.conf, (judged) => runWith(judged, args, signal));
     },
   };
 }

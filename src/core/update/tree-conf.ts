@@ -1,0 +1,95 @@
+/**
+ * RAUC's configuration of a root other than `/` (`--root TREE`: an image mounted to inspect, a
+ * folder that may be another user's). RAUC runs the program its `[handlers] system-info` names as
+ * soon as it has read a system.conf, in the client, whatever the command (`rauc status` included):
+ * handed TREE/etc/rauc/system.conf as it is, root ran a program of the tree's choosing (its own, or
+ * the host's /sbin/reboot) when the tree was merely looked at (`blueprint --root TREE status`).
+ *
+ * So a tree's configuration is untrusted bytes: read once (no link followed, no FIFO waited on, 64
+ * KiB at most), refused when its `[handlers]` name anything but the programs RAUC's service runs
+ * (the bootloader backend the box's own config names, the install handlers: on a box the service
+ * reads its own /etc/rauc/system.conf), and RAUC reads that judged copy, never the tree's file again.
+ */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { BlueprintError, ExitCode } from '../errors.js';
+import { readBoundedFile } from '../system/read-bounded.js';
+
+const MAX_CONF = 64 * 1024;
+
+/** The `[handlers]` RAUC's service runs (installs, the bootloader): none of them runs in a client. */
+const SERVICE_HANDLERS = new Set([
+  'bootloader-custom-backend',
+  'pre-install',
+  'post-install',
+  'install-check',
+]);
+
+function refused(conf: string, why: string): BlueprintError {
+  return new BlueprintError(
+    `RAUC is not given ${conf}: ${why}`,
+    'rauc-unavailable',
+    "A root other than / is anyone's tree: its RAUC configuration is read as untrusted, and RAUC is never handed one that has it run a program as root. On the box itself (root /), RAUC reads its own.",
+    ExitCode.failure,
+  );
+}
+
+/**
+ * The `[handlers]` keys of a GLib key file that RAUC's client would run. Generous in what it takes
+ * for one: a group or key spelt with spaces around it, a key with a locale suffix (`key[en]`).
+ */
+export function clientHandlers(text: string): string[] {
+  let group = '';
+  const out: string[] = [];
+  for (const raw of text.split(/\r?\n/)) {
+    const line = raw.trim();
+    if (!line || line.startsWith('#')) continue;
+    const g = /^\[(.*)\]$/.exec(line);
+    if (g) {
+      group = g[1]!.trim().toLowerCase();
+      continue;
+    }
+    const eq = line.indexOf('=');
+    if (group !== 'handlers' || eq < 0) continue;
+    const key = line
+      .slice(0, eq)
+      .replace(/\[[^\]]*\]\s*$/, '')
+      .trim();
+    if (!SERVICE_HANDLERS.has(key) && !out.includes(key)) out.push(key);
+  }
+  return out;
+}
+
+/** Runs `use` with a judged copy of the tree's system.conf (`conf`), removed after. */
+export async function withTreeConf<T>(conf: string, use: (judged: string) => Promise<T>): Promise<T> {
+  const r = await readBoundedFile(conf, MAX_CONF);
+  if (!r.ok) {
+    // None there: RAUC says so in its words (a box without A/B slots), as before.
+    if (r.why === 'open' && r.error.code === 'ENOENT') return use(conf);
+    throw refused(
+      conf,
+      r.why === 'open'
+        ? r.error.code === 'ELOOP'
+          ? 'it is a link (not followed in a tree)'
+          : r.error.message
+        : r.why === 'too-large' || r.why === 'grew'
+          ? 'it is larger than 64 KiB'
+          : 'it is not a regular file (a link, a FIFO or a device is neither followed nor opened in a tree)',
+    );
+  }
+  const run = clientHandlers(r.bytes.toString('utf8'));
+  if (run.length)
+    throw refused(
+      conf,
+      `its [handlers] name ${run.join(', ')}, a program RAUC runs as root as soon as it reads the file`,
+    );
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'blueprint-rauc-conf-'));
+  try {
+    const copy = path.join(dir, 'system.conf');
+    await writeFile(copy, r.bytes, { mode: 0o600, flag: 'wx' });
+    return await use(copy);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}

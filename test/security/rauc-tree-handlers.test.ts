@@ -1,0 +1,82 @@
+/**
+ * `blueprint --root TREE status` asks RAUC for the slots with the tree's own configuration (`rauc
+ * --conf=TREE/etc/rauc/system.conf status`, since b6444174 for status, the console's Dashboard and
+ * the web overview; `system status` before). RAUC runs the `[handlers] system-info` program a
+ * system.conf names as soon as it has read it, in the client, whatever the command: a tree that is
+ * anyone's (an image mounted to inspect, another user's folder) had root run a program of its
+ * choosing (one of theirs, or the host's own /sbin/reboot) by being looked at. Now a tree's
+ * configuration (a root other than /) is read once as untrusted (no link, no FIFO, 64 KiB), refused
+ * when it names a program RAUC's client would run, and RAUC reads that judged copy. The programs
+ * of RAUC's service (the bootloader backend, install handlers: the box's own config names one) are
+ * left as they are. The real executable and the real rauc (1.8), when installed.
+ */
+import { spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { blueprintExe, tempDir } from '../helpers/pkg.js';
+
+const hasRauc = spawnSync('sh', ['-c', 'command -v rauc']).status === 0;
+
+/** A tree whose system.conf has RAUC run `program` (a script that leaves a mark) as system-info. */
+function tree(conf: (program: string) => string): { root: string; mark: string } {
+  const root = tempDir('bp-rauc-tree-');
+  const mark = path.join(root, 'ran');
+  const program = path.join(root, 'info.sh');
+  writeFileSync(program, `#!/bin/sh\ntouch '${mark}'\necho RAUC_SYSTEM_SERIAL=1\n`);
+  chmodSync(program, 0o755);
+  mkdirSync(path.join(root, 'etc/rauc'), { recursive: true });
+  writeFileSync(path.join(root, 'etc/rauc/system.conf'), conf(program));
+  return { root, mark };
+}
+
+const base =
+  '[system]\ncompatible=sec-test\nbootloader=noop\n\n[slot.rootfs.0]\ndevice=/dev/null\ntype=raw\nbootname=A\n';
+
+const status = (root: string, ...cmd: string[]) =>
+  spawnSync(blueprintExe, ['--root', root, ...(cmd.length ? cmd : ['status'])], {
+    encoding: 'utf8',
+    timeout: 30_000,
+    killSignal: 'SIGKILL',
+    env: { PATH: '/usr/bin:/bin:/usr/sbin:/sbin', HOME: root, BLUEPRINT_RAUC_TIMEOUT_MS: '5000' },
+  });
+
+describe.skipIf(!hasRauc)("a tree's RAUC configuration", () => {
+  it('naming a system-info handler: status does not have RAUC run it', () => {
+    const { root, mark } = tree((p) => `${base}\n[handlers]\nsystem-info=${p}\n`);
+    const r = status(root);
+    expect(r.status, r.stderr).toBe(0);
+    expect(existsSync(mark), 'RAUC ran the tree’s system-info program as root').toBe(false);
+    expect(r.stdout).toMatch(/system: version unknown, slots unknown \(.*system-info/);
+  });
+
+  it('spelt another way (spaces, a locale suffix) or in system status: refused as well', () => {
+    const { root, mark } = tree((p) => `${base}\n[handlers]\n  system-info[en] = ${p}\nsystem-info = ${p}\n`);
+    const r = status(root, 'system', 'status');
+    expect(r.signal).toBeNull();
+    expect(existsSync(mark)).toBe(false);
+    expect(r.stdout + r.stderr).toMatch(/unavailable \(.*system-info/);
+  });
+
+  it('a link at its name is not followed (the file another user swaps in)', () => {
+    const { root, mark } = tree((p) => `${base}\n[handlers]\nsystem-info=${p}\n`);
+    const conf = path.join(root, 'etc/rauc/system.conf');
+    renameSync(conf, path.join(root, 'elsewhere.conf'));
+    spawnSync('ln', ['-s', path.join(root, 'elsewhere.conf'), conf]);
+    const r = status(root);
+    expect(r.status, r.stderr).toBe(0);
+    expect(existsSync(mark)).toBe(false);
+    expect(r.stdout).toMatch(/slots unknown \(.*link/);
+  });
+
+  it("the box's own kind of configuration (a bootloader backend) is still handed to RAUC", () => {
+    const { root, mark } = tree(
+      (p) => `${base.replace('noop', 'custom')}\n[handlers]\nbootloader-custom-backend=${p}\n`,
+    );
+    const r = status(root);
+    expect(r.status, r.stderr).toBe(0);
+    expect(existsSync(mark)).toBe(false);
+    // RAUC read it and went on to its service (none runs here), as before.
+    expect(r.stdout).toMatch(/slots unknown \(RAUC cannot answer: .*D-Bus/);
+  });
+});
