@@ -26,7 +26,7 @@ const newModule: CommandSpec = {
     if (!name || extra)
       throw new UsageError('Give one module name', 'Example: blueprint module new my-service');
     const made = await scaffoldModule(name, optString(parsed, 'dir') ?? name);
-    const shown = shownDir(made.dir);
+    const shown = shellWord(shownDir(made.dir));
     ctx.report(
       made,
       `created module ${made.name} in ${made.dir}:\n${made.files.map((f) => `  ${f}`).join('\n')}\nNext: edit server/main.ts and manifest.json, then \`blueprint module lint ${shown}\``,
