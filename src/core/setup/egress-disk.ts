@@ -3,9 +3,9 @@ import path from 'node:path';
 import { z } from 'zod';
 import { UsageError } from '../errors.js';
 import { readKeptObject } from '../system/damaged-file.js';
-import { readJsonIfExists } from '../system/fs.js';
 import { acquireLock } from '../system/lock.js';
 import { layout } from '../system/paths.js';
+import { readBoundedFile } from '../system/read-bounded.js';
 import { choicesForRoot } from './ab-system.js';
 import type { Runner } from './ops.js';
 import type { Action } from './plan.js';
@@ -28,6 +28,24 @@ import { type ApplianceSpec, describeIssues, networkSchema, sshSchema } from './
  */
 
 /**
+ * A JSON file blueprint wrote under a root, read as the file itself: `status` reads these of a tree
+ * that may be anyone's (an image mounted to inspect), where a FIFO held it for good (SIGTERM too)
+ * and a link led wherever. No link followed, no FIFO waited on, 1 MiB at most; none there: undefined.
+ */
+class UnsafeRootFile extends Error {}
+
+async function readRootJson<T>(file: string): Promise<T | undefined> {
+  const r = await readBoundedFile(file, 1024 * 1024);
+  if (r.ok) return JSON.parse(r.bytes.toString('utf8')) as T;
+  if (r.why === 'open' && r.error.code === 'ENOENT') return undefined;
+  if (r.why === 'open')
+    throw r.error.code === 'ELOOP' ? new UnsafeRootFile(`${file} is a link: not followed`) : r.error;
+  throw new UnsafeRootFile(
+    `${file} is ${r.why === 'not-a-file' ? 'not a regular file (a link, a FIFO or a device is not read)' : 'larger than 1 MiB'}`,
+  );
+}
+
+/**
  * The repositories the package manager has (etc/blueprint/repos.d): each URL and mirror, with an
  * s3:// one as the HTTPS endpoint the S3 transport asks (transports/s3.ts).
  */
@@ -36,7 +54,7 @@ export async function configuredRepositories(root: string): Promise<{ name: stri
   const files = await readdir(dir).catch(() => [] as string[]);
   const repos: { name: string; url: string; mirrors: string[] }[] = [];
   for (const f of files.filter((x) => x.endsWith('.json')).sort()) {
-    const c = await readJsonIfExists<{ name?: unknown; url?: unknown; mirrors?: unknown }>(
+    const c = await readRootJson<{ name?: unknown; url?: unknown; mirrors?: unknown }>(
       path.join(dir, f),
     ).catch(() => undefined);
     if (!c || typeof c.name !== 'string' || typeof c.url !== 'string') continue;
@@ -107,8 +125,13 @@ function storedChoices(stored: { network?: unknown; ssh?: unknown }) {
 
 /** What the box allows now, from the stored choices and the repositories (none before setup). */
 export async function currentDestinations(root: string) {
-  const stored = await readJsonIfExists<{ network?: unknown }>(path.join(root, NETWORK_CHOICES)).catch(
-    () => undefined,
+  // A file that cannot be read or parsed counts as none, as before; one not read (a FIFO, a link)
+  // leaves what is allowed out unknown, said by the caller.
+  const stored = await readRootJson<{ network?: unknown }>(path.join(root, NETWORK_CHOICES)).catch(
+    (err: unknown) => {
+      if (err instanceof UnsafeRootFile) throw err;
+      return undefined;
+    },
   );
   if (!stored) return [];
   const spec = await choicesForRoot(root, { network: storedChoices(stored).network, repositories: [] });
