@@ -11,9 +11,19 @@
  * its own. Real Podman: only `podman save` or `podman build` is held (a `podman` first on PATH,
  * Hold), so that the signal comes at that point.
  */
-import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  chmodSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  writeFileSync,
+} from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { buildModuleImage, normalizeImageId } from '../../src/core/services/images.js';
 import { makeKey, repoRoot, tempDir } from '../helpers/pkg.js';
 import { started } from '../helpers/signalled-build.js';
 import { until } from '../helpers/until.js';
@@ -49,7 +59,13 @@ function held(hold: Hold, saving: string, sig: string): string {
   );
 }
 
-async function buildHeldAtSave(sig: NodeJS.Signals | undefined, group = false, hold: Hold = 'save') {
+async function buildHeldAtSave(
+  sig: NodeJS.Signals | undefined,
+  group = false,
+  hold: Hold = 'save',
+  /** The image the build makes loaded before it, untagged (a box's install, before its own tag). */
+  preload = false,
+) {
   const work = tempDir('bp-sig-image-');
   const name = uniqueName('bpt-sigimg');
   const src = path.join(work, name);
@@ -59,6 +75,15 @@ async function buildHeldAtSave(sig: NodeJS.Signals | undefined, group = false, h
   });
   const manifest = JSON.parse(readFileSync(path.join(src, 'manifest.json'), 'utf8'));
   writeFileSync(path.join(src, 'manifest.json'), JSON.stringify({ ...manifest, name }));
+  // Its own image: the same contents give the same image ID (a box's hello, the demo's, another test's).
+  appendFileSync(path.join(src, 'Containerfile'), `LABEL bp.test.sigimg=${name}\n`);
+  let loaded = '';
+  if (preload) {
+    const archive = path.join(work, 'pre.tar');
+    loaded = await buildModuleImage(src, `localhost/bp-sig-pre/${name}:1`, archive, manifest.arch);
+    await podman('load', '-q', '-i', archive);
+    left.images.push(loaded);
+  }
   const tag = `localhost/blueprint-build/${name}:1.0.0`;
   // An image the build's tag named before it (a box on this engine installed before the tags were
   // a box's own holds its image by that tag): not this build's to remove.
@@ -87,6 +112,7 @@ async function buildHeldAtSave(sig: NodeJS.Signals | undefined, group = false, h
       code: await b.closed,
       err: b.err,
       before,
+      loaded,
       tag,
       built: '',
       buildTag: '',
@@ -107,7 +133,7 @@ async function buildHeldAtSave(sig: NodeJS.Signals | undefined, group = false, h
   if (group) process.kill(-b.child.pid!, sig);
   else b.child.kill(sig);
   const code = await b.closed;
-  return { code, err: b.err, before, tag, built, buildTag, tmpLeft: readdirSync(tmp) };
+  return { code, err: b.err, before, loaded, tag, built, buildTag, tmpLeft: readdirSync(tmp) };
 }
 
 /** The image `tag` names now. */
@@ -142,6 +168,17 @@ describe('a build ended while or after its podman build ran', () => {
     expect(await named(r.tag)).toBe(r.before);
     expect(r.err).toContain(`The image it built (${r.buildTag}) was removed.`);
     expect(r.tmpLeft).toEqual([]);
+  }, 180_000);
+
+  // The image it built is one the engine held before (a box's, loaded and not yet given its own
+  // tag: the same contents give the same ID): not the build's to remove, only its tag goes.
+  it('SIGTERM after podman build tagged an image the engine held before: only its tag goes', async () => {
+    const r = await buildHeldAtSave('SIGTERM', false, 'tagged', true);
+    expect(r.code, r.err).toBe(143);
+    expect(normalizeImageId(r.built)).toBe(r.loaded);
+    expect(await exists(r.built)).toBe(true);
+    expect(await exists(r.buildTag)).toBe(false);
+    expect(r.err).toContain(`only its tag (${r.buildTag}) was taken off`);
   }, 180_000);
 
   // A podman build that tags its image after the signal (one that finishes what it does first): the

@@ -3,7 +3,9 @@
  * rollback, one range syntax, `depends` checked against the manifest, `repo build` with relative
  * paths, lint and clean-up, and `-q` (error messages that say what to do: publisher-messages.test.ts).
  */
-import { cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+
+import { randomBytes } from 'node:crypto';
+import { appendFileSync, cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { signFile } from '../../src/core/pkg/build.js';
@@ -167,6 +169,11 @@ describe('bugs 4 and 5: repo build of a module', () => {
         recursive: true,
         filter: (f) => !f.includes('/rootfs'),
       });
+      // Its image its own: the same contents give the ID of the demo's hello, which stays in Podman.
+      appendFileSync(
+        path.join(base, 'hello/Containerfile'),
+        `LABEL bp.test.own=${randomBytes(8).toString('hex')}\n`,
+      );
       const r = await cli(['repo', 'build', 'hello', '--repo', 'repo', '--key', key.privateFile], base);
       expect(r.code, r.stderr).toBe(0);
       const index = JSON.parse(readFileSync(path.join(base, 'repo/index.json'), 'utf8'));

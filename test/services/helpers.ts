@@ -30,6 +30,7 @@ export async function helloPackageRoot(
 ): Promise<{ root: string; work: string }> {
   const src = path.join(work, 'src');
   await cp(helloSource, src, { recursive: true, filter: (f) => !f.includes('/rootfs') });
+  await ownImageContents(src);
   const manifest = JSON.parse(await readFile(path.join(src, 'manifest.json'), 'utf8'));
   await writeFile(
     path.join(src, 'manifest.json'),
@@ -40,6 +41,15 @@ export async function helloPackageRoot(
   const built = await run(['repo', 'build', src, '--repo', repo, '--key', key.privateFile], { env });
   if (built.code !== 0) throw new Error(`blueprint repo build failed (${built.code}): ${built.stderr}`);
   return { root: await trustingRoot(key, repo), work };
+}
+
+/**
+ * A label of its own added to the module copy `src`'s Containerfile: its image is built reproducibly
+ * (images.ts), so the same contents would give the image ID of any other box's or test's hello on the
+ * engine (the demo's), and a test that removes its image, or looks for it gone, would act on theirs.
+ */
+export async function ownImageContents(src: string): Promise<void> {
+  await appendFile(path.join(src, 'Containerfile'), `LABEL bp.test.own=${randomBytes(8).toString('hex')}\n`);
 }
 
 /** What tests left in the shared engine: removed after them (`afterAll(() => removeLeft(left))`). */
@@ -103,7 +113,10 @@ export async function buildHello(): Promise<HelloBuild> {
   const archive = path.join(dir, 'image.tar');
   const tag = `localhost/bp-svc-test/${uniqueName('hello')}:1`;
   imageTagged(tag); // installs load the image back under this tag: removed after the file
-  const id = await buildModuleImage(helloSource, tag, archive);
+  const src = tempDir('bp-svc-src-');
+  await cp(helloSource, src, { recursive: true, filter: (f) => !f.includes('/rootfs') });
+  await ownImageContents(src);
+  const id = await buildModuleImage(src, tag, archive);
   const manifest = JSON.parse(await readFile(path.join(helloSource, 'manifest.json'), 'utf8'));
   manifest.service.image = { archive: 'image.tar', id };
   return { dir, archive, id, manifest };
@@ -117,6 +130,7 @@ export async function buildHelloWith(lines: string): Promise<HelloBuild> {
   const dir = tempDir('bp-svc-src-');
   await cp(helloSource, dir, { recursive: true });
   await appendFile(path.join(dir, 'Containerfile'), `${lines.trimEnd()}\n`);
+  await ownImageContents(dir);
   const archive = path.join(tempDir('bp-svc-build-'), 'image.tar');
   const tag = `localhost/bp-svc-test/${uniqueName('hello-with')}:1`;
   imageTagged(tag);

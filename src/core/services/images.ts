@@ -3,6 +3,7 @@ import { constants, existsSync, readFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import path from 'node:path';
 import { BlueprintError, NotFoundError, VerificationError } from '../errors.js';
+import { packageMtime } from '../pkg/pack-reproducible.js';
 import { trackUndo } from '../system/exit-cleanup.js';
 import { oneLine } from '../system/one-line.js';
 import { shellWord } from '../system/shell-word.js';
@@ -191,18 +192,28 @@ export async function buildModuleImage(
       );
     }
   };
+  // Listed while build.sh runs: on an engine of many images the listing takes a while.
+  const timestamp = String(Math.floor(packageMtime().getTime() / 1000)); // a bad value: refused here
+  const listing = engineImageIds(); // never rejects
   if (existsSync(path.join(dir, 'build.sh'))) await step('build.sh', 'sh', [path.join(dir, 'build.sh')]);
-  // --no-cache: a cached build returns the ID of an image another build (or an installed module)
-  // already has, and removing one would then remove the other's. --layers=false: no image committed
-  // for each step (useless as a cache under --no-cache), so a build that fails part-way leaves no
-  // untagged image that no tag names and nothing removes (test/services/failed-build-leaves-no-image).
+  // --no-cache: a step is never taken from an earlier build's (an image another build or a box
+  // holds). --layers=false: no image committed for each step (useless as a cache under --no-cache),
+  // so a build that fails part-way leaves no untagged image that no tag names and nothing removes
+  // (test/services/failed-build-leaves-no-image). --timestamp: the image's time and its files'
+  // mtimes are SOURCE_DATE_EPOCH (else 0), not the build's, so the same source gives the same image
+  // ID and, saved by that ID (no tag in it), the same archive (test/services/module-image-reproducible).
   const target =
     arch && PLATFORMS[arch] ? ['--platform', PLATFORMS[arch], '--build-arg', `BLUEPRINT_ARCH=${arch}`] : [];
+  // That ID is then the one every build or box of the same contents has on this engine: the image
+  // may be one the engine held before this build (a box's, loaded and not yet given its own tag, or
+  // held by a tag: podman build adds this build's tag to it). Such an image only loses this build's
+  // tag at the end (ownTagRemoval).
+  const before = await listing;
   // The process ended from here on (SIGTERM, a hangup: no finally runs) removes the image this
   // build made, by its tag, this build's own (buildImageTag): whenever the signal comes, before or
   // after podman build tagged it, never another image.
   let built = false;
-  const untrackImage = trackUndo((ended) => removeBuiltNow(tag, ended, built));
+  const untrackImage = trackUndo((ended) => removeBuiltNow(tag, ended, built, before));
   try {
     const id = (
       await step('podman build', 'podman', [
@@ -210,6 +221,8 @@ export async function buildModuleImage(
         '-q',
         '--no-cache',
         '--layers=false',
+        '--timestamp',
+        timestamp,
         ...target,
         '-f',
         containerfile,
@@ -219,35 +232,81 @@ export async function buildModuleImage(
       ])
     ).trim();
     built = true;
-    const imageId = id.split('\n').pop()!;
+    const imageId = normalizeImageId(id.split('\n').pop()!);
     try {
-      await step('podman save', 'podman', ['save', '--format', 'docker-archive', '-o', archive, tag]);
+      // By the ID: the archive names no tag (a tag is this build's random one, or another's).
+      await step('podman save', 'podman', ['save', '--format', 'docker-archive', '-o', archive, imageId]);
     } finally {
       // The publisher's engine need not keep the image or its layers: installing loads the archive
-      // again. By its own tag: the image with its layers, or (should another tag name it) the tag.
-      await step('podman rmi', 'podman', ['rmi', '--ignore', tag]).catch(() => {});
+      // again. Only this build's own tag goes from an image the engine held before (ownTagRemoval).
+      await step('podman rmi', 'podman', ownTagRemoval(tag, imageId, before)).catch(() => {});
     }
-    return normalizeImageId(imageId);
+    return imageId;
   } finally {
     untrackImage();
   }
 }
 
 /**
+ * The IDs (`sha256:HEX`) of every image on the publisher's engine, tagged or not. Podman 4.3's
+ * listing fails when an image goes while it lists ("image not known": a box or build beside this
+ * one removed it): tried again. `undefined` when it still fails: every image counts as held then.
+ */
+async function engineImageIds(): Promise<Set<string> | undefined> {
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      const out = await runTool('podman', ['images', '--all', '--quiet', '--no-trunc'], { stdout: true });
+      return new Set(out.split('\n').filter(Boolean).map(normalizeImageId));
+    } catch {
+      await new Promise((r) => setTimeout(r, 200 * (attempt + 1)));
+    }
+  }
+  return undefined;
+}
+
+/**
+ * The podman arguments that take this build's own tag `tag` off the image `id` it names. An image
+ * the engine held before the build (`before`: a box's, maybe untagged while it is loaded) is only
+ * untagged. Otherwise `podman rmi TAG`: the image with the layers only it holds, or, should another
+ * tag name it by now (a box installed the same contents meanwhile), that tag alone (podman removes
+ * an image by one of several names by untagging it); one a container uses stays (no --force).
+ */
+function ownTagRemoval(tag: string, id: string, before: Set<string> | undefined): string[] {
+  return heldBefore(id, before) ? ['untag', id, tag] : ['rmi', '--ignore', tag];
+}
+
+/** Whether the image `id` was on the engine before the build (unknown, `before` undefined: held). */
+function heldBefore(id: string, before: Set<string> | undefined): boolean {
+  return before === undefined || before.has(normalizeImageId(id));
+}
+
+/**
  * The image tagged `tag` (this build's own tag) removed before the process exits, once `ended` (the
  * tools' groups, podman build's among them, just sent SIGTERM) are gone: a podman build still
- * running could tag it after. Removed by the tag: an image the tag alone names goes with the layers
- * only it holds (podman removes dangling parents); should another tag name it, only this one goes.
- * Says what it did, or the command that removes what is left. `built`: podman build had finished.
+ * running could tag it after. By the tag, as ownTagRemoval says (an image the engine held `before`
+ * the build keeps everything but this tag). Says what it did, or the command that removes what is
+ * left. `built`: podman build had finished.
  */
-function removeBuiltNow(tag: string, ended: number[], built: boolean): string | undefined {
+function removeBuiltNow(
+  tag: string,
+  ended: number[],
+  built: boolean,
+  before: Set<string> | undefined,
+): string | undefined {
   const rmi = `podman rmi --ignore ${shellWord(tag)}`;
   if (!waitGone(ended, 10_000))
     return `podman build had not ended: once it has, remove the image it may have built with \`${rmi}\`.`;
-  const r = spawnSync('podman', ['rmi', '--ignore', tag], {
-    stdio: ['ignore', 'pipe', 'ignore'],
-    timeout: 30_000,
-  });
+  const podmanNow = (args: string[]) =>
+    spawnSync('podman', args, { stdio: ['ignore', 'pipe', 'ignore'], timeout: 30_000 });
+  const inspected = podmanNow(['image', 'inspect', '--format', '{{.Id}}', tag]);
+  const id = inspected.status === 0 ? String(inspected.stdout).trim() : '';
+  if (id && heldBefore(id, before)) {
+    const r = podmanNow(ownTagRemoval(tag, id, before));
+    if (r.status !== 0)
+      return `Its tag may be left on an image Podman held before: remove the tag with \`podman untag ${shellWord(id)} ${shellWord(tag)}\`.`;
+    return `The image it built was one Podman held before: only its tag (${tag}) was taken off.`;
+  }
+  const r = podmanNow(['rmi', '--ignore', tag]);
   if (r.status !== 0) return `The image it built may be left in Podman: remove it with \`${rmi}\`.`;
   if (/^(Untagged|Deleted):/m.test(String(r.stdout))) return `The image it built (${tag}) was removed.`;
   if (built) return undefined; // removed after the save already
