@@ -28,6 +28,8 @@ export interface BuildOptions {
   warn?: (line: string) => void;
   /** One package per architecture from each source (`repo build --arch x86_64,aarch64`). */
   arches?: ('x86_64' | 'aarch64' | 'all')[];
+  /** Replace a version published with other contents (refused otherwise), with a warning. */
+  forceReplace?: boolean;
   /** Also write the signed needs.json an image's offline catalog is listed from (issue 18). */
   catalogNeeds?: boolean;
 }
@@ -76,6 +78,7 @@ export async function buildRepository(opts: BuildOptions): Promise<RepoIndex> {
       info: opts.info ?? (() => {}),
       ...(opts.warn ? { warn: opts.warn } : {}),
       ...(opts.arches ? { arches: opts.arches } : {}),
+      ...(opts.forceReplace ? { forceReplace: true } : {}),
     });
     if (opts.catalogNeeds)
       await (await import('../core/setup/catalog-needs.js')).writeCatalogNeeds(

@@ -62,6 +62,11 @@ const build: CommandSpec = {
       type: 'boolean',
       description: 'Build a module even when `blueprint module lint` finds errors',
     },
+    'force-replace': {
+      type: 'boolean',
+      description:
+        'Replace a package whose name, version and architecture are already published with other contents (refused otherwise: give it a new version)',
+    },
     'catalog-needs': {
       type: 'boolean',
       description:
@@ -75,7 +80,7 @@ const build: CommandSpec = {
     ...signerOptions,
   },
   details:
-    'A module (a source with a service) is linted first and refused on lint errors.\nA source folder holds manifest.json and payload/; a RAUC bundle (FILE.raucb) becomes the package system-bundle (`blueprint system update --from REPO`). Packages already in the pool stay listed; the index version grows by one.\nExample: blueprint repo build modules/* --repo ./repo --key repo-key.asc\nBoth CPUs from one source: blueprint repo build --arch x86_64,aarch64 SOURCE --repo ./repo --key repo-key.asc',
+    'A module (a source with a service) is linted first and refused on lint errors.\nA source folder holds manifest.json and payload/; a RAUC bundle (FILE.raucb) becomes the package system-bundle (`blueprint system update --from REPO`). Packages already in the pool stay listed; the index version grows by one. The same source builds the same bytes (a module image too; SOURCE_DATE_EPOCH sets every file time, else 0); a changed package under a version already published is refused (exit 5) unless --force-replace.\nExample: blueprint repo build modules/* --repo ./repo --key repo-key.asc\nBoth CPUs from one source: blueprint repo build --arch x86_64,aarch64 SOURCE --repo ./repo --key repo-key.asc',
   async run(ctx, parsed) {
     const repoDir = optString(parsed, 'repo');
     if (!repoDir) throw new UsageError('--repo DIR is required');
@@ -94,6 +99,7 @@ const build: CommandSpec = {
       expiresInDays: days,
       lint: !optBool(parsed, 'no-lint'),
       catalogNeeds: optBool(parsed, 'catalog-needs'),
+      forceReplace: optBool(parsed, 'force-replace'),
       info: ctx.info,
       warn: ctx.warn,
       ...(arches ? { arches: arches as (typeof known)[number][] } : {}),

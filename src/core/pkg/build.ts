@@ -7,7 +7,7 @@ import { satisfies } from 'semver';
 import { BlueprintError, ConflictError, NotFoundError, StorageError, UsageError } from '../errors.js';
 import { readKeptJson } from '../system/damaged-file.js';
 import { trackTemp } from '../system/exit-cleanup.js';
-import { ensureDir, syncDir, writeFileAtomic } from '../system/fs.js';
+import { ensureDir, writeFileAtomic } from '../system/fs.js';
 import { runTool, ToolFailure } from '../system/tool-output.js';
 import { readManifestBytes } from './archive.js';
 import { judgeBuildOutput } from './build-output.js';
@@ -25,7 +25,7 @@ import type { BuildHooks } from './hooks.js';
 import { packageMtime, packReproducible } from './pack-reproducible.js';
 import { otherSignersWarning } from './pool-signers.js';
 import { signatureByHash } from './repo-trust.js';
-import { placeInPool } from './republish.js';
+import { type BuiltPackage, judgeBuilt, placeAll } from './republish.js';
 import { rangeOf } from './resolve.js';
 import { readPrivateKey, signFileDetached } from './signature.js';
 import { sha256File } from './transport.js';
@@ -195,6 +195,8 @@ export interface RepoBuildOptions {
   now?: Date;
   /** Build each source once per architecture, overriding its manifest's `arch`; left out: as written. */
   arches?: Manifest['arch'][];
+  /** Replace a published version built with other contents (republishRefusal), with a warning. */
+  forceReplace?: boolean;
 }
 
 /**
@@ -239,16 +241,16 @@ async function buildRepositoryOnce(options: RepoBuildOptions): Promise<RepoIndex
   const pool = path.join(opts.repoDir, 'pool');
   // The packages on their way in (each moved out when built): not left behind by an ended build.
   const untrackIncoming = trackTemp(path.join(pool, '.incoming'));
-  let signedNow = '';
   // Its version is the next one's baseline: dropped, the next build would be version 1, which every
   // box that has a later one refuses as a rollback. Read once, before anything is built: its
-  // packages' SHA-256 are what boxes and mirrors have (placeInPool).
+  // packages' SHA-256 are what boxes and mirrors have (judgeBuilt).
   const previous = await readKeptJson<RepoIndex>(
     path.join(opts.repoDir, 'index.json'),
     'It is the last index built here. Restore it from a backup or from where the repository is served, and build again; do not delete it: the next build would be version 1, which boxes that have a later version refuse.',
   );
   const published = new Map((previous?.packages ?? []).map((p) => [p.path, p.sha256]));
   const builds = opts.sources.flatMap((src) => (opts.arches ?? [undefined]).map((arch) => ({ src, arch })));
+  const built: BuiltPackage[] = [];
   for (const { src, arch } of builds) {
     // Absolute: a build step (a module's build.sh) runs inside the source folder.
     const { manifest } = await buildPackage(path.resolve(src), path.join(pool, '.incoming'), {
@@ -256,18 +258,10 @@ async function buildRepositoryOnce(options: RepoBuildOptions): Promise<RepoIndex
       ...(arch ? { arch } : {}),
       info,
     });
-    const incoming = path.join(pool, '.incoming', packageFileName(manifest));
-    const dest = path.join(pool, manifest.name, packageFileName(manifest));
-    await ensureDir(path.dirname(dest));
-    await placeInPool(incoming, dest, published, { repoDir: opts.repoDir, manifest, info, warn: opts.warn });
-    // On the disk before index.json names it (a power cut must not leave an index naming a package
-    // the disk lost): the package was synced before its first rename, these are the folders.
-    await syncDir(path.dirname(dest));
-    await syncDir(pool);
-    await signFile(dest, opts.signer);
-    signedNow = dest;
-    info(`built ${path.relative(opts.repoDir, dest)}`);
+    built.push(await judgeBuilt(pool, manifest, published, opts.repoDir));
   }
+  const [forceReplace, sign] = [opts.forceReplace === true, (f: string) => signFile(f, opts.signer)];
+  const signedNow = await placeAll(built, { pool, forceReplace, info, warn: opts.warn, sign });
   await rm(path.join(pool, '.incoming'), { recursive: true, force: true });
   untrackIncoming();
   const packages: IndexEntry[] = [];
