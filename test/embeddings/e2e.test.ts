@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { makePackageSource } from '../../modules/embeddings/package.js';
 import { moduleE2E, podman } from '../helpers/module-e2e.js';
+import { ownImageContents } from '../services/helpers.js';
 import { cosine, FIXTURE_MODELS, maxAbsDiff, type Reference } from './helpers.js';
 
 // The whole path a user takes, on the real engine: build and sign a repository holding the module
@@ -12,9 +13,15 @@ const name = `embeddings-e2e-${process.pid}`;
 const e = moduleE2E({
   prefix: 'bp-emb-e2e-',
   install: [name],
-  sources: async (work) => [
-    (await makePackageSource({ model: join(FIXTURE_MODELS, 'tiny-bert'), out: join(work, 'src'), name })).dir,
-  ],
+  sources: async (work) => {
+    const { dir } = await makePackageSource({
+      model: join(FIXTURE_MODELS, 'tiny-bert'),
+      out: join(work, 'src'),
+      name,
+    });
+    await ownImageContents(dir); // its image is its own, not the demo's embeddings' (the same contents)
+    return [dir];
+  },
 });
 const socket = e.socket(name);
 const installed = e.installed(name, '0.1.0');

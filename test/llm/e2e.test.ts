@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { makePackageSource } from '../../modules/llm/package.js';
 import { moduleE2E, podman } from '../helpers/module-e2e.js';
+import { ownImageContents } from '../services/helpers.js';
 import { FIXTURE_MODELS, openAiOnSocket } from './helpers.js';
 
 // The whole path a user takes, on the real engine: build and sign a repository holding the llm
@@ -12,16 +13,16 @@ const name = `llm-e2e-${process.pid}`;
 const e = moduleE2E({
   prefix: 'bp-llm-e2e-',
   install: [name],
-  sources: async (work) => [
-    (
-      await makePackageSource({
-        model: join(FIXTURE_MODELS, 'tiny-llama'),
-        out: join(work, 'src'),
-        name,
-        context: 256,
-      })
-    ).dir,
-  ],
+  sources: async (work) => {
+    const { dir } = await makePackageSource({
+      model: join(FIXTURE_MODELS, 'tiny-llama'),
+      out: join(work, 'src'),
+      name,
+      context: 256,
+    });
+    await ownImageContents(dir); // its image is its own, not the demo's llm's (the same contents)
+    return [dir];
+  },
 });
 const socket = e.socket(name);
 const installed = e.installed(name, '0.1.0');
