@@ -41,13 +41,17 @@ export async function register(
   });
 }
 
-/** A provider on a loopback socket with a data folder; `clientTokens`: a token per consumer. */
+/**
+ * A provider on a loopback socket with a data folder, its server told where its access token is
+ * (as every catalog module is); `clientTokens`: a token per consumer.
+ */
 export const providerSpec = (name: string, clientTokens = true) =>
   parseService({
     image,
     network: 'loopback-socket',
     socket: { dir: `/run/${name}`, file: 'api.sock', ...(clientTokens ? { clientTokens } : {}) },
     data: `/var/lib/${name}`,
+    env: { TOKEN_FILE: `/var/lib/${name}/access-token` },
   });
 
 /** A consumer on a loopback socket in `dir`. */

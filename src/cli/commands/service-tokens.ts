@@ -28,7 +28,9 @@ writes: set it with this command rather than by writing the file by hand, which 
 the module left at that name (a link to any file of the box). Without --stdin a new random token
 is made and printed. Clients send it as \`Authorization: Bearer TOKEN\`; the modules that use this
 one get it from blueprint. It applies at the next start: \`blueprint service restart NAME\` (and
-restart the modules that use it).
+restart the modules that use it). A module whose manifest names no such file to its server (an
+environment variable naming DATA/access-token) cannot read a token: it is refused (exit 5), as it
+would leave the API open while saying otherwise.
 Example: blueprint service token llm`,
   async run(ctx, parsed) {
     const name = nameArg(parsed);

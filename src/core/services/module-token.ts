@@ -2,12 +2,13 @@ import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
 import { type FileHandle, mkdir, open } from 'node:fs/promises';
 import path from 'node:path';
-import { UsageError, VerificationError } from '../errors.js';
+import { ConflictError, UsageError, VerificationError } from '../errors.js';
 import { layout } from '../system/paths.js';
 import { removeAt, writeFileAt } from '../system/safe-write.js';
 import { claimModuleData } from './data-owner.js';
 import { ensureDirSync } from './fs-cb.js';
 import { getRegistration } from './registry.js';
+import type { ServiceSpec } from './schema.js';
 import { TOKEN_FILE } from './wiring.js';
 
 /**
@@ -74,6 +75,17 @@ export async function openDataDir(root: string, name: string): Promise<{ dir: Fi
 }
 
 /**
+ * Whether the module's server can read its token: it does so through an environment variable naming
+ * DATA/access-token (the kit's readAccessToken; every catalog module, the scaffold). Without one a
+ * token was written, the command said so, and the API still answered any local client.
+ */
+function readsToken(spec: ServiceSpec): boolean {
+  if (!spec.data) return false;
+  const file = path.posix.join(spec.data, TOKEN_FILE);
+  return Object.values(spec.env ?? {}).some((v) => path.posix.normalize(v) === file);
+}
+
+/**
  * Sets (or, with `token` undefined, removes) the access token of installed module `name`. The file
  * is the folder's owner's (the module's user once it has run), mode 0440. The module and the
  * modules that use it read it at their next start.
@@ -83,8 +95,16 @@ export async function setAccessToken(
   name: string,
   token: string | undefined,
 ): Promise<{ file: string }> {
-  await getRegistration(root, name); // an installed module's name, never a path
-  if (token !== undefined) checkAccessToken(token);
+  const reg = await getRegistration(root, name); // an installed module's name, never a path
+  if (token !== undefined) {
+    checkAccessToken(token);
+    if (!readsToken(reg.spec))
+      throw new ConflictError(
+        `${name} reads no access token: its manifest gives its server no path to one, so a token would leave its API open to every local client; nothing was written`,
+        'token-not-read',
+        `A module reads its token from ${TOKEN_FILE} in its data folder, named by an environment variable of its manifest (modules/kit/README.md, "Access token"); ask its publisher for a version that does. Meanwhile its socket is open to whoever may connect to it.`,
+      );
+  }
   // Not into a folder kept from a package of this name from elsewhere (data-owner.ts).
   claimModuleData(root, name);
   const { dir, where } = await openDataDir(root, name);
