@@ -61,6 +61,12 @@ export const workflow = (
 #   boxes add it with \`bpkg repo add NAME https://OWNER.github.io/REPO\` and pin your key.
 # - It is also published to GitHub Packages (oci://ghcr.io/OWNER/${name}, with the job's own
 #   GITHUB_TOKEN): boxes can add that as the repository or as a mirror (--mirror).
+#
+# A push that keeps manifest.json's version is published only if it builds the same package: the
+# build is reproducible, so an unchanged package is a green run (the index re-signed), and a changed
+# one fails with repo build's refusal until the version is raised. The image holds the Node that
+# setup-node installs (pinned below: raise it with the version) and the runner's shared libraries,
+# so a runner image with other libraries builds other contents too: then raise the version.
 name: module
 
 on:
@@ -80,7 +86,7 @@ jobs:
       - uses: actions/checkout@v4
       - uses: actions/setup-node@v4
         with:
-          node-version: 24
+          node-version: 24.21.0
       - name: Install podman, curl and blueprint
         env:
           BLUEPRINT_URL: \${{ vars.BLUEPRINT_URL }}
@@ -114,7 +120,7 @@ jobs:
           git fetch origin gh-pages && git worktree add site origin/gh-pages || git worktree add --orphan -b gh-pages site
       - uses: actions/setup-node@v4
         with:
-          node-version: 24
+          node-version: 24.21.0
       - name: Install podman and blueprint
         env:
           BLUEPRINT_URL: \${{ vars.BLUEPRINT_URL }}
@@ -138,11 +144,9 @@ jobs:
             blueprint repo build --repo site --name ${name} --key "$key"   # re-sign the index only
             exit 0
           fi
-          version=$(sed -n 's/^ *"version": *"\\([^"]*\\)".*/\\1/p' manifest.json | head -n 1)
-          if ls site/pool/${name}/${name}_"$version"_*.bpkg >/dev/null 2>&1; then
-            echo "${name} $version is already published: raise version in manifest.json" >&2
-            exit 1
-          fi
+          # A version already published: repo build keeps the pool's file when the contents are the
+          # same (a push that changed no file of the package) and refuses other contents (exit 5,
+          # raise version in manifest.json).
           blueprint repo build . --repo site --name ${name} --key "$key"
       - name: Publish
         working-directory: site

@@ -103,7 +103,9 @@ unix socket inside the BlueprintOS sandbox. Say here what it does and for whom.
 - \`payload/\`: files shipped in the package (models, data); hash them in \`files\`
 - \`test.sh\`: builds, signs, installs, starts, probes and removes the module on a real Podman
 - \`.github/workflows/module.yml\`: CI that lints, builds and tests on every push and pull request,
-  signs and publishes from \`main\` only, and re-signs the index weekly (set-up steps at its top)
+  signs and publishes from \`main\` only, and re-signs the index weekly (set-up steps at its top);
+  a push that keeps the version passes when the package built is the same, and fails with
+  \`repo build\`'s refusal when it changed: raise \`version\` for every release
 
 ## Develop
 
