@@ -96,8 +96,10 @@ export async function setAccessToken(
   token: string | undefined,
 ): Promise<{ file: string }> {
   const reg = await getRegistration(root, name); // an installed module's name, never a path
+  if (token !== undefined) checkAccessToken(token);
+  // Not into a folder kept from a package of this name from elsewhere (data-owner.ts).
+  claimModuleData(root, name);
   if (token !== undefined) {
-    checkAccessToken(token);
     if (!readsToken(reg.spec))
       throw new ConflictError(
         `${name} reads no access token: its manifest gives its server no path to one, so a token would leave its API open to every local client; nothing was written`,
@@ -105,8 +107,6 @@ export async function setAccessToken(
         `A module reads its token from ${TOKEN_FILE} in its data folder, named by an environment variable of its manifest (modules/kit/README.md, "Access token"); ask its publisher for a version that does. Meanwhile its socket is open to whoever may connect to it.`,
       );
   }
-  // Not into a folder kept from a package of this name from elsewhere (data-owner.ts).
-  claimModuleData(root, name);
   const { dir, where } = await openDataDir(root, name);
   try {
     if (token === undefined) await removeAt(dir, TOKEN_FILE);
