@@ -31,8 +31,15 @@ const arch = z.enum(['x86_64', 'aarch64', 'all']);
  * no version can satisfy (`>=2.0.0,<1.0.0`) is refused here, so what an index or manifest accepts
  * is exactly what the resolver can answer.
  */
-const dependencyVersionsValid = (d: string): boolean => comparatorsValid(parseDependency(d).comparators);
-const dependencySatisfiable = (d: string): boolean => rangeSatisfiable(parseDependency(d).range);
+// One error a mistake: each check passes what an earlier one refused (zod runs them all), so a
+// range that does not parse is not also called unsatisfiable (`hello>>1` gave three errors).
+const dependencyShapeValid = (d: string): boolean => DEPENDENCY.test(d);
+const dependencyVersionsValid = (d: string): boolean =>
+  !dependencyShapeValid(d) || comparatorsValid(parseDependency(d).comparators);
+const dependencySatisfiable = (d: string): boolean =>
+  !dependencyShapeValid(d) ||
+  !comparatorsValid(parseDependency(d).comparators) ||
+  rangeSatisfiable(parseDependency(d).range);
 export const dependency = z
   .string()
   .regex(
