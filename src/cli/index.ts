@@ -226,17 +226,24 @@ export async function runCli(argv: string[], argv0: string): Promise<number> {
     if (!abort || abort.signal.aborted) {
       // What the undone steps said: the image a build made removed, or the command that removes it.
       const said = endNow();
-      process.exit(
-        reportError(
-          ctx,
-          jsonError(),
-          new InterruptedError(
-            `Interrupted by ${sig}`,
-            ['It stopped part-way: run the command again.', ...said].join(' '),
-            sig,
-          ),
+      const code = reportError(
+        ctx,
+        jsonError(),
+        new InterruptedError(
+          `Interrupted by ${sig}`,
+          ['It stopped part-way: run the command again.', ...said].join(' '),
+          sig,
         ),
       );
+      // exit() waits for libuv's thread pool, and a file read that never returns (a FIFO where a
+      // file was expected, a hung mount) kept the process for good, its message already written:
+      // with file-system work in flight it ends by the signal's default action instead, which the
+      // shell reads as the same 128 + n (test/cli/interrupt-stuck-read).
+      if (process.getActiveResourcesInfo().some((r) => r.startsWith('FSReq') || r === 'GetAddrInfoReqWrap')) {
+        process.removeAllListeners(sig);
+        process.kill(process.pid, sig);
+      }
+      process.exit(code);
     }
     controller().abort(new InterruptedError(`Interrupted by ${sig}`, undefined, sig));
   };
