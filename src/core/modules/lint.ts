@@ -121,6 +121,46 @@ async function checkRecipe(dir: string, errors: Finding[], warnings: Finding[]):
       });
     if (m[2]) stages.add(m[2].toLowerCase());
   });
+  // What a COPY or ADD names must be in the folder when podman build runs: without a build.sh to
+  // make it (the scaffold's writes rootfs/), a missing one fails there (`stat "/rootfs": no such file`).
+  if (await present(path.join(dir, 'build.sh'))) return;
+  for (const [i, line] of lines.entries()) {
+    const copy = copySources(line);
+    for (const src of copy?.sources ?? [])
+      if (!(await present(path.join(dir, src))))
+        warnings.push({
+          field: `${found}:${i + 1}`,
+          message: `${copy!.keyword} ${src}: there is no ${src} here and no build.sh to make it, so podman build fails (no such file): add it, or a build.sh that writes it`,
+        });
+  }
+}
+
+/**
+ * The sources in the build folder that a COPY or ADD line names: not one from another stage or
+ * image (--from), a URL, a pattern, a variable, a here-document or a path leaving the folder.
+ */
+function copySources(line: string): { keyword: string; sources: string[] } | undefined {
+  const m = /^\s*(COPY|ADD)\s+(.*)$/i.exec(line);
+  if (!m) return undefined;
+  let rest = m[2]!.trim();
+  for (let flag = /^(--\S+)\s*(.*)$/.exec(rest); flag; flag = /^(--\S+)\s*(.*)$/.exec(rest)) {
+    if (/^--from=/i.test(flag[1]!)) return undefined;
+    rest = flag[2]!;
+  }
+  let args: unknown = rest.split(/\s+/).filter((a) => a !== '');
+  if (rest.startsWith('[')) {
+    try {
+      args = JSON.parse(rest);
+    } catch {
+      return undefined;
+    }
+  }
+  if (!Array.isArray(args) || args.length < 2 || !args.every((a) => typeof a === 'string')) return undefined;
+  const sources = (args as string[])
+    .slice(0, -1)
+    .filter((s) => !/[*?[$\\]|^<<|^[a-z][a-z0-9+.-]*:\/\//i.test(s))
+    .filter((s) => !path.normalize(s.replace(/^\/+/, '')).startsWith('..'));
+  return { keyword: m[1]!.toUpperCase(), sources };
 }
 
 /**
