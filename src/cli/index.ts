@@ -236,13 +236,19 @@ export async function runCli(argv: string[], argv0: string): Promise<number> {
         ),
       );
       // exit() waits for libuv's thread pool, and a file read that never returns (a FIFO where a
-      // file was expected, a hung mount) kept the process for good, its message already written:
-      // with file-system work in flight it ends by the signal's default action instead, which the
-      // shell reads as the same 128 + n (test/cli/interrupt-stuck-read).
-      if (process.getActiveResourcesInfo().some((r) => r.startsWith('FSReq') || r === 'GetAddrInfoReqWrap')) {
-        process.removeAllListeners(sig);
-        process.kill(process.pid, sig);
-      }
+      // file was expected, a hung mount) kept the process for good, its message already written.
+      // With file-system or DNS work in flight, once the exit handlers (the clean-up) have run,
+      // the process is replaced by one that exits with the same code: execve ends every thread
+      // without waiting (test/cli/interrupt-stuck-read; model-import-interrupted: 130 / 143 kept).
+      process.once('exit', () => {
+        const busy = process
+          .getActiveResourcesInfo()
+          .some((r) => r.startsWith('FSReq') || r === 'GetAddrInfoReqWrap');
+        if (busy)
+          try {
+            process.execve?.('/bin/sh', ['sh', '-c', `exit ${code}`], {});
+          } catch {}
+      });
       process.exit(code);
     }
     controller().abort(new InterruptedError(`Interrupted by ${sig}`, undefined, sig));
