@@ -78,7 +78,7 @@ const lint: CommandSpec = {
   summary: 'Check a module folder before packaging: manifest, sandbox loosenings, image recipe, hashes',
   args: 'PATH',
   details:
-    "Each problem is one line naming its field in manifest.json; each justification is shown on its field's line; a line break or other control character in either is shown escaped (\\x0a).\nAnything that loosens the sandbox (outbound network, GPU, mounts, writable data, bigger limits) must be justified in service.justification.\nThe security rating (1 to 8, docs/security-rating.md) is the one the module gets on the appliance: AppArmor on (its own profile) and signed by `blueprint repo build`.\nExit codes: 0 clean (warnings allowed), 2 not a folder (give the one holding manifest.json), 3 no such folder, 4 errors found.",
+    "Each problem is one line naming its field in manifest.json; each justification is shown on its field's line; a line break or other control character in either is shown escaped (\\x0a).\nAnything that loosens the sandbox (outbound network, GPU, mounts, writable data, bigger limits) must be justified in service.justification.\nThe image recipe: a COPY or ADD of a path that is neither in the folder nor made by its build.sh is a warning (the build would fail at it).\nThe security rating (1 to 8, docs/security-rating.md) is the one the module gets on the appliance: AppArmor on (its own profile) and signed by `blueprint repo build`.\nExit codes: 0 clean (warnings allowed), 2 not a folder (give the one holding manifest.json), 3 no such folder, 4 errors found.",
   async run(ctx, parsed) {
     const [dir, extra] = parsed.positionals;
     if (!dir || extra)
