@@ -11,23 +11,14 @@
  * its own. Real Podman: only `podman save` or `podman build` is held (a `podman` first on PATH,
  * Hold), so that the signal comes at that point.
  */
-import {
-  appendFileSync,
-  chmodSync,
-  cpSync,
-  existsSync,
-  mkdirSync,
-  readdirSync,
-  readFileSync,
-  writeFileSync,
-} from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildModuleImage, normalizeImageId } from '../../src/core/services/images.js';
-import { makeKey, repoRoot, tempDir } from '../helpers/pkg.js';
+import { makeKey, tempDir } from '../helpers/pkg.js';
 import { started } from '../helpers/signalled-build.js';
 import { until } from '../helpers/until.js';
-import { type EngineLeft, podman, removeLeft, uniqueName } from '../services/helpers.js';
+import { type EngineLeft, helloCopy, podman, removeLeft, uniqueName } from '../services/helpers.js';
 
 const left: EngineLeft = { containers: [], images: [] };
 afterAll(() => removeLeft(left));
@@ -69,14 +60,7 @@ async function buildHeldAtSave(
   const work = tempDir('bp-sig-image-');
   const name = uniqueName('bpt-sigimg');
   const src = path.join(work, name);
-  cpSync(path.join(repoRoot, 'modules/hello'), src, {
-    recursive: true,
-    filter: (f) => !f.includes('/rootfs'),
-  });
-  const manifest = JSON.parse(readFileSync(path.join(src, 'manifest.json'), 'utf8'));
-  writeFileSync(path.join(src, 'manifest.json'), JSON.stringify({ ...manifest, name }));
-  // Its own image: the same contents give the same image ID (a box's hello, the demo's, another test's).
-  appendFileSync(path.join(src, 'Containerfile'), `LABEL bp.test.sigimg=${name}\n`);
+  const manifest = helloCopy(src, { name, label: `bp.test.sigimg=${name}` });
   let loaded = '';
   if (preload) {
     const archive = path.join(work, 'pre.tar');

@@ -19,7 +19,7 @@ const e = moduleE2E({
       out: join(work, 'src'),
       name,
     });
-    await ownImageContents(dir); // its image is its own, not the demo's embeddings' (the same contents)
+    ownImageContents(dir); // its image is its own, not the demo's embeddings' (the same contents)
     return [dir];
   },
 });

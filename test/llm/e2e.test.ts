@@ -20,7 +20,7 @@ const e = moduleE2E({
       name,
       context: 256,
     });
-    await ownImageContents(dir); // its image is its own, not the demo's llm's (the same contents)
+    ownImageContents(dir); // its image is its own, not the demo's llm's (the same contents)
     return [dir];
   },
 });

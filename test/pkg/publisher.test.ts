@@ -1,15 +1,9 @@
-/**
- * Issue 12: what a third-party publisher met. Dependency constraints that hold across upgrade and
- * rollback, one range syntax, `depends` checked against the manifest, `repo build` with relative
- * paths, lint and clean-up, and `-q` (error messages that say what to do: publisher-messages.test.ts).
- */
-
-import { randomBytes } from 'node:crypto';
-import { appendFileSync, cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { signFile } from '../../src/core/pkg/build.js';
-import { bpkg, buildRepo, repoRoot, tempDir } from '../helpers/pkg.js';
+import { bpkg, buildRepo, tempDir } from '../helpers/pkg.js';
+import { helloCopy } from '../services/helpers.js';
 import { box, cli, exec, failure, key, pkg, withPublisherKey } from './publisher-setup.js';
 
 withPublisherKey();
@@ -165,15 +159,8 @@ describe('bugs 4 and 5: repo build of a module', () => {
     async () => {
       // modules/hello: its build.sh compiles a static binary, run from inside the source folder.
       const base = tempDir();
-      cpSync(path.join(repoRoot, 'modules/hello'), path.join(base, 'hello'), {
-        recursive: true,
-        filter: (f) => !f.includes('/rootfs'),
-      });
       // Its image its own: the same contents give the ID of the demo's hello, which stays in Podman.
-      appendFileSync(
-        path.join(base, 'hello/Containerfile'),
-        `LABEL bp.test.own=${randomBytes(8).toString('hex')}\n`,
-      );
+      helloCopy(path.join(base, 'hello'));
       const r = await cli(['repo', 'build', 'hello', '--repo', 'repo', '--key', key.privateFile], base);
       expect(r.code, r.stderr).toBe(0);
       const index = JSON.parse(readFileSync(path.join(base, 'repo/index.json'), 'utf8'));

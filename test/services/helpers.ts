@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { appendFile, copyFile, cp, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { appendFileSync, cpSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFile, copyFile, cp, mkdir, readFile } from 'node:fs/promises';
 import http from 'node:http';
 import path from 'node:path';
 import { afterAll, beforeAll, expect } from 'vitest';
@@ -29,13 +30,7 @@ export async function helloPackageRoot(
   service: Record<string, unknown> = {},
 ): Promise<{ root: string; work: string }> {
   const src = path.join(work, 'src');
-  await cp(helloSource, src, { recursive: true, filter: (f) => !f.includes('/rootfs') });
-  await ownImageContents(src);
-  const manifest = JSON.parse(await readFile(path.join(src, 'manifest.json'), 'utf8'));
-  await writeFile(
-    path.join(src, 'manifest.json'),
-    JSON.stringify({ ...manifest, name, service: { ...manifest.service, ...service } }),
-  );
+  helloCopy(src, { name, service });
   const key = await makeKey(path.join(work, 'key'));
   const repo = path.join(work, 'repo');
   const built = await run(['repo', 'build', src, '--repo', repo, '--key', key.privateFile], { env });
@@ -44,12 +39,36 @@ export async function helloPackageRoot(
 }
 
 /**
- * A label of its own added to the module copy `src`'s Containerfile: its image is built reproducibly
- * (images.ts), so the same contents would give the image ID of any other box's or test's hello on the
- * engine (the demo's), and a test that removes its image, or looks for it gone, would act on theirs.
+ * A label of its own (`label`, KEY=VALUE; by default bp.test.own and random bytes) added to the
+ * module copy `src`'s Containerfile: its image is built reproducibly (images.ts), so the same
+ * contents would give the image ID of any other box's or test's hello on the engine (the demo's),
+ * and a test that removes its image, or looks for it gone, would act on theirs.
  */
-export async function ownImageContents(src: string): Promise<void> {
-  await appendFile(path.join(src, 'Containerfile'), `LABEL bp.test.own=${randomBytes(8).toString('hex')}\n`);
+export function ownImageContents(src: string, label = `bp.test.own=${randomBytes(8).toString('hex')}`): void {
+  appendFileSync(path.join(src, 'Containerfile'), `LABEL ${label}\n`);
+}
+
+/**
+ * A copy of the hello module at `src` (its built rootfs left out), its image its own
+ * (ownImageContents, with `label` when given), renamed `name` and its service section given `service`
+ * when asked. Returns its manifest as written.
+ */
+export function helloCopy(
+  src: string,
+  opts: { name?: string; service?: Record<string, unknown>; label?: string } = {},
+): Record<string, unknown> & { arch: string; service: Record<string, unknown> } {
+  cpSync(helloSource, src, { recursive: true, filter: (f) => !f.includes('/rootfs') });
+  ownImageContents(src, opts.label);
+  const file = path.join(src, 'manifest.json');
+  const manifest = JSON.parse(readFileSync(file, 'utf8'));
+  if (opts.name === undefined && opts.service === undefined) return manifest;
+  const written = {
+    ...manifest,
+    ...(opts.name === undefined ? {} : { name: opts.name }),
+    service: { ...manifest.service, ...opts.service },
+  };
+  writeFileSync(file, JSON.stringify(written));
+  return written;
 }
 
 /** What tests left in the shared engine: removed after them (`afterAll(() => removeLeft(left))`). */
@@ -114,8 +133,7 @@ export async function buildHello(): Promise<HelloBuild> {
   const tag = `localhost/bp-svc-test/${uniqueName('hello')}:1`;
   imageTagged(tag); // installs load the image back under this tag: removed after the file
   const src = tempDir('bp-svc-src-');
-  await cp(helloSource, src, { recursive: true, filter: (f) => !f.includes('/rootfs') });
-  await ownImageContents(src);
+  helloCopy(src);
   const id = await buildModuleImage(src, tag, archive);
   const manifest = JSON.parse(await readFile(path.join(helloSource, 'manifest.json'), 'utf8'));
   manifest.service.image = { archive: 'image.tar', id };
@@ -130,7 +148,7 @@ export async function buildHelloWith(lines: string): Promise<HelloBuild> {
   const dir = tempDir('bp-svc-src-');
   await cp(helloSource, dir, { recursive: true });
   await appendFile(path.join(dir, 'Containerfile'), `${lines.trimEnd()}\n`);
-  await ownImageContents(dir);
+  ownImageContents(dir);
   const archive = path.join(tempDir('bp-svc-build-'), 'image.tar');
   const tag = `localhost/bp-svc-test/${uniqueName('hello-with')}:1`;
   imageTagged(tag);

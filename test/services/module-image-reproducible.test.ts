@@ -11,13 +11,14 @@
  */
 import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { appendFileSync, cpSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { readFileSync, utimesSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildRepository } from '../../src/core/pkg/build.js';
 import { createBuildHooks } from '../../src/core/services/hooks.js';
 import { buildModuleImage } from '../../src/core/services/images.js';
-import { makeKey, repoRoot, tempDir } from '../helpers/pkg.js';
+import { makeKey, tempDir } from '../helpers/pkg.js';
+import { helloCopy } from './helpers.js';
 
 const sha = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
 const podman = (...args: string[]) => execFileSync('podman', args, { encoding: 'utf8' }).trim();
@@ -34,23 +35,17 @@ afterEach(() => {
 });
 
 /** A copy of modules/hello named `bpt-repro-MARK`, its image labelled with the mark. */
-function helloCopy(): { src: string; name: string } {
+function markedHello(): { src: string; name: string } {
   mark = randomBytes(6).toString('hex');
   const name = `bpt-repro-${mark}`;
   const src = path.join(tempDir('bp-repro-image-'), name);
-  cpSync(path.join(repoRoot, 'modules/hello'), src, {
-    recursive: true,
-    filter: (f) => !f.includes('/rootfs'),
-  });
-  const manifest = JSON.parse(readFileSync(path.join(src, 'manifest.json'), 'utf8'));
-  writeFileSync(path.join(src, 'manifest.json'), JSON.stringify({ ...manifest, name }));
-  appendFileSync(path.join(src, 'Containerfile'), `LABEL bp.test.repro=${mark}\n`);
+  helloCopy(src, { name, label: `bp.test.repro=${mark}` });
   return { src, name };
 }
 
 describe('a module package built twice into one repository', () => {
   it('the same module folder, its files touched between: the same package SHA-256, not refused', async () => {
-    const { src, name } = helloCopy();
+    const { src, name } = markedHello();
     const key = await makeKey(tempDir('bp-repro-key-'));
     const repoDir = path.join(tempDir('bp-repro-repo-'), 'repo');
     const build = () =>
@@ -79,7 +74,7 @@ describe('a module package built twice into one repository', () => {
 
 describe('a build whose image the engine already holds', () => {
   it('leaves that image in place, tagged or not, and takes off only its own tag', async () => {
-    const { src } = helloCopy();
+    const { src } = markedHello();
     const out = tempDir('bp-repro-out-');
     const first = path.join(out, 'one.tar');
     const id = await buildModuleImage(src, `localhost/bp-repro-test/${mark}:1.build-a`, first);
