@@ -1,11 +1,11 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { build } from 'esbuild';
 import { describe, expect, it } from 'vitest';
 import { kitSources } from '../../modules/kit/sync-template.js';
 import { scaffoldModule } from '../../src/core/modules/index.js';
 import { kitFiles } from '../../src/core/modules/template/kit-files.js';
 import { call } from '../embeddings/helpers.js';
+import { bundleScaffoldServer } from '../helpers/scaffold-bundle.js';
 import { tempDir } from '../setup/temp-registry.js';
 
 const work = tempDir('kit-tpl-');
@@ -19,16 +19,7 @@ describe('blueprint module new: a server on the kit', () => {
     const made = await scaffoldModule('kit-demo', join(work, 'kit-demo'));
     expect(made.files).toContain('kit/server.ts');
     const bundle = join(work, 'server.mjs');
-    // What build.sh does, with the esbuild of this checkout.
-    await build({
-      entryPoints: [join(made.dir, 'server/main.ts')],
-      outfile: bundle,
-      bundle: true,
-      platform: 'node',
-      format: 'esm',
-      target: 'node24',
-      logLevel: 'error',
-    });
+    await bundleScaffoldServer(made.dir, bundle);
     const socket = join(work, 'api.sock');
     let log = '';
     const child = spawn('prlimit', ['--nofile=1024:1024', '--', process.execPath, bundle], {

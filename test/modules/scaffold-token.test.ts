@@ -2,11 +2,11 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import path, { join } from 'node:path';
-import { build } from 'esbuild';
 import { afterAll, describe, expect, it } from 'vitest';
 import { scaffoldModule } from '../../src/core/modules/index.js';
 import { call } from '../embeddings/helpers.js';
 import { tempDir } from '../helpers/pkg.js';
+import { bundleScaffoldServer } from '../helpers/scaffold-bundle.js';
 
 // `blueprint service token NAME` writes the admin's token to `access-token` in the module's data
 // folder (ROOT/var/lib/blueprint/modules/NAME, mounted at the manifest's service.data) and says it
@@ -37,15 +37,7 @@ async function serve(name: string, token?: string) {
       : p;
   const env = Object.fromEntries(Object.entries(service.env ?? {}).map(([k, v]) => [k, inSandbox(v)]));
   const bundle = join(work, `${name}.mjs`);
-  await build({
-    entryPoints: [join(made.dir, 'server/main.ts')],
-    outfile: bundle,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node24',
-    logLevel: 'error',
-  });
+  await bundleScaffoldServer(made.dir, bundle);
   const socket = join(work, `${name}.sock`);
   const out = { socket, log: '', exited: undefined as unknown as Promise<number | null> };
   const child = spawn(process.execPath, [bundle], {
