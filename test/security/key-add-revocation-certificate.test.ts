@@ -10,19 +10,12 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { bpkg, makeKey, signedRepo, tempDir } from '../helpers/pkg.js';
+import { bpkg, makeKey, tempDir } from '../helpers/pkg.js';
+import { revokedKeyBox } from '../helpers/revoked-key.js';
 
 describe('bpkg key add of a revocation certificate', () => {
   it('revokes the trusted key it is for; its repository is refused from then on', async () => {
-    const { key, repo } = await signedRepo([{ name: 'hello-data', version: '1.0.0' }]);
-    const root = tempDir('bp-root-');
-    expect((await bpkg(root, ['key', 'add', key.publicFile, '--fingerprint', key.fingerprint])).code).toBe(0);
-    expect((await bpkg(root, ['repo', 'add', 'main', repo, '--key', key.fingerprint])).code).toBe(0);
-    expect((await bpkg(root, ['update'])).code).toBe(0);
-
-    const cert = path.join(key.dir, 'revocation.asc');
-    writeFileSync(cert, key.revocationCertificate);
-    const r = await bpkg(root, ['key', 'add', cert]);
+    const { key, root, revoked: r } = await revokedKeyBox();
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain(`revoked ${key.fingerprint.toUpperCase()}`);
 

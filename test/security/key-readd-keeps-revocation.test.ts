@@ -7,21 +7,14 @@
  * box installed what the compromised key signs once more. gpg never drops a revocation on import:
  * neither does this. The real executable.
  */
-import { writeFileSync } from 'node:fs';
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { bpkg, signedRepo, tempDir } from '../helpers/pkg.js';
+import { bpkg } from '../helpers/pkg.js';
+import { revokedKeyBox } from '../helpers/revoked-key.js';
 
 describe('bpkg key add of a revoked key again', () => {
   it('keeps the revocation: the key stays revoked and its repository refused', async () => {
-    const { key, repo } = await signedRepo([{ name: 'hello-data', version: '1.0.0' }]);
-    const root = tempDir('bp-root-');
-    expect((await bpkg(root, ['key', 'add', key.publicFile, '--fingerprint', key.fingerprint])).code).toBe(0);
-    expect((await bpkg(root, ['repo', 'add', 'main', repo, '--key', key.fingerprint])).code).toBe(0);
-    expect((await bpkg(root, ['update'])).code).toBe(0);
-    const cert = path.join(key.dir, 'revocation.asc');
-    writeFileSync(cert, key.revocationCertificate);
-    expect((await bpkg(root, ['key', 'add', cert])).code).toBe(0);
+    const { key, root, revoked } = await revokedKeyBox();
+    expect(revoked.code, revoked.stderr).toBe(0);
 
     // The unrevoked public key, added again as the repository's instructions say.
     const again = await bpkg(root, ['key', 'add', key.publicFile, '--fingerprint', key.fingerprint]);
