@@ -23,7 +23,7 @@ import { reasonOf } from '../present/reason.js';
 import { startLines, stopLine } from '../present/service-actions.js';
 import { formatInspection, stateWord } from '../present/services.js';
 import { bytes, duration } from '../present/units.js';
-import { formatInstall, formatRollback, slotVersion } from '../present/update.js';
+import { formatInstall, formatRollback, rollbackLines, slotVersion } from '../present/update.js';
 import { notUpdatedLines } from '../present/update-outcome.js';
 import type { DashboardOps, ExposureView, GpuView, Maybe, ServiceView, SystemView } from './ops.js';
 
@@ -110,6 +110,7 @@ export function systemView(st: SystemStatus): SystemView {
       next: x.next,
       installed: x.installedAt ?? '-',
     })),
+    rollback: rollbackLines(st),
   };
 }
 

@@ -137,6 +137,8 @@ export interface SystemView {
     next: boolean;
     installed: string;
   }>;
+  /** What `system rollback` does now, in the console's words (present/update.ts rollbackLines). */
+  rollback: string[];
 }
 
 /** `blueprint system update FILE | --from REPO | rollback`. */

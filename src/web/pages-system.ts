@@ -33,23 +33,14 @@ ${
 function confirmBody(action: SystemAction, v: SystemView, csrf: string): Part {
   const other = v.slots.find((s) => !s.booted);
   const running = v.slots.find((s) => s.booted);
+  // Rolling back: the console's words, its terminal lines made one paragraph.
   const [what, field, lines] =
     action.kind === 'rollback'
-      ? running?.next === false
-        ? [
-            'Cancel the pending update?',
-            '',
-            [
-              `Slot ${running.slot}, running now (${v.version}), boots next again; the update in slot ${other?.slot ?? '?'} is never tried.`,
-            ],
-          ]
-        : [
-            `Go back to slot ${other?.slot ?? '?'}?`,
-            '',
-            [
-              `Slot ${other?.slot ?? '?'} (version ${other?.version ?? '?'}, ${other?.bootStatus ?? '?'}) boots next, on trial, after a reboot; if its health check fails the box comes back on this slot by itself.`,
-            ],
-          ]
+      ? [
+          running?.next === false ? 'Cancel the pending update?' : `Go back to slot ${other?.slot ?? '?'}?`,
+          '',
+          [v.rollback.join(' ')],
+        ]
       : [
           action.kind === 'file'
             ? `Install the system bundle ${action.file}?`

@@ -90,7 +90,12 @@ describe.skipIf(missing)(
     });
 
     it('rolls back after confirming: the pending update is cancelled', async () => {
-      expect((await get('/system/rollback')).body).toContain('Cancel the pending update?');
+      const confirm = (await get('/system/rollback')).body;
+      expect(confirm).toContain('Cancel the pending update?');
+      // In the console's words (present/update.ts rollbackLines), as one paragraph.
+      expect(confirm).toMatch(
+        /An update to slot B \(2\.0\.0 \(build \w+\)\) is pending: it is cancelled, and slot A, running now, boots next again\./,
+      );
       const r = await post('/system/rollback', { _csrf: csrf });
       const job = await finish(String(r.headers.location));
       expect(job).toMatchObject({ state: 'done' });
