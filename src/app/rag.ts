@@ -270,6 +270,19 @@ export function ragOps(ctx: BoxContext): RagOps {
           },
         })
         .catch((err: unknown) => {
+          // The question over the module's length (413, "'messages' is longer than N characters":
+          // the API's parameter): said as the question, not as a file to make smaller.
+          const long =
+            err instanceof ModuleApiError && err.status === 413
+              ? /longer than (\d+) characters/.exec(err.message)
+              : null;
+          if (long)
+            throw new BlueprintError(
+              `${client.name}: the question is longer than ${long[1]} characters`,
+              'question-too-long',
+              `Ask a shorter question: ${client.name} searches the documents for the question as it is, at most ${long[1]} characters of it.`,
+              (err as ModuleApiError).exitCode,
+            );
           // The question's options refused (400): the module says which; this, what to change.
           if (!(err instanceof ModuleApiError && err.status === 400 && !err.hint)) throw err;
           throw new BlueprintError(

@@ -161,8 +161,9 @@ describe('blueprint rag: what the module says reaches the terminal escaped', () 
       "hint: The model's context holds the question, the chunks found (--k) and the answer (--max-tokens): ask for fewer of either.",
     );
     fake.handler = (_q, _b, res) =>
-      json(res, 400, { error: { message: "'k' must be a whole number from 1 to 32" } });
-    const k = await rag('ask', 'reset?', '--k', '50');
+      json(res, 400, { error: { message: "'k' must be a whole number from 1 to 16" } });
+    // A module that takes fewer than the command does (32, what the catalog's rag takes).
+    const k = await rag('ask', 'reset?', '--k', '20');
     expect(k.code).toBe(1);
     expect(k.stderr).toContain('hint: Change the option it names; `blueprint rag ask --help` lists them.');
   });

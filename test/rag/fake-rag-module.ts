@@ -49,7 +49,7 @@ export function fakeRagModule(prefix: string) {
 }
 
 /** A registration as the services layer writes it at install: what `blueprint rag` needs to find the socket. */
-function register(root: string, module: string) {
+export function register(root: string, module: string) {
   const prefix = join(root, 'opt/blueprint', module, '0.1.0');
   mkdirSync(prefix, { recursive: true });
   const dir = join(root, 'var/lib/blueprint/services', module);

@@ -157,7 +157,11 @@ const ask: CommandSpec = {
   args: 'QUESTION...',
   judgesEmptyArgs: true,
   options: {
-    k: { type: 'string', value: 'N', description: 'How many chunks to retrieve as context (default 4)' },
+    k: {
+      type: 'string',
+      value: 'N',
+      description: 'How many chunks to retrieve as context (1 to 32, default 4)',
+    },
     stream: { type: 'boolean', description: 'Print the answer as it is written' },
     'max-tokens': { type: 'string', value: 'N', description: 'Longest answer, in tokens' },
     ...collectionOption,
@@ -176,7 +180,8 @@ Example: blueprint rag ask "How do I reset the filter?" --k 6 --stream`,
         'Example: blueprint rag ask "How do I reset the filter?"',
       );
     const stream = optBool(parsed, 'stream');
-    const k = whole(parsed, 'k', 1, 100);
+    // What the module's chat takes (its retrieve takes 100): checked here, before anything is sent.
+    const k = whole(parsed, 'k', 1, 32);
     const maxTokens = whole(parsed, 'max-tokens', 1, 1_000_000);
     let shown = false;
     const answer = await cliBox(ctx).rag.ask(question, {
