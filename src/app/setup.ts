@@ -32,10 +32,10 @@ export interface SetupOps {
   plan(loaded: LoadedSpec): Promise<SetupPlan>;
   /** The changes of a plan that are not `unchanged`. */
   pending(plan: SetupPlan): Promise<Change[]>;
-  /** Makes the root match the plan; `onChange` hears each change as it is made. */
+  /** Makes the root match the plan; `onChange` hears each change as it is begun, `onDone` once made. */
   apply(
     plan: SetupPlan,
-    opts?: { signal?: AbortSignal; onChange?: (c: Change) => void },
+    opts?: { signal?: AbortSignal; onChange?: (c: Change) => void; onDone?: (c: Change) => void },
   ): Promise<ApplyResult>;
   /** Setup has run on this root (its marker exists). */
   done(): Promise<boolean>;
@@ -77,6 +77,7 @@ export function setupOps(ctx: BoxContext): SetupOps {
         ops: await moduleOps(),
         ...(signal ? { signal } : {}),
         ...(opts.onChange ? { onChange: opts.onChange } : {}),
+        ...(opts.onDone ? { onDone: opts.onDone } : {}),
       });
     },
     done: () =>

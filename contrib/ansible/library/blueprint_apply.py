@@ -51,7 +51,17 @@ def main() -> None:
         module.fail_json(msg="blueprint apply printed no JSON", rc=rc, stdout=out, stderr=err)
     if "error" in doc:
         e = doc["error"]
-        module.fail_json(msg=e.get("message", "blueprint apply failed"), hint=e.get("hint"), code=e.get("code"), rc=rc)
+        # A failure part-way leaves what was done before it (`changed` in the error): the task is
+        # failed and changed, so handlers and `when: applied is changed` still see the change.
+        done = e.get("changed") or []
+        module.fail_json(
+            msg=e.get("message", "blueprint apply failed"),
+            hint=e.get("hint"),
+            code=e.get("code"),
+            rc=rc,
+            changed=bool(done),
+            changes=done,
+        )
     if doc.get("blocked"):
         module.fail_json(msg="; ".join(doc["blocked"]), rc=rc)
     if rc != 0:

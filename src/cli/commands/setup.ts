@@ -2,6 +2,7 @@ import path from 'node:path';
 import {
   type AnswersInput,
   BlueprintError,
+  type SetupChange as Change,
   type EncryptionOutcome,
   ExitCode,
   type LoadedSpec,
@@ -69,10 +70,17 @@ export async function runSpec(
   // The recovery key is out before apply runs: an apply that fails (or a box that loses power)
   // must not take the only copy with it. --json has one document: the result's, or the error's.
   if (encryption && !ctx.json) ctx.result(encryption, encryptionOutcomeText(encryption));
+  // A failure part-way leaves what was done before it: --json's error says what that was (the
+  // text lines said each as it began), so Ansible's task is failed and changed.
+  const made: Change[] = [];
   const result = await setup
-    .apply(plan, { signal: ctx.signal, onChange: (c) => ctx.info(formatChange(c)) })
+    .apply(plan, {
+      signal: ctx.signal,
+      onChange: (c) => ctx.info(formatChange(c)),
+      onDone: (c) => made.push(c),
+    })
     .catch((err: unknown) => {
-      throw encryption && ctx.json ? new AfterEncryption(err, encryption) : err;
+      throw ctx.json ? new AfterApplying(err, made, encryption) : err;
     });
   ctx.report(
     {
@@ -91,11 +99,15 @@ export async function runSpec(
   return ExitCode.ok;
 }
 
-/** apply's error after the partition was encrypted: its --json document carries the outcome (the key). */
-class AfterEncryption extends BlueprintError {
+/**
+ * apply's error once it began: its --json document carries the changes made before it (`changed`,
+ * as a successful apply's) and, after the partition was encrypted, the outcome (the key).
+ */
+class AfterApplying extends BlueprintError {
   constructor(
     err: unknown,
-    readonly encryption: EncryptionOutcome,
+    readonly changed: Change[],
+    readonly encryption: EncryptionOutcome | undefined,
   ) {
     const e = err instanceof BlueprintError ? err : undefined;
     super(
@@ -108,7 +120,11 @@ class AfterEncryption extends BlueprintError {
   }
 
   override toJSON() {
-    return { ...super.toJSON(), encryption: this.encryption };
+    return {
+      ...super.toJSON(),
+      changed: changesJson(this.changed),
+      ...(this.encryption ? { encryption: this.encryption } : {}),
+    };
   }
 }
 

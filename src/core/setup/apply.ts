@@ -29,6 +29,11 @@ export interface ApplyOptions {
   signal?: AbortSignal;
   /** Called before each change is made, for progress. */
   onChange?(change: Change): void;
+  /**
+   * Called once each change is made (the marker once written): what an apply that fails later
+   * did before it, which its error must say (Ansible's `changed` on a failed task).
+   */
+  onDone?(change: Change): void;
 }
 
 export interface ApplyResult {
@@ -147,12 +152,13 @@ export async function applyPlan(plan: SetupPlan, opts: ApplyOptions = {}): Promi
       if (r) await writeResource(plan.root, r);
       else if (c.kind !== 'marker') await applyModuleChange(plan, c, opts.ops!);
       done.push(c);
+      if (c.kind !== 'marker') opts.onDone?.(c);
     }
     await live();
     // The marker is the very last step: the image closes every console's wizard once it appears,
     // which would kill a live command (e.g. restarting sshd) still running; and if a live command
     // fails, the missing marker makes the next boot offer setup again.
-    if (marker)
+    if (marker) {
       await writeResource(plan.root, {
         kind: 'file',
         path: marker.target,
@@ -160,6 +166,8 @@ export async function applyPlan(plan: SetupPlan, opts: ApplyOptions = {}): Promi
         mode: 0o644,
         what: marker.what,
       });
+      opts.onDone?.(marker);
+    }
     return { changed: done, commands };
   } catch (err) {
     // A full disk part-way: what was written stays, so its usual 'nothing was changed' is wrong.
