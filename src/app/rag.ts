@@ -343,8 +343,11 @@ export function ragOps(ctx: BoxContext): RagOps {
           // An id it does not know: its message alone said nothing of where the ids are.
           if (!(err instanceof ModuleApiError && err.status === 404 && !err.hint)) throw err;
           // An id cut short (its first column's start, as git and Docker take ids): the module's
-          // router has no route for it, which said its API ('no route /v1/documents/…; try …').
-          const message = / no route /.test(err.message) ? `${client.name}: no document ${id}` : err.message;
+          // router had no route for it, which said its API ('no route /v1/documents/…; try …'); now
+          // it says what an id is for API clients ('no document ID: an id is the whole one GET …').
+          const message = / no route |: no document \S+: /.test(err.message)
+            ? `${client.name}: no document ${id}`
+            : err.message;
           const begun = await ops.list(opts).then(
             (docs) => docs.filter((d) => id && d.id.toLowerCase().startsWith(id.toLowerCase())),
             () => [],

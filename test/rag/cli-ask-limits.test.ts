@@ -59,3 +59,15 @@ describe('blueprint rag ask: its options and the question, as the rag module tak
     expect(r.stderr).not.toContain("'messages'");
   });
 });
+
+describe('blueprint rag remove against the real module', () => {
+  // rag answers an id cut short with its own words for API clients (document-id-shape.test.ts):
+  // the command says it its way, with no HTTP route in it.
+  it('an id cut short: exit 3, no document, and where the ids are', async () => {
+    const r = await run(['--root', root, 'rag', 'remove', '6debb0cf']);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain('error: rag: no document 6debb0cf\n');
+    expect(r.stderr).not.toContain('/v1/');
+    expect(r.stderr).toContain(`\`blueprint --root ${root} rag list\` shows the documents and their ids.`);
+  });
+});

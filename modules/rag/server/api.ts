@@ -214,6 +214,8 @@ export function createRagServer(rag: Rag, opts: ApiOptions): KitServer {
   // Documents waiting for room: at most one largest document's bytes (ingest-share.ts).
   const share = new IngestShare(ingestBytes, Math.min(maxBody, ingestBytes));
   const documentRoute = /^\/v1\/documents\/([0-9a-f-]{36})$/;
+  // Any other id (one cut short, as a log shows it): no such document, not no such route.
+  const notAnId = /^\/v1\/documents\/([^/]+)$/;
   const routes: Record<string, Route> = {
     '/info': {
       method: 'GET',
@@ -312,7 +314,27 @@ export function createRagServer(rag: Rag, opts: ApiOptions): KitServer {
         return r;
       }
       const m = documentRoute.exec(path);
-      if (!m) return undefined;
+      if (!m) {
+        const cut = notAnId.exec(path)?.[1];
+        if (cut !== undefined && (method === 'GET' || method === 'DELETE')) {
+          const shown = cut.length > 64 ? `${cut.slice(0, 64)}…` : cut;
+          return {
+            method,
+            handle: () => {
+              throw new HttpError(
+                404,
+                `no document ${shown}: an id is the whole one GET /v1/documents lists (36 characters)`,
+                'id',
+              );
+            },
+          };
+        }
+        // The kit's answer would list the exact routes only, none of these.
+        throw new HttpError(
+          404,
+          `no route ${path}; try GET /info, GET or POST /v1/documents, GET or DELETE /v1/documents/ID, POST /v1/retrieve, POST /v1/chat/completions`,
+        );
+      }
       const id = m[1]!;
       if (method === 'GET')
         return {
