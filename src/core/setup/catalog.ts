@@ -188,12 +188,20 @@ export async function withCatalog(
       // Not looked at (no scratch folder): may offer anything, as before.
       unknown = got ? unknown.filter((m) => !offered.has(m.name)) : [];
       const failed = got?.failed[0];
-      if (unknown.length && failed)
+      if (unknown.length && failed) {
+        // The box has not added this repository (its fetch was in a scratch box): the URL to
+        // check is the file's, which `bpkg repo list` (the transport's hint) does not show.
+        const url = fresh.find((r) => r.name === failed.repo)?.url;
+        const hint =
+          failed.hint?.includes('repo list') && url
+            ? `Check the network and the URL the file gives repository ${failed.repo} (${url}); the box has not added it yet.`
+            : failed.hint;
         throw new BlueprintError(
           `${unknown.map((m) => `${m.field}: "${m.name}"`).join(', ')} cannot be checked: the index of repository ${failed.repo} could not be fetched: ${failed.message}`,
           failed.code,
-          `${failed.hint ? `${failed.hint} ` : ''}Nothing was written.`,
+          `${hint ? `${hint} ` : ''}Nothing was written.`,
         );
+      }
     }
     if (unknown.length)
       throw new UsageError(
