@@ -258,6 +258,12 @@ export class Rag {
       for (let i = 0; i < chunks.length; i += batch) {
         if (signal.aborted) throw new ClientGoneError();
         const embedded = await this.embedder.chunks(chunks.slice(i, i + batch), signal);
+        // The bound holds for what is written: the model's tokenizer splits chunks it finds too long.
+        if (n + embedded.length > this.config.maxChunks)
+          throw new HttpError(
+            413,
+            `the document makes ${n + embedded.length}+ chunks once those too long for the embedding model are split, more than the limit of ${this.config.maxChunks} (RAG_MAX_CHUNKS): split it`,
+          );
         await writing;
         if (failed) throw failed.err;
         const points = embedded.map(({ chunk, vector }) => ({
