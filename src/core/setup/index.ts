@@ -90,23 +90,27 @@ export interface LoadedSpec {
   encryption?: EncryptionChoice;
 }
 
-/** Checks answers (from a file or from flags); key files are read relative to `baseDir`. */
+/**
+ * Checks answers (from a file or from flags); key files are read relative to `baseDir`, the folder
+ * of `file` (absent: flags, the current folder).
+ */
 export async function resolveAnswers(
   doc: unknown,
   baseDir: string,
   what: string,
   command?: string,
+  file?: string,
 ): Promise<LoadedSpec> {
   const answers = validate(answersSchema, doc, what, command);
   const spec = answersToSpec(answers);
-  const repositories = await resolveRepositories(spec.repositories, baseDir, () => 'repository');
+  const repositories = await resolveRepositories(spec.repositories, baseDir, () => 'repository', file);
   return { spec, repositories, ...(answers.encryption ? { encryption: answers.encryption } : {}) };
 }
 
 /** Reads `blueprint setup --answers FILE`: everything is checked before anything is written. */
 export async function loadAnswersFile(file: string): Promise<LoadedSpec> {
   const doc = await readDocument(file, 'blueprint setup');
-  return resolveAnswers(doc, path.dirname(file), path.basename(file), 'blueprint setup');
+  return resolveAnswers(doc, path.dirname(file), path.basename(file), 'blueprint setup', file);
 }
 
 /** Reads `blueprint apply -f appliance.yaml`. */
@@ -117,6 +121,7 @@ export async function loadSpecFile(file: string): Promise<LoadedSpec> {
     spec.repositories,
     path.dirname(file),
     (i) => `repositories.${i}`,
+    file,
   );
   return { spec, repositories };
 }

@@ -66,12 +66,20 @@ export async function readSetupFile(file: string, hint: string, field?: string):
   throw new UsageError(`${field ? `${field}: cannot read key file` : 'Cannot read'} ${file}: ${why}`, hint);
 }
 
-/** The key text of a repository entry: inline armored text, or a file relative to `baseDir`. */
-export async function loadKeyText(key: string, baseDir: string, field: string): Promise<string> {
+/**
+ * The key text of a repository entry: inline armored text, or a file relative to `baseDir`, the
+ * folder of `from` (the answers file or the description; absent: flags, the current folder).
+ */
+export async function loadKeyText(
+  key: string,
+  baseDir: string,
+  field: string,
+  from?: string,
+): Promise<string> {
   if (key.includes('-----BEGIN PGP')) return key;
   return readSetupFile(
     path.resolve(baseDir, key),
-    'Give the path of the armored public key, relative to the answers file, or paste it inline.',
+    `Give the path of the armored public key, relative to ${from ?? 'the current folder'}, or paste it inline.`,
     field,
   );
 }
@@ -92,10 +100,14 @@ export async function resolveRepositories(
   repos: RepositorySpec[],
   baseDir: string,
   field: (i: number) => string,
+  from?: string,
 ): Promise<ResolvedRepository[]> {
   const out: ResolvedRepository[] = [];
   for (const [i, r] of repos.entries()) {
-    const key = await describeKey(await loadKeyText(r.key, baseDir, `${field(i)}.key`), `${field(i)}.key`);
+    const key = await describeKey(
+      await loadKeyText(r.key, baseDir, `${field(i)}.key`, from),
+      `${field(i)}.key`,
+    );
     if (!r.fingerprint)
       throw new UsageError(
         `${field(i)}.fingerprint: required; this key's fingerprint is ${key.fingerprint}`,
