@@ -33,6 +33,8 @@ export const applyCommand: CommandSpec = {
                                    # left out go back to their defaults (docs/fleet.md)
 A section left out (timezone, users, ssh, dashboard, network) stays as the box has it
 (docs/fleet.md). A repository's mirrors are the whole list: one left out is taken off the box.
+A module or repository the file does not name is left as the box has it (\`modules: []\` removes
+nothing): \`state: absent\` removes a module, \`bpkg repo remove NAME\` a repository.
 Applying twice changes nothing the second time. Exit codes: 0 applied or nothing to do;
 1 the plan refused (a \`blocked:\` line) or a repository's index not fetched; 2 invalid file (the
 field is named); 3 the file is not there; 4 key fingerprint mismatch; 5 another setup or apply is
