@@ -42,16 +42,18 @@ function textList(value: unknown, param: string, limits: Limits, status: number)
     );
   }
   list.forEach((item, i) => {
+    // As the client sent it: one string is the parameter itself, an array's item has its index.
+    const at = typeof value === 'string' ? `'${param}'` : `'${param}[${i}]'`;
     if (typeof item !== 'string') {
       const hint =
         typeof item === 'number' || Array.isArray(item) ? ' (token arrays are not supported: send text)' : '';
-      throw new ApiError(status, `'${param}[${i}]' must be a string${hint}`, param);
+      throw new ApiError(status, `${at} must be a string${hint}`, param);
     }
-    if (item.length === 0) throw new ApiError(status, `'${param}[${i}]' must not be an empty string`, param);
+    if (item.length === 0) throw new ApiError(status, `${at} must not be an empty string`, param);
     if (item.length > limits.maxInputChars) {
       throw new ApiError(
         413,
-        `'${param}[${i}]' has ${item.length} characters, more than the maximum of ${limits.maxInputChars}: split the text`,
+        `${at} has ${item.length} characters, more than the maximum of ${limits.maxInputChars}: split the text`,
         param,
       );
     }
@@ -62,7 +64,7 @@ function textList(value: unknown, param: string, limits: Limits, status: number)
     if (hasLoneSurrogate(item)) {
       throw new ApiError(
         status,
-        `'${param}[${i}]' contains a lone surrogate (an unpaired \\uD800-\\uDFFF escape): send valid Unicode`,
+        `${at} contains a lone surrogate (an unpaired \\uD800-\\uDFFF escape): send valid Unicode`,
         param,
       );
     }
@@ -73,7 +75,7 @@ function textList(value: unknown, param: string, limits: Limits, status: number)
     if (normalised > limits.maxInputChars)
       throw new ApiError(
         413,
-        `'${param}[${i}]' has ${normalised} characters once normalised (NFKC), more than the maximum of ${limits.maxInputChars}: split the text`,
+        `${at} has ${normalised} characters once normalised (NFKC), more than the maximum of ${limits.maxInputChars}: split the text`,
         param,
       );
   });
