@@ -158,7 +158,10 @@ export function createKitServer(opts: KitOptions): KitServer {
     // Without an admin token anyone may call (as before consumer tokens): no token, or one not
     // known, is the client "anonymous" in the queue.
     if (r.auth !== false && clients.adminSet && client === undefined)
-      throw new HttpError(401, 'missing or wrong access token: send "Authorization: Bearer TOKEN"');
+      throw new HttpError(
+        401,
+        'missing or wrong access token: send "Authorization: Bearer TOKEN" (the OpenAI client\'s apiKey), TOKEN the one `blueprint service token NAME` printed on the box',
+      );
     // Its answers' unread bytes are this client's (./unread.ts).
     ex.conn.client = client;
     const reply = r.handle(new Context(ex, path, queue, client));
