@@ -129,6 +129,8 @@ async function moduleOpsFor(ctx: BoxContext): Promise<ModuleOps> {
   const pm = () => ctx.manager({ yes: false });
   return {
     trustedKeys: async () => (await (await pm()).keyring.list()).map((k) => showFingerprint(k.fingerprint)),
+    revokedKeys: async () =>
+      (await (await pm()).keyring.list()).filter((k) => k.revoked).map((k) => showFingerprint(k.fingerprint)),
     trustKey: async (armored) => showFingerprint((await (await pm()).keyring.add(armored)).fingerprint),
     repositories: async () => (await pm()).repos.list(),
     async addRepository(name, url, keys, mirrors = []) {

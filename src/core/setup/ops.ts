@@ -7,6 +7,8 @@ import type { SystemStatus } from '../update/index.js';
  */
 export interface ModuleOps {
   trustedKeys(): Promise<string[]>;
+  /** The trusted keys the box was told are revoked (a revocation certificate): they sign nothing. */
+  revokedKeys?(): Promise<string[]>;
   /** Trusts an armored public key; returns its fingerprint. */
   trustKey(armored: string): Promise<string>;
   repositories(): Promise<{ name: string; url: string; mirrors?: string[]; keys?: string[] }[]>;

@@ -148,7 +148,17 @@ async function moduleChanges(
     };
   const changes: Change[] = [];
   const keys = new Set((await ops.trustedKeys()).map((k) => k.toUpperCase()));
+  const revoked = new Set(((await ops.revokedKeys?.()) ?? []).map((k) => k.toUpperCase()));
   const known = new Map((await ops.repositories()).map((r) => [r.name, r]));
+  // A pin the box knows is revoked: the file says to trust a key the box refuses (a compromised
+  // one, its certificate added), so the box can never match it; a new box given the same file
+  // would trust that key. Said, not passed over as 'unchanged'.
+  const stale = repos
+    .filter((r) => revoked.has(r.key.fingerprint.toUpperCase()))
+    .map(
+      (r) =>
+        `the key ${r.key.fingerprint} the file pins for repository ${r.name} is revoked on this box (nothing it signs is accepted): put the repository's current key and its fingerprint in the file`,
+    );
   for (const r of repos) {
     const k = r.key.fingerprint;
     changes.push({
@@ -224,7 +234,7 @@ async function moduleChanges(
     // Install before starting; stop before removing.
     changes.push(...(want ? [pkg, svc] : [svc, pkg]).filter((c): c is Change => c !== undefined));
   }
-  return { changes, blocked };
+  return { changes, blocked: [...stale, ...blocked] };
 }
 
 function overrides(spec: ApplianceSpec): Resource[] {
