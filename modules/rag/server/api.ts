@@ -298,7 +298,19 @@ export function createRagServer(rag: Rag, opts: ApiOptions): KitServer {
         return { body: { documents: list.map(publicRecord) } };
       },
     },
-    POST: { method: 'POST', handle: (ctx) => ingest(rag, ctx, heavy, share) },
+    POST: {
+      method: 'POST',
+      handle: (ctx) =>
+        ingest(rag, ctx, heavy, share).catch((err: unknown) => {
+          // A document refused is a line of the log, as one ingested is (a 5xx is the kit's line).
+          if (err instanceof HttpError && err.status < 500) {
+            const source = new URL(ctx.req.url ?? '/', 'http://rag').searchParams.get('source');
+            const named = source === null ? 'a document' : JSON.stringify(source.slice(0, 1024));
+            opts.log.event(`refused ${err.status}`, `refused ${named}: ${err.status} ${err.message}`);
+          }
+          throw err;
+        }),
+    },
   };
   return createKitServer({
     log: opts.log,
