@@ -24,6 +24,14 @@ describe('rag: a document refused is in its log', () => {
     expect(await logged(/refused/)).toMatch(/rag: refused "fake\.pdf": 400 not a readable PDF/);
   });
 
+  it('a file over the body limit: 413 logged with its source', async () => {
+    const r = await ingest(rag!.socket, 'text/plain', 'huge.txt', Buffer.alloc(33 * 1024 * 1024, 97));
+    expect(r.status).toBe(413);
+    expect(await logged(/refused "huge\.txt"/)).toMatch(
+      /refused "huge\.txt": 413 request body over 33554432 bytes/,
+    );
+  });
+
   it('an unsupported type: 415 logged with its source', async () => {
     const r = await ingest(rag!.socket, 'application/msword', 'notes.doc', 'x');
     expect(r.status).toBe(415);
