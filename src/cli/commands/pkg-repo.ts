@@ -1,9 +1,11 @@
 /** `bpkg repo add | set-key | list | remove` (a group) and `bpkg bundle`: the repositories and a copy of them. */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { UsageError } from '../../app/index.js';
-import { showFingerprints } from '../../present/fingerprint.js';
+import { showFingerprint, showFingerprints } from '../../present/fingerprint.js';
 import { packageCount } from '../../present/packages.js';
 import { repoAddedText } from '../../present/repos.js';
-import { shownHint } from '../../present/root-in-hints.js';
+import { shellWord, shownHint } from '../../present/root-in-hints.js';
 import { table } from '../../present/table.js';
 import { cliBox } from '../box.js';
 import { type CommandGroup, type CommandSpec, optString, optStrings } from '../command.js';
@@ -15,19 +17,41 @@ export const bundle: CommandSpec = {
   args: 'NAME...',
   options: { out: { type: 'string', value: 'DIR', description: 'New or empty folder to write (required)' } },
   details:
-    'For a box with no network: OUT/REPO holds the publisher-signed index, the packages and their own signatures, and the publisher key.\nOn that box: bpkg key add OUT/REPO/keys/FPR.pub.asc --fingerprint FPR; bpkg repo add usb OUT/REPO --key FPR; bpkg update; bpkg install NAME.',
+    'For a box with no network: OUT/REPO holds the publisher-signed index, the packages and their own signatures, and the publisher keys (keys/FPR.pub.asc, one for each key the repository is bound to: after a key rotation, the old and the new).\nOn that box, as it prints them: bpkg key add OUT/REPO/keys/FPR.pub.asc --fingerprint FPR (each key); bpkg repo add REPO OUT/REPO --key FPR (each key); bpkg update; bpkg install NAME.',
   async run(ctx, parsed) {
     const out = optString(parsed, 'out');
     if (!out || parsed.positionals.length === 0) throw new UsageError('Usage: bpkg bundle NAME... --out DIR');
     const r = await cliBox(ctx).packages.bundle(parsed.positionals, out);
-    ctx.report(
-      r,
-      r.repositories
-        .map((x) => `${x.dir}: ${x.packages.join(', ')} (signed by ${showFingerprints(x.keys)})`)
-        .join('\n'),
-    );
+    ctx.report(r, bundleText(r, parsed.positionals));
   },
 };
+
+/**
+ * What a bundle holds, and the commands for the box with no network: every key the repository is
+ * bound to (the old and the new after a rotation; the index is signed by one of them), so pasted
+ * they work; a key the bundle has no file for (revoked here) is left out.
+ */
+function bundleText(
+  r: { out: string; repositories: { name: string; dir: string; packages: string[]; keys: string[] }[] },
+  names: string[],
+): string {
+  const lines = r.repositories.map(
+    (x) => `${x.dir}: ${x.packages.join(', ')} (keys it is bound to: ${showFingerprints(x.keys)})`,
+  );
+  lines.push(`On the box with no network (${shellWord(r.out)} as the stick is mounted there):`);
+  for (const x of r.repositories) {
+    const keys = x.keys.filter((k) => existsSync(path.join(x.dir, 'keys', `${k}.pub.asc`)));
+    for (const k of keys)
+      lines.push(
+        `  bpkg key add ${shellWord(path.join(x.dir, 'keys', `${k}.pub.asc`))} --fingerprint ${showFingerprint(k)}`,
+      );
+    lines.push(
+      `  bpkg repo add ${shellWord(x.name)} ${shellWord(x.dir)}${keys.map((k) => ` --key ${showFingerprint(k)}`).join('')}`,
+    );
+  }
+  lines.push('  bpkg update', `  bpkg install ${names.map(shellWord).join(' ')}`);
+  return lines.join('\n');
+}
 
 /** Which key signs a repository, said in each of its commands' help. */
 const SCOPE =
