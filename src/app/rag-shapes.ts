@@ -21,8 +21,9 @@ export function toDocument(api: ModuleApi, d: unknown): RagDocument {
     collection: str(o.collection) ? o.collection : 'default',
     sha256: str(o.sha256) ? o.sha256 : '',
     chunks: o.chunks,
-    pages: num(o.pages) ? o.pages : 0,
+    pages: num(o.pages) ? o.pages : null,
     ...(num(o.bytes) ? { bytes: o.bytes } : {}),
+    ...(str(o.kind) ? { kind: o.kind } : {}),
     ...(str(o.createdAt) ? { createdAt: o.createdAt } : {}),
   };
 }

@@ -38,8 +38,11 @@ export interface RagDocument {
   collection: string;
   sha256: string;
   chunks: number;
-  pages: number;
+  /** A PDF's pages; null for a document without pages (text, Markdown, HTML), as the module says. */
+  pages: number | null;
   bytes?: number;
+  /** pdf, html, markdown or text, as the module read it. */
+  kind?: string;
   createdAt?: string;
 }
 
