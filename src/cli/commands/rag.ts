@@ -49,6 +49,9 @@ const target = (ctx: Context, parsed: Parsed) => {
   };
 };
 
+/** How often a file the module is still indexing is said again, after the first slow notice. */
+const STILL_EVERY_MS = 30_000;
+
 const whole = (parsed: Parsed, name: string, min: number, max: number): number | undefined => {
   const v = optString(parsed, name);
   if (v === undefined) return undefined;
@@ -82,25 +85,37 @@ Example: blueprint rag ingest ~/manuals notes.md --collection support`,
     // A large document takes the module a while (1.8 MB of text: 40 s on the demo box): the wait
     // for its answer says which file it is on once it runs past the slow-notice time.
     let slow: NodeJS.Timeout | undefined;
+    let still: NodeJS.Timeout | undefined;
+    const quietNow = () => {
+      clearTimeout(slow);
+      clearInterval(still);
+    };
     const service = optString(parsed, 'service') ?? 'rag';
     const onSending = ({ name, bytes: n }: { name: string; bytes: number }) => {
-      clearTimeout(slow);
+      quietNow();
       if (ctx.json || ctx.quiet) return;
-      slow = setTimeout(
-        // The file's name as its folder has it: one line, as its ingest line shows it.
-        () =>
-          ctx.info(
-            `${escapeLine(name)} (${bytes(n)}): being indexed by ${service}; a large document takes a while`,
-          ),
-        slowNotice.afterMs,
-      );
+      const started = Date.now();
+      // The file's name as its folder has it: one line, as its ingest line shows it.
+      const shown = escapeLine(name);
+      slow = setTimeout(() => {
+        ctx.info(`${shown} (${bytes(n)}): being indexed by ${service}; a large document takes a while`);
+        // The module says nothing until it is done (a minute and more): a line every 30 s that it is
+        // still at work, so that a long wait is not taken for a hang.
+        still = setInterval(
+          () =>
+            ctx.info(
+              `${shown}: still being indexed by ${service}, ${Math.round((Date.now() - started) / 1000)} s so far`,
+            ),
+          STILL_EVERY_MS,
+        );
+      }, slowNotice.afterMs);
     };
     const report = await cliBox(ctx)
       .rag.ingest(paths, {
         ...target(ctx, parsed),
         onSending,
         onFile: (r: IngestResult) => {
-          clearTimeout(slow);
+          quietNow();
           if (ctx.json) return;
           if (r.status === 'failed') {
             ctx.stderr.write(`${escapeText(`error: ${ingestLine(r)}`)}\n`);
@@ -108,7 +123,7 @@ Example: blueprint rag ingest ~/manuals notes.md --collection support`,
           } else if (!ctx.quiet) ctx.stdout.write(`${escapeText(ingestLine(r))}\n`);
         },
       })
-      .finally(() => clearTimeout(slow));
+      .finally(quietNow);
     ctx.report(report, ingestSummary(report));
     return report.failed > 0 ? 1 : 0;
   },
