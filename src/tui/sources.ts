@@ -59,6 +59,8 @@ export interface KeyRow {
   name: string;
   /** The repositories the key may sign (trust is scoped to them); empty: it signs nothing yet. */
   repositories: string[];
+  /** Its revocation certificate was added: it signs nothing, whatever it is bound to. */
+  revoked: boolean;
 }
 export interface GpuRow {
   name: string;
@@ -316,8 +318,9 @@ export function coreSources(at: string | Box): Sources {
             available: true,
             value: keys.map((k) => ({
               fingerprint: showFingerprint(k.fingerprint),
-              name: `${k.userIds.join(', ')}${k.revoked ? ' [REVOKED]' : ''}`,
+              name: k.userIds.join(', '),
               repositories: k.repositories,
+              revoked: k.revoked,
             })),
           }) as const,
         failed,

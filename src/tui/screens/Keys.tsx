@@ -14,13 +14,15 @@ export function Keys(props: ScreenProps) {
       {...props}
       title="Trusted signing keys"
       load={props.sources.keys}
-      haystack={(k) => `${k.fingerprint} ${k.name} ${k.repositories.join(' ')}`}
+      haystack={(k) => `${k.fingerprint} ${k.name} ${k.repositories.join(' ')}${k.revoked ? ' revoked' : ''}`}
       columns={[
         { header: 'Fingerprint', width: 50, get: (k) => spaced(k.fingerprint) },
         {
+          // Said here, not after the user IDs: the last column is cut to the terminal's width.
           header: 'Signs for',
           width: 20,
-          get: (k) => (k.repositories.length ? k.repositories.join(', ') : 'none'),
+          get: (k) =>
+            k.revoked ? 'REVOKED: nothing' : k.repositories.length ? k.repositories.join(', ') : 'none',
         },
         { header: 'Signer', get: (k) => k.name },
       ]}
