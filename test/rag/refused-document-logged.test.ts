@@ -21,7 +21,9 @@ describe('rag: a document refused is in its log', () => {
   it('a PDF that is not one: its source, the status and the reason', async () => {
     const r = await ingest(rag!.socket, 'application/pdf', 'fake.pdf', 'hello, I am not a PDF\n');
     expect(r.status).toBe(400);
-    expect(await logged(/refused/)).toMatch(/rag: refused "fake\.pdf": 400 not a readable PDF/);
+    expect(await logged(/refused/)).toMatch(
+      /rag: refused "fake\.pdf": 400 not a PDF: it does not begin with %PDF-/,
+    );
   });
 
   it('a file over the body limit: 413 logged with its source', async () => {

@@ -105,6 +105,10 @@ export async function parsePdf(
         `the PDF's streams decode to more than ${maxDecodedMb} MiB (RAG_MAX_PDF_DECODED_MB): a compressed stream this large is refused`,
       );
   };
+  // Every PDF begins with %PDF- (readers allow some bytes before it, as pdf.js does: its first KiB).
+  const headed = Buffer.from(bytes.buffer, bytes.byteOffset, Math.min(bytes.byteLength, 1024)).includes(
+    '%PDF-',
+  );
   const task = lib.getDocument({
     data: new Uint8Array(bytes), // pdf.js takes ownership of (detaches) the buffer it is given
     disableFontFace: true,
@@ -115,7 +119,12 @@ export async function parsePdf(
   try {
     const doc = await task.promise.catch((err: Error) => {
       spent();
-      throw new ParseError(400, `not a readable PDF: ${err.message}`);
+      throw new ParseError(
+        400,
+        headed
+          ? `not a readable PDF: ${err.message}`
+          : 'not a PDF: it does not begin with %PDF- as every PDF does (another kind of file with a .pdf name?)',
+      );
     });
     spent();
     if (doc.numPages > maxPages)
