@@ -62,7 +62,10 @@ export async function runSpec(
     throw new BlueprintError(
       `Cannot apply: ${plan.blocked.join('; ')}`,
       'blocked',
-      'Nothing was written, and the data partition was not encrypted.',
+      // Encryption is said only where the answers asked for it (apply never encrypts).
+      choice && choice.mode !== 'none'
+        ? 'Nothing was written, and the data partition was not encrypted.'
+        : 'Nothing was written.',
     );
   // Encrypted before apply writes setup's marker, which ends the first boot's wizard on the image:
   // a second run finds it encrypted and does nothing (issue 23, docs/encryption.md).
