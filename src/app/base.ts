@@ -15,5 +15,5 @@ export {
   UsageError,
 } from '../core/errors.js';
 export { endNow } from '../core/system/exit-cleanup.js';
-export { type Layout, layout } from '../core/system/paths.js';
+export { type Layout, layout, treeShared } from '../core/system/paths.js';
 export { hostArch, VERSION } from '../core/version.js';

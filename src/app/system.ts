@@ -181,6 +181,8 @@ export async function boxStatus(ctx: BoxContext): Promise<BoxStatus> {
   // Run without root (the box's umask leaves the package manager's files root's): the rest of the
   // box, and why the packages are not listed, as for the services below.
   const unreadable = (err: NodeJS.ErrnoException, what: string) => {
+    // A link or FIFO at installed.json (a tree another user changed: status reads any tree): said.
+    if (err instanceof BlueprintError && err.code === 'not-a-state-file') return err.message;
     if (!isPermissionDenied(err)) throw err;
     return `permission denied: ${err.path ?? what}; run it as root`;
   };

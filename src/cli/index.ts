@@ -6,6 +6,7 @@ import {
   endNow,
   InterruptedError,
   isPermissionDenied,
+  treeShared,
   UsageError,
   VERSION,
 } from '../app/base.js';
@@ -285,6 +286,10 @@ export async function runCli(argv: string[], argv0: string): Promise<number> {
           st,
           asBpkg ? ['pkg', ...rest] : rest,
         );
+      // A tree another user may change, or a new one made in a folder of theirs: judged for the
+      // command (core/system/tree-owner.ts).
+      if (treeShared(globals.root))
+        (await import('../app/folders.js')).assertTreeOurs(globals.root, asBpkg ? 'pkg' : rest[0]);
     }
     // `bpkg search WORD` and `bpkg update` answered without loading the pkg command (pkg-quick.ts).
     const pkgArgv = asBpkg ? rest : rest[0] === 'pkg' ? rest.slice(1) : undefined;

@@ -229,23 +229,28 @@ describe('trust scoped per repository, and what the quick paths read and write',
     ]);
   });
 
-  it('writes meta.json by replacing its name: a link put there is replaced, its target left as it was', async () => {
+  it('a link at meta.json is neither read nor written through: the quick path declines, the manager names it', async () => {
     const root = await trustingRoot(key, repo);
     const meta = lists(root, 'main', 'meta.json');
     const text = readFileSync(meta, 'utf8');
-    // The link leads to a copy of the genuine meta.json: both paths read it, then write meta.json.
+    // The link leads to a copy of the genuine meta.json. Read through, it was taken as the box's
+    // (then replaced by the write); state files are read as the files themselves (SEC3).
     const outside = path.join(tempDir(), 'outside.json');
     writeFileSync(outside, text);
     rmSync(meta);
     symlinkSync(outside, meta);
     const later = new Date(Date.now() + 60_000);
-    expect(await quickUpdate(root, () => later)).toHaveLength(1);
-    expect(readFileSync(outside, 'utf8')).toBe(text);
-    expect(lstatSync(meta).isSymbolicLink()).toBe(false);
-    expect(JSON.parse(readFileSync(meta, 'utf8'))).toEqual({
-      ...JSON.parse(text),
-      fetched: later.toISOString(),
+    expect(await quickUpdate(root, () => later)).toBeUndefined();
+    const full = await updateBox(root).then(
+      (outcomes) => outcomes[0],
+      (err: unknown) => err,
+    );
+    expect(full).toMatchObject({
+      ok: false,
+      error: { message: expect.stringMatching(/meta\.json is a symbolic link/) },
     });
+    expect(readFileSync(outside, 'utf8')).toBe(text);
+    expect(lstatSync(meta).isSymbolicLink()).toBe(true);
   });
 
   it('a served index.json or signature that is a link out of the repository folder: declined, and refused by the package manager', async () => {

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { readJsonIfExists, writeJsonAtomic } from '../system/fs.js';
+import { writeJsonAtomic } from '../system/fs.js';
 import type { Layout } from '../system/paths.js';
 import type { FileRecord } from './archive.js';
 import type { Manifest } from './format.js';
@@ -31,8 +31,15 @@ export interface Database {
 
 export const emptyDatabase = (): Database => ({ format: 1, txid: '', packages: {} });
 
+/**
+ * Read as the file itself (state-file.ts: no link followed, no FIFO waited on, bounded), imported
+ * when used: this module is in the start part (the quick search's emptyDatabase), that one is not.
+ */
+const readStateJson = async <T>(file: string) =>
+  (await import('../system/state-file.js')).readStateJson<T>(file);
+
 export async function loadDatabase(paths: Layout): Promise<Database> {
-  return (await readJsonIfExists<Database>(paths.installedDb)) ?? emptyDatabase();
+  return (await readStateJson<Database>(paths.installedDb)) ?? emptyDatabase();
 }
 
 export async function saveDatabase(paths: Layout, db: Database): Promise<void> {
@@ -56,7 +63,7 @@ export async function loadFileList(
   name: string,
   version: string,
 ): Promise<FileList | undefined> {
-  return readJsonIfExists<FileList>(fileListPath(paths, name, version));
+  return readStateJson<FileList>(fileListPath(paths, name, version));
 }
 
 export async function saveFileList(paths: Layout, list: FileList): Promise<void> {

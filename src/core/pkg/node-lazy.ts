@@ -34,19 +34,23 @@ export function readBytes(file: string): Buffer | undefined {
 
 /**
  * A JSON file parsed, or undefined when it does not exist; any other error is thrown (as
- * readJsonIfExists in system/fs.ts, whose fs.promises the quick commands need not load).
+ * readStateJson in system/state-file.ts, whose fs.promises the quick commands need not load). The
+ * box's own files (installed.json, repos.d, meta.json) are read as the files themselves: a link at
+ * the name, a FIFO, a device or a file over 64 MiB is thrown for (openServedSync), and the quick
+ * command's caller leaves the answer to the package manager, which names it (not-a-state-file).
  */
 export function readJsonSync<T>(file: string): T | undefined {
-  let text: string;
+  const fs = nodeFs();
+  // An absent file (the installed database of a box with no packages) without an exception.
+  if (!fs.lstatSync(file, { throwIfNoEntry: false })) return undefined;
+  const opened = openServedSync(file, 2 ** 26);
+  // Not shown: the quick command's caller declines, and the package manager says what it is.
+  if (!opened) throw new Error(file);
   try {
-    // An absent file (the installed database of a box with no packages) without an exception.
-    if (!nodeFs().statSync(file, { throwIfNoEntry: false })) return undefined;
-    text = nodeFs().readFileSync(file, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
+    return JSON.parse(fs.readFileSync(opened.fd, 'utf8')) as T;
+  } finally {
+    fs.closeSync(opened.fd);
   }
-  return JSON.parse(text) as T;
 }
 
 /** The repository configurations' file names (`repos.d/*.json`), sorted; none when the folder cannot be read. */

@@ -1,6 +1,7 @@
 import path from 'node:path';
-import { readJsonIfExists, removeIfExists, writeJsonAtomic, writeJsonAtomicSync } from '../system/fs.js';
+import { removeIfExists, writeJsonAtomic, writeJsonAtomicSync } from '../system/fs.js';
 import { layout } from '../system/paths.js';
+import { readStateJson } from '../system/state-file.js';
 import { readText } from './fs-cb.js';
 import type { ContainerInfo } from './lifecycle.js';
 
@@ -77,7 +78,7 @@ const recordFile = (root: string, name: string) =>
  */
 export async function readRestartRecord(root: string, name: string): Promise<RestartRecord> {
   const file = recordFile(root, name);
-  const r = await readJsonIfExists<RestartRecord>(file).catch((err) => {
+  const r = await readStateJson<RestartRecord>(file).catch((err) => {
     if (err instanceof SyntaxError) return err;
     throw err;
   });

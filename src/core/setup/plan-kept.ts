@@ -2,7 +2,7 @@ import { lstat, readFile, readlink } from 'node:fs/promises';
 import path from 'node:path';
 import type { z } from 'zod';
 import { UsageError } from '../errors.js';
-import { readJsonIfExists } from '../system/fs.js';
+import { readStateJson } from '../system/state-file.js';
 import { DASHBOARD_WANTS, NETWORK_CHOICES, SSH_DROP_IN, SUDOERS } from './resources.js';
 import {
   type ApplianceSpec,
@@ -49,7 +49,7 @@ async function boxUsers(root: string): Promise<UserSpec[]> {
 
 /** A choice stored in network.json (`ssh`, `network`), judged by today's schema; defaults without it. */
 async function stored<T>(root: string, field: 'ssh' | 'network', schema: z.ZodType<T>): Promise<T> {
-  const choices = await readJsonIfExists<Record<string, unknown>>(path.join(root, NETWORK_CHOICES));
+  const choices = await readStateJson<Record<string, unknown>>(path.join(root, NETWORK_CHOICES));
   const judged = schema.safeParse(choices?.[field] ?? {});
   if (!judged.success)
     throw new UsageError(

@@ -1,6 +1,6 @@
 import { StorageError } from '../errors.js';
-import { readJsonIfExists } from './fs.js';
 import { oneLine } from './one-line.js';
+import { readStateJson } from './state-file.js';
 
 /**
  * A file blueprint keeps for itself that is not what it wrote: cut short (a disk fault; every
@@ -19,9 +19,12 @@ export function damagedFile(file: string, why: unknown, hint?: string): StorageE
   );
 }
 
-/** readJsonIfExists for a file blueprint keeps: damagedFile (with `hint`) when it is not JSON. */
+/**
+ * A file blueprint keeps, read as the file itself (state-file.ts: no link, no FIFO, bounded):
+ * damagedFile (with `hint`) when it is not JSON.
+ */
 export function readKeptJson<T>(file: string, hint?: string): Promise<T | undefined> {
-  return readJsonIfExists<T>(file).catch((err: unknown) => {
+  return readStateJson<T>(file).catch((err: unknown) => {
     throw err instanceof SyntaxError ? damagedFile(file, err, hint) : err;
   });
 }

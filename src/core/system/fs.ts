@@ -235,17 +235,6 @@ export function writeJsonAtomicSync(file: string, value: unknown, mode = 0o644):
   }
 }
 
-export async function readJsonIfExists<T>(file: string): Promise<T | undefined> {
-  let text: string;
-  try {
-    text = await fsp().readFile(file, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
-  }
-  return JSON.parse(text) as T;
-}
-
 export async function exists(p: string): Promise<boolean> {
   try {
     await fsp()

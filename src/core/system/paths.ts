@@ -86,3 +86,30 @@ export function within(base: string, rel: string): string | undefined {
   const b = path.resolve(base);
   return full === b || full.startsWith(b + path.sep) ? full : undefined;
 }
+
+/**
+ * Whether someone but root might change the tree at `root` (`--root`): a folder of its state
+ * (managedDirs) or one on the way to them, the root and those above it included, as named and as
+ * really placed, that is not root's, or that a group or everyone may write (a sticky one is fine
+ * on the way, /tmp, not as a state folder: blueprint's files are there). Quick and coarse (a few
+ * stats, in the start part, whose every byte is compiled at each start): true leaves the judgement
+ * to tree-owner.ts, which names who and where, or finds it fine after all (the runner's own tree, a
+ * private group, a command that reads any tree). A folder it cannot look into (a runner not root:
+ * EACCES) leaves it to tree-owner.ts too.
+ */
+export function treeShared(root: string): boolean {
+  const fs = process.getBuiltinModule('node:fs');
+  try {
+    for (const r of [root, fs.realpathSync.native(root)]) {
+      const dirs = managedDirs(layout(r));
+      for (let d of dirs)
+        for (; d; d = d.slice(0, d.lastIndexOf('/'))) {
+          const st = fs.statSync(d, { throwIfNoEntry: false });
+          if (st && (st.uid || (st.mode & 0o22 && !(st.mode & 0o1000 && !dirs.includes(d))))) return true;
+        }
+    }
+    return false;
+  } catch {
+    return true;
+  }
+}
