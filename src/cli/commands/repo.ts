@@ -220,7 +220,7 @@ const publish: CommandSpec = {
     },
   },
   details:
-    'Only what the index names (each package with its .asc), keys/rotation.json(.asc) and the signed index are uploaded.\nS3 credentials, region and endpoint come the AWS way: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION, AWS_ENDPOINT_URL_S3, or the shared files.\nExample: blueprint repo publish ./repo --to oci://ghcr.io/OWNER/modules',
+    "Only what the index names (each package with its .asc), keys/rotation.json(.asc), the index's signature stored by its hash (by-hash/SHA256/HEX.asc, read when index.json.asc does not verify) and the signed index are uploaded; then, in an S3 bucket, older by-hash/ signatures are deleted, those of the last 10 index versions and any younger than a day kept (an S3 publisher needs s3:PutObject, s3:ListBucket and s3:DeleteObject on the prefix; docs/remote-repositories.md).\nS3 credentials, region and endpoint come the AWS way: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION, AWS_ENDPOINT_URL_S3, or the shared files.\nExample: blueprint repo publish ./repo --to oci://ghcr.io/OWNER/modules",
   async run(ctx, parsed) {
     const [dir] = parsed.positionals;
     const to = optString(parsed, 'to');
