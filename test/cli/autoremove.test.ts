@@ -37,6 +37,12 @@ describe('bpkg autoremove', () => {
     const dry = await bpkg(root, ['autoremove', '--dry-run']);
     expect(dry.code, dry.stderr).toBe(0);
     expect(dry.stdout).toContain('Would remove base, lib');
+    // apt-get's names for it, as remove and install take them.
+    for (const flag of ['-s', '--simulate']) {
+      const short = await bpkg(root, ['autoremove', flag]);
+      expect(short.code, short.stderr).toBe(0);
+      expect(short.stdout).toContain('Would remove base, lib');
+    }
     expect(await installedNames(root)).toEqual(['base', 'lib', 'other']);
     const json = await bpkg(root, ['--json', 'autoremove', '--yes']);
     expect(json.code, json.stderr).toBe(0);

@@ -153,15 +153,12 @@ export const remove: CommandSpec = {
 export const autoremove: CommandSpec = {
   name: 'autoremove',
   summary: 'Remove the packages installed as dependencies that nothing needs any more',
-  options: {
-    'dry-run': { type: 'boolean', description: 'Name them; remove nothing' },
-    purge,
-  },
+  options: { ...dryRunOptions('autoremove'), purge },
   details:
     'A package installed because another needed it (bpkg list --json: auto) goes once nothing installed\ndepends on it; one you installed by name, then or later, never does. Module data is kept unless --purge.',
   async run(ctx, parsed) {
     const packages = cliBox(ctx).packages;
-    if (optBool(parsed, 'dry-run')) {
+    if (isDryRun(parsed)) {
       const names = await packages.unneeded();
       return ctx.report(
         { unneeded: names, dryRun: true },
