@@ -138,6 +138,24 @@ describe('--root TREE that another user can change is refused by the package and
   });
 });
 
+describe('status of a tree uid 1000 owns: its service registrations read as the files themselves', () => {
+  for (const [what, plant] of [
+    ['a FIFO', fifo],
+    ['a link to a host file', linkToHost],
+  ] as const)
+    it(`${what} at a registration's name: status ends, says why, shows nothing of it`, () => {
+      const root = tree();
+      const reg = path.join(root, 'var/lib/blueprint/services/hello');
+      mkdirSync(reg, { recursive: true });
+      plant(path.join(reg, '1.0.0.json'));
+      giveAway(root);
+      const r = run(['--root', root, 'status']);
+      expect(r.signal, 'killed after 20 s: it hung').toBeNull();
+      expect(r.stdout + r.stderr).not.toContain('hostsecret');
+      expect(r.stdout).toMatch(/services: unknown \(.*1\.0\.0\.json is (a FIFO|a symbolic link)/);
+    });
+});
+
 describe('a tree only root can change: its state files are read as the files themselves', () => {
   it('a link at installed.json is not followed: typed error naming it, nothing of the host file', () => {
     const root = tree(linkToHost);

@@ -4,7 +4,8 @@ import { NotFoundError, StorageError } from '../errors.js';
 import { closestName } from '../system/edit-distance.js';
 import { writeJsonAtomic } from '../system/fs.js';
 import { layout } from '../system/paths.js';
-import { readdir, readText, rm } from './fs-cb.js';
+import { readStateText } from '../system/state-file.js';
+import { readdir, rm } from './fs-cb.js';
 import { isModuleName, notAModuleName } from './module-name.js';
 import type { AdminApprovals } from './policy.js';
 import type { ServiceSpec } from './schema.js';
@@ -65,15 +66,14 @@ function damaged(file: string, why: string): StorageError {
   );
 }
 
-/** One registration file, or undefined when it is gone (fs-cb.ts: not node:fs/promises). */
+/**
+ * One registration file, or undefined when it is gone: read as the file itself (state-file.ts, over
+ * node:fs's callbacks, not node:fs/promises): a FIFO there held `--root TREE status` for good, a
+ * link was read wherever it led. Either is `not-a-state-file`, named.
+ */
 async function readRegistration(file: string): Promise<Registration | undefined> {
-  let text: string;
-  try {
-    text = await readText(file);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
-  }
+  const text = await readStateText(file);
+  if (text === undefined) return undefined;
   let reg: Partial<Registration> | null;
   try {
     reg = JSON.parse(text);
