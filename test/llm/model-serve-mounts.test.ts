@@ -95,7 +95,10 @@ describe('package mounts: what the sandbox gets from installed model packages', 
       checkPackageMounts('llm', planned);
     } catch (err) {
       expect((err as { hint?: string }).hint).toMatch(/bpkg install model-NAME/);
+      // No repository may offer one (the demo's offers none): a GGUF at hand is the other way.
+      expect((err as { hint?: string }).hint).toContain('`blueprint model import FILE.gguf --name NAME`');
     }
+    expect.assertions(3);
   });
 
   it('refuses a folder reached through a link, and one its signed manifest lists no file under', async () => {

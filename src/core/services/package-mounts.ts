@@ -52,6 +52,12 @@ const MAX_ENV_BYTES = 120 * 1024;
 
 const prefixOf = (spec: PackageMountSpec) => spec.packages.slice(0, -1);
 
+/** Model packages can also be made on the box from a GGUF at hand (core/models/import.ts). */
+const modelImport = (spec: PackageMountSpec) =>
+  spec.packages === 'model-*'
+    ? ', or make one from a GGUF file: `blueprint model import FILE.gguf --name NAME`'
+    : '';
+
 /** The package mounts of a registration (registrations written before them have none). */
 export const packageMountsOf = (reg: LoadedRegistration): PackageMountSpec[] => reg.spec.packageMounts ?? [];
 
@@ -158,7 +164,7 @@ export function checkPackageMounts(service: string, planned: PlannedPackageMount
     if (p.packages.length === 0)
       throw new NotFoundError(
         `${service} serves packages named ${p.spec.packages}, and there is no package matching ${p.spec.packages} installed`,
-        `Install one, e.g. \`bpkg install ${p.spec.packages.replace('*', 'NAME')}\` (\`bpkg search ${prefixOf(p.spec)}\` lists them), then start ${service} again.`,
+        `Install one, e.g. \`bpkg install ${p.spec.packages.replace('*', 'NAME')}\` (\`bpkg search ${prefixOf(p.spec)}\` lists them)${modelImport(p.spec)}, then start ${service} again.`,
         'package-mount-empty',
       );
   }
