@@ -139,7 +139,16 @@ const list: CommandSpec = {
   name: 'list',
   summary: 'Show the repositories: URL and mirrors, index fetched, the keys that sign each',
   async run(ctx) {
-    const rows = await cliBox(ctx).repos.list();
+    const box = cliBox(ctx);
+    const rows = await box.repos.list();
+    // A bound key whose revocation was added signs nothing any more: marked, not 'signed by' as any.
+    const revoked = new Set(
+      rows.some((r) => r.keys?.length) && !ctx.json
+        ? (await box.keys.list()).filter((k) => k.revoked).map((k) => k.fingerprint.toLowerCase())
+        : [],
+    );
+    const signers = (keys: string[]) =>
+      keys.map((k) => `${showFingerprint(k)}${revoked.has(k.toLowerCase()) ? ' (revoked)' : ''}`).join(', ');
     return ctx.result(
       rows,
       rows.length
@@ -149,7 +158,7 @@ const list: CommandSpec = {
               r.name,
               [r.url, ...(r.mirrors ?? [])].join(' '),
               r.version !== undefined ? `v${r.version}, ${packageCount(r.packages ?? 0)}` : 'not fetched',
-              r.keys?.length ? showFingerprints(r.keys) : 'no key bound',
+              r.keys?.length ? signers(r.keys) : 'no key bound',
             ]),
           ])
         : shownHint('No repositories. Add one: `bpkg repo add NAME URL --key FPR`'),
