@@ -1,4 +1,5 @@
 import { Box, Text } from 'ink';
+import { shownHint } from '../../present/root-in-hints.js';
 import { ListScreen } from '../components/ListScreen.js';
 import type { ScreenProps } from '../screen.js';
 import type { KeyRow } from '../sources.js';
@@ -28,10 +29,11 @@ export function Keys(props: ScreenProps) {
       ]}
       footer={
         <Box flexDirection="column">
+          {/* With the console's --root, as the CLI's hints: pasted, they act on this box. */}
           <Text dimColor>
-            {'Add: bpkg key add FILE --fingerprint FPR, then bpkg repo add NAME URL --key FPR'}
+            {shownHint('Add: `bpkg key add FILE --fingerprint FPR`, then `bpkg repo add NAME URL --key FPR`')}
           </Text>
-          <Text dimColor>{'Remove: bpkg key remove FPR'}</Text>
+          <Text dimColor>{shownHint('Remove: `bpkg key remove FPR`')}</Text>
         </Box>
       }
     />
