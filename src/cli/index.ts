@@ -289,7 +289,7 @@ export async function runCli(argv: string[], argv0: string): Promise<number> {
       // A tree another user may change, or a new one made in a folder of theirs: judged for the
       // command (core/system/tree-owner.ts).
       if (treeShared(globals.root))
-        (await import('../app/folders.js')).assertTreeOurs(globals.root, asBpkg ? 'pkg' : rest[0]);
+        (await import('../app/folders.js')).assertTreeOurs(globals.root, asBpkg ? ['pkg'] : rest);
     }
     // `bpkg search WORD` and `bpkg update` answered without loading the pkg command (pkg-quick.ts).
     const pkgArgv = asBpkg ? rest : rest[0] === 'pkg' ? rest.slice(1) : undefined;

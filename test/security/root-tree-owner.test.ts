@@ -135,6 +135,14 @@ describe('--root TREE that another user can change is refused by the package and
     expect(r.signal, 'killed after 20 s: it hung').toBeNull();
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).not.toContain('hostsecret');
+    expect(r.stdout).toMatch(/packages: unknown \(.*installed\.json is a symbolic link/);
+    // system status and gpu read any tree too; a command that reads no box ignores it.
+    for (const args of [['system', 'status'], ['gpu'], ['version']]) {
+      const other = run(['--root', root, ...args]);
+      expect(other.signal, args.join(' ')).toBeNull();
+      expect(other.stderr, args.join(' ')).not.toContain('unsafe-root');
+      expect(other.stderr, args.join(' ')).not.toMatch(/another user can change/);
+    }
   });
 });
 

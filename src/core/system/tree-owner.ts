@@ -6,8 +6,8 @@ import { shellWord } from './shell-word.js';
 
 /**
  * The contract of `--root TREE` for the commands that read a tree's package database or change it
- * (every command but `status`, `gpu` and those that never read a box), as git's "dubious
- * ownership": they act only on a tree that no user but root (or the one running them) can change.
+ * (every command but `status`, `system status`, `gpu` and those that never read a box), as git's
+ * "dubious ownership": they act only on a tree that no user but root (or the one running them) can change.
  * Judged: each folder of its state (etc/blueprint, var/lib/blueprint, var/cache/blueprint,
  * opt/blueprint, run/blueprint and those below them that the package manager writes), every folder
  * on the way to them, the tree's own and those above it, both as named and where links lead. One
@@ -18,8 +18,8 @@ import { shellWord } from './shell-word.js';
  * and who. `status` reads any tree with read-bounded reads; state files are read so here too
  * (state-file.ts), for a tree of root's own. cli/index.ts asks paths.ts's treeShared first.
  */
-export function assertTreeOurs(root: string, command: string | undefined): void {
-  if (TREE_READERS.includes(command ?? '')) return;
+export function assertTreeOurs(root: string, words: string[]): void {
+  if (TREE_READERS.some((r) => r === words.slice(0, r.split(' ').length).join(' '))) return;
   const fs = process.getBuiltinModule('node:fs');
   const named = path.resolve(root);
   let real = named;
@@ -53,14 +53,17 @@ export function assertTreeOurs(root: string, command: string | undefined): void 
     }
 }
 
-/** Commands that read any tree (`status`, `gpu`: bounded reads, links judged) or none (`module`, `repo`, `version`). */
-const TREE_READERS = ['status', 'gpu', 'module', 'repo', 'version'];
+/**
+ * Commands that read any tree (`status`, `system status`, `gpu`: bounded reads, links judged, no
+ * tree program run) or none (`module`, `repo`, `version`).
+ */
+const TREE_READERS = ['status', 'system status', 'gpu', 'module', 'repo', 'version'];
 
 /** The refusal: where, who, and what the admin can do. */
 export function unsafeTree(root: string, at: string, who: string): VerificationError {
   return new VerificationError(
     `another user can change ${at} (${who}), so --root ${root} is not acted on: a link or FIFO put in the tree would lead this command's reads and writes elsewhere`,
     'unsafe-root',
-    `The package and service commands act only on a tree no user but root (or you) can change: its folder, those above it, and its etc/blueprint, var/lib/blueprint, var/cache/blueprint, opt/blueprint and run/blueprint. \`blueprint --root ${shellWord(root)} status\` still reads it. To act on it, copy it into a folder of yours (\`cp -a\`); or, if its owner is trusted, make those folders root's and not writable by others (\`chown root: FOLDER\`, \`chmod go-w FOLDER\`).`,
+    `Commands that read or change a box act only on a tree no user but root (or you) can change: its folder, those above it, and its etc/blueprint, var/lib/blueprint, var/cache/blueprint, opt/blueprint and run/blueprint. \`blueprint --root ${shellWord(root)} status\` (and \`system status\`, \`gpu\`) still reads it. To act on it, copy it into a folder of yours (\`cp -a\`); or, if its owner is trusted, make those folders root's and not writable by others (\`chown root: FOLDER\`, \`chmod go-w FOLDER\`).`,
   );
 }
