@@ -174,9 +174,12 @@ export async function withCatalog(
   if (ops.offered && (!fresh.length || ops.offeredBy)) {
     const offered = new Set(await ops.offered());
     let unknown = missing.filter((m) => !inCatalog.has(m.name) && !offered.has(m.name));
-    if (unknown.length && fresh.length && ops.offeredBy) {
+    // The file's repositories the box has too are fetched again when a name is not in their kept
+    // index: one added by an earlier apply with no module (never fetched), or fetched before the
+    // module was published, offers it now, and apply's install updates the indexes first.
+    if (unknown.length && repositories.length && ops.offeredBy) {
       const got = await ops.offeredBy(
-        fresh.map((r) => ({
+        repositories.map((r) => ({
           name: r.name,
           url: r.url,
           ...(r.mirrors ? { mirrors: r.mirrors } : {}),
@@ -191,10 +194,11 @@ export async function withCatalog(
       if (unknown.length && failed) {
         // The box has not added this repository (its fetch was in a scratch box): the URL to
         // check is the file's, which `bpkg repo list` (the transport's hint) does not show.
-        const url = fresh.find((r) => r.name === failed.repo)?.url;
+        const url = repositories.find((r) => r.name === failed.repo)?.url;
+        const added = configured.some((c) => c.name === failed.repo);
         const hint =
           failed.hint?.includes('repo list') && url
-            ? `Check the network and the URL the file gives repository ${failed.repo} (${url}); the box has not added it yet.`
+            ? `Check the network and the URL the file gives repository ${failed.repo} (${url})${added ? '' : '; the box has not added it yet'}.`
             : failed.hint;
         throw new BlueprintError(
           `${unknown.map((m) => `${m.field}: "${m.name}"`).join(', ')} cannot be checked: the index of repository ${failed.repo} could not be fetched: ${failed.message}`,
