@@ -202,5 +202,14 @@ describe('a tree only root can change: its state files are read as the files the
       env: { PATH: '/usr/bin:/bin', HOME: '/nonexistent' },
     });
     expect(r.status, r.stderr).toBe(0);
+    // Root through sudo by its owner (a checkout in their home): theirs is the runner's, as git's.
+    const sudo = spawnSync(blueprintExe, ['--root', theirs, 'pkg', 'list'], {
+      encoding: 'utf8',
+      timeout: 20_000,
+      killSignal: 'SIGKILL',
+      env: { PATH: '/usr/bin:/bin', HOME: '/nonexistent', SUDO_UID: String(MALLORY) },
+    });
+    expect(sudo.status, sudo.stderr).toBe(0);
+    expect(run(['--root', theirs, 'pkg', 'list']).status).toBe(4);
   });
 });

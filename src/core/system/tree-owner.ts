@@ -39,6 +39,12 @@ export function assertTreeOurs(root: string, words: string[]): void {
   // Every other folder on the way: one where others may add names but not move ours (sticky) is fine.
   const here = { stickyIsFine: false, ownGroupIsFine: true };
   const onTheWay = { stickyIsFine: true, ownGroupIsFine: true };
+  // Run through sudo by the user who owns the tree (a checkout in their home, its demo box): theirs
+  // is the runner's own, as git's safe.directory takes SUDO_UID's (root's environment: only root
+  // or sudo sets it).
+  const me = process.geteuid?.() ?? 0;
+  const sudoer =
+    me === 0 && /^[1-9]\d*$/.test(process.env.SUDO_UID ?? '') ? Number(process.env.SUDO_UID) : -1;
   const seen = new Set<string>();
   for (const dir of state)
     for (let d = dir; !seen.has(d); d = path.dirname(d)) {
@@ -48,7 +54,8 @@ export function assertTreeOurs(root: string, words: string[]): void {
       try {
         st = fs.statSync(d, { throwIfNoEntry: false });
       } catch {}
-      const who = st && otherWriter(st, state.has(d) ? here : onTheWay);
+      const who =
+        st && otherWriter(st.uid === sudoer ? { ...st, uid: me } : st, state.has(d) ? here : onTheWay);
       if (who) throw unsafeTree(root, d, who);
     }
 }
