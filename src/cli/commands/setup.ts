@@ -94,12 +94,24 @@ export async function runSpec(
       ...(encryption ? { encryption } : {}),
     },
     result.changed.length
-      ? `${result.changed.length} change(s) applied to ${ctx.root}.${
-          plan.root !== '/' ? ' Services pick them up at the next boot of that root.' : ''
-        }`
+      ? `${result.changed.length} change(s) applied to ${ctx.root}.${plan.root !== '/' ? bootNote(result.changed) : ''}`
       : 'Nothing to change: the box already matches.',
   );
   return ExitCode.ok;
+}
+
+/** What is done through the package manager and the engine: in effect at once, on any root. */
+const AT_ONCE = new Set(['key', 'repository', 'package', 'service', 'system', 'marker']);
+
+/**
+ * On a root other than /, system files (host name, SSH, firewall) wait for that root's next boot;
+ * keys, repositories, packages and services were changed now (a service runs on the engine).
+ */
+function bootNote(changed: Change[]): string {
+  const files = changed.some((c) => !AT_ONCE.has(c.kind));
+  const now = changed.some((c) => c.kind === 'package' || c.kind === 'service' || c.kind === 'system');
+  if (!files) return '';
+  return ` Its system files take effect at the next boot of that root${now ? '; module changes are done now' : ''}.`;
 }
 
 /**
