@@ -61,7 +61,10 @@ export const userSchema = z.strictObject({
 const sizeBytes = (v: string) => (/[kmg]$/i.test(v) ? parseBytes(v) : Number(v));
 const sizeField = z
   .string()
-  .regex(/^\d+(\.\d+)?[kmgKMG]?$/, { message: 'must be a size like "512m" or "4g"', abort: true })
+  .regex(/^\d+(\.\d+)?[kmgKMG]?$/, {
+    message: 'must be a size like "512m" or "4g": a number with k, m or g (bytes without one), 4m to 1024g',
+    abort: true,
+  })
   // The same bounds as a manifest's own request (services/schema.ts says why): below 4m the
   // service's next start would refuse what apply wrote.
   .refine((v) => sizeBytes(v) >= MIN_MEMORY_BYTES, 'must be at least 4m')
