@@ -217,7 +217,7 @@ export async function withCatalog(
               }) nor in a configured repository${near(m.name, [...offered, ...inCatalog])}`,
           )
           .join('; '),
-        'Check the name (`bpkg search WORD` lists what the repositories offer), or add the repository that has it.',
+        offeredHint([...offered]),
       );
   }
   // Setup approves no outbound network (issue 19): that is asked where the hosts are shown.
@@ -235,4 +235,16 @@ export async function withCatalog(
   if (!catalog || !missing.some((m) => inCatalog.has(m.name))) return repositories;
   if (repositories.some((r) => r.name === CATALOG_REPO)) return repositories;
   return [...repositories, { name: CATALOG_REPO, url: catalog.url, key: catalog.key }];
+}
+
+/**
+ * Where to look for the right name: what the repositories offer, as the plan read them (the
+ * file's new ones included, which `bpkg search` on this box does not show yet), at most 12.
+ */
+function offeredHint(names: string[]): string {
+  const sorted = [...new Set(names)].sort();
+  if (!sorted.length)
+    return 'Check the name, or add the repository that has it (no repository offers a package yet).';
+  const shown = sorted.slice(0, 12).join(', ');
+  return `Check the name: the repositories offer ${shown}${sorted.length > 12 ? `, … (${sorted.length} in all; \`bpkg search WORD\` once added)` : ''}; or add the repository that has it.`;
 }
