@@ -17,6 +17,8 @@ export interface InstalledPackage {
   installed: string;
   /** The version kept on disk for `bpkg rollback`. */
   previous?: string;
+  /** Where that kept version came from and who signed it (absent in a database from before). */
+  previousFrom?: { origin: string; signer: string };
   /** Installed as a dependency of another package (not asked for by name). */
   auto?: boolean;
 }

@@ -380,9 +380,9 @@ export async function installLocked(
       signer: '', // set once the package's signature check passes, before the commit
       installed: p.now().toISOString(),
       ...(prev && prev.version !== c.entry.version
-        ? { previous: prev.version }
+        ? { previous: prev.version, previousFrom: { origin: prev.origin, signer: prev.signer } }
         : prev?.previous
-          ? { previous: prev.previous }
+          ? { previous: prev.previous, ...(prev.previousFrom && { previousFrom: prev.previousFrom }) }
           : {}),
       ...(!asked.has(c.entry.name) && (prev ? prev.auto : true) ? { auto: true } : {}),
     };

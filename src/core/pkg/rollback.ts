@@ -32,10 +32,14 @@ export async function rollbackLocked(p: ManagerParts, names: string[]): Promise<
         'damaged',
         `Reinstall it: \`bpkg install ${name}@${pkg.previous}\``,
       );
+    // The kept version's own origin and signer (it upgrades from there, its rating is its key's);
+    // a database from before they were kept has none: the current ones stay, as they always did.
     next.packages[name] = {
       ...pkg,
+      ...pkg.previousFrom,
       version: pkg.previous,
       previous: pkg.version,
+      previousFrom: { origin: pkg.origin, signer: pkg.signer },
       installed: p.now().toISOString(),
     };
     const list = await readFileList(p.paths, name, pkg.previous);
