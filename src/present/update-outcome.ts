@@ -10,11 +10,12 @@ import { packageCount } from './package-count.js';
 
 /**
  * An update that could not fetch the index (the repository down or stalling past the update's
- * deadline, its folder or file not there):
- * nothing was refused, the index kept is the last verified one. Exit 1, not 4 (a refused signature,
- * hash or schema), so a script tells an outage from a tampered index.
+ * deadline, its folder or file not there, or access denied: S3's 403 for a wrong credential, a
+ * registry wanting a login, or one blueprint would not send to another host): nothing was refused,
+ * the index kept is the last verified one. Exit 1, not 4 (a refused signature, hash or schema), so
+ * a script tells an outage from a tampered index.
  */
-const UNFETCHED = new Set(['network', 'not-found-remote', 'timeout', 'mirror-timeout']);
+const UNFETCHED = new Set(['network', 'not-found-remote', 'timeout', 'mirror-timeout', 'access-denied']);
 export const unfetched = (o: UpdateOutcome): boolean => !o.ok && UNFETCHED.has(o.error?.code ?? '');
 /**
  * An update whose index could not be kept (the disk full, a folder not writable): nothing was

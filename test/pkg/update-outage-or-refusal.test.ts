@@ -57,4 +57,23 @@ describe('bpkg update: an outage or a refusal', () => {
     expect(text).toMatch(/^slow: not updated: /m);
     expect(code).toBe(1);
   });
+
+  it('a repository that denies access (a wrong S3 credential, a registry login) is not updated (exit 1)', () => {
+    // QA11's walk: S3's 403 InvalidAccessKeyId read as a tampered index (REFUSED, exit 4).
+    const { code, text } = shown([
+      {
+        repo: 's3',
+        ok: false,
+        changed: false,
+        error: {
+          code: 'access-denied',
+          message: 'S3 refused s3://bucket/repo/index.json: InvalidAccessKeyId',
+          hint: 'Check the AWS credentials',
+        },
+      },
+    ]);
+    expect(text).toMatch(/^s3: not updated: S3 refused /m);
+    expect(text).toContain('hint: Check the AWS credentials');
+    expect(code).toBe(1);
+  });
 });
