@@ -10,26 +10,18 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { bpkg, buildRepo, GOOD, makeKey, makeSource, run, tempDir } from '../helpers/pkg.js';
+import { applyWorkspace } from '../helpers/apply-workspace.js';
+import { bpkg, buildRepo, GOOD, makeSource, run } from '../helpers/pkg.js';
 
 describe('apply naming a module its repositories offer since the box last fetched them', () => {
   it('installs it: never fetched, then published after the last fetch', async () => {
-    const work = tempDir('bp-apply-later-');
-    const key = await makeKey(path.join(work, 'key'));
-    const repo = path.join(work, 'repo');
-    await buildRepo(repo, key, [makeSource(path.join(work, 'src'), GOOD)]);
-    const root = path.join(work, 'root');
-    const file = path.join(work, 'appliance.yaml');
+    const { work, key, repo, root, file, repositories } = await applyWorkspace('bp-apply-later-');
     const apply = async (...modules: string[]) => {
       writeFileSync(
         file,
         [
           'hostname: edge-39',
-          'repositories:',
-          '  - name: main',
-          `    url: file://${repo}`,
-          `    key: ${key.publicFile}`,
-          `    fingerprint: "${key.fingerprint}"`,
+          ...repositories,
           ...(modules.length
             ? ['modules:', ...modules.map((m) => `  - { name: ${m}, state: installed }`)]
             : []),

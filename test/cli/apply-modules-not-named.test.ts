@@ -8,23 +8,12 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { buildRepo, GOOD, makeKey, makeSource, repoRoot, run, tempDir } from '../helpers/pkg.js';
+import { applyWorkspace } from '../helpers/apply-workspace.js';
+import { repoRoot, run } from '../helpers/pkg.js';
 
 describe('apply: modules and repositories the file does not name', () => {
   it('are left as the box has them; state: absent removes a module; --help and docs/fleet.md say so', async () => {
-    const work = tempDir('bp-apply-not-named-');
-    const key = await makeKey(path.join(work, 'key'));
-    const repo = path.join(work, 'repo');
-    await buildRepo(repo, key, [makeSource(path.join(work, 'src'), GOOD)]);
-    const root = path.join(work, 'root');
-    const file = path.join(work, 'appliance.yaml');
-    const repos = [
-      'repositories:',
-      '  - name: main',
-      `    url: file://${repo}`,
-      `    key: ${key.publicFile}`,
-      `    fingerprint: "${key.fingerprint}"`,
-    ];
+    const { repo, root, file, repositories: repos } = await applyWorkspace('bp-apply-not-named-');
     const apply = async (...lines: string[]) => {
       writeFileSync(file, ['hostname: edge-34', ...lines, ''].join('\n'));
       const r = await run(['--root', root, '--json', 'apply', '-f', file]);

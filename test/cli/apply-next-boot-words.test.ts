@@ -5,25 +5,13 @@
  * is said when system files changed, and says that module changes are done now.
  */
 import { writeFileSync } from 'node:fs';
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { buildRepo, GOOD, makeKey, makeSource, run, tempDir } from '../helpers/pkg.js';
+import { applyWorkspace } from '../helpers/apply-workspace.js';
+import { run } from '../helpers/pkg.js';
 
 describe('apply on a --root: what takes effect when', () => {
   it('names the next boot only for system files', async () => {
-    const work = tempDir('bp-apply-next-boot-');
-    const key = await makeKey(path.join(work, 'key'));
-    const repo = path.join(work, 'repo');
-    await buildRepo(repo, key, [makeSource(path.join(work, 'src'), GOOD)]);
-    const root = path.join(work, 'root');
-    const file = path.join(work, 'appliance.yaml');
-    const repos = [
-      'repositories:',
-      '  - name: main',
-      `    url: file://${repo}`,
-      `    key: ${key.publicFile}`,
-      `    fingerprint: "${key.fingerprint}"`,
-    ];
+    const { root, file, repositories: repos } = await applyWorkspace('bp-apply-next-boot-');
     const apply = async (...lines: string[]) => {
       writeFileSync(file, [...lines, ''].join('\n'));
       const r = await run(['--root', root, 'apply', '-f', file]);

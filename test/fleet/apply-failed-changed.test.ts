@@ -12,44 +12,23 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import {
-  blueprintExe,
-  buildRepo,
-  GOOD,
-  makeKey,
-  makeSource,
-  repoRoot,
-  run,
-  tempDir,
-} from '../helpers/pkg.js';
+import { applyWorkspace } from '../helpers/apply-workspace.js';
+import { blueprintExe, repoRoot, run } from '../helpers/pkg.js';
 
 const exec = promisify(execFile);
 
 async function brokenRepoBox() {
-  const work = tempDir('bp-apply-failed-');
-  const key = await makeKey(path.join(work, 'key'));
-  const repo = path.join(work, 'repo');
-  await buildRepo(repo, key, [makeSource(path.join(work, 'src'), GOOD)]);
+  const { work, repo, root, file, repositories } = await applyWorkspace('bp-apply-failed-');
   const pool = path.join(repo, 'pool/good');
   const archive = path.join(pool, readdirSync(pool).find((f) => f.endsWith('.bpkg'))!);
   const bytes = readFileSync(archive);
   bytes[bytes.length - 10]! ^= 0xff;
   writeFileSync(archive, bytes);
-  const file = path.join(work, 'appliance.yaml');
   writeFileSync(
     file,
-    [
-      'hostname: edge-31',
-      'repositories:',
-      '  - name: main',
-      `    url: file://${repo}`,
-      `    key: ${key.publicFile}`,
-      `    fingerprint: "${key.fingerprint}"`,
-      'modules: [{ name: good, state: installed }]',
-      '',
-    ].join('\n'),
+    ['hostname: edge-31', ...repositories, 'modules: [{ name: good, state: installed }]', ''].join('\n'),
   );
-  return { work, file, root: path.join(work, 'root') };
+  return { work, file, root };
 }
 
 describe('apply that fails part-way, with --json', () => {
