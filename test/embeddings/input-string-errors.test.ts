@@ -7,16 +7,12 @@ import { join } from 'node:path';
 import OpenAI from 'openai';
 import { Agent } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createEngine, type Engine } from '../../modules/embeddings/server/engine.js';
-import { createApiServer } from '../../modules/embeddings/server/http.js';
-import { createLog, type KitServer } from '../../modules/kit/server/index.js';
 import { tempDir } from '../setup/temp-registry.js';
-import { FIXTURE_MODELS } from './helpers.js';
+import { serveTinyBert } from './tiny-server.js';
 
 const socket = join(tempDir('emb-input-'), 'api.sock');
 const dispatcher = new Agent({ connect: { socketPath: socket } });
-let engine: Engine;
-let kit: KitServer;
+let server: Awaited<ReturnType<typeof serveTinyBert>> | undefined;
 const client = new OpenAI({
   baseURL: 'http://localhost/v1',
   apiKey: 'none',
@@ -25,19 +21,10 @@ const client = new OpenAI({
 });
 
 beforeAll(async () => {
-  engine = await createEngine({ modelDir: FIXTURE_MODELS, model: 'tiny-bert', device: 'cpu', log: () => {} });
-  kit = createApiServer(engine, {
-    maxBatch: 16,
-    maxInputChars: 4096,
-    maxBodyBytes: 64 * 1024,
-    maxQueue: 8,
-    log: createLog({ name: 'test', write: () => {} }),
-  });
-  await kit.listen(socket);
+  server = await serveTinyBert(socket);
 });
 afterAll(async () => {
-  await kit?.drain(1000);
-  await engine?.dispose();
+  await server?.close();
   await dispatcher.close();
 });
 

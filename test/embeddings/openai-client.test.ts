@@ -9,11 +9,9 @@ import { join } from 'node:path';
 import OpenAI from 'openai';
 import { Agent, fetch as undiciFetch } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createEngine, type Engine } from '../../modules/embeddings/server/engine.js';
-import { createApiServer } from '../../modules/embeddings/server/http.js';
-import { createLog, type KitServer } from '../../modules/kit/server/index.js';
 import { tempDir } from '../setup/temp-registry.js';
 import { FIXTURE_MODELS, maxAbsDiff, type Reference } from './helpers.js';
+import { serveTinyBert } from './tiny-server.js';
 
 const ref = JSON.parse(readFileSync(join(FIXTURE_MODELS, 'tiny-bert.reference.json'), 'utf8')) as Reference;
 const dir = tempDir('emb-openai-');
@@ -21,20 +19,11 @@ const socket = join(dir, 'api.sock');
 const dispatcher = new Agent({ connect: { socketPath: socket } });
 /** Each request body the client sent, and each answer's JSON as it came over the socket. */
 const wire: { sent: Record<string, unknown>; answer: { data: { embedding: unknown }[] } }[] = [];
-let engine: Engine;
-let kit: KitServer;
+let server: Awaited<ReturnType<typeof serveTinyBert>> | undefined;
 let client: OpenAI;
 
 beforeAll(async () => {
-  engine = await createEngine({ modelDir: FIXTURE_MODELS, model: 'tiny-bert', device: 'cpu', log: () => {} });
-  kit = createApiServer(engine, {
-    maxBatch: 16,
-    maxInputChars: 4096,
-    maxBodyBytes: 64 * 1024,
-    maxQueue: 8,
-    log: createLog({ name: 'test', write: () => {} }),
-  });
-  await kit.listen(socket);
+  server = await serveTinyBert(socket);
   type Fetch = NonNullable<ConstructorParameters<typeof OpenAI>[0]>['fetch'];
   const recording = (async (url: string, init: RequestInit & { body?: string }) => {
     const res = await undiciFetch(url, { ...(init as object), dispatcher });
@@ -45,8 +34,7 @@ beforeAll(async () => {
   client = new OpenAI({ baseURL: 'http://localhost/v1', apiKey: 'unused', maxRetries: 0, fetch: recording });
 });
 afterAll(async () => {
-  await kit?.drain(1000);
-  await engine?.dispose();
+  await server?.close();
   await dispatcher.close();
 });
 

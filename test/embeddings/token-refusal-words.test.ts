@@ -8,35 +8,21 @@ import { join } from 'node:path';
 import OpenAI from 'openai';
 import { Agent } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createEngine, type Engine } from '../../modules/embeddings/server/engine.js';
-import { createApiServer } from '../../modules/embeddings/server/http.js';
-import { createLog, type KitServer } from '../../modules/kit/server/index.js';
 import { tempDir } from '../setup/temp-registry.js';
-import { FIXTURE_MODELS } from './helpers.js';
+import { serveTinyBert } from './tiny-server.js';
 
 const socket = join(tempDir('emb-token-'), 'api.sock');
 const dispatcher = new Agent({ connect: { socketPath: socket } });
 const TOKEN = 'qa10-token-0123456789abcdef';
-let engine: Engine;
-let kit: KitServer;
+let server: Awaited<ReturnType<typeof serveTinyBert>> | undefined;
 const client = (apiKey: string) =>
   new OpenAI({ baseURL: 'http://localhost/v1', apiKey, maxRetries: 0, fetchOptions: { dispatcher } });
 
 beforeAll(async () => {
-  engine = await createEngine({ modelDir: FIXTURE_MODELS, model: 'tiny-bert', device: 'cpu', log: () => {} });
-  kit = createApiServer(engine, {
-    maxBatch: 16,
-    maxInputChars: 4096,
-    maxBodyBytes: 64 * 1024,
-    maxQueue: 8,
-    token: TOKEN,
-    log: createLog({ name: 'test', write: () => {} }),
-  });
-  await kit.listen(socket);
+  server = await serveTinyBert(socket, TOKEN);
 });
 afterAll(async () => {
-  await kit?.drain(1000);
-  await engine?.dispose();
+  await server?.close();
   await dispatcher.close();
 });
 
