@@ -77,4 +77,20 @@ describe('rag ingest of a file the module takes long over', () => {
     expect(r.stderr).toBe('');
     expect(JSON.parse(r.stdout)).toMatchObject({ ingested: 1 });
   });
+
+  // QA10's walk: 1.4 MiB of text took 67 s on the demo box, and after the one "being indexed" line
+  // the terminal said nothing for a minute: no sign it was still at work. Every 30 s a line now
+  // says it still is and for how long; the answer is held until that line is read.
+  it('says every 30 s that it is still being indexed, and for how long', async () => {
+    // Without the line the file is answered after 40 s anyway, and the checks say what was missing.
+    const fallback = setTimeout(() => release?.(), 40_000);
+    const r = await ingest(['rag', 'ingest', big], (err) => {
+      if (err.includes('still being indexed')) release?.();
+    });
+    clearTimeout(fallback);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain(`${big} (1.4 MiB): being indexed by rag; a large document takes a while`);
+    expect(r.stderr).toMatch(new RegExp(`${big}: still being indexed by rag, 3\\d s so far\\n`));
+    expect(r.stdout).toContain(`${big}: indexed as doc-`);
+  }, 60_000);
 });
