@@ -100,10 +100,13 @@ export function within(base: string, rel: string): string | undefined {
 export function treeShared(root: string): boolean {
   const fs = process.getBuiltinModule('node:fs');
   try {
-    for (const r of [root, fs.realpathSync.native(root)]) {
+    for (const r of new Set([root, fs.realpathSync.native(root)])) {
       const dirs = managedDirs(layout(r));
+      // The state folders share their parents: each is looked at once (a walk stops at one seen).
+      const seen = new Set<string>();
       for (let d of dirs)
-        for (; d; d = d.slice(0, d.lastIndexOf('/'))) {
+        for (; d && !seen.has(d); d = d.slice(0, d.lastIndexOf('/'))) {
+          seen.add(d);
           const st = fs.statSync(d, { throwIfNoEntry: false });
           if (st && (st.uid || (st.mode & 0o22 && !(st.mode & 0o1000 && !dirs.includes(d))))) return true;
         }
