@@ -128,9 +128,11 @@ async function moduleOpsFor(ctx: BoxContext): Promise<ModuleOps> {
   // Setup never approves outbound network, even under --yes: `bpkg install --yes` is where it is asked.
   const pm = () => ctx.manager({ yes: false });
   return {
-    trustedKeys: async () => (await (await pm()).keyring.list()).map((k) => showFingerprint(k.fingerprint)),
-    revokedKeys: async () =>
-      (await (await pm()).keyring.list()).filter((k) => k.revoked).map((k) => showFingerprint(k.fingerprint)),
+    trustedKeys: async () =>
+      (await (await pm()).keyring.list()).map((k) => ({
+        fingerprint: showFingerprint(k.fingerprint),
+        revoked: k.revoked,
+      })),
     trustKey: async (armored) => showFingerprint((await (await pm()).keyring.add(armored)).fingerprint),
     repositories: async () => (await pm()).repos.list(),
     async addRepository(name, url, keys, mirrors = []) {

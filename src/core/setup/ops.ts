@@ -6,9 +6,8 @@ import type { SystemStatus } from '../update/index.js';
  * without setup knowing their internals.
  */
 export interface ModuleOps {
-  trustedKeys(): Promise<string[]>;
-  /** The trusted keys the box was told are revoked (a revocation certificate): they sign nothing. */
-  revokedKeys?(): Promise<string[]>;
+  /** The trusted keys; `revoked`: the box was told so (a revocation certificate), it signs nothing. */
+  trustedKeys(): Promise<{ fingerprint: string; revoked?: boolean }[]>;
   /** Trusts an armored public key; returns its fingerprint. */
   trustKey(armored: string): Promise<string>;
   repositories(): Promise<{ name: string; url: string; mirrors?: string[]; keys?: string[] }[]>;

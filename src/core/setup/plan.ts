@@ -147,8 +147,9 @@ async function moduleChanges(
       blocked: ['repositories and modules need the package manager: plan through openBox (src/app)'],
     };
   const changes: Change[] = [];
-  const keys = new Set((await ops.trustedKeys()).map((k) => k.toUpperCase()));
-  const revoked = new Set(((await ops.revokedKeys?.()) ?? []).map((k) => k.toUpperCase()));
+  const trusted = await ops.trustedKeys();
+  const keys = new Set(trusted.map((k) => k.fingerprint.toUpperCase()));
+  const revoked = new Set(trusted.filter((k) => k.revoked).map((k) => k.fingerprint.toUpperCase()));
   const known = new Map((await ops.repositories()).map((r) => [r.name, r]));
   // A pin the box knows is revoked: the file says to trust a key the box refuses (a compromised
   // one, its certificate added), so the box can never match it; a new box given the same file
