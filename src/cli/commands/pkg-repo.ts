@@ -1,5 +1,4 @@
 /** `bpkg repo add | set-key | list | remove` (a group) and `bpkg bundle`: the repositories and a copy of them. */
-import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { UsageError } from '../../app/index.js';
 import { showFingerprint, showFingerprints } from '../../present/fingerprint.js';
@@ -32,7 +31,10 @@ export const bundle: CommandSpec = {
  * they work; a key the bundle has no file for (revoked here) is left out.
  */
 function bundleText(
-  r: { out: string; repositories: { name: string; dir: string; packages: string[]; keys: string[] }[] },
+  r: {
+    out: string;
+    repositories: { name: string; dir: string; packages: string[]; keys: string[]; keyFiles: string[] }[];
+  },
   names: string[],
 ): string {
   const lines = r.repositories.map(
@@ -40,7 +42,7 @@ function bundleText(
   );
   lines.push(`On the box with no network (${shellWord(r.out)} as the stick is mounted there):`);
   for (const x of r.repositories) {
-    const keys = x.keys.filter((k) => existsSync(path.join(x.dir, 'keys', `${k}.pub.asc`)));
+    const keys = x.keyFiles;
     for (const k of keys)
       lines.push(
         `  bpkg key add ${shellWord(path.join(x.dir, 'keys', `${k}.pub.asc`))} --fingerprint ${showFingerprint(k)}`,

@@ -33,7 +33,8 @@ import { joinUrl } from './transport.js';
 
 export interface BundleResult {
   out: string;
-  repositories: { name: string; dir: string; packages: string[]; keys: string[] }[];
+  /** `keys`: those the repository is bound to; `keyFiles`: those written as keys/FPR.pub.asc (the trusted ones). */
+  repositories: { name: string; dir: string; packages: string[]; keys: string[]; keyFiles: string[] }[];
 }
 
 export async function bundle(
@@ -198,13 +199,15 @@ async function fill(
     await writeNew(path.join(dir, 'index.json'), index);
     await writeNew(path.join(dir, 'index.json.asc'), indexSig);
     await mkdir(path.join(dir, 'keys'));
-    for (const k of trusted.filter((k) => state.keys.includes(k.getFingerprint())))
+    const shipped = trusted.filter((k) => state.keys.includes(k.getFingerprint()));
+    for (const k of shipped)
       await writeNew(path.join(dir, 'keys', `${k.getFingerprint()}.pub.asc`), k.armor());
     result.repositories.push({
       name: repo,
       dir: path.resolve(out, repo),
       packages: chosen.map((c) => `${c.entry.name}@${c.entry.version}`),
       keys: state.keys,
+      keyFiles: shipped.map((k) => k.getFingerprint()),
     });
   }
   return result;
