@@ -8,6 +8,7 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { repositoriesSection } from '../helpers/apply-workspace.js';
 import { makeKey, run, tempDir } from '../helpers/pkg.js';
 
 describe('apply with a new repository that cannot be reached', () => {
@@ -20,11 +21,7 @@ describe('apply with a new repository that cannot be reached', () => {
       file,
       [
         'hostname: edge-32',
-        'repositories:',
-        '  - name: fleet',
-        `    url: ${url}`,
-        `    key: ${key.publicFile}`,
-        `    fingerprint: "${key.fingerprint}"`,
+        ...repositoriesSection('fleet', url, key),
         'modules: [{ name: good, state: installed }]',
         '',
       ].join('\n'),

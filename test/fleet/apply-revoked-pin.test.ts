@@ -10,6 +10,7 @@
 import { readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { repositoriesSection } from '../helpers/apply-workspace.js';
 import { bpkg, run } from '../helpers/pkg.js';
 import { revokedKeyBox } from '../helpers/revoked-key.js';
 
@@ -19,18 +20,7 @@ describe('apply with a pinned key the box knows is revoked', () => {
     expect(revoked.code).toBe(0);
     const repoUrl = JSON.parse((await bpkg(root, ['--json', 'repo', 'list'])).stdout)[0].url as string;
     const file = path.join(key.dir, 'appliance.yaml');
-    writeFileSync(
-      file,
-      [
-        'hostname: edge-35',
-        'repositories:',
-        '  - name: main',
-        `    url: ${repoUrl}`,
-        `    key: ${key.publicFile}`,
-        `    fingerprint: "${key.fingerprint}"`,
-        '',
-      ].join('\n'),
-    );
+    writeFileSync(file, ['hostname: edge-35', ...repositoriesSection('main', repoUrl, key), ''].join('\n'));
     const before = readdirSync(root).sort();
     const dry = await run(['--root', root, 'apply', '-f', file, '--dry-run']);
     expect(dry.code, dry.stdout + dry.stderr).toBe(1);

@@ -13,6 +13,15 @@ export interface ApplyWorkspace {
   repositories: string[];
 }
 
+/** A description's `repositories:` section of one repository, its key by file and fingerprint. */
+export const repositoriesSection = (name: string, url: string, key: TestKey): string[] => [
+  'repositories:',
+  `  - name: ${name}`,
+  `    url: ${url}`,
+  `    key: ${key.publicFile}`,
+  `    fingerprint: "${key.fingerprint}"`,
+];
+
 /** What the apply tests start from: a signed repository of `specs` (GOOD), a box root and a description path. */
 export async function applyWorkspace(tag: string, specs: SourceSpec[] = [GOOD]): Promise<ApplyWorkspace> {
   const work = tempDir(tag);
@@ -29,12 +38,6 @@ export async function applyWorkspace(tag: string, specs: SourceSpec[] = [GOOD]):
     repo,
     root: path.join(work, 'root'),
     file: path.join(work, 'appliance.yaml'),
-    repositories: [
-      'repositories:',
-      '  - name: main',
-      `    url: file://${repo}`,
-      `    key: ${key.publicFile}`,
-      `    fingerprint: "${key.fingerprint}"`,
-    ],
+    repositories: repositoriesSection('main', `file://${repo}`, key),
   };
 }
