@@ -2,6 +2,7 @@
  * The checks on a request body of the llm service's OpenAI-compatible API: each bad field is a 400
  * naming it (`param`, as OpenAI's errors do), before the request waits for a slot.
  */
+import { randomInt } from 'node:crypto';
 import { HttpError, hasLoneSurrogate } from '../../kit/server/index.js';
 import type { ChatMessage, Sampling } from './engine.js';
 
@@ -125,7 +126,9 @@ export function sampling(body: Obj, cap: number, timeoutCapS: number): Sampling 
     // OpenAI's default is 1; 0 means greedy decoding.
     temperature: num(body, 'temperature', 0, 2) ?? 1,
     topP: num(body, 'top_p', 0, 1),
-    seed: num(body, 'seed', 0, 2 ** 32 - 1, true),
+    // Without one, a seed of its own: node-llama-cpp's default is the clock's second, so every
+    // request in one second got the same sampled answer (a regenerate, two users asking alike).
+    seed: num(body, 'seed', 0, 2 ** 32 - 1, true) ?? randomInt(2 ** 32 - 1),
     stop: stops,
     jsonSchema,
     timeoutMs: (num(body, 'generation_timeout_s', 0.001, timeoutCapS) ?? timeoutCapS) * 1000,
