@@ -22,7 +22,7 @@ import {
   SchemaError,
   TemplateError,
 } from './engine.js';
-import { bad, messages, num, type Obj, sampling, text } from './request.js';
+import { bad, checkFields, messages, num, type Obj, sampling, text } from './request.js';
 
 export interface ApiOptions {
   log: KitLog;
@@ -304,6 +304,7 @@ export function createApiServer(engines: Engine | Engine[], opts: ApiOptions): K
     const raw = await ctx.json();
     if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw bad('the body must be a JSON object');
     const body = raw as Obj;
+    checkFields(body, kind);
     const engine = pick(body);
     const s = sampling(body, opts.maxTokensCap, opts.generationTimeoutS);
     // Checked before queueing, so a bad request never waits for a slot.

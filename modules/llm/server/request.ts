@@ -157,3 +157,92 @@ export function messages(v: unknown): ChatMessage[] {
     return { role, content };
   });
 }
+
+/** The fields a request may carry: OpenAI's that are served (`user`, OpenAI's end-user id, is only the client's). */
+const SERVED_COMMON = [
+  'model',
+  'temperature',
+  'top_p',
+  'max_tokens',
+  'max_completion_tokens',
+  'stop',
+  'seed',
+  'stream',
+  'stream_options',
+  'response_format',
+  'n',
+  'generation_timeout_s',
+  'user',
+];
+const SERVED = {
+  chat: new Set([...SERVED_COMMON, 'messages']),
+  text: new Set([...SERVED_COMMON, 'prompt']),
+};
+
+const none = (v: unknown) => v === null || v === undefined;
+const emptyList = (v: unknown) => none(v) || (Array.isArray(v) && v.length === 0);
+const emptyObject = (v: unknown) =>
+  none(v) || (typeof v === 'object' && !Array.isArray(v) && Object.keys(v as Obj).length === 0);
+const zero = (v: unknown) => none(v) || v === 0;
+const off = (v: unknown) => none(v) || v === false;
+
+const TOOLS =
+  'function calling is not served: this service answers with text only (a json_schema response_format gives structured output)';
+const PENALTIES = 'repetition penalties are not served by this service';
+const LOGPROBS = 'log-probabilities are not served by this service';
+
+/**
+ * OpenAI's fields that are not served, each accepted only at the value that asks for nothing
+ * (what some clients send by default), with why it is refused otherwise.
+ */
+const UNSERVED: Record<string, { neutral: (v: unknown) => boolean; why: string; only?: 'chat' | 'text' }> = {
+  tools: { neutral: emptyList, why: TOOLS },
+  functions: { neutral: emptyList, why: TOOLS },
+  tool_choice: { neutral: (v) => none(v) || v === 'none' || v === 'auto', why: TOOLS },
+  function_call: { neutral: (v) => none(v) || v === 'none' || v === 'auto', why: TOOLS },
+  parallel_tool_calls: { neutral: (v) => none(v) || typeof v === 'boolean', why: TOOLS },
+  frequency_penalty: { neutral: zero, why: PENALTIES },
+  presence_penalty: { neutral: zero, why: PENALTIES },
+  logprobs: { neutral: (v) => off(v) || v === 0, why: LOGPROBS },
+  top_logprobs: { neutral: zero, why: LOGPROBS },
+  logit_bias: { neutral: emptyObject, why: 'logit_bias is not served by this service' },
+  store: { neutral: off, why: 'nothing is stored by this service' },
+  metadata: { neutral: emptyObject, why: 'nothing is stored by this service' },
+  echo: { neutral: off, why: 'echoing the prompt is not served by this service', only: 'text' },
+  best_of: {
+    neutral: (v) => none(v) || v === 1,
+    why: 'one answer is made a request (best_of 1)',
+    only: 'text',
+  },
+  suffix: {
+    neutral: (v) => none(v) || v === '',
+    why: 'insertion (suffix) is not served by this service',
+    only: 'text',
+  },
+};
+
+/**
+ * A field this service does not serve is a 400 naming it, as OpenAI's own API answers an
+ * unrecognised one: answering without it would hand a client (tools, logprobs, penalties) an
+ * answer it did not ask for, without a word. Checked first, before anything waits.
+ */
+export function checkFields(body: Obj, kind: 'chat' | 'text'): void {
+  for (const [key, v] of Object.entries(body)) {
+    if (SERVED[kind].has(key)) continue;
+    const u = Object.hasOwn(UNSERVED, key) ? UNSERVED[key] : undefined;
+    const shown = key.length > 64 ? `${key.slice(0, 64)}…` : key;
+    if (u && (!u.only || u.only === kind)) {
+      if (u.neutral(v)) continue;
+      throw bad(`'${key}' is not supported: ${u.why}; leave it out`, key);
+    }
+    throw bad(
+      `'${shown}' is not a field of ${kind === 'chat' ? '/v1/chat/completions' : '/v1/completions'} here; this service serves ${[...SERVED[kind]].join(', ')}: leave it out`,
+      shown,
+    );
+  }
+  if (!none(body.stream) && typeof body.stream !== 'boolean')
+    throw bad("'stream' must be a boolean", 'stream');
+  const so = body.stream_options;
+  if (!none(so) && (typeof so !== 'object' || Array.isArray(so)))
+    throw bad("'stream_options' must be an object", 'stream_options');
+}
