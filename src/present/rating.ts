@@ -57,7 +57,7 @@ export function reasonText(item: RatingItem): string {
     case 'user-namespace':
       return 'user namespace: root inside is nobody outside';
     case 'no-user-namespace':
-      return "no user namespace: its ids are the host's";
+      return "no user namespace: the host's root is one of its ids";
     case 'read-only-root':
       return 'read-only root filesystem';
     case 'writable-root':

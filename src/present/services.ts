@@ -6,7 +6,7 @@ import type {
   TokenRotation,
   WatchEvent,
 } from '../app/index.js';
-import { parseNetDev } from '../core/services/inspect.js';
+import { type IdMapRange, mapsHostZero, parseNetDev } from '../core/services/inspect.js';
 import { escapeLine } from './escape.js';
 import { ratingLines, ratingShort } from './rating.js';
 import { shownHint } from './root-in-hints.js';
@@ -32,6 +32,9 @@ export function usesText(u: NonNullable<ServiceInspection['policy']['uses']>[num
   const token = u.token ? `, ${u.ownToken ? 'its own token' : 'token'} /run/blueprint/tokens/${u.name}` : '';
   return `${u.name} ${u.version} (${u.range}) through ${u.socket}${token}`;
 }
+
+/** A kernel id map as `inside->outside xcount` ranges. */
+const idMapText = (map: IdMapRange[]) => map.map((r) => `${r.inside}->${r.outside} x${r.count}`).join(', ');
 
 export function formatInspection(i: ServiceInspection): string {
   const p = i.policy;
@@ -85,7 +88,8 @@ export function formatInspection(i: ServiceInspection): string {
     `  ${mark(/^0+$/.test(k.capEff))} CapEff ${k.capEff}`,
     `  ${mark(k.noNewPrivs === 1)} NoNewPrivs ${k.noNewPrivs}`,
     `  ${mark(k.seccomp === 2)} Seccomp ${k.seccomp} (2 = filter)`,
-    `  ${mark(!k.uidMapIsIdentity)} uid map ${k.uidMap.map((r) => `${r.inside}->${r.outside} x${r.count}`).join(', ')}`,
+    `  ${mark(!mapsHostZero(k.uidMap))} uid map ${idMapText(k.uidMap)}`,
+    `  ${mark(!mapsHostZero(k.gidMap))} gid map ${idMapText(k.gidMap)}`,
     `  ${mark(k.rootReadOnly)} root filesystem ${k.rootReadOnly ? 'read-only' : 'WRITABLE'}`,
     `  ${mark(p.network !== 'none' && p.network !== 'loopback-socket' ? true : k.interfaces.every((n) => n === 'lo'))} interfaces ${k.interfaces.join(', ') || '(none)'}`,
     `  ${mark(c.memoryBytes === p.memoryBytes)} memory limit ${mib(c.memoryBytes)}`,

@@ -21,7 +21,7 @@ const KERNEL = {
   capBnd: '0000000000000000',
   noNewPrivs: 1,
   seccomp: 2,
-  uidMapIsIdentity: false,
+  mapsHostRoot: false,
   rootReadOnly: true,
   interfaces: ['lo'],
   apparmor: null,

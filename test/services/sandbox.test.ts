@@ -108,7 +108,7 @@ describe('the hello module in the sandbox', () => {
     expect(p.noNewPrivs).toBe(1);
     expect(p.seccomp).toBe(2);
     expect(p.rootReadOnly).toBe(true);
-    expect(p.uidMapIsIdentity).toBe(false);
+    expect(p.mapsHostRoot).toBe(false);
     expect(p.interfaces).toEqual(['lo']);
     expect(p.cgroup.memoryBytes).toBe(64 * 1024 * 1024);
     expect(p.cgroup.pids).toBe(32);

@@ -141,7 +141,12 @@ export interface ProcessView {
   /** 0 off, 1 strict, 2 filter. */
   seccomp: number;
   uidMap: IdMapRange[];
-  uidMapIsIdentity: boolean;
+  gidMap: IdMapRange[];
+  /**
+   * The host's root, uid or gid 0, is one of the container's ids, at whatever id inside (the
+   * identity map is one such): a process with that id inside is root, or root's group, on the host.
+   */
+  mapsHostRoot: boolean;
   rootReadOnly: boolean;
   interfaces: string[];
   cgroup: { memoryBytes?: number; pids?: number | 'max'; cpus?: number };
@@ -171,6 +176,11 @@ export function parseIdMap(text: string): IdMapRange[] {
       const [inside, outside, count] = l.trim().split(/\s+/).map(Number);
       return { inside: inside!, outside: outside!, count: count! };
     });
+}
+
+/** Whether a map's ranges hold the host's id 0 (the kernel's uid_map/gid_map: inside, outside, count). */
+export function mapsHostZero(map: IdMapRange[]): boolean {
+  return map.some((r) => r.outside <= 0 && 0 < r.outside + r.count);
 }
 
 /** Mount options of the last mount stacked on `/` in a mountinfo file. */
@@ -203,6 +213,7 @@ async function sameNamespace(pid: number, kind: 'pid' | 'net'): Promise<boolean>
 export async function processView(pid: number): Promise<ProcessView> {
   const status = parseStatus((await readText(`/proc/${pid}/status`)) ?? '');
   const uidMap = parseIdMap((await readText(`/proc/${pid}/uid_map`)) ?? '');
+  const gidMap = parseIdMap((await readText(`/proc/${pid}/gid_map`)) ?? '');
   return {
     pid,
     capEff: status.CapEff ?? '?',
@@ -210,7 +221,8 @@ export async function processView(pid: number): Promise<ProcessView> {
     noNewPrivs: Number(status.NoNewPrivs ?? -1),
     seccomp: Number(status.Seccomp ?? -1),
     uidMap,
-    uidMapIsIdentity: uidMap.some((r) => r.inside === 0 && r.outside === 0),
+    gidMap,
+    mapsHostRoot: mapsHostZero(uidMap) || mapsHostZero(gidMap),
     rootReadOnly: rootIsReadOnly((await readText(`/proc/${pid}/mountinfo`)) ?? ''),
     interfaces: parseNetDev((await readText(`/proc/${pid}/net/dev`)) ?? ''),
     cgroup: await cgroupLimits(pid),

@@ -345,7 +345,8 @@ export interface KernelFacts {
   capBnd: string;
   noNewPrivs: number;
   seccomp: number;
-  uidMapIsIdentity: boolean;
+  /** The uid or gid map holds the host's id 0 (inspect.ts `mapsHostZero`). */
+  mapsHostRoot: boolean;
   rootReadOnly: boolean;
   interfaces: string[];
   /** /proc/PID/attr/current; null when the kernel has no AppArmor. */
@@ -373,7 +374,7 @@ export function containerFacts(
     hostPid: h.PidMode === 'host' || k.sharesHostPid,
     capabilities: [...new Set([...capabilityNames(k.capEff), ...capabilityNames(k.capBnd)])],
     privileged: h.Privileged === true,
-    userNamespace: !k.uidMapIsIdentity,
+    userNamespace: !k.mapsHostRoot,
     readOnlyRoot: k.rootReadOnly,
     seccomp: k.seccomp === 2,
     noNewPrivileges: k.noNewPrivs === 1,
