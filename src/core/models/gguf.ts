@@ -27,7 +27,59 @@ export interface GgufInfo {
   arrays: Map<string, bigint>;
   /** Bytes of header and metadata (where the tensor infos begin). */
   headerBytes: number;
+  /**
+   * Where the last tensor's data ends, from the file's start (the tensor table read and each
+   * tensor's size from its type); undefined when a tensor's type is one not in GGML_BLOCKS.
+   */
+  tensorsEnd?: bigint;
 }
+
+/**
+ * ggml's types: [elements a block, bytes a block] (llama.cpp's type traits;
+ * test/llm/model-import-truncated.test.ts compares them with llama.cpp's own).
+ */
+export const GGML_BLOCKS: Readonly<Record<number, readonly [number, number]>> = {
+  0: [1, 4], // F32
+  1: [1, 2], // F16
+  2: [32, 18], // Q4_0
+  3: [32, 20], // Q4_1
+  6: [32, 22], // Q5_0
+  7: [32, 24], // Q5_1
+  8: [32, 34], // Q8_0
+  9: [32, 36], // Q8_1
+  10: [256, 84], // Q2_K
+  11: [256, 110], // Q3_K
+  12: [256, 144], // Q4_K
+  13: [256, 176], // Q5_K
+  14: [256, 210], // Q6_K
+  15: [256, 292], // Q8_K
+  16: [256, 66], // IQ2_XXS
+  17: [256, 74], // IQ2_XS
+  18: [256, 98], // IQ3_XXS
+  19: [256, 50], // IQ1_S
+  20: [32, 18], // IQ4_NL
+  21: [256, 110], // IQ3_S
+  22: [256, 82], // IQ2_S
+  23: [256, 136], // IQ4_XS
+  24: [1, 1], // I8
+  25: [1, 2], // I16
+  26: [1, 4], // I32
+  27: [1, 8], // I64
+  28: [1, 8], // F64
+  29: [256, 56], // IQ1_M
+  30: [1, 2], // BF16
+  34: [256, 54], // TQ1_0
+  35: [256, 66], // TQ2_0
+  39: [32, 17], // MXFP4
+  40: [64, 36], // NVFP4
+  41: [128, 18], // Q1_0
+  42: [64, 18], // Q2_0
+};
+
+/** ggml's GGML_MAX_DIMS: a tensor has at most 4 dimensions. */
+const MAX_DIMS = 4;
+/** Bytes of the smallest tensor-table entry: name length, dimension count, one dimension, type, offset. */
+const MIN_TENSOR_INFO = 8 + 4 + 8 + 4 + 8;
 
 const MAX_KV = 65_536;
 const MAX_KEY = 65_536;
@@ -206,5 +258,66 @@ export async function readGgufInfo(fh: FileHandle, size: number): Promise<GgufIn
   }
   if (typeof metadata.get('general.architecture') !== 'string')
     throw notGguf('it names no model architecture (general.architecture)');
-  return { version, tensorCount, metadata, arrays, headerBytes: r.pos };
+  const headerBytes = r.pos;
+  const tensorsEnd = await tensorDataEnd(r, tensorCount, metadata.get('general.alignment'));
+  if (tensorsEnd !== undefined && tensorsEnd > BigInt(size))
+    throw new VerificationError(
+      `The GGUF file is cut short: its tensors need ${tensorsEnd} bytes and it has ${size}`,
+      'gguf-cut-short',
+      "Copy it again (an interrupted download or copy leaves such a file) and compare its SHA-256 with the publisher's; nothing was imported.",
+    );
+  return {
+    version,
+    tensorCount,
+    metadata,
+    arrays,
+    headerBytes,
+    ...(tensorsEnd !== undefined ? { tensorsEnd } : {}),
+  };
+}
+
+/**
+ * Reads the tensor table after the metadata: each tensor's dimensions, type and offset into the
+ * data, which starts at the next multiple of `general.alignment` (32 by default). Gives where the
+ * last tensor's data ends, or undefined when a type is not one GGML_BLOCKS knows (its size is then
+ * not known here; llama.cpp judges it at load).
+ */
+async function tensorDataEnd(
+  r: Reader,
+  count: bigint,
+  alignment: GgufValue | undefined,
+): Promise<bigint | undefined> {
+  const align = alignment === undefined ? 32n : BigInt(alignment as number);
+  if (typeof alignment === 'string' || align <= 0n || (align & (align - 1n)) !== 0n)
+    throw notGguf(`its general.alignment ${String(alignment)} is not a power of two`);
+  if (count * BigInt(MIN_TENSOR_INFO) > BigInt(r.size - r.pos))
+    throw notGguf(`its ${count} tensors cannot fit in the file`);
+  let end = 0n;
+  let known = true;
+  for (let i = 0n; i < count; i++) {
+    r.skip(await r.stringLength());
+    const dims = await r.u32();
+    if (dims === 0 || dims > MAX_DIMS) throw notGguf(`a tensor has ${dims} dimensions (1 to ${MAX_DIMS})`);
+    let elements = 1n;
+    let first = 0n;
+    for (let d = 0; d < dims; d++) {
+      const n = await r.u64();
+      if (d === 0) first = n;
+      elements *= n;
+    }
+    const type = await r.u32();
+    const offset = await r.u64();
+    const block = GGML_BLOCKS[type];
+    if (!block) {
+      known = false;
+      continue;
+    }
+    const [perBlock, bytes] = block;
+    if (first % BigInt(perBlock) !== 0n)
+      throw notGguf(`a tensor's rows (${first}) are not whole blocks of its type (${perBlock})`);
+    const tensorEnd = offset + (elements / BigInt(perBlock)) * BigInt(bytes);
+    if (tensorEnd > end) end = tensorEnd;
+  }
+  const dataStart = ((BigInt(r.pos) + align - 1n) / align) * align;
+  return known ? dataStart + end : undefined;
 }
