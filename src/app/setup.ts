@@ -144,7 +144,10 @@ async function moduleOpsFor(ctx: BoxContext): Promise<ModuleOps> {
       if (before && before.url !== normalizeRepoUrl(url)) await m.repos.remove(name);
       await m.repos.add(name, url, { ...(keys ? { keys } : {}), mirrors, exactMirrors: true });
     },
+    removeRepository: async (name) => (await pm()).repos.remove(name),
     installed: async () => (await (await pm()).installed()).map((p) => p.name),
+    installedFrom: async (repo) =>
+      (await (await pm()).installed()).filter((p) => p.origin === repo).map((p) => p.name),
     offered: async () => (await (await pm()).search('')).map((h) => h.name),
     async offeredBy(repos) {
       // A scratch box: trusts each key, adds each repository bound to it, fetches and verifies its

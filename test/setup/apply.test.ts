@@ -158,6 +158,7 @@ describe('setup apply on a temp root', () => {
       trustKey: async () => '',
       repositories: async () => [],
       addRepository: async () => {},
+      removeRepository: async () => {},
       installed: async () => [...installed],
       install: async (n) => {
         calls.push(`install ${n}`);

@@ -34,7 +34,8 @@ export const applyCommand: CommandSpec = {
 A section left out (timezone, users, ssh, dashboard, network) stays as the box has it
 (docs/fleet.md). A repository's mirrors are the whole list: one left out is taken off the box.
 A module or repository the file does not name is left as the box has it (\`modules: []\` removes
-nothing): \`state: absent\` removes a module, \`bpkg repo remove NAME\` a repository.
+nothing): \`state: absent\` removes a module, and a repository (\`- { name: NAME, state: absent }\`,
+its name alone, as \`bpkg repo remove NAME\`: what was installed from it stays, not upgraded).
 Applying twice changes nothing the second time. Exit codes: 0 applied or nothing to do;
 1 the plan refused (a \`blocked:\` line) or a repository's index not fetched; 2 invalid file (the
 field is named); 3 the file is not there; 4 key fingerprint mismatch; 5 another setup or apply is

@@ -194,6 +194,7 @@ async function applyModuleChange(plan: SetupPlan, c: Change, ops: ModuleOps): Pr
       return;
     }
     case 'repository': {
+      if (c.action === 'delete') return ops.removeRepository(c.target);
       const repo = plan.repositories.find((r) => r.name === c.target)!;
       await ops.addRepository(c.target, repo.url, [repo.key.fingerprint], repo.mirrors ?? []);
       return;

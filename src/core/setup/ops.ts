@@ -16,7 +16,11 @@ export interface ModuleOps {
    * `mirrors`: the whole list of its other URLs (none given: it has none).
    */
   addRepository(name: string, url: string, keys?: string[], mirrors?: string[]): Promise<void>;
+  /** Takes a repository off the box (`bpkg repo remove`): what was installed from it stays. */
+  removeRepository(name: string): Promise<void>;
   installed(): Promise<string[]>;
+  /** The installed packages that came from repository `repo`. */
+  installedFrom?(repo: string): Promise<string[]>;
   /** Names the configured repositories' verified indexes offer (to refuse an unknown module early). */
   offered?(): Promise<string[]>;
   /**

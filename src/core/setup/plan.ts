@@ -139,7 +139,8 @@ async function moduleChanges(
   repos: ResolvedRepository[],
   ops: ModuleOps | undefined,
 ): Promise<{ changes: Change[]; blocked: string[] }> {
-  if (!repos.length && !spec.modules.length) return { changes: [], blocked: [] };
+  const absent = spec.repositoriesAbsent ?? [];
+  if (!repos.length && !spec.modules.length && !absent.length) return { changes: [], blocked: [] };
   // Planning without the module operations (a unit test, a plan of files only) cannot say.
   if (!ops)
     return {
@@ -235,7 +236,38 @@ async function moduleChanges(
     // Install before starting; stop before removing.
     changes.push(...(want ? [pkg, svc] : [svc, pkg]).filter((c): c is Change => c !== undefined));
   }
+  changes.push(...(await removedRepositories(absent, known, spec, ops)));
   return { changes, blocked: [...stale, ...blocked] };
+}
+
+/**
+ * The repositories the file says absent (`bpkg repo remove`), after the modules' changes. What was
+ * installed from one stays, not upgraded from then on, as `repo remove` says: named in the detail
+ * (but those the same file removes).
+ */
+async function removedRepositories(
+  absent: readonly string[],
+  known: ReadonlyMap<string, unknown>,
+  spec: ApplianceSpec,
+  ops: ModuleOps,
+): Promise<Change[]> {
+  const leaving = new Set(spec.modules.filter((m) => m.state === 'absent').map((m) => m.name));
+  const out: Change[] = [];
+  for (const name of absent) {
+    if (!known.has(name)) {
+      out.push({ action: 'unchanged', kind: 'repository', target: name, what: 'absent' });
+      continue;
+    }
+    const kept = (await ops.installedFrom?.(name))?.filter((m) => !leaving.has(m)) ?? [];
+    out.push({
+      action: 'delete',
+      kind: 'repository',
+      target: name,
+      what: 'removed',
+      ...(kept.length ? { detail: `installed from it, kept but not upgraded: ${kept.join(', ')}` } : {}),
+    });
+  }
+  return out;
 }
 
 function overrides(spec: ApplianceSpec): Resource[] {
@@ -260,7 +292,9 @@ export async function planSetup(
   const { spec: chosen, blocked: kept } = await keptChoices(root, asked);
   const spec = await choicesForRoot(root, chosen);
   const hosts = await readOr(path.join(root, 'etc/hosts'), undefined);
-  const configured = await configuredRepositories(root);
+  // A repository the file removes is no longer let out (`bpkg repo remove` takes it off the list too).
+  const gone = new Set(asked.repositoriesAbsent ?? []);
+  const configured = (await configuredRepositories(root)).filter((r) => !gone.has(r.name));
   // The spec's repositories let out as `repo add` lets them: each URL and mirror, s3:// by its endpoint.
   const declared = await repositoryUrls(root, spec.repositories);
   const resources = [

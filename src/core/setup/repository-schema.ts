@@ -84,3 +84,51 @@ export const repositorySchema = z
       seen.add(k);
     });
   });
+
+/**
+ * A repository the description takes off the box, as `bpkg repo remove NAME` does: its name alone
+ * (what it is served from and signed by no longer matters; a URL or key beside it would read as if
+ * it did).
+ */
+const absentRepositorySchema = z
+  .looseObject({ name: repositorySchema.shape.name, state: z.literal('absent') })
+  .superRefine((r, ctx) => {
+    const extra = Object.keys(r).filter((k) => k !== 'name' && k !== 'state');
+    if (extra.length)
+      ctx.addIssue({
+        code: 'custom',
+        message: `a repository with state: absent takes only its name (leave out ${extra.join(', ')})`,
+      });
+  })
+  .transform((r) => ({ name: r.name, state: 'absent' as const }));
+
+export type AbsentRepository = z.output<typeof absentRepositorySchema>;
+export type PresentRepository = z.output<typeof repositorySchema>;
+
+const isRecord = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * An entry of `apply -f`'s `repositories:`: a repository the box is to have (`state: present`, the
+ * default) or one it is to lose (`state: absent`, its name alone). Judged by its state first, so
+ * each kind's own errors are said, not a union's "matches neither".
+ */
+export const repositoryEntrySchema = z.unknown().transform((v, ctx): PresentRepository | AbsentRepository => {
+  const state = isRecord(v) ? v.state : undefined;
+  if (state !== undefined && state !== 'present' && state !== 'absent') {
+    ctx.addIssue({ code: 'custom', path: ['state'], message: 'must be present or absent' });
+    return z.NEVER;
+  }
+  const parsed =
+    state === 'absent'
+      ? absentRepositorySchema.safeParse(v)
+      : repositorySchema.safeParse(isRecord(v) ? withoutState(v) : v);
+  if (parsed.success) return parsed.data;
+  for (const issue of parsed.error.issues) ctx.addIssue({ ...issue, code: 'custom', path: issue.path });
+  return z.NEVER;
+});
+
+function withoutState(v: Record<string, unknown>): Record<string, unknown> {
+  const { state: _, ...rest } = v;
+  return rest;
+}

@@ -10,7 +10,14 @@ import {
   isDestinationHost,
   urlDestination,
 } from './egress.js';
-import { fingerprintField, repositorySchema, URL_HOST } from './repository-schema.js';
+import {
+  type AbsentRepository,
+  fingerprintField,
+  type PresentRepository,
+  repositoryEntrySchema,
+  repositorySchema,
+  URL_HOST,
+} from './repository-schema.js';
 import { parsePublicKey } from './sshkey.js';
 
 export { fingerprintField, repositorySchema };
@@ -196,7 +203,7 @@ export const specSchema = z
     ssh: sshSchema.optional(),
     dashboard: dashboardSchema.optional(),
     network: networkSchema.optional(),
-    repositories: z.array(repositorySchema).default([]),
+    repositories: z.array(repositoryEntrySchema).default([]),
     modules: z.array(moduleEntry).default([]),
     system: systemSchema.optional(),
   })
@@ -212,7 +219,12 @@ export const specSchema = z
         message: 'SSH needs an admin user with a key (root login is off)',
       });
   })
-  .transform(({ hostname, timezone, users, ssh, dashboard, network, ...rest }) => {
+  .transform(({ hostname, timezone, users, ssh, dashboard, network, repositories, ...rest }) => {
+    // `state: absent` entries are what the box is to lose (`bpkg repo remove`), kept apart so that
+    // every other reader of `repositories` sees the ones it is to have; left out when there are
+    // none, so a description without them keeps its digest (the setup marker).
+    const isAbsent = (r: (typeof repositories)[number]): r is AbsentRepository => 'state' in r;
+    const absent = repositories.filter(isAbsent).map((r) => r.name);
     const given = { users, ssh, timezone, dashboard, network }; // users, ssh first: as they came
     const unmanaged = (Object.keys(given) as (keyof typeof given)[]).filter((k) => !given[k]);
     // A fresh root's values (plan-kept.ts), in the fields' order (the marker holds a spec digest).
@@ -223,7 +235,9 @@ export const specSchema = z
       ssh: ssh ?? { enabled: false, port: 22 },
       dashboard: dashboard ?? { enabled: false },
       network: network ?? DEFAULT_NETWORK,
+      repositories: repositories.filter((r): r is PresentRepository => !isAbsent(r)),
       ...rest,
+      ...(absent.length ? { repositoriesAbsent: absent } : {}),
       ...(unmanaged.length ? { unmanaged } : {}),
     };
   });
