@@ -6,6 +6,14 @@ export { busy, ClientGoneError, diskFull, HttpError, isDiskFull } from './errors
 export { SocketInUseError } from './listen.js';
 export { createLog, escapeLogLine, type KitLog, routeConsole } from './log.js';
 export { JobTimeoutError, type Pool, startPool, WorkerJobError } from './pool.js';
+export {
+  applyPurgeRecords,
+  onPurgeSignal,
+  PURGE_DIR_ENV,
+  type PurgeRecord,
+  parsePurgeRecord,
+  readPurgeRecords,
+} from './purge.js';
 export { FairQueue } from './queue.js';
 export {
   createKitServer,

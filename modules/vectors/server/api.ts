@@ -14,6 +14,7 @@ import {
   type Route,
 } from '../../kit/server/index.js';
 import type { Collection } from './collection.js';
+import { ownerOf } from './consumer-purge.js';
 import { DEFAULT_MAX_TIMEOUT_S, requestDeadline, TimeoutError } from './deadline.js';
 import { graphLost } from './graph.js';
 import { API_VERSION, collectionInfo, telemetry } from './info.js';
@@ -128,7 +129,7 @@ export function createVectorsServer(store: Store, opts: ApiOptions): KitServer {
         const config = parseCollectionConfig(await json(ctx));
         checkCollectionName(n!);
         if (store.get(n!)) throw new HttpError(409, `Wrong input: Collection \`${n}\` already exists!`);
-        await store.commit({ t: 'create', name: n!, config });
+        await store.commit({ t: 'create', name: n!, config, owner: ownerOf(ctx) });
         return true;
       },
     ],

@@ -65,6 +65,7 @@ function* fenceWork(c: Collection): Generator<void, VectorCopy, void> {
     name: c.name,
     config: c.config,
     payloadSchema: { ...c.payloadSchema },
+    ...(c.owner ? { owner: c.owner } : {}),
     capacity: c.index.getMaxElements(),
     ids,
     payloads,

@@ -15,6 +15,14 @@ export interface CollectionConfig {
   /** Below this many candidates, search is exact (Qdrant's full_scan_threshold, counted in points). */
   fullScanThreshold: number;
 }
+/**
+ * Which consumer made a collection (its token named the client `consumer:NAME`) and when (ms since
+ * the epoch): a purge of that consumer deletes it (consumer-purge.ts). None for the admin's.
+ */
+export interface Owner {
+  consumer: string;
+  created: number;
+}
 export interface Point {
   id: PointId;
   vector: number[] | Float32Array;

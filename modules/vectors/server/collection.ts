@@ -7,7 +7,7 @@
  * (store.ts); the payload indexes are derived state, rebuilt from `payloadSchema` at load.
  */
 import { type SearchOptions, searchCollection } from './collection-search.js';
-import type { CollectionConfig, Hit, Point } from './collection-types.js';
+import type { CollectionConfig, Hit, Owner, Point } from './collection-types.js';
 import { type Deadline, inRuns } from './deadline.js';
 import { FieldIndexes } from './field-index.js';
 import type { Filter, Payload } from './filter.js';
@@ -17,13 +17,15 @@ import { compareIds, type PointId, pointKey } from './ids.js';
 import { andThen, SORT_RUN, sliced, sortWork } from './slices.js';
 import { asQuery, scoreAt } from './vector-math.js';
 
-export type { CollectionConfig, Distance, Hit, Point } from './collection-types.js';
+export type { CollectionConfig, Distance, Hit, Owner, Point } from './collection-types.js';
 
 const space = { Cosine: 'ip', Dot: 'ip', Euclid: 'l2' } as const;
 
 export class Collection {
   readonly name: string;
   readonly config: CollectionConfig;
+  /** The consumer that made it, kept in the log and the checkpoint (none: the admin's, or from before). */
+  owner: Owner | undefined;
   /** Per label; a free label has id undefined. */
   ids: (PointId | undefined)[] = [];
   payloads: (Payload | undefined)[] = [];

@@ -7,14 +7,18 @@
 import { unlink } from 'node:fs/promises';
 import { isMainThread, workerData } from 'node:worker_threads';
 import {
+  applyPurgeRecords,
   createLog,
   drainOnSignals,
   intFromEnv,
+  onPurgeSignal,
+  PURGE_DIR_ENV,
   readAccessToken,
   serveJobs,
   startPool,
 } from '../../kit/server/index.js';
 import { createVectorsServer } from './api.js';
+import { purgeConsumer } from './consumer-purge.js';
 import { DEFAULT_MAX_TIMEOUT_S } from './deadline.js';
 import { setGraphHost } from './graph.js';
 import { GraphHost, serveGraphs } from './graph-thread.js';
@@ -28,6 +32,10 @@ const log = createLog({
 
 async function main(): Promise<void> {
   const env = process.env;
+  // Handled from the first moment (SIGUSR2's default would end the process); until the store is
+  // open a signal does nothing: the start applies every record there once it is.
+  let purge = async () => {};
+  onPurgeSignal(() => purge(), log);
   const socketPath = env.BLUEPRINT_SOCKET ?? env.VECTORS_SOCKET ?? '/run/vectors/api.sock';
   const dataDir = env.VECTORS_DATA_DIR ?? '/var/lib/vectors/db';
   // VECTORS_GRAPH_THREAD=1: every HNSW graph in one worker thread, its only copy; searches walk
@@ -40,6 +48,11 @@ async function main(): Promise<void> {
       : undefined;
   setGraphHost(graphs);
   const store = await Store.open(dataDir, log);
+  // A consumer the admin purged while this was stopped: its collections go before anything is
+  // served; while it runs, blueprint's SIGUSR2 says a record is there (consumer-purge.ts).
+  const purgeDir = env[PURGE_DIR_ENV];
+  purge = () => applyPurgeRecords(purgeDir, log, (c, before) => purgeConsumer(store, c, before, log));
+  await purge();
   store.checkpointBytes = intFromEnv('VECTORS_CHECKPOINT_BYTES', 64 * 1024 * 1024);
   store.crashAt = env.VECTORS_CRASH_AT; // tests only: kill the process at that point of a checkpoint
   const pauseMs = intFromEnv('VECTORS_TEST_GRAPH_PAUSE_MS', 0); // tests only: a longer graph write

@@ -6,20 +6,20 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { KitLog } from '../../kit/server/index.js';
-import { Collection, type CollectionConfig, type Point } from './collection.js';
+import { Collection, type CollectionConfig, type Owner, type Point } from './collection.js';
 import type { Payload } from './filter.js';
 import type { PointId } from './ids.js';
 import { Journal, undoAfter } from './undo.js';
 
 export type Op =
-  | { t: 'create'; name: string; config: CollectionConfig }
+  | { t: 'create'; name: string; config: CollectionConfig; owner?: Owner }
   | { t: 'drop'; name: string }
   | { t: 'upsert'; c: string; points: Point[] }
   | { t: 'delete'; c: string; ids: PointId[] }
   | { t: 'payload'; c: string; ids: PointId[]; mode: 'set' | 'overwrite' | 'clear'; payload?: Payload }
   | { t: 'unset'; c: string; ids: PointId[]; keys: string[] }
   | { t: 'index'; c: string; field: string; schema: unknown | null }
-  | { t: 'restore'; name: string; file: string };
+  | { t: 'restore'; name: string; file: string; owner?: Owner };
 
 /** A large upsert's points checked before its first slice (store.ts applyInSlices). */
 export function checkUpsert(collections: Map<string, Collection>, op: Op): void {
@@ -65,9 +65,12 @@ function applyTo(
   j: Journal,
 ): void {
   switch (op.t) {
-    case 'create':
-      collections.set(op.name, new Collection(op.name, op.config));
+    case 'create': {
+      const c = new Collection(op.name, op.config);
+      c.owner = op.owner;
+      collections.set(op.name, c);
       return;
+    }
     case 'drop':
       collections.get(op.name)?.dispose();
       collections.delete(op.name);
@@ -83,6 +86,8 @@ function applyTo(
       collections.get(op.name)?.dispose();
       // Built by the request, or at start by replayRestore.
       if (!built) throw new Error(`restore of ${op.name}: its collection was not built`);
+      // Whoever restored it owns it, not whoever the snapshot file says made it.
+      built.owner = op.owner;
       collections.set(op.name, built);
       return;
     }

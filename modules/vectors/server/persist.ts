@@ -7,7 +7,7 @@ import type { Hash } from 'node:crypto';
 import { closeSync, fsyncSync, openSync, writeFileSync } from 'node:fs';
 import { open as openAsync } from 'node:fs/promises';
 import { crc32 } from 'node:zlib';
-import type { CollectionConfig } from './collection.js';
+import type { CollectionConfig, Owner } from './collection.js';
 import type { Payload } from './filter.js';
 import { type PointId, parsePointId } from './ids.js';
 import { checkPayload } from './parse.js';
@@ -18,6 +18,8 @@ export interface Header {
   name: string;
   config: CollectionConfig;
   payloadSchema: Record<string, unknown>;
+  /** The consumer that made it (absent: the admin's, or from before owners were kept). */
+  owner?: Owner;
   capacity: number;
   labels: number[];
   ids: PointId[];
@@ -34,6 +36,7 @@ export interface CollectionImage {
   name: string;
   config: CollectionConfig;
   payloadSchema: Record<string, unknown>;
+  owner?: Owner;
   capacity: number;
   /** Per label; a free label has id undefined. */
   ids: (PointId | undefined)[];
@@ -69,7 +72,7 @@ export function* collectionFileParts(img: CollectionImage): Generator<Buffer | u
     text(']');
   };
   text(
-    `{"name":${JSON.stringify(img.name)},"config":${JSON.stringify(img.config)},"payloadSchema":${JSON.stringify(img.payloadSchema)},"capacity":${img.capacity}`,
+    `{"name":${JSON.stringify(img.name)},"config":${JSON.stringify(img.config)},"payloadSchema":${JSON.stringify(img.payloadSchema)}${img.owner ? `,"owner":${JSON.stringify(img.owner)}` : ''},"capacity":${img.capacity}`,
   );
   yield* array('labels', (l) => l);
   yield* array('ids', (l) => img.ids[l]);

@@ -13,7 +13,8 @@ import { createHash } from 'node:crypto';
 import { constants } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { crc32 } from 'node:zlib';
-import { Collection } from './collection.js';
+import { Collection, type Owner } from './collection.js';
+import { ownerIn } from './consumer-purge.js';
 import { parseHeader } from './header-parse.js';
 import { pointKey } from './ids.js';
 import { checkSnapshotWork, type Header, MAGIC } from './persist.js';
@@ -167,7 +168,7 @@ export async function buildSnapshot(
   src: ByteSource,
   name?: string,
   signal?: AbortSignal,
-): Promise<{ collection: Collection; sha256: string }> {
+): Promise<{ collection: Collection; sha256: string; owner: Owner | undefined }> {
   const r = new CollectionReader(src);
   const header = await r.head(true);
   const d = header.config.size;
@@ -191,7 +192,8 @@ export async function buildSnapshot(
     const sha256 = await r.end();
     c.payloadSchema = header.payloadSchema ?? {};
     for (const field of Object.keys(c.payloadSchema)) c.createFieldIndex(field);
-    return { collection: c, sha256 };
+    // The owner the file names is kept apart: a checkpoint's is its own; a restore's is who restored it.
+    return { collection: c, sha256, owner: ownerIn(header) };
   } catch (err) {
     c.dispose();
     throw err;
@@ -207,13 +209,18 @@ export async function buildSnapshot(
  * that could not start again. Without the graph file, a snapshot's build (its graph rebuilt).
  */
 export async function loadCheckpoint(src: ByteSource, indexFile: string | undefined): Promise<Collection> {
-  if (!indexFile) return (await buildSnapshot(src)).collection;
+  if (!indexFile) {
+    const built = await buildSnapshot(src);
+    built.collection.owner = built.owner;
+    return built.collection;
+  }
   const r = new CollectionReader(src);
   const header = await r.head(false);
   const d = header.config.size;
   // The graph file has the capacity the header records (both from the same checkpoint).
   const cap = Math.max(1024, header.capacity);
   const c = new Collection(header.name, header.config, cap);
+  c.owner = ownerIn(header);
   try {
     c.index.load(indexFile, cap);
     const used = new Uint8Array(cap);

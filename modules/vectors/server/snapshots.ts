@@ -13,6 +13,7 @@ import { join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { busy, FairQueue, HttpError, type RequestContext } from '../../kit/server/index.js';
 import { jsonBody, need, type RouteTable } from './api.js';
+import { ownerOf } from './consumer-purge.js';
 import { bad, body, checkCollectionName } from './parse.js';
 import { fsyncAsync, writeCollectionFile } from './persist.js';
 import { type ByteSource, buildSnapshot, openFileSource } from './snapshot-build.js';
@@ -88,11 +89,12 @@ export function snapshotRoutes(store: Store): RouteTable {
    * then swaps it in through the log. With `checksum`, the SHA-256 of the very bytes built from
    * must be it; nothing of the collection there now changes unless the whole file checked out.
    */
-  async function restore(c: string, file: string, src: ByteSource, signal: AbortSignal, checksum?: string) {
+  async function restore(ctx: RequestContext, c: string, file: string, src: ByteSource, checksum?: string) {
+    const signal = ctx.signal;
     // Built (and so checked) before it is logged, a slice at a time (buildSnapshot); the log's
     // restore then takes this very collection instead of building it again (a replay builds it
     // from the file).
-    const op = { t: 'restore', name: c, file } as const;
+    const op = { t: 'restore', name: c, file, owner: ownerOf(ctx) } as const;
     let built: Awaited<ReturnType<typeof buildSnapshot>>;
     try {
       built = await buildSnapshot(src, c, signal);
@@ -170,7 +172,7 @@ export function snapshotRoutes(store: Store): RouteTable {
           } catch {
             throw new HttpError(404, `Not found: snapshot ${o.location}`);
           }
-          return restore(c!, rel, src, ctx.signal, checksum);
+          return restore(ctx, c!, rel, src, checksum);
         });
       },
     ],
@@ -207,7 +209,7 @@ export function snapshotRoutes(store: Store): RouteTable {
             await fsyncAsync(dir);
             // From that file, through one descriptor (as recover): the SHA-256 of the bytes built
             // from must be that of the bytes received, so what was checked is what is restored.
-            return restore(c!, join(hex(c!), name), await openFileSource(file), ctx.signal, sha256);
+            return restore(ctx, c!, join(hex(c!), name), await openFileSource(file), sha256);
           });
         } catch (err) {
           rmSync(tmp, { force: true }); // refused or gone before its turn

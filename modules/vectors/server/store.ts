@@ -401,6 +401,23 @@ export class Store {
     return this.gate.hold(() => this.applied === this.seq && !(graphs && busy()));
   }
 
+  /**
+   * After a checkpoint with nothing logged since (a purge: consumer-purge.ts), every log file but
+   * the one being written holds only what the checkpoint covers: removed now, not at the next one.
+   */
+  async dropCoveredLogs(): Promise<void> {
+    await this.checkpointing;
+    const release = await this.quiesce(false);
+    try {
+      if (this.seq !== this.checkpointed) return;
+      for (const f of this.walFiles.slice(0, -1)) rmSync(join(this.dir, 'wal', f), { force: true });
+      this.walFiles = this.walFiles.slice(-1);
+      fsyncPath(join(this.dir, 'wal'));
+    } finally {
+      release();
+    }
+  }
+
   /** A collection's image as of now (a snapshot; capture.ts), undefined if there is none. */
   capture(name: string): Promise<CollectionImage | undefined> {
     const get = () => this.collections.get(name);

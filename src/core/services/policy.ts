@@ -16,6 +16,8 @@ import type { UsedModule } from './wiring.js';
 export const CLIENT_TOKENS_FILE = 'client-tokens';
 /** …and the variable that tells the provider where it is (modules/kit/server/clients.ts reads it). */
 export const CLIENT_TOKENS_ENV = 'BLUEPRINT_CLIENT_TOKENS_FILE';
+/** A provider's purge records (consumer-purge.ts) are in its data folder, which this names. */
+export const PURGE_DIR_ENV = 'BLUEPRINT_PURGE_DIR';
 
 export const MODULE_LABEL = 'org.blueprintos.module';
 export const VERSION_LABEL = 'org.blueprintos.version';
@@ -223,6 +225,8 @@ export function sandboxPolicy(input: PolicyInput): ContainerPlan {
     ...(s.socket?.clientTokens && s.data
       ? { [CLIENT_TOKENS_ENV]: path.posix.join(s.data, CLIENT_TOKENS_FILE) }
       : {}),
+    // Where blueprint leaves a purged consumer's record (consumer-purge.ts; the kit's purge.ts).
+    ...(s.socket?.consumerPurge && s.data ? { [PURGE_DIR_ENV]: s.data } : {}),
     ...usesEnv,
     ...packagesEnv(packages),
   };

@@ -103,6 +103,12 @@ export const serviceSchema = z.strictObject({
        * `client-tokens` in its data folder (client-tokens.ts; docs/module-wiring.md). Needs `data`.
        */
       clientTokens: z.boolean().optional(),
+      /**
+       * The server keeps data per consumer and deletes a consumer's when the admin purges it
+       * (`bpkg remove --purge CONSUMER`): blueprint writes `purge.CONSUMER` into its data folder and
+       * sends it SIGUSR2 when it runs (consumer-purge.ts; docs/module-wiring.md). Needs `clientTokens`.
+       */
+      consumerPurge: z.boolean().optional(),
     })
     .optional(),
   /** Persistent writable directory: ROOT/var/lib/blueprint/modules/NAME mounted at this path. */
@@ -191,6 +197,12 @@ export const checkedServiceSchema = serviceSchema.superRefine((s, ctx) => {
       code: 'custom',
       path: ['socket', 'clientTokens'],
       message: 'needs a "data" folder (the consumers\' tokens are written there)',
+    });
+  if (s.socket?.consumerPurge && !s.socket.clientTokens)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['socket', 'consumerPurge'],
+      message: 'needs "clientTokens" (a consumer\'s data is known by its own token)',
     });
   if (s.health && !s.socket)
     ctx.addIssue({ code: 'custom', path: ['health'], message: 'http checks need a "socket"' });

@@ -1,0 +1,137 @@
+/**
+ * vectors records which consumer made each collection, and deletes a purged consumer's collections
+ * (docs/module-wiring.md, "A consumer's data, purged"): blueprint writes `purge.CONSUMER`
+ * ("CONSUMER TIME") into its data folder; vectors applies it at its start before it serves, and
+ * while running at SIGUSR2. The owner is kept in the log and the checkpoints (a restart between
+ * the create and the purge), the record's time keeps a newer consumer's collections, the admin's
+ * and another consumer's stay, and a bad record deletes nothing. The vectors service runs as its
+ * container runs it (the bundle in its own Node process); the real containers: test/rag/purge.
+ */
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { Agent } from 'node:http';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { until } from '../helpers/until.js';
+import { dropTempDir } from '../setup/temp-registry.js';
+import { bundle, callSocket, newDataDir, type Served, serve } from './served.js';
+
+const ADMIN = 'admin-token-0123456789abcdef';
+const RAG = 'rag-own-token-0123456789abcdef';
+const OTHER = 'other-own-token-0123456789abcdef';
+const SECRET = 'the-text-of-a-private-document';
+
+let file: string;
+let dataDir: string;
+let served: Served | undefined;
+const agent = new Agent({ keepAlive: false });
+
+async function start(): Promise<Served> {
+  served = await serve(file, join(dataDir, 'db'), {
+    VECTORS_TOKEN_FILE: join(dataDir, 'access-token'),
+    BLUEPRINT_CLIENT_TOKENS_FILE: join(dataDir, 'client-tokens'),
+    BLUEPRINT_PURGE_DIR: dataDir,
+  });
+  return served;
+}
+const call = (token: string, method: string, path: string, body?: unknown) =>
+  callSocket(served!.socket, agent, method, path, body, { authorization: `Bearer ${token}` });
+const names = async () =>
+  ((await call(ADMIN, 'GET', '/collections')).json.result.collections as { name: string }[])
+    .map((c) => c.name)
+    .sort();
+async function make(token: string, name: string) {
+  expect(
+    (await call(token, 'PUT', `/collections/${name}`, { vectors: { size: 2, distance: 'Cosine' } })).status,
+  ).toBe(200);
+  const up = await call(token, 'PUT', `/collections/${name}/points`, {
+    points: [{ id: 1, vector: [1, 0], payload: { text: `${SECRET} of ${name}` } }],
+  });
+  expect(up.status).toBe(200);
+}
+/** Every file under the data folder that still holds a collection's document text. */
+function holding(name: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.isFile() && readFileSync(p).includes(`${SECRET} of ${name}`)) out.push(p);
+    }
+  };
+  walk(join(dataDir, 'db'));
+  return out;
+}
+const record = (consumer: string, text: string) => writeFileSync(join(dataDir, `purge.${consumer}`), text);
+
+beforeAll(async () => {
+  file = await bundle();
+  dataDir = newDataDir();
+  writeFileSync(join(dataDir, 'access-token'), `${ADMIN}\n`);
+  writeFileSync(join(dataDir, 'client-tokens'), `rag ${RAG}\nother ${OTHER}\n`);
+}, 120_000);
+afterAll(async () => {
+  await served?.stop();
+  agent.destroy();
+  if (dataDir) dropTempDir(dataDir);
+});
+
+describe("vectors deletes a purged consumer's collections", () => {
+  it('a record found at start: its collections gone before it serves, with their files; the others stay', async () => {
+    await start();
+    await make(RAG, 'rag-default');
+    await make(RAG, 'rag-notes');
+    await make(OTHER, 'other-docs');
+    await make(ADMIN, 'admin-docs');
+    expect((await call(RAG, 'POST', '/collections/rag-default/snapshots')).status).toBe(200);
+    // Stopped: the owners are in the checkpoint written at stop, not only in memory.
+    await served!.stop();
+    served = undefined;
+    expect(holding('rag-default').length).toBeGreaterThan(0);
+    record('rag', `rag ${Date.now()}\n`);
+    await start();
+    // The first answer it gives already lacks them: the record was applied before it listened.
+    expect(await names()).toEqual(['admin-docs', 'other-docs']);
+    expect(served!.log()).toMatch(/purge of rag's data .*deleted 2 collections \(rag-default, rag-notes\)/);
+    expect(existsSync(join(dataDir, 'purge.rag'))).toBe(false);
+    // Nothing on disk holds their points (log files, checkpoint files, snapshots).
+    expect(holding('rag-default')).toEqual([]);
+    expect(holding('rag-notes')).toEqual([]);
+    expect(holding('other-docs').length).toBeGreaterThan(0);
+  }, 120_000);
+
+  it('running: SIGUSR2 applies a record now; what the consumer made after the record time stays', async () => {
+    const before = Date.now();
+    await make(RAG, 'rag-default'); // a rag installed again after the purge: made after `before`
+    // A record of a purge made before: it matches nothing made since (the log only, not yet a checkpoint).
+    record('rag', `rag ${before - 1}\n`);
+    process.kill(served!.pid, 'SIGUSR2');
+    await until('the record applied', () => !existsSync(join(dataDir, 'purge.rag')));
+    expect(await names()).toEqual(['admin-docs', 'other-docs', 'rag-default']);
+    // Then a purge now: the new one goes too, straight from the log.
+    record('rag', `rag ${Date.now()}\n`);
+    process.kill(served!.pid, 'SIGUSR2');
+    await until('the record applied', () => !existsSync(join(dataDir, 'purge.rag')));
+    expect(await names()).toEqual(['admin-docs', 'other-docs']);
+    expect(holding('rag-default')).toEqual([]);
+    expect(statSync(join(dataDir, 'db')).isDirectory()).toBe(true);
+  }, 60_000);
+
+  it('a bad record is logged and left, nothing deleted for it; the service goes on', async () => {
+    record('other', `rag ${Date.now()}\n`); // names rag in other's record
+    writeFileSync(join(dataDir, 'purge.x'), 'x 12 13\n');
+    process.kill(served!.pid, 'SIGUSR2');
+    await until('both logged', () => (served!.log().match(/purge record .* ignored/g) ?? []).length >= 2);
+    expect(served!.log()).toContain(
+      'purge record "purge.other" ignored, nothing deleted for it: it names rag, not other of its file name',
+    );
+    expect(served!.log()).toContain(
+      'purge record "purge.x" ignored, nothing deleted for it: it is not one line',
+    );
+    expect(await names()).toEqual(['admin-docs', 'other-docs']);
+    expect(existsSync(join(dataDir, 'purge.other'))).toBe(true);
+    // And at a start, the same: it starts, deletes nothing.
+    await served!.stop();
+    await start();
+    expect(await names()).toEqual(['admin-docs', 'other-docs']);
+  }, 60_000);
+});
