@@ -90,10 +90,13 @@ export function removeOps(ctx: BoxContext): RemoveOps {
       for (const name of wasRunning) if ((await containerRuns(ctx, name)) === false) stopped.push(name);
       // A module's data outlives its removal (a reinstall finds it) unless the admin purges it.
       const out: RemovedPackage[] = [];
-      for (const name of keptOnly) {
+      // Purged: its own folder, and what it made in the providers that keep data per consumer.
+      const purgeAll = async (name: string) => {
         const purged = await services.purgeModuleData(ctx.root, name);
-        out.push(purged ? { name, purged } : { name });
-      }
+        const asked = await services.purgeConsumerData(ctx.root, name, () => ctx.engine());
+        return { ...(purged ? { purged } : {}), ...(asked.length ? { purgeAsked: asked } : {}) };
+      };
+      for (const name of keptOnly) out.push({ name, ...(await purgeAll(name)) });
       for (const change of changes) {
         const imageLeft = left.get(change.name);
         const c: RemovedPackage = {
@@ -101,10 +104,8 @@ export function removeOps(ctx: BoxContext): RemoveOps {
           ...(imageLeft ? { imageLeft } : {}),
           ...(stopped.includes(change.name) ? { stopped: true as const } : {}),
         };
-        if (opts.purge) {
-          const purged = await services.purgeModuleData(ctx.root, c.name);
-          out.push(purged ? { ...c, purged } : c);
-        } else {
+        if (opts.purge) out.push({ ...c, ...(await purgeAll(c.name)) });
+        else {
           const dataKept = await services.moduleDataDir(ctx.root, c.name);
           const owner = owners.get(c.name);
           if (dataKept && owner) await services.bindModuleData(ctx.root, c.name, owner);

@@ -11,6 +11,7 @@ import type {
   VerifyReport,
 } from '../core/pkg/index.js';
 import type { KeptPackage } from '../core/pkg/install.js';
+import type { PurgeAsk } from '../core/services/consumer-purge.js';
 
 export type { KeptPackage };
 
@@ -40,6 +41,11 @@ export interface RemovedPackage {
   purged?: string;
   /** The module's data folder, kept for a later reinstall (`bpkg remove --purge` deletes it). */
   dataKept?: string;
+  /**
+   * Purged: each provider that keeps data per consumer, asked to delete what this one made there
+   * (core/services/consumer-purge.ts), and how it went. Absent when there was none to ask.
+   */
+  purgeAsked?: PurgeAsk[];
   /** Its image, left in the engine because the engine was down, and the command that removes it. */
   imageLeft?: { image: string; remove: string; alsoShared?: string };
   /**

@@ -18,6 +18,7 @@ export function removedLine(c: {
   purged?: string;
   dataKept?: string;
   stopped?: boolean;
+  purgeAsked?: PurgeAskShown[];
 }): string {
   const base = `removed ${c.name} ${c.from ?? ''}`.trimEnd();
   const line = c.purged
@@ -25,7 +26,36 @@ export function removedLine(c: {
     : c.dataKept
       ? `${base}; its data kept in ${c.dataKept} (\`bpkg remove --purge ${c.name}\` deletes it)`
       : base;
-  return c.stopped ? `${line}\n${stoppedLine(c.name)}` : line;
+  return [line, ...(c.stopped ? [stoppedLine(c.name)] : []), ...purgeAskLines(c.name, c.purgeAsked)].join(
+    '\n',
+  );
+}
+
+/** A provider asked to delete a purged consumer's data (app RemovedPackage.purgeAsked). */
+export interface PurgeAskShown {
+  provider: string;
+  state: 'done' | 'at-start' | 'not-confirmed' | 'failed';
+  error?: string;
+}
+
+/**
+ * What a purge asked of each provider that keeps data per consumer (docs/module-wiring.md, "A
+ * consumer's data, purged"): one line each, under the removal's line.
+ */
+export function purgeAskLines(consumer: string, asks: PurgeAskShown[] = []): string[] {
+  return asks.map((a) => {
+    const asked = `asked ${a.provider} to delete the data ${consumer} made there`;
+    switch (a.state) {
+      case 'done':
+        return `${asked}: done`;
+      case 'at-start':
+        return `${asked}: ${a.provider} is not running; it deletes it at its next start, before it serves`;
+      case 'not-confirmed':
+        return `${asked}: not confirmed yet; ${a.provider} deletes it at its next start at the latest (\`blueprint service restart ${a.provider}\`)`;
+      default:
+        return `could not ask ${a.provider} to delete the data ${consumer} made there: ${escapeLine(a.error ?? 'unknown error')}; nothing was asked of it (its README says how to delete by hand)`;
+    }
+  });
 }
 
 /** Said after the removal of a module whose running service it stopped. */

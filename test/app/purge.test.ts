@@ -1,4 +1,13 @@
-import { existsSync, lstatSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openBox } from '../../src/app/index.js';
@@ -16,7 +25,11 @@ async function boxWithHello() {
   const repo = path.join(work, 'repo');
   await buildRepo(repo, key, [makeSource(path.join(work, 'src'), { name: 'hello', version: '1.0.0' })]);
   const root = await trustingRoot(key, repo);
-  const box = openBox(root, { yes: true });
+  // No engine answers here: whether a provider runs cannot be told (test/rag/purge has real ones).
+  const box = openBox(root, {
+    yes: true,
+    env: { CONTAINER_HOST: `unix://${path.join(work, 'no-engine.sock')}` },
+  });
   await box.packages.install(['hello']);
   const data = path.join(root, 'var/lib/blueprint/modules/hello');
   mkdirSync(path.join(data, 'collections'), { recursive: true });
@@ -76,5 +89,78 @@ describe('bpkg remove --purge', () => {
     // Nothing kept and not installed: not found, as before; a name that is no package name: refused.
     await expect(box.packages.remove(['hello'], { purge: true })).rejects.toMatchObject({ exitCode: 3 });
     await expect(box.packages.remove(['../hello'], { purge: true })).rejects.toMatchObject({ exitCode: 2 });
+  });
+});
+
+/**
+ * A provider's registration as `bpkg install` leaves it (no container): `socket` its manifest's
+ * socket section. Returns its data folder, made as its first start makes it.
+ */
+function provider(root: string, name: string, socket: Record<string, unknown>): string {
+  const prefix = path.join(root, `opt/blueprint/${name}/0.1.0`);
+  mkdirSync(prefix, { recursive: true });
+  const reg = path.join(root, `var/lib/blueprint/services/${name}`);
+  mkdirSync(reg, { recursive: true });
+  const spec = {
+    socket: { dir: `/run/${name}`, file: 'api.sock', ...socket },
+    network: 'loopback-socket',
+    data: '/var/lib/x',
+  };
+  writeFileSync(
+    path.join(reg, '0.1.0.json'),
+    JSON.stringify({
+      name,
+      version: '0.1.0',
+      prefix,
+      imageId: `sha256:${'a'.repeat(64)}`,
+      approvals: { outboundNetwork: false },
+      spec,
+    }),
+  );
+  const data = path.join(root, `var/lib/blueprint/modules/${name}`);
+  mkdirSync(data, { recursive: true });
+  return data;
+}
+
+describe("bpkg remove --purge: the consumer's data in the providers that keep it per consumer", () => {
+  it('writes purge.CONSUMER into each opted-in provider, and says what it asked of whom', async () => {
+    const { box, root } = await boxWithHello();
+    const vec = provider(root, 'vec', { clientTokens: true, consumerPurge: true });
+    const llm = provider(root, 'llm', { clientTokens: true }); // holds no consumer data: not asked
+    provider(root, 'idle', { clientTokens: true, consumerPurge: true });
+    rmSync(path.join(root, 'var/lib/blueprint/modules/idle'), { recursive: true }); // never ran: holds nothing
+    const before = Date.now();
+    const changes = await box.packages.remove(['hello'], { purge: true });
+    expect(changes).toMatchObject([
+      { name: 'hello', purgeAsked: [{ provider: 'vec', state: 'not-confirmed' }] },
+    ]);
+    const [consumer, time] = readFileSync(path.join(vec, 'purge.hello'), 'utf8').split(' ');
+    expect(consumer).toBe('hello');
+    expect(Number(time)).toBeGreaterThanOrEqual(before);
+    expect(statSync(path.join(vec, 'purge.hello')).mode & 0o777).toBe(0o440);
+    expect(existsSync(path.join(llm, 'purge.hello'))).toBe(false);
+    expect(existsSync(path.join(root, 'var/lib/blueprint/modules/idle'))).toBe(false);
+    const { removedLine } = await import('../../src/present/packages.js');
+    const lines = removedLine(changes[0]!).split('\n');
+    expect(lines[0]).toBe(
+      `removed hello 1.0.0; its data deleted (${path.join(root, 'var/lib/blueprint/modules/hello')})`,
+    );
+    expect(lines.slice(1)).toEqual([
+      'asked vec to delete the data hello made there: not confirmed yet; vec deletes it at its next start at the latest (`blueprint service restart vec`)',
+    ]);
+  });
+
+  it('a plain remove asks nothing; a purge later does; a link the provider left at the name is replaced, not followed', async () => {
+    const { box, root, work } = await boxWithHello();
+    const vec = provider(root, 'vec', { clientTokens: true, consumerPurge: true });
+    expect((await box.packages.remove(['hello']))[0]).not.toHaveProperty('purgeAsked');
+    expect(existsSync(path.join(vec, 'purge.hello'))).toBe(false);
+    const target = path.join(work, 'host-file');
+    writeFileSync(target, 'host');
+    symlinkSync(target, path.join(vec, 'purge.hello'));
+    const later = await box.packages.remove(['hello'], { purge: true });
+    expect(later).toMatchObject([{ name: 'hello', purgeAsked: [{ provider: 'vec' }] }]);
+    expect(lstatSync(path.join(vec, 'purge.hello')).isFile()).toBe(true);
+    expect(readFileSync(target, 'utf8')).toBe('host');
   });
 });

@@ -3,7 +3,7 @@
 import type { KeptPackage } from '../../app/index.js';
 import { type HeldUpgrade, heldBackJson } from '../../present/held-back.js';
 import { installedLine, keptLine, upgradedLine } from '../../present/install.js';
-import { nothingUpgradedLine, removedLine } from '../../present/packages.js';
+import { nothingUpgradedLine, purgeAskLines, removedLine } from '../../present/packages.js';
 import { shownHint } from '../../present/root-in-hints.js';
 import { cliBox } from '../box.js';
 import type { CommandSpec } from '../command.js';
@@ -120,7 +120,7 @@ export const remove: CommandSpec = {
     ...dryRunOptions('the removal'),
   },
   details:
-    'With --purge, a package removed before without it has the data it kept deleted.\nDependencies installed with a package stay; the ones nothing needs any more are named after the removal\n(--json: unneeded) and `bpkg autoremove` removes them, as apt does.\nA package that is not installed is noted ("Package \'NAME\' is not installed, so not removed"; --json:\nnotInstalled) and the others removed, exit 0, as apt: running it again is harmless. A name that is\nno package name is refused (exit 2). A module whose service was running has it stopped (its\ncontainer goes with the package), said under its line ("stopped the running service NAME";\n--json: that change\'s stopped: true). --dry-run (-s): what would be removed and the running services\nit would stop (--json: stops), or the dependents that block it (exit 5); nothing changed.',
+    'With --purge, a package removed before without it has the data it kept deleted, and each installed\nmodule that keeps data per consumer (vectors: rag\'s collections) is asked to delete what the removed\none made there, said per module (--json: purgeAsked).\nDependencies installed with a package stay; the ones nothing needs any more are named after the removal\n(--json: unneeded) and `bpkg autoremove` removes them, as apt does.\nA package that is not installed is noted ("Package \'NAME\' is not installed, so not removed"; --json:\nnotInstalled) and the others removed, exit 0, as apt: running it again is harmless. A name that is\nno package name is refused (exit 2). A module whose service was running has it stopped (its\ncontainer goes with the package), said under its line ("stopped the running service NAME";\n--json: that change\'s stopped: true). --dry-run (-s): what would be removed and the running services\nit would stop (--json: stops), or the dependents that block it (exit 5); nothing changed.',
   async run(ctx, parsed) {
     const packages = cliBox(ctx).packages;
     const opts = { force: optBool(parsed, 'force'), purge: optBool(parsed, 'purge') };
@@ -140,7 +140,12 @@ export const remove: CommandSpec = {
         [
           // No version: removed before, only its kept data deleted now.
           ...changes.map((c) =>
-            c.from ? removedLine(c) : `deleted the data kept for ${c.name} (${c.purged})`,
+            c.from
+              ? removedLine(c)
+              : [
+                  `deleted the data kept for ${c.name} (${c.purged})`,
+                  ...purgeAskLines(c.name, c.purgeAsked),
+                ].join('\n'),
           ),
           ...(unneeded.length ? [unneededLine(unneeded)] : []),
         ].join('\n'),

@@ -1,3 +1,4 @@
+export { type PurgeAsk, purgeConsumerData } from './consumer-purge.js';
 export { claimModuleData } from './data-owner.js';
 export {
   chooseSocket,

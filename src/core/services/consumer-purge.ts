@@ -1,0 +1,123 @@
+import { type FileHandle, lstat } from 'node:fs/promises';
+import { inDir, writeFileAt } from '../system/safe-write.js';
+import { containerName, inspectContainer } from './container-info.js';
+import { moduleDataPath } from './data-owner.js';
+import type { Engine } from './engine.js';
+import { openDataDir } from './module-token.js';
+import { listRegistrations } from './registry.js';
+
+/**
+ * A consumer's data, purged (docs/module-wiring.md): `bpkg remove --purge CONSUMER` deletes the
+ * consumer's own data folder, and asks each installed provider that keeps data per consumer
+ * (manifest `socket.consumerPurge`: vectors holds rag's documents as chunks) to delete what that
+ * consumer made there. The ask is a record, `purge.CONSUMER` in the provider's data folder
+ * ("CONSUMER TIME\n", the time of the purge in ms), written as client-tokens.ts writes its file:
+ * never through a link the provider may have left (O_EXCL|O_NOFOLLOW under a new name, renamed
+ * over), the folder's owner, 0440. The provider applies it at its start before it serves anything,
+ * and removes it; a running one is sent SIGUSR2 (the module server kit's purge.ts) and the record
+ * is awaited gone. Keyed by the time, a record applied late (a provider that did not answer) never
+ * matches what a consumer of that name installed again makes after the purge.
+ *
+ * Every opted-in provider is asked, not only those the consumer's last version used: an earlier
+ * version may have used another, and after a plain removal what it used is no longer known. A
+ * provider that never made its data folder holds nothing and is not asked.
+ */
+
+export const PURGE_SIGNAL = 'SIGUSR2';
+/** How long a running provider is given to apply the record before the purge says it is not confirmed. */
+const CONFIRM_MS = 30_000;
+const STEP_MS = 100;
+
+export interface PurgeAsk {
+  /** The provider asked. */
+  provider: string;
+  /**
+   * `done`: it ran and removed the record (applied). `at-start`: it was not running; it applies
+   * the record at its next start, before it serves. `not-confirmed`: it runs (or the engine could
+   * not say) and did not remove the record in time; it applies it at its next start at the latest.
+   * `failed`: no record could be written (`error` says why); nothing was asked of it.
+   */
+  state: 'done' | 'at-start' | 'not-confirmed' | 'failed';
+  error?: string;
+}
+
+export const purgeRecordName = (consumer: string) => `purge.${consumer}`;
+
+/** Asks every installed provider that takes purges to delete what `consumer` made there. */
+export async function purgeConsumerData(
+  root: string,
+  consumer: string,
+  engine: () => Engine,
+  opts: { confirmMs?: number; now?: number } = {},
+): Promise<PurgeAsk[]> {
+  const asks: PurgeAsk[] = [];
+  const before = opts.now ?? Date.now();
+  for (const reg of await listRegistrations(root)) {
+    const s = reg.spec;
+    if (reg.name === consumer || !s.socket?.consumerPurge || !s.socket.clientTokens || !s.data) continue;
+    if (!(await lstat(moduleDataPath(root, reg.name)).catch(() => undefined))) continue;
+    asks.push(
+      await askOne(root, reg.name, consumer, before, engine, opts.confirmMs ?? CONFIRM_MS).catch(
+        (err: Error) => ({ provider: reg.name, state: 'failed' as const, error: err.message }),
+      ),
+    );
+  }
+  return asks;
+}
+
+/** The record written into `provider`'s data folder, then the provider told. */
+async function askOne(
+  root: string,
+  provider: string,
+  consumer: string,
+  before: number,
+  engine: () => Engine,
+  confirmMs: number,
+): Promise<PurgeAsk> {
+  const { dir } = await openDataDir(root, provider);
+  try {
+    const st = await dir.stat();
+    await writeFileAt(dir, purgeRecordName(consumer), `${consumer} ${before}\n`, {
+      mode: 0o440,
+      owner: [st.uid, st.gid],
+    });
+    return {
+      provider,
+      state: await tell(root, provider, engine, () => recordThere(dir, consumer), confirmMs),
+    };
+  } finally {
+    await dir.close();
+  }
+}
+
+const recordThere = (dir: FileHandle, consumer: string) =>
+  lstat(inDir(dir, purgeRecordName(consumer))).then(
+    () => true,
+    () => false,
+  );
+
+/** A running provider is signalled and its record awaited gone; a stopped one applies it at start. */
+async function tell(
+  root: string,
+  provider: string,
+  engine: () => Engine,
+  there: () => Promise<boolean>,
+  confirmMs: number,
+): Promise<PurgeAsk['state']> {
+  let e: Engine;
+  try {
+    e = engine();
+    const info = await inspectContainer(e, provider, root);
+    if (!info?.State.Running || info.State.Gone) return 'at-start';
+    await e.libpod('POST', `/containers/${containerName(provider)}/kill?signal=${PURGE_SIGNAL}`);
+  } catch {
+    // The engine did not answer, or the container ended meanwhile: the record waits for its start.
+    return (await there()) ? 'not-confirmed' : 'done';
+  }
+  const end = Date.now() + confirmMs;
+  while (await there()) {
+    if (Date.now() > end) return 'not-confirmed';
+    await new Promise((r) => setTimeout(r, STEP_MS));
+  }
+  return 'done';
+}
