@@ -86,6 +86,7 @@ export function formatInspection(i: ServiceInspection): string {
     '',
     `Actually has (kernel's view of the container's pid 1, host pid ${k.pid}):`,
     `  ${mark(/^0+$/.test(k.capEff))} CapEff ${k.capEff}`,
+    `  ${mark([k.capPrm, k.capInh, k.capAmb, k.capBnd].every((set) => /^0+$/.test(set)))} CapPrm ${k.capPrm}, CapInh ${k.capInh}, CapAmb ${k.capAmb}, CapBnd ${k.capBnd}`,
     `  ${mark(k.noNewPrivs === 1)} NoNewPrivs ${k.noNewPrivs}`,
     `  ${mark(k.seccomp === 2)} Seccomp ${k.seccomp} (2 = filter)`,
     `  ${mark(!mapsHostZero(k.uidMap))} uid map ${idMapText(k.uidMap)}`,

@@ -137,6 +137,10 @@ export interface ProcessView {
   pid: number;
   capEff: string;
   capBnd: string;
+  /** The other sets: a capability permitted (or inheritable, ambient) is one the process can use. */
+  capPrm: string;
+  capInh: string;
+  capAmb: string;
   noNewPrivs: number;
   /** 0 off, 1 strict, 2 filter. */
   seccomp: number;
@@ -218,6 +222,9 @@ export async function processView(pid: number): Promise<ProcessView> {
     pid,
     capEff: status.CapEff ?? '?',
     capBnd: status.CapBnd ?? '?',
+    capPrm: status.CapPrm ?? '?',
+    capInh: status.CapInh ?? '?',
+    capAmb: status.CapAmb ?? '?',
     noNewPrivs: Number(status.NoNewPrivs ?? -1),
     seccomp: Number(status.Seccomp ?? -1),
     uidMap,

@@ -37,7 +37,7 @@ export interface ContainerFacts {
   network: 'none' | 'loopback-socket' | 'outbound' | 'host';
   publishedPorts: number;
   hostPid: boolean;
-  /** Capabilities the process has or may gain (effective and bounding sets), CAP_* names. */
+  /** Capabilities the process has or may gain (in any of its sets: effective, permitted, inheritable, ambient, bounding), CAP_* names. */
   capabilities: string[];
   privileged: boolean;
   userNamespace: boolean;
@@ -343,6 +343,14 @@ export interface InspectFacts {
 export interface KernelFacts {
   capEff: string;
   capBnd: string;
+  /**
+   * The permitted, inheritable and ambient sets (absent: not read). A capability left permitted
+   * alone is raised into the effective set by one capset(2); ambient and inheritable ones reach
+   * what the process runs.
+   */
+  capPrm?: string;
+  capInh?: string;
+  capAmb?: string;
   noNewPrivs: number;
   seccomp: number;
   /** The uid or gid map holds the host's id 0 (inspect.ts `mapsHostZero`). */
@@ -372,7 +380,13 @@ export function containerFacts(
     network: hostNet ? 'host' : outbound ? 'outbound' : 'none',
     publishedPorts: ports,
     hostPid: h.PidMode === 'host' || k.sharesHostPid,
-    capabilities: [...new Set([...capabilityNames(k.capEff), ...capabilityNames(k.capBnd)])],
+    capabilities: [
+      ...new Set(
+        [k.capEff, k.capPrm, k.capInh, k.capAmb, k.capBnd].flatMap((set) =>
+          set ? capabilityNames(set) : [],
+        ),
+      ),
+    ],
     privileged: h.Privileged === true,
     userNamespace: !k.mapsHostRoot,
     readOnlyRoot: k.rootReadOnly,
