@@ -23,6 +23,8 @@ import {
   TemplateError,
 } from './engine.js';
 import { bad, checkFields, messages, num, type Obj, sampling, text } from './request.js';
+import { logAnswer, logClientLeft, logRefusal } from './request-log.js';
+import { channel, startedOrCleaned } from './stream-parts.js';
 
 export interface ApiOptions {
   log: KitLog;
@@ -69,27 +71,6 @@ function acquire(ctx: RequestContext): Promise<() => void> {
   });
 }
 
-/**
- * A generator closed before its first next() never runs its body, so its `finally` cannot stop the
- * generation and free the slot: this wrapper does that case (the kit closes a stream whose client
- * left before it began).
- */
-function startedOrCleaned(gen: AsyncGenerator<string>, cleanup: () => Promise<void>): AsyncIterable<string> {
-  let started = false;
-  return {
-    [Symbol.asyncIterator]: () => ({
-      next: () => {
-        started = true;
-        return gen.next();
-      },
-      return: async () => {
-        if (!started) await cleanup();
-        return gen.return(undefined);
-      },
-    }),
-  };
-}
-
 const sse = (data: unknown) => `data: ${JSON.stringify(data)}\n\n`;
 
 /**
@@ -98,25 +79,6 @@ const sse = (data: unknown) => `data: ${JSON.stringify(data)}\n\n`;
  * so an ordinary answer is OpenAI's shape exactly.
  */
 const timedOut = (g: Generation) => (g.timedOut ? { timed_out: true } : {});
-
-/** Pushes text chunks from the engine's callback to an async generator. */
-function channel() {
-  const items: string[] = [];
-  let wake: (() => void) | undefined;
-  return {
-    push(t: string) {
-      items.push(t);
-      wake?.();
-    },
-    take(): string[] {
-      return items.splice(0);
-    },
-    wait(p: Promise<unknown>): Promise<unknown> {
-      if (items.length) return Promise.resolve();
-      return Promise.race([p, new Promise<void>((r) => (wake = r))]);
-    },
-  };
-}
 
 type Kind = 'chat' | 'text';
 
@@ -153,6 +115,8 @@ export function createApiServer(engines: Engine | Engine[], opts: ApiOptions): K
     signal: AbortSignal,
     onText?: (t: string) => void,
   ) {
+    const path = kind === 'chat' ? '/v1/chat/completions' : '/v1/completions';
+    const started = performance.now();
     const work =
       kind === 'chat'
         ? engine.chat(messages(body.messages), s, signal, onText)
@@ -162,11 +126,13 @@ export function createApiServer(engines: Engine | Engine[], opts: ApiOptions): K
         if (g.timedOut)
           opts.log.event(
             'generation deadline',
-            `${kind === 'chat' ? '/v1/chat/completions' : '/v1/completions'}: generation stopped at its deadline (${(s.timeoutMs ?? 0) / 1000} s) after ${g.completionTokens} tokens`,
+            `${path}: generation stopped at its deadline (${(s.timeoutMs ?? 0) / 1000} s) after ${g.completionTokens} tokens`,
           );
+        logAnswer(opts.log, path, engine.info.model, g, started);
         return g;
       },
       (err: unknown) => {
+        if (signal.aborted) logClientLeft(opts.log, path, engine.info.model);
         if (err instanceof ContextOverflowError)
           throw bad(err.message, kind === 'chat' ? 'messages' : 'prompt');
         if (err instanceof SchemaError) throw bad(err.message, 'response_format');
@@ -364,7 +330,10 @@ export function createApiServer(engines: Engine | Engine[], opts: ApiOptions): K
     token: opts.token,
     // Each engine has `parallel` sequences: at most that many generations run, of any models.
     limits: { concurrency: fallback.info.parallel, ...opts.limits },
-    errorBody: (err) => openAiError(err),
+    errorBody: (err, path) => {
+      logRefusal(opts.log, err, path);
+      return openAiError(err);
+    },
     routes: {
       '/v1/chat/completions': { method: 'POST', handle: (ctx) => generate('chat', ctx) },
       '/v1/completions': { method: 'POST', handle: (ctx) => generate('text', ctx) },
