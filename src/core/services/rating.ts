@@ -129,6 +129,22 @@ export const RISKY_CAPABILITIES = new Set([
 
 /** Host paths whose mount means the engine's API (a container that can start containers). */
 const ENGINE_SOCKET = /(^|\/)(docker|podman)\.sock$|^\/(var\/)?run\/(podman|docker|containerd)(\/|$)/;
+/**
+ * Where the engines' sockets are (Podman's, blueprint's default engine, Docker's, containerd's,
+ * rootless Podman's under /run/user): a folder above one of them (/run, /var/run) mounted hands
+ * over the socket too, read-only or not (connect() needs no writable mount).
+ */
+const ENGINE_HOMES = [
+  '/run/podman',
+  '/run/docker.sock',
+  '/run/docker',
+  '/run/containerd',
+  '/run/user',
+].flatMap((p) => [p, `/var${p}`]);
+const reachesEngine = (source: string) => {
+  const s = source.replace(/(.)\/+$/, '$1');
+  return ENGINE_SOCKET.test(s) || ENGINE_HOMES.some((home) => home.startsWith(`${s}/`));
+};
 /** Host paths whose mount hands over the machine: devices, kernel interfaces, or everything. */
 const WHOLE_HARDWARE = new Set(['/', '/dev', '/sys', '/proc', '/dev/mem', '/dev/kmem', '/dev/port', '/boot']);
 
@@ -189,7 +205,7 @@ export function rateService(manifest: SandboxFacts, container?: ContainerFacts):
     override = { code: 'full-hardware-access', points: 0, source: src, data: { privileged: true } };
   for (const m of f.mounts) {
     const data = { ...(m.source ? { source: m.source } : {}), target: m.target, mode: m.mode };
-    if (m.source && ENGINE_SOCKET.test(m.source))
+    if (m.source && reachesEngine(m.source))
       override ??= { code: 'engine-api', points: 0, source: src, data };
     else if (m.source && WHOLE_HARDWARE.has(m.source.replace(/(.)\/+$/, '$1')))
       override ??= { code: 'full-hardware-access', points: 0, source: src, data };
