@@ -46,9 +46,20 @@ export function gpuSummary(report: GpuReport): string {
     : `${shown.model}${more}: not usable (${shown.container.reason})`;
 }
 
+/**
+ * No GPU: what was looked at (a GPU the kernel does not show is the machine's matter, not
+ * blueprint's), and what the llm module needs to offload to one, which a user coming from Ollama
+ * (which takes the host's GPU as it is) asks next.
+ */
+const NO_GPU = [
+  'No GPU found: AI services run on CPU.',
+  "Looked at the PCI devices (/sys/bus/pci/devices) and a Jetson's GPU: none is a display or 3D controller. A GPU in the machine but not seen here is one its kernel does not show (`lspci -nn | grep -Ei 'vga|3d|display'`; enabled in the firmware?).",
+  'With an NVIDIA GPU the llm module offloads to it once the host has the NVIDIA driver and a CDI spec (`nvidia-ctk cdi generate --output=/etc/cdi/nvidia.yaml`) and llm is its CUDA variant (modules/llm/README.md, "GPU"); then this command says "usable by containers".',
+];
+
 export function formatReport(report: GpuReport): string {
   const lines: string[] = [];
-  if (report.accelerators.length === 0) lines.push('No GPU found: AI services run on CPU.');
+  if (report.accelerators.length === 0) lines.push(...NO_GPU);
   for (const acc of report.accelerators) lines.push(formatAccelerator(acc), '');
   for (const spec of report.cdiSpecs.filter((s) => s.error))
     lines.push(`CDI spec ${spec.path} ignored: ${spec.error}`);

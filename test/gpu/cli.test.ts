@@ -43,9 +43,19 @@ describe('blueprint gpu (the built executable)', () => {
     expect(run.stdout).toContain('1 GPU(s), 0 usable by containers.');
   });
 
-  it('says when there is no GPU', async () => {
+  it('says when there is no GPU, what it looked at and how a GPU would serve the llm', async () => {
     const run = await blueprint('--root', fixtureRoot('none'), 'gpu');
-    expect(run.stdout.trim()).toBe('No GPU found: AI services run on CPU.');
+    const lines = run.stdout.trim().split('\n');
+    expect(lines[0]).toBe('No GPU found: AI services run on CPU.');
+    // What was looked at, so a GPU that is there but unseen points at the kernel, not at blueprint.
+    expect(run.stdout).toMatch(/PCI devices \(\/sys\/bus\/pci\/devices\)/);
+    expect(run.stdout).toMatch(/lspci/);
+    // What an Ollama user moving here asks next: how the llm would use one.
+    expect(run.stdout).toMatch(/nvidia-ctk cdi generate/);
+    expect(run.stdout).toMatch(/CUDA variant/);
+    // --json is unchanged: the report, no words.
+    const json = await blueprint('--root', fixtureRoot('none'), 'gpu', '--json');
+    expect(JSON.parse(json.stdout).accelerators).toEqual([]);
   });
 
   it('refuses a bad --timeout with a usage error', async () => {
