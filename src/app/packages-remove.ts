@@ -122,16 +122,27 @@ export function removeOps(ctx: BoxContext): RemoveOps {
       packageNames(names, installed);
       const services = await import('../core/services/index.js');
       const plan = await m.removalPlan(names, { force: opts.force ?? false });
+      // The providers a purge would ask, less those this removal takes.
+      const going = new Set(plan.changes.map((c) => c.name));
+      const wouldAsk = async (name: string) => {
+        const p = (await services.purgeProviders(ctx.root, name)).filter((n) => !going.has(n));
+        return p.length ? { wouldAsk: p } : {};
+      };
       const keptOnly: RemovedPackage[] = [];
       if (opts.purge)
         for (const name of plan.notInstalled) {
           const dir = await services.moduleDataDir(ctx.root, name);
-          if (dir) keptOnly.push({ name, purged: dir });
+          if (dir) keptOnly.push({ name, purged: dir, ...(await wouldAsk(name)) });
         }
       const changes: RemovedPackage[] = [...keptOnly];
       for (const c of plan.changes) {
         const dir = await services.moduleDataDir(ctx.root, c.name);
-        changes.push(dir ? { ...c, ...(opts.purge ? { purged: dir } : { dataKept: dir }) } : c);
+        const asked = opts.purge ? await wouldAsk(c.name) : {};
+        changes.push(
+          dir
+            ? { ...c, ...(opts.purge ? { purged: dir } : { dataKept: dir }), ...asked }
+            : { ...c, ...asked },
+        );
       }
       // The removal takes a running service's container with its package (hooks.ts afterRemove):
       // said beforehand.

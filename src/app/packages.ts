@@ -46,6 +46,8 @@ export interface RemovedPackage {
    * (core/services/consumer-purge.ts), and how it went. Absent when there was none to ask.
    */
   purgeAsked?: PurgeAsk[];
+  /** `removalPlan` with purge: the providers that would be asked (as purgeAsked's). */
+  wouldAsk?: string[];
   /** Its image, left in the engine because the engine was down, and the command that removes it. */
   imageLeft?: { image: string; remove: string; alsoShared?: string };
   /**

@@ -31,6 +31,10 @@ export function removedLine(c: {
   );
 }
 
+/** `bpkg remove --dry-run --purge`: the providers a purge would ask. */
+export const wouldAskLines = (consumer: string, providers: string[] = []): string[] =>
+  providers.map((p) => `  would ask ${p} to delete the data ${consumer} made there`);
+
 /** A provider asked to delete a purged consumer's data (app RemovedPackage.purgeAsked). */
 export interface PurgeAskShown {
   provider: string;

@@ -150,6 +150,16 @@ describe("bpkg remove --purge: the consumer's data in the providers that keep it
     ]);
   });
 
+  it('--dry-run names the providers a purge would ask, and writes nothing', async () => {
+    const { box, root } = await boxWithHello();
+    const vec = provider(root, 'vec', { clientTokens: true, consumerPurge: true });
+    provider(root, 'llm', { clientTokens: true });
+    const plan = await box.packages.removalPlan(['hello'], { purge: true });
+    expect(plan.changes).toMatchObject([{ name: 'hello', wouldAsk: ['vec'] }]);
+    expect((await box.packages.removalPlan(['hello'])).changes[0]).not.toHaveProperty('wouldAsk');
+    expect(existsSync(path.join(vec, 'purge.hello'))).toBe(false);
+  });
+
   it('a plain remove asks nothing; a purge later does; a link the provider left at the name is replaced, not followed', async () => {
     const { box, root, work } = await boxWithHello();
     const vec = provider(root, 'vec', { clientTokens: true, consumerPurge: true });

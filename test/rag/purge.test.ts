@@ -67,6 +67,10 @@ describe("bpkg remove --purge rag: rag's chunks in vectors go too", () => {
     expect(install.code, install.stderr).toBe(0);
     await ingestOne(); // rag installed again after a purge keeps what it makes now
     await e.blueprint('service', 'stop', names.rag, names.vectors);
+    const dry = await e.bpkg(['remove', '--dry-run', '--purge', names.rag]);
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(dry.stdout).toContain(`  would ask ${names.vectors} to delete the data ${names.rag} made there`);
+    expect(existsSync(join(e.data(names.vectors), `purge.${names.rag}`))).toBe(false);
     const purge = await e.bpkg(['--yes', 'remove', '--purge', names.rag]);
     expect(purge.code, purge.stderr).toBe(0);
     expect(purge.stdout).toContain(

@@ -6,6 +6,7 @@
 import type { KeptPackage } from '../../app/index.js';
 import { showFingerprint } from '../../present/fingerprint.js';
 import { keptLine, planLines } from '../../present/install.js';
+import { wouldAskLines } from '../../present/packages.js';
 import { shownHint } from '../../present/root-in-hints.js';
 import { bytes } from '../../present/units.js';
 import { cliBox } from '../box.js';
@@ -133,6 +134,7 @@ export async function showRemovalPlan(
               ? `  the data of ${c.name} would be kept (${c.dataKept})`
               : '',
         ),
+        ...plan.changes.flatMap((c) => wouldAskLines(c.name, c.wouldAsk)),
         ...(plan.stops.length
           ? [
               `It would stop the running service${plan.stops.length === 1 ? '' : 's'} ${inWords(plan.stops)} (${plan.stops.length === 1 ? 'its container goes' : 'their containers go'} with the package${plan.stops.length === 1 ? '' : 's'}).`,

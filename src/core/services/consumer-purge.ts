@@ -52,17 +52,24 @@ export async function purgeConsumerData(
 ): Promise<PurgeAsk[]> {
   const asks: PurgeAsk[] = [];
   const before = opts.now ?? Date.now();
+  for (const provider of await purgeProviders(root, consumer))
+    asks.push(
+      await askOne(root, provider, consumer, before, engine, opts.confirmMs ?? CONFIRM_MS).catch(
+        (err: Error) => ({ provider, state: 'failed' as const, error: err.message }),
+      ),
+    );
+  return asks;
+}
+
+/** The providers a purge of `consumer` asks (`bpkg remove --dry-run --purge` names them). */
+export async function purgeProviders(root: string, consumer: string): Promise<string[]> {
+  const out: string[] = [];
   for (const reg of await listRegistrations(root)) {
     const s = reg.spec;
     if (reg.name === consumer || !s.socket?.consumerPurge || !s.socket.clientTokens || !s.data) continue;
-    if (!(await lstat(moduleDataPath(root, reg.name)).catch(() => undefined))) continue;
-    asks.push(
-      await askOne(root, reg.name, consumer, before, engine, opts.confirmMs ?? CONFIRM_MS).catch(
-        (err: Error) => ({ provider: reg.name, state: 'failed' as const, error: err.message }),
-      ),
-    );
+    if (await lstat(moduleDataPath(root, reg.name)).catch(() => undefined)) out.push(reg.name);
   }
-  return asks;
+  return out;
 }
 
 /** The record written into `provider`'s data folder, then the provider told. */
