@@ -67,6 +67,17 @@ export function egressLine(e: EgressSummary, width?: number): string {
 }
 
 /** `blueprint status` for people: the same facts as the TUI dashboard and the web overview. */
+/**
+ * How many sockets listen beyond loopback, or that none were read: a root without the kernel's
+ * socket tables (the demo's) has no listener found, which is not "0". `verb`: the console's and the
+ * web's "listen".
+ */
+export function exposureCount(e: { listeners: unknown[]; socketsRead?: boolean }, verb = ''): string {
+  return e.socketsRead === false
+    ? "listening sockets not read (no socket tables under this root's proc/net: only a running box's / has them)"
+    : `${e.listeners.length} socket(s) ${verb ? `${verb} ` : ''}beyond loopback`;
+}
+
 export function statusText(s: BoxStatus): string {
   const { host } = s;
   return [
@@ -75,7 +86,7 @@ export function statusText(s: BoxStatus): string {
     `  ${host.arch}, up ${duration(host.uptimeSeconds)}, load ${host.cpu.load.join(' ')}, memory ${bytes(host.memory.totalBytes - host.memory.availableBytes)} of ${bytes(host.memory.totalBytes)}`,
     `  packages: ${s.packagesError ? `unknown (${s.packagesError})` : s.packages.map((p) => `${p.name} ${p.version}`).join(', ') || 'none'}${s.updates.length ? ` (${s.updates.length} upgradable)` : ''}`,
     `  services: ${servicesLine(s.services, s.damagedServices)}`,
-    `  exposure: ${s.exposure.listeners.length} socket(s) beyond loopback; firewall ${s.exposure.firewall}`,
+    `  exposure: ${exposureCount(s.exposure)}; firewall ${s.exposure.firewall}`,
     `  egress: ${egressLine(s.egress)}`,
     `  ${encryptionLine(s.encryption)}`,
     ...(recoveryKeyNoteLine(s.encryption) ? [`  ${recoveryKeyNoteLine(s.encryption)}`] : []),

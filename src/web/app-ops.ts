@@ -44,6 +44,7 @@ function firewallText(e: ExposureAudit): string {
 function exposureView(e: ExposureAudit): ExposureView {
   return {
     firewall: firewallText(e),
+    ...(e.socketsRead === false ? { socketsRead: false } : {}),
     listeners: e.listeners.map((l) => ({
       proto: l.proto,
       address: l.address,

@@ -29,6 +29,8 @@ export interface ListenerView {
 export interface ExposureView {
   firewall: string;
   listeners: ListenerView[];
+  /** false: the root has no socket tables (the demo's), so none were read (ExposureAudit). */
+  socketsRead?: boolean;
 }
 
 export interface ServiceView {

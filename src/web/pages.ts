@@ -1,3 +1,4 @@
+import { exposureCount } from '../present/host.js';
 import { installedAs } from '../present/packages.js';
 import { shownHint } from '../present/root-in-hints.js';
 import { html, type Part } from './html.js';
@@ -21,7 +22,7 @@ import type {
 const enc = encodeURIComponent;
 
 function exposureLines(e: ExposureView): Part {
-  return html`<p>Firewall: <strong>${e.firewall}</strong>; ${e.listeners.length} socket(s) listen beyond loopback.</p>
+  return html`<p>Firewall: <strong>${e.firewall}</strong>; ${exposureCount(e, 'listen')}.</p>
 ${
   e.listeners.length
     ? html`<div class="table"><table class="stack"><thead><tr><th>Protocol</th><th>Address</th><th>Note</th></tr></thead><tbody>${e.listeners.map(

@@ -1,3 +1,4 @@
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { auditNetwork, type Listener, sshPortOf } from './network.js';
 import { readBoundedFile } from './read-bounded.js';
@@ -7,6 +8,12 @@ export type { Listener };
 export interface ExposureAudit {
   /** Sockets listening beyond loopback, as `blueprint audit network` reports them. */
   listeners: Listener[];
+  /**
+   * Whether the kernel's socket tables were there to read (ROOT/proc/net/tcp): false on a root that
+   * is not a running box's / (the demo's), where no listener found is nothing read, not none.
+   * Always set here; a front end's stand-in may leave it out (read).
+   */
+  socketsRead?: boolean;
   /** The root's firewall rules: managed by blueprint (default deny), someone else's, or none. */
   firewall: 'blueprint' | 'other' | 'none';
   /** Ports blueprint's firewall lets in. */
@@ -17,6 +24,10 @@ export interface ExposureAudit {
 
 export async function exposureAudit(root: string): Promise<ExposureAudit> {
   const sshPort = await sshPortOf(root);
+  const socketsRead = await stat(path.join(root, 'proc/net/tcp')).then(
+    () => true,
+    () => false,
+  );
   const listeners = (await auditNetwork(root, sshPort === undefined ? {} : { sshPort })).filter(
     (l) => l.proto !== 'unix' && !l.loopback,
   );
@@ -29,5 +40,5 @@ export async function exposureAudit(root: string): Promise<ExposureAudit> {
   const firewall =
     rules === undefined ? 'none' : rules.includes('Managed by `blueprint') ? 'blueprint' : 'other';
   const allowedPorts = [...(rules ?? '').matchAll(/tcp dport (\d+) ct state new/g)].map((m) => Number(m[1]));
-  return { listeners, firewall, allowedPorts, ...(sshPort === undefined ? {} : { sshPort }) };
+  return { listeners, socketsRead, firewall, allowedPorts, ...(sshPort === undefined ? {} : { sshPort }) };
 }

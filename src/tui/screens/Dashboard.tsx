@@ -3,7 +3,7 @@ import { Box, Text, useInput } from 'ink';
 import { useRef, useState } from 'react';
 import { encryptionLine, recoveryKeyNoteLine } from '../../present/encryption.js';
 import { escapeLine } from '../../present/escape.js';
-import { egressLine, systemLine } from '../../present/host.js';
+import { egressLine, exposureCount, systemLine } from '../../present/host.js';
 import { bytes as formatBytes, duration as formatDuration } from '../../present/units.js';
 import { type FirstRead, readDashboard } from '../dashboard-data.js';
 import type { ScreenProps } from '../screen.js';
@@ -178,7 +178,7 @@ export function Dashboard({
               : exposure.firewall === 'other'
                 ? 'rules not managed by blueprint'
                 : 'NOT CONFIGURED'
-          }; ${exposed.length} socket(s) listen beyond loopback`}
+          }; ${exposureCount(exposure, 'listen')}`}
         </Text>
       </Row>
       {exposed.slice(0, room).map((l) => (
