@@ -1,4 +1,4 @@
-import { ConflictError } from '../core/errors.js';
+import { ConflictError, NotFoundError } from '../core/errors.js';
 import type { ImportProgress } from '../core/models/import.js';
 import type { BoxContext } from './context.js';
 import type { CallOptions } from './index.js';
@@ -45,6 +45,16 @@ export interface ModelOps {
   import(file: string, opts: ModelImportOptions): Promise<ModelImportResult>;
   /** The box's own key for local packages, once made (its fingerprint). */
   localKey(): Promise<{ fingerprint: string } | undefined>;
+  /**
+   * The llm's default model: the one set (`default`), else undefined and `fallback`, the first
+   * installed model by name (what llm serves then, unless its manifest's LLM_MODEL names one).
+   */
+  defaultModel(): Promise<{ default?: string; fallback?: string; file: string }>;
+  /**
+   * Sets the default model (an installed model-NAME; NotFoundError otherwise), or clears it with
+   * undefined. Applies at llm's next start.
+   */
+  setDefaultModel(name: string | undefined): Promise<{ default?: string; file: string }>;
 }
 
 export function modelOps(ctx: BoxContext): ModelOps {
@@ -105,6 +115,39 @@ export function modelOps(ctx: BoxContext): ModelOps {
         // A refused install leaves nothing either: the cache folders this import made go too.
         await discardImport(built.work, failed ? built.made : []);
       }
+    },
+    async defaultModel() {
+      const [{ readDefaultModel, defaultModelPath }, { packageOps }] = await Promise.all([
+        import('../core/models/default.js'),
+        import('./packages.js'),
+      ]);
+      const chosen = await readDefaultModel(ctx.root);
+      const models = (await packageOps(ctx).list())
+        .map((p) => p.name)
+        .filter((n) => n.startsWith('model-'))
+        .map((n) => n.slice('model-'.length))
+        .sort();
+      return {
+        ...(chosen ? { default: chosen } : models[0] ? { fallback: models[0] } : {}),
+        file: defaultModelPath(ctx.root),
+      };
+    },
+    async setDefaultModel(name) {
+      const [{ writeDefaultModel }, { packageOps }] = await Promise.all([
+        import('../core/models/default.js'),
+        import('./packages.js'),
+      ]);
+      if (name !== undefined) {
+        const pkg = name.startsWith('model-') ? name : `model-${name}`;
+        if (!(await packageOps(ctx).list()).some((p) => p.name === pkg))
+          throw new NotFoundError(
+            `No model named ${name} is installed`,
+            '`blueprint model list` shows the installed models (by NAME, without model-).',
+          );
+        name = pkg.slice('model-'.length);
+      }
+      const file = await writeDefaultModel(ctx.root, name);
+      return { ...(name ? { default: name } : {}), file };
     },
     async localKey() {
       const { LocalKey } = await import('../core/pkg/local-key.js');

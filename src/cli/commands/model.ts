@@ -6,7 +6,7 @@ import { shownHint } from '../../present/root-in-hints.js';
 import { table } from '../../present/table.js';
 import { bytes } from '../../present/units.js';
 import { cliBox } from '../box.js';
-import { type CommandGroup, type CommandSpec, optString, requirePositionals } from '../command.js';
+import { type CommandGroup, type CommandSpec, optBool, optString, requirePositionals } from '../command.js';
 import type { Context } from '../context.js';
 
 /** Copy and packaging of a big file: a redrawn bar on a terminal, quarters otherwise, nothing with --json. */
@@ -197,6 +197,46 @@ Exit 3 when a NAME is no installed model (\`blueprint model list\` shows them). 
   },
 };
 
+const defaultCommand: CommandSpec = {
+  name: 'default',
+  summary: 'Show or set the model llm serves when a request names none',
+  args: '[NAME]',
+  options: {
+    clear: { type: 'boolean', description: 'Forget the default: llm serves the first model by name' },
+  },
+  details: `Without NAME, shows the default. NAME is an installed model (\`blueprint model list\`). It is kept in
+llm's data folder (default-model) and applies at llm's next start: \`blueprint service restart llm\`.
+Set it with this command rather than by writing that file by hand: the folder is the module's,
+and a link it left at the name would lead the write to any file of the box.
+Exit 3 when NAME is no installed model. --json: {default, fallback, file}.`,
+  async run(ctx, parsed) {
+    const clear = optBool(parsed, 'clear');
+    if (parsed.positionals.length > 1 || (clear && parsed.positionals.length > 0))
+      throw new UsageError('blueprint model default takes one NAME, or --clear, or nothing (to show it)');
+    const models = cliBox(ctx).models;
+    const [name] = parsed.positionals;
+    if (name === undefined && !clear) {
+      const d = await models.defaultModel();
+      ctx.result(
+        d,
+        d.default ??
+          (d.fallback
+            ? `No default model set: llm serves the first by name, ${d.fallback} (unless its manifest's LLM_MODEL names one). Set one: ${shownHint(`\`blueprint model default NAME\``)}.`
+            : shownHint(
+                'No default model set, and no model installed: `blueprint model import FILE.gguf --name NAME`.',
+              )),
+      );
+      return;
+    }
+    const r = await models.setDefaultModel(clear ? undefined : name);
+    const applies = `it applies at llm's next start: ${shownHint('`blueprint service restart llm`')}`;
+    ctx.result(
+      r,
+      r.default ? `default model: ${r.default}; ${applies}` : `default model cleared; ${applies}`,
+    );
+  },
+};
+
 const keyCommand: CommandSpec = {
   name: 'key',
   summary: "This box's own key for local packages: its fingerprint (the private part never leaves the box)",
@@ -216,6 +256,13 @@ local package files only, never for a repository. Exit 3 when no import has made
 export const modelGroup: CommandGroup = {
   name: 'model',
   summary:
-    'Language models on this box: list them, import a GGUF as a signed model-NAME package, remove them',
-  commands: [importCommand, listCommand, rmCommand, { ...rmCommand, name: 'remove' }, keyCommand],
+    'Language models on this box: list them, import a GGUF as a signed model-NAME package, choose the default, remove them',
+  commands: [
+    importCommand,
+    listCommand,
+    defaultCommand,
+    rmCommand,
+    { ...rmCommand, name: 'remove' },
+    keyCommand,
+  ],
 };
