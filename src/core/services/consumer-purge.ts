@@ -1,9 +1,11 @@
 import { type FileHandle, lstat } from 'node:fs/promises';
+import path from 'node:path';
 import { inDir, writeFileAt } from '../system/safe-write.js';
 import { containerName, inspectContainer } from './container-info.js';
 import { moduleDataPath } from './data-owner.js';
 import type { Engine } from './engine.js';
 import { openDataDir } from './module-token.js';
+import { serviceDirs } from './policy.js';
 import { listRegistrations } from './registry.js';
 
 /**
@@ -52,22 +54,29 @@ export async function purgeConsumerData(
 ): Promise<PurgeAsk[]> {
   const asks: PurgeAsk[] = [];
   const before = opts.now ?? Date.now();
-  for (const provider of await purgeProviders(root, consumer))
+  for (const { name: provider, socket } of await providersOf(root, consumer))
     asks.push(
-      await askOne(root, provider, consumer, before, engine, opts.confirmMs ?? CONFIRM_MS).catch(
-        (err: Error) => ({ provider, state: 'failed' as const, error: err.message }),
-      ),
+      await askOne(root, provider, consumer, before, engine, {
+        confirmMs: opts.confirmMs ?? CONFIRM_MS,
+        socket,
+      }).catch((err: Error) => ({ provider, state: 'failed' as const, error: err.message })),
     );
   return asks;
 }
 
 /** The providers a purge of `consumer` asks (`bpkg remove --dry-run --purge` names them). */
 export async function purgeProviders(root: string, consumer: string): Promise<string[]> {
-  const out: string[] = [];
+  return (await providersOf(root, consumer)).map((p) => p.name);
+}
+
+/** Each installed provider taking purges that has a data folder, and its socket on the host. */
+async function providersOf(root: string, consumer: string): Promise<{ name: string; socket: string }[]> {
+  const out: { name: string; socket: string }[] = [];
   for (const reg of await listRegistrations(root)) {
     const s = reg.spec;
     if (reg.name === consumer || !s.socket?.consumerPurge || !s.socket.clientTokens || !s.data) continue;
-    if (await lstat(moduleDataPath(root, reg.name)).catch(() => undefined)) out.push(reg.name);
+    if (await lstat(moduleDataPath(root, reg.name)).catch(() => undefined))
+      out.push({ name: reg.name, socket: path.join(serviceDirs(root, reg.name).socketDir, s.socket.file) });
   }
   return out;
 }
@@ -79,7 +88,7 @@ async function askOne(
   consumer: string,
   before: number,
   engine: () => Engine,
-  confirmMs: number,
+  how: { confirmMs: number; socket: string },
 ): Promise<PurgeAsk> {
   const { dir } = await openDataDir(root, provider);
   try {
@@ -88,10 +97,8 @@ async function askOne(
       mode: 0o440,
       owner: [st.uid, st.gid],
     });
-    return {
-      provider,
-      state: await tell(root, provider, engine, () => recordThere(dir, consumer), confirmMs),
-    };
+    const there = () => recordThere(dir, consumer);
+    return { provider, state: await tell(root, provider, engine, there, how) };
   } finally {
     await dir.close();
   }
@@ -109,19 +116,27 @@ async function tell(
   provider: string,
   engine: () => Engine,
   there: () => Promise<boolean>,
-  confirmMs: number,
+  { confirmMs, socket }: { confirmMs: number; socket: string },
 ): Promise<PurgeAsk['state']> {
+  const end = Date.now() + confirmMs;
   let e: Engine;
   try {
     e = engine();
     const info = await inspectContainer(e, provider, root);
     if (!info?.State.Running || info.State.Gone) return 'at-start';
-    await e.libpod('POST', `/containers/${containerName(provider)}/kill?signal=${PURGE_SIGNAL}`);
+    // Signalled only once it listens: its handler is set by then (the kit's onPurgeSignal, at the
+    // top of its start), and SIGUSR2's default would end a process still loading. Before it
+    // listens, its start may still read the record itself.
+    while (!(await lstat(socket).catch(() => undefined)) && (await there())) {
+      if (Date.now() > end) return 'not-confirmed';
+      await new Promise((r) => setTimeout(r, STEP_MS));
+    }
+    if (await there())
+      await e.libpod('POST', `/containers/${containerName(provider)}/kill?signal=${PURGE_SIGNAL}`);
   } catch {
     // The engine did not answer, or the container ended meanwhile: the record waits for its start.
     return (await there()) ? 'not-confirmed' : 'done';
   }
-  const end = Date.now() + confirmMs;
   while (await there()) {
     if (Date.now() > end) return 'not-confirmed';
     await new Promise((r) => setTimeout(r, STEP_MS));
