@@ -116,6 +116,33 @@ describe("vectors deletes a purged consumer's collections", () => {
     expect(statSync(join(dataDir, 'db')).isDirectory()).toBe(true);
   }, 60_000);
 
+  it('a restored collection is whoever restored it, never the owner its snapshot file names', async () => {
+    await make(RAG, 'rag-orig');
+    await make(ADMIN, 'shared');
+    const snap = async (token: string, c: string) => {
+      const r = await call(token, 'POST', `/collections/${c}/snapshots`);
+      expect(r.status).toBe(200);
+      const dir = join(dataDir, 'db/snapshots', Buffer.from(c).toString('hex'));
+      return `file://${join(dir, r.json.result.name)}`;
+    };
+    const ragSnap = await snap(RAG, 'rag-orig'); // the file records rag as its owner
+    const adminSnap = await snap(ADMIN, 'shared');
+    const recover = (token: string, c: string, location: string) =>
+      call(token, 'PUT', `/collections/${c}/snapshots/recover`, { location });
+    expect((await recover(ADMIN, 'admin-copy', ragSnap)).status).toBe(200);
+    expect((await recover(RAG, 'rag-copy', adminSnap)).status).toBe(200);
+    // Kept across a restart: the restore's owner is in its logged operation and the checkpoint.
+    await served!.stop();
+    await start();
+    record('rag', `rag ${Date.now()}\n`);
+    process.kill(served!.pid, 'SIGUSR2');
+    await until('the record applied', () => !existsSync(join(dataDir, 'purge.rag')));
+    expect(await names()).toEqual(['admin-copy', 'admin-docs', 'other-docs', 'shared']);
+    // rag's snapshot folder went with its collection; the copy the admin restored is the admin's.
+    expect(existsSync(join(dataDir, 'db/snapshots', Buffer.from('rag-orig').toString('hex')))).toBe(false);
+    expect(holding('shared').length).toBeGreaterThan(0);
+  }, 60_000);
+
   it('a bad record is logged and left, nothing deleted for it; the service goes on', async () => {
     record('other', `rag ${Date.now()}\n`); // names rag in other's record
     writeFileSync(join(dataDir, 'purge.x'), 'x 12 13\n');
@@ -127,11 +154,11 @@ describe("vectors deletes a purged consumer's collections", () => {
     expect(served!.log()).toContain(
       'purge record "purge.x" ignored, nothing deleted for it: it is not one line',
     );
-    expect(await names()).toEqual(['admin-docs', 'other-docs']);
+    expect(await names()).toEqual(['admin-copy', 'admin-docs', 'other-docs', 'shared']);
     expect(existsSync(join(dataDir, 'purge.other'))).toBe(true);
     // And at a start, the same: it starts, deletes nothing.
     await served!.stop();
     await start();
-    expect(await names()).toEqual(['admin-docs', 'other-docs']);
+    expect(await names()).toEqual(['admin-copy', 'admin-docs', 'other-docs', 'shared']);
   }, 60_000);
 });
