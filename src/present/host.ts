@@ -78,6 +78,25 @@ export function exposureCount(e: { listeners: unknown[]; socketsRead?: boolean }
     : `${e.listeners.length} socket(s) ${verb ? `${verb} ` : ''}beyond loopback`;
 }
 
+/**
+ * What reaches a socket beyond loopback, by the root's firewall: with blueprint's (default deny),
+ * a TCP port it opens or a UDP port its DHCP reply rules let in from one source port; else it is
+ * reachable. The console's Dashboard and the web's exposure table say it.
+ */
+export function listenerNote(
+  l: { proto: string; port: number | null; note?: string },
+  e: { firewall: string; allowedPorts: number[]; allowedUdp?: { port: number; from: number }[] },
+): string {
+  if (l.note) return l.note;
+  if (e.firewall !== 'blueprint') return 'REACHABLE from the network';
+  if (l.proto.startsWith('tcp'))
+    return e.allowedPorts.includes(l.port ?? -1)
+      ? 'REACHABLE from the network'
+      : 'listening; blocked by the firewall';
+  const udp = l.proto.startsWith('udp') ? e.allowedUdp?.find((u) => u.port === l.port) : undefined;
+  return udp ? `from port ${udp.from} only (DHCP replies)` : 'listening; blocked by the firewall';
+}
+
 export function statusText(s: BoxStatus): string {
   const { host } = s;
   return [

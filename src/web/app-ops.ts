@@ -14,7 +14,7 @@ import { encryptionLine } from '../present/encryption.js';
 import { escapeLine } from '../present/escape.js';
 import { showFingerprint } from '../present/fingerprint.js';
 import { heldBackItems } from '../present/held-back.js';
-import { egressLine, systemLine } from '../present/host.js';
+import { egressLine, listenerNote, systemLine } from '../present/host.js';
 import { installedLine, keptLine, planRows, reachLines, upgradedLine } from '../present/install.js';
 import { outboundRows, outboundSummary } from '../present/outbound.js';
 import { nothingUpgradedLine, packageProgress, removedLine, verifiedLine } from '../present/packages.js';
@@ -50,11 +50,7 @@ function exposureView(e: ExposureAudit): ExposureView {
       address: l.address,
       ...(l.port !== null ? { port: l.port } : {}),
       flagged: l.flagged,
-      note:
-        l.note ??
-        (e.firewall === 'blueprint' && !e.allowedPorts.includes(l.port ?? -1)
-          ? 'listening; blocked by the firewall'
-          : 'REACHABLE from the network'),
+      note: listenerNote(l, e),
     })),
   };
 }

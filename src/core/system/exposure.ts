@@ -16,8 +16,13 @@ export interface ExposureAudit {
   socketsRead?: boolean;
   /** The root's firewall rules: managed by blueprint (default deny), someone else's, or none. */
   firewall: 'blueprint' | 'other' | 'none';
-  /** Ports blueprint's firewall lets in. */
+  /** TCP ports blueprint's firewall lets in (new connections). */
   allowedPorts: number[];
+  /**
+   * UDP ports blueprint's firewall lets in, each from one source port only (setup's DHCP reply
+   * rules: 68 from 67, 546 from 547). Absent: none read.
+   */
+  allowedUdp?: { port: number; from: number }[];
   /** The SSH port when ssh.service is enabled under the root. */
   sshPort?: number;
 }
@@ -40,5 +45,18 @@ export async function exposureAudit(root: string): Promise<ExposureAudit> {
   const firewall =
     rules === undefined ? 'none' : rules.includes('Managed by `blueprint') ? 'blueprint' : 'other';
   const allowedPorts = [...(rules ?? '').matchAll(/tcp dport (\d+) ct state new/g)].map((m) => Number(m[1]));
-  return { listeners, socketsRead, firewall, allowedPorts, ...(sshPort === undefined ? {} : { sshPort }) };
+  const allowedUdp = [...(rules ?? '').matchAll(/^\s*udp dport (\d+) udp sport (\d+) accept$/gm)].map(
+    (m) => ({
+      port: Number(m[1]),
+      from: Number(m[2]),
+    }),
+  );
+  return {
+    listeners,
+    socketsRead,
+    firewall,
+    allowedPorts,
+    allowedUdp,
+    ...(sshPort === undefined ? {} : { sshPort }),
+  };
 }

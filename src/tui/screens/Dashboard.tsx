@@ -3,7 +3,7 @@ import { Box, Text, useInput } from 'ink';
 import { useRef, useState } from 'react';
 import { encryptionLine, recoveryKeyNoteLine } from '../../present/encryption.js';
 import { escapeLine } from '../../present/escape.js';
-import { egressLine, exposureCount, systemLine } from '../../present/host.js';
+import { egressLine, exposureCount, listenerNote, systemLine } from '../../present/host.js';
 import { bytes as formatBytes, duration as formatDuration } from '../../present/units.js';
 import { type FirstRead, readDashboard } from '../dashboard-data.js';
 import type { ScreenProps } from '../screen.js';
@@ -188,10 +188,7 @@ export function Dashboard({
           wrap="truncate"
         >
           {`           ${escapeLine(l.proto).padEnd(5)} ${escapeLine(`${l.address}:${l.port}`).padEnd(28)} ${escapeLine(
-            l.note ??
-              (exposure.firewall === 'blueprint' && !exposure.allowedPorts.includes(l.port ?? -1)
-                ? 'listening; blocked by the firewall'
-                : 'REACHABLE from the network'),
+            listenerNote(l, exposure),
           )}`}
         </Text>
       ))}
