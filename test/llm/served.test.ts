@@ -5,7 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { bundleServer, placeRuntimeFiles } from '../../modules/llm/package.js';
@@ -79,5 +79,34 @@ describe('llm service start-up checks', () => {
     const r = await child;
     expect(r.log).toMatch(/memory: needs \d+ MiB \(weights .*\) of 1024 MiB/);
     expect(r.log).toContain('serving tiny-llama (F32');
+  });
+
+  it('a model llama.cpp cannot load is named in the refusal, with what to do', async () => {
+    // A model package whose signed GGUF llama.cpp refuses (its tensor data cut short here; an
+    // architecture this llama.cpp does not know reads the same): the log said only "cannot start:
+    // Failed to load model", not which of the installed models, nor what to do.
+    const models = join(dir, 'cut-models');
+    const cut = readFileSync(F32).subarray(0, 400_000);
+    mkdirSync(join(models, 'cut'), { recursive: true });
+    writeFileSync(join(models, 'cut/cut.gguf'), cut);
+    const r = await start({
+      LLM_MODEL_DIR: models,
+      LLM_MODEL: '',
+      LLM_FILES: '',
+      BLUEPRINT_PACKAGES: JSON.stringify([
+        {
+          name: 'model-cut',
+          version: '1.0.0',
+          folder: 'cut',
+          path: '/cut',
+          files: { 'cut/cut.gguf': createHash('sha256').update(cut).digest('hex') },
+        },
+      ]),
+      LLM_FILES_ROOT: models,
+    });
+    expect(r.code).toBe(1);
+    expect(r.log).toMatch(
+      /cannot start: model cut \(model-cut 1\.0\.0\) did not load: .*remove it \(`blueprint model rm cut`\)/,
+    );
   });
 });

@@ -114,6 +114,21 @@ async function verify(models: ModelSource[], filesRoot: string): Promise<void> {
   }
 }
 
+/**
+ * A model llama.cpp refused (an architecture it does not know, a damaged file): named, with what to
+ * do. Its own error ("Failed to load model") named none of the models served, and the line before
+ * it (llama.cpp's reason) is in the log already.
+ */
+function notLoaded(m: ModelSource, err: unknown): Error {
+  const what =
+    m.from === 'the llm package'
+      ? 'install an llm package with another model'
+      : `remove it (\`blueprint model rm ${m.id}\`), and the others are served at the next start`;
+  return new Error(
+    `model ${m.id} (${m.from}) did not load: ${(err as Error).message} (llama.cpp's reason is the line before: an architecture this llm's llama.cpp does not know, or a damaged file); ${what}`,
+  );
+}
+
 async function main(): Promise<void> {
   const env = process.env;
   const socketPath = env.BLUEPRINT_SOCKET ?? env.LLM_SOCKET ?? '/run/llm/api.sock';
@@ -178,7 +193,9 @@ async function main(): Promise<void> {
         },
         startupLog,
         backend,
-      ),
+      ).catch((err: unknown) => {
+        throw notLoaded(m, err);
+      }),
     );
   }
   const engine = engines[0]!;
