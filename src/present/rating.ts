@@ -17,6 +17,30 @@ const APPARMOR_REASONS: Record<string, string> = {
 
 const d = (item: RatingItem, key: string) => String(item.data?.[key] ?? '?');
 
+/**
+ * Points that blueprint's sandbox never gives (docs/security-rating.md): a capability, the host's
+ * namespaces or ids, a writable root, no seccomp, new privileges, published ports, a mount not
+ * declared, the engine or the hardware. What an admin approved (outbound network, a GPU) and the
+ * box's AppArmor are not among them.
+ */
+const OUTSIDE_SANDBOX = new Set<string>([
+  'risky-capability',
+  'capability',
+  'host-pid',
+  'host-network',
+  'published-ports',
+  'no-user-namespace',
+  'writable-root',
+  'no-seccomp',
+  'new-privileges',
+  'foreign-mount',
+  'engine-api',
+  'full-hardware-access',
+]);
+
+/** Whether a service's rating (the running container's, when it runs) holds blueprint's sandbox whole. */
+export const sandboxWhole = (r: Rating) => !r.items.some((i) => OUTSIDE_SANDBOX.has(i.code));
+
 /** One reason, in words. */
 export function reasonText(item: RatingItem): string {
   switch (item.code) {

@@ -27,6 +27,7 @@ import { showFingerprint } from '../present/fingerprint.js';
 import { gpuRows } from '../present/gpu.js';
 import { installedLine, keptLine, planLines } from '../present/install.js';
 import { packageProgress, removedLine, verifiedLine } from '../present/packages.js';
+import { sandboxWhole } from '../present/rating.js';
 import { reasonOf } from '../present/reason.js';
 import { startLines, stopLine } from '../present/service-actions.js';
 import { formatInspection, moduleInfoText, stateWord } from '../present/services.js';
@@ -186,7 +187,8 @@ async function serviceRows(box: Box): Promise<ServiceRow[]> {
       name: r.name,
       // Fits the screen's 12-character column; `blueprint service status` says more.
       state: stateWord(s),
-      sandboxed: true,
+      // The rating's facts (the running container's, from the kernel and the engine), not a constant.
+      sandboxed: s?.rating ? sandboxWhole(s.rating) : true,
       detail: `${r.version} net:${r.network}${r.outboundApproved ? ' (approved)' : ''}${served ? ` ${served}` : ''}${
         s?.state === 'running' && s.health !== 'none' ? ` ${s.health}` : ''
       }${mem}${s?.uses.length ? ` uses:${s.uses.join(',')}` : ''}${
