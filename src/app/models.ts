@@ -45,6 +45,8 @@ export interface ModelOps {
   import(file: string, opts: ModelImportOptions): Promise<ModelImportResult>;
   /** The box's own key for local packages, once made (its fingerprint). */
   localKey(): Promise<{ fingerprint: string } | undefined>;
+  /** What installed model NAME (or model-NAME) is, from its manifest and GGUF header; NotFoundError when none. */
+  show(name: string): Promise<import('../core/models/describe.js').ModelFacts>;
   /**
    * The llm's default model: the one set (`default`), else undefined and `fallback`, the first
    * installed model by name (what llm serves then, unless its manifest's LLM_MODEL names one).
@@ -148,6 +150,21 @@ export function modelOps(ctx: BoxContext): ModelOps {
       }
       const file = await writeDefaultModel(ctx.root, name);
       return { ...(name ? { default: name } : {}), file };
+    },
+    async show(name) {
+      const [{ describeModel }, { packageOps }] = await Promise.all([
+        import('../core/models/describe.js'),
+        import('./packages.js'),
+      ]);
+      const pkg = name.startsWith('model-') ? name : `model-${name}`;
+      const found = (await packageOps(ctx).list()).find((p) => p.name === pkg);
+      const facts = found && (await describeModel(ctx.paths, found));
+      if (!facts)
+        throw new NotFoundError(
+          found ? `${pkg} holds no GGUF file` : `No model named ${name} is installed`,
+          '`blueprint model list` shows the installed models (by NAME, without model-).',
+        );
+      return facts;
     },
     async localKey() {
       const { LocalKey } = await import('../core/pkg/local-key.js');

@@ -237,6 +237,38 @@ Exit 3 when NAME is no installed model. --json: {default, fallback, file}.`,
   },
 };
 
+const showCommand: CommandSpec = {
+  name: 'show',
+  summary:
+    'What an installed model is: architecture, parameters, context, quantisation, licence (as `ollama show`)',
+  args: 'NAME',
+  details: `Read from the model package's signed manifest (licence, files) and its GGUF's header (a bounded
+reader; the weights are not loaded). NAME as \`blueprint model list\` shows it (model-NAME too).
+Exit 3 when NAME is no installed model. --json: the same fields.`,
+  async run(ctx, parsed) {
+    const [name] = requirePositionals(parsed, 1, 'a model NAME', 'blueprint model show');
+    const m = await cliBox(ctx).models.show(name!);
+    const rows: [string, string | undefined][] = [
+      ['model', `${m.name} (${m.package} ${m.version}, origin ${m.origin})`],
+      ['name in the file', m.displayName],
+      ['architecture', m.architecture],
+      ['parameters', String(m.parameters)],
+      ['context length', m.contextLength?.toString()],
+      ['embedding length', m.embeddingLength?.toString()],
+      ['layers', m.layers?.toString()],
+      ['quantisation', m.quantisation],
+      ['size', bytes(m.sizeBytes)],
+      ['license', m.license],
+      ['chat template', m.chatTemplate ? 'yes' : 'no (llm uses a general one)'],
+      ['file', m.file],
+      ['sha256', m.sha256],
+    ];
+    const shown = rows.filter((r): r is [string, string] => r[1] !== undefined);
+    const width = Math.max(...shown.map(([k]) => k.length)) + 2;
+    ctx.result(m, shown.map(([k, v]) => `${k.padEnd(width)}${v}`).join('\n'));
+  },
+};
+
 const keyCommand: CommandSpec = {
   name: 'key',
   summary: "This box's own key for local packages: its fingerprint (the private part never leaves the box)",
@@ -260,6 +292,7 @@ export const modelGroup: CommandGroup = {
   commands: [
     importCommand,
     listCommand,
+    showCommand,
     defaultCommand,
     rmCommand,
     { ...rmCommand, name: 'remove' },

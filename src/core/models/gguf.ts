@@ -32,6 +32,8 @@ export interface GgufInfo {
    * tensor's size from its type); undefined when a tensor's type is one not in GGML_BLOCKS.
    */
   tensorsEnd?: bigint;
+  /** The model's parameters: every tensor's elements added up (as node-llama-cpp counts them). */
+  parameters: bigint;
 }
 
 /**
@@ -259,7 +261,11 @@ export async function readGgufInfo(fh: FileHandle, size: number): Promise<GgufIn
   if (typeof metadata.get('general.architecture') !== 'string')
     throw notGguf('it names no model architecture (general.architecture)');
   const headerBytes = r.pos;
-  const tensorsEnd = await tensorDataEnd(r, tensorCount, metadata.get('general.alignment'));
+  const { end: tensorsEnd, parameters } = await tensorDataEnd(
+    r,
+    tensorCount,
+    metadata.get('general.alignment'),
+  );
   if (tensorsEnd !== undefined && tensorsEnd > BigInt(size))
     throw new VerificationError(
       `The GGUF file is cut short: its tensors need ${tensorsEnd} bytes and it has ${size}`,
@@ -272,6 +278,7 @@ export async function readGgufInfo(fh: FileHandle, size: number): Promise<GgufIn
     metadata,
     arrays,
     headerBytes,
+    parameters,
     ...(tensorsEnd !== undefined ? { tensorsEnd } : {}),
   };
 }
@@ -280,13 +287,13 @@ export async function readGgufInfo(fh: FileHandle, size: number): Promise<GgufIn
  * Reads the tensor table after the metadata: each tensor's dimensions, type and offset into the
  * data, which starts at the next multiple of `general.alignment` (32 by default). Gives where the
  * last tensor's data ends, or undefined when a type is not one GGML_BLOCKS knows (its size is then
- * not known here; llama.cpp judges it at load).
+ * not known here; llama.cpp judges it at load), and the elements of all tensors (the parameters).
  */
 async function tensorDataEnd(
   r: Reader,
   count: bigint,
   alignment: GgufValue | undefined,
-): Promise<bigint | undefined> {
+): Promise<{ end: bigint | undefined; parameters: bigint }> {
   const align = alignment === undefined ? 32n : BigInt(alignment as number);
   if (typeof alignment === 'string' || align <= 0n || (align & (align - 1n)) !== 0n)
     throw notGguf(`its general.alignment ${String(alignment)} is not a power of two`);
@@ -294,6 +301,7 @@ async function tensorDataEnd(
     throw notGguf(`its ${count} tensors cannot fit in the file`);
   let end = 0n;
   let known = true;
+  let parameters = 0n;
   for (let i = 0n; i < count; i++) {
     r.skip(await r.stringLength());
     const dims = await r.u32();
@@ -305,6 +313,7 @@ async function tensorDataEnd(
       if (d === 0) first = n;
       elements *= n;
     }
+    parameters += elements;
     const type = await r.u32();
     const offset = await r.u64();
     const block = GGML_BLOCKS[type];
@@ -319,5 +328,5 @@ async function tensorDataEnd(
     if (tensorEnd > end) end = tensorEnd;
   }
   const dataStart = ((BigInt(r.pos) + align - 1n) / align) * align;
-  return known ? dataStart + end : undefined;
+  return { end: known ? dataStart + end : undefined, parameters };
 }

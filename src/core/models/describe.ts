@@ -1,0 +1,107 @@
+import { constants } from 'node:fs';
+import { open } from 'node:fs/promises';
+import path from 'node:path';
+import { loadFileList } from '../pkg/db.js';
+import type { Layout } from '../system/paths.js';
+import { readGgufInfo } from './gguf.js';
+import { plainLine } from './manifest.js';
+
+/**
+ * What an installed model is (`blueprint model show`, as `ollama show`), from its package's
+ * signed manifest (the licence, the files) and its GGUF's header (the bounded reader of gguf.ts:
+ * the file is the installed package's, root's, read without following a link).
+ */
+export interface ModelFacts {
+  name: string;
+  package: string;
+  version: string;
+  origin: string;
+  /** The GGUF, relative to the package's folder (the first part of a split one). */
+  file: string;
+  sizeBytes: number;
+  architecture: string;
+  /** general.name, when plain text. */
+  displayName?: string;
+  parameters: number;
+  contextLength?: number;
+  embeddingLength?: number;
+  layers?: number;
+  /** From general.file_type (llama.cpp's llama_ftype), as the llm's /info says it. */
+  quantisation?: string;
+  license?: string;
+  chatTemplate: boolean;
+  sha256?: string;
+}
+
+/** llama_ftype (general.file_type): the names the llm's /info gives (modules/llm/server/engine.ts). */
+const FILE_TYPES: Record<number, string> = {
+  0: 'F32',
+  1: 'F16',
+  2: 'Q4_0',
+  3: 'Q4_1',
+  7: 'Q8_0',
+  8: 'Q5_0',
+  9: 'Q5_1',
+  10: 'Q2_K',
+  11: 'Q3_K_S',
+  12: 'Q3_K_M',
+  13: 'Q3_K_L',
+  14: 'Q4_K_S',
+  15: 'Q4_K_M',
+  16: 'Q5_K_S',
+  17: 'Q5_K_M',
+  18: 'Q6_K',
+  32: 'BF16',
+};
+
+const num = (v: unknown) => (typeof v === 'number' ? v : typeof v === 'bigint' ? Number(v) : undefined);
+
+export async function describeModel(
+  paths: Layout,
+  pkg: { name: string; version: string; origin: string },
+): Promise<ModelFacts | undefined> {
+  const list = await loadFileList(paths, pkg.name, pkg.version);
+  const files = (list?.manifest.files ?? {}) as Record<string, string>;
+  const gguf = Object.keys(files)
+    .filter((f) => f.endsWith('.gguf'))
+    .sort()[0];
+  if (!gguf) return undefined;
+  const fh = await open(
+    path.join(paths.optDir, pkg.name, pkg.version, gguf),
+    constants.O_RDONLY | constants.O_NOFOLLOW,
+  );
+  try {
+    const size = (await fh.stat()).size;
+    const info = await readGgufInfo(fh, size);
+    const arch = String(info.metadata.get('general.architecture'));
+    const at = (key: string) => num(info.metadata.get(`${arch}.${key}`));
+    const type = num(info.metadata.get('general.file_type'));
+    const displayName = plainLine(info.metadata.get('general.name'), 100);
+    const license = plainLine(list?.manifest.license, 500);
+    const contextLength = at('context_length');
+    const embeddingLength = at('embedding_length');
+    const layers = at('block_count');
+    return {
+      name: pkg.name.slice('model-'.length),
+      package: pkg.name,
+      version: pkg.version,
+      origin: pkg.origin,
+      file: gguf,
+      sizeBytes: size,
+      architecture: plainLine(arch, 100) ?? '?',
+      ...(displayName ? { displayName } : {}),
+      parameters: Number(info.parameters),
+      ...(contextLength !== undefined ? { contextLength } : {}),
+      ...(embeddingLength !== undefined ? { embeddingLength } : {}),
+      ...(layers !== undefined ? { layers } : {}),
+      ...(type !== undefined ? { quantisation: FILE_TYPES[type] ?? `type ${type}` } : {}),
+      ...(license ? { license } : {}),
+      chatTemplate:
+        Object.keys(files).some((f) => f.endsWith('/chat_template.jinja')) ||
+        typeof info.metadata.get('tokenizer.chat_template') === 'string',
+      ...(files[gguf] ? { sha256: files[gguf] } : {}),
+    };
+  } finally {
+    await fh.close();
+  }
+}
