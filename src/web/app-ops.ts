@@ -18,7 +18,7 @@ import { egressLine, listenerNote, systemLine } from '../present/host.js';
 import { installedLine, keptLine, planRows, reachLines, upgradedLine } from '../present/install.js';
 import { outboundRows, outboundSummary } from '../present/outbound.js';
 import { nothingUpgradedLine, packageProgress, removedLine, verifiedLine } from '../present/packages.js';
-import { ratingLines, reasonText } from '../present/rating.js';
+import { ratingLines, reasonText, sandboxWhole } from '../present/rating.js';
 import { reasonOf } from '../present/reason.js';
 import { startLines, stopLine } from '../present/service-actions.js';
 import { formatInspection, stateWord } from '../present/services.js';
@@ -63,6 +63,7 @@ function serviceView(s: ServiceStatus): ServiceView {
     ...(s.state === 'running' && s.health !== 'none' ? { health: s.health } : {}),
     ...(s.memoryBytes ? { memory: bytes(s.memoryBytes) } : {}),
     rating: { score: s.rating.score, max: s.rating.max, reasons: s.rating.items.map(reasonText) },
+    ...(sandboxWhole(s.rating) ? {} : { sandboxed: false }),
     ...(s.usedBy.length ? { usedBy: s.usedBy } : {}),
   };
 }

@@ -42,6 +42,8 @@ export interface ServiceView {
   network?: string;
   memory?: string;
   rating?: { score: number; max: number; reasons: string[] };
+  /** false: its rating (the running container's) has a point blueprint's sandbox never gives. */
+  sandboxed?: boolean;
   /** The installed modules that use this one (their manifests' `uses`): stopping it would break them. */
   usedBy?: string[];
   /** Its registration cannot be read (state `damaged`): what is wrong and the fix. */

@@ -48,7 +48,11 @@ export function overviewBody(o: Overview): Part {
       ? html`<ul>${list.map((s) =>
           s.damaged
             ? html`<li>${s.name} ${badge(s.state)} <span class="muted">${s.damaged.hint ?? s.damaged.message}</span></li>`
-            : html`<li><a href="/services/${enc(s.name)}">${s.name}</a> ${badge(s.state)} <span class="muted">sandboxed${usedBy(s, ', ')}</span></li>`,
+            : html`<li><a href="/services/${enc(s.name)}">${s.name}</a> ${badge(s.state)} ${
+                s.sandboxed === false
+                  ? html`<span class="warn">NOT SANDBOXED</span><span class="muted">${usedBy(s, ', ')}</span>`
+                  : html`<span class="muted">sandboxed${usedBy(s, ', ')}</span>`
+              }</li>`,
         )}</ul>`
       : html`<p>none installed (<a href="/packages">packages</a>)</p>`,
   )}</section>
