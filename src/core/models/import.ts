@@ -65,6 +65,12 @@ export interface BuiltModelPackage {
 const WORK_DIR = /^([0-9]+)-[0-9a-f-]{36}$/;
 
 export function checkImportName(name: string, license?: string, version?: string): void {
+  // The package's name given for the model's (model list's PACKAGE column, bpkg's name for it).
+  if (name.startsWith('model-') && MODEL_NAME.test(name.slice('model-'.length)))
+    throw new UsageError(
+      `--name ${name} would make the package model-${name}`,
+      `Give the model's own name: --name ${name.slice('model-'.length)} (the package is model-NAME).`,
+    );
   if (!MODEL_NAME.test(name))
     throw new UsageError(
       `Bad model name ${JSON.stringify(name)}`,
