@@ -41,7 +41,8 @@ export const ENCRYPTION_STEPS: Step[] = [
       env.encryption?.tpm
         ? 'The TPM will not unlock it: the passphrase is typed on the console at each boot.'
         : 'No TPM 2.0 found on this box: the data partition can be encrypted with a passphrase instead.',
-      'At least 8 characters. A recovery key is also shown once after setup.',
+      'At least 8 characters, printable ASCII: it is typed at boot with the US keyboard layout.',
+      'A recovery key is also shown once after setup.',
     ],
     // With a TPM, asked only after the admin said n to it.
     skip: (d, env) => !env.encryption || d.encryption === 'tpm' || (env.encryption.tpm && !d.encryption),

@@ -10,6 +10,7 @@ import {
   isDestinationHost,
   urlDestination,
 } from './egress.js';
+import { passphraseProblem } from './passphrase.js';
 import {
   type AbsentRepository,
   fingerprintField,
@@ -256,6 +257,10 @@ export const encryptionSchema = z
       .min(8, 'must be at least 8 characters')
       .max(512)
       .refine((v) => !hasControl(v), NO_CONTROL)
+      .superRefine((v, ctx) => {
+        const problem = passphraseProblem(v);
+        if (problem) ctx.addIssue({ code: 'custom', message: problem });
+      })
       .optional(),
     /** Where the recovery key is written (root-only, 0600); without it `--json` prints it once. */
     recoveryKeyFile: z
