@@ -66,6 +66,16 @@ export function createApiServer(engine: Engine, opts: ServerOptions): KitServer 
     errorBody: (err, path) => (path === '/embed' ? teiError(err) : openAiError(err)),
     routes: {
       '/info': { method: 'GET', handle: () => ({ body: infoResponse(info, opts) }) },
+      // What OpenAI-compatible tools ask first (Open WebUI, model pickers): the one model served.
+      '/v1/models': {
+        method: 'GET',
+        handle: () => ({
+          body: {
+            object: 'list',
+            data: [{ id: info.model, object: 'model', created: 0, owned_by: 'local' }],
+          },
+        }),
+      },
       '/v1/embeddings': {
         method: 'POST',
         handle: async (ctx) => {
