@@ -80,7 +80,7 @@ export function modelOps(ctx: BoxContext): ModelOps {
         new ConflictError(
           `${pkg} is already installed (version ${version}, from ${origin})`,
           'name-taken',
-          `Choose another --name, or remove it first: \`bpkg remove ${pkg}\`. Nothing was imported.`,
+          `Choose another --name, or remove it first: \`blueprint model rm ${opts.name}\`. Nothing was imported.`,
         );
       const taken = (await packageOps(ctx).list()).find((p) => p.name === pkg);
       if (taken) throw nameTaken(taken.version, taken.origin);

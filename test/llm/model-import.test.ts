@@ -146,6 +146,8 @@ describe('blueprint model import', () => {
     await expect(box.models.import(F32, { name: 'tiny-q8' })).rejects.toMatchObject({
       code: 'name-taken',
       exitCode: 5,
+      // The model commands' own words (model rm, as ollama rm), as model list's hints give.
+      hint: expect.stringContaining('`blueprint model rm tiny-q8`'),
     });
     const text = path.join(work, 'notes.gguf');
     writeFileSync(text, 'these are my notes, not a model\n'.repeat(1000));
