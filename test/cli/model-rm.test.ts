@@ -50,6 +50,9 @@ describe('model rm', () => {
     expect(none.code).toBe(3);
     expect(none.stderr).toContain('No model named tiny is installed');
     expect(none.stderr).toContain(`blueprint --root ${root} model list`);
+    const two = await run(['--root', root, '--yes', 'model', 'rm', 'tiny', 'other']);
+    expect(two.code).toBe(3);
+    expect(two.stderr).toContain('No models named tiny, other are installed');
 
     const help = await run(['model', 'rm', '--help']);
     expect(help.code).toBe(0);

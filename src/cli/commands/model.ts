@@ -189,7 +189,9 @@ Exit 3 when a NAME is no installed model (\`blueprint model list\` shows them). 
     const missing = names.filter((n) => !packageOf(n));
     if (missing.length)
       throw new NotFoundError(
-        `No model named ${missing.join(', ')} is installed`,
+        missing.length === 1
+          ? `No model named ${missing[0]} is installed`
+          : `No models named ${missing.join(', ')} are installed`,
         '`blueprint model list` shows the installed models (by NAME, without model-).',
       );
     const changes = await packages.remove(names.map((n) => packageOf(n)!));
