@@ -252,7 +252,7 @@ export async function ratingOf(
   apparmor: AppArmorPlan,
   plan: ContainerPlan | undefined,
   gpuKnown: boolean,
-  running?: { info: ContainerInfo; view: ProcessView },
+  running?: { info: ContainerInfo; view: ProcessView; engineSocket?: string },
 ): Promise<Rating> {
   const ran = running?.info.Config.Labels[VERSION_LABEL];
   const previous = ran && ran !== reg.version ? await registrationAt(root, reg.name, ran) : undefined;
@@ -280,6 +280,8 @@ export async function ratingOf(
   });
   if (!running) return rateService(manifest);
   const facts = containerFacts(running.info, running.view, await apparmorSupport(), profileName(reg.name));
+  // The socket this box's engine answers on, wherever it was configured: mounted, it is the engine.
+  if (running.engineSocket) facts.engineSockets = [running.engineSocket];
   return rateService(manifest, facts);
 }
 
@@ -334,6 +336,7 @@ export async function inspectService(deps: ServiceDeps, name: string): Promise<S
   result.rating = await ratingOf(deps.root, reg, plan.summary.apparmor, plan, !gpuRefused, {
     info,
     view: result.process,
+    engineSocket: deps.engine.socket,
   });
   if (reg.spec.probe) {
     const r = await execInService(deps.engine, name, reg.spec.probe, PROBE_LIMITS);

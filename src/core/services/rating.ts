@@ -51,6 +51,8 @@ export interface ContainerFacts {
    */
   devices: string[];
   mounts: MountFact[];
+  /** The engine socket this box talks to (config.json's `engine.socket`, CONTAINER_HOST…), besides the known places. */
+  engineSockets?: string[];
 }
 
 /** What the manifest and the package say: the container facts blueprint's sandbox would give, and the signer. */
@@ -141,9 +143,12 @@ const ENGINE_HOMES = [
   '/run/containerd',
   '/run/user',
 ].flatMap((p) => [p, `/var${p}`]);
-const reachesEngine = (source: string) => {
+const reachesEngine = (source: string, sockets: string[] = []) => {
   const s = source.replace(/(.)\/+$/, '$1');
-  return ENGINE_SOCKET.test(s) || ENGINE_HOMES.some((home) => home.startsWith(`${s}/`));
+  return (
+    ENGINE_SOCKET.test(s) ||
+    [...ENGINE_HOMES, ...sockets].some((home) => home === s || home.startsWith(`${s}/`))
+  );
 };
 /** Host paths whose mount hands over the machine: devices, kernel interfaces, or everything. */
 const WHOLE_HARDWARE = new Set(['/', '/dev', '/sys', '/proc', '/dev/mem', '/dev/kmem', '/dev/port', '/boot']);
@@ -205,7 +210,7 @@ export function rateService(manifest: SandboxFacts, container?: ContainerFacts):
     override = { code: 'full-hardware-access', points: 0, source: src, data: { privileged: true } };
   for (const m of f.mounts) {
     const data = { ...(m.source ? { source: m.source } : {}), target: m.target, mode: m.mode };
-    if (m.source && reachesEngine(m.source))
+    if (m.source && reachesEngine(m.source, f.engineSockets))
       override ??= { code: 'engine-api', points: 0, source: src, data };
     else if (m.source && WHOLE_HARDWARE.has(m.source.replace(/(.)\/+$/, '$1')))
       override ??= { code: 'full-hardware-access', points: 0, source: src, data };

@@ -92,7 +92,7 @@ async function statusOf(
     plan,
     // Without a planner (a box with no GPU module) a start gives no GPU either.
     gpu !== undefined,
-    running ? { info, view: await processView(info.State.Pid) } : undefined,
+    running ? { info, view: await processView(info.State.Pid), engineSocket: deps.engine.socket } : undefined,
   );
   const base: ServiceStatus = {
     name: reg.name,
