@@ -60,3 +60,15 @@ export function namedField(issue: string, names: [RegExp, string][]): string | u
   const name = field && names.find(([re]) => re.test(field))?.[1];
   return name ? `${name}${issue.slice(field.length)}` : undefined;
 }
+
+/**
+ * What the admin does once setup is applied (QA14): how to log in, or, with SSH off, that nobody
+ * can, since the admin setup makes has no password (key only) and root is locked.
+ */
+export function setupNextSteps(a: { hostname: string; admin: string; ssh: boolean }): string[] {
+  if (a.ssh)
+    return [
+      `Next: from your computer, ssh ${a.admin}@${a.hostname} (or ${a.admin}@ the address your network gave this box); the console opens at login.`,
+    ];
+  return [`SSH is off and ${a.admin} has no password: nobody can log in to this box.`];
+}

@@ -11,7 +11,7 @@ import {
   UsageError,
 } from '../../app/index.js';
 import { encryptionOutcomeText } from '../../present/encryption.js';
-import { changesJson, formatChange, formatChanges, namedField } from '../../present/setup.js';
+import { changesJson, formatChange, formatChanges, namedField, setupNextSteps } from '../../present/setup.js';
 import { cliBox } from '../box.js';
 import { type CommandSpec, optBool, optString, optStrings, type Parsed } from '../command.js';
 import type { Context } from '../context.js';
@@ -26,7 +26,7 @@ export async function runSpec(
   ctx: Context,
   load: (setup: SetupOps) => Promise<LoadedSpec>,
   dryRun: boolean,
-  opts: { unattended?: boolean } = {},
+  opts: { unattended?: boolean; nextSteps?: boolean } = {},
 ): Promise<number> {
   const setup = cliBox(ctx).setup;
   const loaded = await load(setup);
@@ -93,11 +93,20 @@ export async function runSpec(
       egress: plan.egress,
       ...(encryption ? { encryption } : {}),
     },
-    result.changed.length
-      ? `${result.changed.length} change(s) applied to ${ctx.root}.${plan.root !== '/' ? bootNote(result.changed) : ''}`
-      : 'Nothing to change: the box already matches.',
+    [
+      result.changed.length
+        ? `${result.changed.length} change(s) applied to ${ctx.root}.${plan.root !== '/' ? bootNote(result.changed) : ''}`
+        : 'Nothing to change: the box already matches.',
+      // setup's answers make the one admin: how to log in now, or that nobody can (QA14).
+      ...(opts.nextSteps ? nextSteps(loaded.spec) : []),
+    ].join('\n'),
   );
   return ExitCode.ok;
+}
+
+function nextSteps(spec: LoadedSpec['spec']): string[] {
+  const admin = spec.users?.find((u) => u.admin)?.name;
+  return admin ? setupNextSteps({ hostname: spec.hostname, admin, ssh: Boolean(spec.ssh?.enabled) }) : [];
 }
 
 /** What is done through the package manager and the engine: in effect at once, on any root. */
@@ -303,7 +312,7 @@ Running it again with the same answers changes nothing.`,
   async run(ctx, parsed) {
     const file = optString(parsed, 'answers');
     const dryRun = optBool(parsed, 'dry-run');
-    const opts = { unattended: optBool(parsed, 'unattended') };
+    const opts = { unattended: optBool(parsed, 'unattended'), nextSteps: true };
     // Answers come from the file or from flags: a flag beside the file was silently ignored.
     const flags = ANSWER_FLAGS.filter((f) => parsed.values[f] !== undefined);
     if (file && flags.length)

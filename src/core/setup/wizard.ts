@@ -170,6 +170,7 @@ export const STEPS: Step[] = [
     notes: (d) => [
       `Key-only, no root login, at most 3 tries, no forwarding; only ${d.admin || 'the admin'} may log in.`,
       'The firewall drops everything else. Off by default: answer y to manage this box over SSH.',
+      `n: nobody can log in to this box afterwards: ${d.admin || 'the admin'} has no password, and root is locked.`,
     ],
     initial: (d) => (d.ssh ? 'y' : 'n'),
     accept: async (v, d) => (yesNo(v) ? { ...d, ssh: yes(v) } : 'answer y or n'),

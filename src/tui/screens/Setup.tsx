@@ -3,7 +3,7 @@ import { useCallback, useEffect, useRef, useState } from 'react';
 import type { Draft, SetupPlan, WizardEnv } from '../../app/index.js';
 import { draftToAnswers, initialDraft, nextStep, STEPS } from '../../app/wizard.js';
 import { escapeLine } from '../../present/escape.js';
-import { byWizardStep, formatChange } from '../../present/setup.js';
+import { byWizardStep, formatChange, setupNextSteps } from '../../present/setup.js';
 import { Operation } from '../components/Operation.js';
 import { type ScrollLine, ScrollLines, wrapLines } from '../components/ScrollLines.js';
 import { fitCell } from '../components/Table.js';
@@ -154,8 +154,9 @@ export function Setup(props: ScreenProps) {
       if (phase.kind !== 'apply') return;
       const r = await sources.applySetup(phase.plan, (c) => progress(formatChange(c)), props.signal);
       progress(`${r.changed.length} change(s) written under ${phase.plan.root}.`);
+      if (draft) for (const l of setupNextSteps(draft)) progress(l);
     },
-    [phase, sources, props.signal],
+    [phase, sources, props.signal, draft],
   );
   const recovery = useRef<string | undefined>(undefined);
   const encryptFailed = useRef(false);

@@ -1,0 +1,33 @@
+/**
+ * `blueprint setup --answers` (a BLUEPRINT stick, or by hand) ends by saying how the admin logs in,
+ * or, with SSH off (the answers' default), that nobody can: the admin it makes has no password and
+ * root is locked (QA14's walk: it said only "23 change(s) applied"). `apply` says nothing of it.
+ */
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { expect, it } from 'vitest';
+import { run } from '../helpers/pkg.js';
+import { rootsPerTest } from '../helpers/roots.js';
+import { requireExe } from '../tui/tmux.js';
+import { sshPublicKey } from './helpers.js';
+
+const t = rootsPerTest('setup-next');
+const key = sshPublicKey('ops@laptop');
+
+it('says the ssh line with SSH on, and that nobody can log in with SSH off', async () => {
+  requireExe();
+  const file = path.join(t.work, 'answers.yaml');
+  await writeFile(file, `hostname: box-05\nadmin: { name: ops, keys: ["${key}"] }\nssh: { enabled: true }\n`);
+  const on = await run(['--root', t.root, 'setup', '--answers', file]);
+  expect(on.code).toBe(0);
+  expect(on.stdout).toContain('Next: from your computer, ssh ops@box-05');
+  expect(on.stdout).not.toContain('nobody can log in');
+
+  await writeFile(file, `hostname: box-05\nadmin: { name: ops, keys: ["${key}"] }\n`);
+  const off = await run(['--root', t.root, 'setup', '--answers', file]);
+  expect(off.code).toBe(0);
+  expect(off.stdout).toContain('SSH is off and ops has no password: nobody can log in to this box.');
+  // --json: one document, as before.
+  const json = await run(['--root', t.root, '--json', 'setup', '--answers', file]);
+  expect(JSON.parse(json.stdout)).toMatchObject({ changed: [] });
+});

@@ -1,0 +1,63 @@
+/**
+ * What the first-boot wizard tells the admin to do once setup is applied (QA14's walk). Its last
+ * screen said "Done." and nothing else: not how to log in, and not that with SSH off (the step's
+ * default) nobody can ever log in, since the admin it makes has no password (key only) and root is
+ * locked; the wizard does not come back once setup is done. The SSH step now says that before the
+ * answer, and the last screen says how to log in, or that nobody can.
+ */
+import { expect, it } from 'vitest';
+import { boxPerTest } from '../helpers/roots.js';
+import { sshPublicKey } from '../setup/helpers.js';
+import {
+  answerWizardToModules,
+  frameWith,
+  renderApp,
+  sourcesFor,
+  type,
+  wizardToAdminKey,
+} from './helpers.js';
+
+const box = boxPerTest('tuinext');
+
+it('with SSH off: the step and the last screen say nobody can log in', async () => {
+  const app = renderApp(sourcesFor(box.root), { initial: 'setup', wizardOnly: true });
+  const seen: string[] = [];
+  const walk = answerWizardToModules(app, 'box-off');
+  seen.push(await frameWith(app, 'Let SSH listen?'));
+  await walk;
+  expect(seen[0]).toContain('n: nobody can log in to this box afterwards: admin has no password');
+  await frameWith(app, 'Modules to install');
+  await type(app, '\r');
+  await frameWith(app, 'Apply these changes?');
+  await type(app, 'y');
+  const done = await frameWith(app, 'Done.');
+  expect(done).toContain('SSH is off and admin has no password: nobody can log in to this box');
+  app.unmount();
+});
+
+it('with SSH on: the last screen gives the ssh line to log in with', async () => {
+  const app = renderApp(sourcesFor(box.root), { initial: 'setup', wizardOnly: true });
+  await wizardToAdminKey(app, 'box-on');
+  await type(app, '\x15', sshPublicKey('ops@laptop'), '\r');
+  await frameWith(app, 'Let SSH listen?');
+  await type(app, 'y');
+  await frameWith(app, 'URL of the package repository');
+  await type(app, '\x15', '\r');
+  await frameWith(app, 'DNS server addresses');
+  await type(app, '\r');
+  await frameWith(app, 'NTP servers');
+  await type(app, '\x15', 'none', '\r');
+  await frameWith(app, 'Debian security updates');
+  await type(app, 'n');
+  await frameWith(app, 'GPU check');
+  await new Promise((r) => setTimeout(r, 1100)); // a bare Enter this soon would belong to the n
+  await type(app, '\r');
+  await frameWith(app, 'Modules to install');
+  await type(app, '\r');
+  await frameWith(app, 'Apply these changes?');
+  await type(app, 'y');
+  const done = await frameWith(app, 'Done.');
+  expect(done).toContain('Next: from your computer, ssh admin@box-on');
+  expect(done).not.toContain('nobody can log in');
+  app.unmount();
+});
