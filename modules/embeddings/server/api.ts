@@ -105,8 +105,22 @@ export interface OpenAiRequest extends EmbedRequest {
  * answers with its name); `dimensions`, if given, must equal the model's; `encoding_format` is
  * `float` or `base64` (the official Python client asks for base64). Long inputs are truncated.
  */
+/** OpenAI's fields of an embeddings request: every one is served (`model` and `user` as above). */
+const OPENAI_FIELDS = ['input', 'model', 'encoding_format', 'dimensions', 'user'];
+
 export function parseOpenAi(body: unknown, limits: Limits, info: ModelInfo): OpenAiRequest {
   if (!isObject(body)) throw new ApiError(400, 'the request body must be a JSON object');
+  // Any other field is a 400 naming it, as OpenAI answers an unrecognised one: answering as if it
+  // was not sent (Ollama's `options`, TEI's `truncate`, a typo) gives vectors the client did not ask for.
+  for (const key of Object.keys(body))
+    if (!OPENAI_FIELDS.includes(key)) {
+      const shown = key.length > 64 ? `${key.slice(0, 64)}…` : key;
+      throw new ApiError(
+        400,
+        `'${shown}' is not a field of /v1/embeddings here; this service serves ${OPENAI_FIELDS.join(', ')}: leave it out`,
+        shown,
+      );
+    }
   if (body.input === undefined) throw new ApiError(400, "'input' is required", 'input');
   const texts = textList(body.input, 'input', limits, 400);
   optional<string>(body, 'model', 'string', 400);
