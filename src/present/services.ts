@@ -144,12 +144,16 @@ export function moduleInfoText(info: ServiceStatus['info'] | undefined, short = 
     return k === undefined ? undefined : escapeLine(String(info[k]));
   };
   const model = get('model');
+  // Several models served (llm's `models`, the default first): the others after the default.
+  const others = get('models')
+    ?.split(', ')
+    .filter((m) => m !== model);
   const context = get('contextLength', 'context_length');
   const dimension = get('dimension');
   const device = get('device');
   const reason = short ? undefined : get('deviceReason', 'device_reason');
   return [
-    model && `model ${model}`,
+    model && `model ${model}${others?.length ? ` (default; also ${others.join(', ')})` : ''}`,
     context && `context ${context}`,
     dimension && `dimension ${dimension}`,
     device && `device ${device}${reason ? ` (${reason})` : ''}`,

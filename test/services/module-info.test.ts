@@ -164,6 +164,23 @@ describe("a module's /info, read over its unix socket", () => {
     expect(text).toContain('device cpu\\u{202e}');
   });
 
+  it('an llm serving several models says them all, the default first (as `ollama ps` lists what is loaded)', () => {
+    // /info's `models`: each model served, with its id; only the default's fields are flat.
+    const info = pickInfo({
+      ...LLM_INFO,
+      model: 'tiny-q8',
+      models: [{ id: 'tiny-q8', contextLength: 256 }, { id: 'tiny' }, { id: 'evil\x1b[2J' }, { nope: 1 }],
+    });
+    expect(info?.models).toBe('tiny-q8, tiny, evil\x1b[2J');
+    expect(moduleInfoText(info)).toMatch(
+      /^model tiny-q8 \(default; also tiny, evil\\x1b\[2J\), context 4096, /,
+    );
+    // One model: as before.
+    expect(moduleInfoText(pickInfo({ ...LLM_INFO, models: [{ id: LLM_INFO.model }] }))).toMatch(
+      /^model tiny-llama-q8, context 4096/,
+    );
+  });
+
   it('at most 32 fields are kept', () => {
     const many = Object.fromEntries(Array.from({ length: 100 }, (_, i) => [`k${i}`, i]));
     expect(Object.keys(pickInfo(many)!)).toHaveLength(32);

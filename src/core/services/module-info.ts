@@ -33,7 +33,23 @@ const MAX_FIELDS = 32;
 const MAX_STRING = 200;
 const FIELD_NAME = /^[A-Za-z][A-Za-z0-9_]{0,47}$/;
 
-/** Keeps what can be shown: plain-named scalar fields, strings cut to 200 characters. Pure. */
+/**
+ * A module serving several models (llm's `models`: one object each, with its `id`, the default
+ * first): their ids as one string, `a, b`, the one list field kept (the first 64 looked at).
+ */
+function modelIds(v: unknown): string | undefined {
+  if (!Array.isArray(v)) return undefined;
+  const ids = v
+    .slice(0, 64)
+    .map((m) => (typeof m === 'object' && m !== null ? (m as { id?: unknown }).id : undefined))
+    .filter((id): id is string => typeof id === 'string' && id !== '');
+  return ids.length ? ids.join(', ') : undefined;
+}
+
+/**
+ * Keeps what can be shown: plain-named scalar fields, strings cut to 200 characters, and a list of
+ * models' ids as one string (modelIds). Pure.
+ */
 export function pickInfo(value: unknown): ModuleInfo | null {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return null;
   const out: ModuleInfo = {};
@@ -41,7 +57,9 @@ export function pickInfo(value: unknown): ModuleInfo | null {
   for (const [k, v] of Object.entries(value)) {
     if (n >= MAX_FIELDS) break;
     if (!FIELD_NAME.test(k)) continue;
-    if (typeof v === 'string') out[k] = v.length > MAX_STRING ? `${v.slice(0, MAX_STRING - 1)}…` : v;
+    const ids = k === 'models' ? modelIds(v) : undefined;
+    if (ids) out[k] = ids.length > MAX_STRING ? `${ids.slice(0, MAX_STRING - 1)}…` : ids;
+    else if (typeof v === 'string') out[k] = v.length > MAX_STRING ? `${v.slice(0, MAX_STRING - 1)}…` : v;
     else if (typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v))) out[k] = v;
     else continue;
     n++;
