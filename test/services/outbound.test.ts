@@ -265,5 +265,24 @@ describe.skipIf(!hasPodman)(
       expect(await probe(gateway, other)).toBe('Connection refused');
       expect(await probe(gateway, port)).toBe('ok');
     }, 120_000);
+
+    it("its rules are kept by its having no capability: its network namespace is its own user namespace's", async () => {
+      // QA13: Podman makes the bridge namespace inside the container's user namespace (lsns's owner),
+      // so root inside would be its admin with CAP_NET_ADMIN: what keeps the table is that the
+      // process has and can gain none (every set empty, no_new_privs, seccomp), read from the host.
+      const pid = (await podman('inspect', '-f', '{{.State.Pid}}', `blueprint-${name}`)).trim();
+      const owner = execFileSync('lsns', ['-n', '-p', pid, '-t', 'net', '-o', 'ONS'], {
+        encoding: 'utf8',
+      }).trim();
+      const user = execFileSync('lsns', ['-n', '-p', pid, '-t', 'user', '-o', 'NS'], {
+        encoding: 'utf8',
+      }).trim();
+      expect(owner).toBe(user);
+      const status = await readFile(`/proc/${pid}/status`, 'utf8');
+      for (const set of ['CapInh', 'CapPrm', 'CapEff', 'CapBnd', 'CapAmb'])
+        expect(status).toMatch(new RegExp(`^${set}:\\t0{16}$`, 'm'));
+      expect(status).toMatch(/^NoNewPrivs:\t1$/m);
+      expect(status).toMatch(/^Seccomp:\t2$/m);
+    });
   },
 );

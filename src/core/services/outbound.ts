@@ -9,9 +9,11 @@ import type { Engine } from './engine.js';
 /**
  * A module with network "outbound" reaches the hosts its manifest declares (`outbound`, approved
  * by the admin at install) and nothing else (issue 19). The rules live in the container's own
- * network namespace, in a table of their own, loaded from the host with `nsenter -t PID -n nft`:
- * the container has no capability over that namespace (CapDrop ALL, and the namespace belongs to
- * the host's user namespace), so it cannot change them. Refused connections are rejected, not
+ * network namespace, in a table of their own, loaded from the host with `nsenter -t PID -n nft`.
+ * Podman makes that namespace inside the container's user namespace (lsns: its owner), so root
+ * there would be its admin: what keeps the table is that the container has no capability and can
+ * gain none (CapDrop ALL empties every set, the bounding one too; no_new_privileges; the seccomp
+ * profile refuses unshare and setns), so it cannot change them. Refused connections are rejected, not
  * dropped, so a module learns at once; both kinds are counted for `audit outbound`.
  */
 
