@@ -48,10 +48,11 @@ export interface ModelOps {
   /** What installed model NAME (or model-NAME) is, from its manifest and GGUF header; NotFoundError when none. */
   show(name: string): Promise<import('../core/models/describe.js').ModelFacts>;
   /**
-   * The llm's default model: the one set (`default`), else undefined and `fallback`, the first
-   * installed model by name (what llm serves then, unless its manifest's LLM_MODEL names one).
+   * The llm's default model: the one set (`default`, and whether it is `installed`); without one,
+   * or with one not installed, `fallback`: the first installed model by name (what llm serves
+   * then, unless its manifest's LLM_MODEL names one).
    */
-  defaultModel(): Promise<{ default?: string; fallback?: string; file: string }>;
+  defaultModel(): Promise<{ default?: string; installed?: boolean; fallback?: string; file: string }>;
   /**
    * Sets the default model (an installed model-NAME; NotFoundError otherwise), or clears it with
    * undefined. Applies at llm's next start.
@@ -129,8 +130,11 @@ export function modelOps(ctx: BoxContext): ModelOps {
         .filter((n) => n.startsWith('model-'))
         .map((n) => n.slice('model-'.length))
         .sort();
+      // A default whose package was removed is passed over by llm (its log says so): said here too.
+      const installed = chosen === undefined ? undefined : models.includes(chosen);
       return {
-        ...(chosen ? { default: chosen } : models[0] ? { fallback: models[0] } : {}),
+        ...(chosen ? { default: chosen, installed } : {}),
+        ...(!installed && models[0] ? { fallback: models[0] } : {}),
         file: defaultModelPath(ctx.root),
       };
     },

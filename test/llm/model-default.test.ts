@@ -37,12 +37,24 @@ describe('blueprint model default', () => {
     expect((await cli('model', 'default')).stdout).toMatch(/^tiny-q8\n/);
     expect(JSON.parse((await cli('--json', 'model', 'default')).stdout)).toMatchObject({
       default: 'tiny-q8',
+      installed: true,
     });
 
     const absent = await cli('model', 'default', 'llama3');
     expect(absent.code).toBe(3);
     expect(absent.stderr).toMatch(/No model named llama3 is installed/);
     expect(readFileSync(file, 'utf8')).toBe('tiny-q8\n');
+
+    // Its package removed: the default is passed over by llm, and model default says so.
+    const rm = await cli('--yes', 'model', 'rm', 'tiny-q8');
+    expect(rm.code, rm.stderr).toBe(0);
+    const gone = await cli('model', 'default');
+    expect(gone.stdout).toMatch(/^tiny-q8: not installed; llm serves the first by name, tiny/);
+    expect(JSON.parse((await cli('--json', 'model', 'default')).stdout)).toMatchObject({
+      default: 'tiny-q8',
+      installed: false,
+      fallback: 'tiny',
+    });
 
     const cleared = await cli('model', 'default', '--clear');
     expect(cleared.code, cleared.stderr).toBe(0);

@@ -219,14 +219,18 @@ Exit 3 when NAME is no installed model. --json: {default, fallback, file}.`,
     const [name] = parsed.positionals;
     if (name === undefined && !clear) {
       const d = await models.defaultModel();
+      const fallback = d.fallback
+        ? `llm serves the first by name, ${d.fallback} (unless its manifest's LLM_MODEL names one)`
+        : 'no model is installed: `blueprint model import FILE.gguf --name NAME`';
       ctx.result(
         d,
-        d.default ??
-          (d.fallback
-            ? `No default model set: llm serves the first by name, ${d.fallback} (unless its manifest's LLM_MODEL names one). Set one: ${shownHint(`\`blueprint model default NAME\``)}.`
-            : shownHint(
-                'No default model set, and no model installed: `blueprint model import FILE.gguf --name NAME`.',
-              )),
+        d.default && d.installed
+          ? d.default
+          : d.default
+            ? shownHint(
+                `${d.default}: not installed; ${fallback}. Set another: \`blueprint model default NAME\`, or --clear.`,
+              )
+            : shownHint(`No default model set: ${fallback}. Set one: \`blueprint model default NAME\`.`),
       );
       return;
     }
