@@ -105,7 +105,8 @@ package (signature, hashes), and the llm service checks the hashes again at ever
 Needs free space for about three times the file while importing (copy, package, install).
 On any failure (not a GGUF, name taken, disk full, Ctrl-C) nothing is left behind.
 Exit codes: 2 bad arguments (also a folder given for the file), 3 file not found, 4 not a GGUF (or a device
-or pipe, or a GGUF cut short: its tensors end past the file), 5 name taken, 7 disk full.`,
+or pipe, a GGUF cut short: its tensors end past the file, or one part of a split GGUF: merge the
+parts first), 5 name taken, 7 disk full.`,
   async run(ctx, parsed) {
     const [file] = requirePositionals(parsed, 1, 'the FILE.gguf to import', 'blueprint model import');
     const name = optString(parsed, 'name');

@@ -228,6 +228,14 @@ export async function buildModelPackage(
     // Only the copy is read from here on.
     const copy = await open(gguf, constants.O_RDONLY | constants.O_NOFOLLOW);
     const info = await readGgufInfo(copy, size).finally(() => copy.close());
+    // One part of a split model (gguf-split's split.no/split.count): the others are not in the package.
+    const parts = Number(info.metadata.get('split.count') ?? 1);
+    if (parts > 1)
+      throw new VerificationError(
+        `${src} is part ${Number(info.metadata.get('split.no') ?? 0) + 1} of ${parts} of a split GGUF; a model package holds one whole file`,
+        'gguf-split',
+        "Merge the parts into one file first (llama.cpp's `llama-gguf-split --merge FIRST-PART.gguf MODEL.gguf`) and import that; nothing was imported.",
+      );
     const files: Record<string, string> = { [`models/${opts.name}/${opts.name}.gguf`]: ggufSha256 };
     const template = info.metadata.get('tokenizer.chat_template');
     if (typeof template === 'string' && template !== '') {
