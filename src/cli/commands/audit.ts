@@ -15,7 +15,9 @@ const network: CommandSpec = {
   },
   details:
     'Loopback listeners and unix sockets are fine; anything else is flagged, except SSH when the admin\n' +
-    'enabled it (ssh.service enabled under ROOT/etc/systemd; port from sshd_config).\n' +
+    'enabled it (ssh.service enabled under ROOT/etc/systemd; port from sshd_config), and the DHCP\n' +
+    "client's udp 68 / udp6 546 when the kernel shows a DHCP client's program holding it\n" +
+    '(systemd-networkd, dhclient, dhcpcd, NetworkManager, by ROOT/proc/PID/exe).\n' +
     'Exit codes: 0 nothing flagged, 1 a listener is reachable from the network, 3 no socket tables under ROOT/proc/net to read.',
   async run(ctx, parsed) {
     const port = optString(parsed, 'ssh-port');

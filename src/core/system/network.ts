@@ -1,4 +1,4 @@
-import { lstat, readdir } from 'node:fs/promises';
+import { lstat, readdir, readlink } from 'node:fs/promises';
 import path from 'node:path';
 import { readBoundedFile, readCappedFile } from './read-bounded.js';
 
@@ -106,14 +106,83 @@ export async function auditNetwork(root: string, opts: AuditOptions = {}): Promi
     ...parseInet(udp6!, 'udp6', UDP_UNCONNECTED),
     ...parseUnix(unix!),
   ];
+  const dhcp = await dhcpHolders(
+    root,
+    all.filter((l) => isDhcpClientPort(l) && !l.loopback).map((l) => l.inode),
+  );
   return all.map((l) => {
     const ssh = opts.sshPort !== undefined && l.proto.startsWith('tcp') && l.port === opts.sshPort;
+    const holder = dhcp.get(l.inode);
+    const client = holder !== undefined && DHCP_CLIENTS.has(holder);
     return {
       ...l,
-      flagged: !l.loopback && !ssh,
+      flagged: !l.loopback && !ssh && !client,
       ...(ssh && !l.loopback ? { note: 'SSH (enabled by the admin)' } : {}),
+      ...(holder !== undefined && !l.loopback
+        ? {
+            note: client
+              ? `DHCP client (${path.basename(holder)})`
+              : `the DHCP client's port, held by ${holder}`,
+          }
+        : {}),
     };
   });
+}
+
+/**
+ * The DHCP clients' programs (systemd-networkd, which the image runs; dhclient, dhcpcd and
+ * NetworkManager elsewhere), by the executable the kernel shows for the process (/proc/PID/exe):
+ * a process may name itself anything (comm), not run another file. A client binds its port on the
+ * leased address to take the server's replies (setup's firewall lets in only those, from port 67
+ * or 547); image/README.md, "Secure defaults", and the image's boot test expect it.
+ */
+const DHCP_CLIENTS = new Set(
+  [
+    '/usr/lib/systemd/systemd-networkd',
+    '/usr/sbin/dhclient',
+    '/usr/sbin/dhcpcd',
+    '/usr/sbin/NetworkManager',
+  ].flatMap((p) => [p, p.replace(/^\/usr/, '')]),
+);
+
+/** DHCPv4's client port on udp, DHCPv6's on udp6. */
+const isDhcpClientPort = (l: { proto: string; port: number | null }) =>
+  (l.proto === 'udp' && l.port === 68) || (l.proto === 'udp6' && l.port === 546);
+
+/** Bounds on the walk of ROOT/proc: more than any box runs. */
+const MAX_PROCESSES = 32_768;
+const MAX_FDS = 65_536;
+
+/**
+ * The executable of the process holding each of these sockets (by inode), from ROOT/proc/PID/fd's
+ * `socket:[INODE]` links; none walked when there is no socket to judge. A socket held by no process
+ * seen (another PID namespace, a process gone) is not among them.
+ */
+async function dhcpHolders(root: string, inodes: number[]): Promise<Map<number, string>> {
+  const out = new Map<number, string>();
+  if (!inodes.length) return out;
+  const wanted = new Set(inodes.map((i) => `socket:[${i}]`));
+  const pids = (await readdir(path.join(root, 'proc')).catch(() => [] as string[]))
+    .filter((p) => /^\d+$/.test(p))
+    .slice(0, MAX_PROCESSES);
+  for (const pid of pids) {
+    const dir = path.join(root, 'proc', pid);
+    const fds = (await readdir(path.join(dir, 'fd')).catch(() => [] as string[])).slice(0, MAX_FDS);
+    const held: number[] = [];
+    for (const fd of fds) {
+      const target = await readlink(path.join(dir, 'fd', fd)).catch(() => '');
+      if (wanted.has(target)) held.push(Number(target.slice(8, -1)));
+    }
+    if (!held.length) continue;
+    // A program replaced on disk since it started reads 'PATH (deleted)'.
+    const exe = (await readlink(path.join(dir, 'exe')).catch(() => '(unknown program)')).replace(
+      / \(deleted\)$/,
+      '',
+    );
+    for (const inode of held) if (!out.has(inode)) out.set(inode, exe);
+    if (out.size === wanted.size) break;
+  }
+  return out;
 }
 
 /**
