@@ -139,10 +139,14 @@ export function App(props: {
   return (
     <ThemeContext.Provider value={props.theme}>
       <Box flexDirection="column" width={width} height={rows}>
-        <Text bold={!plain} color={plain ? undefined : 'cyan'} wrap="truncate">
-          {/* 80 columns hold the seven tabs but not the name as well: then the tabs alone (QA8). */}
-          {`BlueprintOS  ${tabs}`.length <= width ? `BlueprintOS  ${tabs}` : tabs}
-        </Text>
+        {/* The first and last rows never give way to a screen taller than the terminal: squeezed,
+            they were drawn over its rows (QA14: a 40x12 serial line). */}
+        <Box flexShrink={0}>
+          <Text bold={!plain} color={plain ? undefined : 'cyan'} wrap="truncate">
+            {/* 80 columns hold the seven tabs but not the name as well: then the tabs alone (QA8). */}
+            {`BlueprintOS  ${tabs}`.length <= width ? `BlueprintOS  ${tabs}` : tabs}
+          </Text>
+        </Box>
         <Box flexDirection="column" flexGrow={1} paddingX={1}>
           {help ? (
             <Help screen={screen} login={Boolean(props.login)} width={width - 2} height={bodyHeight} />
@@ -158,9 +162,11 @@ export function App(props: {
             </Suspense>
           )}
         </Box>
-        <Text dimColor={!plain} wrap="truncate">
-          {stopping ? 'Stopping after the current step...' : hints}
-        </Text>
+        <Box flexShrink={0}>
+          <Text dimColor={!plain} wrap="truncate">
+            {stopping ? 'Stopping after the current step...' : hints}
+          </Text>
+        </Box>
       </Box>
     </ThemeContext.Provider>
   );

@@ -247,18 +247,26 @@ export function Setup(props: ScreenProps) {
   const number = STEPS.filter((x, i) => i <= phase.index && !x.skip?.(draft, env)).length;
   const total = STEPS.filter((x) => !x.skip?.(draft, env)).length;
   return (
+    // On a screen too short for the whole step (a 40x12 serial line) the notes give way, cut at the
+    // bottom; the rest is never squeezed, or the layout draws its rows over each other (QA14).
     <Box flexDirection="column">
-      {wasDone ? <Text dimColor={!plain}>This box is set up already: answers here update it.</Text> : null}
-      <Text bold={!plain}>{`Step ${number} of ${total}: ${s.title}`}</Text>
-      <Text>{s.prompt(draft)}</Text>
-      {/* Notes quote a key file's user IDs (a USB stick's): shown escaped, as errors below. */}
-      {(s.notes?.(draft, env) ?? []).map((n) => (
-        <Text key={n} dimColor={!plain}>
-          {escapeLine(n)}
-        </Text>
-      ))}
+      <Box flexDirection="column" flexShrink={0}>
+        {wasDone ? <Text dimColor={!plain}>This box is set up already: answers here update it.</Text> : null}
+        <Text bold={!plain}>{`Step ${number} of ${total}: ${s.title}`}</Text>
+        <Text>{s.prompt(draft)}</Text>
+      </Box>
+      <Box flexDirection="column" flexShrink={1} overflow="hidden">
+        {/* Notes quote a key file's user IDs (a USB stick's): shown escaped, as errors below. */}
+        {(s.notes?.(draft, env) ?? []).map((n) => (
+          <Box key={n} flexShrink={0}>
+            <Text dimColor={!plain}>{escapeLine(n)}</Text>
+          </Box>
+        ))}
+      </Box>
       {s.id === 'key' && draft.keyFingerprint ? (
-        <Text dimColor={!plain}>{`Current: ${draft.keyFingerprint}`}</Text>
+        <Box flexShrink={0}>
+          <Text dimColor={!plain}>{`Current: ${draft.keyFingerprint}`}</Text>
+        </Box>
       ) : null}
       {s.kind === 'checklist' ? (
         <SetupCatalog
@@ -279,7 +287,7 @@ export function Setup(props: ScreenProps) {
           onBack={() => goTo(nextStep(phase.index, draft, env, -1), draft)}
         />
       ) : null}
-      <Box marginTop={1} display={s.kind === 'checklist' ? 'none' : 'flex'}>
+      <Box marginTop={1} flexShrink={0} display={s.kind === 'checklist' ? 'none' : 'flex'}>
         <Text>{'> '}</Text>
         {s.kind === 'text' ? (
           <TextInput
@@ -298,18 +306,20 @@ export function Setup(props: ScreenProps) {
           <Text>{s.kind === 'confirm' ? 'y / n' : 'Enter'}</Text>
         )}
       </Box>
-      {checking ? <Text>Checking...</Text> : null}
-      {error ? <Text color={plain ? undefined : 'red'}>{`! ${escapeLine(error)}`}</Text> : null}
-      {s.kind === 'checklist' ? null : (
-        // The keys this kind of step takes: Enter does nothing at a yes/no question (QA8).
-        <Text dimColor={!plain}>
-          {s.kind === 'confirm'
-            ? 'y yes  n no  Esc previous step'
-            : s.kind === 'text'
-              ? 'Enter accept  Esc previous step  Ctrl-U clear'
-              : 'Enter accept  Esc previous step'}
-        </Text>
-      )}
+      <Box flexDirection="column" flexShrink={0}>
+        {checking ? <Text>Checking...</Text> : null}
+        {error ? <Text color={plain ? undefined : 'red'}>{`! ${escapeLine(error)}`}</Text> : null}
+        {s.kind === 'checklist' ? null : (
+          // The keys this kind of step takes: Enter does nothing at a yes/no question (QA8).
+          <Text dimColor={!plain}>
+            {s.kind === 'confirm'
+              ? 'y yes  n no  Esc previous step'
+              : s.kind === 'text'
+                ? 'Enter accept  Esc previous step  Ctrl-U clear'
+                : 'Enter accept  Esc previous step'}
+          </Text>
+        )}
+      </Box>
     </Box>
   );
 }
