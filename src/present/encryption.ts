@@ -28,6 +28,8 @@ export const RECOVERY_WARNING = [
   'Without it, the data on this box is lost if the TPM stops unlocking it',
   '(firmware or Secure Boot settings changed, the disk moved to another machine) or the passphrase is forgotten.',
   'Write it down or scan the QR code, and keep it away from the box.',
+  // image/crypt/unlock's prompt, when the TPM refuses (or at each boot of a passphrase box).
+  'If the box asks at boot to "type the data partition\'s recovery key", type it as shown, dashes included.',
 ];
 
 /** What `setup --answers` says after encrypting (the key itself only when it was not written to a file). */

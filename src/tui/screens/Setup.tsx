@@ -182,7 +182,11 @@ export function Setup(props: ScreenProps) {
   if (!draft || !env) return <Text>Reading the host...</Text>;
   if (phase.kind === 'recovery')
     return (
-      <SetupRecoveryKey recoveryKey={phase.key} onAck={() => setPhase({ kind: 'apply', plan: phase.plan })} />
+      <SetupRecoveryKey
+        recoveryKey={phase.key}
+        width={props.width}
+        onAck={() => setPhase({ kind: 'apply', plan: phase.plan })}
+      />
     );
   if (phase.kind === 'encrypt') {
     const plan = phase.plan;

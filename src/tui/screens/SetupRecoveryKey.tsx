@@ -11,7 +11,7 @@ import { useTheme } from '../theme.js';
  * with the warning; `qr` switches to a QR code for a phone (it does not fit a 24-line console
  * beside the text). The wizard ends only when the admin types "saved".
  */
-export function SetupRecoveryKey(props: { recoveryKey: string; onAck(): void }) {
+export function SetupRecoveryKey(props: { recoveryKey: string; width: number; onAck(): void }) {
   const { plain } = useTheme();
   const [value, setValue] = useState('');
   const [qr, setQr] = useState(false);
@@ -44,23 +44,48 @@ export function SetupRecoveryKey(props: { recoveryKey: string; onAck(): void }) 
         </Box>
       </Box>
     );
+  // The key and its prompt never give way to a short screen (a 40x12 serial line), nor is the key
+  // cut inside a group: squeezed, its rows were painted over each other and a group was lost
+  // (QA14). The warning is what gives way there.
   return (
     <Box flexDirection="column">
-      <Text bold={!plain}>Recovery key for the data partition (shown once)</Text>
-      <Text> </Text>
-      <Text bold={!plain}>{`  ${escapeLine(props.recoveryKey)}`}</Text>
-      <Text> </Text>
-      {RECOVERY_WARNING.map((l) => (
-        <Text key={l} color={plain ? undefined : 'yellow'}>
-          {l}
-        </Text>
-      ))}
-      <Text>qr: show it as a QR code for a phone.</Text>
-      <Box>
-        <Text>{'Type saved when it is kept safe > '}</Text>
-        {input}
+      <Box flexDirection="column" flexShrink={0}>
+        <Text bold={!plain}>Recovery key for the data partition (shown once)</Text>
+        <Text> </Text>
+        {keyRows(escapeLine(props.recoveryKey), props.width - 2).map((row) => (
+          <Text key={row} bold={!plain}>{`  ${row}`}</Text>
+        ))}
+        <Text> </Text>
       </Box>
-      {error ? <Text color={plain ? undefined : 'red'}>{`! ${error}`}</Text> : null}
+      <Box flexDirection="column" flexShrink={1} overflow="hidden">
+        {[...RECOVERY_WARNING, 'qr: show it as a QR code for a phone.'].map((l, i) => (
+          <Box key={l} flexShrink={0}>
+            <Text color={plain || i === RECOVERY_WARNING.length ? undefined : 'yellow'}>{l}</Text>
+          </Box>
+        ))}
+      </Box>
+      <Box flexDirection="column" flexShrink={0}>
+        <Box>
+          <Text>{'Type saved when it is kept safe > '}</Text>
+          {input}
+        </Box>
+        {error ? <Text color={plain ? undefined : 'red'}>{`! ${error}`}</Text> : null}
+      </Box>
     </Box>
   );
+}
+
+/** The key in rows of whole groups that fit `width`, each row but the last ending in its dash. */
+function keyRows(key: string, width: number): string[] {
+  const groups = key.split('-');
+  const rows: string[] = [];
+  let row = '';
+  for (const g of groups) {
+    const next = row ? `${row}-${g}` : g;
+    if (row && next.length + 1 > width) {
+      rows.push(`${row}-`);
+      row = g;
+    } else row = next;
+  }
+  return [...rows, row];
 }
