@@ -5,54 +5,35 @@
 // /run/blueprint/engine.sock is) reached the engine and was rated for a foreign mount (−1).
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openEngine } from '../../src/core/services/engine.js';
 import { containerName } from '../../src/core/services/policy.js';
 import { serviceStatus } from '../../src/core/services/status.js';
 import { until } from '../helpers/until.js';
-import {
-  buildHello,
-  type HelloBuild,
-  makeBox,
-  podman,
-  type TestBox,
-  uniqueName,
-} from '../services/helpers.js';
+import { engineUp, podman, swapBox } from '../services/helpers.js';
 import { tempDir } from '../setup/temp-registry.js';
-
-const engineUp = existsSync(process.env.CONTAINER_HOST?.replace('unix://', '') ?? '/run/podman/podman.sock');
 
 describe.skipIf(!engineUp)(
   'a container given the folder of the engine socket the box is configured with',
   () => {
-    let build: HelloBuild;
-    let box: TestBox;
+    const { box, build, name, swapIn } = swapBox('engsock');
     let service: ChildProcess | undefined;
     const dir = tempDir('bp-engine-sock-');
     const socket = path.join(dir, 'engine.sock');
-    const name = uniqueName('engsock');
 
     beforeAll(async () => {
-      build = await buildHello();
-      box = await makeBox(build);
-      await box.install(name);
       service = spawn('podman', ['system', 'service', '--time', '0', `unix://${socket}`], {
         stdio: 'ignore',
       });
       await until('the second API socket', () => existsSync(socket));
-    }, 180_000);
-    afterAll(async () => {
-      await podman('rm', '-f', '-t', '0', containerName(name)).catch(() => {});
+    }, 60_000);
+    afterAll(() => {
       service?.kill();
-      await box?.cleanup();
-      if (build) await rm(build.dir, { recursive: true, force: true });
     });
 
     it('is rated engine-api, score 1', async () => {
-      await podman(
-        ...['run', '-d', '--name', containerName(name), '--label', `org.blueprintos.module=${name}`],
+      await swapIn(
         ...['-v', `${dir}:/eng:ro`, '--network', 'none', '--read-only', '--cap-drop', 'all'],
         ...['--security-opt', 'no-new-privileges', build.id, 'stubborn'],
       );

@@ -4,19 +4,11 @@
 // foreign mount only (−1, 5 of 8): the rule looked for a source that is the socket itself or a
 // folder named like Podman's or Docker's, not for a folder the socket is under.
 import { existsSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DEFAULT_SOCKET } from '../../src/core/services/engine.js';
 import { containerName } from '../../src/core/services/policy.js';
 import { serviceStatus } from '../../src/core/services/status.js';
-import {
-  buildHello,
-  type HelloBuild,
-  makeBox,
-  podman,
-  type TestBox,
-  uniqueName,
-} from '../services/helpers.js';
+import { podman, swapBox } from '../services/helpers.js';
 
 // The engine this box's tests use must be Podman's default socket, which the container is given.
 const defaultEngine = existsSync(DEFAULT_SOCKET) && !process.env.CONTAINER_HOST;
@@ -24,24 +16,10 @@ const defaultEngine = existsSync(DEFAULT_SOCKET) && !process.env.CONTAINER_HOST;
 describe.skipIf(!defaultEngine)(
   "a container given the folder that holds the engine's socket (real Podman)",
   () => {
-    let build: HelloBuild;
-    let box: TestBox;
-    const name = uniqueName('runmount');
-
-    beforeAll(async () => {
-      build = await buildHello();
-      box = await makeBox(build);
-      await box.install(name);
-    }, 180_000);
-    afterAll(async () => {
-      await podman('rm', '-f', '-t', '0', containerName(name)).catch(() => {});
-      await box?.cleanup();
-      if (build) await rm(build.dir, { recursive: true, force: true });
-    });
+    const { box, build, name, swapIn } = swapBox('runmount');
 
     it('is rated engine-api, score 1', async () => {
-      await podman(
-        ...['run', '-d', '--name', containerName(name), '--label', `org.blueprintos.module=${name}`],
+      await swapIn(
         ...['-v', '/run:/hostrun:ro', '--network', 'none', '--read-only', '--cap-drop', 'all'],
         ...['--security-opt', 'no-new-privileges', build.id, 'stubborn'],
       );

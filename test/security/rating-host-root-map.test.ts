@@ -5,7 +5,6 @@
 // `user-namespace`, 0 points, 7 of 8 like the real sandbox, and inspect marked the map `ok`: only
 // a range from 0 inside to 0 outside was read as the host's ids.
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { chmod, chown, mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,17 +12,8 @@ import { inspectService } from '../../src/core/services/inspect.js';
 import { containerName } from '../../src/core/services/policy.js';
 import { serviceStatus } from '../../src/core/services/status.js';
 import { formatInspection } from '../../src/present/services.js';
-import {
-  buildHello,
-  type HelloBuild,
-  makeBox,
-  podman,
-  type TestBox,
-  uniqueName,
-} from '../services/helpers.js';
+import { engineUp, podman, swapBox } from '../services/helpers.js';
 import { tempDir } from '../setup/temp-registry.js';
-
-const engineUp = existsSync(process.env.CONTAINER_HOST?.replace('unix://', '') ?? '/run/podman/podman.sock');
 
 /** A host id range of no one's here, for the container's other ids. */
 const BASE = 3_100_000;
@@ -38,15 +28,10 @@ async function chownTree(dir: string, id: number): Promise<void> {
 }
 
 describe.skipIf(!engineUp)('a container whose id map holds the host root (real Podman)', () => {
-  let build: HelloBuild;
-  let box: TestBox;
+  const { box, build, name, swapIn } = swapBox('rootmap');
   let rootfs: string;
-  const name = uniqueName('rootmap');
 
   beforeAll(async () => {
-    build = await buildHello();
-    box = await makeBox(build);
-    await box.install(name);
     // The image's files as a folder: Podman 4.3 cannot mount an image's layers for a map that
     // puts the host's 0 anywhere but at 0 (EACCES), so the container runs from --rootfs.
     rootfs = tempDir('bp-rootmap-fs-');
@@ -59,17 +44,13 @@ describe.skipIf(!engineUp)('a container whose id map holds the host root (real P
     await chmod(rootfs, 0o755);
   }, 180_000);
   afterAll(async () => {
-    await podman('rm', '-f', '-t', '0', containerName(name)).catch(() => {});
-    await box?.cleanup();
-    if (build) await rm(build.dir, { recursive: true, force: true });
     if (rootfs) await rm(rootfs, { recursive: true, force: true });
   });
 
   it('is no user namespace, said by the rating and by inspect', async () => {
     const deps = { engine: box.engine, root: box.root };
     // Behind blueprint's back, every other lock as the sandbox has it: only the id map differs.
-    await podman(
-      ...['run', '-d', '--name', containerName(name), '--label', `org.blueprintos.module=${name}`],
+    await swapIn(
       ...['--uidmap', `0:${BASE}:1000`, '--uidmap', '1000:0:1', '--uidmap', `1001:${BASE + 1001}:1000`],
       ...['--gidmap', `0:${BASE}:2001`, '--user', '1000:1000'],
       ...['--network', 'none', '--read-only', '--cap-drop', 'all', '--security-opt', 'no-new-privileges'],

@@ -5,24 +5,14 @@
 // CapBnd only, though the process can raise CAP_SYS_ADMIN into its effective set at any moment
 // (capset(2) takes what is permitted).
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { containerName } from '../../src/core/services/policy.js';
 import { serviceStatus } from '../../src/core/services/status.js';
 import { imageTagged } from '../helpers/test-images.js';
-import {
-  buildHello,
-  type HelloBuild,
-  makeBox,
-  podman,
-  type TestBox,
-  uniqueName,
-} from '../services/helpers.js';
+import { engineUp, podman, swapBox, uniqueName } from '../services/helpers.js';
 import { tempDir } from '../setup/temp-registry.js';
-
-const engineUp = existsSync(process.env.CONTAINER_HOST?.replace('unix://', '') ?? '/run/podman/podman.sock');
 
 /** Keeps CAP_SYS_ADMIN permitted only, then waits: the effective and bounding sets are empty. */
 const KEEP_C = `#include <linux/capability.h>
@@ -40,16 +30,11 @@ int main(void) {
 `;
 
 describe.skipIf(!engineUp)('a capability kept in the permitted set only (real Podman)', () => {
-  let build: HelloBuild;
-  let box: TestBox;
+  const { box, name, swapIn } = swapBox('capprm');
   let work: string;
-  const name = uniqueName('capprm');
   const tag = `localhost/bp-svc-test/${uniqueName('capkeep')}:1`;
 
   beforeAll(async () => {
-    build = await buildHello();
-    box = await makeBox(build);
-    await box.install(name);
     // gcc: scripts/setup-host.sh installs it. A static program in an image of its own.
     work = tempDir('bp-capkeep-');
     await writeFile(path.join(work, 'keep.c'), KEEP_C);
@@ -58,15 +43,9 @@ describe.skipIf(!engineUp)('a capability kept in the permitted set only (real Po
     imageTagged(tag);
     await podman('build', '-q', '-t', tag, work);
   }, 180_000);
-  afterAll(async () => {
-    await podman('rm', '-f', '-t', '0', containerName(name)).catch(() => {});
-    await box?.cleanup();
-    if (build) await rm(build.dir, { recursive: true, force: true });
-  });
 
   it('is counted as a risky capability', async () => {
-    await podman(
-      ...['run', '-d', '--name', containerName(name), '--label', `org.blueprintos.module=${name}`],
+    await swapIn(
       ...['--cap-drop', 'all', '--cap-add', 'SYS_ADMIN,SETPCAP', '--network', 'none', '--read-only'],
       ...['--security-opt', 'no-new-privileges', tag, '/keep'],
     );

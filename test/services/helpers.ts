@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { appendFileSync, cpSync, readFileSync, writeFileSync } from 'node:fs';
-import { appendFile, copyFile, cp, mkdir, readFile } from 'node:fs/promises';
+import { appendFileSync, cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFile, copyFile, cp, mkdir, readFile, rm } from 'node:fs/promises';
 import http from 'node:http';
 import path from 'node:path';
 import { afterAll, beforeAll, expect } from 'vitest';
@@ -11,6 +11,7 @@ import { chooseSocket, type Engine, openEngine } from '../../src/core/services/e
 import { createServiceHooks } from '../../src/core/services/hooks.js';
 import { moduleImageTag } from '../../src/core/services/image-tags.js';
 import { buildModuleImage } from '../../src/core/services/images.js';
+import { containerName } from '../../src/core/services/policy.js';
 import { bpkg, exec, makeKey, repoRoot, run, trustingRoot } from '../helpers/pkg.js';
 import { imageTagged } from '../helpers/test-images.js';
 import { dropTempDir, tempDir } from '../setup/temp-registry.js';
@@ -230,6 +231,62 @@ export function fileBox(
     await box.cleanup?.();
   });
   return box;
+}
+
+/** Whether the container engine's API socket is there (the real-Podman tests are skipped without it). */
+export const engineUp = existsSync(
+  process.env.CONTAINER_HOST?.replace('unix://', '') ?? '/run/podman/podman.sock',
+);
+
+export interface SwapBox {
+  /** Whole once the file's beforeAll has run. */
+  box: TestBox;
+  build: HelloBuild;
+  /** The service's name (hello installed as it). */
+  name: string;
+  /**
+   * Behind blueprint's back: removes the service's container and runs `podman run -d ARGS` under
+   * the service's container name and module label (ARGS: options, then the image and command).
+   */
+  swapIn(...args: string[]): Promise<void>;
+}
+
+/**
+ * The test file's box with hello installed as a service named after `base`, for tests that put a
+ * container of their own in the service's place: what the rating, the console's sandbox badge and
+ * the web overview judge is the running container, as the kernel and the engine show it. The
+ * container, the box and the hello build go in the file's afterAll.
+ */
+export function swapBox(base: string): SwapBox {
+  const name = uniqueName(base);
+  const s: SwapBox = {
+    box: {} as TestBox,
+    build: {} as HelloBuild,
+    name,
+    async swapIn(...args) {
+      await podman('rm', '-f', '-t', '0', containerName(name)).catch(() => {});
+      await podman(
+        'run',
+        '-d',
+        '--name',
+        containerName(name),
+        '--label',
+        `org.blueprintos.module=${name}`,
+        ...args,
+      );
+    },
+  };
+  beforeAll(async () => {
+    Object.assign(s.build, await buildHello());
+    Object.assign(s.box, await makeBox(s.build));
+    await s.box.install(name);
+  }, 180_000);
+  afterAll(async () => {
+    await podman('rm', '-f', '-t', '0', containerName(name)).catch(() => {});
+    await s.box.cleanup?.();
+    if (s.build.dir) await rm(s.build.dir, { recursive: true, force: true });
+  });
+  return s;
 }
 
 /** Runs the built executable (`npm test` builds it first) and parses its --json answer. */

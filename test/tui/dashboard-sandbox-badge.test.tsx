@@ -7,37 +7,12 @@
  * capability, the host's namespaces or ids, a writable root, no seccomp, new privileges, ports, a
  * foreign mount, the engine or the hardware) makes it `[NOT SANDBOXED]`. Real Podman.
  */
-import { existsSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { containerName } from '../../src/core/services/policy.js';
-import {
-  buildHello,
-  type HelloBuild,
-  makeBox,
-  podman,
-  type TestBox,
-  uniqueName,
-} from '../services/helpers.js';
+import { describe, expect, it } from 'vitest';
+import { engineUp, swapBox } from '../services/helpers.js';
 import { frameWith, renderApp, sourcesFor } from './helpers.js';
 
-const engineUp = existsSync(process.env.CONTAINER_HOST?.replace('unix://', '') ?? '/run/podman/podman.sock');
-
 describe.skipIf(!engineUp)('Dashboard: the sandbox badge (real Podman)', () => {
-  let build: HelloBuild;
-  let box: TestBox;
-  const name = uniqueName('badge');
-
-  beforeAll(async () => {
-    build = await buildHello();
-    box = await makeBox(build);
-    await box.install(name);
-  }, 180_000);
-  afterAll(async () => {
-    await podman('rm', '-f', '-t', '0', containerName(name)).catch(() => {});
-    await box?.cleanup();
-    if (build) await rm(build.dir, { recursive: true, force: true });
-  });
+  const { box, build, name, swapIn } = swapBox('badge');
 
   const dashboardLine = async () => {
     const app = renderApp(
@@ -58,11 +33,7 @@ describe.skipIf(!engineUp)('Dashboard: the sandbox badge (real Podman)', () => {
   }, 120_000);
 
   it('is [NOT SANDBOXED] for a privileged container swapped in under its name', async () => {
-    await podman('rm', '-f', '-t', '0', containerName(name));
-    await podman(
-      ...['run', '-d', '--name', containerName(name), '--label', `org.blueprintos.module=${name}`],
-      ...['--privileged', '--pid', 'host', '--network', 'host', build.id, 'stubborn'],
-    );
+    await swapIn('--privileged', '--pid', 'host', '--network', 'host', build.id, 'stubborn');
     expect(await dashboardLine()).toMatch(/running +\[NOT SANDBOXED\]/);
   }, 120_000);
 });
