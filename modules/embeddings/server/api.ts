@@ -100,14 +100,14 @@ export interface OpenAiRequest extends EmbedRequest {
   base64: boolean;
 }
 
+/** OpenAI's fields of an embeddings request: every one is served (`user` is taken and not used). */
+const OPENAI_FIELDS = ['input', 'model', 'encoding_format', 'dimensions', 'user'];
+
 /**
  * `input` is required; `model` is optional and only informative (the service serves one model and
  * answers with its name); `dimensions`, if given, must equal the model's; `encoding_format` is
  * `float` or `base64` (the official Python client asks for base64). Long inputs are truncated.
  */
-/** OpenAI's fields of an embeddings request: every one is served (`model` and `user` as above). */
-const OPENAI_FIELDS = ['input', 'model', 'encoding_format', 'dimensions', 'user'];
-
 export function parseOpenAi(body: unknown, limits: Limits, info: ModelInfo): OpenAiRequest {
   if (!isObject(body)) throw new ApiError(400, 'the request body must be a JSON object');
   // Any other field is a 400 naming it, as OpenAI answers an unrecognised one: answering as if it
