@@ -75,7 +75,7 @@ describe('fields this service does not serve', () => {
       ['presence_penalty', -1, /penalt/],
       ['logprobs', true, /log-probabilities/],
       ['top_logprobs', 3, /log-probabilities/],
-      ['logit_bias', { '50': 100 }, /logit_bias/],
+      ['logit_bias', { '50': 100 }, /token biases/],
       ['top_k', 5, /not a field/],
       ['foo', 1, /not a field/],
     ] as const) {

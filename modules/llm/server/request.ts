@@ -187,9 +187,9 @@ const zero = (v: unknown) => none(v) || v === 0;
 const off = (v: unknown) => none(v) || v === false;
 
 const TOOLS =
-  'function calling is not served: this service answers with text only (a json_schema response_format gives structured output)';
-const PENALTIES = 'repetition penalties are not served by this service';
-const LOGPROBS = 'log-probabilities are not served by this service';
+  'this service answers with text, without function calling (a json_schema response_format gives structured output)';
+const PENALTIES = 'this service has no repetition penalties';
+const LOGPROBS = 'this service gives no log-probabilities';
 
 /**
  * OpenAI's fields that are not served, each accepted only at the value that asks for nothing
@@ -205,18 +205,18 @@ const UNSERVED: Record<string, { neutral: (v: unknown) => boolean; why: string; 
   presence_penalty: { neutral: zero, why: PENALTIES },
   logprobs: { neutral: (v) => off(v) || v === 0, why: LOGPROBS },
   top_logprobs: { neutral: zero, why: LOGPROBS },
-  logit_bias: { neutral: emptyObject, why: 'logit_bias is not served by this service' },
-  store: { neutral: off, why: 'nothing is stored by this service' },
-  metadata: { neutral: emptyObject, why: 'nothing is stored by this service' },
-  echo: { neutral: off, why: 'echoing the prompt is not served by this service', only: 'text' },
+  logit_bias: { neutral: emptyObject, why: 'this service has no token biases' },
+  store: { neutral: off, why: 'this service stores nothing' },
+  metadata: { neutral: emptyObject, why: 'this service stores nothing' },
+  echo: { neutral: off, why: 'this service does not echo the prompt', only: 'text' },
   best_of: {
     neutral: (v) => none(v) || v === 1,
-    why: 'one answer is made a request (best_of 1)',
+    why: 'this service makes one answer a request (best_of 1)',
     only: 'text',
   },
   suffix: {
     neutral: (v) => none(v) || v === '',
-    why: 'insertion (suffix) is not served by this service',
+    why: 'this service does not insert text (suffix)',
     only: 'text',
   },
 };
