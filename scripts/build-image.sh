@@ -83,6 +83,14 @@ case "$DEB_ARCH" in
   arm64 | aarch64) DEB_ARCH=arm64 PKG_ARCH=aarch64 EFI_ARCH=aa64 ;;
   *) die "unknown --arch $DEB_ARCH" "amd64 or arm64" ;;
 esac
+# The A/B disk and its bundles are x86-64 only for now (build-image-ab.sh puts systemd-bootx64.efi
+# on the ESP; docs/arm64.md, Left): refused here, not after an hour of building (QA14).
+if [ "$DEB_ARCH" != amd64 ]; then
+  why="the A/B disk's boot loader and slots are not made for $DEB_ARCH yet"
+  hint="build the $DEB_ARCH image without --ab (one root, no A/B updates, no data partition to encrypt; docs/arm64.md)"
+  [ "$AB" != 1 ] || die "--ab is for x86-64 only for now: $why" "$hint"
+  [ "$BUNDLE" != 1 ] || die "--bundle is for x86-64 only for now: $why" "$hint"
+fi
 if [ "$DEB_ARCH" != "$(dpkg --print-architecture)" ]; then
   [ "$BIN" = "$REPO/dist/blueprint" ] && BIN="$REPO/dist/blueprint-$DEB_ARCH"
   [ -e "/proc/sys/fs/binfmt_misc/qemu-$PKG_ARCH" ] ||
