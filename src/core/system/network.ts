@@ -155,31 +155,38 @@ const MAX_FDS = 65_536;
 
 /**
  * The executable of the process holding each of these sockets (by inode), from ROOT/proc/PID/fd's
- * `socket:[INODE]` links; none walked when there is no socket to judge. A socket held by no process
- * seen (another PID namespace, a process gone) is not among them.
+ * `socket:[INODE]` links; none walked when there is no socket to judge. The DHCP clients' own
+ * descriptors first (a box runs one; `status` and the console's Dashboard ask this at every
+ * refresh), every other process's only for a socket none of them holds, to name who does. A socket
+ * held by no process seen (another PID namespace, a process gone) is not among them.
  */
 async function dhcpHolders(root: string, inodes: number[]): Promise<Map<number, string>> {
   const out = new Map<number, string>();
   if (!inodes.length) return out;
   const wanted = new Set(inodes.map((i) => `socket:[${i}]`));
-  const pids = (await readdir(path.join(root, 'proc')).catch(() => [] as string[]))
+  const proc = path.join(root, 'proc');
+  const pids = (await readdir(proc).catch(() => [] as string[]))
     .filter((p) => /^\d+$/.test(p))
     .slice(0, MAX_PROCESSES);
-  for (const pid of pids) {
-    const dir = path.join(root, 'proc', pid);
-    const fds = (await readdir(path.join(dir, 'fd')).catch(() => [] as string[])).slice(0, MAX_FDS);
-    const held: number[] = [];
-    for (const fd of fds) {
-      const target = await readlink(path.join(dir, 'fd', fd)).catch(() => '');
-      if (wanted.has(target)) held.push(Number(target.slice(8, -1)));
-    }
-    if (!held.length) continue;
-    // A program replaced on disk since it started reads 'PATH (deleted)'.
-    const exe = (await readlink(path.join(dir, 'exe')).catch(() => '(unknown program)')).replace(
-      / \(deleted\)$/,
-      '',
+  // A program replaced on disk since it started reads 'PATH (deleted)'.
+  const exe = new Map<string, string>();
+  for (const pid of pids)
+    exe.set(
+      pid,
+      (await readlink(path.join(proc, pid, 'exe')).catch(() => '(unknown program)')).replace(
+        / \(deleted\)$/,
+        '',
+      ),
     );
-    for (const inode of held) if (!out.has(inode)) out.set(inode, exe);
+  const clients = pids.filter((p) => DHCP_CLIENTS.has(exe.get(p)!));
+  const rest = pids.filter((p) => !DHCP_CLIENTS.has(exe.get(p)!));
+  for (const pid of [...clients, ...rest]) {
+    const fdDir = path.join(proc, pid, 'fd');
+    for (const fd of (await readdir(fdDir).catch(() => [] as string[])).slice(0, MAX_FDS)) {
+      const target = await readlink(path.join(fdDir, fd)).catch(() => '');
+      const inode = Number(target.slice(8, -1));
+      if (wanted.has(target) && !out.has(inode)) out.set(inode, exe.get(pid)!);
+    }
     if (out.size === wanted.size) break;
   }
   return out;
