@@ -8,13 +8,17 @@ const show = (v: string | null | undefined): string => (v ? escapeLine(v) : '-')
 
 /**
  * A slot's version: its bundle's; for one RAUC never wrote (the factory image the builder flashed:
- * no bundle recorded), the running system's when it is the one booted, else that it holds none.
+ * no bundle recorded), the running system's when it is the one booted, else the factory image
+ * when its boot status is good, or that it holds none.
  */
 export function slotVersion(s: SlotStatus, running: string | null | undefined): string {
   if (s.bundle.version)
     return `${escapeLine(s.bundle.version)}${s.bundle.build ? ` (build ${escapeLine(s.bundle.build)})` : ''}`;
-  return s.booted
-    ? `${show(running)} (the factory image: no update written to this slot)`
+  if (s.booted) return `${show(running)} (the factory image: no update written to this slot)`;
+  // Not running and never written by RAUC, yet good: the image the box came with, left in its slot
+  // when an update booted the other (QA14: it read as holding nothing, and rollback as 'version -').
+  return s.bootStatus === 'good'
+    ? 'not recorded: the factory image, the system this box came with'
     : 'none recorded (no update written to this slot)';
 }
 
@@ -75,5 +79,5 @@ export function formatInstall(r: InstallResult & { package?: { repo: string; sig
 }
 
 export function formatRollback(slot: SlotStatus): string {
-  return `Slot ${show(slot.bootname)} (version ${show(slot.bundle.version)}) boots next, on trial: reboot to go back.`;
+  return `Slot ${show(slot.bootname)} (version ${slot.bundle.version ? show(slot.bundle.version) : slotVersion(slot, null)}) boots next, on trial: reboot to go back.`;
 }

@@ -21,14 +21,21 @@ it('a slot RAUC never wrote: the running version when booted, said as such when 
   expect(booted).not.toMatch(/version -$/m);
   expect(booted).toMatch(/^ {4}version 1\.0\.0 \(the factory image: no update written to this slot\)$/m);
   expect(booted).toMatch(/^ {4}version 2\.0\.0 \(build 20261129\)$/m);
-  const other = formatSystemStatus({
-    ...st,
-    slots: st.slots.map((s) =>
-      s.booted ? s : { ...s, bundle: { ...s.bundle, version: null, build: null } },
-    ),
-    version: '2.0.0',
-  });
-  expect(other).toMatch(/^ {4}version none recorded \(no update written to this slot\)$/m);
+  const other = (bootStatus: 'good' | 'bad') =>
+    formatSystemStatus({
+      ...st,
+      slots: st.slots.map((s) =>
+        s.booted ? s : { ...s, bootStatus, bundle: { ...s.bundle, version: null, build: null } },
+      ),
+      version: '2.0.0',
+    });
+  // Never written and never good: nothing in it (slot B of a box that never updated).
+  expect(other('bad')).toMatch(/^ {4}version none recorded \(no update written to this slot\)$/m);
+  // Never written but good: the factory image, left in its slot when an update booted the other
+  // (QA14; test/update/factory-slot-words with real RAUC).
+  expect(other('good')).toMatch(
+    /^ {4}version not recorded: the factory image, the system this box came with$/m,
+  );
 });
 
 it("the console's rollback confirm and the web's slots table say it the same way, not '?' or '-'", () => {
@@ -36,7 +43,9 @@ it("the console's rollback confirm and the web's slots table say it the same way
   const neverWritten = {
     ...st,
     slots: st.slots.map((s) =>
-      s.booted ? s : { ...s, bundle: { ...s.bundle, version: null, build: null } },
+      s.booted
+        ? s
+        : { ...s, bootStatus: 'bad' as const, bundle: { ...s.bundle, version: null, build: null } },
     ),
   };
   const lines = rollbackLines(neverWritten).join('\n');
