@@ -218,7 +218,8 @@ function table(rows: ServiceStatus[], damaged: DamagedService[]): string {
     'UPTIME',
     'RESTARTS',
     'MEMORY',
-    'CPU%',
+    // The engine's one-shot stats: the average since the container started, not the use now.
+    'AVG-CPU%',
     'PIDS',
     'SECURITY',
   ];

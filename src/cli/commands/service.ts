@@ -199,6 +199,8 @@ const status: CommandSpec = {
   summary: 'State, uptime, restarts, health, resource use and security rating (all services without NAME)',
   args: '[NAME]',
   details: `SECURITY is the rating from 1 to 8 (docs/security-rating.md), from the running container when it runs; with NAME, every point and its reason follows the table.
+AVG-CPU% is the share of one CPU the service used on average since it started (--json cpuPercent);
+MEMORY and PIDS are its use now.
 A running service that uses a module which is not running (rag and a stopped embeddings) is said
 under the table, with the command that starts it: its own health check passes, its requests fail.
 

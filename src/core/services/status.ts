@@ -121,7 +121,8 @@ async function statusOf(
   };
   if (!running) return base;
   // Memory and pids from the kernel's cgroup files (they work in nested cgroup namespaces, where
-  // the engine's stats come back empty); CPU% needs two samples, which the engine's stats keep.
+  // the engine's stats come back empty); CPU% from the engine's one-shot stats, which (with no
+  // sample before) is the container's average since it started, not its use now.
   const [healthy, usage, stats, moduleInfo] = await Promise.all([
     reg.spec.health ? checkHealth(deps.root, reg) : Promise.resolve(false),
     cgroupUsage(info.State.Pid),
