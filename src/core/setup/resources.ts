@@ -120,7 +120,14 @@ export function egressResources(
       timesyncdConf(spec.network),
       spec.network.ntp === 'none' ? 'NTP: none' : `NTP: ${spec.network.ntp.join(', ')}`,
     ),
-    f(NETWORKD_DROP_IN, networkdDropIn(spec.network), 'DHCP gives addresses, not servers'),
+    f(
+      NETWORKD_DROP_IN,
+      networkdDropIn(spec.network),
+      // As networkdDropIn: DHCP's DNS servers are refused only when servers are chosen (QA14).
+      spec.network.dns.servers.length
+        ? 'DHCP gives addresses, not DNS or time servers'
+        : 'DHCP gives addresses and DNS servers, not time servers',
+    ),
     f(
       AUTO_UPGRADES,
       autoUpgradesConf(spec.network),
