@@ -3,7 +3,8 @@
 export const testSh = (name: string) => `#!/bin/sh
 # The module's test, on a real Podman: lint, build into a throw-away signed repository, install
 # into a temporary root, start, GET /health through the unix socket, set an access token and check
-# GET / needs it, remove, check nothing is left.
+# GET / needs it, remove, check nothing is left. Modules this one uses (manifest \`uses\`) are built
+# into the same repository from the folder of each name next to this one, and removed with it.
 # Needs blueprint (or BLUEPRINT=/path/to/blueprint), podman (as root), Node 24 with npx, curl.
 # Leaves the box's own installation (root /) alone, but do not run it where ${name} is running.
 set -eu
@@ -11,8 +12,9 @@ here=$(cd "$(dirname "$0")" && pwd)
 bp=\${BLUEPRINT:-blueprint}
 work=$(mktemp -d)
 root=$work/root
+used=$(node -e 'for (const u of require(process.argv[1]).uses ?? []) console.log(u.split(/[<>=!,~^ ]/)[0])' "$here/manifest.json")
 cleanup() {
-  "$bp" --root "$root" --yes --quiet pkg remove --purge ${name} >/dev/null 2>&1 || true
+  "$bp" --root "$root" --yes --quiet pkg remove --purge ${name} $used >/dev/null 2>&1 || true
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -20,6 +22,10 @@ trap 'exit 130' INT TERM
 
 "$bp" module lint "$here"
 fpr=$("$bp" --json repo keygen --out "$work/key" | grep -o '"fingerprint": *"[0-9A-Fa-f]*"' | grep -o '[0-9A-Fa-f]\\{40,\\}')
+for u in $used; do
+  [ -f "$here/../$u/manifest.json" ] || { echo "${name} uses $u: put its module folder next to this one ($(dirname "$here")/$u) to build it into the test repository" >&2; exit 1; }
+  "$bp" repo build "$here/../$u" --repo "$work/repo" --key "$work/key/signing-key.asc"
+done
 "$bp" repo build "$here" --repo "$work/repo" --key "$work/key/signing-key.asc"
 "$bp" --root "$root" pkg key add "$work/key/signing-key.pub.asc" --fingerprint "$fpr"
 "$bp" --root "$root" pkg repo add test "$work/repo"
@@ -37,9 +43,11 @@ code=$(curl -sS -o /dev/null -w '%{http_code}' --unix-socket "$sock" http://${na
 [ "$code" = 401 ] || { echo "GET / without the access token answered $code, not 401" >&2; exit 1; }
 (umask 077 && printf 'Authorization: Bearer %s\\n' "$token" >"$work/auth")
 curl -fsS -o /dev/null -H @"$work/auth" --unix-socket "$sock" http://${name}/
-"$bp" --root "$root" --yes pkg remove --purge ${name}
-left=$(podman ps -a -q --filter label=org.blueprintos.module=${name})
-[ -z "$left" ] || { echo "containers left behind: $left" >&2; exit 1; }
+"$bp" --root "$root" --yes pkg remove --purge ${name} $used
+for m in ${name} $used; do
+  left=$(podman ps -a -q --filter label=org.blueprintos.module=$m)
+  [ -z "$left" ] || { echo "containers left behind: $left" >&2; exit 1; }
+done
 echo "${name}: test passed"
 `;
 

@@ -101,7 +101,8 @@ unix socket inside the BlueprintOS sandbox. Say here what it does and for whom.
 - \`build.sh\`: bundles \`server/main.ts\` with esbuild and copies Node (24+) and its libraries
 - \`Containerfile\`: \`FROM scratch\` + that root; no registry needed
 - \`payload/\`: files shipped in the package (models, data); hash them in \`files\`
-- \`test.sh\`: builds, signs, installs, starts, probes and removes the module on a real Podman
+- \`test.sh\`: builds, signs, installs, starts, probes and removes the module on a real Podman;
+  each module named in \`uses\` is built from the folder of its name next to this one and installed with it
 - \`.github/workflows/module.yml\`: CI that lints, builds and tests on every push and pull request,
   signs and publishes from \`main\` only, and re-signs the index weekly (set-up steps at its top);
   a push that keeps the version passes when the package built is the same, and fails with
