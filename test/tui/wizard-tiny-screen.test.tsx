@@ -29,7 +29,7 @@ it('a step taller than a 40x12 screen keeps its title, prompt, answer and keys, 
   const ssh = await frameWith(app, 'Let SSH listen?');
   // The keys and the last row whole: the footer was squeezed under the keys ('Ctrl-C quitep').
   expect(ssh).toContain(' y yes  n no  Esc previous step');
-  expect(ssh.split('\n').at(-1)).toBe('? help  Esc back  Ctrl-C quit');
+  expect(ssh.split('\n').at(-1)).toBe('Esc back  Ctrl-C quit');
   await type(app, 'n');
   await frameWith(app, 'URL of the package');
   await type(app, '\x15', '\r');
@@ -40,7 +40,7 @@ it('a step taller than a 40x12 screen keeps its title, prompt, answer and keys, 
   expect(dns).toMatch(/^ DNS server addresses, separated by\s*$/m);
   expect(dns).toMatch(/^ > /m);
   expect(dns).toContain('Enter accept');
-  expect(dns.split('\n').at(-1)).toBe('? help  Esc back  Ctrl-C quit');
+  expect(dns.split('\n').at(-1)).toBe('Esc back  Ctrl-C quit');
   // No row drawn over another: every row is one the step wrote whole.
   expect(dns).not.toMatch(/:53\S/);
   expectFits(app.frames.slice(start), 40, 12);
