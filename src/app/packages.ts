@@ -102,7 +102,7 @@ export interface InstallOptions extends CallOptions {
  */
 export type InstalledChange = PlannedChange & {
   outbound?: string[];
-  /** The modules it is wired to (its `uses`): it reaches their sockets and gets their access tokens. */
+  /** The modules it is wired to (its `uses`): it reaches their sockets, with a token for each (its own, or the admin's). */
   reaches?: string[];
   /** A data folder kept from a package of this name from elsewhere: the module will not start with it. */
   dataHeld?: { dir: string; origin: string; signer: string };

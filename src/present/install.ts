@@ -23,7 +23,8 @@ const origin = (c: { repo: string; file?: string }) =>
 
 /**
  * Said before the admin says yes to an install: each module that can be wired to others (module
- * wiring) reaches their sockets and is given their access tokens. `reaches` comes from the signed
+ * wiring) reaches their sockets, with its own token for each (socket.clientTokens), or a copy of
+ * the admin's token for a provider without. `reaches` comes from the signed
  * index before the download (src/app/plan-reach.ts): it may name a module only depended on.
  */
 export function reachLines(changes: Array<{ name: string; reaches?: string[] }>): string[] {
@@ -31,7 +32,7 @@ export function reachLines(changes: Array<{ name: string; reaches?: string[] }>)
     .filter((c) => c.reaches?.length)
     .map(
       (c) =>
-        `${escapeLine(c.name)} can reach ${names(c.reaches!)} through their sockets and gets their access tokens (of those it declares in uses)`,
+        `${escapeLine(c.name)} can reach ${names(c.reaches!)} through their sockets (of those it declares in uses), with its own token for each (or the admin's, where a module takes no token per consumer)`,
     );
 }
 
@@ -112,7 +113,7 @@ export function installedLine(c: {
   const was = c.from ? ` (${c.downgrade ? 'downgraded from' : 'was'} ${c.from})` : '';
   const line = `installed ${c.name} ${c.to} from ${origin(c)}${was}${dependencyNote(c)}${
     c.outbound ? `; may reach ${c.outbound.join(', ') || 'nothing'}` : ''
-  }${c.reaches?.length ? `; reaches the sockets of ${names(c.reaches)} and gets their access tokens` : ''}`;
+  }${c.reaches?.length ? `; reaches the sockets of ${names(c.reaches)}, with its own token for each (or the admin's, where a module takes no token per consumer)` : ''}`;
   return c.dataHeld ? `${line}\n${dataHeldLine({ name: c.name, dataHeld: c.dataHeld })}` : line;
 }
 

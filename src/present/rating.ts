@@ -107,7 +107,7 @@ export function reasonText(item: RatingItem): string {
     case 'package-mount':
       return `package files, read-only: ${mountText(item)}`;
     case 'uses-mount':
-      return `${usesWhat(item)} of ${d(item, 'module')}, read-only, as its uses declares: ${mountText(item)}`;
+      return `${usesWhat(item)} ${d(item, 'module')}, read-only, as its uses declares: ${mountText(item)}`;
     case 'foreign-mount':
       return `a mount the manifest did not declare: ${mountText(item)}`;
     case 'engine-api':
@@ -125,7 +125,7 @@ export function reasonText(item: RatingItem): string {
 
 /** The wiring mounts two things of a used module: its socket folder and the token copy (wiring.ts). */
 const usesWhat = (item: RatingItem) =>
-  String(item.data?.target ?? '').startsWith('/run/blueprint/tokens/') ? 'access token' : 'socket folder';
+  String(item.data?.target ?? '').startsWith('/run/blueprint/tokens/') ? 'its token for' : 'socket folder of';
 
 function mountText(item: RatingItem): string {
   const src = item.data?.source ? `${d(item, 'source')} -> ` : '';

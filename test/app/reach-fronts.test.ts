@@ -19,7 +19,8 @@ async function box() {
   ]);
   return trustingRoot(key, repo);
 }
-const said = 'consumer can reach provider through their sockets and gets their access tokens';
+const said =
+  'consumer can reach provider through their sockets (of those it declares in uses), with its own token';
 
 describe('the install confirmation of a package that can reach other modules', () => {
   it('names them in the console', async () => {

@@ -80,22 +80,26 @@ describe('bpkg install says which modules a module reaches, with their tokens, b
       const done = await box.packages.install([name]);
       const mine = done.find((c) => c.name === name);
       expect(mine).toMatchObject({ reaches: ['llm'] });
-      expect(installedLine(mine!)).toContain('reaches the sockets of llm and gets their access tokens');
+      expect(installedLine(mine!)).toContain(
+        "reaches the sockets of llm, with its own token for each (or the admin's, where a module takes no token per consumer)",
+      );
     } finally {
       await box.packages.remove([name]).catch(() => {});
     }
   }, 120_000);
 
-  it('the text says it plainly: sockets and access tokens', () => {
+  // A consumer of a provider with clientTokens (every catalog provider; QA15's walk: notes) gets its
+  // own token, never the admin's: 'gets their access tokens' said it got the admin's.
+  it('the text says it plainly: sockets, and whose token', () => {
     const plan = [
       { name: 'rag', to: '1.0.0', repo: 'main', size: 1, reaches: ['llm', 'vectors'] },
       { name: 'llm', to: '1.0.0', repo: 'main', size: 1 },
     ];
     expect(reachLines(plan)).toEqual([
-      'rag can reach llm, vectors through their sockets and gets their access tokens (of those it declares in uses)',
+      "rag can reach llm, vectors through their sockets (of those it declares in uses), with its own token for each (or the admin's, where a module takes no token per consumer)",
     ]);
     expect(installedLine(plan[0]!)).toBe(
-      'installed rag 1.0.0 from main; reaches the sockets of llm, vectors and gets their access tokens',
+      "installed rag 1.0.0 from main; reaches the sockets of llm, vectors, with its own token for each (or the admin's, where a module takes no token per consumer)",
     );
   });
 });

@@ -17,6 +17,7 @@ import {
 } from '../../src/core/services/rating.js';
 import { parseService } from '../../src/core/services/schema.js';
 import { serviceStatus } from '../../src/core/services/status.js';
+import { reasonText } from '../../src/present/rating.js';
 import {
   buildHello,
   type HelloBuild,
@@ -185,6 +186,12 @@ describe('rateService: the rules', () => {
     expect(good.items.filter((i) => i.code === 'uses-mount').map((i) => i.data?.module)).toEqual([
       'llm',
       'llm',
+    ]);
+    // The token is the consumer's own for a provider with clientTokens, never "llm's access token"
+    // (QA15's walk: inspect said 'access token of notes' for notes-ui's own token).
+    expect(good.items.filter((i) => i.code === 'uses-mount').map(reasonText)).toEqual([
+      'socket folder of llm, read-only, as its uses declares: /r/run/blueprint/services/llm -> /run/blueprint/uses/llm (ro)',
+      'its token for llm, read-only, as its uses declares: /r/run/blueprint/wiring/hello/llm.token -> /run/blueprint/tokens/llm (ro)',
     ]);
     expect(item(good, 'foreign-mount')).toBeUndefined();
     expect(good.score).toBe(rateService(manifest(), sandboxed()).score);
