@@ -225,16 +225,21 @@ const MAX_SIBLING_MANIFEST = 1024 * 1024;
  * Next to a module in a shared folder (/tmp/mymod) those folders are anyone's: each manifest is
  * read as an untrusted file (read-bounded.ts: no FIFO waited on, no link followed, bounded).
  */
-async function siblingModules(dir: string): Promise<string[]> {
+async function siblingModules(dir: string): Promise<Map<string, { socketless: boolean }>> {
   const parent = path.dirname(dir);
-  const names: string[] = [];
+  const names = new Map<string, { socketless: boolean }>();
   for (const e of await readdir(parent, { withFileTypes: true }).catch(() => []))
     if (e.isDirectory() && path.join(parent, e.name) !== dir) {
       const read = await readBoundedFile(path.join(parent, e.name, 'manifest.json'), MAX_SIBLING_MANIFEST);
       const m = read.ok ? read.bytes.toString('utf8') : undefined;
       try {
-        const name = m && (JSON.parse(m) as { name?: unknown }).name;
-        if (typeof name === 'string') names.push(name);
+        const parsed = m ? (JSON.parse(m) as { name?: unknown; service?: { socket?: unknown } }) : undefined;
+        // A copy of a manifest holding only the name is enough; a service without a socket is not.
+        const service = parsed?.service;
+        if (typeof parsed?.name === 'string')
+          names.set(parsed.name, {
+            socketless: typeof service === 'object' && service !== null && service.socket === undefined,
+          });
       } catch {}
     }
   return names;
@@ -246,10 +251,16 @@ async function siblingModules(dir: string): Promise<string[]> {
  */
 async function checkUses(dir: string, uses: unknown, known: string[], errors: Finding[]): Promise<void> {
   if (!Array.isArray(uses) || uses.length === 0) return;
-  const real = new Set([...known, ...(await siblingModules(dir))]);
+  const siblings = await siblingModules(dir);
+  const real = new Set([...known, ...siblings.keys()]);
   for (const [i, u] of uses.entries()) {
     const name = typeof u === 'string' ? /^[a-z0-9][a-z0-9-]*/.exec(u.trim())?.[0] : undefined;
-    if (name && !real.has(name))
+    if (name && siblings.get(name)?.socketless)
+      errors.push({
+        field: fieldPath(['uses', i]),
+        message: `${name} serves no socket (its manifest next to this one has no service.socket): a module is used only through its socket; give ${name} a service.socket, or use another module`,
+      });
+    else if (name && !real.has(name))
       errors.push({
         field: fieldPath(['uses', i]),
         // What makes it known, for both callers (module lint: the box; repo build: the repository).
