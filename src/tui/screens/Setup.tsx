@@ -160,6 +160,10 @@ export function Setup(props: ScreenProps) {
   );
   const recovery = useRef<string | undefined>(undefined);
   const encryptFailed = useRef(false);
+  // A recovery key made is the one copy until its screen is read: the operation stays busy until
+  // then, so a Ctrl-C during the encryption stops after the key was shown, not before (QA14).
+  const { setBusy } = props;
+  const encryptBusy = useCallback((on: boolean) => setBusy(on || recovery.current !== undefined), [setBusy]);
   const encrypt = useCallback(
     async (progress: (l: string) => void) => {
       const choice = draft ? draftToAnswers(draft).encryption : undefined;
@@ -185,7 +189,11 @@ export function Setup(props: ScreenProps) {
       <SetupRecoveryKey
         recoveryKey={phase.key}
         width={props.width}
-        onAck={() => setPhase({ kind: 'apply', plan: phase.plan })}
+        onAck={() => {
+          // Stopped (Ctrl-C) since the encryption began: nothing of setup is applied.
+          if (props.signal.aborted) setBusy(false);
+          else setPhase({ kind: 'apply', plan: phase.plan });
+        }}
       />
     );
   if (phase.kind === 'encrypt') {
@@ -194,7 +202,7 @@ export function Setup(props: ScreenProps) {
       <Operation
         title="Encrypting the data partition"
         run={encrypt}
-        setBusy={props.setBusy}
+        setBusy={encryptBusy}
         height={props.height}
         width={props.width}
         onClose={() => {
