@@ -105,7 +105,9 @@ export async function planUses(root: string, reg: LoadedRegistration): Promise<U
     if (!p)
       throw new NotFoundError(
         `${reg.name} uses ${name}, which is not installed`,
-        `Install it: \`bpkg install ${name}\``,
+        comparators.length
+          ? `Install a version of ${name} that ${reg.name} accepts (${range}): \`bpkg install ${name}\`, or \`bpkg install ${name}@VERSION\` when the newest is out of that range`
+          : `Install it: \`bpkg install ${name}\``,
         'uses-missing',
       );
     if (!meets(p.version, comparators))
