@@ -199,9 +199,10 @@ export function refuseBreaking(installed: Record<string, Versioned>, chosen: Can
   const broken = newlyBroken(installed, after);
   if (broken.length === 0) return;
   const dependents = [...new Set(broken.map((b) => b.dependent))];
+  const names = [...new Set(broken.map((b) => b.name))];
   throw new ConflictError(
     `This would break what installed packages need: ${broken.map((b) => describeConstraint(b)).join('; ')}`,
     'dependency-conflict',
-    `Choose a version that ${dependents.join(', ')} ${dependents.length > 1 ? 'accept' : 'accepts'}, or upgrade ${dependents.join(', ')} with it (bpkg install ${dependents.join(' ')} NAME@VERSION).`,
+    `Choose a version of ${names.join(', ')} that ${dependents.join(', ')} ${dependents.length > 1 ? 'accept' : 'accepts'} (\`bpkg install ${names.map((n) => `${n}@VERSION`).join(' ')}\`), or upgrade ${dependents.join(', ')} with it (\`bpkg install ${[...dependents, ...names].join(' ')}\`).`,
   );
 }
