@@ -78,6 +78,8 @@ export interface AuditOps {
   doctor(): Promise<Check[]>;
   /** Host facts: name, kernel, uptime, CPU and load, memory, the root's disk. */
   host(): Promise<HostFacts>;
+  /** The running box's network addresses (none for a root other than /): where to reach it. */
+  addresses(): Promise<string[]>;
 }
 
 export function auditOps(ctx: BoxContext): AuditOps {
@@ -95,6 +97,7 @@ export function auditOps(ctx: BoxContext): AuditOps {
       return { sshPort, listeners: await auditNetwork(ctx.root, sshPort === undefined ? {} : { sshPort }) };
     },
     exposure: async () => (await import('../core/system/exposure.js')).exposureAudit(ctx.root),
+    addresses: async () => (await import('../core/system/addresses.js')).boxAddresses(ctx.root),
     sbom: async () => (await import('../core/system/sbom.js')).embeddedSbom(),
     async outbound() {
       const { auditOutbound } = await import('../core/system/egress-audit.js');

@@ -1,4 +1,5 @@
 import type { SetupChange as Change } from '../app/index.js';
+import { escapeLine } from './escape.js';
 
 const SIGN: Record<Change['action'], string> = { create: '+', update: '~', delete: '-', unchanged: '=' };
 
@@ -62,13 +63,19 @@ export function namedField(issue: string, names: [RegExp, string][]): string | u
 }
 
 /**
- * What the admin does once setup is applied (QA14): how to log in, or, with SSH off, that nobody
- * can, since the admin setup makes has no password (key only) and root is locked.
+ * What the admin does once setup is applied (QA14): how to log in (at the box's `addresses`, when
+ * known), or, with SSH off, that nobody can, since the admin setup makes has no password (key only)
+ * and root is locked.
  */
-export function setupNextSteps(a: { hostname: string; admin: string; ssh: boolean }): string[] {
-  if (a.ssh)
-    return [
-      `Next: from your computer, ssh ${a.admin}@${a.hostname} (or ${a.admin}@ the address your network gave this box); the console opens at login.`,
-    ];
+export function setupNextSteps(
+  a: { hostname: string; admin: string; ssh: boolean },
+  addresses: string[] = [],
+): string[] {
+  if (a.ssh) {
+    const at = addresses.length
+      ? addresses.map((x) => `${a.admin}@${escapeLine(x)}`).join(', ')
+      : `${a.admin}@ the address your network gave this box`;
+    return [`Next: from your computer, ssh ${a.admin}@${a.hostname} (or ${at}); the console opens at login.`];
+  }
   return [`SSH is off and ${a.admin} has no password: nobody can log in to this box.`];
 }

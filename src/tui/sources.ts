@@ -74,6 +74,8 @@ export interface Sources {
   root: string;
   host(): Promise<HostFacts>;
   exposure(): Promise<ExposureAudit>;
+  /** The running box's addresses, for the wizard's last screen (none for a root other than /). */
+  addresses?: () => Promise<string[]>;
   gpus(): Promise<Maybe<GpuRow[]>>;
   services(): Promise<Maybe<ServiceRow[]>>;
   updates(): Promise<Maybe<number>>;
@@ -294,6 +296,7 @@ export function coreSources(at: string | Box): Sources {
     root: box.root,
     host: () => box.audit.host(),
     exposure: () => box.audit.exposure(),
+    addresses: () => box.audit.addresses(),
     // The dashboard refreshes every 2 s; nvidia-smi is not that cheap and GPUs rarely change.
     gpus: () =>
       box.gpu

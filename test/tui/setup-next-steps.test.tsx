@@ -35,8 +35,10 @@ it('with SSH off: the step and the last screen say nobody can log in', async () 
   app.unmount();
 });
 
-it('with SSH on: the last screen gives the ssh line to log in with', async () => {
-  const app = renderApp(sourcesFor(box.root), { initial: 'setup', wizardOnly: true });
+it('with SSH on: the last screen gives the ssh line to log in with, at the box addresses', async () => {
+  // The running box's addresses (boxAddresses: none on a root other than /, as this temp root).
+  const addresses = async () => ['192.0.2.7', '2001:db8::7'];
+  const app = renderApp(sourcesFor(box.root, { addresses }), { initial: 'setup', wizardOnly: true });
   await wizardToAdminKey(app, 'box-on');
   await type(app, '\x15', sshPublicKey('ops@laptop'), '\r');
   await frameWith(app, 'Let SSH listen?');
@@ -57,7 +59,9 @@ it('with SSH on: the last screen gives the ssh line to log in with', async () =>
   await frameWith(app, 'Apply these changes?');
   await type(app, 'y');
   const done = await frameWith(app, 'Done.');
-  expect(done).toContain('Next: from your computer, ssh admin@box-on');
+  expect(done.replace(/\s+/g, ' ')).toContain(
+    'Next: from your computer, ssh admin@box-on (or admin@192.0.2.7, admin@2001:db8::7); the console opens at login.',
+  );
   expect(done).not.toContain('nobody can log in');
   app.unmount();
 });

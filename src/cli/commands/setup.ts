@@ -98,15 +98,24 @@ export async function runSpec(
         ? `${result.changed.length} change(s) applied to ${ctx.root}.${plan.root !== '/' ? bootNote(result.changed) : ''}`
         : 'Nothing to change: the box already matches.',
       // setup's answers make the one admin: how to log in now, or that nobody can (QA14).
-      ...(opts.nextSteps ? nextSteps(loaded.spec) : []),
+      ...(opts.nextSteps
+        ? nextSteps(
+            loaded.spec,
+            await cliBox(ctx)
+              .audit.addresses()
+              .catch(() => []),
+          )
+        : []),
     ].join('\n'),
   );
   return ExitCode.ok;
 }
 
-function nextSteps(spec: LoadedSpec['spec']): string[] {
+function nextSteps(spec: LoadedSpec['spec'], addresses: string[]): string[] {
   const admin = spec.users?.find((u) => u.admin)?.name;
-  return admin ? setupNextSteps({ hostname: spec.hostname, admin, ssh: Boolean(spec.ssh?.enabled) }) : [];
+  return admin
+    ? setupNextSteps({ hostname: spec.hostname, admin, ssh: Boolean(spec.ssh?.enabled) }, addresses)
+    : [];
 }
 
 /** What is done through the package manager and the engine: in effect at once, on any root. */

@@ -154,7 +154,10 @@ export function Setup(props: ScreenProps) {
       if (phase.kind !== 'apply') return;
       const r = await sources.applySetup(phase.plan, (c) => progress(formatChange(c)), props.signal);
       progress(`${r.changed.length} change(s) written under ${phase.plan.root}.`);
-      if (draft) for (const l of setupNextSteps(draft)) progress(l);
+      const addresses = draft?.ssh
+        ? await (sources.addresses?.() ?? Promise.resolve([])).catch(() => [])
+        : [];
+      if (draft) for (const l of setupNextSteps(draft, addresses)) progress(l);
     },
     [phase, sources, props.signal, draft],
   );
