@@ -187,10 +187,14 @@ export async function inspectBundle(deps: UpdateDeps, file: string): Promise<Bun
         'bundle-damaged',
         'It was cut short on its way to the box (a copy or download that stopped), or is no .raucb at all: copy it again and compare its size or SHA-256 with the publisher’s; nothing was written.',
       );
+    // Signed by a certificate the keyring has no chain to: fetched again it is refused again (QA14).
+    const stranger = /unable to get local issuer certificate|self[- ]signed certificate/i.test(reason);
     throw new VerificationError(
       `the bundle is refused: ${reason}`,
       'bundle-refused',
-      'Only bundles signed by a certificate of this box’s RAUC keyring install; nothing was written. Get the bundle again from its publisher.',
+      stranger
+        ? 'It is signed by a certificate this box’s RAUC keyring (/etc/rauc/keyring.pem) does not hold: a bundle made for other boxes (another publisher’s, a test build). Use one its publisher made for this box; nothing was written.'
+        : 'Only bundles signed by a certificate of this box’s RAUC keyring install; nothing was written. Get the bundle again from its publisher.',
     );
   }
   return parseBundleInfo(r.stdout);
