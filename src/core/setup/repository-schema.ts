@@ -54,81 +54,75 @@ export const repositoryUrlField = z.string().superRefine((u, ctx) => {
 /** A URL as the package manager keeps it, to compare (normalizeRepoUrl: no trailing slash but oci's). */
 export const keptUrl = (u: string) => (u.startsWith('oci://') ? u : u.replace(/\/+$/, ''));
 
-export const repositorySchema = z
-  .strictObject({
-    name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be lower-case letters, digits and dashes'),
-    url: repositoryUrlField,
-    /**
-     * Other URLs serving the same repository (`repo add --mirror`): every one is tried at each
-     * update and the newest index that verifies wins. The whole list: one left out is taken off.
-     */
-    mirrors: z
-      .array(repositoryUrlField, { error: 'must be a list of URLs, e.g. ["oci://ghcr.io/owner/modules"]' })
-      .min(1, 'must list at least one URL (leave mirrors out for none)')
-      .optional(),
-    /** Armored public key, or the path of a file holding it (relative to the answers file). */
-    key: z.string().min(1, 'must be the signing key (armored text or a file path)'),
-    /** Pins the key: required in scripted mode so nothing is trusted on first use. */
-    fingerprint: fingerprintField.optional(),
-  })
-  .superRefine((r, ctx) => {
-    const seen = new Set([keptUrl(r.url)]);
-    (r.mirrors ?? []).forEach((m, i) => {
-      const k = keptUrl(m);
-      if (seen.has(k))
-        ctx.addIssue({
-          code: 'custom',
-          path: ['mirrors', i],
-          message: k === keptUrl(r.url) ? "is the repository's url itself" : `"${m}" appears twice`,
-        });
-      seen.add(k);
-    });
-  });
+/** A repository's fields (`repositories:` entries and setup's `repository:`). */
+const repositoryFields = {
+  name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be lower-case letters, digits and dashes'),
+  url: repositoryUrlField,
+  /**
+   * Other URLs serving the same repository (`repo add --mirror`): every one is tried at each
+   * update and the newest index that verifies wins. The whole list: one left out is taken off.
+   */
+  mirrors: z
+    .array(repositoryUrlField, { error: 'must be a list of URLs, e.g. ["oci://ghcr.io/owner/modules"]' })
+    .min(1, 'must list at least one URL (leave mirrors out for none)')
+    .optional(),
+  /** Armored public key, or the path of a file holding it (relative to the answers file). */
+  key: z.string().min(1, 'must be the signing key (armored text or a file path)'),
+  /** Pins the key: required in scripted mode so nothing is trusted on first use. */
+  fingerprint: fingerprintField.optional(),
+};
 
+/** Each mirror once, and not the url itself. */
+function mirrorsOnce(r: { url: string; mirrors?: string[] | undefined }, ctx: z.RefinementCtx): void {
+  const seen = new Set([keptUrl(r.url)]);
+  (r.mirrors ?? []).forEach((m, i) => {
+    const k = keptUrl(m);
+    if (seen.has(k))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['mirrors', i],
+        message: k === keptUrl(r.url) ? "is the repository's url itself" : `"${m}" appears twice`,
+      });
+    seen.add(k);
+  });
+}
+
+export const repositorySchema = z.strictObject(repositoryFields).superRefine(mirrorsOnce);
+
+export type PresentRepository = z.output<typeof repositorySchema>;
 /**
  * A repository the description takes off the box, as `bpkg repo remove NAME` does: its name alone
  * (what it is served from and signed by no longer matters; a URL or key beside it would read as if
  * it did).
  */
-const absentRepositorySchema = z
-  .looseObject({ name: repositorySchema.shape.name, state: z.literal('absent') })
-  .superRefine((r, ctx) => {
-    const extra = Object.keys(r).filter((k) => k !== 'name' && k !== 'state');
-    if (extra.length)
-      ctx.addIssue({
-        code: 'custom',
-        message: `a repository with state: absent takes only its name (leave out ${extra.join(', ')})`,
-      });
-  })
-  .transform((r) => ({ name: r.name, state: 'absent' as const }));
-
-export type AbsentRepository = z.output<typeof absentRepositorySchema>;
-export type PresentRepository = z.output<typeof repositorySchema>;
-
-const isRecord = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
+export type AbsentRepository = { name: string; state: 'absent' };
 
 /**
  * An entry of `apply -f`'s `repositories:`: a repository the box is to have (`state: present`, the
- * default) or one it is to lose (`state: absent`, its name alone). Judged by its state first, so
- * each kind's own errors are said, not a union's "matches neither".
+ * default) or one it is to lose (`state: absent`, its name alone). One object of every field, so an
+ * unknown one is named with the near one as anywhere else in the file (schema.ts describeIssues).
  */
-export const repositoryEntrySchema = z.unknown().transform((v, ctx): PresentRepository | AbsentRepository => {
-  const state = isRecord(v) ? v.state : undefined;
-  if (state !== undefined && state !== 'present' && state !== 'absent') {
-    ctx.addIssue({ code: 'custom', path: ['state'], message: 'must be present or absent' });
-    return z.NEVER;
-  }
-  const parsed =
-    state === 'absent'
-      ? absentRepositorySchema.safeParse(v)
-      : repositorySchema.safeParse(isRecord(v) ? withoutState(v) : v);
-  if (parsed.success) return parsed.data;
-  for (const issue of parsed.error.issues) ctx.addIssue({ ...issue, code: 'custom', path: issue.path });
-  return z.NEVER;
-});
-
-function withoutState(v: Record<string, unknown>): Record<string, unknown> {
-  const { state: _, ...rest } = v;
-  return rest;
-}
+export const repositoryEntrySchema = z
+  .strictObject({
+    ...repositoryFields,
+    url: repositoryFields.url.optional(),
+    key: repositoryFields.key.optional(),
+    state: z.enum(['present', 'absent'], { error: 'must be present or absent' }).optional(),
+  })
+  .superRefine((r, ctx) => {
+    if (r.state === 'absent') {
+      const extra = Object.keys(r).filter((k) => k !== 'name' && k !== 'state');
+      if (extra.length)
+        ctx.addIssue({
+          code: 'custom',
+          message: `a repository with state: absent takes only its name (leave out ${extra.join(', ')})`,
+        });
+      return;
+    }
+    for (const field of ['url', 'key'] as const)
+      if (r[field] === undefined) ctx.addIssue({ code: 'custom', path: [field], message: 'is required' });
+    if (r.url !== undefined) mirrorsOnce({ url: r.url, mirrors: r.mirrors }, ctx);
+  })
+  .transform(({ state, ...r }): PresentRepository | AbsentRepository =>
+    state === 'absent' ? { name: r.name, state } : (r as PresentRepository),
+  );
