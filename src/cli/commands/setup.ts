@@ -53,6 +53,7 @@ export async function runSpec(
         // What the firewall will let out (issue 19): everything else is dropped and counted.
         `allowed out: ${plan.egress.map((d) => `${d.proto} ${d.host === '*' ? 'any' : d.host}:${d.port} (${d.purpose})`).join(', ') || 'nothing'}`,
         ...plan.blocked.map((b) => `blocked: ${b}`),
+        ...sshOffSteps(plan.spec, plan.changes),
       ].join('\n'),
     );
     return plan.blocked.length ? ExitCode.failure : ExitCode.ok;
@@ -105,7 +106,7 @@ export async function runSpec(
               .audit.addresses()
               .catch(() => []),
           )
-        : []),
+        : sshOffSteps(plan.spec, result.changed)),
     ].join('\n'),
   );
   return ExitCode.ok;
@@ -116,6 +117,17 @@ function nextSteps(spec: LoadedSpec['spec'], addresses: string[]): string[] {
   return admin
     ? setupNextSteps({ hostname: spec.hostname, admin, ssh: Boolean(spec.ssh?.enabled) }, addresses)
     : [];
+}
+
+/**
+ * apply turning SSH off on a box with an admin: that nobody can log in from then on (the admin has
+ * no password, root is locked; QA14's walk). The description's to ask, so said, not refused.
+ */
+function sshOffSteps(spec: LoadedSpec['spec'], changes: Change[]): string[] {
+  const off = changes.some(
+    (c) => c.action === 'delete' && c.target.endsWith('/multi-user.target.wants/ssh.service'),
+  );
+  return off ? nextSteps({ ...spec, ssh: { ...spec.ssh, enabled: false } }, []) : [];
 }
 
 /** What is done through the package manager and the engine: in effect at once, on any root. */
