@@ -12,7 +12,15 @@ const INDENT = ' '.repeat(2 + KEY_COLUMN + 1);
  * descriptions' column; help longer than the screen (the 80×24 console) scrolls as other text does
  * (ScrollLines), its closing line always shown.
  */
-export function Help(props: { screen: string; login: boolean; width: number; height: number }) {
+export function Help(props: {
+  screen: string;
+  login: boolean;
+  width: number;
+  height: number;
+  /** Sections in place of the console's (the wizard's: its fields take '?' and q), and how it closes. */
+  sections?: [string, [string, string][]][];
+  closes?: string;
+}) {
   const { plain } = useTheme();
   const section = (title: string, keys: [string, string][]): ScrollLine[] =>
     keys.length
@@ -26,15 +34,17 @@ export function Help(props: { screen: string; login: boolean; width: number; hei
           { text: '' },
         ]
       : [];
-  const lines = [
-    ...section('Everywhere', [...GLOBAL_KEYS, ...(props.login ? LOGIN_KEYS : [])]),
-    ...section(`On this screen (${props.screen})`, SCREEN_KEYS[props.screen] ?? []),
-  ];
+  const lines = props.sections
+    ? props.sections.flatMap(([title, keys]) => section(title, keys))
+    : [
+        ...section('Everywhere', [...GLOBAL_KEYS, ...(props.login ? LOGIN_KEYS : [])]),
+        ...section(`On this screen (${props.screen})`, SCREEN_KEYS[props.screen] ?? []),
+      ];
   return (
     <Box flexDirection="column">
       <ScrollLines lines={lines} height={Math.max(3, props.height - 1)} width={props.width} />
       <Text dimColor={!plain} wrap="truncate">
-        Every action here is also a command: see `blueprint --help`. ? or q closes.
+        {props.closes ?? 'Every action here is also a command: see `blueprint --help`. ? or q closes.'}
       </Text>
     </Box>
   );

@@ -8,9 +8,11 @@ import { Operation } from '../components/Operation.js';
 import { type ScrollLine, ScrollLines, wrapLines } from '../components/ScrollLines.js';
 import { fitCell } from '../components/Table.js';
 import { TextInput } from '../components/TextInput.js';
+import { keyRows, WIZARD_KEY_LINE } from '../keys.js';
 import type { ScreenProps } from '../screen.js';
 import { useTheme } from '../theme.js';
 import { SetupCatalog } from './SetupCatalog.js';
+import { SetupHelp } from './SetupHelp.js';
 import { SetupRecoveryKey } from './SetupRecoveryKey.js';
 
 /** How soon after a y/n letter a bare Enter still belongs to it. */
@@ -34,6 +36,8 @@ export function Setup(props: ScreenProps) {
   const [error, setError] = useState('');
   const [checking, setChecking] = useState(false);
   const [wasDone, setWasDone] = useState(false);
+  // The wizard's help (Ctrl-G): shown over the step, which stays mounted, its field's text kept.
+  const [help, setHelp] = useState(false);
   const [box, setBox] = useState({ memoryBytes: 0, freeDiskBytes: 0 });
   // The catalog is read while the first steps are answered (each package is read once for its
   // sizes); the step before the checklist waits for it, so the steps never change under the admin.
@@ -120,6 +124,16 @@ export function Setup(props: ScreenProps) {
   useInput(
     (input, key) => {
       if (!draft || !env) return;
+      // Ctrl-G on every step and the summary, fields included (they take no control keys); why that
+      // key: WIZARD_HELP in keys.ts.
+      if (key.ctrl && input === 'g') {
+        letterAt.current = 0;
+        return setHelp((h) => !h);
+      }
+      if (help) {
+        if (key.escape || input === 'q' || input === '?') setHelp(false);
+        return; // the step answers no key while its help shows
+      }
       if (phase.kind === 'summary') {
         if (input === 'y' && !phase.plan.blocked.length) {
           // The data partition first: its recovery key is shown and acknowledged before apply
@@ -230,6 +244,8 @@ export function Setup(props: ScreenProps) {
         onClose={finish}
       />
     );
+  if (phase.kind === 'summary' && help)
+    return <SetupHelp title="Summary" kind="summary" width={props.width} height={props.height} />;
   if (phase.kind === 'summary') {
     const todo = phase.plan.changes.filter((c) => c.action !== 'unchanged');
     // Every change and what blocks the plan, whole (wrapped), in a view that scrolls between the
@@ -262,80 +278,94 @@ export function Setup(props: ScreenProps) {
   const number = STEPS.filter((x, i) => i <= phase.index && !x.skip?.(draft, env)).length;
   const total = STEPS.filter((x) => !x.skip?.(draft, env)).length;
   return (
-    // On a screen too short for the whole step (a 40x12 serial line) the notes give way, cut at the
-    // bottom; the rest is never squeezed, or the layout draws its rows over each other (QA14).
-    <Box flexDirection="column">
-      <Box flexDirection="column" flexShrink={0}>
-        {wasDone ? <Text dimColor={!plain}>This box is set up already: answers here update it.</Text> : null}
-        <Text bold={!plain}>{`Step ${number} of ${total}: ${s.title}`}</Text>
-        <Text>{s.prompt(draft)}</Text>
-      </Box>
-      <Box flexDirection="column" flexShrink={1} overflow="hidden">
-        {/* Notes quote a key file's user IDs (a USB stick's): shown escaped, as errors below. */}
-        {(s.notes?.(draft, env) ?? []).map((n) => (
-          <Box key={n} flexShrink={0}>
-            <Text dimColor={!plain}>{escapeLine(n)}</Text>
-          </Box>
-        ))}
-      </Box>
-      {s.id === 'key' && draft.keyFingerprint ? (
-        <Box flexShrink={0}>
-          <Text dimColor={!plain}>{`Current: ${draft.keyFingerprint}`}</Text>
-        </Box>
-      ) : null}
-      {s.kind === 'checklist' ? (
-        <SetupCatalog
-          entries={s.choices?.(draft, env) ?? []}
-          initial={draft.modules}
-          box={box}
+    <>
+      {help ? (
+        <SetupHelp
+          title={`Step ${number} of ${total}: ${s.title}`}
+          kind={s.kind}
           width={props.width}
-          // What the step shows around the checklist: the lines above it, and below (checking, error).
-          height={
-            props.height -
-            (wasDone ? 3 : 2) -
-            (s.notes?.(draft, env) ?? []).length -
-            (checking ? 1 : 0) -
-            (error ? 1 : 0)
-          }
-          isEcho={echoOfLetter}
-          onSubmit={(names) => void submit(names.join(','))}
-          onBack={() => goTo(nextStep(phase.index, draft, env, -1), draft)}
+          height={props.height}
         />
       ) : null}
-      <Box marginTop={1} flexShrink={0} display={s.kind === 'checklist' ? 'none' : 'flex'}>
-        <Text>{'> '}</Text>
-        {s.kind === 'text' ? (
-          <TextInput
-            value={value}
-            secret={s.id.startsWith('encrypt-passphrase')}
-            onChange={(v) => {
-              setValue(v);
-              setError('');
-            }}
-            onSubmit={(v) => {
-              if (!echoOfLetter()) void submit(v);
-            }}
-            onCancel={() => goTo(nextStep(phase.index, draft, env, -1), draft)}
+      {/* On a screen too short for the whole step (a 40x12 serial line) the notes give way, cut at the
+        bottom; the rest is never squeezed, or the layout draws its rows over each other (QA14). The
+        step stays while its help shows (hidden, its keys off), so closing the help finds it as it was. */}
+      <Box flexDirection="column" display={help ? 'none' : 'flex'}>
+        <Box flexDirection="column" flexShrink={0}>
+          {wasDone ? (
+            <Text dimColor={!plain}>This box is set up already: answers here update it.</Text>
+          ) : null}
+          <Text bold={!plain}>{`Step ${number} of ${total}: ${s.title}`}</Text>
+          <Text>{s.prompt(draft)}</Text>
+        </Box>
+        <Box flexDirection="column" flexShrink={1} overflow="hidden">
+          {/* Notes quote a key file's user IDs (a USB stick's): shown escaped, as errors below. */}
+          {(s.notes?.(draft, env) ?? []).map((n) => (
+            <Box key={n} flexShrink={0}>
+              <Text dimColor={!plain}>{escapeLine(n)}</Text>
+            </Box>
+          ))}
+        </Box>
+        {s.id === 'key' && draft.keyFingerprint ? (
+          <Box flexShrink={0}>
+            <Text dimColor={!plain}>{`Current: ${draft.keyFingerprint}`}</Text>
+          </Box>
+        ) : null}
+        {s.kind === 'checklist' ? (
+          <SetupCatalog
+            entries={s.choices?.(draft, env) ?? []}
+            initial={draft.modules}
+            box={box}
+            width={props.width}
+            // What the step shows around the checklist: the lines above it, and below (checking, error).
+            height={
+              props.height -
+              (wasDone ? 3 : 2) -
+              (s.notes?.(draft, env) ?? []).length -
+              (checking ? 1 : 0) -
+              (error ? 1 : 0)
+            }
+            isEcho={echoOfLetter}
+            active={!help}
+            onSubmit={(names) => void submit(names.join(','))}
+            onBack={() => goTo(nextStep(phase.index, draft, env, -1), draft)}
           />
-        ) : (
-          <Text>{s.kind === 'confirm' ? 'y / n' : 'Enter'}</Text>
-        )}
+        ) : null}
+        <Box marginTop={1} flexShrink={0} display={s.kind === 'checklist' ? 'none' : 'flex'}>
+          <Text>{'> '}</Text>
+          {s.kind === 'text' ? (
+            <TextInput
+              value={value}
+              secret={s.id.startsWith('encrypt-passphrase')}
+              active={!help}
+              onChange={(v) => {
+                setValue(v);
+                setError('');
+              }}
+              onSubmit={(v) => {
+                if (!echoOfLetter()) void submit(v);
+              }}
+              onCancel={() => goTo(nextStep(phase.index, draft, env, -1), draft)}
+            />
+          ) : (
+            <Text>{s.kind === 'confirm' ? 'y / n' : 'Enter'}</Text>
+          )}
+        </Box>
+        <Box flexDirection="column" flexShrink={0}>
+          {checking ? <Text>Checking...</Text> : null}
+          {error ? <Text color={plain ? undefined : 'red'}>{`! ${escapeLine(error)}`}</Text> : null}
+          {s.kind === 'checklist'
+            ? null
+            : // The keys this kind of step takes: Enter does nothing at a yes/no question (QA8). Rows
+              // break between keys, never inside one (a 40-column serial line).
+              keyRows(WIZARD_KEY_LINE[s.kind], props.width).map((row) => (
+                <Text key={row} dimColor={!plain}>
+                  {row}
+                </Text>
+              ))}
+        </Box>
       </Box>
-      <Box flexDirection="column" flexShrink={0}>
-        {checking ? <Text>Checking...</Text> : null}
-        {error ? <Text color={plain ? undefined : 'red'}>{`! ${escapeLine(error)}`}</Text> : null}
-        {s.kind === 'checklist' ? null : (
-          // The keys this kind of step takes: Enter does nothing at a yes/no question (QA8).
-          <Text dimColor={!plain}>
-            {s.kind === 'confirm'
-              ? 'y yes  n no  Esc previous step'
-              : s.kind === 'text'
-                ? 'Enter accept  Esc previous step  Ctrl-U clear'
-                : 'Enter accept  Esc previous step'}
-          </Text>
-        )}
-      </Box>
-    </Box>
+    </>
   );
 }
 

@@ -4,9 +4,8 @@ import type { CatalogEntry } from '../../app/index.js';
 import { catalogNeedsLine, catalogRow, catalogTotals } from '../../present/catalog.js';
 import { wrapLines } from '../components/ScrollLines.js';
 import { fitCell, windowStart } from '../components/Table.js';
+import { keyRows, WIZARD_KEY_LINE } from '../keys.js';
 import { useTheme } from '../theme.js';
-
-const HELP = 'Space choose  Enter accept  Esc previous step';
 
 /**
  * The wizard's module checklist over the image's offline catalog (issue 18): up/down move, Space
@@ -24,6 +23,8 @@ export function SetupCatalog(props: {
   height: number;
   /** A bare Enter that belongs to the previous step's letter (see Setup): ignored. */
   isEcho(): boolean;
+  /** False while the wizard's help shows over the checklist: it takes no key then. */
+  active?: boolean;
   onSubmit(names: string[]): void;
   onBack(): void;
 }) {
@@ -37,24 +38,28 @@ export function SetupCatalog(props: {
         ),
       ),
   );
-  useInput((input, key) => {
-    if (key.upArrow) setCursor((c) => Math.max(0, c - 1));
-    else if (key.downArrow) setCursor((c) => Math.min(props.entries.length - 1, c + 1));
-    else if (input === ' ') {
-      const e = props.entries[cursor];
-      if (!e || e.problem || e.outbound.length) return; // see catalogNeedsLine
-      const next = new Set(chosen);
-      if (next.has(e.name)) next.delete(e.name);
-      else next.add(e.name);
-      setChosen(next);
-    } else if (key.return && !props.isEcho())
-      props.onSubmit(props.entries.filter((e) => chosen.has(e.name)).map((e) => e.name));
-    else if (key.escape) props.onBack();
-  });
+  useInput(
+    (input, key) => {
+      if (key.upArrow) setCursor((c) => Math.max(0, c - 1));
+      else if (key.downArrow) setCursor((c) => Math.min(props.entries.length - 1, c + 1));
+      else if (input === ' ') {
+        const e = props.entries[cursor];
+        if (!e || e.problem || e.outbound.length) return; // see catalogNeedsLine
+        const next = new Set(chosen);
+        if (next.has(e.name)) next.delete(e.name);
+        else next.add(e.name);
+        setChosen(next);
+      } else if (key.return && !props.isEcho())
+        props.onSubmit(props.entries.filter((e) => chosen.has(e.name)).map((e) => e.name));
+      else if (key.escape) props.onBack();
+    },
+    { isActive: props.active !== false },
+  );
   const picked = props.entries.filter((e) => chosen.has(e.name));
   const foot = catalogTotals(picked, props.box, props.entries).flatMap((l) => wrapLines(l, props.width));
   // Each entry takes two rows (its row and its needs); a window leaves one row for each marker.
-  const room = props.height - foot.length - 1;
+  const help = keyRows(WIZARD_KEY_LINE.checklist, props.width);
+  const room = props.height - foot.length - help.length;
   const count = props.entries.length;
   const shown = 2 * count <= room ? count : Math.max(1, Math.floor((room - 2) / 2));
   const start = windowStart(cursor, shown, count);
@@ -85,9 +90,11 @@ export function SetupCatalog(props: {
           {l}
         </Text>
       ))}
-      <Text dimColor={!plain} wrap="truncate">
-        {HELP}
-      </Text>
+      {help.map((row) => (
+        <Text key={row} dimColor={!plain} wrap="truncate">
+          {row}
+        </Text>
+      ))}
     </Box>
   );
 }
