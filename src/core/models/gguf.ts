@@ -82,6 +82,11 @@ export const GGML_BLOCKS: Readonly<Record<number, readonly [number, number]>> = 
 const MAX_DIMS = 4;
 /** Bytes of the smallest tensor-table entry: name length, dimension count, one dimension, type, offset. */
 const MIN_TENSOR_INFO = 8 + 4 + 8 + 4 + 8;
+/**
+ * Tensors walked at most: real models have a few thousand (tens of thousands where each expert of
+ * a mixture is a tensor of its own); the bytes left alone allowed 536 million in 16 GiB.
+ */
+const MAX_TENSORS = 1_048_576n;
 
 const MAX_KV = 65_536;
 const MAX_KEY = 65_536;
@@ -294,9 +299,14 @@ async function tensorDataEnd(
   count: bigint,
   alignment: GgufValue | undefined,
 ): Promise<{ end: bigint | undefined; parameters: bigint }> {
-  const align = alignment === undefined ? 32n : BigInt(alignment as number);
-  if (typeof alignment === 'string' || align <= 0n || (align & (align - 1n)) !== 0n)
-    throw notGguf(`its general.alignment ${String(alignment)} is not a power of two`);
+  const whole =
+    alignment === undefined ||
+    typeof alignment === 'bigint' ||
+    (typeof alignment === 'number' && Number.isInteger(alignment));
+  const align = !whole ? 0n : alignment === undefined ? 32n : BigInt(alignment);
+  if (align <= 0n || (align & (align - 1n)) !== 0n)
+    throw notGguf(`its general.alignment ${String(alignment).slice(0, 64)} is not a power of two`);
+  if (count > MAX_TENSORS) throw notGguf(`it lists ${count} tensors, more than ${MAX_TENSORS} tensors`);
   if (count * BigInt(MIN_TENSOR_INFO) > BigInt(r.size - r.pos))
     throw notGguf(`its ${count} tensors cannot fit in the file`);
   let end = 0n;
