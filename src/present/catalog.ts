@@ -61,31 +61,64 @@ export function catalogTotals(
   box: { memoryBytes: number; freeDiskBytes: number },
   all: CatalogEntry[] = chosen,
 ): string[] {
-  const every = catalogWithRequired(chosen, all);
-  const brought = every.slice(chosen.length).map((e) => e.name);
+  const brought = catalogWithRequired(chosen, all)
+    .slice(chosen.length)
+    .map((e) => e.name);
   const need = catalogNeeds(chosen, all);
+  const bring = brought.length
+    ? ` and the ${brought.length} they bring (${[...brought].sort().join(', ')})`
+    : '';
+  return [
+    `This box: ${bytes(box.memoryBytes)} memory, ${bytes(box.freeDiskBytes)} free disk.`,
+    `Chosen: ${chosen.length} module(s)${bring}, ${bytes(need.memoryBytes)} memory, ${bytes(need.diskBytes)} disk.${doesNotFit(need, box)}`,
+    ...unserved(chosen, all).map(
+      (u) => `${u.name} serves ${u.pattern} packages: choose one too (${u.offered}).`,
+    ),
+  ].map(escapeLine);
+}
+
+/**
+ * catalogTotals in fewer rows, for a screen too short for them (a 40x12 serial line): what the
+ * choice needs, with what it brings, of what the box has, whether it fits, and a short line for
+ * each module that serves packages of which none is chosen.
+ */
+export function catalogTotalsShort(
+  chosen: CatalogEntry[],
+  box: { memoryBytes: number; freeDiskBytes: number },
+  all: CatalogEntry[] = chosen,
+): string[] {
+  const need = catalogNeeds(chosen, all);
+  return [
+    `Choice needs ${bytes(need.memoryBytes)} of ${bytes(box.memoryBytes)} memory, ${bytes(need.diskBytes)} of ${bytes(box.freeDiskBytes)} free disk.${doesNotFit(need, box)}`,
+    ...unserved(chosen, all).map((u) => `${u.name}: choose a ${u.pattern} too (${u.offered}).`),
+  ].map(escapeLine);
+}
+
+function doesNotFit(
+  need: { memoryBytes: number; diskBytes: number },
+  box: { memoryBytes: number; freeDiskBytes: number },
+): string {
   const short = [
     ...(need.memoryBytes > box.memoryBytes ? ['memory'] : []),
     ...(need.diskBytes > box.freeDiskBytes ? ['disk'] : []),
   ];
-  const bring = brought.length
-    ? ` and the ${brought.length} they bring (${[...brought].sort().join(', ')})`
-    : '';
-  const served = every.flatMap((e) =>
+  return short.length ? ` Does not fit: not enough ${short.join(' or ')}.` : '';
+}
+
+/** Each module chosen or brought that serves packages of which none is chosen, with those offered. */
+function unserved(
+  chosen: CatalogEntry[],
+  all: CatalogEntry[],
+): { name: string; pattern: string; offered: string }[] {
+  const every = catalogWithRequired(chosen, all);
+  return every.flatMap((e) =>
     e.serves
       .filter((pattern) => !every.some((x) => x.name.startsWith(pattern.slice(0, -1))))
       .map((pattern) => {
         const offered = all
           .filter((x) => x.name.startsWith(pattern.slice(0, -1)) && !x.problem)
           .map((x) => x.name);
-        return `${e.name} serves ${pattern} packages: choose one too (${offered.join(', ') || 'the catalog has none'}).`;
+        return { name: e.name, pattern, offered: offered.join(', ') || 'the catalog has none' };
       }),
   );
-  return [
-    `This box: ${bytes(box.memoryBytes)} memory, ${bytes(box.freeDiskBytes)} free disk.`,
-    `Chosen: ${chosen.length} module(s)${bring}, ${bytes(need.memoryBytes)} memory, ${bytes(need.diskBytes)} disk.${
-      short.length ? ` Does not fit: not enough ${short.join(' or ')}.` : ''
-    }`,
-    ...served,
-  ].map(escapeLine);
 }

@@ -4,7 +4,7 @@ import { Box, Text, useApp, useInput, useWindowSize } from 'ink';
 import { type ComponentType, lazy, Suspense, useCallback, useEffect, useRef, useState } from 'react';
 import type { FirstRead } from './dashboard-data.js';
 import { fullSpeed } from './runtime.js';
-import { SCREENS, type ScreenName, type ScreenProps } from './screen.js';
+import { SCREENS, type ScreenName, type ScreenProps, SPARE_ROWS } from './screen.js';
 import { Dashboard } from './screens/Dashboard.js';
 import { Help } from './screens/Help.js';
 import type { Sources } from './sources.js';
@@ -116,7 +116,7 @@ export function App(props: {
   }, [stopping, busy, quit]);
 
   const width = Math.max(40, columns);
-  const bodyHeight = Math.max(5, rows - 4);
+  const bodyHeight = Math.max(5, rows - 2 - SPARE_ROWS);
   const screenProps: ScreenProps = {
     sources: props.sources,
     width: width - 2,

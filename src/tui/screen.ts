@@ -6,6 +6,11 @@ import type { Sources } from './sources.js';
  */
 export const SCREENS = ['dashboard', 'packages', 'services', 'keys', 'setup', 'outbound', 'system'] as const;
 export type ScreenName = (typeof SCREENS)[number];
+/**
+ * Rows of the body (the screen less its first and last rows) that App keeps out of a screen's
+ * `height`. A screen too short for its must-haves may take them (the wizard's checklist at 40x12).
+ */
+export const SPARE_ROWS = 2;
 export interface ScreenProps {
   sources: Sources;
   width: number;

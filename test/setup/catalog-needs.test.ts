@@ -6,7 +6,12 @@
  */
 import { describe, expect, it } from 'vitest';
 import { readCatalog } from '../../src/core/setup/catalog.js';
-import { catalogNeeds, catalogNeedsLine, catalogTotals } from '../../src/present/catalog.js';
+import {
+  catalogNeeds,
+  catalogNeedsLine,
+  catalogTotals,
+  catalogTotalsShort,
+} from '../../src/present/catalog.js';
 import { rootsPerTest } from '../helpers/roots.js';
 import { makeStackCatalog } from './catalog-fixture.js';
 
@@ -64,5 +69,25 @@ describe('what a choice from the catalog needs', () => {
     expect(withModel[1]).toMatch(
       /^Chosen: 2 module\(s\) and the 3 they bring .+ 6\.0 GiB memory, .+ disk\.$/,
     );
+  });
+
+  it('says the same in fewer rows for a short screen (TUI40: a 40x12 serial line)', async () => {
+    const { entries, entry } = await stackCatalog();
+    const box = { memoryBytes: 4 * GiB, freeDiskBytes: 100 * GiB };
+    const lines = catalogTotalsShort([entry('ragx')], box, entries);
+    expect(lines[0]).toMatch(
+      /^Choice needs 6\.0 GiB of 4\.0 GiB memory, .+ of 100 GiB free disk\. Does not fit: not enough memory\.$/,
+    );
+    // One 38-column row: the model still to choose is not cut on a 40-column console.
+    expect(lines[1]).toBe('llmx: choose a model-* too (model-x).');
+    expect(lines).toHaveLength(2);
+    const withModel = catalogTotalsShort(
+      [entry('ragx'), entry('model-x')],
+      { ...box, memoryBytes: 8 * GiB },
+      entries,
+    );
+    expect(withModel).toEqual([
+      expect.stringMatching(/^Choice needs 6\.0 GiB of 8\.0 GiB memory, .+ free disk\.$/),
+    ]);
   });
 });

@@ -15,6 +15,7 @@ import { SetupCatalog } from './SetupCatalog.js';
 import { SetupHelp } from './SetupHelp.js';
 import { SetupRecoveryKey } from './SetupRecoveryKey.js';
 
+const SET_UP_ALREADY = 'This box is set up already: answers here update it.';
 /** How soon after a y/n letter a bare Enter still belongs to it. */
 const LETTER_ENTER_MS = 1000;
 
@@ -292,11 +293,9 @@ export function Setup(props: ScreenProps) {
         step stays while its help shows (hidden, its keys off), so closing the help finds it as it was. */}
       <Box flexDirection="column" display={help ? 'none' : 'flex'}>
         <Box flexDirection="column" flexShrink={0}>
-          {wasDone ? (
-            <Text dimColor={!plain}>This box is set up already: answers here update it.</Text>
-          ) : null}
+          {wasDone ? <Text dimColor={!plain}>{SET_UP_ALREADY}</Text> : null}
           <Text bold={!plain}>{`Step ${number} of ${total}: ${s.title}`}</Text>
-          <Text>{s.prompt(draft)}</Text>
+          {s.kind === 'checklist' ? null : <Text>{s.prompt(draft)}</Text>}
         </Box>
         <Box flexDirection="column" flexShrink={1} overflow="hidden">
           {/* Notes quote a key file's user IDs (a USB stick's): shown escaped, as errors below. */}
@@ -314,13 +313,14 @@ export function Setup(props: ScreenProps) {
         {s.kind === 'checklist' ? (
           <SetupCatalog
             entries={s.choices?.(draft, env) ?? []}
+            prompt={s.prompt(draft)}
             initial={draft.modules}
             box={box}
             width={props.width}
             // What the step shows around the checklist: the lines above it, and below (checking, error).
             height={
               props.height -
-              (wasDone ? 3 : 2) -
+              (wasDone ? wrapLines(SET_UP_ALREADY, props.width).length + 1 : 1) -
               (s.notes?.(draft, env) ?? []).length -
               (checking ? 1 : 0) -
               (error ? 1 : 0)

@@ -1,10 +1,11 @@
 import { Box, Text, useInput } from 'ink';
 import { useState } from 'react';
 import type { CatalogEntry } from '../../app/index.js';
-import { catalogNeedsLine, catalogRow, catalogTotals } from '../../present/catalog.js';
+import { catalogNeedsLine, catalogRow, catalogTotals, catalogTotalsShort } from '../../present/catalog.js';
 import { wrapLines } from '../components/ScrollLines.js';
 import { fitCell, windowStart } from '../components/Table.js';
 import { keyRows, WIZARD_KEY_LINE } from '../keys.js';
+import { SPARE_ROWS } from '../screen.js';
 import { useTheme } from '../theme.js';
 
 /**
@@ -12,14 +13,18 @@ import { useTheme } from '../theme.js';
  * chooses or unchooses, Enter accepts the choice (none is a choice), Esc goes back. Each row says
  * what the module needs, and the foot what the choice needs against what the box has. The list is
  * a window that follows the cursor within `height` rows (the first-boot console is 80×24): the
- * foot is always shown, and "↑ n more"/"↓ n more" say what is out of sight.
+ * foot is always shown, and "↑ n more"/"↓ n more" say what is out of sight. On a screen too short
+ * for all of it (a 40x12 serial line, TUI40) the prompt goes (it repeats the keys), then the totals
+ * shorten, then they are cut: the cursor's entry and the key rows always stay.
  */
 export function SetupCatalog(props: {
   entries: CatalogEntry[];
   initial: string[];
   box: { memoryBytes: number; freeDiskBytes: number };
+  /** The step's question, above the list. */
+  prompt: string;
   width: number;
-  /** Rows the checklist may take, its foot included. */
+  /** Rows the checklist may take, its prompt and foot included. */
   height: number;
   /** A bare Enter that belongs to the previous step's letter (see Setup): ignored. */
   isEcho(): boolean;
@@ -56,16 +61,39 @@ export function SetupCatalog(props: {
     { isActive: props.active !== false },
   );
   const picked = props.entries.filter((e) => chosen.has(e.name));
-  const foot = catalogTotals(picked, props.box, props.entries).flatMap((l) => wrapLines(l, props.width));
+  const wrap = (lines: string[]) => lines.flatMap((l) => wrapLines(l, props.width));
   // Each entry takes two rows (its row and its needs); a window leaves one row for each marker.
   const help = keyRows(WIZARD_KEY_LINE.checklist, props.width);
-  const room = props.height - foot.length - help.length;
   const count = props.entries.length;
+  const list = count > 1 ? 4 : 2; // the least the list takes: one entry, a row for each marker
+  const prompt = wrapLines(props.prompt, props.width);
+  const full = wrap(catalogTotals(picked, props.box, props.entries));
+  // All but the whole list fits (80x24): as it was. Else the screen's spare rows are taken too, and
+  // the prompt goes, then the totals shorten, then they are cut.
+  const least = props.height + SPARE_ROWS - help.length - list;
+  const [above, foot, height] =
+    prompt.length + full.length + list + help.length <= props.height
+      ? [prompt, full, props.height]
+      : prompt.length + full.length <= least
+        ? [prompt, full, props.height + SPARE_ROWS]
+        : full.length <= least
+          ? [[], full, props.height + SPARE_ROWS]
+          : [
+              [],
+              cut(wrap(catalogTotalsShort(picked, props.box, props.entries)), least, props.width),
+              props.height + SPARE_ROWS,
+            ];
+  const room = height - above.length - foot.length - help.length;
   const shown = 2 * count <= room ? count : Math.max(1, Math.floor((room - 2) / 2));
   const start = windowStart(cursor, shown, count);
   const below = count - start - shown;
   return (
     <Box flexDirection="column" flexShrink={0}>
+      {above.map((l) => (
+        <Text key={l} wrap="truncate">
+          {l}
+        </Text>
+      ))}
       {start > 0 ? <Text dimColor={!plain}>{`  ↑ ${start} more`}</Text> : null}
       {props.entries.slice(start, start + shown).map((e, n) => {
         const i = start + n;
@@ -97,4 +125,13 @@ export function SetupCatalog(props: {
       ))}
     </Box>
   );
+}
+
+/** The first `rows` of `lines`, the last of them ending in '…' when some are left out. */
+function cut(lines: string[], rows: number, width: number): string[] {
+  if (lines.length <= rows) return lines;
+  const kept = lines.slice(0, Math.max(0, rows));
+  const last = kept.at(-1);
+  if (last !== undefined) kept[kept.length - 1] = `${last.slice(0, width - 1)}…`;
+  return kept;
 }
