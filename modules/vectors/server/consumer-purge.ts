@@ -34,7 +34,8 @@ export function ownerIn(header: { owner?: unknown }): Owner | undefined {
 
 /**
  * Drops every collection `consumer` made before `before` (ms), with its snapshots, then checkpoints
- * and removes the log files the checkpoint covers. Returns the names dropped.
+ * and removes the log files the checkpoint covers (always: a try that ended in its checkpoint left
+ * the drops logged and the points on disk). Returns the names dropped.
  */
 export async function purgeConsumer(
   store: Store,
@@ -52,12 +53,12 @@ export async function purgeConsumer(
     if (c?.owner?.consumer === consumer && c.owner.created <= before) await store.commit({ t: 'drop', name });
     rmSync(join(store.dir, 'snapshots', hex(name)), { recursive: true, force: true });
   }
-  if (names.length > 0) {
-    fsyncPath(join(store.dir, 'snapshots'));
-    // The dropped points are still in the log files and the last checkpoint's files until this.
-    await store.checkpoint();
-    await store.dropCoveredLogs();
-  }
+  if (names.length > 0) fsyncPath(join(store.dir, 'snapshots'));
+  // The dropped points are still in the log files and the last checkpoint's files until this.
+  // Taken even when nothing is left to drop: an earlier try that dropped them may have ended in
+  // its checkpoint (killed, a full disk), and its drops are in the log, so this try finds none.
+  await store.checkpoint();
+  await store.dropCoveredLogs();
   log(
     `purge of ${consumer}'s data (blueprint's record, made before ${new Date(before).toISOString()}): ${
       names.length
