@@ -165,9 +165,13 @@ async function dhcpHolders(root: string, inodes: number[]): Promise<Map<number, 
   if (!inodes.length) return out;
   const wanted = new Set(inodes.map((i) => `socket:[${i}]`));
   const proc = path.join(root, 'proc');
-  const pids = (await readdir(proc).catch(() => [] as string[]))
+  // The kernel's /proc has no link at a PID or its fd; a tree's may, and is walked only as itself.
+  const realDir = async (p: string) => (await lstat(p).catch(() => undefined))?.isDirectory() === true;
+  const numbered = (await readdir(proc).catch(() => [] as string[]))
     .filter((p) => /^\d+$/.test(p))
     .slice(0, MAX_PROCESSES);
+  const pids: string[] = [];
+  for (const pid of numbered) if (await realDir(path.join(proc, pid))) pids.push(pid);
   // A program replaced on disk since it started reads 'PATH (deleted)'.
   const exe = new Map<string, string>();
   for (const pid of pids)
@@ -182,6 +186,7 @@ async function dhcpHolders(root: string, inodes: number[]): Promise<Map<number, 
   const rest = pids.filter((p) => !DHCP_CLIENTS.has(exe.get(p)!));
   for (const pid of [...clients, ...rest]) {
     const fdDir = path.join(proc, pid, 'fd');
+    if (!(await realDir(fdDir))) continue;
     for (const fd of (await readdir(fdDir).catch(() => [] as string[])).slice(0, MAX_FDS)) {
       const target = await readlink(path.join(fdDir, fd)).catch(() => '');
       const inode = Number(target.slice(8, -1));
