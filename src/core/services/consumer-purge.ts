@@ -1,4 +1,5 @@
 import { type FileHandle, lstat } from 'node:fs/promises';
+import { createConnection } from 'node:net';
 import path from 'node:path';
 import { inDir, writeFileAt } from '../system/safe-write.js';
 import { containerName, inspectContainer } from './container-info.js';
@@ -104,6 +105,22 @@ async function askOne(
   }
 }
 
+/** Whether a socket (a socket file, not a link) takes a connect: a provider listens on it now. */
+async function answers(socket: string): Promise<boolean> {
+  if (!(await lstat(socket).catch(() => undefined))?.isSocket()) return false;
+  return new Promise((resolve) => {
+    const c = createConnection(socket);
+    const end = (ok: boolean) => {
+      clearTimeout(t);
+      c.destroy();
+      resolve(ok);
+    };
+    const t = setTimeout(() => end(false), 1_000);
+    c.once('connect', () => end(true));
+    c.once('error', () => end(false));
+  });
+}
+
 const recordThere = (dir: FileHandle, consumer: string) =>
   lstat(inDir(dir, purgeRecordName(consumer))).then(
     () => true,
@@ -126,8 +143,9 @@ async function tell(
     if (!info?.State.Running || info.State.Gone) return 'at-start';
     // Signalled only once it listens: its handler is set by then (the kit's onPurgeSignal, at the
     // top of its start), and SIGUSR2's default would end a process still loading. Before it
-    // listens, its start may still read the record itself.
-    while (!(await lstat(socket).catch(() => undefined)) && (await there())) {
+    // listens, its start may still read the record itself. Listening is a connect answered: a
+    // socket file alone may be an earlier run's, killed, while this one loads.
+    while (!(await answers(socket)) && (await there())) {
       if (Date.now() > end) return 'not-confirmed';
       await new Promise((r) => setTimeout(r, STEP_MS));
     }
