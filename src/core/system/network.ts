@@ -1,4 +1,4 @@
-import { lstat, readdir, readlink } from 'node:fs/promises';
+import { lstat, readdir, readlink, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { readBoundedFile, readCappedFile } from './read-bounded.js';
 
@@ -145,6 +145,12 @@ const DHCP_CLIENTS = new Set(
   ].flatMap((p) => [p, p.replace(/^\/usr/, '')]),
 );
 
+/** Whether `a` and `b` (links followed) are the same file: the same device and inode. */
+async function sameFile(a: string, b: string): Promise<boolean> {
+  const [x, y] = await Promise.all([stat(a).catch(() => undefined), stat(b).catch(() => undefined)]);
+  return x !== undefined && y !== undefined && x.dev === y.dev && x.ino === y.ino;
+}
+
 /** DHCPv4's client port on udp, DHCPv6's on udp6. */
 const isDhcpClientPort = (l: { proto: string; port: number | null }) =>
   (l.proto === 'udp' && l.port === 68) || (l.proto === 'udp6' && l.port === 546);
@@ -182,6 +188,15 @@ async function dhcpHolders(root: string, inodes: number[]): Promise<Map<number, 
         '',
       ),
     );
+  // On the running box a client's program must be the host's own file: a process in a mount
+  // namespace of its own (a rootful container on the host's network) shows its own path, which
+  // may read /usr/sbin/dhclient. A tree's proc has nothing to compare with; its paths are taken.
+  if (root === '/')
+    for (const pid of pids) {
+      const named = exe.get(pid)!;
+      if (DHCP_CLIENTS.has(named) && !(await sameFile(path.join(proc, pid, 'exe'), named)))
+        exe.set(pid, `${named} (not the host's file)`);
+    }
   const clients = pids.filter((p) => DHCP_CLIENTS.has(exe.get(p)!));
   const rest = pids.filter((p) => !DHCP_CLIENTS.has(exe.get(p)!));
   for (const pid of [...clients, ...rest]) {
