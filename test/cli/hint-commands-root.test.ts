@@ -36,7 +36,8 @@ describe('commands in hints carry the typed --root', () => {
     );
     const again = await runCliHere(['--root', root, '--yes', 'model', 'import', Q8, '--name', 'tiny']);
     expect(again.code).toBe(5);
-    expect(again.err).toContain(`remove it first: \`bpkg --root ${root} remove model-tiny\``);
+    // The model commands' own words since b2d6d2bd, --root carried.
+    expect(again.err).toContain(`remove it first: \`blueprint --root ${root} model rm tiny\``);
   });
 
   it('service start of a module that uses one not installed', async () => {
