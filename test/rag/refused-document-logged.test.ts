@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ServedProcess } from '../helpers/served-module.js';
-import { ingest, startLoneRag } from './lone-rag.js';
+import { ingest, ingestOversized, startLoneRag } from './lone-rag.js';
 
 // QA10's walk: `blueprint rag ingest` of a .pdf that is not one failed ("not a readable PDF"), and
 // `blueprint service logs rag` said nothing of it: the log named each document ingested or deleted,
@@ -27,7 +27,7 @@ describe('rag: a document refused is in its log', () => {
   });
 
   it('a file over the body limit: 413 logged with its source', async () => {
-    const r = await ingest(rag!.socket, 'text/plain', 'huge.txt', Buffer.alloc(33 * 1024 * 1024, 97));
+    const r = await ingestOversized(rag!.socket, 'text/plain', 'huge.txt', 33 * 1024 * 1024);
     expect(r.status).toBe(413);
     expect(await logged(/refused "huge\.txt"/)).toMatch(
       /refused "huge\.txt": 413 request body over 33554432 bytes/,
