@@ -8,25 +8,10 @@ import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openBox } from '../../src/app/index.js';
+import { str, u16, u32, u64 } from '../helpers/gguf-bytes.js';
 import { tempDir } from '../helpers/pkg.js';
 
 const work = tempDir('bp-model-split-');
-const u16 = (n: number) => {
-  const b = Buffer.alloc(2);
-  b.writeUInt16LE(n);
-  return b;
-};
-const u32 = (n: number) => {
-  const b = Buffer.alloc(4);
-  b.writeUInt32LE(n);
-  return b;
-};
-const u64 = (n: bigint) => {
-  const b = Buffer.alloc(8);
-  b.writeBigUInt64LE(n);
-  return b;
-};
-const str = (s: string) => Buffer.concat([u64(BigInt(Buffer.byteLength(s))), Buffer.from(s)]);
 
 /** The header of part `no` (from 0) of `count`, as llama.cpp's gguf-split writes its keys. */
 const part = (no: number, count: number) =>

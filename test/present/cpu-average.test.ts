@@ -5,31 +5,15 @@
  * it is.
  */
 import { describe, expect, it } from 'vitest';
-import type { ServiceStatus } from '../../src/app/index.js';
 import { statusTable } from '../../src/present/services.js';
+import { serviceRow } from './service-row.js';
 
-const llm: ServiceStatus = {
-  name: 'llm',
-  version: '0.2.0',
-  containerVersion: '0.2.0',
-  state: 'running',
-  startedAt: null,
+const llm = serviceRow('llm', {
   uptimeSeconds: 600,
-  restarts: 0,
-  restartAt: null,
-  gaveUp: false,
-  restartCause: null,
-  exitCode: null,
-  oomKilled: false,
-  health: 'healthy',
   memoryBytes: 300 * 1024 * 1024,
   cpuPercent: 29.4,
   pids: 12,
-  rating: { score: 8, max: 8, basis: 'container', items: [] },
-  info: null,
-  uses: [],
-  usedBy: [],
-};
+});
 
 describe('service status: the CPU column', () => {
   it('is named the average it is', () => {

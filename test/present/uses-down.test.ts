@@ -5,32 +5,10 @@
  * running, and the command that starts it; with NAME, the modules it uses are looked at too.
  */
 import { describe, expect, it } from 'vitest';
-import type { ServiceStatus } from '../../src/app/index.js';
 import { statusTable } from '../../src/present/services.js';
+import { serviceRow } from './service-row.js';
 
-const row = (name: string, over: Partial<ServiceStatus> = {}): ServiceStatus => ({
-  name,
-  version: '0.1.0',
-  containerVersion: '0.1.0',
-  state: 'running',
-  startedAt: null,
-  uptimeSeconds: 60,
-  restarts: 0,
-  restartAt: null,
-  gaveUp: false,
-  restartCause: null,
-  exitCode: null,
-  oomKilled: false,
-  health: 'healthy',
-  memoryBytes: null,
-  cpuPercent: null,
-  pids: null,
-  rating: { score: 8, max: 8, basis: 'container', items: [] },
-  info: null,
-  uses: [],
-  usedBy: [],
-  ...over,
-});
+const row = serviceRow;
 
 describe('a running service whose used module is not running', () => {
   it('is said under the table, with the state of each and the command that starts them', () => {

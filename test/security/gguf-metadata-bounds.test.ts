@@ -11,18 +11,7 @@
 import type { FileHandle } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { readGgufInfo } from '../../src/core/models/gguf.js';
-
-const u32 = (n: number) => {
-  const b = Buffer.alloc(4);
-  b.writeUInt32LE(n);
-  return b;
-};
-const u64 = (n: bigint) => {
-  const b = Buffer.alloc(8);
-  b.writeBigUInt64LE(n);
-  return b;
-};
-const str = (s: string) => Buffer.concat([u64(BigInt(Buffer.byteLength(s))), Buffer.from(s)]);
+import { str, u32, u64 } from '../helpers/gguf-bytes.js';
 
 /** A file of `size` bytes: `head`, then zeros. */
 function zerosAfter(head: Buffer, size: number): FileHandle {

@@ -12,18 +12,7 @@
 import type { FileHandle } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { readGgufInfo } from '../../src/core/models/gguf.js';
-
-const u32 = (n: number) => {
-  const b = Buffer.alloc(4);
-  b.writeUInt32LE(n);
-  return b;
-};
-const u64 = (n: bigint) => {
-  const b = Buffer.alloc(8);
-  b.writeBigUInt64LE(n);
-  return b;
-};
-const str = (s: string) => Buffer.concat([u64(BigInt(Buffer.byteLength(s))), Buffer.from(s)]);
+import { str, u32, u64 } from '../helpers/gguf-bytes.js';
 
 /** One tensor entry: no name, one dimension of 32 elements, F32, at offset 0 (32 bytes). */
 const ENTRY = Buffer.concat([u64(0n), u32(1), u64(32n), u32(0), u64(0n)]);
