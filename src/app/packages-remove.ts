@@ -91,10 +91,17 @@ export function removeOps(ctx: BoxContext): RemoveOps {
       // A module's data outlives its removal (a reinstall finds it) unless the admin purges it.
       const out: RemovedPackage[] = [];
       // Purged: its own folder, and what it made in the providers that keep data per consumer.
+      // A provider that could not be asked (no record written): the consumer's own folder is kept,
+      // so the same command finds it and asks again (else it is neither installed nor kept).
       const purgeAll = async (name: string) => {
-        const purged = await services.purgeModuleData(ctx.root, name);
         const asked = await services.purgeConsumerData(ctx.root, name, () => ctx.engine());
-        return { ...(purged ? { purged } : {}), ...(asked.length ? { purgeAsked: asked } : {}) };
+        const ask = asked.length ? { purgeAsked: asked } : {};
+        if (asked.some((a) => a.state === 'failed')) {
+          const dataKept = await services.moduleDataDir(ctx.root, name);
+          return { ...(dataKept ? { dataKept } : {}), ...ask };
+        }
+        const purged = await services.purgeModuleData(ctx.root, name);
+        return { ...(purged ? { purged } : {}), ...ask };
       };
       for (const name of keptOnly) out.push({ name, ...(await purgeAll(name)) });
       for (const change of changes) {

@@ -57,7 +57,7 @@ export function purgeAskLines(consumer: string, asks: PurgeAskShown[] = []): str
       case 'not-confirmed':
         return `${asked}: not confirmed yet; ${a.provider} deletes it at its next start at the latest (\`blueprint service restart ${a.provider}\`)`;
       default:
-        return `could not ask ${a.provider} to delete the data ${consumer} made there: ${escapeLine(a.error ?? 'unknown error')}; nothing was asked of it (its README says how to delete by hand)`;
+        return `could not ask ${a.provider} to delete the data ${consumer} made there: ${escapeLine(a.error ?? 'unknown error')}; ${consumer}'s own data is kept: run \`bpkg remove --purge ${consumer}\` again to ask again (${a.provider}'s README says how to delete by hand)`;
     }
   });
 }

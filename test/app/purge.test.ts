@@ -160,6 +160,35 @@ describe("bpkg remove --purge: the consumer's data in the providers that keep it
     expect(existsSync(path.join(vec, 'purge.hello'))).toBe(false);
   });
 
+  it("a provider that could not be asked keeps the consumer's own data, so that the same purge asks again", async () => {
+    // REVIEW's note: the consumer's folder went whatever the asks gave, so after a failed ask the
+    // consumer was neither installed nor kept, and `bpkg remove --purge hello` again refused it.
+    const { box, root } = await boxWithHello();
+    const vec = provider(root, 'vec', { clientTokens: true, consumerPurge: true });
+    // No record can be put there: the provider's data folder is a link (never followed by root).
+    const elsewhere = path.join(root, 'elsewhere');
+    mkdirSync(elsewhere);
+    rmSync(vec, { recursive: true });
+    symlinkSync(elsewhere, vec);
+    const own = path.join(root, 'var/lib/blueprint/modules/hello');
+    const first = await box.packages.remove(['hello'], { purge: true });
+    expect(first).toMatchObject([
+      { name: 'hello', dataKept: own, purgeAsked: [{ provider: 'vec', state: 'failed' }] },
+    ]);
+    expect(first[0]).not.toHaveProperty('purged');
+    expect(existsSync(own)).toBe(true);
+    const { removedLine } = await import('../../src/present/packages.js');
+    expect(removedLine(first[0]!)).toContain('run `bpkg remove --purge hello` again to ask again');
+
+    rmSync(vec);
+    mkdirSync(vec);
+    const again = await box.packages.remove(['hello'], { purge: true });
+    expect(again).toMatchObject([{ name: 'hello', purged: own, purgeAsked: [{ provider: 'vec' }] }]);
+    expect(again[0]!.purgeAsked![0]!.state).not.toBe('failed');
+    expect(existsSync(own)).toBe(false);
+    expect(readFileSync(path.join(vec, 'purge.hello'), 'utf8')).toMatch(/^hello \d+\n$/);
+  });
+
   it('a plain remove asks nothing; a purge later does; a link the provider left at the name is replaced, not followed', async () => {
     const { box, root, work } = await boxWithHello();
     const vec = provider(root, 'vec', { clientTokens: true, consumerPurge: true });
