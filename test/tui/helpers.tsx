@@ -91,17 +91,18 @@ export async function wizardToAdminKey(
 
 /**
  * Answers the wizard's first steps the plainest way (this hostname, default time zone and admin,
- * an SSH key, SSH off, no repository, default DNS, no NTP, no security updates) and accepts the
- * GPU check: the app then shows the module step.
+ * an SSH key, SSH off unless `ssh`, no repository, default DNS, no NTP, no security updates) and
+ * accepts the GPU check: the app then shows the module step.
  */
 export async function answerWizardToModules(
   app: Parameters<typeof frameWith>[0] & Parameters<typeof type>[0],
   hostname: string,
+  { ssh = false }: { ssh?: boolean } = {},
 ): Promise<void> {
   await wizardToAdminKey(app, hostname);
   await type(app, '\x15', sshPublicKey('ops@laptop'), '\r');
   await frameWith(app, 'Let SSH listen?');
-  await type(app, 'n');
+  await type(app, ssh ? 'y' : 'n');
   await frameWith(app, 'URL of the package repository');
   await type(app, '\x15', '\r');
   await frameWith(app, 'DNS server addresses');

@@ -7,15 +7,7 @@
  */
 import { expect, it } from 'vitest';
 import { boxPerTest } from '../helpers/roots.js';
-import { sshPublicKey } from '../setup/helpers.js';
-import {
-  answerWizardToModules,
-  frameWith,
-  renderApp,
-  sourcesFor,
-  type,
-  wizardToAdminKey,
-} from './helpers.js';
+import { answerWizardToModules, frameWith, renderApp, sourcesFor, type } from './helpers.js';
 
 const box = boxPerTest('tuinext');
 
@@ -39,21 +31,7 @@ it('with SSH on: the last screen gives the ssh line to log in with, at the box a
   // The running box's addresses (boxAddresses: none on a root other than /, as this temp root).
   const addresses = async () => ['192.0.2.7', '2001:db8::7'];
   const app = renderApp(sourcesFor(box.root, { addresses }), { initial: 'setup', wizardOnly: true });
-  await wizardToAdminKey(app, 'box-on');
-  await type(app, '\x15', sshPublicKey('ops@laptop'), '\r');
-  await frameWith(app, 'Let SSH listen?');
-  await type(app, 'y');
-  await frameWith(app, 'URL of the package repository');
-  await type(app, '\x15', '\r');
-  await frameWith(app, 'DNS server addresses');
-  await type(app, '\r');
-  await frameWith(app, 'NTP servers');
-  await type(app, '\x15', 'none', '\r');
-  await frameWith(app, 'Debian security updates');
-  await type(app, 'n');
-  await frameWith(app, 'GPU check');
-  await new Promise((r) => setTimeout(r, 1100)); // a bare Enter this soon would belong to the n
-  await type(app, '\r');
+  await answerWizardToModules(app, 'box-on', { ssh: true });
   await frameWith(app, 'Modules to install');
   await type(app, '\r');
   await frameWith(app, 'Apply these changes?');
