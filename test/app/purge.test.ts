@@ -12,6 +12,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openBox } from '../../src/app/index.js';
 import { buildRepo, makeKey, makeSource, tempDir, trustingRoot } from '../helpers/pkg.js';
+import { providerRegistration } from '../helpers/provider-registration.js';
 
 /**
  * `bpkg remove` keeps a module's data (a vector store, documents, the access token) unless the
@@ -92,35 +93,7 @@ describe('bpkg remove --purge', () => {
   });
 });
 
-/**
- * A provider's registration as `bpkg install` leaves it (no container): `socket` its manifest's
- * socket section. Returns its data folder, made as its first start makes it.
- */
-function provider(root: string, name: string, socket: Record<string, unknown>): string {
-  const prefix = path.join(root, `opt/blueprint/${name}/0.1.0`);
-  mkdirSync(prefix, { recursive: true });
-  const reg = path.join(root, `var/lib/blueprint/services/${name}`);
-  mkdirSync(reg, { recursive: true });
-  const spec = {
-    socket: { dir: `/run/${name}`, file: 'api.sock', ...socket },
-    network: 'loopback-socket',
-    data: '/var/lib/x',
-  };
-  writeFileSync(
-    path.join(reg, '0.1.0.json'),
-    JSON.stringify({
-      name,
-      version: '0.1.0',
-      prefix,
-      imageId: `sha256:${'a'.repeat(64)}`,
-      approvals: { outboundNetwork: false },
-      spec,
-    }),
-  );
-  const data = path.join(root, `var/lib/blueprint/modules/${name}`);
-  mkdirSync(data, { recursive: true });
-  return data;
-}
+const provider = providerRegistration;
 
 describe("bpkg remove --purge: the consumer's data in the providers that keep it per consumer", () => {
   it('writes purge.CONSUMER into each opted-in provider, and says what it asked of whom', async () => {

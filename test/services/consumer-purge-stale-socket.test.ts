@@ -6,42 +6,24 @@
  * when a connect to the socket is answered. The engine here is a stand-in (the container's state
  * and the signal are all the purge asks of it); test/rag/purge has the real one.
  */
-import { linkSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { linkSync, mkdirSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import path from 'node:path';
 import { afterEach, expect, it } from 'vitest';
 import { purgeConsumerData } from '../../src/core/services/consumer-purge.js';
 import type { Engine } from '../../src/core/services/engine.js';
 import { serviceDirs } from '../../src/core/services/policy.js';
+import { providerRegistration } from '../helpers/provider-registration.js';
 import { tempDir } from '../setup/temp-registry.js';
 
 /** A registered provider `vec` taking purges, with its data folder; its socket's path. */
 function boxWithProvider(): { root: string; socket: string; data: string } {
   const root = tempDir('bp-purge-stale-');
   const name = 'vec';
-  const prefix = path.join(root, `opt/blueprint/${name}/0.1.0`);
-  mkdirSync(prefix, { recursive: true });
-  const reg = path.join(root, `var/lib/blueprint/services/${name}`);
-  mkdirSync(reg, { recursive: true });
-  writeFileSync(
-    path.join(reg, '0.1.0.json'),
-    JSON.stringify({
-      name,
-      version: '0.1.0',
-      prefix,
-      imageId: `sha256:${'a'.repeat(64)}`,
-      approvals: { outboundNetwork: false },
-      spec: {
-        socket: { dir: `/run/${name}`, file: 'api.sock', clientTokens: true, consumerPurge: true },
-        network: 'loopback-socket',
-        data: '/var/lib/x',
-      },
-    }),
-  );
-  const { socketDir, dataDir } = serviceDirs(root, name);
-  mkdirSync(dataDir, { recursive: true });
+  const data = providerRegistration(root, name, { clientTokens: true, consumerPurge: true });
+  const { socketDir } = serviceDirs(root, name);
   mkdirSync(socketDir, { recursive: true });
-  return { root, socket: path.join(socketDir, 'api.sock'), data: dataDir };
+  return { root, socket: path.join(socketDir, 'api.sock'), data };
 }
 
 /** The engine: the container runs; a signal is recorded, and (as the provider would) applies the record. */
