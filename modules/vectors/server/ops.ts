@@ -21,7 +21,7 @@ export type Op =
   | { t: 'index'; c: string; field: string; schema: unknown | null }
   | { t: 'restore'; name: string; file: string; owner?: Owner };
 
-/** A large upsert's points checked before its first slice (store.ts applyInSlices). */
+/** A large upsert's points checked before its first slice (apply-change.ts applyInSlices). */
 export function checkUpsert(collections: Map<string, Collection>, op: Op): void {
   if (op.t !== 'upsert') return;
   const c = collections.get(op.c);

@@ -5,12 +5,14 @@
  * HNSW graph to checkpoint/ (off the event loop, see checkpoint()), then the manifest (tmp + fsync +
  * rename), then drop the old logs; at open the newest manifest is loaded and the logs after it
  * replayed, a torn tail cut off, a record that throws when applied set aside (quarantine.ts).
- * The checkpoint folder's files themselves (manifest, load, cleanup) are checkpoint-files.ts.
+ * The checkpoint folder's files themselves (manifest, load, cleanup) are checkpoint-files.ts; a
+ * change applied in memory (all or nothing, a large upsert in slices) is apply-change.ts.
  */
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { diskFull, HttpError, isDiskFull, type KitLog } from '../../kit/server/index.js';
+import { apply, applyInSlices, applyOrLog, type Changes, SLICE } from './apply-change.js';
 import { captureOne, copyAll, type Fenced, fenceAll } from './capture.js';
 import {
   dropUnnamed,
@@ -22,20 +24,15 @@ import {
 import type { Collection } from './collection.js';
 import { graphsReady } from './graph.js';
 import type { PointsJson } from './offload.js';
-import { applyOp, checkUpsert, type Op } from './ops.js';
+import type { Op } from './ops.js';
 import { type CollectionImage, fsyncPath } from './persist.js';
 import { Problems } from './problems.js';
 import type { Quarantined } from './quarantine.js';
 import { replayLogs } from './replay.js';
 import { buildSnapshot, openFileSource } from './snapshot-build.js';
-import { Journal, undoAfter } from './undo.js';
 import { type LogHealth, WalWriter, walRecord, walUpsertRecord } from './wal.js';
 import { WriteGate } from './write-gate.js';
 
-/** An upsert of more points than this is applied over several turns of the event loop... */
-const SLICE = 64;
-/** ...each turn inserting points for at most this long (an HNSW insert at m 32 takes 1–5 ms). */
-const SLICE_MS = 10;
 /** A checkpoint's or snapshot's copy of the collections: this long per turn (persist.ts captureInSlices). */
 const CAPTURE_SLICE_MS = 20;
 const hex = (s: string) => Buffer.from(s).toString('hex');
@@ -54,7 +51,7 @@ function logFailed(err: Error): HttpError {
   );
 }
 
-export class Store {
+export class Store implements Changes {
   readonly dir: string;
   readonly collections = new Map<string, Collection>();
   seq = 0;
@@ -74,7 +71,7 @@ export class Store {
   private readonly gate = new WriteGate();
   /** The operation the manifest on disk is at. */
   private checkpointed = 0;
-  private log: KitLog;
+  readonly log: KitLog;
   checkpointBytes = 64 * 1024 * 1024;
   crashAt: string | undefined;
   /**
@@ -128,7 +125,7 @@ export class Store {
   private async replay(op: Op & { seq: number }): Promise<void> {
     try {
       if (op.t === 'restore') await this.replayRestore(op);
-      this.apply(op, op.seq);
+      apply(this, op, op.seq);
     } finally {
       // Taken by apply(); else (it threw) its graph is freed here.
       this.prebuilt.get(op)?.dispose();
@@ -202,13 +199,13 @@ export class Store {
     let durable: Promise<void>;
     let applied: Promise<void> | undefined;
     if (this.applied === seq - 1 && !(op.t === 'upsert' && op.points.length > SLICE)) {
-      this.applyOrLog(op, seq); // throws: nothing logged, the number not taken
+      applyOrLog(this, op, seq); // throws: nothing logged, the number not taken
       this.seq = seq;
       this.applied = seq;
       durable = this.wal.append(record);
     } else {
       this.seq = seq;
-      const logged = this.applying.then(() => this.applyInSlices(op, seq, record));
+      const logged = this.applying.then(() => this.applyThenLog(op, seq, record));
       // Not the fsync: the next operation's slices start as soon as this one is applied.
       applied = logged.then(() => undefined);
       durable = logged.then((r) => r.durable);
@@ -231,76 +228,20 @@ export class Store {
     return seq;
   }
 
-  /**
-   * A large upsert is applied SLICE_MS of inserts at a time, yielding between slices, so that
-   * /health and searches are answered while the graph takes the inserts (searches may see part of
-   * it). By time, not by count: a fixed count of inserts took 0.1–0.8 s on a loaded machine.
-   */
-  private async applyInSlices(
+  /** A change applied after those before it (apply-change.ts), then appended to the log. */
+  private async applyThenLog(
     op: Op,
     seq: number,
     record: Buffer | Buffer[],
   ): Promise<{ durable: Promise<void> }> {
-    try {
-      if (op.t === 'upsert') {
-        // Its points checked first, as a small upsert's are (ops.ts): changes nothing if it throws.
-        try {
-          checkUpsert(this.collections, op);
-        } catch (err) {
-          this.log(
-            `operation ${seq} (upsert) refused while applied and was not logged: ${(err as Error).message}`,
-          );
-          throw err;
-        }
-        // One journal over all its slices: a point that throws undoes the points before it too.
-        const journal = new Journal();
-        let i = 0;
-        while (i < op.points.length) {
-          const until = performance.now() + SLICE_MS;
-          do this.applyOrLog({ ...op, points: [op.points[i++]!] }, seq, journal);
-          while (i < op.points.length && performance.now() < until);
-          if (i < op.points.length) await new Promise((r) => setImmediate(r));
-        }
-      } else this.applyOrLog(op, seq);
-    } finally {
+    let durable: Promise<void> | undefined;
+    await applyInSlices(this, op, seq, (applied) => {
       // Done with, logged or not (it threw: its number is left unused), so checkpoints go on.
       this.applied = seq;
-    }
-    // In the same turn as `applied`: a checkpoint at this number finds the record in its log.
-    return { durable: this.wal.append(record) };
-  }
-
-  /**
-   * apply() for a change being committed: if it throws, the change is not logged and the request
-   * fails (a 500); what it changed in memory before it threw is undone (undo.ts; `journal`: a large
-   * upsert's, over its slices), so the collection is as before. Said in the log. Only if the undo
-   * throws too does the change stay in part, its collection red until a restart.
-   */
-  private applyOrLog(op: Op, seq: number, journal?: Journal): void {
-    try {
-      this.apply(op, seq, journal);
-    } catch (err) {
-      if (journal) undoAfter(journal, err);
-      const error = (err as Error).message;
-      const partly = (err as { partly?: string }).partly;
-      if (partly === undefined) {
-        this.log(
-          `operation ${seq} (${op.t}) failed while applied and was undone (nothing of it stays) and was not logged: ${error}`,
-        );
-        throw err;
-      }
-      this.log(
-        `operation ${seq} (${op.t}) failed while applied and was not logged: ${error}; undoing it failed too (${partly})`,
-      );
-      // Its collection says so (info.ts) until a restart, which drops what it changed before.
-      const collection = 'c' in op ? op.c : op.name;
-      this.problems.failed({ operation: seq, collection, error });
-      throw err;
-    }
-  }
-
-  private apply(op: Op, seq: number, journal?: Journal): void {
-    applyOp(this.collections, this.prebuilt, join(this.dir, 'snapshots'), this.log, op, seq, journal);
+      // In the same turn as `applied`: a checkpoint at this number finds the record in its log.
+      if (applied) durable = this.wal.append(record);
+    });
+    return { durable: durable! };
   }
 
   /**

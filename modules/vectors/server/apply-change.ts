@@ -1,0 +1,100 @@
+/**
+ * A change applied in memory while it is committed (store.ts commit): all or nothing, a large
+ * upsert over several turns of the event loop. If applying throws, the change is not logged and the
+ * request fails; what it changed before it threw is undone (undo.ts), and the service's log says so.
+ */
+import { join } from 'node:path';
+import type { KitLog } from '../../kit/server/index.js';
+import type { Collection } from './collection.js';
+import { applyOp, checkUpsert, type Op } from './ops.js';
+import type { Problems } from './problems.js';
+import { Journal, undoAfter } from './undo.js';
+
+/** An upsert of more points than this is applied over several turns of the event loop... */
+export const SLICE = 64;
+/** ...each turn inserting points for at most this long (an HNSW insert at m 32 takes 1–5 ms). */
+const SLICE_MS = 10;
+
+/** What applying a change reads and changes: the store's (store.ts). */
+export interface Changes {
+  readonly dir: string;
+  readonly collections: Map<string, Collection>;
+  /** A restore operation → the collection its request built (and so checked) before logging it. */
+  readonly prebuilt: Map<Op, Collection>;
+  readonly problems: Problems;
+  readonly log: KitLog;
+}
+
+/** One operation applied as it is (at start, from the log; or by the two below). */
+export function apply(s: Changes, op: Op, seq: number, journal?: Journal): void {
+  applyOp(s.collections, s.prebuilt, join(s.dir, 'snapshots'), s.log, op, seq, journal);
+}
+
+/**
+ * apply() for a change being committed: if it throws, the change is not logged and the request
+ * fails (a 500); what it changed in memory before it threw is undone (undo.ts; `journal`: a large
+ * upsert's, over its slices), so the collection is as before. Said in the log. Only if the undo
+ * throws too does the change stay in part, its collection red until a restart.
+ */
+export function applyOrLog(s: Changes, op: Op, seq: number, journal?: Journal): void {
+  try {
+    apply(s, op, seq, journal);
+  } catch (err) {
+    if (journal) undoAfter(journal, err);
+    const error = (err as Error).message;
+    const partly = (err as { partly?: string }).partly;
+    if (partly === undefined) {
+      s.log(
+        `operation ${seq} (${op.t}) failed while applied and was undone (nothing of it stays) and was not logged: ${error}`,
+      );
+      throw err;
+    }
+    s.log(
+      `operation ${seq} (${op.t}) failed while applied and was not logged: ${error}; undoing it failed too (${partly})`,
+    );
+    // Its collection says so (info.ts) until a restart, which drops what it changed before.
+    const collection = 'c' in op ? op.c : op.name;
+    s.problems.failed({ operation: seq, collection, error });
+    throw err;
+  }
+}
+
+/**
+ * A change applied after those before it: a large upsert SLICE_MS of inserts at a time, yielding
+ * between slices, so that /health and searches are answered while the graph takes the inserts
+ * (searches may see part of it). By time, not by count: a fixed count of inserts took 0.1–0.8 s on
+ * a loaded machine. `done` is called in the turn the last slice ends, applied or not (it threw).
+ */
+export async function applyInSlices(
+  s: Changes,
+  op: Op,
+  seq: number,
+  done: (applied: boolean) => void,
+): Promise<void> {
+  let applied = false;
+  try {
+    if (op.t === 'upsert') {
+      // Its points checked first, as a small upsert's are (ops.ts): changes nothing if it throws.
+      try {
+        checkUpsert(s.collections, op);
+      } catch (err) {
+        s.log(
+          `operation ${seq} (upsert) refused while applied and was not logged: ${(err as Error).message}`,
+        );
+        throw err;
+      }
+      // One journal over all its slices: a point that throws undoes the points before it too.
+      const journal = new Journal();
+      let i = 0;
+      while (i < op.points.length) {
+        const until = performance.now() + SLICE_MS;
+        do applyOrLog(s, { ...op, points: [op.points[i++]!] }, seq, journal);
+        while (i < op.points.length && performance.now() < until);
+        if (i < op.points.length) await new Promise((r) => setImmediate(r));
+      }
+    } else applyOrLog(s, op, seq);
+    applied = true;
+  } finally {
+    done(applied);
+  }
+}
