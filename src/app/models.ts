@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { ConflictError, NotFoundError } from '../core/errors.js';
 import type { ImportProgress } from '../core/models/import.js';
 import type { BoxContext } from './context.js';
@@ -63,12 +64,17 @@ export interface ModelOps {
 export function modelOps(ctx: BoxContext): ModelOps {
   return {
     async import(file, opts) {
-      const [{ buildModelPackage, checkImportName, discardImport }, { LocalKey }, { packageOps }] =
-        await Promise.all([
-          import('../core/models/import.js'),
-          import('../core/pkg/local-key.js'),
-          import('./packages.js'),
-        ]);
+      const [
+        { buildModelPackage, checkImportName, discardImport },
+        { LocalKey },
+        { packageOps },
+        { modelHoldingGguf },
+      ] = await Promise.all([
+        import('../core/models/import.js'),
+        import('../core/pkg/local-key.js'),
+        import('./packages.js'),
+        import('../core/models/describe.js'),
+      ]);
       checkImportName(opts.name, opts.license, opts.version);
       const call: CallOptions = {
         ...(opts.signal ? { signal: opts.signal } : {}),
@@ -83,7 +89,8 @@ export function modelOps(ctx: BoxContext): ModelOps {
           'name-taken',
           `Choose another --name, or remove it first: \`blueprint model rm ${opts.name}\`. Nothing was imported.`,
         );
-      const taken = (await packageOps(ctx).list()).find((p) => p.name === pkg);
+      const installed = await packageOps(ctx).list();
+      const taken = installed.find((p) => p.name === pkg);
       if (taken) throw nameTaken(taken.version, taken.origin);
       const key = new LocalKey(ctx.paths);
       const signal = opts.signal ?? ctx.options.signal;
@@ -97,6 +104,16 @@ export function modelOps(ctx: BoxContext): ModelOps {
       });
       let failed = true;
       try {
+        // Known only once the one read of the file has hashed it: the copy is discarded below.
+        const holder = await modelHoldingGguf(ctx.paths, installed, built.ggufSha256);
+        if (holder) {
+          const has = holder.slice('model-'.length);
+          throw new ConflictError(
+            `${path.basename(file)} is the GGUF of model ${has} (${holder}), installed already: the same bytes (SHA-256 ${built.ggufSha256.slice(0, 12)}…) would be stored twice`,
+            'same-model',
+            `Use it as ${has} (\`blueprint model default ${has}\` makes it the default), or remove it first: \`blueprint model rm ${has}\`. Nothing was imported.`,
+          );
+        }
         opts.onImport?.({ phase: 'install' });
         const changes = await packageOps(ctx).install([built.file], { ...call, typed: true });
         // Installed meanwhile by another command at this very version: nothing was changed.

@@ -105,3 +105,23 @@ export async function describeModel(
     await fh.close();
   }
 }
+
+/**
+ * The installed model package whose signed manifest lists a GGUF with this SHA-256, if any: the
+ * same bytes imported again under another name would be stored twice (`model import` refuses).
+ */
+export async function modelHoldingGguf(
+  paths: Layout,
+  installed: readonly { name: string; version: string }[],
+  sha256: string,
+): Promise<string | undefined> {
+  for (const pkg of installed) {
+    if (!pkg.name.startsWith('model-')) continue;
+    const files = ((await loadFileList(paths, pkg.name, pkg.version))?.manifest.files ?? {}) as Record<
+      string,
+      string
+    >;
+    if (Object.entries(files).some(([f, sha]) => f.endsWith('.gguf') && sha === sha256)) return pkg.name;
+  }
+  return undefined;
+}
