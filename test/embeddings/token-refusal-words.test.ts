@@ -3,6 +3,8 @@
  * without the token got "401 missing or wrong access token: send "Authorization: Bearer TOKEN"":
  * which token, from where? The kit's refusal (every module's) now says where it comes from and
  * how the client sends it. The embeddings server here; rag and llm answer with the same words.
+ * TIDY: the command names the module (`blueprint service token embeddings`), not a generic NAME
+ * the admin had to guess.
  */
 import { join } from 'node:path';
 import OpenAI from 'openai';
@@ -36,7 +38,8 @@ describe('a module with an access token, asked without it', () => {
       );
     expect(err.status).toBe(401);
     expect(err.message).toContain('Authorization: Bearer TOKEN');
-    expect(err.message).toContain('`blueprint service token NAME`');
+    expect(err.message).toContain('`blueprint service token embeddings`');
+    expect(err.message).not.toContain('NAME');
     expect(err.message).toContain("the OpenAI client's apiKey");
   });
 

@@ -59,6 +59,7 @@ export function createApiServer(engine: Engine, opts: ServerOptions): KitServer 
   }
 
   return createKitServer({
+    name: 'embeddings',
     log: opts.log,
     token: opts.token,
     healthy: opts.healthy,

@@ -89,6 +89,11 @@ export interface Route {
 }
 
 export interface KitOptions {
+  /**
+   * The module's name, as `blueprint service` takes it: the 401 for a missing token names the
+   * command that sets this module's (`blueprint service token vectors`). Without it, `NAME`.
+   */
+  name?: string;
   log: KitLog;
   routes: Record<string, Route>;
   /**

@@ -160,7 +160,7 @@ export function createKitServer(opts: KitOptions): KitServer {
     if (r.auth !== false && clients.adminSet && client === undefined)
       throw new HttpError(
         401,
-        'missing or wrong access token: send "Authorization: Bearer TOKEN" (the OpenAI client\'s apiKey), TOKEN the one `blueprint service token NAME` printed on the box',
+        `missing or wrong access token: send "Authorization: Bearer TOKEN" (the OpenAI client's apiKey), TOKEN the one \`blueprint service token ${opts.name ?? 'NAME'}\` printed on the box`,
       );
     // Its answers' unread bytes are this client's (./unread.ts).
     ex.conn.client = client;

@@ -326,6 +326,7 @@ export function createApiServer(engines: Engine | Engine[], opts: ApiOptions): K
   }
 
   const kit: KitServer = createKitServer({
+    name: 'llm',
     log: opts.log,
     token: opts.token,
     // Each engine has `parallel` sequences: at most that many generations run, of any models.

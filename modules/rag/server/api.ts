@@ -313,6 +313,7 @@ export function createRagServer(rag: Rag, opts: ApiOptions): KitServer {
     },
   };
   return createKitServer({
+    name: 'rag',
     log: opts.log,
     token: opts.token,
     healthy: opts.healthy,

@@ -259,6 +259,7 @@ export function createVectorsServer(store: Store, opts: ApiOptions): KitServer {
   }
 
   return createKitServer({
+    name: 'vectors',
     log: opts.log,
     routes: {},
     // After a failed log write nothing more is accepted, and without the graph thread no graph

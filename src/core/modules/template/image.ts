@@ -49,6 +49,7 @@ async function main(): Promise<void> {
     resourceLimits: { maxOldGenerationSizeMb: 64 },
   });
   const kit = createKitServer({
+    name: '${name}',
     log,
     // The admin's token (manifest env ACCESS_TOKEN_FILE, in the data folder); none: the log says so.
     token: await readAccessToken(process.env.ACCESS_TOKEN_FILE, log),
