@@ -36,7 +36,9 @@ describe('filters', () => {
     const t = (f: unknown, id: number | string = 1) => parseFilter(f)(id, p);
     expect(t({ must: [{ key: 'city.tags', match: { value: 'b' } }] })).toBe(true);
     expect(t({ must: [{ key: 'city.tags', match: { any: ['x', 'a'] } }] })).toBe(true);
-    expect(t({ must: [{ key: 'city.tags', match: { except: ['a'] } }] })).toBe(false);
+    // Qdrant's except: some value not in the list (qdrant-semantics.test.ts has the rest).
+    expect(t({ must: [{ key: 'city.tags', match: { except: ['a'] } }] })).toBe(true);
+    expect(t({ must: [{ key: 'city.tags', match: { except: ['a', 'b'] } }] })).toBe(false);
     expect(t({ must: [{ key: 'city.name', match: { text: 'erl' } }] })).toBe(true);
     expect(t({ must: [{ key: 'list[].n', range: { gt: 4, lte: 5 } }] })).toBe(true);
     expect(t({ must: [{ key: 'price', range: { lt: 10 } }] })).toBe(false);

@@ -28,10 +28,16 @@ function onlyKeys(o: Record<string, unknown>, allowed: string[], what: string): 
       throw bad(`${what}: "${k}" is not supported by this server (supported: ${allowed.join(', ')})`);
 }
 
-/** The values at a payload path ("a.b", "a[].b", "a.b[0]"): arrays are flattened, as Qdrant does. */
-export function valuesAt(payload: Payload | undefined, key: string): unknown[] {
+/**
+ * The values at a payload path ("a.b", "a[].b", "a.b[0]"): arrays are flattened, as Qdrant does.
+ * With `flat` false, an array at the path's end is one value (is_empty tells [] and [null] apart).
+ */
+export function valuesAt(payload: Payload | undefined, key: string, flat = true): unknown[] {
   let level: unknown[] = [payload];
-  for (const raw of key.split('.')) {
+  const parts = key.split('.');
+  for (let i = 0; i < parts.length; i++) {
+    const raw = parts[i]!;
+    const whole = !flat && i === parts.length - 1 && !raw.endsWith('[]');
     const m = /^(.*?)(\[\]|\[(\d+)\])?$/.exec(raw)!;
     const name = m[1]!;
     const next: unknown[] = [];
@@ -40,7 +46,7 @@ export function valuesAt(payload: Payload | undefined, key: string): unknown[] {
       const child = v[name];
       if (m[3] !== undefined) {
         if (Array.isArray(child) && Number(m[3]) < child.length) next.push(child[Number(m[3])]);
-      } else if (Array.isArray(child)) {
+      } else if (Array.isArray(child) && !whole) {
         // A loop, not push(...child): spread arguments throw past ~125k elements, and an indexed
         // field's array that threw was logged, then failed every start (vectors-large-arrays.test.ts).
         for (const x of child) next.push(x);
@@ -48,7 +54,7 @@ export function valuesAt(payload: Payload | undefined, key: string): unknown[] {
     }
     level = next;
   }
-  return level.flatMap((v) => (Array.isArray(v) ? v : [v]));
+  return flat ? level.flatMap((v) => (Array.isArray(v) ? v : [v])) : level;
 }
 
 type Scalar = string | number | boolean;
@@ -76,8 +82,12 @@ function parseMatch(key: string, m: unknown): ValuesTest {
     if (!Array.isArray(arg) || !arg.every(isScalar))
       throw bad(`match.${kind} of "${key}" must be a list of strings or numbers`);
     const set = new Set<unknown>(arg);
-    // "except" also matches a point with no value at all: no index lookup can find those.
-    return kind === 'any' ? some((v) => set.has(v)) : { all: (vals) => !vals.some((v) => set.has(v)) };
+    if (kind === 'any') return some((v) => set.has(v));
+    // Qdrant's except: some value is not in the list (["a", "b"] meets except ["a"]); null is no
+    // value, and a point with none does not meet it. Before, it was "no value in the list": points
+    // without the field matched, and ["a", "b"] did not. No index hint: an index holds scalars only,
+    // and an object or a nested array in an array meets except too.
+    return { all: (vals) => vals.some((v) => v !== null && !set.has(v)) };
   }
   if (kind === 'text') {
     if (typeof arg !== 'string') throw bad(`match.text of "${key}" must be a string`);
@@ -124,7 +134,10 @@ function parseCondition(c: unknown, depth: number, seen: Seen): Filter {
     const arg = c[kind];
     if (!isObject(arg) || typeof arg.key !== 'string') throw bad(`${kind} takes {"key": "field"}`);
     const key = arg.key;
-    if (kind === 'is_empty') return (_id, p) => valuesAt(p, key).every((v) => v === null);
+    // Qdrant's: no value, null or []; [null] is not empty (before, it was: arrays flattened).
+    if (kind === 'is_empty')
+      return (_id, p) =>
+        valuesAt(p, key, false).every((v) => v === null || (Array.isArray(v) && v.length === 0));
     return (_id, p) => valuesAt(p, key).includes(null);
   }
   if ('nested' in c) throw bad('nested conditions are not supported by this server; use "a[].b" keys');
@@ -135,11 +148,14 @@ function parseCondition(c: unknown, depth: number, seen: Seen): Filter {
   if (c.match !== undefined && c.match !== null) tests.push(parseMatch(key, c.match));
   if (c.range !== undefined && c.range !== null) tests.push(parseRange(key, c.range));
   if (tests.length === 0) throw bad(`condition on "${key}" needs "match" or "range"`);
+  // Both in one condition: either one met is enough, as in Qdrant (its FieldCondition's check is
+  // match || range); before, both had to be. An index hint only for one test alone.
   const pred: Filter = (_id, p) => {
     const vals = valuesAt(p, key);
-    return tests.every((t) => t.all(vals));
+    return tests.some((t) => t.all(vals));
   };
-  pred.hints = tests.flatMap((t) => (t.one ? [{ key, test: t.one }] : []));
+  const one = tests.length === 1 ? tests[0]!.one : undefined;
+  pred.hints = one ? [{ key, test: one }] : [];
   return pred;
 }
 

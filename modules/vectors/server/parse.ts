@@ -3,6 +3,7 @@ import { HttpError } from '../../kit/server/index.js';
 import type { CollectionConfig, Distance } from './collection.js';
 import { type Payload, type Predicate, parseFilter } from './filter.js';
 import { type PointId, parsePointId } from './ids.js';
+import { excludePaths, includePaths } from './payload-select.js';
 
 export const bad = (message: string) => new HttpError(400, `Wrong input: ${message}`);
 export const isObject = (v: unknown): v is Record<string, unknown> =>
@@ -276,16 +277,14 @@ export function parseWithPayload(v: unknown, dflt: boolean): PayloadSelector {
   if (v === undefined || v === null) v = dflt;
   if (v === true) return (p) => p ?? {};
   if (v === false) return () => null;
-  const pick = (p: Payload | undefined, keys: string[]) =>
-    Object.fromEntries(keys.filter((k) => p && Object.hasOwn(p, k)).map((k) => [k, p![k]]));
-  if (Array.isArray(v) && v.every((k) => typeof k === 'string')) return (p) => pick(p, v as string[]);
+  // Paths, as Qdrant takes them (payload-select.ts), not only top-level keys.
+  const paths = (x: unknown): x is string[] => Array.isArray(x) && x.every((k) => typeof k === 'string');
+  if (paths(v)) return (p) => includePaths(p ?? {}, v);
   if (isObject(v)) {
     const o = body(v, ['include', 'exclude'], 'with_payload');
-    if (Array.isArray(o.include)) return (p) => pick(p, o.include as string[]);
-    if (Array.isArray(o.exclude)) {
-      const ex = new Set(o.exclude as string[]);
-      return (p) => Object.fromEntries(Object.entries(p ?? {}).filter(([k]) => !ex.has(k)));
-    }
+    const { include, exclude } = o;
+    if (paths(include)) return (p) => includePaths(p ?? {}, include);
+    if (paths(exclude)) return (p) => excludePaths(p ?? {}, exclude);
   }
   throw bad('with_payload must be true, false, a list of fields or {"include"|"exclude": [...]}');
 }

@@ -1,0 +1,85 @@
+/**
+ * Filter conditions and payload selectors whose answers differed from Qdrant's (issue 16: every field
+ * of the subset works exactly as Qdrant's), through the real @qdrant/js-client-rest. Qdrant's rules,
+ * as its source has them (lib/segment/src/payload_storage/condition_checker.rs, query_checker.rs):
+ * - `match.except` is met by a value not in the list, and an array by any element not in it; a
+ *   point with no value there (missing, null, [] or [null]) does not meet it;
+ * - `match` and `range` in one condition: either one met is enough;
+ * - `is_empty`: missing, null or []; `[null]` is not empty;
+ * - `with_payload` include / exclude take paths (`meta.source`), as filter keys do.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { client, rng, vec, withVectorsService } from './qdrant-setup.js';
+
+withVectorsService();
+
+const payloads: Record<number, Record<string, unknown>> = {
+  1: { tags: ['a', 'b'] },
+  2: { tags: ['a'] },
+  3: { tags: 'c' },
+  4: {},
+  5: { tags: null },
+  6: { tags: [] },
+  7: { tags: [null] },
+  8: { n: 5, meta: { source: 'x.pdf', page: 3, lang: 'en' }, other: 1 },
+  9: { n: 7, parts: [{ text: 't', page: 1 }, { page: 2 }] },
+  10: { n: 1 },
+};
+
+beforeAll(async () => {
+  const r = rng(3);
+  await client.createCollection('s', { vectors: { size: 4, distance: 'Cosine' } });
+  await client.upsert('s', {
+    wait: true,
+    points: Object.entries(payloads).map(([id, payload]) => ({ id: Number(id), vector: vec(r, 4), payload })),
+  });
+});
+
+async function ids(filter: Record<string, unknown>): Promise<number[]> {
+  const page = await client.scroll('s', { filter, limit: 100, with_payload: false });
+  return page.points.map((p) => p.id as number);
+}
+
+describe('filters as Qdrant answers them', () => {
+  it('match.except: some value not in the list; no value is no match', async () => {
+    expect(await ids({ must: [{ key: 'tags', match: { except: ['a'] } }] })).toEqual([1, 3]);
+    // The same with a payload index on the field: an index never changes an answer.
+    await client.createPayloadIndex('s', { field_name: 'tags', field_schema: 'keyword', wait: true });
+    expect(await ids({ must: [{ key: 'tags', match: { except: ['a'] } }] })).toEqual([1, 3]);
+    expect(
+      (await client.count('s', { filter: { must: [{ key: 'tags', match: { except: ['a'] } }] } })).count,
+    ).toBe(2);
+    await client.deletePayloadIndex('s', 'tags', { wait: true });
+  });
+
+  it('match and range in one condition: either one', async () => {
+    expect(await ids({ must: [{ key: 'n', match: { value: 1 }, range: { gte: 6 } }] })).toEqual([9, 10]);
+  });
+
+  it('is_empty: missing, null or []; [null] is not empty', async () => {
+    expect(await ids({ must: [{ is_empty: { key: 'tags' } }] })).toEqual([4, 5, 6, 8, 9, 10]);
+    expect(await ids({ must: [{ is_null: { key: 'tags' } }] })).toEqual([5, 7]);
+  });
+});
+
+describe('payload selectors take paths', () => {
+  it('include and exclude nested keys', async () => {
+    const get = async (with_payload: unknown) =>
+      (await client.retrieve('s', { ids: [8], with_payload: with_payload as string[] }))[0]!.payload;
+    expect(await get(['meta.source', 'n'])).toEqual({ meta: { source: 'x.pdf' }, n: 5 });
+    expect(await get({ include: ['meta.source'] })).toEqual({ meta: { source: 'x.pdf' } });
+    expect(await get({ exclude: ['meta.page', 'other'] })).toEqual({
+      n: 5,
+      meta: { source: 'x.pdf', lang: 'en' },
+    });
+    // Qdrant's walk: `meta` is on the way to meta.nope, so it stays, emptied.
+    expect(await get({ include: ['meta.nope'] })).toEqual({ meta: {} });
+    const [nine] = await client.retrieve('s', { ids: [9], with_payload: { include: ['parts[].text'] } });
+    expect(nine!.payload).toEqual({ parts: [{ text: 't' }, {}] });
+    const page = await client.scroll('s', {
+      filter: { must: [{ has_id: [9] }] },
+      with_payload: { exclude: ['parts[].page'] },
+    });
+    expect(page.points[0]!.payload).toEqual({ n: 7, parts: [{ text: 't' }, {}] });
+  });
+});
