@@ -5,12 +5,14 @@
  * hence in the log and every checkpoint; one made with the admin's token or none records none.
  * When blueprint writes a purge record for a consumer (the kit's purge.ts), the consumer's
  * collections made before the record's time are dropped, their snapshots deleted, and a
- * checkpoint taken so that no log file or checkpoint file on disk still holds their points.
+ * checkpoint taken so that no log file or checkpoint file on disk still holds their points. The
+ * records a start set aside (quarantine.ts) keep the owner of the collection they name: the
+ * consumer's go too.
  */
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { KitLog, RequestContext } from '../../kit/server/index.js';
-import type { Owner } from './collection.js';
+import type { Collection, Owner } from './collection.js';
 import { fsyncPath } from './persist.js';
 import type { Store } from './store.js';
 
@@ -33,9 +35,24 @@ export function ownerIn(header: { owner?: unknown }): Owner | undefined {
 }
 
 /**
+ * The owner of a logged operation set aside at start (quarantine.ts): a create's or restore's own,
+ * else that of the collection it names, as the replay met it.
+ */
+export function recordOwner(collections: Map<string, Collection>, op: unknown): Owner | undefined {
+  const o = (op ?? {}) as { t?: unknown; c?: unknown; name?: unknown; owner?: unknown };
+  if (o.t === 'create' || o.t === 'restore') return ownerIn(o);
+  const name = typeof o.c === 'string' ? o.c : typeof o.name === 'string' ? o.name : undefined;
+  return name === undefined ? undefined : collections.get(name)?.owner;
+}
+
+const made = (o: Owner | undefined, consumer: string, before: number) =>
+  o?.consumer === consumer && o.created <= before;
+
+/**
  * Drops every collection `consumer` made before `before` (ms), with its snapshots, then checkpoints
  * and removes the log files the checkpoint covers (always: a try that ended in its checkpoint left
- * the drops logged and the points on disk). Returns the names dropped.
+ * the drops logged and the points on disk). The consumer's records set aside at start are deleted
+ * too. Returns the names dropped.
  */
 export async function purgeConsumer(
   store: Store,
@@ -44,26 +61,37 @@ export async function purgeConsumer(
   log: KitLog,
 ): Promise<string[]> {
   const names = [...store.collections.values()]
-    .filter((c) => c.owner?.consumer === consumer && c.owner.created <= before)
+    .filter((c) => made(c.owner, consumer, before))
     .map((c) => c.name)
     .sort();
   for (const name of names) {
     const c = store.get(name);
     // Dropped meanwhile, or made again by someone else since: left.
-    if (c?.owner?.consumer === consumer && c.owner.created <= before) await store.commit({ t: 'drop', name });
+    if (made(c?.owner, consumer, before)) await store.commit({ t: 'drop', name });
     rmSync(join(store.dir, 'snapshots', hex(name)), { recursive: true, force: true });
   }
   if (names.length > 0) fsyncPath(join(store.dir, 'snapshots'));
+  // Its operations set aside at start: their bytes are its points' payloads, as logged.
+  const setAside = store.quarantineOf().filter((q) => made(q.owner, consumer, before));
+  for (const q of setAside) {
+    rmSync(join(store.dir, q.file), { force: true });
+    store.problems.drop(q.file);
+  }
+  if (setAside.length > 0) fsyncPath(join(store.dir, 'quarantine'));
   // The dropped points are still in the log files and the last checkpoint's files until this.
   // Taken even when nothing is left to drop: an earlier try that dropped them may have ended in
   // its checkpoint (killed, a full disk), and its drops are in the log, so this try finds none.
   await store.checkpoint();
   await store.dropCoveredLogs();
+  const deleted = [
+    ...(names.length ? [`${names.length} collections (${names.join(', ')})`] : []),
+    ...(setAside.length
+      ? [`${setAside.length} records set aside (${setAside.map((q) => q.file).join(', ')})`]
+      : []),
+  ];
   log(
     `purge of ${consumer}'s data (blueprint's record, made before ${new Date(before).toISOString()}): ${
-      names.length
-        ? `deleted ${names.length} collections (${names.join(', ')})`
-        : 'it made no collection here'
+      deleted.length ? `deleted ${deleted.join(' and ')}` : 'it made no collection here'
     }`,
   );
   return names;

@@ -73,7 +73,8 @@ export function telemetry(store: Store, bodies: BodyParser['stats']) {
     requests: { bodies_parsing_off_loop: bodies.parsing, bodies_parsed_off_loop: bodies.parsed },
     checkpoint: store.checkpointState,
     // Records of the log set aside at start (quarantine.ts), until the admin removes their files.
-    quarantine: store.quarantineOf().map((q) => ({ ...q })),
+    // Whose a record is stays out: any client reads this (GET /quarantine shows it to the admin).
+    quarantine: store.quarantineOf().map(({ owner: _owner, ...q }) => q),
     // Changes that threw while applied since start (not logged).
     failed_applies: store.problems.failedApplies.map((f) => ({ ...f })),
     collections: {

@@ -12,10 +12,18 @@
  * (the admin removes it once they have seen to it). Never silently: the file, the log line at start
  * and the status. Lack of memory is the exception: the same record may apply with more memory, so
  * the start is refused, naming the record and what to do (outOfMemory below).
+ *
+ * A record keeps the owner of the collection it names as the replay met it (a create's or
+ * restore's own owner; consumer-purge.ts): its bytes may be a consumer's document text, and a
+ * purge of that consumer deletes it with the consumer's collections. A record whose JSON does not
+ * parse names no collection, hence no owner, and is kept by every purge, as are records set aside
+ * before owners were kept (their files have none).
  */
 import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { KitLog } from '../../kit/server/index.js';
+import type { Owner } from './collection-types.js';
+import { ownerIn } from './consumer-purge.js';
 import { fsyncPath } from './persist.js';
 
 export interface Quarantined {
@@ -28,6 +36,8 @@ export interface Quarantined {
   error: string;
   /** When it was set aside (ISO 8601). */
   at: string;
+  /** The consumer that owned the collection it names when it was set aside; absent: none. */
+  owner?: Owner;
 }
 
 const FOLDER = 'quarantine';
@@ -48,12 +58,14 @@ export function loadQuarantine(dataDir: string): Quarantined[] {
     const file = `${FOLDER}/${name}`;
     try {
       const q = JSON.parse(readFileSync(join(dir, name), 'utf8')) as Quarantined;
+      const owner = ownerIn(q);
       return {
         operation: q.operation ?? null,
         collection: q.collection ?? null,
         file,
         error: String(q.error),
         at: String(q.at),
+        ...(owner ? { owner } : {}),
       };
     } catch (err) {
       return {
@@ -71,7 +83,8 @@ export function loadQuarantine(dataDir: string): Quarantined[] {
  * Writes the record aside (tmp + fsync + rename; the folder fsynced) and returns its entry. `name`
  * is the file's name without .json: the operation's number, zero-padded, or the log file's name
  * and the record's place in it for a record with no number. The same record set aside again (a
- * start before the next checkpoint replays it again) overwrites its own file.
+ * start before the next checkpoint replays it again) overwrites its own file. `owner`: the
+ * collection's, as the replay met it.
  */
 export function setAside(
   dataDir: string,
@@ -79,6 +92,7 @@ export function setAside(
   op: unknown,
   body: Buffer,
   err: unknown,
+  owner?: Owner,
 ): Quarantined {
   const dir = join(dataDir, FOLDER);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
@@ -90,6 +104,7 @@ export function setAside(
     file: `${FOLDER}/${name}.json`,
     error: err instanceof Error ? err.message : String(err),
     at: new Date().toISOString(),
+    ...(owner ? { owner } : {}),
   };
   const text = JSON.stringify({ ...entry, record: body.toString('utf8') });
   // 0600 as the log it came from (its points' payloads are the clients' data).
@@ -106,7 +121,7 @@ export function setAside(
  */
 export function setAsideOrRefuse(
   dataDir: string,
-  r: { name: string; op: unknown; body: Buffer; err: unknown; path: string },
+  r: { name: string; op: unknown; body: Buffer; err: unknown; path: string; owner?: Owner },
   log: KitLog,
 ): Quarantined {
   const msg = r.err instanceof Error ? r.err.message : String(r.err);
@@ -116,7 +131,7 @@ export function setAsideOrRefuse(
     throw new Error(
       `operation ${label} in ${r.path} could not be applied at start for want of memory (${msg}): give the service more memory and start it again (nothing was set aside)`,
     );
-  const q = setAside(dataDir, r.name, r.op, r.body, r.err);
+  const q = setAside(dataDir, r.name, r.op, r.body, r.err, r.owner);
   const kind = (r.op as { t?: unknown } | undefined)?.t;
   const on = q.collection === null ? '' : ` on collection ${JSON.stringify(q.collection)}`;
   log.startup(

@@ -6,6 +6,7 @@
 import { readdirSync, truncateSync } from 'node:fs';
 import { join } from 'node:path';
 import type { KitLog } from '../../kit/server/index.js';
+import type { Owner } from './collection-types.js';
 import type { Op } from './ops.js';
 import { type Quarantined, setAsideOrRefuse } from './quarantine.js';
 import { readWal } from './wal.js';
@@ -20,11 +21,16 @@ export interface Replayed {
   setAside: Quarantined[];
 }
 
+/**
+ * `ownerOf`: the owner of the collection a record names, asked after the record threw (what it did
+ * is undone by then: the collections as the replay met it), kept with the record set aside.
+ */
 export async function replayLogs(
   dataDir: string,
   from: number,
   apply: (op: Op & { seq: number }) => Promise<void>,
   log: KitLog,
+  ownerOf: (op: unknown) => Owner | undefined = () => undefined,
 ): Promise<Replayed> {
   const walDir = join(dataDir, 'wal');
   const files = readdirSync(walDir)
@@ -43,7 +49,8 @@ export async function replayLogs(
         await apply(op!);
       } catch (err) {
         const name = numbered ? String(op!.seq).padStart(16, '0') : `${f}-${j}`;
-        out.setAside.push(setAsideOrRefuse(dataDir, { name, op, body: bodies[j]!, err, path }, log));
+        const owner = numbered ? ownerOf(op) : undefined;
+        out.setAside.push(setAsideOrRefuse(dataDir, { name, op, body: bodies[j]!, err, path, owner }, log));
       }
       if (numbered) out.seq = op!.seq;
       out.replayed++;

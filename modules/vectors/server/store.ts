@@ -22,6 +22,7 @@ import {
   writeManifest,
 } from './checkpoint-files.js';
 import type { Collection } from './collection.js';
+import { recordOwner } from './consumer-purge.js';
 import { graphsReady } from './graph.js';
 import type { PointsJson } from './offload.js';
 import type { Op } from './ops.js';
@@ -105,7 +106,13 @@ export class Store implements Changes {
     this.seq = manifest.seq;
     this.checkpointed = manifest.seq;
     this.problems.load(this.dir);
-    const r = await replayLogs(this.dir, this.seq, (op) => this.replay(op), this.log);
+    const r = await replayLogs(
+      this.dir,
+      this.seq,
+      (op) => this.replay(op),
+      this.log,
+      (op) => recordOwner(this.collections, op),
+    );
     this.seq = r.seq;
     for (const q of r.setAside) this.problems.setAside(q);
     // The checkpoint's graphs loaded and the log's changes in them (in the graph worker: graph.ts).

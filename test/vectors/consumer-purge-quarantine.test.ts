@@ -1,0 +1,152 @@
+/**
+ * A record a start set aside (DATA/quarantine/SEQ.json: a logged operation that threw when replayed)
+ * holds the operation's bytes as they were logged: for an upsert, the points' payloads, a consumer's
+ * document text. It carried no owner, so `bpkg remove --purge rag` dropped rag's collections and
+ * left that text in the quarantine folder. Now a record set aside keeps the owner of the collection
+ * it names (as the replay met it), in its file, and a purge of that consumer deletes it with the
+ * collections; the admin's stays. The vectors service runs as its container runs it.
+ */
+import { appendFileSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { Agent } from 'node:http';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readWal, walRecord } from '../../modules/vectors/server/wal.js';
+import { until } from '../helpers/until.js';
+import { dropTempDir } from '../setup/temp-registry.js';
+import { bundle, callSocket, newDataDir, type Served, serve } from './served.js';
+
+const ADMIN = 'admin-token-0123456789abcdef';
+const RAG = 'rag-own-token-0123456789abcdef';
+const SECRET = 'the-text-of-a-private-document';
+
+let file: string;
+let dataDir: string;
+let served: Served | undefined;
+let agent = new Agent({ keepAlive: false });
+
+const db = () => join(dataDir, 'db');
+async function start(): Promise<Served> {
+  served = await serve(file, db(), {
+    VECTORS_TOKEN_FILE: join(dataDir, 'access-token'),
+    BLUEPRINT_CLIENT_TOKENS_FILE: join(dataDir, 'client-tokens'),
+    BLUEPRINT_PURGE_DIR: dataDir,
+  });
+  return served;
+}
+const call = (token: string, method: string, path: string, body?: unknown) =>
+  callSocket(served!.socket, agent, method, path, body, { authorization: `Bearer ${token}` });
+async function make(token: string, name: string) {
+  const made = await call(token, 'PUT', `/collections/${name}`, { vectors: { size: 2, distance: 'Cosine' } });
+  expect(made.status).toBe(200);
+  const up = await call(token, 'PUT', `/collections/${name}/points?wait=true`, {
+    points: [{ id: 1, vector: [1, 0], payload: { text: `${SECRET} of ${name}` } }],
+  });
+  expect(up.status).toBe(200);
+}
+/** Every file under the store's folder that still holds a collection's document text. */
+function holding(name: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.isFile() && readFileSync(p).includes(`${SECRET} of ${name}`)) out.push(p);
+    }
+  };
+  walk(db());
+  return out;
+}
+
+beforeAll(async () => {
+  file = await bundle();
+  dataDir = newDataDir();
+  writeFileSync(join(dataDir, 'access-token'), `${ADMIN}\n`);
+  writeFileSync(join(dataDir, 'client-tokens'), `rag ${RAG}\n`);
+}, 120_000);
+afterAll(async () => {
+  await served?.stop();
+  agent.destroy();
+  if (dataDir) dropTempDir(dataDir);
+});
+
+describe("a purge deletes the consumer's records set aside at start", () => {
+  it("rag's record set aside goes with its collections, at the start after; the admin's stays", async () => {
+    await start();
+    await make(RAG, 'rag-docs');
+    await make(ADMIN, 'admin-docs');
+    await served!.kill(); // no checkpoint: the next start replays the log
+    served = undefined;
+    // Two logged upserts that throw when replayed (three numbers for a 2-d collection), each with
+    // a document's text, as a bug past the checks would have logged them.
+    const wal = join(db(), 'wal');
+    const log = join(wal, readdirSync(wal).sort().at(-1)!);
+    const last = Math.max(...readWal(log).ops.map((o) => (o as { seq: number }).seq));
+    const bad = (c: string, seq: number) =>
+      walRecord({
+        t: 'upsert',
+        c,
+        points: [{ id: 9, vector: [1, 2, 3], payload: { text: `${SECRET} of ${c}` } }],
+        seq,
+      });
+    appendFileSync(log, bad('rag-docs', last + 1));
+    appendFileSync(log, bad('admin-docs', last + 2));
+    await start();
+    expect(served!.log()).toMatch(/could not be applied.*set aside in quarantine\//);
+    const ragRecord = `${String(last + 1).padStart(16, '0')}.json`;
+    const adminRecord = `${String(last + 2).padStart(16, '0')}.json`;
+    expect(readdirSync(join(db(), 'quarantine')).sort()).toEqual([ragRecord, adminRecord]);
+    expect(holding('rag-docs')).toContain(join(db(), 'quarantine', ragRecord));
+    // Stopped and purged: the record's owner is read back from its file at the next start.
+    await served!.stop();
+    served = undefined;
+    writeFileSync(join(dataDir, 'purge.rag'), `rag ${Date.now()}\n`);
+    await start();
+    expect(existsSync(join(dataDir, 'purge.rag'))).toBe(false);
+    // Before: rag's collection went, its record set aside stayed, the document's text in it.
+    expect(holding('rag-docs')).toEqual([]);
+    expect(readdirSync(join(db(), 'quarantine'))).toEqual([adminRecord]);
+    expect(served!.log()).toMatch(
+      new RegExp(
+        `purge of rag's data .*deleted 1 collections \\(rag-docs\\) and 1 records set aside \\(quarantine/${ragRecord.replace('.', '\\.')}\\)`,
+      ),
+    );
+    const listed = await call(ADMIN, 'GET', '/quarantine');
+    expect(listed.json.result.map((q: { name: string }) => q.name)).toEqual([
+      adminRecord.replace('.json', ''),
+    ]);
+    const admin = await call(ADMIN, 'GET', '/collections/admin-docs');
+    expect(admin.json.result.status).toBe('red');
+    expect(holding('admin-docs').length).toBeGreaterThan(0);
+  }, 120_000);
+
+  it('running: a record set aside since the start goes at SIGUSR2 too', async () => {
+    agent.destroy();
+    agent = new Agent({ keepAlive: false });
+    await make(RAG, 'rag-more');
+    await served!.kill();
+    served = undefined;
+    const wal = join(db(), 'wal');
+    const log = join(wal, readdirSync(wal).sort().at(-1)!);
+    const last = Math.max(...readWal(log).ops.map((o) => (o as { seq: number }).seq));
+    appendFileSync(
+      log,
+      walRecord({
+        t: 'upsert',
+        c: 'rag-more',
+        points: [{ id: 9, vector: [1, 2, 3], payload: { text: `${SECRET} of rag-more` } }],
+        seq: last + 1,
+      }),
+    );
+    await start();
+    expect(holding('rag-more').some((f) => f.includes('/quarantine/'))).toBe(true);
+    writeFileSync(join(dataDir, 'purge.rag'), `rag ${Date.now()}\n`);
+    process.kill(served!.pid, 'SIGUSR2');
+    await until('the record applied', () => !existsSync(join(dataDir, 'purge.rag')));
+    expect(holding('rag-more')).toEqual([]);
+    expect(readdirSync(join(db(), 'quarantine'))).toHaveLength(1); // the admin's
+    const telemetry = await call(ADMIN, 'GET', '/telemetry');
+    expect(telemetry.json.result.quarantine.map((q: { collection: string }) => q.collection)).toEqual([
+      'admin-docs',
+    ]);
+  }, 120_000);
+});
