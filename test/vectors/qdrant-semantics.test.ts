@@ -83,3 +83,24 @@ describe('payload selectors take paths', () => {
     expect(page.points[0]!.payload).toEqual({ n: 7, parts: [{ text: 't' }, {}] });
   });
 });
+
+describe('a query by point id', () => {
+  it('leaves that point out, as Qdrant does (its filter gets must_not has_id)', async () => {
+    const [eight] = await client.retrieve('s', { ids: [8], with_vector: true });
+    const v = eight!.vector as number[];
+    const others = { must_not: [{ has_id: [8] }] };
+    const want = (await client.query('s', { query: v, limit: 4, filter: others })).points.map((p) => p.id);
+    expect(want).toHaveLength(4);
+    expect((await client.query('s', { query: 8, limit: 4 })).points.map((p) => p.id)).toEqual(want);
+    expect(
+      (await client.query('s', { query: { nearest: 8 }, limit: 2, offset: 2 })).points.map((p) => p.id),
+    ).toEqual(want.slice(2));
+    const mmr = { nearest: 8, mmr: { diversity: 0.5, candidates_limit: 5 } };
+    const mmrWant = { nearest: v, mmr: { diversity: 0.5, candidates_limit: 5 } };
+    expect((await client.query('s', { query: mmr, limit: 3 })).points.map((p) => p.id)).toEqual(
+      (await client.query('s', { query: mmrWant, limit: 3, filter: others })).points.map((p) => p.id),
+    );
+    const [batch] = await client.queryBatch('s', { searches: [{ query: 8, limit: 4 }] });
+    expect(batch!.points.map((p) => p.id)).toEqual(want);
+  });
+});

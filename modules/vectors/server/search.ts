@@ -98,14 +98,20 @@ function search(
     return all instanceof Promise ? all.then(page) : page(all);
   }
   // With the header (parse.ts VECTOR_ENCODING) the vector is base64 text, never a point id.
+  // A point's own id: that point is left out of the answer, as Qdrant does (it adds must_not
+  // has_id to the filter); one more is asked for and it is dropped (before, it came first).
+  let self: number | undefined;
   if (!base64 && (typeof vector === 'number' || typeof vector === 'string')) {
-    const l = c.labelOf(parsePointId(vector));
-    if (l === undefined) throw new HttpError(404, `Not found: No point with id ${vector} found`);
-    vector = Array.from(c.vectorOf(l));
+    self = c.labelOf(parsePointId(vector));
+    if (self === undefined) throw new HttpError(404, `Not found: No point with id ${vector} found`);
+    vector = Array.from(c.vectorOf(self));
   }
   const q = base64 ? parseVectorBase64(vector, c.config.size) : parseVector(vector, c.config.size);
   const want = limit + offset;
-  const found = c.search(q, mmr ? (mmr.candidates ?? want) : want, {
+  const k = mmr ? (mmr.candidates ?? want) : want;
+  const others = (hits: Hit[]) =>
+    self === undefined ? hits : hits.filter((h) => h.label !== self).slice(0, k);
+  const found = c.search(q, self === undefined ? k : k + 1, {
     filter,
     ef:
       params.hnsw_ef === undefined || params.hnsw_ef === null
@@ -118,7 +124,8 @@ function search(
   // A graph search in the graph worker, or a search that let the event loop turn, answers later.
   const page = (hits: Hit[]) => scoredPoints(c, hits.slice(offset), withPayload, withVector);
   // MMR's selection too may let the event loop turn (mmr.ts).
-  const answer = (hits: Hit[]) => {
+  const answer = (all: Hit[]) => {
+    const hits = others(all);
     const picked = mmr ? mmrSelect(c, hits, mmr.lambda, want, dl) : hits;
     return picked instanceof Promise ? picked.then(page) : page(picked);
   };
