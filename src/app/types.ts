@@ -35,7 +35,7 @@ export type {
 } from '../core/setup/index.js';
 // The wizard's values are in ./wizard.js: they load zod, which no other command needs at start.
 export type { Draft, Step, WizardEnv } from '../core/setup/wizard.js';
-export type { ExposureAudit, Listener } from '../core/system/exposure.js';
+export type { ExposureAudit, Listener, ListenerRole } from '../core/system/exposure.js';
 export type { HostFacts } from '../core/system/host.js';
 export { cpuBusy } from '../core/system/host.js';
 export { type Layout, layout } from '../core/system/paths.js';

@@ -1,4 +1,4 @@
-import type { BoxStatus, EgressSummary, SystemSummary } from '../app/index.js';
+import type { BoxStatus, EgressSummary, ListenerRole, SystemSummary } from '../app/index.js';
 import { encryptionLine, recoveryKeyNoteLine } from './encryption.js';
 import { escapeLine } from './escape.js';
 import { packageCount } from './packages.js';
@@ -79,15 +79,31 @@ export function exposureCount(e: { listeners: unknown[]; socketsRead?: boolean }
 }
 
 /**
+ * Why `audit network` does not flag a listener, or who holds the DHCP client's port (core's codes,
+ * system/network.ts). A program's path is the kernel's, anyone's to choose: one line, escaped.
+ */
+export function listenerRoleText(role: ListenerRole): string {
+  if (role.kind === 'ssh') return 'SSH (enabled by the admin)';
+  const program = role.program === null ? '(unknown program)' : escapeLine(role.program);
+  if (role.kind === 'dhcp-client') return `DHCP client (${program.slice(program.lastIndexOf('/') + 1)})`;
+  return `the DHCP client's port, held by ${program}${role.notHostFile ? " (not the host's file)" : ''}`;
+}
+
+/** A listener as `--json` gives it: its role's words as `note`, as before the codes (and the code). */
+export function withNote<L extends { role?: ListenerRole }>(l: L): L & { note?: string } {
+  return l.role ? { ...l, note: listenerRoleText(l.role) } : l;
+}
+
+/**
  * What reaches a socket beyond loopback, by the root's firewall: with blueprint's (default deny),
  * a TCP port it opens or a UDP port its DHCP reply rules let in from one source port; else it is
  * reachable. The console's Dashboard and the web's exposure table say it.
  */
 export function listenerNote(
-  l: { proto: string; port: number | null; note?: string },
+  l: { proto: string; port: number | null; role?: ListenerRole },
   e: { firewall: string; allowedPorts: number[]; allowedUdp?: { port: number; from: number }[] },
 ): string {
-  if (l.note) return l.note;
+  if (l.role) return listenerRoleText(l.role);
   if (e.firewall !== 'blueprint') return 'REACHABLE from the network';
   if (l.proto.startsWith('tcp'))
     return e.allowedPorts.includes(l.port ?? -1)

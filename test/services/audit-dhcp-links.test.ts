@@ -35,7 +35,7 @@ it("a process folder or descriptor folder that is a link is not walked: its 'hol
   await symlink('/usr/lib/systemd/systemd-networkd', path.join(root, 'proc/601/exe'));
   await symlink(path.join(elsewhere, 'fd'), path.join(root, 'proc/601/fd'));
   const udp = (await auditNetwork(root)).filter((l) => l.proto === 'udp');
-  expect(udp.map((l) => [l.flagged, l.note])).toEqual([
+  expect(udp.map((l) => [l.flagged, l.role])).toEqual([
     [true, undefined],
     [true, undefined],
   ]);

@@ -11,6 +11,7 @@ import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { auditNetwork } from '../../src/core/system/network.js';
+import { listenerRoleText } from '../../src/present/host.js';
 import { run } from '../helpers/pkg.js';
 import { tempDir } from '../setup/temp-registry.js';
 
@@ -54,13 +55,19 @@ beforeAll(async () => {
 describe('audit network: the DHCP client', () => {
   it('notes the DHCP client by its program and does not flag it', async () => {
     const dhcp = (await auditNetwork(leased)).filter((l) => l.proto.startsWith('udp'));
-    expect(dhcp.map((l) => [`${l.proto} ${l.port}`, l.flagged, l.note])).toEqual([
-      ['udp 68', false, 'DHCP client (systemd-networkd)'],
-      ['udp6 546', false, 'DHCP client (systemd-networkd)'],
+    const client = { kind: 'dhcp-client', program: '/usr/lib/systemd/systemd-networkd' } as const;
+    expect(dhcp.map((l) => [`${l.proto} ${l.port}`, l.flagged, l.role])).toEqual([
+      ['udp 68', false, client],
+      ['udp6 546', false, client],
     ]);
+    expect(listenerRoleText(client)).toBe('DHCP client (systemd-networkd)');
     const r = await run(['--root', leased, 'audit', 'network']);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/ok +udp +10\.0\.2\.15:68 +\(DHCP client \(systemd-networkd\)\)/);
+    // --json as before: each listener's note in words (and now its role, the code).
+    const j = await run(['--root', leased, '--json', 'audit', 'network']);
+    const udp = JSON.parse(j.stdout).listeners.find((l: { proto: string }) => l.proto === 'udp');
+    expect(udp).toMatchObject({ flagged: false, note: 'DHCP client (systemd-networkd)', role: client });
   });
 
   it('flags another program on the DHCP port, and a socket nobody is seen holding', async () => {
@@ -72,11 +79,15 @@ describe('audit network: the DHCP client', () => {
     // A program of anyone's, named as networkd is (comm is the process's to set): its executable says otherwise.
     await proc(root, 700, '/home/mallory/systemd-networkd', [41]);
     const udp = (await auditNetwork(root)).filter((l) => l.proto === 'udp');
-    expect(udp.map((l) => [l.address, l.flagged, l.note])).toEqual([
-      ['0.0.0.0', true, "the DHCP client's port, held by /home/mallory/systemd-networkd"],
+    const mallory = { kind: 'dhcp-port', program: '/home/mallory/systemd-networkd' } as const;
+    expect(udp.map((l) => [l.address, l.flagged, l.role])).toEqual([
+      ['0.0.0.0', true, mallory],
       ['10.0.2.15', true, undefined],
     ]);
     const r = await run(['--root', root, 'audit', 'network']);
     expect(r.code).toBe(1);
+    expect(r.stdout).toContain(
+      "EXPOSED  udp   0.0.0.0:68  (the DHCP client's port, held by /home/mallory/systemd-networkd)",
+    );
   });
 });

@@ -2,6 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { auditNetwork, decodeAddress, sshPortOf as enabledSshPort } from '../../src/core/system/network.js';
+import { listenerRoleText } from '../../src/present/host.js';
 import { tempDir } from '../setup/temp-registry.js';
 
 const TCP_HEAD =
@@ -78,6 +79,9 @@ describe('audit network (fixture /proc/net)', () => {
     await writeFile(path.join(root, 'etc/ssh/sshd_config'), '# comment\nPort 2222\n');
     expect(await enabledSshPort(root)).toBe(2222);
     const ssh = (await auditNetwork(root, { sshPort: 22 })).find((l) => l.port === 22 && l.proto === 'tcp');
-    expect(ssh).toMatchObject({ flagged: false, note: 'SSH (enabled by the admin)' });
+    // Core gives the reason as a code; src/present words it (core holds no text for humans).
+    expect(ssh).toMatchObject({ flagged: false, role: { kind: 'ssh' } });
+    expect(ssh).not.toHaveProperty('note');
+    expect(listenerRoleText(ssh!.role!)).toBe('SSH (enabled by the admin)');
   });
 });

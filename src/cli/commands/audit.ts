@@ -1,4 +1,5 @@
 import { UsageError } from '../../app/index.js';
+import { withNote } from '../../present/host.js';
 import { cliBox } from '../box.js';
 import { type CommandGroup, type CommandSpec, optBool, optString } from '../command.js';
 
@@ -18,6 +19,8 @@ const network: CommandSpec = {
     'enabled it (ssh.service enabled under ROOT/etc/systemd; port from sshd_config), and the DHCP\n' +
     "client's udp 68 / udp6 546 when the kernel shows a DHCP client's program holding it\n" +
     '(systemd-networkd, dhclient, dhcpcd, NetworkManager, by ROOT/proc/PID/exe).\n' +
+    "--json: each listener's reason as words (note) and as a code (role: kind ssh, dhcp-client or\n" +
+    'dhcp-port, with the program and notHostFile).\n' +
     'Exit codes: 0 nothing flagged, 1 a listener is reachable from the network, 3 no socket tables under ROOT/proc/net to read.',
   async run(ctx, parsed) {
     const port = optString(parsed, 'ssh-port');
@@ -25,9 +28,10 @@ const network: CommandSpec = {
     const { sshPort, listeners: all } = await cliBox(ctx).audit.network(
       port !== undefined ? { sshPort: Number(port) } : {},
     );
-    const flagged = all.filter((l) => l.flagged);
-    const shown = optBool(parsed, 'all') ? all : all.filter((l) => l.proto !== 'unix');
-    ctx.result({ sshPort: sshPort ?? null, flagged: flagged.length, listeners: all }, () =>
+    const noted = all.map(withNote);
+    const flagged = noted.filter((l) => l.flagged);
+    const shown = optBool(parsed, 'all') ? noted : noted.filter((l) => l.proto !== 'unix');
+    ctx.result({ sshPort: sshPort ?? null, flagged: flagged.length, listeners: noted }, () =>
       [
         ...shown.map(
           (l) =>

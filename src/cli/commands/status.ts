@@ -1,7 +1,7 @@
 import { ExitCode } from '../../app/index.js';
 import { servicesUnreadExitCode } from '../../app/system.js';
 import { errorBlock } from '../../present/escape.js';
-import { statusText } from '../../present/host.js';
+import { statusText, withNote } from '../../present/host.js';
 import { shownHint } from '../../present/root-in-hints.js';
 import { cliBox } from '../box.js';
 import type { CommandSpec } from '../command.js';
@@ -37,7 +37,9 @@ A box with no services installed does not ask the engine: 0.`,
     const unread = Array.isArray(data.services) ? undefined : data.services;
     // Its commands on the box this command line names, as an error's hint (present/root-in-hints.ts).
     if (unread?.hint) unread.hint = shownHint(unread.hint);
-    ctx.result(data, statusText(data));
+    // --json as before: a listener's reason in words (`note`) beside its code (`role`).
+    const exposure = { ...data.exposure, listeners: data.exposure.listeners.map(withNote) };
+    ctx.result({ ...data, exposure }, statusText(data));
     if (!unread || servicesUnreadExitCode(unread) !== ExitCode.engine) return ExitCode.ok;
     // Why the exit code is not 0, where a log keeps it (stdout holds the status, as it did).
     const red = ctx.color ? ['\x1b[31m', '\x1b[0m'] : ['', ''];

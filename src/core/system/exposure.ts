@@ -1,9 +1,9 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import { auditNetwork, type Listener, sshPortOf } from './network.js';
+import { auditNetwork, type Listener, type ListenerRole, sshPortOf } from './network.js';
 import { readBoundedFile } from './read-bounded.js';
 
-export type { Listener };
+export type { Listener, ListenerRole };
 
 export interface ExposureAudit {
   /** Sockets listening beyond loopback, as `blueprint audit network` reports them. */

@@ -17,8 +17,19 @@ export interface Listener {
   loopback: boolean;
   /** Reachable from other hosts and not the admin-enabled SSH port. */
   flagged: boolean;
-  note?: string;
+  /** Why one beyond loopback is expected, or who holds a DHCP client's port (present/host.ts words it). */
+  role?: ListenerRole;
 }
+
+/**
+ * A listener's reason, as data: SSH the admin enabled; the DHCP client, by its program; or the DHCP
+ * client's port held by another program (`null`: its executable could not be read; `notHostFile`:
+ * a DHCP client's path in a mount namespace of its own, not the host's file).
+ */
+export type ListenerRole =
+  | { kind: 'ssh' }
+  | { kind: 'dhcp-client'; program: string }
+  | { kind: 'dhcp-port'; program: string | null; notHostFile?: true };
 
 const TCP_LISTEN = '0A';
 const UDP_UNCONNECTED = '07';
@@ -113,18 +124,12 @@ export async function auditNetwork(root: string, opts: AuditOptions = {}): Promi
   return all.map((l) => {
     const ssh = opts.sshPort !== undefined && l.proto.startsWith('tcp') && l.port === opts.sshPort;
     const holder = dhcp.get(l.inode);
-    const client = holder !== undefined && DHCP_CLIENTS.has(holder);
+    const client = holder?.kind === 'dhcp-client';
     return {
       ...l,
       flagged: !l.loopback && !ssh && !client,
-      ...(ssh && !l.loopback ? { note: 'SSH (enabled by the admin)' } : {}),
-      ...(holder !== undefined && !l.loopback
-        ? {
-            note: client
-              ? `DHCP client (${path.basename(holder)})`
-              : `the DHCP client's port, held by ${holder}`,
-          }
-        : {}),
+      ...(ssh && !l.loopback ? { role: { kind: 'ssh' } as const } : {}),
+      ...(holder !== undefined && !l.loopback ? { role: holder } : {}),
     };
   });
 }
@@ -166,8 +171,8 @@ const MAX_FDS = 65_536;
  * refresh), every other process's only for a socket none of them holds, to name who does. A socket
  * held by no process seen (another PID namespace, a process gone) is not among them.
  */
-async function dhcpHolders(root: string, inodes: number[]): Promise<Map<number, string>> {
-  const out = new Map<number, string>();
+async function dhcpHolders(root: string, inodes: number[]): Promise<Map<number, ListenerRole>> {
+  const out = new Map<number, ListenerRole>();
   if (!inodes.length) return out;
   const wanted = new Set(inodes.map((i) => `socket:[${i}]`));
   const proc = path.join(root, 'proc');
@@ -178,34 +183,37 @@ async function dhcpHolders(root: string, inodes: number[]): Promise<Map<number, 
     .slice(0, MAX_PROCESSES);
   const pids: string[] = [];
   for (const pid of numbered) if (await realDir(path.join(proc, pid))) pids.push(pid);
-  // A program replaced on disk since it started reads 'PATH (deleted)'.
-  const exe = new Map<string, string>();
+  // A program replaced on disk since it started reads 'PATH (deleted)'; null: not read.
+  const exe = new Map<string, string | null>();
   for (const pid of pids)
     exe.set(
       pid,
-      (await readlink(path.join(proc, pid, 'exe')).catch(() => '(unknown program)')).replace(
-        / \(deleted\)$/,
-        '',
-      ),
+      (await readlink(path.join(proc, pid, 'exe')).catch(() => null))?.replace(/ \(deleted\)$/, '') ?? null,
     );
   // On the running box a client's program must be the host's own file: a process in a mount
   // namespace of its own (a rootful container on the host's network) shows its own path, which
   // may read /usr/sbin/dhclient. A tree's proc has nothing to compare with; its paths are taken.
-  if (root === '/')
-    for (const pid of pids) {
-      const named = exe.get(pid)!;
-      if (DHCP_CLIENTS.has(named) && !(await sameFile(path.join(proc, pid, 'exe'), named)))
-        exe.set(pid, `${named} (not the host's file)`);
-    }
-  const clients = pids.filter((p) => DHCP_CLIENTS.has(exe.get(p)!));
-  const rest = pids.filter((p) => !DHCP_CLIENTS.has(exe.get(p)!));
+  const role = new Map<string, ListenerRole>();
+  for (const pid of pids) {
+    const program = exe.get(pid)!;
+    const named = program !== null && DHCP_CLIENTS.has(program);
+    const foreign = named && root === '/' && !(await sameFile(path.join(proc, pid, 'exe'), program));
+    role.set(
+      pid,
+      named && !foreign
+        ? { kind: 'dhcp-client', program }
+        : { kind: 'dhcp-port', program, ...(foreign ? { notHostFile: true as const } : {}) },
+    );
+  }
+  const clients = pids.filter((p) => role.get(p)!.kind === 'dhcp-client');
+  const rest = pids.filter((p) => role.get(p)!.kind !== 'dhcp-client');
   for (const pid of [...clients, ...rest]) {
     const fdDir = path.join(proc, pid, 'fd');
     if (!(await realDir(fdDir))) continue;
     for (const fd of (await readdir(fdDir).catch(() => [] as string[])).slice(0, MAX_FDS)) {
       const target = await readlink(path.join(fdDir, fd)).catch(() => '');
       const inode = Number(target.slice(8, -1));
-      if (wanted.has(target) && !out.has(inode)) out.set(inode, exe.get(pid)!);
+      if (wanted.has(target) && !out.has(inode)) out.set(inode, role.get(pid)!);
     }
     if (out.size === wanted.size) break;
   }
