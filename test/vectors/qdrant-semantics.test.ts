@@ -9,7 +9,7 @@
  * - `with_payload` include / exclude take paths (`meta.source`), as filter keys do.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { client, rng, vec, withVectorsService } from './qdrant-setup.js';
+import { client, raw, rng, vec, withVectorsService } from './qdrant-setup.js';
 
 withVectorsService();
 
@@ -102,5 +102,35 @@ describe('a query by point id', () => {
     );
     const [batch] = await client.queryBatch('s', { searches: [{ query: 8, limit: 4 }] });
     expect(batch!.points.map((p) => p.id)).toEqual(want);
+  });
+});
+
+describe('what Qdrant does not pass over silently', () => {
+  it('a named vector, score_threshold without a query: 400s naming them', async () => {
+    const named = await raw('POST', '/collections/s/points/search', {
+      vector: { name: 'text', vector: [1, 0, 0, 0] },
+    });
+    expect(named.status).toBe(400);
+    expect(named.json.status.error).toMatch(/"text"/);
+    // The default vector's own name, "", is this collection's one vector.
+    expect(
+      (await raw('POST', '/collections/s/points/search', { vector: { name: '', vector: [1, 0, 0, 0] } }))
+        .status,
+    ).toBe(200);
+    const threshold = await raw('POST', '/collections/s/points/query', { score_threshold: 0.5 });
+    expect(threshold.status).toBe(400);
+    expect(threshold.json.status.error).toMatch(/score_threshold/);
+  });
+
+  it('a condition this server does not know is named; is_empty / is_null in a field condition are Qdrant 1.19s', async () => {
+    const hasVector = await raw('POST', '/collections/s/points/count', {
+      filter: { must: [{ has_vector: '' }] },
+    });
+    expect(hasVector.status).toBe(400);
+    expect(hasVector.json.status.error).toMatch(/has_vector/);
+    expect(await ids({ must: [{ key: 'tags', is_empty: true }] })).toEqual([4, 5, 6, 8, 9, 10]);
+    expect(await ids({ must: [{ key: 'tags', is_empty: false }] })).toEqual([1, 2, 3, 7]);
+    expect(await ids({ must: [{ key: 'tags', is_null: true }] })).toEqual([5, 7]);
+    expect(await ids({ must: [{ key: 'tags', is_null: false }] })).toEqual([1, 2, 3, 4, 6, 8, 9, 10]);
   });
 });

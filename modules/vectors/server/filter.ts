@@ -128,7 +128,7 @@ function parseCondition(c: unknown, depth: number, seen: Seen): Filter {
     const keys = new Set(c.has_id.map((id) => pointKey(parsePointId(id))));
     return (id) => keys.has(pointKey(id));
   }
-  if ('is_empty' in c || 'is_null' in c) {
+  if (isObject(c.is_empty) || isObject(c.is_null)) {
     const kind = 'is_empty' in c ? 'is_empty' : 'is_null';
     onlyKeys(c, [kind], `${kind} condition`);
     const arg = c[kind];
@@ -141,9 +141,17 @@ function parseCondition(c: unknown, depth: number, seen: Seen): Filter {
     return (_id, p) => valuesAt(p, key).includes(null);
   }
   if ('nested' in c) throw bad('nested conditions are not supported by this server; use "a[].b" keys');
+  if (!('key' in c)) {
+    const [kind] = Object.keys(c);
+    throw bad(
+      `${kind === undefined ? 'an empty condition' : `condition "${kind}"`} is not supported by this server (supported: must, should, must_not, has_id, is_empty, is_null, and a field condition with "key")`,
+    );
+  }
   if (typeof c.key !== 'string' || c.key === '') throw bad('a field condition needs "key"');
-  onlyKeys(c, ['key', 'match', 'range'], `condition on "${c.key}"`);
+  onlyKeys(c, ['key', 'match', 'range', 'is_empty', 'is_null'], `condition on "${c.key}"`);
   const key = c.key;
+  if (c.is_empty !== undefined && c.is_empty !== null) return fieldEmpty(c, key, 'is_empty');
+  if (c.is_null !== undefined && c.is_null !== null) return fieldEmpty(c, key, 'is_null');
   const tests: ValuesTest[] = [];
   if (c.match !== undefined && c.match !== null) tests.push(parseMatch(key, c.match));
   if (c.range !== undefined && c.range !== null) tests.push(parseRange(key, c.range));
@@ -157,6 +165,28 @@ function parseCondition(c: unknown, depth: number, seen: Seen): Filter {
   const one = tests.length === 1 ? tests[0]!.one : undefined;
   pred.hints = one ? [{ key, test: one }] : [];
   return pred;
+}
+
+/**
+ * Qdrant 1.19's `{"key", "is_empty": bool}` / `{"key", "is_null": bool}` (its FieldCondition's
+ * check_empty and check_is_empty / check_is_null): no value at the key meets is_empty: true and
+ * is_null: false; else some value must: null or [] is empty, null or an array holding null is null.
+ * Alone in its condition (Qdrant then reads neither match nor range).
+ */
+function fieldEmpty(c: Record<string, unknown>, key: string, kind: 'is_empty' | 'is_null'): Filter {
+  const want = c[kind];
+  if (typeof want !== 'boolean') throw bad(`${kind} of "${key}" must be true or false`);
+  if ((c.match ?? c.range ?? null) !== null)
+    throw bad(`${kind} of "${key}" takes no match or range beside it`);
+  const is =
+    kind === 'is_empty'
+      ? (v: unknown) => v === null || (Array.isArray(v) && v.length === 0)
+      : (v: unknown) => v === null || (Array.isArray(v) && v.includes(null));
+  return (_id, p) => {
+    const vals = valuesAt(p, key, false);
+    if (vals.length === 0) return kind === 'is_empty' ? want : !want;
+    return vals.some((v) => is(v) === want);
+  };
 }
 
 /**

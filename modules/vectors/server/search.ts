@@ -63,7 +63,16 @@ function search(
     if (n.mmr !== undefined && n.mmr !== null) mmr = parseMmr(n.mmr);
     vector = n.nearest;
   }
-  if (isObject(vector) && 'vector' in vector && kind === 'search') vector = vector.vector;
+  if (isObject(vector) && 'vector' in vector && kind === 'search') {
+    // Qdrant's NamedVector: only the one unnamed vector ("") is here; another name was searched
+    // against it before, silently.
+    const named = body(vector, ['name', 'vector'], 'vector');
+    if (named.name !== undefined && named.name !== null && named.name !== '')
+      throw bad(
+        `Not existing vector name error: ${JSON.stringify(named.name)} (this server's collections have one unnamed vector; send the numbers alone)`,
+      );
+    vector = named.vector;
+  }
   const filter =
     o.filter === undefined || o.filter === null ? undefined : parseFilter(o.filter, 0, budget?.filters);
   const limit = int(o.limit, 'limit', 10, 1, 100_000);
@@ -87,6 +96,11 @@ function search(
   )
     throw bad('score_threshold must be a number');
   if (kind === 'query' && (vector === undefined || vector === null)) {
+    // Qdrant's 400 (collection_query.rs); before, the threshold was passed over and all came back.
+    if (o.score_threshold !== undefined && o.score_threshold !== null)
+      throw bad(
+        "A query is needed to use the score_threshold. Can't have score_threshold without defining a query.",
+      );
     const page = (all: number[]) =>
       scoredPoints(
         c,
