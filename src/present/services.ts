@@ -36,6 +36,17 @@ export function usesText(u: NonNullable<ServiceInspection['policy']['uses']>[num
 /** A kernel id map as `inside->outside xcount` ranges. */
 const idMapText = (map: IdMapRange[]) => map.map((r) => `${r.inside}->${r.outside} x${r.count}`).join(', ');
 
+/** What a provider does for the modules that use it: their tokens, their data when purged. */
+function consumersText(name: string, c: NonNullable<ServiceInspection['consumers']>): string {
+  if (!c.ownTokens)
+    return `no token of their own: the admin's, if one is set (\`blueprint service token ${name}\`)`;
+  return `each its own token (socket.clientTokens); ${
+    c.purgeOnRequest
+      ? "deletes a consumer's data when the admin purges it (`bpkg remove --purge CONSUMER`; socket.consumerPurge)"
+      : 'takes no purges (what a consumer stored here stays after `bpkg remove --purge CONSUMER`)'
+  }`;
+}
+
 export function formatInspection(i: ServiceInspection): string {
   const p = i.policy;
   const lines = [
@@ -67,6 +78,7 @@ export function formatInspection(i: ServiceInspection): string {
     ...p.mounts.map((m) => `  mount            ${m.source} -> ${m.target} (${m.mode})`),
     ...(p.uses ?? []).map((u) => `  uses             ${usesText(u)}`),
     ...(i.usedBy?.length ? [`  used by          ${i.usedBy.join(', ')}`] : []),
+    ...(i.consumers ? [`  consumers        ${consumersText(i.name, i.consumers)}`] : []),
   ];
   const k = i.process;
   if (!k)

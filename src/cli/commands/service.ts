@@ -365,7 +365,10 @@ const inspect: CommandSpec = {
   args: 'NAME',
   details: `A look, exit 0: a module whose manifest requires a GPU this box cannot give is shown all the
 same, its gpu line saying it is missing, with what \`service start\` would answer (its refusal and
-fix; --json: startRefused {code, message, hint}).`,
+fix; --json: startRefused {code, message, hint}). A module with a socket says what it does for the
+modules that use it: a token of each one's own (socket.clientTokens), and whether it deletes a
+consumer's data when the admin purges that consumer (socket.consumerPurge; --json: consumers
+{ownTokens, purgeOnRequest}).`,
   async run(ctx, parsed) {
     const name = nameArg(parsed, 'inspect');
     const [i, { formatInspection }] = await Promise.all([

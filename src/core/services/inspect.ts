@@ -298,6 +298,12 @@ export interface ServiceInspection {
   rating: Rating;
   /** Installed services whose manifest uses this one (its `policy.uses` is the other direction). */
   usedBy: string[];
+  /**
+   * What it does for the modules that use it (manifest `socket`): a token of each consumer's own
+   * (`clientTokens`), and a consumer's data deleted when the admin purges that consumer
+   * (`consumerPurge`: consumer-purge.ts). Absent for a module with no socket: nothing can use it.
+   */
+  consumers?: { ownTokens: boolean; purgeOnRequest: boolean };
   /** What the running module says about itself (GET /info; untrusted text): module-info.ts. */
   info?: ModuleInfo | null;
   /** The module's image; `present`: whether the engine holds it (false: gone, reinstall; null: unknown). */
@@ -322,6 +328,14 @@ export async function inspectService(deps: ServiceDeps, name: string): Promise<S
     // Refused, the manifest's request counts (as service status rates it).
     rating: await ratingOf(deps.root, reg, plan.summary.apparmor, plan, !gpuRefused),
     usedBy: await usersOf(deps.root, name),
+    ...(reg.spec.socket
+      ? {
+          consumers: {
+            ownTokens: reg.spec.socket.clientTokens === true,
+            purgeOnRequest: reg.spec.socket.consumerPurge === true,
+          },
+        }
+      : {}),
     image: {
       id: reg.imageId,
       present: info?.State.Running ? true : await imagePresent(deps.engine, reg.imageId).catch(() => null),
