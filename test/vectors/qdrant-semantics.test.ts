@@ -134,3 +134,67 @@ describe('what Qdrant does not pass over silently', () => {
     expect(await ids({ must: [{ key: 'tags', is_null: false }] })).toEqual([1, 2, 3, 4, 6, 8, 9, 10]);
   });
 });
+
+describe('match.text on a field with a text index', () => {
+  const texts = ['Hello World, again', 'hello-world', 'Say hello', 'nothing here', 'Hello world!'];
+  async function textIds(field: string, text: string): Promise<number[]> {
+    const page = await client.scroll('t', {
+      filter: { must: [{ key: field, match: { text } }] },
+      limit: 100,
+    });
+    return page.points.map((p) => p.id as number);
+  }
+  beforeAll(async () => {
+    await client.createCollection('t', { vectors: { size: 2, distance: 'Dot' } });
+    await client.upsert('t', {
+      wait: true,
+      points: texts.map((t, i) => ({ id: i + 1, vector: [1, i], payload: { a: t, b: t, c: t, d: t } })),
+    });
+  });
+
+  it("takes the index's tokens as Qdrant does; without one, a substring", async () => {
+    // No index: Qdrant's substring, case and all.
+    expect(await textIds('a', 'hello')).toEqual([2, 3]);
+    expect(await textIds('a', 'wor')).toEqual([2, 5]);
+    await client.createPayloadIndex('t', { field_name: 'a', field_schema: 'text', wait: true });
+    // The default word tokenizer, lowercased: whole words, in any order.
+    expect(await textIds('a', 'hello')).toEqual([1, 2, 3, 5]);
+    expect(await textIds('a', 'WORLD hello')).toEqual([1, 2, 5]);
+    expect(await textIds('a', 'wor')).toEqual([]);
+    expect(await textIds('a', '!!')).toEqual([]);
+    expect(
+      (await client.count('t', { filter: { must: [{ key: 'a', match: { text: 'hello' } }] } })).count,
+    ).toBe(4);
+    await client.createPayloadIndex('t', {
+      field_name: 'b',
+      field_schema: { type: 'text', tokenizer: 'whitespace', lowercase: false },
+      wait: true,
+    });
+    expect(await textIds('b', 'world')).toEqual([]);
+    expect(await textIds('b', 'World,')).toEqual([1]);
+    await client.createPayloadIndex('t', {
+      field_name: 'c',
+      field_schema: { type: 'text', tokenizer: 'prefix', min_token_len: 2, max_token_len: 4 },
+      wait: true,
+    });
+    expect(await textIds('c', 'hel')).toEqual([1, 2, 3, 5]);
+    expect(await textIds('c', 'worldly')).toEqual([1, 2, 5]); // cut to "worl"
+    expect(await textIds('c', 'h')).toEqual([]); // shorter than min_token_len: no token
+    await client.deletePayloadIndex('t', 'a', { wait: true });
+    expect(await textIds('a', 'hello')).toEqual([2, 3]);
+  });
+
+  it('a text index parameter not served here is a 400 naming it', async () => {
+    for (const [schema, named] of [
+      [{ type: 'text', tokenizer: 'multilingual' }, /multilingual/],
+      [{ type: 'text', stemmer: { type: 'snowball', language: 'english' } }, /stemmer/],
+      [{ type: 'text', stopwords: 'english' }, /stopwords/],
+      [{ type: 'text', ascii_folding: true }, /ascii_folding/],
+    ] as const) {
+      const r = await raw('PUT', '/collections/t/index', { field_name: 'd', field_schema: schema });
+      expect(r.status).toBe(400);
+      expect(r.json.status.error).toMatch(named);
+    }
+    expect((await client.getCollection('t')).payload_schema.d).toBeUndefined();
+  });
+});

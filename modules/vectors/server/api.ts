@@ -26,6 +26,7 @@ import { type DeadlineOf, searchRoutes } from './search.js';
 import { FileAnswer } from './snapshot-files.js';
 import { snapshotRoutes } from './snapshots.js';
 import type { Store } from './store.js';
+import { textParams } from './text-index.js';
 
 export interface ApiOptions {
   log: KitLog;
@@ -181,6 +182,7 @@ export function createVectorsServer(store: Store, opts: ApiOptions): KitServer {
           !['keyword', 'integer', 'float', 'bool', 'geo', 'datetime', 'text', 'uuid'].includes(type as string)
         )
           throw bad('"field_schema" must be keyword, integer, float, bool, geo, datetime, text or uuid');
+        textParams(schema); // a text index's parameters not served here: a 400 naming them
         return updated(await store.commit({ t: 'index', c: n!, field: o.field_name, schema }));
       },
     ],

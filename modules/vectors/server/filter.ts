@@ -4,6 +4,7 @@
  */
 import { HttpError } from '../../kit/server/index.js';
 import { type PointId, parsePointId, pointKey } from './ids.js';
+import { type TextParams, textMatcher } from './text-index.js';
 
 export type Payload = Record<string, unknown>;
 export type Predicate = (id: PointId, payload: Payload | undefined) => boolean;
@@ -17,6 +18,10 @@ export interface Hint {
   test(value: unknown): boolean;
 }
 export type Filter = Predicate & { hints?: Hint[] };
+/** What a filter reads of its collection: the text index of a key, if any (text-index.ts). */
+export interface FilterContext {
+  text?(key: string): TextParams | undefined;
+}
 
 const bad = (message: string) => new HttpError(400, `Wrong input: ${message}`);
 const isObject = (v: unknown): v is Record<string, unknown> =>
@@ -68,7 +73,7 @@ interface ValuesTest {
 }
 const some = (one: (v: unknown) => boolean): ValuesTest => ({ all: (vals) => vals.some(one), one });
 
-function parseMatch(key: string, m: unknown): ValuesTest {
+function parseMatch(key: string, m: unknown, ctx: FilterContext): ValuesTest {
   if (!isObject(m)) throw bad(`match of "${key}" must be an object`);
   const kinds = Object.keys(m);
   if (kinds.length !== 1) throw bad(`match of "${key}" takes one of value, any, except, text`);
@@ -91,7 +96,9 @@ function parseMatch(key: string, m: unknown): ValuesTest {
   }
   if (kind === 'text') {
     if (typeof arg !== 'string') throw bad(`match.text of "${key}" must be a string`);
-    return some((v) => typeof v === 'string' && v.includes(arg));
+    // With a text index on the key: its tokens, as Qdrant (text-index.ts); else a substring.
+    const index = ctx.text?.(key);
+    return some(index ? textMatcher(index, arg) : (v) => typeof v === 'string' && v.includes(arg));
   }
   throw bad(`match.${kind} is not supported by this server (supported: value, any, except, text)`);
 }
@@ -118,10 +125,10 @@ function parseRange(key: string, r: unknown): ValuesTest {
   });
 }
 
-function parseCondition(c: unknown, depth: number, seen: Seen): Filter {
+function parseCondition(c: unknown, depth: number, seen: Seen, ctx: FilterContext): Filter {
   if (!isObject(c)) throw bad('a filter condition must be an object');
   if ('must' in c || 'should' in c || 'must_not' in c || 'min_should' in c)
-    return parseFilter(c, depth + 1, seen);
+    return parseFilter(c, depth + 1, seen, ctx);
   if ('has_id' in c) {
     onlyKeys(c, ['has_id'], 'has_id condition');
     if (!Array.isArray(c.has_id)) throw bad('has_id must be a list of point ids');
@@ -153,7 +160,7 @@ function parseCondition(c: unknown, depth: number, seen: Seen): Filter {
   if (c.is_empty !== undefined && c.is_empty !== null) return fieldEmpty(c, key, 'is_empty');
   if (c.is_null !== undefined && c.is_null !== null) return fieldEmpty(c, key, 'is_null');
   const tests: ValuesTest[] = [];
-  if (c.match !== undefined && c.match !== null) tests.push(parseMatch(key, c.match));
+  if (c.match !== undefined && c.match !== null) tests.push(parseMatch(key, c.match, ctx));
   if (c.range !== undefined && c.range !== null) tests.push(parseRange(key, c.range));
   if (tests.length === 0) throw bad(`condition on "${key}" needs "match" or "range"`);
   // Both in one condition: either one met is enough, as in Qdrant (its FieldCondition's check is
@@ -201,26 +208,31 @@ const MAX_CONDITIONS = 1_000;
 const MAX_DEPTH = 32;
 type Seen = { conditions: number };
 
-function conditions(v: unknown, what: string, depth: number, seen: Seen): Filter[] {
+function conditions(v: unknown, what: string, depth: number, seen: Seen, ctx: FilterContext): Filter[] {
   if (v === undefined || v === null) return [];
   const list = Array.isArray(v) ? v : [v];
   seen.conditions += list.length;
   if (seen.conditions > MAX_CONDITIONS)
     throw bad(`${what}: too many conditions (at most ${MAX_CONDITIONS} in a filter, nested ones included)`);
-  return list.map((c) => parseCondition(c, depth, seen));
+  return list.map((c) => parseCondition(c, depth, seen, ctx));
 }
 
 /** A Qdrant Filter object; null/undefined means every point. */
-export function parseFilter(f: unknown, depth = 0, seen: Seen = { conditions: 0 }): Filter {
+export function parseFilter(
+  f: unknown,
+  depth = 0,
+  seen: Seen = { conditions: 0 },
+  ctx: FilterContext = {},
+): Filter {
   if (f === undefined || f === null) return () => true;
   if (!isObject(f)) throw bad('filter must be an object with must, should and/or must_not');
   // Passed down through every condition that is itself a filter (before, those began again at 0,
   // and 10,000 levels overflowed the stack: a 500).
   if (depth > MAX_DEPTH) throw bad('filter is nested too deeply');
   onlyKeys(f, ['must', 'should', 'must_not'], 'filter');
-  const must = conditions(f.must, 'must', depth, seen);
-  const should = conditions(f.should, 'should', depth, seen);
-  const mustNot = conditions(f.must_not, 'must_not', depth, seen);
+  const must = conditions(f.must, 'must', depth, seen, ctx);
+  const should = conditions(f.should, 'should', depth, seen, ctx);
+  const mustNot = conditions(f.must_not, 'must_not', depth, seen, ctx);
   const pred: Filter = (id, p) =>
     must.every((c) => c(id, p)) &&
     (should.length === 0 || should.some((c) => c(id, p))) &&

@@ -1,7 +1,7 @@
 /** Request bodies of the Qdrant API checked field by field: unknown or unsupported fields are a 400. */
 import { HttpError } from '../../kit/server/index.js';
 import type { CollectionConfig, Distance } from './collection.js';
-import { type Payload, type Predicate, parseFilter } from './filter.js';
+import { type FilterContext, type Payload, type Predicate, parseFilter } from './filter.js';
 import { type PointId, parsePointId } from './ids.js';
 import { excludePaths, includePaths } from './payload-select.js';
 
@@ -262,12 +262,17 @@ export function parseIds(v: unknown, what: string): PointId[] {
 }
 
 /** Points chosen by "points" (ids) or "filter" (delete, payload changes). */
-export function parseSelector(o: Record<string, unknown>): { ids?: PointId[]; filter?: Predicate } {
+export function parseSelector(
+  o: Record<string, unknown>,
+  ctx: FilterContext = {},
+): { ids?: PointId[]; filter?: Predicate } {
   if (o.points !== undefined && o.points !== null) {
-    if (isObject(o.points) && 'filter' in o.points) return { filter: parseFilter(o.points.filter) };
+    if (isObject(o.points) && 'filter' in o.points)
+      return { filter: parseFilter(o.points.filter, 0, undefined, ctx) };
     return { ids: parseIds(o.points, 'points') };
   }
-  if (o.filter !== undefined && o.filter !== null) return { filter: parseFilter(o.filter) };
+  if (o.filter !== undefined && o.filter !== null)
+    return { filter: parseFilter(o.filter, 0, undefined, ctx) };
   throw bad('give "points" (a list of ids) or "filter"');
 }
 

@@ -21,6 +21,7 @@ import {
 } from './parse.js';
 import type { DeadlineOf } from './search.js';
 import type { Store } from './store.js';
+import { filterContext } from './text-index.js';
 
 export function pointRoutes(
   store: Store,
@@ -51,7 +52,7 @@ export function pointRoutes(
     o: Record<string, unknown>,
     operation: string,
   ): Promise<PointId[]> {
-    const sel = parseSelector(o);
+    const sel = parseSelector(o, filterContext(c));
     const dl = deadline(ctx, operation);
     if (sel.ids) return sel.ids.filter((id) => c.labelOf(id) !== undefined);
     return (await c.matching(sel.filter, dl, false)).map((l) => c.ids[l]!);
@@ -165,7 +166,9 @@ export function pointRoutes(
         const wv = parseWithVector(o.with_vector);
         new AnswerBudget().take(0, wv ? Math.min(limit, c.count) * c.config.size : 0);
         let labels = await c.matching(
-          o.filter === undefined || o.filter === null ? undefined : parseFilter(o.filter),
+          o.filter === undefined || o.filter === null
+            ? undefined
+            : parseFilter(o.filter, 0, undefined, filterContext(c)),
           deadline(ctx, 'scroll'),
         );
         if (o.offset !== undefined && o.offset !== null) {
@@ -186,7 +189,11 @@ export function pointRoutes(
         const c = need(store, n!);
         const o = body(await json(ctx), ['filter', 'exact'], 'count');
         const dl = deadline(ctx, 'count');
-        return { count: o.filter ? (await c.matching(parseFilter(o.filter), dl, false)).length : c.count };
+        return {
+          count: o.filter
+            ? (await c.matching(parseFilter(o.filter, 0, undefined, filterContext(c)), dl, false)).length
+            : c.count,
+        };
       },
     ],
   ];

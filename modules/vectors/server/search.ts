@@ -24,6 +24,7 @@ import {
   vectorEncoding,
 } from './parse.js';
 import type { Store } from './store.js';
+import { filterContext } from './text-index.js';
 
 const SEARCH_COMMON = [
   'filter',
@@ -74,7 +75,9 @@ function search(
     vector = named.vector;
   }
   const filter =
-    o.filter === undefined || o.filter === null ? undefined : parseFilter(o.filter, 0, budget?.filters);
+    o.filter === undefined || o.filter === null
+      ? undefined
+      : parseFilter(o.filter, 0, budget?.filters, filterContext(c));
   const limit = int(o.limit, 'limit', 10, 1, 100_000);
   const offset = int(o.offset, 'offset', 0, 0, 1_000_000);
   const withPayload = parseWithPayload(o.with_payload, false);
