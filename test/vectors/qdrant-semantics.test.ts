@@ -198,3 +198,27 @@ describe('match.text on a field with a text index', () => {
     expect((await client.getCollection('t')).payload_schema.d).toBeUndefined();
   });
 });
+
+describe('delete payload keys', () => {
+  it('takes paths, as Qdrant: a nested key, each element of parts[]', async () => {
+    await client.createCollection('u', { vectors: { size: 2, distance: 'Dot' } });
+    const payload = {
+      meta: { source: 'x.pdf', page: 3 },
+      parts: [{ text: 't', page: 1 }, { page: 2 }],
+      top: 1,
+    };
+    await client.upsert('u', { wait: true, points: [{ id: 1, vector: [1, 0], payload }] });
+    await client.createPayloadIndex('u', { field_name: 'meta.page', field_schema: 'integer', wait: true });
+    await client.deletePayload('u', { keys: ['meta.page', 'parts[].page'], points: [1], wait: true });
+    const [p] = await client.retrieve('u', { ids: [1] });
+    expect(p!.payload).toEqual({ meta: { source: 'x.pdf' }, parts: [{ text: 't' }, {}], top: 1 });
+    // The index follows: no point has meta.page now.
+    expect(
+      (await client.count('u', { filter: { must: [{ key: 'meta.page', match: { value: 3 } }] } })).count,
+    ).toBe(0);
+    expect((await client.getCollection('u')).payload_schema['meta.page']!.points).toBe(0);
+    // A key through an array without [] is no path there (Qdrant's value_remove), nothing changes.
+    await client.deletePayload('u', { keys: ['parts.text'], points: [1], wait: true });
+    expect((await client.retrieve('u', { ids: [1] }))[0]!.payload).toEqual(p!.payload);
+  });
+});

@@ -9,6 +9,7 @@ import type { KitLog } from '../../kit/server/index.js';
 import { Collection, type CollectionConfig, type Owner, type Point } from './collection.js';
 import type { Payload } from './filter.js';
 import type { PointId } from './ids.js';
+import { removePaths } from './payload-select.js';
 import { Journal, undoAfter } from './undo.js';
 
 export type Op =
@@ -133,9 +134,8 @@ function applyTo(
         const l = c.labelOf(id);
         if (l === undefined) continue;
         j.payload(c, l);
-        const p = { ...c.payloads[l] };
-        for (const k of op.keys) delete p[k];
-        c.setPayload(l, p);
+        // Paths, as Qdrant's (payload-select.ts); a copy, the payload before left as it was.
+        c.setPayload(l, { ...removePaths(c.payloads[l] ?? {}, op.keys) });
         c.versions[l] = seq;
       }
       return;

@@ -57,3 +57,46 @@ export function excludePaths(p: Payload, paths: string[]): Payload {
     patterns.some((q) => q.length <= path.length && q.every((s, i) => path[i] === s));
   return walk(p, [], (path) => !drop(path)) as Payload;
 }
+
+/**
+ * The payload without the values at `paths`, as Qdrant's delete payload keys (JsonPath value_remove):
+ * `meta.page` removes a nested key, `parts[].page` it in each element, `parts[]` empties the
+ * array; a key through an array without `[]`, or `[n]` at the end, removes nothing. Before, keys
+ * were top-level names: `meta.page` removed nothing, silently. Objects and arrays on the way are
+ * copied, never changed: the payload before stays as it was (the undo journal and the field
+ * indexes read it).
+ */
+export function removePaths(p: Payload, paths: string[]): Payload {
+  let out: unknown = p;
+  for (const path of paths) out = removeAt(out, steps(path));
+  return out as Payload;
+}
+
+function removeAt(v: unknown, path: (Step | number)[]): unknown {
+  const [head, ...rest] = path;
+  if (typeof head === 'string') {
+    if (typeof v !== 'object' || v === null || Array.isArray(v) || !Object.hasOwn(v, head)) return v;
+    const o = v as Payload;
+    const copy = { ...o };
+    if (rest.length === 0) delete copy[head];
+    else {
+      const child = removeAt(o[head], rest);
+      if (child === o[head]) return v;
+      copy[head] = child;
+    }
+    return copy;
+  }
+  if (!Array.isArray(v)) return v;
+  if (head === EVERY) {
+    if (rest.length === 0) return [];
+    const next = v.map((x) => removeAt(x, rest));
+    return next.every((x, i) => x === v[i]) ? v : next;
+  }
+  // [n]: one element, and not at the end (Qdrant does not delete array positions).
+  if (rest.length === 0 || typeof head !== 'number' || head >= v.length) return v;
+  const child = removeAt(v[head], rest);
+  if (child === v[head]) return v;
+  const copy = v.slice();
+  copy[head] = child;
+  return copy;
+}
