@@ -10,7 +10,7 @@ import { render } from 'ink-testing-library';
 import React from 'react';
 import { expect, it } from 'vitest';
 import { servicesLine } from '../../src/present/host.js';
-import { BlockedLines } from '../../src/tui/screens/Setup.js';
+import { BlockedLines } from '../../src/tui/screens/SetupSummary.js';
 
 const hostile = 'engine down\nhint: nothing is wrong\r\n  services: hello running\u2028x';
 

@@ -5,8 +5,7 @@ import { draftToAnswers, initialDraft, nextStep, STEPS } from '../../app/wizard.
 import { escapeLine } from '../../present/escape.js';
 import { byWizardStep, formatChange, setupNextSteps } from '../../present/setup.js';
 import { Operation } from '../components/Operation.js';
-import { type ScrollLine, ScrollLines, wrapLines } from '../components/ScrollLines.js';
-import { fitCell } from '../components/Table.js';
+import { wrapLines } from '../components/ScrollLines.js';
 import { TextInput } from '../components/TextInput.js';
 import { keyRows, WIZARD_KEY_LINE } from '../keys.js';
 import type { ScreenProps } from '../screen.js';
@@ -14,6 +13,7 @@ import { useTheme } from '../theme.js';
 import { SetupCatalog } from './SetupCatalog.js';
 import { SetupHelp } from './SetupHelp.js';
 import { SetupRecoveryKey } from './SetupRecoveryKey.js';
+import { SetupSummary } from './SetupSummary.js';
 
 const SET_UP_ALREADY = 'This box is set up already: answers here update it.';
 /** How soon after a y/n letter a bare Enter still belongs to it. */
@@ -247,34 +247,8 @@ export function Setup(props: ScreenProps) {
     );
   if (phase.kind === 'summary' && help)
     return <SetupHelp title="Summary" kind="summary" width={props.width} height={props.height} />;
-  if (phase.kind === 'summary') {
-    const todo = phase.plan.changes.filter((c) => c.action !== 'unchanged');
-    // Every change and what blocks the plan, whole (wrapped), in a view that scrolls between the
-    // heading and the question, which stay on the screen (the console may be 80×24).
-    const lines: ScrollLine[] = [
-      ...blockedRows(phase.plan.blocked, props.width),
-      ...todo.flatMap((c) =>
-        wrapIndented(escapeLine(formatChange(c)), props.width).map((text) => ({ text })),
-      ),
-    ];
-    const heading = draft.modules.length ? 3 : 2;
-    return (
-      <Box flexDirection="column">
-        <Text
-          bold={!plain}
-          wrap="truncate"
-        >{`Summary: ${todo.length} change(s) under ${phase.plan.root}`}</Text>
-        <Text wrap="truncate">{`Admin ${draft.admin}, key ${draft.keyFingerprint}; SSH ${draft.ssh ? 'on' : 'off'}`}</Text>
-        {draft.modules.length ? (
-          <Text>{fitCell(`Modules: ${draft.modules.join(', ')}`, props.width)}</Text>
-        ) : null}
-        <ScrollLines lines={lines} height={Math.max(3, props.height - heading - 1)} width={props.width} />
-        <Text bold={!plain} wrap="truncate">
-          {phase.plan.blocked.length ? 'Esc: back' : 'Apply these changes? y apply, n/Esc back'}
-        </Text>
-      </Box>
-    );
-  }
+  if (phase.kind === 'summary')
+    return <SetupSummary plan={phase.plan} draft={draft} width={props.width} height={props.height} />;
   const s = step!;
   const number = STEPS.filter((x, i) => i <= phase.index && !x.skip?.(draft, env)).length;
   const total = STEPS.filter((x) => !x.skip?.(draft, env)).length;
@@ -365,37 +339,6 @@ export function Setup(props: ScreenProps) {
               ))}
         </Box>
       </Box>
-    </>
-  );
-}
-
-/** `text` in rows of `width`, the rows after the first indented under it. */
-function wrapIndented(text: string, width: number, indent = '      '): string[] {
-  const first = wrapLines(text, width)[0] ?? '';
-  const rest = text.slice(first.length).trimStart();
-  return rest ? [first, ...wrapLines(rest, width - indent.length).map((l) => indent + l)] : [first];
-}
-
-/**
- * Why the plan cannot be applied, one reason each, wrapped to `width` (a reason may quote a file's
- * name or an error: escaped, so a line break in it cannot start a line of its own).
- */
-export function blockedRows(blocked: string[], width: number): ScrollLine[] {
-  return blocked.flatMap((b) =>
-    wrapIndented(`Cannot apply: ${escapeLine(b)}`, width).map((text) => ({ text, color: 'red' })),
-  );
-}
-
-/** The reasons as the summary shows them. */
-export function BlockedLines(props: { blocked: string[]; plain: boolean; width?: number }) {
-  return (
-    <>
-      {blockedRows(props.blocked, props.width ?? 78).map((r, i) => (
-        // biome-ignore lint/suspicious/noArrayIndexKey: rows of one reason may repeat
-        <Text key={i} color={props.plain ? undefined : r.color}>
-          {r.text}
-        </Text>
-      ))}
     </>
   );
 }
