@@ -80,6 +80,9 @@ export function removeOps(ctx: BoxContext): RemoveOps {
       const installed = asked.filter((n) => !keptOnly.includes(n));
       // Running before the removal and not after: the removal stopped it (said, as --dry-run says it would).
       const wasRunning = installed.length ? await runningServices(ctx, installed) : [];
+      // Which take consumers' purges, read before the removal takes their registrations: a plain
+      // removal records it with the kept data, which a later purge of a consumer then still asks.
+      const optIns = opts.purge ? new Set<string>() : await services.purgeOptIns(ctx.root, installed);
       const changes = installed.length
         ? await m.remove(installed, { force: opts.force ?? false, missingOk: !!opts.notInstalled })
         : [];
@@ -93,8 +96,11 @@ export function removeOps(ctx: BoxContext): RemoveOps {
       // Purged: its own folder, and what it made in the providers that keep data per consumer.
       // A provider that could not be asked (no record written): the consumer's own folder is kept,
       // so the same command finds it and asks again (else it is neither installed nor kept).
+      const purging = new Set(asked);
       const purgeAll = async (name: string) => {
-        const asked = await services.purgeConsumerData(ctx.root, name, () => ctx.engine());
+        const asked = await services.purgeConsumerData(ctx.root, name, () => ctx.engine(), {
+          except: purging,
+        });
         const ask = asked.length ? { purgeAsked: asked } : {};
         if (asked.some((a) => a.state === 'failed')) {
           const dataKept = await services.moduleDataDir(ctx.root, name);
@@ -115,7 +121,8 @@ export function removeOps(ctx: BoxContext): RemoveOps {
         else {
           const dataKept = await services.moduleDataDir(ctx.root, c.name);
           const owner = owners.get(c.name);
-          if (dataKept && owner) await services.bindModuleData(ctx.root, c.name, owner);
+          if (dataKept && owner)
+            await services.bindModuleData(ctx.root, c.name, owner, { consumerPurge: optIns.has(c.name) });
           out.push(dataKept ? { ...c, dataKept } : c);
         }
       }
@@ -129,18 +136,23 @@ export function removeOps(ctx: BoxContext): RemoveOps {
       packageNames(names, installed);
       const services = await import('../core/services/index.js');
       const plan = await m.removalPlan(names, { force: opts.force ?? false });
-      // The providers a purge would ask, less those this removal takes.
-      const going = new Set(plan.changes.map((c) => c.name));
-      const wouldAsk = async (name: string) => {
-        const p = (await services.purgeProviders(ctx.root, name)).filter((n) => !going.has(n));
-        return p.length ? { wouldAsk: p } : {};
-      };
-      const keptOnly: RemovedPackage[] = [];
+      const keptDirs = new Map<string, string>();
       if (opts.purge)
         for (const name of plan.notInstalled) {
           const dir = await services.moduleDataDir(ctx.root, name);
-          if (dir) keptOnly.push({ name, purged: dir, ...(await wouldAsk(name)) });
+          if (dir) keptDirs.set(name, dir);
         }
+      // The providers a purge would ask, less those this removal takes or purges.
+      const going = new Set([...plan.changes.map((c) => c.name), ...keptDirs.keys()]);
+      const wouldAsk = async (name: string) => {
+        const p = await services.purgeProviders(ctx.root, name, going);
+        const kept = p.filter((q) => q.kept).map((q) => q.name);
+        return p.length
+          ? { wouldAsk: p.map((q) => q.name), ...(kept.length ? { wouldAskKept: kept } : {}) }
+          : {};
+      };
+      const keptOnly: RemovedPackage[] = [];
+      for (const [name, dir] of keptDirs) keptOnly.push({ name, purged: dir, ...(await wouldAsk(name)) });
       const changes: RemovedPackage[] = [...keptOnly];
       for (const c of plan.changes) {
         const dir = await services.moduleDataDir(ctx.root, c.name);

@@ -48,6 +48,8 @@ export interface RemovedPackage {
   purgeAsked?: PurgeAsk[];
   /** `removalPlan` with purge: the providers that would be asked (as purgeAsked's). */
   wouldAsk?: string[];
+  /** Of `wouldAsk`, those not installed, asked through their kept data (purgeAsked's `kept`). */
+  wouldAskKept?: string[];
   /** Its image, left in the engine because the engine was down, and the command that removes it. */
   imageLeft?: { image: string; remove: string; alsoShared?: string };
   /**

@@ -31,14 +31,17 @@ export function removedLine(c: {
   );
 }
 
-/** `bpkg remove --dry-run --purge`: the providers a purge would ask. */
-export const wouldAskLines = (consumer: string, providers: string[] = []): string[] =>
-  providers.map((p) => `  would ask ${p} to delete the data ${consumer} made there`);
+/** `bpkg remove --dry-run --purge`: the providers a purge would ask (`kept`: not installed, their data kept). */
+export const wouldAskLines = (consumer: string, providers: string[] = [], kept: string[] = []): string[] =>
+  providers.map(
+    (p) =>
+      `  would ask ${p} to delete the data ${consumer} made there${kept.includes(p) ? ` (${p} is not installed: in the data it kept, applied when it is installed again)` : ''}`,
+  );
 
 /** A provider asked to delete a purged consumer's data (app RemovedPackage.purgeAsked). */
 export interface PurgeAskShown {
   provider: string;
-  state: 'done' | 'at-start' | 'not-confirmed' | 'failed';
+  state: 'done' | 'at-start' | 'not-confirmed' | 'kept' | 'failed';
   error?: string;
 }
 
@@ -54,6 +57,8 @@ export function purgeAskLines(consumer: string, asks: PurgeAskShown[] = []): str
         return `${asked}: done`;
       case 'at-start':
         return `${asked}: ${a.provider} is not running; it deletes it at its next start, before it serves`;
+      case 'kept':
+        return `${asked}: ${a.provider} is not installed; it deletes it from the data it kept when it is installed again, at its first start, before it serves (\`bpkg remove --purge ${a.provider}\` deletes all it kept now)`;
       case 'not-confirmed':
         return `${asked}: not confirmed yet; ${a.provider} deletes it at its next start at the latest (\`blueprint service restart ${a.provider}\`)`;
       default:

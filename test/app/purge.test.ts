@@ -176,3 +176,80 @@ describe("bpkg remove --purge: the consumer's data in the providers that keep it
     expect(readFileSync(target, 'utf8')).toBe('host');
   });
 });
+
+/**
+ * A provider removed with its data kept, as a plain `bpkg remove vec` leaves it (test/rag/purge
+ * does that with the real stack): no registration, its data folder, and the record of whom that
+ * folder belongs to, which says whether the provider took purges.
+ */
+function keptProvider(root: string, name: string, consumerPurge: boolean): string {
+  const data = provider(root, name, { clientTokens: true, consumerPurge });
+  rmSync(path.join(root, 'var/lib/blueprint/services', name), { recursive: true });
+  rmSync(path.join(root, 'opt/blueprint', name), { recursive: true });
+  const owners = path.join(root, 'var/lib/blueprint/modules/.owners');
+  mkdirSync(owners, { recursive: true });
+  const record = {
+    origin: 'main',
+    signer: 'ab'.repeat(20),
+    ...(consumerPurge ? { consumerPurge: true } : {}),
+  };
+  writeFileSync(path.join(owners, `${name}.json`), JSON.stringify(record));
+  return data;
+}
+
+describe('bpkg remove --purge: a provider removed with its data kept', () => {
+  it('its kept data is asked: the record waits there for its next install, and the output says so', async () => {
+    // Before: a plain `bpkg remove vec` took its registration, so a later purge of hello asked
+    // nothing of it, and vec installed again still held what hello made.
+    const { box, root } = await boxWithHello();
+    const vec = keptProvider(root, 'vec', true);
+    const llm = keptProvider(root, 'llm', false); // never took purges: not asked
+    const plan = await box.packages.removalPlan(['hello'], { purge: true });
+    expect(plan.changes).toMatchObject([{ name: 'hello', wouldAsk: ['vec'], wouldAskKept: ['vec'] }]);
+    const { wouldAskLines } = await import('../../src/present/packages.js');
+    expect(wouldAskLines('hello', plan.changes[0]!.wouldAsk, plan.changes[0]!.wouldAskKept)).toEqual([
+      '  would ask vec to delete the data hello made there (vec is not installed: in the data it kept, applied when it is installed again)',
+    ]);
+    expect(existsSync(path.join(vec, 'purge.hello'))).toBe(false);
+
+    const before = Date.now();
+    const changes = await box.packages.remove(['hello'], { purge: true });
+    expect(changes).toMatchObject([
+      {
+        name: 'hello',
+        purged: path.join(root, 'var/lib/blueprint/modules/hello'),
+        purgeAsked: [{ provider: 'vec', state: 'kept' }],
+      },
+    ]);
+    const [consumer, time] = readFileSync(path.join(vec, 'purge.hello'), 'utf8').split(' ');
+    expect(consumer).toBe('hello');
+    expect(Number(time)).toBeGreaterThanOrEqual(before);
+    expect(statSync(path.join(vec, 'purge.hello')).mode & 0o777).toBe(0o440);
+    expect(existsSync(path.join(llm, 'purge.hello'))).toBe(false);
+    const { removedLine } = await import('../../src/present/packages.js');
+    expect(removedLine(changes[0]!).split('\n').slice(1)).toEqual([
+      'asked vec to delete the data hello made there: vec is not installed; it deletes it from the data it kept when it is installed again, at its first start, before it serves (`bpkg remove --purge vec` deletes all it kept now)',
+    ]);
+  });
+
+  it('no link in the kept folder is followed: one at the record is replaced, a folder that is a link is not asked through', async () => {
+    const { box, root, work } = await boxWithHello();
+    const vec = keptProvider(root, 'vec', true);
+    const target = path.join(work, 'host-file');
+    writeFileSync(target, 'host');
+    symlinkSync(target, path.join(vec, 'purge.hello'));
+    const other = keptProvider(root, 'other', true);
+    const elsewhere = path.join(work, 'elsewhere');
+    mkdirSync(elsewhere);
+    rmSync(other, { recursive: true });
+    symlinkSync(elsewhere, other);
+    const own = path.join(root, 'var/lib/blueprint/modules/hello');
+    const changes = await box.packages.remove(['hello'], { purge: true });
+    expect(changes).toMatchObject([{ name: 'hello', dataKept: own }]);
+    const asked = Object.fromEntries(changes[0]!.purgeAsked!.map((a) => [a.provider, a.state]));
+    expect(asked).toEqual({ other: 'failed', vec: 'kept' });
+    expect(lstatSync(path.join(vec, 'purge.hello')).isFile()).toBe(true);
+    expect(readFileSync(target, 'utf8')).toBe('host');
+    expect(existsSync(path.join(elsewhere, 'purge.hello'))).toBe(false);
+  });
+});

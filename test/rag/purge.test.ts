@@ -81,4 +81,33 @@ describe("bpkg remove --purge rag: rag's chunks in vectors go too", () => {
     expect(await collections()).toEqual(['admin-notes']);
     expect(existsSync(join(e.data(names.vectors), `purge.${names.rag}`))).toBe(false);
   }, 600_000);
+
+  it('a purge while vectors is removed with its data kept: that data is asked, and vectors applies it when installed again', async () => {
+    // Before: a plain `bpkg remove` of vectors took its registration, so the purge asked nothing
+    // of it, and vectors installed again served rag's old chunks from its kept data.
+    const install = await e.bpkg(['--yes', 'install', names.rag]);
+    expect(install.code, install.stderr).toBe(0);
+    await ingestOne();
+    const plain = await e.bpkg(['--yes', 'remove', names.rag, names.vectors]);
+    expect(plain.code, plain.stderr).toBe(0);
+    expect(plain.stdout).toContain(`its data kept in ${e.data(names.vectors)}`);
+    const dry = await e.bpkg(['--json', 'remove', '--dry-run', '--purge', names.rag]);
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(JSON.parse(dry.stdout).changes).toMatchObject([
+      { name: names.rag, wouldAsk: [names.vectors], wouldAskKept: [names.vectors] },
+    ]);
+    const purge = await e.bpkg(['--yes', 'remove', '--purge', names.rag]);
+    expect(purge.code, purge.stderr).toBe(0);
+    expect(purge.stdout).toContain(
+      `asked ${names.vectors} to delete the data ${names.rag} made there: ${names.vectors} is not installed; it deletes it from the data it kept when it is installed again, at its first start, before it serves`,
+    );
+    expect(existsSync(join(e.data(names.vectors), `purge.${names.rag}`))).toBe(true);
+    // Installed again (rag's own install brings it back, as what rag uses): rag's chunks are gone
+    // before it answers; the admin's collection, kept with the data, stays.
+    const again = await e.bpkg(['--yes', 'install', names.rag]);
+    expect(again.code, again.stderr).toBe(0);
+    expect(await e.blueprint('service', 'start', names.vectors)).toMatchObject({ healthy: true });
+    expect(await collections()).toEqual(['admin-notes']);
+    expect(existsSync(join(e.data(names.vectors), `purge.${names.rag}`))).toBe(false);
+  }, 600_000);
 });

@@ -134,7 +134,7 @@ export async function showRemovalPlan(
               ? `  the data of ${c.name} would be kept (${c.dataKept})`
               : '',
         ),
-        ...plan.changes.flatMap((c) => wouldAskLines(c.name, c.wouldAsk)),
+        ...plan.changes.flatMap((c) => wouldAskLines(c.name, c.wouldAsk, c.wouldAskKept)),
         ...(plan.stops.length
           ? [
               `It would stop the running service${plan.stops.length === 1 ? '' : 's'} ${inWords(plan.stops)} (${plan.stops.length === 1 ? 'its container goes' : 'their containers go'} with the package${plan.stops.length === 1 ? '' : 's'}).`,

@@ -1,13 +1,15 @@
-import { type FileHandle, lstat } from 'node:fs/promises';
+import { type FileHandle, lstat, readdir } from 'node:fs/promises';
 import { createConnection } from 'node:net';
 import path from 'node:path';
+import { PACKAGE_NAME } from '../system/paths.js';
 import { inDir, writeFileAt } from '../system/safe-write.js';
 import { containerName, inspectContainer } from './container-info.js';
-import { moduleDataPath } from './data-owner.js';
+import { keptTakesPurges, moduleDataPath, ownersDir } from './data-owner.js';
 import type { Engine } from './engine.js';
 import { openDataDir } from './module-token.js';
 import { serviceDirs } from './policy.js';
 import { listRegistrations } from './registry.js';
+import type { ServiceSpec } from './schema.js';
 
 /**
  * A consumer's data, purged (docs/module-wiring.md): `bpkg remove --purge CONSUMER` deletes the
@@ -23,7 +25,10 @@ import { listRegistrations } from './registry.js';
  *
  * Every opted-in provider is asked, not only those the consumer's last version used: an earlier
  * version may have used another, and after a plain removal what it used is no longer known. A
- * provider that never made its data folder holds nothing and is not asked.
+ * provider that never made its data folder holds nothing and is not asked. A provider removed with
+ * its data kept is asked through that data: its plain removal recorded in the folder's owner record
+ * that it took purges (data-owner.ts), and the record written there waits for its next install,
+ * whose first start applies it before it serves.
  */
 
 export const PURGE_SIGNAL = 'SIGUSR2';
@@ -38,24 +43,29 @@ export interface PurgeAsk {
    * `done`: it ran and removed the record (applied). `at-start`: it was not running; it applies
    * the record at its next start, before it serves. `not-confirmed`: it runs (or the engine could
    * not say) and did not remove the record in time; it applies it at its next start at the latest.
-   * `failed`: no record could be written (`error` says why); nothing was asked of it.
+   * `kept`: it is not installed, its data kept: the record is in that data, applied when it is
+   * installed again, at its first start. `failed`: no record could be written (`error` says why);
+   * nothing was asked of it.
    */
-  state: 'done' | 'at-start' | 'not-confirmed' | 'failed';
+  state: 'done' | 'at-start' | 'not-confirmed' | 'kept' | 'failed';
   error?: string;
 }
 
 export const purgeRecordName = (consumer: string) => `purge.${consumer}`;
 
-/** Asks every installed provider that takes purges to delete what `consumer` made there. */
+/**
+ * Asks every provider that takes purges, installed or its data kept, to delete what `consumer`
+ * made there. `except`: modules this same command purges (their data goes anyway).
+ */
 export async function purgeConsumerData(
   root: string,
   consumer: string,
   engine: () => Engine,
-  opts: { confirmMs?: number; now?: number } = {},
+  opts: { confirmMs?: number; now?: number; except?: ReadonlySet<string> } = {},
 ): Promise<PurgeAsk[]> {
   const asks: PurgeAsk[] = [];
   const before = opts.now ?? Date.now();
-  for (const { name: provider, socket } of await providersOf(root, consumer))
+  for (const { name: provider, socket } of await providersOf(root, consumer, opts.except))
     asks.push(
       await askOne(root, provider, consumer, before, engine, {
         confirmMs: opts.confirmMs ?? CONFIRM_MS,
@@ -65,19 +75,53 @@ export async function purgeConsumerData(
   return asks;
 }
 
-/** The providers a purge of `consumer` asks (`bpkg remove --dry-run --purge` names them). */
-export async function purgeProviders(root: string, consumer: string): Promise<string[]> {
-  return (await providersOf(root, consumer)).map((p) => p.name);
+/**
+ * The providers a purge of `consumer` asks (`bpkg remove --dry-run --purge` names them): `kept`
+ * those not installed, asked through their kept data.
+ */
+export async function purgeProviders(
+  root: string,
+  consumer: string,
+  except?: ReadonlySet<string>,
+): Promise<{ name: string; kept: boolean }[]> {
+  return (await providersOf(root, consumer, except)).map((p) => ({ name: p.name, kept: !p.socket }));
 }
 
-/** Each installed provider taking purges that has a data folder, and its socket on the host. */
-async function providersOf(root: string, consumer: string): Promise<{ name: string; socket: string }[]> {
-  const out: { name: string; socket: string }[] = [];
-  for (const reg of await listRegistrations(root)) {
+/** Whether a module's manifest takes purges (`socket.consumerPurge`, with what it needs). */
+const takesPurges = (s: ServiceSpec) => !!(s.socket?.consumerPurge && s.socket.clientTokens && s.data);
+
+/** Of `names`, the installed modules that take purges (read before a removal takes their registrations). */
+export async function purgeOptIns(root: string, names: string[]): Promise<Set<string>> {
+  const regs = await listRegistrations(root);
+  return new Set(regs.filter((r) => names.includes(r.name) && takesPurges(r.spec)).map((r) => r.name));
+}
+
+/**
+ * Each provider taking purges that has a data folder: an installed one with its socket on the host;
+ * one removed with its data kept (no registration; its owner record says it took purges) without.
+ */
+async function providersOf(
+  root: string,
+  consumer: string,
+  except: ReadonlySet<string> = new Set(),
+): Promise<{ name: string; socket?: string }[]> {
+  const out: { name: string; socket?: string }[] = [];
+  const there = (name: string) => lstat(moduleDataPath(root, name)).then(Boolean, () => false);
+  const regs = await listRegistrations(root);
+  for (const reg of regs) {
     const s = reg.spec;
-    if (reg.name === consumer || !s.socket?.consumerPurge || !s.socket.clientTokens || !s.data) continue;
-    if (await lstat(moduleDataPath(root, reg.name)).catch(() => undefined))
+    if (reg.name === consumer || except.has(reg.name) || !takesPurges(s) || !s.socket) continue;
+    if (await there(reg.name))
       out.push({ name: reg.name, socket: path.join(serviceDirs(root, reg.name).socketDir, s.socket.file) });
+  }
+  const installed = new Set(regs.map((r) => r.name));
+  const records = await readdir(ownersDir(root)).catch(() => [] as string[]);
+  for (const name of records
+    .filter((f) => f.endsWith('.json'))
+    .map((f) => f.slice(0, -5))
+    .sort()) {
+    if (name === consumer || except.has(name) || installed.has(name) || !PACKAGE_NAME.test(name)) continue;
+    if (keptTakesPurges(root, name) && (await there(name))) out.push({ name });
   }
   return out;
 }
@@ -89,7 +133,7 @@ async function askOne(
   consumer: string,
   before: number,
   engine: () => Engine,
-  how: { confirmMs: number; socket: string },
+  how: { confirmMs: number; socket?: string },
 ): Promise<PurgeAsk> {
   const { dir } = await openDataDir(root, provider);
   try {
@@ -98,8 +142,10 @@ async function askOne(
       mode: 0o440,
       owner: [st.uid, st.gid],
     });
+    // Not installed: nothing runs to tell; the record waits in its kept data.
+    if (!how.socket) return { provider, state: 'kept' };
     const there = () => recordThere(dir, consumer);
-    return { provider, state: await tell(root, provider, engine, there, how) };
+    return { provider, state: await tell(root, provider, engine, there, { ...how, socket: how.socket }) };
   } finally {
     await dir.close();
   }

@@ -5,7 +5,9 @@
  * them. That is recorded beside the folder, in modules/.owners/NAME.json — outside every module's
  * folder, since the module writes its own folder and must not rewrite whom it belongs to (`.owners`
  * is no package name: a name starts with a letter or digit). A package of that name from elsewhere
- * is refused the folder at start (`claimModuleData`) rather than handed it.
+ * is refused the folder at start (`claimModuleData`) rather than handed it. A plain `bpkg remove`
+ * also records there whether the removed module took consumers' purges (`consumerPurge`): its kept
+ * data is then still asked when a consumer is purged (consumer-purge.ts).
  *
  * On the start path (issue 20): a few small local files, read and written synchronously, with no
  * node:fs/promises (test/services/start-modules.test.ts).
@@ -31,9 +33,12 @@ export function moduleDataPath(root: string, name: string): string {
   return path.join(layout(root).modulesData, name);
 }
 
+/** The folder of the records of whom each kept folder belongs to. */
+export const ownersDir = (root: string) => path.join(layout(root).modulesData, '.owners');
+
 /** Where whom the folder belongs to is recorded. */
 export const ownerFile = (root: string, name: string) =>
-  path.join(layout(root).modulesData, '.owners', `${path.basename(moduleDataPath(root, name))}.json`);
+  path.join(ownersDir(root), `${path.basename(moduleDataPath(root, name))}.json`);
 
 /** Whom a data folder belongs to: the package's origin repository (or `file`) and its signer. */
 export interface DataOwner {
@@ -92,10 +97,29 @@ export function readOwner(root: string, name: string): DataOwner | undefined {
   return owner;
 }
 
-export function writeOwner(root: string, name: string, owner: DataOwner): void {
+/** `consumerPurge`: the module removed took consumers' purges (bpkg remove records it). */
+export function writeOwner(
+  root: string,
+  name: string,
+  owner: DataOwner,
+  opts: { consumerPurge?: boolean } = {},
+): void {
   const file = ownerFile(root, name);
   ensureDirSync(path.dirname(file), 0o755);
-  writeJsonAtomicSync(file, { origin: owner.origin, signer: owner.signer.toLowerCase() });
+  writeJsonAtomicSync(file, {
+    origin: owner.origin,
+    signer: owner.signer.toLowerCase(),
+    ...(opts.consumerPurge ? { consumerPurge: true } : {}),
+  });
+}
+
+/**
+ * Whether the kept folder's module took consumers' purges, as its removal recorded; false when no
+ * record says so (none, damaged, or written before this was recorded).
+ */
+export function keptTakesPurges(root: string, name: string): boolean {
+  const v = readJsonSync(ownerFile(root, name)) as { consumerPurge?: unknown } | undefined;
+  return asOwner(v) !== undefined && v?.consumerPurge === true;
 }
 
 /** The installed package's origin and signer, or undefined when the package manager lists none. */

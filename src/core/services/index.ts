@@ -1,4 +1,4 @@
-export { type PurgeAsk, purgeConsumerData, purgeProviders } from './consumer-purge.js';
+export { type PurgeAsk, purgeConsumerData, purgeOptIns, purgeProviders } from './consumer-purge.js';
 export { claimModuleData } from './data-owner.js';
 export {
   chooseSocket,

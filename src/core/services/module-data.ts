@@ -15,19 +15,28 @@ export async function moduleDataDir(root: string, name: string): Promise<string 
 /**
  * Records whom a kept folder belongs to, unless that is known already. `bpkg remove` calls it with
  * the package removed: a folder that package never started with (made by hand, or kept by an older
- * blueprint) is then bound to it, not to whichever package of the name starts next.
+ * blueprint) is then bound to it, not to whichever package of the name starts next. With the
+ * record (new, or the removed package's own), whether the module took consumers' purges
+ * (`consumerPurge`): a purge of a consumer then still asks its kept data (consumer-purge.ts).
  */
-export async function bindModuleData(root: string, name: string, owner: DataOwner): Promise<void> {
+export async function bindModuleData(
+  root: string,
+  name: string,
+  owner: DataOwner,
+  opts: { consumerPurge?: boolean } = {},
+): Promise<void> {
   if (!(await moduleDataDir(root, name))) return;
-  // A damaged record is left as it is: its module's next start names it (claimModuleData).
-  const known = (() => {
-    try {
-      return readOwner(root, name) ?? false;
-    } catch {
-      return true;
-    }
-  })();
-  if (!known) writeOwner(root, name, owner);
+  let kept: DataOwner | undefined;
+  try {
+    kept = readOwner(root, name);
+  } catch {
+    return; // A damaged record is left as it is: its module's next start names it (claimModuleData).
+  }
+  if (!kept) writeOwner(root, name, owner, opts);
+  // Kept from this same package (recorded at its start): only whether it takes purges is new. A
+  // folder kept from another package of the name is that one's, its record left as it is.
+  else if (kept.origin === owner.origin && (kept.signer === '' || kept.signer === owner.signer.toLowerCase()))
+    writeOwner(root, name, kept, opts);
 }
 
 /**
