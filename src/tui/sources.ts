@@ -22,7 +22,6 @@ import {
   type SetupPlan,
   type SystemStatus,
 } from '../app/index.js';
-import { escapeData, escapeText } from '../present/escape.js';
 import { showFingerprint } from '../present/fingerprint.js';
 import { gpuRows } from '../present/gpu.js';
 import { installedLine, keptLine, planLines } from '../present/install.js';
@@ -33,6 +32,7 @@ import { startLines, stopLine } from '../present/service-actions.js';
 import { formatInspection, moduleInfoText, stateWord } from '../present/services.js';
 import { bytes } from '../present/units.js';
 import { formatInstall, formatRollback } from '../present/update.js';
+import { escapedSources } from './escaped-sources.js';
 import { consoleUpgrade } from './upgrade-plan.js';
 
 /** What a screen gets: real data, or the reason there is none (never made-up rows). */
@@ -204,84 +204,6 @@ async function serviceRows(box: Box): Promise<ServiceRow[]> {
 }
 
 const GPU_CACHE_MS = 60_000;
-
-/**
- * What the screens get from core, escaped: every string a source returns, every error it throws
- * and every progress or log line it reports may carry text from a repository, a key or a
- * container, and Ink passes escape sequences straight to the terminal.
- */
-function escapedSources(s: Sources): Sources {
-  const clean = (err: unknown) => {
-    if (err instanceof Error) {
-      err.message = escapeText(err.message);
-      const e = err as Error & { hint?: unknown };
-      if (typeof e.hint === 'string') e.hint = escapeText(e.hint);
-    }
-    return err;
-  };
-  const wrap =
-    <A extends unknown[], R>(fn: (...a: A) => Promise<R>) =>
-    (...a: A): Promise<R> =>
-      fn(...a).then(escapeData, (err) => {
-        throw clean(err);
-      });
-  const line = (f: (l: string) => void) => (l: string) => f(escapeText(l));
-  // The wizard's operations feed its plan (names, URLs are compared): only their errors are escaped.
-  const ops = (o: ModuleOps): ModuleOps => {
-    const out: Record<string, unknown> = { ...o };
-    for (const [k, v] of Object.entries(o))
-      if (typeof v === 'function')
-        out[k] = (...a: unknown[]) =>
-          (v as (...a: unknown[]) => Promise<unknown>).apply(o, a).catch((err) => {
-            throw clean(err);
-          });
-    return out as unknown as ModuleOps;
-  };
-  return {
-    ...s,
-    moduleOps: () => s.moduleOps().then((o) => ops(o)),
-    // The plan carries file contents to write: only its errors are escaped (the screen escapes lines).
-    planSetup: (answers) =>
-      s.planSetup(answers).catch((err) => {
-        throw clean(err);
-      }),
-    applySetup: (plan, onChange, signal) =>
-      s.applySetup(plan, onChange, signal).catch((err) => {
-        throw clean(err);
-      }),
-    host: wrap(s.host),
-    exposure: wrap(s.exposure),
-    gpus: wrap(s.gpus),
-    services: wrap(s.services),
-    updates: wrap(s.updates),
-    packages: wrap(s.packages),
-    keys: wrap(s.keys),
-    ...(s.signerOf ? { signerOf: wrap(s.signerOf) } : {}),
-    ...(s.upgradePlan ? { upgradePlan: wrap(s.upgradePlan) } : {}),
-    ...(s.catalog ? { catalog: wrap(s.catalog) } : {}),
-    ...(s.encryptionTarget ? { encryptionTarget: wrap(s.encryptionTarget) } : {}),
-    ...(s.encrypt ? { encrypt: wrap(s.encrypt) } : {}),
-    ...(s.encryption ? { encryption: wrap(s.encryption) } : {}),
-    ...(s.systemAndEgress ? { systemAndEgress: wrap(s.systemAndEgress) } : {}),
-    ...(s.outbound ? { outbound: wrap(s.outbound) } : {}),
-    ...(s.inspect ? { inspect: wrap(s.inspect) } : {}),
-    ...(s.serviceAction ? { serviceAction: wrap(s.serviceAction) } : {}),
-    ...(s.system ? { system: wrap(s.system) } : {}),
-    ...(s.systemAction
-      ? { systemAction: wrap((action, progress, signal) => s.systemAction!(action, line(progress), signal)) }
-      : {}),
-    ...(s.packageAction
-      ? {
-          packageAction: wrap((action, name, progress, signal, approvals) =>
-            s.packageAction!(action, name, line(progress), signal, approvals),
-          ),
-        }
-      : {}),
-    ...(s.followLogs
-      ? { followLogs: wrap((name, onLine, signal) => s.followLogs!(name, line(onLine), signal)) }
-      : {}),
-  };
-}
 
 /**
  * The screens' sources over a box (src/app): the same operations `blueprint` and the web
