@@ -7,6 +7,7 @@
 import { existsSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Collection } from './collection.js';
+import { setOwn } from './own-key.js';
 import { type CollectionImage, fsyncAsync, writeCollectionFile, writeDurable } from './persist.js';
 import { loadCheckpoint, openFileSource } from './snapshot-build.js';
 
@@ -63,7 +64,8 @@ export async function writeCollections(
   for (const t of taken) {
     await fsyncAsync(join(cp, `${t.base}.hnsw`));
     await writeCollectionFile(join(cp, `${t.base}.bin`), t.image, failpoint);
-    manifest.collections[t.name] = { file: `${t.base}.bin`, index: `${t.base}.hnsw` };
+    // A collection named "__proto__" too (own-key.ts): else its points were lost at the next start.
+    setOwn(manifest.collections, t.name, { file: `${t.base}.bin`, index: `${t.base}.hnsw` });
     written.push(`${t.base}.bin`, `${t.base}.hnsw`);
   }
   return { manifest, written };

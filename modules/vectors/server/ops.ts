@@ -9,6 +9,7 @@ import type { KitLog } from '../../kit/server/index.js';
 import { Collection, type CollectionConfig, type Owner, type Point } from './collection.js';
 import type { Payload } from './filter.js';
 import type { PointId } from './ids.js';
+import { setOwn } from './own-key.js';
 import { removePaths } from './payload-select.js';
 import { Journal, undoAfter } from './undo.js';
 
@@ -145,7 +146,7 @@ function applyTo(
         delete c.payloadSchema[op.field];
         c.fieldIndexes.delete(op.field);
       } else {
-        c.payloadSchema[op.field] = op.schema;
+        setOwn(c.payloadSchema, op.field, op.schema);
         c.createFieldIndex(op.field);
       }
       return;

@@ -8,6 +8,7 @@
  * Before, a path was looked up as a top-level key: `meta.source` kept nothing, silently.
  */
 import type { Payload } from './filter.js';
+import { setOwn } from './own-key.js';
 
 /** One step of a path: a key, or `[]` (every element of an array). */
 type Step = string | typeof EVERY;
@@ -36,7 +37,8 @@ function walk(v: unknown, path: Step[], keep: (path: Step[]) => boolean): unknow
   const out: Payload = {};
   for (const [k, x] of Object.entries(v)) {
     path.push(k);
-    if (keep(path)) out[k] = walk(x, path, keep);
+    // A "__proto__" field too (own-key.ts): assigned, it vanished from the answer.
+    if (keep(path)) setOwn(out, k, walk(x, path, keep));
     path.pop();
   }
   return out;

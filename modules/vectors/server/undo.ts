@@ -11,6 +11,7 @@
 import type { Collection } from './collection.js';
 import type { Payload } from './filter.js';
 import { type PointId, pointKey } from './ids.js';
+import { setOwn } from './own-key.js';
 
 interface PointWas {
   c: Collection;
@@ -75,7 +76,7 @@ export class Journal {
     const saved = c.fieldIndexes.saved(field);
     this.steps.push({
       run: () => {
-        if (had) c.payloadSchema[field] = schema;
+        if (had) setOwn(c.payloadSchema, field, schema);
         else delete c.payloadSchema[field];
         c.fieldIndexes.restore(field, saved);
       },
