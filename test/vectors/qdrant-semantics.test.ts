@@ -222,3 +222,22 @@ describe('delete payload keys', () => {
     expect((await client.retrieve('u', { ids: [1] }))[0]!.payload).toEqual(p!.payload);
   });
 });
+
+describe('payload changes by id', () => {
+  it("a point that is not there is Qdrant's 404, and nothing changes; deleting it is no error", async () => {
+    await client.createCollection('m', { vectors: { size: 2, distance: 'Dot' } });
+    await client.upsert('m', { wait: true, points: [{ id: 1, vector: [1, 0], payload: { x: 1 } }] });
+    for (const [method, path, b] of [
+      ['POST', 'payload', { payload: { y: 2 }, points: [1, 99] }],
+      ['PUT', 'payload', { payload: { y: 2 }, points: [1, 99] }],
+      ['POST', 'payload/delete', { keys: ['x'], points: [1, 99] }],
+      ['POST', 'payload/clear', { points: [1, 99] }],
+    ] as const) {
+      const r = await raw(method, `/collections/m/points/${path}`, b);
+      expect(r.status, `${method} ${path}`).toBe(404);
+      expect(r.json.status.error).toBe('Not found: No point with id 99 found');
+    }
+    expect((await client.retrieve('m', { ids: [1] }))[0]!.payload).toEqual({ x: 1 });
+    expect((await raw('POST', '/collections/m/points/delete', { points: [99] })).status).toBe(200);
+  });
+});

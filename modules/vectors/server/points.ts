@@ -51,9 +51,17 @@ export function pointRoutes(
     c: Collection,
     o: Record<string, unknown>,
     operation: string,
+    present = false,
   ): Promise<PointId[]> {
     const sel = parseSelector(o, filterContext(c));
     const dl = deadline(ctx, operation);
+    if (sel.ids && present) {
+      // A payload change names points that must be there: Qdrant's 404 for the first that is not
+      // (check_unprocessed_points); here before anything is logged, so nothing changes. Before, the
+      // missing ones were passed over and the answer was "completed".
+      const missing = sel.ids.find((id) => c.labelOf(id) === undefined);
+      if (missing !== undefined) throw new HttpError(404, `Not found: No point with id ${missing} found`);
+    }
     if (sel.ids) return sel.ids.filter((id) => c.labelOf(id) !== undefined);
     return (await c.matching(sel.filter, dl, false)).map((l) => c.ids[l]!);
   }
@@ -108,7 +116,7 @@ export function pointRoutes(
         const c = need(store, n!);
         const o = body(await json(ctx), ['payload', 'points', 'filter'], 'set payload');
         const payload = checkPayload(o.payload, '"payload"');
-        const ids = await selected(ctx, c, o, 'set payload');
+        const ids = await selected(ctx, c, o, 'set payload', true);
         return updated(
           await store.commit({
             t: 'payload',
@@ -132,7 +140,7 @@ export function pointRoutes(
           await store.commit({
             t: 'unset',
             c: n!,
-            ids: await selected(ctx, c, o, 'delete payload'),
+            ids: await selected(ctx, c, o, 'delete payload', true),
             keys: o.keys as string[],
           }),
         );
@@ -148,6 +156,7 @@ export function pointRoutes(
           c,
           body(await json(ctx), ['points', 'filter'], 'clear payload'),
           'clear payload',
+          true,
         );
         return updated(await store.commit({ t: 'payload', c: n!, ids, mode: 'clear' }));
       },
