@@ -95,6 +95,9 @@ export interface RagOps {
     opts?: RagTarget & {
       k?: number;
       collection?: string;
+      /** Only the chunks of documents with this source (as `list` shows it), or of this document id. */
+      source?: string;
+      document?: string;
       maxTokens?: number;
       stream?: boolean;
       onText?: (text: string) => void;
@@ -233,6 +236,14 @@ export function ragOps(ctx: BoxContext): RagOps {
         ...(opts.k === undefined ? {} : { k: opts.k }),
         ...(opts.collection === undefined ? {} : { collection: opts.collection }),
         ...(opts.maxTokens === undefined ? {} : { max_tokens: opts.maxTokens }),
+        ...(opts.source === undefined && opts.document === undefined
+          ? {}
+          : {
+              filter: {
+                ...(opts.source === undefined ? {} : { source: opts.source }),
+                ...(opts.document === undefined ? {} : { document: opts.document }),
+              },
+            }),
       };
       let answer = '';
       let sources: RagSource[] | undefined;

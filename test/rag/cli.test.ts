@@ -115,6 +115,57 @@ describe('blueprint rag against the rag server', () => {
     });
   }, 120_000);
 
+  it("ask --source / --document: only that document's chunks (PrivateGPT's context_filter); none found is said", async () => {
+    // A question on football, asked of the bread document: its chunks are the only context.
+    const bySource = await blueprint(
+      '--json',
+      'rag',
+      'ask',
+      questions[2]!.query,
+      '--source',
+      'docs/bread.md',
+      '--k',
+      '2',
+      '--max-tokens',
+      '4',
+    );
+    expect(bySource.code, bySource.stderr).toBe(0);
+    const a = JSON.parse(bySource.stdout) as { sources: { source: string }[] };
+    expect(a.sources.length).toBeGreaterThan(0);
+    expect(new Set(a.sources.map((s) => s.source))).toEqual(new Set(['docs/bread.md']));
+    const id = ids.get('docs/more/football.html')!;
+    const byDoc = await blueprint(
+      '--json',
+      'rag',
+      'ask',
+      questions[0]!.query,
+      '--document',
+      id,
+      '--k',
+      '2',
+      '--max-tokens',
+      '4',
+    );
+    expect(byDoc.code, byDoc.stderr).toBe(0);
+    expect(
+      new Set(
+        (JSON.parse(byDoc.stdout) as { sources: { document: string }[] }).sources.map((s) => s.document),
+      ),
+    ).toEqual(new Set([id]));
+    const none = await blueprint(
+      'rag',
+      'ask',
+      questions[0]!.query,
+      '--source',
+      'docs/nope.md',
+      '--max-tokens',
+      '4',
+    );
+    expect(none.code, none.stderr).toBe(0);
+    expect(none.stderr).toContain('No document matched --source docs/nope.md');
+    expect(none.stderr).toMatch(/`blueprint (--root \S+ )?rag list`/);
+  }, 120_000);
+
   it('remove ID: gone from the list; a second time exit 3', async () => {
     const id = ids.get('docs/more/markets.txt')!;
     const r = await blueprint('rag', 'remove', id);

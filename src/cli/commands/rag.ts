@@ -179,12 +179,19 @@ const ask: CommandSpec = {
     },
     stream: { type: 'boolean', description: 'Print the answer as it is written' },
     'max-tokens': { type: 'string', value: 'N', description: 'Longest answer, in tokens' },
+    source: {
+      type: 'string',
+      value: 'NAME',
+      description: 'Only from the documents with this source, as `rag list` shows it',
+    },
+    document: { type: 'string', value: 'ID', description: 'Only from this document (its whole id)' },
     ...collectionOption,
     ...serviceOption,
   },
   details: `The rag module retrieves the chunks nearest the question, the llm module answers from them,
-and the sources follow the answer: document, page, score. With --json one document at the end:
-{answer, sources:[{document,source,page,score}], finishReason}.
+and the sources follow the answer: document, page, score. --source and --document keep the context
+to one document (PrivateGPT's context_filter); both: that document only if it has that source. With
+--json one document at the end: {answer, sources:[{document,source,page,score}], finishReason}.
 
 Example: blueprint rag ask "How do I reset the filter?" --k 6 --stream`,
   async run(ctx, parsed) {
@@ -198,12 +205,16 @@ Example: blueprint rag ask "How do I reset the filter?" --k 6 --stream`,
     // What the module's chat takes (its retrieve takes 100): checked here, before anything is sent.
     const k = whole(parsed, 'k', 1, 32);
     const maxTokens = whole(parsed, 'max-tokens', 1, 1_000_000);
+    const source = optString(parsed, 'source');
+    const document = optString(parsed, 'document');
     let shown = false;
     const answer = await cliBox(ctx).rag.ask(question, {
       ...target(ctx, parsed),
       stream,
       ...(k === undefined ? {} : { k }),
       ...(maxTokens === undefined ? {} : { maxTokens }),
+      ...(source === undefined ? {} : { source }),
+      ...(document === undefined ? {} : { document }),
       onText: (text) => {
         if (ctx.json) return;
         shown = true;
@@ -213,7 +224,18 @@ Example: blueprint rag ask "How do I reset the filter?" --k 6 --stream`,
     if (ctx.json) return ctx.result(answer);
     if (shown) ctx.stdout.write('\n\n');
     ctx.result(answer.sources, (s) => sourcesText(s as RagSource[]));
-    if (answer.sources.length === 0) await noDocumentsNote(ctx, parsed);
+    if (answer.sources.length === 0 && (source !== undefined || document !== undefined)) {
+      // Before --source / --document, a PrivateGPT user had no way to ask of one document here.
+      const named = [
+        source === undefined ? '' : ` --source ${source}`,
+        document === undefined ? '' : ` --document ${document}`,
+      ].join('');
+      ctx.warn(
+        shownHint(
+          `No document matched${named}, so the answer comes from the model alone: \`blueprint rag list\` shows the documents' sources and ids.`,
+        ),
+      );
+    } else if (answer.sources.length === 0) await noDocumentsNote(ctx, parsed);
   },
 };
 
