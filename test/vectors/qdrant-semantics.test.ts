@@ -241,3 +241,34 @@ describe('payload changes by id', () => {
     expect((await raw('POST', '/collections/m/points/delete', { points: [99] })).status).toBe(200);
   });
 });
+
+describe('datetime ranges', () => {
+  it("take Qdrant's formats only: RFC 3339, the date alone, a space for T, no zone as UTC", async () => {
+    await client.createCollection('d', { vectors: { size: 2, distance: 'Dot' } });
+    const when = [
+      '2024-03-01T10:00:00Z',
+      '2024-03-01 12:00:00',
+      '2024-03-02',
+      '2024-03-01T09:00:00-05:00',
+      '3/1/2024', // not a date for Qdrant: never in a date range
+      'March 1, 2024',
+    ];
+    await client.upsert('d', {
+      wait: true,
+      points: when.map((w, i) => ({ id: i + 1, vector: [1, 0], payload: { w } })),
+    });
+    const range = (r: Record<string, unknown>) =>
+      raw('POST', '/collections/d/points/scroll', { filter: { must: [{ key: 'w', range: r }] }, limit: 10 });
+    const got = async (r: Record<string, unknown>) =>
+      ((await range(r)).json.result.points as { id: number }[]).map((p) => p.id);
+    expect(await got({ gte: '2024-03-01T00:00:00Z', lt: '2024-03-02' })).toEqual([1, 2, 4]);
+    expect(await got({ gt: '2024-03-01 11:00' })).toEqual([2, 3, 4]); // 4 is 14:00 UTC
+    for (const bad of ['5', '3/1/2024', 'March 1, 2024', '2024-13-01']) {
+      const r = await range({ gte: bad });
+      expect(r.status, bad).toBe(400);
+      expect(r.json.status.error).toContain('RFC 3339');
+    }
+    // Numbers and dates in one range: Qdrant reads it as neither.
+    expect((await range({ gte: 1, lt: '2024-03-02' })).status).toBe(400);
+  });
+});

@@ -103,24 +103,72 @@ function parseMatch(key: string, m: unknown, ctx: FilterContext): ValuesTest {
   throw bad(`match.${kind} is not supported by this server (supported: value, any, except, text)`);
 }
 
+/**
+ * A date as Qdrant reads one (DateTimePayloadType::from_str): RFC 3339 (`T`, `t` or a space
+ * between date and time), a zone as `Z`, `+HH:MM`, `+HHMM` or `+HH`; without a zone
+ * `YYYY-MM-DD[ HH:MM[:SS[.f]]]` (or with `T`), taken as UTC. Milliseconds since 1970, or undefined.
+ * Before, JavaScript's Date.parse took anything it could: "3/1/2024" and "March 1, 2024" were
+ * dates in a range (Qdrant: no date), "5" a range bound (Qdrant: a 400), and a time without a zone
+ * was read in the service's own time zone.
+ */
+const DATE =
+  /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?(Z|z|[+-]\d{2}(?::?\d{2})?)?)?$/;
+export function parseDate(s: string): number | undefined {
+  const m = DATE.exec(s);
+  if (!m) return undefined;
+  const [y, mo, d, h = 0, mi = 0, sec = 0] = m
+    .slice(1, 7)
+    .map((x) => (x === undefined ? undefined : Number(x)));
+  const ms = m[7] === undefined ? 0 : Number(`0.${m[7]}`) * 1000;
+  const t = Date.UTC(y!, mo! - 1, d!, h, mi, sec);
+  const back = new Date(t);
+  // Out-of-range fields (month 13, 31 February, 25:00) roll over in Date.UTC: refused instead.
+  if (
+    back.getUTCMonth() !== mo! - 1 ||
+    back.getUTCDate() !== d ||
+    back.getUTCHours() !== h ||
+    back.getUTCMinutes() !== mi ||
+    back.getUTCSeconds() !== sec
+  )
+    return undefined;
+  const zone = m[8];
+  let offset = 0;
+  if (zone !== undefined && zone !== 'Z' && zone !== 'z') {
+    const z = /^([+-])(\d{2}):?(\d{2})?$/.exec(zone)!;
+    if (Number(z[2]) > 23 || Number(z[3] ?? 0) > 59) return undefined;
+    offset = (z[1] === '-' ? -1 : 1) * (Number(z[2]) * 60 + Number(z[3] ?? 0)) * 60_000;
+  }
+  return t + ms - offset;
+}
+
 function parseRange(key: string, r: unknown): ValuesTest {
   if (!isObject(r)) throw bad(`range of "${key}" must be an object`);
   onlyKeys(r, ['gt', 'gte', 'lt', 'lte'], `range of "${key}"`);
   const bounds: [string, number][] = [];
-  let dates = false;
+  let dates = 0;
   for (const op of ['gt', 'gte', 'lt', 'lte']) {
     const b = r[op];
     if (b === undefined || b === null) continue;
     if (typeof b === 'number' && Number.isFinite(b)) bounds.push([op, b]);
-    else if (typeof b === 'string' && !Number.isNaN(Date.parse(b))) {
-      dates = true; // Qdrant's datetime range: RFC 3339 strings
-      bounds.push([op, Date.parse(b)]);
+    else if (typeof b === 'string') {
+      const t = parseDate(b); // Qdrant's datetime range
+      if (t === undefined)
+        throw bad(
+          `range.${op} of "${key}": '${b}' is not in a supported date/time format, please use RFC 3339`,
+        );
+      dates++;
+      bounds.push([op, t]);
     } else throw bad(`range.${op} of "${key}" must be a number or an RFC 3339 date`);
   }
+  if (dates > 0 && dates < bounds.length)
+    throw bad(`range of "${key}" mixes numbers and dates: give all its bounds as one or the other`);
   const inRange = (x: number) =>
     bounds.every(([op, b]) => (op === 'gt' ? x > b : op === 'gte' ? x >= b : op === 'lt' ? x < b : x <= b));
   return some((v) => {
-    if (dates) return typeof v === 'string' && !Number.isNaN(Date.parse(v)) && inRange(Date.parse(v));
+    if (dates) {
+      const t = typeof v === 'string' ? parseDate(v) : undefined;
+      return t !== undefined && inRange(t);
+    }
     return typeof v === 'number' && inRange(v);
   });
 }
