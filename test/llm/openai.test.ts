@@ -312,6 +312,9 @@ describe('llm API with the openai client on a unix socket', () => {
 
   it('without the token: 401 in the OpenAI shape', async () => {
     const anon = openAi('wrong-token-0123456789');
-    await expect(anon.models.list()).rejects.toMatchObject({ status: 401 });
+    await expect(anon.models.list()).rejects.toMatchObject({
+      status: 401,
+      message: expect.stringContaining('`blueprint service token llm`'),
+    });
   });
 });

@@ -301,7 +301,10 @@ describe('rag against the real embeddings, vectors and llm services', () => {
       const doc = { source: 'm.txt', text: 'Mountains and glaciers.', collection: 'tok' };
       expect((await http(wired.socket, 'POST', '/v1/documents', doc, auth)).status).toBe(201);
       const q = { query: 'mountains', collection: 'tok' };
-      expect((await http(wired.socket, 'POST', '/v1/retrieve', q)).status).toBe(401);
+      const anon = await http(wired.socket, 'POST', '/v1/retrieve', q);
+      expect(anon.status).toBe(401);
+      // The refusal names this module in the command that sets its token (not a generic NAME).
+      expect(anon.text).toContain('`blueprint service token rag`');
       const ok = await http(wired.socket, 'POST', '/v1/retrieve', q, auth);
       expect(ok.status, ok.text).toBe(200);
       expect((ok.json as { chunks: Hit[] }).chunks.map((c) => c.source)).toEqual(['m.txt']);
