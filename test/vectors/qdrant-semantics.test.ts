@@ -272,3 +272,52 @@ describe('datetime ranges', () => {
     expect((await range({ gte: 1, lt: '2024-03-02' })).status).toBe(400);
   });
 });
+
+describe('the default vector by its name, ""', () => {
+  it('takes what LangChain\'s Python QdrantVectorStore sends: vectors {"": …}, sparse_vectors {}, points with vector {"": […]}', async () => {
+    // langchain_qdrant's construct_instance: vectors_config = {vector_name: VectorParams(...)} with
+    // vector_name "" (its VECTOR_NAME, "the default/unnamed vector"), sparse_vectors_config = {}.
+    const made = await raw('PUT', '/collections/lc', {
+      vectors: { '': { size: 3, distance: 'Cosine' } },
+      sparse_vectors: {},
+    });
+    expect(made.status, JSON.stringify(made.json)).toBe(200);
+    // Its _validate_collection_for_dense: an unnamed VectorParams is right for vector_name "".
+    expect((await client.getCollection('lc')).config.params.vectors).toEqual({ size: 3, distance: 'Cosine' });
+    const up = await raw('PUT', '/collections/lc/points?wait=true', {
+      points: [
+        {
+          id: 'a3f5c2e0-0000-4000-8000-000000000001',
+          vector: { '': [1, 0, 0] },
+          payload: { page_content: 'one', metadata: { n: 1 } },
+        },
+        {
+          id: 'a3f5c2e0-0000-4000-8000-000000000002',
+          vector: { '': [0, 1, 0] },
+          payload: { page_content: 'two', metadata: { n: 2 } },
+        },
+      ],
+    });
+    expect(up.status, JSON.stringify(up.json)).toBe(200);
+    const batch = await raw('PUT', '/collections/lc/points?wait=true', {
+      batch: { ids: [3], vectors: { '': [[0, 0, 1]] }, payloads: [{ page_content: 'three' }] },
+    });
+    expect(batch.status, JSON.stringify(batch.json)).toBe(200);
+    // Its similarity_search_with_score: query_points(query=…, using="", with_payload=True, …).
+    const found = await client.query('lc', { query: [0.9, 0.1, 0], using: '', limit: 2, with_payload: true });
+    expect(found.points.map((p) => p.payload?.page_content)).toEqual(['one', 'two']);
+    // Another name, or sparse vectors, are still not served: 400s naming them.
+    for (const body of [
+      { vectors: { text: { size: 3, distance: 'Cosine' } } },
+      { vectors: { '': { size: 3, distance: 'Cosine' } }, sparse_vectors: { s: {} } },
+    ]) {
+      const r = await raw('PUT', '/collections/lc2', body);
+      expect(r.status).toBe(400);
+    }
+    const named = await raw('PUT', '/collections/lc/points', {
+      points: [{ id: 9, vector: { text: [1, 0, 0] } }],
+    });
+    expect(named.status).toBe(400);
+    expect(named.json.status.error).toMatch(/"text"/);
+  });
+});

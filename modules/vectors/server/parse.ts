@@ -71,10 +71,17 @@ export function parseCollectionConfig(b: unknown): CollectionConfig {
       'shard_number',
       'replication_factor',
       'write_consistency_factor',
+      'sparse_vectors',
     ],
     'create collection',
   );
-  const v = o.vectors;
+  // `{"": {...}}`: the default vector by its name, "" (LangChain's Python QdrantVectorStore makes its
+  // collections so, with `sparse_vectors: {}`); before, both were a 400 and its from_texts failed.
+  const v = defaultVector(o.vectors);
+  if (isObject(o.sparse_vectors) && Object.keys(o.sparse_vectors).length > 0)
+    throw bad('sparse vectors are not supported by this server ("sparse_vectors" must be empty or absent)');
+  if (o.sparse_vectors !== undefined && o.sparse_vectors !== null && !isObject(o.sparse_vectors))
+    throw bad('"sparse_vectors" must be an object');
   if (!isObject(v) || !('size' in v))
     throw bad(
       '"vectors" must be {"size": N, "distance": "Cosine" | "Dot" | "Euclid"} (named vectors are not supported)',
@@ -114,9 +121,24 @@ export function parseCollectionConfig(b: unknown): CollectionConfig {
   };
 }
 
+/**
+ * Qdrant's default vector is the one named "": `{"": x}` is x. Any other name is not served here
+ * (one vector a collection).
+ */
+export function defaultVector(v: unknown): unknown {
+  if (!isObject(v) || 'size' in v) return v;
+  const names = Object.keys(v);
+  return names.length === 1 && names[0] === '' ? v[''] : v;
+}
+
 export function parseVector(v: unknown, size: number, what = 'vector'): number[] {
+  v = defaultVector(v);
   if (isObject(v))
-    throw bad(`${what}: named and sparse vectors are not supported; send a list of ${size} numbers`);
+    throw bad(
+      `${what}: named and sparse vectors are not supported (${Object.keys(v)
+        .map((k) => JSON.stringify(k))
+        .join(', ')}); send a list of ${size} numbers, or {"": [...]}`,
+    );
   if (!Array.isArray(v)) throw bad(`${what} must be a list of ${size} numbers`);
   if (v.length !== size) throw bad(`Vector dimension error: expected dim: ${size}, got ${v.length}`);
   // An indexed loop: for-of would box each number of a double array (a search's hot path).
@@ -238,6 +260,7 @@ export function parseUpsert(
   }
   if (isObject(o.batch)) {
     const bt = body(o.batch, ['ids', 'vectors', 'payloads'], 'batch');
+    bt.vectors = defaultVector(bt.vectors);
     if (!Array.isArray(bt.ids) || !Array.isArray(bt.vectors) || bt.ids.length !== bt.vectors.length)
       throw bad('batch needs "ids" and "vectors" of the same length');
     const payloads = bt.payloads;
