@@ -56,6 +56,14 @@ describe('filters as Qdrant answers them', () => {
     expect(await ids({ must: [{ key: 'n', match: { value: 1 }, range: { gte: 6 } }] })).toEqual([9, 10]);
   });
 
+  it('should: [] is met by no point (Qdrant: any of none); must: [] and must_not: [] by every one', async () => {
+    expect(await ids({ should: [] })).toEqual([]);
+    expect((await client.count('s', { filter: { should: [] } })).count).toBe(0);
+    expect(await ids({ must: [], must_not: [] })).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    // LlamaIndex's aget_nodes() with no ids and no filters sends exactly this.
+    expect(await ids({ should: [], must: [{ has_id: [1] }] })).toEqual([]);
+  });
+
   it('is_empty: missing, null or []; [null] is not empty', async () => {
     expect(await ids({ must: [{ is_empty: { key: 'tags' } }] })).toEqual([4, 5, 6, 8, 9, 10]);
     expect(await ids({ must: [{ is_null: { key: 'tags' } }] })).toEqual([5, 7]);

@@ -281,10 +281,15 @@ export function parseFilter(
   const must = conditions(f.must, 'must', depth, seen, ctx);
   const should = conditions(f.should, 'should', depth, seen, ctx);
   const mustNot = conditions(f.must_not, 'must_not', depth, seen, ctx);
-  const pred: Filter = (id, p) =>
-    must.every((c) => c(id, p)) &&
-    (should.length === 0 || should.some((c) => c(id, p))) &&
-    !mustNot.some((c) => c(id, p));
+  // `should: []` is met by no point, as in Qdrant (any of no conditions); before, by every point.
+  // Absent or null, it is no condition.
+  const noShould = Array.isArray(f.should) && f.should.length === 0;
+  const pred: Filter = noShould
+    ? () => false
+    : (id, p) =>
+        must.every((c) => c(id, p)) &&
+        (should.length === 0 || should.some((c) => c(id, p))) &&
+        !mustNot.some((c) => c(id, p));
   // What every "must" condition (nested filters too) requires, every matching point requires.
   pred.hints = must.flatMap((c) => c.hints ?? []);
   return pred;
