@@ -7,13 +7,15 @@
  * collections made before the record's time are dropped, their snapshots deleted, and a
  * checkpoint taken so that no log file or checkpoint file on disk still holds their points. The
  * records a start set aside (quarantine.ts) keep the owner of the collection they name: the
- * consumer's go too.
+ * consumer's go too. So do the snapshots whose file names the consumer as the owner, of a
+ * collection it deleted itself (a collection's snapshots outlive it, as Qdrant's).
  */
-import { rmSync } from 'node:fs';
+import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { KitLog, RequestContext } from '../../kit/server/index.js';
 import type { Collection, Owner } from './collection.js';
 import { fsyncPath } from './persist.js';
+import { snapshotOwner } from './snapshot-build.js';
 import type { Store } from './store.js';
 
 const NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
@@ -49,6 +51,30 @@ const made = (o: Owner | undefined, consumer: string, before: number) =>
   o?.consumer === consumer && o.created <= before;
 
 /**
+ * The snapshots left (the dropped collections' folders were removed whole) whose file names
+ * `consumer` as the owner, made before `before`: `HEX(collection)/NAME.snapshot`, relative to `dir`. Only
+ * real folders and files (no link followed); a file that is no snapshot is left.
+ */
+async function snapshotsOf(dir: string, consumer: string, before: number): Promise<string[]> {
+  const out: string[] = [];
+  const entries = (d: string) => {
+    try {
+      return readdirSync(d, { withFileTypes: true });
+    } catch {
+      return [];
+    }
+  };
+  for (const folder of entries(dir).filter((e) => e.isDirectory() && /^[0-9a-f]+$/.test(e.name)))
+    for (const f of entries(join(dir, folder.name)).filter(
+      (e) => e.isFile() && e.name.endsWith('.snapshot'),
+    )) {
+      const owner = await snapshotOwner(join(dir, folder.name, f.name)).catch(() => undefined);
+      if (made(owner, consumer, before)) out.push(`${folder.name}/${f.name}`);
+    }
+  return out.sort();
+}
+
+/**
  * Drops every collection `consumer` made before `before` (ms), with its snapshots, then checkpoints
  * and removes the log files the checkpoint covers (always: a try that ended in its checkpoint left
  * the drops logged and the points on disk). The consumer's records set aside at start are deleted
@@ -78,6 +104,13 @@ export async function purgeConsumer(
     store.problems.drop(q.file);
   }
   if (setAside.length > 0) fsyncPath(join(store.dir, 'quarantine'));
+  const snapshots = await snapshotsOf(join(store.dir, 'snapshots'), consumer, before);
+  for (const f of snapshots) {
+    rmSync(join(store.dir, 'snapshots', `${f}.checksum`), { force: true });
+    rmSync(join(store.dir, 'snapshots', f), { force: true });
+  }
+  for (const folder of new Set(snapshots.map((f) => f.split('/')[0]!)))
+    fsyncPath(join(store.dir, 'snapshots', folder));
   // The dropped points are still in the log files and the last checkpoint's files until this.
   // Taken even when nothing is left to drop: an earlier try that dropped them may have ended in
   // its checkpoint (killed, a full disk), and its drops are in the log, so this try finds none.
@@ -87,6 +120,11 @@ export async function purgeConsumer(
     ...(names.length ? [`${names.length} collections (${names.join(', ')})`] : []),
     ...(setAside.length
       ? [`${setAside.length} records set aside (${setAside.map((q) => q.file).join(', ')})`]
+      : []),
+    ...(snapshots.length
+      ? [
+          `${snapshots.length} more snapshots naming it as the owner (${snapshots.map((f) => f.replace(/^[0-9a-f]*/, (h) => Buffer.from(h, 'hex').toString())).join(', ')})`,
+        ]
       : []),
   ];
   log(

@@ -77,6 +77,16 @@ export async function openFileSource(path: string): Promise<ByteSource> {
   };
 }
 
+/** The owner a snapshot file names in its header (its vectors not read): a consumer's purge asks. */
+export async function snapshotOwner(path: string): Promise<Owner | undefined> {
+  const src = await openFileSource(path);
+  try {
+    return ownerIn(await new CollectionReader(src).head(false));
+  } finally {
+    await src.close();
+  }
+}
+
 /** Bytes already in memory (tests: test/vectors/checkpoint.test.ts; an upload is streamed to a file). */
 export function bufferSource(buf: Buffer): ByteSource {
   let at = 0;

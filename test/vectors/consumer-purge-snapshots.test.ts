@@ -1,0 +1,86 @@
+/**
+ * A collection's snapshots outlive it (as Qdrant's: they are its backups; DELETE of the collection
+ * keeps them), and each snapshot file names the collection's owner in its header. A purge of a
+ * consumer deleted the snapshots of the consumer's collections that were still there, and left
+ * those of a collection the consumer had deleted itself: its points stayed in
+ * db/snapshots/HEX(name)/. Now a snapshot whose file names the purged consumer goes too, whatever
+ * became of its collection; one of the admin's stays. The vectors service runs as its container runs it.
+ */
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { Agent } from 'node:http';
+import { join } from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { until } from '../helpers/until.js';
+import { dropTempDir } from '../setup/temp-registry.js';
+import { bundle, callSocket, newDataDir, type Served, serve } from './served.js';
+
+const ADMIN = 'admin-token-0123456789abcdef';
+const RAG = 'rag-own-token-0123456789abcdef';
+const SECRET = 'the-text-of-a-private-document';
+
+let dataDir: string;
+let served: Served | undefined;
+const agent = new Agent({ keepAlive: false });
+const db = () => join(dataDir, 'db');
+const call = (token: string, method: string, path: string, body?: unknown) =>
+  callSocket(served!.socket, agent, method, path, body, { authorization: `Bearer ${token}` });
+/** A collection with one point holding a document's text, snapshotted, then deleted. */
+async function snapshotThenDelete(token: string, name: string) {
+  expect(
+    (await call(token, 'PUT', `/collections/${name}`, { vectors: { size: 2, distance: 'Cosine' } })).status,
+  ).toBe(200);
+  const up = await call(token, 'PUT', `/collections/${name}/points?wait=true`, {
+    points: [{ id: 1, vector: [1, 0], payload: { text: `${SECRET} of ${name}` } }],
+  });
+  expect(up.status).toBe(200);
+  expect((await call(token, 'POST', `/collections/${name}/snapshots`)).status).toBe(200);
+  expect((await call(token, 'DELETE', `/collections/${name}`)).status).toBe(200);
+}
+/** Every file under the store's folder that still holds a collection's document text. */
+function holding(name: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.isFile() && readFileSync(p).includes(`${SECRET} of ${name}`)) out.push(p);
+    }
+  };
+  walk(db());
+  return out;
+}
+
+beforeAll(async () => {
+  dataDir = newDataDir();
+  writeFileSync(join(dataDir, 'access-token'), `${ADMIN}\n`);
+  writeFileSync(join(dataDir, 'client-tokens'), `rag ${RAG}\n`);
+  served = await serve(await bundle(), db(), {
+    VECTORS_TOKEN_FILE: join(dataDir, 'access-token'),
+    BLUEPRINT_CLIENT_TOKENS_FILE: join(dataDir, 'client-tokens'),
+    BLUEPRINT_PURGE_DIR: dataDir,
+  });
+}, 120_000);
+afterAll(async () => {
+  await served?.stop();
+  agent.destroy();
+  if (dataDir) dropTempDir(dataDir);
+});
+
+it("a purge deletes the consumer's snapshots of collections it deleted itself; the admin's stay", async () => {
+  await snapshotThenDelete(RAG, 'rag-old');
+  await snapshotThenDelete(ADMIN, 'admin-old');
+  const ragDir = join(db(), 'snapshots', Buffer.from('rag-old').toString('hex'));
+  expect(holding('rag-old').length).toBeGreaterThan(0);
+  writeFileSync(join(dataDir, 'purge.rag'), `rag ${Date.now()}\n`);
+  process.kill(served!.pid, 'SIGUSR2');
+  await until('the record applied', () => !existsSync(join(dataDir, 'purge.rag')));
+  // Before: the snapshot (and its checksum) stayed, with the document's text.
+  expect(holding('rag-old')).toEqual([]);
+  expect(existsSync(ragDir) ? readdirSync(ragDir) : []).toEqual([]);
+  expect(served!.log()).toMatch(
+    /purge of rag's data .*deleted 1 more snapshots naming it as the owner \(rag-old\/[^)]*\.snapshot\)/,
+  );
+  expect(holding('admin-old').length).toBeGreaterThan(0);
+  const adminDir = join(db(), 'snapshots', Buffer.from('admin-old').toString('hex'));
+  expect(readdirSync(adminDir).filter((f) => f.endsWith('.snapshot'))).toHaveLength(1);
+}, 60_000);
