@@ -62,6 +62,17 @@ describe('filters as Qdrant answers them', () => {
     expect(await ids({ must: [], must_not: [] })).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
     // LlamaIndex's aget_nodes() with no ids and no filters sends exactly this.
     expect(await ids({ should: [], must: [{ has_id: [1] }] })).toEqual([]);
+    // And its delete_nodes() with neither: Qdrant deletes nothing (before, every point went).
+    await client.createCollection('sd', { vectors: { size: 2, distance: 'Dot' } });
+    await client.upsert('sd', {
+      wait: true,
+      points: [
+        { id: 1, vector: [1, 0] },
+        { id: 2, vector: [0, 1] },
+      ],
+    });
+    await client.delete('sd', { wait: true, filter: { should: [] } });
+    expect((await client.count('sd')).count).toBe(2);
   });
 
   it('is_empty: missing, null or []; [null] is not empty', async () => {
