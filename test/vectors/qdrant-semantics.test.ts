@@ -340,3 +340,19 @@ describe('the default vector by its name, ""', () => {
     expect(named.json.status.error).toMatch(/"text"/);
   });
 });
+
+describe('a Qdrant route this server does not serve', () => {
+  it('is a 404 that names it and where the subset is, not "no route …; try " with nothing after', async () => {
+    for (const [method, path] of [
+      ['GET', '/aliases'],
+      ['POST', '/collections/s/points/search/groups'],
+      ['POST', '/collections/s/facet'],
+    ] as const) {
+      const r = await raw(method, path, method === 'GET' ? undefined : {});
+      expect(r.status, path).toBe(404);
+      expect(r.json.status.error).toBe(
+        `Not found: ${method} ${path} is not in the part of Qdrant's API this server serves (the vectors module's README, "The API subset")`,
+      );
+    }
+  });
+});

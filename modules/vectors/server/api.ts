@@ -257,7 +257,12 @@ export function createVectorsServer(store: Store, opts: ApiOptions): KitServer {
       };
     }
     if (known) throw new HttpError(405, `Method ${method} is not allowed on ${path}`);
-    return undefined;
+    // Qdrant's routes not served here (aliases, groups, recommend, facet, cluster…): said as such,
+    // in Qdrant's shape. Before, the kit's "no route PATH; try " with an empty list after it.
+    throw new HttpError(
+      404,
+      `Not found: ${method} ${path} is not in the part of Qdrant's API this server serves (the vectors module's README, "The API subset")`,
+    );
   }
 
   return createKitServer({
