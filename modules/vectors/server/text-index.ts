@@ -66,66 +66,88 @@ export function textParams(schema: unknown): TextParams | undefined {
 const WORDS = /[^\p{Alphabetic}\p{N}]+/u;
 const SPACES = /\s+/u;
 
+/** A text's words, lowercased first (then cut and filtered), as Qdrant's tokenizers take them. */
+function words(p: TextParams, text: string): string[] {
+  const out: string[] = [];
+  for (const w of text.split(p.tokenizer === 'whitespace' ? SPACES : WORDS))
+    if (w !== '') out.push(p.lowercase ? w.toLowerCase() : w);
+  return out;
+}
+
+function chars(t: string): number {
+  let n = 0;
+  for (const _ of t) n++;
+  return n;
+}
+
+/** The first `max` characters of a word. */
+function cut(w: string, max: number): string {
+  let at = 0;
+  let n = 0;
+  for (const c of w) {
+    if (n++ === max) break;
+    at += c.length;
+  }
+  return w.slice(0, at);
+}
+
 /** A token kept (Qdrant's doc_token_filter): not shorter than min bytes, not longer than max characters. */
-function filtered(p: TextParams, tokens: string[]): string[] {
-  const out: string[] = [];
-  for (const t of tokens) {
-    if (t === '') continue;
-    if (p.min !== undefined && Buffer.byteLength(t) < p.min) continue;
-    if (p.max !== undefined && [...t].length > p.max) continue;
-    out.push(p.lowercase ? t.toLowerCase() : t);
-  }
-  return out;
-}
+const kept = (p: TextParams, t: string): boolean =>
+  t !== '' &&
+  !(p.min !== undefined && Buffer.byteLength(t) < p.min) &&
+  !(p.max !== undefined && chars(t) > p.max);
 
-/** Prefixes of a word from n = from to to characters (the whole word once it is shorter). */
-function prefixes(word: string, from: number, to: number): string[] {
-  const chars = [...word];
-  const out: string[] = [];
-  for (let n = from; n <= to; n++) {
-    if (n >= chars.length) {
-      out.push(word);
-      break;
-    }
-    out.push(chars.slice(0, n).join(''));
-  }
-  return out;
-}
-
-function split(p: TextParams, text: string): string[] {
-  return text.split(p.tokenizer === 'whitespace' ? SPACES : WORDS);
-}
-
-/** The tokens of a stored value. */
-export function docTokens(p: TextParams, text: string): Set<string> {
-  const words = split(p, text);
-  if (p.tokenizer !== 'prefix') return new Set(filtered(p, words));
-  const max = p.max ?? Number.MAX_SAFE_INTEGER;
-  return new Set(
-    filtered(
-      p,
-      words.filter((w) => w !== '').flatMap((w) => prefixes(w, p.min ?? 1, max)),
-    ),
-  );
-}
-
-/** The tokens of a query (prefix: each word cut to max_token_len characters). */
+/** The tokens of a query, each once (prefix: each word cut to max_token_len characters). */
 export function queryTokens(p: TextParams, text: string): string[] {
-  const words = split(p, text);
-  if (p.tokenizer !== 'prefix' || p.max === undefined) return filtered(p, words);
-  return filtered(
-    p,
-    words.map((w) => [...w].slice(0, p.max).join('')),
-  );
+  const out = new Set<string>();
+  for (const w of words(p, text)) {
+    const t = p.tokenizer === 'prefix' && p.max !== undefined ? cut(w, p.max) : w;
+    if (kept(p, t)) out.add(t);
+  }
+  return [...out];
 }
 
-/** Whether a stored value has every token of the query (none: no match). */
+/** The first index of `sorted` whose word is not before `q` (all the words `q` begins follow it). */
+function lowerBound(sorted: string[], q: string): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (sorted[mid]! < q) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/**
+ * Whether a stored value has every token of the query (none: no match). A `prefix` index's tokens
+ * of a word are its prefixes of min_token_len (1) to max_token_len characters and the word itself
+ * when it is not longer than max_token_len (Qdrant's PrefixTokenizer); they are not built here: a
+ * query token is one of them when it is a word of the value, or begins one and is not shorter than
+ * min_token_len (it was cut to max_token_len and filtered as the doc's tokens are). Building them
+ * was n²/2 characters for a word of n: one stored word of 300,000 letters ran the service out of
+ * heap at the first filter over it (test/security/vectors-text-prefix-bounds.test.ts).
+ */
 export function textMatcher(p: TextParams, query: string): (v: unknown) => boolean {
   const want = queryTokens(p, query);
+  if (want.length === 0) return () => false;
+  if (p.tokenizer !== 'prefix')
+    return (v) => {
+      if (typeof v !== 'string') return false;
+      const have = new Set(words(p, v).filter((t) => kept(p, t)));
+      return want.every((t) => have.has(t));
+    };
+  const from = p.min ?? 1;
+  if (from > (p.max ?? Number.POSITIVE_INFINITY)) return () => false; // no token at all
+  const wholeOnly = want.map((t) => chars(t) < from);
   return (v) => {
-    if (typeof v !== 'string' || want.length === 0) return false;
-    const have = docTokens(p, v);
-    return want.every((t) => have.has(t));
+    if (typeof v !== 'string') return false;
+    // Sorted, the words a token begins come first at or after it.
+    const sorted = [...new Set(words(p, v))].sort();
+    return want.every((q, i) => {
+      const w = sorted[lowerBound(sorted, q)];
+      return w !== undefined && (w === q || (!wholeOnly[i] && w.startsWith(q)));
+    });
   };
 }
 
