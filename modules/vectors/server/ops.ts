@@ -10,7 +10,7 @@ import { Collection, type CollectionConfig, type Owner, type Point } from './col
 import type { Payload } from './filter.js';
 import type { PointId } from './ids.js';
 import { setOwn } from './own-key.js';
-import { removePaths } from './payload-select.js';
+import { remover } from './payload-select.js';
 import { Journal, undoAfter } from './undo.js';
 
 export type Op =
@@ -130,16 +130,18 @@ function applyTo(
         c.versions[l] = seq;
       }
       return;
-    case 'unset':
+    case 'unset': {
+      // Paths, as Qdrant's (payload-select.ts), cut once; a copy, the payload before left as it was.
+      const remove = remover(op.keys);
       for (const id of op.ids) {
         const l = c.labelOf(id);
         if (l === undefined) continue;
         j.payload(c, l);
-        // Paths, as Qdrant's (payload-select.ts); a copy, the payload before left as it was.
-        c.setPayload(l, { ...removePaths(c.payloads[l] ?? {}, op.keys) });
+        c.setPayload(l, { ...remove(c.payloads[l] ?? {}) });
         c.versions[l] = seq;
       }
       return;
+    }
     case 'index':
       j.index(c, op.field);
       if (op.schema === null) {

@@ -3,7 +3,7 @@ import { HttpError } from '../../kit/server/index.js';
 import type { CollectionConfig, Distance } from './collection.js';
 import { type FilterContext, type Payload, type Predicate, parseFilter } from './filter.js';
 import { type PointId, parsePointId } from './ids.js';
-import { excludePaths, includePaths } from './payload-select.js';
+import { excluder, includer } from './payload-select.js';
 
 export const bad = (message: string) => new HttpError(400, `Wrong input: ${message}`);
 export const isObject = (v: unknown): v is Record<string, unknown> =>
@@ -307,12 +307,16 @@ export function parseWithPayload(v: unknown, dflt: boolean): PayloadSelector {
   if (v === false) return () => null;
   // Paths, as Qdrant takes them (payload-select.ts), not only top-level keys.
   const paths = (x: unknown): x is string[] => Array.isArray(x) && x.every((k) => typeof k === 'string');
-  if (paths(v)) return (p) => includePaths(p ?? {}, v);
+  // Cut into steps once, not for each point answered.
+  if (paths(v)) {
+    const keep = includer(v);
+    return (p) => keep(p ?? {});
+  }
   if (isObject(v)) {
     const o = body(v, ['include', 'exclude'], 'with_payload');
     const { include, exclude } = o;
-    if (paths(include)) return (p) => includePaths(p ?? {}, include);
-    if (paths(exclude)) return (p) => excludePaths(p ?? {}, exclude);
+    const select = paths(include) ? includer(include) : paths(exclude) ? excluder(exclude) : undefined;
+    if (select) return (p) => select(p ?? {});
   }
   throw bad('with_payload must be true, false, a list of fields or {"include"|"exclude": [...]}');
 }

@@ -14,51 +14,109 @@ import { setOwn } from './own-key.js';
 type Step = string | typeof EVERY;
 const EVERY = Symbol('[]');
 
-/** "a.b[].c" → ['a', 'b', EVERY, 'c']; `[n]` (one element) never matches a walk's `[]`, as in Qdrant. */
+/**
+ * "a.b[].c" → ['a', 'b', EVERY, 'c']; `[n]` (one element) never matches a walk's `[]`, as in Qdrant.
+ * A part's brackets are read once, from its end (`[` digits `]`, each in turn). Before, a regex,
+ * /^(.*?)((?:\[\d*\])*)$/, retried them from every position: quadratic in a path the client
+ * sends, for every point answered (test/security/vectors-payload-path-bounds.test.ts).
+ */
 function steps(path: string): (Step | number)[] {
   const out: (Step | number)[] = [];
   for (const part of path.split('.')) {
-    const m = /^(.*?)((?:\[\d*\])*)$/.exec(part)!;
-    out.push(m[1]!);
-    for (const b of m[2]!.match(/\[\d*\]/g) ?? []) out.push(b === '[]' ? EVERY : Number(b.slice(1, -1)));
+    const brackets: (Step | number)[] = [];
+    let end = part.length;
+    while (end > 0 && part[end - 1] === ']') {
+      const open = part.lastIndexOf('[', end - 2);
+      const digits = open < 0 ? '' : part.slice(open + 1, end - 1);
+      if (open < 0 || !/^\d*$/.test(digits)) break;
+      brackets.push(digits === '' ? EVERY : Number(digits));
+      end = open;
+    }
+    out.push(part.slice(0, end), ...brackets.reverse());
   }
   return out;
 }
 
-/** Qdrant's value_filter: keep what `keep(path)` allows, walking into objects and arrays. */
-function walk(v: unknown, path: Step[], keep: (path: Step[]) => boolean): unknown {
+/**
+ * The paths as a tree of their steps, each path's last step marked `end`: a payload is walked once
+ * beside it, a map lookup a field, whatever the number of paths. Before, every field of every
+ * point answered was compared with every path (a request's list of paths has no bound of its own).
+ */
+interface Tree {
+  end: boolean;
+  next: Map<Step | number, Tree>;
+}
+function tree(paths: string[]): Tree {
+  const root: Tree = { end: false, next: new Map() };
+  for (const path of paths) {
+    let t = root;
+    for (const s of steps(path)) {
+      let n = t.next.get(s);
+      if (!n) {
+        n = { end: false, next: new Map() };
+        t.next.set(s, n);
+      }
+      t = n;
+    }
+    t.end = true;
+  }
+  return root;
+}
+
+/**
+ * Qdrant's value_filter for include: an object's key, or an array's elements (`[]`), are kept while
+ * some path goes on that way; all that is under a path's end is kept whole.
+ */
+function kept(v: unknown, t: Tree): unknown {
   if (Array.isArray(v)) {
-    path.push(EVERY);
-    const out = keep(path) ? v.map((x) => walk(x, path, keep)) : [];
-    path.pop();
-    return out;
+    const n = t.next.get(EVERY);
+    return n ? (n.end ? v : v.map((x) => kept(x, n))) : [];
   }
   if (typeof v !== 'object' || v === null) return v;
   const out: Payload = {};
   for (const [k, x] of Object.entries(v)) {
-    path.push(k);
+    const n = t.next.get(k);
     // A "__proto__" field too (own-key.ts): assigned, it vanished from the answer.
-    if (keep(path)) setOwn(out, k, walk(x, path, keep));
-    path.pop();
+    if (n) setOwn(out, k, n.end ? x : kept(x, n));
   }
   return out;
 }
 
-/** The payload's fields at (or on the way to) `paths`. */
-export function includePaths(p: Payload, paths: string[]): Payload {
-  const patterns = paths.map(steps);
-  // A prefix either way: each step both have is the same.
-  const keep = (path: Step[]) => patterns.some((q) => path.every((s, i) => i >= q.length || q[i] === s));
-  return walk(p, [], keep) as Payload;
+/** For exclude: what is at a path's end dropped (an array's `[]`: its elements), the rest kept. */
+function dropped(v: unknown, t: Tree): unknown {
+  if (Array.isArray(v)) {
+    const n = t.next.get(EVERY);
+    return n ? (n.end ? [] : v.map((x) => dropped(x, n))) : v;
+  }
+  if (typeof v !== 'object' || v === null) return v;
+  const out: Payload = {};
+  for (const [k, x] of Object.entries(v)) {
+    const n = t.next.get(k);
+    if (!n?.end) setOwn(out, k, n ? dropped(x, n) : x);
+  }
+  return out;
 }
 
-/** The payload without the fields at `paths` (and all under them). */
-export function excludePaths(p: Payload, paths: string[]): Payload {
-  const patterns = paths.map(steps);
-  const drop = (path: Step[]) =>
-    patterns.some((q) => q.length <= path.length && q.every((s, i) => path[i] === s));
-  return walk(p, [], (path) => !drop(path)) as Payload;
+/**
+ * Keeps the payload's fields at (or on the way to) `paths`. The paths are cut once, here, not for
+ * each point answered.
+ */
+export function includer(paths: string[]): (p: Payload) => Payload {
+  const t = tree(paths);
+  return (p) => kept(p, t) as Payload;
 }
+
+/** Drops the fields at `paths` (and all under them) from a payload; the paths cut once, here. */
+export function excluder(paths: string[]): (p: Payload) => Payload {
+  const t = tree(paths);
+  return (p) => dropped(p, t) as Payload;
+}
+
+/** The payload's fields at (or on the way to) `paths`. */
+export const includePaths = (p: Payload, paths: string[]): Payload => includer(paths)(p);
+
+/** The payload without the fields at `paths` (and all under them). */
+export const excludePaths = (p: Payload, paths: string[]): Payload => excluder(paths)(p);
 
 /**
  * The payload without the values at `paths`, as Qdrant's delete payload keys (JsonPath value_remove):
@@ -68,11 +126,16 @@ export function excludePaths(p: Payload, paths: string[]): Payload {
  * copied, never changed: the payload before stays as it was (the undo journal and the field
  * indexes read it).
  */
-export function removePaths(p: Payload, paths: string[]): Payload {
-  let out: unknown = p;
-  for (const path of paths) out = removeAt(out, steps(path));
-  return out as Payload;
+export function remover(paths: string[]): (p: Payload) => Payload {
+  const cut = paths.map(steps); // once, not for each point
+  return (p) => {
+    let out: unknown = p;
+    for (const path of cut) out = removeAt(out, path);
+    return out as Payload;
+  };
 }
+
+export const removePaths = (p: Payload, paths: string[]): Payload => remover(paths)(p);
 
 function removeAt(v: unknown, path: (Step | number)[]): unknown {
   const [head, ...rest] = path;
