@@ -1,9 +1,55 @@
 /**
  * The shapes of the rag module's answers, checked (what it answers is untrusted), and what is sent
- * as a document's source: the pure part of ./rag.ts.
+ * as a document's source, and the types of what rag.ts gives: the pure part of ./rag.ts.
  */
 import { type ModuleApi, ModuleApiError } from './module-api.js';
-import type { RagDocument, RagSource } from './rag.js';
+
+export interface RagDocument {
+  id: string;
+  source: string;
+  collection: string;
+  sha256: string;
+  chunks: number;
+  /** A PDF's pages; null for a document without pages (text, Markdown, HTML), as the module says. */
+  pages: number | null;
+  bytes?: number;
+  /** pdf, html, markdown or text, as the module read it. */
+  kind?: string;
+  createdAt?: string;
+}
+
+/** One file of an ingest: sent and indexed, already there (same content), or failed (with why). */
+export type IngestResult =
+  | {
+      name: string;
+      status: 'ingested' | 'duplicate';
+      document: RagDocument;
+      /** 'ingested' only: documents of the same source and collection, other content, still answered from. */
+      earlier?: RagDocument[];
+    }
+  | { name: string; status: 'failed'; error: { code: string; message: string; hint?: string } };
+
+export interface IngestReport {
+  files: IngestResult[];
+  ingested: number;
+  duplicates: number;
+  failed: number;
+  /** Files of other types below the folders named, not sent (a file named is refused instead). */
+  passedOver: number;
+}
+
+export interface RagSource {
+  document: string;
+  source: string;
+  page: number | null;
+  score: number | null;
+}
+
+export interface RagAnswer {
+  answer: string;
+  sources: RagSource[];
+  finishReason: string | null;
+}
 
 export const str = (v: unknown): v is string => typeof v === 'string';
 export const num = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);

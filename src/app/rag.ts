@@ -12,7 +12,21 @@ import { shellWord } from '../core/system/shell-word.js';
 import type { FoundFile } from '../core/system/walk.js';
 import type { BoxContext } from './context.js';
 import { type ModuleApi, ModuleApiError, openModuleApi } from './module-api.js';
-import { bad, messageOf, num, query, sourceOf, str, toDocument, toSources } from './rag-shapes.js';
+import {
+  bad,
+  type IngestReport,
+  type IngestResult,
+  messageOf,
+  num,
+  query,
+  type RagAnswer,
+  type RagDocument,
+  type RagSource,
+  sourceOf,
+  str,
+  toDocument,
+  toSources,
+} from './rag-shapes.js';
 
 /** The file types the rag module takes, by extension, and the media type each is sent as. */
 export const RAG_TYPES: Readonly<Record<string, string>> = {
@@ -32,46 +46,7 @@ export interface RagTarget {
   signal?: AbortSignal;
 }
 
-export interface RagDocument {
-  id: string;
-  source: string;
-  collection: string;
-  sha256: string;
-  chunks: number;
-  /** A PDF's pages; null for a document without pages (text, Markdown, HTML), as the module says. */
-  pages: number | null;
-  bytes?: number;
-  /** pdf, html, markdown or text, as the module read it. */
-  kind?: string;
-  createdAt?: string;
-}
-
-/** One file of an ingest: sent and indexed, already there (same content), or failed (with why). */
-export type IngestResult =
-  | { name: string; status: 'ingested' | 'duplicate'; document: RagDocument }
-  | { name: string; status: 'failed'; error: { code: string; message: string; hint?: string } };
-
-export interface IngestReport {
-  files: IngestResult[];
-  ingested: number;
-  duplicates: number;
-  failed: number;
-  /** Files of other types below the folders named, not sent (a file named is refused instead). */
-  passedOver: number;
-}
-
-export interface RagSource {
-  document: string;
-  source: string;
-  page: number | null;
-  score: number | null;
-}
-
-export interface RagAnswer {
-  answer: string;
-  sources: RagSource[];
-  finishReason: string | null;
-}
+export type { IngestReport, IngestResult, RagAnswer, RagDocument, RagSource } from './rag-shapes.js';
 
 export interface RagOps {
   /**
@@ -158,6 +133,15 @@ export function ragOps(ctx: BoxContext): RagOps {
         );
       }
       const report: IngestReport = { files: [], ingested: 0, duplicates: 0, failed: 0, passedOver };
+      // A file sent again with new content is a second document, the old one still answering: the
+      // collection's documents are listed once, after the first one indexed, to name it (best effort).
+      let listed: Promise<RagDocument[] | undefined> | undefined;
+      const withEarlier = async (r: IngestResult): Promise<IngestResult> => {
+        if (r.status !== 'ingested') return r;
+        listed ??= ops.list({ ...opts, collection: r.document.collection }).catch(() => undefined);
+        const same = (await listed)?.filter((d) => d.source === r.document.source && d.id !== r.document.id);
+        return same?.length ? { ...r, earlier: same } : r;
+      };
       const add = (r: IngestResult) => {
         report.files.push(r);
         if (r.status === 'failed') report.failed++;
@@ -198,7 +182,11 @@ export function ragOps(ctx: BoxContext): RagOps {
       for (const file of files) {
         if (signal?.aborted) throw interrupted();
         try {
-          add(await sendFile(client, file, opts.collection, signal, readFound, opts.onSending));
+          add(
+            await withEarlier(
+              await sendFile(client, file, opts.collection, signal, readFound, opts.onSending),
+            ),
+          );
         } catch (err) {
           // The module down, or Ctrl-C: the next file would fail the same way.
           if (err instanceof InterruptedError || signal?.aborted) throw interrupted(file.name);
@@ -236,14 +224,10 @@ export function ragOps(ctx: BoxContext): RagOps {
         ...(opts.k === undefined ? {} : { k: opts.k }),
         ...(opts.collection === undefined ? {} : { collection: opts.collection }),
         ...(opts.maxTokens === undefined ? {} : { max_tokens: opts.maxTokens }),
-        ...(opts.source === undefined && opts.document === undefined
-          ? {}
-          : {
-              filter: {
-                ...(opts.source === undefined ? {} : { source: opts.source }),
-                ...(opts.document === undefined ? {} : { document: opts.document }),
-              },
-            }),
+        // --source / --document (undefined ones are left out of the JSON).
+        ...((opts.source ?? opts.document)
+          ? { filter: { source: opts.source, document: opts.document } }
+          : {}),
       };
       let answer = '';
       let sources: RagSource[] | undefined;

@@ -157,6 +157,8 @@ describe('blueprint rag ingest: one failure does not stop the rest', () => {
       pages: 1,
     });
     fake.handler = (req, _b, res) => {
+      // The collection's documents, listed once after the first file indexed (an earlier version?).
+      if (req.method === 'GET') return json(res, 200, { documents: [doc('id-a', 'docs/a.md')] });
       const source = new URL(req.url!, 'http://x').searchParams.get('source')!;
       if (source.endsWith('b.html')) return json(res, 415, { error: { message: `not today${ESC}]0;x\x07` } });
       if (source.endsWith('c.txt')) return json(res, 200, { ...doc('id-a', 'docs/a.md'), duplicate: true });
@@ -166,7 +168,12 @@ describe('blueprint rag ingest: one failure does not stop the rest', () => {
     const r = await rag('ingest', docs, '--collection', 'c1');
     expect(r.code, r.stderr).toBe(1);
     const sent = seen.slice(before);
-    expect(sent.map((s) => [s.method, s.url, s.type, s.auth, s.body.toString()])).toEqual([
+    expect(sent.filter((s) => s.method === 'GET').map((s) => s.url)).toEqual(['/v1/documents?collection=c1']);
+    expect(
+      sent
+        .filter((s) => s.method === 'POST')
+        .map((s) => [s.method, s.url, s.type, s.auth, s.body.toString()]),
+    ).toEqual([
       [
         'POST',
         '/v1/documents?source=docs%2Fa.md&collection=c1',
@@ -184,6 +191,8 @@ describe('blueprint rag ingest: one failure does not stop the rest', () => {
       ['POST', '/v1/documents?source=docs%2Fc.txt&collection=c1', 'text/plain', 'Bearer tok-0123456789', 'c'],
     ]);
     expect(r.stdout).toContain('docs/a.md: indexed as id-new (2 chunks, 1 page)');
+    // id-a has docs/a.md's source and other content: an earlier version, named with its removal.
+    expect(r.stderr).toContain('warning: docs/a.md: an earlier version is still indexed as id-a');
     expect(r.stdout).toContain('docs/c.txt: already indexed as id-a (same content as docs/a.md)');
     expect(r.stdout).toContain('1 indexed, 1 duplicate, 1 failed');
     expect(r.stderr).toContain('error: docs/b.html: failed: rag: not today\\x1b]0;x\\x07');

@@ -166,6 +166,28 @@ describe('blueprint rag against the rag server', () => {
     expect(none.stderr).toMatch(/`blueprint (--root \S+ )?rag list`/);
   }, 120_000);
 
+  it('ingest of a changed file: the earlier version, still indexed under the same source, is named with how to remove it', async () => {
+    // The same source (docs/bread.md), new content: a second document; the first still answers.
+    const docs = join(tempDir('bp-rag-cli-docs2-'), 'docs');
+    mkdirSync(docs);
+    writeFileSync(
+      join(docs, 'bread.md'),
+      '# Bread\n\nThe new edition: rye sourdough proofs overnight in the fridge.\n',
+    );
+    const earlier = ids.get('docs/bread.md')!;
+    const r = await blueprint('rag', 'ingest', docs);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^docs\/bread\.md: indexed as \S+ \(1 chunk\)$/m);
+    expect(r.stderr).toContain(
+      `warning: docs/bread.md: an earlier version is still indexed as ${earlier}, and answers may come from it too:`,
+    );
+    expect(r.stderr).toMatch(new RegExp(`\`blueprint (--root \\S+ )?rag remove ${earlier}\` removes it`));
+    // Again: the new content is there already (a duplicate), nothing more to say of the old one.
+    const json = await blueprint('--json', 'rag', 'ingest', docs);
+    expect(JSON.parse(json.stdout).files[0]).toMatchObject({ status: 'duplicate' });
+    expect(json.stderr).toBe('');
+  }, 120_000);
+
   it('remove ID: gone from the list; a second time exit 3', async () => {
     const id = ids.get('docs/more/markets.txt')!;
     const r = await blueprint('rag', 'remove', id);

@@ -22,6 +22,11 @@ for (let i = 1; i <= 5; i++) writeFileSync(join(docs, `d${i}.txt`), `document ${
 ragStandIn(root, (req, res) => {
   req.resume();
   req.on('end', () => {
+    // The documents listed after the first file indexed (an earlier version of it?): none.
+    if (req.method === 'GET') {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      return res.end(JSON.stringify({ documents: [] }));
+    }
     const source = sourceOf(req);
     seen.push(source);
     if (seen.length === 3) return third(); // held: the file being sent at Ctrl-C

@@ -11,10 +11,10 @@
  * socket client (app/module-api.ts, the module's socket and token as the services layer set them
  * up), so another module's commands (`llm chat`) are a small file like this one.
  */
-import { type IngestResult, type RagSource, UsageError } from '../../app/index.js';
+import { type IngestResult, type RagDocument, type RagSource, UsageError } from '../../app/index.js';
 import { escapeLine, escapeText } from '../../present/escape.js';
 import { documentsTable, ingestLine, ingestSummary, sourcesText } from '../../present/rag.js';
-import { shownHint } from '../../present/root-in-hints.js';
+import { shellWord, shownHint } from '../../present/root-in-hints.js';
 import { bytes } from '../../present/units.js';
 import { cliBox } from '../box.js';
 import {
@@ -120,7 +120,11 @@ Example: blueprint rag ingest ~/manuals notes.md --collection support`,
           if (r.status === 'failed') {
             ctx.stderr.write(`${escapeText(`error: ${ingestLine(r)}`)}\n`);
             if (r.error.hint) ctx.stderr.write(`${escapeText(`hint: ${shownHint(r.error.hint)}`)}\n`);
-          } else if (!ctx.quiet) ctx.stdout.write(`${escapeText(ingestLine(r))}\n`);
+          } else {
+            if (!ctx.quiet) ctx.stdout.write(`${escapeText(ingestLine(r))}\n`);
+            if (r.status === 'ingested' && r.earlier?.length)
+              ctx.warn(earlierNote(r.name, r.earlier, parsed));
+          }
         },
       })
       .finally(quietNow);
@@ -128,6 +132,23 @@ Example: blueprint rag ingest ~/manuals notes.md --collection support`,
     return report.failed > 0 ? 1 : 0;
   },
 };
+
+/**
+ * A changed file sent again is a second document: the earlier one (the same source) still answers.
+ * Said with the command that removes it; the ids are the module's (one shell word each).
+ */
+function earlierNote(name: string, earlier: RagDocument[], parsed: Parsed): string {
+  const service = optString(parsed, 'service');
+  const on = service && service !== 'rag' ? ` --service ${shellWord(service)}` : '';
+  const ids = earlier.map((d) => d.id);
+  const which =
+    ids.length === 1
+      ? `an earlier version is still indexed as ${ids[0]}`
+      : `earlier versions are still indexed as ${ids.join(', ')}`;
+  return shownHint(
+    `${name}: ${which}, and answers may come from it too: \`blueprint rag remove ${shellWord(ids[0]!)}${on}\` removes it${ids.length > 1 ? ' (one id at a time)' : ''}.`,
+  );
+}
 
 /**
  * No sources: when the collection asked holds no documents (a collection's name mistyped, nothing
