@@ -120,8 +120,12 @@ export function parseDate(s: string): number | undefined {
     .slice(1, 7)
     .map((x) => (x === undefined ? undefined : Number(x)));
   const ms = m[7] === undefined ? 0 : Number(`0.${m[7]}`) * 1000;
-  const t = Date.UTC(y!, mo! - 1, d!, h, mi, sec);
-  const back = new Date(t);
+  // setUTCFullYear, not Date.UTC: that takes a year from 0 to 99 as 1900 to 1999 ("0099-06-01"
+  // was 1999-06-01; test/vectors/datetime-early-years.test.ts).
+  const back = new Date(0);
+  back.setUTCFullYear(y!, mo! - 1, d!);
+  back.setUTCHours(h, mi, sec, 0);
+  const t = back.getTime();
   // Out-of-range fields (month 13, 31 February, 25:00) roll over in Date.UTC: refused instead.
   if (
     back.getUTCMonth() !== mo! - 1 ||
