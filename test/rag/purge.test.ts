@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { corpus } from '../fixtures/rag/corpus.js';
 import { moduleE2E } from '../helpers/module-e2e.js';
+import { bpkg } from '../helpers/pkg.js';
 import { stackNames, stackSources } from '../helpers/rag-stack.js';
 
 // `bpkg remove --purge RAG` deletes the documents' text held in vectors too (issue 17): rag's
@@ -80,6 +81,30 @@ describe("bpkg remove --purge rag: rag's chunks in vectors go too", () => {
     expect(await e.blueprint('service', 'start', names.vectors)).toMatchObject({ healthy: true });
     expect(await collections()).toEqual(['admin-notes']);
     expect(existsSync(join(e.data(names.vectors), `purge.${names.rag}`))).toBe(false);
+  }, 600_000);
+
+  it('a removal of vectors finished by recovery (killed after its commit): its kept data is asked too', async () => {
+    // Before: only `bpkg remove`'s own end recorded that vectors takes purges; killed after the
+    // commit, the next command finished the removal and recorded nothing, so the purge asked nothing.
+    // (First of the removals of vectors here: no earlier one recorded it.)
+    const install = await e.bpkg(['--yes', 'install', names.rag]);
+    expect(install.code, install.stderr).toBe(0);
+    await ingestOne();
+    await e.blueprint('service', 'stop', names.rag, names.vectors);
+    const killed = await bpkg(e.root, ['--yes', 'remove', names.rag, names.vectors], {
+      PATH: process.env.PATH,
+      BLUEPRINT_FAULT_INJECT: 'committed',
+    });
+    expect(killed.code).toBe(137);
+    const purge = await e.bpkg(['--yes', 'remove', '--purge', names.rag]); // finishes the removal first
+    expect(purge.code, purge.stderr).toBe(0);
+    expect(purge.stdout).toContain(
+      `asked ${names.vectors} to delete the data ${names.rag} made there: ${names.vectors} is not installed;`,
+    );
+    const again = await e.bpkg(['--yes', 'install', names.rag]);
+    expect(again.code, again.stderr).toBe(0);
+    expect(await e.blueprint('service', 'start', names.vectors)).toMatchObject({ healthy: true });
+    expect(await collections()).toEqual(['admin-notes']);
   }, 600_000);
 
   it('a purge while vectors is removed with its data kept: that data is asked, and vectors applies it when installed again', async () => {

@@ -4,12 +4,11 @@ import path from 'node:path';
 import { PACKAGE_NAME } from '../system/paths.js';
 import { inDir, writeFileAt } from '../system/safe-write.js';
 import { containerName, inspectContainer } from './container-info.js';
-import { keptTakesPurges, moduleDataPath, ownersDir } from './data-owner.js';
+import { keptTakesPurges, moduleDataPath, ownersDir, takesPurges } from './data-owner.js';
 import type { Engine } from './engine.js';
 import { openDataDir } from './module-token.js';
 import { serviceDirs } from './policy.js';
 import { listRegistrations } from './registry.js';
-import type { ServiceSpec } from './schema.js';
 
 /**
  * A consumer's data, purged (docs/module-wiring.md): `bpkg remove --purge CONSUMER` deletes the
@@ -86,9 +85,6 @@ export async function purgeProviders(
 ): Promise<{ name: string; kept: boolean }[]> {
   return (await providersOf(root, consumer, except)).map((p) => ({ name: p.name, kept: !p.socket }));
 }
-
-/** Whether a module's manifest takes purges (`socket.consumerPurge`, with what it needs). */
-const takesPurges = (s: ServiceSpec) => !!(s.socket?.consumerPurge && s.socket.clientTokens && s.data);
 
 /** Of `names`, the installed modules that take purges (read before a removal takes their registrations). */
 export async function purgeOptIns(root: string, names: string[]): Promise<Set<string>> {

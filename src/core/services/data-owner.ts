@@ -5,9 +5,10 @@
  * them. That is recorded beside the folder, in modules/.owners/NAME.json — outside every module's
  * folder, since the module writes its own folder and must not rewrite whom it belongs to (`.owners`
  * is no package name: a name starts with a letter or digit). A package of that name from elsewhere
- * is refused the folder at start (`claimModuleData`) rather than handed it. A plain `bpkg remove`
- * also records there whether the removed module took consumers' purges (`consumerPurge`): its kept
- * data is then still asked when a consumer is purged (consumer-purge.ts).
+ * is refused the folder at start (`claimModuleData`) rather than handed it. Its start and its plain
+ * `bpkg remove` also record there whether the module takes consumers' purges (`consumerPurge`): its
+ * kept data is then still asked when a consumer is purged (consumer-purge.ts), however its removal
+ * ended (one finished by recovery runs nothing of `bpkg remove` after its commit).
  *
  * On the start path (issue 20): a few small local files, read and written synchronously, with no
  * node:fs/promises (test/services/start-modules.test.ts).
@@ -21,10 +22,14 @@ import { writeJsonAtomicSync } from '../system/fs.js';
 import { oneLine } from '../system/one-line.js';
 import { layout } from '../system/paths.js';
 import { ensureDirSync } from './fs-cb.js';
+import type { ServiceSpec } from './schema.js';
 
 const NAME = /^[a-z0-9][a-z0-9.+-]*$/;
 /** A repository name (repo-config.ts checkRepoNames); anything else names no configuration. */
 const REPO_NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/;
+
+/** Whether a module's manifest takes consumers' purges (`socket.consumerPurge`, with what it needs). */
+export const takesPurges = (s: ServiceSpec) => !!(s.socket?.consumerPurge && s.socket.clientTokens && s.data);
 
 /** ROOT/var/lib/blueprint/modules/NAME. */
 export function moduleDataPath(root: string, name: string): string {
@@ -201,11 +206,17 @@ export function dataOwnerConflict(root: string, name: string): DataConflict | un
  * than set aside: the admin chooses between deleting the old data and keeping it elsewhere, and
  * nothing is moved behind their back. A folder with no record (kept by a blueprint from before the
  * record, and not removed since: `bpkg remove` records it) is bound to the installed package. A
- * module the package manager does not list has nothing to bind it to.
+ * module the package manager does not list has nothing to bind it to. `consumerPurge` (given at a
+ * start: ensure-container.ts) is recorded with the owner when the record says otherwise.
  */
-export function claimModuleData(root: string, name: string): void {
+export function claimModuleData(root: string, name: string, opts: { consumerPurge?: boolean } = {}): void {
   const j = judge(root, name);
-  if (!j || j.same) return;
+  if (!j) return;
+  if (j.same) {
+    if (opts.consumerPurge !== undefined && keptTakesPurges(root, name) !== opts.consumerPurge)
+      writeOwner(root, name, j.installed, opts);
+    return;
+  }
   const { conflict } = j;
   if (conflict)
     throw new ConflictError(
@@ -214,5 +225,5 @@ export function claimModuleData(root: string, name: string): void {
       `A module's data is not handed to a package of the same name from elsewhere. To delete the old data: \`bpkg remove ${name} --purge\`, then install ${name} again. To keep it: move ${conflict.dir} out of ${layout(root).modulesData}, then start ${name} again (it gets an empty folder).`,
     );
   // A new folder, one kept from before the record, or the same repository's rotated key.
-  writeOwner(root, name, j.installed);
+  writeOwner(root, name, j.installed, opts);
 }

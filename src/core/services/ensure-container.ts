@@ -2,7 +2,7 @@ import path from 'node:path';
 import { BlueprintError } from '../errors.js';
 import { type ContainerInfo, inspectContainer } from './container-info.js';
 import { removeContainer } from './container-remove.js';
-import { claimModuleData } from './data-owner.js';
+import { claimModuleData, takesPurges } from './data-owner.js';
 import { labelGid, shareDevices } from './device-access.js';
 import { ensureDirSync } from './fs-cb.js';
 import { judgeImageAtStart } from './image-annotations.js';
@@ -35,8 +35,9 @@ export async function ensureContainer(
   // A box installed before its image's tag was its own has it from its first start (a stat after).
   await tagImageAtStart(deps.engine, deps.root, reg.name, reg.version, reg.imageId);
   // At every start, not only at create: a container made for the data's owner is reused when a
-  // package of the same spec comes from elsewhere (data-owner.ts).
-  if (reg.spec.data) claimModuleData(deps.root, reg.name);
+  // package of the same spec comes from elsewhere (data-owner.ts). With it, whether the module takes
+  // consumers' purges: its data, once kept, is still asked (consumer-purge.ts).
+  if (reg.spec.data) claimModuleData(deps.root, reg.name, { consumerPurge: takesPurges(reg.spec) });
   // A provider that takes a token per consumer: its file lists the modules that use it now.
   if (reg.spec.socket?.clientTokens && reg.spec.data)
     await (await import('./client-tokens.js')).writeClientTokens(deps.root, reg.name);
