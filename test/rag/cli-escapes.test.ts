@@ -1,5 +1,7 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { run } from '../helpers/pkg.js';
+import { run, tempDir } from '../helpers/pkg.js';
 import { fakeRagModule, json } from './fake-rag-module.js';
 
 // `blueprint rag` (the built executable) against hostile answers, with a small unix-socket HTTP
@@ -11,6 +13,36 @@ const fake = fakeRagModule('bp-rag-cli-out-');
 const { root, seen, rag } = fake;
 
 describe('blueprint rag: what the module says reaches the terminal escaped', () => {
+  it("ingest: an earlier version's id, and the file's name, stay on the warning's line", async () => {
+    const docs = join(tempDir('bp-rag-esc-docs-'), 'docs');
+    mkdirSync(docs);
+    const name = join(docs, 'a\nerror: forged by the name.md');
+    writeFileSync(name, '# A\n');
+    let sent = '';
+    const doc = (id: string, source: string) => ({
+      id,
+      source,
+      collection: 'default',
+      sha256: 'f',
+      chunks: 1,
+    });
+    fake.handler = (req, _b, res) => {
+      // The collection's documents, listed after the first file indexed: one has its source.
+      if (req.method === 'GET')
+        return json(res, 200, { documents: [doc(`old\nerror: forged by rag ${ESC}[2K`, sent)] });
+      sent = new URL(req.url!, 'http://x').searchParams.get('source')!;
+      json(res, 201, { ...doc('id-new', sent), duplicate: false });
+    };
+    const r = await rag('ingest', name);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain(
+      'an earlier version is still indexed as old\\x0aerror: forged by rag \\x1b[2K',
+    );
+    expect(r.stderr).toContain('a\\x0aerror: forged by the name.md: an earlier version');
+    expect(r.stderr.split('\n').filter((l) => l.startsWith('error:'))).toEqual([]);
+    expect(r.stderr).not.toContain(ESC);
+  });
+
   it('list: a hostile source name stays on its row, its escapes visible', async () => {
     fake.handler = (_q, _b, res) =>
       json(res, 200, {

@@ -140,13 +140,15 @@ Example: blueprint rag ingest ~/manuals notes.md --collection support`,
 function earlierNote(name: string, earlier: RagDocument[], parsed: Parsed): string {
   const service = optString(parsed, 'service');
   const on = service && service !== 'rag' ? ` --service ${shellWord(service)}` : '';
-  const ids = earlier.map((d) => d.id);
+  // One line each: the file's name and the module's ids may hold a newline (warn keeps those), which
+  // would start a line of their own ('error: …') at the margin (test/rag/cli-escapes.test.ts).
+  const ids = earlier.map((d) => escapeLine(d.id));
   const which =
     ids.length === 1
       ? `an earlier version is still indexed as ${ids[0]}`
       : `earlier versions are still indexed as ${ids.join(', ')}`;
   return shownHint(
-    `${name}: ${which}, and answers may come from it too: \`blueprint rag remove ${shellWord(ids[0]!)}${on}\` removes it${ids.length > 1 ? ' (one id at a time)' : ''}.`,
+    `${escapeLine(name)}: ${which}, and answers may come from it too: \`blueprint rag remove ${shellWord(ids[0]!)}${on}\` removes it${ids.length > 1 ? ' (one id at a time)' : ''}.`,
   );
 }
 
