@@ -6,16 +6,14 @@
  * still held the dropped points (docs/module-wiring.md, "A consumer's data, purged", promises none
  * is left). The vectors service runs as its container runs it (the bundle in its own process).
  */
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { Agent } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { until } from '../helpers/until.js';
 import { dropTempDir } from '../setup/temp-registry.js';
+import { filesHolding, purgeEnv, RAG, SECRET } from './purge-fixture.js';
 import { bundle, callSocket, newDataDir, type Served, serve } from './served.js';
-
-const RAG = 'rag-own-token-0123456789abcdef';
-const SECRET = 'the-text-of-a-private-document';
 
 let file: string;
 let dataDir: string;
@@ -23,29 +21,13 @@ let served: Served | undefined;
 const agent = new Agent({ keepAlive: false });
 
 const start = async (env: Record<string, string> = {}) => {
-  served = await serve(file, join(dataDir, 'db'), {
-    BLUEPRINT_CLIENT_TOKENS_FILE: join(dataDir, 'client-tokens'),
-    BLUEPRINT_PURGE_DIR: dataDir,
-    ...env,
-  });
+  served = await serve(file, join(dataDir, 'db'), { ...purgeEnv(dataDir, false), ...env });
   return served;
 };
 const call = (method: string, path: string, body?: unknown) =>
   callSocket(served!.socket, agent, method, path, body, { authorization: `Bearer ${RAG}` });
 
-/** Every file under the data folder that still holds the document's text. */
-function holding(): string[] {
-  const out: string[] = [];
-  const walk = (d: string) => {
-    for (const e of readdirSync(d, { withFileTypes: true })) {
-      const p = join(d, e.name);
-      if (e.isDirectory()) walk(p);
-      else if (e.isFile() && readFileSync(p).includes(SECRET)) out.push(p);
-    }
-  };
-  walk(join(dataDir, 'db'));
-  return out;
-}
+const holding = () => filesHolding(join(dataDir, 'db'), SECRET);
 
 beforeAll(async () => {
   file = await bundle();

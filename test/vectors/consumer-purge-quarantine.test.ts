@@ -6,18 +6,15 @@
  * it names (as the replay met it), in its file, and a purge of that consumer deletes it with the
  * collections; the admin's stays. The vectors service runs as its container runs it.
  */
-import { appendFileSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { Agent } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readWal, walRecord } from '../../modules/vectors/server/wal.js';
 import { until } from '../helpers/until.js';
 import { dropTempDir } from '../setup/temp-registry.js';
+import { ADMIN, filesHolding, makeDocCollection, purgeEnv, RAG, SECRET } from './purge-fixture.js';
 import { bundle, callSocket, newDataDir, type Served, serve } from './served.js';
-
-const ADMIN = 'admin-token-0123456789abcdef';
-const RAG = 'rag-own-token-0123456789abcdef';
-const SECRET = 'the-text-of-a-private-document';
 
 let file: string;
 let dataDir: string;
@@ -26,36 +23,13 @@ let agent = new Agent({ keepAlive: false });
 
 const db = () => join(dataDir, 'db');
 async function start(): Promise<Served> {
-  served = await serve(file, db(), {
-    VECTORS_TOKEN_FILE: join(dataDir, 'access-token'),
-    BLUEPRINT_CLIENT_TOKENS_FILE: join(dataDir, 'client-tokens'),
-    BLUEPRINT_PURGE_DIR: dataDir,
-  });
+  served = await serve(file, db(), purgeEnv(dataDir));
   return served;
 }
 const call = (token: string, method: string, path: string, body?: unknown) =>
   callSocket(served!.socket, agent, method, path, body, { authorization: `Bearer ${token}` });
-async function make(token: string, name: string) {
-  const made = await call(token, 'PUT', `/collections/${name}`, { vectors: { size: 2, distance: 'Cosine' } });
-  expect(made.status).toBe(200);
-  const up = await call(token, 'PUT', `/collections/${name}/points?wait=true`, {
-    points: [{ id: 1, vector: [1, 0], payload: { text: `${SECRET} of ${name}` } }],
-  });
-  expect(up.status).toBe(200);
-}
-/** Every file under the store's folder that still holds a collection's document text. */
-function holding(name: string): string[] {
-  const out: string[] = [];
-  const walk = (d: string) => {
-    for (const e of readdirSync(d, { withFileTypes: true })) {
-      const p = join(d, e.name);
-      if (e.isDirectory()) walk(p);
-      else if (e.isFile() && readFileSync(p).includes(`${SECRET} of ${name}`)) out.push(p);
-    }
-  };
-  walk(db());
-  return out;
-}
+const make = (token: string, name: string) => makeDocCollection(call, token, name, true);
+const holding = (name: string) => filesHolding(db(), `${SECRET} of ${name}`);
 
 beforeAll(async () => {
   file = await bundle();

@@ -6,17 +6,14 @@
  * db/snapshots/HEX(name)/. Now a snapshot whose file names the purged consumer goes too, whatever
  * became of its collection; one of the admin's stays. The vectors service runs as its container runs it.
  */
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { Agent } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { until } from '../helpers/until.js';
 import { dropTempDir } from '../setup/temp-registry.js';
+import { ADMIN, filesHolding, purgeEnv, RAG, SECRET } from './purge-fixture.js';
 import { bundle, callSocket, newDataDir, type Served, serve } from './served.js';
-
-const ADMIN = 'admin-token-0123456789abcdef';
-const RAG = 'rag-own-token-0123456789abcdef';
-const SECRET = 'the-text-of-a-private-document';
 
 let dataDir: string;
 let served: Served | undefined;
@@ -36,29 +33,13 @@ async function snapshotThenDelete(token: string, name: string) {
   expect((await call(token, 'POST', `/collections/${name}/snapshots`)).status).toBe(200);
   expect((await call(token, 'DELETE', `/collections/${name}`)).status).toBe(200);
 }
-/** Every file under the store's folder that still holds a collection's document text. */
-function holding(name: string): string[] {
-  const out: string[] = [];
-  const walk = (d: string) => {
-    for (const e of readdirSync(d, { withFileTypes: true })) {
-      const p = join(d, e.name);
-      if (e.isDirectory()) walk(p);
-      else if (e.isFile() && readFileSync(p).includes(`${SECRET} of ${name}`)) out.push(p);
-    }
-  };
-  walk(db());
-  return out;
-}
+const holding = (name: string) => filesHolding(db(), `${SECRET} of ${name}`);
 
 beforeAll(async () => {
   dataDir = newDataDir();
   writeFileSync(join(dataDir, 'access-token'), `${ADMIN}\n`);
   writeFileSync(join(dataDir, 'client-tokens'), `rag ${RAG}\n`);
-  served = await serve(await bundle(), db(), {
-    VECTORS_TOKEN_FILE: join(dataDir, 'access-token'),
-    BLUEPRINT_CLIENT_TOKENS_FILE: join(dataDir, 'client-tokens'),
-    BLUEPRINT_PURGE_DIR: dataDir,
-  });
+  served = await serve(await bundle(), db(), purgeEnv(dataDir));
 }, 120_000);
 afterAll(async () => {
   await served?.stop();

@@ -7,18 +7,14 @@
  * and another consumer's stay, and a bad record deletes nothing. The vectors service runs as its
  * container runs it (the bundle in its own Node process); the real containers: test/rag/purge.
  */
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { Agent } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { until } from '../helpers/until.js';
 import { dropTempDir } from '../setup/temp-registry.js';
+import { ADMIN, filesHolding, makeDocCollection, OTHER, purgeEnv, RAG, SECRET } from './purge-fixture.js';
 import { bundle, callSocket, newDataDir, type Served, serve } from './served.js';
-
-const ADMIN = 'admin-token-0123456789abcdef';
-const RAG = 'rag-own-token-0123456789abcdef';
-const OTHER = 'other-own-token-0123456789abcdef';
-const SECRET = 'the-text-of-a-private-document';
 
 let file: string;
 let dataDir: string;
@@ -26,11 +22,7 @@ let served: Served | undefined;
 const agent = new Agent({ keepAlive: false });
 
 async function start(): Promise<Served> {
-  served = await serve(file, join(dataDir, 'db'), {
-    VECTORS_TOKEN_FILE: join(dataDir, 'access-token'),
-    BLUEPRINT_CLIENT_TOKENS_FILE: join(dataDir, 'client-tokens'),
-    BLUEPRINT_PURGE_DIR: dataDir,
-  });
+  served = await serve(file, join(dataDir, 'db'), purgeEnv(dataDir));
   return served;
 }
 const call = (token: string, method: string, path: string, body?: unknown) =>
@@ -39,28 +31,8 @@ const names = async () =>
   ((await call(ADMIN, 'GET', '/collections')).json.result.collections as { name: string }[])
     .map((c) => c.name)
     .sort();
-async function make(token: string, name: string) {
-  expect(
-    (await call(token, 'PUT', `/collections/${name}`, { vectors: { size: 2, distance: 'Cosine' } })).status,
-  ).toBe(200);
-  const up = await call(token, 'PUT', `/collections/${name}/points`, {
-    points: [{ id: 1, vector: [1, 0], payload: { text: `${SECRET} of ${name}` } }],
-  });
-  expect(up.status).toBe(200);
-}
-/** Every file under the data folder that still holds a collection's document text. */
-function holding(name: string): string[] {
-  const out: string[] = [];
-  const walk = (d: string) => {
-    for (const e of readdirSync(d, { withFileTypes: true })) {
-      const p = join(d, e.name);
-      if (e.isDirectory()) walk(p);
-      else if (e.isFile() && readFileSync(p).includes(`${SECRET} of ${name}`)) out.push(p);
-    }
-  };
-  walk(join(dataDir, 'db'));
-  return out;
-}
+const make = (token: string, name: string) => makeDocCollection(call, token, name);
+const holding = (name: string) => filesHolding(join(dataDir, 'db'), `${SECRET} of ${name}`);
 const record = (consumer: string, text: string) => writeFileSync(join(dataDir, `purge.${consumer}`), text);
 
 beforeAll(async () => {
