@@ -106,7 +106,7 @@ function parseMatch(key: string, m: unknown, ctx: FilterContext): ValuesTest {
 /**
  * A date as Qdrant reads one (DateTimePayloadType::from_str): RFC 3339 (`T`, `t` or a space
  * between date and time), a zone as `Z`, `+HH:MM`, `+HHMM` or `+HH`; without a zone
- * `YYYY-MM-DD[ HH:MM[:SS[.f]]]` (or with `T`), taken as UTC. Milliseconds since 1970, or undefined.
+ * `YYYY-MM-DD[ HH:MM[:SS[.f]]]` (or with `T` and seconds), taken as UTC. Milliseconds since 1970, or undefined.
  * Before, JavaScript's Date.parse took anything it could: "3/1/2024" and "March 1, 2024" were
  * dates in a range (Qdrant: no date), "5" a range bound (Qdrant: a 400), and a time without a zone
  * was read in the service's own time zone.
@@ -116,6 +116,9 @@ const DATE =
 export function parseDate(s: string): number | undefined {
   const m = DATE.exec(s);
   if (!m) return undefined;
+  // A time without seconds only as "YYYY-MM-DD HH:MM" (a space, no zone): Qdrant's formats with T
+  // or a zone all have seconds ("2024-03-01T10:00" and "…10:00Z" were dates here).
+  if (m[4] !== undefined && m[6] === undefined && (m[8] !== undefined || s[10] !== ' ')) return undefined;
   const [y, mo, d, h = 0, mi = 0, sec = 0] = m
     .slice(1, 7)
     .map((x) => (x === undefined ? undefined : Number(x)));
