@@ -11,6 +11,7 @@ import { compareIds, parsePointId } from '../../modules/vectors/server/ids.js';
 import { parseBodyJob } from '../../modules/vectors/server/offload.js';
 import { parseWithPayload } from '../../modules/vectors/server/parse.js';
 import { scoredPoints } from '../../modules/vectors/server/search.js';
+import { filterContext } from '../../modules/vectors/server/text-index.js';
 import { readWal, walRecord, walUpsertRecord } from '../../modules/vectors/server/wal.js';
 import { tempDir } from '../setup/temp-registry.js';
 
@@ -206,5 +207,16 @@ describe('search answers written as JSON text', () => {
     for (let i = 0; i < 20; i++) g.search([1, i, 0.5], 10, { ef: 64 });
     expect(g.stats.hnswSearches).toBe(20);
     expect(g.stats.hnswMs).toBeGreaterThan(0);
+  });
+});
+
+describe('a text index made before its parameters were checked', () => {
+  it('a match.text on its key says how to make it again, not only what is not served', () => {
+    // Accepted before 88d00ad4 (parameters were taken and not applied), refused when made since.
+    const c = { name: 'docs', payloadSchema: { body: { type: 'text', tokenizer: 'multilingual' } } };
+    const f = { must: [{ key: 'body', match: { text: 'hello' } }] };
+    expect(() => parseFilter(f, 0, undefined, filterContext(c))).toThrow(
+      'Wrong input: the text index of "body" was made before its parameters were checked: text index tokenizer "multilingual" is not supported (word, whitespace or prefix); drop it (DELETE /collections/docs/index/body) and make it again with parameters this server serves (without one, match.text is a substring)',
+    );
   });
 });

@@ -152,8 +152,20 @@ export function textMatcher(p: TextParams, query: string): (v: unknown) => boole
 }
 
 /** A collection's text indexes, for its filters (filter.ts FilterContext). */
-export function filterContext(c: { payloadSchema: Record<string, unknown> }): FilterContext {
+export function filterContext(c: { name: string; payloadSchema: Record<string, unknown> }): FilterContext {
   return {
-    text: (key) => (Object.hasOwn(c.payloadSchema, key) ? textParams(c.payloadSchema[key]) : undefined),
+    text: (key) => {
+      if (!Object.hasOwn(c.payloadSchema, key)) return undefined;
+      try {
+        return textParams(c.payloadSchema[key]);
+      } catch (err) {
+        // An index made before 88d00ad4, whose parameters were taken then and are refused now:
+        // its queries would answer otherwise than Qdrant's; said with the way back.
+        const why = (err as Error).message.replace(/^Wrong input: /, '');
+        throw bad(
+          `the text index of ${JSON.stringify(key)} was made before its parameters were checked: ${why}; drop it (DELETE /collections/${c.name}/index/${key}) and make it again with parameters this server serves (without one, match.text is a substring)`,
+        );
+      }
+    },
   };
 }
