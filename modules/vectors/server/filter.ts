@@ -4,6 +4,7 @@
  */
 import { HttpError } from '../../kit/server/index.js';
 import { type PointId, parsePointId, pointKey } from './ids.js';
+import { cachedPath, EVERY } from './json-path.js';
 import { type TextParams, textMatcher } from './text-index.js';
 
 export type Payload = Record<string, unknown>;
@@ -34,29 +35,33 @@ function onlyKeys(o: Record<string, unknown>, allowed: string[], what: string): 
 }
 
 /**
- * The values at a payload path ("a.b", "a[].b", "a.b[0]"): arrays are flattened, as Qdrant does.
- * With `flat` false, an array at the path's end is one value (is_empty tells [] and [null] apart).
+ * The values at a payload path ("a.b", "a[].b", "a.b[0]", `"a.b"`: json-path.ts): arrays are
+ * flattened, as Qdrant does. With `flat` false, an array at the path's end is one value (is_empty
+ * tells [] and [null] apart).
  */
 export function valuesAt(payload: Payload | undefined, key: string, flat = true): unknown[] {
+  const steps = cachedPath(key);
   let level: unknown[] = [payload];
-  const parts = key.split('.');
-  for (let i = 0; i < parts.length; i++) {
-    const raw = parts[i]!;
-    const whole = !flat && i === parts.length - 1 && !raw.endsWith('[]');
-    const m = /^(.*?)(\[\]|\[(\d+)\])?$/.exec(raw)!;
-    const name = m[1]!;
+  for (let i = 0; i < steps.length; i++) {
+    const step = steps[i]!;
     const next: unknown[] = [];
-    for (const v of level) {
-      if (!isObject(v) || !Object.hasOwn(v, name)) continue;
-      const child = v[name];
-      if (m[3] !== undefined) {
-        if (Array.isArray(child) && Number(m[3]) < child.length) next.push(child[Number(m[3])]);
-      } else if (Array.isArray(child) && !whole) {
+    if (typeof step === 'string') {
+      // An array under a key is its elements (Qdrant flattens), unless a bracket follows (it
+      // says which), or it is the path's end and is wanted whole.
+      const spread = i + 1 < steps.length ? typeof steps[i + 1] === 'string' : flat;
+      for (const v of level) {
+        if (!isObject(v) || !Object.hasOwn(v, step)) continue;
+        const child = v[step];
         // A loop, not push(...child): spread arguments throw past ~125k elements, and an indexed
         // field's array that threw was logged, then failed every start (vectors-large-arrays.test.ts).
-        for (const x of child) next.push(x);
-      } else next.push(child);
-    }
+        if (Array.isArray(child) && spread) for (const x of child) next.push(x);
+        else next.push(child);
+      }
+    } else if (step === EVERY) {
+      for (const v of level)
+        if (Array.isArray(v)) for (const x of v) next.push(x);
+        else next.push(v);
+    } else for (const v of level) if (Array.isArray(v) && step < v.length) next.push(v[step]);
     level = next;
   }
   return flat ? level.flatMap((v) => (Array.isArray(v) ? v : [v])) : level;

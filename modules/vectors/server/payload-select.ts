@@ -8,34 +8,14 @@
  * Before, a path was looked up as a top-level key: `meta.source` kept nothing, silently.
  */
 import type { Payload } from './filter.js';
+import { EVERY, type PathStep, parsePath } from './json-path.js';
 import { setOwn } from './own-key.js';
 
-/** One step of a path: a key, or `[]` (every element of an array). */
-type Step = string | typeof EVERY;
-const EVERY = Symbol('[]');
-
 /**
- * "a.b[].c" → ['a', 'b', EVERY, 'c']; `[n]` (one element) never matches a walk's `[]`, as in Qdrant.
- * A part's brackets are read once, from its end (`[` digits `]`, each in turn). Before, a regex,
- * /^(.*?)((?:\[\d*\])*)$/, retried them from every position: quadratic in a path the client
- * sends, for every point answered (test/security/vectors-payload-path-bounds.test.ts).
+ * "a.b[].c" → ['a', 'b', EVERY, 'c'] (json-path.ts, quoted keys too); `[n]` (one element) never
+ * matches a walk's `[]`, as in Qdrant.
  */
-function steps(path: string): (Step | number)[] {
-  const out: (Step | number)[] = [];
-  for (const part of path.split('.')) {
-    const brackets: (Step | number)[] = [];
-    let end = part.length;
-    while (end > 0 && part[end - 1] === ']') {
-      const open = part.lastIndexOf('[', end - 2);
-      const digits = open < 0 ? '' : part.slice(open + 1, end - 1);
-      if (open < 0 || !/^\d*$/.test(digits)) break;
-      brackets.push(digits === '' ? EVERY : Number(digits));
-      end = open;
-    }
-    out.push(part.slice(0, end), ...brackets.reverse());
-  }
-  return out;
-}
+const steps = parsePath;
 
 /**
  * The paths as a tree of their steps, each path's last step marked `end`: a payload is walked once
@@ -44,7 +24,7 @@ function steps(path: string): (Step | number)[] {
  */
 interface Tree {
   end: boolean;
-  next: Map<Step | number, Tree>;
+  next: Map<PathStep, Tree>;
 }
 function tree(paths: string[]): Tree {
   const root: Tree = { end: false, next: new Map() };
@@ -137,7 +117,7 @@ export function remover(paths: string[]): (p: Payload) => Payload {
 
 export const removePaths = (p: Payload, paths: string[]): Payload => remover(paths)(p);
 
-function removeAt(v: unknown, path: (Step | number)[]): unknown {
+function removeAt(v: unknown, path: PathStep[]): unknown {
   const [head, ...rest] = path;
   if (typeof head === 'string') {
     if (typeof v !== 'object' || v === null || Array.isArray(v) || !Object.hasOwn(v, head)) return v;
