@@ -61,9 +61,11 @@ code, pre { font-family: ui-monospace, "DejaVu Sans Mono", monospace; }
 
 const JS = `'use strict';
 // Live text: a <pre data-stream="URL"> follows a server-sent event stream; lines are added as
-// text nodes, never as markup. 'state' events update [data-state]; 'end' closes the stream.
+// text nodes, never as markup. 'state' events update [data-state] in the stream's own card; 'end'
+// closes the stream (a service page has two: its log's end is not its action's).
 for (const pre of document.querySelectorAll('pre[data-stream]')) {
   const es = new EventSource(pre.dataset.stream);
+  const card = pre.closest('section') || document;
   const max = 2000;
   const add = (text) => {
     const atEnd = pre.scrollTop + pre.clientHeight >= pre.scrollHeight - 4;
@@ -73,12 +75,12 @@ for (const pre of document.querySelectorAll('pre[data-stream]')) {
   };
   es.onmessage = (e) => add(e.data);
   es.addEventListener('state', (e) => {
-    for (const el of document.querySelectorAll('[data-state]')) el.textContent = e.data;
+    for (const el of card.querySelectorAll('[data-state]')) el.textContent = e.data;
   });
   es.addEventListener('end', (e) => {
     es.close();
-    for (const el of document.querySelectorAll('[data-state]')) el.textContent = e.data;
-    for (const el of document.querySelectorAll('[data-when-done]')) el.hidden = false;
+    for (const el of card.querySelectorAll('[data-state]')) el.textContent = e.data;
+    for (const el of card.querySelectorAll('[data-when-done]')) el.hidden = false;
   });
 }
 // A service's state, polled while its page is open: the badge follows start, stop and crashes.

@@ -21,6 +21,7 @@ import {
   sameOrigin,
   sessionCookie,
 } from './security.js';
+import { ServiceActions } from './service-actions.js';
 
 /**
  * The dashboard's request handler: checks, then routes. Every answer carries the security
@@ -51,6 +52,7 @@ export function createHandler(o: HandlerOptions) {
   const sessions = new Sessions({ max: o.maxSessions });
   const jobs = new Jobs();
   const notices = new Notices();
+  const serviceActions = new ServiceActions(notices);
   // After a change, back to a page with its notice: the text stays here, the link carries an id.
   const noticed = (res: ServerResponse, s: Session, to: string, n: Notice) =>
     redirect(res, `${to}?notice=${notices.put(s, n)}`);
@@ -63,10 +65,12 @@ export function createHandler(o: HandlerOptions) {
     // Never text from the link itself (`?error=…`): only what this session's change left here.
     // Taken by a GET only: a HEAD (a link checker, `curl -I`) shows no page, so it must not use the
     // notice up before the GET that does.
-    const flash = head ? undefined : notices.take(s, url.searchParams.get('notice'));
-    const common = { ...base, ...(flash ? { flash } : {}) };
     const at = (re: RegExp) => path.match(re);
-    let m: RegExpMatchArray | null;
+    let m: RegExpMatchArray | null = at(/^\/services\/([^/]+)$/);
+    // A service action's outcome that its POST's answer never carried (the page was reloaded).
+    const lost = m && !head ? serviceActions.undelivered(s, decodeURIComponent(m[1]!)) : undefined;
+    const flash = head ? undefined : notices.take(s, url.searchParams.get('notice') ?? lost ?? null);
+    const common = { ...base, ...(flash ? { flash } : {}) };
     if (path === '/')
       return view(res, {
         ...common,
@@ -81,16 +85,17 @@ export function createHandler(o: HandlerOptions) {
         section: '/services',
         body: P.servicesBody(await o.ops.services(), s.csrf),
       });
-    m = at(/^\/services\/([^/]+)$/);
     if (m) {
       const d = await o.ops.service(decodeURIComponent(m[1]!));
       return view(res, {
         ...common,
         title: `Service ${d.name}`,
         section: '/services',
-        body: P.serviceBody(d, s.csrf),
+        body: [serviceActions.card(d.name), P.serviceBody(d, s.csrf)],
       });
     }
+    m = at(/^\/services\/([^/]+)\/action$/);
+    if (m) return serviceActions.stream(decodeURIComponent(m[1]!), res);
     m = at(/^\/services\/([^/]+)\/state$/);
     if (m) {
       const name = decodeURIComponent(m[1]!);
@@ -244,13 +249,7 @@ export function createHandler(o: HandlerOptions) {
     if (m) {
       const name = decodeURIComponent(m[1]!);
       const action = m[2] as ServiceAction;
-      const back = `/services/${enc(name)}`;
-      try {
-        const lines = await o.ops.serviceAction(action, name);
-        return noticed(res, s, back, { kind: 'notice', text: lines.join('\n') });
-      } catch (err) {
-        return noticed(res, s, back, { kind: 'error', text: errorText(err) });
-      }
+      return serviceActions.post(res, s, action, name, () => o.ops.serviceAction(action, name));
     }
     if (path === '/packages/update') {
       if (jobs.latest?.state === 'running') return redirect(res, `/jobs/${enc(jobs.latest.id)}`);
