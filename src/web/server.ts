@@ -56,6 +56,12 @@ export function createHandler(o: HandlerOptions) {
   // After a change, back to a page with its notice: the text stays here, the link carries an id.
   const noticed = (res: ServerResponse, s: Session, to: string, n: Notice) =>
     redirect(res, `${to}?notice=${notices.put(s, n)}`);
+  // One change at a time: one asked for meanwhile is not started, and the running one's page says so.
+  const busy = (res: ServerResponse, s: Session, asked: string) =>
+    noticed(res, s, `/jobs/${enc(jobs.latest!.id)}`, {
+      kind: 'error',
+      text: `${asked} was not started: ${jobs.latest!.title} is running (below). Ask for it again once that has ended.`,
+    });
   const view = (res: ServerResponse, o2: PageOptions, status = 200) => send(res, status, page(o2));
   // The package's row on the packages page: whether it is installed, and its newest offer.
   const packageRow = async (name: string) => (await o.ops.packages(name)).find((p) => p.name === name);
@@ -252,7 +258,7 @@ export function createHandler(o: HandlerOptions) {
       return serviceActions.post(res, s, action, name, () => o.ops.serviceAction(action, name));
     }
     if (path === '/packages/update') {
-      if (jobs.latest?.state === 'running') return redirect(res, `/jobs/${enc(jobs.latest.id)}`);
+      if (jobs.latest?.state === 'running') return busy(res, s, 'Update and upgrade all');
       // `bpkg update` (it changes nothing installed), then the plan to confirm: the repositories
       // it could not update said above it, the plan then from their last verified indexes.
       try {
@@ -265,9 +271,11 @@ export function createHandler(o: HandlerOptions) {
     }
     m = at(/^\/packages\/([^/]+)\/(install|remove)$/);
     if (path === '/packages/upgrade' || m) {
-      if (jobs.latest?.state === 'running') return redirect(res, `/jobs/${enc(jobs.latest.id)}`);
       const action: PackageAction = m ? (m[2] as PackageAction) : 'upgrade';
       const name = m ? decodeURIComponent(m[1]!) : '';
+      const title =
+        action === 'upgrade' ? 'Upgrade' : `${action === 'install' ? 'Install' : 'Remove'} ${name}`;
+      if (jobs.latest?.state === 'running') return busy(res, s, title);
       // A page shown before another admin (or bpkg) installed or removed it: nothing to do, said on
       // the package's page, which now offers the next step.
       const row = m ? await packageRow(name) : undefined;
@@ -285,7 +293,7 @@ export function createHandler(o: HandlerOptions) {
       // The plan the confirmed page showed (its form carries its id): carried out, and no other.
       const plan = form.get('plan') ?? undefined;
       const job = jobs.start(
-        action === 'upgrade' ? 'Upgrade' : `${action === 'install' ? 'Install' : 'Remove'} ${name}`,
+        title,
         (progress, signal) => o.ops.packageAction(action, name, progress, signal, approvals, plan),
         (err) => {
           const asked = action === 'install' ? approvalAsked(err) : undefined;
@@ -296,7 +304,7 @@ export function createHandler(o: HandlerOptions) {
     }
     const sys = o.ops.systemAction && actionFrom(path, form);
     if (sys) {
-      if (jobs.latest?.state === 'running') return redirect(res, `/jobs/${enc(jobs.latest.id)}`);
+      if (jobs.latest?.state === 'running') return busy(res, s, actionTitle(sys));
       const job = jobs.start(actionTitle(sys), (progress, signal) =>
         o.ops.systemAction!(sys, progress, signal),
       );
