@@ -117,13 +117,17 @@ export class Sessions {
     return s;
   }
 
-  /** The live session a request's cookie names, if any; touching it keeps it alive. */
-  fromRequest(req: IncomingMessage): Session | undefined {
+  /**
+   * The live session a request's cookie names, if any; the admin's use (`touch`) keeps it alive,
+   * a page's own polling does not (an open tab left alone is idle).
+   */
+  fromRequest(req: IncomingMessage, touch = true): Session | undefined {
     const now = Date.now();
     this.#sweep(now);
     const id = cookieValue(req.headers.cookie, COOKIE);
     const s = id ? this.#byId.get(id) : undefined;
     if (!s) return undefined;
+    if (!touch) return s;
     s.seen = now;
     this.#byId.delete(s.id);
     this.#byId.set(s.id, s);

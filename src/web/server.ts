@@ -348,7 +348,8 @@ export function createHandler(o: HandlerOptions) {
       }
       return view(res, { title: 'Log in', body: P.loginBody('Log in with a one-time token.') }, 401);
     }
-    const session = sessions.fromRequest(req);
+    // The service page's script asks for the state every 2 s: that is not the admin's use.
+    const session = sessions.fromRequest(req, !(method === 'GET' && /^\/services\/[^/]+\/state$/.test(path)));
     if (!session) {
       if (method === 'GET' && req.headers.accept?.includes('text/html'))
         return view(res, { title: 'Log in', body: P.loginBody('You are not logged in.') }, 401);
