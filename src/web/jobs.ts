@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { escapeText } from '../present/escape.js';
+import { shownHint } from '../present/root-in-hints.js';
 import type { Approvals } from './ops.js';
 import { errorLines } from './respond.js';
 
@@ -40,7 +41,7 @@ export class Jobs {
       for (const l of job.listeners) l(event, data);
     };
     const progress = (line: string) => {
-      for (const l of escapeText(line).split('\n')) {
+      for (const l of escapeText(shownHint(line)).split('\n')) {
         job.lines.push(l);
         if (job.lines.length > 2000) job.lines.shift();
         emit('message', l);

@@ -1,3 +1,4 @@
+import { shownHint } from '../present/root-in-hints.js';
 import { assets } from './assets.js';
 import { type Html, html, type Part } from './html.js';
 import type { Maybe } from './ops.js';
@@ -52,7 +53,7 @@ export function page(o: PageOptions): string {
 <a class="skip" href="#main">Skip to content</a>
 <header><span class="brand">BlueprintOS</span>${nav}</header>
 <main id="main" tabindex="-1">
-${o.flash ? html`<div class="card flash ${o.flash.kind}" role="status"><strong>${o.flash.kind === 'error' ? 'Error: ' : ''}</strong>${o.flash.text}</div>` : ''}
+${o.flash ? html`<div class="card flash ${o.flash.kind}" role="status"><strong>${o.flash.kind === 'error' ? 'Error: ' : ''}</strong>${shownHint(o.flash.text)}</div>` : ''}
 <h1>${o.title}</h1>
 ${o.body}
 </main>

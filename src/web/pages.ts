@@ -41,7 +41,7 @@ export function overviewBody(o: Overview): Part {
 <dt>CPU</dt><dd>${h.cpu}</dd><dt>Memory</dt><dd>${h.memory}</dd><dt>Disk</dt><dd>${h.disk}</dd>
 <dt>Data</dt><dd>${o.encryption}</dd>
 <dt>System</dt><dd>${o.system}</dd><dt>Egress</dt><dd>${o.egress}</dd>
-<dt>Setup</dt><dd>${o.setupDone ? 'done' : html`<span class="warn">not set up: run <code>blueprint setup</code></span>`}</dd>
+<dt>Setup</dt><dd>${o.setupDone ? 'done' : html`<span class="warn">not set up: run <code>${shownHint('`blueprint setup`').slice(1, -1)}</code></span>`}</dd>
 </dl></section>
 <section class="card" aria-labelledby="h-svc"><h2 id="h-svc">Services</h2>${maybe(o.services, (list) =>
     list.length
@@ -116,7 +116,7 @@ ${s.health ? html` health: ${s.health}` : ''}${s.memory ? html` · memory ${s.me
       ? html`<p><strong>${s.rating.score} of ${s.rating.max}</strong></p><ul>${s.rating.reasons.map((r) => html`<li>${r}</li>`)}</ul>`
       : html`<p class="muted">Rated from the running container: start the service to see it.</p>`
   }</section>
-<section class="card" aria-labelledby="h-sandbox"><h2 id="h-sandbox">Sandbox</h2><pre>${s.inspection.join('\n')}</pre></section>`;
+<section class="card" aria-labelledby="h-sandbox"><h2 id="h-sandbox">Sandbox</h2><pre>${shownHint(s.inspection.join('\n'))}</pre></section>`;
 }
 
 /** The Status cell marks a package installed as a dependency (`bpkg list`'s INSTALLED AS, the console's State). */

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { errorBlock, escapeText } from '../present/escape.js';
+import { shownHint } from '../present/root-in-hints.js';
 import { SECURITY_HEADERS } from './security.js';
 
 /** The dashboard's answers: every one carries the security headers and is never cached. */
@@ -32,7 +33,8 @@ export const refuse = (res: ServerResponse, status: number, text: string): void 
 export const errorText = (err: unknown): string => {
   const e = err as Error & { hint?: string };
   const hint = typeof e.hint === 'string' && e.hint ? `\nhint: ${errorBlock(e.hint)}` : '';
-  return `${errorBlock(String(e?.message ?? err))}${hint}`;
+  // After --root (the demo's box) its commands name that root, as the CLI's do.
+  return shownHint(`${errorBlock(String(e?.message ?? err))}${hint}`);
 };
 
 /**

@@ -1,0 +1,89 @@
+import path from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { carryRoot } from '../../src/present/root-in-hints.js';
+import { type Dashboard, issueLoginToken, startDashboard } from '../../src/web/index.js';
+import { tempDir } from '../setup/temp-registry.js';
+import { fakeOps, request } from './fake-ops.js';
+
+/**
+ * The demo's dashboard (`blueprint --root .demo/root dashboard`) named commands without the root
+ * it serves: the overview's 'not set up: run blueprint setup', the service page's sandbox text
+ * ('Not running: `blueprint service start hello` starts it'), an error's hint ('`blueprint service
+ * list` shows the installed services'), a job's lines. Pasted, each acts on the live box, /, not
+ * the demo's (the CLI's own lines after --root carry it: present/root-in-hints). Now every command
+ * the pages name carries the root, as the login page's already did; on a box (root /) unchanged.
+ */
+const ROOT = '/srv/demo/root';
+let dash: Dashboard;
+let cookie = '';
+let csrf = '';
+const broken = Object.assign(new Error('no service Bad_Name'), {
+  hint: '`blueprint service list` shows the installed services.',
+  exitCode: 3,
+});
+
+beforeAll(async () => {
+  const ops = fakeOps();
+  dash = await startDashboard({
+    runDir: path.join(tempDir('bp-web-root-hints-'), 'run/blueprint'),
+    ops: {
+      ...ops,
+      overview: async () => ({ ...(await ops.overview()), setupDone: false }),
+      service: async (name) => {
+        if (name !== 'hello') throw broken;
+        return {
+          ...(await ops.service(name)),
+          inspection: ['Not running: `blueprint service start hello` starts it.'],
+        };
+      },
+      serviceAction: async () => {
+        throw broken;
+      },
+      packageAction: async (_a, _n, progress) => {
+        progress('warning: the index is old: `bpkg update` fetches it');
+        throw broken;
+      },
+    },
+  });
+  const r = await request(dash.socket, `/login?token=${await issueLoginToken(dash.tokenDir)}`);
+  cookie = String(r.headers['set-cookie']?.[0]).split(';')[0]!;
+  csrf = (await get('/services')).body.match(/name="_csrf" value="([^"]+)"/)![1]!;
+  carryRoot({ root: ROOT, typed: true });
+});
+afterAll(async () => {
+  carryRoot(undefined);
+  await dash.close();
+});
+
+const get = (p: string) => request(dash.socket, p, { headers: { cookie, accept: 'text/html' } });
+const post = (p: string, form: Record<string, string>) =>
+  request(dash.socket, p, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie },
+    body: new URLSearchParams(form).toString(),
+  });
+const unescape = (s: string) => s.replace(/&#96;/g, '`');
+
+it('names the served root in the overview, the sandbox text, errors, notices and job lines', async () => {
+  expect((await get('/')).body).toContain(`blueprint --root ${ROOT} setup`);
+  expect(unescape((await get('/services/hello')).body)).toContain(
+    `\`blueprint --root ${ROOT} service start hello\` starts it`,
+  );
+  const error = unescape((await get('/services/Bad_Name')).body);
+  expect(error).toContain(`hint: \`blueprint --root ${ROOT} service list\``);
+  const start = await post('/services/hello/start', { _csrf: csrf });
+  expect(unescape((await get(start.headers.location!)).body)).toContain(
+    `\`blueprint --root ${ROOT} service list\``,
+  );
+  const job = await post('/packages/greet/install', { _csrf: csrf, plan: 'plan-1' });
+  const events = (await request(dash.socket, `${job.headers.location}/events`, { headers: { cookie } })).body;
+  expect(events).toContain(`\`bpkg --root ${ROOT} update\` fetches it`);
+  expect(events).toContain(`hint: \`blueprint --root ${ROOT} service list\``);
+});
+
+it('on the box itself (root /) names them as they are', async () => {
+  carryRoot(undefined);
+  expect((await get('/')).body).toContain('<code>blueprint setup</code>');
+  expect(unescape((await get('/services/Bad_Name')).body)).toContain('hint: `blueprint service list`');
+  carryRoot({ root: ROOT, typed: true });
+});
