@@ -62,17 +62,17 @@ const post = (p: string, form: Record<string, string>) =>
     headers: { 'content-type': 'application/x-www-form-urlencoded', cookie },
     body: new URLSearchParams(form).toString(),
   });
-const unescape = (s: string) => s.replace(/&#96;/g, '`');
+const backticks = (s: string) => s.replace(/&#96;/g, '`');
 
 it('names the served root in the overview, the sandbox text, errors, notices and job lines', async () => {
   expect((await get('/')).body).toContain(`blueprint --root ${ROOT} setup`);
-  expect(unescape((await get('/services/hello')).body)).toContain(
+  expect(backticks((await get('/services/hello')).body)).toContain(
     `\`blueprint --root ${ROOT} service start hello\` starts it`,
   );
-  const error = unescape((await get('/services/Bad_Name')).body);
+  const error = backticks((await get('/services/Bad_Name')).body);
   expect(error).toContain(`hint: \`blueprint --root ${ROOT} service list\``);
   const start = await post('/services/hello/start', { _csrf: csrf });
-  expect(unescape((await get(start.headers.location!)).body)).toContain(
+  expect(backticks((await get(start.headers.location!)).body)).toContain(
     `\`blueprint --root ${ROOT} service list\``,
   );
   const job = await post('/packages/greet/install', { _csrf: csrf, plan: 'plan-1' });
@@ -84,6 +84,6 @@ it('names the served root in the overview, the sandbox text, errors, notices and
 it('on the box itself (root /) names them as they are', async () => {
   carryRoot(undefined);
   expect((await get('/')).body).toContain('<code>blueprint setup</code>');
-  expect(unescape((await get('/services/Bad_Name')).body)).toContain('hint: `blueprint service list`');
+  expect(backticks((await get('/services/Bad_Name')).body)).toContain('hint: `blueprint service list`');
   carryRoot({ root: ROOT, typed: true });
 });
