@@ -73,6 +73,11 @@ for (const pre of document.querySelectorAll('pre[data-stream]')) {
     while (pre.childNodes.length > max) pre.firstChild.remove();
     if (atEnd) pre.scrollTop = pre.scrollHeight;
   };
+  // A stream that connects again (a dropped tunnel) is sent its text from the first line again
+  // (a job's every line, a log's last 200): it replaces what was shown, not adds to it.
+  let dropped = false;
+  es.onerror = () => { dropped = true; };
+  es.onopen = () => { if (dropped) pre.replaceChildren(); dropped = false; };
   es.onmessage = (e) => add(e.data);
   es.addEventListener('state', (e) => {
     for (const el of card.querySelectorAll('[data-state]')) el.textContent = e.data;
