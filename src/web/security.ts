@@ -179,6 +179,26 @@ export function sameOrigin(req: IncomingMessage): boolean {
   return origin === `http://${req.headers.host}`;
 }
 
+/**
+ * A request that another site's page made (Sec-Fetch-Site `cross-site`, or `same-site`: any other
+ * port of localhost or 127.0.0.1, the admin's other tunnels and dev servers, is the same site, and
+ * SameSite=Strict sends the cookie with its requests): refused, but for the browser opening a page
+ * (a link followed: a GET with Sec-Fetch-Mode `navigate` into a document). An <img>, a script or a
+ * no-cors fetch of /services/NAME/logs made the box follow a log for a page the admin never opened.
+ * Browsers without fetch metadata send none of it; they still need the cookie and, to change
+ * anything, the CSRF token.
+ */
+export function fromElsewhere(req: IncomingMessage): boolean {
+  const site = req.headers['sec-fetch-site'];
+  if (site !== 'cross-site' && site !== 'same-site') return false;
+  const dest = req.headers['sec-fetch-dest'];
+  const opening =
+    req.method === 'GET' &&
+    req.headers['sec-fetch-mode'] === 'navigate' &&
+    (dest === undefined || dest === 'document');
+  return !opening;
+}
+
 export function csrfMatches(s: Session, given: string | undefined): boolean {
   if (!given) return false;
   const a = Buffer.from(s.csrf);

@@ -15,6 +15,7 @@ import {
   allowedHost,
   clearedCookie,
   csrfMatches,
+  fromElsewhere,
   redeemLoginToken,
   type Session,
   Sessions,
@@ -318,6 +319,8 @@ export function createHandler(o: HandlerOptions) {
     // name here. Refused before anything else, assets included.
     if (!allowedHost(req.headers.host))
       return refuse(res, 421, 'Refused: this dashboard answers to localhost only (Host header)');
+    if (fromElsewhere(req))
+      return refuse(res, 403, "Refused: a request from another site's page (Sec-Fetch-Site)");
     const url = new URL(req.url ?? '/', 'http://localhost');
     const path = url.pathname;
     const method = req.method ?? 'GET';
