@@ -13,6 +13,8 @@ import { blueprintExe, repoRoot, run } from '../helpers/pkg.js';
 import { tempDir } from '../setup/temp-registry.js';
 
 const Q8 = path.join(repoRoot, 'test/fixtures/models/tiny-llama-q8/tiny-llama-q8_0.gguf');
+// Two models of other bytes: the same GGUF twice is refused (test/llm/model-import-same-gguf).
+const F32 = path.join(repoRoot, 'test/fixtures/models/tiny-llama/tiny-llama-f32.gguf');
 const models = async (root: string) =>
   JSON.parse((await run(['--root', root, '--json', 'model', 'list'])).stdout).map(
     (m: { name: string }) => m.name,
@@ -22,8 +24,11 @@ describe('model rm', () => {
   it('removes model-NAME, asking first as bpkg remove does; remove is the same command', async () => {
     const root = path.join(tempDir('bp-model-rm-'), 'root');
     mkdirSync(root);
-    for (const n of ['tiny', 'other'])
-      expect((await run(['--root', root, '--yes', 'model', 'import', Q8, '--name', n])).code).toBe(0);
+    for (const [file, n] of [
+      [Q8, 'tiny'],
+      [F32, 'other'],
+    ])
+      expect((await run(['--root', root, '--yes', 'model', 'import', file!, '--name', n!])).code).toBe(0);
 
     // On a terminal it asks first, as bpkg remove does; 'n' removes nothing.
     const asked = spawnSync('script', ['-qec', `${blueprintExe} --root ${root} model rm tiny`, '/dev/null'], {
