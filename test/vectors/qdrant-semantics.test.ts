@@ -154,6 +154,34 @@ describe('what Qdrant does not pass over silently', () => {
   });
 });
 
+describe("match values Qdrant's types take", () => {
+  it('value: a string, an integer or a boolean; any / except: strings or integers; else a 400 naming the match', async () => {
+    // Qdrant: ValueVariants (String | Integer | Bool) and AnyVariants (Strings | Integers), untagged:
+    // a float, a boolean in a list or a list of both kinds matches no variant (400).
+    for (const match of [
+      { value: 5.5 },
+      { any: [true] },
+      { any: ['a', 1] },
+      { except: [1.5] },
+      { any: [null] },
+    ]) {
+      const r = await raw('POST', '/collections/s/points/count', { filter: { must: [{ key: 'n', match }] } });
+      expect(r.status, JSON.stringify(match)).toBe(400);
+      expect(r.json.status.error).toMatch(new RegExp(`match\\.${Object.keys(match)[0]} of "n"`));
+    }
+    expect(await ids({ must: [{ key: 'n', match: { value: 5 } }] })).toEqual([8]);
+    expect(await ids({ must: [{ key: 'n', match: { any: [1, 7] } }] })).toEqual([9, 10]);
+    expect(await ids({ must: [{ key: 'tags', match: { any: ['c'] } }] })).toEqual([3]);
+    expect(
+      (
+        await raw('POST', '/collections/s/points/count', {
+          filter: { must: [{ key: 'b', match: { value: true } }] },
+        })
+      ).status,
+    ).toBe(200);
+  });
+});
+
 describe('match.text on a field with a text index', () => {
   const texts = ['Hello World, again', 'hello-world', 'Say hello', 'nothing here', 'Hello world!'];
   async function textIds(field: string, text: string): Promise<number[]> {

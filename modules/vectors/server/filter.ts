@@ -67,10 +67,6 @@ export function valuesAt(payload: Payload | undefined, key: string, flat = true)
   return flat ? level.flatMap((v) => (Array.isArray(v) ? v : [v])) : level;
 }
 
-type Scalar = string | number | boolean;
-const isScalar = (v: unknown): v is Scalar =>
-  typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v));
-
 /** A test over the values at a key; `one` when it means "some value passes one" (indexable). */
 interface ValuesTest {
   all: (vals: unknown[]) => boolean;
@@ -84,13 +80,22 @@ function parseMatch(key: string, m: unknown, ctx: FilterContext): ValuesTest {
   if (kinds.length !== 1) throw bad(`match of "${key}" takes one of value, any, except, text`);
   const kind = kinds[0]!;
   const arg = m[kind];
+  // Qdrant's types (ValueVariants: string, integer, boolean; AnyVariants: strings or integers): a
+  // float, or a list of booleans or of both kinds, matches none of them there (400); here it was
+  // taken and compared, an answer Qdrant never gives.
   if (kind === 'value') {
-    if (!isScalar(arg)) throw bad(`match.value of "${key}" must be a string, number or boolean`);
+    if (!(typeof arg === 'string' || typeof arg === 'boolean' || Number.isSafeInteger(arg)))
+      throw bad(
+        `match.value of "${key}" must be a string, an integer or a boolean (Qdrant's; a range matches other numbers)`,
+      );
     return some((v) => v === arg);
   }
   if (kind === 'any' || kind === 'except') {
-    if (!Array.isArray(arg) || !arg.every(isScalar))
-      throw bad(`match.${kind} of "${key}" must be a list of strings or numbers`);
+    if (
+      !Array.isArray(arg) ||
+      !(arg.every((x) => typeof x === 'string') || arg.every((x) => Number.isSafeInteger(x)))
+    )
+      throw bad(`match.${kind} of "${key}" must be a list of strings or a list of integers`);
     const set = new Set<unknown>(arg);
     if (kind === 'any') return some((v) => set.has(v));
     // Qdrant's except: some value is not in the list (["a", "b"] meets except ["a"]); null is no
