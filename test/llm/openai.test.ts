@@ -240,23 +240,23 @@ describe('llm API with the openai client on a unix socket', () => {
   });
 
   it('/health answers at once while a generation runs (inference is off the event loop)', async () => {
-    const times: number[] = [];
+    // Asserted by order, not by time: a probe sent while the generation runs is answered while it
+    // still runs. Were inference on the event loop, the answer would wait for the generation's end.
+    let during = 0;
     const healthAgent = new Agent({ connect: { socketPath: socket } });
     // A sampled generation can meet EOS within its first tokens (seen once in CI: it ended before
-    // the first probe), so another is started until some probes landed during one.
-    for (let attempt = 0; attempt < 5 && times.length < 5; attempt++) {
+    // the first probe), so another is started until some probes were answered during one.
+    for (let attempt = 0; attempt < 5 && during < 3; attempt++) {
       const long = raw('/v1/completions', { prompt: 'Count', max_tokens: 200, temperature: 1 });
       await until(() => kit.stats().running === 1);
-      while (kit.stats().running === 1 && times.length < 20) {
-        const t0 = performance.now();
+      for (let probes = 0; kit.stats().running === 1 && probes < 20; probes++) {
         const r = await undiciFetch('http://localhost/health', { dispatcher: healthAgent });
         expect(r.status).toBe(200);
-        times.push(performance.now() - t0);
+        if (kit.stats().running === 1) during++;
       }
       await long;
     }
-    expect(times.length).toBeGreaterThan(0);
-    expect(Math.max(...times)).toBeLessThan(100);
+    expect(during).toBeGreaterThanOrEqual(3);
   });
 
   it('a full queue answers 503 with Retry-After', async () => {
