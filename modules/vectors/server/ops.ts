@@ -19,7 +19,9 @@ export type Op =
   | { t: 'upsert'; c: string; points: Point[] }
   | { t: 'delete'; c: string; ids: PointId[] }
   | { t: 'payload'; c: string; ids: PointId[]; mode: 'set' | 'overwrite' | 'clear'; payload?: Payload }
-  | { t: 'unset'; c: string; ids: PointId[]; keys: string[] }
+  // `paths`: the keys are Qdrant's paths (since 9a23a03c); a record logged before, without it,
+  // names top-level keys and is replayed so (test/vectors/unset-record-format.test.ts).
+  | { t: 'unset'; c: string; ids: PointId[]; keys: string[]; paths?: true }
   | { t: 'index'; c: string; field: string; schema: unknown | null }
   | { t: 'restore'; name: string; file: string; owner?: Owner };
 
@@ -132,7 +134,7 @@ function applyTo(
       return;
     case 'unset': {
       // Paths, as Qdrant's (payload-select.ts), cut once; a copy, the payload before left as it was.
-      const remove = remover(op.keys);
+      const remove = op.paths ? remover(op.keys) : topLevel(op.keys);
       for (const id of op.ids) {
         const l = c.labelOf(id);
         if (l === undefined) continue;
@@ -153,4 +155,13 @@ function applyTo(
       }
       return;
   }
+}
+
+/** A record logged before 9a23a03c: its keys are top-level names, removed from a copy. */
+function topLevel(keys: string[]): (p: Payload) => Payload {
+  return (p) => {
+    const copy = { ...p };
+    for (const k of keys) delete copy[k];
+    return copy;
+  };
 }

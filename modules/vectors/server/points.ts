@@ -142,6 +142,7 @@ export function pointRoutes(
             c: n!,
             ids: await selected(ctx, c, o, 'delete payload', true),
             keys: o.keys as string[],
+            paths: true,
           }),
         );
       },
