@@ -10,6 +10,8 @@
  * under SMALL_BYTES. The result is what JSON.parse gives for the same text (a duplicate key: the
  * last one); text that is not JSON is refused.
  */
+
+import { setOwn } from './own-key.js';
 import type { Header } from './persist.js';
 import type { Work } from './slices.js';
 
@@ -112,14 +114,6 @@ function* arrayAt(b: Uint8Array, i: number, into: unknown[]): Work<number> {
   throw notJson();
 }
 
-/**
- * out[key] = value as JSON.parse sets it: an own property even for "__proto__" (an assignment set
- * the object's prototype, the header's missing fields then read from the uploader's object).
- */
-function own(out: Record<string, unknown>, key: string, value: unknown): void {
-  Object.defineProperty(out, key, { value, writable: true, enumerable: true, configurable: true });
-}
-
 /** The header parsed from its bytes, yielding between slices (slices.ts sliced() runs it). */
 export function* parseHeader(b: Uint8Array): Work<Header> {
   const out: Record<string, unknown> = {};
@@ -137,10 +131,10 @@ export function* parseHeader(b: Uint8Array): Work<Header> {
       if (ARRAYS.has(key) && b[i] === 0x5b) {
         const items: unknown[] = [];
         i = yield* arrayAt(b, i, items);
-        own(out, key, items);
+        setOwn(out, key, items);
       } else {
         const end = valueEnd(b, i, SMALL_BYTES);
-        own(out, key, parse(text(b, i, end)));
+        setOwn(out, key, parse(text(b, i, end)));
         i = end;
       }
       i = skipWs(b, i);
