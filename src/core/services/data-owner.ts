@@ -94,12 +94,20 @@ function asOwner(v: unknown): DataOwner | undefined {
 
 /** Whom the kept folder belongs to; undefined when no record; damaged-file when it is not one. */
 export function readOwner(root: string, name: string): DataOwner | undefined {
+  return readOwnerRecord(root, name)?.owner;
+}
+
+/** The record whole: the owner and whether the module took consumers' purges (one read). */
+function readOwnerRecord(
+  root: string,
+  name: string,
+): { owner: DataOwner; consumerPurge: boolean } | undefined {
   const file = ownerFile(root, name);
   const v = readKeptSync(file, ownerHint(name));
   if (v === undefined) return undefined;
   const owner = asOwner(v);
   if (!owner) throw damaged(file, 'not a record of an origin and a key', ownerHint(name));
-  return owner;
+  return { owner, consumerPurge: (v as { consumerPurge?: unknown }).consumerPurge === true };
 }
 
 /** `consumerPurge`: the module removed took consumers' purges (bpkg remove records it). */
@@ -175,7 +183,8 @@ function judge(root: string, name: string) {
   const installed = installedOwner(root, name);
   if (!installed) return undefined;
   const dir = moduleDataPath(root, name);
-  const kept = readOwner(root, name);
+  const record = readOwnerRecord(root, name);
+  const kept = record?.owner;
   let exists = true;
   try {
     lstatSync(dir);
@@ -185,7 +194,7 @@ function judge(root: string, name: string) {
   const same = kept?.origin === installed.origin && kept.signer === installed.signer;
   const conflict =
     exists && kept && !same && !sameOwner(root, kept, installed) ? { dir, kept, installed } : undefined;
-  return { installed, exists, kept, same, conflict };
+  return { installed, exists, kept, keptPurges: record?.consumerPurge === true, same, conflict };
 }
 
 /** The kept folder when the installed package may not have it (`bpkg install` warns with it). */
@@ -213,7 +222,8 @@ export function claimModuleData(root: string, name: string, opts: { consumerPurg
   const j = judge(root, name);
   if (!j) return;
   if (j.same) {
-    if (opts.consumerPurge !== undefined && keptTakesPurges(root, name) !== opts.consumerPurge)
+    // From the record judge() read: no second read of it on the start path.
+    if (opts.consumerPurge !== undefined && j.keptPurges !== opts.consumerPurge)
       writeOwner(root, name, j.installed, opts);
     return;
   }
