@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { until } from '../helpers/until.js';
 import { dropTempDir } from '../setup/temp-registry.js';
-import { filesHolding, purgeEnv, RAG, SECRET } from './purge-fixture.js';
+import { filesHolding, purgeEnv, RAG, SECRET, writeTokenFiles } from './purge-fixture.js';
 import { bundle, callSocket, newDataDir, type Served, serve } from './served.js';
 
 let file: string;
@@ -32,7 +32,7 @@ const holding = () => filesHolding(join(dataDir, 'db'), SECRET);
 beforeAll(async () => {
   file = await bundle();
   dataDir = newDataDir();
-  writeFileSync(join(dataDir, 'client-tokens'), `rag ${RAG}\n`);
+  writeTokenFiles(dataDir, { rag: RAG }, false);
 }, 120_000);
 afterAll(async () => {
   await served?.stop();

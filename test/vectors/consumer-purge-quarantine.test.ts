@@ -13,7 +13,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readWal, walRecord } from '../../modules/vectors/server/wal.js';
 import { until } from '../helpers/until.js';
 import { dropTempDir } from '../setup/temp-registry.js';
-import { ADMIN, filesHolding, makeDocCollection, purgeEnv, RAG, SECRET } from './purge-fixture.js';
+import {
+  ADMIN,
+  filesHolding,
+  makeDocCollection,
+  purgeEnv,
+  RAG,
+  SECRET,
+  writeTokenFiles,
+} from './purge-fixture.js';
 import { bundle, callSocket, newDataDir, type Served, serve } from './served.js';
 
 let file: string;
@@ -34,8 +42,7 @@ const holding = (name: string) => filesHolding(db(), `${SECRET} of ${name}`);
 beforeAll(async () => {
   file = await bundle();
   dataDir = newDataDir();
-  writeFileSync(join(dataDir, 'access-token'), `${ADMIN}\n`);
-  writeFileSync(join(dataDir, 'client-tokens'), `rag ${RAG}\n`);
+  writeTokenFiles(dataDir);
 }, 120_000);
 afterAll(async () => {
   await served?.stop();

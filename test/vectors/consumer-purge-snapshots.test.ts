@@ -12,7 +12,15 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { until } from '../helpers/until.js';
 import { dropTempDir } from '../setup/temp-registry.js';
-import { ADMIN, filesHolding, purgeEnv, RAG, SECRET } from './purge-fixture.js';
+import {
+  ADMIN,
+  filesHolding,
+  makeDocCollection,
+  purgeEnv,
+  RAG,
+  SECRET,
+  writeTokenFiles,
+} from './purge-fixture.js';
 import { bundle, callSocket, newDataDir, type Served, serve } from './served.js';
 
 let dataDir: string;
@@ -23,13 +31,7 @@ const call = (token: string, method: string, path: string, body?: unknown) =>
   callSocket(served!.socket, agent, method, path, body, { authorization: `Bearer ${token}` });
 /** A collection with one point holding a document's text, snapshotted, then deleted. */
 async function snapshotThenDelete(token: string, name: string) {
-  expect(
-    (await call(token, 'PUT', `/collections/${name}`, { vectors: { size: 2, distance: 'Cosine' } })).status,
-  ).toBe(200);
-  const up = await call(token, 'PUT', `/collections/${name}/points?wait=true`, {
-    points: [{ id: 1, vector: [1, 0], payload: { text: `${SECRET} of ${name}` } }],
-  });
-  expect(up.status).toBe(200);
+  await makeDocCollection(call, token, name, true);
   expect((await call(token, 'POST', `/collections/${name}/snapshots`)).status).toBe(200);
   expect((await call(token, 'DELETE', `/collections/${name}`)).status).toBe(200);
 }
@@ -37,8 +39,7 @@ const holding = (name: string) => filesHolding(db(), `${SECRET} of ${name}`);
 
 beforeAll(async () => {
   dataDir = newDataDir();
-  writeFileSync(join(dataDir, 'access-token'), `${ADMIN}\n`);
-  writeFileSync(join(dataDir, 'client-tokens'), `rag ${RAG}\n`);
+  writeTokenFiles(dataDir);
   served = await serve(await bundle(), db(), purgeEnv(dataDir));
 }, 120_000);
 afterAll(async () => {

@@ -13,7 +13,16 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { until } from '../helpers/until.js';
 import { dropTempDir } from '../setup/temp-registry.js';
-import { ADMIN, filesHolding, makeDocCollection, OTHER, purgeEnv, RAG, SECRET } from './purge-fixture.js';
+import {
+  ADMIN,
+  filesHolding,
+  makeDocCollection,
+  OTHER,
+  purgeEnv,
+  RAG,
+  SECRET,
+  writeTokenFiles,
+} from './purge-fixture.js';
 import { bundle, callSocket, newDataDir, type Served, serve } from './served.js';
 
 let file: string;
@@ -38,8 +47,7 @@ const record = (consumer: string, text: string) => writeFileSync(join(dataDir, `
 beforeAll(async () => {
   file = await bundle();
   dataDir = newDataDir();
-  writeFileSync(join(dataDir, 'access-token'), `${ADMIN}\n`);
-  writeFileSync(join(dataDir, 'client-tokens'), `rag ${RAG}\nother ${OTHER}\n`);
+  writeTokenFiles(dataDir, { rag: RAG, other: OTHER });
 }, 120_000);
 afterAll(async () => {
   await served?.stop();

@@ -3,7 +3,7 @@
  * own), the environment it gives the service for purges, a consumer's collection holding a
  * document's text, and the search of the data folder for that text once it is purged.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'vitest';
 
@@ -18,6 +18,17 @@ export const purgeEnv = (dataDir: string, admin = true): Record<string, string> 
   BLUEPRINT_CLIENT_TOKENS_FILE: join(dataDir, 'client-tokens'),
   BLUEPRINT_PURGE_DIR: dataDir,
 });
+
+/** The token files purgeEnv names: the admin's (unless `admin` is false) and the consumers' own. */
+export function writeTokenFiles(
+  dataDir: string,
+  consumers: Record<string, string> = { rag: RAG },
+  admin = true,
+): void {
+  if (admin) writeFileSync(join(dataDir, 'access-token'), `${ADMIN}\n`);
+  const lines = Object.entries(consumers).map(([name, token]) => `${name} ${token}\n`);
+  writeFileSync(join(dataDir, 'client-tokens'), lines.join(''));
+}
 
 /** Every file under `dir` whose bytes still hold `text`. */
 export function filesHolding(dir: string, text: string): string[] {
