@@ -6,7 +6,11 @@
 SLOT_SIZE=1536M # each root slot; the built root uses ~0.9 GiB
 DATA_SIZE=2048M # /data: the overlays of /etc and /var, containers, blueprint state, homes
 [ "$AB" = 1 ] && ROOT_SIZE=$SLOT_SIZE
-case "$SYSTEM_VERSION" in *[!0-9A-Za-z.+~-]* | "") die "bad --system-version '$SYSTEM_VERSION'" "e.g. 2.0.0" ;; esac
+# A semantic version: the box orders its updates by it (src/core/update/version-order.ts), and one it
+# cannot order (2.0.0~beta) makes every later update need --force.
+SEMVER_ID='[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*'
+[[ "$SYSTEM_VERSION" =~ ^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)(-$SEMVER_ID)?(\+$SEMVER_ID)?$ ]] ||
+  die "bad --system-version '$SYSTEM_VERSION': not a semantic version" "e.g. 2.0.0, 2.1.0-rc.1 or 2.0.1+b2"
 
 # The CA whose certificate is the box's RAUC keyring, and a signing certificate it issued. Made once
 # in the cache folder (or --rauc-ca DIR); the private keys never enter the image.

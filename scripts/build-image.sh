@@ -21,7 +21,7 @@
 #               or a passphrase on a box without one) or, after an explicit yes, not, then /data is
 #               copied on (docs/encryption.md). --encrypt-data says the default explicitly.
 #   --bundle    a signed RAUC bundle of DIR's --ab root filesystem, as DIR/bundles/blueprintos-V.raucb
-#   --system-version V  the system version the image or bundle carries (default 1.0.0)
+#   --system-version V  the system version the image or bundle carries, a semantic version (default 1.0.0)
 #   --health-fails      (tests) a bundle whose health check fails by design
 #   --rauc-ca DIR       the bundle-signing CA (default: made once under the cache folder; only its
 #               certificate enters the image)

@@ -152,7 +152,7 @@ describe.skipIf(missing)(
       const before = unchanged();
       const r = await cli('system', 'update', '--from', 'updates');
       expect(r.code).toBe(5);
-      expect(r.err).toMatch(/offers system 2\.0\.0, not newer than the running 2\.0\.0/);
+      expect(r.err).toMatch(/system 2\.0\.0 from repository updates is not newer than the running 2\.0\.0/);
       expect(r.err).toMatch(/Nothing was downloaded/);
       expect(unchanged()).toEqual(before);
       expect(cached()).toEqual([]);

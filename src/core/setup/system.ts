@@ -5,7 +5,7 @@
  * the new system boots on trial and its health check keeps it or brings the old one back.
  */
 import { ExitCode } from '../errors.js';
-import { compareVersions } from '../services/registry.js';
+import { orderSystemVersions } from '../update/version-order.js';
 import type { ModuleOps } from './ops.js';
 import type { Change } from './plan.js';
 import type { ApplianceSpec } from './schema.js';
@@ -57,7 +57,17 @@ export async function systemChange(
         `system ${want.version} failed its health check (or did not boot) on this box, which went back to ${st.version ?? 'its running system'}; it is not tried again unless system.force is true`,
       ],
     };
-  if (st.version && compareVersions(want.version, st.version) < 0 && !want.force)
+  // In semantic-version order (update/version-order.ts): a version it cannot order is not taken
+  // for a newer one.
+  const order = st.version ? orderSystemVersions(want.version, st.version) : 1;
+  if (order === undefined && !want.force)
+    return {
+      changes: [],
+      blocked: [
+        `system ${want.version} cannot be ordered against the running ${st.version}, which is no semantic version; versions only go up, so it is applied only if system.force is true`,
+      ],
+    };
+  if (order !== undefined && order < 0 && !want.force)
     return {
       changes: [],
       blocked: [

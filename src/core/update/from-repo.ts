@@ -12,13 +12,13 @@
  */
 import { copyFile, link, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { BlueprintError, ConflictError, UsageError, VerificationError } from '../errors.js';
+import { BlueprintError, UsageError, VerificationError } from '../errors.js';
 import type { FetchedPackage, FetchVerifiedOptions } from '../pkg/fetch-verified.js';
 import { isSemver } from '../pkg/format.js';
-import { compareVersions } from '../services/registry.js';
 import { ensureDir } from '../system/fs.js';
 import { type InstallResult, installBundle, systemStatus, type UpdateDeps } from './index.js';
 import { parseBundleInfo, type RaucRunner, raucReason } from './rauc.js';
+import { notUpward } from './version-order.js';
 
 /** The package name a system bundle travels under, whatever the repository. */
 export const SYSTEM_PACKAGE = 'system-bundle';
@@ -67,12 +67,16 @@ export async function installFromRepo(
       into: opts.workDir,
       ...(opts.version !== undefined ? { version: opts.version } : {}),
       accept(entry) {
-        if (before.version && compareVersions(entry.version, before.version) <= 0 && !opts.force)
-          throw new ConflictError(
-            `repository ${repo} offers system ${entry.version}, not newer than the running ${before.version}`,
-            'bundle-not-newer',
-            'Versions only go up; pass --force to install an older or the same version. Nothing was downloaded.',
-          );
+        const down =
+          before.version && !opts.force
+            ? notUpward(
+                entry.version,
+                before.version,
+                `system ${entry.version} from repository ${repo}`,
+                'downloaded',
+              )
+            : undefined;
+        if (down) throw down;
       },
     });
     if (!fetched.manifest.files?.[BUNDLE_FILE])

@@ -8,7 +8,6 @@
 import { spawn } from 'node:child_process';
 import { lstat, realpath } from 'node:fs/promises';
 import { BlueprintError, ConflictError, ExitCode, NotFoundError, VerificationError } from '../errors.js';
-import { compareVersions } from '../services/registry.js';
 import { folderGiven } from '../system/copy-hashed.js';
 import { readBoundedFile } from '../system/read-bounded.js';
 import { OutputTail } from '../system/tool-output.js';
@@ -24,6 +23,7 @@ import {
   raucReason,
   type SlotStatus,
 } from './rauc.js';
+import { notUpward } from './version-order.js';
 
 export type { BundleInfo, RaucRunner, RaucStatus, SlotStatus } from './rauc.js';
 export { parseBundleInfo, parseRaucStatus, raucReason } from './rauc.js';
@@ -263,12 +263,11 @@ async function installChecked(
       'The publisher wrapped another bundle than the package names; nothing was written. Tell the publisher.',
     );
   const forced = Boolean(opts.force);
-  if (before.version && compareVersions(info.version, before.version) <= 0 && !forced)
-    throw new ConflictError(
-      `the bundle's version ${info.version} is not newer than the running ${before.version}`,
-      'bundle-not-newer',
-      'Versions only go up; pass --force to install an older or the same version. Nothing was written.',
-    );
+  const down =
+    before.version && !forced
+      ? notUpward(info.version, before.version, `the bundle's version ${info.version}`, 'written')
+      : undefined;
+  if (down) throw down;
   // The last moment a signal stops the update with nothing written. From here RAUC's service
   // installs whatever becomes of its client (RAUC 1.8 cannot cancel), so the command waits for its
   // answer and says it, and the CLI exits 130/143 as for a command that ran past the signal.
