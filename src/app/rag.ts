@@ -8,10 +8,10 @@
  * What the module answers is untrusted: shapes are checked here, text is escaped by front ends.
  */
 import { BlueprintError, InterruptedError, NotFoundError, UsageError } from '../core/errors.js';
-import { shellWord } from '../core/system/shell-word.js';
 import type { FoundFile } from '../core/system/walk.js';
 import type { BoxContext } from './context.js';
 import { type ModuleApi, ModuleApiError, openModuleApi } from './module-api.js';
+import { documentByIdStart, noDocumentHint, wholeDocument } from './rag-ids.js';
 import {
   bad,
   type IngestReport,
@@ -218,6 +218,14 @@ export function ragOps(ctx: BoxContext): RagOps {
 
     async ask(question, opts = {}) {
       const client = await api(opts);
+      // --document as people copy it: the whole id, or a start of it no other id begins with.
+      const document =
+        opts.document === undefined
+          ? undefined
+          : await wholeDocument(client, opts.document, {
+              ...(opts.collection === undefined ? {} : { collection: opts.collection }),
+              signal: signalOf(opts),
+            });
       const body = {
         messages: [{ role: 'user', content: question }],
         stream: opts.stream ?? false,
@@ -225,9 +233,7 @@ export function ragOps(ctx: BoxContext): RagOps {
         ...(opts.collection === undefined ? {} : { collection: opts.collection }),
         ...(opts.maxTokens === undefined ? {} : { max_tokens: opts.maxTokens }),
         // --source / --document (undefined ones are left out of the JSON).
-        ...((opts.source ?? opts.document)
-          ? { filter: { source: opts.source, document: opts.document } }
-          : {}),
+        ...((opts.source ?? document) ? { filter: { source: opts.source, document: document?.id } } : {}),
       };
       let answer = '';
       let sources: RagSource[] | undefined;
@@ -324,47 +330,40 @@ export function ragOps(ctx: BoxContext): RagOps {
       const client = await api(opts);
       const signal = signalOf(opts);
       if (signal?.aborted) throw new InterruptedError(); // nothing sent: nothing changed
-      const r = await client
-        .request<{ id?: unknown; chunks?: unknown }>('DELETE', `/v1/documents/${encodeURIComponent(id)}`, {
-          ...(signal ? { signal } : {}),
-        })
-        .catch((err: unknown) => {
-          // Ctrl-C once the request was on its way: the module may have removed it already.
-          if (err instanceof InterruptedError || signal?.aborted)
-            throw new InterruptedError(
-              `Interrupted while removing ${id}`,
-              `The request may have reached ${client.name}: \`blueprint rag list\` shows whether ${id} is still there; \`blueprint rag remove ${id}\` again removes it if so.`,
-            );
-          throw err;
-        })
-        .catch(async (err: unknown) => {
-          // An id it does not know: its message alone said nothing of where the ids are.
-          if (!(err instanceof ModuleApiError && err.status === 404 && !err.hint)) throw err;
-          // An id cut short (its first column's start, as git and Docker take ids): the module's
-          // router had no route for it, which said its API ('no route /v1/documents/…; try …'); now
-          // it says what an id is for API clients ('no document ID: an id is the whole one GET …').
-          const message = / no route |: no document \S+: /.test(err.message)
+      const del = (whole: string) =>
+        client
+          .request<{ chunks?: unknown }>('DELETE', `/v1/documents/${encodeURIComponent(whole)}`, {
+            ...(signal ? { signal } : {}),
+          })
+          .then((r) => ({ id: whole, chunks: num(r.body?.chunks) ? r.body.chunks : 0 }))
+          .catch((err: unknown) => {
+            // Ctrl-C once the request was on its way: the module may have removed it already.
+            if (err instanceof InterruptedError || signal?.aborted)
+              throw new InterruptedError(
+                `Interrupted while removing ${whole}`,
+                `The request may have reached ${client.name}: \`blueprint rag list\` shows whether ${whole} is still there; \`blueprint rag remove ${whole}\` again removes it if so.`,
+              );
+            throw err;
+          });
+      return del(id).catch(async (err: unknown) => {
+        // An id it does not know: perhaps the start of one (the list's first column copied short,
+        // as git and Docker take ids), then removed by its whole id; else said with where ids are.
+        if (!(err instanceof ModuleApiError && err.status === 404 && !err.hint)) throw err;
+        const docs = await ops.list(opts).catch(() => undefined);
+        // None, or several: said by documentByIdStart (several named).
+        const d = docs && id ? documentByIdStart(client.name, docs, id) : undefined;
+        if (d && d.id !== id) return del(d.id);
+        // The real module's router answered a short id 'no route /v1/documents/…; try …' (its
+        // API): said as the id unknown.
+        throw new BlueprintError(
+          / no route |: no document \S+: /.test(err.message)
             ? `${client.name}: no document ${id}`
-            : err.message;
-          const begun = await ops.list(opts).then(
-            (docs) => docs.filter((d) => id && d.id.toLowerCase().startsWith(id.toLowerCase())),
-            () => [],
-          );
-          const service =
-            opts.service && opts.service !== 'rag' ? ` --service ${shellWord(opts.service)}` : '';
-          throw new BlueprintError(
-            message,
-            err.code,
-            begun.length === 1
-              ? // The id is the module's answer (untrusted): one shell word in the command to paste.
-                `Ids are given whole: did you mean \`blueprint rag remove ${shellWord(begun[0]!.id)}${service}\` (${begun[0]!.source})?`
-              : begun.length > 1
-                ? `Ids are given whole: ${begun.length} documents have ids that begin ${id}; \`blueprint rag list\` shows them.`
-                : '`blueprint rag list` shows the documents and their ids.',
-            err.exitCode,
-          );
-        });
-      return { id, chunks: num(r.body?.chunks) ? r.body.chunks : 0 };
+            : err.message,
+          err.code,
+          noDocumentHint(id),
+          err.exitCode,
+        );
+      });
     },
   };
   return ops;

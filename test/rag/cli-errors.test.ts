@@ -70,42 +70,119 @@ describe('blueprint rag: when the module cannot answer', () => {
     expect(r.stderr).toContain('error: rag: no document nope');
     // It said no more: every error says what to do next (README).
     expect(r.stderr).toContain(
-      `hint: \`blueprint --root ${root} rag list\` shows the documents and their ids`,
+      `hint: No document's id is or begins with nope: \`blueprint --root ${root} rag list\` shows the documents and their ids`,
     );
-    // (then the list, for ids that begin with it: test below)
+    // (then the list, for ids that begin with it: tests below)
     expect(seen.at(-2)).toMatchObject({ method: 'DELETE', url: '/v1/documents/nope' });
   });
 
   // The id as the table's first column begins, copied short as git and Docker take ids: the real
   // module's router has no route for it and said 'rag: no route /v1/documents/ccdda47c; try GET
-  // /info, POST /v1/retrieve, …' (seen on the demo box), its API, not the id unknown.
-  it('remove of a short id: no document, and the whole id it begins when one does', async () => {
-    const docs = [
-      { id: 'ccdda47c-a68d-4b93-af82-064cee83d25d', source: 'docs/manual.md', chunks: 1 },
-      { id: 'c011c60c-1477-4f8e-93c7-b0cec17373a7', source: 'docs/m.html', chunks: 1 },
-      { id: 'c011c60c-ffff-4f8e-93c7-b0cec17373a7', source: 'docs/n.html', chunks: 1 },
-    ];
-    fake.handler = (q, _b, res) =>
-      q.method === 'GET'
-        ? json(res, 200, { documents: docs })
+  // /info, POST /v1/retrieve, …' (seen on the demo box), its API, not the id unknown. Then the hint
+  // named the whole id to paste (QA16); now a start of an id that no other id begins with is taken.
+  const docs = [
+    {
+      id: 'ccdda47c-a68d-4b93-af82-064cee83d25d',
+      source: 'docs/manual.md',
+      collection: 'default',
+      chunks: 3,
+    },
+    { id: 'c011c60c-1477-4f8e-93c7-b0cec17373a7', source: 'docs/m.html', collection: 'default', chunks: 1 },
+    { id: 'c011c60c-ffff-4f8e-93c7-b0cec17373a7', source: 'docs/n.html', collection: 'default', chunks: 1 },
+    { id: 'dd000000-0000-4000-8000-000000000000', source: 'other.md', collection: 'support', chunks: 1 },
+  ];
+  const whole = new Set(docs.map((d) => d.id));
+  /** The module: its list, and DELETE or chat of a whole id only (as the real one: 404 otherwise). */
+  const moduleWithDocs = () => {
+    fake.handler = (q, b, res) => {
+      if (q.method === 'GET') return json(res, 200, { documents: docs });
+      if (q.method === 'POST') {
+        const asked = JSON.parse(b.toString()) as { filter?: { document?: string } };
+        const d = docs.find((x) => x.id === asked.filter?.document);
+        return json(res, 200, {
+          choices: [{ message: { role: 'assistant', content: 'an answer' }, finish_reason: 'stop' }],
+          sources: d ? [{ document: d.id, source: d.source, page: null, score: 0.5 }] : [],
+        });
+      }
+      const id = decodeURIComponent(q.url!.slice('/v1/documents/'.length));
+      return whole.has(id)
+        ? json(res, 200, { id, deleted: true, chunks: docs.find((d) => d.id === id)!.chunks })
         : json(res, 404, { error: { message: `no route ${q.url}; try GET /info, POST /v1/retrieve` } });
+    };
+  };
+
+  it('remove of a start of an id no other id begins with: that document removed, said by its whole id', async () => {
+    moduleWithDocs();
     const one = await rag('remove', 'ccdda47c');
-    expect(one.code).toBe(3);
-    expect(one.stderr).toContain('error: rag: no document ccdda47c\n');
-    expect(one.stderr).toContain(
-      `hint: Ids are given whole: did you mean \`blueprint --root ${root} rag remove ccdda47c-a68d-4b93-af82-064cee83d25d\` (docs/manual.md)?`,
-    );
-    expect(one.stderr).not.toContain('no route');
+    expect(one.code, one.stderr).toBe(0);
+    expect(one.stdout).toBe('removed ccdda47c-a68d-4b93-af82-064cee83d25d (3 chunks)\n');
+    expect(seen.at(-1)).toMatchObject({
+      method: 'DELETE',
+      url: '/v1/documents/ccdda47c-a68d-4b93-af82-064cee83d25d',
+    });
+    // As git and Docker: case aside, and the whole id as before (one request).
+    const upper = await rag('--json', 'remove', 'CCDDA');
+    expect(JSON.parse(upper.stdout)).toMatchObject({
+      id: 'ccdda47c-a68d-4b93-af82-064cee83d25d',
+      deleted: true,
+    });
+    const n = seen.length;
+    expect((await rag('remove', docs[3]!.id)).code).toBe(0);
+    expect(seen.slice(n).map((x) => x.method)).toEqual(['DELETE']);
+  });
+
+  it('remove of a start two ids share: nothing removed, both named', async () => {
+    moduleWithDocs();
+    const n = seen.length;
     const two = await rag('remove', 'c011c60c');
-    expect(two.code).toBe(3);
+    expect(two.code).toBe(2);
     expect(two.stderr).toContain(
-      `hint: Ids are given whole: 2 documents have ids that begin c011c60c; \`blueprint --root ${root} rag list\` shows them.`,
+      'error: rag: 2 documents have ids that begin c011c60c: c011c60c-1477-4f8e-93c7-b0cec17373a7 (docs/m.html), c011c60c-ffff-4f8e-93c7-b0cec17373a7 (docs/n.html)\n',
     );
+    expect(two.stderr).toContain('hint: Give more of the id, enough that only one begins with it');
+    expect(
+      seen
+        .slice(n)
+        .filter((x) => x.method === 'DELETE')
+        .map((x) => x.url),
+    ).toEqual(['/v1/documents/c011c60c']);
     const none = await rag('remove', 'ffff');
-    expect(none.stderr).toContain('error: rag: no document ffff');
+    expect(none.code).toBe(3);
+    expect(none.stderr).toContain('error: rag: no document ffff\n');
     expect(none.stderr).toContain(
-      `hint: \`blueprint --root ${root} rag list\` shows the documents and their ids`,
+      `hint: No document's id is or begins with ffff: \`blueprint --root ${root} rag list\` shows the documents and their ids`,
     );
+  });
+
+  it('ask --document with the start of an id: asked of that whole id; two ids or none: said, nothing asked', async () => {
+    moduleWithDocs();
+    const r = await rag('--json', 'ask', 'why?', '--document', 'ccdda47c');
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(seen.at(-1)!.body.toString()).filter).toEqual({
+      document: 'ccdda47c-a68d-4b93-af82-064cee83d25d',
+    });
+    expect(JSON.parse(r.stdout).sources).toHaveLength(1);
+    const n = seen.length;
+    const two = await rag('ask', 'why?', '--document', 'c011');
+    expect(two.code).toBe(2);
+    expect(two.stderr).toContain('error: rag: 2 documents have ids that begin c011: ');
+    const none = await rag('ask', 'why?', '--document', 'ffff');
+    expect(none.code).toBe(3);
+    expect(none.stderr).toContain('error: rag: no document ffff\n');
+    // A document of another collection than the one asked: its chunks would never be searched.
+    const elsewhere = await rag('ask', 'why?', '--document', 'dd00');
+    expect(elsewhere.code).toBe(2);
+    expect(elsewhere.stderr).toContain(
+      'error: rag: document dd000000-0000-4000-8000-000000000000 (other.md) is in the collection support, not default\n',
+    );
+    expect(elsewhere.stderr).toContain('hint: Ask it with --collection support');
+    expect(seen.slice(n).map((x) => x.method)).toEqual(['GET', 'GET', 'GET']);
+    const there = await rag('--json', 'ask', 'why?', '--document', 'dd00', '--collection', 'support');
+    expect(there.code, there.stderr).toBe(0);
+    expect(JSON.parse(seen.at(-1)!.body.toString())).toMatchObject({
+      collection: 'support',
+      filter: { document: 'dd000000-0000-4000-8000-000000000000' },
+    });
   });
 });
 

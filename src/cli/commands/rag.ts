@@ -207,14 +207,21 @@ const ask: CommandSpec = {
       value: 'NAME',
       description: 'Only from the documents with this source, as `rag list` shows it',
     },
-    document: { type: 'string', value: 'ID', description: 'Only from this document (its whole id)' },
+    document: {
+      type: 'string',
+      value: 'ID',
+      description: 'Only from this document: its id, or the start of it no other id begins with',
+    },
     ...collectionOption,
     ...serviceOption,
   },
   details: `The rag module retrieves the chunks nearest the question, the llm module answers from them,
 and the sources follow the answer: document, page, score. --source and --document keep the context
-to one document (PrivateGPT's context_filter); both: that document only if it has that source. With
---json one document at the end: {answer, sources:[{document,source,page,score}], finishReason}.
+to one document (PrivateGPT's context_filter); both: that document only if it has that source.
+--document takes the start of an id as git and Docker do (\`rag ask … --document ccdda47c\`): exit 2
+naming them when several ids begin so, or when the document is in another collection than the one
+asked; exit 3 when none does. With --json one document at the end: {answer,
+sources:[{document,source,page,score}], finishReason}.
 
 Example: blueprint rag ask "How do I reset the filter?" --k 6 --stream`,
   async run(ctx, parsed) {
@@ -286,7 +293,11 @@ const remove: CommandSpec = {
   summary: 'Remove a document and all its chunks from the index',
   args: 'ID',
   options: { ...serviceOption },
-  details: 'Exit codes: 0 removed, 3 no document with this id (`blueprint rag list` shows them).',
+  details: `ID: the document's id as \`rag list\` shows it, or the start of it that no other id begins with
+(as git and Docker take ids): \`blueprint rag remove ccdda47c\`. What was removed is said by its whole id.
+
+Exit codes: 0 removed, 2 several ids begin so (each named; nothing removed), 3 no document's id is
+or begins with ID (\`blueprint rag list\` shows them).`,
   async run(ctx, parsed) {
     const [id] = requirePositionals(parsed, 1, 'a document ID', 'blueprint rag remove');
     const r = await cliBox(ctx).rag.remove(id!, target(ctx, parsed));
