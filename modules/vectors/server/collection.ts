@@ -146,6 +146,11 @@ export class Collection {
     return this.graphQueue.busy;
   }
 
+  /** While the changes that waited for a graph write go in (after it): when they all are. */
+  graphDrained(): Promise<void> | undefined {
+    return this.graphQueue.drained();
+  }
+
   /** Before a label's vector is written over: copies under way keep the old one first. */
   beforeVectorWrite(label: number): void {
     for (const keep of this.vectorCopies) keep(label);

@@ -205,14 +205,20 @@ export class Store implements Changes {
     // fsync runs after the change is in memory; the answer waits for both, as before.
     let durable: Promise<void>;
     let applied: Promise<void> | undefined;
-    if (this.applied === seq - 1 && !(op.t === 'upsert' && op.points.length > SLICE)) {
+    // While a graph takes the changes that waited for its write (graph-queue.ts), a new change is
+    // applied after them: its points would wait at the queue's end anyway (the graph keeps their
+    // order), and the queue stays what one write held.
+    const drained = this.graphsDrained();
+    if (this.applied === seq - 1 && !drained && !(op.t === 'upsert' && op.points.length > SLICE)) {
       applyOrLog(this, op, seq); // throws: nothing logged, the number not taken
       this.seq = seq;
       this.applied = seq;
       durable = this.wal.append(record);
     } else {
       this.seq = seq;
-      const logged = this.applying.then(() => this.applyThenLog(op, seq, record));
+      const logged = this.applying
+        .then(() => drained ?? this.graphsDrained())
+        .then(() => this.applyThenLog(op, seq, record));
       // Not the fsync: the next operation's slices start as soon as this one is applied.
       applied = logged.then(() => undefined);
       durable = logged.then((r) => r.durable);
@@ -233,6 +239,16 @@ export class Store implements Changes {
     if (this.wal.bytes > this.checkpointBytes && !this.checkpointing)
       this.checkpoint().catch((err: Error) => this.log(`checkpoint failed: ${err.message}`));
     return seq;
+  }
+
+  /** Once every graph has taken the changes that waited for its write; undefined when none is taking them. */
+  private graphsDrained(): Promise<unknown> | undefined {
+    const all: Promise<void>[] = [];
+    for (const c of this.collections.values()) {
+      const d = c.graphDrained();
+      if (d) all.push(d);
+    }
+    return all.length ? Promise.all(all) : undefined;
   }
 
   /** A change applied after those before it (apply-change.ts), then appended to the log. */
