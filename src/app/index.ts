@@ -159,7 +159,13 @@ export type {
   TrustedKey,
 } from '../core/pkg/index.js';
 export type { EncryptionChoice, EncryptionOutcome, EncryptionState, EncryptionTarget } from './encryption.js';
-export type { ImportProgress, ModelImportOptions, ModelImportResult, ModelOps } from './models.js';
+export type {
+  ImportProgress,
+  InstalledModel,
+  ModelImportOptions,
+  ModelImportResult,
+  ModelOps,
+} from './models.js';
 export type { OutboundApprovals } from './outbound-approval.js';
 export type {
   KeptPackage,
@@ -176,7 +182,7 @@ export type { DamagedService, LogLine, ServiceOps, ServiceRegistration } from '.
 export type { Catalog, CatalogEntry, SetupOps } from './setup.js';
 export type { EgressSummary, SystemSummary } from './status-facts.js';
 export type { AuditOps, BoxStatus, GpuOps, OutboundAudit, OutboundFlow } from './system.js';
-export type { TokenRotation } from './token-rotation.js';
+export type { TokenRotation, TokenState } from './token-rotation.js';
 export * from './types.js';
 export type {
   BundleInfo,

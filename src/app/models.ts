@@ -59,10 +59,30 @@ export interface ModelOps {
    * undefined. Applies at llm's next start.
    */
   setDefaultModel(name: string | undefined): Promise<{ default?: string; file: string }>;
+  /**
+   * The installed models (`model list`), each with what `show` reads of it (size, quantisation;
+   * `error` when its GGUF cannot be read) and whether it is the default llm serves.
+   */
+  list(): Promise<InstalledModel[]>;
+}
+
+/** A row of `models.list()`. */
+export interface InstalledModel {
+  name: string;
+  package: string;
+  version: string;
+  /** `local` (imported on this box) or the repository it came from. */
+  origin: string;
+  installed: string;
+  /** The default set (`model default`), or, with none set or one not installed, the one llm falls back to. */
+  isDefault: boolean;
+  facts?: import('../core/models/describe.js').ModelFacts;
+  /** Why `facts` are missing (no GGUF in the package, a header that cannot be read). */
+  error?: string;
 }
 
 export function modelOps(ctx: BoxContext): ModelOps {
-  return {
+  const ops: ModelOps = {
     async import(file, opts) {
       const [
         { buildModelPackage, checkImportName, discardImport },
@@ -187,10 +207,38 @@ export function modelOps(ctx: BoxContext): ModelOps {
         );
       return facts;
     },
+    async list() {
+      const [{ describeModel }, { packageOps }] = await Promise.all([
+        import('../core/models/describe.js'),
+        import('./packages.js'),
+      ]);
+      const [packages, d] = await Promise.all([packageOps(ctx).list(), ops.defaultModel()]);
+      const served = d.default && d.installed ? d.default : d.fallback;
+      const out: InstalledModel[] = [];
+      for (const p of packages.filter((x) => x.name.startsWith('model-'))) {
+        const name = p.name.slice('model-'.length);
+        const row = {
+          name,
+          package: p.name,
+          version: p.version,
+          origin: p.origin,
+          installed: p.installed,
+          isDefault: name === served,
+        };
+        try {
+          const facts = await describeModel(ctx.paths, p);
+          out.push(facts ? { ...row, facts } : { ...row, error: `${p.name} holds no GGUF file` });
+        } catch (err) {
+          out.push({ ...row, error: (err as Error).message });
+        }
+      }
+      return out;
+    },
     async localKey() {
       const { LocalKey } = await import('../core/pkg/local-key.js');
       const fingerprint = await new LocalKey(ctx.paths).fingerprint();
       return fingerprint ? { fingerprint } : undefined;
     },
   };
+  return ops;
 }

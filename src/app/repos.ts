@@ -75,6 +75,10 @@ export type RepoRow = RepoConfig & {
   /** Fingerprint of the key that signed the verified index. */
   signer?: string;
   packages?: number;
+  /** The names its verified index offers, sorted (`list({ detail: true })` only). */
+  packageNames?: string[];
+  /** When its index was last fetched and accepted (`bpkg update`), ISO 8601 (`detail` only). */
+  fetched?: string;
 };
 
 /** What `repo add` did: a new repository, the same one again (nothing written), or one changed. */
@@ -90,7 +94,8 @@ export type AddedRepo = RepoConfig &
 
 /** Configured repositories (`bpkg repo`). */
 export interface RepoOps {
-  list(): Promise<RepoRow[]>;
+  /** `detail`: with each one's package names and fetch time too (the dashboard's page). */
+  list(opts?: { detail?: boolean }): Promise<RepoRow[]>;
   /** Whether any repository is configured, without reading one (a count of updates asks first). */
   any(): Promise<boolean>;
   /**
@@ -115,7 +120,7 @@ async function rebuildEgressOf(root: string): Promise<void> {
 export function repoOps(ctx: BoxContext): RepoOps {
   return {
     any: async () => anyRepository(ctx.paths),
-    async list() {
+    async list(opts = {}) {
       const m = await ctx.manager();
       const [repos, states] = await Promise.all([m.repos.list(), m.repos.states()]);
       return repos.map((r) => {
@@ -128,6 +133,12 @@ export function repoOps(ctx: BoxContext): RepoOps {
                 expires: s.index.expires,
                 signer: s.signer,
                 packages: s.index.packages.length,
+                ...(opts.detail
+                  ? {
+                      packageNames: [...new Set(s.index.packages.map((p) => p.name))].sort(),
+                      fetched: s.fetched,
+                    }
+                  : {}),
               }
             : {}),
         };

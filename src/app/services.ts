@@ -125,6 +125,8 @@ export interface ServiceOps {
     provider: string,
     opts?: { consumer?: string; restart?: boolean; signal?: AbortSignal },
   ): Promise<import('./token-rotation.js').TokenRotation>;
+  /** Which installed modules take an access token, have one set, and which modules use them. */
+  tokens(): Promise<import('./token-rotation.js').TokenState[]>;
 }
 
 /** Memory admission (core/services/admission.ts): throws `AdmissionError` when it does not fit. */
@@ -296,6 +298,7 @@ export function serviceOps(ctx: BoxContext): ServiceOps {
     },
     rotateTokens: async (provider, opts = {}) =>
       (await import('./token-rotation.js')).rotateTokens(ctx, ops, provider, opts),
+    tokens: async () => (await import('./token-rotation.js')).tokenStates(ctx),
     async watch(opts) {
       const { watchServices } = await import('../core/services/watch.js');
       await watchServices(await deps(), {

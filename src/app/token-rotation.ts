@@ -54,3 +54,39 @@ export async function rotateTokens(
   const mustRestart = [...running.filter((c) => !restarted.includes(c)), ...unknown];
   return { provider, rotated, mustRestart, restarted };
 }
+
+/** A module's access tokens, as the dashboard's Tokens page lists them (`blueprint service token`). */
+export interface TokenState {
+  name: string;
+  /** Its manifest names a token file to its server: `service token NAME` can set one. */
+  readsToken: boolean;
+  /** An admin token is set (its file holds one); the token itself is never read out here. */
+  tokenSet: boolean;
+  /** It gives each module that uses it a token of its own (`service rotate-tokens NAME`). */
+  clientTokens: boolean;
+  /** The installed modules that use it: they get its token (or their own) from blueprint. */
+  usedBy: string[];
+}
+
+/**
+ * Which installed modules take a token, have one set, and who uses them. The token file is read
+ * as wiring.ts reads it (bounded, never through a link) only to learn whether it holds one.
+ */
+export async function tokenStates(ctx: BoxContext): Promise<TokenState[]> {
+  const [{ listRegistrations }, { readToken, usersOf }, { readsToken }] = await Promise.all([
+    import('../core/services/registry.js'),
+    import('../core/services/wiring.js'),
+    import('../core/services/module-token.js'),
+  ]);
+  const out: TokenState[] = [];
+  for (const reg of await listRegistrations(ctx.root)) {
+    out.push({
+      name: reg.name,
+      readsToken: readsToken(reg.spec),
+      tokenSet: (await readToken(ctx.root, reg.name).catch(() => undefined)) !== undefined,
+      clientTokens: reg.spec.socket?.clientTokens === true && reg.spec.data !== undefined,
+      usedBy: await usersOf(ctx.root, reg.name),
+    });
+  }
+  return out;
+}

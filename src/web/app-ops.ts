@@ -25,6 +25,7 @@ import { formatInspection, stateWord } from '../present/services.js';
 import { bytes, duration } from '../present/units.js';
 import { formatInstall, formatRollback, rollbackLines, slotVersion } from '../present/update.js';
 import { notUpdatedLines } from '../present/update-outcome.js';
+import { adminOps } from './app-ops-admin.js';
 import type { DashboardOps, ExposureView, GpuView, Maybe, ServiceView, SystemView } from './ops.js';
 
 /**
@@ -169,6 +170,7 @@ export function appOps(root: string, env: NodeJS.ProcessEnv = process.env): Dash
       .detect({ maxAgeMs: 60_000 })
       .then((r) => ({ available: true, value: gpuViews(r) }) as const, failed);
   return {
+    ...adminOps(box),
     async overview() {
       const [st, g] = await Promise.all([box.status(), gpus()]);
       const h = st.host;
@@ -318,9 +320,10 @@ export function appOps(root: string, env: NodeJS.ProcessEnv = process.env): Dash
         fingerprint: showFingerprint(k.fingerprint),
         name: k.userIds.join(', '),
         state: k.revoked ? 'REVOKED' : 'trusted',
+        trustedFor: k.repositories,
       })),
     repos: async () =>
-      (await box.repos.list()).map((r) => ({
+      (await box.repos.list({ detail: true })).map((r) => ({
         name: r.name,
         url: r.url,
         keys: (r.keys ?? []).map(showFingerprint),
@@ -328,6 +331,8 @@ export function appOps(root: string, env: NodeJS.ProcessEnv = process.env): Dash
           r.version !== undefined
             ? `version ${r.version}, ${r.packages ?? 0} package(s)${r.expires ? `, expires ${r.expires}` : ''}`
             : 'never fetched (bpkg update)',
+        ...(r.fetched ? { fetched: r.fetched } : {}),
+        ...(r.packageNames ? { packages: r.packageNames } : {}),
       })),
     exposure: async () => exposureView(await box.audit.exposure()),
     async outbound() {

@@ -7,6 +7,8 @@ export const NAV: Array<{ path: string; label: string }> = [
   { path: '/', label: 'Overview' },
   { path: '/services', label: 'Services' },
   { path: '/packages', label: 'Packages' },
+  { path: '/models', label: 'Models' },
+  { path: '/tokens', label: 'Tokens' },
   { path: '/gpu', label: 'GPU' },
   { path: '/keys', label: 'Keys & repositories' },
   { path: '/audit', label: 'Audit' },

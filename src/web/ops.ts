@@ -96,6 +96,8 @@ export interface KeyView {
   fingerprint: string;
   name: string;
   state?: string;
+  /** The repositories this key may sign (trust is scoped: it vouches for no other). */
+  trustedFor?: string[];
 }
 
 export interface RepoView {
@@ -103,6 +105,44 @@ export interface RepoView {
   url: string;
   keys: string[];
   state?: string;
+  /** When its index was last fetched and accepted (`bpkg update`). */
+  fetched?: string;
+  /** The packages its verified index offers. */
+  packages?: string[];
+}
+
+/** A row of the Models page (`blueprint model list`, with `model show`'s size and quantisation). */
+export interface ModelView {
+  name: string;
+  package: string;
+  version: string;
+  /** `local` (imported on this box) or the repository it came from. */
+  origin: string;
+  size?: string;
+  quantisation?: string;
+  /** The model llm serves when a request names none. */
+  isDefault: boolean;
+  /** Why size and quantisation are missing. */
+  error?: string;
+}
+
+/** A row of the Tokens page: a module's access token (`blueprint service token`), never the token. */
+export interface TokenView {
+  name: string;
+  readsToken: boolean;
+  tokenSet: boolean;
+  /** It gives each module that uses it a token of its own (`service rotate-tokens`). */
+  clientTokens: boolean;
+  usedBy: string[];
+}
+
+/** What `blueprint service token NAME` did: the new token, shown once, and what to restart. */
+export interface NewToken {
+  name: string;
+  token: string;
+  file: string;
+  /** The module and those that use it: the token applies at their next start. */
+  restart: string[];
 }
 
 export interface Overview {
@@ -198,6 +238,18 @@ export interface DashboardOps {
   exposure(): Promise<ExposureView>;
   /** What the box and its modules contacted, and what the firewall blocked. */
   outbound(): Promise<OutboundView>;
+  /** The installed models and, in words, the default (`blueprint model list`, `model default`). */
+  models?(): Promise<{ rows: ModelView[]; defaultLine: string }>;
+  /** `blueprint model show NAME`'s rows; NotFoundError (exit 3) for no installed model. */
+  model?(name: string): Promise<[string, string][]>;
+  /** `blueprint model default NAME | --clear`: what it did, in the CLI's words. */
+  setDefaultModel?(name: string | undefined): Promise<string>;
+  /** Which modules take an access token, have one, and who uses them. */
+  tokens?(): Promise<TokenView[]>;
+  /** `blueprint service token NAME`: a new random token, written as the CLI writes it. */
+  newToken?(name: string): Promise<NewToken>;
+  /** `blueprint service rotate-tokens PROVIDER`: its consumers' new tokens, in the CLI's words. */
+  rotateConsumerTokens?(provider: string): Promise<string>;
   /** Both system slots; unavailable on a box without A/B updates. */
   system?(): Promise<Maybe<SystemView>>;
   /** An A/B system update or the way back; progress and the outcome as lines. */

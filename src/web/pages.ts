@@ -236,22 +236,25 @@ export function gpuBody(g: Maybe<GpuView[]>): Part {
 }
 
 export function keysBody(keys: KeyView[], repos: RepoView[]): Part {
+  // Trust is scoped: a key signs the repositories bound to it (their `keys`), and vouches for no other.
+  const scope = (k: KeyView) =>
+    k.trustedFor?.length ? `repositories ${k.trustedFor.join(', ')} only` : 'no repository bound to it';
   return html`<section class="card" aria-labelledby="h-keys"><h2 id="h-keys">Trusted keys</h2>${
     keys.length
-      ? html`<div class="table"><table class="stack"><thead><tr><th>Fingerprint</th><th>Name</th><th>State</th></tr></thead><tbody>${keys.map(
+      ? html`<div class="table"><table class="stack"><thead><tr><th>Fingerprint</th><th>Name</th><th>State</th><th>Trusted for</th></tr></thead><tbody>${keys.map(
           (k) =>
-            html`<tr><td class="wrap"><code>${k.fingerprint}</code></td><td>${k.name}</td><td>${k.state ?? ''}</td></tr>`,
+            html`<tr><td class="wrap"><code>${k.fingerprint}</code></td><td>${k.name}</td><td data-label="State">${k.state ?? ''}</td><td data-label="Trusted for" data-testid="scope">${scope(k)}</td></tr>`,
         )}</tbody></table></div>`
       : html`<p>No key is trusted: nothing can be installed. Add one with <code>bpkg key add FILE --fingerprint FPR</code>.</p>`
   }</section>
 <section class="card" aria-labelledby="h-repos"><h2 id="h-repos">Repositories</h2>${
     repos.length
-      ? html`<div class="table"><table class="stack"><thead><tr><th>Name</th><th>URL</th><th>Keys</th><th>Index</th></tr></thead><tbody>${repos.map(
+      ? html`<div class="table"><table class="stack"><thead><tr><th>Name</th><th>URL</th><th>Keys</th><th>Index</th><th>Updated</th><th>Packages</th></tr></thead><tbody>${repos.map(
           (r) =>
-            html`<tr><td>${r.name}</td><td class="wrap">${r.url}</td><td class="wrap"><code>${r.keys.join(' ')}</code></td><td>${r.state ?? ''}</td></tr>`,
+            html`<tr data-testid="repo-${r.name}"><td>${r.name}</td><td class="wrap">${r.url}</td><td class="wrap" data-label="Keys"><code>${r.keys.join(' ') || 'none bound'}</code></td><td data-label="Index">${r.state ?? ''}</td><td data-label="Updated">${r.fetched ?? '-'}</td><td class="wrap" data-label="Packages">${r.packages?.length ? r.packages.join(', ') : '-'}</td></tr>`,
         )}</tbody></table></div>`
       : html`<p>No repository is configured (<code>bpkg repo add NAME URL</code>).</p>`
-  }<p class="muted">Keys and repositories are changed with <code>bpkg</code> on the box, where the fingerprint is checked.</p></section>`;
+  }<p class="muted">Keys and repositories are added and removed with <code>bpkg key add FILE --fingerprint FPR</code> and <code>bpkg repo add NAME URL --key FPR</code> on the box, where the fingerprint is compared before anything is trusted; not here. <code>bpkg update</code> (or Update and upgrade all… on Packages) fetches the indexes again.</p></section>`;
 }
 
 export function auditBody(e: ExposureView): Part {

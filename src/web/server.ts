@@ -11,6 +11,7 @@ import { approvalBody, approvalsFrom, outboundBody } from './pages-outbound.js';
 import { alreadyInstalledBody, notInstalledBody } from './pages-package-state.js';
 import { actionFrom, actionTitle, systemPage } from './pages-system.js';
 import { errorLines, errorText, eventStream, readForm, redirect, refuse, send } from './respond.js';
+import { adminPage, adminPost } from './routes-admin.js';
 import {
   allowedHost,
   clearedCookie,
@@ -233,8 +234,9 @@ export function createHandler(o: HandlerOptions) {
         section: '/outbound',
         body: outboundBody(await o.ops.outbound()),
       });
-    const sys = await systemPage(path, url, o.ops, s.csrf);
-    if (sys) return view(res, { ...common, ...sys });
+    // System, Models and Tokens: routed in their own files.
+    const other = (await systemPage(path, url, o.ops, s.csrf)) ?? (await adminPage(path, o.ops, s.csrf));
+    if (other) return view(res, { ...common, ...other });
     if (path === '/audit')
       return view(res, {
         ...common,
@@ -311,6 +313,11 @@ export function createHandler(o: HandlerOptions) {
       );
       return redirect(res, `/jobs/${enc(job.id)}`);
     }
+    const done = await adminPost(path, form, o.ops);
+    if (done)
+      return 'page' in done
+        ? view(res, { csrf: s.csrf, ...done.page })
+        : noticed(res, s, done.to, done.notice);
     return refuse(res, 404, 'Not found');
   }
 

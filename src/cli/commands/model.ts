@@ -1,6 +1,7 @@
 import type { ImportProgress } from '../../app/index.js';
 import { NotFoundError, UsageError } from '../../app/index.js';
 import { showFingerprint } from '../../present/fingerprint.js';
+import { defaultModelText, defaultSetText, modelFactRows } from '../../present/models.js';
 import { removedLine } from '../../present/packages.js';
 import { shownHint } from '../../present/root-in-hints.js';
 import { table } from '../../present/table.js';
@@ -220,27 +221,11 @@ Exit 3 when NAME is no installed model. --json: {default, fallback, file}.`,
     const [name] = parsed.positionals;
     if (name === undefined && !clear) {
       const d = await models.defaultModel();
-      const fallback = d.fallback
-        ? `llm serves the first by name, ${d.fallback} (unless its manifest's LLM_MODEL names one)`
-        : 'no model is installed: `blueprint model import FILE.gguf --name NAME`';
-      ctx.result(
-        d,
-        d.default && d.installed
-          ? d.default
-          : d.default
-            ? shownHint(
-                `${d.default}: not installed; ${fallback}. Set another: \`blueprint model default NAME\`, or --clear.`,
-              )
-            : shownHint(`No default model set: ${fallback}. Set one: \`blueprint model default NAME\`.`),
-      );
+      ctx.result(d, defaultModelText(d));
       return;
     }
     const r = await models.setDefaultModel(clear ? undefined : name);
-    const applies = `it applies at llm's next start: ${shownHint('`blueprint service restart llm`')}`;
-    ctx.result(
-      r,
-      r.default ? `default model: ${r.default}; ${applies}` : `default model cleared; ${applies}`,
-    );
+    ctx.result(r, defaultSetText(r));
   },
 };
 
@@ -255,22 +240,7 @@ Exit 3 when NAME is no installed model. --json: the same fields.`,
   async run(ctx, parsed) {
     const [name] = requirePositionals(parsed, 1, 'a model NAME', 'blueprint model show');
     const m = await cliBox(ctx).models.show(name!);
-    const rows: [string, string | undefined][] = [
-      ['model', `${m.name} (${m.package} ${m.version}, origin ${m.origin})`],
-      ['name in the file', m.displayName],
-      ['architecture', m.architecture],
-      ['parameters', String(m.parameters)],
-      ['context length', m.contextLength?.toString()],
-      ['embedding length', m.embeddingLength?.toString()],
-      ['layers', m.layers?.toString()],
-      ['quantisation', m.quantisation],
-      ['size', bytes(m.sizeBytes)],
-      ['license', m.license],
-      ['chat template', m.chatTemplate ? 'yes' : 'no (llm uses a general one)'],
-      ['file', m.file],
-      ['sha256', m.sha256],
-    ];
-    const shown = rows.filter((r): r is [string, string] => r[1] !== undefined);
+    const shown = modelFactRows(m);
     const width = Math.max(...shown.map(([k]) => k.length)) + 2;
     ctx.result(m, shown.map(([k, v]) => `${k.padEnd(width)}${v}`).join('\n'));
   },

@@ -79,7 +79,7 @@ export async function openDataDir(root: string, name: string): Promise<{ dir: Fi
  * DATA/access-token (the kit's readAccessToken; every catalog module, the scaffold). Without one a
  * token was written, the command said so, and the API still answered any local client.
  */
-function readsToken(spec: ServiceSpec): boolean {
+export function readsToken(spec: ServiceSpec): boolean {
   if (!spec.data) return false;
   const file = path.posix.join(spec.data, TOKEN_FILE);
   return Object.values(spec.env ?? {}).some((v) => path.posix.normalize(v) === file);

@@ -1,0 +1,42 @@
+import type { ModelFacts } from '../core/models/describe.js';
+import { shownHint } from './root-in-hints.js';
+import { bytes } from './units.js';
+
+/** `blueprint model show`'s rows (field, value), the ones known; the dashboard's model page shows the same. */
+export function modelFactRows(m: ModelFacts): [string, string][] {
+  const rows: [string, string | undefined][] = [
+    ['model', `${m.name} (${m.package} ${m.version}, origin ${m.origin})`],
+    ['name in the file', m.displayName],
+    ['architecture', m.architecture],
+    ['parameters', String(m.parameters)],
+    ['context length', m.contextLength?.toString()],
+    ['embedding length', m.embeddingLength?.toString()],
+    ['layers', m.layers?.toString()],
+    ['quantisation', m.quantisation],
+    ['size', bytes(m.sizeBytes)],
+    ['license', m.license],
+    ['chat template', m.chatTemplate ? 'yes' : 'no (llm uses a general one)'],
+    ['file', m.file],
+    ['sha256', m.sha256],
+  ];
+  return rows.filter((r): r is [string, string] => r[1] !== undefined);
+}
+
+/** `blueprint model default` without NAME: the default set, or what llm serves without one. */
+export function defaultModelText(d: { default?: string; installed?: boolean; fallback?: string }): string {
+  const fallback = d.fallback
+    ? `llm serves the first by name, ${d.fallback} (unless its manifest's LLM_MODEL names one)`
+    : 'no model is installed: `blueprint model import FILE.gguf --name NAME`';
+  if (d.default && d.installed) return d.default;
+  return d.default
+    ? shownHint(
+        `${d.default}: not installed; ${fallback}. Set another: \`blueprint model default NAME\`, or --clear.`,
+      )
+    : shownHint(`No default model set: ${fallback}. Set one: \`blueprint model default NAME\`.`);
+}
+
+/** What setting the default did (`blueprint model default NAME | --clear`). */
+export const defaultSetText = (r: { default?: string }): string => {
+  const applies = `it applies at llm's next start: ${shownHint('`blueprint service restart llm`')}`;
+  return r.default ? `default model: ${r.default}; ${applies}` : `default model cleared; ${applies}`;
+};

@@ -1,0 +1,46 @@
+import type { Box } from '../app/index.js';
+import { escapeLine } from '../present/escape.js';
+import { defaultModelText, defaultSetText, modelFactRows } from '../present/models.js';
+import { rotationText } from '../present/services.js';
+import { bytes } from '../present/units.js';
+import type { DashboardOps } from './ops.js';
+
+/**
+ * The Models and Tokens pages' operations (app-ops.ts has the rest), each the `src/app` call of the
+ * CLI command of the same name: `blueprint model list|show|default`, `blueprint service token`,
+ * `service rotate-tokens`. Removing a model is the package removal (`bpkg remove model-NAME`, which
+ * `blueprint model rm` is): the Packages page's confirmation and job, with its refusals.
+ */
+export function adminOps(
+  box: Box,
+): Required<
+  Pick<DashboardOps, 'models' | 'model' | 'setDefaultModel' | 'tokens' | 'newToken' | 'rotateConsumerTokens'>
+> {
+  return {
+    async models() {
+      const [list, d] = await Promise.all([box.models.list(), box.models.defaultModel()]);
+      return {
+        defaultLine: defaultModelText(d),
+        rows: list.map((m) => ({
+          name: m.name,
+          package: m.package,
+          version: m.version,
+          origin: m.origin,
+          isDefault: m.isDefault,
+          ...(m.facts ? { size: bytes(m.facts.sizeBytes) } : {}),
+          // From the GGUF's header (its general.file_type): a number the table knows, else none.
+          ...(m.facts?.quantisation ? { quantisation: m.facts.quantisation } : {}),
+          ...(m.error ? { error: escapeLine(m.error) } : {}),
+        })),
+      };
+    },
+    model: async (name) => modelFactRows(await box.models.show(name)),
+    setDefaultModel: async (name) => defaultSetText(await box.models.setDefaultModel(name)),
+    tokens: () => box.services.tokens(),
+    async newToken(name) {
+      const r = await box.services.setToken(name);
+      return { name: r.name, token: r.token ?? '', file: r.file, restart: [r.name, ...r.usedBy] };
+    },
+    rotateConsumerTokens: async (provider) => rotationText(await box.services.rotateTokens(provider)),
+  };
+}

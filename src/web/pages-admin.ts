@@ -1,0 +1,80 @@
+import { shownHint } from '../present/root-in-hints.js';
+import { html, type Part } from './html.js';
+import { actionButton, badge, csrfField } from './layout.js';
+import type { ModelView, NewToken, TokenView } from './ops.js';
+
+/**
+ * The Models and Tokens pages' bodies: pure functions of the data and the session's CSRF token.
+ * Every model name, file name and path here may come from a GGUF's metadata or a package: the
+ * template tag escapes each value (and makes control characters visible).
+ */
+
+const enc = encodeURIComponent;
+/** A command as the page names it: with `--root` on a box under one (present/root-in-hints). */
+const command = (text: string) => html`<code>${shownHint(`\`${text}\``).slice(1, -1)}</code>`;
+const from = (origin: string) => (origin === 'local' ? 'imported on this box' : `repository ${origin}`);
+
+export function modelsBody(v: { rows: ModelView[]; defaultLine: string }, csrf: string): Part {
+  return html`<section class="card" aria-labelledby="h-models"><h2 id="h-models">Installed</h2>${
+    v.rows.length
+      ? html`<div class="table"><table class="stack"><thead><tr><th>Name</th><th>Size</th><th>Quantisation</th><th>Version</th><th>From</th><th>Default</th><th>Actions</th></tr></thead><tbody>${v.rows.map(
+          (m) =>
+            html`<tr data-testid="model-${m.name}"><td><a href="/models/${enc(m.name)}">${m.name}</a></td><td data-label="Size">${m.size ?? '-'}</td><td data-label="Quantisation">${m.quantisation ?? (m.error ? html`<span class="warn">${m.error}</span>` : '-')}</td><td data-label="Version">${m.version}</td><td data-label="From">${from(m.origin)}</td><td data-label="Default">${
+              m.isDefault
+                ? badge('default', 'ok')
+                : actionButton(csrf, '/models/default', 'Make default', 'secondary', { name: m.name })
+            }</td><td data-label="Actions"><a href="/packages/${enc(m.package)}/remove">Remove…</a></td></tr>`,
+        )}</tbody></table></div>`
+      : html`<p>No models installed.</p>`
+  }
+<p>Default: <strong data-testid="default-model">${v.defaultLine}</strong></p>
+<div class="actions">${actionButton(csrf, '/models/default', 'Clear the default', 'secondary', { name: '' })}</div>
+<p class="muted">The default applies at llm's next start: ${command('blueprint service restart llm')}. Remove is <code>bpkg remove model-NAME</code> (as <code>blueprint model rm</code>), asked first on the next page.</p>
+<p class="muted">A GGUF file is imported on the box, not through the browser: ${command('blueprint model import FILE.gguf --name NAME')} (read once, hashed, signed by this box's key, installed with the package checks).</p></section>`;
+}
+
+export function modelBody(name: string, pkg: string, rows: [string, string][], csrf: string): Part {
+  return html`<section class="card"><dl class="facts">${rows.map(([k, v]) => html`<dt>${k}</dt><dd class="wrap">${v}</dd>`)}</dl>
+<div class="actions">${actionButton(csrf, '/models/default', 'Make default', '', { name })} <a href="/packages/${enc(pkg)}/remove">Remove…</a> <a href="/models">Back to models</a></div>
+<p class="muted">The same as ${command(`blueprint model show ${name}`)}.</p></section>`;
+}
+
+function tokenCell(t: TokenView): Part {
+  if (!t.readsToken) return html`<span class="muted">reads none</span>`;
+  return t.tokenSet
+    ? badge('set', 'ok')
+    : html`<span class="warn">none: any local client may use its API</span>`;
+}
+
+export function tokensBody(list: TokenView[]): Part {
+  return html`<section class="card">${
+    list.length
+      ? html`<div class="table"><table class="stack"><thead><tr><th>Module</th><th>Admin token</th><th>Used by</th><th>Actions</th></tr></thead><tbody>${list.map(
+          (t) =>
+            html`<tr data-testid="token-${t.name}"><td>${t.name}</td><td data-label="Admin token">${tokenCell(t)}</td><td data-label="Used by">${t.usedBy.join(', ') || '-'}${t.clientTokens ? html` <span class="muted">(each with a token of its own)</span>` : ''}</td><td data-label="Actions">${
+              t.readsToken ? html`<a href="/tokens/${enc(t.name)}/new">New token…</a>` : ''
+            }${t.clientTokens && t.usedBy.length ? html` <a href="/tokens/${enc(t.name)}/consumers">New tokens for its users…</a>` : ''}</td></tr>`,
+        )}</tbody></table></div>`
+      : html`<p>No module is installed.</p>`
+  }<p class="muted">The same as ${command('blueprint service token NAME')} and ${command('blueprint service rotate-tokens NAME')}. A token is never shown here again once made; removing one, or setting your own, is done on the box.</p></section>`;
+}
+
+export function confirmTokenBody(t: TokenView, consumers: boolean, csrf: string): Part {
+  const to = `/tokens/${enc(t.name)}/${consumers ? 'consumers' : 'new'}`;
+  const what = consumers
+    ? html`<p><strong>New tokens for the modules that use ${t.name}: ${t.usedBy.join(', ')}?</strong></p>
+<p>${t.name} refuses their old tokens within a second. Each one's token file holds its new token: a module that reads it again at a refusal (rag does) goes on; one that read it once must be restarted (the next page names those running).</p>`
+    : html`<p><strong>Make a new access token for ${t.name}?</strong></p>
+<p>It replaces the one set now (if any), at ${t.name}'s next start${t.usedBy.length ? html`; ${t.usedBy.join(', ')} (which use it) get the new one at their next start` : ''}. The new token is shown once, on the next page, and nowhere else.</p>`;
+  return html`<section class="card" data-testid="token-confirm">${what}
+<div class="actions"><form method="post" action="${to}">${csrfField(csrf)}<button type="submit" autofocus>${consumers ? 'Make new tokens' : 'Make a new token'}</button></form>
+<a href="/tokens">Cancel</a></div></section>`;
+}
+
+/** The one page that shows a new token: the answer to its POST, never a link or a notice. */
+export function newTokenBody(t: NewToken): Part {
+  return html`<section class="card" data-testid="new-token"><p>Token of <strong>${t.name}</strong> written to <code>${t.file}</code>. Copy it now: it is not shown again.</p>
+<p><label for="token">Token</label> <input id="token" class="wrap" readonly value="${t.token}" size="48" autocomplete="off" spellcheck="false"></p>
+<p>It applies at the next start: ${command(t.restart.map((n) => `blueprint service restart ${n}`).join(' && '))}</p>
+<p><a href="/tokens">Back to tokens</a> · <a href="/services">Services</a></p></section>`;
+}
