@@ -81,6 +81,8 @@ async function readJson(path: string): Promise<unknown> {
 export class Store {
   readonly dir: string;
   private docs = new Map<string, DocumentRecord>();
+  /** The ids of the markers on disk (read at open, then kept as they are written and removed). */
+  private marked = new Set<string>();
   private constructor(dir: string) {
     this.dir = dir;
   }
@@ -93,7 +95,16 @@ export class Store {
       throw new Error(`${join(dir, 'documents.json')} cannot be read: ${err.message}`);
     });
     for (const d of (list as { documents: DocumentRecord[] }).documents) s.docs.set(d.id, d);
+    for (const m of await s.markers()) s.marked.add(m.id);
     return s;
+  }
+
+  /**
+   * Documents marked and not committed: an ingest under way or failed, a delete whose chunks may
+   * still be in vectors. None of their chunks is to be served (Rag.retrieve leaves them out).
+   */
+  unfinished(): string[] {
+    return [...this.marked].filter((id) => !this.docs.has(id));
   }
 
   get(id: string): DocumentRecord | undefined {
@@ -127,6 +138,8 @@ export class Store {
 
   async mark(m: Marker): Promise<void> {
     if (!ID.test(m.id)) throw new Error(`bad document id ${m.id}`);
+    // Before the write: a marker half written still hides the document (it never had chunks).
+    this.marked.add(m.id);
     await writeAtomic(join(this.dir, 'pending'), `${m.id}.json`, JSON.stringify(m));
   }
 
@@ -134,6 +147,7 @@ export class Store {
     await unlink(join(this.dir, 'pending', `${id}.json`)).catch((err: NodeJS.ErrnoException) => {
       if (err.code !== 'ENOENT') throw err;
     });
+    this.marked.delete(id);
     await fsyncDir(join(this.dir, 'pending'));
   }
 
