@@ -15,7 +15,10 @@
  */
 import { createRequire } from 'node:module';
 import { expect, it } from 'vitest';
+import type { KitLog } from '../../modules/kit/server/index.js';
 import { Collection, type CollectionConfig } from '../../modules/vectors/server/collection.js';
+import { Store } from '../../modules/vectors/server/store.js';
+import { tempDir } from '../setup/temp-registry.js';
 
 const require = createRequire(import.meta.url);
 const { HierarchicalNSW } = require('hnswlib-node') as typeof import('hnswlib-node');
@@ -92,4 +95,44 @@ it('a graph held by a checkpoint while points came: still the library’s neighb
   expect(c.count).toBe(N);
   expect(compare(c)).toEqual([]);
   c.dispose();
+}, 120_000);
+
+const quiet = Object.assign(() => undefined, {
+  startup: () => undefined,
+  event: () => undefined,
+  flush: () => undefined,
+}) as unknown as KitLog;
+
+it('through the store: upserts during and after a checkpoint’s graph write keep their order, and wait while the held ones go in', async () => {
+  const s = await Store.open(tempDir('vec-graph-order-'), quiet);
+  await s.commit({ t: 'create', name: 'g', config });
+  /** Sizes of the graph's queue as each commit is answered. */
+  const queued: number[] = [];
+  const upsert = async (from: number, to: number, batch = 50) => {
+    for (let i = from; i < to; i += batch) {
+      const points = Array.from({ length: Math.min(batch, to - i) }, (_, j) => ({
+        id: i + j,
+        vector: vec(i + j),
+      }));
+      await s.commit({ t: 'upsert', c: 'g', points });
+      queued.push(s.get('g')!.graphWaiting()?.size ?? 0);
+    }
+  };
+  await upsert(0, BEFORE);
+  // The checkpoint stops after writing the graph (a test's knob), the graph still held.
+  let written: (() => void) | undefined;
+  s.graphPause = () => new Promise<void>((r) => (written = r));
+  const checkpoint = s.checkpoint();
+  while (!written) await new Promise((r) => setImmediate(r));
+  await upsert(BEFORE, BEFORE + HELD); // answered at once; their graph inserts wait
+  const c = s.get('g')!;
+  expect(c.graphWaiting()?.size).toBe(HELD);
+  written();
+  while (!c.graphDrained()) await new Promise((r) => setImmediate(r)); // released: they go in
+  // Sent while the held ones go in: applied once they are all in, each straight into the graph.
+  queued.length = 0;
+  await Promise.all([upsert(BEFORE + HELD, N), checkpoint]);
+  expect(queued).toEqual(Array(AFTER / 50).fill(0));
+  expect(c.count).toBe(N);
+  expect(compare(c)).toEqual([]);
 }, 120_000);
