@@ -1,29 +1,15 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { makePackageSource } from '../../modules/llm/package.js';
-import { moduleE2E, podman } from '../helpers/module-e2e.js';
-import { ownImageContents } from '../services/helpers.js';
-import { FIXTURE_MODELS, openAiOnSocket } from './helpers.js';
+import { llmModuleE2E } from '../helpers/llm-e2e.js';
+import { podman } from '../helpers/module-e2e.js';
+import { openAiOnSocket } from './helpers.js';
 
 // The whole path a user takes, on the real engine: build and sign a repository holding the llm
 // module (FROM-scratch image + tiny llama), install it with bpkg, start it in the Podman sandbox,
 // chat through its unix socket with the official openai client, tamper with the model, stop, remove.
 const name = `llm-e2e-${process.pid}`;
-const e = moduleE2E({
-  prefix: 'bp-llm-e2e-',
-  install: [name],
-  sources: async (work) => {
-    const { dir } = await makePackageSource({
-      model: join(FIXTURE_MODELS, 'tiny-llama'),
-      out: join(work, 'src'),
-      name,
-      context: 256,
-    });
-    ownImageContents(dir); // its image is its own, not the demo's llm's (the same contents)
-    return [dir];
-  },
-});
+const e = llmModuleE2E('bp-llm-e2e-', name);
 const socket = e.socket(name);
 const installed = e.installed(name, '0.1.0');
 const blueprint = e.blueprint;

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { Ollama } from 'ollama';
 import OpenAI from 'openai';
-import { Agent } from 'undici';
+import { Agent, fetch as undiciFetch } from 'undici';
 
 export const FIXTURE_MODELS = resolve(import.meta.dirname, '../fixtures/models');
 export const F32 = resolve(FIXTURE_MODELS, 'tiny-llama/tiny-llama-f32.gguf');
@@ -38,3 +39,17 @@ export const openAiOnSocket = (socketPath: string, apiKey = 'none') =>
     maxRetries: 0,
     fetchOptions: { dispatcher: new Agent({ connect: { socketPath } }) } as unknown as FetchOptions,
   });
+
+/**
+ * The official ollama client, its requests sent to a service's unix socket (its `fetch` option:
+ * undici's fetch with an Agent on the socket); `token` goes as `Authorization: Bearer`.
+ */
+export function ollamaOnSocket(socketPath: string, token?: string): Ollama {
+  const dispatcher = new Agent({ connect: { socketPath } });
+  return new Ollama({
+    host: 'http://localhost',
+    fetch: ((url: string, init: object) =>
+      undiciFetch(url, { ...init, dispatcher })) as unknown as typeof fetch,
+    headers: token ? { Authorization: `Bearer ${token}` } : undefined,
+  });
+}

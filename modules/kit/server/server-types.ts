@@ -81,7 +81,7 @@ export interface Reply {
 }
 
 export interface Route {
-  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  method: 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   /** Default true: the route needs the access token when one is set. */
   auth?: boolean;
   /** A Reply returned (not a Promise) is written at once, in the same turn as the request was read. */

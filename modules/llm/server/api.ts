@@ -13,18 +13,11 @@ import {
   type Reply,
   type RequestContext,
 } from '../../kit/server/index.js';
-import {
-  ContextOverflowError,
-  type Engine,
-  type Generation,
-  MAX_PROMPT_CHARS,
-  type Sampling,
-  SchemaError,
-  TemplateError,
-} from './engine.js';
-import { bad, checkFields, messages, num, type Obj, sampling, text } from './request.js';
-import { logAnswer, logClientLeft, logRefusal } from './request-log.js';
-import { channel, startedOrCleaned } from './stream-parts.js';
+import type { Engine, Generation, Sampling } from './engine.js';
+import { acquire, type RunLabels, runGeneration, streamGeneration, type Work } from './generation-run.js';
+import { isOllamaPath, type ModelFacts, ollamaError, ollamaRoutes } from './ollama-api.js';
+import { bad, checkFields, checkPromptSize, messages, num, type Obj, sampling, text } from './request.js';
+import { logRefusal } from './request-log.js';
 
 export interface ApiOptions {
   log: KitLog;
@@ -45,6 +38,8 @@ export interface ApiOptions {
   maxPromptChars?: number;
   /** The start's memory admission, shown by /info (estimate from the GGUF, container limit). */
   memory?: { needBytes: number; limitBytes: number | null };
+  /** Each model's signed SHA-256 and file time, by id: Ollama's /api/tags and /api/ps show them. */
+  facts?: Record<string, ModelFacts>;
 }
 
 export { MAX_PROMPT_CHARS } from './engine.js';
@@ -62,13 +57,6 @@ export function openAiError(err: HttpError): unknown {
             : 'invalid_request_error';
   const code = err.message.includes('context') && err.status === 400 ? 'context_length_exceeded' : null;
   return { error: { message: err.message, type, param: err.param ?? null, code } };
-}
-
-/** Holds a slot of the kit's fair queue until release() (a stream keeps it until its last event). */
-function acquire(ctx: RequestContext): Promise<() => void> {
-  return new Promise((got, fail) => {
-    ctx.queue(() => new Promise<void>((release) => got(release))).catch(fail);
-  });
 }
 
 const sse = (data: unknown) => `data: ${JSON.stringify(data)}\n\n`;
@@ -107,39 +95,20 @@ export function createApiServer(engines: Engine | Engine[], opts: ApiOptions): K
     return engine;
   }
 
-  function run(
-    kind: Kind,
-    engine: Engine,
-    body: Obj,
-    s: Sampling,
-    signal: AbortSignal,
-    onText?: (t: string) => void,
-  ) {
-    const path = kind === 'chat' ? '/v1/chat/completions' : '/v1/completions';
-    const started = performance.now();
-    const work =
+  function labels(kind: Kind, engine: Engine): RunLabels {
+    return {
+      path: kind === 'chat' ? '/v1/chat/completions' : '/v1/completions',
+      model: engine.info.model,
+      promptParam: kind === 'chat' ? 'messages' : 'prompt',
+      schemaParam: 'response_format',
+    };
+  }
+
+  function work(kind: Kind, engine: Engine, body: Obj, s: Sampling): Work {
+    return (signal, onText) =>
       kind === 'chat'
         ? engine.chat(messages(body.messages), s, signal, onText)
         : engine.complete(text(body.prompt, 'prompt'), s, signal, onText);
-    return work.then(
-      (g) => {
-        if (g.timedOut)
-          opts.log.event(
-            'generation deadline',
-            `${path}: generation stopped at its deadline (${(s.timeoutMs ?? 0) / 1000} s) after ${g.completionTokens} tokens`,
-          );
-        logAnswer(opts.log, path, engine.info.model, g, started);
-        return g;
-      },
-      (err: unknown) => {
-        if (signal.aborted) logClientLeft(opts.log, path, engine.info.model);
-        if (err instanceof ContextOverflowError)
-          throw bad(err.message, kind === 'chat' ? 'messages' : 'prompt');
-        if (err instanceof SchemaError) throw bad(err.message, 'response_format');
-        if (err instanceof TemplateError) throw bad(err.message, 'messages');
-        throw err;
-      },
-    );
   }
 
   function usage(g: Generation) {
@@ -171,12 +140,8 @@ export function createApiServer(engines: Engine | Engine[], opts: ApiOptions): K
     };
   }
 
-  /**
-   * Starts a streamed generation and waits for its first text (or its end) before any header is
-   * sent, so a request refused by the engine (context overflow, a schema the grammar builder
-   * cannot take) is still a plain 400, not an error event inside a 200 stream.
-   */
-  async function startStream(
+  /** The OpenAI stream: server-sent events, the role first, then text, the finish, `[DONE]`. */
+  function startStream(
     kind: Kind,
     engine: Engine,
     body: Obj,
@@ -199,71 +164,18 @@ export function createApiServer(engines: Engine | Engine[], opts: ApiOptions): K
           : { index: 0, text: delta, logprobs: null, finish_reason: finish, ...extra },
       ],
     });
-    const text = (t: string) => sse(chunk(kind === 'chat' ? { content: t } : t, null));
     const includeUsage = (body.stream_options as Obj | undefined)?.include_usage === true;
-    const abort = new AbortController();
-    const onGone = () => abort.abort();
-    ctx.signal.addEventListener('abort', onGone, { once: true });
-    const ch = channel();
-    let result: Generation | undefined;
-    let failure: unknown;
-    const done = run(kind, engine, body, s, abort.signal, (t) => ch.push(t)).then(
-      (g) => {
-        result = g;
-      },
-      (err: unknown) => {
-        failure = err;
-      },
-    );
-    // The slot is the generation's, not the connection's: freed once the generation ends, not
-    // once its last event is written. A client that stops reading then holds only its text (at
-    // most max_tokens, in `ch`), and the kit's idle sweep closes its connection (one that holds
-    // work is spared, so a held slot kept a stalled stream, and every other generation, waiting).
-    void done.then(release);
-    let cleaned: Promise<void> | undefined;
-    // The client left (or the stream ended): stop generating (which frees the slot). Once.
-    const cleanup = () =>
-      (cleaned ??= (async () => {
-        abort.abort();
-        ctx.signal.removeEventListener('abort', onGone);
-        await done;
-      })());
-    await ch.wait(done);
-    if (failure) {
-      await cleanup();
-      throw failure;
-    }
-    async function* events() {
-      try {
-        if (kind === 'chat') yield sse(chunk({ role: 'assistant', content: '' }, null));
-        for (;;) {
-          // Text that arrived while the last event was written goes out as one event: fewer
-          // writes when the engine is faster than the socket (any chunking is valid SSE).
-          const t = ch.take().join('');
-          if (t) yield text(t);
-          if (result || failure) break;
-          await ch.wait(done);
-        }
-        const rest = ch.take().join('');
-        if (rest) yield text(rest);
-        if (failure) {
-          const e =
-            failure instanceof HttpError
-              ? failure
-              : new HttpError(500, `internal error: ${(failure as Error).message}`);
-          opts.log.event(`stream error ${e.status}`, `${ctx.path}: error during a stream: ${e.message}`);
-          yield sse(openAiError(e));
-        } else if (result) {
-          yield sse(chunk(kind === 'chat' ? {} : '', result.finishReason, timedOut(result)));
-          if (includeUsage)
-            yield sse({ id, object, created, model: served, choices: [], usage: usage(result) });
-        }
-        yield 'data: [DONE]\n\n';
-      } finally {
-        await cleanup();
-      }
-    }
-    return startedOrCleaned(events(), cleanup);
+    const done = 'data: [DONE]\n\n';
+    return streamGeneration(opts.log, labels(kind, engine), s, work(kind, engine, body, s), ctx, release, {
+      first: kind === 'chat' ? sse(chunk({ role: 'assistant', content: '' }, null)) : undefined,
+      text: (t) => sse(chunk(kind === 'chat' ? { content: t } : t, null)),
+      end: (g) => [
+        sse(chunk(kind === 'chat' ? {} : '', g.finishReason, timedOut(g))),
+        ...(includeUsage ? [sse({ id, object, created, model: served, choices: [], usage: usage(g) })] : []),
+        done,
+      ],
+      error: (e) => sse(openAiError(e)) + done,
+    });
   }
 
   async function generate(kind: Kind, ctx: RequestContext): Promise<Reply> {
@@ -278,28 +190,7 @@ export function createApiServer(engines: Engine | Engine[], opts: ApiOptions): K
       kind === 'chat'
         ? messages(body.messages).reduce((n, m) => n + m.content.length, 0)
         : text(body.prompt, 'prompt').length;
-    // node-llama-cpp sets up its stop detector on the event loop, per character (1.5 s for four
-    // stops of 1,000,000): a stop longer than the context can hold could never match anyway.
-    const cap = opts.maxPromptChars ?? MAX_PROMPT_CHARS;
-    const stopCap = Math.min(engine.maxPromptChars, cap);
-    if (s.stop.some((stop) => stop.length > stopCap))
-      throw bad(
-        `'stop' strings may be at most ${stopCap} characters: ${stopCap < cap ? "no longer text fits this model's context" : 'no longer one is tokenised (LLM_MAX_PROMPT_CHARS)'}`,
-        'stop',
-      );
-    // Before any tokenising (on the event loop, quadratic for some text): see maxPromptChars.
-    if (chars > engine.maxPromptChars)
-      throw bad(
-        `the prompt is ${chars} characters; this model's context of ${engine.info.contextLength} tokens holds at most ${engine.maxPromptChars} (${engine.maxPromptChars / engine.info.contextLength} characters a token; a longer prompt is refused before it is tokenised)`,
-        kind === 'chat' ? 'messages' : 'prompt',
-      );
-    // Within the context's bound but past the service's: a 413 saying what to do.
-    if (chars > cap)
-      throw new HttpError(
-        413,
-        `the prompt is ${chars} characters; this service tokenises at most ${cap} characters of a prompt (on its event loop, where a longer one would keep every other client waiting): send a shorter prompt, or raise LLM_MAX_PROMPT_CHARS`,
-        kind === 'chat' ? 'messages' : 'prompt',
-      );
+    checkPromptSize(engine, chars, s.stop, opts.maxPromptChars, kind === 'chat' ? 'messages' : 'prompt');
     const n = num(body, 'n', 1, 1, true);
     void n; // only n = 1 is served
     const id = `${kind === 'chat' ? 'chatcmpl' : 'cmpl'}-${randomUUID()}`;
@@ -318,13 +209,26 @@ export function createApiServer(engines: Engine | Engine[], opts: ApiOptions): K
     }
     try {
       return {
-        body: final(kind, engine.info.model, id, created, await run(kind, engine, body, s, ctx.signal)),
+        body: final(
+          kind,
+          engine.info.model,
+          id,
+          created,
+          await runGeneration(opts.log, labels(kind, engine), s, work(kind, engine, body, s), ctx.signal),
+        ),
       };
     } finally {
       release();
     }
   }
 
+  const ollama = ollamaRoutes(list, {
+    log: opts.log,
+    maxTokensCap: opts.maxTokensCap,
+    generationTimeoutS: opts.generationTimeoutS,
+    maxPromptChars: opts.maxPromptChars,
+    facts: opts.facts,
+  });
   const kit: KitServer = createKitServer({
     name: 'llm',
     log: opts.log,
@@ -333,9 +237,12 @@ export function createApiServer(engines: Engine | Engine[], opts: ApiOptions): K
     limits: { concurrency: fallback.info.parallel, ...opts.limits },
     errorBody: (err, path) => {
       logRefusal(opts.log, err, path);
-      return openAiError(err);
+      return isOllamaPath(path) ? ollamaError(err) : openAiError(err);
     },
+    // Ollama's native API on the same socket (ollama-api.ts), and its GET / probe.
+    match: ollama.match,
     routes: {
+      ...ollama.routes,
       '/v1/chat/completions': { method: 'POST', handle: (ctx) => generate('chat', ctx) },
       '/v1/completions': { method: 'POST', handle: (ctx) => generate('text', ctx) },
       '/v1/models': {

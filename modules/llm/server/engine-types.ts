@@ -31,6 +31,8 @@ export interface EngineOptions {
 
 export interface EngineInfo {
   model: string;
+  /** The GGUF's general.architecture (`llama`, `qwen2`): Ollama's `family`. */
+  architecture: string;
   contextLength: number;
   trainedContextLength: number;
   quantisation: string;
@@ -59,6 +61,8 @@ export interface Sampling {
   maxTokens?: number;
   temperature: number;
   topP?: number;
+  /** Only the k likeliest tokens are drawn from (Ollama's top_k; node-llama-cpp's default otherwise). */
+  topK?: number;
   seed?: number;
   stop: string[];
   /** A JSON schema the answer must follow (enforced by a grammar). */

@@ -116,6 +116,8 @@ export class Engine {
   readonly maxPromptChars: number;
   /** Tokens generated since start, all requests together (a stopped generation stops counting). */
   generated = 0;
+  /** The chat template that renders its chats (the package's, else the GGUF's): Ollama's /api/show. */
+  template: string | undefined;
   private readonly free: LlamaContextSequence[];
   private readonly llama: Llama;
   private readonly model: LlamaModel;
@@ -216,6 +218,7 @@ export class Engine {
     const ftype = model.fileInfo.metadata.general?.file_type as number | undefined;
     const info: EngineInfo = {
       model: opts.name,
+      architecture: String(model.fileInfo.metadata.general?.architecture ?? 'unknown'),
       contextLength: contextSize,
       trainedContextLength: trained,
       quantisation: ftype === undefined ? 'unknown' : (GGML_TYPES[ftype] ?? `type ${ftype}`),
@@ -250,7 +253,10 @@ export class Engine {
       'its example chats at load',
     );
     const promptCap = opts.maxPromptChars ?? MAX_PROMPT_CHARS;
-    return new Engine(llama, model, context, info, chatWrapper, !shared, promptCap);
+    const engine = new Engine(llama, model, context, info, chatWrapper, !shared, promptCap);
+    engine.template =
+      opts.chatTemplate ?? (model.fileInfo.metadata.tokenizer as { chat_template?: string })?.chat_template;
+    return engine;
   }
 
   detokenize(tokens: readonly number[]): string {

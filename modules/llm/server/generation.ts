@@ -26,6 +26,7 @@ export function generation(
     maxTokens,
     temperature: s.temperature,
     topP: s.topP,
+    topK: s.topK,
     seed: s.seed,
     customStopTriggers: s.stop.length ? s.stop : undefined,
     grammar,

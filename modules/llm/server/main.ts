@@ -4,7 +4,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { readdir, readFile, stat, unlink } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { readGgufFileInfo } from 'node-llama-cpp';
 import {
   createLog,
@@ -199,12 +199,23 @@ async function main(): Promise<void> {
     );
   }
   const engine = engines[0]!;
+  // Ollama's /api/tags and /api/ps: each GGUF's signed SHA-256 and its file's time.
+  const facts = Object.fromEntries(
+    await Promise.all(
+      models.map(async (m, i) => {
+        const file = basename(paths[i]!);
+        const digest = Object.entries(m.files ?? {}).find(([p]) => basename(p) === file)?.[1];
+        return [m.id, { digest, modifiedAt: (await stat(paths[i]!)).mtime.toISOString() }] as const;
+      }),
+    ),
+  );
   const generationTimeoutS = intFromEnv('LLM_GENERATION_TIMEOUT_S', 300);
   const { info } = engine;
   const kit = createApiServer(engines, {
     log,
     token: await readAccessToken(env.LLM_TOKEN_FILE, log),
     memory,
+    facts,
     maxTokensCap: intFromEnv('LLM_MAX_TOKENS', info.contextLength),
     // The longest one generation holds a slot while every other client waits (README: Deadline).
     generationTimeoutS,

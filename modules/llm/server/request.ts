@@ -4,7 +4,7 @@
  */
 import { randomInt } from 'node:crypto';
 import { HttpError, hasLoneSurrogate } from '../../kit/server/index.js';
-import type { ChatMessage, Sampling } from './engine.js';
+import { type ChatMessage, type Engine, MAX_PROMPT_CHARS, type Sampling } from './engine.js';
 
 export type Obj = Record<string, unknown>;
 export const bad = (message: string, param?: string) => new HttpError(400, message, param);
@@ -44,9 +44,11 @@ export const SCHEMA_MAX_DEPTH = 32;
 export const SCHEMA_MAX_CHARS = 100_000;
 
 /** The schema as it is, or a 400 naming the bound it passes or the text it may not hold. */
-export function checkSchema(schema: Obj): Obj {
-  const param = 'response_format';
-  const where = 'response_format.json_schema.schema';
+export function checkSchema(
+  schema: Obj,
+  param = 'response_format',
+  where = 'response_format.json_schema.schema',
+): Obj {
   let values = 0;
   let chars = 0;
   const textOk = (s: string, what: string) => {
@@ -245,4 +247,40 @@ export function checkFields(body: Obj, kind: 'chat' | 'text'): void {
   const so = body.stream_options;
   if (!none(so) && (typeof so !== 'object' || Array.isArray(so)))
     throw bad("'stream_options' must be an object", 'stream_options');
+}
+
+/**
+ * A prompt of `chars` characters and its stop strings, judged before anything is tokenised (on the
+ * event loop): past the context's bound a 400 naming `param`, past the service's (`cap`,
+ * LLM_MAX_PROMPT_CHARS) a 413 saying what to do. Both APIs' generations, before they queue.
+ */
+export function checkPromptSize(
+  engine: Engine,
+  chars: number,
+  stops: string[],
+  maxPromptChars: number | undefined,
+  param: string,
+): void {
+  // node-llama-cpp sets up its stop detector on the event loop, per character (1.5 s for four
+  // stops of 1,000,000): a stop longer than the context can hold could never match anyway.
+  const cap = maxPromptChars ?? MAX_PROMPT_CHARS;
+  const stopCap = Math.min(engine.maxPromptChars, cap);
+  if (stops.some((stop) => stop.length > stopCap))
+    throw bad(
+      `'stop' strings may be at most ${stopCap} characters: ${stopCap < cap ? "no longer text fits this model's context" : 'no longer one is tokenised (LLM_MAX_PROMPT_CHARS)'}`,
+      'stop',
+    );
+  // Before any tokenising (on the event loop, quadratic for some text): see maxPromptChars.
+  if (chars > engine.maxPromptChars)
+    throw bad(
+      `the prompt is ${chars} characters; this model's context of ${engine.info.contextLength} tokens holds at most ${engine.maxPromptChars} (${engine.maxPromptChars / engine.info.contextLength} characters a token; a longer prompt is refused before it is tokenised)`,
+      param,
+    );
+  // Within the context's bound but past the service's: a 413 saying what to do.
+  if (chars > cap)
+    throw new HttpError(
+      413,
+      `the prompt is ${chars} characters; this service tokenises at most ${cap} characters of a prompt (on its event loop, where a longer one would keep every other client waiting): send a shorter prompt, or raise LLM_MAX_PROMPT_CHARS`,
+      param,
+    );
 }

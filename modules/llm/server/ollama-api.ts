@@ -1,0 +1,273 @@
+/**
+ * Ollama's native API on the llm service's socket, beside the OpenAI one (api.ts): the same token,
+ * limits, fair queue and engines. /api/chat and /api/generate stream NDJSON (one JSON object a line)
+ * unless `stream: false`; /api/tags, /api/ps, /api/show and /api/version describe what is served;
+ * GET and HEAD / answer "Ollama is running", what clients probe. Errors are Ollama's
+ * `{"error": "..."}`. Routes that change models answer what to do on the box instead.
+ * The request checks are ollama-request.ts's (mapped onto request.ts's); a generation runs as the
+ * OpenAI path's does (generation-run.ts).
+ */
+import { HttpError, type KitLog, type RequestContext, type Route } from '../../kit/server/index.js';
+import type { Engine, Generation } from './engine.js';
+import { acquire, type RunLabels, runGeneration, streamGeneration, type Work } from './generation-run.js';
+import { type OllamaKind, ollamaAsk } from './ollama-request.js';
+import { bad, checkPromptSize, type Obj } from './request.js';
+
+/**
+ * The version /api/version reports: the Ollama API release whose docs/api.md these routes follow
+ * (clients compare it to decide what a server can do), not this module's own version.
+ */
+export const OLLAMA_API_VERSION = '0.6.0';
+
+/** What the service knows of a model's file beyond the engine: its signed SHA-256 and its time. */
+export interface ModelFacts {
+  digest?: string;
+  modifiedAt?: string;
+}
+
+export interface OllamaOptions {
+  log: KitLog;
+  maxTokensCap: number;
+  generationTimeoutS: number;
+  maxPromptChars?: number;
+  /** By model id (the engine's info.model). */
+  facts?: Record<string, ModelFacts>;
+}
+
+/** Paths answered in Ollama's error shape. */
+export const isOllamaPath = (path: string) => path === '/' || path.startsWith('/api/');
+
+export const ollamaError = (err: HttpError) => ({ error: err.message });
+
+/** Models stay loaded while the service runs: no unload time, shown as the furthest date. */
+const NEVER = '9999-12-31T23:59:59Z';
+const LATEST = ':latest';
+
+const MANAGE =
+  'on the box: `blueprint model import FILE.gguf --name NAME` adds a model (a GGUF brought on a stick; there is no model hub here), `blueprint model rm NAME` removes one, then `blueprint service restart llm`';
+
+/** Ollama's human parameter count: 7.6B, 494.03M. */
+function parameterSize(n: number): string {
+  if (n >= 1e9) return `${(n / 1e9).toFixed(1)}B`;
+  if (n >= 1e6) return `${(n / 1e6).toFixed(2)}M`;
+  if (n >= 1e3) return `${(n / 1e3).toFixed(2)}K`;
+  return String(n);
+}
+
+const ns = (ms: number) => Math.max(0, Math.round(ms * 1e6));
+const line = (v: unknown) => `${JSON.stringify(v)}\n`;
+
+export function ollamaRoutes(
+  list: Engine[],
+  opts: OllamaOptions,
+): { routes: Record<string, Route>; match(method: string, path: string): Route | undefined } {
+  const byName = new Map(list.map((e) => [e.info.model, e]));
+  const served = () => [...byName.keys()].map((n) => `'${n}${LATEST}'`).join(', ');
+
+  /** A model as Ollama's clients name it: `tiny`, `tiny:latest`; the name asked is echoed back. */
+  function find(name: unknown, field = 'model'): { engine: Engine; asked: string } {
+    if (name === undefined || name === null || name === '')
+      throw bad(`'${field}' is required: this service serves ${served()} (GET /api/tags lists them)`, field);
+    if (typeof name !== 'string') throw bad(`'${field}' must be a string`, field);
+    const bare = name.endsWith(LATEST) ? name.slice(0, -LATEST.length) : name;
+    const engine = byName.get(bare);
+    // Cut: an answer as large as its request is held for as long as a client does not read it.
+    const asked = name.length > 64 ? `${name.slice(0, 64)}…` : name;
+    if (!engine)
+      throw new HttpError(
+        404,
+        `model '${asked}' not found: this service serves ${served()}; a model is added ${MANAGE}`,
+        field,
+      );
+    return { engine, asked };
+  }
+
+  function details(e: Engine) {
+    const family = e.info.architecture;
+    return {
+      parent_model: '',
+      format: 'gguf',
+      family,
+      families: [family],
+      parameter_size: parameterSize(e.info.parameters),
+      quantization_level: e.info.quantisation,
+    };
+  }
+
+  function described(e: Engine) {
+    const id = `${e.info.model}${LATEST}`;
+    const f = opts.facts?.[e.info.model] ?? {};
+    return {
+      name: id,
+      model: id,
+      modified_at: f.modifiedAt ?? new Date(0).toISOString(),
+      size: e.info.sizeBytes,
+      digest: f.digest ?? '',
+      details: details(e),
+    };
+  }
+
+  function show(e: Engine) {
+    const arch = e.info.architecture;
+    return {
+      modelfile: `# served by BlueprintOS llm from the model package model-${e.info.model}\nFROM ${e.info.model}\nPARAMETER num_ctx ${e.info.contextLength}\n`,
+      parameters: `num_ctx                        ${e.info.contextLength}`,
+      template: e.template ?? '',
+      details: details(e),
+      model_info: {
+        'general.architecture': arch,
+        'general.parameter_count': e.info.parameters,
+        [`${arch}.context_length`]: e.info.trainedContextLength,
+      },
+      capabilities: ['completion'],
+      modified_at: described(e).modified_at,
+    };
+  }
+
+  async function body(ctx: RequestContext): Promise<Obj> {
+    const raw = await ctx.json();
+    if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw bad('the body must be a JSON object');
+    return raw as Obj;
+  }
+
+  async function generate(kind: OllamaKind, ctx: RequestContext) {
+    const began = performance.now();
+    const b = await body(ctx);
+    const { engine, asked } = find(b.model);
+    const ask = ollamaAsk(kind, b, engine.info.contextLength, opts.maxTokensCap, opts.generationTimeoutS);
+    const head = () => ({ model: asked, created_at: new Date().toISOString() });
+    const piece = (t: string, done: boolean) =>
+      kind === 'chat'
+        ? { ...head(), message: { role: 'assistant', content: t }, done }
+        : { ...head(), response: t, done };
+    // Ollama's "load the model" call: every model here is loaded at start.
+    if (ask.load) return { body: { ...piece('', true), done_reason: 'load' } };
+    const param = kind === 'chat' ? 'messages' : 'prompt';
+    // Checked before queueing, so a bad request never waits for a slot.
+    checkPromptSize(engine, ask.chars, ask.sampling.stop, opts.maxPromptChars, param);
+    const s = ask.sampling;
+    const labels: RunLabels = {
+      path: `/api/${kind}`,
+      model: engine.info.model,
+      promptParam: param,
+      schemaParam: 'format',
+    };
+    let slot = 0;
+    let first: number | undefined;
+    const work: Work = (signal, onText) => {
+      slot = performance.now();
+      const seen = (t: string) => {
+        first ??= performance.now();
+        onText?.(t);
+      };
+      return ask.messages
+        ? engine.chat(ask.messages, s, signal, seen)
+        : engine.complete(ask.prompt!, s, signal, seen);
+    };
+    // The done object's figures: the prompt's evaluation is the time to the first text.
+    const done = (g: Generation, text: string) => {
+      const end = performance.now();
+      const firstAt = first ?? end;
+      return {
+        ...piece(text, true),
+        done_reason: g.finishReason,
+        ...(g.timedOut ? { timed_out: true } : {}),
+        total_duration: ns(end - began),
+        load_duration: 0,
+        prompt_eval_count: g.promptTokens,
+        prompt_eval_duration: ns(firstAt - slot),
+        eval_count: g.completionTokens,
+        eval_duration: ns(end - firstAt),
+      };
+    };
+    const release = await acquire(ctx);
+    if (ask.stream)
+      return {
+        body: undefined,
+        headers: {
+          'content-type': 'application/x-ndjson',
+          'cache-control': 'no-store',
+          'x-accel-buffering': 'no',
+        },
+        stream: await streamGeneration(opts.log, labels, s, work, ctx, release, {
+          text: (t) => line(piece(t, false)),
+          end: (g) => [line(done(g, ''))],
+          error: (e) => line(ollamaError(e)),
+        }),
+      };
+    try {
+      const g = await runGeneration(opts.log, labels, s, work, ctx.signal);
+      return { body: done(g, g.text) };
+    } finally {
+      release();
+    }
+  }
+
+  const refuse = (status: number, message: string) => () => {
+    throw new HttpError(status, message);
+  };
+  const change = (what: string) => refuse(403, `${what} is not done through this API here; ${MANAGE}`);
+  const embeddings = refuse(
+    404,
+    'this llm serves no embeddings: the embeddings module does (`bpkg install embeddings`, `blueprint service start embeddings`), on its own socket (/run/blueprint/services/embeddings/api.sock) with the OpenAI route POST /v1/embeddings',
+  );
+
+  const routes: Record<string, Route> = {
+    '/api/version': { method: 'GET', handle: () => ({ body: { version: OLLAMA_API_VERSION } }) },
+    '/api/tags': { method: 'GET', handle: () => ({ body: { models: list.map(described) } }) },
+    '/api/ps': {
+      method: 'GET',
+      handle: () => ({
+        body: {
+          models: list.map((e) => ({
+            ...described(e),
+            expires_at: NEVER,
+            size_vram: e.info.gpuLayers > 0 ? e.info.sizeBytes : 0,
+            context_length: e.info.contextLength,
+          })),
+        },
+      }),
+    },
+    '/api/show': {
+      method: 'POST',
+      handle: async (ctx) => {
+        const b = await body(ctx);
+        // `name` is the older clients' field.
+        return {
+          body: show(
+            find(b.model ?? b.name, b.model === undefined && b.name !== undefined ? 'name' : 'model').engine,
+          ),
+        };
+      },
+    },
+    '/api/chat': { method: 'POST', handle: (ctx) => generate('chat', ctx) },
+    '/api/generate': { method: 'POST', handle: (ctx) => generate('generate', ctx) },
+    '/api/pull': { method: 'POST', handle: change('pulling a model') },
+    '/api/push': { method: 'POST', handle: change('pushing a model') },
+    '/api/create': { method: 'POST', handle: change('creating a model') },
+    '/api/copy': { method: 'POST', handle: change('copying a model') },
+    '/api/delete': { method: 'DELETE', handle: change('deleting a model') },
+    '/api/embed': { method: 'POST', handle: embeddings },
+    '/api/embeddings': { method: 'POST', handle: embeddings },
+  };
+
+  const running = new TextEncoder().encode('Ollama is running');
+  return {
+    routes,
+    match(method, path) {
+      if (path === '/') {
+        if (method !== 'GET' && method !== 'HEAD')
+          throw new HttpError(405, `/ takes GET or HEAD, not ${method}`);
+        // What Ollama's clients probe, as /health: no token needed, nothing told but that it runs.
+        return {
+          method: method as 'GET' | 'HEAD',
+          auth: false,
+          handle: () => ({ body: running, headers: { 'content-type': 'text/plain; charset=utf-8' } }),
+        };
+      }
+      if (path.startsWith('/api/blobs/'))
+        return { method: method as Route['method'], handle: change('uploading a model file') };
+      return undefined;
+    },
+  };
+}
