@@ -86,6 +86,10 @@ for (const pre of document.querySelectorAll('pre[data-stream]')) {
     es.close();
     for (const el of card.querySelectorAll('[data-state]')) el.textContent = e.data;
     for (const el of card.querySelectorAll('[data-when-done]')) el.hidden = false;
+    // A job that leads on (an update, then its upgrade plan): there once it ended well, in the
+    // job page's place (Back goes to where the job was asked for).
+    const next = card.querySelector('a[data-next]');
+    if (next && e.data === 'done') location.replace(next.href);
   });
 }
 // A service's state, polled while its page is open: the badge follows start, stop and crashes.

@@ -11,6 +11,10 @@ export interface Job {
   lines: string[];
   state: 'running' | 'done' | 'failed';
   listeners: Set<(event: string, data: string) => void>;
+  /** Where its page leads once it ended well (an update: its upgrade plan); the browser goes there. */
+  next?: { href: string; label: string };
+  /** What the page it leads to says above itself (the repositories an update could not update). */
+  notice?: string;
   /** The install stopped to ask for a module's outbound hosts (issue 19); what was approved so far. */
   approval?: { name: string; module: string; hosts: string[]; approved: Approvals; plan?: string };
 }
@@ -27,7 +31,7 @@ export class Jobs {
 
   start(
     title: string,
-    run: (progress: (l: string) => void, signal: AbortSignal) => Promise<void>,
+    run: (progress: (l: string) => void, signal: AbortSignal, job: Job) => Promise<void>,
     approvalOf?: (err: unknown) => Job['approval'],
   ): Job {
     const job: Job = {
@@ -50,7 +54,7 @@ export class Jobs {
     this.jobs.set(job.id, job);
     for (const id of [...this.jobs.keys()].slice(0, Math.max(0, this.jobs.size - 20))) this.jobs.delete(id);
     this.latest = job;
-    run(progress, new AbortController().signal).then(
+    run(progress, new AbortController().signal, job).then(
       () => {
         job.state = 'done';
         emit('end', 'done');

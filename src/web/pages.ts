@@ -211,9 +211,17 @@ export function confirmRemoveBody(name: string, csrf: string): Part {
  * A job's page. A finished job's lines are in the page itself: streamed in, a page saying "done"
  * would show an empty log until the stream caught up (a job that ended before its page loaded).
  */
-export function jobBody(id: string, title: string, lines: string[], state: string): Part {
+export function jobBody(
+  id: string,
+  title: string,
+  lines: string[],
+  state: string,
+  next?: { href: string; label: string },
+): Part {
   const running = state === 'running';
-  const whenDone = html`<a href="/jobs/${enc(id)}">The result</a> (and what to approve, if asked) · <a href="/packages">Back to packages</a> · <a href="/services">Services</a>`;
+  // Where a job that ended well leads (the script goes there by itself when it ends while shown).
+  const on = next && state !== 'failed' ? html`<a href="${next.href}" data-next>${next.label}</a> · ` : '';
+  const whenDone = html`${on}<a href="/jobs/${enc(id)}">The result</a> (and what to approve, if asked) · <a href="/packages">Back to packages</a> · <a href="/services">Services</a>`;
   return html`<section class="card"><p>${title}: <strong data-state data-testid="job-state">${state}</strong></p>
 ${
   running

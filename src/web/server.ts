@@ -6,6 +6,7 @@ import { Jobs } from './jobs.js';
 import { type PageOptions, page, stateTone } from './layout.js';
 import { type Notice, Notices } from './notices.js';
 import type { DashboardOps, PackageAction, ServiceAction } from './ops.js';
+import { startUpdate, updateNotice } from './package-update.js';
 import * as P from './pages.js';
 import { approvalBody, approvalsFrom, outboundBody } from './pages-outbound.js';
 import { alreadyInstalledBody, notInstalledBody } from './pages-package-state.js';
@@ -131,13 +132,16 @@ export function createHandler(o: HandlerOptions) {
         body: P.packagesBody(await o.ops.packages(q), q, s.csrf),
       });
     }
-    if (path === '/packages/upgrade')
+    if (path === '/packages/upgrade') {
+      const said = flash ? {} : updateNotice(jobs, url);
       return view(res, {
         ...common,
+        ...said,
         title: 'Upgrade all?',
         section: '/packages',
         body: P.confirmUpgradeBody(await o.ops.upgradePlan(), s.csrf),
       });
+    }
     m = at(/^\/packages\/([^/]+)\/install$/);
     if (m) {
       const name = decodeURIComponent(m[1]!);
@@ -192,13 +196,15 @@ export function createHandler(o: HandlerOptions) {
           404,
           'No such job: the dashboard keeps its last 20 jobs, and none from before it was restarted. To learn whether a change it was making then was made, see /packages (or /system); start it again if it was not.',
         );
+      // An update that ended well: its page is the plan it leads to (its script went there too).
+      if (!m[2] && job.next && job.state === 'done') return redirect(res, job.next.href);
       if (!m[2])
         return view(res, {
           ...common,
           title: job.title,
           section: '/packages',
           body: [
-            P.jobBody(job.id, job.title, job.lines, job.state),
+            P.jobBody(job.id, job.title, job.lines, job.state, job.next),
             job.approval ? approvalBody(job.approval.name, job.approval, s.csrf) : '',
           ],
         });
@@ -234,7 +240,6 @@ export function createHandler(o: HandlerOptions) {
         section: '/outbound',
         body: outboundBody(await o.ops.outbound()),
       });
-    // System, Models and Tokens: routed in their own files.
     const other = (await systemPage(path, url, o.ops, s.csrf)) ?? (await adminPage(path, o.ops, s.csrf));
     if (other) return view(res, { ...common, ...other });
     if (path === '/audit')
@@ -262,15 +267,8 @@ export function createHandler(o: HandlerOptions) {
     }
     if (path === '/packages/update') {
       if (jobs.latest?.state === 'running') return busy(res, s, 'Update and upgrade all');
-      // `bpkg update` (it changes nothing installed), then the plan to confirm: the repositories
-      // it could not update said above it, the plan then from their last verified indexes.
-      try {
-        const notUpdated = await o.ops.refresh();
-        if (!notUpdated.length) return redirect(res, '/packages/upgrade');
-        return noticed(res, s, '/packages/upgrade', { kind: 'error', text: notUpdated.join('\n') });
-      } catch (err) {
-        return noticed(res, s, '/packages', { kind: 'error', text: errorText(err) });
-      }
+      const job = startUpdate(jobs, o.ops);
+      return redirect(res, `/jobs/${enc(job.id)}`);
     }
     m = at(/^\/packages\/([^/]+)\/(install|remove)$/);
     if (path === '/packages/upgrade' || m) {

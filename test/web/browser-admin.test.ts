@@ -149,9 +149,14 @@ describe.skipIf(!runnable)('the web dashboard in Chromium, as an admin uses it',
   it('checks for upgrades (nothing newer) and removes the module from the packages page', async () => {
     const { page, port, pkg } = d;
     await page.goto(`http://localhost:${port}/packages`);
-    // The indexes updated, then the plan to confirm: here there is none.
-    await Promise.all([page.waitForNavigation(), page.click('form[action="/packages/update"] button')]);
-    expect(new URL(page.url()).pathname).toBe('/packages/upgrade');
+    // The indexes updated (a job, whose page goes on by itself), then the plan to confirm: here
+    // there is none.
+    const plan = page.waitForResponse((r) => new URL(r.url()).pathname === '/packages/upgrade');
+    await page.click('form[action="/packages/update"] button');
+    await plan;
+    await page.waitForFunction(
+      `location.pathname === '/packages/upgrade' && document.readyState === 'complete'`,
+    );
     expect(await textOf('main')).toContain('Nothing to upgrade');
     await page.goto(`http://localhost:${port}/packages?q=${pkg}`);
     await Promise.all([page.waitForNavigation(), page.click(`a[href="/packages/${pkg}/remove"]`)]);
