@@ -25,11 +25,16 @@ const rowText = async (id: string) =>
 
 beforeAll(async () => {
   if (!runnable) return;
-  const { key, repo } = await signedRepo([{ name: 'app', version: '1.0.0' }]);
+  const { key, repo } = await signedRepo([
+    { name: 'app', version: '1.0.0' },
+    // A package that needs the model imported as tiny: that model cannot be removed under it.
+    { name: 'chat', version: '1.0.0', depends: ['model-tiny>=1.0.0'] },
+  ]);
   root = await trustingRoot(key, repo);
   const box = openBox(root, { yes: true });
   await box.models.import(Q8, { name: 'tiny' });
   await box.models.import(F32, { name: 'other' });
+  await box.packages.install(['chat']);
   b = await dashboardInBrowser(appOps(root));
 }, 120_000);
 
@@ -89,9 +94,17 @@ describe.skipIf(!runnable)('models and repositories, in Chromium', () => {
     await Promise.all([b.page.waitForNavigation(), b.page.click('main form button[type=submit]')]);
     await b.page.waitForFunction(`document.querySelector('[data-when-done]')?.hidden === false`);
     expect(await rowText('job-state')).toBe('done');
-    expect((await openBox(root).packages.list()).map((p) => p.name).sort()).toEqual(['model-tiny']);
+    expect((await openBox(root).packages.list()).map((p) => p.name).sort()).toEqual(['chat', 'model-tiny']);
     await b.page.goto(`${b.base}/models`);
     expect(await b.page.$('[data-testid="model-other"]')).toBeNull();
+
+    // The refusal `blueprint model rm tiny` gives: chat needs it; nothing removed.
+    await Promise.all([b.page.waitForNavigation(), b.page.click('a[href="/packages/model-tiny/remove"]')]);
+    await Promise.all([b.page.waitForNavigation(), b.page.click('main form button[type=submit]')]);
+    await b.page.waitForFunction(`document.querySelector('[data-when-done]')?.hidden === false`);
+    expect(await rowText('job-state')).toBe('failed');
+    expect(await rowText('progress')).toContain('model-tiny is needed by chat');
+    expect((await openBox(root).packages.list()).map((p) => p.name).sort()).toEqual(['chat', 'model-tiny']);
   });
 
   it("says what each key is trusted for, and each repository's update time and packages", async () => {
@@ -99,6 +112,6 @@ describe.skipIf(!runnable)('models and repositories, in Chromium', () => {
     expect(await rowText('scope')).toBe('repositories main only');
     const repo = await rowText('repo-main');
     expect(repo).toMatch(/\d{4}-\d\d-\d\dT\d\d:\d\d/);
-    expect(repo).toMatch(/\bapp\s*$/);
+    expect(repo).toMatch(/\bapp, chat\s*$/);
   });
 });
